@@ -1,0 +1,91 @@
+/**
+ * The one list of what must never be stored or logged in clear: credentials, tokens and
+ * signatures, wherever they appear (HTTP headers, JSON bodies, form bodies, log objects).
+ * The audit writer and the logger both use it, so a new secret field is added once, here.
+ */
+export const REDACTED = '[REDACTED]';
+
+/** Lower-case header names whose values are secrets. */
+export const SECRET_HEADERS: ReadonlySet<string> = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-bca-key',
+  'x-bca-signature',
+  'x-signature',
+  'x-client-key',
+  'x-gerbang-signature',
+]);
+
+/** Lower-case JSON / form keys whose values are secrets, wherever they are nested. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set([
+  'client_secret',
+  'clientsecret',
+  'secret',
+  'password',
+  'access_token',
+  'accesstoken',
+  'refresh_token',
+  'token',
+  'api_secret',
+  'apisecret',
+  'api_key',
+  'apikey',
+  'private_key',
+  'privatekey',
+  'signature',
+]);
+
+export function redactHeaders(headers: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const text = Array.isArray(value) ? value.join(', ') : String(value);
+    out[name] = SECRET_HEADERS.has(name.toLowerCase()) ? REDACTED : text;
+  }
+  return out;
+}
+
+/** Deep copy of a JSON value with every secret key's value replaced. */
+export function redactValue(value: unknown, depth = 0): unknown {
+  if (depth > 64) return REDACTED;
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      out[key] = SECRET_KEYS.has(key.toLowerCase()) ? REDACTED : redactValue(item, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Redacts a body given as text: JSON is parsed and redacted key by key, a form body
+ * (`a=b&c=d`) parameter by parameter; anything else is kept (it holds no known secret key),
+ * truncated to `maxLength` characters so a hostile payload cannot bloat the audit.
+ */
+export function redactBodyText(text: string | null | undefined, maxLength = 65_536): string | null {
+  if (text === null || text === undefined || text === '') return text === '' ? '' : null;
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      return truncate(JSON.stringify(redactValue(JSON.parse(text))), maxLength);
+    } catch {
+      // Not valid JSON: fall through and treat it as opaque text.
+    }
+  }
+  if (/^[\w.%+-]+=[^&]*(&[\w.%+-]+=[^&]*)*$/.test(trimmed)) {
+    const params = new URLSearchParams(text);
+    for (const key of [...params.keys()]) {
+      if (SECRET_KEYS.has(key.toLowerCase())) params.set(key, REDACTED);
+    }
+    return truncate(params.toString(), maxLength);
+  }
+  return truncate(text, maxLength);
+}
+
+function truncate(text: string, maxLength: number): string {
+  return text.length > maxLength ? `${text.slice(0, maxLength)}…[truncated ${text.length - maxLength} chars]` : text;
+}
