@@ -1,0 +1,190 @@
+import { readFileSync } from 'node:fs';
+import { BCA_SETTINGS, SETTINGS, type SettingName, type SettingSpec } from './schema.js';
+
+export interface BcaLegacyPartnerConfig {
+  partner: 'bca';
+  protocol: 'bca-legacy';
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  apiKey: string;
+  apiSecret: string;
+  corporateId: string;
+  origin: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  migrateOnStart: boolean;
+  jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
+  trustProxy: string[];
+  allowedOrigins: string[];
+  allowedCidrs: string[];
+  bodyLimitBytes: number;
+  rateLimit: { windowMs: number; perIp: number; perClient: number; tokenPerIp: number };
+  lockout: { maxFailures: number; windowMs: number; lockMs: number };
+  /** `sandbox`: no bank configured, the built-in simulator plays BCA. */
+  bank: { mode: 'sandbox' } | { mode: 'live'; bca: BcaLegacyPartnerConfig };
+  egress: {
+    localAddress?: string;
+    proxyUrl?: string;
+    caFile?: string;
+    connectTimeoutMs: number;
+    headersTimeoutMs: number;
+    bodyTimeoutMs: number;
+  };
+  shutdownTimeoutMs: number;
+  logLevel: string;
+}
+
+/** Thrown when the configuration is invalid; `problems` name each variable and what is allowed. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates only the store settings, for commands that need nothing else
+ * (`gerbang migrate`, `gerbang client …`, `gerbang audit …`). Throws ConfigError.
+ */
+export function loadStoreConfig(env: Env = process.env): { databaseUrl: string } {
+  const problems: string[] = [];
+  const merged: Env = { ...readConfigFile(env.GERBANG_CONFIG_FILE, problems), ...definedOnly(env) };
+  const spec = SETTINGS.databaseUrl;
+  const raw = merged[spec.env];
+  const { value, error } = spec.schema.label(spec.env).validate(raw === '' ? undefined : raw);
+  if (error) problems.push(`${spec.env}: ${error.details.map((d) => d.message).join('; ')}. ${spec.doc}`);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { databaseUrl: value as string };
+}
+
+/**
+ * Reads every setting of SETTINGS from `env` (and from the JSON file named by
+ * GERBANG_CONFIG_FILE, whose keys are the same variable names; the environment wins),
+ * validates them all at once and returns the typed configuration.
+ *
+ * `overrides` (keyed by variable name) win over both: the sandbox command uses it to fill in
+ * generated secrets. Throws ConfigError listing every bad or missing variable.
+ */
+export function loadConfig(env: Env = process.env, overrides: Env = {}): Config {
+  const problems: string[] = [];
+  const merged: Env = { ...readConfigFile(env.GERBANG_CONFIG_FILE, problems), ...definedOnly(env), ...definedOnly(overrides) };
+
+  const values: Partial<Record<SettingName, unknown>> = {};
+  for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
+    const raw = merged[spec.env];
+    const input = raw === undefined || raw === '' ? undefined : spec.list ? splitList(raw) : raw;
+    const { value, error } = spec.schema.label(spec.env).validate(input, { convert: true });
+    if (error) {
+      const got = spec.secret ? '' : ` (got ${JSON.stringify(raw)})`;
+      problems.push(`${spec.env}: ${error.details.map((d) => d.message).join('; ')}${got}. ${spec.doc}`);
+      continue;
+    }
+    values[name] = value;
+  }
+
+  if (values.jwtSecret === undefined && !problems.some((p) => p.startsWith('GERBANG_JWT_SECRET'))) {
+    problems.push(`GERBANG_JWT_SECRET: is required (at least 32 characters; e.g. \`openssl rand -base64 48\`). ${SETTINGS.jwtSecret.doc}`);
+  }
+  const givenBca = BCA_SETTINGS.filter((name) => values[name] !== undefined);
+  if (givenBca.length > 0 && givenBca.length < BCA_SETTINGS.length) {
+    const missing = BCA_SETTINGS.filter((name) => values[name] === undefined).map((name) => SETTINGS[name].env);
+    problems.push(`${missing.join(', ')}: required once any GERBANG_BCA_* variable is set (set all of them for a live bank, or none for sandbox mode)`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const v = values as Record<SettingName, never>;
+  return {
+    port: v.port,
+    host: v.host,
+    databaseUrl: v.databaseUrl,
+    migrateOnStart: v.migrateOnStart,
+    jwt: { secret: v.jwtSecret, issuer: v.jwtIssuer, audience: v.jwtAudience, ttlSeconds: v.tokenTtlSeconds },
+    trustProxy: v.trustProxy,
+    allowedOrigins: v.allowedOrigins,
+    allowedCidrs: v.allowedCidrs,
+    bodyLimitBytes: v.bodyLimitBytes,
+    rateLimit: {
+      windowMs: (v.rateLimitWindowSeconds as number) * 1000,
+      perIp: v.rateLimitPerIp,
+      perClient: v.rateLimitPerClient,
+      tokenPerIp: v.rateLimitTokenPerIp,
+    },
+    lockout: {
+      maxFailures: v.loginMaxFailures,
+      windowMs: (v.loginFailureWindowSeconds as number) * 1000,
+      lockMs: (v.loginLockoutSeconds as number) * 1000,
+    },
+    bank:
+      givenBca.length === 0
+        ? { mode: 'sandbox' }
+        : {
+            mode: 'live',
+            bca: {
+              partner: 'bca',
+              protocol: 'bca-legacy',
+              baseUrl: v.bcaBaseUrl,
+              clientId: v.bcaClientId,
+              clientSecret: v.bcaClientSecret,
+              apiKey: v.bcaApiKey,
+              apiSecret: v.bcaApiSecret,
+              corporateId: v.bcaCorporateId,
+              origin: v.bcaOrigin,
+            },
+          },
+    egress: {
+      localAddress: v.egressLocalAddress,
+      proxyUrl: v.egressProxyUrl,
+      caFile: v.egressCaFile,
+      connectTimeoutMs: v.bankConnectTimeoutMs,
+      headersTimeoutMs: v.bankHeadersTimeoutMs,
+      bodyTimeoutMs: v.bankBodyTimeoutMs,
+    },
+    shutdownTimeoutMs: v.shutdownTimeoutMs,
+    logLevel: v.logLevel,
+  };
+}
+
+function readConfigFile(path: string | undefined, problems: string[]): Env {
+  if (!path) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    problems.push(`GERBANG_CONFIG_FILE: cannot read ${path} as JSON (${(error as Error).message})`);
+    return {};
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    problems.push(`GERBANG_CONFIG_FILE: ${path} must hold a JSON object keyed by variable name`);
+    return {};
+  }
+  const known = new Set(Object.values(SETTINGS).map((spec) => spec.env));
+  const out: Env = {};
+  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!known.has(key)) {
+      problems.push(`GERBANG_CONFIG_FILE: unknown setting "${key}" in ${path}`);
+      continue;
+    }
+    out[key] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return out;
+}
+
+function definedOnly(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined));
+}
+
+function splitList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}

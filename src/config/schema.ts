@@ -1,0 +1,156 @@
+import Joi from 'joi';
+
+/**
+ * Every setting Gerbang reads, in one table: its environment variable, what it does, its
+ * type and its default. `docs/configuration.md` is written from this table, and
+ * `loadConfig` validates the environment against it once at start-up.
+ *
+ * Secrets have no default. Lists are comma-separated in the environment.
+ */
+export interface SettingSpec {
+  env: string;
+  doc: string;
+  schema: Joi.Schema;
+  /** Comma-separated list in the environment. */
+  list?: boolean;
+  /** Never printed (doctor, config dump). */
+  secret?: boolean;
+}
+
+const port = Joi.number().integer().min(0).max(65535);
+const millis = Joi.number().integer().min(1);
+const positive = Joi.number().integer().min(1);
+const httpsOrHttpUrl = Joi.string().uri({ scheme: ['https', 'http'] });
+
+export const SETTINGS = {
+  port: { env: 'PORT', doc: 'TCP port of the public API (0 picks a free one).', schema: port.default(8080) },
+  host: {
+    env: 'GERBANG_HOST',
+    doc: 'Address the API listens on. Keep 127.0.0.1 behind a reverse proxy on the same host.',
+    schema: Joi.string().hostname().default('127.0.0.1'),
+  },
+  databaseUrl: {
+    env: 'GERBANG_DATABASE_URL',
+    doc: 'Store: `mysql://user:password@host:3306/database` for MySQL 8 / MariaDB 10.11, or `sqlite:path/file.sqlite` for the embedded store.',
+    schema: Joi.string()
+      .pattern(/^(mysql:\/\/.+|sqlite:.+)$/, 'mysql:// URL or sqlite: path')
+      .default('sqlite:var/gerbang.sqlite'),
+    secret: true,
+  },
+  migrateOnStart: {
+    env: 'GERBANG_MIGRATE_ON_START',
+    doc: 'Apply pending SQL migrations when the API starts (turn off to run `gerbang migrate` as a deployment step).',
+    schema: Joi.boolean().default(true),
+  },
+  jwtSecret: {
+    env: 'GERBANG_JWT_SECRET',
+    doc: 'HMAC key that signs access tokens (HS256), at least 32 characters. All workers and nodes need the same value.',
+    schema: Joi.string().min(32),
+    secret: true,
+  },
+  jwtIssuer: { env: 'GERBANG_JWT_ISSUER', doc: 'The `iss` claim of issued tokens.', schema: Joi.string().default('gerbang') },
+  jwtAudience: { env: 'GERBANG_JWT_AUDIENCE', doc: 'The `aud` claim of issued tokens.', schema: Joi.string().default('gerbang-api') },
+  tokenTtlSeconds: {
+    env: 'GERBANG_TOKEN_TTL_SECONDS',
+    doc: 'Lifetime of an access token in seconds (short: a leaked token is useful for little time).',
+    schema: Joi.number().integer().min(60).max(86_400).default(900),
+  },
+  trustProxy: {
+    env: 'GERBANG_TRUST_PROXY',
+    doc: 'Addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (e.g. `127.0.0.1`). Empty: the socket address is the caller.',
+    schema: Joi.array().items(Joi.string().trim().min(1)).default([]),
+    list: true,
+  },
+  allowedOrigins: {
+    env: 'GERBANG_ALLOWED_ORIGINS',
+    doc: 'Global Origin allowlist checked before authentication (`https://erp.example.com`, `*.dynamics.com`). Empty: only the per-client lists apply.',
+    schema: Joi.array().items(Joi.string().trim().min(1)).default([]),
+    list: true,
+  },
+  allowedCidrs: {
+    env: 'GERBANG_ALLOWED_CIDRS',
+    doc: 'Global IP/CIDR allowlist checked before authentication (IPv4 and IPv6). Empty: only the per-client lists apply.',
+    schema: Joi.array().items(Joi.string().trim().min(1)).default([]),
+    list: true,
+  },
+  bodyLimitBytes: {
+    env: 'GERBANG_BODY_LIMIT_BYTES',
+    doc: 'Largest request body accepted, in bytes; larger bodies answer 413 without being read.',
+    schema: Joi.number().integer().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  },
+  rateLimitWindowSeconds: {
+    env: 'GERBANG_RATE_LIMIT_WINDOW_SECONDS',
+    doc: 'Length of a rate-limit window.',
+    schema: positive.default(60),
+  },
+  rateLimitPerIp: { env: 'GERBANG_RATE_LIMIT_PER_IP', doc: 'Requests per window from one IP address (every route).', schema: positive.default(600) },
+  rateLimitPerClient: { env: 'GERBANG_RATE_LIMIT_PER_CLIENT', doc: 'Requests per window for one authenticated client.', schema: positive.default(300) },
+  rateLimitTokenPerIp: {
+    env: 'GERBANG_RATE_LIMIT_TOKEN_PER_IP',
+    doc: 'Token requests per window from one IP address (stricter: it is the brute-force target).',
+    schema: positive.default(30),
+  },
+  loginMaxFailures: {
+    env: 'GERBANG_LOGIN_MAX_FAILURES',
+    doc: 'Failed token requests for one client id or one IP before it is locked out.',
+    schema: positive.default(5),
+  },
+  loginFailureWindowSeconds: {
+    env: 'GERBANG_LOGIN_FAILURE_WINDOW_SECONDS',
+    doc: 'Window in which failed token requests are counted.',
+    schema: positive.default(900),
+  },
+  loginLockoutSeconds: { env: 'GERBANG_LOGIN_LOCKOUT_SECONDS', doc: 'How long a lockout lasts.', schema: positive.default(900) },
+  bcaBaseUrl: {
+    env: 'GERBANG_BCA_BASE_URL',
+    doc: 'BCA API base URL, e.g. `https://devapi.klikbca.com` (UAT). Unset, with every other GERBANG_BCA_* unset: sandbox mode against the built-in simulator.',
+    schema: httpsOrHttpUrl,
+  },
+  bcaClientId: { env: 'GERBANG_BCA_CLIENT_ID', doc: 'BCA OAuth2 client id.', schema: Joi.string().min(1), secret: true },
+  bcaClientSecret: { env: 'GERBANG_BCA_CLIENT_SECRET', doc: 'BCA OAuth2 client secret.', schema: Joi.string().min(1), secret: true },
+  bcaApiKey: { env: 'GERBANG_BCA_API_KEY', doc: 'BCA API key (X-BCA-Key).', schema: Joi.string().min(1), secret: true },
+  bcaApiSecret: { env: 'GERBANG_BCA_API_SECRET', doc: 'BCA API secret, the HMAC key of X-BCA-Signature.', schema: Joi.string().min(1), secret: true },
+  bcaCorporateId: { env: 'GERBANG_BCA_CORPORATE_ID', doc: 'KlikBCA Bisnis corporate id (CorporateID).', schema: Joi.string().min(1) },
+  bcaOrigin: { env: 'GERBANG_BCA_ORIGIN', doc: 'The domain registered with BCA, sent as Origin.', schema: Joi.string().min(1) },
+  egressLocalAddress: {
+    env: 'GERBANG_EGRESS_LOCAL_ADDRESS',
+    doc: 'Local address outbound bank calls are bound to (a VPS with several IPs: the one the bank whitelisted).',
+    schema: Joi.string().ip(),
+  },
+  egressProxyUrl: { env: 'GERBANG_EGRESS_PROXY_URL', doc: 'HTTP(S) proxy for outbound bank calls.', schema: httpsOrHttpUrl },
+  egressCaFile: { env: 'GERBANG_EGRESS_CA_FILE', doc: 'Extra CA certificate (PEM) trusted for bank TLS, added to the system CAs.', schema: Joi.string().min(1) },
+  bankConnectTimeoutMs: {
+    env: 'GERBANG_BANK_CONNECT_TIMEOUT_MS',
+    doc: 'Time to open a connection to the bank. Short: nothing was sent yet, so failing fast is safe.',
+    schema: millis.default(5_000),
+  },
+  bankHeadersTimeoutMs: {
+    env: 'GERBANG_BANK_HEADERS_TIMEOUT_MS',
+    doc: 'Time for the bank to start answering. Past it a transfer is UNKNOWN (in doubt), never re-sent.',
+    schema: millis.default(30_000),
+  },
+  bankBodyTimeoutMs: { env: 'GERBANG_BANK_BODY_TIMEOUT_MS', doc: 'Idle time allowed between chunks of a bank answer.', schema: millis.default(30_000) },
+  shutdownTimeoutMs: {
+    env: 'GERBANG_SHUTDOWN_TIMEOUT_MS',
+    doc: 'On SIGTERM, how long in-flight requests may take before the process exits anyway.',
+    schema: millis.default(15_000),
+  },
+  logLevel: {
+    env: 'GERBANG_LOG_LEVEL',
+    doc: 'Log level: fatal, error, warn, info, debug, trace or silent.',
+    schema: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
+  },
+} satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+/** The BCA settings that must be given together: any one of them leaves sandbox mode. */
+export const BCA_SETTINGS: SettingName[] = [
+  'bcaBaseUrl',
+  'bcaClientId',
+  'bcaClientSecret',
+  'bcaApiKey',
+  'bcaApiSecret',
+  'bcaCorporateId',
+  'bcaOrigin',
+];
