@@ -1,0 +1,280 @@
+/**
+ * The store contract. Every backend (embedded SQLite, MySQL/MariaDB) implements `Db`;
+ * the repositories are written once against `Db` with portable SQL and `?` placeholders.
+ * All times are epoch milliseconds (BIGINT) so no backend's time zone handling matters.
+ *
+ * Errors: a backend that cannot reach its database throws AppError('STORE_UNAVAILABLE').
+ * A unique-key violation is thrown as `UniqueViolationError` so callers can match it
+ * without knowing the driver.
+ */
+export type Dialect = 'mysql' | 'sqlite';
+
+export type SqlValue = string | number | bigint | null | Buffer;
+
+export interface ExecuteResult {
+  affectedRows: number;
+  /** Auto-increment id of an INSERT (0 when none). */
+  insertId: number;
+}
+
+export interface Queryable {
+  readonly dialect: Dialect;
+  /** Runs a SELECT; rows come back as plain objects keyed by column name. */
+  query<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T[]>;
+  /** Runs INSERT/UPDATE/DELETE/DDL. */
+  execute(sql: string, params?: SqlValue[]): Promise<ExecuteResult>;
+}
+
+export interface Db extends Queryable {
+  /**
+   * Runs `fn` in one transaction on one connection; commits when it resolves, rolls back
+   * when it throws, and always releases the connection.
+   */
+  withTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Cheap round trip used by /readyz and the fail-closed checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** Human-readable description without credentials, e.g. `mysql://127.0.0.1:3306/gerbang`. */
+  readonly description: string;
+}
+
+export class UniqueViolationError extends Error {
+  readonly code = 'UNIQUE_VIOLATION';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UniqueViolationError';
+  }
+}
+
+// ---------------------------------------------------------------- clients
+
+export type ClientStatus = 'active' | 'disabled';
+
+export interface ClientRecord {
+  id: string;
+  name: string;
+  /** scrypt hash in the self-describing format of src/security/password-hash.ts. */
+  secretHash: string;
+  /** Bumped on every secret rotation; tokens carry it and older ones are refused. */
+  secretVersion: number;
+  allowedOrigins: string[];
+  allowedCidrs: string[];
+  status: ClientStatus;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewClient {
+  id: string;
+  name: string;
+  secretHash: string;
+  allowedOrigins: string[];
+  allowedCidrs: string[];
+}
+
+export interface ClientRepository {
+  /** Throws UniqueViolationError when the id exists. */
+  create(client: NewClient, now: number): Promise<ClientRecord>;
+  findById(id: string): Promise<ClientRecord | null>;
+  list(): Promise<ClientRecord[]>;
+  setStatus(id: string, status: ClientStatus, now: number): Promise<boolean>;
+  /** Stores a new secret hash and bumps secretVersion (tokens issued before stop working). */
+  rotateSecret(id: string, secretHash: string, now: number): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------- payments
+
+export type PaymentState = 'RECEIVED' | 'SENDING' | 'SUCCESS' | 'FAILED' | 'PENDING' | 'UNKNOWN';
+
+export interface PaymentRecord {
+  id: number;
+  clientId: string;
+  transactionId: string;
+  /** sha256 hex of the canonical request, for idempotent replays and 422 on a changed payload. */
+  requestHash: string;
+  state: PaymentState;
+  bank: string | null;
+  operation: string | null;
+  /** The id Gerbang gave the transfer at the bank (BCA legacy: 8-digit TransactionID). */
+  bankTransactionId: string | null;
+  bankTransactionDate: string | null;
+  bankReference: string | null;
+  amount: string;
+  currency: string;
+  /** The uniform result answered to the ERP, as JSON text, once final or in doubt. */
+  resultJson: string | null;
+  httpStatus: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewPayment {
+  clientId: string;
+  transactionId: string;
+  requestHash: string;
+  amount: string;
+  currency: string;
+}
+
+export interface PaymentUpdate {
+  state?: PaymentState;
+  bank?: string | null;
+  operation?: string | null;
+  bankTransactionId?: string | null;
+  bankTransactionDate?: string | null;
+  bankReference?: string | null;
+  resultJson?: string | null;
+  httpStatus?: number | null;
+}
+
+export interface PaymentRepository {
+  /** Inserts in state RECEIVED. Throws UniqueViolationError when (clientId, transactionId) exists. */
+  reserve(payment: NewPayment, now: number): Promise<PaymentRecord>;
+  find(clientId: string, transactionId: string): Promise<PaymentRecord | null>;
+  update(id: number, update: PaymentUpdate, now: number): Promise<void>;
+  /**
+   * Deletes a reservation that certainly never reached the bank (state RECEIVED or SENDING), so
+   * the ERP may retry the same transactionId. Returns false when the row is in another state.
+   */
+  release(id: number): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------- audit
+
+export type AuditOutcome = 'in_progress' | 'completed' | 'rejected' | 'failed';
+
+/** The inbound exchange (ERP ↔ Gerbang). Bodies and headers arrive here already redacted. */
+export interface InboundExchange {
+  requestId: string;
+  receivedAt: number;
+  remoteIp: string;
+  origin: string | null;
+  method: string;
+  path: string;
+  clientId: string | null;
+  transactionId: string | null;
+  amount: string | null;
+  requestHeaders: Record<string, string>;
+  requestBody: string | null;
+}
+
+export interface InboundCompletion {
+  outcome: AuditOutcome;
+  statusCode: number;
+  errorCode: string | null;
+  clientId: string | null;
+  transactionId: string | null;
+  amount: string | null;
+  responseBody: string | null;
+  completedAt: number;
+}
+
+export interface BankCallAudit {
+  exchangeId: number | null;
+  requestId: string;
+  partner: string;
+  operation: string;
+  method: string;
+  url: string;
+  requestHeaders: Record<string, string>;
+  requestBody: string | null;
+  statusCode: number | null;
+  responseBody: string | null;
+  /** Egress error code (BANK_TIMEOUT, BANK_CONNECT_FAILED, …) or the bank's error code. */
+  errorCode: string | null;
+  startedAt: number;
+  durationMs: number;
+}
+
+export interface AuditExchangeRow extends InboundExchange {
+  id: number;
+  outcome: AuditOutcome;
+  statusCode: number | null;
+  errorCode: string | null;
+  responseBody: string | null;
+  completedAt: number | null;
+  bankCalls: (BankCallAudit & { id: number })[];
+}
+
+export interface AuditQuery {
+  from?: number;
+  to?: number;
+  requestId?: string;
+  transactionId?: string;
+  clientId?: string;
+  limit?: number;
+  afterId?: number;
+}
+
+export interface AuditRepository {
+  /** Inserts the inbound exchange as in_progress and returns its id. */
+  open(exchange: InboundExchange): Promise<number>;
+  complete(id: number, completion: InboundCompletion): Promise<void>;
+  /** Inserts a whole exchange at once (rejected requests, token endpoint). */
+  record(exchange: InboundExchange, completion: InboundCompletion): Promise<number>;
+  recordBankCall(call: BankCallAudit): Promise<number>;
+  /** Exchanges ordered by id with their bank calls, for export and tests. */
+  list(query: AuditQuery): Promise<AuditExchangeRow[]>;
+}
+
+// ---------------------------------------------------------------- counters
+
+export interface CounterResult {
+  hits: number;
+  resetAt: number;
+}
+
+export interface RateLimitRepository {
+  /** Adds one hit to `key` in a fixed window of `windowMs`; starts a new window when the old one ended. */
+  increment(key: string, windowMs: number, now: number): Promise<CounterResult>;
+  decrement(key: string): Promise<void>;
+  reset(key: string): Promise<void>;
+  /** Deletes expired windows; returns how many. */
+  purgeExpired(now: number): Promise<number>;
+}
+
+export interface LockoutState {
+  failures: number;
+  lockedUntil: number;
+}
+
+export interface LoginLockoutRepository {
+  get(key: string, now: number): Promise<LockoutState>;
+  /**
+   * Counts one failure within `windowMs`; when failures reach `maxFailures` the key is locked
+   * until now + lockMs. Returns the state after the failure.
+   */
+  recordFailure(key: string, opts: { maxFailures: number; windowMs: number; lockMs: number }, now: number): Promise<LockoutState>;
+  clear(key: string): Promise<void>;
+}
+
+export interface BankTokenRecord {
+  partner: string;
+  token: string;
+  expiresAt: number;
+  fetchedAt: number;
+}
+
+export interface BankTokenRepository {
+  get(partner: string): Promise<BankTokenRecord | null>;
+  put(record: BankTokenRecord): Promise<void>;
+  /** Removes the token only if it is still `token` (another worker may have refreshed it). */
+  invalidate(partner: string, token: string): Promise<void>;
+}
+
+export interface SequenceRepository {
+  /** Atomically returns the next value (first call returns 1) of a named counter shared by all nodes. */
+  next(name: string): Promise<number>;
+}
+
+export interface Store {
+  readonly db: Db;
+  readonly clients: ClientRepository;
+  readonly payments: PaymentRepository;
+  readonly audit: AuditRepository;
+  readonly rateLimits: RateLimitRepository;
+  readonly lockouts: LoginLockoutRepository;
+  readonly bankTokens: BankTokenRepository;
+  readonly sequences: SequenceRepository;
+  close(): Promise<void>;
+}
