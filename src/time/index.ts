@@ -1,0 +1,1 @@
+export { jakartaDate, jakartaTimestamp } from './jakarta-time.js';

@@ -1,0 +1,26 @@
+/**
+ * Indonesian banks date transactions in Western Indonesia Time (UTC+7, no daylight saving),
+ * whatever the server's time zone. These helpers shift the instant by +7 h and read the UTC
+ * fields, which never depends on the machine's TZ setting.
+ */
+const OFFSET_MS = 7 * 60 * 60 * 1000;
+
+function shifted(instant: Date | number): Date {
+  return new Date((typeof instant === 'number' ? instant : instant.getTime()) + OFFSET_MS);
+}
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/** `yyyy-MM-dd` in UTC+7. */
+export function jakartaDate(instant: Date | number): string {
+  const d = shifted(instant);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+}
+
+/** `yyyy-MM-ddTHH:mm:ss.SSS+07:00`, or without milliseconds when `millis` is false. */
+export function jakartaTimestamp(instant: Date | number, millis = true): string {
+  const d = shifted(instant);
+  const time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  const fraction = millis ? `.${pad(d.getUTCMilliseconds(), 3)}` : '';
+  return `${jakartaDate(instant)}T${time}${fraction}+07:00`;
+}
