@@ -1,0 +1,4 @@
+export { hashSecret, verifySecret, decoyHash } from './password-hash.js';
+export { newClientId, newClientSecret } from './secrets.js';
+export { IpAllowlist, normalizeIp, invalidCidrs } from './ip-allowlist.js';
+export { OriginAllowlist, invalidOrigins } from './origin-allowlist.js';
