@@ -1,0 +1,2 @@
+export { issueToken } from './issue-token-use-case.js';
+export type { TokenCredentials, Caller, IssueTokenDeps, IssuedToken } from './issue-token-use-case.js';

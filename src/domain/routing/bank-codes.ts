@@ -1,0 +1,19 @@
+/**
+ * Indonesian bank identifiers. The ERP may send either the 3-digit clearing code or the BIC
+ * (SWIFT) code; routing compares the canonical BIC. Extend this table as partners are added.
+ */
+const BANKS: { code: string; bic: string; name: string }[] = [
+  { code: '014', bic: 'CENAIDJA', name: 'Bank Central Asia' },
+  { code: '009', bic: 'BNINIDJA', name: 'Bank Negara Indonesia' },
+  { code: '002', bic: 'BRINIDJA', name: 'Bank Rakyat Indonesia' },
+  { code: '008', bic: 'BMRIIDJA', name: 'Bank Mandiri' },
+];
+
+/** `014`, `CENAIDJA` or `CENAIDJAXXX` → `CENAIDJA`; an unknown code → null. */
+export function canonicalBic(bankCode: string): string | null {
+  const upper = bankCode.trim().toUpperCase();
+  const bank = BANKS.find((b) => b.code === upper || b.bic === upper || `${b.bic}XXX` === upper);
+  return bank ? bank.bic : null;
+}
+
+export const BCA_BIC = 'CENAIDJA';

@@ -1,0 +1,5 @@
+export { createTransfer } from './create-transfer-use-case.js';
+export type { CreateTransferDeps, TransferContext, TransferReply } from './create-transfer-use-case.js';
+export { transferRequestSchema } from './transfer-schema.js';
+export type { TransferRequest } from './transfer-schema.js';
+export type { TransferResult } from './transfer-result.js';

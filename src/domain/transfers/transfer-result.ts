@@ -1,0 +1,46 @@
+import type { TransferOutcome, TransferStatus } from '../../banks/types.js';
+import type { PaymentRecord } from '../../store/types.js';
+
+/** The uniform answer for a transfer, whatever bank and protocol carried it. */
+export interface TransferResult {
+  transactionId: string;
+  status: TransferStatus;
+  amount: string;
+  currency: string;
+  bank: string | null;
+  bankReference: string | null;
+  bankResponseCode: string | null;
+  bankMessage: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * HTTP status of a transfer answer: 201 when the money moved, 202 while the outcome is not
+ * final (PENDING, or UNKNOWN until the status inquiry resolves it), 422 when the bank refused.
+ */
+export function httpStatusOf(status: TransferStatus): number {
+  switch (status) {
+    case 'SUCCESS':
+      return 201;
+    case 'FAILED':
+      return 422;
+    default:
+      return 202;
+  }
+}
+
+export function buildResult(payment: PaymentRecord, bank: string, outcome: TransferOutcome, now: number): TransferResult {
+  return {
+    transactionId: payment.transactionId,
+    status: outcome.status,
+    amount: payment.amount,
+    currency: payment.currency,
+    bank,
+    bankReference: outcome.bankReference,
+    bankResponseCode: outcome.bankResponseCode,
+    bankMessage: outcome.bankMessage,
+    createdAt: new Date(payment.createdAt).toISOString(),
+    updatedAt: new Date(now).toISOString(),
+  };
+}

@@ -1,0 +1,66 @@
+import Joi from 'joi';
+import { canonicalBic } from '../routing/index.js';
+
+const BCA_CODES = ['014', 'CENAIDJA', 'CENAIDJAXXX'];
+
+/** Shared by the validator and (later) the OpenAPI generator: the one definition of a transfer request. */
+export interface TransferRequest {
+  transactionId: string;
+  sourceAccountNumber: string;
+  beneficiaryBankCode: string;
+  beneficiaryAccountNumber: string;
+  beneficiaryName?: string;
+  beneficiaryEmail?: string;
+  amount: string;
+  currency: 'IDR';
+  remark?: string;
+}
+
+/** Characters every bank accepts in free text; keeps remarks safe inside signed bodies. */
+const SAFE_TEXT = /^[A-Za-z0-9 .,\/()-]*$/;
+
+export const transferRequestSchema = Joi.object<TransferRequest>({
+  transactionId: Joi.string()
+    .pattern(/^[A-Za-z0-9._:-]{1,36}$/)
+    .required()
+    .description("The ERP's unique id of this payment (1–36 letters, digits, `.`, `_`, `:`, `-`). It is the idempotency key: resend the same request with the same id to get its result."),
+  sourceAccountNumber: Joi.string()
+    .pattern(/^\d{10}$/)
+    .required()
+    .description('The company account to debit (10 digits).')
+    .messages({ 'string.pattern.base': '{{#label}} must be 10 digits' }),
+  beneficiaryBankCode: Joi.string()
+    .required()
+    .custom((value: string, helpers) => (canonicalBic(value) ? value : helpers.error('any.invalid')))
+    .description("The vendor's bank: 3-digit clearing code (`014`) or BIC (`CENAIDJA`).")
+    .messages({ 'any.invalid': '{{#label}} must be a known 3-digit bank code or BIC' }),
+  beneficiaryAccountNumber: Joi.string()
+    .pattern(/^\d{5,34}$/)
+    .required()
+    .description("The vendor's account number (digits).")
+    .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits' })
+    .when('beneficiaryBankCode', {
+      is: Joi.valid(...BCA_CODES),
+      then: Joi.string().pattern(/^\d{10}$/, 'BCA account').messages({ 'string.pattern.name': '{{#label}} must be 10 digits for a BCA account' }),
+    }),
+  beneficiaryName: Joi.string().max(70).pattern(SAFE_TEXT).description("The vendor's account name."),
+  beneficiaryEmail: Joi.string().email().max(50).description('Where the bank may send the vendor a notification.'),
+  amount: Joi.string()
+    .pattern(/^(0|[1-9]\d{0,12})\.\d{2}$/)
+    .invalid('0.00')
+    .required()
+    .description('Amount as a decimal string with exactly two decimals, greater than zero (e.g. `2475000.00`).')
+    .messages({
+      'string.pattern.base': '{{#label}} must be a decimal string with two decimals, e.g. "2475000.00"',
+      'any.invalid': '{{#label}} must be greater than zero',
+      'string.base': '{{#label}} must be a string such as "2475000.00" (not a number, to keep cents exact)',
+    }),
+  currency: Joi.string().valid('IDR').required().description('Currency; only `IDR`.'),
+  remark: Joi.string()
+    .max(36)
+    .pattern(SAFE_TEXT)
+    .allow('')
+    .description('Text for the bank statement (≤ 36 characters: letters, digits, space, `.,/()-`).'),
+})
+  .required()
+  .label('body');

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { createBcaLegacyAdapter } from '../banks/bca-legacy/index.js';
+import { createBankSimulator, defaultSandboxPartner, type BankSimulator } from '../banks/simulator/index.js';
+import type { BankTokenCache } from '../banks/types.js';
+import type { BcaLegacyPartnerConfig, Config } from '../config/index.js';
+import { createBankHttpClient } from '../egress/index.js';
+import { BankRouter, BCA_BIC } from '../domain/routing/index.js';
+import { getLogger } from '../log/index.js';
+import type { BankTokenRepository } from '../store/types.js';
+
+const log = getLogger('banks');
+
+export interface BankPartners {
+  router: BankRouter;
+  /** Present in sandbox mode: the built-in simulator playing BCA. */
+  simulator: { instance: BankSimulator; url: string; partner: ReturnType<typeof defaultSandboxPartner> } | null;
+  close(): Promise<void>;
+}
+
+/** The store's bank_tokens table as the adapters' shared token cache, under a key prefix. */
+export function storeTokenCache(repository: BankTokenRepository, clock: () => number, prefix = ''): BankTokenCache {
+  return {
+    async get(partner) {
+      const record = await repository.get(prefix + partner);
+      return record ? { token: record.token, expiresAt: record.expiresAt } : null;
+    },
+    put: (partner, token, expiresAt) => repository.put({ partner: prefix + partner, token, expiresAt, fetchedAt: clock() }),
+    invalidate: (partner, token) => repository.invalidate(prefix + partner, token),
+  };
+}
+
+/**
+ * Builds the bank partners from the configuration. Without a configured bank (sandbox mode) a
+ * simulator is started on loopback and plays BCA with credentials generated for this process;
+ * its tokens are cached under a per-process key so they never mix with a real bank's.
+ */
+export async function startBankPartners(config: Config, tokens: BankTokenRepository, clock: () => number): Promise<BankPartners> {
+  let bca: BcaLegacyPartnerConfig;
+  let simulator: BankPartners['simulator'] = null;
+  let tokenPrefix = '';
+  if (config.bank.mode === 'live') {
+    bca = config.bank.bca;
+  } else {
+    const partner = defaultSandboxPartner();
+    const allowed = ['127.0.0.1', '::1', ...(config.egress.localAddress ? [config.egress.localAddress] : [])];
+    const instance = createBankSimulator({ partners: [partner], allowedSourceAddresses: allowed });
+    const url = await instance.listen(0, '127.0.0.1');
+    simulator = { instance, url, partner };
+    tokenPrefix = `sandbox-${randomBytes(6).toString('hex')}:`;
+    bca = {
+      partner: 'bca',
+      protocol: 'bca-legacy',
+      baseUrl: url,
+      clientId: partner.clientId,
+      clientSecret: partner.clientSecret,
+      apiKey: partner.apiKey,
+      apiSecret: partner.apiSecret,
+      corporateId: partner.corporateId,
+      origin: partner.origins?.[0] ?? 'https://gerbang.sandbox',
+    };
+    log.warn({ simulator: url }, 'SANDBOX MODE: no bank is configured (GERBANG_BCA_*); payments go to the built-in BCA simulator, no money moves');
+  }
+
+  const http = createBankHttpClient({
+    baseUrl: bca.baseUrl,
+    localAddress: config.egress.localAddress,
+    proxyUrl: config.egress.proxyUrl,
+    caFile: config.egress.caFile,
+    connectTimeoutMs: config.egress.connectTimeoutMs,
+    headersTimeoutMs: config.egress.headersTimeoutMs,
+    bodyTimeoutMs: config.egress.bodyTimeoutMs,
+  });
+  const adapter = createBcaLegacyAdapter({ ...bca, http, tokens: storeTokenCache(tokens, clock, tokenPrefix) });
+  const router = new BankRouter([{ bic: BCA_BIC, adapter }]);
+  return {
+    router,
+    simulator,
+    async close() {
+      // Closing the router closes each adapter and, with it, its HTTP client.
+      await router.close();
+      await simulator?.instance.close();
+    },
+  };
+}

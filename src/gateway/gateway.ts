@@ -1,0 +1,118 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/index.js';
+import { buildApp } from '../http/app.js';
+import { getLogger } from '../log/index.js';
+import { AccessTokens } from '../pipeline/auth/index.js';
+import { migrate, openStore, pendingMigrations } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { startBankPartners, type BankPartners } from './bank-partners.js';
+
+const log = getLogger('gateway');
+
+export interface Gateway {
+  url: string;
+  port: number;
+  store: Store;
+  banks: BankPartners;
+  /** Stops accepting, lets in-flight requests finish (up to the shutdown deadline), closes pools. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: () => number;
+}
+
+/**
+ * Starts one API process: store (migrated when configured), bank partners, the app, the HTTP
+ * server. Building is separate from listening (src/http/app.ts) so tests can do either.
+ */
+export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
+  const clock = options.clock ?? Date.now;
+  const store = await openStore(config.databaseUrl);
+  let banks: BankPartners | undefined;
+  try {
+    if (config.migrateOnStart) {
+      const { applied } = await migrate(store.db);
+      if (applied.length > 0) log.info({ applied }, 'migrations applied');
+    }
+    banks = await startBankPartners(config, store.bankTokens, clock);
+    const app = buildApp({
+      config,
+      store,
+      tokens: new AccessTokens(config.jwt),
+      router: banks.router,
+      pendingMigrations: () => pendingMigrations(store.db),
+      clock,
+    });
+    let draining = false;
+    // While draining, every answer asks the client to drop its keep-alive connection.
+    const server = createServer((req, res) => {
+      if (draining) res.setHeader('Connection', 'close');
+      app(req, res);
+    });
+    // Longer than the bank's header and body timeouts, so a slow bank answer still reaches the ERP.
+    server.requestTimeout = config.egress.headersTimeoutMs + config.egress.bodyTimeoutMs + 10_000;
+    server.headersTimeout = 20_000;
+    server.keepAliveTimeout = 5_000;
+    await listen(server, config.port, config.host);
+    const port = (server.address() as AddressInfo).port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `http://${host}:${port}`;
+    log.info({ url, store: store.db.description, bank: config.bank.mode }, 'gateway listening');
+    const partners = banks;
+    return {
+      url,
+      port,
+      store,
+      banks: partners,
+      close: () => {
+        draining = true;
+        return shutdown(server, config.shutdownTimeoutMs, async () => {
+          await partners.close();
+          await store.close();
+        });
+      },
+    };
+  } catch (error) {
+    await banks?.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Graceful stop: refuse new connections, let in-flight requests finish (their answers carry
+ * `Connection: close`), wait up to `deadlineMs`, then cut what is left and release the pools.
+ *
+ * Idle keep-alive connections are NOT cut at once, which is what `server.close()` does by
+ * itself since Node 19: a client may be sending its next request on one at that very moment
+ * and would see a reset (a lost request during `pm2 reload`). They end by the keep-alive
+ * timeout instead, which clients know from the `Keep-Alive` header and stop reusing first.
+ */
+async function shutdown(server: Server, deadlineMs: number, release: () => Promise<void>): Promise<void> {
+  server.closeIdleConnections = () => undefined;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'deadline'>((resolve) => {
+    timer = setTimeout(() => resolve('deadline'), deadlineMs);
+  });
+  const result = await Promise.race([closed.then(() => 'drained' as const), deadline]);
+  clearTimeout(timer);
+  if (result === 'deadline') {
+    log.warn({ deadlineMs }, 'shutdown deadline reached; closing remaining connections');
+    server.closeAllConnections();
+    await closed;
+  }
+  await release();
+}

@@ -1,0 +1,79 @@
+import express, { type Express } from 'express';
+import type { Config } from '../config/index.js';
+import type { BankRouter } from '../domain/routing/index.js';
+import { auditStep } from '../pipeline/audit/index.js';
+import { authenticateStep, type AccessTokens } from '../pipeline/auth/index.js';
+import { bodyParserStep } from '../pipeline/body-parser/index.js';
+import { clientOriginsCache, globalCallerGuardStep } from '../pipeline/caller-guard/index.js';
+import { rateLimitStep } from '../pipeline/rate-limit/index.js';
+import { requestIdStep } from '../pipeline/request-id/index.js';
+import { securityHeadersStep } from '../pipeline/security-headers/index.js';
+import type { Store } from '../store/types.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import './locals.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { tokenRoutes } from './routes/token-routes.js';
+import { transferRoutes } from './routes/transfer-routes.js';
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  tokens: AccessTokens;
+  router: BankRouter;
+  pendingMigrations: () => Promise<string[]>;
+  clock?: () => number;
+}
+
+/**
+ * Builds the public API (no listening: see server.ts). The pipeline order is here, in one
+ * place, each position with its reason; every step is a factory taking its options.
+ */
+export function buildApp(deps: AppDeps): Express {
+  const { config, store } = deps;
+  const clock = deps.clock ?? Date.now;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  // Only configured proxies may set X-Forwarded-For; `true` would let any caller forge its IP.
+  app.set('trust proxy', config.trustProxy.length > 0 ? config.trustProxy : false);
+
+  const limits = config.rateLimit;
+
+  // 1. Request id first: every later step, log line and audit row carries it.
+  app.use(requestIdStep());
+  // 2. Health probes come before the audit and the guards: monitors poll them every few
+  //    seconds and they carry no payment data.
+  app.use(healthRoutes({ db: store.db, pendingMigrations: deps.pendingMigrations }));
+  // 3. Audit next, so every exchange, including every rejection below, gets its record.
+  app.use(auditStep({ repository: store.audit, clock }));
+  // 4. Security headers on every answer, refusals included.
+  app.use(securityHeadersStep());
+  // 5. Global IP and Origin allowlists: the cheapest refusal, before any body is read.
+  app.use(globalCallerGuardStep({ allowedOrigins: config.allowedOrigins, allowedCidrs: config.allowedCidrs, clientOrigins: clientOriginsCache(store.clients, clock) }));
+  // 6. Per-IP rate limit before parsing or hashing anything, to blunt floods cheaply.
+  app.use(rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perIp, name: 'ip' }));
+
+  // The token endpoint: a stricter per-IP limit (brute-force target), then its body (JSON or form).
+  app.use(
+    tokenRoutes(
+      { clients: store.clients, lockouts: store.lockouts, tokens: deps.tokens, lockout: config.lockout, clock },
+      [
+        rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.tokenPerIp, name: 'token-ip' }),
+        ...bodyParserStep({ limitBytes: config.bodyLimitBytes, allowForm: true }),
+      ],
+    ),
+  );
+
+  // Authenticated routes: token and client allowlists, then the per-client limit, then the
+  // body (parsed only for a caller we know), then each route validates and runs its use case.
+  const authenticated = [
+    authenticateStep({ tokens: deps.tokens, clients: store.clients }),
+    rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perClient, name: 'client', by: 'client' }),
+    ...bodyParserStep({ limitBytes: config.bodyLimitBytes }),
+  ];
+  app.use(transferRoutes({ payments: store.payments, sequences: store.sequences, router: deps.router, clock }, authenticated));
+
+  app.use(notFoundHandler());
+  app.use(errorHandler());
+  return app;
+}

@@ -1,0 +1,61 @@
+import type { ErrorCode, FieldError } from '../errors/index.js';
+
+/** RFC 9457 problem document, with Gerbang's stable `code` and the request id. */
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: ErrorCode;
+  requestId: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+const TITLES: Record<ErrorCode, string> = {
+  VALIDATION_FAILED: 'Validation failed',
+  INVALID_JSON: 'Malformed JSON body',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
+  PAYLOAD_TOO_LARGE: 'Request body too large',
+  INVALID_CLIENT: 'Client authentication failed',
+  INVALID_TOKEN: 'Invalid access token',
+  CLIENT_LOCKED: 'Temporarily locked out',
+  ORIGIN_NOT_ALLOWED: 'Origin not allowed',
+  IP_NOT_ALLOWED: 'Address not allowed',
+  RATE_LIMITED: 'Too many requests',
+  NOT_FOUND: 'Not found',
+  METHOD_NOT_ALLOWED: 'Method not allowed',
+  IDEMPOTENCY_IN_FLIGHT: 'Request already in progress',
+  IDEMPOTENCY_MISMATCH: 'Transaction id reused with another payload',
+  ROUTE_UNAVAILABLE: 'No route to the beneficiary bank',
+  STORE_UNAVAILABLE: 'Service temporarily unavailable',
+  BANK_UNAVAILABLE: 'Bank unavailable',
+  INTERNAL_ERROR: 'Internal error',
+};
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Builds the problem document; extensions never override the standard members. */
+export function problemDocument(input: {
+  code: ErrorCode;
+  status: number;
+  detail: string;
+  instance: string;
+  requestId: string;
+  fields?: FieldError[];
+  extensions?: Record<string, unknown>;
+}): ProblemDocument {
+  const doc: ProblemDocument = {
+    ...(input.extensions ?? {}),
+    type: `urn:gerbang:problem:${input.code.toLowerCase().replace(/_/g, '-')}`,
+    title: TITLES[input.code],
+    status: input.status,
+    detail: input.detail,
+    instance: input.instance,
+    code: input.code,
+    requestId: input.requestId,
+  };
+  if (input.fields && input.fields.length > 0) doc.errors = input.fields;
+  return doc;
+}

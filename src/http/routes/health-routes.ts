@@ -1,0 +1,32 @@
+import { Router } from 'express';
+import type { Db } from '../../store/types.js';
+
+export interface HealthDeps {
+  db: Db;
+  pendingMigrations: () => Promise<string[]>;
+}
+
+/**
+ * GET /healthz: the process is up (for PM2 and load balancers). GET /readyz: it can serve
+ * payments — the store answers and every migration is applied; 503 otherwise.
+ */
+export function healthRoutes(deps: HealthDeps): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.status(200).json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const checks: Record<string, string> = {};
+    try {
+      await deps.db.ping();
+      checks.store = 'ok';
+      const pending = await deps.pendingMigrations();
+      checks.migrations = pending.length === 0 ? 'ok' : `pending: ${pending.join(', ')}`;
+    } catch {
+      checks.store = 'unreachable';
+    }
+    const ready = Object.values(checks).every((value) => value === 'ok') && checks.migrations !== undefined;
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unready', checks });
+  });
+  return router;
+}

@@ -1,0 +1,125 @@
+import type { Request, Response } from 'express';
+import type { BankCall } from '../../banks/types.js';
+import { AppError } from '../../errors/index.js';
+import { getLogger, redactBodyText, redactHeaders, redactValue } from '../../log/index.js';
+import type { AuditOutcome, AuditRepository, InboundExchange } from '../../store/types.js';
+
+const log = getLogger('audit');
+
+/** Fields a later step learns (who the client is, which transfer) and the audit row should carry. */
+export interface AuditFields {
+  clientId?: string | null;
+  transactionId?: string | null;
+  amount?: string | null;
+}
+
+/**
+ * The audit record of one inbound exchange. Every request gets one (rejected ones included):
+ * the step writes it when the answer is sent. A money-moving use case calls `open()` first, so
+ * the exchange is committed before anything goes to the bank; the answer then completes it.
+ * Secrets are redacted here, on the way in, by the one redaction list of src/log.
+ */
+export class AuditTrail {
+  private exchangeId: number | null = null;
+  private fields: AuditFields = {};
+  private finished = false;
+
+  constructor(
+    private readonly repository: AuditRepository,
+    private readonly req: Request,
+    private readonly res: Response,
+    private readonly receivedAt: number,
+    private readonly clock: () => number,
+  ) {}
+
+  set(fields: AuditFields): void {
+    this.fields = { ...this.fields, ...fields };
+  }
+
+  /**
+   * Commits the inbound exchange now, as in progress. Throws AppError('STORE_UNAVAILABLE') when
+   * the store cannot take it: the caller must then not contact the bank.
+   */
+  async open(): Promise<number> {
+    if (this.exchangeId !== null) return this.exchangeId;
+    try {
+      this.exchangeId = await this.repository.open(this.snapshot());
+    } catch (error) {
+      log.error({ err: error }, 'audit record could not be written; refusing to proceed');
+      throw new AppError('STORE_UNAVAILABLE', 'The audit store is unavailable, so the request was not processed. Retry later.', {
+        headers: { 'Retry-After': '5' },
+        cause: error,
+      });
+    }
+    return this.exchangeId;
+  }
+
+  /** Records one bank exchange of this request, redacted. Throws when the store cannot take it. */
+  async recordBankCall(call: BankCall): Promise<void> {
+    await this.repository.recordBankCall({
+      exchangeId: this.exchangeId,
+      requestId: this.res.locals.requestId,
+      partner: call.partner,
+      operation: call.operation,
+      method: call.method,
+      url: call.url,
+      requestHeaders: redactHeaders(call.requestHeaders),
+      requestBody: redactBodyText(call.requestBody),
+      statusCode: call.statusCode,
+      responseBody: redactBodyText(call.responseBody),
+      errorCode: call.errorCode,
+      startedAt: call.startedAt,
+      durationMs: call.durationMs,
+    });
+  }
+
+  /** Writes the final state of the exchange with the answer's body (once; later calls do nothing). */
+  async finish(responseBody: unknown, aborted = false): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    const status = this.res.statusCode;
+    const outcome: AuditOutcome = aborted ? 'failed' : status >= 500 ? 'failed' : status >= 400 ? 'rejected' : 'completed';
+    const completion = {
+      outcome,
+      statusCode: status,
+      errorCode: this.res.locals.errorCode ?? (aborted ? 'CLIENT_CLOSED_REQUEST' : null),
+      clientId: this.fields.clientId ?? null,
+      transactionId: this.fields.transactionId ?? null,
+      amount: this.fields.amount ?? null,
+      responseBody: responseBody === undefined ? null : JSON.stringify(redactValue(responseBody)),
+      completedAt: this.clock(),
+    };
+    try {
+      if (this.exchangeId === null) await this.repository.record(this.snapshot(), completion);
+      else await this.repository.complete(this.exchangeId, completion);
+    } catch (error) {
+      log.error({ err: error, statusCode: status }, 'audit record could not be completed');
+    }
+  }
+
+  private snapshot(): InboundExchange {
+    const { req } = this;
+    return {
+      requestId: this.res.locals.requestId,
+      receivedAt: this.receivedAt,
+      remoteIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+      origin: req.get('origin') ?? null,
+      method: req.method,
+      path: req.originalUrl.slice(0, 2048),
+      clientId: this.fields.clientId ?? null,
+      transactionId: this.fields.transactionId ?? null,
+      amount: this.fields.amount ?? null,
+      requestHeaders: redactHeaders(req.headers as Record<string, unknown>),
+      requestBody: this.requestBodyText(),
+    };
+  }
+
+  private requestBodyText(): string | null {
+    const body: unknown = this.req.body;
+    if (body !== undefined && body !== null && typeof body === 'object' && Object.keys(body).length > 0) {
+      return JSON.stringify(redactValue(body));
+    }
+    const raw = this.res.locals.rawBody;
+    return raw && raw.length > 0 ? redactBodyText(raw.toString('utf8')) : null;
+  }
+}

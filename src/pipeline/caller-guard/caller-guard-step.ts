@@ -1,0 +1,70 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { AppError } from '../../errors/index.js';
+import { IpAllowlist, OriginAllowlist } from '../../security/index.js';
+import type { ClientRecord } from '../../store/types.js';
+import type { ClientOrigins } from './client-origins.js';
+
+export interface GlobalCallerGuardOptions {
+  /** Global Origin allowlist; empty: only the clients' own lists decide. */
+  allowedOrigins: string[];
+  /** Global IP/CIDR allowlist; empty: only the clients' own lists decide. */
+  allowedCidrs: string[];
+  /** Origins that some active client allows (the union of their lists), for requests before authentication. */
+  clientOrigins: ClientOrigins;
+}
+
+const CORS_METHODS = 'GET, POST, OPTIONS';
+const CORS_HEADERS = 'Authorization, Content-Type, X-Request-Id';
+
+/**
+ * First rejection of the pipeline, before any body is read or token checked (cheapest first):
+ * - a caller outside the global CIDR list is refused;
+ * - a request carrying an Origin that neither the global list nor any client allows is refused
+ *   (server-to-server calls carry no Origin and are judged by IP and credentials);
+ * - a CORS preflight from an allowed origin is answered here.
+ * Fails closed: an address that cannot be read is not in any list.
+ */
+export function globalCallerGuardStep(options: GlobalCallerGuardOptions): RequestHandler {
+  const cidrs = options.allowedCidrs.length > 0 ? new IpAllowlist(options.allowedCidrs) : null;
+  const origins = new OriginAllowlist(options.allowedOrigins);
+
+  return async (req, res, next) => {
+    if (cidrs && !cidrs.allows(req.ip)) {
+      throw new AppError('IP_NOT_ALLOWED', 'Requests from this address are not allowed.');
+    }
+    const origin = req.get('origin');
+    if (origin !== undefined) {
+      const allowed = origins.allows(origin) || (await options.clientOrigins.allows(origin));
+      if (!allowed) throw new AppError('ORIGIN_NOT_ALLOWED', `Origin ${JSON.stringify(origin)} is not allowed.`);
+      allowCors(res, origin);
+      if (req.method === 'OPTIONS') {
+        res.setHeader('Access-Control-Allow-Methods', CORS_METHODS);
+        res.setHeader('Access-Control-Allow-Headers', CORS_HEADERS);
+        res.setHeader('Access-Control-Max-Age', '600');
+        res.status(204).end();
+        return;
+      }
+    }
+    next();
+  };
+}
+
+/**
+ * The authenticated client's own lists: its CIDRs must hold the caller's address (an empty list
+ * allows nobody), and an Origin, when sent, must be one of its origins.
+ */
+export function assertClientMayCall(client: ClientRecord, req: Request): void {
+  if (!new IpAllowlist(client.allowedCidrs).allows(req.ip)) {
+    throw new AppError('IP_NOT_ALLOWED', 'This client may not call from this address.');
+  }
+  const origin = req.get('origin');
+  if (origin !== undefined && !new OriginAllowlist(client.allowedOrigins).allows(origin)) {
+    throw new AppError('ORIGIN_NOT_ALLOWED', `Origin ${JSON.stringify(origin)} is not allowed for this client.`);
+  }
+}
+
+function allowCors(res: Response, origin: string): void {
+  res.setHeader('Access-Control-Allow-Origin', origin);
+  res.setHeader('Access-Control-Expose-Headers', 'X-Request-Id, Idempotent-Replayed, RateLimit, RateLimit-Policy, Retry-After');
+  res.vary('Origin');
+}

@@ -1,0 +1,31 @@
+import { OriginAllowlist } from '../../security/index.js';
+import type { ClientRepository } from '../../store/types.js';
+
+export interface ClientOrigins {
+  /** True when some active client allows `origin`. */
+  allows(origin: string): Promise<boolean>;
+}
+
+/**
+ * The union of every active client's origins, for the guard that runs before authentication.
+ * An allowed origin is answered from memory for `ttlMs`; one the cached list does not allow
+ * makes it re-read the store, so a client created a moment ago (by the CLI, in another process)
+ * is served at once. A refused origin thus costs one read of the small clients table, no more
+ * than the rate limiter's write that follows for an allowed one.
+ */
+export function clientOriginsCache(clients: ClientRepository, clock: () => number, ttlMs = 30_000): ClientOrigins {
+  let cached: { at: number; list: OriginAllowlist } | null = null;
+  const load = async () => {
+    const all = await clients.list();
+    const origins = all.filter((c) => c.status === 'active').flatMap((c) => c.allowedOrigins);
+    cached = { at: clock(), list: new OriginAllowlist(origins) };
+    return cached.list;
+  };
+  return {
+    async allows(origin) {
+      const age = cached ? clock() - cached.at : Infinity;
+      if (!cached || age >= ttlMs) return (await load()).allows(origin);
+      return cached.list.allows(origin) || (await load()).allows(origin);
+    },
+  };
+}

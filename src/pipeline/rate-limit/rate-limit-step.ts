@@ -1,0 +1,55 @@
+import type { Request, RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { AppError } from '../../errors/index.js';
+import type { RateLimitRepository } from '../../store/types.js';
+import { SharedRateLimitStore } from './store-adapter.js';
+
+export interface RateLimitStepOptions {
+  repository: RateLimitRepository;
+  clock: () => number;
+  windowMs: number;
+  limit: number;
+  /** Distinguishes this limiter's counters from the others' in the shared table. */
+  name: string;
+  /** What is counted: the caller's IP (default) or the authenticated client. */
+  by?: 'ip' | 'client';
+}
+
+/**
+ * A limiter with standard `RateLimit` headers (IETF draft 8) whose counters live in the shared
+ * store. Over the limit it answers 429 as a problem document with Retry-After. If the store
+ * cannot count, the request fails (503) instead of passing uncounted: fail closed.
+ */
+export function rateLimitStep(options: RateLimitStepOptions): RequestHandler {
+  const keyOf = options.by === 'client' ? clientKey : ipKey;
+  return rateLimit({
+    windowMs: options.windowMs,
+    limit: options.limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    identifier: options.name,
+    store: new SharedRateLimitStore(options.repository, `${options.name}:`, options.clock),
+    keyGenerator: keyOf,
+    passOnStoreError: false,
+    handler: (_req, res, next) => {
+      const retryAfter = res.getHeader('Retry-After');
+      next(
+        new AppError('RATE_LIMITED', 'Too many requests; retry after the time given in Retry-After.', {
+          headers: retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) },
+        }),
+      );
+    },
+    // Our key generators are IPv6-aware and trust proxy is set from configuration.
+    validate: { trustProxy: false, xForwardedForHeader: false },
+  });
+}
+
+/** IPv6 callers are grouped by /56 so one host cannot rotate through its own prefix. */
+function ipKey(req: Request): string {
+  return ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+}
+
+function clientKey(req: Request): string {
+  const client = req.res?.locals.client;
+  return client ? client.id : `ip:${ipKey(req)}`;
+}

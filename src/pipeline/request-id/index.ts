@@ -1,0 +1,1 @@
+export { requestIdStep } from './request-id-step.js';

@@ -1,0 +1,1 @@
+export { securityHeadersStep } from './security-headers-step.js';

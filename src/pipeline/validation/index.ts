@@ -1,0 +1,1 @@
+export { validationStep, validationError } from './validation-step.js';
