@@ -1,0 +1,84 @@
+import { loadStoreConfig } from '../../config/index.js';
+import { hashSecret, invalidCidrs, invalidOrigins, newClientId, newClientSecret } from '../../security/index.js';
+import { openStore } from '../../store/index.js';
+import type { ClientRecord, Store } from '../../store/types.js';
+import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
+
+export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--cidr C]... [--json]
+gerbang client list [--json]
+gerbang client disable --id ID
+  A client with no --cidr is refused from everywhere (fail closed): give the ERP's egress ranges.`;
+
+/** Creates a client in `store` and returns its id and the one-time secret (only the hash is kept). */
+export async function createClient(
+  store: Store,
+  input: { name: string; origins: string[]; cidrs: string[] },
+  now: number,
+): Promise<{ client: ClientRecord; clientSecret: string }> {
+  const problems = [...invalidOrigins(input.origins).map((p) => `--origin ${p}`), ...invalidCidrs(input.cidrs).map((p) => `--cidr ${p}`)];
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+  const clientSecret = newClientSecret();
+  const client = await store.clients.create(
+    { id: newClientId(), name: input.name, secretHash: await hashSecret(clientSecret), allowedOrigins: input.origins, allowedCidrs: input.cidrs },
+    now,
+  );
+  return { client, clientSecret };
+}
+
+export async function clientCommand(args: string[], io: CliIo): Promise<number> {
+  const [action, ...rest] = args;
+  const { databaseUrl } = loadStoreConfig(io.env);
+  const parse = () =>
+    parseOptions(rest, {
+      name: { type: 'string' },
+      origin: { type: 'string', multiple: true },
+      cidr: { type: 'string', multiple: true },
+      id: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+  if (!['create', 'list', 'disable'].includes(action)) throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}`);
+  const { values } = parse();
+  const store = await openStore(databaseUrl);
+  try {
+    switch (action) {
+      case 'create': {
+        const name = required(values.name, '--name');
+        const { client, clientSecret } = await createClient(store, { name, origins: values.origin ?? [], cidrs: values.cidr ?? [] }, Date.now());
+        if (values.json) {
+          io.out(JSON.stringify({ clientId: client.id, clientSecret }));
+        } else {
+          io.out(`Client created: ${client.name}`);
+          io.out(`  client_id:     ${client.id}`);
+          io.out(`  client_secret: ${clientSecret}`);
+          io.out('  The secret is shown only this once; store it in the ERP now.');
+          if (client.allowedCidrs.length === 0) io.out('  Warning: no --cidr given, so this client is refused from every address until one is added.');
+        }
+        return 0;
+      }
+      case 'list': {
+        const clients = await store.clients.list();
+        if (values.json) {
+          io.out(JSON.stringify(clients.map(({ secretHash: _hidden, ...rest }) => rest)));
+        } else {
+          for (const c of clients) {
+            io.out(`${c.id}  ${c.status.padEnd(8)}  ${c.name}  origins=[${c.allowedOrigins.join(' ')}]  cidrs=[${c.allowedCidrs.join(' ')}]`);
+          }
+          if (clients.length === 0) io.out('No clients yet: gerbang client create --name NAME --cidr ADDRESS');
+        }
+        return 0;
+      }
+      default: {
+        const id = required(values.id, '--id');
+        const done = await store.clients.setStatus(id, 'disabled', Date.now());
+        if (!done) {
+          io.err(`No client with id ${id}`);
+          return 1;
+        }
+        io.out(`Client ${id} disabled; its tokens stop working at once.`);
+        return 0;
+      }
+    }
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config } from '../../config/index.js';
+import { startGateway, type Gateway } from '../../gateway/index.js';
+import { configureLogger, getLogger } from '../../log/index.js';
+import { createClient } from './client-command.js';
+import type { CliIo } from '../cli-io.js';
+
+/**
+ * Runs until SIGTERM/SIGINT, then drains: stop accepting, finish in-flight requests (up to
+ * GERBANG_SHUTDOWN_TIMEOUT_MS), close pools, exit 0. Under PM2 it signals `ready` once
+ * listening, so `pm2 reload` (wait_ready) only kills an old worker after its successor serves.
+ */
+async function runUntilSignalled(gateway: Gateway): Promise<number> {
+  const log = getLogger('process');
+  process.send?.('ready');
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+    // PM2 on Windows-like setups and `pm2 reload` may also send a shutdown message.
+    process.on('message', (message) => {
+      if (message === 'shutdown') resolve('SIGTERM');
+    });
+  });
+  log.info({ signal }, 'shutting down: draining in-flight requests');
+  await gateway.close();
+  log.info('stopped');
+  return 0;
+}
+
+/** `gerbang serve`: the production entry point (PM2 runs this in cluster mode). */
+export async function serveCommand(_args: string[], io: CliIo): Promise<number> {
+  const config = loadConfig(io.env);
+  configureLogger(config.logLevel);
+  const gateway = await startGateway(config);
+  return runUntilSignalled(gateway);
+}
+
+/**
+ * `gerbang sandbox` (what `npm start` runs): zero configuration. Embedded store, the built-in
+ * bank simulator, a generated token-signing key, and a demo client whose credentials are
+ * printed with a curl walk-through.
+ */
+export async function sandboxCommand(_args: string[], io: CliIo): Promise<number> {
+  const overrides: Record<string, string> = {};
+  if (!io.env.GERBANG_JWT_SECRET) overrides.GERBANG_JWT_SECRET = randomBytes(48).toString('base64url');
+  const config: Config = loadConfig(io.env, overrides);
+  if (config.bank.mode !== 'sandbox') {
+    io.err('gerbang sandbox refuses to run with a live bank configured (GERBANG_BCA_* is set); use `gerbang serve`.');
+    return 2;
+  }
+  configureLogger(config.logLevel);
+  const gateway = await startGateway(config);
+  const { client, clientSecret } = await createClient(
+    gateway.store,
+    { name: `sandbox-demo-${new Date().toISOString().slice(0, 19)}`, origins: [], cidrs: ['127.0.0.1/32', '::1/128'] },
+    Date.now(),
+  );
+  io.out(sandboxBanner(gateway.url, client.id, clientSecret, gateway.banks.simulator?.url ?? ''));
+  return runUntilSignalled(gateway);
+}
+
+function sandboxBanner(url: string, clientId: string, clientSecret: string, simulatorUrl: string): string {
+  return `
+================================================================================
+ Gerbang is running in SANDBOX MODE — payments go to the built-in BCA simulator;
+ no real bank is contacted and no money moves.
+
+   API:        ${url}
+   Simulator:  ${simulatorUrl}
+   Demo client (allowed from 127.0.0.1 and ::1):
+     client_id:     ${clientId}
+     client_secret: ${clientSecret}
+
+ Try it:
+   TOKEN=$(curl -s ${url}/v1/auth/token -H 'Content-Type: application/json' \\
+     -d '{"client_id":"${clientId}","client_secret":"${clientSecret}"}' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')
+   curl -s ${url}/v1/transfers -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
+     -d '{"transactionId":"INV-0001","sourceAccountNumber":"0201245680","beneficiaryBankCode":"014","beneficiaryAccountNumber":"0201245681","amount":"100000.00","currency":"IDR","remark":"Invoice 0001"}'
+
+ Stop with Ctrl+C.
+================================================================================
+`;
+}

@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import { parse } from 'csv-parse/sync';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { forEachBackend } from '../support/databases.js';
+import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { runCli } from '../support/cli.js';
+
+describe('gerbang migrate', () => {
+  it('applies the migrations to a fresh embedded store, then reports it up to date', async () => {
+    const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'gerbang-migrate-')), 'g.sqlite')}`;
+    const first = await runCli(['migrate'], { GERBANG_DATABASE_URL: url });
+    expect(first.code, first.stderr).to.equal(0);
+    expect(first.stdout).to.match(/applied .*001/);
+    const second = await runCli(['migrate'], { GERBANG_DATABASE_URL: url });
+    expect(second.stdout).to.contain('up to date');
+  });
+
+  it('names GERBANG_DATABASE_URL when it is not a supported URL, exit 2', async () => {
+    const result = await runCli(['migrate'], { GERBANG_DATABASE_URL: 'postgres://localhost/x' });
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.contain('GERBANG_DATABASE_URL');
+  });
+});
+
+describe('gerbang serve with a bad setting', () => {
+  it('stops at once and names the variable', async () => {
+    const result = await runCli(['serve'], { PORT: 'eighty', GERBANG_JWT_SECRET: 'x'.repeat(40) });
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.contain('PORT');
+  });
+});
+
+forEachBackend('gerbang client and audit commands', (db) => {
+  it('creates a client, printing the secret once as JSON, then lists and disables it', async () => {
+    const env = { GERBANG_DATABASE_URL: db.url() };
+    const created = await runCli(['client', 'create', '--name', 'ERP prod', '--origin', '*.dynamics.com', '--cidr', '203.0.113.0/24', '--json'], env);
+    expect(created.code, created.stderr).to.equal(0);
+    const { clientId, clientSecret } = JSON.parse(created.stdout);
+    expect(clientId).to.match(/^gbc_[0-9a-f]{16}$/);
+    expect(clientSecret).to.have.length.greaterThan(30);
+
+    const stored = await db.store().clients.findById(clientId);
+    expect(stored!.secretHash).to.not.contain(clientSecret);
+    expect(stored!.allowedCidrs).to.deep.equal(['203.0.113.0/24']);
+
+    const listed = await runCli(['client', 'list', '--json'], env);
+    const clients = JSON.parse(listed.stdout) as { id: string; secretHash?: string }[];
+    expect(clients.map((c) => c.id)).to.include(clientId);
+    expect(listed.stdout).to.not.contain('scrypt$');
+
+    const disabled = await runCli(['client', 'disable', '--id', clientId], env);
+    expect(disabled.code).to.equal(0);
+    expect((await db.store().clients.findById(clientId))!.status).to.equal('disabled');
+  });
+
+  it('refuses a bad --cidr, naming it', async () => {
+    const result = await runCli(['client', 'create', '--name', 'x', '--cidr', '300.1.1.1/8'], { GERBANG_DATABASE_URL: db.url() });
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.contain('--cidr "300.1.1.1/8"');
+  });
+
+  describe('audit export', () => {
+    let transactionId: string;
+
+    before(async () => {
+      const gw = await TestGateway.start(db.url());
+      try {
+        const client = await gw.createClient();
+        const token = await gw.token(client);
+        const body = sampleTransfer();
+        transactionId = body.transactionId as string;
+        const res = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+        expect(res.status).to.equal(201);
+      } finally {
+        await gw.close();
+      }
+    });
+
+    it('writes one JSON line per exchange with its bank legs', async () => {
+      const result = await runCli(['audit', 'export', '--format', 'jsonl'], { GERBANG_DATABASE_URL: db.url() });
+      expect(result.code, result.stderr).to.equal(0);
+      const records = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+      const transfer = records.find((r) => r.transactionId === transactionId);
+      expect(transfer.statusCode).to.equal(201);
+      expect(transfer.bankCalls.map((c: { operation: string }) => c.operation)).to.include('transfer-intrabank');
+      expect(records.some((r) => r.path === '/v1/auth/token')).to.equal(true);
+    });
+
+    it('writes CSV a spreadsheet reads back, with the bank legs in their column', async () => {
+      const result = await runCli(['audit', 'export', '--format', 'csv', '--from', '2000-01-01'], { GERBANG_DATABASE_URL: db.url() });
+      expect(result.code, result.stderr).to.equal(0);
+      const rows = parse(result.stdout, { columns: true, bom: true }) as Record<string, string>[];
+      const transfer = rows.find((r) => r.transactionId === transactionId)!;
+      expect(transfer.statusCode).to.equal('201');
+      expect(Number(transfer.bankCallCount)).to.be.greaterThan(0);
+      expect(JSON.parse(transfer.bankCalls)[0]).to.have.property('operation');
+      expect(JSON.parse(transfer.requestBody).transactionId).to.equal(transactionId);
+    });
+
+    it('exports nothing for a window before any record', async () => {
+      const result = await runCli(['audit', 'export', '--format', 'jsonl', '--to', '2001-01-01T00:00:00Z'], { GERBANG_DATABASE_URL: db.url() });
+      expect(result.stdout.trim()).to.equal('');
+    });
+
+    it('names a bad --from', async () => {
+      const result = await runCli(['audit', 'export', '--format', 'csv', '--from', 'yesterday'], { GERBANG_DATABASE_URL: db.url() });
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.contain('--from');
+    });
+  });
+});
