@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import { forEachBackend } from '../support/databases.js';
+import { eventually, TestGateway, type TestClient } from '../support/gateway-harness.js';
+
+forEachBackend('POST /v1/auth/token', (db) => {
+  let gw: TestGateway;
+  let client: TestClient;
+
+  before(async () => {
+    gw = await TestGateway.start(db.url(), { GERBANG_LOGIN_MAX_FAILURES: '3' });
+    client = await gw.createClient();
+  });
+  after(async () => gw?.close());
+
+  const auditOf = async (requestId: string) =>
+    eventually(async () => {
+      const rows = await gw.store.audit.list({ requestId });
+      return rows[0]?.completedAt ? rows[0] : null;
+    });
+
+  describe('with valid credentials', () => {
+    it('issues a Bearer JWT from a JSON body', async () => {
+      const res = await gw.request('/v1/auth/token', { json: { client_id: client.clientId, client_secret: client.clientSecret } });
+      expect(res.status).to.equal(200);
+      expect(res.body.token_type).to.equal('Bearer');
+      expect(res.body.expires_in).to.equal(900);
+      expect(res.headers['cache-control']).to.equal('no-store');
+      const [header, payload] = (res.body.access_token as string).split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+      expect(header.alg).to.equal('HS256');
+      expect(payload).to.include({ iss: 'gerbang', aud: 'gerbang-api', sub: client.clientId });
+      expect(payload.jti).to.be.a('string');
+      expect(payload.exp - payload.iat).to.equal(900);
+    });
+
+    it('issues a token for an OAuth2 client_credentials form', async () => {
+      const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret });
+      const res = await gw.request('/v1/auth/token', { body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(res.status, res.text).to.equal(200);
+      expect(res.body.access_token).to.be.a('string');
+    });
+
+    it('issues a token for HTTP Basic credentials', async () => {
+      const basic = Buffer.from(`${client.clientId}:${encodeURIComponent(client.clientSecret)}`).toString('base64');
+      const form = 'grant_type=client_credentials';
+      const res = await gw.request('/v1/auth/token', {
+        body: form,
+        headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(res.status, res.text).to.equal(200);
+    });
+  });
+
+  describe('with a wrong secret', () => {
+    it('answers 401 invalid_client and audits the failed login without the secret', async () => {
+      const res = await gw.request('/v1/auth/token', { json: { client_id: client.clientId, client_secret: 'wrong-secret-value' }, localAddress: '127.0.0.4' });
+      expect(res.status).to.equal(401);
+      expect(res.body).to.include({ code: 'INVALID_CLIENT', error: 'invalid_client' });
+      const row = await auditOf(res.headers['x-request-id']);
+      expect(row.outcome).to.equal('rejected');
+      expect(row.errorCode).to.equal('INVALID_CLIENT');
+      expect(row.clientId).to.equal(client.clientId);
+      expect(row.requestBody).to.not.contain('wrong-secret-value');
+      expect(JSON.parse(row.requestBody!).client_secret).to.equal('[REDACTED]');
+    });
+  });
+
+  describe('with an unknown client id', () => {
+    it('answers the same 401 as a wrong secret', async () => {
+      const res = await gw.request('/v1/auth/token', { json: { client_id: 'gbc_doesnotexist00', client_secret: 'x' }, localAddress: '127.0.0.4' });
+      expect(res.status).to.equal(401);
+      expect(res.body.code).to.equal('INVALID_CLIENT');
+    });
+  });
+
+  describe('with missing or extra fields', () => {
+    it('answers 400 naming client_secret', async () => {
+      const res = await gw.request('/v1/auth/token', { json: { client_id: client.clientId } });
+      expect(res.status).to.equal(400);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).to.deep.equal(['client_secret']);
+    });
+
+    it('answers 400 naming an unsupported grant_type and an unknown field', async () => {
+      const res = await gw.request('/v1/auth/token', { json: { grant_type: 'password', client_id: 'a', client_secret: 'b', admin: true } });
+      expect(res.status).to.equal(400);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).to.have.members(['grant_type', 'admin']);
+    });
+  });
+
+  describe('after repeated failures for one client id', () => {
+    it('locks the client out (429 with Retry-After), even with the right secret', async () => {
+      const victim = await gw.createClient();
+      for (let i = 0; i < 3; i += 1) {
+        const res = await gw.request('/v1/auth/token', { json: { client_id: victim.clientId, client_secret: `guess-${i}` }, localAddress: '127.0.0.3' });
+        expect(res.status).to.be.oneOf([401, 429]);
+      }
+      const res = await gw.request('/v1/auth/token', { json: { client_id: victim.clientId, client_secret: victim.clientSecret } });
+      expect(res.status).to.equal(429);
+      expect(res.body.code).to.equal('CLIENT_LOCKED');
+      expect(Number(res.headers['retry-after'])).to.be.greaterThan(0);
+      const row = await auditOf(res.headers['x-request-id']);
+      expect(row.errorCode).to.equal('CLIENT_LOCKED');
+    });
+  });
+
+  describe('from an address outside the client CIDRs', () => {
+    it('answers 403 IP_NOT_ALLOWED before checking the secret', async () => {
+      const narrow = await gw.createClient({ cidrs: ['10.20.0.0/16'] });
+      const res = await gw.request('/v1/auth/token', { json: { client_id: narrow.clientId, client_secret: narrow.clientSecret } });
+      expect(res.status).to.equal(403);
+      expect(res.body.code).to.equal('IP_NOT_ALLOWED');
+    });
+  });
+
+  describe('for a client with no CIDR at all', () => {
+    it('refuses it from everywhere (fail closed)', async () => {
+      const closed = await gw.createClient({ cidrs: [] });
+      const res = await gw.request('/v1/auth/token', { json: { client_id: closed.clientId, client_secret: closed.clientSecret } });
+      expect(res.status).to.equal(403);
+    });
+  });
+
+  describe('for a disabled client', () => {
+    it('answers 401', async () => {
+      const gone = await gw.createClient();
+      await gw.store.clients.setStatus(gone.clientId, 'disabled', Date.now());
+      const res = await gw.request('/v1/auth/token', { json: { client_id: gone.clientId, client_secret: gone.clientSecret } });
+      expect(res.status).to.equal(401);
+    });
+  });
+});

@@ -1,0 +1,38 @@
+import { expect } from 'chai';
+import { forEachBackend } from '../support/databases.js';
+import { TestGateway } from '../support/gateway-harness.js';
+
+forEachBackend('Rate limits', (db) => {
+  let a: TestGateway;
+  let b: TestGateway;
+
+  before(async () => {
+    // Two gateway processes' worth of app on one store: the counters must be shared.
+    const env = { GERBANG_RATE_LIMIT_PER_IP: '100', GERBANG_RATE_LIMIT_TOKEN_PER_IP: '4', GERBANG_LOGIN_MAX_FAILURES: '1000' };
+    a = await TestGateway.start(db.url(), env);
+    b = await TestGateway.start(db.url(), env);
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it('sends standard RateLimit headers', async () => {
+    const res = await a.request('/v1/auth/token', { json: { client_id: 'x', client_secret: 'y' }, localAddress: '127.0.0.5' });
+    expect(res.headers.ratelimit).to.match(/"token-ip"; r=3; t=\d+/);
+    expect(res.headers['ratelimit-policy']).to.match(/"token-ip"; q=4; w=60/);
+  });
+
+  it('limits token requests per IP across gateway processes sharing the store (429 with Retry-After)', async () => {
+    const statuses: number[] = [];
+    for (const gw of [a, b, a, b, a]) {
+      const res = await gw.request('/v1/auth/token', { json: { client_id: 'x', client_secret: 'y' }, localAddress: '127.0.0.6' });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(res.body.code).to.equal('RATE_LIMITED');
+        expect(Number(res.headers['retry-after'])).to.be.greaterThan(0);
+      }
+    }
+    expect(statuses).to.deep.equal([401, 401, 401, 401, 429]);
+  });
+});

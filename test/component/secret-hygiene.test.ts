@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import { forEachBackend } from '../support/databases.js';
+import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { captureLogs } from '../support/log-capture.js';
+
+/**
+ * Runs the main flows (good and bad logins, transfers, refusals, bank errors) with every log
+ * line captured, then searches the logs, every audit row and every answer for the secrets
+ * that took part: client secret, Gerbang access token, JWT key, bank credentials, bank token.
+ */
+forEachBackend('Secret hygiene', (db) => {
+  let gw: TestGateway;
+  let logs: ReturnType<typeof captureLogs>;
+  const answers: string[] = [];
+  const secrets: Record<string, string> = {};
+
+  before(async () => {
+    logs = captureLogs('trace');
+    gw = await TestGateway.start(db.url());
+    const client = await gw.createClient();
+    secrets.clientSecret = client.clientSecret;
+    secrets.jwtSecret = gw.jwtSecret;
+    const partner = gw.gateway.banks.simulator!.partner;
+    secrets.bankClientSecret = partner.clientSecret;
+    secrets.bankApiSecret = partner.apiSecret;
+    secrets.bankApiKey = partner.apiKey;
+
+    const token = await gw.token(client);
+    secrets.accessToken = token;
+    const auth = { authorization: `Bearer ${token}` };
+    answers.push((await gw.request('/v1/auth/token', { json: { client_id: client.clientId, client_secret: `${client.clientSecret}x` }, localAddress: '127.0.0.9' })).text);
+    answers.push((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).text);
+    answers.push((await gw.request('/v1/transfers', { json: sampleTransfer({ remark: 'SIM ESB-82-019' }), headers: auth })).text);
+    answers.push((await gw.request('/v1/transfers', { json: { ...sampleTransfer(), amount: 'x' }, headers: auth })).text);
+    answers.push((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${token}tampered` } })).text);
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret });
+    await gw.request('/v1/auth/token', { body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const basic = Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64');
+    await gw.request('/v1/auth/token', { body: 'grant_type=client_credentials', headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' } });
+    // The bank's own token, as the adapter cached it, must not appear in audit or logs either.
+    const cached = (await gw.store.db.query<{ token: string }>('SELECT token FROM bank_tokens'))[0];
+    if (cached) secrets.bankToken = cached.token;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  });
+
+  after(async () => {
+    logs?.stop();
+    await gw?.close();
+  });
+
+  it('ran the flows it claims to check', () => {
+    expect(secrets.bankToken, 'a bank token was fetched').to.be.a('string');
+    expect(logs.lines.length).to.be.greaterThan(5);
+  });
+
+  it('writes no secret into any log line', () => {
+    const text = logs.text();
+    for (const [name, value] of Object.entries(secrets)) expect(text.includes(value), `${name} in logs`).to.equal(false);
+  });
+
+  it('writes no secret into any audit row', async () => {
+    const rows = [
+      ...(await gw.store.db.query('SELECT * FROM audit_exchanges')),
+      ...(await gw.store.db.query('SELECT * FROM audit_bank_calls')),
+    ];
+    expect(rows.length).to.be.greaterThan(8);
+    const text = JSON.stringify(rows);
+    for (const [name, value] of Object.entries(secrets)) expect(text.includes(value), `${name} in audit`).to.equal(false);
+    expect(text).to.contain('[REDACTED]');
+  });
+
+  it('answers no secret to the ERP outside the token endpoint', () => {
+    const text = answers.join('\n');
+    for (const [name, value] of Object.entries(secrets)) expect(text.includes(value), `${name} in an answer`).to.equal(false);
+  });
+});

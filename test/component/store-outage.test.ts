@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { createMariaDbDatabase } from '../support/databases.js';
+import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+
+describe('POST /v1/transfers when the database is down (MariaDB)', function () {
+  let database: Awaited<ReturnType<typeof createMariaDbDatabase>>;
+  let proxy: TcpProxy;
+  let gw: TestGateway;
+  let token: string;
+
+  before(async function () {
+    database = await createMariaDbDatabase(this);
+    const url = new URL(database.url);
+    proxy = new TcpProxy(url.hostname, Number(url.port || 3306));
+    await proxy.start();
+    url.host = `127.0.0.1:${proxy.port}`;
+    gw = await TestGateway.start(url.toString());
+    const client = await gw.createClient();
+    token = await gw.token(client);
+  });
+
+  after(async () => {
+    await gw?.close().catch(() => undefined);
+    await proxy?.cut().catch(() => undefined);
+    await database?.drop();
+  });
+
+  it('answers 503 with Retry-After and sends nothing to the bank', async () => {
+    await proxy.cut();
+    const before = gw.simulator.calls.length;
+    const res = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${token}` } });
+    expect(res.status, res.text).to.equal(503);
+    expect(res.body.code).to.equal('STORE_UNAVAILABLE');
+    expect(res.headers['retry-after']).to.be.a('string');
+    expect(res.text).to.not.match(/ECONNREFUSED|mysql|SELECT|INSERT/i);
+    expect(gw.simulator.calls.length, 'the simulator saw no request').to.equal(before);
+  });
+
+  it('serves payments again once the database is back', async () => {
+    await proxy.restore();
+    const res = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${token}` } });
+    expect(res.status, res.text).to.equal(201);
+  });
+});

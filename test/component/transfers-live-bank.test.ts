@@ -1,0 +1,109 @@
+import { expect } from 'chai';
+import { createBankSimulator, defaultSandboxPartner, type BankSimulator, type SimPartner } from '../../src/banks/simulator/index.js';
+import { forEachBackend } from '../support/databases.js';
+import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+
+/** The gateway configured for a live bank (GERBANG_BCA_*), here a simulator the test owns. */
+function liveEnv(url: string, partner: SimPartner, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    GERBANG_BCA_BASE_URL: url,
+    GERBANG_BCA_CLIENT_ID: partner.clientId,
+    GERBANG_BCA_CLIENT_SECRET: partner.clientSecret,
+    GERBANG_BCA_API_KEY: partner.apiKey,
+    GERBANG_BCA_API_SECRET: partner.apiSecret,
+    GERBANG_BCA_CORPORATE_ID: partner.corporateId,
+    GERBANG_BCA_ORIGIN: partner.origins![0],
+    ...overrides,
+  };
+}
+
+forEachBackend('POST /v1/transfers against a configured bank', (db) => {
+  let simulator: BankSimulator;
+  let partner: SimPartner;
+  let bankUrl: string;
+
+  before(async () => {
+    partner = defaultSandboxPartner();
+    simulator = createBankSimulator({ partners: [partner], allowedSourceAddresses: ['127.0.0.1'] });
+    bankUrl = await simulator.listen();
+  });
+  after(async () => simulator?.close());
+
+  const transferCalls = () => simulator.calls.filter((c) => c.path === '/banking/corporates/transfers');
+
+  async function pay(gw: TestGateway, body = sampleTransfer()) {
+    const client = await gw.createClient();
+    const token = await gw.token(client);
+    return gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+  }
+
+  describe('when the gateway signs with the wrong API secret (a tampered signature)', () => {
+    it('is refused by the bank with ESB-14-001; the ERP gets 503 and may retry the same transactionId', async () => {
+      const gw = await TestGateway.start(db.url(), liveEnv(bankUrl, partner, { GERBANG_BCA_API_SECRET: 'not-the-registered-secret' }));
+      try {
+        const body = sampleTransfer();
+        const res = await pay(gw, body);
+        expect(res.status, res.text).to.equal(503);
+        expect(res.body).to.include({ code: 'BANK_UNAVAILABLE', bankResponseCode: 'ESB-14-001' });
+        const refused = transferCalls().at(-1)!;
+        expect(refused.status).to.equal(400);
+        expect(refused.errorCode).to.equal('ESB-14-001');
+        const [row] = await eventually(async () => {
+          const rows = await gw.store.audit.list({ transactionId: body.transactionId as string });
+          return rows[0]?.completedAt ? rows : null;
+        });
+        expect(row.statusCode).to.equal(503);
+        expect(row.bankCalls.find((c) => c.operation === 'transfer-intrabank')!.errorCode).to.equal('ESB-14-001');
+        expect(await gw.store.payments.find(row.clientId!, body.transactionId as string), 'reservation released').to.equal(null);
+      } finally {
+        await gw.close();
+      }
+    });
+  });
+
+  describe('when the bank has already seen the TransactionID Gerbang sends (another store issued it)', () => {
+    it('answers FAILED with ESB-82-003 and the bank moved no money twice', async () => {
+      // Two gateways on two separate stores issue the same bank TransactionID.
+      const other = await TestGateway.start(`sqlite::memory:`, liveEnv(bankUrl, partner));
+      const gw = await TestGateway.start(db.url(), liveEnv(bankUrl, partner));
+      try {
+        // Bring the other store's counter to the value this store will issue next.
+        const [row] = await gw.store.db.query<{ value: number }>("SELECT value FROM sequences WHERE name = 'bca:transaction-id'");
+        const next = Number(row?.value ?? 0) + 1;
+        for (let i = 1; i < next; i += 1) await other.store.sequences.next('bca:transaction-id');
+        const first = await pay(other);
+        expect(first.body.bankReference).to.equal(String(next).padStart(8, '0'));
+        expect(first.status, first.text).to.equal(201);
+        const before = simulator.balanceOf('0201245681');
+        const second = await pay(gw);
+        expect(second.status, second.text).to.equal(422);
+        expect(second.body).to.include({ status: 'FAILED', bankResponseCode: 'ESB-82-003' });
+        expect(simulator.balanceOf('0201245681')).to.equal(before);
+      } finally {
+        await other.close();
+        await gw.close();
+      }
+    });
+  });
+
+  describe('when the bank never answers', () => {
+    it('answers 202 UNKNOWN, keeps the payment in doubt, and a resend is a replay, not a second payment', async () => {
+      const gw = await TestGateway.start(db.url(), liveEnv(bankUrl, partner, { GERBANG_BANK_HEADERS_TIMEOUT_MS: '500' }));
+      try {
+        const client = await gw.createClient();
+        const token = await gw.token(client);
+        const body = sampleTransfer({ remark: 'SIM TIMEOUT' });
+        const sent = transferCalls().length;
+        const res = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+        expect(res.status, res.text).to.equal(202);
+        expect(res.body).to.include({ status: 'UNKNOWN', bankResponseCode: 'BANK_TIMEOUT' });
+        const again = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+        expect(again.headers['idempotent-replayed']).to.equal('true');
+        expect(transferCalls().length - sent).to.equal(1);
+        expect((await gw.store.payments.find(client.clientId, body.transactionId as string))!.state).to.equal('UNKNOWN');
+      } finally {
+        await gw.close();
+      }
+    });
+  });
+});

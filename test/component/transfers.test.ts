@@ -1,0 +1,171 @@
+import { expect } from 'chai';
+import { forEachBackend } from '../support/databases.js';
+import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+
+forEachBackend('POST /v1/transfers', (db) => {
+  let gw: TestGateway;
+  let client: TestClient;
+  let token: string;
+
+  before(async () => {
+    gw = await TestGateway.start(db.url());
+    client = await gw.createClient();
+    token = await gw.token(client);
+  });
+  after(async () => gw?.close());
+
+  const post = (body: unknown, extra: Record<string, string> = {}) =>
+    gw.request('/v1/transfers', { method: 'POST', json: body, headers: { authorization: `Bearer ${token}`, ...extra } });
+
+  const transferCalls = () => gw.simulator.calls.filter((call) => call.path === '/banking/corporates/transfers');
+
+  describe('when the payment is valid', () => {
+    it('pays through the bank, which verified the signature, and answers SUCCESS', async () => {
+      const before = transferCalls().length;
+      const body = sampleTransfer();
+      const res = await post(body);
+      expect(res.status, res.text).to.equal(201);
+      expect(res.body).to.include({ transactionId: body.transactionId, status: 'SUCCESS', bank: 'bca', amount: '100000.00', currency: 'IDR' });
+      expect(res.body.bankReference).to.match(/^\d{8}$/);
+      const calls = transferCalls();
+      expect(calls).to.have.length(before + 1);
+      expect(calls[calls.length - 1].status).to.equal(200);
+      expect(calls[calls.length - 1].headers['x-bca-signature']).to.match(/^[0-9a-f]{64}$/);
+    });
+
+    it('records the inbound exchange and both bank legs in the audit', async () => {
+      const body = sampleTransfer();
+      const res = await post(body);
+      expect(res.status).to.equal(201);
+      const rows = await eventually(async () => {
+        const found = await gw.store.audit.list({ transactionId: body.transactionId as string });
+        return found.length === 1 && found[0].outcome === 'completed' ? found : null;
+      });
+      const row = rows[0];
+      expect(row.requestId).to.equal(res.headers['x-request-id']);
+      expect(row.clientId).to.equal(client.clientId);
+      expect(row.statusCode).to.equal(201);
+      expect(JSON.parse(row.requestBody!)).to.include({ transactionId: body.transactionId });
+      expect(JSON.parse(row.responseBody!)).to.include({ status: 'SUCCESS' });
+      const transferLeg = row.bankCalls.find((call) => call.operation === 'transfer-intrabank');
+      expect(transferLeg, 'bank leg recorded').to.exist;
+      expect(transferLeg!.statusCode).to.equal(200);
+      expect(transferLeg!.durationMs).to.be.a('number');
+      expect(transferLeg!.requestHeaders.Authorization ?? transferLeg!.requestHeaders.authorization).to.equal('[REDACTED]');
+    });
+
+    it('sends the same request again as a replay, without a second bank call', async () => {
+      const body = sampleTransfer();
+      const first = await post(body);
+      const count = transferCalls().length;
+      const second = await post(body);
+      expect(second.status).to.equal(first.status);
+      expect(second.headers['idempotent-replayed']).to.equal('true');
+      expect(second.body).to.deep.equal(first.body);
+      expect(transferCalls()).to.have.length(count);
+    });
+
+    it('refuses the same transactionId with a different payload (422) without calling the bank', async () => {
+      const body = sampleTransfer();
+      await post(body);
+      const count = transferCalls().length;
+      const res = await post({ ...body, amount: '999.00' });
+      expect(res.status).to.equal(422);
+      expect(res.body.code).to.equal('IDEMPOTENCY_MISMATCH');
+      expect(transferCalls()).to.have.length(count);
+    });
+  });
+
+  describe('when the bank refuses the payment', () => {
+    it('answers FAILED with the bank code kept, and audits it', async () => {
+      const body = sampleTransfer({ remark: 'SIM ESB-82-019' });
+      const res = await post(body);
+      expect(res.status).to.equal(422);
+      expect(res.body).to.include({ status: 'FAILED', bankResponseCode: 'ESB-82-019' });
+      const rows = await eventually(async () => {
+        const found = await gw.store.audit.list({ transactionId: body.transactionId as string });
+        return found[0]?.completedAt ? found : null;
+      });
+      expect(rows[0].bankCalls.some((call) => call.errorCode === 'ESB-82-019')).to.equal(true);
+    });
+  });
+
+  describe('when fields are invalid', () => {
+    it('answers 400 naming every bad field, and never calls the bank', async () => {
+      const count = transferCalls().length;
+      const res = await post({
+        transactionId: 'has spaces!',
+        sourceAccountNumber: '12',
+        beneficiaryBankCode: 'XXX',
+        beneficiaryAccountNumber: 'abc',
+        amount: 100000,
+        currency: 'USD',
+        extra: 'x',
+      });
+      expect(res.status).to.equal(400);
+      expect(res.headers['content-type']).to.match(/^application\/problem\+json/);
+      expect(res.body.code).to.equal('VALIDATION_FAILED');
+      expect(res.body.requestId).to.equal(res.headers['x-request-id']);
+      const fields = (res.body.errors as { field: string }[]).map((e) => e.field);
+      expect(fields).to.include.members(['transactionId', 'sourceAccountNumber', 'beneficiaryBankCode', 'beneficiaryAccountNumber', 'amount', 'currency', 'extra']);
+      expect(transferCalls()).to.have.length(count);
+    });
+
+    for (const [field, value] of [
+      ['amount', '0.00'],
+      ['amount', '1.5'],
+      ['amount', '-5.00'],
+      ['sourceAccountNumber', '020124568'],
+      ['beneficiaryAccountNumber', '02012456811'],
+      ['remark', 'x'.repeat(37)],
+      ['currency', 'idr'],
+    ] as const) {
+      it(`names ${field} when it is ${JSON.stringify(value)}`, async () => {
+        const res = await post(sampleTransfer({ [field]: value }));
+        expect(res.status).to.equal(400);
+        expect((res.body.errors as { field: string }[]).map((e) => e.field)).to.deep.equal([field]);
+      });
+    }
+
+    it('answers 400 INVALID_JSON for a malformed body and still audits the raw text', async () => {
+      const res = await gw.request('/v1/transfers', {
+        method: 'POST',
+        body: '{"transactionId": "T1", ',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      });
+      expect(res.status).to.equal(400);
+      expect(res.body.code).to.equal('INVALID_JSON');
+      const rows = await eventually(async () => {
+        const found = (await gw.store.audit.list({ clientId: client.clientId, limit: 1000 })).filter((r) => r.requestId === res.headers['x-request-id']);
+        return found.length === 1 ? found : null;
+      });
+      expect(rows[0].requestBody).to.contain('"transactionId"');
+      expect(rows[0].errorCode).to.equal('INVALID_JSON');
+    });
+
+    it('answers 415 for a body that is not JSON', async () => {
+      const res = await gw.request('/v1/transfers', {
+        method: 'POST',
+        body: 'transactionId=1',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+      });
+      expect(res.status).to.equal(415);
+      expect(res.body.code).to.equal('UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    it('answers 413 for a body over the limit', async () => {
+      const res = await post(sampleTransfer({ remark: 'x'.repeat(70_000) }));
+      expect(res.status).to.equal(413);
+      expect(res.body.code).to.equal('PAYLOAD_TOO_LARGE');
+    });
+  });
+
+  describe('when the beneficiary bank has no partner', () => {
+    it('answers 422 ROUTE_UNAVAILABLE naming beneficiaryBankCode', async () => {
+      const res = await post(sampleTransfer({ beneficiaryBankCode: '002', beneficiaryAccountNumber: '123456789012345' }));
+      expect(res.status).to.equal(422);
+      expect(res.body.code).to.equal('ROUTE_UNAVAILABLE');
+      expect(res.body.errors[0].field).to.equal('beneficiaryBankCode');
+    });
+  });
+});

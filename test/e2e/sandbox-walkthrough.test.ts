@@ -1,0 +1,39 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { eventually } from '../support/gateway-harness.js';
+import { freePort, spawnGerbang } from '../support/processes.js';
+
+const sh = promisify(execFile);
+
+/**
+ * What the README promises a newcomer: `npm start` (here `bin/gerbang sandbox`, which it runs)
+ * prints a demo client and a curl walk-through, and that walk-through, run as printed, pays.
+ */
+describe('gerbang sandbox (npm start)', function () {
+  this.timeout(60_000);
+
+  it('prints a demo client and a curl walk-through that succeeds as printed', async () => {
+    const port = await freePort();
+    const sandbox = spawnGerbang(['sandbox'], {
+      PORT: String(port),
+      GERBANG_DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'gerbang-sandbox-')), 'g.sqlite')}`,
+      GERBANG_LOG_LEVEL: 'info',
+    });
+    try {
+      const banner = await eventually(async () => (sandbox.output().includes('Stop with Ctrl+C') ? sandbox.output() : null), 30_000);
+      expect(banner).to.contain('SANDBOX MODE');
+      expect(banner).to.match(/client_id: +gbc_[0-9a-f]{16}/);
+      const script = banner.slice(banner.indexOf('TOKEN=$(curl'), banner.indexOf(' Stop with Ctrl+C')).replace(/^ {3}/gm, '');
+      const { stdout } = await sh('bash', ['-euo', 'pipefail', '-c', script]);
+      const answer = JSON.parse(stdout);
+      expect(answer).to.include({ transactionId: 'INV-0001', status: 'SUCCESS', bank: 'bca' });
+    } finally {
+      sandbox.child.kill('SIGTERM');
+      expect(await sandbox.exited).to.equal(0);
+    }
+  });
+});
