@@ -1,20 +1,25 @@
-import { auditRepository } from './repositories/audit-repository.js';
-import { clientRepository } from './repositories/client-repository.js';
-import { bankTokenRepository, loginLockoutRepository, rateLimitRepository, sequenceRepository } from './repositories/counter-repositories.js';
-import { paymentRepository } from './repositories/payment-repository.js';
+import {
+  SqlAuditRepository,
+  SqlBankTokenRepository,
+  SqlClientRepository,
+  SqlLoginLockoutRepository,
+  SqlPaymentRepository,
+  SqlRateLimitRepository,
+  SqlSequenceRepository,
+} from './repositories/index.js';
 import type { Db, Store } from './types.js';
 
-/** Wires every repository onto one database. */
+/** Wires every repository onto one Db; `close()` closes the Db (pool or file). */
 export function createStore(db: Db): Store {
   return {
     db,
-    clients: clientRepository(db),
-    payments: paymentRepository(db),
-    audit: auditRepository(db),
-    rateLimits: rateLimitRepository(db),
-    lockouts: loginLockoutRepository(db),
-    bankTokens: bankTokenRepository(db),
-    sequences: sequenceRepository(db),
+    clients: new SqlClientRepository(db),
+    payments: new SqlPaymentRepository(db),
+    audit: new SqlAuditRepository(db),
+    rateLimits: new SqlRateLimitRepository(db),
+    lockouts: new SqlLoginLockoutRepository(db),
+    bankTokens: new SqlBankTokenRepository(db),
+    sequences: new SqlSequenceRepository(db),
     close: () => db.close(),
   };
 }

@@ -1,125 +1,154 @@
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAppError } from '../errors/app-error.js';
 import { getLogger } from '../log/index.js';
-import { packageRoot } from './package-root.js';
-import { UniqueViolationError, type Db } from './types.js';
+import { loadMigrationFiles, type MigrationFile } from './migration-files.js';
+import { UniqueViolationError, type Db, type Queryable } from './types.js';
 
-const log = getLogger('migrations');
+const log = getLogger('store');
 
-interface Migration {
+/** How long a MySQL migrator whose DDL failed waits for a concurrent winner to record the version. */
+const WINNER_WAIT_MS = 15_000;
+const WINNER_POLL_MS = 200;
+
+const LEDGER_DDL = {
+  mysql:
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INT NOT NULL, name VARCHAR(191) NOT NULL, checksum CHAR(64) NOT NULL, ' +
+    'applied_at BIGINT NOT NULL, PRIMARY KEY (version)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin',
+  sqlite:
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, ' +
+    'applied_at INTEGER NOT NULL)',
+} as const;
+
+const LEDGER_EXISTS = {
+  mysql: "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'schema_migrations'",
+  sqlite: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+} as const;
+
+interface LedgerRow {
   version: number;
-  name: string;
   checksum: string;
-  statements: string[];
 }
 
-const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
-  version INT NOT NULL PRIMARY KEY,
-  name VARCHAR(191) NOT NULL,
-  checksum CHAR(64) NOT NULL,
-  applied_at BIGINT NOT NULL
-)`;
-
-/** The numbered files of sql/<dialect>/ (`001_initial.sql`, …), in order. */
-function loadMigrations(db: Db): Migration[] {
-  const dir = join(packageRoot(), 'sql', db.dialect);
-  return readdirSync(dir)
-    .filter((file) => /^\d{3}_[\w-]+\.sql$/.test(file))
-    .sort()
-    .map((file) => {
-      const text = readFileSync(join(dir, file), 'utf8');
-      return {
-        version: Number(file.slice(0, 3)),
-        name: file,
-        checksum: createHash('sha256').update(text).digest('hex'),
-        statements: splitStatements(text),
-      };
-    });
-}
-
-/** Splits a script on `;` at line ends, dropping `--` comment lines (our files keep to that form). */
-export function splitStatements(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((line) => !line.trim().startsWith('--'))
-    .join('\n')
-    .split(/;\s*(?:\n|$)/)
-    .map((statement) => statement.trim())
-    .filter((statement) => statement.length > 0);
-}
-
-async function appliedVersions(db: Db): Promise<Map<number, { name: string; checksum: string }>> {
-  await db.execute(BOOKKEEPING);
-  const rows = await db.query<{ version: number; name: string; checksum: string }>('SELECT version, name, checksum FROM schema_migrations');
-  return new Map(rows.map((row) => [Number(row.version), { name: row.name, checksum: row.checksum }]));
-}
-
-/** Names of the migration files not yet applied (for /readyz). Throws on a changed applied file. */
-export async function pendingMigrations(db: Db): Promise<string[]> {
-  const applied = await appliedVersions(db);
-  const migrations = loadMigrations(db);
-  verifyChecksums(migrations, applied);
-  return migrations.filter((m) => !applied.has(m.version)).map((m) => m.name);
-}
-
-function verifyChecksums(migrations: Migration[], applied: Map<number, { checksum: string }>): void {
-  for (const migration of migrations) {
-    const done = applied.get(migration.version);
-    if (done && done.checksum !== migration.checksum) {
-      throw new Error(`migration ${migration.name} was changed after it was applied; add a new numbered migration instead`);
-    }
-  }
+export interface MigrateOptions {
+  /** Folder of NNN_name.sql files; defaults to sql/<dialect> of the package (tests use others). */
+  directory?: string;
 }
 
 /**
- * Applies the pending migrations in order. On SQLite each runs in one transaction with its
- * bookkeeping row. MySQL commits DDL implicitly, so there the bookkeeping row is written after
- * the statements; when several processes start at once, the loser's CREATE TABLE fails on the
- * existing table or its bookkeeping insert hits the primary key: it then re-reads the applied
- * versions and carries on if the winner recorded that migration.
+ * Applies the pending numbered migrations of sql/<dialect>/ in order and returns their names.
+ *
+ * Throws (before applying anything) when a migration already applied has been edited since:
+ * its checksum no longer matches, and the message names the file. Safe when several processes
+ * migrate the same database at once (PM2 workers starting together): see applyOne.
  */
-export async function migrate(db: Db): Promise<{ applied: string[] }> {
+export async function migrate(db: Db, options: MigrateOptions = {}): Promise<{ applied: string[] }> {
+  await db.execute(LEDGER_DDL[db.dialect]);
+  const files = loadMigrationFiles(db.dialect, options.directory);
+  const ledger = await readLedger(db);
+  for (const file of files) {
+    const recorded = ledger.get(file.version);
+    if (recorded !== undefined) verifyChecksum(db, file, recorded);
+  }
   const applied: string[] = [];
-  for (;;) {
-    const done = await appliedVersions(db);
-    const migrations = loadMigrations(db);
-    verifyChecksums(migrations, done);
-    const next = migrations.find((m) => !done.has(m.version));
-    if (!next) return { applied };
-    try {
-      await applyOne(db, next);
-      applied.push(next.name);
-      log.info({ migration: next.name }, 'migration applied');
-    } catch (error) {
-      if (await recordedByAnother(db, next, error)) continue;
-      throw new Error(`migration ${next.name} failed: ${(error as Error).message}`, { cause: error });
+  for (const file of files.filter((f) => !ledger.has(f.version))) {
+    if (await applyOne(db, file)) {
+      applied.push(file.name);
+      log.info({ migration: file.name, store: db.description }, 'migration applied');
     }
   }
+  return { applied };
 }
 
-async function applyOne(db: Db, migration: Migration): Promise<void> {
-  const record = 'INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)';
-  const values = [migration.version, migration.name, migration.checksum, Date.now()];
+/** Names of the migrations not yet applied (all of them on an empty database). Used by /readyz. */
+export async function pendingMigrations(db: Db, options: MigrateOptions = {}): Promise<string[]> {
+  const files = loadMigrationFiles(db.dialect, options.directory);
+  const hasLedger = (await db.query(LEDGER_EXISTS[db.dialect])).length > 0;
+  const ledger = hasLedger ? await readLedger(db) : new Map<number, string>();
+  return files.filter((file) => !ledger.has(file.version)).map((file) => file.name);
+}
+
+/**
+ * Applies one migration; returns false when another process applied it first.
+ *
+ * SQLite: DDL is transactional, so the file and its ledger row commit together. BEGIN IMMEDIATE
+ * makes a concurrent migrator wait for the write lock; it then re-reads the ledger inside its
+ * own transaction, finds the version, and does nothing.
+ *
+ * MySQL: every DDL statement commits by itself, so the ledger row can only be written after
+ * the file ran. Two processes may both run the file: 001 uses IF NOT EXISTS so the loser's
+ * statements are harmless, and the PRIMARY KEY on version lets exactly one ledger insert win;
+ * the loser gets UniqueViolationError, re-reads the winner's row and carries on. When the
+ * loser's DDL itself fails (a later ALTER that the winner already ran), it waits a while for
+ * the winner's ledger row before giving up, so a race is not mistaken for a broken migration.
+ * No GET_LOCK: it is not replicated and not available on every managed MySQL.
+ */
+async function applyOne(db: Db, file: MigrationFile): Promise<boolean> {
   if (db.dialect === 'sqlite') {
-    await db.withTransaction(async (tx) => {
-      for (const statement of migration.statements) await tx.execute(statement);
-      await tx.execute(record, values);
+    return db.withTransaction(async (tx) => {
+      const already = await readVersion(tx, file.version);
+      if (already !== null) {
+        verifyChecksum(db, file, already);
+        return false;
+      }
+      for (const statement of file.statements) await tx.execute(statement);
+      await recordVersion(tx, file);
+      return true;
     });
-    return;
   }
-  for (const statement of migration.statements) await db.execute(statement);
-  await db.execute(record, values);
+  for (const statement of file.statements) {
+    try {
+      await db.execute(statement);
+    } catch (error) {
+      if (isAppError(error)) throw error; // STORE_UNAVAILABLE: nothing to wait for
+      const winner = await waitForVersion(db, file.version);
+      if (winner === null) throw error;
+      verifyChecksum(db, file, winner);
+      return false;
+    }
+  }
+  try {
+    await recordVersion(db, file);
+    return true;
+  } catch (error) {
+    if (!(error instanceof UniqueViolationError)) throw error;
+    const winner = await readVersion(db, file.version);
+    if (winner !== null) verifyChecksum(db, file, winner);
+    return false;
+  }
 }
 
-async function recordedByAnother(db: Db, migration: Migration, error: unknown): Promise<boolean> {
-  const code = (error as { code?: string }).code ?? '';
-  const concurrent = error instanceof UniqueViolationError || /ER_TABLE_EXISTS_ERROR|ER_DUP_KEYNAME|ER_DUP_FIELDNAME/.test(code) || /already exists/i.test((error as Error).message);
-  if (!concurrent) return false;
-  // Give the winner a moment to write its bookkeeping row, then look.
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    if ((await appliedVersions(db)).has(migration.version)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+async function readLedger(db: Queryable): Promise<Map<number, string>> {
+  const rows = await db.query<LedgerRow>('SELECT version, checksum FROM schema_migrations ORDER BY version');
+  return new Map(rows.map((row) => [Number(row.version), row.checksum]));
+}
+
+async function readVersion(db: Queryable, version: number): Promise<string | null> {
+  const rows = await db.query<LedgerRow>('SELECT version, checksum FROM schema_migrations WHERE version = ?', [version]);
+  return rows[0]?.checksum ?? null;
+}
+
+async function recordVersion(db: Queryable, file: MigrationFile): Promise<void> {
+  await db.execute('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)', [
+    file.version,
+    file.name,
+    file.checksum,
+    Date.now(),
+  ]);
+}
+
+async function waitForVersion(db: Db, version: number): Promise<string | null> {
+  const until = Date.now() + WINNER_WAIT_MS;
+  for (;;) {
+    const checksum = await readVersion(db, version);
+    if (checksum !== null || Date.now() >= until) return checksum;
+    await new Promise((resolve) => setTimeout(resolve, WINNER_POLL_MS));
   }
-  return false;
+}
+
+function verifyChecksum(db: Db, file: MigrationFile, recorded: string): void {
+  if (recorded === file.checksum) return;
+  throw new Error(
+    `store: migration ${file.file} was changed after it was applied to ${db.description} ` +
+      `(recorded checksum ${recorded.slice(0, 12)}…, file now ${file.checksum.slice(0, 12)}…). ` +
+      'Restore the file as it was and put the change in a new numbered migration.',
+  );
 }

@@ -2,15 +2,13 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
- * The folder holding package.json, found by walking up from this file: the same answer from
- * src/ (ts) and from dist/src/ (compiled), so `sql/` is found in both.
+ * The folder holding Gerbang's package.json and sql/, found by walking up from this file: the
+ * same code runs from src/store (ts-node, editors) and from dist/src/store (compiled), and a
+ * compiled tree may hold a copied package.json of its own, hence the check for sql/ as well.
  */
-export function packageRoot(from: string = __dirname): string {
-  let dir = from;
-  for (;;) {
+export function packageRoot(start: string = __dirname): string {
+  for (let dir = start; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'sql'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find the package root (with package.json and sql/) above ${from}`);
-    dir = parent;
+    if (dirname(dir) === dir) throw new Error(`store: no package root (package.json next to sql/) above ${start}`);
   }
 }

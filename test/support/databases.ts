@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mysql from 'mysql2/promise';
-import { migrate, openStore, type Store } from '../../src/store/index.js';
+import { describeDatabaseUrl, migrate, openDb, openStore, type Store } from '../../src/store/index.js';
 
 export type Backend = 'sqlite' | 'mariadb';
 
@@ -11,85 +10,99 @@ export interface BackendContext {
   backend: Backend;
   /** URL of this suite's own, migrated database. */
   url: () => string;
-  /** A store opened on it for the suite (closed after). */
+  /** A store opened on it for the whole suite (closed after it). */
   store: () => Store;
 }
 
-const SERVER_URL = process.env.GERBANG_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+/** The MariaDB/MySQL server the tests may create databases on (root, no database in the path). */
+export const TEST_MYSQL_URL = (process.env.GERBANG_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
+
+let reachability: Promise<string | null> | undefined;
 let warned = false;
 
-/** Is MariaDB reachable? In CI it must be: unreachable is then an error, never a skip. */
-async function mariaDbReachable(): Promise<string | null> {
-  try {
-    const connection = await mysql.createConnection({ uri: SERVER_URL, connectTimeout: 3000 });
-    await connection.end();
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  }
+/** null when the server answers, else why not. Asked once per test run. */
+function unreachableReason(): Promise<string | null> {
+  reachability ??= (async () => {
+    const admin = openDb(TEST_MYSQL_URL);
+    try {
+      await admin.ping();
+      return null;
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      return cause?.code ?? cause?.message ?? (error as Error).message;
+    } finally {
+      await admin.close().catch(() => undefined);
+    }
+  })();
+  return reachability;
 }
 
-function skipOrFail(ctx: Mocha.Context, reason: string): never {
-  if (process.env.CI === 'true') throw new Error(`MariaDB is required under CI=true but ${SERVER_URL} is unreachable: ${reason}`);
+/** Outside CI an unreachable MariaDB skips the suite, loudly; under CI=true it fails it. */
+function skipOrFail(ctx: Mocha.Context | undefined, reason: string): never {
+  const what = `MariaDB suites (${describeDatabaseUrl(TEST_MYSQL_URL)} unreachable: ${reason})`;
+  if (process.env.CI === 'true' || ctx === undefined) {
+    throw new Error(`${what}. MariaDB is required${process.env.CI === 'true' ? ' under CI=true' : ''}; set GERBANG_TEST_MYSQL_URL or start MariaDB.`);
+  }
   if (!warned) {
     warned = true;
-    console.warn(
-      `\n*** SKIPPED: MariaDB suites (${SERVER_URL} unreachable: ${reason}). Start MariaDB or set GERBANG_TEST_MYSQL_URL; CI=true makes this a failure. ***\n`,
-    );
+    console.warn(`\n*** SKIPPED: ${what}. Set GERBANG_TEST_MYSQL_URL or start MariaDB; CI=true makes this a failure. ***\n`);
   }
   ctx.skip();
+  throw new Error('unreachable: mocha skip() throws');
 }
 
 /**
- * Creates a fresh, uniquely named MariaDB database (not migrated) and returns its URL and a
- * `drop()`. Pass the mocha context: outside CI an unreachable server skips the suite loudly.
+ * Creates a fresh, uniquely named database `gerbang_t_<hex>` on the test server (not migrated)
+ * and returns its URL and `drop()`. With a mocha context, an unreachable server skips the
+ * calling suite outside CI; without one (or under CI=true) it throws.
  */
-export async function createMariaDbDatabase(ctx: Mocha.Context): Promise<{ url: string; drop: () => Promise<void> }> {
-  const reason = await mariaDbReachable();
+export async function createMariaDbDatabase(ctx?: Mocha.Context): Promise<{ url: string; drop: () => Promise<void> }> {
+  const reason = await unreachableReason();
   if (reason !== null) skipOrFail(ctx, reason);
   const name = `gerbang_t_${randomBytes(6).toString('hex')}`;
-  const admin = await mysql.createConnection({ uri: SERVER_URL });
-  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-  await admin.end();
-  const url = `${SERVER_URL.replace(/\/$/, '')}/${name}`;
-  return {
-    url,
-    async drop() {
-      const conn = await mysql.createConnection({ uri: SERVER_URL });
-      await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await conn.end();
-    },
-  };
+  await onServer(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  return { url: `${TEST_MYSQL_URL}/${name}`, drop: () => onServer(`DROP DATABASE IF EXISTS ${name}`) };
+}
+
+/** Runs one statement (with a generated, safe name in it) on a short-lived server connection. */
+async function onServer(sql: string): Promise<void> {
+  const admin = openDb(TEST_MYSQL_URL);
+  try {
+    await admin.execute(sql);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** A migrated SQLite database in a fresh temp folder, and how to remove it. */
+export function createSqliteDatabase(): { url: string; drop: () => Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), 'gerbang-test-'));
+  return { url: `sqlite:${join(dir, 'gerbang.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**
- * Defines `describe(title [backend])` once per store backend, each with its own migrated
- * database: a temp SQLite file, and a fresh MariaDB database dropped afterwards.
+ * Defines `describe('<title> [sqlite]')` and `describe('<title> [mariadb]')`, each with its own
+ * migrated database (a temp SQLite file; a fresh MariaDB database, dropped afterwards) and a
+ * store opened on it for the suite. `fn` defines the tests once, against `ctx`.
  */
 export function forEachBackend(title: string, fn: (ctx: BackendContext) => void): void {
   for (const backend of ['sqlite', 'mariadb'] as const) {
     describe(`${title} [${backend}]`, function () {
       let url = '';
       let store: Store | undefined;
-      let cleanup: () => Promise<void> = async () => undefined;
+      let drop: () => Promise<void> = async () => undefined;
 
       before(async function () {
-        if (backend === 'sqlite') {
-          const dir = mkdtempSync(join(tmpdir(), 'gerbang-test-'));
-          url = `sqlite:${join(dir, 'gerbang.sqlite')}`;
-          cleanup = async () => rmSync(dir, { recursive: true, force: true });
-        } else {
-          const database = await createMariaDbDatabase(this);
-          url = database.url;
-          cleanup = database.drop;
-        }
+        const database = backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+        url = database.url;
+        drop = database.drop;
         store = await openStore(url);
         await migrate(store.db);
       });
 
       after(async () => {
         await store?.close();
-        await cleanup();
+        await drop();
       });
 
       fn({

@@ -1,118 +1,109 @@
-import mysql, { type Pool, type PoolConnection, type ResultSetHeader } from 'mysql2/promise';
-import { AppError } from '../../errors/index.js';
+import type { Connection as CoreConnection } from 'mysql2';
+import { createPool, type Pool, type PoolConnection, type ResultSetHeader } from 'mysql2/promise';
 import { getLogger } from '../../log/index.js';
-import { UniqueViolationError, type Db, type ExecuteResult, type Queryable, type SqlValue } from '../types.js';
-import { describeDatabaseUrl } from '../database-url.js';
+import type { Db, ExecuteResult, Queryable, SqlValue } from '../types.js';
+import { mapMysqlError } from './mysql-errors.js';
+import { mysqlPoolOptions } from './mysql-options.js';
 
 const log = getLogger('store');
 
-/** Driver error codes that mean "the database cannot be reached", not "this statement is wrong". */
-const UNAVAILABLE = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EPIPE',
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-  'ER_CON_COUNT_ERROR',
-  'ER_ACCESS_DENIED_ERROR',
-  'ER_BAD_DB_ERROR',
-  'ER_SERVER_SHUTDOWN',
-  'ER_LOCK_WAIT_TIMEOUT',
-]);
+/** What pool.query / pool.execute and a pooled connection's methods have in common. */
+type Runner = Pick<Pool, 'query' | 'execute'>;
 
 /**
- * MySQL 8 / MariaDB 10.11 through one mysql2 pool. Placeholders only; every statement goes
- * through `query` with values (mysql2 escapes them), which accepts DDL and DML alike and avoids
- * the server-side prepared-statement cache growing with every distinct statement.
+ * Statements WITH values go through `execute` (server-side prepared statements: the values never
+ * become SQL text). Statements without values (DDL, BEGIN-free reads) use the text protocol,
+ * which accepts every statement type; nothing from a caller can reach them.
+ */
+async function run(runner: Runner, sql: string, params: SqlValue[]): Promise<unknown> {
+  try {
+    const [result] = params.length === 0 ? await runner.query(sql) : await runner.execute(sql, params);
+    return result;
+  } catch (error) {
+    throw mapMysqlError(error);
+  }
+}
+
+function queryable(runner: Runner): Queryable {
+  return {
+    dialect: 'mysql',
+    query: async <T>(sql: string, params: SqlValue[] = []) => (await run(runner, sql, params)) as T[],
+    execute: async (sql: string, params: SqlValue[] = []) => {
+      const header = (await run(runner, sql, params)) as ResultSetHeader;
+      return { affectedRows: header.affectedRows ?? 0, insertId: Number(header.insertId ?? 0) };
+    },
+  };
+}
+
+/**
+ * MySQL 8 / MariaDB 10.11 through a mysql2 pool. Everything works on a replicated or managed
+ * MySQL shared by several gateway nodes: no GET_LOCK, no temporary tables, no session state
+ * kept between calls.
  */
 export class MysqlDb implements Db {
   readonly dialect = 'mysql' as const;
   readonly description: string;
   private readonly pool: Pool;
+  private readonly plain: Queryable;
+  private closing: Promise<void> | undefined;
 
-  constructor(url: string) {
-    this.description = describeDatabaseUrl(url);
-    this.pool = mysql.createPool({
-      uri: url,
-      connectionLimit: 10,
-      // Fail fast when the database is away: payments answer 503 instead of hanging.
-      connectTimeout: 5_000,
-      // Epoch-ms BIGINTs fit a JS number; ids and counters too.
-      supportBigNumbers: true,
-      bigNumberStrings: false,
-      timezone: 'Z',
-      charset: 'utf8mb4',
-      multipleStatements: false,
-      enableKeepAlive: true,
+  constructor(url: URL) {
+    this.description = `mysql://${url.host}${url.pathname}`;
+    this.pool = createPool(mysqlPoolOptions(url));
+    // An idle pooled connection that breaks (server restart, network cut) emits 'error'. mysql2
+    // drops it from the pool with a one-shot listener; ours stays, so a second error on the same
+    // connection can never go unhandled and crash the process.
+    this.pool.on('connection', (connection) => {
+      (connection as unknown as CoreConnection).on('error', (error: NodeJS.ErrnoException) => {
+        log.warn({ code: error.code, store: this.description }, 'database connection error; the pool replaces it');
+      });
     });
-    // An idle connection dropped by the server emits here; without a handler it would crash the process.
-    (this.pool as unknown as { on(event: string, fn: (error: Error) => void): void }).on('error', (error) => {
-      log.warn({ code: (error as { code?: string }).code }, 'database pool connection error');
-    });
+    this.plain = queryable(this.pool);
   }
 
-  async query<T = Record<string, unknown>>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    return run(async () => (await this.pool.query(sql, params))[0] as T[]);
+  query<T = Record<string, unknown>>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return this.plain.query<T>(sql, params);
   }
 
-  async execute(sql: string, params: SqlValue[] = []): Promise<ExecuteResult> {
-    return run(async () => toResult((await this.pool.query(sql, params))[0] as ResultSetHeader));
+  execute(sql: string, params: SqlValue[] = []): Promise<ExecuteResult> {
+    return this.plain.execute(sql, params);
   }
 
+  /** One pooled connection for the whole of `fn`; always released (destroyed if it broke). */
   async withTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const connection = await run(() => this.pool.getConnection());
+    let connection: PoolConnection;
     try {
-      await run(() => connection.beginTransaction());
-      const result = await fn(connectionQueryable(connection));
-      await run(() => connection.commit());
+      connection = await this.pool.getConnection();
+    } catch (error) {
+      throw mapMysqlError(error);
+    }
+    let broken = false;
+    try {
+      await connection.beginTransaction().catch((error: unknown) => Promise.reject(mapMysqlError(error)));
+      const result = await fn(queryable(connection));
+      await connection.commit().catch((error: unknown) => Promise.reject(mapMysqlError(error)));
       return result;
     } catch (error) {
-      await connection.rollback().catch(() => undefined);
+      try {
+        await connection.rollback();
+      } catch {
+        // The connection is gone (the server rolls back what it had); never reuse it.
+        broken = true;
+      }
       throw error;
     } finally {
-      connection.release();
+      if (broken) connection.destroy();
+      else connection.release();
     }
   }
 
   async ping(): Promise<void> {
-    await this.query('SELECT 1');
+    await this.query('SELECT 1 AS ok');
   }
 
+  /** Ends the pool once every connection is released; calling it again does nothing. */
   async close(): Promise<void> {
-    await this.pool.end();
-  }
-}
-
-function connectionQueryable(connection: PoolConnection): Queryable {
-  return {
-    dialect: 'mysql',
-    query: async <R>(sql: string, params: SqlValue[] = []) => run(async () => (await connection.query(sql, params))[0] as R[]),
-    execute: async (sql: string, params: SqlValue[] = []) => run(async () => toResult((await connection.query(sql, params))[0] as ResultSetHeader)),
-  };
-}
-
-function toResult(header: ResultSetHeader): ExecuteResult {
-  return { affectedRows: header.affectedRows, insertId: Number(header.insertId ?? 0) };
-}
-
-/** Runs a driver call, translating its errors; the message never carries SQL, values or credentials. */
-async function run<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? '';
-    if (code === 'ER_DUP_ENTRY') throw new UniqueViolationError('duplicate key');
-    if (UNAVAILABLE.has(code) || (error as { fatal?: boolean }).fatal) {
-      // The driver's code is for the operator's log; the client only learns the store is away.
-      log.warn({ code: code || 'connection failed' }, 'database unavailable');
-      throw new AppError('STORE_UNAVAILABLE', 'The store is unavailable, so the request was not processed. Retry later.');
-    }
-    // Keep the driver's code and message, drop `sql` and the values it carries.
-    const clean = new Error(`database error ${code}: ${(error as Error).message}`.slice(0, 500));
-    (clean as { code?: string }).code = code;
-    throw clean;
+    this.closing ??= this.pool.end();
+    await this.closing;
   }
 }

@@ -9,147 +9,227 @@ import type {
   InboundExchange,
   SqlValue,
 } from '../types.js';
-import { num, numOrNull, strOrNull } from './sql-helpers.js';
+import { fit, parseJson, toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
+
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1_000;
+
+/** Column sizes of sql/mysql/001_initial.sql that a caller-controlled value could exceed. */
+const SIZE = { requestId: 64, remoteIp: 64, origin: 512, method: 16, path: 1024, clientId: 191, transactionId: 191, amount: 64, errorCode: 64 };
+
+interface ExchangeRow {
+  id: number | string;
+  request_id: string;
+  received_at: number | string;
+  completed_at: number | string | null;
+  remote_ip: string;
+  origin: string | null;
+  method: string;
+  path: string;
+  client_id: string | null;
+  transaction_id: string | null;
+  amount: string | null;
+  outcome: AuditOutcome;
+  status_code: number | string | null;
+  error_code: string | null;
+  request_headers: string;
+  request_body: string | null;
+  response_body: string | null;
+}
+
+interface BankCallRow {
+  id: number | string;
+  exchange_id: number | string | null;
+  request_id: string;
+  partner: string;
+  operation: string;
+  method: string;
+  url: string;
+  request_headers: string;
+  request_body: string | null;
+  status_code: number | string | null;
+  response_body: string | null;
+  error_code: string | null;
+  started_at: number | string;
+  duration_ms: number | string;
+}
 
 const EXCHANGE_COLUMNS =
-  'id, request_id, received_at, completed_at, remote_ip, origin, method, path, client_id, transaction_id, amount, outcome, status_code, error_code, request_headers, request_body, response_body';
-const CALL_COLUMNS =
-  'id, exchange_id, request_id, partner, operation, method, url, request_headers, request_body, status_code, response_body, error_code, started_at, duration_ms';
+  'request_id, received_at, remote_ip, origin, method, path, client_id, transaction_id, amount, request_headers, request_body';
 
 function exchangeValues(e: InboundExchange): SqlValue[] {
   return [
-    e.requestId,
+    fit(e.requestId, SIZE.requestId),
     e.receivedAt,
-    e.remoteIp,
-    e.origin,
-    e.method,
-    e.path,
-    e.clientId,
-    e.transactionId,
-    e.amount,
+    fit(e.remoteIp, SIZE.remoteIp),
+    fit(e.origin, SIZE.origin),
+    fit(e.method, SIZE.method),
+    fit(e.path, SIZE.path),
+    fit(e.clientId, SIZE.clientId),
+    fit(e.transactionId, SIZE.transactionId),
+    fit(e.amount, SIZE.amount),
     JSON.stringify(e.requestHeaders),
     e.requestBody,
   ];
 }
 
-const INSERT_EXCHANGE = `INSERT INTO audit_exchanges
-  (request_id, received_at, remote_ip, origin, method, path, client_id, transaction_id, amount, request_headers, request_body,
-   outcome, status_code, error_code, response_body, completed_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-function toCall(row: Record<string, unknown>): BankCallAudit & { id: number } {
+function toExchange(row: ExchangeRow): AuditExchangeRow {
   return {
-    id: num(row.id),
-    exchangeId: numOrNull(row.exchange_id),
-    requestId: String(row.request_id),
-    partner: String(row.partner),
-    operation: String(row.operation),
-    method: String(row.method),
-    url: String(row.url),
-    requestHeaders: JSON.parse(String(row.request_headers)) as Record<string, string>,
-    requestBody: strOrNull(row.request_body),
-    statusCode: numOrNull(row.status_code),
-    responseBody: strOrNull(row.response_body),
-    errorCode: strOrNull(row.error_code),
-    startedAt: num(row.started_at),
-    durationMs: num(row.duration_ms),
+    id: toNumber(row.id),
+    requestId: row.request_id,
+    receivedAt: toNumber(row.received_at),
+    completedAt: toNumberOrNull(row.completed_at),
+    remoteIp: row.remote_ip,
+    origin: toStringOrNull(row.origin),
+    method: row.method,
+    path: row.path,
+    clientId: toStringOrNull(row.client_id),
+    transactionId: toStringOrNull(row.transaction_id),
+    amount: toStringOrNull(row.amount),
+    outcome: row.outcome,
+    statusCode: toNumberOrNull(row.status_code),
+    errorCode: toStringOrNull(row.error_code),
+    requestHeaders: parseJson<Record<string, string>>(row.request_headers, {}),
+    requestBody: toStringOrNull(row.request_body),
+    responseBody: toStringOrNull(row.response_body),
+    bankCalls: [],
   };
 }
 
-function toExchange(row: Record<string, unknown>, calls: (BankCallAudit & { id: number })[]): AuditExchangeRow {
+function toBankCall(row: BankCallRow): BankCallAudit & { id: number } {
   return {
-    id: num(row.id),
-    requestId: String(row.request_id),
-    receivedAt: num(row.received_at),
-    completedAt: numOrNull(row.completed_at),
-    remoteIp: String(row.remote_ip),
-    origin: strOrNull(row.origin),
-    method: String(row.method),
-    path: String(row.path),
-    clientId: strOrNull(row.client_id),
-    transactionId: strOrNull(row.transaction_id),
-    amount: strOrNull(row.amount),
-    outcome: row.outcome as AuditOutcome,
-    statusCode: numOrNull(row.status_code),
-    errorCode: strOrNull(row.error_code),
-    requestHeaders: JSON.parse(String(row.request_headers)) as Record<string, string>,
-    requestBody: strOrNull(row.request_body),
-    responseBody: strOrNull(row.response_body),
-    bankCalls: calls,
+    id: toNumber(row.id),
+    exchangeId: toNumberOrNull(row.exchange_id),
+    requestId: row.request_id,
+    partner: row.partner,
+    operation: row.operation,
+    method: row.method,
+    url: row.url,
+    requestHeaders: parseJson<Record<string, string>>(row.request_headers, {}),
+    requestBody: toStringOrNull(row.request_body),
+    statusCode: toNumberOrNull(row.status_code),
+    responseBody: toStringOrNull(row.response_body),
+    errorCode: toStringOrNull(row.error_code),
+    startedAt: toNumber(row.started_at),
+    durationMs: toNumber(row.duration_ms),
   };
 }
 
-export function auditRepository(db: Db): AuditRepository {
-  return {
-    async open(exchange) {
-      const { insertId } = await db.execute(INSERT_EXCHANGE, [...exchangeValues(exchange), 'in_progress', null, null, null, null]);
-      return insertId;
-    },
-    async complete(id: number, c: InboundCompletion) {
-      // COALESCE keeps what open() knew when the completion does not know better.
-      await db.execute(
-        `UPDATE audit_exchanges SET outcome = ?, status_code = ?, error_code = ?, client_id = COALESCE(?, client_id),
-           transaction_id = COALESCE(?, transaction_id), amount = COALESCE(?, amount), response_body = ?, completed_at = ? WHERE id = ?`,
-        [c.outcome, c.statusCode, c.errorCode, c.clientId, c.transactionId, c.amount, c.responseBody, c.completedAt, id],
-      );
-    },
-    async record(exchange, c) {
-      const values = exchangeValues({ ...exchange, clientId: c.clientId ?? exchange.clientId, transactionId: c.transactionId ?? exchange.transactionId, amount: c.amount ?? exchange.amount });
-      const { insertId } = await db.execute(INSERT_EXCHANGE, [...values, c.outcome, c.statusCode, c.errorCode, c.responseBody, c.completedAt]);
-      return insertId;
-    },
-    async recordBankCall(call) {
-      const { insertId } = await db.execute(
-        `INSERT INTO audit_bank_calls (exchange_id, request_id, partner, operation, method, url, request_headers, request_body,
-           status_code, response_body, error_code, started_at, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          call.exchangeId,
-          call.requestId,
-          call.partner,
-          call.operation,
-          call.method,
-          call.url,
-          JSON.stringify(call.requestHeaders),
-          call.requestBody,
-          call.statusCode,
-          call.responseBody,
-          call.errorCode,
-          call.startedAt,
-          Math.round(call.durationMs),
-        ],
-      );
-      return insertId;
-    },
-    async list(query: AuditQuery) {
-      const where: string[] = [];
-      const params: SqlValue[] = [];
-      const filter = (condition: string, value: SqlValue | undefined) => {
-        if (value === undefined) return;
-        where.push(condition);
-        params.push(value);
-      };
-      filter('received_at >= ?', query.from);
-      filter('received_at < ?', query.to);
-      filter('request_id = ?', query.requestId);
-      filter('transaction_id = ?', query.transactionId);
-      filter('client_id = ?', query.clientId);
-      filter('id > ?', query.afterId);
-      const limit = Math.min(Math.max(Math.trunc(query.limit ?? 100), 1), 10_000);
-      const rows = await db.query(
-        `SELECT ${EXCHANGE_COLUMNS} FROM audit_exchanges ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit}`,
-        params,
-      );
-      if (rows.length === 0) return [];
-      const ids = rows.map((row) => num(row.id));
-      // Calls made outside any exchange (exchange_id NULL) are not listed here.
-      const calls = await db.query(`SELECT ${CALL_COLUMNS} FROM audit_bank_calls WHERE exchange_id IN (${ids.map(() => '?').join(', ')}) ORDER BY id`, ids);
-      const byExchange = new Map<number, (BankCallAudit & { id: number })[]>();
-      for (const call of calls.map(toCall)) {
-        const list = byExchange.get(call.exchangeId!) ?? [];
-        list.push(call);
-        byExchange.set(call.exchangeId!, list);
-      }
-      return rows.map((row) => toExchange(row, byExchange.get(num(row.id)) ?? []));
-    },
-  };
+/**
+ * The audit trail: one row per inbound exchange, one per bank call. Headers and bodies arrive
+ * already redacted; headers are stored as JSON text. Over-long caller-controlled values are
+ * cut to their column size rather than lose the row.
+ */
+export class SqlAuditRepository implements AuditRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts the exchange as in_progress (committed before the bank is called) and returns its id. */
+  async open(exchange: InboundExchange): Promise<number> {
+    const result = await this.db.execute(
+      `INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [...exchangeValues(exchange), 'in_progress'],
+    );
+    return result.insertId;
+  }
+
+  /** Writes the outcome; a null clientId/transactionId/amount keeps what `open` recorded. */
+  async complete(id: number, c: InboundCompletion): Promise<void> {
+    await this.db.execute(
+      'UPDATE audit_exchanges SET outcome = ?, status_code = ?, error_code = ?, client_id = COALESCE(?, client_id), ' +
+        'transaction_id = COALESCE(?, transaction_id), amount = COALESCE(?, amount), response_body = ?, completed_at = ? WHERE id = ?',
+      [
+        c.outcome,
+        c.statusCode,
+        fit(c.errorCode, SIZE.errorCode),
+        fit(c.clientId, SIZE.clientId),
+        fit(c.transactionId, SIZE.transactionId),
+        fit(c.amount, SIZE.amount),
+        c.responseBody,
+        c.completedAt,
+        id,
+      ],
+    );
+  }
+
+  /** Inserts a whole exchange at once (rejected requests, the token endpoint) and returns its id. */
+  async record(exchange: InboundExchange, c: InboundCompletion): Promise<number> {
+    const result = await this.db.execute(
+      `INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome, status_code, error_code, response_body, completed_at) ` +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        ...exchangeValues({
+          ...exchange,
+          clientId: c.clientId ?? exchange.clientId,
+          transactionId: c.transactionId ?? exchange.transactionId,
+          amount: c.amount ?? exchange.amount,
+        }),
+        c.outcome,
+        c.statusCode,
+        fit(c.errorCode, SIZE.errorCode),
+        c.responseBody,
+        c.completedAt,
+      ],
+    );
+    return result.insertId;
+  }
+
+  async recordBankCall(call: BankCallAudit): Promise<number> {
+    const result = await this.db.execute(
+      'INSERT INTO audit_bank_calls (exchange_id, request_id, partner, operation, method, url, request_headers, request_body, ' +
+        'status_code, response_body, error_code, started_at, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        call.exchangeId,
+        fit(call.requestId, SIZE.requestId),
+        fit(call.partner, 32),
+        fit(call.operation, 64),
+        fit(call.method, SIZE.method),
+        call.url,
+        JSON.stringify(call.requestHeaders),
+        call.requestBody,
+        call.statusCode,
+        call.responseBody,
+        fit(call.errorCode, SIZE.errorCode),
+        call.startedAt,
+        Math.round(call.durationMs),
+      ],
+    );
+    return result.insertId;
+  }
+
+  /**
+   * Exchanges matching every given filter, ordered by id, each with its bank calls (by id).
+   * `from` is inclusive and `to` exclusive (on received_at); `afterId` pages on from a previous
+   * page's last id; `limit` defaults to 100 and is capped at 1000.
+   */
+  async list(query: AuditQuery): Promise<AuditExchangeRow[]> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    const filter = (condition: string, value: SqlValue | undefined) => {
+      if (value === undefined) return;
+      where.push(condition);
+      params.push(value);
+    };
+    filter('received_at >= ?', query.from);
+    filter('received_at < ?', query.to);
+    filter('request_id = ?', query.requestId);
+    filter('transaction_id = ?', query.transactionId);
+    filter('client_id = ?', query.clientId);
+    filter('id > ?', query.afterId);
+    const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
+    const rows = await this.db.query<ExchangeRow>(
+      `SELECT id, ${EXCHANGE_COLUMNS}, outcome, status_code, error_code, response_body, completed_at FROM audit_exchanges` +
+        `${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
+      [...params, limit],
+    );
+    const exchanges = rows.map(toExchange);
+    if (exchanges.length === 0) return exchanges;
+    const byId = new Map(exchanges.map((exchange) => [exchange.id, exchange]));
+    const calls = await this.db.query<BankCallRow>(
+      'SELECT id, exchange_id, request_id, partner, operation, method, url, request_headers, request_body, status_code, ' +
+        `response_body, error_code, started_at, duration_ms FROM audit_bank_calls WHERE exchange_id IN (${exchanges.map(() => '?').join(', ')}) ORDER BY id`,
+      exchanges.map((exchange) => exchange.id),
+    );
+    for (const call of calls.map(toBankCall)) byId.get(call.exchangeId!)?.bankCalls.push(call);
+    return exchanges;
+  }
 }

@@ -1,66 +1,78 @@
 import type { ClientRecord, ClientRepository, ClientStatus, Db, NewClient } from '../types.js';
-import { num } from './sql-helpers.js';
+import { parseJson, toNumber } from './row-values.js';
 
-interface Row {
+interface ClientRow {
   id: string;
   name: string;
   secret_hash: string;
-  secret_version: number;
+  secret_version: number | string;
   allowed_origins: string;
   allowed_cidrs: string;
   status: ClientStatus;
-  created_at: number;
-  updated_at: number;
+  created_at: number | string;
+  updated_at: number | string;
 }
 
 const COLUMNS = 'id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at';
 
-function toRecord(row: Row): ClientRecord {
+function toRecord(row: ClientRow): ClientRecord {
   return {
     id: row.id,
     name: row.name,
     secretHash: row.secret_hash,
-    secretVersion: num(row.secret_version),
-    allowedOrigins: JSON.parse(row.allowed_origins) as string[],
-    allowedCidrs: JSON.parse(row.allowed_cidrs) as string[],
+    secretVersion: toNumber(row.secret_version),
+    allowedOrigins: parseJson<string[]>(row.allowed_origins, []),
+    allowedCidrs: parseJson<string[]>(row.allowed_cidrs, []),
     status: row.status,
-    createdAt: num(row.created_at),
-    updatedAt: num(row.updated_at),
+    createdAt: toNumber(row.created_at),
+    updatedAt: toNumber(row.updated_at),
   };
 }
 
-export function clientRepository(db: Db): ClientRepository {
-  return {
-    async create(client: NewClient, now: number) {
-      await db.execute(`INSERT INTO clients (${COLUMNS}) VALUES (?, ?, ?, 1, ?, ?, 'active', ?, ?)`, [
-        client.id,
-        client.name,
-        client.secretHash,
-        JSON.stringify(client.allowedOrigins),
-        JSON.stringify(client.allowedCidrs),
-        now,
-        now,
-      ]);
-      return { ...client, secretVersion: 1, status: 'active', createdAt: now, updatedAt: now };
-    },
-    async findById(id) {
-      const rows = await db.query<Row>(`SELECT ${COLUMNS} FROM clients WHERE id = ?`, [id]);
-      return rows[0] ? toRecord(rows[0]) : null;
-    },
-    async list() {
-      return (await db.query<Row>(`SELECT ${COLUMNS} FROM clients ORDER BY created_at, id`)).map(toRecord);
-    },
-    async setStatus(id, status, now) {
-      const result = await db.execute('UPDATE clients SET status = ?, updated_at = ? WHERE id = ?', [status, now, id]);
-      return result.affectedRows === 1;
-    },
-    async rotateSecret(id, secretHash, now) {
-      const result = await db.execute('UPDATE clients SET secret_hash = ?, secret_version = secret_version + 1, updated_at = ? WHERE id = ?', [
-        secretHash,
-        now,
-        id,
-      ]);
-      return result.affectedRows === 1;
-    },
-  };
+/** API clients (the ERP). The allowlists are JSON arrays in TEXT columns: read whole, never queried into. */
+export class SqlClientRepository implements ClientRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Creates an active client at secret version 1. Throws UniqueViolationError when the id exists. */
+  async create(client: NewClient, now: number): Promise<ClientRecord> {
+    const record: ClientRecord = { ...client, secretVersion: 1, status: 'active', createdAt: now, updatedAt: now };
+    await this.db.execute(`INSERT INTO clients (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      record.id,
+      record.name,
+      record.secretHash,
+      record.secretVersion,
+      JSON.stringify(record.allowedOrigins),
+      JSON.stringify(record.allowedCidrs),
+      record.status,
+      now,
+      now,
+    ]);
+    return record;
+  }
+
+  async findById(id: string): Promise<ClientRecord | null> {
+    const rows = await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM clients WHERE id = ?`, [id]);
+    return rows.length > 0 ? toRecord(rows[0]) : null;
+  }
+
+  /** All clients, oldest first. */
+  async list(): Promise<ClientRecord[]> {
+    const rows = await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM clients ORDER BY created_at, id`);
+    return rows.map(toRecord);
+  }
+
+  /** Returns false when no client has this id. */
+  async setStatus(id: string, status: ClientStatus, now: number): Promise<boolean> {
+    const result = await this.db.execute('UPDATE clients SET status = ?, updated_at = ? WHERE id = ?', [status, now, id]);
+    return result.affectedRows > 0;
+  }
+
+  /** Returns false when no client has this id. The bump happens in SQL, so two rotations never share a version. */
+  async rotateSecret(id: string, secretHash: string, now: number): Promise<boolean> {
+    const result = await this.db.execute(
+      'UPDATE clients SET secret_hash = ?, secret_version = secret_version + 1, updated_at = ? WHERE id = ?',
+      [secretHash, now, id],
+    );
+    return result.affectedRows > 0;
+  }
 }

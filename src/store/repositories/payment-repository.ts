@@ -1,9 +1,31 @@
-import type { Db, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate } from '../types.js';
-import { num, numOrNull, strOrNull, toMinorUnits } from './sql-helpers.js';
+import type { Db, NewPayment, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, SqlValue } from '../types.js';
+import { amountMinor } from './amount-minor.js';
+import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
+
+interface PaymentRow {
+  id: number | string;
+  client_id: string;
+  transaction_id: string;
+  request_hash: string;
+  state: PaymentState;
+  bank: string | null;
+  operation: string | null;
+  bank_transaction_id: string | null;
+  bank_transaction_date: string | null;
+  bank_reference: string | null;
+  amount: string;
+  currency: string;
+  result_json: string | null;
+  http_status: number | string | null;
+  created_at: number | string;
+  updated_at: number | string;
+}
 
 const COLUMNS =
-  'id, client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, bank_reference, amount, currency, result_json, http_status, created_at, updated_at';
+  'id, client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, ' +
+  'bank_reference, amount, currency, result_json, http_status, created_at, updated_at';
 
+/** PaymentUpdate field → column. The only column names an UPDATE is built from. */
 const UPDATABLE: Record<keyof PaymentUpdate, string> = {
   state: 'state',
   bank: 'bank',
@@ -15,63 +37,83 @@ const UPDATABLE: Record<keyof PaymentUpdate, string> = {
   httpStatus: 'http_status',
 };
 
-function toRecord(row: Record<string, unknown>): PaymentRecord {
+/** States in which the bank has certainly not been asked to move the money. */
+const RELEASABLE: PaymentState[] = ['RECEIVED', 'SENDING'];
+
+function toRecord(row: PaymentRow): PaymentRecord {
   return {
-    id: num(row.id),
-    clientId: String(row.client_id),
-    transactionId: String(row.transaction_id),
-    requestHash: String(row.request_hash),
-    state: row.state as PaymentState,
-    bank: strOrNull(row.bank),
-    operation: strOrNull(row.operation),
-    bankTransactionId: strOrNull(row.bank_transaction_id),
-    bankTransactionDate: strOrNull(row.bank_transaction_date),
-    bankReference: strOrNull(row.bank_reference),
-    amount: String(row.amount),
-    currency: String(row.currency),
-    resultJson: strOrNull(row.result_json),
-    httpStatus: numOrNull(row.http_status),
-    createdAt: num(row.created_at),
-    updatedAt: num(row.updated_at),
+    id: toNumber(row.id),
+    clientId: row.client_id,
+    transactionId: row.transaction_id,
+    requestHash: row.request_hash,
+    state: row.state,
+    bank: toStringOrNull(row.bank),
+    operation: toStringOrNull(row.operation),
+    bankTransactionId: toStringOrNull(row.bank_transaction_id),
+    bankTransactionDate: toStringOrNull(row.bank_transaction_date),
+    bankReference: toStringOrNull(row.bank_reference),
+    amount: row.amount,
+    currency: row.currency,
+    resultJson: toStringOrNull(row.result_json),
+    httpStatus: toNumberOrNull(row.http_status),
+    createdAt: toNumber(row.created_at),
+    updatedAt: toNumber(row.updated_at),
   };
 }
 
-export function paymentRepository(db: Db): PaymentRepository {
-  return {
-    async reserve(payment, now) {
-      const { insertId } = await db.execute(
-        `INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at)
-         VALUES (?, ?, ?, 'RECEIVED', ?, ?, ?, ?, ?)`,
-        [payment.clientId, payment.transactionId, payment.requestHash, payment.amount, toMinorUnits(payment.amount), payment.currency, now, now],
-      );
-      return {
-        id: insertId,
-        ...payment,
-        state: 'RECEIVED',
-        bank: null,
-        operation: null,
-        bankTransactionId: null,
-        bankTransactionDate: null,
-        bankReference: null,
-        resultJson: null,
-        httpStatus: null,
-        createdAt: now,
-        updatedAt: now,
-      };
-    },
-    async find(clientId, transactionId) {
-      const rows = await db.query(`SELECT ${COLUMNS} FROM payments WHERE client_id = ? AND transaction_id = ?`, [clientId, transactionId]);
-      return rows[0] ? toRecord(rows[0]) : null;
-    },
-    async update(id, update, now) {
-      const entries = (Object.keys(update) as (keyof PaymentUpdate)[]).filter((key) => update[key] !== undefined);
-      const sets = entries.map((key) => `${UPDATABLE[key]} = ?`);
-      const values = entries.map((key) => update[key] as string | number | null);
-      await db.execute(`UPDATE payments SET ${[...sets, 'updated_at = ?'].join(', ')} WHERE id = ?`, [...values, now, id]);
-    },
-    async release(id) {
-      const result = await db.execute("DELETE FROM payments WHERE id = ? AND state IN ('RECEIVED', 'SENDING')", [id]);
-      return result.affectedRows === 1;
-    },
-  };
+/**
+ * Payments keyed by (clientId, transactionId): the idempotency record of every transfer. The
+ * UNIQUE key, not a read-then-insert, decides which of two concurrent requests owns the id.
+ */
+export class SqlPaymentRepository implements PaymentRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts in state RECEIVED. Throws UniqueViolationError when (clientId, transactionId) exists. */
+  async reserve(payment: NewPayment, now: number): Promise<PaymentRecord> {
+    const result = await this.db.execute(
+      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [payment.clientId, payment.transactionId, payment.requestHash, 'RECEIVED', payment.amount, amountMinor(payment.amount), payment.currency, now, now],
+    );
+    return {
+      id: result.insertId,
+      ...payment,
+      state: 'RECEIVED',
+      bank: null,
+      operation: null,
+      bankTransactionId: null,
+      bankTransactionDate: null,
+      bankReference: null,
+      resultJson: null,
+      httpStatus: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  async find(clientId: string, transactionId: string): Promise<PaymentRecord | null> {
+    const rows = await this.db.query<PaymentRow>(`SELECT ${COLUMNS} FROM payments WHERE client_id = ? AND transaction_id = ?`, [clientId, transactionId]);
+    return rows.length > 0 ? toRecord(rows[0]) : null;
+  }
+
+  /** Sets the given fields (undefined ones are left alone) and updated_at. */
+  async update(id: number, update: PaymentUpdate, now: number): Promise<void> {
+    const assignments: string[] = [];
+    const params: SqlValue[] = [];
+    for (const [field, column] of Object.entries(UPDATABLE) as [keyof PaymentUpdate, string][]) {
+      const value = update[field];
+      if (value === undefined) continue;
+      assignments.push(`${column} = ?`);
+      params.push(value);
+    }
+    assignments.push('updated_at = ?');
+    params.push(now, id);
+    await this.db.execute(`UPDATE payments SET ${assignments.join(', ')} WHERE id = ?`, params);
+  }
+
+  /** Deletes the reservation only while it is RECEIVED or SENDING; false otherwise. */
+  async release(id: number): Promise<boolean> {
+    const result = await this.db.execute(`DELETE FROM payments WHERE id = ? AND state IN (${RELEASABLE.map(() => '?').join(', ')})`, [id, ...RELEASABLE]);
+    return result.affectedRows > 0;
+  }
 }

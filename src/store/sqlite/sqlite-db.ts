@@ -1,112 +1,174 @@
-import Database from 'better-sqlite3';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { AppError } from '../../errors/index.js';
-import { UniqueViolationError, type Db, type ExecuteResult, type Queryable, type SqlValue } from '../types.js';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Db, ExecuteResult, Queryable, SqlValue } from '../types.js';
+import { AsyncMutex } from './async-mutex.js';
+import { mapSqliteError } from './sqlite-errors.js';
 
 /**
- * The embedded store on better-sqlite3. Several PM2 workers may open the same file: WAL lets
- * readers run beside the one writer, and busy_timeout makes a writer wait for the lock instead
- * of failing with SQLITE_BUSY.
+ * How long a statement waits for another process's write lock before failing with SQLITE_BUSY.
+ * Several PM2 worker processes share one database file and take turns writing; a write lock is
+ * held for milliseconds, so 5 s only runs out when something is badly wrong. better-sqlite3 waits
+ * synchronously, so this is also the longest the event loop can stall on a busy file.
+ */
+const BUSY_TIMEOUT_MS = 5_000;
+const STATEMENT_CACHE_SIZE = 256;
+
+/** The memory path of `sqlite::memory:`. */
+export const MEMORY_PATH = ':memory:';
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+/** The mutex whose transaction the current async context is running in, if any. */
+const holding = new AsyncLocalStorage<AsyncMutex>();
+
+/**
+ * One mutex per database file per process. Two SqliteDb on the same file in one process (a test
+ * running two gateways, a CLI command beside a server) would otherwise deadlock: while one holds
+ * BEGIN IMMEDIATE across an await, the other's BEGIN busy-waits *synchronously*, blocking the
+ * event loop the first one needs to reach COMMIT. Separate processes need no such thing: each
+ * has its own event loop, and busy_timeout makes them take turns.
+ */
+const fileMutexes = new Map<string, { mutex: AsyncMutex; users: number }>();
+
+function acquireMutex(path: string): AsyncMutex {
+  if (path === MEMORY_PATH) return new AsyncMutex();
+  const entry = fileMutexes.get(path) ?? { mutex: new AsyncMutex(), users: 0 };
+  entry.users += 1;
+  fileMutexes.set(path, entry);
+  return entry.mutex;
+}
+
+function releaseMutex(path: string): void {
+  const entry = fileMutexes.get(path);
+  if (entry && --entry.users === 0) fileMutexes.delete(path);
+}
+
+/**
+ * The embedded store (the zero-configuration default) on better-sqlite3: one connection per
+ * process, WAL mode so readers never block the writer, foreign keys on.
  *
- * better-sqlite3 is synchronous while our API is async: a transaction that awaits between its
- * statements would let another async caller's statements run inside it on the same connection.
- * A promise-chain mutex serialises transactions (and statements outside one wait for it), so
- * each transaction sees only its own statements.
+ * better-sqlite3 is synchronous; this class gives it the async `Db` contract. Every call goes
+ * through one async mutex, so a transaction callback that awaits keeps the connection to itself
+ * until it commits or rolls back (see AsyncMutex). Inside `withTransaction(fn)`, `fn` must use
+ * the `tx` it is given: calling this Db again from inside would wait for itself, so it throws.
  */
 export class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
   readonly description: string;
-  private readonly db: Database.Database;
-  private queue: Promise<unknown> = Promise.resolve();
-  private inTransaction = false;
+  private readonly connection: Database.Database;
+  private readonly mutex: AsyncMutex;
+  private readonly path: string;
+  private readonly statements = new Map<string, Statement>();
+  private readonly tx: Queryable;
 
+  /** Opens (creating it and its folder when missing) the database file at `path`, or memory. */
   constructor(path: string) {
-    const memory = path === ':memory:';
-    const file = memory ? path : resolve(path);
-    if (!memory) mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('synchronous = NORMAL');
-    this.description = `sqlite:${file}`;
+    this.description = `sqlite:${path}`;
+    this.path = path;
+    try {
+      if (path !== MEMORY_PATH) mkdirSync(dirname(path), { recursive: true });
+      this.connection = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+      this.connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      // WAL: readers and one writer work at the same time, across processes.
+      this.connection.pragma('journal_mode = WAL');
+      // FULL (not WAL's usual NORMAL): a committed audit row or payment survives a power cut.
+      this.connection.pragma('synchronous = FULL');
+      this.connection.pragma('foreign_keys = ON');
+    } catch (error) {
+      throw mapSqliteError(error);
+    }
+    this.mutex = acquireMutex(path);
+    this.tx = {
+      dialect: this.dialect,
+      query: async <T>(sql: string, params?: SqlValue[]) => this.runQuery<T>(sql, params),
+      execute: async (sql: string, params?: SqlValue[]) => this.runExecute(sql, params),
+    };
   }
 
-  async query<T = Record<string, unknown>>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    await this.idle();
-    return this.run(() => this.db.prepare(sql).all(...params) as T[]);
+  query<T = Record<string, unknown>>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return this.exclusive(() => this.runQuery<T>(sql, params));
   }
 
-  async execute(sql: string, params: SqlValue[] = []): Promise<ExecuteResult> {
-    await this.idle();
-    return this.run(() => toResult(this.db.prepare(sql).run(...params)));
+  execute(sql: string, params: SqlValue[] = []): Promise<ExecuteResult> {
+    return this.exclusive(() => this.runExecute(sql, params));
   }
 
+  /**
+   * BEGIN IMMEDIATE takes the file's write lock up front, so two processes' transactions queue
+   * (for up to the busy timeout) instead of both reading and then one failing at its first write.
+   */
   withTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const next = this.queue.then(async () => {
-      // IMMEDIATE takes the write lock now, so two processes never deadlock upgrading a read lock.
-      this.run(() => this.db.exec('BEGIN IMMEDIATE'));
-      this.inTransaction = true;
-      const tx: Queryable = {
-        dialect: 'sqlite',
-        query: async <R>(sql: string, params: SqlValue[] = []) => this.run(() => this.db.prepare(sql).all(...params) as R[]),
-        execute: async (sql: string, params: SqlValue[] = []) => this.run(() => toResult(this.db.prepare(sql).run(...params))),
-      };
+    return this.exclusive(async () => {
+      this.run('BEGIN IMMEDIATE');
       try {
-        const result = await fn(tx);
-        this.run(() => this.db.exec('COMMIT'));
+        const result = await holding.run(this.mutex, () => fn(this.tx));
+        this.run('COMMIT');
         return result;
       } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        // After some errors (SQLITE_FULL, SQLITE_IOERR…) SQLite has already rolled back.
+        if (this.connection.inTransaction) this.run('ROLLBACK');
         throw error;
-      } finally {
-        this.inTransaction = false;
       }
     });
-    this.queue = next.catch(() => undefined);
-    return next;
   }
 
   async ping(): Promise<void> {
-    await this.query('SELECT 1');
+    await this.query('SELECT 1 AS ok');
   }
 
+  /** Waits for the running transaction, if any, then closes the file. */
   async close(): Promise<void> {
-    await this.idle();
-    if (this.db.open) this.db.close();
+    await this.mutex.runExclusive(() => {
+      if (!this.connection.open) return;
+      this.connection.close();
+      releaseMutex(this.path);
+    });
   }
 
-  /** Statements outside a transaction wait until the running transaction has finished. */
-  private async idle(): Promise<void> {
-    while (this.inTransaction) await this.queue;
+  private exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    if (holding.getStore() === this.mutex) {
+      return Promise.reject(new Error('store: inside withTransaction(fn), use the tx passed to fn, not the Db'));
+    }
+    return this.mutex.runExclusive(fn);
   }
 
-  private run<T>(fn: () => T): T {
+  private runQuery<T>(sql: string, params: SqlValue[] = []): T[] {
     try {
-      return fn();
+      return this.prepare(sql).all(...params) as T[];
     } catch (error) {
-      throw translate(error);
+      throw mapSqliteError(error);
     }
   }
 
-  /** For the migrator: runs a multi-statement script. */
-  exec(sql: string): void {
-    this.run(() => this.db.exec(sql));
+  private runExecute(sql: string, params: SqlValue[] = []): ExecuteResult {
+    try {
+      const result = this.prepare(sql).run(...params);
+      // lastInsertRowid is the connection's last insert, even after an UPDATE: report it only
+      // for an INSERT that inserted, like MySQL's insertId.
+      const inserted = result.changes > 0 && /^\s*insert\b/i.test(sql);
+      return { affectedRows: result.changes, insertId: inserted ? Number(result.lastInsertRowid) : 0 };
+    } catch (error) {
+      throw mapSqliteError(error);
+    }
   }
-}
 
-function toResult(info: Database.RunResult): ExecuteResult {
-  return { affectedRows: info.changes, insertId: Number(info.lastInsertRowid) };
-}
+  private run(sql: string): void {
+    try {
+      this.connection.exec(sql);
+    } catch (error) {
+      throw mapSqliteError(error);
+    }
+  }
 
-function translate(error: unknown): unknown {
-  const code = (error as { code?: string }).code ?? '';
-  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-    return new UniqueViolationError((error as Error).message, { cause: error });
+  private prepare(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.connection.prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.clear();
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_IOERR' || code === 'SQLITE_READONLY') {
-    return new AppError('STORE_UNAVAILABLE', 'The embedded store is unavailable.', { cause: error });
-  }
-  return error;
 }

@@ -1,0 +1,1 @@
+export { MysqlDb } from './mysql-db.js';

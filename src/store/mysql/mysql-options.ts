@@ -1,0 +1,40 @@
+import type { PoolOptions } from 'mysql2';
+
+/** Fail fast: a dead database should answer 503 in seconds, not hang requests for a minute. */
+const CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_CONNECTION_LIMIT = 10;
+
+/**
+ * Pool options from a `mysql://user:password@host:port/database` URL. Query parameters:
+ * `connectionLimit` (default 10 per process; mind max_connections x PM2 workers x nodes) and
+ * `ssl=true` (TLS with certificate verification, for a managed MySQL).
+ */
+export function mysqlPoolOptions(url: URL): PoolOptions {
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  const limit = url.searchParams.get('connectionLimit');
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
+    port: url.port ? Number(url.port) : 3306,
+    user: decodeURIComponent(url.username) || undefined,
+    password: decodeURIComponent(url.password) || undefined,
+    database: database || undefined,
+    connectionLimit: limit ? Math.max(1, Number.parseInt(limit, 10) || DEFAULT_CONNECTION_LIMIT) : DEFAULT_CONNECTION_LIMIT,
+    waitForConnections: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    // Times are BIGINT epoch ms, so this only pins the session zone for anything that might
+    // still format a date (NOW() in an ad-hoc query): UTC, the same on every node.
+    timezone: 'Z',
+    charset: 'utf8mb4_bin',
+    // BIGINT columns come back as JS numbers while they are exact (epoch ms, ids, cents all
+    // are), and as strings beyond 2^53 instead of silently losing precision.
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    // One statement per call: an injected `; DROP …` can never run. Migrations are split on ';'.
+    multipleStatements: false,
+    // affectedRows counts matched rows, not changed rows, so an UPDATE that writes the values
+    // already there still reports the row (SQLite's behaviour, and what the repositories expect).
+    flags: ['FOUND_ROWS'],
+    enableKeepAlive: true,
+    ssl: url.searchParams.get('ssl') === 'true' ? { rejectUnauthorized: true } : undefined,
+  };
+}

@@ -1,0 +1,48 @@
+import type { CounterResult, Db, RateLimitRepository } from '../types.js';
+import { counterKey, toNumber } from './row-values.js';
+import { upsertSql } from './sql-dialect.js';
+
+/**
+ * Fixed-window hit counters shared by every worker and node. The window logic lives in one SQL
+ * upsert, so the database's row lock (not a read-modify-write in JS) makes concurrent
+ * increments from several processes add up exactly.
+ */
+export class SqlRateLimitRepository implements RateLimitRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Adds one hit to `key`; when its window has ended, starts a new one at `now` with 1 hit. */
+  increment(key: string, windowMs: number, now: number): Promise<CounterResult> {
+    const id = counterKey(key);
+    // Both CASEs test the OLD reset_at: hits is assigned first on purpose, because MySQL
+    // evaluates ON DUPLICATE KEY UPDATE assignments left to right (see upsertSql).
+    const sql = upsertSql(this.db.dialect, {
+      table: 'rate_limits',
+      insert: ['rl_key', 'hits', 'reset_at'],
+      conflict: ['rl_key'],
+      update: [
+        ['hits', 'CASE WHEN reset_at <= ? THEN 1 ELSE hits + 1 END'],
+        ['reset_at', 'CASE WHEN reset_at <= ? THEN ? ELSE reset_at END'],
+      ],
+    });
+    return this.db.withTransaction(async (tx) => {
+      await tx.execute(sql, [id, 1, now + windowMs, now, now, now + windowMs]);
+      // Same transaction: the upsert still holds the row lock, so this reads our own hit.
+      const rows = await tx.query<{ hits: number | string; reset_at: number | string }>('SELECT hits, reset_at FROM rate_limits WHERE rl_key = ?', [id]);
+      return { hits: toNumber(rows[0].hits), resetAt: toNumber(rows[0].reset_at) };
+    });
+  }
+
+  /** Takes one hit back (a request that should not count); never below zero. */
+  async decrement(key: string): Promise<void> {
+    await this.db.execute('UPDATE rate_limits SET hits = hits - 1 WHERE rl_key = ? AND hits > 0', [counterKey(key)]);
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.db.execute('DELETE FROM rate_limits WHERE rl_key = ?', [counterKey(key)]);
+  }
+
+  /** Deletes the windows that ended at or before `now`; returns how many. */
+  async purgeExpired(now: number): Promise<number> {
+    return (await this.db.execute('DELETE FROM rate_limits WHERE reset_at <= ?', [now])).affectedRows;
+  }
+}

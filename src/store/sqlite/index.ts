@@ -1,0 +1,1 @@
+export { SqliteDb, MEMORY_PATH } from './sqlite-db.js';

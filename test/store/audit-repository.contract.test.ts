@@ -1,0 +1,147 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import type { BankCallAudit, InboundCompletion, InboundExchange } from '../../src/store/index.js';
+import { forEachBackend } from '../support/databases.js';
+
+const exchange = (overrides: Partial<InboundExchange> = {}): InboundExchange => ({
+  requestId: `req-${randomBytes(6).toString('hex')}`,
+  receivedAt: 1_000,
+  remoteIp: '203.0.113.7',
+  origin: 'https://erp.example.co.id',
+  method: 'POST',
+  path: '/v1/transfers',
+  clientId: 'gbc_audit',
+  transactionId: `INV-${randomBytes(6).toString('hex')}`,
+  amount: '10.00',
+  requestHeaders: { 'content-type': 'application/json', authorization: '[REDACTED]' },
+  requestBody: '{"transactionId":"x"}',
+  ...overrides,
+});
+
+const completion = (overrides: Partial<InboundCompletion> = {}): InboundCompletion => ({
+  outcome: 'completed',
+  statusCode: 201,
+  errorCode: null,
+  clientId: null,
+  transactionId: null,
+  amount: null,
+  responseBody: '{"status":"SUCCESS"}',
+  completedAt: 1_500,
+  ...overrides,
+});
+
+const bankCall = (exchangeId: number | null, requestId: string, operation: string): BankCallAudit => ({
+  exchangeId,
+  requestId,
+  partner: 'bca',
+  operation,
+  method: 'POST',
+  url: 'https://sandbox.bca.co.id/banking/corporates/transfers',
+  requestHeaders: { 'x-bca-signature': '[REDACTED]' },
+  requestBody: '{"Amount":"10.00"}',
+  statusCode: 200,
+  responseBody: '{"Status":"Success"}',
+  errorCode: null,
+  startedAt: 1_100,
+  durationMs: 12.6,
+});
+
+forEachBackend('AuditRepository', (ctx) => {
+  describe('open, recordBankCall, complete', () => {
+    it('lists the exchange with its outcome and its bank calls in order', async () => {
+      const { audit } = ctx.store();
+      const inbound = exchange();
+      const id = await audit.open(inbound);
+      const [opened] = await audit.list({ requestId: inbound.requestId });
+      expect(opened).to.deep.include({ id, outcome: 'in_progress', statusCode: null, completedAt: null, bankCalls: [] });
+
+      const tokenCall = await audit.recordBankCall(bankCall(id, inbound.requestId, 'token'));
+      const transferCall = await audit.recordBankCall(bankCall(id, inbound.requestId, 'transfer-intrabank'));
+      await audit.complete(id, completion());
+
+      const [row] = await audit.list({ requestId: inbound.requestId });
+      expect(row).to.deep.include({ ...inbound, id, outcome: 'completed', statusCode: 201, errorCode: null, responseBody: '{"status":"SUCCESS"}', completedAt: 1_500 });
+      expect(row.requestHeaders).to.deep.equal(inbound.requestHeaders);
+      expect(row.bankCalls.map((c) => [c.id, c.operation])).to.deep.equal([
+        [tokenCall, 'token'],
+        [transferCall, 'transfer-intrabank'],
+      ]);
+      expect(row.bankCalls[0]).to.deep.include({ exchangeId: id, requestHeaders: { 'x-bca-signature': '[REDACTED]' }, durationMs: 13, statusCode: 200 });
+    });
+
+    it('fills client, transaction and amount at completion when open did not know them', async () => {
+      const { audit } = ctx.store();
+      const inbound = exchange({ clientId: null, transactionId: null, amount: null });
+      const id = await audit.open(inbound);
+      await audit.complete(id, completion({ clientId: 'gbc_late', transactionId: 'INV-late', amount: '5.00' }));
+      const [row] = await audit.list({ requestId: inbound.requestId });
+      expect(row).to.deep.include({ clientId: 'gbc_late', transactionId: 'INV-late', amount: '5.00' });
+    });
+  });
+
+  describe('record', () => {
+    it('inserts a whole rejected exchange at once', async () => {
+      const { audit } = ctx.store();
+      const inbound = exchange({ path: '/v1/auth/token', clientId: null, transactionId: null, amount: null });
+      const id = await audit.record(inbound, completion({ outcome: 'rejected', statusCode: 401, errorCode: 'INVALID_CLIENT', clientId: 'gbc_guess' }));
+      const [row] = await audit.list({ requestId: inbound.requestId });
+      expect(row).to.deep.include({ id, path: '/v1/auth/token', outcome: 'rejected', statusCode: 401, errorCode: 'INVALID_CLIENT', clientId: 'gbc_guess' });
+    });
+
+    describe('when caller-controlled values are longer than their columns', () => {
+      it('still writes the row, with the values cut', async () => {
+        const { audit } = ctx.store();
+        const inbound = exchange({ path: `/v1/${'x'.repeat(5_000)}`, clientId: 'c'.repeat(500), transactionId: 't'.repeat(500), amount: '9'.repeat(100) });
+        await audit.record(inbound, completion({ outcome: 'rejected', statusCode: 404, errorCode: 'NOT_FOUND' }));
+        const [row] = await audit.list({ requestId: inbound.requestId });
+        expect(row.path).to.have.length(1024);
+        expect(row.clientId).to.have.length(191);
+        expect(row.amount).to.have.length(64);
+      });
+    });
+  });
+
+  describe('list', () => {
+    // Rows of this block only, far from the other tests' receivedAt values.
+    const base = 9_000_000_000;
+    const client = `gbc_${randomBytes(4).toString('hex')}`;
+    let ids: number[] = [];
+    let inbound: InboundExchange[] = [];
+
+    before(async () => {
+      const { audit } = ctx.store();
+      inbound = [0, 1, 2, 3].map((i) => exchange({ receivedAt: base + i * 1_000, clientId: i === 3 ? 'gbc_someone_else' : client }));
+      ids = [];
+      for (const e of inbound) ids.push(await audit.record(e, completion()));
+      await audit.recordBankCall(bankCall(ids[1], inbound[1].requestId, 'transfer-intrabank'));
+    });
+
+    it('filters by a time window: from inclusive, to exclusive', async () => {
+      const rows = await ctx.store().audit.list({ from: base + 1_000, to: base + 3_000 });
+      expect(rows.map((r) => r.id)).to.deep.equal([ids[1], ids[2]]);
+    });
+
+    it('filters by client and by transaction id', async () => {
+      const { audit } = ctx.store();
+      expect((await audit.list({ clientId: client, from: base })).map((r) => r.id)).to.deep.equal(ids.slice(0, 3));
+      expect((await audit.list({ transactionId: inbound[2].transactionId! })).map((r) => r.id)).to.deep.equal([ids[2]]);
+    });
+
+    it('pages by afterId and limit, in id order', async () => {
+      const { audit } = ctx.store();
+      const first = await audit.list({ from: base, limit: 2 });
+      expect(first.map((r) => r.id)).to.deep.equal([ids[0], ids[1]]);
+      expect(first[1].bankCalls.map((c) => c.operation)).to.deep.equal(['transfer-intrabank']);
+      const second = await audit.list({ from: base, limit: 2, afterId: first[1].id });
+      expect(second.map((r) => r.id)).to.deep.equal([ids[2], ids[3]]);
+      expect(await audit.list({ from: base, afterId: ids[3] })).to.deep.equal([]);
+    });
+  });
+
+  describe('recordBankCall', () => {
+    it('accepts a call that belongs to no exchange', async () => {
+      const id = await ctx.store().audit.recordBankCall(bankCall(null, 'startup', 'token'));
+      expect(id).to.be.greaterThan(0);
+    });
+  });
+});

@@ -1,0 +1,184 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { forEachBackend } from '../support/databases.js';
+import { runStoreWorkers } from '../support/store-workers.js';
+
+const unique = (prefix: string) => `${prefix}:${randomBytes(6).toString('hex')}`;
+
+forEachBackend('RateLimitRepository', (ctx) => {
+  describe('increment', () => {
+    it('counts hits within a window and starts a new window once it has ended', async () => {
+      const { rateLimits } = ctx.store();
+      const key = unique('ip');
+      expect(await rateLimits.increment(key, 1_000, 10_000)).to.deep.equal({ hits: 1, resetAt: 11_000 });
+      expect(await rateLimits.increment(key, 1_000, 10_500)).to.deep.equal({ hits: 2, resetAt: 11_000 });
+      expect(await rateLimits.increment(key, 1_000, 10_999)).to.deep.equal({ hits: 3, resetAt: 11_000 });
+      expect(await rateLimits.increment(key, 1_000, 11_000)).to.deep.equal({ hits: 1, resetAt: 12_000 });
+    });
+
+    it('keeps keys apart, long ones included', async () => {
+      const { rateLimits } = ctx.store();
+      const long = `${unique('long')}${'x'.repeat(400)}`;
+      await rateLimits.increment(long, 1_000, 1);
+      expect((await rateLimits.increment(long, 1_000, 2)).hits).to.equal(2);
+      expect((await rateLimits.increment(`${long}y`, 1_000, 2)).hits).to.equal(1);
+    });
+
+    describe('when 50 requests hit the same key at once', () => {
+      it('counts every one of them exactly once', async () => {
+        const { rateLimits } = ctx.store();
+        const key = unique('burst');
+        const results = await Promise.all(Array.from({ length: 50 }, () => rateLimits.increment(key, 60_000, 1)));
+        expect(results.map((r) => r.hits).sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
+      });
+    });
+
+    describe('when several processes hit the same key at once', () => {
+      it('counts every hit exactly once', async () => {
+        const key = unique('procs');
+        const results = await runStoreWorkers<number[]>(3, [ctx.url(), 'increment', key, '20']);
+        expect(results.flat().sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 60 }, (_, i) => i + 1));
+      });
+    });
+  });
+
+  describe('decrement and reset', () => {
+    it('takes a hit back (never below zero) and forgets the key', async () => {
+      const { rateLimits } = ctx.store();
+      const key = unique('dec');
+      await rateLimits.increment(key, 1_000, 1);
+      await rateLimits.increment(key, 1_000, 2);
+      await rateLimits.decrement(key);
+      expect((await rateLimits.increment(key, 1_000, 3)).hits).to.equal(2);
+      await rateLimits.reset(key);
+      expect((await rateLimits.increment(key, 1_000, 4)).hits).to.equal(1);
+      await rateLimits.decrement(key);
+      await rateLimits.decrement(key);
+      expect((await rateLimits.increment(key, 1_000, 5)).hits).to.equal(1);
+    });
+  });
+
+  describe('purgeExpired', () => {
+    it('deletes only the windows that have ended and returns how many', async () => {
+      const { rateLimits } = ctx.store();
+      const farFuture = 8_000_000_000_000;
+      const ended = unique('ended');
+      const live = unique('live');
+      await rateLimits.increment(ended, 1_000, farFuture);
+      await rateLimits.increment(live, 1_000_000, farFuture);
+      expect(await rateLimits.purgeExpired(farFuture + 1_000)).to.be.at.least(1);
+      expect((await rateLimits.increment(live, 1_000_000, farFuture + 1_000)).hits).to.equal(2);
+      expect((await rateLimits.increment(ended, 1_000, farFuture + 1_000)).hits).to.equal(1);
+    });
+  });
+});
+
+forEachBackend('LoginLockoutRepository', (ctx) => {
+  const opts = { maxFailures: 3, windowMs: 60_000, lockMs: 30_000 };
+
+  describe('recordFailure', () => {
+    it('locks the key when failures reach maxFailures within the window', async () => {
+      const { lockouts } = ctx.store();
+      const key = unique('client');
+      expect(await lockouts.recordFailure(key, opts, 1_000)).to.deep.equal({ failures: 1, lockedUntil: 0 });
+      expect(await lockouts.recordFailure(key, opts, 2_000)).to.deep.equal({ failures: 2, lockedUntil: 0 });
+      expect(await lockouts.recordFailure(key, opts, 3_000)).to.deep.equal({ failures: 3, lockedUntil: 33_000 });
+      expect(await lockouts.get(key, 4_000)).to.deep.equal({ failures: 3, lockedUntil: 33_000 });
+    });
+
+    it('does not extend a running lock with further failures', async () => {
+      const { lockouts } = ctx.store();
+      const key = unique('client');
+      for (const now of [1_000, 2_000, 3_000]) await lockouts.recordFailure(key, opts, now);
+      expect((await lockouts.recordFailure(key, opts, 10_000)).lockedUntil).to.equal(33_000);
+    });
+
+    it('forgets failures older than the window', async () => {
+      const { lockouts } = ctx.store();
+      const key = unique('ip');
+      const short = { maxFailures: 2, windowMs: 1_000, lockMs: 30_000 };
+      await lockouts.recordFailure(key, short, 1_000);
+      expect(await lockouts.recordFailure(key, short, 5_000)).to.deep.equal({ failures: 1, lockedUntil: 0 });
+      expect(await lockouts.get(key, 7_000)).to.deep.equal({ failures: 0, lockedUntil: 0 });
+    });
+
+    describe('when 20 failures arrive at once', () => {
+      it('counts them all', async () => {
+        const { lockouts } = ctx.store();
+        const key = unique('burst');
+        await Promise.all(Array.from({ length: 20 }, () => lockouts.recordFailure(key, { maxFailures: 100, windowMs: 60_000, lockMs: 1 }, 1)));
+        expect((await lockouts.get(key, 2)).failures).to.equal(20);
+      });
+    });
+  });
+
+  describe('get and clear', () => {
+    it('reads an unknown key as no failures and no lock, and clear forgets a lock', async () => {
+      const { lockouts } = ctx.store();
+      const key = unique('client');
+      expect(await lockouts.get(key, 1)).to.deep.equal({ failures: 0, lockedUntil: 0 });
+      for (const now of [1, 2, 3]) await lockouts.recordFailure(key, opts, now);
+      await lockouts.clear(key);
+      expect(await lockouts.get(key, 4)).to.deep.equal({ failures: 0, lockedUntil: 0 });
+    });
+  });
+});
+
+forEachBackend('BankTokenRepository', (ctx) => {
+  it('stores a token and replaces it with a newer one', async () => {
+    const { bankTokens } = ctx.store();
+    const partner = unique('bca');
+    expect(await bankTokens.get(partner)).to.equal(null);
+    await bankTokens.put({ partner, token: 't1', expiresAt: 10, fetchedAt: 1 });
+    await bankTokens.put({ partner, token: 't2', expiresAt: 20, fetchedAt: 2 });
+    expect(await bankTokens.get(partner)).to.deep.equal({ partner, token: 't2', expiresAt: 20, fetchedAt: 2 });
+  });
+
+  describe('invalidate', () => {
+    describe('when another worker has already stored a fresh token', () => {
+      it('keeps the fresh token', async () => {
+        const { bankTokens } = ctx.store();
+        const partner = unique('bca');
+        await bankTokens.put({ partner, token: 'fresh', expiresAt: 20, fetchedAt: 2 });
+        await bankTokens.invalidate(partner, 'stale');
+        expect((await bankTokens.get(partner))!.token).to.equal('fresh');
+      });
+    });
+
+    it('deletes the token when it is still the one refused', async () => {
+      const { bankTokens } = ctx.store();
+      const partner = unique('bca');
+      await bankTokens.put({ partner, token: 'refused', expiresAt: 20, fetchedAt: 2 });
+      await bankTokens.invalidate(partner, 'refused');
+      expect(await bankTokens.get(partner)).to.equal(null);
+    });
+  });
+});
+
+forEachBackend('SequenceRepository', (ctx) => {
+  describe('next', () => {
+    it('returns 1 on the first call, then 2, 3…, per name', async () => {
+      const { sequences } = ctx.store();
+      const a = unique('seq');
+      const b = unique('seq');
+      expect([await sequences.next(a), await sequences.next(a), await sequences.next(b), await sequences.next(a)]).to.deep.equal([1, 2, 1, 3]);
+    });
+
+    describe('when 100 callers ask at once', () => {
+      it('gives each a different value, 1 to 100', async () => {
+        const { sequences } = ctx.store();
+        const name = unique('seq');
+        const values = await Promise.all(Array.from({ length: 100 }, () => sequences.next(name)));
+        expect(values.sort((x, y) => x - y)).to.deep.equal(Array.from({ length: 100 }, (_, i) => i + 1));
+      });
+    });
+
+    describe('when several processes ask at once', () => {
+      it('never hands out the same value twice', async () => {
+        const name = unique('seq');
+        const values = (await runStoreWorkers<number[]>(3, [ctx.url(), 'sequence', name, '30'])).flat();
+        expect(values.sort((x, y) => x - y)).to.deep.equal(Array.from({ length: 90 }, (_, i) => i + 1));
+      });
+    });
+  });
+});

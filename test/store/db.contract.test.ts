@@ -1,0 +1,74 @@
+import { expect } from 'chai';
+import { forEachBackend } from '../support/databases.js';
+
+forEachBackend('Db', (ctx) => {
+  const key = (suffix: string) => `db-contract:${suffix}`;
+  const hits = async (rlKey: string) =>
+    (await ctx.store().db.query<{ hits: number }>('SELECT hits FROM rate_limits WHERE rl_key = ?', [rlKey])).map((r) => Number(r.hits));
+
+  describe('withTransaction', () => {
+    it('commits what fn wrote when fn resolves, and returns its value', async () => {
+      const value = await ctx.store().db.withTransaction(async (tx) => {
+        await tx.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', [key('commit'), 7, 1]);
+        return 'done';
+      });
+      expect(value).to.equal('done');
+      expect(await hits(key('commit'))).to.deep.equal([7]);
+    });
+
+    describe('when fn throws', () => {
+      it('rolls back everything fn wrote and rethrows', async () => {
+        const error = await ctx
+          .store()
+          .db.withTransaction(async (tx) => {
+            await tx.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', [key('rollback'), 1, 1]);
+            throw new Error('boom');
+          })
+          .then(() => null, (e: Error) => e);
+        expect(error?.message).to.equal('boom');
+        expect(await hits(key('rollback'))).to.deep.equal([]);
+      });
+    });
+
+    describe('when another write happens while a transaction is open', () => {
+      it('keeps that write even though the transaction rolls back', async () => {
+        const { db } = ctx.store();
+        let entered!: () => void;
+        const inside = new Promise<void>((resolve) => (entered = resolve));
+        const failing = db
+          .withTransaction(async (tx) => {
+            await tx.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', [key('tx-row'), 1, 1]);
+            entered();
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            throw new Error('rolled back');
+          })
+          .catch(() => undefined);
+        await inside;
+        await db.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', [key('outside'), 1, 1]);
+        await failing;
+        expect(await hits(key('outside'))).to.deep.equal([1]);
+        expect(await hits(key('tx-row'))).to.deep.equal([]);
+      });
+    });
+  });
+
+  describe('execute', () => {
+    it('reports affected rows and the insert id', async () => {
+      const { db } = ctx.store();
+      const inserted = await db.execute(
+        "INSERT INTO audit_exchanges (request_id, received_at, remote_ip, method, path, outcome, request_headers) VALUES (?, ?, ?, ?, ?, 'completed', '{}')",
+        ['db-contract', 1, '127.0.0.1', 'GET', '/'],
+      );
+      expect(inserted.affectedRows).to.equal(1);
+      expect(inserted.insertId).to.be.greaterThan(0);
+      const updated = await db.execute('UPDATE audit_exchanges SET status_code = ? WHERE id = ?', [200, inserted.insertId]);
+      expect(updated).to.deep.equal({ affectedRows: 1, insertId: 0 });
+      const unchanged = await db.execute('UPDATE audit_exchanges SET status_code = ? WHERE id = ?', [200, inserted.insertId]);
+      expect(unchanged.affectedRows, 'a matched row counts even when nothing changed').to.equal(1);
+    });
+  });
+
+  it('answers ping', async () => {
+    await ctx.store().db.ping();
+  });
+});

@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { migrate, openStore, pendingMigrations, type Db } from '../../src/store/index.js';
+import { loadMigrationFiles } from '../../src/store/migration-files.js';
+import { createMariaDbDatabase, createSqliteDatabase, forEachBackend } from '../support/databases.js';
+import { runStoreWorkers } from '../support/store-workers.js';
+
+/** The columns every backend's 001 must create, table by table (same names on both dialects). */
+const EXPECTED_COLUMNS: Record<string, string[]> = {
+  clients: ['id', 'name', 'secret_hash', 'secret_version', 'allowed_origins', 'allowed_cidrs', 'status', 'created_at', 'updated_at'],
+  payments: [
+    'id', 'client_id', 'transaction_id', 'request_hash', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date',
+    'bank_reference', 'amount', 'amount_minor', 'currency', 'result_json', 'http_status', 'created_at', 'updated_at',
+  ],
+  audit_exchanges: [
+    'id', 'request_id', 'received_at', 'completed_at', 'remote_ip', 'origin', 'method', 'path', 'client_id', 'transaction_id', 'amount',
+    'outcome', 'status_code', 'error_code', 'request_headers', 'request_body', 'response_body',
+  ],
+  audit_bank_calls: [
+    'id', 'exchange_id', 'request_id', 'partner', 'operation', 'method', 'url', 'request_headers', 'request_body', 'status_code',
+    'response_body', 'error_code', 'started_at', 'duration_ms',
+  ],
+  rate_limits: ['rl_key', 'hits', 'reset_at'],
+  login_lockouts: ['lock_key', 'failures', 'window_reset_at', 'locked_until'],
+  bank_tokens: ['partner', 'token', 'expires_at', 'fetched_at'],
+  sequences: ['name', 'value'],
+  schema_migrations: ['version', 'name', 'checksum', 'applied_at'],
+};
+
+async function columnsOf(db: Db, table: string): Promise<string[]> {
+  if (db.dialect === 'sqlite') return (await db.query<{ name: string }>(`SELECT name FROM pragma_table_info('${table}') ORDER BY cid`)).map((r) => r.name);
+  const rows = await db.query<{ name: string }>(
+    'SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+    [table],
+  );
+  return rows.map((r) => r.name);
+}
+
+forEachBackend('Migrations', (ctx) => {
+  describe('when the database is already migrated', () => {
+    it('has nothing pending, and a second run applies nothing', async () => {
+      expect(await pendingMigrations(ctx.store().db)).to.deep.equal([]);
+      expect(await migrate(ctx.store().db)).to.deep.equal({ applied: [] });
+    });
+
+    it('has every table with the same columns as the other backend', async () => {
+      for (const [table, columns] of Object.entries(EXPECTED_COLUMNS)) {
+        expect(await columnsOf(ctx.store().db, table), table).to.deep.equal(columns);
+      }
+    });
+  });
+
+  describe('when an applied migration file was edited afterwards', () => {
+    it('refuses to migrate and names the file', async () => {
+      const { db } = ctx.store();
+      const [original] = await db.query<{ checksum: string }>('SELECT checksum FROM schema_migrations WHERE version = 1');
+      await db.execute('UPDATE schema_migrations SET checksum = ? WHERE version = 1', ['0'.repeat(64)]);
+      try {
+        const error = await migrate(db).then(() => null, (e: Error) => e);
+        expect(error, 'migrate should refuse').to.be.instanceOf(Error);
+        expect(error!.message).to.contain(join('sql', db.dialect, '001_initial.sql')).and.to.contain('was changed after it was applied');
+      } finally {
+        await db.execute('UPDATE schema_migrations SET checksum = ? WHERE version = 1', [original.checksum]);
+      }
+    });
+  });
+
+  describe('when several processes migrate a fresh database at once', () => {
+    it('applies each migration exactly once and every process succeeds', async function () {
+      const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+      try {
+        const results = await runStoreWorkers<string[]>(4, [database.url, 'migrate']);
+        expect(results.flat()).to.deep.equal(['001_initial']);
+        const store = await openStore(database.url);
+        try {
+          expect(await pendingMigrations(store.db)).to.deep.equal([]);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await database.drop();
+      }
+    });
+  });
+});
+
+describe('Migrations on a fresh embedded database', () => {
+  it('lists 001_initial as pending, applies it, then reports nothing pending', async () => {
+    const database = createSqliteDatabase();
+    const store = await openStore(database.url);
+    try {
+      expect(await pendingMigrations(store.db)).to.deep.equal(['001_initial']);
+      expect(await migrate(store.db)).to.deep.equal({ applied: ['001_initial'] });
+      expect(await pendingMigrations(store.db)).to.deep.equal([]);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+});
+
+describe('Migration files', () => {
+  it('exist for both dialects with the same versions and names', () => {
+    const names = (dialect: 'mysql' | 'sqlite') => loadMigrationFiles(dialect).map((m) => m.name);
+    expect(names('mysql')).to.deep.equal(names('sqlite'));
+    expect(names('mysql')[0]).to.equal('001_initial');
+  });
+
+  it('split into single statements (multipleStatements stays off)', () => {
+    for (const migration of loadMigrationFiles('mysql')) {
+      for (const statement of migration.statements) expect(statement).to.not.match(/;\s*$/m);
+    }
+  });
+});

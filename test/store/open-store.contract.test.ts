@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AppError } from '../../src/errors/index.js';
+import { describeDatabaseUrl, migrate, openStore } from '../../src/store/index.js';
+
+describe('openStore', () => {
+  describe('when GERBANG_DATABASE_URL has an unsupported scheme', () => {
+    it('throws an error naming the variable and the accepted forms', async () => {
+      const error = await openStore('postgres://user:secret@db/x').then(() => null, (e: Error) => e);
+      expect(error?.message).to.contain('GERBANG_DATABASE_URL').and.to.contain('mysql://').and.to.contain('sqlite:');
+      expect(error?.message).to.not.contain('secret');
+    });
+  });
+
+  describe('with a sqlite: path whose folder does not exist yet', () => {
+    it('creates the folder and the file, in WAL mode with foreign keys on', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gerbang-open-'));
+      const file = join(dir, 'nested', 'deeper', 'g.sqlite');
+      const store = await openStore(`sqlite:${file}`);
+      try {
+        expect(existsSync(file)).to.equal(true);
+        expect(await store.db.query('PRAGMA journal_mode')).to.deep.equal([{ journal_mode: 'wal' }]);
+        expect(await store.db.query('PRAGMA foreign_keys')).to.deep.equal([{ foreign_keys: 1 }]);
+        expect(store.db.description).to.equal(`sqlite:${file}`);
+      } finally {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('with sqlite::memory:', () => {
+    it('opens a private in-memory database that migrates', async () => {
+      const store = await openStore('sqlite::memory:');
+      try {
+        expect((await migrate(store.db)).applied).to.deep.equal(['001_initial']);
+        expect(await store.sequences.next('x')).to.equal(1);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  describe('when the embedded store is used after close', () => {
+    it('throws STORE_UNAVAILABLE', async () => {
+      const store = await openStore('sqlite::memory:');
+      await store.close();
+      const error = await store.db.ping().then(() => null, (e: unknown) => e);
+      expect(error).to.be.instanceOf(AppError);
+      expect((error as AppError).code).to.equal('STORE_UNAVAILABLE');
+    });
+  });
+
+  describe('when the MySQL server refuses connections', () => {
+    it('throws STORE_UNAVAILABLE quickly, with no credentials or host in the message', async () => {
+      const store = await openStore('mysql://gerbang:hunter2@127.0.0.1:1/gerbang');
+      try {
+        const started = Date.now();
+        for (const attempt of [() => store.db.ping(), () => store.payments.find('c', 't'), () => store.sequences.next('s')]) {
+          const error = await attempt().then(() => null, (e: unknown) => e);
+          expect(error).to.be.instanceOf(AppError);
+          expect((error as AppError).code).to.equal('STORE_UNAVAILABLE');
+          expect((error as AppError).status).to.equal(503);
+          expect((error as AppError).message).to.not.match(/hunter2|gerbang@|127\.0\.0\.1|ECONNREFUSED/);
+        }
+        expect(Date.now() - started).to.be.lessThan(5_000);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
+
+describe('describeDatabaseUrl', () => {
+  it('leaves the password out of a mysql:// URL', () => {
+    expect(describeDatabaseUrl('mysql://gerbang:p%40ss@db.internal:3307/gerbang?ssl=true')).to.equal('mysql://gerbang@db.internal:3307/gerbang');
+  });
+
+  it('shows a sqlite: path resolved against the working directory', () => {
+    expect(describeDatabaseUrl('sqlite:var/gerbang.sqlite')).to.equal(`sqlite:${resolve('var/gerbang.sqlite')}`);
+    expect(describeDatabaseUrl('sqlite::memory:')).to.equal('sqlite::memory:');
+  });
+
+  it('never echoes an unsupported URL', () => {
+    expect(describeDatabaseUrl('postgres://u:secret@h/db')).to.not.contain('secret');
+  });
+});
