@@ -1,4 +1,5 @@
-export { createBankHttpClient } from './bank-http-client.js';
+/** The one module that talks HTTP to banks (the only undici import). */
+export { createBankHttpClient, EGRESS_DEFAULTS } from './bank-http-client.js';
 export type { BankHttpClient, BankHttpClientOptions, BankRequest, BankResponse } from './bank-http-client.js';
-export { EgressError } from './egress-error.js';
+export { EgressError, isEgressError } from './egress-error.js';
 export type { EgressErrorCode } from './egress-error.js';

@@ -1,101 +1,268 @@
 import { expect } from 'chai';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createBankHttpClient, EgressError } from '../../src/egress/index.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createBankHttpClient, EgressError, type BankHttpClientOptions } from '../../src/egress/index.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A real HTTP server on 127.0.0.1:0 playing the bank; each test gives its own handler. */
+async function startServer(handler: Handler): Promise<{ server: Server; url: string }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function stop(server: Server | HttpsServer): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** A closed port: bound, then released, so nothing listens there. */
+async function closedPort(): Promise<number> {
+  const { server } = await startServer(() => undefined);
+  const { port } = server.address() as AddressInfo;
+  await stop(server);
+  return port;
+}
+
+const caught = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => null, (error: unknown) => error);
 
 describe('Bank HTTP client (egress)', () => {
-  let server: Server;
-  let baseUrl: string;
+  const servers: (Server | HttpsServer)[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map(stop));
+  });
 
-  before(async () => {
-    server = createServer((req, res) => {
-      if (req.url === '/slow') return void setTimeout(() => res.end('late'), 2_000);
-      if (req.url === '/huge') {
-        res.writeHead(200);
-        return void res.end('x'.repeat(2 * 1024 * 1024));
-      }
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ from: req.socket.remoteAddress, method: req.method }));
+  async function bank(handler: Handler): Promise<string> {
+    const { server, url } = await startServer(handler);
+    servers.push(server);
+    return url;
+  }
+
+  function client(baseUrl: string, extra: Partial<BankHttpClientOptions> = {}) {
+    return createBankHttpClient({ baseUrl, connectTimeoutMs: 1_000, headersTimeoutMs: 300, bodyTimeoutMs: 300, ...extra });
+  }
+
+  describe('when the bank answers', () => {
+    it('sends the exact body and headers and reads the whole answer', async () => {
+      const url = await bank((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        req.on('end', () => {
+          res.setHeader('content-type', 'application/json');
+          res.setHeader('x-echo', String(req.headers['x-bca-key']));
+          res.end(JSON.stringify({ method: req.method, path: req.url, body }));
+        });
+      });
+      const http = client(url);
+      const res = await http.request({ method: 'POST', path: '/a?b=1%2C2', headers: { 'X-BCA-Key': 'k', 'Content-Type': 'application/json' }, body: '{"a": "x y"}' });
+      await http.close();
+      expect(res.statusCode).to.equal(200);
+      expect(res.headers['x-echo']).to.equal('k');
+      expect(JSON.parse(res.body)).to.deep.equal({ method: 'POST', path: '/a?b=1%2C2', body: '{"a": "x y"}' });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
 
-  const client = (extra: Partial<Parameters<typeof createBankHttpClient>[0]> = {}) =>
-    createBankHttpClient({ baseUrl, connectTimeoutMs: 500, headersTimeoutMs: 300, bodyTimeoutMs: 300, ...extra });
+    it('keeps connections alive and reuses them', async () => {
+      const url = await bank((req, res) => res.end(String(req.socket.remotePort)));
+      const http = client(url);
+      const ports: string[] = [];
+      for (let i = 0; i < 6; i += 1) ports.push((await http.request({ method: 'GET', path: '/', headers: {} })).body);
+      await http.close();
+      // undici may open a second socket while the first is being released; it never opens one per request.
+      expect(new Set(ports).size).to.be.at.most(2);
+    });
 
-  it('sends and reads a whole answer', async () => {
-    const http = client();
-    const res = await http.request({ method: 'POST', path: '/x', headers: { 'content-type': 'application/json' }, body: '{}' });
-    await http.close();
-    expect(res.statusCode).to.equal(200);
-    expect(JSON.parse(res.body)).to.include({ method: 'POST' });
-  });
-
-  it('binds outbound calls to the configured local address', async () => {
-    const http = client({ localAddress: '127.0.0.2' });
-    const res = await http.request({ method: 'GET', path: '/x', headers: {} });
-    await http.close();
-    expect(JSON.parse(res.body).from).to.equal('127.0.0.2');
+    it('reads an error status as an answer, not as a failure', async () => {
+      const url = await bank((_req, res) => {
+        res.statusCode = 401;
+        res.end('{"ErrorCode":"ESB-14-009"}');
+      });
+      const http = client(url);
+      const res = await http.request({ method: 'POST', path: '/', headers: {}, body: '{}' });
+      await http.close();
+      expect(res).to.deep.include({ statusCode: 401, body: '{"ErrorCode":"ESB-14-009"}' });
+    });
   });
 
-  it('reports a refused connection as BANK_CONNECT_FAILED, not sent', async () => {
-    const http = createBankHttpClient({ baseUrl: 'http://127.0.0.1:1', connectTimeoutMs: 500, headersTimeoutMs: 300, bodyTimeoutMs: 300 });
-    const error = await http.request({ method: 'POST', path: '/x', headers: {}, body: '{}' }).then(() => null, (e: unknown) => e);
-    await http.close();
-    expect(error).to.be.instanceOf(EgressError);
-    expect(error).to.include({ code: 'BANK_CONNECT_FAILED', sent: false });
+  describe('when a local address is configured', () => {
+    it('binds the outbound socket to it (the server sees 127.0.0.2)', async () => {
+      const url = await bank((req, res) => res.end(req.socket.remoteAddress));
+      const http = client(url, { localAddress: '127.0.0.2' });
+      const res = await http.request({ method: 'GET', path: '/', headers: {} });
+      await http.close();
+      expect(res.body.replace(/^::ffff:/, '')).to.equal('127.0.0.2');
+    });
   });
 
-  it('reports a bank that does not answer in time as BANK_TIMEOUT, maybe sent', async () => {
-    const http = client();
-    const error = await http.request({ method: 'POST', path: '/slow', headers: {}, body: '{}' }).then(() => null, (e: unknown) => e);
-    await http.close();
-    expect(error).to.include({ code: 'BANK_TIMEOUT', sent: true });
+  describe('when the connection is refused', () => {
+    it('throws BANK_CONNECT_FAILED with sent=false', async () => {
+      const http = client(`http://127.0.0.1:${await closedPort()}`);
+      const error = await caught(http.request({ method: 'POST', path: '/x', headers: {}, body: '{}' }));
+      await http.close();
+      expect(error).to.be.instanceOf(EgressError);
+      expect(error).to.include({ code: 'BANK_CONNECT_FAILED', sent: false });
+    });
   });
 
-  it('stops reading an oversized answer', async () => {
-    const http = client({ maxResponseBytes: 1024 });
-    const error = await http.request({ method: 'GET', path: '/huge', headers: {} }).then(() => null, (e: unknown) => e);
-    await http.close();
-    expect(error).to.include({ code: 'BANK_RESPONSE_TOO_LARGE', sent: true });
+  describe('when the host name does not resolve', () => {
+    it('throws BANK_CONNECT_FAILED with sent=false', async () => {
+      const http = client('http://no-such-host.invalid');
+      const error = await caught(http.request({ method: 'GET', path: '/', headers: {} }));
+      await http.close();
+      expect(error).to.include({ code: 'BANK_CONNECT_FAILED', sent: false });
+    });
+  });
+
+  describe('when the bank does not answer in time', () => {
+    it('throws BANK_TIMEOUT with sent=true once the headers are late', async () => {
+      let received = 0;
+      const url = await bank((_req, res) => {
+        received += 1;
+        setTimeout(() => res.end('late'), 1_000);
+      });
+      const http = client(url);
+      const error = await caught(http.request({ method: 'POST', path: '/slow', headers: {}, body: '{}' }));
+      await http.close();
+      expect(error).to.include({ code: 'BANK_TIMEOUT', sent: true });
+      expect(received, 'the request reached the bank').to.equal(1);
+    });
+
+    it('throws BANK_TIMEOUT with sent=true when the body stalls', async () => {
+      const url = await bank((_req, res) => {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('{"partial":');
+      });
+      const http = client(url);
+      const error = await caught(http.request({ method: 'GET', path: '/', headers: {} }));
+      await http.close();
+      expect(error).to.include({ code: 'BANK_TIMEOUT', sent: true });
+    });
+  });
+
+  describe('when the connection drops after sending', () => {
+    it('throws BANK_CONNECTION_RESET with sent=true', async () => {
+      const url = await bank((req) => req.socket.destroy());
+      const http = client(url);
+      const error = await caught(http.request({ method: 'POST', path: '/', headers: {}, body: '{}' }));
+      await http.close();
+      expect(error).to.include({ code: 'BANK_CONNECTION_RESET', sent: true });
+    });
+  });
+
+  describe('when the answer is larger than maxResponseBytes', () => {
+    it('refuses a declared length without reading it', async () => {
+      const url = await bank((_req, res) => res.end('x'.repeat(4096)));
+      const http = client(url, { maxResponseBytes: 1024 });
+      const error = await caught(http.request({ method: 'GET', path: '/', headers: {} }));
+      await http.close();
+      expect(error).to.include({ code: 'BANK_RESPONSE_TOO_LARGE', sent: true });
+    });
+
+    it('stops reading a chunked answer once past the limit', async () => {
+      const url = await bank((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        for (let i = 0; i < 64; i += 1) res.write('x'.repeat(1024));
+        res.end();
+      });
+      const http = client(url, { maxResponseBytes: 8 * 1024 });
+      const error = await caught(http.request({ method: 'GET', path: '/', headers: {} }));
+      await http.close();
+      expect(error).to.include({ code: 'BANK_RESPONSE_TOO_LARGE', sent: true });
+    });
+  });
+
+  describe('when the base URL has a path', () => {
+    it('refuses it at creation, since the signed path must be the path sent', () => {
+      expect(() => client('http://127.0.0.1:1/prefix')).to.throw(TypeError, /origin/);
+    });
+  });
+
+  describe('when going through an egress proxy', () => {
+    /** A minimal HTTP CONNECT proxy; `refuse` answers 403 to every tunnel. */
+    async function proxy(refuse = false): Promise<{ url: string; tunnels: string[] }> {
+      const tunnels: string[] = [];
+      const server = createServer((_req, res) => res.writeHead(405).end());
+      server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+        tunnels.push(String(req.url));
+        if (refuse) return void socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+        const [host, port] = String(req.url).split(':');
+        const upstream = netConnect(Number(port), host, () => {
+          socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+          upstream.write(head);
+          upstream.pipe(socket).pipe(upstream);
+        });
+        upstream.on('error', () => socket.destroy());
+        socket.on('error', () => upstream.destroy());
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      servers.push(server);
+      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tunnels };
+    }
+
+    it('tunnels the request to the bank', async () => {
+      const url = await bank((_req, res) => res.end('via proxy'));
+      const { url: proxyUrl, tunnels } = await proxy();
+      const http = client(url, { proxyUrl });
+      const res = await http.request({ method: 'GET', path: '/', headers: {} });
+      await http.close();
+      expect(res.body).to.equal('via proxy');
+      expect(tunnels).to.deep.equal([new URL(url).host]);
+    });
+
+    it('reports a refused tunnel as BANK_CONNECT_FAILED with sent=false', async () => {
+      let received = 0;
+      const url = await bank((_req, res) => {
+        received += 1;
+        res.end();
+      });
+      const { url: proxyUrl } = await proxy(true);
+      const http = client(url, { proxyUrl });
+      const error = await caught(http.request({ method: 'POST', path: '/', headers: {}, body: '{}' }));
+      await http.close();
+      expect(error).to.include({ code: 'BANK_CONNECT_FAILED', sent: false });
+      expect(received).to.equal(0);
+    });
   });
 
   describe('over TLS', () => {
-    let tls: import('node:https').Server;
+    let dir: string;
     let caFile: string;
     let tlsUrl: string;
 
-    before(async () => {
+    before(async function () {
       // A throwaway self-signed certificate for 127.0.0.1, made for this run only.
-      const { execFileSync } = await import('node:child_process');
-      const { mkdtempSync, readFileSync } = await import('node:fs');
-      const { tmpdir } = await import('node:os');
-      const { join } = await import('node:path');
-      const dir = mkdtempSync(join(tmpdir(), 'gerbang-tls-'));
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      dir = mkdtempSync(join(tmpdir(), 'gerbang-tls-'));
+      try {
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+          '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      } catch {
+        this.skip();
+      }
       caFile = join(dir, 'cert.pem');
-      const { createServer: createHttpsServer } = await import('node:https');
-      tls = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(caFile) }, (_req, res) => res.end('{"ok":true}'));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    beforeEach(async () => {
+      const tls = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(caFile) }, (_req, res) => res.end('{"ok":true}'));
       await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+      servers.push(tls);
       tlsUrl = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
     });
-    after(() => tls.close());
 
-    it('refuses a certificate no trusted CA signed, before anything is sent', async () => {
-      const http = createBankHttpClient({ baseUrl: tlsUrl, connectTimeoutMs: 1000, headersTimeoutMs: 500, bodyTimeoutMs: 500 });
-      const error = await http.request({ method: 'POST', path: '/', headers: {}, body: '{}' }).then(() => null, (e: unknown) => e);
+    it('refuses a certificate no trusted CA signed, with sent=false', async () => {
+      const http = client(tlsUrl);
+      const error = await caught(http.request({ method: 'POST', path: '/', headers: {}, body: '{}' }));
       await http.close();
       expect(error).to.include({ code: 'BANK_CONNECT_FAILED', sent: false });
     });
 
-    it('trusts it once its CA is given in GERBANG_EGRESS_CA_FILE', async () => {
-      const http = createBankHttpClient({ baseUrl: tlsUrl, caFile, connectTimeoutMs: 1000, headersTimeoutMs: 500, bodyTimeoutMs: 500 });
+    it('trusts it once its CA is added with caFile', async () => {
+      const http = client(tlsUrl, { caFile });
       const res = await http.request({ method: 'GET', path: '/', headers: {} });
       await http.close();
       expect(res.body).to.equal('{"ok":true}');

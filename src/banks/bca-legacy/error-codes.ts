@@ -1,44 +1,59 @@
 /**
  * BCA legacy error codes (bank-apis.md §1) and what each means for a transfer:
- * - `failed`: final, the bank refused the payment itself; the ERP fixes the input and sends a
- *   new transactionId;
- * - `in-doubt`: the bank may have executed it; never re-send, ask the status inquiry;
- * - `reauth`: the token was refused before processing; fetch a new one, re-sign, resend once;
- * - `not-executed`: the bank refused the *call* before looking at the payment (maintenance,
- *   limits, our signature, timestamp, credentials or source address): nothing moved, so the ERP
- *   may retry the same transactionId once the cause is gone.
+ * - `failed`: final; the bank refused the payment itself. The ERP fixes the input and sends a new
+ *   transactionId.
+ * - `in-doubt`: the bank may have executed it. Never re-send; ask the status inquiry.
+ * - `reauth`: the token was refused before anything was processed: new token, re-sign, resend once.
+ * - `unavailable`: the bank refused the *call* before looking at the payment (maintenance, limits,
+ *   our signature, timestamp, credentials, source address). Nothing moved; the same transactionId
+ *   may be retried once the cause is gone.
  */
-export type LegacyOutcomeClass = 'failed' | 'in-doubt' | 'reauth' | 'not-executed';
+export type BcaOutcomeClass = 'failed' | 'in-doubt' | 'reauth' | 'unavailable';
 
-export const BCA_LEGACY_ERRORS: Record<string, { meaning: string; outcome: LegacyOutcomeClass }> = {
-  'ESB-14-001': { meaning: 'HMAC mismatch', outcome: 'not-executed' },
-  'ESB-14-003': { meaning: 'invalid timestamp', outcome: 'not-executed' },
-  'ESB-14-005': { meaning: 'system under maintenance', outcome: 'not-executed' },
-  'ESB-14-006': { meaning: 'timeout, check your statement', outcome: 'in-doubt' },
-  'ESB-14-007': { meaning: 'timeout', outcome: 'in-doubt' },
-  'ESB-14-008': { meaning: 'invalid client credentials', outcome: 'not-executed' },
-  'ESB-14-009': { meaning: 'unauthorized (token expired or invalid)', outcome: 'reauth' },
-  'ESB-14-010': { meaning: 'limit exceeded', outcome: 'not-executed' },
-  'ESB-14-019': { meaning: 'connection not allowed (IP or origin)', outcome: 'not-executed' },
-  'ESB-82-001': { meaning: 'mandatory field missing', outcome: 'failed' },
-  'ESB-82-003': { meaning: 'TransactionID not unique', outcome: 'failed' },
-  'ESB-82-006': { meaning: 'maximum amount exceeded', outcome: 'failed' },
-  'ESB-82-011': { meaning: 'invalid amount', outcome: 'failed' },
-  'ESB-82-014': { meaning: 'invalid account', outcome: 'failed' },
-  'ESB-82-018': { meaning: 'dormant account', outcome: 'failed' },
-  'ESB-82-019': { meaning: 'insufficient funds', outcome: 'failed' },
-  'ESB-82-022': { meaning: 'account closed', outcome: 'failed' },
-  'ESB-82-023': { meaning: 'transaction failed', outcome: 'failed' },
-  'ESB-82-024': { meaning: 'timeout, check your statement', outcome: 'in-doubt' },
-  'ESB-82-025': { meaning: 'in progress, check your statement', outcome: 'in-doubt' },
-  'ESB-82-026': { meaning: 'cut-off time exceeded', outcome: 'failed' },
-  'ESB-99-127': { meaning: 'transaction not found', outcome: 'failed' },
-  'ESB-99-999': { meaning: 'system unavailable', outcome: 'in-doubt' },
+export interface BcaErrorCode {
+  /** English meaning, used when the bank's own message is missing. */
+  meaning: string;
+  outcome: BcaOutcomeClass;
+}
+
+export const BCA_ERROR_CODES: Readonly<Record<string, BcaErrorCode>> = {
+  'ESB-14-001': { meaning: 'HMAC mismatch', outcome: 'unavailable' },
+  'ESB-14-003': { meaning: 'Invalid timestamp', outcome: 'unavailable' },
+  'ESB-14-005': { meaning: 'System under maintenance', outcome: 'unavailable' },
+  'ESB-14-006': { meaning: 'Timeout, check your statement', outcome: 'in-doubt' },
+  // Not marked "check your statement" in the sources, but a timeout says nothing about whether
+  // the core executed the payment: treated as in doubt, which costs only a status inquiry.
+  'ESB-14-007': { meaning: 'Timeout', outcome: 'in-doubt' },
+  'ESB-14-008': { meaning: 'Invalid client credentials', outcome: 'unavailable' },
+  'ESB-14-009': { meaning: 'Unauthorized (token expired or invalid)', outcome: 'reauth' },
+  'ESB-14-010': { meaning: 'Limit exceeded', outcome: 'unavailable' },
+  'ESB-14-019': { meaning: 'Connection not allowed', outcome: 'unavailable' },
+  'ESB-82-001': { meaning: 'Mandatory field is missing or invalid', outcome: 'failed' },
+  'ESB-82-003': { meaning: 'TransactionID must be unique', outcome: 'failed' },
+  'ESB-82-006': { meaning: 'Maximum amount exceeded', outcome: 'failed' },
+  'ESB-82-011': { meaning: 'Invalid amount', outcome: 'failed' },
+  'ESB-82-014': { meaning: 'Invalid account', outcome: 'failed' },
+  'ESB-82-018': { meaning: 'Account is dormant', outcome: 'failed' },
+  'ESB-82-019': { meaning: 'Insufficient funds', outcome: 'failed' },
+  'ESB-82-022': { meaning: 'Account is closed', outcome: 'failed' },
+  'ESB-82-023': { meaning: 'Transaction failed', outcome: 'failed' },
+  'ESB-82-024': { meaning: 'Timeout, check your statement', outcome: 'in-doubt' },
+  'ESB-82-025': { meaning: 'Transaction in progress, check your statement', outcome: 'in-doubt' },
+  'ESB-82-026': { meaning: 'Cut-off time exceeded', outcome: 'failed' },
+  'ESB-99-127': { meaning: 'Transaction not found', outcome: 'failed' },
+  // "System unavailable" may come from the core after the ESB passed the payment on; nothing says
+  // it was not executed, so in doubt (the conservative side for money).
+  'ESB-99-999': { meaning: 'System unavailable', outcome: 'in-doubt' },
 };
 
-/** An unknown code on a 4xx is a refusal; on a 5xx (or none) the outcome cannot be known. */
-export function classifyLegacyError(code: string | null, httpStatus: number): LegacyOutcomeClass {
-  const known = code ? BCA_LEGACY_ERRORS[code] : undefined;
+/**
+ * The outcome class of an ESB code answered with `httpStatus`. A code missing from the table:
+ * on a 4xx the bank explicitly refused (ESB-14-* is its security layer, so the call was refused;
+ * anything else is a business refusal); on any other status nothing can be concluded: in doubt.
+ */
+export function classifyBcaError(code: string, httpStatus: number): BcaOutcomeClass {
+  const known = BCA_ERROR_CODES[code];
   if (known) return known.outcome;
-  return httpStatus >= 400 && httpStatus < 500 ? 'failed' : 'in-doubt';
+  if (httpStatus >= 400 && httpStatus < 500) return code.startsWith('ESB-14-') ? 'unavailable' : 'failed';
+  return 'in-doubt';
 }

@@ -1,6 +1,22 @@
+/** BCA's pre-SNAP ("legacy") corporate API: adapter, signer, error codes and answer mapping. */
 export { createBcaLegacyAdapter } from './adapter.js';
 export type { BcaLegacyAdapterOptions } from './adapter.js';
-export { signBcaLegacy, stringToSign, canonicalBody, relativeUrl, bcaTimestamp, EMPTY_BODY_SHA256, BCA_TIMESTAMP_PATTERN } from './signer.js';
-export type { SignInput } from './signer.js';
-export { BCA_LEGACY_ERRORS, classifyLegacyError } from './error-codes.js';
-export { mapTransferAnswer } from './response-mapper.js';
+export {
+  BCA_TIMESTAMP_PATTERN,
+  EMPTY_BODY_SHA256,
+  bcaTimestamp,
+  bodyHash,
+  canonicalBody,
+  jakartaDate,
+  parseBcaTimestamp,
+  relativeUrl,
+  sign,
+  signBcaLegacy,
+  stringToSign,
+} from './signer.js';
+export type { SignInput, StringToSignInput } from './signer.js';
+export { BCA_ERROR_CODES, classifyBcaError } from './error-codes.js';
+export type { BcaErrorCode, BcaOutcomeClass } from './error-codes.js';
+export { mapSentFailure, mapTransferResponse, readBcaError, readTokenAnswer } from './response-mapper.js';
+export type { BankAnswer, BcaError, TransferVerdict } from './response-mapper.js';
+export { TOKEN_REFRESH_MARGIN_MS } from './token-provider.js';

@@ -1,63 +1,120 @@
 import Joi from 'joi';
+import type { EgressError } from '../../egress/index.js';
 import type { TransferOutcome } from '../types.js';
-import { BCA_LEGACY_ERRORS, classifyLegacyError } from './error-codes.js';
+import { BCA_ERROR_CODES, classifyBcaError } from './error-codes.js';
 
-/** BCA's error body: `{"ErrorCode":"ESB-xx-yyy","ErrorMessage":{"Indonesian":"…","English":"…"}}`. */
+/**
+ * BCA's answers → Gerbang's uniform outcome (bank-apis.md §3). Every body is validated with Joi
+ * before it is read: a broken or hostile answer never throws here, and an answer to a transfer
+ * that cannot be understood is UNKNOWN (in doubt), never SUCCESS or FAILED.
+ */
+
+/** `{"ErrorCode":"ESB-xx-yyy","ErrorMessage":{"Indonesian":"…","English":"…"}}`. */
 const errorSchema = Joi.object({
-  ErrorCode: Joi.string().max(32).required(),
-  ErrorMessage: Joi.object({ Indonesian: Joi.string().allow('').max(512), English: Joi.string().allow('').max(512) }).unknown(true),
-}).unknown(true);
+  ErrorCode: Joi.string().pattern(/^[A-Z0-9-]{1,32}$/).required(),
+  ErrorMessage: Joi.object({
+    Indonesian: Joi.string().allow('').max(1024),
+    English: Joi.string().allow('').max(1024),
+  }).unknown(true),
+})
+  .unknown(true)
+  .required();
 
-/** BCA's intrabank answer: `{TransactionID, TransactionDate, ReferenceID, Status}`. */
+/** The intrabank answer: `{TransactionID, TransactionDate, ReferenceID, Status}`. */
 const transferSchema = Joi.object({
-  TransactionID: Joi.string().max(32).required(),
+  TransactionID: Joi.string().max(64).required(),
   TransactionDate: Joi.string().max(32),
-  ReferenceID: Joi.string().allow('').max(64),
-  Status: Joi.string().max(32).required(),
-}).unknown(true);
+  ReferenceID: Joi.string().allow('').max(128),
+  Status: Joi.string().max(64).required(),
+})
+  .unknown(true)
+  .required();
 
-export interface LegacyError {
-  code: string | null;
-  message: string | null;
+/** The token answer; `expires_in` is a string of seconds ("3600"), a number tolerated. */
+const tokenSchema = Joi.object({
+  // Printable ASCII only: it goes into an Authorization header.
+  access_token: Joi.string().pattern(/^[\x21-\x7e]{1,4096}$/).required(),
+  token_type: Joi.string().pattern(/^bearer$/i).required(),
+  expires_in: Joi.alternatives(Joi.string().pattern(/^\d{1,9}$/), Joi.number().integer().min(0).max(999_999_999)).required(),
+})
+  .unknown(true)
+  .required();
+
+export interface BcaError {
+  code: string;
+  /** The bank's English message, else its Indonesian one, else the meaning from the code table. */
+  message: string;
 }
 
-/** Parses a body as JSON; anything else is null (a hostile or broken answer never throws here). */
-export function parseJson(body: string): unknown {
+export interface BankAnswer {
+  statusCode: number;
+  body: string;
+}
+
+/** What the adapter does next with a transfer answer. */
+export type TransferVerdict =
+  | { kind: 'outcome'; outcome: TransferOutcome }
+  /** ESB-14-009: the token was refused before processing. */
+  | { kind: 'reauth'; error: BcaError }
+  /** Refused before processing for another reason: nothing moved. */
+  | { kind: 'unavailable'; error: BcaError };
+
+const IN_DOUBT = 'The bank has not confirmed the outcome; it will be resolved by status inquiry. Do not pay again under a new transactionId.';
+
+function parseJson(body: string): unknown {
   try {
     return JSON.parse(body);
   } catch {
-    return null;
+    return undefined;
   }
 }
 
-/** Reads a BCA error body, validated; null when the body is not one. */
-export function readLegacyError(body: string): LegacyError | null {
+/** Reads a BCA error body; null when the body is not one. */
+export function readBcaError(body: string): BcaError | null {
   const { value, error } = errorSchema.validate(parseJson(body));
   if (error) return null;
-  const known = BCA_LEGACY_ERRORS[value.ErrorCode];
-  return { code: value.ErrorCode, message: value.ErrorMessage?.English || value.ErrorMessage?.Indonesian || known?.meaning || null };
+  const message = value.ErrorMessage?.English || value.ErrorMessage?.Indonesian || BCA_ERROR_CODES[value.ErrorCode]?.meaning || value.ErrorCode;
+  return { code: value.ErrorCode, message };
 }
 
-const IN_DOUBT_MESSAGE = 'The bank has not confirmed the outcome; it will be resolved by status inquiry. Do not resend with a new transactionId.';
-
 /**
- * Maps BCA's answer to a transfer onto the uniform outcome (bank-apis.md §3). Anything the bank
- * may have executed but did not confirm is UNKNOWN, never FAILED: a malformed success body, an
- * in-doubt error code, a 5xx without a known code.
+ * Maps BCA's answer to an intrabank transfer. SUCCESS needs a 2xx, a valid body echoing the
+ * TransactionID that was sent and `Status: "Success"`. An ESB error decides by its class (even on
+ * a 2xx: "in progress" may come as 202). Anything else (no valid body, an unexpected status or
+ * TransactionID, a 5xx without a code) is UNKNOWN.
  */
-export function mapTransferAnswer(statusCode: number, body: string): TransferOutcome {
-  // An ESB error body decides even on a 2xx (ESB-82-025 "in progress" may come as 202).
-  const bankError = readLegacyError(body);
-  if (statusCode >= 200 && statusCode < 300 && !bankError) {
-    const { value, error } = transferSchema.validate(parseJson(body));
-    if (error) return { status: 'UNKNOWN', bankReference: null, bankResponseCode: null, bankMessage: IN_DOUBT_MESSAGE };
-    const status = String(value.Status).toLowerCase();
-    if (status === 'success') return { status: 'SUCCESS', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: null };
-    return { status: 'PENDING', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: `bank status: ${value.Status}` };
+export function mapTransferResponse(answer: BankAnswer, sent: { transactionId: string }): TransferVerdict {
+  const bankError = readBcaError(answer.body);
+  if (bankError) {
+    const outcome = classifyBcaError(bankError.code, answer.statusCode);
+    if (outcome === 'reauth' || outcome === 'unavailable') return { kind: outcome, error: bankError };
+    const status = outcome === 'failed' ? 'FAILED' : 'UNKNOWN';
+    return { kind: 'outcome', outcome: { status, bankReference: null, bankResponseCode: bankError.code, bankMessage: bankError.message } };
   }
-  const outcome = classifyLegacyError(bankError?.code ?? null, statusCode);
-  if (outcome === 'failed') {
-    return { status: 'FAILED', bankReference: null, bankResponseCode: bankError?.code ?? `HTTP-${statusCode}`, bankMessage: bankError?.message ?? null };
+  if (answer.statusCode < 200 || answer.statusCode > 299) return unknown(`HTTP-${answer.statusCode}`, IN_DOUBT);
+  const { value, error } = transferSchema.validate(parseJson(answer.body));
+  if (error) return unknown(null, `The bank's answer could not be read (${error.message}). ${IN_DOUBT}`);
+  if (value.TransactionID !== sent.transactionId) {
+    return unknown(null, `The bank answered for TransactionID ${value.TransactionID}, not ${sent.transactionId}. ${IN_DOUBT}`);
   }
-  return { status: 'UNKNOWN', bankReference: null, bankResponseCode: bankError?.code ?? `HTTP-${statusCode}`, bankMessage: bankError?.message ?? IN_DOUBT_MESSAGE };
+  if (value.Status.toLowerCase() !== 'success') return unknown(null, `Bank status "${value.Status}". ${IN_DOUBT}`);
+  return { kind: 'outcome', outcome: { status: 'SUCCESS', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: null } };
+}
+
+/** A transfer whose request may have reached the bank but got no usable answer (timeout, reset, oversized). */
+export function mapSentFailure(error: EgressError): TransferOutcome {
+  return { status: 'UNKNOWN', bankReference: null, bankResponseCode: error.code, bankMessage: `${error.message}. ${IN_DOUBT}` };
+}
+
+function unknown(code: string | null, message: string): TransferVerdict {
+  return { kind: 'outcome', outcome: { status: 'UNKNOWN', bankReference: null, bankResponseCode: code, bankMessage: message } };
+}
+
+/** Reads a token answer (200 only); null when it is not a usable token. */
+export function readTokenAnswer(answer: BankAnswer): { accessToken: string; expiresInSeconds: number } | null {
+  if (answer.statusCode !== 200) return null;
+  const { value, error } = tokenSchema.validate(parseJson(answer.body));
+  if (error) return null;
+  const expiresInSeconds = Number(value.expires_in);
+  return expiresInSeconds > 0 ? { accessToken: value.access_token, expiresInSeconds } : null;
 }

@@ -1,4 +1,6 @@
+/** A strict BCA (legacy API) simulator: the default bank in sandbox mode and the peer of every test. */
 export { BankSimulator, createBankSimulator } from './bank-simulator.js';
-export type { BankSimulatorOptions, SimulatorCall, FailureScenario } from './bank-simulator.js';
-export { defaultSandboxPartner, DEFAULT_ACCOUNTS } from './simulator-state.js';
-export type { SimPartner, SimAccount } from './simulator-state.js';
+export type { BankSimulatorOptions, SimulatorCall } from './bank-simulator.js';
+export type { FailureScenario } from './failure-scenarios.js';
+export { DEFAULT_ACCOUNTS, defaultSandboxPartner } from './simulator-state.js';
+export type { SimAccount, SimPartner } from './simulator-state.js';

@@ -1,10 +1,12 @@
 import { expect } from 'chai';
-import { createBcaLegacyAdapter } from '../../../src/banks/bca-legacy/index.js';
+import { randomInt } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createBcaLegacyAdapter, jakartaDate } from '../../../src/banks/bca-legacy/index.js';
 import { createBankSimulator, defaultSandboxPartner, type BankSimulator, type SimPartner } from '../../../src/banks/simulator/index.js';
 import type { BankAdapter, BankCall, BankTokenCache, IntrabankTransferOrder } from '../../../src/banks/types.js';
 import { createBankHttpClient } from '../../../src/egress/index.js';
-import { isAppError } from '../../../src/errors/index.js';
-import { jakartaDate } from '../../../src/time/index.js';
+import { AppError, isAppError } from '../../../src/errors/index.js';
 
 /** The shared token cache's contract in memory; the real one (the store) has its own contract tests. */
 function memoryTokens(): BankTokenCache & { entries: Map<string, { token: string; expiresAt: number }> } {
@@ -19,158 +21,321 @@ function memoryTokens(): BankTokenCache & { entries: Map<string, { token: string
   };
 }
 
-describe('BCA legacy adapter against the simulator', () => {
+/** Records every exchange the adapter reports. */
+function recorder() {
+  const calls: BankCall[] = [];
+  return { calls, ctx: { onCall: async (call: BankCall) => void calls.push(call) } };
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const failure = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => null, (error: unknown) => error);
+
+describe('BCA legacy adapter', () => {
   let simulator: BankSimulator;
   let partner: SimPartner;
   let baseUrl: string;
-  let sequence = 0;
+  const adapters: BankAdapter[] = [];
 
   before(async () => {
     partner = defaultSandboxPartner();
     simulator = createBankSimulator({ partners: [partner], allowedSourceAddresses: ['127.0.0.1'] });
     baseUrl = await simulator.listen();
   });
+  afterEach(async () => {
+    await Promise.all(adapters.splice(0).map((a) => a.close()));
+  });
   after(async () => simulator.close());
 
-  function adapterWith(options: { tokens?: BankTokenCache; apiSecret?: string; baseUrl?: string; headersTimeoutMs?: number } = {}): BankAdapter {
-    return createBcaLegacyAdapter({
+  interface AdapterOverrides {
+    tokens?: BankTokenCache;
+    apiSecret?: string;
+    clientSecret?: string;
+    baseUrl?: string;
+    headersTimeoutMs?: number;
+  }
+
+  function adapterWith(overrides: AdapterOverrides = {}): BankAdapter {
+    const url = overrides.baseUrl ?? baseUrl;
+    const adapter = createBcaLegacyAdapter({
       partner: 'bca',
+      baseUrl: url,
       clientId: partner.clientId,
-      clientSecret: partner.clientSecret,
+      clientSecret: overrides.clientSecret ?? partner.clientSecret,
       apiKey: partner.apiKey,
-      apiSecret: options.apiSecret ?? partner.apiSecret,
+      apiSecret: overrides.apiSecret ?? partner.apiSecret,
       corporateId: partner.corporateId,
       origin: partner.origins![0],
-      tokens: options.tokens ?? memoryTokens(),
-      http: createBankHttpClient({
-        baseUrl: options.baseUrl ?? baseUrl,
-        connectTimeoutMs: 1000,
-        headersTimeoutMs: options.headersTimeoutMs ?? 2000,
-        bodyTimeoutMs: 2000,
-      }),
+      tokens: overrides.tokens ?? memoryTokens(),
+      http: createBankHttpClient({ baseUrl: url, connectTimeoutMs: 1_000, headersTimeoutMs: overrides.headersTimeoutMs ?? 2_000, bodyTimeoutMs: 2_000 }),
     });
+    adapters.push(adapter);
+    return adapter;
   }
 
+  /** A payment between two accounts this test creates, with a fresh 8-digit TransactionID. */
   function order(overrides: Partial<IntrabankTransferOrder> = {}): IntrabankTransferOrder {
-    sequence += 1;
+    const source = String(randomInt(1e9, 1e10 - 1));
+    const target = String(randomInt(1e9, 1e10 - 1));
+    simulator.setAccount({ number: source, name: 'PT PAYER', balance: '1000000.00' });
+    simulator.setAccount({ number: target, name: 'CV PAYEE', balance: '0.00' });
     return {
-      bankTransactionId: String(40_000_000 + sequence),
-      transactionDate: jakartaDate(Date.now()),
-      referenceId: `INV-${sequence}`,
-      sourceAccountNumber: '0201245680',
-      beneficiaryAccountNumber: '0201245681',
-      amount: '1000.00',
+      bankTransactionId: String(randomInt(10_000_000, 99_999_999)),
+      transactionDate: jakartaDate(new Date()),
+      referenceId: `INV-${randomInt(1e6)}`,
+      sourceAccountNumber: source,
+      beneficiaryAccountNumber: target,
+      amount: '1500.00',
       currency: 'IDR',
-      remark1: 'Invoice',
-      remark2: '',
+      remark1: 'Invoice 42',
+      remark2: 'Vendor payment',
       ...overrides,
     };
-  }
-
-  function recorder() {
-    const calls: BankCall[] = [];
-    return { calls, ctx: { onCall: async (call: BankCall) => void calls.push(call) } };
   }
 
   const transferCalls = () => simulator.calls.filter((c) => c.path === '/banking/corporates/transfers').length;
   const tokenCalls = () => simulator.calls.filter((c) => c.path === '/api/oauth/token').length;
 
-  it('pays, reporting the token and transfer exchanges with their timing', async () => {
-    const adapter = adapterWith();
-    const { calls, ctx } = recorder();
-    const outcome = await adapter.transferIntrabank(order(), ctx);
-    await adapter.close();
-    expect(outcome).to.deep.include({ status: 'SUCCESS', bankResponseCode: null });
-    expect(outcome.bankReference).to.match(/^\d{8}$/);
-    expect(calls.map((c) => c.operation)).to.deep.equal(['token', 'transfer-intrabank']);
-    expect(calls[1].statusCode).to.equal(200);
-    expect(calls[1].requestHeaders['x-bca-signature']).to.match(/^[0-9a-f]{64}$/);
-    expect(calls[1].durationMs).to.be.a('number');
-  });
-
-  it('fetches one token for several transfers through the shared cache', async () => {
-    const tokens = memoryTokens();
-    const first = adapterWith({ tokens });
-    const second = adapterWith({ tokens });
-    const before = tokenCalls();
-    await first.transferIntrabank(order(), recorder().ctx);
-    await second.transferIntrabank(order(), recorder().ctx);
-    await first.transferIntrabank(order(), recorder().ctx);
-    await Promise.all([first.close(), second.close()]);
-    expect(tokenCalls() - before).to.equal(1);
-  });
-
-  it('on ESB-14-009 fetches a new token, re-signs and resends once', async () => {
-    const tokens = memoryTokens();
-    const adapter = adapterWith({ tokens });
-    await adapter.transferIntrabank(order(), recorder().ctx);
-    simulator.expireTokens();
-    const before = { tokens: tokenCalls(), transfers: transferCalls() };
-    const { calls, ctx } = recorder();
-    const outcome = await adapter.transferIntrabank(order(), ctx);
-    await adapter.close();
-    expect(outcome.status).to.equal('SUCCESS');
-    expect(calls.map((c) => `${c.operation}:${c.statusCode}`)).to.deep.equal(['transfer-intrabank:401', 'token:200', 'transfer-intrabank:200']);
-    expect(tokenCalls() - before.tokens).to.equal(1);
-    expect(transferCalls() - before.transfers).to.equal(2);
-  });
-
-  for (const code of ['ESB-82-019', 'ESB-82-014', 'ESB-82-018', 'ESB-82-022', 'ESB-82-023', 'ESB-82-026', 'ESB-82-003']) {
-    it(`maps ${code} to FAILED keeping the bank's code and message`, async () => {
-      simulator.failNext({ code });
+  describe('when the bank accepts the transfer', () => {
+    it('answers SUCCESS, moves the money, and reports the token and transfer exchanges with timing', async () => {
       const adapter = adapterWith();
-      const outcome = await adapter.transferIntrabank(order(), recorder().ctx);
-      await adapter.close();
-      expect(outcome.status).to.equal('FAILED');
-      expect(outcome.bankResponseCode).to.equal(code);
-      expect(outcome.bankMessage).to.be.a('string').and.not.empty;
+      const { calls, ctx } = recorder();
+      const payment = order();
+      const outcome = await adapter.transferIntrabank(payment, ctx);
+      expect(outcome).to.deep.equal({ status: 'SUCCESS', bankReference: payment.bankTransactionId, bankResponseCode: null, bankMessage: null });
+      expect(simulator.balanceOf(payment.beneficiaryAccountNumber)).to.equal('1500.00');
+      expect(calls.map((c) => `${c.operation}:${c.statusCode}`)).to.deep.equal(['token:200', 'transfer-intrabank:200']);
+      const sent = calls[1];
+      expect(sent).to.include({ partner: 'bca', method: 'POST', url: `${baseUrl}/banking/corporates/transfers`, errorCode: null });
+      expect(sent.requestHeaders['X-BCA-Signature']).to.match(/^[0-9a-f]{64}$/);
+      expect(sent.requestHeaders['X-BCA-Timestamp']).to.match(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+07:00$/);
+      expect(JSON.parse(sent.requestBody!)).to.include({ CorporateID: partner.corporateId, TransactionID: payment.bankTransactionId, Remark1: 'Invoice 42' });
+      for (const call of calls) {
+        expect(call.durationMs).to.be.a('number').and.at.least(0);
+        expect(call.startedAt).to.be.closeTo(Date.now(), 10_000);
+      }
     });
-  }
 
-  for (const code of ['ESB-14-006', 'ESB-82-024', 'ESB-82-025', 'ESB-99-999']) {
-    it(`maps ${code} to UNKNOWN (in doubt) without resending`, async () => {
-      simulator.failNext({ code });
+    it('sends the body with its spaces, exactly the bytes it signed', async () => {
+      const { calls, ctx } = recorder();
+      await adapterWith().transferIntrabank(order({ remark1: 'Transfer Test' }), ctx);
+      expect(simulator.calls.at(-1)!.body).to.equal(calls.at(-1)!.requestBody);
+      expect(calls.at(-1)!.requestBody).to.contain('"Remark1":"Transfer Test"');
+    });
+  });
+
+  describe('when several transfers share the token cache', () => {
+    it('fetches one token for all of them, across adapters (workers)', async () => {
+      const tokens = memoryTokens();
+      const before = tokenCalls();
+      const first = adapterWith({ tokens });
+      const second = adapterWith({ tokens });
+      expect((await first.transferIntrabank(order(), recorder().ctx)).status).to.equal('SUCCESS');
+      expect((await second.transferIntrabank(order(), recorder().ctx)).status).to.equal('SUCCESS');
+      expect(tokenCalls() - before).to.equal(1);
+    });
+
+    it('fetches one token for concurrent transfers on a cold cache', async () => {
+      const before = tokenCalls();
       const adapter = adapterWith();
+      const outcomes = await Promise.all([1, 2, 3].map(() => adapter.transferIntrabank(order(), recorder().ctx)));
+      expect(outcomes.map((o) => o.status)).to.deep.equal(['SUCCESS', 'SUCCESS', 'SUCCESS']);
+      expect(tokenCalls() - before).to.equal(1);
+    });
+
+    it('replaces a cached token that expires within a minute', async () => {
+      const tokens = memoryTokens();
+      await tokens.put('bca', 'about-to-expire', Date.now() + 30_000);
+      const before = tokenCalls();
+      expect((await adapterWith({ tokens }).transferIntrabank(order(), recorder().ctx)).status).to.equal('SUCCESS');
+      expect(tokenCalls() - before).to.equal(1);
+      expect(tokens.entries.get('bca')!.token).to.not.equal('about-to-expire');
+    });
+  });
+
+  describe('when the bank refuses the token with ESB-14-009', () => {
+    it('invalidates it, fetches a new one, re-signs and resends once', async () => {
+      const tokens = memoryTokens();
+      const adapter = adapterWith({ tokens });
+      await adapter.transferIntrabank(order(), recorder().ctx);
+      const stale = tokens.entries.get('bca')!.token;
+      simulator.expireTokens();
+      const before = { tokens: tokenCalls(), transfers: transferCalls() };
+      const { calls, ctx } = recorder();
+      const outcome = await adapter.transferIntrabank(order(), ctx);
+      expect(outcome.status).to.equal('SUCCESS');
+      expect(calls.map((c) => `${c.operation}:${c.statusCode}:${c.errorCode}`)).to.deep.equal([
+        'transfer-intrabank:401:ESB-14-009',
+        'token:200:null',
+        'transfer-intrabank:200:null',
+      ]);
+      expect(calls[2].requestHeaders['X-BCA-Signature']).to.not.equal(calls[0].requestHeaders['X-BCA-Signature']);
+      expect(calls[2].requestBody).to.equal(calls[0].requestBody);
+      expect(tokenCalls() - before.tokens).to.equal(1);
+      expect(transferCalls() - before.transfers).to.equal(2);
+      expect(tokens.entries.get('bca')!.token).to.not.equal(stale);
+    });
+
+    it('gives up after one resend with BANK_UNAVAILABLE (nothing executed)', async () => {
+      const adapter = adapterWith();
+      const payment = order();
+      simulator.failNext({ code: 'ESB-14-009' });
+      simulator.failNext({ code: 'ESB-14-009' });
       const before = transferCalls();
-      const outcome = await adapter.transferIntrabank(order(), recorder().ctx);
-      await adapter.close();
-      expect(outcome).to.deep.include({ status: 'UNKNOWN', bankResponseCode: code });
+      const error = await failure(adapter.transferIntrabank(payment, recorder().ctx));
+      expect(error).to.be.instanceOf(AppError);
+      expect(error).to.include({ code: 'BANK_UNAVAILABLE' });
+      expect((error as AppError).extensions.bankResponseCode).to.equal('ESB-14-009');
+      expect(transferCalls() - before).to.equal(2);
+      expect(simulator.balanceOf(payment.beneficiaryAccountNumber)).to.equal('0.00');
+    });
+  });
+
+  describe('when the bank refuses the payment itself', () => {
+    for (const code of ['ESB-82-001', 'ESB-82-003', 'ESB-82-006', 'ESB-82-011', 'ESB-82-014', 'ESB-82-018', 'ESB-82-019', 'ESB-82-022', 'ESB-82-023', 'ESB-82-026']) {
+      it(`maps ${code} to FAILED keeping the bank's code and English message`, async () => {
+        simulator.failNext({ code });
+        const before = transferCalls();
+        const outcome = await adapterWith().transferIntrabank(order(), recorder().ctx);
+        expect(outcome.status).to.equal('FAILED');
+        expect(outcome.bankResponseCode).to.equal(code);
+        expect(outcome.bankMessage).to.be.a('string').and.not.match(/^\s*$/);
+        expect(transferCalls() - before, 'never re-sent').to.equal(1);
+      });
+    }
+
+    it('keeps the English message of a real refusal (insufficient funds)', async () => {
+      const outcome = await adapterWith().transferIntrabank(order({ amount: '2000000.00' }), recorder().ctx);
+      expect(outcome).to.deep.equal({ status: 'FAILED', bankReference: null, bankResponseCode: 'ESB-82-019', bankMessage: 'Insufficient funds' });
+    });
+  });
+
+  describe('when the bank answers an in-doubt code', () => {
+    for (const code of ['ESB-14-006', 'ESB-82-024', 'ESB-82-025', 'ESB-99-999']) {
+      it(`maps ${code} to UNKNOWN and does not resend`, async () => {
+        simulator.failNext({ code, execute: true });
+        const before = transferCalls();
+        const outcome = await adapterWith().transferIntrabank(order(), recorder().ctx);
+        expect(outcome).to.deep.include({ status: 'UNKNOWN', bankReference: null, bankResponseCode: code });
+        expect(transferCalls() - before).to.equal(1);
+      });
+    }
+  });
+
+  describe('when the answer cannot be understood', () => {
+    it('maps a 5xx without a BCA code to UNKNOWN', async () => {
+      simulator.failNext({ httpStatus: 502 });
+      const outcome = await adapterWith().transferIntrabank(order(), recorder().ctx);
+      expect(outcome).to.deep.include({ status: 'UNKNOWN', bankResponseCode: 'HTTP-502' });
+    });
+
+    it('maps a malformed 200 answer to UNKNOWN, never SUCCESS and never a crash', async () => {
+      simulator.failNext({ httpStatus: 200, execute: true });
+      const outcome = await adapterWith().transferIntrabank(order(), recorder().ctx);
+      expect(outcome.status).to.equal('UNKNOWN');
+    });
+  });
+
+  describe('when the bank never answers (SIM TIMEOUT)', () => {
+    it('answers UNKNOWN with BANK_TIMEOUT, sent exactly once, and reports the failed exchange', async () => {
+      const adapter = adapterWith({ headersTimeoutMs: 300 });
+      const payment = order({ remark1: 'SIM TIMEOUT' });
+      const before = transferCalls();
+      const { calls, ctx } = recorder();
+      const outcome = await adapter.transferIntrabank(payment, ctx);
+      expect(outcome).to.deep.include({ status: 'UNKNOWN', bankReference: null, bankResponseCode: 'BANK_TIMEOUT' });
+      expect(transferCalls() - before).to.equal(1);
+      expect(calls.at(-1)).to.include({ operation: 'transfer-intrabank', statusCode: null, responseBody: null, errorCode: 'BANK_TIMEOUT' });
+      expect(calls.at(-1)!.durationMs).to.be.at.least(250);
+      expect(simulator.balanceOf(payment.beneficiaryAccountNumber), 'the bank did execute it').to.equal('1500.00');
+    });
+  });
+
+  describe('when the connection drops after sending (SIM RESET)', () => {
+    it('answers UNKNOWN with BANK_CONNECTION_RESET, sent exactly once', async () => {
+      const before = transferCalls();
+      const outcome = await adapterWith().transferIntrabank(order({ remark1: 'SIM RESET' }), recorder().ctx);
+      expect(outcome).to.deep.include({ status: 'UNKNOWN', bankResponseCode: 'BANK_CONNECTION_RESET' });
       expect(transferCalls() - before).to.equal(1);
     });
-  }
-
-  it('reports a bank that never answers as UNKNOWN, sent once', async () => {
-    const adapter = adapterWith({ headersTimeoutMs: 300 });
-    const before = transferCalls();
-    const { calls, ctx } = recorder();
-    const outcome = await adapter.transferIntrabank(order({ remark1: 'SIM TIMEOUT' }), ctx);
-    await adapter.close();
-    expect(outcome).to.deep.include({ status: 'UNKNOWN', bankResponseCode: 'BANK_TIMEOUT' });
-    expect(transferCalls() - before).to.equal(1);
-    expect(calls[calls.length - 1].errorCode).to.equal('BANK_TIMEOUT');
   });
 
-  it('reports a connection dropped after sending as UNKNOWN', async () => {
-    const adapter = adapterWith();
-    const outcome = await adapter.transferIntrabank(order({ remark1: 'SIM RESET' }), recorder().ctx);
-    await adapter.close();
-    expect(outcome).to.deep.include({ status: 'UNKNOWN', bankResponseCode: 'BANK_CONNECTION_RESET' });
+  describe('when the bank cannot be reached', () => {
+    it('throws BANK_UNAVAILABLE after reporting the failed token exchange', async () => {
+      const url = `http://127.0.0.1:${await closedPort()}`;
+      const { calls, ctx } = recorder();
+      const error = await failure(adapterWith({ baseUrl: url }).transferIntrabank(order(), ctx));
+      expect(isAppError(error) && error.code).to.equal('BANK_UNAVAILABLE');
+      expect(calls.map((c) => `${c.operation}:${c.statusCode}:${c.errorCode}`)).to.deep.equal(['token:null:BANK_CONNECT_FAILED']);
+    });
+
+    it('throws BANK_UNAVAILABLE when the transfer connection is refused (nothing sent)', async () => {
+      const url = `http://127.0.0.1:${await closedPort()}`;
+      const tokens = memoryTokens();
+      await tokens.put('bca', 'cached-token', Date.now() + 3_600_000);
+      const { calls, ctx } = recorder();
+      const error = await failure(adapterWith({ baseUrl: url, tokens }).transferIntrabank(order(), ctx));
+      expect(isAppError(error) && error.code).to.equal('BANK_UNAVAILABLE');
+      expect((error as AppError).extensions.bankResponseCode).to.equal('BANK_CONNECT_FAILED');
+      expect(calls.map((c) => `${c.operation}:${c.errorCode}`)).to.deep.equal(['transfer-intrabank:BANK_CONNECT_FAILED']);
+    });
+
+    it('throws BANK_UNAVAILABLE with ESB-14-008 when the bank refuses the credentials', async () => {
+      const before = transferCalls();
+      const error = await failure(adapterWith({ clientSecret: 'wrong' }).transferIntrabank(order(), recorder().ctx));
+      expect(isAppError(error) && error.code).to.equal('BANK_UNAVAILABLE');
+      expect((error as AppError).extensions.bankResponseCode).to.equal('ESB-14-008');
+      expect(transferCalls() - before).to.equal(0);
+    });
   });
 
-  it('throws BANK_UNAVAILABLE when the bank cannot be reached (nothing sent)', async () => {
-    const adapter = adapterWith({ baseUrl: 'http://127.0.0.1:1' });
-    const { calls, ctx } = recorder();
-    const error = await adapter.transferIntrabank(order(), ctx).then(() => null, (e: unknown) => e);
-    await adapter.close();
-    expect(isAppError(error) && error.code).to.equal('BANK_UNAVAILABLE');
-    expect(calls.map((c) => `${c.operation}:${c.errorCode}`)).to.deep.equal(['token:BANK_CONNECT_FAILED']);
+  describe('when the bank refuses the call before processing it', () => {
+    it('throws BANK_UNAVAILABLE with ESB-14-001 for a signature made with the wrong secret, without resending', async () => {
+      const before = transferCalls();
+      const payment = order();
+      const error = await failure(adapterWith({ apiSecret: 'not-the-registered-secret' }).transferIntrabank(payment, recorder().ctx));
+      expect(isAppError(error) && error.code).to.equal('BANK_UNAVAILABLE');
+      expect((error as AppError).extensions).to.include({ bankResponseCode: 'ESB-14-001', bankMessage: 'HMAC mismatch' });
+      expect(transferCalls() - before).to.equal(1);
+      expect(simulator.balanceOf(payment.beneficiaryAccountNumber)).to.equal('0.00');
+    });
+
+    it('throws BANK_UNAVAILABLE for maintenance (ESB-14-005)', async () => {
+      simulator.failNext({ code: 'ESB-14-005' });
+      const error = await failure(adapterWith().transferIntrabank(order(), recorder().ctx));
+      expect(isAppError(error) && error.extensions.bankResponseCode).to.equal('ESB-14-005');
+    });
   });
 
-  it('throws BANK_UNAVAILABLE with ESB-14-001 when its signature is refused (nothing executed)', async () => {
-    const adapter = adapterWith({ apiSecret: 'not-the-registered-secret' });
-    const error = await adapter.transferIntrabank(order(), recorder().ctx).then(() => null, (e: unknown) => e);
-    await adapter.close();
-    expect(isAppError(error) && error.code).to.equal('BANK_UNAVAILABLE');
-    expect(isAppError(error) && error.extensions.bankResponseCode).to.equal('ESB-14-001');
+  describe('when the audit listener fails', () => {
+    it('stops and rethrows its error', async () => {
+      const boom = new Error('audit store down');
+      const error = await failure(adapterWith().transferIntrabank(order(), { onCall: async () => Promise.reject(boom) }));
+      expect(error).to.equal(boom);
+    });
+  });
+
+  describe('ping', () => {
+    it('fetches a fresh token every time and reports it', async () => {
+      const adapter = adapterWith();
+      const before = tokenCalls();
+      const { calls, ctx } = recorder();
+      await adapter.ping(ctx);
+      await adapter.ping(ctx);
+      expect(tokenCalls() - before).to.equal(2);
+      expect(calls.map((c) => `${c.operation}:${c.statusCode}`)).to.deep.equal(['token:200', 'token:200']);
+    });
+
+    it('throws BANK_UNAVAILABLE when the token endpoint fails', async () => {
+      simulator.failNext({ operation: 'token', code: 'ESB-14-005' });
+      const error = await failure(adapterWith().ping(recorder().ctx));
+      expect(isAppError(error) && error.code).to.equal('BANK_UNAVAILABLE');
+    });
   });
 });

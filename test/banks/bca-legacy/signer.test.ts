@@ -1,5 +1,17 @@
 import { expect } from 'chai';
-import { bcaTimestamp, canonicalBody, EMPTY_BODY_SHA256, relativeUrl, signBcaLegacy, stringToSign } from '../../../src/banks/bca-legacy/index.js';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import {
+  bcaTimestamp,
+  canonicalBody,
+  EMPTY_BODY_SHA256,
+  jakartaDate,
+  parseBcaTimestamp,
+  relativeUrl,
+  sign,
+  stringToSign,
+} from '../../../src/banks/bca-legacy/index.js';
 
 /** BCA's published documentation example (bank-apis.md §1): sample values, not credentials. */
 const DOC = {
@@ -10,42 +22,102 @@ const DOC = {
   timestamp: '2016-02-03T10:00:00.000+07:00',
   body: '{"CorporateID":"BCAAPI2016","SourceAccountNumber":"0201245680","TransactionID":"00000001","TransactionDate":"2016-01-30","ReferenceID":"12345/PO/2016","CurrencyCode":"IDR","Amount":"100000.00","BeneficiaryAccountNumber":"0201245681","Remark1":"Transfer Test","Remark2":"Online Transfer"}',
 };
+const DOC_SIGNATURE = '69ad66589ade078a30922a0848725cf153aecfcca82eba94e3270285b4a9c604';
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 describe('BCA legacy signer', () => {
-  it('reproduces the signature of BCA documentation example', () => {
-    expect(signBcaLegacy(DOC).signature).to.equal('69ad66589ade078a30922a0848725cf153aecfcca82eba94e3270285b4a9c604');
+  describe("when signing BCA's documentation example", () => {
+    it('reproduces the documented signature exactly', () => {
+      expect(sign(DOC).signature).to.equal(DOC_SIGNATURE);
+    });
+
+    it('signs METHOD:RelativeUrl:token:sha256(body without any whitespace):timestamp', () => {
+      const bodyHash = sha256(DOC.body.replace('Transfer Test', 'TransferTest').replace('Online Transfer', 'OnlineTransfer'));
+      expect(sign(DOC).stringToSign).to.equal(`POST:/banking/corporates/transfers:${DOC.accessToken}:${bodyHash}:${DOC.timestamp}`);
+    });
+
+    it('differs for any other secret, token, timestamp or amount', () => {
+      expect(sign({ ...DOC, apiSecret: `${DOC.apiSecret}x` }).signature).to.not.equal(DOC_SIGNATURE);
+      expect(sign({ ...DOC, accessToken: `${DOC.accessToken}x` }).signature).to.not.equal(DOC_SIGNATURE);
+      expect(sign({ ...DOC, timestamp: '2016-02-03T10:00:00.001+07:00' }).signature).to.not.equal(DOC_SIGNATURE);
+      expect(sign({ ...DOC, body: DOC.body.replace('100000.00', '100001.00') }).signature).to.not.equal(DOC_SIGNATURE);
+    });
   });
 
   describe('when the body has whitespace', () => {
-    it('removes every whitespace character, inside string values too, before hashing', () => {
-      expect(canonicalBody('{ "a" : "Transfer Test",\n\t"b":1 }')).to.equal('{"a":"TransferTest","b":1}');
+    it('removes every whitespace character before hashing, inside string values too', () => {
+      expect(canonicalBody('{ "a" : "Transfer Test",\n\t"b":1,\r\n"c":"x\u00a0y" }')).to.equal('{"a":"TransferTest","b":1,"c":"xy"}');
+    });
+
+    it('gives a pretty-printed body the signature of the compact one', () => {
       const pretty = JSON.stringify(JSON.parse(DOC.body), null, 2);
-      expect(signBcaLegacy({ ...DOC, body: pretty }).signature).to.equal(signBcaLegacy(DOC).signature);
+      expect(sign({ ...DOC, body: pretty }).signature).to.equal(DOC_SIGNATURE);
     });
   });
 
-  describe('when there is no body (GET)', () => {
-    it('hashes the empty string', () => {
-      expect(stringToSign({ ...DOC, method: 'get', body: '' })).to.equal(
-        `GET:/banking/corporates/transfers:${DOC.accessToken}:${EMPTY_BODY_SHA256}:${DOC.timestamp}`,
+  describe('when there is no body (a GET)', () => {
+    it('hashes the empty string and upper-cases the method', () => {
+      expect(sha256('')).to.equal(EMPTY_BODY_SHA256);
+      expect(stringToSign({ ...DOC, method: 'get', body: '' })).to.equal(`GET:/banking/corporates/transfers:${DOC.accessToken}:${EMPTY_BODY_SHA256}:${DOC.timestamp}`);
+    });
+  });
+
+  describe('when the URL has query parameters', () => {
+    it('sorts them by name, whether given in the path or separately', () => {
+      expect(relativeUrl('/banking/corporates/transfers/status/00000001', { TransferType: 'BCA', TransactionDate: '2016-01-30' })).to.equal(
+        '/banking/corporates/transfers/status/00000001?TransactionDate=2016-01-30&TransferType=BCA',
       );
+      expect(relativeUrl('/x?TransferType=BCA&TransactionDate=2016-01-30')).to.equal('/x?TransactionDate=2016-01-30&TransferType=BCA');
+      expect(relativeUrl('/x?b=2', { a: '1' })).to.equal('/x?a=1&b=2');
+    });
+
+    it('percent-encodes values (space as %20)', () => {
+      expect(relativeUrl('/x', { a: 'x y', b: 'a/b&c' })).to.equal('/x?a=x%20y&b=a%2Fb%26c');
+    });
+
+    it('leaves a path without a query as it is', () => {
+      expect(relativeUrl('/banking/corporates/transfers')).to.equal('/banking/corporates/transfers');
     });
   });
 
-  describe('relativeUrl', () => {
-    it('sorts query parameters by name and encodes commas as %2C', () => {
+  describe('when a path or a value has a comma', () => {
+    it('encodes it as %2C', () => {
       expect(relativeUrl('/banking/v3/corporates/BCAAPI2016/accounts/0201245680,0201245681')).to.equal(
         '/banking/v3/corporates/BCAAPI2016/accounts/0201245680%2C0201245681',
       );
-      expect(relativeUrl('/x?TransferType=BCA&TransactionDate=2016-01-30')).to.equal('/x?TransactionDate=2016-01-30&TransferType=BCA');
-      expect(relativeUrl('/x', { b: '1,2', a: 'x y' })).to.equal('/x?a=x%20y&b=1%2C2');
+      expect(relativeUrl('/x', { accounts: '1,2' })).to.equal('/x?accounts=1%2C2');
     });
   });
 
-  describe('bcaTimestamp', () => {
-    it('writes the instant in UTC+7 with milliseconds, whatever the machine time zone', () => {
-      expect(bcaTimestamp(Date.UTC(2016, 1, 3, 3, 0, 0, 0))).to.equal('2016-02-03T10:00:00.000+07:00');
-      expect(bcaTimestamp(Date.UTC(2026, 11, 31, 17, 30, 5, 7))).to.equal('2027-01-01T00:30:05.007+07:00');
+  describe('when formatting an instant', () => {
+    it('writes X-BCA-Timestamp in UTC+7 with milliseconds and +07:00', () => {
+      expect(bcaTimestamp(new Date(Date.UTC(2016, 1, 3, 3, 0, 0, 0)))).to.equal('2016-02-03T10:00:00.000+07:00');
+      expect(bcaTimestamp(new Date(Date.UTC(2026, 11, 31, 17, 30, 5, 7)))).to.equal('2027-01-01T00:30:05.007+07:00');
+    });
+
+    it('dates a transaction in UTC+7, so 17:00 UTC is already the next day', () => {
+      expect(jakartaDate(new Date(Date.UTC(2024, 1, 28, 16, 59, 59, 999)))).to.equal('2024-02-28');
+      expect(jakartaDate(new Date(Date.UTC(2024, 1, 28, 17, 0, 0, 0)))).to.equal('2024-02-29');
+    });
+
+    it('gives the same result whatever the machine time zone', () => {
+      const signer = resolve(__dirname, '../../../src/banks/bca-legacy/signer.js');
+      const script = `const s = require(${JSON.stringify(signer)}); const d = new Date(Date.UTC(2016, 1, 3, 3, 0, 0, 0)); process.stdout.write(s.bcaTimestamp(d) + ' ' + s.jakartaDate(d));`;
+      for (const TZ of ['America/Los_Angeles', 'Pacific/Kiritimati', 'Asia/Jakarta', 'UTC']) {
+        const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, TZ }, encoding: 'utf8' });
+        expect(out, TZ).to.equal('2016-02-03T10:00:00.000+07:00 2016-02-03');
+      }
+    });
+  });
+
+  describe('when reading a timestamp', () => {
+    it('accepts only the exact format of a real instant', () => {
+      expect(parseBcaTimestamp('2016-02-03T10:00:00.000+07:00')).to.equal(Date.UTC(2016, 1, 3, 3));
+      expect(parseBcaTimestamp('2016-02-03T03:00:00.000Z')).to.equal(null);
+      expect(parseBcaTimestamp('2016-02-03T10:00:00+07:00')).to.equal(null);
+      expect(parseBcaTimestamp('2016-02-30T10:00:00.000+07:00')).to.equal(null);
+      expect(parseBcaTimestamp('2016-13-03T10:00:00.000+07:00')).to.equal(null);
     });
   });
 });
