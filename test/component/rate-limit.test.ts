@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { forEachBackend } from '../support/databases.js';
-import { TestGateway } from '../support/gateway-harness.js';
+import { eventually, TestGateway } from '../support/gateway-harness.js';
 
 forEachBackend('Rate limits', (db) => {
   let a: TestGateway;
@@ -31,6 +31,8 @@ forEachBackend('Rate limits', (db) => {
       if (res.status === 429) {
         expect(res.body.code).to.equal('RATE_LIMITED');
         expect(Number(res.headers['retry-after'])).to.be.greaterThan(0);
+        const row = await eventually(async () => (await gw.store.audit.list({ requestId: res.headers['x-request-id'] }))[0]);
+        expect(row, 'the refusal has its audit row').to.deep.include({ statusCode: 429, errorCode: 'RATE_LIMITED', outcome: 'rejected' });
       }
     }
     expect(statuses).to.deep.equal([401, 401, 401, 401, 429]);
