@@ -7,11 +7,9 @@ export {
   bcaTimestamp,
   bodyHash,
   canonicalBody,
-  jakartaDate,
   parseBcaTimestamp,
   relativeUrl,
   sign,
-  signBcaLegacy,
   stringToSign,
 } from './signer.js';
 export type { SignInput, StringToSignInput } from './signer.js';

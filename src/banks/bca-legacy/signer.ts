@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { jakartaDate as jakartaDateOf, jakartaTimestamp } from '../../time/index.js';
+import { jakartaTimestamp } from '../../time/index.js';
 
 /**
  * BCA's legacy request signature (bank-apis.md §1):
@@ -90,8 +90,6 @@ export function sign(input: SignInput): { stringToSign: string; signature: strin
   return { stringToSign: text, signature: createHmac('sha256', input.apiSecret).update(text, 'utf8').digest('hex') };
 }
 
-/** Former name of sign(), kept for the CLI (`gerbang sign bca-legacy`). */
-export const signBcaLegacy = sign;
 
 /**
  * X-BCA-Timestamp for an instant: `yyyy-MM-ddTHH:mm:ss.SSS+07:00` in UTC+7 whatever the
@@ -99,11 +97,6 @@ export const signBcaLegacy = sign;
  */
 export function bcaTimestamp(date: Date | number): string {
   return jakartaTimestamp(date, true);
-}
-
-/** TransactionDate for an instant: `yyyy-MM-dd` in UTC+7 (the bank's business day). */
-export function jakartaDate(date: Date | number): string {
-  return jakartaDateOf(date);
 }
 
 /**

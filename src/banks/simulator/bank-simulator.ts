@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { jakartaDate } from '../bca-legacy/signer.js';
+import { jakartaDate } from '../../time/index.js';
 import { esbBody, esbError, type SimAnswer } from './esb-answers.js';
 import { scenarioFromRemark, type FailureScenario } from './failure-scenarios.js';
 import { adminAnswer } from './simulator-admin.js';

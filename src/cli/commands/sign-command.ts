@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { relativeUrl, signBcaLegacy } from '../../banks/bca-legacy/index.js';
+import { relativeUrl, sign } from '../../banks/bca-legacy/index.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 
 export const SIGN_USAGE = `gerbang sign bca-legacy --method M --path P --token T --secret S --timestamp TS [--body-file F]
@@ -18,7 +18,7 @@ export function signCommand(args: string[], io: CliIo): number {
     'body-file': { type: 'string' },
   });
   const body = values['body-file'] === undefined ? '' : readFileSync(values['body-file'], 'utf8');
-  const result = signBcaLegacy({
+  const result = sign({
     method: required(values.method, '--method'),
     // Canonical as the adapter sends it: query sorted by name, commas as %2C.
     relativeUrl: relativeUrl(required(values.path, '--path')),

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { randomInt } from 'node:crypto';
 import { Agent, request } from 'undici';
-import { bcaTimestamp, jakartaDate, sign } from '../../../src/banks/bca-legacy/index.js';
+import { bcaTimestamp, sign } from '../../../src/banks/bca-legacy/index.js';
+import { jakartaDate } from '../../../src/time/index.js';
 import { createBankSimulator, defaultSandboxPartner, type BankSimulator, type SimPartner } from '../../../src/banks/simulator/index.js';
 
 /**
