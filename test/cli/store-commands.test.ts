@@ -55,6 +55,28 @@ forEachBackend('gerbang client and audit commands', (db) => {
     expect((await db.store().clients.findById(clientId))!.status).to.equal('disabled');
   });
 
+  it('rotates a secret: the old secret and the tokens issued with it stop working at once', async () => {
+    const gw = await TestGateway.start(db.url());
+    try {
+      const client = await gw.createClient();
+      const oldToken = await gw.token(client);
+      const rotated = await runCli(['client', 'rotate-secret', '--id', client.clientId, '--json'], { GERBANG_DATABASE_URL: db.url() });
+      expect(rotated.code, rotated.stderr).to.equal(0);
+      const { clientSecret } = JSON.parse(rotated.stdout);
+      expect(clientSecret).to.not.equal(client.clientSecret);
+
+      const withOldToken = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${oldToken}` } });
+      expect(withOldToken.status).to.equal(401);
+      const withOldSecret = await gw.request('/v1/auth/token', { json: { client_id: client.clientId, client_secret: client.clientSecret } });
+      expect(withOldSecret.status).to.equal(401);
+      const newToken = await gw.token({ clientId: client.clientId, clientSecret });
+      const paid = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${newToken}` } });
+      expect(paid.status, paid.text).to.equal(201);
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('refuses a bad --cidr, naming it', async () => {
     const result = await runCli(['client', 'create', '--name', 'x', '--cidr', '300.1.1.1/8'], { GERBANG_DATABASE_URL: db.url() });
     expect(result.code).to.equal(2);

@@ -7,7 +7,15 @@ import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--cidr C]... [--json]
 gerbang client list [--json]
 gerbang client disable --id ID
-  A client with no --cidr is refused from everywhere (fail closed): give the ERP's egress ranges.`;
+gerbang client rotate-secret --id ID [--json]
+  A client with no --cidr is refused from everywhere (fail closed): give the ERP's egress ranges.
+  rotate-secret prints a new secret once; tokens issued before it stop working at once.`;
+
+/** Gives a client a new secret (only its hash is kept); its earlier tokens stop working. Null when there is no such client. */
+export async function rotateClientSecret(store: Store, id: string, now: number): Promise<string | null> {
+  const clientSecret = newClientSecret();
+  return (await store.clients.rotateSecret(id, await hashSecret(clientSecret), now)) ? clientSecret : null;
+}
 
 /** Creates a client in `store` and returns its id and the one-time secret (only the hash is kept). */
 export async function createClient(
@@ -36,7 +44,7 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
       id: { type: 'string' },
       json: { type: 'boolean' },
     });
-  if (!['create', 'list', 'disable'].includes(action)) throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}`);
+  if (!['create', 'list', 'disable', 'rotate-secret'].includes(action)) throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}`);
   const { values } = parse();
   const store = await openStore(databaseUrl);
   try {
@@ -64,6 +72,20 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
             io.out(`${c.id}  ${c.status.padEnd(8)}  ${c.name}  origins=[${c.allowedOrigins.join(' ')}]  cidrs=[${c.allowedCidrs.join(' ')}]`);
           }
           if (clients.length === 0) io.out('No clients yet: gerbang client create --name NAME --cidr ADDRESS');
+        }
+        return 0;
+      }
+      case 'rotate-secret': {
+        const id = required(values.id, '--id');
+        const clientSecret = await rotateClientSecret(store, id, Date.now());
+        if (clientSecret === null) {
+          io.err(`No client with id ${id}`);
+          return 1;
+        }
+        if (values.json) io.out(JSON.stringify({ clientId: id, clientSecret }));
+        else {
+          io.out(`New secret for ${id}: ${clientSecret}`);
+          io.out('  Shown only this once. Tokens issued with the old secret no longer work.');
         }
         return 0;
       }
