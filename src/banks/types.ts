@@ -54,6 +54,20 @@ export interface IntrabankTransferOrder {
   remark2: string;
 }
 
+/** Where a transfer is at the bank, as its status inquiry tells. */
+export interface TransferStatusQuery {
+  bankTransactionId: string;
+  /** yyyy-MM-dd (UTC+7) the transfer was sent with. */
+  transactionDate: string;
+}
+
+/**
+ * A status inquiry's answer: the outcome as for a transfer, or NOT_FOUND — which means "not
+ * executed" only after a delay and a second check (bank-apis.md §3), so callers keep the
+ * transfer in doubt until then.
+ */
+export type StatusOutcome = TransferOutcome | { status: 'NOT_FOUND'; bankReference: null; bankResponseCode: string | null; bankMessage: string | null };
+
 export interface BankAdapter {
   /** Partner name from the configuration, e.g. `bca`. */
   readonly partner: string;
@@ -65,6 +79,11 @@ export interface BankAdapter {
    * transfer can be reported as not sent.
    */
   transferIntrabank(order: IntrabankTransferOrder, ctx: BankCallContext): Promise<TransferOutcome>;
+  /**
+   * Asks the bank where a transfer stands. Safe to repeat (it moves no money). A failed inquiry
+   * (timeout, unreadable answer) is UNKNOWN; a refusal before processing throws BANK_UNAVAILABLE.
+   */
+  transferStatus(query: TransferStatusQuery, ctx: BankCallContext): Promise<StatusOutcome>;
   /** Fetches a fresh token, for `bin/gerbang bank ping` and the doctor. */
   ping(ctx: BankCallContext): Promise<void>;
   close(): Promise<void>;

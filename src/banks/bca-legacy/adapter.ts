@@ -1,9 +1,9 @@
 import { AppError } from '../../errors/index.js';
 import { isEgressError, type BankHttpClient, type BankRequest } from '../../egress/index.js';
 import { getLogger } from '../../log/index.js';
-import type { BankAdapter, BankCallContext, BankTokenCache, IntrabankTransferOrder, TransferOutcome } from '../types.js';
+import type { BankAdapter, BankCallContext, BankTokenCache, IntrabankTransferOrder, StatusOutcome, TransferOutcome, TransferStatusQuery } from '../types.js';
 import { createExchange, type ExchangeFn } from './bank-exchange.js';
-import { mapSentFailure, mapTransferResponse, type BcaError } from './response-mapper.js';
+import { mapSentFailure, mapStatusResponse, mapTransferResponse, type BcaError } from './response-mapper.js';
 import { bcaTimestamp, relativeUrl, sign } from './signer.js';
 import { createTokenProvider } from './token-provider.js';
 
@@ -28,6 +28,9 @@ export interface BcaLegacyAdapterOptions {
 }
 
 const TRANSFER_PATH = '/banking/corporates/transfers';
+const STATUS_PATH = '/banking/corporates/transfers/status';
+/** BCA's channel id for corporate API calls. */
+const CHANNEL_ID = '95051';
 const log = getLogger('bca-legacy');
 
 /**
@@ -64,7 +67,7 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
         Remark1: order.remark1,
         Remark2: order.remark2,
       });
-      const send = (token: string) => sendTransfer(exchange, ctx, signed(options, now, relativeUrl(TRANSFER_PATH), token, body), order.bankTransactionId);
+      const send = (token: string) => sendTransfer(exchange, ctx, signed(options, now, 'POST', relativeUrl(TRANSFER_PATH), token, body), order.bankTransactionId);
 
       const token = await tokens.current(ctx);
       const first = await send(token);
@@ -72,6 +75,30 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
       if (first.kind === 'unavailable') throw refusedBeforeProcessing(first.error);
       log.info({ partner: options.partner, bankResponseCode: first.error.code }, 'bank refused the token; renewing it and resending once');
       const second = await send(await tokens.renew(ctx, token));
+      if (second.kind === 'outcome') return second.outcome;
+      throw refusedBeforeProcessing(second.error);
+    },
+
+    async transferStatus(query: TransferStatusQuery, ctx: BankCallContext): Promise<StatusOutcome> {
+      const path = relativeUrl(`${STATUS_PATH}/${encodeURIComponent(query.bankTransactionId)}`, { TransactionDate: query.transactionDate, TransferType: 'BCA' });
+      const ask = async (token: string) => {
+        const req = signed(options, now, 'GET', path, token, '');
+        req.headers.ChannelID = CHANNEL_ID;
+        req.headers.CredentialID = options.corporateId;
+        const result = await exchange(ctx, 'transfer-status', req);
+        if (result.ok) return mapStatusResponse(result.response, { transactionId: query.bankTransactionId });
+        if (isEgressError(result.error) && !result.error.sent) {
+          throw new AppError('BANK_UNAVAILABLE', `The bank could not be reached (${result.error.code}).`, { cause: result.error });
+        }
+        // An inquiry moves no money; one that failed in flight just leaves the transfer in doubt.
+        const outcome: StatusOutcome = { status: 'UNKNOWN', bankReference: null, bankResponseCode: isEgressError(result.error) ? result.error.code : 'BANK_ERROR', bankMessage: 'The status inquiry got no answer; the transfer stays in doubt.' };
+        return { kind: 'outcome' as const, outcome };
+      };
+      const token = await tokens.current(ctx);
+      const first = await ask(token);
+      if (first.kind === 'outcome') return first.outcome;
+      if (first.kind === 'unavailable') throw refusedBeforeProcessing(first.error);
+      const second = await ask(await tokens.renew(ctx, token));
       if (second.kind === 'outcome') return second.outcome;
       throw refusedBeforeProcessing(second.error);
     },
@@ -106,11 +133,11 @@ async function sendTransfer(exchange: ExchangeFn, ctx: BankCallContext, req: Ban
 }
 
 /** Builds the signed request; a new timestamp for each send, so a resend is freshly signed. */
-function signed(options: BcaLegacyAdapterOptions, now: () => Date, path: string, token: string, body: string): BankRequest {
+function signed(options: BcaLegacyAdapterOptions, now: () => Date, method: 'GET' | 'POST', path: string, token: string, body: string): BankRequest {
   const timestamp = bcaTimestamp(now());
-  const { signature } = sign({ method: 'POST', relativeUrl: path, accessToken: token, body, timestamp, apiSecret: options.apiSecret });
+  const { signature } = sign({ method, relativeUrl: path, accessToken: token, body, timestamp, apiSecret: options.apiSecret });
   return {
-    method: 'POST',
+    method,
     path,
     headers: {
       Authorization: `Bearer ${token}`,
@@ -120,7 +147,7 @@ function signed(options: BcaLegacyAdapterOptions, now: () => Date, path: string,
       'X-BCA-Timestamp': timestamp,
       'X-BCA-Signature': signature,
     },
-    body,
+    body: method === 'GET' ? undefined : body,
   };
 }
 

@@ -15,6 +15,6 @@ export {
 export type { SignInput, StringToSignInput } from './signer.js';
 export { BCA_ERROR_CODES, classifyBcaError } from './error-codes.js';
 export type { BcaErrorCode, BcaOutcomeClass } from './error-codes.js';
-export { mapSentFailure, mapTransferResponse, readBcaError, readTokenAnswer } from './response-mapper.js';
+export { mapSentFailure, mapStatusResponse, mapTransferResponse, readBcaError, readTokenAnswer } from './response-mapper.js';
 export type { BankAnswer, BcaError, TransferVerdict } from './response-mapper.js';
 export { TOKEN_REFRESH_MARGIN_MS } from './token-provider.js';

@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import type { EgressError } from '../../egress/index.js';
-import type { TransferOutcome } from '../types.js';
+import type { StatusOutcome, TransferOutcome } from '../types.js';
 import { BCA_ERROR_CODES, classifyBcaError } from './error-codes.js';
 
 /**
@@ -101,12 +101,49 @@ export function mapTransferResponse(answer: BankAnswer, sent: { transactionId: s
   return { kind: 'outcome', outcome: { status: 'SUCCESS', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: null } };
 }
 
+/** The status inquiry's answer; beyond BCA's transfer answer, field names are unconfirmed: Status decides. */
+const statusSchema = Joi.object({
+  TransactionID: Joi.string().max(64).required(),
+  TransactionDate: Joi.string().max(32),
+  Status: Joi.string().max(64).required(),
+})
+  .unknown(true)
+  .required();
+
+export type StatusVerdict = { kind: 'outcome'; outcome: StatusOutcome } | { kind: 'reauth' | 'unavailable'; error: BcaError };
+
+/**
+ * Maps BCA's answer to a transfer status inquiry: Success → SUCCESS, Failed/Rejected → FAILED,
+ * any other status → PENDING, ESB-99-127 → NOT_FOUND. An inquiry that itself failed (an error
+ * about the inquiry, an unreadable answer, another TransactionID) tells nothing: UNKNOWN.
+ */
+export function mapStatusResponse(answer: BankAnswer, sent: { transactionId: string }): StatusVerdict {
+  const bankError = readBcaError(answer.body);
+  if (bankError) {
+    if (bankError.code === 'ESB-99-127') {
+      return { kind: 'outcome', outcome: { status: 'NOT_FOUND', bankReference: null, bankResponseCode: bankError.code, bankMessage: bankError.message } };
+    }
+    const outcome = classifyBcaError(bankError.code, answer.statusCode);
+    if (outcome === 'reauth' || outcome === 'unavailable') return { kind: outcome, error: bankError };
+    return unknown(bankError.code, `The status inquiry failed (${bankError.message}); the transfer stays in doubt.`);
+  }
+  if (answer.statusCode < 200 || answer.statusCode > 299) return unknown(`HTTP-${answer.statusCode}`, 'The status inquiry failed; the transfer stays in doubt.');
+  const { value, error } = statusSchema.validate(parseJson(answer.body));
+  if (error || value.TransactionID !== sent.transactionId) return unknown(null, "The bank's status answer could not be read; the transfer stays in doubt.");
+  const status = value.Status.toLowerCase();
+  if (status === 'success') return { kind: 'outcome', outcome: { status: 'SUCCESS', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: null } };
+  if (status === 'failed' || status.startsWith('reject')) {
+    return { kind: 'outcome', outcome: { status: 'FAILED', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: `bank status: ${value.Status}` } };
+  }
+  return { kind: 'outcome', outcome: { status: 'PENDING', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: `bank status: ${value.Status}` } };
+}
+
 /** A transfer whose request may have reached the bank but got no usable answer (timeout, reset, oversized). */
 export function mapSentFailure(error: EgressError): TransferOutcome {
   return { status: 'UNKNOWN', bankReference: null, bankResponseCode: error.code, bankMessage: `${error.message}. ${IN_DOUBT}` };
 }
 
-function unknown(code: string | null, message: string): TransferVerdict {
+function unknown(code: string | null, message: string): TransferVerdict & StatusVerdict {
   return { kind: 'outcome', outcome: { status: 'UNKNOWN', bankReference: null, bankResponseCode: code, bankMessage: message } };
 }
 

@@ -70,6 +70,9 @@ export interface SimulatorCall {
 
 const TOKEN_PATH = '/api/oauth/token';
 const TRANSFER_PATH = '/banking/corporates/transfers';
+const STATUS_PATH = /^\/banking\/corporates\/transfers\/status\/([^/]+)$/;
+/** BCA's channel id for corporate API calls (bank-apis.md). */
+const CHANNEL_ID = '95051';
 const MAX_BODY_BYTES = 64 * 1024;
 /** Calls kept in memory, so a long sandbox run does not grow without bound. */
 const MAX_CALLS = 10_000;
@@ -186,6 +189,11 @@ export class BankSimulator {
       const auth = checkSignedCall({ method: req.method, url: req.url ?? '', headers: req.headers, body }, this.sessions, this.now(), this.tolerance);
       return 'partner' in auth ? this.transfer(auth.partner, body) : auth;
     }
+    const status = req.method === 'GET' ? STATUS_PATH.exec(path) : null;
+    if (status) {
+      const auth = checkSignedCall({ method: 'GET', url: req.url ?? '', headers: req.headers, body }, this.sessions, this.now(), this.tolerance);
+      return 'partner' in auth ? this.status(auth.partner, req, decodeURIComponent(status[1])) : auth;
+    }
     return { status: 404, body: esbBody('SIM-404', `No such service in the simulator: ${req.method} ${path}`), errorCode: 'SIM-404' };
   }
 
@@ -209,12 +217,41 @@ export class BankSimulator {
     if (!this.ledger.claimTransactionId(partner.corporateId, order.TransactionID)) return esbError('ESB-82-003');
 
     const refusal = this.ledger.transfer(order.SourceAccountNumber, order.BeneficiaryAccountNumber, order.Amount);
+    if (!refusal) {
+      const { TransactionID, TransactionDate, ReferenceID, SourceAccountNumber, BeneficiaryAccountNumber, CurrencyCode, Amount } = order;
+      this.ledger.recordExecuted(partner.corporateId, { TransactionID, TransactionDate, ReferenceID, SourceAccountNumber, BeneficiaryAccountNumber, CurrencyCode, Amount });
+    }
     const answer: SimAnswer = refusal ? esbError(refusal) : { status: 200, body: success(order) };
     if (forced) return { ...forcedAnswer(scenario), delayMs: scenario.delayMs };
     return { ...answer, delayMs: scenario?.delayMs, hang: scenario?.hang, drop: scenario?.dropConnection };
   }
 
-  private takeScenario(operation: 'token' | 'transfer'): FailureScenario | undefined {
+  /**
+   * Transfer status inquiry: `GET /banking/corporates/transfers/status/{TransactionID}
+   * ?TransactionDate=yyyy-MM-dd&TransferType=BCA` with `ChannelID` and `CredentialID` headers.
+   * The answer's field names beyond BCA's transfer answer are unconfirmed; Status is what counts.
+   * A transfer the bank never executed answers ESB-99-127 (not found).
+   */
+  private status(partner: SimPartner, req: IncomingMessage, transactionId: string): SimAnswer {
+    const query = new URL(req.url ?? '', 'http://simulator').searchParams;
+    if (header(req, 'channelid') !== CHANNEL_ID || header(req, 'credentialid') === '') {
+      return esbError('ESB-82-001', 'ChannelID and CredentialID are mandatory');
+    }
+    if (header(req, 'credentialid') !== partner.corporateId) return esbError('ESB-14-019', 'CredentialID does not belong to this client');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(query.get('TransactionDate') ?? '') || query.get('TransferType') !== 'BCA') {
+      return esbError('ESB-82-001', 'TransactionDate (yyyy-MM-dd) and TransferType=BCA are mandatory');
+    }
+    const scenario = this.takeScenario('status');
+    if (scenario?.code || scenario?.httpStatus) return { ...forcedAnswer(scenario), delayMs: scenario.delayMs };
+    const executed = this.ledger.findExecuted(partner.corporateId, transactionId);
+    const answer: SimAnswer =
+      executed && executed.TransactionDate === query.get('TransactionDate')
+        ? { status: 200, body: { ...executed, TransferType: 'BCA', Status: 'Success' } }
+        : esbError('ESB-99-127');
+    return { ...answer, delayMs: scenario?.delayMs, hang: scenario?.hang, drop: scenario?.dropConnection };
+  }
+
+  private takeScenario(operation: 'token' | 'transfer' | 'status'): FailureScenario | undefined {
     const index = this.scenarios.findIndex((s) => (s.operation ?? 'transfer') === operation);
     return index < 0 ? undefined : this.scenarios.splice(index, 1)[0];
   }
@@ -258,6 +295,11 @@ function forcedAnswer(scenario: FailureScenario): SimAnswer {
 function normalizeAddress(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return mapped ? mapped[1] : address.toLowerCase();
+}
+
+function header(req: IncomingMessage, name: string): string {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : (value ?? '');
 }
 
 function flatten(headers: IncomingMessage['headers']): Record<string, string> {

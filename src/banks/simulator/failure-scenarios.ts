@@ -4,8 +4,8 @@
  * that leaves it queued, so an ESB-14-009 re-authentication still meets it on the resend.
  */
 export interface FailureScenario {
-  /** The call it applies to: the next transfer (default) or the next token request. */
-  operation?: 'transfer' | 'token';
+  /** The call it applies to: the next transfer (default), token request or status inquiry. */
+  operation?: 'transfer' | 'token' | 'status';
   /** Answer this ESB code instead of executing (unless `execute`). */
   code?: string;
   /** HTTP status of the answer; with no `code`, a non-BCA body (a proxy's error page). */

@@ -56,7 +56,7 @@ export function parseScenario(body: string): FailureScenario | null {
     (v.code === undefined || (typeof v.code === 'string' && /^ESB-\d{2}-\d{3}$/.test(v.code))) &&
     integerIn(v.httpStatus, 100, 599) &&
     integerIn(v.delayMs, 0, 600_000) &&
-    (v.operation === undefined || v.operation === 'token' || v.operation === 'transfer') &&
+    (v.operation === undefined || v.operation === 'token' || v.operation === 'transfer' || v.operation === 'status') &&
     ['execute', 'dropConnection', 'hang'].every((key) => v[key] === undefined || typeof v[key] === 'boolean');
   return ok ? (v as FailureScenario) : null;
 }

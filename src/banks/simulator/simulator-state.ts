@@ -66,10 +66,22 @@ interface Account {
   status: 'active' | 'dormant' | 'closed';
 }
 
-/** The simulated bank's books: accounts and the TransactionIDs each corporate has used. */
+/** An executed transfer, as the bank's status inquiry reports it. */
+export interface ExecutedTransfer {
+  TransactionID: string;
+  TransactionDate: string;
+  ReferenceID: string;
+  SourceAccountNumber: string;
+  BeneficiaryAccountNumber: string;
+  CurrencyCode: string;
+  Amount: string;
+}
+
+/** The simulated bank's books: accounts, the TransactionIDs each corporate has used, executed transfers. */
 export class Ledger {
   private readonly accounts = new Map<string, Account>();
   private readonly usedTransactionIds = new Set<string>();
+  private readonly executed = new Map<string, ExecutedTransfer>();
 
   constructor(accounts: readonly SimAccount[]) {
     for (const account of accounts) this.setAccount(account);
@@ -95,6 +107,15 @@ export class Ledger {
     if (this.usedTransactionIds.has(key)) return false;
     this.usedTransactionIds.add(key);
     return true;
+  }
+
+  /** Remembers an executed transfer for the status inquiry. */
+  recordExecuted(corporateId: string, transfer: ExecutedTransfer): void {
+    this.executed.set(`${corporateId}:${transfer.TransactionID}`, transfer);
+  }
+
+  findExecuted(corporateId: string, transactionId: string): ExecutedTransfer | undefined {
+    return this.executed.get(`${corporateId}:${transactionId}`);
   }
 
   /** Moves the money, or returns the ESB code refusing it. */

@@ -40,6 +40,11 @@ export class BankRouter {
     };
   }
 
+  /** The adapter of a partner by name (a stored transfer's `bank`); null when it is no longer configured. */
+  adapterFor(partner: string): BankAdapter | null {
+    return this.partners.find((p) => p.adapter.partner === partner)?.adapter ?? null;
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.partners.map((p) => p.adapter.close()));
   }

@@ -1,4 +1,6 @@
 export { createTransfer } from './create-transfer-use-case.js';
+export { getTransfer } from './get-transfer-use-case.js';
+export type { GetTransferDeps, TransferStatusReply } from './get-transfer-use-case.js';
 export type { CreateTransferDeps, TransferContext, TransferReply } from './create-transfer-use-case.js';
 export { transferRequestSchema } from './transfer-schema.js';
 export type { TransferRequest } from './transfer-schema.js';

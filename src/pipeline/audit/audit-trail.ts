@@ -56,6 +56,8 @@ export class AuditTrail {
 
   /** Records one bank exchange of this request, redacted. Throws when the store cannot take it. */
   async recordBankCall(call: BankCall): Promise<void> {
+    // A bank leg always hangs off its inbound exchange (callers open it before calling the bank).
+    if (this.exchangeId === null) await this.open();
     await this.repository.recordBankCall({
       exchangeId: this.exchangeId,
       requestId: this.res.locals.requestId,

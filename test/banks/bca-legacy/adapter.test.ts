@@ -339,4 +339,48 @@ describe('BCA legacy adapter', () => {
       expect(isAppError(error) && error.code).to.equal('BANK_UNAVAILABLE');
     });
   });
+
+  describe('transferStatus (status inquiry)', () => {
+    const statusCalls = () => simulator.calls.filter((c) => c.path.startsWith('/banking/corporates/transfers/status/'));
+
+    it('answers SUCCESS for a transfer the bank executed, even one whose answer was lost', async () => {
+      const adapter = adapterWith({ headersTimeoutMs: 300 });
+      const sent = order({ remark1: 'SIM TIMEOUT' });
+      expect((await adapter.transferIntrabank(sent, recorder().ctx)).status).to.equal('UNKNOWN');
+      const { calls, ctx } = recorder();
+      const outcome = await adapter.transferStatus({ bankTransactionId: sent.bankTransactionId, transactionDate: sent.transactionDate }, ctx);
+      expect(outcome).to.deep.include({ status: 'SUCCESS', bankReference: sent.bankTransactionId });
+      expect(calls.map((c) => `${c.operation}:${c.statusCode}`)).to.deep.equal(['transfer-status:200']);
+      const asked = statusCalls().at(-1)!;
+      expect(asked.method).to.equal('GET');
+      expect(asked.path).to.equal(`/banking/corporates/transfers/status/${sent.bankTransactionId}?TransactionDate=${sent.transactionDate}&TransferType=BCA`);
+      expect(asked.headers).to.include({ channelid: '95051', credentialid: partner.corporateId });
+    });
+
+    it('answers NOT_FOUND for a transfer the bank never executed', async () => {
+      const adapter = adapterWith();
+      const never = order();
+      const outcome = await adapter.transferStatus({ bankTransactionId: never.bankTransactionId, transactionDate: never.transactionDate }, recorder().ctx);
+      expect(outcome).to.deep.include({ status: 'NOT_FOUND', bankResponseCode: 'ESB-99-127' });
+    });
+
+    it('answers UNKNOWN when the inquiry itself fails, and never throws for it', async () => {
+      simulator.failNext({ operation: 'status', code: 'ESB-99-999' });
+      const adapter = adapterWith();
+      const sent = order();
+      const outcome = await adapter.transferStatus({ bankTransactionId: sent.bankTransactionId, transactionDate: sent.transactionDate }, recorder().ctx);
+      expect(outcome.status).to.equal('UNKNOWN');
+    });
+
+    it('renews a refused token and asks again once', async () => {
+      const adapter = adapterWith();
+      const sent = order();
+      expect((await adapter.transferIntrabank(sent, recorder().ctx)).status).to.equal('SUCCESS');
+      simulator.expireTokens();
+      const { calls, ctx } = recorder();
+      const outcome = await adapter.transferStatus({ bankTransactionId: sent.bankTransactionId, transactionDate: sent.transactionDate }, ctx);
+      expect(outcome.status).to.equal('SUCCESS');
+      expect(calls.map((c) => `${c.operation}:${c.statusCode}`)).to.deep.equal(['transfer-status:401', 'token:200', 'transfer-status:200']);
+    });
+  });
 });

@@ -320,4 +320,49 @@ describe('BCA simulator', () => {
       expect(simulator.calls.slice(before).map((c) => c.path)).to.deep.equal(['/api/oauth/token', '/banking/corporates/transfers']);
     });
   });
+
+  describe('when asked for a transfer status', () => {
+    async function status(transactionId: string, date: string, headers: Record<string, string> = {}) {
+      const accessToken = (await token()).body.access_token as string;
+      const timestamp = bcaTimestamp(new Date());
+      const path = `/banking/corporates/transfers/status/${transactionId}?TransactionDate=${date}&TransferType=BCA`;
+      const { signature } = sign({ method: 'GET', relativeUrl: path, accessToken, body: '', timestamp, apiSecret: partner.apiSecret });
+      return call(path, {
+        method: 'GET',
+        headers: {
+          authorization: `Bearer ${accessToken}`,
+          'content-type': 'application/json',
+          origin: partner.origins![0],
+          'x-bca-key': partner.apiKey,
+          'x-bca-timestamp': timestamp,
+          'x-bca-signature': signature,
+          channelid: '95051',
+          credentialid: partner.corporateId,
+          ...headers,
+        },
+      });
+    }
+
+    it('reports an executed transfer as Success', async () => {
+      const body = order();
+      expect((await transfer(body)).status).to.equal(200);
+      const { TransactionID, TransactionDate } = JSON.parse(body);
+      const res = await status(TransactionID, TransactionDate);
+      expect(res.status).to.equal(200);
+      expect(res.body).to.include({ TransactionID, TransactionDate, Status: 'Success', Amount: '1000.00' });
+    });
+
+    it('answers ESB-99-127 for a TransactionID it never executed, or another date', async () => {
+      const body = order();
+      const { TransactionID, TransactionDate } = JSON.parse(body);
+      expect((await status(TransactionID, TransactionDate)).body.ErrorCode).to.equal('ESB-99-127');
+      expect((await transfer(body)).status).to.equal(200);
+      expect((await status(TransactionID, '2016-01-30')).body.ErrorCode).to.equal('ESB-99-127');
+    });
+
+    it('requires ChannelID and the caller own CredentialID', async () => {
+      expect((await status('12345678', '2026-01-01', { channelid: '' })).body.ErrorCode).to.equal('ESB-82-001');
+      expect((await status('12345678', '2026-01-01', { credentialid: 'SOMEONEELSE' })).body.ErrorCode).to.equal('ESB-14-019');
+    });
+  });
 });

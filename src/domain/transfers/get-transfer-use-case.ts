@@ -1,0 +1,97 @@
+import type { BankCall, StatusOutcome } from '../../banks/types.js';
+import { AppError, isAppError } from '../../errors/index.js';
+import { getLogger } from '../../log/index.js';
+import type { AuditTrail } from '../../pipeline/audit/index.js';
+import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
+import type { BankRouter } from '../routing/index.js';
+import { httpStatusOf, type TransferResult } from './transfer-result.js';
+
+const log = getLogger('transfers');
+
+export interface GetTransferDeps {
+  payments: PaymentRepository;
+  router: BankRouter;
+  clock: () => number;
+  /** A transfer still SENDING after this long was interrupted (a crash): ask the bank about it. */
+  sendingStaleMs: number;
+}
+
+export interface TransferStatusReply {
+  result: TransferResult;
+  /** True when the bank was asked during this request. */
+  inquired: boolean;
+}
+
+/**
+ * The latest state of one of the caller's transfers. A transfer another client made does not
+ * exist for this caller (404, never 403, so ids cannot be probed). While a transfer is in doubt
+ * (UNKNOWN, PENDING, or SENDING for longer than a request can take) the bank's status inquiry
+ * is asked; a final answer (SUCCESS, FAILED) is stored. "Not found" at the bank does not make
+ * it FAILED: that needs a delay and a second check, so it stays UNKNOWN.
+ */
+export async function getTransfer(deps: GetTransferDeps, clientId: string, transactionId: string, audit: AuditTrail): Promise<TransferStatusReply> {
+  audit.set({ clientId, transactionId });
+  const payment = await deps.payments.find(clientId, transactionId);
+  if (!payment) throw new AppError('NOT_FOUND', `No transfer with transactionId ${transactionId} for this client.`);
+  audit.set({ amount: payment.amount });
+
+  const stored = payment.resultJson ? (JSON.parse(payment.resultJson) as TransferResult) : null;
+  if (!needsInquiry(payment, deps)) return { result: stored ?? provisional(payment, deps.clock()), inquired: false };
+
+  const adapter = payment.bank ? deps.router.adapterFor(payment.bank) : null;
+  if (!adapter || !payment.bankTransactionId || !payment.bankTransactionDate) return { result: stored ?? provisional(payment, deps.clock()), inquired: false };
+
+  // As for every bank call: the inbound exchange is recorded before the bank is asked.
+  await audit.open();
+  let outcome: StatusOutcome;
+  try {
+    outcome = await adapter.transferStatus(
+      { bankTransactionId: payment.bankTransactionId, transactionDate: payment.bankTransactionDate },
+      { onCall: (call: BankCall) => audit.recordBankCall(call) },
+    );
+  } catch (error) {
+    if (!isAppError(error) || error.code !== 'BANK_UNAVAILABLE') throw error;
+    log.warn({ transactionId, code: error.code }, 'status inquiry not possible now; answering the stored state');
+    return { result: stored ?? provisional(payment, deps.clock()), inquired: false };
+  }
+
+  const now = deps.clock();
+  const base = stored ?? provisional(payment, now);
+  if (outcome.status === 'SUCCESS' || outcome.status === 'FAILED') {
+    const result: TransferResult = {
+      ...base,
+      status: outcome.status,
+      bankReference: outcome.bankReference ?? base.bankReference,
+      bankResponseCode: outcome.bankResponseCode,
+      bankMessage: outcome.bankMessage,
+      updatedAt: new Date(now).toISOString(),
+    };
+    await deps.payments.update(payment.id, { state: outcome.status, bankReference: result.bankReference, resultJson: JSON.stringify(result), httpStatus: httpStatusOf(outcome.status) }, now);
+    log.info({ transactionId, status: outcome.status }, 'in-doubt transfer resolved by status inquiry');
+    return { result, inquired: true };
+  }
+  const status = outcome.status === 'PENDING' ? 'PENDING' : 'UNKNOWN';
+  const message = outcome.status === 'NOT_FOUND' ? 'The bank does not know this transfer yet; it stays in doubt until a later check confirms it was not executed.' : outcome.bankMessage;
+  return { result: { ...base, status, bankMessage: message ?? base.bankMessage }, inquired: true };
+}
+
+function needsInquiry(payment: PaymentRecord, deps: GetTransferDeps): boolean {
+  if (payment.state === 'UNKNOWN' || payment.state === 'PENDING') return true;
+  return payment.state === 'SENDING' && deps.clock() - payment.updatedAt > deps.sendingStaleMs;
+}
+
+/** The answer for a transfer with no stored result yet (being sent, or interrupted while sending). */
+function provisional(payment: PaymentRecord, now: number): TransferResult {
+  return {
+    transactionId: payment.transactionId,
+    status: payment.state === 'RECEIVED' || payment.state === 'SENDING' ? 'PENDING' : (payment.state as TransferResult['status']),
+    amount: payment.amount,
+    currency: payment.currency,
+    bank: payment.bank,
+    bankReference: payment.bankReference,
+    bankResponseCode: null,
+    bankMessage: payment.state === 'SENDING' ? 'Being sent to the bank.' : null,
+    createdAt: new Date(payment.createdAt).toISOString(),
+    updatedAt: new Date(Math.max(payment.updatedAt, now)).toISOString(),
+  };
+}
