@@ -35,6 +35,12 @@ export interface Config {
     headersTimeoutMs: number;
     bodyTimeoutMs: number;
   };
+  resolver: {
+    intervalMs: number;
+    notFoundConfirmMs: number;
+    /** Derived: the longest a bank call can take; a transfer SENDING for longer was interrupted. */
+    sendingStaleMs: number;
+  };
   shutdownTimeoutMs: number;
   logLevel: string;
 }
@@ -147,6 +153,11 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       connectTimeoutMs: v.bankConnectTimeoutMs,
       headersTimeoutMs: v.bankHeadersTimeoutMs,
       bodyTimeoutMs: v.bankBodyTimeoutMs,
+    },
+    resolver: {
+      intervalMs: v.resolverIntervalMs,
+      notFoundConfirmMs: v.resolverNotFoundConfirmMs,
+      sendingStaleMs: (v.bankConnectTimeoutMs as number) + (v.bankHeadersTimeoutMs as number) + (v.bankBodyTimeoutMs as number),
     },
     shutdownTimeoutMs: v.shutdownTimeoutMs,
     logLevel: v.logLevel,

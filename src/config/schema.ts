@@ -130,6 +130,16 @@ export const SETTINGS = {
     schema: millis.default(30_000),
   },
   bankBodyTimeoutMs: { env: 'GERBANG_BANK_BODY_TIMEOUT_MS', doc: 'Idle time allowed between chunks of a bank answer.', schema: millis.default(30_000) },
+  resolverIntervalMs: {
+    env: 'GERBANG_RESOLVER_INTERVAL_MS',
+    doc: 'How often each API process looks for transfers in doubt to resolve by status inquiry (the back-off per transfer starts here and doubles up to 15 minutes). 0 turns the resolver off in this process.',
+    schema: Joi.number().integer().min(0).default(10_000),
+  },
+  resolverNotFoundConfirmMs: {
+    env: 'GERBANG_RESOLVER_NOT_FOUND_CONFIRM_MS',
+    doc: 'A transfer the bank does not know counts as not executed (FAILED) only when a second check this long after sending still finds nothing.',
+    schema: millis.default(5 * 60_000),
+  },
   shutdownTimeoutMs: {
     env: 'GERBANG_SHUTDOWN_TIMEOUT_MS',
     doc: 'On SIGTERM, how long in-flight requests may take before the process exits anyway.',

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.js';
+import { InDoubtResolver } from '../domain/transfers/index.js';
 import { buildApp } from '../http/app.js';
 import { getLogger } from '../log/index.js';
 import { AccessTokens } from '../pipeline/auth/index.js';
@@ -15,6 +16,7 @@ export interface Gateway {
   port: number;
   store: Store;
   banks: BankPartners;
+  resolver: InDoubtResolver;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown deadline), closes pools. */
   close(): Promise<void>;
 }
@@ -47,6 +49,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     });
     let draining = false;
     // While draining, every answer asks the client to drop its keep-alive connection.
+    const resolver = new InDoubtResolver(
+      { payments: store.payments, audit: store.audit, router: banks.router, clock },
+      { intervalMs: config.resolver.intervalMs, notFoundConfirmMs: config.resolver.notFoundConfirmMs, sendingStaleMs: config.resolver.sendingStaleMs },
+    );
     const server = createServer((req, res) => {
       if (draining) res.setHeader('Connection', 'close');
       app(req, res);
@@ -56,6 +62,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     server.headersTimeout = 20_000;
     server.keepAliveTimeout = 5_000;
     await listen(server, config.port, config.host);
+    resolver.start();
     const port = (server.address() as AddressInfo).port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
@@ -66,9 +73,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       port,
       store,
       banks: partners,
+      resolver,
       close: () => {
         draining = true;
         return shutdown(server, config.shutdownTimeoutMs, async () => {
+          await resolver.stop();
           await partners.close();
           await store.close();
         });

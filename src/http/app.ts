@@ -71,9 +71,9 @@ export function buildApp(deps: AppDeps): Express {
     rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perClient, name: 'client', by: 'client' }),
     ...bodyParserStep({ limitBytes: config.bodyLimitBytes }),
   ];
-  // A transfer still SENDING after the longest a bank call can take was interrupted: ask the bank.
-  const sendingStaleMs = config.egress.connectTimeoutMs + config.egress.headersTimeoutMs + config.egress.bodyTimeoutMs;
-  app.use(transferRoutes({ payments: store.payments, sequences: store.sequences, router: deps.router, clock, sendingStaleMs }, authenticated));
+  app.use(
+    transferRoutes({ payments: store.payments, sequences: store.sequences, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs }, authenticated),
+  );
 
   app.use(notFoundHandler());
   app.use(errorHandler());

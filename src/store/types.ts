@@ -106,6 +106,12 @@ export interface PaymentRecord {
   httpStatus: number | null;
   createdAt: number;
   updatedAt: number;
+  /** Status inquiries made by the resolver so far. */
+  checkAttempts: number;
+  /** How many of those answered "not found". */
+  notFoundCount: number;
+  /** When the resolver should ask again (null: as soon as it is due). */
+  nextCheckAt: number | null;
 }
 
 export interface NewPayment {
@@ -137,6 +143,17 @@ export interface PaymentRepository {
    * the ERP may retry the same transactionId. Returns false when the row is in another state.
    */
   release(id: number): Promise<boolean>;
+  /**
+   * Leases the payments the resolver should check now — UNKNOWN or PENDING whose next check is
+   * due, and SENDING ones last touched before `sendingStaleBefore` (a process died mid-send) —
+   * to `owner` until now + leaseMs. A payment leased by another owner whose lease is still
+   * running is skipped, so exactly one process checks it at a time.
+   */
+  claimDue(options: { owner: string; now: number; leaseMs: number; sendingStaleBefore: number; limit: number }): Promise<PaymentRecord[]>;
+  /** Records a check that did not settle the payment (and its state, e.g. SENDING → UNKNOWN), and frees the lease; never over a final state. */
+  recordCheck(id: number, owner: string, check: { state: PaymentState; checkAttempts: number; notFoundCount: number; nextCheckAt: number }, now: number): Promise<void>;
+  /** Frees a lease `owner` holds (after the payment was settled with update()). */
+  releaseLease(id: number, owner: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------- audit

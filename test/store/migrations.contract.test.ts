@@ -5,12 +5,16 @@ import { loadMigrationFiles } from '../../src/store/migration-files.js';
 import { createMariaDbDatabase, createSqliteDatabase, forEachBackend } from '../support/databases.js';
 import { runStoreWorkers } from '../support/store-workers.js';
 
-/** The columns every backend's 001 must create, table by table (same names on both dialects). */
+/** Every migration the repository ships, in order (the same for both dialects, checked below). */
+const ALL = loadMigrationFiles('sqlite').map((m) => m.name);
+
+/** The columns every backend's migrations must create, table by table (same names on both dialects). */
 const EXPECTED_COLUMNS: Record<string, string[]> = {
   clients: ['id', 'name', 'secret_hash', 'secret_version', 'allowed_origins', 'allowed_cidrs', 'status', 'created_at', 'updated_at'],
   payments: [
     'id', 'client_id', 'transaction_id', 'request_hash', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date',
     'bank_reference', 'amount', 'amount_minor', 'currency', 'result_json', 'http_status', 'created_at', 'updated_at',
+    'check_attempts', 'not_found_count', 'next_check_at', 'lease_owner', 'lease_until',
   ],
   audit_exchanges: [
     'id', 'request_id', 'received_at', 'completed_at', 'remote_ip', 'origin', 'method', 'path', 'client_id', 'transaction_id', 'amount',
@@ -70,7 +74,7 @@ forEachBackend('Migrations', (ctx) => {
       const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
       try {
         const results = await runStoreWorkers<string[]>(4, [database.url, 'migrate']);
-        expect(results.flat()).to.deep.equal(['001_initial']);
+        expect(results.flat().sort()).to.deep.equal(ALL);
         const store = await openStore(database.url);
         try {
           expect(await pendingMigrations(store.db)).to.deep.equal([]);
@@ -85,12 +89,13 @@ forEachBackend('Migrations', (ctx) => {
 });
 
 describe('Migrations on a fresh embedded database', () => {
-  it('lists 001_initial as pending, applies it, then reports nothing pending', async () => {
+  it('lists every migration as pending, applies them in order, then reports nothing pending', async () => {
     const database = createSqliteDatabase();
     const store = await openStore(database.url);
     try {
-      expect(await pendingMigrations(store.db)).to.deep.equal(['001_initial']);
-      expect(await migrate(store.db)).to.deep.equal({ applied: ['001_initial'] });
+      expect(ALL.slice(0, 2)).to.deep.equal(['001_initial', '002_payment_checks']);
+      expect(await pendingMigrations(store.db)).to.deep.equal(ALL);
+      expect(await migrate(store.db)).to.deep.equal({ applied: ALL });
       expect(await pendingMigrations(store.db)).to.deep.equal([]);
     } finally {
       await store.close();

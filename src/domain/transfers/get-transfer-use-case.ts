@@ -4,7 +4,8 @@ import { getLogger } from '../../log/index.js';
 import type { AuditTrail } from '../../pipeline/audit/index.js';
 import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
 import type { BankRouter } from '../routing/index.js';
-import { httpStatusOf, type TransferResult } from './transfer-result.js';
+import { currentResult, settle } from './settlement.js';
+import type { TransferResult } from './transfer-result.js';
 
 const log = getLogger('transfers');
 
@@ -35,11 +36,10 @@ export async function getTransfer(deps: GetTransferDeps, clientId: string, trans
   if (!payment) throw new AppError('NOT_FOUND', `No transfer with transactionId ${transactionId} for this client.`);
   audit.set({ amount: payment.amount });
 
-  const stored = payment.resultJson ? (JSON.parse(payment.resultJson) as TransferResult) : null;
-  if (!needsInquiry(payment, deps)) return { result: stored ?? provisional(payment, deps.clock()), inquired: false };
+  if (!needsInquiry(payment, deps)) return { result: currentResult(payment, deps.clock()), inquired: false };
 
   const adapter = payment.bank ? deps.router.adapterFor(payment.bank) : null;
-  if (!adapter || !payment.bankTransactionId || !payment.bankTransactionDate) return { result: stored ?? provisional(payment, deps.clock()), inquired: false };
+  if (!adapter || !payment.bankTransactionId || !payment.bankTransactionDate) return { result: currentResult(payment, deps.clock()), inquired: false };
 
   // As for every bank call: the inbound exchange is recorded before the bank is asked.
   await audit.open();
@@ -52,24 +52,16 @@ export async function getTransfer(deps: GetTransferDeps, clientId: string, trans
   } catch (error) {
     if (!isAppError(error) || error.code !== 'BANK_UNAVAILABLE') throw error;
     log.warn({ transactionId, code: error.code }, 'status inquiry not possible now; answering the stored state');
-    return { result: stored ?? provisional(payment, deps.clock()), inquired: false };
+    return { result: currentResult(payment, deps.clock()), inquired: false };
   }
 
   const now = deps.clock();
-  const base = stored ?? provisional(payment, now);
   if (outcome.status === 'SUCCESS' || outcome.status === 'FAILED') {
-    const result: TransferResult = {
-      ...base,
-      status: outcome.status,
-      bankReference: outcome.bankReference ?? base.bankReference,
-      bankResponseCode: outcome.bankResponseCode,
-      bankMessage: outcome.bankMessage,
-      updatedAt: new Date(now).toISOString(),
-    };
-    await deps.payments.update(payment.id, { state: outcome.status, bankReference: result.bankReference, resultJson: JSON.stringify(result), httpStatus: httpStatusOf(outcome.status) }, now);
+    const result = await settle(deps.payments, payment, { ...outcome, status: outcome.status }, now);
     log.info({ transactionId, status: outcome.status }, 'in-doubt transfer resolved by status inquiry');
     return { result, inquired: true };
   }
+  const base = currentResult(payment, now);
   const status = outcome.status === 'PENDING' ? 'PENDING' : 'UNKNOWN';
   const message = outcome.status === 'NOT_FOUND' ? 'The bank does not know this transfer yet; it stays in doubt until a later check confirms it was not executed.' : outcome.bankMessage;
   return { result: { ...base, status, bankMessage: message ?? base.bankMessage }, inquired: true };
@@ -78,20 +70,4 @@ export async function getTransfer(deps: GetTransferDeps, clientId: string, trans
 function needsInquiry(payment: PaymentRecord, deps: GetTransferDeps): boolean {
   if (payment.state === 'UNKNOWN' || payment.state === 'PENDING') return true;
   return payment.state === 'SENDING' && deps.clock() - payment.updatedAt > deps.sendingStaleMs;
-}
-
-/** The answer for a transfer with no stored result yet (being sent, or interrupted while sending). */
-function provisional(payment: PaymentRecord, now: number): TransferResult {
-  return {
-    transactionId: payment.transactionId,
-    status: payment.state === 'RECEIVED' || payment.state === 'SENDING' ? 'PENDING' : (payment.state as TransferResult['status']),
-    amount: payment.amount,
-    currency: payment.currency,
-    bank: payment.bank,
-    bankReference: payment.bankReference,
-    bankResponseCode: null,
-    bankMessage: payment.state === 'SENDING' ? 'Being sent to the bank.' : null,
-    createdAt: new Date(payment.createdAt).toISOString(),
-    updatedAt: new Date(Math.max(payment.updatedAt, now)).toISOString(),
-  };
 }

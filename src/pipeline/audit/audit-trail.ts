@@ -2,9 +2,28 @@ import type { Request, Response } from 'express';
 import type { BankCall } from '../../banks/types.js';
 import { AppError } from '../../errors/index.js';
 import { getLogger, redactBodyText, redactHeaders, redactValue } from '../../log/index.js';
-import type { AuditOutcome, AuditRepository, InboundExchange } from '../../store/types.js';
+import type { AuditOutcome, AuditRepository, BankCallAudit, InboundExchange } from '../../store/types.js';
 
 const log = getLogger('audit');
+
+/** A bank exchange as the audit stores it: headers and bodies redacted by the one redaction list. */
+export function bankCallAudit(call: BankCall, exchangeId: number | null, requestId: string): BankCallAudit {
+  return {
+    exchangeId,
+    requestId,
+    partner: call.partner,
+    operation: call.operation,
+    method: call.method,
+    url: call.url,
+    requestHeaders: redactHeaders(call.requestHeaders),
+    requestBody: redactBodyText(call.requestBody),
+    statusCode: call.statusCode,
+    responseBody: redactBodyText(call.responseBody),
+    errorCode: call.errorCode,
+    startedAt: call.startedAt,
+    durationMs: call.durationMs,
+  };
+}
 
 /** Fields a later step learns (who the client is, which transfer) and the audit row should carry. */
 export interface AuditFields {
@@ -58,21 +77,7 @@ export class AuditTrail {
   async recordBankCall(call: BankCall): Promise<void> {
     // A bank leg always hangs off its inbound exchange (callers open it before calling the bank).
     if (this.exchangeId === null) await this.open();
-    await this.repository.recordBankCall({
-      exchangeId: this.exchangeId,
-      requestId: this.res.locals.requestId,
-      partner: call.partner,
-      operation: call.operation,
-      method: call.method,
-      url: call.url,
-      requestHeaders: redactHeaders(call.requestHeaders),
-      requestBody: redactBodyText(call.requestBody),
-      statusCode: call.statusCode,
-      responseBody: redactBodyText(call.responseBody),
-      errorCode: call.errorCode,
-      startedAt: call.startedAt,
-      durationMs: call.durationMs,
-    });
+    await this.repository.recordBankCall(bankCallAudit(call, this.exchangeId, this.res.locals.requestId));
   }
 
   /** Writes the final state of the exchange with the answer's body (once; later calls do nothing). */

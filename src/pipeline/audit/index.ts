@@ -1,3 +1,3 @@
 export { auditStep } from './audit-step.js';
-export { AuditTrail } from './audit-trail.js';
+export { AuditTrail, bankCallAudit } from './audit-trail.js';
 export type { AuditFields } from './audit-trail.js';

@@ -19,11 +19,14 @@ interface PaymentRow {
   http_status: number | string | null;
   created_at: number | string;
   updated_at: number | string;
+  check_attempts: number | string;
+  not_found_count: number | string;
+  next_check_at: number | string | null;
 }
 
 const COLUMNS =
   'id, client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, ' +
-  'bank_reference, amount, currency, result_json, http_status, created_at, updated_at';
+  'bank_reference, amount, currency, result_json, http_status, created_at, updated_at, check_attempts, not_found_count, next_check_at';
 
 /** PaymentUpdate field → column. The only column names an UPDATE is built from. */
 const UPDATABLE: Record<keyof PaymentUpdate, string> = {
@@ -58,6 +61,9 @@ function toRecord(row: PaymentRow): PaymentRecord {
     httpStatus: toNumberOrNull(row.http_status),
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
+    checkAttempts: toNumber(row.check_attempts),
+    notFoundCount: toNumber(row.not_found_count),
+    nextCheckAt: toNumberOrNull(row.next_check_at),
   };
 }
 
@@ -88,6 +94,9 @@ export class SqlPaymentRepository implements PaymentRepository {
       httpStatus: null,
       createdAt: now,
       updatedAt: now,
+      checkAttempts: 0,
+      notFoundCount: 0,
+      nextCheckAt: null,
     };
   }
 
@@ -109,6 +118,44 @@ export class SqlPaymentRepository implements PaymentRepository {
     assignments.push('updated_at = ?');
     params.push(now, id);
     await this.db.execute(`UPDATE payments SET ${assignments.join(', ')} WHERE id = ?`, params);
+  }
+
+  async claimDue(options: { owner: string; now: number; leaseMs: number; sendingStaleBefore: number; limit: number }): Promise<PaymentRecord[]> {
+    const { owner, now, leaseMs, sendingStaleBefore } = options;
+    const limit = Math.max(1, Math.min(Math.trunc(options.limit), 500));
+    const candidates = await this.db.query<{ id: number | string }>(
+      'SELECT id FROM payments WHERE ' +
+        "((state IN ('UNKNOWN', 'PENDING') AND (next_check_at IS NULL OR next_check_at <= ?)) OR (state = 'SENDING' AND updated_at <= ?)) " +
+        'AND (lease_until IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?',
+      [now, sendingStaleBefore, now, limit],
+    );
+    const claimed: PaymentRecord[] = [];
+    for (const { id } of candidates) {
+      // The conditional UPDATE is the lease: of several processes racing for the row, one wins.
+      const won = await this.db.execute('UPDATE payments SET lease_owner = ?, lease_until = ? WHERE id = ? AND (lease_until IS NULL OR lease_until <= ?)', [
+        owner,
+        now + leaseMs,
+        toNumber(id),
+        now,
+      ]);
+      if (won.affectedRows !== 1) continue;
+      const rows = await this.db.query<PaymentRow>(`SELECT ${COLUMNS} FROM payments WHERE id = ? AND lease_owner = ?`, [toNumber(id), owner]);
+      if (rows.length > 0) claimed.push(toRecord(rows[0]));
+    }
+    return claimed;
+  }
+
+  async recordCheck(id: number, owner: string, check: { state: PaymentState; checkAttempts: number; notFoundCount: number; nextCheckAt: number }, now: number): Promise<void> {
+    await this.db.execute(
+      'UPDATE payments SET state = ?, check_attempts = ?, not_found_count = ?, next_check_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? ' +
+        // Never over a final state another process wrote meanwhile (the bank's answer arrived late).
+        "WHERE id = ? AND lease_owner = ? AND state IN ('SENDING', 'UNKNOWN', 'PENDING')",
+      [check.state, check.checkAttempts, check.notFoundCount, check.nextCheckAt, now, id, owner],
+    );
+  }
+
+  async releaseLease(id: number, owner: string): Promise<void> {
+    await this.db.execute('UPDATE payments SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?', [id, owner]);
   }
 
   /** Deletes the reservation only while it is RECEIVED or SENDING; false otherwise. */

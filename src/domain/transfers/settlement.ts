@@ -1,0 +1,43 @@
+import type { TransferOutcome } from '../../banks/types.js';
+import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
+import { httpStatusOf, type TransferResult } from './transfer-result.js';
+
+/** The result the ERP is shown: the stored one, or a provisional one while none is stored yet. */
+export function currentResult(payment: PaymentRecord, now: number): TransferResult {
+  if (payment.resultJson) return JSON.parse(payment.resultJson) as TransferResult;
+  return {
+    transactionId: payment.transactionId,
+    status: payment.state === 'RECEIVED' || payment.state === 'SENDING' ? 'PENDING' : (payment.state as TransferResult['status']),
+    amount: payment.amount,
+    currency: payment.currency,
+    bank: payment.bank,
+    bankReference: payment.bankReference,
+    bankResponseCode: null,
+    bankMessage: payment.state === 'SENDING' ? 'Being sent to the bank.' : null,
+    createdAt: new Date(payment.createdAt).toISOString(),
+    updatedAt: new Date(Math.max(payment.updatedAt, now)).toISOString(),
+  };
+}
+
+/**
+ * Stores a final outcome (SUCCESS or FAILED) learnt after the transfer was answered — from the
+ * status inquiry — so that reads and idempotent replays return it from now on.
+ */
+export async function settle(
+  payments: PaymentRepository,
+  payment: PaymentRecord,
+  outcome: TransferOutcome & { status: 'SUCCESS' | 'FAILED' },
+  now: number,
+): Promise<TransferResult> {
+  const base = currentResult(payment, now);
+  const result: TransferResult = {
+    ...base,
+    status: outcome.status,
+    bankReference: outcome.bankReference ?? base.bankReference,
+    bankResponseCode: outcome.bankResponseCode,
+    bankMessage: outcome.bankMessage,
+    updatedAt: new Date(now).toISOString(),
+  };
+  await payments.update(payment.id, { state: outcome.status, bankReference: result.bankReference, resultJson: JSON.stringify(result), httpStatus: httpStatusOf(outcome.status) }, now);
+  return result;
+}
