@@ -37,8 +37,19 @@ describe('POST /v1/transfers when the database is down (MariaDB)', function () {
     expect(gw.simulator.calls.length, 'the simulator saw no request').to.equal(before);
   });
 
-  it('serves payments again once the database is back', async () => {
+  it('reports itself unready on /readyz while /healthz still answers', async () => {
+    const ready = await gw.request('/readyz');
+    expect(ready.status).to.equal(503);
+    expect(ready.body).to.deep.include({ status: 'unready' });
+    expect(ready.body.checks.store).to.equal('unreachable');
+    expect((await gw.request('/healthz')).status).to.equal(200);
+  });
+
+  it('is ready and serves payments again by itself once the database is back', async () => {
     await proxy.restore();
+    const ready = await gw.request('/readyz');
+    expect(ready.status, ready.text).to.equal(200);
+    expect(ready.body.checks).to.deep.equal({ store: 'ok', migrations: 'ok' });
     const res = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${token}` } });
     expect(res.status, res.text).to.equal(201);
   });
