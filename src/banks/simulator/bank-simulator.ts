@@ -107,7 +107,9 @@ export class BankSimulator {
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => {
+      // exclusive: in a cluster worker (PM2 running the sandbox), port 0 would otherwise be one port
+      // shared by every worker's simulator, and a worker's calls would reach another's bank.
+      this.server.listen({ port, host, exclusive: true }, () => {
         this.server.off('error', reject);
         resolve();
       });

@@ -24,6 +24,8 @@ async function runUntilSignalled(gateway: Gateway): Promise<number> {
   log.info({ signal }, 'shutting down: draining in-flight requests');
   await gateway.close();
   log.info('stopped');
+  // Under PM2 the IPC channel would keep the process alive until PM2's kill timeout.
+  if (process.connected) process.disconnect();
   return 0;
 }
 
