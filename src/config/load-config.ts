@@ -35,6 +35,7 @@ export interface Config {
     headersTimeoutMs: number;
     bodyTimeoutMs: number;
   };
+  breaker: { failureThreshold: number; cooldownMs: number };
   resolver: {
     intervalMs: number;
     notFoundConfirmMs: number;
@@ -154,6 +155,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       headersTimeoutMs: v.bankHeadersTimeoutMs,
       bodyTimeoutMs: v.bankBodyTimeoutMs,
     },
+    breaker: { failureThreshold: v.bankBreakerFailures, cooldownMs: v.bankBreakerCooldownMs },
     resolver: {
       intervalMs: v.resolverIntervalMs,
       notFoundConfirmMs: v.resolverNotFoundConfirmMs,

@@ -130,6 +130,16 @@ export const SETTINGS = {
     schema: millis.default(30_000),
   },
   bankBodyTimeoutMs: { env: 'GERBANG_BANK_BODY_TIMEOUT_MS', doc: 'Idle time allowed between chunks of a bank answer.', schema: millis.default(30_000) },
+  bankBreakerFailures: {
+    env: 'GERBANG_BANK_BREAKER_FAILURES',
+    doc: 'Consecutive failed bank exchanges (no connection, timeout, 5xx) after which calls to that bank answer 503 at once, without sending.',
+    schema: positive.default(5),
+  },
+  bankBreakerCooldownMs: {
+    env: 'GERBANG_BANK_BREAKER_COOLDOWN_MS',
+    doc: 'How long an open bank circuit refuses calls before one probe call is let through.',
+    schema: millis.default(30_000),
+  },
   resolverIntervalMs: {
     env: 'GERBANG_RESOLVER_INTERVAL_MS',
     doc: 'How often each API process looks for transfers in doubt to resolve by status inquiry (the back-off per transfer starts here and doubles up to 15 minutes). 0 turns the resolver off in this process.',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createBcaLegacyAdapter } from '../banks/bca-legacy/index.js';
 import { createBankSimulator, defaultSandboxPartner, type BankSimulator } from '../banks/simulator/index.js';
+import { withCircuitBreaker } from '../banks/circuit-breaker.js';
 import type { BankTokenCache } from '../banks/types.js';
 import type { BcaLegacyPartnerConfig, Config } from '../config/index.js';
 import { createBankHttpClient } from '../egress/index.js';
@@ -70,7 +71,8 @@ export async function startBankPartners(config: Config, tokens: BankTokenReposit
     headersTimeoutMs: config.egress.headersTimeoutMs,
     bodyTimeoutMs: config.egress.bodyTimeoutMs,
   });
-  const adapter = createBcaLegacyAdapter({ ...bca, http, tokens: storeTokenCache(tokens, clock, tokenPrefix) });
+  const bcaAdapter = createBcaLegacyAdapter({ ...bca, http, tokens: storeTokenCache(tokens, clock, tokenPrefix) });
+  const adapter = withCircuitBreaker(bcaAdapter, { ...config.breaker, clock });
   const router = new BankRouter([{ bic: BCA_BIC, adapter }]);
   return {
     router,
