@@ -1,30 +1,21 @@
 import { expect } from 'chai';
-import { createBankSimulator, defaultSandboxPartner, type BankSimulator, type SimPartner } from '../../src/banks/simulator/index.js';
+import type { BankSimulator } from '../../src/banks/simulator/index.js';
 import { forEachBackend } from '../support/databases.js';
 import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { startTestBank } from '../support/test-bank.js';
 
 forEachBackend('A bank that keeps failing (circuit breaker)', (db) => {
   let simulator: BankSimulator;
-  let partner: SimPartner;
   let gw: TestGateway;
   let token: string;
 
   before(async () => {
-    partner = defaultSandboxPartner();
-    simulator = createBankSimulator({ partners: [partner], allowedSourceAddresses: ['127.0.0.1'] });
-    const bankUrl = await simulator.listen();
-    gw = await TestGateway.start(db.url(), {
-      GERBANG_BCA_BASE_URL: bankUrl,
-      GERBANG_BCA_CLIENT_ID: partner.clientId,
-      GERBANG_BCA_CLIENT_SECRET: partner.clientSecret,
-      GERBANG_BCA_API_KEY: partner.apiKey,
-      GERBANG_BCA_API_SECRET: partner.apiSecret,
-      GERBANG_BCA_CORPORATE_ID: partner.corporateId,
-      GERBANG_BCA_ORIGIN: partner.origins![0],
-      GERBANG_BANK_BREAKER_FAILURES: '3',
-      GERBANG_BANK_BREAKER_COOLDOWN_MS: '700',
-      GERBANG_RESOLVER_INTERVAL_MS: '0',
-    });
+    const bank = await startTestBank();
+    simulator = bank.simulator;
+    gw = await TestGateway.start(
+      db.url(),
+      bank.env({ GERBANG_BANK_BREAKER_FAILURES: '3', GERBANG_BANK_BREAKER_COOLDOWN_MS: '700', GERBANG_RESOLVER_INTERVAL_MS: '0' }),
+    );
     token = await gw.token(await gw.createClient());
   });
   after(async () => {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { createBankSimulator, defaultSandboxPartner, type BankSimulator, type SimPartner } from '../../src/banks/simulator/index.js';
+import type { BankSimulator } from '../../src/banks/simulator/index.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { startTestBank } from '../support/test-bank.js';
 
 /**
  * Two gateway nodes, each with its own egress address (127.0.0.1 and 127.0.0.2, both whitelisted
@@ -12,25 +13,13 @@ describe('Two gateway nodes sharing one MariaDB', function () {
   this.timeout(60_000);
   let database: Awaited<ReturnType<typeof createMariaDbDatabase>>;
   let simulator: BankSimulator;
-  let partner: SimPartner;
   let nodes: TestGateway[] = [];
 
   before(async function () {
     database = await createMariaDbDatabase(this);
-    partner = defaultSandboxPartner();
-    simulator = createBankSimulator({ partners: [partner], allowedSourceAddresses: ['127.0.0.1', '127.0.0.2'] });
-    const bankUrl = await simulator.listen();
-    const env = (egress: string) => ({
-      GERBANG_EGRESS_LOCAL_ADDRESS: egress,
-      GERBANG_BCA_BASE_URL: bankUrl,
-      GERBANG_BCA_CLIENT_ID: partner.clientId,
-      GERBANG_BCA_CLIENT_SECRET: partner.clientSecret,
-      GERBANG_BCA_API_KEY: partner.apiKey,
-      GERBANG_BCA_API_SECRET: partner.apiSecret,
-      GERBANG_BCA_CORPORATE_ID: partner.corporateId,
-      GERBANG_BCA_ORIGIN: partner.origins![0],
-      GERBANG_RESOLVER_INTERVAL_MS: '0',
-    });
+    const bank = await startTestBank(['127.0.0.1', '127.0.0.2']);
+    simulator = bank.simulator;
+    const env = (egress: string) => bank.env({ GERBANG_EGRESS_LOCAL_ADDRESS: egress, GERBANG_RESOLVER_INTERVAL_MS: '0' });
     // The first node migrates; the second starts on the migrated database.
     nodes = [await TestGateway.start(database.url, env('127.0.0.1'))];
     nodes.push(await TestGateway.start(database.url, env('127.0.0.2')));

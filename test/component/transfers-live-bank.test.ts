@@ -1,31 +1,16 @@
 import { expect } from 'chai';
-import { createBankSimulator, defaultSandboxPartner, type BankSimulator, type SimPartner } from '../../src/banks/simulator/index.js';
+import type { BankSimulator } from '../../src/banks/simulator/index.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
-
-/** The gateway configured for a live bank (GERBANG_BCA_*), here a simulator the test owns. */
-function liveEnv(url: string, partner: SimPartner, overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    GERBANG_BCA_BASE_URL: url,
-    GERBANG_BCA_CLIENT_ID: partner.clientId,
-    GERBANG_BCA_CLIENT_SECRET: partner.clientSecret,
-    GERBANG_BCA_API_KEY: partner.apiKey,
-    GERBANG_BCA_API_SECRET: partner.apiSecret,
-    GERBANG_BCA_CORPORATE_ID: partner.corporateId,
-    GERBANG_BCA_ORIGIN: partner.origins![0],
-    ...overrides,
-  };
-}
+import { startTestBank, type TestBank } from '../support/test-bank.js';
 
 forEachBackend('POST /v1/transfers against a configured bank', (db) => {
+  let bank: TestBank;
   let simulator: BankSimulator;
-  let partner: SimPartner;
-  let bankUrl: string;
 
   before(async () => {
-    partner = defaultSandboxPartner();
-    simulator = createBankSimulator({ partners: [partner], allowedSourceAddresses: ['127.0.0.1'] });
-    bankUrl = await simulator.listen();
+    bank = await startTestBank();
+    simulator = bank.simulator;
   });
   after(async () => simulator?.close());
 
@@ -39,7 +24,7 @@ forEachBackend('POST /v1/transfers against a configured bank', (db) => {
 
   describe('when the gateway signs with the wrong API secret (a tampered signature)', () => {
     it('is refused by the bank with ESB-14-001; the ERP gets 503 and may retry the same transactionId', async () => {
-      const gw = await TestGateway.start(db.url(), liveEnv(bankUrl, partner, { GERBANG_BCA_API_SECRET: 'not-the-registered-secret' }));
+      const gw = await TestGateway.start(db.url(), bank.env({ GERBANG_BCA_API_SECRET: 'not-the-registered-secret' }));
       try {
         const body = sampleTransfer();
         const res = await pay(gw, body);
@@ -64,8 +49,8 @@ forEachBackend('POST /v1/transfers against a configured bank', (db) => {
   describe('when the bank has already seen the TransactionID Gerbang sends (another store issued it)', () => {
     it('answers FAILED with ESB-82-003 and the bank moved no money twice', async () => {
       // Two gateways on two separate stores issue the same bank TransactionID.
-      const other = await TestGateway.start(`sqlite::memory:`, liveEnv(bankUrl, partner));
-      const gw = await TestGateway.start(db.url(), liveEnv(bankUrl, partner));
+      const other = await TestGateway.start(`sqlite::memory:`, bank.env());
+      const gw = await TestGateway.start(db.url(), bank.env());
       try {
         // Bring the other store's counter to the value this store will issue next.
         const [row] = await gw.store.db.query<{ value: number }>("SELECT value FROM sequences WHERE name = 'bca:transaction-id'");
@@ -88,7 +73,7 @@ forEachBackend('POST /v1/transfers against a configured bank', (db) => {
 
   describe('when the bank never answers', () => {
     it('answers 202 UNKNOWN, keeps the payment in doubt, and a resend is a replay, not a second payment', async () => {
-      const gw = await TestGateway.start(db.url(), liveEnv(bankUrl, partner, { GERBANG_BANK_HEADERS_TIMEOUT_MS: '500' }));
+      const gw = await TestGateway.start(db.url(), bank.env({ GERBANG_BANK_HEADERS_TIMEOUT_MS: '500' }));
       try {
         const client = await gw.createClient();
         const token = await gw.token(client);

@@ -3,11 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBankSimulator, defaultSandboxPartner, type BankSimulator } from '../../src/banks/simulator/index.js';
+import type { BankSimulator } from '../../src/banks/simulator/index.js';
 import { openStore } from '../../src/store/index.js';
 import { runCli } from '../support/cli.js';
 import { eventually, sampleTransfer } from '../support/gateway-harness.js';
 import { freePort, spawnGerbang, waitForHttp } from '../support/processes.js';
+import { startTestBank } from '../support/test-bank.js';
 
 /**
  * A gateway killed (SIGKILL) after sending a transfer to the bank but before recording the answer
@@ -21,9 +22,8 @@ describe('A gateway killed in the middle of a transfer', function () {
   let base: string;
 
   before(async () => {
-    const partner = defaultSandboxPartner();
-    simulator = createBankSimulator({ partners: [partner], allowedSourceAddresses: ['127.0.0.1'] });
-    const bankUrl = await simulator.listen();
+    const bank = await startTestBank();
+    simulator = bank.simulator;
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     env = {
@@ -31,13 +31,7 @@ describe('A gateway killed in the middle of a transfer', function () {
       GERBANG_DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'gerbang-crash-')), 'g.sqlite')}`,
       GERBANG_JWT_SECRET: randomBytes(32).toString('hex'),
       GERBANG_LOG_LEVEL: 'warn',
-      GERBANG_BCA_BASE_URL: bankUrl,
-      GERBANG_BCA_CLIENT_ID: partner.clientId,
-      GERBANG_BCA_CLIENT_SECRET: partner.clientSecret,
-      GERBANG_BCA_API_KEY: partner.apiKey,
-      GERBANG_BCA_API_SECRET: partner.apiSecret,
-      GERBANG_BCA_CORPORATE_ID: partner.corporateId,
-      GERBANG_BCA_ORIGIN: partner.origins![0],
+      ...bank.env(),
     };
   });
   after(async () => simulator?.close());

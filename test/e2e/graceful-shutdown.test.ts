@@ -4,10 +4,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { createBankSimulator, defaultSandboxPartner, type BankSimulator } from '../../src/banks/simulator/index.js';
+import type { BankSimulator } from '../../src/banks/simulator/index.js';
 import { runCli } from '../support/cli.js';
 import { sampleTransfer } from '../support/gateway-harness.js';
 import { freePort, spawnGerbang, waitForHttp } from '../support/processes.js';
+import { startTestBank } from '../support/test-bank.js';
 
 describe('gerbang serve on SIGTERM', function () {
   this.timeout(60_000);
@@ -17,9 +18,8 @@ describe('gerbang serve on SIGTERM', function () {
   let port: number;
 
   before(async () => {
-    const partner = defaultSandboxPartner();
-    simulator = createBankSimulator({ partners: [partner], allowedSourceAddresses: ['127.0.0.1'] });
-    const bankUrl = await simulator.listen(0, '127.0.0.1');
+    const bank = await startTestBank();
+    simulator = bank.simulator;
     port = await freePort();
     base = `http://127.0.0.1:${port}`;
     env = {
@@ -28,13 +28,7 @@ describe('gerbang serve on SIGTERM', function () {
       GERBANG_JWT_SECRET: randomBytes(32).toString('hex'),
       GERBANG_LOG_LEVEL: 'info',
       GERBANG_SHUTDOWN_TIMEOUT_MS: '10000',
-      GERBANG_BCA_BASE_URL: bankUrl,
-      GERBANG_BCA_CLIENT_ID: partner.clientId,
-      GERBANG_BCA_CLIENT_SECRET: partner.clientSecret,
-      GERBANG_BCA_API_KEY: partner.apiKey,
-      GERBANG_BCA_API_SECRET: partner.apiSecret,
-      GERBANG_BCA_CORPORATE_ID: partner.corporateId,
-      GERBANG_BCA_ORIGIN: partner.origins?.[0] ?? 'https://gerbang.sandbox',
+      ...bank.env(),
     };
   });
   after(async () => simulator?.close());
