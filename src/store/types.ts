@@ -7,6 +7,8 @@
  * A unique-key violation is thrown as `UniqueViolationError` so callers can match it
  * without knowing the driver.
  */
+import type { BankCall } from '../banks/types.js';
+
 export type Dialect = 'mysql' | 'sqlite';
 
 export type SqlValue = string | number | bigint | null | Buffer;
@@ -186,21 +188,10 @@ export interface InboundCompletion {
   completedAt: number;
 }
 
-export interface BankCallAudit {
+/** A bank exchange as stored: the adapter's report (already redacted) tied to its inbound exchange. */
+export interface BankCallAudit extends BankCall {
   exchangeId: number | null;
   requestId: string;
-  partner: string;
-  operation: string;
-  method: string;
-  url: string;
-  requestHeaders: Record<string, string>;
-  requestBody: string | null;
-  statusCode: number | null;
-  responseBody: string | null;
-  /** Egress error code (BANK_TIMEOUT, BANK_CONNECT_FAILED, …) or the bank's error code. */
-  errorCode: string | null;
-  startedAt: number;
-  durationMs: number;
 }
 
 export interface AuditExchangeRow extends InboundExchange {
