@@ -18,7 +18,7 @@ export interface Config {
   host: string;
   databaseUrl: string;
   migrateOnStart: boolean;
-  jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
+  jwt: { secret: string; previousSecrets: string[]; issuer: string; audience: string; ttlSeconds: number };
   trustProxy: string[];
   allowedOrigins: string[];
   allowedCidrs: string[];
@@ -114,7 +114,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     host: v.host,
     databaseUrl: v.databaseUrl,
     migrateOnStart: v.migrateOnStart,
-    jwt: { secret: v.jwtSecret, issuer: v.jwtIssuer, audience: v.jwtAudience, ttlSeconds: v.tokenTtlSeconds },
+    jwt: { secret: v.jwtSecret, previousSecrets: v.jwtPreviousSecrets, issuer: v.jwtIssuer, audience: v.jwtAudience, ttlSeconds: v.tokenTtlSeconds },
     trustProxy: v.trustProxy,
     allowedOrigins: v.allowedOrigins,
     allowedCidrs: v.allowedCidrs,

@@ -48,6 +48,13 @@ export const SETTINGS = {
     schema: Joi.string().min(32),
     secret: true,
   },
+  jwtPreviousSecrets: {
+    env: 'GERBANG_JWT_PREVIOUS_SECRETS',
+    doc: 'Earlier GERBANG_JWT_SECRET values, still accepted to verify tokens (never to sign) while the tokens they signed expire. Rotate by moving the old secret here and setting a new GERBANG_JWT_SECRET; remove it after one token lifetime.',
+    schema: Joi.array().items(Joi.string().min(32)).default([]),
+    list: true,
+    secret: true,
+  },
   jwtIssuer: { env: 'GERBANG_JWT_ISSUER', doc: 'The `iss` claim of issued tokens.', schema: Joi.string().default('gerbang') },
   jwtAudience: { env: 'GERBANG_JWT_AUDIENCE', doc: 'The `aud` claim of issued tokens.', schema: Joi.string().default('gerbang-api') },
   tokenTtlSeconds: {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createSecretKey, randomUUID } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
@@ -15,8 +15,10 @@ forEachBackend('Bearer authentication on /v1/transfers', (db) => {
   after(async () => gw?.close());
 
   const claims = (overrides: Record<string, unknown> = {}) => ({ sv: 1, sub: client.clientId, iss: 'gerbang', aud: 'gerbang-api', jti: randomUUID(), ...overrides });
+  /** The key id Gerbang puts in its tokens for a secret. */
+  const kidOf = (secret: string) => createHash('sha256').update(secret).digest('hex').slice(0, 16);
   const sign = (payload: object, secret = gw.jwtSecret, options: jwt.SignOptions = {}) =>
-    jwt.sign(payload, createSecretKey(Buffer.from(secret)), { algorithm: 'HS256', expiresIn: 300, ...options });
+    jwt.sign(payload, createSecretKey(Buffer.from(secret)), { algorithm: 'HS256', expiresIn: 300, keyid: kidOf(gw.jwtSecret), ...options });
 
   async function expectRefused(token: string) {
     const count = gw.simulator.calls.length;
@@ -43,7 +45,7 @@ forEachBackend('Bearer authentication on /v1/transfers', (db) => {
 
   it('refuses an expired token', async () => {
     const past = Math.floor(Date.now() / 1000) - 3600;
-    const expired = jwt.sign({ ...claims(), iat: past, exp: past + 60 }, createSecretKey(Buffer.from(gw.jwtSecret)), { algorithm: 'HS256' });
+    const expired = jwt.sign({ ...claims(), iat: past, exp: past + 60 }, createSecretKey(Buffer.from(gw.jwtSecret)), { algorithm: 'HS256', keyid: kidOf(gw.jwtSecret) });
     await expectRefused(expired);
   });
 
@@ -79,3 +81,34 @@ forEachBackend('Bearer authentication on /v1/transfers', (db) => {
     expect(res.status).to.equal(401);
   });
 });
+
+forEachBackend('Rotating the token-signing secret', (db) => {
+  const oldSecret = randomBytes(32).toString('hex');
+  const newSecret = randomBytes(32).toString('hex');
+  const gateways: TestGateway[] = [];
+  after(async () => {
+    for (const gw of gateways) await gw.close();
+  });
+
+  it('keeps tokens signed with the previous secret valid, signs new ones with the new secret, and drops the old ones once it is removed', async () => {
+    const before = await TestGateway.start(db.url(), { GERBANG_JWT_SECRET: oldSecret });
+    gateways.push(before);
+    const client = await before.createClient();
+    const oldToken = await before.token(client);
+
+    const rotated = await TestGateway.start(db.url(), { GERBANG_JWT_SECRET: newSecret, GERBANG_JWT_PREVIOUS_SECRETS: oldSecret });
+    gateways.push(rotated);
+    const pay = (gw: TestGateway, token: string) => gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${token}` } });
+    expect((await pay(rotated, oldToken)).status).to.equal(201);
+    const newToken = await rotated.token(client);
+    const kid = (token: string) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid;
+    expect(kid(newToken)).to.not.equal(kid(oldToken));
+    expect(kid(newToken)).to.not.contain(newSecret.slice(0, 8));
+
+    const after = await TestGateway.start(db.url(), { GERBANG_JWT_SECRET: newSecret });
+    gateways.push(after);
+    expect((await pay(after, oldToken)).status).to.equal(401);
+    expect((await pay(after, newToken)).status).to.equal(201);
+  });
+});
+

@@ -1,9 +1,12 @@
-import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createHash, createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { AppError } from '../../errors/index.js';
 
 export interface AccessTokenOptions {
+  /** Signs new tokens. */
   secret: string;
+  /** Earlier secrets: tokens they signed stay valid until they expire. */
+  previousSecrets?: string[];
   issuer: string;
   audience: string;
   ttlSeconds: number;
@@ -19,17 +22,32 @@ export interface AccessTokenClaims {
 /** The only algorithm accepted: pinned, so `alg: none` or an RS/HS confusion can never pass. */
 const ALGORITHM = 'HS256';
 
+interface SigningKey {
+  /** Key id in the token header: a digest of the secret, which reveals nothing of it. */
+  kid: string;
+  key: KeyObject;
+}
+
+function signingKey(secret: string): SigningKey {
+  return { kid: createHash('sha256').update(secret, 'utf8').digest('hex').slice(0, 16), key: createSecretKey(Buffer.from(secret, 'utf8')) };
+}
+
 /**
- * Issues and verifies Gerbang's access tokens (JWT, HS256).
+ * Issues and verifies Gerbang's access tokens (JWT, HS256). Tokens name their key (`kid`), so
+ * the signing secret can be rotated: the new one signs, earlier ones still verify the tokens
+ * they signed until those expire.
  *
- * The key is a KeyObject, not a string: jsonwebtoken re-derives a key from a string secret on
+ * Keys are KeyObjects, not strings: jsonwebtoken re-derives a key from a string secret on
  * every call, which costs ~30x more per verify.
  */
 export class AccessTokens {
-  private readonly key: KeyObject;
+  private readonly current: SigningKey;
+  private readonly keys: Map<string, KeyObject>;
 
   constructor(private readonly options: AccessTokenOptions) {
-    this.key = createSecretKey(Buffer.from(options.secret, 'utf8'));
+    this.current = signingKey(options.secret);
+    const all = [this.current, ...(options.previousSecrets ?? []).map(signingKey)];
+    this.keys = new Map(all.map((k) => [k.kid, k.key]));
   }
 
   get ttlSeconds(): number {
@@ -37,8 +55,9 @@ export class AccessTokens {
   }
 
   issue(clientId: string, secretVersion: number): string {
-    return jwt.sign({ sv: secretVersion }, this.key, {
+    return jwt.sign({ sv: secretVersion }, this.current.key, {
       algorithm: ALGORITHM,
+      keyid: this.current.kid,
       issuer: this.options.issuer,
       audience: this.options.audience,
       subject: clientId,
@@ -49,9 +68,12 @@ export class AccessTokens {
 
   /** Throws AppError('INVALID_TOKEN') for any token that is not ours, current and well-formed. */
   verify(token: string): AccessTokenClaims {
+    const kid = jwt.decode(token, { complete: true })?.header.kid;
+    const key = kid === undefined ? undefined : this.keys.get(kid);
+    if (!key) throw invalidToken('the access token is invalid');
     let payload: jwt.JwtPayload | string;
     try {
-      payload = jwt.verify(token, this.key, {
+      payload = jwt.verify(token, key, {
         algorithms: [ALGORITHM],
         issuer: this.options.issuer,
         audience: this.options.audience,
