@@ -4,6 +4,7 @@ import { getLogger } from '../../log/index.js';
 import type { BankAdapter, BankCallContext, BankTokenCache, IntrabankTransferOrder, StatusOutcome, TransferOutcome, TransferStatusQuery } from '../types.js';
 import { createExchange, type ExchangeFn } from './bank-exchange.js';
 import { mapSentFailure, mapStatusResponse, mapTransferResponse, type BcaError } from './response-mapper.js';
+import { CHANNEL_ID, STATUS_PATH, TRANSFER_PATH } from './protocol.js';
 import { bcaTimestamp, relativeUrl, sign } from './signer.js';
 import { createTokenProvider } from './token-provider.js';
 
@@ -27,10 +28,6 @@ export interface BcaLegacyAdapterOptions {
   now?: () => Date;
 }
 
-const TRANSFER_PATH = '/banking/corporates/transfers';
-const STATUS_PATH = '/banking/corporates/transfers/status';
-/** BCA's channel id for corporate API calls. */
-const CHANNEL_ID = '95051';
 const log = getLogger('bca-legacy');
 
 /**

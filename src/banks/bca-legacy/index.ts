@@ -1,5 +1,6 @@
 /** BCA's pre-SNAP ("legacy") corporate API: adapter, signer, error codes and answer mapping. */
 export { createBcaLegacyAdapter } from './adapter.js';
+export { CHANNEL_ID, STATUS_PATH, TOKEN_PATH, TRANSFER_PATH } from './protocol.js';
 export type { BcaLegacyAdapterOptions } from './adapter.js';
 export {
   BCA_TIMESTAMP_PATTERN,

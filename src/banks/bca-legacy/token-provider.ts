@@ -2,8 +2,8 @@ import { AppError } from '../../errors/index.js';
 import type { BankCallContext, BankTokenCache } from '../types.js';
 import type { ExchangeFn } from './bank-exchange.js';
 import { readBcaError, readTokenAnswer } from './response-mapper.js';
+import { TOKEN_PATH } from './protocol.js';
 
-const TOKEN_PATH = '/api/oauth/token';
 /** A cached token is replaced this long before it expires, so no call leaves with a dying token. */
 export const TOKEN_REFRESH_MARGIN_MS = 60_000;
 

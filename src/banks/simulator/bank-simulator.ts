@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { normalizeIp } from '../../security/index.js';
 import { jakartaDate } from '../../time/index.js';
+import { CHANNEL_ID, STATUS_PATH, TOKEN_PATH, TRANSFER_PATH } from '../bca-legacy/protocol.js';
 import { esbBody, esbError, type SimAnswer } from './esb-answers.js';
 import { scenarioFromRemark, type FailureScenario } from './failure-scenarios.js';
 import { adminAnswer } from './simulator-admin.js';
 import { parseTransfer, type TransferOrder } from './intrabank-transfer.js';
-import { checkSignedCall, checkTokenRequest, TokenSessions } from './request-auth.js';
+import { checkSignedCall, checkTokenRequest, header, TokenSessions } from './request-auth.js';
 import { DEFAULT_ACCOUNTS, Ledger, type SimAccount, type SimPartner } from './simulator-state.js';
 
 /**
@@ -68,11 +70,7 @@ export interface SimulatorCall {
   errorCode: string | null;
 }
 
-const TOKEN_PATH = '/api/oauth/token';
-const TRANSFER_PATH = '/banking/corporates/transfers';
-const STATUS_PATH = /^\/banking\/corporates\/transfers\/status\/([^/]+)$/;
-/** BCA's channel id for corporate API calls (bank-apis.md). */
-const CHANNEL_ID = '95051';
+const STATUS_ROUTE = new RegExp(`^${STATUS_PATH}/([^/]+)$`);
 const MAX_BODY_BYTES = 64 * 1024;
 /** Calls kept in memory, so a long sandbox run does not grow without bound. */
 const MAX_CALLS = 10_000;
@@ -191,7 +189,7 @@ export class BankSimulator {
       const auth = checkSignedCall({ method: req.method, url: req.url ?? '', headers: req.headers, body }, this.sessions, this.now(), this.tolerance);
       return 'partner' in auth ? this.transfer(auth.partner, body) : auth;
     }
-    const status = req.method === 'GET' ? STATUS_PATH.exec(path) : null;
+    const status = req.method === 'GET' ? STATUS_ROUTE.exec(path) : null;
     if (status) {
       const auth = checkSignedCall({ method: 'GET', url: req.url ?? '', headers: req.headers, body }, this.sessions, this.now(), this.tolerance);
       return 'partner' in auth ? this.status(auth.partner, req, decodeURIComponent(status[1])) : auth;
@@ -236,10 +234,10 @@ export class BankSimulator {
    */
   private status(partner: SimPartner, req: IncomingMessage, transactionId: string): SimAnswer {
     const query = new URL(req.url ?? '', 'http://simulator').searchParams;
-    if (header(req, 'channelid') !== CHANNEL_ID || header(req, 'credentialid') === '') {
+    if (header(req.headers, 'channelid') !== CHANNEL_ID || header(req.headers, 'credentialid') === '') {
       return esbError('ESB-82-001', 'ChannelID and CredentialID are mandatory');
     }
-    if (header(req, 'credentialid') !== partner.corporateId) return esbError('ESB-14-019', 'CredentialID does not belong to this client');
+    if (header(req.headers, 'credentialid') !== partner.corporateId) return esbError('ESB-14-019', 'CredentialID does not belong to this client');
     if (!/^\d{4}-\d{2}-\d{2}$/.test(query.get('TransactionDate') ?? '') || query.get('TransferType') !== 'BCA') {
       return esbError('ESB-82-001', 'TransactionDate (yyyy-MM-dd) and TransferType=BCA are mandatory');
     }
@@ -293,15 +291,9 @@ function forcedAnswer(scenario: FailureScenario): SimAnswer {
   return { status: scenario.httpStatus ?? 500, body: `<html><body>Simulated HTTP ${scenario.httpStatus ?? 500}</body></html>`, errorCode: null };
 }
 
-/** `::ffff:127.0.0.1` → `127.0.0.1`, so an IPv4 whitelist holds on a dual-stack socket. */
+/** `::ffff:127.0.0.1` → `127.0.0.1` (so an IPv4 whitelist holds on a dual-stack socket), lower case. */
 function normalizeAddress(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return mapped ? mapped[1] : address.toLowerCase();
-}
-
-function header(req: IncomingMessage, name: string): string {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value.join(', ') : (value ?? '');
+  return (normalizeIp(address) ?? address).toLowerCase();
 }
 
 function flatten(headers: IncomingMessage['headers']): Record<string, string> {

@@ -84,7 +84,8 @@ export function checkSignedCall(call: SignedCall, sessions: TokenSessions, now: 
   return { partner };
 }
 
-function header(headers: IncomingHttpHeaders, name: string): string {
+/** A request header as one string ('' when absent). */
+export function header(headers: IncomingHttpHeaders, name: string): string {
   const value = headers[name];
   return Array.isArray(value) ? value.join(', ') : (value ?? '');
 }
