@@ -84,8 +84,13 @@ export function withCircuitBreaker(adapter: BankAdapter, options: CircuitBreaker
     partner: adapter.partner,
     protocol: adapter.protocol,
     circuit: () => state,
+    interbankMethods: adapter.interbankMethods,
     transferIntrabank: (order, ctx) => guarded(ctx, (c) => adapter.transferIntrabank(order, c)),
+    transferInterbank: (order, ctx) => guarded(ctx, (c) => adapter.transferInterbank(order, c)),
     transferStatus: (query, ctx) => guarded(ctx, (c) => adapter.transferStatus(query, c)),
+    accountInquiry: (query, ctx) => guarded(ctx, (c) => adapter.accountInquiry(query, c)),
+    balance: (account, ctx) => guarded(ctx, (c) => adapter.balance(account, c)),
+    statement: (query, ctx) => guarded(ctx, (c) => adapter.statement(query, c)),
     ping: (ctx) => guarded(ctx, (c) => adapter.ping(c)),
     close: () => adapter.close(),
   };

@@ -38,8 +38,29 @@ export interface TransferOutcome {
   bankMessage: string | null;
 }
 
+/**
+ * How a transfer travels: on-us inside the partner bank, or interbank by online switching,
+ * BI-FAST, SKN (clearing) or RTGS. The public API's `transferMethod`.
+ */
+export const TRANSFER_METHODS = ['INTRABANK', 'ONLINE', 'BIFAST', 'SKN', 'RTGS'] as const;
+export type TransferMethod = (typeof TRANSFER_METHODS)[number];
+
+/** The operation name a transfer of this method is recorded under (payments.operation, the audit). */
+export function transferOperation(method: TransferMethod): string {
+  return method === 'INTRABANK' ? 'transfer-intrabank' : `transfer-${method.toLowerCase()}`;
+}
+
+/** The method of a stored operation name; INTRABANK for anything older or unknown. */
+export function methodOfOperation(operation: string | null): TransferMethod {
+  const found = TRANSFER_METHODS.find((method) => transferOperation(method) === operation);
+  return found ?? 'INTRABANK';
+}
+
 export interface IntrabankTransferOrder {
-  /** The id the bank sees (BCA legacy: exactly 8 digits, never reused). Issued by the store. */
+  /**
+   * The id the bank sees, issued by the store and never reused: BCA legacy's 8-digit
+   * TransactionID; SNAP's partnerReferenceNo and the transfer's X-EXTERNAL-ID.
+   */
   bankTransactionId: string;
   /** yyyy-MM-dd in UTC+7. */
   transactionDate: string;
@@ -52,6 +73,22 @@ export interface IntrabankTransferOrder {
   currency: 'IDR';
   remark1: string;
   remark2: string;
+  /** Optional e-mail the bank notifies (BCA domestic, SNAP). */
+  beneficiaryEmail?: string;
+}
+
+/** An interbank transfer: the beneficiary is at another bank. */
+export interface InterbankTransferOrder extends IntrabankTransferOrder {
+  method: Exclude<TransferMethod, 'INTRABANK'>;
+  /** The beneficiary's bank as its BIC, e.g. `BRINIDJA`. */
+  beneficiaryBankCode: string;
+  beneficiaryName: string;
+  /** 1 person, 2 company, 3 government (BCA and SNAP codes). */
+  beneficiaryCustomerType: '1' | '2' | '3';
+  /** 1 resident, 2 non-resident. */
+  beneficiaryCustomerResidence: '1' | '2';
+  /** BI-FAST purpose code (`01` investment, `02` transfer of wealth, `03` purchase, `99` other). */
+  purposeCode?: string;
 }
 
 /** Where a transfer is at the bank, as its status inquiry tells. */
@@ -59,6 +96,8 @@ export interface TransferStatusQuery {
   bankTransactionId: string;
   /** yyyy-MM-dd (UTC+7) the transfer was sent with. */
   transactionDate: string;
+  /** How it was sent (the stored operation's method): SNAP asks with its service code. */
+  method: TransferMethod;
 }
 
 /**
@@ -68,10 +107,65 @@ export interface TransferStatusQuery {
  */
 export type StatusOutcome = TransferOutcome | { status: 'NOT_FOUND'; bankReference: null; bankResponseCode: string | null; bankMessage: string | null };
 
+/** Whose name an account number has: at the partner bank itself (internal) or another bank (external). */
+export interface AccountInquiryQuery {
+  accountNumber: string;
+  /** BIC of the account's bank; the partner's own BIC for an internal inquiry. */
+  bankCode: string;
+  scope: 'internal' | 'external';
+  /** The paying account, which some banks need for an external inquiry. */
+  sourceAccountNumber: string;
+}
+
+export interface AccountInquiryResult {
+  accountNumber: string;
+  accountName: string;
+  bankCode: string;
+  /** The bank's own reference of the inquiry, when it gives one. */
+  bankReference: string | null;
+}
+
+export interface AccountBalance {
+  accountNumber: string;
+  currency: string;
+  /** Decimal strings with two fraction digits. */
+  balance: string;
+  availableBalance: string;
+  holdAmount: string | null;
+}
+
+export interface StatementQuery {
+  accountNumber: string;
+  /** yyyy-MM-dd (UTC+7), inclusive; at most 31 days apart. */
+  from: string;
+  to: string;
+}
+
+export interface StatementEntry {
+  /** yyyy-MM-dd (UTC+7) the entry was booked. */
+  date: string;
+  type: 'CREDIT' | 'DEBIT';
+  /** Decimal string with two fraction digits. */
+  amount: string;
+  description: string;
+}
+
+export interface AccountStatement {
+  accountNumber: string;
+  currency: string;
+  from: string;
+  to: string;
+  /** Balance before the first entry, when the bank tells it. */
+  openingBalance: string | null;
+  entries: StatementEntry[];
+}
+
 export interface BankAdapter {
   /** Partner name from the configuration, e.g. `bca`. */
   readonly partner: string;
   readonly protocol: 'bca-legacy' | 'snap';
+  /** The interbank methods this partner's protocol can send (INTRABANK is always supported). */
+  readonly interbankMethods: readonly Exclude<TransferMethod, 'INTRABANK'>[];
   /**
    * Sends an intrabank transfer. Never re-sends once the bank may have received it: a timeout
    * or reset after sending yields status UNKNOWN. Throws AppError('BANK_UNAVAILABLE') only when
@@ -79,11 +173,21 @@ export interface BankAdapter {
    * transfer can be reported as not sent.
    */
   transferIntrabank(order: IntrabankTransferOrder, ctx: BankCallContext): Promise<TransferOutcome>;
+  /** Sends an interbank transfer; the same guarantees as transferIntrabank. */
+  transferInterbank(order: InterbankTransferOrder, ctx: BankCallContext): Promise<TransferOutcome>;
   /**
    * Asks the bank where a transfer stands. Safe to repeat (it moves no money). A failed inquiry
    * (timeout, unreadable answer) is UNKNOWN; a refusal before processing throws BANK_UNAVAILABLE.
    */
   transferStatus(query: TransferStatusQuery, ctx: BankCallContext): Promise<StatusOutcome>;
+  /**
+   * The read-only operations below move no money. A business refusal (unknown account, period
+   * too long…) throws AppError('BANK_REFUSED') with the bank's code and message in
+   * `extensions`; anything else that fails throws AppError('BANK_UNAVAILABLE').
+   */
+  accountInquiry(query: AccountInquiryQuery, ctx: BankCallContext): Promise<AccountInquiryResult>;
+  balance(accountNumber: string, ctx: BankCallContext): Promise<AccountBalance>;
+  statement(query: StatementQuery, ctx: BankCallContext): Promise<AccountStatement>;
   /** Fetches a fresh token, for `bin/gerbang bank ping` and the doctor. */
   ping(ctx: BankCallContext): Promise<void>;
   close(): Promise<void>;

@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'ROUTE_UNAVAILABLE'
   | 'STORE_UNAVAILABLE'
   | 'BANK_UNAVAILABLE'
+  | 'BANK_REFUSED'
   | 'INTERNAL_ERROR';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -48,6 +49,7 @@ const STATUS: Record<ErrorCode, number> = {
   ROUTE_UNAVAILABLE: 422,
   STORE_UNAVAILABLE: 503,
   BANK_UNAVAILABLE: 503,
+  BANK_REFUSED: 422,
   INTERNAL_ERROR: 500,
 };
 

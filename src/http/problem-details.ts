@@ -31,6 +31,7 @@ const TITLES: Record<ErrorCode, string> = {
   ROUTE_UNAVAILABLE: 'No route to the beneficiary bank',
   STORE_UNAVAILABLE: 'Service temporarily unavailable',
   BANK_UNAVAILABLE: 'Bank unavailable',
+  BANK_REFUSED: 'The bank refused the request',
   INTERNAL_ERROR: 'Internal error',
 };
 

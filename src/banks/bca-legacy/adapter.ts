@@ -100,6 +100,12 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
       throw refusedBeforeProcessing(second.error);
     },
 
+    interbankMethods: [],
+    transferInterbank: () => Promise.reject(notYet('interbank transfer')),
+    accountInquiry: () => Promise.reject(notYet('account inquiry')),
+    balance: () => Promise.reject(notYet('balance')),
+    statement: () => Promise.reject(notYet('statement')),
+
     async ping(ctx: BankCallContext): Promise<void> {
       await tokens.fetch(ctx);
     },
@@ -152,4 +158,8 @@ function refusedBeforeProcessing(error: BcaError): AppError {
   return new AppError('BANK_UNAVAILABLE', `The bank refused the call before processing the transfer (${error.code}: ${error.message}); nothing was executed.`, {
     extensions: { bankResponseCode: error.code, bankMessage: error.message },
   });
+}
+
+function notYet(operation: string): AppError {
+  return new AppError('ROUTE_UNAVAILABLE', `The BCA legacy adapter does not offer ${operation} yet.`);
 }

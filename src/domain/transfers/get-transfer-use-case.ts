@@ -1,4 +1,4 @@
-import type { BankCall, StatusOutcome } from '../../banks/types.js';
+import { methodOfOperation, type BankCall, type StatusOutcome } from '../../banks/types.js';
 import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { AuditTrail } from '../../pipeline/audit/index.js';
@@ -46,7 +46,7 @@ export async function getTransfer(deps: GetTransferDeps, clientId: string, trans
   let outcome: StatusOutcome;
   try {
     outcome = await adapter.transferStatus(
-      { bankTransactionId: payment.bankTransactionId, transactionDate: payment.bankTransactionDate },
+      { bankTransactionId: payment.bankTransactionId, transactionDate: payment.bankTransactionDate, method: methodOfOperation(payment.operation) },
       { onCall: (call: BankCall) => audit.recordBankCall(call) },
     );
   } catch (error) {

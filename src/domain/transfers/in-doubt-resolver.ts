@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { BankCall, StatusOutcome } from '../../banks/types.js';
+import { methodOfOperation, type BankCall, type StatusOutcome } from '../../banks/types.js';
 import { isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import { bankCallAudit } from '../../pipeline/audit/index.js';
@@ -117,7 +117,7 @@ export class InDoubtResolver {
     let outcome: StatusOutcome;
     try {
       outcome = await adapter.transferStatus(
-        { bankTransactionId: payment.bankTransactionId, transactionDate: payment.bankTransactionDate },
+        { bankTransactionId: payment.bankTransactionId, transactionDate: payment.bankTransactionDate, method: methodOfOperation(payment.operation) },
         { onCall: async (call: BankCall) => void (await this.deps.audit.recordBankCall(bankCallAudit(call, exchangeId, requestId))) },
       );
     } catch (error) {

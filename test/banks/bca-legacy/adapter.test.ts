@@ -348,7 +348,7 @@ describe('BCA legacy adapter', () => {
       const sent = order({ remark1: 'SIM TIMEOUT' });
       expect((await adapter.transferIntrabank(sent, recorder().ctx)).status).to.equal('UNKNOWN');
       const { calls, ctx } = recorder();
-      const outcome = await adapter.transferStatus({ bankTransactionId: sent.bankTransactionId, transactionDate: sent.transactionDate }, ctx);
+      const outcome = await adapter.transferStatus({ bankTransactionId: sent.bankTransactionId, transactionDate: sent.transactionDate, method: 'INTRABANK' }, ctx);
       expect(outcome).to.deep.include({ status: 'SUCCESS', bankReference: sent.bankTransactionId });
       expect(calls.map((c) => `${c.operation}:${c.statusCode}`)).to.deep.equal(['transfer-status:200']);
       const asked = statusCalls().at(-1)!;
@@ -360,7 +360,7 @@ describe('BCA legacy adapter', () => {
     it('answers NOT_FOUND for a transfer the bank never executed', async () => {
       const adapter = adapterWith();
       const never = order();
-      const outcome = await adapter.transferStatus({ bankTransactionId: never.bankTransactionId, transactionDate: never.transactionDate }, recorder().ctx);
+      const outcome = await adapter.transferStatus({ bankTransactionId: never.bankTransactionId, transactionDate: never.transactionDate, method: 'INTRABANK' }, recorder().ctx);
       expect(outcome).to.deep.include({ status: 'NOT_FOUND', bankResponseCode: 'ESB-99-127' });
     });
 
@@ -368,7 +368,7 @@ describe('BCA legacy adapter', () => {
       simulator.failNext({ operation: 'status', code: 'ESB-99-999' });
       const adapter = adapterWith();
       const sent = order();
-      const outcome = await adapter.transferStatus({ bankTransactionId: sent.bankTransactionId, transactionDate: sent.transactionDate }, recorder().ctx);
+      const outcome = await adapter.transferStatus({ bankTransactionId: sent.bankTransactionId, transactionDate: sent.transactionDate, method: 'INTRABANK' }, recorder().ctx);
       expect(outcome.status).to.equal('UNKNOWN');
     });
 
@@ -378,7 +378,7 @@ describe('BCA legacy adapter', () => {
       expect((await adapter.transferIntrabank(sent, recorder().ctx)).status).to.equal('SUCCESS');
       simulator.expireTokens();
       const { calls, ctx } = recorder();
-      const outcome = await adapter.transferStatus({ bankTransactionId: sent.bankTransactionId, transactionDate: sent.transactionDate }, ctx);
+      const outcome = await adapter.transferStatus({ bankTransactionId: sent.bankTransactionId, transactionDate: sent.transactionDate, method: 'INTRABANK' }, ctx);
       expect(outcome.status).to.equal('SUCCESS');
       expect(calls.map((c) => `${c.operation}:${c.statusCode}`)).to.deep.equal(['transfer-status:401', 'token:200', 'transfer-status:200']);
     });
