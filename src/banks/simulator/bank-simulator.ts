@@ -2,13 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { normalizeIp } from '../../security/index.js';
 import { jakartaDate } from '../../time/index.js';
-import { CHANNEL_ID, STATUS_PATH, TOKEN_PATH, TRANSFER_PATH } from '../bca-legacy/protocol.js';
+import { ACCOUNTS_PATH, CHANNEL_ID, DOMESTIC_INQUIRY_PATH, DOMESTIC_TRANSFER_PATH, STATUS_PATH, STATUS_TRANSFER_TYPES, TOKEN_PATH, TRANSFER_PATH } from '../bca-legacy/protocol.js';
 import { esbBody, esbError, type SimAnswer } from './esb-answers.js';
 import { scenarioFromRemark, type FailureScenario } from './failure-scenarios.js';
 import { adminAnswer } from './simulator-admin.js';
 import { parseTransfer, type TransferOrder } from './intrabank-transfer.js';
 import { checkSignedCall, checkTokenRequest, header, TokenSessions } from './request-auth.js';
-import { DEFAULT_ACCOUNTS, Ledger, type SimAccount, type SimPartner } from './simulator-state.js';
+import { balances, checkDomesticHeaders, domesticInquiry, ESB_REFUSALS, executeDomestic, legacyNamespace, parseDomestic, statement, statusTransferType } from './legacy-operations.js';
+import { DEFAULT_ACCOUNTS, Ledger, type SimAccount, type SimPartner, type SimulatorNetwork } from './simulator-state.js';
 
 /**
  * A strict BCA (legacy API) for sandbox mode and every test: a real HTTP server that checks what
@@ -46,6 +47,10 @@ export interface BankSimulatorOptions {
   allowedSourceAddresses: string[];
   /** Defaults to DEFAULT_ACCOUNTS (BCA's documentation sample accounts among them). */
   accounts?: readonly SimAccount[];
+  /** The bank this simulator plays, as its BIC. Default `CENAIDJA` (BCA). */
+  bic?: string;
+  /** Other simulated banks: interbank transfers credit them, external inquiries read them. */
+  network?: SimulatorNetwork;
   /** Allowed distance between X-BCA-Timestamp and the simulator's clock. Default 300. */
   timestampToleranceSeconds?: number;
   /** Lifetime of issued tokens. Default 3600, as BCA observed. */
@@ -71,6 +76,9 @@ export interface SimulatorCall {
 }
 
 const STATUS_ROUTE = new RegExp(`^${STATUS_PATH}/([^/]+)$`);
+const INQUIRY_ROUTE = new RegExp(`^${DOMESTIC_INQUIRY_PATH}/([^/]+)/accounts/([^/]+)$`);
+const BALANCE_ROUTE = new RegExp(`^${ACCOUNTS_PATH}/([^/]+)/accounts/([^/]+)$`);
+const STATEMENT_ROUTE = new RegExp(`^${ACCOUNTS_PATH}/([^/]+)/accounts/([^/]+)/statements$`);
 const MAX_BODY_BYTES = 64 * 1024;
 /** Calls kept in memory, so a long sandbox run does not grow without bound. */
 const MAX_CALLS = 10_000;
@@ -92,7 +100,7 @@ export class BankSimulator {
     this.now = () => clock().getTime();
     this.tolerance = options.timestampToleranceSeconds ?? 300;
     this.allowed = new Set(options.allowedSourceAddresses.map(normalizeAddress));
-    this.ledger = new Ledger(options.accounts ?? DEFAULT_ACCOUNTS);
+    this.ledger = new Ledger(options.accounts ?? DEFAULT_ACCOUNTS, (options.bic ?? 'CENAIDJA').toUpperCase(), options.network);
     this.sessions = new TokenSessions(options.tokenTtlSeconds ?? 3600);
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (socket) => {
@@ -185,16 +193,35 @@ export class BankSimulator {
   private route(req: IncomingMessage, path: string, body: string, source: string): SimAnswer {
     if (!this.allowed.has(source)) return esbError('ESB-14-019');
     if (req.method === 'POST' && path === TOKEN_PATH) return this.token(req, body);
-    if (req.method === 'POST' && path === TRANSFER_PATH) {
-      const auth = checkSignedCall({ method: req.method, url: req.url ?? '', headers: req.headers, body }, this.sessions, this.now(), this.tolerance);
-      return 'partner' in auth ? this.transfer(auth.partner, body) : auth;
-    }
-    const status = req.method === 'GET' ? STATUS_ROUTE.exec(path) : null;
-    if (status) {
-      const auth = checkSignedCall({ method: 'GET', url: req.url ?? '', headers: req.headers, body }, this.sessions, this.now(), this.tolerance);
-      return 'partner' in auth ? this.status(auth.partner, req, decodeURIComponent(status[1])) : auth;
+    // Every other service call is signed: checked first, as BCA does, whatever the path.
+    const signedCall = (handler: (partner: SimPartner) => SimAnswer): SimAnswer => {
+      const auth = checkSignedCall({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body }, this.sessions, this.now(), this.tolerance);
+      return 'partner' in auth ? handler(auth.partner) : auth;
+    };
+    if (req.method === 'POST' && path === TRANSFER_PATH) return signedCall((partner) => this.transfer(partner, body));
+    if (req.method === 'POST' && path === DOMESTIC_TRANSFER_PATH) return signedCall((partner) => this.domesticTransfer(req, partner, body));
+    if (req.method === 'GET') {
+      const match = (route: RegExp) => route.exec(path)?.slice(1).map(decodeURIComponent);
+      const status = match(STATUS_ROUTE);
+      if (status) return signedCall((partner) => this.status(partner, req, status[0]));
+      const inquiry = match(INQUIRY_ROUTE);
+      if (inquiry) return signedCall((partner) => checkDomesticHeaders(req, partner) ?? this.scenarioOr('inquiry', () => domesticInquiry(this.ledger, inquiry[0], inquiry[1])));
+      const history = match(STATEMENT_ROUTE);
+      if (history) {
+        const query = new URL(req.url ?? '', 'http://simulator').searchParams;
+        return signedCall((partner) => this.scenarioOr('statement', () => statement(this.ledger, partner, history[0], history[1], query, this.now())));
+      }
+      const balance = match(BALANCE_ROUTE);
+      if (balance) return signedCall((partner) => this.scenarioOr('balance', () => balances(this.ledger, partner, balance[0], balance[1])));
     }
     return { status: 404, body: esbBody('SIM-404', `No such service in the simulator: ${req.method} ${path}`), errorCode: 'SIM-404' };
+  }
+
+  /** A read-only call: a queued scenario for it, or the handler's answer. */
+  private scenarioOr(operation: 'inquiry' | 'balance' | 'statement', handler: () => SimAnswer): SimAnswer {
+    const scenario = this.takeScenario(operation);
+    if (scenario?.code || scenario?.httpStatus) return { ...forcedAnswer(scenario), delayMs: scenario.delayMs };
+    return { ...handler(), delayMs: scenario?.delayMs, hang: scenario?.hang, drop: scenario?.dropConnection };
   }
 
   private token(req: IncomingMessage, body: string): SimAnswer {
@@ -210,18 +237,34 @@ export class BankSimulator {
     const parsed = parseTransfer(body, partner, jakartaDate(this.now()));
     if (!('order' in parsed)) return parsed;
     const { order } = parsed;
-    const scenario = this.takeScenario('transfer') ?? scenarioFromRemark(order.Remark1);
-    const forced = scenario?.code !== undefined || scenario?.httpStatus !== undefined;
-    // A forced refusal stands for one that came before processing: the TransactionID stays unused.
-    if (forced && !scenario.execute) return { ...forcedAnswer(scenario), delayMs: scenario.delayMs };
-    if (!this.ledger.claimTransactionId(partner.corporateId, order.TransactionID)) return esbError('ESB-82-003');
-
-    const refusal = this.ledger.transfer(order.SourceAccountNumber, order.BeneficiaryAccountNumber, order.Amount);
-    if (!refusal) {
+    return this.executeTransfer(order.Remark1, () => {
+      if (!this.ledger.claimId(legacyNamespace(partner), order.TransactionID)) return esbError('ESB-82-003');
       const { TransactionID, TransactionDate, ReferenceID, SourceAccountNumber, BeneficiaryAccountNumber, CurrencyCode, Amount } = order;
-      this.ledger.recordExecuted(partner.corporateId, { TransactionID, TransactionDate, ReferenceID, SourceAccountNumber, BeneficiaryAccountNumber, CurrencyCode, Amount });
-    }
-    const answer: SimAnswer = refusal ? esbError(refusal) : { status: 200, body: success(order) };
+      const refusal = this.ledger.move({ source: SourceAccountNumber, beneficiary: BeneficiaryAccountNumber, amount: Amount, description: `${ReferenceID} ${order.Remark1}`.trim(), date: TransactionDate });
+      if (refusal) return esbError(ESB_REFUSALS[refusal]);
+      this.ledger.recordExecuted(legacyNamespace(partner), TransactionID, { TransactionID, TransactionDate, ReferenceID, SourceAccountNumber, BeneficiaryAccountNumber, CurrencyCode, Amount });
+      return { status: 200, body: success(order) };
+    });
+  }
+
+  private domesticTransfer(req: IncomingMessage, partner: SimPartner, body: string): SimAnswer {
+    const refused = checkDomesticHeaders(req, partner);
+    if (refused) return refused;
+    const parsed = parseDomestic(body, jakartaDate(this.now()));
+    if (!('order' in parsed)) return parsed;
+    return this.executeTransfer(parsed.order.remark1, () => executeDomestic(this.ledger, partner, parsed.order));
+  }
+
+  /**
+   * Applies the queued (or Remark1-forced) scenario around a transfer that passed its field
+   * checks. A forced refusal stands for one that came before processing: nothing executes and
+   * the TransactionID stays unused; with `execute`, the money moves first.
+   */
+  private executeTransfer(remark1: string, execute: () => SimAnswer): SimAnswer {
+    const scenario = this.takeScenario('transfer') ?? scenarioFromRemark(remark1);
+    const forced = scenario?.code !== undefined || scenario?.httpStatus !== undefined;
+    if (forced && !scenario.execute) return { ...forcedAnswer(scenario), delayMs: scenario.delayMs };
+    const answer = execute();
     if (forced) return { ...forcedAnswer(scenario), delayMs: scenario.delayMs };
     return { ...answer, delayMs: scenario?.delayMs, hang: scenario?.hang, drop: scenario?.dropConnection };
   }
@@ -238,20 +281,21 @@ export class BankSimulator {
       return esbError('ESB-82-001', 'ChannelID and CredentialID are mandatory');
     }
     if (header(req.headers, 'credentialid') !== partner.corporateId) return esbError('ESB-14-019', 'CredentialID does not belong to this client');
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(query.get('TransactionDate') ?? '') || query.get('TransferType') !== 'BCA') {
-      return esbError('ESB-82-001', 'TransactionDate (yyyy-MM-dd) and TransferType=BCA are mandatory');
+    const transferType = query.get('TransferType') ?? '';
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(query.get('TransactionDate') ?? '') || !Object.values<string>(STATUS_TRANSFER_TYPES).includes(transferType)) {
+      return esbError('ESB-82-001', 'TransactionDate (yyyy-MM-dd) and TransferType (BCA, ONL, LLG or RTG) are mandatory');
     }
     const scenario = this.takeScenario('status');
     if (scenario?.code || scenario?.httpStatus) return { ...forcedAnswer(scenario), delayMs: scenario.delayMs };
-    const executed = this.ledger.findExecuted(partner.corporateId, transactionId);
+    const executed = this.ledger.findExecuted(legacyNamespace(partner), transactionId);
     const answer: SimAnswer =
-      executed && executed.TransactionDate === query.get('TransactionDate')
-        ? { status: 200, body: { ...executed, TransferType: 'BCA', Status: 'Success' } }
+      executed && executed.TransactionDate === query.get('TransactionDate') && statusTransferType(executed) === transferType
+        ? { status: 200, body: { ...executed, TransferType: transferType, Status: 'Success' } }
         : esbError('ESB-99-127');
     return { ...answer, delayMs: scenario?.delayMs, hang: scenario?.hang, drop: scenario?.dropConnection };
   }
 
-  private takeScenario(operation: 'token' | 'transfer' | 'status'): FailureScenario | undefined {
+  private takeScenario(operation: NonNullable<FailureScenario['operation']>): FailureScenario | undefined {
     const index = this.scenarios.findIndex((s) => (s.operation ?? 'transfer') === operation);
     return index < 0 ? undefined : this.scenarios.splice(index, 1)[0];
   }

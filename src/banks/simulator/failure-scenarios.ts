@@ -4,8 +4,8 @@
  * that leaves it queued, so an ESB-14-009 re-authentication still meets it on the resend.
  */
 export interface FailureScenario {
-  /** The call it applies to: the next transfer (default), token request or status inquiry. */
-  operation?: 'transfer' | 'token' | 'status';
+  /** The call it applies to: the next transfer (default, any kind), token request, status inquiry, account inquiry, balance or statement. */
+  operation?: 'transfer' | 'token' | 'status' | 'inquiry' | 'balance' | 'statement';
   /** Answer this ESB code instead of executing (unless `execute`). */
   code?: string;
   /** HTTP status of the answer; with no `code`, a non-BCA body (a proxy's error page). */

@@ -60,77 +60,147 @@ export function fromCents(cents: bigint): string {
   return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
 }
 
+/** Why the books refuse a movement; each protocol answers it with its own code. */
+export type LedgerRefusal = 'ACCOUNT_NOT_FOUND' | 'ACCOUNT_DORMANT' | 'ACCOUNT_CLOSED' | 'INSUFFICIENT_FUNDS';
+
+/** One booked line of an account, as a statement shows it. */
+export interface LedgerEntry {
+  /** yyyy-MM-dd (UTC+7). */
+  date: string;
+  type: 'C' | 'D';
+  amount: string;
+  description: string;
+}
+
+export interface LedgerMove {
+  source: string;
+  beneficiary: string;
+  /** BIC of the beneficiary's bank; omitted (or this bank's own BIC) for an on-us transfer. */
+  beneficiaryBank?: string;
+  amount: string;
+  description: string;
+  /** yyyy-MM-dd (UTC+7) the movement is booked on. */
+  date: string;
+}
+
 interface Account {
   name: string;
   cents: bigint;
   status: 'active' | 'dormant' | 'closed';
+  entries: { date: string; type: 'C' | 'D'; cents: bigint; description: string }[];
 }
 
-/** An executed transfer, as the bank's status inquiry reports it. */
-export interface ExecutedTransfer {
-  TransactionID: string;
-  TransactionDate: string;
-  ReferenceID: string;
-  SourceAccountNumber: string;
-  BeneficiaryAccountNumber: string;
-  CurrencyCode: string;
-  Amount: string;
+/**
+ * Several simulated banks that know each other: an interbank transfer credits the
+ * beneficiary's simulated bank, and an external account inquiry reads its accounts.
+ */
+export class SimulatorNetwork {
+  private readonly banks = new Map<string, Ledger>();
+
+  join(bic: string, ledger: Ledger): void {
+    this.banks.set(bic.toUpperCase(), ledger);
+  }
+
+  bank(bic: string): Ledger | undefined {
+    return this.banks.get(bic.toUpperCase());
+  }
 }
 
-/** The simulated bank's books: accounts, the TransactionIDs each corporate has used, executed transfers. */
+/**
+ * The simulated bank's books: accounts with their booked entries, the ids each caller has used,
+ * executed transfers. Protocol-neutral: the legacy and SNAP handlers both book through it.
+ */
 export class Ledger {
   private readonly accounts = new Map<string, Account>();
-  private readonly usedTransactionIds = new Set<string>();
-  private readonly executed = new Map<string, ExecutedTransfer>();
+  private readonly usedIds = new Set<string>();
+  private readonly executed = new Map<string, Record<string, unknown>>();
 
-  constructor(accounts: readonly SimAccount[]) {
+  constructor(accounts: readonly SimAccount[], readonly bic = 'CENAIDJA', private readonly network?: SimulatorNetwork) {
     for (const account of accounts) this.setAccount(account);
+    network?.join(bic, this);
   }
 
   /** Adds or replaces an account (tests make their own). */
   setAccount(account: SimAccount): void {
-    this.accounts.set(account.number, { name: account.name, cents: toCents(account.balance), status: account.status ?? 'active' });
+    this.accounts.set(account.number, { name: account.name, cents: toCents(account.balance), status: account.status ?? 'active', entries: [] });
+  }
+
+  account(number: string): SimAccount | null {
+    const account = this.accounts.get(number);
+    return account ? { number, name: account.name, balance: fromCents(account.cents), status: account.status } : null;
+  }
+
+  /** An account of another simulated bank of the network (null: unknown bank or account). */
+  externalAccount(bic: string, number: string): SimAccount | null {
+    return this.network?.bank(bic)?.account(number) ?? null;
   }
 
   balanceOf(number: string): string | null {
-    const account = this.accounts.get(number);
-    return account ? fromCents(account.cents) : null;
+    return this.account(number)?.balance ?? null;
   }
 
   list(): SimAccount[] {
-    return [...this.accounts].map(([number, a]) => ({ number, name: a.name, balance: fromCents(a.cents), status: a.status }));
+    return [...this.accounts.keys()].map((number) => this.account(number) as SimAccount);
   }
 
-  /** Claims a TransactionID for a corporate; false when it was used before (BCA: never reuse one). */
-  claimTransactionId(corporateId: string, transactionId: string): boolean {
-    const key = `${corporateId}:${transactionId}`;
-    if (this.usedTransactionIds.has(key)) return false;
-    this.usedTransactionIds.add(key);
+  /** Claims an id in a namespace (a corporate's TransactionIDs, a day's X-EXTERNAL-IDs…); false when used before. */
+  claimId(namespace: string, id: string): boolean {
+    const key = `${namespace}\u0000${id}`;
+    if (this.usedIds.has(key)) return false;
+    this.usedIds.add(key);
     return true;
   }
 
   /** Remembers an executed transfer for the status inquiry. */
-  recordExecuted(corporateId: string, transfer: ExecutedTransfer): void {
-    this.executed.set(`${corporateId}:${transfer.TransactionID}`, transfer);
+  recordExecuted(namespace: string, id: string, record: Record<string, unknown>): void {
+    this.executed.set(`${namespace}\u0000${id}`, record);
   }
 
-  findExecuted(corporateId: string, transactionId: string): ExecutedTransfer | undefined {
-    return this.executed.get(`${corporateId}:${transactionId}`);
+  findExecuted(namespace: string, id: string): Record<string, unknown> | undefined {
+    return this.executed.get(`${namespace}\u0000${id}`);
   }
 
-  /** Moves the money, or returns the ESB code refusing it. */
-  transfer(source: string, beneficiary: string, amount: string): string | null {
-    const from = this.accounts.get(source);
-    const to = this.accounts.get(beneficiary);
-    if (!from || !to) return 'ESB-82-014';
-    for (const account of [from, to]) {
-      if (account.status === 'dormant') return 'ESB-82-018';
-      if (account.status === 'closed') return 'ESB-82-022';
+  /**
+   * Moves the money and books both sides, or returns why not. Paying another bank debits here
+   * and credits that bank when it is simulated too (its account must then exist); a bank
+   * outside the network takes the money unseen, as the clearing would.
+   */
+  move(move: LedgerMove): LedgerRefusal | null {
+    const from = this.accounts.get(move.source);
+    const otherBank = move.beneficiaryBank !== undefined && move.beneficiaryBank.toUpperCase() !== this.bic ? move.beneficiaryBank : null;
+    const receiver = otherBank === null ? this : this.network?.bank(otherBank);
+    const to = receiver?.accounts.get(move.beneficiary);
+    if (!from || (receiver && !to)) return 'ACCOUNT_NOT_FOUND';
+    for (const account of to ? [from, to] : [from]) {
+      if (account.status === 'dormant') return 'ACCOUNT_DORMANT';
+      if (account.status === 'closed') return 'ACCOUNT_CLOSED';
     }
-    const cents = toCents(amount);
-    if (from.cents < cents) return 'ESB-82-019';
+    const cents = toCents(move.amount);
+    if (from.cents < cents) return 'INSUFFICIENT_FUNDS';
     from.cents -= cents;
-    to.cents += cents;
+    from.entries.push({ date: move.date, type: 'D', cents, description: move.description });
+    if (to) {
+      to.cents += cents;
+      to.entries.push({ date: move.date, type: 'C', cents, description: move.description });
+    }
     return null;
+  }
+
+  /** Entries booked from `from` to `to` (yyyy-MM-dd, inclusive), oldest first. */
+  entries(number: string, from: string, to: string): LedgerEntry[] {
+    const account = this.accounts.get(number);
+    if (!account) return [];
+    return account.entries
+      .filter((entry) => entry.date >= from && entry.date <= to)
+      .map((entry) => ({ date: entry.date, type: entry.type, amount: fromCents(entry.cents), description: entry.description }));
+  }
+
+  /** The balance before the first entry booked on or after `from`. */
+  openingBalance(number: string, from: string): string | null {
+    const account = this.accounts.get(number);
+    if (!account) return null;
+    let cents = account.cents;
+    for (const entry of account.entries) if (entry.date >= from) cents += entry.type === 'D' ? entry.cents : -entry.cents;
+    return fromCents(cents);
   }
 }
