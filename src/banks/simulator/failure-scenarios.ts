@@ -3,6 +3,9 @@
  * the source-address, authentication and (for transfers) field checks: a call refused before
  * that leaves it queued, so an ESB-14-009 re-authentication still meets it on the resend.
  */
+/** The calls a scenario can apply to. */
+export const SCENARIO_OPERATIONS: readonly string[] = ['transfer', 'token', 'status', 'inquiry', 'balance', 'statement'];
+
 export interface FailureScenario {
   /** The call it applies to: the next transfer (default, any kind), token request, status inquiry, account inquiry, balance or statement. */
   operation?: 'transfer' | 'token' | 'status' | 'inquiry' | 'balance' | 'statement';

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { redactHeaders } from '../../log/index.js';
 import type { SimAnswer } from './esb-answers.js';
-import type { FailureScenario } from './failure-scenarios.js';
+import { SCENARIO_OPERATIONS, type FailureScenario } from './failure-scenarios.js';
 import type { SimAccount } from './simulator-state.js';
 
 /** What the admin API drives (the BankSimulator). */
@@ -56,7 +56,7 @@ export function parseScenario(body: string): FailureScenario | null {
     (v.code === undefined || (typeof v.code === 'string' && /^ESB-\d{2}-\d{3}$/.test(v.code))) &&
     integerIn(v.httpStatus, 100, 599) &&
     integerIn(v.delayMs, 0, 600_000) &&
-    (v.operation === undefined || v.operation === 'token' || v.operation === 'transfer' || v.operation === 'status') &&
+    (v.operation === undefined || SCENARIO_OPERATIONS.includes(v.operation as string)) &&
     ['execute', 'dropConnection', 'hang'].every((key) => v[key] === undefined || typeof v[key] === 'boolean');
   return ok ? (v as FailureScenario) : null;
 }
