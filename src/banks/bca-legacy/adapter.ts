@@ -1,10 +1,11 @@
 import { AppError } from '../../errors/index.js';
 import { isEgressError, type BankHttpClient, type BankRequest } from '../../egress/index.js';
 import { getLogger } from '../../log/index.js';
-import type { BankAdapter, BankCallContext, BankTokenCache, IntrabankTransferOrder, StatusOutcome, TransferOutcome, TransferStatusQuery } from '../types.js';
+import Joi from 'joi';
+import { transferOperation, type AccountBalance, type AccountInquiryResult, type AccountStatement, type BankAdapter, type BankCallContext, type BankTokenCache, type IntrabankTransferOrder, type InterbankTransferOrder, type StatusOutcome, type TransferOutcome, type TransferStatusQuery } from '../types.js';
 import { createExchange, type ExchangeFn } from './bank-exchange.js';
-import { mapSentFailure, mapStatusResponse, mapTransferResponse, type BcaError } from './response-mapper.js';
-import { CHANNEL_ID, STATUS_PATH, TRANSFER_PATH } from './protocol.js';
+import { DOMESTIC_ANSWER, INTRABANK_ANSWER, mapSentFailure, mapServiceResponse, mapStatusResponse, mapTransferResponse, type BcaError } from './response-mapper.js';
+import { ACCOUNTS_PATH, CHANNEL_ID, DOMESTIC_INQUIRY_PATH, DOMESTIC_TRANSFER_PATH, DOMESTIC_TRANSFER_TYPES, STATUS_PATH, STATUS_TRANSFER_TYPES, TRANSFER_PATH } from './protocol.js';
 import { bcaTimestamp, relativeUrl, sign } from './signer.js';
 import { createTokenProvider } from './token-provider.js';
 
@@ -46,6 +47,38 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
   const exchange = createExchange({ partner: options.partner, baseUrl: options.baseUrl.replace(/\/+$/, ''), http: options.http, now });
   const tokens = createTokenProvider({ ...options, exchange, now });
 
+  /**
+   * Runs a signed call with the current token; when the bank refuses the token (ESB-14-009,
+   * before processing anything) drops it, takes a new one and runs the call once more, freshly
+   * signed. A refusal of the call itself throws BANK_UNAVAILABLE: nothing was executed.
+   */
+  async function withReauth<T>(ctx: BankCallContext, attempt: (token: string) => Promise<{ kind: 'outcome'; outcome: T } | { kind: 'reauth' | 'unavailable'; error: BcaError }>): Promise<T> {
+    const token = await tokens.current(ctx);
+    const first = await attempt(token);
+    if (first.kind === 'outcome') return first.outcome;
+    if (first.kind === 'unavailable') throw refusedBeforeProcessing(first.error);
+    log.info({ partner: options.partner, bankResponseCode: first.error.code }, 'bank refused the token; renewing it and sending once more');
+    const second = await attempt(await tokens.renew(ctx, token));
+    if (second.kind === 'outcome') return second.outcome;
+    throw refusedBeforeProcessing(second.error);
+  }
+
+  /** A call that moves no money: its validated answer, BANK_REFUSED for a business refusal, else BANK_UNAVAILABLE. */
+  function readOnly<T>(ctx: BankCallContext, operation: string, build: (token: string) => BankRequest, schema: Joi.ObjectSchema<T>): Promise<T> {
+    return withReauth(ctx, async (token) => {
+      const result = await exchange(ctx, operation, build(token));
+      if (!result.ok) throw unreachable(result.error);
+      const verdict = mapServiceResponse(result.response, schema);
+      if (verdict.kind === 'ok') return { kind: 'outcome' as const, outcome: verdict.value };
+      if (verdict.kind === 'refused') {
+        throw new AppError('BANK_REFUSED', `The bank refused the ${operation} (${verdict.error.code}: ${verdict.error.message}).`, {
+          extensions: { bankResponseCode: verdict.error.code, bankMessage: verdict.error.message },
+        });
+      }
+      return { kind: verdict.kind, error: verdict.error };
+    });
+  }
+
   return {
     partner: options.partner,
     protocol: 'bca-legacy',
@@ -64,47 +97,88 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
         Remark1: order.remark1,
         Remark2: order.remark2,
       });
-      const send = (token: string) => sendTransfer(exchange, ctx, signed(options, now, 'POST', relativeUrl(TRANSFER_PATH), token, body), order.bankTransactionId);
+      return withReauth(ctx, (token) => sendTransfer(exchange, ctx, 'transfer-intrabank', signed(options, now, 'POST', relativeUrl(TRANSFER_PATH), token, body), order.bankTransactionId, INTRABANK_ANSWER));
+    },
 
-      const token = await tokens.current(ctx);
-      const first = await send(token);
-      if (first.kind === 'outcome') return first.outcome;
-      if (first.kind === 'unavailable') throw refusedBeforeProcessing(first.error);
-      log.info({ partner: options.partner, bankResponseCode: first.error.code }, 'bank refused the token; renewing it and resending once');
-      const second = await send(await tokens.renew(ctx, token));
-      if (second.kind === 'outcome') return second.outcome;
-      throw refusedBeforeProcessing(second.error);
+    interbankMethods: Object.keys(DOMESTIC_TRANSFER_TYPES) as (keyof typeof DOMESTIC_TRANSFER_TYPES)[],
+
+    async transferInterbank(order: InterbankTransferOrder, ctx: BankCallContext): Promise<TransferOutcome> {
+      if (order.method === 'BIFAST') {
+        throw new AppError('ROUTE_UNAVAILABLE', `Partner ${options.partner} speaks BCA's legacy API, which has no BI-FAST transfer.`, {
+          fields: [{ field: 'transferMethod', message: 'BIFAST is not available through this partner' }],
+        });
+      }
+      const body = JSON.stringify({
+        transaction_id: order.bankTransactionId,
+        transaction_date: order.transactionDate,
+        source_account_number: order.sourceAccountNumber,
+        beneficiary_account_number: order.beneficiaryAccountNumber,
+        beneficiary_bank_code: order.beneficiaryBankCode,
+        beneficiary_name: order.beneficiaryName,
+        amount: order.amount,
+        transfer_type: DOMESTIC_TRANSFER_TYPES[order.method],
+        beneficiary_cust_type: order.beneficiaryCustomerType,
+        beneficiary_cust_residence: order.beneficiaryCustomerResidence,
+        currency_code: order.currency,
+        remark1: order.remark1,
+        remark2: order.remark2,
+        beneficiary_email: order.beneficiaryEmail ?? '',
+      });
+      const operation = transferOperation(order.method);
+      return withReauth(ctx, (token) =>
+        sendTransfer(exchange, ctx, operation, domesticHeaders(signed(options, now, 'POST', relativeUrl(DOMESTIC_TRANSFER_PATH), token, body), options.corporateId), order.bankTransactionId, DOMESTIC_ANSWER),
+      );
+    },
+
+    async accountInquiry(query, ctx): Promise<AccountInquiryResult> {
+      const path = relativeUrl(`${DOMESTIC_INQUIRY_PATH}/${encodeURIComponent(query.bankCode)}/accounts/${encodeURIComponent(query.accountNumber)}`);
+      const value = await readOnly(ctx, 'account-inquiry', (token) => domesticHeaders(signed(options, now, 'GET', path, token, ''), options.corporateId), INQUIRY_ANSWER);
+      return { accountNumber: query.accountNumber, accountName: value.beneficiary_name, bankCode: query.bankCode, bankReference: null };
+    },
+
+    async balance(accountNumber, ctx): Promise<AccountBalance> {
+      const path = relativeUrl(`${ACCOUNTS_PATH}/${encodeURIComponent(options.corporateId)}/accounts/${encodeURIComponent(accountNumber)}`);
+      const value = await readOnly(ctx, 'balance', (token) => signed(options, now, 'GET', path, token, ''), BALANCE_ANSWER);
+      const found = value.AccountDetailDataSuccess.find((row) => row.AccountNumber === accountNumber);
+      if (!found) {
+        const failed = value.AccountDetailDataFailed.find((row) => row.AccountNumber === accountNumber);
+        throw new AppError('BANK_REFUSED', `The bank gave no balance for account ${accountNumber}.`, {
+          extensions: { bankResponseCode: 'ESB-82-014', bankMessage: failed?.English ?? 'Invalid account' },
+        });
+      }
+      return { accountNumber, currency: found.Currency, balance: found.Balance, availableBalance: found.AvailableBalance, holdAmount: found.HoldAmount ?? null };
+    },
+
+    async statement(query, ctx): Promise<AccountStatement> {
+      const path = relativeUrl(`${ACCOUNTS_PATH}/${encodeURIComponent(options.corporateId)}/accounts/${encodeURIComponent(query.accountNumber)}/statements`, {
+        StartDate: query.from,
+        EndDate: query.to,
+      });
+      const value = await readOnly(ctx, 'statement', (token) => signed(options, now, 'GET', path, token, ''), STATEMENT_ANSWER);
+      return {
+        accountNumber: query.accountNumber,
+        currency: value.Currency,
+        from: query.from,
+        to: query.to,
+        openingBalance: value.StartBalance ?? null,
+        entries: value.Data.map((row) => ({ date: row.TransactionDate, type: row.TransactionType === 'C' ? 'CREDIT' : 'DEBIT', amount: row.TransactionAmount, description: row.TransactionName })),
+      };
     },
 
     async transferStatus(query: TransferStatusQuery, ctx: BankCallContext): Promise<StatusOutcome> {
-      const path = relativeUrl(`${STATUS_PATH}/${encodeURIComponent(query.bankTransactionId)}`, { TransactionDate: query.transactionDate, TransferType: 'BCA' });
-      const ask = async (token: string) => {
+      const path = relativeUrl(`${STATUS_PATH}/${encodeURIComponent(query.bankTransactionId)}`, { TransactionDate: query.transactionDate, TransferType: STATUS_TRANSFER_TYPES[query.method === 'BIFAST' ? 'ONLINE' : query.method] });
+      return withReauth(ctx, async (token) => {
         const req = signed(options, now, 'GET', path, token, '');
         req.headers.ChannelID = CHANNEL_ID;
         req.headers.CredentialID = options.corporateId;
         const result = await exchange(ctx, 'transfer-status', req);
         if (result.ok) return mapStatusResponse(result.response, { transactionId: query.bankTransactionId });
-        if (isEgressError(result.error) && !result.error.sent) {
-          throw new AppError('BANK_UNAVAILABLE', `The bank could not be reached (${result.error.code}).`, { cause: result.error });
-        }
+        if (isEgressError(result.error) && !result.error.sent) throw unreachable(result.error);
         // An inquiry moves no money; one that failed in flight just leaves the transfer in doubt.
         const outcome: StatusOutcome = { status: 'UNKNOWN', bankReference: null, bankResponseCode: isEgressError(result.error) ? result.error.code : 'BANK_ERROR', bankMessage: 'The status inquiry got no answer; the transfer stays in doubt.' };
         return { kind: 'outcome' as const, outcome };
-      };
-      const token = await tokens.current(ctx);
-      const first = await ask(token);
-      if (first.kind === 'outcome') return first.outcome;
-      if (first.kind === 'unavailable') throw refusedBeforeProcessing(first.error);
-      const second = await ask(await tokens.renew(ctx, token));
-      if (second.kind === 'outcome') return second.outcome;
-      throw refusedBeforeProcessing(second.error);
+      });
     },
-
-    interbankMethods: [],
-    transferInterbank: () => Promise.reject(notYet('interbank transfer')),
-    accountInquiry: () => Promise.reject(notYet('account inquiry')),
-    balance: () => Promise.reject(notYet('balance')),
-    statement: () => Promise.reject(notYet('statement')),
 
     async ping(ctx: BankCallContext): Promise<void> {
       await tokens.fetch(ctx);
@@ -117,9 +191,16 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
 type SendResult = { kind: 'outcome'; outcome: TransferOutcome } | { kind: 'reauth' | 'unavailable'; error: BcaError };
 
 /** One signed transfer exchange, mapped. A failure before sending throws BANK_UNAVAILABLE. */
-async function sendTransfer(exchange: ExchangeFn, ctx: BankCallContext, req: BankRequest, transactionId: string): Promise<SendResult> {
-  const result = await exchange(ctx, 'transfer-intrabank', req);
-  if (result.ok) return mapTransferResponse(result.response, { transactionId });
+async function sendTransfer(
+  exchange: ExchangeFn,
+  ctx: BankCallContext,
+  operation: string,
+  req: BankRequest,
+  transactionId: string,
+  reader: typeof INTRABANK_ANSWER,
+): Promise<SendResult> {
+  const result = await exchange(ctx, operation, req);
+  if (result.ok) return mapTransferResponse(result.response, { transactionId }, reader);
   const { error } = result;
   if (isEgressError(error) && !error.sent) {
     throw new AppError('BANK_UNAVAILABLE', `The bank could not be reached (${error.code}); the transfer was not sent.`, {
@@ -160,6 +241,62 @@ function refusedBeforeProcessing(error: BcaError): AppError {
   });
 }
 
-function notYet(operation: string): AppError {
-  return new AppError('ROUTE_UNAVAILABLE', `The BCA legacy adapter does not offer ${operation} yet.`);
+
+/** Domestic v2 and its inquiry also carry lower-case `channel-id` and `credential-id`. */
+function domesticHeaders(req: BankRequest, corporateId: string): BankRequest {
+  req.headers['channel-id'] = CHANNEL_ID;
+  req.headers['credential-id'] = corporateId;
+  return req;
 }
+
+/** The bank was not reached, or the exchange failed in a way that tells nothing: nothing to show but "try later". */
+function unreachable(error: unknown): AppError {
+  const code = isEgressError(error) ? error.code : 'BANK_ERROR';
+  return new AppError('BANK_UNAVAILABLE', `The bank could not be reached (${code}).`, { cause: error, extensions: { bankResponseCode: code } });
+}
+
+const INQUIRY_ANSWER = Joi.object<{ beneficiary_name: string }>({
+  beneficiary_name: Joi.string().max(256).required(),
+})
+  .unknown(true)
+  .required();
+
+const decimal = Joi.string().pattern(/^-?\d{1,16}(\.\d{1,2})?$/);
+
+const BALANCE_ANSWER = Joi.object<{
+  AccountDetailDataSuccess: { AccountNumber: string; Currency: string; Balance: string; AvailableBalance: string; HoldAmount?: string }[];
+  AccountDetailDataFailed: { AccountNumber: string; English?: string }[];
+}>({
+  AccountDetailDataSuccess: Joi.array()
+    .items(Joi.object({ AccountNumber: Joi.string().max(34).required(), Currency: Joi.string().max(3).required(), Balance: decimal.required(), AvailableBalance: decimal.required(), HoldAmount: decimal }).unknown(true))
+    .max(20)
+    .default([]),
+  AccountDetailDataFailed: Joi.array()
+    .items(Joi.object({ AccountNumber: Joi.string().max(34).required(), English: Joi.string().allow('').max(1024) }).unknown(true))
+    .max(20)
+    .default([]),
+})
+  .unknown(true)
+  .required();
+
+const STATEMENT_ANSWER = Joi.object<{
+  Currency: string;
+  StartBalance?: string;
+  Data: { TransactionDate: string; TransactionType: string; TransactionAmount: string; TransactionName: string }[];
+}>({
+  Currency: Joi.string().max(3).required(),
+  StartBalance: decimal,
+  Data: Joi.array()
+    .items(
+      Joi.object({
+        TransactionDate: Joi.string().max(32).required(),
+        TransactionType: Joi.string().valid('C', 'D').required(),
+        TransactionAmount: decimal.required(),
+        TransactionName: Joi.string().allow('').max(512).required(),
+      }).unknown(true),
+    )
+    .max(9000)
+    .required(),
+})
+  .unknown(true)
+  .required();

@@ -77,13 +77,40 @@ export function readBcaError(body: string): BcaError | null {
   return { code: value.ErrorCode, message };
 }
 
+/** How a successful transfer answer is read: the TransactionID it echoes, its status, its reference. */
+interface TransferAnswerReader {
+  schema: Joi.ObjectSchema;
+  read(value: Record<string, string>): { transactionId: string; status: string; reference: string };
+}
+
+/** The intrabank answer: `{TransactionID, TransactionDate, ReferenceID, Status}`. */
+export const INTRABANK_ANSWER: TransferAnswerReader = {
+  schema: transferSchema,
+  read: (value) => ({ transactionId: value.TransactionID, status: value.Status, reference: value.TransactionID }),
+};
+
 /**
- * Maps BCA's answer to an intrabank transfer. SUCCESS needs a 2xx, a valid body echoing the
- * TransactionID that was sent and `Status: "Success"`. An ESB error decides by its class (even on
- * a 2xx: "in progress" may come as 202). Anything else (no valid body, an unexpected status or
+ * The domestic v2 answer: `{transaction_id, transaction_date, ppu_number}` (fields beyond the id
+ * and date unconfirmed). It carries no status: a 2xx echoing the id means BCA took the transfer.
+ */
+export const DOMESTIC_ANSWER: TransferAnswerReader = {
+  schema: Joi.object({
+    transaction_id: Joi.string().max(64).required(),
+    transaction_date: Joi.string().max(32),
+    ppu_number: Joi.string().allow('').max(64),
+  })
+    .unknown(true)
+    .required(),
+  read: (value) => ({ transactionId: value.transaction_id, status: 'Success', reference: value.ppu_number || value.transaction_id }),
+};
+
+/**
+ * Maps BCA's answer to a transfer. SUCCESS needs a 2xx, a valid body echoing the TransactionID
+ * that was sent and `Status: "Success"`. An ESB error decides by its class (even on a 2xx: "in
+ * progress" may come as 202). Anything else (no valid body, an unexpected status or
  * TransactionID, a 5xx without a code) is UNKNOWN.
  */
-export function mapTransferResponse(answer: BankAnswer, sent: { transactionId: string }): TransferVerdict {
+export function mapTransferResponse(answer: BankAnswer, sent: { transactionId: string }, reader: TransferAnswerReader = INTRABANK_ANSWER): TransferVerdict {
   const bankError = readBcaError(answer.body);
   if (bankError) {
     const outcome = classifyBcaError(bankError.code, answer.statusCode);
@@ -92,13 +119,37 @@ export function mapTransferResponse(answer: BankAnswer, sent: { transactionId: s
     return { kind: 'outcome', outcome: { status, bankReference: null, bankResponseCode: bankError.code, bankMessage: bankError.message } };
   }
   if (answer.statusCode < 200 || answer.statusCode > 299) return unknown(`HTTP-${answer.statusCode}`, IN_DOUBT);
-  const { value, error } = transferSchema.validate(parseJson(answer.body));
+  const { value, error } = reader.schema.validate(parseJson(answer.body));
   if (error) return unknown(null, `The bank's answer could not be read (${error.message}). ${IN_DOUBT}`);
-  if (value.TransactionID !== sent.transactionId) {
-    return unknown(null, `The bank answered for TransactionID ${value.TransactionID}, not ${sent.transactionId}. ${IN_DOUBT}`);
+  const read = reader.read(value);
+  if (read.transactionId !== sent.transactionId) {
+    return unknown(null, `The bank answered for TransactionID ${read.transactionId}, not ${sent.transactionId}. ${IN_DOUBT}`);
   }
-  if (value.Status.toLowerCase() !== 'success') return unknown(null, `Bank status "${value.Status}". ${IN_DOUBT}`);
-  return { kind: 'outcome', outcome: { status: 'SUCCESS', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: null } };
+  if (read.status.toLowerCase() !== 'success') return unknown(null, `Bank status "${read.status}". ${IN_DOUBT}`);
+  return { kind: 'outcome', outcome: { status: 'SUCCESS', bankReference: read.reference, bankResponseCode: null, bankMessage: null } };
+}
+
+/** A read-only call's answer: its validated body, or why not. */
+export type ServiceVerdict<T> =
+  | { kind: 'ok'; value: T }
+  | { kind: 'reauth' | 'unavailable' | 'refused'; error: BcaError };
+
+/**
+ * Maps BCA's answer to a call that moves no money (inquiry, balance, statement): a valid 2xx
+ * body, or the bank's error by its class — a business code is a refusal the caller shows, a
+ * token refusal asks for a new token, anything else (unreadable, 5xx, in doubt) is the bank
+ * being unavailable, since nothing but a re-ask can help.
+ */
+export function mapServiceResponse<T>(answer: BankAnswer, schema: Joi.ObjectSchema<T>): ServiceVerdict<T> {
+  const bankError = readBcaError(answer.body);
+  if (bankError) {
+    const outcome = classifyBcaError(bankError.code, answer.statusCode);
+    return { kind: outcome === 'failed' ? 'refused' : outcome === 'reauth' ? 'reauth' : 'unavailable', error: bankError };
+  }
+  if (answer.statusCode < 200 || answer.statusCode > 299) return { kind: 'unavailable', error: { code: `HTTP-${answer.statusCode}`, message: `The bank answered HTTP ${answer.statusCode}.` } };
+  const { value, error } = schema.validate(parseJson(answer.body));
+  if (error) return { kind: 'unavailable', error: { code: 'BANK_ANSWER_UNREADABLE', message: `The bank's answer could not be read (${error.message}).` } };
+  return { kind: 'ok', value };
 }
 
 /** The status inquiry's answer; beyond BCA's transfer answer, field names are unconfirmed: Status decides. */
