@@ -2,5 +2,5 @@
 export { BankSimulator, createBankSimulator } from './bank-simulator.js';
 export type { BankSimulatorOptions, SimulatorCall } from './bank-simulator.js';
 export type { FailureScenario } from './failure-scenarios.js';
-export { DEFAULT_ACCOUNTS, defaultSandboxPartner } from './simulator-state.js';
+export { DEFAULT_ACCOUNTS, defaultSandboxPartner, SimulatorNetwork } from './simulator-state.js';
 export type { SimAccount, SimPartner } from './simulator-state.js';

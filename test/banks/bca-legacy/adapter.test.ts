@@ -5,28 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { createBcaLegacyAdapter } from '../../../src/banks/bca-legacy/index.js';
 import { jakartaDate } from '../../../src/time/index.js';
 import { createBankSimulator, defaultSandboxPartner, type BankSimulator, type SimPartner } from '../../../src/banks/simulator/index.js';
-import type { BankAdapter, BankCall, BankTokenCache, IntrabankTransferOrder } from '../../../src/banks/types.js';
+import type { BankAdapter, BankTokenCache, IntrabankTransferOrder } from '../../../src/banks/types.js';
 import { createBankHttpClient } from '../../../src/egress/index.js';
 import { AppError, isAppError } from '../../../src/errors/index.js';
-
-/** The shared token cache's contract in memory; the real one (the store) has its own contract tests. */
-function memoryTokens(): BankTokenCache & { entries: Map<string, { token: string; expiresAt: number }> } {
-  const entries = new Map<string, { token: string; expiresAt: number }>();
-  return {
-    entries,
-    get: async (partner) => entries.get(partner) ?? null,
-    put: async (partner, token, expiresAt) => void entries.set(partner, { token, expiresAt }),
-    invalidate: async (partner, token) => {
-      if (entries.get(partner)?.token === token) entries.delete(partner);
-    },
-  };
-}
-
-/** Records every exchange the adapter reports. */
-function recorder() {
-  const calls: BankCall[] = [];
-  return { calls, ctx: { onCall: async (call: BankCall) => void calls.push(call) } };
-}
+import { memoryTokens, recorder } from '../../support/bank-adapters.js';
 
 async function closedPort(): Promise<number> {
   const server = createServer();

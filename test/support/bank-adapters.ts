@@ -1,0 +1,21 @@
+import type { BankCall, BankTokenCache } from '../../src/banks/types.js';
+
+/** The shared token cache's contract in memory; the real one (the store) has its own contract tests. */
+export function memoryTokens(): BankTokenCache & { entries: Map<string, { token: string; expiresAt: number }> } {
+  const entries = new Map<string, { token: string; expiresAt: number }>();
+  return {
+    entries,
+    get: async (partner) => entries.get(partner) ?? null,
+    put: async (partner, token, expiresAt) => void entries.set(partner, { token, expiresAt }),
+    invalidate: async (partner, token) => {
+      if (entries.get(partner)?.token === token) entries.delete(partner);
+    },
+  };
+}
+
+/** Records every exchange the adapter reports. */
+export function recorder() {
+  const calls: BankCall[] = [];
+  return { calls, ctx: { onCall: async (call: BankCall) => void calls.push(call) } };
+}
+
