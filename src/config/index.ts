@@ -1,5 +1,8 @@
 export { loadConfig, loadStoreConfig, ConfigError } from './load-config.js';
-export type { Config, BcaLegacyPartnerConfig } from './load-config.js';
+export type { Config, TransferLimits } from './load-config.js';
+export { cents } from './load-config.js';
+export type { BcaLegacyPartnerConfig, PartnerConfig, SnapPartnerBlock } from './partners.js';
+export { byPriority, partnersFileSchema } from './partners.js';
 export { SETTINGS, BCA_SETTINGS } from './schema.js';
 export { configurationMarkdown } from './config-doc.js';
 export type { SettingSpec, SettingName } from './schema.js';

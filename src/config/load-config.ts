@@ -1,16 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { readPartnersFile, type PartnerConfig } from './partners.js';
 import { BCA_SETTINGS, SETTINGS, type SettingName, type SettingSpec } from './schema.js';
 
-export interface BcaLegacyPartnerConfig {
-  partner: 'bca';
-  protocol: 'bca-legacy';
-  baseUrl: string;
-  clientId: string;
-  clientSecret: string;
-  apiKey: string;
-  apiSecret: string;
-  corporateId: string;
-  origin: string;
+export interface TransferLimits {
+  bifastMaxCents: number;
+  onlineMaxCents: number;
+  sknMaxCents: number;
+  rtgsMinCents: number;
 }
 
 export interface Config {
@@ -26,7 +22,9 @@ export interface Config {
   rateLimit: { windowMs: number; perIp: number; perClient: number; tokenPerIp: number };
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
   /** `sandbox`: no bank configured, the built-in simulator plays BCA. */
-  bank: { mode: 'sandbox' } | { mode: 'live'; bca: BcaLegacyPartnerConfig };
+  bank: { mode: 'sandbox' } | { mode: 'live'; partners: PartnerConfig[] };
+  /** Automatic choice of the interbank method by amount, in cents (see GERBANG_*_AMOUNT). */
+  transferLimits: TransferLimits;
   egress: {
     localAddress?: string;
     proxyUrl?: string;
@@ -106,9 +104,26 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     const missing = BCA_SETTINGS.filter((name) => values[name] === undefined).map((name) => SETTINGS[name].env);
     problems.push(`${missing.join(', ')}: required once any GERBANG_BCA_* variable is set (set all of them for a live bank, or none for sandbox mode)`);
   }
+  const partners: PartnerConfig[] = values.bankPartnersFile === undefined ? [] : readPartnersFile(values.bankPartnersFile as string, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const v = values as Record<SettingName, never>;
+  if (givenBca.length > 0) {
+    if (partners.some((p) => p.partner === 'bca')) throw new ConfigError(['GERBANG_BANK_PARTNERS_FILE: a partner is named "bca", which GERBANG_BCA_* also defines; rename one']);
+    partners.unshift({
+      partner: 'bca',
+      protocol: 'bca-legacy',
+      bic: 'CENAIDJA',
+      priority: 1,
+      baseUrl: v.bcaBaseUrl,
+      clientId: v.bcaClientId,
+      clientSecret: v.bcaClientSecret,
+      apiKey: v.bcaApiKey,
+      apiSecret: v.bcaApiSecret,
+      corporateId: v.bcaCorporateId,
+      origin: v.bcaOrigin,
+    });
+  }
   return {
     port: v.port,
     host: v.host,
@@ -130,23 +145,13 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       windowMs: (v.loginFailureWindowSeconds as number) * 1000,
       lockMs: (v.loginLockoutSeconds as number) * 1000,
     },
-    bank:
-      givenBca.length === 0
-        ? { mode: 'sandbox' }
-        : {
-            mode: 'live',
-            bca: {
-              partner: 'bca',
-              protocol: 'bca-legacy',
-              baseUrl: v.bcaBaseUrl,
-              clientId: v.bcaClientId,
-              clientSecret: v.bcaClientSecret,
-              apiKey: v.bcaApiKey,
-              apiSecret: v.bcaApiSecret,
-              corporateId: v.bcaCorporateId,
-              origin: v.bcaOrigin,
-            },
-          },
+    bank: partners.length === 0 ? { mode: 'sandbox' } : { mode: 'live', partners },
+    transferLimits: {
+      bifastMaxCents: cents(v.bifastMaxAmount),
+      onlineMaxCents: cents(v.onlineMaxAmount),
+      sknMaxCents: cents(v.sknMaxAmount),
+      rtgsMinCents: cents(v.rtgsMinAmount),
+    },
     egress: {
       localAddress: v.egressLocalAddress,
       proxyUrl: v.egressProxyUrl,
@@ -200,4 +205,9 @@ function splitList(raw: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item.length > 0);
+}
+
+/** `250000000.00` → 25000000000 (cents; 13 digits and 2 decimals stay exact in a double). */
+export function cents(amount: string): number {
+  return Math.round(Number(amount) * 100);
 }

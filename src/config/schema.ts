@@ -21,6 +21,7 @@ const port = Joi.number().integer().min(0).max(65535);
 const millis = Joi.number().integer().min(1);
 const positive = Joi.number().integer().min(1);
 const httpsOrHttpUrl = Joi.string().uri({ scheme: ['https', 'http'] });
+const amount = Joi.string().pattern(/^\d{1,13}\.\d{2}$/, 'amount with two decimals, e.g. 250000000.00');
 
 export const SETTINGS = {
   port: { env: 'PORT', doc: 'TCP port of the public API (0 picks a free one).', schema: port.default(8080) },
@@ -119,6 +120,27 @@ export const SETTINGS = {
   bcaApiSecret: { env: 'GERBANG_BCA_API_SECRET', doc: 'BCA API secret, the HMAC key of X-BCA-Signature.', schema: Joi.string().min(1), secret: true },
   bcaCorporateId: { env: 'GERBANG_BCA_CORPORATE_ID', doc: 'KlikBCA Bisnis corporate id (CorporateID).', schema: Joi.string().min(1) },
   bcaOrigin: { env: 'GERBANG_BCA_ORIGIN', doc: 'The domain registered with BCA, sent as Origin.', schema: Joi.string().min(1) },
+  bankPartnersFile: {
+    env: 'GERBANG_BANK_PARTNERS_FILE',
+    doc: 'JSON file `{"partners": [...]}` describing the bank partners (BCA legacy, SNAP BI banks): name, bank, protocol, priority, base URL and credentials; readable by its owner only. See the operator guide. With GERBANG_BCA_* also set, that BCA partner is added as `bca` with priority 1.',
+    schema: Joi.string().min(1),
+  },
+  bifastMaxAmount: {
+    env: 'GERBANG_BIFAST_MAX_AMOUNT',
+    doc: 'Largest amount (IDR) sent by BI-FAST, chosen automatically (or allowed when asked for) when the partner offers it.',
+    schema: amount.default('250000000.00'),
+  },
+  onlineMaxAmount: {
+    env: 'GERBANG_ONLINE_MAX_AMOUNT',
+    doc: 'Largest amount (IDR) sent by online switching (ATM networks).',
+    schema: amount.default('50000000.00'),
+  },
+  sknMaxAmount: { env: 'GERBANG_SKN_MAX_AMOUNT', doc: 'Largest amount (IDR) sent by SKN (clearing).', schema: amount.default('1000000000.00') },
+  rtgsMinAmount: {
+    env: 'GERBANG_RTGS_MIN_AMOUNT',
+    doc: 'Smallest amount (IDR) sent by RTGS; an automatic choice above the BI-FAST and online limits takes RTGS from here, SKN below.',
+    schema: amount.default('100000000.01'),
+  },
   egressLocalAddress: {
     env: 'GERBANG_EGRESS_LOCAL_ADDRESS',
     doc: 'Local address outbound bank calls are bound to (a VPS with several IPs: the one the bank whitelisted).',

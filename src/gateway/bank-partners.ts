@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { createBcaLegacyAdapter } from '../banks/bca-legacy/index.js';
 import { createBankSimulator, defaultSandboxPartner, type BankSimulator } from '../banks/simulator/index.js';
 import { withCircuitBreaker } from '../banks/circuit-breaker.js';
-import type { BankTokenCache } from '../banks/types.js';
-import type { BcaLegacyPartnerConfig, Config } from '../config/index.js';
-import { createBankHttpClient } from '../egress/index.js';
-import { BankRouter, BCA_BIC } from '../domain/routing/index.js';
+import type { BankAdapter, BankTokenCache } from '../banks/types.js';
+import { ConfigError, type Config, type PartnerConfig } from '../config/index.js';
+import { createBankHttpClient, type BankHttpClient } from '../egress/index.js';
+import { BankRouter, BCA_BIC, type BankPartner } from '../domain/routing/index.js';
+import { nextBankTransactionId } from '../domain/transfers/bank-transaction-id.js';
 import { getLogger } from '../log/index.js';
-import type { BankTokenRepository } from '../store/types.js';
+import type { BankTokenRepository, Store } from '../store/types.js';
 
 const log = getLogger('banks');
 
@@ -31,16 +32,17 @@ export function storeTokenCache(repository: BankTokenRepository, clock: () => nu
 }
 
 /**
- * Builds the bank partners from the configuration. Without a configured bank (sandbox mode) a
- * simulator is started on loopback and plays BCA with credentials generated for this process;
- * its tokens are cached under a per-process key so they never mix with a real bank's.
+ * Builds the bank partners from the configuration, each adapter behind its own circuit
+ * breaker. Without a configured bank (sandbox mode) a simulator is started on loopback and
+ * plays BCA with credentials generated for this process; its tokens are cached under a
+ * per-process key so they never mix with a real bank's.
  */
-export async function startBankPartners(config: Config, tokens: BankTokenRepository, clock: () => number): Promise<BankPartners> {
-  let bca: BcaLegacyPartnerConfig;
+export async function startBankPartners(config: Config, store: Pick<Store, 'bankTokens' | 'sequences'>, clock: () => number): Promise<BankPartners> {
+  let partners: PartnerConfig[];
   let simulator: BankPartners['simulator'] = null;
   let tokenPrefix = '';
   if (config.bank.mode === 'live') {
-    bca = config.bank.bca;
+    partners = config.bank.partners;
   } else {
     const partner = defaultSandboxPartner();
     const allowed = ['127.0.0.1', '::1', ...(config.egress.localAddress ? [config.egress.localAddress] : [])];
@@ -48,32 +50,39 @@ export async function startBankPartners(config: Config, tokens: BankTokenReposit
     const url = await instance.listen(0, '127.0.0.1');
     simulator = { instance, url, partner };
     tokenPrefix = `sandbox-${randomBytes(6).toString('hex')}:`;
-    bca = {
-      partner: 'bca',
-      protocol: 'bca-legacy',
-      baseUrl: url,
-      clientId: partner.clientId,
-      clientSecret: partner.clientSecret,
-      apiKey: partner.apiKey,
-      apiSecret: partner.apiSecret,
-      corporateId: partner.corporateId,
-      origin: partner.origins?.[0] ?? 'https://gerbang.sandbox',
-    };
-    log.warn({ simulator: url }, 'SANDBOX MODE: no bank is configured (GERBANG_BCA_*); payments go to the built-in BCA simulator, no money moves');
+    partners = [
+      {
+        partner: 'bca',
+        protocol: 'bca-legacy',
+        bic: BCA_BIC,
+        priority: 1,
+        baseUrl: url,
+        clientId: partner.clientId,
+        clientSecret: partner.clientSecret,
+        apiKey: partner.apiKey,
+        apiSecret: partner.apiSecret,
+        corporateId: partner.corporateId,
+        origin: partner.origins?.[0] ?? 'https://gerbang.sandbox',
+      },
+    ];
+    log.warn({ simulator: url }, 'SANDBOX MODE: no bank is configured (GERBANG_BCA_*, GERBANG_BANK_PARTNERS_FILE); payments go to the built-in BCA simulator, no money moves');
   }
 
-  const http = createBankHttpClient({
-    baseUrl: bca.baseUrl,
-    localAddress: config.egress.localAddress,
-    proxyUrl: config.egress.proxyUrl,
-    caFile: config.egress.caFile,
-    connectTimeoutMs: config.egress.connectTimeoutMs,
-    headersTimeoutMs: config.egress.headersTimeoutMs,
-    bodyTimeoutMs: config.egress.bodyTimeoutMs,
+  const tokens = storeTokenCache(store.bankTokens, clock, tokenPrefix);
+  const bankPartners: BankPartner[] = partners.map((partner) => {
+    const http = createBankHttpClient({
+      baseUrl: partner.baseUrl,
+      localAddress: config.egress.localAddress,
+      proxyUrl: config.egress.proxyUrl,
+      caFile: config.egress.caFile,
+      connectTimeoutMs: config.egress.connectTimeoutMs,
+      headersTimeoutMs: config.egress.headersTimeoutMs,
+      bodyTimeoutMs: config.egress.bodyTimeoutMs,
+    });
+    const adapter = createAdapter(partner, { http, tokens, nextExternalId: () => nextBankTransactionId(store.sequences, partner.partner) });
+    return { name: partner.partner, bic: partner.bic, priority: partner.priority, adapter: withCircuitBreaker(adapter, { ...config.breaker, clock }) };
   });
-  const bcaAdapter = createBcaLegacyAdapter({ ...bca, http, tokens: storeTokenCache(tokens, clock, tokenPrefix) });
-  const adapter = withCircuitBreaker(bcaAdapter, { ...config.breaker, clock });
-  const router = new BankRouter([{ bic: BCA_BIC, adapter }]);
+  const router = new BankRouter(bankPartners, config.transferLimits);
   return {
     router,
     simulator,
@@ -83,4 +92,21 @@ export async function startBankPartners(config: Config, tokens: BankTokenReposit
       await simulator?.instance.close();
     },
   };
+}
+
+interface AdapterDeps {
+  http: BankHttpClient;
+  tokens: BankTokenCache;
+  /** Ids that never repeat for this partner (the store's counter), for SNAP's X-EXTERNAL-ID. */
+  nextExternalId: () => Promise<string>;
+}
+
+/** The adapter of a partner's protocol. */
+function createAdapter(partner: PartnerConfig, deps: AdapterDeps): BankAdapter {
+  switch (partner.protocol) {
+    case 'bca-legacy':
+      return createBcaLegacyAdapter({ ...partner, http: deps.http, tokens: deps.tokens });
+    case 'snap':
+      throw new ConfigError([`GERBANG_BANK_PARTNERS_FILE: partner ${partner.partner} speaks SNAP, which this build cannot send yet`]);
+  }
 }

@@ -38,7 +38,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       const { applied } = await migrate(store.db);
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
-    banks = await startBankPartners(config, store.bankTokens, clock);
+    banks = await startBankPartners(config, store, clock);
     const app = buildApp({
       config,
       store,

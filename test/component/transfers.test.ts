@@ -161,11 +161,26 @@ forEachBackend('POST /v1/transfers', (db) => {
   });
 
   describe('when the beneficiary bank has no partner', () => {
-    it('answers 422 ROUTE_UNAVAILABLE naming beneficiaryBankCode', async () => {
+    it('answers 400 naming beneficiaryName when an interbank transfer lacks it, and sends nothing', async () => {
+      const before = gw.simulator.calls.length;
       const res = await post(sampleTransfer({ beneficiaryBankCode: '002', beneficiaryAccountNumber: '123456789012345' }));
+      expect(res.status).to.equal(400);
+      expect(res.body.code).to.equal('VALIDATION_FAILED');
+      expect(res.body.errors[0].field).to.equal('beneficiaryName');
+      expect(gw.simulator.calls.slice(before).filter((call) => !call.path.includes('oauth'))).to.have.length(0);
+    });
+
+    it('answers 422 ROUTE_UNAVAILABLE naming transferMethod when no partner offers the method asked for', async () => {
+      const res = await post(sampleTransfer({ beneficiaryBankCode: '002', beneficiaryAccountNumber: '123456789012345', beneficiaryName: 'CV BRI', transferMethod: 'BIFAST' }));
       expect(res.status).to.equal(422);
       expect(res.body.code).to.equal('ROUTE_UNAVAILABLE');
-      expect(res.body.errors[0].field).to.equal('beneficiaryBankCode');
+      expect(res.body.errors[0].field).to.equal('transferMethod');
+    });
+
+    it('answers 400 naming amount when it does not fit the method asked for', async () => {
+      const res = await post(sampleTransfer({ beneficiaryBankCode: '002', beneficiaryAccountNumber: '123456789012345', beneficiaryName: 'CV BRI', transferMethod: 'RTGS', amount: '1000.00' }));
+      expect(res.status).to.equal(400);
+      expect(res.body.errors[0]).to.deep.include({ field: 'amount' });
     });
   });
 });

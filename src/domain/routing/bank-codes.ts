@@ -7,6 +7,16 @@ const BANKS: { code: string; bic: string; name: string }[] = [
   { code: '009', bic: 'BNINIDJA', name: 'Bank Negara Indonesia' },
   { code: '002', bic: 'BRINIDJA', name: 'Bank Rakyat Indonesia' },
   { code: '008', bic: 'BMRIIDJA', name: 'Bank Mandiri' },
+  { code: '011', bic: 'BDINIDJA', name: 'Bank Danamon Indonesia' },
+  { code: '013', bic: 'BBBAIDJA', name: 'Bank Permata' },
+  { code: '016', bic: 'IBBKIDJA', name: 'Maybank Indonesia' },
+  { code: '019', bic: 'PINBIDJA', name: 'Panin Bank' },
+  { code: '022', bic: 'BNIAIDJA', name: 'CIMB Niaga' },
+  { code: '028', bic: 'NISPIDJA', name: 'OCBC NISP' },
+  { code: '200', bic: 'BTANIDJA', name: 'Bank Tabungan Negara' },
+  { code: '213', bic: 'SUNIIDJA', name: 'Bank BTPN' },
+  { code: '426', bic: 'MEGAIDJA', name: 'Bank Mega' },
+  { code: '451', bic: 'BSMDIDJA', name: 'Bank Syariah Indonesia' },
 ];
 
 /** `014`, `CENAIDJA` or `CENAIDJAXXX` → `CENAIDJA`; an unknown code → null. */

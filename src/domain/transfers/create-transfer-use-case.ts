@@ -1,12 +1,14 @@
-import type { BankCall, TransferOutcome } from '../../banks/types.js';
+import type { BankCall, IntrabankTransferOrder, InterbankTransferOrder, TransferOutcome } from '../../banks/types.js';
+import { cents } from '../../config/index.js';
 import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { AuditTrail } from '../../pipeline/audit/index.js';
 import { jakartaDate } from '../../time/index.js';
 import { UniqueViolationError, type PaymentRecord, type PaymentRepository, type SequenceRepository } from '../../store/types.js';
-import type { BankRouter } from '../routing/index.js';
+import { canonicalBic, type BankRouter, type TransferRoute } from '../routing/index.js';
+import { nextBankTransactionId } from './bank-transaction-id.js';
 import { requestHash } from './request-hash.js';
-import { buildResult, httpStatusOf, type TransferResult } from './transfer-result.js';
+import { buildResult, httpStatusOf, type RoutingDecision, type TransferResult } from './transfer-result.js';
 import type { TransferRequest } from './transfer-schema.js';
 
 const log = getLogger('transfers');
@@ -52,56 +54,103 @@ export async function createTransfer(deps: CreateTransferDeps, request: Transfer
   if ('replay' in reserved) return reserved.replay;
   const payment = reserved.payment;
 
-  let sentToBank = false;
   try {
-    const route = deps.router.route(request.beneficiaryBankCode);
-    const bankTransactionId = formatBankTransactionId(await deps.sequences.next(`${route.partner}:transaction-id`));
+    return await send(deps, request, payment, ctx);
+  } catch (error) {
+    // send() throws only while no route executed the transfer: the ERP may retry the same id.
+    await release(deps, payment);
+    throw error;
+  }
+}
+
+/**
+ * Tries the routes in order. A route whose partner certainly did not take the transfer
+ * (BANK_UNAVAILABLE: not reached, circuit open, refused before processing; or a method it
+ * cannot send) gives way to the next, each under a fresh bank id; the first that takes it
+ * decides the outcome. Every decision is kept in the result, so the audit shows the route.
+ */
+async function send(deps: CreateTransferDeps, request: TransferRequest, payment: PaymentRecord, ctx: TransferContext): Promise<TransferReply> {
+  const routes = deps.router.route({ beneficiaryBankCode: request.beneficiaryBankCode, amountCents: cents(request.amount), transferMethod: request.transferMethod });
+  const decisions: RoutingDecision[] = [];
+  for (const [index, route] of routes.entries()) {
+    const last = index === routes.length - 1;
+    if (route.method !== 'INTRABANK' && !request.beneficiaryName) {
+      decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: 'skipped: an interbank transfer needs beneficiaryName' });
+      if (!last) continue;
+      throw new AppError('VALIDATION_FAILED', 'A transfer to another bank needs the beneficiary name.', {
+        fields: [{ field: 'beneficiaryName', message: 'is required for a transfer to another bank' }],
+      });
+    }
+    const bankTransactionId = await nextBankTransactionId(deps.sequences, route.partner);
     const transactionDate = jakartaDate(deps.clock());
     await deps.payments.update(
       payment.id,
       { state: 'SENDING', bank: route.partner, operation: route.operation, bankTransactionId, bankTransactionDate: transactionDate },
       deps.clock(),
     );
-    log.info({ transactionId: request.transactionId, partner: route.partner, reason: route.reason }, 'transfer routed');
+    log.info({ transactionId: request.transactionId, partner: route.partner, method: route.method, reason: route.reason }, 'transfer routed');
+    try {
+      const outcome = await sendThrough(route, orderOf(request, bankTransactionId, transactionDate), ctx);
+      decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: 'sent' });
+      return await recordOutcome(deps, payment, route, outcome, decisions);
+    } catch (error) {
+      if (last || !isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'ROUTE_UNAVAILABLE')) throw error;
+      decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: `not sent: ${error.message}` });
+      log.warn({ transactionId: request.transactionId, partner: route.partner, code: error.code }, 'partner could not take the transfer; trying the next route');
+    }
+  }
+  throw new AppError('ROUTE_UNAVAILABLE', 'No route is left for this transfer.');
+}
 
-    const remark = request.remark ?? '';
-    const outcome = await route.adapter
-      .transferIntrabank(
-        {
-          bankTransactionId,
-          transactionDate,
-          referenceId: request.transactionId,
-          sourceAccountNumber: request.sourceAccountNumber,
-          beneficiaryAccountNumber: request.beneficiaryAccountNumber,
-          amount: request.amount,
-          currency: request.currency,
-          remark1: remark.slice(0, 18).trim(),
-          remark2: remark.slice(18, 36).trim(),
-        },
-        {
-          onCall: async (call: BankCall) => {
-            if (call.operation !== 'token') sentToBank = true;
-            await ctx.audit.recordBankCall(call);
-          },
-        },
-      )
-      .catch((error: unknown): TransferOutcome => {
-        // BANK_UNAVAILABLE is the adapter's word that nothing was executed (not reached, or
-        // refused before processing): the reservation is released below.
-        if (!sentToBank || (isAppError(error) && error.code === 'BANK_UNAVAILABLE')) {
-          sentToBank = false;
-          throw error;
-        }
-        // Once the transfer itself went out, any other failure leaves it in doubt: never re-send.
-        log.error({ err: error, transactionId: request.transactionId }, 'transfer in doubt after an error past sending');
-        return { status: 'UNKNOWN', bankReference: null, bankResponseCode: null, bankMessage: 'The outcome is not known yet; it will be resolved by status inquiry.' };
-      });
-    return await recordOutcome(deps, payment, route.partner, outcome);
+/**
+ * Sends through one route. Throws the adapter's error only while nothing was executed (the
+ * caller may fall back, or release); once the transfer itself went out, any other failure
+ * (an audit write included) is UNKNOWN: kept, never re-sent, resolved by status inquiry.
+ */
+async function sendThrough(route: TransferRoute, order: IntrabankTransferOrder, ctx: TransferContext): Promise<TransferOutcome> {
+  let sentToBank = false;
+  const bankCtx = {
+    onCall: async (call: BankCall) => {
+      if (call.operation !== 'token') sentToBank = true;
+      await ctx.audit.recordBankCall(call);
+    },
+  };
+  try {
+    return route.method === 'INTRABANK'
+      ? await route.adapter.transferIntrabank(order, bankCtx)
+      : await route.adapter.transferInterbank({ ...(order as InterbankTransferOrder), method: route.method }, bankCtx);
   } catch (error) {
-    if (!sentToBank) await release(deps, payment);
-    throw error;
+    // BANK_UNAVAILABLE is the adapter's word that nothing was executed (not reached, or
+    // refused before processing).
+    if (!sentToBank || (isAppError(error) && error.code === 'BANK_UNAVAILABLE')) throw error;
+    log.error({ err: error, transactionId: order.referenceId }, 'transfer in doubt after an error past sending');
+    return { status: 'UNKNOWN', bankReference: null, bankResponseCode: null, bankMessage: 'The outcome is not known yet; it will be resolved by status inquiry.' };
   }
 }
+
+/** The order every adapter takes; interbank fields ride along and are read only by transferInterbank. */
+function orderOf(request: TransferRequest, bankTransactionId: string, transactionDate: string): IntrabankTransferOrder & Omit<InterbankTransferOrder, 'method'> {
+  const remark = request.remark ?? '';
+  return {
+    bankTransactionId,
+    transactionDate,
+    referenceId: request.transactionId,
+    sourceAccountNumber: request.sourceAccountNumber,
+    beneficiaryAccountNumber: request.beneficiaryAccountNumber,
+    amount: request.amount,
+    currency: request.currency,
+    remark1: remark.slice(0, 18).trim(),
+    remark2: remark.slice(18, 36).trim(),
+    beneficiaryEmail: request.beneficiaryEmail,
+    beneficiaryBankCode: canonicalBic(request.beneficiaryBankCode) ?? request.beneficiaryBankCode,
+    beneficiaryName: request.beneficiaryName ?? '',
+    beneficiaryCustomerType: CUSTOMER_TYPES[request.beneficiaryCustomerType ?? 'COMPANY'],
+    beneficiaryCustomerResidence: request.beneficiaryResident === false ? '2' : '1',
+    purposeCode: request.purposeCode,
+  };
+}
+
+const CUSTOMER_TYPES = { PERSON: '1', COMPANY: '2', GOVERNMENT: '3' } as const;
 
 type Reservation = { payment: PaymentRecord } | { replay: TransferReply };
 
@@ -130,9 +179,9 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, clien
   return { replay: { httpStatus: existing.httpStatus, result: JSON.parse(existing.resultJson) as TransferResult, replayed: true } };
 }
 
-async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, bank: string, outcome: TransferOutcome): Promise<TransferReply> {
+async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, route: TransferRoute, outcome: TransferOutcome, routing: RoutingDecision[]): Promise<TransferReply> {
   const now = deps.clock();
-  const result = buildResult(payment, bank, outcome, now);
+  const result = buildResult({ ...payment, bank: route.partner, operation: route.operation }, outcome, now, routing);
   const httpStatus = httpStatusOf(outcome.status);
   try {
     await deps.payments.update(
@@ -154,9 +203,4 @@ async function release(deps: CreateTransferDeps, payment: PaymentRecord): Promis
   } catch (error) {
     log.error({ err: error, transactionId: payment.transactionId }, 'reservation of an unsent transfer could not be released');
   }
-}
-
-/** BCA's TransactionID is exactly 8 digits; the store's counter makes it unique across nodes. */
-function formatBankTransactionId(sequence: number): string {
-  return String(sequence % 100_000_000).padStart(8, '0');
 }

@@ -1,22 +1,13 @@
 import type { TransferOutcome } from '../../banks/types.js';
 import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
-import { httpStatusOf, type TransferResult } from './transfer-result.js';
+import { buildResult, httpStatusOf, type TransferResult } from './transfer-result.js';
 
 /** The result the ERP is shown: the stored one, or a provisional one while none is stored yet. */
 export function currentResult(payment: PaymentRecord, now: number): TransferResult {
   if (payment.resultJson) return JSON.parse(payment.resultJson) as TransferResult;
-  return {
-    transactionId: payment.transactionId,
-    status: payment.state === 'RECEIVED' || payment.state === 'SENDING' ? 'PENDING' : (payment.state as TransferResult['status']),
-    amount: payment.amount,
-    currency: payment.currency,
-    bank: payment.bank,
-    bankReference: payment.bankReference,
-    bankResponseCode: null,
-    bankMessage: payment.state === 'SENDING' ? 'Being sent to the bank.' : null,
-    createdAt: new Date(payment.createdAt).toISOString(),
-    updatedAt: new Date(Math.max(payment.updatedAt, now)).toISOString(),
-  };
+  const status = payment.state === 'RECEIVED' || payment.state === 'SENDING' ? 'PENDING' : (payment.state as TransferResult['status']);
+  const bankMessage = payment.state === 'SENDING' ? 'Being sent to the bank.' : null;
+  return buildResult(payment, { status, bankReference: payment.bankReference, bankResponseCode: null, bankMessage }, Math.max(payment.updatedAt, now));
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { TransferOutcome, TransferStatus } from '../../banks/types.js';
+import { methodOfOperation, type TransferMethod, type TransferOutcome, type TransferStatus } from '../../banks/types.js';
 import type { PaymentRecord } from '../../store/types.js';
 
 /** The uniform answer for a transfer, whatever bank and protocol carried it. */
@@ -8,11 +8,23 @@ export interface TransferResult {
   amount: string;
   currency: string;
   bank: string | null;
+  /** How it was paid (asked for, or chosen by beneficiary bank and amount). */
+  transferMethod: TransferMethod | null;
   bankReference: string | null;
   bankResponseCode: string | null;
   bankMessage: string | null;
   createdAt: string;
   updatedAt: string;
+  /** The routes tried, in order, and what became of each (the audit keeps it with the answer). */
+  routing?: RoutingDecision[];
+}
+
+export interface RoutingDecision {
+  partner: string;
+  method: TransferMethod;
+  reason: string;
+  /** `sent`, or why the next route was tried. */
+  result: string;
 }
 
 /**
@@ -30,17 +42,19 @@ export function httpStatusOf(status: TransferStatus): number {
   }
 }
 
-export function buildResult(payment: PaymentRecord, bank: string, outcome: TransferOutcome, now: number): TransferResult {
+export function buildResult(payment: PaymentRecord, outcome: TransferOutcome, now: number, routing?: RoutingDecision[]): TransferResult {
   return {
     transactionId: payment.transactionId,
     status: outcome.status,
     amount: payment.amount,
     currency: payment.currency,
-    bank,
+    bank: payment.bank,
+    transferMethod: payment.operation ? methodOfOperation(payment.operation) : null,
     bankReference: outcome.bankReference,
     bankResponseCode: outcome.bankResponseCode,
     bankMessage: outcome.bankMessage,
     createdAt: new Date(payment.createdAt).toISOString(),
     updatedAt: new Date(now).toISOString(),
+    ...(routing ? { routing } : {}),
   };
 }

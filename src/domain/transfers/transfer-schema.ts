@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { TRANSFER_METHODS, type TransferMethod } from '../../banks/types.js';
 import { canonicalBic } from '../routing/index.js';
 
 const BCA_CODES = ['014', 'CENAIDJA', 'CENAIDJAXXX'];
@@ -14,6 +15,10 @@ export interface TransferRequest {
   amount: string;
   currency: 'IDR';
   remark?: string;
+  transferMethod?: TransferMethod;
+  beneficiaryCustomerType?: 'PERSON' | 'COMPANY' | 'GOVERNMENT';
+  beneficiaryResident?: boolean;
+  purposeCode?: string;
 }
 
 /** Characters every bank accepts in free text; keeps remarks safe inside signed bodies. */
@@ -61,6 +66,17 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
     .pattern(SAFE_TEXT)
     .allow('')
     .description('Text for the bank statement (≤ 36 characters: letters, digits, space, `.,/()-`).'),
+  transferMethod: Joi.string()
+    .valid(...TRANSFER_METHODS)
+    .description(
+      'How to pay: `INTRABANK` (the beneficiary banks with a partner), `ONLINE` (switching), `BIFAST`, `SKN` or `RTGS`. Omitted: chosen by beneficiary bank and amount (BI-FAST, then online, then RTGS or SKN, within the configured limits).',
+    ),
+  beneficiaryCustomerType: Joi.string().valid('PERSON', 'COMPANY', 'GOVERNMENT').default('COMPANY').description('Who the vendor is, for interbank transfers.'),
+  beneficiaryResident: Joi.boolean().default(true).description('Whether the vendor is an Indonesian resident, for interbank transfers.'),
+  purposeCode: Joi.string()
+    .valid('01', '02', '03', '99')
+    .default('99')
+    .description('BI-FAST purpose: `01` investment, `02` transfer of wealth, `03` purchase, `99` other.'),
 })
   .required()
   .label('body');
