@@ -134,6 +134,9 @@ export interface AccountBalance {
   holdAmount: string | null;
 }
 
+/** Days a statement may span, at BCA (legacy and SNAP) and under SNAP generally (bank-apis.md). */
+export const MAX_STATEMENT_DAYS = 31;
+
 export interface StatementQuery {
   accountNumber: string;
   /** yyyy-MM-dd (UTC+7), inclusive; at most 31 days apart. */

@@ -11,6 +11,7 @@ import { securityHeadersStep } from '../pipeline/security-headers/index.js';
 import type { Store } from '../store/types.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import './locals.js';
+import { accountRoutes } from './routes/account-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { transferRoutes } from './routes/transfer-routes.js';
@@ -74,6 +75,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(
     transferRoutes({ payments: store.payments, sequences: store.sequences, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs }, authenticated),
   );
+  app.use(accountRoutes({ router: deps.router, clock }, authenticated));
 
   app.use(notFoundHandler());
   app.use(errorHandler());

@@ -1,4 +1,7 @@
-import { createBankSimulator, defaultSandboxPartner, type BankSimulator, type SimPartner } from '../../src/banks/simulator/index.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createBankSimulator, defaultSandboxPartner, type BankSimulator, type SimPartner, type SimulatorNetwork } from '../../src/banks/simulator/index.js';
 
 export interface TestBank {
   simulator: BankSimulator;
@@ -6,15 +9,25 @@ export interface TestBank {
   url: string;
   /** The GERBANG_BCA_* settings that point a gateway at this bank, plus any overrides. */
   env(overrides?: Record<string, string>): Record<string, string>;
+  /** This bank as a BCA-legacy block of a partners file. */
+  partnerBlock(name: string, priority: number): Record<string, unknown>;
+}
+
+export interface TestBankOptions {
+  sources?: string[];
+  /** The bank it plays (default BCA). */
+  bic?: string;
+  network?: SimulatorNetwork;
 }
 
 /**
  * A BCA simulator the test owns (rather than the gateway's built-in sandbox one), for tests that
  * run the gateway against a configured bank: fresh random credentials, whitelisting `sources`.
  */
-export async function startTestBank(sources: string[] = ['127.0.0.1']): Promise<TestBank> {
+export async function startTestBank(sourcesOrOptions: string[] | TestBankOptions = ['127.0.0.1']): Promise<TestBank> {
+  const options = Array.isArray(sourcesOrOptions) ? { sources: sourcesOrOptions } : sourcesOrOptions;
   const partner = defaultSandboxPartner();
-  const simulator = createBankSimulator({ partners: [partner], allowedSourceAddresses: sources });
+  const simulator = createBankSimulator({ partners: [partner], allowedSourceAddresses: options.sources ?? ['127.0.0.1'], bic: options.bic, network: options.network });
   const url = await simulator.listen();
   return {
     simulator,
@@ -30,5 +43,25 @@ export async function startTestBank(sources: string[] = ['127.0.0.1']): Promise<
       GERBANG_BCA_ORIGIN: partner.origins![0],
       ...overrides,
     }),
+    partnerBlock: (name, priority) => ({
+      partner: name,
+      bank: options.bic ?? 'CENAIDJA',
+      protocol: 'bca-legacy',
+      priority,
+      baseUrl: url,
+      clientId: partner.clientId,
+      clientSecret: partner.clientSecret,
+      apiKey: partner.apiKey,
+      apiSecret: partner.apiSecret,
+      corporateId: partner.corporateId,
+      origin: partner.origins![0],
+    }),
   };
+}
+
+/** Writes a partners file (mode 0600, as the gateway requires) and returns its path. */
+export function writePartnersFile(partners: Record<string, unknown>[]): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'gerbang-partners-')), 'partners.json');
+  writeFileSync(path, JSON.stringify({ partners }), { mode: 0o600 });
+  return path;
 }

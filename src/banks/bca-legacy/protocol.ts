@@ -14,8 +14,6 @@ export const DOMESTIC_TRANSFER_PATH = '/banking/corporates/transfers/v2/domestic
 export const DOMESTIC_INQUIRY_PATH = '/banking/corporates/transfers/v2/domestic/beneficiaries/banks';
 /** `/banking/v3/corporates/{CorporateID}/accounts/{acc1},{acc2}` (≤ 20 accounts) and `…/{acc}/statements`. */
 export const ACCOUNTS_PATH = '/banking/v3/corporates';
-/** Days a statement may span (bank-apis.md §1). */
-export const MAX_STATEMENT_DAYS = 31;
 
 /** Domestic v2 `transfer_type` per interbank method; BI-FAST has no legacy code (SNAP only). */
 export const DOMESTIC_TRANSFER_TYPES = { ONLINE: 'ONL', SKN: 'LLG', RTGS: 'RTG' } as const;

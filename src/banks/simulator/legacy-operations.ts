@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { jakartaDate } from '../../time/index.js';
-import { CHANNEL_ID, DOMESTIC_TRANSFER_TYPES, MAX_STATEMENT_DAYS, STATUS_TRANSFER_TYPES } from '../bca-legacy/protocol.js';
+import { CHANNEL_ID, DOMESTIC_TRANSFER_TYPES, STATUS_TRANSFER_TYPES } from '../bca-legacy/protocol.js';
+import { MAX_STATEMENT_DAYS } from '../types.js';
 import { esbError, type SimAnswer } from './esb-answers.js';
 import { header } from './request-auth.js';
 import type { Ledger, LedgerRefusal, SimPartner } from './simulator-state.js';

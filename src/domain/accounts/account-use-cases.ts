@@ -1,0 +1,110 @@
+import { MAX_STATEMENT_DAYS, type AccountBalance, type AccountStatement, type BankCall, type BankCallContext } from '../../banks/types.js';
+import { AppError, isAppError } from '../../errors/index.js';
+import { getLogger } from '../../log/index.js';
+import type { AuditTrail } from '../../pipeline/audit/index.js';
+import { jakartaDate } from '../../time/index.js';
+import { canonicalBic, type BankPartner, type BankRouter } from '../routing/index.js';
+import type { AccountInquiryRequest, StatementRequestQuery } from './account-schemas.js';
+
+const log = getLogger('accounts');
+
+export interface AccountDeps {
+  router: BankRouter;
+  clock: () => number;
+}
+
+export interface AccountInquiryAnswer {
+  beneficiaryBankCode: string;
+  beneficiaryAccountNumber: string;
+  beneficiaryName: string;
+  /** The partner that answered, and whether it asked its own books or another bank's. */
+  bank: string;
+  scope: 'internal' | 'external';
+  inquiredAt: string;
+}
+
+/**
+ * Whose account is this? Asked before paying a vendor. A beneficiary at a partner bank is
+ * looked up there (internal inquiry); any other through the partners by priority (external
+ * inquiry). A partner that cannot be reached gives way to the next.
+ */
+export async function inquireAccount(deps: AccountDeps, request: AccountInquiryRequest, audit: AuditTrail): Promise<AccountInquiryAnswer> {
+  const bic = canonicalBic(request.beneficiaryBankCode)!;
+  const partners = deps.router.all();
+  const ordered = [...partners.filter((p) => p.bic === bic), ...partners.filter((p) => p.bic !== bic)];
+  const sourceAccountNumber = request.sourceAccountNumber ?? '';
+  return withFallback(ordered, audit, async (partner, ctx) => {
+    const scope = partner.bic === bic ? 'internal' : 'external';
+    const found = await partner.adapter.accountInquiry({ accountNumber: request.beneficiaryAccountNumber, bankCode: bic, scope, sourceAccountNumber }, ctx);
+    return {
+      beneficiaryBankCode: bic,
+      beneficiaryAccountNumber: found.accountNumber,
+      beneficiaryName: found.accountName,
+      bank: partner.name,
+      scope,
+      inquiredAt: new Date(deps.clock()).toISOString(),
+    };
+  });
+}
+
+export async function getBalance(deps: AccountDeps, accountNumber: string, bankCode: string | undefined, audit: AuditTrail): Promise<AccountBalance & { bank: string; asOf: string }> {
+  return withFallback(holders(deps.router, bankCode), audit, async (partner, ctx) => ({
+    ...(await partner.adapter.balance(accountNumber, ctx)),
+    bank: partner.name,
+    asOf: new Date(deps.clock()).toISOString(),
+  }));
+}
+
+export async function getStatement(deps: AccountDeps, accountNumber: string, query: StatementRequestQuery, audit: AuditTrail): Promise<AccountStatement & { bank: string }> {
+  checkPeriod(query.from, query.to, jakartaDate(deps.clock()));
+  return withFallback(holders(deps.router, query.bankCode), audit, async (partner, ctx) => ({
+    ...(await partner.adapter.statement({ accountNumber, from: query.from, to: query.to }, ctx)),
+    bank: partner.name,
+  }));
+}
+
+/** The partners that can hold a company account at `bankCode` (default: the best partner's bank). */
+function holders(router: BankRouter, bankCode: string | undefined): BankPartner[] {
+  const all = router.all();
+  const bic = bankCode ? canonicalBic(bankCode) : (all[0]?.bic ?? null);
+  const found = all.filter((p) => p.bic === bic);
+  if (found.length === 0) {
+    throw new AppError('ROUTE_UNAVAILABLE', `No configured bank partner is bank ${bankCode}.`, { fields: [{ field: 'bankCode', message: `no partner at bank ${bankCode}` }] });
+  }
+  return found;
+}
+
+/** A statement period the banks accept: from ≤ to ≤ today (Jakarta), at most 31 days. */
+function checkPeriod(from: string, to: string, today: string): void {
+  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
+  const problem =
+    Number.isNaN(days) ? { field: 'from', message: 'is not a calendar date' }
+    : days < 0 ? { field: 'to', message: 'must not be before from' }
+    : to > today ? { field: 'to', message: `must not be after today (${today})` }
+    : days >= MAX_STATEMENT_DAYS ? { field: 'to', message: `must be at most ${MAX_STATEMENT_DAYS} days from from` }
+    : null;
+  if (problem) throw new AppError('VALIDATION_FAILED', 'The statement period is not one the bank accepts.', { fields: [problem] });
+}
+
+/**
+ * Runs a read-only bank call through the partners in order: the inbound exchange is recorded
+ * first, every bank exchange is audited, and a partner that is unavailable (not reached,
+ * circuit open, refused before processing) gives way to the next. A business refusal
+ * (BANK_REFUSED) is the answer: another bank would not know the account better.
+ */
+async function withFallback<T>(partners: readonly BankPartner[], audit: AuditTrail, run: (partner: BankPartner, ctx: BankCallContext) => Promise<T>): Promise<T> {
+  await audit.open();
+  const ctx: BankCallContext = { onCall: (call: BankCall) => audit.recordBankCall(call) };
+  let lastError: unknown = new AppError('ROUTE_UNAVAILABLE', 'No configured bank partner can answer this.');
+  for (const partner of partners) {
+    try {
+      return await run(partner, ctx);
+    } catch (error) {
+      if (!isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'ROUTE_UNAVAILABLE')) throw error;
+      log.warn({ partner: partner.name, code: error.code }, 'partner could not answer; trying the next');
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
