@@ -48,6 +48,17 @@ forEachBackend('GET /v1/transfers/{transactionId}', (db) => {
       expect(statusCalls()).to.equal(asked);
     });
 
+    it('asks about an interbank transfer with its own transfer type, and settles it', async () => {
+      const body = sampleTransfer({ beneficiaryBankCode: '009', beneficiaryAccountNumber: '0090012345', beneficiaryName: 'PT BNI VENDOR', transferMethod: 'SKN', remark: 'SIM TIMEOUT' });
+      const sent = await gw.request('/v1/transfers', { json: body, headers: auth() });
+      expect(sent.status, sent.text).to.equal(202);
+      expect(sent.body).to.include({ status: 'UNKNOWN', transferMethod: 'SKN' });
+      const res = await gw.request(`/v1/transfers/${body.transactionId}`, { headers: auth() });
+      expect(res.body).to.include({ status: 'SUCCESS', transferMethod: 'SKN' });
+      const inquiry = gw.simulator.calls.filter((c) => c.path.startsWith('/banking/corporates/transfers/status/')).at(-1)!;
+      expect(inquiry.path).to.contain('TransferType=LLG');
+    });
+
     it('keeps it UNKNOWN when the bank does not know it (never FAILED on a first "not found")', async () => {
       gw.simulator.failNext({ code: 'ESB-14-006' });
       const body = sampleTransfer();
