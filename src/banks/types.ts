@@ -201,4 +201,7 @@ export interface BankTokenCache {
   get(partner: string): Promise<{ token: string; expiresAt: number } | null>;
   put(partner: string, token: string, expiresAt: number): Promise<void>;
   invalidate(partner: string, token: string): Promise<void>;
+  /** Claims the next fetch of the partner's token for `leaseMs` across workers and nodes (see fetchTokenOnce). */
+  claimRefresh(partner: string, owner: string, leaseMs: number): Promise<boolean>;
+  releaseRefresh(partner: string, owner: string): Promise<void>;
 }

@@ -28,6 +28,8 @@ export function storeTokenCache(repository: BankTokenRepository, clock: () => nu
     },
     put: (partner, token, expiresAt) => repository.put({ partner: prefix + partner, token, expiresAt, fetchedAt: clock() }),
     invalidate: (partner, token) => repository.invalidate(prefix + partner, token),
+    claimRefresh: (partner, owner, leaseMs) => repository.claimRefresh(prefix + partner, owner, clock(), leaseMs),
+    releaseRefresh: (partner, owner) => repository.releaseRefresh(prefix + partner, owner),
   };
 }
 

@@ -268,6 +268,14 @@ export interface BankTokenRepository {
   put(record: BankTokenRecord): Promise<void>;
   /** Removes the token only if it is still `token` (another worker may have refreshed it). */
   invalidate(partner: string, token: string): Promise<void>;
+  /**
+   * Claims the right to fetch the partner's next token for `leaseMs`, so that one worker of all
+   * nodes fetches it and the others wait for it in the store. True when `owner` holds it now
+   * (freshly, or again after the previous holder's lease ran out).
+   */
+  claimRefresh(partner: string, owner: string, now: number, leaseMs: number): Promise<boolean>;
+  /** Gives the claim up (only if `owner` still holds it). */
+  releaseRefresh(partner: string, owner: string): Promise<void>;
 }
 
 export interface SequenceRepository {

@@ -153,6 +153,28 @@ forEachBackend('BankTokenRepository', (ctx) => {
       expect(await bankTokens.get(partner)).to.equal(null);
     });
   });
+
+  describe('claimRefresh', () => {
+    it('gives the claim to one owner at a time, to another after the lease, and back after release', async () => {
+      const { bankTokens } = ctx.store();
+      const partner = unique('claim');
+      expect(await bankTokens.claimRefresh(partner, 'w1', 1_000, 500)).to.equal(true);
+      expect(await bankTokens.claimRefresh(partner, 'w2', 1_200, 500)).to.equal(false);
+      expect(await bankTokens.claimRefresh(partner, 'w2', 1_500, 500)).to.equal(true);
+      await bankTokens.releaseRefresh(partner, 'w1');
+      expect(await bankTokens.claimRefresh(partner, 'w3', 1_600, 500)).to.equal(false);
+      await bankTokens.releaseRefresh(partner, 'w2');
+      expect(await bankTokens.claimRefresh(partner, 'w3', 1_600, 500)).to.equal(true);
+      expect(await bankTokens.get(partner)).to.equal(null);
+    });
+
+    it('gives it to exactly one of many concurrent claimants', async () => {
+      const { bankTokens } = ctx.store();
+      const partner = unique('race');
+      const won = await Promise.all(Array.from({ length: 20 }, (_, i) => bankTokens.claimRefresh(partner, `w${i}`, 5_000, 10_000)));
+      expect(won.filter(Boolean)).to.have.length(1);
+    });
+  });
 });
 
 forEachBackend('SequenceRepository', (ctx) => {

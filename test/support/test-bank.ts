@@ -18,6 +18,7 @@ export interface TestBankOptions {
   /** The bank it plays (default BCA). */
   bic?: string;
   network?: SimulatorNetwork;
+  tokenTtlSeconds?: number;
 }
 
 /**
@@ -27,7 +28,7 @@ export interface TestBankOptions {
 export async function startTestBank(sourcesOrOptions: string[] | TestBankOptions = ['127.0.0.1']): Promise<TestBank> {
   const options = Array.isArray(sourcesOrOptions) ? { sources: sourcesOrOptions } : sourcesOrOptions;
   const partner = defaultSandboxPartner();
-  const simulator = createBankSimulator({ partners: [partner], allowedSourceAddresses: options.sources ?? ['127.0.0.1'], bic: options.bic, network: options.network });
+  const simulator = createBankSimulator({ partners: [partner], allowedSourceAddresses: options.sources ?? ['127.0.0.1'], bic: options.bic, network: options.network, tokenTtlSeconds: options.tokenTtlSeconds });
   const url = await simulator.listen();
   return {
     simulator,

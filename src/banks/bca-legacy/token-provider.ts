@@ -1,5 +1,6 @@
 import { AppError } from '../../errors/index.js';
 import type { BankCallContext, BankTokenCache } from '../types.js';
+import { fetchTokenOnce } from '../shared-token-fetch.js';
 import type { ExchangeFn } from './bank-exchange.js';
 import { readBcaError, readTokenAnswer } from './response-mapper.js';
 import { TOKEN_PATH } from './protocol.js';
@@ -72,15 +73,20 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     return inflight;
   }
 
+  /** A fresh token other than `refused`, fetched by one worker of all nodes when none is stored. */
+  function shared(ctx: BankCallContext, refused?: string): Promise<string> {
+    return fetchTokenOnce(tokens, partner, (cached) => cached.token !== refused && isFresh(cached), () => fetch(ctx));
+  }
+
   return {
     async current(ctx) {
       const cached = await tokens.get(partner);
-      return cached && isFresh(cached) ? cached.token : fetch(ctx);
+      return cached && isFresh(cached) ? cached.token : shared(ctx);
     },
     async renew(ctx, refused) {
       await tokens.invalidate(partner, refused);
       const cached = await tokens.get(partner);
-      return cached && cached.token !== refused && isFresh(cached) ? cached.token : fetch(ctx);
+      return cached && cached.token !== refused && isFresh(cached) ? cached.token : shared(ctx, refused);
     },
     fetch,
   };

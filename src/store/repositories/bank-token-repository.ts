@@ -1,4 +1,4 @@
-import type { BankTokenRecord, BankTokenRepository, Db } from '../types.js';
+import { UniqueViolationError, type BankTokenRecord, type BankTokenRepository, type Db } from '../types.js';
 import { toNumber } from './row-values.js';
 import { upsertSql } from './sql-dialect.js';
 
@@ -37,4 +37,32 @@ export class SqlBankTokenRepository implements BankTokenRepository {
   async invalidate(partner: string, token: string): Promise<void> {
     await this.db.execute('DELETE FROM bank_tokens WHERE partner = ? AND token = ?', [partner, token]);
   }
+
+  /** The claim is a row of the same table under a key no partner name can take (names have no `:`). */
+  async claimRefresh(partner: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    const key = refreshKey(partner);
+    try {
+      await this.db.execute('INSERT INTO bank_tokens (partner, token, expires_at, fetched_at) VALUES (?, ?, ?, ?)', [key, owner, now + leaseMs, now]);
+      return true;
+    } catch (error) {
+      if (!(error instanceof UniqueViolationError)) throw error;
+    }
+    // Taken: it is ours only once the holder's lease has run out (it died or hung mid-fetch).
+    const taken = await this.db.execute('UPDATE bank_tokens SET token = ?, expires_at = ?, fetched_at = ? WHERE partner = ? AND expires_at <= ?', [
+      owner,
+      now + leaseMs,
+      now,
+      key,
+      now,
+    ]);
+    return taken.affectedRows === 1;
+  }
+
+  async releaseRefresh(partner: string, owner: string): Promise<void> {
+    await this.db.execute('DELETE FROM bank_tokens WHERE partner = ? AND token = ?', [refreshKey(partner), owner]);
+  }
+}
+
+function refreshKey(partner: string): string {
+  return `refresh-claim:${partner}`;
 }
