@@ -91,4 +91,26 @@ forEachBackend('POST /v1/transfers against a configured bank', (db) => {
       }
     });
   });
+
+  describe('when the bank whitelists only the egress address 127.0.0.2', () => {
+    it('pays through a gateway bound to 127.0.0.2 and is refused (nothing sent, 503) through one bound elsewhere', async () => {
+      const strict = await startTestBank(['127.0.0.2']);
+      const bound = await TestGateway.start(db.url(), strict.env({ GERBANG_EGRESS_LOCAL_ADDRESS: '127.0.0.2' }));
+      const unbound = await TestGateway.start(db.url(), strict.env({ GERBANG_EGRESS_LOCAL_ADDRESS: '127.0.0.1' }));
+      try {
+        const paid = await pay(bound);
+        expect(paid.status, paid.text).to.equal(201);
+        expect(strict.simulator.calls.every((call) => call.sourceAddress === '127.0.0.2')).to.equal(true);
+
+        const refused = await pay(unbound);
+        expect(refused.status, refused.text).to.equal(503);
+        expect(refused.body).to.include({ code: 'BANK_UNAVAILABLE', bankResponseCode: 'ESB-14-019' });
+        expect(strict.simulator.calls.at(-1)).to.include({ sourceAddress: '127.0.0.1', status: 403 });
+      } finally {
+        await bound.close();
+        await unbound.close();
+        await strict.simulator.close();
+      }
+    });
+  });
 });
