@@ -1,6 +1,7 @@
 import { ConfigError, configurationMarkdown } from '../config/index.js';
 import { AppError } from '../errors/index.js';
 import { AUDIT_USAGE, auditCommand } from './commands/audit-command.js';
+import { BANK_USAGE, bankCommand } from './commands/bank-command.js';
 import { CLIENT_USAGE, clientCommand } from './commands/client-command.js';
 import { migrateCommand } from './commands/migrate-command.js';
 import { sandboxCommand, serveCommand } from './commands/serve-command.js';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   client: { run: clientCommand, usage: CLIENT_USAGE },
   audit: { run: (args, io) => auditCommand(args, io), usage: AUDIT_USAGE },
   sign: { run: signCommand, usage: SIGN_USAGE },
+  bank: { run: bankCommand, usage: BANK_USAGE },
   simulator: { run: simulatorCommand, usage: SIMULATOR_USAGE },
   config: {
     run: (args, io) => {
