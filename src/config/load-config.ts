@@ -19,6 +19,7 @@ export interface Config {
   allowedOrigins: string[];
   allowedCidrs: string[];
   bodyLimitBytes: number;
+  batch: { maxLines: number; bodyLimitBytes: number; concurrency: number; intervalMs: number };
   rateLimit: { windowMs: number; perIp: number; perClient: number; tokenPerIp: number };
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
   /** `sandbox`: no bank configured, the built-in simulator plays BCA. */
@@ -134,6 +135,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     allowedOrigins: v.allowedOrigins,
     allowedCidrs: v.allowedCidrs,
     bodyLimitBytes: v.bodyLimitBytes,
+    batch: { maxLines: v.batchMaxLines, bodyLimitBytes: v.batchBodyLimitBytes, concurrency: v.batchConcurrency, intervalMs: v.batchIntervalMs },
     rateLimit: {
       windowMs: (v.rateLimitWindowSeconds as number) * 1000,
       perIp: v.rateLimitPerIp,

@@ -86,6 +86,26 @@ export const SETTINGS = {
     doc: 'Largest request body accepted, in bytes; larger bodies answer 413 without being read.',
     schema: Joi.number().integer().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   },
+  batchMaxLines: {
+    env: 'GERBANG_BATCH_MAX_LINES',
+    doc: 'Most transfers one payment run (POST /v1/transfer-batches) may hold.',
+    schema: Joi.number().integer().min(1).max(10_000).default(1_000),
+  },
+  batchBodyLimitBytes: {
+    env: 'GERBANG_BATCH_BODY_LIMIT_BYTES',
+    doc: 'Largest payment-run body accepted, in bytes (a 1,000-line run is about 400 KB).',
+    schema: Joi.number().integer().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
+  },
+  batchConcurrency: {
+    env: 'GERBANG_BATCH_CONCURRENCY',
+    doc: "Lines of one payment run sent to the bank at the same time (per process). Keep it within the bank's limits.",
+    schema: Joi.number().integer().min(1).max(64).default(4),
+  },
+  batchIntervalMs: {
+    env: 'GERBANG_BATCH_INTERVAL_MS',
+    doc: 'How often each API process looks for payment runs with lines left to pay (a new run starts at once; this picks up runs whose process stopped). 0 turns it off in this process.',
+    schema: Joi.number().integer().min(0).default(5_000),
+  },
   rateLimitWindowSeconds: {
     env: 'GERBANG_RATE_LIMIT_WINDOW_SECONDS',
     doc: 'Length of a rate-limit window.',

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.js';
+import { BatchProcessor } from '../domain/batches/index.js';
 import { InDoubtResolver } from '../domain/transfers/index.js';
 import { buildApp } from '../http/app.js';
 import { getLogger } from '../log/index.js';
@@ -17,6 +18,7 @@ export interface Gateway {
   store: Store;
   banks: BankPartners;
   resolver: InDoubtResolver;
+  batches: BatchProcessor;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown deadline), closes pools. */
   close(): Promise<void>;
 }
@@ -39,12 +41,17 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
     banks = await startBankPartners(config, store, clock);
+    const batches = new BatchProcessor(
+      { payments: store.payments, sequences: store.sequences, router: banks.router, batches: store.batches, audit: store.audit, clock },
+      { intervalMs: config.batch.intervalMs, concurrency: config.batch.concurrency },
+    );
     const app = buildApp({
       config,
       store,
       tokens: new AccessTokens(config.jwt),
       router: banks.router,
       pendingMigrations: () => pendingMigrations(store.db),
+      wakeBatches: () => batches.wake(),
       clock,
     });
     let draining = false;
@@ -63,6 +70,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     server.keepAliveTimeout = 5_000;
     await listen(server, config.port, config.host);
     resolver.start();
+    batches.start();
+    // Runs a process stopped in the middle of are picked up at once, not after the first interval.
+    if (config.batch.intervalMs > 0) batches.wake();
     const port = (server.address() as AddressInfo).port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
@@ -74,10 +84,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       store,
       banks: partners,
       resolver,
+      batches,
       close: () => {
         draining = true;
         return shutdown(server, config.shutdownTimeoutMs, async () => {
-          await resolver.stop();
+          await Promise.all([resolver.stop(), batches.stop()]);
           await partners.close();
           await store.close();
         });

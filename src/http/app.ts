@@ -12,6 +12,7 @@ import type { Store } from '../store/types.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import './locals.js';
 import { accountRoutes } from './routes/account-routes.js';
+import { batchRoutes } from './routes/batch-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { transferRoutes } from './routes/transfer-routes.js';
@@ -22,6 +23,8 @@ export interface AppDeps {
   tokens: AccessTokens;
   router: BankRouter;
   pendingMigrations: () => Promise<string[]>;
+  /** Tells the batch processor a payment run was stored. */
+  wakeBatches?: () => void;
   clock?: () => number;
 }
 
@@ -67,15 +70,23 @@ export function buildApp(deps: AppDeps): Express {
 
   // Authenticated routes: token and client allowlists, then the per-client limit, then the
   // body (parsed only for a caller we know), then each route validates and runs its use case.
-  const authenticated = [
+  const authenticatedCaller = [
     authenticateStep({ tokens: deps.tokens, clients: store.clients }),
     rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perClient, name: 'client', by: 'client' }),
-    ...bodyParserStep({ limitBytes: config.bodyLimitBytes }),
   ];
+  const authenticated = [...authenticatedCaller, ...bodyParserStep({ limitBytes: config.bodyLimitBytes })];
   app.use(
     transferRoutes({ payments: store.payments, sequences: store.sequences, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs }, authenticated),
   );
   app.use(accountRoutes({ router: deps.router, clock }, authenticated));
+  // A payment run is the one body allowed to be larger (up to GERBANG_BATCH_MAX_LINES lines).
+  app.use(
+    batchRoutes(
+      { batches: store.batches, payments: store.payments, clock, wake: deps.wakeBatches ?? (() => undefined), maxLines: config.batch.maxLines },
+      [...authenticatedCaller, ...bodyParserStep({ limitBytes: config.batch.bodyLimitBytes })],
+      authenticated,
+    ),
+  );
 
   app.use(notFoundHandler());
   app.use(errorHandler());

@@ -6,6 +6,7 @@ import {
   SqlPaymentRepository,
   SqlRateLimitRepository,
   SqlSequenceRepository,
+  SqlTransferBatchRepository,
 } from './repositories/index.js';
 import type { Db, Store } from './types.js';
 
@@ -20,6 +21,7 @@ export function createStore(db: Db): Store {
     lockouts: new SqlLoginLockoutRepository(db),
     bankTokens: new SqlBankTokenRepository(db),
     sequences: new SqlSequenceRepository(db),
+    batches: new SqlTransferBatchRepository(db),
     close: () => db.close(),
   };
 }

@@ -283,6 +283,58 @@ export interface SequenceRepository {
   next(name: string): Promise<number>;
 }
 
+// ---------------------------------------------------------------- transfer batches
+
+export type BatchState = 'QUEUED' | 'PROCESSING' | 'DONE';
+export type BatchLineState = 'QUEUED' | 'SUBMITTED' | 'REJECTED';
+
+export interface TransferBatchRecord {
+  id: number;
+  clientId: string;
+  batchId: string;
+  requestHash: string;
+  lineCount: number;
+  state: BatchState;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface BatchLineRecord {
+  lineNo: number;
+  transactionId: string;
+  requestJson: string;
+  state: BatchLineState;
+  httpStatus: number | null;
+  resultJson: string | null;
+}
+
+export interface NewTransferBatch {
+  clientId: string;
+  batchId: string;
+  requestHash: string;
+  /** In order; line numbers start at 1. */
+  lines: { transactionId: string; requestJson: string }[];
+}
+
+export interface TransferBatchRepository {
+  /** Stores the batch and all its lines QUEUED, in one transaction. UniqueViolationError when (clientId, batchId) exists. */
+  create(batch: NewTransferBatch, now: number): Promise<TransferBatchRecord>;
+  find(clientId: string, batchId: string): Promise<TransferBatchRecord | null>;
+  /** Leases batches with work left (QUEUED, or PROCESSING whose lease ran out) to `owner`. */
+  claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<TransferBatchRecord[]>;
+  /** Extends `owner`'s lease; false when it lost it. */
+  renewLease(id: number, owner: string, now: number, leaseMs: number): Promise<boolean>;
+  /** QUEUED lines after `afterLineNo`, in order, at most `limit`. */
+  queuedLines(batchPk: number, afterLineNo: number, limit: number): Promise<BatchLineRecord[]>;
+  /** Every line after `afterLineNo`, in order, at most `limit`. */
+  lines(batchPk: number, afterLineNo: number, limit: number): Promise<BatchLineRecord[]>;
+  recordLine(batchPk: number, lineNo: number, outcome: { state: BatchLineState; httpStatus: number | null; resultJson: string | null }, now: number): Promise<void>;
+  /** Lines per state. */
+  counts(batchPk: number): Promise<Record<BatchLineState, number>>;
+  /** Marks it DONE and frees the lease (only while `owner` holds it). */
+  finish(id: number, owner: string, now: number): Promise<void>;
+}
+
 export interface Store {
   readonly db: Db;
   readonly clients: ClientRepository;
@@ -292,5 +344,6 @@ export interface Store {
   readonly lockouts: LoginLockoutRepository;
   readonly bankTokens: BankTokenRepository;
   readonly sequences: SequenceRepository;
+  readonly batches: TransferBatchRepository;
   close(): Promise<void>;
 }

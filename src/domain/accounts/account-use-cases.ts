@@ -1,7 +1,7 @@
 import { MAX_STATEMENT_DAYS, type AccountBalance, type AccountStatement, type BankCall, type BankCallContext } from '../../banks/types.js';
 import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
-import type { AuditTrail } from '../../pipeline/audit/index.js';
+import type { ExchangeAudit } from '../../pipeline/audit/index.js';
 import { jakartaDate } from '../../time/index.js';
 import { canonicalBic, type BankPartner, type BankRouter } from '../routing/index.js';
 import type { AccountInquiryRequest, StatementRequestQuery } from './account-schemas.js';
@@ -28,7 +28,7 @@ export interface AccountInquiryAnswer {
  * looked up there (internal inquiry); any other through the partners by priority (external
  * inquiry). A partner that cannot be reached gives way to the next.
  */
-export async function inquireAccount(deps: AccountDeps, request: AccountInquiryRequest, audit: AuditTrail): Promise<AccountInquiryAnswer> {
+export async function inquireAccount(deps: AccountDeps, request: AccountInquiryRequest, audit: ExchangeAudit): Promise<AccountInquiryAnswer> {
   const bic = canonicalBic(request.beneficiaryBankCode)!;
   const partners = deps.router.all();
   const ordered = [...partners.filter((p) => p.bic === bic), ...partners.filter((p) => p.bic !== bic)];
@@ -47,7 +47,7 @@ export async function inquireAccount(deps: AccountDeps, request: AccountInquiryR
   });
 }
 
-export async function getBalance(deps: AccountDeps, accountNumber: string, bankCode: string | undefined, audit: AuditTrail): Promise<AccountBalance & { bank: string; asOf: string }> {
+export async function getBalance(deps: AccountDeps, accountNumber: string, bankCode: string | undefined, audit: ExchangeAudit): Promise<AccountBalance & { bank: string; asOf: string }> {
   return withFallback(holders(deps.router, bankCode), audit, async (partner, ctx) => ({
     ...(await partner.adapter.balance(accountNumber, ctx)),
     bank: partner.name,
@@ -55,7 +55,7 @@ export async function getBalance(deps: AccountDeps, accountNumber: string, bankC
   }));
 }
 
-export async function getStatement(deps: AccountDeps, accountNumber: string, query: StatementRequestQuery, audit: AuditTrail): Promise<AccountStatement & { bank: string }> {
+export async function getStatement(deps: AccountDeps, accountNumber: string, query: StatementRequestQuery, audit: ExchangeAudit): Promise<AccountStatement & { bank: string }> {
   checkPeriod(query.from, query.to, jakartaDate(deps.clock()));
   return withFallback(holders(deps.router, query.bankCode), audit, async (partner, ctx) => ({
     ...(await partner.adapter.statement({ accountNumber, from: query.from, to: query.to }, ctx)),
@@ -92,7 +92,7 @@ function checkPeriod(from: string, to: string, today: string): void {
  * circuit open, refused before processing) gives way to the next. A business refusal
  * (BANK_REFUSED) is the answer: another bank would not know the account better.
  */
-async function withFallback<T>(partners: readonly BankPartner[], audit: AuditTrail, run: (partner: BankPartner, ctx: BankCallContext) => Promise<T>): Promise<T> {
+async function withFallback<T>(partners: readonly BankPartner[], audit: ExchangeAudit, run: (partner: BankPartner, ctx: BankCallContext) => Promise<T>): Promise<T> {
   await audit.open();
   const ctx: BankCallContext = { onCall: (call: BankCall) => audit.recordBankCall(call) };
   let lastError: unknown = new AppError('ROUTE_UNAVAILABLE', 'No configured bank partner can answer this.');

@@ -2,7 +2,7 @@ import type { BankCall, IntrabankTransferOrder, InterbankTransferOrder, Transfer
 import { cents } from '../../config/index.js';
 import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
-import type { AuditTrail } from '../../pipeline/audit/index.js';
+import type { ExchangeAudit } from '../../pipeline/audit/index.js';
 import { jakartaDate } from '../../time/index.js';
 import { UniqueViolationError, type PaymentRecord, type PaymentRepository, type SequenceRepository } from '../../store/types.js';
 import { canonicalBic, type BankRouter, type TransferRoute } from '../routing/index.js';
@@ -22,7 +22,7 @@ export interface CreateTransferDeps {
 
 export interface TransferContext {
   clientId: string;
-  audit: AuditTrail;
+  audit: ExchangeAudit;
 }
 
 export interface TransferReply {

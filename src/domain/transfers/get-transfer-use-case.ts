@@ -1,7 +1,7 @@
 import { methodOfOperation, type BankCall, type StatusOutcome } from '../../banks/types.js';
 import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
-import type { AuditTrail } from '../../pipeline/audit/index.js';
+import type { ExchangeAudit } from '../../pipeline/audit/index.js';
 import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
 import type { BankRouter } from '../routing/index.js';
 import { currentResult, settle } from './settlement.js';
@@ -30,7 +30,7 @@ export interface TransferStatusReply {
  * is asked; a final answer (SUCCESS, FAILED) is stored. "Not found" at the bank does not make
  * it FAILED: that needs a delay and a second check, so it stays UNKNOWN.
  */
-export async function getTransfer(deps: GetTransferDeps, clientId: string, transactionId: string, audit: AuditTrail): Promise<TransferStatusReply> {
+export async function getTransfer(deps: GetTransferDeps, clientId: string, transactionId: string, audit: ExchangeAudit): Promise<TransferStatusReply> {
   audit.set({ clientId, transactionId });
   const payment = await deps.payments.find(clientId, transactionId);
   if (!payment) throw new AppError('NOT_FOUND', `No transfer with transactionId ${transactionId} for this client.`);

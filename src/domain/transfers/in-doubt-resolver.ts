@@ -6,6 +6,7 @@ import { getLogger } from '../../log/index.js';
 import { bankCallAudit } from '../../pipeline/audit/index.js';
 import type { AuditRepository, PaymentRecord, PaymentRepository } from '../../store/types.js';
 import type { BankRouter } from '../routing/index.js';
+import { PeriodicTask } from '../periodic-task.js';
 import { settle } from './settlement.js';
 
 const log = getLogger('resolver');
@@ -40,27 +41,23 @@ export interface InDoubtResolverDeps {
  */
 export class InDoubtResolver {
   readonly owner = `${hostname().slice(0, 30)}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> = Promise.resolve();
-  private stopped = false;
+  private readonly task: PeriodicTask;
 
-  constructor(private readonly deps: InDoubtResolverDeps, private readonly options: InDoubtResolverOptions) {}
+  constructor(private readonly deps: InDoubtResolverDeps, private readonly options: InDoubtResolverOptions) {
+    this.task = new PeriodicTask('resolver', options.intervalMs, () => this.runOnce());
+  }
 
   start(): void {
-    if (this.options.intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => {
-      this.running = this.running.then(() => this.runOnce()).catch((error: unknown) => log.error({ err: error }, 'resolver pass failed'));
-    }, this.options.intervalMs);
-    // The resolver never keeps a process alive on its own.
-    this.timer.unref();
+    this.task.start();
   }
 
   /** Stops scheduling and waits for a pass in progress. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
+  }
+
+  private get stopped(): boolean {
+    return this.task.stopped;
   }
 
   /** One pass: claims the payments due and checks each. Returns how many it checked and settled. */

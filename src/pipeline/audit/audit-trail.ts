@@ -32,13 +32,21 @@ export interface AuditFields {
   amount?: string | null;
 }
 
+/** What a use case needs of its exchange's audit record, whether an HTTP request or background work. */
+export interface ExchangeAudit {
+  set(fields: AuditFields): void;
+  /** Commits the exchange before anything goes to the bank; STORE_UNAVAILABLE when it cannot. */
+  open(): Promise<number>;
+  recordBankCall(call: BankCall): Promise<void>;
+}
+
 /**
  * The audit record of one inbound exchange. Every request gets one (rejected ones included):
  * the step writes it when the answer is sent. A money-moving use case calls `open()` first, so
  * the exchange is committed before anything goes to the bank; the answer then completes it.
  * Secrets are redacted here, on the way in, by the one redaction list of src/log.
  */
-export class AuditTrail {
+export class AuditTrail implements ExchangeAudit {
   private exchangeId: number | null = null;
   private fields: AuditFields = {};
   private finished = false;

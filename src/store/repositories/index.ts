@@ -5,4 +5,5 @@ export { SqlRateLimitRepository } from './rate-limit-repository.js';
 export { SqlLoginLockoutRepository } from './login-lockout-repository.js';
 export { SqlBankTokenRepository } from './bank-token-repository.js';
 export { SqlSequenceRepository } from './sequence-repository.js';
+export { SqlTransferBatchRepository } from './transfer-batch-repository.js';
 export { amountMinor } from './amount-minor.js';

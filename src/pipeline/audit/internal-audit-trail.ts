@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import type { BankCall } from '../../banks/types.js';
+import { AppError } from '../../errors/index.js';
+import { getLogger, redactValue } from '../../log/index.js';
+import type { AuditOutcome, AuditRepository } from '../../store/types.js';
+import { bankCallAudit, type AuditFields, type ExchangeAudit } from './audit-trail.js';
+
+const log = getLogger('audit');
+
+/**
+ * The audit record of work Gerbang does on its own behalf (a line of a payment run): an
+ * exchange with an internal method and path, the work's input as its request and its result as
+ * its answer, bank legs hanging off it as for any request.
+ */
+export class InternalAuditTrail implements ExchangeAudit {
+  readonly requestId = `internal-${randomUUID()}`;
+  private exchangeId: number | null = null;
+  private fields: AuditFields = {};
+
+  constructor(
+    private readonly repository: AuditRepository,
+    private readonly work: { method: string; path: string; requestBody: unknown },
+    private readonly clock: () => number,
+  ) {}
+
+  set(fields: AuditFields): void {
+    this.fields = { ...this.fields, ...fields };
+  }
+
+  async open(): Promise<number> {
+    if (this.exchangeId !== null) return this.exchangeId;
+    try {
+      this.exchangeId = await this.repository.open({
+        requestId: this.requestId,
+        receivedAt: this.clock(),
+        remoteIp: 'internal',
+        origin: null,
+        method: this.work.method,
+        path: this.work.path.slice(0, 2048),
+        clientId: this.fields.clientId ?? null,
+        transactionId: this.fields.transactionId ?? null,
+        amount: this.fields.amount ?? null,
+        requestHeaders: {},
+        requestBody: JSON.stringify(redactValue(this.work.requestBody)),
+      });
+    } catch (error) {
+      throw new AppError('STORE_UNAVAILABLE', 'The audit store is unavailable, so the work was not done. It will be retried.', { cause: error });
+    }
+    return this.exchangeId;
+  }
+
+  async recordBankCall(call: BankCall): Promise<void> {
+    const exchangeId = await this.open();
+    await this.repository.recordBankCall(bankCallAudit(call, exchangeId, this.requestId));
+  }
+
+  /** Completes the record with the work's result (or error) as its answer. */
+  async finish(statusCode: number, body: unknown, errorCode: string | null = null): Promise<void> {
+    const outcome: AuditOutcome = statusCode >= 500 ? 'failed' : statusCode >= 400 ? 'rejected' : 'completed';
+    try {
+      const exchangeId = await this.open();
+      await this.repository.complete(exchangeId, {
+        outcome,
+        statusCode,
+        errorCode,
+        clientId: this.fields.clientId ?? null,
+        transactionId: this.fields.transactionId ?? null,
+        amount: this.fields.amount ?? null,
+        responseBody: JSON.stringify(redactValue(body)),
+        completedAt: this.clock(),
+      });
+    } catch (error) {
+      log.error({ err: error, path: this.work.path }, 'audit record of internal work could not be completed');
+    }
+  }
+}

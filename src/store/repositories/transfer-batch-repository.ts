@@ -1,0 +1,144 @@
+import type { BatchLineRecord, BatchLineState, Db, NewTransferBatch, TransferBatchRecord, TransferBatchRepository } from '../types.js';
+import { toNumber } from './row-values.js';
+
+const COLUMNS = 'id, client_id, batch_id, request_hash, line_count, state, created_at, updated_at';
+const LINE_COLUMNS = 'line_no, transaction_id, request_json, state, http_status, result_json';
+/** Lines per INSERT: 1,000 lines are 5 statements, each well under any packet limit. */
+const INSERT_CHUNK = 200;
+
+interface BatchRow {
+  id: number | string;
+  client_id: string;
+  batch_id: string;
+  request_hash: string;
+  line_count: number | string;
+  state: TransferBatchRecord['state'];
+  created_at: number | string;
+  updated_at: number | string;
+}
+
+interface LineRow {
+  line_no: number | string;
+  transaction_id: string;
+  request_json: string;
+  state: BatchLineState;
+  http_status: number | string | null;
+  result_json: string | null;
+}
+
+/** Payment runs and their lines (see sql/*\/006_transfer_batches.sql). */
+export class SqlTransferBatchRepository implements TransferBatchRepository {
+  constructor(private readonly db: Db) {}
+
+  async create(batch: NewTransferBatch, now: number): Promise<TransferBatchRecord> {
+    return this.db.withTransaction(async (tx) => {
+      const inserted = await tx.execute(
+        "INSERT INTO transfer_batches (client_id, batch_id, request_hash, line_count, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'QUEUED', ?, ?)",
+        [batch.clientId, batch.batchId, batch.requestHash, batch.lines.length, now, now],
+      );
+      const id = inserted.insertId;
+      for (let start = 0; start < batch.lines.length; start += INSERT_CHUNK) {
+        const chunk = batch.lines.slice(start, start + INSERT_CHUNK);
+        const values = chunk.flatMap((line, i) => [id, start + i + 1, line.transactionId, line.requestJson, 'QUEUED', now]);
+        await tx.execute(
+          `INSERT INTO transfer_batch_lines (batch_pk, line_no, transaction_id, request_json, state, updated_at) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+          values,
+        );
+      }
+      return { id, clientId: batch.clientId, batchId: batch.batchId, requestHash: batch.requestHash, lineCount: batch.lines.length, state: 'QUEUED', createdAt: now, updatedAt: now };
+    });
+  }
+
+  async find(clientId: string, batchId: string): Promise<TransferBatchRecord | null> {
+    const rows = await this.db.query<BatchRow>(`SELECT ${COLUMNS} FROM transfer_batches WHERE client_id = ? AND batch_id = ?`, [clientId, batchId]);
+    return rows[0] ? toBatch(rows[0]) : null;
+  }
+
+  async claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<TransferBatchRecord[]> {
+    const { owner, now, leaseMs } = options;
+    const candidates = await this.db.query<{ id: number | string }>(
+      "SELECT id FROM transfer_batches WHERE state IN ('QUEUED', 'PROCESSING') AND (lease_until IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?",
+      [now, Math.max(1, Math.min(Math.trunc(options.limit), 100))],
+    );
+    const claimed: TransferBatchRecord[] = [];
+    for (const { id } of candidates) {
+      // The conditional UPDATE is the lease: of several processes racing for the row, one wins.
+      const won = await this.db.execute(
+        "UPDATE transfer_batches SET state = 'PROCESSING', lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ? AND state <> 'DONE' AND (lease_until IS NULL OR lease_until <= ?)",
+        [owner, now + leaseMs, now, toNumber(id), now],
+      );
+      if (won.affectedRows !== 1) continue;
+      const rows = await this.db.query<BatchRow>(`SELECT ${COLUMNS} FROM transfer_batches WHERE id = ? AND lease_owner = ?`, [toNumber(id), owner]);
+      if (rows[0]) claimed.push(toBatch(rows[0]));
+    }
+    return claimed;
+  }
+
+  async renewLease(id: number, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    const result = await this.db.execute('UPDATE transfer_batches SET lease_until = ?, updated_at = ? WHERE id = ? AND lease_owner = ?', [now + leaseMs, now, id, owner]);
+    return result.affectedRows === 1;
+  }
+
+  async queuedLines(batchPk: number, afterLineNo: number, limit: number): Promise<BatchLineRecord[]> {
+    const rows = await this.db.query<LineRow>(
+      `SELECT ${LINE_COLUMNS} FROM transfer_batch_lines WHERE batch_pk = ? AND state = 'QUEUED' AND line_no > ? ORDER BY line_no LIMIT ?`,
+      [batchPk, afterLineNo, limit],
+    );
+    return rows.map(toLine);
+  }
+
+  async lines(batchPk: number, afterLineNo: number, limit: number): Promise<BatchLineRecord[]> {
+    const rows = await this.db.query<LineRow>(`SELECT ${LINE_COLUMNS} FROM transfer_batch_lines WHERE batch_pk = ? AND line_no > ? ORDER BY line_no LIMIT ?`, [
+      batchPk,
+      afterLineNo,
+      limit,
+    ]);
+    return rows.map(toLine);
+  }
+
+  async recordLine(batchPk: number, lineNo: number, outcome: { state: BatchLineState; httpStatus: number | null; resultJson: string | null }, now: number): Promise<void> {
+    await this.db.execute('UPDATE transfer_batch_lines SET state = ?, http_status = ?, result_json = ?, updated_at = ? WHERE batch_pk = ? AND line_no = ?', [
+      outcome.state,
+      outcome.httpStatus,
+      outcome.resultJson,
+      now,
+      batchPk,
+      lineNo,
+    ]);
+  }
+
+  async counts(batchPk: number): Promise<Record<BatchLineState, number>> {
+    const rows = await this.db.query<{ state: BatchLineState; n: number | string }>('SELECT state, COUNT(*) AS n FROM transfer_batch_lines WHERE batch_pk = ? GROUP BY state', [batchPk]);
+    const counts: Record<BatchLineState, number> = { QUEUED: 0, SUBMITTED: 0, REJECTED: 0 };
+    for (const row of rows) counts[row.state] = toNumber(row.n);
+    return counts;
+  }
+
+  async finish(id: number, owner: string, now: number): Promise<void> {
+    await this.db.execute("UPDATE transfer_batches SET state = 'DONE', lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?", [now, id, owner]);
+  }
+}
+
+function toBatch(row: BatchRow): TransferBatchRecord {
+  return {
+    id: toNumber(row.id),
+    clientId: row.client_id,
+    batchId: row.batch_id,
+    requestHash: row.request_hash,
+    lineCount: toNumber(row.line_count),
+    state: row.state,
+    createdAt: toNumber(row.created_at),
+    updatedAt: toNumber(row.updated_at),
+  };
+}
+
+function toLine(row: LineRow): BatchLineRecord {
+  return {
+    lineNo: toNumber(row.line_no),
+    transactionId: row.transaction_id,
+    requestJson: row.request_json,
+    state: row.state,
+    httpStatus: row.http_status === null ? null : toNumber(row.http_status),
+    resultJson: row.result_json,
+  };
+}
