@@ -42,7 +42,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     }
     banks = await startBankPartners(config, store, clock);
     const batches = new BatchProcessor(
-      { payments: store.payments, sequences: store.sequences, router: banks.router, batches: store.batches, audit: store.audit, clock },
+      { payments: store.payments, sequences: store.sequences, router: banks.router, batches: store.batches, audit: store.audit, clock, sendingStaleMs: config.resolver.sendingStaleMs },
       { intervalMs: config.batch.intervalMs, concurrency: config.batch.concurrency },
     );
     const app = buildApp({

@@ -139,7 +139,13 @@ export interface PaymentRepository {
   /** Inserts in state RECEIVED. Throws UniqueViolationError when (clientId, transactionId) exists. */
   reserve(payment: NewPayment, now: number): Promise<PaymentRecord>;
   find(clientId: string, transactionId: string): Promise<PaymentRecord | null>;
-  update(id: number, update: PaymentUpdate, now: number): Promise<void>;
+  /** False when the row is gone (a stale reservation released by another process): the caller must stop. */
+  update(id: number, update: PaymentUpdate, now: number): Promise<boolean>;
+  /**
+   * Deletes a reservation still RECEIVED (never routed, so never sent) whose process stopped: untouched
+   * since `staleBefore`. Lets the ERP's resend of that transactionId go through instead of 409 forever.
+   */
+  releaseStale(id: number, staleBefore: number): Promise<boolean>;
   /**
    * Deletes a reservation that certainly never reached the bank (state RECEIVED or SENDING), so
    * the ERP may retry the same transactionId. Returns false when the row is in another state.

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { requestHash } from '../../src/domain/transfers/request-hash.js';
+import { transferRequestSchema } from '../../src/domain/transfers/transfer-schema.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 
@@ -157,6 +159,28 @@ forEachBackend('POST /v1/transfers', (db) => {
       const res = await post(sampleTransfer({ remark: 'x'.repeat(70_000) }));
       expect(res.status).to.equal(413);
       expect(res.body.code).to.equal('PAYLOAD_TOO_LARGE');
+    });
+  });
+
+  describe('when a process stopped after reserving a transfer, before sending it', () => {
+    it('lets the resend take the transactionId over once the reservation is stale, and pays once', async () => {
+      const body = sampleTransfer();
+      const { value } = transferRequestSchema.validate(body);
+      const stale = Date.now() - 10 * 60_000;
+      await gw.store.payments.reserve({ clientId: client.clientId, transactionId: body.transactionId as string, requestHash: requestHash(value), amount: '100000.00', currency: 'IDR' }, stale);
+      const before = gw.simulator.calls.length;
+      const res = await post(body);
+      expect(res.status, res.text).to.equal(201);
+      expect(gw.simulator.calls.slice(before).filter((c) => c.path === '/banking/corporates/transfers')).to.have.length(1);
+    });
+
+    it('still answers 409 while the reservation is fresh (its process may be working on it)', async () => {
+      const body = sampleTransfer();
+      const { value } = transferRequestSchema.validate(body);
+      await gw.store.payments.reserve({ clientId: client.clientId, transactionId: body.transactionId as string, requestHash: requestHash(value), amount: '100000.00', currency: 'IDR' }, Date.now());
+      const res = await post(body);
+      expect(res.status).to.equal(409);
+      expect(res.body.code).to.equal('IDEMPOTENCY_IN_FLIGHT');
     });
   });
 

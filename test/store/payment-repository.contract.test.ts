@@ -90,6 +90,26 @@ forEachBackend('PaymentRepository', (ctx) => {
     });
   });
 
+  describe('releaseStale', () => {
+    it('deletes a RECEIVED reservation untouched since the given time, and nothing else', async () => {
+      const { payments } = ctx.store();
+      const fresh = await payments.reserve(newPayment(), 1_000);
+      expect(await payments.releaseStale(fresh.id, 999)).to.equal(false);
+      expect(await payments.releaseStale(fresh.id, 1_000)).to.equal(true);
+      const sending = await payments.reserve(newPayment(), 1_000);
+      await payments.update(sending.id, { state: 'SENDING' }, 1_000);
+      expect(await payments.releaseStale(sending.id, 5_000)).to.equal(false);
+    });
+
+    it('makes a later update of the released row report that it is gone', async () => {
+      const { payments } = ctx.store();
+      const reserved = await payments.reserve(newPayment(), 1_000);
+      expect(await payments.update(reserved.id, { state: 'RECEIVED' }, 1_000)).to.equal(true);
+      await payments.releaseStale(reserved.id, 2_000);
+      expect(await payments.update(reserved.id, { state: 'SENDING' }, 3_000)).to.equal(false);
+    });
+  });
+
   describe('release', () => {
     it('deletes a reservation that never reached the bank, so the id can be reserved again', async () => {
       const { payments } = ctx.store();

@@ -18,6 +18,8 @@ export interface CreateTransferDeps {
   sequences: SequenceRepository;
   router: BankRouter;
   clock: () => number;
+  /** A reservation untouched this long belongs to a process that stopped (see payments.releaseStale). */
+  sendingStaleMs: number;
 }
 
 export interface TransferContext {
@@ -83,11 +85,14 @@ async function send(deps: CreateTransferDeps, request: TransferRequest, payment:
     }
     const bankTransactionId = await nextBankTransactionId(deps.sequences, route.partner);
     const transactionDate = jakartaDate(deps.clock());
-    await deps.payments.update(
+    const marked = await deps.payments.update(
       payment.id,
       { state: 'SENDING', bank: route.partner, operation: route.operation, bankTransactionId, bankTransactionDate: transactionDate },
       deps.clock(),
     );
+    // Our reservation was released as stale meanwhile (this process was stalled that long): the
+    // ERP's resend owns the transactionId now, so this one must not send.
+    if (!marked) throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId is being processed; retry shortly.', { headers: { 'Retry-After': '1' } });
     log.info({ transactionId: request.transactionId, partner: route.partner, method: route.method, reason: route.reason }, 'transfer routed');
     try {
       const outcome = await sendThrough(route, orderOf(request, bankTransactionId, transactionDate), ctx);
@@ -154,7 +159,7 @@ const CUSTOMER_TYPES = { PERSON: '1', COMPANY: '2', GOVERNMENT: '3' } as const;
 
 type Reservation = { payment: PaymentRecord } | { replay: TransferReply };
 
-async function reserve(deps: CreateTransferDeps, request: TransferRequest, clientId: string, hash: string): Promise<Reservation> {
+async function reserve(deps: CreateTransferDeps, request: TransferRequest, clientId: string, hash: string, retried = false): Promise<Reservation> {
   try {
     const payment = await deps.payments.reserve(
       { clientId, transactionId: request.transactionId, requestHash: hash, amount: request.amount, currency: request.currency },
@@ -165,6 +170,12 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, clien
     if (!(error instanceof UniqueViolationError)) throw error;
   }
   const existing = await deps.payments.find(clientId, request.transactionId);
+  // Reserved by a process that stopped before routing it (so it never reached a bank): release it
+  // and take the transactionId over, once.
+  if (!retried && existing?.state === 'RECEIVED' && existing.requestHash === hash && (await deps.payments.releaseStale(existing.id, deps.clock() - deps.sendingStaleMs))) {
+    log.warn({ transactionId: request.transactionId }, 'released a reservation its process left behind; taking the transfer over');
+    return reserve(deps, request, clientId, hash, true);
+  }
   if (!existing) {
     throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId is being processed; retry shortly.', { headers: { 'Retry-After': '1' } });
   }

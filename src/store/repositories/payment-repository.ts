@@ -106,7 +106,7 @@ export class SqlPaymentRepository implements PaymentRepository {
   }
 
   /** Sets the given fields (undefined ones are left alone) and updated_at. */
-  async update(id: number, update: PaymentUpdate, now: number): Promise<void> {
+  async update(id: number, update: PaymentUpdate, now: number): Promise<boolean> {
     const assignments: string[] = [];
     const params: SqlValue[] = [];
     for (const [field, column] of Object.entries(UPDATABLE) as [keyof PaymentUpdate, string][]) {
@@ -117,7 +117,12 @@ export class SqlPaymentRepository implements PaymentRepository {
     }
     assignments.push('updated_at = ?');
     params.push(now, id);
-    await this.db.execute(`UPDATE payments SET ${assignments.join(', ')} WHERE id = ?`, params);
+    return (await this.db.execute(`UPDATE payments SET ${assignments.join(', ')} WHERE id = ?`, params)).affectedRows === 1;
+  }
+
+  async releaseStale(id: number, staleBefore: number): Promise<boolean> {
+    const result = await this.db.execute("DELETE FROM payments WHERE id = ? AND state = 'RECEIVED' AND updated_at <= ?", [id, staleBefore]);
+    return result.affectedRows === 1;
   }
 
   async claimDue(options: { owner: string; now: number; leaseMs: number; sendingStaleBefore: number; limit: number }): Promise<PaymentRecord[]> {
