@@ -14,6 +14,7 @@ export interface Config {
   host: string;
   databaseUrl: string;
   migrateOnStart: boolean;
+  auditSpoolDir: string;
   jwt: { secret: string; previousSecrets: string[]; issuer: string; audience: string; ttlSeconds: number };
   trustProxy: string[];
   allowedOrigins: string[];
@@ -130,6 +131,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     host: v.host,
     databaseUrl: v.databaseUrl,
     migrateOnStart: v.migrateOnStart,
+    auditSpoolDir: v.auditSpoolDir,
     jwt: { secret: v.jwtSecret, previousSecrets: v.jwtPreviousSecrets, issuer: v.jwtIssuer, audience: v.jwtAudience, ttlSeconds: v.tokenTtlSeconds },
     trustProxy: v.trustProxy,
     allowedOrigins: v.allowedOrigins,

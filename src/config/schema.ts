@@ -38,6 +38,11 @@ export const SETTINGS = {
       .default('sqlite:var/gerbang.sqlite'),
     secret: true,
   },
+  auditSpoolDir: {
+    env: 'GERBANG_AUDIT_SPOOL_DIR',
+    doc: 'Folder where audit records the database refuses (it is down) are journaled, fsync\'d, until they are written to it. Keep it on local disk, with the gateway\'s user only.',
+    schema: Joi.string().min(1).default('var/audit-spool'),
+  },
   migrateOnStart: {
     env: 'GERBANG_MIGRATE_ON_START',
     doc: 'Apply pending SQL migrations when the API starts (turn off to run `gerbang migrate` as a deployment step).',

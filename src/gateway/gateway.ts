@@ -6,7 +6,8 @@ import { InDoubtResolver } from '../domain/transfers/index.js';
 import { buildApp } from '../http/app.js';
 import { getLogger } from '../log/index.js';
 import { AccessTokens } from '../pipeline/auth/index.js';
-import { migrate, openStore, pendingMigrations } from '../store/index.js';
+import { AuditSpool, migrate, openStore, pendingMigrations, withAuditSpool } from '../store/index.js';
+import { PeriodicTask } from '../domain/periodic-task.js';
 import type { Store } from '../store/types.js';
 import { startBankPartners, type BankPartners } from './bank-partners.js';
 
@@ -19,6 +20,8 @@ export interface Gateway {
   banks: BankPartners;
   resolver: InDoubtResolver;
   batches: BatchProcessor;
+  /** Writes audit records journaled while the database refused them (also done every few seconds). */
+  replayAudit(): Promise<number>;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown deadline), closes pools. */
   close(): Promise<void>;
 }
@@ -33,7 +36,11 @@ export interface StartOptions {
  */
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? Date.now;
-  const store = await openStore(config.databaseUrl);
+  const opened = await openStore(config.databaseUrl);
+  // Audit writes the database refuses are journaled on disk and written once it is back.
+  const spool = new AuditSpool(config.auditSpoolDir, config.databaseUrl);
+  const store: Store = { ...opened, audit: withAuditSpool(opened.audit, spool) };
+  const replay = new PeriodicTask('audit-replay', 5_000, () => spool.replay(opened.audit));
   let banks: BankPartners | undefined;
   try {
     if (config.migrateOnStart) {
@@ -71,6 +78,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     await listen(server, config.port, config.host);
     resolver.start();
     batches.start();
+    replay.start();
+    replay.wake();
     // Runs a process stopped in the middle of are picked up at once, not after the first interval.
     if (config.batch.intervalMs > 0) batches.wake();
     const port = (server.address() as AddressInfo).port;
@@ -85,10 +94,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       banks: partners,
       resolver,
       batches,
+      replayAudit: () => spool.replay(opened.audit),
       close: () => {
         draining = true;
         return shutdown(server, config.shutdownTimeoutMs, async () => {
           await Promise.all([resolver.stop(), batches.stop()]);
+          await replay.stop();
+          await spool.replay(opened.audit).catch(() => undefined);
           await partners.close();
           await store.close();
         });

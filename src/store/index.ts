@@ -8,3 +8,4 @@ export { describeDatabaseUrl, parseDatabaseUrl, type DatabaseTarget } from './da
 export { migrate, pendingMigrations, type MigrateOptions } from './migrator.js';
 export { amountMinor } from './repositories/index.js';
 export * from './types.js';
+export { AuditSpool, withAuditSpool } from './audit-spool.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createMariaDbDatabase } from '../support/databases.js';
-import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 describe('POST /v1/transfers when the database is down (MariaDB)', function () {
@@ -26,11 +26,15 @@ describe('POST /v1/transfers when the database is down (MariaDB)', function () {
     await database?.drop();
   });
 
+  const refused = sampleTransfer();
+  let refusedRequestId = '';
+
   it('answers 503 with Retry-After and sends nothing to the bank', async () => {
     await proxy.cut();
     const before = gw.simulator.calls.length;
-    const res = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${token}` } });
+    const res = await gw.request('/v1/transfers', { json: refused, headers: { authorization: `Bearer ${token}` } });
     expect(res.status, res.text).to.equal(503);
+    refusedRequestId = res.headers['x-request-id'];
     expect(res.body.code).to.equal('STORE_UNAVAILABLE');
     expect(res.headers['retry-after']).to.be.a('string');
     expect(res.text).to.not.match(/ECONNREFUSED|mysql|SELECT|INSERT/i);
@@ -52,5 +56,15 @@ describe('POST /v1/transfers when the database is down (MariaDB)', function () {
     expect(ready.body.checks).to.deep.equal({ store: 'ok', migrations: 'ok' });
     const res = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${token}` } });
     expect(res.status, res.text).to.equal(201);
+  });
+
+  it('writes the audit record of the refused request, journaled on disk meanwhile, once the database is back', async () => {
+    const [row] = await eventually(async () => {
+      await gw.gateway.replayAudit();
+      const rows = await gw.store.audit.list({ requestId: refusedRequestId });
+      return rows.length > 0 ? rows : null;
+    }, 10_000);
+    expect(row).to.include({ statusCode: 503, errorCode: 'STORE_UNAVAILABLE' });
+    expect(row).to.include({ method: 'POST', path: '/v1/transfers' });
   });
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { BankSimulator } from '../../src/banks/simulator/index.js';
@@ -47,6 +50,7 @@ export class TestGateway {
       GERBANG_HOST: '127.0.0.1',
       GERBANG_JWT_SECRET: jwtSecret,
       GERBANG_SHUTDOWN_TIMEOUT_MS: '2000',
+      GERBANG_AUDIT_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'gerbang-spool-')),
       ...env,
     });
     return new TestGateway(await startGateway(config), jwtSecret);
