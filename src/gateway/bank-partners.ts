@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createBcaLegacyAdapter } from '../banks/bca-legacy/index.js';
-import { createBankSimulator, defaultSandboxPartner, type BankSimulator } from '../banks/simulator/index.js';
+import { createBankSimulator, defaultSandboxPartner, type BankSimulator, type SimPartner } from '../banks/simulator/index.js';
 import { withCircuitBreaker } from '../banks/circuit-breaker.js';
 import type { BankAdapter, BankTokenCache } from '../banks/types.js';
-import { ConfigError, type Config, type PartnerConfig } from '../config/index.js';
+import { ConfigError, type BcaLegacyPartnerConfig, type Config, type PartnerConfig } from '../config/index.js';
 import { createBankHttpClient, type BankHttpClient } from '../egress/index.js';
 import { BankRouter, BCA_BIC, type BankPartner } from '../domain/routing/index.js';
 import { nextBankTransactionId } from '../domain/transfers/bank-transaction-id.js';
@@ -52,21 +52,7 @@ export async function startBankPartners(config: Config, store: Pick<Store, 'bank
     const url = await instance.listen(0, '127.0.0.1');
     simulator = { instance, url, partner };
     tokenPrefix = `sandbox-${randomBytes(6).toString('hex')}:`;
-    partners = [
-      {
-        partner: 'bca',
-        protocol: 'bca-legacy',
-        bic: BCA_BIC,
-        priority: 1,
-        baseUrl: url,
-        clientId: partner.clientId,
-        clientSecret: partner.clientSecret,
-        apiKey: partner.apiKey,
-        apiSecret: partner.apiSecret,
-        corporateId: partner.corporateId,
-        origin: partner.origins?.[0] ?? 'https://gerbang.sandbox',
-      },
-    ];
+    partners = [simulatedPartnerConfig(partner, url)];
     log.warn({ simulator: url }, 'SANDBOX MODE: no bank is configured (GERBANG_BCA_*, GERBANG_BANK_PARTNERS_FILE); payments go to the built-in BCA simulator, no money moves');
   }
 
@@ -93,6 +79,23 @@ export async function startBankPartners(config: Config, store: Pick<Store, 'bank
       await router.close();
       await simulator?.instance.close();
     },
+  };
+}
+
+/** The partner configuration that points at a simulated BCA with the credentials it issued. */
+export function simulatedPartnerConfig(partner: SimPartner, baseUrl: string, name = 'bca', priority = 1, bic = BCA_BIC): BcaLegacyPartnerConfig {
+  return {
+    partner: name,
+    protocol: 'bca-legacy',
+    bic,
+    priority,
+    baseUrl,
+    clientId: partner.clientId,
+    clientSecret: partner.clientSecret,
+    apiKey: partner.apiKey,
+    apiSecret: partner.apiSecret,
+    corporateId: partner.corporateId,
+    origin: partner.origins?.[0] ?? 'https://gerbang.sandbox',
   };
 }
 

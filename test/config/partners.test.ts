@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { problemsOf } from '../support/config-problems.js';
 
 const secret = 'x'.repeat(40);
 
@@ -13,15 +14,6 @@ function partnersFile(content: unknown, mode = 0o600): string {
   return file;
 }
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).to.be.instanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const legacy = (overrides: Record<string, unknown> = {}) => ({
   partner: 'bca-main',

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { simulatedPartnerConfig } from '../../src/gateway/bank-partners.js';
 import { createBankSimulator, defaultSandboxPartner, type BankSimulator, type SimPartner, type SimulatorNetwork } from '../../src/banks/simulator/index.js';
 
 export interface TestBank {
@@ -44,19 +45,11 @@ export async function startTestBank(sourcesOrOptions: string[] | TestBankOptions
       GERBANG_BCA_ORIGIN: partner.origins![0],
       ...overrides,
     }),
-    partnerBlock: (name, priority) => ({
-      partner: name,
-      bank: options.bic ?? 'CENAIDJA',
-      protocol: 'bca-legacy',
-      priority,
-      baseUrl: url,
-      clientId: partner.clientId,
-      clientSecret: partner.clientSecret,
-      apiKey: partner.apiKey,
-      apiSecret: partner.apiSecret,
-      corporateId: partner.corporateId,
-      origin: partner.origins![0],
-    }),
+    partnerBlock: (name, priority) => {
+      // The file names the bank `bank`; the loaded configuration calls it `bic`.
+      const { bic, ...block } = simulatedPartnerConfig(partner, url, name, priority, options.bic);
+      return { ...block, bank: bic };
+    },
   };
 }
 

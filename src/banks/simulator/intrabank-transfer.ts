@@ -1,4 +1,5 @@
 import { esbError, type SimAnswer } from './esb-answers.js';
+import { parseLegacyBody } from './legacy-operations.js';
 import type { SimPartner } from './simulator-state.js';
 
 /** A transfer request that passed BCA's field checks. */
@@ -24,22 +25,9 @@ const MANDATORY = ['CorporateID', 'SourceAccountNumber', 'TransactionID', 'Trans
  * 13.2 decimal above zero (ESB-82-011), Remark1/Remark2 strings of at most 18 characters.
  */
 export function parseTransfer(body: string, partner: SimPartner, today: string): { order: TransferOrder } | SimAnswer {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return esbError('ESB-82-001', 'Malformed JSON');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return esbError('ESB-82-001', 'Body must be a JSON object');
-  const o = parsed as Record<string, unknown>;
-  const missing = MANDATORY.filter((field) => typeof o[field] !== 'string' || o[field] === '');
-  if (missing.length > 0) return esbError('ESB-82-001', `Mandatory field is missing: ${missing.join(', ')}`);
-  for (const remark of ['Remark1', 'Remark2']) {
-    if (o[remark] !== undefined && (typeof o[remark] !== 'string' || (o[remark] as string).length > 18)) {
-      return esbError('ESB-82-001', `${remark} must be a string of at most 18 characters`);
-    }
-  }
-  const order = { ...o, Remark1: o.Remark1 ?? '', Remark2: o.Remark2 ?? '' } as TransferOrder;
+  const checked = parseLegacyBody(body, MANDATORY, ['Remark1', 'Remark2']);
+  if (!('value' in checked)) return checked;
+  const order = checked.value as unknown as TransferOrder;
   if (order.CorporateID !== partner.corporateId) return esbError('ESB-82-001', 'CorporateID does not belong to this client');
   if (!/^\d{8}$/.test(order.TransactionID)) return esbError('ESB-82-001', 'TransactionID must be 8 digits');
   if (order.TransactionDate !== today) return esbError('ESB-82-001', `TransactionDate must be today in UTC+7 (${today})`);

@@ -67,17 +67,9 @@ const DOMESTIC_MANDATORY = [
 
 /** POST /banking/corporates/transfers/v2/domestic field checks, in BCA's codes. */
 export function parseDomestic(body: string, today: string): { order: DomesticOrder } | SimAnswer {
-  const object = parseObject(body);
-  if (!('value' in object)) return object;
-  const o = object.value;
-  const missing = DOMESTIC_MANDATORY.filter((field) => typeof o[field] !== 'string' || o[field] === '');
-  if (missing.length > 0) return esbError('ESB-82-001', `Mandatory field is missing: ${missing.join(', ')}`);
-  for (const remark of ['remark1', 'remark2']) {
-    if (o[remark] !== undefined && (typeof o[remark] !== 'string' || (o[remark] as string).length > 18)) {
-      return esbError('ESB-82-001', `${remark} must be a string of at most 18 characters`);
-    }
-  }
-  const order = { ...o, remark1: o.remark1 ?? '', remark2: o.remark2 ?? '' } as DomesticOrder;
+  const checked = parseLegacyBody(body, DOMESTIC_MANDATORY, ['remark1', 'remark2']);
+  if (!('value' in checked)) return checked;
+  const order = checked.value as unknown as DomesticOrder;
   if (!/^\d{8}$/.test(order.transaction_id)) return esbError('ESB-82-001', 'transaction_id must be 8 digits');
   if (order.transaction_date !== today) return esbError('ESB-82-001', `transaction_date must be today in UTC+7 (${today})`);
   if (order.currency_code !== 'IDR') return esbError('ESB-82-001', 'currency_code must be IDR');
@@ -171,7 +163,12 @@ export function statusTransferType(record: Record<string, unknown>): string {
   return typeof record.TransferType === 'string' ? record.TransferType : STATUS_TRANSFER_TYPES.INTRABANK;
 }
 
-function parseObject(body: string): { value: Record<string, unknown> } | SimAnswer {
+/**
+ * The checks every legacy request body gets first, in BCA's codes: a JSON object (ESB-82-001),
+ * each mandatory field a non-empty string, each remark a string of at most 18 characters
+ * (defaulting to ""). Shared by the intrabank and domestic transfers.
+ */
+export function parseLegacyBody(body: string, mandatory: readonly string[], remarks: readonly string[]): { value: Record<string, unknown> } | SimAnswer {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -179,7 +176,15 @@ function parseObject(body: string): { value: Record<string, unknown> } | SimAnsw
     return esbError('ESB-82-001', 'Malformed JSON');
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return esbError('ESB-82-001', 'Body must be a JSON object');
-  return { value: parsed as Record<string, unknown> };
+  const o = parsed as Record<string, unknown>;
+  const missing = mandatory.filter((field) => typeof o[field] !== 'string' || o[field] === '');
+  if (missing.length > 0) return esbError('ESB-82-001', `Mandatory field is missing: ${missing.join(', ')}`);
+  for (const remark of remarks) {
+    if (o[remark] !== undefined && (typeof o[remark] !== 'string' || (o[remark] as string).length > 18)) {
+      return esbError('ESB-82-001', `${remark} must be a string of at most 18 characters`);
+    }
+  }
+  return { value: { ...o, ...Object.fromEntries(remarks.map((remark) => [remark, o[remark] ?? ''])) } };
 }
 
 function isDate(value: string): boolean {

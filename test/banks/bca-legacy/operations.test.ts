@@ -5,6 +5,7 @@ import { createBankSimulator, defaultSandboxPartner, SimulatorNetwork, type Bank
 import type { BankAdapter, InterbankTransferOrder } from '../../../src/banks/types.js';
 import { createBankHttpClient } from '../../../src/egress/index.js';
 import { isAppError } from '../../../src/errors/index.js';
+import { simulatedPartnerConfig } from '../../../src/gateway/bank-partners.js';
 import { jakartaDate } from '../../../src/time/index.js';
 import { memoryTokens, recorder } from '../../support/bank-adapters.js';
 
@@ -25,14 +26,7 @@ describe('BCA legacy adapter: interbank transfers, inquiries, balance and statem
     bri = createBankSimulator({ partners: [], allowedSourceAddresses: [], bic: 'BRINIDJA', network });
     const url = await bca.listen();
     adapter = createBcaLegacyAdapter({
-      partner: 'bca',
-      baseUrl: url,
-      clientId: partner.clientId,
-      clientSecret: partner.clientSecret,
-      apiKey: partner.apiKey,
-      apiSecret: partner.apiSecret,
-      corporateId: partner.corporateId,
-      origin: partner.origins![0],
+      ...simulatedPartnerConfig(partner, url),
       tokens: memoryTokens(),
       http: createBankHttpClient({ baseUrl: url, connectTimeoutMs: 1_000, headersTimeoutMs: 1_000, bodyTimeoutMs: 1_000 }),
     });
