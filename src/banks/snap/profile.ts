@@ -72,12 +72,10 @@ const BCA_PATHS: Record<SnapService, string> = {
   'transfer-status': '/openapi/v1.0/transfer/status',
 };
 
-/** The same services under another prefix, all at one version. */
+/** The same resources as BCA's (SNAP's standard names) under another prefix, all at one version. */
 function prefixed(prefix: string, version: string): Record<SnapService, string> {
   const out = {} as Record<SnapService, string>;
-  for (const service of SNAP_SERVICES) {
-    out[service] = service === 'token' ? `${prefix}/${version}/access-token/b2b` : `${prefix}/${version}/${service === 'transfer-status' ? 'transfer/status' : service}`;
-  }
+  for (const service of SNAP_SERVICES) out[service] = BCA_PATHS[service].replace(/^\/openapi\/v\d+\.\d+/, `${prefix}/${version}`);
   return out;
 }
 
