@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import Joi from 'joi';
 import { AppError } from '../../errors/index.js';
 import { isEgressError, type BankHttpClient, type BankRequest, type BankResponse } from '../../egress/index.js';
-import { getLogger } from '../../log/index.js';
 import { createExchange } from '../common/bank-exchange.js';
 import { createTokenProvider } from '../common/token-provider.js';
+import { withReauth } from '../common/with-reauth.js';
 import {
   transferOperation,
   type AccountBalance,
@@ -40,7 +40,6 @@ export interface SnapAdapterOptions extends SnapPartnerConfig {
   now?: () => Date;
 }
 
-const log = getLogger('snap');
 
 /** The service each interbank method is sent with. */
 const INTERBANK_SERVICE: Record<InterbankTransferOrder['method'], SnapCodedService> = {
@@ -124,16 +123,8 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
   }
 
   /** Runs `attempt` with the current token; on 401xx01 once more with a renewed one. */
-  async function withToken<T>(ctx: BankCallContext, attempt: (token: string) => Promise<Verdict<T>>): Promise<T> {
-    const token = await tokens.current(ctx);
-    const first = await attempt(token);
-    if (first.kind === 'done') return first.value;
-    if (first.kind === 'unavailable') throw refusedBeforeProcessing(first.error);
-    log.info({ partner: options.partner, bankResponseCode: first.error.code }, 'bank refused the token; renewing it and resending once');
-    const second = await attempt(await tokens.renew(ctx, token));
-    if (second.kind === 'done') return second.value;
-    throw refusedBeforeProcessing(second.error);
-  }
+  const withToken = <T>(ctx: BankCallContext, attempt: (token: string) => Promise<Verdict<T>>): Promise<T> =>
+    withReauth(tokens, ctx, options.partner, attempt, refusedBeforeProcessing);
 
   async function transfer(ctx: BankCallContext, method: TransferMethod, order: IntrabankTransferOrder, payload: Record<string, unknown>): Promise<TransferOutcome> {
     const service = serviceOf(method);
@@ -149,7 +140,7 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
       const outcome: TransferOutcome = isEgressError(error)
         ? mapSentFailure(error)
         : { status: 'UNKNOWN', bankReference: null, bankResponseCode: 'BANK_ERROR', bankMessage: 'The call to the bank failed in an unexpected way; it will be resolved by status inquiry.' };
-      return { kind: 'done', value: outcome };
+      return { kind: 'outcome', outcome };
     });
   }
 
@@ -218,7 +209,7 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
         if (isEgressError(result.error) && !result.error.sent) throw unreachable(result.error, 'nothing was executed');
         // An inquiry moves no money; one that failed in flight just leaves the transfer in doubt.
         const code = isEgressError(result.error) ? result.error.code : 'BANK_ERROR';
-        return { kind: 'done', value: { status: 'UNKNOWN', bankReference: null, bankResponseCode: code, bankMessage: 'The status inquiry got no answer; the transfer stays in doubt.' } };
+        return { kind: 'outcome', outcome: { status: 'UNKNOWN', bankReference: null, bankResponseCode: code, bankMessage: 'The status inquiry got no answer; the transfer stays in doubt.' } };
       });
     },
 
@@ -338,7 +329,7 @@ function readInquiry<T>(response: BankResponse, serviceCode: string, schema: Joi
   }
   const { value, error } = schema.validate(snap.value);
   if (error) throw new AppError('BANK_UNAVAILABLE', `The bank's answer could not be read (${error.message}).`, { extensions: { bankResponseCode: snap.code } });
-  return { kind: 'done', value: value as T };
+  return { kind: 'outcome', outcome: value as T };
 }
 
 /** Remark1 and Remark2 as SNAP's one remark (at most 36 characters are used). */

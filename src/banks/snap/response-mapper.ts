@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import type { EgressError } from '../../egress/index.js';
+import type { AttemptVerdict } from '../common/with-reauth.js';
 import type { StatusOutcome, TransferOutcome } from '../types.js';
 
 /**
@@ -76,7 +77,7 @@ export function snapErrorCode(body: string): string | null {
 }
 
 /** What the adapter does next with an answer. */
-export type Verdict<T> = { kind: 'done'; value: T } | { kind: 'reauth'; error: SnapCode } | { kind: 'unavailable'; error: SnapCode };
+export type Verdict<T> = AttemptVerdict<T, SnapCode>;
 
 const IN_DOUBT = 'The bank has not confirmed the outcome; it will be resolved by status inquiry. Do not pay again under a new transactionId.';
 
@@ -180,7 +181,7 @@ export function readTokenAnswer(answer: BankAnswer): { accessToken: string; expi
 }
 
 function done<T>(value: T): Verdict<T> {
-  return { kind: 'done', value };
+  return { kind: 'outcome', outcome: value };
 }
 
 function unknown(code: string | null, message: string): Verdict<TransferOutcome & StatusOutcome> {
