@@ -177,12 +177,17 @@ const secret = Joi.string().min(1).max(512);
 
 /**
  * Joi schema of a SNAP partner block. Messages name the field (`"clientSecret" is required`,
- * `"profileOverrides.paths.balance" must be a path…`). A partners file may add its own keys
- * (priority, protocol…) with `snapPartnerSchema.keys({...})`.
+ * `"profileOverrides.paths.balance" must be a path…`). It accepts the partners file's common keys
+ * (`protocol`, `priority`, and `bank` in place of `bic`), so the file's validation can use it as
+ * is, or tighten them with `snapPartnerSchema.keys({ bank: … })`.
  */
 export const snapPartnerSchema = Joi.object({
-  partner: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,39}$/).required().messages({ 'string.pattern.base': '{#label} must be lower-case letters, digits and dashes' }),
-  bic: Joi.string().pattern(/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/).required().messages({ 'string.pattern.base': '{#label} must be a BIC such as CENAIDJA' }),
+  partner: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,31}$/).required().messages({ 'string.pattern.base': '{#label} must be lower-case letters, digits and dashes (≤ 32)' }),
+  protocol: Joi.string().valid('snap'),
+  priority: Joi.number().integer().min(1).max(1000),
+  bic: Joi.string().pattern(/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/).messages({ 'string.pattern.base': '{#label} must be a BIC such as CENAIDJA' }),
+  /** The partners file's spelling: a 3-digit code or BIC, turned into `bic` by the file reader. */
+  bank: Joi.string().min(3).max(11),
   baseUrl: Joi.string().uri({ scheme: ['http', 'https'] }).pattern(/^[a-z]+:\/\/[^/?#]+\/?$/i).required().messages({ 'string.pattern.base': '{#label} must be an origin without path or query' }),
   clientId: secret.required(),
   privateKeyFile: Joi.string().min(1),
@@ -195,6 +200,7 @@ export const snapPartnerSchema = Joi.object({
   profile: Joi.string().valid(...Object.keys(SNAP_PROFILES)).default('bca'),
   profileOverrides: snapProfileOverridesSchema.default({}),
 })
+  .or('bic', 'bank')
   .xor('privateKeyFile', 'privateKeyPem')
   .custom((value: SnapPartnerConfig, helpers) => {
     if (resolveSnapProfile(value).hmacKey === 'apiSecret' && !value.apiSecret) return helpers.error('any.custom', { error: new Error('"apiSecret" is required: this profile keys the HMAC with the API secret') });

@@ -115,3 +115,12 @@ describe('a BNI-style SNAP partner (other paths, HMAC keyed by the API secret, t
     expect(isAppError(error) && error.extensions.bankResponseCode).to.equal('4007301');
   });
 });
+
+describe('SNAP partner block in the partners file', () => {
+  it('accepts the file keys (protocol, priority, bank instead of bic)', () => {
+    const { bic: _bic, ...rest } = block();
+    const { error } = snapPartnerSchema.validate({ ...rest, protocol: 'snap', priority: 2, bank: '009' });
+    expect(error).to.equal(undefined);
+    expect(snapPartnerSchema.validate({ ...rest }).error?.message).to.match(/bic|bank/);
+  });
+});

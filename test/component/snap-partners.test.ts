@@ -1,0 +1,121 @@
+import { expect } from 'chai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveSnapProfile } from '../../src/banks/snap/index.js';
+import { SimulatorNetwork, type BankSimulator } from '../../src/banks/simulator/index.js';
+import { forEachBackend } from '../support/databases.js';
+import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { snapCredentials, startSnapBank, type SnapCredentials } from '../support/snap-bank.js';
+import { startTestBank, writePartnersFile, type TestBank } from '../support/test-bank.js';
+
+/** The partner's private key as an operator keeps it: a file of its own. */
+function keyFile(credentials: SnapCredentials): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'gerbang-snap-key-')), 'private.pem');
+  writeFileSync(path, credentials.privateKeyPem, { mode: 0o600 });
+  return path;
+}
+
+/**
+ * SNAP partners configured as blocks of the partners file — BCA on the default profile, BNI on
+ * its own (other paths, HMAC keyed by the API secret, milliseconds) — paying through the public
+ * API against simulated banks of one network.
+ */
+forEachBackend('SNAP bank partners through the public API', (db) => {
+  const bcaCredentials = snapCredentials();
+  const bniCredentials = { ...snapCredentials(), channelId: resolveSnapProfile({ profile: 'bni' }).channelId, partnerId: 'bni-api-key' };
+  let bca: BankSimulator;
+  let bni: BankSimulator;
+  let bri: TestBank;
+  let gw: TestGateway;
+  let auth: Record<string, string>;
+
+  before(async () => {
+    const network = new SimulatorNetwork();
+    const bcaBank = await startSnapBank(bcaCredentials, { network, bic: 'CENAIDJA' });
+    const bniBank = await startSnapBank(bniCredentials, { network, bic: 'BNINIDJA', snapProfile: resolveSnapProfile({ profile: 'bni' }) });
+    bca = bcaBank.simulator;
+    bni = bniBank.simulator;
+    bri = await startTestBank({ bic: 'BRINIDJA', network, sources: [] });
+    const file = writePartnersFile([
+      {
+        partner: 'bca-snap', bank: '014', protocol: 'snap', priority: 1, baseUrl: bcaBank.url,
+        clientId: bcaCredentials.clientId, privateKeyFile: keyFile(bcaCredentials), clientSecret: bcaCredentials.clientSecret,
+        partnerId: bcaCredentials.partnerId, channelId: bcaCredentials.channelId, origin: bcaCredentials.origin,
+      },
+      {
+        partner: 'bni-snap', bank: '009', protocol: 'snap', priority: 2, baseUrl: bniBank.url, profile: 'bni',
+        clientId: bniCredentials.clientId, privateKeyFile: keyFile(bniCredentials), clientSecret: bniCredentials.clientSecret, apiSecret: bniCredentials.apiSecret,
+        partnerId: bniCredentials.partnerId, origin: bniCredentials.origin,
+      },
+    ]);
+    gw = await TestGateway.start(db.url(), { GERBANG_BANK_PARTNERS_FILE: file });
+    auth = { authorization: `Bearer ${await gw.token(await gw.createClient())}` };
+  });
+  after(async () => {
+    await gw?.close();
+    await Promise.all([bca, bni, bri?.simulator].map((bank) => bank?.close()));
+  });
+
+  const snapTransfers = (bank: BankSimulator, path: string) => bank.calls.filter((c) => c.path === path && c.method === 'POST');
+
+  it('pays a BCA beneficiary on-us over SNAP, X-EXTERNAL-ID and partnerReferenceNo from the store, and audits the bank legs', async () => {
+    bca.setAccount({ number: '0201555001', name: 'PT PAYER SNAP', balance: '1000000.00' });
+    bca.setAccount({ number: '0201555002', name: 'CV PAYEE SNAP', balance: '0.00' });
+    const body = sampleTransfer({ sourceAccountNumber: '0201555001', beneficiaryAccountNumber: '0201555002', amount: '2500.00' });
+    const res = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(res.status, res.text).to.equal(201);
+    expect(res.body).to.include({ status: 'SUCCESS', bank: 'bca-snap', transferMethod: 'INTRABANK' });
+    expect(bca.balanceOf('0201555002')).to.equal('2500.00');
+    const sent = snapTransfers(bca, '/openapi/v1.0/transfer-intrabank').at(-1)!;
+    expect(sent.headers['x-external-id']).to.match(/^\d+$/);
+    expect(JSON.parse(sent.body).partnerReferenceNo).to.equal(sent.headers['x-external-id']);
+
+    const [row] = await eventually(async () => {
+      const rows = await gw.store.audit.list({ transactionId: body.transactionId as string });
+      return rows[0]?.completedAt ? rows : null;
+    });
+    expect(row.bankCalls.map((c) => c.operation)).to.include.members(['token', 'transfer-intrabank']);
+    expect(JSON.stringify(row.bankCalls)).not.to.contain(bcaCredentials.clientSecret);
+
+    const status = await gw.request(`/v1/transfers/${body.transactionId}`, { headers: auth });
+    expect(status.body.status).to.equal('SUCCESS');
+  });
+
+  it('pays a BRI beneficiary interbank through the best-priority SNAP partner, and BRI receives it', async () => {
+    bca.setAccount({ number: '0201555011', name: 'PT PAYER SNAP', balance: '1000000.00' });
+    bri.simulator.setAccount({ number: '0020555011', name: 'CV BRI VENDOR', balance: '0.00' });
+    const res = await gw.request('/v1/transfers', {
+      json: sampleTransfer({ sourceAccountNumber: '0201555011', beneficiaryBankCode: 'BRINIDJA', beneficiaryAccountNumber: '0020555011', beneficiaryName: 'CV BRI VENDOR', amount: '1000.00' }),
+      headers: auth,
+    });
+    expect(res.status, res.text).to.equal(201);
+    expect(res.body).to.include({ status: 'SUCCESS', bank: 'bca-snap' });
+    expect(bri.simulator.balanceOf('0020555011')).to.equal('1000.00');
+    expect(snapTransfers(bca, '/openapi/v2.0/transfer-interbank')).to.have.length.greaterThan(0);
+  });
+
+  it('pays a BNI beneficiary on-us through the BNI partner, a config block on the BNI profile', async () => {
+    bni.setAccount({ number: '0090555021', name: 'PT PAYER BNI', balance: '1000000.00' });
+    bni.setAccount({ number: '0090555022', name: 'CV PAYEE BNI', balance: '0.00' });
+    const res = await gw.request('/v1/transfers', {
+      json: sampleTransfer({ sourceAccountNumber: '0090555021', beneficiaryBankCode: '009', beneficiaryAccountNumber: '0090555022', amount: '700.00' }),
+      headers: auth,
+    });
+    expect(res.status, res.text).to.equal(201);
+    expect(res.body).to.include({ status: 'SUCCESS', bank: 'bni-snap', transferMethod: 'INTRABANK' });
+    expect(bni.balanceOf('0090555022')).to.equal('700.00');
+    const sent = snapTransfers(bni, '/snap-service/v1.0/transfer-intrabank').at(-1)!;
+    expect(sent.headers['x-timestamp']).to.match(/\.\d{3}\+07:00$/);
+  });
+
+  it('answers an account inquiry and a balance over SNAP', async () => {
+    bca.setAccount({ number: '0201555031', name: 'CV SNAP VENDOR', balance: '42.00' });
+    const inquiry = await gw.request('/v1/account-inquiries', { json: { beneficiaryBankCode: '014', beneficiaryAccountNumber: '0201555031' }, headers: auth });
+    expect(inquiry.status, inquiry.text).to.equal(200);
+    expect(inquiry.body).to.include({ beneficiaryName: 'CV SNAP VENDOR', bank: 'bca-snap' });
+    const balance = await gw.request('/v1/accounts/0201555031/balance', { headers: auth });
+    expect(balance.status, balance.text).to.equal(200);
+    expect(balance.body).to.include({ balance: '42.00', bank: 'bca-snap' });
+  });
+});
