@@ -49,7 +49,7 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
         partnerId: bniCredentials.partnerId, origin: bniCredentials.origin,
       },
     ]);
-    gw = await TestGateway.start(db.url(), { GERBANG_BANK_PARTNERS_FILE: file });
+    gw = await TestGateway.start(db.url(), { GERBANG_BANK_PARTNERS_FILE: file, GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_BANK_HEADERS_TIMEOUT_MS: '400' });
     auth = { authorization: `Bearer ${await gw.token(await gw.createClient())}` };
   });
   after(async () => {
@@ -76,7 +76,10 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
       return rows[0]?.completedAt ? rows : null;
     });
     expect(row.bankCalls.map((c) => c.operation)).to.include.members(['token', 'transfer-intrabank']);
-    expect(JSON.stringify(row.bankCalls)).not.to.contain(bcaCredentials.clientSecret);
+    // The B2B token travels in the token answer and every Authorization header: never in the audit.
+    const accessToken = sent.headers.authorization.replace(/^Bearer /, '');
+    expect(JSON.stringify(row.bankCalls)).not.to.contain(accessToken);
+    expect(JSON.stringify(row.bankCalls)).not.to.contain(sent.headers['x-signature']);
 
     const status = await gw.request(`/v1/transfers/${body.transactionId}`, { headers: auth });
     expect(status.body.status).to.equal('SUCCESS');
@@ -118,4 +121,22 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
     expect(balance.status, balance.text).to.equal(200);
     expect(balance.body).to.include({ balance: '42.00', bank: 'bca-snap' });
   });
+
+  for (const [remark, wait] of [['SIM TIMEOUT', 0], ['SIM PENDING', 500]] as const) {
+    it(`settles a transfer left in doubt (${remark}) by SNAP status inquiry, without sending it again`, async () => {
+      const source = `0201556${String(wait).padStart(3, '0')}`;
+      bca.setAccount({ number: source, name: 'PT PAYER SNAP', balance: '1000000.00' });
+      const body = sampleTransfer({ sourceAccountNumber: source, remark, amount: '10.00' });
+      const first = await gw.request('/v1/transfers', { json: body, headers: auth });
+      expect(first.body.status, first.text).to.equal('UNKNOWN');
+      const sends = snapTransfers(bca, '/openapi/v1.0/transfer-intrabank').length;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      await gw.gateway.resolver.runOnce();
+      const settled = await gw.request(`/v1/transfers/${body.transactionId}`, { headers: auth });
+      expect(settled.body.status).to.equal('SUCCESS');
+      expect(snapTransfers(bca, '/openapi/v1.0/transfer/status').length).to.be.greaterThan(0);
+      expect(snapTransfers(bca, '/openapi/v1.0/transfer-intrabank').length, 'never sent again').to.equal(sends);
+      expect(bca.balanceOf(source)).to.equal('999990.00');
+    });
+  }
 });

@@ -145,11 +145,11 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
   }
 
   /** A read-only call: the parsed success body, or BANK_REFUSED / BANK_UNAVAILABLE. */
-  async function inquire<T>(ctx: BankCallContext, service: SnapCodedService, payload: (externalId: string) => Record<string, unknown>, schema: Joi.ObjectSchema<T>): Promise<T> {
+  async function inquire<T>(ctx: BankCallContext, operation: string, service: SnapCodedService, payload: (externalId: string) => Record<string, unknown>, schema: Joi.ObjectSchema<T>): Promise<T> {
     const serviceCode = profile.serviceCodes[service];
     return withToken(ctx, async (token) => {
       const externalId = await options.nextExternalId();
-      const result = await exchange(ctx, service, signed(service, token, JSON.stringify(payload(externalId)), externalId));
+      const result = await exchange(ctx, operation, signed(service, token, JSON.stringify(payload(externalId)), externalId));
       if (!result.ok) throw unreachable(result.error, 'nothing was executed');
       return readInquiry(result.response, serviceCode, schema);
     });
@@ -217,6 +217,8 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
       const internal = query.scope === 'internal';
       const answer = await inquire(
         ctx,
+        // One audit name for both scopes and both protocols; the URL tells which service it was.
+        'account-inquiry',
         internal ? 'account-inquiry-internal' : 'account-inquiry-external',
         (externalId) => ({
           partnerReferenceNo: externalId,
@@ -230,7 +232,7 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
     },
 
     async balance(accountNumber: string, ctx: BankCallContext): Promise<AccountBalance> {
-      const answer = await inquire(ctx, 'balance', (externalId) => ({ partnerReferenceNo: externalId, accountNo: accountNumber, balanceTypes: ['Cash'] }), balanceAnswerSchema);
+      const answer = await inquire(ctx, 'balance', 'balance', (externalId) => ({ partnerReferenceNo: externalId, accountNo: accountNumber, balanceTypes: ['Cash'] }), balanceAnswerSchema);
       const info = answer.accountInfos[0];
       return {
         accountNumber,
@@ -244,6 +246,7 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
     async statement(query: StatementQuery, ctx: BankCallContext): Promise<AccountStatement> {
       const answer = await inquire(
         ctx,
+        'statement',
         'statement',
         (externalId) => ({
           partnerReferenceNo: externalId,
