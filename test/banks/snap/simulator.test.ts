@@ -159,4 +159,19 @@ describe('bank simulator: SNAP BI strictness', () => {
       expect(bank.balanceOf(payload.beneficiaryAccountNo)).to.equal('0.00');
     });
   });
+
+  describe('admin call', () => {
+    it('queues a SNAP scenario posted to /_simulator/snap/fail-next, and names a bad field', async () => {
+      const bad = await fetch(`${url}/_simulator/snap/fail-next`, { method: 'POST', body: JSON.stringify({ responseCode: 'ESB-82-019' }) });
+      expect(bad.status).to.equal(400);
+      expect(((await bad.json()) as { error: string }).error).to.contain('"responseCode"');
+      const queued = await fetch(`${url}/_simulator/snap/fail-next`, { method: 'POST', body: JSON.stringify({ responseCode: '5041700' }) });
+      expect(queued.status).to.equal(204);
+      const payload = intrabank();
+      const res = await call(TRANSFER, payload);
+      expect(res.status).to.equal(504);
+      expect(res.body.responseCode).to.equal('5041700');
+      expect(bank.balanceOf(payload.beneficiaryAccountNo)).to.equal('0.00');
+    });
+  });
 });

@@ -1,3 +1,5 @@
+import Joi from 'joi';
+
 /**
  * Misbehaviour on demand for the SNAP side of the simulator, as failure-scenarios.ts does for the
  * legacy API. A scenario applies to the next call of its operation that passes authentication
@@ -48,4 +50,27 @@ export function snapScenarioFromRemark(remark: unknown): SnapScenario | undefine
     default:
       return match[2] ? { httpStatus: Number(match[2]) } : { responseCode: match[1] };
   }
+}
+
+const scenarioSchema = Joi.object<SnapScenario>({
+  operation: Joi.string().valid(...SNAP_SCENARIO_OPERATIONS),
+  responseCode: Joi.string().pattern(/^[1-5]\d{6}$/),
+  httpStatus: Joi.number().integer().min(100).max(599),
+  execute: Joi.boolean(),
+  pending: Joi.boolean(),
+  delayMs: Joi.number().integer().min(0).max(600_000),
+  dropConnection: Joi.boolean(),
+  hang: Joi.boolean(),
+});
+
+/** A SnapScenario from untrusted JSON (the admin API), every field checked; the problem otherwise. */
+export function parseSnapScenario(body: string): { scenario: SnapScenario } | { error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(body || '{}');
+  } catch {
+    return { error: 'body must be JSON' };
+  }
+  const { value: scenario, error } = scenarioSchema.validate(value, { abortEarly: false });
+  return error ? { error: error.message } : { scenario };
 }
