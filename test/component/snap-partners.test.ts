@@ -80,6 +80,8 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
     const accessToken = sent.headers.authorization.replace(/^Bearer /, '');
     expect(JSON.stringify(row.bankCalls)).not.to.contain(accessToken);
     expect(JSON.stringify(row.bankCalls)).not.to.contain(sent.headers['x-signature']);
+    // X-PARTNER-ID is BNI's API key: redacted for every SNAP bank.
+    expect(row.bankCalls.find((c) => c.operation === 'transfer-intrabank')!.requestHeaders['X-PARTNER-ID']).to.equal('[REDACTED]');
 
     const status = await gw.request(`/v1/transfers/${body.transactionId}`, { headers: auth });
     expect(status.body.status).to.equal('SUCCESS');
