@@ -237,6 +237,15 @@ describe('SNAP adapter against the simulated bank', () => {
       expect(calls.filter((c) => c.operation === 'transfer-intrabank')).to.have.length(2);
     });
 
+    it('throws BANK_UNAVAILABLE when the token request fails at the bank (5007300), sending no transfer', async () => {
+      bank.snap.failNext({ operation: 'token', responseCode: '5007300' });
+      const { calls, ctx } = recorder();
+      const error = await failure(adapter().transferIntrabank(order(), ctx));
+      expect(error.code).to.equal('BANK_UNAVAILABLE');
+      expect(error.extensions.bankResponseCode).to.equal('5007300');
+      expect(calls.map((c) => `${c.operation}:${c.errorCode}`)).to.deep.equal(['token:5007300']);
+    });
+
     it('throws BANK_UNAVAILABLE when the bank cannot be reached, reporting the failed token exchange', async () => {
       const port = await closedPort();
       const { calls, ctx } = recorder();
