@@ -31,31 +31,30 @@ function readBody(file: string | undefined): string {
   return file === undefined ? '' : readFileSync(file, 'utf8');
 }
 
-function signBcaLegacy(args: string[]): { stringToSign: string; signature: string } {
+/** The flags of a service-call signature, each required but the body file. */
+function serviceFlags(args: string[]) {
   const { values } = parseOptions(args, SERVICE_OPTIONS);
-  return sign({
+  return {
     method: required(values.method, '--method'),
-    // Canonical as the adapter sends it: query sorted by name, commas as %2C.
-    relativeUrl: relativeUrl(required(values.path, '--path')),
-    accessToken: required(values.token, '--token'),
-    apiSecret: required(values.secret, '--secret'),
-    timestamp: required(values.timestamp, '--timestamp'),
-    body: readBody(values['body-file']),
-  });
-}
-
-/** A SNAP service call; the body file is minified (spaces inside values kept) before hashing, as the bank does. */
-function signSnap(args: string[]): { stringToSign: string; signature: string } {
-  const { values } = parseOptions(args, SERVICE_OPTIONS);
-  return signService({
-    method: required(values.method, '--method'),
-    // Canonical as the adapter sends it: RFC 3986 encoded, query sorted by name then value.
-    relativeUrl: snapRelativeUrl(required(values.path, '--path')),
+    path: required(values.path, '--path'),
     accessToken: required(values.token, '--token'),
     secret: required(values.secret, '--secret'),
     timestamp: required(values.timestamp, '--timestamp'),
     body: readBody(values['body-file']),
-  });
+  };
+}
+
+function signBcaLegacy(args: string[]): { stringToSign: string; signature: string } {
+  const { path, secret, ...rest } = serviceFlags(args);
+  // Canonical as the adapter sends it: query sorted by name, commas as %2C.
+  return sign({ ...rest, relativeUrl: relativeUrl(path), apiSecret: secret });
+}
+
+/** A SNAP service call; the body file is minified (spaces inside values kept) before hashing, as the bank does. */
+function signSnap(args: string[]): { stringToSign: string; signature: string } {
+  const { path, ...rest } = serviceFlags(args);
+  // Canonical as the adapter sends it: RFC 3986 encoded, query sorted by name then value.
+  return signService({ ...rest, relativeUrl: snapRelativeUrl(path) });
 }
 
 function signSnapToken(args: string[]): { stringToSign: string; signature: string } {

@@ -5,7 +5,7 @@ import type { SimAnswer } from '../esb-answers.js';
 import type { Ledger } from '../simulator-state.js';
 import { snapAnswer, snapCodeAnswer } from './snap-answers.js';
 import { checkServiceCall, checkTokenRequest, SnapTokenSessions, type SnapSimPartner } from './snap-auth.js';
-import { balanceInquiry, bankStatement, externalInquiry, internalInquiry, transferStatus } from './snap-inquiries.js';
+import { accountInquiry, balanceInquiry, bankStatement, transferStatus } from './snap-inquiries.js';
 import { snapScenarioFromRemark, type SnapScenario } from './snap-scenarios.js';
 import { book, parseSnapTransfer, referenceNumber, SNAP_REFUSALS, TRANSFER_SERVICES, transferAnswer, type SnapTransferOrder, type SnapTransferRecord, type TransferService } from './snap-transfers.js';
 
@@ -122,9 +122,9 @@ export class SnapBank {
       case 'transfer-status':
         return answer(() => transferStatus((id) => ledger.findExecuted(namespace, id) as SnapTransferRecord | undefined, auth.body, serviceCode, clock.now));
       case 'account-inquiry-internal':
-        return answer(() => internalInquiry(ledger, auth.body, serviceCode));
+        return answer(() => accountInquiry(ledger, 'internal', auth.body, serviceCode));
       case 'account-inquiry-external':
-        return answer(() => externalInquiry(ledger, auth.body, serviceCode));
+        return answer(() => accountInquiry(ledger, 'external', auth.body, serviceCode));
       case 'balance':
         return answer(() => balanceInquiry(ledger, auth.body, serviceCode));
       case 'statement':

@@ -1,6 +1,6 @@
 import { jakartaDate } from '../../../time/index.js';
 import type { SimAnswer } from '../esb-answers.js';
-import { fromCents, toCents, type Ledger, type SimAccount } from '../simulator-state.js';
+import { fromCents, toCents, type Ledger } from '../simulator-state.js';
 import { snapAnswer } from './snap-answers.js';
 import { field, referenceNumber, type SnapTransferRecord } from './snap-transfers.js';
 
@@ -14,14 +14,6 @@ function mandatory(body: Record<string, unknown>, names: string[], serviceCode: 
   const missing = names.find((name) => !field(body, name));
   return missing ? snapAnswer('400', serviceCode, '02', missing) : null;
 }
-
-/** An account that can be named: unknown 404xx11, dormant or closed 403xx18. */
-function usable(account: SimAccount | null, serviceCode: string): SimAnswer | null {
-  if (!account) return snapAnswer('404', serviceCode, '11');
-  return account.status && account.status !== 'active' ? snapAnswer('403', serviceCode, '18') : null;
-}
-
-const echo = (body: Record<string, unknown>) => ({ referenceNo: referenceNumber(), partnerReferenceNo: field(body, 'partnerReferenceNo') ?? '' });
 
 /**
  * Transfer status (36): the transfer sent under originalPartnerReferenceNo with X-EXTERNAL-ID
@@ -50,35 +42,26 @@ export function transferStatus(find: (partnerReferenceNo: string) => SnapTransfe
   });
 }
 
-/** Internal account inquiry (15): the name of an account of this bank. */
-export function internalInquiry(ledger: Ledger, body: Record<string, unknown>, serviceCode: string): SimAnswer {
-  const refused = mandatory(body, ['beneficiaryAccountNo'], serviceCode);
-  if (refused) return refused;
-  const account = ledger.account(field(body, 'beneficiaryAccountNo') ?? '');
-  const unusable = usable(account, serviceCode);
-  if (unusable || !account) return unusable as SimAnswer;
-  return snapAnswer('200', serviceCode, '00', undefined, {
-    ...echo(body),
-    beneficiaryAccountName: account.name,
-    beneficiaryAccountNo: account.number,
-    beneficiaryAccountStatus: 'Rekening aktif',
-    beneficiaryAccountType: 'D',
-  });
-}
+/** The references every inquiry answer carries: the bank's new one and the partner's echoed. */
+const echo = (body: Record<string, unknown>) => ({ referenceNo: referenceNumber(), partnerReferenceNo: field(body, 'partnerReferenceNo') ?? '' });
 
-/** External account inquiry (16): the name of an account at another (simulated) bank. */
-export function externalInquiry(ledger: Ledger, body: Record<string, unknown>, serviceCode: string): SimAnswer {
-  const refused = mandatory(body, ['beneficiaryBankCode', 'beneficiaryAccountNo'], serviceCode);
+/**
+ * Account inquiry: internal (15) names an account of this bank, external (16) one at another
+ * simulated bank (`beneficiaryBankCode`). Unknown 404xx11, dormant or closed 403xx18.
+ */
+export function accountInquiry(ledger: Ledger, scope: 'internal' | 'external', body: Record<string, unknown>, serviceCode: string): SimAnswer {
+  const refused = mandatory(body, scope === 'internal' ? ['beneficiaryAccountNo'] : ['beneficiaryBankCode', 'beneficiaryAccountNo'], serviceCode);
   if (refused) return refused;
+  const number = field(body, 'beneficiaryAccountNo') ?? '';
   const bank = field(body, 'beneficiaryBankCode') ?? '';
-  const account = ledger.externalAccount(bank, field(body, 'beneficiaryAccountNo') ?? '');
-  const unusable = usable(account, serviceCode);
-  if (unusable || !account) return unusable as SimAnswer;
+  const account = scope === 'internal' ? ledger.account(number) : ledger.externalAccount(bank, number);
+  if (!account) return snapAnswer('404', serviceCode, '11');
+  if (account.status && account.status !== 'active') return snapAnswer('403', serviceCode, '18');
   return snapAnswer('200', serviceCode, '00', undefined, {
     ...echo(body),
     beneficiaryAccountName: account.name,
     beneficiaryAccountNo: account.number,
-    beneficiaryBankCode: bank,
+    ...(scope === 'internal' ? { beneficiaryAccountStatus: 'Rekening aktif', beneficiaryAccountType: 'D' } : { beneficiaryBankCode: bank }),
   });
 }
 
