@@ -1,20 +1,10 @@
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { resolveSnapProfile } from '../../src/banks/snap/index.js';
 import { SimulatorNetwork, type BankSimulator } from '../../src/banks/simulator/index.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
-import { snapCredentials, startSnapBank, type SnapCredentials } from '../support/snap-bank.js';
+import { snapCredentials, snapPartnerBlock, startSnapBank } from '../support/snap-bank.js';
 import { startTestBank, writePartnersFile, type TestBank } from '../support/test-bank.js';
-
-/** The partner's private key as an operator keeps it: a file of its own. */
-function keyFile(credentials: SnapCredentials): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'gerbang-snap-key-')), 'private.pem');
-  writeFileSync(path, credentials.privateKeyPem, { mode: 0o600 });
-  return path;
-}
 
 /**
  * SNAP partners configured as blocks of the partners file — BCA on the default profile, BNI on
@@ -38,16 +28,8 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
     bni = bniBank.simulator;
     bri = await startTestBank({ bic: 'BRINIDJA', network, sources: [] });
     const file = writePartnersFile([
-      {
-        partner: 'bca-snap', bank: '014', protocol: 'snap', priority: 1, baseUrl: bcaBank.url,
-        clientId: bcaCredentials.clientId, privateKeyFile: keyFile(bcaCredentials), clientSecret: bcaCredentials.clientSecret,
-        partnerId: bcaCredentials.partnerId, channelId: bcaCredentials.channelId, origin: bcaCredentials.origin,
-      },
-      {
-        partner: 'bni-snap', bank: '009', protocol: 'snap', priority: 2, baseUrl: bniBank.url, profile: 'bni',
-        clientId: bniCredentials.clientId, privateKeyFile: keyFile(bniCredentials), clientSecret: bniCredentials.clientSecret, apiSecret: bniCredentials.apiSecret,
-        partnerId: bniCredentials.partnerId, origin: bniCredentials.origin,
-      },
+      snapPartnerBlock('bca-snap', '014', 1, bcaBank.url, bcaCredentials),
+      snapPartnerBlock('bni-snap', '009', 2, bniBank.url, bniCredentials, { profile: 'bni', apiSecret: bniCredentials.apiSecret, channelId: undefined }),
     ]);
     gw = await TestGateway.start(db.url(), { GERBANG_BANK_PARTNERS_FILE: file, GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_BANK_HEADERS_TIMEOUT_MS: '400' });
     auth = { authorization: `Bearer ${await gw.token(await gw.createClient())}` };

@@ -1,4 +1,7 @@
 import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createSnapAdapter, type SnapAdapterOptions } from '../../src/banks/snap/index.js';
 import { createBankSimulator, type BankSimulator, type BankSimulatorOptions, type SnapSimPartner } from '../../src/banks/simulator/index.js';
 import type { BankAdapter } from '../../src/banks/types.js';
@@ -69,4 +72,29 @@ export function snapAdapter(url: string, credentials: SnapCredentials, overrides
     http: createBankHttpClient({ baseUrl: url, localAddress, connectTimeoutMs: 1_000, headersTimeoutMs: headersTimeoutMs ?? 2_000, bodyTimeoutMs: 2_000 }),
     ...rest,
   });
+}
+
+/** The partner's private key as an operator keeps it: a file of its own, mode 0600. */
+export function writeKeyFile(credentials: SnapCredentials): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'gerbang-snap-key-')), 'private.pem');
+  writeFileSync(path, credentials.privateKeyPem, { mode: 0o600 });
+  return path;
+}
+
+/** These credentials as a SNAP block of a partners file (BCA profile unless `extra` says otherwise). */
+export function snapPartnerBlock(name: string, bank: string, priority: number, url: string, credentials: SnapCredentials, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    partner: name,
+    bank,
+    protocol: 'snap',
+    priority,
+    baseUrl: url,
+    clientId: credentials.clientId,
+    privateKeyFile: writeKeyFile(credentials),
+    clientSecret: credentials.clientSecret,
+    partnerId: credentials.partnerId,
+    channelId: credentials.channelId,
+    origin: credentials.origin,
+    ...extra,
+  };
 }
