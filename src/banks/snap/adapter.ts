@@ -72,8 +72,9 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
   const now = options.now ?? (() => new Date());
   const profile = resolveSnapProfile(options);
   const privateKey = loadPrivateKey(options);
-  const hmacSecret = profile.hmacKey === 'apiSecret' ? options.apiSecret : options.clientSecret;
-  if (!hmacSecret) throw new TypeError(`SNAP partner ${options.partner}: "apiSecret" is required by profile ${profile.name}`);
+  const configuredSecret = profile.hmacKey === 'apiSecret' ? options.apiSecret : options.clientSecret;
+  if (!configuredSecret) throw new TypeError(`SNAP partner ${options.partner}: "apiSecret" is required by profile ${profile.name}`);
+  const hmacSecret: string = configuredSecret;
   const channelId = options.channelId ?? profile.channelId;
   const exchange = createExchange({ partner: options.partner, baseUrl: options.baseUrl.replace(/\/+$/, ''), http: options.http, now, errorCodeOf: snapErrorCode });
   const tokens = createTokenProvider({ partner: options.partner, tokens: options.tokens, now, request: requestToken });
@@ -103,7 +104,7 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
   function signed(service: SnapCodedService, token: string, body: string, externalId: string): BankRequest {
     const path = relativeUrl(profile.paths[service]);
     const ts = timestamp();
-    const { signature } = signService({ method: 'POST', relativeUrl: path, accessToken: token, body, timestamp: ts, secret: hmacSecret! });
+    const { signature } = signService({ method: 'POST', relativeUrl: path, accessToken: token, body, timestamp: ts, secret: hmacSecret });
     return {
       method: 'POST',
       path,
@@ -346,14 +347,17 @@ function transactionDateOf(date: string, now: Date): string {
   return stamp.startsWith(date) ? stamp : `${date}T00:00:00+07:00`;
 }
 
+/** The RSA private key of the token signature, read once at start: a bad file stops the gateway, naming the field. */
 function loadPrivateKey(options: SnapPartnerConfig): KeyObject {
   const source = options.privateKeyPem ? 'privateKeyPem' : 'privateKeyFile';
+  let key: KeyObject;
   try {
-    const pem = options.privateKeyPem ?? readFileSync(options.privateKeyFile ?? '', 'utf8');
-    return createPrivateKey(pem);
+    key = createPrivateKey(options.privateKeyPem ?? readFileSync(options.privateKeyFile ?? '', 'utf8'));
   } catch (error) {
     throw new TypeError(`SNAP partner ${options.partner}: "${source}" is not a readable PEM private key (${(error as Error).message})`);
   }
+  if (key.asymmetricKeyType !== 'rsa') throw new TypeError(`SNAP partner ${options.partner}: "${source}" must be an RSA key (SNAP signs the token with RSA-SHA256), not ${key.asymmetricKeyType}`);
+  return key;
 }
 
 /** The bank was not reached (or, for a call that moves no money, gave no answer): BANK_UNAVAILABLE. */

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import Joi from 'joi';
+import { generateKeyPairSync } from 'node:crypto';
 import { randomInt } from 'node:crypto';
 import { resolveSnapProfile, SNAP_PROFILES, snapPartnerSchema, validateSnapPartner } from '../../../src/banks/snap/index.js';
 import type { BankAdapter } from '../../../src/banks/types.js';
@@ -122,5 +123,14 @@ describe('SNAP partner block in the partners file', () => {
     const { error } = snapPartnerSchema.validate({ ...rest, protocol: 'snap', priority: 2, bank: '009' });
     expect(error).to.equal(undefined);
     expect(snapPartnerSchema.validate({ ...rest }).error?.message).to.match(/bic|bank/);
+  });
+});
+
+describe('SNAP adapter start-up', () => {
+  it('refuses a key file that is missing, or not an RSA key, naming the field', () => {
+    const credentials = snapCredentials();
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    expect(() => snapAdapter('http://127.0.0.1:1', credentials, { privateKeyPem: undefined, privateKeyFile: '/nonexistent/key.pem' })).to.throw(TypeError, /"privateKeyFile" is not a readable PEM private key/);
+    expect(() => snapAdapter('http://127.0.0.1:1', credentials, { privateKeyPem: ec })).to.throw(TypeError, /"privateKeyPem" must be an RSA key/);
   });
 });
