@@ -123,4 +123,21 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
       expect(bca.balanceOf(source)).to.equal('999990.00');
     });
   }
+
+  it('answers PENDING for an SKN transfer the bank takes into clearing, and GET follows it to SUCCESS by status inquiry (service 23)', async () => {
+    bca.setAccount({ number: '0201557001', name: 'PT PAYER SNAP', balance: '1000000.00' });
+    bri.simulator.setAccount({ number: '0020557001', name: 'CV BRI CLEARING', balance: '0.00' });
+    const body = sampleTransfer({
+      sourceAccountNumber: '0201557001', beneficiaryBankCode: '002', beneficiaryAccountNumber: '0020557001', beneficiaryName: 'CV BRI CLEARING',
+      amount: '300.00', transferMethod: 'SKN', remark: 'SIM PENDING',
+    });
+    const first = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(first.status, first.text).to.equal(202);
+    expect(first.body).to.include({ status: 'PENDING', transferMethod: 'SKN', bank: 'bca-snap' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const settled = await gw.request(`/v1/transfers/${body.transactionId}`, { headers: auth });
+    expect(settled.body.status, settled.text).to.equal('SUCCESS');
+    expect(JSON.parse(snapTransfers(bca, '/openapi/v1.0/transfer/status').at(-1)!.body).serviceCode).to.equal('23');
+    expect(bri.simulator.balanceOf('0020557001')).to.equal('300.00');
+  });
 });
