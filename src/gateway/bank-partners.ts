@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createBcaLegacyAdapter } from '../banks/bca-legacy/index.js';
+import { createSnapAdapter, validateSnapPartner } from '../banks/snap/index.js';
 import { createBankSimulator, defaultSandboxPartner, type BankSimulator, type SimPartner } from '../banks/simulator/index.js';
 import { withCircuitBreaker } from '../banks/circuit-breaker.js';
 import type { BankAdapter, BankTokenCache } from '../banks/types.js';
@@ -112,6 +113,16 @@ function createAdapter(partner: PartnerConfig, deps: AdapterDeps): BankAdapter {
     case 'bca-legacy':
       return createBcaLegacyAdapter({ ...partner, http: deps.http, tokens: deps.tokens });
     case 'snap':
-      throw new ConfigError([`GERBANG_BANK_PARTNERS_FILE: partner ${partner.partner} speaks SNAP, which this build cannot send yet`]);
+      return createSnapPartner(partner, deps);
+  }
+}
+
+/** A SNAP partner: its block checked with the SNAP schema (every bad field named), its key file read now. */
+function createSnapPartner(block: PartnerConfig, deps: AdapterDeps): BankAdapter {
+  try {
+    return createSnapAdapter({ ...validateSnapPartner(block), ...deps });
+  } catch (error) {
+    if (error instanceof TypeError) throw new ConfigError([`GERBANG_BANK_PARTNERS_FILE: partner ${block.partner}: ${error.message}`]);
+    throw error;
   }
 }

@@ -15,6 +15,8 @@ export const SECRET_HEADERS: ReadonlySet<string> = new Set([
   'x-bca-signature',
   'x-signature',
   'x-client-key',
+  // SNAP: BNI puts its API key in X-PARTNER-ID, so it is treated as a secret at every bank.
+  'x-partner-id',
   'x-gerbang-signature',
 ]);
 
@@ -34,6 +36,7 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set([
   'apikey',
   'private_key',
   'privatekey',
+  'privatekeypem',
   'signature',
 ]);
 

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHash, createHmac, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,5 +44,52 @@ describe('gerbang sign bca-legacy', () => {
     const result = await runCli(['sign', 'bca-legacy', '--method', 'POST']);
     expect(result.code).to.equal(2);
     expect(result.stderr).to.contain('--path is required');
+  });
+});
+
+describe('gerbang sign snap', () => {
+  it('signs with HMAC-SHA512 over the minified body (spaces inside values kept) and the canonical RelativeUrl', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gerbang-sign-snap-'));
+    const bodyFile = join(dir, 'body.json');
+    writeFileSync(bodyFile, '{\n  "partnerReferenceNo": "123",\n  "remark": "Invoice 42  PT A"\n}\n');
+    const result = await runCli([
+      'sign', 'snap', '--method', 'POST', '--path', '/openapi/v1.0/x y?b=2&a=1,2',
+      '--token', 'tok', '--secret', 'sec ret', '--timestamp', '2026-11-25T10:00:00+07:00', '--body-file', bodyFile,
+    ]);
+    expect(result.code, result.stderr).to.equal(0);
+    // Computed here independently: the minified bytes, their sha256, the hand-built string.
+    const hash = createHash('sha256').update('{"partnerReferenceNo":"123","remark":"Invoice 42  PT A"}').digest('hex');
+    const text = `POST:/openapi/v1.0/x%20y?a=1%2C2&b=2:tok:${hash}:2026-11-25T10:00:00+07:00`;
+    expect(JSON.parse(result.stdout)).to.deep.equal({ stringToSign: text, signature: createHmac('sha512', 'sec ret').update(text).digest('base64') });
+  });
+
+  it('names a missing flag and exits 2', async () => {
+    const result = await runCli(['sign', 'snap', '--method', 'POST', '--path', '/x']);
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.contain('--token is required');
+  });
+});
+
+describe('gerbang sign snap-token', () => {
+  it('signs clientId|timestamp with RSA-SHA256 from the private-key file, verifiable with the public key', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const dir = mkdtempSync(join(tmpdir(), 'gerbang-sign-snap-token-'));
+    const keyFile = join(dir, 'key.pem');
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const result = await runCli(['sign', 'snap-token', '--client-id', 'client-7', '--timestamp', '2026-11-25T10:00:00+07:00', '--private-key-file', keyFile]);
+    expect(result.code, result.stderr).to.equal(0);
+    const output = JSON.parse(result.stdout);
+    expect(output.stringToSign).to.equal('client-7|2026-11-25T10:00:00+07:00');
+    expect(output.signature).to.equal(cryptoSign('sha256', Buffer.from('client-7|2026-11-25T10:00:00+07:00'), privateKey).toString('base64'));
+    expect(cryptoVerify('sha256', Buffer.from(output.stringToSign), publicKey, Buffer.from(output.signature, 'base64'))).to.equal(true);
+  });
+
+  it('names a key file that is not a private key and exits 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gerbang-sign-snap-token-'));
+    const keyFile = join(dir, 'key.pem');
+    writeFileSync(keyFile, 'not a key');
+    const result = await runCli(['sign', 'snap-token', '--client-id', 'c', '--timestamp', 't', '--private-key-file', keyFile]);
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.contain('--private-key-file');
   });
 });

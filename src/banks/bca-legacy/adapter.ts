@@ -1,8 +1,8 @@
 import { AppError } from '../../errors/index.js';
 import { isEgressError, type BankHttpClient, type BankRequest } from '../../egress/index.js';
-import { getLogger } from '../../log/index.js';
 import Joi from 'joi';
 import { transferOperation, type AccountBalance, type AccountInquiryResult, type AccountStatement, type BankAdapter, type BankCallContext, type BankTokenCache, type IntrabankTransferOrder, type InterbankTransferOrder, type StatusOutcome, type TransferOutcome, type TransferStatusQuery } from '../types.js';
+import { withReauth as sharedWithReauth, type AttemptVerdict } from '../common/with-reauth.js';
 import { createExchange, type ExchangeFn } from './bank-exchange.js';
 import { DOMESTIC_ANSWER, INTRABANK_ANSWER, mapSentFailure, mapServiceResponse, mapStatusResponse, mapTransferResponse, type BcaError } from './response-mapper.js';
 import { ACCOUNTS_PATH, CHANNEL_ID, DOMESTIC_INQUIRY_PATH, DOMESTIC_TRANSFER_PATH, DOMESTIC_TRANSFER_TYPES, STATUS_PATH, STATUS_TRANSFER_TYPES, TRANSFER_PATH } from './protocol.js';
@@ -29,8 +29,6 @@ export interface BcaLegacyAdapterOptions {
   now?: () => Date;
 }
 
-const log = getLogger('bca-legacy');
-
 /**
  * BCA's pre-SNAP corporate API. Every exchange (token fetches included) is reported to
  * `ctx.onCall` before this returns or throws. transferIntrabank:
@@ -52,15 +50,8 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
    * before processing anything) drops it, takes a new one and runs the call once more, freshly
    * signed. A refusal of the call itself throws BANK_UNAVAILABLE: nothing was executed.
    */
-  async function withReauth<T>(ctx: BankCallContext, attempt: (token: string) => Promise<{ kind: 'outcome'; outcome: T } | { kind: 'reauth' | 'unavailable'; error: BcaError }>): Promise<T> {
-    const token = await tokens.current(ctx);
-    const first = await attempt(token);
-    if (first.kind === 'outcome') return first.outcome;
-    if (first.kind === 'unavailable') throw refusedBeforeProcessing(first.error);
-    log.info({ partner: options.partner, bankResponseCode: first.error.code }, 'bank refused the token; renewing it and sending once more');
-    const second = await attempt(await tokens.renew(ctx, token));
-    if (second.kind === 'outcome') return second.outcome;
-    throw refusedBeforeProcessing(second.error);
+  async function withReauth<T>(ctx: BankCallContext, attempt: (token: string) => Promise<AttemptVerdict<T, BcaError>>): Promise<T> {
+    return sharedWithReauth(tokens, ctx, options.partner, attempt, refusedBeforeProcessing);
   }
 
   /** A call that moves no money: its validated answer, BANK_REFUSED for a business refusal, else BANK_UNAVAILABLE. */

@@ -9,6 +9,8 @@ import { adminAnswer } from './simulator-admin.js';
 import { parseTransfer, type TransferOrder } from './intrabank-transfer.js';
 import { checkSignedCall, checkTokenRequest, header, TokenSessions } from './request-auth.js';
 import { balances, checkDomesticHeaders, domesticInquiry, ESB_REFUSALS, executeDomestic, legacyNamespace, parseDomestic, statement, statusTransferType } from './legacy-operations.js';
+import { SnapBank, type SnapSimPartner } from './snap/index.js';
+import type { SnapProfile } from '../snap/profile.js';
 import { DEFAULT_ACCOUNTS, Ledger, type SimAccount, type SimPartner, type SimulatorNetwork } from './simulator-state.js';
 
 /**
@@ -55,6 +57,12 @@ export interface BankSimulatorOptions {
   timestampToleranceSeconds?: number;
   /** Lifetime of issued tokens. Default 3600, as BCA observed. */
   tokenTtlSeconds?: number;
+  /** SNAP partners registered with this bank (its SNAP API answers under the profile's paths; see snap/). */
+  snapPartners?: SnapSimPartner[];
+  /** The bank's SNAP profile (paths, HMAC key, timestamp format). Default BCA's. */
+  snapProfile?: SnapProfile;
+  /** How long a SNAP transfer answered "in progress" takes to settle. Default 1000 ms. */
+  snapSettleAfterMs?: number;
   now?: () => Date;
 }
 
@@ -86,6 +94,8 @@ const MAX_CALLS = 10_000;
 export class BankSimulator {
   /** Every request seen (admin calls excepted), in order, with what was answered: the tests' view of "the bank". */
   readonly calls: SimulatorCall[] = [];
+  /** The bank's SNAP BI side (same books, same whitelist): `simulator.snap.failNext(…)`, `expireTokens()`. */
+  readonly snap: SnapBank;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly ledger: Ledger;
@@ -102,6 +112,14 @@ export class BankSimulator {
     this.allowed = new Set(options.allowedSourceAddresses.map(normalizeAddress));
     this.ledger = new Ledger(options.accounts ?? DEFAULT_ACCOUNTS, (options.bic ?? 'CENAIDJA').toUpperCase(), options.network);
     this.sessions = new TokenSessions(options.tokenTtlSeconds ?? 3600);
+    this.snap = new SnapBank({
+      partners: options.snapPartners ?? [],
+      profile: options.snapProfile,
+      ledger: this.ledger,
+      now: this.now,
+      toleranceSeconds: this.tolerance,
+      settleAfterMs: options.snapSettleAfterMs,
+    });
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -126,6 +144,7 @@ export class BankSimulator {
 
   /** Stops listening and destroys every connection, hanging ones included. */
   async close(): Promise<void> {
+    this.snap.close();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -139,6 +158,7 @@ export class BankSimulator {
   reset(): void {
     this.calls.length = 0;
     this.scenarios.length = 0;
+    this.snap.reset();
   }
 
   /** Expires every issued token: the next service call answers ESB-14-009. */
@@ -191,6 +211,8 @@ export class BankSimulator {
   }
 
   private route(req: IncomingMessage, path: string, body: string, source: string): SimAnswer {
+    // SNAP BI services answer in SNAP's shape, the whitelist refusal included.
+    if (this.snap.handles(path)) return this.snap.route({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body }, this.allowed.has(source));
     if (!this.allowed.has(source)) return esbError('ESB-14-019');
     if (req.method === 'POST' && path === TOKEN_PATH) return this.token(req, body);
     // Every other service call is signed: checked first, as BCA does, whatever the path.

@@ -4,3 +4,4 @@ export type { BankSimulatorOptions, SimulatorCall } from './bank-simulator.js';
 export type { FailureScenario } from './failure-scenarios.js';
 export { DEFAULT_ACCOUNTS, defaultSandboxPartner, SimulatorNetwork } from './simulator-state.js';
 export type { SimAccount, SimPartner } from './simulator-state.js';
+export type { SnapScenario, SnapSimPartner } from './snap/index.js';

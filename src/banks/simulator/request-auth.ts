@@ -91,7 +91,7 @@ export function header(headers: IncomingHttpHeaders, name: string): string {
 }
 
 /** Constant-time comparison, so the simulator does not teach timing attacks by example. */
-function safeEqual(expected: string, given: string): boolean {
+export function safeEqual(expected: string, given: string): boolean {
   const a = Buffer.from(expected, 'utf8');
   const b = Buffer.from(given, 'utf8');
   return a.length === b.length && timingSafeEqual(a, b);

@@ -3,6 +3,7 @@ import { redactHeaders } from '../../log/index.js';
 import type { SimAnswer } from './esb-answers.js';
 import { SCENARIO_OPERATIONS, type FailureScenario } from './failure-scenarios.js';
 import type { SimAccount } from './simulator-state.js';
+import { parseSnapScenario, type SnapScenario } from './snap/snap-scenarios.js';
 
 /** What the admin API drives (the BankSimulator). */
 export interface SimulatorControls {
@@ -10,6 +11,7 @@ export interface SimulatorControls {
   failNext(scenario: FailureScenario): void;
   reset(): void;
   accounts(): SimAccount[];
+  readonly snap: { failNext(scenario: SnapScenario): void };
 }
 
 /**
@@ -19,6 +21,7 @@ export interface SimulatorControls {
  *   GET  /_simulator/accounts   accounts and balances
  *   POST /_simulator/fail-next  body: a FailureScenario as JSON → 204
  *   POST /_simulator/reset      forget calls and queued scenarios → 204
+ *   POST /_simulator/snap/fail-next  body: a SnapScenario as JSON (SNAP calls) → 204
  */
 export function adminAnswer(sim: SimulatorControls, method: string, path: string, body: string, source: string): SimAnswer {
   if (!isLoopback(source)) return { status: 403, body: { error: 'the simulator admin API answers loopback callers only' } };
@@ -34,6 +37,12 @@ export function adminAnswer(sim: SimulatorControls, method: string, path: string
     const scenario = parseScenario(body);
     if (!scenario) return { status: 400, body: { error: 'body must be a JSON scenario: {code?, httpStatus?, execute?, delayMs?, dropConnection?, hang?, operation?}' } };
     sim.failNext(scenario);
+    return { status: 204 };
+  }
+  if (method === 'POST' && path === '/_simulator/snap/fail-next') {
+    const parsed = parseSnapScenario(body);
+    if ('error' in parsed) return { status: 400, body: { error: `body must be a JSON SNAP scenario: ${parsed.error}` } };
+    sim.snap.failNext(parsed.scenario);
     return { status: 204 };
   }
   return { status: 404, body: { error: 'unknown admin call' } };

@@ -1,0 +1,5 @@
+/** SNAP BI in the bank simulator, beside the legacy API on the same server and books. */
+export { SnapBank } from './snap-bank.js';
+export type { SnapBankOptions } from './snap-bank.js';
+export type { SnapSimPartner } from './snap-auth.js';
+export type { SnapScenario } from './snap-scenarios.js';
