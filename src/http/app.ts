@@ -13,6 +13,7 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import './locals.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { batchRoutes } from './routes/batch-routes.js';
+import { docsRoutes } from './routes/docs-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { transferRoutes } from './routes/transfer-routes.js';
@@ -56,6 +57,10 @@ export function buildApp(deps: AppDeps): Express {
   app.use(globalCallerGuardStep({ allowedOrigins: config.allowedOrigins, allowedCidrs: config.allowedCidrs, clientOrigins: clientOriginsCache(store.clients, clock) }));
   // 6. Per-IP rate limit before parsing or hashing anything, to blunt floods cheaply.
   app.use(rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perIp, name: 'ip' }));
+
+  // 7. The API documents and reference page: public knowledge, so no token (import tools fetch
+  //    them anonymously), but only for allowed callers and after the per-IP limit.
+  app.use(docsRoutes({ publicUrl: config.publicUrl }));
 
   // The token endpoint: a stricter per-IP limit (brute-force target), then its body (JSON or form).
   app.use(

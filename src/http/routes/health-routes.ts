@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Db } from '../../store/types.js';
+import { mountRoute, ROUTES } from '../api/index.js';
 
 export interface HealthDeps {
   db: Db;
@@ -12,10 +13,10 @@ export interface HealthDeps {
  */
 export function healthRoutes(deps: HealthDeps): Router {
   const router = Router();
-  router.get('/healthz', (_req, res) => {
+  mountRoute(router, ROUTES.health, [], (_req, res) => {
     res.status(200).json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
+  mountRoute(router, ROUTES.readiness, [], async (_req, res) => {
     const checks: Record<string, string> = {};
     try {
       await deps.db.ping();

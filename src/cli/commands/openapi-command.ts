@@ -1,0 +1,25 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { API_ROUTES, openApiDocument, swaggerDocument } from '../../http/api/index.js';
+import { UsageError, type CliIo } from '../cli-io.js';
+
+export const OPENAPI_USAGE = 'gerbang openapi write [dir]\n  Writes openapi.json (OpenAPI 3) and swagger.json (Swagger 2.0) to dir (default docs/api), as a server without GERBANG_PUBLIC_URL serves them.';
+
+/** The documents as committed: the same text GET /v1/openapi.json and /v1/swagger.json send. */
+export function apiDocumentFiles(): Record<string, string> {
+  return {
+    'openapi.json': `${JSON.stringify(openApiDocument(API_ROUTES), null, 2)}\n`,
+    'swagger.json': `${JSON.stringify(swaggerDocument(API_ROUTES), null, 2)}\n`,
+  };
+}
+
+export function openapiCommand(args: string[], io: CliIo): number {
+  if (args[0] !== 'write' || args.length > 2) throw new UsageError('expected: gerbang openapi write [dir]');
+  const dir = args[1] ?? join('docs', 'api');
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(apiDocumentFiles())) {
+    writeFileSync(join(dir, name), text);
+    io.out(`wrote ${join(dir, name)}`);
+  }
+  return 0;
+}

@@ -1,0 +1,101 @@
+import Joi from 'joi';
+import { tokenRequestSchema, tokenResponseSchema } from '../../domain/auth/index.js';
+import { transferIdParamsSchema, transferRequestSchema, transferResultSchema } from '../../domain/transfers/index.js';
+import type { ErrorCode } from '../../errors/index.js';
+import type { ApiRoute } from './api-route.js';
+
+/** What every authenticated route may refuse with before its own checks. */
+const AUTHENTICATED: ErrorCode[] = ['INVALID_TOKEN', 'IP_NOT_ALLOWED', 'ORIGIN_NOT_ALLOWED', 'RATE_LIMITED', 'STORE_UNAVAILABLE', 'INTERNAL_ERROR'];
+/** What a route with a body may refuse with while reading it. */
+const WITH_BODY: ErrorCode[] = ['INVALID_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', 'VALIDATION_FAILED'];
+
+const replayedHeader = {
+  'Idempotent-Replayed': {
+    description: '`true` when this answer is the stored result of an earlier request with the same transactionId and payload (nothing was sent to the bank again).',
+    schema: Joi.string().valid('true'),
+  },
+};
+
+const healthSchema = Joi.object({ status: Joi.string().valid('ok').required() }).label('Health');
+const readinessSchema = Joi.object({
+  status: Joi.string().valid('ready', 'unready').required(),
+  checks: Joi.object().pattern(Joi.string(), Joi.string()).required().description('Each check and its result (`ok` or what is wrong).'),
+}).label('Readiness');
+
+/** The public API, one declaration per route (see api-route.ts). Add a route here, then mount it. */
+export const ROUTES = {
+  issueToken: {
+    operationId: 'IssueToken',
+    method: 'post',
+    path: '/v1/auth/token',
+    summary: 'Get an access token',
+    description:
+      'Client-credentials grant. Send `client_id` and `client_secret` as JSON, as an OAuth2 form with `grant_type=client_credentials`, or in HTTP Basic. The token is valid for `expires_in` seconds; send it as `Authorization: Bearer <access_token>`.',
+    tags: ['Authentication'],
+    security: 'client-credentials',
+    request: { body: tokenRequestSchema, bodyTypes: ['application/json', 'application/x-www-form-urlencoded'] },
+    answers: {
+      200: {
+        description: 'A new access token (never cached: `Cache-Control: no-store`).',
+        schema: tokenResponseSchema,
+      },
+    },
+    problems: [...WITH_BODY, 'INVALID_CLIENT', 'CLIENT_LOCKED', 'IP_NOT_ALLOWED', 'ORIGIN_NOT_ALLOWED', 'RATE_LIMITED', 'STORE_UNAVAILABLE', 'INTERNAL_ERROR'],
+  },
+  createTransfer: {
+    operationId: 'CreateTransfer',
+    method: 'post',
+    path: '/v1/transfers',
+    summary: 'Pay a vendor',
+    description:
+      'Sends a payment to the bank of the beneficiary. `transactionId` is the idempotency key: resending the same request returns the stored result with `Idempotent-Replayed: true` and never pays twice; the same id with a different payload is refused (422), and a resend while the first is still in progress answers 409. A 202 (PENDING or UNKNOWN) is not final: read the status with GetTransfer.',
+    tags: ['Transfers'],
+    security: 'bearer',
+    request: { body: transferRequestSchema },
+    answers: {
+      201: { description: 'Paid (status SUCCESS).', schema: transferResultSchema, headers: replayedHeader },
+      202: { description: 'Accepted, outcome not final (status PENDING or UNKNOWN): ask GetTransfer later.', schema: transferResultSchema, headers: replayedHeader },
+    },
+    problems: [...AUTHENTICATED, ...WITH_BODY, 'IDEMPOTENCY_IN_FLIGHT', 'IDEMPOTENCY_MISMATCH', 'ROUTE_UNAVAILABLE', 'BANK_UNAVAILABLE'],
+  },
+  getTransfer: {
+    operationId: 'GetTransfer',
+    method: 'get',
+    path: '/v1/transfers/{transactionId}',
+    summary: 'Read a transfer',
+    description: "The transfer's latest state. A PENDING or UNKNOWN transfer is first checked with the bank's status inquiry.",
+    tags: ['Transfers'],
+    security: 'bearer',
+    request: { params: transferIdParamsSchema },
+    answers: { 200: { description: 'The transfer (any status; FAILED carries the bank code).', schema: transferResultSchema } },
+    problems: [...AUTHENTICATED, 'VALIDATION_FAILED', 'NOT_FOUND'],
+  },
+  health: {
+    operationId: 'Health',
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness',
+    description: 'The process is up (for PM2 and load balancers).',
+    tags: ['Health'],
+    security: 'none',
+    answers: { 200: { description: 'Alive.', schema: healthSchema } },
+    problems: [],
+  },
+  readiness: {
+    operationId: 'Readiness',
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness',
+    description: 'Ready to serve payments: the store answers and every migration is applied. 503 with the failing check otherwise.',
+    tags: ['Health'],
+    security: 'none',
+    answers: {
+      200: { description: 'Ready.', schema: readinessSchema },
+      503: { description: 'Not ready; `checks` says why.', schema: readinessSchema },
+    },
+    problems: [],
+  },
+} satisfies Record<string, ApiRoute>;
+
+/** Every declared route, in document order. */
+export const API_ROUTES: ApiRoute[] = Object.values(ROUTES);
