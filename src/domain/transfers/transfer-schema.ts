@@ -46,7 +46,7 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
     // converter can only render the sibling-field condition as one of its branches.
     .custom((value: string, helpers) => {
       const bankCode: unknown = (helpers.state.ancestors[0] as { beneficiaryBankCode?: unknown }).beneficiaryBankCode;
-      return typeof bankCode === 'string' && BCA_CODES.includes(bankCode) && !/^\d{10}$/.test(value) ? helpers.error('account.bca') : value;
+      return typeof bankCode === 'string' && BCA_CODES.includes(bankCode) && /^\d{5,34}$/.test(value) && !/^\d{10}$/.test(value) ? helpers.error('account.bca') : value;
     })
     .description("The vendor's account number (digits; exactly 10 for a BCA account).")
     .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits', 'account.bca': '{{#label}} must be 10 digits for a BCA account' }),
