@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Joi from 'joi';
-import { API_ROUTES, ROUTES } from '../../src/http/api/index.js';
+import { API_ROUTES, connectorProperties, ROUTES } from '../../src/http/api/index.js';
 import { problemSchema } from '../../src/http/problem-details.js';
 import { packageRoot } from '../../src/store/package-root.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
@@ -66,16 +66,24 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
     expect(res.body.errors).to.deep.include({ field: 'surprise', message: '"surprise" is not allowed' });
   });
 
-  it('gives a Power Platform connector what it needs: Authorization parameter, x-ms-summary labels, problem answers', async () => {
+  it('gives a Power Platform connector what it needs: an Access-Token parameter (Authorization is refused there), x-ms-summary labels, problem answers', async () => {
     const doc = (await gw.request('/v1/swagger.json')).body;
     const create = doc.paths['/v1/transfers'].post;
-    expect(create.parameters[0]).to.include({ name: 'Authorization', in: 'header', required: true });
+    expect(create.parameters[0]).to.include({ name: 'Access-Token', in: 'header', required: true });
+    expect(JSON.stringify(doc)).to.not.match(/"name": ?"Authorization"/);
+    expect(doc).to.not.have.property('securityDefinitions');
     const body = create.parameters.find((p: { in: string }) => p.in === 'body');
     expect(body.schema.properties.beneficiaryAccountNumber['x-ms-summary']).to.equal('Beneficiary account number');
     expect(create.responses['422'].schema).to.deep.equal({ $ref: '#/definitions/Problem' });
     expect(create.responses['422'].description).to.contain('IDEMPOTENCY_MISMATCH');
     expect(create.responses['201'].headers['Idempotent-Replayed']).to.include({ type: 'string' });
-    expect(doc.paths['/v1/auth/token'].post.parameters.some((p: { name: string }) => p.name === 'Authorization')).to.equal(false);
+    expect(doc.paths['/v1/auth/token'].post.parameters.some((p: { name: string }) => p.name === 'Access-Token')).to.equal(false);
+  });
+
+  it("commits the connector's properties (its Set HTTP header policy covers every protected action)", () => {
+    expect(committed('apiProperties.json')).to.deep.equal(connectorProperties(API_ROUTES));
+    const policy = (committed('apiProperties.json') as any).properties.policyTemplateInstances[0].parameters;
+    expect(policy['x-ms-apimTemplate-operationName']).to.have.members(API_ROUTES.filter((r) => r.security === 'bearer').map((r) => r.operationId));
   });
 
   describe('with GERBANG_PUBLIC_URL set', () => {

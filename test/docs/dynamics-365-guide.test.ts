@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { API_ROUTES } from '../../src/http/api/index.js';
 import { packageRoot } from '../../src/store/package-root.js';
-import { TestGateway, type HttpAnswer, type TestClient } from '../support/gateway-harness.js';
+import { eventually, TestGateway, type HttpAnswer, type TestClient } from '../support/gateway-harness.js';
 
 /*
  * Runs every HTTP exchange of docs/dynamics-365-guide.md against a sandbox gateway (real store,
@@ -20,6 +21,8 @@ interface HttpRequestBlock {
   body: string;
   /** Marked "# sent while the request above is still in progress". */
   concurrent: boolean;
+  /** Marked "# the connector policy adds …": sent as Power Platform would, after its policy. */
+  connectorPolicy: boolean;
   line: number;
 }
 
@@ -58,9 +61,34 @@ function parseBlocks(markdown: string): Block[] {
     const request = /^(GET|POST) (\S+) HTTP\/1\.1$/.exec(head[0]);
     if (!request) throw new Error(`guide line ${line}: an http block starts with a request line or a status line, got ${JSON.stringify(head[0])}`);
     const concurrent = comments.some((c) => c.includes('still in progress'));
-    blocks.push({ kind: 'request', method: request[1], path: request[2], headers, body, concurrent, line });
+    const connectorPolicy = comments.some((c) => c.includes('connector policy'));
+    blocks.push({ kind: 'request', method: request[1], path: request[2], headers, body, concurrent, connectorPolicy, line });
   }
   return blocks;
+}
+
+interface SetHeaderPolicy {
+  templateId: string;
+  parameters: Record<string, string | string[]>;
+}
+
+/**
+ * What Power Platform does to a connector action's request before sending it: each "Set HTTP
+ * header" policy of docs/api/apiProperties.json that covers the operation sets its header, with
+ * `@headers('X')` replaced by the request's header X.
+ */
+function applyConnectorPolicies(method: string, path: string, headers: Record<string, string>): Record<string, string> {
+  const file = JSON.parse(readFileSync(join(packageRoot(), 'docs', 'api', 'apiProperties.json'), 'utf8')) as { properties: { policyTemplateInstances: SetHeaderPolicy[] } };
+  const route = API_ROUTES.find((r) => r.method === method.toLowerCase() && new RegExp(`^${r.path.replace(/\{\w+\}/g, '[^/]+')}$`).test(path));
+  if (!route) throw new Error(`no declared route for ${method} ${path}`);
+  const out = { ...headers };
+  for (const policy of file.properties.policyTemplateInstances) {
+    const operations = policy.parameters['x-ms-apimTemplate-operationName'] as string[];
+    if (policy.templateId !== 'setheader' || (operations.length > 0 && !operations.includes(route.operationId))) continue;
+    const name = (policy.parameters['x-ms-apimTemplateParameter.name'] as string).toLowerCase();
+    out[name] = (policy.parameters['x-ms-apimTemplateParameter.value'] as string).replace(/@headers\('([^']+)'\)/g, (_m, header: string) => headers[header.toLowerCase()] ?? '');
+  }
+  return out;
 }
 
 /** Documented value against the real one: "…" strings say "present"; the rest must be equal. */
@@ -109,7 +137,8 @@ describe('docs/dynamics-365-guide.md', () => {
     const send = (request: HttpRequestBlock): Promise<HttpAnswer> => {
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(request.headers)) if (name !== 'host' && name !== 'content-length') headers[name] = fill(value);
-      return gw.request(fill(request.path), { method: request.method as 'GET' | 'POST', headers, body: request.body === '' ? undefined : fill(request.body) });
+      const path = fill(request.path);
+      return gw.request(path, { method: request.method as 'GET' | 'POST', headers: request.connectorPolicy ? applyConnectorPolicies(request.method, path, headers) : headers, body: request.body === '' ? undefined : fill(request.body) });
     };
 
     let running: { request: HttpRequestBlock; expected: HttpResponseBlock; answer: Promise<HttpAnswer> }[] = [];
@@ -139,5 +168,12 @@ describe('docs/dynamics-365-guide.md', () => {
       running.push({ request, expected, answer: send(request) });
     }
     for (const exchange of running) await check(exchange);
+
+    // The connector's token header is a secret like Authorization: redacted in the audit.
+    const rows = await eventually(async () => {
+      const found = await gw.store.audit.list({ transactionId: 'PA-2026-0001' });
+      return found.length > 0 ? found : null;
+    });
+    for (const row of rows) expect(row.requestHeaders['access-token']).to.equal('[REDACTED]');
   });
 });

@@ -1,15 +1,19 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { API_ROUTES, openApiDocument, swaggerDocument } from '../../http/api/index.js';
+import { API_ROUTES, connectorProperties, openApiDocument, swaggerDocument } from '../../http/api/index.js';
 import { UsageError, type CliIo } from '../cli-io.js';
 
-export const OPENAPI_USAGE = 'gerbang openapi write [dir]\n  Writes openapi.json (OpenAPI 3) and swagger.json (Swagger 2.0) to dir (default docs/api), as a server without GERBANG_PUBLIC_URL serves them.';
+export const OPENAPI_USAGE = `gerbang openapi write [dir]
+  Writes openapi.json (OpenAPI 3) and swagger.json (Swagger 2.0), as a server without
+  GERBANG_PUBLIC_URL serves them, and apiProperties.json (the Power Platform connector's
+  properties), to dir (default docs/api).`;
 
 /** The documents as committed: the same text GET /v1/openapi.json and /v1/swagger.json send. */
 export function apiDocumentFiles(): Record<string, string> {
   return {
     'openapi.json': `${JSON.stringify(openApiDocument(API_ROUTES), null, 2)}\n`,
     'swagger.json': `${JSON.stringify(swaggerDocument(API_ROUTES), null, 2)}\n`,
+    'apiProperties.json': `${JSON.stringify(connectorProperties(API_ROUTES), null, 2)}\n`,
   };
 }
 

@@ -10,10 +10,17 @@ import type { ApiRoute, RouteAnswer } from './api-route.js';
 /*
  * The OpenAPI 3 and Swagger 2.0 documents, both built from the route declarations and their Joi
  * schemas (joi-to-json renders a schema through Joi's own `describe()`, so no Joi internals).
- * Swagger 2.0 is the variant a Power Platform custom connector imports: it has no bearer or
- * client-credentials scheme a connector can run, so each protected operation takes the
- * `Authorization` header as a parameter the flow fills from IssueToken's answer.
+ *
+ * Swagger 2.0 is the variant a Power Platform custom connector imports. A connector can neither
+ * run the client-credentials grant (its generic OAuth 2.0 is the interactive code flow) nor
+ * declare an `Authorization` parameter (the designer refuses it). So the connector has no
+ * authentication: the flow calls IssueToken, passes the token to each protected action in the
+ * `Access-Token` parameter, and the connector's "Set HTTP header" policy (connectorProperties)
+ * turns it into `Authorization: Bearer …` before the request leaves Power Platform.
  */
+
+/** The header a connector action carries the token in (redacted like Authorization). */
+export const CONNECTOR_TOKEN_HEADER = 'Access-Token';
 
 type JsonSchema = Record<string, unknown>;
 type Doc = Record<string, unknown>;
@@ -161,12 +168,12 @@ export function swaggerDocument(routes: ApiRoute[], options: ApiDocumentOptions 
     }));
     if (route.security === 'bearer') {
       params.unshift({
-        name: 'Authorization',
+        name: CONNECTOR_TOKEN_HEADER,
         in: 'header',
         required: true,
         type: 'string',
-        description: '`Bearer ` followed by the access_token from IssueToken.',
-        'x-ms-summary': 'Authorization',
+        description: "The access_token from IssueToken. The connector's Set HTTP header policy sends it as `Authorization: Bearer <token>` (docs/api/apiProperties.json).",
+        'x-ms-summary': 'Access token',
       });
     }
     const body = route.request?.body;
@@ -198,5 +205,32 @@ export function swaggerDocument(routes: ApiRoute[], options: ApiDocumentOptions 
     tags: [...new Set(routes.flatMap((route) => route.tags))].map((name) => ({ name })),
     paths,
     definitions: { Problem: toSwaggerSchema(toSchema(problemSchema)) },
+  };
+}
+
+/**
+ * The connector's properties file (paconn's apiProperties.json): no connection parameters, and
+ * the policy that sends each protected action's Access-Token as a Bearer Authorization header.
+ */
+export function connectorProperties(routes: ApiRoute[]): Doc {
+  return {
+    properties: {
+      connectionParameters: {},
+      iconBrandColor: '#0b4f8a',
+      capabilities: [],
+      policyTemplateInstances: [
+        {
+          templateId: 'setheader',
+          title: 'Bearer token from Access-Token',
+          parameters: {
+            'x-ms-apimTemplateParameter.name': 'Authorization',
+            'x-ms-apimTemplateParameter.value': `Bearer @headers('${CONNECTOR_TOKEN_HEADER}')`,
+            'x-ms-apimTemplateParameter.existsAction': 'override',
+            'x-ms-apimTemplate-policySection': 'Request',
+            'x-ms-apimTemplate-operationName': routes.filter((route) => route.security === 'bearer').map((route) => route.operationId),
+          },
+        },
+      ],
+    },
   };
 }

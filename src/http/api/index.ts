@@ -1,5 +1,5 @@
 export { API_ROUTES, ROUTES } from './api-routes.js';
 export { mountRoute, expressPath, requestValidation } from './api-route.js';
 export type { ApiRoute, RouteAnswer, RouteSecurity } from './api-route.js';
-export { openApiDocument, swaggerDocument } from './api-documents.js';
+export { CONNECTOR_TOKEN_HEADER, connectorProperties, openApiDocument, swaggerDocument } from './api-documents.js';
 export type { ApiDocumentOptions } from './api-documents.js';
