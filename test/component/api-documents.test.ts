@@ -7,6 +7,7 @@ import Joi from 'joi';
 import { API_ROUTES, connectorProperties, ROUTES } from '../../src/http/api/index.js';
 import { problemSchema } from '../../src/http/problem-details.js';
 import { packageRoot } from '../../src/store/package-root.js';
+import { jakartaDate } from '../../src/time/index.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 
 const committed = (name: string): unknown => JSON.parse(readFileSync(join(packageRoot(), 'docs', 'api', name), 'utf8'));
@@ -106,7 +107,7 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
   });
 
   describe('answers match their declarations', () => {
-    it('token, transfer, status and health answers conform to the declared schemas', async () => {
+    it('token, transfer, status, account and health answers conform to the declared schemas', async () => {
       const tokenRes = await gw.request('/v1/auth/token', { json: { client_id: client.clientId, client_secret: client.clientSecret } });
       expect(tokenRes.status).to.equal(200);
       conforms(ROUTES.issueToken.answers[200].schema, tokenRes.body);
@@ -119,6 +120,19 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
       const read = await gw.request(`/v1/transfers/${transfer.transactionId as string}`, { headers: { authorization: `Bearer ${token}` } });
       expect(read.status).to.equal(200);
       conforms(ROUTES.getTransfer.answers[200].schema, read.body);
+
+      gw.simulator.setAccount({ number: '0201888001', name: 'CV DOKUMEN', balance: '750000.00' });
+      const inquiry = await gw.request('/v1/account-inquiries', { json: { beneficiaryBankCode: '014', beneficiaryAccountNumber: '0201888001' }, headers: { authorization: `Bearer ${token}` } });
+      expect(inquiry.status, inquiry.text).to.equal(200);
+      conforms(ROUTES.inquireAccount.answers[200].schema, inquiry.body);
+      const balance = await gw.request('/v1/accounts/0201888001/balance', { headers: { authorization: `Bearer ${token}` } });
+      expect(balance.status, balance.text).to.equal(200);
+      conforms(ROUTES.getBalance.answers[200].schema, balance.body);
+      const today = jakartaDate(new Date());
+      const statement = await gw.request(`/v1/accounts/0201245680/statements?from=${today}&to=${today}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(statement.status, statement.text).to.equal(200);
+      expect(statement.body.entries).to.not.be.empty;
+      conforms(ROUTES.getStatement.answers[200].schema, statement.body);
 
       conforms(ROUTES.health.answers[200].schema, (await gw.request('/healthz')).body);
       conforms(ROUTES.readiness.answers[200].schema, (await gw.request('/readyz')).body);

@@ -40,6 +40,11 @@ export const transferResultSchema = Joi.object<TransferResult>({
   amount: Joi.string().required().description('Amount, decimal string with two decimals.'),
   currency: Joi.string().required().description('Currency (IDR).'),
   bank: nullableText('Bank partner that carried the payment (e.g. `bca`); null if none was reached.'),
+  transferMethod: Joi.string()
+    .valid(...TRANSFER_METHODS)
+    .allow(null)
+    .required()
+    .description('How it was paid (asked for, or chosen by beneficiary bank and amount); null if no route was found.'),
   bankReference: nullableText("The bank's reference of the payment, once known."),
   bankResponseCode: nullableText("The bank's own result code, kept as the bank sent it."),
   bankMessage: nullableText("The bank's message (English where the bank gives one)."),

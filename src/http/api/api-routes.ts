@@ -1,4 +1,13 @@
 import Joi from 'joi';
+import {
+  accountInquiryAnswerSchema,
+  accountInquiryRequestSchema,
+  accountParamsSchema,
+  balanceAnswerSchema,
+  balanceQuerySchema,
+  statementAnswerSchema,
+  statementQuerySchema,
+} from '../../domain/accounts/index.js';
 import { tokenRequestSchema, tokenResponseSchema } from '../../domain/auth/index.js';
 import { transferIdParamsSchema, transferRequestSchema, transferResultSchema } from '../../domain/transfers/index.js';
 import type { ErrorCode } from '../../errors/index.js';
@@ -69,6 +78,42 @@ export const ROUTES = {
     request: { params: transferIdParamsSchema },
     answers: { 200: { description: 'The transfer (any status; FAILED carries the bank code).', schema: transferResultSchema } },
     problems: [...AUTHENTICATED, 'VALIDATION_FAILED', 'NOT_FOUND'],
+  },
+  inquireAccount: {
+    operationId: 'InquireAccount',
+    method: 'post',
+    path: '/v1/account-inquiries',
+    summary: "Check a vendor's account",
+    description: "The account holder's name at the vendor's bank, to compare with the vendor master data before paying. Asked at the partner that is the vendor's bank, else through the partners by priority.",
+    tags: ['Accounts'],
+    security: 'bearer',
+    request: { body: accountInquiryRequestSchema },
+    answers: { 200: { description: 'The account and its holder.', schema: accountInquiryAnswerSchema } },
+    problems: [...AUTHENTICATED, ...WITH_BODY, 'BANK_REFUSED', 'ROUTE_UNAVAILABLE', 'BANK_UNAVAILABLE'],
+  },
+  getBalance: {
+    operationId: 'GetBalance',
+    method: 'get',
+    path: '/v1/accounts/{accountNumber}/balance',
+    summary: 'Read a company account balance',
+    description: 'The balance of a company account at a partner bank.',
+    tags: ['Accounts'],
+    security: 'bearer',
+    request: { params: accountParamsSchema, query: balanceQuerySchema },
+    answers: { 200: { description: 'The balance.', schema: balanceAnswerSchema } },
+    problems: [...AUTHENTICATED, 'VALIDATION_FAILED', 'BANK_REFUSED', 'ROUTE_UNAVAILABLE', 'BANK_UNAVAILABLE'],
+  },
+  getStatement: {
+    operationId: 'GetStatement',
+    method: 'get',
+    path: '/v1/accounts/{accountNumber}/statements',
+    summary: 'Read a company account statement',
+    description: 'The entries of a company account between two days (at most 31 days, not in the future).',
+    tags: ['Accounts'],
+    security: 'bearer',
+    request: { params: accountParamsSchema, query: statementQuerySchema },
+    answers: { 200: { description: 'The statement.', schema: statementAnswerSchema } },
+    problems: [...AUTHENTICATED, 'VALIDATION_FAILED', 'BANK_REFUSED', 'ROUTE_UNAVAILABLE', 'BANK_UNAVAILABLE'],
   },
   health: {
     operationId: 'Health',
