@@ -69,39 +69,52 @@ function parameters(route: ApiRoute): { name: string; in: 'path' | 'query'; requ
   return list;
 }
 
-/** OpenAPI 3.0 document of the given routes. */
-export function openApiDocument(routes: ApiRoute[], options: ApiDocumentOptions = {}): Doc {
+/** How one document format writes an answer, a problem answer and the rest of an operation. */
+interface Format {
+  answer(answer: RouteAnswer): Doc;
+  problem(codes: ErrorCode[]): Doc;
+  operation(route: ApiRoute): Doc;
+}
+
+/**
+ * The `paths` object: for each route, the header both formats share, the format's own
+ * members, and its answers (declared ones, then problems grouped by status).
+ */
+function pathsOf(routes: ApiRoute[], format: Format): Record<string, Record<string, Doc>> {
   const paths: Record<string, Record<string, Doc>> = {};
   for (const route of routes) {
     const responses: Record<string, Doc> = {};
-    for (const [status, answer] of Object.entries(route.answers) as [string, RouteAnswer][]) {
-      responses[status] = {
-        description: answer.description,
-        ...(answer.headers ? { headers: Object.fromEntries(Object.entries(answer.headers).map(([name, h]) => [name, { description: h.description, schema: toSchema(h.schema) }])) } : {}),
-        ...(answer.schema ? { content: { 'application/json': { schema: toSchema(answer.schema) } } } : {}),
-      };
-    }
-    for (const [status, codes] of problemsByStatus(route.problems)) {
-      responses[String(status)] = { description: problemDescription(codes), content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } } };
-    }
+    for (const [status, answer] of Object.entries(route.answers) as [string, RouteAnswer][]) responses[status] = format.answer(answer);
+    for (const [status, codes] of problemsByStatus(route.problems)) responses[String(status)] = format.problem(codes);
+    const header = { operationId: route.operationId, summary: route.summary, description: route.description, tags: route.tags };
+    paths[route.path] = { ...paths[route.path], [route.method]: { ...header, ...format.operation(route), responses } };
+  }
+  return paths;
+}
+
+const openApiFormat: Format = {
+  answer: (answer) => ({
+    description: answer.description,
+    ...(answer.headers ? { headers: Object.fromEntries(Object.entries(answer.headers).map(([name, h]) => [name, { description: h.description, schema: toSchema(h.schema) }])) } : {}),
+    ...(answer.schema ? { content: { 'application/json': { schema: toSchema(answer.schema) } } } : {}),
+  }),
+  problem: (codes) => ({ description: problemDescription(codes), content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } } }),
+  operation: (route) => {
     const body = route.request?.body;
     const params = parameters(route);
-    paths[route.path] = {
-      ...paths[route.path],
-      [route.method]: {
-        operationId: route.operationId,
-        summary: route.summary,
-        description: route.description,
-        tags: route.tags,
-        security: route.security === 'bearer' ? [{ bearer: [] }, { clientCredentials: [] }] : route.security === 'client-credentials' ? [{ clientBasic: [] }, {}] : [],
-        ...(params.length > 0 ? { parameters: params } : {}),
-        ...(body
-          ? { requestBody: { required: body.$_getFlag('presence') === 'required', content: Object.fromEntries((route.request?.bodyTypes ?? ['application/json']).map((type) => [type, { schema: toSchema(body) }])) } }
-          : {}),
-        responses,
-      },
+    return {
+      security: route.security === 'bearer' ? [{ bearer: [] }, { clientCredentials: [] }] : route.security === 'client-credentials' ? [{ clientBasic: [] }, {}] : [],
+      ...(params.length > 0 ? { parameters: params } : {}),
+      ...(body
+        ? { requestBody: { required: body.$_getFlag('presence') === 'required', content: Object.fromEntries((route.request?.bodyTypes ?? ['application/json']).map((type) => [type, { schema: toSchema(body) }])) } }
+        : {}),
     };
-  }
+  },
+};
+
+/** OpenAPI 3.0 document of the given routes. */
+export function openApiDocument(routes: ApiRoute[], options: ApiDocumentOptions = {}): Doc {
+  const paths = pathsOf(routes, openApiFormat);
   const tokenUrl = `${options.publicUrl ?? ''}/v1/auth/token`;
   return {
     openapi: '3.0.3',
@@ -142,24 +155,16 @@ function toSwaggerSchema(schema: JsonSchema): JsonSchema {
   return out;
 }
 
-/** Swagger 2.0 document of the given routes, shaped for a Power Platform custom connector. */
-export function swaggerDocument(routes: ApiRoute[], options: ApiDocumentOptions = {}): Doc {
-  const url = options.publicUrl ? new URL(options.publicUrl) : undefined;
-  const paths: Record<string, Record<string, Doc>> = {};
-  for (const route of routes) {
-    const responses: Record<string, Doc> = {};
-    for (const [status, answer] of Object.entries(route.answers) as [string, RouteAnswer][]) {
-      responses[status] = {
-        description: answer.description,
-        ...(answer.schema ? { schema: toSwaggerSchema(toSchema(answer.schema)) } : {}),
-        ...(answer.headers
-          ? { headers: Object.fromEntries(Object.entries(answer.headers).map(([name, h]) => [name, { description: h.description, ...toSwaggerSchema(toSchema(h.schema)) }])) }
-          : {}),
-      };
-    }
-    for (const [status, codes] of problemsByStatus(route.problems)) {
-      responses[String(status)] = { description: problemDescription(codes), schema: { $ref: '#/definitions/Problem' } };
-    }
+const swaggerFormat: Format = {
+  answer: (answer) => ({
+    description: answer.description,
+    ...(answer.schema ? { schema: toSwaggerSchema(toSchema(answer.schema)) } : {}),
+    ...(answer.headers
+      ? { headers: Object.fromEntries(Object.entries(answer.headers).map(([name, h]) => [name, { description: h.description, ...toSwaggerSchema(toSchema(h.schema)) }])) }
+      : {}),
+  }),
+  problem: (codes) => ({ description: problemDescription(codes), schema: { $ref: '#/definitions/Problem' } }),
+  operation: (route) => {
     const params: Doc[] = parameters(route).map(({ schema, description, ...rest }) => ({
       ...rest,
       ...(description ? { description } : {}),
@@ -178,22 +183,19 @@ export function swaggerDocument(routes: ApiRoute[], options: ApiDocumentOptions 
     }
     const body = route.request?.body;
     if (body) params.push({ name: 'body', in: 'body', required: body.$_getFlag('presence') === 'required', schema: toSwaggerSchema(toSchema(body)) });
-    paths[route.path] = {
-      ...paths[route.path],
-      [route.method]: {
-        operationId: route.operationId,
-        summary: route.summary,
-        description: route.description,
-        tags: route.tags,
-        // JSON only here: a connector sends JSON, and Swagger 2.0 would need form parameters apart.
-        consumes: body ? ['application/json'] : undefined,
-        produces: ['application/json', PROBLEM_CONTENT_TYPE],
-        ...(params.length > 0 ? { parameters: params } : {}),
-        responses,
-      },
+    return {
+      // JSON only here: a connector sends JSON, and Swagger 2.0 would need form parameters apart.
+      ...(body ? { consumes: ['application/json'] } : {}),
+      produces: ['application/json', PROBLEM_CONTENT_TYPE],
+      ...(params.length > 0 ? { parameters: params } : {}),
     };
-    if (!body) delete (paths[route.path][route.method] as Doc).consumes;
-  }
+  },
+};
+
+/** Swagger 2.0 document of the given routes, shaped for a Power Platform custom connector. */
+export function swaggerDocument(routes: ApiRoute[], options: ApiDocumentOptions = {}): Doc {
+  const url = options.publicUrl ? new URL(options.publicUrl) : undefined;
+  const paths = pathsOf(routes, swaggerFormat);
   return {
     swagger: '2.0',
     info: { title: TITLE, version: version(), description: DESCRIPTION },
