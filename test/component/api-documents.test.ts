@@ -4,7 +4,10 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Joi from 'joi';
-import { API_ROUTES, connectorProperties, ROUTES } from '../../src/http/api/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { API_ROUTES, connectorProperties, expressPath, ROUTES } from '../../src/http/api/index.js';
+import { buildApp } from '../../src/http/app.js';
+import { AccessTokens } from '../../src/pipeline/auth/index.js';
 import { problemSchema } from '../../src/http/problem-details.js';
 import { packageRoot } from '../../src/store/package-root.js';
 import { jakartaDate } from '../../src/time/index.js';
@@ -85,6 +88,22 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
     expect(committed('apiProperties.json')).to.deep.equal(connectorProperties(API_ROUTES));
     const policy = (committed('apiProperties.json') as any).properties.policyTemplateInstances[0].parameters;
     expect(policy['x-ms-apimTemplate-operationName']).to.have.members(API_ROUTES.filter((r) => r.security === 'bearer').map((r) => r.operationId));
+  });
+
+  it('declares every API route the app mounts, and mounts every declared one (a route is one declaration)', () => {
+    const config = loadConfig({ GERBANG_DATABASE_URL: 'sqlite::memory:', GERBANG_JWT_SECRET: 'x'.repeat(40) });
+    const app = buildApp({ config, store: gw.store, tokens: new AccessTokens(config.jwt), router: gw.gateway.banks.router, pendingMigrations: async () => [] });
+    const mounted = new Set<string>();
+    const walk = (stack: any[]) => {
+      for (const layer of stack) {
+        if (layer.route) for (const method of Object.keys(layer.route.methods)) mounted.add(`${method} ${layer.route.path}`);
+        else if (layer.handle?.stack) walk(layer.handle.stack);
+      }
+    };
+    walk((app as any).router.stack);
+    const documentation = ['get /v1/openapi.json', 'get /v1/swagger.json', 'get /docs'];
+    const apiRoutes = [...mounted].filter((route) => !documentation.includes(route) && !route.startsWith('get /docs/'));
+    expect(apiRoutes).to.have.members(API_ROUTES.map((route) => `${route.method} ${expressPath(route.path)}`));
   });
 
   describe('with GERBANG_PUBLIC_URL set', () => {
