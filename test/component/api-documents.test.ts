@@ -5,14 +5,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Joi from 'joi';
 import { loadConfig } from '../../src/config/index.js';
-import { API_ROUTES, connectorProperties, expressPath, ROUTES } from '../../src/http/api/index.js';
+import { apiRoutes, connectorProperties, DEFAULT_API_LIMITS, expressPath, routeList } from '../../src/http/api/index.js';
 import { buildApp } from '../../src/http/app.js';
 import { AccessTokens } from '../../src/pipeline/auth/index.js';
 import { problemSchema } from '../../src/http/problem-details.js';
 import { packageRoot } from '../../src/store/package-root.js';
 import { jakartaDate } from '../../src/time/index.js';
-import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 
+/** The declarations of a default configuration, as the test gateways below run. */
+const ROUTES = apiRoutes(DEFAULT_API_LIMITS);
+const API_ROUTES = routeList(ROUTES);
 const committed = (name: string): unknown => JSON.parse(readFileSync(join(packageRoot(), 'docs', 'api', name), 'utf8'));
 /** swagger-parser dereferences in place: give it a copy. */
 const validate = (doc: unknown) => SwaggerParser.validate(structuredClone(doc) as never);
@@ -106,10 +109,10 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
     expect(apiRoutes).to.have.members(API_ROUTES.map((route) => `${route.method} ${expressPath(route.path)}`));
   });
 
-  describe('with GERBANG_PUBLIC_URL set', () => {
+  describe('with GERBANG_PUBLIC_URL and GERBANG_BATCH_MAX_LINES set', () => {
     let named: TestGateway;
     before(async () => {
-      named = await TestGateway.start('sqlite::memory:', { GERBANG_PUBLIC_URL: 'https://gerbang.example.com' });
+      named = await TestGateway.start('sqlite::memory:', { GERBANG_PUBLIC_URL: 'https://gerbang.example.com', GERBANG_BATCH_MAX_LINES: '3' });
     });
     after(async () => named?.close());
 
@@ -123,10 +126,19 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
       await validate(openApi);
       await validate(swagger);
     });
+
+    it('documents the configured payment-run size, the one the validator enforces', async () => {
+      const openApi = (await named.request('/v1/openapi.json')).body;
+      expect(openApi.paths['/v1/transfer-batches'].post.requestBody.content['application/json'].schema.properties.transfers.maxItems).to.equal(3);
+      const auth = { authorization: `Bearer ${await named.token(await named.createClient())}` };
+      const res = await named.request('/v1/transfer-batches', { json: { batchId: 'RUN-4', transfers: [1, 2, 3, 4].map(() => sampleTransfer()) }, headers: auth });
+      expect(res.status).to.equal(400);
+      expect(res.body.errors[0].field).to.equal('transfers');
+    });
   });
 
   describe('answers match their declarations', () => {
-    it('token, transfer, status, account and health answers conform to the declared schemas', async () => {
+    it('token, transfer, status, account, payment-run and health answers conform to the declared schemas', async () => {
       const tokenRes = await gw.request('/v1/auth/token', { json: { client_id: client.clientId, client_secret: client.clientSecret } });
       expect(tokenRes.status).to.equal(200);
       conforms(ROUTES.issueToken.answers[200].schema, tokenRes.body);
@@ -152,6 +164,17 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
       expect(statement.status, statement.text).to.equal(200);
       expect(statement.body.entries).to.not.be.empty;
       conforms(ROUTES.getStatement.answers[200].schema, statement.body);
+
+      const batchId = `RUN-${transfer.transactionId as string}`;
+      const submitted = await gw.request('/v1/transfer-batches', { json: { batchId, transfers: [sampleTransfer()] }, headers: { authorization: `Bearer ${token}` } });
+      expect(submitted.status, submitted.text).to.equal(202);
+      conforms(ROUTES.createBatch.answers[202].schema, submitted.body);
+      const run = await eventually(async () => {
+        const res = await gw.request(`/v1/transfer-batches/${batchId}`, { headers: { authorization: `Bearer ${token}` } });
+        return res.body?.state === 'DONE' ? res : null;
+      }, 10_000);
+      expect(run.body.lines[0].result.status).to.equal('SUCCESS');
+      conforms(ROUTES.getBatch.answers[200].schema, run.body);
 
       conforms(ROUTES.health.answers[200].schema, (await gw.request('/healthz')).body);
       conforms(ROUTES.readiness.answers[200].schema, (await gw.request('/readyz')).body);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { API_ROUTES } from '../../src/http/api/index.js';
+import { apiRoutes, DEFAULT_API_LIMITS, routeList } from '../../src/http/api/index.js';
 import { packageRoot } from '../../src/store/package-root.js';
 import { eventually, TestGateway, type HttpAnswer, type TestClient } from '../support/gateway-harness.js';
 
@@ -36,6 +36,7 @@ interface HttpResponseBlock {
 
 type Block = HttpRequestBlock | HttpResponseBlock;
 
+const API_ROUTES = routeList(apiRoutes(DEFAULT_API_LIMITS));
 const GUIDE = join(packageRoot(), 'docs', 'dynamics-365-guide.md');
 
 function parseBlocks(markdown: string): Block[] {

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { API_ROUTES, connectorProperties, openApiDocument, swaggerDocument } from '../../http/api/index.js';
+import { apiRoutes, connectorProperties, DEFAULT_API_LIMITS, openApiDocument, routeList, swaggerDocument } from '../../http/api/index.js';
 import { UsageError, type CliIo } from '../cli-io.js';
 
 export const OPENAPI_USAGE = `gerbang openapi write [dir]
@@ -8,12 +8,13 @@ export const OPENAPI_USAGE = `gerbang openapi write [dir]
   GERBANG_PUBLIC_URL serves them, and apiProperties.json (the Power Platform connector's
   properties), to dir (default docs/api).`;
 
-/** The documents as committed: the same text GET /v1/openapi.json and /v1/swagger.json send. */
+/** The documents as committed: what GET /v1/openapi.json and /v1/swagger.json send with a default configuration. */
 export function apiDocumentFiles(): Record<string, string> {
+  const routes = routeList(apiRoutes(DEFAULT_API_LIMITS));
   return {
-    'openapi.json': `${JSON.stringify(openApiDocument(API_ROUTES), null, 2)}\n`,
-    'swagger.json': `${JSON.stringify(swaggerDocument(API_ROUTES), null, 2)}\n`,
-    'apiProperties.json': `${JSON.stringify(connectorProperties(API_ROUTES), null, 2)}\n`,
+    'openapi.json': `${JSON.stringify(openApiDocument(routes), null, 2)}\n`,
+    'swagger.json': `${JSON.stringify(swaggerDocument(routes), null, 2)}\n`,
+    'apiProperties.json': `${JSON.stringify(connectorProperties(routes), null, 2)}\n`,
   };
 }
 

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { Router, type Response } from 'express';
-import { API_ROUTES, openApiDocument, swaggerDocument, type ApiDocumentOptions } from '../api/index.js';
+import { openApiDocument, swaggerDocument, type ApiDocumentOptions, type ApiRoute } from '../api/index.js';
 
 /** swagger-ui-dist's files, served from node_modules: the reference page needs no internet access. */
 const UI_DIR = dirname(require.resolve('swagger-ui-dist/swagger-ui-bundle.js'));
@@ -45,11 +45,11 @@ const START_SCRIPT = `window.ui = SwaggerUIBundle({ url: '/v1/openapi.json', dom
 
 /**
  * GET /v1/openapi.json (OpenAPI 3.0) and GET /v1/swagger.json (Swagger 2.0, for Power Platform
- * custom connectors), built once from the route declarations; GET /docs, the API reference page.
+ * custom connectors), built once from the app's route declarations; GET /docs, the API reference page.
  */
-export function docsRoutes(options: ApiDocumentOptions): Router {
-  const openApi = JSON.stringify(openApiDocument(API_ROUTES, options), null, 2);
-  const swagger = JSON.stringify(swaggerDocument(API_ROUTES, options), null, 2);
+export function docsRoutes(routes: ApiRoute[], options: ApiDocumentOptions): Router {
+  const openApi = JSON.stringify(openApiDocument(routes, options), null, 2);
+  const swagger = JSON.stringify(swaggerDocument(routes, options), null, 2);
   const router = Router();
   const sendJson = (res: Response, text: string) => res.status(200).type('application/json').setHeader('Cache-Control', 'no-cache').send(text);
   router.get('/v1/openapi.json', (_req, res) => sendJson(res, openApi));

@@ -2,16 +2,16 @@ import { Router, type Request } from 'express';
 import { issueToken, type IssueTokenDeps, type TokenCredentials } from '../../domain/auth/index.js';
 import { AppError } from '../../errors/index.js';
 import type { RequestHandler } from 'express';
-import { mountRoute, ROUTES } from '../api/index.js';
+import { mountRoute, type ApiRoutes } from '../api/index.js';
 
 /**
  * POST /v1/auth/token — client credentials as JSON `{client_id, client_secret}`, as an OAuth2
  * form with `grant_type=client_credentials`, or in HTTP Basic. Answers
  * `{access_token, token_type, expires_in}` with `Cache-Control: no-store` (RFC 6749 §5.1).
  */
-export function tokenRoutes(deps: IssueTokenDeps, steps: RequestHandler[]): Router {
+export function tokenRoutes(routes: ApiRoutes, deps: IssueTokenDeps, steps: RequestHandler[]): Router {
   const router = Router();
-  mountRoute(router, ROUTES.issueToken, steps, async (req, res) => {
+  mountRoute(router, routes.issueToken, steps, async (req, res) => {
     const credentials = readCredentials(req);
     res.locals.audit.set({ clientId: credentials.clientId });
     const token = await issueToken(deps, credentials, { ip: req.ip, origin: req.get('origin') });
@@ -23,7 +23,7 @@ export function tokenRoutes(deps: IssueTokenDeps, steps: RequestHandler[]): Rout
 }
 
 function readCredentials(req: Request): TokenCredentials {
-  // Validated against ROUTES.issueToken's body schema when the route was mounted.
+  // Validated against routes.issueToken's body schema when the route was mounted.
   const value = (req.body ?? {}) as { client_id?: string; client_secret?: string };
   const basic = parseBasic(req.get('authorization'));
   const inBody = value.client_id !== undefined || value.client_secret !== undefined;
