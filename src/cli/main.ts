@@ -4,6 +4,7 @@ import { AUDIT_USAGE, auditCommand } from './commands/audit-command.js';
 import { BANK_USAGE, bankCommand } from './commands/bank-command.js';
 import { CLIENT_USAGE, clientCommand } from './commands/client-command.js';
 import { migrateCommand } from './commands/migrate-command.js';
+import { OPENAPI_USAGE, openapiCommand } from './commands/openapi-command.js';
 import { sandboxCommand, serveCommand } from './commands/serve-command.js';
 import { SIGN_USAGE, signCommand } from './commands/sign-command.js';
 import { SIMULATOR_USAGE, simulatorCommand } from './commands/simulator-command.js';
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   audit: { run: (args, io) => auditCommand(args, io), usage: AUDIT_USAGE },
   sign: { run: signCommand, usage: SIGN_USAGE },
   bank: { run: bankCommand, usage: BANK_USAGE },
+  openapi: { run: openapiCommand, usage: OPENAPI_USAGE },
   simulator: { run: simulatorCommand, usage: SIMULATOR_USAGE },
   config: {
     run: (args, io) => {

@@ -16,6 +16,8 @@ export interface Config {
   migrateOnStart: boolean;
   auditSpoolDir: string;
   jwt: { secret: string; previousSecrets: string[]; issuer: string; audience: string; ttlSeconds: number };
+  /** Where callers reach the API (documents name it); undefined: not said. */
+  publicUrl?: string;
   trustProxy: string[];
   allowedOrigins: string[];
   allowedCidrs: string[];
@@ -133,6 +135,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     migrateOnStart: v.migrateOnStart,
     auditSpoolDir: v.auditSpoolDir,
     jwt: { secret: v.jwtSecret, previousSecrets: v.jwtPreviousSecrets, issuer: v.jwtIssuer, audience: v.jwtAudience, ttlSeconds: v.tokenTtlSeconds },
+    publicUrl: v.publicUrl,
     trustProxy: v.trustProxy,
     allowedOrigins: v.allowedOrigins,
     allowedCidrs: v.allowedCidrs,

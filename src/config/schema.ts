@@ -68,6 +68,11 @@ export const SETTINGS = {
     doc: 'Lifetime of an access token in seconds (short: a leaked token is useful for little time).',
     schema: Joi.number().integer().min(60).max(86_400).default(900),
   },
+  publicUrl: {
+    env: 'GERBANG_PUBLIC_URL',
+    doc: 'The address ERP callers use (e.g. `https://gerbang.example.com`, behind nginx). Named in the served OpenAPI/Swagger documents (servers, host, token URL); empty: the documents name no host and the importing tool asks for it.',
+    schema: Joi.string().uri({ scheme: ['https', 'http'] }).pattern(/^[^?#]*[^/?#]$/, 'no trailing slash'),
+  },
   trustProxy: {
     env: 'GERBANG_TRUST_PROXY',
     doc: 'Addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (e.g. `127.0.0.1`). Empty: the socket address is the caller.',

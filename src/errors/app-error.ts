@@ -53,6 +53,14 @@ const STATUS: Record<ErrorCode, number> = {
   INTERNAL_ERROR: 500,
 };
 
+/** The HTTP status an error code is answered with (the API documents list codes by status). */
+export function statusOfCode(code: ErrorCode): number {
+  return STATUS[code];
+}
+
+/** Every error code, in declaration order. */
+export const ERROR_CODES = Object.keys(STATUS) as ErrorCode[];
+
 export interface AppErrorOptions {
   fields?: FieldError[];
   /** Extra response headers, e.g. Retry-After or WWW-Authenticate. */

@@ -10,9 +10,11 @@ import { requestIdStep } from '../pipeline/request-id/index.js';
 import { securityHeadersStep } from '../pipeline/security-headers/index.js';
 import type { Store } from '../store/types.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { apiRoutes, routeList } from './api/index.js';
 import './locals.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { batchRoutes } from './routes/batch-routes.js';
+import { docsRoutes } from './routes/docs-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { transferRoutes } from './routes/transfer-routes.js';
@@ -42,12 +44,15 @@ export function buildApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy.length > 0 ? config.trustProxy : false);
 
   const limits = config.rateLimit;
+  // The route declarations, with this configuration's limits: every route below is mounted
+  // (and validated) from them, and the API documents are written from them.
+  const routes = apiRoutes({ batchMaxLines: config.batch.maxLines });
 
   // 1. Request id first: every later step, log line and audit row carries it.
   app.use(requestIdStep());
   // 2. Health probes come before the audit and the guards: monitors poll them every few
   //    seconds and they carry no payment data.
-  app.use(healthRoutes({ db: store.db, pendingMigrations: deps.pendingMigrations }));
+  app.use(healthRoutes(routes, { db: store.db, pendingMigrations: deps.pendingMigrations }));
   // 3. Audit next, so every exchange, including every rejection below, gets its record.
   app.use(auditStep({ repository: store.audit, clock }));
   // 4. Security headers on every answer, refusals included.
@@ -57,9 +62,14 @@ export function buildApp(deps: AppDeps): Express {
   // 6. Per-IP rate limit before parsing or hashing anything, to blunt floods cheaply.
   app.use(rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perIp, name: 'ip' }));
 
+  // 7. The API documents and reference page: public knowledge, so no token (import tools fetch
+  //    them anonymously), but only for allowed callers and after the per-IP limit.
+  app.use(docsRoutes(routeList(routes), { publicUrl: config.publicUrl }));
+
   // The token endpoint: a stricter per-IP limit (brute-force target), then its body (JSON or form).
   app.use(
     tokenRoutes(
+      routes,
       { clients: store.clients, lockouts: store.lockouts, tokens: deps.tokens, lockout: config.lockout, clock },
       [
         rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.tokenPerIp, name: 'token-ip' }),
@@ -76,13 +86,14 @@ export function buildApp(deps: AppDeps): Express {
   ];
   const authenticated = [...authenticatedCaller, ...bodyParserStep({ limitBytes: config.bodyLimitBytes })];
   app.use(
-    transferRoutes({ payments: store.payments, sequences: store.sequences, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs }, authenticated),
+    transferRoutes(routes, { payments: store.payments, sequences: store.sequences, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs }, authenticated),
   );
-  app.use(accountRoutes({ router: deps.router, clock }, authenticated));
+  app.use(accountRoutes(routes, { router: deps.router, clock }, authenticated));
   // A payment run is the one body allowed to be larger (up to GERBANG_BATCH_MAX_LINES lines).
   app.use(
     batchRoutes(
-      { batches: store.batches, payments: store.payments, clock, wake: deps.wakeBatches ?? (() => undefined), maxLines: config.batch.maxLines },
+      routes,
+      { batches: store.batches, payments: store.payments, clock, wake: deps.wakeBatches ?? (() => undefined) },
       [...authenticatedCaller, ...bodyParserStep({ limitBytes: config.batch.bodyLimitBytes })],
       authenticated,
     ),

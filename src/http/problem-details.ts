@@ -1,4 +1,5 @@
-import type { ErrorCode, FieldError } from '../errors/index.js';
+import Joi from 'joi';
+import { ERROR_CODES, type ErrorCode, type FieldError } from '../errors/index.js';
 
 /** RFC 9457 problem document, with Gerbang's stable `code` and the request id. */
 export interface ProblemDocument {
@@ -60,3 +61,27 @@ export function problemDocument(input: {
   if (input.fields && input.fields.length > 0) doc.errors = input.fields;
   return doc;
 }
+
+/** The problem document's schema, for the API documents (extensions such as `error` allowed). */
+export const problemSchema = Joi.object({
+  type: Joi.string().required().description('URN naming the problem, e.g. `urn:gerbang:problem:validation-failed`.'),
+  title: Joi.string().required().description('Short summary of the problem type.'),
+  status: Joi.number().integer().required().description('The HTTP status.'),
+  detail: Joi.string().required().description('What went wrong in this request, in plain words.'),
+  instance: Joi.string().required().description('The request path.'),
+  code: Joi.string()
+    .valid(...ERROR_CODES)
+    .required()
+    .description('Stable error code to match on (docs/errors.md).'),
+  requestId: Joi.string().required().description('Id of this request (also in `X-Request-Id`); quote it when reporting a problem.'),
+  errors: Joi.array()
+    .items(
+      Joi.object({
+        field: Joi.string().required().description('Dotted path of the offending field, e.g. `amount`.'),
+        message: Joi.string().required().description('What is wrong with it.'),
+      }),
+    )
+    .description('For VALIDATION_FAILED: every invalid field at once.'),
+})
+  .unknown(true)
+  .label('Problem');

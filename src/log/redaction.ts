@@ -9,6 +9,8 @@ export const REDACTED = '[REDACTED]';
 export const SECRET_HEADERS: ReadonlySet<string> = new Set([
   'authorization',
   'proxy-authorization',
+  // A Power Platform connector action carries the access token here (see CONNECTOR_TOKEN_HEADER).
+  'access-token',
   'cookie',
   'set-cookie',
   'x-bca-key',

@@ -59,3 +59,45 @@ export const statementQuerySchema = Joi.object<StatementRequestQuery>({
   to: isoDate.required().description('Last day (yyyy-MM-dd, Jakarta time), inclusive; at most 31 days after `from`, not in the future.'),
   bankCode: bankCode.description('The partner bank holding the account; default: the partner of best priority.'),
 }).label('query');
+
+/* The answers, for the API documents (and the tests that hold answers to them). */
+
+const money = (doc: string) => Joi.string().pattern(/^-?\d+\.\d{2}$/).description(doc);
+
+export const accountInquiryAnswerSchema = Joi.object({
+  beneficiaryBankCode: Joi.string().required().description("The vendor's bank as a BIC."),
+  beneficiaryAccountNumber: Joi.string().required().description("The vendor's account number, as the bank knows it."),
+  beneficiaryName: Joi.string().required().description('The account holder\'s name: compare it with the vendor master data before paying.'),
+  bank: Joi.string().required().description('The partner that answered.'),
+  scope: Joi.string().valid('internal', 'external').required().description('`internal`: the partner asked its own books; `external`: another bank\'s, through the network.'),
+  inquiredAt: Joi.string().isoDate().required().description('When (ISO 8601, UTC).'),
+}).label('AccountInquiry');
+
+export const balanceAnswerSchema = Joi.object({
+  accountNumber: Joi.string().required(),
+  currency: Joi.string().required(),
+  balance: money('Ledger balance.').required(),
+  availableBalance: money('What can be paid out now.').required(),
+  holdAmount: money('Amount on hold, when the bank tells it.').allow(null).required(),
+  bank: Joi.string().required().description('The partner that answered.'),
+  asOf: Joi.string().isoDate().required().description('When (ISO 8601, UTC).'),
+}).label('Balance');
+
+export const statementAnswerSchema = Joi.object({
+  accountNumber: Joi.string().required(),
+  currency: Joi.string().required(),
+  from: Joi.string().required().description('First day (yyyy-MM-dd).'),
+  to: Joi.string().required().description('Last day (yyyy-MM-dd).'),
+  openingBalance: money('Balance before the first entry, when the bank tells it.').allow(null).required(),
+  entries: Joi.array()
+    .items(
+      Joi.object({
+        date: Joi.string().required().description('Day booked (yyyy-MM-dd, Jakarta time).'),
+        type: Joi.string().valid('CREDIT', 'DEBIT').required(),
+        amount: money('Amount, positive.').required(),
+        description: Joi.string().allow('').required(),
+      }),
+    )
+    .required(),
+  bank: Joi.string().required().description('The partner that answered.'),
+}).label('Statement');

@@ -4,6 +4,7 @@ export { InDoubtResolver } from './in-doubt-resolver.js';
 export type { InDoubtResolverDeps, InDoubtResolverOptions } from './in-doubt-resolver.js';
 export type { GetTransferDeps, TransferStatusReply } from './get-transfer-use-case.js';
 export type { CreateTransferDeps, TransferContext, TransferReply } from './create-transfer-use-case.js';
-export { transferRequestSchema } from './transfer-schema.js';
+export { transferRequestSchema, transferIdParamsSchema } from './transfer-schema.js';
+export { transferResultSchema } from './transfer-result.js';
 export type { TransferRequest } from './transfer-schema.js';
 export type { TransferResult } from './transfer-result.js';

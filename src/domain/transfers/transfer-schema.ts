@@ -42,12 +42,14 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
   beneficiaryAccountNumber: Joi.string()
     .pattern(/^\d{5,34}$/)
     .required()
-    .description("The vendor's account number (digits).")
-    .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits' })
-    .when('beneficiaryBankCode', {
-      is: Joi.valid(...BCA_CODES),
-      then: Joi.string().pattern(/^\d{10}$/, 'BCA account').messages({ 'string.pattern.name': '{{#label}} must be 10 digits for a BCA account' }),
-    }),
+    // A rule rather than `.when()`: the documents are generated from this schema, and a
+    // converter can only render the sibling-field condition as one of its branches.
+    .custom((value: string, helpers) => {
+      const bankCode: unknown = (helpers.state.ancestors[0] as { beneficiaryBankCode?: unknown }).beneficiaryBankCode;
+      return typeof bankCode === 'string' && BCA_CODES.includes(bankCode) && /^\d{5,34}$/.test(value) && !/^\d{10}$/.test(value) ? helpers.error('account.bca') : value;
+    })
+    .description("The vendor's account number (digits; exactly 10 for a BCA account).")
+    .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits', 'account.bca': '{{#label}} must be 10 digits for a BCA account' }),
   beneficiaryName: Joi.string().max(70).pattern(SAFE_TEXT).description("The vendor's account name."),
   beneficiaryEmail: Joi.string().email().max(50).description('Where the bank may send the vendor a notification.'),
   amount: Joi.string()
@@ -80,3 +82,11 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
 })
   .required()
   .label('body');
+
+/** Path of GET /v1/transfers/{transactionId}. */
+export const transferIdParamsSchema = Joi.object({
+  transactionId: Joi.string()
+    .pattern(/^[A-Za-z0-9._:-]{1,36}$/)
+    .required()
+    .description('The transactionId the ERP gave the transfer.'),
+}).label('path');

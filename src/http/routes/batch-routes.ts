@@ -1,22 +1,24 @@
 import { Router, type RequestHandler } from 'express';
-import { batchIdParamsSchema, batchLinesQuerySchema, batchRequestSchema, getBatch, submitBatch, type BatchDeps, type BatchRequest } from '../../domain/batches/index.js';
+import { getBatch, submitBatch, type BatchDeps, type BatchRequest } from '../../domain/batches/index.js';
 import { AppError } from '../../errors/index.js';
-import { validationStep } from '../../pipeline/validation/index.js';
+import { expressPath, mountRoute, requestValidation, type ApiRoutes } from '../api/index.js';
 
 /**
  * POST /v1/transfer-batches — a payment run, validated whole, stored, answered 202 and paid in
  * the background; GET /v1/transfer-batches/{batchId}?afterLine&limit — its progress and lines.
- * `steps` are the authenticated pipeline with the run's larger body limit.
+ * `steps` are the authenticated pipeline with the run's larger body limit; the input is validated
+ * as `routes` declares (its line limit is the configured one).
  */
-export function batchRoutes(deps: BatchDeps & { maxLines: number }, steps: RequestHandler[], readSteps: RequestHandler[]): Router {
+export function batchRoutes(routes: ApiRoutes, deps: BatchDeps, steps: RequestHandler[], readSteps: RequestHandler[]): Router {
   const router = Router();
-  router.post('/v1/transfer-batches', ...steps, lineNumbered(validationStep(batchRequestSchema(deps.maxLines))), async (req, res) => {
+  const create = routes.createBatch;
+  router[create.method](expressPath(create.path), ...steps, ...requestValidation(create).map(lineNumbered), async (req, res) => {
     const { view, replayed } = await submitBatch(deps, res.locals.client!.id, req.body as BatchRequest, res.locals.audit);
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.setHeader('Location', `/v1/transfer-batches/${encodeURIComponent(view.batchId)}`);
     res.status(202).json(view);
   });
-  router.get('/v1/transfer-batches/:batchId', ...readSteps, validationStep(batchIdParamsSchema, 'params'), validationStep(batchLinesQuerySchema, 'query'), async (req, res) => {
+  mountRoute(router, routes.getBatch, readSteps, async (req, res) => {
     const query = req.query as unknown as { afterLine: number; limit: number };
     res.status(200).json(await getBatch(deps, res.locals.client!.id, String(req.params.batchId), query.afterLine, query.limit));
   });

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Db } from '../../store/types.js';
+import { mountRoute, type ApiRoutes } from '../api/index.js';
 
 export interface HealthDeps {
   db: Db;
@@ -10,12 +11,12 @@ export interface HealthDeps {
  * GET /healthz: the process is up (for PM2 and load balancers). GET /readyz: it can serve
  * payments — the store answers and every migration is applied; 503 otherwise.
  */
-export function healthRoutes(deps: HealthDeps): Router {
+export function healthRoutes(routes: ApiRoutes, deps: HealthDeps): Router {
   const router = Router();
-  router.get('/healthz', (_req, res) => {
+  mountRoute(router, routes.health, [], (_req, res) => {
     res.status(200).json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
+  mountRoute(router, routes.readiness, [], async (_req, res) => {
     const checks: Record<string, string> = {};
     try {
       await deps.db.ping();

@@ -1,26 +1,17 @@
 import { Router, type Request } from 'express';
-import Joi from 'joi';
 import { issueToken, type IssueTokenDeps, type TokenCredentials } from '../../domain/auth/index.js';
 import { AppError } from '../../errors/index.js';
 import type { RequestHandler } from 'express';
-import { validationError } from '../../pipeline/validation/index.js';
-
-/** Body of a token request, JSON or OAuth2 form; credentials may come in HTTP Basic instead. */
-export const tokenRequestSchema = Joi.object({
-  grant_type: Joi.string().valid('client_credentials').description('OAuth2 grant type; only `client_credentials`.'),
-  client_id: Joi.string().max(64).description('The client id printed by `gerbang client create`.'),
-  client_secret: Joi.string().max(256).description('The client secret printed once by `gerbang client create`.'),
-  scope: Joi.string().max(256).allow('').description('Ignored; accepted for OAuth2 client compatibility.'),
-}).label('body');
+import { mountRoute, type ApiRoutes } from '../api/index.js';
 
 /**
  * POST /v1/auth/token — client credentials as JSON `{client_id, client_secret}`, as an OAuth2
  * form with `grant_type=client_credentials`, or in HTTP Basic. Answers
  * `{access_token, token_type, expires_in}` with `Cache-Control: no-store` (RFC 6749 §5.1).
  */
-export function tokenRoutes(deps: IssueTokenDeps, steps: RequestHandler[]): Router {
+export function tokenRoutes(routes: ApiRoutes, deps: IssueTokenDeps, steps: RequestHandler[]): Router {
   const router = Router();
-  router.post('/v1/auth/token', ...steps, async (req, res) => {
+  mountRoute(router, routes.issueToken, steps, async (req, res) => {
     const credentials = readCredentials(req);
     res.locals.audit.set({ clientId: credentials.clientId });
     const token = await issueToken(deps, credentials, { ip: req.ip, origin: req.get('origin') });
@@ -32,9 +23,8 @@ export function tokenRoutes(deps: IssueTokenDeps, steps: RequestHandler[]): Rout
 }
 
 function readCredentials(req: Request): TokenCredentials {
-  const body: unknown = req.body ?? {};
-  const { value, error } = tokenRequestSchema.validate(body, { abortEarly: false });
-  if (error) throw validationError(error);
+  // Validated against routes.issueToken's body schema when the route was mounted.
+  const value = (req.body ?? {}) as { client_id?: string; client_secret?: string };
   const basic = parseBasic(req.get('authorization'));
   const inBody = value.client_id !== undefined || value.client_secret !== undefined;
   if (basic && inBody) {

@@ -1,0 +1,237 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Joi from 'joi';
+import { loadConfig } from '../../src/config/index.js';
+import { apiRoutes, connectorProperties, DEFAULT_API_LIMITS, expressPath, routeList } from '../../src/http/api/index.js';
+import { buildApp } from '../../src/http/app.js';
+import { AccessTokens } from '../../src/pipeline/auth/index.js';
+import { problemSchema } from '../../src/http/problem-details.js';
+import { packageRoot } from '../../src/store/package-root.js';
+import { jakartaDate } from '../../src/time/index.js';
+import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+
+/** The declarations of a default configuration, as the test gateways below run. */
+const ROUTES = apiRoutes(DEFAULT_API_LIMITS);
+const API_ROUTES = routeList(ROUTES);
+const committed = (name: string): unknown => JSON.parse(readFileSync(join(packageRoot(), 'docs', 'api', name), 'utf8'));
+/** swagger-parser dereferences in place: give it a copy. */
+const validate = (doc: unknown) => SwaggerParser.validate(structuredClone(doc) as never);
+const conforms = (schema: Joi.Schema, value: unknown) => {
+  const { error } = schema.validate(value, { presence: 'optional' });
+  expect(error?.message, JSON.stringify(value)).to.equal(undefined);
+};
+
+describe('GET /v1/openapi.json and /v1/swagger.json', () => {
+  let gw: TestGateway;
+  let client: TestClient;
+  let token: string;
+
+  before(async () => {
+    gw = await TestGateway.start('sqlite::memory:');
+    client = await gw.createClient();
+    token = await gw.token(client);
+  });
+  after(async () => gw?.close());
+
+  for (const [path, file] of [
+    ['/v1/openapi.json', 'openapi.json'],
+    ['/v1/swagger.json', 'swagger.json'],
+  ]) {
+    describe(`GET ${path}`, () => {
+      it(`serves exactly the committed docs/api/${file} (run \`npm run docs:api\` after changing a route)`, async () => {
+        const res = await gw.request(path);
+        expect(res.status).to.equal(200);
+        expect(res.headers['content-type']).to.match(/^application\/json/);
+        expect(res.body).to.deep.equal(committed(file));
+      });
+
+      it('is a valid document for @apidevtools/swagger-parser', async () => {
+        const res = await gw.request(path);
+        await validate(res.body);
+      });
+
+      it('lists every declared route with its operationId', async () => {
+        const res = await gw.request(path);
+        for (const route of API_ROUTES) expect(res.body.paths[route.path]?.[route.method]?.operationId, route.path).to.equal(route.operationId);
+      });
+    });
+  }
+
+  it('describes the transfer body from the schema that validates it (additional fields refused, required fields, patterns)', async () => {
+    const doc = (await gw.request('/v1/openapi.json')).body;
+    const body = doc.paths['/v1/transfers'].post.requestBody.content['application/json'].schema;
+    expect(body.additionalProperties).to.equal(false);
+    expect(body.required).to.include.members(['transactionId', 'amount', 'currency', 'beneficiaryAccountNumber']);
+    expect(body.properties.amount.pattern).to.equal('^(0|[1-9]\\d{0,12})\\.\\d{2}$');
+    expect(body.properties.beneficiaryAccountNumber.pattern).to.equal('^\\d{5,34}$');
+    // What the document says is what the gateway enforces: an undeclared field is refused.
+    const res = await gw.request('/v1/transfers', { json: sampleTransfer({ surprise: 1 }), headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).to.equal(400);
+    expect(res.body.errors).to.deep.include({ field: 'surprise', message: '"surprise" is not allowed' });
+  });
+
+  it('gives a Power Platform connector what it needs: an Access-Token parameter (Authorization is refused there), x-ms-summary labels, problem answers', async () => {
+    const doc = (await gw.request('/v1/swagger.json')).body;
+    const create = doc.paths['/v1/transfers'].post;
+    expect(create.parameters[0]).to.include({ name: 'Access-Token', in: 'header', required: true });
+    expect(JSON.stringify(doc)).to.not.match(/"name": ?"Authorization"/);
+    expect(doc).to.not.have.property('securityDefinitions');
+    const body = create.parameters.find((p: { in: string }) => p.in === 'body');
+    expect(body.schema.properties.beneficiaryAccountNumber['x-ms-summary']).to.equal('Beneficiary account number');
+    expect(create.responses['422'].schema).to.deep.equal({ $ref: '#/definitions/Problem' });
+    expect(create.responses['422'].description).to.contain('IDEMPOTENCY_MISMATCH');
+    expect(create.responses['201'].headers['Idempotent-Replayed']).to.include({ type: 'string' });
+    expect(doc.paths['/v1/auth/token'].post.parameters.some((p: { name: string }) => p.name === 'Access-Token')).to.equal(false);
+  });
+
+  it("commits the connector's properties (its Set HTTP header policy covers every protected action)", () => {
+    expect(committed('apiProperties.json')).to.deep.equal(connectorProperties(API_ROUTES));
+    const policy = (committed('apiProperties.json') as any).properties.policyTemplateInstances[0].parameters;
+    expect(policy['x-ms-apimTemplate-operationName']).to.have.members(API_ROUTES.filter((r) => r.security === 'bearer').map((r) => r.operationId));
+  });
+
+  it('declares every API route the app mounts, and mounts every declared one (a route is one declaration)', () => {
+    const config = loadConfig({ GERBANG_DATABASE_URL: 'sqlite::memory:', GERBANG_JWT_SECRET: 'x'.repeat(40) });
+    const app = buildApp({ config, store: gw.store, tokens: new AccessTokens(config.jwt), router: gw.gateway.banks.router, pendingMigrations: async () => [] });
+    const mounted = new Set<string>();
+    const walk = (stack: any[]) => {
+      for (const layer of stack) {
+        if (layer.route) for (const method of Object.keys(layer.route.methods)) mounted.add(`${method} ${layer.route.path}`);
+        else if (layer.handle?.stack) walk(layer.handle.stack);
+      }
+    };
+    walk((app as any).router.stack);
+    const documentation = ['get /v1/openapi.json', 'get /v1/swagger.json', 'get /docs'];
+    const apiRoutes = [...mounted].filter((route) => !documentation.includes(route) && !route.startsWith('get /docs/'));
+    expect(apiRoutes).to.have.members(API_ROUTES.map((route) => `${route.method} ${expressPath(route.path)}`));
+  });
+
+  describe('with GERBANG_PUBLIC_URL and GERBANG_BATCH_MAX_LINES set', () => {
+    let named: TestGateway;
+    before(async () => {
+      named = await TestGateway.start('sqlite::memory:', { GERBANG_PUBLIC_URL: 'https://gerbang.example.com', GERBANG_BATCH_MAX_LINES: '3' });
+    });
+    after(async () => named?.close());
+
+    it('names the host in both documents, which stay valid', async () => {
+      const openApi = (await named.request('/v1/openapi.json')).body;
+      const swagger = (await named.request('/v1/swagger.json')).body;
+      expect(openApi.servers).to.deep.equal([{ url: 'https://gerbang.example.com' }]);
+      expect(openApi.components.securitySchemes.clientCredentials.flows.clientCredentials.tokenUrl).to.equal('https://gerbang.example.com/v1/auth/token');
+      expect(swagger).to.include({ host: 'gerbang.example.com', basePath: '/' });
+      expect(swagger.schemes).to.deep.equal(['https']);
+      await validate(openApi);
+      await validate(swagger);
+    });
+
+    it('documents the configured payment-run size, the one the validator enforces', async () => {
+      const openApi = (await named.request('/v1/openapi.json')).body;
+      expect(openApi.paths['/v1/transfer-batches'].post.requestBody.content['application/json'].schema.properties.transfers.maxItems).to.equal(3);
+      const auth = { authorization: `Bearer ${await named.token(await named.createClient())}` };
+      const res = await named.request('/v1/transfer-batches', { json: { batchId: 'RUN-4', transfers: [1, 2, 3, 4].map(() => sampleTransfer()) }, headers: auth });
+      expect(res.status).to.equal(400);
+      expect(res.body.errors[0].field).to.equal('transfers');
+    });
+  });
+
+  describe('answers match their declarations', () => {
+    it('token, transfer, status, account, payment-run and health answers conform to the declared schemas', async () => {
+      const tokenRes = await gw.request('/v1/auth/token', { json: { client_id: client.clientId, client_secret: client.clientSecret } });
+      expect(tokenRes.status).to.equal(200);
+      conforms(ROUTES.issueToken.answers[200].schema, tokenRes.body);
+
+      const transfer = sampleTransfer();
+      const created = await gw.request('/v1/transfers', { json: transfer, headers: { authorization: `Bearer ${token}` } });
+      expect(created.status).to.equal(201);
+      conforms(ROUTES.createTransfer.answers[201].schema, created.body);
+
+      const read = await gw.request(`/v1/transfers/${transfer.transactionId as string}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(read.status).to.equal(200);
+      conforms(ROUTES.getTransfer.answers[200].schema, read.body);
+
+      gw.simulator.setAccount({ number: '0201888001', name: 'CV DOKUMEN', balance: '750000.00' });
+      const inquiry = await gw.request('/v1/account-inquiries', { json: { beneficiaryBankCode: '014', beneficiaryAccountNumber: '0201888001' }, headers: { authorization: `Bearer ${token}` } });
+      expect(inquiry.status, inquiry.text).to.equal(200);
+      conforms(ROUTES.inquireAccount.answers[200].schema, inquiry.body);
+      const balance = await gw.request('/v1/accounts/0201888001/balance', { headers: { authorization: `Bearer ${token}` } });
+      expect(balance.status, balance.text).to.equal(200);
+      conforms(ROUTES.getBalance.answers[200].schema, balance.body);
+      const today = jakartaDate(new Date());
+      const statement = await gw.request(`/v1/accounts/0201245680/statements?from=${today}&to=${today}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(statement.status, statement.text).to.equal(200);
+      expect(statement.body.entries).to.not.be.empty;
+      conforms(ROUTES.getStatement.answers[200].schema, statement.body);
+
+      const batchId = `RUN-${transfer.transactionId as string}`;
+      const submitted = await gw.request('/v1/transfer-batches', { json: { batchId, transfers: [sampleTransfer()] }, headers: { authorization: `Bearer ${token}` } });
+      expect(submitted.status, submitted.text).to.equal(202);
+      conforms(ROUTES.createBatch.answers[202].schema, submitted.body);
+      const run = await eventually(async () => {
+        const res = await gw.request(`/v1/transfer-batches/${batchId}`, { headers: { authorization: `Bearer ${token}` } });
+        return res.body?.state === 'DONE' ? res : null;
+      }, 10_000);
+      expect(run.body.lines[0].result.status).to.equal('SUCCESS');
+      conforms(ROUTES.getBatch.answers[200].schema, run.body);
+
+      conforms(ROUTES.health.answers[200].schema, (await gw.request('/healthz')).body);
+      conforms(ROUTES.readiness.answers[200].schema, (await gw.request('/readyz')).body);
+    });
+
+    it('a refusal is a problem document that conforms to the Problem schema', async () => {
+      const res = await gw.request('/v1/transfers/bad%20id', { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).to.equal(400);
+      expect(res.headers['content-type']).to.match(/^application\/problem\+json/);
+      conforms(problemSchema, res.body);
+      expect(ROUTES.getTransfer.problems).to.include(res.body.code);
+    });
+  });
+});
+
+/** Chromium renders the page; it fetches nothing but the gateway (the test has no other server). */
+function renderPage(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'chromium',
+      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--virtual-time-budget=15000', '--dump-dom', url],
+      { timeout: 60_000, maxBuffer: 20 * 1024 * 1024 },
+      (error, stdout) => (error ? reject(error) : resolve(stdout)),
+    );
+  });
+}
+
+describe('GET /docs (API reference page)', function () {
+  this.timeout(90_000);
+  let gw: TestGateway;
+
+  before(async function () {
+    if (!existsSync('/usr/bin/chromium')) {
+      if (process.env.CI === 'true') throw new Error('chromium is required under CI=true (.ci/run installs it)');
+      console.warn('\n*** SKIPPED: the /docs browser test needs chromium (apt-get install chromium). ***\n');
+      this.skip();
+    }
+    gw = await TestGateway.start('sqlite::memory:');
+  });
+  after(async () => gw?.close());
+
+  it('renders every operation in a real browser from files the gateway serves itself', async () => {
+    const dom = await renderPage(`${gw.url}/docs`);
+    for (const route of API_ROUTES) expect(dom, route.operationId).to.contain(route.summary);
+    expect(dom).to.contain('Gerbang API');
+  });
+
+  it('loosens the Content-Security-Policy for the page only; the API keeps default-src none', async () => {
+    const page = await gw.request('/docs');
+    expect(page.headers['content-security-policy']).to.contain("script-src 'self'").and.not.contain('unsafe-eval');
+    const assets = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(assets).to.have.length.greaterThan(1);
+    for (const asset of assets) {
+      expect(asset, 'same-origin asset').to.match(/^\/docs\//);
+      expect((await gw.request(asset)).status, asset).to.equal(200);
+    }
+    const api = await gw.request('/v1/openapi.json');
+    expect(api.headers['content-security-policy']).to.contain("default-src 'none'");
+  });
+});

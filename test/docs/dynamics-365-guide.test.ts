@@ -1,0 +1,180 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { apiRoutes, DEFAULT_API_LIMITS, routeList } from '../../src/http/api/index.js';
+import { packageRoot } from '../../src/store/package-root.js';
+import { eventually, TestGateway, type HttpAnswer, type TestClient } from '../support/gateway-harness.js';
+
+/*
+ * Runs every HTTP exchange of docs/dynamics-365-guide.md against a sandbox gateway (real store,
+ * real simulator bank, real JWTs). The guide's ```http blocks alternate: a request (with
+ * {{client_id}}, {{client_secret}}, {{access_token}} placeholders), then the answer it gets.
+ * In a documented answer, a string containing "…" only says the member is there; everything
+ * else must be exactly what the gateway sends.
+ */
+
+interface HttpRequestBlock {
+  kind: 'request';
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  /** Marked "# sent while the request above is still in progress". */
+  concurrent: boolean;
+  /** Marked "# the connector policy adds …": sent as Power Platform would, after its policy. */
+  connectorPolicy: boolean;
+  line: number;
+}
+
+interface HttpResponseBlock {
+  kind: 'response';
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  line: number;
+}
+
+type Block = HttpRequestBlock | HttpResponseBlock;
+
+const API_ROUTES = routeList(apiRoutes(DEFAULT_API_LIMITS));
+const GUIDE = join(packageRoot(), 'docs', 'dynamics-365-guide.md');
+
+function parseBlocks(markdown: string): Block[] {
+  const blocks: Block[] = [];
+  for (const match of markdown.matchAll(/```http\n([\s\S]*?)```/g)) {
+    const line = markdown.slice(0, match.index).split('\n').length + 1;
+    const all = match[1].split('\n');
+    const comments = all.filter((l) => l.startsWith('#'));
+    const lines = all.filter((l) => !l.startsWith('#'));
+    const blank = lines.indexOf('');
+    const head = blank < 0 ? lines : lines.slice(0, blank);
+    const body = blank < 0 ? '' : lines.slice(blank + 1).join('\n').trim();
+    const headers: Record<string, string> = {};
+    for (const header of head.slice(1)) {
+      const colon = header.indexOf(':');
+      headers[header.slice(0, colon).trim().toLowerCase()] = header.slice(colon + 1).trim();
+    }
+    const status = /^HTTP\/1\.1 (\d{3})\b/.exec(head[0]);
+    if (status) {
+      blocks.push({ kind: 'response', status: Number(status[1]), headers, body: body === '' ? undefined : JSON.parse(body), line });
+      continue;
+    }
+    const request = /^(GET|POST) (\S+) HTTP\/1\.1$/.exec(head[0]);
+    if (!request) throw new Error(`guide line ${line}: an http block starts with a request line or a status line, got ${JSON.stringify(head[0])}`);
+    const concurrent = comments.some((c) => c.includes('still in progress'));
+    const connectorPolicy = comments.some((c) => c.includes('connector policy'));
+    blocks.push({ kind: 'request', method: request[1], path: request[2], headers, body, concurrent, connectorPolicy, line });
+  }
+  return blocks;
+}
+
+interface SetHeaderPolicy {
+  templateId: string;
+  parameters: Record<string, string | string[]>;
+}
+
+/**
+ * What Power Platform does to a connector action's request before sending it: each "Set HTTP
+ * header" policy of docs/api/apiProperties.json that covers the operation sets its header, with
+ * `@headers('X')` replaced by the request's header X.
+ */
+function applyConnectorPolicies(method: string, path: string, headers: Record<string, string>): Record<string, string> {
+  const file = JSON.parse(readFileSync(join(packageRoot(), 'docs', 'api', 'apiProperties.json'), 'utf8')) as { properties: { policyTemplateInstances: SetHeaderPolicy[] } };
+  const route = API_ROUTES.find((r) => r.method === method.toLowerCase() && new RegExp(`^${r.path.replace(/\{\w+\}/g, '[^/]+')}$`).test(path));
+  if (!route) throw new Error(`no declared route for ${method} ${path}`);
+  const out = { ...headers };
+  for (const policy of file.properties.policyTemplateInstances) {
+    const operations = policy.parameters['x-ms-apimTemplate-operationName'] as string[];
+    if (policy.templateId !== 'setheader' || (operations.length > 0 && !operations.includes(route.operationId))) continue;
+    const name = (policy.parameters['x-ms-apimTemplateParameter.name'] as string).toLowerCase();
+    out[name] = (policy.parameters['x-ms-apimTemplateParameter.value'] as string).replace(/@headers\('([^']+)'\)/g, (_m, header: string) => headers[header.toLowerCase()] ?? '');
+  }
+  return out;
+}
+
+/** Documented value against the real one: "…" strings say "present"; the rest must be equal. */
+function expectMatches(documented: unknown, actual: unknown, where: string): void {
+  if (typeof documented === 'string' && documented.includes('…')) {
+    expect(actual, `${where} is present`).to.not.equal(undefined);
+    return;
+  }
+  if (Array.isArray(documented)) {
+    expect(actual, where).to.be.an('array').with.length(documented.length);
+    documented.forEach((item, i) => expectMatches(item, (actual as unknown[])[i], `${where}[${i}]`));
+    return;
+  }
+  if (documented !== null && typeof documented === 'object') {
+    expect(actual, where).to.be.an('object');
+    for (const [key, value] of Object.entries(documented)) expectMatches(value, (actual as Record<string, unknown>)[key], `${where}.${key}`);
+    return;
+  }
+  expect(actual, where).to.deep.equal(documented);
+}
+
+describe('docs/dynamics-365-guide.md', () => {
+  const blocks = parseBlocks(readFileSync(GUIDE, 'utf8'));
+  let gw: TestGateway;
+  let client: TestClient;
+
+  before(async () => {
+    gw = await TestGateway.start('sqlite::memory:');
+    client = await gw.createClient();
+  });
+  after(async () => gw?.close());
+
+  it('has request/answer pairs, each request followed by its answer', () => {
+    expect(blocks.length).to.be.greaterThan(10);
+    blocks.forEach((block, i) => expect(block.kind, `block at line ${block.line}`).to.equal(i % 2 === 0 ? 'request' : 'response'));
+  });
+
+  it('every exchange answers as the guide shows, on the sandbox gateway', async function () {
+    this.timeout(60_000);
+    const vars: Record<string, string> = { client_id: client.clientId, client_secret: client.clientSecret };
+    const fill = (text: string) =>
+      text.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => {
+        if (vars[name] === undefined) throw new Error(`the guide uses {{${name}}} before it is known`);
+        return vars[name];
+      });
+    const send = (request: HttpRequestBlock): Promise<HttpAnswer> => {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.headers)) if (name !== 'host' && name !== 'content-length') headers[name] = fill(value);
+      const path = fill(request.path);
+      return gw.request(path, { method: request.method as 'GET' | 'POST', headers: request.connectorPolicy ? applyConnectorPolicies(request.method, path, headers) : headers, body: request.body === '' ? undefined : fill(request.body) });
+    };
+
+    let running: { request: HttpRequestBlock; expected: HttpResponseBlock; answer: Promise<HttpAnswer> }[] = [];
+    const check = async (exchange: (typeof running)[number]) => {
+      const answer = await exchange.answer;
+      const where = `guide line ${exchange.expected.line} (request at line ${exchange.request.line})`;
+      expect(answer.status, `${where}: ${answer.text}`).to.equal(exchange.expected.status);
+      for (const [name, value] of Object.entries(exchange.expected.headers)) {
+        if (value.includes('…')) expect(answer.headers[name], `${where} header ${name}`).to.be.a('string');
+        else if (name === 'content-type') expect(answer.headers[name], `${where} header ${name}`).to.match(new RegExp(`^${value.replace(/[+.]/g, '\\$&')}`));
+        else expect(answer.headers[name], `${where} header ${name}`).to.equal(value);
+      }
+      if (exchange.expected.body !== undefined) expectMatches(exchange.expected.body, answer.body, `${where} body`);
+      if (typeof answer.body?.access_token === 'string') vars.access_token = answer.body.access_token;
+    };
+
+    for (let i = 0; i < blocks.length; i += 2) {
+      const request = blocks[i] as HttpRequestBlock;
+      const expected = blocks[i + 1] as HttpResponseBlock;
+      if (!request.concurrent) {
+        for (const exchange of running) await check(exchange);
+        running = [];
+      } else {
+        // Give the request above time to reach the bank before this one arrives.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      running.push({ request, expected, answer: send(request) });
+    }
+    for (const exchange of running) await check(exchange);
+
+    // The connector's token header is a secret like Authorization: redacted in the audit.
+    const rows = await eventually(async () => {
+      const found = await gw.store.audit.list({ transactionId: 'PA-2026-0001' });
+      return found.length > 0 ? found : null;
+    });
+    for (const row of rows) expect(row.requestHeaders['access-token']).to.equal('[REDACTED]');
+  });
+});
