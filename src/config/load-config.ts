@@ -15,6 +15,7 @@ export interface Config {
   databaseUrl: string;
   migrateOnStart: boolean;
   auditSpoolDir: string;
+  callback: { keyFile: string; intervalMs: number; retryBaseMs: number };
   jwt: { secret: string; previousSecrets: string[]; issuer: string; audience: string; ttlSeconds: number };
   /** Where callers reach the API (documents name it); undefined: not said. */
   publicUrl?: string;
@@ -134,6 +135,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     databaseUrl: v.databaseUrl,
     migrateOnStart: v.migrateOnStart,
     auditSpoolDir: v.auditSpoolDir,
+    callback: { keyFile: v.callbackKeyFile, intervalMs: v.callbackIntervalMs, retryBaseMs: v.callbackRetryBaseMs },
     jwt: { secret: v.jwtSecret, previousSecrets: v.jwtPreviousSecrets, issuer: v.jwtIssuer, audience: v.jwtAudience, ttlSeconds: v.tokenTtlSeconds },
     publicUrl: v.publicUrl,
     trustProxy: v.trustProxy,

@@ -43,6 +43,21 @@ export const SETTINGS = {
     doc: 'Folder where audit records the database refuses (it is down) are journaled, fsync\'d, until they are written to it. Keep it on local disk, with the gateway\'s user only.',
     schema: Joi.string().min(1).default('var/audit-spool'),
   },
+  callbackKeyFile: {
+    env: 'GERBANG_CALLBACK_KEY_FILE',
+    doc: 'RSA private key (PEM) that signs the notifications sent to clients\' callback URLs. Created (mode 0600) when missing; every node of one installation must use the same file, whose public key the ERP trusts (GET /v1/callbacks/public-key).',
+    schema: Joi.string().min(1).default('var/callback-signing-key.pem'),
+  },
+  callbackIntervalMs: {
+    env: 'GERBANG_CALLBACK_INTERVAL_MS',
+    doc: 'How often each API process delivers queued callbacks (a failed delivery is retried with back-off from 30 s to 4 h, 12 times). 0 turns delivery off in this process.',
+    schema: Joi.number().integer().min(0).default(2_000),
+  },
+  callbackRetryBaseMs: {
+    env: 'GERBANG_CALLBACK_RETRY_BASE_MS',
+    doc: 'Wait before the first retry of a callback the ERP did not accept (2xx); it doubles with each attempt, up to 4 hours, 12 attempts in all.',
+    schema: Joi.number().integer().min(100).default(30_000),
+  },
   migrateOnStart: {
     env: 'GERBANG_MIGRATE_ON_START',
     doc: 'Apply pending SQL migrations when the API starts (turn off to run `gerbang migrate` as a deployment step).',

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.js';
 import { BatchProcessor } from '../domain/batches/index.js';
+import { CallbackDispatcher, CallbackSigner, outboxNotifier } from '../domain/callbacks/index.js';
 import { InDoubtResolver } from '../domain/transfers/index.js';
 import { buildApp } from '../http/app.js';
 import { getLogger } from '../log/index.js';
@@ -20,6 +21,7 @@ export interface Gateway {
   banks: BankPartners;
   resolver: InDoubtResolver;
   batches: BatchProcessor;
+  callbacks: CallbackDispatcher;
   /** Writes audit records journaled while the database refused them (also done every few seconds). */
   replayAudit(): Promise<number>;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown deadline), closes pools. */
@@ -48,8 +50,12 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
     banks = await startBankPartners(config, store, clock);
+    // The ERP's callbacks: queued in the store when a transfer becomes final, delivered signed.
+    const signer = CallbackSigner.fromFile(config.callback.keyFile);
+    const finals = outboxNotifier(store.callbacks, clock);
+    const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, audit: store.audit, signer, clock }, config.callback);
     const batches = new BatchProcessor(
-      { payments: store.payments, sequences: store.sequences, router: banks.router, batches: store.batches, audit: store.audit, clock, sendingStaleMs: config.resolver.sendingStaleMs },
+      { payments: store.payments, sequences: store.sequences, router: banks.router, batches: store.batches, audit: store.audit, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals },
       { intervalMs: config.batch.intervalMs, concurrency: config.batch.concurrency },
     );
     const app = buildApp({
@@ -59,12 +65,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       router: banks.router,
       pendingMigrations: () => pendingMigrations(store.db),
       wakeBatches: () => batches.wake(),
+      callbacks: { finals, signer },
       clock,
     });
     let draining = false;
     // While draining, every answer asks the client to drop its keep-alive connection.
     const resolver = new InDoubtResolver(
-      { payments: store.payments, audit: store.audit, router: banks.router, clock },
+      { payments: store.payments, audit: store.audit, router: banks.router, clock, finals },
       { intervalMs: config.resolver.intervalMs, notFoundConfirmMs: config.resolver.notFoundConfirmMs, sendingStaleMs: config.resolver.sendingStaleMs },
     );
     const server = createServer((req, res) => {
@@ -78,6 +85,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     await listen(server, config.port, config.host);
     resolver.start();
     batches.start();
+    dispatcher.start();
     replay.start();
     replay.wake();
     // Runs a process stopped in the middle of are picked up at once, not after the first interval.
@@ -94,11 +102,12 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       banks: partners,
       resolver,
       batches,
+      callbacks: dispatcher,
       replayAudit: () => spool.replay(opened.audit),
       close: () => {
         draining = true;
         return shutdown(server, config.shutdownTimeoutMs, async () => {
-          await Promise.all([resolver.stop(), batches.stop()]);
+          await Promise.all([resolver.stop(), batches.stop(), dispatcher.stop()]);
           await replay.stop();
           await spool.replay(opened.audit).catch(() => undefined);
           await partners.close();

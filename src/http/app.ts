@@ -12,7 +12,9 @@ import type { Store } from '../store/types.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { apiRoutes, routeList } from './api/index.js';
 import './locals.js';
+import type { CallbackSigner, FinalStateNotifier } from '../domain/callbacks/index.js';
 import { accountRoutes } from './routes/account-routes.js';
+import { callbackRoutes } from './routes/callback-routes.js';
 import { batchRoutes } from './routes/batch-routes.js';
 import { docsRoutes } from './routes/docs-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -27,6 +29,8 @@ export interface AppDeps {
   pendingMigrations: () => Promise<string[]>;
   /** Tells the batch processor a payment run was stored. */
   wakeBatches?: () => void;
+  /** Queues the ERP's callback when a transfer becomes final, and signs it. */
+  callbacks: { finals: FinalStateNotifier; signer: CallbackSigner };
   clock?: () => number;
 }
 
@@ -86,8 +90,13 @@ export function buildApp(deps: AppDeps): Express {
   ];
   const authenticated = [...authenticatedCaller, ...bodyParserStep({ limitBytes: config.bodyLimitBytes })];
   app.use(
-    transferRoutes(routes, { payments: store.payments, sequences: store.sequences, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs }, authenticated),
+    transferRoutes(
+      routes,
+      { payments: store.payments, sequences: store.sequences, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals },
+      authenticated,
+    ),
   );
+  app.use(callbackRoutes(routes, deps.callbacks.signer, authenticated));
   app.use(accountRoutes(routes, { router: deps.router, clock }, authenticated));
   // A payment run is the one body allowed to be larger (up to GERBANG_BATCH_MAX_LINES lines).
   app.use(

@@ -7,6 +7,7 @@ import {
   SqlRateLimitRepository,
   SqlSequenceRepository,
   SqlTransferBatchRepository,
+  SqlCallbackRepository,
 } from './repositories/index.js';
 import type { Db, Store } from './types.js';
 
@@ -22,6 +23,7 @@ export function createStore(db: Db): Store {
     bankTokens: new SqlBankTokenRepository(db),
     sequences: new SqlSequenceRepository(db),
     batches: new SqlTransferBatchRepository(db),
+    callbacks: new SqlCallbackRepository(db),
     close: () => db.close(),
   };
 }

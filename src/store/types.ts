@@ -341,6 +341,29 @@ export interface TransferBatchRepository {
   finish(id: number, owner: string, now: number): Promise<void>;
 }
 
+// ---------------------------------------------------------------- callbacks to the ERP
+
+export interface CallbackDelivery {
+  id: number;
+  clientId: string;
+  transactionId: string;
+  url: string;
+  body: string;
+  attempts: number;
+}
+
+export interface CallbackRepository {
+  /** Registers (or, with null, removes) the client's endpoint. */
+  setEndpoint(clientId: string, url: string | null, now: number): Promise<void>;
+  endpointOf(clientId: string): Promise<string | null>;
+  /** Puts one notification in the outbox; a transfer already there is not added again. */
+  enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void>;
+  /** Leases due PENDING deliveries to `owner`. */
+  claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<CallbackDelivery[]>;
+  /** Records an attempt: DELIVERED, PENDING again at `nextAttemptAt`, or FAILED for good; frees the lease. */
+  recordAttempt(id: number, owner: string, attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number }, now: number): Promise<void>;
+}
+
 export interface Store {
   readonly db: Db;
   readonly clients: ClientRepository;
@@ -351,5 +374,6 @@ export interface Store {
   readonly bankTokens: BankTokenRepository;
   readonly sequences: SequenceRepository;
   readonly batches: TransferBatchRepository;
+  readonly callbacks: CallbackRepository;
   close(): Promise<void>;
 }

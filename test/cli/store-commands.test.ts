@@ -133,3 +133,20 @@ forEachBackend('gerbang client and audit commands', (db) => {
     });
   });
 });
+
+forEachBackend('gerbang client set-callback', (db) => {
+  it('registers an https endpoint (or loopback http), refuses any other naming --url, and removes it', async () => {
+    const env = { GERBANG_DATABASE_URL: db.url() };
+    const { clientId } = JSON.parse((await runCli(['client', 'create', '--name', 'ERP', '--cidr', '10.0.0.0/8', '--json'], env)).stdout);
+    const set = await runCli(['client', 'set-callback', '--id', clientId, '--url', 'https://erp.example.co.id/gerbang'], env);
+    expect(set.code, set.stderr).to.equal(0);
+    for (const url of ['http://erp.example.co.id/x', 'ftp://erp.example.co.id', 'https://user:pw@erp.example.co.id/x', 'not a url']) {
+      const refused = await runCli(['client', 'set-callback', '--id', clientId, '--url', url], env);
+      expect(refused.code, url).to.equal(2);
+      expect(refused.stderr, url).to.contain('--url');
+    }
+    expect((await runCli(['client', 'set-callback', '--id', clientId, '--url', 'http://127.0.0.1:9/x'], env)).code).to.equal(0);
+    expect((await runCli(['client', 'set-callback', '--id', clientId, '--remove'], env)).code).to.equal(0);
+    expect((await runCli(['client', 'set-callback', '--id', 'nobody', '--url', 'https://x.example'], env)).code).to.equal(1);
+  });
+});

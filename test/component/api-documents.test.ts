@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { CallbackSigner, outboxNotifier } from '../../src/domain/callbacks/index.js';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
@@ -95,7 +98,8 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
 
   it('declares every API route the app mounts, and mounts every declared one (a route is one declaration)', () => {
     const config = loadConfig({ GERBANG_DATABASE_URL: 'sqlite::memory:', GERBANG_JWT_SECRET: 'x'.repeat(40) });
-    const app = buildApp({ config, store: gw.store, tokens: new AccessTokens(config.jwt), router: gw.gateway.banks.router, pendingMigrations: async () => [] });
+    const callbacks = { finals: outboxNotifier(gw.store.callbacks, Date.now), signer: CallbackSigner.fromFile(join(mkdtempSync(join(tmpdir(), 'gerbang-key-')), 'key.pem')) };
+    const app = buildApp({ config, store: gw.store, tokens: new AccessTokens(config.jwt), router: gw.gateway.banks.router, pendingMigrations: async () => [], callbacks });
     const mounted = new Set<string>();
     const walk = (stack: any[]) => {
       for (const layer of stack) {

@@ -29,6 +29,11 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   bank_tokens: ['partner', 'token', 'expires_at', 'fetched_at'],
   sequences: ['name', 'value'],
   transfer_batches: ['id', 'client_id', 'batch_id', 'request_hash', 'line_count', 'state', 'lease_owner', 'lease_until', 'created_at', 'updated_at'],
+  client_callbacks: ['client_id', 'url', 'updated_at'],
+  callback_deliveries: [
+    'id', 'client_id', 'transaction_id', 'url', 'body', 'state', 'attempts', 'next_attempt_at', 'last_status', 'last_error', 'lease_owner',
+    'lease_until', 'created_at', 'updated_at',
+  ],
   transfer_batch_lines: ['batch_pk', 'line_no', 'transaction_id', 'request_json', 'state', 'http_status', 'result_json', 'updated_at'],
   schema_migrations: ['version', 'name', 'checksum', 'applied_at'],
 };

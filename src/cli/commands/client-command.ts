@@ -8,8 +8,27 @@ export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--c
 gerbang client list [--json]
 gerbang client disable --id ID
 gerbang client rotate-secret --id ID [--json]
+gerbang client set-callback --id ID (--url https://… | --remove)
   A client with no --cidr is refused from everywhere (fail closed): give the ERP's egress ranges.
-  rotate-secret prints a new secret once; tokens issued before it stop working at once.`;
+  rotate-secret prints a new secret once; tokens issued before it stop working at once.
+  set-callback: where Gerbang POSTs a signed notice when one of the client's transfers becomes final.`;
+
+/**
+ * A callback URL Gerbang may call: https, or http to a loopback address (a test or a local
+ * relay). Null when acceptable, else why not.
+ */
+export function callbackUrlProblem(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a URL';
+  }
+  if (parsed.username || parsed.password) return 'must not carry credentials';
+  if (parsed.protocol === 'https:') return null;
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
+  return parsed.protocol === 'http:' && loopback ? null : 'must be https (http only to a loopback address)';
+}
 
 /** Gives a client a new secret (only its hash is kept); its earlier tokens stop working. Null when there is no such client. */
 export async function rotateClientSecret(store: Store, id: string, now: number): Promise<string | null> {
@@ -43,8 +62,10 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
       cidr: { type: 'string', multiple: true },
       id: { type: 'string' },
       json: { type: 'boolean' },
+      url: { type: 'string' },
+      remove: { type: 'boolean' },
     });
-  if (!['create', 'list', 'disable', 'rotate-secret'].includes(action)) throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}`);
+  if (!['create', 'list', 'disable', 'rotate-secret', 'set-callback'].includes(action)) throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}`);
   const { values } = parse();
   const store = await openStore(databaseUrl);
   try {
@@ -87,6 +108,19 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
           io.out(`New secret for ${id}: ${clientSecret}`);
           io.out('  Shown only this once. Tokens issued with the old secret no longer work.');
         }
+        return 0;
+      }
+      case 'set-callback': {
+        const id = required(values.id, '--id');
+        if (values.remove === (values.url !== undefined)) throw new UsageError('give either --url or --remove');
+        const problem = values.url === undefined ? null : callbackUrlProblem(values.url);
+        if (problem) throw new UsageError(`--url ${problem}`);
+        if (!(await store.clients.findById(id))) {
+          io.err(`No client with id ${id}`);
+          return 1;
+        }
+        await store.callbacks.setEndpoint(id, values.url ?? null, Date.now());
+        io.out(values.url ? `Client ${id} is notified at ${values.url} when a transfer becomes final.` : `Client ${id} gets no callbacks.`);
         return 0;
       }
       default: {

@@ -6,6 +6,7 @@ import type { ExchangeAudit } from '../../pipeline/audit/index.js';
 import { jakartaDate } from '../../time/index.js';
 import { UniqueViolationError, type PaymentRecord, type PaymentRepository, type SequenceRepository } from '../../store/types.js';
 import { canonicalBic, type BankRouter, type TransferRoute } from '../routing/index.js';
+import type { FinalStateNotifier } from '../callbacks/index.js';
 import { nextBankTransactionId } from './bank-transaction-id.js';
 import { requestHash } from './request-hash.js';
 import { buildResult, httpStatusOf, type RoutingDecision, type TransferResult } from './transfer-result.js';
@@ -20,6 +21,8 @@ export interface CreateTransferDeps {
   clock: () => number;
   /** A reservation untouched this long belongs to a process that stopped (see payments.releaseStale). */
   sendingStaleMs: number;
+  /** Told when a transfer becomes final (the ERP's callback). */
+  finals?: FinalStateNotifier;
 }
 
 export interface TransferContext {
@@ -205,6 +208,7 @@ async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, r
     // payment stays SENDING, which the status inquiry resolves; a resend meanwhile gets 409.
     log.error({ err: error, transactionId: payment.transactionId, status: outcome.status }, 'transfer outcome could not be stored');
   }
+  if (outcome.status === 'SUCCESS' || outcome.status === 'FAILED') await deps.finals?.notify(payment.clientId, result);
   return { httpStatus, result, replayed: false };
 }
 

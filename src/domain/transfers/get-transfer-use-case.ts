@@ -3,6 +3,7 @@ import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { ExchangeAudit } from '../../pipeline/audit/index.js';
 import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
+import type { FinalStateNotifier } from '../callbacks/index.js';
 import type { BankRouter } from '../routing/index.js';
 import { currentResult, settle } from './settlement.js';
 import type { TransferResult } from './transfer-result.js';
@@ -15,6 +16,8 @@ export interface GetTransferDeps {
   clock: () => number;
   /** A transfer still SENDING after this long was interrupted (a crash): ask the bank about it. */
   sendingStaleMs: number;
+  /** Told when a transfer becomes final (the ERP's callback). */
+  finals?: FinalStateNotifier;
 }
 
 export interface TransferStatusReply {
@@ -57,7 +60,7 @@ export async function getTransfer(deps: GetTransferDeps, clientId: string, trans
 
   const now = deps.clock();
   if (outcome.status === 'SUCCESS' || outcome.status === 'FAILED') {
-    const result = await settle(deps.payments, payment, { ...outcome, status: outcome.status }, now);
+    const result = await settle(deps.payments, payment, { ...outcome, status: outcome.status }, now, deps.finals);
     log.info({ transactionId, status: outcome.status }, 'in-doubt transfer resolved by status inquiry');
     return { result, inquired: true };
   }

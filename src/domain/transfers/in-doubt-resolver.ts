@@ -5,6 +5,7 @@ import { isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import { bankCallAudit } from '../../pipeline/audit/index.js';
 import type { AuditRepository, PaymentRecord, PaymentRepository } from '../../store/types.js';
+import type { FinalStateNotifier } from '../callbacks/index.js';
 import type { BankRouter } from '../routing/index.js';
 import { PeriodicTask } from '../periodic-task.js';
 import { settle } from './settlement.js';
@@ -30,6 +31,8 @@ export interface InDoubtResolverDeps {
   audit: AuditRepository;
   router: BankRouter;
   clock: () => number;
+  /** Told when a transfer becomes final (the ERP's callback). */
+  finals?: FinalStateNotifier;
 }
 
 /**
@@ -131,7 +134,7 @@ export class InDoubtResolver {
     }
 
     if (final) {
-      await settle(this.deps.payments, payment, final, now);
+      await settle(this.deps.payments, payment, final, now, this.deps.finals);
       await this.deps.payments.releaseLease(payment.id, this.owner);
       log.info({ transactionId: payment.transactionId, status: final.status }, 'in-doubt transfer resolved');
     } else {

@@ -1,5 +1,6 @@
 import type { TransferOutcome } from '../../banks/types.js';
 import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
+import type { FinalStateNotifier } from '../callbacks/index.js';
 import { buildResult, httpStatusOf, type TransferResult } from './transfer-result.js';
 
 /** The result the ERP is shown: the stored one, or a provisional one while none is stored yet. */
@@ -19,6 +20,7 @@ export async function settle(
   payment: PaymentRecord,
   outcome: TransferOutcome & { status: 'SUCCESS' | 'FAILED' },
   now: number,
+  finals?: FinalStateNotifier,
 ): Promise<TransferResult> {
   const base = currentResult(payment, now);
   const result: TransferResult = {
@@ -30,5 +32,6 @@ export async function settle(
     updatedAt: new Date(now).toISOString(),
   };
   await payments.update(payment.id, { state: outcome.status, bankReference: result.bankReference, resultJson: JSON.stringify(result), httpStatus: httpStatusOf(outcome.status) }, now);
+  await finals?.notify(payment.clientId, result);
   return result;
 }

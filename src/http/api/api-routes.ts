@@ -162,6 +162,27 @@ export function apiRoutes(limits: ApiLimits) {
       answers: { 200: { description: 'The statement.', schema: statementAnswerSchema } },
       problems: [...AUTHENTICATED, 'VALIDATION_FAILED', 'BANK_REFUSED', 'ROUTE_UNAVAILABLE', 'BANK_UNAVAILABLE'],
     },
+    callbackPublicKey: {
+      operationId: 'GetCallbackPublicKey',
+      method: 'get',
+      path: '/v1/callbacks/public-key',
+      summary: 'Get the key that signs callbacks',
+      description:
+        "When a transfer becomes final (SUCCESS or FAILED) Gerbang POSTs `{\"event\":\"transfer.final\",\"transfer\":{…}}` to the client's registered callback URL with `Gerbang-Signature: t=<unix seconds>,kid=<keyId>,sig=<base64>`: an RSASSA-PKCS1-v1_5 SHA-256 signature of `<t>.<body>` by this key. Verify it, and that `t` is recent, before trusting a notification.",
+      tags: ['Callbacks'],
+      security: 'bearer',
+      answers: {
+        200: {
+          description: 'The public key.',
+          schema: Joi.object({
+            keyId: Joi.string().required().description('The `kid` of the signature header.'),
+            algorithm: Joi.string().valid('RSASSA-PKCS1-v1_5-SHA256').required(),
+            publicKeyPem: Joi.string().required().description('SubjectPublicKeyInfo, PEM.'),
+          }).label('CallbackPublicKey'),
+        },
+      },
+      problems: [...AUTHENTICATED],
+    },
     health: {
       operationId: 'Health',
       method: 'get',

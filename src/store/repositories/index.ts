@@ -6,4 +6,5 @@ export { SqlLoginLockoutRepository } from './login-lockout-repository.js';
 export { SqlBankTokenRepository } from './bank-token-repository.js';
 export { SqlSequenceRepository } from './sequence-repository.js';
 export { SqlTransferBatchRepository } from './transfer-batch-repository.js';
+export { SqlCallbackRepository } from './callback-repository.js';
 export { amountMinor } from './amount-minor.js';

@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { request } from 'undici';
+import { getLogger } from '../../log/index.js';
+import { InternalAuditTrail } from '../../pipeline/audit/index.js';
+import type { AuditRepository, CallbackDelivery, CallbackRepository } from '../../store/types.js';
+import { PeriodicTask } from '../periodic-task.js';
+import type { TransferResult } from '../transfers/transfer-result.js';
+import type { CallbackSigner } from './callback-signer.js';
+
+const log = getLogger('callbacks');
+
+/** Attempts before a notification is given up (about a day with the back-off below). */
+const MAX_ATTEMPTS = 12;
+const TIMEOUT_MS = 5_000;
+
+/** Tells the ERP a transfer is final: puts a notification in the outbox when the client registered an endpoint. */
+export interface FinalStateNotifier {
+  notify(clientId: string, result: TransferResult): Promise<void>;
+}
+
+export function outboxNotifier(callbacks: CallbackRepository, clock: () => number): FinalStateNotifier {
+  return {
+    async notify(clientId, result) {
+      try {
+        const url = await callbacks.endpointOf(clientId);
+        if (!url) return;
+        const body = JSON.stringify({ event: 'transfer.final', transfer: result });
+        await callbacks.enqueue({ clientId, transactionId: result.transactionId, url, body }, clock());
+      } catch (error) {
+        // The transfer's state is stored; the ERP can still read it. Never fail a payment over this.
+        log.error({ err: error, transactionId: result.transactionId }, 'callback could not be queued');
+      }
+    },
+  };
+}
+
+/**
+ * Delivers queued notifications from every API process: the store leases each to one process.
+ * A 2xx answer delivers it; anything else is tried again with back-off (GERBANG_CALLBACK_RETRY_BASE_MS doubling to 4 h),
+ * then given up. Redirects are not followed (undici request never follows them). Every attempt is audited as internal work.
+ */
+export class CallbackDispatcher {
+  readonly owner = `${hostname().slice(0, 30)}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly task: PeriodicTask;
+
+  constructor(
+    private readonly deps: { callbacks: CallbackRepository; audit: AuditRepository; signer: CallbackSigner; clock: () => number },
+    private readonly options: { intervalMs: number; retryBaseMs: number },
+  ) {
+    this.task = new PeriodicTask('callbacks', options.intervalMs, () => this.runOnce());
+  }
+
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
+  }
+
+  async runOnce(): Promise<number> {
+    const due = await this.deps.callbacks.claimDue({ owner: this.owner, now: this.deps.clock(), leaseMs: 60_000, limit: 20 });
+    await Promise.all(due.map((delivery) => this.deliver(delivery)));
+    return due.length;
+  }
+
+  private async deliver(delivery: CallbackDelivery): Promise<void> {
+    const audit = new InternalAuditTrail(this.deps.audit, { method: 'CALLBACK', path: `/internal/callbacks/${delivery.transactionId}`, requestBody: { url: delivery.url, body: JSON.parse(delivery.body) } }, this.deps.clock);
+    audit.set({ clientId: delivery.clientId, transactionId: delivery.transactionId });
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      const res = await request(delivery.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Gerbang-Callback/1',
+          'gerbang-event-id': `${delivery.clientId}:${delivery.transactionId}`,
+          'gerbang-signature': this.deps.signer.signatureHeader(delivery.body, this.deps.clock()),
+        },
+        body: delivery.body,
+        headersTimeout: TIMEOUT_MS,
+        bodyTimeout: TIMEOUT_MS,
+      });
+      status = res.statusCode;
+      await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    } catch (caught) {
+      error = (caught as Error).message;
+    }
+    const delivered = status !== null && status >= 200 && status < 300;
+    const attempts = delivery.attempts + 1;
+    const state = delivered ? 'DELIVERED' : attempts >= MAX_ATTEMPTS ? 'FAILED' : 'PENDING';
+    const backoff = Math.min(this.options.retryBaseMs * 2 ** (attempts - 1), 4 * 3_600_000);
+    await this.deps.callbacks.recordAttempt(delivery.id, this.owner, { state, status, error, nextAttemptAt: this.deps.clock() + backoff }, this.deps.clock());
+    await audit.finish(delivered ? 200 : 502, { delivery: state, status, error, attempts });
+    if (!delivered) log.warn({ transactionId: delivery.transactionId, status, error, attempts, state }, 'callback not delivered');
+  }
+}

@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { createPublicKey, verify } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { forEachBackend } from '../support/databases.js';
+import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+
+interface Received {
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** The ERP's callback endpoint: a real HTTP server that answers the queued statuses (then 204). */
+async function startReceiver(): Promise<{ url: string; received: Received[]; answers: number[]; server: Server }> {
+  const received: Received[] = [];
+  const answers: number[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.statusCode = answers.shift() ?? 204;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/gerbang/notify`, received, answers, server };
+}
+
+forEachBackend('Callbacks to the ERP when a transfer becomes final', (db) => {
+  let gw: TestGateway;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let client: TestClient;
+  let auth: Record<string, string>;
+
+  before(async () => {
+    receiver = await startReceiver();
+    gw = await TestGateway.start(db.url(), { GERBANG_CALLBACK_INTERVAL_MS: '50', GERBANG_CALLBACK_RETRY_BASE_MS: '200', GERBANG_BANK_HEADERS_TIMEOUT_MS: '500' });
+    client = await gw.createClient();
+    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+    auth = { authorization: `Bearer ${await gw.token(client)}` };
+  });
+  after(async () => {
+    await gw?.close();
+    receiver?.server.close();
+  });
+
+  const noticesFor = (transactionId: string) => receiver.received.filter((r) => JSON.parse(r.body).transfer.transactionId === transactionId);
+
+  it('posts the final result, signed with the key the API publishes', async () => {
+    const body = sampleTransfer();
+    const paid = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(paid.status).to.equal(201);
+    const [notice] = await eventually(async () => (noticesFor(body.transactionId as string).length > 0 ? noticesFor(body.transactionId as string) : null));
+    expect(JSON.parse(notice.body)).to.deep.equal({ event: 'transfer.final', transfer: paid.body });
+
+    const key = await gw.request('/v1/callbacks/public-key', { headers: auth });
+    expect(key.status).to.equal(200);
+    const header = String(notice.headers['gerbang-signature']);
+    const parts = Object.fromEntries(header.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    expect(parts.kid).to.equal(key.body.keyId);
+    expect(Math.abs(Date.now() / 1000 - Number(parts.t))).to.be.lessThan(60);
+    const publicKey = createPublicKey(key.body.publicKeyPem);
+    expect(verify('sha256', Buffer.from(`${parts.t}.${notice.body}`), publicKey, Buffer.from(parts.sig, 'base64'))).to.equal(true);
+    expect(verify('sha256', Buffer.from(`${parts.t}.${notice.body.replace('SUCCESS', 'FAILED')}`), publicKey, Buffer.from(parts.sig, 'base64'))).to.equal(false);
+  });
+
+  it('posts a FAILED transfer too, once, and keeps retrying until the ERP accepts', async () => {
+    receiver.answers.push(500, 503);
+    const body = sampleTransfer({ remark: 'SIM ESB-82-019' });
+    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(422);
+    const notices = await eventually(async () => (noticesFor(body.transactionId as string).length >= 3 ? noticesFor(body.transactionId as string) : null), 10_000);
+    expect(notices.map((n) => JSON.parse(n.body).transfer.status)).to.deep.equal(['FAILED', 'FAILED', 'FAILED']);
+    const [row] = await gw.store.db.query<{ state: string; attempts: number }>('SELECT state, attempts FROM callback_deliveries WHERE transaction_id = ?', [body.transactionId as string]);
+    expect(row.state).to.equal('DELIVERED');
+    expect(Number(row.attempts)).to.equal(3);
+    // Each attempt is audited.
+    const audited = (await gw.store.audit.list({ transactionId: body.transactionId as string })).filter((r) => r.method === 'CALLBACK');
+    expect(audited).to.have.length(3);
+  });
+
+  it('says nothing while a transfer is in doubt, and posts it once the status inquiry settles it', async () => {
+    const body = sampleTransfer({ remark: 'SIM TIMEOUT' });
+    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).body.status).to.equal('UNKNOWN');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(noticesFor(body.transactionId as string)).to.have.length(0);
+    expect((await gw.request(`/v1/transfers/${body.transactionId}`, { headers: auth })).body.status).to.equal('SUCCESS');
+    const [notice] = await eventually(async () => (noticesFor(body.transactionId as string).length > 0 ? noticesFor(body.transactionId as string) : null));
+    expect(JSON.parse(notice.body).transfer.status).to.equal('SUCCESS');
+  });
+
+  it('sends nothing for a client with no callback registered', async () => {
+    const other = await gw.createClient();
+    const body = sampleTransfer();
+    await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await gw.token(other)}` } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(noticesFor(body.transactionId as string)).to.have.length(0);
+    expect(await gw.store.db.query('SELECT id FROM callback_deliveries WHERE transaction_id = ?', [body.transactionId as string])).to.have.length(0);
+  });
+});
