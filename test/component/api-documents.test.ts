@@ -1,13 +1,12 @@
-import { tmpdir } from 'node:os';
-import { mkdtempSync } from 'node:fs';
-import { CallbackSigner, outboxNotifier } from '../../src/domain/callbacks/index.js';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Joi from 'joi';
 import { loadConfig } from '../../src/config/index.js';
+import { CallbackSigner, outboxNotifier } from '../../src/domain/callbacks/index.js';
 import { apiRoutes, connectorProperties, DEFAULT_API_LIMITS, expressPath, routeList } from '../../src/http/api/index.js';
 import { buildApp } from '../../src/http/app.js';
 import { AccessTokens } from '../../src/pipeline/auth/index.js';
