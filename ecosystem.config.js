@@ -29,5 +29,25 @@ module.exports = {
         NODE_ENV: 'production',
       },
     },
+    {
+      // The finance console: its own process on CONSOLE_PORT, never served by the API port.
+      // One instance is plenty for a finance team; sessions live in the store, so a restart
+      // signs nobody out.
+      name: 'gerbang-console',
+      script: 'bin/gerbang',
+      args: 'console',
+      cwd: __dirname,
+      exec_mode: 'fork',
+      instances: 1,
+      wait_ready: true,
+      listen_timeout: 20000,
+      kill_timeout: shutdownMs + 5000,
+      max_memory_restart: '256M',
+      merge_logs: true,
+      time: false,
+      env: {
+        NODE_ENV: 'production',
+      },
+    },
   ],
 };

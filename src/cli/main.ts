@@ -3,11 +3,13 @@ import { AppError } from '../errors/index.js';
 import { AUDIT_USAGE, auditCommand } from './commands/audit-command.js';
 import { BANK_USAGE, bankCommand } from './commands/bank-command.js';
 import { CLIENT_USAGE, clientCommand } from './commands/client-command.js';
+import { consoleCommand } from './commands/console-command.js';
 import { migrateCommand } from './commands/migrate-command.js';
 import { OPENAPI_USAGE, openapiCommand } from './commands/openapi-command.js';
 import { sandboxCommand, serveCommand } from './commands/serve-command.js';
 import { SIGN_USAGE, signCommand } from './commands/sign-command.js';
 import { SIMULATOR_USAGE, simulatorCommand } from './commands/simulator-command.js';
+import { USER_USAGE, userCommand } from './commands/user-command.js';
 import { processIo, UsageError, type CliIo } from './cli-io.js';
 
 type Command = (args: string[], io: CliIo) => number | Promise<number>;
@@ -15,6 +17,8 @@ type Command = (args: string[], io: CliIo) => number | Promise<number>;
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
   serve: { run: serveCommand, usage: 'gerbang serve\n  Runs the API (configuration from the environment; see docs/configuration.md).' },
   sandbox: { run: sandboxCommand, usage: 'gerbang sandbox\n  Runs the API against the built-in bank simulator with a demo client.' },
+  console: { run: consoleCommand, usage: 'gerbang console\n  Runs the finance console on CONSOLE_PORT (its own process; the API port never serves it).' },
+  user: { run: (args, io) => userCommand(args, io), usage: USER_USAGE },
   migrate: { run: migrateCommand, usage: 'gerbang migrate\n  Applies pending migrations to GERBANG_DATABASE_URL.' },
   client: { run: clientCommand, usage: CLIENT_USAGE },
   audit: { run: (args, io) => auditCommand(args, io), usage: AUDIT_USAGE },

@@ -1,5 +1,5 @@
-export { loadConfig, loadStoreConfig, ConfigError } from './load-config.js';
-export type { Config, TransferLimits } from './load-config.js';
+export { loadConfig, loadConsoleConfig, loadStoreConfig, ConfigError } from './load-config.js';
+export type { Config, ConsoleConfig, TransferLimits } from './load-config.js';
 export { cents } from './load-config.js';
 export type { BcaLegacyPartnerConfig, PartnerConfig, SnapPartnerBlock } from './partners.js';
 export { byPriority, partnersFileSchema } from './partners.js';

@@ -88,18 +88,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
   const problems: string[] = [];
   const merged: Env = { ...readConfigFile(env.GERBANG_CONFIG_FILE, problems), ...definedOnly(env), ...definedOnly(overrides) };
 
-  const values: Partial<Record<SettingName, unknown>> = {};
-  for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
-    const raw = merged[spec.env];
-    const input = raw === undefined || raw === '' ? undefined : spec.list ? splitList(raw) : raw;
-    const { value, error } = spec.schema.label(spec.env).validate(input, { convert: true });
-    if (error) {
-      const got = spec.secret ? '' : ` (got ${JSON.stringify(raw)})`;
-      problems.push(`${spec.env}: ${error.details.map((d) => d.message).join('; ')}${got}. ${spec.doc}`);
-      continue;
-    }
-    values[name] = value;
-  }
+  const values = readSettings(merged, Object.keys(SETTINGS) as SettingName[], problems);
 
   if (values.jwtSecret === undefined && !problems.some((p) => p.startsWith('GERBANG_JWT_SECRET'))) {
     problems.push(`GERBANG_JWT_SECRET: is required (at least 32 characters; e.g. \`openssl rand -base64 48\`). ${SETTINGS.jwtSecret.doc}`);
@@ -174,6 +163,84 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       intervalMs: v.resolverIntervalMs,
       notFoundConfirmMs: v.resolverNotFoundConfirmMs,
       sendingStaleMs: (v.bankConnectTimeoutMs as number) + (v.bankHeadersTimeoutMs as number) + (v.bankBodyTimeoutMs as number),
+    },
+    shutdownTimeoutMs: v.shutdownTimeoutMs,
+    logLevel: v.logLevel,
+  };
+}
+
+/** Validates the named settings of `merged`; each bad one adds a problem naming its variable. */
+function readSettings(merged: Env, names: SettingName[], problems: string[]): Partial<Record<SettingName, unknown>> {
+  const values: Partial<Record<SettingName, unknown>> = {};
+  for (const name of names) {
+    const spec: SettingSpec = SETTINGS[name];
+    const raw = merged[spec.env];
+    const input = raw === undefined || raw === '' ? undefined : spec.list ? splitList(raw) : raw;
+    const { value, error } = spec.schema.label(spec.env).validate(input, { convert: true });
+    if (error) {
+      const got = spec.secret ? '' : ` (got ${JSON.stringify(raw)})`;
+      problems.push(`${spec.env}: ${error.details.map((d) => d.message).join('; ')}${got}. ${spec.doc}`);
+      continue;
+    }
+    values[name] = value;
+  }
+  return values;
+}
+
+export interface ConsoleConfig {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  migrateOnStart: boolean;
+  trustProxy: string[];
+  idleTimeoutMs: number;
+  /** Both set: the console serves HTTPS itself. */
+  tls?: { certFile: string; keyFile: string };
+  lockout: { maxFailures: number; windowMs: number; lockMs: number };
+  shutdownTimeoutMs: number;
+  logLevel: string;
+}
+
+const CONSOLE_SETTINGS: SettingName[] = [
+  'consolePort',
+  'consoleHost',
+  'databaseUrl',
+  'migrateOnStart',
+  'trustProxy',
+  'consoleIdleTimeoutSeconds',
+  'consoleTlsCertFile',
+  'consoleTlsKeyFile',
+  'loginMaxFailures',
+  'loginFailureWindowSeconds',
+  'loginLockoutSeconds',
+  'shutdownTimeoutMs',
+  'logLevel',
+];
+
+/**
+ * The settings of the finance console process (`gerbang console`): it needs neither the
+ * token-signing secret nor the bank's credentials, so it never reads them. Throws ConfigError.
+ */
+export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): ConsoleConfig {
+  const problems: string[] = [];
+  const merged: Env = { ...readConfigFile(env.GERBANG_CONFIG_FILE, problems), ...definedOnly(env), ...definedOnly(overrides) };
+  const v = readSettings(merged, CONSOLE_SETTINGS, problems) as Record<SettingName, never>;
+  if ((v.consoleTlsCertFile === undefined) !== (v.consoleTlsKeyFile === undefined)) {
+    problems.push('GERBANG_CONSOLE_TLS_CERT_FILE, GERBANG_CONSOLE_TLS_KEY_FILE: give both (HTTPS) or neither (plain HTTP behind a TLS proxy)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port: v.consolePort,
+    host: v.consoleHost,
+    databaseUrl: v.databaseUrl,
+    migrateOnStart: v.migrateOnStart,
+    trustProxy: v.trustProxy,
+    idleTimeoutMs: (v.consoleIdleTimeoutSeconds as number) * 1000,
+    tls: v.consoleTlsCertFile ? { certFile: v.consoleTlsCertFile, keyFile: v.consoleTlsKeyFile } : undefined,
+    lockout: {
+      maxFailures: v.loginMaxFailures,
+      windowMs: (v.loginFailureWindowSeconds as number) * 1000,
+      lockMs: (v.loginLockoutSeconds as number) * 1000,
     },
     shutdownTimeoutMs: v.shutdownTimeoutMs,
     logLevel: v.logLevel,

@@ -229,6 +229,27 @@ export const SETTINGS = {
     doc: 'On SIGTERM, how long in-flight requests may take before the process exits anyway.',
     schema: millis.default(15_000),
   },
+  consolePort: {
+    env: 'CONSOLE_PORT',
+    doc: 'TCP port of the finance console, a separate process (`gerbang console`) that the public API port never serves (0 picks a free one).',
+    schema: port.default(8081),
+  },
+  consoleHost: {
+    env: 'GERBANG_CONSOLE_HOST',
+    doc: 'Address the finance console listens on. Keep it internal (127.0.0.1 behind a reverse proxy, or a VPN address).',
+    schema: Joi.string().hostname().default('127.0.0.1'),
+  },
+  consoleIdleTimeoutSeconds: {
+    env: 'GERBANG_CONSOLE_IDLE_TIMEOUT_SECONDS',
+    doc: 'A console session unused for this long is signed out.',
+    schema: Joi.number().integer().min(60).max(86_400).default(900),
+  },
+  consoleTlsCertFile: {
+    env: 'GERBANG_CONSOLE_TLS_CERT_FILE',
+    doc: 'PEM certificate (chain) for the console to serve HTTPS itself; with GERBANG_CONSOLE_TLS_KEY_FILE. Under TLS the session cookie is `Secure`.',
+    schema: Joi.string().min(1),
+  },
+  consoleTlsKeyFile: { env: 'GERBANG_CONSOLE_TLS_KEY_FILE', doc: 'PEM private key of GERBANG_CONSOLE_TLS_CERT_FILE.', schema: Joi.string().min(1) },
   logLevel: {
     env: 'GERBANG_LOG_LEVEL',
     doc: 'Log level: fatal, error, warn, info, debug, trace or silent.',

@@ -2,8 +2,12 @@ import {
   SqlAuditRepository,
   SqlBankTokenRepository,
   SqlClientRepository,
+  SqlConsoleAuditRepository,
+  SqlConsoleSessionRepository,
+  SqlConsoleUserRepository,
   SqlLoginLockoutRepository,
   SqlPaymentRepository,
+  SqlPaymentSearchRepository,
   SqlRateLimitRepository,
   SqlSequenceRepository,
   SqlTransferBatchRepository,
@@ -24,6 +28,10 @@ export function createStore(db: Db): Store {
     sequences: new SqlSequenceRepository(db),
     batches: new SqlTransferBatchRepository(db),
     callbacks: new SqlCallbackRepository(db),
+    paymentSearch: new SqlPaymentSearchRepository(db),
+    consoleUsers: new SqlConsoleUserRepository(db),
+    consoleSessions: new SqlConsoleSessionRepository(db),
+    consoleAudit: new SqlConsoleAuditRepository(db),
     close: () => db.close(),
   };
 }

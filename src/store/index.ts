@@ -7,5 +7,6 @@ export { createStore } from './create-store.js';
 export { describeDatabaseUrl, parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
 export { migrate, pendingMigrations, type MigrateOptions } from './migrator.js';
 export { amountMinor } from './repositories/index.js';
+export { packageRoot } from './package-root.js';
 export * from './types.js';
 export { AuditSpool, withAuditSpool } from './audit-spool.js';

@@ -82,6 +82,8 @@ export interface ClientRepository {
   setStatus(id: string, status: ClientStatus, now: number): Promise<boolean>;
   /** Stores a new secret hash and bumps secretVersion (tokens issued before stop working). */
   rotateSecret(id: string, secretHash: string, now: number): Promise<boolean>;
+  /** Replaces the client's Origin and CIDR allowlists. False when there is no such client. */
+  setAllowlists(id: string, lists: { allowedOrigins: string[]; allowedCidrs: string[] }, now: number): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------- payments
@@ -364,6 +366,129 @@ export interface CallbackRepository {
   recordAttempt(id: number, owner: string, attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number }, now: number): Promise<void>;
 }
 
+// ---------------------------------------------------------------- payment search (finance console)
+
+/** Filters of the console's payment list; every field optional, all given ones must hold. */
+export interface PaymentSearch {
+  /** created_at >= from (inclusive), epoch ms. */
+  from?: number;
+  /** created_at < to (exclusive), epoch ms. */
+  to?: number;
+  clientId?: string;
+  state?: PaymentState;
+  bank?: string;
+  /** Inclusive bounds in minor units (cents). */
+  minAmountMinor?: bigint;
+  maxAmountMinor?: bigint;
+  /** Exact match on the ERP's transactionId. */
+  transactionId?: string;
+  /** Exact match on the bank's reference. */
+  bankReference?: string;
+}
+
+export type PaymentSort = 'newest' | 'oldest' | 'largest' | 'smallest';
+
+/** Where the previous page ended: the sort key and id of its last row. */
+export interface PaymentCursor {
+  key: number | string;
+  id: number;
+}
+
+export interface PaymentPage {
+  rows: PaymentRecord[];
+  /** Set when there may be more rows after this page. */
+  next: PaymentCursor | null;
+}
+
+export interface DailyPaymentTotals {
+  /** yyyy-MM-dd in UTC+7. */
+  day: string;
+  state: PaymentState;
+  count: number;
+  totalMinor: bigint;
+}
+
+export interface DailyBankLatency {
+  day: string;
+  calls: number;
+  p50Ms: number;
+  p95Ms: number;
+}
+
+export interface PaymentSearchRepository {
+  /**
+   * One page of payments matching `search`, in `sort` order, after `cursor` (keyset pagination:
+   * the cost of a page does not grow with how deep it is). `limit` is capped at 1000.
+   */
+  page(search: PaymentSearch, sort: PaymentSort, cursor: PaymentCursor | null, limit: number): Promise<PaymentPage>;
+  findById(id: number): Promise<PaymentRecord | null>;
+  /** Every bank that has a payment, for the list's bank filter. */
+  banks(): Promise<string[]>;
+  /** Counts and totals per UTC+7 day and state, payments created in [from, to). */
+  dailyTotals(from: number, to: number): Promise<DailyPaymentTotals[]>;
+  /** p50/p95 of bank call durations per UTC+7 day (transfers and status inquiries), calls started in [from, to). */
+  dailyBankLatency(from: number, to: number): Promise<DailyBankLatency[]>;
+}
+
+// ---------------------------------------------------------------- console users, sessions, audit
+
+export type ConsoleRole = 'viewer' | 'auditor' | 'admin';
+export const CONSOLE_ROLES: readonly ConsoleRole[] = ['viewer', 'auditor', 'admin'];
+
+export interface ConsoleUser {
+  id: number;
+  username: string;
+  /** scrypt hash in the format of src/security/password-hash.ts. */
+  passwordHash: string;
+  role: ConsoleRole;
+  status: 'active' | 'disabled';
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ConsoleUserRepository {
+  /** Throws UniqueViolationError when the username exists. */
+  create(user: { username: string; passwordHash: string; role: ConsoleRole }, now: number): Promise<ConsoleUser>;
+  findByUsername(username: string): Promise<ConsoleUser | null>;
+  findById(id: number): Promise<ConsoleUser | null>;
+  list(): Promise<ConsoleUser[]>;
+  update(id: number, change: { role?: ConsoleRole; status?: 'active' | 'disabled'; passwordHash?: string }, now: number): Promise<boolean>;
+}
+
+export interface ConsoleSession {
+  idHash: string;
+  userId: number;
+  csrfToken: string;
+  createdAt: number;
+  lastSeenAt: number;
+}
+
+export interface ConsoleSessionRepository {
+  create(session: ConsoleSession): Promise<void>;
+  find(idHash: string): Promise<ConsoleSession | null>;
+  touch(idHash: string, now: number): Promise<void>;
+  delete(idHash: string): Promise<void>;
+  /** Signs a user out everywhere (disabled, password changed). */
+  deleteForUser(userId: number): Promise<void>;
+  /** Removes sessions idle since before `idleBefore`; returns how many. */
+  purgeIdle(idleBefore: number): Promise<number>;
+}
+
+export interface ConsoleAuditEntry {
+  at: number;
+  username: string;
+  action: string;
+  target: string | null;
+  detail: string | null;
+  remoteIp: string;
+}
+
+export interface ConsoleAuditRepository {
+  record(entry: ConsoleAuditEntry): Promise<number>;
+  /** Newest first. */
+  list(query: { username?: string; action?: string; limit?: number }): Promise<(ConsoleAuditEntry & { id: number })[]>;
+}
+
 export interface Store {
   readonly db: Db;
   readonly clients: ClientRepository;
@@ -375,5 +500,9 @@ export interface Store {
   readonly sequences: SequenceRepository;
   readonly batches: TransferBatchRepository;
   readonly callbacks: CallbackRepository;
+  readonly paymentSearch: PaymentSearchRepository;
+  readonly consoleUsers: ConsoleUserRepository;
+  readonly consoleSessions: ConsoleSessionRepository;
+  readonly consoleAudit: ConsoleAuditRepository;
   close(): Promise<void>;
 }

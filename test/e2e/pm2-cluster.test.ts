@@ -21,6 +21,7 @@ describe('ecosystem.config.js under PM2', function () {
   this.timeout(120_000);
   let env: NodeJS.ProcessEnv;
   let base: string;
+  let consoleBase: string;
   let client: { clientId: string; clientSecret: string };
 
   const pm2 = (...args: string[]) => run(process.execPath, [PM2, ...args], { env, cwd: ROOT });
@@ -28,7 +29,10 @@ describe('ecosystem.config.js under PM2', function () {
   before(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
+    const consolePort = await freePort();
+    consoleBase = `http://127.0.0.1:${consolePort}`;
     env = {
+      CONSOLE_PORT: String(consolePort),
       ...process.env,
       PM2_HOME: mkdtempSync(join(tmpdir(), 'gerbang-pm2-')),
       PORT: String(port),
@@ -44,6 +48,7 @@ describe('ecosystem.config.js under PM2', function () {
     client = JSON.parse(created.stdout);
     await pm2('start', join(ROOT, 'ecosystem.config.js'));
     await waitForHttp(`${base}/healthz`, 30_000);
+    await waitForHttp(`${consoleBase}/console/sign-in`, 30_000);
   });
 
   after(async () => {
@@ -58,6 +63,19 @@ describe('ecosystem.config.js under PM2', function () {
       expect(app.pm2_env.exec_mode).to.equal('cluster_mode');
       expect(app.pm2_env.status).to.equal('online');
     }
+  });
+
+  it('runs the finance console as a second app on CONSOLE_PORT, which the API port does not serve', async () => {
+    const { stdout } = await pm2('jlist');
+    const apps = (JSON.parse(stdout) as { name: string; pm2_env: { status: string; exec_mode: string } }[]).filter((a) => a.name === 'gerbang-console');
+    expect(apps).to.have.length(1);
+    expect(apps[0].pm2_env.status).to.equal('online');
+    const page = await fetch(`${consoleBase}/console/sign-in`);
+    expect(page.status).to.equal(200);
+    expect(await page.text()).to.contain('name="password"');
+    const refused = await fetch(`${base}/console/sign-in`);
+    expect(refused.status).to.equal(404);
+    await refused.arrayBuffer();
   });
 
   it('loses no payment request through `pm2 reload` under steady load', async () => {

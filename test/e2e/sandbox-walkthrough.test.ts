@@ -18,19 +18,36 @@ describe('gerbang sandbox (npm start)', function () {
 
   it('prints a demo client and a curl walk-through that succeeds as printed', async () => {
     const port = await freePort();
+    const consolePort = await freePort();
     const sandbox = spawnGerbang(['sandbox'], {
       PORT: String(port),
+      CONSOLE_PORT: String(consolePort),
       GERBANG_DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'gerbang-sandbox-')), 'g.sqlite')}`,
       GERBANG_LOG_LEVEL: 'info',
     });
     try {
-      const banner = await eventually(async () => (sandbox.output().includes('Stop with Ctrl+C') ? sandbox.output() : null), 30_000);
+      const banner = await eventually(async () => (sandbox.output().includes('Finance console:') ? sandbox.output() : null), 30_000);
       expect(banner).to.contain('SANDBOX MODE');
       expect(banner).to.match(/client_id: +gbc_[0-9a-f]{16}/);
       const script = banner.slice(banner.indexOf('TOKEN=$(curl'), banner.indexOf(' Stop with Ctrl+C')).replace(/^ {3}/gm, '');
       const { stdout } = await sh('bash', ['-euo', 'pipefail', '-c', script]);
       const answer = JSON.parse(stdout);
       expect(answer).to.include({ transactionId: 'INV-0001', status: 'SUCCESS', bank: 'bca' });
+
+      // The console runs beside it, at the printed address, and the printed admin signs in.
+      const [, consoleUrl] = /Finance console: (\S+)/.exec(banner)!;
+      expect(consoleUrl).to.equal(`http://127.0.0.1:${consolePort}/console`);
+      const [, username, password] = /Sign in as (\S+) \/ (\S+) /.exec(banner)!;
+      const signIn = await fetch(`${consoleUrl}/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username, password }),
+        redirect: 'manual',
+      });
+      expect(signIn.status).to.equal(303);
+      const cookie = signIn.headers.get('set-cookie')!.split(';')[0];
+      const list = await fetch(`${consoleUrl}/payments`, { headers: { cookie } });
+      expect(await list.text()).to.contain('INV-0001');
     } finally {
       sandbox.child.kill('SIGTERM');
       expect(await sandbox.exited).to.equal(0);

@@ -36,6 +36,9 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   ],
   transfer_batch_lines: ['batch_pk', 'line_no', 'transaction_id', 'request_json', 'state', 'http_status', 'result_json', 'updated_at'],
   schema_migrations: ['version', 'name', 'checksum', 'applied_at'],
+  console_users: ['id', 'username', 'password_hash', 'role', 'status', 'created_at', 'updated_at'],
+  console_sessions: ['id_hash', 'user_id', 'csrf_token', 'created_at', 'last_seen_at'],
+  console_audit: ['id', 'at', 'username', 'action', 'target', 'detail', 'remote_ip'],
 };
 
 async function columnsOf(db: Db, table: string): Promise<string[]> {

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig, type Config } from '../../config/index.js';
-import { startGateway, type Gateway } from '../../gateway/index.js';
+import { loadConfig, loadConsoleConfig, type Config } from '../../config/index.js';
+import { startConsole } from '../../console/index.js';
+import { hashSecret } from '../../security/index.js';
+import type { Store } from '../../store/types.js';
+import { startGateway } from '../../gateway/index.js';
 import { configureLogger, getLogger } from '../../log/index.js';
 import { createClient } from './client-command.js';
 import type { CliIo } from '../cli-io.js';
@@ -10,7 +13,7 @@ import type { CliIo } from '../cli-io.js';
  * GERBANG_SHUTDOWN_TIMEOUT_MS), close pools, exit 0. Under PM2 it signals `ready` once
  * listening, so `pm2 reload` (wait_ready) only kills an old worker after its successor serves.
  */
-async function runUntilSignalled(gateway: Gateway): Promise<number> {
+export async function runUntilSignalled(...services: { close(): Promise<void> }[]): Promise<number> {
   const log = getLogger('process');
   process.send?.('ready');
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -22,7 +25,7 @@ async function runUntilSignalled(gateway: Gateway): Promise<number> {
     });
   });
   log.info({ signal }, 'shutting down: draining in-flight requests');
-  await gateway.close();
+  for (const service of services) await service.close();
   log.info('stopped');
   // Under PM2 the IPC channel would keep the process alive until PM2's kill timeout.
   if (process.connected) process.disconnect();
@@ -57,8 +60,29 @@ export async function sandboxCommand(_args: string[], io: CliIo): Promise<number
     { name: `sandbox-demo-${new Date().toISOString().slice(0, 19)}`, origins: [], cidrs: ['127.0.0.1/32', '::1/128'] },
     Date.now(),
   );
+  // The finance console runs beside it on CONSOLE_PORT, on the same store, with an admin to sign in as.
+  const financeConsole = await startConsole(loadConsoleConfig(io.env), { store: gateway.store });
+  const password = randomBytes(12).toString('base64url');
+  await sandboxConsoleUser(gateway.store, 'finance', password);
   io.out(sandboxBanner(gateway.url, client.id, clientSecret, gateway.banks.simulator?.url ?? ''));
-  return runUntilSignalled(gateway);
+  io.out(consoleBanner(financeConsole.url, 'finance', password));
+  // The console first: it shares the gateway's store, which the gateway closes.
+  return runUntilSignalled(financeConsole, gateway);
+}
+
+/** The sandbox's console admin, with a fresh password on every start. */
+async function sandboxConsoleUser(store: Store, username: string, password: string): Promise<void> {
+  const passwordHash = await hashSecret(password);
+  const existing = await store.consoleUsers.findByUsername(username);
+  if (existing) await store.consoleUsers.update(existing.id, { passwordHash, status: 'active', role: 'admin' }, Date.now());
+  else await store.consoleUsers.create({ username, passwordHash, role: 'admin' }, Date.now());
+}
+
+function consoleBanner(url: string, username: string, password: string): string {
+  return ` Finance console: ${url}
+   Sign in as ${username} / ${password} (admin; \`gerbang user create\` adds more users).
+================================================================================
+`;
 }
 
 function sandboxBanner(url: string, clientId: string, clientSecret: string, simulatorUrl: string): string {

@@ -75,4 +75,14 @@ export class SqlClientRepository implements ClientRepository {
     );
     return result.affectedRows > 0;
   }
+
+  async setAllowlists(id: string, lists: { allowedOrigins: string[]; allowedCidrs: string[] }, now: number): Promise<boolean> {
+    const result = await this.db.execute('UPDATE clients SET allowed_origins = ?, allowed_cidrs = ?, updated_at = ? WHERE id = ?', [
+      JSON.stringify(lists.allowedOrigins),
+      JSON.stringify(lists.allowedCidrs),
+      now,
+      id,
+    ]);
+    return result.affectedRows > 0;
+  }
 }

@@ -2,7 +2,7 @@ import type { Db, NewPayment, PaymentRecord, PaymentRepository, PaymentState, Pa
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
 
-interface PaymentRow {
+export interface PaymentRow {
   id: number | string;
   client_id: string;
   transaction_id: string;
@@ -24,7 +24,8 @@ interface PaymentRow {
   next_check_at: number | string | null;
 }
 
-const COLUMNS =
+/** Every column a PaymentRecord is read from (shared with the console's search). */
+export const PAYMENT_COLUMNS =
   'id, client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, ' +
   'bank_reference, amount, currency, result_json, http_status, created_at, updated_at, check_attempts, not_found_count, next_check_at';
 
@@ -43,7 +44,7 @@ const UPDATABLE: Record<keyof PaymentUpdate, string> = {
 /** States in which the bank has certainly not been asked to move the money. */
 const RELEASABLE: PaymentState[] = ['RECEIVED', 'SENDING'];
 
-function toRecord(row: PaymentRow): PaymentRecord {
+export function toPaymentRecord(row: PaymentRow): PaymentRecord {
   return {
     id: toNumber(row.id),
     clientId: row.client_id,
@@ -101,8 +102,8 @@ export class SqlPaymentRepository implements PaymentRepository {
   }
 
   async find(clientId: string, transactionId: string): Promise<PaymentRecord | null> {
-    const rows = await this.db.query<PaymentRow>(`SELECT ${COLUMNS} FROM payments WHERE client_id = ? AND transaction_id = ?`, [clientId, transactionId]);
-    return rows.length > 0 ? toRecord(rows[0]) : null;
+    const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE client_id = ? AND transaction_id = ?`, [clientId, transactionId]);
+    return rows.length > 0 ? toPaymentRecord(rows[0]) : null;
   }
 
   /** Sets the given fields (undefined ones are left alone) and updated_at. */
@@ -144,8 +145,8 @@ export class SqlPaymentRepository implements PaymentRepository {
         now,
       ]);
       if (won.affectedRows !== 1) continue;
-      const rows = await this.db.query<PaymentRow>(`SELECT ${COLUMNS} FROM payments WHERE id = ? AND lease_owner = ?`, [toNumber(id), owner]);
-      if (rows.length > 0) claimed.push(toRecord(rows[0]));
+      const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ? AND lease_owner = ?`, [toNumber(id), owner]);
+      if (rows.length > 0) claimed.push(toPaymentRecord(rows[0]));
     }
     return claimed;
   }

@@ -1,0 +1,77 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { ConsoleConfig } from '../config/index.js';
+import { getLogger } from '../log/index.js';
+import { migrate, openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { buildConsoleApp } from './console-app.js';
+import type { ChainStatusSource } from './routes/overview-routes.js';
+
+const log = getLogger('console');
+
+export interface ConsoleServer {
+  url: string;
+  port: number;
+  store: Store;
+  close(): Promise<void>;
+}
+
+export interface StartConsoleOptions {
+  clock?: () => number;
+  /** Share the API's store instead of opening one (the sandbox runs both in one process). */
+  store?: Store;
+  chainStatus?: ChainStatusSource;
+}
+
+/**
+ * Starts the finance console on its own port (HTTPS when a certificate is configured): store
+ * (migrated when configured), app, server, and a sweep of idle sessions every minute.
+ */
+export async function startConsole(config: ConsoleConfig, options: StartConsoleOptions = {}): Promise<ConsoleServer> {
+  const clock = options.clock ?? Date.now;
+  const ownStore = options.store === undefined;
+  const store = options.store ?? (await openStore(config.databaseUrl));
+  try {
+    if (ownStore && config.migrateOnStart) await migrate(store.db);
+    const app = buildConsoleApp({ store, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, trustProxy: config.trustProxy, chainStatus: options.chainStatus, clock });
+    const server: Server = config.tls
+      ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
+      : createHttpServer(app);
+    server.headersTimeout = 20_000;
+    server.requestTimeout = 120_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const sweep = setInterval(() => {
+      store.consoleSessions.purgeIdle(clock() - config.idleTimeoutMs).catch((error: unknown) => log.warn({ err: error }, 'idle session sweep failed'));
+    }, 60_000);
+    sweep.unref();
+    const port = (server.address() as AddressInfo).port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `${config.tls ? 'https' : 'http'}://${host}:${port}/console`;
+    log.info({ url, store: store.db.description }, 'finance console listening');
+    return {
+      url,
+      port,
+      store,
+      close: async () => {
+        clearInterval(sweep);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+        await closed;
+        clearTimeout(timer);
+        if (ownStore) await store.close();
+      },
+    };
+  } catch (error) {
+    if (ownStore) await store.close().catch(() => undefined);
+    throw error;
+  }
+}

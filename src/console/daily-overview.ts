@@ -1,0 +1,36 @@
+import type { DailyBankLatency, DailyPaymentTotals, PaymentState } from '../store/types.js';
+
+export interface OverviewDay {
+  day: string;
+  counts: Partial<Record<PaymentState, number>>;
+  totals: Partial<Record<PaymentState, bigint>>;
+  count: number;
+  /** FAILED among settled-or-failed payments of the day, 0..1 (null when none). */
+  failureRate: number | null;
+  latency: DailyBankLatency | null;
+}
+
+/**
+ * Joins the per-state daily totals and the bank latency into one row per day. The failure
+ * rate is FAILED / all payments of the day: what share of the ERP's payments did not go through.
+ */
+export function dailyOverview(totals: DailyPaymentTotals[], latency: DailyBankLatency[]): OverviewDay[] {
+  const days = new Map<string, OverviewDay>();
+  const dayOf = (day: string) => {
+    let entry = days.get(day);
+    if (!entry) {
+      entry = { day, counts: {}, totals: {}, count: 0, failureRate: null, latency: null };
+      days.set(day, entry);
+    }
+    return entry;
+  };
+  for (const row of totals) {
+    const entry = dayOf(row.day);
+    entry.counts[row.state] = row.count;
+    entry.totals[row.state] = row.totalMinor;
+    entry.count += row.count;
+  }
+  for (const row of latency) dayOf(row.day).latency = row;
+  for (const entry of days.values()) entry.failureRate = entry.count > 0 ? (entry.counts.FAILED ?? 0) / entry.count : null;
+  return [...days.values()].sort((a, b) => a.day.localeCompare(b.day));
+}

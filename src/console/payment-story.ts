@@ -1,0 +1,124 @@
+import type { AuditExchangeRow, BankCallAudit, PaymentRecord } from '../store/types.js';
+import { maskAccount } from './format.js';
+
+export type ExchangeKind = 'erpRequest' | 'replay' | 'erpStatusCheck' | 'resolverCheck' | 'otherExchange';
+
+export interface StoryBankCall {
+  operation: string;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  errorCode: string | null;
+  /** Only for roles that see bodies. */
+  url?: string;
+  requestBody?: string | null;
+  responseBody?: string | null;
+}
+
+export interface StoryExchange {
+  kind: ExchangeKind;
+  at: number;
+  method: string;
+  path: string;
+  statusCode: number | null;
+  errorCode: string | null;
+  /** The uniform result's status in Gerbang's answer (SUCCESS, FAILED, …), when it has one. */
+  answerStatus: string | null;
+  bankCalls: StoryBankCall[];
+  requestBody?: string | null;
+  responseBody?: string | null;
+}
+
+export interface PaymentStory {
+  payment: PaymentRecord;
+  /** From the ERP's request: masked for viewers, in full for auditors and admins. */
+  sourceAccount: string | null;
+  beneficiaryAccount: string | null;
+  beneficiaryName: string | null;
+  remark: string | null;
+  exchanges: StoryExchange[];
+  statusChanges: { at: number; status: string }[];
+  bodiesShown: boolean;
+}
+
+function parseObject(text: string | null): Record<string, unknown> | null {
+  if (!text) return null;
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** Pretty JSON when the body is JSON (easier to read), else the text as stored. */
+function pretty(body: string | null): string | null {
+  const parsed = body ? parseObject(body) : null;
+  return parsed ? JSON.stringify(parsed, null, 2) : body;
+}
+
+function kindOf(exchange: AuditExchangeRow, firstTransferId: number | undefined): ExchangeKind {
+  if (exchange.method === 'POST' && exchange.path.startsWith('/v1/transfers')) return exchange.id === firstTransferId ? 'erpRequest' : 'replay';
+  if (exchange.method === 'GET' && exchange.path.startsWith('/v1/transfers/')) return 'erpStatusCheck';
+  if (exchange.method === 'RESOLVE') return 'resolverCheck';
+  return 'otherExchange';
+}
+
+function bankCall(call: BankCallAudit, full: boolean): StoryBankCall {
+  const base = { operation: call.operation, startedAt: call.startedAt, durationMs: call.durationMs, statusCode: call.statusCode, errorCode: call.errorCode };
+  return full ? { ...base, url: call.url, requestBody: pretty(call.requestBody), responseBody: pretty(call.responseBody) } : base;
+}
+
+/**
+ * One payment's whole story from its audit rows (read through the audit repository, which
+ * hands back bodies already decrypted): the ERP's request and Gerbang's answer, each bank call
+ * with its timing, replays, status checks and the status changes they reveal. A viewer gets
+ * masked account numbers and no bodies; `full` (auditor, admin) gets everything.
+ */
+export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow[], full: boolean): PaymentStory {
+  const ordered = [...exchanges].sort((a, b) => a.receivedAt - b.receivedAt || a.id - b.id);
+  // The first POST that reserved the payment is its origin; a later POST with the same id is a replay
+  // (or a refused retry while the first was in flight, which the status code tells).
+  const firstTransfer = ordered.find((e) => e.method === 'POST' && e.path.startsWith('/v1/transfers') && e.receivedAt >= payment.createdAt - 60_000);
+  const request = parseObject(firstTransfer?.requestBody ?? null);
+  const account = (value: unknown) => {
+    const number = str(value);
+    return number === null ? null : full ? number : maskAccount(number);
+  };
+
+  const story: StoryExchange[] = ordered.map((e) => {
+    const answer = parseObject(e.responseBody);
+    return {
+      kind: kindOf(e, firstTransfer?.id),
+      at: e.receivedAt,
+      method: e.method,
+      path: e.path,
+      statusCode: e.statusCode,
+      errorCode: e.errorCode,
+      answerStatus: str(answer?.status),
+      bankCalls: e.bankCalls.map((call) => bankCall(call, full)),
+      ...(full ? { requestBody: pretty(e.requestBody), responseBody: pretty(e.responseBody) } : {}),
+    };
+  });
+
+  const statusChanges: { at: number; status: string }[] = [{ at: payment.createdAt, status: 'RECEIVED' }];
+  for (const e of story) {
+    if (e.answerStatus && e.answerStatus !== statusChanges[statusChanges.length - 1].status) statusChanges.push({ at: e.at, status: e.answerStatus });
+  }
+  if (payment.state !== statusChanges[statusChanges.length - 1].status) statusChanges.push({ at: payment.updatedAt, status: payment.state });
+
+  return {
+    payment,
+    sourceAccount: account(request?.sourceAccountNumber),
+    beneficiaryAccount: account(request?.beneficiaryAccountNumber),
+    beneficiaryName: str(request?.beneficiaryName),
+    remark: str(request?.remark),
+    exchanges: story,
+    statusChanges,
+    bodiesShown: full,
+  };
+}

@@ -1,0 +1,290 @@
+import { expect } from 'chai';
+import { parse } from 'csv-parse/sync';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import type { Store } from '../../src/store/types.js';
+import { launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
+import { TestConsole } from '../support/console-harness.js';
+import { createMariaDbDatabase } from '../support/databases.js';
+import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Where the screenshots go: docs/console (the finance guide's pictures) when
+ * GERBANG_UPDATE_SCREENSHOTS=1, else a temp folder: they are taken on every run either way.
+ */
+const SHOTS =
+  process.env.GERBANG_UPDATE_SCREENSHOTS === '1' ? join(__dirname, '..', '..', '..', 'docs', 'console') : mkdtempSync(join(tmpdir(), 'gerbang-shots-'));
+
+/** yyyy-MM-dd in Jakarta time, as the console's date inputs take it. */
+function jakartaDay(epochMs: number): string {
+  return new Date(epochMs + 7 * 3_600_000).toISOString().slice(0, 10);
+}
+
+/** A payment written straight through the repositories, days ago, with its audit row. */
+async function seedPastPayment(store: Store, clientId: string, at: number, amount: string, state: 'SUCCESS' | 'FAILED'): Promise<string> {
+  const transactionId = `OLD-${randomBytes(4).toString('hex')}`;
+  const body = { ...sampleTransfer({ transactionId, amount, beneficiaryAccountNumber: '0201245681' }) };
+  const payment = await store.payments.reserve(
+    { clientId, transactionId, requestHash: createHash('sha256').update(JSON.stringify(body)).digest('hex'), amount, currency: 'IDR' },
+    at,
+  );
+  const result = { transactionId, status: state, bank: 'bca', bankReference: state === 'SUCCESS' ? `REF${transactionId.slice(4)}` : null };
+  await store.payments.update(
+    payment.id,
+    { state, bank: 'bca', operation: 'transfer-intrabank', bankReference: result.bankReference, resultJson: JSON.stringify(result), httpStatus: 200 },
+    at + 900,
+  );
+  await store.audit.record(
+    { requestId: `seed-${transactionId}`, receivedAt: at, remoteIp: '127.0.0.1', origin: null, method: 'POST', path: '/v1/transfers', clientId, transactionId, amount, requestHeaders: {}, requestBody: JSON.stringify(body) },
+    { outcome: 'completed', statusCode: 200, errorCode: null, clientId, transactionId, amount, responseBody: JSON.stringify(result), completedAt: at + 900 },
+  );
+  return transactionId;
+}
+
+describe('Finance console in a browser', function () {
+  this.timeout(120_000);
+
+  let drop: () => Promise<void> = async () => undefined;
+  let gw: TestGateway;
+  let con: TestConsole;
+  let browser: TestBrowser;
+  let page: Page;
+  let client: TestClient;
+  const users: Record<string, { username: string; password: string }> = {};
+  const today: Record<string, string> = {};
+  let old: { success: string[]; failed: string };
+
+  before(async function () {
+    requireChromium(this);
+    const database = await createMariaDbDatabase(this);
+    drop = database.drop;
+    gw = await TestGateway.start(database.url, { GERBANG_LOGIN_MAX_FAILURES: '3', GERBANG_LOG_LEVEL: 'silent' });
+    con = await TestConsole.start(database.url, { GERBANG_LOGIN_MAX_FAILURES: '3', GERBANG_LOG_LEVEL: 'silent' });
+    users.viewer = await con.createUser('vina.viewer', 'viewer');
+    users.auditor = await con.createUser('adi.auditor', 'auditor');
+    users.admin = await con.createUser('ani.admin', 'admin');
+
+    // Today: real transfers through the API to the simulator, a replay, a status check and a refusal.
+    client = await gw.createClient();
+    const token = await gw.token(client);
+    const auth = { authorization: `Bearer ${token}` };
+    const paid = sampleTransfer({ amount: '2475000.00', beneficiaryName: 'PT Sumber Makmur', remark: 'Invoice 2475' });
+    today.success = paid.transactionId as string;
+    expect((await gw.request('/v1/transfers', { headers: auth, json: paid })).status).to.equal(201);
+    expect((await gw.request('/v1/transfers', { headers: auth, json: paid })).status).to.be.oneOf([200, 201]);
+    expect((await gw.request(`/v1/transfers/${today.success}`, { headers: auth })).status).to.equal(200);
+    const second = sampleTransfer({ amount: '150000.50' });
+    today.second = second.transactionId as string;
+    expect((await gw.request('/v1/transfers', { headers: auth, json: second })).status).to.equal(201);
+    gw.simulator.failNext({ code: 'ESB-82-006' });
+    const refused = sampleTransfer({ amount: '990000.00' });
+    today.failed = refused.transactionId as string;
+    await gw.request('/v1/transfers', { headers: auth, json: refused });
+
+    // Earlier days, through the repositories, so dates and the overview have something to show.
+    const now = Date.now();
+    old = {
+      success: [
+        await seedPastPayment(gw.store, client.clientId, now - 3 * DAY_MS, '1250000.00', 'SUCCESS'),
+        await seedPastPayment(gw.store, client.clientId, now - 3 * DAY_MS + 60_000, '300000.00', 'SUCCESS'),
+      ],
+      failed: await seedPastPayment(gw.store, client.clientId, now - 5 * DAY_MS, '780000.00', 'FAILED'),
+    };
+
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await con?.close();
+    await gw?.close();
+    await drop();
+  });
+
+  async function signInAs(who: { username: string; password: string }): Promise<void> {
+    await browser.context.clearCookies();
+    await page.goto(`${con.url}/sign-in`);
+    await page.fill('input[name=username]', who.username);
+    await page.fill('input[name=password]', who.password);
+    await Promise.all([page.waitForURL(/\/console\/payments/), page.click('form.sign-in button[type=submit]')]);
+  }
+
+  async function listedTransactionIds(): Promise<string[]> {
+    return page.$$eval('table.payments tbody tr td:nth-child(3) a', (links) => links.map((a) => a.textContent ?? ''));
+  }
+
+  describe('signing in', () => {
+    it('lands on the payment list with amounts in Indonesian format and labels in Indonesian', async () => {
+      await signInAs(users.auditor);
+      expect(await page.textContent('h1')).to.equal('Pembayaran');
+      const ids = await listedTransactionIds();
+      expect(ids).to.include.members([today.success, today.second, today.failed, ...old.success, old.failed]);
+      const row = page.locator(`tr:has(a:text-is("${today.success}"))`);
+      expect(await row.locator('td.num').textContent()).to.equal('Rp 2.475.000,00');
+      const audit = await con.store.consoleAudit.list({ username: users.auditor.username, action: 'sign_in' });
+      expect(audit).to.have.length(1);
+    });
+
+    it('switches the labels to English and back', async () => {
+      await page.click('a.lang');
+      expect(await page.textContent('h1')).to.equal('Payments');
+      await page.click('a.lang');
+      expect(await page.textContent('h1')).to.equal('Pembayaran');
+    });
+  });
+
+  describe('filtering', () => {
+    it('by status and date shows only the matching payments', async () => {
+      await signInAs(users.auditor);
+      await page.selectOption('select[name=status]', 'FAILED');
+      await page.fill('input[name=from]', jakartaDay(Date.now()));
+      await page.fill('input[name=to]', jakartaDay(Date.now()));
+      await Promise.all([page.waitForURL(/status=FAILED/), page.click('form.filters button[type=submit]')]);
+      expect(await listedTransactionIds()).to.deep.equal([today.failed]);
+
+      await page.selectOption('select[name=status]', 'SUCCESS');
+      await page.fill('input[name=from]', jakartaDay(Date.now() - 4 * DAY_MS));
+      await page.fill('input[name=to]', jakartaDay(Date.now() - 2 * DAY_MS));
+      await Promise.all([page.waitForURL(/status=SUCCESS/), page.click('form.filters button[type=submit]')]);
+      expect((await listedTransactionIds()).sort()).to.deep.equal([...old.success].sort());
+    });
+
+    it('by an amount typed the Indonesian way', async () => {
+      await page.goto(`${con.url}/payments`);
+      await page.fill('input[name=min]', '2.000.000,00');
+      await page.fill('input[name=max]', 'Rp 2.500.000');
+      await Promise.all([page.waitForURL(/min=/), page.click('form.filters button[type=submit]')]);
+      expect(await listedTransactionIds()).to.deep.equal([today.success]);
+    });
+
+    it('names the field of a bad filter instead of failing', async () => {
+      const answer = await page.goto(`${con.url}/payments?min=lots&status=MAYBE`);
+      expect(answer?.status()).to.equal(400);
+      expect(await page.getAttribute('li[data-field=min]', 'data-field')).to.equal('min');
+      expect(await page.getAttribute('li[data-field=status]', 'data-field')).to.equal('status');
+    });
+
+    it('takes the list screenshot for the guide', async () => {
+      await page.goto(`${con.url}/payments`);
+      await page.screenshot({ path: join(SHOTS, 'payments-list.png'), fullPage: true });
+    });
+  });
+
+  describe('a payment’s detail page', () => {
+    it('tells an auditor the whole story with the bodies and full account numbers', async () => {
+      await signInAs(users.auditor);
+      await page.goto(`${con.url}/payments?txn=${today.success}`);
+      await Promise.all([page.waitForURL(/\/console\/payments\/\d+$/), page.click(`a:text-is("${today.success}")`)]);
+      const text = (await page.textContent('main')) ?? '';
+      expect(text).to.contain('Permintaan dari ERP');
+      expect(text).to.contain('Pengulangan (idempoten)');
+      expect(text).to.contain('Pengecekan status oleh ERP');
+      expect(text).to.contain('transfer-intrabank');
+      expect(text).to.contain('Rp 2.475.000,00');
+      expect(text).to.contain('0201245681');
+      expect(await page.locator('details.body').count()).to.be.greaterThan(2);
+      await page.locator('li.kind-erpRequest details.body').first().evaluate((el) => el.setAttribute('open', ''));
+      expect(await page.locator('li.kind-erpRequest details.body pre').first().textContent()).to.contain('"beneficiaryAccountNumber": "0201245681"');
+      await page.locator('details.body').evaluateAll((els) => els.slice(0, 3).forEach((el) => el.setAttribute('open', '')));
+      await page.screenshot({ path: join(SHOTS, 'payment-detail.png'), fullPage: true });
+      const views = await con.store.consoleAudit.list({ username: users.auditor.username, action: 'view_payment' });
+      expect(views.map((v) => v.detail)).to.include(`${client.clientId} ${today.success}`);
+    });
+
+    it('shows a viewer masked account numbers and no bodies', async () => {
+      await signInAs(users.viewer);
+      await page.goto(`${con.url}/payments?txn=${today.success}`);
+      await Promise.all([page.waitForURL(/\/console\/payments\/\d+$/), page.click(`a:text-is("${today.success}")`)]);
+      const htmlText = await page.content();
+      expect(htmlText).to.contain('******5681');
+      expect(htmlText).to.contain('******5680');
+      expect(htmlText).not.to.contain('0201245681');
+      expect(htmlText).not.to.contain('0201245680');
+      expect(await page.locator('details.body').count()).to.equal(0);
+      expect(await page.textContent('main')).to.contain('Isi pesan hanya terlihat oleh auditor dan admin.');
+    });
+  });
+
+  describe('exporting', () => {
+    it('downloads the filtered list as a UTF-8 CSV with one row per payment', async () => {
+      await signInAs(users.auditor);
+      await page.goto(`${con.url}/payments?status=SUCCESS`);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+      const file = await download.path();
+      const bytes = readFileSync(file);
+      expect([...bytes.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf]);
+      const rows = parse(bytes.toString('utf8').slice(1), { columns: true }) as Record<string, string>[];
+      expect(rows.map((r) => r['ID transaksi']).sort()).to.deep.equal([today.success, today.second, ...old.success].sort());
+      const first = rows.find((r) => r['ID transaksi'] === today.success)!;
+      expect(first).to.include({ status: 'SUCCESS', Status: 'Berhasil', Jumlah: '2475000.00', 'Mata uang': 'IDR', client_id: client.clientId });
+      expect(download.suggestedFilename()).to.match(/^payments-\d{12}\.csv$/);
+      const exports = await con.store.consoleAudit.list({ username: users.auditor.username, action: 'export_csv' });
+      expect(exports[0].detail).to.equal('status=SUCCESS');
+    });
+  });
+
+  describe('the overview', () => {
+    it('draws the daily charts from the console’s own Chart.js and lists each day', async () => {
+      await signInAs(users.auditor);
+      await page.goto(`${con.url}/overview`);
+      expect(await page.evaluate(() => typeof (globalThis as unknown as { Chart?: unknown }).Chart)).to.equal('function');
+      const drawn = await page.$$eval('canvas', (canvases) => canvases.map((c) => (c as unknown as { toDataURL(): string }).toDataURL().length));
+      expect(drawn).to.have.length(3);
+      const days = await page.$$eval('table.daily tbody tr', (rows) => rows.map((r) => r.getAttribute('data-day')));
+      expect(days).to.include.members([jakartaDay(Date.now()), jakartaDay(Date.now() - 3 * DAY_MS), jakartaDay(Date.now() - 5 * DAY_MS)]);
+      const todayRow = page.locator(`tr[data-day="${jakartaDay(Date.now())}"] td`);
+      expect(await todayRow.nth(1).textContent()).to.equal('3');
+      await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
+    });
+  });
+
+  describe('a wrong password', () => {
+    it('locks the account after the configured number of tries, and the lock holds against the right one', async () => {
+      const victim = await con.createUser('lia.locked', 'viewer');
+      await browser.context.clearCookies();
+      for (let i = 0; i < 3; i += 1) {
+        await page.goto(`${con.url}/sign-in`);
+        await page.fill('input[name=username]', victim.username);
+        await page.fill('input[name=password]', 'not-the-password');
+        await Promise.all([page.waitForLoadState(), page.click('form.sign-in button[type=submit]')]);
+      }
+      expect(await page.textContent('[role=alert]')).to.contain('Akun terkunci');
+      await page.fill('input[name=password]', victim.password);
+      await Promise.all([page.waitForLoadState(), page.click('form.sign-in button[type=submit]')]);
+      expect(page.url()).to.match(/\/console\/sign-in$/);
+      expect(await page.textContent('[role=alert]')).to.contain('Akun terkunci');
+      const failures = await con.store.consoleAudit.list({ username: victim.username, action: 'sign_in_failed' });
+      expect(failures).to.have.length(4);
+    });
+  });
+
+  describe('signing out', () => {
+    it('ends the session: the list sends the browser back to the sign-in page', async () => {
+      await signInAs(users.viewer);
+      await Promise.all([page.waitForURL(/sign-in\?out=1/), page.click('nav.main form button')]);
+      await page.goto(`${con.url}/payments`);
+      expect(page.url()).to.match(/\/console\/sign-in$/);
+    });
+  });
+
+  describe('the public API port', () => {
+    it('refuses every console path', async () => {
+      for (const path of ['/console', '/console/sign-in', '/console/payments', '/console/assets/console.css', '/console/overview']) {
+        const answer = await gw.request(path);
+        expect(answer.status, path).to.equal(404);
+        expect(answer.headers['content-type'], path).to.contain('application/problem+json');
+        expect(answer.text, path).not.to.contain('<html');
+      }
+      const signIn = await gw.request('/console/sign-in', { method: 'POST', body: `username=${users.admin.username}&password=${users.admin.password}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(signIn.status).to.equal(404);
+      expect(signIn.headers['set-cookie']).to.equal(undefined);
+    });
+  });
+});

@@ -1,0 +1,61 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+/** Debian's chromium (`apt-get install chromium`, see .ci/run); playwright-core downloads no browser. */
+export const CHROMIUM = process.env.GERBANG_TEST_CHROMIUM ?? '/usr/bin/chromium';
+
+let warned = false;
+
+/**
+ * Outside CI a missing chromium skips the calling suite with a loud line; under CI=true it
+ * fails it, so the browser tests can never silently stop running.
+ */
+export function requireChromium(ctx: Mocha.Context): void {
+  if (existsSync(CHROMIUM)) return;
+  const what = `browser suites (no chromium at ${CHROMIUM}; apt-get install chromium, or set GERBANG_TEST_CHROMIUM)`;
+  if (process.env.CI === 'true') throw new Error(`${what}: required under CI=true`);
+  if (!warned) {
+    warned = true;
+    console.warn(`\n*** SKIPPED: ${what}. CI=true makes this a failure. ***\n`);
+  }
+  ctx.skip();
+}
+
+export interface TestBrowser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/**
+ * A headless chromium with a fresh profile in a temp folder (no state from another run), no
+ * background traffic to Google, downloads accepted.
+ */
+export async function launchBrowser(): Promise<TestBrowser> {
+  const profile = mkdtempSync(join(tmpdir(), 'gerbang-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+    locale: 'id-ID',
+    timezoneId: 'Asia/Jakarta',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
