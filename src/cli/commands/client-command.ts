@@ -1,5 +1,5 @@
 import { loadStoreConfig } from '../../config/index.js';
-import { hashSecret, invalidCidrs, invalidOrigins, newClientId, newClientSecret } from '../../security/index.js';
+import { allowlistProblems, createClient as createClientIn, rotateClientSecret } from '../../domain/clients/index.js';
 import { openStore } from '../../store/index.js';
 import type { ClientRecord, Store } from '../../store/types.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
@@ -30,26 +30,15 @@ export function callbackUrlProblem(url: string): string | null {
   return parsed.protocol === 'http:' && loopback ? null : 'must be https (http only to a loopback address)';
 }
 
-/** Gives a client a new secret (only its hash is kept); its earlier tokens stop working. Null when there is no such client. */
-export async function rotateClientSecret(store: Store, id: string, now: number): Promise<string | null> {
-  const clientSecret = newClientSecret();
-  return (await store.clients.rotateSecret(id, await hashSecret(clientSecret), now)) ? clientSecret : null;
-}
-
-/** Creates a client in `store` and returns its id and the one-time secret (only the hash is kept). */
+/** Creates a client in `store` (see src/domain/clients); a bad --origin/--cidr is a usage error naming the flag. */
 export async function createClient(
   store: Store,
   input: { name: string; origins: string[]; cidrs: string[] },
   now: number,
 ): Promise<{ client: ClientRecord; clientSecret: string }> {
-  const problems = [...invalidOrigins(input.origins).map((p) => `--origin ${p}`), ...invalidCidrs(input.cidrs).map((p) => `--cidr ${p}`)];
+  const problems = allowlistProblems(input.origins, input.cidrs).map((p) => `--${p.field} ${p.message}`);
   if (problems.length > 0) throw new UsageError(problems.join('; '));
-  const clientSecret = newClientSecret();
-  const client = await store.clients.create(
-    { id: newClientId(), name: input.name, secretHash: await hashSecret(clientSecret), allowedOrigins: input.origins, allowedCidrs: input.cidrs },
-    now,
-  );
-  return { client, clientSecret };
+  return createClientIn(store.clients, input, now);
 }
 
 export async function clientCommand(args: string[], io: CliIo): Promise<number> {
@@ -98,7 +87,7 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
       }
       case 'rotate-secret': {
         const id = required(values.id, '--id');
-        const clientSecret = await rotateClientSecret(store, id, Date.now());
+        const clientSecret = await rotateClientSecret(store.clients, id, Date.now());
         if (clientSecret === null) {
           io.err(`No client with id ${id}`);
           return 1;

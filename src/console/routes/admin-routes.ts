@@ -1,7 +1,131 @@
-import { Router } from 'express';
-import type { Store } from '../../store/types.js';
+import { Router, type Request, type Response } from 'express';
+import { createClient, rotateClientSecret, setClientAllowlists } from '../../domain/clients/index.js';
+import { AppError, isAppError, type FieldError } from '../../errors/index.js';
+import { CONSOLE_ROLES, type ConsoleRole, type Store } from '../../store/types.js';
+import { signedIn } from '../console-locals.js';
+import { BASE } from '../console-sessions.js';
+import { createConsoleUser } from '../console-users.js';
+import { adminPage, type AdminView } from '../views/admin-page.js';
+import { remoteIp } from './sign-in-routes.js';
 
-/** Clients and console users, for admins only (the role check sits in front, in console-app.ts). */
-export function adminRoutes(_deps: { store: Store; clock: () => number }): Router {
-  return Router();
+function field(req: Request, name: string): string {
+  const value = req.body?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** A textarea with one entry per line (commas accepted too) → the trimmed, non-empty entries. */
+function list(req: Request, name: string): string[] {
+  return field(req, name)
+    .split(/[\n,]/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+}
+
+/**
+ * Clients (create, enable/disable, rotate secret, edit allowlists) and console users (create,
+ * change role, enable/disable), for admins only: the role check sits in front, in console-app.ts.
+ * Every change is written to the console audit.
+ */
+export function adminRoutes(deps: { store: Store; clock: () => number }): Router {
+  const { store, clock } = deps;
+  const router = Router();
+
+  async function render(req: Request, res: Response, status: number, extra: Partial<AdminView> = {}): Promise<void> {
+    const locals = signedIn(res);
+    const [clients, users] = await Promise.all([store.clients.list(), store.consoleUsers.list()]);
+    res.status(status).type('html').send(adminPage({ ...locals, here: `${BASE}/admin`, csrfToken: locals.session.csrfToken }, { clients, users, ...extra }));
+  }
+
+  async function audited(req: Request, res: Response, action: string, target: string, detail: string | null = null): Promise<void> {
+    await store.consoleAudit.record({ at: clock(), username: signedIn(res).user.username, action, target, detail, remoteIp: remoteIp(req) });
+  }
+
+  /** Runs a change; a VALIDATION_FAILED redraws the page with the fields named, status 400. */
+  async function attempt(req: Request, res: Response, change: () => Promise<Partial<AdminView> | 'missing'>): Promise<void> {
+    try {
+      const result = await change();
+      if (result === 'missing') return render(req, res, 404, { errors: [{ field: 'id', message: signedIn(res).t('notFound') }] });
+      await render(req, res, 200, { notice: signedIn(res).t('saved'), ...result });
+    } catch (error) {
+      if (!isAppError(error) || error.code !== 'VALIDATION_FAILED') throw error;
+      await render(req, res, 400, { errors: error.fields.length > 0 ? error.fields : [{ field: 'form', message: error.message }] });
+    }
+  }
+
+  router.get(`${BASE}/admin`, (req, res) => render(req, res, 200));
+
+  router.post(`${BASE}/admin/clients`, (req, res) =>
+    attempt(req, res, async () => {
+      const name = field(req, 'name').trim();
+      if (!name || name.length > 191) throw invalid([{ field: 'name', message: 'name is required (at most 191 characters)' }]);
+      const { client, clientSecret } = await createClient(store.clients, { name, origins: list(req, 'origins'), cidrs: list(req, 'cidrs') }, clock());
+      await audited(req, res, 'admin_client_create', `client:${client.id}`, name);
+      return { secret: { clientId: client.id, clientSecret } };
+    }),
+  );
+
+  router.post(`${BASE}/admin/clients/:id/status`, (req, res) =>
+    attempt(req, res, async () => {
+      const status = field(req, 'status') === 'active' ? 'active' : 'disabled';
+      if (!(await store.clients.setStatus(req.params.id, status, clock()))) return 'missing';
+      await audited(req, res, 'admin_client_status', `client:${req.params.id}`, status);
+      return {};
+    }),
+  );
+
+  router.post(`${BASE}/admin/clients/:id/rotate`, (req, res) =>
+    attempt(req, res, async () => {
+      const clientSecret = await rotateClientSecret(store.clients, req.params.id, clock());
+      if (clientSecret === null) return 'missing';
+      await audited(req, res, 'admin_client_rotate', `client:${req.params.id}`);
+      return { secret: { clientId: req.params.id, clientSecret } };
+    }),
+  );
+
+  router.post(`${BASE}/admin/clients/:id/allowlists`, (req, res) =>
+    attempt(req, res, async () => {
+      const origins = list(req, 'origins');
+      const cidrs = list(req, 'cidrs');
+      if (!(await setClientAllowlists(store.clients, req.params.id, origins, cidrs, clock()))) return 'missing';
+      await audited(req, res, 'admin_client_allowlists', `client:${req.params.id}`, `origins=${origins.join(' ')} cidrs=${cidrs.join(' ')}`);
+      return {};
+    }),
+  );
+
+  router.post(`${BASE}/admin/users`, (req, res) =>
+    attempt(req, res, async () => {
+      const user = await createConsoleUser(store.consoleUsers, { username: field(req, 'username').trim(), password: field(req, 'password'), role: field(req, 'role') }, clock());
+      await audited(req, res, 'admin_user_create', `user:${user.username}`, user.role);
+      return {};
+    }),
+  );
+
+  router.post(`${BASE}/admin/users/:id`, (req, res) =>
+    attempt(req, res, async () => {
+      const id = /^\d{1,15}$/.test(req.params.id) ? Number(req.params.id) : NaN;
+      const target = Number.isNaN(id) ? null : await store.consoleUsers.findById(id);
+      if (!target) return 'missing';
+      // An admin cannot demote or disable themself: the last admin would lock everyone out.
+      if (target.id === signedIn(res).user.id) throw invalid([{ field: 'user', message: 'you cannot change your own role or status' }]);
+      const role = field(req, 'role');
+      const status = field(req, 'status');
+      const change: { role?: ConsoleRole; status?: 'active' | 'disabled' } = {};
+      if (role) {
+        if (!CONSOLE_ROLES.includes(role as ConsoleRole)) throw invalid([{ field: 'role', message: `role must be one of ${CONSOLE_ROLES.join(', ')}` }]);
+        change.role = role as ConsoleRole;
+      }
+      if (status) change.status = status === 'active' ? 'active' : 'disabled';
+      await store.consoleUsers.update(target.id, change, clock());
+      // A disabled user or a changed role takes effect at once: their sessions end.
+      await store.consoleSessions.deleteForUser(target.id);
+      await audited(req, res, 'admin_user_update', `user:${target.username}`, JSON.stringify(change));
+      return {};
+    }),
+  );
+
+  return router;
+}
+
+function invalid(fields: FieldError[]): AppError {
+  return new AppError('VALIDATION_FAILED', fields.map((f) => f.message).join('; '), { fields });
 }

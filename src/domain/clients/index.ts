@@ -1,0 +1,1 @@
+export { allowlistProblems, createClient, rotateClientSecret, setClientAllowlists } from './client-admin.js';
