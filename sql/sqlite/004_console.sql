@@ -38,3 +38,6 @@ CREATE INDEX IF NOT EXISTS ix_payments_bank_created_at ON payments (bank, create
 CREATE INDEX IF NOT EXISTS ix_payments_amount_minor ON payments (amount_minor);
 CREATE INDEX IF NOT EXISTS ix_payments_transaction_id ON payments (transaction_id);
 CREATE INDEX IF NOT EXISTS ix_payments_bank_reference ON payments (bank_reference);
+-- The overview's daily figures read only these indexes (no table rows), whatever the volume.
+CREATE INDEX IF NOT EXISTS ix_payments_created_state_amount ON payments (created_at, state, amount_minor);
+CREATE INDEX IF NOT EXISTS ix_audit_bank_calls_started_operation_duration ON audit_bank_calls (started_at, operation, duration_ms);

@@ -1,0 +1,162 @@
+/**
+ * `npm run bench:console`: seeds a million payments, each with its audit exchange and bank call,
+ * into a fresh MariaDB/MySQL database, starts the real finance console on it, signs in over
+ * HTTP and measures how long the list page (and the overview and an export) take to answer.
+ *
+ *   GERBANG_PERF_MYSQL_URL  server to use (default mysql://root@127.0.0.1:3306)
+ *   GERBANG_PERF_ROWS       payments to seed (default 1000000)
+ *   GERBANG_PERF_KEEP=1     keep the database afterwards (its name is printed)
+ *
+ * The seeding uses MariaDB's SEQUENCE engine (seq_1_to_N), so it needs MariaDB 10.x.
+ * A measurement, not a test: it prints figures and never fails on a slow answer.
+ */
+import { randomBytes } from 'node:crypto';
+import { request } from 'undici';
+import { loadConsoleConfig } from '../../src/config/index.js';
+import { createConsoleUser, startConsole } from '../../src/console/index.js';
+import { configureLogger } from '../../src/log/index.js';
+import { migrate, openDb } from '../../src/store/index.js';
+
+const SERVER = (process.env.GERBANG_PERF_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
+const ROWS = Number(process.env.GERBANG_PERF_ROWS ?? 1_000_000);
+const BATCH = 100_000;
+const DAY = 86_400_000;
+const SPAN_DAYS = 30;
+
+async function seed(url: string, end: number): Promise<void> {
+  const db = openDb(url);
+  const start = end - SPAN_DAYS * DAY;
+  const step = Math.floor((SPAN_DAYS * DAY) / ROWS);
+  try {
+    for (let first = 1; first <= ROWS; first += BATCH) {
+      const last = Math.min(ROWS, first + BATCH - 1);
+      const seq = `seq_${first}_to_${last}`;
+      const at = `(${start} + seq * ${step})`;
+      const minor = '((seq * 7919) % 250000000 + 10000)';
+      await db.execute(
+        'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, ' +
+          'bank_reference, amount, amount_minor, currency, result_json, http_status, created_at, updated_at) ' +
+          `SELECT CONCAT('perf-client-', seq % 5), CONCAT('PERF-', seq), REPEAT('a', 64), ` +
+          "CASE WHEN seq % 20 = 0 THEN 'FAILED' WHEN seq % 97 = 0 THEN 'UNKNOWN' WHEN seq % 89 = 0 THEN 'PENDING' ELSE 'SUCCESS' END, " +
+          "IF(seq % 7 = 0, 'bni', 'bca'), 'transfer-intrabank', LPAD(seq % 100000000, 8, '0'), '2026-11-01', LPAD(seq, 10, '0'), " +
+          `CONCAT(${minor} DIV 100, '.', LPAD(${minor} % 100, 2, '0')), ${minor}, 'IDR', NULL, 201, ${at}, ${at} + 800 FROM ${seq}`,
+      );
+      await db.execute(
+        'INSERT INTO audit_exchanges (id, request_id, received_at, completed_at, remote_ip, origin, method, path, client_id, transaction_id, amount, ' +
+          'outcome, status_code, error_code, request_headers, request_body, response_body) ' +
+          `SELECT seq, CONCAT('perf-', seq), ${at}, ${at} + 800, '127.0.0.1', NULL, 'POST', '/v1/transfers', CONCAT('perf-client-', seq % 5), ` +
+          `CONCAT('PERF-', seq), CONCAT(${minor} DIV 100, '.00'), 'completed', 201, NULL, '{}', ` +
+          `CONCAT('{"transactionId":"PERF-', seq, '","sourceAccountNumber":"0201245680","beneficiaryBankCode":"014","beneficiaryAccountNumber":"0201245681","amount":"', ${minor} DIV 100, '.00","currency":"IDR","remark":"Invoice"}'), ` +
+          `CONCAT('{"transactionId":"PERF-', seq, '","status":"SUCCESS","bank":"bca"}') FROM ${seq}`,
+      );
+      await db.execute(
+        'INSERT INTO audit_bank_calls (exchange_id, request_id, partner, operation, method, url, request_headers, request_body, status_code, ' +
+          'response_body, error_code, started_at, duration_ms) ' +
+          `SELECT seq, CONCAT('perf-', seq), 'bca', 'transfer-intrabank', 'POST', 'https://bank.example/banking/corporates/transfers', '{}', '{}', 200, ` +
+          `'{"Status":"Success"}', NULL, ${at} + 50, 40 + (seq * 31) % 400 FROM ${seq}`,
+      );
+      process.stdout.write(`  seeded ${last.toLocaleString('en')} payments, exchanges and bank calls\r`);
+    }
+    process.stdout.write('\n');
+    await db.execute('ANALYZE TABLE payments, audit_exchanges, audit_bank_calls');
+  } finally {
+    await db.close();
+  }
+}
+
+async function time(origin: string, cookie: string, path: string, runs: number): Promise<{ p50: number; p95: number; max: number; bytes: number; status: number }> {
+  const samples: number[] = [];
+  let bytes = 0;
+  let status = 0;
+  for (let i = 0; i < runs; i += 1) {
+    const began = process.hrtime.bigint();
+    const res = await request(`${origin}${path}`, { headers: { cookie } });
+    const body = await res.body.text();
+    samples.push(Number(process.hrtime.bigint() - began) / 1e6);
+    bytes = body.length;
+    status = res.statusCode;
+  }
+  samples.sort((a, b) => a - b);
+  const at = (p: number) => samples[Math.min(samples.length - 1, Math.ceil((p / 100) * samples.length) - 1)];
+  return { p50: at(50), p95: at(95), max: samples[samples.length - 1], bytes, status };
+}
+
+async function main(): Promise<void> {
+  configureLogger('warn');
+  const name = `gerbang_perf_${randomBytes(4).toString('hex')}`;
+  const admin = openDb(SERVER);
+  await admin.execute(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  await admin.close();
+  const url = `${SERVER}/${name}`;
+  console.log(`database ${name}: migrating and seeding ${ROWS.toLocaleString('en')} payments over ${SPAN_DAYS} days`);
+  const migrateDb = openDb(url);
+  await migrate(migrateDb);
+  await migrateDb.close();
+  const end = Date.now();
+  const seeding = Date.now();
+  await seed(url, end);
+  console.log(`seeded in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
+
+  const con = await startConsole(loadConsoleConfig({ GERBANG_DATABASE_URL: url, CONSOLE_PORT: '0', GERBANG_LOG_LEVEL: 'warn', GERBANG_MIGRATE_ON_START: 'false' }));
+  try {
+    const password = randomBytes(12).toString('hex');
+    await createConsoleUser(con.store.consoleUsers, { username: 'perf', password, role: 'auditor' }, Date.now());
+    const origin = new URL(con.url).origin;
+    const signIn = await request(`${origin}/console/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+      body: new URLSearchParams({ username: 'perf', password }).toString(),
+    });
+    await signIn.body.dump();
+    const cookie = String(signIn.headers['set-cookie']).split(';')[0];
+
+    // A page deep into the list: follow "next" 20 times from the first page.
+    let deep = '/console/payments';
+    for (let i = 0; i < 20; i += 1) {
+      const res = await request(`${origin}${deep}`, { headers: { cookie } });
+      const next = /rel="next" href="([^"]+)"/.exec(await res.body.text());
+      if (!next) break;
+      deep = next[1].replace(/&amp;/g, '&');
+    }
+    // Ids have gaps after bulk inserts (InnoDB's auto-increment lock mode): find a real one.
+    const found = await request(`${origin}/console/payments?txn=PERF-${Math.ceil(ROWS / 2)}`, { headers: { cookie } });
+    const detail = /href="(\/console\/payments\/\d+)"/.exec(await found.body.text())?.[1] ?? '/console/payments/1';
+    const day = (offset: number) => new Date(end - offset * DAY + 7 * 3_600_000).toISOString().slice(0, 10);
+    const cases: [string, string][] = [
+      ['list, no filter (newest first)', '/console/payments'],
+      ['list, page 21 (keyset)', deep],
+      ['list, status FAILED', '/console/payments?status=FAILED'],
+      ['list, status UNKNOWN, oldest first', '/console/payments?status=UNKNOWN&sort=oldest'],
+      ['list, one client', '/console/payments?client=perf-client-3'],
+      ['list, bank BNI', '/console/payments?bank=bni'],
+      ['list, date range (3 days)', `/console/payments?from=${day(10)}&to=${day(8)}`],
+      ['list, amount range, largest first', '/console/payments?min=1.000.000,00&max=1.500.000,00&sort=largest'],
+      ['list, transaction id', '/console/payments?txn=PERF-424242'],
+      ['list, bank reference', '/console/payments?ref=0000777777'],
+      ['list, client + status + 7 days', `/console/payments?client=perf-client-1&status=SUCCESS&from=${day(7)}&to=${day(0)}`],
+      ['detail page', detail],
+      ['overview, 14 days', '/console/overview?days=14'],
+      ['overview, 30 days', '/console/overview?days=30'],
+    ];
+    console.log('\nanswer times over HTTP (20 runs each; ms)');
+    console.log(`${'case'.padEnd(42)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'max'.padStart(8)}  status`);
+    for (const [label, path] of cases) {
+      const r = await time(origin, cookie, path, label.startsWith('overview') ? 5 : 20);
+      console.log(`${label.padEnd(42)} ${r.p50.toFixed(1).padStart(8)} ${r.p95.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)}  ${r.status}`);
+    }
+    const exportDay = await time(origin, cookie, `/console/payments/export.csv?from=${day(3)}&to=${day(3)}`, 1);
+    console.log(`${'CSV export, one day'.padEnd(42)} ${exportDay.p50.toFixed(1).padStart(8)} ms, ${(exportDay.bytes / 1e6).toFixed(1)} MB`);
+  } finally {
+    await con.close();
+    if (process.env.GERBANG_PERF_KEEP !== '1') {
+      const cleanup = openDb(SERVER);
+      await cleanup.execute(`DROP DATABASE IF EXISTS ${name}`);
+      await cleanup.close();
+    } else console.log(`kept database ${name}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
