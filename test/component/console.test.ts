@@ -55,6 +55,13 @@ forEachBackend('Finance console sessions and admin', (db) => {
       expect(entries.map((e) => [e.action, e.detail])).to.deep.equal([['sign_in_failed', 'wrong password']]);
     });
 
+    it('records each list page a user sees, with its filters', async () => {
+      const { client, user } = await signedIn('viewer');
+      expect((await client.get('/console/payments?status=FAILED&txn=NONE-1')).status).to.equal(200);
+      const [entry] = await con.store.consoleAudit.list({ username: user.username, action: 'list_payments' });
+      expect(entry).to.deep.include({ target: 'payments:none', detail: 'status=FAILED txn=NONE-1' });
+    });
+
     it('sends a request without a session to the sign-in page', async () => {
       const answer = await new ConsoleClient(con.origin).get('/console/payments');
       expect(answer.status).to.equal(303);

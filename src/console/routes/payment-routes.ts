@@ -36,6 +36,17 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
     const filters = parseFilters(req.query);
     const [clients, banks] = await Promise.all([store.clients.list(), store.paymentSearch.banks()]);
     const page = filters.errors.length > 0 ? null : await store.paymentSearch.page(filters.search, filters.sort, filters.cursor, PAGE_SIZE);
+    if (page) {
+      // A list shows records too: which ones a user saw is the filter and the page they were on.
+      await store.consoleAudit.record({
+        at: clock(),
+        username: ctx.user.username,
+        action: 'list_payments',
+        target: page.rows.length > 0 ? `payments:${page.rows[0].id}..${page.rows[page.rows.length - 1].id}` : 'payments:none',
+        detail: `${describeFilters(filters.form)}${filters.cursor ? ' (next page)' : ''}`,
+        remoteIp: remoteIp(req),
+      });
+    }
     res.status(filters.errors.length > 0 ? 400 : 200).type('html');
     res.send(paymentsPage(ctx, { form: filters.form, errors: filters.errors, page, clients, banks, paged: filters.cursor !== null }));
   });
