@@ -39,6 +39,19 @@ CREATE TABLE IF NOT EXISTS console_audit (
   KEY ix_console_audit_username_at (username, at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- Each run of the audit-chain verification, so the console's overview can say whether the
+-- chains were intact and when that was last checked.
+CREATE TABLE IF NOT EXISTS audit_verifications (
+  id          BIGINT        NOT NULL AUTO_INCREMENT,
+  checked_at  BIGINT        NOT NULL,
+  ok          TINYINT       NOT NULL COMMENT '1 when every chain was intact',
+  links       BIGINT        NOT NULL COMMENT 'chain links verified',
+  breaks      INT           NOT NULL,
+  first_break VARCHAR(1024) NULL     COMMENT 'the first broken record, in words',
+  PRIMARY KEY (id),
+  KEY ix_audit_verifications_checked_at (checked_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 -- Payment list filters: each equality filter with the default sort (newest first), so a page
 -- is an index range scan however many rows the table holds; amount sorts and ranges on their own.
 CREATE INDEX ix_payments_client_created_at ON payments (client_id, created_at);

@@ -33,6 +33,16 @@ CREATE TABLE IF NOT EXISTS console_audit (
 CREATE INDEX IF NOT EXISTS ix_console_audit_at ON console_audit (at);
 CREATE INDEX IF NOT EXISTS ix_console_audit_username_at ON console_audit (username, at);
 
+CREATE TABLE IF NOT EXISTS audit_verifications (
+  id          INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+  checked_at  INTEGER NOT NULL,
+  ok          INTEGER NOT NULL,
+  links       INTEGER NOT NULL,
+  breaks      INTEGER NOT NULL,
+  first_break TEXT    NULL
+);
+CREATE INDEX IF NOT EXISTS ix_audit_verifications_checked_at ON audit_verifications (checked_at);
+
 CREATE INDEX IF NOT EXISTS ix_payments_client_created_at ON payments (client_id, created_at);
 CREATE INDEX IF NOT EXISTS ix_payments_bank_created_at ON payments (bank, created_at);
 CREATE INDEX IF NOT EXISTS ix_payments_amount_minor ON payments (amount_minor);

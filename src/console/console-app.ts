@@ -9,7 +9,7 @@ import type { Store } from '../store/types.js';
 import { consoleLocals } from './console-locals.js';
 import { BASE, csrfStep, LANG_COOKIE, languageStep, requireRole, sessionStep } from './console-sessions.js';
 import { adminRoutes } from './routes/admin-routes.js';
-import { overviewRoutes, type ChainStatusSource } from './routes/overview-routes.js';
+import { overviewRoutes } from './routes/overview-routes.js';
 import { paymentRoutes } from './routes/payment-routes.js';
 import { signInRoutes, signOutRoute } from './routes/sign-in-routes.js';
 
@@ -20,8 +20,6 @@ export interface ConsoleAppDeps {
   idleTimeoutMs: number;
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
   trustProxy: string[];
-  /** The audit-chain verification's last result, for the overview (null: never run). */
-  chainStatus?: ChainStatusSource;
   clock?: () => number;
 }
 
@@ -91,7 +89,7 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
   // 6. The pages: every role reads payments and the overview; only admins administer.
   app.use(signOutRoute(signInDeps));
   app.use(paymentRoutes({ store, clock }));
-  app.use(overviewRoutes({ store, clock, chainStatus: deps.chainStatus ?? (async () => null) }));
+  app.use(overviewRoutes({ store, clock }));
   app.use(`${BASE}/admin`, requireRole('admin'));
   app.use(adminRoutes({ store, clock }));
 

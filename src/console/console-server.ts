@@ -7,7 +7,6 @@ import { getLogger } from '../log/index.js';
 import { migrate, openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { buildConsoleApp } from './console-app.js';
-import type { ChainStatusSource } from './routes/overview-routes.js';
 
 const log = getLogger('console');
 
@@ -22,7 +21,6 @@ export interface StartConsoleOptions {
   clock?: () => number;
   /** Share the API's store instead of opening one (the sandbox runs both in one process). */
   store?: Store;
-  chainStatus?: ChainStatusSource;
 }
 
 /**
@@ -35,7 +33,7 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
   const store = options.store ?? (await openStore(config.databaseUrl));
   try {
     if (ownStore && config.migrateOnStart) await migrate(store.db);
-    const app = buildConsoleApp({ store, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, trustProxy: config.trustProxy, chainStatus: options.chainStatus, clock });
+    const app = buildConsoleApp({ store, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, trustProxy: config.trustProxy, clock });
     const server: Server = config.tls
       ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
       : createHttpServer(app);

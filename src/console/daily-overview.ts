@@ -1,3 +1,4 @@
+import { jakartaDate } from '../time/index.js';
 import type { DailyBankLatency, DailyPaymentTotals, PaymentState } from '../store/types.js';
 
 export interface OverviewDay {
@@ -14,7 +15,7 @@ export interface OverviewDay {
  * Joins the per-state daily totals and the bank latency into one row per day. The failure
  * rate is FAILED / all payments of the day: what share of the ERP's payments did not go through.
  */
-export function dailyOverview(totals: DailyPaymentTotals[], latency: DailyBankLatency[]): OverviewDay[] {
+export function dailyOverview(totals: DailyPaymentTotals[], latency: DailyBankLatency[], from: number, to: number): OverviewDay[] {
   const days = new Map<string, OverviewDay>();
   const dayOf = (day: string) => {
     let entry = days.get(day);
@@ -24,6 +25,8 @@ export function dailyOverview(totals: DailyPaymentTotals[], latency: DailyBankLa
     }
     return entry;
   };
+  // Every day of the range has its row, a quiet day too, so the charts' days are evenly spaced.
+  for (let at = from; at <= to; at += 86_400_000) dayOf(jakartaDate(at));
   for (const row of totals) {
     const entry = dayOf(row.day);
     entry.counts[row.state] = row.count;

@@ -1,5 +1,6 @@
 import {
   SqlAuditRepository,
+  SqlAuditVerificationRepository,
   SqlBankTokenRepository,
   SqlClientRepository,
   SqlConsoleAuditRepository,
@@ -32,6 +33,7 @@ export function createStore(db: Db): Store {
     consoleUsers: new SqlConsoleUserRepository(db),
     consoleSessions: new SqlConsoleSessionRepository(db),
     consoleAudit: new SqlConsoleAuditRepository(db),
+    auditVerifications: new SqlAuditVerificationRepository(db),
     close: () => db.close(),
   };
 }

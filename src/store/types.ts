@@ -489,6 +489,24 @@ export interface ConsoleAuditRepository {
   list(query: { username?: string; action?: string; limit?: number }): Promise<(ConsoleAuditEntry & { id: number })[]>;
 }
 
+// ---------------------------------------------------------------- audit-chain verification runs
+
+export interface AuditVerificationRun {
+  checkedAt: number;
+  /** True when every chain was intact. */
+  ok: boolean;
+  links: number;
+  breaks: number;
+  /** The first broken record, in words; null when intact. */
+  firstBreak: string | null;
+}
+
+/** Results of the audit-chain verification, kept so the console can show the last one. */
+export interface AuditVerificationRepository {
+  record(run: AuditVerificationRun): Promise<void>;
+  latest(): Promise<AuditVerificationRun | null>;
+}
+
 export interface Store {
   readonly db: Db;
   readonly clients: ClientRepository;
@@ -504,5 +522,6 @@ export interface Store {
   readonly consoleUsers: ConsoleUserRepository;
   readonly consoleSessions: ConsoleSessionRepository;
   readonly consoleAudit: ConsoleAuditRepository;
+  readonly auditVerifications: AuditVerificationRepository;
   close(): Promise<void>;
 }

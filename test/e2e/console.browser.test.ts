@@ -231,9 +231,18 @@ describe('Finance console in a browser', function () {
   });
 
   describe('the overview', () => {
-    it('draws the daily charts from the console’s own Chart.js and lists each day', async () => {
+    it('says the audit chain was never verified until a verification has run', async () => {
       await signInAs(users.auditor);
       await page.goto(`${con.url}/overview`);
+      expect(await page.textContent('#chain-status')).to.contain('Belum pernah dijalankan');
+    });
+
+    it('draws the daily charts from the console’s own Chart.js, lists each day, and shows the last chain verification', async () => {
+      await con.store.auditVerifications.record({ checkedAt: Date.now() - 3_600_000, ok: false, links: 4, breaks: 1, firstBreak: 'audit_exchanges #2 altered' });
+      await con.store.auditVerifications.record({ checkedAt: Date.now() - 60_000, ok: true, links: 1234, breaks: 0, firstBreak: null });
+      await page.goto(`${con.url}/overview`);
+      const chain = (await page.textContent('#chain-status')) ?? '';
+      expect(chain).to.contain('Utuh').and.to.contain('1234 tautan diperiksa').and.not.to.contain('altered');
       expect(await page.evaluate(() => typeof (globalThis as unknown as { Chart?: unknown }).Chart)).to.equal('function');
       const drawn = await page.$$eval('canvas', (canvases) => canvases.map((c) => (c as unknown as { toDataURL(): string }).toDataURL().length));
       expect(drawn).to.have.length(3);

@@ -1,16 +1,16 @@
+import type { AuditVerificationRun } from '../../store/types.js';
 import { formatJakartaTime, formatRupiah } from '../format.js';
 import { html } from '../html.js';
 import { statusLabel } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
 import type { OverviewDay } from '../daily-overview.js';
 import { PAYMENT_STATES } from '../payment-filters.js';
-import type { ChainStatus } from '../routes/overview-routes.js';
 import { layout, type PageContext } from './layout.js';
 
 export interface OverviewView {
   days: number;
   overview: OverviewDay[];
-  chain: ChainStatus | null;
+  chain: AuditVerificationRun | null;
 }
 
 const percent = (rate: number | null) => (rate === null ? '—' : `${(rate * 100).toFixed(1).replace('.', ',')} %`);
@@ -34,7 +34,7 @@ export function overviewPage(ctx: PageContext, view: OverviewView): string {
 ${
   chain === null
     ? html`<p class="info" id="chain-status">${t('chainNeverRun')}</p>`
-    : html`<p id="chain-status" class="${chain.ok ? 'ok' : 'error'}"><strong>${chain.ok ? t('chainOk') : t('chainBroken')}</strong> · ${t('lastRun')}: ${formatJakartaTime(chain.checkedAt)} · ${chain.detail}</p>`
+    : html`<p id="chain-status" class="${chain.ok ? 'ok' : 'error'}"><strong>${chain.ok ? t('chainOk') : t('chainBroken')}</strong> · ${t('lastRun')}: ${formatJakartaTime(chain.checkedAt)} (WIB) · ${chain.links} ${t('linksChecked')}${chain.firstBreak ? html` · ${chain.firstBreak}` : ''}</p>`
 }</section>`;
   const range = html`<p class="range">${[7, 14, 30].map((n) => html`<a href="${BASE}/overview?days=${n}"${n === view.days ? html` aria-current="page"` : ''}>${n} ${t('days')}</a> `)}</p>`;
   const charts = html`<div class="charts">

@@ -12,3 +12,4 @@ export { SqlPaymentSearchRepository } from './payment-search-repository.js';
 export { SqlConsoleUserRepository } from './console-user-repository.js';
 export { SqlConsoleSessionRepository } from './console-session-repository.js';
 export { SqlConsoleAuditRepository } from './console-audit-repository.js';
+export { SqlAuditVerificationRepository } from './audit-verification-repository.js';
