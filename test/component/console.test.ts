@@ -3,6 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { createClient } from '../../src/domain/clients/index.js';
 import { verifySecret } from '../../src/security/index.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
@@ -106,6 +108,63 @@ forEachBackend('Finance console sessions and admin', (db) => {
         expect((await other.post('/console/admin/users', { _csrf: other.csrf, username: 'sneaky', role: 'admin', password: 'p'.repeat(20) })).status).to.equal(403);
       }
       expect(await con.store.consoleUsers.findByUsername('sneaky')).to.equal(null);
+    });
+  });
+
+  describe('a payment settled by the in-doubt resolver', () => {
+    it('tells its story: the ERP request in doubt, the automatic status inquiry, the status changes', async () => {
+      const store = con.store;
+      const t0 = now - 120_000;
+      const body = JSON.stringify({ transactionId: 'DOUBT-1', sourceAccountNumber: '0201245680', beneficiaryAccountNumber: '0201245681', amount: '5000000.00', currency: 'IDR' });
+      const payment = await store.payments.reserve({ clientId: 'erp-doubt', transactionId: 'DOUBT-1', requestHash: 'h'.repeat(64), amount: '5000000.00', currency: 'IDR' }, t0);
+      const inbound = { remoteIp: '127.0.0.1', origin: null, clientId: 'erp-doubt', transactionId: 'DOUBT-1', amount: '5000000.00', requestHeaders: {} };
+      const first = await store.audit.record(
+        { ...inbound, requestId: 'req-doubt-1', receivedAt: t0, method: 'POST', path: '/v1/transfers', requestBody: body },
+        { outcome: 'completed', statusCode: 202, errorCode: null, clientId: null, transactionId: null, amount: null, responseBody: '{"transactionId":"DOUBT-1","status":"UNKNOWN"}', completedAt: t0 + 30_000 },
+      );
+      await store.audit.recordBankCall({ exchangeId: first, requestId: 'req-doubt-1', partner: 'bca', operation: 'transfer-intrabank', method: 'POST', url: 'https://bank.example/transfers', requestHeaders: {}, requestBody: '{}', statusCode: null, responseBody: null, errorCode: 'BANK_TIMEOUT', startedAt: t0 + 10, durationMs: 30_000 });
+      const check = await store.audit.record(
+        { ...inbound, requestId: 'resolver-1', receivedAt: t0 + 60_000, remoteIp: 'internal', method: 'RESOLVE', path: '/internal/resolver/DOUBT-1', requestBody: '{"state":"UNKNOWN"}' },
+        { outcome: 'completed', statusCode: 200, errorCode: null, clientId: null, transactionId: null, amount: null, responseBody: '{"status":"SUCCESS"}', completedAt: t0 + 60_200 },
+      );
+      await store.audit.recordBankCall({ exchangeId: check, requestId: 'resolver-1', partner: 'bca', operation: 'transfer-status', method: 'GET', url: 'https://bank.example/status', requestHeaders: {}, requestBody: null, statusCode: 200, responseBody: '{"Status":"Success"}', errorCode: null, startedAt: t0 + 60_010, durationMs: 180 });
+      await store.payments.update(payment.id, { state: 'SUCCESS', bank: 'bca', operation: 'transfer-intrabank', bankReference: 'REF-D1' }, t0 + 60_200);
+
+      const { client } = await signedIn('auditor');
+      const page = await client.get(`/console/payments/${payment.id}`);
+      expect(page.status).to.equal(200);
+      const text = page.text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+      expect(text).to.contain('Permintaan dari ERP').and.to.contain('Pengecekan status otomatis ke bank');
+      expect(text).to.contain('transfer-status').and.to.contain('Durasi 180 ms').and.to.contain('BANK_TIMEOUT');
+      const changes = /<ol class="changes">([\s\S]*?)<\/ol>/.exec(page.text)![1].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+      expect(changes.match(/Diterima|Belum pasti|Berhasil/g)).to.deep.equal(['Diterima', 'Belum pasti', 'Berhasil']);
+      expect(text).to.contain('Rp 5.000.000,00').and.to.contain('0201245681');
+    });
+  });
+
+  describe('the CSV export', () => {
+    it('holds every matching payment across many pages, quoted so a spreadsheet reads it right', async () => {
+      const store = con.store;
+      const { client: erp } = await createClient(store.clients, { name: 'PT "Maju", Tbk', origins: [], cidrs: [] }, now);
+      const total = 1_203;
+      await store.db.withTransaction(async (tx) => {
+        for (let i = 0; i < total; i += 1) {
+          await tx.execute(
+            'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, amount, amount_minor, currency, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            [erp.id, `EXP-${i}`, 'h'.repeat(64), 'SUCCESS', 'bca', '1000.00', 100_000, 'IDR', now - i, now - i],
+          );
+        }
+      });
+      const { client } = await signedIn('viewer');
+      const answer = await client.get(`/console/payments/export.csv?client=${erp.id}`);
+      expect(answer.status).to.equal(200);
+      expect(answer.headers['content-type']).to.equal('text/csv; charset=utf-8');
+      expect(answer.headers['content-disposition']).to.match(/^attachment; filename="payments-\d{12}\.csv"$/);
+      const rows = parse(answer.text.replace(/^\uFEFF/, ''), { columns: true }) as Record<string, string>[];
+      expect(rows).to.have.length(total);
+      expect(new Set(rows.map((r) => r['ID transaksi'])).size).to.equal(total);
+      expect(rows[0]).to.include({ Klien: 'PT "Maju", Tbk', 'ID transaksi': 'EXP-0', Jumlah: '1000.00' });
+      expect(answer.text).to.contain('"PT ""Maju"", Tbk"');
     });
   });
 

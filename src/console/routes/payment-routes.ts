@@ -75,6 +75,7 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
     // csv-stringify quotes commas, quotes and line breaks (RFC 4180); the BOM makes Excel read UTF-8.
     const csv = stringify({ bom: true, header: true, columns: csvColumns(ctx.t) });
     csv.pipe(res);
+    const closed = once(res, 'close');
     let cursor = null;
     // Page by page (keyset), so a month of payments streams in bounded memory.
     do {
@@ -94,7 +95,9 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
           bankTransactionId: p.bankTransactionId ?? '',
           updated: formatJakartaTime(p.updatedAt),
         };
-        if (!csv.write(record)) await once(csv, 'drain');
+        // A browser that cancels the download closes the response: stop instead of waiting on a drain that never comes.
+        if (!csv.write(record)) await Promise.race([once(csv, 'drain'), closed]);
+        if (res.destroyed) break;
       }
       cursor = page.next;
       if (res.destroyed) break;

@@ -28,10 +28,9 @@ export class SqlConsoleAuditRepository implements ConsoleAuditRepository {
   }
 
   async list(query: { username?: string; action?: string; limit?: number }): Promise<(ConsoleAuditEntry & { id: number })[]> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (query.username !== undefined) where.push('username = ?') && params.push(query.username);
-    if (query.action !== undefined) where.push('action = ?') && params.push(query.action);
+    const filters = ([['username = ?', query.username], ['action = ?', query.action]] as const).filter(([, value]) => value !== undefined);
+    const where = filters.map(([condition]) => condition);
+    const params: SqlValue[] = filters.map(([, value]) => value as string);
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? 100), 1), 1000);
     const rows = await this.db.query<EntryRow>(
       `SELECT id, at, username, action, target, detail, remote_ip FROM console_audit${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,

@@ -54,13 +54,15 @@ export class SqlConsoleUserRepository implements ConsoleUserRepository {
 
   /** Sets the given fields; false when there is no such user. */
   async update(id: number, change: { role?: ConsoleRole; status?: 'active' | 'disabled'; passwordHash?: string }, now: number): Promise<boolean> {
-    const assignments: string[] = [];
-    const params: SqlValue[] = [];
-    if (change.role !== undefined) assignments.push('role = ?') && params.push(change.role);
-    if (change.status !== undefined) assignments.push('status = ?') && params.push(change.status);
-    if (change.passwordHash !== undefined) assignments.push('password_hash = ?') && params.push(change.passwordHash);
-    assignments.push('updated_at = ?');
-    params.push(now, id);
+    // Column names come from this list only, never from input.
+    const columns: [string, SqlValue | undefined][] = [
+      ['role', change.role],
+      ['status', change.status],
+      ['password_hash', change.passwordHash],
+    ];
+    const given = columns.filter(([, value]) => value !== undefined) as [string, SqlValue][];
+    const assignments = [...given.map(([column]) => `${column} = ?`), 'updated_at = ?'];
+    const params: SqlValue[] = [...given.map(([, value]) => value), now, id];
     const result = await this.db.execute(`UPDATE console_users SET ${assignments.join(', ')} WHERE id = ?`, params);
     return result.affectedRows > 0;
   }
