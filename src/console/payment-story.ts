@@ -1,7 +1,7 @@
 import type { AuditExchangeRow, BankCallAudit, PaymentRecord } from '../store/types.js';
 import { maskAccount } from './format.js';
 
-export type ExchangeKind = 'erpRequest' | 'replay' | 'erpStatusCheck' | 'resolverCheck' | 'otherExchange';
+export type ExchangeKind = 'erpRequest' | 'replay' | 'refusedResend' | 'erpStatusCheck' | 'resolverCheck' | 'otherExchange';
 
 export interface StoryBankCall {
   operation: string;
@@ -62,7 +62,11 @@ function pretty(body: string | null): string | null {
 }
 
 function kindOf(exchange: AuditExchangeRow, firstTransferId: number | undefined): ExchangeKind {
-  if (exchange.method === 'POST' && exchange.path.startsWith('/v1/transfers')) return exchange.id === firstTransferId ? 'erpRequest' : 'replay';
+  if (exchange.method === 'POST' && exchange.path.startsWith('/v1/transfers')) {
+    if (exchange.id === firstTransferId) return 'erpRequest';
+    // 409: sent again while the first was still in flight; 422: the same id with another payload.
+    return exchange.statusCode === 409 || exchange.statusCode === 422 ? 'refusedResend' : 'replay';
+  }
   if (exchange.method === 'GET' && exchange.path.startsWith('/v1/transfers/')) return 'erpStatusCheck';
   if (exchange.method === 'RESOLVE') return 'resolverCheck';
   return 'otherExchange';

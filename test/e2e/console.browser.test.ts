@@ -78,6 +78,7 @@ describe('Finance console in a browser', function () {
     expect((await gw.request('/v1/transfers', { headers: auth, json: paid })).status).to.equal(201);
     expect((await gw.request('/v1/transfers', { headers: auth, json: paid })).status).to.be.oneOf([200, 201]);
     expect((await gw.request(`/v1/transfers/${today.success}`, { headers: auth })).status).to.equal(200);
+    expect((await gw.request('/v1/transfers', { headers: auth, json: { ...paid, amount: '2475001.00' } })).status).to.equal(422);
     const second = sampleTransfer({ amount: '150000.50' });
     today.second = second.transactionId as string;
     expect((await gw.request('/v1/transfers', { headers: auth, json: second })).status).to.equal(201);
@@ -186,6 +187,8 @@ describe('Finance console in a browser', function () {
       expect(text).to.contain('Permintaan dari ERP');
       expect(text).to.contain('Pengulangan (idempoten)');
       expect(text).to.contain('Pengecekan status oleh ERP');
+      expect(text).to.contain('Pengiriman ulang ditolak');
+      expect(await page.locator('li.kind-refusedResend code').allTextContents()).to.include('IDEMPOTENCY_MISMATCH');
       expect(text).to.contain('transfer-intrabank');
       expect(text).to.contain('Rp 2.475.000,00');
       expect(text).to.contain('0201245681');
