@@ -58,6 +58,8 @@ describe('Finance console in a browser', function () {
   const users: Record<string, { username: string; password: string }> = {};
   const today: Record<string, string> = {};
   let old: { success: string[]; failed: string };
+  /** Every URL the browser asked for during the suite. */
+  const requested: string[] = [];
 
   before(async function () {
     requireChromium(this);
@@ -100,6 +102,7 @@ describe('Finance console in a browser', function () {
     mkdirSync(SHOTS, { recursive: true });
     browser = await launchBrowser();
     page = await browser.context.newPage();
+    browser.context.on('request', (req) => requested.push(req.url()));
   });
 
   after(async () => {
@@ -283,6 +286,16 @@ describe('Finance console in a browser', function () {
       await Promise.all([page.waitForURL(/sign-in\?out=1/), page.click('nav.main form button')]);
       await page.goto(`${con.url}/payments`);
       expect(page.url()).to.match(/\/console\/sign-in$/);
+    });
+  });
+
+  describe('assets', () => {
+    it('come only from the console itself: nothing was fetched from the internet', async () => {
+      await signInAs(users.auditor);
+      for (const path of ['/payments', '/overview', `/payments?txn=${today.success}`]) await page.goto(`${con.url}${path}`, { waitUntil: 'networkidle' });
+      const origins = new Set(requested.filter((url) => !url.startsWith('data:')).map((url) => new URL(url).origin));
+      expect([...origins]).to.deep.equal([con.origin]);
+      expect(requested.some((url) => url.endsWith('/console/assets/chart.umd.min.js'))).to.equal(true);
     });
   });
 
