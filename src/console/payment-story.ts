@@ -29,8 +29,20 @@ export interface StoryExchange {
   responseBody?: string | null;
 }
 
+export interface RouteTried {
+  partner: string;
+  method: string;
+  reason: string;
+  result: string;
+}
+
 export interface PaymentStory {
   payment: PaymentRecord;
+  /** From the stored answer (payments.result_json, no body): the routes tried in order, the bank's code and message. */
+  routes: RouteTried[];
+  transferMethod: string | null;
+  bankResponseCode: string | null;
+  bankMessage: string | null;
   /** From the ERP's request: masked for viewers, in full for auditors and admins. */
   sourceAccount: string | null;
   beneficiaryAccount: string | null;
@@ -115,8 +127,21 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
   }
   if (payment.state !== statusChanges[statusChanges.length - 1].status) statusChanges.push({ at: payment.updatedAt, status: payment.state });
 
+  const result = parseObject(payment.resultJson);
+  const routes = Array.isArray(result?.routing)
+    ? (result.routing as unknown[]).filter((r): r is Record<string, unknown> => r !== null && typeof r === 'object').map((r) => ({
+        partner: str(r.partner) ?? '—',
+        method: str(r.method) ?? '—',
+        reason: str(r.reason) ?? '',
+        result: str(r.result) ?? '',
+      }))
+    : [];
   return {
     payment,
+    routes,
+    transferMethod: str(result?.transferMethod),
+    bankResponseCode: str(result?.bankResponseCode),
+    bankMessage: str(result?.bankMessage),
     sourceAccount: account(request?.sourceAccountNumber),
     beneficiaryAccount: account(request?.beneficiaryAccountNumber),
     beneficiaryName: str(request?.beneficiaryName),

@@ -193,6 +193,8 @@ describe('Finance console in a browser', function () {
       expect(text).to.contain('Pengiriman ulang ditolak');
       expect(await page.locator('li.kind-refusedResend code').allTextContents()).to.include('IDEMPOTENCY_MISMATCH');
       expect(text).to.contain('transfer-intrabank');
+      expect(await page.locator('table.routes tbody tr').count()).to.be.greaterThan(0);
+      expect(await page.locator('table.routes tbody tr td').first().textContent()).to.equal('BCA');
       expect(text).to.contain('Rp 2.475.000,00');
       expect(text).to.contain('0201245681');
       expect(await page.locator('details.body').count()).to.be.greaterThan(2);

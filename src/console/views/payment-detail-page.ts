@@ -31,9 +31,18 @@ ${row(t('updated'), formatJakartaTime(p.updatedAt))}
   const routing = html`<h2>${t('routing')}</h2><table class="facts">
 ${row(t('bank'), p.bank?.toUpperCase())}
 ${row(t('operation'), p.operation)}
+${row(t('transferMethod'), story.transferMethod)}
 ${row(t('bankTransactionId'), p.bankTransactionId)}
 ${row(t('bankTransactionDate'), p.bankTransactionDate)}
-</table>`;
+${row(t('bankResponseCode'), story.bankResponseCode)}
+${row(t('bankMessage'), story.bankMessage)}
+</table>
+${
+  story.routes.length > 0
+    ? html`<h3>${t('routesTried')}</h3><table class="routes"><thead><tr><th>${t('bank')}</th><th>${t('transferMethod')}</th><th>${t('routeReason')}</th><th>${t('routeResult')}</th></tr></thead>
+<tbody>${story.routes.map((r) => html`<tr><td>${r.partner.toUpperCase()}</td><td>${r.method}</td><td>${r.reason}</td><td>${r.result}</td></tr>`)}</tbody></table>`
+    : ''
+}`;
 
   const changes = html`<h2>${t('statusChanges')}</h2><ol class="changes">${story.statusChanges.map(
     (c) => html`<li><time>${formatJakartaTime(c.at)}</time> <span class="status status-${c.status.toLowerCase()}">${statusLabel(lang, c.status)}</span></li>`,
