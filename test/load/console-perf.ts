@@ -146,6 +146,25 @@ async function main(): Promise<void> {
     }
     const exportDay = await time(origin, cookie, `/console/payments/export.csv?from=${day(3)}&to=${day(3)}`, 1);
     console.log(`${'CSV export, one day'.padEnd(42)} ${exportDay.p50.toFixed(1).padStart(8)} ms, ${(exportDay.bytes / 1e6).toFixed(1)} MB`);
+
+    // The whole month, streamed: the console runs in this process, so its heap is sampled while it streams.
+    global.gc?.();
+    const before = process.memoryUsage();
+    let peakHeap = before.heapUsed;
+    const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 50);
+    const began = Date.now();
+    const month = await request(`${origin}/console/payments/export.csv?from=${day(SPAN_DAYS + 1)}&to=${day(0)}`, { headers: { cookie } });
+    let bytes = 0;
+    let lines = 0;
+    for await (const chunk of month.body) {
+      bytes += (chunk as Buffer).length;
+      for (const byte of chunk as Buffer) if (byte === 10) lines += 1;
+    }
+    clearInterval(sampler);
+    console.log(
+      `${'CSV export, whole month'.padEnd(42)} ${((Date.now() - began) / 1000).toFixed(1)} s, ${(lines - 1).toLocaleString('en')} rows, ` +
+        `${(bytes / 1e6).toFixed(0)} MB; heap ${(before.heapUsed / 1e6).toFixed(0)} MB before, peak ${(peakHeap / 1e6).toFixed(0)} MB while streaming`,
+    );
   } finally {
     await con.close();
     if (process.env.GERBANG_PERF_KEEP !== '1') {
