@@ -10,6 +10,11 @@ export interface CircuitBreakerOptions {
   /** How long an open circuit refuses calls before letting one probe through. */
   cooldownMs: number;
   clock?: () => number;
+  /**
+   * Also given every exchange this breaker sees (the metrics), so no second wrapper has to list
+   * the adapter's operations again. Synchronous and must not throw.
+   */
+  observe?: (call: BankCall) => void;
 }
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -73,6 +78,7 @@ export function withCircuitBreaker(adapter: BankAdapter, options: CircuitBreaker
     try {
       return await run({ onCall: async (call) => {
         observe(call);
+        options.observe?.(call);
         await ctx.onCall(call);
       } });
     } finally {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readPartnersFile, type PartnerConfig } from './partners.js';
+import { invalidCidrs } from '../security/index.js';
 import { BCA_SETTINGS, SETTINGS, type SettingName, type SettingSpec } from './schema.js';
 
 export interface TransferLimits {
@@ -46,6 +47,8 @@ export interface Config {
     sendingStaleMs: number;
   };
   shutdownTimeoutMs: number;
+  /** The /metrics listener; `port` null when turned off. */
+  metrics: { port: number | null; host: string; allowedCidrs: string[] };
   logLevel: string;
 }
 
@@ -99,6 +102,9 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     problems.push(`${missing.join(', ')}: required once any GERBANG_BCA_* variable is set (set all of them for a live bank, or none for sandbox mode)`);
   }
   const partners: PartnerConfig[] = values.bankPartnersFile === undefined ? [] : readPartnersFile(values.bankPartnersFile as string, problems);
+  for (const problem of invalidCidrs((values.metricsAllowedCidrs as string[] | undefined) ?? [])) {
+    problems.push(`${SETTINGS.metricsAllowedCidrs.env}: ${problem}`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const v = values as Record<SettingName, never>;
@@ -165,6 +171,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       sendingStaleMs: (v.bankConnectTimeoutMs as number) + (v.bankHeadersTimeoutMs as number) + (v.bankBodyTimeoutMs as number),
     },
     shutdownTimeoutMs: v.shutdownTimeoutMs,
+    metrics: { port: metricsPort(v.metricsPort, merged.NODE_APP_INSTANCE), host: v.metricsHost, allowedCidrs: v.metricsAllowedCidrs },
     logLevel: v.logLevel,
   };
 }
@@ -245,6 +252,16 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
     shutdownTimeoutMs: v.shutdownTimeoutMs,
     logLevel: v.logLevel,
   };
+}
+
+/**
+ * PM2 cluster workers share the API port, but each needs its own metrics port, or a scrape would
+ * read one random worker's counters: worker N (NODE_APP_INSTANCE, set by PM2) adds N.
+ */
+function metricsPort(setting: number | 'off', instance: string | undefined): number | null {
+  if (setting === 'off') return null;
+  const offset = instance !== undefined && /^\d{1,4}$/.test(instance) ? Number(instance) : 0;
+  return setting === 0 ? 0 : setting + offset;
 }
 
 function readConfigFile(path: string | undefined, problems: string[]): Env {

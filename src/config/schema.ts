@@ -250,6 +250,22 @@ export const SETTINGS = {
     schema: Joi.string().min(1),
   },
   consoleTlsKeyFile: { env: 'GERBANG_CONSOLE_TLS_KEY_FILE', doc: 'PEM private key of GERBANG_CONSOLE_TLS_CERT_FILE.', schema: Joi.string().min(1) },
+  metricsPort: {
+    env: 'GERBANG_METRICS_PORT',
+    doc: 'Port of the Prometheus `GET /metrics` listener, separate from the API port so the reverse proxy never exposes it; `off` disables it, 0 picks a free one. Under PM2 cluster mode each worker adds its NODE_APP_INSTANCE (9464, 9465, …): scrape every worker as its own target.',
+    schema: Joi.alternatives().try(port, Joi.string().valid('off')).default(9464),
+  },
+  metricsHost: {
+    env: 'GERBANG_METRICS_HOST',
+    doc: 'Address the metrics listener binds to. Loopback by default: a Prometheus on another host needs this and GERBANG_METRICS_ALLOWED_CIDRS both changed.',
+    schema: Joi.string().hostname().default('127.0.0.1'),
+  },
+  metricsAllowedCidrs: {
+    env: 'GERBANG_METRICS_ALLOWED_CIDRS',
+    doc: 'Socket addresses (IPs/CIDRs) allowed to read /metrics; anyone else, and any request with X-Forwarded-For or Forwarded, gets 404. Empty: nobody.',
+    schema: Joi.array().items(Joi.string().trim().min(1)).default(['127.0.0.1/32', '::1/128']),
+    list: true,
+  },
   logLevel: {
     env: 'GERBANG_LOG_LEVEL',
     doc: 'Log level: fatal, error, warn, info, debug, trace or silent.',

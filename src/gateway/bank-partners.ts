@@ -3,7 +3,7 @@ import { createBcaLegacyAdapter } from '../banks/bca-legacy/index.js';
 import { createSnapAdapter, validateSnapPartner } from '../banks/snap/index.js';
 import { createBankSimulator, defaultSandboxPartner, type BankSimulator, type SimPartner } from '../banks/simulator/index.js';
 import { withCircuitBreaker } from '../banks/circuit-breaker.js';
-import type { BankAdapter, BankTokenCache } from '../banks/types.js';
+import type { BankAdapter, BankCall, BankTokenCache } from '../banks/types.js';
 import { ConfigError, type BcaLegacyPartnerConfig, type Config, type PartnerConfig } from '../config/index.js';
 import { createBankHttpClient, type BankHttpClient } from '../egress/index.js';
 import { BankRouter, BCA_BIC, type BankPartner } from '../domain/routing/index.js';
@@ -40,7 +40,13 @@ export function storeTokenCache(repository: BankTokenRepository, clock: () => nu
  * plays BCA with credentials generated for this process; its tokens are cached under a
  * per-process key so they never mix with a real bank's.
  */
-export async function startBankPartners(config: Config, store: Pick<Store, 'bankTokens' | 'sequences'>, clock: () => number): Promise<BankPartners> {
+export async function startBankPartners(
+  config: Config,
+  store: Pick<Store, 'bankTokens' | 'sequences'>,
+  clock: () => number,
+  /** Sees every exchange with every partner (the metrics). */
+  observe: (call: BankCall) => void = () => undefined,
+): Promise<BankPartners> {
   let partners: PartnerConfig[];
   let simulator: BankPartners['simulator'] = null;
   let tokenPrefix = '';
@@ -69,7 +75,7 @@ export async function startBankPartners(config: Config, store: Pick<Store, 'bank
       bodyTimeoutMs: config.egress.bodyTimeoutMs,
     });
     const adapter = createAdapter(partner, { http, tokens, nextExternalId: () => nextBankTransactionId(store.sequences, partner.partner) });
-    return { name: partner.partner, bic: partner.bic, priority: partner.priority, adapter: withCircuitBreaker(adapter, { ...config.breaker, clock }) };
+    return { name: partner.partner, bic: partner.bic, priority: partner.priority, adapter: withCircuitBreaker(adapter, { ...config.breaker, clock, observe }) };
   });
   const router = new BankRouter(bankPartners, config.transferLimits);
   return {

@@ -6,6 +6,7 @@ import { CallbackDispatcher, CallbackSigner, outboxNotifier } from '../domain/ca
 import { InDoubtResolver } from '../domain/transfers/index.js';
 import { buildApp } from '../http/app.js';
 import { getLogger } from '../log/index.js';
+import { GatewayMetrics, startMetricsServer, withAuditFailureCount, type MetricsServer } from '../metrics/index.js';
 import { AccessTokens } from '../pipeline/auth/index.js';
 import { AuditSpool, migrate, openStore, pendingMigrations, withAuditSpool } from '../store/index.js';
 import { PeriodicTask } from '../domain/periodic-task.js';
@@ -16,6 +17,9 @@ const log = getLogger('gateway');
 
 export interface Gateway {
   url: string;
+  /** `http://host:port/metrics`, or null when GERBANG_METRICS_PORT is off. */
+  metricsUrl: string | null;
+  metrics: GatewayMetrics;
   port: number;
   store: Store;
   banks: BankPartners;
@@ -39,17 +43,21 @@ export interface StartOptions {
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? Date.now;
   const opened = await openStore(config.databaseUrl);
-  // Audit writes the database refuses are journaled on disk and written once it is back.
+  const metrics = new GatewayMetrics({ inDoubt: () => opened.payments.countInDoubt() });
+  // Audit writes the database refuses are counted (whoever made them: API requests, the
+  // resolver, payment runs), then journaled on disk and written once it is back.
   const spool = new AuditSpool(config.auditSpoolDir, config.databaseUrl);
-  const store: Store = { ...opened, audit: withAuditSpool(opened.audit, spool) };
+  const counted = withAuditFailureCount(opened.audit, (operation) => metrics.countAuditFailure(operation));
+  const store: Store = { ...opened, audit: withAuditSpool(counted, spool) };
   const replay = new PeriodicTask('audit-replay', 5_000, () => spool.replay(opened.audit));
   let banks: BankPartners | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
     if (config.migrateOnStart) {
       const { applied } = await migrate(store.db);
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
-    banks = await startBankPartners(config, store, clock);
+    banks = await startBankPartners(config, store, clock, (call) => metrics.observeBankCall(call));
     // The ERP's callbacks: queued in the store when a transfer becomes final, delivered signed.
     const signer = CallbackSigner.fromFile(config.callback.keyFile);
     const finals = outboxNotifier(store.callbacks, clock);
@@ -66,6 +74,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       pendingMigrations: () => pendingMigrations(store.db),
       wakeBatches: () => batches.wake(),
       callbacks: { finals, signer },
+      metrics,
       clock,
     });
     let draining = false;
@@ -82,6 +91,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     server.requestTimeout = config.egress.headersTimeoutMs + config.egress.bodyTimeoutMs + 10_000;
     server.headersTimeout = 20_000;
     server.keepAliveTimeout = 5_000;
+    if (config.metrics.port !== null) {
+      metricsServer = await startMetricsServer(metrics, { ...config.metrics, port: config.metrics.port }).catch((error: unknown) => {
+        throw new Error(`GERBANG_METRICS_PORT: cannot listen on ${config.metrics.host}:${config.metrics.port} (${(error as Error).message})`);
+      });
+    }
     await listen(server, config.port, config.host);
     resolver.start();
     batches.start();
@@ -95,8 +109,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const url = `http://${host}:${port}`;
     log.info({ url, store: store.db.description, bank: config.bank.mode }, 'gateway listening');
     const partners = banks;
+    const metricsListener = metricsServer;
     return {
       url,
+      metricsUrl: metricsListener?.url ?? null,
+      metrics,
       port,
       store,
       banks: partners,
@@ -110,12 +127,14 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           await Promise.all([resolver.stop(), batches.stop(), dispatcher.stop()]);
           await replay.stop();
           await spool.replay(opened.audit).catch(() => undefined);
+          await metricsListener?.close();
           await partners.close();
           await store.close();
         });
       },
     };
   } catch (error) {
+    await metricsServer?.close().catch(() => undefined);
     await banks?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw error;

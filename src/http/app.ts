@@ -5,9 +5,11 @@ import { auditStep } from '../pipeline/audit/index.js';
 import { authenticateStep, type AccessTokens } from '../pipeline/auth/index.js';
 import { bodyParserStep } from '../pipeline/body-parser/index.js';
 import { clientOriginsCache, globalCallerGuardStep } from '../pipeline/caller-guard/index.js';
+import { metricsStep } from '../pipeline/metrics/index.js';
 import { rateLimitStep } from '../pipeline/rate-limit/index.js';
 import { requestIdStep } from '../pipeline/request-id/index.js';
 import { securityHeadersStep } from '../pipeline/security-headers/index.js';
+import type { GatewayMetrics } from '../metrics/index.js';
 import type { Store } from '../store/types.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { apiRoutes, routeList } from './api/index.js';
@@ -31,6 +33,7 @@ export interface AppDeps {
   wakeBatches?: () => void;
   /** Queues the ERP's callback when a transfer becomes final, and signs it. */
   callbacks: { finals: FinalStateNotifier; signer: CallbackSigner };
+  metrics: GatewayMetrics;
   clock?: () => number;
 }
 
@@ -54,6 +57,8 @@ export function buildApp(deps: AppDeps): Express {
 
   // 1. Request id first: every later step, log line and audit row carries it.
   app.use(requestIdStep());
+  // 1b. Metrics right after: every request is counted and timed, probes and refusals included.
+  app.use(metricsStep({ metrics: deps.metrics }));
   // 2. Health probes come before the audit and the guards: monitors poll them every few
   //    seconds and they carry no payment data.
   app.use(healthRoutes(routes, { db: store.db, pendingMigrations: deps.pendingMigrations }));

@@ -164,7 +164,12 @@ export interface PaymentRepository {
   recordCheck(id: number, owner: string, check: { state: PaymentState; checkAttempts: number; notFoundCount: number; nextCheckAt: number }, now: number): Promise<void>;
   /** Frees a lease `owner` holds (after the payment was settled with update()). */
   releaseLease(id: number, owner: string): Promise<void>;
+  /** How many payments are in doubt now, per state (UNKNOWN, PENDING, SENDING): the metrics gauge. */
+  countInDoubt(): Promise<Record<InDoubtState, number>>;
 }
+
+/** States of a payment whose outcome at the bank is not known yet. */
+export type InDoubtState = 'SENDING' | 'UNKNOWN' | 'PENDING';
 
 // ---------------------------------------------------------------- audit
 

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { CallbackSigner, outboxNotifier } from '../../src/domain/callbacks/index.js';
 import { apiRoutes, connectorProperties, DEFAULT_API_LIMITS, expressPath, routeList } from '../../src/http/api/index.js';
 import { buildApp } from '../../src/http/app.js';
+import { GatewayMetrics } from '../../src/metrics/index.js';
 import { AccessTokens } from '../../src/pipeline/auth/index.js';
 import { problemSchema } from '../../src/http/problem-details.js';
 import { packageRoot } from '../../src/store/package-root.js';
@@ -98,7 +99,7 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
   it('declares every API route the app mounts, and mounts every declared one (a route is one declaration)', () => {
     const config = loadConfig({ GERBANG_DATABASE_URL: 'sqlite::memory:', GERBANG_JWT_SECRET: 'x'.repeat(40) });
     const callbacks = { finals: outboxNotifier(gw.store.callbacks, Date.now), signer: CallbackSigner.fromFile(join(mkdtempSync(join(tmpdir(), 'gerbang-key-')), 'key.pem')) };
-    const app = buildApp({ config, store: gw.store, tokens: new AccessTokens(config.jwt), router: gw.gateway.banks.router, pendingMigrations: async () => [], callbacks });
+    const app = buildApp({ config, store: gw.store, tokens: new AccessTokens(config.jwt), router: gw.gateway.banks.router, pendingMigrations: async () => [], callbacks, metrics: new GatewayMetrics() });
     const mounted = new Set<string>();
     const walk = (stack: any[]) => {
       for (const layer of stack) {

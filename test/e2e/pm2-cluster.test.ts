@@ -22,6 +22,7 @@ describe('ecosystem.config.js under PM2', function () {
   let env: NodeJS.ProcessEnv;
   let base: string;
   let consoleBase: string;
+  let metricsPort: number;
   let client: { clientId: string; clientSecret: string };
 
   const pm2 = (...args: string[]) => run(process.execPath, [PM2, ...args], { env, cwd: ROOT });
@@ -31,6 +32,7 @@ describe('ecosystem.config.js under PM2', function () {
     base = `http://127.0.0.1:${port}`;
     const consolePort = await freePort();
     consoleBase = `http://127.0.0.1:${consolePort}`;
+    metricsPort = await freePort();
     env = {
       CONSOLE_PORT: String(consolePort),
       ...process.env,
@@ -42,6 +44,7 @@ describe('ecosystem.config.js under PM2', function () {
       GERBANG_LOG_LEVEL: 'warn',
       GERBANG_RATE_LIMIT_PER_IP: '1000000',
       GERBANG_RATE_LIMIT_PER_CLIENT: '1000000',
+      GERBANG_METRICS_PORT: String(metricsPort),
     };
     await runCli(['migrate'], env as Record<string, string>);
     const created = await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env as Record<string, string>);
@@ -76,6 +79,19 @@ describe('ecosystem.config.js under PM2', function () {
     const refused = await fetch(`${base}/console/sign-in`);
     expect(refused.status).to.equal(404);
     await refused.arrayBuffer();
+  });
+
+  it('serves each worker\'s own metrics on GERBANG_METRICS_PORT + its NODE_APP_INSTANCE', async () => {
+    const texts: string[] = [];
+    for (const port of [metricsPort, metricsPort + 1]) {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      const text = await res.text();
+      expect(res.status, `worker metrics on port ${port}`).to.equal(200);
+      expect(text).to.include('# TYPE gerbang_http_requests_total counter');
+      texts.push(text);
+    }
+    const pids = texts.map((text) => /gerbang_process_start_time_seconds (\d+)/.exec(text)?.[1] + (/gerbang_nodejs_heap_size_used_bytes (\d+)/.exec(text)?.[1] ?? ''));
+    expect(pids[0], 'two different processes answered').to.not.equal(pids[1]);
   });
 
   it('loses no payment request through `pm2 reload` under steady load', async () => {

@@ -13,7 +13,7 @@ export interface CliResult {
 export function runCli(args: string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, GERBANG_LOG_LEVEL: 'silent', ...env },
+      env: { ...process.env, GERBANG_LOG_LEVEL: 'silent', GERBANG_METRICS_PORT: '0', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

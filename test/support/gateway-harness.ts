@@ -55,6 +55,8 @@ export class TestGateway {
       GERBANG_SHUTDOWN_TIMEOUT_MS: '2000',
       GERBANG_AUDIT_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'gerbang-spool-')),
       GERBANG_CALLBACK_KEY_FILE: CALLBACK_KEY_FILE,
+      // A free port each: several gateways run side by side in one test process.
+      GERBANG_METRICS_PORT: '0',
       ...env,
     });
     return new TestGateway(await startGateway(config), jwtSecret);

@@ -1,4 +1,4 @@
-import type { Db, NewPayment, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, SqlValue } from '../types.js';
+import type { Db, InDoubtState, NewPayment, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, SqlValue } from '../types.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
 
@@ -162,6 +162,16 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   async releaseLease(id: number, owner: string): Promise<void> {
     await this.db.execute('UPDATE payments SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?', [id, owner]);
+  }
+
+  async countInDoubt(): Promise<Record<InDoubtState, number>> {
+    // Served by ix_payments_state_created_at: one index range per state, however large the table.
+    const rows = await this.db.query<{ state: string; n: number | string }>(
+      "SELECT state, COUNT(*) AS n FROM payments WHERE state IN ('SENDING', 'UNKNOWN', 'PENDING') GROUP BY state",
+    );
+    const counts: Record<InDoubtState, number> = { SENDING: 0, UNKNOWN: 0, PENDING: 0 };
+    for (const row of rows) counts[row.state as InDoubtState] = toNumber(row.n);
+    return counts;
   }
 
   /** Deletes the reservation only while it is RECEIVED or SENDING; false otherwise. */

@@ -1,0 +1,27 @@
+import type { AuditRepository } from '../store/types.js';
+import type { AuditOperation } from './gateway-metrics.js';
+
+/**
+ * The audit repository with every refused write counted (and rethrown unchanged: the callers
+ * keep deciding what a failure means). One wrapper covers the API's AuditTrail and the
+ * in-doubt resolver alike.
+ */
+export function withAuditFailureCount(repository: AuditRepository, count: (operation: AuditOperation) => void): AuditRepository {
+  const counted =
+    <A extends unknown[], R>(operation: AuditOperation, write: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await write(...args);
+      } catch (error) {
+        count(operation);
+        throw error;
+      }
+    };
+  return {
+    open: counted('open', (exchange) => repository.open(exchange)),
+    complete: counted('complete', (id, completion) => repository.complete(id, completion)),
+    record: counted('record', (exchange, completion) => repository.record(exchange, completion)),
+    recordBankCall: counted('bank_call', (call) => repository.recordBankCall(call)),
+    list: (query) => repository.list(query),
+  };
+}

@@ -1,0 +1,1 @@
+export { metricsStep, UNROUTED } from './metrics-step.js';

@@ -1,0 +1,159 @@
+import { expect } from 'chai';
+import { Agent, request } from 'undici';
+import { createMariaDbDatabase, forEachBackend } from '../support/databases.js';
+import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+
+/** GET on the metrics listener, from `localAddress`, with extra headers. */
+async function scrape(url: string, options: { localAddress?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; type: string; text: string }> {
+  const agent = new Agent({ localAddress: options.localAddress ?? '127.0.0.1' });
+  try {
+    const res = await request(url, { dispatcher: agent, headers: options.headers });
+    return { status: res.statusCode, type: String(res.headers['content-type']), text: await res.body.text() };
+  } finally {
+    await agent.close();
+  }
+}
+
+/** The value of one sample, e.g. `gerbang_http_requests_total{method="POST",route="/v1/transfers",status="201"}`. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const labelText = line.slice(name.length).split('}')[0];
+    if (wanted.every((pair) => labelText.includes(pair))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+forEachBackend('GET /metrics', (db) => {
+  let gw: TestGateway;
+  let token: string;
+  let metricsUrl: string;
+
+  before(async () => {
+    // The resolver is off so a transfer in doubt stays in doubt for the gauge to show it.
+    gw = await TestGateway.start(db.url(), { GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_BANK_HEADERS_TIMEOUT_MS: '800' });
+    metricsUrl = gw.gateway.metricsUrl!;
+    token = await gw.token(await gw.createClient());
+  });
+  after(async () => gw?.close());
+
+  const pay = (body: Record<string, unknown>) => gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+
+  describe('after a paid transfer', () => {
+    let text: string;
+    before(async () => {
+      const res = await pay(sampleTransfer());
+      expect(res.status, res.text).to.equal(201);
+      const scraped = await eventually(async () => {
+        const s = await scrape(metricsUrl);
+        return sample(s.text, 'gerbang_http_requests_total', { route: '/v1/transfers', status: '201' }) ? s : null;
+      });
+      expect(scraped.status).to.equal(200);
+      expect(scraped.type).to.match(/^text\/plain; version=0\.0\.4/);
+      text = scraped.text;
+    });
+
+    it('counts requests by method, route pattern and status, and times them in a histogram', () => {
+      expect(sample(text, 'gerbang_http_requests_total', { method: 'POST', route: '/v1/transfers', status: '201' })).to.be.at.least(1);
+      expect(sample(text, 'gerbang_http_requests_total', { method: 'POST', route: '/v1/auth/token', status: '200' })).to.be.at.least(1);
+      expect(sample(text, 'gerbang_http_request_duration_seconds_bucket', { route: '/v1/transfers', status: '201', le: '+Inf' })).to.be.at.least(1);
+      expect(sample(text, 'gerbang_http_request_duration_seconds_count', { route: '/v1/transfers', status: '201' })).to.be.at.least(1);
+    });
+
+    it('counts bank calls by partner, operation and outcome, and the bank token fetches', () => {
+      expect(sample(text, 'gerbang_bank_calls_total', { partner: 'bca', operation: 'transfer-intrabank', outcome: 'success' })).to.be.at.least(1);
+      expect(sample(text, 'gerbang_bank_calls_total', { partner: 'bca', operation: 'token', outcome: 'success' })).to.be.at.least(1);
+      expect(sample(text, 'gerbang_bank_token_refreshes_total', { partner: 'bca', outcome: 'success' })).to.be.at.least(1);
+      expect(sample(text, 'gerbang_bank_call_duration_seconds_count', { partner: 'bca', operation: 'transfer-intrabank' })).to.be.at.least(1);
+    });
+
+    it('has the audit failure counter at zero and the process metrics', () => {
+      expect(sample(text, 'gerbang_audit_write_failures_total', { operation: 'open' })).to.equal(0);
+      expect(sample(text, 'gerbang_process_resident_memory_bytes', {})).to.be.above(0);
+    });
+  });
+
+  it('labels a refused request with no route as unrouted, never with its path', async () => {
+    expect((await gw.request('/v1/transfers/INV-1/no-such-thing')).status).to.equal(404);
+    const { text } = await scrape(metricsUrl);
+    expect(sample(text, 'gerbang_http_requests_total', { route: 'unrouted', status: '404' })).to.be.at.least(1);
+    expect(text).to.not.include('no-such-thing');
+  });
+
+  it('counts a bank refusal as refused', async () => {
+    gw.simulator.failNext({ code: 'ESB-82-019' });
+    const res = await pay(sampleTransfer());
+    expect(res.status, res.text).to.be.within(400, 599);
+    const { text } = await scrape(metricsUrl);
+    expect(sample(text, 'gerbang_bank_calls_total', { partner: 'bca', operation: 'transfer-intrabank', outcome: 'refused' })).to.be.at.least(1);
+  });
+
+  it('shows a transfer left in doubt by a bank timeout in the in-doubt gauge, read from the store', async () => {
+    const before = sample((await scrape(metricsUrl)).text, 'gerbang_transfers_in_doubt', { state: 'UNKNOWN' }) ?? 0;
+    gw.simulator.failNext({ hang: true });
+    const res = await pay(sampleTransfer());
+    expect(res.body.status, res.text).to.equal('UNKNOWN');
+    const { text } = await scrape(metricsUrl);
+    expect(sample(text, 'gerbang_transfers_in_doubt', { state: 'UNKNOWN' })).to.equal(before + 1);
+    expect(sample(text, 'gerbang_bank_calls_total', { partner: 'bca', operation: 'transfer-intrabank', outcome: 'no_answer' })).to.be.at.least(1);
+  });
+
+  describe('who may read it', () => {
+    it('is not served on the public API port', async () => {
+      const res = await gw.request('/metrics');
+      expect(res.status).to.equal(404);
+      expect(res.text).to.not.include('gerbang_');
+    });
+
+    it('answers 404 to a request that came through a proxy (X-Forwarded-For or Forwarded)', async () => {
+      const proxied: Record<string, string>[] = [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }];
+      for (const headers of proxied) {
+        const res = await scrape(metricsUrl, { headers });
+        expect(res.status).to.equal(404);
+        expect(res.text).to.not.include('gerbang_');
+      }
+    });
+  });
+});
+
+describe('GET /metrics access list', () => {
+  let gw: TestGateway;
+  let database: Awaited<ReturnType<typeof createMariaDbDatabase>>;
+  let proxy: TcpProxy;
+
+  before(async function () {
+    database = await createMariaDbDatabase(this);
+    const url = new URL(database.url);
+    proxy = new TcpProxy(url.hostname, Number(url.port || 3306));
+    await proxy.start();
+    url.host = `127.0.0.1:${proxy.port}`;
+    gw = await TestGateway.start(url.toString(), { GERBANG_METRICS_ALLOWED_CIDRS: '127.0.0.1/32' });
+  });
+  after(async () => {
+    await gw?.close().catch(() => undefined);
+    await proxy?.cut().catch(() => undefined);
+    await database?.drop();
+  });
+
+  it('answers 404 to a caller outside GERBANG_METRICS_ALLOWED_CIDRS and 200 to one inside', async () => {
+    const outside = await scrape(gw.gateway.metricsUrl!, { localAddress: '127.0.0.2' });
+    expect(outside.status).to.equal(404);
+    expect(outside.text).to.not.include('gerbang_');
+    expect((await scrape(gw.gateway.metricsUrl!)).status).to.equal(200);
+  });
+
+  it('counts audit writes the store refused, and still answers while the store is down', async () => {
+    await proxy.cut();
+    const res = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: 'Bearer x.y.z' } });
+    expect(res.status).to.be.within(400, 599);
+    const scraped = await eventually(async () => {
+      const s = await scrape(gw.gateway.metricsUrl!);
+      return (sample(s.text, 'gerbang_audit_write_failures_total', { operation: 'record' }) ?? 0) >= 1 ? s : null;
+    }, 8000);
+    expect(scraped.status).to.equal(200);
+    expect(scraped.text).to.not.match(/gerbang_transfers_in_doubt\{/);
+    await proxy.restore();
+  });
+});
