@@ -4,6 +4,7 @@ import { AUDIT_USAGE, auditCommand } from './commands/audit-command.js';
 import { BANK_USAGE, bankCommand } from './commands/bank-command.js';
 import { CLIENT_USAGE, clientCommand } from './commands/client-command.js';
 import { consoleCommand } from './commands/console-command.js';
+import { DOCTOR_USAGE, doctorCommand } from './commands/doctor-command.js';
 import { migrateCommand } from './commands/migrate-command.js';
 import { OPENAPI_USAGE, openapiCommand } from './commands/openapi-command.js';
 import { sandboxCommand, serveCommand } from './commands/serve-command.js';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   user: { run: (args, io) => userCommand(args, io), usage: USER_USAGE },
   migrate: { run: migrateCommand, usage: 'gerbang migrate\n  Applies pending migrations to GERBANG_DATABASE_URL.' },
   client: { run: clientCommand, usage: CLIENT_USAGE },
+  doctor: { run: doctorCommand, usage: DOCTOR_USAGE },
   audit: { run: (args, io) => auditCommand(args, io), usage: AUDIT_USAGE },
   sign: { run: signCommand, usage: SIGN_USAGE },
   bank: { run: bankCommand, usage: BANK_USAGE },

@@ -1,0 +1,146 @@
+import { ConfigError, loadConfig, loadStoreConfig, type Config } from '../../config/index.js';
+import { probeSourceAddress } from '../../egress/index.js';
+import { startBankPartners } from '../../gateway/bank-partners.js';
+import { pingPartners } from '../../gateway/bank-ping.js';
+import { AccessTokens } from '../../pipeline/auth/index.js';
+import { describeDatabaseUrl, migrate, openStore, pendingMigrations } from '../../store/index.js';
+import type { Store } from '../../store/types.js';
+import type { CliIo } from '../cli-io.js';
+
+export const DOCTOR_USAGE =
+  'gerbang doctor\n  Checks this installation: configuration, store and migrations, keys, a token from each bank partner,\n  and the source address bank calls leave from. Exit 0 when every check passes, 1 naming the failures.';
+
+interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** Runs one check; a throw is its failure, with the error's message as the detail. */
+async function check(results: CheckResult[], name: string, run: () => Promise<string>): Promise<boolean> {
+  try {
+    results.push({ name, ok: true, detail: await run() });
+    return true;
+  } catch (error) {
+    const detail = error instanceof ConfigError ? error.problems.join('\n    ') : (error as Error).message || String(error);
+    results.push({ name, ok: false, detail });
+    return false;
+  }
+}
+
+/**
+ * `gerbang doctor`: one report on an installation, from the same environment `serve` reads.
+ * Checks run in order and each names what it found; one that cannot run because an earlier one
+ * failed says so. Nothing is changed except that a fetched bank token is cached, as the API
+ * itself would. No secret is printed.
+ */
+export async function doctorCommand(_args: string[], io: CliIo): Promise<number> {
+  const results: CheckResult[] = [];
+  let config: Config | undefined;
+  await check(results, 'configuration', async () => {
+    config = loadConfig(io.env);
+    return config.bank.mode === 'live'
+      ? `valid; live bank partner(s) ${config.bank.partners.map((p) => p.partner).join(', ')}`
+      : 'valid; SANDBOX mode (no bank configured): the built-in simulator plays the bank';
+  });
+
+  let store: Store | undefined;
+  let migrated = false;
+  try {
+    await check(results, 'store', async () => {
+      // With an invalid configuration, still try the store when its own setting is valid.
+      const { databaseUrl } = config ?? loadStoreConfig(io.env);
+      const opened = await openStore(databaseUrl);
+      try {
+        await opened.db.ping();
+      } catch (error) {
+        await opened.close().catch(() => undefined);
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        const why = cause ? `${cause.code ?? ''} ${cause.message ?? ''}`.trim() : (error as Error).message;
+        throw new Error(`GERBANG_DATABASE_URL (${describeDatabaseUrl(databaseUrl)}) does not answer: ${why}`);
+      }
+      store = opened;
+      return `${describeDatabaseUrl(databaseUrl)} answers`;
+    });
+    if (store) {
+      const db = store.db;
+      await check(results, 'migrations', async () => {
+        const pending = await pendingMigrations(db);
+        migrated = pending.length === 0;
+        if (migrated) return 'all applied';
+        if (config?.migrateOnStart) return `pending ${pending.join(', ')}; applied when the API starts (GERBANG_MIGRATE_ON_START=true)`;
+        throw new Error(`pending ${pending.join(', ')}: run \`gerbang migrate\``);
+      });
+    } else skipped(results, 'migrations', 'the store is not reachable');
+
+    if (config) {
+      const cfg = config;
+      await check(results, 'keys', async () => {
+        const tokens = new AccessTokens(cfg.jwt);
+        const claims = tokens.verify(tokens.issue('doctor', 0));
+        if (claims.clientId !== 'doctor') throw new Error('an access token did not verify with GERBANG_JWT_SECRET');
+        return `access tokens sign and verify (GERBANG_JWT_SECRET, ${cfg.jwt.previousSecrets.length} previous secret(s))`;
+      });
+      // The store's shared token cache once its tables exist; until then (or with the store
+      // down) a throwaway embedded store, so the bank is still checked.
+      let scratch: Store | undefined;
+      if (!store || !migrated) {
+        scratch = await openStore('sqlite::memory:');
+        await migrate(scratch.db);
+      }
+      try {
+        await checkBanks(results, cfg, scratch ?? store!);
+      } finally {
+        await scratch?.close();
+      }
+    } else {
+      for (const name of ['keys', 'bank']) skipped(results, name, 'the configuration is invalid');
+    }
+  } finally {
+    await store?.close().catch(() => undefined);
+  }
+
+  const width = Math.max(...results.map((r) => r.name.length));
+  for (const r of results) io.out(`${r.ok ? 'ok  ' : 'FAIL'}  ${r.name.padEnd(width)}  ${r.detail}`);
+  const failed = results.filter((r) => !r.ok).map((r) => r.name);
+  if (failed.length === 0) {
+    io.out('doctor: every check passed');
+    return 0;
+  }
+  io.err(`doctor: ${failed.length} check(s) failed: ${failed.join(', ')}`);
+  return 1;
+}
+
+/** For each bank partner: a fresh token (the same ping as `gerbang bank ping`), then the source address of its calls. */
+async function checkBanks(results: CheckResult[], config: Config, store: Pick<Store, 'bankTokens' | 'sequences'>): Promise<void> {
+  let banks: Awaited<ReturnType<typeof startBankPartners>> | undefined;
+  const started = await check(results, 'bank', async () => {
+    banks = await startBankPartners(config, store, Date.now);
+    return `${banks.router.all().length} partner(s) configured`;
+  });
+  if (!started || !banks) return skipped(results, 'source address', 'no bank partner could be set up');
+  try {
+    for (const report of await pingPartners(banks.router)) {
+      await check(results, `bank ${report.partner} token`, async () => {
+        if (!report.ok) throw new Error(report.error ?? 'no token');
+        return `the bank issued a token in ${report.durationMs} ms (${report.url})`;
+      });
+    }
+    const origins = config.bank.mode === 'live' ? config.bank.partners.map((p) => ({ name: p.partner, baseUrl: p.baseUrl })) : [{ name: 'bca', baseUrl: banks.simulator!.url }];
+    for (const { name, baseUrl } of origins) {
+      await check(results, `source address ${name}`, async () => {
+        const probe = await probeSourceAddress({ baseUrl, localAddress: config.egress.localAddress, proxyUrl: config.egress.proxyUrl, timeoutMs: config.egress.connectTimeoutMs });
+        const bound = config.egress.localAddress ? ' (bound by GERBANG_EGRESS_LOCAL_ADDRESS)' : ' (chosen by the OS route; set GERBANG_EGRESS_LOCAL_ADDRESS to pin it)';
+        return probe.via === 'proxy'
+          ? `${probe.localAddress} to the egress proxy ${probe.peer}; the bank sees the proxy's address`
+          : `${probe.localAddress} to ${probe.peer}${bound}: the address the bank must whitelist`;
+      });
+    }
+  } finally {
+    await banks.close().catch(() => undefined);
+  }
+}
+
+function skipped(results: CheckResult[], name: string, reason: string): void {
+  results.push({ name, ok: false, detail: `not checked: ${reason}` });
+}

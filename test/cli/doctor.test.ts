@@ -1,0 +1,95 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { createMariaDbDatabase, createSqliteDatabase } from '../support/databases.js';
+import { runCli } from '../support/cli.js';
+import { freePort } from '../support/processes.js';
+import { startTestBank, type TestBank } from '../support/test-bank.js';
+
+/** The report line of one check: `ok|FAIL  <name>  <detail>`. */
+function line(stdout: string, name: string): string {
+  const found = stdout.split('\n').find((l) => new RegExp(`^(ok  |FAIL)  ${name.replace(/ /g, ' ')}\\s{2}`).test(l));
+  if (!found) throw new Error(`no "${name}" line in:\n${stdout}`);
+  return found;
+}
+
+describe('gerbang doctor', function () {
+  this.timeout(60_000);
+  let bank: TestBank;
+  let database: Awaited<ReturnType<typeof createMariaDbDatabase>>;
+  let env: Record<string, string>;
+
+  before(async function () {
+    database = await createMariaDbDatabase(this);
+    bank = await startTestBank(['127.0.0.1']);
+    env = { GERBANG_DATABASE_URL: database.url, GERBANG_JWT_SECRET: randomBytes(32).toString('hex'), ...bank.env() };
+    const migrated = await runCli(['migrate'], env);
+    expect(migrated.code, migrated.stderr).to.equal(0);
+  });
+  after(async () => {
+    await bank?.simulator.close();
+    await database?.drop();
+  });
+
+  describe('on a healthy installation (MariaDB migrated, the bank answering)', () => {
+    it('reports every check ok, with the source address bank calls use, and exits 0', async () => {
+      const result = await runCli(['doctor'], env);
+      expect(result.code, result.stdout + result.stderr).to.equal(0);
+      for (const name of ['configuration', 'store', 'migrations', 'keys', 'bank', 'bank bca token', 'source address bca']) expect(line(result.stdout, name)).to.match(/^ok /);
+      expect(line(result.stdout, 'source address bca')).to.match(/^ok\s+source address bca\s+127\.0\.0\.1 to 127\.0\.0\.1:\d+/);
+      expect(result.stdout).to.contain('every check passed');
+      const tokenCalls = bank.simulator.calls.filter((call) => call.path === '/api/oauth/token' && call.status === 200);
+      expect(tokenCalls.length, 'the bank issued a token to the doctor').to.be.at.least(1);
+    });
+
+    it('prints no secret', async () => {
+      const result = await runCli(['doctor'], env);
+      for (const secret of [env.GERBANG_JWT_SECRET, env.GERBANG_BCA_CLIENT_SECRET, env.GERBANG_BCA_API_SECRET, env.GERBANG_BCA_API_KEY]) {
+        expect(result.stdout + result.stderr).to.not.contain(secret);
+      }
+    });
+  });
+
+  describe('when the database URL is broken', () => {
+    it('names the store check as failed and exits non-zero', async () => {
+      const port = await freePort();
+      const result = await runCli(['doctor'], { ...env, GERBANG_DATABASE_URL: `mysql://root@127.0.0.1:${port}/gerbang` });
+      expect(result.code).to.equal(1);
+      expect(line(result.stdout, 'store')).to.match(/^FAIL\s+store\s+GERBANG_DATABASE_URL .*ECONNREFUSED/);
+      expect(result.stderr).to.match(/failed: store/);
+      // The other checks still ran: the bank is fine.
+      expect(line(result.stdout, 'bank bca token')).to.match(/^ok /);
+    });
+  });
+
+  describe('when the bank refuses the key', () => {
+    it('names the bank token check with the bank\'s answer and exits non-zero', async () => {
+      const result = await runCli(['doctor'], { ...env, GERBANG_BCA_CLIENT_SECRET: `${bank.partner.clientSecret}-wrong` });
+      expect(result.code).to.equal(1);
+      expect(line(result.stdout, 'bank bca token')).to.match(/^FAIL\s+bank bca token\s+.*The bank refused the token request/);
+      expect(result.stderr).to.match(/failed: bank bca token$/m);
+      expect(line(result.stdout, 'store')).to.match(/^ok /);
+    });
+  });
+
+  describe('when a setting is invalid', () => {
+    it('names the variable under the configuration check and exits non-zero', async () => {
+      const result = await runCli(['doctor'], { ...env, GERBANG_BANK_CONNECT_TIMEOUT_MS: 'soon' });
+      expect(result.code).to.equal(1);
+      expect(line(result.stdout, 'configuration')).to.match(/^FAIL\s+configuration\s+GERBANG_BANK_CONNECT_TIMEOUT_MS/);
+    });
+  });
+
+  describe('in sandbox mode (no bank configured)', () => {
+    it('checks the built-in simulator\'s token and exits 0', async () => {
+      const sqlite = createSqliteDatabase();
+      try {
+        const result = await runCli(['doctor'], { GERBANG_DATABASE_URL: sqlite.url, GERBANG_JWT_SECRET: randomBytes(32).toString('hex') });
+        expect(result.code, result.stdout + result.stderr).to.equal(0);
+        expect(line(result.stdout, 'configuration')).to.contain('SANDBOX');
+        expect(line(result.stdout, 'bank bca token')).to.match(/^ok .*the bank issued a token/);
+      } finally {
+        await sqlite.drop();
+      }
+    });
+  });
+});
