@@ -11,8 +11,21 @@ export class SqlRateLimitRepository implements RateLimitRepository {
   constructor(private readonly db: Db) {}
 
   /** Adds one hit to `key`; when its window has ended, starts a new one at `now` with 1 hit. */
-  increment(key: string, windowMs: number, now: number): Promise<CounterResult> {
+  async increment(key: string, windowMs: number, now: number): Promise<CounterResult> {
     const id = counterKey(key);
+    if (this.db.dialect === 'mysql') {
+      // MySQL/MariaDB: the upsert returns this call's own hit count through LAST_INSERT_ID(expr)
+      // in its OK packet, so no transaction holds the row lock across round trips (every request
+      // of one client or IP goes through this row). Only the window's end is read afterwards;
+      // it changes only when the window rolls over.
+      const upsert =
+        'INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, 1, ?) ON DUPLICATE KEY UPDATE ' +
+        'hits = LAST_INSERT_ID(CASE WHEN reset_at <= ? THEN 1 ELSE hits + 1 END), reset_at = CASE WHEN reset_at <= ? THEN ? ELSE reset_at END';
+      const result = await this.db.execute(upsert, [id, now + windowMs, now, now, now + windowMs]);
+      if (result.affectedRows === 1) return { hits: 1, resetAt: now + windowMs };
+      const rows = await this.db.query<{ reset_at: number | string }>('SELECT reset_at FROM rate_limits WHERE rl_key = ?', [id]);
+      return { hits: result.insertId, resetAt: rows.length > 0 ? toNumber(rows[0].reset_at) : now + windowMs };
+    }
     // Both CASEs test the OLD reset_at: hits is assigned first on purpose, because MySQL
     // evaluates ON DUPLICATE KEY UPDATE assignments left to right (see upsertSql).
     const sql = upsertSql(this.db.dialect, {

@@ -11,7 +11,17 @@ export class SqlSequenceRepository implements SequenceRepository {
   constructor(private readonly db: Db) {}
 
   /** The next value of `name`; the first call returns 1. */
-  next(name: string): Promise<number> {
+  async next(name: string): Promise<number> {
+    if (this.db.dialect === 'mysql') {
+      // One statement, no transaction: LAST_INSERT_ID(expr) hands the incremented value back in
+      // the statement's own OK packet (no session state is read afterwards), and the row lock is
+      // held only for the statement. affectedRows 1 means the row was just created (value 1).
+      const result = await this.db.execute(
+        'INSERT INTO sequences (name, value) VALUES (?, 1) ON DUPLICATE KEY UPDATE value = LAST_INSERT_ID(value + 1)',
+        [name],
+      );
+      return result.affectedRows === 1 ? 1 : result.insertId;
+    }
     const sql = upsertSql(this.db.dialect, {
       table: 'sequences',
       insert: ['name', 'value'],

@@ -1,0 +1,296 @@
+/**
+ * `npm run bench`: in one run on loopback, the same payment load against
+ *   1. the bank simulator alone,
+ *   2. a plain reverse proxy (Express 5 + undici) in front of it,
+ *   3. Gerbang's full transfer path (every security stage, audit in MariaDB) in front of it,
+ * each in its own process: latency p50/p99 at a fixed rate (open loop), peak requests/s (closed
+ * loop), CPU time per request of the process in front of the bank, and its RSS after the run.
+ * Writes the table into docs/performance.md between the bench markers.
+ *
+ * Settings (environment): BENCH_RATE (200/s), BENCH_SECONDS (20 measured, after 5 of warm-up),
+ * BENCH_PEAK_SECONDS (10; 0 skips), BENCH_SOAK_SECONDS (0; Gerbang at BENCH_RATE, RSS sampled),
+ * BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import { request } from 'undici';
+import { bcaTimestamp, relativeUrl, sign, TRANSFER_PATH, TOKEN_PATH } from '../src/banks/bca-legacy/index.js';
+import { jakartaDate } from '../src/time/index.js';
+import { closedLoop, openLoop, type LoadRequest, type LoadResult } from './load.js';
+import { cpuMicros, rssBytes } from './proc-stats.js';
+
+const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'gerbang');
+const RATE = Number(process.env.BENCH_RATE ?? 200);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const WARMUP_SECONDS = 5;
+const PEAK_SECONDS = Number(process.env.BENCH_PEAK_SECONDS ?? 10);
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 0);
+const MYSQL_URL = (process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
+const ORIGIN = 'https://gerbang.sandbox';
+
+const children: ChildProcess[] = [];
+
+/** Starts a node process and resolves with what it printed once `ready(output)` returns a value. */
+function startNode<T>(args: string[], env: Record<string, string>, ready: (output: string) => T | undefined): Promise<{ child: ChildProcess; value: T }> {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const value = ready(output);
+      if (value !== undefined) {
+        // Keep reading (and dropping) its output, so a full pipe never blocks the process.
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve({ child, value });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}) before it was ready:\n${output}`)));
+  });
+}
+
+function cli(args: string[], env: Record<string, string>): string {
+  const result = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, GERBANG_LOG_LEVEL: 'warn', ...env }, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`gerbang ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+async function waitReady(url: string): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    try {
+      const res = await request(url);
+      await res.body.text();
+      if (res.statusCode === 200) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} never became ready`);
+}
+
+interface Bank {
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  apiKey: string;
+  apiSecret: string;
+  corporateId: string;
+}
+
+/** Signed BCA transfers straight to the bank, each with a fresh TransactionID, timestamp and signature. */
+async function bankTransfers(bank: Bank): Promise<(i: number) => LoadRequest> {
+  const basic = Buffer.from(`${bank.clientId}:${bank.clientSecret}`).toString('base64');
+  const res = await request(`${bank.url}${TOKEN_PATH}`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+    body: 'grant_type=client_credentials',
+  });
+  const token = ((await res.body.json()) as { access_token: string }).access_token;
+  // Far from the gateway's own ids (its store counter starts at 1): the bank refuses a reused id.
+  let id = 50_000_000 + Math.floor(Math.random() * 10_000_000);
+  return () => {
+    const body = JSON.stringify({
+      CorporateID: bank.corporateId,
+      SourceAccountNumber: '0201245680',
+      TransactionID: String((id += 1) % 100_000_000).padStart(8, '0'),
+      TransactionDate: jakartaDate(Date.now()),
+      ReferenceID: `BENCH-${id}`,
+      CurrencyCode: 'IDR',
+      Amount: '1.00',
+      BeneficiaryAccountNumber: '0201245681',
+      Remark1: 'bench',
+      Remark2: '',
+    });
+    const path = relativeUrl(TRANSFER_PATH);
+    const timestamp = bcaTimestamp(new Date());
+    const { signature } = sign({ method: 'POST', relativeUrl: path, accessToken: token, body, timestamp, apiSecret: bank.apiSecret });
+    return {
+      method: 'POST',
+      path,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        origin: ORIGIN,
+        'x-bca-key': bank.apiKey,
+        'x-bca-timestamp': timestamp,
+        'x-bca-signature': signature,
+      },
+      body,
+    };
+  };
+}
+
+/** Gerbang's POST /v1/transfers, each with a new transactionId. */
+function gatewayTransfers(token: string): (i: number) => LoadRequest {
+  const run = randomBytes(3).toString('hex');
+  return (i) => ({
+    method: 'POST',
+    path: '/v1/transfers',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      transactionId: `BENCH-${run}-${i}-${randomUUID().slice(0, 8)}`,
+      sourceAccountNumber: '0201245680',
+      beneficiaryBankCode: '014',
+      beneficiaryAccountNumber: '0201245681',
+      amount: '1.00',
+      currency: 'IDR',
+      remark: 'Benchmark payment',
+    }),
+  });
+}
+
+interface Measured {
+  name: string;
+  atRate: LoadResult;
+  peak: LoadResult | null;
+  /** CPU µs per request of the process in front (the simulator itself for row 1), at the fixed rate. */
+  cpuPerRequestUs: number;
+  rssMb: number;
+}
+
+async function measure(name: string, origin: string, pid: number, expectStatus: number, make: (i: number) => LoadRequest): Promise<Measured> {
+  process.stderr.write(`bench: ${name}: warm-up ${WARMUP_SECONDS} s, then ${SECONDS} s at ${RATE}/s\n`);
+  await openLoop(origin, { rate: RATE, seconds: WARMUP_SECONDS, expectStatus, make });
+  const cpuBefore = cpuMicros(pid);
+  const atRate = await openLoop(origin, { rate: RATE, seconds: SECONDS, expectStatus, make });
+  const cpuUsed = cpuMicros(pid) - cpuBefore;
+  let peak: LoadResult | null = null;
+  if (PEAK_SECONDS > 0) {
+    process.stderr.write(`bench: ${name}: peak, ${PEAK_SECONDS} s closed loop, 32 in flight\n`);
+    peak = await closedLoop(origin, { concurrency: 32, seconds: PEAK_SECONDS, expectStatus, make });
+  }
+  const result = { name, atRate, peak, cpuPerRequestUs: cpuUsed / atRate.sent, rssMb: rssBytes(pid) / 1024 / 1024 };
+  process.stderr.write(`bench: ${name}: ${JSON.stringify(result)}\n`);
+  return result;
+}
+
+async function soak(origin: string, pid: number, make: (i: number) => LoadRequest): Promise<{ samples: { second: number; rssMb: number }[]; result: LoadResult }> {
+  process.stderr.write(`bench: soak: Gerbang at ${RATE}/s for ${SOAK_SECONDS} s\n`);
+  const samples: { second: number; rssMb: number }[] = [{ second: 0, rssMb: rssBytes(pid) / 1048576 }];
+  const started = Date.now();
+  const timer = setInterval(() => samples.push({ second: Math.round((Date.now() - started) / 1000), rssMb: rssBytes(pid) / 1048576 }), 10_000);
+  const result = await openLoop(origin, { rate: RATE, seconds: SOAK_SECONDS, expectStatus: 201, make });
+  clearInterval(timer);
+  samples.push({ second: Math.round((Date.now() - started) / 1000), rssMb: rssBytes(pid) / 1048576 });
+  return { samples, result };
+}
+
+async function main(): Promise<void> {
+  // 1. The bank.
+  const sim = await startNode([BIN, 'simulator'], { GERBANG_LOG_LEVEL: 'warn' }, (out) => {
+    try {
+      return JSON.parse(out) as Bank;
+    } catch {
+      return undefined;
+    }
+  });
+  const bank = sim.value;
+  const direct = await bankTransfers(bank);
+
+  // 2. The baseline proxy.
+  const proxy = await startNode([join(__dirname, 'proxy-baseline.js'), bank.url], {}, (out) => (out.includes('\n') ? out.trim() : undefined));
+
+  // 3. Gerbang, on a fresh MariaDB database, with the simulator as its live bank.
+  const dbName = `gerbang_bench_${randomBytes(4).toString('hex')}`;
+  const admin = await mysql.createConnection(MYSQL_URL);
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const env: Record<string, string> = {
+    GERBANG_DATABASE_URL: `${MYSQL_URL}/${dbName}`,
+    GERBANG_JWT_SECRET: randomBytes(32).toString('hex'),
+    GERBANG_BCA_BASE_URL: bank.url,
+    GERBANG_BCA_CLIENT_ID: bank.clientId,
+    GERBANG_BCA_CLIENT_SECRET: bank.clientSecret,
+    GERBANG_BCA_API_KEY: bank.apiKey,
+    GERBANG_BCA_API_SECRET: bank.apiSecret,
+    GERBANG_BCA_CORPORATE_ID: bank.corporateId,
+    GERBANG_BCA_ORIGIN: ORIGIN,
+    // The limiters run (and write to the store) as in production, set high enough not to refuse the load.
+    GERBANG_RATE_LIMIT_PER_IP: '10000000',
+    GERBANG_RATE_LIMIT_PER_CLIENT: '10000000',
+    GERBANG_METRICS_PORT: '0',
+    GERBANG_LOG_LEVEL: 'info',
+  };
+  cli(['migrate'], env);
+  const client = JSON.parse(cli(['client', 'create', '--name', 'bench', '--cidr', '127.0.0.1/32', '--json'], env)) as { clientId: string; clientSecret: string };
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const gatewayArgs = [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), BIN, 'serve'];
+  const gatewayProcess = spawn(process.execPath, gatewayArgs, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(gatewayProcess);
+  const gateway = `http://127.0.0.1:${port}`;
+  await waitReady(`${gateway}/readyz`);
+  const tokenRes = await request(`${gateway}/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }),
+  });
+  const { access_token: token } = (await tokenRes.body.json()) as { access_token: string };
+
+  const rows: Measured[] = [];
+  rows.push(await measure('Bank simulator alone', bank.url, sim.child.pid!, 200, direct));
+  rows.push(await measure('Plain reverse proxy (Express 5 + undici)', proxy.value, proxy.child.pid!, 200, direct));
+  rows.push(await measure('Gerbang, full transfer path (audit in MariaDB)', gateway, gatewayProcess.pid!, 201, gatewayTransfers(token)));
+  const soaked = SOAK_SECONDS > 0 ? await soak(gateway, gatewayProcess.pid!, gatewayTransfers(token)) : null;
+
+  const [audited] = (await admin.query(`SELECT COUNT(*) AS n FROM ${dbName}.audit_exchanges WHERE path = '/v1/transfers'`)) as unknown as [{ n: number }[]];
+  writeReport(rows, soaked, Number(audited[0].n));
+
+  gatewayProcess.kill('SIGTERM');
+  await new Promise((resolve) => gatewayProcess.once('exit', resolve));
+  await admin.query(`DROP DATABASE ${dbName}`);
+  await admin.end();
+}
+
+function writeReport(rows: Measured[], soaked: Awaited<ReturnType<typeof soak>> | null, auditRows: number): void {
+  const base = rows[0].atRate;
+  const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+  const lines = [
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, ` +
+      `load average ${loadavg().map((l) => l.toFixed(2)).join(' / ')} at the end (a shared machine: other work ran beside it).`,
+    `Fixed rate ${RATE} requests/s, open loop, ${SECONDS} s measured after ${WARMUP_SECONDS} s of warm-up; peak: closed loop, 32 in flight, ${PEAK_SECONDS} s.`,
+    '',
+    '| Path | p50 (ms) | p99 (ms) | added p50 / p99 vs bank (ms) | req/s at fixed rate | peak req/s | CPU per request (µs) | RSS after (MiB) | non-2xx / errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r, i) => {
+      const added = i === 0 ? '—' : `${f(r.atRate.p50Ms - base.p50Ms, 2)} / ${f(r.atRate.p99Ms - base.p99Ms, 2)}`;
+      const bad = Object.values(r.atRate.unexpected).reduce((a, b) => a + b, 0);
+      return `| ${r.name} | ${f(r.atRate.p50Ms, 2)} | ${f(r.atRate.p99Ms, 2)} | ${added} | ${f(r.atRate.requestsPerSecond)} | ${r.peak ? f(r.peak.requestsPerSecond, 0) : '—'} | ${f(r.cpuPerRequestUs, 0)} | ${f(r.rssMb)} | ${bad} |`;
+    }),
+    '',
+    `CPU per request is the user + system time (/proc/<pid>/stat) of the process in front of the bank — for the first row the simulator itself — divided by the requests of the fixed-rate phase. Audit rows written for /v1/transfers during the run: ${auditRows}.`,
+  ];
+  if (soaked) {
+    const first = soaked.samples[1] ?? soaked.samples[0];
+    const last = soaked.samples[soaked.samples.length - 1];
+    lines.push(
+      '',
+      `Soak: Gerbang at ${RATE}/s for ${SOAK_SECONDS} s (${soaked.result.sent} transfers, p50 ${f(soaked.result.p50Ms, 2)} ms, p99 ${f(soaked.result.p99Ms, 2)} ms): ` +
+        `RSS ${f(first.rssMb)} MiB at ${first.second} s, ${f(last.rssMb)} MiB at ${last.second} s, max ${f(Math.max(...soaked.samples.map((s) => s.rssMb)))} MiB.`,
+      '',
+      `RSS samples (s: MiB): ${soaked.samples.map((s) => `${s.second}: ${f(s.rssMb)}`).join(', ')}`,
+    );
+  }
+  const file = join(ROOT, 'docs', 'performance.md');
+  const doc = readFileSync(file, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const next = doc.replace(new RegExp(`${start}[\\s\\S]*${end}`), `${start}\n${lines.join('\n')}\n${end}`);
+  writeFileSync(file, next);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main()
+  .catch((error: unknown) => {
+    process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  });
