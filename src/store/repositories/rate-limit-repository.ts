@@ -10,24 +10,26 @@ import { upsertSql } from './sql-dialect.js';
 export class SqlRateLimitRepository implements RateLimitRepository {
   constructor(private readonly db: Db) {}
 
-  /** Adds one hit to `key`; when its window has ended, starts a new one at `now` with 1 hit. */
+  /** Adds one hit to `key`; when its window has ended, starts the window `now` falls in, with 1 hit. */
   async increment(key: string, windowMs: number, now: number): Promise<CounterResult> {
     const id = counterKey(key);
+    // Windows are aligned to multiples of windowMs, so the current window's end is known without
+    // reading it back: it is this value for every caller in the window, on every node.
+    const windowEnd = (Math.floor(now / windowMs) + 1) * windowMs;
     if (this.db.dialect === 'mysql') {
       // MySQL/MariaDB: the upsert returns this call's own hit count through LAST_INSERT_ID(expr)
-      // in its OK packet, so no transaction holds the row lock across round trips (every request
-      // of one client or IP goes through this row). Only the window's end is read afterwards;
-      // it changes only when the window rolls over.
+      // in its OK packet: one statement, and no transaction holding the row lock across round
+      // trips (every request of one client or IP goes through this row). affectedRows 1: the
+      // row was just created, with 1 hit.
       const upsert =
         'INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, 1, ?) ON DUPLICATE KEY UPDATE ' +
         'hits = LAST_INSERT_ID(CASE WHEN reset_at <= ? THEN 1 ELSE hits + 1 END), reset_at = CASE WHEN reset_at <= ? THEN ? ELSE reset_at END';
-      const result = await this.db.execute(upsert, [id, now + windowMs, now, now, now + windowMs]);
-      if (result.affectedRows === 1) return { hits: 1, resetAt: now + windowMs };
-      const rows = await this.db.query<{ reset_at: number | string }>('SELECT reset_at FROM rate_limits WHERE rl_key = ?', [id]);
-      return { hits: result.insertId, resetAt: rows.length > 0 ? toNumber(rows[0].reset_at) : now + windowMs };
+      const result = await this.db.execute(upsert, [id, windowEnd, now, now, windowEnd]);
+      return { hits: result.affectedRows === 1 ? 1 : result.insertId, resetAt: windowEnd };
     }
-    // Both CASEs test the OLD reset_at: hits is assigned first on purpose, because MySQL
-    // evaluates ON DUPLICATE KEY UPDATE assignments left to right (see upsertSql).
+    // SQLite (in-process: a transaction costs no round trips). Both CASEs test the OLD reset_at,
+    // here and in the MySQL statement above, where hits is assigned first on purpose because
+    // MySQL evaluates ON DUPLICATE KEY UPDATE assignments left to right (see upsertSql).
     const sql = upsertSql(this.db.dialect, {
       table: 'rate_limits',
       insert: ['rl_key', 'hits', 'reset_at'],
@@ -38,7 +40,7 @@ export class SqlRateLimitRepository implements RateLimitRepository {
       ],
     });
     return this.db.withTransaction(async (tx) => {
-      await tx.execute(sql, [id, 1, now + windowMs, now, now, now + windowMs]);
+      await tx.execute(sql, [id, 1, windowEnd, now, now, windowEnd]);
       // Same transaction: the upsert still holds the row lock, so this reads our own hit.
       const rows = await tx.query<{ hits: number | string; reset_at: number | string }>('SELECT hits, reset_at FROM rate_limits WHERE rl_key = ?', [id]);
       return { hits: toNumber(rows[0].hits), resetAt: toNumber(rows[0].reset_at) };
