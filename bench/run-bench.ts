@@ -8,7 +8,8 @@
  * Writes the table into docs/performance.md between the bench markers.
  *
  * Settings (environment): BENCH_RATE (200/s), BENCH_SECONDS (20 measured, after 5 of warm-up),
- * BENCH_PEAK_SECONDS (10; 0 skips), BENCH_SOAK_SECONDS (0; Gerbang at BENCH_RATE, RSS sampled),
+ * BENCH_PEAK_SECONDS (10; 0 skips), BENCH_SOAK_SECONDS (0; Gerbang at BENCH_SOAK_RATE, default
+ * BENCH_RATE, RSS sampled every 10 s),
  * BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -30,6 +31,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP_SECONDS = 5;
 const PEAK_SECONDS = Number(process.env.BENCH_PEAK_SECONDS ?? 10);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 0);
+const SOAK_RATE = Number(process.env.BENCH_SOAK_RATE ?? RATE);
 const MYSQL_URL = (process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
 const ORIGIN = 'https://gerbang.sandbox';
 
@@ -173,11 +175,11 @@ async function measure(name: string, origin: string, pid: number, expectStatus: 
 }
 
 async function soak(origin: string, pid: number, make: (i: number) => LoadRequest): Promise<{ samples: { second: number; rssMb: number }[]; result: LoadResult }> {
-  process.stderr.write(`bench: soak: Gerbang at ${RATE}/s for ${SOAK_SECONDS} s\n`);
+  process.stderr.write(`bench: soak: Gerbang at ${SOAK_RATE}/s for ${SOAK_SECONDS} s\n`);
   const samples: { second: number; rssMb: number }[] = [{ second: 0, rssMb: rssBytes(pid) / 1048576 }];
   const started = Date.now();
   const timer = setInterval(() => samples.push({ second: Math.round((Date.now() - started) / 1000), rssMb: rssBytes(pid) / 1048576 }), 10_000);
-  const result = await openLoop(origin, { rate: RATE, seconds: SOAK_SECONDS, expectStatus: 201, make });
+  const result = await openLoop(origin, { rate: SOAK_RATE, seconds: SOAK_SECONDS, expectStatus: 201, make });
   clearInterval(timer);
   samples.push({ second: Math.round((Date.now() - started) / 1000), rssMb: rssBytes(pid) / 1048576 });
   return { samples, result };
@@ -271,7 +273,7 @@ function writeReport(rows: Measured[], soaked: Awaited<ReturnType<typeof soak>> 
     const last = soaked.samples[soaked.samples.length - 1];
     lines.push(
       '',
-      `Soak: Gerbang at ${RATE}/s for ${SOAK_SECONDS} s (${soaked.result.sent} transfers, p50 ${f(soaked.result.p50Ms, 2)} ms, p99 ${f(soaked.result.p99Ms, 2)} ms): ` +
+      `Soak: Gerbang at ${SOAK_RATE}/s for ${SOAK_SECONDS} s (${soaked.result.sent} transfers, p50 ${f(soaked.result.p50Ms, 2)} ms, p99 ${f(soaked.result.p99Ms, 2)} ms): ` +
         `RSS ${f(first.rssMb)} MiB at ${first.second} s, ${f(last.rssMb)} MiB at ${last.second} s, max ${f(Math.max(...soaked.samples.map((s) => s.rssMb)))} MiB.`,
       '',
       `RSS samples (s: MiB): ${soaked.samples.map((s) => `${s.second}: ${f(s.rssMb)}`).join(', ')}`,

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { Agent, request } from 'undici';
-import { createMariaDbDatabase, forEachBackend } from '../support/databases.js';
+import { createMariaDbBehindProxy, forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
 
 /** GET on the metrics listener, from `localAddress`, with extra headers. */
 async function scrape(url: string, options: { localAddress?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; type: string; text: string }> {
@@ -120,20 +119,14 @@ forEachBackend('GET /metrics', (db) => {
 
 describe('GET /metrics access list', () => {
   let gw: TestGateway;
-  let database: Awaited<ReturnType<typeof createMariaDbDatabase>>;
-  let proxy: TcpProxy;
+  let database: Awaited<ReturnType<typeof createMariaDbBehindProxy>>;
 
   before(async function () {
-    database = await createMariaDbDatabase(this);
-    const url = new URL(database.url);
-    proxy = new TcpProxy(url.hostname, Number(url.port || 3306));
-    await proxy.start();
-    url.host = `127.0.0.1:${proxy.port}`;
-    gw = await TestGateway.start(url.toString(), { GERBANG_METRICS_ALLOWED_CIDRS: '127.0.0.1/32' });
+    database = await createMariaDbBehindProxy(this);
+    gw = await TestGateway.start(database.url, { GERBANG_METRICS_ALLOWED_CIDRS: '127.0.0.1/32' });
   });
   after(async () => {
     await gw?.close().catch(() => undefined);
-    await proxy?.cut().catch(() => undefined);
     await database?.drop();
   });
 
@@ -145,7 +138,7 @@ describe('GET /metrics access list', () => {
   });
 
   it('counts audit writes the store refused, and still answers while the store is down', async () => {
-    await proxy.cut();
+    await database.proxy.cut();
     const res = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: 'Bearer x.y.z' } });
     expect(res.status).to.be.within(400, 599);
     const scraped = await eventually(async () => {
@@ -154,6 +147,6 @@ describe('GET /metrics access list', () => {
     }, 8000);
     expect(scraped.status).to.equal(200);
     expect(scraped.text).to.not.match(/gerbang_transfers_in_doubt\{/);
-    await proxy.restore();
+    await database.proxy.restore();
   });
 });

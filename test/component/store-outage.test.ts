@@ -1,28 +1,24 @@
 import { expect } from 'chai';
-import { createMariaDbDatabase } from '../support/databases.js';
+import { createMariaDbBehindProxy } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 
 describe('POST /v1/transfers when the database is down (MariaDB)', function () {
-  let database: Awaited<ReturnType<typeof createMariaDbDatabase>>;
+  let database: Awaited<ReturnType<typeof createMariaDbBehindProxy>>;
   let proxy: TcpProxy;
   let gw: TestGateway;
   let token: string;
 
   before(async function () {
-    database = await createMariaDbDatabase(this);
-    const url = new URL(database.url);
-    proxy = new TcpProxy(url.hostname, Number(url.port || 3306));
-    await proxy.start();
-    url.host = `127.0.0.1:${proxy.port}`;
-    gw = await TestGateway.start(url.toString());
+    database = await createMariaDbBehindProxy(this);
+    proxy = database.proxy;
+    gw = await TestGateway.start(database.url);
     const client = await gw.createClient();
     token = await gw.token(client);
   });
 
   after(async () => {
     await gw?.close().catch(() => undefined);
-    await proxy?.cut().catch(() => undefined);
     await database?.drop();
   });
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeDatabaseUrl, migrate, openDb, openStore, type Store } from '../../src/store/index.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 export type Backend = 'sqlite' | 'mariadb';
 
@@ -115,4 +116,24 @@ export function forEachBackend(title: string, fn: (ctx: BackendContext) => void)
       });
     });
   }
+}
+
+/**
+ * A fresh MariaDB database reached through a TcpProxy, for tests that take the database away
+ * (`proxy.cut()`) and give it back (`proxy.restore()`). `drop()` cuts the proxy and drops it.
+ */
+export async function createMariaDbBehindProxy(ctx?: Mocha.Context): Promise<{ url: string; proxy: TcpProxy; drop: () => Promise<void> }> {
+  const database = await createMariaDbDatabase(ctx);
+  const url = new URL(database.url);
+  const proxy = new TcpProxy(url.hostname, Number(url.port || 3306));
+  await proxy.start();
+  url.host = `127.0.0.1:${proxy.port}`;
+  return {
+    url: url.toString(),
+    proxy,
+    drop: async () => {
+      await proxy.cut().catch(() => undefined);
+      await database.drop();
+    },
+  };
 }
