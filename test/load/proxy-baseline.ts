@@ -1,7 +1,7 @@
 /**
  * The baseline Gerbang is compared with: the plainest reverse proxy on the same stack, Express 5
  * receiving and undici forwarding to the bank, nothing else (no security stage, no audit).
- * Usage: node dist/bench/proxy-baseline.js <upstream origin>; prints its URL.
+ * Usage: node dist/test/load/proxy-baseline.js <upstream origin>; prints its URL.
  */
 import express from 'express';
 import type { AddressInfo } from 'node:net';

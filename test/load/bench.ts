@@ -19,12 +19,12 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { request } from 'undici';
-import { bcaTimestamp, relativeUrl, sign, TRANSFER_PATH, TOKEN_PATH } from '../src/banks/bca-legacy/index.js';
-import { jakartaDate } from '../src/time/index.js';
-import { closedLoop, openLoop, type LoadRequest, type LoadResult } from './load.js';
+import { bcaTimestamp, relativeUrl, sign, TRANSFER_PATH, TOKEN_PATH } from '../../src/banks/bca-legacy/index.js';
+import { jakartaDate } from '../../src/time/index.js';
+import { closedLoop, openLoop, type LoadRequest, type LoadResult } from './bench-load.js';
 import { cpuMicros, rssBytes } from './proc-stats.js';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'gerbang');
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
