@@ -10,22 +10,23 @@ import { upsertSql } from './sql-dialect.js';
 export class SqlRateLimitRepository implements RateLimitRepository {
   constructor(private readonly db: Db) {}
 
-  /** Adds one hit to `key`; when its window has ended, starts the window `now` falls in, with 1 hit. */
+  /** Adds one hit to `key`; when its window has ended, starts a new one at `now` with 1 hit. */
   async increment(key: string, windowMs: number, now: number): Promise<CounterResult> {
     const id = counterKey(key);
-    // Windows are aligned to multiples of windowMs, so the current window's end is known without
-    // reading it back: it is this value for every caller in the window, on every node.
-    const windowEnd = (Math.floor(now / windowMs) + 1) * windowMs;
+    const windowEnd = now + windowMs;
     if (this.db.dialect === 'mysql') {
       // MySQL/MariaDB: the upsert returns this call's own hit count through LAST_INSERT_ID(expr)
-      // in its OK packet: one statement, and no transaction holding the row lock across round
-      // trips (every request of one client or IP goes through this row). affectedRows 1: the
-      // row was just created, with 1 hit.
+      // in its OK packet, so no transaction holds the row lock across round trips (every request
+      // of one client or IP goes through this row). affectedRows 1: the row was just created,
+      // with 1 hit. Only the window's end is read afterwards; it changes only when the window
+      // rolls over.
       const upsert =
         'INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, 1, ?) ON DUPLICATE KEY UPDATE ' +
         'hits = LAST_INSERT_ID(CASE WHEN reset_at <= ? THEN 1 ELSE hits + 1 END), reset_at = CASE WHEN reset_at <= ? THEN ? ELSE reset_at END';
       const result = await this.db.execute(upsert, [id, windowEnd, now, now, windowEnd]);
-      return { hits: result.affectedRows === 1 ? 1 : result.insertId, resetAt: windowEnd };
+      if (result.affectedRows === 1) return { hits: 1, resetAt: windowEnd };
+      const rows = await this.db.query<{ reset_at: number | string }>('SELECT reset_at FROM rate_limits WHERE rl_key = ?', [id]);
+      return { hits: result.insertId, resetAt: rows.length > 0 ? toNumber(rows[0].reset_at) : windowEnd };
     }
     // SQLite (in-process: a transaction costs no round trips). Both CASEs test the OLD reset_at,
     // here and in the MySQL statement above, where hits is assigned first on purpose because
