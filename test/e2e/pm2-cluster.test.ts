@@ -84,6 +84,8 @@ describe('ecosystem.config.js under PM2', function () {
   it('serves each worker\'s own metrics on GERBANG_METRICS_PORT + its NODE_APP_INSTANCE', async () => {
     const texts: string[] = [];
     for (const port of [metricsPort, metricsPort + 1]) {
+      // /healthz answered once the first worker listened; the second may still be starting.
+      await waitForHttp(`http://127.0.0.1:${port}/metrics`, 30_000);
       const res = await fetch(`http://127.0.0.1:${port}/metrics`);
       const text = await res.text();
       expect(res.status, `worker metrics on port ${port}`).to.equal(200);
