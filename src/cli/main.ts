@@ -1,10 +1,12 @@
 import { ConfigError, configurationMarkdown } from '../config/index.js';
 import { AppError } from '../errors/index.js';
+import { KeyRingError } from '../security/index.js';
 import { AUDIT_USAGE, auditCommand } from './commands/audit-command.js';
 import { BANK_USAGE, bankCommand } from './commands/bank-command.js';
 import { CLIENT_USAGE, clientCommand } from './commands/client-command.js';
 import { consoleCommand } from './commands/console-command.js';
 import { DOCTOR_USAGE, doctorCommand } from './commands/doctor-command.js';
+import { KEYS_USAGE, keysCommand } from './commands/keys-command.js';
 import { migrateCommand } from './commands/migrate-command.js';
 import { OPENAPI_USAGE, openapiCommand } from './commands/openapi-command.js';
 import { sandboxCommand, serveCommand } from './commands/serve-command.js';
@@ -24,6 +26,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   client: { run: clientCommand, usage: CLIENT_USAGE },
   doctor: { run: doctorCommand, usage: DOCTOR_USAGE },
   audit: { run: (args, io) => auditCommand(args, io), usage: AUDIT_USAGE },
+  keys: { run: keysCommand, usage: KEYS_USAGE },
   sign: { run: signCommand, usage: SIGN_USAGE },
   bank: { run: bankCommand, usage: BANK_USAGE },
   openapi: { run: openapiCommand, usage: OPENAPI_USAGE },
@@ -65,6 +68,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       return 2;
     }
     if (error instanceof ConfigError) {
+      io.err(`gerbang ${name}: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof KeyRingError) {
       io.err(`gerbang ${name}: ${error.message}`);
       return 2;
     }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { KeyRing, KeyRingError, keyRingFrom } from '../security/index.js';
 import { readPartnersFile, type PartnerConfig } from './partners.js';
 import { invalidCidrs } from '../security/index.js';
 import { BCA_SETTINGS, SETTINGS, type SettingName, type SettingSpec } from './schema.js';
@@ -20,6 +21,8 @@ export interface Config {
   jwt: { secret: string; previousSecrets: string[]; issuer: string; audience: string; ttlSeconds: number };
   /** Where callers reach the API (documents name it); undefined: not said. */
   publicUrl?: string;
+  /** Encrypts the audit's bodies and headers at rest (GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES). */
+  auditKeys: KeyRing;
   trustProxy: string[];
   allowedOrigins: string[];
   allowedCidrs: string[];
@@ -80,6 +83,43 @@ export function loadStoreConfig(env: Env = process.env): { databaseUrl: string }
 }
 
 /**
+ * The audit key ring from GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES (and GERBANG_CONFIG_FILE),
+ * for commands that read or rewrite the audit (`audit export|verify`, `keys rotate`).
+ * Throws ConfigError naming the setting when a key is bad or none is configured.
+ */
+export function loadAuditKeys(env: Env = process.env): KeyRing {
+  const problems: string[] = [];
+  const merged: Env = { ...readConfigFile(env.GERBANG_CONFIG_FILE, problems), ...definedOnly(env) };
+  const sources = { keys: [] as string[], keyFiles: [] as string[] };
+  for (const [name, field] of [['auditKeys', 'keys'], ['auditKeyFiles', 'keyFiles']] as const) {
+    const spec = SETTINGS[name];
+    const raw = merged[spec.env];
+    const { value, error } = spec.schema.label(spec.env).validate(raw === undefined || raw === '' ? undefined : splitList(raw));
+    if (error) problems.push(`${spec.env}: ${error.details.map((d) => d.message).join('; ')}. ${spec.doc}`);
+    else sources[field] = value as string[];
+  }
+  const ring = problems.length === 0 ? auditKeyRing(sources, problems) : null;
+  if (problems.length > 0 || ring === null) throw new ConfigError(problems);
+  return ring;
+}
+
+/** Builds the ring, or adds the problem (naming the setting) and returns null. */
+function auditKeyRing(sources: { keys: string[]; keyFiles: string[] }, problems: string[]): KeyRing | null {
+  try {
+    const ring = keyRingFrom(sources);
+    if (ring) return ring;
+    problems.push(
+      `GERBANG_AUDIT_KEYS: is required (or GERBANG_AUDIT_KEY_FILES): the audit is encrypted at rest. ` +
+        `Generate a key with: echo "k$(date +%Y%m%d):$(openssl rand -base64 32)". ${SETTINGS.auditKeys.doc}`,
+    );
+  } catch (error) {
+    if (!(error instanceof KeyRingError)) throw error;
+    problems.push(error.message);
+  }
+  return null;
+}
+
+/**
  * Reads every setting of SETTINGS from `env` (and from the JSON file named by
  * GERBANG_CONFIG_FILE, whose keys are the same variable names; the environment wins),
  * validates them all at once and returns the typed configuration.
@@ -96,6 +136,9 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
   if (values.jwtSecret === undefined && !problems.some((p) => p.startsWith('GERBANG_JWT_SECRET'))) {
     problems.push(`GERBANG_JWT_SECRET: is required (at least 32 characters; e.g. \`openssl rand -base64 48\`). ${SETTINGS.jwtSecret.doc}`);
   }
+  const auditKeys = problems.some((p) => p.startsWith('GERBANG_AUDIT_KEY'))
+    ? null
+    : auditKeyRing({ keys: values.auditKeys as string[], keyFiles: values.auditKeyFiles as string[] }, problems);
   const givenBca = BCA_SETTINGS.filter((name) => values[name] !== undefined);
   if (givenBca.length > 0 && givenBca.length < BCA_SETTINGS.length) {
     const missing = BCA_SETTINGS.filter((name) => values[name] === undefined).map((name) => SETTINGS[name].env);
@@ -131,6 +174,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     migrateOnStart: v.migrateOnStart,
     auditSpoolDir: v.auditSpoolDir,
     callback: { keyFile: v.callbackKeyFile, intervalMs: v.callbackIntervalMs, retryBaseMs: v.callbackRetryBaseMs },
+    auditKeys: auditKeys as KeyRing,
     jwt: { secret: v.jwtSecret, previousSecrets: v.jwtPreviousSecrets, issuer: v.jwtIssuer, audience: v.jwtAudience, ttlSeconds: v.tokenTtlSeconds },
     publicUrl: v.publicUrl,
     trustProxy: v.trustProxy,
@@ -206,6 +250,8 @@ export interface ConsoleConfig {
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
   shutdownTimeoutMs: number;
   logLevel: string;
+  /** Opens the audit's sealed bodies for the detail view (the same keys as the API). */
+  auditKeys: KeyRing;
 }
 
 const CONSOLE_SETTINGS: SettingName[] = [
@@ -222,6 +268,8 @@ const CONSOLE_SETTINGS: SettingName[] = [
   'loginLockoutSeconds',
   'shutdownTimeoutMs',
   'logLevel',
+  'auditKeys',
+  'auditKeyFiles',
 ];
 
 /**
@@ -235,6 +283,9 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
   if ((v.consoleTlsCertFile === undefined) !== (v.consoleTlsKeyFile === undefined)) {
     problems.push('GERBANG_CONSOLE_TLS_CERT_FILE, GERBANG_CONSOLE_TLS_KEY_FILE: give both (HTTPS) or neither (plain HTTP behind a TLS proxy)');
   }
+  const auditKeys = problems.some((p) => p.startsWith('GERBANG_AUDIT_KEY'))
+    ? null
+    : auditKeyRing({ keys: v.auditKeys as string[], keyFiles: v.auditKeyFiles as string[] }, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port: v.consolePort,
@@ -251,6 +302,7 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
     },
     shutdownTimeoutMs: v.shutdownTimeoutMs,
     logLevel: v.logLevel,
+    auditKeys: auditKeys as KeyRing,
   };
 }
 

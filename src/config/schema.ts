@@ -88,6 +88,19 @@ export const SETTINGS = {
     doc: 'The address ERP callers use (e.g. `https://gerbang.example.com`, behind nginx). Named in the served OpenAPI/Swagger documents (servers, host, token URL); empty: the documents name no host and the importing tool asks for it.',
     schema: Joi.string().uri({ scheme: ['https', 'http'] }).pattern(/^[^?#]*[^/?#]$/, 'no trailing slash'),
   },
+  auditKeys: {
+    env: 'GERBANG_AUDIT_KEYS',
+    doc: 'Keys that encrypt audit bodies and headers at rest (AES-256-GCM), as `keyId:base64key` (32 random bytes, e.g. `k2026a:$(openssl rand -base64 32)`), oldest first: the last key encrypts, every key decrypts. Add a new key last, reload, then run `gerbang keys rotate`. Required by `serve` unless GERBANG_AUDIT_KEY_FILES is set.',
+    schema: Joi.array().items(Joi.string().min(1)).default([]),
+    list: true,
+    secret: true,
+  },
+  auditKeyFiles: {
+    env: 'GERBANG_AUDIT_KEY_FILES',
+    doc: 'Files holding one `keyId:base64key` line each (mode 0600), oldest first, read after GERBANG_AUDIT_KEYS: the last key listed overall encrypts. `gerbang sandbox` creates one beside the embedded database.',
+    schema: Joi.array().items(Joi.string().min(1)).default([]),
+    list: true,
+  },
   trustProxy: {
     env: 'GERBANG_TRUST_PROXY',
     doc: 'Addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (e.g. `127.0.0.1`). Empty: the socket address is the caller.',

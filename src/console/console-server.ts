@@ -30,7 +30,7 @@ export interface StartConsoleOptions {
 export async function startConsole(config: ConsoleConfig, options: StartConsoleOptions = {}): Promise<ConsoleServer> {
   const clock = options.clock ?? Date.now;
   const ownStore = options.store === undefined;
-  const store = options.store ?? (await openStore(config.databaseUrl));
+  const store = options.store ?? (await openStore(config.databaseUrl, { auditKeys: config.auditKeys }));
   try {
     if (ownStore && config.migrateOnStart) await migrate(store.db);
     const app = buildConsoleApp({ store, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, trustProxy: config.trustProxy, clock });

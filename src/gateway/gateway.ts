@@ -42,7 +42,7 @@ export interface StartOptions {
  */
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? Date.now;
-  const opened = await openStore(config.databaseUrl);
+  const opened = await openStore(config.databaseUrl, { auditKeys: config.auditKeys });
   const metrics = new GatewayMetrics({ inDoubt: () => opened.payments.countInDoubt() });
   // Audit writes the database refuses are counted (whoever made them: API requests, the
   // resolver, payment runs), then journaled on disk and written once it is back.

@@ -23,5 +23,7 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
     record: counted('record', (exchange, completion) => repository.record(exchange, completion)),
     recordBankCall: counted('bank_call', (call) => repository.recordBankCall(call)),
     list: (query) => repository.list(query),
+    verify: () => repository.verify(),
+    rotate: (options) => repository.rotate(options),
   };
 }

@@ -2,3 +2,4 @@ export { hashSecret, verifySecret, decoyHash } from './password-hash.js';
 export { newClientId, newClientSecret } from './secrets.js';
 export { IpAllowlist, normalizeIp, invalidCidrs } from './ip-allowlist.js';
 export { OriginAllowlist, invalidOrigins } from './origin-allowlist.js';
+export { KeyRing, KeyRingError, keyRingFrom, parseKeySpec, newKeySpec, ensureKeyFile, type RingKey, type KeySources } from './keyring.js';

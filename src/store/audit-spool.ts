@@ -115,5 +115,7 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     record: (exchange, completion) => spooled(() => repository.record(exchange, completion), { op: 'record', exchange, completion }, 0),
     recordBankCall: (call) => spooled(() => repository.recordBankCall(call), { op: 'bank-call', call }, 0),
     list: (query: AuditQuery): Promise<AuditExchangeRow[]> => repository.list(query),
+    verify: () => repository.verify(),
+    rotate: (options) => repository.rotate(options),
   };
 }

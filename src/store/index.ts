@@ -3,7 +3,7 @@
  * the repositories on the Store it returns; `migrate` applies the numbered SQL files of sql/.
  */
 export { openStore, openDb } from './open-store.js';
-export { createStore } from './create-store.js';
+export { createStore, type StoreOptions } from './create-store.js';
 export { describeDatabaseUrl, parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
 export { migrate, pendingMigrations, type MigrateOptions } from './migrator.js';
 export { amountMinor } from './repositories/index.js';

@@ -1,4 +1,4 @@
-import { createStore } from './create-store.js';
+import { createStore, type StoreOptions } from './create-store.js';
 import { parseDatabaseUrl } from './database-url.js';
 import { MysqlDb } from './mysql/index.js';
 import { SqliteDb } from './sqlite/index.js';
@@ -11,10 +11,11 @@ import type { Db, Store } from './types.js';
  *
  * Does not migrate (see `migrate`) and does not connect to MySQL yet: the pool connects on first
  * use, so a gateway can start while the database is down and answer 503 until it is back.
- * Throws an Error naming GERBANG_DATABASE_URL for an unsupported URL.
+ * Throws an Error naming GERBANG_DATABASE_URL for an unsupported URL. `options.auditKeys` seals
+ * the audit (see StoreOptions).
  */
-export async function openStore(url: string): Promise<Store> {
-  return createStore(openDb(url));
+export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
+  return createStore(openDb(url), options);
 }
 
 /** The bare Db of a URL, for tools that need no repositories. */

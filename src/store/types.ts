@@ -186,6 +186,9 @@ export interface InboundExchange {
   clientId: string | null;
   transactionId: string | null;
   amount: string | null;
+  /** Account numbers are stored masked (`******5680`); the repository masks them. */
+  sourceAccount?: string | null;
+  beneficiaryAccount?: string | null;
   requestHeaders: Record<string, string>;
   requestBody: string | null;
 }
@@ -197,6 +200,8 @@ export interface InboundCompletion {
   clientId: string | null;
   transactionId: string | null;
   amount: string | null;
+  sourceAccount?: string | null;
+  beneficiaryAccount?: string | null;
   responseBody: string | null;
   completedAt: number;
 }
@@ -209,6 +214,8 @@ export interface BankCallAudit extends BankCall {
 
 export interface AuditExchangeRow extends InboundExchange {
   id: number;
+  sourceAccount: string | null;
+  beneficiaryAccount: string | null;
   outcome: AuditOutcome;
   statusCode: number | null;
   errorCode: string | null;
@@ -227,6 +234,35 @@ export interface AuditQuery {
   afterId?: number;
 }
 
+/** One problem `verify` found; `table`/`recordId` name the first broken record of a chain. */
+export interface AuditChainBreak {
+  writerId: string | null;
+  seq: number | null;
+  table: 'audit_exchanges' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers';
+  recordId: number | null;
+  problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated';
+  detail: string;
+}
+
+export interface AuditVerifyReport {
+  chains: number;
+  links: number;
+  exchanges: number;
+  bankCalls: number;
+  /** Empty when every chain is intact. At most one per chain (its first break), then unchained records. */
+  breaks: AuditChainBreak[];
+}
+
+export interface AuditRotationReport {
+  /** The key every value is sealed with afterwards. */
+  keyId: string;
+  exchanges: number;
+  bankCalls: number;
+  batches: number;
+  /** Records still sealed with another key (written meanwhile by a process without the newest key). */
+  remaining: number;
+}
+
 export interface AuditRepository {
   /** Inserts the inbound exchange as in_progress and returns its id. */
   open(exchange: InboundExchange): Promise<number>;
@@ -236,6 +272,13 @@ export interface AuditRepository {
   recordBankCall(call: BankCallAudit): Promise<number>;
   /** Exchanges ordered by id with their bank calls, for export and tests. */
   list(query: AuditQuery): Promise<AuditExchangeRow[]>;
+  /** Checks every writer's hash chain against the records; decrypts with the key ring. */
+  verify(): Promise<AuditVerifyReport>;
+  /**
+   * Re-encrypts every record not sealed with the newest key, `batchSize` records per short
+   * transaction, while other processes keep writing. `onBatch` reports progress.
+   */
+  rotate(options: { batchSize: number; onBatch?: (done: { exchanges: number; bankCalls: number }) => void }): Promise<AuditRotationReport>;
 }
 
 // ---------------------------------------------------------------- counters

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { forEachBackend } from '../support/databases.js';
 import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { runCli } from '../support/cli.js';
+import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 
 describe('gerbang migrate', () => {
   it('applies the migrations to a fresh embedded store, then reports it up to date', async () => {
@@ -26,7 +27,7 @@ describe('gerbang migrate', () => {
 
 describe('gerbang serve with a bad setting', () => {
   it('stops at once and names the variable', async () => {
-    const result = await runCli(['serve'], { PORT: 'eighty', GERBANG_JWT_SECRET: 'x'.repeat(40) });
+    const result = await runCli(['serve'], { PORT: 'eighty', GERBANG_JWT_SECRET: 'x'.repeat(40), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
     expect(result.code).to.equal(2);
     expect(result.stderr).to.contain('PORT');
   });
@@ -60,7 +61,7 @@ forEachBackend('gerbang client and audit commands', (db) => {
     try {
       const client = await gw.createClient();
       const oldToken = await gw.token(client);
-      const rotated = await runCli(['client', 'rotate-secret', '--id', client.clientId, '--json'], { GERBANG_DATABASE_URL: db.url() });
+      const rotated = await runCli(['client', 'rotate-secret', '--id', client.clientId, '--json'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
       expect(rotated.code, rotated.stderr).to.equal(0);
       const { clientSecret } = JSON.parse(rotated.stdout);
       expect(clientSecret).to.not.equal(client.clientSecret);
@@ -78,7 +79,7 @@ forEachBackend('gerbang client and audit commands', (db) => {
   });
 
   it('refuses a bad --cidr, naming it', async () => {
-    const result = await runCli(['client', 'create', '--name', 'x', '--cidr', '300.1.1.1/8'], { GERBANG_DATABASE_URL: db.url() });
+    const result = await runCli(['client', 'create', '--name', 'x', '--cidr', '300.1.1.1/8'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
     expect(result.code).to.equal(2);
     expect(result.stderr).to.contain('--cidr "300.1.1.1/8"');
   });
@@ -101,7 +102,7 @@ forEachBackend('gerbang client and audit commands', (db) => {
     });
 
     it('writes one JSON line per exchange with its bank legs', async () => {
-      const result = await runCli(['audit', 'export', '--format', 'jsonl'], { GERBANG_DATABASE_URL: db.url() });
+      const result = await runCli(['audit', 'export', '--format', 'jsonl'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
       expect(result.code, result.stderr).to.equal(0);
       const records = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
       const transfer = records.find((r) => r.transactionId === transactionId);
@@ -111,7 +112,7 @@ forEachBackend('gerbang client and audit commands', (db) => {
     });
 
     it('writes CSV a spreadsheet reads back, with the bank legs in their column', async () => {
-      const result = await runCli(['audit', 'export', '--format', 'csv', '--from', '2000-01-01'], { GERBANG_DATABASE_URL: db.url() });
+      const result = await runCli(['audit', 'export', '--format', 'csv', '--from', '2000-01-01'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
       expect(result.code, result.stderr).to.equal(0);
       const rows = parse(result.stdout, { columns: true, bom: true }) as Record<string, string>[];
       const transfer = rows.find((r) => r.transactionId === transactionId)!;
@@ -122,12 +123,12 @@ forEachBackend('gerbang client and audit commands', (db) => {
     });
 
     it('exports nothing for a window before any record', async () => {
-      const result = await runCli(['audit', 'export', '--format', 'jsonl', '--to', '2001-01-01T00:00:00Z'], { GERBANG_DATABASE_URL: db.url() });
+      const result = await runCli(['audit', 'export', '--format', 'jsonl', '--to', '2001-01-01T00:00:00Z'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
       expect(result.stdout.trim()).to.equal('');
     });
 
     it('names a bad --from', async () => {
-      const result = await runCli(['audit', 'export', '--format', 'csv', '--from', 'yesterday'], { GERBANG_DATABASE_URL: db.url() });
+      const result = await runCli(['audit', 'export', '--format', 'csv', '--from', 'yesterday'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
       expect(result.code).to.equal(2);
       expect(result.stderr).to.contain('--from');
     });

@@ -3,15 +3,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
+import { testKeySpec } from '../support/audit-keys.js';
 import { problemsOf } from '../support/config-problems.js';
 
 const secret = 'x'.repeat(40);
-
+const auditKey = testKeySpec('cfg');
 
 describe('loadConfig', () => {
-  describe('with only the token key set', () => {
+  describe('with only the token key and an audit key set', () => {
     it('runs in sandbox mode on the embedded store with documented defaults', () => {
-      const config = loadConfig({ GERBANG_JWT_SECRET: secret });
+      const config = loadConfig({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey });
       expect(config.bank.mode).to.equal('sandbox');
       expect(config.databaseUrl).to.equal('sqlite:var/gerbang.sqlite');
       expect(config.port).to.equal(8080);
@@ -22,18 +23,18 @@ describe('loadConfig', () => {
 
   describe('when a value is wrong', () => {
     it('names the variable, what is allowed and what it got', () => {
-      const problems = problemsOf({ GERBANG_JWT_SECRET: secret, PORT: 'eighty' });
+      const problems = problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey, PORT: 'eighty' });
       expect(problems).to.have.length(1);
       expect(problems[0]).to.match(/^PORT: "PORT" must be a number \(got "eighty"\)/);
     });
 
     it('reports every bad variable at once', () => {
       const problems = problemsOf({ PORT: '70000', GERBANG_DATABASE_URL: 'postgres://x', GERBANG_LOG_LEVEL: 'loud' });
-      expect(problems.map((p) => p.split(':')[0])).to.have.members(['PORT', 'GERBANG_DATABASE_URL', 'GERBANG_LOG_LEVEL', 'GERBANG_JWT_SECRET']);
+      expect(problems.map((p) => p.split(':')[0])).to.have.members(['PORT', 'GERBANG_DATABASE_URL', 'GERBANG_LOG_LEVEL', 'GERBANG_JWT_SECRET', 'GERBANG_AUDIT_KEYS']);
     });
 
     it('does not print a secret value it refuses', () => {
-      const problems = problemsOf({ GERBANG_JWT_SECRET: 'too-short-secret' });
+      const problems = problemsOf({ GERBANG_JWT_SECRET: 'too-short-secret', GERBANG_AUDIT_KEYS: auditKey });
       expect(problems[0]).to.match(/^GERBANG_JWT_SECRET/);
       expect(problems[0]).to.not.contain('too-short-secret');
     });
@@ -41,7 +42,7 @@ describe('loadConfig', () => {
 
   describe('when only some bank settings are given', () => {
     it('names the missing ones', () => {
-      const problems = problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_BCA_BASE_URL: 'https://devapi.klikbca.com' });
+      const problems = problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey, GERBANG_BCA_BASE_URL: 'https://devapi.klikbca.com' });
       expect(problems[0]).to.contain('GERBANG_BCA_CLIENT_ID');
       expect(problems[0]).to.contain('GERBANG_BCA_API_SECRET');
     });
@@ -50,7 +51,7 @@ describe('loadConfig', () => {
   describe('with every bank setting', () => {
     it('leaves sandbox mode', () => {
       const config = loadConfig({
-        GERBANG_JWT_SECRET: secret,
+        GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey,
         GERBANG_BCA_BASE_URL: 'https://devapi.klikbca.com',
         GERBANG_BCA_CLIENT_ID: 'id',
         GERBANG_BCA_CLIENT_SECRET: 's',
@@ -67,7 +68,7 @@ describe('loadConfig', () => {
     it('reads the file and lets the environment win', () => {
       const dir = mkdtempSync(join(tmpdir(), 'gerbang-config-'));
       const file = join(dir, 'config.json');
-      writeFileSync(file, JSON.stringify({ PORT: 9000, GERBANG_TRUST_PROXY: ['127.0.0.1', '10.0.0.0/8'], GERBANG_JWT_SECRET: secret }));
+      writeFileSync(file, JSON.stringify({ PORT: 9000, GERBANG_TRUST_PROXY: ['127.0.0.1', '10.0.0.0/8'], GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey }));
       const config = loadConfig({ GERBANG_CONFIG_FILE: file, PORT: '9100' });
       expect(config.port).to.equal(9100);
       expect(config.trustProxy).to.deep.equal(['127.0.0.1', '10.0.0.0/8']);
@@ -77,7 +78,7 @@ describe('loadConfig', () => {
       const dir = mkdtempSync(join(tmpdir(), 'gerbang-config-'));
       const file = join(dir, 'config.json');
       writeFileSync(file, JSON.stringify({ PROT: 9000 }));
-      expect(problemsOf({ GERBANG_CONFIG_FILE: file, GERBANG_JWT_SECRET: secret })[0]).to.contain('unknown setting "PROT"');
+      expect(problemsOf({ GERBANG_CONFIG_FILE: file, GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey })[0]).to.contain('unknown setting "PROT"');
     });
   });
 });

@@ -9,6 +9,7 @@ import { runCli } from '../support/cli.js';
 import { eventually, sampleTransfer } from '../support/gateway-harness.js';
 import { freePort, spawnGerbang, waitForHttp } from '../support/processes.js';
 import { startTestBank } from '../support/test-bank.js';
+import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 
 /**
  * A gateway killed (SIGKILL) after sending a transfer to the bank but before recording the answer
@@ -30,6 +31,7 @@ describe('A gateway killed in the middle of a transfer', function () {
       PORT: String(port),
       GERBANG_DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'gerbang-crash-')), 'g.sqlite')}`,
       GERBANG_JWT_SECRET: randomBytes(32).toString('hex'),
+      GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
       GERBANG_LOG_LEVEL: 'warn',
       ...bank.env(),
     };
@@ -79,7 +81,7 @@ describe('A gateway killed in the middle of a transfer', function () {
     try {
       await waitForHttp(`${base}/healthz`);
       // The resolver settles it on its own, before anyone asks.
-      const store = await openStore(env.GERBANG_DATABASE_URL);
+      const store = await openStore(env.GERBANG_DATABASE_URL, { auditKeys: TEST_AUDIT_KEYS });
       try {
         const settled = await eventually(async () => {
           const payment = await store.payments.find(clientId, body.transactionId as string);

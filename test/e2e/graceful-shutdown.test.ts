@@ -9,6 +9,7 @@ import { runCli } from '../support/cli.js';
 import { sampleTransfer } from '../support/gateway-harness.js';
 import { freePort, spawnGerbang, waitForHttp } from '../support/processes.js';
 import { startTestBank } from '../support/test-bank.js';
+import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 
 describe('gerbang serve on SIGTERM', function () {
   this.timeout(60_000);
@@ -26,6 +27,7 @@ describe('gerbang serve on SIGTERM', function () {
       PORT: String(port),
       GERBANG_DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'gerbang-serve-')), 'g.sqlite')}`,
       GERBANG_JWT_SECRET: randomBytes(32).toString('hex'),
+      GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
       GERBANG_LOG_LEVEL: 'info',
       GERBANG_SHUTDOWN_TIMEOUT_MS: '10000',
       ...bank.env(),

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { runCli } from '../support/cli.js';
 import { sampleTransfer } from '../support/gateway-harness.js';
 import { freePort, waitForHttp } from '../support/processes.js';
+import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..', '..');
@@ -41,6 +42,7 @@ describe('ecosystem.config.js under PM2', function () {
       GERBANG_API_INSTANCES: '2',
       GERBANG_DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'gerbang-pm2-db-')), 'g.sqlite')}`,
       GERBANG_JWT_SECRET: randomBytes(32).toString('hex'),
+      GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
       GERBANG_LOG_LEVEL: 'warn',
       GERBANG_RATE_LIMIT_PER_IP: '1000000',
       GERBANG_RATE_LIMIT_PER_CLIENT: '1000000',

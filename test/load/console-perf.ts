@@ -16,6 +16,7 @@ import { loadConsoleConfig } from '../../src/config/index.js';
 import { createConsoleUser, startConsole } from '../../src/console/index.js';
 import { configureLogger } from '../../src/log/index.js';
 import { migrate, openDb } from '../../src/store/index.js';
+import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 
 const SERVER = (process.env.GERBANG_PERF_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
 const ROWS = Number(process.env.GERBANG_PERF_ROWS ?? 1_000_000);
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
   await seed(url, end);
   console.log(`seeded in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
 
-  const con = await startConsole(loadConsoleConfig({ GERBANG_DATABASE_URL: url, CONSOLE_PORT: '0', GERBANG_LOG_LEVEL: 'warn', GERBANG_MIGRATE_ON_START: 'false' }));
+  const con = await startConsole(loadConsoleConfig({ GERBANG_DATABASE_URL: url, CONSOLE_PORT: '0', GERBANG_LOG_LEVEL: 'warn', GERBANG_MIGRATE_ON_START: 'false', GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY }));
   try {
     const password = randomBytes(12).toString('hex');
     await createConsoleUser(con.store.consoleUsers, { username: 'perf', password, role: 'auditor' }, Date.now());

@@ -1,6 +1,7 @@
 import { loadConsoleConfig } from '../../src/config/index.js';
 import { createConsoleUser, startConsole, type ConsoleServer, type StartConsoleOptions } from '../../src/console/index.js';
 import type { ConsoleRole } from '../../src/store/types.js';
+import { TEST_AUDIT_KEY } from './audit-keys.js';
 
 /**
  * A real finance console on port 0 over the given database (its own store, as in production
@@ -10,7 +11,7 @@ export class TestConsole {
   private constructor(readonly server: ConsoleServer) {}
 
   static async start(databaseUrl: string, env: Record<string, string> = {}, options: StartConsoleOptions = {}): Promise<TestConsole> {
-    const config = loadConsoleConfig({ GERBANG_DATABASE_URL: databaseUrl, CONSOLE_PORT: '0', GERBANG_CONSOLE_HOST: '127.0.0.1', GERBANG_SHUTDOWN_TIMEOUT_MS: '2000', ...env });
+    const config = loadConsoleConfig({ GERBANG_DATABASE_URL: databaseUrl, CONSOLE_PORT: '0', GERBANG_CONSOLE_HOST: '127.0.0.1', GERBANG_SHUTDOWN_TIMEOUT_MS: '2000', GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, ...env });
     return new TestConsole(await startConsole(config, options));
   }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeDatabaseUrl, migrate, openDb, openStore, type Store } from '../../src/store/index.js';
+import { TEST_AUDIT_KEYS } from './audit-keys.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 export type Backend = 'sqlite' | 'mariadb';
@@ -84,7 +85,7 @@ export function createSqliteDatabase(): { url: string; drop: () => Promise<void>
 /**
  * Defines `describe('<title> [sqlite]')` and `describe('<title> [mariadb]')`, each with its own
  * migrated database (a temp SQLite file; a fresh MariaDB database, dropped afterwards) and a
- * store opened on it for the suite. `fn` defines the tests once, against `ctx`.
+ * store opened on it for the suite (its audit sealed with TEST_AUDIT_KEYS). `fn` defines the tests once, against `ctx`.
  */
 export function forEachBackend(title: string, fn: (ctx: BackendContext) => void): void {
   for (const backend of ['sqlite', 'mariadb'] as const) {
@@ -97,7 +98,7 @@ export function forEachBackend(title: string, fn: (ctx: BackendContext) => void)
         const database = backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
         url = database.url;
         drop = database.drop;
-        store = await openStore(url);
+        store = await openStore(url, { auditKeys: TEST_AUDIT_KEYS });
         await migrate(store.db);
       });
 

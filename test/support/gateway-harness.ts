@@ -8,6 +8,7 @@ import { createClient } from '../../src/cli/commands/client-command.js';
 import { loadConfig } from '../../src/config/index.js';
 import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import type { Store } from '../../src/store/types.js';
+import { TEST_AUDIT_KEY } from './audit-keys.js';
 
 export interface TestClient {
   clientId: string;
@@ -52,6 +53,7 @@ export class TestGateway {
       PORT: '0',
       GERBANG_HOST: '127.0.0.1',
       GERBANG_JWT_SECRET: jwtSecret,
+      GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
       GERBANG_SHUTDOWN_TIMEOUT_MS: '2000',
       GERBANG_AUDIT_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'gerbang-spool-')),
       GERBANG_CALLBACK_KEY_FILE: CALLBACK_KEY_FILE,

@@ -1,17 +1,20 @@
 import { stringify } from 'csv-stringify';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { loadStoreConfig } from '../../config/index.js';
+import { loadAuditKeys, loadStoreConfig } from '../../config/index.js';
 import { openStore } from '../../store/index.js';
-import type { AuditExchangeRow, AuditRepository } from '../../store/types.js';
+import type { AuditExchangeRow, AuditRepository, AuditVerifyReport, Store } from '../../store/types.js';
 import { parseIsoOption, parseOptions, UsageError, type CliIo } from '../cli-io.js';
 
 export const AUDIT_USAGE = `gerbang audit export --format jsonl|csv [--from ISO] [--to ISO]
-  One record per inbound exchange with its bank calls, oldest first, to stdout.`;
+  One record per inbound exchange with its bank calls, oldest first, to stdout (decrypted).
+gerbang audit verify [--format text|json]
+  Checks every writer's hash chain; names the first altered, deleted or reordered record of each.
+  Exit status 0 intact, 1 broken.`;
 
 const CSV_COLUMNS = [
   'id', 'requestId', 'receivedAt', 'completedAt', 'remoteIp', 'origin', 'method', 'path', 'clientId', 'transactionId', 'amount',
-  'outcome', 'statusCode', 'errorCode', 'requestBody', 'responseBody', 'bankCallCount', 'bankCalls',
+  'sourceAccount', 'beneficiaryAccount', 'outcome', 'statusCode', 'errorCode', 'requestBody', 'responseBody', 'bankCallCount', 'bankCalls',
 ];
 
 const PAGE = 500;
@@ -40,14 +43,21 @@ async function write(stream: Writable, chunk: string): Promise<void> {
   if (!stream.write(chunk)) await once(stream, 'drain');
 }
 
+/** A store that can read the audit: GERBANG_DATABASE_URL and the audit keys (ConfigError names what is wrong). */
+export function openAuditStore(io: CliIo): Promise<Store> {
+  const { databaseUrl } = loadStoreConfig(io.env);
+  return openStore(databaseUrl, { auditKeys: loadAuditKeys(io.env) });
+}
+
 export async function auditCommand(args: string[], io: CliIo, stdout: Writable = process.stdout): Promise<number> {
   const [action, ...rest] = args;
-  if (action !== 'export') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected export`);
+  if (action === 'verify') return verifyCommand(rest, io);
+  if (action !== 'export') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected export or verify`);
   const { values } = parseOptions(rest, { format: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } });
   if (values.format !== 'jsonl' && values.format !== 'csv') throw new UsageError('--format must be jsonl or csv');
   const from = parseIsoOption(values.from, '--from');
   const to = parseIsoOption(values.to, '--to');
-  const store = await openStore(loadStoreConfig(io.env).databaseUrl);
+  const store = await openAuditStore(io);
   try {
     if (values.format === 'jsonl') {
       for await (const row of auditRows(store.audit, from, to)) await write(stdout, `${JSON.stringify(exportRecord(row))}\n`);
@@ -67,4 +77,26 @@ export async function auditCommand(args: string[], io: CliIo, stdout: Writable =
   } finally {
     await store.close();
   }
+}
+
+/** `gerbang audit verify`: exit 0 when every chain is intact, 1 with the first break of each chain. */
+async function verifyCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseOptions(args, { format: { type: 'string', default: 'text' } });
+  if (values.format !== 'text' && values.format !== 'json') throw new UsageError('--format must be text or json');
+  const store = await openAuditStore(io);
+  try {
+    const report = await store.audit.verify();
+    if (values.format === 'json') io.out(JSON.stringify(report));
+    else io.out(describeReport(report));
+    return report.breaks.length === 0 ? 0 : 1;
+  } finally {
+    await store.close();
+  }
+}
+
+function describeReport(report: AuditVerifyReport): string {
+  const summary = `${report.chains} chains, ${report.links} links, ${report.exchanges} exchanges, ${report.bankCalls} bank calls`;
+  if (report.breaks.length === 0) return `audit verify: INTACT (${summary})`;
+  const lines = report.breaks.map((b) => `  - ${b.problem.toUpperCase()}: ${b.detail}`);
+  return [`audit verify: BROKEN (${summary}); first break of each chain:`, ...lines].join('\n');
 }

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig, loadConsoleConfig, type Config } from '../../config/index.js';
+import { dirname, join, resolve } from 'node:path';
+import { loadConfig, loadConsoleConfig, loadStoreConfig, type Config } from '../../config/index.js';
 import { startConsole } from '../../console/index.js';
-import { hashSecret } from '../../security/index.js';
+import { ensureKeyFile, hashSecret } from '../../security/index.js';
+import { parseDatabaseUrl } from '../../store/index.js';
 import type { Store } from '../../store/types.js';
 import { startGateway } from '../../gateway/index.js';
 import { configureLogger, getLogger } from '../../log/index.js';
@@ -48,12 +50,20 @@ export async function serveCommand(_args: string[], io: CliIo): Promise<number> 
 export async function sandboxCommand(_args: string[], io: CliIo): Promise<number> {
   const overrides: Record<string, string> = {};
   if (!io.env.GERBANG_JWT_SECRET) overrides.GERBANG_JWT_SECRET = randomBytes(48).toString('base64url');
+  const keyFile = io.env.GERBANG_AUDIT_KEYS || io.env.GERBANG_AUDIT_KEY_FILES ? null : sandboxKeyFile(loadStoreConfig(io.env).databaseUrl);
+  if (keyFile) overrides.GERBANG_AUDIT_KEY_FILES = keyFile.path;
   const config: Config = loadConfig(io.env, overrides);
   if (config.bank.mode !== 'sandbox') {
     io.err('gerbang sandbox refuses to run with a live bank configured (GERBANG_BCA_* is set); use `gerbang serve`.');
     return 2;
   }
   configureLogger(config.logLevel);
+  if (keyFile) {
+    getLogger('process').info(
+      { keyFile: keyFile.path, keyId: config.auditKeys.currentKeyId },
+      keyFile.created ? 'sandbox: generated an audit encryption key file (mode 0600)' : 'sandbox: using the audit encryption key file',
+    );
+  }
   const gateway = await startGateway(config);
   const { client, clientSecret } = await createClient(
     gateway.store,
@@ -61,7 +71,7 @@ export async function sandboxCommand(_args: string[], io: CliIo): Promise<number
     Date.now(),
   );
   // The finance console runs beside it on CONSOLE_PORT, on the same store, with an admin to sign in as.
-  const financeConsole = await startConsole(loadConsoleConfig(io.env), { store: gateway.store });
+  const financeConsole = await startConsole(loadConsoleConfig(io.env, overrides), { store: gateway.store });
   const password = randomBytes(12).toString('base64url');
   await sandboxConsoleUser(gateway.store, 'finance', password);
   io.out(sandboxBanner(gateway.url, client.id, clientSecret, gateway.banks.simulator?.url ?? ''));
@@ -83,6 +93,16 @@ function consoleBanner(url: string, username: string, password: string): string 
    Sign in as ${username} / ${password} (admin; \`gerbang user create\` adds more users).
 ================================================================================
 `;
+}
+
+/**
+ * The sandbox's audit key lives beside its embedded database (var/ for an in-memory or MySQL
+ * store), created on first start so a restarted sandbox still reads its own audit.
+ */
+function sandboxKeyFile(databaseUrl: string): { path: string; created: boolean } {
+  const target = parseDatabaseUrl(databaseUrl);
+  const folder = target.kind === 'sqlite' && target.path !== ':memory:' ? dirname(target.path) : resolve('var');
+  return ensureKeyFile(join(folder, 'gerbang.audit-key'));
 }
 
 function sandboxBanner(url: string, clientId: string, clientSecret: string, simulatorUrl: string): string {

@@ -51,7 +51,13 @@ export interface TransferReply {
  * same transactionId; one that may have reached it is never released and never re-sent.
  */
 export async function createTransfer(deps: CreateTransferDeps, request: TransferRequest, ctx: TransferContext): Promise<TransferReply> {
-  ctx.audit.set({ clientId: ctx.clientId, transactionId: request.transactionId, amount: request.amount });
+  ctx.audit.set({
+    clientId: ctx.clientId,
+    transactionId: request.transactionId,
+    amount: request.amount,
+    sourceAccount: request.sourceAccountNumber,
+    beneficiaryAccount: request.beneficiaryAccountNumber,
+  });
   await ctx.audit.open();
 
   const hash = requestHash(request);

@@ -30,6 +30,9 @@ export interface AuditFields {
   clientId?: string | null;
   transactionId?: string | null;
   amount?: string | null;
+  /** Full account numbers; the store keeps them masked (`******5680`). */
+  sourceAccount?: string | null;
+  beneficiaryAccount?: string | null;
 }
 
 /** What a use case needs of its exchange's audit record, whether an HTTP request or background work. */
@@ -101,6 +104,8 @@ export class AuditTrail implements ExchangeAudit {
       clientId: this.fields.clientId ?? null,
       transactionId: this.fields.transactionId ?? null,
       amount: this.fields.amount ?? null,
+      sourceAccount: this.fields.sourceAccount ?? null,
+      beneficiaryAccount: this.fields.beneficiaryAccount ?? null,
       responseBody: responseBody === undefined ? null : JSON.stringify(redactValue(responseBody)),
       completedAt: this.clock(),
     };
@@ -124,6 +129,8 @@ export class AuditTrail implements ExchangeAudit {
       clientId: this.fields.clientId ?? null,
       transactionId: this.fields.transactionId ?? null,
       amount: this.fields.amount ?? null,
+      sourceAccount: this.fields.sourceAccount ?? null,
+      beneficiaryAccount: this.fields.beneficiaryAccount ?? null,
       requestHeaders: redactHeaders(req.headers as Record<string, unknown>),
       requestBody: this.requestBodyText(),
     };

@@ -1,15 +1,35 @@
+import type { KeyRing } from '../../security/index.js';
 import type {
   AuditExchangeRow,
-  AuditOutcome,
   AuditQuery,
   AuditRepository,
+  AuditRotationReport,
+  AuditVerifyReport,
   BankCallAudit,
   Db,
   InboundCompletion,
   InboundExchange,
+  Queryable,
   SqlValue,
 } from '../types.js';
-import { fit, parseJson, toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
+import { ChainWriter, newWriterId } from './audit-chain.js';
+import {
+  AuditSealer,
+  BANK_CALL_SELECT,
+  bankCallDigest,
+  EXCHANGE_SELECT,
+  finalDigest,
+  maskAccount,
+  openBankCall,
+  openedDigest,
+  openExchange,
+  type BankCallRow,
+  type ExchangeRow,
+  type StoredBankCall,
+} from './audit-records.js';
+import { rotateAudit } from './audit-rotation.js';
+import { verifyAudit } from './audit-verify.js';
+import { fit } from './row-values.js';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1_000;
@@ -17,189 +37,142 @@ const MAX_LIMIT = 1_000;
 /** Column sizes of sql/mysql/001_initial.sql that a caller-controlled value could exceed. */
 const SIZE = { requestId: 64, remoteIp: 64, origin: 512, method: 16, path: 1024, clientId: 191, transactionId: 191, amount: 64, errorCode: 64 };
 
-interface ExchangeRow {
-  id: number | string;
-  request_id: string;
-  received_at: number | string;
-  completed_at: number | string | null;
-  remote_ip: string;
-  origin: string | null;
-  method: string;
-  path: string;
-  client_id: string | null;
-  transaction_id: string | null;
-  amount: string | null;
-  outcome: AuditOutcome;
-  status_code: number | string | null;
-  error_code: string | null;
-  request_headers: string;
-  request_body: string | null;
-  response_body: string | null;
-}
-
-interface BankCallRow {
-  id: number | string;
-  exchange_id: number | string | null;
-  request_id: string;
-  partner: string;
-  operation: string;
-  method: string;
-  url: string;
-  request_headers: string;
-  request_body: string | null;
-  status_code: number | string | null;
-  response_body: string | null;
-  error_code: string | null;
-  started_at: number | string;
-  duration_ms: number | string;
-}
-
 const EXCHANGE_COLUMNS =
-  'request_id, received_at, remote_ip, origin, method, path, client_id, transaction_id, amount, request_headers, request_body';
+  'request_id, received_at, remote_ip, origin, method, path, client_id, transaction_id, amount, source_account, beneficiary_account, ' +
+  'request_headers, request_body, key_id';
 
-function exchangeValues(e: InboundExchange): SqlValue[] {
-  return [
-    fit(e.requestId, SIZE.requestId),
-    e.receivedAt,
-    fit(e.remoteIp, SIZE.remoteIp),
-    fit(e.origin, SIZE.origin),
-    fit(e.method, SIZE.method),
-    fit(e.path, SIZE.path),
-    fit(e.clientId, SIZE.clientId),
-    fit(e.transactionId, SIZE.transactionId),
-    fit(e.amount, SIZE.amount),
-    JSON.stringify(e.requestHeaders),
-    e.requestBody,
-  ];
+export interface AuditRepositoryOptions {
+  /** Seals bodies and headers; null for a store that never touches the audit (any use then names the setting). */
+  keys: KeyRing | null;
+  /** This process's hash chain (default: a new id per store instance). */
+  writerId?: string;
 }
 
-function toExchange(row: ExchangeRow): AuditExchangeRow {
-  return {
-    id: toNumber(row.id),
-    requestId: row.request_id,
-    receivedAt: toNumber(row.received_at),
-    completedAt: toNumberOrNull(row.completed_at),
-    remoteIp: row.remote_ip,
-    origin: toStringOrNull(row.origin),
-    method: row.method,
-    path: row.path,
-    clientId: toStringOrNull(row.client_id),
-    transactionId: toStringOrNull(row.transaction_id),
-    amount: toStringOrNull(row.amount),
-    outcome: row.outcome,
-    statusCode: toNumberOrNull(row.status_code),
-    errorCode: toStringOrNull(row.error_code),
-    requestHeaders: parseJson<Record<string, string>>(row.request_headers, {}),
-    requestBody: toStringOrNull(row.request_body),
-    responseBody: toStringOrNull(row.response_body),
-    bankCalls: [],
-  };
+export async function selectExchange(q: Queryable, id: number, sealer: AuditSealer): Promise<AuditExchangeRow> {
+  const [row] = await q.query<ExchangeRow>(`SELECT ${EXCHANGE_SELECT} FROM audit_exchanges WHERE id = ?`, [id]);
+  if (!row) throw new Error(`audit exchange ${id} does not exist`);
+  return openExchange(row, sealer);
 }
 
-function toBankCall(row: BankCallRow): BankCallAudit & { id: number } {
-  return {
-    id: toNumber(row.id),
-    exchangeId: toNumberOrNull(row.exchange_id),
-    requestId: row.request_id,
-    partner: row.partner,
-    operation: row.operation,
-    method: row.method,
-    url: row.url,
-    requestHeaders: parseJson<Record<string, string>>(row.request_headers, {}),
-    requestBody: toStringOrNull(row.request_body),
-    statusCode: toNumberOrNull(row.status_code),
-    responseBody: toStringOrNull(row.response_body),
-    errorCode: toStringOrNull(row.error_code),
-    startedAt: toNumber(row.started_at),
-    durationMs: toNumber(row.duration_ms),
-  };
+async function selectBankCall(q: Queryable, id: number, sealer: AuditSealer): Promise<StoredBankCall> {
+  const [row] = await q.query<BankCallRow>(`SELECT ${BANK_CALL_SELECT} FROM audit_bank_calls WHERE id = ?`, [id]);
+  if (!row) throw new Error(`audit bank call ${id} does not exist`);
+  return openBankCall(row, sealer);
 }
 
 /**
  * The audit trail: one row per inbound exchange, one per bank call. Headers and bodies arrive
- * already redacted; headers are stored as JSON text. Over-long caller-controlled values are
- * cut to their column size rather than lose the row.
+ * already redacted; here they are sealed with the key ring (AES-256-GCM) on the way in and
+ * opened on the way out, so every reader of the store gets clear text and the database never
+ * holds it. Account numbers are stored masked. Every write is appended to this writer's hash
+ * chain in the same transaction (audit-chain.ts). Over-long caller-controlled values are cut
+ * to their column size rather than lose the row.
  */
 export class SqlAuditRepository implements AuditRepository {
-  constructor(private readonly db: Db) {}
+  private readonly sealer: AuditSealer;
+  private readonly chain: ChainWriter;
+
+  constructor(
+    private readonly db: Db,
+    options: AuditRepositoryOptions,
+  ) {
+    this.sealer = new AuditSealer(options.keys);
+    this.chain = new ChainWriter(db, options.writerId ?? newWriterId());
+  }
+
+  /** Id of this process's hash chain. */
+  get writerId(): string {
+    return this.chain.writerId;
+  }
 
   /** Inserts the exchange as in_progress (committed before the bank is called) and returns its id. */
   async open(exchange: InboundExchange): Promise<number> {
-    const result = await this.db.execute(
-      `INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [...exchangeValues(exchange), 'in_progress'],
-    );
-    return result.insertId;
+    const values = this.exchangeValues(exchange);
+    return this.chain.append('open', async (tx) => {
+      const { insertId } = await tx.execute(`INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome) VALUES (${marks(15)})`, [...values, 'in_progress']);
+      return { recordId: insertId, contentDigest: openedDigest(await selectExchange(tx, insertId, this.sealer)) };
+    });
   }
 
-  /** Writes the outcome; a null clientId/transactionId/amount keeps what `open` recorded. */
+  /** Writes the outcome; a null clientId/transactionId/amount/account keeps what `open` recorded. */
   async complete(id: number, c: InboundCompletion): Promise<void> {
-    await this.db.execute(
-      'UPDATE audit_exchanges SET outcome = ?, status_code = ?, error_code = ?, client_id = COALESCE(?, client_id), ' +
-        'transaction_id = COALESCE(?, transaction_id), amount = COALESCE(?, amount), response_body = ?, completed_at = ? WHERE id = ?',
-      [
-        c.outcome,
-        c.statusCode,
-        fit(c.errorCode, SIZE.errorCode),
-        fit(c.clientId, SIZE.clientId),
-        fit(c.transactionId, SIZE.transactionId),
-        fit(c.amount, SIZE.amount),
-        c.responseBody,
-        c.completedAt,
-        id,
-      ],
-    );
+    const { keyRing } = this.sealer;
+    await this.chain.append('complete', async (tx) => {
+      await tx.execute(
+        'UPDATE audit_exchanges SET outcome = ?, status_code = ?, error_code = ?, client_id = COALESCE(?, client_id), ' +
+          'transaction_id = COALESCE(?, transaction_id), amount = COALESCE(?, amount), source_account = COALESCE(?, source_account), ' +
+          'beneficiary_account = COALESCE(?, beneficiary_account), response_body = ?, completed_at = ?, key_id = ? WHERE id = ?',
+        [
+          c.outcome,
+          c.statusCode,
+          fit(c.errorCode, SIZE.errorCode),
+          fit(c.clientId, SIZE.clientId),
+          fit(c.transactionId, SIZE.transactionId),
+          fit(c.amount, SIZE.amount),
+          maskAccount(c.sourceAccount),
+          maskAccount(c.beneficiaryAccount),
+          this.sealer.seal(c.responseBody),
+          c.completedAt,
+          keyRing.currentKeyId,
+          id,
+        ],
+      );
+      return { recordId: id, contentDigest: finalDigest(await selectExchange(tx, id, this.sealer)) };
+    });
   }
 
   /** Inserts a whole exchange at once (rejected requests, the token endpoint) and returns its id. */
   async record(exchange: InboundExchange, c: InboundCompletion): Promise<number> {
-    const result = await this.db.execute(
-      `INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome, status_code, error_code, response_body, completed_at) ` +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [
-        ...exchangeValues({
-          ...exchange,
-          clientId: c.clientId ?? exchange.clientId,
-          transactionId: c.transactionId ?? exchange.transactionId,
-          amount: c.amount ?? exchange.amount,
-        }),
-        c.outcome,
-        c.statusCode,
-        fit(c.errorCode, SIZE.errorCode),
-        c.responseBody,
-        c.completedAt,
-      ],
-    );
-    return result.insertId;
+    const values = this.exchangeValues({
+      ...exchange,
+      clientId: c.clientId ?? exchange.clientId,
+      transactionId: c.transactionId ?? exchange.transactionId,
+      amount: c.amount ?? exchange.amount,
+      sourceAccount: c.sourceAccount ?? exchange.sourceAccount,
+      beneficiaryAccount: c.beneficiaryAccount ?? exchange.beneficiaryAccount,
+    });
+    const completion = [c.outcome, c.statusCode, fit(c.errorCode, SIZE.errorCode), this.sealer.seal(c.responseBody), c.completedAt];
+    return this.chain.append('record', async (tx) => {
+      const { insertId } = await tx.execute(
+        `INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome, status_code, error_code, response_body, completed_at) VALUES (${marks(19)})`,
+        [...values, ...completion],
+      );
+      return { recordId: insertId, contentDigest: finalDigest(await selectExchange(tx, insertId, this.sealer)) };
+    });
   }
 
   async recordBankCall(call: BankCallAudit): Promise<number> {
-    const result = await this.db.execute(
-      'INSERT INTO audit_bank_calls (exchange_id, request_id, partner, operation, method, url, request_headers, request_body, ' +
-        'status_code, response_body, error_code, started_at, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [
-        call.exchangeId,
-        fit(call.requestId, SIZE.requestId),
-        fit(call.partner, 32),
-        fit(call.operation, 64),
-        fit(call.method, SIZE.method),
-        call.url,
-        JSON.stringify(call.requestHeaders),
-        call.requestBody,
-        call.statusCode,
-        call.responseBody,
-        fit(call.errorCode, SIZE.errorCode),
-        call.startedAt,
-        Math.round(call.durationMs),
-      ],
-    );
-    return result.insertId;
+    const values = [
+      call.exchangeId,
+      fit(call.requestId, SIZE.requestId),
+      fit(call.partner, 32),
+      fit(call.operation, 64),
+      fit(call.method, SIZE.method),
+      this.sealer.seal(call.url),
+      this.sealer.seal(JSON.stringify(call.requestHeaders)),
+      this.sealer.seal(call.requestBody),
+      call.statusCode,
+      this.sealer.seal(call.responseBody),
+      fit(call.errorCode, SIZE.errorCode),
+      call.startedAt,
+      Math.round(call.durationMs),
+      this.sealer.keyRing.currentKeyId,
+    ];
+    return this.chain.append('bank_call', async (tx) => {
+      const { insertId } = await tx.execute(
+        'INSERT INTO audit_bank_calls (exchange_id, request_id, partner, operation, method, url, request_headers, request_body, ' +
+          `status_code, response_body, error_code, started_at, duration_ms, key_id) VALUES (${marks(14)})`,
+        values,
+      );
+      return { recordId: insertId, contentDigest: bankCallDigest(await selectBankCall(tx, insertId, this.sealer)) };
+    });
   }
 
   /**
-   * Exchanges matching every given filter, ordered by id, each with its bank calls (by id).
-   * `from` is inclusive and `to` exclusive (on received_at); `afterId` pages on from a previous
-   * page's last id; `limit` defaults to 100 and is capped at 1000.
+   * Exchanges matching every given filter, ordered by id, each with its bank calls (by id), in
+   * clear text. `from` is inclusive and `to` exclusive (on received_at); `afterId` pages on from
+   * a previous page's last id; `limit` defaults to 100 and is capped at 1000.
+   * Throws KeyRingError (naming the setting) when a value's key is not configured.
    */
   async list(query: AuditQuery): Promise<AuditExchangeRow[]> {
     const where: string[] = [];
@@ -217,19 +190,48 @@ export class SqlAuditRepository implements AuditRepository {
     filter('id > ?', query.afterId);
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
     const rows = await this.db.query<ExchangeRow>(
-      `SELECT id, ${EXCHANGE_COLUMNS}, outcome, status_code, error_code, response_body, completed_at FROM audit_exchanges` +
-        `${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
+      `SELECT ${EXCHANGE_SELECT} FROM audit_exchanges${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
       [...params, limit],
     );
-    const exchanges = rows.map(toExchange);
+    const exchanges = rows.map((row) => openExchange(row, this.sealer));
     if (exchanges.length === 0) return exchanges;
     const byId = new Map(exchanges.map((exchange) => [exchange.id, exchange]));
     const calls = await this.db.query<BankCallRow>(
-      'SELECT id, exchange_id, request_id, partner, operation, method, url, request_headers, request_body, status_code, ' +
-        `response_body, error_code, started_at, duration_ms FROM audit_bank_calls WHERE exchange_id IN (${exchanges.map(() => '?').join(', ')}) ORDER BY id`,
+      `SELECT ${BANK_CALL_SELECT} FROM audit_bank_calls WHERE exchange_id IN (${marks(exchanges.length)}) ORDER BY id`,
       exchanges.map((exchange) => exchange.id),
     );
-    for (const call of calls.map(toBankCall)) byId.get(call.exchangeId!)?.bankCalls.push(call);
+    for (const call of calls) byId.get(Number(call.exchange_id))?.bankCalls.push(openBankCall(call, this.sealer));
     return exchanges;
   }
+
+  verify(): Promise<AuditVerifyReport> {
+    return verifyAudit(this.db, this.sealer);
+  }
+
+  rotate(options: { batchSize: number; onBatch?: (done: { exchanges: number; bankCalls: number }) => void }): Promise<AuditRotationReport> {
+    return rotateAudit(this.db, this.sealer.keyRing, options);
+  }
+
+  private exchangeValues(e: InboundExchange): SqlValue[] {
+    return [
+      fit(e.requestId, SIZE.requestId),
+      e.receivedAt,
+      fit(e.remoteIp, SIZE.remoteIp),
+      fit(e.origin, SIZE.origin),
+      fit(e.method, SIZE.method),
+      fit(e.path, SIZE.path),
+      fit(e.clientId, SIZE.clientId),
+      fit(e.transactionId, SIZE.transactionId),
+      fit(e.amount, SIZE.amount),
+      maskAccount(e.sourceAccount),
+      maskAccount(e.beneficiaryAccount),
+      this.sealer.seal(JSON.stringify(e.requestHeaders)),
+      this.sealer.seal(e.requestBody),
+      this.sealer.keyRing.currentKeyId,
+    ];
+  }
+}
+
+function marks(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ');
 }

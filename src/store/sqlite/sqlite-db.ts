@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Db, ExecuteResult, Queryable, SqlValue } from '../types.js';
-import { AsyncMutex } from './async-mutex.js';
+import { AsyncMutex } from '../async-mutex.js';
 import { mapSqliteError } from './sqlite-errors.js';
 
 /**

@@ -5,6 +5,7 @@
  * and our API is async. Between `BEGIN IMMEDIATE` and `COMMIT`, the transaction callback awaits;
  * without a lock, another request's statements would run on the same connection in the middle
  * of that transaction (and be rolled back with it, or commit half of it).
+ * The audit's chain writer uses it too: one process appends to its hash chain one link at a time.
  */
 export class AsyncMutex {
   private tail: Promise<void> = Promise.resolve();

@@ -1,0 +1,173 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * The key ring: named AES-256 keys that encrypt values at rest (the audit's bodies and headers
+ * today; anything else that must not be readable in the database tomorrow).
+ *
+ * - The NEWEST key (the last one listed) encrypts; every key decrypts, so old values stay
+ *   readable until `gerbang keys rotate` has re-encrypted them.
+ * - Each value gets a fresh random 96-bit nonce (GCM's native size; never reused with a key,
+ *   2^-32 collision odds only after ~2^32 values per key) and a 128-bit tag, so a changed
+ *   ciphertext fails to decrypt instead of decrypting to garbage.
+ * - A sealed value is one printable string that carries everything needed to open it:
+ *   `gcm1.<keyId>.<nonce>.<tag>.<ciphertext>` (base64url parts), so the key id sits beside the
+ *   value and a column can hold values of several keys during a rotation.
+ *
+ * Keys come from the environment (GERBANG_AUDIT_KEYS) or key files (GERBANG_AUDIT_KEY_FILES),
+ * never from source or the database (see `parseKeySpec`).
+ */
+
+const FORMAT = 'gcm1';
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+/** Key ids travel inside sealed values, whose separator is '.', so ids are a safe alphabet. */
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * A key ring problem. `setting` names the variable to fix; `reason` says whether a key is
+ * badly configured, a value names a key the ring lacks, or a value does not decrypt (altered).
+ */
+export class KeyRingError extends Error {
+  readonly code = 'KEY_RING';
+  constructor(
+    readonly setting: string,
+    message: string,
+    readonly reason: 'config' | 'unknown-key' | 'corrupt' = 'config',
+  ) {
+    super(`${setting}: ${message}`);
+    this.name = 'KeyRingError';
+  }
+}
+
+export interface RingKey {
+  id: string;
+  key: Buffer;
+}
+
+export class KeyRing {
+  private readonly byId: Map<string, Buffer>;
+  private readonly newest: RingKey;
+
+  /**
+   * @param keys in age order; the last one encrypts. At least one.
+   * @param setting the variable(s) the keys came from, named in every error.
+   */
+  constructor(
+    keys: RingKey[],
+    readonly setting = 'GERBANG_AUDIT_KEYS',
+  ) {
+    if (keys.length === 0) throw new KeyRingError(setting, 'no key given');
+    this.byId = new Map();
+    for (const { id, key } of keys) {
+      if (!KEY_ID.test(id)) throw new KeyRingError(setting, `key id ${JSON.stringify(id)} must be 1-32 of A-Z a-z 0-9 _ -`);
+      if (key.length !== KEY_BYTES) throw new KeyRingError(setting, `key ${id} must be ${KEY_BYTES} bytes (AES-256), got ${key.length}`);
+      if (this.byId.has(id)) throw new KeyRingError(setting, `key id ${id} is listed twice`);
+      this.byId.set(id, key);
+    }
+    this.newest = keys[keys.length - 1];
+  }
+
+  /** Id of the key new values are encrypted with. */
+  get currentKeyId(): string {
+    return this.newest.id;
+  }
+
+  get keyIds(): string[] {
+    return [...this.byId.keys()];
+  }
+
+  /** Encrypts with the newest key and a fresh nonce; returns the sealed string. */
+  encrypt(plaintext: string): string {
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.newest.key, nonce, { authTagLength: TAG_BYTES });
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    const tag = cipher.getAuthTag();
+    return [FORMAT, this.newest.id, nonce.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.');
+  }
+
+  /**
+   * Opens a sealed string. Throws KeyRingError naming the setting when the key id is not in
+   * the ring, and when the value is malformed or was altered (the GCM tag does not match).
+   */
+  decrypt(sealed: string): string {
+    const parts = sealed.split('.');
+    if (parts.length !== 5 || parts[0] !== FORMAT) throw new KeyRingError(this.setting, 'a stored value is not a sealed value (format gcm1)', 'corrupt');
+    const [, id, nonce, tag, ciphertext] = parts;
+    const key = this.byId.get(id);
+    if (!key) throw new KeyRingError(this.setting, `a stored value was encrypted with key ${JSON.stringify(id)}, which is not configured (known: ${this.keyIds.join(', ')})`, 'unknown-key');
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'), { authTagLength: TAG_BYTES });
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+    } catch {
+      throw new KeyRingError(this.setting, `a value sealed with key ${id} does not decrypt: it was altered, or key ${id} is not the key it was sealed with`, 'corrupt');
+    }
+  }
+
+  /** The key id a sealed string names (null when it is not a sealed string). */
+  static keyIdOf(sealed: string): string | null {
+    const parts = sealed.split('.');
+    return parts.length === 5 && parts[0] === FORMAT ? parts[1] : null;
+  }
+}
+
+/**
+ * Parses one `keyId:base64key` entry (standard or url-safe base64 of 32 random bytes, e.g.
+ * `2026-11:$(openssl rand -base64 32)`). `setting` is named in the error.
+ */
+export function parseKeySpec(spec: string, setting: string): RingKey {
+  const colon = spec.indexOf(':');
+  if (colon <= 0) throw new KeyRingError(setting, 'each key must be written keyId:base64key (e.g. k2026a:$(openssl rand -base64 32))');
+  const id = spec.slice(0, colon).trim();
+  const encoded = spec.slice(colon + 1).trim();
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(encoded)) throw new KeyRingError(setting, `key ${id} is not base64`);
+  return { id, key: Buffer.from(encoded.replace(/-/g, '+').replace(/_/g, '/'), 'base64') };
+}
+
+export interface KeySources {
+  /** `keyId:base64key` entries, oldest first (GERBANG_AUDIT_KEYS). */
+  keys: string[];
+  /** Files holding one `keyId:base64key` line each, oldest first (GERBANG_AUDIT_KEY_FILES). */
+  keyFiles: string[];
+}
+
+/**
+ * Builds the ring from the inline keys then the key files, in that order (the last listed
+ * key encrypts). Returns null when neither is given. Throws KeyRingError naming the setting.
+ */
+export function keyRingFrom(sources: KeySources): KeyRing | null {
+  const keys = sources.keys.map((spec) => parseKeySpec(spec, 'GERBANG_AUDIT_KEYS'));
+  for (const file of sources.keyFiles) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new KeyRingError('GERBANG_AUDIT_KEY_FILES', `cannot read key file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    keys.push(parseKeySpec(text.trim(), `GERBANG_AUDIT_KEY_FILES (${file})`));
+  }
+  if (keys.length === 0) return null;
+  const setting = sources.keyFiles.length > 0 ? (sources.keys.length > 0 ? 'GERBANG_AUDIT_KEYS/GERBANG_AUDIT_KEY_FILES' : 'GERBANG_AUDIT_KEY_FILES') : 'GERBANG_AUDIT_KEYS';
+  return new KeyRing(keys, setting);
+}
+
+/** A new `keyId:base64key` line with a random key. */
+export function newKeySpec(id: string): string {
+  return `${id}:${randomBytes(KEY_BYTES).toString('base64')}`;
+}
+
+/**
+ * The sandbox's key file: created once (mode 0600, owner-only) with a random key, then reused so
+ * the sandbox can read its own audit after a restart. Returns the path and whether it was made now.
+ */
+export function ensureKeyFile(path: string): { path: string; created: boolean } {
+  if (existsSync(path)) return { path, created: false };
+  mkdirSync(dirname(path), { recursive: true });
+  const id = `sandbox-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`;
+  writeFileSync(path, `${newKeySpec(id)}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600); // the umask may have narrowed the mode, never widened it; make it exact
+  return { path, created: true };
+}

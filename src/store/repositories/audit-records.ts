@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import { KeyRing, KeyRingError } from '../../security/index.js';
+import type { AuditExchangeRow, AuditOutcome, BankCallAudit } from '../types.js';
+import { parseJson, toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
+
+/**
+ * How an audit record looks in the database and back: which columns are sealed, how a row is
+ * opened into clear text, and the content digest the hash chain covers.
+ */
+
+/** Columns of audit_exchanges, in the order every SELECT uses. */
+export const EXCHANGE_SELECT =
+  'id, request_id, received_at, completed_at, remote_ip, origin, method, path, client_id, transaction_id, amount, source_account, ' +
+  'beneficiary_account, outcome, status_code, error_code, request_headers, request_body, response_body, key_id';
+
+export const BANK_CALL_SELECT =
+  'id, exchange_id, request_id, partner, operation, method, url, request_headers, request_body, status_code, response_body, ' +
+  'error_code, started_at, duration_ms, key_id';
+
+/** The sealed (encrypted) columns of each table; everything else is clear and searchable. */
+export const SEALED_COLUMNS = {
+  audit_exchanges: ['request_headers', 'request_body', 'response_body'],
+  audit_bank_calls: ['url', 'request_headers', 'request_body', 'response_body'],
+} as const;
+
+export type AuditTable = keyof typeof SEALED_COLUMNS;
+
+export interface ExchangeRow {
+  id: number | string;
+  request_id: string;
+  received_at: number | string;
+  completed_at: number | string | null;
+  remote_ip: string;
+  origin: string | null;
+  method: string;
+  path: string;
+  client_id: string | null;
+  transaction_id: string | null;
+  amount: string | null;
+  source_account: string | null;
+  beneficiary_account: string | null;
+  outcome: AuditOutcome;
+  status_code: number | string | null;
+  error_code: string | null;
+  request_headers: string;
+  request_body: string | null;
+  response_body: string | null;
+  key_id: string | null;
+}
+
+export interface BankCallRow {
+  id: number | string;
+  exchange_id: number | string | null;
+  request_id: string;
+  partner: string;
+  operation: string;
+  method: string;
+  url: string;
+  request_headers: string;
+  request_body: string | null;
+  status_code: number | string | null;
+  response_body: string | null;
+  error_code: string | null;
+  started_at: number | string;
+  duration_ms: number | string;
+  key_id: string | null;
+}
+
+export type StoredBankCall = BankCallAudit & { id: number };
+
+/**
+ * Seals and opens the audit's sensitive values with the key ring. Without a ring (a store opened
+ * by a tool that needs no audit) any use names the setting to configure.
+ */
+export class AuditSealer {
+  constructor(private readonly ring: KeyRing | null) {}
+
+  get keyRing(): KeyRing {
+    if (!this.ring) {
+      throw new KeyRingError('GERBANG_AUDIT_KEYS', 'no audit key is configured, so the audit can be neither written nor read (set GERBANG_AUDIT_KEYS or GERBANG_AUDIT_KEY_FILES)');
+    }
+    return this.ring;
+  }
+
+  seal(value: string): string;
+  seal(value: string | null): string | null;
+  seal(value: string | null): string | null {
+    return value === null ? null : this.keyRing.encrypt(value);
+  }
+
+  /**
+   * Opens a stored value. Rows written before migration 003 (key_id NULL) hold clear text
+   * until `keys rotate` seals them; in a row with a key id every value must be sealed.
+   */
+  open(value: string | null, rowKeyId: string | null): string | null {
+    if (value === null) return null;
+    if (rowKeyId === null && KeyRing.keyIdOf(value) === null) return value;
+    return this.keyRing.decrypt(value);
+  }
+}
+
+export function openExchange(row: ExchangeRow, sealer: AuditSealer): AuditExchangeRow {
+  return {
+    id: toNumber(row.id),
+    requestId: row.request_id,
+    receivedAt: toNumber(row.received_at),
+    completedAt: toNumberOrNull(row.completed_at),
+    remoteIp: row.remote_ip,
+    origin: toStringOrNull(row.origin),
+    method: row.method,
+    path: row.path,
+    clientId: toStringOrNull(row.client_id),
+    transactionId: toStringOrNull(row.transaction_id),
+    amount: toStringOrNull(row.amount),
+    sourceAccount: toStringOrNull(row.source_account),
+    beneficiaryAccount: toStringOrNull(row.beneficiary_account),
+    outcome: row.outcome,
+    statusCode: toNumberOrNull(row.status_code),
+    errorCode: toStringOrNull(row.error_code),
+    requestHeaders: parseJson<Record<string, string>>(sealer.open(row.request_headers, row.key_id), {}),
+    requestBody: sealer.open(row.request_body, row.key_id),
+    responseBody: sealer.open(row.response_body, row.key_id),
+    bankCalls: [],
+  };
+}
+
+export function openBankCall(row: BankCallRow, sealer: AuditSealer): StoredBankCall {
+  return {
+    id: toNumber(row.id),
+    exchangeId: toNumberOrNull(row.exchange_id),
+    requestId: row.request_id,
+    partner: row.partner,
+    operation: row.operation,
+    method: row.method,
+    url: sealer.open(row.url, row.key_id) ?? '',
+    requestHeaders: parseJson<Record<string, string>>(sealer.open(row.request_headers, row.key_id), {}),
+    requestBody: sealer.open(row.request_body, row.key_id),
+    statusCode: toNumberOrNull(row.status_code),
+    responseBody: sealer.open(row.response_body, row.key_id),
+    errorCode: toStringOrNull(row.error_code),
+    startedAt: toNumber(row.started_at),
+    durationMs: toNumber(row.duration_ms),
+  };
+}
+
+/**
+ * `******5680`: only the last four digits of an account number are kept, so the column can be
+ * shown and searched by the finance team without holding the number itself.
+ */
+export function maskAccount(account: string | null | undefined): string | null {
+  if (account === null || account === undefined || account === '') return null;
+  const visible = account.length > 4 ? account.slice(-4) : '';
+  return `${'*'.repeat(Math.min(Math.max(account.length - visible.length, 1), 28))}${visible}`;
+}
+
+// ------------------------------------------------------------------ content digests
+
+/**
+ * What the hash chain covers of a record: its content as stored, with sealed values in CLEAR
+ * text. Why clear text and not the ciphertexts: `keys rotate` re-encrypts records, and the
+ * chain must survive that without being rewritten (a chain that may be re-hashed proves
+ * nothing). Because a changed ciphertext no longer decrypts (GCM tag) or decrypts to other
+ * text, the ciphertexts are covered all the same. The digest itself is never stored: `verify`
+ * recomputes it, so no digest of a body sits in the database for anyone to test guesses against.
+ */
+function digest(values: (string | number | null)[]): string {
+  // Well-formed UTF-8 both ways: a lone surrogate is stored as U+FFFD, so hash it as that.
+  const normal = values.map((value) => (typeof value === 'string' ? Buffer.from(value, 'utf8').toString('utf8') : value));
+  return createHash('sha256').update(JSON.stringify(normal), 'utf8').digest('hex');
+}
+
+/** The fields an exchange has from the moment it is opened and never changes afterwards. */
+export function openedDigest(e: AuditExchangeRow): string {
+  return digest(['exchange-opened', e.requestId, e.receivedAt, e.remoteIp, e.origin, e.method, e.path, JSON.stringify(e.requestHeaders), e.requestBody]);
+}
+
+/** Every field of an exchange in its final state (completed, or recorded whole). */
+export function finalDigest(e: AuditExchangeRow): string {
+  return digest([
+    'exchange-final', e.requestId, e.receivedAt, e.remoteIp, e.origin, e.method, e.path, JSON.stringify(e.requestHeaders), e.requestBody,
+    e.clientId, e.transactionId, e.amount, e.sourceAccount, e.beneficiaryAccount, e.outcome, e.statusCode, e.errorCode, e.responseBody,
+    e.completedAt,
+  ]);
+}
+
+export function bankCallDigest(c: StoredBankCall): string {
+  return digest([
+    'bank-call', c.exchangeId, c.requestId, c.partner, c.operation, c.method, c.url, JSON.stringify(c.requestHeaders), c.requestBody,
+    c.statusCode, c.responseBody, c.errorCode, c.startedAt, c.durationMs,
+  ]);
+}
