@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,10 +19,13 @@ describe('gerbang sandbox (npm start)', function () {
   it('prints a demo client and a curl walk-through that succeeds as printed', async () => {
     const port = await freePort();
     const consolePort = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'gerbang-sandbox-'));
     const sandbox = spawnGerbang(['sandbox'], {
       PORT: String(port),
       CONSOLE_PORT: String(consolePort),
-      GERBANG_DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'gerbang-sandbox-')), 'g.sqlite')}`,
+      GERBANG_DATABASE_URL: `sqlite:${join(dir, 'g.sqlite')}`,
+      GERBANG_AUDIT_KEYS: '',
+      GERBANG_AUDIT_KEY_FILES: '',
       GERBANG_LOG_LEVEL: 'info',
     });
     try {
@@ -48,6 +51,9 @@ describe('gerbang sandbox (npm start)', function () {
       const cookie = signIn.headers.get('set-cookie')!.split(';')[0];
       const list = await fetch(`${consoleUrl}/payments`, { headers: { cookie } });
       expect(await list.text()).to.contain('INV-0001');
+      // Zero configuration still encrypts the audit: with a key file of its own, owner-only, and says so.
+      expect(statSync(join(dir, 'gerbang.audit-key')).mode & 0o777).to.equal(0o600);
+      expect(sandbox.output()).to.contain('sandbox: generated an audit encryption key file (mode 0600)');
     } finally {
       sandbox.child.kill('SIGTERM');
       expect(await sandbox.exited).to.equal(0);
