@@ -1,0 +1,165 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { migrate, openDb, openStore, type Db, type InboundExchange, type Store } from '../../src/store/index.js';
+import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { runCli } from '../support/cli.js';
+import { createMariaDbDatabase, createSqliteDatabase, forEachBackend } from '../support/databases.js';
+
+const exchange = (n: number): InboundExchange => ({
+  requestId: `req-${randomBytes(6).toString('hex')}`,
+  receivedAt: 1_000 + n,
+  remoteIp: '203.0.113.7',
+  origin: null,
+  method: 'POST',
+  path: '/v1/transfers',
+  clientId: 'gbc_verify',
+  transactionId: `INV-${n}`,
+  amount: `${n}.00`,
+  sourceAccount: '0201245680',
+  requestHeaders: { 'content-type': 'application/json' },
+  requestBody: `{"transactionId":"INV-${n}"}`,
+});
+
+const done = (n: number) => ({
+  outcome: 'completed' as const,
+  statusCode: 201,
+  errorCode: null,
+  clientId: null,
+  transactionId: null,
+  amount: null,
+  beneficiaryAccount: '0201245681',
+  responseBody: `{"status":"SUCCESS","n":${n}}`,
+  completedAt: 2_000 + n,
+});
+
+/**
+ * Two writers (two processes' stores) on one database:
+ *   writer A: #1 opened, its bank call, #1 completed; #2 recorded whole; #3 recorded whole
+ *   writer B: #4 recorded whole; #5 recorded whole
+ * Returns the exchange ids in that order.
+ */
+async function writeAudit(url: string): Promise<number[]> {
+  const [a, b] = [await openStore(url, { auditKeys: TEST_AUDIT_KEYS }), await openStore(url, { auditKeys: TEST_AUDIT_KEYS })];
+  try {
+    const first = await a.audit.open(exchange(1));
+    await a.audit.recordBankCall({
+      exchangeId: first, requestId: 'req-bank', partner: 'bca', operation: 'transfer', method: 'POST', url: 'https://bank/transfers',
+      requestHeaders: { 'x-bca-key': '[REDACTED]' }, requestBody: '{"Amount":"1.00"}', statusCode: 200, responseBody: '{"Status":"Success"}',
+      errorCode: null, startedAt: 1_500, durationMs: 40,
+    });
+    await a.audit.complete(first, done(1));
+    const ids = [first];
+    for (const [store, n] of [[a, 2], [a, 3], [b, 4], [b, 5]] as [Store, number][]) ids.push(await store.audit.record(exchange(n), done(n)));
+    return ids;
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
+
+async function verify(url: string) {
+  return runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+}
+
+forEachBackend('gerbang audit verify', (ctx) => {
+  let url = '';
+  let drop: () => Promise<void> = async () => undefined;
+  let db: Db;
+  let ids: number[] = [];
+
+  beforeEach(async function () {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    ({ url, drop } = database);
+    db = openDb(url);
+    await migrate(db);
+    ids = await writeAudit(url);
+  });
+
+  afterEach(async () => {
+    await db?.close();
+    await drop();
+  });
+
+  it('exits 0 and says INTACT when nothing was touched', async () => {
+    const result = await verify(url);
+    expect(result.stdout).to.contain('audit verify: INTACT (2 chains, 7 links, 5 exchanges, 1 bank calls)');
+    expect(result.code).to.equal(0);
+  });
+
+  it('names a record whose clear column was changed by SQL UPDATE, exit 1', async () => {
+    await db.execute('UPDATE audit_exchanges SET amount = ? WHERE id = ?', ['999999.00', ids[2]]);
+    const result = await verify(url);
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.contain('BROKEN').and.to.match(new RegExp(`ALTERED: audit_exchanges id ${ids[2]} \\(chain \\S+ seq 5, record\\) was altered`));
+  });
+
+  it('names a record whose sealed body was replaced by another valid ciphertext, exit 1', async () => {
+    const [other] = await db.query<{ response_body: string }>('SELECT response_body FROM audit_exchanges WHERE id = ?', [ids[4]]);
+    await db.execute('UPDATE audit_exchanges SET response_body = ? WHERE id = ?', [other.response_body, ids[3]]);
+    const result = await verify(url);
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.match(new RegExp(`ALTERED: audit_exchanges id ${ids[3]} \\(chain \\S+ seq 1, record\\)`));
+  });
+
+  it('names a bank call whose ciphertext was tampered with, exit 1', async () => {
+    const tail = ctx.backend === 'sqlite' ? "substr(request_body, 1, length(request_body) - 2) || 'AA'" : "CONCAT(SUBSTR(request_body, 1, LENGTH(request_body) - 2), 'AA')";
+    await db.execute(`UPDATE audit_bank_calls SET request_body = ${tail}`);
+    const result = await verify(url);
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.match(/ALTERED: audit_bank_calls id \d+ \(chain \S+ seq 2\) was altered: a sealed value does not decrypt/);
+  });
+
+  it('names a record deleted by SQL DELETE, exit 1', async () => {
+    await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [ids[1]]);
+    const result = await verify(url);
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.match(new RegExp(`DELETED: audit_exchanges id ${ids[1]} \\(chain \\S+ seq 4, record\\) was deleted`));
+  });
+
+  it('notices a record deleted together with its chain link (a gap in the chain), exit 1', async () => {
+    const [link] = await db.query<{ writer_id: string; seq: number }>("SELECT writer_id, seq FROM audit_chain WHERE kind = 'record' AND record_id = ?", [ids[1]]);
+    await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
+    await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [ids[1]]);
+    const result = await verify(url);
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.contain(`DELETED: link 4 of chain ${link.writer_id} is missing (the next one is 5)`);
+  });
+
+  it('notices the newest record deleted with its link (a chain shorter than its head), exit 1', async () => {
+    const [link] = await db.query<{ writer_id: string }>("SELECT writer_id FROM audit_chain WHERE kind = 'record' AND record_id = ?", [ids[4]]);
+    await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = 2', [link.writer_id]);
+    await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [ids[4]]);
+    const result = await verify(url);
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.contain(`TRUNCATED: chain ${link.writer_id} ends at link 1 but its head records link 2`);
+  });
+
+  it('names the first of two records swapped by SQL UPDATE of their ids, exit 1', async () => {
+    await db.execute('UPDATE audit_exchanges SET id = ? WHERE id = ?', [999_999, ids[1]]);
+    await db.execute('UPDATE audit_exchanges SET id = ? WHERE id = ?', [ids[1], ids[2]]);
+    await db.execute('UPDATE audit_exchanges SET id = ? WHERE id = ?', [ids[2], 999_999]);
+    const result = await verify(url);
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.match(new RegExp(`ALTERED: audit_exchanges id ${ids[1]} \\(chain \\S+ seq 4, record\\) was altered`));
+    expect(result.stdout, 'one break per chain: the first').to.not.contain(`id ${ids[2]} `);
+  });
+
+  it('notices two chain links swapped (reordered), exit 1', async () => {
+    const [link] = await db.query<{ writer_id: string }>("SELECT writer_id FROM audit_chain WHERE kind = 'record' AND record_id = ?", [ids[1]]);
+    await db.execute('UPDATE audit_chain SET seq = 99 WHERE writer_id = ? AND seq = 4', [link.writer_id]);
+    await db.execute('UPDATE audit_chain SET seq = 4 WHERE writer_id = ? AND seq = 5', [link.writer_id]);
+    await db.execute('UPDATE audit_chain SET seq = 5 WHERE writer_id = ? AND seq = 99', [link.writer_id]);
+    const result = await verify(url);
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.match(new RegExp(`REORDERED: audit_exchanges id ${ids[2]} \\(chain \\S+ seq 4\\) does not follow the link before it`));
+  });
+
+  it('names a record inserted directly, outside any chain, exit 1', async () => {
+    await db.execute(
+      "INSERT INTO audit_exchanges (request_id, received_at, remote_ip, method, path, outcome, request_headers) VALUES ('forged', 1, '1.2.3.4', 'GET', '/', 'completed', '{}')",
+    );
+    const result = await verify(url);
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.match(/UNCHAINED: 1 exchanges without an open or record link \(inserted directly\), first ids: \d+/);
+  });
+});
