@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { testKeySpec } from '../support/audit-keys.js';
+import { openStore } from '../../src/store/index.js';
+import { ringOf, testKeySpec } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
@@ -88,5 +89,37 @@ forEachBackend('gerbang keys rotate', (db) => {
     const again = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` });
     expect(again.code, again.stderr).to.equal(0);
     expect(again.stdout).to.contain('keys rotate: 0 exchanges and 0 bank calls re-encrypted to key k-new in 0 batches');
+  });
+});
+
+forEachBackend('gerbang keys rotate while a process without the new key has an exchange open', (db) => {
+  it('that process still completes it, and a second rotation seals the completion with the new key', async () => {
+    const store = await openStore(db.url(), { auditKeys: ringOf(OLD) });
+    const env = { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` };
+    try {
+      const id = await store.audit.open({
+        requestId: 'req-open', receivedAt: 1, remoteIp: '127.0.0.1', origin: null, method: 'POST', path: '/v1/transfers',
+        clientId: 'gbc_x', transactionId: 'INV-open', amount: '5.00', requestHeaders: { 'content-type': 'application/json' }, requestBody: '{"amount":"5.00"}',
+      });
+      const first = await runCli(['keys', 'rotate'], env);
+      expect(first.code, first.stderr).to.equal(0);
+      const [rotated] = await db.store().db.query<{ request_body: string }>('SELECT request_body FROM audit_exchanges WHERE id = ?', [id]);
+      expect(rotated.request_body).to.match(/^gcm1\.k-new\./);
+
+      // This process knows only the old key, yet its completion must not be lost.
+      await store.audit.complete(id, {
+        outcome: 'completed', statusCode: 201, errorCode: null, clientId: null, transactionId: null, amount: null, responseBody: '{"status":"SUCCESS"}', completedAt: 2,
+      });
+      const [completed] = await db.store().db.query<{ outcome: string; key_id: string }>('SELECT outcome, key_id FROM audit_exchanges WHERE id = ?', [id]);
+      expect(completed).to.deep.equal({ outcome: 'completed', key_id: 'k-old' });
+
+      const second = await runCli(['keys', 'rotate'], env);
+      expect(second.stdout).to.contain('keys rotate: 1 exchanges and 0 bank calls re-encrypted to key k-new');
+      const verified = await runCli(['audit', 'verify'], { ...env, GERBANG_AUDIT_KEYS: NEW });
+      expect(verified.stdout).to.contain('INTACT');
+      expect(verified.code).to.equal(0);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -68,11 +68,19 @@ export interface BankCallRow {
 
 export type StoredBankCall = BankCallAudit & { id: number };
 
+/** Turns a stored sealed value back into clear text. */
+export interface ValueOpener {
+  open(value: string | null, rowKeyId: string | null): string | null;
+}
+
+/** Reads only a row's clear columns: its sealed ones come back as null, and no key is needed. */
+export const CLEAR_COLUMNS_ONLY: ValueOpener = { open: () => null };
+
 /**
  * Seals and opens the audit's sensitive values with the key ring. Without a ring (a store opened
  * by a tool that needs no audit) any use names the setting to configure.
  */
-export class AuditSealer {
+export class AuditSealer implements ValueOpener {
   constructor(private readonly ring: KeyRing | null) {}
 
   get keyRing(): KeyRing {
@@ -99,7 +107,7 @@ export class AuditSealer {
   }
 }
 
-export function openExchange(row: ExchangeRow, sealer: AuditSealer): AuditExchangeRow {
+export function openExchange(row: ExchangeRow, sealer: ValueOpener): AuditExchangeRow {
   return {
     id: toNumber(row.id),
     requestId: row.request_id,

@@ -17,6 +17,7 @@ import {
   AuditSealer,
   BANK_CALL_SELECT,
   bankCallDigest,
+  CLEAR_COLUMNS_ONLY,
   EXCHANGE_SELECT,
   finalDigest,
   maskAccount,
@@ -26,12 +27,16 @@ import {
   type BankCallRow,
   type ExchangeRow,
   type StoredBankCall,
+  type ValueOpener,
 } from './audit-records.js';
 import { rotateAudit } from './audit-rotation.js';
 import { verifyAudit } from './audit-verify.js';
 import { fit } from './row-values.js';
 
 const DEFAULT_LIMIT = 100;
+/** Open exchanges whose clear request is kept for their completion (far above any in-flight count). */
+const MAX_OPEN_REQUESTS = 10_000;
+
 const MAX_LIMIT = 1_000;
 
 /** Column sizes of sql/mysql/001_initial.sql that a caller-controlled value could exceed. */
@@ -48,7 +53,7 @@ export interface AuditRepositoryOptions {
   writerId?: string;
 }
 
-export async function selectExchange(q: Queryable, id: number, sealer: AuditSealer): Promise<AuditExchangeRow> {
+async function selectExchange(q: Queryable, id: number, sealer: ValueOpener): Promise<AuditExchangeRow> {
   const [row] = await q.query<ExchangeRow>(`SELECT ${EXCHANGE_SELECT} FROM audit_exchanges WHERE id = ?`, [id]);
   if (!row) throw new Error(`audit exchange ${id} does not exist`);
   return openExchange(row, sealer);
@@ -71,6 +76,12 @@ async function selectBankCall(q: Queryable, id: number, sealer: AuditSealer): Pr
 export class SqlAuditRepository implements AuditRepository {
   private readonly sealer: AuditSealer;
   private readonly chain: ChainWriter;
+  /**
+   * The clear request of each exchange this process opened and has not completed yet. complete()
+   * hashes it from here instead of decrypting it again, so a completion never depends on a key:
+   * `keys rotate` may re-seal an open exchange with a key this process does not have yet.
+   */
+  private readonly openRequests = new Map<number, Pick<AuditExchangeRow, 'requestHeaders' | 'requestBody'>>();
 
   constructor(
     private readonly db: Db,
@@ -88,10 +99,15 @@ export class SqlAuditRepository implements AuditRepository {
   /** Inserts the exchange as in_progress (committed before the bank is called) and returns its id. */
   async open(exchange: InboundExchange): Promise<number> {
     const values = this.exchangeValues(exchange);
-    return this.chain.append('open', async (tx) => {
+    const id = await this.chain.append('open', async (tx) => {
       const { insertId } = await tx.execute(`INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome) VALUES (${marks(15)})`, [...values, 'in_progress']);
-      return { recordId: insertId, contentDigest: openedDigest(await selectExchange(tx, insertId, this.sealer)) };
+      const opened = await selectExchange(tx, insertId, this.sealer);
+      this.openRequests.set(insertId, { requestHeaders: opened.requestHeaders, requestBody: opened.requestBody });
+      return { recordId: insertId, contentDigest: openedDigest(opened) };
     });
+    // Exchanges that never complete (their process lost the store meanwhile) must not pile up.
+    if (this.openRequests.size > MAX_OPEN_REQUESTS) this.openRequests.delete(this.openRequests.keys().next().value!);
+    return id;
   }
 
   /** Writes the outcome; a null clientId/transactionId/amount/account keeps what `open` recorded. */
@@ -117,8 +133,11 @@ export class SqlAuditRepository implements AuditRepository {
           id,
         ],
       );
-      return { recordId: id, contentDigest: finalDigest(await selectExchange(tx, id, this.sealer)) };
+      const request = this.openRequests.get(id);
+      const final = request ? { ...(await selectExchange(tx, id, CLEAR_COLUMNS_ONLY)), ...request, responseBody: c.responseBody } : await selectExchange(tx, id, this.sealer);
+      return { recordId: id, contentDigest: finalDigest(final) };
     });
+    this.openRequests.delete(id);
   }
 
   /** Inserts a whole exchange at once (rejected requests, the token endpoint) and returns its id. */
