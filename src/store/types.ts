@@ -249,6 +249,8 @@ export interface AuditVerifyReport {
   links: number;
   exchanges: number;
   bankCalls: number;
+  /** Each chain's head as verified: kept outside the database, they anchor the chains. */
+  heads: { writerId: string; seq: number; hash: string }[];
   /** Empty when every chain is intact. At most one per chain (its first break), then unchained records. */
   breaks: AuditChainBreak[];
 }

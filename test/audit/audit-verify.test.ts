@@ -84,6 +84,11 @@ forEachBackend('gerbang audit verify', (ctx) => {
     const result = await verify(url);
     expect(result.stdout).to.contain('audit verify: INTACT (2 chains, 7 links, 5 exchanges, 1 bank calls)');
     expect(result.code).to.equal(0);
+    const json = await runCli(['audit', 'verify', '--format', 'json'], { GERBANG_DATABASE_URL: url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+    const report = JSON.parse(json.stdout);
+    expect(report.breaks).to.deep.equal([]);
+    expect(report.heads.map((h: { seq: number }) => h.seq).sort()).to.deep.equal([2, 5]);
+    expect(report.heads[0].hash).to.match(/^[0-9a-f]{64}$/);
   });
 
   it('names a record whose clear column was changed by SQL UPDATE, exit 1', async () => {

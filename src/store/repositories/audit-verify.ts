@@ -69,7 +69,8 @@ export async function verifyAudit(db: Db, sealer: AuditSealer): Promise<AuditVer
   breaks.push(...(await unchainedRecords(db)));
   const [{ n: exchanges }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_exchanges');
   const [{ n: bankCalls }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_bank_calls');
-  return { chains: writers.length, links, exchanges: toNumber(exchanges), bankCalls: toNumber(bankCalls), breaks };
+  const heads = writers.map((w) => ({ writerId: w.writer_id, seq: toNumber(w.last_seq), hash: w.last_hash }));
+  return { chains: writers.length, links, exchanges: toNumber(exchanges), bankCalls: toNumber(bankCalls), heads, breaks };
 }
 
 async function verifyChain(db: Db, sealer: AuditSealer, writer: WriterRow): Promise<{ links: number; break?: AuditChainBreak }> {
