@@ -1,5 +1,6 @@
 import Joi from 'joi';
-import { statSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { readableByOthers } from '../security/index.js';
 import { canonicalBic } from '../domain/routing/bank-codes.js';
 
 /**
@@ -87,7 +88,7 @@ export function readPartnersFile(path: string, problems: string[]): PartnerConfi
   let text: string;
   try {
     // Credentials live in this file: refuse one that other users of the machine can read.
-    if (process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0) {
+    if (readableByOthers(path)) {
       problems.push(`${setting}: ${path} holds bank credentials and must be readable by its owner only (chmod 600)`);
       return [];
     }

@@ -3,3 +3,4 @@ export { newClientId, newClientSecret } from './secrets.js';
 export { IpAllowlist, normalizeIp, invalidCidrs } from './ip-allowlist.js';
 export { OriginAllowlist, invalidOrigins } from './origin-allowlist.js';
 export { KeyRing, KeyRingError, keyRingFrom, parseKeySpec, newKeySpec, ensureKeyFile, type RingKey, type KeySources } from './keyring.js';
+export { readableByOthers } from './owner-only.js';

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readableByOthers } from './owner-only.js';
 
 /**
  * The key ring: named AES-256 keys that encrypt values at rest (the audit's bodies and headers
@@ -143,8 +144,10 @@ export function keyRingFrom(sources: KeySources): KeyRing | null {
   for (const file of sources.keyFiles) {
     let text: string;
     try {
+      if (readableByOthers(file)) throw new KeyRingError('GERBANG_AUDIT_KEY_FILES', `${file} holds an audit key and must be readable by its owner only (chmod 600)`);
       text = readFileSync(file, 'utf8');
     } catch (error) {
+      if (error instanceof KeyRingError) throw error;
       throw new KeyRingError('GERBANG_AUDIT_KEY_FILES', `cannot read key file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
     keys.push(parseKeySpec(text.trim(), `GERBANG_AUDIT_KEY_FILES (${file})`));

@@ -28,6 +28,8 @@ forEachBackend('Audit encryption at rest', (db) => {
     const answer = await gw.request('/v1/transfers', { headers: { authorization: `Bearer ${token}` }, json: transfer });
     expect(answer.status, answer.text).to.equal(201);
     await eventually(async () => (await gw.store.audit.list({ transactionId }))[0]?.completedAt);
+    const balance = await gw.request('/v1/accounts/0201245680/balance', { headers: { authorization: `Bearer ${token}` } });
+    expect(balance.status, balance.text).to.equal(200);
   });
 
   after(async () => gw?.close());
@@ -35,7 +37,7 @@ forEachBackend('Audit encryption at rest', (db) => {
   it('stores no request or response body, header or bank URL in clear', async () => {
     const raw = await rawAudit(gw);
     expect(raw).to.contain(transactionId, 'the transaction id stays searchable');
-    for (const secret of [remark, beneficiary, 'Bearer ', 'application/json', 'SUCCESS', '/banking/']) {
+    for (const secret of [remark, beneficiary, '0201245680', 'Bearer ', 'application/json', 'SUCCESS', '/banking/']) {
       expect(raw.includes(secret), `${secret} readable in the database`).to.equal(false);
     }
     const [row] = await gw.store.db.query<Record<string, string>>('SELECT * FROM audit_exchanges WHERE transaction_id = ?', [transactionId]);
@@ -51,6 +53,8 @@ forEachBackend('Audit encryption at rest', (db) => {
     expect(row).to.include({ amount: '100000.00', outcome: 'completed', source_account: '******5680', beneficiary_account: `******${beneficiary.slice(-4)}` });
     expect(Number(row.status_code)).to.equal(201);
     expect(row.client_id).to.match(/^gbc_/);
+    const [balance] = await gw.store.db.query<Record<string, unknown>>("SELECT path, source_account FROM audit_exchanges WHERE method = 'GET'");
+    expect(balance).to.deep.equal({ path: '/v1/accounts/******5680/balance', source_account: '******5680' });
   });
 
   it('gives clear text back through the repository, to every reader', async () => {

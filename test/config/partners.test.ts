@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
+import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { problemsOf } from '../support/config-problems.js';
 
 const secret = 'x'.repeat(40);
@@ -34,7 +35,7 @@ describe('Bank partners configuration (GERBANG_BANK_PARTNERS_FILE)', () => {
   it('reads partners with their bank as a BIC and a default priority, BCA env variables added as `bca` first', () => {
     const file = partnersFile({ partners: [legacy(), legacy({ partner: 'bca-backup', priority: undefined })] });
     const config = loadConfig({
-      GERBANG_JWT_SECRET: secret,
+      GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
       GERBANG_BANK_PARTNERS_FILE: file,
       GERBANG_BCA_BASE_URL: 'https://api.klikbca.com',
       GERBANG_BCA_CLIENT_ID: 'id',
@@ -54,25 +55,25 @@ describe('Bank partners configuration (GERBANG_BANK_PARTNERS_FILE)', () => {
 
   it('names the block and field that is wrong', () => {
     const file = partnersFile({ partners: [legacy(), legacy({ partner: 'b', bank: '999', baseUrl: 'ftp://x', apiSecret: undefined })] });
-    const problems = problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_BANK_PARTNERS_FILE: file });
+    const problems = problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_BANK_PARTNERS_FILE: file });
     expect(problems.join('\n')).to.contain('partners[1].bank').and.to.contain('partners[1].baseUrl').and.to.contain('partners[1].apiSecret');
     expect(problems.every((p) => p.startsWith('GERBANG_BANK_PARTNERS_FILE: '))).to.equal(true);
   });
 
   it('refuses duplicate names, an unknown protocol, and a file that is not JSON', () => {
-    expect(problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_BANK_PARTNERS_FILE: partnersFile({ partners: [legacy(), legacy()] }) }).join()).to.match(/duplicate/);
-    expect(problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_BANK_PARTNERS_FILE: partnersFile({ partners: [legacy({ protocol: 'swift' })] }) }).join()).to.contain('partners[0].protocol');
-    expect(problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_BANK_PARTNERS_FILE: partnersFile('{"partners": [') })[0]).to.match(/is not JSON/);
+    expect(problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_BANK_PARTNERS_FILE: partnersFile({ partners: [legacy(), legacy()] }) }).join()).to.match(/duplicate/);
+    expect(problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_BANK_PARTNERS_FILE: partnersFile({ partners: [legacy({ protocol: 'swift' })] }) }).join()).to.contain('partners[0].protocol');
+    expect(problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_BANK_PARTNERS_FILE: partnersFile('{"partners": [') })[0]).to.match(/is not JSON/);
   });
 
   it('refuses a file other users can read, since it holds bank credentials', () => {
     const file = partnersFile({ partners: [legacy()] }, 0o644);
-    expect(problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_BANK_PARTNERS_FILE: file })[0]).to.match(/readable by its owner only \(chmod 600\)/);
+    expect(problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_BANK_PARTNERS_FILE: file })[0]).to.match(/readable by its owner only \(chmod 600\)/);
   });
 
   it('reads the interbank method limits as cents', () => {
-    const config = loadConfig({ GERBANG_JWT_SECRET: secret, GERBANG_BIFAST_MAX_AMOUNT: '100000000.00' });
+    const config = loadConfig({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_BIFAST_MAX_AMOUNT: '100000000.00' });
     expect(config.transferLimits).to.deep.equal({ bifastMaxCents: 10_000_000_000, onlineMaxCents: 5_000_000_000, sknMaxCents: 100_000_000_000, rtgsMinCents: 10_000_000_001 });
-    expect(problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_SKN_MAX_AMOUNT: '1e9' })[0]).to.match(/^GERBANG_SKN_MAX_AMOUNT/);
+    expect(problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_SKN_MAX_AMOUNT: '1e9' })[0]).to.match(/^GERBANG_SKN_MAX_AMOUNT/);
   });
 });

@@ -64,6 +64,12 @@ describe('The audit key ring', () => {
       expect(problemsOf({ GERBANG_AUDIT_KEY_FILES: '/nonexistent/gerbang.key' })[0]).to.equal('GERBANG_AUDIT_KEY_FILES: cannot read key file /nonexistent/gerbang.key (ENOENT)');
     });
 
+    it('names GERBANG_AUDIT_KEY_FILES for a key file other users can read', () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'gerbang-keys-')), 'open.key');
+      writeFileSync(file, testKeySpec('k1'), { mode: 0o644 });
+      expect(problemsOf({ GERBANG_AUDIT_KEY_FILES: file })[0]).to.equal(`GERBANG_AUDIT_KEY_FILES: ${file} holds an audit key and must be readable by its owner only (chmod 600)`);
+    });
+
     it('gerbang serve without any audit key stops at once naming GERBANG_AUDIT_KEYS, exit 2', async () => {
       const result = await runCli(['serve'], { GERBANG_JWT_SECRET: jwt, GERBANG_AUDIT_KEYS: '', GERBANG_AUDIT_KEY_FILES: '', GERBANG_DATABASE_URL: 'sqlite::memory:' });
       expect(result.code).to.equal(2);

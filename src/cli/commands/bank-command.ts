@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../config/index.js';
+import { newKeySpec } from '../../security/index.js';
 import { pingPartners } from '../../gateway/bank-ping.js';
 import { startBankPartners } from '../../gateway/bank-partners.js';
 import { migrate, openStore } from '../../store/index.js';
@@ -13,7 +14,12 @@ export async function bankCommand(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'ping' || rest.some((arg) => arg !== '--json')) throw new UsageError('expected: gerbang bank ping [--json]');
   // The bank commands sign no access tokens: a missing GERBANG_JWT_SECRET is no reason to refuse.
-  const config = loadConfig(io.env, { GERBANG_JWT_SECRET: io.env.GERBANG_JWT_SECRET || randomBytes(32).toString('hex') });
+  // Nor does it write the audit: a missing audit key is no reason either (the store gets none).
+  const noAuditKey = !io.env.GERBANG_AUDIT_KEYS && !io.env.GERBANG_AUDIT_KEY_FILES;
+  const config = loadConfig(io.env, {
+    GERBANG_JWT_SECRET: io.env.GERBANG_JWT_SECRET || randomBytes(32).toString('hex'),
+    ...(noAuditKey ? { GERBANG_AUDIT_KEYS: newKeySpec('unused') } : {}),
+  });
   const store = await openStore(config.databaseUrl);
   try {
     // Tokens are shared through the store's bank_tokens table, so it must be migrated.

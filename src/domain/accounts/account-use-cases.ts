@@ -33,6 +33,7 @@ export async function inquireAccount(deps: AccountDeps, request: AccountInquiryR
   const partners = deps.router.all();
   const ordered = [...partners.filter((p) => p.bic === bic), ...partners.filter((p) => p.bic !== bic)];
   const sourceAccountNumber = request.sourceAccountNumber ?? '';
+  audit.set({ sourceAccount: request.sourceAccountNumber ?? null, beneficiaryAccount: request.beneficiaryAccountNumber });
   return withFallback(ordered, audit, async (partner, ctx) => {
     const scope = partner.bic === bic ? 'internal' : 'external';
     const found = await partner.adapter.accountInquiry({ accountNumber: request.beneficiaryAccountNumber, bankCode: bic, scope, sourceAccountNumber }, ctx);
@@ -48,6 +49,7 @@ export async function inquireAccount(deps: AccountDeps, request: AccountInquiryR
 }
 
 export async function getBalance(deps: AccountDeps, accountNumber: string, bankCode: string | undefined, audit: ExchangeAudit): Promise<AccountBalance & { bank: string; asOf: string }> {
+  audit.set({ sourceAccount: accountNumber });
   return withFallback(holders(deps.router, bankCode), audit, async (partner, ctx) => ({
     ...(await partner.adapter.balance(accountNumber, ctx)),
     bank: partner.name,
@@ -56,6 +58,7 @@ export async function getBalance(deps: AccountDeps, accountNumber: string, bankC
 }
 
 export async function getStatement(deps: AccountDeps, accountNumber: string, query: StatementRequestQuery, audit: ExchangeAudit): Promise<AccountStatement & { bank: string }> {
+  audit.set({ sourceAccount: accountNumber });
   checkPeriod(query.from, query.to, jakartaDate(deps.clock()));
   return withFallback(holders(deps.router, query.bankCode), audit, async (partner, ctx) => ({
     ...(await partner.adapter.statement({ accountNumber, from: query.from, to: query.to }, ctx)),

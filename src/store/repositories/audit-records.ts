@@ -161,6 +161,14 @@ export function maskAccount(account: string | null | undefined): string | null {
   return `${'*'.repeat(Math.min(Math.max(account.length - visible.length, 1), 28))}${visible}`;
 }
 
+/**
+ * The request path as stored in clear: an account number in it (`/v1/accounts/0201245680/balance`)
+ * is masked like the account columns; the full number stays only in the sealed bodies and URL.
+ */
+export function maskPath(path: string): string {
+  return path.replace(/(\/accounts\/)([^/?#]+)/g, (_, prefix: string, account: string) => `${prefix}${maskAccount(account)}`);
+}
+
 // ------------------------------------------------------------------ content digests
 
 /**
