@@ -49,8 +49,9 @@ export interface RingKey {
 }
 
 export class KeyRing {
-  private readonly byId: Map<string, Buffer>;
-  private readonly newest: RingKey;
+  // ES private fields: never enumerated, so a ring that ends up in a log line or JSON shows no key.
+  readonly #byId: Map<string, Buffer>;
+  readonly #newest: RingKey;
 
   /**
    * @param keys in age order; the last one encrypts. At least one.
@@ -61,32 +62,36 @@ export class KeyRing {
     readonly setting = 'GERBANG_AUDIT_KEYS',
   ) {
     if (keys.length === 0) throw new KeyRingError(setting, 'no key given');
-    this.byId = new Map();
+    this.#byId = new Map();
     for (const { id, key } of keys) {
       if (!KEY_ID.test(id)) throw new KeyRingError(setting, `key id ${JSON.stringify(id)} must be 1-32 of A-Z a-z 0-9 _ -`);
       if (key.length !== KEY_BYTES) throw new KeyRingError(setting, `key ${id} must be ${KEY_BYTES} bytes (AES-256), got ${key.length}`);
-      if (this.byId.has(id)) throw new KeyRingError(setting, `key id ${id} is listed twice`);
-      this.byId.set(id, key);
+      if (this.#byId.has(id)) throw new KeyRingError(setting, `key id ${id} is listed twice`);
+      this.#byId.set(id, key);
     }
-    this.newest = keys[keys.length - 1];
+    this.#newest = keys[keys.length - 1];
   }
 
   /** Id of the key new values are encrypted with. */
   get currentKeyId(): string {
-    return this.newest.id;
+    return this.#newest.id;
   }
 
   get keyIds(): string[] {
-    return [...this.byId.keys()];
+    return [...this.#byId.keys()];
+  }
+
+  toJSON(): { keyIds: string[]; currentKeyId: string } {
+    return { keyIds: this.keyIds, currentKeyId: this.currentKeyId };
   }
 
   /** Encrypts with the newest key and a fresh nonce; returns the sealed string. */
   encrypt(plaintext: string): string {
     const nonce = randomBytes(NONCE_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.newest.key, nonce, { authTagLength: TAG_BYTES });
+    const cipher = createCipheriv('aes-256-gcm', this.#newest.key, nonce, { authTagLength: TAG_BYTES });
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const tag = cipher.getAuthTag();
-    return [FORMAT, this.newest.id, nonce.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.');
+    return [FORMAT, this.#newest.id, nonce.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.');
   }
 
   /**
@@ -97,7 +102,7 @@ export class KeyRing {
     const parts = sealed.split('.');
     if (parts.length !== 5 || parts[0] !== FORMAT) throw new KeyRingError(this.setting, 'a stored value is not a sealed value (format gcm1)', 'corrupt');
     const [, id, nonce, tag, ciphertext] = parts;
-    const key = this.byId.get(id);
+    const key = this.#byId.get(id);
     if (!key) throw new KeyRingError(this.setting, `a stored value was encrypted with key ${JSON.stringify(id)}, which is not configured (known: ${this.keyIds.join(', ')})`, 'unknown-key');
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'), { authTagLength: TAG_BYTES });

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { ensureKeyFile, keyRingFrom } from '../../src/security/index.js';
 import { testKeySpec } from '../support/audit-keys.js';
@@ -32,6 +33,15 @@ describe('The audit key ring', () => {
       expect(sealedAfter.split('.').slice(0, 2)).to.deep.equal(['gcm1', 'k2']);
       expect(after.decrypt(sealedBefore)).to.equal('pay 10 to 0201245681');
       expect(after.currentKeyId).to.equal('k2');
+    });
+
+    it('shows no key material when logged or serialised', () => {
+      const spec = testKeySpec('k1');
+      const ring = keyRingFrom({ keys: [spec], keyFiles: [] })!;
+      const key = Buffer.from(spec.split(':')[1], 'base64');
+      const shown = JSON.stringify({ ring }) + inspect(ring, { showHidden: true, depth: 5 });
+      expect(shown).to.contain('k1');
+      for (const form of [spec.split(':')[1], key.toString('hex'), String([...key])]) expect(shown).to.not.contain(form);
     });
 
     it('refuses a value whose ciphertext or tag was changed instead of returning garbage', () => {
