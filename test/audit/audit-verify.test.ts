@@ -91,6 +91,22 @@ forEachBackend('gerbang audit verify', (ctx) => {
     expect(report.heads[0].hash).to.match(/^[0-9a-f]{64}$/);
   });
 
+  it('stays INTACT when one process writes many records at once (on MySQL over several chains)', async () => {
+    const store = await openStore(url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      await Promise.all(Array.from({ length: 24 }, async (_, i) => {
+        const id = await store.audit.open(exchange(100 + i));
+        await store.audit.complete(id, done(100 + i));
+      }));
+    } finally {
+      await store.close();
+    }
+    const result = await verify(url);
+    expect(result.code, result.stdout).to.equal(0);
+    const chains = Number(/INTACT \((\d+) chains, 55 links, 29 exchanges/.exec(result.stdout)?.[1]);
+    expect(chains).to.be.at.least(ctx.backend === 'mariadb' ? 3 : 2);
+  });
+
   it('names a record whose clear column was changed by SQL UPDATE, exit 1', async () => {
     await db.execute('UPDATE audit_exchanges SET amount = ? WHERE id = ?', ['999999.00', ids[2]]);
     const result = await verify(url);

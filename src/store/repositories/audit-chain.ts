@@ -13,7 +13,8 @@ import { toNumber } from './row-values.js';
  * with prev_hash the previous link's hash (64 zeros for seq 1) and the content digest of
  * audit-records.ts. audit_writers holds each chain's head (last seq and hash), so deleting the
  * newest record is noticed too. One chain per writer means no writer ever waits on another's
- * chain head: workers and nodes append in parallel; within a process appends are serialised.
+ * chain head: workers and nodes append in parallel; a MySQL-backed process keeps a few chains
+ * (ChainLanes) so its own concurrent requests append in parallel too.
  *
  * An exchange is two events: `open` (committed before the bank is called) covers the fields
  * fixed at that moment, `complete` covers the final row. Recorded-whole exchanges are one
@@ -108,5 +109,31 @@ export class ChainWriter {
       now,
     ]);
     return { seq: 0, hash: GENESIS };
+  }
+}
+
+/**
+ * The chains of one process. On a pooled backend (MySQL) a process appends to several chains,
+ * each to the chain with the fewest appends waiting, so concurrent requests of one worker do not
+ * queue behind one chain head either; each chain still takes one link at a time. SQLite has one
+ * connection per process, where one chain is as fast as several.
+ */
+export class ChainLanes {
+  private readonly lanes: ChainWriter[];
+  private readonly waiting: number[];
+
+  constructor(db: Db, baseId: string, count: number) {
+    this.lanes = Array.from({ length: count }, (_, i) => new ChainWriter(db, count === 1 ? baseId : `${baseId}-${i}`));
+    this.waiting = this.lanes.map(() => 0);
+  }
+
+  async append(kind: LinkKind, write: (tx: Queryable) => Promise<{ recordId: number; contentDigest: string }>): Promise<number> {
+    const lane = this.waiting.indexOf(Math.min(...this.waiting));
+    this.waiting[lane] += 1;
+    try {
+      return await this.lanes[lane].append(kind, write);
+    } finally {
+      this.waiting[lane] -= 1;
+    }
   }
 }

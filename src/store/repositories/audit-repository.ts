@@ -12,7 +12,7 @@ import type {
   Queryable,
   SqlValue,
 } from '../types.js';
-import { ChainWriter, newWriterId } from './audit-chain.js';
+import { ChainLanes, newWriterId } from './audit-chain.js';
 import {
   AuditSealer,
   BANK_CALL_SELECT,
@@ -35,6 +35,8 @@ import { verifyAudit } from './audit-verify.js';
 import { fit } from './row-values.js';
 
 const DEFAULT_LIMIT = 100;
+/** Well under the pool's connections, so audit appends never starve the other queries. */
+const CHAINS_PER_MYSQL_PROCESS = 4;
 /** Open exchanges whose clear request is kept for their completion (far above any in-flight count). */
 const MAX_OPEN_REQUESTS = 10_000;
 
@@ -50,7 +52,7 @@ const EXCHANGE_COLUMNS =
 export interface AuditRepositoryOptions {
   /** Seals bodies and headers; null for a store that never touches the audit (any use then names the setting). */
   keys: KeyRing | null;
-  /** This process's hash chain (default: a new id per store instance). */
+  /** Base id of this process's hash chains (default: a new id per store instance). */
   writerId?: string;
 }
 
@@ -76,7 +78,7 @@ async function selectBankCall(q: Queryable, id: number, sealer: AuditSealer): Pr
  */
 export class SqlAuditRepository implements AuditRepository {
   private readonly sealer: AuditSealer;
-  private readonly chain: ChainWriter;
+  private readonly chain: ChainLanes;
   /**
    * The clear request of each exchange this process opened and has not completed yet. complete()
    * hashes it from here instead of decrypting it again, so a completion never depends on a key:
@@ -89,12 +91,7 @@ export class SqlAuditRepository implements AuditRepository {
     options: AuditRepositoryOptions,
   ) {
     this.sealer = new AuditSealer(options.keys);
-    this.chain = new ChainWriter(db, options.writerId ?? newWriterId());
-  }
-
-  /** Id of this process's hash chain. */
-  get writerId(): string {
-    return this.chain.writerId;
+    this.chain = new ChainLanes(db, options.writerId ?? newWriterId(), db.dialect === 'mysql' ? CHAINS_PER_MYSQL_PROCESS : 1);
   }
 
   /** Inserts the exchange as in_progress (committed before the bank is called) and returns its id. */
