@@ -123,3 +123,29 @@ forEachBackend('gerbang keys rotate while a process without the new key has an e
     }
   });
 });
+
+forEachBackend('gerbang keys rotate over records written before migration 003', (db) => {
+  it('reads their clear values as they are, then seals them with the newest key', async () => {
+    const raw = db.store().db;
+    const { insertId } = await raw.execute(
+      "INSERT INTO audit_exchanges (request_id, received_at, remote_ip, method, path, outcome, request_headers, request_body, response_body) VALUES ('legacy', 1, '127.0.0.1', 'POST', '/v1/transfers', 'completed', ?, ?, ?)",
+      ['{"content-type":"application/json"}', '{"remark":"legacy body"}', '{"status":"SUCCESS"}'],
+    );
+    const store = await openStore(db.url(), { auditKeys: ringOf(OLD, NEW) });
+    try {
+      const [before] = await store.audit.list({ requestId: 'legacy' });
+      expect(before).to.include({ id: insertId, requestBody: '{"remark":"legacy body"}', responseBody: '{"status":"SUCCESS"}' });
+
+      const rotated = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` });
+      expect(rotated.code, rotated.stderr).to.equal(0);
+      const [row] = await raw.query<Record<string, string>>('SELECT key_id, request_headers, request_body, response_body FROM audit_exchanges WHERE id = ?', [insertId]);
+      expect(row.key_id).to.equal('k-new');
+      for (const column of ['request_headers', 'request_body', 'response_body']) expect(row[column]).to.match(/^gcm1\.k-new\./);
+      const [after] = await store.audit.list({ requestId: 'legacy' });
+      expect(after.requestBody).to.equal('{"remark":"legacy body"}');
+      expect(after.requestHeaders).to.deep.equal({ 'content-type': 'application/json' });
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { openDb } from '../../src/store/index.js';
+import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { sampleTransfer } from '../support/gateway-harness.js';
 import { freePort, waitForHttp } from '../support/processes.js';
@@ -120,6 +121,7 @@ async function main(): Promise<void> {
     GERBANG_API_INSTANCES: '2',
     GERBANG_DATABASE_URL: databaseUrl,
     GERBANG_JWT_SECRET: randomBytes(32).toString('hex'),
+    GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
     GERBANG_LOG_LEVEL: 'warn',
     GERBANG_RATE_LIMIT_PER_IP: '10000000',
     GERBANG_RATE_LIMIT_PER_CLIENT: '10000000',

@@ -40,6 +40,8 @@ export class InternalAuditTrail implements ExchangeAudit {
         clientId: this.fields.clientId ?? null,
         transactionId: this.fields.transactionId ?? null,
         amount: this.fields.amount ?? null,
+        sourceAccount: this.fields.sourceAccount ?? null,
+        beneficiaryAccount: this.fields.beneficiaryAccount ?? null,
         requestHeaders: {},
         requestBody: JSON.stringify(redactValue(this.work.requestBody)),
       });
@@ -66,6 +68,8 @@ export class InternalAuditTrail implements ExchangeAudit {
         clientId: this.fields.clientId ?? null,
         transactionId: this.fields.transactionId ?? null,
         amount: this.fields.amount ?? null,
+        sourceAccount: this.fields.sourceAccount ?? null,
+        beneficiaryAccount: this.fields.beneficiaryAccount ?? null,
         responseBody: JSON.stringify(redactValue(body)),
         completedAt: this.clock(),
       });
