@@ -46,7 +46,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const metrics = new GatewayMetrics({ inDoubt: () => opened.payments.countInDoubt() });
   // Audit writes the database refuses are counted (whoever made them: API requests, the
   // resolver, payment runs), then journaled on disk and written once it is back.
-  const spool = new AuditSpool(config.auditSpoolDir, config.databaseUrl);
+  const spool = new AuditSpool(config.auditSpoolDir, config.databaseUrl, config.auditKeys);
   const counted = withAuditFailureCount(opened.audit, (operation) => metrics.countAuditFailure(operation));
   const store: Store = { ...opened, audit: withAuditSpool(counted, spool) };
   const replay = new PeriodicTask('audit-replay', 5_000, () => spool.replay(opened.audit));

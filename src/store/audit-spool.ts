@@ -3,6 +3,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { getLogger } from '../log/index.js';
+import type { KeyRing } from '../security/index.js';
 import type { AuditExchangeRow, AuditQuery, AuditRepository, BankCallAudit, InboundCompletion, InboundExchange } from './types.js';
 
 const log = getLogger('audit-spool');
@@ -20,19 +21,26 @@ type SpooledWrite =
  * replay never writes one database's records into another. A replay claims a file by renaming
  * it, which is atomic: of several processes, one replays each file, and the writer simply starts
  * a new file on its next append.
+ *
+ * The journal holds the same bodies and headers as the audit, so each line is sealed with the
+ * audit key ring like the audit's columns: the disk never holds them in clear either.
  */
 export class AuditSpool {
   private readonly prefix: string;
   private readonly file: string;
 
-  constructor(private readonly dir: string, databaseUrl: string) {
+  constructor(
+    private readonly dir: string,
+    databaseUrl: string,
+    private readonly keys: KeyRing,
+  ) {
     this.prefix = `audit-${createHash('sha256').update(databaseUrl).digest('hex').slice(0, 12)}-`;
     this.file = join(dir, `${this.prefix}${hostname().slice(0, 30)}-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`);
   }
 
   /** Appends and fsyncs one write; throws only when the disk refuses too. */
   append(write: SpooledWrite): void {
-    appendLines(this.dir, this.file, [JSON.stringify(write)]);
+    appendLines(this.dir, this.file, [this.keys.encrypt(JSON.stringify(write))]);
   }
 
   /** Writes every spooled record of this database into it; a file that fails midway is kept from that line on. */
@@ -55,7 +63,7 @@ export class AuditSpool {
       let done = 0;
       try {
         for (const line of lines) {
-          await apply(repository, JSON.parse(line) as SpooledWrite);
+          await apply(repository, JSON.parse(this.keys.decrypt(line)) as SpooledWrite);
           done++;
         }
         unlinkSync(claimed);

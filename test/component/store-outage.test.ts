@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createMariaDbBehindProxy } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
@@ -8,11 +11,12 @@ describe('POST /v1/transfers when the database is down (MariaDB)', function () {
   let proxy: TcpProxy;
   let gw: TestGateway;
   let token: string;
+  const spoolDir = mkdtempSync(join(tmpdir(), 'gerbang-outage-spool-'));
 
   before(async function () {
     database = await createMariaDbBehindProxy(this);
     proxy = database.proxy;
-    gw = await TestGateway.start(database.url);
+    gw = await TestGateway.start(database.url, { GERBANG_AUDIT_SPOOL_DIR: spoolDir });
     const client = await gw.createClient();
     token = await gw.token(client);
   });
@@ -35,6 +39,14 @@ describe('POST /v1/transfers when the database is down (MariaDB)', function () {
     expect(res.headers['retry-after']).to.be.a('string');
     expect(res.text).to.not.match(/ECONNREFUSED|mysql|SELECT|INSERT/i);
     expect(gw.simulator.calls.length, 'the simulator saw no request').to.equal(before);
+  });
+
+  it('journals the refused request on disk sealed like the audit: no body, header or id in clear', () => {
+    const journal = readdirSync(spoolDir).map((name) => readFileSync(join(spoolDir, name), 'utf8')).join('');
+    const lines = journal.split('\n').filter((line) => line.length > 0);
+    expect(lines.length).to.be.at.least(1);
+    for (const line of lines) expect(line).to.match(/^gcm1\.test-run\./);
+    for (const clear of [refused.transactionId as string, refused.remark as string, refusedRequestId, 'Bearer']) expect(journal).to.not.contain(clear);
   });
 
   it('reports itself unready on /readyz while /healthz still answers', async () => {

@@ -4,21 +4,17 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import { ensureKeyFile, keyRingFrom } from '../../src/security/index.js';
 import { testKeySpec } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
+import { problemsOf as configProblems } from '../support/config-problems.js';
 
 const jwt = 'j'.repeat(40);
 
+/** The problems loadConfig reports for `env` with a token key set. */
 function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ GERBANG_JWT_SECRET: jwt, ...env });
-  } catch (error) {
-    expect(error).to.be.instanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
+  return configProblems({ GERBANG_JWT_SECRET: jwt, ...env });
 }
 
 describe('The audit key ring', () => {
