@@ -15,6 +15,7 @@ import { problemSchema } from '../../src/http/problem-details.js';
 import { packageRoot } from '../../src/store/package-root.js';
 import { jakartaDate } from '../../src/time/index.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 
 /** The declarations of a default configuration, as the test gateways below run. */
 const ROUTES = apiRoutes(DEFAULT_API_LIMITS);
@@ -97,7 +98,7 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
   });
 
   it('declares every API route the app mounts, and mounts every declared one (a route is one declaration)', () => {
-    const config = loadConfig({ GERBANG_DATABASE_URL: 'sqlite::memory:', GERBANG_JWT_SECRET: 'x'.repeat(40) });
+    const config = loadConfig({ GERBANG_DATABASE_URL: 'sqlite::memory:', GERBANG_JWT_SECRET: 'x'.repeat(40), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
     const callbacks = { finals: outboxNotifier(gw.store.callbacks, Date.now), signer: CallbackSigner.fromFile(join(mkdtempSync(join(tmpdir(), 'gerbang-key-')), 'key.pem')) };
     const app = buildApp({ config, store: gw.store, tokens: new AccessTokens(config.jwt), router: gw.gateway.banks.router, pendingMigrations: async () => [], callbacks, metrics: new GatewayMetrics() });
     const mounted = new Set<string>();
