@@ -74,8 +74,11 @@ forEachBackend('Callbacks to the ERP when a transfer becomes final', (db) => {
     const [row] = await gw.store.db.query<{ state: string; attempts: number }>('SELECT state, attempts FROM callback_deliveries WHERE transaction_id = ?', [body.transactionId as string]);
     expect(row.state).to.equal('DELIVERED');
     expect(Number(row.attempts)).to.equal(3);
-    // Each attempt is audited.
-    const audited = (await gw.store.audit.list({ transactionId: body.transactionId as string })).filter((r) => r.method === 'CALLBACK');
+    // Each attempt is audited (the last one's record is written just after its delivery state).
+    const audited = await eventually(async () => {
+      const rows = (await gw.store.audit.list({ transactionId: body.transactionId as string })).filter((r) => r.method === 'CALLBACK' && r.completedAt !== null);
+      return rows.length >= 3 ? rows : null;
+    });
     expect(audited).to.have.length(3);
   });
 
