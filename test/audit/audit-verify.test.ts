@@ -89,6 +89,12 @@ forEachBackend('gerbang audit verify', (ctx) => {
     expect(report.breaks).to.deep.equal([]);
     expect(report.heads.map((h: { seq: number }) => h.seq).sort()).to.deep.equal([2, 5]);
     expect(report.heads[0].hash).to.match(/^[0-9a-f]{64}$/);
+    const store = await openStore(url);
+    try {
+      expect(await store.auditVerifications.latest(), 'the console shows the last run').to.include({ ok: true, links: 7, breaks: 0, firstBreak: null });
+    } finally {
+      await store.close();
+    }
   });
 
   it('stays INTACT when one process writes many records at once (on MySQL over several chains)', async () => {
@@ -112,6 +118,12 @@ forEachBackend('gerbang audit verify', (ctx) => {
     const result = await verify(url);
     expect(result.code).to.equal(1);
     expect(result.stdout).to.contain('BROKEN').and.to.match(new RegExp(`ALTERED: audit_exchanges id ${ids[2]} \\(chain \\S+ seq 5, record\\) was altered`));
+    const store = await openStore(url);
+    try {
+      expect((await store.auditVerifications.latest())?.firstBreak).to.match(new RegExp(`^ALTERED: audit_exchanges id ${ids[2]} `));
+    } finally {
+      await store.close();
+    }
   });
 
   it('names a record whose sealed body was replaced by another valid ciphertext, exit 1', async () => {
