@@ -4,6 +4,7 @@ import { createMariaDbDatabase, createSqliteDatabase } from '../support/database
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/processes.js';
 import { startTestBank, type TestBank } from '../support/test-bank.js';
+import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 
 /** The report line of one check: `ok|FAIL  <name>  <detail>`. */
 function line(stdout: string, name: string): string {
@@ -21,7 +22,7 @@ describe('gerbang doctor', function () {
   before(async function () {
     database = await createMariaDbDatabase(this);
     bank = await startTestBank(['127.0.0.1']);
-    env = { GERBANG_DATABASE_URL: database.url, GERBANG_JWT_SECRET: randomBytes(32).toString('hex'), ...bank.env() };
+    env = { GERBANG_DATABASE_URL: database.url, GERBANG_JWT_SECRET: randomBytes(32).toString('hex'), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, ...bank.env() };
     const migrated = await runCli(['migrate'], env);
     expect(migrated.code, migrated.stderr).to.equal(0);
   });
@@ -83,7 +84,7 @@ describe('gerbang doctor', function () {
     it('checks the built-in simulator\'s token and exits 0', async () => {
       const sqlite = createSqliteDatabase();
       try {
-        const result = await runCli(['doctor'], { GERBANG_DATABASE_URL: sqlite.url, GERBANG_JWT_SECRET: randomBytes(32).toString('hex') });
+        const result = await runCli(['doctor'], { GERBANG_DATABASE_URL: sqlite.url, GERBANG_JWT_SECRET: randomBytes(32).toString('hex'), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
         expect(result.code, result.stdout + result.stderr).to.equal(0);
         expect(line(result.stdout, 'configuration')).to.contain('SANDBOX');
         expect(line(result.stdout, 'bank bca token')).to.match(/^ok .*the bank issued a token/);

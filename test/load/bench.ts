@@ -23,6 +23,7 @@ import { bcaTimestamp, relativeUrl, sign, TRANSFER_PATH, TOKEN_PATH } from '../.
 import { jakartaDate } from '../../src/time/index.js';
 import { closedLoop, openLoop, type LoadRequest, type LoadResult } from './bench-load.js';
 import { cpuMicros, rssBytes } from './proc-stats.js';
+import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'gerbang');
@@ -207,6 +208,7 @@ async function main(): Promise<void> {
   const env: Record<string, string> = {
     GERBANG_DATABASE_URL: `${MYSQL_URL}/${dbName}`,
     GERBANG_JWT_SECRET: randomBytes(32).toString('hex'),
+    GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
     GERBANG_BCA_BASE_URL: bank.url,
     GERBANG_BCA_CLIENT_ID: bank.clientId,
     GERBANG_BCA_CLIENT_SECRET: bank.clientSecret,

@@ -79,7 +79,9 @@ export async function doctorCommand(_args: string[], io: CliIo): Promise<number>
         const tokens = new AccessTokens(cfg.jwt);
         const claims = tokens.verify(tokens.issue('doctor', 0));
         if (claims.clientId !== 'doctor') throw new Error('an access token did not verify with GERBANG_JWT_SECRET');
-        return `access tokens sign and verify (GERBANG_JWT_SECRET, ${cfg.jwt.previousSecrets.length} previous secret(s))`;
+        const ring = cfg.auditKeys;
+        if (ring.decrypt(ring.encrypt('doctor')) !== 'doctor') throw new Error('an audit value did not decrypt with GERBANG_AUDIT_KEYS');
+        return `access tokens sign and verify (GERBANG_JWT_SECRET, ${cfg.jwt.previousSecrets.length} previous secret(s)); audit sealed with key ${ring.currentKeyId} (${ring.keyIds.length} key(s))`;
       });
       // The store's shared token cache once its tables exist; until then (or with the store
       // down) a throwaway embedded store, so the bank is still checked.
