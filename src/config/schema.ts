@@ -216,7 +216,7 @@ export const SETTINGS = {
     doc: 'Time for the bank to start answering. Past it a transfer is UNKNOWN (in doubt), never re-sent.',
     schema: millis.default(30_000),
   },
-  bankBodyTimeoutMs: { env: 'GERBANG_BANK_BODY_TIMEOUT_MS', doc: 'Idle time allowed between chunks of a bank answer.', schema: millis.default(30_000) },
+  bankBodyTimeoutMs: { env: 'GERBANG_BANK_BODY_TIMEOUT_MS', doc: 'Time allowed for the body of a bank answer once its headers are in: both the idle time between chunks and the total (a bank dripping its answer is cut off, and the transfer is in doubt).', schema: millis.default(30_000) },
   bankBreakerFailures: {
     env: 'GERBANG_BANK_BREAKER_FAILURES',
     doc: 'Consecutive failed bank exchanges (no connection, timeout, 5xx) after which calls to that bank answer 503 at once, without sending.',

@@ -21,7 +21,12 @@ export const EGRESS_DEFAULTS = {
    * enough that token + transfer + one re-authentication fit inside the ERP's own call timeout.
    */
   headersTimeoutMs: 30_000,
-  /** Idle time between chunks of the answer. A bank answer is a few hundred bytes sent at once, so this only ends a stalled connection. */
+  /**
+   * Idle time between chunks of the answer, and also the most the WHOLE body may take once the
+   * headers are in: a bank answer is a few hundred bytes sent at once, so this only ends a stalled
+   * or hostile connection. Without the total bound, a peer dripping one byte per second would
+   * never trip the idle timeout and would hold the payment (and the ERP's call) open for ever.
+   */
   bodyTimeoutMs: 30_000,
   /** A bank answer is a few KiB at most: anything past 1 MiB is broken or hostile and is not read. */
   maxResponseBytes: 1024 * 1024,
@@ -90,6 +95,7 @@ export function createBankHttpClient(options: BankHttpClientOptions): BankHttpCl
   }
   const origin = url.origin;
   const maxBytes = options.maxResponseBytes ?? EGRESS_DEFAULTS.maxResponseBytes;
+  const bodyDeadlineMs = options.bodyTimeoutMs ?? EGRESS_DEFAULTS.bodyTimeoutMs;
   const dispatcher = createDispatcher(origin, options);
 
   return {
@@ -101,7 +107,7 @@ export function createBankHttpClient(options: BankHttpClientOptions): BankHttpCl
       } catch (error) {
         throw translate(error);
       }
-      return { statusCode: res.statusCode, headers: flatten(res.headers), body: await readBody(res, maxBytes) };
+      return { statusCode: res.statusCode, headers: flatten(res.headers), body: await readBody(res, maxBytes, bodyDeadlineMs) };
     },
     close: () => dispatcher.close(),
   };
@@ -131,8 +137,11 @@ function createDispatcher(origin: string, options: BankHttpClientOptions): Dispa
   });
 }
 
-/** Reads the whole body, refusing more than maxBytes; on any failure the body is destroyed. */
-async function readBody(res: Dispatcher.ResponseData, maxBytes: number): Promise<string> {
+/**
+ * Reads the whole body, refusing more than maxBytes or taking longer than deadlineMs in all;
+ * on any failure the body is destroyed.
+ */
+async function readBody(res: Dispatcher.ResponseData, maxBytes: number, deadlineMs: number): Promise<string> {
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
     discard(res.body);
@@ -140,6 +149,9 @@ async function readBody(res: Dispatcher.ResponseData, maxBytes: number): Promise
   }
   const chunks: Buffer[] = [];
   let size = 0;
+  const deadline = setTimeout(() => {
+    res.body.destroy(new EgressError('BANK_TIMEOUT', true, `the bank's answer did not arrive in full within ${deadlineMs} ms`));
+  }, deadlineMs);
   try {
     for await (const chunk of res.body) {
       size += (chunk as Buffer).length;
@@ -149,6 +161,8 @@ async function readBody(res: Dispatcher.ResponseData, maxBytes: number): Promise
   } catch (error) {
     discard(res.body);
     throw error instanceof EgressError ? error : translate(error);
+  } finally {
+    clearTimeout(deadline);
   }
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -74,7 +74,15 @@ export function readBcaError(body: string): BcaError | null {
   const { value, error } = errorSchema.validate(parseJson(body));
   if (error) return null;
   const message = value.ErrorMessage?.English || value.ErrorMessage?.Indonesian || BCA_ERROR_CODES[value.ErrorCode]?.meaning || value.ErrorCode;
-  return { code: value.ErrorCode, message };
+  return { code: value.ErrorCode, message: printable(message) };
+}
+
+/**
+ * The bank's text is passed on to the ERP, the logs and the finance console: control characters
+ * (NUL, CR/LF that could forge a log line or a header, C1 codes) become spaces.
+ */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }
 
 /** How a successful transfer answer is read: the TransactionID it echoes, its status, its reference. */
