@@ -25,6 +25,14 @@ function fromBodyParser(error: { type?: string; status?: number }): AppError | n
   }
 }
 
+/** The router's own refusal: a path parameter that is not valid percent-encoding (a URIError, status 400). */
+function fromRouter(error: unknown): AppError | null {
+  if (error instanceof URIError) {
+    return new AppError('VALIDATION_FAILED', 'The request path is not valid percent-encoding.', { fields: [{ field: 'path', message: 'invalid percent-encoding' }] });
+  }
+  return null;
+}
+
 /**
  * The one place errors become answers: an RFC 9457 problem document with the request id.
  * Unknown errors are logged with their stack and answered as INTERNAL_ERROR without details:
@@ -32,7 +40,7 @@ function fromBodyParser(error: { type?: string; status?: number }): AppError | n
  */
 export function errorHandler(): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const appError = isAppError(error) ? error : fromBodyParser(error as { type?: string }) ?? null;
+    const appError = isAppError(error) ? error : (fromBodyParser(error as { type?: string }) ?? fromRouter(error));
     const known = appError ?? new AppError('INTERNAL_ERROR', 'An internal error occurred. Quote the request id when reporting it.');
     if (!appError) log.error({ err: error }, 'unhandled error');
     else if (known.status >= 500) log.warn({ code: known.code, err: error }, known.message);

@@ -86,6 +86,11 @@ export class AccessTokens {
     if (typeof payload === 'string' || typeof payload.sub !== 'string' || typeof payload.sv !== 'number' || typeof payload.jti !== 'string') {
       throw invalidToken('the access token is invalid');
     }
+    // jsonwebtoken accepts a token without `exp`: ours always have one, no longer than the
+    // configured lifetime, so a token minted without (or with a far) expiry is not ours.
+    if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number' || payload.exp - payload.iat > this.options.ttlSeconds) {
+      throw invalidToken('the access token is invalid');
+    }
     return { clientId: payload.sub, secretVersion: payload.sv, tokenId: payload.jti };
   }
 }
