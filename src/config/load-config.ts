@@ -23,6 +23,8 @@ export interface Config {
   publicUrl?: string;
   /** Encrypts the audit's bodies and headers at rest (GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES). */
   auditKeys: KeyRing;
+  /** Native HTTPS for the public API; null: plain HTTP (TLS terminated by a proxy). */
+  tls: { certFile: string; keyFile: string; reloadIntervalMs: number } | null;
   trustProxy: string[];
   allowedOrigins: string[];
   allowedCidrs: string[];
@@ -148,6 +150,9 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
   for (const problem of invalidCidrs((values.metricsAllowedCidrs as string[] | undefined) ?? [])) {
     problems.push(`${SETTINGS.metricsAllowedCidrs.env}: ${problem}`);
   }
+  if ((values.tlsCertFile === undefined) !== (values.tlsKeyFile === undefined)) {
+    problems.push('GERBANG_TLS_CERT_FILE, GERBANG_TLS_KEY_FILE: give both for native HTTPS, or neither for plain HTTP behind a proxy');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const v = values as Record<SettingName, never>;
@@ -177,6 +182,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     auditKeys: auditKeys as KeyRing,
     jwt: { secret: v.jwtSecret, previousSecrets: v.jwtPreviousSecrets, issuer: v.jwtIssuer, audience: v.jwtAudience, ttlSeconds: v.tokenTtlSeconds },
     publicUrl: v.publicUrl,
+    tls: values.tlsCertFile === undefined ? null : { certFile: v.tlsCertFile, keyFile: v.tlsKeyFile, reloadIntervalMs: v.tlsReloadIntervalMs },
     trustProxy: v.trustProxy,
     allowedOrigins: v.allowedOrigins,
     allowedCidrs: v.allowedCidrs,

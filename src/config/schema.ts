@@ -101,6 +101,21 @@ export const SETTINGS = {
     schema: Joi.array().items(Joi.string().min(1)).default([]),
     list: true,
   },
+  tlsCertFile: {
+    env: 'GERBANG_TLS_CERT_FILE',
+    doc: 'PEM certificate chain for native HTTPS on the public API (with GERBANG_TLS_KEY_FILE). Unset: plain HTTP, for TLS terminated by a proxy on the same host. TLS 1.2 minimum, 1.3 preferred; a replaced file is picked up without a restart (and on SIGHUP).',
+    schema: Joi.string().min(1),
+  },
+  tlsKeyFile: {
+    env: 'GERBANG_TLS_KEY_FILE',
+    doc: 'PEM private key of GERBANG_TLS_CERT_FILE. Keep it readable by the gateway user only.',
+    schema: Joi.string().min(1),
+  },
+  tlsReloadIntervalMs: {
+    env: 'GERBANG_TLS_RELOAD_INTERVAL_MS',
+    doc: 'How often the certificate and key files are checked for a renewed certificate.',
+    schema: millis.default(10_000),
+  },
   trustProxy: {
     env: 'GERBANG_TRUST_PROXY',
     doc: 'Addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (e.g. `127.0.0.1`). Empty: the socket address is the caller.',

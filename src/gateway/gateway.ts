@@ -1,9 +1,11 @@
-import { createServer, type Server } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.js';
 import { BatchProcessor } from '../domain/batches/index.js';
 import { CallbackDispatcher, CallbackSigner, outboxNotifier } from '../domain/callbacks/index.js';
 import { InDoubtResolver } from '../domain/transfers/index.js';
+import { createApiServer } from '../http/api-server.js';
 import { buildApp } from '../http/app.js';
 import { getLogger } from '../log/index.js';
 import { GatewayMetrics, startMetricsServer, withAuditFailureCount, type MetricsServer } from '../metrics/index.js';
@@ -14,6 +16,8 @@ import type { Store } from '../store/types.js';
 import { startBankPartners, type BankPartners } from './bank-partners.js';
 
 const log = getLogger('gateway');
+
+type Server = HttpServer | HttpsServer;
 
 export interface Gateway {
   url: string;
@@ -83,10 +87,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       { payments: store.payments, audit: store.audit, router: banks.router, clock, finals },
       { intervalMs: config.resolver.intervalMs, notFoundConfirmMs: config.resolver.notFoundConfirmMs, sendingStaleMs: config.resolver.sendingStaleMs },
     );
-    const server = createServer((req, res) => {
+    const api = createApiServer((req, res) => {
       if (draining) res.setHeader('Connection', 'close');
       app(req, res);
-    });
+    }, config.tls);
+    const server = api.server;
     // Longer than the bank's header and body timeouts, so a slow bank answer still reaches the ERP.
     server.requestTimeout = config.egress.headersTimeoutMs + config.egress.bodyTimeoutMs + 10_000;
     server.headersTimeout = 20_000;
@@ -106,7 +111,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     if (config.batch.intervalMs > 0) batches.wake();
     const port = (server.address() as AddressInfo).port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const url = `http://${host}:${port}`;
+    const url = `${api.scheme}://${host}:${port}`;
     log.info({ url, store: store.db.description, bank: config.bank.mode }, 'gateway listening');
     const partners = banks;
     const metricsListener = metricsServer;
@@ -123,6 +128,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       replayAudit: () => spool.replay(opened.audit),
       close: () => {
         draining = true;
+        api.stopWatching();
         return shutdown(server, config.shutdownTimeoutMs, async () => {
           await Promise.all([resolver.stop(), batches.stop(), dispatcher.stop()]);
           await replay.stop();
