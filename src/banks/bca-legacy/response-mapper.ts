@@ -192,9 +192,9 @@ export function mapStatusResponse(answer: BankAnswer, sent: { transactionId: str
   const status = value.Status.toLowerCase();
   if (status === 'success') return { kind: 'outcome', outcome: { status: 'SUCCESS', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: null } };
   if (status === 'failed' || status.startsWith('reject')) {
-    return { kind: 'outcome', outcome: { status: 'FAILED', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: `bank status: ${value.Status}` } };
+    return { kind: 'outcome', outcome: { status: 'FAILED', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: `bank status: ${printable(value.Status)}` } };
   }
-  return { kind: 'outcome', outcome: { status: 'PENDING', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: `bank status: ${value.Status}` } };
+  return { kind: 'outcome', outcome: { status: 'PENDING', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: `bank status: ${printable(value.Status)}` } };
 }
 
 /** A transfer whose request may have reached the bank but got no usable answer (timeout, reset, oversized). */
@@ -203,7 +203,7 @@ export function mapSentFailure(error: EgressError): TransferOutcome {
 }
 
 function unknown(code: string | null, message: string): TransferVerdict & StatusVerdict {
-  return { kind: 'outcome', outcome: { status: 'UNKNOWN', bankReference: null, bankResponseCode: code, bankMessage: message } };
+  return { kind: 'outcome', outcome: { status: 'UNKNOWN', bankReference: null, bankResponseCode: code, bankMessage: printable(message) } };
 }
 
 /** Reads a token answer (200 only); null when it is not a usable token. */
