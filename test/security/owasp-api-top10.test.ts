@@ -69,6 +69,17 @@ forEachBackend('OWASP API Security Top 10 (2023)', (db) => {
       expect(await gw.store.payments.find(bob.clientId, transfer.transactionId as string)).to.not.equal(null);
     });
 
+    it("reading another client's payment run: 404 like an unknown run, audited", async () => {
+      const batchId = `RUN-${randomBytes(4).toString('hex')}`;
+      const submitted = await gw.request('/v1/transfer-batches', { json: { batchId, transfers: [sampleTransfer()] }, headers: bearer(aliceToken) });
+      expect(submitted.status, submitted.text).to.equal(202);
+      const stolen = await gw.request(`/v1/transfer-batches/${batchId}`, { headers: bearer(bobToken) });
+      expectProblem(stolen, 404, 'NOT_FOUND');
+      expect(stolen.text).to.not.contain('transfers').and.not.contain(alice.clientId);
+      expect((await auditOf(stolen)).clientId).to.equal(bob.clientId);
+      expect((await gw.request(`/v1/transfer-batches/${batchId}`, { headers: bearer(aliceToken) })).status, 'the owner still reads it').to.equal(200);
+    });
+
     it('encoded and traversal variants of the id reach nobody else\'s transfer', async () => {
       const transfer = sampleTransfer();
       await gw.request('/v1/transfers', { json: transfer, headers: bearer(aliceToken) });
@@ -409,6 +420,11 @@ forEachBackend('OWASP API Security Top 10 (2023)', (db) => {
       ['POST', '/v1/auth/token', [400, 401]],
       ['POST', '/v1/transfers', [401]],
       ['GET', '/v1/transfers/X1', [401]],
+      ['POST', '/v1/account-inquiries', [401]],
+      ['GET', '/v1/accounts/0201245680/balance', [401]],
+      ['GET', '/v1/accounts/0201245680/statements', [401]],
+      ['POST', '/v1/transfer-batches', [401]],
+      ['GET', '/v1/transfer-batches/B1', [401]],
     ];
 
     it('the documented routes answer', async () => {

@@ -93,7 +93,7 @@ function runSqlmap(target: Target, outputDir: string): Promise<TargetResult> {
     const child = execFile('sqlmap', args, { timeout: TARGET_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
       const output = String(stdout);
       const lines = output.split('\n');
-      const verdicts = lines.filter((l) => /does not seem to be injectable|is vulnerable|injectable|identified the following injection point|all tested parameters|CRITICAL/i.test(l) && !/not stable|might not be injectable/.test(l)).map((l) => l.replace(/^.*?\[\d\d:\d\d:\d\d\]\s*/, '').trim());
+      const verdicts = lines.filter((l) => /does not seem to be injectable|is vulnerable|injectable|identified the following injection point|all tested parameters|CRITICAL/i.test(l) && !/not stable|might not be injectable/.test(l)).map((l) => l.replace(/^[\s\S]*?\[\d\d:\d\d:\d\d\]\s*/, '').trim());
       // A parameter counts as tested once sqlmap gave its final verdict on it.
       const testedParameters = [...new Set([...output.matchAll(/parameter '([^']+)' (?:does not seem to be injectable|is vulnerable)/g)].map((m) => m[1]))];
       // Only a confirmed finding: sqlmap first says "appears to be … injectable" for a candidate
