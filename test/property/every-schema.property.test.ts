@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { canonicalBody, mapStatusResponse, mapTransferResponse, readTokenAnswer } from '../../src/banks/bca-legacy/index.js';
+import { mapStatusAnswer as mapSnapStatus, mapTransferAnswer as mapSnapTransfer, minify } from '../../src/banks/snap/index.js';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { SETTINGS } from '../../src/config/schema.js';
 import { AppError, ERROR_CODES, type ErrorCode } from '../../src/errors/index.js';
@@ -226,6 +227,67 @@ describe("The bank answer schemas (property)", () => {
             expect(String(parsed.Status).toLowerCase()).to.equal('success');
           }
           if (v.kind === 'outcome') expect(String(v.outcome.bankMessage ?? '')).to.not.match(/[\u0000-\u001f]/);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('SNAP minified body canonicaliser (property)', () => {
+  it('turns any pretty-printed JSON into exactly its compact form, strings untouched', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.oneof(fc.integer({ min: 0, max: 4 }), fc.constantFrom('\t', ' \r\n ')), (value, indent) => {
+        const compact = JSON.stringify(value) ?? '';
+        expect(minify(JSON.stringify(value, null, indent) ?? '')).to.equal(compact);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('is idempotent, keeps every byte inside strings, and never changes what the JSON means', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.array(fc.constantFrom(' ', '\t', '\n', '\r\n'), { maxLength: 3 }), (value, pad) => {
+        const text = `${pad.join('')}${JSON.stringify(value, null, 1) ?? 'null'}${pad.join('')}`;
+        const once = minify(text);
+        expect(minify(once)).to.equal(once);
+        expect(JSON.parse(once)).to.deep.equal(JSON.parse(text));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('never throws on text that is not JSON', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (text) => void minify(text)), { numRuns: 1000 });
+  });
+});
+
+describe('The SNAP answer schemas (property)', () => {
+  it('any status and body: a verdict, never an exception; SUCCESS only from a 2xx responseCode', () => {
+    const snapBody = fc.oneof(
+      fc.string(),
+      fc.jsonValue().map((v) => JSON.stringify(v) ?? ''),
+      fc
+        .record(
+          {
+            responseCode: fc.oneof(fc.constantFrom('2001700', '2001800', '4011701', '5001700', '2021800', '4041801'), fc.string()),
+            responseMessage: fc.oneof(fc.string(), fc.constant('ok\u0000\r\n')),
+            partnerReferenceNo: fc.oneof(fc.constant('REF-1'), fc.string()),
+            referenceNo: fc.string(),
+            transactionStatus: fc.oneof(fc.constantFrom('00', '03', '06', '99'), fc.jsonValue()),
+            latestTransactionStatus: fc.oneof(fc.constantFrom('00', '03', '06', '07'), fc.jsonValue()),
+          },
+          { requiredKeys: [] },
+        )
+        .map((v) => JSON.stringify(v)),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 100, max: 599 }), snapBody, fc.constantFrom('17', '18', '36'), (statusCode, body, serviceCode) => {
+        const sent = { serviceCode, partnerReferenceNo: 'REF-1' };
+        for (const verdict of [mapSnapTransfer({ statusCode, body }, sent), mapSnapStatus({ statusCode, body }, sent)]) {
+          if (verdict.kind === 'outcome' && verdict.outcome.status === 'SUCCESS') {
+            expect(String(JSON.parse(body).responseCode)).to.match(/^2/);
+          }
         }
       }),
       { numRuns: 2000 },

@@ -425,12 +425,30 @@ forEachBackend('OWASP API Security Top 10 (2023)', (db) => {
       ['GET', '/v1/accounts/0201245680/statements', [401]],
       ['POST', '/v1/transfer-batches', [401]],
       ['GET', '/v1/transfer-batches/B1', [401]],
+      ['GET', '/v1/openapi.json', [200]],
+      ['GET', '/v1/swagger.json', [200]],
     ];
 
     it('the documented routes answer', async () => {
       for (const [method, path, statuses] of documented) {
         const res = await gw.request(path, { method, localAddress: '127.0.0.51', ...(method === 'POST' ? { json: {} } : {}) });
         expect(res.status, `${method} ${path}`).to.be.oneOf(statuses);
+      }
+    });
+
+    it('every operation of the served OpenAPI document is routed, and every routed API path is in it', async () => {
+      const doc = (await gw.request('/v1/openapi.json', { localAddress: '127.0.0.52' })).body as { paths: Record<string, Record<string, unknown>> };
+      const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m)).map((m) => [m.toUpperCase(), path] as const));
+      expect(operations.length).to.be.greaterThan(3);
+      for (const [method, template] of operations) {
+        const path = template.replace(/\{[^}]+\}/g, '0201245680');
+        const res = await gw.request(path, { method: method as 'GET', headers: bearer(aliceToken), ...(method === 'POST' ? { json: {} } : {}) });
+        expect(String(res.body?.detail ?? ''), `${method} ${template} is documented but not routed`).to.not.match(/^No route for/);
+      }
+      const documentedPaths = new Set(Object.keys(doc.paths).map((p) => p.replace(/\{[^}]+\}/g, '{}')));
+      for (const [, path] of documented.filter(([, p]) => p.startsWith('/v1/') && !p.endsWith('.json'))) {
+        const template = path.replace(/\/(0201245680|X1|B1)(?=\/|$)/, '/{}');
+        expect(documentedPaths.has(template), `${path} answers but is not in the OpenAPI document`).to.equal(true);
       }
     });
 
