@@ -5,7 +5,7 @@ import type { Config } from '../config/index.js';
 import { BatchProcessor } from '../domain/batches/index.js';
 import { CallbackDispatcher, CallbackSigner, outboxNotifier } from '../domain/callbacks/index.js';
 import { InDoubtResolver } from '../domain/transfers/index.js';
-import { createApiServer } from '../http/api-server.js';
+import { createApiServer, type ApiServer } from '../http/api-server.js';
 import { buildApp } from '../http/app.js';
 import { getLogger } from '../log/index.js';
 import { GatewayMetrics, startMetricsServer, withAuditFailureCount, type MetricsServer } from '../metrics/index.js';
@@ -56,6 +56,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const replay = new PeriodicTask('audit-replay', 5_000, () => spool.replay(opened.audit));
   let banks: BankPartners | undefined;
   let metricsServer: MetricsServer | undefined;
+  let api: ApiServer | undefined;
   try {
     if (config.migrateOnStart) {
       const { applied } = await migrate(store.db);
@@ -87,7 +88,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       { payments: store.payments, audit: store.audit, router: banks.router, clock, finals },
       { intervalMs: config.resolver.intervalMs, notFoundConfirmMs: config.resolver.notFoundConfirmMs, sendingStaleMs: config.resolver.sendingStaleMs },
     );
-    const api = createApiServer((req, res) => {
+    api = createApiServer((req, res) => {
       if (draining) res.setHeader('Connection', 'close');
       app(req, res);
     }, config.tls);
@@ -115,6 +116,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     log.info({ url, store: store.db.description, bank: config.bank.mode }, 'gateway listening');
     const partners = banks;
     const metricsListener = metricsServer;
+    const listening = api;
     return {
       url,
       metricsUrl: metricsListener?.url ?? null,
@@ -128,7 +130,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       replayAudit: () => spool.replay(opened.audit),
       close: () => {
         draining = true;
-        api.stopWatching();
+        listening.stopWatching();
         return shutdown(server, config.shutdownTimeoutMs, async () => {
           await Promise.all([resolver.stop(), batches.stop(), dispatcher.stop()]);
           await replay.stop();
@@ -141,6 +143,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     };
   } catch (error) {
     await metricsServer?.close().catch(() => undefined);
+    api?.stopWatching();
     await banks?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw error;
