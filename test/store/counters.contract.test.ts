@@ -16,6 +16,18 @@ forEachBackend('RateLimitRepository', (ctx) => {
       expect(await rateLimits.increment(key, 1_000, 11_000)).to.deep.equal({ hits: 1, resetAt: 12_000 });
     });
 
+    it('reports the window end exactly for real clock values, and for windows of several months', async () => {
+      const { rateLimits } = ctx.store();
+      const now = Date.UTC(2026, 10, 26, 1, 2, 3, 456);
+      const key = unique('clock');
+      await rateLimits.increment(key, 60_000, now);
+      expect(await rateLimits.increment(key, 60_000, now + 59_999)).to.deep.equal({ hits: 2, resetAt: now + 60_000 });
+      const months = 2 ** 33;
+      const long = unique('months');
+      await rateLimits.increment(long, months, now);
+      expect(await rateLimits.increment(long, months, now + 1)).to.deep.equal({ hits: 2, resetAt: now + months });
+    });
+
     it('keeps keys apart, long ones included', async () => {
       const { rateLimits } = ctx.store();
       const long = `${unique('long')}${'x'.repeat(400)}`;

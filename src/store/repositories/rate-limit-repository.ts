@@ -1,5 +1,8 @@
 import type { CounterResult, Db, RateLimitRepository } from '../types.js';
 import { counterKey, toNumber } from './row-values.js';
+
+/** LAST_INSERT_ID packing of the MySQL upsert: hits * PACK + milliseconds left in the window. */
+const PACK = 2 ** 32;
 import { upsertSql } from './sql-dialect.js';
 
 /**
@@ -15,18 +18,26 @@ export class SqlRateLimitRepository implements RateLimitRepository {
     const id = counterKey(key);
     const windowEnd = now + windowMs;
     if (this.db.dialect === 'mysql') {
-      // MySQL/MariaDB: the upsert returns this call's own hit count through LAST_INSERT_ID(expr)
-      // in its OK packet, so no transaction holds the row lock across round trips (every request
-      // of one client or IP goes through this row). affectedRows 1: the row was just created,
-      // with 1 hit. Only the window's end is read afterwards; it changes only when the window
-      // rolls over.
+      // MySQL/MariaDB: one statement, and no transaction holding the row lock across round trips
+      // (every request of one client or IP goes through this row). The upsert hands this call's
+      // own hit count and window end back in its OK packet through LAST_INSERT_ID(expr), packed
+      // as hits * 2^32 + milliseconds left in the window. affectedRows 1: the row was just
+      // created, with 1 hit. The assignments run left to right, so the packing (a no-op term of
+      // the last one) sees the new hits and the new window end.
+      const windowEndSql = 'CASE WHEN reset_at <= ? THEN ? ELSE reset_at END';
       const upsert =
         'INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, 1, ?) ON DUPLICATE KEY UPDATE ' +
-        'hits = LAST_INSERT_ID(CASE WHEN reset_at <= ? THEN 1 ELSE hits + 1 END), reset_at = CASE WHEN reset_at <= ? THEN ? ELSE reset_at END';
-      const result = await this.db.execute(upsert, [id, windowEnd, now, now, windowEnd]);
+        'hits = CASE WHEN reset_at <= ? THEN 1 ELSE hits + 1 END, ' +
+        `reset_at = ${windowEndSql} + 0 * LAST_INSERT_ID(hits * ${PACK} + LEAST(GREATEST(${windowEndSql} - ?, 0), ${PACK - 1}))`;
+      const result = await this.db.execute(upsert, [id, windowEnd, now, now, windowEnd, now, windowEnd, now]);
       if (result.affectedRows === 1) return { hits: 1, resetAt: windowEnd };
+      const packed = result.insertId;
+      const hits = Math.floor(packed / PACK);
+      // Exact up to 2^53 (two million hits in one window) and for windows under 49 days; beyond,
+      // the window's end is read back as before.
+      if (Number.isSafeInteger(packed) && windowMs < PACK) return { hits, resetAt: now + (packed % PACK) };
       const rows = await this.db.query<{ reset_at: number | string }>('SELECT reset_at FROM rate_limits WHERE rl_key = ?', [id]);
-      return { hits: result.insertId, resetAt: rows.length > 0 ? toNumber(rows[0].reset_at) : windowEnd };
+      return { hits, resetAt: rows.length > 0 ? toNumber(rows[0].reset_at) : windowEnd };
     }
     // SQLite (in-process: a transaction costs no round trips). Both CASEs test the OLD reset_at,
     // here and in the MySQL statement above, where hits is assigned first on purpose because
