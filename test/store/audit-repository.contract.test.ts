@@ -101,6 +101,31 @@ forEachBackend('AuditRepository', (ctx) => {
     });
   });
 
+  describe('the hash chain', () => {
+    it('verifies after writes whose values the store cuts, masks or normalises', async () => {
+      const { audit } = ctx.store();
+      const odd = {
+        path: `/v1/accounts/0201245680/balance/${'p'.repeat(2_000)}`,
+        origin: `https://${'o'.repeat(600)}.example`,
+        clientId: 'c'.repeat(300),
+        transactionId: `INV-\ud800-${'t'.repeat(300)}`,
+        amount: '9'.repeat(100),
+        sourceAccount: '0201245680',
+        beneficiaryAccount: '12',
+        receivedAt: 1_000.6,
+        requestHeaders: { 'x-odd': 'é\u0000\ud83d', 'x-undefined': undefined as unknown as string },
+        requestBody: '{"note":"\udc00 lone surrogate"}',
+      };
+      const opened = await audit.open(exchange(odd));
+      await audit.recordBankCall({ ...bankCall(opened, 'r'.repeat(100), 'o'.repeat(100)), url: 'https://bank/\ud800', startedAt: 1_100.4, durationMs: 0.5 });
+      await audit.complete(opened, completion({ errorCode: 'E'.repeat(100), clientId: 'late', sourceAccount: '99887766', completedAt: 1_500.5, responseBody: 'tail \ud800' }));
+      await audit.record(exchange(odd), completion({ outcome: 'rejected', statusCode: 400, transactionId: 'x'.repeat(400), beneficiaryAccount: '', completedAt: 2_000.2 }));
+      const report = await audit.verify();
+      expect(report.breaks).to.deep.equal([]);
+      expect(report.links).to.be.at.least(4);
+    });
+  });
+
   describe('list', () => {
     // Rows of this block only, far from the other tests' receivedAt values.
     const base = 9_000_000_000;

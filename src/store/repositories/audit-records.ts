@@ -73,9 +73,6 @@ export interface ValueOpener {
   open(value: string | null, rowKeyId: string | null): string | null;
 }
 
-/** Reads only a row's clear columns: its sealed ones come back as null, and no key is needed. */
-export const CLEAR_COLUMNS_ONLY: ValueOpener = { open: () => null };
-
 /**
  * Seals and opens the audit's sensitive values with the key ring. Without a ring (a store opened
  * by a tool that needs no audit) any use names the setting to configure.

@@ -17,7 +17,6 @@ import {
   AuditSealer,
   BANK_CALL_SELECT,
   bankCallDigest,
-  CLEAR_COLUMNS_ONLY,
   EXCHANGE_SELECT,
   finalDigest,
   maskAccount,
@@ -37,7 +36,7 @@ import { fit } from './row-values.js';
 const DEFAULT_LIMIT = 100;
 /** Well under the pool's connections, so audit appends never starve the other queries. */
 const CHAINS_PER_MYSQL_PROCESS = 4;
-/** Open exchanges whose clear request is kept for their completion (far above any in-flight count). */
+/** Open exchanges kept in memory for their completion (far above any in-flight count). */
 const MAX_OPEN_REQUESTS = 10_000;
 
 const MAX_LIMIT = 1_000;
@@ -62,12 +61,6 @@ async function selectExchange(q: Queryable, id: number, sealer: ValueOpener): Pr
   return openExchange(row, sealer);
 }
 
-async function selectBankCall(q: Queryable, id: number, sealer: AuditSealer): Promise<StoredBankCall> {
-  const [row] = await q.query<BankCallRow>(`SELECT ${BANK_CALL_SELECT} FROM audit_bank_calls WHERE id = ?`, [id]);
-  if (!row) throw new Error(`audit bank call ${id} does not exist`);
-  return openBankCall(row, sealer);
-}
-
 /**
  * The audit trail: one row per inbound exchange, one per bank call. Headers and bodies arrive
  * already redacted; here they are sealed with the key ring (AES-256-GCM) on the way in and
@@ -80,11 +73,10 @@ export class SqlAuditRepository implements AuditRepository {
   private readonly sealer: AuditSealer;
   private readonly chain: ChainLanes;
   /**
-   * The clear request of each exchange this process opened and has not completed yet. complete()
-   * hashes it from here instead of decrypting it again, so a completion never depends on a key:
-   * `keys rotate` may re-seal an open exchange with a key this process does not have yet.
+   * Each exchange this process opened and has not completed yet, as written. complete() hashes
+   * the final row from it instead of reading and decrypting the row again.
    */
-  private readonly openRequests = new Map<number, Pick<AuditExchangeRow, 'requestHeaders' | 'requestBody'>>();
+  private readonly openExchanges = new Map<number, AuditExchangeRow>();
 
   constructor(
     private readonly db: Db,
@@ -96,83 +88,97 @@ export class SqlAuditRepository implements AuditRepository {
 
   /** Inserts the exchange as in_progress (committed before the bank is called) and returns its id. */
   async open(exchange: InboundExchange): Promise<number> {
-    const values = this.exchangeValues(exchange);
+    const stored = this.storedExchange(exchange);
     const id = await this.chain.append('open', async (tx) => {
-      const { insertId } = await tx.execute(`INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome) VALUES (${marks(15)})`, [...values, 'in_progress']);
-      const opened = await selectExchange(tx, insertId, this.sealer);
-      this.openRequests.set(insertId, { requestHeaders: opened.requestHeaders, requestBody: opened.requestBody });
+      const { insertId } = await tx.execute(`INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome) VALUES (${marks(15)})`, [...this.exchangeValues(stored), 'in_progress']);
+      const opened: AuditExchangeRow = { ...stored, id: insertId, completedAt: null, outcome: 'in_progress', statusCode: null, errorCode: null, responseBody: null, bankCalls: [] };
+      this.openExchanges.set(insertId, opened);
       return { recordId: insertId, contentDigest: openedDigest(opened) };
     });
     // Exchanges that never complete (their process lost the store meanwhile) must not pile up.
-    if (this.openRequests.size > MAX_OPEN_REQUESTS) this.openRequests.delete(this.openRequests.keys().next().value!);
+    if (this.openExchanges.size > MAX_OPEN_REQUESTS) this.openExchanges.delete(this.openExchanges.keys().next().value!);
     return id;
   }
 
   /** Writes the outcome; a null clientId/transactionId/amount/account keeps what `open` recorded. */
   async complete(id: number, c: InboundCompletion): Promise<void> {
     const { keyRing } = this.sealer;
+    const done = storedCompletion(c);
     await this.chain.append('complete', async (tx) => {
       await tx.execute(
         'UPDATE audit_exchanges SET outcome = ?, status_code = ?, error_code = ?, client_id = COALESCE(?, client_id), ' +
           'transaction_id = COALESCE(?, transaction_id), amount = COALESCE(?, amount), source_account = COALESCE(?, source_account), ' +
           'beneficiary_account = COALESCE(?, beneficiary_account), response_body = ?, completed_at = ?, key_id = ? WHERE id = ?',
         [
-          c.outcome,
-          c.statusCode,
-          fit(c.errorCode, SIZE.errorCode),
-          fit(c.clientId, SIZE.clientId),
-          fit(c.transactionId, SIZE.transactionId),
-          fit(c.amount, SIZE.amount),
-          maskAccount(c.sourceAccount),
-          maskAccount(c.beneficiaryAccount),
-          this.sealer.seal(c.responseBody),
-          c.completedAt,
+          done.outcome,
+          done.statusCode,
+          done.errorCode,
+          done.clientId,
+          done.transactionId,
+          done.amount,
+          done.sourceAccount,
+          done.beneficiaryAccount,
+          this.sealer.seal(done.responseBody),
+          done.completedAt,
           keyRing.currentKeyId,
           id,
         ],
       );
-      const request = this.openRequests.get(id);
-      const final = request ? { ...(await selectExchange(tx, id, CLEAR_COLUMNS_ONLY)), ...request, responseBody: c.responseBody } : await selectExchange(tx, id, this.sealer);
-      return { recordId: id, contentDigest: finalDigest(final) };
+      // The row as it now stands: from what `open` wrote when this process opened it (no read
+      // back, and no key needed: `keys rotate` may have re-sealed it with a key this process
+      // does not have yet); read back when it was opened elsewhere.
+      const opened = this.openExchanges.get(id) ?? (await selectExchange(tx, id, this.sealer));
+      return { recordId: id, contentDigest: finalDigest(completed(opened, done)) };
     });
-    this.openRequests.delete(id);
+    this.openExchanges.delete(id);
   }
 
   /** Inserts a whole exchange at once (rejected requests, the token endpoint) and returns its id. */
   async record(exchange: InboundExchange, c: InboundCompletion): Promise<number> {
-    const values = this.exchangeValues({
-      ...exchange,
-      clientId: c.clientId ?? exchange.clientId,
-      transactionId: c.transactionId ?? exchange.transactionId,
-      amount: c.amount ?? exchange.amount,
-      sourceAccount: c.sourceAccount ?? exchange.sourceAccount,
-      beneficiaryAccount: c.beneficiaryAccount ?? exchange.beneficiaryAccount,
-    });
-    const completion = [c.outcome, c.statusCode, fit(c.errorCode, SIZE.errorCode), this.sealer.seal(c.responseBody), c.completedAt];
+    const stored = this.storedExchange(exchange);
+    const done = storedCompletion(c);
+    const whole = completed({ ...stored, id: 0, completedAt: null, outcome: 'in_progress', statusCode: null, errorCode: null, responseBody: null, bankCalls: [] }, done);
+    const completion = [done.outcome, done.statusCode, done.errorCode, this.sealer.seal(done.responseBody), done.completedAt];
     return this.chain.append('record', async (tx) => {
       const { insertId } = await tx.execute(
         `INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome, status_code, error_code, response_body, completed_at) VALUES (${marks(19)})`,
-        [...values, ...completion],
+        [...this.exchangeValues(whole), ...completion],
       );
-      return { recordId: insertId, contentDigest: finalDigest(await selectExchange(tx, insertId, this.sealer)) };
+      return { recordId: insertId, contentDigest: finalDigest({ ...whole, id: insertId }) };
     });
   }
 
   async recordBankCall(call: BankCallAudit): Promise<number> {
+    // Each value exactly as the row will hold it; the digest is taken from these.
+    const stored: Omit<StoredBankCall, 'id'> = {
+      exchangeId: call.exchangeId,
+      requestId: clear(call.requestId, SIZE.requestId),
+      partner: clear(call.partner, 32),
+      operation: clear(call.operation, 64),
+      method: clear(call.method, SIZE.method),
+      url: call.url,
+      requestHeaders: asStoredJson(call.requestHeaders),
+      requestBody: call.requestBody,
+      statusCode: call.statusCode,
+      responseBody: call.responseBody,
+      errorCode: clear(call.errorCode, SIZE.errorCode),
+      startedAt: Math.round(call.startedAt),
+      durationMs: Math.round(call.durationMs),
+    };
     const values = [
-      call.exchangeId,
-      fit(call.requestId, SIZE.requestId),
-      fit(call.partner, 32),
-      fit(call.operation, 64),
-      fit(call.method, SIZE.method),
-      this.sealer.seal(call.url),
-      this.sealer.seal(JSON.stringify(call.requestHeaders)),
-      this.sealer.seal(call.requestBody),
-      call.statusCode,
-      this.sealer.seal(call.responseBody),
-      fit(call.errorCode, SIZE.errorCode),
-      call.startedAt,
-      Math.round(call.durationMs),
+      stored.exchangeId,
+      stored.requestId,
+      stored.partner,
+      stored.operation,
+      stored.method,
+      this.sealer.seal(stored.url),
+      this.sealer.seal(JSON.stringify(stored.requestHeaders)),
+      this.sealer.seal(stored.requestBody),
+      stored.statusCode,
+      this.sealer.seal(stored.responseBody),
+      stored.errorCode,
+      stored.startedAt,
+      stored.durationMs,
       this.sealer.keyRing.currentKeyId,
     ];
     return this.chain.append('bank_call', async (tx) => {
@@ -181,7 +187,7 @@ export class SqlAuditRepository implements AuditRepository {
           `status_code, response_body, error_code, started_at, duration_ms, key_id) VALUES (${marks(14)})`,
         values,
       );
-      return { recordId: insertId, contentDigest: bankCallDigest(await selectBankCall(tx, insertId, this.sealer)) };
+      return { recordId: insertId, contentDigest: bankCallDigest({ ...stored, id: insertId }) };
     });
   }
 
@@ -229,24 +235,91 @@ export class SqlAuditRepository implements AuditRepository {
     return rotateAudit(this.db, this.sealer.keyRing, options);
   }
 
+  /** An inbound exchange with each value exactly as the row will hold it (cut to size, masked). */
+  private storedExchange(e: InboundExchange): InboundExchange & { sourceAccount: string | null; beneficiaryAccount: string | null } {
+    return {
+      requestId: clear(e.requestId, SIZE.requestId),
+      receivedAt: Math.round(e.receivedAt),
+      remoteIp: clear(e.remoteIp, SIZE.remoteIp),
+      origin: clear(e.origin, SIZE.origin),
+      method: clear(e.method, SIZE.method),
+      path: clear(maskPath(e.path), SIZE.path),
+      clientId: clear(e.clientId, SIZE.clientId),
+      transactionId: clear(e.transactionId, SIZE.transactionId),
+      amount: clear(e.amount, SIZE.amount),
+      sourceAccount: clear(maskAccount(e.sourceAccount), 32),
+      beneficiaryAccount: clear(maskAccount(e.beneficiaryAccount), 32),
+      requestHeaders: asStoredJson(e.requestHeaders),
+      requestBody: e.requestBody,
+    };
+  }
+
   private exchangeValues(e: InboundExchange): SqlValue[] {
     return [
-      fit(e.requestId, SIZE.requestId),
+      e.requestId,
       e.receivedAt,
-      fit(e.remoteIp, SIZE.remoteIp),
-      fit(e.origin, SIZE.origin),
-      fit(e.method, SIZE.method),
-      fit(maskPath(e.path), SIZE.path),
-      fit(e.clientId, SIZE.clientId),
-      fit(e.transactionId, SIZE.transactionId),
-      fit(e.amount, SIZE.amount),
-      maskAccount(e.sourceAccount),
-      maskAccount(e.beneficiaryAccount),
+      e.remoteIp,
+      e.origin,
+      e.method,
+      e.path,
+      e.clientId,
+      e.transactionId,
+      e.amount,
+      e.sourceAccount ?? null,
+      e.beneficiaryAccount ?? null,
       this.sealer.seal(JSON.stringify(e.requestHeaders)),
       this.sealer.seal(e.requestBody),
       this.sealer.keyRing.currentKeyId,
     ];
   }
+}
+
+/** A completion with each value exactly as the row will hold it. */
+function storedCompletion(c: InboundCompletion): InboundCompletion & { sourceAccount: string | null; beneficiaryAccount: string | null } {
+  return {
+    outcome: c.outcome,
+    statusCode: c.statusCode,
+    errorCode: clear(c.errorCode, SIZE.errorCode),
+    clientId: clear(c.clientId, SIZE.clientId),
+    transactionId: clear(c.transactionId, SIZE.transactionId),
+    amount: clear(c.amount, SIZE.amount),
+    sourceAccount: clear(maskAccount(c.sourceAccount), 32),
+    beneficiaryAccount: clear(maskAccount(c.beneficiaryAccount), 32),
+    responseBody: c.responseBody,
+    completedAt: Math.round(c.completedAt),
+  };
+}
+
+/** An opened exchange after the completion's UPDATE (a null value keeps what was there: COALESCE). */
+function completed(opened: AuditExchangeRow, c: ReturnType<typeof storedCompletion>): AuditExchangeRow {
+  return {
+    ...opened,
+    outcome: c.outcome,
+    statusCode: c.statusCode,
+    errorCode: c.errorCode,
+    clientId: c.clientId ?? opened.clientId,
+    transactionId: c.transactionId ?? opened.transactionId,
+    amount: c.amount ?? opened.amount,
+    sourceAccount: c.sourceAccount ?? opened.sourceAccount,
+    beneficiaryAccount: c.beneficiaryAccount ?? opened.beneficiaryAccount,
+    responseBody: c.responseBody,
+    completedAt: c.completedAt,
+  };
+}
+
+/**
+ * A clear column's value as the row will hold it: well-formed UTF-8 (a lone surrogate becomes
+ * U+FFFD, as MySQL would store it; SQLite would keep bytes that read back otherwise), cut to size.
+ */
+function clear(value: string, max: number): string;
+function clear(value: string | null, max: number): string | null;
+function clear(value: string | null, max: number): string | null {
+  return value === null ? null : fit(Buffer.from(value, 'utf8').toString('utf8'), max);
+}
+
+/** Headers as they come back from the store: through JSON (an undefined value is dropped). */
+function asStoredJson(headers: Record<string, string>): Record<string, string> {
+  return JSON.parse(JSON.stringify(headers)) as Record<string, string>;
 }
 
 function marks(count: number): string {
