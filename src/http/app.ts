@@ -10,6 +10,7 @@ import { rateLimitStep } from '../pipeline/rate-limit/index.js';
 import { requestIdStep } from '../pipeline/request-id/index.js';
 import { securityHeadersStep } from '../pipeline/security-headers/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
+import { checkKeys } from '../security/index.js';
 import type { Store } from '../store/types.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { apiRoutes, routeList } from './api/index.js';
@@ -61,7 +62,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(metricsStep({ metrics: deps.metrics }));
   // 2. Health probes come before the audit and the guards: monitors poll them every few
   //    seconds and they carry no payment data.
-  app.use(healthRoutes(routes, { db: store.db, pendingMigrations: deps.pendingMigrations }));
+  app.use(healthRoutes(routes, { db: store.db, pendingMigrations: deps.pendingMigrations, checkKeys: () => checkKeys(deps.tokens, () => store.audit.checkKeys()) }));
   // 3. Audit next, so every exchange, including every rejection below, gets its record.
   app.use(auditStep({ repository: store.audit, clock }));
   // 4. Security headers on every answer, refusals included.

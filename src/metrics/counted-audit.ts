@@ -25,5 +25,6 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
     list: (query) => repository.list(query),
     verify: () => repository.verify(),
     rotate: (options) => repository.rotate(options),
+    checkKeys: () => repository.checkKeys(),
   };
 }

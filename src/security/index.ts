@@ -4,3 +4,4 @@ export { IpAllowlist, normalizeIp, invalidCidrs } from './ip-allowlist.js';
 export { OriginAllowlist, invalidOrigins } from './origin-allowlist.js';
 export { KeyRing, KeyRingError, keyRingFrom, parseKeySpec, newKeySpec, ensureKeyFile, type RingKey, type KeySources } from './keyring.js';
 export { readableByOthers } from './owner-only.js';
+export { checkKeys, probeKeyRing, type TokenKeys } from './key-check.js';

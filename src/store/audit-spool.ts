@@ -125,5 +125,6 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     list: (query: AuditQuery): Promise<AuditExchangeRow[]> => repository.list(query),
     verify: () => repository.verify(),
     rotate: (options) => repository.rotate(options),
+    checkKeys: () => repository.checkKeys(),
   };
 }

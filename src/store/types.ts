@@ -281,6 +281,8 @@ export interface AuditRepository {
    * transaction, while other processes keep writing. `onBatch` reports progress.
    */
   rotate(options: { batchSize: number; onBatch?: (done: { exchanges: number; bankCalls: number }) => void }): Promise<AuditRotationReport>;
+  /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
+  checkKeys(): string;
 }
 
 // ---------------------------------------------------------------- counters

@@ -199,7 +199,7 @@ export function apiRoutes(limits: ApiLimits) {
       method: 'get',
       path: '/readyz',
       summary: 'Readiness',
-      description: 'Ready to serve payments: the store answers and every migration is applied. 503 with the failing check otherwise.',
+      description: 'Ready to serve payments: the store answers, every migration is applied and the keys work (an access token signs and verifies, an audit value seals and opens). 503 with the failing check otherwise.',
       tags: ['Health'],
       security: 'none',
       answers: {

@@ -5,11 +5,14 @@ import { mountRoute, type ApiRoutes } from '../api/index.js';
 export interface HealthDeps {
   db: Db;
   pendingMigrations: () => Promise<string[]>;
+  /** Uses the keys (see checkKeys); throws naming the setting at fault. */
+  checkKeys: () => string;
 }
 
 /**
  * GET /healthz: the process is up (for PM2 and load balancers). GET /readyz: it can serve
- * payments — the store answers and every migration is applied; 503 otherwise.
+ * payments — the store answers, every migration is applied, and the keys work (an access token
+ * signs and verifies, an audit value seals and opens); 503 otherwise, naming the failing check.
  */
 export function healthRoutes(routes: ApiRoutes, deps: HealthDeps): Router {
   const router = Router();
@@ -25,6 +28,12 @@ export function healthRoutes(routes: ApiRoutes, deps: HealthDeps): Router {
       checks.migrations = pending.length === 0 ? 'ok' : `pending: ${pending.join(', ')}`;
     } catch {
       checks.store = 'unreachable';
+    }
+    try {
+      deps.checkKeys();
+      checks.keys = 'ok';
+    } catch (error) {
+      checks.keys = (error as Error).message;
     }
     const ready = Object.values(checks).every((value) => value === 'ok') && checks.migrations !== undefined;
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unready', checks });

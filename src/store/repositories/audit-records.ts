@@ -78,7 +78,7 @@ export interface ValueOpener {
  * by a tool that needs no audit) any use names the setting to configure.
  */
 export class AuditSealer implements ValueOpener {
-  constructor(private readonly ring: KeyRing | null) {}
+  constructor(readonly ring: KeyRing | null) {}
 
   get keyRing(): KeyRing {
     if (!this.ring) {

@@ -1,4 +1,4 @@
-import type { KeyRing } from '../../security/index.js';
+import { probeKeyRing, type KeyRing } from '../../security/index.js';
 import type {
   AuditExchangeRow,
   AuditQuery,
@@ -236,6 +236,10 @@ export class SqlAuditRepository implements AuditRepository {
   }
 
   /** An inbound exchange with each value exactly as the row will hold it (cut to size, masked). */
+  checkKeys(): string {
+    return probeKeyRing(this.sealer.ring);
+  }
+
   private storedExchange(e: InboundExchange): InboundExchange & { sourceAccount: string | null; beneficiaryAccount: string | null } {
     return {
       requestId: clear(e.requestId, SIZE.requestId),
