@@ -32,7 +32,7 @@ export const SETTINGS = {
   },
   databaseUrl: {
     env: 'GERBANG_DATABASE_URL',
-    doc: 'Store: `mysql://user:password@host:3306/database` for MySQL 8 / MariaDB 10.11, or `sqlite:path/file.sqlite` for the embedded store.',
+    doc: 'Store: `mysql://user:password@host:3306/database` for MySQL 8 / MariaDB 10.11, or `sqlite:path/file.sqlite` for the embedded store. Query parameters for MySQL: `connectionLimit` (pool size per process, default 10), `ssl=true` (verified TLS), `socketPath=/run/mysqld/mysqld.sock` (a MySQL on the same machine through its Unix socket: less CPU per statement than TCP).',
     schema: Joi.string()
       .pattern(/^(mysql:\/\/.+|sqlite:.+)$/, 'mysql:// URL or sqlite: path')
       .default('sqlite:var/gerbang.sqlite'),

@@ -20,6 +20,10 @@ export function parseDatabaseUrl(raw: string): DatabaseTarget {
       throw new Error(`GERBANG_DATABASE_URL is not a valid mysql:// URL; expected ${ALLOWED}`);
     }
     if (!url.hostname) throw new Error(`GERBANG_DATABASE_URL has no host; expected ${ALLOWED}`);
+    const socketPath = url.searchParams.get('socketPath');
+    if (socketPath !== null && !isAbsolute(socketPath)) {
+      throw new Error('GERBANG_DATABASE_URL: socketPath must be the absolute path of the MySQL server socket, e.g. mysql://gerbang:password@localhost/gerbang?socketPath=/run/mysqld/mysqld.sock');
+    }
     return { kind: 'mysql', url };
   }
   if (text.startsWith('sqlite:')) {

@@ -10,11 +10,14 @@
  * Settings (environment): BENCH_RATE (200/s), BENCH_SECONDS (20 measured, after 5 of warm-up),
  * BENCH_PEAK_SECONDS (10; 0 skips), BENCH_SOAK_SECONDS (0; Gerbang at BENCH_SOAK_RATE, default
  * BENCH_RATE, RSS sampled every 10 s),
- * BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306).
+ * BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306). When the server's Unix socket (@@socket) is
+ * there, Gerbang is measured a second time with the store reached through it (?socketPath=).
+ * The database server's own CPU per transfer is read too when its process (mariadbd or mysqld)
+ * runs on this machine.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -156,21 +159,35 @@ interface Measured {
   peak: LoadResult | null;
   /** CPU µs per request of the process in front (the simulator itself for row 1), at the fixed rate. */
   cpuPerRequestUs: number;
+  /** CPU µs per request of the database server at the fixed rate (null: no store, or not on this machine). */
+  dbCpuPerRequestUs: number | null;
   rssMb: number;
 }
 
-async function measure(name: string, origin: string, pid: number, expectStatus: number, make: (i: number) => LoadRequest): Promise<Measured> {
+/** The local MySQL/MariaDB server's pid, if it runs on this machine. */
+function databasePid(): number | null {
+  for (const name of ['mariadbd', 'mysqld']) {
+    const found = spawnSync('pgrep', ['-xo', name], { encoding: 'utf8' });
+    const pid = Number.parseInt(found.stdout, 10);
+    if (found.status === 0 && Number.isInteger(pid)) return pid;
+  }
+  return null;
+}
+
+async function measure(name: string, origin: string, pid: number, expectStatus: number, make: (i: number) => LoadRequest, dbPid: number | null = null): Promise<Measured> {
   process.stderr.write(`bench: ${name}: warm-up ${WARMUP_SECONDS} s, then ${SECONDS} s at ${RATE}/s\n`);
   await openLoop(origin, { rate: RATE, seconds: WARMUP_SECONDS, expectStatus, make });
   const cpuBefore = cpuMicros(pid);
+  const dbCpuBefore = dbPid === null ? 0 : cpuMicros(dbPid);
   const atRate = await openLoop(origin, { rate: RATE, seconds: SECONDS, expectStatus, make });
   const cpuUsed = cpuMicros(pid) - cpuBefore;
+  const dbCpuUsed = dbPid === null ? null : cpuMicros(dbPid) - dbCpuBefore;
   let peak: LoadResult | null = null;
   if (PEAK_SECONDS > 0) {
     process.stderr.write(`bench: ${name}: peak, ${PEAK_SECONDS} s closed loop, 32 in flight\n`);
     peak = await closedLoop(origin, { concurrency: 32, seconds: PEAK_SECONDS, expectStatus, make });
   }
-  const result = { name, atRate, peak, cpuPerRequestUs: cpuUsed / atRate.sent, rssMb: rssBytes(pid) / 1024 / 1024 };
+  const result = { name, atRate, peak, cpuPerRequestUs: cpuUsed / atRate.sent, dbCpuPerRequestUs: dbCpuUsed === null ? null : dbCpuUsed / atRate.sent, rssMb: rssBytes(pid) / 1024 / 1024 };
   process.stderr.write(`bench: ${name}: ${JSON.stringify(result)}\n`);
   return result;
 }
@@ -201,12 +218,42 @@ async function main(): Promise<void> {
   // 2. The baseline proxy.
   const proxy = await startNode([join(__dirname, 'proxy-baseline.js'), bank.url], {}, (out) => (out.includes('\n') ? out.trim() : undefined));
 
-  // 3. Gerbang, on a fresh MariaDB database, with the simulator as its live bank.
-  const dbName = `gerbang_bench_${randomBytes(4).toString('hex')}`;
+  // 3. Gerbang, on a fresh MariaDB database, with the simulator as its live bank: over TCP, and
+  //    over the server's Unix socket when it has one here.
   const admin = await mysql.createConnection(MYSQL_URL);
+  const [socketRows] = (await admin.query('SELECT @@socket AS socket')) as unknown as [{ socket: string | null }[]];
+  const socket = socketRows[0]?.socket && existsSync(socketRows[0].socket) ? socketRows[0].socket : null;
+  const dbPid = databasePid();
+  const gateways = [await startGerbang(admin, bank, null)];
+  if (socket) gateways.push(await startGerbang(admin, bank, socket));
+
+  const rows: Measured[] = [];
+  rows.push(await measure('Bank simulator alone', bank.url, sim.child.pid!, 200, direct));
+  rows.push(await measure('Plain reverse proxy (Express 5 + undici)', proxy.value, proxy.child.pid!, 200, direct));
+  for (const gerbang of gateways) rows.push(await measure(gerbang.name, gerbang.origin, gerbang.child.pid!, 201, gatewayTransfers(gerbang.token), dbPid));
+  // The soak runs on the last (fastest) way to the store.
+  const soakOn = gateways[gateways.length - 1];
+  const soaked = SOAK_SECONDS > 0 ? await soak(soakOn.origin, soakOn.child.pid!, gatewayTransfers(soakOn.token)) : null;
+
+  let audited = 0;
+  for (const gerbang of gateways) {
+    const [counted] = (await admin.query(`SELECT COUNT(*) AS n FROM ${gerbang.dbName}.audit_exchanges WHERE path = '/v1/transfers'`)) as unknown as [{ n: number }[]];
+    audited += Number(counted[0].n);
+    gerbang.child.kill('SIGTERM');
+    await new Promise((resolve) => gerbang.child.once('exit', resolve));
+    await admin.query(`DROP DATABASE ${gerbang.dbName}`);
+  }
+  writeReport(rows, soaked ? { ...soaked, name: soakOn.name } : null, audited);
+  await admin.end();
+}
+
+/** A Gerbang process (`bin/gerbang serve`) on its own fresh database, with a client and its token. */
+async function startGerbang(admin: mysql.Connection, bank: Bank, socket: string | null): Promise<{ name: string; origin: string; child: ChildProcess; token: string; dbName: string }> {
+  const dbName = `gerbang_bench_${randomBytes(4).toString('hex')}`;
   await admin.query(`CREATE DATABASE ${dbName}`);
+  const databaseUrl = socket ? `mysql://${new URL(MYSQL_URL).username || 'root'}@localhost/${dbName}?socketPath=${encodeURIComponent(socket)}` : `${MYSQL_URL}/${dbName}`;
   const env: Record<string, string> = {
-    GERBANG_DATABASE_URL: `${MYSQL_URL}/${dbName}`,
+    GERBANG_DATABASE_URL: databaseUrl,
     GERBANG_JWT_SECRET: randomBytes(32).toString('hex'),
     GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
     GERBANG_BCA_BASE_URL: bank.url,
@@ -221,38 +268,28 @@ async function main(): Promise<void> {
     GERBANG_RATE_LIMIT_PER_CLIENT: '10000000',
     GERBANG_METRICS_PORT: '0',
     GERBANG_LOG_LEVEL: 'info',
-  };
-  cli(['migrate'], env);
+  };  cli(['migrate'], env);
+  // Each Gerbang numbers its BCA TransactionIDs from its own store, and the one simulator refuses
+  // an id it has seen today: the second one starts far from the first.
+  if (socket) await admin.query(`INSERT INTO ${dbName}.sequences (name, value) VALUES ('bca:transaction-id', 20000000)`);
   const client = JSON.parse(cli(['client', 'create', '--name', 'bench', '--cidr', '127.0.0.1/32', '--json'], env)) as { clientId: string; clientSecret: string };
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const gatewayArgs = [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), BIN, 'serve'];
-  const gatewayProcess = spawn(process.execPath, gatewayArgs, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(gatewayProcess);
-  const gateway = `http://127.0.0.1:${port}`;
-  await waitReady(`${gateway}/readyz`);
-  const tokenRes = await request(`${gateway}/v1/auth/token`, {
+  const child = spawn(process.execPath, gatewayArgs, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(child);
+  const origin = `http://127.0.0.1:${port}`;
+  await waitReady(`${origin}/readyz`);
+  const tokenRes = await request(`${origin}/v1/auth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }),
   });
   const { access_token: token } = (await tokenRes.body.json()) as { access_token: string };
-
-  const rows: Measured[] = [];
-  rows.push(await measure('Bank simulator alone', bank.url, sim.child.pid!, 200, direct));
-  rows.push(await measure('Plain reverse proxy (Express 5 + undici)', proxy.value, proxy.child.pid!, 200, direct));
-  rows.push(await measure('Gerbang, full transfer path (audit in MariaDB)', gateway, gatewayProcess.pid!, 201, gatewayTransfers(token)));
-  const soaked = SOAK_SECONDS > 0 ? await soak(gateway, gatewayProcess.pid!, gatewayTransfers(token)) : null;
-
-  const [audited] = (await admin.query(`SELECT COUNT(*) AS n FROM ${dbName}.audit_exchanges WHERE path = '/v1/transfers'`)) as unknown as [{ n: number }[]];
-  writeReport(rows, soaked, Number(audited[0].n));
-
-  gatewayProcess.kill('SIGTERM');
-  await new Promise((resolve) => gatewayProcess.once('exit', resolve));
-  await admin.query(`DROP DATABASE ${dbName}`);
-  await admin.end();
+  const name = socket ? 'Gerbang, full transfer path (audit in MariaDB, Unix socket)' : 'Gerbang, full transfer path (audit in MariaDB, TCP)';
+  return { name, origin, child, token, dbName };
 }
 
-function writeReport(rows: Measured[], soaked: Awaited<ReturnType<typeof soak>> | null, auditRows: number): void {
+function writeReport(rows: Measured[], soaked: (Awaited<ReturnType<typeof soak>> & { name: string }) | null, auditRows: number): void {
   const base = rows[0].atRate;
   const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
   const lines = [
@@ -260,22 +297,22 @@ function writeReport(rows: Measured[], soaked: Awaited<ReturnType<typeof soak>> 
       `load average ${loadavg().map((l) => l.toFixed(2)).join(' / ')} at the end (a shared machine: other work ran beside it).`,
     `Fixed rate ${RATE} requests/s, open loop, ${SECONDS} s measured after ${WARMUP_SECONDS} s of warm-up; peak: closed loop, 32 in flight, ${PEAK_SECONDS} s.`,
     '',
-    '| Path | p50 (ms) | p99 (ms) | added p50 / p99 vs bank (ms) | req/s at fixed rate | peak req/s | CPU per request (µs) | RSS after (MiB) | non-2xx / errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| Path | p50 (ms) | p99 (ms) | added p50 / p99 vs bank (ms) | req/s at fixed rate | peak req/s | CPU per request (µs) | database CPU per request (µs) | RSS after (MiB) | non-2xx / errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r, i) => {
       const added = i === 0 ? '—' : `${f(r.atRate.p50Ms - base.p50Ms, 2)} / ${f(r.atRate.p99Ms - base.p99Ms, 2)}`;
       const bad = Object.values(r.atRate.unexpected).reduce((a, b) => a + b, 0);
-      return `| ${r.name} | ${f(r.atRate.p50Ms, 2)} | ${f(r.atRate.p99Ms, 2)} | ${added} | ${f(r.atRate.requestsPerSecond)} | ${r.peak ? f(r.peak.requestsPerSecond, 0) : '—'} | ${f(r.cpuPerRequestUs, 0)} | ${f(r.rssMb)} | ${bad} |`;
+      return `| ${r.name} | ${f(r.atRate.p50Ms, 2)} | ${f(r.atRate.p99Ms, 2)} | ${added} | ${f(r.atRate.requestsPerSecond)} | ${r.peak ? f(r.peak.requestsPerSecond, 0) : '—'} | ${f(r.cpuPerRequestUs, 0)} | ${r.dbCpuPerRequestUs === null ? '—' : f(r.dbCpuPerRequestUs, 0)} | ${f(r.rssMb)} | ${bad} |`;
     }),
     '',
-    `CPU per request is the user + system time (/proc/<pid>/stat) of the process in front of the bank — for the first row the simulator itself — divided by the requests of the fixed-rate phase. Audit rows written for /v1/transfers during the run: ${auditRows}.`,
+    `CPU per request is the user + system time (/proc/<pid>/stat) of the process in front of the bank — for the first row the simulator itself — divided by the requests of the fixed-rate phase; the database's column is the same for the MariaDB server process. Audit rows written for /v1/transfers during the run: ${auditRows}.`,
   ];
   if (soaked) {
     const first = soaked.samples[1] ?? soaked.samples[0];
     const last = soaked.samples[soaked.samples.length - 1];
     lines.push(
       '',
-      `Soak: Gerbang at ${SOAK_RATE}/s for ${SOAK_SECONDS} s (${soaked.result.sent} transfers, p50 ${f(soaked.result.p50Ms, 2)} ms, p99 ${f(soaked.result.p99Ms, 2)} ms): ` +
+      `Soak: ${soaked.name} at ${SOAK_RATE}/s for ${SOAK_SECONDS} s (${soaked.result.sent} transfers, p50 ${f(soaked.result.p50Ms, 2)} ms, p99 ${f(soaked.result.p99Ms, 2)} ms): ` +
         `RSS ${f(first.rssMb)} MiB at ${first.second} s, ${f(last.rssMb)} MiB at ${last.second} s, max ${f(Math.max(...soaked.samples.map((s) => s.rssMb)))} MiB.`,
       '',
       `RSS samples (s: MiB): ${soaked.samples.map((s) => `${s.second}: ${f(s.rssMb)}`).join(', ')}`,

@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppError } from '../../src/errors/index.js';
-import { describeDatabaseUrl, migrate, openStore } from '../../src/store/index.js';
+import { describeDatabaseUrl, migrate, openDb, openStore } from '../../src/store/index.js';
+import { createMariaDbDatabase, TEST_MYSQL_URL } from '../support/databases.js';
 
 describe('openStore', () => {
   describe('when GERBANG_DATABASE_URL has an unsupported scheme', () => {
@@ -51,6 +52,31 @@ describe('openStore', () => {
       const error = await store.db.ping().then(() => null, (e: unknown) => e);
       expect(error).to.be.instanceOf(AppError);
       expect((error as AppError).code).to.equal('STORE_UNAVAILABLE');
+    });
+  });
+
+  describe('with ?socketPath= in a mysql:// URL', () => {
+    it('reaches MySQL through its Unix socket, not TCP', async function () {
+      const database = await createMariaDbDatabase(this);
+      const tcp = openDb(TEST_MYSQL_URL);
+      const [{ socket }] = await tcp.query<{ socket: string }>('SELECT @@socket AS socket');
+      await tcp.close();
+      const url = new URL(database.url);
+      const store = await openStore(`mysql://${url.username}@localhost${url.pathname}?socketPath=${encodeURIComponent(socket)}`);
+      try {
+        await migrate(store.db);
+        const [{ host }] = await store.db.query<{ host: string }>('SELECT HOST AS host FROM information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()');
+        expect(host).to.equal('localhost');
+      } finally {
+        await store.close();
+        await database.drop();
+      }
+    });
+
+    it('refuses a relative socket path, naming GERBANG_DATABASE_URL', async () => {
+      const error = await openStore('mysql://gerbang:hunter2@localhost/gerbang?socketPath=mysqld.sock').then(() => null, (e: Error) => e);
+      expect(error?.message).to.match(/^GERBANG_DATABASE_URL: socketPath must be the absolute path/);
+      expect(error?.message).to.not.contain('hunter2');
     });
   });
 
