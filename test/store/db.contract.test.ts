@@ -52,6 +52,53 @@ forEachBackend('Db', (ctx) => {
     });
   });
 
+  describe('session', () => {
+    it('commits each run, rolls back a run that throws, and keeps working after it', async () => {
+      const session = ctx.store().db.session();
+      await session.run((tx) => tx.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', [key('s1'), 1, 1]));
+      const error = await session
+        .run(async (tx) => {
+          await tx.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', [key('s2'), 2, 1]);
+          throw new Error('boom');
+        })
+        .then(() => null, (e: Error) => e);
+      expect(error?.message).to.equal('boom');
+      await session.run((tx) => tx.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', [key('s3'), 3, 1]));
+      expect(await hits(key('s1'))).to.deep.equal([1]);
+      expect(await hits(key('s2'))).to.deep.equal([]);
+      expect(await hits(key('s3'))).to.deep.equal([3]);
+    });
+
+    it('has committed a run for every other connection by the time run() resolves', async () => {
+      const { db } = ctx.store();
+      const session = db.session();
+      for (let i = 0; i < 5; i += 1) {
+        await session.run((tx) => tx.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', [key(`seen-${i}`), i, 1]));
+        // Read through another connection: a write left in an open transaction would not show.
+        expect(await hits(key(`seen-${i}`))).to.deep.equal([i]);
+      }
+    });
+
+    if (ctx.backend === 'mariadb') {
+      it('opens a new connection when the server closed its connection', async () => {
+        const { db } = ctx.store();
+        const session = db.session();
+        const ids: number[] = [];
+        await session.run(async (tx) => {
+          ids.push(Number((await tx.query<{ id: number }>('SELECT CONNECTION_ID() AS id'))[0].id));
+        });
+        await db.execute(`KILL CONNECTION ${ids[0]}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await session.run(async (tx) => {
+          ids.push(Number((await tx.query<{ id: number }>('SELECT CONNECTION_ID() AS id'))[0].id));
+          await tx.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', [key('after-kill'), 9, 1]);
+        });
+        expect(ids[1]).to.not.equal(ids[0]);
+        expect(await hits(key('after-kill'))).to.deep.equal([9]);
+      });
+    }
+  });
+
   describe('execute', () => {
     it('reports affected rows and the insert id', async () => {
       const { db } = ctx.store();

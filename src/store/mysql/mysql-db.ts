@@ -1,6 +1,7 @@
-import { createPool, type Pool, type PoolConnection, type QueryError, type ResultSetHeader } from 'mysql2';
+import { createConnection, createPool, type Connection, type ConnectionOptions, type Pool, type PoolConnection, type QueryError, type ResultSetHeader } from 'mysql2';
+import { AppError } from '../../errors/app-error.js';
 import { getLogger } from '../../log/index.js';
-import type { Db, ExecuteResult, Queryable, SqlValue } from '../types.js';
+import type { Db, ExecuteResult, Queryable, SqlValue, TransactionSession } from '../types.js';
 import { mapMysqlError } from './mysql-errors.js';
 import { mysqlPoolOptions } from './mysql-options.js';
 
@@ -47,9 +48,10 @@ export class MysqlDb implements Db {
   readonly description: string;
   private readonly pool: Pool;
   private readonly plain: Queryable;
+  private readonly sessions = new Set<MysqlSession>();
   private closing: Promise<void> | undefined;
 
-  constructor(url: URL) {
+  constructor(private readonly url: URL) {
     this.description = `mysql://${url.host}${url.pathname}`;
     this.pool = createPool(mysqlPoolOptions(url));
     // An idle pooled connection that breaks (server restart, network cut) emits 'error'. mysql2
@@ -97,13 +99,102 @@ export class MysqlDb implements Db {
     }
   }
 
+  session(): TransactionSession {
+    const { connectionLimit: _limit, waitForConnections: _wait, ...options } = mysqlPoolOptions(this.url);
+    const session = new MysqlSession(options, this.description);
+    this.sessions.add(session);
+    return session;
+  }
+
   async ping(): Promise<void> {
     await this.query('SELECT 1 AS ok');
   }
 
   /** Ends the pool once every connection is released; calling it again does nothing. */
   async close(): Promise<void> {
-    this.closing ??= new Promise((resolve, reject) => this.pool.end((error) => (error ? reject(mapMysqlError(error)) : resolve())));
+    this.closing ??= (async () => {
+      for (const session of this.sessions) session.close();
+      await new Promise<void>((resolve, reject) => this.pool.end((error) => (error ? reject(mapMysqlError(error)) : resolve())));
+    })();
     await this.closing;
   }
+}
+
+/**
+ * A connection of its own (outside the pool, so it never takes a pooled connection from other
+ * work) with autocommit off: every statement joins the open transaction, COMMIT ends it and the
+ * next statement starts the next one, so a transaction needs no START TRANSACTION. Opened on
+ * first use; a connection that errs or is closed by the server is dropped and the next run
+ * opens a new one.
+ */
+class MysqlSession implements TransactionSession {
+  private connection: Connection | undefined;
+  private opening: Promise<Connection> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly options: ConnectionOptions,
+    private readonly description: string,
+  ) {}
+
+  async run<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const connection = await this.open();
+    const tx = queryable(connection);
+    try {
+      const result = await fn(tx);
+      await tx.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await tx.query('ROLLBACK');
+      } catch {
+        // The connection is gone (the server rolls back what it had); never reuse it.
+        this.drop(connection);
+      }
+      throw error;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.connection) this.drop(this.connection);
+  }
+
+  private open(): Promise<Connection> {
+    if (this.closed) return Promise.reject(storeClosed());
+    if (this.connection) return Promise.resolve(this.connection);
+    this.opening ??= new Promise<Connection>((resolve, reject) => {
+      const connection = createConnection(this.options);
+      connection.on('error', (error: NodeJS.ErrnoException) => {
+        log.warn({ code: error.code, store: this.description }, 'database session error; the next write opens a new connection');
+        this.drop(connection);
+      });
+      connection.on('end', () => this.drop(connection));
+      connection.query('SET SESSION autocommit = 0', (error) => {
+        this.opening = undefined;
+        if (error) {
+          this.drop(connection);
+          reject(mapMysqlError(error));
+          return;
+        }
+        if (this.closed) {
+          connection.destroy();
+          reject(storeClosed());
+          return;
+        }
+        this.connection = connection;
+        resolve(connection);
+      });
+    });
+    return this.opening;
+  }
+
+  private drop(connection: Connection): void {
+    if (this.connection === connection) this.connection = undefined;
+    connection.destroy();
+  }
+}
+
+function storeClosed(): AppError {
+  return new AppError('STORE_UNAVAILABLE', 'The database is unavailable; try again shortly.');
 }

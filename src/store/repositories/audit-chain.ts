@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AsyncMutex } from '../async-mutex.js';
-import type { Db, Queryable } from '../types.js';
+import type { Db, Queryable, TransactionSession } from '../types.js';
 import { toNumber } from './row-values.js';
 
 /**
@@ -53,6 +53,8 @@ interface Head {
 
 export class ChainWriter {
   private readonly mutex = new AsyncMutex();
+  /** Appends are serialised by the mutex, so they can share one session (no BEGIN, no pool trip). */
+  private readonly session: TransactionSession;
   /** The chain head as committed; undefined until loaded (and after a failed append). */
   private head: Head | undefined;
 
@@ -60,7 +62,9 @@ export class ChainWriter {
     private readonly db: Db,
     readonly writerId: string,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.session = db.session();
+  }
 
   /**
    * Runs `write` (which inserts or updates one record and returns its id and content digest)
@@ -73,7 +77,7 @@ export class ChainWriter {
       try {
         const head = this.head ?? (await this.loadHead());
         const recordedAt = this.clock();
-        const next = await this.db.withTransaction(async (tx) => {
+        const next = await this.session.run(async (tx) => {
           const { recordId, contentDigest } = await write(tx);
           const seq = head.seq + 1;
           const hash = linkHash({ prevHash: head.hash, writerId: this.writerId, seq, kind, recordId, recordedAt, contentDigest });

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Db, ExecuteResult, Queryable, SqlValue } from '../types.js';
+import type { Db, ExecuteResult, Queryable, SqlValue, TransactionSession } from '../types.js';
 import { AsyncMutex } from '../async-mutex.js';
 import { mapSqliteError } from './sqlite-errors.js';
 
@@ -119,6 +119,11 @@ export class SqliteDb implements Db {
   }
 
   /** Waits for the running transaction, if any, then closes the file. */
+  /** One connection per process already: a session is withTransaction. */
+  session(): TransactionSession {
+    return { run: (fn) => this.withTransaction(fn) };
+  }
+
   async close(): Promise<void> {
     await this.mutex.runExclusive(() => {
       if (!this.connection.open) return;
