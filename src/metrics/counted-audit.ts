@@ -24,7 +24,6 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
     recordBankCall: counted('bank_call', (call) => repository.recordBankCall(call)),
     list: (query) => repository.list(query),
     verify: () => repository.verify(),
-    rotate: (options) => repository.rotate(options),
     checkKeys: () => repository.checkKeys(),
   };
 }

@@ -124,7 +124,6 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     recordBankCall: (call) => spooled(() => repository.recordBankCall(call), { op: 'bank-call', call }, 0),
     list: (query: AuditQuery): Promise<AuditExchangeRow[]> => repository.list(query),
     verify: () => repository.verify(),
-    rotate: (options) => repository.rotate(options),
     checkKeys: () => repository.checkKeys(),
   };
 }

@@ -13,14 +13,16 @@ import {
   SqlSequenceRepository,
   SqlTransferBatchRepository,
   SqlCallbackRepository,
+  SqlKeyRotationRepository,
 } from './repositories/index.js';
 import type { KeyRing } from '../security/index.js';
 import type { Db, Store } from './types.js';
 
 export interface StoreOptions {
   /**
-   * Seals the audit's bodies and headers (GERBANG_AUDIT_KEYS). A store opened without it can do
-   * everything but write or read the audit: that throws an error naming the setting.
+   * Seals the values kept encrypted at rest (GERBANG_AUDIT_KEYS): the audit's bodies and headers,
+   * payment answers, payment-run lines and callbacks. A store opened without it can do everything
+   * but write or read those: that throws an error naming the setting.
    */
   auditKeys?: KeyRing | null;
   /** Id of this process's audit hash chain (default: new per store). */
@@ -29,22 +31,24 @@ export interface StoreOptions {
 
 /** Wires every repository onto one Db; `close()` closes the Db (pool or file). */
 export function createStore(db: Db, options: StoreOptions = {}): Store {
+  const keys = options.auditKeys ?? null;
   return {
     db,
     clients: new SqlClientRepository(db),
-    payments: new SqlPaymentRepository(db),
-    audit: new SqlAuditRepository(db, { keys: options.auditKeys ?? null, writerId: options.auditWriterId }),
+    payments: new SqlPaymentRepository(db, keys),
+    audit: new SqlAuditRepository(db, { keys, writerId: options.auditWriterId }),
     rateLimits: new SqlRateLimitRepository(db),
     lockouts: new SqlLoginLockoutRepository(db),
     bankTokens: new SqlBankTokenRepository(db),
     sequences: new SqlSequenceRepository(db),
-    batches: new SqlTransferBatchRepository(db),
-    callbacks: new SqlCallbackRepository(db),
-    paymentSearch: new SqlPaymentSearchRepository(db),
+    batches: new SqlTransferBatchRepository(db, keys),
+    callbacks: new SqlCallbackRepository(db, keys),
+    paymentSearch: new SqlPaymentSearchRepository(db, keys),
     consoleUsers: new SqlConsoleUserRepository(db),
     consoleSessions: new SqlConsoleSessionRepository(db),
     consoleAudit: new SqlConsoleAuditRepository(db),
     auditVerifications: new SqlAuditVerificationRepository(db),
+    keyRotation: new SqlKeyRotationRepository(db, keys),
     close: () => db.close(),
   };
 }

@@ -266,16 +266,6 @@ export interface AuditVerifyReport {
   breaks: AuditChainBreak[];
 }
 
-export interface AuditRotationReport {
-  /** The key every value is sealed with afterwards. */
-  keyId: string;
-  exchanges: number;
-  bankCalls: number;
-  batches: number;
-  /** Records still sealed with another key (written meanwhile by a process without the newest key). */
-  remaining: number;
-}
-
 export interface AuditRepository {
   /** Inserts the inbound exchange as in_progress and returns its id. */
   open(exchange: InboundExchange): Promise<number>;
@@ -287,13 +277,29 @@ export interface AuditRepository {
   list(query: AuditQuery): Promise<AuditExchangeRow[]>;
   /** Checks every writer's hash chain against the records; decrypts with the key ring. */
   verify(): Promise<AuditVerifyReport>;
-  /**
-   * Re-encrypts every record not sealed with the newest key, `batchSize` records per short
-   * transaction, while other processes keep writing. `onBatch` reports progress.
-   */
-  rotate(options: { batchSize: number; onBatch?: (done: { exchanges: number; bankCalls: number }) => void }): Promise<AuditRotationReport>;
   /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
   checkKeys(): string;
+}
+
+// ---------------------------------------------------------------- sealed values: key rotation
+
+export interface KeyRotationReport {
+  /** The key every value is sealed with afterwards. */
+  keyId: string;
+  /** Rows re-encrypted, per table (audit_exchanges, audit_bank_calls, payments, transfer_batch_lines, callback_deliveries). */
+  records: Record<string, number>;
+  batches: number;
+  /** Rows still sealed with another key (written meanwhile by a process without the newest key). */
+  remaining: number;
+}
+
+export interface KeyRotationRepository {
+  /**
+   * Re-encrypts every sealed value (audit, payment answers, payment-run lines, callbacks) not sealed
+   * with the newest key, `batchSize` rows per short transaction, while other processes keep
+   * writing. `onBatch` reports progress. Throws KeyRingError naming the setting without a key ring.
+   */
+  rotate(options: { batchSize: number; onBatch?: (done: KeyRotationReport['records']) => void }): Promise<KeyRotationReport>;
 }
 
 // ---------------------------------------------------------------- counters
@@ -383,8 +389,8 @@ export interface NewTransferBatch {
   clientId: string;
   batchId: string;
   requestHash: string;
-  /** In order; line numbers start at 1. */
-  lines: { transactionId: string; requestJson: string }[];
+  /** In order; line numbers start at 1. The accounts are stored masked (the request, whole, sealed). */
+  lines: { transactionId: string; requestJson: string; sourceAccount: string; beneficiaryAccount: string }[];
 }
 
 export interface TransferBatchRepository {
@@ -586,5 +592,6 @@ export interface Store {
   readonly consoleSessions: ConsoleSessionRepository;
   readonly consoleAudit: ConsoleAuditRepository;
   readonly auditVerifications: AuditVerificationRepository;
+  readonly keyRotation: KeyRotationRepository;
   close(): Promise<void>;
 }

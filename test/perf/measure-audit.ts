@@ -52,8 +52,8 @@ async function measure(backend: 'sqlite' | 'mariadb'): Promise<void> {
 
     const rotating = await openStore(database.url, { auditKeys: ringOf(k1, k2) });
     t = performance.now();
-    const rotated = await rotating.audit.rotate({ batchSize: 200 });
-    const rotateRate = (rotated.exchanges + rotated.bankCalls) / ((performance.now() - t) / 1000);
+    const rotated = await rotating.keyRotation.rotate({ batchSize: 200 });
+    const rotateRate = (rotated.records.audit_exchanges + rotated.records.audit_bank_calls) / ((performance.now() - t) / 1000);
     t = performance.now();
     const report = await rotating.audit.verify();
     const verifyRate = report.links / ((performance.now() - t) / 1000);

@@ -14,7 +14,7 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   payments: [
     'id', 'client_id', 'transaction_id', 'request_hash', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date',
     'bank_reference', 'amount', 'amount_minor', 'currency', 'result_json', 'http_status', 'created_at', 'updated_at',
-    'check_attempts', 'not_found_count', 'next_check_at', 'lease_owner', 'lease_until',
+    'check_attempts', 'not_found_count', 'next_check_at', 'lease_owner', 'lease_until', 'key_id',
   ],
   audit_exchanges: [
     'id', 'request_id', 'received_at', 'completed_at', 'remote_ip', 'origin', 'method', 'path', 'client_id', 'transaction_id', 'amount',
@@ -34,9 +34,12 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   client_callbacks: ['client_id', 'url', 'updated_at'],
   callback_deliveries: [
     'id', 'client_id', 'transaction_id', 'url', 'body', 'state', 'attempts', 'next_attempt_at', 'last_status', 'last_error', 'lease_owner',
-    'lease_until', 'created_at', 'updated_at',
+    'lease_until', 'created_at', 'updated_at', 'key_id',
   ],
-  transfer_batch_lines: ['batch_pk', 'line_no', 'transaction_id', 'request_json', 'state', 'http_status', 'result_json', 'updated_at'],
+  transfer_batch_lines: [
+    'batch_pk', 'line_no', 'transaction_id', 'request_json', 'state', 'http_status', 'result_json', 'updated_at', 'source_account',
+    'beneficiary_account', 'key_id',
+  ],
   schema_migrations: ['version', 'name', 'checksum', 'applied_at'],
   console_users: ['id', 'username', 'password_hash', 'role', 'status', 'created_at', 'updated_at'],
   console_sessions: ['id_hash', 'user_id', 'csrf_token', 'created_at', 'last_seen_at'],

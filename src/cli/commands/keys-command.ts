@@ -1,13 +1,15 @@
 import { newKeySpec } from '../../security/index.js';
+import type { KeyRotationReport } from '../../store/index.js';
 import { parseOptions, UsageError, type CliIo } from '../cli-io.js';
 import { openAuditStore } from './audit-command.js';
 
 export const KEYS_USAGE = `gerbang keys generate [--id ID]
   Prints a new audit key line \`ID:base64key\` for GERBANG_AUDIT_KEYS or a key file.
 gerbang keys rotate [--batch-size N]
-  Re-encrypts every audit record to the newest key (the last in GERBANG_AUDIT_KEYS /
-  GERBANG_AUDIT_KEY_FILES), N records per transaction (default 200), while gateways keep serving.
-  Exit status 0 when no record is left under an older key.`;
+  Re-encrypts every sealed value (audit records, payment answers, payment-run lines, callbacks)
+  to the newest key (the last in GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES), N rows per
+  transaction (default 200), while gateways keep serving. Exit status 0 when no row is left
+  under an older key.`;
 
 const DEFAULT_BATCH = 200;
 
@@ -27,24 +29,39 @@ export async function keysCommand(args: string[], io: CliIo): Promise<number> {
   const store = await openAuditStore(io);
   try {
     let shown = 0;
-    const report = await store.audit.rotate({
+    const report = await store.keyRotation.rotate({
       batchSize,
-      onBatch: ({ exchanges, bankCalls }) => {
+      onBatch: (records) => {
         // One progress line per ~10 batches keeps a big rotation's output readable.
-        if (exchanges + bankCalls - shown >= batchSize * 10) {
-          shown = exchanges + bankCalls;
-          io.err(`keys rotate: ${exchanges} exchanges and ${bankCalls} bank calls re-encrypted so far`);
+        const done = Object.values(records).reduce((a, b) => a + b, 0);
+        if (done - shown >= batchSize * 10) {
+          shown = done;
+          io.err(`keys rotate: ${tally(records)} re-encrypted so far`);
         }
       },
     });
-    io.out(`keys rotate: ${report.exchanges} exchanges and ${report.bankCalls} bank calls re-encrypted to key ${report.keyId} in ${report.batches} batches`);
+    io.out(`keys rotate: ${tally(report.records)} re-encrypted to key ${report.keyId} in ${report.batches} batches`);
     if (report.remaining === 0) return 0;
     io.err(
-      `keys rotate: ${report.remaining} records are still under an older key: a gateway without key ${report.keyId} keeps writing them. ` +
-        'Give every process the new key (last in GERBANG_AUDIT_KEYS), reload, and run this again.',
+      `keys rotate: ${report.remaining} rows are still under an older key: a gateway without key ${report.keyId} keeps writing them. ` +
+        'Give every process (gateways and the console) the new key (last in GERBANG_AUDIT_KEYS), reload, and run this again.',
     );
     return 1;
   } finally {
     await store.close();
   }
+}
+
+const LABELS: Record<string, string> = {
+  audit_exchanges: 'exchanges',
+  audit_bank_calls: 'bank calls',
+  payments: 'payments',
+  transfer_batch_lines: 'payment-run lines',
+  callback_deliveries: 'callbacks',
+};
+
+/** `3 exchanges, 2 bank calls, 1 payments, 0 payment-run lines and 0 callbacks`. */
+function tally(records: KeyRotationReport['records']): string {
+  const parts = Object.entries(records).map(([table, n]) => `${n} ${LABELS[table] ?? table}`);
+  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts.join('');
 }

@@ -49,7 +49,17 @@ export async function submitBatch(deps: BatchDeps, clientId: string, request: Ba
   let replayed = false;
   try {
     batch = await deps.batches.create(
-      { clientId, batchId: request.batchId, requestHash, lines: request.transfers.map((t) => ({ transactionId: t.transactionId, requestJson: JSON.stringify(t) })) },
+      {
+        clientId,
+        batchId: request.batchId,
+        requestHash,
+        lines: request.transfers.map((t) => ({
+          transactionId: t.transactionId,
+          requestJson: JSON.stringify(t),
+          sourceAccount: t.sourceAccountNumber,
+          beneficiaryAccount: t.beneficiaryAccountNumber,
+        })),
+      },
       deps.clock(),
     );
     deps.wake();

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { KeyRing, KeyRingError } from '../../security/index.js';
 import type { AuditExchangeRow, AuditOutcome, BankCallAudit } from '../types.js';
 import { parseJson, toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
+import type { ValueOpener } from './sealed-values.js';
 
 /**
- * How an audit record looks in the database and back: which columns are sealed, how a row is
- * opened into clear text, and the content digest the hash chain covers.
+ * How an audit record looks in the database and back: how a row is opened into clear text (its
+ * sealed columns are listed in sealed-values.ts), and the content digest the hash chain covers.
  */
 
 /** Columns of audit_exchanges, in the order every SELECT uses. */
@@ -16,14 +16,6 @@ export const EXCHANGE_SELECT =
 export const BANK_CALL_SELECT =
   'id, exchange_id, request_id, partner, operation, method, url, request_headers, request_body, status_code, response_body, ' +
   'error_code, started_at, duration_ms, key_id';
-
-/** The sealed (encrypted) columns of each table; everything else is clear and searchable. */
-export const SEALED_COLUMNS = {
-  audit_exchanges: ['request_headers', 'request_body', 'response_body'],
-  audit_bank_calls: ['url', 'request_headers', 'request_body', 'response_body'],
-} as const;
-
-export type AuditTable = keyof typeof SEALED_COLUMNS;
 
 export interface ExchangeRow {
   id: number | string;
@@ -68,42 +60,6 @@ export interface BankCallRow {
 
 export type StoredBankCall = BankCallAudit & { id: number };
 
-/** Turns a stored sealed value back into clear text. */
-export interface ValueOpener {
-  open(value: string | null, rowKeyId: string | null): string | null;
-}
-
-/**
- * Seals and opens the audit's sensitive values with the key ring. Without a ring (a store opened
- * by a tool that needs no audit) any use names the setting to configure.
- */
-export class AuditSealer implements ValueOpener {
-  constructor(readonly ring: KeyRing | null) {}
-
-  get keyRing(): KeyRing {
-    if (!this.ring) {
-      throw new KeyRingError('GERBANG_AUDIT_KEYS', 'no audit key is configured, so the audit can be neither written nor read (set GERBANG_AUDIT_KEYS or GERBANG_AUDIT_KEY_FILES)');
-    }
-    return this.ring;
-  }
-
-  seal(value: string): string;
-  seal(value: string | null): string | null;
-  seal(value: string | null): string | null {
-    return value === null ? null : this.keyRing.encrypt(value);
-  }
-
-  /**
-   * Opens a stored value. Rows written before migration 003 (key_id NULL) hold clear text
-   * until `keys rotate` seals them; in a row with a key id every value must be sealed.
-   */
-  open(value: string | null, rowKeyId: string | null): string | null {
-    if (value === null) return null;
-    if (rowKeyId === null && KeyRing.keyIdOf(value) === null) return value;
-    return this.keyRing.decrypt(value);
-  }
-}
-
 export function openExchange(row: ExchangeRow, sealer: ValueOpener): AuditExchangeRow {
   return {
     id: toNumber(row.id),
@@ -129,7 +85,7 @@ export function openExchange(row: ExchangeRow, sealer: ValueOpener): AuditExchan
   };
 }
 
-export function openBankCall(row: BankCallRow, sealer: AuditSealer): StoredBankCall {
+export function openBankCall(row: BankCallRow, sealer: ValueOpener): StoredBankCall {
   return {
     id: toNumber(row.id),
     exchangeId: toNumberOrNull(row.exchange_id),

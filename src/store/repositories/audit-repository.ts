@@ -3,7 +3,6 @@ import type {
   AuditExchangeRow,
   AuditQuery,
   AuditRepository,
-  AuditRotationReport,
   AuditVerifyReport,
   BankCallAudit,
   Db,
@@ -14,7 +13,6 @@ import type {
 } from '../types.js';
 import { ChainLanes, newWriterId } from './audit-chain.js';
 import {
-  AuditSealer,
   BANK_CALL_SELECT,
   bankCallDigest,
   EXCHANGE_SELECT,
@@ -27,11 +25,10 @@ import {
   type BankCallRow,
   type ExchangeRow,
   type StoredBankCall,
-  type ValueOpener,
 } from './audit-records.js';
-import { rotateAudit } from './audit-rotation.js';
 import { verifyAudit } from './audit-verify.js';
 import { fit } from './row-values.js';
+import { KEY_ID_AFTER_PARTIAL_WRITE, ValueSealer, type ValueOpener } from './sealed-values.js';
 
 const DEFAULT_LIMIT = 100;
 /** Well under the pool's connections, so audit appends never starve the other queries. */
@@ -70,7 +67,7 @@ async function selectExchange(q: Queryable, id: number, sealer: ValueOpener): Pr
  * to their column size rather than lose the row.
  */
 export class SqlAuditRepository implements AuditRepository {
-  private readonly sealer: AuditSealer;
+  private readonly sealer: ValueSealer;
   private readonly chain: ChainLanes;
   /**
    * Each exchange this process opened and has not completed yet, as written. complete() hashes
@@ -82,7 +79,7 @@ export class SqlAuditRepository implements AuditRepository {
     private readonly db: Db,
     options: AuditRepositoryOptions,
   ) {
-    this.sealer = new AuditSealer(options.keys);
+    this.sealer = new ValueSealer(options.keys);
     this.chain = new ChainLanes(db, options.writerId ?? newWriterId(), db.dialect === 'mysql' ? CHAINS_PER_MYSQL_PROCESS : 1);
   }
 
@@ -108,7 +105,9 @@ export class SqlAuditRepository implements AuditRepository {
       await tx.execute(
         'UPDATE audit_exchanges SET outcome = ?, status_code = ?, error_code = ?, client_id = COALESCE(?, client_id), ' +
           'transaction_id = COALESCE(?, transaction_id), amount = COALESCE(?, amount), source_account = COALESCE(?, source_account), ' +
-          'beneficiary_account = COALESCE(?, beneficiary_account), response_body = ?, completed_at = ?, key_id = ? WHERE id = ?',
+          'beneficiary_account = COALESCE(?, beneficiary_account), response_body = ?, completed_at = ?, ' +
+          // The request may be sealed with another key (a rotation ran meanwhile, or a replayed spool).
+          `key_id = ${KEY_ID_AFTER_PARTIAL_WRITE} WHERE id = ?`,
         [
           done.outcome,
           done.statusCode,
@@ -229,10 +228,6 @@ export class SqlAuditRepository implements AuditRepository {
 
   verify(): Promise<AuditVerifyReport> {
     return verifyAudit(this.db, this.sealer);
-  }
-
-  rotate(options: { batchSize: number; onBatch?: (done: { exchanges: number; bankCalls: number }) => void }): Promise<AuditRotationReport> {
-    return rotateAudit(this.db, this.sealer.keyRing, options);
   }
 
   /** An inbound exchange with each value exactly as the row will hold it (cut to size, masked). */

@@ -2,7 +2,6 @@ import { KeyRingError } from '../../security/index.js';
 import type { AuditChainBreak, AuditVerifyReport, Db } from '../types.js';
 import { GENESIS, linkHash, type LinkKind } from './audit-chain.js';
 import {
-  AuditSealer,
   BANK_CALL_SELECT,
   bankCallDigest,
   EXCHANGE_SELECT,
@@ -14,6 +13,7 @@ import {
   type ExchangeRow,
 } from './audit-records.js';
 import { toNumber } from './row-values.js';
+import type { ValueSealer } from './sealed-values.js';
 
 const PAGE = 500;
 /** Unchained records listed per kind (the count is always given). */
@@ -51,7 +51,7 @@ const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_bank_calls'> = {
  * completed without a completion link). Throws KeyRingError when a value's key is not configured
  * (verification needs every key still in use).
  */
-export async function verifyAudit(db: Db, sealer: AuditSealer): Promise<AuditVerifyReport> {
+export async function verifyAudit(db: Db, sealer: ValueSealer): Promise<AuditVerifyReport> {
   const breaks: AuditChainBreak[] = [];
   let links = 0;
   const writers = await db.query<WriterRow>('SELECT writer_id, last_seq, last_hash FROM audit_writers ORDER BY started_at, writer_id');
@@ -73,7 +73,7 @@ export async function verifyAudit(db: Db, sealer: AuditSealer): Promise<AuditVer
   return { chains: writers.length, links, exchanges: toNumber(exchanges), bankCalls: toNumber(bankCalls), heads, breaks };
 }
 
-async function verifyChain(db: Db, sealer: AuditSealer, writer: WriterRow): Promise<{ links: number; break?: AuditChainBreak }> {
+async function verifyChain(db: Db, sealer: ValueSealer, writer: WriterRow): Promise<{ links: number; break?: AuditChainBreak }> {
   const writerId = writer.writer_id;
   let prevHash = GENESIS;
   let expected = 1;
@@ -130,7 +130,7 @@ async function verifyChain(db: Db, sealer: AuditSealer, writer: WriterRow): Prom
 type Content = { digest: string } | { error: string };
 
 /** The content digest of every record a page of links names, keyed `kind:id`; absent when the record is gone. */
-async function contentDigests(db: Db, sealer: AuditSealer, page: LinkRow[]): Promise<Map<string, Content>> {
+async function contentDigests(db: Db, sealer: ValueSealer, page: LinkRow[]): Promise<Map<string, Content>> {
   const out = new Map<string, Content>();
   const exchangeIds = [...new Set(page.filter((l) => l.kind !== 'bank_call').map((l) => toNumber(l.record_id)))];
   const callIds = [...new Set(page.filter((l) => l.kind === 'bank_call').map((l) => toNumber(l.record_id)))];

@@ -1,10 +1,23 @@
+import type { KeyRing } from '../../security/index.js';
 import { UniqueViolationError, type CallbackDelivery, type CallbackRepository, type Db } from '../types.js';
 import { toNumber } from './row-values.js';
+import { ValueSealer } from './sealed-values.js';
 import { upsertSql } from './sql-dialect.js';
 
-/** Client callback endpoints and the outbox of notifications (sql/*\/007_callbacks.sql). */
+/**
+ * Client callback endpoints and the outbox of notifications (sql/*\/007_callbacks.sql). A
+ * notification's body (the transfer's answer) is sealed with the key ring until it is delivered
+ * and after (migration 009); outbox rows from before are read as they are.
+ */
 export class SqlCallbackRepository implements CallbackRepository {
-  constructor(private readonly db: Db) {}
+  private readonly sealer: ValueSealer;
+
+  constructor(
+    private readonly db: Db,
+    keys: KeyRing | null = null,
+  ) {
+    this.sealer = new ValueSealer(keys);
+  }
 
   async setEndpoint(clientId: string, url: string | null, now: number): Promise<void> {
     if (url === null) {
@@ -23,8 +36,8 @@ export class SqlCallbackRepository implements CallbackRepository {
   async enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void> {
     try {
       await this.db.execute(
-        "INSERT INTO callback_deliveries (client_id, transaction_id, url, body, state, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'PENDING', 0, ?, ?, ?)",
-        [delivery.clientId, delivery.transactionId, delivery.url, delivery.body, now, now, now],
+        "INSERT INTO callback_deliveries (client_id, transaction_id, url, body, key_id, state, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'PENDING', 0, ?, ?, ?)",
+        [delivery.clientId, delivery.transactionId, delivery.url, this.sealer.seal(delivery.body), this.sealer.keyRing.currentKeyId, now, now, now],
       );
     } catch (error) {
       // Settled twice (a late bank answer and the resolver): one notification is enough.
@@ -47,12 +60,14 @@ export class SqlCallbackRepository implements CallbackRepository {
         now,
       ]);
       if (won.affectedRows !== 1) continue;
-      const rows = await this.db.query<{ id: number | string; client_id: string; transaction_id: string; url: string; body: string; attempts: number | string }>(
-        'SELECT id, client_id, transaction_id, url, body, attempts FROM callback_deliveries WHERE id = ? AND lease_owner = ?',
+      const rows = await this.db.query<{ id: number | string; client_id: string; transaction_id: string; url: string; body: string; attempts: number | string; key_id: string | null }>(
+        'SELECT id, client_id, transaction_id, url, body, attempts, key_id FROM callback_deliveries WHERE id = ? AND lease_owner = ?',
         [toNumber(id), owner],
       );
       const row = rows[0];
-      if (row) claimed.push({ id: toNumber(row.id), clientId: row.client_id, transactionId: row.transaction_id, url: row.url, body: row.body, attempts: toNumber(row.attempts) });
+      if (!row) continue;
+      const body = this.sealer.open(row.body, row.key_id) ?? '';
+      claimed.push({ id: toNumber(row.id), clientId: row.client_id, transactionId: row.transaction_id, url: row.url, body, attempts: toNumber(row.attempts) });
     }
     return claimed;
   }

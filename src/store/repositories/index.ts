@@ -13,3 +13,4 @@ export { SqlConsoleUserRepository } from './console-user-repository.js';
 export { SqlConsoleSessionRepository } from './console-session-repository.js';
 export { SqlConsoleAuditRepository } from './console-audit-repository.js';
 export { SqlAuditVerificationRepository } from './audit-verification-repository.js';
+export { SqlKeyRotationRepository } from './key-rotation.js';

@@ -1,6 +1,8 @@
+import type { KeyRing } from '../../security/index.js';
 import type { Db, InDoubtState, NewPayment, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, SqlValue } from '../types.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
+import { ValueSealer, type ValueOpener } from './sealed-values.js';
 
 export interface PaymentRow {
   id: number | string;
@@ -22,29 +24,30 @@ export interface PaymentRow {
   check_attempts: number | string;
   not_found_count: number | string;
   next_check_at: number | string | null;
+  key_id: string | null;
 }
 
 /** Every column a PaymentRecord is read from (shared with the console's search). */
 export const PAYMENT_COLUMNS =
   'id, client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, ' +
-  'bank_reference, amount, currency, result_json, http_status, created_at, updated_at, check_attempts, not_found_count, next_check_at';
+  'bank_reference, amount, currency, result_json, http_status, created_at, updated_at, check_attempts, not_found_count, next_check_at, key_id';
 
-/** PaymentUpdate field → column. The only column names an UPDATE is built from. */
-const UPDATABLE: Record<keyof PaymentUpdate, string> = {
+/** PaymentUpdate field → column. The only column names an UPDATE is built from (result_json, sealed, is written apart). */
+const UPDATABLE: Record<Exclude<keyof PaymentUpdate, 'resultJson'>, string> = {
   state: 'state',
   bank: 'bank',
   operation: 'operation',
   bankTransactionId: 'bank_transaction_id',
   bankTransactionDate: 'bank_transaction_date',
   bankReference: 'bank_reference',
-  resultJson: 'result_json',
   httpStatus: 'http_status',
 };
 
 /** States in which the bank has certainly not been asked to move the money. */
 const RELEASABLE: PaymentState[] = ['RECEIVED', 'SENDING'];
 
-export function toPaymentRecord(row: PaymentRow): PaymentRecord {
+/** A stored payment in clear: its answer (result_json, sealed since migration 009) opened with `opener`. */
+export function toPaymentRecord(row: PaymentRow, opener: ValueOpener): PaymentRecord {
   return {
     id: toNumber(row.id),
     clientId: row.client_id,
@@ -58,7 +61,7 @@ export function toPaymentRecord(row: PaymentRow): PaymentRecord {
     bankReference: toStringOrNull(row.bank_reference),
     amount: row.amount,
     currency: row.currency,
-    resultJson: toStringOrNull(row.result_json),
+    resultJson: opener.open(toStringOrNull(row.result_json), toStringOrNull(row.key_id)),
     httpStatus: toNumberOrNull(row.http_status),
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
@@ -71,16 +74,26 @@ export function toPaymentRecord(row: PaymentRow): PaymentRecord {
 /**
  * Payments keyed by (clientId, transactionId): the idempotency record of every transfer. The
  * UNIQUE key, not a read-then-insert, decides which of two concurrent requests owns the id.
+ * The answer kept for replays and status reads (result_json: the bank's message can quote
+ * anything) is sealed with the key ring; everything else is clear and searchable.
  */
 export class SqlPaymentRepository implements PaymentRepository {
-  constructor(private readonly db: Db) {}
+  private readonly sealer: ValueSealer;
+
+  constructor(
+    private readonly db: Db,
+    keys: KeyRing | null = null,
+  ) {
+    this.sealer = new ValueSealer(keys);
+  }
 
   /** Inserts in state RECEIVED. Throws UniqueViolationError when (clientId, transactionId) exists. */
   async reserve(payment: NewPayment, now: number): Promise<PaymentRecord> {
     const result = await this.db.execute(
-      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [payment.clientId, payment.transactionId, payment.requestHash, 'RECEIVED', payment.amount, amountMinor(payment.amount), payment.currency, now, now],
+      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      // Nothing is sealed yet: the row is under the current key (null for a store without keys).
+      [payment.clientId, payment.transactionId, payment.requestHash, 'RECEIVED', payment.amount, amountMinor(payment.amount), payment.currency, now, now, this.sealer.currentKeyId],
     );
     return {
       id: result.insertId,
@@ -103,18 +116,23 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   async find(clientId: string, transactionId: string): Promise<PaymentRecord | null> {
     const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE client_id = ? AND transaction_id = ?`, [clientId, transactionId]);
-    return rows.length > 0 ? toPaymentRecord(rows[0]) : null;
+    return rows.length > 0 ? toPaymentRecord(rows[0], this.sealer) : null;
   }
 
-  /** Sets the given fields (undefined ones are left alone) and updated_at. */
+  /** Sets the given fields (undefined ones are left alone) and updated_at; a result is sealed, and the row's key id with it. */
   async update(id: number, update: PaymentUpdate, now: number): Promise<boolean> {
     const assignments: string[] = [];
     const params: SqlValue[] = [];
-    for (const [field, column] of Object.entries(UPDATABLE) as [keyof PaymentUpdate, string][]) {
+    for (const [field, column] of Object.entries(UPDATABLE) as [Exclude<keyof PaymentUpdate, 'resultJson'>, string][]) {
       const value = update[field];
       if (value === undefined) continue;
       assignments.push(`${column} = ?`);
       params.push(value);
+    }
+    if (update.resultJson !== undefined) {
+      // result_json is the row's only sealed value: writing it puts the whole row under this key.
+      assignments.push('result_json = ?', 'key_id = ?');
+      params.push(this.sealer.seal(update.resultJson), this.sealer.currentKeyId);
     }
     assignments.push('updated_at = ?');
     params.push(now, id);
@@ -146,7 +164,7 @@ export class SqlPaymentRepository implements PaymentRepository {
       ]);
       if (won.affectedRows !== 1) continue;
       const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ? AND lease_owner = ?`, [toNumber(id), owner]);
-      if (rows.length > 0) claimed.push(toPaymentRecord(rows[0]));
+      if (rows.length > 0) claimed.push(toPaymentRecord(rows[0], this.sealer));
     }
     return claimed;
   }

@@ -11,7 +11,9 @@ import type {
   PaymentState,
   SqlValue,
 } from '../types.js';
+import type { KeyRing } from '../../security/index.js';
 import { PAYMENT_COLUMNS, toPaymentRecord, type PaymentRow } from './payment-repository.js';
+import { ValueSealer } from './sealed-values.js';
 import { toNumber } from './row-values.js';
 
 const MAX_LIMIT = 1_000;
@@ -53,7 +55,14 @@ function percentile(histogram: { durationMs: number; count: number }[], total: n
  * repository's, which decrypts them).
  */
 export class SqlPaymentSearchRepository implements PaymentSearchRepository {
-  constructor(private readonly db: Db) {}
+  private readonly sealer: ValueSealer;
+
+  constructor(
+    private readonly db: Db,
+    keys: KeyRing | null = null,
+  ) {
+    this.sealer = new ValueSealer(keys);
+  }
 
   async page(search: PaymentSearch, sort: PaymentSort, cursor: PaymentCursor | null, limit: number): Promise<PaymentPage> {
     const where: string[] = [];
@@ -91,14 +100,14 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const pageRows = more ? rows.slice(0, size) : rows;
     const last = pageRows[pageRows.length - 1];
     return {
-      rows: pageRows.map(toPaymentRecord),
+      rows: pageRows.map((row) => toPaymentRecord(row, this.sealer)),
       next: more && last ? { key: column === 'created_at' ? toNumber(last.created_at) : String(last.amount_minor), id: toNumber(last.id) } : null,
     };
   }
 
   async findById(id: number): Promise<PaymentRecord | null> {
     const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
-    return rows.length > 0 ? toPaymentRecord(rows[0]) : null;
+    return rows.length > 0 ? toPaymentRecord(rows[0], this.sealer) : null;
   }
 
   /** A loose index scan of ix_payments_bank_created_at: cheap however many payments there are. */

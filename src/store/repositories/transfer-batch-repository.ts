@@ -1,8 +1,11 @@
+import type { KeyRing } from '../../security/index.js';
 import type { BatchLineRecord, BatchLineState, Db, NewTransferBatch, TransferBatchRecord, TransferBatchRepository } from '../types.js';
+import { maskAccount } from './audit-records.js';
 import { toNumber } from './row-values.js';
+import { KEY_ID_AFTER_PARTIAL_WRITE, ValueSealer } from './sealed-values.js';
 
 const COLUMNS = 'id, client_id, batch_id, request_hash, line_count, state, created_at, updated_at';
-const LINE_COLUMNS = 'line_no, transaction_id, request_json, state, http_status, result_json';
+const LINE_COLUMNS = 'line_no, transaction_id, request_json, state, http_status, result_json, key_id';
 /** Lines per INSERT: 1,000 lines are 5 statements, each well under any packet limit. */
 const INSERT_CHUNK = 200;
 
@@ -24,24 +27,46 @@ interface LineRow {
   state: BatchLineState;
   http_status: number | string | null;
   result_json: string | null;
+  key_id: string | null;
 }
 
-/** Payment runs and their lines (see sql/*\/006_transfer_batches.sql). */
+/**
+ * Payment runs and their lines (see sql/*\/006_transfer_batches.sql). A line's request (accounts,
+ * beneficiary name, remark) and its result are sealed with the key ring (migration 009); its
+ * accounts are also kept masked (`******5680`), clear and searchable like the audit's.
+ */
 export class SqlTransferBatchRepository implements TransferBatchRepository {
-  constructor(private readonly db: Db) {}
+  private readonly sealer: ValueSealer;
+
+  constructor(
+    private readonly db: Db,
+    keys: KeyRing | null = null,
+  ) {
+    this.sealer = new ValueSealer(keys);
+  }
 
   async create(batch: NewTransferBatch, now: number): Promise<TransferBatchRecord> {
+    const keyId = this.sealer.keyRing.currentKeyId;
+    const lines = batch.lines.map((line, i) => [
+      i + 1,
+      line.transactionId,
+      this.sealer.seal(line.requestJson),
+      maskAccount(line.sourceAccount),
+      maskAccount(line.beneficiaryAccount),
+      keyId,
+    ]);
     return this.db.withTransaction(async (tx) => {
       const inserted = await tx.execute(
         "INSERT INTO transfer_batches (client_id, batch_id, request_hash, line_count, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'QUEUED', ?, ?)",
         [batch.clientId, batch.batchId, batch.requestHash, batch.lines.length, now, now],
       );
       const id = inserted.insertId;
-      for (let start = 0; start < batch.lines.length; start += INSERT_CHUNK) {
-        const chunk = batch.lines.slice(start, start + INSERT_CHUNK);
-        const values = chunk.flatMap((line, i) => [id, start + i + 1, line.transactionId, line.requestJson, 'QUEUED', now]);
+      for (let start = 0; start < lines.length; start += INSERT_CHUNK) {
+        const chunk = lines.slice(start, start + INSERT_CHUNK);
+        const values = chunk.flatMap((line) => [id, ...line, 'QUEUED', now]);
         await tx.execute(
-          `INSERT INTO transfer_batch_lines (batch_pk, line_no, transaction_id, request_json, state, updated_at) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+          'INSERT INTO transfer_batch_lines (batch_pk, line_no, transaction_id, request_json, source_account, beneficiary_account, key_id, state, updated_at) ' +
+            `VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
           values,
         );
       }
@@ -84,7 +109,7 @@ export class SqlTransferBatchRepository implements TransferBatchRepository {
       `SELECT ${LINE_COLUMNS} FROM transfer_batch_lines WHERE batch_pk = ? AND state = 'QUEUED' AND line_no > ? ORDER BY line_no LIMIT ?`,
       [batchPk, afterLineNo, limit],
     );
-    return rows.map(toLine);
+    return rows.map((row) => this.toLine(row));
   }
 
   async lines(batchPk: number, afterLineNo: number, limit: number): Promise<BatchLineRecord[]> {
@@ -93,18 +118,15 @@ export class SqlTransferBatchRepository implements TransferBatchRepository {
       afterLineNo,
       limit,
     ]);
-    return rows.map(toLine);
+    return rows.map((row) => this.toLine(row));
   }
 
   async recordLine(batchPk: number, lineNo: number, outcome: { state: BatchLineState; httpStatus: number | null; resultJson: string | null }, now: number): Promise<void> {
-    await this.db.execute('UPDATE transfer_batch_lines SET state = ?, http_status = ?, result_json = ?, updated_at = ? WHERE batch_pk = ? AND line_no = ?', [
-      outcome.state,
-      outcome.httpStatus,
-      outcome.resultJson,
-      now,
-      batchPk,
-      lineNo,
-    ]);
+    await this.db.execute(
+      // The request stays as it was sealed, maybe under an older key: see KEY_ID_AFTER_PARTIAL_WRITE.
+      `UPDATE transfer_batch_lines SET state = ?, http_status = ?, result_json = ?, key_id = ${KEY_ID_AFTER_PARTIAL_WRITE}, updated_at = ? WHERE batch_pk = ? AND line_no = ?`,
+      [outcome.state, outcome.httpStatus, this.sealer.seal(outcome.resultJson), this.sealer.keyRing.currentKeyId, now, batchPk, lineNo],
+    );
   }
 
   async counts(batchPk: number): Promise<Record<BatchLineState, number>> {
@@ -116,6 +138,18 @@ export class SqlTransferBatchRepository implements TransferBatchRepository {
 
   async finish(id: number, owner: string, now: number): Promise<void> {
     await this.db.execute("UPDATE transfer_batches SET state = 'DONE', lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?", [now, id, owner]);
+  }
+
+  /** A line in clear; lines stored before migration 009 (key_id NULL) are read as they are. */
+  private toLine(row: LineRow): BatchLineRecord {
+    return {
+      lineNo: toNumber(row.line_no),
+      transactionId: row.transaction_id,
+      requestJson: this.sealer.open(row.request_json, row.key_id) ?? '',
+      state: row.state,
+      httpStatus: row.http_status === null ? null : toNumber(row.http_status),
+      resultJson: this.sealer.open(row.result_json, row.key_id),
+    };
   }
 }
 
@@ -132,13 +166,4 @@ function toBatch(row: BatchRow): TransferBatchRecord {
   };
 }
 
-function toLine(row: LineRow): BatchLineRecord {
-  return {
-    lineNo: toNumber(row.line_no),
-    transactionId: row.transaction_id,
-    requestJson: row.request_json,
-    state: row.state,
-    httpStatus: row.http_status === null ? null : toNumber(row.http_status),
-    resultJson: row.result_json,
-  };
-}
+

@@ -1,0 +1,90 @@
+import type { KeyRing } from '../../security/index.js';
+import type { Db, KeyRotationRepository, KeyRotationReport, SqlValue } from '../types.js';
+import { toNumber } from './row-values.js';
+import { SEALED_TABLES, ValueSealer, type SealedTable } from './sealed-values.js';
+
+/** Whole passes over the tables; a later pass picks up rows a writer changed during the one before. */
+const MAX_PASSES = 3;
+
+type SealedRow = Record<string, string | number | null> & { key_id: string | null };
+
+/**
+ * Re-encrypts every sealed value not yet sealed with the ring's newest key (the audit, payment
+ * answers, payment-run lines, callbacks: SEALED_TABLES), rows of older keys and clear rows from
+ * before their table was sealed alike, `batchSize` rows per transaction so no lock is held for
+ * long and the gateways keep writing meanwhile.
+ *
+ * Only the sealed columns and key_id change, and each UPDATE is guarded by what the batch read:
+ * the row's key id and every sealed value. A gateway that wrote one of them meanwhile (a
+ * completion, a payment's answer, a line's result: each seal has a fresh nonce, so any rewrite
+ * differs) wins: the row is left alone and re-read by the next pass, so no write is overwritten.
+ * The audit's hash chains cover clear text, so they stay valid without being touched.
+ */
+export class SqlKeyRotationRepository implements KeyRotationRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly ring: KeyRing | null,
+  ) {}
+
+  async rotate(options: { batchSize: number; onBatch?: (done: KeyRotationReport['records']) => void }): Promise<KeyRotationReport> {
+    const sealer = new ValueSealer(this.ring);
+    const keyId = sealer.keyRing.currentKeyId;
+    const batchSize = Math.min(Math.max(Math.trunc(options.batchSize), 1), 5_000);
+    const records = Object.fromEntries(SEALED_TABLES.map((t) => [t.table, 0]));
+    const report: KeyRotationReport = { keyId, records, batches: 0, remaining: 0 };
+    const total = () => Object.values(records).reduce((a, b) => a + b, 0);
+    for (let pass = 0; pass < MAX_PASSES; pass += 1) {
+      const before = total();
+      for (const table of SEALED_TABLES) {
+        let after: SqlValue[] | null = null;
+        for (;;) {
+          const rows = await staleRows(this.db, table, keyId, after, batchSize);
+          if (rows.length === 0) break;
+          records[table.table] += await this.db.withTransaction(async (tx) => {
+            let changed = 0;
+            for (const row of rows) {
+              const values = table.sealed.map((column) => sealer.seal(sealer.open(row[column] as string | null, row.key_id)));
+              const guard = [['key_id', row.key_id] as const, ...table.sealed.map((column) => [column, row[column]] as const)];
+              const result = await tx.execute(
+                `UPDATE ${table.table} SET ${table.sealed.map((c) => `${c} = ?`).join(', ')}, key_id = ? ` +
+                  `WHERE ${table.key.map((c) => `${c} = ?`).join(' AND ')} AND ${guard.map(([c, v]) => (v === null ? `${c} IS NULL` : `${c} = ?`)).join(' AND ')}`,
+                [...values, keyId, ...table.key.map((c) => row[c]), ...guard.flatMap(([, v]) => (v === null ? [] : [v]))],
+              );
+              changed += result.affectedRows;
+            }
+            return changed;
+          });
+          report.batches += 1;
+          options.onBatch?.(records);
+          const last = rows[rows.length - 1];
+          after = table.key.map((c) => last[c]);
+        }
+      }
+      report.remaining = await countStale(this.db, keyId);
+      if (report.remaining === 0 || total() === before) break;
+    }
+    return report;
+  }
+}
+
+/** Rows not under `keyId`, after the key `after` (null: from the start), in key order. */
+function staleRows(db: Db, table: SealedTable, keyId: string, after: SqlValue[] | null, limit: number): Promise<SealedRow[]> {
+  const [first, second] = table.key;
+  // Keyset pagination on the primary key: (a > ?) or, for a two-column key, (a > ? OR (a = ? AND b > ?)).
+  const position = after === null ? '' : second === undefined ? ` AND ${first} > ?` : ` AND (${first} > ? OR (${first} = ? AND ${second} > ?))`;
+  const positionValues = after === null ? [] : second === undefined ? after : [after[0], after[0], after[1]];
+  return db.query<SealedRow>(
+    `SELECT ${table.key.join(', ')}, key_id, ${table.sealed.join(', ')} FROM ${table.table} ` +
+      `WHERE (key_id IS NULL OR key_id <> ?)${position} ORDER BY ${table.key.join(', ')} LIMIT ?`,
+    [keyId, ...positionValues, limit],
+  );
+}
+
+async function countStale(db: Db, keyId: string): Promise<number> {
+  let total = 0;
+  for (const { table } of SEALED_TABLES) {
+    const [{ n }] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table} WHERE key_id IS NULL OR key_id <> ?`, [keyId]);
+    total += toNumber(n);
+  }
+  return total;
+}
