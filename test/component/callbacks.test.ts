@@ -1,31 +1,8 @@
 import { expect } from 'chai';
 import { createPublicKey, verify } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startReceiver } from '../support/callback-receiver.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
-
-interface Received {
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** The ERP's callback endpoint: a real HTTP server that answers the queued statuses (then 204). */
-async function startReceiver(): Promise<{ url: string; received: Received[]; answers: number[]; server: Server }> {
-  const received: Received[] = [];
-  const answers: number[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body });
-      res.statusCode = answers.shift() ?? 204;
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/gerbang/notify`, received, answers, server };
-}
 
 forEachBackend('Callbacks to the ERP when a transfer becomes final', (db) => {
   let gw: TestGateway;

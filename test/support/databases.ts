@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeDatabaseUrl, migrate, openDb, openStore, type Store } from '../../src/store/index.js';
+import { describeDatabaseUrl, migrate, openDb, openStore, type Db, type Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from './audit-keys.js';
 import { TcpProxy } from './tcp-proxy.js';
 
@@ -137,4 +137,16 @@ export async function createMariaDbBehindProxy(ctx?: Mocha.Context): Promise<{ u
       await database.drop();
     },
   };
+}
+
+/** Every row of every table of the database, as the database holds it, as one searchable text. */
+export async function everyRow(db: Db): Promise<string> {
+  const tables =
+    db.dialect === 'sqlite'
+      ? await db.query<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      : await db.query<{ name: string }>('SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()');
+  const rows: Record<string, unknown[]> = {};
+  // Names come from the catalogue, not from input.
+  for (const { name } of tables) rows[name] = await db.query(`SELECT * FROM ${name}`);
+  return JSON.stringify(rows, (_, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
 }

@@ -1,0 +1,33 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Received {
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export interface CallbackReceiver {
+  url: string;
+  /** Every notification received, in order. */
+  received: Received[];
+  /** Statuses to answer next, in order (then 204). */
+  answers: number[];
+  server: Server;
+}
+
+/** The ERP's callback endpoint: a real HTTP server that answers the queued statuses (then 204). */
+export async function startReceiver(): Promise<CallbackReceiver> {
+  const received: Received[] = [];
+  const answers: number[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.statusCode = answers.shift() ?? 204;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/gerbang/notify`, received, answers, server };
+}
