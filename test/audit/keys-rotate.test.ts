@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { openStore } from '../../src/store/index.js';
+import { openStore, type Db } from '../../src/store/index.js';
 import { ringOf, testKeySpec } from '../support/audit-keys.js';
+import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
+import { createClient } from '../../src/cli/commands/client-command.js';
 import { runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
-import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 
 const OLD = testKeySpec('k-old');
 const NEW = testKeySpec('k-new');
@@ -12,29 +14,66 @@ const NEW = testKeySpec('k-new');
 /** The load must not be throttled: it measures the rotation, not the rate limits. */
 const UNTHROTTLED = { GERBANG_RATE_LIMIT_PER_CLIENT: '100000', GERBANG_RATE_LIMIT_PER_IP: '100000' };
 
-async function pay(gw: TestGateway, token: string, remark: string): Promise<number> {
-  const answer = await gw.request('/v1/transfers', { headers: { authorization: `Bearer ${token}` }, json: sampleTransfer({ remark }) });
+/** The tables with sealed values (src/store/repositories/sealed-values.ts) and their sealed columns. */
+const SEALED = {
+  audit_exchanges: ['request_headers', 'request_body', 'response_body'],
+  audit_bank_calls: ['url', 'request_headers', 'request_body', 'response_body'],
+  payments: ['result_json'],
+  transfer_batch_lines: ['request_json', 'result_json'],
+  callback_deliveries: ['body'],
+};
+
+/** A rotation's report line, as numbers. */
+const REPORT = /keys rotate: (\d+) exchanges, (\d+) bank calls, (\d+) payments, (\d+) payment-run lines and (\d+) callbacks re-encrypted to key k-new in (\d+) batches/;
+
+async function pay(gw: TestGateway, token: string, remark: string, ids?: string[]): Promise<number> {
+  const transfer = sampleTransfer({ remark });
+  ids?.push(transfer.transactionId as string);
+  const answer = await gw.request('/v1/transfers', { headers: { authorization: `Bearer ${token}` }, json: transfer });
   return answer.status;
+}
+
+/** Every row of the sealed tables, as stored. */
+async function sealedRows(db: Db): Promise<Record<string, Record<string, unknown>[]>> {
+  const rows: Record<string, Record<string, unknown>[]> = {};
+  for (const table of Object.keys(SEALED)) rows[table] = await db.query(`SELECT * FROM ${table}`);
+  return rows;
 }
 
 forEachBackend('gerbang keys rotate', (db) => {
   const remark = `Rot ${randomBytes(4).toString('hex')}`;
+  const runId = `RUN-${randomBytes(5).toString('hex')}`;
   let rotation: Awaited<ReturnType<typeof runCli>>;
+  let receiver: CallbackReceiver;
+  let jwtSecret = '';
+  let client: Awaited<ReturnType<TestGateway['createClient']>>;
+  /** The payments of phase 1, sealed with the old key only. */
+  const oldIds: string[] = [];
   /** When each answer of the load that ran during the rotation arrived, and its status. */
   const answers: { at: number; status: number }[] = [];
   const rotationWindow = { start: 0, end: 0 };
 
   before(async function () {
     this.timeout(120_000);
-    // Phase 1: a gateway with only the old key writes a history.
-    const before = await TestGateway.start(db.url(), { GERBANG_AUDIT_KEYS: OLD, ...UNTHROTTLED });
-    const client = await before.createClient();
+    receiver = await startReceiver();
+    // Phase 1: a gateway with only the old key writes a history: payments, a payment run, and
+    // their callbacks, left queued (delivery off) for a gateway with only the new key to send.
+    const before = await TestGateway.start(db.url(), { GERBANG_AUDIT_KEYS: OLD, GERBANG_CALLBACK_INTERVAL_MS: '0', ...UNTHROTTLED });
+    jwtSecret = before.jwtSecret;
+    client = await before.createClient();
+    await before.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
     const oldToken = await before.token(client);
-    for (let i = 0; i < 8; i += 1) await Promise.all([0, 1, 2, 3].map(async () => expect(await pay(before, oldToken, remark)).to.equal(201)));
+    for (let i = 0; i < 8; i += 1) await Promise.all([0, 1, 2, 3].map(async () => expect(await pay(before, oldToken, remark, oldIds)).to.equal(201)));
+    const run = await before.request('/v1/transfer-batches', {
+      headers: { authorization: `Bearer ${oldToken}` },
+      json: { batchId: runId, transfers: Array.from({ length: 5 }, () => sampleTransfer({ remark, amount: '1000.00' })) },
+    });
+    expect(run.status, run.text).to.equal(202);
+    await eventually(async () => (await before.request(`/v1/transfer-batches/${runId}`, { headers: { authorization: `Bearer ${oldToken}` } })).body.state === 'DONE', 15_000);
     await before.close();
 
     // Phase 2: the gateway is reloaded with the new key last, and keeps serving while the rotation runs.
-    const gw = await TestGateway.start(db.url(), { GERBANG_AUDIT_KEYS: `${OLD},${NEW}`, ...UNTHROTTLED, GERBANG_JWT_SECRET: before.jwtSecret });
+    const gw = await TestGateway.start(db.url(), { GERBANG_AUDIT_KEYS: `${OLD},${NEW}`, GERBANG_CALLBACK_INTERVAL_MS: '0', ...UNTHROTTLED, GERBANG_JWT_SECRET: jwtSecret });
     const token = await gw.token(client);
     let stop = false;
     const load = (async () => {
@@ -51,22 +90,30 @@ forEachBackend('gerbang keys rotate', (db) => {
     }
   });
 
+  after(() => receiver?.server.close());
+
   it('re-encrypts every record in batches and exits 0', () => {
     expect(rotation.code, rotation.stderr).to.equal(0);
-    const match = /keys rotate: (\d+) exchanges and (\d+) bank calls re-encrypted to key k-new in (\d+) batches/.exec(rotation.stdout);
+    const match = REPORT.exec(rotation.stdout);
     expect(match, rotation.stdout).to.not.equal(null);
-    const [, exchanges, bankCalls, batches] = match!.map(Number);
-    expect(exchanges).to.be.at.least(33, 'the token exchange and 32 payments of phase 1');
-    expect(bankCalls).to.be.at.least(32);
-    expect(batches).to.be.at.least(Math.ceil((exchanges + bankCalls) / 5));
+    const [, exchanges, bankCalls, payments, lines, callbacks, batches] = match!.map(Number);
+    expect(exchanges).to.be.at.least(33 + 1, 'the token exchange, 32 payments and the run of phase 1');
+    expect(bankCalls).to.be.at.least(32 + 5);
+    expect(payments).to.be.at.least(32 + 5, 'the payments and the run lines of phase 1');
+    expect(lines).to.equal(5);
+    expect(callbacks).to.be.at.least(32 + 5);
+    expect(batches).to.be.at.least(Math.ceil((exchanges + bankCalls + payments + lines + callbacks) / 5));
   });
 
   it('leaves no value sealed with the old key in the database', async () => {
-    const rows = [...(await db.store().db.query('SELECT * FROM audit_exchanges')), ...(await db.store().db.query('SELECT * FROM audit_bank_calls'))];
-    const raw = JSON.stringify(rows);
-    expect(raw).to.contain('gcm1.k-new.');
-    expect(raw).to.not.contain('gcm1.k-old.');
-    expect(new Set(rows.map((row) => (row as { key_id: string }).key_id))).to.deep.equal(new Set(['k-new']));
+    const rows = await sealedRows(db.store().db);
+    for (const [table, columns] of Object.entries(SEALED)) {
+      const raw = JSON.stringify(rows[table]);
+      expect(raw, table).to.contain('gcm1.k-new.');
+      expect(raw, table).to.not.contain('gcm1.k-old.');
+      expect(new Set(rows[table].map((row) => row.key_id)), table).to.deep.equal(new Set(['k-new']));
+      for (const row of rows[table]) for (const column of columns) if (row[column] !== null) expect(row[column], `${table}.${column}`).to.match(/^gcm1\.k-new\./);
+    }
   });
 
   it('kept the gateway serving: every payment during the rotation succeeded', () => {
@@ -85,10 +132,31 @@ forEachBackend('gerbang keys rotate', (db) => {
     expect(exported.stdout).to.contain(remark).and.to.contain('during rotation');
   });
 
+  it('the old key is no longer needed: a gateway with the new key alone answers old payments and runs, and delivers their callbacks', async function () {
+    this.timeout(60_000);
+    const gw = await TestGateway.start(db.url(), { GERBANG_AUDIT_KEYS: NEW, GERBANG_CALLBACK_INTERVAL_MS: '50', ...UNTHROTTLED, GERBANG_JWT_SECRET: jwtSecret });
+    try {
+      const auth = { authorization: `Bearer ${await gw.token(client)}` };
+      const status = await gw.request(`/v1/transfers/${oldIds[0]}`, { headers: auth });
+      expect(status.status, status.text).to.equal(200);
+      expect(status.body).to.include({ transactionId: oldIds[0], status: 'SUCCESS', amount: '100000.00' });
+      const run = await gw.request(`/v1/transfer-batches/${runId}`, { headers: auth });
+      expect(run.body.lines.map((l: { state: string; result: { status: string } }) => `${l.state} ${l.result.status}`)).to.deep.equal(Array(5).fill('SUBMITTED SUCCESS'));
+      // Every queued callback (phase 1 and the load) goes out, opened with the new key alone.
+      const [{ n }] = await gw.store.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM callback_deliveries');
+      await eventually(async () => receiver.received.length >= Number(n), 30_000);
+      const notices = receiver.received.map((r) => JSON.parse(r.body) as { event: string; transfer: { transactionId: string; status: string } });
+      expect(notices.map((x) => x.transfer.transactionId)).to.include.members(oldIds);
+      expect(notices.find((x) => x.transfer.transactionId === oldIds[0])).to.deep.equal({ event: 'transfer.final', transfer: status.body });
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('a second run finds nothing left to do', async () => {
     const again = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` });
     expect(again.code, again.stderr).to.equal(0);
-    expect(again.stdout).to.contain('keys rotate: 0 exchanges and 0 bank calls re-encrypted to key k-new in 0 batches');
+    expect(again.stdout).to.contain('keys rotate: 0 exchanges, 0 bank calls, 0 payments, 0 payment-run lines and 0 callbacks re-encrypted to key k-new in 0 batches');
   });
 });
 
@@ -114,12 +182,39 @@ forEachBackend('gerbang keys rotate while a process without the new key has an e
       expect(completed).to.deep.equal({ outcome: 'completed', key_id: null }, 'its request is under k-new, its answer under k-old: rotate it again');
 
       const second = await runCli(['keys', 'rotate'], env);
-      expect(second.stdout).to.contain('keys rotate: 1 exchanges and 0 bank calls re-encrypted to key k-new');
+      expect(second.stdout).to.contain('keys rotate: 1 exchanges, 0 bank calls, 0 payments, 0 payment-run lines and 0 callbacks re-encrypted to key k-new');
       const verified = await runCli(['audit', 'verify'], { ...env, GERBANG_AUDIT_KEYS: NEW });
       expect(verified.stdout).to.contain('INTACT');
       expect(verified.code).to.equal(0);
     } finally {
       await store.close();
+    }
+  });
+});
+
+forEachBackend('a payment-run line whose result is sealed under another key than its request', (db) => {
+  it('is marked for rotation (key id NULL), stays readable, and keys rotate seals it whole under the new key', async () => {
+    const before = await openStore(db.url(), { auditKeys: ringOf(OLD) });
+    const after = await openStore(db.url(), { auditKeys: ringOf(OLD, NEW) });
+    try {
+      const requestJson = JSON.stringify(sampleTransfer({ transactionId: 'MIXED-1' }));
+      const batch = await before.batches.create(
+        { clientId: 'gbc_mixed', batchId: 'RUN-MIXED', requestHash: 'c'.repeat(64), lines: [{ transactionId: 'MIXED-1', requestJson, sourceAccount: '0201245680', beneficiaryAccount: '0201245681' }] },
+        1,
+      );
+      // Paid by a process that already seals with the new key.
+      await after.batches.recordLine(batch.id, 1, { state: 'SUBMITTED', httpStatus: 201, resultJson: '{"status":"SUCCESS"}' }, 2);
+      const [mixed] = await db.store().db.query<Record<string, string | null>>('SELECT request_json, result_json, key_id FROM transfer_batch_lines WHERE batch_pk = ?', [batch.id]);
+      expect([mixed.request_json?.slice(0, 10), mixed.result_json?.slice(0, 10), mixed.key_id]).to.deep.equal(['gcm1.k-old', 'gcm1.k-new', null]);
+      expect(await after.batches.lines(batch.id, 0, 1)).to.deep.equal([{ lineNo: 1, transactionId: 'MIXED-1', requestJson, state: 'SUBMITTED', httpStatus: 201, resultJson: '{"status":"SUCCESS"}' }]);
+
+      const rotated = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` });
+      expect(REPORT.exec(rotated.stdout)?.[4], rotated.stdout).to.equal('1');
+      const [sealed] = await db.store().db.query<Record<string, string | null>>('SELECT request_json, result_json, key_id FROM transfer_batch_lines WHERE batch_pk = ?', [batch.id]);
+      expect([sealed.request_json?.slice(0, 10), sealed.result_json?.slice(0, 10), sealed.key_id]).to.deep.equal(['gcm1.k-new', 'gcm1.k-new', 'k-new']);
+    } finally {
+      await before.close();
+      await after.close();
     }
   });
 });
@@ -144,6 +239,111 @@ forEachBackend('gerbang keys rotate over records written before migration 003', 
       const [after] = await store.audit.list({ requestId: 'legacy' });
       expect(after.requestBody).to.equal('{"remark":"legacy body"}');
       expect(after.requestHeaders).to.deep.equal({ 'content-type': 'application/json' });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+forEachBackend('gerbang keys rotate over payment data stored before migration 009', (db) => {
+  const name = `PT LEGACY ${randomBytes(3).toString('hex').toUpperCase()}`;
+  const result = {
+    transactionId: 'LEGACY-PAID', status: 'FAILED', amount: '750.00', currency: 'IDR', bank: 'bca', transferMethod: 'INTRABANK', bankReference: null,
+    bankResponseCode: 'ESB-82-014', bankMessage: `Rekening ${name} tidak aktif`, createdAt: '2026-11-01T01:00:00.000Z', updatedAt: '2026-11-01T01:00:01.000Z',
+  };
+  const request: Record<string, unknown> = {
+    ...sampleTransfer({ transactionId: 'LEGACY-LINE', amount: '1234.00', beneficiaryName: name }),
+    beneficiaryCustomerType: 'COMPANY', beneficiaryResident: true, purposeCode: '99',
+  };
+  const callbackBody = JSON.stringify({ event: 'transfer.final', transfer: { ...result, transactionId: 'LEGACY-CALLBACK' } });
+  let receiver: CallbackReceiver;
+  let auth: Record<string, string>;
+  let gw: TestGateway | undefined;
+  let beneficiaryBefore = '';
+
+  before(async function () {
+    this.timeout(60_000);
+    receiver = await startReceiver();
+    const raw = db.store().db;
+    const { client, clientSecret } = await createClient(db.store(), { name: 'legacy erp', origins: [], cidrs: ['127.0.0.0/8'] }, Date.now());
+    // Rows as a gateway before migration 009 wrote them: values in clear, no key id.
+    await raw.execute(
+      'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, operation, amount, amount_minor, currency, result_json, http_status, created_at, updated_at) ' +
+        "VALUES (?, 'LEGACY-PAID', ?, 'FAILED', 'bca', 'transfer-intrabank', '750.00', 75000, 'IDR', ?, 422, 1, 1)",
+      [client.id, 'a'.repeat(64), JSON.stringify(result)],
+    );
+    const { insertId: batchPk } = await raw.execute(
+      "INSERT INTO transfer_batches (client_id, batch_id, request_hash, line_count, state, created_at, updated_at) VALUES (?, 'RUN-LEGACY', ?, 1, 'QUEUED', 1, 1)",
+      [client.id, 'b'.repeat(64)],
+    );
+    await raw.execute("INSERT INTO transfer_batch_lines (batch_pk, line_no, transaction_id, request_json, state, updated_at) VALUES (?, 1, 'LEGACY-LINE', ?, 'QUEUED', 1)", [
+      batchPk,
+      JSON.stringify(request),
+    ]);
+    await raw.execute(
+      "INSERT INTO callback_deliveries (client_id, transaction_id, url, body, state, attempts, next_attempt_at, created_at, updated_at) VALUES (?, 'LEGACY-CALLBACK', ?, ?, 'PENDING', 0, 1, 1, 1)",
+      [client.id, receiver.url, callbackBody],
+    );
+    // The upgraded gateway (old key only) pays the queued line and delivers the queued callback.
+    gw = await TestGateway.start(db.url(), { GERBANG_AUDIT_KEYS: OLD, GERBANG_CALLBACK_INTERVAL_MS: '50' });
+    beneficiaryBefore = gw.simulator.balanceOf(request.beneficiaryAccountNumber as string)!;
+    auth = { authorization: `Bearer ${await gw.token({ clientId: client.id, clientSecret })}` };
+  });
+
+  const gateway = (): TestGateway => {
+    if (!gw) throw new Error('the gateway is closed');
+    return gw;
+  };
+
+  after(async () => {
+    await gw?.close();
+    receiver?.server.close();
+  });
+
+  it('reads them as they are: the stored answer, the queued run line (paid) and the queued callback (delivered as written)', async () => {
+    const gw = gateway();
+    const status = await gw.request('/v1/transfers/LEGACY-PAID', { headers: auth });
+    expect(status.status, status.text).to.equal(200);
+    expect(status.body).to.deep.equal(result);
+    const run = await eventually(async () => {
+      const answer = await gw.request('/v1/transfer-batches/RUN-LEGACY', { headers: auth });
+      return answer.body.state === 'DONE' ? answer : null;
+    }, 15_000);
+    expect(run.body.lines[0]).to.deep.include({ transactionId: 'LEGACY-LINE', state: 'SUBMITTED' });
+    expect(run.body.lines[0].result).to.include({ status: 'SUCCESS', amount: '1234.00' });
+    expect(Number(gw.simulator.balanceOf(request.beneficiaryAccountNumber as string)) - Number(beneficiaryBefore)).to.equal(1234);
+    await eventually(async () => receiver.received.length >= 1, 10_000);
+    expect(receiver.received.map((r) => r.body)).to.deep.equal([callbackBody]);
+  });
+
+  it('then seals every one with the newest key, and the new key alone reads them', async () => {
+    await gateway().close();
+    gw = undefined;
+    const raw = db.store().db;
+    expect(JSON.stringify(await sealedRows(raw))).to.contain(name, 'still clear before the rotation');
+    const rotated = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` });
+    expect(rotated.code, rotated.stderr).to.equal(0);
+    expect(REPORT.exec(rotated.stdout)?.slice(3, 6), rotated.stdout).to.deep.equal(['2', '1', '1'], 'the legacy payment and the line\'s payment, the line, the callback');
+
+    const rows = await sealedRows(raw);
+    expect(JSON.stringify(rows)).to.not.contain(name).and.to.not.contain(request.sourceAccountNumber as string).and.to.not.contain(request.beneficiaryAccountNumber as string);
+    for (const table of ['payments', 'transfer_batch_lines', 'callback_deliveries'] as const) {
+      for (const row of rows[table]) {
+        expect(row.key_id, table).to.equal('k-new');
+        for (const column of SEALED[table]) if (row[column] !== null) expect(row[column], `${table}.${column}`).to.match(/^gcm1\.k-new\./);
+      }
+    }
+
+    const store = await openStore(db.url(), { auditKeys: ringOf(NEW) });
+    try {
+      const [payment] = await store.paymentSearch.page({ transactionId: 'LEGACY-PAID' }, 'newest', null, 1).then((page) => page.rows);
+      expect(JSON.parse(payment.resultJson!)).to.deep.equal(result);
+      const [batch] = await raw.query<{ id: number }>("SELECT id FROM transfer_batches WHERE batch_id = 'RUN-LEGACY'");
+      const [line] = await store.batches.lines(Number(batch.id), 0, 10);
+      expect(JSON.parse(line.requestJson)).to.deep.equal(request);
+      expect(JSON.parse(line.resultJson!)).to.include({ transactionId: 'LEGACY-LINE', status: 'SUCCESS' });
+      const [callback] = await raw.query<{ body: string }>("SELECT body FROM callback_deliveries WHERE transaction_id = 'LEGACY-CALLBACK'");
+      expect(ringOf(NEW).decrypt(callback.body)).to.equal(callbackBody);
     } finally {
       await store.close();
     }
