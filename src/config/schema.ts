@@ -90,7 +90,7 @@ export const SETTINGS = {
   },
   auditKeys: {
     env: 'GERBANG_AUDIT_KEYS',
-    doc: 'Keys that encrypt audit bodies and headers at rest (AES-256-GCM), as `keyId:base64key` (32 random bytes, e.g. `k2026a:$(openssl rand -base64 32)`), oldest first: the last key encrypts, every key decrypts. Add a new key last, reload, then run `gerbang keys rotate`. Required by `serve` unless GERBANG_AUDIT_KEY_FILES is set.',
+    doc: 'Keys that encrypt at rest (AES-256-GCM) the audit\'s bodies and headers, the answers kept for payments, payment-run lines and queued callbacks, as `keyId:base64key` (32 random bytes, e.g. `k2026a:$(openssl rand -base64 32)`), oldest first: the last key encrypts, every key decrypts. Add a new key last, reload, then run `gerbang keys rotate`. Required by `serve` unless GERBANG_AUDIT_KEY_FILES is set.',
     schema: Joi.array().items(Joi.string().min(1)).default([]),
     list: true,
     secret: true,
