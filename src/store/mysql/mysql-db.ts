@@ -39,6 +39,29 @@ function queryable(runner: Runner): Queryable {
 }
 
 /**
+ * Runs `fn` as one transaction on `connection` (opened with START TRANSACTION when `begin`; a
+ * session's connection has autocommit off instead): COMMIT when it resolves, ROLLBACK when it
+ * throws. A connection that cannot even roll back is gone (the server rolls back what it had):
+ * `onBroken` is told, so it is never reused.
+ */
+async function commitOrRollBack<T>(connection: Runner, fn: (tx: Queryable) => Promise<T>, options: { begin: boolean; onBroken: () => void }): Promise<T> {
+  const tx = queryable(connection);
+  try {
+    if (options.begin) await tx.query('START TRANSACTION');
+    const result = await fn(tx);
+    await tx.query('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await tx.query('ROLLBACK');
+    } catch {
+      options.onBroken();
+    }
+    throw error;
+  }
+}
+
+/**
  * MySQL 8 / MariaDB 10.11 through a mysql2 pool. Everything works on a replicated or managed
  * MySQL shared by several gateway nodes: no GET_LOCK, no temporary tables, no session state
  * kept between calls.
@@ -78,21 +101,9 @@ export class MysqlDb implements Db {
     const connection = await new Promise<PoolConnection>((resolve, reject) =>
       this.pool.getConnection((error, pooled) => (error ? reject(mapMysqlError(error)) : resolve(pooled))),
     );
-    const tx = queryable(connection);
     let broken = false;
     try {
-      await tx.query('START TRANSACTION');
-      const result = await fn(tx);
-      await tx.query('COMMIT');
-      return result;
-    } catch (error) {
-      try {
-        await tx.query('ROLLBACK');
-      } catch {
-        // The connection is gone (the server rolls back what it had); never reuse it.
-        broken = true;
-      }
-      throw error;
+      return await commitOrRollBack(connection, fn, { begin: true, onBroken: () => (broken = true) });
     } finally {
       if (broken) connection.destroy();
       else connection.release();
@@ -139,20 +150,7 @@ class MysqlSession implements TransactionSession {
 
   async run<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const connection = await this.open();
-    const tx = queryable(connection);
-    try {
-      const result = await fn(tx);
-      await tx.query('COMMIT');
-      return result;
-    } catch (error) {
-      try {
-        await tx.query('ROLLBACK');
-      } catch {
-        // The connection is gone (the server rolls back what it had); never reuse it.
-        this.drop(connection);
-      }
-      throw error;
-    }
+    return commitOrRollBack(connection, fn, { begin: false, onBroken: () => this.drop(connection) });
   }
 
   close(): void {
