@@ -130,6 +130,9 @@ async function main(): Promise<void> {
     GERBANG_SHUTDOWN_TIMEOUT_MS: '5000',
     GERBANG_AUDIT_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'gerbang-chaos-spool-')),
     GERBANG_BANK_HEADERS_TIMEOUT_MS: '5000',
+    // A payment whose worker was killed mid-send is inquired after connect + headers + body timeouts
+    // (15 s here): well inside the ~40 s for which the ERP below keeps resending.
+    GERBANG_BANK_BODY_TIMEOUT_MS: '5000',
     ...testBank.env(),
   };
   const pm2 = (...args: string[]) => run(process.execPath, [PM2, ...args], { env, cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
@@ -298,6 +301,10 @@ async function main(): Promise<void> {
   await store.close();
 
   await pm2('kill').catch(() => undefined);
+  // The audit's hash chains after workers were killed mid-write and the database stopped: every
+  // chain must verify (an interrupted write rolls back whole, record and link together).
+  const verified = await runCli(['audit', 'verify'], env);
+  const verdict = `${(verified.stdout.trim().split('\n')[0] ?? '').replace(/^audit verify: /, '')} (exit ${verified.code})`;
   await bank.close();
   await db.stop();
 
@@ -319,6 +326,7 @@ async function main(): Promise<void> {
     ['Payment states', states.map((s) => `${s.state} ${s.n}`).join(', ')],
     ['Audit records of /v1/transfers', auditRow.n],
     ['Answered requests missing from the audit', missingFromAudit],
+    ['`gerbang audit verify` afterwards', verdict],
     ['Load duration', `${(loadMs / 1000).toFixed(1)} s`],
   ];
   const report = [
@@ -337,7 +345,8 @@ async function main(): Promise<void> {
     'What must hold: the bank executed every unique transactionId at most once, and each one it did',
     'not execute is FAILED (a worker killed before sending it; two status inquiries confirmed it), none',
     'lost; every answered request has its audit record (those refused while the database was down',
-    'were journaled on disk and written when it came back); and `pm2 reload` broke no connection.',
+    'were journaled on disk and written when it came back); every hash chain verifies; and `pm2 reload`',
+    'broke no connection.',
     'Broken connections outside the reload are the SIGKILLed workers and the stopped database; the',
     'client resent those requests, as an ERP does, and got the stored answer.',
     '',
