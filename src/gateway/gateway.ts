@@ -54,6 +54,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const counted = withAuditFailureCount(opened.audit, (operation) => metrics.countAuditFailure(operation));
   const store: Store = { ...opened, audit: withAuditSpool(counted, spool) };
   const replay = new PeriodicTask('audit-replay', 5_000, () => spool.replay(opened.audit));
+  // Request signatures older than the time window can never pass again: forget them every minute.
+  const signaturePurge = new PeriodicTask('signature-purge', 60_000, () => opened.requestSignatures.purgeExpired(clock()));
   let banks: BankPartners | undefined;
   let metricsServer: MetricsServer | undefined;
   let api: ApiServer | undefined;
@@ -108,6 +110,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     dispatcher.start();
     replay.start();
     replay.wake();
+    signaturePurge.start();
     // Runs a process stopped in the middle of are picked up at once, not after the first interval.
     if (config.batch.intervalMs > 0) batches.wake();
     const port = (server.address() as AddressInfo).port;
@@ -134,6 +137,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         return shutdown(server, config.shutdownTimeoutMs, async () => {
           await Promise.all([resolver.stop(), batches.stop(), dispatcher.stop()]);
           await replay.stop();
+          await signaturePurge.stop();
           await spool.replay(opened.audit).catch(() => undefined);
           await metricsListener?.close();
           await partners.close();

@@ -8,6 +8,7 @@ import { clientOriginsCache, globalCallerGuardStep } from '../pipeline/caller-gu
 import { metricsStep } from '../pipeline/metrics/index.js';
 import { rateLimitStep } from '../pipeline/rate-limit/index.js';
 import { requestIdStep } from '../pipeline/request-id/index.js';
+import { requestSignatureStep } from '../pipeline/request-signature/index.js';
 import { securityHeadersStep } from '../pipeline/security-headers/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 import { checkKeys } from '../security/index.js';
@@ -89,12 +90,15 @@ export function buildApp(deps: AppDeps): Express {
   );
 
   // Authenticated routes: token and client allowlists, then the per-client limit, then the
-  // body (parsed only for a caller we know), then each route validates and runs its use case.
+  // body (parsed only for a caller we know), then the request signature of a client that must
+  // sign (it covers the raw body, so it comes after the parser that keeps it), then each route
+  // validates and runs its use case.
   const authenticatedCaller = [
     authenticateStep({ tokens: deps.tokens, clients: store.clients }),
     rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perClient, name: 'client', by: 'client' }),
   ];
-  const authenticated = [...authenticatedCaller, ...bodyParserStep({ limitBytes: config.bodyLimitBytes })];
+  const signed = requestSignatureStep({ keys: config.auditKeys, replays: store.requestSignatures, clock });
+  const authenticated = [...authenticatedCaller, ...bodyParserStep({ limitBytes: config.bodyLimitBytes }), signed];
   app.use(
     transferRoutes(
       routes,
@@ -109,7 +113,7 @@ export function buildApp(deps: AppDeps): Express {
     batchRoutes(
       routes,
       { batches: store.batches, payments: store.payments, clock, wake: deps.wakeBatches ?? (() => undefined) },
-      [...authenticatedCaller, ...bodyParserStep({ limitBytes: config.batch.bodyLimitBytes })],
+      [...authenticatedCaller, ...bodyParserStep({ limitBytes: config.batch.bodyLimitBytes }), signed],
       authenticated,
     ),
   );

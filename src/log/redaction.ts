@@ -40,6 +40,9 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set([
   'privatekey',
   'privatekeypem',
   'signature',
+  // The ERP's request-signing key (gerbang client enable-signing --json prints it as signingKey).
+  'signingkey',
+  'signing_key',
 ]);
 
 export function redactHeaders(headers: Record<string, unknown>): Record<string, string> {

@@ -14,6 +14,7 @@ import {
   SqlTransferBatchRepository,
   SqlCallbackRepository,
   SqlKeyRotationRepository,
+  SqlRequestSignatureRepository,
 } from './repositories/index.js';
 import type { KeyRing } from '../security/index.js';
 import type { Db, Store } from './types.js';
@@ -35,6 +36,7 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
   return {
     db,
     clients: new SqlClientRepository(db),
+    requestSignatures: new SqlRequestSignatureRepository(db),
     payments: new SqlPaymentRepository(db, keys),
     audit: new SqlAuditRepository(db, { keys, writerId: options.auditWriterId }),
     rateLimits: new SqlRateLimitRepository(db),

@@ -73,8 +73,28 @@ export interface ClientRecord {
   allowedOrigins: string[];
   allowedCidrs: string[];
   status: ClientStatus;
+  /** Request signing (migration 008): whether this client's API calls must be signed, and with what key. */
+  signing: ClientSigning;
   createdAt: number;
   updatedAt: number;
+}
+
+/**
+ * A client's request-signing setting. The key is only ever stored and carried SEALED with the
+ * audit key ring (src/domain/clients/request-signing.ts opens it for verification).
+ */
+export interface ClientSigning {
+  /** Every API call but the token request must carry a valid X-Gerbang-Signature. */
+  required: boolean;
+  /** The HMAC key, sealed (`gcm1.<keyId>.…`); null when the client has none. */
+  sealedKey: string | null;
+}
+
+/** A client's sealed signing key and the ring key it is sealed with (for `gerbang keys rotate`). */
+export interface SealedSigningKey {
+  clientId: string;
+  sealedKey: string;
+  keyId: string;
 }
 
 export interface NewClient {
@@ -95,6 +115,34 @@ export interface ClientRepository {
   rotateSecret(id: string, secretHash: string, now: number): Promise<boolean>;
   /** Replaces the client's Origin and CIDR allowlists. False when there is no such client. */
   setAllowlists(id: string, lists: { allowedOrigins: string[]; allowedCidrs: string[] }, now: number): Promise<boolean>;
+  /**
+   * Sets whether the client must sign its requests and its sealed key (null: none). The ring
+   * key id is read from the sealed value. False when there is no such client.
+   */
+  setSigning(id: string, signing: ClientSigning, now: number): Promise<boolean>;
+  /** Up to `limit` sealed signing keys not sealed with ring key `keyId`, by client id after `afterId`. */
+  signingKeysNotUnder(keyId: string, afterId: string, limit: number): Promise<SealedSigningKey[]>;
+  /**
+   * Replaces a sealed signing key by the same key sealed anew, only if the stored one is still
+   * `previous` (a rotation of the signing key meanwhile wins). False when it was not replaced.
+   */
+  resealSigningKey(id: string, previous: string, sealedKey: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------- request signatures
+
+/**
+ * The replay cache of request signatures, shared by every worker and node through the store:
+ * a signature is accepted once.
+ */
+export interface RequestSignatureRepository {
+  /**
+   * Records the signature digest of `clientId` until `expiresAt`. True when it was not seen
+   * before; false when it was (a replay), also when another process recorded it a moment ago.
+   */
+  remember(clientId: string, signatureHash: string, expiresAt: number): Promise<boolean>;
+  /** Deletes the entries that expired at or before `now`; returns how many. */
+  purgeExpired(now: number): Promise<number>;
 }
 
 // ---------------------------------------------------------------- payments
@@ -579,6 +627,7 @@ export interface AuditVerificationRepository {
 export interface Store {
   readonly db: Db;
   readonly clients: ClientRepository;
+  readonly requestSignatures: RequestSignatureRepository;
   readonly payments: PaymentRepository;
   readonly audit: AuditRepository;
   readonly rateLimits: RateLimitRepository;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { UniqueViolationError, type NewClient } from '../../src/store/index.js';
+import { ringOf, testKeySpec } from '../support/audit-keys.js';
 import { forEachBackend } from '../support/databases.js';
 
 const newClient = (overrides: Partial<NewClient> = {}): NewClient => ({
@@ -18,7 +19,7 @@ forEachBackend('ClientRepository', (ctx) => {
       const { clients } = ctx.store();
       const input = newClient();
       const created = await clients.create(input, 1_000);
-      expect(created).to.deep.equal({ ...input, secretVersion: 1, status: 'active', createdAt: 1_000, updatedAt: 1_000 });
+      expect(created).to.deep.equal({ ...input, secretVersion: 1, status: 'active', signing: { required: false, sealedKey: null }, createdAt: 1_000, updatedAt: 1_000 });
       expect(await clients.findById(input.id)).to.deep.equal(created);
     });
 
@@ -93,6 +94,49 @@ forEachBackend('ClientRepository', (ctx) => {
 
     it('returns false for an unknown id', async () => {
       expect(await ctx.store().clients.rotateSecret('gbc_unknown', 'h', 1)).to.equal(false);
+    });
+  });
+
+  describe('signing', () => {
+    const oldRing = ringOf(testKeySpec('sig-old'));
+
+    it('stores the sealed key and the requirement, and clears both', async () => {
+      const { clients } = ctx.store();
+      const input = newClient();
+      await clients.create(input, 1);
+      const sealedKey = oldRing.encrypt('gbsk_example');
+      expect(await clients.setSigning(input.id, { required: true, sealedKey }, 2)).to.equal(true);
+      expect(await clients.findById(input.id)).to.deep.include({ signing: { required: true, sealedKey }, updatedAt: 2 });
+      const [row] = await ctx.store().db.query<{ signing_key_id: string }>('SELECT signing_key_id FROM clients WHERE id = ?', [input.id]);
+      expect(row.signing_key_id).to.equal('sig-old');
+      expect(await clients.setSigning(input.id, { required: false, sealedKey: null }, 3)).to.equal(true);
+      expect(await clients.findById(input.id)).to.deep.include({ signing: { required: false, sealedKey: null } });
+      expect(await clients.setSigning('gbc_unknown', { required: false, sealedKey: null }, 3)).to.equal(false);
+    });
+
+    it('refuses a key that is not sealed', async () => {
+      const { clients } = ctx.store();
+      const input = newClient();
+      await clients.create(input, 1);
+      const error = await clients.setSigning(input.id, { required: true, sealedKey: 'gbsk_in_clear' }, 2).then(() => null, (e: unknown) => e);
+      expect(error).to.be.instanceOf(TypeError);
+      expect((await clients.findById(input.id))!.signing.sealedKey).to.equal(null);
+    });
+
+    it('lists the keys under an older ring key and re-seals one only while it is unchanged', async () => {
+      const { clients } = ctx.store();
+      const newRing = ringOf(testKeySpec('sig-old'), testKeySpec('sig-new'));
+      const input = newClient();
+      await clients.create(input, 1);
+      const sealedKey = oldRing.encrypt('gbsk_example');
+      await clients.setSigning(input.id, { required: true, sealedKey }, 2);
+      const stale = await clients.signingKeysNotUnder('sig-new', '', 1000);
+      expect(stale).to.deep.include({ clientId: input.id, sealedKey, keyId: 'sig-old' });
+      expect(await clients.resealSigningKey(input.id, 'gcm1.sig-old.something.else.entirely', newRing.encrypt('x')), 'changed meanwhile').to.equal(false);
+      const resealed = newRing.encrypt('gbsk_example');
+      expect(await clients.resealSigningKey(input.id, sealedKey, resealed)).to.equal(true);
+      expect((await clients.findById(input.id))!.signing).to.deep.equal({ required: true, sealedKey: resealed });
+      expect((await clients.signingKeysNotUnder('sig-new', '', 1000)).map((k) => k.clientId)).to.not.include(input.id);
     });
   });
 });

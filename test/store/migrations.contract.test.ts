@@ -10,7 +10,11 @@ const ALL = loadMigrationFiles('sqlite').map((m) => m.name);
 
 /** The columns every backend's migrations must create, table by table (same names on both dialects). */
 const EXPECTED_COLUMNS: Record<string, string[]> = {
-  clients: ['id', 'name', 'secret_hash', 'secret_version', 'allowed_origins', 'allowed_cidrs', 'status', 'created_at', 'updated_at'],
+  clients: [
+    'id', 'name', 'secret_hash', 'secret_version', 'allowed_origins', 'allowed_cidrs', 'status', 'created_at', 'updated_at',
+    'signing_required', 'signing_key', 'signing_key_id',
+  ],
+  request_signatures: ['client_id', 'signature_hash', 'expires_at'],
   payments: [
     'id', 'client_id', 'transaction_id', 'request_hash', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date',
     'bank_reference', 'amount', 'amount_minor', 'currency', 'result_json', 'http_status', 'created_at', 'updated_at',

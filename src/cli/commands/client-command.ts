@@ -1,5 +1,13 @@
-import { loadStoreConfig } from '../../config/index.js';
-import { allowlistProblems, createClient as createClientIn, rotateClientSecret } from '../../domain/clients/index.js';
+import { loadAuditKeys, loadStoreConfig } from '../../config/index.js';
+import {
+  allowlistProblems,
+  createClient as createClientIn,
+  disableSigning,
+  enableSigning,
+  rotateClientSecret,
+  rotateSigningKey,
+  type SigningChange,
+} from '../../domain/clients/index.js';
 import { openStore } from '../../store/index.js';
 import type { ClientRecord, Store } from '../../store/types.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
@@ -9,9 +17,39 @@ gerbang client list [--json]
 gerbang client disable --id ID
 gerbang client rotate-secret --id ID [--json]
 gerbang client set-callback --id ID (--url https://… | --remove)
+gerbang client enable-signing --id ID [--json]
+gerbang client rotate-signing-key --id ID [--json]
+gerbang client disable-signing --id ID
   A client with no --cidr is refused from everywhere (fail closed): give the ERP's egress ranges.
   rotate-secret prints a new secret once; tokens issued before it stop working at once.
-  set-callback: where Gerbang POSTs a signed notice when one of the client's transfers becomes final.`;
+  set-callback: where Gerbang POSTs a signed notice when one of the client's transfers becomes final.
+  enable-signing: every API call of the client but the token request must then carry
+  X-Gerbang-Timestamp and X-Gerbang-Signature (HMAC-SHA256); prints the signing key once. It is
+  stored sealed with the audit keys, so these two need GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES.
+  rotate-signing-key prints a new key once; requests signed with the old one are refused at once.`;
+
+const ACTIONS = ['create', 'list', 'disable', 'rotate-secret', 'set-callback', 'enable-signing', 'rotate-signing-key', 'disable-signing'];
+
+/** Prints a new signing key once (or why there is none); exit status 0 or 1. */
+function reportSigningKey(io: CliIo, id: string, change: SigningChange, json: boolean | undefined): number {
+  if (!change.ok) {
+    const why = {
+      'no-client': `No client with id ${id}`,
+      'already-required': `Client ${id} already signs its requests; to replace its key: gerbang client rotate-signing-key --id ${id}`,
+      'not-required': `Client ${id} does not sign its requests; to start: gerbang client enable-signing --id ${id}`,
+    }[change.reason];
+    io.err(why);
+    return 1;
+  }
+  if (json) io.out(JSON.stringify({ clientId: id, signingKey: change.signingKey }));
+  else {
+    io.out(`Signing key for ${id}: ${change.signingKey}`);
+    io.out('  Shown only this once; store it in the ERP beside the client secret.');
+    io.out('  From now on every API call of this client but the token request must carry X-Gerbang-Timestamp and');
+    io.out('  X-Gerbang-Signature computed with this key (docs/dynamics-365-guide.md#signed-requests); others are refused (401).');
+  }
+  return 0;
+}
 
 /**
  * A callback URL Gerbang may call: https, or http to a loopback address (a test or a local
@@ -54,8 +92,10 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
       url: { type: 'string' },
       remove: { type: 'boolean' },
     });
-  if (!['create', 'list', 'disable', 'rotate-secret', 'set-callback'].includes(action)) throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}`);
+  if (!ACTIONS.includes(action)) throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}`);
   const { values } = parse();
+  // Only the actions that seal a new signing key need the key ring (a ConfigError names what is missing).
+  const keys = action === 'enable-signing' || action === 'rotate-signing-key' ? loadAuditKeys(io.env) : null;
   const store = await openStore(databaseUrl);
   try {
     switch (action) {
@@ -76,10 +116,11 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
       case 'list': {
         const clients = await store.clients.list();
         if (values.json) {
-          io.out(JSON.stringify(clients.map(({ secretHash: _hidden, ...rest }) => rest)));
+          io.out(JSON.stringify(clients.map(({ secretHash: _hidden, signing, ...rest }) => ({ ...rest, signingRequired: signing.required }))));
         } else {
           for (const c of clients) {
-            io.out(`${c.id}  ${c.status.padEnd(8)}  ${c.name}  origins=[${c.allowedOrigins.join(' ')}]  cidrs=[${c.allowedCidrs.join(' ')}]`);
+            const signing = c.signing.required ? '  signing=required' : '';
+            io.out(`${c.id}  ${c.status.padEnd(8)}  ${c.name}  origins=[${c.allowedOrigins.join(' ')}]  cidrs=[${c.allowedCidrs.join(' ')}]${signing}`);
           }
           if (clients.length === 0) io.out('No clients yet: gerbang client create --name NAME --cidr ADDRESS');
         }
@@ -110,6 +151,23 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
         }
         await store.callbacks.setEndpoint(id, values.url ?? null, Date.now());
         io.out(values.url ? `Client ${id} is notified at ${values.url} when a transfer becomes final.` : `Client ${id} gets no callbacks.`);
+        return 0;
+      }
+      case 'enable-signing': {
+        const id = required(values.id, '--id');
+        return reportSigningKey(io, id, await enableSigning(store.clients, keys!, id, Date.now()), values.json);
+      }
+      case 'rotate-signing-key': {
+        const id = required(values.id, '--id');
+        return reportSigningKey(io, id, await rotateSigningKey(store.clients, keys!, id, Date.now()), values.json);
+      }
+      case 'disable-signing': {
+        const id = required(values.id, '--id');
+        if (!(await disableSigning(store.clients, id, Date.now()))) {
+          io.err(`No client with id ${id}`);
+          return 1;
+        }
+        io.out(`Client ${id} no longer signs its requests; its signing key is deleted.`);
         return 0;
       }
       default: {

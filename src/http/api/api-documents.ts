@@ -4,6 +4,7 @@ import type Joi from 'joi';
 import parse from 'joi-to-json';
 import { statusOfCode, type ErrorCode } from '../../errors/index.js';
 import { packageRoot } from '../../store/package-root.js';
+import { SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, TIMESTAMP_HEADER } from '../../pipeline/request-signature/index.js';
 import { PROBLEM_CONTENT_TYPE, problemSchema } from '../problem-details.js';
 import type { ApiRoute, RouteAnswer } from './api-route.js';
 
@@ -69,6 +70,23 @@ function parameters(route: ApiRoute): { name: string; in: 'path' | 'query'; requ
   return list;
 }
 
+/**
+ * The request-signature headers every bearer route takes. Optional in the documents: only a
+ * client the operator made sign (gerbang client enable-signing) must send them.
+ */
+const SIGNATURE_PARAMETERS = [
+  {
+    name: TIMESTAMP_HEADER,
+    description: `For a client that must sign its requests: when the request was signed, ISO-8601 with seconds and an offset (e.g. \`2026-11-26T09:15:00.123+07:00\`), within ${SIGNATURE_WINDOW_MS / 60_000} minutes of Gerbang's clock. Part of the signed string.`,
+    pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$',
+  },
+  {
+    name: SIGNATURE_HEADER,
+    description: `For a client that must sign its requests: base64(HMAC-SHA256(signing key, METHOD + "\\n" + path with query + "\\n" + ${TIMESTAMP_HEADER} + "\\n" + lower-case hex SHA-256 of the raw body)). Each signature is accepted once. See docs/dynamics-365-guide.md (Signed requests).`,
+    pattern: '^[A-Za-z0-9+/]{43}=$',
+  },
+];
+
 /** How one document format writes an answer, a problem answer and the rest of an operation. */
 interface Format {
   answer(answer: RouteAnswer): Doc;
@@ -101,7 +119,10 @@ const openApiFormat: Format = {
   problem: (codes) => ({ description: problemDescription(codes), content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } } }),
   operation: (route) => {
     const body = route.request?.body;
-    const params = parameters(route);
+    const params: Doc[] = parameters(route);
+    if (route.security === 'bearer') {
+      for (const header of SIGNATURE_PARAMETERS) params.push({ name: header.name, in: 'header', required: false, description: header.description, schema: { type: 'string', pattern: header.pattern } });
+    }
     return {
       security: route.security === 'bearer' ? [{ bearer: [] }, { clientCredentials: [] }] : route.security === 'client-credentials' ? [{ clientBasic: [] }, {}] : [],
       ...(params.length > 0 ? { parameters: params } : {}),
@@ -180,6 +201,9 @@ const swaggerFormat: Format = {
         description: "The access_token from IssueToken. The connector's Set HTTP header policy sends it as `Authorization: Bearer <token>` (docs/api/apiProperties.json).",
         'x-ms-summary': 'Access token',
       });
+      for (const header of SIGNATURE_PARAMETERS) {
+        params.push({ name: header.name, in: 'header', required: false, type: 'string', pattern: header.pattern, description: header.description, 'x-ms-summary': summaryOf(header.name.replace(/-/g, ' ')) });
+      }
     }
     const body = route.request?.body;
     if (body) params.push({ name: 'body', in: 'body', required: body.$_getFlag('presence') === 'required', schema: toSwaggerSchema(toSchema(body)) });

@@ -16,7 +16,15 @@ import type { ErrorCode } from '../../errors/index.js';
 import type { ApiRoute } from './api-route.js';
 
 /** What every authenticated route may refuse with before its own checks. */
-const AUTHENTICATED: ErrorCode[] = ['INVALID_TOKEN', 'IP_NOT_ALLOWED', 'ORIGIN_NOT_ALLOWED', 'RATE_LIMITED', 'STORE_UNAVAILABLE', 'INTERNAL_ERROR'];
+const AUTHENTICATED: ErrorCode[] = [
+  'INVALID_TOKEN',
+  // Only for a client that must sign its requests (gerbang client enable-signing).
+  'SIGNATURE_MISSING',
+  'SIGNATURE_MALFORMED',
+  'SIGNATURE_STALE',
+  'SIGNATURE_INVALID',
+  'SIGNATURE_REPLAYED',
+  'IP_NOT_ALLOWED', 'ORIGIN_NOT_ALLOWED', 'RATE_LIMITED', 'STORE_UNAVAILABLE', 'INTERNAL_ERROR'];
 /** What a route with a body may refuse with while reading it. */
 const WITH_BODY: ErrorCode[] = ['INVALID_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', 'VALIDATION_FAILED'];
 

@@ -1,4 +1,5 @@
-import type { ClientRecord, ClientRepository, ClientStatus, Db, NewClient } from '../types.js';
+import { KeyRing } from '../../security/index.js';
+import type { ClientRecord, ClientRepository, ClientSigning, ClientStatus, Db, NewClient, SealedSigningKey } from '../types.js';
 import { parseJson, toNumber } from './row-values.js';
 
 interface ClientRow {
@@ -9,11 +10,14 @@ interface ClientRow {
   allowed_origins: string;
   allowed_cidrs: string;
   status: ClientStatus;
+  signing_required: number | string;
+  signing_key: string | null;
   created_at: number | string;
   updated_at: number | string;
 }
 
-const COLUMNS = 'id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at';
+const INSERT_COLUMNS = 'id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at';
+const COLUMNS = `${INSERT_COLUMNS}, signing_required, signing_key`;
 
 function toRecord(row: ClientRow): ClientRecord {
   return {
@@ -24,6 +28,7 @@ function toRecord(row: ClientRow): ClientRecord {
     allowedOrigins: parseJson<string[]>(row.allowed_origins, []),
     allowedCidrs: parseJson<string[]>(row.allowed_cidrs, []),
     status: row.status,
+    signing: { required: toNumber(row.signing_required) === 1, sealedKey: row.signing_key ?? null },
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
   };
@@ -35,8 +40,8 @@ export class SqlClientRepository implements ClientRepository {
 
   /** Creates an active client at secret version 1. Throws UniqueViolationError when the id exists. */
   async create(client: NewClient, now: number): Promise<ClientRecord> {
-    const record: ClientRecord = { ...client, secretVersion: 1, status: 'active', createdAt: now, updatedAt: now };
-    await this.db.execute(`INSERT INTO clients (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+    const record: ClientRecord = { ...client, secretVersion: 1, status: 'active', signing: { required: false, sealedKey: null }, createdAt: now, updatedAt: now };
+    await this.db.execute(`INSERT INTO clients (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
       record.id,
       record.name,
       record.secretHash,
@@ -83,6 +88,35 @@ export class SqlClientRepository implements ClientRepository {
       now,
       id,
     ]);
+    return result.affectedRows > 0;
+  }
+
+  async setSigning(id: string, signing: ClientSigning, now: number): Promise<boolean> {
+    const keyId = signing.sealedKey === null ? null : KeyRing.keyIdOf(signing.sealedKey);
+    if (signing.sealedKey !== null && keyId === null) throw new TypeError('a signing key is stored sealed (gcm1.<keyId>.…), never in clear');
+    const result = await this.db.execute('UPDATE clients SET signing_required = ?, signing_key = ?, signing_key_id = ?, updated_at = ? WHERE id = ?', [
+      signing.required ? 1 : 0,
+      signing.sealedKey,
+      keyId,
+      now,
+      id,
+    ]);
+    return result.affectedRows > 0;
+  }
+
+  async signingKeysNotUnder(keyId: string, afterId: string, limit: number): Promise<SealedSigningKey[]> {
+    const rows = await this.db.query<{ id: string; signing_key: string; signing_key_id: string }>(
+      'SELECT id, signing_key, signing_key_id FROM clients WHERE signing_key IS NOT NULL AND signing_key_id <> ? AND id > ? ORDER BY id LIMIT ?',
+      [keyId, afterId, limit],
+    );
+    return rows.map((row) => ({ clientId: row.id, sealedKey: row.signing_key, keyId: row.signing_key_id }));
+  }
+
+  /** Guarded by the stored value, so a signing key rotated meanwhile is never overwritten by the old key. */
+  async resealSigningKey(id: string, previous: string, sealedKey: string): Promise<boolean> {
+    const keyId = KeyRing.keyIdOf(sealedKey);
+    if (keyId === null) throw new TypeError('a signing key is stored sealed (gcm1.<keyId>.…), never in clear');
+    const result = await this.db.execute('UPDATE clients SET signing_key = ?, signing_key_id = ? WHERE id = ? AND signing_key = ?', [sealedKey, keyId, id, previous]);
     return result.affectedRows > 0;
   }
 }

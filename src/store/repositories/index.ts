@@ -14,3 +14,4 @@ export { SqlConsoleSessionRepository } from './console-session-repository.js';
 export { SqlConsoleAuditRepository } from './console-audit-repository.js';
 export { SqlAuditVerificationRepository } from './audit-verification-repository.js';
 export { SqlKeyRotationRepository } from './key-rotation.js';
+export { SqlRequestSignatureRepository } from './request-signature-repository.js';

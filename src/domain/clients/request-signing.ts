@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import type { KeyRing } from '../../security/index.js';
+import type { ClientRepository } from '../../store/types.js';
+
+/*
+ * A client's request-signing key: a secret apart from its client secret (a leaked token request
+ * does not give it away), shown once, stored only sealed with the audit key ring. It cannot be a
+ * one-way hash like the client secret: Gerbang needs the key itself to compute the HMAC it
+ * compares with, so the database holds it encrypted instead, and a database reader (or a dump)
+ * without the key ring cannot sign.
+ */
+
+/** A new signing key: `gbsk_` and 32 random bytes, base64url. The HMAC key is this text's UTF-8. */
+export function newSigningKey(): string {
+  return `gbsk_${randomBytes(32).toString('base64url')}`;
+}
+
+export type SigningChange = { ok: true; signingKey: string } | { ok: false; reason: 'no-client' | 'already-required' | 'not-required' };
+
+/**
+ * Makes the client sign every API call from now on, with a new key (returned once). Refused when
+ * signing is already required (use rotateSigningKey, so a key in use is never replaced by mistake).
+ */
+export async function enableSigning(clients: ClientRepository, keys: KeyRing, id: string, now: number): Promise<SigningChange> {
+  const client = await clients.findById(id);
+  if (!client) return { ok: false, reason: 'no-client' };
+  if (client.signing.required) return { ok: false, reason: 'already-required' };
+  const signingKey = newSigningKey();
+  await clients.setSigning(id, { required: true, sealedKey: keys.encrypt(signingKey) }, now);
+  return { ok: true, signingKey };
+}
+
+/** Gives a client that signs a new key (returned once); requests signed with the old one fail at once. */
+export async function rotateSigningKey(clients: ClientRepository, keys: KeyRing, id: string, now: number): Promise<SigningChange> {
+  const client = await clients.findById(id);
+  if (!client) return { ok: false, reason: 'no-client' };
+  if (!client.signing.required) return { ok: false, reason: 'not-required' };
+  const signingKey = newSigningKey();
+  await clients.setSigning(id, { required: true, sealedKey: keys.encrypt(signingKey) }, now);
+  return { ok: true, signingKey };
+}
+
+/** The client no longer signs; its key is deleted. False when there is no such client. */
+export function disableSigning(clients: ClientRepository, id: string, now: number): Promise<boolean> {
+  return clients.setSigning(id, { required: false, sealedKey: null }, now);
+}
+
+export interface SigningKeyResealReport {
+  resealed: number;
+  /** Keys still sealed with an older ring key (changed meanwhile: a second run takes them). */
+  remaining: number;
+}
+
+/**
+ * Re-seals every client signing key not sealed with the ring's newest key (part of
+ * `gerbang keys rotate`), each guarded by the value read, so a key rotated meanwhile is kept.
+ */
+export async function resealSigningKeys(clients: ClientRepository, keys: KeyRing, batchSize = 200): Promise<SigningKeyResealReport> {
+  const keyId = keys.currentKeyId;
+  let resealed = 0;
+  let afterId = '';
+  for (;;) {
+    const page = await clients.signingKeysNotUnder(keyId, afterId, batchSize);
+    if (page.length === 0) break;
+    for (const stale of page) {
+      if (await clients.resealSigningKey(stale.clientId, stale.sealedKey, keys.encrypt(keys.decrypt(stale.sealedKey)))) resealed += 1;
+    }
+    afterId = page[page.length - 1].clientId;
+  }
+  const remaining = (await clients.signingKeysNotUnder(keyId, '', 1_000_000)).length;
+  return { resealed, remaining };
+}
