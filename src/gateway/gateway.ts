@@ -54,7 +54,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const counted = withAuditFailureCount(opened.audit, (operation) => metrics.countAuditFailure(operation));
   const store: Store = { ...opened, audit: withAuditSpool(counted, spool) };
   const replay = new PeriodicTask('audit-replay', 5_000, () => spool.replay(opened.audit));
-  // Request signatures older than the time window can never pass again: forget them every minute.
+  // Request signatures older than the time window can never pass again: forget them at start and every minute.
   const signaturePurge = new PeriodicTask('signature-purge', 60_000, () => opened.requestSignatures.purgeExpired(clock()));
   let banks: BankPartners | undefined;
   let metricsServer: MetricsServer | undefined;
@@ -111,6 +111,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     replay.start();
     replay.wake();
     signaturePurge.start();
+    signaturePurge.wake();
     // Runs a process stopped in the middle of are picked up at once, not after the first interval.
     if (config.batch.intervalMs > 0) batches.wake();
     const port = (server.address() as AddressInfo).port;

@@ -158,6 +158,23 @@ forEachBackend('Request signing', (db) => {
     });
   });
 
+  describe('the replay cache', () => {
+    it('is purged of expired entries by the gateway (at start, then every minute), live ones kept', async () => {
+      const { db: raw } = gw.store;
+      await raw.execute('INSERT INTO request_signatures (client_id, signature_hash, expires_at) VALUES (?, ?, ?), (?, ?, ?)', [
+        'gbc_purge', 'a'.repeat(64), Date.now() - 1000, 'gbc_purge', 'b'.repeat(64), Date.now() + 3_600_000,
+      ]);
+      const other = await TestGateway.start(db.url());
+      try {
+        await eventually(async () => (await raw.query("SELECT signature_hash FROM request_signatures WHERE client_id = 'gbc_purge'")).length === 1);
+        const [left] = await raw.query<{ signature_hash: string }>("SELECT signature_hash FROM request_signatures WHERE client_id = 'gbc_purge'");
+        expect(left.signature_hash).to.equal('b'.repeat(64));
+      } finally {
+        await other.close();
+      }
+    });
+  });
+
   describe('when the signature is missing', () => {
     it('refuses every authenticated route of that client with SIGNATURE_MISSING (401), audited', async () => {
       const bearerRoutes = routeList(apiRoutes(DEFAULT_API_LIMITS)).filter((route) => route.security === 'bearer');

@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { enableSigning } from '../../src/domain/clients/index.js';
+import { requestSignature } from '../../src/pipeline/request-signature/index.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { forEachBackend } from '../support/databases.js';
 import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { captureLogs } from '../support/log-capture.js';
@@ -6,7 +9,8 @@ import { captureLogs } from '../support/log-capture.js';
 /**
  * Runs the main flows (good and bad logins, transfers, refusals, bank errors) with every log
  * line captured, then searches the logs, every audit row and every answer for the secrets
- * that took part: client secret, Gerbang access token, JWT key, bank credentials, bank token.
+ * that took part: client secret, Gerbang access token, JWT key, bank credentials, bank token,
+ * a client's request-signing key.
  */
 forEachBackend('Secret hygiene', (db) => {
   let gw: TestGateway;
@@ -37,6 +41,19 @@ forEachBackend('Secret hygiene', (db) => {
     await gw.request('/v1/auth/token', { body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     const basic = Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64');
     await gw.request('/v1/auth/token', { body: 'grant_type=client_credentials', headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' } });
+    // A client that signs its requests: accepted, wrongly signed and replayed requests.
+    const signer = await gw.createClient();
+    const enabled = await enableSigning(gw.store.clients, TEST_AUDIT_KEYS, signer.clientId, Date.now());
+    if (!enabled.ok) throw new Error(enabled.reason);
+    secrets.signingKey = enabled.signingKey;
+    const signerToken = await gw.token(signer);
+    const signedBody = JSON.stringify(sampleTransfer());
+    const timestamp = new Date().toISOString();
+    const { signature } = requestSignature(enabled.signingKey, { method: 'POST', pathWithQuery: '/v1/transfers', timestamp, body: signedBody });
+    const signedHeaders = { authorization: `Bearer ${signerToken}`, 'content-type': 'application/json', 'x-gerbang-timestamp': timestamp, 'x-gerbang-signature': signature };
+    answers.push((await gw.request('/v1/transfers', { body: signedBody, headers: signedHeaders })).text);
+    answers.push((await gw.request('/v1/transfers', { body: signedBody, headers: signedHeaders })).text);
+    answers.push((await gw.request('/v1/transfers', { body: signedBody.replace('100000.00', '100001.00'), headers: signedHeaders })).text);
     // The bank's own token, as the adapter cached it, must not appear in audit or logs either.
     const cached = (await gw.store.db.query<{ token: string }>('SELECT token FROM bank_tokens'))[0];
     if (cached) secrets.bankToken = cached.token;
@@ -50,6 +67,7 @@ forEachBackend('Secret hygiene', (db) => {
 
   it('ran the flows it claims to check', () => {
     expect(secrets.bankToken, 'a bank token was fetched').to.be.a('string');
+    expect(answers.filter((text) => text.includes('SIGNATURE_REPLAYED') || text.includes('SIGNATURE_INVALID')), 'signed requests refused').to.have.length(2);
     expect(logs.lines.length).to.be.greaterThan(5);
   });
 

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { enableSigning } from '../../src/domain/clients/index.js';
 import { apiRoutes, DEFAULT_API_LIMITS, routeList } from '../../src/http/api/index.js';
+import { bodyHash, requestSignature } from '../../src/pipeline/request-signature/index.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { packageRoot } from '../../src/store/package-root.js';
 import { eventually, TestGateway, type HttpAnswer, type TestClient } from '../support/gateway-harness.js';
 
@@ -10,7 +13,9 @@ import { eventually, TestGateway, type HttpAnswer, type TestClient } from '../su
  * real simulator bank, real JWTs). The guide's ```http blocks alternate: a request (with
  * {{client_id}}, {{client_secret}}, {{access_token}} placeholders), then the answer it gets.
  * In a documented answer, a string containing "…" only says the member is there; everything
- * else must be exactly what the gateway sends.
+ * else must be exactly what the gateway sends. A request marked "# signed:" gets its
+ * {{timestamp}} and {{signature}} computed when it is sent, with the signing client's key; a
+ * later request using them without the mark sends them again (a replay).
  */
 
 interface HttpRequestBlock {
@@ -23,6 +28,8 @@ interface HttpRequestBlock {
   concurrent: boolean;
   /** Marked "# the connector policy adds …": sent as Power Platform would, after its policy. */
   connectorPolicy: boolean;
+  /** Marked "# signed: …": {{timestamp}} and {{signature}} are computed for it when sent. */
+  signed: boolean;
   line: number;
 }
 
@@ -63,7 +70,8 @@ function parseBlocks(markdown: string): Block[] {
     if (!request) throw new Error(`guide line ${line}: an http block starts with a request line or a status line, got ${JSON.stringify(head[0])}`);
     const concurrent = comments.some((c) => c.includes('still in progress'));
     const connectorPolicy = comments.some((c) => c.includes('connector policy'));
-    blocks.push({ kind: 'request', method: request[1], path: request[2], headers, body, concurrent, connectorPolicy, line });
+    const signed = comments.some((c) => c.startsWith('# signed:'));
+    blocks.push({ kind: 'request', method: request[1], path: request[2], headers, body, concurrent, connectorPolicy, signed, line });
   }
   return blocks;
 }
@@ -115,10 +123,16 @@ describe('docs/dynamics-365-guide.md', () => {
   const blocks = parseBlocks(readFileSync(GUIDE, 'utf8'));
   let gw: TestGateway;
   let client: TestClient;
+  let signingClient: TestClient;
+  let signingKey: string;
 
   before(async () => {
     gw = await TestGateway.start('sqlite::memory:');
     client = await gw.createClient();
+    signingClient = await gw.createClient();
+    const enabled = await enableSigning(gw.store.clients, TEST_AUDIT_KEYS, signingClient.clientId, Date.now());
+    if (!enabled.ok) throw new Error(enabled.reason);
+    signingKey = enabled.signingKey;
   });
   after(async () => gw?.close());
 
@@ -129,16 +143,25 @@ describe('docs/dynamics-365-guide.md', () => {
 
   it('every exchange answers as the guide shows, on the sandbox gateway', async function () {
     this.timeout(60_000);
-    const vars: Record<string, string> = { client_id: client.clientId, client_secret: client.clientSecret };
+    const vars: Record<string, string> = {
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      signing_client_id: signingClient.clientId,
+      signing_client_secret: signingClient.clientSecret,
+    };
     const fill = (text: string) =>
       text.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => {
         if (vars[name] === undefined) throw new Error(`the guide uses {{${name}}} before it is known`);
         return vars[name];
       });
     const send = (request: HttpRequestBlock): Promise<HttpAnswer> => {
+      const path = fill(request.path);
+      if (request.signed) {
+        vars.timestamp = new Date().toISOString();
+        vars.signature = requestSignature(signingKey, { method: request.method, pathWithQuery: path, timestamp: vars.timestamp, body: fill(request.body) }).signature;
+      }
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(request.headers)) if (name !== 'host' && name !== 'content-length') headers[name] = fill(value);
-      const path = fill(request.path);
       return gw.request(path, { method: request.method as 'GET' | 'POST', headers: request.connectorPolicy ? applyConnectorPolicies(request.method, path, headers) : headers, body: request.body === '' ? undefined : fill(request.body) });
     };
 
@@ -176,5 +199,15 @@ describe('docs/dynamics-365-guide.md', () => {
       return found.length > 0 ? found : null;
     });
     for (const row of rows) expect(row.requestHeaders['access-token']).to.equal('[REDACTED]');
+  });
+
+  it('its worked signature example is what Gerbang computes', () => {
+    const markdown = readFileSync(GUIDE, 'utf8');
+    const example = [...markdown.matchAll(/```text\n([\s\S]*?)```/g)].map((m) => m[1]).find((text) => text.startsWith('signing key:'));
+    expect(example, 'the worked example').to.be.a('string');
+    const field = (name: string) => new RegExp(`^${name}:\\s+(.+)$`, 'm').exec(example!)![1];
+    const parts = { method: field('method'), pathWithQuery: field('path'), timestamp: field('X-Gerbang-Timestamp'), body: field('body') };
+    expect(bodyHash(parts.body)).to.equal(field('body SHA-256'));
+    expect(requestSignature(field('signing key'), parts).signature).to.equal(field('X-Gerbang-Signature'));
   });
 });

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { createHash, createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import jwt from 'jsonwebtoken';
-import { rotateClientSecret } from '../../src/domain/clients/index.js';
+import { enableSigning, rotateClientSecret } from '../../src/domain/clients/index.js';
+import { requestSignature } from '../../src/pipeline/request-signature/index.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type HttpAnswer, type TestClient } from '../support/gateway-harness.js';
 import { unsafeConsumptionSuite } from './owasp-api10-hostile-bank.js';
@@ -149,6 +151,34 @@ forEachBackend('OWASP API Security Top 10 (2023)', (db) => {
         await gw.request(`/v1/transfers?access_token=${aliceToken}`, { json: sampleTransfer() }),
         await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { cookie: `access_token=${aliceToken}` } }),
       ]) expectProblem(res, 401, 'INVALID_TOKEN');
+    });
+
+    it('a signing client: a stolen token alone, a captured signed request replayed, re-aimed, re-timed or with a raised amount: 401, nothing sent, audited', async () => {
+      const client = await gw.createClient();
+      const enabled = await enableSigning(gw.store.clients, TEST_AUDIT_KEYS, client.clientId, Date.now());
+      if (!enabled.ok) throw new Error(enabled.reason);
+      const token = await gw.token(client);
+      const transfer = sampleTransfer();
+      const body = JSON.stringify(transfer);
+      const timestamp = new Date().toISOString();
+      const { signature } = requestSignature(enabled.signingKey, { method: 'POST', pathWithQuery: '/v1/transfers', timestamp, body });
+      const captured = { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-gerbang-timestamp': timestamp, 'x-gerbang-signature': signature };
+      expect((await gw.request('/v1/transfers', { body, headers: captured })).status, 'the genuine request pays').to.equal(201);
+      const calls = gw.simulator.calls.length;
+      const attacks: [string, Promise<HttpAnswer>, string][] = [
+        ['stolen token, no signature', gw.request('/v1/transfers', { json: sampleTransfer(), headers: bearer(token) }), 'SIGNATURE_MISSING'],
+        ['captured request replayed', gw.request('/v1/transfers', { body, headers: captured }), 'SIGNATURE_REPLAYED'],
+        ['amount raised', gw.request('/v1/transfers', { body: JSON.stringify({ ...transfer, transactionId: 'INV-raised', amount: '999999999.00' }), headers: captured }), 'SIGNATURE_INVALID'],
+        ['re-aimed at a payment run', gw.request('/v1/transfer-batches', { body: JSON.stringify({ batchId: 'RUN-x', transfers: [transfer] }), headers: captured }), 'SIGNATURE_INVALID'],
+        ['re-timed to look fresh', gw.request('/v1/transfers', { body, headers: { ...captured, 'x-gerbang-timestamp': new Date(Date.now() + 1000).toISOString() } }), 'SIGNATURE_INVALID'],
+        ['signed with a guessed key', gw.request('/v1/transfers', { body, headers: { ...captured, 'x-gerbang-signature': requestSignature('gbsk_guess', { method: 'POST', pathWithQuery: '/v1/transfers', timestamp, body }).signature } }), 'SIGNATURE_INVALID'],
+      ];
+      for (const [attack, answer, code] of attacks) {
+        const res = await answer;
+        expectProblem(res, 401, code);
+        expect((await auditOf(res)).errorCode, `${attack}: audited`).to.equal(code);
+      }
+      expect(gw.simulator.calls.length, 'nothing sent to the bank').to.equal(calls);
     });
 
     it('guessing a client secret: locked out after the configured failures, even with the right secret, audited', async () => {

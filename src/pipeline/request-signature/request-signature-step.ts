@@ -48,8 +48,8 @@ export function requestSignatureStep(options: RequestSignatureOptions): RequestH
 
     const timestamp = req.get(TIMESTAMP_HEADER);
     const signature = req.get(SIGNATURE_HEADER);
-    if (timestamp === undefined || timestamp === '') throw refusal('SIGNATURE_MISSING', TIMESTAMP_HEADER, `This client must sign its requests: the ${TIMESTAMP_HEADER} header is missing.`);
     if (signature === undefined || signature === '') throw refusal('SIGNATURE_MISSING', SIGNATURE_HEADER, `This client must sign its requests: the ${SIGNATURE_HEADER} header is missing.`);
+    if (timestamp === undefined || timestamp === '') throw refusal('SIGNATURE_MISSING', TIMESTAMP_HEADER, `This client must sign its requests: the ${TIMESTAMP_HEADER} header is missing.`);
     const signedAt = parseTimestamp(timestamp);
     if (signedAt === null) {
       throw refusal('SIGNATURE_MALFORMED', TIMESTAMP_HEADER, `${TIMESTAMP_HEADER} must be an ISO-8601 date-time with seconds and an offset, e.g. 2026-11-26T09:15:00.123+07:00.`);
