@@ -4,7 +4,7 @@ import { createMariaDbDatabase, createSqliteDatabase } from '../support/database
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/processes.js';
 import { startTestBank, type TestBank } from '../support/test-bank.js';
-import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
+import { TEST_AUDIT_KEY, testKeySpec } from '../support/audit-keys.js';
 
 /** The report line of one check: `ok|FAIL  <name>  <detail>`. */
 function line(stdout: string, name: string): string {
@@ -35,7 +35,7 @@ describe('gerbang doctor', function () {
     it('reports every check ok, with the source address bank calls use, and exits 0', async () => {
       const result = await runCli(['doctor'], env);
       expect(result.code, result.stdout + result.stderr).to.equal(0);
-      for (const name of ['configuration', 'store', 'migrations', 'keys', 'bank', 'bank bca token', 'source address bca']) expect(line(result.stdout, name)).to.match(/^ok /);
+      for (const name of ['configuration', 'store', 'migrations', 'keys', 'signing keys', 'bank', 'bank bca token', 'source address bca']) expect(line(result.stdout, name)).to.match(/^ok /);
       expect(line(result.stdout, 'source address bca')).to.match(/^ok\s+source address bca\s+127\.0\.0\.1 to 127\.0\.0\.1:\d+/);
       expect(result.stdout).to.contain('every check passed');
       const tokenCalls = bank.simulator.calls.filter((call) => call.path === '/api/oauth/token' && call.status === 200);
@@ -46,6 +46,28 @@ describe('gerbang doctor', function () {
       const result = await runCli(['doctor'], env);
       for (const secret of [env.GERBANG_JWT_SECRET, env.GERBANG_BCA_CLIENT_SECRET, env.GERBANG_BCA_API_SECRET, env.GERBANG_BCA_API_KEY]) {
         expect(result.stdout + result.stderr).to.not.contain(secret);
+      }
+    });
+  });
+
+  describe("when a client's signing key is sealed with an audit key no longer configured", () => {
+    it('names the client under the signing keys check, without the key, and exits non-zero', async () => {
+      const created = await runCli(['client', 'create', '--name', 'signer', '--cidr', '127.0.0.1/32', '--json'], env);
+      const { clientId } = JSON.parse(created.stdout) as { clientId: string };
+      const gone = testKeySpec('k-gone');
+      const enabled = await runCli(['client', 'enable-signing', '--id', clientId, '--json'], { ...env, GERBANG_AUDIT_KEYS: gone });
+      const { signingKey } = JSON.parse(enabled.stdout) as { signingKey: string };
+      try {
+        const result = await runCli(['doctor'], env);
+        expect(result.code).to.equal(1);
+        expect(line(result.stdout, 'signing keys')).to.match(new RegExp(`^FAIL\\s+signing keys\\s+client ${clientId}: .*k-gone.*rotate-signing-key`));
+        expect(result.stdout + result.stderr).to.not.contain(signingKey);
+        const fixed = await runCli(['client', 'rotate-signing-key', '--id', clientId], env);
+        expect(fixed.code, fixed.stderr).to.equal(0);
+        expect(line((await runCli(['doctor'], env)).stdout, 'signing keys')).to.match(/^ok\s+signing keys\s+1 client request-signing key\(s\) open/);
+      } finally {
+        await runCli(['client', 'disable', '--id', clientId], env);
+        await runCli(['client', 'disable-signing', '--id', clientId], env);
       }
     });
   });

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { enableSigning, rotateSigningKey, disableSigning } from '../../src/domain/clients/index.js';
 import { apiRoutes, DEFAULT_API_LIMITS, routeList } from '../../src/http/api/index.js';
 import { requestSignature, SIGNATURE_WINDOW_MS } from '../../src/pipeline/request-signature/index.js';
-import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { ringOf, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
 import { createMariaDbDatabase, forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type HttpAnswer, type TestClient } from '../support/gateway-harness.js';
 import { captureLogs } from '../support/log-capture.js';
@@ -330,6 +330,20 @@ forEachBackend('Request signing', (db) => {
       const unsigned = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${own.token}` } });
       expect(unsigned.status, unsigned.text).to.equal(201);
       expect((await gw.store.clients.findById(own.client.clientId))!.signing).to.deep.equal({ required: false, sealedKey: null });
+    });
+  });
+
+  describe('when the signing key is sealed with an audit key the gateway does not have', () => {
+    it('fails closed: 500 INTERNAL_ERROR, nothing sent to the bank, the log names the key-ring setting', async () => {
+      const own = await SigningClient.create(gw);
+      await gw.store.clients.setSigning(own.client.clientId, { required: true, sealedKey: ringOf(testKeySpec('k-unknown')).encrypt(own.key) }, Date.now());
+      const before = transferCalls(gw).length;
+      const res = await own.send('/v1/transfers', { body: JSON.stringify(sampleTransfer()) });
+      expect(res.status, res.text).to.equal(500);
+      expect(res.body.code).to.equal('INTERNAL_ERROR');
+      expect(res.text).to.not.contain('k-unknown');
+      expect(transferCalls(gw).length).to.equal(before);
+      await eventually(async () => logs.text().includes('key \\"k-unknown\\", which is not configured'));
     });
   });
 

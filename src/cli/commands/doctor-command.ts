@@ -2,6 +2,7 @@ import { ConfigError, loadConfig, loadStoreConfig, type Config } from '../../con
 import { probeSourceAddress } from '../../egress/index.js';
 import { startBankPartners } from '../../gateway/bank-partners.js';
 import { pingPartners } from '../../gateway/bank-ping.js';
+import { unopenableSigningKeys } from '../../domain/clients/index.js';
 import { AccessTokens } from '../../pipeline/auth/index.js';
 import { checkKeys, probeKeyRing } from '../../security/index.js';
 import { describeDatabaseUrl, migrate, openStore, pendingMigrations } from '../../store/index.js';
@@ -81,6 +82,15 @@ export async function doctorCommand(_args: string[], io: CliIo): Promise<number>
         const keys = checkKeys(new AccessTokens(cfg.jwt), () => probeKeyRing(ring));
         return `${keys} (GERBANG_JWT_SECRET with ${cfg.jwt.previousSecrets.length} previous secret(s); ${ring.keyIds.length} audit key(s))`;
       });
+      if (store && migrated) {
+        const clients = store.clients;
+        await check(results, 'signing keys', async () => {
+          const required = (await clients.list()).filter((client) => client.signing.sealedKey !== null).length;
+          const problems = await unopenableSigningKeys(clients, cfg.auditKeys);
+          if (problems.length > 0) throw new Error(problems.map((p) => `client ${p.clientId}: ${p.problem}; its requests fail until the key is listed again or it gets a new one (gerbang client rotate-signing-key)`).join('\n    '));
+          return `${required} client request-signing key(s) open with the audit keys`;
+        });
+      }
       // The store's shared token cache once its tables exist; until then (or with the store
       // down) a throwaway embedded store, so the bank is still checked.
       let scratch: Store | undefined;

@@ -70,3 +70,20 @@ export async function resealSigningKeys(clients: ClientRepository, keys: KeyRing
   const remaining = (await clients.signingKeysNotUnder(keyId, '', 1_000_000)).length;
   return { resealed, remaining };
 }
+
+/**
+ * The clients whose signing key the ring cannot open (sealed with a key no longer listed, or
+ * altered): their every request would fail. For `gerbang doctor`; the problem never holds the key.
+ */
+export async function unopenableSigningKeys(clients: ClientRepository, keys: KeyRing): Promise<{ clientId: string; problem: string }[]> {
+  const problems = [];
+  for (const client of await clients.list()) {
+    if (client.signing.sealedKey === null) continue;
+    try {
+      keys.decrypt(client.signing.sealedKey);
+    } catch (error) {
+      problems.push({ clientId: client.id, problem: (error as Error).message });
+    }
+  }
+  return problems;
+}
