@@ -93,3 +93,29 @@ describe('gerbang sign snap-token', () => {
     expect(result.stderr).to.contain('--private-key-file');
   });
 });
+
+describe('gerbang sign request', () => {
+  it("reproduces the Dynamics 365 guide's worked example of X-Gerbang-Signature, from the body file's bytes", async () => {
+    const bodyFile = join(mkdtempSync(join(tmpdir(), 'gerbang-sign-')), 'body.json');
+    writeFileSync(bodyFile, '{"transactionId":"INV-FO-000123","amount":"2475000.00"}');
+    const result = await runCli([
+      'sign', 'request', '--method', 'POST', '--path', '/v1/transfers',
+      '--key', 'gbsk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      '--timestamp', '2026-11-26T09:15:00.000+07:00', '--body-file', bodyFile,
+    ]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(JSON.parse(result.stdout)).to.deep.equal({
+      stringToSign: 'POST\n/v1/transfers\n2026-11-26T09:15:00.000+07:00\nb41359908f258d30b790a7f0eea66eab099feed5017eacfc86bf35df64873fd3',
+      signature: '6L9fAi8+X8OW5ozizrOqvn7zOe+v3tl70BusnhX7iYw=',
+    });
+  });
+
+  it('signs a GET with the hash of nothing, and names a timestamp without offset (exit 2)', async () => {
+    const get = await runCli(['sign', 'request', '--method', 'GET', '--path', '/v1/transfers/INV-FO-000123', '--key', 'k', '--timestamp', '2026-11-26T09:15:00Z']);
+    expect(get.code, get.stderr).to.equal(0);
+    expect(JSON.parse(get.stdout).stringToSign).to.equal('GET\n/v1/transfers/INV-FO-000123\n2026-11-26T09:15:00Z\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    const bad = await runCli(['sign', 'request', '--method', 'GET', '--path', '/v1/transfers/x', '--key', 'k', '--timestamp', '2026-11-26 09:15:00']);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.contain('--timestamp must be ISO-8601');
+  });
+});

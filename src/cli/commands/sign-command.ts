@@ -2,12 +2,17 @@ import { readFileSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
 import { relativeUrl, sign } from '../../banks/bca-legacy/index.js';
 import { relativeUrl as snapRelativeUrl, signService, signToken } from '../../banks/snap/index.js';
+import { parseTimestamp, requestSignature } from '../../pipeline/request-signature/index.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 
 export const SIGN_USAGE = `gerbang sign bca-legacy --method M --path P --token T --secret S --timestamp TS [--body-file F]
 gerbang sign snap --method M --path P --token T --secret S --timestamp TS [--body-file F]
 gerbang sign snap-token --client-id C --timestamp TS --private-key-file F
-  Prints {"stringToSign","signature"} computed by the very signer the bank's adapter uses.`;
+  Prints {"stringToSign","signature"} computed by the very signer the bank's adapter uses.
+gerbang sign request --method M --path P --key K --timestamp TS [--body-file F]
+  Prints {"stringToSign","signature"} of a request to Gerbang by a client that must sign
+  (X-Gerbang-Signature; P with its query, TS as in X-Gerbang-Timestamp, the body file's exact bytes),
+  computed by the very code that verifies it: ERP integrators compare it with theirs.`;
 
 const SERVICE_OPTIONS = {
   method: { type: 'string' },
@@ -21,8 +26,15 @@ const SERVICE_OPTIONS = {
 /** `gerbang sign <protocol> …`: integrators debug a rejected signature with it. */
 export function signCommand(args: string[], io: CliIo): number {
   const [protocol, ...rest] = args;
-  const result = protocol === 'bca-legacy' ? signBcaLegacy(rest) : protocol === 'snap' ? signSnap(rest) : protocol === 'snap-token' ? signSnapToken(rest) : null;
-  if (!result) throw new UsageError(`unknown protocol ${JSON.stringify(protocol ?? '')}; expected bca-legacy, snap or snap-token`);
+  const signers: Record<string, (args: string[]) => { stringToSign: string; signature: string }> = {
+    'bca-legacy': signBcaLegacy,
+    snap: signSnap,
+    'snap-token': signSnapToken,
+    request: signGerbangRequest,
+  };
+  const signer = Object.hasOwn(signers, protocol ?? '') ? signers[protocol] : undefined;
+  if (!signer) throw new UsageError(`unknown protocol ${JSON.stringify(protocol ?? '')}; expected bca-legacy, snap, snap-token or request`);
+  const result = signer(rest);
   io.out(JSON.stringify({ stringToSign: result.stringToSign, signature: result.signature }));
   return 0;
 }
@@ -69,4 +81,20 @@ function signSnapToken(args: string[]): { stringToSign: string; signature: strin
     throw new UsageError(`--private-key-file ${file} is not a readable PEM private key (${(error as Error).message})`);
   }
   return signToken({ clientId, timestamp, privateKey });
+}
+
+/** A request to Gerbang itself, as the request-signature step verifies it: the body file's bytes as they are. */
+function signGerbangRequest(args: string[]): { stringToSign: string; signature: string } {
+  const { values } = parseOptions(args, { method: { type: 'string' }, path: { type: 'string' }, key: { type: 'string' }, timestamp: { type: 'string' }, 'body-file': { type: 'string' } });
+  const pathWithQuery = required(values.path, '--path');
+  const timestamp = required(values.timestamp, '--timestamp');
+  if (!pathWithQuery.startsWith('/')) throw new UsageError('--path must be the path with its query as on the request line, e.g. /v1/transfers');
+  if (parseTimestamp(timestamp) === null) throw new UsageError('--timestamp must be ISO-8601 with seconds and an offset, e.g. 2026-11-26T09:15:00.123+07:00');
+  const file = values['body-file'];
+  return requestSignature(required(values.key, '--key'), {
+    method: required(values.method, '--method'),
+    pathWithQuery,
+    timestamp,
+    body: file === undefined ? Buffer.alloc(0) : readFileSync(file),
+  });
 }
