@@ -4,8 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { createClient } from '../../src/domain/clients/index.js';
+import { createClient, enableSigning } from '../../src/domain/clients/index.js';
 import { verifySecret } from '../../src/security/index.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
@@ -187,6 +188,12 @@ forEachBackend('Finance console sessions and admin', (db) => {
       const good = await client.post(`/console/admin/clients/${clientId}/allowlists`, { _csrf: client.csrf, origins: '*.dynamics.com', cidrs: '10.0.0.0/8' });
       expect(good.status).to.equal(200);
       expect((await con.store.clients.findById(clientId))!).to.deep.include({ allowedOrigins: ['*.dynamics.com'], allowedCidrs: ['10.0.0.0/8'] });
+
+      // A client made to sign its requests (gerbang client enable-signing) says so; its key is never shown.
+      const enabled = await enableSigning(con.store.clients, TEST_AUDIT_KEYS, clientId, Date.now());
+      const page = (await client.get('/console/admin')).text;
+      expect(page).to.match(new RegExp(`data-client-id="${clientId}"[^]*?class="signing">permintaan wajib ditandatangani<`));
+      expect(page).to.not.contain((enabled as { signingKey: string }).signingKey).and.not.contain('gcm1.');
 
       const rotated = await client.post(`/console/admin/clients/${clientId}/rotate`, { _csrf: client.csrf });
       const newSecret = /class="client-secret">([^<]+)</.exec(rotated.text)![1];

@@ -27,7 +27,7 @@ ${view.secret ? html`<div class="info" role="status" id="new-secret"><p>${t('sec
   const clients = html`<h2>${t('clients')}</h2>
 <table class="clients"><thead><tr><th>client_id</th><th>${t('name')}</th><th>${t('status')}</th><th>${t('allowedOrigins')} / ${t('allowedCidrs')} (${t('onePerLine')})</th><th></th></tr></thead><tbody>
 ${view.clients.map(
-  (c) => html`<tr data-client-id="${c.id}"><td><code>${c.id}</code></td><td>${c.name}</td><td>${c.status === 'active' ? t('active') : t('disabled')}</td>
+  (c) => html`<tr data-client-id="${c.id}"><td><code>${c.id}</code></td><td>${c.name}</td><td>${c.status === 'active' ? t('active') : t('disabled')}${c.signing.required ? html`<br><span class="signing">${t('signedRequests')}</span>` : ''}</td>
 <td><form method="post" action="${BASE}/admin/clients/${c.id}/allowlists" class="allowlists">${csrf}
 <textarea name="origins" rows="2" aria-label="${t('allowedOrigins')}">${lines(c.allowedOrigins)}</textarea>
 <textarea name="cidrs" rows="2" aria-label="${t('allowedCidrs')}">${lines(c.allowedCidrs)}</textarea>
