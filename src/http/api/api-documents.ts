@@ -202,7 +202,8 @@ const swaggerFormat: Format = {
         'x-ms-summary': 'Access token',
       });
       for (const header of SIGNATURE_PARAMETERS) {
-        params.push({ name: header.name, in: 'header', required: false, type: 'string', pattern: header.pattern, description: header.description, 'x-ms-summary': summaryOf(header.name.replace(/-/g, ' ')) });
+        // Advanced: a connector's forms only show them on request (most clients do not sign).
+        params.push({ name: header.name, in: 'header', required: false, type: 'string', pattern: header.pattern, description: header.description, 'x-ms-summary': summaryOf(header.name.replace(/-/g, ' ')), 'x-ms-visibility': 'advanced' });
       }
     }
     const body = route.request?.body;
