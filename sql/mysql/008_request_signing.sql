@@ -4,15 +4,16 @@
 --
 -- signing_key is the client's HMAC key SEALED with the audit key ring (AES-256-GCM,
 -- `gcm1.<keyId>.<nonce>.<tag>.<ciphertext>`, src/security/keyring.ts): a database reader cannot
--- use it, and the gateway can still verify with it (a one-way hash could not). signing_key_id is
--- the ring key it is sealed with, so `gerbang keys rotate` finds the keys to re-seal.
+-- use it, and the gateway can still verify with it (a one-way hash could not). key_id is
+-- the ring key the row's sealed value is under (NULL: the client has no signing key), as in the
+-- audit tables, so `gerbang keys rotate` finds the keys to re-seal.
 --
 -- request_signatures is the replay cache, shared by every worker and node: the SHA-256 of each
 -- accepted signature, kept until its timestamp can no longer pass the time window; a second
 -- request with the same signature loses the primary-key race and is refused.
 ALTER TABLE clients ADD COLUMN signing_required TINYINT NOT NULL DEFAULT 0;
 ALTER TABLE clients ADD COLUMN signing_key TEXT NULL COMMENT 'sealed with the audit key ring';
-ALTER TABLE clients ADD COLUMN signing_key_id VARCHAR(32) NULL;
+ALTER TABLE clients ADD COLUMN key_id VARCHAR(32) NULL;
 
 CREATE TABLE IF NOT EXISTS request_signatures (
   client_id       VARCHAR(64) NOT NULL,

@@ -2,7 +2,7 @@
 -- same columns and table as sql/mysql/008_request_signing.sql, whose comments explain them.
 ALTER TABLE clients ADD COLUMN signing_required INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE clients ADD COLUMN signing_key TEXT NULL;
-ALTER TABLE clients ADD COLUMN signing_key_id TEXT NULL;
+ALTER TABLE clients ADD COLUMN key_id TEXT NULL;
 
 CREATE TABLE IF NOT EXISTS request_signatures (
   client_id       TEXT    NOT NULL,

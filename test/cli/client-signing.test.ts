@@ -114,13 +114,13 @@ forEachBackend('gerbang keys rotate and client signing keys', (db) => {
       expect(result.code, result.stderr).to.equal(0);
       enabled.push({ client, key: (JSON.parse(result.stdout) as { signingKey: string }).signingKey });
     }
-    expect((await db.store().db.query("SELECT id FROM clients WHERE signing_key_id = 'sk-old'")).length).to.equal(3);
+    expect((await db.store().db.query("SELECT id FROM clients WHERE key_id = 'sk-old'")).length).to.equal(3);
     const rotation = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` });
     expect(rotation.code, rotation.stderr).to.equal(0);
     expect(rotation.stdout).to.contain('keys rotate: 3 client signing keys re-sealed with key sk-new');
-    const rows = await db.store().db.query<{ id: string; signing_key: string; signing_key_id: string }>('SELECT id, signing_key, signing_key_id FROM clients WHERE signing_key IS NOT NULL');
+    const rows = await db.store().db.query<{ id: string; signing_key: string; key_id: string }>('SELECT id, signing_key, key_id FROM clients WHERE signing_key IS NOT NULL');
     for (const row of rows) {
-      expect(row.signing_key_id, row.id).to.equal('sk-new');
+      expect(row.key_id, row.id).to.equal('sk-new');
       expect(row.signing_key).to.match(/^gcm1\.sk-new\./);
     }
     const again = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` });

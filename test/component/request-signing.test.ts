@@ -349,10 +349,10 @@ forEachBackend('Request signing', (db) => {
 
   describe('the signing key at rest and in the logs', () => {
     it('is sealed with the audit key ring in the database, and appears in no log line, audit row or answer', async () => {
-      const [row] = await gw.store.db.query<{ signing_key: string; signing_key_id: string }>('SELECT signing_key, signing_key_id FROM clients WHERE id = ?', [signer.client.clientId]);
+      const [row] = await gw.store.db.query<{ signing_key: string; key_id: string }>('SELECT signing_key, key_id FROM clients WHERE id = ?', [signer.client.clientId]);
       expect(row.signing_key).to.match(/^gcm1\.test-run\./);
       expect(row.signing_key).to.not.contain(signer.key);
-      expect(row.signing_key_id).to.equal('test-run');
+      expect(row.key_id).to.equal('test-run');
       const audit = JSON.stringify([...(await gw.store.db.query('SELECT * FROM audit_exchanges')), ...(await gw.store.audit.list({ limit: 1000 }))]);
       expect(audit.includes(signer.key), 'signing key in audit').to.equal(false);
       expect(logs.text().includes(signer.key), 'signing key in logs').to.equal(false);

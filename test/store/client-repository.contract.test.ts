@@ -107,8 +107,8 @@ forEachBackend('ClientRepository', (ctx) => {
       const sealedKey = oldRing.encrypt('gbsk_example');
       expect(await clients.setSigning(input.id, { required: true, sealedKey }, 2)).to.equal(true);
       expect(await clients.findById(input.id)).to.deep.include({ signing: { required: true, sealedKey }, updatedAt: 2 });
-      const [row] = await ctx.store().db.query<{ signing_key_id: string }>('SELECT signing_key_id FROM clients WHERE id = ?', [input.id]);
-      expect(row.signing_key_id).to.equal('sig-old');
+      const [row] = await ctx.store().db.query<{ key_id: string }>('SELECT key_id FROM clients WHERE id = ?', [input.id]);
+      expect(row.key_id).to.equal('sig-old');
       expect(await clients.setSigning(input.id, { required: false, sealedKey: null }, 3)).to.equal(true);
       expect(await clients.findById(input.id)).to.deep.include({ signing: { required: false, sealedKey: null } });
       expect(await clients.setSigning('gbc_unknown', { required: false, sealedKey: null }, 3)).to.equal(false);

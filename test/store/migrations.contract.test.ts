@@ -12,7 +12,7 @@ const ALL = loadMigrationFiles('sqlite').map((m) => m.name);
 const EXPECTED_COLUMNS: Record<string, string[]> = {
   clients: [
     'id', 'name', 'secret_hash', 'secret_version', 'allowed_origins', 'allowed_cidrs', 'status', 'created_at', 'updated_at',
-    'signing_required', 'signing_key', 'signing_key_id',
+    'signing_required', 'signing_key', 'key_id',
   ],
   request_signatures: ['client_id', 'signature_hash', 'expires_at'],
   payments: [

@@ -94,7 +94,7 @@ export class SqlClientRepository implements ClientRepository {
   async setSigning(id: string, signing: ClientSigning, now: number): Promise<boolean> {
     const keyId = signing.sealedKey === null ? null : KeyRing.keyIdOf(signing.sealedKey);
     if (signing.sealedKey !== null && keyId === null) throw new TypeError('a signing key is stored sealed (gcm1.<keyId>.…), never in clear');
-    const result = await this.db.execute('UPDATE clients SET signing_required = ?, signing_key = ?, signing_key_id = ?, updated_at = ? WHERE id = ?', [
+    const result = await this.db.execute('UPDATE clients SET signing_required = ?, signing_key = ?, key_id = ?, updated_at = ? WHERE id = ?', [
       signing.required ? 1 : 0,
       signing.sealedKey,
       keyId,
@@ -105,18 +105,18 @@ export class SqlClientRepository implements ClientRepository {
   }
 
   async signingKeysNotUnder(keyId: string, afterId: string, limit: number): Promise<SealedSigningKey[]> {
-    const rows = await this.db.query<{ id: string; signing_key: string; signing_key_id: string }>(
-      'SELECT id, signing_key, signing_key_id FROM clients WHERE signing_key IS NOT NULL AND signing_key_id <> ? AND id > ? ORDER BY id LIMIT ?',
+    const rows = await this.db.query<{ id: string; signing_key: string; key_id: string | null }>(
+      'SELECT id, signing_key, key_id FROM clients WHERE signing_key IS NOT NULL AND (key_id IS NULL OR key_id <> ?) AND id > ? ORDER BY id LIMIT ?',
       [keyId, afterId, limit],
     );
-    return rows.map((row) => ({ clientId: row.id, sealedKey: row.signing_key, keyId: row.signing_key_id }));
+    return rows.map((row) => ({ clientId: row.id, sealedKey: row.signing_key, keyId: row.key_id ?? '' }));
   }
 
   /** Guarded by the stored value, so a signing key rotated meanwhile is never overwritten by the old key. */
   async resealSigningKey(id: string, previous: string, sealedKey: string): Promise<boolean> {
     const keyId = KeyRing.keyIdOf(sealedKey);
     if (keyId === null) throw new TypeError('a signing key is stored sealed (gcm1.<keyId>.…), never in clear');
-    const result = await this.db.execute('UPDATE clients SET signing_key = ?, signing_key_id = ? WHERE id = ? AND signing_key = ?', [sealedKey, keyId, id, previous]);
+    const result = await this.db.execute('UPDATE clients SET signing_key = ?, key_id = ? WHERE id = ? AND signing_key = ?', [sealedKey, keyId, id, previous]);
     return result.affectedRows > 0;
   }
 }
