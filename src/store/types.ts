@@ -90,13 +90,6 @@ export interface ClientSigning {
   sealedKey: string | null;
 }
 
-/** A client's sealed signing key and the ring key it is sealed with (for `gerbang keys rotate`). */
-export interface SealedSigningKey {
-  clientId: string;
-  sealedKey: string;
-  keyId: string;
-}
-
 export interface NewClient {
   id: string;
   name: string;
@@ -120,13 +113,6 @@ export interface ClientRepository {
    * key id is read from the sealed value. False when there is no such client.
    */
   setSigning(id: string, signing: ClientSigning, now: number): Promise<boolean>;
-  /** Up to `limit` sealed signing keys not sealed with ring key `keyId`, by client id after `afterId`. */
-  signingKeysNotUnder(keyId: string, afterId: string, limit: number): Promise<SealedSigningKey[]>;
-  /**
-   * Replaces a sealed signing key by the same key sealed anew, only if the stored one is still
-   * `previous` (a rotation of the signing key meanwhile wins). False when it was not replaced.
-   */
-  resealSigningKey(id: string, previous: string, sealedKey: string): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------- request signatures

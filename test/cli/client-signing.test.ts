@@ -115,16 +115,22 @@ forEachBackend('gerbang keys rotate and client signing keys', (db) => {
       enabled.push({ client, key: (JSON.parse(result.stdout) as { signingKey: string }).signingKey });
     }
     expect((await db.store().db.query("SELECT id FROM clients WHERE key_id = 'sk-old'")).length).to.equal(3);
+    // A client that does not sign holds nothing sealed: never walked, never counted as left behind.
+    const plain = await runCli(['client', 'create', '--name', 'plain', '--cidr', '127.0.0.0/8', '--json'], { GERBANG_DATABASE_URL: db.url() });
+    expect(plain.code, plain.stderr).to.equal(0);
     const rotation = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` });
     expect(rotation.code, rotation.stderr).to.equal(0);
-    expect(rotation.stdout).to.contain('keys rotate: 3 client signing keys re-sealed with key sk-new');
+    expect(rotation.stdout).to.match(/ and 3 client signing keys re-encrypted to key sk-new in \d+ batches/);
     const rows = await db.store().db.query<{ id: string; signing_key: string; key_id: string }>('SELECT id, signing_key, key_id FROM clients WHERE signing_key IS NOT NULL');
     for (const row of rows) {
       expect(row.key_id, row.id).to.equal('sk-new');
       expect(row.signing_key).to.match(/^gcm1\.sk-new\./);
     }
     const again = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` });
-    expect(again.stdout).to.contain('keys rotate: 0 client signing keys re-sealed');
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stdout).to.contain(' and 0 client signing keys re-encrypted to key sk-new in 0 batches');
+    const [{ key_id: plainKeyId }] = await db.store().db.query<{ key_id: string | null }>('SELECT key_id FROM clients WHERE id = ?', [JSON.parse(plain.stdout).clientId]);
+    expect(plainKeyId).to.equal(null);
 
     // The old audit key is gone from the configuration: the keys the ERPs hold still verify.
     const gw = await TestGateway.start(db.url(), { GERBANG_AUDIT_KEYS: NEW });

@@ -122,21 +122,5 @@ forEachBackend('ClientRepository', (ctx) => {
       expect(error).to.be.instanceOf(TypeError);
       expect((await clients.findById(input.id))!.signing.sealedKey).to.equal(null);
     });
-
-    it('lists the keys under an older ring key and re-seals one only while it is unchanged', async () => {
-      const { clients } = ctx.store();
-      const newRing = ringOf(testKeySpec('sig-old'), testKeySpec('sig-new'));
-      const input = newClient();
-      await clients.create(input, 1);
-      const sealedKey = oldRing.encrypt('gbsk_example');
-      await clients.setSigning(input.id, { required: true, sealedKey }, 2);
-      const stale = await clients.signingKeysNotUnder('sig-new', '', 1000);
-      expect(stale).to.deep.include({ clientId: input.id, sealedKey, keyId: 'sig-old' });
-      expect(await clients.resealSigningKey(input.id, 'gcm1.sig-old.something.else.entirely', newRing.encrypt('x')), 'changed meanwhile').to.equal(false);
-      const resealed = newRing.encrypt('gbsk_example');
-      expect(await clients.resealSigningKey(input.id, sealedKey, resealed)).to.equal(true);
-      expect((await clients.findById(input.id))!.signing).to.deep.equal({ required: true, sealedKey: resealed });
-      expect((await clients.signingKeysNotUnder('sig-new', '', 1000)).map((k) => k.clientId)).to.not.include(input.id);
-    });
   });
 });

@@ -2,7 +2,6 @@ import { stringify } from 'csv-stringify';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { loadAuditKeys, loadStoreConfig } from '../../config/index.js';
-import type { KeyRing } from '../../security/index.js';
 import { openStore } from '../../store/index.js';
 import type { AuditExchangeRow, AuditRepository, AuditVerifyReport, Store } from '../../store/types.js';
 import { parseIsoOption, parseOptions, UsageError, type CliIo } from '../cli-io.js';
@@ -45,15 +44,9 @@ async function write(stream: Writable, chunk: string): Promise<void> {
 }
 
 /** A store that can read the audit: GERBANG_DATABASE_URL and the audit keys (ConfigError names what is wrong). */
-export async function openAuditStore(io: CliIo): Promise<Store> {
-  return (await openKeyedStore(io)).store;
-}
-
-/** The store with the audit key ring, and the ring itself (for values sealed outside the audit). */
-export async function openKeyedStore(io: CliIo): Promise<{ store: Store; keys: KeyRing }> {
+export function openAuditStore(io: CliIo): Promise<Store> {
   const { databaseUrl } = loadStoreConfig(io.env);
-  const keys = loadAuditKeys(io.env);
-  return { store: await openStore(databaseUrl, { auditKeys: keys }), keys };
+  return openStore(databaseUrl, { auditKeys: loadAuditKeys(io.env) });
 }
 
 export async function auditCommand(args: string[], io: CliIo, stdout: Writable = process.stdout): Promise<number> {

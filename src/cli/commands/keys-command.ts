@@ -1,14 +1,13 @@
-import { resealSigningKeys } from '../../domain/clients/index.js';
 import { newKeySpec } from '../../security/index.js';
 import type { KeyRotationReport } from '../../store/index.js';
 import { parseOptions, UsageError, type CliIo } from '../cli-io.js';
-import { openKeyedStore } from './audit-command.js';
+import { openAuditStore } from './audit-command.js';
 
 export const KEYS_USAGE = `gerbang keys generate [--id ID]
   Prints a new audit key line \`ID:base64key\` for GERBANG_AUDIT_KEYS or a key file.
 gerbang keys rotate [--batch-size N]
-  Re-encrypts every sealed value (audit records, payment answers, payment-run lines, callbacks)
-  to the newest key (the last in GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES), N rows per
+  Re-encrypts every sealed value (audit records, payment answers, payment-run lines, callbacks,
+  clients' request-signing keys) to the newest key (the last in GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES), N rows per
   transaction (default 200), while gateways keep serving. Exit status 0 when no row is left
   under an older key.`;
 
@@ -27,7 +26,7 @@ export async function keysCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseOptions(rest, { 'batch-size': { type: 'string' } });
   const batchSize = values['batch-size'] === undefined ? DEFAULT_BATCH : Number(values['batch-size']);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5_000) throw new UsageError('--batch-size must be an integer from 1 to 5000');
-  const { store, keys } = await openKeyedStore(io);
+  const store = await openAuditStore(io);
   try {
     let shown = 0;
     const report = await store.keyRotation.rotate({
@@ -42,18 +41,11 @@ export async function keysCommand(args: string[], io: CliIo): Promise<number> {
       },
     });
     io.out(`keys rotate: ${tally(report.records)} re-encrypted to key ${report.keyId} in ${report.batches} batches`);
-    const signing = await resealSigningKeys(store.clients, keys, batchSize);
-    io.out(`keys rotate: ${signing.resealed} client signing keys re-sealed with key ${report.keyId}`);
-    if (report.remaining === 0 && signing.remaining === 0) return 0;
-    if (report.remaining > 0) {
-      io.err(
-        `keys rotate: ${report.remaining} rows are still under an older key: a gateway without key ${report.keyId} keeps writing them. ` +
-          'Give every process (gateways and the console) the new key (last in GERBANG_AUDIT_KEYS), reload, and run this again.',
-      );
-    }
-    if (signing.remaining > 0) {
-      io.err(`keys rotate: ${signing.remaining} client signing keys are still under an older key (changed while this ran, or set by a CLI without key ${report.keyId}); run this again.`);
-    }
+    if (report.remaining === 0) return 0;
+    io.err(
+      `keys rotate: ${report.remaining} rows are still under an older key: a gateway without key ${report.keyId} keeps writing them. ` +
+        'Give every process (gateways and the console) the new key (last in GERBANG_AUDIT_KEYS), reload, and run this again.',
+    );
     return 1;
   } finally {
     await store.close();
@@ -66,6 +58,7 @@ const LABELS: Record<string, string> = {
   payments: 'payments',
   transfer_batch_lines: 'payment-run lines',
   callback_deliveries: 'callbacks',
+  clients: 'client signing keys',
 };
 
 /** `3 exchanges, 2 bank calls, 1 payments, 0 payment-run lines and 0 callbacks`. */

@@ -1,3 +1,3 @@
 export { allowlistProblems, createClient, rotateClientSecret, setClientAllowlists } from './client-admin.js';
-export { disableSigning, enableSigning, newSigningKey, resealSigningKeys, rotateSigningKey, unopenableSigningKeys } from './request-signing.js';
-export type { SigningChange, SigningKeyResealReport } from './request-signing.js';
+export { disableSigning, enableSigning, newSigningKey, rotateSigningKey, unopenableSigningKeys } from './request-signing.js';
+export type { SigningChange } from './request-signing.js';

@@ -45,32 +45,6 @@ export function disableSigning(clients: ClientRepository, id: string, now: numbe
   return clients.setSigning(id, { required: false, sealedKey: null }, now);
 }
 
-export interface SigningKeyResealReport {
-  resealed: number;
-  /** Keys still sealed with an older ring key (changed meanwhile: a second run takes them). */
-  remaining: number;
-}
-
-/**
- * Re-seals every client signing key not sealed with the ring's newest key (part of
- * `gerbang keys rotate`), each guarded by the value read, so a key rotated meanwhile is kept.
- */
-export async function resealSigningKeys(clients: ClientRepository, keys: KeyRing, batchSize = 200): Promise<SigningKeyResealReport> {
-  const keyId = keys.currentKeyId;
-  let resealed = 0;
-  let afterId = '';
-  for (;;) {
-    const page = await clients.signingKeysNotUnder(keyId, afterId, batchSize);
-    if (page.length === 0) break;
-    for (const stale of page) {
-      if (await clients.resealSigningKey(stale.clientId, stale.sealedKey, keys.encrypt(keys.decrypt(stale.sealedKey)))) resealed += 1;
-    }
-    afterId = page[page.length - 1].clientId;
-  }
-  const remaining = (await clients.signingKeysNotUnder(keyId, '', 1_000_000)).length;
-  return { resealed, remaining };
-}
-
 /**
  * The clients whose signing key the ring cannot open (sealed with a key no longer listed, or
  * altered): their every request would fail. For `gerbang doctor`; the problem never holds the key.

@@ -1,5 +1,5 @@
 import { KeyRing } from '../../security/index.js';
-import type { ClientRecord, ClientRepository, ClientSigning, ClientStatus, Db, NewClient, SealedSigningKey } from '../types.js';
+import type { ClientRecord, ClientRepository, ClientSigning, ClientStatus, Db, NewClient } from '../types.js';
 import { parseJson, toNumber } from './row-values.js';
 
 interface ClientRow {
@@ -101,22 +101,6 @@ export class SqlClientRepository implements ClientRepository {
       now,
       id,
     ]);
-    return result.affectedRows > 0;
-  }
-
-  async signingKeysNotUnder(keyId: string, afterId: string, limit: number): Promise<SealedSigningKey[]> {
-    const rows = await this.db.query<{ id: string; signing_key: string; key_id: string | null }>(
-      'SELECT id, signing_key, key_id FROM clients WHERE signing_key IS NOT NULL AND (key_id IS NULL OR key_id <> ?) AND id > ? ORDER BY id LIMIT ?',
-      [keyId, afterId, limit],
-    );
-    return rows.map((row) => ({ clientId: row.id, sealedKey: row.signing_key, keyId: row.key_id ?? '' }));
-  }
-
-  /** Guarded by the stored value, so a signing key rotated meanwhile is never overwritten by the old key. */
-  async resealSigningKey(id: string, previous: string, sealedKey: string): Promise<boolean> {
-    const keyId = KeyRing.keyIdOf(sealedKey);
-    if (keyId === null) throw new TypeError('a signing key is stored sealed (gcm1.<keyId>.…), never in clear');
-    const result = await this.db.execute('UPDATE clients SET signing_key = ?, key_id = ? WHERE id = ? AND signing_key = ?', [sealedKey, keyId, id, previous]);
     return result.affectedRows > 0;
   }
 }

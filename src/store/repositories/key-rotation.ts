@@ -10,7 +10,7 @@ type SealedRow = Record<string, string | number | null> & { key_id: string | nul
 
 /**
  * Re-encrypts every sealed value not yet sealed with the ring's newest key (the audit, payment
- * answers, payment-run lines, callbacks: SEALED_TABLES), rows of older keys and clear rows from
+ * answers, payment-run lines, callbacks, client signing keys: SEALED_TABLES), rows of older keys and clear rows from
  * before their table was sealed alike, `batchSize` rows per transaction so no lock is held for
  * long and the gateways keep writing meanwhile.
  *
@@ -73,17 +73,18 @@ function staleRows(db: Db, table: SealedTable, keyId: string, after: SqlValue[] 
   // Keyset pagination on the primary key: (a > ?) or, for a two-column key, (a > ? OR (a = ? AND b > ?)).
   const position = after === null ? '' : second === undefined ? ` AND ${first} > ?` : ` AND (${first} > ? OR (${first} = ? AND ${second} > ?))`;
   const positionValues = after === null ? [] : second === undefined ? after : [after[0], after[0], after[1]];
+  const holding = table.holding ? ` AND ${table.holding}` : '';
   return db.query<SealedRow>(
     `SELECT ${table.key.join(', ')}, key_id, ${table.sealed.join(', ')} FROM ${table.table} ` +
-      `WHERE (key_id IS NULL OR key_id <> ?)${position} ORDER BY ${table.key.join(', ')} LIMIT ?`,
+      `WHERE (key_id IS NULL OR key_id <> ?)${holding}${position} ORDER BY ${table.key.join(', ')} LIMIT ?`,
     [keyId, ...positionValues, limit],
   );
 }
 
 async function countStale(db: Db, keyId: string): Promise<number> {
   let total = 0;
-  for (const { table } of SEALED_TABLES) {
-    const [{ n }] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table} WHERE key_id IS NULL OR key_id <> ?`, [keyId]);
+  for (const { table, holding } of SEALED_TABLES) {
+    const [{ n }] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table} WHERE (key_id IS NULL OR key_id <> ?)${holding ? ` AND ${holding}` : ''}`, [keyId]);
     total += toNumber(n);
   }
   return total;

@@ -72,6 +72,12 @@ export interface SealedTable {
   /** Primary key columns, in key order (one or two). */
   key: readonly string[];
   sealed: readonly string[];
+  /**
+   * Only the rows that hold a sealed value at all (an SQL condition from code, never input), for a
+   * table where most rows hold none: clients without a signing key are neither walked nor counted
+   * as left under an older key.
+   */
+  holding?: string;
 }
 
 /** Every sealed column of the store; everything else is clear and searchable. */
@@ -81,4 +87,6 @@ export const SEALED_TABLES: readonly SealedTable[] = [
   { table: 'payments', key: ['id'], sealed: ['result_json'] },
   { table: 'transfer_batch_lines', key: ['batch_pk', 'line_no'], sealed: ['request_json', 'result_json'] },
   { table: 'callback_deliveries', key: ['id'], sealed: ['body'] },
+  // A client's request-signing key (migration 008): the gateway needs the key itself to verify HMACs.
+  { table: 'clients', key: ['id'], sealed: ['signing_key'], holding: 'signing_key IS NOT NULL' },
 ];
