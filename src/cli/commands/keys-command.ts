@@ -7,9 +7,9 @@ export const KEYS_USAGE = `gerbang keys generate [--id ID]
   Prints a new audit key line \`ID:base64key\` for GERBANG_AUDIT_KEYS or a key file.
 gerbang keys rotate [--batch-size N]
   Re-encrypts every sealed value (audit records, payment answers, payment-run lines, callbacks,
-  clients' request-signing keys) to the newest key (the last in GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES), N rows per
-  transaction (default 200), while gateways keep serving. Exit status 0 when no row is left
-  under an older key.`;
+  clients' request-signing keys) to the newest key (the last in GERBANG_AUDIT_KEYS /
+  GERBANG_AUDIT_KEY_FILES), N rows per transaction (default 200), while gateways keep serving.
+  Exit status 0 when no row is left under an older key.`;
 
 const DEFAULT_BATCH = 200;
 
@@ -61,7 +61,7 @@ const LABELS: Record<string, string> = {
   clients: 'client signing keys',
 };
 
-/** `3 exchanges, 2 bank calls, 1 payments, 0 payment-run lines and 0 callbacks`. */
+/** `3 exchanges, 2 bank calls, 1 payments, 0 payment-run lines, 0 callbacks and 1 client signing keys`. */
 function tally(records: KeyRotationReport['records']): string {
   const parts = Object.entries(records).map(([table, n]) => `${n} ${LABELS[table] ?? table}`);
   return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts.join('');
