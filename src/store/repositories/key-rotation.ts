@@ -11,8 +11,8 @@ type SealedRow = Record<string, string | number | null> & { key_id: string | nul
 /**
  * Re-encrypts every sealed value not yet sealed with the ring's newest key (the audit, payment
  * answers, payment-run lines, callbacks, client signing keys: SEALED_TABLES), rows of older keys
- * and clear rows from before their table was sealed alike, `batchSize` rows per transaction so no lock is held for
- * long and the gateways keep writing meanwhile.
+ * and clear rows from before their table was sealed alike, `batchSize` rows per transaction so
+ * no lock is held for long and the gateways keep writing meanwhile.
  *
  * Only the sealed columns and key_id change, and each UPDATE is guarded by what the batch read:
  * the row's key id and every sealed value. A gateway that wrote one of them meanwhile (a
