@@ -8,10 +8,9 @@ export interface TokenKeys {
 
 /**
  * Seals a probe value with the ring's current key and opens it again; returns that key's id.
- * Throws KeyRingError naming the setting when no ring is configured or the probe does not open.
+ * Throws KeyRingError naming the setting when the probe does not open.
  */
-export function probeKeyRing(ring: KeyRing | null): string {
-  if (!ring) throw new KeyRingError('GERBANG_AUDIT_KEYS', 'no audit key is configured (set GERBANG_AUDIT_KEYS or GERBANG_AUDIT_KEY_FILES)');
+export function probeKeyRing(ring: KeyRing): string {
   if (ring.decrypt(ring.encrypt('key-check')) !== 'key-check') throw new KeyRingError('GERBANG_AUDIT_KEYS', `a value sealed with key ${ring.currentKeyId} did not open again`);
   return ring.currentKeyId;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditExchangeRow, AuditOutcome, BankCallAudit } from '../types.js';
-import { parseJson, toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
+import { parseJson, toNumber, toNumberOrNull, toStringOrNull, wellFormed } from './row-values.js';
 import type { ValueOpener } from './sealed-values.js';
 
 /**
@@ -134,7 +134,7 @@ export function maskPath(path: string): string {
  */
 function digest(values: (string | number | null)[]): string {
   // Well-formed UTF-8 both ways: a lone surrogate is stored as U+FFFD, so hash it as that.
-  const normal = values.map((value) => (typeof value === 'string' ? Buffer.from(value, 'utf8').toString('utf8') : value));
+  const normal = values.map((value) => (typeof value === 'string' ? wellFormed(value) : value));
   return createHash('sha256').update(JSON.stringify(normal), 'utf8').digest('hex');
 }
 

@@ -27,7 +27,7 @@ import {
   type StoredBankCall,
 } from './audit-records.js';
 import { verifyAudit } from './audit-verify.js';
-import { fit } from './row-values.js';
+import { fit, wellFormed } from './row-values.js';
 import { KEY_ID_AFTER_PARTIAL_WRITE, ValueSealer, type ValueOpener } from './sealed-values.js';
 
 const DEFAULT_LIMIT = 100;
@@ -44,6 +44,9 @@ const SIZE = { requestId: 64, remoteIp: 64, origin: 512, method: 16, path: 1024,
 const EXCHANGE_COLUMNS =
   'request_id, received_at, remote_ip, origin, method, path, client_id, transaction_id, amount, source_account, beneficiary_account, ' +
   'request_headers, request_body, key_id';
+
+/** An inbound exchange as the row holds it: its accounts masked (or null), never absent. */
+type StoredExchange = InboundExchange & { sourceAccount: string | null; beneficiaryAccount: string | null };
 
 export interface AuditRepositoryOptions {
   /** Seals bodies and headers; null for a store that never touches the audit (any use then names the setting). */
@@ -88,7 +91,7 @@ export class SqlAuditRepository implements AuditRepository {
     const stored = this.storedExchange(exchange);
     const id = await this.chain.append('open', async (tx) => {
       const { insertId } = await tx.execute(`INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome) VALUES (${marks(15)})`, [...this.exchangeValues(stored), 'in_progress']);
-      const opened: AuditExchangeRow = { ...stored, id: insertId, completedAt: null, outcome: 'in_progress', statusCode: null, errorCode: null, responseBody: null, bankCalls: [] };
+      const opened = openedRow(stored, insertId);
       this.openExchanges.set(insertId, opened);
       return { recordId: insertId, contentDigest: openedDigest(opened) };
     });
@@ -136,7 +139,7 @@ export class SqlAuditRepository implements AuditRepository {
   async record(exchange: InboundExchange, c: InboundCompletion): Promise<number> {
     const stored = this.storedExchange(exchange);
     const done = storedCompletion(c);
-    const whole = completed({ ...stored, id: 0, completedAt: null, outcome: 'in_progress', statusCode: null, errorCode: null, responseBody: null, bankCalls: [] }, done);
+    const whole = completed(openedRow(stored, 0), done);
     const completion = [done.outcome, done.statusCode, done.errorCode, this.sealer.seal(done.responseBody), done.completedAt];
     return this.chain.append('record', async (tx) => {
       const { insertId } = await tx.execute(
@@ -230,12 +233,12 @@ export class SqlAuditRepository implements AuditRepository {
     return verifyAudit(this.db, this.sealer);
   }
 
-  /** An inbound exchange with each value exactly as the row will hold it (cut to size, masked). */
   checkKeys(): string {
-    return probeKeyRing(this.sealer.ring);
+    return probeKeyRing(this.sealer.keyRing);
   }
 
-  private storedExchange(e: InboundExchange): InboundExchange & { sourceAccount: string | null; beneficiaryAccount: string | null } {
+  /** An inbound exchange with each value exactly as the row will hold it (cut to size, masked). */
+  private storedExchange(e: InboundExchange): StoredExchange {
     return {
       requestId: clear(e.requestId, SIZE.requestId),
       receivedAt: Math.round(e.receivedAt),
@@ -289,6 +292,11 @@ function storedCompletion(c: InboundCompletion): InboundCompletion & { sourceAcc
   };
 }
 
+/** The row `open` writes for an exchange: in progress, nothing of its outcome yet. */
+function openedRow(stored: StoredExchange, id: number): AuditExchangeRow {
+  return { ...stored, id, completedAt: null, outcome: 'in_progress', statusCode: null, errorCode: null, responseBody: null, bankCalls: [] };
+}
+
 /** An opened exchange after the completion's UPDATE (a null value keeps what was there: COALESCE). */
 function completed(opened: AuditExchangeRow, c: ReturnType<typeof storedCompletion>): AuditExchangeRow {
   return {
@@ -313,7 +321,7 @@ function completed(opened: AuditExchangeRow, c: ReturnType<typeof storedCompleti
 function clear(value: string, max: number): string;
 function clear(value: string | null, max: number): string | null;
 function clear(value: string | null, max: number): string | null {
-  return value === null ? null : fit(Buffer.from(value, 'utf8').toString('utf8'), max);
+  return value === null ? null : fit(wellFormed(value), max);
 }
 
 /** Headers as they come back from the store: through JSON (an undefined value is dropped). */

@@ -24,6 +24,11 @@ export function fit(value: string | null, max: number): string | null {
   return value !== null && value.length > max ? value.slice(0, max) : value;
 }
 
+/** The string as it comes back from a utf8mb4 column: well-formed UTF-8, a lone surrogate as U+FFFD. */
+export function wellFormed(value: string): string {
+  return Buffer.from(value, 'utf8').toString('utf8');
+}
+
 /** A counter key that fits the VARCHAR(191) primary key: long keys are replaced by a digest. */
 export function counterKey(key: string): string {
   return key.length <= 191 ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;

@@ -24,7 +24,7 @@ export interface ValueOpener {
  * no sealed value) any use names the setting to configure; clear legacy values and NULLs need no key.
  */
 export class ValueSealer implements ValueOpener {
-  constructor(readonly ring: KeyRing | null) {}
+  constructor(private readonly ring: KeyRing | null) {}
 
   get keyRing(): KeyRing {
     if (!this.ring) {
