@@ -21,20 +21,20 @@ export type SigningChange = { ok: true; signingKey: string } | { ok: false; reas
  * Makes the client sign every API call from now on, with a new key (returned once). Refused when
  * signing is already required (use rotateSigningKey, so a key in use is never replaced by mistake).
  */
-export async function enableSigning(clients: ClientRepository, keys: KeyRing, id: string, now: number): Promise<SigningChange> {
-  const client = await clients.findById(id);
-  if (!client) return { ok: false, reason: 'no-client' };
-  if (client.signing.required) return { ok: false, reason: 'already-required' };
-  const signingKey = newSigningKey();
-  await clients.setSigning(id, { required: true, sealedKey: keys.encrypt(signingKey) }, now);
-  return { ok: true, signingKey };
+export function enableSigning(clients: ClientRepository, keys: KeyRing, id: string, now: number): Promise<SigningChange> {
+  return giveNewKey(clients, keys, id, now, false);
 }
 
 /** Gives a client that signs a new key (returned once); requests signed with the old one fail at once. */
-export async function rotateSigningKey(clients: ClientRepository, keys: KeyRing, id: string, now: number): Promise<SigningChange> {
+export function rotateSigningKey(clients: ClientRepository, keys: KeyRing, id: string, now: number): Promise<SigningChange> {
+  return giveNewKey(clients, keys, id, now, true);
+}
+
+/** Stores a new sealed key for the client, signing required, if signing is required now exactly when `requiredBefore`. */
+async function giveNewKey(clients: ClientRepository, keys: KeyRing, id: string, now: number, requiredBefore: boolean): Promise<SigningChange> {
   const client = await clients.findById(id);
   if (!client) return { ok: false, reason: 'no-client' };
-  if (!client.signing.required) return { ok: false, reason: 'not-required' };
+  if (client.signing.required !== requiredBefore) return { ok: false, reason: requiredBefore ? 'not-required' : 'already-required' };
   const signingKey = newSigningKey();
   await clients.setSigning(id, { required: true, sealedKey: keys.encrypt(signingKey) }, now);
   return { ok: true, signingKey };
