@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { KeyRing, KeyRingError, keyRingFrom } from '../security/index.js';
+import { KeyRing, KeyRingError, keyRingFrom, readableByOthers } from '../security/index.js';
 import { readPartnersFile, type PartnerConfig } from './partners.js';
 import { invalidCidrs } from '../security/index.js';
-import { BCA_SETTINGS, SETTINGS, type SettingName, type SettingSpec } from './schema.js';
+import { BCA_SETTINGS, SECRET_ENV_NAMES, SETTINGS, type SettingName, type SettingSpec } from './schema.js';
 
 export interface TransferLimits {
   bifastMaxCents: number;
@@ -336,6 +336,11 @@ function readConfigFile(path: string | undefined, problems: string[]): Env {
     return {};
   }
   const known = new Set(Object.values(SETTINGS).map((spec) => spec.env));
+  const secrets = Object.keys(parsed).filter((key) => SECRET_ENV_NAMES.includes(key));
+  if (secrets.length > 0 && readableByOthers(path)) {
+    problems.push(`GERBANG_CONFIG_FILE: ${path} holds secrets (${secrets.join(', ')}) and must be readable by its owner only (chmod 600)`);
+    return {};
+  }
   const out: Env = {};
   for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
     if (!known.has(key)) {

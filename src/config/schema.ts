@@ -303,6 +303,15 @@ export const SETTINGS = {
 
 export type SettingName = keyof typeof SETTINGS;
 
+/**
+ * The variables that hold secrets. They are kept out of PM2's records (ecosystem.config.js
+ * filters them: `pm2 save` would write them to its dump file) and, in GERBANG_CONFIG_FILE, make
+ * that file owner-only.
+ */
+export const SECRET_ENV_NAMES: readonly string[] = Object.values(SETTINGS as Record<string, SettingSpec>)
+  .filter((spec) => spec.secret === true)
+  .map((spec) => spec.env);
+
 /** The BCA settings that must be given together: any one of them leaves sandbox mode. */
 export const BCA_SETTINGS: SettingName[] = [
   'bcaBaseUrl',
