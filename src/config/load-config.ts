@@ -254,6 +254,8 @@ export interface ConsoleConfig {
   /** Both set: the console serves HTTPS itself. */
   tls?: { certFile: string; keyFile: string };
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
+  /** Sign-in attempts per minute from one address; failures for one user from all addresses. */
+  signInThrottle: { perIpPerMinute: number; userMaxFailures: number };
   shutdownTimeoutMs: number;
   logLevel: string;
   /** Opens the audit's sealed bodies for the detail view (the same keys as the API). */
@@ -272,6 +274,8 @@ const CONSOLE_SETTINGS: SettingName[] = [
   'loginMaxFailures',
   'loginFailureWindowSeconds',
   'loginLockoutSeconds',
+  'consoleSignInPerIp',
+  'consoleUserMaxFailures',
   'shutdownTimeoutMs',
   'logLevel',
   'auditKeys',
@@ -306,6 +310,7 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
       windowMs: (v.loginFailureWindowSeconds as number) * 1000,
       lockMs: (v.loginLockoutSeconds as number) * 1000,
     },
+    signInThrottle: { perIpPerMinute: v.consoleSignInPerIp, userMaxFailures: v.consoleUserMaxFailures },
     shutdownTimeoutMs: v.shutdownTimeoutMs,
     logLevel: v.logLevel,
     auditKeys: auditKeys as KeyRing,

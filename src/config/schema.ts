@@ -277,6 +277,16 @@ export const SETTINGS = {
     doc: 'PEM certificate (chain) for the console to serve HTTPS itself; with GERBANG_CONSOLE_TLS_KEY_FILE. Under TLS the session cookie is `Secure`.',
     schema: Joi.string().min(1),
   },
+  consoleSignInPerIp: {
+    env: 'GERBANG_CONSOLE_SIGN_IN_PER_IP',
+    doc: 'Console sign-in attempts per minute from one address, counted before any password is hashed: beyond it the console answers 429 until the minute ends, so a flood of sign-ins costs no scrypt (and does not slow the API beside it).',
+    schema: positive.default(20),
+  },
+  consoleUserMaxFailures: {
+    env: 'GERBANG_CONSOLE_USER_MAX_FAILURES',
+    doc: 'Failed console sign-ins for one user, from all addresses together, before that user is locked for GERBANG_LOGIN_LOCKOUT_SECONDS. One address is locked out of a user after GERBANG_LOGIN_MAX_FAILURES, for that address only, so an attacker cannot lock a user out for everyone. `gerbang user unlock` or the admin page lifts both.',
+    schema: positive.default(50),
+  },
   consoleTlsKeyFile: { env: 'GERBANG_CONSOLE_TLS_KEY_FILE', doc: 'PEM private key of GERBANG_CONSOLE_TLS_CERT_FILE.', schema: Joi.string().min(1) },
   metricsPort: {
     env: 'GERBANG_METRICS_PORT',
