@@ -1,5 +1,5 @@
 /**
- * Loaded by mocha before every test file (.mocharc.js). Keeps test output readable: the
+ * Loaded by mocha before every test file (.mocharc.cjs). Keeps test output readable: the
  * gateway's JSON logs are silenced unless GERBANG_TEST_LOG_LEVEL asks for them. And keeps the
  * machine clean: every temporary file or folder a test (or a process it starts) makes lands in
  * one folder of this run, removed when the run ends.
