@@ -209,6 +209,8 @@ export interface PaymentRepository {
   recordCheck(id: number, owner: string, check: { state: PaymentState; checkAttempts: number; notFoundCount: number; nextCheckAt: number }, now: number): Promise<void>;
   /** Frees a lease `owner` holds (after the payment was settled with update()). */
   releaseLease(id: number, owner: string): Promise<void>;
+  /** Extends a lease `owner` still holds to now + leaseMs; false when it no longer holds it. */
+  renewLease(id: number, owner: string, now: number, leaseMs: number): Promise<boolean>;
   /** How many payments are in doubt now, per state (UNKNOWN, PENDING, SENDING): the metrics gauge. */
   countInDoubt(): Promise<Record<InDoubtState, number>>;
 }
