@@ -72,6 +72,12 @@ async function commitOrRollBack<T>(connection: Runner, fn: (tx: Queryable) => Pr
  */
 const CONFLICT_ATTEMPTS = 10;
 
+/**
+ * No new run starts once this long has passed since the first: a lock wait timeout (1205) takes
+ * innodb_lock_wait_timeout (50 s by default) to come back, and a request must not wait ten of them.
+ */
+const CONFLICT_BUDGET_MS = 2_000;
+
 /** A random pause of up to min(10 ms × 2^attempt, 250 ms), so retrying losers do not collide again in step. */
 function conflictPause(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(10 * 2 ** attempt, 250)));
@@ -91,16 +97,17 @@ function neverReachedServer(error: unknown): boolean {
 
 /**
  * Runs `work` again while it loses a conflict (it was rolled back whole, so running it again
- * is safe), and after CONFLICT_ATTEMPTS runs answers STORE_UNAVAILABLE with Retry-After: a
+ * is safe), and after CONFLICT_ATTEMPTS runs (or CONFLICT_BUDGET_MS) answers STORE_UNAVAILABLE with Retry-After: a
  * conflict is never a 500. `work` must have no effect outside the database.
  */
 async function retryConflicts<T>(what: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
       if (!isConflict(error)) throw error;
-      if (attempt >= CONFLICT_ATTEMPTS) {
+      if (attempt >= CONFLICT_ATTEMPTS || Date.now() - started > CONFLICT_BUDGET_MS) {
         // `what` is our own SQL text or 'transaction', never a value.
         log.warn({ what, attempts: attempt, errno: (error as { errno?: number }).errno }, 'database conflict kept losing; answering 503');
         throw conflictGaveUp(error);
