@@ -76,7 +76,7 @@ const CONFLICT_ATTEMPTS = 10;
  * No new run starts once this long has passed since the first: a lock wait timeout (1205) takes
  * innodb_lock_wait_timeout (50 s by default) to come back, and a request must not wait ten of them.
  */
-const CONFLICT_BUDGET_MS = 2_000;
+const CONFLICT_BUDGET_MS = 5_000;
 
 /** A random pause of up to min(10 ms × 2^attempt, 250 ms), so retrying losers do not collide again in step. */
 function conflictPause(attempt: number): Promise<void> {
