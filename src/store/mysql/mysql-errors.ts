@@ -35,11 +35,11 @@ const UNAVAILABLE_CODES = new Set([
 /**
  * Server errors meaning "this statement or transaction lost to a concurrent one and was rolled
  * back as a whole": an InnoDB deadlock (1213, which is also how Galera reports a certification
- * failure, "Deadlock: wsrep aborted transaction"), a lock wait timeout (1205) and a transaction
- * rolled back by a wsrep brute-force abort (1180 ER_ERROR_DURING_COMMIT). Nothing of it was
- * applied on any node, so running it again is safe; see isConflict().
+ * failure, "Deadlock: wsrep aborted transaction") and a lock wait timeout (1205). Nothing of it
+ * was applied on any node, so running it again is safe; see isConflict(). (1180, an error during
+ * COMMIT, is left out on purpose: whether that commit happened is not certain.)
  */
-const CONFLICT_ERRNOS = new Set([1213, 1205, 1180]);
+const CONFLICT_ERRNOS = new Set([1213, 1205]);
 
 /**
  * Server errors meaning "this node cannot serve now" although it answers: a Galera node that
