@@ -209,6 +209,8 @@ export interface PaymentRepository {
   recordCheck(id: number, owner: string, check: { state: PaymentState; checkAttempts: number; notFoundCount: number; nextCheckAt: number }, now: number): Promise<void>;
   /** Frees a lease `owner` holds (after the payment was settled with update()). */
   releaseLease(id: number, owner: string): Promise<void>;
+  /** Extends a lease `owner` still holds to now + leaseMs; false when it no longer holds it. */
+  renewLease(id: number, owner: string, now: number, leaseMs: number): Promise<boolean>;
   /** How many payments are in doubt now, per state (UNKNOWN, PENDING, SENDING): the metrics gauge. */
   countInDoubt(): Promise<Record<InDoubtState, number>>;
 }
@@ -304,9 +306,14 @@ export interface AuditRepository {
   /** Inserts the inbound exchange as in_progress and returns its id. */
   open(exchange: InboundExchange): Promise<number>;
   complete(id: number, completion: InboundCompletion): Promise<void>;
-  /** Inserts a whole exchange at once (rejected requests, token endpoint). */
-  record(exchange: InboundExchange, completion: InboundCompletion): Promise<number>;
-  recordBankCall(call: BankCallAudit): Promise<number>;
+  /**
+   * Inserts a whole exchange at once (rejected requests, token endpoint). `spoolEntry`: the id of
+   * the journal entry being replayed (audit-spool.ts); a second record with the same entry id
+   * throws UniqueViolationError.
+   */
+  record(exchange: InboundExchange, completion: InboundCompletion, spoolEntry?: string): Promise<number>;
+  /** Inserts one bank leg; `spoolEntry` as for record(). */
+  recordBankCall(call: BankCallAudit, spoolEntry?: string): Promise<number>;
   /** Exchanges ordered by id with their bank calls, for export and tests. */
   list(query: AuditQuery): Promise<AuditExchangeRow[]>;
   /** Checks every writer's hash chain against the records; decrypts with the key ring. */

@@ -23,10 +23,11 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   audit_exchanges: [
     'id', 'request_id', 'received_at', 'completed_at', 'remote_ip', 'origin', 'method', 'path', 'client_id', 'transaction_id', 'amount',
     'outcome', 'status_code', 'error_code', 'request_headers', 'request_body', 'response_body', 'source_account', 'beneficiary_account', 'key_id',
+    'spool_entry',
   ],
   audit_bank_calls: [
     'id', 'exchange_id', 'request_id', 'partner', 'operation', 'method', 'url', 'request_headers', 'request_body', 'status_code',
-    'response_body', 'error_code', 'started_at', 'duration_ms', 'key_id',
+    'response_body', 'error_code', 'started_at', 'duration_ms', 'key_id', 'spool_entry',
   ],
   audit_writers: ['writer_id', 'host', 'pid', 'started_at', 'last_seq', 'last_hash', 'updated_at'],
   audit_chain: ['writer_id', 'seq', 'kind', 'record_id', 'recorded_at', 'prev_hash', 'hash', 'key_id'],

@@ -12,6 +12,14 @@ import { settle } from './settlement.js';
 
 const log = getLogger('resolver');
 
+/**
+ * A resolver's claim on a payment lasts this long unless renewed. Its holder renews it every
+ * third of it while it lives (an inquiry can take longer than this: the bank's timeouts), so
+ * a holder that is killed blocks its payments, and the ERP's resend that waits on them, for
+ * at most this long, not minutes.
+ */
+export const RESOLVER_LEASE_MS = 15_000;
+
 export interface InDoubtResolverOptions {
   /** How often each process looks for payments to check; 0 turns the resolver off. */
   intervalMs: number;
@@ -21,7 +29,10 @@ export interface InDoubtResolverOptions {
   notFoundConfirmMs: number;
   /** Longest wait between two checks of one payment (the back-off doubles up to it). */
   maxBackoffMs?: number;
-  /** How long a claimed payment stays leased to this process. Longer than an inquiry can take. */
+  /**
+   * How long a claimed payment stays leased to this process unless renewed (default
+   * RESOLVER_LEASE_MS). Renewed every third of it while this process works through its claims.
+   */
   leaseMs?: number;
   batchSize?: number;
 }
@@ -66,25 +77,37 @@ export class InDoubtResolver {
   /** One pass: claims the payments due and checks each. Returns how many it checked and settled. */
   async runOnce(): Promise<{ checked: number; settled: number }> {
     const now = this.deps.clock();
+    const leaseMs = this.options.leaseMs ?? RESOLVER_LEASE_MS;
     const due = await this.deps.payments.claimDue({
       owner: this.owner,
       now,
-      leaseMs: this.options.leaseMs ?? 120_000,
+      leaseMs,
       sendingStaleBefore: now - this.options.sendingStaleMs,
       limit: this.options.batchSize ?? 50,
     });
     let settled = 0;
-    for (const payment of due) {
-      if (this.stopped) {
-        await this.deps.payments.releaseLease(payment.id, this.owner);
-        continue;
+    const held = new Set(due.map((payment) => payment.id));
+    const renewal = setInterval(() => {
+      for (const id of held) this.deps.payments.renewLease(id, this.owner, this.deps.clock(), leaseMs).catch(() => undefined);
+    }, leaseMs / 3);
+    renewal.unref();
+    try {
+      for (const payment of due) {
+        if (this.stopped) {
+          await this.deps.payments.releaseLease(payment.id, this.owner);
+          held.delete(payment.id);
+          continue;
+        }
+        try {
+          if (await this.check(payment)) settled += 1;
+        } catch (error) {
+          log.error({ err: error, transactionId: payment.transactionId }, 'in-doubt check failed; it will be retried');
+          await this.deps.payments.releaseLease(payment.id, this.owner).catch(() => undefined);
+        }
+        held.delete(payment.id);
       }
-      try {
-        if (await this.check(payment)) settled += 1;
-      } catch (error) {
-        log.error({ err: error, transactionId: payment.transactionId }, 'in-doubt check failed; it will be retried');
-        await this.deps.payments.releaseLease(payment.id, this.owner).catch(() => undefined);
-      }
+    } finally {
+      clearInterval(renewal);
     }
     return { checked: due.length, settled };
   }

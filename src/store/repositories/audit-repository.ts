@@ -139,21 +139,21 @@ export class SqlAuditRepository implements AuditRepository {
   }
 
   /** Inserts a whole exchange at once (rejected requests, the token endpoint) and returns its id. */
-  async record(exchange: InboundExchange, c: InboundCompletion): Promise<number> {
+  async record(exchange: InboundExchange, c: InboundCompletion, spoolEntry?: string): Promise<number> {
     const stored = this.storedExchange(exchange);
     const done = storedCompletion(c);
     const whole = completed(openedRow(stored, 0), done);
     const completion = [done.outcome, done.statusCode, done.errorCode, this.sealer.seal(done.responseBody, exchangePlace('response_body', whole.requestId, whole.receivedAt)), done.completedAt];
     return this.chain.append('record', async (tx) => {
       const { insertId } = await tx.execute(
-        `INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome, status_code, error_code, response_body, completed_at) VALUES (${marks(19)})`,
-        [...this.exchangeValues(whole), ...completion],
+        `INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome, status_code, error_code, response_body, completed_at, spool_entry) VALUES (${marks(20)})`,
+        [...this.exchangeValues(whole), ...completion, spoolEntry ?? null],
       );
       return { recordId: insertId, contentDigest: finalDigest({ ...whole, id: insertId }) };
     });
   }
 
-  async recordBankCall(call: BankCallAudit): Promise<number> {
+  async recordBankCall(call: BankCallAudit, spoolEntry?: string): Promise<number> {
     // Each value exactly as the row will hold it; the digest is taken from these.
     const stored: Omit<StoredBankCall, 'id'> = {
       exchangeId: call.exchangeId,
@@ -186,11 +186,12 @@ export class SqlAuditRepository implements AuditRepository {
       stored.startedAt,
       stored.durationMs,
       this.sealer.keyRing.currentKeyId,
+      spoolEntry ?? null,
     ];
     return this.chain.append('bank_call', async (tx) => {
       const { insertId } = await tx.execute(
         'INSERT INTO audit_bank_calls (exchange_id, request_id, partner, operation, method, url, request_headers, request_body, ' +
-          `status_code, response_body, error_code, started_at, duration_ms, key_id) VALUES (${marks(14)})`,
+          `status_code, response_body, error_code, started_at, duration_ms, key_id, spool_entry) VALUES (${marks(15)})`,
         values,
       );
       return { recordId: insertId, contentDigest: bankCallDigest({ ...stored, id: insertId }) };

@@ -229,6 +229,11 @@ export class SqlPaymentRepository implements PaymentRepository {
     await this.db.execute('UPDATE payments SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?', [id, owner]);
   }
 
+  async renewLease(id: number, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    const result = await this.db.execute('UPDATE payments SET lease_until = ? WHERE id = ? AND lease_owner = ?', [now + leaseMs, id, owner]);
+    return result.affectedRows === 1;
+  }
+
   async countInDoubt(): Promise<Record<InDoubtState, number>> {
     // Served by ix_payments_state_created_at: one index range per state, however large the table.
     const rows = await this.db.query<{ state: string; n: number | string }>(
