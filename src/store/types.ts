@@ -127,7 +127,7 @@ export interface AccountGrantRepository {
   /** Withdraws the grant; false when there was none. */
   revoke(clientId: string, accountNumber: string): Promise<boolean>;
   isGranted(clientId: string, accountNumber: string): Promise<boolean>;
-  /** The client's granted accounts, in order. */
+  /** The client's granted accounts, masked (`******5680`: no account number is stored in clear), oldest first. */
   list(clientId: string): Promise<string[]>;
 }
 

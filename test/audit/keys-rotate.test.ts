@@ -266,6 +266,7 @@ forEachBackend('gerbang keys rotate over payment data stored before migration 00
     receiver = await startReceiver();
     const raw = db.store().db;
     const { client, clientSecret } = await createClient(db.store(), { name: 'legacy erp', origins: [], cidrs: ['127.0.0.0/8'] }, Date.now());
+    await db.store().accountGrants.grant(client.id, request.sourceAccountNumber as string, Date.now());
     // Rows as a gateway before migration 009 wrote them: values in clear, no key id.
     await raw.execute(
       'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, operation, amount, amount_minor, currency, result_json, http_status, created_at, updated_at) ' +

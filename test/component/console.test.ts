@@ -243,21 +243,23 @@ forEachBackend('Finance console sessions and admin', (db) => {
       expect(actions.sort()).to.deep.equal(['admin_client_allowlists', 'admin_client_create', 'admin_client_rotate', 'admin_client_status']);
     });
 
-    it("grants a client the accounts it may use and withdraws them, naming a malformed account, each change in the console audit", async () => {
+    it('grants a client the accounts it may use and withdraws them, naming a malformed account, each change in the console audit, no number in clear', async () => {
       const { client } = await signedIn('admin');
       const { client: erp } = await createClient(con.store.clients, { name: 'ERP accounts', origins: [], cidrs: [] }, now);
-      const granted = await client.post(`/console/admin/clients/${erp.id}/accounts`, { _csrf: client.csrf, accounts: '0201245680\n0201245681' });
+      const granted = await client.post(`/console/admin/clients/${erp.id}/accounts`, { _csrf: client.csrf, grant: '0201245680\n0201245681', revoke: '' });
       expect(granted.status).to.equal(200);
-      expect(await con.store.accountGrants.list(erp.id)).to.deep.equal(['0201245680', '0201245681']);
-      expect(granted.text).to.match(new RegExp(`data-client-id="${erp.id}"[^]*?name="accounts"[^>]*>0201245680\n0201245681<`));
-      const bad = await client.post(`/console/admin/clients/${erp.id}/accounts`, { _csrf: client.csrf, accounts: '0201245680\n12345' });
+      expect(await con.store.accountGrants.isGranted(erp.id, '0201245680')).to.equal(true);
+      expect(await con.store.accountGrants.list(erp.id)).to.have.members(['******5680', '******5681']);
+      expect(granted.text).to.match(new RegExp(`data-client-id="${erp.id}"[^]*?<li>\\*{6}5680</li>`));
+      const bad = await client.post(`/console/admin/clients/${erp.id}/accounts`, { _csrf: client.csrf, grant: '12345', revoke: '0201245680' });
       expect(bad.status).to.equal(400);
       expect(bad.text).to.contain('data-field="accounts"').and.to.contain('12345');
-      expect(await con.store.accountGrants.list(erp.id), 'unchanged by a refused form').to.deep.equal(['0201245680', '0201245681']);
-      await client.post(`/console/admin/clients/${erp.id}/accounts`, { _csrf: client.csrf, accounts: '0201245681' });
-      expect(await con.store.accountGrants.list(erp.id)).to.deep.equal(['0201245681']);
+      expect(await con.store.accountGrants.isGranted(erp.id, '0201245680'), 'unchanged by a refused form').to.equal(true);
+      await client.post(`/console/admin/clients/${erp.id}/accounts`, { _csrf: client.csrf, grant: '', revoke: '0201245680' });
+      expect(await con.store.accountGrants.isGranted(erp.id, '0201245680')).to.equal(false);
+      expect(await con.store.accountGrants.list(erp.id)).to.deep.equal(['******5681']);
       const details = (await con.store.consoleAudit.list({ action: undefined, limit: 50 })).filter((e) => e.target === `client:${erp.id}`).map((e) => e.detail);
-      expect(details.sort()).to.deep.equal(['accounts=0201245680 0201245681', 'accounts=0201245681']);
+      expect(details.sort()).to.deep.equal(['grant= revoke=******5680', 'grant=******5680 ******5681 revoke=']);
     });
 
     it('creates a user who can sign in, and disabling a user ends their session at once', async () => {

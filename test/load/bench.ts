@@ -263,6 +263,7 @@ async function startGerbang(admin: mysql.Connection, bank: Bank, socket: string 
     GERBANG_BCA_API_SECRET: bank.apiSecret,
     GERBANG_BCA_CORPORATE_ID: bank.corporateId,
     GERBANG_BCA_ORIGIN: ORIGIN,
+    GERBANG_BCA_ACCOUNTS: '0201245680',
     // The limiters run (and write to the store) as in production, set high enough not to refuse the load.
     GERBANG_RATE_LIMIT_PER_IP: '10000000',
     GERBANG_RATE_LIMIT_PER_CLIENT: '10000000',
@@ -273,6 +274,7 @@ async function startGerbang(admin: mysql.Connection, bank: Bank, socket: string 
   // an id it has seen today: the second one starts far from the first.
   if (socket) await admin.query(`INSERT INTO ${dbName}.sequences (name, value) VALUES ('bca:transaction-id', 20000000)`);
   const client = JSON.parse(cli(['client', 'create', '--name', 'bench', '--cidr', '127.0.0.1/32', '--json'], env)) as { clientId: string; clientSecret: string };
+  cli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env);
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const gatewayArgs = [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), BIN, 'serve'];
   const child = spawn(process.execPath, gatewayArgs, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { createClient, replaceAccountGrants, rotateClientSecret, setClientAllowlists } from '../../domain/clients/index.js';
+import { createClient, changeAccountGrants, rotateClientSecret, setClientAllowlists } from '../../domain/clients/index.js';
 import { AppError, isAppError, type FieldError } from '../../errors/index.js';
 import { CONSOLE_ROLES, type ConsoleRole, type Store } from '../../store/types.js';
 import { signedIn } from '../console-locals.js';
@@ -93,12 +93,14 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
     }),
   );
 
-  // The company accounts the client may use (balance, statement, paying from): the whole set, replaced.
+  // The company accounts the client may use (balance, statement, paying from): some granted, some withdrawn.
   router.post(`${BASE}/admin/clients/:id/accounts`, (req, res) =>
     attempt(req, res, async () => {
-      const accounts = list(req, 'accounts');
-      if (!(await replaceAccountGrants(store, req.params.id, accounts, clock()))) return 'missing';
-      await audited(req, res, 'admin_client_accounts', `client:${req.params.id}`, `accounts=${accounts.join(' ')}`);
+      const change = { grant: list(req, 'grant'), revoke: list(req, 'revoke') };
+      if (!(await changeAccountGrants(store, req.params.id, change, clock()))) return 'missing';
+      // Masked in the console audit too: no account number is stored in clear.
+      const masked = (numbers: string[]) => numbers.map((n) => `******${n.slice(-4)}`).join(' ');
+      await audited(req, res, 'admin_client_accounts', `client:${req.params.id}`, `grant=${masked(change.grant)} revoke=${masked(change.revoke)}`);
       return {};
     }),
   );

@@ -34,8 +34,10 @@ ${view.clients.map(
 <textarea name="origins" rows="2" aria-label="${t('allowedOrigins')}">${lines(c.allowedOrigins)}</textarea>
 <textarea name="cidrs" rows="2" aria-label="${t('allowedCidrs')}">${lines(c.allowedCidrs)}</textarea>
 <button type="submit">${t('save')}</button></form></td>
-<td><form method="post" action="${BASE}/admin/clients/${c.id}/accounts" class="accounts">${csrf}
-<textarea name="accounts" rows="2" aria-label="${t('grantedAccounts')}">${lines(view.grants?.[c.id] ?? [])}</textarea>
+<td><ul class="granted">${(view.grants?.[c.id] ?? []).map((account) => html`<li>${account}</li>`)}</ul>
+<form method="post" action="${BASE}/admin/clients/${c.id}/accounts" class="accounts">${csrf}
+<textarea name="grant" rows="1" aria-label="${t('grantAccounts')}" placeholder="${t('grantAccounts')}"></textarea>
+<textarea name="revoke" rows="1" aria-label="${t('revokeAccounts')}" placeholder="${t('revokeAccounts')}"></textarea>
 <button type="submit">${t('save')}</button></form></td>
 <td><form method="post" action="${BASE}/admin/clients/${c.id}/status" class="inline">${csrf}<input type="hidden" name="status" value="${c.status === 'active' ? 'disabled' : 'active'}"><button type="submit" class="toggle">${c.status === 'active' ? t('disable') : t('enable')}</button></form>
 <form method="post" action="${BASE}/admin/clients/${c.id}/rotate" class="inline">${csrf}<button type="submit" class="rotate">${t('rotateSecret')}</button></form></td></tr>`,

@@ -64,22 +64,20 @@ export async function setAccountGrant(
 }
 
 /**
- * Makes `accountNumbers` the client's whole set of granted accounts (the console's form): grants
- * the new ones, revokes the others. False when there is no such client; throws
- * AppError('VALIDATION_FAILED') naming each malformed account, changing nothing.
+ * Grants a client the use of the accounts in `grant` and withdraws those in `revoke` (the
+ * console's form). False when there is no such client; throws AppError('VALIDATION_FAILED')
+ * naming each malformed account, changing nothing.
  */
-export async function replaceAccountGrants(
+export async function changeAccountGrants(
   store: { clients: ClientRepository; accountGrants: AccountGrantRepository },
   clientId: string,
-  accountNumbers: string[],
+  change: { grant: string[]; revoke: string[] },
   now: number,
 ): Promise<boolean> {
-  const bad = accountNumbers.filter((number) => !ACCOUNT_NUMBER.test(number));
+  const bad = [...change.grant, ...change.revoke].filter((number) => !ACCOUNT_NUMBER.test(number));
   if (bad.length > 0) throw new AppError('VALIDATION_FAILED', 'An account number is 10 digits.', { fields: bad.map((number) => ({ field: 'accounts', message: `${number} is not a 10-digit account number` })) });
   if (!(await store.clients.findById(clientId))) return false;
-  const wanted = new Set(accountNumbers);
-  const current = await store.accountGrants.list(clientId);
-  for (const number of current) if (!wanted.has(number)) await store.accountGrants.revoke(clientId, number);
-  for (const number of wanted) if (!current.includes(number)) await store.accountGrants.grant(clientId, number, now);
+  for (const number of change.revoke) await store.accountGrants.revoke(clientId, number);
+  for (const number of change.grant) await store.accountGrants.grant(clientId, number, now);
   return true;
 }

@@ -1,4 +1,11 @@
+import { createHash } from 'node:crypto';
 import { UniqueViolationError, type AccountGrantRepository, type Db } from '../types.js';
+import { maskAccount } from './audit-records.js';
+
+/** The looked-up key of a grant: no account number is stored in clear. */
+function digest(clientId: string, accountNumber: string): string {
+  return createHash('sha256').update(`${clientId}:${accountNumber}`).digest('hex');
+}
 
 /**
  * The company accounts each API client may use (table client_account_grants). No row, no
@@ -9,7 +16,12 @@ export class SqlAccountGrantRepository implements AccountGrantRepository {
 
   async grant(clientId: string, accountNumber: string, now: number): Promise<boolean> {
     try {
-      await this.db.execute('INSERT INTO client_account_grants (client_id, account_number, granted_at) VALUES (?, ?, ?)', [clientId, accountNumber, now]);
+      await this.db.execute('INSERT INTO client_account_grants (client_id, account_digest, account_masked, granted_at) VALUES (?, ?, ?, ?)', [
+        clientId,
+        digest(clientId, accountNumber),
+        maskAccount(accountNumber) ?? '',
+        now,
+      ]);
       return true;
     } catch (error) {
       // Granted already (maybe by another node a moment ago): nothing to change.
@@ -19,16 +31,16 @@ export class SqlAccountGrantRepository implements AccountGrantRepository {
   }
 
   async revoke(clientId: string, accountNumber: string): Promise<boolean> {
-    return (await this.db.execute('DELETE FROM client_account_grants WHERE client_id = ? AND account_number = ?', [clientId, accountNumber])).affectedRows > 0;
+    return (await this.db.execute('DELETE FROM client_account_grants WHERE client_id = ? AND account_digest = ?', [clientId, digest(clientId, accountNumber)])).affectedRows > 0;
   }
 
   async isGranted(clientId: string, accountNumber: string): Promise<boolean> {
-    const rows = await this.db.query<{ n: number }>('SELECT 1 AS n FROM client_account_grants WHERE client_id = ? AND account_number = ?', [clientId, accountNumber]);
+    const rows = await this.db.query<{ n: number }>('SELECT 1 AS n FROM client_account_grants WHERE client_id = ? AND account_digest = ?', [clientId, digest(clientId, accountNumber)]);
     return rows.length > 0;
   }
 
   async list(clientId: string): Promise<string[]> {
-    const rows = await this.db.query<{ account_number: string }>('SELECT account_number FROM client_account_grants WHERE client_id = ? ORDER BY account_number', [clientId]);
-    return rows.map((row) => row.account_number);
+    const rows = await this.db.query<{ account_masked: string }>('SELECT account_masked FROM client_account_grants WHERE client_id = ? ORDER BY granted_at, account_masked', [clientId]);
+    return rows.map((row) => row.account_masked);
   }
 }
