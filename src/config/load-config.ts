@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { KeyRing, KeyRingError, keyRingFrom, readableByOthers } from '../security/index.js';
-import { readPartnersFile, type PartnerConfig } from './partners.js';
+import { accountOwnershipProblems, readPartnersFile, type PartnerConfig } from './partners.js';
 import { invalidCidrs } from '../security/index.js';
 import { BCA_SETTINGS, SECRET_ENV_NAMES, SETTINGS, type SettingName, type SettingSpec } from './schema.js';
 
@@ -185,8 +185,11 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       apiSecret: v.bcaApiSecret,
       corporateId: v.bcaCorporateId,
       origin: v.bcaOrigin,
+      accounts: v.bcaAccounts,
     });
   }
+  const ownership = accountOwnershipProblems(partners);
+  if (ownership.length > 0) throw new ConfigError(ownership);
   return {
     port: v.port,
     host: v.host,

@@ -198,6 +198,12 @@ export const SETTINGS = {
   bcaApiSecret: { env: 'GERBANG_BCA_API_SECRET', doc: 'BCA API secret, the HMAC key of X-BCA-Signature.', schema: Joi.string().min(1), secret: true },
   bcaCorporateId: { env: 'GERBANG_BCA_CORPORATE_ID', doc: 'KlikBCA Bisnis corporate id (CorporateID).', schema: Joi.string().min(1) },
   bcaOrigin: { env: 'GERBANG_BCA_ORIGIN', doc: 'The domain registered with BCA, sent as Origin.', schema: Joi.string().min(1) },
+  bcaAccounts: {
+    env: 'GERBANG_BCA_ACCOUNTS',
+    doc: 'Comma-separated company accounts (10 digits) held at this BCA corporate, the default paying account first. A transfer is sent by the partner that holds its `sourceAccountNumber`; an account no partner lists cannot be paid from or read. Empty: the partner pays from no account.',
+    schema: Joi.array().items(Joi.string().trim().pattern(/^\d{10}$/).messages({ 'string.pattern.base': 'each account must be 10 digits' })).unique().default([]),
+    list: true,
+  },
   bankPartnersFile: {
     env: 'GERBANG_BANK_PARTNERS_FILE',
     doc: 'JSON file `{"partners": [...]}` describing the bank partners (BCA legacy, SNAP BI banks): name, bank, protocol, priority, base URL and credentials; readable by its owner only. See the operator guide. With GERBANG_BCA_* also set, that BCA partner is added as `bca` with priority 1.',

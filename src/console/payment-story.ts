@@ -1,7 +1,7 @@
 import type { AuditExchangeRow, BankCallAudit, PaymentRecord } from '../store/types.js';
 import { maskAccount } from './format.js';
 
-export type ExchangeKind = 'erpRequest' | 'replay' | 'refusedResend' | 'erpStatusCheck' | 'resolverCheck' | 'otherExchange';
+export type ExchangeKind = 'erpRequest' | 'earlierAttempt' | 'replay' | 'refusedResend' | 'erpStatusCheck' | 'resolverCheck' | 'otherExchange';
 
 export interface StoryBankCall {
   operation: string;
@@ -73,11 +73,18 @@ function pretty(body: string | null): string | null {
   return parsed ? JSON.stringify(parsed, null, 2) : body;
 }
 
-function kindOf(exchange: AuditExchangeRow, firstTransferId: number | undefined): ExchangeKind {
-  if (exchange.method === 'POST' && exchange.path.startsWith('/v1/transfers')) {
-    if (exchange.id === firstTransferId) return 'erpRequest';
-    // 409: sent again while the first was still in flight; 422: the same id with another payload.
-    return exchange.statusCode === 409 || exchange.statusCode === 422 ? 'refusedResend' : 'replay';
+const isTransferPost = (e: AuditExchangeRow) => e.method === 'POST' && e.path.startsWith('/v1/transfers');
+
+/** Refused for the id's sake: sent again while the first was in flight, or the same id with another payload. */
+const refusedAsResend = (e: AuditExchangeRow) =>
+  e.errorCode === 'IDEMPOTENCY_IN_FLIGHT' || e.errorCode === 'IDEMPOTENCY_MISMATCH' || (e.errorCode === null && (e.statusCode === 409 || e.statusCode === 422) && e.bankCalls.length === 0);
+
+function kindOf(exchange: AuditExchangeRow, paying: AuditExchangeRow | undefined): ExchangeKind {
+  if (isTransferPost(exchange)) {
+    if (exchange.id === paying?.id) return 'erpRequest';
+    if (refusedAsResend(exchange)) return 'refusedResend';
+    // Before the paying request: an attempt with this id that was refused and released (nothing paid).
+    return paying && exchange.receivedAt <= paying.receivedAt ? 'earlierAttempt' : 'replay';
   }
   if (exchange.method === 'GET' && exchange.path.startsWith('/v1/transfers/')) return 'erpStatusCheck';
   if (exchange.method === 'RESOLVE') return 'resolverCheck';
@@ -97,10 +104,12 @@ function bankCall(call: BankCallAudit, full: boolean): StoryBankCall {
  */
 export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow[], full: boolean): PaymentStory {
   const ordered = [...exchanges].sort((a, b) => a.receivedAt - b.receivedAt || a.id - b.id);
-  // The first POST that reserved the payment is its origin; a later POST with the same id is a replay
-  // (or a refused retry while the first was in flight, which the status code tells).
-  const firstTransfer = ordered.find((e) => e.method === 'POST' && e.path.startsWith('/v1/transfers') && e.receivedAt >= payment.createdAt - 60_000);
-  const request = parseObject(firstTransfer?.requestBody ?? null);
+  // The paying request is the one that reserved this payment: the last POST received before the
+  // reservation that was not refused for the id's sake. An earlier attempt with the same id was
+  // refused and its reservation released (the payment row is made anew), so it is not the one
+  // sent to the bank, whatever account it named; a later POST is a replay or a refused resend.
+  const paying = ordered.filter((e) => isTransferPost(e) && !refusedAsResend(e) && e.receivedAt <= payment.createdAt).at(-1);
+  const request = parseObject(paying?.requestBody ?? null);
   const account = (value: unknown) => {
     const number = str(value);
     return number === null ? null : full ? number : maskAccount(number);
@@ -109,7 +118,7 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
   const story: StoryExchange[] = ordered.map((e) => {
     const answer = parseObject(e.responseBody);
     return {
-      kind: kindOf(e, firstTransfer?.id),
+      kind: kindOf(e, paying),
       at: e.receivedAt,
       method: e.method,
       path: e.path,
@@ -142,7 +151,8 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
     transferMethod: str(result?.transferMethod),
     bankResponseCode: str(result?.bankResponseCode),
     bankMessage: str(result?.bankMessage),
-    sourceAccount: account(request?.sourceAccountNumber),
+    // Omitted by the ERP: the account Gerbang chose, as the exchange's audit row keeps it (masked).
+    sourceAccount: account(request?.sourceAccountNumber) ?? paying?.sourceAccount ?? null,
     beneficiaryAccount: account(request?.beneficiaryAccountNumber),
     beneficiaryName: str(request?.beneficiaryName),
     remark: str(request?.remark),

@@ -102,12 +102,12 @@ export function buildApp(deps: AppDeps): Express {
   app.use(
     transferRoutes(
       routes,
-      { payments: store.payments, sequences: store.sequences, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals },
+      { payments: store.payments, sequences: store.sequences, accountGrants: store.accountGrants, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals },
       authenticated,
     ),
   );
   app.use(callbackRoutes(routes, deps.callbacks.signer, authenticated));
-  app.use(accountRoutes(routes, { router: deps.router, clock }, authenticated));
+  app.use(accountRoutes(routes, { router: deps.router, accountGrants: store.accountGrants, clock }, authenticated));
   // A payment run is the one body allowed to be larger (up to GERBANG_BATCH_MAX_LINES lines).
   app.use(
     batchRoutes(

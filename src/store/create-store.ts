@@ -15,6 +15,7 @@ import {
   SqlCallbackRepository,
   SqlKeyRotationRepository,
   SqlRequestSignatureRepository,
+  SqlAccountGrantRepository,
 } from './repositories/index.js';
 import type { KeyRing } from '../security/index.js';
 import type { Db, Store } from './types.js';
@@ -36,6 +37,7 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
   return {
     db,
     clients: new SqlClientRepository(db),
+    accountGrants: new SqlAccountGrantRepository(db),
     requestSignatures: new SqlRequestSignatureRepository(db),
     payments: new SqlPaymentRepository(db, keys),
     audit: new SqlAuditRepository(db, { keys, writerId: options.auditWriterId }),

@@ -115,6 +115,22 @@ export interface ClientRepository {
   setSigning(id: string, signing: ClientSigning, now: number): Promise<boolean>;
 }
 
+// ---------------------------------------------------------------- account grants
+
+/**
+ * Which company accounts a client may use (balance, statement, paying from). No grant, no
+ * access: a client that was granted nothing can use no account.
+ */
+export interface AccountGrantRepository {
+  /** Grants the account; false when it was granted already. */
+  grant(clientId: string, accountNumber: string, now: number): Promise<boolean>;
+  /** Withdraws the grant; false when there was none. */
+  revoke(clientId: string, accountNumber: string): Promise<boolean>;
+  isGranted(clientId: string, accountNumber: string): Promise<boolean>;
+  /** The client's granted accounts, masked (`******5680`: no account number is stored in clear), oldest first. */
+  list(clientId: string): Promise<string[]>;
+}
+
 // ---------------------------------------------------------------- request signatures
 
 /**
@@ -410,8 +426,11 @@ export interface BankTokenRepository {
 }
 
 export interface SequenceRepository {
-  /** Atomically returns the next value (first call returns 1) of a named counter shared by all nodes. */
-  next(name: string): Promise<number>;
+  /**
+   * Atomically returns the next value of a named counter shared by all nodes: the greater of
+   * the last value + 1 and `floor` (default 1; the first call returns `floor`).
+   */
+  next(name: string, floor?: number): Promise<number>;
 }
 
 // ---------------------------------------------------------------- transfer batches
@@ -633,6 +652,7 @@ export interface AuditVerificationRepository {
 export interface Store {
   readonly db: Db;
   readonly clients: ClientRepository;
+  readonly accountGrants: AccountGrantRepository;
   readonly requestSignatures: RequestSignatureRepository;
   readonly payments: PaymentRepository;
   readonly audit: AuditRepository;

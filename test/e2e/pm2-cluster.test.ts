@@ -60,6 +60,7 @@ describe('ecosystem.config.js under PM2', function () {
     await runCli(['migrate'], env as Record<string, string>);
     const created = await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env as Record<string, string>);
     client = JSON.parse(created.stdout);
+    await runCli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env as Record<string, string>);
     await pm2('start', join(ROOT, 'ecosystem.config.js'));
     await waitForHttp(`${base}/healthz`, 30_000);
     await waitForHttp(`${consoleBase}/console/sign-in`, 30_000);

@@ -263,6 +263,7 @@ async function startGerbang(admin: mysql.Connection, bank: Bank, socket: string 
   // an id it has seen today: the second one starts far from the first.
   if (socket) await admin.query(`INSERT INTO ${dbName}.sequences (name, value) VALUES ('bca:transaction-id', 20000000)`);
   const client = JSON.parse(cli(['client', 'create', '--name', 'bench', '--cidr', '127.0.0.1/32', '--json'], env)) as { clientId: string; clientSecret: string };
+  cli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env);
   const { origin, child, token } = await serveGerbang(env, client);
   const name = socket ? 'Gerbang, full transfer path (audit in MariaDB, Unix socket)' : 'Gerbang, full transfer path (audit in MariaDB, TCP)';
   return { name, origin, child, token, dbName };
@@ -280,6 +281,7 @@ function gerbangEnv(bank: Bank, databaseUrl: string): Record<string, string> {
     GERBANG_BCA_API_SECRET: bank.apiSecret,
     GERBANG_BCA_CORPORATE_ID: bank.corporateId,
     GERBANG_BCA_ORIGIN: ORIGIN,
+    GERBANG_BCA_ACCOUNTS: '0201245680',
     // The limiters run (and write to the store) as in production, set high enough not to refuse the load.
     GERBANG_RATE_LIMIT_PER_IP: '10000000',
     GERBANG_RATE_LIMIT_PER_CLIENT: '10000000',
@@ -327,6 +329,7 @@ async function measureOnGalera(bank: Bank): Promise<Measured | null> {
     // Far from the ids the other rows used today (the simulator refuses an id it has seen).
     await cluster.sql(0, `INSERT INTO ${dbName}.sequences (name, value) VALUES ('bca:transaction-id', 40000000)`);
     const client = JSON.parse(cli(['client', 'create', '--name', 'bench', '--cidr', '127.0.0.1/32', '--json'], envA)) as { clientId: string; clientSecret: string };
+    cli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], envA);
     const gateways = [await serveGerbang(envA, client), await serveGerbang(gerbangEnv(bank, cluster.url([1, 2], dbName)), client)];
     const name = 'Gerbang × 2 on a three-node Galera cluster (each on its own node, TCP)';
     const pids = gateways.map((g) => g.child.pid!);

@@ -171,6 +171,7 @@ async function main(): Promise<void> {
   const pm2 = (...args: string[]) => run(process.execPath, [PM2, ...args], { env, cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
   await runCli(['migrate'], env);
   const client = JSON.parse((await runCli(['client', 'create', '--name', 'chaos-erp', '--cidr', '127.0.0.1/32', '--json'], env)).stdout) as { clientId: string; clientSecret: string };
+  await runCli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env);
   await pm2('start', join(ROOT, 'ecosystem.config.js'), '--only', 'gerbang-api');
   await waitForHttp(`${base}/readyz`, 30_000);
 

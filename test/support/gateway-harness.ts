@@ -79,13 +79,18 @@ export class TestGateway {
     return sim.instance;
   }
 
-  /** Creates a client allowed from all of loopback (or the given lists) and returns its credentials. */
-  async createClient(options: { origins?: string[]; cidrs?: string[] } = {}): Promise<TestClient> {
+  /**
+   * Creates a client allowed from all of loopback (or the given lists), granted `accounts`
+   * (default: every company account of the configured partners), and returns its credentials.
+   */
+  async createClient(options: { origins?: string[]; cidrs?: string[]; accounts?: string[] } = {}): Promise<TestClient> {
     const { client, clientSecret } = await createClient(
       this.store,
       { name: `test-${randomBytes(4).toString('hex')}`, origins: options.origins ?? [], cidrs: options.cidrs ?? ['127.0.0.0/8', '::1/128'] },
       Date.now(),
     );
+    const accounts = options.accounts ?? [...new Set(this.gateway.banks.router.all().flatMap((partner) => partner.accounts))];
+    for (const account of accounts) await this.store.accountGrants.grant(client.id, account, Date.now());
     return { clientId: client.id, clientSecret };
   }
 

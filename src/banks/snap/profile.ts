@@ -178,13 +178,15 @@ const secret = Joi.string().min(1).max(512);
 /**
  * Joi schema of a SNAP partner block. Messages name the field (`"clientSecret" is required`,
  * `"profileOverrides.paths.balance" must be a path…`). It accepts the partners file's common keys
- * (`protocol`, `priority`, and `bank` in place of `bic`), so the file's validation can use it as
+ * (`protocol`, `priority`, `accounts`, and `bank` in place of `bic`), so the file's validation can use it as
  * is, or tighten them with `snapPartnerSchema.keys({ bank: … })`.
  */
 export const snapPartnerSchema = Joi.object({
   partner: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,31}$/).required().messages({ 'string.pattern.base': '{#label} must be lower-case letters, digits and dashes (≤ 32)' }),
   protocol: Joi.string().valid('snap'),
   priority: Joi.number().integer().min(1).max(1000),
+  /** The company accounts the partner holds (read by the router from the partners file, not by the adapter). */
+  accounts: Joi.array().items(Joi.string()),
   bic: Joi.string().pattern(/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/).messages({ 'string.pattern.base': '{#label} must be a BIC such as CENAIDJA' }),
   /** The partners file's spelling: a 3-digit code or BIC, turned into `bic` by the file reader. */
   bank: Joi.string().min(3).max(11),

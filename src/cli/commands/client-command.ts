@@ -1,11 +1,13 @@
 import { loadAuditKeys, loadStoreConfig } from '../../config/index.js';
 import {
+  ACCOUNT_NUMBER,
   allowlistProblems,
   createClient as createClientIn,
   disableSigning,
   enableSigning,
   rotateClientSecret,
   rotateSigningKey,
+  setAccountGrant,
   type SigningChange,
 } from '../../domain/clients/index.js';
 import { openStore } from '../../store/index.js';
@@ -20,15 +22,21 @@ gerbang client set-callback --id ID (--url https://… | --remove)
 gerbang client enable-signing --id ID [--json]
 gerbang client rotate-signing-key --id ID [--json]
 gerbang client disable-signing --id ID
+gerbang client grant-account --id ID --account NUMBER
+gerbang client revoke-account --id ID --account NUMBER
+gerbang client accounts --id ID [--json]
   A client with no --cidr is refused from everywhere (fail closed): give the ERP's egress ranges.
   rotate-secret prints a new secret once; tokens issued before it stop working at once.
   set-callback: where Gerbang POSTs a signed notice when one of the client's transfers becomes final.
   enable-signing: every API call of the client but the token request must then carry
   X-Gerbang-Timestamp and X-Gerbang-Signature (HMAC-SHA256); prints the signing key once. It is
   stored sealed with the audit keys, so these two need GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES.
-  rotate-signing-key prints a new key once; requests signed with the old one are refused at once.`;
+  rotate-signing-key prints a new key once; requests signed with the old one are refused at once.
+  grant-account: the client may read the balance and statement of, and pay from, that company
+  account (one configured at a bank partner). A client uses only the accounts granted to it; any
+  other answers 404. A new client, and one from before grants existed, has none.`;
 
-const ACTIONS = ['create', 'list', 'disable', 'rotate-secret', 'set-callback', 'enable-signing', 'rotate-signing-key', 'disable-signing'];
+const ACTIONS = ['create', 'list', 'disable', 'rotate-secret', 'set-callback', 'enable-signing', 'rotate-signing-key', 'disable-signing', 'grant-account', 'revoke-account', 'accounts'];
 
 /** Prints a new signing key once (or why there is none); exit status 0 or 1. */
 function reportSigningKey(io: CliIo, id: string, change: SigningChange, json: boolean | undefined): number {
@@ -90,6 +98,7 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
       id: { type: 'string' },
       json: { type: 'boolean' },
       url: { type: 'string' },
+      account: { type: 'string' },
       remove: { type: 'boolean' },
     });
   if (!ACTIONS.includes(action)) throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}`);
@@ -168,6 +177,32 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
           return 1;
         }
         io.out(`Client ${id} no longer signs its requests; its signing key is deleted.`);
+        return 0;
+      }
+      case 'grant-account':
+      case 'revoke-account': {
+        const id = required(values.id, '--id');
+        const accountNumber = required(values.account, '--account');
+        if (!ACCOUNT_NUMBER.test(accountNumber)) throw new UsageError('--account must be 10 digits');
+        const grant = action === 'grant-account';
+        const outcome = await setAccountGrant(store, { clientId: id, accountNumber, grant }, Date.now());
+        if (outcome === 'no-client') {
+          io.err(`No client with id ${id}`);
+          return 1;
+        }
+        const already = outcome === 'unchanged' ? ' (already)' : '';
+        io.out(grant ? `Client ${id} may use account ${accountNumber}${already}.` : `Client ${id} may no longer use account ${accountNumber}${already}.`);
+        return 0;
+      }
+      case 'accounts': {
+        const id = required(values.id, '--id');
+        if (!(await store.clients.findById(id))) {
+          io.err(`No client with id ${id}`);
+          return 1;
+        }
+        const accounts = await store.accountGrants.list(id);
+        if (values.json) io.out(JSON.stringify({ clientId: id, accounts }));
+        else io.out(accounts.length > 0 ? accounts.join('\n') : `Client ${id} may use no account yet: gerbang client grant-account --id ${id} --account NUMBER`);
         return 0;
       }
       default: {

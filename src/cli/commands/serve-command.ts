@@ -70,6 +70,8 @@ export async function sandboxCommand(_args: string[], io: CliIo): Promise<number
     { name: `sandbox-demo-${new Date().toISOString().slice(0, 19)}`, origins: [], cidrs: ['127.0.0.1/32', '::1/128'] },
     Date.now(),
   );
+  // The demo client may use the simulated bank's accounts (a client uses only the accounts granted to it).
+  for (const account of new Set(gateway.banks.router.all().flatMap((partner) => partner.accounts))) await gateway.store.accountGrants.grant(client.id, account, Date.now());
   // The finance console runs beside it on CONSOLE_PORT, on the same store, with an admin to sign in as.
   const financeConsole = await startConsole(loadConsoleConfig(io.env, overrides), { store: gateway.store });
   const password = randomBytes(12).toString('base64url');

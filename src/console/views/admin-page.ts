@@ -9,6 +9,8 @@ import { csrfField, layout, type PageContext } from './layout.js';
 export interface AdminView {
   clients: ClientRecord[];
   users: ConsoleUser[];
+  /** The accounts each client may use, by client id. */
+  grants?: Record<string, string[]>;
   /** A client secret just made: shown once, here, never stored in clear. */
   secret?: { clientId: string; clientSecret: string };
   errors?: FieldError[];
@@ -25,12 +27,17 @@ ${view.errors && view.errors.length > 0 ? html`<div class="error" role="alert"><
 ${view.secret ? html`<div class="info" role="status" id="new-secret"><p>${t('secretShownOnce')}</p><p class="secret">client_id: <span class="client-id">${view.secret.clientId}</span><br>client_secret: <span class="client-secret">${view.secret.clientSecret}</span></p></div>` : ''}`;
 
   const clients = html`<h2>${t('clients')}</h2>
-<table class="clients"><thead><tr><th>client_id</th><th>${t('name')}</th><th>${t('status')}</th><th>${t('allowedOrigins')} / ${t('allowedCidrs')} (${t('onePerLine')})</th><th></th></tr></thead><tbody>
+<table class="clients"><thead><tr><th>client_id</th><th>${t('name')}</th><th>${t('status')}</th><th>${t('allowedOrigins')} / ${t('allowedCidrs')} (${t('onePerLine')})</th><th>${t('grantedAccounts')} (${t('onePerLine')})</th><th></th></tr></thead><tbody>
 ${view.clients.map(
   (c) => html`<tr data-client-id="${c.id}"><td><code>${c.id}</code></td><td>${c.name}</td><td>${c.status === 'active' ? t('active') : t('disabled')}${c.signing.required ? html`<br><span class="signing">${t('signedRequests')}</span>` : ''}</td>
 <td><form method="post" action="${BASE}/admin/clients/${c.id}/allowlists" class="allowlists">${csrf}
 <textarea name="origins" rows="2" aria-label="${t('allowedOrigins')}">${lines(c.allowedOrigins)}</textarea>
 <textarea name="cidrs" rows="2" aria-label="${t('allowedCidrs')}">${lines(c.allowedCidrs)}</textarea>
+<button type="submit">${t('save')}</button></form></td>
+<td><ul class="granted">${(view.grants?.[c.id] ?? []).map((account) => html`<li>${account}</li>`)}</ul>
+<form method="post" action="${BASE}/admin/clients/${c.id}/accounts" class="accounts">${csrf}
+<textarea name="grant" rows="1" aria-label="${t('grantAccounts')}" placeholder="${t('grantAccounts')}"></textarea>
+<textarea name="revoke" rows="1" aria-label="${t('revokeAccounts')}" placeholder="${t('revokeAccounts')}"></textarea>
 <button type="submit">${t('save')}</button></form></td>
 <td><form method="post" action="${BASE}/admin/clients/${c.id}/status" class="inline">${csrf}<input type="hidden" name="status" value="${c.status === 'active' ? 'disabled' : 'active'}"><button type="submit" class="toggle">${c.status === 'active' ? t('disable') : t('enable')}</button></form>
 <form method="post" action="${BASE}/admin/clients/${c.id}/rotate" class="inline">${csrf}<button type="submit" class="rotate">${t('rotateSecret')}</button></form></td></tr>`,

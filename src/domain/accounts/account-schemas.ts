@@ -45,7 +45,7 @@ export interface BalanceQuery {
 }
 
 export const balanceQuerySchema = Joi.object<BalanceQuery>({
-  bankCode: bankCode.description('The partner bank holding the account; default: the partner of best priority.'),
+  bankCode: bankCode.description('The partner bank holding the account; default: whichever partner holds it.'),
 }).label('query');
 
 export interface StatementRequestQuery {
@@ -57,7 +57,7 @@ export interface StatementRequestQuery {
 export const statementQuerySchema = Joi.object<StatementRequestQuery>({
   from: isoDate.required().description('First day (yyyy-MM-dd, Jakarta time), inclusive.'),
   to: isoDate.required().description('Last day (yyyy-MM-dd, Jakarta time), inclusive; at most 31 days after `from`, not in the future.'),
-  bankCode: bankCode.description('The partner bank holding the account; default: the partner of best priority.'),
+  bankCode: bankCode.description('The partner bank holding the account; default: whichever partner holds it.'),
 }).label('query');
 
 /* The answers, for the API documents (and the tests that hold answers to them). */

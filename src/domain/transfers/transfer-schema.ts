@@ -5,7 +5,8 @@ import { BCA_BIC, canonicalBic } from '../routing/index.js';
 /** Shared by the validator and (later) the OpenAPI generator: the one definition of a transfer request. */
 export interface TransferRequest {
   transactionId: string;
-  sourceAccountNumber: string;
+  /** Omitted: Gerbang pays from a default account (see BankRouter.payingAccount). */
+  sourceAccountNumber?: string;
   beneficiaryBankCode: string;
   beneficiaryAccountNumber: string;
   beneficiaryName?: string;
@@ -29,8 +30,9 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
     .description("The ERP's unique id of this payment (1–36 letters, digits, `.`, `_`, `:`, `-`). It is the idempotency key: resend the same request with the same id to get its result."),
   sourceAccountNumber: Joi.string()
     .pattern(/^\d{10}$/)
-    .required()
-    .description('The company account to debit (10 digits).')
+    .description(
+      "The company account to debit (10 digits): it must be configured at a bank partner and granted to the calling client. The transfer is sent by the partner holding it (on-us when the vendor banks there, interbank otherwise). Omitted: the default account at the vendor's bank if the company has one there, else the default account of the partner of best priority.",
+    )
     .messages({ 'string.pattern.base': '{{#label}} must be 10 digits' }),
   beneficiaryBankCode: Joi.string()
     .required()

@@ -15,3 +15,4 @@ export { SqlConsoleAuditRepository } from './console-audit-repository.js';
 export { SqlAuditVerificationRepository } from './audit-verification-repository.js';
 export { SqlKeyRotationRepository } from './key-rotation.js';
 export { SqlRequestSignatureRepository } from './request-signature-repository.js';
+export { SqlAccountGrantRepository } from './account-grant-repository.js';

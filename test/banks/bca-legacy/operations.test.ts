@@ -26,7 +26,7 @@ describe('BCA legacy adapter: interbank transfers, inquiries, balance and statem
     bri = createBankSimulator({ partners: [], allowedSourceAddresses: [], bic: 'BRINIDJA', network });
     const url = await bca.listen();
     adapter = createBcaLegacyAdapter({
-      ...simulatedPartnerConfig(partner, url),
+      ...simulatedPartnerConfig(partner, url, []),
       tokens: memoryTokens(),
       http: createBankHttpClient({ baseUrl: url, connectTimeoutMs: 1_000, headersTimeoutMs: 1_000, bodyTimeoutMs: 1_000 }),
     });
