@@ -38,6 +38,9 @@ const TITLES: Record<ErrorCode, string> = {
   STORE_UNAVAILABLE: 'Service temporarily unavailable',
   BANK_UNAVAILABLE: 'Bank unavailable',
   BANK_REFUSED: 'The bank refused the request',
+  REVIEW_FORBIDDEN: 'Only an admin may resolve a transfer in review',
+  REVIEW_CONFLICT: 'The transfer is not in the review queue',
+  NOTIFICATION_REFUSED: 'Bank notification refused',
   INTERNAL_ERROR: 'Internal error',
 };
 

@@ -54,8 +54,10 @@ forEachBackend('Routing by beneficiary bank, amount and partner priority', (db) 
     ];
     for (const { amount, method } of cases) {
       const res = await pay(sampleTransfer({ beneficiaryBankCode: 'BRINIDJA', beneficiaryAccountNumber: '0020001111', beneficiaryName: 'CV BRI VENDOR', amount }));
-      expect(res.status, res.text).to.equal(201);
-      expect(res.body).to.include({ status: 'SUCCESS', bank: 'bca-main', transferMethod: method });
+      // SKN and RTGS stay PENDING (202) until the bank reports them settled.
+      const settled = method === 'ONLINE';
+      expect(res.status, res.text).to.equal(settled ? 201 : 202);
+      expect(res.body).to.include({ status: settled ? 'SUCCESS' : 'PENDING', bank: 'bca-main', transferMethod: method });
       expect(res.body.routing[0].reason).to.match(/not a partner: interbank through bca-main/);
     }
     expect(bri.simulator.balanceOf('0020001111')).to.equal('212500000.00');
@@ -67,8 +69,8 @@ forEachBackend('Routing by beneficiary bank, amount and partner priority', (db) 
     const res = await pay(
       sampleTransfer({ beneficiaryBankCode: '002', beneficiaryAccountNumber: '0020001111', beneficiaryName: 'CV BRI VENDOR', amount: '1000.00', transferMethod: 'SKN' }),
     );
-    expect(res.status, res.text).to.equal(201);
-    expect(res.body.transferMethod).to.equal('SKN');
+    expect(res.status, res.text).to.equal(202);
+    expect(res.body).to.include({ transferMethod: 'SKN', status: 'PENDING' });
   });
 
   it('falls back to the next partner when the best one is down, and records both decisions in the audit', async () => {

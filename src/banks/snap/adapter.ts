@@ -124,7 +124,7 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
   }
 
   /** Runs `attempt` with the current token; on 401xx01 once more with a renewed one. */
-  const withToken = <T>(ctx: BankCallContext, attempt: (token: string) => Promise<Verdict<T>>): Promise<T> =>
+  const withToken = <T>(ctx: BankCallContext, attempt: (token: string, resend: boolean) => Promise<Verdict<T>>): Promise<T> =>
     withReauth(tokens, ctx, options.partner, attempt, refusedBeforeProcessing);
 
   async function transfer(ctx: BankCallContext, method: TransferMethod, order: IntrabankTransferOrder, payload: Record<string, unknown>): Promise<TransferOutcome> {
@@ -132,9 +132,19 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
     const serviceCode = profile.serviceCodes[service];
     // Serialised once: these exact bytes are signed and sent, on the first try and the resend.
     const body = JSON.stringify(payload);
-    return withToken(ctx, async (token) => {
-      const result = await exchange(ctx, transferOperation(method), signed(service, token, body, order.bankTransactionId));
-      if (result.ok) return mapTransferAnswer(result.response, { serviceCode, partnerReferenceNo: order.bankTransactionId });
+    const settlesLater = method === 'RTGS' || method === 'SKN';
+    return withToken(ctx, async (token, resend) => {
+      // After 401xx01 the bank wants a new X-EXTERNAL-ID with the new token (bank-apis.md §6); the
+      // partnerReferenceNo stays, and the outcome names the id the status inquiry must ask with.
+      const externalId = resend ? await options.nextExternalId() : order.bankTransactionId;
+      const result = await exchange(ctx, transferOperation(method), signed(service, token, body, externalId));
+      const verdict = sentVerdict(result);
+      if (verdict.kind === 'outcome' && externalId !== order.bankTransactionId) verdict.outcome.externalId = externalId;
+      return verdict;
+    });
+
+    function sentVerdict(result: Awaited<ReturnType<typeof exchange>>): Verdict<TransferOutcome> {
+      if (result.ok) return mapTransferAnswer(result.response, { serviceCode, partnerReferenceNo: order.bankTransactionId, settlesLater });
       const { error } = result;
       if (isEgressError(error) && !error.sent) throw unreachable(error, 'the transfer was not sent');
       // Sent, or a failure of unknown kind: the bank may have the payment. In doubt, never re-sent.
@@ -142,7 +152,7 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
         ? mapSentFailure(error)
         : { status: 'UNKNOWN', bankReference: null, bankResponseCode: 'BANK_ERROR', bankMessage: 'The call to the bank failed in an unexpected way; it will be resolved by status inquiry.' };
       return { kind: 'outcome', outcome };
-    });
+    }
   }
 
   /** A read-only call: the parsed success body, or BANK_REFUSED / BANK_UNAVAILABLE. */
@@ -198,8 +208,8 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
     async transferStatus(query: TransferStatusQuery, ctx: BankCallContext): Promise<StatusOutcome> {
       const body = JSON.stringify({
         originalPartnerReferenceNo: query.bankTransactionId,
-        // The transfer's X-EXTERNAL-ID, which is its bankTransactionId.
-        originalExternalId: query.bankTransactionId,
+        // The transfer's X-EXTERNAL-ID: its bankTransactionId unless a resend took a new one.
+        originalExternalId: query.externalId ?? query.bankTransactionId,
         serviceCode: profile.serviceCodes[serviceOf(query.method)],
         transactionDate: `${query.transactionDate}T00:00:00+07:00`,
       });

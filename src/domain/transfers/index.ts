@@ -8,3 +8,5 @@ export { transferRequestSchema, transferIdParamsSchema } from './transfer-schema
 export { transferResultSchema } from './transfer-result.js';
 export type { TransferRequest } from './transfer-schema.js';
 export type { TransferResult } from './transfer-result.js';
+export { ADMIN_EVIDENCE_KINDS, listReviewQueue, resolveReview, showReviewItem } from './review-use-cases.js';
+export type { AdminEvidenceKind, ReviewDeps, ReviewItem, ReviewResolution } from './review-use-cases.js';

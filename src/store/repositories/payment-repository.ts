@@ -2,7 +2,7 @@ import type { KeyRing } from '../../security/index.js';
 import type { Db, InDoubtState, NewPayment, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, SqlValue } from '../types.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
-import { ValueSealer, type ValueOpener } from './sealed-values.js';
+import { KEY_ID_AFTER_PARTIAL_WRITE, ValueSealer, type ValueOpener } from './sealed-values.js';
 
 export interface PaymentRow {
   id: number | string;
@@ -25,12 +25,16 @@ export interface PaymentRow {
   not_found_count: number | string;
   next_check_at: number | string | null;
   key_id: string | null;
+  source_account: string | null;
+  bank_external_id: string | null;
+  review_since: number | string | null;
 }
 
 /** Every column a PaymentRecord is read from (shared with the console's search). */
 export const PAYMENT_COLUMNS =
   'id, client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, ' +
-  'bank_reference, amount, currency, result_json, http_status, created_at, updated_at, check_attempts, not_found_count, next_check_at, key_id';
+  'bank_reference, amount, currency, result_json, http_status, created_at, updated_at, check_attempts, not_found_count, next_check_at, key_id, ' +
+  'source_account, bank_external_id, review_since';
 
 /** PaymentUpdate field → column. The only column names an UPDATE is built from (result_json, sealed, is written apart). */
 const UPDATABLE: Record<Exclude<keyof PaymentUpdate, 'resultJson'>, string> = {
@@ -41,6 +45,7 @@ const UPDATABLE: Record<Exclude<keyof PaymentUpdate, 'resultJson'>, string> = {
   bankTransactionDate: 'bank_transaction_date',
   bankReference: 'bank_reference',
   httpStatus: 'http_status',
+  bankExternalId: 'bank_external_id',
 };
 
 /** States in which the bank has certainly not been asked to move the money. */
@@ -68,6 +73,9 @@ export function toPaymentRecord(row: PaymentRow, opener: ValueOpener): PaymentRe
     checkAttempts: toNumber(row.check_attempts),
     notFoundCount: toNumber(row.not_found_count),
     nextCheckAt: toNumberOrNull(row.next_check_at),
+    sourceAccount: opener.open(toStringOrNull(row.source_account), toStringOrNull(row.key_id)),
+    bankExternalId: toStringOrNull(row.bank_external_id),
+    reviewSince: toNumberOrNull(row.review_since),
   };
 }
 
@@ -75,7 +83,8 @@ export function toPaymentRecord(row: PaymentRow, opener: ValueOpener): PaymentRe
  * Payments keyed by (clientId, transactionId): the idempotency record of every transfer. The
  * UNIQUE key, not a read-then-insert, decides which of two concurrent requests owns the id.
  * The answer kept for replays and status reads (result_json: the bank's message can quote
- * anything) is sealed with the key ring; everything else is clear and searchable.
+ * anything) and the paying account (source_account) are sealed with the key ring; everything
+ * else is clear and searchable.
  */
 export class SqlPaymentRepository implements PaymentRepository {
   private readonly sealer: ValueSealer;
@@ -90,14 +99,29 @@ export class SqlPaymentRepository implements PaymentRepository {
   /** Inserts in state RECEIVED. Throws UniqueViolationError when (clientId, transactionId) exists. */
   async reserve(payment: NewPayment, now: number): Promise<PaymentRecord> {
     const result = await this.db.execute(
-      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, source_account) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       // Nothing is sealed yet: the row is under the current key (null for a store without keys).
-      [payment.clientId, payment.transactionId, payment.requestHash, 'RECEIVED', payment.amount, amountMinor(payment.amount), payment.currency, now, now, this.sealer.currentKeyId],
+      [
+        payment.clientId,
+        payment.transactionId,
+        payment.requestHash,
+        'RECEIVED',
+        payment.amount,
+        amountMinor(payment.amount),
+        payment.currency,
+        now,
+        now,
+        this.sealer.currentKeyId,
+        this.sealer.seal(payment.sourceAccount ?? null),
+      ],
     );
     return {
       id: result.insertId,
       ...payment,
+      sourceAccount: payment.sourceAccount ?? null,
+      bankExternalId: null,
+      reviewSince: null,
       state: 'RECEIVED',
       bank: null,
       operation: null,
@@ -121,6 +145,32 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   /** Sets the given fields (undefined ones are left alone) and updated_at; a result is sealed, and the row's key id with it. */
   async update(id: number, update: PaymentUpdate, now: number): Promise<boolean> {
+    return this.write(id, update, now, '');
+  }
+
+  async settle(id: number, update: PaymentUpdate & { state: 'SUCCESS' | 'FAILED' }, now: number): Promise<boolean> {
+    // The state condition makes the first settlement win: a late one of another process changes nothing.
+    return this.write(id, update, now, ", review_since = NULL", " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')");
+  }
+
+  async enterReview(id: number, now: number): Promise<void> {
+    await this.db.execute("UPDATE payments SET review_since = ? WHERE id = ? AND review_since IS NULL AND state IN ('SENDING', 'UNKNOWN', 'PENDING')", [now, id]);
+  }
+
+  async listInReview(limit: number): Promise<PaymentRecord[]> {
+    const rows = await this.db.query<PaymentRow>(
+      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE review_since IS NOT NULL AND state IN ('SENDING', 'UNKNOWN', 'PENDING') ORDER BY review_since, id LIMIT ?`,
+      [Math.max(1, Math.min(Math.trunc(limit), 1000))],
+    );
+    return rows.map((row) => toPaymentRecord(row, this.sealer));
+  }
+
+  async findById(id: number): Promise<PaymentRecord | null> {
+    const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
+    return rows.length > 0 ? toPaymentRecord(rows[0], this.sealer) : null;
+  }
+
+  private async write(id: number, update: PaymentUpdate, now: number, extraSet: string, condition = ''): Promise<boolean> {
     const assignments: string[] = [];
     const params: SqlValue[] = [];
     for (const [field, column] of Object.entries(UPDATABLE) as [Exclude<keyof PaymentUpdate, 'resultJson'>, string][]) {
@@ -130,13 +180,14 @@ export class SqlPaymentRepository implements PaymentRepository {
       params.push(value);
     }
     if (update.resultJson !== undefined) {
-      // result_json is the row's only sealed value: writing it puts the whole row under this key.
-      assignments.push('result_json = ?', 'key_id = ?');
+      // source_account, sealed at reserve(), may be under an older key: the row keeps its key id
+      // only while it is this one, else NULL so `keys rotate` seals the row whole.
+      assignments.push('result_json = ?', `key_id = ${KEY_ID_AFTER_PARTIAL_WRITE}`);
       params.push(this.sealer.seal(update.resultJson), this.sealer.currentKeyId);
     }
     assignments.push('updated_at = ?');
     params.push(now, id);
-    return (await this.db.execute(`UPDATE payments SET ${assignments.join(', ')} WHERE id = ?`, params)).affectedRows === 1;
+    return (await this.db.execute(`UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params)).affectedRows === 1;
   }
 
   async releaseStale(id: number, staleBefore: number): Promise<boolean> {
