@@ -174,6 +174,17 @@ export interface AccountStatement {
   entries: StatementEntry[];
 }
 
+/** A notification as received: what its signature covers. */
+export interface SignedNotification {
+  method: string;
+  /** Path (and query) as received. */
+  path: string;
+  /** The body as received. */
+  body: string;
+  timestamp: string;
+  signature: string;
+}
+
 export interface BankAdapter {
   /** Partner name from the configuration, e.g. `bca`. */
   readonly partner: string;
@@ -202,6 +213,11 @@ export interface BankAdapter {
   accountInquiry(query: AccountInquiryQuery, ctx: BankCallContext): Promise<AccountInquiryResult>;
   balance(accountNumber: string, ctx: BankCallContext): Promise<AccountBalance>;
   statement(query: StatementQuery, ctx: BankCallContext): Promise<AccountStatement>;
+  /**
+   * Whether a notification the bank sent (SNAP: RTGS/SKN final outcome) carries this partner
+   * bank's signature; absent for a partner with no bank public key configured.
+   */
+  verifyNotification?(notification: SignedNotification): boolean;
   /** Fetches a fresh token, for `bin/gerbang bank ping` and the doctor. */
   ping(ctx: BankCallContext): Promise<void>;
   close(): Promise<void>;

@@ -231,6 +231,19 @@ export interface PaymentRepository {
   /** The review queue: payments in review and still in doubt, oldest first. */
   listInReview(limit: number): Promise<PaymentRecord[]>;
   findById(id: number): Promise<PaymentRecord | null>;
+  /** The payment a bank knows by `bankTransactionId` (its partnerReferenceNo / TransactionID) at `bank`. */
+  findByBankTransaction(bank: string, bankTransactionId: string): Promise<PaymentRecord | null>;
+}
+
+// ---------------------------------------------------------------- bank notifications
+
+/**
+ * The notifications banks sent (migration 011), one per (partner, X-EXTERNAL-ID): `new` the first
+ * time, `repeat` when the same bytes come again (answered, not acted on twice), `conflict` when
+ * the id comes back with another body (a replay or a forgery: refused).
+ */
+export interface BankNotificationRepository {
+  record(notification: { partner: string; externalId: string; bodyHash: string }, now: number): Promise<'new' | 'repeat' | 'conflict'>;
 }
 
 /** States of a payment whose outcome at the bank is not known yet. */
@@ -642,6 +655,7 @@ export interface Store {
   readonly sequences: SequenceRepository;
   readonly batches: TransferBatchRepository;
   readonly callbacks: CallbackRepository;
+  readonly bankNotifications: BankNotificationRepository;
   readonly paymentSearch: PaymentSearchRepository;
   readonly consoleUsers: ConsoleUserRepository;
   readonly consoleSessions: ConsoleSessionRepository;

@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Joi from 'joi';
 import { AppError } from '../../errors/index.js';
@@ -16,6 +16,7 @@ import {
   type BankCallContext,
   type BankTokenCache,
   type InterbankTransferOrder,
+  type SignedNotification,
   type IntrabankTransferOrder,
   type StatementQuery,
   type StatusOutcome,
@@ -25,7 +26,7 @@ import {
 } from '../types.js';
 import { resolveSnapProfile, type SnapCodedService, type SnapPartnerConfig } from './profile.js';
 import { classifySnapCode, mapSentFailure, mapStatusAnswer, mapTransferAnswer, readSnapAnswer, readTokenAnswer, snapErrorCode, type SnapCode, type Verdict } from './response-mapper.js';
-import { relativeUrl, signService, signToken, snapTimestamp } from './signer.js';
+import { relativeUrl, signService, signToken, snapTimestamp, verifyNotificationSignature } from './signer.js';
 
 export interface SnapAdapterOptions extends SnapPartnerConfig {
   http: BankHttpClient;
@@ -72,6 +73,7 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
   const now = options.now ?? (() => new Date());
   const profile = resolveSnapProfile(options);
   const privateKey = loadPrivateKey(options);
+  const bankPublicKey = loadBankPublicKey(options);
   const configuredSecret = profile.hmacKey === 'apiSecret' ? options.apiSecret : options.clientSecret;
   if (!configuredSecret) throw new TypeError(`SNAP partner ${options.partner}: "apiSecret" is required by profile ${profile.name}`);
   const hmacSecret: string = configuredSecret;
@@ -283,6 +285,13 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
       };
     },
 
+    ...(bankPublicKey
+      ? {
+          verifyNotification: (n: SignedNotification) =>
+            verifyNotificationSignature({ method: n.method, relativeUrl: n.path, body: minified(n.body), timestamp: n.timestamp, signature: n.signature, publicKey: bankPublicKey }),
+        }
+      : {}),
+
     async ping(ctx: BankCallContext): Promise<void> {
       await tokens.fetch(ctx);
     },
@@ -368,6 +377,29 @@ function loadPrivateKey(options: SnapPartnerConfig): KeyObject {
   }
   if (key.asymmetricKeyType !== 'rsa') throw new TypeError(`SNAP partner ${options.partner}: "${source}" must be an RSA key (SNAP signs the token with RSA-SHA256), not ${key.asymmetricKeyType}`);
   return key;
+}
+
+/** The bank's public key for its notifications, read once at start; null when none is configured. A bad one stops the gateway, naming the field. */
+function loadBankPublicKey(options: SnapPartnerConfig): KeyObject | null {
+  if (!options.bankPublicKeyPem && !options.bankPublicKeyFile) return null;
+  const source = options.bankPublicKeyPem ? 'bankPublicKeyPem' : 'bankPublicKeyFile';
+  let key: KeyObject;
+  try {
+    key = createPublicKey(options.bankPublicKeyPem ?? readFileSync(options.bankPublicKeyFile ?? '', 'utf8'));
+  } catch (error) {
+    throw new TypeError(`SNAP partner ${options.partner}: "${source}" is not a readable PEM public key (${(error as Error).message})`);
+  }
+  if (key.asymmetricKeyType !== 'rsa') throw new TypeError(`SNAP partner ${options.partner}: "${source}" must be an RSA key (the bank signs with SHA256withRSA), not ${key.asymmetricKeyType}`);
+  return key;
+}
+
+/** A JSON body minified as SNAP signs it (compact, spaces inside values kept); the text itself when it is not JSON. */
+function minified(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body));
+  } catch {
+    return body;
+  }
 }
 
 /** The bank was not reached (or, for a call that moves no money, gave no answer): BANK_UNAVAILABLE. */

@@ -170,6 +170,11 @@ export class SqlPaymentRepository implements PaymentRepository {
     return rows.length > 0 ? toPaymentRecord(rows[0], this.sealer) : null;
   }
 
+  async findByBankTransaction(bank: string, bankTransactionId: string): Promise<PaymentRecord | null> {
+    const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE bank = ? AND bank_transaction_id = ?`, [bank, bankTransactionId]);
+    return rows.length === 1 ? toPaymentRecord(rows[0], this.sealer) : null;
+  }
+
   private async write(id: number, update: PaymentUpdate, now: number, extraSet: string, condition = ''): Promise<boolean> {
     const assignments: string[] = [];
     const params: SqlValue[] = [];
