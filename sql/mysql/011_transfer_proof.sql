@@ -16,6 +16,8 @@ ALTER TABLE payments ADD COLUMN source_account VARCHAR(512) NULL COMMENT 'sealed
 ALTER TABLE payments ADD COLUMN bank_external_id VARCHAR(64) NULL;
 ALTER TABLE payments ADD COLUMN review_since BIGINT NULL;
 CREATE INDEX ix_payments_review_since ON payments (review_since);
+-- A bank's notification names the transfer by the id Gerbang gave it at that bank.
+CREATE INDEX ix_payments_bank_transaction ON payments (bank, bank_transaction_id);
 
 CREATE TABLE IF NOT EXISTS bank_notifications (
   id           BIGINT       NOT NULL AUTO_INCREMENT,

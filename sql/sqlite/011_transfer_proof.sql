@@ -3,6 +3,7 @@ ALTER TABLE payments ADD COLUMN source_account TEXT NULL;
 ALTER TABLE payments ADD COLUMN bank_external_id TEXT NULL;
 ALTER TABLE payments ADD COLUMN review_since INTEGER NULL;
 CREATE INDEX IF NOT EXISTS ix_payments_review_since ON payments (review_since);
+CREATE INDEX IF NOT EXISTS ix_payments_bank_transaction ON payments (bank, bank_transaction_id);
 
 CREATE TABLE IF NOT EXISTS bank_notifications (
   id           INTEGER PRIMARY KEY AUTOINCREMENT,
