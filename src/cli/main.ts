@@ -12,6 +12,7 @@ import { OPENAPI_USAGE, openapiCommand } from './commands/openapi-command.js';
 import { sandboxCommand, serveCommand } from './commands/serve-command.js';
 import { SIGN_USAGE, signCommand } from './commands/sign-command.js';
 import { SIMULATOR_USAGE, simulatorCommand } from './commands/simulator-command.js';
+import { TRANSFER_USAGE, transferCommand } from './commands/transfer-command.js';
 import { USER_USAGE, userCommand } from './commands/user-command.js';
 import { processIo, UsageError, type CliIo } from './cli-io.js';
 
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   keys: { run: keysCommand, usage: KEYS_USAGE },
   sign: { run: signCommand, usage: SIGN_USAGE },
   bank: { run: bankCommand, usage: BANK_USAGE },
+  transfer: { run: transferCommand, usage: TRANSFER_USAGE },
   openapi: { run: openapiCommand, usage: OPENAPI_USAGE },
   simulator: { run: simulatorCommand, usage: SIMULATOR_USAGE },
   config: {

@@ -48,7 +48,10 @@ export interface Config {
   breaker: { failureThreshold: number; cooldownMs: number };
   resolver: {
     intervalMs: number;
-    notFoundConfirmMs: number;
+    /** HH:mm (WIB) on the day after the transaction date by which the bank has booked its debits. */
+    dayCloseWib: string;
+    /** Unresolved this long after it was received: into the review queue. */
+    reviewAfterMs: number;
     /** Derived: the longest a bank call can take; a transfer SENDING for longer was interrupted. */
     sendingStaleMs: number;
   };
@@ -236,7 +239,8 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     breaker: { failureThreshold: v.bankBreakerFailures, cooldownMs: v.bankBreakerCooldownMs },
     resolver: {
       intervalMs: v.resolverIntervalMs,
-      notFoundConfirmMs: v.resolverNotFoundConfirmMs,
+      dayCloseWib: v.bankDayCloseWib as string,
+      reviewAfterMs: v.reviewAfterMs as number,
       sendingStaleMs: (v.bankConnectTimeoutMs as number) + (v.bankHeadersTimeoutMs as number) + (v.bankBodyTimeoutMs as number),
     },
     shutdownTimeoutMs: v.shutdownTimeoutMs,

@@ -258,10 +258,17 @@ export const SETTINGS = {
     doc: 'How often each API process looks for transfers in doubt to resolve by status inquiry (the back-off per transfer starts here and doubles up to 15 minutes). 0 turns the resolver off in this process.',
     schema: Joi.number().integer().min(0).default(10_000),
   },
-  resolverNotFoundConfirmMs: {
-    env: 'GERBANG_RESOLVER_NOT_FOUND_CONFIRM_MS',
-    doc: 'A transfer the bank does not know counts as not executed (FAILED) only when a second check this long after sending still finds nothing.',
-    schema: millis.default(5 * 60_000),
+  bankDayCloseWib: {
+    env: 'GERBANG_BANK_DAY_CLOSE_WIB',
+    doc: 'Time of day (HH:mm, WIB = UTC+7) on the day AFTER a transfer\'s transaction date by which the bank has booked every debit of that date. Only a statement of the paying account read after it (covering the transaction date and the next day) that shows no matching debit lets a transfer the bank does not know become FAILED.',
+    schema: Joi.string()
+      .pattern(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:mm')
+      .default('06:00'),
+  },
+  reviewAfterMs: {
+    env: 'GERBANG_REVIEW_AFTER_MS',
+    doc: 'A transfer still in doubt (UNKNOWN, PENDING) this long after it was received goes to the review queue (`gerbang transfer review`, the console\'s review page), where an admin resolves it with evidence. The resolver keeps asking the bank meanwhile; nothing is ever sent again.',
+    schema: millis.default(48 * 3_600_000),
   },
   shutdownTimeoutMs: {
     env: 'GERBANG_SHUTDOWN_TIMEOUT_MS',

@@ -11,6 +11,7 @@ import { BASE, csrfStep, LANG_COOKIE, languageStep, requireRole, sessionStep } f
 import { adminRoutes } from './routes/admin-routes.js';
 import { overviewRoutes } from './routes/overview-routes.js';
 import { paymentRoutes } from './routes/payment-routes.js';
+import { reviewRoutes } from './routes/review-routes.js';
 import { signInRoutes, signOutRoute } from './routes/sign-in-routes.js';
 import type { SignInThrottle } from './sign-in-use-case.js';
 
@@ -101,6 +102,8 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
   app.use(signOutRoute(signInDeps));
   app.use(paymentRoutes({ store, clock }));
   app.use(overviewRoutes({ store, clock }));
+  // The review queue: every role sees it; resolving is admin-only (checked on its POST route).
+  app.use(reviewRoutes({ store, clock }));
   app.use(`${BASE}/admin`, requireRole('admin'));
   app.use(adminRoutes({ store, clock }));
 

@@ -124,6 +124,18 @@ const ID = {
   passwordReset: 'Kata sandi diatur ulang; sesi pengguna itu diakhiri.',
   active: 'aktif',
   disabled: 'nonaktif',
+  review: 'Tinjauan',
+  reviewIntro: 'Transfer yang statusnya belum terbukti terlalu lama. Jangan bayar ulang: admin menyelesaikannya dengan bukti (baris rekening koran, referensi bank, atau referensi panggilan ke bank). Tidak ada yang dikirim ulang ke bank.',
+  reviewEmpty: 'Antrean tinjauan kosong.',
+  reviewSince: 'Ditinjau sejak',
+  outcome: 'Hasil',
+  outcomeSuccess: 'Berhasil (uang sudah keluar)',
+  outcomeFailed: 'Gagal (tidak ada uang keluar)',
+  evidenceKind: 'Jenis bukti',
+  evidence: 'Bukti',
+  resolve: 'Selesaikan',
+  reviewResolved: 'Transfer diselesaikan; ERP diberi tahu.',
+  reviewAdminOnly: 'Hanya admin yang dapat menyelesaikan.',
 } as const;
 
 type Key = keyof typeof ID;
@@ -247,6 +259,18 @@ const EN: Record<Key, string> = {
   passwordReset: 'Password reset; that user\'s sessions ended.',
   active: 'active',
   disabled: 'disabled',
+  review: 'Review',
+  reviewIntro: 'Transfers whose outcome has stayed unproved too long. Do not pay again: an admin resolves each with evidence (a statement line, the bank\'s reference, or the reference of a call with the bank). Nothing is sent to the bank again.',
+  reviewEmpty: 'The review queue is empty.',
+  reviewSince: 'In review since',
+  outcome: 'Outcome',
+  outcomeSuccess: 'Executed (the money left)',
+  outcomeFailed: 'Not executed (no money moved)',
+  evidenceKind: 'Kind of evidence',
+  evidence: 'Evidence',
+  resolve: 'Resolve',
+  reviewResolved: 'Transfer resolved; the ERP is told.',
+  reviewAdminOnly: 'Only an admin can resolve.',
 };
 
 export type Translate = (key: Key) => string;

@@ -97,7 +97,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     // While draining, every answer asks the client to drop its keep-alive connection.
     const resolver = new InDoubtResolver(
       { payments: store.payments, audit: store.audit, router: banks.router, clock, finals },
-      { intervalMs: config.resolver.intervalMs, notFoundConfirmMs: config.resolver.notFoundConfirmMs, sendingStaleMs: config.resolver.sendingStaleMs },
+      { intervalMs: config.resolver.intervalMs, dayCloseWib: config.resolver.dayCloseWib, reviewAfterMs: config.resolver.reviewAfterMs, sendingStaleMs: config.resolver.sendingStaleMs },
     );
     api = createApiServer((req, res) => {
       if (draining) res.setHeader('Connection', 'close');

@@ -19,6 +19,7 @@ import './locals.js';
 import type { CallbackSigner, FinalStateNotifier } from '../domain/callbacks/index.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { callbackRoutes } from './routes/callback-routes.js';
+import { bankNotificationRoutes } from './routes/bank-notification-routes.js';
 import { batchRoutes } from './routes/batch-routes.js';
 import { docsRoutes } from './routes/docs-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -86,6 +87,15 @@ export function buildApp(deps: AppDeps): Express {
         rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.tokenPerIp, name: 'token-ip' }),
         ...bodyParserStep({ limitBytes: config.bodyLimitBytes, allowForm: true }),
       ],
+    ),
+  );
+
+  // The banks' signed notifications (RTGS/SKN final outcomes): no ERP token, the bank's RSA
+  // signature is checked by the use case; after the global allowlists and per-IP limit above.
+  app.use(
+    bankNotificationRoutes(
+      { payments: store.payments, notifications: store.bankNotifications, router: deps.router, clock, finals: deps.callbacks.finals, toleranceMs: 300_000 },
+      bodyParserStep({ limitBytes: config.bodyLimitBytes }),
     ),
   );
 

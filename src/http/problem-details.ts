@@ -39,6 +39,9 @@ const TITLES: Record<ErrorCode, string> = {
   BANK_UNAVAILABLE: 'Bank unavailable',
   BANK_REFUSED: 'The bank refused the request',
   AUDIT_INTEGRITY: 'Stored record failed its integrity check',
+  REVIEW_FORBIDDEN: 'Only an admin may resolve a transfer in review',
+  REVIEW_CONFLICT: 'The transfer is not in the review queue',
+  NOTIFICATION_REFUSED: 'Bank notification refused',
   INTERNAL_ERROR: 'Internal error',
 };
 

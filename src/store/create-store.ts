@@ -1,3 +1,4 @@
+import { SqlBankNotificationRepository } from './repositories/bank-notification-repository.js';
 import {
   SqlAuditRepository,
   SqlAuditVerificationRepository,
@@ -47,6 +48,7 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
     sequences: new SqlSequenceRepository(db),
     batches: new SqlTransferBatchRepository(db, keys),
     callbacks: new SqlCallbackRepository(db, keys),
+    bankNotifications: new SqlBankNotificationRepository(db),
     paymentSearch: new SqlPaymentSearchRepository(db, keys),
     consoleUsers: new SqlConsoleUserRepository(db),
     consoleSessions: new SqlConsoleSessionRepository(db),

@@ -177,6 +177,12 @@ export interface PaymentRecord {
   notFoundCount: number;
   /** When the resolver should ask again (null: as soon as it is due). */
   nextCheckAt: number | null;
+  /** The paying (company) account, whose statement proves or disproves the debit; null before migration 011. */
+  sourceAccount: string | null;
+  /** SNAP: the X-EXTERNAL-ID the transfer went out under when it is not bankTransactionId. */
+  bankExternalId: string | null;
+  /** When it entered the review queue (unresolved too long); null when not in review. */
+  reviewSince: number | null;
 }
 
 export interface NewPayment {
@@ -185,6 +191,7 @@ export interface NewPayment {
   requestHash: string;
   amount: string;
   currency: string;
+  sourceAccount?: string | null;
 }
 
 export interface PaymentUpdate {
@@ -196,6 +203,7 @@ export interface PaymentUpdate {
   bankReference?: string | null;
   resultJson?: string | null;
   httpStatus?: number | null;
+  bankExternalId?: string | null;
 }
 
 export interface PaymentRepository {
@@ -229,6 +237,31 @@ export interface PaymentRepository {
   renewLease(id: number, owner: string, now: number, leaseMs: number): Promise<boolean>;
   /** How many payments are in doubt now, per state (UNKNOWN, PENDING, SENDING): the metrics gauge. */
   countInDoubt(): Promise<Record<InDoubtState, number>>;
+  /**
+   * Stores a final outcome (SUCCESS or FAILED) only while the payment is still in doubt
+   * (SENDING, UNKNOWN, PENDING), and takes it out of the review queue. False when another
+   * process (the resolver, a notification, an admin) settled it first: the caller must not
+   * announce its own outcome.
+   */
+  settle(id: number, update: PaymentUpdate & { state: 'SUCCESS' | 'FAILED' }, now: number): Promise<boolean>;
+  /** Puts a payment still in doubt into the review queue (once: the first time is kept). */
+  enterReview(id: number, now: number): Promise<void>;
+  /** The review queue: payments in review and still in doubt, oldest first. */
+  listInReview(limit: number): Promise<PaymentRecord[]>;
+  findById(id: number): Promise<PaymentRecord | null>;
+  /** The payment a bank knows by `bankTransactionId` (its partnerReferenceNo / TransactionID) at `bank`. */
+  findByBankTransaction(bank: string, bankTransactionId: string): Promise<PaymentRecord | null>;
+}
+
+// ---------------------------------------------------------------- bank notifications
+
+/**
+ * The notifications banks sent (migration 011), one per (partner, X-EXTERNAL-ID): `new` the first
+ * time, `repeat` when the same bytes come again (answered, not acted on twice), `conflict` when
+ * the id comes back with another body (a replay or a forgery: refused).
+ */
+export interface BankNotificationRepository {
+  record(notification: { partner: string; externalId: string; bodyHash: string }, now: number): Promise<'new' | 'repeat' | 'conflict'>;
 }
 
 /** States of a payment whose outcome at the bank is not known yet. */
@@ -662,6 +695,7 @@ export interface Store {
   readonly sequences: SequenceRepository;
   readonly batches: TransferBatchRepository;
   readonly callbacks: CallbackRepository;
+  readonly bankNotifications: BankNotificationRepository;
   readonly paymentSearch: PaymentSearchRepository;
   readonly consoleUsers: ConsoleUserRepository;
   readonly consoleSessions: ConsoleSessionRepository;

@@ -63,6 +63,8 @@ export interface BankSimulatorOptions {
   snapProfile?: SnapProfile;
   /** How long a SNAP transfer answered "in progress" takes to settle. Default 1000 ms. */
   snapSettleAfterMs?: number;
+  /** The bank's private key (PEM) signing its SNAP notifications (RTGS/SKN outcomes); made on first use when omitted. */
+  snapNotificationKeyPem?: string;
   now?: () => Date;
 }
 
@@ -119,6 +121,7 @@ export class BankSimulator {
       now: this.now,
       toleranceSeconds: this.tolerance,
       settleAfterMs: options.snapSettleAfterMs,
+      notificationKeyPem: options.snapNotificationKeyPem,
     });
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (socket) => {

@@ -141,6 +141,12 @@ export interface SnapPartnerConfig {
   /** PEM file of the RSA private key whose public key the bank registered; or give `privateKeyPem`. */
   privateKeyFile?: string;
   privateKeyPem?: string;
+  /**
+   * The bank's public key (PEM file, or `bankPublicKeyPem`), to verify the notifications it sends
+   * (RTGS/SKN final outcome, SHA256withRSA). Without it, this partner's notifications are refused.
+   */
+  bankPublicKeyFile?: string;
+  bankPublicKeyPem?: string;
   /** Client secret: the HMAC key of service calls unless the profile says `apiSecret`. */
   clientSecret: string;
   /** The HMAC key at banks whose profile says `hmacKey: apiSecret` (BNI). */
@@ -194,6 +200,8 @@ export const snapPartnerSchema = Joi.object({
   clientId: secret.required(),
   privateKeyFile: Joi.string().min(1),
   privateKeyPem: Joi.string().pattern(/-----BEGIN [A-Z ]*PRIVATE KEY-----/).messages({ 'string.pattern.base': '{#label} must be a PEM private key' }),
+  bankPublicKeyFile: Joi.string().min(1),
+  bankPublicKeyPem: Joi.string().pattern(/-----BEGIN [A-Z ]*PUBLIC KEY-----/).messages({ 'string.pattern.base': '{#label} must be a PEM public key' }),
   clientSecret: secret.required(),
   apiSecret: secret,
   partnerId: Joi.string().min(1).max(64).required(),
@@ -204,6 +212,7 @@ export const snapPartnerSchema = Joi.object({
 })
   .or('bic', 'bank')
   .xor('privateKeyFile', 'privateKeyPem')
+  .oxor('bankPublicKeyFile', 'bankPublicKeyPem')
   .custom((value: SnapPartnerConfig, helpers) => {
     if (resolveSnapProfile(value).hmacKey === 'apiSecret' && !value.apiSecret) return helpers.error('any.custom', { error: new Error('"apiSecret" is required: this profile keys the HMAC with the API secret') });
     return value;

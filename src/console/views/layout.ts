@@ -27,6 +27,7 @@ export function layout(ctx: PageContext, title: string, body: Html, scripts: str
     ? html`<nav class="main">
         <a href="${BASE}/payments">${t('payments')}</a>
         <a href="${BASE}/overview">${t('overview')}</a>
+        <a href="${BASE}/review">${t('review')}</a>
         ${user.role === 'admin' ? html`<a href="${BASE}/admin">${t('admin')}</a>` : ''}
         <span class="who">${user.username} (${user.role})</span>
         <form method="post" action="${BASE}/sign-out" class="inline">${csrfField(ctx)}<button type="submit">${t('signOut')}</button></form>

@@ -96,6 +96,8 @@ export const statementAnswerSchema = Joi.object({
         type: Joi.string().valid('CREDIT', 'DEBIT').required(),
         amount: money('Amount, positive.').required(),
         description: Joi.string().allow('').required(),
+        reference: Joi.string().allow('').description("The bank's remarks and references for the line (BCA: its Trailer), when it gives them."),
+        pending: Joi.boolean().description('True for a line the bank has not booked yet (BCA: `PEND`); its date is then the last day asked for.'),
       }),
     )
     .required(),

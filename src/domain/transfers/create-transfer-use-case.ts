@@ -188,7 +188,7 @@ type Reservation = { payment: PaymentRecord } | { replay: TransferReply };
 async function reserve(deps: CreateTransferDeps, request: TransferRequest, clientId: string, hash: string, retried = false): Promise<Reservation> {
   try {
     const payment = await deps.payments.reserve(
-      { clientId, transactionId: request.transactionId, requestHash: hash, amount: request.amount, currency: request.currency },
+      { clientId, transactionId: request.transactionId, requestHash: hash, amount: request.amount, currency: request.currency, sourceAccount: request.sourceAccountNumber },
       deps.clock(),
     );
     return { payment };
@@ -223,7 +223,7 @@ async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, r
   try {
     await deps.payments.update(
       payment.id,
-      { state: outcome.status, bankReference: outcome.bankReference, resultJson: JSON.stringify(result), httpStatus },
+      { state: outcome.status, bankReference: outcome.bankReference, resultJson: JSON.stringify(result), httpStatus, bankExternalId: outcome.externalId },
       now,
     );
   } catch (error) {

@@ -4,7 +4,7 @@ import type { KeyRing } from '../../security/index.js';
 import type { Db, InDoubtState, NewPayment, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, SqlValue } from '../types.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
-import { place, ValueSealer } from './sealed-values.js';
+import { KEY_ID_AFTER_PARTIAL_WRITE, place, ValueSealer } from './sealed-values.js';
 
 export interface PaymentRow {
   id: number | string;
@@ -29,12 +29,16 @@ export interface PaymentRow {
   key_id: string | null;
   mac_key_id: string | null;
   mac: string | null;
+  source_account: string | null;
+  bank_external_id: string | null;
+  review_since: number | string | null;
 }
 
 /** Every column a PaymentRecord is read from (shared with the console's search). */
 export const PAYMENT_COLUMNS =
   'id, client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, ' +
-  'bank_reference, amount, currency, result_json, http_status, created_at, updated_at, check_attempts, not_found_count, next_check_at, key_id, mac_key_id, mac';
+  'bank_reference, amount, currency, result_json, http_status, created_at, updated_at, check_attempts, not_found_count, next_check_at, key_id, mac_key_id, mac, ' +
+  'source_account, bank_external_id, review_since';
 
 /** What a payment's MAC key is derived for (KeyRing.macKey). */
 const PAYMENT_PURPOSE = 'payment';
@@ -79,6 +83,7 @@ const UPDATABLE: Record<Exclude<keyof PaymentUpdate, 'resultJson'>, string> = {
   bankTransactionDate: 'bank_transaction_date',
   bankReference: 'bank_reference',
   httpStatus: 'http_status',
+  bankExternalId: 'bank_external_id',
 };
 
 /** States in which the bank has certainly not been asked to move the money. */
@@ -114,6 +119,9 @@ export function toPaymentRecord(row: PaymentRow, sealer: ValueSealer, verified =
     checkAttempts: toNumber(row.check_attempts),
     notFoundCount: toNumber(row.not_found_count),
     nextCheckAt: toNumberOrNull(row.next_check_at),
+    sourceAccount: sealer.open(toStringOrNull(row.source_account), place('payments', 'source_account', [toNumber(row.id)])),
+    bankExternalId: toStringOrNull(row.bank_external_id),
+    reviewSince: toNumberOrNull(row.review_since),
   };
 }
 
@@ -121,7 +129,8 @@ export function toPaymentRecord(row: PaymentRow, sealer: ValueSealer, verified =
  * Payments keyed by (clientId, transactionId): the idempotency record of every transfer. The
  * UNIQUE key, not a read-then-insert, decides which of two concurrent requests owns the id.
  * The answer kept for replays and status reads (result_json: the bank's message can quote
- * anything) is sealed with the key ring; everything else is clear and searchable.
+ * anything) and the paying account (source_account) are sealed with the key ring; everything
+ * else is clear and searchable.
  */
 export class SqlPaymentRepository implements PaymentRepository {
   private readonly sealer: ValueSealer;
@@ -142,9 +151,19 @@ export class SqlPaymentRepository implements PaymentRepository {
       // Nothing is sealed yet: the row is under the current key.
       [payment.clientId, payment.transactionId, payment.requestHash, 'RECEIVED', payment.amount, amountMinor(payment.amount), payment.currency, now, now, this.sealer.currentKeyId, keyId, mac],
     );
+    // The paying account is sealed for its row, whose id the INSERT has just given.
+    if (payment.sourceAccount) {
+      await this.db.execute('UPDATE payments SET source_account = ? WHERE id = ?', [
+        this.sealer.seal(payment.sourceAccount, place('payments', 'source_account', [result.insertId])),
+        result.insertId,
+      ]);
+    }
     return {
       id: result.insertId,
       ...payment,
+      sourceAccount: payment.sourceAccount ?? null,
+      bankExternalId: null,
+      reviewSince: null,
       state: 'RECEIVED',
       bank: null,
       operation: null,
@@ -168,6 +187,37 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   /** Sets the given fields (undefined ones are left alone) and updated_at; a result is sealed, and the row's key id with it. */
   async update(id: number, update: PaymentUpdate, now: number): Promise<boolean> {
+    return this.write(id, update, now, '');
+  }
+
+  async settle(id: number, update: PaymentUpdate & { state: 'SUCCESS' | 'FAILED' }, now: number): Promise<boolean> {
+    // The state condition makes the first settlement win: a late one of another process changes nothing.
+    return this.write(id, update, now, ", review_since = NULL", " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')");
+  }
+
+  async enterReview(id: number, now: number): Promise<void> {
+    await this.db.execute("UPDATE payments SET review_since = ? WHERE id = ? AND review_since IS NULL AND state IN ('SENDING', 'UNKNOWN', 'PENDING')", [now, id]);
+  }
+
+  async listInReview(limit: number): Promise<PaymentRecord[]> {
+    const rows = await this.db.query<PaymentRow>(
+      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE review_since IS NOT NULL AND state IN ('SENDING', 'UNKNOWN', 'PENDING') ORDER BY review_since, id LIMIT ?`,
+      [Math.max(1, Math.min(Math.trunc(limit), 1000))],
+    );
+    return rows.map((row) => toPaymentRecord(row, this.sealer));
+  }
+
+  async findById(id: number): Promise<PaymentRecord | null> {
+    const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
+    return rows.length > 0 ? toPaymentRecord(rows[0], this.sealer) : null;
+  }
+
+  async findByBankTransaction(bank: string, bankTransactionId: string): Promise<PaymentRecord | null> {
+    const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE bank = ? AND bank_transaction_id = ?`, [bank, bankTransactionId]);
+    return rows.length === 1 ? toPaymentRecord(rows[0], this.sealer) : null;
+  }
+
+  private async write(id: number, update: PaymentUpdate, now: number, extraSet: string, condition = ''): Promise<boolean> {
     const assignments: string[] = [];
     const params: SqlValue[] = [];
     for (const [field, column] of Object.entries(UPDATABLE) as [Exclude<keyof PaymentUpdate, 'resultJson'>, string][]) {
@@ -177,13 +227,14 @@ export class SqlPaymentRepository implements PaymentRepository {
       params.push(value);
     }
     if (update.resultJson !== undefined) {
-      // result_json is the row's only sealed value: writing it puts the whole row under this key.
-      assignments.push('result_json = ?', 'key_id = ?');
+      // source_account, sealed at reserve(), may be under an older key: the row keeps its key id
+      // only while it is this one, else NULL so `keys rotate` seals the row whole.
+      assignments.push('result_json = ?', `key_id = ${KEY_ID_AFTER_PARTIAL_WRITE}`);
       params.push(this.sealer.seal(update.resultJson, place('payments', 'result_json', [id])), this.sealer.currentKeyId);
     }
     assignments.push('updated_at = ?');
     params.push(now, id);
-    return (await this.db.execute(`UPDATE payments SET ${assignments.join(', ')} WHERE id = ?`, params)).affectedRows === 1;
+    return (await this.db.execute(`UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params)).affectedRows === 1;
   }
 
   async releaseStale(id: number, staleBefore: number): Promise<boolean> {
