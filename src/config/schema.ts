@@ -182,9 +182,14 @@ export const SETTINGS = {
     schema: positive.default(900),
   },
   loginLockoutSeconds: { env: 'GERBANG_LOGIN_LOCKOUT_SECONDS', doc: 'How long a lockout lasts.', schema: positive.default(900) },
+  sandbox: {
+    env: 'GERBANG_SANDBOX',
+    doc: 'true: no bank is contacted and no money moves; the built-in bank simulator plays BCA (what `gerbang sandbox` and `npm start` set). Every API answer then carries `Gerbang-Mode: sandbox`, and /readyz, `gerbang doctor` and the console say so. Leave it unset in production: without it, the API refuses to start when no bank partner (GERBANG_BCA_* or GERBANG_BANK_PARTNERS_FILE) is configured, and it cannot be combined with one.',
+    schema: Joi.boolean().default(false),
+  },
   bcaBaseUrl: {
     env: 'GERBANG_BCA_BASE_URL',
-    doc: 'BCA API base URL, e.g. `https://devapi.klikbca.com` (UAT). Unset, with every other GERBANG_BCA_* unset: sandbox mode against the built-in simulator.',
+    doc: 'BCA API base URL, e.g. `https://devapi.klikbca.com` (UAT). Set it with every other GERBANG_BCA_* variable for a live BCA partner named `bca`.',
     schema: httpsOrHttpUrl,
   },
   bcaClientId: { env: 'GERBANG_BCA_CLIENT_ID', doc: 'BCA OAuth2 client id.', schema: Joi.string().min(1), secret: true },

@@ -7,10 +7,12 @@ import { CallbackDispatcher, CallbackSigner, outboxNotifier } from '../domain/ca
 import { InDoubtResolver } from '../domain/transfers/index.js';
 import { createApiServer, type ApiServer } from '../http/api-server.js';
 import { buildApp } from '../http/app.js';
+import { listenOn } from '../http/listen.js';
 import { getLogger } from '../log/index.js';
 import { GatewayMetrics, startMetricsServer, withAuditFailureCount, type MetricsServer } from '../metrics/index.js';
 import { AccessTokens } from '../pipeline/auth/index.js';
-import { AuditSpool, migrate, openStore, pendingMigrations, withAuditSpool } from '../store/index.js';
+import { AuditSpool, describeStoreFailure, migrate, openStore, pendingMigrations, withAuditSpool } from '../store/index.js';
+import { ConfigError } from '../config/index.js';
 import { PeriodicTask } from '../domain/periodic-task.js';
 import type { Store } from '../store/types.js';
 import { startBankPartners, type BankPartners } from './bank-partners.js';
@@ -60,6 +62,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   let metricsServer: MetricsServer | undefined;
   let api: ApiServer | undefined;
   try {
+    // An unreachable store stops the start here, saying which one and why (never the password).
+    await opened.db.ping().catch((error: unknown) => {
+      throw new ConfigError([describeStoreFailure(config.databaseUrl, error)]);
+    });
     if (config.migrateOnStart) {
       const { applied } = await migrate(store.db);
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
@@ -100,11 +106,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     server.headersTimeout = 20_000;
     server.keepAliveTimeout = 5_000;
     if (config.metrics.port !== null) {
-      metricsServer = await startMetricsServer(metrics, { ...config.metrics, port: config.metrics.port }).catch((error: unknown) => {
-        throw new Error(`GERBANG_METRICS_PORT: cannot listen on ${config.metrics.host}:${config.metrics.port} (${(error as Error).message})`);
-      });
+      metricsServer = await startMetricsServer(metrics, { ...config.metrics, port: config.metrics.port });
     }
-    await listen(server, config.port, config.host);
+    await listenOn(server, config.port, config.host, 'PORT');
     resolver.start();
     batches.start();
     dispatcher.start();
@@ -153,16 +157,6 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     await store.close().catch(() => undefined);
     throw error;
   }
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
 
 /**

@@ -20,7 +20,12 @@ const redactPaths = keys.flatMap((key) => [
   `body["${key}"]`,
 ]);
 
-let root: Logger = createRootLogger(process.env.GERBANG_LOG_LEVEL ?? 'info');
+/** The levels GERBANG_LOG_LEVEL accepts (the configuration schema checks it and names it). */
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+// Before the configuration is read, a bad GERBANG_LOG_LEVEL must not crash the import: info
+// until configureLogger, and the configuration check then names the variable.
+let root: Logger = createRootLogger(LEVELS.includes(process.env.GERBANG_LOG_LEVEL ?? '') ? process.env.GERBANG_LOG_LEVEL! : 'info');
 /** Bumped by configureLogger, so loggers handed out earlier follow the new root. */
 let generation = 0;
 

@@ -40,6 +40,7 @@ describe('ecosystem.config.js under PM2', function () {
       PM2_HOME: mkdtempSync(join(tmpdir(), 'gerbang-pm2-')),
       PORT: String(port),
       GERBANG_API_INSTANCES: '2',
+      GERBANG_SANDBOX: 'true',
       GERBANG_DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'gerbang-pm2-db-')), 'g.sqlite')}`,
       GERBANG_JWT_SECRET: randomBytes(32).toString('hex'),
       GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,

@@ -88,7 +88,7 @@ describe('The audit key ring', () => {
       const dir = mkdtempSync(join(tmpdir(), 'gerbang-keys-'));
       const file = join(dir, 'k2.key');
       writeFileSync(file, `${testKeySpec('k2')}\n`, { mode: 0o600 });
-      const config = loadConfig({ GERBANG_JWT_SECRET: jwt, GERBANG_AUDIT_KEYS: testKeySpec('k1'), GERBANG_AUDIT_KEY_FILES: file });
+      const config = loadConfig({ GERBANG_JWT_SECRET: jwt, GERBANG_AUDIT_KEYS: testKeySpec('k1'), GERBANG_AUDIT_KEY_FILES: file, GERBANG_SANDBOX: 'true' });
       expect(config.auditKeys.keyIds).to.deep.equal(['k1', 'k2']);
       expect(config.auditKeys.currentKeyId).to.equal('k2');
     });

@@ -15,12 +15,14 @@ import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--cidr C]... [--json]
 gerbang client list [--json]
 gerbang client disable --id ID
+gerbang client enable --id ID
 gerbang client rotate-secret --id ID [--json]
 gerbang client set-callback --id ID (--url https://… | --remove)
 gerbang client enable-signing --id ID [--json]
 gerbang client rotate-signing-key --id ID [--json]
 gerbang client disable-signing --id ID
   A client with no --cidr is refused from everywhere (fail closed): give the ERP's egress ranges.
+  enable lets a disabled client request tokens again (with its existing secret).
   rotate-secret prints a new secret once; tokens issued before it stop working at once.
   set-callback: where Gerbang POSTs a signed notice when one of the client's transfers becomes final.
   enable-signing: every API call of the client but the token request must then carry
@@ -28,7 +30,7 @@ gerbang client disable-signing --id ID
   stored sealed with the audit keys, so these two need GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES.
   rotate-signing-key prints a new key once; requests signed with the old one are refused at once.`;
 
-const ACTIONS = ['create', 'list', 'disable', 'rotate-secret', 'set-callback', 'enable-signing', 'rotate-signing-key', 'disable-signing'];
+const ACTIONS = ['create', 'list', 'disable', 'enable', 'rotate-secret', 'set-callback', 'enable-signing', 'rotate-signing-key', 'disable-signing'];
 
 /** Prints a new signing key once (or why there is none); exit status 0 or 1. */
 function reportSigningKey(io: CliIo, id: string, change: SigningChange, json: boolean | undefined): number {
@@ -168,6 +170,15 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
           return 1;
         }
         io.out(`Client ${id} no longer signs its requests; its signing key is deleted.`);
+        return 0;
+      }
+      case 'enable': {
+        const id = required(values.id, '--id');
+        if (!(await store.clients.setStatus(id, 'active', Date.now()))) {
+          io.err(`No client with id ${id}`);
+          return 1;
+        }
+        io.out(`Client ${id} enabled; it can request tokens again with its existing secret.`);
         return 0;
       }
       default: {
