@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConfigError, configurationMarkdown } from '../config/index.js';
 import { configureLogger } from '../log/index.js';
-import { packageRoot } from '../store/index.js';
+import { packageVersion } from '../store/index.js';
 import { AppError } from '../errors/index.js';
 import { KeyRingError } from '../security/index.js';
 import { AUDIT_USAGE, auditCommand } from './commands/audit-command.js';
@@ -67,11 +65,6 @@ function asksForHelp(args: string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
 }
 
-/** The version in package.json. */
-export function version(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-}
-
 /**
  * Entry point of `bin/gerbang`. Exit status: 0 done, 1 failed or refused to start (the message
  * says why: a service — serve, sandbox, console — with a bad setting names the variable), 2 a
@@ -82,7 +75,7 @@ export function version(): string {
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...args] = argv;
   if (name === '--version' || name === '-V' || name === 'version') {
-    io.out(`gerbang ${version()}`);
+    io.out(`gerbang ${packageVersion()}`);
     return 0;
   }
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {

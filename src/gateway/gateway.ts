@@ -3,7 +3,8 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.js';
 import { BatchProcessor } from '../domain/batches/index.js';
-import { CallbackDispatcher, CallbackSigner, outboxNotifier } from '../domain/callbacks/index.js';
+import { CallbackDispatcher, CallbackSigner, outboxNotifier, type FinalStateNotifier } from '../domain/callbacks/index.js';
+import type { BreakingAdapter } from '../banks/circuit-breaker.js';
 import { InDoubtResolver } from '../domain/transfers/index.js';
 import { createApiServer, type ApiServer } from '../http/api-server.js';
 import { buildApp } from '../http/app.js';
@@ -11,7 +12,7 @@ import { listenOn } from '../http/listen.js';
 import { getLogger } from '../log/index.js';
 import { GatewayMetrics, startMetricsServer, withAuditFailureCount, type MetricsServer } from '../metrics/index.js';
 import { AccessTokens } from '../pipeline/auth/index.js';
-import { AuditSpool, describeStoreFailure, migrate, openStore, pendingMigrations, withAuditSpool } from '../store/index.js';
+import { AuditSpool, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrations, withAuditSpool } from '../store/index.js';
 import { ConfigError } from '../config/index.js';
 import { PeriodicTask } from '../domain/periodic-task.js';
 import type { Store } from '../store/types.js';
@@ -49,16 +50,22 @@ export interface StartOptions {
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? Date.now;
   const opened = await openStore(config.databaseUrl, { auditKeys: config.auditKeys });
-  const metrics = new GatewayMetrics({ inDoubt: () => opened.payments.countInDoubt() });
   // Audit writes the database refuses are counted (whoever made them: API requests, the
   // resolver, payment runs), then journaled on disk and written once it is back.
   const spool = new AuditSpool(config.auditSpoolDir, config.databaseUrl, config.auditKeys);
+  let banks: BankPartners | undefined;
+  const metrics = new GatewayMetrics({
+    inDoubt: () => opened.payments.countInDoubt(),
+    longestBankCallSeconds: config.resolver.sendingStaleMs / 1000,
+    circuits: () => (banks?.router.all() ?? []).flatMap((p) => ('circuit' in p.adapter ? [{ partner: p.name, state: (p.adapter as BreakingAdapter).circuit() }] : [])),
+    spoolBacklog: () => spool.backlog(),
+    version: packageVersion(),
+  });
   const counted = withAuditFailureCount(opened.audit, (operation) => metrics.countAuditFailure(operation));
   const store: Store = { ...opened, audit: withAuditSpool(counted, spool) };
   const replay = new PeriodicTask('audit-replay', 5_000, () => spool.replay(opened.audit));
   // Request signatures older than the time window can never pass again: forget them at start and every minute.
   const signaturePurge = new PeriodicTask('signature-purge', 60_000, () => opened.requestSignatures.purgeExpired(clock()));
-  let banks: BankPartners | undefined;
   let metricsServer: MetricsServer | undefined;
   let api: ApiServer | undefined;
   try {
@@ -73,7 +80,14 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     banks = await startBankPartners(config, store, clock, (call) => metrics.observeBankCall(call));
     // The ERP's callbacks: queued in the store when a transfer becomes final, delivered signed.
     const signer = CallbackSigner.fromFile(config.callback.keyFile);
-    const finals = outboxNotifier(store.callbacks, clock);
+    const outbox = outboxNotifier(store.callbacks, clock);
+    // Every transfer that becomes final passes here (API, resolver, payment runs): count it.
+    const finals: FinalStateNotifier = {
+      notify: (clientId, result) => {
+        metrics.countFinalTransfer(result.bank ?? 'none', result.status);
+        return outbox.notify(clientId, result);
+      },
+    };
     const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, audit: store.audit, signer, clock }, config.callback);
     const batches = new BatchProcessor(
       { payments: store.payments, sequences: store.sequences, router: banks.router, batches: store.batches, audit: store.audit, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals },
