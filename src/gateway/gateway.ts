@@ -19,6 +19,7 @@ import type { Store } from '../store/types.js';
 import { startBankPartners, type BankPartners } from './bank-partners.js';
 
 const log = getLogger('gateway');
+const bankLog = getLogger('bank');
 
 type Server = HttpServer | HttpsServer;
 
@@ -77,7 +78,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       const { applied } = await migrate(store.db);
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
-    banks = await startBankPartners(config, store, clock, (call) => metrics.observeBankCall(call));
+    banks = await startBankPartners(config, store, clock, (call) => {
+      metrics.observeBankCall(call);
+      // Logged inside the request's context: the line carries its request id and trace id.
+      bankLog.info({ partner: call.partner, operation: call.operation, status: call.statusCode, bankResponseCode: call.errorCode, durationMs: call.durationMs }, 'bank call');
+    });
     // The ERP's callbacks: queued in the store when a transfer becomes final, delivered signed.
     const signer = CallbackSigner.fromFile(config.callback.keyFile);
     const outbox = outboxNotifier(store.callbacks, clock);

@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Config } from '../config/index.js';
 import type { BankRouter } from '../domain/routing/index.js';
+import { accessLogStep } from '../pipeline/access-log/index.js';
 import { auditStep } from '../pipeline/audit/index.js';
 import { authenticateStep, type AccessTokens } from '../pipeline/auth/index.js';
 import { bodyParserStep } from '../pipeline/body-parser/index.js';
@@ -62,6 +63,8 @@ export function buildApp(deps: AppDeps): Express {
   app.use(requestIdStep());
   // 1a. A sandbox says so on every answer, before anything can refuse or answer the request.
   app.use(sandboxModeStep({ mode: config.bank.mode }));
+  // 1a'. The access log line of every request, probes and refusals included.
+  app.use(accessLogStep());
   // 1b. Metrics right after: every request is counted and timed, probes and refusals included.
   app.use(metricsStep({ metrics: deps.metrics }));
   // 2. Health probes come before the audit and the guards: monitors poll them every few

@@ -5,6 +5,9 @@ import { REDACTED, SECRET_HEADERS, SECRET_KEYS } from './redaction.js';
 /** Per-request context carried through async calls, so every log line has the request id. */
 export interface RequestContext {
   requestId: string;
+  /** From the caller's W3C `traceparent`: joins our log lines to the ERP's or the proxy's trace. */
+  traceId?: string;
+  parentSpanId?: string;
 }
 
 const context = new AsyncLocalStorage<RequestContext>();
@@ -38,7 +41,8 @@ function createRootLogger(level: string, destination?: pino.DestinationStream): 
       redact: { paths: redactPaths, censor: REDACTED },
       mixin() {
         const ctx = context.getStore();
-        return ctx ? { requestId: ctx.requestId } : {};
+        if (!ctx) return {};
+        return ctx.traceId ? { requestId: ctx.requestId, traceId: ctx.traceId, parentSpanId: ctx.parentSpanId } : { requestId: ctx.requestId };
       },
     },
     destination,
