@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { KeyRing, KeyRingError, keyRingFrom } from '../security/index.js';
 import { readPartnersFile, type PartnerConfig } from './partners.js';
 import { invalidCidrs } from '../security/index.js';
@@ -52,6 +53,8 @@ export interface Config {
     sendingStaleMs: number;
   };
   shutdownTimeoutMs: number;
+  /** API processes on this node: GERBANG_API_INSTANCES under PM2 (NODE_APP_INSTANCE set), else 1. */
+  workers: number;
   /** The /metrics listener; `port` null when turned off. */
   metrics: { port: number | null; host: string; allowedCidrs: string[] };
   logLevel: string;
@@ -231,6 +234,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       sendingStaleMs: (v.bankConnectTimeoutMs as number) + (v.bankHeadersTimeoutMs as number) + (v.bankBodyTimeoutMs as number),
     },
     shutdownTimeoutMs: v.shutdownTimeoutMs,
+    workers: merged.NODE_APP_INSTANCE === undefined ? 1 : v.apiInstances === 'max' ? availableParallelism() : (v.apiInstances as number),
     metrics: { port: metricsPort(v.metricsPort, merged.NODE_APP_INSTANCE), host: v.metricsHost, allowedCidrs: v.metricsAllowedCidrs },
     logLevel: v.logLevel,
   };

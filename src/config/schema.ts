@@ -283,6 +283,11 @@ export const SETTINGS = {
     schema: Joi.string().min(1),
   },
   consoleTlsKeyFile: { env: 'GERBANG_CONSOLE_TLS_KEY_FILE', doc: 'PEM private key of GERBANG_CONSOLE_TLS_CERT_FILE.', schema: Joi.string().min(1) },
+  apiInstances: {
+    env: 'GERBANG_API_INSTANCES',
+    doc: "PM2 cluster workers of the API (read by ecosystem.config.js; `max`: one per CPU). Each worker's pool may open `connectionLimit` database connections, so under PM2 the API refuses to start when workers x connectionLimit (plus the console's pool) exceeds the database's max_connections.",
+    schema: Joi.alternatives().try(Joi.number().integer().min(1).max(256), Joi.string().valid('max')).default('max'),
+  },
   metricsPort: {
     env: 'GERBANG_METRICS_PORT',
     doc: 'Port of the Prometheus `GET /metrics` listener, separate from the API port so the reverse proxy never exposes it; `off` disables it, 0 picks a free one. Under PM2 cluster mode each worker adds its NODE_APP_INSTANCE (9464, 9465, …): scrape every worker as its own target.',

@@ -1,8 +1,7 @@
 import { SETTINGS } from './schema.js';
 
 /** Variables Gerbang reads besides the settings table (the table itself names the rest). */
-// GERBANG_API_INSTANCES is read by ecosystem.config.js (PM2's worker count).
-const OTHER_VARIABLES = ['GERBANG_CONFIG_FILE', 'GERBANG_API_INSTANCES'];
+const OTHER_VARIABLES = ['GERBANG_CONFIG_FILE'];
 
 export interface UnknownSetting {
   name: string;

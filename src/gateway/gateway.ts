@@ -12,7 +12,7 @@ import { listenOn } from '../http/listen.js';
 import { getLogger } from '../log/index.js';
 import { GatewayMetrics, startMetricsServer, withAuditFailureCount, type MetricsServer } from '../metrics/index.js';
 import { AccessTokens } from '../pipeline/auth/index.js';
-import { AuditSpool, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrations, withAuditSpool } from '../store/index.js';
+import { AuditSpool, connectionBudgetProblem, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrations, withAuditSpool } from '../store/index.js';
 import { ConfigError } from '../config/index.js';
 import { PeriodicTask } from '../domain/periodic-task.js';
 import type { Store } from '../store/types.js';
@@ -74,6 +74,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     await opened.db.ping().catch((error: unknown) => {
       throw new ConfigError([describeStoreFailure(config.databaseUrl, error)]);
     });
+    const budget = await connectionBudgetProblem(opened.db, config.databaseUrl, config.workers);
+    if (budget) throw new ConfigError([budget]);
     if (config.migrateOnStart) {
       const { applied } = await migrate(store.db);
       if (applied.length > 0) log.info({ applied }, 'migrations applied');

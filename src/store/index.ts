@@ -10,3 +10,4 @@ export { amountMinor } from './repositories/index.js';
 export { packageRoot, packageVersion } from './package-root.js';
 export * from './types.js';
 export { AuditSpool, withAuditSpool } from './audit-spool.js';
+export { connectionBudgetProblem } from './connection-budget.js';

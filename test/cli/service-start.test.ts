@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
+import { createMariaDbDatabase } from '../support/databases.js';
 import { runCli } from '../support/cli.js';
 import { TestGateway } from '../support/gateway-harness.js';
 import { freePort, spawnGerbang } from '../support/processes.js';
@@ -109,6 +110,33 @@ describe('Starting the services', function () {
       expect(result.stderr).to.contain(`GERBANG_DATABASE_URL (mysql://gerbang@127.0.0.1:${port}/gerbang) does not answer: ECONNREFUSED`);
       expect(result.stderr).to.not.contain('s3cretpw');
       expect(result.stderr).to.not.match(NO_STACK);
+    });
+  });
+
+  describe('under PM2 on MySQL/MariaDB', () => {
+    it('refuses to start when workers x connectionLimit exceed max_connections, naming both settings', async function () {
+      const database = await createMariaDbDatabase(this);
+      try {
+        // 151 by default: 8 workers and the console at 20 connections each (180) do not fit; 2 workers (60) do.
+        const url = `${database.url}?connectionLimit=20`;
+        const refused = await runCli(['serve'], { ...baseEnv(), GERBANG_DATABASE_URL: url, NODE_APP_INSTANCE: '0', GERBANG_API_INSTANCES: '8' });
+        expect(refused.code).to.equal(1);
+        expect(refused.stderr).to.match(/GERBANG_API_INSTANCES, GERBANG_DATABASE_URL connectionLimit: 8 API worker\(s\) and the console may open 20 connections each \(180\), more than the database's max_connections \(\d+\)/);
+        const fits = spawnGerbang(['serve'], { ...baseEnv(), GERBANG_DATABASE_URL: url, NODE_APP_INSTANCE: '0', GERBANG_API_INSTANCES: '2', GERBANG_LOG_LEVEL: 'info' });
+        try {
+          await new Promise<void>((resolve, reject) => {
+            const timer = setInterval(() => {
+              if (fits.output().includes('gateway listening')) resolve();
+            }, 100);
+            fits.exited.then((code) => reject(new Error(`exited ${code}: ${fits.output()}`))).finally(() => clearInterval(timer));
+          });
+        } finally {
+          fits.child.kill('SIGTERM');
+          await fits.exited;
+        }
+      } finally {
+        await database.drop();
+      }
     });
   });
 
