@@ -51,7 +51,10 @@ describe('gerbang sandbox (npm start)', function () {
       expect(signIn.status).to.equal(303);
       const cookie = signIn.headers.get('set-cookie')!.split(';')[0];
       const list = await fetch(`${consoleUrl}/payments`, { headers: { cookie } });
-      expect(await list.text()).to.contain('INV-0001');
+      const page = await list.text();
+      expect(page).to.contain('INV-0001');
+      // …under a banner saying no money moved.
+      expect(page).to.contain('class="sandbox-banner"').and.contain('MODE SANDBOX');
       // Zero configuration still encrypts the audit: with a key file of its own, owner-only, and says so.
       expect(statSync(join(dir, 'gerbang.audit-key')).mode & 0o777).to.equal(0o600);
       expect(sandbox.output()).to.contain('sandbox: generated an audit encryption key file (mode 0600)');
