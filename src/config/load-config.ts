@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { KeyRing, KeyRingError, keyRingFrom } from '../security/index.js';
+import { KeyRing, KeyRingError, keyRingFrom, readableByOthers } from '../security/index.js';
 import { readPartnersFile, type PartnerConfig } from './partners.js';
 import { invalidCidrs } from '../security/index.js';
-import { BCA_SETTINGS, SETTINGS, type SettingName, type SettingSpec } from './schema.js';
+import { BCA_SETTINGS, SECRET_ENV_NAMES, SETTINGS, type SettingName, type SettingSpec } from './schema.js';
 
 export interface TransferLimits {
   bifastMaxCents: number;
@@ -18,6 +18,7 @@ export interface Config {
   databaseUrl: string;
   migrateOnStart: boolean;
   auditSpoolDir: string;
+  auditCheckpointFile: string;
   callback: { keyFile: string; intervalMs: number; retryBaseMs: number };
   jwt: { secret: string; previousSecrets: string[]; issuer: string; audience: string; ttlSeconds: number };
   /** Where callers reach the API (documents name it); undefined: not said. */
@@ -77,22 +78,35 @@ type Env = Record<string, string | undefined>;
  * (`gerbang migrate`, `gerbang client …`, `gerbang audit …`). Throws ConfigError.
  */
 export function loadStoreConfig(env: Env = process.env): { databaseUrl: string } {
+  return { databaseUrl: loadOneSetting('databaseUrl', env) };
+}
+
+/** GERBANG_AUDIT_CHECKPOINT_FILE, for `gerbang audit verify`. Throws ConfigError naming it when invalid. */
+export function loadAuditCheckpointFile(env: Env = process.env): string {
+  return loadOneSetting('auditCheckpointFile', env);
+}
+
+/** One string setting of SETTINGS from `env` and GERBANG_CONFIG_FILE, validated; ConfigError names it. */
+function loadOneSetting(name: 'databaseUrl' | 'auditCheckpointFile', env: Env): string {
   const problems: string[] = [];
   const merged: Env = { ...readConfigFile(env.GERBANG_CONFIG_FILE, problems), ...definedOnly(env) };
-  const spec = SETTINGS.databaseUrl;
+  const spec = SETTINGS[name];
   const raw = merged[spec.env];
   const { value, error } = spec.schema.label(spec.env).validate(raw === '' ? undefined : raw);
   if (error) problems.push(`${spec.env}: ${error.details.map((d) => d.message).join('; ')}. ${spec.doc}`);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { databaseUrl: value as string };
+  return value as string;
 }
 
 /**
  * The audit key ring from GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES (and GERBANG_CONFIG_FILE),
- * for commands that read or rewrite the audit (`audit export|verify`, `keys rotate`).
- * Throws ConfigError naming the setting when a key is bad or none is configured.
+ * for commands that read or rewrite the audit (`audit export|verify`, `keys rotate`, `migrate`).
+ * Throws ConfigError naming the setting when a key is bad or none is configured (with
+ * `optional`, none configured is null).
  */
-export function loadAuditKeys(env: Env = process.env): KeyRing {
+export function loadAuditKeys(env?: Env): KeyRing;
+export function loadAuditKeys(env: Env, options: { optional: true }): KeyRing | null;
+export function loadAuditKeys(env: Env = process.env, options: { optional?: boolean } = {}): KeyRing | null {
   const problems: string[] = [];
   const merged: Env = { ...readConfigFile(env.GERBANG_CONFIG_FILE, problems), ...definedOnly(env) };
   const sources = { keys: [] as string[], keyFiles: [] as string[] };
@@ -103,6 +117,7 @@ export function loadAuditKeys(env: Env = process.env): KeyRing {
     if (error) problems.push(`${spec.env}: ${error.details.map((d) => d.message).join('; ')}. ${spec.doc}`);
     else sources[field] = value as string[];
   }
+  if (options.optional && problems.length === 0 && sources.keys.length === 0 && sources.keyFiles.length === 0) return null;
   const ring = problems.length === 0 ? auditKeyRing(sources, problems) : null;
   if (problems.length > 0 || ring === null) throw new ConfigError(problems);
   return ring;
@@ -191,6 +206,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     databaseUrl: v.databaseUrl,
     migrateOnStart: v.migrateOnStart,
     auditSpoolDir: v.auditSpoolDir,
+    auditCheckpointFile: v.auditCheckpointFile,
     callback: { keyFile: v.callbackKeyFile, intervalMs: v.callbackIntervalMs, retryBaseMs: v.callbackRetryBaseMs },
     auditKeys: auditKeys as KeyRing,
     jwt: { secret: v.jwtSecret, previousSecrets: v.jwtPreviousSecrets, issuer: v.jwtIssuer, audience: v.jwtAudience, ttlSeconds: v.tokenTtlSeconds },
@@ -283,6 +299,8 @@ export interface ConsoleConfig {
   /** Both set: the console serves HTTPS itself. */
   tls?: { certFile: string; keyFile: string };
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
+  /** Sign-in attempts per minute from one address; failures for one user from all addresses. */
+  signInThrottle: { perIpPerMinute: number; userMaxFailures: number };
   shutdownTimeoutMs: number;
   logLevel: string;
   /** Opens the audit's sealed bodies for the detail view (the same keys as the API). */
@@ -301,6 +319,8 @@ const CONSOLE_SETTINGS: SettingName[] = [
   'loginMaxFailures',
   'loginFailureWindowSeconds',
   'loginLockoutSeconds',
+  'consoleSignInPerIp',
+  'consoleUserMaxFailures',
   'shutdownTimeoutMs',
   'logLevel',
   'auditKeys',
@@ -338,6 +358,7 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
       windowMs: (v.loginFailureWindowSeconds as number) * 1000,
       lockMs: (v.loginLockoutSeconds as number) * 1000,
     },
+    signInThrottle: { perIpPerMinute: v.consoleSignInPerIp, userMaxFailures: v.consoleUserMaxFailures },
     shutdownTimeoutMs: v.shutdownTimeoutMs,
     logLevel: v.logLevel,
     auditKeys: auditKeys as KeyRing,
@@ -368,6 +389,11 @@ function readConfigFile(path: string | undefined, problems: string[]): Env {
     return {};
   }
   const known = new Set(Object.values(SETTINGS).map((spec) => spec.env));
+  const secrets = Object.keys(parsed).filter((key) => SECRET_ENV_NAMES.includes(key));
+  if (secrets.length > 0 && readableByOthers(path)) {
+    problems.push(`GERBANG_CONFIG_FILE: ${path} holds secrets (${secrets.join(', ')}) and must be readable by its owner only (chmod 600)`);
+    return {};
+  }
   const out: Env = {};
   for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
     if (!known.has(key)) {

@@ -14,6 +14,7 @@ import { GatewayMetrics, startMetricsServer, withAuditFailureCount, type Metrics
 import { AccessTokens } from '../pipeline/auth/index.js';
 import { AuditSpool, connectionBudgetProblem, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrations, withAuditSpool } from '../store/index.js';
 import { ConfigError } from '../config/index.js';
+import { appendCheckpoint } from '../audit/index.js';
 import { PeriodicTask } from '../domain/periodic-task.js';
 import type { Store } from '../store/types.js';
 import { startBankPartners, type BankPartners } from './bank-partners.js';
@@ -65,8 +66,16 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const counted = withAuditFailureCount(opened.audit, (operation) => metrics.countAuditFailure(operation));
   const store: Store = { ...opened, audit: withAuditSpool(counted, spool) };
   const replay = new PeriodicTask('audit-replay', 5_000, () => spool.replay(opened.audit));
-  // Request signatures older than the time window can never pass again: forget them at start and every minute.
-  const signaturePurge = new PeriodicTask('signature-purge', 60_000, () => opened.requestSignatures.purgeExpired(clock()));
+  // Request signatures older than the time window can never pass again, and sign-in counters
+  // whose window and lock have ended count nothing: forget them at start and every minute (a
+  // flood of anonymous sign-ins leaves no lasting rows).
+  const signaturePurge = new PeriodicTask('expired-purge', 60_000, async () => {
+    await opened.requestSignatures.purgeExpired(clock());
+    await opened.lockouts.purgeExpired(clock());
+  });
+  // The heads of this process's own chains, as it appended them, checkpointed outside the database every minute.
+  const writeCheckpoint = () => appendCheckpoint(config.auditCheckpointFile, config.auditKeys, { store: opened.db.description, at: clock(), by: `gateway ${process.pid}`, heads: opened.audit.ownHeads() });
+  const checkpoint = new PeriodicTask('audit-checkpoint', 60_000, async () => writeCheckpoint());
   let metricsServer: MetricsServer | undefined;
   let api: ApiServer | undefined;
   try {
@@ -77,7 +86,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const budget = await connectionBudgetProblem(opened.db, config.databaseUrl, config.workers);
     if (budget) throw new ConfigError([budget]);
     if (config.migrateOnStart) {
-      const { applied } = await migrate(store.db);
+      const { applied } = await migrate(store.db, { keys: config.auditKeys });
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
     banks = await startBankPartners(config, store, clock, (call) => {
@@ -137,6 +146,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     replay.wake();
     signaturePurge.start();
     signaturePurge.wake();
+    checkpoint.start();
     // Runs a process stopped in the middle of are picked up at once, not after the first interval.
     if (config.batch.intervalMs > 0) batches.wake();
     const port = (server.address() as AddressInfo).port;
@@ -165,6 +175,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           await replay.stop();
           await signaturePurge.stop();
           await spool.replay(opened.audit).catch(() => undefined);
+          await checkpoint.stop();
+          // The last heads this process wrote, so a tail deleted after it stopped is noticed too.
+          try {
+            writeCheckpoint();
+          } catch (error) {
+            log.error({ err: error }, 'the last audit checkpoint could not be written');
+          }
           await metricsListener?.close();
           await partners.close();
           await store.close();

@@ -283,9 +283,9 @@ export interface AuditQuery {
 export interface AuditChainBreak {
   writerId: string | null;
   seq: number | null;
-  table: 'audit_exchanges' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers';
+  table: 'audit_exchanges' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'payments' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'checkpoints';
   recordId: number | null;
-  problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated';
+  problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated' | 'forged' | 'vanished' | 'rolled-back';
   detail: string;
 }
 
@@ -311,6 +311,10 @@ export interface AuditRepository {
   list(query: AuditQuery): Promise<AuditExchangeRow[]>;
   /** Checks every writer's hash chain against the records; decrypts with the key ring. */
   verify(): Promise<AuditVerifyReport>;
+  /** The MAC the database holds for link `seq` of chain `writerId`; null when there is no such link. */
+  linkAt(writerId: string, seq: number): Promise<{ hash: string; keyId: string | null } | null>;
+  /** The heads of this process's own chains as it appended them (from memory, not the database). */
+  ownHeads(): { writerId: string; seq: number; hash: string }[];
   /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
   checkKeys(): string;
 }
@@ -320,6 +324,10 @@ export interface AuditRepository {
 export interface KeyRotationReport {
   /** The key every value is sealed with afterwards. */
   keyId: string;
+  /** Audit chains, payment MACs and verification runs made again under the newest key (after checking them under their own). */
+  relinkedChains?: number;
+  resignedPayments?: number;
+  resignedVerifications?: number;
   /** Rows re-encrypted, per table (audit_exchanges, audit_bank_calls, payments, transfer_batch_lines, callback_deliveries). */
   records: Record<string, number>;
   batches: number;
@@ -364,7 +372,12 @@ export interface LoginLockoutRepository {
    * until now + lockMs. Returns the state after the failure.
    */
   recordFailure(key: string, opts: { maxFailures: number; windowMs: number; lockMs: number }, now: number): Promise<LockoutState>;
-  clear(key: string): Promise<void>;
+  /** Removes one key's counter and lock; returns how many rows went. */
+  clear(key: string): Promise<number>;
+  /** Removes every counter whose key starts with `prefix`; returns how many. */
+  clearPrefix(prefix: string): Promise<number>;
+  /** Deletes counters whose window and lock have both ended; returns how many. */
+  purgeExpired(now: number): Promise<number>;
 }
 
 export interface BankTokenRecord {
