@@ -6,3 +6,5 @@ export { byPriority, partnersFileSchema } from './partners.js';
 export { SETTINGS, BCA_SETTINGS, SECRET_ENV_NAMES } from './schema.js';
 export { configurationMarkdown } from './config-doc.js';
 export type { SettingSpec, SettingName } from './schema.js';
+export { unknownSettings, describeUnknownSettings } from './unknown-settings.js';
+export type { UnknownSetting } from './unknown-settings.js';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { KeyRing, KeyRingError, keyRingFrom, readableByOthers } from '../security/index.js';
 import { accountOwnershipProblems, readPartnersFile, type PartnerConfig } from './partners.js';
 import { invalidCidrs } from '../security/index.js';
@@ -33,7 +34,7 @@ export interface Config {
   batch: { maxLines: number; bodyLimitBytes: number; concurrency: number; intervalMs: number };
   rateLimit: { windowMs: number; perIp: number; perClient: number; tokenPerIp: number };
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
-  /** `sandbox`: no bank configured, the built-in simulator plays BCA. */
+  /** `sandbox`: GERBANG_SANDBOX=true, the built-in simulator plays BCA and no money moves. */
   bank: { mode: 'sandbox' } | { mode: 'live'; partners: PartnerConfig[] };
   /** Automatic choice of the interbank method by amount, in cents (see GERBANG_*_AMOUNT). */
   transferLimits: TransferLimits;
@@ -56,6 +57,8 @@ export interface Config {
     sendingStaleMs: number;
   };
   shutdownTimeoutMs: number;
+  /** API processes on this node: GERBANG_API_INSTANCES under PM2 (NODE_APP_INSTANCE set), else 1. */
+  workers: number;
   /** The /metrics listener; `port` null when turned off. */
   metrics: { port: number | null; host: string; allowedCidrs: string[] };
   logLevel: string;
@@ -165,11 +168,21 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     problems.push(`${missing.join(', ')}: required once any GERBANG_BCA_* variable is set (set all of them for a live bank, or none for sandbox mode)`);
   }
   const partners: PartnerConfig[] = values.bankPartnersFile === undefined ? [] : readPartnersFile(values.bankPartnersFile as string, problems);
-  for (const problem of invalidCidrs((values.metricsAllowedCidrs as string[] | undefined) ?? [])) {
-    problems.push(`${SETTINGS.metricsAllowedCidrs.env}: ${problem}`);
-  }
+  cidrListProblems(values, ['metricsAllowedCidrs', 'allowedCidrs', 'trustProxy'], problems);
   if ((values.tlsCertFile === undefined) !== (values.tlsKeyFile === undefined)) {
     problems.push('GERBANG_TLS_CERT_FILE, GERBANG_TLS_KEY_FILE: give both for native HTTPS, or neither for plain HTTP behind a proxy');
+  }
+  const anyBank = givenBca.length > 0 || partners.length > 0;
+  const bankSettings = [SETTINGS.bcaBaseUrl.env, 'GERBANG_BCA_*', SETTINGS.bankPartnersFile.env].join(', ');
+  // Fail closed: without a bank the gateway would pay into the simulator and answer SUCCESS.
+  if (!anyBank && values.sandbox !== true && !problems.some((p) => p.startsWith('GERBANG_B'))) {
+    problems.push(
+      `${bankSettings}: no bank partner is configured, so there is nothing to pay through. Set the GERBANG_BCA_* variables or GERBANG_BANK_PARTNERS_FILE ` +
+        `(see docs/configuration.md); to try Gerbang against the built-in simulator, where no money moves, run \`gerbang sandbox\` or set ${SETTINGS.sandbox.env}=true.`,
+    );
+  }
+  if (anyBank && values.sandbox === true) {
+    problems.push(`${SETTINGS.sandbox.env}: is true, but a bank partner is configured (${bankSettings}); a gateway either pays through banks or plays with the simulator, not both`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -244,9 +257,23 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       sendingStaleMs: (v.bankConnectTimeoutMs as number) + (v.bankHeadersTimeoutMs as number) + (v.bankBodyTimeoutMs as number),
     },
     shutdownTimeoutMs: v.shutdownTimeoutMs,
+    workers: merged.NODE_APP_INSTANCE === undefined ? 1 : v.apiInstances === 'max' ? availableParallelism() : (v.apiInstances as number),
     metrics: { port: metricsPort(v.metricsPort, merged.NODE_APP_INSTANCE), host: v.metricsHost, allowedCidrs: v.metricsAllowedCidrs },
     logLevel: v.logLevel,
   };
+}
+
+/**
+ * Every IP/CIDR list names its variable and the bad entry (`GERBANG_TRUST_PROXY: nginx is not an
+ * IP address or CIDR`) at start, instead of failing inside a request or when the app is built.
+ * GERBANG_TRUST_PROXY also takes Express's named ranges (loopback, linklocal, uniquelocal).
+ */
+function cidrListProblems(values: Partial<Record<SettingName, unknown>>, names: SettingName[], problems: string[]): void {
+  const named = ['loopback', 'linklocal', 'uniquelocal'];
+  for (const name of names) {
+    const entries = ((values[name] as string[] | undefined) ?? []).filter((entry) => !(name === 'trustProxy' && named.includes(entry)));
+    for (const problem of invalidCidrs(entries)) problems.push(`${SETTINGS[name].env}: ${problem}`);
+  }
 }
 
 /** Validates the named settings of `merged`; each bad one adds a problem naming its variable. */
@@ -269,6 +296,8 @@ function readSettings(merged: Env, names: SettingName[], problems: string[]): Pa
 
 export interface ConsoleConfig {
   port: number;
+  /** GERBANG_SANDBOX=true: every console page says no money moves. */
+  sandbox: boolean;
   host: string;
   databaseUrl: string;
   migrateOnStart: boolean;
@@ -303,6 +332,7 @@ const CONSOLE_SETTINGS: SettingName[] = [
   'logLevel',
   'auditKeys',
   'auditKeyFiles',
+  'sandbox',
 ];
 
 /**
@@ -316,12 +346,14 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
   if ((v.consoleTlsCertFile === undefined) !== (v.consoleTlsKeyFile === undefined)) {
     problems.push('GERBANG_CONSOLE_TLS_CERT_FILE, GERBANG_CONSOLE_TLS_KEY_FILE: give both (HTTPS) or neither (plain HTTP behind a TLS proxy)');
   }
+  cidrListProblems(v, ['trustProxy'], problems);
   const auditKeys = problems.some((p) => p.startsWith('GERBANG_AUDIT_KEY'))
     ? null
     : auditKeyRing({ keys: v.auditKeys as string[], keyFiles: v.auditKeyFiles as string[] }, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port: v.consolePort,
+    sandbox: v.sandbox,
     host: v.consoleHost,
     databaseUrl: v.databaseUrl,
     migrateOnStart: v.migrateOnStart,

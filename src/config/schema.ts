@@ -187,9 +187,14 @@ export const SETTINGS = {
     schema: positive.default(900),
   },
   loginLockoutSeconds: { env: 'GERBANG_LOGIN_LOCKOUT_SECONDS', doc: 'How long a lockout lasts.', schema: positive.default(900) },
+  sandbox: {
+    env: 'GERBANG_SANDBOX',
+    doc: 'true: no bank is contacted and no money moves; the built-in bank simulator plays BCA (what `gerbang sandbox` and `npm start` set). Every API answer then carries `Gerbang-Mode: sandbox`, and /readyz, `gerbang doctor` and the console say so. Leave it unset in production: without it, the API refuses to start when no bank partner (GERBANG_BCA_* or GERBANG_BANK_PARTNERS_FILE) is configured, and it cannot be combined with one.',
+    schema: Joi.boolean().default(false),
+  },
   bcaBaseUrl: {
     env: 'GERBANG_BCA_BASE_URL',
-    doc: 'BCA API base URL, e.g. `https://devapi.klikbca.com` (UAT). Unset, with every other GERBANG_BCA_* unset: sandbox mode against the built-in simulator.',
+    doc: 'BCA API base URL, e.g. `https://devapi.klikbca.com` (UAT). Set it with every other GERBANG_BCA_* variable for a live BCA partner named `bca`.',
     schema: httpsOrHttpUrl,
   },
   bcaClientId: { env: 'GERBANG_BCA_CLIENT_ID', doc: 'BCA OAuth2 client id.', schema: Joi.string().min(1), secret: true },
@@ -306,6 +311,11 @@ export const SETTINGS = {
     schema: positive.default(50),
   },
   consoleTlsKeyFile: { env: 'GERBANG_CONSOLE_TLS_KEY_FILE', doc: 'PEM private key of GERBANG_CONSOLE_TLS_CERT_FILE.', schema: Joi.string().min(1) },
+  apiInstances: {
+    env: 'GERBANG_API_INSTANCES',
+    doc: "PM2 cluster workers of the API (read by ecosystem.config.js; `max`: one per CPU). Each worker's pool may open `connectionLimit` database connections, so under PM2 the API refuses to start when workers x connectionLimit (plus the console's pool) exceeds the database's max_connections.",
+    schema: Joi.alternatives().try(Joi.number().integer().min(1).max(256), Joi.string().valid('max')).default('max'),
+  },
   metricsPort: {
     env: 'GERBANG_METRICS_PORT',
     doc: 'Port of the Prometheus `GET /metrics` listener, separate from the API port so the reverse proxy never exposes it; `off` disables it, 0 picks a free one. Under PM2 cluster mode each worker adds its NODE_APP_INSTANCE (9464, 9465, …): scrape every worker as its own target.',

@@ -23,6 +23,8 @@ export interface ConsoleAppDeps {
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
   signInThrottle: SignInThrottle;
   trustProxy: string[];
+  /** GERBANG_SANDBOX=true: a banner on every page says the payments are the simulator's. */
+  sandbox?: boolean;
   clock?: () => number;
 }
 
@@ -70,6 +72,10 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
   });
   // 3. Language before any page is drawn, the sign-in page included.
   app.use(languageStep());
+  app.use((_req, res, next) => {
+    consoleLocals(res).sandbox = deps.sandbox === true;
+    next();
+  });
 
   // 4. Public: static assets (our CSS and script, Chart.js from node_modules), the language
   //    switch and the sign-in form.

@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Config } from '../config/index.js';
 import type { BankRouter } from '../domain/routing/index.js';
+import { accessLogStep } from '../pipeline/access-log/index.js';
 import { auditStep } from '../pipeline/audit/index.js';
 import { authenticateStep, type AccessTokens } from '../pipeline/auth/index.js';
 import { bodyParserStep } from '../pipeline/body-parser/index.js';
@@ -8,6 +9,7 @@ import { clientOriginsCache, globalCallerGuardStep } from '../pipeline/caller-gu
 import { metricsStep } from '../pipeline/metrics/index.js';
 import { rateLimitStep } from '../pipeline/rate-limit/index.js';
 import { requestIdStep } from '../pipeline/request-id/index.js';
+import { sandboxModeStep } from '../pipeline/sandbox-mode/index.js';
 import { requestSignatureStep } from '../pipeline/request-signature/index.js';
 import { securityHeadersStep } from '../pipeline/security-headers/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
@@ -60,11 +62,15 @@ export function buildApp(deps: AppDeps): Express {
 
   // 1. Request id first: every later step, log line and audit row carries it.
   app.use(requestIdStep());
+  // 1a. A sandbox says so on every answer, before anything can refuse or answer the request.
+  app.use(sandboxModeStep({ mode: config.bank.mode }));
+  // 1a'. The access log line of every request, probes and refusals included.
+  app.use(accessLogStep());
   // 1b. Metrics right after: every request is counted and timed, probes and refusals included.
   app.use(metricsStep({ metrics: deps.metrics }));
   // 2. Health probes come before the audit and the guards: monitors poll them every few
   //    seconds and they carry no payment data.
-  app.use(healthRoutes(routes, { db: store.db, pendingMigrations: deps.pendingMigrations, checkKeys: () => checkKeys(deps.tokens, () => store.audit.checkKeys()) }));
+  app.use(healthRoutes(routes, { mode: config.bank.mode, db: store.db, pendingMigrations: deps.pendingMigrations, checkKeys: () => checkKeys(deps.tokens, () => store.audit.checkKeys()) }));
   // 3. Audit next, so every exchange, including every rejection below, gets its record.
   app.use(auditStep({ repository: store.audit, clock }));
   // 4. Security headers on every answer, refusals included.

@@ -59,6 +59,25 @@ export class AuditSpool {
     appendLines(this.dir, this.file, [this.keys.encrypt(JSON.stringify(write))]);
   }
 
+  /** Records journaled for this database and not yet written to it (every process's files in the folder). */
+  backlog(): number {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir).filter((name) => name.startsWith(this.prefix) && name.includes('.jsonl'));
+    } catch {
+      return 0;
+    }
+    let lines = 0;
+    for (const name of names) {
+      try {
+        lines += readFileSync(join(this.dir, name), 'utf8').split('\n').filter((line) => line.length > 0).length;
+      } catch {
+        // replayed and removed meanwhile
+      }
+    }
+    return lines;
+  }
+
   /**
    * Writes every spooled record of this database into it: the unclaimed files and the claimed
    * ones whose claimant died or let its lease lapse. A file that fails midway (the database went

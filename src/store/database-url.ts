@@ -88,3 +88,13 @@ export function describeDatabaseUrl(raw: string): string {
 export function describeHosts(hosts: MysqlHost[]): string {
   return hosts.map(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`).join(',');
 }
+
+/**
+ * Why the store at `raw` cannot be used, for an operator: `GERBANG_DATABASE_URL (mysql://gerbang@db:3306/gerbang)
+ * does not answer: ECONNREFUSED connect ECONNREFUSED 10.0.0.5:3306`. The password never appears.
+ */
+export function describeStoreFailure(raw: string, error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const why = cause ? `${cause.code ?? ''} ${cause.message ?? ''}`.trim() : (error as Error).message || String(error);
+  return `GERBANG_DATABASE_URL (${describeDatabaseUrl(raw)}) does not answer: ${why}`;
+}

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import type { Store } from '../../src/store/types.js';
 import { TEST_AUDIT_KEY } from './audit-keys.js';
+import { sandboxUnlessBank } from './cli.js';
 
 export interface TestClient {
   clientId: string;
@@ -60,7 +61,7 @@ export class TestGateway {
       GERBANG_CALLBACK_KEY_FILE: CALLBACK_KEY_FILE,
       // A free port each: several gateways run side by side in one test process.
       GERBANG_METRICS_PORT: '0',
-      ...env,
+      ...sandboxUnlessBank(env),
     });
     return new TestGateway(await startGateway(config), jwtSecret);
   }

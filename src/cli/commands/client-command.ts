@@ -17,6 +17,7 @@ import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--cidr C]... [--json]
 gerbang client list [--json]
 gerbang client disable --id ID
+gerbang client enable --id ID
 gerbang client rotate-secret --id ID [--json]
 gerbang client set-callback --id ID (--url https://… | --remove)
 gerbang client enable-signing --id ID [--json]
@@ -26,6 +27,7 @@ gerbang client grant-account --id ID --account NUMBER
 gerbang client revoke-account --id ID --account NUMBER
 gerbang client accounts --id ID [--json]
   A client with no --cidr is refused from everywhere (fail closed): give the ERP's egress ranges.
+  enable lets a disabled client request tokens again (with its existing secret).
   rotate-secret prints a new secret once; tokens issued before it stop working at once.
   set-callback: where Gerbang POSTs a signed notice when one of the client's transfers becomes final.
   enable-signing: every API call of the client but the token request must then carry
@@ -36,7 +38,7 @@ gerbang client accounts --id ID [--json]
   account (one configured at a bank partner). A client uses only the accounts granted to it; any
   other answers 404. A new client, and one from before grants existed, has none.`;
 
-const ACTIONS = ['create', 'list', 'disable', 'rotate-secret', 'set-callback', 'enable-signing', 'rotate-signing-key', 'disable-signing', 'grant-account', 'revoke-account', 'accounts'];
+const ACTIONS = ['create', 'list', 'disable', 'enable', 'rotate-secret', 'set-callback', 'enable-signing', 'rotate-signing-key', 'disable-signing', 'grant-account', 'revoke-account', 'accounts'];
 
 /** Prints a new signing key once (or why there is none); exit status 0 or 1. */
 function reportSigningKey(io: CliIo, id: string, change: SigningChange, json: boolean | undefined): number {
@@ -203,6 +205,15 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
         const accounts = await store.accountGrants.list(id);
         if (values.json) io.out(JSON.stringify({ clientId: id, accounts }));
         else io.out(accounts.length > 0 ? accounts.join('\n') : `Client ${id} may use no account yet: gerbang client grant-account --id ${id} --account NUMBER`);
+        return 0;
+      }
+      case 'enable': {
+        const id = required(values.id, '--id');
+        if (!(await store.clients.setStatus(id, 'active', Date.now()))) {
+          io.err(`No client with id ${id}`);
+          return 1;
+        }
+        io.out(`Client ${id} enabled; it can request tokens again with its existing secret.`);
         return 0;
       }
       default: {

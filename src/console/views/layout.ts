@@ -10,6 +10,8 @@ export interface PageContext {
   here: string;
   user?: ConsoleUser;
   csrfToken?: string;
+  /** Sandbox mode: a banner on every page. */
+  sandbox?: boolean;
 }
 
 /** A hidden form field with the session's CSRF token; every POST form carries one. */
@@ -45,6 +47,7 @@ export function layout(ctx: PageContext, title: string, body: Html, scripts: str
 </head>
 <body>
 <header><span class="brand">${t('appName')}</span>${nav}${langLink}</header>
+${ctx.sandbox ? html`<p class="sandbox-banner" role="alert">${t('sandboxBanner')}</p>` : ''}
 <main>
 <h1>${title}</h1>
 ${body}

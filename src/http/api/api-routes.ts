@@ -38,6 +38,8 @@ const replayedHeader = {
 const healthSchema = Joi.object({ status: Joi.string().valid('ok').required() }).label('Health');
 const readinessSchema = Joi.object({
   status: Joi.string().valid('ready', 'unready').required(),
+  mode: Joi.string().valid('live', 'sandbox').required().description('`sandbox`: the built-in bank simulator plays the bank and no money moves (GERBANG_SANDBOX=true).'),
+  warning: Joi.string().description('Present in sandbox mode, saying so.'),
   checks: Joi.object().pattern(Joi.string(), Joi.string()).required().description('Each check and its result (`ok` or what is wrong).'),
 }).label('Readiness');
 
