@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'BANK_UNAVAILABLE'
   | 'BANK_REFUSED'
+  | 'AUTH_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -60,6 +61,7 @@ const STATUS: Record<ErrorCode, number> = {
   STORE_UNAVAILABLE: 503,
   BANK_UNAVAILABLE: 503,
   BANK_REFUSED: 422,
+  AUTH_UNAVAILABLE: 503,
   INTERNAL_ERROR: 500,
 };
 

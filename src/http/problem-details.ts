@@ -38,6 +38,7 @@ const TITLES: Record<ErrorCode, string> = {
   STORE_UNAVAILABLE: 'Service temporarily unavailable',
   BANK_UNAVAILABLE: 'Bank unavailable',
   BANK_REFUSED: 'The bank refused the request',
+  AUTH_UNAVAILABLE: 'Identity provider unavailable',
   INTERNAL_ERROR: 'Internal error',
 };
 

@@ -3,6 +3,7 @@ import {
   SqlAuditVerificationRepository,
   SqlBankTokenRepository,
   SqlClientRepository,
+  SqlClientCredentialRepository,
   SqlConsoleAuditRepository,
   SqlConsoleSessionRepository,
   SqlConsoleUserRepository,
@@ -36,6 +37,7 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
   return {
     db,
     clients: new SqlClientRepository(db),
+    clientCredentials: new SqlClientCredentialRepository(db),
     requestSignatures: new SqlRequestSignatureRepository(db),
     payments: new SqlPaymentRepository(db, keys),
     audit: new SqlAuditRepository(db, { keys, writerId: options.auditWriterId }),

@@ -37,7 +37,11 @@ export const transferResultSchema = Joi.object<TransferResult>({
     .valid('SUCCESS', 'PENDING', 'FAILED', 'UNKNOWN')
     .required()
     .description('SUCCESS: paid. FAILED: refused, nothing paid. PENDING: accepted, not final. UNKNOWN: the bank\'s answer was lost; Gerbang resolves it through the status inquiry (never pay again).'),
-  amount: Joi.string().required().description('Amount, decimal string with two decimals.'),
+  amount: Joi.string()
+    .pattern(/^\d{1,13}\.\d{2}$/)
+    .required()
+    .example('2475000.00')
+    .description('Amount, decimal string with two decimals.'),
   currency: Joi.string().required().description('Currency (IDR).'),
   bank: nullableText('Bank partner that carried the payment (e.g. `bca`); null if none was reached.'),
   transferMethod: Joi.string()

@@ -89,6 +89,11 @@ export function apiRoutes(limits: ApiLimits) {
       answers: {
         201: { description: 'Paid (status SUCCESS).', schema: transferResultSchema, headers: replayedHeader },
         202: { description: 'Accepted, outcome not final (status PENDING or UNKNOWN): ask GetTransfer later.', schema: transferResultSchema, headers: replayedHeader },
+        422: {
+          description: 'Refused by the bank (status FAILED, with `bankResponseCode` and `bankMessage`): nothing was paid. A transfer result, not a problem document.',
+          schema: transferResultSchema,
+          headers: replayedHeader,
+        },
       },
       problems: [...AUTHENTICATED, ...WITH_BODY, 'IDEMPOTENCY_IN_FLIGHT', 'IDEMPOTENCY_MISMATCH', 'ROUTE_UNAVAILABLE', 'BANK_UNAVAILABLE'],
     },
@@ -193,6 +198,7 @@ export function apiRoutes(limits: ApiLimits) {
     },
     health: {
       operationId: 'Health',
+      visibility: 'internal',
       method: 'get',
       path: '/healthz',
       summary: 'Liveness',
@@ -204,6 +210,7 @@ export function apiRoutes(limits: ApiLimits) {
     },
     readiness: {
       operationId: 'Readiness',
+      visibility: 'internal',
       method: 'get',
       path: '/readyz',
       summary: 'Readiness',
