@@ -18,6 +18,8 @@ import type { ApiRoute } from './api-route.js';
 /** What every authenticated route may refuse with before its own checks. */
 const AUTHENTICATED: ErrorCode[] = [
   'INVALID_TOKEN',
+  // Only for a Microsoft Entra ID access token whose tenant cannot be reached.
+  'AUTH_UNAVAILABLE',
   // Only for a client that must sign its requests (gerbang client enable-signing).
   'SIGNATURE_MISSING',
   'SIGNATURE_MALFORMED',
