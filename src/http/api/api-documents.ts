@@ -198,7 +198,7 @@ export function openApiDocument(routes: ApiRoute[], options: ApiDocumentOptions 
   const tokenUrl = `${options.publicUrl ?? ''}/v1/auth/token`;
   return {
     openapi: '3.0.3',
-    info: { title: TITLE, version: version(), description: DESCRIPTION },
+    info: { title: TITLE, version: version(), description: DESCRIPTION, contact: contactOf(options) },
     ...(options.publicUrl ? { servers: [{ url: options.publicUrl }] } : {}),
     tags: [...new Set(routes.flatMap((route) => route.tags))].map((name) => ({ name })),
     paths,
@@ -218,6 +218,11 @@ export function openApiDocument(routes: ApiRoute[], options: ApiDocumentOptions 
       },
     },
   };
+}
+
+/** Who answers for this installation's API: its operators, at its reference page when the address is known. */
+function contactOf(options: ApiDocumentOptions): Doc {
+  return { name: `${PUBLISHER} operators`, ...(options.publicUrl ? { url: `${options.publicUrl}/docs` } : {}) };
 }
 
 function sortedByName(components: Record<string, JsonSchema>): Record<string, JsonSchema> {
@@ -303,7 +308,7 @@ export function swaggerDocument(routes: ApiRoute[], options: ApiDocumentOptions 
       title: CONNECTOR_TITLE,
       version: version(),
       description: DESCRIPTION,
-      contact: { name: `${PUBLISHER} operators`, ...(options.publicUrl ? { url: `${options.publicUrl}/docs` } : {}) },
+      contact: contactOf(options),
     },
     'x-ms-connector-metadata': [
       ...(options.publicUrl ? [{ propertyName: 'Website', propertyValue: options.publicUrl }] : []),

@@ -40,7 +40,14 @@ const replayedHeader = {
 const healthSchema = Joi.object({ status: Joi.string().valid('ok').required() }).label('Health');
 const readinessSchema = Joi.object({
   status: Joi.string().valid('ready', 'unready').required(),
-  checks: Joi.object().pattern(Joi.string(), Joi.string()).required().description('Each check and its result (`ok` or what is wrong).'),
+  // Each check named (a `pattern()` would render as an object allowing no key at all).
+  checks: Joi.object({
+    store: Joi.string().description('`ok`, or `unreachable`.'),
+    migrations: Joi.string().description('`ok`, or the pending migrations.'),
+    keys: Joi.string().description('`ok`, or why the token or audit keys do not work.'),
+  })
+    .required()
+    .description('Each check and its result (`ok` or what is wrong).'),
 }).label('Readiness');
 
 /** The configured limits a declaration depends on (the same in the validator and the documents). */
