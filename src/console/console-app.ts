@@ -12,6 +12,7 @@ import { adminRoutes } from './routes/admin-routes.js';
 import { overviewRoutes } from './routes/overview-routes.js';
 import { paymentRoutes } from './routes/payment-routes.js';
 import { signInRoutes, signOutRoute } from './routes/sign-in-routes.js';
+import type { SignInThrottle } from './sign-in-use-case.js';
 
 const log = getLogger('console');
 
@@ -19,6 +20,7 @@ export interface ConsoleAppDeps {
   store: Store;
   idleTimeoutMs: number;
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
+  signInThrottle: SignInThrottle;
   trustProxy: string[];
   clock?: () => number;
 }
@@ -79,7 +81,16 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
     res.cookie(LANG_COOKIE, to, { path: BASE, sameSite: 'strict', httpOnly: true, secure: req.secure, maxAge: 365 * 86_400_000 });
     res.redirect(303, back);
   });
-  const signInDeps = { users: store.consoleUsers, lockouts: store.lockouts, audit: store.consoleAudit, sessions: store.consoleSessions, lockout: deps.lockout, clock };
+  const signInDeps = {
+    users: store.consoleUsers,
+    lockouts: store.lockouts,
+    attempts: store.rateLimits,
+    audit: store.consoleAudit,
+    sessions: store.consoleSessions,
+    lockout: deps.lockout,
+    throttle: deps.signInThrottle,
+    clock,
+  };
   app.use(signInRoutes(signInDeps));
 
   // 5. Everything else needs a live session, and any form post its CSRF token.

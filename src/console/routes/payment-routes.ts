@@ -1,6 +1,6 @@
-import { stringify } from 'csv-stringify';
 import { Router, type Request, type Response } from 'express';
 import { once } from 'node:events';
+import { formulaSafeCsv } from '../../export/index.js';
 import type { Store } from '../../store/types.js';
 import { jakartaTimestamp } from '../../time/index.js';
 import { signedIn } from '../console-locals.js';
@@ -72,8 +72,8 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="payments-${stamp}.csv"`);
     res.setHeader('Cache-Control', 'no-store');
-    // csv-stringify quotes commas, quotes and line breaks (RFC 4180); the BOM makes Excel read UTF-8.
-    const csv = stringify({ bom: true, header: true, columns: csvColumns(ctx.t) });
+    // Formula-safe cells (client names and bank references come from outside); the BOM makes Excel read UTF-8.
+    const csv = formulaSafeCsv({ bom: true, header: true, columns: csvColumns(ctx.t) });
     csv.pipe(res);
     const closed = once(res, 'close');
     let cursor = null;
