@@ -12,7 +12,7 @@ const AUDIENCE = 'api://gerbang-test';
 const APP = '11111111-2222-3333-4444-555555555555';
 const OTHER_APP = '99999999-8888-7777-6666-555555555555';
 /** Short, so the test can watch the rate limit on JWKS refetches without a long wait. */
-const COOLDOWN_MS = 400;
+const COOLDOWN_MS = 2_000;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -38,7 +38,8 @@ forEachBackend('Microsoft Entra ID access tokens and API keys', (db) => {
     await issuer?.close();
   });
 
-  describe('a Bearer access token from the Entra ID tenant', () => {
+  describe('a Bearer access token from the Entra ID tenant', function () {
+    this.timeout(30_000);
     it("pays as the client its application is linked to (azp), and the audit names that client", async () => {
       const token = await issuer.token(APP, AUDIENCE);
       const transfer = sampleTransfer();
@@ -193,7 +194,9 @@ forEachBackend('Microsoft Entra ID access tokens and API keys', (db) => {
     });
   });
 
-  describe('gerbang client rotate-api-key / link-entra-app', () => {
+  describe('gerbang client rotate-api-key / link-entra-app', function () {
+    // Each test starts the CLI several times (a process each).
+    this.timeout(90_000);
     const env = () => ({ GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
 
     it('rotate-api-key prints the key once (--json too) and it works; list shows the key and the linked applications, never the key', async () => {
