@@ -17,6 +17,7 @@ export interface Config {
   databaseUrl: string;
   migrateOnStart: boolean;
   auditSpoolDir: string;
+  auditCheckpointFile: string;
   callback: { keyFile: string; intervalMs: number; retryBaseMs: number };
   jwt: { secret: string; previousSecrets: string[]; issuer: string; audience: string; ttlSeconds: number };
   /** Where callers reach the API (documents name it); undefined: not said. */
@@ -76,22 +77,35 @@ type Env = Record<string, string | undefined>;
  * (`gerbang migrate`, `gerbang client …`, `gerbang audit …`). Throws ConfigError.
  */
 export function loadStoreConfig(env: Env = process.env): { databaseUrl: string } {
+  return { databaseUrl: loadOneSetting('databaseUrl', env) };
+}
+
+/** GERBANG_AUDIT_CHECKPOINT_FILE, for `gerbang audit verify`. Throws ConfigError naming it when invalid. */
+export function loadAuditCheckpointFile(env: Env = process.env): string {
+  return loadOneSetting('auditCheckpointFile', env);
+}
+
+/** One string setting of SETTINGS from `env` and GERBANG_CONFIG_FILE, validated; ConfigError names it. */
+function loadOneSetting(name: 'databaseUrl' | 'auditCheckpointFile', env: Env): string {
   const problems: string[] = [];
   const merged: Env = { ...readConfigFile(env.GERBANG_CONFIG_FILE, problems), ...definedOnly(env) };
-  const spec = SETTINGS.databaseUrl;
+  const spec = SETTINGS[name];
   const raw = merged[spec.env];
   const { value, error } = spec.schema.label(spec.env).validate(raw === '' ? undefined : raw);
   if (error) problems.push(`${spec.env}: ${error.details.map((d) => d.message).join('; ')}. ${spec.doc}`);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { databaseUrl: value as string };
+  return value as string;
 }
 
 /**
  * The audit key ring from GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES (and GERBANG_CONFIG_FILE),
- * for commands that read or rewrite the audit (`audit export|verify`, `keys rotate`).
- * Throws ConfigError naming the setting when a key is bad or none is configured.
+ * for commands that read or rewrite the audit (`audit export|verify`, `keys rotate`, `migrate`).
+ * Throws ConfigError naming the setting when a key is bad or none is configured (with
+ * `optional`, none configured is null).
  */
-export function loadAuditKeys(env: Env = process.env): KeyRing {
+export function loadAuditKeys(env?: Env): KeyRing;
+export function loadAuditKeys(env: Env, options: { optional: true }): KeyRing | null;
+export function loadAuditKeys(env: Env = process.env, options: { optional?: boolean } = {}): KeyRing | null {
   const problems: string[] = [];
   const merged: Env = { ...readConfigFile(env.GERBANG_CONFIG_FILE, problems), ...definedOnly(env) };
   const sources = { keys: [] as string[], keyFiles: [] as string[] };
@@ -102,6 +116,7 @@ export function loadAuditKeys(env: Env = process.env): KeyRing {
     if (error) problems.push(`${spec.env}: ${error.details.map((d) => d.message).join('; ')}. ${spec.doc}`);
     else sources[field] = value as string[];
   }
+  if (options.optional && problems.length === 0 && sources.keys.length === 0 && sources.keyFiles.length === 0) return null;
   const ring = problems.length === 0 ? auditKeyRing(sources, problems) : null;
   if (problems.length > 0 || ring === null) throw new ConfigError(problems);
   return ring;
@@ -187,6 +202,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     databaseUrl: v.databaseUrl,
     migrateOnStart: v.migrateOnStart,
     auditSpoolDir: v.auditSpoolDir,
+    auditCheckpointFile: v.auditCheckpointFile,
     callback: { keyFile: v.callbackKeyFile, intervalMs: v.callbackIntervalMs, retryBaseMs: v.callbackRetryBaseMs },
     auditKeys: auditKeys as KeyRing,
     jwt: { secret: v.jwtSecret, previousSecrets: v.jwtPreviousSecrets, issuer: v.jwtIssuer, audience: v.jwtAudience, ttlSeconds: v.tokenTtlSeconds },

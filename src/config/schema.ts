@@ -43,6 +43,11 @@ export const SETTINGS = {
     doc: 'Folder where audit records the database refuses (it is down) are journaled, fsync\'d, until they are written to it. Keep it on local disk, with the gateway\'s user only.',
     schema: Joi.string().min(1).default('var/audit-spool'),
   },
+  auditCheckpointFile: {
+    env: 'GERBANG_AUDIT_CHECKPOINT_FILE',
+    doc: 'Append-only file of signed checkpoints of every audit chain head, written by `gerbang audit verify` and every minute by each gateway process for its own chains; verify compares the database with it and names a deleted tail, a vanished chain or a database restored from an older copy. Keep it outside the database host\'s reach and ship it off the host (see docs/operator-guide.md).',
+    schema: Joi.string().min(1).default('var/audit-checkpoints.jsonl'),
+  },
   callbackKeyFile: {
     env: 'GERBANG_CALLBACK_KEY_FILE',
     doc: 'RSA private key (PEM) that signs the notifications sent to clients\' callback URLs. Created (mode 0600) when missing; every node of one installation must use the same file, whose public key the ERP trusts (GET /v1/callbacks/public-key).',

@@ -11,6 +11,7 @@ import { getLogger } from '../log/index.js';
 import { GatewayMetrics, startMetricsServer, withAuditFailureCount, type MetricsServer } from '../metrics/index.js';
 import { AccessTokens } from '../pipeline/auth/index.js';
 import { AuditSpool, migrate, openStore, pendingMigrations, withAuditSpool } from '../store/index.js';
+import { appendCheckpoint } from '../audit/index.js';
 import { PeriodicTask } from '../domain/periodic-task.js';
 import type { Store } from '../store/types.js';
 import { startBankPartners, type BankPartners } from './bank-partners.js';
@@ -61,12 +62,15 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     await opened.requestSignatures.purgeExpired(clock());
     await opened.lockouts.purgeExpired(clock());
   });
+  // The heads of this process's own chains, as it appended them, checkpointed outside the database every minute.
+  const writeCheckpoint = () => appendCheckpoint(config.auditCheckpointFile, config.auditKeys, { store: opened.db.description, at: clock(), by: `gateway ${process.pid}`, heads: opened.audit.ownHeads() });
+  const checkpoint = new PeriodicTask('audit-checkpoint', 60_000, async () => writeCheckpoint());
   let banks: BankPartners | undefined;
   let metricsServer: MetricsServer | undefined;
   let api: ApiServer | undefined;
   try {
     if (config.migrateOnStart) {
-      const { applied } = await migrate(store.db);
+      const { applied } = await migrate(store.db, { keys: config.auditKeys });
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
     banks = await startBankPartners(config, store, clock, (call) => metrics.observeBankCall(call));
@@ -117,6 +121,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     replay.wake();
     signaturePurge.start();
     signaturePurge.wake();
+    checkpoint.start();
     // Runs a process stopped in the middle of are picked up at once, not after the first interval.
     if (config.batch.intervalMs > 0) batches.wake();
     const port = (server.address() as AddressInfo).port;
@@ -145,6 +150,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           await replay.stop();
           await signaturePurge.stop();
           await spool.replay(opened.audit).catch(() => undefined);
+          await checkpoint.stop();
+          // The last heads this process wrote, so a tail deleted after it stopped is noticed too.
+          try {
+            writeCheckpoint();
+          } catch (error) {
+            log.error({ err: error }, 'the last audit checkpoint could not be written');
+          }
           await metricsListener?.close();
           await partners.close();
           await store.close();

@@ -39,6 +39,7 @@ const TITLES: Record<ErrorCode, string> = {
   BANK_UNAVAILABLE: 'Bank unavailable',
   BANK_REFUSED: 'The bank refused the request',
   AUTH_UNAVAILABLE: 'Identity provider unavailable',
+  AUDIT_INTEGRITY: 'Stored record failed its integrity check',
   INTERNAL_ERROR: 'Internal error',
 };
 

@@ -51,7 +51,7 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
     consoleUsers: new SqlConsoleUserRepository(db),
     consoleSessions: new SqlConsoleSessionRepository(db),
     consoleAudit: new SqlConsoleAuditRepository(db),
-    auditVerifications: new SqlAuditVerificationRepository(db),
+    auditVerifications: new SqlAuditVerificationRepository(db, keys),
     keyRotation: new SqlKeyRotationRepository(db, keys),
     close: () => db.close(),
   };

@@ -312,9 +312,9 @@ export interface AuditQuery {
 export interface AuditChainBreak {
   writerId: string | null;
   seq: number | null;
-  table: 'audit_exchanges' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers';
+  table: 'audit_exchanges' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'payments' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'checkpoints';
   recordId: number | null;
-  problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated';
+  problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated' | 'forged' | 'vanished' | 'rolled-back';
   detail: string;
 }
 
@@ -340,6 +340,10 @@ export interface AuditRepository {
   list(query: AuditQuery): Promise<AuditExchangeRow[]>;
   /** Checks every writer's hash chain against the records; decrypts with the key ring. */
   verify(): Promise<AuditVerifyReport>;
+  /** The MAC the database holds for link `seq` of chain `writerId`; null when there is no such link. */
+  linkAt(writerId: string, seq: number): Promise<{ hash: string; keyId: string | null } | null>;
+  /** The heads of this process's own chains as it appended them (from memory, not the database). */
+  ownHeads(): { writerId: string; seq: number; hash: string }[];
   /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
   checkKeys(): string;
 }
@@ -349,6 +353,10 @@ export interface AuditRepository {
 export interface KeyRotationReport {
   /** The key every value is sealed with afterwards. */
   keyId: string;
+  /** Audit chains, payment MACs and verification runs made again under the newest key (after checking them under their own). */
+  relinkedChains?: number;
+  resignedPayments?: number;
+  resignedVerifications?: number;
   /** Rows re-encrypted, per table (audit_exchanges, audit_bank_calls, payments, transfer_batch_lines, callback_deliveries). */
   records: Record<string, number>;
   batches: number;

@@ -56,6 +56,7 @@ export class TestGateway {
       GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
       GERBANG_SHUTDOWN_TIMEOUT_MS: '2000',
       GERBANG_AUDIT_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'gerbang-spool-')),
+      GERBANG_AUDIT_CHECKPOINT_FILE: join(mkdtempSync(join(tmpdir(), 'gerbang-checkpoints-')), 'audit-checkpoints.jsonl'),
       GERBANG_CALLBACK_KEY_FILE: CALLBACK_KEY_FILE,
       // A free port each: several gateways run side by side in one test process.
       GERBANG_METRICS_PORT: '0',

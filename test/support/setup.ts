@@ -22,3 +22,6 @@ const removeRunDir = (): void => rmSync(runDir, { recursive: true, force: true }
 process.once('exit', removeRunDir);
 
 export const mochaHooks = { afterAll: removeRunDir };
+
+// Audit checkpoints (and `gerbang audit verify` in child processes) go to a file of this test run, never var/ of the checkout.
+process.env.GERBANG_AUDIT_CHECKPOINT_FILE ??= join(mkdtempSync(join(runDir, 'gerbang-checkpoints-')), 'audit-checkpoints.jsonl');

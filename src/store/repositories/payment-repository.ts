@@ -1,8 +1,10 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
 import type { Db, InDoubtState, NewPayment, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, SqlValue } from '../types.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
-import { ValueSealer, type ValueOpener } from './sealed-values.js';
+import { place, ValueSealer } from './sealed-values.js';
 
 export interface PaymentRow {
   id: number | string;
@@ -25,12 +27,48 @@ export interface PaymentRow {
   not_found_count: number | string;
   next_check_at: number | string | null;
   key_id: string | null;
+  mac_key_id: string | null;
+  mac: string | null;
 }
 
 /** Every column a PaymentRecord is read from (shared with the console's search). */
 export const PAYMENT_COLUMNS =
   'id, client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, ' +
-  'bank_reference, amount, currency, result_json, http_status, created_at, updated_at, check_attempts, not_found_count, next_check_at, key_id';
+  'bank_reference, amount, currency, result_json, http_status, created_at, updated_at, check_attempts, not_found_count, next_check_at, key_id, mac_key_id, mac';
+
+/** What a payment's MAC key is derived for (KeyRing.macKey). */
+const PAYMENT_PURPOSE = 'payment';
+
+/** The fields fixed when a payment is reserved, which its MAC covers (the id is not known before the INSERT; the pair is unique). */
+export interface PaymentFixed {
+  clientId: string;
+  transactionId: string;
+  requestHash: string;
+  amount: string;
+  currency: string;
+  createdAt: number;
+}
+
+/** HMAC-SHA256 of a payment's fixed fields under the ring's payment key `keyId` (the newest when omitted). */
+export function paymentMac(ring: KeyRing, p: PaymentFixed, keyId?: string): { keyId: string; mac: string } {
+  const { keyId: id, key } = ring.macKey(PAYMENT_PURPOSE, keyId);
+  const text = JSON.stringify([p.clientId, p.transactionId, p.requestHash, p.amount, p.currency, p.createdAt]);
+  return { keyId: id, mac: createHmac('sha256', key).update(text).digest('hex') };
+}
+
+/** The problem with a payment row's MAC in words, or null when it matches. */
+export function paymentMacProblem(ring: KeyRing, row: PaymentRow): string | null {
+  if (row.mac === null || row.mac_key_id === null) return `payments id ${toNumber(row.id)} carries no MAC: it was not written by the gateway`;
+  const expected = paymentMac(ring, fixedOf(row), row.mac_key_id).mac;
+  if (expected.length !== row.mac.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(row.mac))) {
+    return `payments id ${toNumber(row.id)} (${row.client_id} / ${row.transaction_id}) was altered: its client, transaction id, request hash, amount, currency or creation time no longer match its MAC`;
+  }
+  return null;
+}
+
+function fixedOf(row: PaymentRow): PaymentFixed {
+  return { clientId: row.client_id, transactionId: row.transaction_id, requestHash: row.request_hash, amount: row.amount, currency: row.currency, createdAt: toNumber(row.created_at) };
+}
 
 /** PaymentUpdate field → column. The only column names an UPDATE is built from (result_json, sealed, is written apart). */
 const UPDATABLE: Record<Exclude<keyof PaymentUpdate, 'resultJson'>, string> = {
@@ -46,8 +84,16 @@ const UPDATABLE: Record<Exclude<keyof PaymentUpdate, 'resultJson'>, string> = {
 /** States in which the bank has certainly not been asked to move the money. */
 const RELEASABLE: PaymentState[] = ['RECEIVED', 'SENDING'];
 
-/** A stored payment in clear: its answer (result_json, sealed since migration 009) opened with `opener`. */
-export function toPaymentRecord(row: PaymentRow, opener: ValueOpener): PaymentRecord {
+/**
+ * A stored payment in clear: its answer (result_json, sealed for its row) opened with `sealer`.
+ * With `verified`, its MAC is checked first: IntegrityError (AUDIT_INTEGRITY) when it does not
+ * match, so nothing is reported from a payment changed in the database.
+ */
+export function toPaymentRecord(row: PaymentRow, sealer: ValueSealer, verified = true): PaymentRecord {
+  if (verified) {
+    const problem = paymentMacProblem(sealer.keyRing, row);
+    if (problem !== null) throw new IntegrityError(problem);
+  }
   return {
     id: toNumber(row.id),
     clientId: row.client_id,
@@ -61,7 +107,7 @@ export function toPaymentRecord(row: PaymentRow, opener: ValueOpener): PaymentRe
     bankReference: toStringOrNull(row.bank_reference),
     amount: row.amount,
     currency: row.currency,
-    resultJson: opener.open(toStringOrNull(row.result_json), toStringOrNull(row.key_id)),
+    resultJson: sealer.open(toStringOrNull(row.result_json), place('payments', 'result_json', [toNumber(row.id)])),
     httpStatus: toNumberOrNull(row.http_status),
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
@@ -89,11 +135,12 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   /** Inserts in state RECEIVED. Throws UniqueViolationError when (clientId, transactionId) exists. */
   async reserve(payment: NewPayment, now: number): Promise<PaymentRecord> {
+    const { keyId, mac } = paymentMac(this.sealer.keyRing, { ...payment, createdAt: now });
     const result = await this.db.execute(
-      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      // Nothing is sealed yet: the row is under the current key (null for a store without keys).
-      [payment.clientId, payment.transactionId, payment.requestHash, 'RECEIVED', payment.amount, amountMinor(payment.amount), payment.currency, now, now, this.sealer.currentKeyId],
+      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      // Nothing is sealed yet: the row is under the current key.
+      [payment.clientId, payment.transactionId, payment.requestHash, 'RECEIVED', payment.amount, amountMinor(payment.amount), payment.currency, now, now, this.sealer.currentKeyId, keyId, mac],
     );
     return {
       id: result.insertId,
@@ -132,7 +179,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     if (update.resultJson !== undefined) {
       // result_json is the row's only sealed value: writing it puts the whole row under this key.
       assignments.push('result_json = ?', 'key_id = ?');
-      params.push(this.sealer.seal(update.resultJson), this.sealer.currentKeyId);
+      params.push(this.sealer.seal(update.resultJson, place('payments', 'result_json', [id])), this.sealer.currentKeyId);
     }
     assignments.push('updated_at = ?');
     params.push(now, id);

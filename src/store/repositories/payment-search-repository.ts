@@ -100,7 +100,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const pageRows = more ? rows.slice(0, size) : rows;
     const last = pageRows[pageRows.length - 1];
     return {
-      rows: pageRows.map((row) => toPaymentRecord(row, this.sealer)),
+      rows: pageRows.map((row) => toPaymentRecord(row, this.sealer, false)),
       next: more && last ? { key: column === 'created_at' ? toNumber(last.created_at) : String(last.amount_minor), id: toNumber(last.id) } : null,
     };
   }
