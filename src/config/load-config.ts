@@ -23,6 +23,8 @@ export interface Config {
   jwt: { secret: string; previousSecrets: string[]; issuer: string; audience: string; ttlSeconds: number };
   /** Where callers reach the API (documents name it); undefined: not said. */
   publicUrl?: string;
+  /** The Entra ID tenant whose access tokens are accepted (GERBANG_ENTRA_*); null: none. */
+  entra: { metadataUrl: string; audiences: string[]; keysCooldownMs: number } | null;
   /** Encrypts the audit's bodies and headers at rest (GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES). */
   auditKeys: KeyRing;
   /** Native HTTPS for the public API; null: plain HTTP (TLS terminated by a proxy). */
@@ -184,6 +186,13 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
   if (anyBank && values.sandbox === true) {
     problems.push(`${SETTINGS.sandbox.env}: is true, but a bank partner is configured (${bankSettings}); a gateway either pays through banks or plays with the simulator, not both`);
   }
+  const entraAudiences = (values.entraAudience as string[] | undefined) ?? [];
+  if (values.entraMetadataUrl !== undefined && entraAudiences.length === 0) {
+    problems.push(`${SETTINGS.entraAudience.env}: is required with ${SETTINGS.entraMetadataUrl.env}. ${SETTINGS.entraAudience.doc}`);
+  }
+  if (values.entraMetadataUrl === undefined && entraAudiences.length > 0) {
+    problems.push(`${SETTINGS.entraMetadataUrl.env}: is required with ${SETTINGS.entraAudience.env}. ${SETTINGS.entraMetadataUrl.doc}`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const v = values as Record<SettingName, never>;
@@ -216,6 +225,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     callback: { keyFile: v.callbackKeyFile, intervalMs: v.callbackIntervalMs, retryBaseMs: v.callbackRetryBaseMs },
     auditKeys: auditKeys as KeyRing,
     jwt: { secret: v.jwtSecret, previousSecrets: v.jwtPreviousSecrets, issuer: v.jwtIssuer, audience: v.jwtAudience, ttlSeconds: v.tokenTtlSeconds },
+    entra: values.entraMetadataUrl === undefined ? null : { metadataUrl: v.entraMetadataUrl, audiences: v.entraAudience, keysCooldownMs: v.entraKeysCooldownMs },
     publicUrl: v.publicUrl,
     tls: values.tlsCertFile === undefined ? null : { certFile: v.tlsCertFile, keyFile: v.tlsKeyFile, reloadIntervalMs: v.tlsReloadIntervalMs },
     trustProxy: v.trustProxy,

@@ -88,6 +88,22 @@ export const SETTINGS = {
     doc: 'Lifetime of an access token in seconds (short: a leaked token is useful for little time).',
     schema: Joi.number().integer().min(60).max(86_400).default(900),
   },
+  entraMetadataUrl: {
+    env: 'GERBANG_ENTRA_METADATA_URL',
+    doc: 'OpenID metadata of the Microsoft Entra ID tenant whose access tokens are accepted besides Gerbang\'s own: `https://login.microsoftonline.com/<tenant id>/v2.0/.well-known/openid-configuration` (the issuer and the signing keys are read from it). Set GERBANG_ENTRA_AUDIENCE with it, and link each calling application to a client with `gerbang client link-entra-app`. Empty: Entra ID tokens are refused.',
+    schema: httpsOrHttpUrl,
+  },
+  entraAudience: {
+    env: 'GERBANG_ENTRA_AUDIENCE',
+    doc: 'Accepted `aud` of Entra ID access tokens: the Application ID URI of Gerbang\'s app registration (e.g. `api://gerbang`) and/or its application (client) id. Required with GERBANG_ENTRA_METADATA_URL.',
+    schema: Joi.array().items(Joi.string().min(1)).default([]),
+    list: true,
+  },
+  entraKeysCooldownMs: {
+    env: 'GERBANG_ENTRA_KEYS_COOLDOWN_MS',
+    doc: 'Least time between two fetches of the Entra ID signing keys (JWKS) caused by a token signed with an unknown key id (Entra rotates its keys; made-up key ids must not make Gerbang hammer the tenant). The keys are also refreshed every 10 minutes.',
+    schema: Joi.number().integer().min(100).default(30_000),
+  },
   publicUrl: {
     env: 'GERBANG_PUBLIC_URL',
     doc: 'The address ERP callers use (e.g. `https://gerbang.example.com`, behind nginx). Named in the served OpenAPI/Swagger documents (servers, host, token URL); empty: the documents name no host and the importing tool asks for it.',

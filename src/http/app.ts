@@ -3,7 +3,7 @@ import type { Config } from '../config/index.js';
 import type { BankRouter } from '../domain/routing/index.js';
 import { accessLogStep } from '../pipeline/access-log/index.js';
 import { auditStep } from '../pipeline/audit/index.js';
-import { authenticateStep, type AccessTokens } from '../pipeline/auth/index.js';
+import { ApiKeys, authenticateStep, EntraTokens, type AccessTokens } from '../pipeline/auth/index.js';
 import { bodyParserStep } from '../pipeline/body-parser/index.js';
 import { clientOriginsCache, globalCallerGuardStep } from '../pipeline/caller-guard/index.js';
 import { metricsStep } from '../pipeline/metrics/index.js';
@@ -110,7 +110,13 @@ export function buildApp(deps: AppDeps): Express {
   // sign (it covers the raw body, so it comes after the parser that keeps it), then each route
   // validates and runs its use case.
   const authenticatedCaller = [
-    authenticateStep({ tokens: deps.tokens, clients: store.clients }),
+    authenticateStep({
+      tokens: deps.tokens,
+      clients: store.clients,
+      clientCredentials: store.clientCredentials,
+      apiKeys: new ApiKeys(store.clientCredentials),
+      entra: config.entra ? new EntraTokens(config.entra, clock) : null,
+    }),
     rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perClient, name: 'client', by: 'client' }),
   ];
   const signed = requestSignatureStep({ keys: config.auditKeys, replays: store.requestSignatures, clock });

@@ -131,6 +131,35 @@ export interface AccountGrantRepository {
   list(clientId: string): Promise<string[]>;
 }
 
+// ---------------------------------------------------------------- client credentials
+
+/**
+ * How else a client proves who it is (migration 014): `entra-app`, a Microsoft Entra ID
+ * application whose access tokens act as the client (lookup: its application id); `api-key`,
+ * the client's API key (lookup: the key's public id, with the scrypt hash of its secret).
+ */
+export type ClientCredentialKind = 'entra-app' | 'api-key';
+
+export interface ClientCredential {
+  kind: ClientCredentialKind;
+  lookup: string;
+  clientId: string;
+  /** scrypt hash of an API key's secret part; null for an Entra application. */
+  secretHash: string | null;
+  createdAt: number;
+}
+
+export interface ClientCredentialRepository {
+  find(kind: ClientCredentialKind, lookup: string): Promise<ClientCredential | null>;
+  listFor(clientId: string): Promise<ClientCredential[]>;
+  /** Throws UniqueViolationError when the lookup already belongs to a client. */
+  add(credential: ClientCredential): Promise<void>;
+  /** Replaces the client's credentials of this kind by `credential` in one transaction (API key rotation). */
+  replace(credential: ClientCredential): Promise<void>;
+  /** Deletes the client's credentials of this kind (only the one with `lookup` when given); how many. */
+  remove(clientId: string, kind: ClientCredentialKind, lookup?: string): Promise<number>;
+}
+
 // ---------------------------------------------------------------- request signatures
 
 /**
@@ -686,6 +715,7 @@ export interface Store {
   readonly db: Db;
   readonly clients: ClientRepository;
   readonly accountGrants: AccountGrantRepository;
+  readonly clientCredentials: ClientCredentialRepository;
   readonly requestSignatures: RequestSignatureRepository;
   readonly payments: PaymentRepository;
   readonly audit: AuditRepository;

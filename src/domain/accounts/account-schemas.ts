@@ -30,7 +30,8 @@ export const accountInquiryRequestSchema = Joi.object<AccountInquiryRequest>({
     .description('The company account the payment would come from (some banks ask for it).'),
 })
   .required()
-  .label('body');
+  .label('body')
+  .meta({ component: 'AccountInquiryRequest' });
 
 export const accountParamsSchema = Joi.object<{ accountNumber: string }>({
   accountNumber: Joi.string()

@@ -84,7 +84,11 @@ export const transferResultSchema = Joi.object<TransferResult>({
     .description(
       'SUCCESS: paid. FAILED: not paid, and `failureConfirmedBy` says who confirmed that no money moved. PENDING: accepted, not final (RTGS and SKN stay PENDING until the bank reports them settled); never pay again. UNKNOWN: the outcome is not proved yet; Gerbang resolves it through the status inquiry and the account statement, or an admin through the review queue; never pay again under a new transactionId.',
     ),
-  amount: Joi.string().required().description('Amount, decimal string with two decimals.'),
+  amount: Joi.string()
+    .pattern(/^\d{1,13}\.\d{2}$/)
+    .required()
+    .example('2475000.00')
+    .description('Amount, decimal string with two decimals.'),
   currency: Joi.string().required().description('Currency (IDR).'),
   bank: nullableText('Bank partner that carried the payment (e.g. `bca`); null if none was reached.'),
   transferMethod: Joi.string()

@@ -55,8 +55,11 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
   beneficiaryEmail: Joi.string().email().max(50).description('Where the bank may send the vendor a notification.'),
   amount: Joi.string()
     .pattern(/^(0|[1-9]\d{0,12})\.\d{2}$/)
-    .invalid('0.00')
+    // A rule, not `.invalid('0.00')`: that renders as `not: {enum}` in the documents, and
+    // client generators then type the field as "any" instead of a string.
+    .custom((value: string, helpers) => (value === '0.00' ? helpers.error('any.invalid') : value))
     .required()
+    .example('2475000.00')
     .description('Amount as a decimal string with exactly two decimals, greater than zero (e.g. `2475000.00`).')
     .messages({
       'string.pattern.base': '{{#label}} must be a decimal string with two decimals, e.g. "2475000.00"',
@@ -82,7 +85,9 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
     .description('BI-FAST purpose: `01` investment, `02` transfer of wealth, `03` purchase, `99` other.'),
 })
   .required()
-  .label('body');
+  .label('body')
+  // Published as the `Transfer` component of the API documents.
+  .meta({ component: 'Transfer' });
 
 /** Path of GET /v1/transfers/{transactionId}. */
 export const transferIdParamsSchema = Joi.object({
