@@ -245,7 +245,7 @@ forEachBackend('migration 012 over values stored before it (clear text from befo
       );
       const refused = await migrate(raw).then(() => null, (e: Error) => e);
       expect(refused?.message, 'without the keys the migration names the setting').to.match(/GERBANG_AUDIT_KEYS/);
-      expect((await migrate(raw, { keys: ringOf(OLD, NEW) })).applied).to.deep.equal(['012_keyed_audit']);
+      expect((await migrate(raw, { keys: ringOf(OLD, NEW) })).applied[0]).to.equal('012_keyed_audit');
       const store = await openStore(url, { auditKeys: ringOf(OLD, NEW) });
       try {
         const [exchange] = await store.audit.list({ requestId: 'legacy' });

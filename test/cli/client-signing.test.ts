@@ -44,7 +44,7 @@ forEachBackend('gerbang client enable-signing / rotate-signing-key / disable-sig
 
     const stored = (await db.store().clients.findById(client.clientId))!;
     expect(stored.signing.required).to.equal(true);
-    expect(stored.signing.sealedKey).to.match(/^gcm1\.test-run\./).and.not.contain(signingKey);
+    expect(stored.signing.sealedKey).to.match(/^gcm2\.test-run\./).and.not.contain(signingKey);
 
     const listed = await runCli(['client', 'list', '--json'], env());
     const entry = (JSON.parse(listed.stdout) as { id: string; signingRequired: boolean }[]).find((c) => c.id === client.clientId);
@@ -110,6 +110,7 @@ forEachBackend('gerbang keys rotate and client signing keys', (db) => {
     for (let i = 0; i < 3; i += 1) {
       const created = await runCli(['client', 'create', '--name', `signer ${i}`, '--cidr', '127.0.0.0/8', '--json'], { GERBANG_DATABASE_URL: db.url() });
       const client = JSON.parse(created.stdout) as TestClient;
+      await db.store().accountGrants.grant(client.clientId, '0201245680', Date.now());
       const result = await runCli(['client', 'enable-signing', '--id', client.clientId, '--json'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: OLD });
       expect(result.code, result.stderr).to.equal(0);
       enabled.push({ client, key: (JSON.parse(result.stdout) as { signingKey: string }).signingKey });
@@ -124,7 +125,7 @@ forEachBackend('gerbang keys rotate and client signing keys', (db) => {
     const rows = await db.store().db.query<{ id: string; signing_key: string; key_id: string }>('SELECT id, signing_key, key_id FROM clients WHERE signing_key IS NOT NULL');
     for (const row of rows) {
       expect(row.key_id, row.id).to.equal('sk-new');
-      expect(row.signing_key).to.match(/^gcm1\.sk-new\./);
+      expect(row.signing_key).to.match(/^gcm2\.sk-new\./);
     }
     const again = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` });
     expect(again.code, again.stderr).to.equal(0);

@@ -206,7 +206,7 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
       const inquiry = await gw.request('/v1/account-inquiries', { json: { beneficiaryBankCode: '014', beneficiaryAccountNumber: '0201888001' }, headers: { authorization: `Bearer ${token}` } });
       expect(inquiry.status, inquiry.text).to.equal(200);
       conforms(ROUTES.inquireAccount.answers[200].schema, inquiry.body);
-      const balance = await gw.request('/v1/accounts/0201888001/balance', { headers: { authorization: `Bearer ${token}` } });
+      const balance = await gw.request('/v1/accounts/0201245680/balance', { headers: { authorization: `Bearer ${token}` } });
       expect(balance.status, balance.text).to.equal(200);
       conforms(ROUTES.getBalance.answers[200].schema, balance.body);
       const today = jakartaDate(new Date());

@@ -257,7 +257,7 @@ forEachBackend('Finance console sessions and admin', (db) => {
       const enabled = await enableSigning(con.store.clients, TEST_AUDIT_KEYS, clientId, Date.now());
       const page = (await client.get('/console/admin')).text;
       expect(page).to.match(new RegExp(`data-client-id="${clientId}"[^]*?class="signing">permintaan wajib ditandatangani<`));
-      expect(page).to.not.contain((enabled as { signingKey: string }).signingKey).and.not.contain('gcm1.');
+      expect(page).to.not.contain((enabled as { signingKey: string }).signingKey).and.not.contain('gcm2.');
 
       const rotated = await client.post(`/console/admin/clients/${clientId}/rotate`, { _csrf: client.csrf });
       const newSecret = /class="client-secret">([^<]+)</.exec(rotated.text)![1];

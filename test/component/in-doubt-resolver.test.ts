@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { jakartaDate } from '../../src/time/index.js';
 import { forEachBackend } from '../support/databases.js';
+import { receivedAt } from '../support/payment-time.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 
 /**
@@ -75,13 +76,10 @@ forEachBackend('In-doubt resolver', (db) => {
 
   /** The transfer was sent `days` ago (its bank date and reception moved back): the bank's day has closed since. */
   const sentDaysAgo = (transactionId: unknown, days: number) =>
-    a.store.db.execute('UPDATE payments SET bank_transaction_date = ?, created_at = ?, next_check_at = ? WHERE client_id = ? AND transaction_id = ?', [
-      jakartaDate(Date.now() - days * 86_400_000),
-      Date.now() - days * 86_400_000,
-      0,
-      client.clientId,
-      transactionId as string,
-    ]);
+    receivedAt(a.store, client.clientId, transactionId as string, Date.now() - days * 86_400_000, {
+      bank_transaction_date: jakartaDate(Date.now() - days * 86_400_000),
+      next_check_at: 0,
+    });
   const lastCheck = async (transactionId: unknown) => {
     const rows = (await a.store.audit.list({ transactionId: transactionId as string })).filter((r) => r.method === 'RESOLVE');
     return JSON.parse(rows[0].responseBody ?? '{}');

@@ -176,7 +176,9 @@ describe('Every documented route answers what /v1/openapi.json declares (real ga
     const unknown = await call('/v1/account-inquiries', { json: { beneficiaryBankCode: '014', beneficiaryAccountNumber: '0209999999' }, headers: auth() });
     expect(unknown.status, unknown.text).to.equal(422);
     expect((await call('/v1/account-inquiries', { json: { beneficiaryBankCode: '014' }, headers: auth() })).status).to.equal(400);
-    expect((await call('/v1/accounts/0201888002/balance', { headers: auth() })).status).to.equal(200);
+    expect((await call('/v1/accounts/0201245680/balance', { headers: auth() })).status).to.equal(200);
+    // An account the client was not granted (here: one the bank knows, no partner holds) is 404.
+    expect((await call('/v1/accounts/0201888002/balance', { headers: auth() })).status).to.equal(404);
     const today = jakartaDate(new Date());
     expect((await call(`/v1/accounts/0201245680/statements?from=${today}&to=${today}`, { headers: auth() })).status).to.equal(200);
     expect((await call('/v1/accounts/0201245680/statements?from=2026-13-01&to=2026-01-01', { headers: auth() })).status).to.equal(400);

@@ -7,6 +7,7 @@ import { runCli } from '../support/cli.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
+import { receivedAt } from '../support/payment-time.js';
 import { forEachBackend } from '../support/databases.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 import { startHostileBank, type HostileBank } from '../support/hostile-bank.js';
@@ -61,7 +62,7 @@ forEachBackend('Review queue: transfers the bank neither confirms nor denies', (
   const payment = async (transactionId: unknown) => (await gw.store.payments.find(client.clientId, transactionId as string))!;
   /** The check is due now, and the transfer was received `hours` ago. */
   const receivedHoursAgo = (transactionId: unknown, hours: number) =>
-    gw.store.db.execute('UPDATE payments SET created_at = ?, next_check_at = ? WHERE client_id = ? AND transaction_id = ?', [Date.now() - hours * 3_600_000, 0, client.clientId, transactionId as string]);
+    receivedAt(gw.store, client.clientId, transactionId as string, Date.now() - hours * 3_600_000, { next_check_at: 0 });
   const today = () => jakartaDate(Date.now());
   const ddMM = (date: string) => `${date.slice(8, 10)}/${date.slice(5, 7)}`;
 

@@ -67,6 +67,8 @@ export async function startHostileBank(): Promise<HostileBank> {
       GERBANG_BCA_API_SECRET: randomBytes(8).toString('hex'),
       GERBANG_BCA_CORPORATE_ID: 'BCAAPI2016',
       GERBANG_BCA_ORIGIN: 'erp.example.com',
+      // The company account the tests pay from (BCA's documentation sample), held at this bank.
+      GERBANG_BCA_ACCOUNTS: '0201245680',
       ...overrides,
     }),
     close: async () => {

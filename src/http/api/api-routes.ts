@@ -167,12 +167,12 @@ export function apiRoutes(limits: ApiLimits) {
       method: 'get',
       path: '/v1/accounts/{accountNumber}/balance',
       summary: 'Read a company account balance',
-      description: 'The balance of a company account at a partner bank.',
+      description: 'The balance of a company account at a partner bank. An account the client was not granted answers 404, as an unknown one does.',
       tags: ['Accounts'],
       security: 'bearer',
       request: { params: accountParamsSchema, query: balanceQuerySchema },
       answers: { 200: { description: 'The balance.', schema: balanceAnswerSchema } },
-      problems: [...AUTHENTICATED, 'VALIDATION_FAILED', 'BANK_REFUSED', 'ROUTE_UNAVAILABLE', 'BANK_UNAVAILABLE'],
+      problems: [...AUTHENTICATED, 'VALIDATION_FAILED', 'NOT_FOUND', 'BANK_REFUSED', 'ROUTE_UNAVAILABLE', 'BANK_UNAVAILABLE'],
     },
     getStatement: {
       operationId: 'GetStatement',
@@ -184,7 +184,7 @@ export function apiRoutes(limits: ApiLimits) {
       security: 'bearer',
       request: { params: accountParamsSchema, query: statementQuerySchema },
       answers: { 200: { description: 'The statement.', schema: statementAnswerSchema } },
-      problems: [...AUTHENTICATED, 'VALIDATION_FAILED', 'BANK_REFUSED', 'ROUTE_UNAVAILABLE', 'BANK_UNAVAILABLE'],
+      problems: [...AUTHENTICATED, 'VALIDATION_FAILED', 'NOT_FOUND', 'BANK_REFUSED', 'ROUTE_UNAVAILABLE', 'BANK_UNAVAILABLE'],
     },
     callbackPublicKey: {
       operationId: 'GetCallbackPublicKey',
