@@ -11,6 +11,8 @@ import { BASE, csrfStep, LANG_COOKIE, languageStep, requireRole, sessionStep } f
 import { adminRoutes } from './routes/admin-routes.js';
 import { overviewRoutes } from './routes/overview-routes.js';
 import { paymentRoutes } from './routes/payment-routes.js';
+import { runRoutes } from './routes/run-routes.js';
+import { messagePage } from './views/message-page.js';
 import { signInRoutes, signOutRoute } from './routes/sign-in-routes.js';
 
 const log = getLogger('console');
@@ -89,12 +91,14 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
   // 6. The pages: every role reads payments and the overview; only admins administer.
   app.use(signOutRoute(signInDeps));
   app.use(paymentRoutes({ store, clock }));
+  app.use(runRoutes({ store, clock }));
   app.use(overviewRoutes({ store, clock }));
   app.use(`${BASE}/admin`, requireRole('admin'));
   app.use(adminRoutes({ store, clock }));
 
-  app.use((_req, res) => {
-    res.status(404).type('text/plain').send(consoleLocals(res).t('notFound'));
+  app.use((req, res) => {
+    const { t, lang, user, session } = consoleLocals(res);
+    res.status(404).type('html').send(messagePage({ t, lang, user, here: req.originalUrl, csrfToken: session?.csrfToken }, t('pageNotFound'), t('notFound')));
   });
   app.use(consoleErrorHandler());
   return app;

@@ -3,3 +3,4 @@ export { startConsole, type ConsoleServer, type StartConsoleOptions } from './co
 export { buildConsoleApp, type ConsoleAppDeps } from './console-app.js';
 export { createConsoleUser, MIN_PASSWORD_LENGTH } from './console-users.js';
 export { formatRupiah, maskAccount, parseTypedAmount } from './format.js';
+export { EXPORT_COLUMNS, neutraliseFormula } from './payment-export.js';

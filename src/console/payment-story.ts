@@ -51,6 +51,26 @@ export interface PaymentStory {
   exchanges: StoryExchange[];
   statusChanges: { at: number; status: string }[];
   bodiesShown: boolean;
+  /** BCA's own Indonesian text of its last refusal (`ErrorMessage.Indonesian`), when it sent one. */
+  bankIndonesian: string | null;
+}
+
+/** Control and bidirectional-override characters out of the bank's free text before it is shown. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').trim();
+}
+
+/** The Indonesian text of the last bank answer that carries a BCA error body, read from the opened audit. */
+function lastIndonesianText(exchanges: AuditExchangeRow[]): string | null {
+  let found: string | null = null;
+  for (const exchange of exchanges) {
+    for (const call of exchange.bankCalls) {
+      const body = parseObject(call.responseBody);
+      const message = body?.ErrorMessage as { Indonesian?: unknown } | undefined;
+      if (message && typeof message.Indonesian === 'string' && message.Indonesian.trim() !== '') found = printable(message.Indonesian).slice(0, 300);
+    }
+  }
+  return found;
 }
 
 function parseObject(text: string | null): Record<string, unknown> | null {
@@ -100,7 +120,12 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
   // The first POST that reserved the payment is its origin; a later POST with the same id is a replay
   // (or a refused retry while the first was in flight, which the status code tells).
   const firstTransfer = ordered.find((e) => e.method === 'POST' && e.path.startsWith('/v1/transfers') && e.receivedAt >= payment.createdAt - 60_000);
-  const request = parseObject(firstTransfer?.requestBody ?? null);
+  // The facts stored with the payment (migration 015), else the ERP's audited request.
+  const audited = parseObject(firstTransfer?.requestBody ?? null);
+  const d = payment.details;
+  const request = d
+    ? { sourceAccountNumber: d.sourceAccount, beneficiaryAccountNumber: d.beneficiaryAccount, beneficiaryName: d.beneficiaryName, remark: d.remark }
+    : audited;
   const account = (value: unknown) => {
     const number = str(value);
     return number === null ? null : full ? number : maskAccount(number);
@@ -149,5 +174,6 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
     exchanges: story,
     statusChanges,
     bodiesShown: full,
+    bankIndonesian: lastIndonesianText(ordered),
   };
 }

@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import { EXPORT_COLUMNS } from '../../src/console/index.js';
 import { createClient, enableSigning } from '../../src/domain/clients/index.js';
 import { verifySecret } from '../../src/security/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
@@ -161,11 +163,57 @@ forEachBackend('Finance console sessions and admin', (db) => {
       expect(answer.status).to.equal(200);
       expect(answer.headers['content-type']).to.equal('text/csv; charset=utf-8');
       expect(answer.headers['content-disposition']).to.match(/^attachment; filename="payments-\d{12}\.csv"$/);
-      const rows = parse(answer.text.replace(/^\uFEFF/, ''), { columns: true }) as Record<string, string>[];
+      // Indonesian Excel: `;` between cells, a decimal comma; column names stable in every language.
+      const rows = parse(answer.text.replace(/^\uFEFF/, ''), { columns: true, delimiter: ';' }) as Record<string, string>[];
       expect(rows).to.have.length(total);
-      expect(new Set(rows.map((r) => r['ID transaksi'])).size).to.equal(total);
-      expect(rows[0]).to.include({ Klien: 'PT "Maju", Tbk', 'ID transaksi': 'EXP-0', Jumlah: '1000.00' });
+      expect(new Set(rows.map((r) => r.transaction_id)).size).to.equal(total);
+      expect(rows[0]).to.include({ client: 'PT "Maju", Tbk', transaction_id: 'EXP-0', amount: '1000,00', status: 'SUCCESS' });
       expect(answer.text).to.contain('"PT ""Maju"", Tbk"');
+
+      const intl = await client.get(`/console/payments/export.csv?client=${erp.id}&csv=intl`);
+      const intlRows = parse(intl.text.replace(/^\uFEFF/, ''), { columns: true }) as Record<string, string>[];
+      expect(intlRows[0]).to.include({ transaction_id: 'EXP-0', amount: '1000.00' });
+      expect(Object.keys(intlRows[0])).to.deep.equal(Object.keys(rows[0]));
+    });
+
+    it('neutralises cells a spreadsheet would run as formulas', async () => {
+      const store = con.store;
+      const { client: erp } = await createClient(store.clients, { name: '=HYPERLINK("http://evil.example","x")', origins: [], cidrs: [] }, now);
+      // Written as an attacker with database access would: a bank reference that is a formula.
+      await store.db.execute(
+        'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, bank_reference, amount, amount_minor, currency, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [erp.id, 'FORMULA-1', 'h'.repeat(64), 'SUCCESS', 'bca', '+cmd|calc', '5.00', 500, 'IDR', now, now],
+      );
+      const { client } = await signedIn('viewer');
+      const answer = await client.get(`/console/payments/export.csv?client=${erp.id}`);
+      const [row] = parse(answer.text.replace(/^\uFEFF/, ''), { columns: true, delimiter: ';' }) as Record<string, string>[];
+      expect(row.client).to.equal(`'=HYPERLINK("http://evil.example","x")`);
+      expect(row.bank_reference).to.equal("'+cmd|calc");
+      expect(row.transaction_id).to.equal('FORMULA-1');
+    });
+
+    it('downloads a real .xlsx: ids as text, amounts as numbers, the same columns, recorded in the console audit', async () => {
+      const store = con.store;
+      const { client: erp } = await createClient(store.clients, { name: 'PT Excel', origins: [], cidrs: [] }, now);
+      await store.db.execute(
+        'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, bank_reference, amount, amount_minor, currency, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [erp.id, '000123', 'h'.repeat(64), 'SUCCESS', 'bca', '0000777777123456789', '2475000.50', 247500050, 'IDR', now, now],
+      );
+      const { client, user } = await signedIn('viewer');
+      const answer = await client.getBuffer(`/console/payments/export.xlsx?client=${erp.id}`);
+      expect(answer.status).to.equal(200);
+      expect(answer.headers['content-type']).to.equal('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.load(answer.body as unknown as ArrayBuffer);
+      const sheet = workbook.getWorksheet('payments')!;
+      const header = (sheet.getRow(1).values as unknown[]).slice(1);
+      expect(header).to.deep.equal([...EXPORT_COLUMNS]);
+      const cell = (name: string) => sheet.getRow(2).getCell(header.indexOf(name) + 1).value;
+      expect(cell('transaction_id')).to.equal('000123');
+      expect(cell('bank_reference')).to.equal('0000777777123456789');
+      expect(cell('amount')).to.equal(2475000.5);
+      const exports = await store.consoleAudit.list({ username: user.username, action: 'export_xlsx' });
+      expect(exports[0].detail).to.equal(`client=${erp.id}`);
     });
   });
 

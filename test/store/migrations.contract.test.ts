@@ -19,6 +19,7 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
     'id', 'client_id', 'transaction_id', 'request_hash', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date',
     'bank_reference', 'amount', 'amount_minor', 'currency', 'result_json', 'http_status', 'created_at', 'updated_at',
     'check_attempts', 'not_found_count', 'next_check_at', 'lease_owner', 'lease_until', 'key_id',
+    'details_json', 'beneficiary_account', 'beneficiary_bank',
   ],
   audit_exchanges: [
     'id', 'request_id', 'received_at', 'completed_at', 'remote_ip', 'origin', 'method', 'path', 'client_id', 'transaction_id', 'amount',

@@ -26,6 +26,7 @@ export function layout(ctx: PageContext, title: string, body: Html, scripts: str
   const nav = user
     ? html`<nav class="main">
         <a href="${BASE}/payments">${t('payments')}</a>
+        <a href="${BASE}/runs">${t('runs')}</a>
         <a href="${BASE}/overview">${t('overview')}</a>
         ${user.role === 'admin' ? html`<a href="${BASE}/admin">${t('admin')}</a>` : ''}
         <span class="who">${user.username} (${user.role})</span>
@@ -43,8 +44,9 @@ export function layout(ctx: PageContext, title: string, body: Html, scripts: str
 <link rel="stylesheet" href="${BASE}/assets/console.css">
 </head>
 <body>
+<a class="skip" href="#content">${t('skipToContent')}</a>
 <header><span class="brand">${t('appName')}</span>${nav}${langLink}</header>
-<main>
+<main id="content">
 <h1>${title}</h1>
 ${body}
 </main>

@@ -1,8 +1,9 @@
 import type { KeyRing } from '../../security/index.js';
-import type { Db, InDoubtState, NewPayment, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, SqlValue } from '../types.js';
+import type { Db, InDoubtState, NewPayment, PaymentDetails, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, SqlValue } from '../types.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
-import { ValueSealer, type ValueOpener } from './sealed-values.js';
+import { maskAccount } from './audit-records.js';
+import { KEY_ID_AFTER_PARTIAL_WRITE, ValueSealer, type ValueOpener } from './sealed-values.js';
 
 export interface PaymentRow {
   id: number | string;
@@ -25,12 +26,26 @@ export interface PaymentRow {
   not_found_count: number | string;
   next_check_at: number | string | null;
   key_id: string | null;
+  details_json: string | null;
+  beneficiary_account: string | null;
+  beneficiary_bank: string | null;
 }
 
 /** Every column a PaymentRecord is read from (shared with the console's search). */
 export const PAYMENT_COLUMNS =
   'id, client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, ' +
-  'bank_reference, amount, currency, result_json, http_status, created_at, updated_at, check_attempts, not_found_count, next_check_at, key_id';
+  'bank_reference, amount, currency, result_json, http_status, created_at, updated_at, check_attempts, not_found_count, next_check_at, key_id, ' +
+  'details_json, beneficiary_account, beneficiary_bank';
+
+export function parseDetails(text: string | null): PaymentDetails | null {
+  if (text === null) return null;
+  try {
+    const value = JSON.parse(text) as PaymentDetails;
+    return value !== null && typeof value === 'object' ? value : null;
+  } catch {
+    return null;
+  }
+}
 
 /** PaymentUpdate field → column. The only column names an UPDATE is built from (result_json, sealed, is written apart). */
 const UPDATABLE: Record<Exclude<keyof PaymentUpdate, 'resultJson'>, string> = {
@@ -68,6 +83,9 @@ export function toPaymentRecord(row: PaymentRow, opener: ValueOpener): PaymentRe
     checkAttempts: toNumber(row.check_attempts),
     notFoundCount: toNumber(row.not_found_count),
     nextCheckAt: toNumberOrNull(row.next_check_at),
+    details: parseDetails(opener.open(toStringOrNull(row.details_json), toStringOrNull(row.key_id))),
+    beneficiaryAccountMasked: toStringOrNull(row.beneficiary_account),
+    beneficiaryBank: toStringOrNull(row.beneficiary_bank),
   };
 }
 
@@ -89,15 +107,37 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   /** Inserts in state RECEIVED. Throws UniqueViolationError when (clientId, transactionId) exists. */
   async reserve(payment: NewPayment, now: number): Promise<PaymentRecord> {
+    const details = payment.details ?? null;
     const result = await this.db.execute(
-      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      // Nothing is sealed yet: the row is under the current key (null for a store without keys).
-      [payment.clientId, payment.transactionId, payment.requestHash, 'RECEIVED', payment.amount, amountMinor(payment.amount), payment.currency, now, now, this.sealer.currentKeyId],
+      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, ' +
+        'details_json, beneficiary_account, beneficiary_bank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      // The details (if any) are sealed with the current key, so the row is under it (null for a store without keys).
+      [
+        payment.clientId,
+        payment.transactionId,
+        payment.requestHash,
+        'RECEIVED',
+        payment.amount,
+        amountMinor(payment.amount),
+        payment.currency,
+        now,
+        now,
+        this.sealer.currentKeyId,
+        details ? this.sealer.seal(JSON.stringify(details)) : null,
+        details ? maskAccount(details.beneficiaryAccount) : null,
+        details ? details.beneficiaryBankCode.trim().toUpperCase().slice(0, 16) : null,
+      ],
     );
     return {
       id: result.insertId,
-      ...payment,
+      clientId: payment.clientId,
+      transactionId: payment.transactionId,
+      requestHash: payment.requestHash,
+      amount: payment.amount,
+      currency: payment.currency,
+      details,
+      beneficiaryAccountMasked: details ? maskAccount(details.beneficiaryAccount) : null,
+      beneficiaryBank: details ? details.beneficiaryBankCode.trim().toUpperCase().slice(0, 16) : null,
       state: 'RECEIVED',
       bank: null,
       operation: null,
@@ -130,8 +170,9 @@ export class SqlPaymentRepository implements PaymentRepository {
       params.push(value);
     }
     if (update.resultJson !== undefined) {
-      // result_json is the row's only sealed value: writing it puts the whole row under this key.
-      assignments.push('result_json = ?', 'key_id = ?');
+      // details_json was sealed at reserve: if under another key (the ring changed in between),
+      // the row's key id becomes NULL ("several keys") so `keys rotate` re-seals it whole.
+      assignments.push('result_json = ?', `key_id = ${KEY_ID_AFTER_PARTIAL_WRITE}`);
       params.push(this.sealer.seal(update.resultJson), this.sealer.currentKeyId);
     }
     assignments.push('updated_at = ?');

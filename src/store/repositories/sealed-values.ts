@@ -84,7 +84,7 @@ export interface SealedTable {
 export const SEALED_TABLES: readonly SealedTable[] = [
   { table: 'audit_exchanges', key: ['id'], sealed: ['request_headers', 'request_body', 'response_body'] },
   { table: 'audit_bank_calls', key: ['id'], sealed: ['url', 'request_headers', 'request_body', 'response_body'] },
-  { table: 'payments', key: ['id'], sealed: ['result_json'] },
+  { table: 'payments', key: ['id'], sealed: ['result_json', 'details_json'] },
   { table: 'transfer_batch_lines', key: ['batch_pk', 'line_no'], sealed: ['request_json', 'result_json'] },
   { table: 'callback_deliveries', key: ['id'], sealed: ['body'] },
   // A client's request-signing key (migration 008): the gateway needs the key itself to verify HMACs.
