@@ -12,6 +12,7 @@ import { adminRoutes } from './routes/admin-routes.js';
 import { overviewRoutes } from './routes/overview-routes.js';
 import { paymentRoutes } from './routes/payment-routes.js';
 import { runRoutes } from './routes/run-routes.js';
+import { accessLogRoutes } from './routes/access-log-routes.js';
 import { messagePage } from './views/message-page.js';
 import { signInRoutes, signOutRoute } from './routes/sign-in-routes.js';
 
@@ -92,6 +93,7 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
   app.use(signOutRoute(signInDeps));
   app.use(paymentRoutes({ store, clock }));
   app.use(runRoutes({ store, clock }));
+  app.use(accessLogRoutes({ store }));
   app.use(overviewRoutes({ store, clock }));
   app.use(`${BASE}/admin`, requireRole('admin'));
   app.use(adminRoutes({ store, clock }));

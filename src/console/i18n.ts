@@ -170,6 +170,17 @@ const ID = {
   run_failed: 'Gagal',
   run_inDoubt: 'Belum pasti',
   run_waiting: 'Menunggu',
+  actions: 'Tindakan',
+  cancel: 'Batal',
+  alreadyDone: 'Tidak ada yang diubah: formulir ini sudah pernah dikirim (misalnya halaman dimuat ulang).',
+  confirmRotate: 'Ganti rahasia klien "{name}" ({id})? ERP yang memakai rahasia lama tidak bisa membayar sampai rahasia baru dipasang di ERP.',
+  confirmDisable: 'Nonaktifkan klien "{name}" ({id})? ERP ini tidak bisa membayar sampai klien diaktifkan lagi.',
+  noAllowedAddress: 'Klien "{name}" belum punya alamat IP yang diizinkan: semua panggilannya ditolak.',
+  accessLog: 'Log akses konsol',
+  action: 'Tindakan',
+  target: 'Sasaran',
+  detail: 'Rincian',
+  remoteIp: 'Alamat IP',
 } as const;
 
 type Key = keyof typeof ID;
@@ -339,6 +350,17 @@ const EN: Record<Key, string> = {
   run_failed: 'Failed',
   run_inDoubt: 'In doubt',
   run_waiting: 'Waiting',
+  actions: 'Actions',
+  cancel: 'Cancel',
+  alreadyDone: 'Nothing changed: this form was already sent (e.g. the page was reloaded).',
+  confirmRotate: 'Rotate the secret of client "{name}" ({id})? The ERP using the old secret cannot pay until the new one is set in the ERP.',
+  confirmDisable: 'Disable client "{name}" ({id})? This ERP cannot pay until the client is enabled again.',
+  noAllowedAddress: 'Client "{name}" has no allowed IP address: every call it makes is refused.',
+  accessLog: 'Console access log',
+  action: 'Action',
+  target: 'Target',
+  detail: 'Detail',
+  remoteIp: 'IP address',
 };
 
 export type Translate = (key: Key) => string;

@@ -243,12 +243,24 @@ forEachBackend('Finance console sessions and admin', (db) => {
       expect(page).to.match(new RegExp(`data-client-id="${clientId}"[^]*?class="signing">permintaan wajib ditandatangani<`));
       expect(page).to.not.contain((enabled as { signingKey: string }).signingKey).and.not.contain('gcm1.');
 
-      const rotated = await client.post(`/console/admin/clients/${clientId}/rotate`, { _csrf: client.csrf });
+      // Rotation goes through a page naming the client; its form, posted twice (a reload), rotates once.
+      const confirm = await client.get(`/console/admin/clients/${clientId}/confirm/rotate`);
+      expect(confirm.text).to.match(/id="confirm-question"[^]*ERP &lt;test&gt; &amp; co/);
+      const fingerprint = /name="fingerprint" value="([^"]+)"/.exec(confirm.text)![1];
+      const refused = await client.post(`/console/admin/clients/${clientId}/rotate`, { _csrf: client.csrf });
+      expect(refused.text).not.to.contain('class="client-secret"');
+      expect((await con.store.clients.findById(clientId))!.secretVersion).to.equal(1);
+      const rotated = await client.post(`/console/admin/clients/${clientId}/rotate`, { _csrf: client.csrf, fingerprint });
       const newSecret = /class="client-secret">([^<]+)</.exec(rotated.text)![1];
       expect(newSecret).not.to.equal(clientSecret);
       expect((await con.store.clients.findById(clientId))!.secretVersion).to.equal(2);
+      const reloaded = await client.post(`/console/admin/clients/${clientId}/rotate`, { _csrf: client.csrf, fingerprint });
+      expect(reloaded.text).not.to.contain('class="client-secret"').and.to.contain('sudah pernah dikirim');
+      expect((await con.store.clients.findById(clientId))!.secretVersion).to.equal(2);
 
-      await client.post(`/console/admin/clients/${clientId}/status`, { _csrf: client.csrf, status: 'disabled' });
+      const disable = await client.get(`/console/admin/clients/${clientId}/confirm/disable`);
+      const disableFingerprint = /name="fingerprint" value="([^"]+)"/.exec(disable.text)![1];
+      await client.post(`/console/admin/clients/${clientId}/status`, { _csrf: client.csrf, status: 'disabled', fingerprint: disableFingerprint });
       expect((await con.store.clients.findById(clientId))!.status).to.equal('disabled');
       const actions = (await con.store.consoleAudit.list({ action: undefined, limit: 50 })).filter((e) => e.target === `client:${clientId}`).map((e) => e.action);
       expect(actions.sort()).to.deep.equal(['admin_client_allowlists', 'admin_client_create', 'admin_client_rotate', 'admin_client_status']);

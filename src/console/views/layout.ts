@@ -28,6 +28,7 @@ export function layout(ctx: PageContext, title: string, body: Html, scripts: str
         <a href="${BASE}/payments">${t('payments')}</a>
         <a href="${BASE}/runs">${t('runs')}</a>
         <a href="${BASE}/overview">${t('overview')}</a>
+        ${user.role !== 'viewer' ? html`<a href="${BASE}/access-log">${t('accessLog')}</a>` : ''}
         ${user.role === 'admin' ? html`<a href="${BASE}/admin">${t('admin')}</a>` : ''}
         <span class="who">${user.username} (${user.role})</span>
         <form method="post" action="${BASE}/sign-out" class="inline">${csrfField(ctx)}<button type="submit">${t('signOut')}</button></form>

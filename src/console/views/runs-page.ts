@@ -48,7 +48,7 @@ export function runPage(ctx: PageContext, batch: TransferBatchRecord, lines: Run
 <tr><th scope="row">${t('created')}</th><td>${formatWhen(lang, batch.createdAt, true)}</td></tr>
 <tr><th scope="row">${t('lines')}</th><td>${batch.lineCount}</td></tr>
 </table>
-<table class="run-totals" id="run-totals"><thead><tr><th scope="col"></th><th scope="col" class="num">${t('count')}</th><th scope="col" class="num">${t('total')}</th></tr></thead><tbody>
+<table class="run-totals" id="run-totals"><thead><tr><th scope="col"><span class="visually-hidden">${t('status')}</span></th><th scope="col" class="num">${t('count')}</th><th scope="col" class="num">${t('total')}</th></tr></thead><tbody>
 ${(['paid', 'failed', 'inDoubt', 'waiting'] as const).map(
   (k) => html`<tr data-outcome="${k}" class="outcome-${k}"><th scope="row">${t(`run_${k}`)}</th><td class="num">${sums[k].count}</td><td class="num">${formatRupiah(sums[k].minor)}</td></tr>`,
 )}
