@@ -530,6 +530,12 @@ export interface PaymentTotals {
   totalMinor: bigint;
   /** True when a text search stopped at its scan limit: the figures cover the newest rows only. */
   truncated: boolean;
+  /**
+   * True when more than TOTALS_LIMIT rows match: counting and summing them all would cost a scan
+   * of the table on every page, so `count` is then TOTALS_LIMIT + 1 ("more than") and the sum is
+   * not given (0). The page asks for a narrower filter to see the sum.
+   */
+  capped: boolean;
 }
 
 export type PaymentSort = 'newest' | 'oldest' | 'largest' | 'smallest';

@@ -255,7 +255,8 @@ forEachBackend('Finance console sessions and admin', (db) => {
       expect(newSecret).not.to.equal(clientSecret);
       expect((await con.store.clients.findById(clientId))!.secretVersion).to.equal(2);
       const reloaded = await client.post(`/console/admin/clients/${clientId}/rotate`, { _csrf: client.csrf, fingerprint });
-      expect(reloaded.text).not.to.contain('class="client-secret"').and.to.contain('sudah pernah dikirim');
+      expect(reloaded.text).not.to.contain('class="client-secret"');
+      expect(reloaded.text).to.contain('sudah pernah dikirim');
       expect((await con.store.clients.findById(clientId))!.secretVersion).to.equal(2);
 
       const disable = await client.get(`/console/admin/clients/${clientId}/confirm/disable`);

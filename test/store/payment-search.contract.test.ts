@@ -112,7 +112,7 @@ forEachBackend('Payment search (console list)', (ctx) => {
       const page = await store.paymentSearch.page({ clientId: who, text: 'sumber' }, 'newest', null, 10);
       expect(page.rows.map((p) => p.transactionId)).to.deep.equal(['TXT-2', 'TXT-0']);
       expect(page.rows[0].details?.beneficiaryName).to.equal('PT Sumber Rejeki');
-      expect(page.totals).to.deep.equal({ count: 2, totalMinor: 40_000n, truncated: false });
+      expect(page.totals).to.deep.equal({ count: 2, totalMinor: 40_000n, truncated: false, capped: false });
       expect((await store.paymentSearch.page({ clientId: who, text: 'inv-3' }, 'newest', null, 10)).rows.map((p) => p.transactionId)).to.deep.equal(['TXT-3']);
       expect((await store.paymentSearch.page({ clientId: who, text: 'refx1' }, 'newest', null, 10)).rows.map((p) => p.transactionId)).to.deep.equal(['TXT-1']);
       expect((await store.paymentSearch.page({ clientId: who, text: 'b002' }, 'newest', null, 10)).rows.map((p) => p.transactionId)).to.deep.equal(['TXT-2']);

@@ -39,7 +39,21 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
   const { store, clock } = deps;
   const router = Router();
 
-  const findPayment = async (raw: string): Promise<PaymentRecord | null> => (/^\d{1,15}$/.test(raw) ? store.paymentSearch.findById(Number(raw)) : null);
+  /** The payment of the URL, recorded in the console audit as seen with `action`; null when there is none. */
+  const openPayment = async (req: Request, res: Response, action: string): Promise<PaymentRecord | null> => {
+    const id = String(req.params.id);
+    const payment = /^\d{1,15}$/.test(id) ? await store.paymentSearch.findById(Number(id)) : null;
+    if (!payment) return null;
+    await store.consoleAudit.record({
+      at: clock(),
+      username: signedIn(res).user.username,
+      action,
+      target: `payment:${payment.id}`,
+      detail: `${payment.clientId} ${payment.transactionId}`,
+      remoteIp: remoteIp(req),
+    });
+    return payment;
+  };
   const notFound = (req: Request, res: Response) => {
     const ctx = pageContext(req, res);
     res.status(404).type('html').send(messagePage(ctx, ctx.t('pageNotFound'), ctx.t('notFound')));
@@ -158,16 +172,8 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
 
   router.get(`${BASE}/payments/:id`, async (req, res) => {
     const ctx = pageContext(req, res);
-    const payment = await findPayment(req.params.id);
+    const payment = await openPayment(req, res, 'view_payment');
     if (!payment) return notFound(req, res);
-    await store.consoleAudit.record({
-      at: clock(),
-      username: ctx.user.username,
-      action: 'view_payment',
-      target: `payment:${payment.id}`,
-      detail: `${payment.clientId} ${payment.transactionId}`,
-      remoteIp: remoteIp(req),
-    });
     // Bodies only through the audit repository: it is the one place that decrypts them.
     const [exchanges, clients, duplicates] = await Promise.all([
       store.audit.list({ clientId: payment.clientId, transactionId: payment.transactionId, limit: 1000 }),
@@ -187,16 +193,8 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
 
   router.get(`${BASE}/payments/:id/proof`, async (req, res) => {
     const ctx = pageContext(req, res);
-    const payment = await findPayment(req.params.id);
+    const payment = await openPayment(req, res, 'print_proof');
     if (!payment) return notFound(req, res);
-    await store.consoleAudit.record({
-      at: clock(),
-      username: ctx.user.username,
-      action: 'print_proof',
-      target: `payment:${payment.id}`,
-      detail: `${payment.clientId} ${payment.transactionId}`,
-      remoteIp: remoteIp(req),
-    });
     const client = await store.clients.findById(payment.clientId);
     const full = seesBodies(ctx.user.role);
     const account = (value: string | undefined) => (value ? (full ? value : maskAccount(value)) : null);

@@ -6,7 +6,7 @@ import { statusLabel } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
 import { bankLabel, beneficiaryAccount, failureReason } from '../payment-facts.js';
 import { encodeCursor, filterQuery, PAYMENT_STATES, SORTS, type FilterForm } from '../payment-filters.js';
-import { SEARCH_SCAN_LIMIT } from '../../store/index.js';
+import { SEARCH_SCAN_LIMIT, TOTALS_LIMIT } from '../../store/index.js';
 import { layout, type PageContext } from './layout.js';
 
 export interface PaymentsView {
@@ -70,11 +70,12 @@ export function paymentsPage(ctx: PageContext, view: PaymentsView): string {
 
   const page = view.page;
   const rows = page?.rows ?? [];
+  const number = (n: number) => n.toLocaleString(lang === 'id' ? 'id-ID' : 'en-US');
   const first = view.at;
   const last = view.at + rows.length - 1;
   const totals = page
-    ? html`<p class="totals" id="list-totals"><strong>${rows.length > 0 ? `${first}–${last}` : '0'}</strong> ${t('rangeOf')} <strong>${page.totals.count}</strong> ${t('matching')} · ${t('total')} <strong>${formatRupiah(page.totals.totalMinor)}</strong></p>
-${page.totals.truncated ? html`<p class="info" role="status" id="search-truncated">${t('searchTruncated').replace('{n}', SEARCH_SCAN_LIMIT.toLocaleString(lang === 'id' ? 'id-ID' : 'en-US'))}</p>` : ''}`
+    ? html`<p class="totals" id="list-totals"><strong>${rows.length > 0 ? `${first}–${last}` : '0'}</strong> ${t('rangeOf')} <strong>${page.totals.capped ? `> ${number(TOTALS_LIMIT)}` : number(page.totals.count)}</strong> ${t('matching')} · ${t('total')} <strong>${page.totals.capped ? t('narrowForSum') : formatRupiah(page.totals.totalMinor)}</strong></p>
+${page.totals.truncated ? html`<p class="info" role="status" id="search-truncated">${t('searchTruncated').replace('{n}', number(SEARCH_SCAN_LIMIT))}</p>` : ''}`
     : '';
   const table =
     page === null

@@ -17,6 +17,7 @@ import type {
 import type { KeyRing } from '../../security/index.js';
 import { parseDetails, PAYMENT_COLUMNS, toPaymentRecord, type PaymentRow } from './payment-repository.js';
 import { ValueSealer } from './sealed-values.js';
+import { whereOf } from './sql-dialect.js';
 import { BATCH_COLUMNS, toBatch, type BatchRow } from './transfer-batch-repository.js';
 import { toNumber } from './row-values.js';
 
@@ -31,6 +32,8 @@ function parseObject(text: string | null): Record<string, unknown> | null {
 }
 /** How many rows a text search opens at most (see textPage); the page says when it stopped there. */
 export const SEARCH_SCAN_LIMIT = 20_000;
+/** How many matching rows the list counts and sums at most (see PaymentTotals.capped). */
+export const TOTALS_LIMIT = 10_000;
 const SCAN_BATCH = 2_000;
 const DAY_MS = 86_400_000;
 /** UTC+7: the finance team's day starts at midnight in Jakarta, not in UTC. */
@@ -38,23 +41,17 @@ const JAKARTA_OFFSET_MS = 7 * 3_600_000;
 
 /** The WHERE conditions of a search's clear filters. Column names come from here only. */
 function conditions(search: PaymentSearch): { where: string[]; params: SqlValue[] } {
-  const where: string[] = [];
-  const params: SqlValue[] = [];
-  const filter = (condition: string, value: SqlValue | undefined) => {
-    if (value === undefined) return;
-    where.push(condition);
-    params.push(value);
-  };
-  filter('created_at >= ?', search.from);
-  filter('created_at < ?', search.to);
-  filter('client_id = ?', search.clientId);
-  filter('state = ?', search.state);
-  filter('bank = ?', search.bank);
-  filter('amount_minor >= ?', search.minAmountMinor);
-  filter('amount_minor <= ?', search.maxAmountMinor);
-  filter('transaction_id = ?', search.transactionId);
-  filter('bank_reference = ?', search.bankReference);
-  return { where, params };
+  return whereOf([
+    ['created_at >= ?', search.from],
+    ['created_at < ?', search.to],
+    ['client_id = ?', search.clientId],
+    ['state = ?', search.state],
+    ['bank = ?', search.bank],
+    ['amount_minor >= ?', search.minAmountMinor],
+    ['amount_minor <= ?', search.maxAmountMinor],
+    ['transaction_id = ?', search.transactionId],
+    ['bank_reference = ?', search.bankReference],
+  ]);
 }
 
 function whereClause(where: string[]): string {
@@ -108,10 +105,13 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const size = Math.min(Math.max(Math.trunc(limit), 1), MAX_LIMIT);
     if (search.text) return this.textPage(search, sort, cursor, size, direction);
     const { where, params } = conditions(search);
+    // Bounded: at most TOTALS_LIMIT + 1 rows are read however large the table (see PaymentTotals.capped).
     const [totals] = await this.db.query<{ n: number | string; total: number | string | null }>(
-      `SELECT COUNT(*) AS n, SUM(amount_minor) AS total FROM payments${whereClause(where)}`,
-      params,
+      `SELECT COUNT(*) AS n, SUM(amount_minor) AS total FROM (SELECT amount_minor FROM payments${whereClause(where)} LIMIT ?) AS matched`,
+      [...params, TOTALS_LIMIT + 1],
     );
+    const count = toNumber(totals?.n ?? 0);
+    const capped = count > TOTALS_LIMIT;
     const { column, descending } = SORTS[sort];
     // A page before the cursor is read in the opposite order, then turned back.
     const forward = direction === 'after';
@@ -141,7 +141,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       rows: pageRows.map((row) => toPaymentRecord(row, this.sealer)),
       next: forward ? (more ? key(last) : null) : key(last),
       previous: forward ? (cursor ? key(first) : null) : more ? key(first) : null,
-      totals: { count: toNumber(totals?.n ?? 0), totalMinor: BigInt(String(totals?.total ?? 0)), truncated: false },
+      totals: { count, totalMinor: capped ? 0n : BigInt(String(totals?.total ?? 0)), truncated: false, capped },
     };
   }
 
@@ -219,7 +219,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       rows: slice.map((m) => byId.get(m.id)).filter((p): p is PaymentRecord => p !== undefined),
       next: end < matches.length ? cursorOf(slice[slice.length - 1]) : null,
       previous: start > 0 ? cursorOf(slice[0]) : null,
-      totals: { count: matches.length, totalMinor: matches.reduce((sum, m) => sum + m.amountMinor, 0n), truncated },
+      totals: { count: matches.length, totalMinor: matches.reduce((sum, m) => sum + m.amountMinor, 0n), truncated, capped: false },
     };
   }
 
