@@ -10,3 +10,7 @@ ALTER TABLE payments ADD COLUMN beneficiary_account VARCHAR(32) NULL COMMENT 'ma
 ALTER TABLE payments ADD COLUMN beneficiary_bank VARCHAR(16) NULL;
 -- A payment's run (the export's run_id) is found from its transaction id.
 CREATE INDEX ix_transfer_batch_lines_transaction_id ON transfer_batch_lines (transaction_id);
+-- The list's count and sum (at most 10,000 matches, see payment-search-repository.ts) read only
+-- these indexes for the common filters (none, dates, status and dates), never the rows.
+CREATE INDEX ix_payments_created_amount ON payments (created_at, amount_minor);
+CREATE INDEX ix_payments_state_created_amount ON payments (state, created_at, amount_minor);

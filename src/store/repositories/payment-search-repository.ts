@@ -31,7 +31,7 @@ function parseObject(text: string | null): Record<string, unknown> | null {
   }
 }
 /** How many rows a text search opens at most (see textPage); the page says when it stopped there. */
-export const SEARCH_SCAN_LIMIT = 20_000;
+export const SEARCH_SCAN_LIMIT = 5_000;
 /** How many matching rows the list counts and sums at most (see PaymentTotals.capped). */
 export const TOTALS_LIMIT = 10_000;
 const SCAN_BATCH = 2_000;
