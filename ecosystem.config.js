@@ -1,8 +1,22 @@
 /**
  * PM2 process file. `npm run build` first, then `pm2 start ecosystem.config.js`.
  * Configuration comes from the environment (or GERBANG_CONFIG_FILE); see docs/configuration.md.
+ *
+ * Secrets (GERBANG_JWT_SECRET, GERBANG_AUDIT_KEYS, GERBANG_DATABASE_URL, the GERBANG_BCA_* credentials…)
+ * are filtered out of the environment PM2 records for its processes: PM2 keeps that environment in
+ * `pm2 jlist`/`pm2 env` and, after `pm2 save`, in its dump file ~/.pm2/dump.pm2. Put them in the
+ * JSON file named by GERBANG_CONFIG_FILE instead (mode 0600, or the processes refuse it); the
+ * audit keys may also come from GERBANG_AUDIT_KEY_FILES. See docs/operator-guide.md.
  */
 'use strict';
+
+let secretNames;
+try {
+  // The one list of secret settings, from the compiled configuration schema.
+  ({ SECRET_ENV_NAMES: secretNames } = require('./dist/src/config/index.js'));
+} catch (error) {
+  throw new Error(`ecosystem.config.js: run \`npm run build\` first (${error.message})`);
+}
 
 const instances = process.env.GERBANG_API_INSTANCES || 'max';
 // PM2 must wait longer than the gateway's own drain deadline before it sends SIGKILL.
@@ -25,6 +39,7 @@ module.exports = {
       max_memory_restart: '512M',
       merge_logs: true,
       time: false,
+      filter_env: secretNames,
       env: {
         NODE_ENV: 'production',
       },
@@ -45,6 +60,7 @@ module.exports = {
       max_memory_restart: '256M',
       merge_logs: true,
       time: false,
+      filter_env: secretNames,
       env: {
         NODE_ENV: 'production',
       },

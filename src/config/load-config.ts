@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { KeyRing, KeyRingError, keyRingFrom } from '../security/index.js';
+import { KeyRing, KeyRingError, keyRingFrom, readableByOthers } from '../security/index.js';
 import { readPartnersFile, type PartnerConfig } from './partners.js';
 import { invalidCidrs } from '../security/index.js';
-import { BCA_SETTINGS, SETTINGS, type SettingName, type SettingSpec } from './schema.js';
+import { BCA_SETTINGS, SECRET_ENV_NAMES, SETTINGS, type SettingName, type SettingSpec } from './schema.js';
 
 export interface TransferLimits {
   bifastMaxCents: number;
@@ -254,6 +254,8 @@ export interface ConsoleConfig {
   /** Both set: the console serves HTTPS itself. */
   tls?: { certFile: string; keyFile: string };
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
+  /** Sign-in attempts per minute from one address; failures for one user from all addresses. */
+  signInThrottle: { perIpPerMinute: number; userMaxFailures: number };
   shutdownTimeoutMs: number;
   logLevel: string;
   /** Opens the audit's sealed bodies for the detail view (the same keys as the API). */
@@ -272,6 +274,8 @@ const CONSOLE_SETTINGS: SettingName[] = [
   'loginMaxFailures',
   'loginFailureWindowSeconds',
   'loginLockoutSeconds',
+  'consoleSignInPerIp',
+  'consoleUserMaxFailures',
   'shutdownTimeoutMs',
   'logLevel',
   'auditKeys',
@@ -306,6 +310,7 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
       windowMs: (v.loginFailureWindowSeconds as number) * 1000,
       lockMs: (v.loginLockoutSeconds as number) * 1000,
     },
+    signInThrottle: { perIpPerMinute: v.consoleSignInPerIp, userMaxFailures: v.consoleUserMaxFailures },
     shutdownTimeoutMs: v.shutdownTimeoutMs,
     logLevel: v.logLevel,
     auditKeys: auditKeys as KeyRing,
@@ -336,6 +341,11 @@ function readConfigFile(path: string | undefined, problems: string[]): Env {
     return {};
   }
   const known = new Set(Object.values(SETTINGS).map((spec) => spec.env));
+  const secrets = Object.keys(parsed).filter((key) => SECRET_ENV_NAMES.includes(key));
+  if (secrets.length > 0 && readableByOthers(path)) {
+    problems.push(`GERBANG_CONFIG_FILE: ${path} holds secrets (${secrets.join(', ')}) and must be readable by its owner only (chmod 600)`);
+    return {};
+  }
   const out: Env = {};
   for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
     if (!known.has(key)) {

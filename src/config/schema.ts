@@ -277,6 +277,16 @@ export const SETTINGS = {
     doc: 'PEM certificate (chain) for the console to serve HTTPS itself; with GERBANG_CONSOLE_TLS_KEY_FILE. Under TLS the session cookie is `Secure`.',
     schema: Joi.string().min(1),
   },
+  consoleSignInPerIp: {
+    env: 'GERBANG_CONSOLE_SIGN_IN_PER_IP',
+    doc: 'Console sign-in attempts per minute from one address, counted before any password is hashed: beyond it the console answers 429 until the minute ends, so a flood of sign-ins costs no scrypt (and does not slow the API beside it).',
+    schema: positive.default(20),
+  },
+  consoleUserMaxFailures: {
+    env: 'GERBANG_CONSOLE_USER_MAX_FAILURES',
+    doc: 'Failed console sign-ins for one user, from all addresses together, before that user is locked for GERBANG_LOGIN_LOCKOUT_SECONDS. One address is locked out of a user after GERBANG_LOGIN_MAX_FAILURES, for that address only, so an attacker cannot lock a user out for everyone. `gerbang user unlock` or the admin page lifts both.',
+    schema: positive.default(50),
+  },
   consoleTlsKeyFile: { env: 'GERBANG_CONSOLE_TLS_KEY_FILE', doc: 'PEM private key of GERBANG_CONSOLE_TLS_CERT_FILE.', schema: Joi.string().min(1) },
   metricsPort: {
     env: 'GERBANG_METRICS_PORT',
@@ -302,6 +312,15 @@ export const SETTINGS = {
 } satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;
+
+/**
+ * The variables that hold secrets. They are kept out of PM2's records (ecosystem.config.js
+ * filters them: `pm2 save` would write them to its dump file) and, in GERBANG_CONFIG_FILE, make
+ * that file owner-only.
+ */
+export const SECRET_ENV_NAMES: readonly string[] = Object.values(SETTINGS as Record<string, SettingSpec>)
+  .filter((spec) => spec.secret === true)
+  .map((spec) => spec.env);
 
 /** The BCA settings that must be given together: any one of them leaves sandbox mode. */
 export const BCA_SETTINGS: SettingName[] = [

@@ -15,6 +15,7 @@ import { runRoutes } from './routes/run-routes.js';
 import { accessLogRoutes } from './routes/access-log-routes.js';
 import { messagePage } from './views/message-page.js';
 import { signInRoutes, signOutRoute } from './routes/sign-in-routes.js';
+import type { SignInThrottle } from './sign-in-use-case.js';
 
 const log = getLogger('console');
 
@@ -22,6 +23,7 @@ export interface ConsoleAppDeps {
   store: Store;
   idleTimeoutMs: number;
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
+  signInThrottle: SignInThrottle;
   trustProxy: string[];
   clock?: () => number;
 }
@@ -82,7 +84,16 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
     res.cookie(LANG_COOKIE, to, { path: BASE, sameSite: 'strict', httpOnly: true, secure: req.secure, maxAge: 365 * 86_400_000 });
     res.redirect(303, back);
   });
-  const signInDeps = { users: store.consoleUsers, lockouts: store.lockouts, audit: store.consoleAudit, sessions: store.consoleSessions, lockout: deps.lockout, clock };
+  const signInDeps = {
+    users: store.consoleUsers,
+    lockouts: store.lockouts,
+    attempts: store.rateLimits,
+    audit: store.consoleAudit,
+    sessions: store.consoleSessions,
+    lockout: deps.lockout,
+    throttle: deps.signInThrottle,
+    clock,
+  };
   app.use(signInRoutes(signInDeps));
 
   // 5. Everything else needs a live session, and any form post its CSRF token.

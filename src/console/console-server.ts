@@ -33,7 +33,7 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
   const store = options.store ?? (await openStore(config.databaseUrl, { auditKeys: config.auditKeys }));
   try {
     if (ownStore && config.migrateOnStart) await migrate(store.db);
-    const app = buildConsoleApp({ store, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, trustProxy: config.trustProxy, clock });
+    const app = buildConsoleApp({ store, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, signInThrottle: config.signInThrottle, trustProxy: config.trustProxy, clock });
     const server: Server = config.tls
       ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
       : createHttpServer(app);

@@ -1,6 +1,15 @@
 import { AppError, type FieldError } from '../errors/index.js';
 import { hashSecret } from '../security/index.js';
-import { CONSOLE_ROLES, UniqueViolationError, type ConsoleRole, type ConsoleUser, type ConsoleUserRepository } from '../store/types.js';
+import {
+  CONSOLE_ROLES,
+  UniqueViolationError,
+  type ConsoleRole,
+  type ConsoleSessionRepository,
+  type ConsoleUser,
+  type ConsoleUserRepository,
+  type LoginLockoutRepository,
+} from '../store/types.js';
+import { unlockConsoleUser } from './sign-in-use-case.js';
 
 const USERNAME = /^[A-Za-z0-9._@-]{3,64}$/;
 export const MIN_PASSWORD_LENGTH = 12;
@@ -23,6 +32,27 @@ export async function createConsoleUser(
     if (error instanceof UniqueViolationError) throw invalid([{ field: 'username', message: `username ${JSON.stringify(input.username)} is already taken` }]);
     throw error;
   }
+}
+
+/**
+ * Sets a console user's new password (`gerbang user reset-password`, the admin page): only its
+ * scrypt hash is kept, the user's sessions end, and every lockout of the user is lifted. Returns
+ * null when there is no such user; throws AppError('VALIDATION_FAILED') naming `password` when
+ * it is too short.
+ */
+export async function resetConsolePassword(
+  deps: { users: ConsoleUserRepository; sessions: ConsoleSessionRepository; lockouts: LoginLockoutRepository },
+  username: string,
+  password: string,
+  now: number,
+): Promise<ConsoleUser | null> {
+  if (password.length < MIN_PASSWORD_LENGTH) throw invalid([{ field: 'password', message: `password must be at least ${MIN_PASSWORD_LENGTH} characters` }]);
+  const user = await deps.users.findByUsername(username);
+  if (!user) return null;
+  await deps.users.update(user.id, { passwordHash: await hashSecret(password) }, now);
+  await deps.sessions.deleteForUser(user.id);
+  await unlockConsoleUser(deps.lockouts, user.username);
+  return user;
 }
 
 export function checkUserInput(input: { username: string; password: string; role: string }): FieldError[] {

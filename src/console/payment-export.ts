@@ -1,3 +1,4 @@
+import { formulaSafe } from '../export/index.js';
 import type { ClientRecord, PaymentRecord } from '../store/types.js';
 import { formatJakartaTime } from './format.js';
 import type { Lang } from './i18n.js';
@@ -37,14 +38,6 @@ export type ExportRow = Record<ExportColumn, string>;
 export const TEXT_COLUMNS: readonly ExportColumn[] = ['transaction_id', 'source_account', 'beneficiary_account', 'bank_reference', 'bank_transaction_id', 'run_id', 'client_id'];
 
 /**
- * A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR at its start: the
- * OWASP "CSV injection" list) gets a leading apostrophe, so it is shown as the text it is.
- */
-export function neutraliseFormula(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
-
-/**
  * One payment as an export row. Accounts are full for roles that see them, masked otherwise;
  * the run id is the payment-run's id when the payment was a run's line; the failure message
  * is in the console's language (the column names are not).
@@ -75,7 +68,8 @@ export function exportRow(p: PaymentRecord, clients: Map<string, ClientRecord>, 
     run_id: runId ?? '',
     updated_wib: formatJakartaTime(p.updatedAt),
   };
-  for (const column of EXPORT_COLUMNS) row[column] = neutraliseFormula(row[column]);
+  // The .xlsx gets the same formula-safe cells as the CSV.
+  for (const column of EXPORT_COLUMNS) row[column] = formulaSafe(row[column]);
   return row;
 }
 

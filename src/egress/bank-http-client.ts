@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Pool, ProxyAgent, errors, type Dispatcher } from 'undici';
 import { failedBeforeSending } from './connect-failures.js';
@@ -53,6 +54,8 @@ export interface BankHttpClientOptions {
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;
   maxResponseBytes?: number;
+  /** How the bank's host name is resolved; the system resolver (`dns.lookup`) when absent. */
+  lookup?: LookupFunction;
 }
 
 export interface BankRequest {
@@ -116,7 +119,12 @@ export function createBankHttpClient(options: BankHttpClientOptions): BankHttpCl
 function createDispatcher(origin: string, options: BankHttpClientOptions): Dispatcher {
   // An extra CA is appended to Node's bundled roots: `ca` alone would *replace* them.
   const ca = options.caFile ? [...rootCertificates, readFileSync(options.caFile, 'utf8')] : undefined;
-  const tls = { rejectUnauthorized: true, timeout: options.connectTimeoutMs ?? EGRESS_DEFAULTS.connectTimeoutMs, ...(ca ? { ca } : {}) };
+  const tls = {
+    rejectUnauthorized: true,
+    timeout: options.connectTimeoutMs ?? EGRESS_DEFAULTS.connectTimeoutMs,
+    ...(ca ? { ca } : {}),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+  };
   const pool = {
     headersTimeout: options.headersTimeoutMs ?? EGRESS_DEFAULTS.headersTimeoutMs,
     bodyTimeout: options.bodyTimeoutMs ?? EGRESS_DEFAULTS.bodyTimeoutMs,

@@ -54,8 +54,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const counted = withAuditFailureCount(opened.audit, (operation) => metrics.countAuditFailure(operation));
   const store: Store = { ...opened, audit: withAuditSpool(counted, spool) };
   const replay = new PeriodicTask('audit-replay', 5_000, () => spool.replay(opened.audit));
-  // Request signatures older than the time window can never pass again: forget them at start and every minute.
-  const signaturePurge = new PeriodicTask('signature-purge', 60_000, () => opened.requestSignatures.purgeExpired(clock()));
+  // Request signatures older than the time window can never pass again, and sign-in counters
+  // whose window and lock have ended count nothing: forget them at start and every minute (a
+  // flood of anonymous sign-ins leaves no lasting rows).
+  const signaturePurge = new PeriodicTask('expired-purge', 60_000, async () => {
+    await opened.requestSignatures.purgeExpired(clock());
+    await opened.lockouts.purgeExpired(clock());
+  });
   let banks: BankPartners | undefined;
   let metricsServer: MetricsServer | undefined;
   let api: ApiServer | undefined;

@@ -1,3 +1,3 @@
 export { configureLogger, getLogger, runWithRequestContext, currentRequestId } from './logger.js';
 export type { RequestContext } from './logger.js';
-export { REDACTED, SECRET_HEADERS, SECRET_KEYS, redactHeaders, redactValue, redactBodyText } from './redaction.js';
+export { REDACTED, SECRET_HEADERS, SECRET_KEYS, redactHeaders, redactValue, redactBodyText, redactUrl } from './redaction.js';

@@ -94,6 +94,41 @@ export function redactBodyText(text: string | null | undefined, maxLength = 65_5
   return truncate(text, maxLength);
 }
 
+/** A JWT (`xxx.yyy.zzz`, base64url) or a long run of key material (32+ base64/base64url characters, e.g. a client secret). */
+const SECRET_LOOKING = /^(?:[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*|[A-Za-z0-9+/_-]{32,}={0,2})$/;
+
+/**
+ * A URL as it may be stored or logged: the path is kept, and in the query every parameter named
+ * like a secret (SECRET_KEYS: `access_token`, `client_secret`…) or whose value looks like one
+ * (a JWT, 32+ characters of key material) has its value replaced, whatever its name. A caller
+ * who puts a token in the URL must not leave it in clear in the audit.
+ */
+export function redactUrl(url: string): string {
+  const mark = url.indexOf('?');
+  if (mark < 0) return url;
+  const [query, fragment = null] = url.slice(mark + 1).split(/#(.*)/s);
+  const parts = query.split('&').map((part) => {
+    const eq = part.indexOf('=');
+    const rawKey = eq < 0 ? part : part.slice(0, eq);
+    const rawValue = eq < 0 ? '' : part.slice(eq + 1);
+    const key = decodeLenient(rawKey).toLowerCase();
+    const value = decodeLenient(rawValue);
+    const secret = SECRET_KEYS.has(key) || SECRET_KEYS.has(key.replace(/[^a-z_]/g, '')) || SECRET_LOOKING.test(value) || (eq < 0 && SECRET_LOOKING.test(key));
+    if (!secret) return part;
+    return eq < 0 ? REDACTED : `${rawKey}=${REDACTED}`;
+  });
+  return `${url.slice(0, mark)}?${parts.join('&')}${fragment === null ? '' : `#${REDACTED}`}`;
+}
+
+/** `+` as space and %XX decoded, or the text itself when it is not valid percent-encoding. */
+function decodeLenient(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
 function truncate(text: string, maxLength: number): string {
   return text.length > maxLength ? `${text.slice(0, maxLength)}…[truncated ${text.length - maxLength} chars]` : text;
 }

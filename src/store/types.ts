@@ -381,7 +381,12 @@ export interface LoginLockoutRepository {
    * until now + lockMs. Returns the state after the failure.
    */
   recordFailure(key: string, opts: { maxFailures: number; windowMs: number; lockMs: number }, now: number): Promise<LockoutState>;
-  clear(key: string): Promise<void>;
+  /** Removes one key's counter and lock; returns how many rows went. */
+  clear(key: string): Promise<number>;
+  /** Removes every counter whose key starts with `prefix`; returns how many. */
+  clearPrefix(prefix: string): Promise<number>;
+  /** Deletes counters whose window and lock have both ended; returns how many. */
+  purgeExpired(now: number): Promise<number>;
 }
 
 export interface BankTokenRecord {

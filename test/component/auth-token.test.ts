@@ -103,19 +103,62 @@ forEachBackend('POST /v1/auth/token', (db) => {
   });
 
   describe('from an address outside the client CIDRs', () => {
-    it('answers 403 IP_NOT_ALLOWED before checking the secret', async () => {
+    /** What an outsider can compare: status, headers that matter, and the problem without its per-request members. */
+    const visible = (res: { status: number; headers: Record<string, string>; body: Record<string, unknown> }) => {
+      const { requestId: _r, instance: _i, ...problem } = res.body;
+      return { status: res.status, authenticate: res.headers['www-authenticate'], type: res.headers['content-type'], problem };
+    };
+
+    it('answers exactly as for an unknown client id (no 403/401 oracle), without checking the secret', async () => {
       const narrow = await gw.createClient({ cidrs: ['10.20.0.0/16'] });
-      const res = await gw.request('/v1/auth/token', { json: { client_id: narrow.clientId, client_secret: narrow.clientSecret } });
-      expect(res.status).to.equal(403);
-      expect(res.body.code).to.equal('IP_NOT_ALLOWED');
+      const existing = await gw.request('/v1/auth/token', { json: { client_id: narrow.clientId, client_secret: narrow.clientSecret }, localAddress: '127.0.0.5' });
+      const unknown = await gw.request('/v1/auth/token', { json: { client_id: 'gbc_0000000000000000', client_secret: narrow.clientSecret }, localAddress: '127.0.0.5' });
+      expect(existing.status).to.equal(401);
+      expect(visible(existing)).to.deep.equal(visible(unknown));
+      const row = await auditOf(existing.headers['x-request-id']);
+      expect(row.errorCode).to.equal('INVALID_CLIENT');
+      expect(row.clientId).to.equal(narrow.clientId);
+    });
+
+    it('answers the same for an Origin the client does not allow (it belongs to another client)', async () => {
+      await gw.createClient({ origins: ['https://other-erp.example.com'] });
+      const own = await gw.createClient({ origins: ['https://erp.example.com'] });
+      const existing = await gw.request('/v1/auth/token', { json: { client_id: own.clientId, client_secret: own.clientSecret }, headers: { origin: 'https://other-erp.example.com' }, localAddress: '127.0.0.6' });
+      const unknown = await gw.request('/v1/auth/token', { json: { client_id: 'gbc_1111111111111111', client_secret: 'x' }, headers: { origin: 'https://other-erp.example.com' }, localAddress: '127.0.0.6' });
+      expect(visible(existing)).to.deep.equal(visible(unknown));
+    });
+
+    it('cannot lock the client out for its own addresses', async () => {
+      const erp = await gw.createClient({ cidrs: ['127.0.0.1/32'] });
+      for (let i = 0; i < 5; i += 1) {
+        const res = await gw.request('/v1/auth/token', { json: { client_id: erp.clientId, client_secret: `guess-${i}` }, localAddress: '127.0.0.7' });
+        expect(res.status).to.be.oneOf([401, 429]);
+      }
+      const res = await gw.request('/v1/auth/token', { json: { client_id: erp.clientId, client_secret: erp.clientSecret }, localAddress: '127.0.0.1' });
+      expect(res.status, res.text).to.equal(200);
     });
   });
 
   describe('for a client with no CIDR at all', () => {
-    it('refuses it from everywhere (fail closed)', async () => {
+    it('refuses it from everywhere (fail closed), as an unknown client', async () => {
       const closed = await gw.createClient({ cidrs: [] });
       const res = await gw.request('/v1/auth/token', { json: { client_id: closed.clientId, client_secret: closed.clientSecret } });
-      expect(res.status).to.equal(403);
+      expect(res.status).to.equal(401);
+      expect(res.body.code).to.equal('INVALID_CLIENT');
+    });
+  });
+
+  describe('with a client id padded with spaces (MariaDB compares with PAD SPACE)', () => {
+    it('is an unknown client even with the right secret, and does not reset the real id\'s lockout counter', async () => {
+      const victim = await gw.createClient();
+      for (const address of ['127.0.0.8', '127.0.0.9']) {
+        const res = await gw.request('/v1/auth/token', { json: { client_id: victim.clientId, client_secret: 'guess' }, localAddress: address });
+        expect(res.status).to.equal(401);
+      }
+      const padded = await gw.request('/v1/auth/token', { json: { client_id: `${victim.clientId}  `, client_secret: victim.clientSecret }, localAddress: '127.0.0.10' });
+      expect(padded.status, 'a padded id is not the client').to.equal(401);
+      const third = await gw.request('/v1/auth/token', { json: { client_id: victim.clientId, client_secret: 'guess' }, localAddress: '127.0.0.11' });
+      expect(third.status, 'the third failure still locks: the padded request reset nothing').to.equal(429);
     });
   });
 

@@ -57,12 +57,12 @@ forEachBackend('Caller guard (origins and addresses)', (db) => {
   });
 
   describe('when an allowed origin belongs to another client', () => {
-    it('refuses it for this client after authentication', async () => {
+    it('refuses it for this client, as an unknown client (no oracle on client ids)', async () => {
       await gw.createClient({ origins: ['https://other-erp.example.com'] });
       const client = await gw.createClient({ origins: ['https://erp.example.com'] });
       const res = await tokenRequest(client, { origin: 'https://other-erp.example.com' });
-      expect(res.status).to.equal(403);
-      expect(res.body.code).to.equal('ORIGIN_NOT_ALLOWED');
+      expect(res.status).to.equal(401);
+      expect(res.body.code).to.equal('INVALID_CLIENT');
     });
   });
 
@@ -85,7 +85,7 @@ forEachBackend('Caller guard (origins and addresses)', (db) => {
     it('judges the socket address, so a forged header does not help', async () => {
       const client = await gw.createClient({ cidrs: ['10.20.0.0/16'] });
       const res = await tokenRequest(client, { 'x-forwarded-for': '10.20.30.40' });
-      expect(res.status).to.equal(403);
+      expect(res.status).to.equal(401);
     });
   });
 });

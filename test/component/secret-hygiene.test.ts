@@ -17,6 +17,7 @@ forEachBackend('Secret hygiene', (db) => {
   let logs: ReturnType<typeof captureLogs>;
   const answers: string[] = [];
   const secrets: Record<string, string> = {};
+  const urlExchanges: string[] = [];
 
   before(async () => {
     logs = captureLogs('trace');
@@ -41,6 +42,17 @@ forEachBackend('Secret hygiene', (db) => {
     await gw.request('/v1/auth/token', { body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     const basic = Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64');
     await gw.request('/v1/auth/token', { body: 'grant_type=client_credentials', headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' } });
+    // Secrets put in the URL by a careless or hostile caller: under a secret's name, under any name, and bare.
+    for (const url of [
+      `/v1/transfers?access_token=${token}`,
+      `/v1/auth/token?client_id=${client.clientId}&client_secret=${encodeURIComponent(client.clientSecret)}`,
+      `/v1/transfers/INV-1?t=${token}`,
+      `/v1/accounts/0201245681/balance?key=${client.clientSecret}&from=2026-01-01`,
+      `/v1/transfers/INV-2?${token}`,
+    ]) {
+      const res = await gw.request(url, { json: url.startsWith('/v1/auth') ? { client_id: client.clientId, client_secret: 'x' } : undefined, headers: auth });
+      urlExchanges.push(res.headers['x-request-id']);
+    }
     // A client that signs its requests: accepted, wrongly signed and replayed requests.
     const signer = await gw.createClient();
     const enabled = await enableSigning(gw.store.clients, TEST_AUDIT_KEYS, signer.clientId, Date.now());
@@ -87,6 +99,17 @@ forEachBackend('Secret hygiene', (db) => {
     const text = JSON.stringify(rows) + JSON.stringify(clear);
     for (const [name, value] of Object.entries(secrets)) expect(text.includes(value), `${name} in audit`).to.equal(false);
     expect(JSON.stringify(clear)).to.contain('[REDACTED]');
+  });
+
+  it('stores the URL of a request with a secret in its query redacted, the rest of it kept', async () => {
+    const paths = [];
+    for (const requestId of urlExchanges) paths.push((await gw.store.audit.list({ requestId }))[0]?.path);
+    expect(paths).to.have.length(5);
+    expect(paths[0]).to.equal('/v1/transfers?access_token=[REDACTED]');
+    expect(paths[1]).to.match(/^\/v1\/auth\/token\?client_id=gbc_[0-9a-f]+&client_secret=\[REDACTED\]$/);
+    expect(paths[2]).to.equal('/v1/transfers/INV-1?t=[REDACTED]');
+    expect(paths[3]).to.equal('/v1/accounts/******5681/balance?key=[REDACTED]&from=2026-01-01');
+    expect(paths[4]).to.equal('/v1/transfers/INV-2?[REDACTED]');
   });
 
   it('answers no secret to the ERP outside the token endpoint', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
@@ -68,10 +68,20 @@ describe('loadConfig', () => {
     it('reads the file and lets the environment win', () => {
       const dir = mkdtempSync(join(tmpdir(), 'gerbang-config-'));
       const file = join(dir, 'config.json');
-      writeFileSync(file, JSON.stringify({ PORT: 9000, GERBANG_TRUST_PROXY: ['127.0.0.1', '10.0.0.0/8'], GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey }));
+      writeFileSync(file, JSON.stringify({ PORT: 9000, GERBANG_TRUST_PROXY: ['127.0.0.1', '10.0.0.0/8'], GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey }), { mode: 0o600 });
       const config = loadConfig({ GERBANG_CONFIG_FILE: file, PORT: '9100' });
       expect(config.port).to.equal(9100);
       expect(config.trustProxy).to.deep.equal(['127.0.0.1', '10.0.0.0/8']);
+    });
+
+    it('refuses a file holding secrets that others may read, naming the secrets and chmod 600', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gerbang-config-'));
+      const file = join(dir, 'config.json');
+      writeFileSync(file, JSON.stringify({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey }));
+      chmodSync(file, 0o644);
+      const problem = problemsOf({ GERBANG_CONFIG_FILE: file })[0];
+      expect(problem).to.contain('GERBANG_CONFIG_FILE').and.to.contain('GERBANG_JWT_SECRET, GERBANG_AUDIT_KEYS').and.to.contain('chmod 600');
+      expect(problem).to.not.contain(secret);
     });
 
     it('names an unknown key in the file', () => {

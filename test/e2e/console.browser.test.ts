@@ -69,7 +69,8 @@ describe('Finance console in a browser', function () {
     const database = await createMariaDbDatabase(this);
     drop = database.drop;
     gw = await TestGateway.start(database.url, { GERBANG_LOGIN_MAX_FAILURES: '3', GERBANG_LOG_LEVEL: 'silent' });
-    con = await TestConsole.start(database.url, { GERBANG_LOGIN_MAX_FAILURES: '3', GERBANG_LOG_LEVEL: 'silent' });
+    // Every sign-in of the suite comes from 127.0.0.1: the per-address throttle has its own suite.
+    con = await TestConsole.start(database.url, { GERBANG_LOGIN_MAX_FAILURES: '3', GERBANG_LOG_LEVEL: 'silent', GERBANG_CONSOLE_SIGN_IN_PER_IP: '1000' });
     users.viewer = await con.createUser('vina.viewer', 'viewer');
     users.auditor = await con.createUser('adi.auditor', 'auditor');
     users.admin = await con.createUser('ani.admin', 'admin');
@@ -299,6 +300,32 @@ describe('Finance console in a browser', function () {
       expect(await page.textContent('[role=alert]')).to.contain('Akun terkunci');
       const failures = await con.store.consoleAudit.list({ username: victim.username, action: 'sign_in_failed' });
       expect(failures).to.have.length(4);
+    });
+
+    it('the admin unlocks the user from the admin page, then sets a new password the user signs in with', async () => {
+      const victim = { username: 'lia.locked', password: 'pw-lia.locked-0123456789' };
+      await signInAs(users.admin);
+      await page.goto(`${con.url}/admin`);
+      const row = page.locator(`tr[data-username="${victim.username}"]`);
+      await Promise.all([page.waitForLoadState(), row.locator('button.unlock').click()]);
+      expect(await page.textContent('[role=status]')).to.contain('Kunci pengguna dibuka');
+      await signInAs(victim);
+      expect(page.url()).to.match(/\/console\/payments/);
+
+      await signInAs(users.admin);
+      await page.goto(`${con.url}/admin`);
+      await row.locator('form.reset-password input[name=password]').fill('lia-new-password-2026');
+      await Promise.all([page.waitForLoadState(), row.locator('form.reset-password button[type=submit]').click()]);
+      expect(await page.textContent('[role=status]')).to.contain('Kata sandi diatur ulang');
+      await browser.context.clearCookies();
+      await page.goto(`${con.url}/sign-in`);
+      await page.fill('input[name=username]', victim.username);
+      await page.fill('input[name=password]', victim.password);
+      await Promise.all([page.waitForLoadState(), page.click('form.sign-in button[type=submit]')]);
+      expect(page.url(), 'the old password no longer works').to.match(/\/console\/sign-in$/);
+      await signInAs({ username: victim.username, password: 'lia-new-password-2026' });
+      const actions = (await con.store.consoleAudit.list({ username: users.admin.username })).map((a) => a.action);
+      expect(actions).to.include.members(['admin_user_unlock', 'admin_user_reset_password']);
     });
   });
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,6 +25,7 @@ describe('ecosystem.config.js under PM2', function () {
   let consoleBase: string;
   let metricsPort: number;
   let client: { clientId: string; clientSecret: string };
+  let secrets: Record<string, string>;
 
   const pm2 = (...args: string[]) => run(process.execPath, [PM2, ...args], { env, cwd: ROOT });
 
@@ -34,15 +35,23 @@ describe('ecosystem.config.js under PM2', function () {
     const consolePort = await freePort();
     consoleBase = `http://127.0.0.1:${consolePort}`;
     metricsPort = await freePort();
+    // The secrets as the operator guide says: in an owner-only GERBANG_CONFIG_FILE. The JWT secret
+    // is also exported in the shell, as a careless operator would: PM2 must not record it either.
+    secrets = {
+      GERBANG_DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'gerbang-pm2-db-')), 'g.sqlite')}`,
+      GERBANG_JWT_SECRET: randomBytes(32).toString('hex'),
+      GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
+    };
+    const configFile = join(mkdtempSync(join(tmpdir(), 'gerbang-pm2-config-')), 'gerbang.json');
+    writeFileSync(configFile, JSON.stringify(secrets), { mode: 0o600 });
     env = {
       CONSOLE_PORT: String(consolePort),
       ...process.env,
       PM2_HOME: mkdtempSync(join(tmpdir(), 'gerbang-pm2-')),
       PORT: String(port),
       GERBANG_API_INSTANCES: '2',
-      GERBANG_DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'gerbang-pm2-db-')), 'g.sqlite')}`,
-      GERBANG_JWT_SECRET: randomBytes(32).toString('hex'),
-      GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
+      GERBANG_CONFIG_FILE: configFile,
+      GERBANG_JWT_SECRET: secrets.GERBANG_JWT_SECRET,
       GERBANG_LOG_LEVEL: 'warn',
       GERBANG_RATE_LIMIT_PER_IP: '1000000',
       GERBANG_RATE_LIMIT_PER_CLIENT: '1000000',
@@ -96,6 +105,25 @@ describe('ecosystem.config.js under PM2', function () {
     }
     const pids = texts.map((text) => /gerbang_process_start_time_seconds (\d+)/.exec(text)?.[1] + (/gerbang_nodejs_heap_size_used_bytes (\d+)/.exec(text)?.[1] ?? ''));
     expect(pids[0], 'two different processes answered').to.not.equal(pids[1]);
+  });
+
+  it('keeps every secret out of PM2\'s records: `pm2 jlist` and the dump file `pm2 save` writes', async () => {
+    const { stdout: listed } = await pm2('jlist');
+    await pm2('save');
+    const dump = readFileSync(join(env.PM2_HOME!, 'dump.pm2'), 'utf8');
+    expect(dump).to.contain('gerbang-api').and.to.contain('GERBANG_CONFIG_FILE');
+    for (const [name, value] of Object.entries(secrets)) {
+      expect(dump.includes(value), `${name} in dump.pm2`).to.equal(false);
+      expect(listed.includes(value), `${name} in pm2 jlist`).to.equal(false);
+    }
+    // And the processes did get them, from the file: a client authenticates (JWT secret) and its token is audited (audit key).
+    const res = await fetch(`${base}/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }),
+    });
+    expect(res.status).to.equal(200);
+    await res.arrayBuffer();
   });
 
   it('loses no payment request through `pm2 reload` under steady load', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { canonicalBody, relativeUrl, sign } from '../../src/banks/bca-legacy/index.js';
 import { problemDocument } from '../../src/http/problem-details.js';
@@ -48,6 +49,48 @@ describe('Problem documents (property)', () => {
         expect(doc.type).to.equal('urn:gerbang:problem:validation-failed');
         expect(() => JSON.stringify(doc)).to.not.throw();
       }),
+    );
+  });
+});
+
+/**
+ * Whitespace as ECMAScript's \s defines it (WhiteSpace and LineTerminator), listed code point by
+ * code point so the reference below does not lean on the regular expression under test.
+ */
+const WHITESPACE = [
+  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029,
+  0x202f, 0x205f, 0x3000, 0xfeff,
+].map((code) => String.fromCharCode(code));
+
+/** Text rich in whitespace of every kind, mixed with ordinary characters and JSON punctuation. */
+const spacedText = fc
+  .array(fc.oneof(fc.constantFrom(...WHITESPACE), fc.constantFrom('a', 'Z', '0', '9', '"', ':', ',', '{', '}', '/', '-', '.', 'é'), fc.string({ maxLength: 3 })), { maxLength: 40 })
+  .map((parts) => parts.join(''));
+
+/** Canon(body) by the letter of BCA's rule: every whitespace character removed, inside strings too. */
+function referenceCanon(body: string): string {
+  return [...body].filter((ch) => !WHITESPACE.includes(ch)).join('');
+}
+
+describe('BCA body canonicaliser against an independent reference (property)', () => {
+  it('removes every kind of whitespace, inside and outside string values, and nothing else', () => {
+    fc.assert(
+      fc.property(spacedText, (text) => {
+        expect(canonicalBody(text)).to.equal(referenceCanon(text));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('signs a body with whitespace inside its values as HMAC-SHA256 over the reference canon', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom('Remark1', 'Remark2', 'ReferenceID', 'Amount'), spacedText, { minKeys: 1 }), (fields) => {
+        const body = JSON.stringify(fields);
+        const input = { method: 'POST', relativeUrl: '/banking/corporates/transfers', accessToken: 'tok', timestamp: '2016-02-03T10:00:00.000+07:00', apiSecret: 'secret' };
+        const stringToSign = ['POST', input.relativeUrl, 'tok', createHash('sha256').update(referenceCanon(body)).digest('hex'), input.timestamp].join(':');
+        expect(sign({ ...input, body }).signature).to.equal(createHmac('sha256', 'secret').update(stringToSign).digest('hex'));
+      }),
+      { numRuns: 300 },
     );
   });
 });

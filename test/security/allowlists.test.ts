@@ -74,3 +74,62 @@ describe('scrypt secret hashes', () => {
     expect(await verifySecret('s3cret-value', 'scrypt$1$2')).to.equal(false);
   });
 });
+
+/**
+ * Prefix boundaries, computed independently of node's BlockList: for every prefix length, the
+ * first and last address of the block are in, the addresses just outside either end are out.
+ */
+describe('IpAllowlist prefix boundaries', () => {
+  function toV4(n: bigint): string {
+    return [24n, 16n, 8n, 0n].map((shift) => ((n >> shift) & 255n).toString()).join('.');
+  }
+  function toV6(n: bigint): string {
+    const groups: string[] = [];
+    for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(((n >> shift) & 0xffffn).toString(16));
+    return groups.join(':');
+  }
+
+  function boundaries(bits: bigint, prefix: number, base: bigint): { first: bigint; last: bigint; below: bigint | null; above: bigint | null } {
+    const hostBits = bits - BigInt(prefix);
+    const size = 1n << hostBits;
+    const first = (base >> hostBits) << hostBits;
+    const last = first + size - 1n;
+    const max = (1n << bits) - 1n;
+    return { first, last, below: first === 0n ? null : first - 1n, above: last === max ? null : last + 1n };
+  }
+
+  it('IPv4: every prefix from /0 to /32 takes exactly its block', () => {
+    const base = 0xc0a87b2dn; // 192.168.123.45: bits set on both sides of every boundary
+    for (let prefix = 0; prefix <= 32; prefix += 1) {
+      const { first, last, below, above } = boundaries(32n, prefix, base);
+      const list = new IpAllowlist([`${toV4(first)}/${prefix}`]);
+      expect(list.allows(toV4(first)), `/${prefix} first`).to.equal(true);
+      expect(list.allows(toV4(last)), `/${prefix} last`).to.equal(true);
+      if (below !== null) expect(list.allows(toV4(below)), `/${prefix} just below ${toV4(below)}`).to.equal(false);
+      if (above !== null) expect(list.allows(toV4(above)), `/${prefix} just above ${toV4(above)}`).to.equal(false);
+      // The same check on the address form a dual-stack socket reports.
+      expect(list.allows(`::ffff:${toV4(last)}`), `/${prefix} mapped last`).to.equal(true);
+      if (above !== null) expect(list.allows(`::ffff:${toV4(above)}`), `/${prefix} mapped above`).to.equal(false);
+    }
+  });
+
+  it('IPv6: every prefix from /0 to /128 takes exactly its block', () => {
+    const base = 0x2001_0db8_85a3_7b2d_0000_8a2e_0370_7334n;
+    for (let prefix = 0; prefix <= 128; prefix += 1) {
+      const { first, last, below, above } = boundaries(128n, prefix, base);
+      const list = new IpAllowlist([`${toV6(first)}/${prefix}`]);
+      expect(list.allows(toV6(first)), `/${prefix} first`).to.equal(true);
+      expect(list.allows(toV6(last)), `/${prefix} last`).to.equal(true);
+      if (below !== null) expect(list.allows(toV6(below)), `/${prefix} just below`).to.equal(false);
+      if (above !== null) expect(list.allows(toV6(above)), `/${prefix} just above`).to.equal(false);
+    }
+  });
+
+  it('a network written with host bits set still covers its whole block (10.1.2.3/16 is 10.1.0.0/16)', () => {
+    const list = new IpAllowlist(['10.1.2.3/16']);
+    expect(list.allows('10.1.0.0')).to.equal(true);
+    expect(list.allows('10.1.255.255')).to.equal(true);
+    expect(list.allows('10.0.255.255')).to.equal(false);
+    expect(list.allows('10.2.0.0')).to.equal(false);
+  });
+});

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { loadConfig } from '../../src/config/index.js';
-import { ensureKeyFile, keyRingFrom } from '../../src/security/index.js';
+import { ensureKeyFile, KeyRing, keyRingFrom } from '../../src/security/index.js';
 import { testKeySpec } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { problemsOf as configProblems } from '../support/config-problems.js';
@@ -101,5 +101,49 @@ describe('The audit key ring', () => {
       expect(ensureKeyFile(file).created).to.equal(false);
       expect(keyRingFrom({ keys: [], keyFiles: [file] })!.decrypt(ring.encrypt('x'))).to.equal('x');
     });
+  });
+});
+
+/**
+ * Known answers: the ring is AES-256-GCM with the whole 32-byte key, not merely something that
+ * opens what it sealed. Test Case 15 of the GCM specification (McGrew & Viega) pins the cipher;
+ * a value in the ring's format built from a fixed key and nonce pins how the ring applies it.
+ */
+describe('The audit key ring (known answers)', () => {
+  const key = Buffer.from('feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308', 'hex');
+  const nonce = Buffer.from('cafebabefacedbaddecaf888', 'hex');
+
+  it('AES-256-GCM reproduces Test Case 15 of the GCM specification', () => {
+    const plaintext = Buffer.from(
+      'd9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255',
+      'hex',
+    );
+    const cipher = createCipheriv('aes-256-gcm', key, nonce);
+    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    expect(ciphertext.toString('hex')).to.equal(
+      '522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad',
+    );
+    expect(cipher.getAuthTag().toString('hex')).to.equal('b094dac5d93471bdec1a502270e3cc6c');
+  });
+
+  it('opens a value sealed under that key and nonce by AES-256-GCM (known ciphertext and tag)', () => {
+    const ring = new KeyRing([{ id: 'kat', key }]);
+    // AES-256-GCM(key, nonce) of {"status":"SUCCESS","bankReference":"00000001"}.
+    const sealed = ['gcm1', 'kat', nonce.toString('base64url'), 'RCb-vzA4IAnRjbcItk1LxQ', '8D6AoQCmDpFzHBw10DInorHOB6OIs1Z9MIb35soWPrbz6aDn7lWCXrhPtQQuBkA'].join('.');
+    expect(ring.decrypt(sealed)).to.equal('{"status":"SUCCESS","bankReference":"00000001"}');
+  });
+
+  it('seals so that AES-256-GCM with the full key, and nothing weaker, opens the value', () => {
+    const ring = new KeyRing([{ id: 'kat', key }]);
+    const [, , nonceText, tagText, ciphertextText] = ring.encrypt('pay 10 to 0201245681').split('.');
+    const open = (algorithm: string, k: Buffer) => {
+      const decipher = createDecipheriv(algorithm as 'aes-256-gcm', k, Buffer.from(nonceText, 'base64url'));
+      decipher.setAuthTag(Buffer.from(tagText, 'base64url'));
+      return Buffer.concat([decipher.update(Buffer.from(ciphertextText, 'base64url')), decipher.final()]).toString('utf8');
+    };
+    expect(open('aes-256-gcm', key)).to.equal('pay 10 to 0201245681');
+    expect(() => open('aes-128-gcm', key.subarray(0, 16))).to.throw();
+    expect(Buffer.from(nonceText, 'base64url')).to.have.length(12);
+    expect(Buffer.from(tagText, 'base64url')).to.have.length(16);
   });
 });

@@ -255,8 +255,9 @@ forEachBackend('OWASP API Security Top 10 (2023)', (db) => {
     it('32 KB of request headers: refused by the HTTP server (431), the gateway stays up', async () => {
       const headers: Record<string, string> = { ...bearer(token) };
       for (let i = 0; i < 32; i += 1) headers[`x-pad-${i}`] = 'p'.repeat(1024);
-      const res = await small.request('/v1/transfers/x', { headers, localAddress: '127.0.0.33' }).catch(() => ({ status: 431 }) as HttpAnswer);
-      expect(res.status).to.equal(431);
+      // A raw socket, so that only the server's own status line counts (a client-side error is no 431).
+      const status = await rawStatusLine(small.url, '/v1/transfers/x', headers, '127.0.0.33');
+      expect(status).to.equal('HTTP/1.1 431 Request Header Fields Too Large');
       expect((await small.request('/healthz')).status).to.equal(200);
     });
 
@@ -332,9 +333,19 @@ forEachBackend('OWASP API Security Top 10 (2023)', (db) => {
 
     it('a transactionId reused with another amount is refused (422), not paid again', async () => {
       const transfer = sampleTransfer();
-      await gw.request('/v1/transfers', { json: transfer, headers: bearer(aliceToken) });
+      const balance = () => Number(gw.simulator.balanceOf(transfer.beneficiaryAccountNumber as string));
+      const first = await gw.request('/v1/transfers', { json: transfer, headers: bearer(aliceToken) });
+      expect(first.status, first.text).to.equal(201);
+      const before = balance();
+      const transfersSeen = () => gw.simulator.calls.filter((call) => call.path === '/banking/corporates/transfers').length;
+      const bankCalls = transfersSeen();
       const res = await gw.request('/v1/transfers', { json: { ...transfer, amount: '999999.00' }, headers: bearer(aliceToken) });
       expectProblem(res, 422, 'IDEMPOTENCY_MISMATCH');
+      expect(balance(), 'the beneficiary was not credited again').to.equal(before);
+      expect(transfersSeen(), 'no transfer reached the bank').to.equal(bankCalls);
+      const payment = await gw.store.payments.find(alice.clientId, transfer.transactionId as string);
+      expect(payment!.amount, 'the stored payment keeps its amount').to.equal(transfer.amount);
+      expect(payment!.state).to.equal('SUCCESS');
     });
   });
 
@@ -517,5 +528,25 @@ function rawExchange(port: number, request: string): Promise<string> {
     socket.on('error', () => undefined);
     socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
     socket.write(request);
+  });
+}
+
+/** The status line the server answers a raw HTTP/1.1 request with; rejects when it answers none. */
+function rawStatusLine(base: string, path: string, headers: Record<string, string>, localAddress: string): Promise<string> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port), localAddress });
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+    });
+    socket.on('error', (error) => (received ? undefined : reject(error)));
+    socket.on('close', () => {
+      const line = received.split('\r\n')[0];
+      if (line) resolve(line);
+      else reject(new Error('the server closed the connection without an answer'));
+    });
+    const lines = [`GET ${path} HTTP/1.1`, `Host: ${url.host}`, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`), 'Connection: close', '', ''];
+    socket.end(lines.join('\r\n'));
   });
 }

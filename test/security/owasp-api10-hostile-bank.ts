@@ -5,6 +5,9 @@ import type { BackendContext } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { startHostileBank, type HostileAnswer, type HostileBank } from '../support/hostile-bank.js';
 
+/** Control characters (C0, DEL, C1, U+2028/9) and bidirectional/direction marks: never passed on from a bank. */
+const BANK_TEXT_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/;
+
 /** Largest answer the ERP may get back, whatever the bank sent: a problem or a transfer result. */
 const MAX_ANSWER_BYTES = 4096;
 
@@ -42,6 +45,8 @@ interface Case {
   status: 'UNKNOWN' | 'FAILED';
   httpStatus: number;
   bankResponseCode?: string | null;
+  /** The message as the ERP, the audit and the console must see it. */
+  bankMessage?: string;
 }
 
 /**
@@ -110,6 +115,14 @@ export function unsafeConsumptionSuite(db: BackendContext): void {
         httpStatus: 422,
         bankResponseCode: 'ESB-82-019',
       },
+      {
+        attack: 'an ESB error whose message hides its text behind right-to-left overrides and direction marks',
+        answer: json(400, { ErrorCode: 'ESB-82-019', ErrorMessage: { English: 'Refused REF-\u202e9876\u202c-\u2066\u200f\u061cOK\u2069 \u2028done', Indonesian: '' } }),
+        status: 'FAILED',
+        httpStatus: 422,
+        bankResponseCode: 'ESB-82-019',
+        bankMessage: 'Refused REF-9876-OK  done',
+      },
       { attack: 'an ErrorCode outside the ESB alphabet (SQL in it)', answer: json(400, { ErrorCode: "ESB'; DROP TABLE audit_exchanges;--", ErrorMessage: {} }), status: 'UNKNOWN', httpStatus: 202, bankResponseCode: 'HTTP-400' },
       { attack: 'invalid UTF-8 and NUL bytes in a success-looking body', answer: (_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(Buffer.from([0x7b, 0x00, 0xff, 0xfe, 0xc3, 0x28, 0x7d])); }, status: 'UNKNOWN', httpStatus: 202 },
       { attack: 'a 5 MiB streamed body without Content-Length', answer: (_req, res) => streamMiB(res, 5), status: 'UNKNOWN', httpStatus: 202, bankResponseCode: 'BANK_RESPONSE_TOO_LARGE' },
@@ -174,9 +187,11 @@ export function unsafeConsumptionSuite(db: BackendContext): void {
         expect(res.text, 'no stack trace').to.not.match(/\bat [A-Za-z.]+ \(|node:internal|\.js:\d+/);
         expect(res.headers['content-type']).to.match(/^application\/(problem\+)?json/);
         expect(res.headers['x-content-type-options']).to.equal('nosniff');
-        expect(String(res.body.bankMessage ?? ''), 'no control characters passed on').to.not.match(/[\u0000-\u001f\u007f-\u009f]/);
+        expect(String(res.body.bankMessage ?? ''), 'no control or direction characters passed on').to.not.match(BANK_TEXT_FORBIDDEN);
+        if (c.bankMessage !== undefined) expect(res.body.bankMessage).to.equal(c.bankMessage);
         const payment = await gw.store.payments.find(clientId, body.transactionId as string);
         expect(payment!.state).to.equal(c.status);
+        expect(JSON.stringify(payment), 'nothing stored with control or direction characters').to.not.match(BANK_TEXT_FORBIDDEN);
         const { leg } = await expectAudited(res.headers['x-request-id'], c.httpStatus);
         expect((leg.responseBody ?? '').length, 'stored bank answer is bounded').to.be.at.most(1024 * 1024);
         expect(({} as Record<string, unknown>).Status, 'Object.prototype untouched').to.equal(undefined);

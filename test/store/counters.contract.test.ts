@@ -133,6 +133,41 @@ forEachBackend('LoginLockoutRepository', (ctx) => {
       await lockouts.clear(key);
       expect(await lockouts.get(key, 4)).to.deep.equal({ failures: 0, lockedUntil: 0 });
     });
+
+    it('keeps a key padded with spaces apart from the key itself (no PAD SPACE match on MariaDB)', async () => {
+      const { lockouts } = ctx.store();
+      const key = unique('client');
+      for (const now of [1, 2]) await lockouts.recordFailure(key, opts, now);
+      await lockouts.recordFailure(`${key}  `, opts, 3);
+      expect((await lockouts.get(key, 4)).failures, 'the padded failure is not the key\'s').to.equal(2);
+      expect(await lockouts.clear(`${key} `)).to.equal(0);
+      expect((await lockouts.get(key, 4)).failures, 'clearing a padded key leaves the key').to.equal(2);
+    });
+  });
+
+  describe('clearPrefix', () => {
+    it('removes exactly the keys that start with the prefix, wildcards and case taken literally', async () => {
+      const { lockouts } = ctx.store();
+      const base = unique('console-user:a_b%');
+      for (const key of [`${base}|10.0.0.1`, `${base}|10.0.0.2`, `${base}X|10.0.0.1`, `${base.toUpperCase()}|10.0.0.1`, base]) await lockouts.recordFailure(key, opts, 1);
+      expect(await lockouts.clearPrefix(`${base}|`)).to.equal(2);
+      expect((await lockouts.get(`${base}X|10.0.0.1`, 2)).failures).to.equal(1);
+      expect((await lockouts.get(`${base.toUpperCase()}|10.0.0.1`, 2)).failures).to.equal(1);
+      expect((await lockouts.get(base, 2)).failures).to.equal(1);
+    });
+  });
+
+  describe('purgeExpired', () => {
+    it('deletes the rows whose window and lock have both ended, and keeps running ones', async () => {
+      const { lockouts, db } = ctx.store();
+      const ended = unique('purge-ended');
+      const lockedLong = unique('purge-locked');
+      await lockouts.recordFailure(ended, opts, 1_000);
+      for (const now of [1_000, 2_000, 3_000]) await lockouts.recordFailure(lockedLong, { ...opts, lockMs: 10_000_000 }, now);
+      expect(await lockouts.purgeExpired(100_000)).to.be.at.least(1);
+      const left = await db.query<{ lock_key: string }>('SELECT lock_key FROM login_lockouts WHERE lock_key IN (?, ?)', [ended, lockedLong]);
+      expect(left.map((r) => r.lock_key)).to.deep.equal([lockedLong]);
+    });
   });
 });
 

@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openStore } from '../../src/store/index.js';
 import { createSqliteDatabase } from '../support/databases.js';
 
@@ -34,6 +37,39 @@ describe('SqliteDb', () => {
         await a.close();
         await b.close();
         await database.drop();
+      }
+    });
+  });
+
+  describe('the embedded store file', () => {
+    const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+    it('is created readable by its owner only (0600, -wal and -shm too; a new folder 0700), whatever the umask', async () => {
+      const dir = join(mkdtempSync(join(tmpdir(), 'gerbang-mode-')), 'data');
+      const path = join(dir, 'g.sqlite');
+      const umask = process.umask(0o022); // the usual umask, under which a plain create is 0644
+      const store = await openStore(`sqlite:${path}`).finally(() => process.umask(umask));
+      try {
+        await store.db.execute('CREATE TABLE t (n INTEGER)');
+        await store.db.execute('INSERT INTO t (n) VALUES (1)');
+        expect(modeOf(dir), 'folder').to.equal(0o700);
+        for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+          expect(existsSync(file), file).to.equal(true);
+          expect(modeOf(file), file).to.equal(0o600);
+        }
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('is narrowed to 0600 when it was left readable by others', async () => {
+      const path = join(mkdtempSync(join(tmpdir(), 'gerbang-mode-')), 'old.sqlite');
+      writeFileSync(path, '', { mode: 0o644 });
+      const store = await openStore(`sqlite:${path}`);
+      try {
+        expect(modeOf(path)).to.equal(0o600);
+      } finally {
+        await store.close();
       }
     });
   });

@@ -2,11 +2,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { missingTool } from './missing-tool.js';
 
 /** Debian's chromium (`apt-get install chromium`, see .ci/run); playwright-core downloads no browser. */
 export const CHROMIUM = process.env.GERBANG_TEST_CHROMIUM ?? '/usr/bin/chromium';
-
-let warned = false;
 
 /**
  * Outside CI a missing chromium skips the calling suite with a loud line; under CI=true it
@@ -14,13 +13,7 @@ let warned = false;
  */
 export function requireChromium(ctx: Mocha.Context): void {
   if (existsSync(CHROMIUM)) return;
-  const what = `browser suites (no chromium at ${CHROMIUM}; apt-get install chromium, or set GERBANG_TEST_CHROMIUM)`;
-  if (process.env.CI === 'true') throw new Error(`${what}: required under CI=true`);
-  if (!warned) {
-    warned = true;
-    console.warn(`\n*** SKIPPED: ${what}. CI=true makes this a failure. ***\n`);
-  }
-  ctx.skip();
+  missingTool(ctx, `browser suites (no chromium at ${CHROMIUM}; apt-get install chromium, or set GERBANG_TEST_CHROMIUM)`);
 }
 
 export interface TestBrowser {

@@ -18,7 +18,15 @@ export class ConsoleClient {
   cookie = '';
   csrf = '';
 
-  constructor(readonly origin: string) {}
+  private readonly dispatcher: Agent | undefined;
+
+  /** `localAddress`: the loopback address to call from (127.0.0.x), to play several sources. */
+  constructor(
+    readonly origin: string,
+    localAddress?: string,
+  ) {
+    this.dispatcher = localAddress ? new Agent({ localAddress, connect: { rejectUnauthorized: false } }) : origin.startsWith('https:') ? insecure : undefined;
+  }
 
   async get(path: string): Promise<PageAnswer> {
     return this.send('GET', path);
@@ -46,7 +54,7 @@ export class ConsoleClient {
       method,
       body,
       headers: { ...(this.cookie ? { cookie: this.cookie } : {}), ...headers },
-      dispatcher: this.origin.startsWith('https:') ? insecure : undefined,
+      dispatcher: this.dispatcher,
     });
     const text = await res.body.text();
     const raw = res.headers['set-cookie'];

@@ -1,7 +1,24 @@
 /**
- * Loaded by mocha before every test file (.mocharc.json). Keeps test output readable: the
- * gateway's JSON logs are silenced unless GERBANG_TEST_LOG_LEVEL asks for them.
+ * Loaded by mocha before every test file (.mocharc.cjs). Keeps test output readable: the
+ * gateway's JSON logs are silenced unless GERBANG_TEST_LOG_LEVEL asks for them. And keeps the
+ * machine clean: every temporary file or folder a test (or a process it starts) makes lands in
+ * one folder of this run, removed when the run ends.
  */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { configureLogger } from '../../src/log/index.js';
 
 configureLogger(process.env.GERBANG_TEST_LOG_LEVEL ?? 'silent');
+
+const runDir = mkdtempSync(join(tmpdir(), 'gerbang-test-run-'));
+// Traversable by the services a suite starts under their own user (mariadbd as mysql); each
+// test's own folders inside stay 0700.
+chmodSync(runDir, 0o755);
+// os.tmpdir() reads TMPDIR on every call, and child processes inherit it.
+process.env.TMPDIR = runDir;
+
+const removeRunDir = (): void => rmSync(runDir, { recursive: true, force: true });
+process.once('exit', removeRunDir);
+
+export const mochaHooks = { afterAll: removeRunDir };

@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import type { EgressError } from '../../egress/index.js';
+import { bankText, parseBankJson } from '../common/bank-text.js';
 import type { StatusOutcome, TransferOutcome } from '../types.js';
 import { BCA_ERROR_CODES, classifyBcaError } from './error-codes.js';
 
@@ -61,28 +62,12 @@ export type TransferVerdict =
 
 const IN_DOUBT = 'The bank has not confirmed the outcome; it will be resolved by status inquiry. Do not pay again under a new transactionId.';
 
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Reads a BCA error body; null when the body is not one. */
 export function readBcaError(body: string): BcaError | null {
-  const { value, error } = errorSchema.validate(parseJson(body));
+  const { value, error } = errorSchema.validate(parseBankJson(body));
   if (error) return null;
   const message = value.ErrorMessage?.English || value.ErrorMessage?.Indonesian || BCA_ERROR_CODES[value.ErrorCode]?.meaning || value.ErrorCode;
-  return { code: value.ErrorCode, message: printable(message) };
-}
-
-/**
- * The bank's text is passed on to the ERP, the logs and the finance console: control characters
- * (NUL, CR/LF that could forge a log line or a header, C1 codes) become spaces.
- */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  return { code: value.ErrorCode, message };
 }
 
 /** How a successful transfer answer is read: the TransactionID it echoes, its status, its reference. */
@@ -127,7 +112,7 @@ export function mapTransferResponse(answer: BankAnswer, sent: { transactionId: s
     return { kind: 'outcome', outcome: { status, bankReference: null, bankResponseCode: bankError.code, bankMessage: bankError.message } };
   }
   if (answer.statusCode < 200 || answer.statusCode > 299) return unknown(`HTTP-${answer.statusCode}`, IN_DOUBT);
-  const { value, error } = reader.schema.validate(parseJson(answer.body));
+  const { value, error } = reader.schema.validate(parseBankJson(answer.body));
   if (error) return unknown(null, `The bank's answer could not be read (${error.message}). ${IN_DOUBT}`);
   const read = reader.read(value);
   if (read.transactionId !== sent.transactionId) {
@@ -155,7 +140,7 @@ export function mapServiceResponse<T>(answer: BankAnswer, schema: Joi.ObjectSche
     return { kind: outcome === 'failed' ? 'refused' : outcome === 'reauth' ? 'reauth' : 'unavailable', error: bankError };
   }
   if (answer.statusCode < 200 || answer.statusCode > 299) return { kind: 'unavailable', error: { code: `HTTP-${answer.statusCode}`, message: `The bank answered HTTP ${answer.statusCode}.` } };
-  const { value, error } = schema.validate(parseJson(answer.body));
+  const { value, error } = schema.validate(parseBankJson(answer.body));
   if (error) return { kind: 'unavailable', error: { code: 'BANK_ANSWER_UNREADABLE', message: `The bank's answer could not be read (${error.message}).` } };
   return { kind: 'ok', value };
 }
@@ -187,14 +172,14 @@ export function mapStatusResponse(answer: BankAnswer, sent: { transactionId: str
     return unknown(bankError.code, `The status inquiry failed (${bankError.message}); the transfer stays in doubt.`);
   }
   if (answer.statusCode < 200 || answer.statusCode > 299) return unknown(`HTTP-${answer.statusCode}`, 'The status inquiry failed; the transfer stays in doubt.');
-  const { value, error } = statusSchema.validate(parseJson(answer.body));
+  const { value, error } = statusSchema.validate(parseBankJson(answer.body));
   if (error || value.TransactionID !== sent.transactionId) return unknown(null, "The bank's status answer could not be read; the transfer stays in doubt.");
   const status = value.Status.toLowerCase();
   if (status === 'success') return { kind: 'outcome', outcome: { status: 'SUCCESS', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: null } };
   if (status === 'failed' || status.startsWith('reject')) {
-    return { kind: 'outcome', outcome: { status: 'FAILED', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: `bank status: ${printable(value.Status)}` } };
+    return { kind: 'outcome', outcome: { status: 'FAILED', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: `bank status: ${value.Status}` } };
   }
-  return { kind: 'outcome', outcome: { status: 'PENDING', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: `bank status: ${printable(value.Status)}` } };
+  return { kind: 'outcome', outcome: { status: 'PENDING', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: `bank status: ${value.Status}` } };
 }
 
 /** A transfer whose request may have reached the bank but got no usable answer (timeout, reset, oversized). */
@@ -203,13 +188,13 @@ export function mapSentFailure(error: EgressError): TransferOutcome {
 }
 
 function unknown(code: string | null, message: string): TransferVerdict & StatusVerdict {
-  return { kind: 'outcome', outcome: { status: 'UNKNOWN', bankReference: null, bankResponseCode: code, bankMessage: printable(message) } };
+  return { kind: 'outcome', outcome: { status: 'UNKNOWN', bankReference: null, bankResponseCode: code, bankMessage: bankText(message) } };
 }
 
 /** Reads a token answer (200 only); null when it is not a usable token. */
 export function readTokenAnswer(answer: BankAnswer): { accessToken: string; expiresInSeconds: number } | null {
   if (answer.statusCode !== 200) return null;
-  const { value, error } = tokenSchema.validate(parseJson(answer.body));
+  const { value, error } = tokenSchema.validate(parseBankJson(answer.body));
   if (error) return null;
   const expiresInSeconds = Number(value.expires_in);
   return expiresInSeconds > 0 ? { accessToken: value.access_token, expiresInSeconds } : null;

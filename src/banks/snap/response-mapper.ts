@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import type { EgressError } from '../../egress/index.js';
+import { parseBankJson } from '../common/bank-text.js';
 import type { AttemptVerdict } from '../common/with-reauth.js';
 import type { StatusOutcome, TransferOutcome } from '../types.js';
 
@@ -55,17 +56,9 @@ const codeSchema = Joi.object({
   .unknown(true)
   .required();
 
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The answer's responseCode and responseMessage, with the whole body; null when it is not a SNAP answer. */
 export function readSnapAnswer(body: string): (SnapCode & { value: Record<string, unknown> }) | null {
-  const { value, error } = codeSchema.validate(parseJson(body));
+  const { value, error } = codeSchema.validate(parseBankJson(body));
   if (error) return null;
   return { code: value.responseCode, message: value.responseMessage, value };
 }
@@ -174,7 +167,7 @@ const tokenSchema = Joi.object({
 
 export function readTokenAnswer(answer: BankAnswer): { accessToken: string; expiresInSeconds: number } | null {
   if (answer.statusCode !== 200) return null;
-  const { value, error } = tokenSchema.validate(parseJson(answer.body));
+  const { value, error } = tokenSchema.validate(parseBankJson(answer.body));
   if (error) return null;
   const expiresInSeconds = Number(value.expiresIn);
   return expiresInSeconds > 0 ? { accessToken: value.accessToken, expiresInSeconds } : null;

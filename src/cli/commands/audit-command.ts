@@ -1,7 +1,7 @@
-import { stringify } from 'csv-stringify';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { loadAuditKeys, loadStoreConfig } from '../../config/index.js';
+import { formulaSafeCsv } from '../../export/index.js';
 import { openStore } from '../../store/index.js';
 import type { AuditExchangeRow, AuditRepository, AuditVerifyReport, Store } from '../../store/types.js';
 import { parseIsoOption, parseOptions, UsageError, type CliIo } from '../cli-io.js';
@@ -63,8 +63,8 @@ export async function auditCommand(args: string[], io: CliIo, stdout: Writable =
       for await (const row of auditRows(store.audit, from, to)) await write(stdout, `${JSON.stringify(exportRecord(row))}\n`);
       return 0;
     }
-    // csv-stringify does RFC 4180 quoting (commas, quotes, newlines inside JSON bodies) correctly.
-    const csv = stringify({ header: true, columns: CSV_COLUMNS, bom: true });
+    // Formula-safe cells: Origin, path and client_id come from anonymous callers.
+    const csv = formulaSafeCsv({ header: true, columns: CSV_COLUMNS, bom: true });
     csv.pipe(stdout, { end: false });
     for await (const row of auditRows(store.audit, from, to)) {
       const record = exportRecord(row);

@@ -1,14 +1,21 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { loadStoreConfig } from '../../config/index.js';
-import { createConsoleUser } from '../../console/index.js';
+import { createConsoleUser, resetConsolePassword, unlockConsoleUser } from '../../console/index.js';
 import { openStore } from '../../store/index.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 
 export const USER_USAGE = `gerbang user create --username U --role viewer|auditor|admin [--password-stdin]
 gerbang user list
+gerbang user unlock --username U
+gerbang user reset-password --username U [--password-stdin]
   Finance console users. The password is asked for (not echoed), or read from stdin with
-  --password-stdin (for scripts: printf '%s' "$PW" | gerbang user create … --password-stdin).`;
+  --password-stdin (for scripts: printf '%s' "$PW" | gerbang user create … --password-stdin).
+  unlock lifts every sign-in lockout of the user (from each address and overall);
+  reset-password sets a new password, ends the user's sessions and unlocks the user.`;
+
+/** Who did it, in the console audit, when a change comes from the command line on the host. */
+const CLI_ACTOR = '(cli)';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   let text = '';
@@ -36,16 +43,44 @@ async function prompt(io: CliIo): Promise<string> {
 
 export async function userCommand(args: string[], io: CliIo, stdin: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin): Promise<number> {
   const [action, ...rest] = args;
-  if (action !== 'create' && action !== 'list') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}`);
+  if (action !== 'create' && action !== 'list' && action !== 'unlock' && action !== 'reset-password') {
+    throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected create, list, unlock or reset-password`);
+  }
   const { values } = parseOptions(rest, { username: { type: 'string' }, role: { type: 'string' }, 'password-stdin': { type: 'boolean' } });
   const { databaseUrl } = loadStoreConfig(io.env);
+  const readPassword = async (): Promise<string> => {
+    if (values['password-stdin']) return readAll(stdin);
+    if (stdin.isTTY) return prompt(io);
+    throw new UsageError('no terminal to ask the password on: pipe it in with --password-stdin');
+  };
+  if (action === 'unlock' || action === 'reset-password') {
+    const username = required(values.username, '--username');
+    const password = action === 'reset-password' ? await readPassword() : null;
+    const store = await openStore(databaseUrl);
+    try {
+      if (!(await store.consoleUsers.findByUsername(username))) {
+        io.err(`gerbang: no console user ${JSON.stringify(username)} (gerbang user list shows them)`);
+        return 1;
+      }
+      const now = Date.now();
+      if (password === null) {
+        const lifted = await unlockConsoleUser(store.lockouts, username);
+        await store.consoleAudit.record({ at: now, username: CLI_ACTOR, action: 'admin_user_unlock', target: `user:${username}`, detail: `${lifted} lockout counter(s) removed`, remoteIp: 'local' });
+        io.out(`Console user unlocked: ${username}`);
+        return 0;
+      }
+      await resetConsolePassword({ users: store.consoleUsers, sessions: store.consoleSessions, lockouts: store.lockouts }, username, password, now);
+      await store.consoleAudit.record({ at: now, username: CLI_ACTOR, action: 'admin_user_reset_password', target: `user:${username}`, detail: null, remoteIp: 'local' });
+      io.out(`Password reset for console user ${username}; their sessions ended and the user is unlocked.`);
+      return 0;
+    } finally {
+      await store.close();
+    }
+  }
   if (action === 'create') {
     const username = required(values.username, '--username');
     const role = required(values.role, '--role');
-    let password: string;
-    if (values['password-stdin']) password = await readAll(stdin);
-    else if (stdin.isTTY) password = await prompt(io);
-    else throw new UsageError('no terminal to ask the password on: pipe it in with --password-stdin');
+    const password = await readPassword();
     const store = await openStore(databaseUrl);
     try {
       const user = await createConsoleUser(store.consoleUsers, { username, password, role }, Date.now());

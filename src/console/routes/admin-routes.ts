@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { CONSOLE_ROLES, type ClientRecord, type ConsoleRole, type Store } from '../../store/types.js';
 import { signedIn } from '../console-locals.js';
 import { BASE } from '../console-sessions.js';
-import { createConsoleUser } from '../console-users.js';
+import { createConsoleUser, resetConsolePassword } from '../console-users.js';
+import { unlockConsoleUser } from '../sign-in-use-case.js';
 import { adminPage, confirmPage, type AdminView } from '../views/admin-page.js';
 import { messagePage } from '../views/message-page.js';
 import { remoteIp } from './sign-in-routes.js';
@@ -148,6 +149,35 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
       await store.consoleSessions.deleteForUser(target.id);
       await audited(req, res, 'admin_user_update', `user:${target.username}`, JSON.stringify(change));
       return {};
+    }),
+  );
+
+  /** The user named by `:id`, or null. */
+  const userOf = async (req: Request<{ id: string }>) => {
+    const id = /^\d{1,15}$/.test(req.params.id) ? Number(req.params.id) : NaN;
+    return Number.isNaN(id) ? null : store.consoleUsers.findById(id);
+  };
+
+  // A locked-out user (from one address or from all) signs in again at once.
+  router.post(`${BASE}/admin/users/:id/unlock`, (req, res) =>
+    attempt(req, res, async () => {
+      const target = await userOf(req);
+      if (!target) return 'missing';
+      const lifted = await unlockConsoleUser(store.lockouts, target.username);
+      await audited(req, res, 'admin_user_unlock', `user:${target.username}`, `${lifted} lockout counter(s) removed`);
+      return { notice: signedIn(res).t('userUnlocked') };
+    }),
+  );
+
+  // A forgotten password: the admin sets a new one (told to the user out of band); the user's sessions end.
+  router.post(`${BASE}/admin/users/:id/password`, (req, res) =>
+    attempt(req, res, async () => {
+      const target = await userOf(req);
+      if (!target) return 'missing';
+      if (target.id === signedIn(res).user.id) throw invalid([{ field: 'user', message: 'change your own password with another admin or gerbang user reset-password' }]);
+      await resetConsolePassword({ users: store.consoleUsers, sessions: store.consoleSessions, lockouts: store.lockouts }, target.username, field(req, 'password'), clock());
+      await audited(req, res, 'admin_user_reset_password', `user:${target.username}`);
+      return { notice: signedIn(res).t('passwordReset') };
     }),
   );
 

@@ -1,7 +1,7 @@
-import { stringify } from 'csv-stringify';
 import ExcelJS from 'exceljs';
 import { Router, type Request, type Response } from 'express';
 import { once } from 'node:events';
+import { formulaSafeCsv } from '../../export/index.js';
 import type { PaymentCursor, PaymentRecord, Store } from '../../store/types.js';
 import { jakartaTimestamp } from '../../time/index.js';
 import { signedIn } from '../console-locals.js';
@@ -133,8 +133,8 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
     const intl = req.query.csv === 'intl';
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="payments-${fileStamp()}${intl ? '-intl' : ''}.csv"`);
-    // csv-stringify quotes separators, quotes and line breaks (RFC 4180); the BOM makes Excel read UTF-8.
-    const csv = stringify({ bom: true, header: true, delimiter: intl ? ',' : ';', columns: [...EXPORT_COLUMNS] });
+    // Formula-safe cells, RFC 4180 quoting; the BOM makes Excel read UTF-8.
+    const csv = formulaSafeCsv({ bom: true, header: true, delimiter: intl ? ',' : ';', columns: [...EXPORT_COLUMNS] });
     csv.pipe(res);
     const closed = once(res, 'close');
     for await (const row of exportRows(req, res, filters)) {

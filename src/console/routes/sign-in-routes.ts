@@ -40,8 +40,9 @@ export function signInRoutes(deps: SignInRouteDeps): Router {
     const password = typeof req.body?.password === 'string' ? req.body.password : '';
     const result = await signIn(deps, { username, password, remoteIp: ip(req) });
     if (!result.ok) {
-      const text = result.reason === 'locked' ? locals.t('accountLocked') : locals.t('signInFailed');
-      return void res.status(result.reason === 'locked' ? 429 : 401).type('html').send(signInPage(ctx, { kind: 'error', text }, username));
+      const text = result.reason === 'throttled' ? locals.t('signInThrottled') : result.reason === 'locked' ? locals.t('accountLocked') : locals.t('signInFailed');
+      if (result.retryAfterMs !== undefined) res.setHeader('Retry-After', String(Math.ceil(result.retryAfterMs / 1000)));
+      return void res.status(result.reason === 'invalid' ? 401 : 429).type('html').send(signInPage(ctx, { kind: 'error', text }, username));
     }
     await startSession(req, res, deps.sessions, result.user.id, deps.clock());
     res.redirect(303, `${BASE}/payments`);

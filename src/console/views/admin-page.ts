@@ -51,7 +51,9 @@ ${view.users.map(
   (u) => html`<tr data-username="${u.username}"><td>${u.username}</td>
 <td><form method="post" action="${BASE}/admin/users/${u.id}" class="inline">${csrf}${roleSelect(u.role, `${t('role')}: ${u.username}`)}<button type="submit">${t('save')}</button></form></td>
 <td>${u.status === 'active' ? t('active') : t('disabled')}</td><td>${formatWhen(ctx.lang, u.createdAt)}</td>
-<td><form method="post" action="${BASE}/admin/users/${u.id}" class="inline">${csrf}<input type="hidden" name="status" value="${u.status === 'active' ? 'disabled' : 'active'}"><button type="submit" class="toggle">${u.status === 'active' ? t('disable') : t('enable')}</button></form></td></tr>`,
+<td><form method="post" action="${BASE}/admin/users/${u.id}" class="inline">${csrf}<input type="hidden" name="status" value="${u.status === 'active' ? 'disabled' : 'active'}"><button type="submit" class="toggle">${u.status === 'active' ? t('disable') : t('enable')}</button></form>
+<form method="post" action="${BASE}/admin/users/${u.id}/unlock" class="inline">${csrf}<button type="submit" class="unlock">${t('unlockUser')}</button></form>
+<form method="post" action="${BASE}/admin/users/${u.id}/password" class="inline reset-password">${csrf}<input name="password" type="password" required minlength="12" autocomplete="new-password" aria-label="${t('newPassword')}: ${u.username}" placeholder="${t('newPassword')}"><button type="submit">${t('resetPassword')}</button></form></td></tr>`,
 )}</tbody></table>
 <form method="post" action="${BASE}/admin/users" class="admin-form" id="create-user">${csrf}
 <label>${t('username')} <input name="username" required maxlength="64"></label>

@@ -1,7 +1,7 @@
 import { AppError } from '../../errors/index.js';
 import type { AccessTokens } from '../../pipeline/auth/access-tokens.js';
 import { decoyHash, IpAllowlist, OriginAllowlist, verifySecret } from '../../security/index.js';
-import type { ClientRepository, LoginLockoutRepository } from '../../store/types.js';
+import type { ClientRecord, ClientRepository, LoginLockoutRepository } from '../../store/types.js';
 
 export interface TokenCredentials {
   clientId: string;
@@ -30,51 +30,59 @@ export interface IssuedToken {
 /**
  * Client-credentials grant:
  *  1. a client id or IP that is locked out is refused before anything else is checked;
- *  2. the client must exist, be active, and be called from one of its addresses and origins
- *     (checked before the secret, so a caller from elsewhere cannot even try secrets);
- *  3. the secret is checked against its scrypt hash in constant time (a decoy hash when the
- *     client is unknown, so unknown and wrong take the same time);
- *  4. a failure counts towards the lockout of both the client id and the IP.
- * Throws INVALID_CLIENT (401), CLIENT_LOCKED (429), IP_NOT_ALLOWED / ORIGIN_NOT_ALLOWED (403).
+ *  2. the client must exist (its id matched exactly), be active, and be called from one of its
+ *     addresses and origins; a caller from elsewhere never has its secret checked against the
+ *     real hash (it cannot even try secrets);
+ *  3. the secret is checked in constant time against the client's scrypt hash, or a decoy hash
+ *     when the client is unknown, disabled or called from elsewhere: every refusal costs the same
+ *     scrypt and gets the same 401 answer, so the answer does not tell an outsider which client
+ *     ids exist (no 403/401 oracle);
+ *  4. a failure counts towards the lockout of the IP, and of the client id unless the caller is
+ *     outside the client's addresses (an outsider cannot lock the ERP out).
+ * Throws INVALID_CLIENT (401) or CLIENT_LOCKED (429).
  */
 export async function issueToken(deps: IssueTokenDeps, credentials: TokenCredentials, caller: Caller): Promise<IssuedToken> {
   const now = deps.clock();
-  const keys = [`client:${credentials.clientId}`, `ip:${caller.ip ?? 'unknown'}`];
-  for (const key of keys) {
+  const clientKey = `client:${credentials.clientId}`;
+  const ipKey = `ip:${caller.ip ?? 'unknown'}`;
+  for (const key of [clientKey, ipKey]) {
     const state = await deps.lockouts.get(key, now);
     if (state.lockedUntil > now) throw locked(state.lockedUntil - now);
   }
 
-  const client = await deps.clients.findById(credentials.clientId);
-  if (client && client.status === 'active') {
-    if (!new IpAllowlist(client.allowedCidrs).allows(caller.ip)) {
-      throw new AppError('IP_NOT_ALLOWED', 'This client may not request tokens from this address.');
-    }
-    if (caller.origin !== undefined && !new OriginAllowlist(client.allowedOrigins).allows(caller.origin)) {
-      throw new AppError('ORIGIN_NOT_ALLOWED', `Origin ${JSON.stringify(caller.origin)} is not allowed for this client.`);
-    }
-  }
-
-  const valid = await verifySecret(credentials.clientSecret, client?.secretHash ?? (await decoyHash()));
-  if (!client || client.status !== 'active' || !valid) {
+  const found = await deps.clients.findById(credentials.clientId);
+  const client = found && found.status === 'active' ? found : null;
+  const fromOutside = client !== null && !mayRequestFrom(client, caller);
+  const eligible = client !== null && !fromOutside;
+  const valid = await verifySecret(credentials.clientSecret, eligible ? client.secretHash : await decoyHash());
+  if (!eligible || !valid) {
     let lockedFor = 0;
-    for (const key of keys) {
+    for (const key of fromOutside ? [ipKey] : [clientKey, ipKey]) {
       const state = await deps.lockouts.recordFailure(key, deps.lockout, now);
       if (state.lockedUntil > now) lockedFor = Math.max(lockedFor, state.lockedUntil - now);
     }
     if (lockedFor > 0) throw locked(lockedFor);
+    // The reason stays on the server (logs); the caller learns only that it failed.
+    const reason = !found ? 'unknown client id' : !client ? 'client disabled' : fromOutside ? 'caller outside the client\'s addresses or origins' : 'wrong secret';
     throw new AppError('INVALID_CLIENT', 'Client authentication failed.', {
       headers: { 'WWW-Authenticate': 'Basic realm="gerbang"' },
       extensions: { error: 'invalid_client' },
+      cause: new Error(reason),
     });
   }
 
-  await deps.lockouts.clear(keys[0]);
+  await deps.lockouts.clear(clientKey);
   return {
     access_token: deps.tokens.issue(client.id, client.secretVersion),
     token_type: 'Bearer',
     expires_in: deps.tokens.ttlSeconds,
   };
+}
+
+/** The client's IP/CIDR list holds the caller's address, and its Origin (when sent) is one of the client's. */
+function mayRequestFrom(client: ClientRecord, caller: Caller): boolean {
+  if (!new IpAllowlist(client.allowedCidrs).allows(caller.ip)) return false;
+  return caller.origin === undefined || new OriginAllowlist(client.allowedOrigins).allows(caller.origin);
 }
 
 function locked(remainingMs: number): AppError {

@@ -1,8 +1,6 @@
 import Joi from 'joi';
 import { TRANSFER_METHODS, type TransferMethod } from '../../banks/types.js';
-import { canonicalBic } from '../routing/index.js';
-
-const BCA_CODES = ['014', 'CENAIDJA', 'CENAIDJAXXX'];
+import { BCA_BIC, canonicalBic } from '../routing/index.js';
 
 /** Shared by the validator and (later) the OpenAPI generator: the one definition of a transfer request. */
 export interface TransferRequest {
@@ -45,8 +43,9 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
     // A rule rather than `.when()`: the documents are generated from this schema, and a
     // converter can only render the sibling-field condition as one of its branches.
     .custom((value: string, helpers) => {
+      // The rule follows the bank, not its spelling: ` 014`, `cenaidja` and `CENAIDJAXXX` are all BCA.
       const bankCode: unknown = (helpers.state.ancestors[0] as { beneficiaryBankCode?: unknown }).beneficiaryBankCode;
-      return typeof bankCode === 'string' && BCA_CODES.includes(bankCode) && /^\d{5,34}$/.test(value) && !/^\d{10}$/.test(value) ? helpers.error('account.bca') : value;
+      return typeof bankCode === 'string' && canonicalBic(bankCode) === BCA_BIC && /^\d{5,34}$/.test(value) && !/^\d{10}$/.test(value) ? helpers.error('account.bca') : value;
     })
     .description("The vendor's account number (digits; exactly 10 for a BCA account).")
     .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits', 'account.bca': '{{#label}} must be 10 digits for a BCA account' }),

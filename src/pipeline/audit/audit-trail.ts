@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { BankCall } from '../../banks/types.js';
 import { AppError } from '../../errors/index.js';
-import { getLogger, redactBodyText, redactHeaders, redactValue } from '../../log/index.js';
+import { getLogger, redactBodyText, redactHeaders, redactUrl, redactValue } from '../../log/index.js';
 import type { AuditOutcome, AuditRepository, BankCallAudit, InboundExchange } from '../../store/types.js';
 
 const log = getLogger('audit');
@@ -14,7 +14,7 @@ export function bankCallAudit(call: BankCall, exchangeId: number | null, request
     partner: call.partner,
     operation: call.operation,
     method: call.method,
-    url: call.url,
+    url: redactUrl(call.url),
     requestHeaders: redactHeaders(call.requestHeaders),
     requestBody: redactBodyText(call.requestBody),
     statusCode: call.statusCode,
@@ -125,7 +125,8 @@ export class AuditTrail implements ExchangeAudit {
       remoteIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
       origin: req.get('origin') ?? null,
       method: req.method,
-      path: req.originalUrl.slice(0, 2048),
+      // A token or secret put in the query string is never stored in clear.
+      path: redactUrl(req.originalUrl).slice(0, 2048),
       clientId: this.fields.clientId ?? null,
       transactionId: this.fields.transactionId ?? null,
       amount: this.fields.amount ?? null,

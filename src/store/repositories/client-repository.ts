@@ -55,9 +55,14 @@ export class SqlClientRepository implements ClientRepository {
     return record;
   }
 
+  /**
+   * The client with exactly this id. MariaDB's collations (utf8mb4_bin included) are PAD SPACE:
+   * `WHERE id = 'gbc_1  '` finds `gbc_1`, so the row's id is compared again here, on every backend.
+   */
   async findById(id: string): Promise<ClientRecord | null> {
     const rows = await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM clients WHERE id = ?`, [id]);
-    return rows.length > 0 ? toRecord(rows[0]) : null;
+    const row = rows.find((r) => r.id === id);
+    return row ? toRecord(row) : null;
   }
 
   /** All clients, oldest first. */

@@ -38,9 +38,11 @@ export class SqlConsoleUserRepository implements ConsoleUserRepository {
     return { id: result.insertId, ...user, status: 'active', createdAt: now, updatedAt: now };
   }
 
+  /** Exactly this username: compared again in code, as MariaDB's PAD SPACE collations ignore trailing spaces. */
   async findByUsername(username: string): Promise<ConsoleUser | null> {
     const rows = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM console_users WHERE username = ?`, [username]);
-    return rows.length > 0 ? toUser(rows[0]) : null;
+    const row = rows.find((r) => r.username === username);
+    return row ? toUser(row) : null;
   }
 
   async findById(id: number): Promise<ConsoleUser | null> {

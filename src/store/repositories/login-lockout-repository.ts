@@ -56,7 +56,22 @@ export class SqlLoginLockoutRepository implements LoginLockoutRepository {
     });
   }
 
-  async clear(key: string): Promise<void> {
-    await this.db.execute('DELETE FROM login_lockouts WHERE lock_key = ?', [counterKey(key)]);
+  /** Removes the key's counter and lock; returns how many rows went (0 or 1). */
+  async clear(key: string): Promise<number> {
+    return (await this.db.execute('DELETE FROM login_lockouts WHERE lock_key = ?', [counterKey(key)])).affectedRows;
+  }
+
+  /**
+   * Removes every counter whose key starts with `prefix` (an admin unlocking a user at every
+   * address). Compared with SUBSTR, not LIKE: exact and case-sensitive on both backends, and no
+   * character of the prefix is a wildcard. Returns how many rows went.
+   */
+  async clearPrefix(prefix: string): Promise<number> {
+    return (await this.db.execute('DELETE FROM login_lockouts WHERE SUBSTR(lock_key, 1, ?) = ?', [prefix.length, prefix])).affectedRows;
+  }
+
+  /** Deletes counters whose window and lock have both ended (they read as zero anyway); returns how many. */
+  async purgeExpired(now: number): Promise<number> {
+    return (await this.db.execute('DELETE FROM login_lockouts WHERE window_reset_at <= ? AND locked_until <= ?', [now, now])).affectedRows;
   }
 }

@@ -29,9 +29,13 @@ export function wellFormed(value: string): string {
   return Buffer.from(value, 'utf8').toString('utf8');
 }
 
-/** A counter key that fits the VARCHAR(191) primary key: long keys are replaced by a digest. */
+/**
+ * A counter key that fits the VARCHAR(191) primary key and stays exact on every backend: long
+ * keys, and keys ending in a space (MariaDB's PAD SPACE collations would make `client:x  ` the
+ * same row as `client:x`), are replaced by a digest.
+ */
 export function counterKey(key: string): string {
-  return key.length <= 191 ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
+  return key.length <= 191 && !key.endsWith(' ') ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
 
 export function parseJson<T>(text: unknown, fallback: T): T {

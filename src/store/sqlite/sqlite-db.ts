@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Db, ExecuteResult, Queryable, SqlValue, TransactionSession } from '../types.js';
+import { readableByOthers } from '../../security/index.js';
 import { AsyncMutex } from '../async-mutex.js';
 import { mapSqliteError } from './sqlite-errors.js';
 
@@ -68,7 +69,7 @@ export class SqliteDb implements Db {
     this.description = `sqlite:${path}`;
     this.path = path;
     try {
-      if (path !== MEMORY_PATH) mkdirSync(dirname(path), { recursive: true });
+      if (path !== MEMORY_PATH) createOwnerOnly(path);
       this.connection = new Database(path, { timeout: BUSY_TIMEOUT_MS });
       this.connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       // WAL: readers and one writer work at the same time, across processes.
@@ -176,4 +177,15 @@ export class SqliteDb implements Db {
     }
     return statement;
   }
+}
+
+/**
+ * The database file holds payments and clients: it is created readable by its owner only (0600,
+ * its folder 0700 when created here), and an existing file that others could read is narrowed to
+ * 0600. SQLite gives its -wal and -shm files the mode of the database file, so they follow.
+ */
+function createOwnerOnly(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
+  if (readableByOthers(path)) chmodSync(path, 0o600);
 }

@@ -1,0 +1,1 @@
+export { formulaSafe, formulaSafeCsv } from './formula-safe-csv.js';

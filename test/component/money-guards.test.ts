@@ -1,0 +1,124 @@
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { forEachBackend, type BackendContext } from '../support/databases.js';
+import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { startHostileBank, type HostileBank } from '../support/hostile-bank.js';
+
+/**
+ * The two guarantees that keep money safe around the bank call, seen from outside the gateway:
+ * from the bank's side (what the database holds at the moment the bank receives a transfer) and
+ * from the ERP's side (what a resend does after a failure past sending). The bank here is a raw
+ * HTTP server that looks into the database as it receives each transfer.
+ */
+forEachBackend('Money guards around the bank call', (db: BackendContext) => {
+  let bank: HostileBank;
+  let gw: TestGateway;
+  let token: string;
+  let clientId: string;
+  let spoolDir: string;
+
+  /** BCA's intrabank success answer, echoing the TransactionID that was sent. */
+  function answerSuccess(body: string, res: ServerResponse): void {
+    const sent = JSON.parse(body) as { TransactionID: string; TransactionDate: string; ReferenceID: string };
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ TransactionID: sent.TransactionID, TransactionDate: sent.TransactionDate, ReferenceID: sent.ReferenceID, Status: 'Success' }));
+  }
+
+  function isTransfer(req: IncomingMessage): boolean {
+    return req.method === 'POST' && req.url === '/banking/corporates/transfers';
+  }
+
+  const pay = (body: Record<string, unknown>) => gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+  const transfersReceived = () => bank.paths.filter((path) => path === '/banking/corporates/transfers').length;
+
+  before(async function () {
+    this.timeout(30_000);
+    bank = await startHostileBank();
+    spoolDir = join(mkdtempSync(join(tmpdir(), 'gerbang-money-guards-')), 'spool');
+    gw = await TestGateway.start(
+      db.url(),
+      bank.env({ GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_BANK_BREAKER_FAILURES: '1000', GERBANG_AUDIT_SPOOL_DIR: spoolDir }),
+    );
+    const client = await gw.createClient();
+    clientId = client.clientId;
+    token = await gw.token(client);
+    // A first payment fetches and caches the bank token, so that the transfers tested below are
+    // the first bank call of their exchange (a token call is recorded, and so opens the record).
+    bank.answer((req, res, body) => (isTransfer(req) ? answerSuccess(body, res) : res.end()));
+    const warmUp = await pay(sampleTransfer());
+    if (warmUp.status !== 201) throw new Error(`warm-up payment: ${warmUp.status} ${warmUp.text}`);
+  });
+
+  after(async () => {
+    await gw?.close();
+    await bank?.close();
+    if (spoolDir) rmSync(join(spoolDir, '..'), { recursive: true, force: true });
+  });
+
+  describe('when the bank receives a transfer', () => {
+    it('finds the inbound exchange of that transactionId already committed to the audit', async () => {
+      const transfer = sampleTransfer();
+      let seenByBank: unknown[] | undefined;
+      bank.answer((req, res, body) => {
+        if (!isTransfer(req)) return res.end();
+        // Read through a connection of its own, as anyone looking at the database would.
+        db.store()
+          .db.query('SELECT request_id FROM audit_exchanges WHERE transaction_id = ?', [transfer.transactionId as string])
+          .then((rows) => {
+            seenByBank = rows;
+            answerSuccess(body, res);
+          })
+          .catch((error: Error) => {
+            seenByBank = [`query failed: ${error.message}`];
+            answerSuccess(body, res);
+          });
+      });
+      const answer = await pay(transfer);
+      expect(answer.status, answer.text).to.equal(201);
+      expect(seenByBank, 'the audit row of the exchange, as the bank received the transfer').to.have.length(1);
+    });
+  });
+
+  describe('when a failure happens after the transfer reached the bank', () => {
+    it('answers in doubt (never a retryable error), and a resend of the same transactionId is not sent again', async () => {
+      const transfer = sampleTransfer();
+      const before = transfersReceived();
+      const away = 'audit_bank_calls_away';
+      const rename = (from: string, to: string) =>
+        db.store().db.execute(db.backend === 'sqlite' ? `ALTER TABLE ${from} RENAME TO ${to}` : `RENAME TABLE ${from} TO ${to}`);
+      bank.answer((req, res, body) => {
+        if (!isTransfer(req)) return res.end();
+        // The bank executes the transfer; meanwhile the gateway loses both places its bank legs
+        // go to (the table, and the local journal that covers a database outage), so recording
+        // the answer fails after the money moved.
+        rmSync(spoolDir, { recursive: true, force: true });
+        writeFileSync(spoolDir, 'not a folder');
+        rename('audit_bank_calls', away).then(
+          () => answerSuccess(body, res),
+          () => answerSuccess(body, res),
+        );
+      });
+      let first;
+      try {
+        first = await pay(transfer);
+      } finally {
+        await rename(away, 'audit_bank_calls').catch(() => undefined);
+        rmSync(spoolDir, { force: true });
+        mkdirSync(spoolDir, { recursive: true });
+      }
+      expect(transfersReceived() - before, 'the bank received the transfer once').to.equal(1);
+      expect(first.status, first.text).to.equal(202);
+      expect(first.body.status).to.equal('UNKNOWN');
+
+      bank.answer((req, res, body) => (isTransfer(req) ? answerSuccess(body, res) : res.end()));
+      const resend = await pay(transfer);
+      expect(resend.status, resend.text).to.be.oneOf([202, 409]);
+      expect(transfersReceived() - before, 'the resend did not reach the bank').to.equal(1);
+      const payment = await db.store().payments.find(clientId, transfer.transactionId as string);
+      expect(payment?.state, 'the payment stays in doubt for the status inquiry').to.be.oneOf(['UNKNOWN', 'SENDING']);
+    });
+  });
+});
