@@ -98,6 +98,8 @@ export function withCircuitBreaker(adapter: BankAdapter, options: CircuitBreaker
     balance: (account, ctx) => guarded(ctx, (c) => adapter.balance(account, c)),
     statement: (query, ctx) => guarded(ctx, (c) => adapter.statement(query, c)),
     ping: (ctx) => guarded(ctx, (c) => adapter.ping(c)),
+    // Checking a notification's signature calls no bank: no circuit to guard.
+    ...(adapter.verifyNotification ? { verifyNotification: adapter.verifyNotification.bind(adapter) } : {}),
     close: () => adapter.close(),
   };
 }

@@ -36,6 +36,11 @@ export interface TransferOutcome {
   bankReference: string | null;
   bankResponseCode: string | null;
   bankMessage: string | null;
+  /**
+   * The X-EXTERNAL-ID the transfer went out under when it is not its bankTransactionId (SNAP:
+   * the resend after an invalid-token answer carries a new one); the status inquiry asks with it.
+   */
+  externalId?: string;
 }
 
 /**
@@ -98,6 +103,8 @@ export interface TransferStatusQuery {
   transactionDate: string;
   /** How it was sent (the stored operation's method): SNAP asks with its service code. */
   method: TransferMethod;
+  /** SNAP: the X-EXTERNAL-ID the transfer went out under, when not its bankTransactionId. */
+  externalId?: string | null;
 }
 
 /**
@@ -151,6 +158,10 @@ export interface StatementEntry {
   /** Decimal string with two fraction digits. */
   amount: string;
   description: string;
+  /** The bank's remarks and references for the line (BCA legacy: its `Trailer`), when it gives them. */
+  reference?: string;
+  /** A line the bank has not booked yet (BCA legacy: TransactionDate `PEND`); `date` is then the period's last day. */
+  pending?: boolean;
 }
 
 export interface AccountStatement {
@@ -161,6 +172,17 @@ export interface AccountStatement {
   /** Balance before the first entry, when the bank tells it. */
   openingBalance: string | null;
   entries: StatementEntry[];
+}
+
+/** A notification as received: what its signature covers. */
+export interface SignedNotification {
+  method: string;
+  /** Path (and query) as received. */
+  path: string;
+  /** The body as received. */
+  body: string;
+  timestamp: string;
+  signature: string;
 }
 
 export interface BankAdapter {
@@ -191,6 +213,11 @@ export interface BankAdapter {
   accountInquiry(query: AccountInquiryQuery, ctx: BankCallContext): Promise<AccountInquiryResult>;
   balance(accountNumber: string, ctx: BankCallContext): Promise<AccountBalance>;
   statement(query: StatementQuery, ctx: BankCallContext): Promise<AccountStatement>;
+  /**
+   * Whether a notification the bank sent (SNAP: RTGS/SKN final outcome) carries this partner
+   * bank's signature; absent for a partner with no bank public key configured.
+   */
+  verifyNotification?(notification: SignedNotification): boolean;
   /** Fetches a fresh token, for `bin/gerbang bank ping` and the doctor. */
   ping(ctx: BankCallContext): Promise<void>;
   close(): Promise<void>;

@@ -34,10 +34,22 @@ export function required(value: string | undefined, flag: string): string {
   return value;
 }
 
-/** `2026-11-24` or a full ISO timestamp → epoch ms; names the flag when it does not parse. */
+/** ISO-8601 only: a date (`2026-12-04`, midnight UTC) or a timestamp with its zone (`2026-12-04T08:00:00+07:00`, `…Z`). */
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * An ISO-8601 date or zoned timestamp → epoch ms. Anything else is refused naming the flag:
+ * `04/12/2026` is 4 December to an Indonesian reader and 12 April to Date.parse, so a
+ * guess would export the wrong days; an impossible day (`2026-02-30`) is refused too.
+ */
 export function parseIsoOption(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new UsageError(`${flag} must be an ISO date or timestamp, got ${JSON.stringify(value)}`);
+  const match = ISO_DATE.exec(value);
+  const ms = match ? Date.parse(value) : Number.NaN;
+  const day = match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : null;
+  const realDay = day !== null && day.getUTCMonth() === Number(match![2]) - 1 && day.getUTCDate() === Number(match![3]);
+  if (Number.isNaN(ms) || !realDay) {
+    throw new UsageError(`${flag} must be an ISO-8601 date (2026-12-04) or timestamp with its zone (2026-12-04T08:00:00+07:00), got ${JSON.stringify(value)}`);
+  }
   return ms;
 }

@@ -1,4 +1,4 @@
-export { loadConfig, loadConsoleConfig, loadStoreConfig, loadAuditKeys, ConfigError } from './load-config.js';
+export { loadConfig, loadConsoleConfig, loadStoreConfig, loadAuditKeys, loadAuditCheckpointFile, ConfigError } from './load-config.js';
 export type { Config, ConsoleConfig, TransferLimits } from './load-config.js';
 export { cents } from './load-config.js';
 export type { BcaLegacyPartnerConfig, PartnerConfig, SnapPartnerBlock } from './partners.js';
@@ -6,3 +6,5 @@ export { byPriority, partnersFileSchema } from './partners.js';
 export { SETTINGS, BCA_SETTINGS, SECRET_ENV_NAMES } from './schema.js';
 export { configurationMarkdown } from './config-doc.js';
 export type { SettingSpec, SettingName } from './schema.js';
+export { unknownSettings, describeUnknownSettings } from './unknown-settings.js';
+export type { UnknownSetting } from './unknown-settings.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { KeyRing, KeyRingError, keyRingFrom, readableByOthers } from '../security/index.js';
-import { readPartnersFile, type PartnerConfig } from './partners.js';
+import { accountOwnershipProblems, readPartnersFile, type PartnerConfig } from './partners.js';
 import { invalidCidrs } from '../security/index.js';
 import { BCA_SETTINGS, SECRET_ENV_NAMES, SETTINGS, type SettingName, type SettingSpec } from './schema.js';
 
@@ -17,10 +18,13 @@ export interface Config {
   databaseUrl: string;
   migrateOnStart: boolean;
   auditSpoolDir: string;
+  auditCheckpointFile: string;
   callback: { keyFile: string; intervalMs: number; retryBaseMs: number };
   jwt: { secret: string; previousSecrets: string[]; issuer: string; audience: string; ttlSeconds: number };
   /** Where callers reach the API (documents name it); undefined: not said. */
   publicUrl?: string;
+  /** The Entra ID tenant whose access tokens are accepted (GERBANG_ENTRA_*); null: none. */
+  entra: { metadataUrl: string; audiences: string[]; keysCooldownMs: number } | null;
   /** Encrypts the audit's bodies and headers at rest (GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES). */
   auditKeys: KeyRing;
   /** Native HTTPS for the public API; null: plain HTTP (TLS terminated by a proxy). */
@@ -32,7 +36,7 @@ export interface Config {
   batch: { maxLines: number; bodyLimitBytes: number; concurrency: number; intervalMs: number };
   rateLimit: { windowMs: number; perIp: number; perClient: number; tokenPerIp: number };
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
-  /** `sandbox`: no bank configured, the built-in simulator plays BCA. */
+  /** `sandbox`: GERBANG_SANDBOX=true, the built-in simulator plays BCA and no money moves. */
   bank: { mode: 'sandbox' } | { mode: 'live'; partners: PartnerConfig[] };
   /** Automatic choice of the interbank method by amount, in cents (see GERBANG_*_AMOUNT). */
   transferLimits: TransferLimits;
@@ -47,11 +51,16 @@ export interface Config {
   breaker: { failureThreshold: number; cooldownMs: number };
   resolver: {
     intervalMs: number;
-    notFoundConfirmMs: number;
+    /** HH:mm (WIB) on the day after the transaction date by which the bank has booked its debits. */
+    dayCloseWib: string;
+    /** Unresolved this long after it was received: into the review queue. */
+    reviewAfterMs: number;
     /** Derived: the longest a bank call can take; a transfer SENDING for longer was interrupted. */
     sendingStaleMs: number;
   };
   shutdownTimeoutMs: number;
+  /** API processes on this node: GERBANG_API_INSTANCES under PM2 (NODE_APP_INSTANCE set), else 1. */
+  workers: number;
   /** The /metrics listener; `port` null when turned off. */
   metrics: { port: number | null; host: string; allowedCidrs: string[] };
   logLevel: string;
@@ -74,22 +83,35 @@ type Env = Record<string, string | undefined>;
  * (`gerbang migrate`, `gerbang client …`, `gerbang audit …`). Throws ConfigError.
  */
 export function loadStoreConfig(env: Env = process.env): { databaseUrl: string } {
+  return { databaseUrl: loadOneSetting('databaseUrl', env) };
+}
+
+/** GERBANG_AUDIT_CHECKPOINT_FILE, for `gerbang audit verify`. Throws ConfigError naming it when invalid. */
+export function loadAuditCheckpointFile(env: Env = process.env): string {
+  return loadOneSetting('auditCheckpointFile', env);
+}
+
+/** One string setting of SETTINGS from `env` and GERBANG_CONFIG_FILE, validated; ConfigError names it. */
+function loadOneSetting(name: 'databaseUrl' | 'auditCheckpointFile', env: Env): string {
   const problems: string[] = [];
   const merged: Env = { ...readConfigFile(env.GERBANG_CONFIG_FILE, problems), ...definedOnly(env) };
-  const spec = SETTINGS.databaseUrl;
+  const spec = SETTINGS[name];
   const raw = merged[spec.env];
   const { value, error } = spec.schema.label(spec.env).validate(raw === '' ? undefined : raw);
   if (error) problems.push(`${spec.env}: ${error.details.map((d) => d.message).join('; ')}. ${spec.doc}`);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { databaseUrl: value as string };
+  return value as string;
 }
 
 /**
  * The audit key ring from GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES (and GERBANG_CONFIG_FILE),
- * for commands that read or rewrite the audit (`audit export|verify`, `keys rotate`).
- * Throws ConfigError naming the setting when a key is bad or none is configured.
+ * for commands that read or rewrite the audit (`audit export|verify`, `keys rotate`, `migrate`).
+ * Throws ConfigError naming the setting when a key is bad or none is configured (with
+ * `optional`, none configured is null).
  */
-export function loadAuditKeys(env: Env = process.env): KeyRing {
+export function loadAuditKeys(env?: Env): KeyRing;
+export function loadAuditKeys(env: Env, options: { optional: true }): KeyRing | null;
+export function loadAuditKeys(env: Env = process.env, options: { optional?: boolean } = {}): KeyRing | null {
   const problems: string[] = [];
   const merged: Env = { ...readConfigFile(env.GERBANG_CONFIG_FILE, problems), ...definedOnly(env) };
   const sources = { keys: [] as string[], keyFiles: [] as string[] };
@@ -100,6 +122,7 @@ export function loadAuditKeys(env: Env = process.env): KeyRing {
     if (error) problems.push(`${spec.env}: ${error.details.map((d) => d.message).join('; ')}. ${spec.doc}`);
     else sources[field] = value as string[];
   }
+  if (options.optional && problems.length === 0 && sources.keys.length === 0 && sources.keyFiles.length === 0) return null;
   const ring = problems.length === 0 ? auditKeyRing(sources, problems) : null;
   if (problems.length > 0 || ring === null) throw new ConfigError(problems);
   return ring;
@@ -147,11 +170,28 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     problems.push(`${missing.join(', ')}: required once any GERBANG_BCA_* variable is set (set all of them for a live bank, or none for sandbox mode)`);
   }
   const partners: PartnerConfig[] = values.bankPartnersFile === undefined ? [] : readPartnersFile(values.bankPartnersFile as string, problems);
-  for (const problem of invalidCidrs((values.metricsAllowedCidrs as string[] | undefined) ?? [])) {
-    problems.push(`${SETTINGS.metricsAllowedCidrs.env}: ${problem}`);
-  }
+  cidrListProblems(values, ['metricsAllowedCidrs', 'allowedCidrs', 'trustProxy'], problems);
   if ((values.tlsCertFile === undefined) !== (values.tlsKeyFile === undefined)) {
     problems.push('GERBANG_TLS_CERT_FILE, GERBANG_TLS_KEY_FILE: give both for native HTTPS, or neither for plain HTTP behind a proxy');
+  }
+  const anyBank = givenBca.length > 0 || partners.length > 0;
+  const bankSettings = [SETTINGS.bcaBaseUrl.env, 'GERBANG_BCA_*', SETTINGS.bankPartnersFile.env].join(', ');
+  // Fail closed: without a bank the gateway would pay into the simulator and answer SUCCESS.
+  if (!anyBank && values.sandbox !== true && !problems.some((p) => p.startsWith('GERBANG_B'))) {
+    problems.push(
+      `${bankSettings}: no bank partner is configured, so there is nothing to pay through. Set the GERBANG_BCA_* variables or GERBANG_BANK_PARTNERS_FILE ` +
+        `(see docs/configuration.md); to try Gerbang against the built-in simulator, where no money moves, run \`gerbang sandbox\` or set ${SETTINGS.sandbox.env}=true.`,
+    );
+  }
+  if (anyBank && values.sandbox === true) {
+    problems.push(`${SETTINGS.sandbox.env}: is true, but a bank partner is configured (${bankSettings}); a gateway either pays through banks or plays with the simulator, not both`);
+  }
+  const entraAudiences = (values.entraAudience as string[] | undefined) ?? [];
+  if (values.entraMetadataUrl !== undefined && entraAudiences.length === 0) {
+    problems.push(`${SETTINGS.entraAudience.env}: is required with ${SETTINGS.entraMetadataUrl.env}. ${SETTINGS.entraAudience.doc}`);
+  }
+  if (values.entraMetadataUrl === undefined && entraAudiences.length > 0) {
+    problems.push(`${SETTINGS.entraMetadataUrl.env}: is required with ${SETTINGS.entraAudience.env}. ${SETTINGS.entraMetadataUrl.doc}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -170,17 +210,22 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       apiSecret: v.bcaApiSecret,
       corporateId: v.bcaCorporateId,
       origin: v.bcaOrigin,
+      accounts: v.bcaAccounts,
     });
   }
+  const ownership = accountOwnershipProblems(partners);
+  if (ownership.length > 0) throw new ConfigError(ownership);
   return {
     port: v.port,
     host: v.host,
     databaseUrl: v.databaseUrl,
     migrateOnStart: v.migrateOnStart,
     auditSpoolDir: v.auditSpoolDir,
+    auditCheckpointFile: v.auditCheckpointFile,
     callback: { keyFile: v.callbackKeyFile, intervalMs: v.callbackIntervalMs, retryBaseMs: v.callbackRetryBaseMs },
     auditKeys: auditKeys as KeyRing,
     jwt: { secret: v.jwtSecret, previousSecrets: v.jwtPreviousSecrets, issuer: v.jwtIssuer, audience: v.jwtAudience, ttlSeconds: v.tokenTtlSeconds },
+    entra: values.entraMetadataUrl === undefined ? null : { metadataUrl: v.entraMetadataUrl, audiences: v.entraAudience, keysCooldownMs: v.entraKeysCooldownMs },
     publicUrl: v.publicUrl,
     tls: values.tlsCertFile === undefined ? null : { certFile: v.tlsCertFile, keyFile: v.tlsKeyFile, reloadIntervalMs: v.tlsReloadIntervalMs },
     trustProxy: v.trustProxy,
@@ -217,13 +262,28 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     breaker: { failureThreshold: v.bankBreakerFailures, cooldownMs: v.bankBreakerCooldownMs },
     resolver: {
       intervalMs: v.resolverIntervalMs,
-      notFoundConfirmMs: v.resolverNotFoundConfirmMs,
+      dayCloseWib: v.bankDayCloseWib as string,
+      reviewAfterMs: v.reviewAfterMs as number,
       sendingStaleMs: (v.bankConnectTimeoutMs as number) + (v.bankHeadersTimeoutMs as number) + (v.bankBodyTimeoutMs as number),
     },
     shutdownTimeoutMs: v.shutdownTimeoutMs,
+    workers: merged.NODE_APP_INSTANCE === undefined ? 1 : v.apiInstances === 'max' ? availableParallelism() : (v.apiInstances as number),
     metrics: { port: metricsPort(v.metricsPort, merged.NODE_APP_INSTANCE), host: v.metricsHost, allowedCidrs: v.metricsAllowedCidrs },
     logLevel: v.logLevel,
   };
+}
+
+/**
+ * Every IP/CIDR list names its variable and the bad entry (`GERBANG_TRUST_PROXY: nginx is not an
+ * IP address or CIDR`) at start, instead of failing inside a request or when the app is built.
+ * GERBANG_TRUST_PROXY also takes Express's named ranges (loopback, linklocal, uniquelocal).
+ */
+function cidrListProblems(values: Partial<Record<SettingName, unknown>>, names: SettingName[], problems: string[]): void {
+  const named = ['loopback', 'linklocal', 'uniquelocal'];
+  for (const name of names) {
+    const entries = ((values[name] as string[] | undefined) ?? []).filter((entry) => !(name === 'trustProxy' && named.includes(entry)));
+    for (const problem of invalidCidrs(entries)) problems.push(`${SETTINGS[name].env}: ${problem}`);
+  }
 }
 
 /** Validates the named settings of `merged`; each bad one adds a problem naming its variable. */
@@ -246,6 +306,8 @@ function readSettings(merged: Env, names: SettingName[], problems: string[]): Pa
 
 export interface ConsoleConfig {
   port: number;
+  /** GERBANG_SANDBOX=true: every console page says no money moves. */
+  sandbox: boolean;
   host: string;
   databaseUrl: string;
   migrateOnStart: boolean;
@@ -280,6 +342,7 @@ const CONSOLE_SETTINGS: SettingName[] = [
   'logLevel',
   'auditKeys',
   'auditKeyFiles',
+  'sandbox',
 ];
 
 /**
@@ -293,12 +356,14 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
   if ((v.consoleTlsCertFile === undefined) !== (v.consoleTlsKeyFile === undefined)) {
     problems.push('GERBANG_CONSOLE_TLS_CERT_FILE, GERBANG_CONSOLE_TLS_KEY_FILE: give both (HTTPS) or neither (plain HTTP behind a TLS proxy)');
   }
+  cidrListProblems(v, ['trustProxy'], problems);
   const auditKeys = problems.some((p) => p.startsWith('GERBANG_AUDIT_KEY'))
     ? null
     : auditKeyRing({ keys: v.auditKeys as string[], keyFiles: v.auditKeyFiles as string[] }, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port: v.consolePort,
+    sandbox: v.sandbox,
     host: v.consoleHost,
     databaseUrl: v.databaseUrl,
     migrateOnStart: v.migrateOnStart,

@@ -19,6 +19,12 @@ interface PartnerBase {
   /** 1 is the best; partners of equal priority keep the file's order. */
   priority: number;
   baseUrl: string;
+  /**
+   * The company accounts this partner pays from and reads (10 digits), its default first (used
+   * when the ERP leaves `sourceAccountNumber` out). Several partners of the same bank may list
+   * the same account; partners of different banks never do.
+   */
+  accounts: string[];
 }
 
 export interface BcaLegacyPartnerConfig extends PartnerBase {
@@ -48,6 +54,10 @@ const base = {
   bank: bankCode.required(),
   priority: Joi.number().integer().min(1).max(1000).default(100),
   baseUrl: Joi.string().uri({ scheme: ['https', 'http'] }).required(),
+  accounts: Joi.array()
+    .items(Joi.string().pattern(/^\d{10}$/).messages({ 'string.pattern.base': '{{#label}} must be a 10-digit account number' }))
+    .unique()
+    .default([]),
 };
 
 const legacyPartner = Joi.object({
@@ -110,6 +120,23 @@ export function readPartnersFile(path: string, problems: string[]): PartnerConfi
     return [];
   }
   return (value.partners as Record<string, unknown>[]).map(({ bank, ...rest }) => ({ ...rest, bic: bank }) as PartnerConfig);
+}
+
+/**
+ * An account belongs to one bank: partners of different banks listing the same account number
+ * would let a payment leave from an account the sending bank does not hold. One problem per
+ * such account, naming the partners.
+ */
+export function accountOwnershipProblems(partners: readonly PartnerConfig[]): string[] {
+  const banks = new Map<string, PartnerConfig[]>();
+  for (const partner of partners) for (const account of partner.accounts) banks.set(account, [...(banks.get(account) ?? []), partner]);
+  const problems: string[] = [];
+  for (const [account, holders] of banks) {
+    if (new Set(holders.map((p) => p.bic)).size > 1) {
+      problems.push(`GERBANG_BANK_PARTNERS_FILE: account ${account} is listed by partners of different banks (${holders.map((p) => `${p.partner} ${p.bic}`).join(', ')}); an account belongs to one bank`);
+    }
+  }
+  return problems;
 }
 
 /** Partners by priority (stable: equal priorities keep their order). */

@@ -43,6 +43,11 @@ export const SETTINGS = {
     doc: 'Folder where audit records the database refuses (it is down) are journaled, fsync\'d, until they are written to it. Keep it on local disk, with the gateway\'s user only.',
     schema: Joi.string().min(1).default('var/audit-spool'),
   },
+  auditCheckpointFile: {
+    env: 'GERBANG_AUDIT_CHECKPOINT_FILE',
+    doc: 'Append-only file of signed checkpoints of every audit chain head, written by `gerbang audit verify` and every minute by each gateway process for its own chains; verify compares the database with it and names a deleted tail, a vanished chain or a database restored from an older copy. Keep it outside the database host\'s reach and ship it off the host (see docs/operator-guide.md).',
+    schema: Joi.string().min(1).default('var/audit-checkpoints.jsonl'),
+  },
   callbackKeyFile: {
     env: 'GERBANG_CALLBACK_KEY_FILE',
     doc: 'RSA private key (PEM) that signs the notifications sent to clients\' callback URLs. Created (mode 0600) when missing; every node of one installation must use the same file, whose public key the ERP trusts (GET /v1/callbacks/public-key).',
@@ -82,6 +87,22 @@ export const SETTINGS = {
     env: 'GERBANG_TOKEN_TTL_SECONDS',
     doc: 'Lifetime of an access token in seconds (short: a leaked token is useful for little time).',
     schema: Joi.number().integer().min(60).max(86_400).default(900),
+  },
+  entraMetadataUrl: {
+    env: 'GERBANG_ENTRA_METADATA_URL',
+    doc: 'OpenID metadata of the Microsoft Entra ID tenant whose access tokens are accepted besides Gerbang\'s own: `https://login.microsoftonline.com/<tenant id>/v2.0/.well-known/openid-configuration` (the issuer and the signing keys are read from it). Set GERBANG_ENTRA_AUDIENCE with it, and link each calling application to a client with `gerbang client link-entra-app`. Empty: Entra ID tokens are refused.',
+    schema: httpsOrHttpUrl,
+  },
+  entraAudience: {
+    env: 'GERBANG_ENTRA_AUDIENCE',
+    doc: 'Accepted `aud` of Entra ID access tokens: the Application ID URI of Gerbang\'s app registration (e.g. `api://gerbang`) and/or its application (client) id. Required with GERBANG_ENTRA_METADATA_URL.',
+    schema: Joi.array().items(Joi.string().min(1)).default([]),
+    list: true,
+  },
+  entraKeysCooldownMs: {
+    env: 'GERBANG_ENTRA_KEYS_COOLDOWN_MS',
+    doc: 'Least time between two fetches of the Entra ID signing keys (JWKS) caused by a token signed with an unknown key id (Entra rotates its keys; made-up key ids must not make Gerbang hammer the tenant). The keys are also refreshed every 10 minutes.',
+    schema: Joi.number().integer().min(100).default(30_000),
   },
   publicUrl: {
     env: 'GERBANG_PUBLIC_URL',
@@ -182,9 +203,14 @@ export const SETTINGS = {
     schema: positive.default(900),
   },
   loginLockoutSeconds: { env: 'GERBANG_LOGIN_LOCKOUT_SECONDS', doc: 'How long a lockout lasts.', schema: positive.default(900) },
+  sandbox: {
+    env: 'GERBANG_SANDBOX',
+    doc: 'true: no bank is contacted and no money moves; the built-in bank simulator plays BCA (what `gerbang sandbox` and `npm start` set). Every API answer then carries `Gerbang-Mode: sandbox`, and /readyz, `gerbang doctor` and the console say so. Leave it unset in production: without it, the API refuses to start when no bank partner (GERBANG_BCA_* or GERBANG_BANK_PARTNERS_FILE) is configured, and it cannot be combined with one.',
+    schema: Joi.boolean().default(false),
+  },
   bcaBaseUrl: {
     env: 'GERBANG_BCA_BASE_URL',
-    doc: 'BCA API base URL, e.g. `https://devapi.klikbca.com` (UAT). Unset, with every other GERBANG_BCA_* unset: sandbox mode against the built-in simulator.',
+    doc: 'BCA API base URL, e.g. `https://devapi.klikbca.com` (UAT). Set it with every other GERBANG_BCA_* variable for a live BCA partner named `bca`.',
     schema: httpsOrHttpUrl,
   },
   bcaClientId: { env: 'GERBANG_BCA_CLIENT_ID', doc: 'BCA OAuth2 client id.', schema: Joi.string().min(1), secret: true },
@@ -193,6 +219,12 @@ export const SETTINGS = {
   bcaApiSecret: { env: 'GERBANG_BCA_API_SECRET', doc: 'BCA API secret, the HMAC key of X-BCA-Signature.', schema: Joi.string().min(1), secret: true },
   bcaCorporateId: { env: 'GERBANG_BCA_CORPORATE_ID', doc: 'KlikBCA Bisnis corporate id (CorporateID).', schema: Joi.string().min(1) },
   bcaOrigin: { env: 'GERBANG_BCA_ORIGIN', doc: 'The domain registered with BCA, sent as Origin.', schema: Joi.string().min(1) },
+  bcaAccounts: {
+    env: 'GERBANG_BCA_ACCOUNTS',
+    doc: 'Comma-separated company accounts (10 digits) held at this BCA corporate, the default paying account first. A transfer is sent by the partner that holds its `sourceAccountNumber`; an account no partner lists cannot be paid from or read. Empty: the partner pays from no account.',
+    schema: Joi.array().items(Joi.string().trim().pattern(/^\d{10}$/).messages({ 'string.pattern.base': 'each account must be 10 digits' })).unique().default([]),
+    list: true,
+  },
   bankPartnersFile: {
     env: 'GERBANG_BANK_PARTNERS_FILE',
     doc: 'JSON file `{"partners": [...]}` describing the bank partners (BCA legacy, SNAP BI banks): name, bank, protocol, priority, base URL and credentials; readable by its owner only. See the operator guide. With GERBANG_BCA_* also set, that BCA partner is added as `bca` with priority 1.',
@@ -247,10 +279,17 @@ export const SETTINGS = {
     doc: 'How often each API process looks for transfers in doubt to resolve by status inquiry (the back-off per transfer starts here and doubles up to 15 minutes). 0 turns the resolver off in this process.',
     schema: Joi.number().integer().min(0).default(10_000),
   },
-  resolverNotFoundConfirmMs: {
-    env: 'GERBANG_RESOLVER_NOT_FOUND_CONFIRM_MS',
-    doc: 'A transfer the bank does not know counts as not executed (FAILED) only when a second check this long after sending still finds nothing.',
-    schema: millis.default(5 * 60_000),
+  bankDayCloseWib: {
+    env: 'GERBANG_BANK_DAY_CLOSE_WIB',
+    doc: 'Time of day (HH:mm, WIB = UTC+7) on the day AFTER a transfer\'s transaction date by which the bank has booked every debit of that date. Only a statement of the paying account read after it (covering the transaction date and the next day) that shows no matching debit lets a transfer the bank does not know become FAILED.',
+    schema: Joi.string()
+      .pattern(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:mm')
+      .default('06:00'),
+  },
+  reviewAfterMs: {
+    env: 'GERBANG_REVIEW_AFTER_MS',
+    doc: 'A transfer still in doubt (UNKNOWN, PENDING) this long after it was received goes to the review queue (`gerbang transfer review`, the console\'s review page), where an admin resolves it with evidence. The resolver keeps asking the bank meanwhile; nothing is ever sent again.',
+    schema: millis.default(48 * 3_600_000),
   },
   shutdownTimeoutMs: {
     env: 'GERBANG_SHUTDOWN_TIMEOUT_MS',
@@ -288,6 +327,11 @@ export const SETTINGS = {
     schema: positive.default(50),
   },
   consoleTlsKeyFile: { env: 'GERBANG_CONSOLE_TLS_KEY_FILE', doc: 'PEM private key of GERBANG_CONSOLE_TLS_CERT_FILE.', schema: Joi.string().min(1) },
+  apiInstances: {
+    env: 'GERBANG_API_INSTANCES',
+    doc: "PM2 cluster workers of the API (read by ecosystem.config.js; `max`: one per CPU). Each worker's pool may open `connectionLimit` database connections, so under PM2 the API refuses to start when workers x connectionLimit (plus the console's pool) exceeds the database's max_connections.",
+    schema: Joi.alternatives().try(Joi.number().integer().min(1).max(256), Joi.string().valid('max')).default('max'),
+  },
   metricsPort: {
     env: 'GERBANG_METRICS_PORT',
     doc: 'Port of the Prometheus `GET /metrics` listener, separate from the API port so the reverse proxy never exposes it; `off` disables it, 0 picks a free one. Under PM2 cluster mode each worker adds its NODE_APP_INSTANCE (9464, 9465, …): scrape every worker as its own target.',

@@ -14,6 +14,7 @@ import { paymentRoutes } from './routes/payment-routes.js';
 import { runRoutes } from './routes/run-routes.js';
 import { accessLogRoutes } from './routes/access-log-routes.js';
 import { messagePage } from './views/message-page.js';
+import { reviewRoutes } from './routes/review-routes.js';
 import { signInRoutes, signOutRoute } from './routes/sign-in-routes.js';
 import type { SignInThrottle } from './sign-in-use-case.js';
 
@@ -25,6 +26,8 @@ export interface ConsoleAppDeps {
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
   signInThrottle: SignInThrottle;
   trustProxy: string[];
+  /** GERBANG_SANDBOX=true: a banner on every page says the payments are the simulator's. */
+  sandbox?: boolean;
   clock?: () => number;
 }
 
@@ -72,6 +75,10 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
   });
   // 3. Language before any page is drawn, the sign-in page included.
   app.use(languageStep());
+  app.use((_req, res, next) => {
+    consoleLocals(res).sandbox = deps.sandbox === true;
+    next();
+  });
 
   // 4. Public: static assets (our CSS and script, Chart.js from node_modules), the language
   //    switch and the sign-in form.
@@ -106,12 +113,14 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
   app.use(runRoutes({ store, clock }));
   app.use(accessLogRoutes({ store }));
   app.use(overviewRoutes({ store, clock }));
+  // The review queue: every role sees it; resolving is admin-only (checked on its POST route).
+  app.use(reviewRoutes({ store, clock }));
   app.use(`${BASE}/admin`, requireRole('admin'));
   app.use(adminRoutes({ store, clock }));
 
   app.use((req, res) => {
-    const { t, lang, user, session } = consoleLocals(res);
-    res.status(404).type('html').send(messagePage({ t, lang, user, here: req.originalUrl, csrfToken: session?.csrfToken }, t('pageNotFound'), t('notFound')));
+    const { t, lang, user, session, sandbox } = consoleLocals(res);
+    res.status(404).type('html').send(messagePage({ t, lang, user, sandbox, here: req.originalUrl, csrfToken: session?.csrfToken }, t('pageNotFound'), t('notFound')));
   });
   app.use(consoleErrorHandler());
   return app;

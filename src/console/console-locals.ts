@@ -9,6 +9,8 @@ export interface ConsoleLocals {
   /** Set by the session step on every signed-in route. */
   user?: ConsoleUser;
   session?: ConsoleSession;
+  /** GERBANG_SANDBOX=true: every page says no money moves. */
+  sandbox?: boolean;
 }
 
 export function consoleLocals(res: Response): ConsoleLocals {

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { ConsoleConfig } from '../config/index.js';
+import { listenOn } from '../http/listen.js';
 import { getLogger } from '../log/index.js';
 import { migrate, openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
@@ -32,20 +33,14 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
   const ownStore = options.store === undefined;
   const store = options.store ?? (await openStore(config.databaseUrl, { auditKeys: config.auditKeys }));
   try {
-    if (ownStore && config.migrateOnStart) await migrate(store.db);
-    const app = buildConsoleApp({ store, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, signInThrottle: config.signInThrottle, trustProxy: config.trustProxy, clock });
+    if (ownStore && config.migrateOnStart) await migrate(store.db, { keys: config.auditKeys });
+    const app = buildConsoleApp({ store, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, signInThrottle: config.signInThrottle, trustProxy: config.trustProxy, sandbox: config.sandbox, clock });
     const server: Server = config.tls
       ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
       : createHttpServer(app);
     server.headersTimeout = 20_000;
     server.requestTimeout = 120_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, config.port, config.host, 'CONSOLE_PORT');
     const sweep = setInterval(() => {
       store.consoleSessions.purgeIdle(clock() - config.idleTimeoutMs).catch((error: unknown) => log.warn({ err: error }, 'idle session sweep failed'));
     }, 60_000);

@@ -114,9 +114,9 @@ export function csrfStep(): RequestHandler {
 /** Lets only the given roles through; others get a 403 page with a way back. */
 export function requireRole(...roles: ConsoleRole[]): RequestHandler {
   return (req, res, next) => {
-    const { user, session, t, lang } = signedIn(res);
+    const { user, session, t, lang, sandbox } = signedIn(res);
     if (!roles.includes(user.role)) {
-      res.status(403).type('html').send(messagePage({ t, lang, user, here: req.originalUrl, csrfToken: session.csrfToken }, t('pageForbidden'), t('forbidden')));
+      res.status(403).type('html').send(messagePage({ t, lang, user, sandbox, here: req.originalUrl, csrfToken: session.csrfToken }, t('pageForbidden'), t('forbidden')));
       return;
     }
     next();

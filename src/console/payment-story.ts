@@ -1,7 +1,7 @@
 import type { AuditExchangeRow, BankCallAudit, PaymentRecord } from '../store/types.js';
 import { maskAccount } from './format.js';
 
-export type ExchangeKind = 'erpRequest' | 'replay' | 'refusedResend' | 'erpStatusCheck' | 'resolverCheck' | 'otherExchange';
+export type ExchangeKind = 'erpRequest' | 'earlierAttempt' | 'replay' | 'refusedResend' | 'erpStatusCheck' | 'resolverCheck' | 'otherExchange';
 
 export interface StoryBankCall {
   operation: string;
@@ -93,11 +93,18 @@ function pretty(body: string | null): string | null {
   return parsed ? JSON.stringify(parsed, null, 2) : body;
 }
 
-function kindOf(exchange: AuditExchangeRow, firstTransferId: number | undefined): ExchangeKind {
-  if (exchange.method === 'POST' && exchange.path.startsWith('/v1/transfers')) {
-    if (exchange.id === firstTransferId) return 'erpRequest';
-    // 409: sent again while the first was still in flight; 422: the same id with another payload.
-    return exchange.statusCode === 409 || exchange.statusCode === 422 ? 'refusedResend' : 'replay';
+const isTransferPost = (e: AuditExchangeRow) => e.method === 'POST' && e.path.startsWith('/v1/transfers');
+
+/** Refused for the id's sake: sent again while the first was in flight, or the same id with another payload. */
+const refusedAsResend = (e: AuditExchangeRow) =>
+  e.errorCode === 'IDEMPOTENCY_IN_FLIGHT' || e.errorCode === 'IDEMPOTENCY_MISMATCH' || (e.errorCode === null && (e.statusCode === 409 || e.statusCode === 422) && e.bankCalls.length === 0);
+
+function kindOf(exchange: AuditExchangeRow, paying: AuditExchangeRow | undefined): ExchangeKind {
+  if (isTransferPost(exchange)) {
+    if (exchange.id === paying?.id) return 'erpRequest';
+    if (refusedAsResend(exchange)) return 'refusedResend';
+    // Before the paying request: an attempt with this id that was refused and released (nothing paid).
+    return paying && exchange.receivedAt <= paying.receivedAt ? 'earlierAttempt' : 'replay';
   }
   if (exchange.method === 'GET' && exchange.path.startsWith('/v1/transfers/')) return 'erpStatusCheck';
   if (exchange.method === 'RESOLVE') return 'resolverCheck';
@@ -117,15 +124,16 @@ function bankCall(call: BankCallAudit, full: boolean): StoryBankCall {
  */
 export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow[], full: boolean): PaymentStory {
   const ordered = [...exchanges].sort((a, b) => a.receivedAt - b.receivedAt || a.id - b.id);
-  // The first POST that reserved the payment is its origin; a later POST with the same id is a replay
-  // (or a refused retry while the first was in flight, which the status code tells).
-  const firstTransfer = ordered.find((e) => e.method === 'POST' && e.path.startsWith('/v1/transfers') && e.receivedAt >= payment.createdAt - 60_000);
-  // The facts stored with the payment (migration 015), else the ERP's audited request.
-  const audited = parseObject(firstTransfer?.requestBody ?? null);
+  // The paying request is the one that reserved this payment: the last POST received before the
+  // reservation that was not refused for the id's sake. An earlier attempt with the same id was
+  // refused and its reservation released (the payment row is made anew), so it is not the one
+  // sent to the bank, whatever account it named; a later POST is a replay or a refused resend.
+  const paying = ordered.filter((e) => isTransferPost(e) && !refusedAsResend(e) && e.receivedAt <= payment.createdAt).at(-1);
+  // The facts stored with the payment (migration 015), else the paying request as audited.
   const d = payment.details;
   const request = d
     ? { sourceAccountNumber: d.sourceAccount, beneficiaryAccountNumber: d.beneficiaryAccount, beneficiaryName: d.beneficiaryName, remark: d.remark }
-    : audited;
+    : parseObject(paying?.requestBody ?? null);
   const account = (value: unknown) => {
     const number = str(value);
     return number === null ? null : full ? number : maskAccount(number);
@@ -134,7 +142,7 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
   const story: StoryExchange[] = ordered.map((e) => {
     const answer = parseObject(e.responseBody);
     return {
-      kind: kindOf(e, firstTransfer?.id),
+      kind: kindOf(e, paying),
       at: e.receivedAt,
       method: e.method,
       path: e.path,
@@ -153,11 +161,15 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
   if (payment.state !== statusChanges[statusChanges.length - 1].status) statusChanges.push({ at: payment.updatedAt, status: payment.state });
 
   const result = parseObject(payment.resultJson);
+  // The router's reasons name the paying account ("account 0201245680 is held at …"): masked like
+  // every account number for a viewer.
+  const accounts = [str(request?.sourceAccountNumber), payment.sourceAccount].filter((a): a is string => a !== null && a !== '');
+  const maskReason = (reason: string) => (full ? reason : accounts.reduce((text, a) => text.split(a).join(maskAccount(a)), reason));
   const routes = Array.isArray(result?.routing)
     ? (result.routing as unknown[]).filter((r): r is Record<string, unknown> => r !== null && typeof r === 'object').map((r) => ({
         partner: str(r.partner) ?? '—',
         method: str(r.method) ?? '—',
-        reason: str(r.reason) ?? '',
+        reason: maskReason(str(r.reason) ?? ''),
         result: str(r.result) ?? '',
       }))
     : [];
@@ -167,7 +179,8 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
     transferMethod: str(result?.transferMethod),
     bankResponseCode: str(result?.bankResponseCode),
     bankMessage: str(result?.bankMessage),
-    sourceAccount: account(request?.sourceAccountNumber),
+    // Omitted by the ERP: the account Gerbang chose, as the exchange's audit row keeps it (masked).
+    sourceAccount: account(request?.sourceAccountNumber) ?? paying?.sourceAccount ?? null,
     beneficiaryAccount: account(request?.beneficiaryAccountNumber),
     beneficiaryName: str(request?.beneficiaryName),
     remark: str(request?.remark),

@@ -34,6 +34,11 @@ export type ErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'BANK_UNAVAILABLE'
   | 'BANK_REFUSED'
+  | 'AUTH_UNAVAILABLE'
+  | 'AUDIT_INTEGRITY'
+  | 'REVIEW_FORBIDDEN'
+  | 'REVIEW_CONFLICT'
+  | 'NOTIFICATION_REFUSED'
   | 'INTERNAL_ERROR';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -60,6 +65,11 @@ const STATUS: Record<ErrorCode, number> = {
   STORE_UNAVAILABLE: 503,
   BANK_UNAVAILABLE: 503,
   BANK_REFUSED: 422,
+  AUTH_UNAVAILABLE: 503,
+  AUDIT_INTEGRITY: 500,
+  REVIEW_FORBIDDEN: 403,
+  REVIEW_CONFLICT: 409,
+  NOTIFICATION_REFUSED: 401,
   INTERNAL_ERROR: 500,
 };
 
@@ -100,4 +110,18 @@ export class AppError extends Error {
 
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
+}
+
+/**
+ * A stored value or record failed its integrity check (a sealed value that does not open where
+ * it is, clear text where a sealed value belongs, a record whose MAC does not match): someone
+ * changed the database behind the gateway's back. Answered 500 AUDIT_INTEGRITY; nothing is
+ * reported from it. `where` names the table, column and row for the log and `audit verify`,
+ * never for the client.
+ */
+export class IntegrityError extends AppError {
+  constructor(readonly where: string) {
+    super('AUDIT_INTEGRITY', 'A stored record failed its integrity check, so nothing is reported from it. The operator is alerted; quote the request id.');
+    this.name = 'IntegrityError';
+  }
 }

@@ -7,7 +7,7 @@ import type { BankAdapter, BankCall, BankTokenCache } from '../banks/types.js';
 import { ConfigError, type BcaLegacyPartnerConfig, type Config, type PartnerConfig } from '../config/index.js';
 import { createBankHttpClient, type BankHttpClient } from '../egress/index.js';
 import { BankRouter, BCA_BIC, type BankPartner } from '../domain/routing/index.js';
-import { nextBankTransactionId } from '../domain/transfers/bank-transaction-id.js';
+import { nextBankTransactionId, type BankIdSource } from '../domain/transfers/bank-transaction-id.js';
 import { getLogger } from '../log/index.js';
 import type { BankTokenRepository, Store } from '../store/types.js';
 
@@ -59,7 +59,7 @@ export async function startBankPartners(
     const url = await instance.listen(0, '127.0.0.1');
     simulator = { instance, url, partner };
     tokenPrefix = `sandbox-${randomBytes(6).toString('hex')}:`;
-    partners = [simulatedPartnerConfig(partner, url)];
+    partners = [simulatedPartnerConfig(partner, url, instance.accounts().map((account) => account.number))];
     log.warn({ simulator: url }, 'SANDBOX MODE: no bank is configured (GERBANG_BCA_*, GERBANG_BANK_PARTNERS_FILE); payments go to the built-in BCA simulator, no money moves');
   }
 
@@ -74,8 +74,16 @@ export async function startBankPartners(
       headersTimeoutMs: config.egress.headersTimeoutMs,
       bodyTimeoutMs: config.egress.bodyTimeoutMs,
     });
-    const adapter = createAdapter(partner, { http, tokens, nextExternalId: () => nextBankTransactionId(store.sequences, partner.partner) });
-    return { name: partner.partner, bic: partner.bic, priority: partner.priority, adapter: withCircuitBreaker(adapter, { ...config.breaker, clock, observe }) };
+    const ids = bankIdSource(partner);
+    const adapter = createAdapter(partner, { http, tokens, nextExternalId: () => nextBankTransactionId(store.sequences, ids, clock()) });
+    return {
+      name: partner.partner,
+      bic: partner.bic,
+      priority: partner.priority,
+      accounts: partner.accounts,
+      ...ids,
+      adapter: withCircuitBreaker(adapter, { ...config.breaker, clock, observe }),
+    };
   });
   const router = new BankRouter(bankPartners, config.transferLimits);
   return {
@@ -90,8 +98,9 @@ export async function startBankPartners(
 }
 
 /** The partner configuration that points at a simulated BCA with the credentials it issued. */
-export function simulatedPartnerConfig(partner: SimPartner, baseUrl: string, name = 'bca', priority = 1, bic = BCA_BIC): BcaLegacyPartnerConfig {
+export function simulatedPartnerConfig(partner: SimPartner, baseUrl: string, accounts: string[], name = 'bca', priority = 1, bic = BCA_BIC): BcaLegacyPartnerConfig {
   return {
+    accounts,
     partner: name,
     protocol: 'bca-legacy',
     bic,
@@ -104,6 +113,16 @@ export function simulatedPartnerConfig(partner: SimPartner, baseUrl: string, nam
     corporateId: partner.corporateId,
     origin: partner.origins?.[0] ?? 'https://gerbang.sandbox',
   };
+}
+
+/**
+ * Whose bank ids a partner's are: the bank and the corporate id (legacy) or SNAP partner id, not
+ * the partner's name, so two blocks on one corporate draw from one counter and never collide.
+ */
+function bankIdSource(partner: PartnerConfig): BankIdSource {
+  return partner.protocol === 'bca-legacy'
+    ? { idNamespace: `${partner.bic}:${partner.corporateId}`, idFormat: 'legacy' }
+    : { idNamespace: `${partner.bic}:${String(partner.partnerId)}`, idFormat: 'snap' };
 }
 
 interface AdapterDeps {

@@ -3,19 +3,24 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.js';
 import { BatchProcessor } from '../domain/batches/index.js';
-import { CallbackDispatcher, CallbackSigner, outboxNotifier } from '../domain/callbacks/index.js';
+import { CallbackDispatcher, CallbackSigner, outboxNotifier, type FinalStateNotifier } from '../domain/callbacks/index.js';
+import type { BreakingAdapter } from '../banks/circuit-breaker.js';
 import { InDoubtResolver } from '../domain/transfers/index.js';
 import { createApiServer, type ApiServer } from '../http/api-server.js';
 import { buildApp } from '../http/app.js';
+import { listenOn } from '../http/listen.js';
 import { getLogger } from '../log/index.js';
 import { GatewayMetrics, startMetricsServer, withAuditFailureCount, type MetricsServer } from '../metrics/index.js';
 import { AccessTokens } from '../pipeline/auth/index.js';
-import { AuditSpool, migrate, openStore, pendingMigrations, withAuditSpool } from '../store/index.js';
+import { AuditSpool, connectionBudgetProblem, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrations, withAuditSpool } from '../store/index.js';
+import { ConfigError } from '../config/index.js';
+import { appendCheckpoint } from '../audit/index.js';
 import { PeriodicTask } from '../domain/periodic-task.js';
 import type { Store } from '../store/types.js';
 import { startBankPartners, type BankPartners } from './bank-partners.js';
 
 const log = getLogger('gateway');
+const bankLog = getLogger('bank');
 
 type Server = HttpServer | HttpsServer;
 
@@ -47,10 +52,17 @@ export interface StartOptions {
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? Date.now;
   const opened = await openStore(config.databaseUrl, { auditKeys: config.auditKeys });
-  const metrics = new GatewayMetrics({ inDoubt: () => opened.payments.countInDoubt() });
   // Audit writes the database refuses are counted (whoever made them: API requests, the
   // resolver, payment runs), then journaled on disk and written once it is back.
   const spool = new AuditSpool(config.auditSpoolDir, config.databaseUrl, config.auditKeys);
+  let banks: BankPartners | undefined;
+  const metrics = new GatewayMetrics({
+    inDoubt: () => opened.payments.countInDoubt(),
+    longestBankCallSeconds: config.resolver.sendingStaleMs / 1000,
+    circuits: () => (banks?.router.all() ?? []).flatMap((p) => ('circuit' in p.adapter ? [{ partner: p.name, state: (p.adapter as BreakingAdapter).circuit() }] : [])),
+    spoolBacklog: () => spool.backlog(),
+    version: packageVersion(),
+  });
   const counted = withAuditFailureCount(opened.audit, (operation) => metrics.countAuditFailure(operation));
   const store: Store = { ...opened, audit: withAuditSpool(counted, spool) };
   const replay = new PeriodicTask('audit-replay', 5_000, () => spool.replay(opened.audit));
@@ -61,21 +73,40 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     await opened.requestSignatures.purgeExpired(clock());
     await opened.lockouts.purgeExpired(clock());
   });
-  let banks: BankPartners | undefined;
+  // The heads of this process's own chains, as it appended them, checkpointed outside the database every minute.
+  const writeCheckpoint = () => appendCheckpoint(config.auditCheckpointFile, config.auditKeys, { store: opened.db.description, at: clock(), by: `gateway ${process.pid}`, heads: opened.audit.ownHeads() });
+  const checkpoint = new PeriodicTask('audit-checkpoint', 60_000, async () => writeCheckpoint());
   let metricsServer: MetricsServer | undefined;
   let api: ApiServer | undefined;
   try {
+    // An unreachable store stops the start here, saying which one and why (never the password).
+    await opened.db.ping().catch((error: unknown) => {
+      throw new ConfigError([describeStoreFailure(config.databaseUrl, error)]);
+    });
+    const budget = await connectionBudgetProblem(opened.db, config.databaseUrl, config.workers);
+    if (budget) throw new ConfigError([budget]);
     if (config.migrateOnStart) {
-      const { applied } = await migrate(store.db);
+      const { applied } = await migrate(store.db, { keys: config.auditKeys });
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
-    banks = await startBankPartners(config, store, clock, (call) => metrics.observeBankCall(call));
+    banks = await startBankPartners(config, store, clock, (call) => {
+      metrics.observeBankCall(call);
+      // Logged inside the request's context: the line carries its request id and trace id.
+      bankLog.info({ partner: call.partner, operation: call.operation, status: call.statusCode, bankResponseCode: call.errorCode, durationMs: call.durationMs }, 'bank call');
+    });
     // The ERP's callbacks: queued in the store when a transfer becomes final, delivered signed.
     const signer = CallbackSigner.fromFile(config.callback.keyFile);
-    const finals = outboxNotifier(store.callbacks, clock);
+    const outbox = outboxNotifier(store.callbacks, clock);
+    // Every transfer that becomes final passes here (API, resolver, payment runs): count it.
+    const finals: FinalStateNotifier = {
+      notify: (clientId, result) => {
+        metrics.countFinalTransfer(result.bank ?? 'none', result.status);
+        return outbox.notify(clientId, result);
+      },
+    };
     const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, audit: store.audit, signer, clock }, config.callback);
     const batches = new BatchProcessor(
-      { payments: store.payments, sequences: store.sequences, router: banks.router, batches: store.batches, audit: store.audit, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals },
+      { payments: store.payments, sequences: store.sequences, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals },
       { intervalMs: config.batch.intervalMs, concurrency: config.batch.concurrency },
     );
     const app = buildApp({
@@ -93,7 +124,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     // While draining, every answer asks the client to drop its keep-alive connection.
     const resolver = new InDoubtResolver(
       { payments: store.payments, audit: store.audit, router: banks.router, clock, finals },
-      { intervalMs: config.resolver.intervalMs, notFoundConfirmMs: config.resolver.notFoundConfirmMs, sendingStaleMs: config.resolver.sendingStaleMs },
+      { intervalMs: config.resolver.intervalMs, dayCloseWib: config.resolver.dayCloseWib, reviewAfterMs: config.resolver.reviewAfterMs, sendingStaleMs: config.resolver.sendingStaleMs },
     );
     api = createApiServer((req, res) => {
       if (draining) res.setHeader('Connection', 'close');
@@ -105,11 +136,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     server.headersTimeout = 20_000;
     server.keepAliveTimeout = 5_000;
     if (config.metrics.port !== null) {
-      metricsServer = await startMetricsServer(metrics, { ...config.metrics, port: config.metrics.port }).catch((error: unknown) => {
-        throw new Error(`GERBANG_METRICS_PORT: cannot listen on ${config.metrics.host}:${config.metrics.port} (${(error as Error).message})`);
-      });
+      metricsServer = await startMetricsServer(metrics, { ...config.metrics, port: config.metrics.port });
     }
-    await listen(server, config.port, config.host);
+    await listenOn(server, config.port, config.host, 'PORT');
     resolver.start();
     batches.start();
     dispatcher.start();
@@ -117,6 +146,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     replay.wake();
     signaturePurge.start();
     signaturePurge.wake();
+    checkpoint.start();
     // Runs a process stopped in the middle of are picked up at once, not after the first interval.
     if (config.batch.intervalMs > 0) batches.wake();
     const port = (server.address() as AddressInfo).port;
@@ -145,6 +175,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           await replay.stop();
           await signaturePurge.stop();
           await spool.replay(opened.audit).catch(() => undefined);
+          await checkpoint.stop();
+          // The last heads this process wrote, so a tail deleted after it stopped is noticed too.
+          try {
+            writeCheckpoint();
+          } catch (error) {
+            log.error({ err: error }, 'the last audit checkpoint could not be written');
+          }
           await metricsListener?.close();
           await partners.close();
           await store.close();
@@ -158,16 +195,6 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     await store.close().catch(() => undefined);
     throw error;
   }
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
 
 /**

@@ -1,13 +1,15 @@
 import express, { type Express } from 'express';
 import type { Config } from '../config/index.js';
 import type { BankRouter } from '../domain/routing/index.js';
+import { accessLogStep } from '../pipeline/access-log/index.js';
 import { auditStep } from '../pipeline/audit/index.js';
-import { authenticateStep, type AccessTokens } from '../pipeline/auth/index.js';
+import { ApiKeys, authenticateStep, EntraTokens, type AccessTokens } from '../pipeline/auth/index.js';
 import { bodyParserStep } from '../pipeline/body-parser/index.js';
 import { clientOriginsCache, globalCallerGuardStep } from '../pipeline/caller-guard/index.js';
 import { metricsStep } from '../pipeline/metrics/index.js';
 import { rateLimitStep } from '../pipeline/rate-limit/index.js';
 import { requestIdStep } from '../pipeline/request-id/index.js';
+import { sandboxModeStep } from '../pipeline/sandbox-mode/index.js';
 import { requestSignatureStep } from '../pipeline/request-signature/index.js';
 import { securityHeadersStep } from '../pipeline/security-headers/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
@@ -19,6 +21,7 @@ import './locals.js';
 import type { CallbackSigner, FinalStateNotifier } from '../domain/callbacks/index.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { callbackRoutes } from './routes/callback-routes.js';
+import { bankNotificationRoutes } from './routes/bank-notification-routes.js';
 import { batchRoutes } from './routes/batch-routes.js';
 import { docsRoutes } from './routes/docs-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -59,11 +62,15 @@ export function buildApp(deps: AppDeps): Express {
 
   // 1. Request id first: every later step, log line and audit row carries it.
   app.use(requestIdStep());
+  // 1a. A sandbox says so on every answer, before anything can refuse or answer the request.
+  app.use(sandboxModeStep({ mode: config.bank.mode }));
+  // 1a'. The access log line of every request, probes and refusals included.
+  app.use(accessLogStep());
   // 1b. Metrics right after: every request is counted and timed, probes and refusals included.
   app.use(metricsStep({ metrics: deps.metrics }));
   // 2. Health probes come before the audit and the guards: monitors poll them every few
   //    seconds and they carry no payment data.
-  app.use(healthRoutes(routes, { db: store.db, pendingMigrations: deps.pendingMigrations, checkKeys: () => checkKeys(deps.tokens, () => store.audit.checkKeys()) }));
+  app.use(healthRoutes(routes, { mode: config.bank.mode, db: store.db, pendingMigrations: deps.pendingMigrations, checkKeys: () => checkKeys(deps.tokens, () => store.audit.checkKeys()) }));
   // 3. Audit next, so every exchange, including every rejection below, gets its record.
   app.use(auditStep({ repository: store.audit, clock }));
   // 4. Security headers on every answer, refusals included.
@@ -89,12 +96,27 @@ export function buildApp(deps: AppDeps): Express {
     ),
   );
 
+  // The banks' signed notifications (RTGS/SKN final outcomes): no ERP token, the bank's RSA
+  // signature is checked by the use case; after the global allowlists and per-IP limit above.
+  app.use(
+    bankNotificationRoutes(
+      { payments: store.payments, notifications: store.bankNotifications, router: deps.router, clock, finals: deps.callbacks.finals, toleranceMs: 300_000 },
+      bodyParserStep({ limitBytes: config.bodyLimitBytes }),
+    ),
+  );
+
   // Authenticated routes: token and client allowlists, then the per-client limit, then the
   // body (parsed only for a caller we know), then the request signature of a client that must
   // sign (it covers the raw body, so it comes after the parser that keeps it), then each route
   // validates and runs its use case.
   const authenticatedCaller = [
-    authenticateStep({ tokens: deps.tokens, clients: store.clients }),
+    authenticateStep({
+      tokens: deps.tokens,
+      clients: store.clients,
+      clientCredentials: store.clientCredentials,
+      apiKeys: new ApiKeys(store.clientCredentials),
+      entra: config.entra ? new EntraTokens(config.entra, clock) : null,
+    }),
     rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perClient, name: 'client', by: 'client' }),
   ];
   const signed = requestSignatureStep({ keys: config.auditKeys, replays: store.requestSignatures, clock });
@@ -102,12 +124,12 @@ export function buildApp(deps: AppDeps): Express {
   app.use(
     transferRoutes(
       routes,
-      { payments: store.payments, sequences: store.sequences, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals },
+      { payments: store.payments, sequences: store.sequences, accountGrants: store.accountGrants, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals },
       authenticated,
     ),
   );
   app.use(callbackRoutes(routes, deps.callbacks.signer, authenticated));
-  app.use(accountRoutes(routes, { router: deps.router, clock }, authenticated));
+  app.use(accountRoutes(routes, { router: deps.router, accountGrants: store.accountGrants, clock }, authenticated));
   // A payment run is the one body allowed to be larger (up to GERBANG_BATCH_MAX_LINES lines).
   app.use(
     batchRoutes(

@@ -10,6 +10,8 @@ declare global {
   namespace Express {
     interface Locals {
       requestId: string;
+      /** The W3C trace id of the caller's `traceparent`, when it sent a valid one. */
+      traceId?: string;
       audit: AuditTrail;
       /** The authenticated client, set by the auth step. */
       client?: ClientRecord;

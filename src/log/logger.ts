@@ -5,6 +5,9 @@ import { REDACTED, SECRET_HEADERS, SECRET_KEYS } from './redaction.js';
 /** Per-request context carried through async calls, so every log line has the request id. */
 export interface RequestContext {
   requestId: string;
+  /** From the caller's W3C `traceparent`: joins our log lines to the ERP's or the proxy's trace. */
+  traceId?: string;
+  parentSpanId?: string;
 }
 
 const context = new AsyncLocalStorage<RequestContext>();
@@ -20,7 +23,12 @@ const redactPaths = keys.flatMap((key) => [
   `body["${key}"]`,
 ]);
 
-let root: Logger = createRootLogger(process.env.GERBANG_LOG_LEVEL ?? 'info');
+/** The levels GERBANG_LOG_LEVEL accepts (the configuration schema checks it and names it). */
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+// Before the configuration is read, a bad GERBANG_LOG_LEVEL must not crash the import: info
+// until configureLogger, and the configuration check then names the variable.
+let root: Logger = createRootLogger(LEVELS.includes(process.env.GERBANG_LOG_LEVEL ?? '') ? process.env.GERBANG_LOG_LEVEL! : 'info');
 /** Bumped by configureLogger, so loggers handed out earlier follow the new root. */
 let generation = 0;
 
@@ -33,7 +41,8 @@ function createRootLogger(level: string, destination?: pino.DestinationStream): 
       redact: { paths: redactPaths, censor: REDACTED },
       mixin() {
         const ctx = context.getStore();
-        return ctx ? { requestId: ctx.requestId } : {};
+        if (!ctx) return {};
+        return ctx.traceId ? { requestId: ctx.requestId, traceId: ctx.traceId, parentSpanId: ctx.parentSpanId } : { requestId: ctx.requestId };
       },
     },
     destination,

@@ -20,6 +20,8 @@ export const SECRET_HEADERS: ReadonlySet<string> = new Set([
   // SNAP: BNI puts its API key in X-PARTNER-ID, so it is treated as a secret at every bank.
   'x-partner-id',
   'x-gerbang-signature',
+  // A client's API key (src/pipeline/auth/api-keys.ts).
+  'x-api-key',
 ]);
 
 /** Lower-case JSON / form keys whose values are secrets, wherever they are nested. */

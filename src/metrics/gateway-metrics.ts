@@ -1,10 +1,39 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BankCall } from '../banks/types.js';
+import type { CircuitState } from '../banks/circuit-breaker.js';
 import type { InDoubtState } from '../store/types.js';
 
-/** Seconds. Covers a cached replay (~1 ms) to a bank at its headers timeout (30 s). */
+/** Seconds. From a cached replay (~1 ms) up; `withLongest` adds the bank's longest exchange. */
 const HTTP_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const BANK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * The buckets, with the longest a bank exchange may take (connect + headers + body timeouts,
+ * 65 s by default) and a bucket past it: a bank answering at its timeout lands in a bucket of
+ * its own instead of in +Inf, so a latency quantile near the timeout stays readable.
+ */
+function withLongest(buckets: number[], longestSeconds: number): number[] {
+  const top = Math.ceil(longestSeconds);
+  return [...new Set([...buckets.filter((b) => b < top), top, top * 2])];
+}
+
+/** prom-client's default gauges named `_total`, which Prometheus reserves for counters (promtool refuses them); the same numbers are in `nodejs_active_handles` etc. */
+const TOTAL_NAMED_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+export interface GatewayMetricsOptions {
+  /** Counts of transfers in doubt by state (a store query, at each scrape). */
+  inDoubt?: () => Promise<Record<InDoubtState, number>>;
+  /** The longest a bank exchange may take, in seconds (the histograms' top bucket). */
+  longestBankCallSeconds?: number;
+  /** Each bank partner's circuit: closed, half-open or open. */
+  circuits?: () => { partner: string; state: CircuitState }[];
+  /** Audit records journaled on local disk, waiting for the database. */
+  spoolBacklog?: () => number;
+  /** The running version (package.json). */
+  version?: string;
+}
+
+const CIRCUIT_VALUES: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 export const AUDIT_OPERATIONS = ['open', 'record', 'complete', 'bank_call'] as const;
 export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
@@ -38,24 +67,18 @@ export class GatewayMetrics {
     labelNames: ['method', 'route', 'status'] as const,
     registers: [this.registry],
   });
-  private readonly httpDuration = new Histogram({
-    name: 'gerbang_http_request_duration_seconds',
-    help: 'Time from the request reaching the app to the last byte of the answer, by method, route pattern and status code.',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: HTTP_BUCKETS,
-    registers: [this.registry],
-  });
+  private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   private readonly bankCalls = new Counter({
     name: 'gerbang_bank_calls_total',
     help: 'HTTP exchanges with bank partners by partner, operation and outcome (success, refused, server_error, no_answer).',
     labelNames: ['partner', 'operation', 'outcome'] as const,
     registers: [this.registry],
   });
-  private readonly bankDuration = new Histogram({
-    name: 'gerbang_bank_call_duration_seconds',
-    help: 'Duration of HTTP exchanges with bank partners, by partner and operation.',
-    labelNames: ['partner', 'operation'] as const,
-    buckets: BANK_BUCKETS,
+  private readonly bankDuration: Histogram<'partner' | 'operation'>;
+  private readonly transfers = new Counter({
+    name: 'gerbang_transfers_total',
+    help: 'Transfers that reached a final status in this process, by bank partner and status (SUCCESS, FAILED). Transfers not final yet are in gerbang_transfers_in_doubt.',
+    labelNames: ['bank', 'status'] as const,
     registers: [this.registry],
   });
   private readonly tokenRefreshes = new Counter({
@@ -71,8 +94,54 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  constructor(options: { inDoubt?: () => Promise<Record<InDoubtState, number>> } = {}) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'gerbang_' });
+  constructor(options: GatewayMetricsOptions = {}) {
+    const longest = options.longestBankCallSeconds ?? 65;
+    this.httpDuration = new Histogram({
+      name: 'gerbang_http_request_duration_seconds',
+      help: 'Time from the request reaching the app to the last byte of the answer, by method, route pattern and status code.',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: withLongest(HTTP_BUCKETS, longest),
+      registers: [this.registry],
+    });
+    this.bankDuration = new Histogram({
+      name: 'gerbang_bank_call_duration_seconds',
+      help: 'Duration of HTTP exchanges with bank partners, by partner and operation.',
+      labelNames: ['partner', 'operation'] as const,
+      buckets: withLongest(BANK_BUCKETS, longest),
+      registers: [this.registry],
+    });
+    // Node's and the process's own metrics under their standard names (process_cpu_seconds_total,
+    // nodejs_heap_size_used_bytes…), which the usual dashboards and alerts expect.
+    collectDefaultMetrics({ register: this.registry });
+    for (const name of TOTAL_NAMED_GAUGES) this.registry.removeSingleMetric(name);
+    new Gauge({
+      name: 'gerbang_build_info',
+      help: 'Always 1; the labels say which Gerbang and which Node.js run.',
+      labelNames: ['version', 'nodejs'] as const,
+      registers: [this.registry],
+    }).set({ version: options.version ?? 'unknown', nodejs: process.version }, 1);
+    const { circuits, spoolBacklog } = options;
+    if (circuits) {
+      new Gauge({
+        name: 'gerbang_bank_circuit_state',
+        help: "Each bank partner's circuit breaker in this process: 0 closed (calls go through), 1 half-open (one probe call), 2 open (calls answer 503 without reaching the bank).",
+        labelNames: ['partner'] as const,
+        registers: [this.registry],
+        collect() {
+          for (const { partner, state } of circuits()) this.set({ partner }, CIRCUIT_VALUES[state]);
+        },
+      });
+    }
+    if (spoolBacklog) {
+      new Gauge({
+        name: 'gerbang_audit_spool_backlog',
+        help: 'Audit records journaled on local disk because the database refused them, not yet written to it. Above 0 for long: the database is down or refuses the audit.',
+        registers: [this.registry],
+        collect() {
+          this.set(spoolBacklog());
+        },
+      });
+    }
     // Present from the start at 0, so `increase()` sees the first failure.
     for (const operation of AUDIT_OPERATIONS) this.auditFailures.inc({ operation }, 0);
     const { inDoubt } = options;
@@ -107,6 +176,11 @@ export class GatewayMetrics {
     this.bankCalls.inc({ partner: call.partner, operation: call.operation, outcome });
     this.bankDuration.observe({ partner: call.partner, operation: call.operation }, call.durationMs / 1000);
     if (call.operation === 'token') this.tokenRefreshes.inc({ partner: call.partner, outcome });
+  }
+
+  /** A transfer became final (SUCCESS or FAILED). */
+  countFinalTransfer(bank: string, status: string): void {
+    this.transfers.inc({ bank, status });
   }
 
   countAuditFailure(operation: AuditOperation): void {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenOn } from '../http/listen.js';
 import { getLogger } from '../log/index.js';
 import { IpAllowlist } from '../security/index.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
@@ -42,13 +43,7 @@ export async function startMetricsServer(metrics: GatewayMetrics, options: Metri
     );
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, options.port, options.host, 'GERBANG_METRICS_PORT');
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { readableByOthers } from './owner-only.js';
@@ -20,7 +20,9 @@ import { readableByOthers } from './owner-only.js';
  * never from source or the database (see `parseKeySpec`).
  */
 
+/** gcm1: no associated data (files of one process: the audit spool). gcm2: bound to associated data (every stored value). */
 const FORMAT = 'gcm1';
+const BOUND_FORMAT = 'gcm2';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;
@@ -52,6 +54,7 @@ export class KeyRing {
   // ES private fields: never enumerated, so a ring that ends up in a log line or JSON shows no key.
   readonly #byId: Map<string, Buffer>;
   readonly #newest: RingKey;
+  readonly #macKeys = new Map<string, Buffer>();
 
   /**
    * @param keys in age order; the last one encrypts. At least one.
@@ -85,27 +88,37 @@ export class KeyRing {
     return { keyIds: this.keyIds, currentKeyId: this.currentKeyId };
   }
 
-  /** Encrypts with the newest key and a fresh nonce; returns the sealed string. */
-  encrypt(plaintext: string): string {
+  /**
+   * Encrypts with the newest key and a fresh nonce; returns the sealed string. With `aad`
+   * (associated data: where the value lives) the value is `gcm2` and opens only with that same
+   * `aad`, so a ciphertext copied to another place does not open.
+   */
+  encrypt(plaintext: string, aad?: string): string {
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.#newest.key, nonce, { authTagLength: TAG_BYTES });
+    if (aad !== undefined) cipher.setAAD(Buffer.from(aad, 'utf8'));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const tag = cipher.getAuthTag();
-    return [FORMAT, this.#newest.id, nonce.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.');
+    const format = aad === undefined ? FORMAT : BOUND_FORMAT;
+    return [format, this.#newest.id, nonce.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.');
   }
 
   /**
-   * Opens a sealed string. Throws KeyRingError naming the setting when the key id is not in
-   * the ring, and when the value is malformed or was altered (the GCM tag does not match).
+   * Opens a sealed string. With `aad` only a `gcm2` value sealed with that same associated data
+   * opens; without, only a `gcm1` value. Throws KeyRingError naming the setting when the key id
+   * is not in the ring, and when the value is malformed, of the other format, or was altered or
+   * moved (the GCM tag does not match).
    */
-  decrypt(sealed: string): string {
+  decrypt(sealed: string, aad?: string): string {
+    const format = aad === undefined ? FORMAT : BOUND_FORMAT;
     const parts = sealed.split('.');
-    if (parts.length !== 5 || parts[0] !== FORMAT) throw new KeyRingError(this.setting, 'a stored value is not a sealed value (format gcm1)', 'corrupt');
+    if (parts.length !== 5 || parts[0] !== format) throw new KeyRingError(this.setting, `a stored value is not a sealed value (format ${format})`, 'corrupt');
     const [, id, nonce, tag, ciphertext] = parts;
     const key = this.#byId.get(id);
     if (!key) throw new KeyRingError(this.setting, `a stored value was encrypted with key ${JSON.stringify(id)}, which is not configured (known: ${this.keyIds.join(', ')})`, 'unknown-key');
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'), { authTagLength: TAG_BYTES });
+      if (aad !== undefined) decipher.setAAD(Buffer.from(aad, 'utf8'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
     } catch {
@@ -116,8 +129,39 @@ export class KeyRing {
   /** The key id a sealed string names (null when it is not a sealed string). */
   static keyIdOf(sealed: string): string | null {
     const parts = sealed.split('.');
-    return parts.length === 5 && parts[0] === FORMAT ? parts[1] : null;
+    return parts.length === 5 && (parts[0] === FORMAT || parts[0] === BOUND_FORMAT) ? parts[1] : null;
   }
+
+  /**
+   * A MAC key derived from ring key `keyId` (the newest when omitted) for `purpose`, e.g. the
+   * audit chain's links or the checkpoints: HKDF-SHA256, so the encryption key itself never
+   * signs anything and each purpose has its own key. The database never holds it.
+   */
+  macKey(purpose: string, keyId: string = this.#newest.id): { keyId: string; key: Buffer } {
+    const name = `${purpose}\n${keyId}`;
+    let derived = this.#macKeys.get(name);
+    if (!derived) {
+      const key = this.#byId.get(keyId);
+      if (!key) throw new KeyRingError(this.setting, `a record is signed with key ${JSON.stringify(keyId)}, which is not configured (known: ${this.keyIds.join(', ')})`, 'unknown-key');
+      derived = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `gerbang ${purpose}`, 32));
+      this.#macKeys.set(name, derived);
+    }
+    return { keyId, key: derived };
+  }
+}
+
+/**
+ * The associated data that binds a stored value to where it lives: its table, its column and
+ * its row (the values that identify the row, known when the value is written). A value copied
+ * to another row, column or table does not open.
+ */
+export function placeOf(table: string, column: string, row: readonly (string | number)[]): string {
+  return JSON.stringify(['gerbang-sealed', table, column, ...row.map(String)]);
+}
+
+/** Where a client's request-signing key lives (clients.signing_key, sealed for its client id). */
+export function signingKeyPlace(clientId: string): string {
+  return placeOf('clients', 'signing_key', [clientId]);
 }
 
 /**

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { getLogger } from '../log/index.js';
 import type { KeyRing } from '../security/index.js';
-import type { AuditExchangeRow, AuditQuery, AuditRepository, BankCallAudit, InboundCompletion, InboundExchange } from './types.js';
+import { UniqueViolationError, type AuditExchangeRow, type AuditQuery, type AuditRepository, type BankCallAudit, type InboundCompletion, type InboundExchange } from './types.js';
 
 const log = getLogger('audit-spool');
 
@@ -15,12 +15,27 @@ type SpooledWrite =
   | { op: 'bank-call'; call: BankCallAudit };
 
 /**
+ * How long a claim on a journal file holds without being renewed. The replaying process renews
+ * it before every line it writes back (a line is one short transaction, far below this), so
+ * only a claimant that is dead or hung lets it lapse; then any process takes the file over.
+ */
+export const SPOOL_LEASE_MS = 30_000;
+
+const CLAIM = /^(.+\.jsonl)\.replaying-(\d+)-[0-9a-f]+$/;
+
+/**
  * A local, fsync'd journal of audit writes the database refused (it was down or unreachable),
  * replayed into the database when it is back, so an answered request never lacks its record.
  * Each process appends to its own file; files are named after the database they belong to, so a
- * replay never writes one database's records into another. A replay claims a file by renaming
- * it, which is atomic: of several processes, one replays each file, and the writer simply starts
- * a new file on its next append.
+ * replay never writes one database's records into another.
+ *
+ * Replay is crash-safe. A process claims a file by renaming it to `<file>.replaying-<pid>-<rand>`
+ * (atomic: of several processes, one gets each file; the writer simply starts a new file on its
+ * next append). The claim is a lease: its holder renews it (the file's mtime) before each line,
+ * and any process takes over a claimed file whose holder's pid is no longer alive on this host
+ * or whose lease lapsed (SPOOL_LEASE_MS), by renaming it again. Each line is written back under
+ * its own entry id (a digest of the line), which the database keeps unique, so a line written
+ * back twice (its replayer died after the commit, before the file was done) is one record.
  *
  * The journal holds the same bodies and headers as the audit, so each line is sealed with the
  * audit key ring like the audit's columns: the disk never holds them in clear either.
@@ -33,6 +48,7 @@ export class AuditSpool {
     private readonly dir: string,
     databaseUrl: string,
     private readonly keys: KeyRing,
+    private readonly clock: () => number = Date.now,
   ) {
     this.prefix = `audit-${createHash('sha256').update(databaseUrl).digest('hex').slice(0, 12)}-`;
     this.file = join(dir, `${this.prefix}${hostname().slice(0, 30)}-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`);
@@ -43,41 +59,110 @@ export class AuditSpool {
     appendLines(this.dir, this.file, [this.keys.encrypt(JSON.stringify(write))]);
   }
 
-  /** Writes every spooled record of this database into it; a file that fails midway is kept from that line on. */
-  async replay(repository: AuditRepository): Promise<number> {
-    let files: string[];
+  /** Records journaled for this database and not yet written to it (every process's files in the folder). */
+  backlog(): number {
+    let names: string[];
     try {
-      files = readdirSync(this.dir).filter((name) => name.startsWith(this.prefix) && name.endsWith('.jsonl'));
+      names = readdirSync(this.dir).filter((name) => name.startsWith(this.prefix) && name.includes('.jsonl'));
+    } catch {
+      return 0;
+    }
+    let lines = 0;
+    for (const name of names) {
+      try {
+        lines += readFileSync(join(this.dir, name), 'utf8').split('\n').filter((line) => line.length > 0).length;
+      } catch {
+        // replayed and removed meanwhile
+      }
+    }
+    return lines;
+  }
+
+  /**
+   * Writes every spooled record of this database into it: the unclaimed files and the claimed
+   * ones whose claimant died or let its lease lapse. A file that fails midway (the database went
+   * away again) is kept from that line on. Returns how many lines were written back.
+   */
+  async replay(repository: AuditRepository): Promise<number> {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir).filter((name) => name.startsWith(this.prefix));
     } catch {
       return 0;
     }
     let replayed = 0;
-    for (const name of files) {
-      const claimed = join(this.dir, `${name}.replaying-${process.pid}-${randomBytes(3).toString('hex')}`);
+    for (const name of names) {
+      const base = this.claimable(name);
+      if (base === null) continue;
+      const claimed = join(this.dir, `${base}.replaying-${process.pid}-${randomBytes(3).toString('hex')}`);
       try {
         renameSync(join(this.dir, name), claimed);
       } catch {
-        continue; // another process claimed it
+        continue; // another process claimed it first
       }
-      const lines = readFileSync(claimed, 'utf8').split('\n').filter((line) => line.length > 0);
-      let done = 0;
-      try {
-        for (const line of lines) {
-          await apply(repository, JSON.parse(this.keys.decrypt(line)) as SpooledWrite);
-          done++;
-        }
-        unlinkSync(claimed);
-      } catch (error) {
-        // The database went away again: keep what is left for the next replay.
-        appendLines(this.dir, join(this.dir, name), lines.slice(done));
-        unlinkSync(claimed);
-        log.warn({ err: error, left: lines.length - done }, 'audit replay interrupted; the rest stays spooled');
-      }
-      replayed += done;
+      if (name !== base) log.warn({ file: name }, 'taking over an audit journal whose replayer died or stopped renewing its lease');
+      replayed += await this.replayFile(repository, claimed, base);
     }
     if (replayed > 0) log.info({ replayed }, 'spooled audit records written to the database');
     return replayed;
   }
+
+  /** The journal name a file belongs to when this process may claim it now, else null. */
+  private claimable(name: string): string | null {
+    if (name.endsWith('.jsonl')) return name;
+    const match = CLAIM.exec(name);
+    if (!match) return null;
+    const pid = Number(match[2]);
+    if (pid !== process.pid && !isAlive(pid)) return match[1];
+    try {
+      return this.clock() - statSync(join(this.dir, name)).mtimeMs > SPOOL_LEASE_MS ? match[1] : null;
+    } catch {
+      return null; // gone meanwhile: its replayer finished
+    }
+  }
+
+  private async replayFile(repository: AuditRepository, claimed: string, base: string): Promise<number> {
+    const lines = readFileSync(claimed, 'utf8').split('\n').filter((line) => line.length > 0);
+    let done = 0;
+    try {
+      for (const line of lines) {
+        // Renew the lease; a claim taken over meanwhile (this process hung past the lease) is
+        // the new holder's: stop here, it replays the rest, the entry ids keep it exactly once.
+        const now = new Date(this.clock());
+        try {
+          utimesSync(claimed, now, now);
+        } catch {
+          log.warn({ file: base }, 'audit journal taken over by another process during replay');
+          return done;
+        }
+        await apply(repository, JSON.parse(this.keys.decrypt(line)) as SpooledWrite, entryId(line));
+        done++;
+      }
+      unlinkSync(claimed);
+    } catch (error) {
+      // The database went away again: keep what is left for the next replay (written before the
+      // claimed file is removed, so a crash in between leaves lines twice, never none).
+      appendLines(this.dir, join(this.dir, base), lines.slice(done));
+      unlinkSync(claimed);
+      log.warn({ err: error, left: lines.length - done }, 'audit replay interrupted; the rest stays spooled');
+    }
+    return done;
+  }
+}
+
+/** True while a process with this pid runs on this host (EPERM: it runs, as another user). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A journal line's entry id: the digest of the line as written (sealed), the same on every replay. */
+function entryId(line: string): string {
+  return createHash('sha256').update(line).digest('hex').slice(0, 40);
 }
 
 function appendLines(dir: string, file: string, lines: string[]): void {
@@ -91,15 +176,29 @@ function appendLines(dir: string, file: string, lines: string[]): void {
   }
 }
 
-/** Replays one write; a record the database already has (an earlier, interrupted replay) is not written twice. */
-async function apply(repository: AuditRepository, write: SpooledWrite): Promise<void> {
-  if (write.op === 'complete') return repository.complete(write.id, write.completion);
-  if (write.op === 'record') {
-    if ((await repository.list({ requestId: write.exchange.requestId, limit: 1 })).length > 0) return;
-    await repository.record(write.exchange, write.completion);
-    return;
+/**
+ * Replays one write, at most once: a record or bank leg carries its entry id, which the database
+ * keeps unique; a record the database already has under its request id (its first write
+ * committed although the gateway was told it failed) and a completion already written are
+ * skipped.
+ */
+async function apply(repository: AuditRepository, write: SpooledWrite, entry: string): Promise<void> {
+  try {
+    if (write.op === 'complete') {
+      const [row] = await repository.list({ afterId: write.id - 1, limit: 1 });
+      if (row?.id === write.id && row.outcome !== 'in_progress') return;
+      return await repository.complete(write.id, write.completion);
+    }
+    if (write.op === 'record') {
+      if ((await repository.list({ requestId: write.exchange.requestId, limit: 1 })).length > 0) return;
+      await repository.record(write.exchange, write.completion, entry);
+      return;
+    }
+    await repository.recordBankCall(write.call, entry);
+  } catch (error) {
+    if (error instanceof UniqueViolationError) return; // written back before: one record
+    throw error;
   }
-  await repository.recordBankCall(write.call);
 }
 
 /**
@@ -124,6 +223,8 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     recordBankCall: (call) => spooled(() => repository.recordBankCall(call), { op: 'bank-call', call }, 0),
     list: (query: AuditQuery): Promise<AuditExchangeRow[]> => repository.list(query),
     verify: () => repository.verify(),
+    linkAt: (writerId, seq) => repository.linkAt(writerId, seq),
+    ownHeads: () => repository.ownHeads(),
     checkKeys: () => repository.checkKeys(),
   };
 }

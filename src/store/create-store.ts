@@ -1,8 +1,10 @@
+import { SqlBankNotificationRepository } from './repositories/bank-notification-repository.js';
 import {
   SqlAuditRepository,
   SqlAuditVerificationRepository,
   SqlBankTokenRepository,
   SqlClientRepository,
+  SqlClientCredentialRepository,
   SqlConsoleAuditRepository,
   SqlConsoleSessionRepository,
   SqlConsoleUserRepository,
@@ -15,6 +17,7 @@ import {
   SqlCallbackRepository,
   SqlKeyRotationRepository,
   SqlRequestSignatureRepository,
+  SqlAccountGrantRepository,
 } from './repositories/index.js';
 import type { KeyRing } from '../security/index.js';
 import type { Db, Store } from './types.js';
@@ -36,6 +39,8 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
   return {
     db,
     clients: new SqlClientRepository(db),
+    accountGrants: new SqlAccountGrantRepository(db),
+    clientCredentials: new SqlClientCredentialRepository(db),
     requestSignatures: new SqlRequestSignatureRepository(db),
     payments: new SqlPaymentRepository(db, keys),
     audit: new SqlAuditRepository(db, { keys, writerId: options.auditWriterId }),
@@ -45,11 +50,12 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
     sequences: new SqlSequenceRepository(db),
     batches: new SqlTransferBatchRepository(db, keys),
     callbacks: new SqlCallbackRepository(db, keys),
+    bankNotifications: new SqlBankNotificationRepository(db),
     paymentSearch: new SqlPaymentSearchRepository(db, keys),
     consoleUsers: new SqlConsoleUserRepository(db),
     consoleSessions: new SqlConsoleSessionRepository(db),
     consoleAudit: new SqlConsoleAuditRepository(db),
-    auditVerifications: new SqlAuditVerificationRepository(db),
+    auditVerifications: new SqlAuditVerificationRepository(db, keys),
     keyRotation: new SqlKeyRotationRepository(db, keys),
     close: () => db.close(),
   };

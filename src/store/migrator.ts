@@ -1,6 +1,10 @@
 import { isAppError } from '../errors/app-error.js';
 import { getLogger } from '../log/index.js';
 import { loadMigrationFiles, type MigrationFile } from './migration-files.js';
+import type { KeyRing } from '../security/index.js';
+import { relinkChains } from './repositories/audit-verify.js';
+import { ValueSealer } from './repositories/sealed-values.js';
+import { countLegacyValues, sealLegacyValues, signLegacyPayments } from './sealing-migration.js';
 import { UniqueViolationError, type Db, type Queryable } from './types.js';
 
 const log = getLogger('store');
@@ -31,7 +35,21 @@ interface LedgerRow {
 export interface MigrateOptions {
   /** Folder of NNN_name.sql files; defaults to sql/<dialect> of the package (tests use others). */
   directory?: string;
+  /**
+   * The key ring, for the migrations with a step in code that seals or signs what is already
+   * stored (012). Needed only when there is such data; without it they name GERBANG_AUDIT_KEYS.
+   */
+  keys?: KeyRing | null;
 }
+
+/**
+ * Migrations with a step in code, run in the same transaction (SQLite) or right after their
+ * statements (MySQL). `before` runs first and must change nothing: it refuses (naming the
+ * setting) while the DDL has not run yet, so a refused migration can simply be run again.
+ */
+const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null) => Promise<void>; after: (db: Queryable, keys: KeyRing | null) => Promise<void> }> = {
+  12: { before: requireKeysToSeal, after: sealAndRelink },
+};
 
 /**
  * Applies the pending numbered migrations of sql/<dialect>/ in order and returns their names.
@@ -50,7 +68,7 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<{ a
   }
   const applied: string[] = [];
   for (const file of files.filter((f) => !ledger.has(f.version))) {
-    if (await applyOne(db, file)) {
+    if (await applyOne(db, file, options.keys ?? null)) {
       applied.push(file.name);
       log.info({ migration: file.name, store: db.description }, 'migration applied');
     }
@@ -81,7 +99,7 @@ export async function pendingMigrations(db: Db, options: MigrateOptions = {}): P
  * the winner's ledger row before giving up, so a race is not mistaken for a broken migration.
  * No GET_LOCK: it is not replicated and not available on every managed MySQL.
  */
-async function applyOne(db: Db, file: MigrationFile): Promise<boolean> {
+async function applyOne(db: Db, file: MigrationFile, keys: KeyRing | null): Promise<boolean> {
   if (db.dialect === 'sqlite') {
     return db.withTransaction(async (tx) => {
       const already = await readVersion(tx, file.version);
@@ -89,11 +107,14 @@ async function applyOne(db: Db, file: MigrationFile): Promise<boolean> {
         verifyChecksum(db, file, already);
         return false;
       }
+      await CODE_STEPS[file.version]?.before(tx, keys);
       for (const statement of file.statements) await tx.execute(statement);
+      await CODE_STEPS[file.version]?.after(tx, keys);
       await recordVersion(tx, file);
       return true;
     });
   }
+  await CODE_STEPS[file.version]?.before(db, keys);
   for (const statement of file.statements) {
     try {
       await db.execute(statement);
@@ -105,6 +126,7 @@ async function applyOne(db: Db, file: MigrationFile): Promise<boolean> {
       return false;
     }
   }
+  await CODE_STEPS[file.version]?.after(db, keys);
   try {
     await recordVersion(db, file);
     return true;
@@ -151,4 +173,19 @@ function verifyChecksum(db: Db, file: MigrationFile, recorded: string): void {
       `(recorded checksum ${recorded.slice(0, 12)}…, file now ${file.checksum.slice(0, 12)}…). ` +
       'Restore the file as it was and put the change in a new numbered migration.',
   );
+}
+
+/** 012 before its DDL: without a key ring, refuses when there is anything to seal or re-link. */
+async function requireKeysToSeal(db: Queryable, keys: KeyRing | null): Promise<void> {
+  if (keys !== null) return;
+  const waiting = await countLegacyValues(db);
+  if (waiting > 0) new ValueSealer(null).keyRing; // throws KeyRingError naming GERBANG_AUDIT_KEYS
+}
+
+/** 012 after its DDL: seals every stored value for its place, signs the payments, re-links the chains. */
+async function sealAndRelink(db: Queryable, keys: KeyRing | null): Promise<void> {
+  const sealed = await sealLegacyValues(db, keys);
+  const signed = await signLegacyPayments(db, keys);
+  const relinked = await relinkChains(db, new ValueSealer(keys), { legacy: true });
+  if (sealed + signed + relinked > 0) log.info({ sealed, signed, relinked }, 'migration 012: stored values sealed for their place, payments signed, audit chains re-linked with the ring key');
 }

@@ -21,5 +21,5 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
 /** The bare Db of a URL, for tools that need no repositories. */
 export function openDb(url: string): Db {
   const target = parseDatabaseUrl(url);
-  return target.kind === 'mysql' ? new MysqlDb(target.url) : new SqliteDb(target.path);
+  return target.kind === 'mysql' ? new MysqlDb(target.url, target.hosts) : new SqliteDb(target.path);
 }

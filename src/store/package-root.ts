@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -11,4 +11,9 @@ export function packageRoot(start: string = __dirname): string {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'sql'))) return dir;
     if (dirname(dir) === dir) throw new Error(`store: no package root (package.json next to sql/) above ${start}`);
   }
+}
+
+/** Gerbang's version, from its package.json (`gerbang --version`, the build_info metric). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }

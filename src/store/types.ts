@@ -115,6 +115,51 @@ export interface ClientRepository {
   setSigning(id: string, signing: ClientSigning, now: number): Promise<boolean>;
 }
 
+// ---------------------------------------------------------------- account grants
+
+/**
+ * Which company accounts a client may use (balance, statement, paying from). No grant, no
+ * access: a client that was granted nothing can use no account.
+ */
+export interface AccountGrantRepository {
+  /** Grants the account; false when it was granted already. */
+  grant(clientId: string, accountNumber: string, now: number): Promise<boolean>;
+  /** Withdraws the grant; false when there was none. */
+  revoke(clientId: string, accountNumber: string): Promise<boolean>;
+  isGranted(clientId: string, accountNumber: string): Promise<boolean>;
+  /** The client's granted accounts, masked (`******5680`: no account number is stored in clear), oldest first. */
+  list(clientId: string): Promise<string[]>;
+}
+
+// ---------------------------------------------------------------- client credentials
+
+/**
+ * How else a client proves who it is (migration 014): `entra-app`, a Microsoft Entra ID
+ * application whose access tokens act as the client (lookup: its application id); `api-key`,
+ * the client's API key (lookup: the key's public id, with the scrypt hash of its secret).
+ */
+export type ClientCredentialKind = 'entra-app' | 'api-key';
+
+export interface ClientCredential {
+  kind: ClientCredentialKind;
+  lookup: string;
+  clientId: string;
+  /** scrypt hash of an API key's secret part; null for an Entra application. */
+  secretHash: string | null;
+  createdAt: number;
+}
+
+export interface ClientCredentialRepository {
+  find(kind: ClientCredentialKind, lookup: string): Promise<ClientCredential | null>;
+  listFor(clientId: string): Promise<ClientCredential[]>;
+  /** Throws UniqueViolationError when the lookup already belongs to a client. */
+  add(credential: ClientCredential): Promise<void>;
+  /** Replaces the client's credentials of this kind by `credential` in one transaction (API key rotation). */
+  replace(credential: ClientCredential): Promise<void>;
+  /** Deletes the client's credentials of this kind (only the one with `lookup` when given); how many. */
+  remove(clientId: string, kind: ClientCredentialKind, lookup?: string): Promise<number>;
+}
+
 // ---------------------------------------------------------------- request signatures
 
 /**
@@ -166,6 +211,12 @@ export interface PaymentRecord {
   /** The beneficiary's account, masked (`******5681`), and bank code as sent: clear, for lists. */
   beneficiaryAccountMasked: string | null;
   beneficiaryBank: string | null;
+  /** The paying (company) account, whose statement proves or disproves the debit; null before migration 011. */
+  sourceAccount: string | null;
+  /** SNAP: the X-EXTERNAL-ID the transfer went out under when it is not bankTransactionId. */
+  bankExternalId: string | null;
+  /** When it entered the review queue (unresolved too long); null when not in review. */
+  reviewSince: number | null;
 }
 
 export interface NewPayment {
@@ -174,13 +225,16 @@ export interface NewPayment {
   requestHash: string;
   amount: string;
   currency: string;
+  /** The paying account, sealed for its row (migration 011). */
+  sourceAccount?: string | null;
   /** Stored sealed with the payment so the finance console can show and search it (migration 015). */
   details?: PaymentDetails;
 }
 
 /** What the ERP asked to pay, as the finance console shows it: full account numbers (sealed at rest). */
 export interface PaymentDetails {
-  sourceAccount: string;
+  /** Null when the ERP left the choice of paying account to Gerbang (routing by granted accounts). */
+  sourceAccount: string | null;
   beneficiaryAccount: string;
   beneficiaryBankCode: string;
   beneficiaryName: string | null;
@@ -197,6 +251,7 @@ export interface PaymentUpdate {
   bankReference?: string | null;
   resultJson?: string | null;
   httpStatus?: number | null;
+  bankExternalId?: string | null;
 }
 
 export interface PaymentRepository {
@@ -226,8 +281,35 @@ export interface PaymentRepository {
   recordCheck(id: number, owner: string, check: { state: PaymentState; checkAttempts: number; notFoundCount: number; nextCheckAt: number }, now: number): Promise<void>;
   /** Frees a lease `owner` holds (after the payment was settled with update()). */
   releaseLease(id: number, owner: string): Promise<void>;
+  /** Extends a lease `owner` still holds to now + leaseMs; false when it no longer holds it. */
+  renewLease(id: number, owner: string, now: number, leaseMs: number): Promise<boolean>;
   /** How many payments are in doubt now, per state (UNKNOWN, PENDING, SENDING): the metrics gauge. */
   countInDoubt(): Promise<Record<InDoubtState, number>>;
+  /**
+   * Stores a final outcome (SUCCESS or FAILED) only while the payment is still in doubt
+   * (SENDING, UNKNOWN, PENDING), and takes it out of the review queue. False when another
+   * process (the resolver, a notification, an admin) settled it first: the caller must not
+   * announce its own outcome.
+   */
+  settle(id: number, update: PaymentUpdate & { state: 'SUCCESS' | 'FAILED' }, now: number): Promise<boolean>;
+  /** Puts a payment still in doubt into the review queue (once: the first time is kept). */
+  enterReview(id: number, now: number): Promise<void>;
+  /** The review queue: payments in review and still in doubt, oldest first. */
+  listInReview(limit: number): Promise<PaymentRecord[]>;
+  findById(id: number): Promise<PaymentRecord | null>;
+  /** The payment a bank knows by `bankTransactionId` (its partnerReferenceNo / TransactionID) at `bank`. */
+  findByBankTransaction(bank: string, bankTransactionId: string): Promise<PaymentRecord | null>;
+}
+
+// ---------------------------------------------------------------- bank notifications
+
+/**
+ * The notifications banks sent (migration 011), one per (partner, X-EXTERNAL-ID): `new` the first
+ * time, `repeat` when the same bytes come again (answered, not acted on twice), `conflict` when
+ * the id comes back with another body (a replay or a forgery: refused).
+ */
+export interface BankNotificationRepository {
+  record(notification: { partner: string; externalId: string; bodyHash: string }, now: number): Promise<'new' | 'repeat' | 'conflict'>;
 }
 
 /** States of a payment whose outcome at the bank is not known yet. */
@@ -300,9 +382,9 @@ export interface AuditQuery {
 export interface AuditChainBreak {
   writerId: string | null;
   seq: number | null;
-  table: 'audit_exchanges' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers';
+  table: 'audit_exchanges' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'payments' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'checkpoints';
   recordId: number | null;
-  problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated';
+  problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated' | 'forged' | 'vanished' | 'rolled-back';
   detail: string;
 }
 
@@ -321,13 +403,22 @@ export interface AuditRepository {
   /** Inserts the inbound exchange as in_progress and returns its id. */
   open(exchange: InboundExchange): Promise<number>;
   complete(id: number, completion: InboundCompletion): Promise<void>;
-  /** Inserts a whole exchange at once (rejected requests, token endpoint). */
-  record(exchange: InboundExchange, completion: InboundCompletion): Promise<number>;
-  recordBankCall(call: BankCallAudit): Promise<number>;
+  /**
+   * Inserts a whole exchange at once (rejected requests, token endpoint). `spoolEntry`: the id of
+   * the journal entry being replayed (audit-spool.ts); a second record with the same entry id
+   * throws UniqueViolationError.
+   */
+  record(exchange: InboundExchange, completion: InboundCompletion, spoolEntry?: string): Promise<number>;
+  /** Inserts one bank leg; `spoolEntry` as for record(). */
+  recordBankCall(call: BankCallAudit, spoolEntry?: string): Promise<number>;
   /** Exchanges ordered by id with their bank calls, for export and tests. */
   list(query: AuditQuery): Promise<AuditExchangeRow[]>;
   /** Checks every writer's hash chain against the records; decrypts with the key ring. */
   verify(): Promise<AuditVerifyReport>;
+  /** The MAC the database holds for link `seq` of chain `writerId`; null when there is no such link. */
+  linkAt(writerId: string, seq: number): Promise<{ hash: string; keyId: string | null } | null>;
+  /** The heads of this process's own chains as it appended them (from memory, not the database). */
+  ownHeads(): { writerId: string; seq: number; hash: string }[];
   /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
   checkKeys(): string;
 }
@@ -337,6 +428,10 @@ export interface AuditRepository {
 export interface KeyRotationReport {
   /** The key every value is sealed with afterwards. */
   keyId: string;
+  /** Audit chains, payment MACs and verification runs made again under the newest key (after checking them under their own). */
+  relinkedChains?: number;
+  resignedPayments?: number;
+  resignedVerifications?: number;
   /** Rows re-encrypted, per table (audit_exchanges, audit_bank_calls, payments, transfer_batch_lines, callback_deliveries). */
   records: Record<string, number>;
   batches: number;
@@ -412,8 +507,11 @@ export interface BankTokenRepository {
 }
 
 export interface SequenceRepository {
-  /** Atomically returns the next value (first call returns 1) of a named counter shared by all nodes. */
-  next(name: string): Promise<number>;
+  /**
+   * Atomically returns the next value of a named counter shared by all nodes: the greater of
+   * the last value + 1 and `floor` (default 1; the first call returns `floor`).
+   */
+  next(name: string, floor?: number): Promise<number>;
 }
 
 // ---------------------------------------------------------------- transfer batches
@@ -678,6 +776,8 @@ export interface AuditVerificationRepository {
 export interface Store {
   readonly db: Db;
   readonly clients: ClientRepository;
+  readonly accountGrants: AccountGrantRepository;
+  readonly clientCredentials: ClientCredentialRepository;
   readonly requestSignatures: RequestSignatureRepository;
   readonly payments: PaymentRepository;
   readonly audit: AuditRepository;
@@ -687,6 +787,7 @@ export interface Store {
   readonly sequences: SequenceRepository;
   readonly batches: TransferBatchRepository;
   readonly callbacks: CallbackRepository;
+  readonly bankNotifications: BankNotificationRepository;
   readonly paymentSearch: PaymentSearchRepository;
   readonly consoleUsers: ConsoleUserRepository;
   readonly consoleSessions: ConsoleSessionRepository;

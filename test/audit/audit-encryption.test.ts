@@ -6,6 +6,7 @@ import { startReceiver, type CallbackReceiver } from '../support/callback-receiv
 import { runCli } from '../support/cli.js';
 import { everyRow, forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type HttpAnswer } from '../support/gateway-harness.js';
+import { startTestBank, type TestBank } from '../support/test-bank.js';
 
 /** Every audit row of both tables, as the database holds it, as one searchable text. */
 async function rawAudit(gw: TestGateway): Promise<string> {
@@ -15,6 +16,7 @@ async function rawAudit(gw: TestGateway): Promise<string> {
 
 forEachBackend('Encryption at rest: the audit, payments, payment runs and callbacks', (db) => {
   let gw: TestGateway;
+  let bank: TestBank;
   let receiver: CallbackReceiver;
   /** Values only this suite's transfers carry, so finding them anywhere means a leak. */
   const remark = `Inv ${randomBytes(4).toString('hex')}`;
@@ -32,9 +34,11 @@ forEachBackend('Encryption at rest: the audit, payments, payment runs and callba
 
   before(async () => {
     receiver = await startReceiver();
-    gw = await TestGateway.start(db.url(), { GERBANG_CALLBACK_INTERVAL_MS: '50' });
-    gw.simulator.setAccount({ number: source, name: 'PT SEAL SOURCE', balance: '100000000.00' });
-    gw.simulator.setAccount({ number: vendor, name: vendorName, balance: '0.00' });
+    // A bank of the test's own, so the company account paid from (a secret here) is configured at it.
+    bank = await startTestBank();
+    bank.simulator.setAccount({ number: source, name: 'PT SEAL SOURCE', balance: '100000000.00' });
+    bank.simulator.setAccount({ number: vendor, name: vendorName, balance: '0.00' });
+    gw = await TestGateway.start(db.url(), bank.env({ GERBANG_CALLBACK_INTERVAL_MS: '50' }));
     const client = await gw.createClient();
     await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
     const token = await gw.token(client);
@@ -64,6 +68,7 @@ forEachBackend('Encryption at rest: the audit, payments, payment runs and callba
 
   after(async () => {
     await gw?.close();
+    await bank?.simulator.close();
     receiver?.server.close();
   });
 
@@ -74,7 +79,7 @@ forEachBackend('Encryption at rest: the audit, payments, payment runs and callba
       expect(raw.includes(secret), `${secret} readable in the database`).to.equal(false);
     }
     const [row] = await gw.store.db.query<Record<string, string>>('SELECT * FROM audit_exchanges WHERE transaction_id = ?', [transactionId]);
-    for (const column of ['request_headers', 'request_body', 'response_body']) expect(row[column]).to.match(/^gcm1\.test-run\.[\w-]{16}\.[\w-]{22}\.[\w-]+$/);
+    for (const column of ['request_headers', 'request_body', 'response_body']) expect(row[column]).to.match(/^gcm2\.test-run\.[\w-]{16}\.[\w-]{22}\.[\w-]+$/);
     expect(row.key_id).to.equal('test-run');
   });
 
@@ -84,7 +89,7 @@ forEachBackend('Encryption at rest: the audit, payments, payment runs and callba
     for (const secret of [source, vendor, vendorName, vendorEmail, remark, beneficiary, '0201245680']) {
       expect(raw.includes(secret), `${secret} readable in the database`).to.equal(false);
     }
-    const sealed = /^gcm1\.test-run\.[\w-]{16}\.[\w-]{22}\.[\w-]+$/;
+    const sealed = /^gcm2\.test-run\.[\w-]{16}\.[\w-]{22}\.[\w-]+$/;
     const [payment] = await gw.store.db.query<Record<string, string>>('SELECT result_json, key_id FROM payments WHERE transaction_id = ?', [vendorPayment.transactionId as string]);
     expect(payment).to.have.property('key_id', 'test-run');
     expect(payment.result_json).to.match(sealed);
@@ -133,7 +138,7 @@ forEachBackend('Encryption at rest: the audit, payments, payment runs and callba
 
   it('still pays and answers from the sealed values: the run, the status reads and the callbacks', async () => {
     // The run's lines were paid from their sealed requests: the vendor got every amount.
-    expect(gw.simulator.balanceOf(vendor)).to.equal('6000.00');
+    expect(bank.simulator.balanceOf(vendor)).to.equal('6000.00');
     const run = await gw.request(`/v1/transfer-batches/${batchId}`, { headers: auth });
     expect(run.body.progress).to.deep.equal({ queued: 0, submitted: 2, rejected: 0 });
     expect(run.body.lines.map((l: { state: string; result: { status: string; amount: string } }) => [l.state, l.result.status, l.result.amount])).to.deep.equal([
@@ -176,8 +181,9 @@ forEachBackend('Encryption at rest: the audit, payments, payment runs and callba
     it('a key with the right id but other bytes is refused, naming the setting, never returning garbage', async () => {
       const store = await openStore(db.url(), { auditKeys: ringOf(testKeySpec('test-run')) });
       try {
-        const error = await store.audit.list({ transactionId }).then(() => null, (e: Error) => e);
-        expect(error?.message).to.match(/^GERBANG_AUDIT_KEYS: a value sealed with key test-run does not decrypt/);
+        const error = await store.audit.list({ transactionId }).then(() => null, (e: Error & { code?: string; where?: string }) => e);
+        expect(error?.code).to.equal('AUDIT_INTEGRITY');
+        expect(error?.where).to.match(/is not a value sealed for it: .*\(GERBANG_AUDIT_KEYS: a value sealed with key test-run does not decrypt/);
       } finally {
         await store.close();
       }

@@ -126,12 +126,12 @@ forEachBackend('gerbang audit verify', (ctx) => {
     }
   });
 
-  it('names a record whose sealed body was replaced by another valid ciphertext, exit 1', async () => {
+  it('names a record whose sealed body was replaced by another valid ciphertext (moved from another row), exit 1', async () => {
     const [other] = await db.query<{ response_body: string }>('SELECT response_body FROM audit_exchanges WHERE id = ?', [ids[4]]);
     await db.execute('UPDATE audit_exchanges SET response_body = ? WHERE id = ?', [other.response_body, ids[3]]);
     const result = await verify(url);
     expect(result.code).to.equal(1);
-    expect(result.stdout).to.match(new RegExp(`ALTERED: audit_exchanges id ${ids[3]} \\(chain \\S+ seq 1, record\\)`));
+    expect(result.stdout).to.match(new RegExp(`ALTERED: audit_exchanges id ${ids[3]} \\(chain \\S+ seq 1\\) was altered: audit_exchanges\\.response_body of row \\S+ is not a value sealed for it`));
   });
 
   it('names a bank call whose ciphertext was tampered with, exit 1', async () => {
@@ -139,7 +139,7 @@ forEachBackend('gerbang audit verify', (ctx) => {
     await db.execute(`UPDATE audit_bank_calls SET request_body = ${tail}`);
     const result = await verify(url);
     expect(result.code).to.equal(1);
-    expect(result.stdout).to.match(/ALTERED: audit_bank_calls id \d+ \(chain \S+ seq 2\) was altered: a sealed value does not decrypt/);
+    expect(result.stdout).to.match(/ALTERED: audit_bank_calls id \d+ \(chain \S+ seq 2\) was altered: audit_bank_calls\.request_body of row \S+ is not a value sealed for it/);
   });
 
   it('names a record deleted by SQL DELETE, exit 1', async () => {

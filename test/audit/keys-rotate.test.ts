@@ -1,11 +1,13 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { openStore, type Db } from '../../src/store/index.js';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrate, openDb, openStore, type Db } from '../../src/store/index.js';
 import { ringOf, testKeySpec } from '../support/audit-keys.js';
 import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
-import { createClient } from '../../src/cli/commands/client-command.js';
 import { runCli } from '../support/cli.js';
-import { forEachBackend } from '../support/databases.js';
+import { createMariaDbDatabase, createSqliteDatabase, forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 
 const OLD = testKeySpec('k-old');
@@ -109,10 +111,10 @@ forEachBackend('gerbang keys rotate', (db) => {
     const rows = await sealedRows(db.store().db);
     for (const [table, columns] of Object.entries(SEALED)) {
       const raw = JSON.stringify(rows[table]);
-      expect(raw, table).to.contain('gcm1.k-new.');
-      expect(raw, table).to.not.contain('gcm1.k-old.');
+      expect(raw, table).to.contain('gcm2.k-new.');
+      expect(raw, table).to.not.contain('gcm2.k-old.');
       expect(new Set(rows[table].map((row) => row.key_id)), table).to.deep.equal(new Set(['k-new']));
-      for (const row of rows[table]) for (const column of columns) if (row[column] !== null) expect(row[column], `${table}.${column}`).to.match(/^gcm1\.k-new\./);
+      for (const row of rows[table]) for (const column of columns) if (row[column] !== null) expect(row[column], `${table}.${column}`).to.match(/^gcm2\.k-new\./);
     }
   });
 
@@ -172,7 +174,7 @@ forEachBackend('gerbang keys rotate while a process without the new key has an e
       const first = await runCli(['keys', 'rotate'], env);
       expect(first.code, first.stderr).to.equal(0);
       const [rotated] = await db.store().db.query<{ request_body: string }>('SELECT request_body FROM audit_exchanges WHERE id = ?', [id]);
-      expect(rotated.request_body).to.match(/^gcm1\.k-new\./);
+      expect(rotated.request_body).to.match(/^gcm2\.k-new\./);
 
       // This process knows only the old key, yet its completion must not be lost.
       await store.audit.complete(id, {
@@ -205,13 +207,13 @@ forEachBackend('a payment-run line whose result is sealed under another key than
       // Paid by a process that already seals with the new key.
       await after.batches.recordLine(batch.id, 1, { state: 'SUBMITTED', httpStatus: 201, resultJson: '{"status":"SUCCESS"}' }, 2);
       const [mixed] = await db.store().db.query<Record<string, string | null>>('SELECT request_json, result_json, key_id FROM transfer_batch_lines WHERE batch_pk = ?', [batch.id]);
-      expect([mixed.request_json?.slice(0, 10), mixed.result_json?.slice(0, 10), mixed.key_id]).to.deep.equal(['gcm1.k-old', 'gcm1.k-new', null]);
+      expect([mixed.request_json?.slice(0, 10), mixed.result_json?.slice(0, 10), mixed.key_id]).to.deep.equal(['gcm2.k-old', 'gcm2.k-new', null]);
       expect(await after.batches.lines(batch.id, 0, 1)).to.deep.equal([{ lineNo: 1, transactionId: 'MIXED-1', requestJson, state: 'SUBMITTED', httpStatus: 201, resultJson: '{"status":"SUCCESS"}' }]);
 
       const rotated = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` });
       expect(REPORT.exec(rotated.stdout)?.[4], rotated.stdout).to.equal('1');
       const [sealed] = await db.store().db.query<Record<string, string | null>>('SELECT request_json, result_json, key_id FROM transfer_batch_lines WHERE batch_pk = ?', [batch.id]);
-      expect([sealed.request_json?.slice(0, 10), sealed.result_json?.slice(0, 10), sealed.key_id]).to.deep.equal(['gcm1.k-new', 'gcm1.k-new', 'k-new']);
+      expect([sealed.request_json?.slice(0, 10), sealed.result_json?.slice(0, 10), sealed.key_id]).to.deep.equal(['gcm2.k-new', 'gcm2.k-new', 'k-new']);
     } finally {
       await before.close();
       await after.close();
@@ -219,133 +221,46 @@ forEachBackend('a payment-run line whose result is sealed under another key than
   });
 });
 
-forEachBackend('gerbang keys rotate over records written before migration 003', (db) => {
-  it('reads their clear values as they are, then seals them with the newest key', async () => {
-    const raw = db.store().db;
-    const { insertId } = await raw.execute(
-      "INSERT INTO audit_exchanges (request_id, received_at, remote_ip, method, path, outcome, request_headers, request_body, response_body) VALUES ('legacy', 1, '127.0.0.1', 'POST', '/v1/transfers', 'completed', ?, ?, ?)",
-      ['{"content-type":"application/json"}', '{"remark":"legacy body"}', '{"status":"SUCCESS"}'],
-    );
-    const store = await openStore(db.url(), { auditKeys: ringOf(OLD, NEW) });
-    try {
-      const [before] = await store.audit.list({ requestId: 'legacy' });
-      expect(before).to.include({ id: insertId, requestBody: '{"remark":"legacy body"}', responseBody: '{"status":"SUCCESS"}' });
-
-      const rotated = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` });
-      expect(rotated.code, rotated.stderr).to.equal(0);
-      const [row] = await raw.query<Record<string, string>>('SELECT key_id, request_headers, request_body, response_body FROM audit_exchanges WHERE id = ?', [insertId]);
-      expect(row.key_id).to.equal('k-new');
-      for (const column of ['request_headers', 'request_body', 'response_body']) expect(row[column]).to.match(/^gcm1\.k-new\./);
-      const [after] = await store.audit.list({ requestId: 'legacy' });
-      expect(after.requestBody).to.equal('{"remark":"legacy body"}');
-      expect(after.requestHeaders).to.deep.equal({ 'content-type': 'application/json' });
-    } finally {
-      await store.close();
+forEachBackend('migration 012 over values stored before it (clear text from before 003 and 009, gcm1 values)', (db) => {
+  it('seals each for its row, signs the payments, and the store reads them; clear text written afterwards is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gerbang-mig-'));
+    const database = db.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase();
+    const url = database.url;
+    const files = join(dir, 'sql');
+    mkdirSync(files);
+    for (const file of readdirSync(join('sql', db.backend === 'sqlite' ? 'sqlite' : 'mysql'))) {
+      if (Number(file.slice(0, 3)) < 12) copyFileSync(join('sql', db.backend === 'sqlite' ? 'sqlite' : 'mysql', file), join(files, file));
     }
-  });
-});
-
-forEachBackend('gerbang keys rotate over payment data stored before migration 009', (db) => {
-  const name = `PT LEGACY ${randomBytes(3).toString('hex').toUpperCase()}`;
-  const result = {
-    transactionId: 'LEGACY-PAID', status: 'FAILED', amount: '750.00', currency: 'IDR', bank: 'bca', transferMethod: 'INTRABANK', bankReference: null,
-    bankResponseCode: 'ESB-82-014', bankMessage: `Rekening ${name} tidak aktif`, createdAt: '2026-11-01T01:00:00.000Z', updatedAt: '2026-11-01T01:00:01.000Z',
-  };
-  const request: Record<string, unknown> = {
-    ...sampleTransfer({ transactionId: 'LEGACY-LINE', amount: '1234.00', beneficiaryName: name }),
-    beneficiaryCustomerType: 'COMPANY', beneficiaryResident: true, purposeCode: '99',
-  };
-  const callbackBody = JSON.stringify({ event: 'transfer.final', transfer: { ...result, transactionId: 'LEGACY-CALLBACK' } });
-  let receiver: CallbackReceiver;
-  let auth: Record<string, string>;
-  let gw: TestGateway | undefined;
-  let beneficiaryBefore = '';
-
-  before(async function () {
-    this.timeout(60_000);
-    receiver = await startReceiver();
-    const raw = db.store().db;
-    const { client, clientSecret } = await createClient(db.store(), { name: 'legacy erp', origins: [], cidrs: ['127.0.0.0/8'] }, Date.now());
-    // Rows as a gateway before migration 009 wrote them: values in clear, no key id.
-    await raw.execute(
-      'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, operation, amount, amount_minor, currency, result_json, http_status, created_at, updated_at) ' +
-        "VALUES (?, 'LEGACY-PAID', ?, 'FAILED', 'bca', 'transfer-intrabank', '750.00', 75000, 'IDR', ?, 422, 1, 1)",
-      [client.id, 'a'.repeat(64), JSON.stringify(result)],
-    );
-    const { insertId: batchPk } = await raw.execute(
-      "INSERT INTO transfer_batches (client_id, batch_id, request_hash, line_count, state, created_at, updated_at) VALUES (?, 'RUN-LEGACY', ?, 1, 'QUEUED', 1, 1)",
-      [client.id, 'b'.repeat(64)],
-    );
-    await raw.execute("INSERT INTO transfer_batch_lines (batch_pk, line_no, transaction_id, request_json, state, updated_at) VALUES (?, 1, 'LEGACY-LINE', ?, 'QUEUED', 1)", [
-      batchPk,
-      JSON.stringify(request),
-    ]);
-    await raw.execute(
-      "INSERT INTO callback_deliveries (client_id, transaction_id, url, body, state, attempts, next_attempt_at, created_at, updated_at) VALUES (?, 'LEGACY-CALLBACK', ?, ?, 'PENDING', 0, 1, 1, 1)",
-      [client.id, receiver.url, callbackBody],
-    );
-    // The upgraded gateway (old key only) pays the queued line and delivers the queued callback.
-    gw = await TestGateway.start(db.url(), { GERBANG_AUDIT_KEYS: OLD, GERBANG_CALLBACK_INTERVAL_MS: '50' });
-    beneficiaryBefore = gw.simulator.balanceOf(request.beneficiaryAccountNumber as string)!;
-    auth = { authorization: `Bearer ${await gw.token({ clientId: client.id, clientSecret })}` };
-  });
-
-  const gateway = (): TestGateway => {
-    if (!gw) throw new Error('the gateway is closed');
-    return gw;
-  };
-
-  after(async () => {
-    await gw?.close();
-    receiver?.server.close();
-  });
-
-  it('reads them as they are: the stored answer, the queued run line (paid) and the queued callback (delivered as written)', async () => {
-    const gw = gateway();
-    const status = await gw.request('/v1/transfers/LEGACY-PAID', { headers: auth });
-    expect(status.status, status.text).to.equal(200);
-    expect(status.body).to.deep.equal(result);
-    const run = await eventually(async () => {
-      const answer = await gw.request('/v1/transfer-batches/RUN-LEGACY', { headers: auth });
-      return answer.body.state === 'DONE' ? answer : null;
-    }, 15_000);
-    expect(run.body.lines[0]).to.deep.include({ transactionId: 'LEGACY-LINE', state: 'SUBMITTED' });
-    expect(run.body.lines[0].result).to.include({ status: 'SUCCESS', amount: '1234.00' });
-    expect(Number(gw.simulator.balanceOf(request.beneficiaryAccountNumber as string)) - Number(beneficiaryBefore)).to.equal(1234);
-    await eventually(async () => receiver.received.length >= 1, 10_000);
-    expect(receiver.received.map((r) => r.body)).to.deep.equal([callbackBody]);
-  });
-
-  it('then seals every one with the newest key, and the new key alone reads them', async () => {
-    await gateway().close();
-    gw = undefined;
-    const raw = db.store().db;
-    expect(JSON.stringify(await sealedRows(raw))).to.contain(name, 'still clear before the rotation');
-    const rotated = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` });
-    expect(rotated.code, rotated.stderr).to.equal(0);
-    expect(REPORT.exec(rotated.stdout)?.slice(3, 6), rotated.stdout).to.deep.equal(['2', '1', '1'], 'the legacy payment and the line\'s payment, the line, the callback');
-
-    const rows = await sealedRows(raw);
-    expect(JSON.stringify(rows)).to.not.contain(name).and.to.not.contain(request.sourceAccountNumber as string).and.to.not.contain(request.beneficiaryAccountNumber as string);
-    for (const table of ['payments', 'transfer_batch_lines', 'callback_deliveries'] as const) {
-      for (const row of rows[table]) {
-        expect(row.key_id, table).to.equal('k-new');
-        for (const column of SEALED[table]) if (row[column] !== null) expect(row[column], `${table}.${column}`).to.match(/^gcm1\.k-new\./);
+    const raw = openDb(url);
+    try {
+      await migrate(raw, { directory: files });
+      await raw.execute(
+        "INSERT INTO audit_exchanges (request_id, received_at, remote_ip, method, path, outcome, request_headers, request_body, response_body) VALUES ('legacy', 1, '127.0.0.1', 'POST', '/v1/transfers', 'completed', ?, ?, ?)",
+        ['{"content-type":"application/json"}', '{"remark":"legacy body"}', '{"status":"SUCCESS"}'],
+      );
+      await raw.execute(
+        'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, result_json, key_id, created_at, updated_at) ' +
+          "VALUES ('gbc_legacy', 'LEGACY-1', ?, 'FAILED', '750.00', 75000, 'IDR', ?, 'k-old', 1, 1)",
+        ['a'.repeat(64), ringOf(OLD).encrypt('{"status":"FAILED"}')],
+      );
+      const refused = await migrate(raw).then(() => null, (e: Error) => e);
+      expect(refused?.message, 'without the keys the migration names the setting').to.match(/GERBANG_AUDIT_KEYS/);
+      expect((await migrate(raw, { keys: ringOf(OLD, NEW) })).applied).to.deep.equal(['012_keyed_audit']);
+      const store = await openStore(url, { auditKeys: ringOf(OLD, NEW) });
+      try {
+        const [exchange] = await store.audit.list({ requestId: 'legacy' });
+        expect(exchange).to.include({ requestBody: '{"remark":"legacy body"}', responseBody: '{"status":"SUCCESS"}' });
+        expect((await store.payments.find('gbc_legacy', 'LEGACY-1'))?.resultJson).to.equal('{"status":"FAILED"}');
+        await raw.execute("UPDATE payments SET result_json = '{\"status\":\"SUCCESS\"}', key_id = NULL WHERE transaction_id = 'LEGACY-1'");
+        const error = await store.payments.find('gbc_legacy', 'LEGACY-1').then(() => null, (e: { code?: string }) => e);
+        expect(error?.code).to.equal('AUDIT_INTEGRITY');
+      } finally {
+        await store.close();
       }
-    }
-
-    const store = await openStore(db.url(), { auditKeys: ringOf(NEW) });
-    try {
-      const [payment] = await store.paymentSearch.page({ transactionId: 'LEGACY-PAID' }, 'newest', null, 1).then((page) => page.rows);
-      expect(JSON.parse(payment.resultJson!)).to.deep.equal(result);
-      const [batch] = await raw.query<{ id: number }>("SELECT id FROM transfer_batches WHERE batch_id = 'RUN-LEGACY'");
-      const [line] = await store.batches.lines(Number(batch.id), 0, 10);
-      expect(JSON.parse(line.requestJson)).to.deep.equal(request);
-      expect(JSON.parse(line.resultJson!)).to.include({ transactionId: 'LEGACY-LINE', status: 'SUCCESS' });
-      const [callback] = await raw.query<{ body: string }>("SELECT body FROM callback_deliveries WHERE transaction_id = 'LEGACY-CALLBACK'");
-      expect(ringOf(NEW).decrypt(callback.body)).to.equal(callbackBody);
     } finally {
-      await store.close();
+      await raw.close();
+      await database.drop();
     }
   });
 });
+

@@ -28,7 +28,8 @@ describe('gerbang migrate', () => {
 describe('gerbang serve with a bad setting', () => {
   it('stops at once and names the variable', async () => {
     const result = await runCli(['serve'], { PORT: 'eighty', GERBANG_JWT_SECRET: 'x'.repeat(40), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
-    expect(result.code).to.equal(2);
+    // A service that cannot start exits 1 (a one-shot command called wrongly exits 2).
+    expect(result.code).to.equal(1);
     expect(result.stderr).to.contain('PORT');
   });
 });
@@ -166,5 +167,22 @@ forEachBackend('gerbang client set-callback', (db) => {
     expect((await runCli(['client', 'set-callback', '--id', clientId, '--url', 'http://127.0.0.1:9/x'], env)).code).to.equal(0);
     expect((await runCli(['client', 'set-callback', '--id', clientId, '--remove'], env)).code).to.equal(0);
     expect((await runCli(['client', 'set-callback', '--id', 'nobody', '--url', 'https://x.example'], env)).code).to.equal(1);
+  });
+});
+
+forEachBackend('gerbang client grant-account / revoke-account / accounts', (db) => {
+  it('grants and withdraws a company account, lists them masked, and refuses a malformed account or an unknown client', async function () {
+    this.timeout(90_000); // six CLI processes
+    const env = { GERBANG_DATABASE_URL: db.url() };
+    const { clientId } = JSON.parse((await runCli(['client', 'create', '--name', 'ERP', '--cidr', '10.0.0.0/8', '--json'], env)).stdout);
+    const granted = await runCli(['client', 'grant-account', '--id', clientId, '--account', '0201245680'], env);
+    expect(granted.code, granted.stderr).to.equal(0);
+    expect(JSON.parse((await runCli(['client', 'accounts', '--id', clientId, '--json'], env)).stdout).accounts).to.deep.equal(['******5680']);
+    const bad = await runCli(['client', 'grant-account', '--id', clientId, '--account', '12345'], env);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.contain('--account');
+    expect((await runCli(['client', 'grant-account', '--id', 'nobody', '--account', '0201245680'], env)).code).to.equal(1);
+    expect((await runCli(['client', 'revoke-account', '--id', clientId, '--account', '0201245680'], env)).code).to.equal(0);
+    expect(await db.store().accountGrants.list(clientId)).to.deep.equal([]);
   });
 });

@@ -24,6 +24,8 @@ const API_ROUTES = routeList(ROUTES);
 const committed = (name: string): unknown => JSON.parse(readFileSync(join(packageRoot(), 'docs', 'api', name), 'utf8'));
 /** swagger-parser dereferences in place: give it a copy. */
 const validate = (doc: unknown) => SwaggerParser.validate(structuredClone(doc) as never);
+/** A schema, or the component it refers to. */
+const deref = (doc: any, schema: any) => (schema.$ref ? doc.components.schemas[schema.$ref.replace('#/components/schemas/', '')] : schema);
 const conforms = (schema: Joi.Schema, value: unknown) => {
   const { error } = schema.validate(value, { presence: 'optional' });
   expect(error?.message, JSON.stringify(value)).to.equal(undefined);
@@ -67,7 +69,7 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
 
   it('describes the transfer body from the schema that validates it (additional fields refused, required fields, patterns)', async () => {
     const doc = (await gw.request('/v1/openapi.json')).body;
-    const body = doc.paths['/v1/transfers'].post.requestBody.content['application/json'].schema;
+    const body = deref(doc, doc.paths['/v1/transfers'].post.requestBody.content['application/json'].schema);
     expect(body.additionalProperties).to.equal(false);
     expect(body.required).to.include.members(['transactionId', 'amount', 'currency', 'beneficiaryAccountNumber']);
     expect(body.properties.amount.pattern).to.equal('^(0|[1-9]\\d{0,12})\\.\\d{2}$');
@@ -78,28 +80,68 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
     expect(res.body.errors).to.deep.include({ field: 'surprise', message: '"surprise" is not allowed' });
   });
 
-  it('gives a Power Platform connector what it needs: an Access-Token parameter (Authorization is refused there), x-ms-summary labels, problem answers', async () => {
+  it('gives a Power Platform connector what it needs: Entra ID OAuth and API-key connections, certification metadata, x-ms-summary labels, probes hidden', async () => {
     const doc = (await gw.request('/v1/swagger.json')).body;
+    expect(doc.securityDefinitions.oauth2_auth).to.include({ type: 'oauth2', flow: 'accessCode', authorizationUrl: 'https://login.microsoftonline.com/common/oauth2/authorize' });
+    expect(doc.securityDefinitions.api_key).to.deep.include({ type: 'apiKey', in: 'header', name: 'X-API-Key' });
+    expect(doc.info.title).to.not.match(/\bAPI\b/i).and.not.match(/connector/i);
+    expect(doc.info.title.length).to.be.at.most(30);
+    expect(doc.info.contact.name).to.be.a('string');
+    expect(doc['x-ms-connector-metadata']).to.deep.include({ propertyName: 'Categories', propertyValue: 'Finance;IT Operations' });
     const create = doc.paths['/v1/transfers'].post;
-    expect(create.parameters[0]).to.include({ name: 'Access-Token', in: 'header', required: true });
-    expect(JSON.stringify(doc)).to.not.match(/"name": ?"Authorization"/);
-    expect(doc).to.not.have.property('securityDefinitions');
+    expect(create.security).to.deep.equal([{ oauth2_auth: [] }, { api_key: [] }]);
+    expect(JSON.stringify(doc)).to.not.match(/"name": ?"(Authorization|Access-Token)"/);
+    for (const route of API_ROUTES) {
+      const operation = doc.paths[route.path][route.method];
+      if (route.tags.includes('Health')) expect(operation['x-ms-visibility'], route.operationId).to.equal('internal');
+      else expect(operation['x-ms-visibility'], route.operationId).to.equal(undefined);
+    }
     const body = create.parameters.find((p: { in: string }) => p.in === 'body');
-    expect(body.schema.properties.beneficiaryAccountNumber['x-ms-summary']).to.equal('Beneficiary account number');
-    expect(create.responses['422'].schema).to.deep.equal({ $ref: '#/definitions/Problem' });
+    expect(body.schema).to.deep.equal({ $ref: '#/definitions/Transfer' });
+    expect(doc.definitions.Transfer.properties.beneficiaryAccountNumber['x-ms-summary']).to.equal('Beneficiary account number');
+    expect(create.responses['422'].schema).to.deep.equal({ $ref: '#/definitions/TransferResult' });
     expect(create.responses['422'].description).to.contain('IDEMPOTENCY_MISMATCH');
+    expect(create.responses['400'].schema).to.deep.equal({ $ref: '#/definitions/Problem' });
     expect(create.responses['201'].headers['Idempotent-Replayed']).to.include({ type: 'string' });
-    expect(doc.paths['/v1/auth/token'].post.parameters.some((p: { name: string }) => p.name === 'Access-Token')).to.equal(false);
   });
 
-  it("commits the connector's properties (its Set HTTP header policy covers every protected action)", () => {
+  it('declares a refused transfer as a 422 transfer result (and a reused id as a 422 problem), with named component schemas', async () => {
+    const doc = (await gw.request('/v1/openapi.json')).body;
+    const refused = doc.paths['/v1/transfers'].post.responses['422'];
+    expect(refused.content['application/json'].schema).to.deep.equal({ $ref: '#/components/schemas/TransferResult' });
+    expect(refused.content['application/problem+json'].schema).to.deep.equal({ $ref: '#/components/schemas/Problem' });
+    expect(doc.components.schemas).to.include.keys('Transfer', 'TransferResult', 'Problem', 'TokenRequest', 'TokenResponse', 'TransferBatchRequest', 'TransferBatch', 'AccountInquiryRequest', 'AccountInquiry', 'Balance', 'Statement');
+    expect(doc.components.securitySchemes.apiKey).to.include({ type: 'apiKey', in: 'header', name: 'X-API-Key' });
+    expect(doc.components.securitySchemes.entraId.type).to.equal('oauth2');
+  });
+
+  it('types amount as a plain string in both documents (no `not`, which makes generators emit "any")', async () => {
+    for (const path of ['/v1/openapi.json', '/v1/swagger.json']) {
+      const doc = (await gw.request(path)).body;
+      const schemas = path === '/v1/swagger.json' ? doc.definitions : doc.components.schemas;
+      for (const name of ['Transfer', 'TransferResult']) {
+        const amount = schemas[name].properties.amount;
+        expect(amount.type, `${path} ${name}`).to.equal('string');
+        expect(amount, `${path} ${name}`).to.not.have.any.keys('not', 'anyOf', 'oneOf', 'allOf');
+      }
+      expect(JSON.stringify(doc), path).to.not.contain('"not":');
+    }
+  });
+
+  it("commits the connector's properties: publisher and the two connection types the Swagger file declares", () => {
     expect(committed('apiProperties.json')).to.deep.equal(connectorProperties(API_ROUTES));
-    const policy = (committed('apiProperties.json') as any).properties.policyTemplateInstances[0].parameters;
-    expect(policy['x-ms-apimTemplate-operationName']).to.have.members(API_ROUTES.filter((r) => r.security === 'bearer').map((r) => r.operationId));
+    const properties = (committed('apiProperties.json') as any).properties;
+    expect(properties.publisher).to.be.a('string').and.not.empty;
+    const sets = properties.connectionParameterSets.values;
+    expect(sets.map((set: { name: string }) => set.name)).to.deep.equal(['entra-id', 'api-key']);
+    expect(sets[0].parameters.token.oAuthSettings.identityProvider).to.equal('aad');
+    expect(Object.keys(sets[1].parameters)).to.deep.equal(['api_key']);
+    expect((committed('swagger.json') as any).securityDefinitions).to.have.keys('oauth2_auth', 'api_key');
+    expect(properties.policyTemplateInstances).to.deep.equal([]);
   });
 
   it('declares every API route the app mounts, and mounts every declared one (a route is one declaration)', () => {
-    const config = loadConfig({ GERBANG_DATABASE_URL: 'sqlite::memory:', GERBANG_JWT_SECRET: 'x'.repeat(40), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+    const config = loadConfig({ GERBANG_DATABASE_URL: 'sqlite::memory:', GERBANG_JWT_SECRET: 'x'.repeat(40), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_SANDBOX: 'true' });
     const callbacks = { finals: outboxNotifier(gw.store.callbacks, Date.now), signer: CallbackSigner.fromFile(join(mkdtempSync(join(tmpdir(), 'gerbang-key-')), 'key.pem')) };
     const app = buildApp({ config, store: gw.store, tokens: new AccessTokens(config.jwt), router: gw.gateway.banks.router, pendingMigrations: async () => [], callbacks, metrics: new GatewayMetrics() });
     const mounted = new Set<string>();
@@ -111,7 +153,9 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
     };
     walk((app as any).router.stack);
     const documentation = ['get /v1/openapi.json', 'get /v1/swagger.json', 'get /docs'];
-    const apiRoutes = [...mounted].filter((route) => !documentation.includes(route) && !route.startsWith('get /docs/'));
+    // The banks' signed notifications: called by the banks, not the ERP (docs/bank-partners.md).
+    const bankNotifications = ['post /openapi/v1.0/transfer-rtgs/notify', 'post /openapi/v1.0/transfer-skn/notify'];
+    const apiRoutes = [...mounted].filter((route) => !documentation.includes(route) && !bankNotifications.includes(route) && !route.startsWith('get /docs/'));
     expect(apiRoutes).to.have.members(API_ROUTES.map((route) => `${route.method} ${expressPath(route.path)}`));
   });
 
@@ -135,7 +179,7 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
 
     it('documents the configured payment-run size, the one the validator enforces', async () => {
       const openApi = (await named.request('/v1/openapi.json')).body;
-      expect(openApi.paths['/v1/transfer-batches'].post.requestBody.content['application/json'].schema.properties.transfers.maxItems).to.equal(3);
+      expect(deref(openApi, openApi.paths['/v1/transfer-batches'].post.requestBody.content['application/json'].schema).properties.transfers.maxItems).to.equal(3);
       const auth = { authorization: `Bearer ${await named.token(await named.createClient())}` };
       const res = await named.request('/v1/transfer-batches', { json: { batchId: 'RUN-4', transfers: [1, 2, 3, 4].map(() => sampleTransfer()) }, headers: auth });
       expect(res.status).to.equal(400);

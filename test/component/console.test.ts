@@ -146,6 +146,43 @@ forEachBackend('Finance console sessions and admin', (db) => {
     });
   });
 
+  describe('a payment whose first request was refused and released, then paid by a second one to another account', () => {
+    it('shows the facts of the request sent to the bank, labels the earlier one as refused, and neither as a replay', async () => {
+      const store = con.store;
+      const t0 = now - 300_000;
+      const inbound = { remoteIp: '127.0.0.1', origin: null, clientId: 'erp-twice', transactionId: 'TWICE-1', amount: '7000.00', requestHeaders: {} };
+      const request = (beneficiary: string) =>
+        JSON.stringify({ transactionId: 'TWICE-1', sourceAccountNumber: '0201245680', beneficiaryBankCode: '014', beneficiaryAccountNumber: beneficiary, beneficiaryName: `VENDOR ${beneficiary}`, amount: '7000.00', currency: 'IDR' });
+      // The first request: reserved, refused before the bank processed it, its reservation released (the row deleted).
+      const refused = await store.payments.reserve({ clientId: 'erp-twice', transactionId: 'TWICE-1', requestHash: 'a'.repeat(64), amount: '7000.00', currency: 'IDR' }, t0 + 5);
+      const first = await store.audit.record(
+        { ...inbound, requestId: 'req-twice-1', receivedAt: t0, method: 'POST', path: '/v1/transfers', requestBody: request('0201000111') },
+        { outcome: 'completed', statusCode: 503, errorCode: 'BANK_UNAVAILABLE', clientId: null, transactionId: null, amount: null, responseBody: '{"code":"BANK_UNAVAILABLE"}', completedAt: t0 + 900 },
+      );
+      await store.audit.recordBankCall({ exchangeId: first, requestId: 'req-twice-1', partner: 'bca', operation: 'transfer-intrabank', method: 'POST', url: 'https://bank.example/transfers', requestHeaders: {}, requestBody: '{}', statusCode: 400, responseBody: '{"ErrorCode":"ESB-14-001"}', errorCode: 'ESB-14-001', startedAt: t0 + 10, durationMs: 50 });
+      await store.payments.release(refused.id);
+      // The second request, with the same transactionId and another beneficiary: reserved anew, paid.
+      const t1 = t0 + 60_000;
+      const payment = await store.payments.reserve({ clientId: 'erp-twice', transactionId: 'TWICE-1', requestHash: 'b'.repeat(64), amount: '7000.00', currency: 'IDR' }, t1 + 5);
+      const paid = await store.audit.record(
+        { ...inbound, requestId: 'req-twice-2', receivedAt: t1, method: 'POST', path: '/v1/transfers', requestBody: request('0201000222') },
+        { outcome: 'completed', statusCode: 201, errorCode: null, clientId: null, transactionId: null, amount: null, responseBody: '{"transactionId":"TWICE-1","status":"SUCCESS"}', completedAt: t1 + 400 },
+      );
+      await store.audit.recordBankCall({ exchangeId: paid, requestId: 'req-twice-2', partner: 'bca', operation: 'transfer-intrabank', method: 'POST', url: 'https://bank.example/transfers', requestHeaders: {}, requestBody: '{}', statusCode: 200, responseBody: '{"Status":"Success"}', errorCode: null, startedAt: t1 + 10, durationMs: 120 });
+      await store.payments.update(payment.id, { state: 'SUCCESS', bank: 'bca', operation: 'transfer-intrabank', bankReference: 'REF-T1' }, t1 + 400);
+
+      const { client } = await signedIn('auditor');
+      const page = await client.get(`/console/payments/${payment.id}`);
+      expect(page.status).to.equal(200);
+      const facts = page.text.split('<ol')[0].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+      expect(facts).to.contain('0201000222').and.to.contain('VENDOR 0201000222');
+      expect(facts).to.not.contain('0201000111');
+      const story = page.text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+      expect(story).to.contain('Permintaan dari ERP').and.to.contain('Permintaan sebelumnya dengan ID ini: ditolak, tidak ada yang dibayar');
+      expect(story).to.not.contain('Pengulangan');
+    });
+  });
+
   describe('the CSV export', () => {
     it('holds every matching payment across many pages, quoted so a spreadsheet reads it right', async () => {
       const store = con.store;
@@ -252,7 +289,7 @@ forEachBackend('Finance console sessions and admin', (db) => {
       const enabled = await enableSigning(con.store.clients, TEST_AUDIT_KEYS, clientId, Date.now());
       const page = (await client.get('/console/admin')).text;
       expect(page).to.match(new RegExp(`data-client-id="${clientId}"[^]*?class="signing">permintaan wajib ditandatangani<`));
-      expect(page).to.not.contain((enabled as { signingKey: string }).signingKey).and.not.contain('gcm1.');
+      expect(page).to.not.contain((enabled as { signingKey: string }).signingKey).and.not.contain('gcm2.');
 
       // Rotation goes through a page naming the client; its form, posted twice (a reload), rotates once.
       const confirm = await client.get(`/console/admin/clients/${clientId}/confirm/rotate`);
@@ -276,6 +313,25 @@ forEachBackend('Finance console sessions and admin', (db) => {
       expect((await con.store.clients.findById(clientId))!.status).to.equal('disabled');
       const actions = (await con.store.consoleAudit.list({ action: undefined, limit: 50 })).filter((e) => e.target === `client:${clientId}`).map((e) => e.action);
       expect(actions.sort()).to.deep.equal(['admin_client_allowlists', 'admin_client_create', 'admin_client_rotate', 'admin_client_status']);
+    });
+
+    it('grants a client the accounts it may use and withdraws them, naming a malformed account, each change in the console audit, no number in clear', async () => {
+      const { client } = await signedIn('admin');
+      const { client: erp } = await createClient(con.store.clients, { name: 'ERP accounts', origins: [], cidrs: [] }, now);
+      const granted = await client.post(`/console/admin/clients/${erp.id}/accounts`, { _csrf: client.csrf, grant: '0201245680\n0201245681', revoke: '' });
+      expect(granted.status).to.equal(200);
+      expect(await con.store.accountGrants.isGranted(erp.id, '0201245680')).to.equal(true);
+      expect(await con.store.accountGrants.list(erp.id)).to.have.members(['******5680', '******5681']);
+      expect(granted.text).to.match(new RegExp(`data-client-id="${erp.id}"[^]*?<li>\\*{6}5680</li>`));
+      const bad = await client.post(`/console/admin/clients/${erp.id}/accounts`, { _csrf: client.csrf, grant: '12345', revoke: '0201245680' });
+      expect(bad.status).to.equal(400);
+      expect(bad.text).to.contain('data-field="accounts"').and.to.contain('12345');
+      expect(await con.store.accountGrants.isGranted(erp.id, '0201245680'), 'unchanged by a refused form').to.equal(true);
+      await client.post(`/console/admin/clients/${erp.id}/accounts`, { _csrf: client.csrf, grant: '', revoke: '0201245680' });
+      expect(await con.store.accountGrants.isGranted(erp.id, '0201245680')).to.equal(false);
+      expect(await con.store.accountGrants.list(erp.id)).to.deep.equal(['******5681']);
+      const details = (await con.store.consoleAudit.list({ action: undefined, limit: 50 })).filter((e) => e.target === `client:${erp.id}`).map((e) => e.detail);
+      expect(details.sort()).to.deep.equal(['grant= revoke=******5680', 'grant=******5680 ******5681 revoke=']);
     });
 
     it('creates a user who can sign in, and disabling a user ends their session at once', async () => {

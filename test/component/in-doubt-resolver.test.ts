@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { jakartaDate } from '../../src/time/index.js';
 import { forEachBackend } from '../support/databases.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 
@@ -13,7 +14,7 @@ forEachBackend('In-doubt resolver', (db) => {
   let client: TestClient;
   let token: string;
 
-  const env = { GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_BANK_HEADERS_TIMEOUT_MS: '400', GERBANG_RESOLVER_NOT_FOUND_CONFIRM_MS: '1' };
+  const env = { GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_BANK_HEADERS_TIMEOUT_MS: '400' };
 
   before(async () => {
     a = await TestGateway.start(db.url(), env);
@@ -72,17 +73,81 @@ forEachBackend('In-doubt resolver', (db) => {
     expect(calls(a, '/banking/corporates/transfers/status/')).to.equal(asked);
   });
 
-  it('settles FAILED only when the bank still does not know the transfer on a second check', async () => {
-    a.simulator.failNext({ code: 'ESB-82-024' });
-    const body = sampleTransfer();
-    expect((await pay(body)).body.status).to.equal('UNKNOWN');
-    await a.gateway.resolver.runOnce();
-    expect((await state(body.transactionId)).state).to.equal('UNKNOWN');
-    await dueNow(body.transactionId);
-    await a.gateway.resolver.runOnce();
-    const payment = await state(body.transactionId);
-    expect(payment.state).to.equal('FAILED');
-    expect(JSON.parse(payment.resultJson!)).to.include({ status: 'FAILED', bankResponseCode: 'ESB-99-127' });
+  /** The transfer was sent `days` ago (its bank date and reception moved back): the bank's day has closed since. */
+  const sentDaysAgo = (transactionId: unknown, days: number) =>
+    a.store.db.execute('UPDATE payments SET bank_transaction_date = ?, created_at = ?, next_check_at = ? WHERE client_id = ? AND transaction_id = ?', [
+      jakartaDate(Date.now() - days * 86_400_000),
+      Date.now() - days * 86_400_000,
+      0,
+      client.clientId,
+      transactionId as string,
+    ]);
+  const lastCheck = async (transactionId: unknown) => {
+    const rows = (await a.store.audit.list({ transactionId: transactionId as string })).filter((r) => r.method === 'RESOLVE');
+    return JSON.parse(rows[0].responseBody ?? '{}');
+  };
+
+  describe('when the bank answered "check your statement" and its status inquiry does not know the transfer', () => {
+    it('settles SUCCESS when the debit is on the statement, keeping the statement line as evidence, without sending again', async () => {
+      a.simulator.failNext({ code: 'ESB-82-024', execute: true });
+      const body = sampleTransfer({ amount: '123457.00' });
+      expect((await pay(body)).body.status).to.equal('UNKNOWN');
+      const sends = transferPosts();
+      a.simulator.failNext({ operation: 'status', code: 'ESB-99-127' });
+      await a.gateway.resolver.runOnce();
+      const result = JSON.parse((await state(body.transactionId)).resultJson!);
+      expect(result).to.include({ status: 'SUCCESS', failureConfirmedBy: null });
+      expect(result.evidence).to.include({ kind: 'STATEMENT_LINE', recordedBy: null });
+      expect(result.evidence.detail).to.contain(body.transactionId).and.contain('123457.00');
+      expect(calls(a, '/banking/v3/corporates/')).to.be.greaterThan(0);
+      expect(transferPosts(), 'no transfer sent again').to.equal(sends);
+      expect((await pay(body)).body).to.include({ status: 'SUCCESS' });
+    });
+
+    it('stays UNKNOWN when the statement shows no debit but the bank\'s day has not closed yet, and says not to pay again', async () => {
+      a.simulator.failNext({ code: 'ESB-82-024' });
+      // An amount no other payment of this file debits: equal-amount debits would rightly make the statement inconclusive.
+      const body = sampleTransfer({ amount: '100001.17' });
+      expect((await pay(body)).body.guidance).to.match(/Do NOT pay again/);
+      await a.gateway.resolver.runOnce();
+      await dueNow(body.transactionId);
+      await a.gateway.resolver.runOnce();
+      expect((await state(body.transactionId)).state).to.equal('UNKNOWN');
+      expect((await lastCheck(body.transactionId)).unresolved).to.match(/day close/);
+      const status = await a.request(`/v1/transfers/${body.transactionId as string}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(status.body).to.include({ status: 'UNKNOWN' });
+      expect(status.body.guidance).to.match(/Do NOT pay again/);
+    });
+
+    it('settles FAILED, confirmed by the statement, when no debit is there after the bank\'s day closed', async () => {
+      a.simulator.failNext({ code: 'ESB-82-024' });
+      const body = sampleTransfer();
+      await pay(body);
+      await sentDaysAgo(body.transactionId, 3);
+      await a.gateway.resolver.runOnce();
+      const payment = await state(body.transactionId);
+      expect(payment.state).to.equal('FAILED');
+      const result = JSON.parse(payment.resultJson!);
+      expect(result).to.include({ status: 'FAILED', failureConfirmedBy: 'STATEMENT', bankResponseCode: 'ESB-99-127' });
+      expect(result.evidence.kind).to.equal('STATEMENT_WITHOUT_DEBIT');
+      expect(result.guidance).to.match(/statement/);
+    });
+
+    it('never settles FAILED on "not found" alone, however often it is asked (no statement to be had)', async () => {
+      a.simulator.failNext({ code: 'ESB-82-024' });
+      const body = sampleTransfer();
+      await pay(body);
+      await sentDaysAgo(body.transactionId, 3);
+      for (let i = 0; i < 3; i++) {
+        a.simulator.failNext({ operation: 'statement', code: 'ESB-99-999' });
+        await dueNow(body.transactionId);
+        await a.gateway.resolver.runOnce();
+      }
+      const payment = await state(body.transactionId);
+      expect(payment.state).to.equal('UNKNOWN');
+      expect(payment.notFoundCount).to.equal(3);
+      expect(payment.reviewSince, 'unresolved for days: in the review queue').to.be.a('number');
+    });
   });
 
   it('lets exactly one of several resolvers check a payment (a lease in the store)', async () => {

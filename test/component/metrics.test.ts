@@ -70,7 +70,7 @@ forEachBackend('GET /metrics', (db) => {
 
     it('has the audit failure counter at zero and the process metrics', () => {
       expect(sample(text, 'gerbang_audit_write_failures_total', { operation: 'open' })).to.equal(0);
-      expect(sample(text, 'gerbang_process_resident_memory_bytes', {})).to.be.above(0);
+      expect(sample(text, 'process_resident_memory_bytes', {})).to.be.above(0);
     });
   });
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { enableSigning, rotateSigningKey, disableSigning } from '../../src/domain/clients/index.js';
+import { signingKeyPlace } from '../../src/security/index.js';
 import { apiRoutes, DEFAULT_API_LIMITS, routeList } from '../../src/http/api/index.js';
 import { requestSignature, SIGNATURE_WINDOW_MS } from '../../src/pipeline/request-signature/index.js';
 import { ringOf, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
@@ -336,7 +337,7 @@ forEachBackend('Request signing', (db) => {
   describe('when the signing key is sealed with an audit key the gateway does not have', () => {
     it('fails closed: 500 INTERNAL_ERROR, nothing sent to the bank, the log names the key-ring setting', async () => {
       const own = await SigningClient.create(gw);
-      await gw.store.clients.setSigning(own.client.clientId, { required: true, sealedKey: ringOf(testKeySpec('k-unknown')).encrypt(own.key) }, Date.now());
+      await gw.store.clients.setSigning(own.client.clientId, { required: true, sealedKey: ringOf(testKeySpec('k-unknown')).encrypt(own.key, signingKeyPlace(own.client.clientId)) }, Date.now());
       const before = transferCalls(gw).length;
       const res = await own.send('/v1/transfers', { body: JSON.stringify(sampleTransfer()) });
       expect(res.status, res.text).to.equal(500);
@@ -350,7 +351,7 @@ forEachBackend('Request signing', (db) => {
   describe('the signing key at rest and in the logs', () => {
     it('is sealed with the audit key ring in the database, and appears in no log line, audit row or answer', async () => {
       const [row] = await gw.store.db.query<{ signing_key: string; key_id: string }>('SELECT signing_key, key_id FROM clients WHERE id = ?', [signer.client.clientId]);
-      expect(row.signing_key).to.match(/^gcm1\.test-run\./);
+      expect(row.signing_key).to.match(/^gcm2\.test-run\./);
       expect(row.signing_key).to.not.contain(signer.key);
       expect(row.key_id).to.equal('test-run');
       const audit = JSON.stringify([...(await gw.store.db.query('SELECT * FROM audit_exchanges')), ...(await gw.store.audit.list({ limit: 1000 }))]);

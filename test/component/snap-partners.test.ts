@@ -28,8 +28,9 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
     bni = bniBank.simulator;
     bri = await startTestBank({ bic: 'BRINIDJA', network, sources: [] });
     const file = writePartnersFile([
-      snapPartnerBlock('bca-snap', '014', 1, bcaBank.url, bcaCredentials),
-      snapPartnerBlock('bni-snap', '009', 2, bniBank.url, bniCredentials, { profile: 'bni', apiSecret: bniCredentials.apiSecret, channelId: undefined }),
+      // The company accounts each partner pays from and reads (the tests open them at the banks).
+      snapPartnerBlock('bca-snap', '014', 1, bcaBank.url, bcaCredentials, { accounts: ['0201555001', '0201555011', '0201555031', '0201556000', '0201556500', '0201557001'] }),
+      snapPartnerBlock('bni-snap', '009', 2, bniBank.url, bniCredentials, { profile: 'bni', apiSecret: bniCredentials.apiSecret, channelId: undefined, accounts: ['0090555021'] }),
     ]);
     gw = await TestGateway.start(db.url(), { GERBANG_BANK_PARTNERS_FILE: file, GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_BANK_HEADERS_TIMEOUT_MS: '400' });
     auth = { authorization: `Bearer ${await gw.token(await gw.createClient())}` };

@@ -1,3 +1,4 @@
+import { jakartaDate } from '../../src/time/index.js';
 import { expect } from 'chai';
 import type { BankSimulator } from '../../src/banks/simulator/index.js';
 import { forEachBackend } from '../support/databases.js';
@@ -52,12 +53,13 @@ forEachBackend('POST /v1/transfers against a configured bank', (db) => {
       const other = await TestGateway.start(`sqlite::memory:`, bank.env());
       const gw = await TestGateway.start(db.url(), bank.env());
       try {
-        // Bring the other store's counter to the value this store will issue next.
-        const [row] = await gw.store.db.query<{ value: number }>("SELECT value FROM sequences WHERE name = 'bca:transaction-id'");
-        const next = Number(row?.value ?? 0) + 1;
-        for (let i = 1; i < next; i += 1) await other.store.sequences.next('bca:transaction-id');
+        // Both stores' counters for this corporate and day set to one value, ahead of the clock's floor.
+        const now = Date.now();
+        const name = `ids:CENAIDJA:${bank.partner.corporateId}:${jakartaDate(now).replaceAll('-', '')}`;
+        const ahead = (Math.floor(now / 1000 + 7 * 3600) % 86_400) * 1000 + 1_000_000;
+        for (const store of [other.store, gw.store]) await store.sequences.next(name, ahead);
         const first = await pay(other);
-        expect(first.body.bankReference).to.equal(String(next).padStart(8, '0'));
+        expect(first.body.bankReference).to.equal(String(ahead + 1).padStart(8, '0'));
         expect(first.status, first.text).to.equal(201);
         const before = simulator.balanceOf('0201245681');
         const second = await pay(gw);

@@ -10,9 +10,9 @@ const secret = 'x'.repeat(40);
 const auditKey = testKeySpec('cfg');
 
 describe('loadConfig', () => {
-  describe('with only the token key and an audit key set', () => {
+  describe('with only the token key, an audit key and GERBANG_SANDBOX=true', () => {
     it('runs in sandbox mode on the embedded store with documented defaults', () => {
-      const config = loadConfig({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey });
+      const config = loadConfig({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey, GERBANG_SANDBOX: 'true' });
       expect(config.bank.mode).to.equal('sandbox');
       expect(config.databaseUrl).to.equal('sqlite:var/gerbang.sqlite');
       expect(config.port).to.equal(8080);
@@ -23,13 +23,13 @@ describe('loadConfig', () => {
 
   describe('when a value is wrong', () => {
     it('names the variable, what is allowed and what it got', () => {
-      const problems = problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey, PORT: 'eighty' });
+      const problems = problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey, GERBANG_SANDBOX: 'true', PORT: 'eighty' });
       expect(problems).to.have.length(1);
       expect(problems[0]).to.match(/^PORT: "PORT" must be a number \(got "eighty"\)/);
     });
 
     it('reports every bad variable at once', () => {
-      const problems = problemsOf({ PORT: '70000', GERBANG_DATABASE_URL: 'postgres://x', GERBANG_LOG_LEVEL: 'loud' });
+      const problems = problemsOf({ PORT: '70000', GERBANG_DATABASE_URL: 'postgres://x', GERBANG_LOG_LEVEL: 'loud', GERBANG_SANDBOX: 'true' });
       expect(problems.map((p) => p.split(':')[0])).to.have.members(['PORT', 'GERBANG_DATABASE_URL', 'GERBANG_LOG_LEVEL', 'GERBANG_JWT_SECRET', 'GERBANG_AUDIT_KEYS']);
     });
 
@@ -68,7 +68,7 @@ describe('loadConfig', () => {
     it('reads the file and lets the environment win', () => {
       const dir = mkdtempSync(join(tmpdir(), 'gerbang-config-'));
       const file = join(dir, 'config.json');
-      writeFileSync(file, JSON.stringify({ PORT: 9000, GERBANG_TRUST_PROXY: ['127.0.0.1', '10.0.0.0/8'], GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey }), { mode: 0o600 });
+      writeFileSync(file, JSON.stringify({ PORT: 9000, GERBANG_TRUST_PROXY: ['127.0.0.1', '10.0.0.0/8'], GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey, GERBANG_SANDBOX: true }), { mode: 0o600 });
       const config = loadConfig({ GERBANG_CONFIG_FILE: file, PORT: '9100' });
       expect(config.port).to.equal(9100);
       expect(config.trustProxy).to.deep.equal(['127.0.0.1', '10.0.0.0/8']);

@@ -72,7 +72,7 @@ describe('Bank partners configuration (GERBANG_BANK_PARTNERS_FILE)', () => {
   });
 
   it('reads the interbank method limits as cents', () => {
-    const config = loadConfig({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_BIFAST_MAX_AMOUNT: '100000000.00' });
+    const config = loadConfig({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_SANDBOX: 'true', GERBANG_BIFAST_MAX_AMOUNT: '100000000.00' });
     expect(config.transferLimits).to.deep.equal({ bifastMaxCents: 10_000_000_000, onlineMaxCents: 5_000_000_000, sknMaxCents: 100_000_000_000, rtgsMinCents: 10_000_000_001 });
     expect(problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_SKN_MAX_AMOUNT: '1e9' })[0]).to.match(/^GERBANG_SKN_MAX_AMOUNT/);
   });

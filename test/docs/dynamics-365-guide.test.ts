@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { enableSigning } from '../../src/domain/clients/index.js';
-import { apiRoutes, DEFAULT_API_LIMITS, routeList } from '../../src/http/api/index.js';
+import { enableSigning, rotateApiKey } from '../../src/domain/clients/index.js';
 import { bodyHash, requestSignature } from '../../src/pipeline/request-signature/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { packageRoot } from '../../src/store/package-root.js';
@@ -26,8 +25,6 @@ interface HttpRequestBlock {
   body: string;
   /** Marked "# sent while the request above is still in progress". */
   concurrent: boolean;
-  /** Marked "# the connector policy adds …": sent as Power Platform would, after its policy. */
-  connectorPolicy: boolean;
   /** Marked "# signed: …": {{timestamp}} and {{signature}} are computed for it when sent. */
   signed: boolean;
   line: number;
@@ -43,7 +40,6 @@ interface HttpResponseBlock {
 
 type Block = HttpRequestBlock | HttpResponseBlock;
 
-const API_ROUTES = routeList(apiRoutes(DEFAULT_API_LIMITS));
 const GUIDE = join(packageRoot(), 'docs', 'dynamics-365-guide.md');
 
 function parseBlocks(markdown: string): Block[] {
@@ -69,35 +65,10 @@ function parseBlocks(markdown: string): Block[] {
     const request = /^(GET|POST) (\S+) HTTP\/1\.1$/.exec(head[0]);
     if (!request) throw new Error(`guide line ${line}: an http block starts with a request line or a status line, got ${JSON.stringify(head[0])}`);
     const concurrent = comments.some((c) => c.includes('still in progress'));
-    const connectorPolicy = comments.some((c) => c.includes('connector policy'));
     const signed = comments.some((c) => c.startsWith('# signed:'));
-    blocks.push({ kind: 'request', method: request[1], path: request[2], headers, body, concurrent, connectorPolicy, signed, line });
+    blocks.push({ kind: 'request', method: request[1], path: request[2], headers, body, concurrent, signed, line });
   }
   return blocks;
-}
-
-interface SetHeaderPolicy {
-  templateId: string;
-  parameters: Record<string, string | string[]>;
-}
-
-/**
- * What Power Platform does to a connector action's request before sending it: each "Set HTTP
- * header" policy of docs/api/apiProperties.json that covers the operation sets its header, with
- * `@headers('X')` replaced by the request's header X.
- */
-function applyConnectorPolicies(method: string, path: string, headers: Record<string, string>): Record<string, string> {
-  const file = JSON.parse(readFileSync(join(packageRoot(), 'docs', 'api', 'apiProperties.json'), 'utf8')) as { properties: { policyTemplateInstances: SetHeaderPolicy[] } };
-  const route = API_ROUTES.find((r) => r.method === method.toLowerCase() && new RegExp(`^${r.path.replace(/\{\w+\}/g, '[^/]+')}$`).test(path));
-  if (!route) throw new Error(`no declared route for ${method} ${path}`);
-  const out = { ...headers };
-  for (const policy of file.properties.policyTemplateInstances) {
-    const operations = policy.parameters['x-ms-apimTemplate-operationName'] as string[];
-    if (policy.templateId !== 'setheader' || (operations.length > 0 && !operations.includes(route.operationId))) continue;
-    const name = (policy.parameters['x-ms-apimTemplateParameter.name'] as string).toLowerCase();
-    out[name] = (policy.parameters['x-ms-apimTemplateParameter.value'] as string).replace(/@headers\('([^']+)'\)/g, (_m, header: string) => headers[header.toLowerCase()] ?? '');
-  }
-  return out;
 }
 
 /** Documented value against the real one: "…" strings say "present"; the rest must be equal. */
@@ -125,6 +96,7 @@ describe('docs/dynamics-365-guide.md', () => {
   let client: TestClient;
   let signingClient: TestClient;
   let signingKey: string;
+  let apiKey: string;
 
   before(async () => {
     gw = await TestGateway.start('sqlite::memory:');
@@ -133,6 +105,7 @@ describe('docs/dynamics-365-guide.md', () => {
     const enabled = await enableSigning(gw.store.clients, TEST_AUDIT_KEYS, signingClient.clientId, Date.now());
     if (!enabled.ok) throw new Error(enabled.reason);
     signingKey = enabled.signingKey;
+    apiKey = (await rotateApiKey(gw.store, client.clientId, Date.now()))!;
   });
   after(async () => gw?.close());
 
@@ -148,6 +121,7 @@ describe('docs/dynamics-365-guide.md', () => {
       client_secret: client.clientSecret,
       signing_client_id: signingClient.clientId,
       signing_client_secret: signingClient.clientSecret,
+      api_key: apiKey,
     };
     const fill = (text: string) =>
       text.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => {
@@ -162,7 +136,7 @@ describe('docs/dynamics-365-guide.md', () => {
       }
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(request.headers)) if (name !== 'host' && name !== 'content-length') headers[name] = fill(value);
-      return gw.request(path, { method: request.method as 'GET' | 'POST', headers: request.connectorPolicy ? applyConnectorPolicies(request.method, path, headers) : headers, body: request.body === '' ? undefined : fill(request.body) });
+      return gw.request(path, { method: request.method as 'GET' | 'POST', headers, body: request.body === '' ? undefined : fill(request.body) });
     };
 
     let running: { request: HttpRequestBlock; expected: HttpResponseBlock; answer: Promise<HttpAnswer> }[] = [];
@@ -193,12 +167,45 @@ describe('docs/dynamics-365-guide.md', () => {
     }
     for (const exchange of running) await check(exchange);
 
-    // The connector's token header is a secret like Authorization: redacted in the audit.
+    // The connection's API key is a secret like Authorization: redacted in the audit.
     const rows = await eventually(async () => {
       const found = await gw.store.audit.list({ transactionId: 'PA-2026-0001' });
       return found.length > 0 ? found : null;
     });
-    for (const row of rows) expect(row.requestHeaders['access-token']).to.equal('[REDACTED]');
+    for (const row of rows) expect(row.requestHeaders['x-api-key']).to.equal('[REDACTED]');
+  });
+
+  describe('the code it gives', () => {
+    const markdown = readFileSync(GUIDE, 'utf8');
+    const fenced = (language: string) => [...markdown.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]).join('\n');
+    const xpp = fenced('xpp');
+    const al = fenced('al');
+
+    it('X++: transfer() refuses to run inside a transaction, and the guide says to store the transactionId in its own transaction first', () => {
+      expect(xpp).to.match(/if \(appl\.ttsLevel\(\) != 0\)\s*\{\s*throw error\(/);
+      expect(markdown).to.contain('never inside the posting');
+    });
+
+    it('X++ and AL: a non-JSON answer (a proxy\'s HTML error page) is reported or resent, never parsed blindly', () => {
+      expect(xpp).to.not.match(/JObject answer = text \? JObject::Parse/);
+      expect(xpp).to.match(/strContains\(type\.MediaType, 'json'\)/).and.match(/catch \(Exception::CLRError\)\s*\{\s*return null;/);
+      expect(al).to.match(/StrPos\(ContentType\[1\], 'json'\) > 0\) and Answer\.ReadFrom\(Text\)/);
+      expect(al).to.contain("'NOT_JSON':");
+    });
+
+    it('X++ declares signingKey; the AL runtime version is stated', () => {
+      expect(xpp).to.match(/^\s*str signingKey;/m);
+      expect(xpp).to.contain('utf8.GetBytes(signingKey)');
+      expect(markdown).to.contain('"runtime": "12.0"');
+    });
+
+    it('Power Automate: the loop is bounded, its token renewed, the retries counted; Entra ID and API keys are set up step by step', () => {
+      expect(markdown).to.match(/\*Count\* `20` and\s+\*Timeout\* `PT2H`/);
+      expect(markdown).to.contain('renew its token inside the');
+      expect(markdown).to.match(/\*Count\*\s+`4`/);
+      expect(markdown).to.contain('## Entra ID and API keys');
+      for (const command of ['client link-entra-app', 'client rotate-api-key', 'GERBANG_ENTRA_METADATA_URL', 'GERBANG_ENTRA_AUDIENCE', 'X-API-Key']) expect(markdown).to.contain(command);
+    });
   });
 
   it('its worked signature example is what Gerbang computes', () => {

@@ -41,6 +41,7 @@ describe('A gateway killed in the middle of a transfer', function () {
   it('is resolved after restart by status inquiry, and the bank sees the transfer once', async () => {
     await runCli(['migrate'], env);
     const { clientId, clientSecret } = JSON.parse((await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env)).stdout);
+    await runCli(['client', 'grant-account', '--id', clientId, '--account', '0201245680'], env);
     const body = sampleTransfer();
     const beneficiaryBefore = simulator.balanceOf('0201245681');
 

@@ -40,6 +40,7 @@ describe('gerbang serve on SIGTERM', function () {
     expect(migrate.code, migrate.stderr).to.equal(0);
     const created = await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env);
     const { clientId, clientSecret } = JSON.parse(created.stdout);
+    await runCli(['client', 'grant-account', '--id', clientId, '--account', '0201245680'], env);
 
     const server = spawnGerbang(['serve'], env);
     try {

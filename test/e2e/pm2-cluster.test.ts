@@ -50,6 +50,7 @@ describe('ecosystem.config.js under PM2', function () {
       PM2_HOME: mkdtempSync(join(tmpdir(), 'gerbang-pm2-')),
       PORT: String(port),
       GERBANG_API_INSTANCES: '2',
+      GERBANG_SANDBOX: 'true',
       GERBANG_CONFIG_FILE: configFile,
       GERBANG_JWT_SECRET: secrets.GERBANG_JWT_SECRET,
       GERBANG_LOG_LEVEL: 'warn',
@@ -60,6 +61,7 @@ describe('ecosystem.config.js under PM2', function () {
     await runCli(['migrate'], env as Record<string, string>);
     const created = await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env as Record<string, string>);
     client = JSON.parse(created.stdout);
+    await runCli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env as Record<string, string>);
     await pm2('start', join(ROOT, 'ecosystem.config.js'));
     await waitForHttp(`${base}/healthz`, 30_000);
     await waitForHttp(`${consoleBase}/console/sign-in`, 30_000);
@@ -103,7 +105,7 @@ describe('ecosystem.config.js under PM2', function () {
       expect(text).to.include('# TYPE gerbang_http_requests_total counter');
       texts.push(text);
     }
-    const pids = texts.map((text) => /gerbang_process_start_time_seconds (\d+)/.exec(text)?.[1] + (/gerbang_nodejs_heap_size_used_bytes (\d+)/.exec(text)?.[1] ?? ''));
+    const pids = texts.map((text) => /process_start_time_seconds (\d+)/.exec(text)?.[1] + (/nodejs_heap_size_used_bytes (\d+)/.exec(text)?.[1] ?? ''));
     expect(pids[0], 'two different processes answered').to.not.equal(pids[1]);
   });
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually } from '../support/gateway-harness.js';
+import { runCli } from '../support/cli.js';
 import { freePort, spawnGerbang } from '../support/processes.js';
 
 const sh = promisify(execFile);
@@ -50,10 +51,29 @@ describe('gerbang sandbox (npm start)', function () {
       expect(signIn.status).to.equal(303);
       const cookie = signIn.headers.get('set-cookie')!.split(';')[0];
       const list = await fetch(`${consoleUrl}/payments`, { headers: { cookie } });
-      expect(await list.text()).to.contain('INV-0001');
+      const page = await list.text();
+      expect(page).to.contain('INV-0001');
+      // …under a banner saying no money moved.
+      expect(page).to.contain('class="sandbox-banner"').and.contain('MODE SANDBOX');
       // Zero configuration still encrypts the audit: with a key file of its own, owner-only, and says so.
       expect(statSync(join(dir, 'gerbang.audit-key')).mode & 0o777).to.equal(0o600);
       expect(sandbox.output()).to.contain('sandbox: generated an audit encryption key file (mode 0600)');
+
+      // Every answer says it is the sandbox's.
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.headers.get('gerbang-mode')).to.equal('sandbox');
+      await health.arrayBuffer();
+      // The CLI commands work as printed, with no key or mode given: they read the sandbox's note.
+      const asPrinted = { GERBANG_DATABASE_URL: `sqlite:${join(dir, 'g.sqlite')}`, GERBANG_SANDBOX: '', GERBANG_AUDIT_KEYS: '', GERBANG_AUDIT_KEY_FILES: '', GERBANG_JWT_SECRET: '' };
+      const verify = await runCli(['audit', 'verify'], asPrinted);
+      expect(verify.code, verify.stdout + verify.stderr).to.equal(0);
+      expect(verify.stdout).to.contain('audit verify: INTACT');
+      const exported = await runCli(['audit', 'export', '--format', 'jsonl'], asPrinted);
+      expect(exported.code, exported.stderr).to.equal(0);
+      expect(exported.stdout).to.contain('INV-0001');
+      const doctor = await runCli(['doctor'], asPrinted);
+      expect(doctor.code, doctor.stdout + doctor.stderr).to.equal(0);
+      expect(doctor.stdout).to.contain('SANDBOX MODE').and.contain('doctor: every check passed');
     } finally {
       sandbox.child.kill('SIGTERM');
       expect(await sandbox.exited).to.equal(0);

@@ -13,7 +13,9 @@
  * BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306). When the server's Unix socket (@@socket) is
  * there, Gerbang is measured a second time with the store reached through it (?socketPath=).
  * The database server's own CPU per transfer is read too when its process (mariadbd or mysqld)
- * runs on this machine.
+ * runs on this machine. Last row: two Gerbang processes, each on its own node of a three-node
+ * MariaDB Galera cluster started for the run (test/support/galera; needs galera-4 and rsync, as
+ * root; BENCH_GALERA=0 skips it), the load split evenly between them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -27,6 +29,7 @@ import { jakartaDate } from '../../src/time/index.js';
 import { closedLoop, openLoop, type LoadRequest, type LoadResult } from './bench-load.js';
 import { cpuMicros, rssBytes } from './proc-stats.js';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
+import { GaleraCluster, galeraMissing } from '../support/galera/galera-cluster.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'gerbang');
@@ -234,6 +237,8 @@ async function main(): Promise<void> {
   // The soak runs on the last (fastest) way to the store.
   const soakOn = gateways[gateways.length - 1];
   const soaked = SOAK_SECONDS > 0 ? await soak(soakOn.origin, soakOn.child.pid!, gatewayTransfers(soakOn.token)) : null;
+  const onGalera = await measureOnGalera(bank);
+  if (onGalera) rows.push(onGalera);
 
   let audited = 0;
   for (const gerbang of gateways) {
@@ -252,7 +257,20 @@ async function startGerbang(admin: mysql.Connection, bank: Bank, socket: string 
   const dbName = `gerbang_bench_${randomBytes(4).toString('hex')}`;
   await admin.query(`CREATE DATABASE ${dbName}`);
   const databaseUrl = socket ? `mysql://${new URL(MYSQL_URL).username || 'root'}@localhost/${dbName}?socketPath=${encodeURIComponent(socket)}` : `${MYSQL_URL}/${dbName}`;
-  const env: Record<string, string> = {
+  const env = gerbangEnv(bank, databaseUrl);
+  cli(['migrate'], env);
+  // Each Gerbang numbers its BCA TransactionIDs from its own store, and the one simulator refuses
+  // an id it has seen today: the second one starts far from the first.
+  if (socket) await admin.query(`INSERT INTO ${dbName}.sequences (name, value) VALUES ('bca:transaction-id', 20000000)`);
+  const client = JSON.parse(cli(['client', 'create', '--name', 'bench', '--cidr', '127.0.0.1/32', '--json'], env)) as { clientId: string; clientSecret: string };
+  cli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env);
+  const { origin, child, token } = await serveGerbang(env, client);
+  const name = socket ? 'Gerbang, full transfer path (audit in MariaDB, Unix socket)' : 'Gerbang, full transfer path (audit in MariaDB, TCP)';
+  return { name, origin, child, token, dbName };
+}
+
+function gerbangEnv(bank: Bank, databaseUrl: string): Record<string, string> {
+  return {
     GERBANG_DATABASE_URL: databaseUrl,
     GERBANG_JWT_SECRET: randomBytes(32).toString('hex'),
     GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
@@ -263,16 +281,17 @@ async function startGerbang(admin: mysql.Connection, bank: Bank, socket: string 
     GERBANG_BCA_API_SECRET: bank.apiSecret,
     GERBANG_BCA_CORPORATE_ID: bank.corporateId,
     GERBANG_BCA_ORIGIN: ORIGIN,
+    GERBANG_BCA_ACCOUNTS: '0201245680',
     // The limiters run (and write to the store) as in production, set high enough not to refuse the load.
     GERBANG_RATE_LIMIT_PER_IP: '10000000',
     GERBANG_RATE_LIMIT_PER_CLIENT: '10000000',
     GERBANG_METRICS_PORT: '0',
     GERBANG_LOG_LEVEL: 'info',
-  };  cli(['migrate'], env);
-  // Each Gerbang numbers its BCA TransactionIDs from its own store, and the one simulator refuses
-  // an id it has seen today: the second one starts far from the first.
-  if (socket) await admin.query(`INSERT INTO ${dbName}.sequences (name, value) VALUES ('bca:transaction-id', 20000000)`);
-  const client = JSON.parse(cli(['client', 'create', '--name', 'bench', '--cidr', '127.0.0.1/32', '--json'], env)) as { clientId: string; clientSecret: string };
+  };
+}
+
+/** Starts `bin/gerbang serve` with `env` on a free port and returns it with a token for `client`. */
+async function serveGerbang(env: Record<string, string>, client: { clientId: string; clientSecret: string }): Promise<{ origin: string; child: ChildProcess; token: string }> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const gatewayArgs = [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), BIN, 'serve'];
   const child = spawn(process.execPath, gatewayArgs, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -285,8 +304,76 @@ async function startGerbang(admin: mysql.Connection, bank: Bank, socket: string 
     body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }),
   });
   const { access_token: token } = (await tokenRes.body.json()) as { access_token: string };
-  const name = socket ? 'Gerbang, full transfer path (audit in MariaDB, Unix socket)' : 'Gerbang, full transfer path (audit in MariaDB, TCP)';
-  return { name, origin, child, token, dbName };
+  return { origin, child, token };
+}
+
+/**
+ * Two Gerbang processes on a three-node Galera cluster (one on node 1, one on node 2 with node 3
+ * as its next host), the load split evenly: each takes half the rate (and half the peak's
+ * requests in flight). Requests/s are summed; p50 and p99 are the higher of the two gateways'
+ * (an upper bound of the combined percentile); CPU per request sums both gateways (and all three
+ * database servers) over every request. Null when Galera is not installed or BENCH_GALERA=0.
+ */
+async function measureOnGalera(bank: Bank): Promise<Measured | null> {
+  const missing = galeraMissing();
+  if (process.env.BENCH_GALERA === '0' || missing) {
+    process.stderr.write(`bench: Galera row skipped (${missing ?? 'BENCH_GALERA=0'})\n`);
+    return null;
+  }
+  process.stderr.write('bench: starting a three-node Galera cluster\n');
+  const cluster = await GaleraCluster.start();
+  try {
+    const dbName = await cluster.createDatabase();
+    const envA = gerbangEnv(bank, cluster.url(0, dbName));
+    cli(['migrate'], envA);
+    // Far from the ids the other rows used today (the simulator refuses an id it has seen).
+    await cluster.sql(0, `INSERT INTO ${dbName}.sequences (name, value) VALUES ('bca:transaction-id', 40000000)`);
+    const client = JSON.parse(cli(['client', 'create', '--name', 'bench', '--cidr', '127.0.0.1/32', '--json'], envA)) as { clientId: string; clientSecret: string };
+    cli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], envA);
+    const gateways = [await serveGerbang(envA, client), await serveGerbang(gerbangEnv(bank, cluster.url([1, 2], dbName)), client)];
+    const name = 'Gerbang × 2 on a three-node Galera cluster (each on its own node, TCP)';
+    const pids = gateways.map((g) => g.child.pid!);
+    const dbPids = cluster.nodes.map((n) => n.child!.pid!);
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    const both = (rate: number, seconds: number) =>
+      Promise.all(gateways.map((g) => openLoop(g.origin, { rate: rate / 2, seconds, expectStatus: 201, make: gatewayTransfers(g.token) })));
+    process.stderr.write(`bench: ${name}: warm-up ${WARMUP_SECONDS} s, then ${SECONDS} s at ${RATE}/s\n`);
+    await both(RATE, WARMUP_SECONDS);
+    const cpuBefore = sum(pids.map(cpuMicros));
+    const dbBefore = sum(dbPids.map(cpuMicros));
+    const halves = await both(RATE, SECONDS);
+    const cpuUsed = sum(pids.map(cpuMicros)) - cpuBefore;
+    const dbUsed = sum(dbPids.map(cpuMicros)) - dbBefore;
+    const sent = sum(halves.map((h) => h.sent));
+    const unexpected: Record<string, number> = {};
+    for (const half of halves) for (const [k, v] of Object.entries(half.unexpected)) unexpected[k] = (unexpected[k] ?? 0) + v;
+    const atRate: LoadResult = {
+      ...halves[0],
+      sent,
+      ok: sum(halves.map((h) => h.ok)),
+      errors: sum(halves.map((h) => h.errors)),
+      maxMs: Math.max(...halves.map((h) => h.maxMs)),
+      p50Ms: Math.max(...halves.map((h) => h.p50Ms)),
+      p99Ms: Math.max(...halves.map((h) => h.p99Ms)),
+      requestsPerSecond: sum(halves.map((h) => h.requestsPerSecond)),
+      unexpected,
+    };
+    let peak: LoadResult | null = null;
+    if (PEAK_SECONDS > 0) {
+      process.stderr.write(`bench: ${name}: peak, ${PEAK_SECONDS} s closed loop, 16 in flight per gateway\n`);
+      const peaks = await Promise.all(gateways.map((g) => closedLoop(g.origin, { concurrency: 16, seconds: PEAK_SECONDS, expectStatus: 201, make: gatewayTransfers(g.token) })));
+      peak = { ...peaks[0], requestsPerSecond: sum(peaks.map((p) => p.requestsPerSecond)) };
+    }
+    const result = { name, atRate, peak, cpuPerRequestUs: cpuUsed / sent, dbCpuPerRequestUs: dbUsed / sent, rssMb: sum(pids.map(rssBytes)) / 1024 / 1024 };
+    process.stderr.write(`bench: ${name}: ${JSON.stringify(result)}\n`);
+    for (const g of gateways) {
+      g.child.kill('SIGTERM');
+      await new Promise((resolve) => g.child.once('exit', resolve));
+    }
+    return result;
+  } finally {
+    await cluster.stop();
+  }
 }
 
 function writeReport(rows: Measured[], soaked: (Awaited<ReturnType<typeof soak>> & { name: string }) | null, auditRows: number): void {
@@ -306,6 +393,12 @@ function writeReport(rows: Measured[], soaked: (Awaited<ReturnType<typeof soak>>
     }),
     '',
     `CPU per request is the user + system time (/proc/<pid>/stat) of the process in front of the bank — for the first row the simulator itself — divided by the requests of the fixed-rate phase; the database's column is the same for the MariaDB server process. Audit rows written for /v1/transfers during the run: ${auditRows}.`,
+    ...(rows.some((r) => r.name.includes('Galera'))
+      ? [
+          '',
+          'Galera row: two Gerbang processes, each on its own node of a three-node MariaDB Galera cluster on this same machine, each taking half the rate; its p50/p99 are the higher of the two gateways\' (an upper bound), requests/s and peak are summed, CPU per request sums both gateways (and, in the database column, all three nodes), RSS sums both gateways.',
+        ]
+      : []),
   ];
   if (soaked) {
     const first = soaked.samples[1] ?? soaked.samples[0];

@@ -128,7 +128,7 @@ describe('The configuration schema (property)', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom(...names), fc.oneof(fc.string(), fc.constantFrom('0', '-1', '1e9', 'true', 'x,y', ' , ', '/nonexistent'))), (env) => {
         try {
-          loadConfig({ GERBANG_JWT_SECRET: 'k'.repeat(32), GERBANG_DATABASE_URL: 'sqlite::memory:', ...env });
+          loadConfig({ GERBANG_JWT_SECRET: 'k'.repeat(32), GERBANG_DATABASE_URL: 'sqlite::memory:', GERBANG_SANDBOX: 'true', ...env });
         } catch (error) {
           expect(error).to.be.instanceOf(ConfigError);
           for (const problem of (error as ConfigError).problems) expect(names.some((name) => problem.startsWith(name)), problem).to.equal(true);

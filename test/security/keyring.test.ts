@@ -52,7 +52,7 @@ describe('The audit key ring', () => {
   describe('when a key setting is wrong', () => {
     it('names GERBANG_AUDIT_KEYS for a key that is not 32 bytes, without printing it', () => {
       const short = randomBytes(16).toString('base64');
-      const problems = problemsOf({ GERBANG_AUDIT_KEYS: `k1:${short}` });
+      const problems = problemsOf({ GERBANG_AUDIT_KEYS: `k1:${short}`, GERBANG_SANDBOX: 'true' });
       expect(problems).to.have.length(1);
       expect(problems[0]).to.match(/^GERBANG_AUDIT_KEYS: key k1 must be 32 bytes \(AES-256\), got 16/);
       expect(problems[0]).to.not.contain(short);
@@ -76,9 +76,9 @@ describe('The audit key ring', () => {
       expect(problemsOf({ GERBANG_AUDIT_KEY_FILES: file })[0]).to.equal(`GERBANG_AUDIT_KEY_FILES: ${file} holds an audit key and must be readable by its owner only (chmod 600)`);
     });
 
-    it('gerbang serve without any audit key stops at once naming GERBANG_AUDIT_KEYS, exit 2', async () => {
+    it('gerbang serve without any audit key stops at once naming GERBANG_AUDIT_KEYS, exit 1', async () => {
       const result = await runCli(['serve'], { GERBANG_JWT_SECRET: jwt, GERBANG_AUDIT_KEYS: '', GERBANG_AUDIT_KEY_FILES: '', GERBANG_DATABASE_URL: 'sqlite::memory:' });
-      expect(result.code).to.equal(2);
+      expect(result.code).to.equal(1);
       expect(result.stderr).to.contain('GERBANG_AUDIT_KEYS: is required (or GERBANG_AUDIT_KEY_FILES)');
     });
   });
@@ -88,7 +88,7 @@ describe('The audit key ring', () => {
       const dir = mkdtempSync(join(tmpdir(), 'gerbang-keys-'));
       const file = join(dir, 'k2.key');
       writeFileSync(file, `${testKeySpec('k2')}\n`, { mode: 0o600 });
-      const config = loadConfig({ GERBANG_JWT_SECRET: jwt, GERBANG_AUDIT_KEYS: testKeySpec('k1'), GERBANG_AUDIT_KEY_FILES: file });
+      const config = loadConfig({ GERBANG_JWT_SECRET: jwt, GERBANG_AUDIT_KEYS: testKeySpec('k1'), GERBANG_AUDIT_KEY_FILES: file, GERBANG_SANDBOX: 'true' });
       expect(config.auditKeys.keyIds).to.deep.equal(['k1', 'k2']);
       expect(config.auditKeys.currentKeyId).to.equal('k2');
     });

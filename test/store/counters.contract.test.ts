@@ -233,6 +233,14 @@ forEachBackend('SequenceRepository', (ctx) => {
       expect([await sequences.next(a), await sequences.next(a), await sequences.next(b), await sequences.next(a)]).to.deep.equal([1, 2, 1, 3]);
     });
 
+    describe('with a floor', () => {
+      it('never answers less than the floor, and keeps counting above it', async () => {
+        const { sequences } = ctx.store();
+        const name = unique('seq');
+        expect([await sequences.next(name, 500), await sequences.next(name, 500), await sequences.next(name, 400), await sequences.next(name, 900)]).to.deep.equal([500, 501, 502, 900]);
+      });
+    });
+
     describe('when 100 callers ask at once', () => {
       it('gives each a different value, 1 to 100', async () => {
         const { sequences } = ctx.store();

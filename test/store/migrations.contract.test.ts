@@ -18,19 +18,21 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   payments: [
     'id', 'client_id', 'transaction_id', 'request_hash', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date',
     'bank_reference', 'amount', 'amount_minor', 'currency', 'result_json', 'http_status', 'created_at', 'updated_at',
-    'check_attempts', 'not_found_count', 'next_check_at', 'lease_owner', 'lease_until', 'key_id',
+    'check_attempts', 'not_found_count', 'next_check_at', 'lease_owner', 'lease_until', 'key_id', 'source_account', 'bank_external_id', 'review_since', 'mac_key_id', 'mac',
     'details_json', 'beneficiary_account', 'beneficiary_bank',
   ],
+  bank_notifications: ['id', 'partner', 'external_id', 'body_hash', 'received_at'],
   audit_exchanges: [
     'id', 'request_id', 'received_at', 'completed_at', 'remote_ip', 'origin', 'method', 'path', 'client_id', 'transaction_id', 'amount',
     'outcome', 'status_code', 'error_code', 'request_headers', 'request_body', 'response_body', 'source_account', 'beneficiary_account', 'key_id',
+    'spool_entry',
   ],
   audit_bank_calls: [
     'id', 'exchange_id', 'request_id', 'partner', 'operation', 'method', 'url', 'request_headers', 'request_body', 'status_code',
-    'response_body', 'error_code', 'started_at', 'duration_ms', 'key_id',
+    'response_body', 'error_code', 'started_at', 'duration_ms', 'key_id', 'spool_entry',
   ],
   audit_writers: ['writer_id', 'host', 'pid', 'started_at', 'last_seq', 'last_hash', 'updated_at'],
-  audit_chain: ['writer_id', 'seq', 'kind', 'record_id', 'recorded_at', 'prev_hash', 'hash'],
+  audit_chain: ['writer_id', 'seq', 'kind', 'record_id', 'recorded_at', 'prev_hash', 'hash', 'key_id'],
   rate_limits: ['rl_key', 'hits', 'reset_at'],
   login_lockouts: ['lock_key', 'failures', 'window_reset_at', 'locked_until'],
   bank_tokens: ['partner', 'token', 'expires_at', 'fetched_at'],
@@ -49,7 +51,7 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   console_users: ['id', 'username', 'password_hash', 'role', 'status', 'created_at', 'updated_at'],
   console_sessions: ['id_hash', 'user_id', 'csrf_token', 'created_at', 'last_seen_at'],
   console_audit: ['id', 'at', 'username', 'action', 'target', 'detail', 'remote_ip'],
-  audit_verifications: ['id', 'checked_at', 'ok', 'links', 'breaks', 'first_break'],
+  audit_verifications: ['id', 'checked_at', 'ok', 'links', 'breaks', 'first_break', 'key_id', 'mac'],
 };
 
 async function columnsOf(db: Db, table: string): Promise<string[]> {

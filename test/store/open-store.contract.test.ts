@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppError } from '../../src/errors/index.js';
-import { describeDatabaseUrl, migrate, openDb, openStore } from '../../src/store/index.js';
+import { describeDatabaseUrl, migrate, openDb, openStore, parseDatabaseUrl } from '../../src/store/index.js';
 import { createMariaDbDatabase, TEST_MYSQL_URL } from '../support/databases.js';
 
 describe('openStore', () => {
@@ -100,9 +100,35 @@ describe('openStore', () => {
   });
 });
 
+describe('parseDatabaseUrl with several hosts', () => {
+  it('keeps the hosts in the order written, the credentials and options on the first', () => {
+    const target = parseDatabaseUrl('mysql://gerbang:p%40ss@db1:3306,db2,10.0.0.3:3310/gerbang?connectionLimit=5');
+    if (target.kind !== 'mysql') throw new Error('expected mysql');
+    expect(target.hosts).to.deep.equal([
+      { host: 'db1', port: 3306 },
+      { host: 'db2', port: 3306 },
+      { host: '10.0.0.3', port: 3310 },
+    ]);
+    expect(decodeURIComponent(target.url.password)).to.equal('p@ss');
+    expect(target.url.pathname).to.equal('/gerbang');
+    expect(target.url.searchParams.get('connectionLimit')).to.equal('5');
+  });
+
+  it('refuses a host list with an empty or malformed host, naming the setting and not the password', () => {
+    for (const bad of ['mysql://u:secret@db1:3306,/gerbang', 'mysql://u:secret@db1:3306,db2:notaport/gerbang']) {
+      expect(() => parseDatabaseUrl(bad), bad).to.throw(/GERBANG_DATABASE_URL/);
+      expect(() => parseDatabaseUrl(bad), bad).not.to.throw(/secret/);
+    }
+  });
+});
+
 describe('describeDatabaseUrl', () => {
   it('leaves the password out of a mysql:// URL', () => {
     expect(describeDatabaseUrl('mysql://gerbang:p%40ss@db.internal:3307/gerbang?ssl=true')).to.equal('mysql://gerbang@db.internal:3307/gerbang');
+  });
+
+  it('lists every host of a several-host mysql:// URL (a Galera cluster), password left out', () => {
+    expect(describeDatabaseUrl('mysql://gerbang:s3cret@db1:3306,db2:3307,[::1]:3308/gerbang')).to.equal('mysql://gerbang@db1:3306,db2:3307,[::1]:3308/gerbang');
   });
 
   it('shows a sqlite: path resolved against the working directory', () => {

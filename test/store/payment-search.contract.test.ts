@@ -105,7 +105,7 @@ forEachBackend('Payment search (console list)', (ctx) => {
         'SELECT details_json, beneficiary_account, beneficiary_bank FROM payments WHERE client_id = ? AND transaction_id = ?',
         [who, 'TXT-0'],
       );
-      expect(raw.details_json).to.match(/^gcm1\./);
+      expect(raw.details_json).to.match(/^gcm2\./);
       expect(raw.details_json).not.to.contain('Sumber');
       expect(raw.beneficiary_account).to.equal('******5680');
       expect(raw.beneficiary_bank).to.equal('014');

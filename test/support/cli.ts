@@ -3,6 +3,16 @@ import { join } from 'node:path';
 
 export const BIN = join(__dirname, '..', '..', '..', 'bin', 'gerbang');
 
+/**
+ * GERBANG_SANDBOX=true unless `env` configures a bank: most tests run against the built-in
+ * simulator, which production refuses without that setting. A test of the refusal passes
+ * GERBANG_SANDBOX: '' (unset).
+ */
+export function sandboxUnlessBank(env: Record<string, string>): Record<string, string> {
+  const bank = ['GERBANG_BCA_BASE_URL', 'GERBANG_BANK_PARTNERS_FILE'].some((name) => env[name]);
+  return bank ? env : { GERBANG_SANDBOX: 'true', ...env };
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
@@ -13,7 +23,7 @@ export interface CliResult {
 export function runCli(args: string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, GERBANG_LOG_LEVEL: 'silent', GERBANG_METRICS_PORT: '0', ...env },
+      env: { ...process.env, GERBANG_LOG_LEVEL: 'silent', GERBANG_METRICS_PORT: '0', ...sandboxUnlessBank(env) },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

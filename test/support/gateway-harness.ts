@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import type { Store } from '../../src/store/types.js';
 import { TEST_AUDIT_KEY } from './audit-keys.js';
+import { sandboxUnlessBank } from './cli.js';
 
 export interface TestClient {
   clientId: string;
@@ -56,10 +57,11 @@ export class TestGateway {
       GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
       GERBANG_SHUTDOWN_TIMEOUT_MS: '2000',
       GERBANG_AUDIT_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'gerbang-spool-')),
+      GERBANG_AUDIT_CHECKPOINT_FILE: join(mkdtempSync(join(tmpdir(), 'gerbang-checkpoints-')), 'audit-checkpoints.jsonl'),
       GERBANG_CALLBACK_KEY_FILE: CALLBACK_KEY_FILE,
       // A free port each: several gateways run side by side in one test process.
       GERBANG_METRICS_PORT: '0',
-      ...env,
+      ...sandboxUnlessBank(env),
     });
     return new TestGateway(await startGateway(config), jwtSecret);
   }
@@ -78,13 +80,18 @@ export class TestGateway {
     return sim.instance;
   }
 
-  /** Creates a client allowed from all of loopback (or the given lists) and returns its credentials. */
-  async createClient(options: { origins?: string[]; cidrs?: string[] } = {}): Promise<TestClient> {
+  /**
+   * Creates a client allowed from all of loopback (or the given lists), granted `accounts`
+   * (default: every company account of the configured partners), and returns its credentials.
+   */
+  async createClient(options: { origins?: string[]; cidrs?: string[]; accounts?: string[] } = {}): Promise<TestClient> {
     const { client, clientSecret } = await createClient(
       this.store,
       { name: `test-${randomBytes(4).toString('hex')}`, origins: options.origins ?? [], cidrs: options.cidrs ?? ['127.0.0.0/8', '::1/128'] },
       Date.now(),
     );
+    const accounts = options.accounts ?? [...new Set(this.gateway.banks.router.all().flatMap((partner) => partner.accounts))];
+    for (const account of accounts) await this.store.accountGrants.grant(client.id, account, Date.now());
     return { clientId: client.id, clientSecret };
   }
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { BIN } from './cli.js';
+import { BIN, sandboxUnlessBank } from './cli.js';
 
 /** A port the OS just handed out on 127.0.0.1 (for processes that cannot report their own). */
 export async function freePort(): Promise<number> {
@@ -29,7 +29,7 @@ export async function waitForHttp(url: string, timeoutMs = 20_000): Promise<void
 
 /** Starts `bin/gerbang <args>` as a real child process. */
 export function spawnGerbang(args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, GERBANG_METRICS_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, GERBANG_METRICS_PORT: '0', ...sandboxUnlessBank(env) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

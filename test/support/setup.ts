@@ -8,6 +8,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configureLogger } from '../../src/log/index.js';
+import { stopSharedGaleraCluster } from './galera/shared-cluster.js';
 
 configureLogger(process.env.GERBANG_TEST_LOG_LEVEL ?? 'silent');
 
@@ -21,4 +22,13 @@ process.env.TMPDIR = runDir;
 const removeRunDir = (): void => rmSync(runDir, { recursive: true, force: true });
 process.once('exit', removeRunDir);
 
-export const mochaHooks = { afterAll: removeRunDir };
+// Audit checkpoints (and `gerbang audit verify` in child processes) go to a file of this test run, never var/ of the checkout.
+process.env.GERBANG_AUDIT_CHECKPOINT_FILE ??= join(mkdtempSync(join(runDir, 'gerbang-checkpoints-')), 'audit-checkpoints.jsonl');
+
+/** Root hooks: the Galera cluster the cluster suites share is stopped once (its datadirs are in the run's folder), then the folder goes. */
+export const mochaHooks = {
+  async afterAll(): Promise<void> {
+    await stopSharedGaleraCluster();
+    removeRunDir();
+  },
+};

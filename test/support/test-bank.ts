@@ -10,8 +10,8 @@ export interface TestBank {
   url: string;
   /** The GERBANG_BCA_* settings that point a gateway at this bank, plus any overrides. */
   env(overrides?: Record<string, string>): Record<string, string>;
-  /** This bank as a BCA-legacy block of a partners file. */
-  partnerBlock(name: string, priority: number): Record<string, unknown>;
+  /** This bank as a BCA-legacy block of a partners file, holding `accounts` (default: every account of the simulated bank). */
+  partnerBlock(name: string, priority: number, accounts?: string[]): Record<string, unknown>;
 }
 
 export interface TestBankOptions {
@@ -43,11 +43,12 @@ export async function startTestBank(sourcesOrOptions: string[] | TestBankOptions
       GERBANG_BCA_API_SECRET: partner.apiSecret,
       GERBANG_BCA_CORPORATE_ID: partner.corporateId,
       GERBANG_BCA_ORIGIN: partner.origins![0],
+      GERBANG_BCA_ACCOUNTS: simulator.accounts().map((account) => account.number).join(','),
       ...overrides,
     }),
-    partnerBlock: (name, priority) => {
+    partnerBlock: (name, priority, accounts = simulator.accounts().map((account) => account.number)) => {
       // The file names the bank `bank`; the loaded configuration calls it `bic`.
-      const { bic, ...block } = simulatedPartnerConfig(partner, url, name, priority, options.bic);
+      const { bic, ...block } = simulatedPartnerConfig(partner, url, accounts, name, priority, options.bic);
       return { ...block, bank: bic };
     },
   };

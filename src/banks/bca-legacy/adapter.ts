@@ -88,7 +88,7 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
         Remark1: order.remark1,
         Remark2: order.remark2,
       });
-      return withReauth(ctx, (token) => sendTransfer(exchange, ctx, 'transfer-intrabank', signed(options, now, 'POST', relativeUrl(TRANSFER_PATH), token, body), order.bankTransactionId, INTRABANK_ANSWER));
+      return withReauth(ctx, (token) => sendTransfer(exchange, ctx, 'transfer-intrabank', signed(options, now, 'POST', relativeUrl(TRANSFER_PATH), token, body), { transactionId: order.bankTransactionId }, INTRABANK_ANSWER));
     },
 
     interbankMethods: Object.keys(DOMESTIC_TRANSFER_TYPES) as (keyof typeof DOMESTIC_TRANSFER_TYPES)[],
@@ -117,7 +117,7 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
       });
       const operation = transferOperation(order.method);
       return withReauth(ctx, (token) =>
-        sendTransfer(exchange, ctx, operation, domesticHeaders(signed(options, now, 'POST', relativeUrl(DOMESTIC_TRANSFER_PATH), token, body), options.corporateId), order.bankTransactionId, DOMESTIC_ANSWER),
+        sendTransfer(exchange, ctx, operation, domesticHeaders(signed(options, now, 'POST', relativeUrl(DOMESTIC_TRANSFER_PATH), token, body), options.corporateId), { transactionId: order.bankTransactionId, settlesLater: order.method !== 'ONLINE' }, DOMESTIC_ANSWER),
       );
     },
 
@@ -152,7 +152,13 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
         from: query.from,
         to: query.to,
         openingBalance: value.StartBalance ?? null,
-        entries: value.Data.map((row) => ({ date: row.TransactionDate, type: row.TransactionType === 'C' ? 'CREDIT' : 'DEBIT', amount: row.TransactionAmount, description: row.TransactionName })),
+        entries: value.Data.map((row) => ({
+          ...statementDate(row.TransactionDate, query.from, query.to),
+          type: row.TransactionType === 'C' ? ('CREDIT' as const) : ('DEBIT' as const),
+          amount: row.TransactionAmount,
+          description: row.TransactionName,
+          ...(row.Trailer ? { reference: row.Trailer } : {}),
+        })),
       };
     },
 
@@ -187,11 +193,11 @@ async function sendTransfer(
   ctx: BankCallContext,
   operation: string,
   req: BankRequest,
-  transactionId: string,
+  sent: { transactionId: string; settlesLater?: boolean },
   reader: typeof INTRABANK_ANSWER,
 ): Promise<SendResult> {
   const result = await exchange(ctx, operation, req);
-  if (result.ok) return mapTransferResponse(result.response, { transactionId }, reader);
+  if (result.ok) return mapTransferResponse(result.response, sent, reader);
   const { error } = result;
   if (isEgressError(error) && !error.sent) {
     throw new AppError('BANK_UNAVAILABLE', `The bank could not be reached (${error.code}); the transfer was not sent.`, {
@@ -270,10 +276,24 @@ const BALANCE_ANSWER = Joi.object<{
   .unknown(true)
   .required();
 
+/**
+ * A statement line's TransactionDate as yyyy-MM-dd. BCA gives `dd/MM` without a year (the year is
+ * the one that puts the day inside the period asked for) or `PEND` for a line not booked yet
+ * (dated the period's last day, marked pending); a full yyyy-MM-dd is taken as it is.
+ */
+function statementDate(value: string, from: string, to: string): { date: string; pending?: true } {
+  if (/^PEND$/i.test(value.trim())) return { date: to, pending: true };
+  const short = /^(\d{2})\/(\d{2})$/.exec(value.trim());
+  if (!short) return { date: value.slice(0, 10) };
+  const [, day, month] = short;
+  const inPeriod = [to.slice(0, 4), from.slice(0, 4)].map((year) => `${year}-${month}-${day}`).find((date) => date >= from && date <= to);
+  return { date: inPeriod ?? `${to.slice(0, 4)}-${month}-${day}` };
+}
+
 const STATEMENT_ANSWER = Joi.object<{
   Currency: string;
   StartBalance?: string;
-  Data: { TransactionDate: string; TransactionType: string; TransactionAmount: string; TransactionName: string }[];
+  Data: { TransactionDate: string; TransactionType: string; TransactionAmount: string; TransactionName: string; Trailer?: string }[];
 }>({
   Currency: Joi.string().max(3).required(),
   StartBalance: decimal,
@@ -284,6 +304,7 @@ const STATEMENT_ANSWER = Joi.object<{
         TransactionType: Joi.string().valid('C', 'D').required(),
         TransactionAmount: decimal.required(),
         TransactionName: Joi.string().allow('').max(512).required(),
+        Trailer: Joi.string().allow('').max(512),
       }).unknown(true),
     )
     .max(9000)

@@ -99,15 +99,19 @@ export const DOMESTIC_ANSWER: TransferAnswerReader = {
 
 /**
  * Maps BCA's answer to a transfer. SUCCESS needs a 2xx, a valid body echoing the TransactionID
- * that was sent and `Status: "Success"`. An ESB error decides by its class (even on a 2xx: "in
+ * that was sent and `Status: "Success"`; for LLG/RTG (`settlesLater`) that is only PENDING. An ESB error decides by its class (even on a 2xx: "in
  * progress" may come as 202). Anything else (no valid body, an unexpected status or
  * TransactionID, a 5xx without a code) is UNKNOWN.
  */
-export function mapTransferResponse(answer: BankAnswer, sent: { transactionId: string }, reader: TransferAnswerReader = INTRABANK_ANSWER): TransferVerdict {
+export function mapTransferResponse(answer: BankAnswer, sent: { transactionId: string; settlesLater?: boolean }, reader: TransferAnswerReader = INTRABANK_ANSWER): TransferVerdict {
   const bankError = readBcaError(answer.body);
   if (bankError) {
     const outcome = classifyBcaError(bankError.code, answer.statusCode);
     if (outcome === 'reauth' || outcome === 'unavailable') return { kind: outcome, error: bankError };
+    // A refusal comes as a 4xx; one on a 2xx or 5xx contradicts itself: in doubt, never FAILED.
+    if (outcome === 'failed' && (answer.statusCode < 400 || answer.statusCode > 499)) {
+      return unknown(bankError.code, `The bank answered HTTP ${answer.statusCode} with refusal ${bankError.code}; the two contradict each other. ${IN_DOUBT}`);
+    }
     const status = outcome === 'failed' ? 'FAILED' : 'UNKNOWN';
     return { kind: 'outcome', outcome: { status, bankReference: null, bankResponseCode: bankError.code, bankMessage: bankError.message } };
   }
@@ -119,6 +123,10 @@ export function mapTransferResponse(answer: BankAnswer, sent: { transactionId: s
     return unknown(null, `The bank answered for TransactionID ${read.transactionId}, not ${sent.transactionId}. ${IN_DOUBT}`);
   }
   if (read.status.toLowerCase() !== 'success') return unknown(null, `Bank status "${read.status}". ${IN_DOUBT}`);
+  if (sent.settlesLater) {
+    // LLG (SKN) and RTG (RTGS): taken by BCA is not settled; final only when the status inquiry says so.
+    return { kind: 'outcome', outcome: { status: 'PENDING', bankReference: read.reference, bankResponseCode: null, bankMessage: `Accepted by the bank; not final until the bank reports it settled. ${IN_DOUBT}` } };
+  }
   return { kind: 'outcome', outcome: { status: 'SUCCESS', bankReference: read.reference, bankResponseCode: null, bankMessage: null } };
 }
 

@@ -11,7 +11,7 @@ import { checkSignedCall, checkTokenRequest, header, TokenSessions } from './req
 import { balances, checkDomesticHeaders, domesticInquiry, ESB_REFUSALS, executeDomestic, legacyNamespace, parseDomestic, statement, statusTransferType } from './legacy-operations.js';
 import { SnapBank, type SnapSimPartner } from './snap/index.js';
 import type { SnapProfile } from '../snap/profile.js';
-import { DEFAULT_ACCOUNTS, Ledger, type SimAccount, type SimPartner, type SimulatorNetwork } from './simulator-state.js';
+import { defaultAccounts, Ledger, type SimAccount, type SimPartner, type SimulatorNetwork } from './simulator-state.js';
 
 /**
  * A strict BCA (legacy API) for sandbox mode and every test: a real HTTP server that checks what
@@ -47,7 +47,7 @@ export interface BankSimulatorOptions {
   partners: SimPartner[];
   /** Caller addresses allowed (the gateway's fixed egress IPs). Empty: nobody. */
   allowedSourceAddresses: string[];
-  /** Defaults to DEFAULT_ACCOUNTS (BCA's documentation sample accounts among them). */
+  /** Defaults to the bank's own sample accounts (defaultAccounts: BCA's documentation samples for BCA). */
   accounts?: readonly SimAccount[];
   /** The bank this simulator plays, as its BIC. Default `CENAIDJA` (BCA). */
   bic?: string;
@@ -63,6 +63,8 @@ export interface BankSimulatorOptions {
   snapProfile?: SnapProfile;
   /** How long a SNAP transfer answered "in progress" takes to settle. Default 1000 ms. */
   snapSettleAfterMs?: number;
+  /** The bank's private key (PEM) signing its SNAP notifications (RTGS/SKN outcomes); made on first use when omitted. */
+  snapNotificationKeyPem?: string;
   now?: () => Date;
 }
 
@@ -110,7 +112,7 @@ export class BankSimulator {
     this.now = () => clock().getTime();
     this.tolerance = options.timestampToleranceSeconds ?? 300;
     this.allowed = new Set(options.allowedSourceAddresses.map(normalizeAddress));
-    this.ledger = new Ledger(options.accounts ?? DEFAULT_ACCOUNTS, (options.bic ?? 'CENAIDJA').toUpperCase(), options.network);
+    this.ledger = new Ledger(options.accounts ?? defaultAccounts(options.bic ?? 'CENAIDJA'), (options.bic ?? 'CENAIDJA').toUpperCase(), options.network);
     this.sessions = new TokenSessions(options.tokenTtlSeconds ?? 3600);
     this.snap = new SnapBank({
       partners: options.snapPartners ?? [],
@@ -119,6 +121,7 @@ export class BankSimulator {
       now: this.now,
       toleranceSeconds: this.tolerance,
       settleAfterMs: options.snapSettleAfterMs,
+      notificationKeyPem: options.snapNotificationKeyPem,
     });
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (socket) => {

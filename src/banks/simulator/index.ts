@@ -2,6 +2,6 @@
 export { BankSimulator, createBankSimulator } from './bank-simulator.js';
 export type { BankSimulatorOptions, SimulatorCall } from './bank-simulator.js';
 export type { FailureScenario } from './failure-scenarios.js';
-export { DEFAULT_ACCOUNTS, defaultSandboxPartner, SimulatorNetwork } from './simulator-state.js';
+export { DEFAULT_ACCOUNTS, defaultAccounts, defaultSandboxPartner, SimulatorNetwork } from './simulator-state.js';
 export type { SimAccount, SimPartner } from './simulator-state.js';
 export type { SnapScenario, SnapSimPartner } from './snap/index.js';

@@ -92,7 +92,7 @@ export function executeDomestic(ledger: Ledger, partner: SimPartner, order: Dome
     beneficiary: order.beneficiary_account_number,
     beneficiaryBank: order.beneficiary_bank_code,
     amount: order.amount,
-    description: `${order.transfer_type} ${order.beneficiary_name} ${order.remark1}`.trim(),
+    description: `${order.transfer_type} ${order.transaction_id} ${order.beneficiary_name} ${order.remark1}`.trim(),
     date: order.transaction_date,
   });
   if (refusal) return esbError(ESB_REFUSALS[refusal]);
@@ -147,13 +147,14 @@ export function statement(ledger: Ledger, partner: SimPartner, corporateId: stri
   }
   const opening = ledger.openingBalance(accountNumber, start);
   if (opening === null) return esbError('ESB-82-014');
+  // BCA dates a line `dd/MM` (no year) and keeps its remarks and references in Trailer (bank-apis.md §6).
   const data = ledger.entries(accountNumber, start, end).map((entry) => ({
-    TransactionDate: entry.date,
+    TransactionDate: `${entry.date.slice(8, 10)}/${entry.date.slice(5, 7)}`,
     BranchCode: '0000',
     TransactionType: entry.type,
     TransactionAmount: entry.amount,
     TransactionName: entry.description,
-    Trailer: '',
+    Trailer: entry.description,
   }));
   return { status: 200, body: { StartDate: start, EndDate: end, Currency: 'IDR', StartBalance: opening, Data: data } };
 }

@@ -31,6 +31,21 @@ export const DEFAULT_ACCOUNTS: readonly SimAccount[] = [
   { number: '0201245683', name: 'PT CLOSED SANDBOX', balance: '0.00', status: 'closed' },
 ];
 
+/** Clearing codes of the banks the simulator is most often asked to play, for their sample accounts. */
+const CLEARING_CODES: Record<string, string> = { BNINIDJA: '009', BRINIDJA: '002', BMRIIDJA: '008', BDINIDJA: '011', BNIAIDJA: '022' };
+
+/**
+ * The accounts a simulated bank opens with. Each bank keeps its own books, as real banks do: BCA
+ * (CENAIDJA) has BCA's documentation sample accounts; any other bank the same four kinds of
+ * account under numbers of its own (its clearing code, then zeros and 0–3), so an account of one
+ * bank is unknown at another.
+ */
+export function defaultAccounts(bic: string): readonly SimAccount[] {
+  if (bic.toUpperCase() === 'CENAIDJA') return DEFAULT_ACCOUNTS;
+  const code = CLEARING_CODES[bic.toUpperCase()] ?? '999';
+  return DEFAULT_ACCOUNTS.map((account, index) => ({ ...account, number: `${code}000000${index}` }));
+}
+
 /**
  * Random credentials for a sandbox run, from crypto.randomBytes: generated per process, never
  * committed, never reused. The corporate id is BCA's documentation sample.

@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Joi from 'joi';
 import { AppError } from '../../errors/index.js';
@@ -16,6 +16,7 @@ import {
   type BankCallContext,
   type BankTokenCache,
   type InterbankTransferOrder,
+  type SignedNotification,
   type IntrabankTransferOrder,
   type StatementQuery,
   type StatusOutcome,
@@ -25,7 +26,7 @@ import {
 } from '../types.js';
 import { resolveSnapProfile, type SnapCodedService, type SnapPartnerConfig } from './profile.js';
 import { classifySnapCode, mapSentFailure, mapStatusAnswer, mapTransferAnswer, readSnapAnswer, readTokenAnswer, snapErrorCode, type SnapCode, type Verdict } from './response-mapper.js';
-import { relativeUrl, signService, signToken, snapTimestamp } from './signer.js';
+import { relativeUrl, signService, signToken, snapTimestamp, verifyNotificationSignature } from './signer.js';
 
 export interface SnapAdapterOptions extends SnapPartnerConfig {
   http: BankHttpClient;
@@ -72,6 +73,7 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
   const now = options.now ?? (() => new Date());
   const profile = resolveSnapProfile(options);
   const privateKey = loadPrivateKey(options);
+  const bankPublicKey = loadBankPublicKey(options);
   const configuredSecret = profile.hmacKey === 'apiSecret' ? options.apiSecret : options.clientSecret;
   if (!configuredSecret) throw new TypeError(`SNAP partner ${options.partner}: "apiSecret" is required by profile ${profile.name}`);
   const hmacSecret: string = configuredSecret;
@@ -124,7 +126,7 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
   }
 
   /** Runs `attempt` with the current token; on 401xx01 once more with a renewed one. */
-  const withToken = <T>(ctx: BankCallContext, attempt: (token: string) => Promise<Verdict<T>>): Promise<T> =>
+  const withToken = <T>(ctx: BankCallContext, attempt: (token: string, resend: boolean) => Promise<Verdict<T>>): Promise<T> =>
     withReauth(tokens, ctx, options.partner, attempt, refusedBeforeProcessing);
 
   async function transfer(ctx: BankCallContext, method: TransferMethod, order: IntrabankTransferOrder, payload: Record<string, unknown>): Promise<TransferOutcome> {
@@ -132,9 +134,19 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
     const serviceCode = profile.serviceCodes[service];
     // Serialised once: these exact bytes are signed and sent, on the first try and the resend.
     const body = JSON.stringify(payload);
-    return withToken(ctx, async (token) => {
-      const result = await exchange(ctx, transferOperation(method), signed(service, token, body, order.bankTransactionId));
-      if (result.ok) return mapTransferAnswer(result.response, { serviceCode, partnerReferenceNo: order.bankTransactionId });
+    const settlesLater = method === 'RTGS' || method === 'SKN';
+    return withToken(ctx, async (token, resend) => {
+      // After 401xx01 the bank wants a new X-EXTERNAL-ID with the new token (bank-apis.md §6); the
+      // partnerReferenceNo stays, and the outcome names the id the status inquiry must ask with.
+      const externalId = resend ? await options.nextExternalId() : order.bankTransactionId;
+      const result = await exchange(ctx, transferOperation(method), signed(service, token, body, externalId));
+      const verdict = sentVerdict(result);
+      if (verdict.kind === 'outcome' && externalId !== order.bankTransactionId) verdict.outcome.externalId = externalId;
+      return verdict;
+    });
+
+    function sentVerdict(result: Awaited<ReturnType<typeof exchange>>): Verdict<TransferOutcome> {
+      if (result.ok) return mapTransferAnswer(result.response, { serviceCode, partnerReferenceNo: order.bankTransactionId, settlesLater });
       const { error } = result;
       if (isEgressError(error) && !error.sent) throw unreachable(error, 'the transfer was not sent');
       // Sent, or a failure of unknown kind: the bank may have the payment. In doubt, never re-sent.
@@ -142,7 +154,7 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
         ? mapSentFailure(error)
         : { status: 'UNKNOWN', bankReference: null, bankResponseCode: 'BANK_ERROR', bankMessage: 'The call to the bank failed in an unexpected way; it will be resolved by status inquiry.' };
       return { kind: 'outcome', outcome };
-    });
+    }
   }
 
   /** A read-only call: the parsed success body, or BANK_REFUSED / BANK_UNAVAILABLE. */
@@ -198,8 +210,8 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
     async transferStatus(query: TransferStatusQuery, ctx: BankCallContext): Promise<StatusOutcome> {
       const body = JSON.stringify({
         originalPartnerReferenceNo: query.bankTransactionId,
-        // The transfer's X-EXTERNAL-ID, which is its bankTransactionId.
-        originalExternalId: query.bankTransactionId,
+        // The transfer's X-EXTERNAL-ID: its bankTransactionId unless a resend took a new one.
+        originalExternalId: query.externalId ?? query.bankTransactionId,
         serviceCode: profile.serviceCodes[serviceOf(query.method)],
         transactionDate: `${query.transactionDate}T00:00:00+07:00`,
       });
@@ -272,6 +284,13 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
         })),
       };
     },
+
+    ...(bankPublicKey
+      ? {
+          verifyNotification: (n: SignedNotification) =>
+            verifyNotificationSignature({ method: n.method, relativeUrl: n.path, body: minified(n.body), timestamp: n.timestamp, signature: n.signature, publicKey: bankPublicKey }),
+        }
+      : {}),
 
     async ping(ctx: BankCallContext): Promise<void> {
       await tokens.fetch(ctx);
@@ -358,6 +377,29 @@ function loadPrivateKey(options: SnapPartnerConfig): KeyObject {
   }
   if (key.asymmetricKeyType !== 'rsa') throw new TypeError(`SNAP partner ${options.partner}: "${source}" must be an RSA key (SNAP signs the token with RSA-SHA256), not ${key.asymmetricKeyType}`);
   return key;
+}
+
+/** The bank's public key for its notifications, read once at start; null when none is configured. A bad one stops the gateway, naming the field. */
+function loadBankPublicKey(options: SnapPartnerConfig): KeyObject | null {
+  if (!options.bankPublicKeyPem && !options.bankPublicKeyFile) return null;
+  const source = options.bankPublicKeyPem ? 'bankPublicKeyPem' : 'bankPublicKeyFile';
+  let key: KeyObject;
+  try {
+    key = createPublicKey(options.bankPublicKeyPem ?? readFileSync(options.bankPublicKeyFile ?? '', 'utf8'));
+  } catch (error) {
+    throw new TypeError(`SNAP partner ${options.partner}: "${source}" is not a readable PEM public key (${(error as Error).message})`);
+  }
+  if (key.asymmetricKeyType !== 'rsa') throw new TypeError(`SNAP partner ${options.partner}: "${source}" must be an RSA key (the bank signs with SHA256withRSA), not ${key.asymmetricKeyType}`);
+  return key;
+}
+
+/** A JSON body minified as SNAP signs it (compact, spaces inside values kept); the text itself when it is not JSON. */
+function minified(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body));
+  } catch {
+    return body;
+  }
 }
 
 /** The bank was not reached (or, for a call that moves no money, gave no answer): BANK_UNAVAILABLE. */

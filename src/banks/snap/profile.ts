@@ -141,6 +141,12 @@ export interface SnapPartnerConfig {
   /** PEM file of the RSA private key whose public key the bank registered; or give `privateKeyPem`. */
   privateKeyFile?: string;
   privateKeyPem?: string;
+  /**
+   * The bank's public key (PEM file, or `bankPublicKeyPem`), to verify the notifications it sends
+   * (RTGS/SKN final outcome, SHA256withRSA). Without it, this partner's notifications are refused.
+   */
+  bankPublicKeyFile?: string;
+  bankPublicKeyPem?: string;
   /** Client secret: the HMAC key of service calls unless the profile says `apiSecret`. */
   clientSecret: string;
   /** The HMAC key at banks whose profile says `hmacKey: apiSecret` (BNI). */
@@ -178,13 +184,15 @@ const secret = Joi.string().min(1).max(512);
 /**
  * Joi schema of a SNAP partner block. Messages name the field (`"clientSecret" is required`,
  * `"profileOverrides.paths.balance" must be a path…`). It accepts the partners file's common keys
- * (`protocol`, `priority`, and `bank` in place of `bic`), so the file's validation can use it as
+ * (`protocol`, `priority`, `accounts`, and `bank` in place of `bic`), so the file's validation can use it as
  * is, or tighten them with `snapPartnerSchema.keys({ bank: … })`.
  */
 export const snapPartnerSchema = Joi.object({
   partner: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,31}$/).required().messages({ 'string.pattern.base': '{#label} must be lower-case letters, digits and dashes (≤ 32)' }),
   protocol: Joi.string().valid('snap'),
   priority: Joi.number().integer().min(1).max(1000),
+  /** The company accounts the partner holds (read by the router from the partners file, not by the adapter). */
+  accounts: Joi.array().items(Joi.string()),
   bic: Joi.string().pattern(/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/).messages({ 'string.pattern.base': '{#label} must be a BIC such as CENAIDJA' }),
   /** The partners file's spelling: a 3-digit code or BIC, turned into `bic` by the file reader. */
   bank: Joi.string().min(3).max(11),
@@ -192,6 +200,8 @@ export const snapPartnerSchema = Joi.object({
   clientId: secret.required(),
   privateKeyFile: Joi.string().min(1),
   privateKeyPem: Joi.string().pattern(/-----BEGIN [A-Z ]*PRIVATE KEY-----/).messages({ 'string.pattern.base': '{#label} must be a PEM private key' }),
+  bankPublicKeyFile: Joi.string().min(1),
+  bankPublicKeyPem: Joi.string().pattern(/-----BEGIN [A-Z ]*PUBLIC KEY-----/).messages({ 'string.pattern.base': '{#label} must be a PEM public key' }),
   clientSecret: secret.required(),
   apiSecret: secret,
   partnerId: Joi.string().min(1).max(64).required(),
@@ -202,6 +212,7 @@ export const snapPartnerSchema = Joi.object({
 })
   .or('bic', 'bank')
   .xor('privateKeyFile', 'privateKeyPem')
+  .oxor('bankPublicKeyFile', 'bankPublicKeyPem')
   .custom((value: SnapPartnerConfig, helpers) => {
     if (resolveSnapProfile(value).hmacKey === 'apiSecret' && !value.apiSecret) return helpers.error('any.custom', { error: new Error('"apiSecret" is required: this profile keys the HMAC with the API secret') });
     return value;

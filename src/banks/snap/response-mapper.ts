@@ -85,12 +85,20 @@ const transferAnswerSchema = Joi.object({
 
 /**
  * Maps the answer to a transfer (intrabank, interbank, RTGS, SKN). SUCCESS needs this service's
- * success code and, when the bank echoes it, our partnerReferenceNo; RTGS and SKN answers carry a
- * transactionStatus: 00 success, 03 pending (01/02 too), 06 failed.
+ * success code on a matching HTTP status and, when the bank echoes it, our partnerReferenceNo.
+ * An HTTP status that contradicts the responseCode (HTTP 500 carrying 2001700, HTTP 200 carrying
+ * a refusal) is in doubt: which of the two is true cannot be told.
+ *
+ * RTGS and SKN (`settlesLater`): acceptance is not settlement. Their answer's transactionStatus
+ * 06 is FAILED; 00, 01-03 or none at all is PENDING until the bank reports the final outcome (a
+ * later status inquiry or its signed notification, bank-apis.md §3 and §6).
  */
-export function mapTransferAnswer(answer: BankAnswer, sent: { serviceCode: string; partnerReferenceNo: string }): Verdict<TransferOutcome> {
+export function mapTransferAnswer(answer: BankAnswer, sent: { serviceCode: string; partnerReferenceNo: string; settlesLater?: boolean }): Verdict<TransferOutcome> {
   const snap = readSnapAnswer(answer.body);
   if (!snap) return unknown(`HTTP-${answer.statusCode}`, `The bank's answer could not be read. ${IN_DOUBT}`);
+  if (String(answer.statusCode) !== snap.code.slice(0, 3)) {
+    return unknown(snap.code, `The bank answered HTTP ${answer.statusCode} with responseCode ${snap.code}; the two contradict each other. ${IN_DOUBT}`);
+  }
   const kind = classifySnapCode(snap.code, sent.serviceCode, true);
   if (kind === 'reauth' || kind === 'unavailable') return { kind, error: snap };
   if (kind === 'refused') return done({ status: 'FAILED', bankReference: null, bankResponseCode: snap.code, bankMessage: snap.message });
@@ -101,24 +109,32 @@ export function mapTransferAnswer(answer: BankAnswer, sent: { serviceCode: strin
     return unknown(snap.code, `The bank answered for partnerReferenceNo ${value.partnerReferenceNo}, not ${sent.partnerReferenceNo}. ${IN_DOUBT}`);
   }
   const reference = value.referenceNo || null;
-  switch (value.transactionStatus ?? '00') {
+  const status: string | undefined = value.transactionStatus;
+  if (sent.settlesLater) {
+    if (status === '06') return done({ status: 'FAILED', bankReference: reference, bankResponseCode: snap.code, bankMessage: snap.message || 'transactionStatus 06 (failed)' });
+    if (status === undefined || ['00', '01', '02', '03'].includes(status)) {
+      return done({ status: 'PENDING', bankReference: reference, bankResponseCode: snap.code, bankMessage: `Accepted by the bank (transactionStatus ${status ?? 'not given'}); not final until the bank reports it settled. ${IN_DOUBT}` });
+    }
+    return unknown(snap.code, `Unexpected transactionStatus ${status}. ${IN_DOUBT}`);
+  }
+  switch (status ?? '00') {
     case '00':
       return done({ status: 'SUCCESS', bankReference: reference, bankResponseCode: snap.code, bankMessage: null });
     case '01':
     case '02':
     case '03':
-      return done({ status: 'PENDING', bankReference: reference, bankResponseCode: snap.code, bankMessage: `transactionStatus ${value.transactionStatus}` });
+      return done({ status: 'PENDING', bankReference: reference, bankResponseCode: snap.code, bankMessage: `transactionStatus ${status}` });
     case '06':
       return done({ status: 'FAILED', bankReference: reference, bankResponseCode: snap.code, bankMessage: snap.message || 'transactionStatus 06 (failed)' });
     default:
-      return unknown(snap.code, `Unexpected transactionStatus ${value.transactionStatus}. ${IN_DOUBT}`);
+      return unknown(snap.code, `Unexpected transactionStatus ${status}. ${IN_DOUBT}`);
   }
 }
 
 const statusAnswerSchema = Joi.object({
   originalPartnerReferenceNo: Joi.string().max(64),
   originalReferenceNo: Joi.string().allow('').max(64),
-  latestTransactionStatus: Joi.string().pattern(/^\d{2}$/).required(),
+  latestTransactionStatus: Joi.string().pattern(/^\d{2}$/),
   transactionStatusDesc: Joi.string().allow('').max(256),
 })
   .unknown(true)
@@ -126,12 +142,16 @@ const statusAnswerSchema = Joi.object({
 
 /**
  * Maps the status inquiry's answer: latestTransactionStatus 00 → SUCCESS, 01/02/03 → PENDING,
- * 04/05/06 (refunded, cancelled, failed) → FAILED, 07 or 404xx01 → NOT_FOUND. An inquiry that
- * itself failed tells nothing about the transfer: UNKNOWN.
+ * 04/05/06 (refunded, cancelled, failed) → FAILED, 07 or 404xx01 → NOT_FOUND. A success answer
+ * without latestTransactionStatus is PENDING, never SUCCESS. An inquiry that itself failed
+ * tells nothing about the transfer: UNKNOWN.
  */
 export function mapStatusAnswer(answer: BankAnswer, sent: { serviceCode: string; partnerReferenceNo: string }): Verdict<StatusOutcome> {
   const snap = readSnapAnswer(answer.body);
   if (!snap) return unknown(`HTTP-${answer.statusCode}`, 'The status inquiry got an unreadable answer; the transfer stays in doubt.');
+  if (String(answer.statusCode) !== snap.code.slice(0, 3)) {
+    return unknown(snap.code, `The status inquiry got HTTP ${answer.statusCode} with responseCode ${snap.code}, which contradict each other; the transfer stays in doubt.`);
+  }
   if (/^404\d{2}01$/.test(snap.code)) return done({ status: 'NOT_FOUND', bankReference: null, bankResponseCode: snap.code, bankMessage: snap.message });
   const kind = classifySnapCode(snap.code, sent.serviceCode, false);
   if (kind === 'reauth' || kind === 'unavailable') return { kind, error: snap };
@@ -140,8 +160,9 @@ export function mapStatusAnswer(answer: BankAnswer, sent: { serviceCode: string;
   if (error || (value.originalPartnerReferenceNo !== undefined && value.originalPartnerReferenceNo !== sent.partnerReferenceNo)) {
     return unknown(snap.code, "The bank's status answer could not be read; the transfer stays in doubt.");
   }
-  const status = value.latestTransactionStatus as string;
+  const status = value.latestTransactionStatus as string | undefined;
   const reference = value.originalReferenceNo || null;
+  if (status === undefined) return done({ status: 'PENDING', bankReference: reference, bankResponseCode: snap.code, bankMessage: 'The bank gave no latestTransactionStatus; not final yet.' });
   const message = value.transactionStatusDesc || `latestTransactionStatus ${status}`;
   if (status === '00') return done({ status: 'SUCCESS', bankReference: reference, bankResponseCode: snap.code, bankMessage: null });
   if (['01', '02', '03'].includes(status)) return done({ status: 'PENDING', bankReference: reference, bankResponseCode: snap.code, bankMessage: message });

@@ -142,6 +142,24 @@ export function verifyTokenSignature(input: { clientId: string; timestamp: strin
   }
 }
 
+/**
+ * `METHOD:RelativeUrl:bodyHash:X-TIMESTAMP`: what a bank signs, SHA256withRSA with its private key,
+ * when it notifies the partner (SNAP's asymmetric signature; BCA's transfer-rtgs/notify and
+ * transfer-skn/notify, bank-apis.md §6). The body is hashed minified, as for service calls.
+ */
+export function notificationStringToSign(input: { method: string; relativeUrl: string; body: string; timestamp: string }): string {
+  return [input.method.toUpperCase(), input.relativeUrl, bodyHash(input.body), input.timestamp].join(':');
+}
+
+/** Verifies a bank notification's X-SIGNATURE with the bank's public key (the partner's side). */
+export function verifyNotificationSignature(input: { method: string; relativeUrl: string; body: string; timestamp: string; signature: string; publicKey: KeyObject }): boolean {
+  try {
+    return createVerify('RSA-SHA256').update(notificationStringToSign(input), 'utf8').verify(input.publicKey, input.signature, 'base64');
+  } catch {
+    return false;
+  }
+}
+
 /** X-TIMESTAMP for an instant in UTC+7: `yyyy-MM-ddTHH:mm:ss+07:00`, with `.SSS` when the bank wants milliseconds. */
 export function snapTimestamp(instant: Date | number, millis: boolean): string {
   return jakartaTimestamp(instant, millis);

@@ -1,16 +1,19 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { loadAuditKeys, loadStoreConfig } from '../../config/index.js';
+import { verifyAudit, type CheckedAuditReport } from '../../audit/index.js';
+import { loadAuditCheckpointFile, loadAuditKeys, loadStoreConfig } from '../../config/index.js';
 import { formulaSafeCsv } from '../../export/index.js';
 import { openStore } from '../../store/index.js';
-import type { AuditExchangeRow, AuditRepository, AuditVerifyReport, Store } from '../../store/types.js';
+import type { AuditExchangeRow, AuditRepository, Store } from '../../store/types.js';
 import { parseIsoOption, parseOptions, UsageError, type CliIo } from '../cli-io.js';
 
 export const AUDIT_USAGE = `gerbang audit export --format jsonl|csv [--from ISO] [--to ISO]
   One record per inbound exchange with its bank calls, oldest first, to stdout (decrypted).
 gerbang audit verify [--format text|json]
-  Checks every writer's hash chain; names the first altered, deleted or reordered record of each.
-  Exit status 0 intact, 1 broken.`;
+  Checks every writer's keyed chain and every stored record; names the first altered, deleted or
+  reordered record of each chain, then compares the chain heads with the signed checkpoints in
+  GERBANG_AUDIT_CHECKPOINT_FILE (a deleted tail, a vanished chain, a rollback to an older copy)
+  and, when all is intact, appends a new checkpoint. Exit status 0 intact, 1 broken.`;
 
 const CSV_COLUMNS = [
   'id', 'requestId', 'receivedAt', 'completedAt', 'remoteIp', 'origin', 'method', 'path', 'clientId', 'transactionId', 'amount',
@@ -83,18 +86,11 @@ export async function auditCommand(args: string[], io: CliIo, stdout: Writable =
 async function verifyCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseOptions(args, { format: { type: 'string', default: 'text' } });
   if (values.format !== 'text' && values.format !== 'json') throw new UsageError('--format must be text or json');
-  const store = await openAuditStore(io);
+  const checkpointFile = loadAuditCheckpointFile(io.env);
+  const keys = loadAuditKeys(io.env);
+  const store = await openStore(loadStoreConfig(io.env).databaseUrl, { auditKeys: keys });
   try {
-    const report = await store.audit.verify();
-    // Kept for the finance console's overview (chain-verification status).
-    const first = report.breaks[0];
-    await store.auditVerifications.record({
-      checkedAt: Date.now(),
-      ok: report.breaks.length === 0,
-      links: report.links,
-      breaks: report.breaks.length,
-      firstBreak: first ? `${first.problem.toUpperCase()}: ${first.detail}` : null,
-    });
+    const report = await verifyAudit(store, keys, checkpointFile);
     if (values.format === 'json') io.out(JSON.stringify(report));
     else io.out(describeReport(report));
     return report.breaks.length === 0 ? 0 : 1;
@@ -103,8 +99,8 @@ async function verifyCommand(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-function describeReport(report: AuditVerifyReport): string {
-  const summary = `${report.chains} chains, ${report.links} links, ${report.exchanges} exchanges, ${report.bankCalls} bank calls`;
+function describeReport(report: CheckedAuditReport): string {
+  const summary = `${report.chains} chains, ${report.links} links, ${report.exchanges} exchanges, ${report.bankCalls} bank calls, ${report.checkpoints} checkpoints in ${report.checkpointFile}`;
   if (report.breaks.length === 0) return `audit verify: INTACT (${summary})`;
   const lines = report.breaks.map((b) => `  - ${b.problem.toUpperCase()}: ${b.detail}`);
   return [`audit verify: BROKEN (${summary}); first break of each chain:`, ...lines].join('\n');

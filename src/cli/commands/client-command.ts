@@ -1,11 +1,18 @@
 import { loadAuditKeys, loadStoreConfig } from '../../config/index.js';
+import { AppError } from '../../errors/index.js';
 import {
+  ACCOUNT_NUMBER,
   allowlistProblems,
   createClient as createClientIn,
   disableSigning,
   enableSigning,
+  linkEntraApp,
+  revokeApiKey,
+  rotateApiKey,
+  unlinkEntraApp,
   rotateClientSecret,
   rotateSigningKey,
+  setAccountGrant,
   type SigningChange,
 } from '../../domain/clients/index.js';
 import { openStore } from '../../store/index.js';
@@ -15,20 +22,36 @@ import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--cidr C]... [--json]
 gerbang client list [--json]
 gerbang client disable --id ID
+gerbang client enable --id ID
 gerbang client rotate-secret --id ID [--json]
 gerbang client set-callback --id ID (--url https://… | --remove)
 gerbang client enable-signing --id ID [--json]
 gerbang client rotate-signing-key --id ID [--json]
 gerbang client disable-signing --id ID
+gerbang client grant-account --id ID --account NUMBER
+gerbang client revoke-account --id ID --account NUMBER
+gerbang client accounts --id ID [--json]
+gerbang client link-entra-app --id ID --app-id GUID
+gerbang client unlink-entra-app --id ID --app-id GUID
+gerbang client rotate-api-key --id ID [--json]
+gerbang client revoke-api-key --id ID
   A client with no --cidr is refused from everywhere (fail closed): give the ERP's egress ranges.
+  enable lets a disabled client request tokens again (with its existing secret).
   rotate-secret prints a new secret once; tokens issued before it stop working at once.
   set-callback: where Gerbang POSTs a signed notice when one of the client's transfers becomes final.
   enable-signing: every API call of the client but the token request must then carry
   X-Gerbang-Timestamp and X-Gerbang-Signature (HMAC-SHA256); prints the signing key once. It is
   stored sealed with the audit keys, so these two need GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES.
-  rotate-signing-key prints a new key once; requests signed with the old one are refused at once.`;
+  rotate-signing-key prints a new key once; requests signed with the old one are refused at once.
+  grant-account: the client may read the balance and statement of, and pay from, that company
+  account (one configured at a bank partner). A client uses only the accounts granted to it; any
+  other answers 404. A new client, and one from before grants existed, has none.
+  link-entra-app: Microsoft Entra ID access tokens of that application (app registration or
+  managed identity; the token's azp/appid) act as this client (needs GERBANG_ENTRA_METADATA_URL).
+  rotate-api-key prints a new API key once (sent as X-API-Key, for connectors that cannot do
+  OAuth); the client's earlier key stops working at once. revoke-api-key deletes it.`;
 
-const ACTIONS = ['create', 'list', 'disable', 'rotate-secret', 'set-callback', 'enable-signing', 'rotate-signing-key', 'disable-signing'];
+const ACTIONS = ['create', 'list', 'disable', 'enable', 'rotate-secret', 'set-callback', 'enable-signing', 'rotate-signing-key', 'disable-signing', 'grant-account', 'revoke-account', 'accounts', 'link-entra-app', 'unlink-entra-app', 'rotate-api-key', 'revoke-api-key'];
 
 /** Prints a new signing key once (or why there is none); exit status 0 or 1. */
 function reportSigningKey(io: CliIo, id: string, change: SigningChange, json: boolean | undefined): number {
@@ -90,7 +113,9 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
       id: { type: 'string' },
       json: { type: 'boolean' },
       url: { type: 'string' },
+      account: { type: 'string' },
       remove: { type: 'boolean' },
+      'app-id': { type: 'string' },
     });
   if (!ACTIONS.includes(action)) throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}`);
   const { values } = parse();
@@ -115,12 +140,19 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
       }
       case 'list': {
         const clients = await store.clients.list();
+        const credentials = new Map(await Promise.all(clients.map(async (c) => [c.id, await store.clientCredentials.listFor(c.id)] as const)));
+        const entraApps = (id: string) => credentials.get(id)!.filter((c) => c.kind === 'entra-app').map((c) => c.lookup);
+        const hasApiKey = (id: string) => credentials.get(id)!.some((c) => c.kind === 'api-key');
         if (values.json) {
-          io.out(JSON.stringify(clients.map(({ secretHash: _hidden, signing, ...rest }) => ({ ...rest, signingRequired: signing.required }))));
+          io.out(
+            JSON.stringify(clients.map(({ secretHash: _hidden, signing, ...rest }) => ({ ...rest, signingRequired: signing.required, entraApps: entraApps(rest.id), apiKey: hasApiKey(rest.id) }))),
+          );
         } else {
           for (const c of clients) {
             const signing = c.signing.required ? '  signing=required' : '';
-            io.out(`${c.id}  ${c.status.padEnd(8)}  ${c.name}  origins=[${c.allowedOrigins.join(' ')}]  cidrs=[${c.allowedCidrs.join(' ')}]${signing}`);
+            const entra = entraApps(c.id).length > 0 ? `  entra-apps=[${entraApps(c.id).join(' ')}]` : '';
+            const apiKey = hasApiKey(c.id) ? '  api-key' : '';
+            io.out(`${c.id}  ${c.status.padEnd(8)}  ${c.name}  origins=[${c.allowedOrigins.join(' ')}]  cidrs=[${c.allowedCidrs.join(' ')}]${signing}${entra}${apiKey}`);
           }
           if (clients.length === 0) io.out('No clients yet: gerbang client create --name NAME --cidr ADDRESS');
         }
@@ -168,6 +200,90 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
           return 1;
         }
         io.out(`Client ${id} no longer signs its requests; its signing key is deleted.`);
+        return 0;
+      }
+      case 'grant-account':
+      case 'revoke-account': {
+        const id = required(values.id, '--id');
+        const accountNumber = required(values.account, '--account');
+        if (!ACCOUNT_NUMBER.test(accountNumber)) throw new UsageError('--account must be 10 digits');
+        const grant = action === 'grant-account';
+        const outcome = await setAccountGrant(store, { clientId: id, accountNumber, grant }, Date.now());
+        if (outcome === 'no-client') {
+          io.err(`No client with id ${id}`);
+          return 1;
+        }
+        const already = outcome === 'unchanged' ? ' (already)' : '';
+        io.out(grant ? `Client ${id} may use account ${accountNumber}${already}.` : `Client ${id} may no longer use account ${accountNumber}${already}.`);
+        return 0;
+      }
+      case 'accounts': {
+        const id = required(values.id, '--id');
+        if (!(await store.clients.findById(id))) {
+          io.err(`No client with id ${id}`);
+          return 1;
+        }
+        const accounts = await store.accountGrants.list(id);
+        if (values.json) io.out(JSON.stringify({ clientId: id, accounts }));
+        else io.out(accounts.length > 0 ? accounts.join('\n') : `Client ${id} may use no account yet: gerbang client grant-account --id ${id} --account NUMBER`);
+        return 0;
+      }
+      case 'enable': {
+        const id = required(values.id, '--id');
+        if (!(await store.clients.setStatus(id, 'active', Date.now()))) {
+          io.err(`No client with id ${id}`);
+          return 1;
+        }
+        io.out(`Client ${id} enabled; it can request tokens again with its existing secret.`);
+        return 0;
+      }
+      case 'link-entra-app':
+      case 'unlink-entra-app': {
+        const id = required(values.id, '--id');
+        const appId = required(values['app-id'], '--app-id');
+        if (action === 'link-entra-app') {
+          let linked: boolean;
+          try {
+            linked = await linkEntraApp(store, id, appId, Date.now());
+          } catch (error) {
+            if (error instanceof AppError && error.code === 'VALIDATION_FAILED') throw new UsageError(`--${error.message}`);
+            throw error;
+          }
+          if (!linked) {
+            io.err(`No client with id ${id}`);
+            return 1;
+          }
+          io.out(`Entra ID access tokens of application ${appId.trim().toLowerCase()} now act as client ${id} (within its --cidr and --origin lists).`);
+          return 0;
+        }
+        if (!(await unlinkEntraApp(store, id, appId))) {
+          io.err(`Application ${appId} is not linked to client ${id}`);
+          return 1;
+        }
+        io.out(`Entra ID access tokens of application ${appId.trim().toLowerCase()} no longer act as client ${id}.`);
+        return 0;
+      }
+      case 'rotate-api-key': {
+        const id = required(values.id, '--id');
+        const key = await rotateApiKey(store, id, Date.now());
+        if (key === null) {
+          io.err(`No client with id ${id}`);
+          return 1;
+        }
+        if (values.json) io.out(JSON.stringify({ clientId: id, apiKey: key }));
+        else {
+          io.out(`API key for ${id}: ${key}`);
+          io.out('  Shown only this once; the connector sends it in the X-API-Key header. Any earlier key of this client no longer works.');
+        }
+        return 0;
+      }
+      case 'revoke-api-key': {
+        const id = required(values.id, '--id');
+        if (!(await revokeApiKey(store, id))) {
+          io.err(`Client ${id} has no API key`);
+          return 1;
+        }
+        io.out(`The API key of client ${id} is deleted; calls with it are refused.`);
         return 0;
       }
       default: {

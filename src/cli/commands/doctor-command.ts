@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig, loadStoreConfig, type Config } from '../../config/index.js';
 import { probeSourceAddress } from '../../egress/index.js';
 import { startBankPartners } from '../../gateway/bank-partners.js';
@@ -5,7 +6,7 @@ import { pingPartners } from '../../gateway/bank-ping.js';
 import { unopenableSigningKeys } from '../../domain/clients/index.js';
 import { AccessTokens } from '../../pipeline/auth/index.js';
 import { checkKeys, probeKeyRing } from '../../security/index.js';
-import { describeDatabaseUrl, migrate, openStore, pendingMigrations } from '../../store/index.js';
+import { describeDatabaseUrl, describeStoreFailure, migrate, openStore, pendingMigrations } from '../../store/index.js';
 import type { Store } from '../../store/types.js';
 import type { CliIo } from '../cli-io.js';
 
@@ -40,10 +41,13 @@ export async function doctorCommand(_args: string[], io: CliIo): Promise<number>
   const results: CheckResult[] = [];
   let config: Config | undefined;
   await check(results, 'configuration', async () => {
-    config = loadConfig(io.env);
+    // A sandbox signs its tokens with a key generated at each start, which nobody else knows:
+    // check the token machinery with a throwaway one.
+    const sandboxJwt = io.env.GERBANG_SANDBOX === 'true' && !io.env.GERBANG_JWT_SECRET ? { GERBANG_JWT_SECRET: randomBytes(32).toString('hex') } : {};
+    config = loadConfig(io.env, sandboxJwt);
     return config.bank.mode === 'live'
       ? `valid; live bank partner(s) ${config.bank.partners.map((p) => p.partner).join(', ')}`
-      : 'valid; SANDBOX mode (no bank configured): the built-in simulator plays the bank';
+      : 'valid; SANDBOX MODE (GERBANG_SANDBOX=true): the built-in simulator plays the bank, no bank is contacted and NO MONEY MOVES';
   });
 
   let store: Store | undefined;
@@ -57,9 +61,7 @@ export async function doctorCommand(_args: string[], io: CliIo): Promise<number>
         await opened.db.ping();
       } catch (error) {
         await opened.close().catch(() => undefined);
-        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        const why = cause ? `${cause.code ?? ''} ${cause.message ?? ''}`.trim() : (error as Error).message;
-        throw new Error(`GERBANG_DATABASE_URL (${describeDatabaseUrl(databaseUrl)}) does not answer: ${why}`);
+        throw new Error(describeStoreFailure(databaseUrl, error));
       }
       store = opened;
       return `${describeDatabaseUrl(databaseUrl)} answers`;

@@ -1,4 +1,4 @@
-import { loadStoreConfig } from '../../config/index.js';
+import { loadAuditKeys, loadStoreConfig } from '../../config/index.js';
 import { describeDatabaseUrl, migrate, openStore } from '../../store/index.js';
 import type { CliIo } from '../cli-io.js';
 
@@ -7,7 +7,8 @@ export async function migrateCommand(_args: string[], io: CliIo): Promise<number
   const { databaseUrl } = loadStoreConfig(io.env);
   const store = await openStore(databaseUrl);
   try {
-    const { applied } = await migrate(store.db);
+    // Migration 012 seals and signs what is already stored: it needs the keys when there is data.
+    const { applied } = await migrate(store.db, { keys: loadAuditKeys(io.env, { optional: true }) });
     io.out(applied.length === 0 ? `${describeDatabaseUrl(databaseUrl)}: up to date` : `${describeDatabaseUrl(databaseUrl)}: applied ${applied.join(', ')}`);
     return 0;
   } finally {

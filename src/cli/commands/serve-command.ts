@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
-import { loadConfig, loadConsoleConfig, loadStoreConfig, type Config } from '../../config/index.js';
+import { describeUnknownSettings, loadConfig, loadConsoleConfig, loadStoreConfig, unknownSettings, type Config } from '../../config/index.js';
 import { startConsole } from '../../console/index.js';
-import { ensureKeyFile, hashSecret } from '../../security/index.js';
-import { parseDatabaseUrl } from '../../store/index.js';
+import { hashSecret } from '../../security/index.js';
 import type { Store } from '../../store/types.js';
 import { startGateway } from '../../gateway/index.js';
 import { configureLogger, getLogger } from '../../log/index.js';
 import { createClient } from './client-command.js';
 import type { CliIo } from '../cli-io.js';
+import { sandboxKeyFile, writeSandboxNote } from '../sandbox-settings.js';
 
 /**
  * Runs until SIGTERM/SIGINT, then drains: stop accepting, finish in-flight requests (up to
@@ -34,8 +33,12 @@ export async function runUntilSignalled(...services: { close(): Promise<void> }[
   return 0;
 }
 
-/** `gerbang serve`: the production entry point (PM2 runs this in cluster mode). */
+/**
+ * `gerbang serve`: the production entry point (PM2 runs this in cluster mode). Refuses to start
+ * without a bank partner (ConfigError naming the settings) unless GERBANG_SANDBOX=true.
+ */
 export async function serveCommand(_args: string[], io: CliIo): Promise<number> {
+  warnUnknownSettings(io);
   const config = loadConfig(io.env);
   configureLogger(config.logLevel);
   const gateway = await startGateway(config);
@@ -43,20 +46,27 @@ export async function serveCommand(_args: string[], io: CliIo): Promise<number> 
 }
 
 /**
+ * Names each GERBANG_* variable nobody reads, on stderr before the configuration is checked: a
+ * typo leaves its setting at the default (or, for a bank variable, no bank configured at all).
+ */
+export function warnUnknownSettings(io: CliIo): void {
+  for (const line of describeUnknownSettings(unknownSettings(io.env))) io.err(`gerbang: warning: ${line}`);
+}
+
+/**
  * `gerbang sandbox` (what `npm start` runs): zero configuration. Embedded store, the built-in
- * bank simulator, a generated token-signing key, and a demo client whose credentials are
- * printed with a curl walk-through.
+ * bank simulator (GERBANG_SANDBOX=true), a generated token-signing key, and a demo client whose
+ * credentials are printed with a curl walk-through.
  */
 export async function sandboxCommand(_args: string[], io: CliIo): Promise<number> {
-  const overrides: Record<string, string> = {};
+  warnUnknownSettings(io);
+  const overrides: Record<string, string> = { GERBANG_SANDBOX: 'true' };
   if (!io.env.GERBANG_JWT_SECRET) overrides.GERBANG_JWT_SECRET = randomBytes(48).toString('base64url');
-  const keyFile = io.env.GERBANG_AUDIT_KEYS || io.env.GERBANG_AUDIT_KEY_FILES ? null : sandboxKeyFile(loadStoreConfig(io.env).databaseUrl);
+  const ownKeys = !io.env.GERBANG_AUDIT_KEYS && !io.env.GERBANG_AUDIT_KEY_FILES;
+  const { databaseUrl } = loadStoreConfig(io.env);
+  const keyFile = ownKeys ? sandboxKeyFile(databaseUrl) : null;
   if (keyFile) overrides.GERBANG_AUDIT_KEY_FILES = keyFile.path;
   const config: Config = loadConfig(io.env, overrides);
-  if (config.bank.mode !== 'sandbox') {
-    io.err('gerbang sandbox refuses to run with a live bank configured (GERBANG_BCA_* is set); use `gerbang serve`.');
-    return 2;
-  }
   configureLogger(config.logLevel);
   if (keyFile) {
     getLogger('process').info(
@@ -64,16 +74,29 @@ export async function sandboxCommand(_args: string[], io: CliIo): Promise<number
       keyFile.created ? 'sandbox: generated an audit encryption key file (mode 0600)' : 'sandbox: using the audit encryption key file',
     );
   }
+  const consoleConfig = loadConsoleConfig(io.env, overrides);
   const gateway = await startGateway(config);
-  const { client, clientSecret } = await createClient(
-    gateway.store,
-    { name: `sandbox-demo-${new Date().toISOString().slice(0, 19)}`, origins: [], cidrs: ['127.0.0.1/32', '::1/128'] },
-    Date.now(),
-  );
-  // The finance console runs beside it on CONSOLE_PORT, on the same store, with an admin to sign in as.
-  const financeConsole = await startConsole(loadConsoleConfig(io.env, overrides), { store: gateway.store });
+  let financeConsole: Awaited<ReturnType<typeof startConsole>>;
+  let client: Awaited<ReturnType<typeof createClient>>['client'];
+  let clientSecret: string;
   const password = randomBytes(12).toString('base64url');
-  await sandboxConsoleUser(gateway.store, 'finance', password);
+  try {
+    writeSandboxNote(databaseUrl, keyFile?.path ?? null);
+    ({ client, clientSecret } = await createClient(
+      gateway.store,
+      { name: `sandbox-demo-${new Date().toISOString().slice(0, 19)}`, origins: [], cidrs: ['127.0.0.1/32', '::1/128'] },
+      Date.now(),
+    ));
+    // The demo client may use the simulated bank's accounts (a client uses only the accounts granted to it).
+    for (const account of new Set(gateway.banks.router.all().flatMap((partner) => partner.accounts))) await gateway.store.accountGrants.grant(client.id, account, Date.now());
+    // The finance console runs beside it on CONSOLE_PORT, on the same store, with an admin to sign in as.
+    financeConsole = await startConsole(consoleConfig, { store: gateway.store });
+    await sandboxConsoleUser(gateway.store, 'finance', password);
+  } catch (error) {
+    // A busy CONSOLE_PORT must not leave the API half-started: stop it, then say why.
+    await gateway.close().catch(() => undefined);
+    throw error;
+  }
   io.out(sandboxBanner(gateway.url, client.id, clientSecret, gateway.banks.simulator?.url ?? ''));
   io.out(consoleBanner(financeConsole.url, 'finance', password));
   // The console first: it shares the gateway's store, which the gateway closes.
@@ -93,16 +116,6 @@ function consoleBanner(url: string, username: string, password: string): string 
    Sign in as ${username} / ${password} (admin; \`gerbang user create\` adds more users).
 ================================================================================
 `;
-}
-
-/**
- * The sandbox's audit key lives beside its embedded database (var/ for an in-memory or MySQL
- * store), created on first start so a restarted sandbox still reads its own audit.
- */
-function sandboxKeyFile(databaseUrl: string): { path: string; created: boolean } {
-  const target = parseDatabaseUrl(databaseUrl);
-  const folder = target.kind === 'sqlite' && target.path !== ':memory:' ? dirname(target.path) : resolve('var');
-  return ensureKeyFile(join(folder, 'gerbang.audit-key'));
 }
 
 function sandboxBanner(url: string, clientId: string, clientSecret: string, simulatorUrl: string): string {

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { createClient, rotateClientSecret, setClientAllowlists } from '../../domain/clients/index.js';
+import { createClient, changeAccountGrants, rotateClientSecret, setClientAllowlists } from '../../domain/clients/index.js';
 import { AppError, isAppError, type FieldError } from '../../errors/index.js';
 import { createHash } from 'node:crypto';
 import { CONSOLE_ROLES, type ClientRecord, type ConsoleRole, type Store } from '../../store/types.js';
@@ -25,7 +25,7 @@ function list(req: Request, name: string): string[] {
 }
 
 /**
- * Clients (create, enable/disable, rotate secret, edit allowlists) and console users (create,
+ * Clients (create, enable/disable, rotate secret, edit allowlists and granted accounts) and console users (create,
  * change role, enable/disable), for admins only: the role check sits in front, in console-app.ts.
  * Every change is written to the console audit.
  */
@@ -36,7 +36,8 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
   async function render(req: Request, res: Response, status: number, extra: Partial<AdminView> = {}): Promise<void> {
     const locals = signedIn(res);
     const [clients, users] = await Promise.all([store.clients.list(), store.consoleUsers.list()]);
-    res.status(status).type('html').send(adminPage({ ...locals, here: `${BASE}/admin`, csrfToken: locals.session.csrfToken }, { clients, users, ...extra }));
+    const grants = Object.fromEntries(await Promise.all(clients.map(async (c) => [c.id, await store.accountGrants.list(c.id)] as const)));
+    res.status(status).type('html').send(adminPage({ ...locals, here: `${BASE}/admin`, csrfToken: locals.session.csrfToken }, { clients, users, grants, ...extra }));
   }
 
   async function audited(req: Request, res: Response, action: string, target: string, detail: string | null = null): Promise<void> {
@@ -117,6 +118,18 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
       const cidrs = list(req, 'cidrs');
       if (!(await setClientAllowlists(store.clients, req.params.id, origins, cidrs, clock()))) return 'missing';
       await audited(req, res, 'admin_client_allowlists', `client:${req.params.id}`, `origins=${origins.join(' ')} cidrs=${cidrs.join(' ')}`);
+      return {};
+    }),
+  );
+
+  // The company accounts the client may use (balance, statement, paying from): some granted, some withdrawn.
+  router.post(`${BASE}/admin/clients/:id/accounts`, (req, res) =>
+    attempt(req, res, async () => {
+      const change = { grant: list(req, 'grant'), revoke: list(req, 'revoke') };
+      if (!(await changeAccountGrants(store, req.params.id, change, clock()))) return 'missing';
+      // Masked in the console audit too: no account number is stored in clear.
+      const masked = (numbers: string[]) => numbers.map((n) => `******${n.slice(-4)}`).join(' ');
+      await audited(req, res, 'admin_client_accounts', `client:${req.params.id}`, `grant=${masked(change.grant)} revoke=${masked(change.revoke)}`);
       return {};
     }),
   );

@@ -197,12 +197,12 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
     if (!payment) return notFound(req, res);
     const client = await store.clients.findById(payment.clientId);
     const full = seesBodies(ctx.user.role);
-    const account = (value: string | undefined) => (value ? (full ? value : maskAccount(value)) : null);
+    const account = (value: string | null | undefined) => (value ? (full ? value : maskAccount(value)) : null);
     res.status(payment.state === 'SUCCESS' ? 200 : 409).type('html').send(
       proofPage(ctx, {
         payment,
         clientName: client?.name ?? payment.clientId,
-        sourceAccount: account(payment.details?.sourceAccount),
+        sourceAccount: account(payment.details?.sourceAccount ?? payment.sourceAccount),
         beneficiaryAccount: account(payment.details?.beneficiaryAccount) ?? payment.beneficiaryAccountMasked,
         printedAt: formatWhen(ctx.lang, clock()),
       }),

@@ -9,6 +9,8 @@ import { csrfField, layout, type PageContext } from './layout.js';
 export interface AdminView {
   clients: ClientRecord[];
   users: ConsoleUser[];
+  /** The accounts each client may use, by client id. */
+  grants?: Record<string, string[]>;
   /** A client secret just made: shown once, here, never stored in clear. */
   secret?: { clientId: string; clientSecret: string };
   errors?: FieldError[];
@@ -25,18 +27,23 @@ ${view.errors && view.errors.length > 0 ? html`<div class="error" role="alert"><
 ${view.secret ? html`<div class="info" role="status" id="new-secret"><p>${t('secretShownOnce')}</p><p class="secret">client_id: <span class="client-id">${view.secret.clientId}</span><br>client_secret: <span class="client-secret">${view.secret.clientSecret}</span></p></div>` : ''}`;
 
   const clients = html`<h2>${t('clients')}</h2>
-<table class="clients"><thead><tr><th>client_id</th><th>${t('name')}</th><th>${t('status')}</th><th>${t('allowedOrigins')} / ${t('allowedCidrs')} (${t('onePerLine')})</th><th><span class="visually-hidden">${t('actions')}</span></th></tr></thead><tbody>
+<table class="clients"><thead><tr><th>client_id</th><th>${t('name')}</th><th>${t('status')}</th><th>${t('allowedOrigins')} / ${t('allowedCidrs')} (${t('onePerLine')})</th><th>${t('grantedAccounts')} (${t('onePerLine')})</th><th><span class="visually-hidden">${t('actions')}</span></th></tr></thead><tbody>
 ${view.clients.map(
   (c) => html`<tr data-client-id="${c.id}"><td><code>${c.id}</code></td><td>${c.name}</td><td>${c.status === 'active' ? t('active') : t('disabled')}${c.signing.required ? html`<br><span class="signing">${t('signedRequests')}</span>` : ''}</td>
 <td><form method="post" action="${BASE}/admin/clients/${c.id}/allowlists" class="allowlists">${csrf}
 <textarea name="origins" rows="2" aria-label="${t('allowedOrigins')}">${lines(c.allowedOrigins)}</textarea>
 <textarea name="cidrs" rows="2" aria-label="${t('allowedCidrs')}">${lines(c.allowedCidrs)}</textarea>
 <button type="submit">${t('save')}</button></form></td>
+<td><ul class="granted">${(view.grants?.[c.id] ?? []).map((account) => html`<li>${account}</li>`)}</ul>
+<form method="post" action="${BASE}/admin/clients/${c.id}/accounts" class="accounts">${csrf}
+<textarea name="grant" rows="1" aria-label="${t('grantAccounts')}" placeholder="${t('grantAccounts')}"></textarea>
+<textarea name="revoke" rows="1" aria-label="${t('revokeAccounts')}" placeholder="${t('revokeAccounts')}"></textarea>
+<button type="submit">${t('save')}</button></form></td>
 <td>${c.status === 'active'
     ? html`<a class="button toggle" href="${BASE}/admin/clients/${c.id}/confirm/disable">${t('disable')}</a>`
     : html`<form method="post" action="${BASE}/admin/clients/${c.id}/status" class="inline">${csrf}<input type="hidden" name="status" value="active"><button type="submit" class="toggle">${t('enable')}</button></form>`}
 <a class="button rotate" href="${BASE}/admin/clients/${c.id}/confirm/rotate">${t('rotateSecret')}</a></td></tr>
-${c.allowedCidrs.length === 0 ? html`<tr class="no-address"><td colspan="5"><p class="warning" role="note">${t('noAllowedAddress').replace('{name}', c.name)}</p></td></tr>` : ''}`,
+${c.allowedCidrs.length === 0 ? html`<tr class="no-address"><td colspan="6"><p class="warning" role="note">${t('noAllowedAddress').replace('{name}', c.name)}</p></td></tr>` : ''}`,
 )}</tbody></table>
 <form method="post" action="${BASE}/admin/clients" class="admin-form" id="create-client">${csrf}
 <label>${t('name')} <input name="name" required maxlength="191"></label>

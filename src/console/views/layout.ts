@@ -10,6 +10,8 @@ export interface PageContext {
   here: string;
   user?: ConsoleUser;
   csrfToken?: string;
+  /** Sandbox mode: a banner on every page. */
+  sandbox?: boolean;
 }
 
 /** A hidden form field with the session's CSRF token; every POST form carries one. */
@@ -28,6 +30,7 @@ export function layout(ctx: PageContext, title: string, body: Html, scripts: str
         <a href="${BASE}/payments">${t('payments')}</a>
         <a href="${BASE}/runs">${t('runs')}</a>
         <a href="${BASE}/overview">${t('overview')}</a>
+        <a href="${BASE}/review">${t('review')}</a>
         ${user.role !== 'viewer' ? html`<a href="${BASE}/access-log">${t('accessLog')}</a>` : ''}
         ${user.role === 'admin' ? html`<a href="${BASE}/admin">${t('admin')}</a>` : ''}
         <span class="who">${user.username} (${user.role})</span>
@@ -47,6 +50,7 @@ export function layout(ctx: PageContext, title: string, body: Html, scripts: str
 <body>
 <a class="skip" href="#content">${t('skipToContent')}</a>
 <header><span class="brand">${t('appName')}</span>${nav}${langLink}</header>
+${ctx.sandbox ? html`<p class="sandbox-banner" role="alert">${t('sandboxBanner')}</p>` : ''}
 <main id="content">
 <h1>${title}</h1>
 ${body}

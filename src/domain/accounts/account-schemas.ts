@@ -30,7 +30,8 @@ export const accountInquiryRequestSchema = Joi.object<AccountInquiryRequest>({
     .description('The company account the payment would come from (some banks ask for it).'),
 })
   .required()
-  .label('body');
+  .label('body')
+  .meta({ component: 'AccountInquiryRequest' });
 
 export const accountParamsSchema = Joi.object<{ accountNumber: string }>({
   accountNumber: Joi.string()
@@ -45,7 +46,7 @@ export interface BalanceQuery {
 }
 
 export const balanceQuerySchema = Joi.object<BalanceQuery>({
-  bankCode: bankCode.description('The partner bank holding the account; default: the partner of best priority.'),
+  bankCode: bankCode.description('The partner bank holding the account; default: whichever partner holds it.'),
 }).label('query');
 
 export interface StatementRequestQuery {
@@ -57,7 +58,7 @@ export interface StatementRequestQuery {
 export const statementQuerySchema = Joi.object<StatementRequestQuery>({
   from: isoDate.required().description('First day (yyyy-MM-dd, Jakarta time), inclusive.'),
   to: isoDate.required().description('Last day (yyyy-MM-dd, Jakarta time), inclusive; at most 31 days after `from`, not in the future.'),
-  bankCode: bankCode.description('The partner bank holding the account; default: the partner of best priority.'),
+  bankCode: bankCode.description('The partner bank holding the account; default: whichever partner holds it.'),
 }).label('query');
 
 /* The answers, for the API documents (and the tests that hold answers to them). */
@@ -96,6 +97,8 @@ export const statementAnswerSchema = Joi.object({
         type: Joi.string().valid('CREDIT', 'DEBIT').required(),
         amount: money('Amount, positive.').required(),
         description: Joi.string().allow('').required(),
+        reference: Joi.string().allow('').description("The bank's remarks and references for the line (BCA: its Trailer), when it gives them."),
+        pending: Joi.boolean().description('True for a line the bank has not booked yet (BCA: `PEND`); its date is then the last day asked for.'),
       }),
     )
     .required(),

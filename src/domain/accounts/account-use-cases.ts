@@ -3,13 +3,16 @@ import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { ExchangeAudit } from '../../pipeline/audit/index.js';
 import { jakartaDate } from '../../time/index.js';
+import type { AccountGrantRepository } from '../../store/types.js';
 import { canonicalBic, type BankPartner, type BankRouter } from '../routing/index.js';
+import { checkAccountGranted } from './account-grants.js';
 import type { AccountInquiryRequest, StatementRequestQuery } from './account-schemas.js';
 
 const log = getLogger('accounts');
 
 export interface AccountDeps {
   router: BankRouter;
+  accountGrants: AccountGrantRepository;
   clock: () => number;
 }
 
@@ -48,32 +51,42 @@ export async function inquireAccount(deps: AccountDeps, request: AccountInquiryR
   });
 }
 
-export async function getBalance(deps: AccountDeps, accountNumber: string, bankCode: string | undefined, audit: ExchangeAudit): Promise<AccountBalance & { bank: string; asOf: string }> {
+/**
+ * A company account's balance, read from the partners holding it. Throws NOT_FOUND (404) for an
+ * account not granted to the client, or that no partner holds (or not at `bankCode`).
+ */
+export async function getBalance(deps: AccountDeps, clientId: string, accountNumber: string, bankCode: string | undefined, audit: ExchangeAudit): Promise<AccountBalance & { bank: string; asOf: string }> {
   audit.set({ sourceAccount: accountNumber });
-  return withFallback(holders(deps.router, bankCode), audit, async (partner, ctx) => ({
+  const partners = await holders(deps, clientId, accountNumber, bankCode, audit);
+  return withFallback(partners, audit, async (partner, ctx) => ({
     ...(await partner.adapter.balance(accountNumber, ctx)),
     bank: partner.name,
     asOf: new Date(deps.clock()).toISOString(),
   }));
 }
 
-export async function getStatement(deps: AccountDeps, accountNumber: string, query: StatementRequestQuery, audit: ExchangeAudit): Promise<AccountStatement & { bank: string }> {
+/** A company account's statement; refused as getBalance is, and for a period the banks refuse (400). */
+export async function getStatement(deps: AccountDeps, clientId: string, accountNumber: string, query: StatementRequestQuery, audit: ExchangeAudit): Promise<AccountStatement & { bank: string }> {
   audit.set({ sourceAccount: accountNumber });
+  const partners = await holders(deps, clientId, accountNumber, query.bankCode, audit);
   checkPeriod(query.from, query.to, jakartaDate(deps.clock()));
-  return withFallback(holders(deps.router, query.bankCode), audit, async (partner, ctx) => ({
+  return withFallback(partners, audit, async (partner, ctx) => ({
     ...(await partner.adapter.statement({ accountNumber, from: query.from, to: query.to }, ctx)),
     bank: partner.name,
   }));
 }
 
-/** The partners that can hold a company account at `bankCode` (default: the best partner's bank). */
-function holders(router: BankRouter, bankCode: string | undefined): BankPartner[] {
-  const all = router.all();
-  const bic = bankCode ? canonicalBic(bankCode) : (all[0]?.bic ?? null);
-  const found = all.filter((p) => p.bic === bic);
-  if (found.length === 0) {
-    throw new AppError('ROUTE_UNAVAILABLE', `No configured bank partner is bank ${bankCode}.`, { fields: [{ field: 'bankCode', message: `no partner at bank ${bankCode}` }] });
-  }
+/**
+ * The partners holding a company account the client was granted (and at `bankCode`, when
+ * given). The refusal is committed to the audit first, and is the same 404 whether the account
+ * is not granted or not held, so a client learns nothing about other accounts.
+ */
+async function holders(deps: AccountDeps, clientId: string, accountNumber: string, bankCode: string | undefined, audit: ExchangeAudit): Promise<BankPartner[]> {
+  await audit.open();
+  await checkAccountGranted(deps.accountGrants, clientId, accountNumber, 'accountNumber');
+  const bic = bankCode ? canonicalBic(bankCode) : null;
+  const found = deps.router.holders(accountNumber).filter((p) => bic === null || p.bic === bic);
+  if (found.length === 0) throw new AppError('NOT_FOUND', 'No such account.', { fields: [{ field: 'accountNumber', message: `no account ${accountNumber} is known to this client` }] });
   return found;
 }
 

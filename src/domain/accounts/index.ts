@@ -10,3 +10,4 @@ export {
   statementAnswerSchema,
 } from './account-schemas.js';
 export type { AccountInquiryRequest, BalanceQuery, StatementRequestQuery } from './account-schemas.js';
+export { checkAccountGranted } from './account-grants.js';

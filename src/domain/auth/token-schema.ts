@@ -7,7 +7,9 @@ export const tokenRequestSchema = Joi.object({
   client_id: Joi.string().max(64).description('The client id printed by `gerbang client create`.'),
   client_secret: Joi.string().max(256).description('The client secret printed once by `gerbang client create`.'),
   scope: Joi.string().max(256).allow('').description('Ignored; accepted for OAuth2 client compatibility.'),
-}).label('body');
+})
+  .label('body')
+  .meta({ component: 'TokenRequest' });
 
 /** The token answer (RFC 6749 §5.1). */
 export const tokenResponseSchema = Joi.object<IssuedToken>({

@@ -28,7 +28,8 @@ export function batchRequestSchema(maxLines: number): Joi.ObjectSchema<BatchRequ
       .messages({ 'array.unique': '{{#label}} repeats the transactionId of an earlier line (each line needs its own)' }),
   })
     .required()
-    .label('body');
+    .label('body')
+    .meta({ component: 'TransferBatchRequest' });
 }
 
 export const batchIdParamsSchema = Joi.object<{ batchId: string }>({

@@ -56,7 +56,7 @@ export async function submitBatch(deps: BatchDeps, clientId: string, request: Ba
         lines: request.transfers.map((t) => ({
           transactionId: t.transactionId,
           requestJson: JSON.stringify(t),
-          sourceAccount: t.sourceAccountNumber,
+          sourceAccount: t.sourceAccountNumber ?? '',
           beneficiaryAccount: t.beneficiaryAccountNumber,
         })),
       },

@@ -1,6 +1,6 @@
 import { AppError, type FieldError } from '../../errors/index.js';
 import { hashSecret, invalidCidrs, invalidOrigins, newClientId, newClientSecret } from '../../security/index.js';
-import type { ClientRecord, ClientRepository } from '../../store/types.js';
+import type { AccountGrantRepository, ClientRecord, ClientRepository } from '../../store/types.js';
 
 /** Each bad Origin pattern or CIDR, with `field` `origin` or `cidr` and the offending value quoted. */
 export function allowlistProblems(origins: string[], cidrs: string[]): FieldError[] {
@@ -40,4 +40,44 @@ export async function rotateClientSecret(clients: ClientRepository, id: string, 
 export async function setClientAllowlists(clients: ClientRepository, id: string, origins: string[], cidrs: string[], now: number): Promise<boolean> {
   check(origins, cidrs);
   return clients.setAllowlists(id, { allowedOrigins: origins, allowedCidrs: cidrs }, now);
+}
+
+/** A company account number as the partners file and the API write it (10 digits). */
+export const ACCOUNT_NUMBER = /^\d{10}$/;
+
+/**
+ * Grants (or, with `grant` false, revokes) a client the use of a company account: its balance,
+ * its statement, paying from it. `no-client` when there is no such client, `unchanged` when it
+ * was granted (revoked) already. Throws AppError('VALIDATION_FAILED') for a malformed account.
+ */
+export async function setAccountGrant(
+  store: { clients: ClientRepository; accountGrants: AccountGrantRepository },
+  input: { clientId: string; accountNumber: string; grant: boolean },
+  now: number,
+): Promise<'no-client' | 'changed' | 'unchanged'> {
+  if (!ACCOUNT_NUMBER.test(input.accountNumber)) {
+    throw new AppError('VALIDATION_FAILED', 'An account number is 10 digits.', { fields: [{ field: 'account', message: 'must be 10 digits' }] });
+  }
+  if (!(await store.clients.findById(input.clientId))) return 'no-client';
+  const changed = input.grant ? await store.accountGrants.grant(input.clientId, input.accountNumber, now) : await store.accountGrants.revoke(input.clientId, input.accountNumber);
+  return changed ? 'changed' : 'unchanged';
+}
+
+/**
+ * Grants a client the use of the accounts in `grant` and withdraws those in `revoke` (the
+ * console's form). False when there is no such client; throws AppError('VALIDATION_FAILED')
+ * naming each malformed account, changing nothing.
+ */
+export async function changeAccountGrants(
+  store: { clients: ClientRepository; accountGrants: AccountGrantRepository },
+  clientId: string,
+  change: { grant: string[]; revoke: string[] },
+  now: number,
+): Promise<boolean> {
+  const bad = [...change.grant, ...change.revoke].filter((number) => !ACCOUNT_NUMBER.test(number));
+  if (bad.length > 0) throw new AppError('VALIDATION_FAILED', 'An account number is 10 digits.', { fields: bad.map((number) => ({ field: 'accounts', message: `${number} is not a 10-digit account number` })) });
+  if (!(await store.clients.findById(clientId))) return false;
+  for (const number of change.revoke) await store.accountGrants.revoke(clientId, number);
+  for (const number of change.grant) await store.accountGrants.grant(clientId, number, now);
+  return true;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { KeyRing } from '../../security/index.js';
+import { signingKeyPlace, type KeyRing } from '../../security/index.js';
 import type { ClientRepository } from '../../store/types.js';
 
 /*
@@ -36,7 +36,7 @@ async function giveNewKey(clients: ClientRepository, keys: KeyRing, id: string, 
   if (!client) return { ok: false, reason: 'no-client' };
   if (client.signing.required !== requiredBefore) return { ok: false, reason: requiredBefore ? 'not-required' : 'already-required' };
   const signingKey = newSigningKey();
-  await clients.setSigning(id, { required: true, sealedKey: keys.encrypt(signingKey) }, now);
+  await clients.setSigning(id, { required: true, sealedKey: keys.encrypt(signingKey, signingKeyPlace(id)) }, now);
   return { ok: true, signingKey };
 }
 
@@ -54,7 +54,7 @@ export async function unopenableSigningKeys(clients: ClientRepository, keys: Key
   for (const client of await clients.list()) {
     if (client.signing.sealedKey === null) continue;
     try {
-      keys.decrypt(client.signing.sealedKey);
+      keys.decrypt(client.signing.sealedKey, signingKeyPlace(client.id));
     } catch (error) {
       problems.push({ clientId: client.id, problem: (error as Error).message });
     }

@@ -2,6 +2,7 @@ import { transferOperation, type BankAdapter, type TransferMethod } from '../../
 import type { TransferLimits } from '../../config/index.js';
 import { AppError } from '../../errors/index.js';
 import { canonicalBic } from './bank-codes.js';
+import type { BankIdFormat } from '../transfers/bank-transaction-id.js';
 
 export interface BankPartner {
   /** Partner name, the adapter's `partner`. */
@@ -10,12 +11,23 @@ export interface BankPartner {
   bic: string;
   /** 1 is tried first. */
   priority: number;
+  /** The company accounts this partner pays from and reads, its default first. */
+  accounts: readonly string[];
+  /**
+   * Whose ids the bank's transaction ids are unique among: the bank and the corporate (or SNAP
+   * partner) id, so two partner blocks on one corporate share one counter; and their format.
+   */
+  idNamespace: string;
+  idFormat: BankIdFormat;
   adapter: BankAdapter;
 }
 
 /** One way to pay a transfer: through this partner, by this method. */
 export interface TransferRoute {
   partner: string;
+  /** See BankPartner.idNamespace and idFormat. */
+  idNamespace: string;
+  idFormat: BankIdFormat;
   method: TransferMethod;
   /** `transfer-intrabank`, `transfer-bifast`, … (payments.operation, the audit). */
   operation: string;
@@ -25,6 +37,8 @@ export interface TransferRoute {
 }
 
 export interface RouteRequest {
+  /** The company account paying (see payingAccount). */
+  sourceAccountNumber: string;
   beneficiaryBankCode: string;
   amountCents: number;
   /** Asked for by the ERP; chosen by amount and partner when absent. */
@@ -34,13 +48,15 @@ export interface RouteRequest {
 type InterbankMethod = Exclude<TransferMethod, 'INTRABANK'>;
 
 /**
- * Chooses how a transfer is paid (the microservice payment-gateway design Gerbang follows):
- * a beneficiary at a partner bank is paid on-us through that partner; any other beneficiary is
- * paid interbank through the partner with the best priority, the method chosen by amount
- * (BI-FAST, then online switching, then SKN or RTGS) among those the partner offers. `route`
- * answers every usable route in order, so the caller falls back to the next when a partner is
- * unavailable; an on-us transfer falls back to interbank through the other partners.
- * Throws ROUTE_UNAVAILABLE (422), naming the field, when no partner can pay it.
+ * Chooses how a transfer is paid. Money leaves only from an account held at the bank that sends
+ * it, so a transfer goes through the partners that hold its paying account (partners of one
+ * bank may share an account; partners of different banks never do): on-us when the beneficiary
+ * is at that bank, interbank otherwise, the method chosen by amount (BI-FAST, then online
+ * switching, then SKN or RTGS) among those the partner offers. `route` answers every usable
+ * route in order, so the caller falls back to the next connection holding the same account
+ * when one is unavailable; it never falls back to another bank.
+ * Throws VALIDATION_FAILED (400) naming `sourceAccountNumber` for an account no partner holds,
+ * ROUTE_UNAVAILABLE (422), naming the field, when no holder can pay it.
  */
 export class BankRouter {
   private readonly partners: BankPartner[];
@@ -49,43 +65,68 @@ export class BankRouter {
     this.partners = [...partners].sort((a, b) => a.priority - b.priority);
   }
 
+  /**
+   * The company account a transfer pays from: the one asked for, which a partner must hold;
+   * when none is asked for, the default account of a partner at the beneficiary's bank if the
+   * company has one there, else of the partner of best priority that has accounts.
+   */
+  payingAccount(sourceAccountNumber: string | undefined, beneficiaryBankCode: string): string {
+    if (sourceAccountNumber !== undefined) {
+      if (this.holders(sourceAccountNumber).length === 0) {
+        throw new AppError('VALIDATION_FAILED', 'No configured bank partner holds the paying account.', {
+          fields: [{ field: 'sourceAccountNumber', message: `account ${sourceAccountNumber} is not a company account of any configured bank partner` }],
+        });
+      }
+      return sourceAccountNumber;
+    }
+    const bic = canonicalBic(beneficiaryBankCode);
+    const withAccounts = this.partners.filter((p) => p.accounts.length > 0);
+    const chosen = withAccounts.find((p) => p.bic === bic) ?? withAccounts[0];
+    if (!chosen) {
+      throw new AppError('VALIDATION_FAILED', 'No company account is configured to pay from.', {
+        fields: [{ field: 'sourceAccountNumber', message: 'is required: no bank partner has a default account configured' }],
+      });
+    }
+    return chosen.accounts[0];
+  }
+
   route(request: RouteRequest): TransferRoute[] {
     const bic = canonicalBic(request.beneficiaryBankCode);
     if (bic === null) throw unroutable('beneficiaryBankCode', `unknown bank ${request.beneficiaryBankCode}`);
     const asked = request.transferMethod;
     if (asked !== undefined && asked !== 'INTRABANK') this.checkLimit(asked, request.amountCents);
+    const holders = this.holders(this.payingAccount(request.sourceAccountNumber, request.beneficiaryBankCode));
 
     const routes: TransferRoute[] = [];
-    if (asked === undefined || asked === 'INTRABANK') {
-      for (const partner of this.partners.filter((p) => p.bic === bic)) {
-        routes.push(this.toRoute(partner, 'INTRABANK', `beneficiary bank ${bic} is partner ${partner.name} (priority ${partner.priority}): paid on-us`));
+    for (const partner of holders) {
+      if (partner.bic === bic) {
+        if (asked !== undefined && asked !== 'INTRABANK') continue;
+        routes.push(this.toRoute(partner, 'INTRABANK', `account ${request.sourceAccountNumber} is held at ${partner.name} (priority ${partner.priority}), the beneficiary's bank ${bic}: paid on-us`));
+        continue;
       }
-      if (asked === 'INTRABANK' && routes.length === 0) {
-        throw unroutable('transferMethod', `INTRABANK needs a partner at the beneficiary's bank ${bic}, and none is configured`);
-      }
-    }
-    if (asked !== 'INTRABANK') {
-      for (const partner of this.partners.filter((p) => p.bic !== bic)) {
-        const method = asked ?? this.methodFor(partner.adapter.interbankMethods, request.amountCents);
-        if (method === null || !partner.adapter.interbankMethods.includes(method as InterbankMethod)) continue;
-        const why = asked ? `${method} as asked` : `${method} chosen for the amount`;
-        routes.push(this.toRoute(partner, method, `beneficiary bank ${bic} is not a partner: interbank through ${partner.name} (priority ${partner.priority}), ${why}`));
-      }
+      if (asked === 'INTRABANK') continue;
+      const method = asked ?? this.methodFor(partner.adapter.interbankMethods, request.amountCents);
+      if (method === null || !partner.adapter.interbankMethods.includes(method as InterbankMethod)) continue;
+      const why = asked ? `${method} as asked` : `${method} chosen for the amount`;
+      routes.push(this.toRoute(partner, method, `account ${request.sourceAccountNumber} is held at ${partner.name} (priority ${partner.priority}); beneficiary bank ${bic} is another bank: interbank, ${why}`));
     }
     if (routes.length === 0) {
-      throw unroutable(asked ? 'transferMethod' : 'beneficiaryBankCode', asked ? `no configured partner offers ${asked} to bank ${bic}` : `no configured partner can pay bank ${bic} this amount`);
+      const holder = holders[0];
+      if (asked === 'INTRABANK') throw unroutable('transferMethod', `INTRABANK pays only a beneficiary at the paying account's bank ${holder.bic}, not ${bic}`);
+      if (asked !== undefined && holder.bic === bic) throw unroutable('transferMethod', `${asked} does not pay a beneficiary at the paying account's own bank ${bic}; use INTRABANK`);
+      throw unroutable(asked ? 'transferMethod' : 'beneficiaryBankCode', asked ? `no partner holding account ${request.sourceAccountNumber} offers ${asked}` : `no partner holding account ${request.sourceAccountNumber} can pay bank ${bic} this amount`);
     }
     return routes;
+  }
+
+  /** The partners holding a company account, best priority first (all of one bank). */
+  holders(accountNumber: string): BankPartner[] {
+    return this.partners.filter((p) => p.accounts.includes(accountNumber));
   }
 
   /** The adapter of a partner by name (a stored transfer's `bank`); null when it is no longer configured. */
   adapterFor(partner: string): BankAdapter | null {
     return this.partners.find((p) => p.name === partner)?.adapter ?? null;
-  }
-
-  /** The partner that holds an account at its own bank, for balance, statement and internal inquiries. */
-  partnerAt(bic: string): BankPartner | null {
-    return this.partners.find((p) => p.bic === bic) ?? null;
   }
 
   /** Every partner, best priority first. */
@@ -98,7 +139,7 @@ export class BankRouter {
   }
 
   private toRoute(partner: BankPartner, method: TransferMethod, reason: string): TransferRoute {
-    return { partner: partner.name, method, operation: transferOperation(method), adapter: partner.adapter, reason };
+    return { partner: partner.name, idNamespace: partner.idNamespace, idFormat: partner.idFormat, method, operation: transferOperation(method), adapter: partner.adapter, reason };
   }
 
   /** BI-FAST, then online switching, within their limits; above them RTGS from its minimum, SKN below. */

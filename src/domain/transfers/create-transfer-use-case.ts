@@ -4,7 +4,8 @@ import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { ExchangeAudit } from '../../pipeline/audit/index.js';
 import { jakartaDate } from '../../time/index.js';
-import { UniqueViolationError, type PaymentDetails, type PaymentRecord, type PaymentRepository, type SequenceRepository } from '../../store/types.js';
+import { UniqueViolationError, type AccountGrantRepository, type PaymentDetails, type PaymentRecord, type PaymentRepository, type SequenceRepository } from '../../store/types.js';
+import { checkAccountGranted } from '../accounts/index.js';
 import { canonicalBic, type BankRouter, type TransferRoute } from '../routing/index.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import { nextBankTransactionId } from './bank-transaction-id.js';
@@ -17,6 +18,7 @@ const log = getLogger('transfers');
 export interface CreateTransferDeps {
   payments: PaymentRepository;
   sequences: SequenceRepository;
+  accountGrants: AccountGrantRepository;
   router: BankRouter;
   clock: () => number;
   /** A reservation untouched this long belongs to a process that stopped (see payments.releaseStale). */
@@ -40,13 +42,16 @@ export interface TransferReply {
 /**
  * One vendor payment, in the order that keeps money safe:
  *  1. the inbound exchange is committed to the audit before anything else;
- *  2. (client, transactionId) is reserved in the store, which decides idempotency for every
+ *  2. the paying account is settled (asked for, or the default one) and must be a company
+ *     account of a partner (400) granted to the client (404 otherwise, as if it did not exist);
+ *  3. (client, transactionId) is reserved in the store, which decides idempotency for every
  *     worker and node: a resend gets the stored answer, a changed payload 422, a resend while
  *     the first is in flight 409;
- *  3. the route is chosen and the bank's own transaction id is issued by the store and saved
- *     *before* sending, so a crash after sending leaves a record the status inquiry can follow;
- *  4. the bank adapter sends it, every bank exchange audited as it happens;
- *  5. the outcome is stored and answered.
+ *  4. the route (the partners holding the paying account) is chosen and the bank's own
+ *     transaction id is issued by the store and saved *before* sending, so a crash after
+ *     sending leaves a record the status inquiry can follow;
+ *  5. the bank adapter sends it, every bank exchange audited as it happens;
+ *  6. the outcome is stored and answered.
  * A transfer that certainly did not reach the bank is released so the ERP may retry it with the
  * same transactionId; one that may have reached it is never released and never re-sent.
  */
@@ -55,10 +60,16 @@ export async function createTransfer(deps: CreateTransferDeps, request: Transfer
     clientId: ctx.clientId,
     transactionId: request.transactionId,
     amount: request.amount,
-    sourceAccount: request.sourceAccountNumber,
+    sourceAccount: request.sourceAccountNumber ?? null,
     beneficiaryAccount: request.beneficiaryAccountNumber,
   });
   await ctx.audit.open();
+  // An account asked for is checked against the grants first, so a client learns nothing about
+  // the company's accounts it may not use (404 whether or not a partner holds it).
+  if (request.sourceAccountNumber !== undefined) await checkAccountGranted(deps.accountGrants, ctx.clientId, request.sourceAccountNumber, 'sourceAccountNumber');
+  const sourceAccountNumber = deps.router.payingAccount(request.sourceAccountNumber, request.beneficiaryBankCode);
+  ctx.audit.set({ sourceAccount: sourceAccountNumber });
+  await checkAccountGranted(deps.accountGrants, ctx.clientId, sourceAccountNumber, 'sourceAccountNumber');
 
   const hash = requestHash(request);
   const reserved = await reserve(deps, request, ctx.clientId, hash);
@@ -66,7 +77,7 @@ export async function createTransfer(deps: CreateTransferDeps, request: Transfer
   const payment = reserved.payment;
 
   try {
-    return await send(deps, request, payment, ctx);
+    return await send(deps, { ...request, sourceAccountNumber }, payment, ctx);
   } catch (error) {
     // send() throws only while no route executed the transfer: the ERP may retry the same id.
     await release(deps, payment);
@@ -80,8 +91,13 @@ export async function createTransfer(deps: CreateTransferDeps, request: Transfer
  * cannot send) gives way to the next, each under a fresh bank id; the first that takes it
  * decides the outcome. Every decision is kept in the result, so the audit shows the route.
  */
-async function send(deps: CreateTransferDeps, request: TransferRequest, payment: PaymentRecord, ctx: TransferContext): Promise<TransferReply> {
-  const routes = deps.router.route({ beneficiaryBankCode: request.beneficiaryBankCode, amountCents: cents(request.amount), transferMethod: request.transferMethod });
+async function send(deps: CreateTransferDeps, request: TransferRequest & { sourceAccountNumber: string }, payment: PaymentRecord, ctx: TransferContext): Promise<TransferReply> {
+  const routes = deps.router.route({
+    sourceAccountNumber: request.sourceAccountNumber,
+    beneficiaryBankCode: request.beneficiaryBankCode,
+    amountCents: cents(request.amount),
+    transferMethod: request.transferMethod,
+  });
   const decisions: RoutingDecision[] = [];
   for (const [index, route] of routes.entries()) {
     const last = index === routes.length - 1;
@@ -92,8 +108,9 @@ async function send(deps: CreateTransferDeps, request: TransferRequest, payment:
         fields: [{ field: 'beneficiaryName', message: 'is required for a transfer to another bank' }],
       });
     }
-    const bankTransactionId = await nextBankTransactionId(deps.sequences, route.partner);
-    const transactionDate = jakartaDate(deps.clock());
+    const now = deps.clock();
+    const bankTransactionId = await nextBankTransactionId(deps.sequences, route, now);
+    const transactionDate = jakartaDate(now);
     const marked = await deps.payments.update(
       payment.id,
       { state: 'SENDING', bank: route.partner, operation: route.operation, bankTransactionId, bankTransactionDate: transactionDate },
@@ -143,7 +160,7 @@ async function sendThrough(route: TransferRoute, order: IntrabankTransferOrder, 
 }
 
 /** The order every adapter takes; interbank fields ride along and are read only by transferInterbank. */
-function orderOf(request: TransferRequest, bankTransactionId: string, transactionDate: string): IntrabankTransferOrder & Omit<InterbankTransferOrder, 'method'> {
+function orderOf(request: TransferRequest & { sourceAccountNumber: string }, bankTransactionId: string, transactionDate: string): IntrabankTransferOrder & Omit<InterbankTransferOrder, 'method'> {
   const remark = request.remark ?? '';
   return {
     bankTransactionId,
@@ -171,7 +188,7 @@ type Reservation = { payment: PaymentRecord } | { replay: TransferReply };
 /** The facts the finance console shows and searches for this payment (stored sealed). */
 function paymentDetails(request: TransferRequest): PaymentDetails {
   return {
-    sourceAccount: request.sourceAccountNumber,
+    sourceAccount: request.sourceAccountNumber ?? null,
     beneficiaryAccount: request.beneficiaryAccountNumber,
     beneficiaryBankCode: request.beneficiaryBankCode,
     beneficiaryName: request.beneficiaryName ?? null,
@@ -183,7 +200,15 @@ function paymentDetails(request: TransferRequest): PaymentDetails {
 async function reserve(deps: CreateTransferDeps, request: TransferRequest, clientId: string, hash: string, retried = false): Promise<Reservation> {
   try {
     const payment = await deps.payments.reserve(
-      { clientId, transactionId: request.transactionId, requestHash: hash, amount: request.amount, currency: request.currency, details: paymentDetails(request) },
+      {
+        clientId,
+        transactionId: request.transactionId,
+        requestHash: hash,
+        amount: request.amount,
+        currency: request.currency,
+        sourceAccount: request.sourceAccountNumber,
+        details: paymentDetails(request),
+      },
       deps.clock(),
     );
     return { payment };
@@ -218,7 +243,7 @@ async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, r
   try {
     await deps.payments.update(
       payment.id,
-      { state: outcome.status, bankReference: outcome.bankReference, resultJson: JSON.stringify(result), httpStatus },
+      { state: outcome.status, bankReference: outcome.bankReference, resultJson: JSON.stringify(result), httpStatus, bankExternalId: outcome.externalId },
       now,
     );
   } catch (error) {

@@ -6,7 +6,7 @@ import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import type { BankRouter } from '../routing/index.js';
 import { currentResult, settle } from './settlement.js';
-import type { TransferResult } from './transfer-result.js';
+import { guidanceOf, type TransferResult } from './transfer-result.js';
 
 const log = getLogger('transfers');
 
@@ -31,7 +31,7 @@ export interface TransferStatusReply {
  * exist for this caller (404, never 403, so ids cannot be probed). While a transfer is in doubt
  * (UNKNOWN, PENDING, or SENDING for longer than a request can take) the bank's status inquiry
  * is asked; a final answer (SUCCESS, FAILED) is stored. "Not found" at the bank does not make
- * it FAILED: that needs a delay and a second check, so it stays UNKNOWN.
+ * it FAILED: only the resolver's statement proof does, so it stays UNKNOWN here.
  */
 export async function getTransfer(deps: GetTransferDeps, clientId: string, transactionId: string, audit: ExchangeAudit): Promise<TransferStatusReply> {
   audit.set({ clientId, transactionId });
@@ -49,7 +49,7 @@ export async function getTransfer(deps: GetTransferDeps, clientId: string, trans
   let outcome: StatusOutcome;
   try {
     outcome = await adapter.transferStatus(
-      { bankTransactionId: payment.bankTransactionId, transactionDate: payment.bankTransactionDate, method: methodOfOperation(payment.operation) },
+      { bankTransactionId: payment.bankTransactionId, transactionDate: payment.bankTransactionDate, method: methodOfOperation(payment.operation), externalId: payment.bankExternalId },
       { onCall: (call: BankCall) => audit.recordBankCall(call) },
     );
   } catch (error) {
@@ -66,8 +66,11 @@ export async function getTransfer(deps: GetTransferDeps, clientId: string, trans
   }
   const base = currentResult(payment, now);
   const status = outcome.status === 'PENDING' ? 'PENDING' : 'UNKNOWN';
-  const message = outcome.status === 'NOT_FOUND' ? 'The bank does not know this transfer yet; it stays in doubt until a later check confirms it was not executed.' : outcome.bankMessage;
-  return { result: { ...base, status, bankMessage: message ?? base.bankMessage }, inquired: true };
+  const message =
+    outcome.status === 'NOT_FOUND'
+      ? "The bank does not know this transfer; that alone never means it was not executed. It stays in doubt until the paying account's statement, read after the bank's day closed, proves it one way or the other."
+      : outcome.bankMessage;
+  return { result: { ...base, status, bankMessage: message ?? base.bankMessage, guidance: guidanceOf(status, null, payment.reviewSince !== null) }, inquired: true };
 }
 
 function needsInquiry(payment: PaymentRecord, deps: GetTransferDeps): boolean {

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { methodOfOperation, type BankCall, type StatusOutcome } from '../../banks/types.js';
+import { methodOfOperation, type BankCall, type StatusOutcome, type TransferOutcome } from '../../banks/types.js';
 import { isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import { bankCallAudit } from '../../pipeline/audit/index.js';
@@ -8,20 +8,38 @@ import type { AuditRepository, PaymentRecord, PaymentRepository } from '../../st
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import type { BankRouter } from '../routing/index.js';
 import { PeriodicTask } from '../periodic-task.js';
-import { settle } from './settlement.js';
+import { settle, type SettlementProof } from './settlement.js';
+import { readStatementProof } from './statement-proof.js';
 
 const log = getLogger('resolver');
+
+/**
+ * A resolver's claim on a payment lasts this long unless renewed. Its holder renews it every
+ * third of it while it lives (an inquiry can take longer than this: the bank's timeouts), so
+ * a holder that is killed blocks its payments, and the ERP's resend that waits on them, for
+ * at most this long, not minutes.
+ */
+export const RESOLVER_LEASE_MS = 15_000;
 
 export interface InDoubtResolverOptions {
   /** How often each process looks for payments to check; 0 turns the resolver off. */
   intervalMs: number;
   /** A SENDING payment untouched this long was interrupted (the process died mid-send). */
   sendingStaleMs: number;
-  /** A bank "not found" counts as "not executed" only on a second check this long after the send. */
-  notFoundConfirmMs: number;
+  /**
+   * HH:mm (WIB) on the day after the transaction date by which the bank has booked that date's
+   * debits: only a statement read after it can prove a transfer the bank does not know was not
+   * executed.
+   */
+  dayCloseWib: string;
+  /** Still in doubt this long after it was received: the transfer goes to the review queue. */
+  reviewAfterMs: number;
   /** Longest wait between two checks of one payment (the back-off doubles up to it). */
   maxBackoffMs?: number;
-  /** How long a claimed payment stays leased to this process. Longer than an inquiry can take. */
+  /**
+   * How long a claimed payment stays leased to this process unless renewed (default
+   * RESOLVER_LEASE_MS). Renewed every third of it while this process works through its claims.
+   */
   leaseMs?: number;
   batchSize?: number;
 }
@@ -37,7 +55,10 @@ export interface InDoubtResolverDeps {
 
 /**
  * Resolves transfers in doubt — UNKNOWN, PENDING, or SENDING after a crash — by the bank's status
- * inquiry, never by sending them again. Every API process runs one; the store decides which of
+ * inquiry and the paying account's statement, never by sending them again. FAILED needs the
+ * bank's positive word: a final failed status, or "not found" AND a statement read after the
+ * bank's day closed without the debit (bank-apis.md §3). What stays unproved past reviewAfterMs
+ * goes to the review queue, which only an admin with evidence empties. Every API process runs one; the store decides which of
  * them checks a payment (a lease in its row), so exactly one does, on every node. Checks back off
  * exponentially per payment. Each check is audited like a request: an exchange of method
  * RESOLVE with the bank's answer as its leg.
@@ -66,25 +87,37 @@ export class InDoubtResolver {
   /** One pass: claims the payments due and checks each. Returns how many it checked and settled. */
   async runOnce(): Promise<{ checked: number; settled: number }> {
     const now = this.deps.clock();
+    const leaseMs = this.options.leaseMs ?? RESOLVER_LEASE_MS;
     const due = await this.deps.payments.claimDue({
       owner: this.owner,
       now,
-      leaseMs: this.options.leaseMs ?? 120_000,
+      leaseMs,
       sendingStaleBefore: now - this.options.sendingStaleMs,
       limit: this.options.batchSize ?? 50,
     });
     let settled = 0;
-    for (const payment of due) {
-      if (this.stopped) {
-        await this.deps.payments.releaseLease(payment.id, this.owner);
-        continue;
+    const held = new Set(due.map((payment) => payment.id));
+    const renewal = setInterval(() => {
+      for (const id of held) this.deps.payments.renewLease(id, this.owner, this.deps.clock(), leaseMs).catch(() => undefined);
+    }, leaseMs / 3);
+    renewal.unref();
+    try {
+      for (const payment of due) {
+        if (this.stopped) {
+          await this.deps.payments.releaseLease(payment.id, this.owner);
+          held.delete(payment.id);
+          continue;
+        }
+        try {
+          if (await this.check(payment)) settled += 1;
+        } catch (error) {
+          log.error({ err: error, transactionId: payment.transactionId }, 'in-doubt check failed; it will be retried');
+          await this.deps.payments.releaseLease(payment.id, this.owner).catch(() => undefined);
+        }
+        held.delete(payment.id);
       }
-      try {
-        if (await this.check(payment)) settled += 1;
-      } catch (error) {
-        log.error({ err: error, transactionId: payment.transactionId }, 'in-doubt check failed; it will be retried');
-        await this.deps.payments.releaseLease(payment.id, this.owner).catch(() => undefined);
-      }
+    } finally {
+      clearInterval(renewal);
     }
     return { checked: due.length, settled };
   }
@@ -94,6 +127,7 @@ export class InDoubtResolver {
     const adapter = payment.bank ? this.deps.router.adapterFor(payment.bank) : null;
     if (!adapter || !payment.bankTransactionId || !payment.bankTransactionDate) {
       log.warn({ transactionId: payment.transactionId, bank: payment.bank }, 'no configured partner can be asked about this payment');
+      await this.reviewIfOverdue(payment, this.deps.clock(), 'no configured partner can be asked about it');
       await this.reschedule(payment, 'UNKNOWN', payment.notFoundCount);
       return false;
     }
@@ -117,7 +151,7 @@ export class InDoubtResolver {
     let outcome: StatusOutcome;
     try {
       outcome = await adapter.transferStatus(
-        { bankTransactionId: payment.bankTransactionId, transactionDate: payment.bankTransactionDate, method: methodOfOperation(payment.operation) },
+        { bankTransactionId: payment.bankTransactionId, transactionDate: payment.bankTransactionDate, method: methodOfOperation(payment.operation), externalId: payment.bankExternalId },
         { onCall: async (call: BankCall) => void (await this.deps.audit.recordBankCall(bankCallAudit(call, exchangeId, requestId))) },
       );
     } catch (error) {
@@ -127,17 +161,15 @@ export class InDoubtResolver {
 
     const now = this.deps.clock();
     const notFound = outcome.status === 'NOT_FOUND' ? payment.notFoundCount + 1 : payment.notFoundCount;
-    let final: (StatusOutcome & { status: 'SUCCESS' | 'FAILED' }) | null = null;
-    if (outcome.status === 'SUCCESS' || outcome.status === 'FAILED') final = { ...outcome, status: outcome.status };
-    else if (outcome.status === 'NOT_FOUND' && notFound >= 2 && now - payment.createdAt >= this.options.notFoundConfirmMs) {
-      final = { status: 'FAILED', bankReference: null, bankResponseCode: outcome.bankResponseCode, bankMessage: 'The bank confirms it never executed this transfer (not found on two checks); send it again under a new transactionId.' };
-    }
-
-    if (final) {
-      await settle(this.deps.payments, payment, final, now, this.deps.finals);
+    const onCall = async (call: BankCall) => void (await this.deps.audit.recordBankCall(bankCallAudit(call, exchangeId, requestId)));
+    const decision = await this.decide(payment, outcome, now, { onCall });
+    let review = false;
+    if (decision.final) {
+      await settle(this.deps.payments, payment, decision.final, now, this.deps.finals, decision.proof);
       await this.deps.payments.releaseLease(payment.id, this.owner);
-      log.info({ transactionId: payment.transactionId, status: final.status }, 'in-doubt transfer resolved');
+      log.info({ transactionId: payment.transactionId, status: decision.final.status }, 'in-doubt transfer resolved');
     } else {
+      review = await this.reviewIfOverdue(payment, now, decision.reason ?? 'unresolved');
       await this.reschedule(payment, outcome.status === 'PENDING' ? 'PENDING' : 'UNKNOWN', notFound);
     }
     await this.deps.audit.complete(exchangeId, {
@@ -147,10 +179,66 @@ export class InDoubtResolver {
       clientId: payment.clientId,
       transactionId: payment.transactionId,
       amount: payment.amount,
-      responseBody: JSON.stringify({ bankStatus: outcome.status, settled: final?.status ?? null, bankResponseCode: outcome.bankResponseCode }),
+      responseBody: JSON.stringify({
+        bankStatus: outcome.status,
+        bankResponseCode: outcome.bankResponseCode,
+        settled: decision.final?.status ?? null,
+        ...(decision.proof?.evidence ? { evidence: decision.proof.evidence } : {}),
+        ...(decision.reason ? { unresolved: decision.reason } : {}),
+        ...(review ? { inReview: true } : {}),
+      }),
       completedAt: this.deps.clock(),
     });
-    return final !== null;
+    return decision.final !== null;
+  }
+
+  /**
+   * The bank's status decides when it is final. When it does not know the transfer (or cannot
+   * tell), the paying account's statement is read: a debit carrying the transfer's reference
+   * proves SUCCESS (the line kept as evidence); no debit, read after the bank's day closed and
+   * with the bank saying "not found", proves FAILED. Anything else proves nothing.
+   */
+  private async decide(
+    payment: PaymentRecord,
+    outcome: StatusOutcome,
+    now: number,
+    ctx: { onCall: (call: BankCall) => Promise<void> },
+  ): Promise<{ final: (TransferOutcome & { status: 'SUCCESS' | 'FAILED' }) | null; proof?: SettlementProof; reason?: string }> {
+    if (outcome.status === 'SUCCESS' || outcome.status === 'FAILED') return { final: { ...outcome, status: outcome.status } };
+    if (outcome.status === 'PENDING') return { final: null, reason: 'the bank reports it not final yet' };
+    const adapter = this.deps.router.adapterFor(payment.bank as string);
+    if (!adapter) return { final: null, reason: 'no partner to read the statement from' };
+    const verdict = await readStatementProof(adapter, payment, { now, dayCloseWib: this.options.dayCloseWib }, ctx);
+    const recordedAt = new Date(now).toISOString();
+    if (verdict.kind === 'debited') {
+      return {
+        final: { status: 'SUCCESS', bankReference: payment.bankReference, bankResponseCode: outcome.bankResponseCode, bankMessage: 'Executed: the debit is on the paying account\'s statement.' },
+        proof: { evidence: { kind: 'STATEMENT_LINE', detail: verdict.line, recordedBy: null, recordedAt } },
+      };
+    }
+    if (verdict.kind === 'not-debited' && outcome.status === 'NOT_FOUND') {
+      return {
+        final: {
+          status: 'FAILED',
+          bankReference: null,
+          bankResponseCode: outcome.bankResponseCode,
+          bankMessage: 'Not executed: the bank does not know this transfer and the paying account\'s statement, read after the bank\'s day closed, shows no debit for it.',
+        },
+        proof: { failureConfirmedBy: 'STATEMENT', evidence: { kind: 'STATEMENT_WITHOUT_DEBIT', detail: verdict.detail, recordedBy: null, recordedAt } },
+      };
+    }
+    if (verdict.kind === 'too-early') return { final: null, reason: `no debit on the statement yet; it proves nothing before ${new Date(verdict.readableAt).toISOString()} (the bank's day close)` };
+    if (verdict.kind === 'inconclusive') return { final: null, reason: `statement inconclusive: ${verdict.reason}` };
+    return { final: null, reason: 'no debit on the statement, but the bank has not said it does not know the transfer' };
+  }
+
+  /** Puts a transfer in doubt for longer than reviewAfterMs into the review queue; true when it is (or already was) there. */
+  private async reviewIfOverdue(payment: PaymentRecord, now: number, reason: string): Promise<boolean> {
+    if (payment.reviewSince !== null) return true;
+    if (now - payment.createdAt < this.options.reviewAfterMs) return false;
+    await this.deps.payments.enterReview(payment.id, now);
+    log.warn({ transactionId: payment.transactionId, reason }, 'transfer still in doubt: put in the review queue for an admin to resolve with evidence');
+    return true;
   }
 
   private async reschedule(payment: PaymentRecord, state: 'UNKNOWN' | 'PENDING', notFoundCount: number): Promise<void> {

@@ -1,5 +1,7 @@
 export { createTransfer } from './create-transfer-use-case.js';
 export { getTransfer } from './get-transfer-use-case.js';
+export { NOTIFIED_SERVICES, receiveBankNotification } from './bank-notification-use-case.js';
+export type { BankNotificationDeps, NotifiedService } from './bank-notification-use-case.js';
 export { InDoubtResolver } from './in-doubt-resolver.js';
 export type { InDoubtResolverDeps, InDoubtResolverOptions } from './in-doubt-resolver.js';
 export type { GetTransferDeps, TransferStatusReply } from './get-transfer-use-case.js';
@@ -8,3 +10,5 @@ export { transferRequestSchema, transferIdParamsSchema } from './transfer-schema
 export { transferResultSchema } from './transfer-result.js';
 export type { TransferRequest } from './transfer-schema.js';
 export type { TransferResult } from './transfer-result.js';
+export { ADMIN_EVIDENCE_KINDS, listReviewQueue, resolveReview, showReviewItem } from './review-use-cases.js';
+export type { AdminEvidenceKind, ReviewDeps, ReviewItem, ReviewResolution } from './review-use-cases.js';

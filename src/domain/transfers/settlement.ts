@@ -1,19 +1,39 @@
 import type { TransferOutcome } from '../../banks/types.js';
 import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
-import { buildResult, httpStatusOf, type TransferResult } from './transfer-result.js';
+import { buildResult, guidanceOf, httpStatusOf, type FailureProof, type SettlementEvidence, type TransferResult } from './transfer-result.js';
 
-/** The result the ERP is shown: the stored one, or a provisional one while none is stored yet. */
+const IN_DOUBT_STATES = new Set(['RECEIVED', 'SENDING', 'UNKNOWN', 'PENDING']);
+
+/**
+ * The result the ERP is shown: the stored one, or a provisional one while none is stored yet.
+ * While the transfer is in doubt it says so plainly (never pay again) and whether it is in the
+ * review queue.
+ */
 export function currentResult(payment: PaymentRecord, now: number): TransferResult {
-  if (payment.resultJson) return JSON.parse(payment.resultJson) as TransferResult;
   const status = payment.state === 'RECEIVED' || payment.state === 'SENDING' ? 'PENDING' : (payment.state as TransferResult['status']);
   const bankMessage = payment.state === 'SENDING' ? 'Being sent to the bank.' : null;
-  return buildResult(payment, { status, bankReference: payment.bankReference, bankResponseCode: null, bankMessage }, Math.max(payment.updatedAt, now));
+  const result = payment.resultJson
+    ? (JSON.parse(payment.resultJson) as TransferResult)
+    : buildResult(payment, { status, bankReference: payment.bankReference, bankResponseCode: null, bankMessage }, Math.max(payment.updatedAt, now));
+  if (!IN_DOUBT_STATES.has(payment.state)) return result;
+  const inReview = payment.reviewSince !== null;
+  return { ...result, ...(inReview ? { reviewSince: new Date(payment.reviewSince as number).toISOString() } : {}), guidance: guidanceOf(result.status, null, inReview) };
+}
+
+/** How a final outcome learnt after the answer was proved, beyond the bank's own status. */
+export interface SettlementProof {
+  /** FAILED: who confirmed no money moved (default BANK: a refusal or a failed status). */
+  failureConfirmedBy?: FailureProof;
+  evidence?: SettlementEvidence;
 }
 
 /**
  * Stores a final outcome (SUCCESS or FAILED) learnt after the transfer was answered — from the
- * status inquiry — so that reads and idempotent replays return it from now on.
+ * status inquiry, the statement, the bank's notification or an admin's evidence — so that reads
+ * and idempotent replays return it from now on, and tells the ERP's callback. Only the first
+ * settlement counts: when another process settled it meanwhile, that stored result is returned
+ * and nothing is announced twice.
  */
 export async function settle(
   payments: PaymentRepository,
@@ -21,17 +41,27 @@ export async function settle(
   outcome: TransferOutcome & { status: 'SUCCESS' | 'FAILED' },
   now: number,
   finals?: FinalStateNotifier,
+  proof: SettlementProof = {},
 ): Promise<TransferResult> {
   const base = currentResult(payment, now);
+  const failureConfirmedBy = outcome.status === 'FAILED' ? (proof.failureConfirmedBy ?? 'BANK') : null;
+  const { reviewSince: _left, ...rest } = base;
   const result: TransferResult = {
-    ...base,
+    ...rest,
     status: outcome.status,
     bankReference: outcome.bankReference ?? base.bankReference,
     bankResponseCode: outcome.bankResponseCode,
     bankMessage: outcome.bankMessage,
     updatedAt: new Date(now).toISOString(),
+    failureConfirmedBy,
+    evidence: proof.evidence ?? null,
+    guidance: guidanceOf(outcome.status, failureConfirmedBy, false),
   };
-  await payments.update(payment.id, { state: outcome.status, bankReference: result.bankReference, resultJson: JSON.stringify(result), httpStatus: httpStatusOf(outcome.status) }, now);
+  const won = await payments.settle(payment.id, { state: outcome.status, bankReference: result.bankReference, resultJson: JSON.stringify(result), httpStatus: httpStatusOf(outcome.status) }, now);
+  if (!won) {
+    const stored = await payments.find(payment.clientId, payment.transactionId);
+    return stored ? currentResult(stored, now) : result;
+  }
   await finals?.notify(payment.clientId, result);
   return result;
 }

@@ -18,6 +18,51 @@ export interface TransferResult {
   updatedAt: string;
   /** The routes tried, in order, and what became of each (the audit keeps it with the answer). */
   routing?: RoutingDecision[];
+  /**
+   * FAILED only: who confirmed that no money moved — `BANK` (a refusal or a final failed status
+   * from the bank), `STATEMENT` (the paying account's statement, read after the bank's day
+   * closed, shows no debit) or `ADMIN` (an admin recorded the evidence). Null otherwise.
+   */
+  failureConfirmedBy?: FailureProof | null;
+  /** The proof kept when a transfer in doubt was settled from a statement, a notification or an admin's evidence. */
+  evidence?: SettlementEvidence | null;
+  /** When the transfer entered the review queue (unresolved too long); absent when it is not in review. */
+  reviewSince?: string | null;
+  /** What the ERP should do now, in one sentence (never pay an in-doubt transfer again). */
+  guidance?: string;
+}
+
+export type FailureProof = 'BANK' | 'STATEMENT' | 'ADMIN';
+export const FAILURE_PROOFS: readonly FailureProof[] = ['BANK', 'STATEMENT', 'ADMIN'];
+
+export type EvidenceKind = 'STATEMENT_LINE' | 'STATEMENT_WITHOUT_DEBIT' | 'BANK_REFERENCE' | 'CALL_REFERENCE' | 'BANK_NOTIFICATION';
+export const EVIDENCE_KINDS: readonly EvidenceKind[] = ['STATEMENT_LINE', 'STATEMENT_WITHOUT_DEBIT', 'BANK_REFERENCE', 'CALL_REFERENCE', 'BANK_NOTIFICATION'];
+
+export interface SettlementEvidence {
+  kind: EvidenceKind;
+  /** The statement line, the bank's reference or the call's reference, as recorded. */
+  detail: string;
+  /** The admin who recorded it; null when Gerbang read it from the bank. */
+  recordedBy: string | null;
+  recordedAt: string;
+}
+
+/** What the ERP should do with a transfer in this state, in plain words. */
+export function guidanceOf(status: TransferStatus, failureConfirmedBy: FailureProof | null | undefined, inReview: boolean): string {
+  switch (status) {
+    case 'SUCCESS':
+      return 'Paid: the bank executed this transfer. Do not pay it again.';
+    case 'FAILED':
+      if (failureConfirmedBy === 'STATEMENT') return "Not paid: the paying account's statement, read after the bank's day closed, shows no debit for it. If still owed, pay again under a new transactionId.";
+      if (failureConfirmedBy === 'ADMIN') return 'Not paid: an administrator confirmed from evidence that no money moved. If still owed, pay again under a new transactionId.';
+      return 'Not paid: the bank refused it or reported it failed, so no money moved. Fix the cause and, if still owed, pay again under a new transactionId.';
+    case 'PENDING':
+      return `Accepted by the bank, not final yet. Do NOT pay again: wait for the final status (callback, or GET /v1/transfers/{transactionId}).${inReview ? ' It is in the review queue.' : ''}`;
+    default:
+      return inReview
+        ? 'Outcome not known and in the review queue: a person confirms it with the bank and records the evidence. Do NOT pay again under a new transactionId: the bank may have executed it.'
+        : 'Outcome not known yet: Gerbang asks the bank and reads the account statement until it is proved. Do NOT pay again under a new transactionId: the bank may have executed it.';
+  }
 }
 
 export interface RoutingDecision {
@@ -36,8 +81,14 @@ export const transferResultSchema = Joi.object<TransferResult>({
   status: Joi.string()
     .valid('SUCCESS', 'PENDING', 'FAILED', 'UNKNOWN')
     .required()
-    .description('SUCCESS: paid. FAILED: refused, nothing paid. PENDING: accepted, not final. UNKNOWN: the bank\'s answer was lost; Gerbang resolves it through the status inquiry (never pay again).'),
-  amount: Joi.string().required().description('Amount, decimal string with two decimals.'),
+    .description(
+      'SUCCESS: paid. FAILED: not paid, and `failureConfirmedBy` says who confirmed that no money moved. PENDING: accepted, not final (RTGS and SKN stay PENDING until the bank reports them settled); never pay again. UNKNOWN: the outcome is not proved yet; Gerbang resolves it through the status inquiry and the account statement, or an admin through the review queue; never pay again under a new transactionId.',
+    ),
+  amount: Joi.string()
+    .pattern(/^\d{1,13}\.\d{2}$/)
+    .required()
+    .example('2475000.00')
+    .description('Amount, decimal string with two decimals.'),
   currency: Joi.string().required().description('Currency (IDR).'),
   bank: nullableText('Bank partner that carried the payment (e.g. `bca`); null if none was reached.'),
   transferMethod: Joi.string()
@@ -63,6 +114,25 @@ export const transferResultSchema = Joi.object<TransferResult>({
       }),
     )
     .description('The routes tried, in order, and what became of each.'),
+  failureConfirmedBy: Joi.string()
+    .valid(...FAILURE_PROOFS)
+    .allow(null)
+    .description(
+      'FAILED only: who confirmed that no money moved. `BANK`: the bank refused it or reported it failed. `STATEMENT`: the paying account\'s statement, read after the bank\'s day closed, shows no debit. `ADMIN`: an admin recorded the evidence. Null for any other status.',
+    ),
+  evidence: Joi.object<SettlementEvidence>({
+    kind: Joi.string()
+      .valid(...EVIDENCE_KINDS)
+      .required()
+      .description('What proves the outcome: a statement line, a statement without the debit, the bank\'s reference, a call reference, or the bank\'s signed notification.'),
+    detail: Joi.string().required().description('The proof as recorded (the statement line, the reference).'),
+    recordedBy: Joi.string().allow(null).required().description('The admin who recorded it; null when Gerbang read it from the bank.'),
+    recordedAt: Joi.string().isoDate().required().description('When it was recorded (ISO 8601, UTC).'),
+  })
+    .allow(null)
+    .description('The proof kept when a transfer in doubt was settled from a statement, a notification or an admin\'s evidence.'),
+  reviewSince: Joi.string().isoDate().allow(null).description('When the transfer entered the review queue (unresolved too long); absent when not in review.'),
+  guidance: Joi.string().description('What the ERP should do now, in one sentence. For PENDING and UNKNOWN: never pay again under a new transactionId.'),
 }).label('TransferResult');
 
 /**
@@ -94,5 +164,8 @@ export function buildResult(payment: PaymentRecord, outcome: TransferOutcome, no
     createdAt: new Date(payment.createdAt).toISOString(),
     updatedAt: new Date(now).toISOString(),
     ...(routing ? { routing } : {}),
+    // An outcome the adapter calls FAILED is the bank's own word: a refusal or a failed status.
+    failureConfirmedBy: outcome.status === 'FAILED' ? 'BANK' : null,
+    guidance: guidanceOf(outcome.status, outcome.status === 'FAILED' ? 'BANK' : null, false),
   };
 }

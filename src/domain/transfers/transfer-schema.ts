@@ -5,7 +5,8 @@ import { BCA_BIC, canonicalBic } from '../routing/index.js';
 /** Shared by the validator and (later) the OpenAPI generator: the one definition of a transfer request. */
 export interface TransferRequest {
   transactionId: string;
-  sourceAccountNumber: string;
+  /** Omitted: Gerbang pays from a default account (see BankRouter.payingAccount). */
+  sourceAccountNumber?: string;
   beneficiaryBankCode: string;
   beneficiaryAccountNumber: string;
   beneficiaryName?: string;
@@ -29,8 +30,9 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
     .description("The ERP's unique id of this payment (1–36 letters, digits, `.`, `_`, `:`, `-`). It is the idempotency key: resend the same request with the same id to get its result."),
   sourceAccountNumber: Joi.string()
     .pattern(/^\d{10}$/)
-    .required()
-    .description('The company account to debit (10 digits).')
+    .description(
+      "The company account to debit (10 digits): it must be configured at a bank partner and granted to the calling client. The transfer is sent by the partner holding it (on-us when the vendor banks there, interbank otherwise). Omitted: the default account at the vendor's bank if the company has one there, else the default account of the partner of best priority.",
+    )
     .messages({ 'string.pattern.base': '{{#label}} must be 10 digits' }),
   beneficiaryBankCode: Joi.string()
     .required()
@@ -53,8 +55,11 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
   beneficiaryEmail: Joi.string().email().max(50).description('Where the bank may send the vendor a notification.'),
   amount: Joi.string()
     .pattern(/^(0|[1-9]\d{0,12})\.\d{2}$/)
-    .invalid('0.00')
+    // A rule, not `.invalid('0.00')`: that renders as `not: {enum}` in the documents, and
+    // client generators then type the field as "any" instead of a string.
+    .custom((value: string, helpers) => (value === '0.00' ? helpers.error('any.invalid') : value))
     .required()
+    .example('2475000.00')
     .description('Amount as a decimal string with exactly two decimals, greater than zero (e.g. `2475000.00`).')
     .messages({
       'string.pattern.base': '{{#label}} must be a decimal string with two decimals, e.g. "2475000.00"',
@@ -80,7 +85,9 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
     .description('BI-FAST purpose: `01` investment, `02` transfer of wealth, `03` purchase, `99` other.'),
 })
   .required()
-  .label('body');
+  .label('body')
+  // Published as the `Transfer` component of the API documents.
+  .meta({ component: 'Transfer' });
 
 /** Path of GET /v1/transfers/{transactionId}. */
 export const transferIdParamsSchema = Joi.object({

@@ -6,22 +6,20 @@ import { statusOfCode, type ErrorCode } from '../../errors/index.js';
 import { packageRoot } from '../../store/package-root.js';
 import { SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, TIMESTAMP_HEADER } from '../../pipeline/request-signature/index.js';
 import { PROBLEM_CONTENT_TYPE, problemSchema } from '../problem-details.js';
+import { API_KEY_HEADER } from '../../pipeline/auth/index.js';
 import type { ApiRoute, RouteAnswer } from './api-route.js';
 
 /*
  * The OpenAPI 3 and Swagger 2.0 documents, both built from the route declarations and their Joi
  * schemas (joi-to-json renders a schema through Joi's own `describe()`, so no Joi internals).
  *
- * Swagger 2.0 is the variant a Power Platform custom connector imports. A connector can neither
- * run the client-credentials grant (its generic OAuth 2.0 is the interactive code flow) nor
- * declare an `Authorization` parameter (the designer refuses it). So the connector has no
- * authentication: the flow calls IssueToken, passes the token to each protected action in the
- * `Access-Token` parameter, and the connector's "Set HTTP header" policy (connectorProperties)
- * turns it into `Authorization: Bearer …` before the request leaves Power Platform.
+ * Swagger 2.0 is the variant a Power Platform custom connector imports. Its connection
+ * authenticates one of two ways, both declared in securityDefinitions and offered as the
+ * connector's connection types (apiProperties.json, connectorProperties): OAuth 2.0 with
+ * Microsoft Entra ID (Gerbang accepts the tenant's access tokens, src/pipeline/auth/entra-tokens.ts)
+ * or an API key in X-API-Key. Either way Power Platform adds the credential itself, so no
+ * action carries a token parameter.
  */
-
-/** The header a connector action carries the token in (redacted like Authorization). */
-export const CONNECTOR_TOKEN_HEADER = 'Access-Token';
 
 type JsonSchema = Record<string, unknown>;
 type Doc = Record<string, unknown>;
@@ -32,6 +30,15 @@ export interface ApiDocumentOptions {
 }
 
 const TITLE = 'Gerbang API';
+/**
+ * The connector's title: Power Platform certification refuses "API" (and "connector") in it,
+ * and at most 30 characters.
+ */
+const CONNECTOR_TITLE = 'Gerbang Bank Payments';
+const PUBLISHER = 'Gerbang';
+/** The Swagger names of the two connection types (Power Platform's own names for them). */
+const SWAGGER_OAUTH = 'oauth2_auth';
+const SWAGGER_API_KEY = 'api_key';
 const DESCRIPTION =
   'Pay vendors through Indonesian banks from one whitelisted address. Every request is audited. Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`, the `requestId`, and for validation every invalid field in `errors`. Guide for Dynamics 365: docs/dynamics-365-guide.md.';
 
@@ -87,47 +94,98 @@ const SIGNATURE_PARAMETERS = [
   },
 ];
 
-/** How one document format writes an answer, a problem answer and the rest of an operation. */
+/**
+ * How one document format writes an answer (a declared answer, the problems answered with the
+ * same status, or both: a refused transfer is a 422 transfer result, a reused transactionId a
+ * 422 problem) and the rest of an operation. `named` renders a schema, as a reference to a
+ * named component when it has a name (see componentName).
+ */
 interface Format {
-  answer(answer: RouteAnswer): Doc;
-  problem(codes: ErrorCode[]): Doc;
-  operation(route: ApiRoute): Doc;
+  response(answer: RouteAnswer | undefined, codes: ErrorCode[], named: Named): Doc;
+  operation(route: ApiRoute, named: Named): Doc;
+}
+
+/** Renders a Joi schema in a document, registering it as a named component when it has a name. */
+type Named = (schema: Joi.Schema) => JsonSchema;
+
+/**
+ * The component a schema is published as: its `meta({ component })`, else its label when that
+ * is a type name (`TransferResult`; not the `body`/`path` labels the validator's messages use).
+ */
+function componentName(schema: Joi.Schema): string | undefined {
+  const metas = (schema.describe().metas ?? []) as { component?: string }[];
+  const meta = metas.find((m) => typeof m?.component === 'string')?.component;
+  if (meta) return meta;
+  const label = schema.$_getFlag('label') as string | undefined;
+  return label && /^[A-Z][A-Za-z0-9]*$/.test(label) ? label : undefined;
+}
+
+/**
+ * The named components of one document: `named(schema)` renders a schema once under its name
+ * (through `render`) and answers a `$ref` to it; an unnamed schema is rendered in place.
+ */
+function componentRegistry(render: (schema: Joi.Schema) => JsonSchema, refPrefix: string): { named: Named; components: Record<string, JsonSchema> } {
+  const components: Record<string, JsonSchema> = {};
+  const named: Named = (schema) => {
+    const name = componentName(schema);
+    if (!name) return render(schema);
+    components[name] ??= render(schema);
+    return { $ref: `${refPrefix}${name}` };
+  };
+  return { named, components };
+}
+
+function answerDescription(answer: RouteAnswer | undefined, codes: ErrorCode[]): string {
+  const problems = codes.length > 0 ? problemDescription(codes) : undefined;
+  if (!answer) return problems!;
+  return problems ? `${answer.description} Or, as \`${PROBLEM_CONTENT_TYPE}\`: ${problems}` : answer.description;
 }
 
 /**
  * The `paths` object: for each route, the header both formats share, the format's own
  * members, and its answers (declared ones, then problems grouped by status).
  */
-function pathsOf(routes: ApiRoute[], format: Format): Record<string, Record<string, Doc>> {
+function pathsOf(routes: ApiRoute[], format: Format, named: Named): Record<string, Record<string, Doc>> {
   const paths: Record<string, Record<string, Doc>> = {};
   for (const route of routes) {
+    const answers = route.answers as Record<number, RouteAnswer>;
+    const problems = new Map(problemsByStatus(route.problems));
+    const statuses = [...new Set([...Object.keys(answers).map(Number), ...problems.keys()])].sort((a, b) => a - b);
     const responses: Record<string, Doc> = {};
-    for (const [status, answer] of Object.entries(route.answers) as [string, RouteAnswer][]) responses[status] = format.answer(answer);
-    for (const [status, codes] of problemsByStatus(route.problems)) responses[String(status)] = format.problem(codes);
+    for (const status of statuses) responses[String(status)] = format.response(answers[status], problems.get(status) ?? [], named);
     const header = { operationId: route.operationId, summary: route.summary, description: route.description, tags: route.tags };
-    paths[route.path] = { ...paths[route.path], [route.method]: { ...header, ...format.operation(route), responses } };
+    paths[route.path] = { ...paths[route.path], [route.method]: { ...header, ...format.operation(route, named), responses } };
   }
   return paths;
 }
 
 const openApiFormat: Format = {
-  answer: (answer) => ({
-    description: answer.description,
-    ...(answer.headers ? { headers: Object.fromEntries(Object.entries(answer.headers).map(([name, h]) => [name, { description: h.description, schema: toSchema(h.schema) }])) } : {}),
-    ...(answer.schema ? { content: { 'application/json': { schema: toSchema(answer.schema) } } } : {}),
-  }),
-  problem: (codes) => ({ description: problemDescription(codes), content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } } }),
-  operation: (route) => {
+  response: (answer, codes, named) => {
+    const content: Doc = {};
+    if (answer?.schema) content['application/json'] = { schema: named(answer.schema) };
+    if (codes.length > 0) content[PROBLEM_CONTENT_TYPE] = { schema: named(problemSchema) };
+    return {
+      description: answerDescription(answer, codes),
+      ...(answer?.headers ? { headers: Object.fromEntries(Object.entries(answer.headers).map(([name, h]) => [name, { description: h.description, schema: toSchema(h.schema) }])) } : {}),
+      ...(Object.keys(content).length > 0 ? { content } : {}),
+    };
+  },
+  operation: (route, named) => {
     const body = route.request?.body;
     const params: Doc[] = parameters(route);
     if (route.security === 'bearer') {
       for (const header of SIGNATURE_PARAMETERS) params.push({ name: header.name, in: 'header', required: false, description: header.description, schema: { type: 'string', pattern: header.pattern } });
     }
     return {
-      security: route.security === 'bearer' ? [{ bearer: [] }, { clientCredentials: [] }] : route.security === 'client-credentials' ? [{ clientBasic: [] }, {}] : [],
+      security:
+        route.security === 'bearer'
+          ? [{ bearer: [] }, { clientCredentials: [] }, { entraId: [] }, { apiKey: [] }]
+          : route.security === 'client-credentials'
+            ? [{ clientBasic: [] }, {}]
+            : [],
       ...(params.length > 0 ? { parameters: params } : {}),
       ...(body
-        ? { requestBody: { required: body.$_getFlag('presence') === 'required', content: Object.fromEntries((route.request?.bodyTypes ?? ['application/json']).map((type) => [type, { schema: toSchema(body) }])) } }
+        ? { requestBody: { required: body.$_getFlag('presence') === 'required', content: Object.fromEntries((route.request?.bodyTypes ?? ['application/json']).map((type) => [type, { schema: named(body) }])) } }
         : {}),
     };
   },
@@ -135,23 +193,40 @@ const openApiFormat: Format = {
 
 /** OpenAPI 3.0 document of the given routes. */
 export function openApiDocument(routes: ApiRoute[], options: ApiDocumentOptions = {}): Doc {
-  const paths = pathsOf(routes, openApiFormat);
+  const { named, components } = componentRegistry(toSchema, '#/components/schemas/');
+  const paths = pathsOf(routes, openApiFormat, named);
   const tokenUrl = `${options.publicUrl ?? ''}/v1/auth/token`;
   return {
     openapi: '3.0.3',
-    info: { title: TITLE, version: version(), description: DESCRIPTION },
+    info: { title: TITLE, version: version(), description: DESCRIPTION, contact: contactOf(options) },
     ...(options.publicUrl ? { servers: [{ url: options.publicUrl }] } : {}),
     tags: [...new Set(routes.flatMap((route) => route.tags))].map((name) => ({ name })),
     paths,
     components: {
-      schemas: { Problem: toSchema(problemSchema) },
+      schemas: sortedByName(components),
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The access_token from IssueToken.' },
         clientCredentials: { type: 'oauth2', description: 'OAuth2 client credentials at IssueToken.', flows: { clientCredentials: { tokenUrl, scopes: {} } } },
         clientBasic: { type: 'http', scheme: 'basic', description: 'client_id and client_secret in HTTP Basic (IssueToken only; or send them in the body).' },
+        entraId: {
+          type: 'oauth2',
+          description:
+            "An access token of the operator's Microsoft Entra ID tenant (GERBANG_ENTRA_METADATA_URL), for an application linked to a client (`gerbang client link-entra-app`): client credentials or a managed identity at the tenant's token endpoint with scope `<Gerbang's Application ID URI>/.default`. Sent as `Authorization: Bearer <token>`.",
+          flows: { clientCredentials: { tokenUrl: 'https://login.microsoftonline.com/organizations/oauth2/v2.0/token', scopes: {} } },
+        },
+        apiKey: { type: 'apiKey', in: 'header', name: API_KEY_HEADER, description: 'The API key printed once by `gerbang client rotate-api-key`, for callers that cannot run OAuth.' },
       },
     },
   };
+}
+
+/** Who answers for this installation's API: its operators, at its reference page when the address is known. */
+function contactOf(options: ApiDocumentOptions): Doc {
+  return { name: `${PUBLISHER} operators`, ...(options.publicUrl ? { url: `${options.publicUrl}/docs` } : {}) };
+}
+
+function sortedByName(components: Record<string, JsonSchema>): Record<string, JsonSchema> {
+  return Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** `MyFieldName` / `myFieldName` → `My field name`, the label a Power Platform form shows. */
@@ -176,16 +251,24 @@ function toSwaggerSchema(schema: JsonSchema): JsonSchema {
   return out;
 }
 
+/*
+ * Swagger 2.0 gives an answer one schema. Where a status carries both a declared answer and
+ * problems (422 of CreateTransfer: a refused transfer, or a reused transactionId), the declared
+ * answer is the schema (the business result a connector reads) and the description names the
+ * problem codes, which arrive as `application/problem+json`.
+ */
 const swaggerFormat: Format = {
-  answer: (answer) => ({
-    description: answer.description,
-    ...(answer.schema ? { schema: toSwaggerSchema(toSchema(answer.schema)) } : {}),
-    ...(answer.headers
-      ? { headers: Object.fromEntries(Object.entries(answer.headers).map(([name, h]) => [name, { description: h.description, ...toSwaggerSchema(toSchema(h.schema)) }])) }
-      : {}),
-  }),
-  problem: (codes) => ({ description: problemDescription(codes), schema: { $ref: '#/definitions/Problem' } }),
-  operation: (route) => {
+  response: (answer, codes, named) => {
+    const schema = answer?.schema ?? (codes.length > 0 ? problemSchema : undefined);
+    return {
+      description: answerDescription(answer, codes),
+      ...(schema ? { schema: named(schema) } : {}),
+      ...(answer?.headers
+        ? { headers: Object.fromEntries(Object.entries(answer.headers).map(([name, h]) => [name, { description: h.description, ...toSwaggerSchema(toSchema(h.schema)) }])) }
+        : {}),
+    };
+  },
+  operation: (route, named) => {
     const params: Doc[] = parameters(route).map(({ schema, description, ...rest }) => ({
       ...rest,
       ...(description ? { description } : {}),
@@ -193,22 +276,19 @@ const swaggerFormat: Format = {
       ...toSwaggerSchema(schema),
     }));
     if (route.security === 'bearer') {
-      params.unshift({
-        name: CONNECTOR_TOKEN_HEADER,
-        in: 'header',
-        required: true,
-        type: 'string',
-        description: "The access_token from IssueToken. The connector's Set HTTP header policy sends it as `Authorization: Bearer <token>` (docs/api/apiProperties.json).",
-        'x-ms-summary': 'Access token',
-      });
       for (const header of SIGNATURE_PARAMETERS) {
         // Advanced: a connector's forms only show them on request (most clients do not sign).
         params.push({ name: header.name, in: 'header', required: false, type: 'string', pattern: header.pattern, description: header.description, 'x-ms-summary': summaryOf(header.name.replace(/-/g, ' ')), 'x-ms-visibility': 'advanced' });
       }
     }
     const body = route.request?.body;
-    if (body) params.push({ name: 'body', in: 'body', required: body.$_getFlag('presence') === 'required', schema: toSwaggerSchema(toSchema(body)) });
+    if (body) params.push({ name: 'body', in: 'body', required: body.$_getFlag('presence') === 'required', schema: named(body) });
     return {
+      // The connection's credential (OAuth 2.0 with Entra ID, or the API key) goes with every
+      // protected action; the others are anonymous.
+      security: route.security === 'bearer' ? [{ [SWAGGER_OAUTH]: [] }, { [SWAGGER_API_KEY]: [] }] : [],
+      // Probes are for machines: a connector does not offer them as actions.
+      ...(route.visibility ? { 'x-ms-visibility': route.visibility } : {}),
       // JSON only here: a connector sends JSON, and Swagger 2.0 would need form parameters apart.
       ...(body ? { consumes: ['application/json'] } : {}),
       produces: ['application/json', PROBLEM_CONTENT_TYPE],
@@ -220,10 +300,20 @@ const swaggerFormat: Format = {
 /** Swagger 2.0 document of the given routes, shaped for a Power Platform custom connector. */
 export function swaggerDocument(routes: ApiRoute[], options: ApiDocumentOptions = {}): Doc {
   const url = options.publicUrl ? new URL(options.publicUrl) : undefined;
-  const paths = pathsOf(routes, swaggerFormat);
+  const { named, components } = componentRegistry((schema) => toSwaggerSchema(toSchema(schema)), '#/definitions/');
+  const paths = pathsOf(routes, swaggerFormat, named);
   return {
     swagger: '2.0',
-    info: { title: TITLE, version: version(), description: DESCRIPTION },
+    info: {
+      title: CONNECTOR_TITLE,
+      version: version(),
+      description: DESCRIPTION,
+      contact: contactOf(options),
+    },
+    'x-ms-connector-metadata': [
+      ...(options.publicUrl ? [{ propertyName: 'Website', propertyValue: options.publicUrl }] : []),
+      { propertyName: 'Categories', propertyValue: 'Finance;IT Operations' },
+    ],
     ...(url ? { host: url.host } : {}),
     basePath: url && url.pathname !== '/' ? url.pathname : '/',
     schemes: [url ? url.protocol.replace(':', '') : 'https'],
@@ -231,33 +321,77 @@ export function swaggerDocument(routes: ApiRoute[], options: ApiDocumentOptions 
     produces: ['application/json'],
     tags: [...new Set(routes.flatMap((route) => route.tags))].map((name) => ({ name })),
     paths,
-    definitions: { Problem: toSwaggerSchema(toSchema(problemSchema)) },
+    definitions: sortedByName(components),
+    securityDefinitions: {
+      [SWAGGER_OAUTH]: {
+        type: 'oauth2',
+        flow: 'accessCode',
+        // What Power Platform writes for its "Azure Active Directory" identity provider; the
+        // tenant and Gerbang's resource (Application ID URI) are in apiProperties.json.
+        authorizationUrl: 'https://login.microsoftonline.com/common/oauth2/authorize',
+        tokenUrl: 'https://login.windows.net/common/oauth2/authorize',
+        scopes: {},
+        description: "OAuth 2.0 with Microsoft Entra ID: the connector's app registration, linked to a Gerbang client (`gerbang client link-entra-app`).",
+      },
+      [SWAGGER_API_KEY]: { type: 'apiKey', in: 'header', name: API_KEY_HEADER, description: 'The API key printed once by `gerbang client rotate-api-key`.' },
+    },
   };
 }
 
+
 /**
- * The connector's properties file (paconn's apiProperties.json): no connection parameters, and
- * the policy that sends each protected action's Access-Token as a Bearer Authorization header.
+ * The connector's properties file (paconn's apiProperties.json): who publishes it, and its two
+ * connection types (multi-auth `connectionParameterSets`), matching the Swagger file's
+ * securityDefinitions: OAuth 2.0 with Entra ID, or an API key. The `<…>` values are the
+ * operator's own (docs/dynamics-365-guide.md, Power Automate).
  */
-export function connectorProperties(routes: ApiRoute[]): Doc {
+export function connectorProperties(_routes: ApiRoute[]): Doc {
   return {
     properties: {
-      connectionParameters: {},
+      publisher: PUBLISHER,
+      stackOwner: PUBLISHER,
       iconBrandColor: '#0b4f8a',
       capabilities: [],
-      policyTemplateInstances: [
-        {
-          templateId: 'setheader',
-          title: 'Bearer token from Access-Token',
-          parameters: {
-            'x-ms-apimTemplateParameter.name': 'Authorization',
-            'x-ms-apimTemplateParameter.value': `Bearer @headers('${CONNECTOR_TOKEN_HEADER}')`,
-            'x-ms-apimTemplateParameter.existsAction': 'override',
-            'x-ms-apimTemplate-policySection': 'Request',
-            'x-ms-apimTemplate-operationName': routes.filter((route) => route.security === 'bearer').map((route) => route.operationId),
+      connectionParameterSets: {
+        uiDefinition: { displayName: 'Authentication type', description: 'How this connection proves which Gerbang client it is.' },
+        values: [
+          {
+            name: 'entra-id',
+            uiDefinition: { displayName: 'Microsoft Entra ID', description: "Sign in with your organisation's Entra ID; the connector's app registration is linked to a Gerbang client." },
+            parameters: {
+              token: {
+                type: 'oauthSetting',
+                oAuthSettings: {
+                  identityProvider: 'aad',
+                  clientId: '<application (client) id of the connector app registration>',
+                  scopes: [],
+                  redirectMode: 'GlobalPerConnector',
+                  redirectUrl: 'https://global.consent.azure-apim.net/redirect',
+                  properties: { IsFirstParty: 'False', AzureActiveDirectoryResourceId: '<Application ID URI of Gerbang, e.g. api://gerbang>', IsOnbehalfofLoginSupported: false },
+                  customParameters: {
+                    loginUri: { value: 'https://login.microsoftonline.com' },
+                    tenantId: { value: '<your tenant id>' },
+                    resourceUri: { value: '<Application ID URI of Gerbang, e.g. api://gerbang>' },
+                    enableOnbehalfOfLogin: { value: 'false' },
+                  },
+                },
+                uiDefinition: { displayName: 'Sign in with Microsoft Entra ID', description: 'Microsoft Entra ID', constraints: { required: 'true' } },
+              },
+            },
           },
-        },
-      ],
+          {
+            name: 'api-key',
+            uiDefinition: { displayName: 'API key', description: 'The API key printed once by gerbang client rotate-api-key.' },
+            parameters: {
+              [SWAGGER_API_KEY]: {
+                type: 'securestring',
+                uiDefinition: { displayName: 'API key', description: 'The Gerbang API key (X-API-Key)', tooltip: 'gbk_…, from the Gerbang operator', constraints: { tabIndex: 2, clearText: false, required: 'true' } },
+              },
+            },
+          },
+        ],
+      },
+      policyTemplateInstances: [],
     },
   };
 }

@@ -28,6 +28,8 @@ export interface ApiRoute {
   description: string;
   tags: string[];
   security: RouteSecurity;
+  /** `internal`: a probe for machines, hidden from a Power Platform connector's actions. */
+  visibility?: 'internal';
   request?: {
     body?: Joi.ObjectSchema;
     /** Media types the body may arrive in (default JSON only). */

@@ -18,6 +18,8 @@ import type { ApiRoute } from './api-route.js';
 /** What every authenticated route may refuse with before its own checks. */
 const AUTHENTICATED: ErrorCode[] = [
   'INVALID_TOKEN',
+  // Only for a Microsoft Entra ID access token whose tenant cannot be reached.
+  'AUTH_UNAVAILABLE',
   // Only for a client that must sign its requests (gerbang client enable-signing).
   'SIGNATURE_MISSING',
   'SIGNATURE_MALFORMED',
@@ -38,7 +40,16 @@ const replayedHeader = {
 const healthSchema = Joi.object({ status: Joi.string().valid('ok').required() }).label('Health');
 const readinessSchema = Joi.object({
   status: Joi.string().valid('ready', 'unready').required(),
-  checks: Joi.object().pattern(Joi.string(), Joi.string()).required().description('Each check and its result (`ok` or what is wrong).'),
+  mode: Joi.string().valid('live', 'sandbox').required().description('`sandbox`: the built-in bank simulator plays the bank and no money moves (GERBANG_SANDBOX=true).'),
+  warning: Joi.string().description('Present in sandbox mode, saying so.'),
+  // Each check named (a `pattern()` would render as an object allowing no key at all).
+  checks: Joi.object({
+    store: Joi.string().description('`ok`, or `unreachable`.'),
+    migrations: Joi.string().description('`ok`, or the pending migrations.'),
+    keys: Joi.string().description('`ok`, or why the token or audit keys do not work.'),
+  })
+    .required()
+    .description('Each check and its result (`ok` or what is wrong).'),
 }).label('Readiness');
 
 /** The configured limits a declaration depends on (the same in the validator and the documents). */
@@ -89,6 +100,11 @@ export function apiRoutes(limits: ApiLimits) {
       answers: {
         201: { description: 'Paid (status SUCCESS).', schema: transferResultSchema, headers: replayedHeader },
         202: { description: 'Accepted, outcome not final (status PENDING or UNKNOWN): ask GetTransfer later.', schema: transferResultSchema, headers: replayedHeader },
+        422: {
+          description: 'Refused by the bank (status FAILED, with `bankResponseCode` and `bankMessage`): nothing was paid. A transfer result, not a problem document.',
+          schema: transferResultSchema,
+          headers: replayedHeader,
+        },
       },
       problems: [...AUTHENTICATED, ...WITH_BODY, 'IDEMPOTENCY_IN_FLIGHT', 'IDEMPOTENCY_MISMATCH', 'ROUTE_UNAVAILABLE', 'BANK_UNAVAILABLE'],
     },
@@ -193,6 +209,7 @@ export function apiRoutes(limits: ApiLimits) {
     },
     health: {
       operationId: 'Health',
+      visibility: 'internal',
       method: 'get',
       path: '/healthz',
       summary: 'Liveness',
@@ -204,6 +221,7 @@ export function apiRoutes(limits: ApiLimits) {
     },
     readiness: {
       operationId: 'Readiness',
+      visibility: 'internal',
       method: 'get',
       path: '/readyz',
       summary: 'Readiness',

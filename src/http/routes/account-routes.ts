@@ -23,10 +23,10 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountDeps, steps: Reque
   });
   mountRoute(router, routes.getBalance, steps, async (req, res) => {
     const query = req.query as BalanceQuery;
-    res.status(200).json(await getBalance(deps, String(req.params.accountNumber), query.bankCode, res.locals.audit));
+    res.status(200).json(await getBalance(deps, res.locals.client!.id, String(req.params.accountNumber), query.bankCode, res.locals.audit));
   });
   mountRoute(router, routes.getStatement, steps, async (req, res) => {
-    res.status(200).json(await getStatement(deps, String(req.params.accountNumber), req.query as unknown as StatementRequestQuery, res.locals.audit));
+    res.status(200).json(await getStatement(deps, res.locals.client!.id, String(req.params.accountNumber), req.query as unknown as StatementRequestQuery, res.locals.audit));
   });
   return router;
 }

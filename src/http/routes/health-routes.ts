@@ -3,6 +3,8 @@ import type { Db } from '../../store/types.js';
 import { mountRoute, type ApiRoutes } from '../api/index.js';
 
 export interface HealthDeps {
+  /** `sandbox`: /readyz says so (the simulator plays the bank; no money moves). */
+  mode: 'sandbox' | 'live';
   db: Db;
   pendingMigrations: () => Promise<string[]>;
   /** Uses the keys (see checkKeys); throws naming the setting at fault. */
@@ -13,6 +15,7 @@ export interface HealthDeps {
  * GET /healthz: the process is up (for PM2 and load balancers). GET /readyz: it can serve
  * payments — the store answers, every migration is applied, and the keys work (an access token
  * signs and verifies, an audit value seals and opens); 503 otherwise, naming the failing check.
+ * `mode` says `live` or `sandbox` (with a warning: nothing it reports moved money).
  */
 export function healthRoutes(routes: ApiRoutes, deps: HealthDeps): Router {
   const router = Router();
@@ -36,7 +39,8 @@ export function healthRoutes(routes: ApiRoutes, deps: HealthDeps): Router {
       checks.keys = (error as Error).message;
     }
     const ready = Object.values(checks).every((value) => value === 'ok') && checks.migrations !== undefined;
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unready', checks });
+    const sandbox = deps.mode === 'sandbox' ? { mode: 'sandbox', warning: 'SANDBOX MODE: payments go to the built-in bank simulator; no bank is contacted and no money moves' } : { mode: 'live' };
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unready', ...sandbox, checks });
   });
   return router;
 }

@@ -66,6 +66,15 @@ export class AccessTokens {
     });
   }
 
+  /**
+   * Whether the token claims to be one of ours (its unverified `iss`): only to choose the
+   * verifier; verify() still checks everything.
+   */
+  isOwnIssuer(token: string): boolean {
+    const payload = jwt.decode(token);
+    return payload !== null && typeof payload === 'object' && payload.iss === this.options.issuer;
+  }
+
   /** Throws AppError('INVALID_TOKEN') for any token that is not ours, current and well-formed. */
   verify(token: string): AccessTokenClaims {
     const kid = jwt.decode(token, { complete: true })?.header.kid;

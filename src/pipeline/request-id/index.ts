@@ -1,1 +1,1 @@
-export { requestIdStep } from './request-id-step.js';
+export { parseTraceparent, requestIdStep } from './request-id-step.js';

@@ -6,8 +6,22 @@ import { runWithRequestContext } from '../../log/index.js';
 const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 
 /**
+ * W3C Trace Context `traceparent` (version 00): `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`.
+ * All-zero ids are invalid by the specification; anything else is ignored, never echoed.
+ */
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+
+export function parseTraceparent(header: string | undefined): { traceId: string; parentSpanId: string } | null {
+  const match = header ? TRACEPARENT.exec(header.trim()) : null;
+  if (!match || /^0+$/.test(match[1]) || /^0+$/.test(match[2])) return null;
+  return { traceId: match[1], parentSpanId: match[2] };
+}
+
+/**
  * Gives every request an id (the caller's `X-Request-Id` when acceptable, else a UUID), echoes
- * it in the answer, and runs the rest of the pipeline inside a logging context that carries it.
+ * it in the answer, and runs the rest of the pipeline inside a logging context that carries it
+ * and, when the caller sent a valid W3C `traceparent`, its trace id: every log line of the
+ * request, the bank call's included, then names the trace.
  */
 export function requestIdStep(): RequestHandler {
   return (req, res, next) => {
@@ -15,6 +29,8 @@ export function requestIdStep(): RequestHandler {
     const requestId = offered && ACCEPTABLE_ID.test(offered) ? offered : randomUUID();
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
-    runWithRequestContext({ requestId }, next);
+    const trace = parseTraceparent(req.get('traceparent'));
+    if (trace) res.locals.traceId = trace.traceId;
+    runWithRequestContext({ requestId, ...(trace ?? {}) }, next);
   };
 }

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { AppError, type ErrorCode } from '../../errors/index.js';
-import type { KeyRing } from '../../security/index.js';
+import { AppError, IntegrityError, type ErrorCode } from '../../errors/index.js';
+import { KeyRingError, signingKeyPlace, type KeyRing } from '../../security/index.js';
 import type { RequestSignatureRepository } from '../../store/types.js';
 import { parseSignature, parseTimestamp, requestSignature, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, TIMESTAMP_HEADER } from './request-signature.js';
 
@@ -62,7 +62,7 @@ export function requestSignatureStep(options: RequestSignatureOptions): RequestH
     }
     if (client.signing.sealedKey === null) throw new Error(`client ${client.id} requires signing but has no signing key`);
     const expected = Buffer.from(
-      requestSignature(options.keys.decrypt(client.signing.sealedKey), {
+      requestSignature(openSigningKey(options.keys, client.id, client.signing.sealedKey), {
         method: req.method,
         pathWithQuery: req.originalUrl,
         timestamp,
@@ -79,4 +79,14 @@ export function requestSignatureStep(options: RequestSignatureOptions): RequestH
     }
     next();
   };
+}
+
+/** The client's signing key; IntegrityError when the stored one is not the one sealed for this client (moved, altered, clear). */
+function openSigningKey(keys: KeyRing, clientId: string, sealedKey: string): string {
+  try {
+    return keys.decrypt(sealedKey, signingKeyPlace(clientId));
+  } catch (error) {
+    if (error instanceof KeyRingError && error.reason === 'corrupt') throw new IntegrityError(`clients.signing_key of row ["${clientId}"] is not a value sealed for it`);
+    throw error;
+  }
 }

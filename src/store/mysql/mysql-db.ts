@@ -1,8 +1,9 @@
 import { createConnection, createPool, type Connection, type ConnectionOptions, type Pool, type PoolConnection, type QueryError, type ResultSetHeader } from 'mysql2';
 import { AppError } from '../../errors/app-error.js';
 import { getLogger } from '../../log/index.js';
+import { describeHosts, type MysqlHost } from '../database-url.js';
 import type { Db, ExecuteResult, Queryable, SqlValue, TransactionSession } from '../types.js';
-import { mapMysqlError } from './mysql-errors.js';
+import { conflictGaveUp, isConflict, mapMysqlError } from './mysql-errors.js';
 import { mysqlPoolOptions } from './mysql-options.js';
 
 const log = getLogger('store');
@@ -62,57 +63,121 @@ async function commitOrRollBack<T>(connection: Runner, fn: (tx: Queryable) => Pr
 }
 
 /**
- * MySQL 8 / MariaDB 10.11 through a mysql2 pool. Everything works on a replicated or managed
- * MySQL shared by several gateway nodes: no GET_LOCK, no temporary tables, no session state
- * kept between calls.
+ * How many times a statement or transaction that lost a conflict (a deadlock, a lock wait
+ * timeout, a Galera certification failure: all rolled back whole) is run again before the
+ * caller gets STORE_UNAVAILABLE (503, Retry-After 1). Hot rows (a client's rate-limit counter,
+ * written by every request of that client on every node) lose often under a burst of one
+ * client's requests spread over several Galera nodes: ten runs with a jittered pause that doubles
+ * up to 250 ms (about 1.3 s at worst) absorb 100 simultaneous requests over two nodes.
+ */
+const CONFLICT_ATTEMPTS = 10;
+
+/**
+ * No new run starts once this long has passed since the first: a lock wait timeout (1205) takes
+ * innodb_lock_wait_timeout (50 s by default) to come back, and a request must not wait ten of them.
+ */
+const CONFLICT_BUDGET_MS = 5_000;
+
+/** A random pause of up to min(10 ms × 2^attempt, 250 ms), so retrying losers do not collide again in step. */
+function conflictPause(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(10 * 2 ** attempt, 250)));
+}
+
+/**
+ * True when the error was raised before anything reached the server: a refused or timed-out
+ * connect, or a Galera node that refuses statements because it is not in the primary component
+ * (1047). Trying the same work on another host cannot do it twice.
+ */
+function neverReachedServer(error: unknown): boolean {
+  const raw = (error instanceof AppError ? error.cause : error) as { code?: unknown; syscall?: unknown; errno?: unknown } | undefined;
+  if (raw === undefined || raw === null) return false;
+  if (Number(raw.errno) === 1047) return true;
+  return raw.syscall === 'connect' || ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(String(raw.code));
+}
+
+/**
+ * Runs `work` again while it loses a conflict (it was rolled back whole, so running it again
+ * is safe), and after CONFLICT_ATTEMPTS runs (or CONFLICT_BUDGET_MS) answers STORE_UNAVAILABLE with Retry-After: a
+ * conflict is never a 500. `work` must have no effect outside the database.
+ */
+async function retryConflicts<T>(what: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      if (attempt >= CONFLICT_ATTEMPTS || Date.now() - started > CONFLICT_BUDGET_MS) {
+        // `what` is our own SQL text or 'transaction', never a value.
+        log.warn({ what, attempts: attempt, errno: (error as { errno?: number }).errno }, 'database conflict kept losing; answering 503');
+        throw conflictGaveUp(error);
+      }
+      await conflictPause(attempt);
+    }
+  }
+}
+
+/**
+ * MySQL 8 / MariaDB 10.11 (or a MariaDB Galera cluster) through mysql2 pools. Everything works
+ * on a replicated or managed MySQL shared by several gateway nodes: no GET_LOCK, no temporary
+ * tables, no session state kept between calls.
+ *
+ * Several hosts (`mysql://u:p@db1:3306,db2:3306/gerbang`) are used one at a time, in the order
+ * written: work goes to the current host until a connection to it cannot be made (refused,
+ * timed out, or a Galera node outside the primary component), then to the next one, and that
+ * work is tried there at once (nothing had reached the failed host). Work that was under way on
+ * a host that dies is not tried again (it may have committed): its caller gets
+ * STORE_UNAVAILABLE, as with one host. Conflicts are run again (see retryConflicts).
  */
 export class MysqlDb implements Db {
   readonly dialect = 'mysql' as const;
   readonly description: string;
-  private readonly pool: Pool;
-  private readonly plain: Queryable;
+  private readonly pools: Array<Pool | undefined>;
+  private current = 0;
   private readonly sessions = new Set<MysqlSession>();
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly url: URL) {
-    this.description = `mysql://${url.host}${url.pathname}`;
-    this.pool = createPool(mysqlPoolOptions(url));
-    // An idle pooled connection that breaks (server restart, network cut) emits 'error'. mysql2
-    // drops it from the pool with a one-shot listener; ours stays, so a second error on the same
-    // connection can never go unhandled and crash the process.
-    this.pool.on('connection', (connection) => {
-      connection.on('error', (error: NodeJS.ErrnoException) => {
-        log.warn({ code: error.code, store: this.description }, 'database connection error; the pool replaces it');
-      });
-    });
-    this.plain = queryable(this.pool);
+  constructor(
+    private readonly url: URL,
+    private readonly hosts: MysqlHost[] = [],
+  ) {
+    if (this.hosts.length === 0) this.hosts = [{ host: url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1', port: url.port ? Number(url.port) : 3306 }];
+    this.description = this.hosts.length > 1 ? `mysql://${describeHosts(this.hosts)}${url.pathname}` : `mysql://${url.host}${url.pathname}`;
+    this.pools = this.hosts.map(() => undefined);
   }
 
   query<T = Record<string, unknown>>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    return this.plain.query<T>(sql, params);
+    return retryConflicts(sql.slice(0, 80), () => this.onSomeHost((pool) => queryable(pool).query<T>(sql, params)));
   }
 
   execute(sql: string, params: SqlValue[] = []): Promise<ExecuteResult> {
-    return this.plain.execute(sql, params);
+    return retryConflicts(sql.slice(0, 80), () => this.onSomeHost((pool) => queryable(pool).execute(sql, params)));
   }
 
-  /** One pooled connection for the whole of `fn`; always released (destroyed if it broke). */
-  async withTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const connection = await new Promise<PoolConnection>((resolve, reject) =>
-      this.pool.getConnection((error, pooled) => (error ? reject(mapMysqlError(error)) : resolve(pooled))),
+  /**
+   * One pooled connection for the whole of `fn`; always released (destroyed if it broke). A
+   * transaction that loses a conflict is rolled back and `fn` runs again (see retryConflicts),
+   * so `fn` must do nothing but database work.
+   */
+  withTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return retryConflicts('transaction', () =>
+      this.onSomeHost(async (pool) => {
+        const connection = await new Promise<PoolConnection>((resolve, reject) =>
+          pool.getConnection((error, pooled) => (error ? reject(mapMysqlError(error)) : resolve(pooled))),
+        );
+        let broken = false;
+        try {
+          return await commitOrRollBack(connection, fn, { begin: true, onBroken: () => (broken = true) });
+        } finally {
+          if (broken) connection.destroy();
+          else connection.release();
+        }
+      }),
     );
-    let broken = false;
-    try {
-      return await commitOrRollBack(connection, fn, { begin: true, onBroken: () => (broken = true) });
-    } finally {
-      if (broken) connection.destroy();
-      else connection.release();
-    }
   }
 
   session(): TransactionSession {
-    const { connectionLimit: _limit, waitForConnections: _wait, ...options } = mysqlPoolOptions(this.url);
-    const session = new MysqlSession(options, this.description);
+    const session = new MysqlSession(this, this.description);
     this.sessions.add(session);
     return session;
   }
@@ -121,13 +186,66 @@ export class MysqlDb implements Db {
     await this.query('SELECT 1 AS ok');
   }
 
-  /** Ends the pool once every connection is released; calling it again does nothing. */
+  /** Ends the pools once every connection is released; calling it again does nothing. */
   async close(): Promise<void> {
     this.closing ??= (async () => {
       for (const session of this.sessions) session.close();
-      await new Promise<void>((resolve, reject) => this.pool.end((error) => (error ? reject(mapMysqlError(error)) : resolve())));
+      await Promise.all(
+        this.pools.map((pool) => (pool ? new Promise<void>((resolve, reject) => pool.end((error) => (error ? reject(mapMysqlError(error)) : resolve()))) : undefined)),
+      );
     })();
     await this.closing;
+  }
+
+  /**
+   * Runs `work` on the current host; when it fails before reaching that host, moves on to the
+   * next host and tries there, each host at most once per call.
+   */
+  async onSomeHost<T>(work: (pool: Pool, options: ConnectionOptions) => Promise<T>): Promise<T> {
+    if (this.closing) throw storeClosed();
+    let lastError: unknown;
+    for (let tried = 0; tried < this.hosts.length; tried++) {
+      const index = this.current;
+      try {
+        return await work(this.pool(index), this.connectionOptions(index));
+      } catch (error) {
+        if (!neverReachedServer(error)) throw error;
+        lastError = error;
+        this.hostFailed(index);
+      }
+    }
+    throw lastError;
+  }
+
+  /** Options for one connection of its own (outside the pools) to host `index`. */
+  private connectionOptions(index: number): ConnectionOptions {
+    const { connectionLimit: _limit, waitForConnections: _wait, ...options } = mysqlPoolOptions(this.url, this.hosts[index]);
+    return options;
+  }
+
+  private pool(index: number): Pool {
+    let pool = this.pools[index];
+    if (!pool) {
+      const created = createPool(mysqlPoolOptions(this.url, this.hosts[index]));
+      // An idle pooled connection that breaks (server restart, network cut) emits 'error'. mysql2
+      // drops it from the pool with a one-shot listener; ours stays, so a second error on the same
+      // connection can never go unhandled and crash the process.
+      created.on('connection', (connection) => {
+        connection.on('error', (error: NodeJS.ErrnoException) => {
+          log.warn({ code: error.code, store: this.description }, 'database connection error; the pool replaces it');
+        });
+      });
+      this.pools[index] = pool = created;
+    }
+    return pool;
+  }
+
+  /** Moves on from host `index` (unless another caller already did). */
+  private hostFailed(index: number): void {
+    if (this.hosts.length === 1 || this.current !== index) return;
+    this.current = (index + 1) % this.hosts.length;
+    const { host, port } = this.hosts[this.current];
+    log.warn({ store: this.description, failed: describeHosts([this.hosts[index]]), next: describeHosts([{ host, port }]) }, 'database host unreachable; using the next host');
   }
 }
 
@@ -144,13 +262,16 @@ class MysqlSession implements TransactionSession {
   private closed = false;
 
   constructor(
-    private readonly options: ConnectionOptions,
+    private readonly db: MysqlDb,
     private readonly description: string,
   ) {}
 
-  async run<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const connection = await this.open();
-    return commitOrRollBack(connection, fn, { begin: false, onBroken: () => this.drop(connection) });
+  /** Runs `fn` as one transaction; one that loses a conflict is rolled back and run again (see retryConflicts). */
+  run<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return retryConflicts('session transaction', async () => {
+      const connection = await this.open();
+      return commitOrRollBack(connection, fn, { begin: false, onBroken: () => this.drop(connection) });
+    });
   }
 
   close(): void {
@@ -161,15 +282,19 @@ class MysqlSession implements TransactionSession {
   private open(): Promise<Connection> {
     if (this.closed) return Promise.reject(storeClosed());
     if (this.connection) return Promise.resolve(this.connection);
-    this.opening ??= new Promise<Connection>((resolve, reject) => {
-      const connection = createConnection(this.options);
+    this.opening ??= this.db.onSomeHost((_pool, options) => this.connect(options)).finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  private connect(options: ConnectionOptions): Promise<Connection> {
+    return new Promise<Connection>((resolve, reject) => {
+      const connection = createConnection(options);
       connection.on('error', (error: NodeJS.ErrnoException) => {
         log.warn({ code: error.code, store: this.description }, 'database session error; the next write opens a new connection');
         this.drop(connection);
       });
       connection.on('end', () => this.drop(connection));
       connection.query('SET SESSION autocommit = 0', (error) => {
-        this.opening = undefined;
         if (error) {
           this.drop(connection);
           reject(mapMysqlError(error));
@@ -184,7 +309,6 @@ class MysqlSession implements TransactionSession {
         resolve(connection);
       });
     });
-    return this.opening;
   }
 
   private drop(connection: Connection): void {

@@ -33,6 +33,39 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 /**
+ * Server errors meaning "this statement or transaction lost to a concurrent one and was rolled
+ * back as a whole": an InnoDB deadlock (1213, which is also how Galera reports a certification
+ * failure, "Deadlock: wsrep aborted transaction") and a lock wait timeout (1205). Nothing of it
+ * was applied on any node, so running it again is safe; see isConflict(). (1180, an error during
+ * COMMIT, is left out on purpose: whether that commit happened is not certain.)
+ */
+const CONFLICT_ERRNOS = new Set([1213, 1205]);
+
+/**
+ * Server errors meaning "this node cannot serve now" although it answers: a Galera node that
+ * is not (yet, or no longer) part of the primary component answers 1047 ("WSREP has not yet
+ * prepared node for application use"). Another node of the cluster may well serve.
+ */
+const NODE_NOT_READY_ERRNOS = new Set([1047]);
+
+/** True when `error` (a mapped one too) is a conflict whose statement or transaction was rolled back whole. */
+export function isConflict(error: unknown): boolean {
+  const raw = error instanceof AppError ? error.cause : error;
+  return CONFLICT_ERRNOS.has(Number((raw as { errno?: unknown } | undefined)?.errno));
+}
+
+/**
+ * A conflict that kept losing after the retries: the client may retry the whole request, which
+ * the idempotency key makes safe. 503 with a short Retry-After, never a 500.
+ */
+export function conflictGaveUp(error: unknown): AppError {
+  return new AppError('STORE_UNAVAILABLE', 'The database is busy with concurrent changes; nothing was changed by this request. Try again shortly.', {
+    headers: { 'Retry-After': '1' },
+    cause: error,
+  });
+}
+
+/**
  * Maps a mysql2 error to the store contract: ER_DUP_ENTRY becomes UniqueViolationError, an
  * unreachable or refusing server becomes AppError('STORE_UNAVAILABLE'); anything else (a bug
  * in our SQL) is returned unchanged. The message is safe to show a client: no host, no user,
@@ -43,7 +76,8 @@ export function mapMysqlError(error: unknown): unknown {
   const { code, fatal, message } = (error ?? {}) as { code?: unknown; fatal?: unknown; message?: unknown };
   if (code === 'ER_DUP_ENTRY') return new UniqueViolationError('unique key violation', { cause: error });
   const closed = typeof message === 'string' && /pool is closed|can't add new command when connection is in closed state/i.test(message);
-  if ((typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || fatal === true || closed) {
+  const notReady = NODE_NOT_READY_ERRNOS.has(Number((error as { errno?: unknown } | undefined)?.errno));
+  if ((typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || fatal === true || closed || notReady) {
     return new AppError('STORE_UNAVAILABLE', 'The database is unavailable; try again shortly.', { cause: error });
   }
   return error;

@@ -1,4 +1,5 @@
 import type { PoolOptions } from 'mysql2';
+import type { MysqlHost } from '../database-url.js';
 
 /** Fail fast: a dead database should answer 503 in seconds, not hang requests for a minute. */
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -10,14 +11,15 @@ const DEFAULT_CONNECTION_LIMIT = 10;
  * `ssl=true` (TLS with certificate verification, for a managed MySQL) and `socketPath` (the
  * server's Unix socket, e.g. `/run/mysqld/mysqld.sock`, for a MySQL on the same machine: each
  * statement then costs the gateway less CPU than over TCP loopback; host and port are ignored).
+ * `server` picks one host of a several-host URL (default: the URL's own, first, host).
  */
-export function mysqlPoolOptions(url: URL): PoolOptions {
+export function mysqlPoolOptions(url: URL, server?: MysqlHost): PoolOptions {
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   const limit = url.searchParams.get('connectionLimit');
   const socketPath = url.searchParams.get('socketPath');
   return {
-    host: url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
-    port: url.port ? Number(url.port) : 3306,
+    host: server?.host ?? (url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1'),
+    port: server?.port ?? (url.port ? Number(url.port) : 3306),
     socketPath: socketPath ?? undefined,
     user: decodeURIComponent(url.username) || undefined,
     password: decodeURIComponent(url.password) || undefined,

@@ -1,17 +1,21 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import type { KeyRing } from '../../security/index.js';
 import { hostname } from 'node:os';
 import { AsyncMutex } from '../async-mutex.js';
 import type { Db, Queryable, TransactionSession } from '../types.js';
 import { toNumber } from './row-values.js';
 
 /**
- * The audit's hash chains. Each writer (one store instance, i.e. one process) appends every
+ * The audit's keyed chains. Each writer (one store instance, i.e. one process) appends every
  * audit event it writes to its own chain in audit_chain:
  *
- *   hash = sha256(JSON [prev_hash, writer_id, seq, kind, record_id, recorded_at, content digest])
+ *   hash = HMAC-SHA256(chain key, JSON [prev_hash, writer_id, seq, kind, record_id, recorded_at, content digest])
  *
- * with prev_hash the previous link's hash (64 zeros for seq 1) and the content digest of
- * audit-records.ts. audit_writers holds each chain's head (last seq and hash), so deleting the
+ * with prev_hash the previous link's hash (64 zeros for seq 1), the content digest of
+ * audit-records.ts, and the chain key derived from a key-ring key (KeyRing.macKey; key_id names
+ * it), which the database never holds: without it no one can append, alter or re-link a record
+ * so that it verifies. Links from before migration 012 were plain SHA-256 (legacyLinkHash); the
+ * migration re-linked the intact ones with the key. audit_writers holds each chain's head (last seq and hash), so deleting the
  * newest record is noticed too. One chain per writer means no writer ever waits on another's
  * chain head: workers and nodes append in parallel; a MySQL-backed process keeps a few chains
  * (ChainLanes) so its own concurrent requests append in parallel too.
@@ -35,15 +39,34 @@ export interface LinkFields {
   contentDigest: string;
 }
 
-export function linkHash(l: LinkFields): string {
-  return createHash('sha256')
-    .update(JSON.stringify([l.prevHash, l.writerId, l.seq, l.kind, l.recordId, l.recordedAt, l.contentDigest]))
-    .digest('hex');
+/** What a chain key is derived for (KeyRing.macKey). */
+export const CHAIN_PURPOSE = 'audit chain';
+
+/** A link's MAC under the chain key `key` (KeyRing.macKey(CHAIN_PURPOSE, keyId)). */
+export function linkHash(l: LinkFields, key: Buffer): string {
+  return createHmac('sha256', key).update(linkText(l)).digest('hex');
+}
+
+/** A link as migration 003 made it (no key), checked once by migration 012 before re-linking. */
+export function legacyLinkHash(l: LinkFields): string {
+  return createHash('sha256').update(linkText(l)).digest('hex');
+}
+
+function linkText(l: LinkFields): string {
+  return JSON.stringify([l.prevHash, l.writerId, l.seq, l.kind, l.recordId, l.recordedAt, l.contentDigest]);
 }
 
 /** A writer id: host, pid and a random part (a restarted process with a reused pid is a new writer). */
 export function newWriterId(): string {
   return `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The chain's head in the database is not the one this writer followed (re-linked by keys rotate). */
+export class HeadMovedError extends Error {
+  constructor(writerId: string) {
+    super(`the head of audit chain ${writerId} moved under its writer`);
+    this.name = 'HeadMovedError';
+  }
 }
 
 interface Head {
@@ -61,6 +84,7 @@ export class ChainWriter {
   constructor(
     private readonly db: Db,
     readonly writerId: string,
+    private readonly keys: () => KeyRing,
     private readonly clock: () => number = Date.now,
   ) {
     this.session = db.session();
@@ -74,27 +98,48 @@ export class ChainWriter {
    */
   async append(kind: LinkKind, write: (tx: Queryable) => Promise<{ recordId: number; contentDigest: string }>): Promise<number> {
     return this.mutex.runExclusive(async () => {
-      try {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await this.appendOnce(kind, write);
+        } catch (error) {
+          this.head = undefined;
+          // `keys rotate` re-linked this chain meanwhile: take its new head and write again.
+          if (!(error instanceof HeadMovedError) || attempt === 2) throw error;
+        }
+      }
+    });
+  }
+
+  private async appendOnce(kind: LinkKind, write: (tx: Queryable) => Promise<{ recordId: number; contentDigest: string }>): Promise<number> {
+    {
+      {
         const head = this.head ?? (await this.loadHead());
         const recordedAt = this.clock();
+        const { keyId, key } = this.keys().macKey(CHAIN_PURPOSE);
         const next = await this.session.run(async (tx) => {
           const { recordId, contentDigest } = await write(tx);
           const seq = head.seq + 1;
-          const hash = linkHash({ prevHash: head.hash, writerId: this.writerId, seq, kind, recordId, recordedAt, contentDigest });
+          const hash = linkHash({ prevHash: head.hash, writerId: this.writerId, seq, kind, recordId, recordedAt, contentDigest }, key);
           await tx.execute(
-            'INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)',
-            [this.writerId, seq, kind, recordId, recordedAt, head.hash, hash],
+            'INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+            [this.writerId, seq, kind, recordId, recordedAt, head.hash, hash, keyId],
           );
-          await tx.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ?, updated_at = ? WHERE writer_id = ?', [seq, hash, recordedAt, this.writerId]);
+          // Guarded by the head this link follows: re-linked meanwhile (keys rotate), nothing commits.
+          const moved = await tx.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ?, updated_at = ? WHERE writer_id = ? AND last_seq = ? AND last_hash = ?', [
+            seq, hash, recordedAt, this.writerId, head.seq, head.hash,
+          ]);
+          if (moved.affectedRows !== 1) throw new HeadMovedError(this.writerId);
           return { head: { seq, hash }, recordId };
         });
         this.head = next.head;
         return next.recordId;
-      } catch (error) {
-        this.head = undefined;
-        throw error;
       }
-    });
+    }
+  }
+
+  /** The head as this writer last committed it (null before its first append). */
+  get committedHead(): { writerId: string; seq: number; hash: string } | null {
+    return this.head && this.head.seq > 0 ? { writerId: this.writerId, ...this.head } : null;
   }
 
   private async loadHead(): Promise<Head> {
@@ -126,9 +171,14 @@ export class ChainLanes {
   private readonly lanes: ChainWriter[];
   private readonly waiting: number[];
 
-  constructor(db: Db, baseId: string, count: number) {
-    this.lanes = Array.from({ length: count }, (_, i) => new ChainWriter(db, count === 1 ? baseId : `${baseId}-${i}`));
+  constructor(db: Db, baseId: string, count: number, keys: () => KeyRing) {
+    this.lanes = Array.from({ length: count }, (_, i) => new ChainWriter(db, count === 1 ? baseId : `${baseId}-${i}`, keys));
     this.waiting = this.lanes.map(() => 0);
+  }
+
+  /** The committed heads of this process's chains (for checkpoints outside the database). */
+  heads(): { writerId: string; seq: number; hash: string }[] {
+    return this.lanes.flatMap((lane) => lane.committedHead ?? []);
   }
 
   async append(kind: LinkKind, write: (tx: Queryable) => Promise<{ recordId: number; contentDigest: string }>): Promise<number> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditExchangeRow, AuditOutcome, BankCallAudit } from '../types.js';
 import { parseJson, toNumber, toNumberOrNull, toStringOrNull, wellFormed } from './row-values.js';
-import type { ValueOpener } from './sealed-values.js';
+import { place, type SealPlace, type ValueOpener } from './sealed-values.js';
 
 /**
  * How an audit record looks in the database and back: how a row is opened into clear text (its
@@ -61,6 +61,7 @@ export interface BankCallRow {
 export type StoredBankCall = BankCallAudit & { id: number };
 
 export function openExchange(row: ExchangeRow, sealer: ValueOpener): AuditExchangeRow {
+  const at = (column: string) => exchangePlace(column, row.request_id, toNumber(row.received_at));
   return {
     id: toNumber(row.id),
     requestId: row.request_id,
@@ -78,14 +79,15 @@ export function openExchange(row: ExchangeRow, sealer: ValueOpener): AuditExchan
     outcome: row.outcome,
     statusCode: toNumberOrNull(row.status_code),
     errorCode: toStringOrNull(row.error_code),
-    requestHeaders: parseJson<Record<string, string>>(sealer.open(row.request_headers, row.key_id), {}),
-    requestBody: sealer.open(row.request_body, row.key_id),
-    responseBody: sealer.open(row.response_body, row.key_id),
+    requestHeaders: parseJson<Record<string, string>>(sealer.open(row.request_headers, at('request_headers')), {}),
+    requestBody: sealer.open(row.request_body, at('request_body')),
+    responseBody: sealer.open(row.response_body, at('response_body')),
     bankCalls: [],
   };
 }
 
 export function openBankCall(row: BankCallRow, sealer: ValueOpener): StoredBankCall {
+  const at = (column: string) => bankCallPlace(column, row.request_id, row.operation, toNumber(row.started_at));
   return {
     id: toNumber(row.id),
     exchangeId: toNumberOrNull(row.exchange_id),
@@ -93,15 +95,25 @@ export function openBankCall(row: BankCallRow, sealer: ValueOpener): StoredBankC
     partner: row.partner,
     operation: row.operation,
     method: row.method,
-    url: sealer.open(row.url, row.key_id) ?? '',
-    requestHeaders: parseJson<Record<string, string>>(sealer.open(row.request_headers, row.key_id), {}),
-    requestBody: sealer.open(row.request_body, row.key_id),
+    url: sealer.open(row.url, at('url')) ?? '',
+    requestHeaders: parseJson<Record<string, string>>(sealer.open(row.request_headers, at('request_headers')), {}),
+    requestBody: sealer.open(row.request_body, at('request_body')),
     statusCode: toNumberOrNull(row.status_code),
-    responseBody: sealer.open(row.response_body, row.key_id),
+    responseBody: sealer.open(row.response_body, at('response_body')),
     errorCode: toStringOrNull(row.error_code),
     startedAt: toNumber(row.started_at),
     durationMs: toNumber(row.duration_ms),
   };
+}
+
+/** Where a sealed value of an exchange lives (SEALED_TABLES: a request id and its time identify it). */
+export function exchangePlace(column: string, requestId: string, receivedAt: number): SealPlace {
+  return place('audit_exchanges', column, [requestId, receivedAt]);
+}
+
+/** Where a sealed value of a bank call lives. */
+export function bankCallPlace(column: string, requestId: string, operation: string, startedAt: number): SealPlace {
+  return place('audit_bank_calls', column, [requestId, operation, startedAt]);
 }
 
 /**

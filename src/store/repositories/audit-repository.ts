@@ -16,6 +16,8 @@ import {
   BANK_CALL_SELECT,
   bankCallDigest,
   EXCHANGE_SELECT,
+  exchangePlace,
+  bankCallPlace,
   finalDigest,
   maskAccount,
   maskPath,
@@ -84,7 +86,7 @@ export class SqlAuditRepository implements AuditRepository {
     options: AuditRepositoryOptions,
   ) {
     this.sealer = new ValueSealer(options.keys);
-    this.chain = new ChainLanes(db, options.writerId ?? newWriterId(), db.dialect === 'mysql' ? CHAINS_PER_MYSQL_PROCESS : 1);
+    this.chain = new ChainLanes(db, options.writerId ?? newWriterId(), db.dialect === 'mysql' ? CHAINS_PER_MYSQL_PROCESS : 1, () => this.sealer.keyRing);
   }
 
   /** Inserts the exchange as in_progress (committed before the bank is called) and returns its id. */
@@ -106,6 +108,11 @@ export class SqlAuditRepository implements AuditRepository {
     const { keyRing } = this.sealer;
     const done = storedCompletion(c);
     await this.chain.append('complete', async (tx) => {
+      // The row as it now stands: from what `open` wrote when this process opened it (no read
+      // back, and no key needed: `keys rotate` may have re-sealed it with a key this process
+      // does not have yet); read back when it was opened elsewhere. Its request id and time
+      // are the place the response is sealed for.
+      const opened = this.openExchanges.get(id) ?? (await selectExchange(tx, id, this.sealer));
       await tx.execute(
         'UPDATE audit_exchanges SET outcome = ?, status_code = ?, error_code = ?, client_id = COALESCE(?, client_id), ' +
           'transaction_id = COALESCE(?, transaction_id), amount = COALESCE(?, amount), source_account = COALESCE(?, source_account), ' +
@@ -121,37 +128,33 @@ export class SqlAuditRepository implements AuditRepository {
           done.amount,
           done.sourceAccount,
           done.beneficiaryAccount,
-          this.sealer.seal(done.responseBody),
+          this.sealer.seal(done.responseBody, exchangePlace('response_body', opened.requestId, opened.receivedAt)),
           done.completedAt,
           keyRing.currentKeyId,
           id,
         ],
       );
-      // The row as it now stands: from what `open` wrote when this process opened it (no read
-      // back, and no key needed: `keys rotate` may have re-sealed it with a key this process
-      // does not have yet); read back when it was opened elsewhere.
-      const opened = this.openExchanges.get(id) ?? (await selectExchange(tx, id, this.sealer));
       return { recordId: id, contentDigest: finalDigest(completed(opened, done)) };
     });
     this.openExchanges.delete(id);
   }
 
   /** Inserts a whole exchange at once (rejected requests, the token endpoint) and returns its id. */
-  async record(exchange: InboundExchange, c: InboundCompletion): Promise<number> {
+  async record(exchange: InboundExchange, c: InboundCompletion, spoolEntry?: string): Promise<number> {
     const stored = this.storedExchange(exchange);
     const done = storedCompletion(c);
     const whole = completed(openedRow(stored, 0), done);
-    const completion = [done.outcome, done.statusCode, done.errorCode, this.sealer.seal(done.responseBody), done.completedAt];
+    const completion = [done.outcome, done.statusCode, done.errorCode, this.sealer.seal(done.responseBody, exchangePlace('response_body', whole.requestId, whole.receivedAt)), done.completedAt];
     return this.chain.append('record', async (tx) => {
       const { insertId } = await tx.execute(
-        `INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome, status_code, error_code, response_body, completed_at) VALUES (${marks(19)})`,
-        [...this.exchangeValues(whole), ...completion],
+        `INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome, status_code, error_code, response_body, completed_at, spool_entry) VALUES (${marks(20)})`,
+        [...this.exchangeValues(whole), ...completion, spoolEntry ?? null],
       );
       return { recordId: insertId, contentDigest: finalDigest({ ...whole, id: insertId }) };
     });
   }
 
-  async recordBankCall(call: BankCallAudit): Promise<number> {
+  async recordBankCall(call: BankCallAudit, spoolEntry?: string): Promise<number> {
     // Each value exactly as the row will hold it; the digest is taken from these.
     const stored: Omit<StoredBankCall, 'id'> = {
       exchangeId: call.exchangeId,
@@ -168,26 +171,28 @@ export class SqlAuditRepository implements AuditRepository {
       startedAt: Math.round(call.startedAt),
       durationMs: Math.round(call.durationMs),
     };
+    const at = (column: string) => bankCallPlace(column, stored.requestId, stored.operation, stored.startedAt);
     const values = [
       stored.exchangeId,
       stored.requestId,
       stored.partner,
       stored.operation,
       stored.method,
-      this.sealer.seal(stored.url),
-      this.sealer.seal(JSON.stringify(stored.requestHeaders)),
-      this.sealer.seal(stored.requestBody),
+      this.sealer.seal(stored.url, at('url')),
+      this.sealer.seal(JSON.stringify(stored.requestHeaders), at('request_headers')),
+      this.sealer.seal(stored.requestBody, at('request_body')),
       stored.statusCode,
-      this.sealer.seal(stored.responseBody),
+      this.sealer.seal(stored.responseBody, at('response_body')),
       stored.errorCode,
       stored.startedAt,
       stored.durationMs,
       this.sealer.keyRing.currentKeyId,
+      spoolEntry ?? null,
     ];
     return this.chain.append('bank_call', async (tx) => {
       const { insertId } = await tx.execute(
         'INSERT INTO audit_bank_calls (exchange_id, request_id, partner, operation, method, url, request_headers, request_body, ' +
-          `status_code, response_body, error_code, started_at, duration_ms, key_id) VALUES (${marks(14)})`,
+          `status_code, response_body, error_code, started_at, duration_ms, key_id, spool_entry) VALUES (${marks(15)})`,
         values,
       );
       return { recordId: insertId, contentDigest: bankCallDigest({ ...stored, id: insertId }) };
@@ -229,6 +234,15 @@ export class SqlAuditRepository implements AuditRepository {
     return verifyAudit(this.db, this.sealer);
   }
 
+  async linkAt(writerId: string, seq: number): Promise<{ hash: string; keyId: string | null } | null> {
+    const rows = await this.db.query<{ hash: string; key_id: string | null }>('SELECT hash, key_id FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, seq]);
+    return rows[0] ? { hash: rows[0].hash, keyId: rows[0].key_id } : null;
+  }
+
+  ownHeads(): { writerId: string; seq: number; hash: string }[] {
+    return this.chain.heads();
+  }
+
   checkKeys(): string {
     return probeKeyRing(this.sealer.keyRing);
   }
@@ -265,8 +279,8 @@ export class SqlAuditRepository implements AuditRepository {
       e.amount,
       e.sourceAccount ?? null,
       e.beneficiaryAccount ?? null,
-      this.sealer.seal(JSON.stringify(e.requestHeaders)),
-      this.sealer.seal(e.requestBody),
+      this.sealer.seal(JSON.stringify(e.requestHeaders), exchangePlace('request_headers', e.requestId, e.receivedAt)),
+      this.sealer.seal(e.requestBody, exchangePlace('request_body', e.requestId, e.receivedAt)),
       this.sealer.keyRing.currentKeyId,
     ];
   }

@@ -1,6 +1,7 @@
-import { KeyRingError } from '../../security/index.js';
-import type { AuditChainBreak, AuditVerifyReport, Db } from '../types.js';
-import { GENESIS, linkHash, type LinkKind } from './audit-chain.js';
+import { timingSafeEqual } from 'node:crypto';
+import { IntegrityError } from '../../errors/index.js';
+import type { AuditChainBreak, AuditVerifyReport, Db, Queryable, SqlValue } from '../types.js';
+import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, type LinkFields, type LinkKind } from './audit-chain.js';
 import {
   BANK_CALL_SELECT,
   bankCallDigest,
@@ -12,8 +13,9 @@ import {
   type BankCallRow,
   type ExchangeRow,
 } from './audit-records.js';
-import { toNumber } from './row-values.js';
-import type { ValueSealer } from './sealed-values.js';
+import { toNumber, toStringOrNull } from './row-values.js';
+import { PAYMENT_COLUMNS, paymentMacProblem, type PaymentRow } from './payment-repository.js';
+import { placeInRow, rowColumns, SEALED_TABLES, type ValueSealer } from './sealed-values.js';
 
 const PAGE = 500;
 /** Unchained records listed per kind (the count is always given). */
@@ -27,6 +29,7 @@ interface LinkRow {
   recorded_at: number | string;
   prev_hash: string;
   hash: string;
+  key_id: string | null;
 }
 
 interface WriterRow {
@@ -56,30 +59,46 @@ export async function verifyAudit(db: Db, sealer: ValueSealer): Promise<AuditVer
   let links = 0;
   const writers = await db.query<WriterRow>('SELECT writer_id, last_seq, last_hash FROM audit_writers ORDER BY started_at, writer_id');
   const known = new Set(writers.map((w) => w.writer_id));
+  const check = keyedLinks(sealer);
   for (const orphan of await db.query<{ writer_id: string }>('SELECT DISTINCT writer_id FROM audit_chain ORDER BY writer_id')) {
     if (!known.has(orphan.writer_id)) {
       breaks.push({ writerId: orphan.writer_id, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${orphan.writer_id} was deleted from audit_writers` });
     }
   }
   for (const writer of writers) {
-    const result = await verifyChain(db, sealer, writer);
+    const result = await verifyChain(db, sealer, writer, check);
     links += result.links;
     if (result.break) breaks.push(result.break);
   }
   breaks.push(...(await unchainedRecords(db)));
+  breaks.push(...(await storedValueBreaks(db, sealer)));
   const [{ n: exchanges }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_exchanges');
   const [{ n: bankCalls }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_bank_calls');
   const heads = writers.map((w) => ({ writerId: w.writer_id, seq: toNumber(w.last_seq), hash: w.last_hash }));
   return { chains: writers.length, links, exchanges: toNumber(exchanges), bankCalls: toNumber(bankCalls), heads, breaks };
 }
 
-async function verifyChain(db: Db, sealer: ValueSealer, writer: WriterRow): Promise<{ links: number; break?: AuditChainBreak }> {
+/** The hash a link should carry, or a reason it cannot be checked (a link without a ring key). */
+type LinkCheck = (fields: LinkFields, keyId: string | null) => string | { unverifiable: string };
+
+/** Links made by the gateway since 012: an HMAC under the ring key the link names. */
+function keyedLinks(sealer: ValueSealer): LinkCheck {
+  const keys = new Map<string, Buffer>();
+  return (fields, keyId) => {
+    if (keyId === null) return { unverifiable: 'it carries no key id: it was not made by the gateway with a ring key (written directly, or a pre-012 link left un-keyed)' };
+    let key = keys.get(keyId);
+    if (!key) keys.set(keyId, (key = sealer.keyRing.macKey(CHAIN_PURPOSE, keyId).key));
+    return linkHash(fields, key);
+  };
+}
+
+async function verifyChain(db: Queryable, sealer: ValueSealer, writer: WriterRow, check: LinkCheck, onLink?: (link: LinkFields) => void): Promise<{ links: number; break?: AuditChainBreak }> {
   const writerId = writer.writer_id;
   let prevHash = GENESIS;
   let expected = 1;
   for (;;) {
     const page = await db.query<LinkRow>(
-      'SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash FROM audit_chain WHERE writer_id = ? AND seq >= ? ORDER BY seq LIMIT ?',
+      'SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq >= ? ORDER BY seq LIMIT ?',
       [writerId, expected, PAGE],
     );
     const digests = await contentDigests(db, sealer, page);
@@ -101,10 +120,15 @@ async function verifyChain(db: Db, sealer: ValueSealer, writer: WriterRow): Prom
       if ('error' in content) {
         return { links: expected - 1, break: { ...at, problem: 'altered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) was altered: ${content.error}` } };
       }
-      const hash = linkHash({ prevHash, writerId, seq, kind: link.kind, recordId, recordedAt: toNumber(link.recorded_at), contentDigest: content.digest });
-      if (hash !== link.hash) {
-        return { links: expected - 1, break: { ...at, problem: 'altered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was altered: its content no longer matches its hash` } };
+      const fields: LinkFields = { prevHash, writerId, seq, kind: link.kind, recordId, recordedAt: toNumber(link.recorded_at), contentDigest: content.digest };
+      const hash = check(fields, toStringOrNull(link.key_id));
+      if (typeof hash !== 'string') {
+        return { links: expected - 1, break: { ...at, problem: 'forged', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) has a link the gateway did not make: ${hash.unverifiable}` } };
       }
+      if (!safeEqualHex(hash, link.hash)) {
+        return { links: expected - 1, break: { ...at, problem: 'altered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was altered or fabricated: its content and link do not match the link's MAC` } };
+      }
+      onLink?.(fields);
       prevHash = link.hash;
       expected += 1;
     }
@@ -127,10 +151,62 @@ async function verifyChain(db: Db, sealer: ValueSealer, writer: WriterRow): Prom
   return { links: last };
 }
 
+function safeEqualHex(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Re-links chains with the ring's newest chain key, each only after checking it whole with the
+ * keys its links were made with, so a chain intact before verifies after:
+ * - `legacy` (migration 012): chains of plain SHA-256 links (no key id), on the migration's
+ *   connection;
+ * - otherwise (`keys rotate`): chains with links under an older ring key, each in its own
+ *   transaction whose head update is guarded, so a gateway appending meanwhile either waits and
+ *   re-reads the new head (HeadMovedError) or makes this chain be skipped until the next run.
+ * A chain broken before stays as it is (verify names it). Returns the number re-linked.
+ */
+export async function relinkChains(db: Queryable, sealer: ValueSealer, options: { legacy: boolean; transaction?: Db['withTransaction'] }): Promise<number> {
+  const newest = options.legacy ? null : sealer.keyRing.currentKeyId; // the migration needs no key when there is no chain
+  const condition = options.legacy ? 'c.key_id IS NULL' : 'c.key_id IS NOT NULL AND c.key_id <> ?';
+  const stale = await db.query<WriterRow>(
+    `SELECT w.writer_id, w.last_seq, w.last_hash FROM audit_writers w WHERE EXISTS (SELECT 1 FROM audit_chain c WHERE c.writer_id = w.writer_id AND ${condition}) ORDER BY w.writer_id`,
+    options.legacy ? [] : [newest],
+  );
+  const check: LinkCheck = options.legacy ? (fields) => legacyLinkHash(fields) : keyedLinks(sealer);
+  let relinked = 0;
+  for (const writer of stale) {
+    const relink = async (q: Queryable): Promise<boolean> => {
+      const links: LinkFields[] = [];
+      const result = await verifyChain(q, sealer, writer, check, (fields) => links.push(fields));
+      if (result.break) return false;
+      const { keyId, key } = sealer.keyRing.macKey(CHAIN_PURPOSE);
+      let prevHash = GENESIS;
+      for (const link of links) {
+        const hash = linkHash({ ...link, prevHash }, key);
+        await q.execute('UPDATE audit_chain SET prev_hash = ?, hash = ?, key_id = ? WHERE writer_id = ? AND seq = ?', [prevHash, hash, keyId, link.writerId, link.seq]);
+        prevHash = hash;
+      }
+      const moved = await q.execute('UPDATE audit_writers SET last_hash = ? WHERE writer_id = ? AND last_seq = ? AND last_hash = ?', [prevHash, writer.writer_id, toNumber(writer.last_seq), writer.last_hash]);
+      if (moved.affectedRows !== 1) throw new Error(`audit chain ${writer.writer_id} moved while it was re-linked`);
+      return true;
+    };
+    try {
+      const done = options.transaction ? await options.transaction((tx) => relink(tx)) : await relink(db);
+      if (done) relinked += 1;
+    } catch (error) {
+      if (!options.transaction) throw error;
+      // A writer appended meanwhile: everything of this chain rolled back; the next run re-links it.
+    }
+  }
+  return relinked;
+}
+
 type Content = { digest: string } | { error: string };
 
 /** The content digest of every record a page of links names, keyed `kind:id`; absent when the record is gone. */
-async function contentDigests(db: Db, sealer: ValueSealer, page: LinkRow[]): Promise<Map<string, Content>> {
+async function contentDigests(db: Queryable, sealer: ValueSealer, page: LinkRow[]): Promise<Map<string, Content>> {
   const out = new Map<string, Content>();
   const exchangeIds = [...new Set(page.filter((l) => l.kind !== 'bank_call').map((l) => toNumber(l.record_id)))];
   const callIds = [...new Set(page.filter((l) => l.kind === 'bank_call').map((l) => toNumber(l.record_id)))];
@@ -154,12 +230,12 @@ async function contentDigests(db: Db, sealer: ValueSealer, page: LinkRow[]): Pro
   return out;
 }
 
-/** A value that does not decrypt is an altered record; a key the ring lacks is a configuration error. */
+/** A value that does not open where it is is an altered record; a key the ring lacks is a configuration error. */
 function attempt<T>(fn: () => T): { value: T } | { error: string } {
   try {
     return { value: fn() };
   } catch (error) {
-    if (error instanceof KeyRingError && error.reason === 'corrupt') return { error: 'a sealed value does not decrypt' };
+    if (error instanceof IntegrityError) return { error: error.where };
     throw error;
   }
 }
@@ -198,4 +274,63 @@ async function unchainedRecords(db: Db): Promise<AuditChainBreak[]> {
     });
   }
   return breaks;
+}
+
+/** Problems listed per table beyond the count (the count is always given). */
+const STORED_SHOWN = 5;
+
+/**
+ * The rest of the store the API reports from: every payment's MAC (its fixed fields), and every
+ * sealed value outside the audit (payment answers, payment-run lines, queued callbacks, client
+ * signing keys) opened where it lies. Names the first few of each table.
+ */
+async function storedValueBreaks(db: Queryable, sealer: ValueSealer): Promise<AuditChainBreak[]> {
+  const breaks: AuditChainBreak[] = [];
+  const payments: string[] = [];
+  let after = 0;
+  for (;;) {
+    const rows = await db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id > ? ORDER BY id LIMIT ?`, [after, PAGE]);
+    for (const row of rows) {
+      const problem = paymentMacProblem(sealer.keyRing, row);
+      if (problem !== null) payments.push(problem);
+    }
+    if (rows.length < PAGE) break;
+    after = toNumber(rows[rows.length - 1].id);
+  }
+  if (payments.length > 0) breaks.push(storedBreak('payments', payments));
+  for (const table of SEALED_TABLES.filter((t) => !t.table.startsWith('audit_'))) {
+    const problems: string[] = [];
+    const columns = [...new Set([...table.key, ...rowColumns(table)])];
+    let position: SqlValue[] = [];
+    for (;;) {
+      const where = position.length === 0 ? '' : table.key.length === 1 ? `WHERE ${table.key[0]} > ?` : `WHERE (${table.key[0]} > ? OR (${table.key[0]} = ? AND ${table.key[1]} > ?))`;
+      const params = position.length === 0 ? [] : table.key.length === 1 ? position : [position[0], position[0], position[1]];
+      const rows = await db.query<Record<string, string | number | null>>(
+        `SELECT ${columns.join(', ')}, ${table.sealed.join(', ')} FROM ${table.table} ${where} ORDER BY ${table.key.join(', ')} LIMIT ?`,
+        [...params, PAGE],
+      );
+      for (const row of rows) {
+        for (const column of table.sealed) {
+          const opened = attempt(() => sealer.open(row[column] as string | null, placeInRow(table, column, row)));
+          if ('error' in opened) problems.push(opened.error);
+        }
+      }
+      if (rows.length < PAGE) break;
+      const last = rows[rows.length - 1];
+      position = table.key.map((c) => last[c]);
+    }
+    if (problems.length > 0) breaks.push(storedBreak(table.table as AuditChainBreak['table'], problems));
+  }
+  return breaks;
+}
+
+function storedBreak(table: AuditChainBreak['table'], problems: string[]): AuditChainBreak {
+  return {
+    writerId: null,
+    seq: null,
+    table,
+    recordId: null,
+    problem: 'altered',
+    detail: `${problems.length} record(s) of ${table} failed their integrity check: ${problems.slice(0, STORED_SHOWN).join('; ')}`,
+  };
 }

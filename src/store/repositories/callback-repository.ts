@@ -1,8 +1,12 @@
 import type { KeyRing } from '../../security/index.js';
 import { UniqueViolationError, type CallbackDelivery, type CallbackRepository, type Db } from '../types.js';
 import { toNumber } from './row-values.js';
-import { ValueSealer } from './sealed-values.js';
+import { IntegrityError } from '../../errors/index.js';
+import { getLogger } from '../../log/index.js';
+import { place, ValueSealer } from './sealed-values.js';
 import { upsertSql } from './sql-dialect.js';
+
+const log = getLogger('store');
 
 /**
  * Client callback endpoints and the outbox of notifications (sql/*\/007_callbacks.sql). A
@@ -37,7 +41,7 @@ export class SqlCallbackRepository implements CallbackRepository {
     try {
       await this.db.execute(
         "INSERT INTO callback_deliveries (client_id, transaction_id, url, body, key_id, state, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'PENDING', 0, ?, ?, ?)",
-        [delivery.clientId, delivery.transactionId, delivery.url, this.sealer.seal(delivery.body), this.sealer.keyRing.currentKeyId, now, now, now],
+        [delivery.clientId, delivery.transactionId, delivery.url, this.sealer.seal(delivery.body, place('callback_deliveries', 'body', [delivery.clientId, delivery.transactionId])), this.sealer.keyRing.currentKeyId, now, now, now],
       );
     } catch (error) {
       // Settled twice (a late bank answer and the resolver): one notification is enough.
@@ -60,14 +64,31 @@ export class SqlCallbackRepository implements CallbackRepository {
         now,
       ]);
       if (won.affectedRows !== 1) continue;
-      const rows = await this.db.query<{ id: number | string; client_id: string; transaction_id: string; url: string; body: string; attempts: number | string; key_id: string | null }>(
-        'SELECT id, client_id, transaction_id, url, body, attempts, key_id FROM callback_deliveries WHERE id = ? AND lease_owner = ?',
+      const rows = await this.db.query<{ id: number | string; client_id: string; transaction_id: string; url: string; body: string; attempts: number | string; registered: string | null }>(
+        'SELECT d.id, d.client_id, d.transaction_id, d.url, d.body, d.attempts, c.url AS registered FROM callback_deliveries d ' +
+          'LEFT JOIN client_callbacks c ON c.client_id = d.client_id WHERE d.id = ? AND d.lease_owner = ?',
         [toNumber(id), owner],
       );
       const row = rows[0];
       if (!row) continue;
-      const body = this.sealer.open(row.body, row.key_id) ?? '';
-      claimed.push({ id: toNumber(row.id), clientId: row.client_id, transactionId: row.transaction_id, url: row.url, body, attempts: toNumber(row.attempts) });
+      // The URL is looked up again now: a delivery goes to the client's registered endpoint only,
+      // never to a URL rewritten in the queued row. Never signed nor sent: a body not sealed for
+      // this row (forged, moved), or a client with no endpoint any more.
+      const refusal = row.registered === null ? 'the client has no registered callback endpoint' : null;
+      let body: string | null = null;
+      try {
+        body = this.sealer.open(row.body, place('callback_deliveries', 'body', [row.client_id, row.transaction_id]));
+      } catch (error) {
+        if (!(error instanceof IntegrityError)) throw error;
+      }
+      const problem = refusal ?? (body === null ? 'the body failed its integrity check (not sealed for this delivery)' : null);
+      if (problem !== null) {
+        log.error({ deliveryId: toNumber(row.id), clientId: row.client_id, transactionId: row.transaction_id, problem }, 'queued callback refused: never signed nor sent');
+        await this.recordAttempt(toNumber(row.id), owner, { state: 'FAILED', status: null, error: `refused: ${problem}`, nextAttemptAt: now }, now);
+        continue;
+      }
+      if (row.registered !== row.url) log.warn({ deliveryId: toNumber(row.id), clientId: row.client_id }, 'queued callback URL differs from the registered endpoint: sent to the registered one');
+      claimed.push({ id: toNumber(row.id), clientId: row.client_id, transactionId: row.transaction_id, url: row.registered!, body: body!, attempts: toNumber(row.attempts) });
     }
     return claimed;
   }

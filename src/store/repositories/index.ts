@@ -1,4 +1,5 @@
 export { SqlClientRepository } from './client-repository.js';
+export { SqlClientCredentialRepository } from './client-credential-repository.js';
 export { SqlPaymentRepository } from './payment-repository.js';
 export { SqlAuditRepository } from './audit-repository.js';
 export { SqlRateLimitRepository } from './rate-limit-repository.js';
@@ -15,3 +16,4 @@ export { SqlConsoleAuditRepository } from './console-audit-repository.js';
 export { SqlAuditVerificationRepository } from './audit-verification-repository.js';
 export { SqlKeyRotationRepository } from './key-rotation.js';
 export { SqlRequestSignatureRepository } from './request-signature-repository.js';
+export { SqlAccountGrantRepository } from './account-grant-repository.js';

@@ -1,7 +1,10 @@
 import type { KeyRing } from '../../security/index.js';
+import { relinkChains } from './audit-verify.js';
+import { SqlAuditVerificationRepository } from './audit-verification-repository.js';
+import { PAYMENT_COLUMNS, paymentMac, paymentMacProblem, type PaymentRow } from './payment-repository.js';
 import type { Db, KeyRotationRepository, KeyRotationReport, SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
-import { SEALED_TABLES, ValueSealer, type SealedTable } from './sealed-values.js';
+import { placeInRow, rowColumns, SEALED_TABLES, ValueSealer, type SealedTable } from './sealed-values.js';
 
 /** Whole passes over the tables; a later pass picks up rows a writer changed during the one before. */
 const MAX_PASSES = 3;
@@ -11,7 +14,7 @@ type SealedRow = Record<string, string | number | null> & { key_id: string | nul
 /**
  * Re-encrypts every sealed value not yet sealed with the ring's newest key (the audit, payment
  * answers, payment-run lines, callbacks, client signing keys: SEALED_TABLES), rows of older keys
- * and clear rows from before their table was sealed alike, `batchSize` rows per transaction so
+ * and rows holding values of several keys alike (each value stays bound to its place), `batchSize` rows per transaction so
  * no lock is held for long and the gateways keep writing meanwhile.
  *
  * Only the sealed columns and key_id change, and each UPDATE is guarded by what the batch read:
@@ -43,7 +46,10 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
           records[table.table] += await this.db.withTransaction(async (tx) => {
             let changed = 0;
             for (const row of rows) {
-              const values = table.sealed.map((column) => sealer.seal(sealer.open(row[column] as string | null, row.key_id)));
+              const values = table.sealed.map((column) => {
+                const at = placeInRow(table, column, row);
+                return sealer.seal(sealer.open(row[column] as string | null, at), at);
+              });
               const guard = [['key_id', row.key_id] as const, ...table.sealed.map((column) => [column, row[column]] as const)];
               const result = await tx.execute(
                 `UPDATE ${table.table} SET ${table.sealed.map((c) => `${c} = ?`).join(', ')}, key_id = ? ` +
@@ -63,6 +69,11 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
       report.remaining = await countStale(this.db, keyId);
       if (report.remaining === 0 || total() === before) break;
     }
+    // The MACs under the older keys: checked with them, then made again with the newest key.
+    const ring = sealer.keyRing;
+    report.relinkedChains = await relinkChains(this.db, sealer, { legacy: false, transaction: (fn) => this.db.withTransaction(fn) });
+    report.resignedPayments = await resignPayments(this.db, ring);
+    report.resignedVerifications = await new SqlAuditVerificationRepository(this.db, ring).resign();
     return report;
   }
 }
@@ -75,7 +86,7 @@ function staleRows(db: Db, table: SealedTable, keyId: string, after: SqlValue[] 
   const positionValues = after === null ? [] : second === undefined ? after : [after[0], after[0], after[1]];
   const holding = table.holding ? ` AND ${table.holding}` : '';
   return db.query<SealedRow>(
-    `SELECT ${table.key.join(', ')}, key_id, ${table.sealed.join(', ')} FROM ${table.table} ` +
+    `SELECT ${[...new Set([...table.key, ...rowColumns(table)])].join(', ')}, key_id, ${table.sealed.join(', ')} FROM ${table.table} ` +
       `WHERE (key_id IS NULL OR key_id <> ?)${holding}${position} ORDER BY ${table.key.join(', ')} LIMIT ?`,
     [keyId, ...positionValues, limit],
   );
@@ -88,4 +99,21 @@ async function countStale(db: Db, keyId: string): Promise<number> {
     total += toNumber(n);
   }
   return total;
+}
+
+/** Every payment whose MAC holds under its older key gets the newest key's MAC (its fixed fields never change, so no write races it). */
+async function resignPayments(db: Db, ring: KeyRing): Promise<number> {
+  let resigned = 0;
+  let after = 0;
+  for (;;) {
+    const rows = await db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE mac_key_id <> ? AND id > ? ORDER BY id LIMIT 500`, [ring.currentKeyId, after]);
+    for (const row of rows) {
+      if (row.mac_key_id === null || !ring.keyIds.includes(row.mac_key_id) || paymentMacProblem(ring, row) !== null) continue;
+      const { keyId, mac } = paymentMac(ring, { clientId: row.client_id, transactionId: row.transaction_id, requestHash: row.request_hash, amount: row.amount, currency: row.currency, createdAt: toNumber(row.created_at) });
+      await db.execute('UPDATE payments SET mac_key_id = ?, mac = ? WHERE id = ? AND mac = ?', [keyId, mac, toNumber(row.id), row.mac]);
+      resigned += 1;
+    }
+    if (rows.length < 500) return resigned;
+    after = toNumber(rows[rows.length - 1].id);
+  }
 }

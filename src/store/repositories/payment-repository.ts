@@ -1,9 +1,11 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
 import type { Db, InDoubtState, NewPayment, PaymentDetails, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, SqlValue } from '../types.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
 import { maskAccount } from './audit-records.js';
-import { KEY_ID_AFTER_PARTIAL_WRITE, ValueSealer, type ValueOpener } from './sealed-values.js';
+import { KEY_ID_AFTER_PARTIAL_WRITE, place, ValueSealer } from './sealed-values.js';
 
 export interface PaymentRow {
   id: number | string;
@@ -29,13 +31,18 @@ export interface PaymentRow {
   details_json: string | null;
   beneficiary_account: string | null;
   beneficiary_bank: string | null;
+  mac_key_id: string | null;
+  mac: string | null;
+  source_account: string | null;
+  bank_external_id: string | null;
+  review_since: number | string | null;
 }
 
 /** Every column a PaymentRecord is read from (shared with the console's search). */
 export const PAYMENT_COLUMNS =
   'id, client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, ' +
-  'bank_reference, amount, currency, result_json, http_status, created_at, updated_at, check_attempts, not_found_count, next_check_at, key_id, ' +
-  'details_json, beneficiary_account, beneficiary_bank';
+  'bank_reference, amount, currency, result_json, http_status, created_at, updated_at, check_attempts, not_found_count, next_check_at, key_id, mac_key_id, mac, ' +
+  'source_account, bank_external_id, review_since, details_json, beneficiary_account, beneficiary_bank';
 
 export function parseDetails(text: string | null): PaymentDetails | null {
   if (text === null) return null;
@@ -47,6 +54,40 @@ export function parseDetails(text: string | null): PaymentDetails | null {
   }
 }
 
+/** What a payment's MAC key is derived for (KeyRing.macKey). */
+const PAYMENT_PURPOSE = 'payment';
+
+/** The fields fixed when a payment is reserved, which its MAC covers (the id is not known before the INSERT; the pair is unique). */
+export interface PaymentFixed {
+  clientId: string;
+  transactionId: string;
+  requestHash: string;
+  amount: string;
+  currency: string;
+  createdAt: number;
+}
+
+/** HMAC-SHA256 of a payment's fixed fields under the ring's payment key `keyId` (the newest when omitted). */
+export function paymentMac(ring: KeyRing, p: PaymentFixed, keyId?: string): { keyId: string; mac: string } {
+  const { keyId: id, key } = ring.macKey(PAYMENT_PURPOSE, keyId);
+  const text = JSON.stringify([p.clientId, p.transactionId, p.requestHash, p.amount, p.currency, p.createdAt]);
+  return { keyId: id, mac: createHmac('sha256', key).update(text).digest('hex') };
+}
+
+/** The problem with a payment row's MAC in words, or null when it matches. */
+export function paymentMacProblem(ring: KeyRing, row: PaymentRow): string | null {
+  if (row.mac === null || row.mac_key_id === null) return `payments id ${toNumber(row.id)} carries no MAC: it was not written by the gateway`;
+  const expected = paymentMac(ring, fixedOf(row), row.mac_key_id).mac;
+  if (expected.length !== row.mac.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(row.mac))) {
+    return `payments id ${toNumber(row.id)} (${row.client_id} / ${row.transaction_id}) was altered: its client, transaction id, request hash, amount, currency or creation time no longer match its MAC`;
+  }
+  return null;
+}
+
+function fixedOf(row: PaymentRow): PaymentFixed {
+  return { clientId: row.client_id, transactionId: row.transaction_id, requestHash: row.request_hash, amount: row.amount, currency: row.currency, createdAt: toNumber(row.created_at) };
+}
+
 /** PaymentUpdate field → column. The only column names an UPDATE is built from (result_json, sealed, is written apart). */
 const UPDATABLE: Record<Exclude<keyof PaymentUpdate, 'resultJson'>, string> = {
   state: 'state',
@@ -56,13 +97,22 @@ const UPDATABLE: Record<Exclude<keyof PaymentUpdate, 'resultJson'>, string> = {
   bankTransactionDate: 'bank_transaction_date',
   bankReference: 'bank_reference',
   httpStatus: 'http_status',
+  bankExternalId: 'bank_external_id',
 };
 
 /** States in which the bank has certainly not been asked to move the money. */
 const RELEASABLE: PaymentState[] = ['RECEIVED', 'SENDING'];
 
-/** A stored payment in clear: its answer (result_json, sealed since migration 009) opened with `opener`. */
-export function toPaymentRecord(row: PaymentRow, opener: ValueOpener): PaymentRecord {
+/**
+ * A stored payment in clear: its answer (result_json, sealed for its row) opened with `sealer`.
+ * With `verified`, its MAC is checked first: IntegrityError (AUDIT_INTEGRITY) when it does not
+ * match, so nothing is reported from a payment changed in the database.
+ */
+export function toPaymentRecord(row: PaymentRow, sealer: ValueSealer, verified = true): PaymentRecord {
+  if (verified) {
+    const problem = paymentMacProblem(sealer.keyRing, row);
+    if (problem !== null) throw new IntegrityError(problem);
+  }
   return {
     id: toNumber(row.id),
     clientId: row.client_id,
@@ -76,14 +126,17 @@ export function toPaymentRecord(row: PaymentRow, opener: ValueOpener): PaymentRe
     bankReference: toStringOrNull(row.bank_reference),
     amount: row.amount,
     currency: row.currency,
-    resultJson: opener.open(toStringOrNull(row.result_json), toStringOrNull(row.key_id)),
+    resultJson: sealer.open(toStringOrNull(row.result_json), place('payments', 'result_json', [toNumber(row.id)])),
     httpStatus: toNumberOrNull(row.http_status),
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
     checkAttempts: toNumber(row.check_attempts),
     notFoundCount: toNumber(row.not_found_count),
     nextCheckAt: toNumberOrNull(row.next_check_at),
-    details: parseDetails(opener.open(toStringOrNull(row.details_json), toStringOrNull(row.key_id))),
+    sourceAccount: sealer.open(toStringOrNull(row.source_account), place('payments', 'source_account', [toNumber(row.id)])),
+    bankExternalId: toStringOrNull(row.bank_external_id),
+    reviewSince: toNumberOrNull(row.review_since),
+    details: parseDetails(sealer.open(toStringOrNull(row.details_json), place('payments', 'details_json', [toNumber(row.id)]))),
     beneficiaryAccountMasked: toStringOrNull(row.beneficiary_account),
     beneficiaryBank: toStringOrNull(row.beneficiary_bank),
   };
@@ -93,7 +146,8 @@ export function toPaymentRecord(row: PaymentRow, opener: ValueOpener): PaymentRe
  * Payments keyed by (clientId, transactionId): the idempotency record of every transfer. The
  * UNIQUE key, not a read-then-insert, decides which of two concurrent requests owns the id.
  * The answer kept for replays and status reads (result_json: the bank's message can quote
- * anything) is sealed with the key ring; everything else is clear and searchable.
+ * anything), the paying account (source_account) and the details the finance console shows
+ * (details_json) are sealed with the key ring; everything else is clear and searchable.
  */
 export class SqlPaymentRepository implements PaymentRepository {
   private readonly sealer: ValueSealer;
@@ -108,10 +162,13 @@ export class SqlPaymentRepository implements PaymentRepository {
   /** Inserts in state RECEIVED. Throws UniqueViolationError when (clientId, transactionId) exists. */
   async reserve(payment: NewPayment, now: number): Promise<PaymentRecord> {
     const details = payment.details ?? null;
+    const beneficiaryAccountMasked = details ? maskAccount(details.beneficiaryAccount) : null;
+    const beneficiaryBank = details ? details.beneficiaryBankCode.trim().toUpperCase().slice(0, 16) : null;
+    const { keyId, mac } = paymentMac(this.sealer.keyRing, { ...payment, createdAt: now });
     const result = await this.db.execute(
-      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, ' +
-        'details_json, beneficiary_account, beneficiary_bank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      // The details (if any) are sealed with the current key, so the row is under it (null for a store without keys).
+      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac, ' +
+        'beneficiary_account, beneficiary_bank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      // Nothing is sealed yet: the row is under the current key.
       [
         payment.clientId,
         payment.transactionId,
@@ -123,21 +180,36 @@ export class SqlPaymentRepository implements PaymentRepository {
         now,
         now,
         this.sealer.currentKeyId,
-        details ? this.sealer.seal(JSON.stringify(details)) : null,
-        details ? maskAccount(details.beneficiaryAccount) : null,
-        details ? details.beneficiaryBankCode.trim().toUpperCase().slice(0, 16) : null,
+        keyId,
+        mac,
+        beneficiaryAccountMasked,
+        beneficiaryBank,
       ],
     );
+    // The paying account and the details are sealed for their row, whose id the INSERT has just
+    // given: one UPDATE for both.
+    const id = result.insertId;
+    const sourceAccount = payment.sourceAccount || null;
+    if (sourceAccount !== null || details !== null) {
+      await this.db.execute('UPDATE payments SET source_account = ?, details_json = ? WHERE id = ?', [
+        this.sealer.seal(sourceAccount, place('payments', 'source_account', [id])),
+        this.sealer.seal(details === null ? null : JSON.stringify(details), place('payments', 'details_json', [id])),
+        id,
+      ]);
+    }
     return {
-      id: result.insertId,
+      id,
       clientId: payment.clientId,
       transactionId: payment.transactionId,
       requestHash: payment.requestHash,
       amount: payment.amount,
       currency: payment.currency,
+      sourceAccount: payment.sourceAccount ?? null,
+      bankExternalId: null,
+      reviewSince: null,
       details,
-      beneficiaryAccountMasked: details ? maskAccount(details.beneficiaryAccount) : null,
-      beneficiaryBank: details ? details.beneficiaryBankCode.trim().toUpperCase().slice(0, 16) : null,
+      beneficiaryAccountMasked,
+      beneficiaryBank,
       state: 'RECEIVED',
       bank: null,
       operation: null,
@@ -161,6 +233,37 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   /** Sets the given fields (undefined ones are left alone) and updated_at; a result is sealed, and the row's key id with it. */
   async update(id: number, update: PaymentUpdate, now: number): Promise<boolean> {
+    return this.write(id, update, now, '');
+  }
+
+  async settle(id: number, update: PaymentUpdate & { state: 'SUCCESS' | 'FAILED' }, now: number): Promise<boolean> {
+    // The state condition makes the first settlement win: a late one of another process changes nothing.
+    return this.write(id, update, now, ", review_since = NULL", " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')");
+  }
+
+  async enterReview(id: number, now: number): Promise<void> {
+    await this.db.execute("UPDATE payments SET review_since = ? WHERE id = ? AND review_since IS NULL AND state IN ('SENDING', 'UNKNOWN', 'PENDING')", [now, id]);
+  }
+
+  async listInReview(limit: number): Promise<PaymentRecord[]> {
+    const rows = await this.db.query<PaymentRow>(
+      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE review_since IS NOT NULL AND state IN ('SENDING', 'UNKNOWN', 'PENDING') ORDER BY review_since, id LIMIT ?`,
+      [Math.max(1, Math.min(Math.trunc(limit), 1000))],
+    );
+    return rows.map((row) => toPaymentRecord(row, this.sealer));
+  }
+
+  async findById(id: number): Promise<PaymentRecord | null> {
+    const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
+    return rows.length > 0 ? toPaymentRecord(rows[0], this.sealer) : null;
+  }
+
+  async findByBankTransaction(bank: string, bankTransactionId: string): Promise<PaymentRecord | null> {
+    const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE bank = ? AND bank_transaction_id = ?`, [bank, bankTransactionId]);
+    return rows.length === 1 ? toPaymentRecord(rows[0], this.sealer) : null;
+  }
+
+  private async write(id: number, update: PaymentUpdate, now: number, extraSet: string, condition = ''): Promise<boolean> {
     const assignments: string[] = [];
     const params: SqlValue[] = [];
     for (const [field, column] of Object.entries(UPDATABLE) as [Exclude<keyof PaymentUpdate, 'resultJson'>, string][]) {
@@ -170,14 +273,14 @@ export class SqlPaymentRepository implements PaymentRepository {
       params.push(value);
     }
     if (update.resultJson !== undefined) {
-      // details_json was sealed at reserve: if under another key (the ring changed in between),
-      // the row's key id becomes NULL ("several keys") so `keys rotate` re-seals it whole.
+      // source_account and details_json, sealed at reserve(), may be under an older key: the row keeps its key id
+      // only while it is this one, else NULL so `keys rotate` seals the row whole.
       assignments.push('result_json = ?', `key_id = ${KEY_ID_AFTER_PARTIAL_WRITE}`);
-      params.push(this.sealer.seal(update.resultJson), this.sealer.currentKeyId);
+      params.push(this.sealer.seal(update.resultJson, place('payments', 'result_json', [id])), this.sealer.currentKeyId);
     }
     assignments.push('updated_at = ?');
     params.push(now, id);
-    return (await this.db.execute(`UPDATE payments SET ${assignments.join(', ')} WHERE id = ?`, params)).affectedRows === 1;
+    return (await this.db.execute(`UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params)).affectedRows === 1;
   }
 
   async releaseStale(id: number, staleBefore: number): Promise<boolean> {
@@ -221,6 +324,11 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   async releaseLease(id: number, owner: string): Promise<void> {
     await this.db.execute('UPDATE payments SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?', [id, owner]);
+  }
+
+  async renewLease(id: number, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    const result = await this.db.execute('UPDATE payments SET lease_until = ? WHERE id = ? AND lease_owner = ?', [now + leaseMs, id, owner]);
+    return result.affectedRows === 1;
   }
 
   async countInDoubt(): Promise<Record<InDoubtState, number>> {

@@ -16,7 +16,7 @@ import type {
 } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
 import { parseDetails, PAYMENT_COLUMNS, toPaymentRecord, type PaymentRow } from './payment-repository.js';
-import { ValueSealer } from './sealed-values.js';
+import { place, ValueSealer } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
 import { BATCH_COLUMNS, toBatch, type BatchRow } from './transfer-batch-repository.js';
 import { toNumber } from './row-values.js';
@@ -138,7 +138,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const first = pageRows[0];
     const last = pageRows[pageRows.length - 1];
     return {
-      rows: pageRows.map((row) => toPaymentRecord(row, this.sealer)),
+      rows: pageRows.map((row) => toPaymentRecord(row, this.sealer, false)),
       next: forward ? (more ? key(last) : null) : key(last),
       previous: forward ? (cursor ? key(first) : null) : more ? key(first) : null,
       totals: { count, totalMinor: capped ? 0n : BigInt(String(totals?.total ?? 0)), truncated: false, capped },
@@ -177,9 +177,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         bank_reference: string | null;
         bank_transaction_id: string | null;
         details_json: string | null;
-        key_id: string | null;
       }>(
-        `SELECT id, created_at, amount_minor, transaction_id, bank_reference, bank_transaction_id, details_json, key_id FROM payments${whereClause(keyset)} ` +
+        `SELECT id, created_at, amount_minor, transaction_id, bank_reference, bank_transaction_id, details_json FROM payments${whereClause(keyset)} ` +
           `ORDER BY ${column} ${order}, id ${order} LIMIT ?`,
         [...keysetParams, batch + 1],
       );
@@ -191,7 +190,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         const ids = [row.transaction_id, row.bank_reference, row.bank_transaction_id];
         let hit = ids.some((value) => value !== null && value.toLowerCase().includes(needle));
         if (!hit && row.details_json !== null) {
-          const details = parseDetails(this.sealer.open(row.details_json, row.key_id));
+          const details = parseDetails(this.sealer.open(row.details_json, place('payments', 'details_json', [toNumber(row.id)])));
           hit = [details?.beneficiaryName, details?.remark].some((value) => typeof value === 'string' && value.toLowerCase().includes(needle));
         }
         if (hit) matches.push({ id: toNumber(row.id), key, amountMinor: BigInt(String(row.amount_minor)) });
@@ -213,7 +212,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     }
     const slice = matches.slice(start, end);
     const full = slice.length === 0 ? [] : await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id IN (${slice.map(() => '?').join(', ')})`, slice.map((m) => m.id));
-    const byId = new Map(full.map((row) => [toNumber(row.id), toPaymentRecord(row, this.sealer)]));
+    const byId = new Map(full.map((row) => [toNumber(row.id), toPaymentRecord(row, this.sealer, false)]));
     const cursorOf = (m: (typeof matches)[number] | undefined): PaymentCursor | null => (m ? { key: m.key, id: m.id } : null);
     return {
       rows: slice.map((m) => byId.get(m.id)).filter((p): p is PaymentRecord => p !== undefined),
@@ -253,8 +252,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const batches = await this.db.query<BatchRow>(`SELECT ${BATCH_COLUMNS} FROM transfer_batches WHERE id = ?`, [batchPk]);
     if (batches.length === 0) return null;
     const batch = toBatch(batches[0]);
-    const lines = await this.db.query<{ line_no: number | string; transaction_id: string; state: BatchLineState; request_json: string; key_id: string | null }>(
-      'SELECT line_no, transaction_id, state, request_json, key_id FROM transfer_batch_lines WHERE batch_pk = ? ORDER BY line_no',
+    const lines = await this.db.query<{ line_no: number | string; transaction_id: string; state: BatchLineState; request_json: string }>(
+      'SELECT line_no, transaction_id, state, request_json FROM transfer_batch_lines WHERE batch_pk = ? ORDER BY line_no',
       [batchPk],
     );
     const payments = lines.length === 0
@@ -267,7 +266,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     return {
       batch,
       lines: lines.map((line) => {
-        const request = parseObject(this.sealer.open(line.request_json, line.key_id));
+        const request = parseObject(this.sealer.open(line.request_json, place('transfer_batch_lines', 'request_json', [batchPk, toNumber(line.line_no)])));
         const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : null);
         return {
           lineNo: toNumber(line.line_no),

@@ -1,4 +1,5 @@
-import { KeyRing, KeyRingError } from '../../security/index.js';
+import { IntegrityError } from '../../errors/index.js';
+import { KeyRingError, placeOf, type KeyRing } from '../../security/index.js';
 
 /**
  * Values encrypted at rest with the key ring, wherever they are stored: the audit's headers,
@@ -6,22 +7,39 @@ import { KeyRing, KeyRingError } from '../../security/index.js';
  * callbacks waiting to be delivered. Each value is one sealed string
  * `gcm1.<keyId>.<nonce>.<tag>.<ciphertext>` (src/security/keyring.ts).
  *
- * Every table listed in SEALED_TABLES has a `key_id` column beside its sealed ones:
+ * `gcm2.<keyId>.<nonce>.<tag>.<ciphertext>` (src/security/keyring.ts), bound to its table,
+ * column and row.
+ *
+ * Every table listed in SEALED_TABLES has a `key_id` column beside its sealed ones, an index
+ * for `keys rotate` only (it proves nothing: opening does not trust it):
  * - a key id: every sealed value of the row is sealed with that key (so `keys rotate` finds
  *   the rows still under an older key with an index);
- * - NULL: the row may hold clear values (written before the migration that sealed its table:
- *   003 for the audit, 009 for the rest) or values of several keys (one column written later by
- *   a process with another newest key). `keys rotate` seals such rows whole and sets the key id.
+ * - NULL: the row may hold values of several keys (one column written later by a process with
+ *   another newest key). `keys rotate` seals such rows whole and sets the key id.
  */
+
+/**
+ * Where a sealed value lives: its table, column and the values identifying its row (see
+ * SealedTable.row). Sealed into the value as associated data (placeOf), so it opens only there.
+ */
+export interface SealPlace {
+  table: string;
+  column: string;
+  row: readonly (string | number)[];
+}
 
 /** Turns a stored sealed value back into clear text. */
 export interface ValueOpener {
-  open(value: string | null, rowKeyId: string | null): string | null;
+  open(value: string | null, place: SealPlace): string | null;
 }
 
 /**
- * Seals and opens values with the key ring. Without a ring (a store opened by a tool that needs
- * no sealed value) any use names the setting to configure; clear legacy values and NULLs need no key.
+ * Seals and opens values with the key ring, each bound to its place (AES-256-GCM with the place
+ * as associated data). There is no clear-text fallback: a value that is not sealed for its place
+ * (clear text, a ciphertext moved from another row, an altered one) throws IntegrityError naming
+ * the place, whatever the row's key_id says. Clear values from before 012 were sealed by that
+ * migration (src/store/sealing-migration.ts). Without a ring (a store opened by a tool that needs
+ * no sealed value) any use names the setting to configure; NULLs need no key.
  */
 export class ValueSealer implements ValueOpener {
   constructor(private readonly ring: KeyRing | null) {}
@@ -42,21 +60,32 @@ export class ValueSealer implements ValueOpener {
     return this.ring?.currentKeyId ?? null;
   }
 
-  seal(value: string): string;
-  seal(value: string | null): string | null;
-  seal(value: string | null): string | null {
-    return value === null ? null : this.keyRing.encrypt(value);
+  seal(value: string, place: SealPlace): string;
+  seal(value: string | null, place: SealPlace): string | null;
+  seal(value: string | null, place: SealPlace): string | null {
+    return value === null ? null : this.keyRing.encrypt(value, placeOf(place.table, place.column, place.row));
   }
 
   /**
-   * Opens a stored value. In a row whose key_id is NULL a value that is not a sealed string is
-   * clear text from before its table was sealed; in a row with a key id every value must be sealed.
+   * Opens a stored value sealed for `place`. Throws IntegrityError (AUDIT_INTEGRITY) when it was
+   * not (see the class), KeyRingError naming the setting when its key is not configured.
    */
-  open(value: string | null, rowKeyId: string | null): string | null {
+  open(value: string | null, place: SealPlace): string | null {
     if (value === null) return null;
-    if (rowKeyId === null && KeyRing.keyIdOf(value) === null) return value;
-    return this.keyRing.decrypt(value);
+    try {
+      return this.keyRing.decrypt(value, placeOf(place.table, place.column, place.row));
+    } catch (error) {
+      if (error instanceof KeyRingError && error.reason === 'corrupt') {
+        throw new IntegrityError(describePlace(place, `is not a value sealed for it: clear text, moved from another row, or altered (${error.message})`));
+      }
+      throw error;
+    }
   }
+}
+
+/** `payments.result_json of row [42] …`: names the place for the log and `audit verify`. */
+export function describePlace(place: SealPlace, problem: string): string {
+  return `${place.table}.${place.column} of row ${JSON.stringify(place.row)} ${problem}`;
 }
 
 /**
@@ -73,6 +102,12 @@ export interface SealedTable {
   key: readonly string[];
   sealed: readonly string[];
   /**
+   * The columns whose values identify a row when its values are sealed (the place's `row`), in
+   * order, `#` marking a number. Known before the INSERT (an auto-increment id is not), unique
+   * or nearly so (an audit row: its request id and time; the chain covers the rest).
+   */
+  row: readonly string[];
+  /**
    * Only the rows that hold a sealed value at all (an SQL condition from code, never input), for a
    * table where most rows hold none: clients without a signing key are neither walked nor counted
    * as left under an older key.
@@ -82,11 +117,34 @@ export interface SealedTable {
 
 /** Every sealed column of the store; everything else is clear and searchable. */
 export const SEALED_TABLES: readonly SealedTable[] = [
-  { table: 'audit_exchanges', key: ['id'], sealed: ['request_headers', 'request_body', 'response_body'] },
-  { table: 'audit_bank_calls', key: ['id'], sealed: ['url', 'request_headers', 'request_body', 'response_body'] },
-  { table: 'payments', key: ['id'], sealed: ['result_json', 'details_json'] },
-  { table: 'transfer_batch_lines', key: ['batch_pk', 'line_no'], sealed: ['request_json', 'result_json'] },
-  { table: 'callback_deliveries', key: ['id'], sealed: ['body'] },
+  { table: 'audit_exchanges', key: ['id'], row: ['request_id', '#received_at'], sealed: ['request_headers', 'request_body', 'response_body'] },
+  { table: 'audit_bank_calls', key: ['id'], row: ['request_id', 'operation', '#started_at'], sealed: ['url', 'request_headers', 'request_body', 'response_body'] },
+  // source_account (migration 011): the paying account, read back to ask for its statement;
+  // details_json (migration 015): the transfer's details the finance console shows.
+  { table: 'payments', key: ['id'], row: ['#id'], sealed: ['result_json', 'source_account', 'details_json'] },
+  { table: 'transfer_batch_lines', key: ['batch_pk', 'line_no'], row: ['#batch_pk', '#line_no'], sealed: ['request_json', 'result_json'] },
+  { table: 'callback_deliveries', key: ['id'], row: ['client_id', 'transaction_id'], sealed: ['body'] },
   // A client's request-signing key (migration 008): the gateway needs the key itself to verify HMACs.
-  { table: 'clients', key: ['id'], sealed: ['signing_key'], holding: 'signing_key IS NOT NULL' },
+  { table: 'clients', key: ['id'], row: ['id'], sealed: ['signing_key'], holding: 'signing_key IS NOT NULL' },
 ];
+
+/** The columns a table's rows are read with to know their place (SealedTable.row without the `#`). */
+export function rowColumns(table: SealedTable): string[] {
+  return table.row.map((c) => c.replace(/^#/, ''));
+}
+
+/** The place of column `column` in a row read with rowColumns(table). */
+export function placeInRow(table: SealedTable, column: string, row: Record<string, unknown>): SealPlace {
+  return {
+    table: table.table,
+    column,
+    row: table.row.map((c) => (c.startsWith('#') ? Number(row[c.slice(1)]) : String(row[c]))),
+  };
+}
+
+/** The place of a value of `table.column` for a row identified by `row` (SealedTable.row's values, in order). */
+export function place(table: SealedTableName, column: string, row: readonly (string | number)[]): SealPlace {
+  return { table, column, row };
+}
+
+export type SealedTableName = 'audit_exchanges' | 'audit_bank_calls' | 'payments' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients';

@@ -10,26 +10,29 @@ import { upsertSql } from './sql-dialect.js';
 export class SqlSequenceRepository implements SequenceRepository {
   constructor(private readonly db: Db) {}
 
-  /** The next value of `name`; the first call returns 1. */
-  async next(name: string): Promise<number> {
+  /**
+   * The next value of `name`, and never less than `floor`: the first call returns `floor` (1 by
+   * default), later ones the greater of the last value + 1 and `floor`.
+   */
+  async next(name: string, floor = 1): Promise<number> {
     if (this.db.dialect === 'mysql') {
       // One statement, no transaction: LAST_INSERT_ID(expr) hands the incremented value back in
       // the statement's own OK packet (no session state is read afterwards), and the row lock is
-      // held only for the statement. affectedRows 1 means the row was just created (value 1).
+      // held only for the statement. affectedRows 1 means the row was just created (value floor).
       const result = await this.db.execute(
-        'INSERT INTO sequences (name, value) VALUES (?, 1) ON DUPLICATE KEY UPDATE value = LAST_INSERT_ID(value + 1)',
-        [name],
+        'INSERT INTO sequences (name, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE value = LAST_INSERT_ID(GREATEST(value + 1, ?))',
+        [name, floor, floor],
       );
-      return result.affectedRows === 1 ? 1 : result.insertId;
+      return result.affectedRows === 1 ? floor : result.insertId;
     }
     const sql = upsertSql(this.db.dialect, {
       table: 'sequences',
       insert: ['name', 'value'],
       conflict: ['name'],
-      update: [['value', 'value + 1']],
+      update: [['value', 'MAX(value + 1, ?)']],
     });
     return this.db.withTransaction(async (tx) => {
-      await tx.execute(sql, [name, 1]);
+      await tx.execute(sql, [name, floor, floor]);
       const rows = await tx.query<{ value: number | string }>('SELECT value FROM sequences WHERE name = ?', [name]);
       return toNumber(rows[0].value);
     });

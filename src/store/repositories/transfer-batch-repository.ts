@@ -2,7 +2,7 @@ import type { KeyRing } from '../../security/index.js';
 import type { BatchLineRecord, BatchLineState, Db, NewTransferBatch, TransferBatchRecord, TransferBatchRepository } from '../types.js';
 import { maskAccount } from './audit-records.js';
 import { toNumber } from './row-values.js';
-import { KEY_ID_AFTER_PARTIAL_WRITE, ValueSealer } from './sealed-values.js';
+import { KEY_ID_AFTER_PARTIAL_WRITE, place, ValueSealer } from './sealed-values.js';
 
 export const BATCH_COLUMNS = 'id, client_id, batch_id, request_hash, line_count, state, created_at, updated_at';
 const LINE_COLUMNS = 'line_no, transaction_id, request_json, state, http_status, result_json, key_id';
@@ -50,7 +50,7 @@ export class SqlTransferBatchRepository implements TransferBatchRepository {
     const lines = batch.lines.map((line, i) => [
       i + 1,
       line.transactionId,
-      this.sealer.seal(line.requestJson),
+      line.requestJson,
       maskAccount(line.sourceAccount),
       maskAccount(line.beneficiaryAccount),
       keyId,
@@ -63,7 +63,16 @@ export class SqlTransferBatchRepository implements TransferBatchRepository {
       const id = inserted.insertId;
       for (let start = 0; start < lines.length; start += INSERT_CHUNK) {
         const chunk = lines.slice(start, start + INSERT_CHUNK);
-        const values = chunk.flatMap((line) => [id, ...line, 'QUEUED', now]);
+        // A line's request is sealed for its place: the run's id (known only now) and its line number.
+        const values = chunk.flatMap(([lineNo, transactionId, requestJson, ...rest]) => [
+          id,
+          lineNo,
+          transactionId,
+          this.sealer.seal(requestJson as string, place('transfer_batch_lines', 'request_json', [id, lineNo as number])),
+          ...rest,
+          'QUEUED',
+          now,
+        ]);
         await tx.execute(
           'INSERT INTO transfer_batch_lines (batch_pk, line_no, transaction_id, request_json, source_account, beneficiary_account, key_id, state, updated_at) ' +
             `VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
@@ -109,7 +118,7 @@ export class SqlTransferBatchRepository implements TransferBatchRepository {
       `SELECT ${LINE_COLUMNS} FROM transfer_batch_lines WHERE batch_pk = ? AND state = 'QUEUED' AND line_no > ? ORDER BY line_no LIMIT ?`,
       [batchPk, afterLineNo, limit],
     );
-    return rows.map((row) => this.toLine(row));
+    return rows.map((row) => this.toLine(batchPk, row));
   }
 
   async lines(batchPk: number, afterLineNo: number, limit: number): Promise<BatchLineRecord[]> {
@@ -118,14 +127,14 @@ export class SqlTransferBatchRepository implements TransferBatchRepository {
       afterLineNo,
       limit,
     ]);
-    return rows.map((row) => this.toLine(row));
+    return rows.map((row) => this.toLine(batchPk, row));
   }
 
   async recordLine(batchPk: number, lineNo: number, outcome: { state: BatchLineState; httpStatus: number | null; resultJson: string | null }, now: number): Promise<void> {
     await this.db.execute(
       // The request stays as it was sealed, maybe under an older key: see KEY_ID_AFTER_PARTIAL_WRITE.
       `UPDATE transfer_batch_lines SET state = ?, http_status = ?, result_json = ?, key_id = ${KEY_ID_AFTER_PARTIAL_WRITE}, updated_at = ? WHERE batch_pk = ? AND line_no = ?`,
-      [outcome.state, outcome.httpStatus, this.sealer.seal(outcome.resultJson), this.sealer.keyRing.currentKeyId, now, batchPk, lineNo],
+      [outcome.state, outcome.httpStatus, this.sealer.seal(outcome.resultJson, place('transfer_batch_lines', 'result_json', [batchPk, lineNo])), this.sealer.keyRing.currentKeyId, now, batchPk, lineNo],
     );
   }
 
@@ -140,15 +149,16 @@ export class SqlTransferBatchRepository implements TransferBatchRepository {
     await this.db.execute("UPDATE transfer_batches SET state = 'DONE', lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?", [now, id, owner]);
   }
 
-  /** A line in clear; lines stored before migration 009 (key_id NULL) are read as they are. */
-  private toLine(row: LineRow): BatchLineRecord {
+  /** A line in clear; IntegrityError when a sealed value is not the one sealed for it. */
+  private toLine(batchPk: number, row: LineRow): BatchLineRecord {
+    const at = (column: string) => place('transfer_batch_lines', column, [batchPk, toNumber(row.line_no)]);
     return {
       lineNo: toNumber(row.line_no),
       transactionId: row.transaction_id,
-      requestJson: this.sealer.open(row.request_json, row.key_id) ?? '',
+      requestJson: this.sealer.open(row.request_json, at('request_json')) ?? '',
       state: row.state,
       httpStatus: row.http_status === null ? null : toNumber(row.http_status),
-      resultJson: this.sealer.open(row.result_json, row.key_id),
+      resultJson: this.sealer.open(row.result_json, at('result_json')),
     };
   }
 }

@@ -25,7 +25,7 @@ describe('BCA legacy adapter: request paths as BCA documents them', () => {
       res.end(JSON.stringify({ ErrorCode: 'ESB-99-127', ErrorMessage: { Indonesian: 'Transaksi tidak ditemukan', English: 'Transaction not found' } }));
     });
     adapter = createBcaLegacyAdapter({
-      ...simulatedPartnerConfig(defaultSandboxPartner(), bank.url),
+      ...simulatedPartnerConfig(defaultSandboxPartner(), bank.url, []),
       tokens: memoryTokens(),
       http: createBankHttpClient({ baseUrl: bank.url, connectTimeoutMs: 1_000, headersTimeoutMs: 1_000, bodyTimeoutMs: 1_000 }),
     });

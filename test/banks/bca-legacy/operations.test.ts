@@ -26,7 +26,7 @@ describe('BCA legacy adapter: interbank transfers, inquiries, balance and statem
     bri = createBankSimulator({ partners: [], allowedSourceAddresses: [], bic: 'BRINIDJA', network });
     const url = await bca.listen();
     adapter = createBcaLegacyAdapter({
-      ...simulatedPartnerConfig(partner, url),
+      ...simulatedPartnerConfig(partner, url, []),
       tokens: memoryTokens(),
       http: createBankHttpClient({ baseUrl: url, connectTimeoutMs: 1_000, headersTimeoutMs: 1_000, bodyTimeoutMs: 1_000 }),
     });
@@ -65,7 +65,8 @@ describe('BCA legacy adapter: interbank transfers, inquiries, balance and statem
       const order = interbank({ method });
       const { calls, ctx } = recorder();
       const outcome = await adapter.transferInterbank(order, ctx);
-      expect(outcome.status).to.equal('SUCCESS');
+      // LLG (SKN) and RTG (RTGS): accepted is not settled; only the status inquiry makes them final.
+      expect(outcome.status).to.equal(method === 'ONLINE' ? 'SUCCESS' : 'PENDING');
       expect(outcome.bankReference).to.equal(`PPU${order.bankTransactionId}`);
       expect(bca.balanceOf(order.sourceAccountNumber)).to.equal('997500.00');
       expect(bri.balanceOf(order.beneficiaryAccountNumber)).to.equal('2500.00');

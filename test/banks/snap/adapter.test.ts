@@ -212,7 +212,7 @@ describe('SNAP adapter against the simulated bank', () => {
       });
     }
 
-    it('on 401xx01 (invalid token) drops the token, fetches a new one, re-signs and resends once with the same X-EXTERNAL-ID', async () => {
+    it('on 401xx01 (invalid token) drops the token, fetches a new one, re-signs and resends once under a new X-EXTERNAL-ID, which the status inquiry then names', async () => {
       const tokens = memoryTokens();
       const a = adapter({ tokens });
       await a.ping(recorder().ctx);
@@ -223,9 +223,15 @@ describe('SNAP adapter against the simulated bank', () => {
       expect(outcome.status).to.equal('SUCCESS');
       expect(calls.map((c) => `${c.operation}:${c.statusCode}`)).to.deep.equal(['transfer-intrabank:401', 'token:200', 'transfer-intrabank:200']);
       expect(calls[0].errorCode).to.equal('4011701');
-      expect(calls[2].requestHeaders['X-EXTERNAL-ID']).to.equal(payment.bankTransactionId);
+      expect(calls[0].requestHeaders['X-EXTERNAL-ID']).to.equal(payment.bankTransactionId);
+      expect(calls[2].requestHeaders['X-EXTERNAL-ID'], 'a new X-EXTERNAL-ID after 401xx01').to.match(/^\d+$/).and.not.equal(payment.bankTransactionId);
+      expect(JSON.parse(calls[2].requestBody!).partnerReferenceNo).to.equal(payment.bankTransactionId);
+      expect(outcome.externalId).to.equal(calls[2].requestHeaders['X-EXTERNAL-ID']);
       expect(calls[2].requestHeaders.Authorization).not.to.equal(calls[0].requestHeaders.Authorization);
       expect(bank.balanceOf(payment.beneficiaryAccountNumber)).to.equal('1500.00');
+      // The bank knows the transfer by the X-EXTERNAL-ID it executed: the status inquiry must name that one.
+      const status = await a.transferStatus({ bankTransactionId: payment.bankTransactionId, transactionDate: payment.transactionDate, method: 'INTRABANK', externalId: outcome.externalId }, recorder().ctx);
+      expect(status.status).to.equal('SUCCESS');
     });
 
     it('gives up with BANK_UNAVAILABLE when the renewed token is refused too (two sends, no more)', async () => {
@@ -282,10 +288,10 @@ describe('SNAP adapter against the simulated bank', () => {
       expect(calls).to.deep.equal([]);
     });
 
-    it('sends RTGS to /transfer-rtgs with customer type and residence; transactionStatus 00 is SUCCESS', async () => {
+    it('sends RTGS to /transfer-rtgs with customer type and residence; acceptance (transactionStatus 00) is PENDING, not settlement', async () => {
       const payment = interbank('RTGS');
       const { calls, ctx } = recorder();
-      expect(await adapter().transferInterbank(payment, ctx)).to.include({ status: 'SUCCESS', bankResponseCode: '2002200' });
+      expect(await adapter().transferInterbank(payment, ctx)).to.include({ status: 'PENDING', bankResponseCode: '2002200' });
       const body = JSON.parse(calls.find((c) => c.operation === 'transfer-rtgs')!.requestBody!);
       expect(body).to.include({ beneficiaryCustomerType: '2', beneficiaryCustomerResidence: '1' });
       expect(calls.find((c) => c.operation === 'transfer-rtgs')!.url).to.equal(`${url}/openapi/v1.0/transfer-rtgs`);

@@ -40,4 +40,29 @@ describe('SNAP response codes (bank-apis.md §3)', () => {
     };
     expect(['00', '03', '06', '07', '99'].map(status)).to.deep.equal(['SUCCESS', 'PENDING', 'FAILED', 'NOT_FOUND', 'UNKNOWN']);
   });
+
+  const statusOf = (verdict: unknown) => (verdict as { outcome: { status: string } }).outcome.status;
+
+  it('reads an HTTP status that contradicts the responseCode (HTTP 500 with 2001700, HTTP 200 with 4031714) as in doubt, never SUCCESS or FAILED', () => {
+    const answer = (statusCode: number, responseCode: string) => ({ statusCode, body: JSON.stringify({ responseCode, responseMessage: 'x', partnerReferenceNo: '123' }) });
+    expect(statusOf(mapTransferAnswer(answer(500, '2001700'), { serviceCode: '17', partnerReferenceNo: '123' }))).to.equal('UNKNOWN');
+    expect(statusOf(mapTransferAnswer(answer(200, '4031714'), { serviceCode: '17', partnerReferenceNo: '123' }))).to.equal('UNKNOWN');
+    expect(statusOf(mapTransferAnswer(answer(200, '2001700'), { serviceCode: '17', partnerReferenceNo: '123' }))).to.equal('SUCCESS');
+    const status = { statusCode: 500, body: JSON.stringify({ responseCode: '2003600', responseMessage: 'Successful', latestTransactionStatus: '00' }) };
+    expect(statusOf(mapStatusAnswer(status, { serviceCode: '36', partnerReferenceNo: '1' }))).to.equal('UNKNOWN');
+  });
+
+  it('keeps RTGS and SKN PENDING after acceptance (transactionStatus 00, 03 or none); only 06 is FAILED', () => {
+    const answer = (transactionStatus?: string) => ({
+      statusCode: 200,
+      body: JSON.stringify({ responseCode: '2002200', responseMessage: 'Successful', partnerReferenceNo: '123', ...(transactionStatus ? { transactionStatus } : {}) }),
+    });
+    const rtgs = (ts?: string) => statusOf(mapTransferAnswer(answer(ts), { serviceCode: '22', partnerReferenceNo: '123', settlesLater: true }));
+    expect([rtgs('00'), rtgs('03'), rtgs(undefined), rtgs('06')]).to.deep.equal(['PENDING', 'PENDING', 'PENDING', 'FAILED']);
+  });
+
+  it('reads a status answer without latestTransactionStatus as PENDING, never SUCCESS', () => {
+    const verdict = mapStatusAnswer({ statusCode: 200, body: JSON.stringify({ responseCode: '2003600', responseMessage: 'Successful' }) }, { serviceCode: '36', partnerReferenceNo: '1' });
+    expect(statusOf(verdict)).to.equal('PENDING');
+  });
 });

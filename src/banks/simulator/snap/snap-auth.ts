@@ -21,6 +21,12 @@ export interface SnapSimPartner {
   channelId?: string;
   /** Registered domains; when given, ORIGIN must be one of them. */
   origins?: string[];
+  /**
+   * Where the partner receives notifications (its origin, e.g. `http://127.0.0.1:8080`): the bank
+   * POSTs RTGS/SKN final outcomes to `{notifyUrl}/openapi/v1.0/transfer-rtgs/notify` (or
+   * `…/transfer-skn/notify`), signed with the bank's private key. None: no notifications.
+   */
+  notifyUrl?: string;
 }
 
 const TOKEN_SERVICE = '73';

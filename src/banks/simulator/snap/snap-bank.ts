@@ -6,6 +6,7 @@ import type { Ledger } from '../simulator-state.js';
 import { snapAnswer, snapCodeAnswer } from './snap-answers.js';
 import { checkServiceCall, checkTokenRequest, SnapTokenSessions, type SnapSimPartner } from './snap-auth.js';
 import { accountInquiry, balanceInquiry, bankStatement, transferStatus } from './snap-inquiries.js';
+import { SnapNotifier, type SentNotification } from './snap-notifier.js';
 import { snapScenarioFromRemark, type SnapScenario } from './snap-scenarios.js';
 import { book, parseSnapTransfer, referenceNumber, SNAP_REFUSALS, TRANSFER_SERVICES, transferAnswer, type SnapTransferOrder, type SnapTransferRecord, type TransferService } from './snap-transfers.js';
 
@@ -22,6 +23,8 @@ export interface SnapBankOptions {
   tokenTtlSeconds?: number;
   /** How long a `pending` transfer stays in progress before it settles. Default 1000 ms. */
   settleAfterMs?: number;
+  /** The bank's private key (PEM) that signs its notifications; one is made on first use when omitted. */
+  notificationKeyPem?: string;
 }
 
 interface ReceivedRequest {
@@ -65,10 +68,12 @@ export class SnapBank {
   private readonly services = new Map<string, SnapService>();
   private readonly scenarios: SnapScenario[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly notifier: SnapNotifier;
 
   constructor(private readonly options: SnapBankOptions) {
     this.profile = options.profile ?? SNAP_PROFILES.bca;
     this.sessions = new SnapTokenSessions(options.tokenTtlSeconds ?? 900);
+    this.notifier = new SnapNotifier(options.notificationKeyPem);
     for (const [service, path] of Object.entries(this.profile.paths)) this.services.set(path, service as SnapService);
   }
 
@@ -113,7 +118,7 @@ export class SnapBank {
     const namespace = `snap:${auth.partner.clientId}`;
     const claimExternalId = () => this.options.ledger.claimId(`snap-external-id:${auth.partner.clientId}:${jakartaDate(clock.now)}`, auth.externalId);
     if ((TRANSFER_SERVICES as readonly string[]).includes(service)) {
-      return this.transfer(service as TransferService, serviceCode, auth.body, auth.externalId, namespace, claimExternalId);
+      return this.transfer(service as TransferService, serviceCode, auth.body, auth.externalId, namespace, claimExternalId, auth.partner);
     }
     const answer = (handler: () => SimAnswer) =>
       this.withScenario(SCENARIO_OPERATION[service], () => (claimExternalId() ? handler() : snapAnswer('409', serviceCode, '00', 'X-EXTERNAL-ID already used today')));
@@ -139,7 +144,7 @@ export class SnapBank {
     return { ...handler(), delayMs: scenario?.delayMs, hang: scenario?.hang, drop: scenario?.dropConnection };
   }
 
-  private transfer(service: TransferService, serviceCode: string, body: Record<string, unknown>, externalId: string, namespace: string, claimExternalId: () => boolean): SimAnswer {
+  private transfer(service: TransferService, serviceCode: string, body: Record<string, unknown>, externalId: string, namespace: string, claimExternalId: () => boolean, partner: SnapSimPartner): SimAnswer {
     const parsed = parseSnapTransfer(service, serviceCode, body);
     if (!('order' in parsed)) return parsed;
     const { order } = parsed;
@@ -147,12 +152,12 @@ export class SnapBank {
     const forced = scenario?.responseCode !== undefined || scenario?.httpStatus !== undefined;
     // A forced refusal stands for one before processing: nothing is claimed or executed.
     if (forced && !scenario.execute) return { ...forcedAnswer(scenario), delayMs: scenario.delayMs };
-    const answer = this.execute(order, serviceCode, externalId, namespace, claimExternalId, scenario?.pending === true);
+    const answer = this.execute(order, serviceCode, externalId, namespace, claimExternalId, scenario?.pending === true, partner);
     if (forced) return { ...forcedAnswer(scenario), delayMs: scenario.delayMs };
     return { ...answer, delayMs: scenario?.delayMs, hang: scenario?.hang, drop: scenario?.dropConnection };
   }
 
-  private execute(order: SnapTransferOrder, serviceCode: string, externalId: string, namespace: string, claimExternalId: () => boolean, pending: boolean): SimAnswer {
+  private execute(order: SnapTransferOrder, serviceCode: string, externalId: string, namespace: string, claimExternalId: () => boolean, pending: boolean, partner: SnapSimPartner): SimAnswer {
     if (!claimExternalId()) return snapAnswer('409', serviceCode, '00', 'X-EXTERNAL-ID already used today');
     if (!this.options.ledger.claimId(namespace, order.partnerReferenceNo)) return snapAnswer('409', serviceCode, '01');
     const record: SnapTransferRecord = {
@@ -172,6 +177,7 @@ export class SnapBank {
         this.timers.delete(timer);
         record.status = book(this.options.ledger, order) ? '06' : '00';
         save();
+        this.notifyLater(partner, order, record, 0);
       }, this.options.settleAfterMs ?? 1_000);
       timer.unref();
       this.timers.add(timer);
@@ -185,7 +191,30 @@ export class SnapBank {
       return snapAnswer(http, serviceCode, kase);
     }
     save();
+    // RTGS/SKN settle after acceptance: the final outcome is notified a little later, as the bank does.
+    this.notifyLater(partner, order, record, this.options.settleAfterMs ?? 1_000);
     return transferAnswer(order, serviceCode, record);
+  }
+
+  /** The bank's public key for its notifications (SPKI PEM), which the partner configures. */
+  get notificationPublicKeyPem(): string {
+    return this.notifier.publicKeyPem;
+  }
+
+  /** The notifications sent so far, with the HTTP status the partner answered (null: no answer). */
+  get notifications(): readonly SentNotification[] {
+    return this.notifier.sent;
+  }
+
+  /** Sends a clearing transfer's final outcome to the partner's notifyUrl after `delayMs` (nothing for other transfers or without a URL). */
+  private notifyLater(partner: SnapSimPartner, order: SnapTransferOrder, record: SnapTransferRecord, delayMs: number): void {
+    if (!partner.notifyUrl || (order.service !== 'transfer-rtgs' && order.service !== 'transfer-skn') || record.status === '03') return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.notifier.send(partner, order.service as 'transfer-rtgs' | 'transfer-skn', record, this.options.now());
+    }, delayMs);
+    timer.unref();
+    this.timers.add(timer);
   }
 
   private takeScenario(operation: NonNullable<SnapScenario['operation']>): SnapScenario | undefined {

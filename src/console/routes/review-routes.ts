@@ -1,0 +1,54 @@
+import { Router, type Request, type Response } from 'express';
+import { outboxNotifier } from '../../domain/callbacks/index.js';
+import { listReviewQueue, resolveReview, type AdminEvidenceKind } from '../../domain/transfers/index.js';
+import { isAppError } from '../../errors/index.js';
+import type { Store } from '../../store/types.js';
+import { signedIn } from '../console-locals.js';
+import { BASE, requireRole } from '../console-sessions.js';
+import { reviewPage, type ReviewView } from '../views/review-page.js';
+import { remoteIp } from './sign-in-routes.js';
+
+/**
+ * GET /console/review: the review queue, for every role. POST /console/review/{id}/resolve: an
+ * admin records the evidence and the outcome (the domain audits it and tells the ERP); the
+ * console audit keeps who did it too.
+ */
+export function reviewRoutes(deps: { store: Store; clock: () => number }): Router {
+  const { store, clock } = deps;
+  const router = Router();
+
+  async function render(req: Request, res: Response, status: number, extra: Partial<ReviewView> = {}): Promise<void> {
+    const locals = signedIn(res);
+    const items = await listReviewQueue(store.payments, clock());
+    res.status(status).type('html').send(reviewPage({ ...locals, here: `${BASE}/review`, csrfToken: locals.session.csrfToken }, { items, ...extra }));
+  }
+
+  router.get(`${BASE}/review`, (req, res) => render(req, res, 200));
+
+  router.post(`${BASE}/review/:id/resolve`, requireRole('admin'), async (req, res) => {
+    const locals = signedIn(res);
+    const text = (name: string) => (typeof req.body?.[name] === 'string' ? (req.body[name] as string) : '');
+    const raw = String(req.params.id);
+    const id = /^\d{1,15}$/.test(raw) ? Number(raw) : -1;
+    try {
+      const result = await resolveReview(
+        { payments: store.payments, audit: store.audit, consoleUsers: store.consoleUsers, clock, finals: outboxNotifier(store.callbacks, clock) },
+        {
+          paymentId: id,
+          outcome: text('outcome') as 'SUCCESS' | 'FAILED',
+          evidenceKind: text('evidenceKind') as AdminEvidenceKind,
+          evidence: text('evidence'),
+          admin: locals.user.username,
+          via: 'console',
+          remoteIp: remoteIp(req),
+        },
+      );
+      await store.consoleAudit.record({ at: clock(), username: locals.user.username, action: 'review.resolve', target: result.transactionId, detail: `${result.status}: ${text('evidenceKind')}`, remoteIp: remoteIp(req) });
+      await render(req, res, 200, { notice: `${locals.t('reviewResolved')} ${result.transactionId}: ${result.status}` });
+    } catch (error) {
+      if (!isAppError(error) || !['VALIDATION_FAILED', 'NOT_FOUND', 'REVIEW_CONFLICT', 'REVIEW_FORBIDDEN'].includes(error.code)) throw error;
+      await render(req, res, error.status, { errors: error.fields.length > 0 ? error.fields : [{ field: 'form', message: error.message }] });
+    }
+  });
+  return router;
+}

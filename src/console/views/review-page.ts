@@ -1,0 +1,46 @@
+import { ADMIN_EVIDENCE_KINDS, type ReviewItem } from '../../domain/transfers/index.js';
+import type { FieldError } from '../../errors/index.js';
+import { BASE } from '../console-sessions.js';
+import { formatJakartaTime } from '../format.js';
+import { html } from '../html.js';
+import { csrfField, layout, type PageContext } from './layout.js';
+
+export interface ReviewView {
+  items: ReviewItem[];
+  notice?: string;
+  errors?: FieldError[];
+}
+
+/**
+ * The review queue: every role sees the transfers still unproved; an admin gets, per transfer, a
+ * form to record the evidence and the outcome it proves (POST, CSRF-protected, admin-only).
+ */
+export function reviewPage(ctx: PageContext, view: ReviewView): string {
+  const { t, user } = ctx;
+  const admin = user?.role === 'admin';
+  const csrf = csrfField(ctx);
+  const messages = html`${view.notice ? html`<p class="ok" role="status">${view.notice}</p>` : ''}${
+    view.errors && view.errors.length > 0 ? html`<ul class="error" role="alert">${view.errors.map((e) => html`<li>${e.field}: ${e.message}</li>`)}</ul>` : ''
+  }`;
+  const rows = view.items.map(
+    ({ payment, result }) => html`<tr data-payment-id="${payment.id}">
+<td>#${payment.id}</td><td><a href="${BASE}/payments/${payment.id}">${payment.transactionId}</a></td><td>${payment.clientId}</td><td>${result.status}</td>
+<td class="num">${payment.amount}</td><td>${payment.bank ?? '—'}</td><td>${payment.bankTransactionId ?? '—'} ${payment.bankTransactionDate ?? ''}</td>
+<td>${payment.reviewSince === null ? '' : formatJakartaTime(payment.reviewSince)}</td><td>${result.bankMessage ?? ''}</td>
+<td>${
+      admin
+        ? html`<form method="post" action="${BASE}/review/${payment.id}/resolve" class="resolve">${csrf}
+<label>${t('outcome')} <select name="outcome" required><option value="">—</option><option value="SUCCESS">${t('outcomeSuccess')}</option><option value="FAILED">${t('outcomeFailed')}</option></select></label>
+<label>${t('evidenceKind')} <select name="evidenceKind" required>${ADMIN_EVIDENCE_KINDS.map((k) => html`<option value="${k}">${k}</option>`)}</select></label>
+<label>${t('evidence')} <input name="evidence" required minlength="4" maxlength="500"></label>
+<button type="submit">${t('resolve')}</button></form>`
+        : t('reviewAdminOnly')
+    }</td></tr>`,
+  );
+  const table =
+    view.items.length === 0
+      ? html`<p class="info" id="review-empty">${t('reviewEmpty')}</p>`
+      : html`<table class="review"><thead><tr><th>#</th><th>${t('transactionId')}</th><th>${t('client')}</th><th>${t('status')}</th><th class="num">Rp</th><th>${t('bank')}</th><th>${t('bankReference')}</th><th>${t('reviewSince')} (WIB)</th><th></th><th>${t('resolve')}</th></tr></thead>
+<tbody>${rows}</tbody></table>`;
+  return layout(ctx, t('review'), html`<p>${t('reviewIntro')}</p>${messages}${table}`);
+}

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../../errors/index.js';
+import type { AuditRepository, ConsoleUserRepository, PaymentRecord, PaymentRepository } from '../../store/types.js';
+import type { FinalStateNotifier } from '../callbacks/index.js';
+import { currentResult, settle } from './settlement.js';
+import type { EvidenceKind, TransferResult } from './transfer-result.js';
+
+/**
+ * The review queue: transfers still in doubt past GERBANG_REVIEW_AFTER_MS (the resolver puts them
+ * there). Only an admin takes one out, by recording the evidence — a statement line, the bank's
+ * reference, or the reference of a call with the bank — and the outcome it proves. Nothing is
+ * ever sent again. Every resolution is audited (an exchange of method REVIEW) and reaches the
+ * ERP like any final state: its callback, and GET /v1/transfers/{id}.
+ */
+export interface ReviewDeps {
+  payments: PaymentRepository;
+  audit: AuditRepository;
+  consoleUsers: ConsoleUserRepository;
+  clock: () => number;
+  finals?: FinalStateNotifier;
+}
+
+/** The evidence an admin may record (the kinds Gerbang reads from the bank itself are not among them). */
+export const ADMIN_EVIDENCE_KINDS = ['STATEMENT_LINE', 'BANK_REFERENCE', 'CALL_REFERENCE'] as const satisfies readonly EvidenceKind[];
+export type AdminEvidenceKind = (typeof ADMIN_EVIDENCE_KINDS)[number];
+
+export interface ReviewResolution {
+  paymentId: number;
+  outcome: 'SUCCESS' | 'FAILED';
+  evidenceKind: AdminEvidenceKind;
+  evidence: string;
+  /** Console username of the admin. */
+  admin: string;
+  /** Where it was recorded: `cli` or `console` (kept in the audit). */
+  via: 'cli' | 'console';
+  /** Caller's address for the audit (`internal` for the CLI). */
+  remoteIp: string;
+}
+
+export interface ReviewItem {
+  payment: PaymentRecord;
+  result: TransferResult;
+}
+
+/** The transfers waiting in the review queue, oldest first. */
+export async function listReviewQueue(payments: PaymentRepository, now: number, limit = 200): Promise<ReviewItem[]> {
+  return (await payments.listInReview(limit)).map((payment) => ({ payment, result: currentResult(payment, now) }));
+}
+
+/** One payment as the review shows it (in the queue or not); null when there is no such payment. */
+export async function showReviewItem(payments: PaymentRepository, id: number, now: number): Promise<(ReviewItem & { inReview: boolean }) | null> {
+  const payment = await payments.findById(id);
+  if (!payment) return null;
+  const inReview = payment.reviewSince !== null && ['SENDING', 'UNKNOWN', 'PENDING'].includes(payment.state);
+  return { payment, result: currentResult(payment, now), inReview };
+}
+
+/**
+ * Resolves one transfer of the review queue. Throws REVIEW_FORBIDDEN when `admin` is not an
+ * active admin, VALIDATION_FAILED for a missing outcome or evidence, NOT_FOUND for an unknown
+ * payment, REVIEW_CONFLICT when it is not in the queue or was settled meanwhile.
+ */
+export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): Promise<TransferResult> {
+  const user = await deps.consoleUsers.findByUsername(input.admin);
+  if (!user || user.role !== 'admin' || user.status !== 'active') {
+    throw new AppError('REVIEW_FORBIDDEN', `Only an active admin may resolve a transfer in review; ${JSON.stringify(input.admin)} is not one.`);
+  }
+  const evidence = input.evidence.trim();
+  const fields = [
+    ...(input.outcome === 'SUCCESS' || input.outcome === 'FAILED' ? [] : [{ field: 'outcome', message: 'must be SUCCESS or FAILED' }]),
+    ...((ADMIN_EVIDENCE_KINDS as readonly string[]).includes(input.evidenceKind) ? [] : [{ field: 'evidenceKind', message: `must be one of ${ADMIN_EVIDENCE_KINDS.join(', ')}` }]),
+    ...(evidence.length >= 4 && evidence.length <= 500 ? [] : [{ field: 'evidence', message: 'must be the statement line or reference, 4 to 500 characters' }]),
+  ];
+  if (fields.length > 0) throw new AppError('VALIDATION_FAILED', 'The resolution needs an outcome and its evidence.', { fields });
+  const payment = await deps.payments.findById(input.paymentId);
+  if (!payment) throw new AppError('NOT_FOUND', `No payment #${input.paymentId}.`);
+  if (payment.reviewSince === null || !['SENDING', 'UNKNOWN', 'PENDING'].includes(payment.state)) {
+    throw new AppError('REVIEW_CONFLICT', `Payment #${payment.id} (${payment.transactionId}) is not in the review queue (state ${payment.state}).`);
+  }
+
+  const requestId = `review-${randomUUID()}`;
+  const exchangeId = await deps.audit.open({
+    requestId,
+    receivedAt: deps.clock(),
+    remoteIp: input.remoteIp,
+    origin: null,
+    method: 'REVIEW',
+    path: `/internal/review/${payment.transactionId}`,
+    clientId: payment.clientId,
+    transactionId: payment.transactionId,
+    amount: payment.amount,
+    requestHeaders: {},
+    requestBody: JSON.stringify({ admin: user.username, via: input.via, outcome: input.outcome, evidenceKind: input.evidenceKind, evidence }),
+  });
+  const now = deps.clock();
+  const result = await settle(
+    deps.payments,
+    payment,
+    {
+      status: input.outcome,
+      bankReference: input.evidenceKind === 'BANK_REFERENCE' ? evidence.slice(0, 64) : payment.bankReference,
+      bankResponseCode: null,
+      bankMessage: `Resolved in review by ${user.username}: ${input.outcome === 'SUCCESS' ? 'executed' : 'not executed'}, from the recorded evidence.`,
+    },
+    now,
+    deps.finals,
+    { failureConfirmedBy: 'ADMIN', evidence: { kind: input.evidenceKind, detail: evidence, recordedBy: user.username, recordedAt: new Date(now).toISOString() } },
+  );
+  const settledHere = result.evidence?.recordedBy === user.username && result.evidence.detail === evidence;
+  await deps.audit.complete(exchangeId, {
+    outcome: settledHere ? 'completed' : 'rejected',
+    statusCode: settledHere ? 200 : 409,
+    errorCode: settledHere ? null : 'REVIEW_CONFLICT',
+    clientId: payment.clientId,
+    transactionId: payment.transactionId,
+    amount: payment.amount,
+    responseBody: JSON.stringify(result),
+    completedAt: deps.clock(),
+  });
+  if (!settledHere) throw new AppError('REVIEW_CONFLICT', `Payment #${payment.id} (${payment.transactionId}) was settled meanwhile: ${result.status}.`);
+  return result;
+}

@@ -1,0 +1,94 @@
+import { MAX_STATEMENT_DAYS, type BankAdapter, type BankCallContext, type StatementEntry } from '../../banks/types.js';
+import { cents } from '../../config/index.js';
+import { isAppError } from '../../errors/index.js';
+import { jakartaDate } from '../../time/index.js';
+import type { PaymentRecord } from '../../store/types.js';
+
+/**
+ * What the paying account's statement says of a transfer in doubt (bank-apis.md §3): BCA answers
+ * its in-doubt codes with "check your account statement", and "not found" at the status inquiry
+ * alone never means "not executed".
+ * - `debited`: exactly one debit of the amount that carries one of the transfer's references, on
+ *   the transaction date or the next day: it was executed (the line is kept as evidence);
+ * - `not-debited`: no debit of that amount at all on either day, read after the bank's day has
+ *   closed: it was not executed;
+ * - `too-early`: no such debit yet, but the day has not closed: ask again later;
+ * - `inconclusive`: anything else (equal-amount debits without the reference, several matches,
+ *   a pending line, no statement to be had): not proof either way, a person decides.
+ */
+export type StatementVerdict =
+  | { kind: 'debited'; line: string }
+  | { kind: 'not-debited'; detail: string }
+  | { kind: 'too-early'; readableAt: number }
+  | { kind: 'inconclusive'; reason: string };
+
+const DAY_MS = 86_400_000;
+const WIB_OFFSET_MS = 7 * 3_600_000;
+
+/** The instant the statement can prove a transfer of `transactionDate` was not executed: the next day at `dayCloseWib`. */
+export function proofReadableAt(transactionDate: string, dayCloseWib: string): number {
+  const [hours, minutes] = dayCloseWib.split(':').map(Number);
+  return Date.parse(`${transactionDate}T00:00:00Z`) + DAY_MS + (hours * 60 + minutes) * 60_000 - WIB_OFFSET_MS;
+}
+
+/** Reads the statement of the payment's source account for its transaction date and the next day, and judges it. */
+export async function readStatementProof(
+  adapter: BankAdapter,
+  payment: PaymentRecord,
+  options: { now: number; dayCloseWib: string },
+  ctx: BankCallContext,
+): Promise<StatementVerdict> {
+  const date = payment.bankTransactionDate;
+  if (!payment.sourceAccount || !date) return { kind: 'inconclusive', reason: 'the paying account is not recorded for this transfer, so its statement cannot be read' };
+  const today = jakartaDate(options.now);
+  if (date < jakartaDate(options.now - (MAX_STATEMENT_DAYS - 1) * DAY_MS)) return { kind: 'inconclusive', reason: `the bank keeps statements ${MAX_STATEMENT_DAYS} days only` };
+  const nextDay = new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
+  const to = nextDay <= today ? nextDay : date;
+  let entries: StatementEntry[];
+  try {
+    entries = (await adapter.statement({ accountNumber: payment.sourceAccount, from: date, to }, ctx)).entries;
+  } catch (error) {
+    if (!isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'BANK_REFUSED')) throw error;
+    return { kind: 'inconclusive', reason: `no statement could be read (${error.message})` };
+  }
+  const verdict = judgeStatement(entries, { amount: payment.amount, references: [payment.transactionId, payment.bankTransactionId ?? ''], dates: [date, nextDay] });
+  if (verdict.kind !== 'no-debit') return verdict;
+  const readableAt = proofReadableAt(date, options.dayCloseWib);
+  if (options.now < readableAt || to !== nextDay) return { kind: 'too-early', readableAt };
+  return { kind: 'not-debited', detail: `No debit of ${payment.amount} on the statement of the paying account for ${date} and ${nextDay}, read ${new Date(options.now).toISOString()} (after the bank's day closed).` };
+}
+
+/**
+ * Judges statement lines against a transfer: matching needs the amount AND a reference the
+ * transfer carried, on one of `dates` (or pending). Conservative: several matches, or an
+ * equal-amount debit without a reference, prove nothing either way.
+ */
+export function judgeStatement(
+  entries: readonly StatementEntry[],
+  transfer: { amount: string; references: string[]; dates: string[] },
+): { kind: 'debited'; line: string } | { kind: 'no-debit' } | { kind: 'inconclusive'; reason: string } {
+  const sameAmount = entries.filter((e) => e.type === 'DEBIT' && sameMoney(e.amount, transfer.amount) && (e.pending || transfer.dates.includes(e.date)));
+  if (sameAmount.length === 0) return { kind: 'no-debit' };
+  const referenced = sameAmount.filter((e) => transfer.references.some((ref) => mentions(`${e.description} ${e.reference ?? ''}`, ref)));
+  if (referenced.length === 1 && !referenced[0].pending) return { kind: 'debited', line: describeLine(referenced[0]) };
+  if (referenced.length > 1) return { kind: 'inconclusive', reason: `${referenced.length} debits of ${transfer.amount} carry this transfer's reference` };
+  if (referenced.length === 1) return { kind: 'inconclusive', reason: `a pending debit of ${transfer.amount} carries this transfer's reference (not booked yet)` };
+  return { kind: 'inconclusive', reason: `${sameAmount.length} debit(s) of ${transfer.amount} without this transfer's reference` };
+}
+
+/** The statement line as kept in the evidence. */
+function describeLine(entry: StatementEntry): string {
+  return [entry.date, entry.type, entry.amount, entry.description, entry.reference ?? ''].filter((part) => part !== '').join(' | ');
+}
+
+/** Equal amounts, in cents (a debit may be written with a minus sign). */
+function sameMoney(a: string, b: string): boolean {
+  return cents(a.replace(/^-/, '')) === cents(b);
+}
+
+/** Whether `text` carries `reference` as a whole word (not inside a longer number or word). */
+function mentions(text: string, reference: string): boolean {
+  if (reference.length < 4) return false;
+  const escaped = reference.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^A-Za-z0-9])${escaped}($|[^A-Za-z0-9])`, 'i').test(text);
+}

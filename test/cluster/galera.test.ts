@@ -1,0 +1,164 @@
+import { expect } from 'chai';
+import type { BankSimulator } from '../../src/banks/simulator/index.js';
+import type { GaleraCluster } from '../support/galera/galera-cluster.js';
+import { sharedGaleraCluster } from '../support/galera/shared-cluster.js';
+import { sampleTransfer, type HttpAnswer, type TestClient, TestGateway } from '../support/gateway-harness.js';
+import { startTestBank } from '../support/test-bank.js';
+
+/** What the ERP got for one payment: every answer in order (the last one is final). */
+interface Payment {
+  transactionId: string;
+  answers: number[];
+  final: HttpAnswer;
+}
+
+/**
+ * The ERP's client: sends the payment and, as the API guide asks, sends the same request again
+ * after a 503 (Retry-After), a 409 IDEMPOTENCY_IN_FLIGHT or a broken connection, until it gets
+ * a final answer. The pause is shortened to 100 ms to keep the suite quick.
+ */
+async function pay(gateway: TestGateway, token: string, body: Record<string, unknown>): Promise<Payment> {
+  const answers: number[] = [];
+  for (let attempt = 0; attempt < 100; attempt++) {
+    let answer: HttpAnswer;
+    try {
+      answer = await gateway.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+    } catch {
+      answers.push(0);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    answers.push(answer.status);
+    const again = answer.status === 503 || (answer.status === 409 && answer.body?.code === 'IDEMPOTENCY_IN_FLIGHT');
+    if (!again) return { transactionId: String(body.transactionId), answers, final: answer };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no final answer for ${String(body.transactionId)}: ${answers.join(',')}`);
+}
+
+/** Runs `tasks` with at most `limit` at a time. */
+async function inParallel<T>(limit: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        results[i] = await tasks[i]();
+      }
+    }),
+  );
+  return results;
+}
+
+/**
+ * Two gateways, each on its own node of a three-node MariaDB Galera cluster (test/support/galera),
+ * one bank: what a user who outgrows one database server runs. Galera reports a write that lost
+ * certification to a concurrent write on another node as a deadlock at COMMIT.
+ */
+describe('Two gateways on a three-node Galera cluster', function () {
+  this.timeout(300_000);
+  let cluster: GaleraCluster;
+  let simulator: BankSimulator;
+  let gateways: TestGateway[] = [];
+  let database = '';
+
+  before(async function () {
+    cluster = await sharedGaleraCluster(this);
+    database = await cluster.createDatabase();
+    const bank = await startTestBank(['127.0.0.1', '127.0.0.2']);
+    simulator = bank.simulator;
+    const env = (egress: string) => bank.env({ GERBANG_EGRESS_LOCAL_ADDRESS: egress, GERBANG_RESOLVER_INTERVAL_MS: '0' });
+    // Gateway A on node 1; gateway B on node 2, with node 3 as the next host to use if node 2 dies.
+    gateways = [await TestGateway.start(cluster.url(0, database), env('127.0.0.1'))];
+    gateways.push(await TestGateway.start(cluster.url([1, 2], database), env('127.0.0.2')));
+  });
+
+  after(async () => {
+    for (const gateway of gateways) await gateway.close();
+    await simulator?.close();
+    if (cluster?.nodes[0].running) await cluster.sql(0, `DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
+  });
+
+  /** Bank executions per ERP transactionId (the bank's ReferenceID). */
+  const executions = (): Map<string, number> => {
+    const counts = new Map<string, number>();
+    for (const call of simulator.calls) {
+      if (call.method !== 'POST' || call.path !== '/banking/corporates/transfers' || call.status !== 200) continue;
+      const reference = (JSON.parse(call.body) as { ReferenceID: string }).ReferenceID;
+      counts.set(reference, (counts.get(reference) ?? 0) + 1);
+    }
+    return counts;
+  };
+
+  async function clientTokens(): Promise<string[]> {
+    const client: TestClient = await gateways[0].createClient();
+    return Promise.all(gateways.map((gateway) => gateway.token(client)));
+  }
+
+  it('answers 100 unique transfers spread over both gateways, 10 at a time, without a single 5xx; the bank executes each once', async () => {
+    const tokens = await clientTokens();
+    const bodies = Array.from({ length: 100 }, () => sampleTransfer());
+    const payments = await inParallel(
+      10,
+      bodies.map((body, i) => () => pay(gateways[i % 2], tokens[i % 2], body)),
+    );
+    const fiveHundreds = payments.flatMap((p) => p.answers).filter((status) => status >= 500);
+    expect(fiveHundreds, 'answers 5xx').to.deep.equal([]);
+    expect(payments.map((p) => p.final.status)).to.deep.equal(bodies.map(() => 201));
+    const executed = executions();
+    for (const body of bodies) expect(executed.get(String(body.transactionId)), String(body.transactionId)).to.equal(1);
+  });
+
+  it('turns 5 × 20 concurrent duplicates over both gateways into one execution each, and never answers 500', async () => {
+    const tokens = await clientTokens();
+    const bodies = Array.from({ length: 5 }, () => sampleTransfer({ remark: 'SIM DELAY' }));
+    const first = await Promise.all(
+      bodies.flatMap((body) =>
+        Array.from({ length: 20 }, (_, i) => gateways[i % 2].request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${tokens[i % 2]}` } })),
+      ),
+    );
+    const statuses = first.map((answer) => answer.status);
+    expect(statuses.filter((status) => status >= 500), 'answers 5xx').to.deep.equal([]);
+    for (const answer of first) expect([201, 409]).to.include(answer.status);
+    const executed = executions();
+    for (const body of bodies) expect(executed.get(String(body.transactionId)), String(body.transactionId)).to.equal(1);
+    // Each transactionId got exactly one 201; the others were told it is in flight.
+    for (const [k, body] of bodies.entries()) {
+      const mine = first.slice(k * 20, k * 20 + 20);
+      expect(mine.filter((answer) => answer.status === 201), String(body.transactionId)).to.have.length(1);
+    }
+  });
+
+  it('keeps paying when the database node of one gateway is killed mid-run: nothing lost, nothing paid twice', async () => {
+    const tokens = await clientTokens();
+    const bodies = Array.from({ length: 60 }, () => sampleTransfer());
+    let started = 0;
+    let killed: Promise<void> | undefined;
+    const payments = await inParallel(
+      6,
+      bodies.map((body, i) => async () => {
+        // Node 2 (gateway B's) is SIGKILLed once a third of the payments are under way.
+        if (++started === 20) killed = cluster.killNode(1);
+        return pay(gateways[i % 2], tokens[i % 2], body);
+      }),
+    );
+    await killed;
+    expect(cluster.nodes[1].running, 'node 2 was killed').to.equal(false);
+    // Every payment got a final answer, each a success; none executed twice, none lost.
+    expect(payments.map((p) => p.final.status)).to.deep.equal(bodies.map(() => 201));
+    const executed = executions();
+    for (const body of bodies) expect(executed.get(String(body.transactionId)), String(body.transactionId)).to.equal(1);
+    // At most the requests in flight on the dying node were told 503 (with Retry-After) and resent.
+    const failures = payments.flatMap((p) => p.answers).filter((status) => status >= 500 && status !== 503);
+    expect(failures, 'answers 5xx other than 503').to.deep.equal([]);
+    // Gateway B now works on node 3; its payments are in the cluster, answer and bank leg recorded.
+    const rows = await cluster.sql<{ transaction_id: string; outcome: string; legs: number }>(
+      0,
+      `SELECT e.transaction_id, e.outcome, (SELECT COUNT(*) FROM ${database}.audit_bank_calls b WHERE b.exchange_id = e.id) AS legs ` +
+        `FROM ${database}.audit_exchanges e WHERE e.path = '/v1/transfers' AND e.status_code = 201`,
+    );
+    const audited = new Set(rows.filter((row) => Number(row.legs) >= 1).map((row) => row.transaction_id));
+    for (const body of bodies) expect(audited.has(String(body.transactionId)), `audit of ${String(body.transactionId)}`).to.equal(true);
+  });
+});

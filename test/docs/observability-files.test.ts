@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const FOLDER = join(ROOT, 'docs', 'observability');
+
+function promtool(args: string[], input?: string): { status: number | null; output: string } {
+  const run = spawnSync('promtool', args, { input, encoding: 'utf8' });
+  return { status: run.status, output: `${run.stdout ?? ''}${run.stderr ?? ''}` };
+}
+
+/** Metric names a PromQL expression reads (gerbang_*, process_*, nodejs_*), without histogram suffixes. */
+function metricsIn(expr: string): string[] {
+  return [...expr.matchAll(/\b((?:gerbang|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1].replace(/_(bucket|sum|count)$/, ''));
+}
+
+/**
+ * The metrics, alert rules and dashboard against Prometheus's own checker, and against each other:
+ * a rule or panel reading a metric the gateway does not export would stay silent forever.
+ */
+describe('Observability files and /metrics, checked by promtool', function () {
+  this.timeout(60_000);
+  let gateway: TestGateway;
+  let text: string;
+
+  before(async function () {
+    if (spawnSync('promtool', ['--version']).status !== 0) {
+      if (process.env.CI === 'true') throw new Error('promtool is required under CI=true (apt-get install prometheus; .ci/run installs it)');
+      console.warn('\n*** SKIPPED: promtool checks (promtool is not installed: apt-get install prometheus). CI=true makes this a failure. ***\n');
+      this.skip();
+    }
+    gateway = await TestGateway.start('sqlite::memory:');
+    const client = await gateway.createClient();
+    const token = await gateway.token(client);
+    const paid = await gateway.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${token}` } });
+    expect(paid.status).to.equal(201);
+    text = await eventually(async () => {
+      const scraped = await (await fetch(gateway.gateway.metricsUrl!)).text();
+      return scraped.includes('gerbang_transfers_total{') ? scraped : null;
+    });
+  });
+  after(() => gateway?.close());
+
+  it('/metrics passes `promtool check metrics`', () => {
+    const { status, output } = promtool(['check', 'metrics'], text);
+    expect(output).to.equal('');
+    expect(status).to.equal(0);
+  });
+
+  it('has no gauge named _total, and Node metrics under their standard names', () => {
+    const gauges = [...text.matchAll(/^# TYPE (\S+) gauge$/gm)].map((m) => m[1]);
+    expect(gauges.filter((name) => name.endsWith('_total'))).to.deep.equal([]);
+    expect(text).to.match(/^process_resident_memory_bytes \d+/m);
+    expect(text).to.match(/^nodejs_heap_size_used_bytes \d+/m);
+    expect(text).to.not.contain('gerbang_process_');
+  });
+
+  it('has business metrics: transfers by bank and status, in doubt, circuit state, spool backlog, build info', () => {
+    expect(text).to.match(/^gerbang_transfers_total\{bank="bca",status="SUCCESS"\} 1$/m);
+    expect(text).to.match(/^gerbang_transfers_in_doubt\{state="UNKNOWN"\} 0$/m);
+    expect(text).to.match(/^gerbang_bank_circuit_state\{partner="bca"\} 0$/m);
+    expect(text).to.match(/^gerbang_audit_spool_backlog 0$/m);
+    expect(text).to.match(/^gerbang_build_info\{version="[^"]+",nodejs="v\d+[^"]*"\} 1$/m);
+  });
+
+  it("has histogram buckets up to the bank's longest exchange (connect + headers + body timeouts, 65 s by default)", () => {
+    const buckets = [...text.matchAll(/^gerbang_bank_call_duration_seconds_bucket\{le="([^"+]+)"/gm)].map((m) => Number(m[1]));
+    expect(Math.max(...buckets)).to.be.at.least(65);
+    const httpBuckets = [...text.matchAll(/^gerbang_http_request_duration_seconds_bucket\{le="([^"+]+)"/gm)].map((m) => Number(m[1]));
+    expect(Math.max(...httpBuckets)).to.be.at.least(65);
+  });
+
+  it('docs/observability/alerts.yml passes `promtool check rules` and reads only exported metrics', () => {
+    const { status, output } = promtool(['check', 'rules', join(FOLDER, 'alerts.yml')]);
+    expect(status, output).to.equal(0);
+    const rules = readFileSync(join(FOLDER, 'alerts.yml'), 'utf8');
+    const missing = metricsIn(rules).filter((name) => !text.includes(`# TYPE ${name} `));
+    expect(missing).to.deep.equal([]);
+  });
+
+  it('docs/observability/grafana-dashboard.json is a dashboard whose every query reads exported metrics', () => {
+    const dashboard = JSON.parse(readFileSync(join(FOLDER, 'grafana-dashboard.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+    expect(dashboard.panels.length).to.be.greaterThan(5);
+    for (const panel of dashboard.panels) {
+      for (const { expr } of panel.targets) {
+        const missing = metricsIn(expr).filter((name) => !text.includes(`# TYPE ${name} `));
+        expect(missing, panel.title).to.deep.equal([]);
+      }
+    }
+  });
+});

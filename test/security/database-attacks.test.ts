@@ -1,0 +1,280 @@
+import { expect } from 'chai';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyAudit } from '../../src/audit/index.js';
+import type { AuditChainBreak, Db, Store } from '../../src/store/index.js';
+import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
+import { runCli } from '../support/cli.js';
+import { forEachBackend } from '../support/databases.js';
+import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+
+/**
+ * The attacker of docs/security/threat-model.md: can write to the database (a DBA, a SQL shell,
+ * a restored backup) but holds no key. Every attack is done here in SQL, as they would do it,
+ * never through the gateway's own code.
+ */
+
+/** Tables an attacker would copy for a "dump", and restore over the database later. */
+const DUMPED = ['audit_exchanges', 'audit_bank_calls', 'audit_chain', 'audit_writers', 'payments', 'callback_deliveries', 'audit_verifications'];
+
+async function takeDump(db: Db, name: string): Promise<void> {
+  for (const table of DUMPED) {
+    await db.execute(`DROP TABLE IF EXISTS ${name}_${table}`);
+    await db.execute(`CREATE TABLE ${name}_${table} AS SELECT * FROM ${table}`);
+  }
+}
+
+async function restoreDump(db: Db, name: string): Promise<void> {
+  // Children before parents out, parents before children back in (audit_bank_calls refers to audit_exchanges).
+  for (const table of [...DUMPED].reverse()) await db.execute(`DELETE FROM ${table}`);
+  for (const table of DUMPED) await db.execute(`INSERT INTO ${table} SELECT * FROM ${name}_${table}`);
+}
+
+/** Deletes the records the given links name, bank calls first (they refer to their exchange). */
+async function deleteRecords(db: Db, links: { kind: string; record_id: number | string }[]): Promise<void> {
+  const ordered = [...links.filter((l) => l.kind === 'bank_call'), ...links.filter((l) => l.kind !== 'bank_call')];
+  for (const link of ordered) await db.execute(`DELETE FROM ${link.kind === 'bank_call' ? 'audit_bank_calls' : 'audit_exchanges'} WHERE id = ?`, [Number(link.record_id)]);
+}
+
+const problems = (breaks: AuditChainBreak[]) => breaks.map((b) => `${b.problem.toUpperCase()}: ${b.detail}`).join('\n');
+
+forEachBackend('An attacker who can write the database but holds no key', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-attacks-')), 'audit-checkpoints.jsonl');
+  let gw: TestGateway;
+  let client: TestClient;
+  let auth: Record<string, string>;
+  let receiver: CallbackReceiver;
+  let refused: string;
+  let paid: string;
+  let db: Db;
+  let store: Store;
+  const check = () => verifyAudit(store, TEST_AUDIT_KEYS, checkpoints);
+
+  before(async () => {
+    receiver = await startReceiver();
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50' });
+    client = await gw.createClient();
+    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+    auth = { authorization: `Bearer ${await gw.token(client)}` };
+    const refusedBody = sampleTransfer({ remark: 'SIM ESB-82-019' });
+    expect((await gw.request('/v1/transfers', { json: refusedBody, headers: auth })).status).to.equal(422);
+    refused = refusedBody.transactionId as string;
+    const paidBody = sampleTransfer();
+    expect((await gw.request('/v1/transfers', { json: paidBody, headers: auth })).status).to.equal(201);
+    paid = paidBody.transactionId as string;
+    db = gw.store.db;
+    store = ctx.store();
+  });
+
+  let closed = false;
+  const closeGateway = async () => {
+    if (closed || !gw) return;
+    closed = true;
+    await gw.close();
+  };
+
+  after(async () => {
+    await closeGateway();
+    receiver?.server.close();
+  });
+
+  describe('the API', () => {
+    /** Runs `attack` on the payment row of `transactionId`, then puts the row back as it was. */
+    async function onPayment(transactionId: string, attack: () => Promise<void>, then: () => Promise<void>): Promise<void> {
+      const [saved] = await db.query<Record<string, string | number | null>>('SELECT result_json, key_id, amount FROM payments WHERE transaction_id = ?', [transactionId]);
+      await attack();
+      try {
+        await then();
+      } finally {
+        await db.execute('UPDATE payments SET result_json = ?, key_id = ?, amount = ? WHERE transaction_id = ?', [saved.result_json, saved.key_id, saved.amount, transactionId]);
+      }
+    }
+
+    it('refuses a clear-text answer written with an empty key id into a refused payment: 500 AUDIT_INTEGRITY, never the forged SUCCESS', async () => {
+      const forged = JSON.stringify({ transactionId: refused, status: 'SUCCESS', bankReference: 'FORGED-REF-1', bank: 'BCA' });
+      await onPayment(
+        refused,
+        () => db.execute('UPDATE payments SET result_json = ?, key_id = NULL WHERE transaction_id = ?', [forged, refused]).then(() => undefined),
+        async () => {
+          const answer = await gw.request(`/v1/transfers/${refused}`, { headers: auth });
+          expect(answer.status).to.equal(500);
+          expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+          expect(answer.text).to.not.contain('FORGED-REF-1').and.to.not.contain('SUCCESS');
+          const report = await check();
+          expect(problems(report.breaks)).to.match(/payments\.result_json of row \[\d+\] is not a value sealed for it/);
+        },
+      );
+      expect((await gw.request(`/v1/transfers/${refused}`, { headers: auth })).body.status, 'restored').to.equal('FAILED');
+    });
+
+    it('refuses a valid ciphertext moved from another payment row', async () => {
+      const [other] = await db.query<{ result_json: string }>('SELECT result_json FROM payments WHERE transaction_id = ?', [paid]);
+      await onPayment(
+        refused,
+        () => db.execute('UPDATE payments SET result_json = ? WHERE transaction_id = ?', [other.result_json, refused]).then(() => undefined),
+        async () => {
+          const answer = await gw.request(`/v1/transfers/${refused}`, { headers: auth });
+          expect(answer.status).to.equal(500);
+          expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+        },
+      );
+    });
+
+    it('refuses a payment whose amount was changed, and audit verify names it', async () => {
+      await onPayment(
+        paid,
+        () => db.execute("UPDATE payments SET amount = '999999999.00' WHERE transaction_id = ?", [paid]).then(() => undefined),
+        async () => {
+          const answer = await gw.request(`/v1/transfers/${paid}`, { headers: auth });
+          expect(answer.status).to.equal(500);
+          expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+          const report = await check();
+          expect(problems(report.breaks)).to.match(new RegExp(`payments id \\d+ \\(${client.clientId} / ${paid}\\) was altered`));
+        },
+      );
+    });
+
+    it('never signs nor sends a forged queued callback, and sends a queued one only to the registered endpoint', async () => {
+      const evil = await startReceiver();
+      try {
+        const forgedId = `INV-${randomBytes(6).toString('hex')}`;
+        const now = Date.now();
+        const forgedBody = JSON.stringify({ event: 'transfer.final', transfer: { transactionId: forgedId, status: 'SUCCESS', bankReference: 'FORGED-REF-2' } });
+        await db.execute(
+          "INSERT INTO callback_deliveries (client_id, transaction_id, url, body, key_id, state, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, 'PENDING', 0, ?, ?, ?)",
+          [client.clientId, forgedId, evil.url, forgedBody, now, now, now],
+        );
+        // Delivery goes on for the genuine ones.
+        const genuine = sampleTransfer();
+        expect((await gw.request('/v1/transfers', { json: genuine, headers: auth })).status).to.equal(201);
+        const [row] = await eventually(async () => {
+          const rows = await db.query<{ state: string; last_error: string | null }>('SELECT state, last_error FROM callback_deliveries WHERE transaction_id = ?', [forgedId]);
+          return rows[0]?.state === 'FAILED' ? rows : null;
+        });
+        expect(row.last_error).to.match(/^refused: the body failed its integrity check/);
+        await eventually(async () => receiver.received.some((r) => r.body.includes(genuine.transactionId as string)));
+        expect(evil.received, 'nothing reaches the URL from the forged row').to.have.length(0);
+        expect(receiver.received.some((r) => r.body.includes('FORGED-REF-2'))).to.equal(false);
+        await db.execute('DELETE FROM callback_deliveries WHERE transaction_id = ?', [forgedId]);
+      } finally {
+        evil.server.close();
+      }
+    });
+
+    it('sends a genuine queued callback whose URL was rewritten in SQL only to the client\'s registered endpoint', async () => {
+      const evil = await startReceiver();
+      try {
+        await gw.gateway.callbacks.stop();
+        const body = sampleTransfer();
+        expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+        await db.execute('UPDATE callback_deliveries SET url = ? WHERE transaction_id = ?', [evil.url, body.transactionId as string]);
+        const due = await gw.store.callbacks.claimDue({ owner: 'attack-test', now: Date.now() + 60_000, leaseMs: 60_000, limit: 100 });
+        const delivery = due.find((d) => d.transactionId === body.transactionId);
+        expect(delivery?.url).to.equal(receiver.url);
+      } finally {
+        evil.server.close();
+      }
+    });
+  });
+
+  describe('audit verify', () => {
+    before(async () => {
+      // The gateway stops (and checkpoints its chains' heads): from here on only the attacker writes.
+      await closeGateway();
+      db = store.db;
+      const report = await check();
+      expect(report.breaks, problems(report.breaks)).to.deep.equal([]);
+      expect(report.checkpoints).to.be.greaterThan(0);
+      await takeDump(db, 'base');
+    });
+
+    afterEach(async () => {
+      await restoreDump(db, 'base');
+    });
+
+    it('names a fabricated record appended to a chain, its head moved forward (the attacker cannot compute the MAC)', async () => {
+      const [head] = await db.query<{ writer_id: string; last_seq: number | string; last_hash: string }>('SELECT writer_id, last_seq, last_hash FROM audit_writers ORDER BY writer_id LIMIT 1');
+      const [{ id: keyLike }] = await db.query<{ id: string | null }>('SELECT key_id AS id FROM audit_chain WHERE writer_id = ? AND seq = ?', [head.writer_id, Number(head.last_seq)]);
+      // A copy of the newest real exchange, sealed values included, as a new record.
+      const columns = 'request_id, received_at, completed_at, remote_ip, origin, method, path, client_id, transaction_id, amount, outcome, status_code, error_code, request_headers, request_body, response_body, key_id';
+      await db.execute(`INSERT INTO audit_exchanges (${columns}) SELECT ${columns} FROM audit_exchanges WHERE id = (SELECT MAX(id) FROM audit_exchanges)`);
+      const [{ id }] = await db.query<{ id: number | string }>('SELECT MAX(id) AS id FROM audit_exchanges');
+      const seq = Number(head.last_seq) + 1;
+      const hash = createHash('sha256').update(`forged ${seq}`).digest('hex');
+      await db.execute('INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+        head.writer_id, seq, 'record', Number(id), Date.now(), head.last_hash, hash, keyLike,
+      ]);
+      await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [seq, hash, head.writer_id]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(new RegExp(`ALTERED: audit_exchanges id ${id} \\(chain ${head.writer_id} seq ${seq}[^)]*\\) was altered`));
+    });
+
+    it('names the newest records deleted with their links and the head moved back (a trimmed tail), from the checkpoint', async () => {
+      const [head] = await db.query<{ writer_id: string; last_seq: number | string }>('SELECT writer_id, last_seq FROM audit_writers WHERE last_seq > 2 ORDER BY writer_id LIMIT 1');
+      const keep = Number(head.last_seq) - 2;
+      const gone = await db.query<{ kind: string; record_id: number | string }>('SELECT kind, record_id FROM audit_chain WHERE writer_id = ? AND seq > ?', [head.writer_id, keep]);
+      await deleteRecords(db, gone);
+      await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq > ?', [head.writer_id, keep]);
+      const [last] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [head.writer_id, keep]);
+      await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [keep, last.hash, head.writer_id]);
+      const report = await check();
+      expect(problems(report.breaks)).to.contain(`ROLLED-BACK: chain ${head.writer_id} ends at link ${keep} but was checkpointed at link ${head.last_seq}`);
+    });
+
+    it('names a whole writer\'s chain deleted (records, links and head), from the checkpoint', async () => {
+      const [head] = await db.query<{ writer_id: string }>('SELECT writer_id FROM audit_writers ORDER BY writer_id LIMIT 1');
+      await deleteRecords(db, await db.query<{ kind: string; record_id: number | string }>('SELECT kind, record_id FROM audit_chain WHERE writer_id = ?', [head.writer_id]));
+      await db.execute('DELETE FROM audit_chain WHERE writer_id = ?', [head.writer_id]);
+      await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [head.writer_id]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(new RegExp(`VANISHED: chain ${head.writer_id}, checkpointed at link \\d+ on \\S+, has vanished from the database`));
+    });
+
+    it('names the rollback when an older dump is restored over the database after more payments, exit 1 from the CLI', async () => {
+      await takeDump(db, 'older');
+      const later = await openTestStore(ctx.url());
+      try {
+        for (let n = 0; n < 3; n += 1) {
+          const transactionId = `INV-${randomBytes(6).toString('hex')}`;
+          await later.payments.reserve({ clientId: client.clientId, transactionId, requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR' }, Date.now());
+          await later.audit.record(
+            { requestId: `req-${n}-${randomBytes(4).toString('hex')}`, receivedAt: Date.now(), remoteIp: '127.0.0.1', origin: null, method: 'POST', path: '/v1/transfers', clientId: client.clientId, transactionId, amount: '10.00', requestHeaders: {}, requestBody: '{}' },
+            { outcome: 'completed', statusCode: 201, errorCode: null, clientId: null, transactionId: null, amount: null, responseBody: '{}', completedAt: Date.now() },
+          );
+        }
+      } finally {
+        await later.close();
+      }
+      const before = await check();
+      expect(before.breaks, problems(before.breaks)).to.deep.equal([]);
+      await restoreDump(db, 'older');
+      const cli = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+      expect(cli.code, cli.stdout).to.equal(1);
+      // The chain of the process that made the three later payments is in the checkpoints, not in the older copy.
+      expect(cli.stdout).to.match(/VANISHED: chain \S+, checkpointed at link 3 on \S+, has vanished from the database/);
+    });
+
+    it('does not let a future-dated "verified OK" row keep the console overview green', async () => {
+      await db.execute("UPDATE audit_chain SET recorded_at = recorded_at + 1 WHERE seq = 1");
+      const broken = await check();
+      expect(broken.breaks).to.not.deep.equal([]);
+      expect((await store.auditVerifications.latest())?.ok).to.equal(false);
+      await db.execute('INSERT INTO audit_verifications (checked_at, ok, links, breaks, first_break) VALUES (?, 1, 10, 0, NULL)', [Date.now() + 86_400_000]);
+      const shown = await store.auditVerifications.latest();
+      expect(shown?.ok).to.equal(false);
+      expect(shown?.firstBreak).to.match(/^FORGED: /);
+      // Copying the signature of a genuine row onto the forged one does not help either.
+      const [genuine] = await db.query<{ key_id: string; mac: string }>('SELECT key_id, mac FROM audit_verifications WHERE mac IS NOT NULL ORDER BY id LIMIT 1');
+      await db.execute('UPDATE audit_verifications SET key_id = ?, mac = ? WHERE mac IS NULL', [genuine.key_id, genuine.mac]);
+      expect((await store.auditVerifications.latest())?.ok).to.equal(false);
+    });
+  });
+});
+
+async function openTestStore(url: string): Promise<Store> {
+  const { openStore } = await import('../../src/store/index.js');
+  return openStore(url, { auditKeys: TEST_AUDIT_KEYS });
+}

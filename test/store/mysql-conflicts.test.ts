@@ -1,0 +1,50 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { migrate, openDb, type Db } from '../../src/store/index.js';
+import { createMariaDbDatabase } from '../support/databases.js';
+
+/**
+ * A transaction that loses a deadlock (ER_LOCK_DEADLOCK 1213, also how Galera reports a
+ * certification conflict) was rolled back whole, so the store runs it again instead of failing
+ * the request: both sides of a real InnoDB deadlock complete, each exactly once.
+ */
+describe('MySQL store: a transaction that loses a deadlock (MariaDB)', function () {
+  this.timeout(60_000);
+  let database: Awaited<ReturnType<typeof createMariaDbDatabase>>;
+  let db: Db;
+
+  before(async function () {
+    database = await createMariaDbDatabase(this);
+    db = openDb(database.url);
+    await migrate(db);
+  });
+
+  after(async () => {
+    await db?.close();
+    await database?.drop();
+  });
+
+  it('is run again and completes; both transactions apply exactly once', async () => {
+    const a = `dl-a-${randomBytes(4).toString('hex')}`;
+    const b = `dl-b-${randomBytes(4).toString('hex')}`;
+    for (const key of [a, b]) await db.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, 0, 1)', [key]);
+    let runs = 0;
+    // Each transaction locks one row, waits until the other has locked the other row, then asks
+    // for it: a lock cycle InnoDB breaks by rolling one back with 1213.
+    let release!: () => void;
+    const bothLocked = new Promise<void>((resolve) => (release = resolve));
+    let locked = 0;
+    const crossing = (first: string, second: string) =>
+      db.withTransaction(async (tx) => {
+        runs++;
+        await tx.execute('UPDATE rate_limits SET hits = hits + 1 WHERE rl_key = ?', [first]);
+        if (++locked === 2) release();
+        await bothLocked;
+        await tx.execute('UPDATE rate_limits SET hits = hits + 10 WHERE rl_key = ?', [second]);
+      });
+    await Promise.all([crossing(a, b), crossing(b, a)]);
+    expect(runs, 'one of them ran twice').to.equal(3);
+    const rows = await db.query<{ rl_key: string; hits: number }>('SELECT rl_key, hits FROM rate_limits WHERE rl_key IN (?, ?) ORDER BY rl_key', [a, b]);
+    expect(rows.map((r) => Number(r.hits))).to.deep.equal([11, 11]);
+  });
+});
