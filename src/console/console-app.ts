@@ -11,6 +11,9 @@ import { BASE, csrfStep, LANG_COOKIE, languageStep, requireRole, sessionStep } f
 import { adminRoutes } from './routes/admin-routes.js';
 import { overviewRoutes } from './routes/overview-routes.js';
 import { paymentRoutes } from './routes/payment-routes.js';
+import { runRoutes } from './routes/run-routes.js';
+import { accessLogRoutes } from './routes/access-log-routes.js';
+import { messagePage } from './views/message-page.js';
 import { reviewRoutes } from './routes/review-routes.js';
 import { signInRoutes, signOutRoute } from './routes/sign-in-routes.js';
 import type { SignInThrottle } from './sign-in-use-case.js';
@@ -107,14 +110,17 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
   // 6. The pages: every role reads payments and the overview; only admins administer.
   app.use(signOutRoute(signInDeps));
   app.use(paymentRoutes({ store, clock }));
+  app.use(runRoutes({ store, clock }));
+  app.use(accessLogRoutes({ store }));
   app.use(overviewRoutes({ store, clock }));
   // The review queue: every role sees it; resolving is admin-only (checked on its POST route).
   app.use(reviewRoutes({ store, clock }));
   app.use(`${BASE}/admin`, requireRole('admin'));
   app.use(adminRoutes({ store, clock }));
 
-  app.use((_req, res) => {
-    res.status(404).type('text/plain').send(consoleLocals(res).t('notFound'));
+  app.use((req, res) => {
+    const { t, lang, user, session, sandbox } = consoleLocals(res);
+    res.status(404).type('html').send(messagePage({ t, lang, user, sandbox, here: req.originalUrl, csrfToken: session?.csrfToken }, t('pageNotFound'), t('notFound')));
   });
   app.use(consoleErrorHandler());
   return app;

@@ -4,6 +4,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ConsoleRole, ConsoleSessionRepository, ConsoleUserRepository } from '../store/types.js';
 import { consoleLocals, signedIn } from './console-locals.js';
 import { parseLang, translator } from './i18n.js';
+import { messagePage } from './views/message-page.js';
 
 export const SESSION_COOKIE = 'gerbang_console';
 export const LANG_COOKIE = 'gerbang_lang';
@@ -110,12 +111,12 @@ export function csrfStep(): RequestHandler {
   };
 }
 
-/** Lets only the given roles through; others get 403. */
+/** Lets only the given roles through; others get a 403 page with a way back. */
 export function requireRole(...roles: ConsoleRole[]): RequestHandler {
-  return (_req, res, next) => {
-    const { user, t } = signedIn(res);
+  return (req, res, next) => {
+    const { user, session, t, lang, sandbox } = signedIn(res);
     if (!roles.includes(user.role)) {
-      res.status(403).type('text/plain').send(t('forbidden'));
+      res.status(403).type('html').send(messagePage({ t, lang, user, sandbox, here: req.originalUrl, csrfToken: session.csrfToken }, t('pageForbidden'), t('forbidden')));
       return;
     }
     next();

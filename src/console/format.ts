@@ -36,3 +36,45 @@ export function parseTypedAmount(typed: string): bigint | null {
   if (!/^\d{1,13}(\.\d{1,2})?$/.test(text)) return null;
   return amountMinor(text);
 }
+
+const MONTHS = {
+  id: ['Jan', 'Feb', 'Mar', 'Apr', 'Mei', 'Jun', 'Jul', 'Agu', 'Sep', 'Okt', 'Nov', 'Des'],
+  en: ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'],
+} as const;
+
+/**
+ * A moment as the clerk writes it, in Jakarta time with "WIB": `25 Nov 2026 14.03 WIB`
+ * (Indonesian: day first, a dot between hours and minutes) or `25 Nov 2026 14:03 WIB`.
+ * `seconds` adds them (`14.03.07`), for the detail page's history.
+ */
+export function formatWhen(lang: 'id' | 'en', epochMs: number, seconds = false): string {
+  const [day, time] = formatJakartaTime(epochMs).split(' ');
+  const [y, m, d] = day.split('-');
+  const clock = (seconds ? time : time.slice(0, 5)).replace(/:/g, lang === 'id' ? '.' : ':');
+  return `${Number(d)} ${MONTHS[lang][Number(m) - 1]} ${y} ${clock} WIB`;
+}
+
+/** A day as the date inputs show it: `25/11/2026` for `2026-11-25`. */
+export function formatDay(isoDay: string): string {
+  const [y, m, d] = isoDay.split('-');
+  return `${d}/${m}/${y}`;
+}
+
+/**
+ * A day typed by a person, in the console's own text input (the browser's date picker would
+ * follow the browser's locale): `25/11/2026`, `25-11-2026`, `25.11.2026` or `2026-11-25`
+ * → `2026-11-25`; null when it is not a real date.
+ */
+export function parseTypedDay(typed: string): string | null {
+  const text = typed.trim();
+  let parts: [string, string, string] | null = null;
+  let match = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(text);
+  if (match) parts = [match[1], match[2], match[3]];
+  match = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(text);
+  if (match) parts = [match[3], match[2], match[1]];
+  if (!parts) return null;
+  const [y, m, d] = parts.map(Number);
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return null;
+  return date.toISOString().slice(0, 10);
+}

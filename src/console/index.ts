@@ -4,3 +4,4 @@ export { buildConsoleApp, type ConsoleAppDeps } from './console-app.js';
 export { createConsoleUser, resetConsolePassword, MIN_PASSWORD_LENGTH } from './console-users.js';
 export { unlockConsoleUser } from './sign-in-use-case.js';
 export { formatRupiah, maskAccount, parseTypedAmount } from './format.js';
+export { EXPORT_COLUMNS } from './payment-export.js';

@@ -1,6 +1,7 @@
 import type { FieldError } from '../errors/index.js';
 import type { PaymentCursor, PaymentSearch, PaymentSort, PaymentState } from '../store/types.js';
-import { parseTypedAmount } from './format.js';
+import { parseTypedAmount, parseTypedDay } from './format.js';
+import { translator, type Translate } from './i18n.js';
 
 export const PAYMENT_STATES: readonly PaymentState[] = ['SUCCESS', 'FAILED', 'PENDING', 'UNKNOWN', 'SENDING', 'RECEIVED'];
 export const SORTS: readonly PaymentSort[] = ['newest', 'oldest', 'largest', 'smallest'];
@@ -16,6 +17,8 @@ export interface FilterForm {
   max: string;
   txn: string;
   ref: string;
+  /** Contains, case-insensitive: transaction id, bank ids, beneficiary name, remark. */
+  q: string;
   sort: string;
 }
 
@@ -24,22 +27,25 @@ export interface ParsedFilters {
   search: PaymentSearch;
   sort: PaymentSort;
   cursor: PaymentCursor | null;
+  /** Which side of the cursor the page lies on (`before`: the previous page). */
+  direction: 'after' | 'before';
+  /** 1-based position of the page's first row in the whole list ("51–100 of 420"). */
+  at: number;
   /** Each bad field with why; the list is then not queried. */
   errors: FieldError[];
 }
 
-const FIELDS: (keyof FilterForm)[] = ['from', 'to', 'client', 'status', 'bank', 'min', 'max', 'txn', 'ref', 'sort'];
+const FIELDS: (keyof FilterForm)[] = ['from', 'to', 'client', 'status', 'bank', 'min', 'max', 'txn', 'ref', 'q', 'sort'];
 const DAY_MS = 86_400_000;
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value.trim().slice(0, 200) : '';
 }
 
-/** `yyyy-MM-dd` → midnight of that day in Jakarta (UTC+7), epoch ms; null when not a date. */
-function jakartaMidnight(day: string): number | null {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return null;
-  const ms = Date.parse(`${day}T00:00:00+07:00`);
-  return Number.isNaN(ms) ? null : ms;
+/** A typed day (`25/11/2026` or `2026-11-25`) → midnight of that day in Jakarta (UTC+7), epoch ms; null when not a date. */
+function jakartaMidnight(typed: string): number | null {
+  const day = parseTypedDay(typed);
+  return day === null ? null : Date.parse(`${day}T00:00:00+07:00`);
 }
 
 export function encodeCursor(cursor: PaymentCursor): string {
@@ -58,49 +64,61 @@ function decodeCursor(value: string): PaymentCursor | null {
 
 /**
  * Reads the list's filters from a query string. Dates are whole days in Jakarta time, both
- * ends included; amounts may be typed the Indonesian way (`2.475.000,00`). Never throws: a
- * bad value becomes a FieldError naming the field.
+ * ends included, typed `25/11/2026` (or `2026-11-25`); amounts may be typed the Indonesian way
+ * (`2.475.000,00`). Never throws: a bad value becomes a FieldError naming the field, in the
+ * page's language; a reversed range is one too (the list is not queried with it).
  */
-export function parseFilters(query: Record<string, unknown>): ParsedFilters {
+export function parseFilters(query: Record<string, unknown>, t: Translate = translator('en')): ParsedFilters {
   const form = Object.fromEntries(FIELDS.map((field) => [field, text(query[field])])) as unknown as FilterForm;
   const errors: FieldError[] = [];
   const search: PaymentSearch = {};
+  const labels = { from: t('dateFrom'), to: t('dateTo'), min: t('amountMin'), max: t('amountMax'), status: t('status'), sort: t('sort') };
   if (form.from) {
     const from = jakartaMidnight(form.from);
-    if (from === null) errors.push({ field: 'from', message: 'from must be a date (yyyy-mm-dd)' });
+    if (from === null) errors.push({ field: 'from', message: `${labels.from} ${t('mustBeDate')}` });
     else search.from = from;
   }
   if (form.to) {
     const to = jakartaMidnight(form.to);
-    if (to === null) errors.push({ field: 'to', message: 'to must be a date (yyyy-mm-dd)' });
+    if (to === null) errors.push({ field: 'to', message: `${labels.to} ${t('mustBeDate')}` });
     else search.to = to + DAY_MS;
   }
+  if (search.from !== undefined && search.to !== undefined && search.from >= search.to) errors.push({ field: 'to', message: t('reversedDates') });
   if (form.client) search.clientId = form.client;
   if (form.status) {
     if (PAYMENT_STATES.includes(form.status as PaymentState)) search.state = form.status as PaymentState;
-    else errors.push({ field: 'status', message: `status must be one of ${PAYMENT_STATES.join(', ')}` });
+    else errors.push({ field: 'status', message: `${labels.status} ${t('mustBeOneOf')} ${PAYMENT_STATES.join(', ')}` });
   }
   if (form.bank) search.bank = form.bank;
   for (const [field, key] of [['min', 'minAmountMinor'], ['max', 'maxAmountMinor']] as const) {
     if (!form[field]) continue;
     const minor = parseTypedAmount(form[field]);
-    if (minor === null) errors.push({ field, message: `${field} must be an amount such as 2.475.000,00` });
+    if (minor === null) errors.push({ field, message: `${labels[field]} ${t('mustBeAmount')}` });
     else search[key] = minor;
+  }
+  if (search.minAmountMinor !== undefined && search.maxAmountMinor !== undefined && search.minAmountMinor > search.maxAmountMinor) {
+    errors.push({ field: 'max', message: t('reversedAmounts') });
   }
   if (form.txn) search.transactionId = form.txn;
   if (form.ref) search.bankReference = form.ref;
+  if (form.q) search.text = form.q;
   let sort: PaymentSort = 'newest';
   if (form.sort) {
     if (SORTS.includes(form.sort as PaymentSort)) sort = form.sort as PaymentSort;
-    else errors.push({ field: 'sort', message: `sort must be one of ${SORTS.join(', ')}` });
+    else errors.push({ field: 'sort', message: `${labels.sort} ${t('mustBeOneOf')} ${SORTS.join(', ')}` });
   }
   let cursor: PaymentCursor | null = null;
+  let direction: 'after' | 'before' = 'after';
   const after = text(query.after);
-  if (after) {
-    cursor = decodeCursor(after);
-    if (cursor === null) errors.push({ field: 'after', message: 'after is not a page marker of this list' });
+  const before = text(query.before);
+  if (after || before) {
+    direction = after ? 'after' : 'before';
+    cursor = decodeCursor(after || before);
+    if (cursor === null) errors.push({ field: direction, message: `${direction} ${t('badPageMarker')}` });
   }
-  return { form, search, sort, cursor, errors };
+  const atText = text(query.at);
+  const at = /^\d{1,9}$/.test(atText) && Number(atText) >= 1 ? Number(atText) : 1;
+  return { form, search, sort, cursor, direction, at: cursor ? at : 1, errors };
 }
 
 /** The query string of `form` (empty fields left out), plus extra parameters. */

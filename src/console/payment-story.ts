@@ -51,6 +51,26 @@ export interface PaymentStory {
   exchanges: StoryExchange[];
   statusChanges: { at: number; status: string }[];
   bodiesShown: boolean;
+  /** BCA's own Indonesian text of its last refusal (`ErrorMessage.Indonesian`), when it sent one. */
+  bankIndonesian: string | null;
+}
+
+/** Control and bidirectional-override characters out of the bank's free text before it is shown. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').trim();
+}
+
+/** The Indonesian text of the last bank answer that carries a BCA error body, read from the opened audit. */
+function lastIndonesianText(exchanges: AuditExchangeRow[]): string | null {
+  let found: string | null = null;
+  for (const exchange of exchanges) {
+    for (const call of exchange.bankCalls) {
+      const body = parseObject(call.responseBody);
+      const message = body?.ErrorMessage as { Indonesian?: unknown } | undefined;
+      if (message && typeof message.Indonesian === 'string' && message.Indonesian.trim() !== '') found = printable(message.Indonesian).slice(0, 300);
+    }
+  }
+  return found;
 }
 
 function parseObject(text: string | null): Record<string, unknown> | null {
@@ -109,7 +129,11 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
   // refused and its reservation released (the payment row is made anew), so it is not the one
   // sent to the bank, whatever account it named; a later POST is a replay or a refused resend.
   const paying = ordered.filter((e) => isTransferPost(e) && !refusedAsResend(e) && e.receivedAt <= payment.createdAt).at(-1);
-  const request = parseObject(paying?.requestBody ?? null);
+  // The facts stored with the payment (migration 015), else the paying request as audited.
+  const d = payment.details;
+  const request = d
+    ? { sourceAccountNumber: d.sourceAccount, beneficiaryAccountNumber: d.beneficiaryAccount, beneficiaryName: d.beneficiaryName, remark: d.remark }
+    : parseObject(paying?.requestBody ?? null);
   const account = (value: unknown) => {
     const number = str(value);
     return number === null ? null : full ? number : maskAccount(number);
@@ -137,11 +161,15 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
   if (payment.state !== statusChanges[statusChanges.length - 1].status) statusChanges.push({ at: payment.updatedAt, status: payment.state });
 
   const result = parseObject(payment.resultJson);
+  // The router's reasons name the paying account ("account 0201245680 is held at …"): masked like
+  // every account number for a viewer.
+  const accounts = [str(request?.sourceAccountNumber), payment.sourceAccount].filter((a): a is string => a !== null && a !== '');
+  const maskReason = (reason: string) => (full ? reason : accounts.reduce((text, a) => text.split(a).join(maskAccount(a)), reason));
   const routes = Array.isArray(result?.routing)
     ? (result.routing as unknown[]).filter((r): r is Record<string, unknown> => r !== null && typeof r === 'object').map((r) => ({
         partner: str(r.partner) ?? '—',
         method: str(r.method) ?? '—',
-        reason: str(r.reason) ?? '',
+        reason: maskReason(str(r.reason) ?? ''),
         result: str(r.result) ?? '',
       }))
     : [];
@@ -159,5 +187,6 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
     exchanges: story,
     statusChanges,
     bodiesShown: full,
+    bankIndonesian: lastIndonesianText(ordered),
   };
 }

@@ -1,10 +1,21 @@
 import { KeyRing, KeyRingError } from '../security/index.js';
-import { placeInRow, rowColumns, SEALED_TABLES, ValueSealer } from './repositories/sealed-values.js';
-import { PAYMENT_COLUMNS, paymentMac, type PaymentRow } from './repositories/payment-repository.js';
+import { placeInRow, rowColumns, SEALED_TABLES, ValueSealer, type SealedTable } from './repositories/sealed-values.js';
+import { paymentMac, type PaymentRow } from './repositories/payment-repository.js';
 import { toNumber } from './repositories/row-values.js';
 import type { Queryable, SqlValue } from './types.js';
 
 const BATCH = 500;
+
+/**
+ * Sealed columns added by migrations after 012: they do not exist yet when 012 runs, and the
+ * gateway seals them for their place from the start, so 012 has nothing of theirs to seal.
+ */
+const ADDED_AFTER_012 = new Set(['payments.details_json']);
+
+/** The sealed columns of `table` that exist when 012 runs. */
+function sealedAt012(table: SealedTable): readonly string[] {
+  return table.sealed.filter((c) => !ADDED_AFTER_012.has(`${table.table}.${c}`));
+}
 
 /**
  * Migration 012's step in code (SQL cannot encrypt): every stored value that is not yet sealed
@@ -24,26 +35,27 @@ export async function sealLegacyValues(db: Queryable, keys: KeyRing | null): Pro
   const sealer = new ValueSealer(keys);
   let sealed = 0;
   for (const table of SEALED_TABLES) {
+    const sealedColumns = sealedAt012(table);
     const columns = [...new Set([...table.key, ...rowColumns(table)])];
-    const unsealed = table.sealed.map((c) => `(${c} IS NOT NULL AND ${c} NOT LIKE 'gcm2.%')`).join(' OR ');
+    const unsealed = sealedColumns.map((c) => `(${c} IS NOT NULL AND ${c} NOT LIKE 'gcm2.%')`).join(' OR ');
     let after: SqlValue[] = [];
     for (;;) {
       const position = after.length === 0 ? '' : table.key.length === 1 ? ` AND ${table.key[0]} > ?` : ` AND (${table.key[0]} > ? OR (${table.key[0]} = ? AND ${table.key[1]} > ?))`;
       const positionValues = after.length === 0 ? [] : table.key.length === 1 ? after : [after[0], after[0], after[1]];
       const rows = await db.query<Record<string, string | number | null>>(
-        `SELECT ${columns.join(', ')}, key_id, ${table.sealed.join(', ')} FROM ${table.table} WHERE (${unsealed})${position} ORDER BY ${table.key.join(', ')} LIMIT ?`,
+        `SELECT ${columns.join(', ')}, key_id, ${sealedColumns.join(', ')} FROM ${table.table} WHERE (${unsealed})${position} ORDER BY ${table.key.join(', ')} LIMIT ?`,
         [...positionValues, BATCH],
       );
       for (const row of rows) {
         const values: (string | null)[] = [];
-        for (const column of table.sealed) {
+        for (const column of sealedColumns) {
           const value = row[column] as string | null;
           const legacy = value === null || value.startsWith('gcm2.') ? null : legacyClearText(sealer, value, row.key_id as string | null);
           values.push(legacy === null ? value : sealer.seal(legacy, placeInRow(table, column, row)));
           if (legacy !== null) sealed += 1;
         }
         await db.execute(
-          `UPDATE ${table.table} SET ${table.sealed.map((c) => `${c} = ?`).join(', ')}, key_id = ? WHERE ${table.key.map((c) => `${c} = ?`).join(' AND ')}`,
+          `UPDATE ${table.table} SET ${sealedColumns.map((c) => `${c} = ?`).join(', ')}, key_id = ? WHERE ${table.key.map((c) => `${c} = ?`).join(' AND ')}`,
           [...values, values.every((v) => v === null || v.startsWith('gcm2.')) ? sealer.currentKeyId : row.key_id, ...table.key.map((c) => row[c])],
         );
       }
@@ -73,7 +85,11 @@ function legacyClearText(sealer: ValueSealer, value: string, rowKeyId: string | 
 export async function signLegacyPayments(db: Queryable, keys: KeyRing | null): Promise<number> {
   let signed = 0;
   for (;;) {
-    const rows = await db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE mac IS NULL ORDER BY id LIMIT ?`, [BATCH]);
+    // Only the columns that exist at 012 (PAYMENT_COLUMNS names later ones too).
+    const rows = await db.query<Pick<PaymentRow, 'id' | 'client_id' | 'transaction_id' | 'request_hash' | 'amount' | 'currency' | 'created_at'>>(
+      'SELECT id, client_id, transaction_id, request_hash, amount, currency, created_at FROM payments WHERE mac IS NULL ORDER BY id LIMIT ?',
+      [BATCH],
+    );
     for (const row of rows) {
       const { keyId, mac } = paymentMac(new ValueSealer(keys).keyRing, {
         clientId: row.client_id,
@@ -97,7 +113,7 @@ export async function signLegacyPayments(db: Queryable, keys: KeyRing | null): P
 export async function countLegacyValues(db: Queryable): Promise<number> {
   let total = 0;
   for (const table of SEALED_TABLES) {
-    const unsealed = table.sealed.map((c) => `(${c} IS NOT NULL AND ${c} NOT LIKE 'gcm2.%')`).join(' OR ');
+    const unsealed = sealedAt012(table).map((c) => `(${c} IS NOT NULL AND ${c} NOT LIKE 'gcm2.%')`).join(' OR ');
     const [{ n }] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table.table} WHERE ${unsealed}`);
     total += toNumber(n);
   }

@@ -206,6 +206,11 @@ export interface PaymentRecord {
   notFoundCount: number;
   /** When the resolver should ask again (null: as soon as it is due). */
   nextCheckAt: number | null;
+  /** The payment's facts from the ERP's request (sealed at rest); null for rows from before migration 015. */
+  details: PaymentDetails | null;
+  /** The beneficiary's account, masked (`******5681`), and bank code as sent: clear, for lists. */
+  beneficiaryAccountMasked: string | null;
+  beneficiaryBank: string | null;
   /** The paying (company) account, whose statement proves or disproves the debit; null before migration 011. */
   sourceAccount: string | null;
   /** SNAP: the X-EXTERNAL-ID the transfer went out under when it is not bankTransactionId. */
@@ -220,7 +225,21 @@ export interface NewPayment {
   requestHash: string;
   amount: string;
   currency: string;
+  /** The paying account, sealed for its row (migration 011). */
   sourceAccount?: string | null;
+  /** Stored sealed with the payment so the finance console can show and search it (migration 015). */
+  details?: PaymentDetails;
+}
+
+/** What the ERP asked to pay, as the finance console shows it: full account numbers (sealed at rest). */
+export interface PaymentDetails {
+  /** Null when the ERP left the choice of paying account to Gerbang (routing by granted accounts). */
+  sourceAccount: string | null;
+  beneficiaryAccount: string;
+  beneficiaryBankCode: string;
+  beneficiaryName: string | null;
+  remark: string | null;
+  transferMethod: string | null;
 }
 
 export interface PaymentUpdate {
@@ -588,6 +607,38 @@ export interface PaymentSearch {
   transactionId?: string;
   /** Exact match on the bank's reference. */
   bankReference?: string;
+  /**
+   * Contains, case-insensitive, on the transaction id, either bank id, the beneficiary's name and
+   * the remark. Names and remarks are sealed, so this is matched on opened rows: at most
+   * SEARCH_SCAN_LIMIT of the newest rows the other filters select are read (the page says so when
+   * the limit cut the search short).
+   */
+  text?: string;
+}
+
+/** A payment-run line as the console shows it: the line's own request (opened) and its payment. */
+export interface RunLine {
+  lineNo: number;
+  transactionId: string;
+  lineState: BatchLineState;
+  /** From the line's sealed request: what was asked, even before the line was paid. */
+  details: PaymentDetails | null;
+  amount: string | null;
+  payment: PaymentRecord | null;
+}
+
+/** Count and sum of the rows a search selects. */
+export interface PaymentTotals {
+  count: number;
+  totalMinor: bigint;
+  /** True when a text search stopped at its scan limit: the figures cover the newest rows only. */
+  truncated: boolean;
+  /**
+   * True when more than TOTALS_LIMIT rows match: counting and summing them all would cost a scan
+   * of the table on every page, so `count` is then TOTALS_LIMIT + 1 ("more than") and the sum is
+   * not given (0). The page asks for a narrower filter to see the sum.
+   */
+  capped: boolean;
 }
 
 export type PaymentSort = 'newest' | 'oldest' | 'largest' | 'smallest';
@@ -602,6 +653,9 @@ export interface PaymentPage {
   rows: PaymentRecord[];
   /** Set when there may be more rows after this page. */
   next: PaymentCursor | null;
+  /** Set when there are rows before this page (a page read after or before a cursor). */
+  previous: PaymentCursor | null;
+  totals: PaymentTotals;
 }
 
 export interface DailyPaymentTotals {
@@ -624,8 +678,16 @@ export interface PaymentSearchRepository {
    * One page of payments matching `search`, in `sort` order, after `cursor` (keyset pagination:
    * the cost of a page does not grow with how deep it is). `limit` is capped at 1000.
    */
-  page(search: PaymentSearch, sort: PaymentSort, cursor: PaymentCursor | null, limit: number): Promise<PaymentPage>;
+  page(search: PaymentSearch, sort: PaymentSort, cursor: PaymentCursor | null, limit: number, direction?: 'after' | 'before'): Promise<PaymentPage>;
   findById(id: number): Promise<PaymentRecord | null>;
+  /** The payment run (batch) each of these payments was a line of, by payment id. */
+  runsOf(payments: PaymentRecord[]): Promise<Map<number, { batchPk: number; batchId: string }>>;
+  /** The newest payment runs, newest first. */
+  recentRuns(limit: number): Promise<TransferBatchRecord[]>;
+  /** One run and every line, each with its payment once it has one; null when there is no such run. */
+  run(batchPk: number): Promise<{ batch: TransferBatchRecord; lines: RunLine[] } | null>;
+  /** Other clients' SUCCESS payments with the same transactionId: a possible double payment. */
+  duplicatesOf(payment: PaymentRecord): Promise<PaymentRecord[]>;
   /** Every bank that has a payment, for the list's bank filter. */
   banks(): Promise<string[]>;
   /** Counts and totals per UTC+7 day and state, payments created in [from, to). */

@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import { EXPORT_COLUMNS } from '../../src/console/index.js';
 import { createClient, enableSigning } from '../../src/domain/clients/index.js';
 import { verifySecret } from '../../src/security/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
@@ -199,11 +201,41 @@ forEachBackend('Finance console sessions and admin', (db) => {
       expect(answer.status).to.equal(200);
       expect(answer.headers['content-type']).to.equal('text/csv; charset=utf-8');
       expect(answer.headers['content-disposition']).to.match(/^attachment; filename="payments-\d{12}\.csv"$/);
-      const rows = parse(answer.text.replace(/^\uFEFF/, ''), { columns: true }) as Record<string, string>[];
+      // Indonesian Excel: `;` between cells, a decimal comma; column names stable in every language.
+      const rows = parse(answer.text.replace(/^\uFEFF/, ''), { columns: true, delimiter: ';' }) as Record<string, string>[];
       expect(rows).to.have.length(total);
-      expect(new Set(rows.map((r) => r['ID transaksi'])).size).to.equal(total);
-      expect(rows[0]).to.include({ Klien: 'PT "Maju", Tbk', 'ID transaksi': 'EXP-0', Jumlah: '1000.00' });
+      expect(new Set(rows.map((r) => r.transaction_id)).size).to.equal(total);
+      expect(rows[0]).to.include({ client: 'PT "Maju", Tbk', transaction_id: 'EXP-0', amount: '1000,00', status: 'SUCCESS' });
       expect(answer.text).to.contain('"PT ""Maju"", Tbk"');
+
+      const intl = await client.get(`/console/payments/export.csv?client=${erp.id}&csv=intl`);
+      const intlRows = parse(intl.text.replace(/^\uFEFF/, ''), { columns: true }) as Record<string, string>[];
+      expect(intlRows[0]).to.include({ transaction_id: 'EXP-0', amount: '1000.00' });
+      expect(Object.keys(intlRows[0])).to.deep.equal(Object.keys(rows[0]));
+    });
+
+    it('downloads a real .xlsx: ids as text, amounts as numbers, the same columns, recorded in the console audit', async () => {
+      const store = con.store;
+      const { client: erp } = await createClient(store.clients, { name: 'PT Excel', origins: [], cidrs: [] }, now);
+      await store.db.execute(
+        'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, bank_reference, amount, amount_minor, currency, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [erp.id, '000123', 'h'.repeat(64), 'SUCCESS', 'bca', '0000777777123456789', '2475000.50', 247500050, 'IDR', now, now],
+      );
+      const { client, user } = await signedIn('viewer');
+      const answer = await client.getBuffer(`/console/payments/export.xlsx?client=${erp.id}`);
+      expect(answer.status).to.equal(200);
+      expect(answer.headers['content-type']).to.equal('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.load(answer.body as unknown as ArrayBuffer);
+      const sheet = workbook.getWorksheet('payments')!;
+      const header = (sheet.getRow(1).values as unknown[]).slice(1);
+      expect(header).to.deep.equal([...EXPORT_COLUMNS]);
+      const cell = (name: string) => sheet.getRow(2).getCell(header.indexOf(name) + 1).value;
+      expect(cell('transaction_id')).to.equal('000123');
+      expect(cell('bank_reference')).to.equal('0000777777123456789');
+      expect(cell('amount')).to.equal(2475000.5);
+      const exports = await store.consoleAudit.list({ username: user.username, action: 'export_xlsx' });
+      expect(exports[0].detail).to.equal(`client=${erp.id}`);
     });
 
     it('neutralises formulas a spreadsheet would run (client name, ids, bank reference) and keeps ids as text', async () => {
@@ -224,12 +256,12 @@ forEachBackend('Finance console sessions and admin', (db) => {
       const { client } = await signedIn('viewer');
       const answer = await client.get(`/console/payments/export.csv?client=${erp.id}`);
       expect(answer.status).to.equal(200);
-      const rows = parse(answer.text.replace(/^\uFEFF/, ''), { columns: true }) as Record<string, string>[];
+      const rows = parse(answer.text.replace(/^\uFEFF/, ''), { columns: true, delimiter: ';' }) as Record<string, string>[];
       expect(rows).to.have.length(hostile.length);
       for (const row of rows) for (const cell of Object.values(row)) expect(cell, 'no cell starts a formula').to.not.match(/^[=+\-@\t\r]/);
-      expect(rows.map((r) => r['ID transaksi'])).to.have.members(["'-2+3", "'+62811", '00042']);
-      expect(rows.map((r) => r['Referensi bank'])).to.have.members(["'@SUM(1+1)*cmd|/C calc!A0", "'\tTAB", "'\r=1+1"]);
-      expect(rows[0].Klien).to.equal(`'=HYPERLINK("http://evil.example/x","Klik")`);
+      expect(rows.map((r) => r.transaction_id)).to.have.members(["'-2+3", "'+62811", '00042']);
+      expect(rows.map((r) => r.bank_reference)).to.have.members(["'@SUM(1+1)*cmd|/C calc!A0", "'\tTAB", "'\r=1+1"]);
+      expect(rows[0].client).to.equal(`'=HYPERLINK("http://evil.example/x","Klik")`);
     });
   });
 
@@ -259,12 +291,25 @@ forEachBackend('Finance console sessions and admin', (db) => {
       expect(page).to.match(new RegExp(`data-client-id="${clientId}"[^]*?class="signing">permintaan wajib ditandatangani<`));
       expect(page).to.not.contain((enabled as { signingKey: string }).signingKey).and.not.contain('gcm2.');
 
-      const rotated = await client.post(`/console/admin/clients/${clientId}/rotate`, { _csrf: client.csrf });
+      // Rotation goes through a page naming the client; its form, posted twice (a reload), rotates once.
+      const confirm = await client.get(`/console/admin/clients/${clientId}/confirm/rotate`);
+      expect(confirm.text).to.match(/id="confirm-question"[^]*ERP &lt;test&gt; &amp; co/);
+      const fingerprint = /name="fingerprint" value="([^"]+)"/.exec(confirm.text)![1];
+      const refused = await client.post(`/console/admin/clients/${clientId}/rotate`, { _csrf: client.csrf });
+      expect(refused.text).not.to.contain('class="client-secret"');
+      expect((await con.store.clients.findById(clientId))!.secretVersion).to.equal(1);
+      const rotated = await client.post(`/console/admin/clients/${clientId}/rotate`, { _csrf: client.csrf, fingerprint });
       const newSecret = /class="client-secret">([^<]+)</.exec(rotated.text)![1];
       expect(newSecret).not.to.equal(clientSecret);
       expect((await con.store.clients.findById(clientId))!.secretVersion).to.equal(2);
+      const reloaded = await client.post(`/console/admin/clients/${clientId}/rotate`, { _csrf: client.csrf, fingerprint });
+      expect(reloaded.text).not.to.contain('class="client-secret"');
+      expect(reloaded.text).to.contain('sudah pernah dikirim');
+      expect((await con.store.clients.findById(clientId))!.secretVersion).to.equal(2);
 
-      await client.post(`/console/admin/clients/${clientId}/status`, { _csrf: client.csrf, status: 'disabled' });
+      const disable = await client.get(`/console/admin/clients/${clientId}/confirm/disable`);
+      const disableFingerprint = /name="fingerprint" value="([^"]+)"/.exec(disable.text)![1];
+      await client.post(`/console/admin/clients/${clientId}/status`, { _csrf: client.csrf, status: 'disabled', fingerprint: disableFingerprint });
       expect((await con.store.clients.findById(clientId))!.status).to.equal('disabled');
       const actions = (await con.store.consoleAudit.list({ action: undefined, limit: 50 })).filter((e) => e.target === `client:${clientId}`).map((e) => e.action);
       expect(actions.sort()).to.deep.equal(['admin_client_allowlists', 'admin_client_create', 'admin_client_rotate', 'admin_client_status']);

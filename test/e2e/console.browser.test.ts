@@ -12,6 +12,8 @@ import { createMariaDbDatabase } from '../support/databases.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 
 const DAY_MS = 86_400_000;
+/** axe-core's browser build, evaluated in each page (npm axe-core: the engine the issue names). */
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 /**
  * Where the screenshots go: docs/console (the finance guide's pictures) when
@@ -58,6 +60,7 @@ describe('Finance console in a browser', function () {
   const users: Record<string, { username: string; password: string }> = {};
   const today: Record<string, string> = {};
   let old: { success: string[]; failed: string };
+  let runId = '';
   /** Every URL the browser asked for during the suite. */
   const requested: string[] = [];
 
@@ -89,6 +92,22 @@ describe('Finance console in a browser', function () {
     const refused = sampleTransfer({ amount: '990000.00' });
     today.failed = refused.transactionId as string;
     await gw.request('/v1/transfers', { headers: auth, json: refused });
+
+    // A payment run of three lines, one refused by the bank.
+    runId = `RUN-${randomBytes(3).toString('hex')}`;
+    const runLines = [
+      sampleTransfer({ amount: '100000.00', beneficiaryName: 'CV Maju Jaya', remark: 'Run line one' }),
+      sampleTransfer({ amount: '200000.00', beneficiaryName: 'PT Abadi', remark: 'Run line two' }),
+    ];
+    expect((await gw.request('/v1/transfer-batches', { headers: auth, json: { batchId: runId, transfers: runLines } })).status).to.be.oneOf([200, 201, 202]);
+    for (let i = 0; i < 100; i += 1) {
+      const state = (await gw.request(`/v1/transfer-batches/${runId}`, { headers: auth })).body as { state?: string };
+      if (state.state === 'DONE') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // The same transactionId paid successfully by a second client: a possible double payment.
+    const twin = await gw.createClient();
+    expect((await gw.request('/v1/transfers', { headers: { authorization: `Bearer ${await gw.token(twin)}` }, json: { ...paid, sourceAccountNumber: '0201245680' } })).status).to.equal(201);
 
     // Earlier days, through the repositories, so dates and the overview have something to show.
     const now = Date.now();
@@ -132,7 +151,7 @@ describe('Finance console in a browser', function () {
       const ids = await listedTransactionIds();
       expect(ids).to.include.members([today.success, today.second, today.failed, ...old.success, old.failed]);
       const row = page.locator(`tr:has(a:text-is("${today.success}"))`);
-      expect(await row.locator('td.num').textContent()).to.equal('Rp 2.475.000,00');
+      expect(await row.first().locator('td.num').textContent()).to.equal('Rp 2.475.000,00');
       const audit = await con.store.consoleAudit.list({ username: users.auditor.username, action: 'sign_in' });
       expect(audit).to.have.length(1);
     });
@@ -166,7 +185,7 @@ describe('Finance console in a browser', function () {
       await page.fill('input[name=min]', '2.000.000,00');
       await page.fill('input[name=max]', 'Rp 2.500.000');
       await Promise.all([page.waitForURL(/min=/), page.click('form.filters button[type=submit]')]);
-      expect(await listedTransactionIds()).to.deep.equal([today.success]);
+      expect(await listedTransactionIds()).to.deep.equal([today.success, today.success]);
     });
 
     it('names the field of a bad filter instead of failing', async () => {
@@ -185,8 +204,8 @@ describe('Finance console in a browser', function () {
   describe('a payment’s detail page', () => {
     it('tells an auditor the whole story with the bodies and full account numbers', async () => {
       await signInAs(users.auditor);
-      await page.goto(`${con.url}/payments?txn=${today.success}`);
-      await Promise.all([page.waitForURL(/\/console\/payments\/\d+$/), page.click(`a:text-is("${today.success}")`)]);
+      await page.goto(`${con.url}/payments?txn=${today.success}&client=${client.clientId}`);
+      await Promise.all([page.waitForURL(/\/console\/payments\/\d+(\?|$)/), page.click(`a:text-is("${today.success}")`)]);
       const text = (await page.textContent('main')) ?? '';
       expect(text).to.contain('Permintaan dari ERP');
       expect(text).to.contain('Pengulangan (idempoten)');
@@ -195,7 +214,7 @@ describe('Finance console in a browser', function () {
       expect(await page.locator('li.kind-refusedResend code').allTextContents()).to.include('IDEMPOTENCY_MISMATCH');
       expect(text).to.contain('transfer-intrabank');
       expect(await page.locator('table.routes tbody tr').count()).to.be.greaterThan(0);
-      expect(await page.locator('table.routes tbody tr td').first().textContent()).to.equal('BCA');
+      expect(await page.locator('table.routes tbody tr td').first().textContent()).to.equal('Bank Central Asia (bca)');
       expect(text).to.contain('Rp 2.475.000,00');
       expect(text).to.contain('0201245681');
       expect(await page.locator('details.body').count()).to.be.greaterThan(2);
@@ -209,8 +228,8 @@ describe('Finance console in a browser', function () {
 
     it('shows a viewer masked account numbers and no bodies', async () => {
       await signInAs(users.viewer);
-      await page.goto(`${con.url}/payments?txn=${today.success}`);
-      await Promise.all([page.waitForURL(/\/console\/payments\/\d+$/), page.click(`a:text-is("${today.success}")`)]);
+      await page.goto(`${con.url}/payments?txn=${today.success}&client=${client.clientId}`);
+      await Promise.all([page.waitForURL(/\/console\/payments\/\d+(\?|$)/), page.click(`a:text-is("${today.success}")`)]);
       const htmlText = await page.content();
       expect(htmlText).to.contain('******5681');
       expect(htmlText).to.contain('******5680');
@@ -229,10 +248,10 @@ describe('Finance console in a browser', function () {
       const file = await download.path();
       const bytes = readFileSync(file);
       expect([...bytes.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf]);
-      const rows = parse(bytes.toString('utf8').slice(1), { columns: true }) as Record<string, string>[];
-      expect(rows.map((r) => r['ID transaksi']).sort()).to.deep.equal([today.success, today.second, ...old.success].sort());
-      const first = rows.find((r) => r['ID transaksi'] === today.success)!;
-      expect(first).to.include({ status: 'SUCCESS', Status: 'Berhasil', Jumlah: '2475000.00', 'Mata uang': 'IDR', client_id: client.clientId });
+      const rows = parse(bytes.toString('utf8').slice(1), { columns: true, delimiter: ';' }) as Record<string, string>[];
+      expect(rows.map((r) => r.transaction_id)).to.include.members([today.success, today.second, ...old.success]);
+      const first = rows.find((r) => r.transaction_id === today.success && r.client_id === client.clientId)!;
+      expect(first).to.include({ status: 'SUCCESS', amount: '2475000,00', currency: 'IDR', beneficiary_name: 'PT Sumber Makmur', remark: 'Invoice 2475', beneficiary_account: '0201245681' });
       expect(download.suggestedFilename()).to.match(/^payments-\d{12}\.csv$/);
       const exports = await con.store.consoleAudit.list({ username: users.auditor.username, action: 'export_csv' });
       expect(exports[0].detail).to.equal('status=SUCCESS');
@@ -258,7 +277,8 @@ describe('Finance console in a browser', function () {
       const days = await page.$$eval('table.daily tbody tr', (rows) => rows.map((r) => r.getAttribute('data-day')));
       expect(days).to.include.members([jakartaDay(Date.now()), jakartaDay(Date.now() - 3 * DAY_MS), jakartaDay(Date.now() - 5 * DAY_MS)]);
       const todayRow = page.locator(`tr[data-day="${jakartaDay(Date.now())}"] td`);
-      expect(await todayRow.nth(1).textContent()).to.equal('3');
+      // Three single transfers, a run of two and another client's payment of the same id.
+      expect(await todayRow.nth(1).textContent()).to.equal('6');
       await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
     });
   });
@@ -326,6 +346,192 @@ describe('Finance console in a browser', function () {
       expect([...origins]).to.deep.equal([con.origin]);
       expect(requested.some((url) => url.endsWith('/console/assets/chart.umd.min.js'))).to.equal(true);
     });
+  });
+
+  describe('what a finance clerk needs (#16)', () => {
+    let inDoubt = '';
+    before(async () => {
+      // A payment the bank has not confirmed, written as the gateway would leave it.
+      inDoubt = `DOUBT-${randomBytes(3).toString('hex')}`;
+      const p = await gw.store.payments.reserve(
+        { clientId: client.clientId, transactionId: inDoubt, requestHash: 'd'.repeat(64), amount: '5000000.00', currency: 'IDR', details: { sourceAccount: '0201245680', beneficiaryAccount: '0201245681', beneficiaryBankCode: '014', beneficiaryName: 'PT Ragu', remark: 'Timeout case', transferMethod: null } },
+        Date.now() - 120_000,
+      );
+      await gw.store.payments.update(p.id, { state: 'UNKNOWN', bank: 'bca', resultJson: JSON.stringify({ transactionId: inDoubt, status: 'UNKNOWN', bankResponseCode: 'ESB-82-024', bankMessage: 'Timeout, check your statement' }), httpStatus: 202 }, Date.now() - 60_000);
+    });
+
+    async function axeViolations(): Promise<string[]> {
+      // Evaluated through the DevTools protocol, so the console's CSP (no inline script) does not stop it.
+      await page.evaluate(AXE_SOURCE);
+      const result = await page.evaluate(async () => {
+        const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
+        return (await axe.run()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      });
+      return result;
+    }
+
+    async function setLang(lang: 'id' | 'en'): Promise<void> {
+      await page.goto(`${con.url}/lang?to=${lang}&back=/console/payments`);
+    }
+
+    for (const lang of ['id', 'en'] as const) {
+      const words = lang === 'id'
+        ? { refused: 'Melebihi jumlah maksimum (ESB-82-006)', of: 'dari', doNotPay: 'Jangan bayar ulang', failedBanner: 'Bank menolak pembayaran ini', runPaid: 'Berhasil dibayar', proof: 'Bukti transfer', duplicate: 'Peringatan pembayaran ganda', reversed: 'Tanggal awal jatuh setelah tanggal akhir', notFound: 'Halaman tidak ditemukan', forbidden: 'Akses ditolak', back: 'Kembali ke daftar', confirm: 'Ganti rahasia klien' }
+        : { refused: 'Maximum amount exceeded (ESB-82-006)', of: 'of', doNotPay: 'Do not pay again', failedBanner: 'The bank refused this payment', runPaid: 'Paid', proof: 'Proof of payment', duplicate: 'Possible double payment', reversed: 'The start date is after the end date', notFound: 'Page not found', forbidden: 'Access denied', back: 'Back to the list', confirm: 'Rotate the secret of client' };
+
+      describe(`in ${lang === 'id' ? 'Bahasa Indonesia' : 'English'}`, () => {
+        it('the list shows beneficiary, bank name, remark and the refusal in the clerk’s words, with count and sum, and finds a sealed name by part of it', async () => {
+          await signInAs(users.auditor);
+          await setLang(lang);
+          await page.goto(`${con.url}/payments?client=${client.clientId}`);
+          const success = page.locator(`tr:has(a:text-is("${today.success}"))`);
+          expect(await success.locator('td.beneficiary').textContent()).to.contain('PT Sumber Makmur').and.to.contain('0201245681').and.to.contain('Bank Central Asia (014)');
+          expect(await success.locator('td.remark').textContent()).to.equal('Invoice 2475');
+          expect(await page.locator(`tr:has(a:text-is("${today.failed}")) .reason`).textContent()).to.equal(words.refused);
+          expect(await page.textContent('#list-totals')).to.match(new RegExp(`^1–\\d+ ${words.of} \\d+ `));
+          expect(await page.locator('td.when').first().textContent()).to.match(/^\d{1,2} \w{3} \d{4} \d{2}[.:]\d{2} WIB$/);
+          await page.fill('input[name=q]', 'sumber MAKMUR');
+          await Promise.all([page.waitForURL(/q=/), page.click('form.filters button[type=submit]')]);
+          expect(await listedTransactionIds()).to.deep.equal([today.success]);
+          expect(await page.textContent('#list-totals')).to.contain('Rp 2.475.000,00');
+          expect(await axeViolations()).to.deep.equal([]);
+          await page.screenshot({ path: join(SHOTS, `payments-list-${lang}.png`), fullPage: true });
+        });
+
+        it('names a reversed date range instead of showing an empty list, with dates typed as dd/mm/yyyy', async () => {
+          const answer = await page.goto(`${con.url}/payments?from=${encodeURIComponent('25/11/2026')}&to=${encodeURIComponent('20/11/2026')}`);
+          expect(answer?.status()).to.equal(400);
+          expect(await page.textContent('li[data-field=to]')).to.contain(words.reversed);
+          expect(await page.inputValue('input[name=from]')).to.equal('25/11/2026');
+          expect(await axeViolations()).to.deep.equal([]);
+        });
+
+        it('the detail page opens with a banner that says what happened and what to do, and the way back keeps the filters', async () => {
+          await page.goto(`${con.url}/payments?client=${client.clientId}&q=${today.failed}`);
+          await Promise.all([page.waitForURL(/\/console\/payments\/\d+/), page.click(`a:text-is("${today.failed}")`)]);
+          const banner = (await page.textContent('#status-banner')) ?? '';
+          expect(banner).to.contain(words.failedBanner);
+          // BCA's own Indonesian text on an Indonesian page; the code table's words in English.
+          expect(banner).to.contain(lang === 'id' ? 'Melebihi jumlah maksimum' : 'Maximum amount exceeded');
+          expect(await page.getAttribute('details.technical', 'open')).to.equal(null);
+          expect(await axeViolations()).to.deep.equal([]);
+          await Promise.all([page.waitForURL(/\/console\/payments\?/), page.click(`a:text-is("← ${words.back}")`)]);
+          expect(page.url()).to.contain(`q=${today.failed}`);
+
+          await page.goto(`${con.url}/payments?q=${inDoubt}`);
+          await Promise.all([page.waitForURL(/\/console\/payments\/\d+/), page.click(`a:text-is("${inDoubt}")`)]);
+          expect(await page.textContent('#status-banner')).to.contain(words.doNotPay);
+          await page.screenshot({ path: join(SHOTS, `payment-in-doubt-${lang}.png`), fullPage: true });
+        });
+
+        it('warns on the detail page when another client paid the same transaction id, and prints a proof of payment', async () => {
+          await page.goto(`${con.url}/payments?client=${client.clientId}&q=${today.success}`);
+          await Promise.all([page.waitForURL(/\/console\/payments\/\d+/), page.click(`a:text-is("${today.success}")`)]);
+          expect(await page.textContent('#duplicate-warning')).to.contain(words.duplicate);
+          await Promise.all([page.waitForURL(/\/proof$/), page.click('#proof-link')]);
+          expect(await page.textContent('h1')).to.equal(words.proof);
+          const proof = (await page.textContent('#proof')) ?? '';
+          expect(proof).to.contain('Rp 2.475.000,00').and.to.contain('PT Sumber Makmur').and.to.contain('0201245681').and.to.contain('Bank Central Asia (014)');
+          expect(await axeViolations()).to.deep.equal([]);
+          await page.emulateMedia({ media: 'print' });
+          expect(await page.isVisible('header')).to.equal(false);
+          await page.screenshot({ path: join(SHOTS, `proof-of-payment-${lang}.png`), fullPage: true });
+          await page.emulateMedia({ media: 'screen' });
+        });
+
+        it('prints a list with its filter and the print date, without the form', async () => {
+          await page.goto(`${con.url}/payments?status=SUCCESS`);
+          await page.emulateMedia({ media: 'print' });
+          expect(await page.isVisible('form.filters')).to.equal(false);
+          expect(await page.textContent('#print-summary')).to.contain('status=SUCCESS').and.to.contain('WIB');
+          await page.emulateMedia({ media: 'screen' });
+        });
+
+        it('shows a payment run with its counts and totals and every line linked', async () => {
+          await page.goto(`${con.url}/runs`);
+          expect(await axeViolations()).to.deep.equal([]);
+          await Promise.all([page.waitForURL(/\/console\/runs\/\d+$/), page.click(`a:text-is("${runId}")`)]);
+          expect(await page.textContent('#run-id')).to.equal(runId);
+          const paid = page.locator('#run-totals tr[data-outcome=paid] td');
+          expect(await paid.nth(0).textContent()).to.equal('2');
+          expect(await paid.nth(1).textContent()).to.equal('Rp 300.000,00');
+          expect(await page.locator('#run-totals tr[data-outcome=paid] th').textContent()).to.equal(words.runPaid);
+          expect(await page.locator('table.run-lines tbody tr a').count()).to.equal(2);
+          expect(await page.textContent('table.run-lines')).to.contain('CV Maju Jaya').and.to.contain('Run line two');
+          expect(await axeViolations()).to.deep.equal([]);
+          await page.screenshot({ path: join(SHOTS, `payment-run-${lang}.png`), fullPage: true });
+        });
+
+        it('answers an unknown page and a forbidden one with a styled page and a way back', async () => {
+          const missing = await page.goto(`${con.url}/payments/999999999`);
+          expect(missing?.status()).to.equal(404);
+          expect(await page.textContent('h1')).to.equal(words.notFound);
+          expect(await page.isVisible(`a:text-is("${words.back}")`)).to.equal(true);
+          expect(await axeViolations()).to.deep.equal([]);
+          await signInAs(users.viewer);
+          await setLang(lang);
+          const forbidden = await page.goto(`${con.url}/access-log`);
+          expect(forbidden?.status()).to.equal(403);
+          expect(await page.textContent('h1')).to.equal(words.forbidden);
+          expect(await axeViolations()).to.deep.equal([]);
+        });
+
+        it('admin: names the client before rotating its secret, warns of a client with no allowed address; auditors read the access log', async () => {
+          const bare = await gw.createClient({ cidrs: [] });
+          await signInAs(users.admin);
+          await setLang(lang);
+          await page.goto(`${con.url}/admin`);
+          expect(await page.locator(`tr.no-address`).count()).to.be.greaterThan(0);
+          expect(await axeViolations()).to.deep.equal([]);
+          await Promise.all([page.waitForURL(/confirm\/rotate$/), page.click(`tr[data-client-id="${bare.clientId}"] a.rotate`)]);
+          expect(await page.textContent('#confirm-question')).to.contain(words.confirm).and.to.contain(bare.clientId);
+          expect(await axeViolations()).to.deep.equal([]);
+          await page.screenshot({ path: join(SHOTS, `admin-confirm-${lang}.png`), fullPage: true });
+          await signInAs(users.auditor);
+          await setLang(lang);
+          await page.goto(`${con.url}/access-log?action=export_csv`);
+          expect(await page.locator('table.access-log tbody tr[data-action=export_csv]').count()).to.be.greaterThan(0);
+          expect(await axeViolations()).to.deep.equal([]);
+        });
+
+        it('the overview and the sign-in page pass axe too', async () => {
+          await page.goto(`${con.url}/overview`);
+          expect(await axeViolations()).to.deep.equal([]);
+          await browser.context.clearCookies();
+          await page.goto(`${con.url}/lang?to=${lang}&back=/console/sign-in`);
+          expect(await axeViolations()).to.deep.equal([]);
+        });
+      });
+    }
+
+    it('downloads the list as a real .xlsx', async () => {
+      await signInAs(users.auditor);
+      await page.goto(`${con.url}/payments?client=${client.clientId}`);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-xlsx')]);
+      expect(download.suggestedFilename()).to.match(/^payments-\d{12}\.xlsx$/);
+      const bytes = readFileSync(await download.path());
+      expect(bytes.subarray(0, 2).toString()).to.equal('PK');
+    });
+
+    for (const [label, viewport] of [['at 1024 px', { width: 1024, height: 768 }], ['on a phone', { width: 390, height: 844 }]] as const) {
+      it(`is usable ${label}: nothing but the wide tables scrolls sideways`, async () => {
+        await signInAs(users.auditor);
+        await page.setViewportSize(viewport);
+        try {
+          for (const path of ['/payments', `/payments?q=${today.failed}`, '/runs', '/overview']) {
+            await page.goto(`${con.url}${path}`);
+            const overflow = await page.evaluate(() => {
+              const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+              return root.scrollWidth - root.clientWidth;
+            });
+            expect(overflow, path).to.be.at.most(0);
+          }
+          await page.screenshot({ path: join(SHOTS, `payments-list-${viewport.width}.png`), fullPage: false });
+        } finally {
+          await page.setViewportSize({ width: 1280, height: 900 });
+        }
+      });
+    }
   });
 
   describe('the public API port', () => {

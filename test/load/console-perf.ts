@@ -6,6 +6,10 @@
  *   GERBANG_PERF_MYSQL_URL  server to use (default mysql://root@127.0.0.1:3306)
  *   GERBANG_PERF_ROWS       payments to seed (default 1000000)
  *   GERBANG_PERF_KEEP=1     keep the database afterwards (its name is printed)
+ *   GERBANG_PERF_REUSE=name measure a database kept by an earlier run (migrated to the newest
+ *                           migration, not seeded again); give that run's GERBANG_PERF_AUDIT_KEY
+ *   GERBANG_PERF_AUDIT_KEY  `id:base64key` the sealed values are sealed with (default: a fresh one)
+ *   GERBANG_PERF_CASES=re   only the cases whose label matches
  *
  * The seeding uses MariaDB's SEQUENCE engine (seq_1_to_N), so it needs MariaDB 10.x.
  * A measurement, not a test: it prints figures and never fails on a slow answer.
@@ -16,7 +20,10 @@ import { loadConsoleConfig } from '../../src/config/index.js';
 import { createConsoleUser, startConsole } from '../../src/console/index.js';
 import { configureLogger } from '../../src/log/index.js';
 import { migrate, openDb } from '../../src/store/index.js';
-import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
+import { ringOf, testKeySpec } from '../support/audit-keys.js';
+
+const AUDIT_KEY = process.env.GERBANG_PERF_AUDIT_KEY ?? testKeySpec('perf');
+const AUDIT_KEYS = ringOf(AUDIT_KEY);
 
 const SERVER = (process.env.GERBANG_PERF_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
 const ROWS = Number(process.env.GERBANG_PERF_ROWS ?? 1_000_000);
@@ -24,8 +31,27 @@ const BATCH = 100_000;
 const DAY = 86_400_000;
 const SPAN_DAYS = 30;
 
+const NAMES = ['PT Sumber Makmur', 'CV Maju Jaya', 'PT Abadi Sentosa', 'Toko Berkah', 'PT Cahaya Timur', 'UD Sinar Jaya', 'PT Mega Karya', 'CV Bintang Lima'];
+
+/**
+ * Each payment's facts (migration 015), sealed with the run's key as the gateway seals them:
+ * a few hundred distinct sealed values, picked per row, so the text search pays the real
+ * decryption cost on every row it opens.
+ */
+function sealedDetails(): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < 400; i += 1) {
+    const details = { sourceAccount: '0201245680', beneficiaryAccount: `02012${String(i).padStart(5, '0')}`, beneficiaryBankCode: '014', beneficiaryName: `${NAMES[i % NAMES.length]} ${i}`, remark: `Invoice INV-${i}`, transferMethod: null };
+    out.push(AUDIT_KEYS.encrypt(JSON.stringify(details)));
+  }
+  return out;
+}
+
 async function seed(url: string, end: number): Promise<void> {
   const db = openDb(url);
+  const sealed = sealedDetails();
+  await db.execute('CREATE TABLE perf_details (n INT NOT NULL PRIMARY KEY, sealed TEXT NOT NULL)');
+  for (let i = 0; i < sealed.length; i += 1) await db.execute('INSERT INTO perf_details (n, sealed) VALUES (?, ?)', [i, sealed[i]]);
   const start = end - SPAN_DAYS * DAY;
   const step = Math.floor((SPAN_DAYS * DAY) / ROWS);
   try {
@@ -36,11 +62,12 @@ async function seed(url: string, end: number): Promise<void> {
       const minor = '((seq * 7919) % 250000000 + 10000)';
       await db.execute(
         'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, ' +
-          'bank_reference, amount, amount_minor, currency, result_json, http_status, created_at, updated_at) ' +
+          'bank_reference, amount, amount_minor, currency, result_json, http_status, created_at, updated_at, key_id, details_json, beneficiary_account, beneficiary_bank) ' +
           `SELECT CONCAT('perf-client-', seq % 5), CONCAT('PERF-', seq), REPEAT('a', 64), ` +
           "CASE WHEN seq % 20 = 0 THEN 'FAILED' WHEN seq % 97 = 0 THEN 'UNKNOWN' WHEN seq % 89 = 0 THEN 'PENDING' ELSE 'SUCCESS' END, " +
           "IF(seq % 7 = 0, 'bni', 'bca'), 'transfer-intrabank', LPAD(seq % 100000000, 8, '0'), '2026-11-01', LPAD(seq, 10, '0'), " +
-          `CONCAT(${minor} DIV 100, '.', LPAD(${minor} % 100, 2, '0')), ${minor}, 'IDR', NULL, 201, ${at}, ${at} + 800 FROM ${seq}`,
+          `CONCAT(${minor} DIV 100, '.', LPAD(${minor} % 100, 2, '0')), ${minor}, 'IDR', NULL, 201, ${at}, ${at} + 800, ` +
+          `'${AUDIT_KEYS.currentKeyId}', d.sealed, '******5681', '014' FROM ${seq} JOIN perf_details d ON d.n = seq % ${sealed.length}`,
       );
       await db.execute(
         'INSERT INTO audit_exchanges (id, request_id, received_at, completed_at, remote_ip, origin, method, path, client_id, transaction_id, amount, ' +
@@ -59,6 +86,7 @@ async function seed(url: string, end: number): Promise<void> {
       process.stdout.write(`  seeded ${last.toLocaleString('en')} payments, exchanges and bank calls\r`);
     }
     process.stdout.write('\n');
+    await db.execute('DROP TABLE perf_details');
     await db.execute('ANALYZE TABLE payments, audit_exchanges, audit_bank_calls');
   } finally {
     await db.close();
@@ -84,29 +112,39 @@ async function time(origin: string, cookie: string, path: string, runs: number):
 
 async function main(): Promise<void> {
   configureLogger('warn');
-  const name = `gerbang_perf_${randomBytes(4).toString('hex')}`;
-  const admin = openDb(SERVER);
-  await admin.execute(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-  await admin.close();
+  const reuse = process.env.GERBANG_PERF_REUSE;
+  let only: RegExp | null = null;
+  const name = reuse ?? `gerbang_perf_${randomBytes(4).toString('hex')}`;
   const url = `${SERVER}/${name}`;
-  console.log(`database ${name}: migrating and seeding ${ROWS.toLocaleString('en')} payments over ${SPAN_DAYS} days`);
-  const migrateDb = openDb(url);
-  await migrate(migrateDb);
-  await migrateDb.close();
   const end = Date.now();
-  const seeding = Date.now();
-  await seed(url, end);
-  console.log(`seeded in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
+  if (reuse) {
+    console.log(`database ${name}: reused as seeded by an earlier run`);
+    const migrateDb = openDb(url);
+    await migrate(migrateDb);
+    await migrateDb.close();
+  } else {
+    const admin = openDb(SERVER);
+    await admin.execute(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    await admin.close();
+    console.log(`database ${name}: migrating and seeding ${ROWS.toLocaleString('en')} payments over ${SPAN_DAYS} days`);
+    const migrateDb = openDb(url);
+    await migrate(migrateDb);
+    await migrateDb.close();
+    const seeding = Date.now();
+    await seed(url, end);
+    console.log(`seeded in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
+  }
 
-  const con = await startConsole(loadConsoleConfig({ GERBANG_DATABASE_URL: url, CONSOLE_PORT: '0', GERBANG_LOG_LEVEL: 'warn', GERBANG_MIGRATE_ON_START: 'false', GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY }));
+  const con = await startConsole(loadConsoleConfig({ GERBANG_DATABASE_URL: url, CONSOLE_PORT: '0', GERBANG_LOG_LEVEL: 'warn', GERBANG_MIGRATE_ON_START: 'false', GERBANG_AUDIT_KEYS: AUDIT_KEY }));
   try {
     const password = randomBytes(12).toString('hex');
-    await createConsoleUser(con.store.consoleUsers, { username: 'perf', password, role: 'auditor' }, Date.now());
+    const username = `perf-${randomBytes(3).toString('hex')}`;
+    await createConsoleUser(con.store.consoleUsers, { username, password, role: 'auditor' }, Date.now());
     const origin = new URL(con.url).origin;
     const signIn = await request(`${origin}/console/sign-in`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
-      body: new URLSearchParams({ username: 'perf', password }).toString(),
+      body: new URLSearchParams({ username, password }).toString(),
     });
     await signIn.body.dump();
     const cookie = String(signIn.headers['set-cookie']).split(';')[0];
@@ -134,6 +172,9 @@ async function main(): Promise<void> {
       ['list, amount range, largest first', '/console/payments?min=1.000.000,00&max=1.500.000,00&sort=largest'],
       ['list, transaction id', '/console/payments?txn=PERF-424242'],
       ['list, bank reference', '/console/payments?ref=0000777777'],
+      ['search "sumber" (sealed names), no filter', '/console/payments?q=sumber'],
+      ['search "inv-123" (sealed remarks), 3 days', `/console/payments?q=inv-123&from=${day(10)}&to=${day(8)}`],
+      ['search "perf-4242" (transaction id)', '/console/payments?q=perf-4242'],
       ['list, client + status + 7 days', `/console/payments?client=perf-client-1&status=SUCCESS&from=${day(7)}&to=${day(0)}`],
       ['detail page', detail],
       ['overview, 14 days', '/console/overview?days=14'],
@@ -141,10 +182,13 @@ async function main(): Promise<void> {
     ];
     console.log('\nanswer times over HTTP (20 runs each; ms)');
     console.log(`${'case'.padEnd(42)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'max'.padStart(8)}  status`);
+    only = process.env.GERBANG_PERF_CASES ? new RegExp(process.env.GERBANG_PERF_CASES) : null;
     for (const [label, path] of cases) {
+      if (only && !only.test(label)) continue;
       const r = await time(origin, cookie, path, label.startsWith('overview') ? 5 : 20);
       console.log(`${label.padEnd(42)} ${r.p50.toFixed(1).padStart(8)} ${r.p95.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)}  ${r.status}`);
     }
+    if (only) return;
     const exportDay = await time(origin, cookie, `/console/payments/export.csv?from=${day(3)}&to=${day(3)}`, 1);
     console.log(`${'CSV export, one day'.padEnd(42)} ${exportDay.p50.toFixed(1).padStart(8)} ms, ${(exportDay.bytes / 1e6).toFixed(1)} MB`);
 
@@ -168,7 +212,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await con.close();
-    if (process.env.GERBANG_PERF_KEEP !== '1') {
+    if (process.env.GERBANG_PERF_KEEP !== '1' && !reuse) {
       const cleanup = openDb(SERVER);
       await cleanup.execute(`DROP DATABASE IF EXISTS ${name}`);
       await cleanup.close();

@@ -76,4 +76,81 @@ forEachBackend('Payment search (console list)', (ctx) => {
   it('lists the banks that have payments', async () => {
     expect(await ctx.store().paymentSearch.banks()).to.include.members(['bca', 'bni']);
   });
+
+  describe('text search over sealed names and remarks', () => {
+    const who = `t-${randomBytes(4).toString('hex')}`;
+    const other = `o-${randomBytes(4).toString('hex')}`;
+    before(async () => {
+      const store = ctx.store();
+      const names = ['PT Sumber Makmur', 'CV Maju Jaya', 'PT Sumber Rejeki', 'Toko Abadi'];
+      for (let i = 0; i < 4; i += 1) {
+        const p = await store.payments.reserve(
+          {
+            clientId: who,
+            transactionId: `TXT-${i}`,
+            requestHash: 'h'.repeat(64),
+            amount: `${(i + 1) * 100}.00`,
+            currency: 'IDR',
+            details: { sourceAccount: '0201245680', beneficiaryAccount: `020124568${i}`, beneficiaryBankCode: '014', beneficiaryName: names[i], remark: `Invoice INV-${i}`, transferMethod: null },
+          },
+          base + i,
+        );
+        await store.payments.update(p.id, { state: 'SUCCESS', bank: 'bca', bankReference: `REFX${i}`, bankTransactionId: `B00${i}` }, base + i);
+      }
+    });
+
+    it('stores the name and remark sealed, and finds them case-insensitively inside words, with the count and sum of the matches', async () => {
+      const store = ctx.store();
+      const [raw] = await store.db.query<{ details_json: string; beneficiary_account: string; beneficiary_bank: string }>(
+        'SELECT details_json, beneficiary_account, beneficiary_bank FROM payments WHERE client_id = ? AND transaction_id = ?',
+        [who, 'TXT-0'],
+      );
+      expect(raw.details_json).to.match(/^gcm2\./);
+      expect(raw.details_json).not.to.contain('Sumber');
+      expect(raw.beneficiary_account).to.equal('******5680');
+      expect(raw.beneficiary_bank).to.equal('014');
+      const page = await store.paymentSearch.page({ clientId: who, text: 'sumber' }, 'newest', null, 10);
+      expect(page.rows.map((p) => p.transactionId)).to.deep.equal(['TXT-2', 'TXT-0']);
+      expect(page.rows[0].details?.beneficiaryName).to.equal('PT Sumber Rejeki');
+      expect(page.totals).to.deep.equal({ count: 2, totalMinor: 40_000n, truncated: false, capped: false });
+      expect((await store.paymentSearch.page({ clientId: who, text: 'inv-3' }, 'newest', null, 10)).rows.map((p) => p.transactionId)).to.deep.equal(['TXT-3']);
+      expect((await store.paymentSearch.page({ clientId: who, text: 'refx1' }, 'newest', null, 10)).rows.map((p) => p.transactionId)).to.deep.equal(['TXT-1']);
+      expect((await store.paymentSearch.page({ clientId: who, text: 'b002' }, 'newest', null, 10)).rows.map((p) => p.transactionId)).to.deep.equal(['TXT-2']);
+      expect((await store.paymentSearch.page({ clientId: who, text: 'xt-' }, 'newest', null, 10)).totals.count).to.equal(4);
+    });
+
+    it('pages forward and back through the matches', async () => {
+      const store = ctx.store();
+      const first = await store.paymentSearch.page({ clientId: who, text: 'invoice' }, 'newest', null, 3);
+      expect(first.rows.map((p) => p.transactionId)).to.deep.equal(['TXT-3', 'TXT-2', 'TXT-1']);
+      expect(first.previous).to.equal(null);
+      const second = await store.paymentSearch.page({ clientId: who, text: 'invoice' }, 'newest', first.next, 3);
+      expect(second.rows.map((p) => p.transactionId)).to.deep.equal(['TXT-0']);
+      const back = await store.paymentSearch.page({ clientId: who, text: 'invoice' }, 'newest', second.previous, 3, 'before');
+      expect(back.rows.map((p) => p.transactionId)).to.deep.equal(['TXT-3', 'TXT-2', 'TXT-1']);
+      expect(back.previous).to.equal(null);
+    });
+
+    it('flags the same transactionId paid successfully by another client', async () => {
+      const store = ctx.store();
+      const twin = await store.payments.reserve({ clientId: other, transactionId: 'TXT-1', requestHash: 'h'.repeat(64), amount: '200.00', currency: 'IDR' }, base);
+      const mine = (await store.payments.find(who, 'TXT-1'))!;
+      expect(await store.paymentSearch.duplicatesOf(mine)).to.deep.equal([]);
+      await store.payments.update(twin.id, { state: 'SUCCESS' }, base);
+      expect((await store.paymentSearch.duplicatesOf(mine)).map((p) => p.clientId)).to.deep.equal([other]);
+    });
+  });
+
+  it('pages back from a later page with the previous marker, with the count and sum of the whole filter', async () => {
+    const store = ctx.store();
+    const first = await store.paymentSearch.page({ clientId: client }, 'newest', null, 5);
+    const second = await store.paymentSearch.page({ clientId: client }, 'newest', first.next, 5);
+    expect(second.previous).to.not.equal(null);
+    const back = await store.paymentSearch.page({ clientId: client }, 'newest', second.previous, 5, 'before');
+    expect(back.rows.map((p) => p.id)).to.deep.equal(first.rows.map((p) => p.id));
+    expect(back.previous).to.equal(null);
+    expect(first.totals.count).to.equal(23);
+    const sum = made.reduce((s, p) => s + BigInt(p.amount.replace('.', '')), 0n);
+    expect(second.totals.totalMinor).to.equal(sum);
+  });
 });

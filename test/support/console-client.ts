@@ -36,6 +36,15 @@ export class ConsoleClient {
     return this.send('POST', path, new URLSearchParams(form).toString(), { 'content-type': 'application/x-www-form-urlencoded', origin: this.origin, ...headers });
   }
 
+  /** A download (an .xlsx): the body as bytes. */
+  async getBuffer(path: string): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+    const res = await request(`${this.origin}${path}`, { headers: this.cookie ? { cookie: this.cookie } : {}, dispatcher: this.origin.startsWith('https:') ? insecure : undefined });
+    const body = Buffer.from(await res.body.arrayBuffer());
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    return { status: res.statusCode, headers, body };
+  }
+
   async signIn(username: string, password: string): Promise<PageAnswer> {
     return this.post('/console/sign-in', { username, password });
   }

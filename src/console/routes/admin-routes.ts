@@ -1,12 +1,14 @@
 import { Router, type Request, type Response } from 'express';
 import { createClient, changeAccountGrants, rotateClientSecret, setClientAllowlists } from '../../domain/clients/index.js';
 import { AppError, isAppError, type FieldError } from '../../errors/index.js';
-import { CONSOLE_ROLES, type ConsoleRole, type Store } from '../../store/types.js';
+import { createHash } from 'node:crypto';
+import { CONSOLE_ROLES, type ClientRecord, type ConsoleRole, type Store } from '../../store/types.js';
 import { signedIn } from '../console-locals.js';
 import { BASE } from '../console-sessions.js';
 import { createConsoleUser, resetConsolePassword } from '../console-users.js';
 import { unlockConsoleUser } from '../sign-in-use-case.js';
-import { adminPage, type AdminView } from '../views/admin-page.js';
+import { adminPage, confirmPage, type AdminView } from '../views/admin-page.js';
+import { messagePage } from '../views/message-page.js';
 import { remoteIp } from './sign-in-routes.js';
 
 function field(req: Request, name: string): string {
@@ -66,9 +68,31 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
     }),
   );
 
+  /**
+   * Rotating a secret and disabling a client stop an ERP from paying: both go through a page that
+   * names the client first. Its form carries a fingerprint of the client's current state, so a
+   * reload of the answer (the browser re-posting) finds it changed and repeats nothing.
+   */
+  router.get(`${BASE}/admin/clients/:id/confirm/:action`, async (req, res) => {
+    const locals = signedIn(res);
+    const ctx = { ...locals, here: req.originalUrl, csrfToken: locals.session.csrfToken };
+    const client = await store.clients.findById(req.params.id);
+    const action = req.params.action === 'rotate' ? 'rotate' : req.params.action === 'disable' ? 'disable' : null;
+    if (!client || !action) {
+      res.status(404).type('html').send(messagePage(ctx, locals.t('pageNotFound'), locals.t('notFound')));
+      return;
+    }
+    res.type('html').send(confirmPage(ctx, client, action, fingerprint(client)));
+  });
+
   router.post(`${BASE}/admin/clients/:id/status`, (req, res) =>
     attempt(req, res, async () => {
       const status = field(req, 'status') === 'active' ? 'active' : 'disabled';
+      if (status === 'disabled') {
+        const client = await store.clients.findById(req.params.id);
+        if (!client) return 'missing';
+        if (field(req, 'fingerprint') !== fingerprint(client)) return { notice: signedIn(res).t('alreadyDone') };
+      }
       if (!(await store.clients.setStatus(req.params.id, status, clock()))) return 'missing';
       await audited(req, res, 'admin_client_status', `client:${req.params.id}`, status);
       return {};
@@ -77,6 +101,10 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
 
   router.post(`${BASE}/admin/clients/:id/rotate`, (req, res) =>
     attempt(req, res, async () => {
+      const client = await store.clients.findById(req.params.id);
+      if (!client) return 'missing';
+      // A reload re-posts the old fingerprint: the secret was already rotated, do not rotate again.
+      if (field(req, 'fingerprint') !== fingerprint(client)) return { notice: signedIn(res).t('alreadyDone') };
       const clientSecret = await rotateClientSecret(store.clients, req.params.id, clock());
       if (clientSecret === null) return 'missing';
       await audited(req, res, 'admin_client_rotate', `client:${req.params.id}`);
@@ -167,6 +195,11 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
   );
 
   return router;
+}
+
+/** What changes when a client's secret is rotated or its status set: a reload of the same form no longer matches. */
+function fingerprint(client: ClientRecord): string {
+  return createHash('sha256').update(`${client.secretHash}\u0000${client.status}\u0000${client.updatedAt}`).digest('base64url').slice(0, 22);
 }
 
 function invalid(fields: FieldError[]): AppError {

@@ -1,16 +1,19 @@
+import ExcelJS from 'exceljs';
 import { Router, type Request, type Response } from 'express';
 import { once } from 'node:events';
 import { formulaSafeCsv } from '../../export/index.js';
-import type { Store } from '../../store/types.js';
+import type { PaymentCursor, PaymentRecord, Store } from '../../store/types.js';
 import { jakartaTimestamp } from '../../time/index.js';
 import { signedIn } from '../console-locals.js';
 import { BASE, seesBodies } from '../console-sessions.js';
-import { formatJakartaTime } from '../format.js';
-import { statusLabel } from '../i18n.js';
-import { describeFilters, parseFilters } from '../payment-filters.js';
+import { formatWhen, maskAccount } from '../format.js';
+import { describeFilters, parseFilters, type ParsedFilters } from '../payment-filters.js';
+import { decimalComma, EXPORT_COLUMNS, exportRow, TEXT_COLUMNS, type ExportRow } from '../payment-export.js';
 import { paymentStory } from '../payment-story.js';
+import { messagePage } from '../views/message-page.js';
 import { paymentDetailPage } from '../views/payment-detail-page.js';
 import { paymentsPage } from '../views/payments-page.js';
+import { proofPage } from '../views/proof-page.js';
 import { remoteIp } from './sign-in-routes.js';
 
 export interface PaymentRouteDeps {
@@ -26,16 +29,41 @@ function pageContext(req: Request, res: Response) {
   return { ...locals, here: req.originalUrl, csrfToken: locals.session.csrfToken };
 }
 
-/** The payment list, one payment's story, and the CSV export of the filtered list. */
+/** A `back` link kept only when it is one of the console's own list pages. */
+function listLink(value: unknown): string {
+  return typeof value === 'string' && /^\/console\/payments(\?|$)/.test(value) ? value : `${BASE}/payments`;
+}
+
+/** The payment list, one payment's story and proof, and the exports of the filtered list. */
 export function paymentRoutes(deps: PaymentRouteDeps): Router {
   const { store, clock } = deps;
   const router = Router();
 
+  /** The payment of the URL, recorded in the console audit as seen with `action`; null when there is none. */
+  const openPayment = async (req: Request, res: Response, action: string): Promise<PaymentRecord | null> => {
+    const id = String(req.params.id);
+    const payment = /^\d{1,15}$/.test(id) ? await store.paymentSearch.findById(Number(id)) : null;
+    if (!payment) return null;
+    await store.consoleAudit.record({
+      at: clock(),
+      username: signedIn(res).user.username,
+      action,
+      target: `payment:${payment.id}`,
+      detail: `${payment.clientId} ${payment.transactionId}`,
+      remoteIp: remoteIp(req),
+    });
+    return payment;
+  };
+  const notFound = (req: Request, res: Response) => {
+    const ctx = pageContext(req, res);
+    res.status(404).type('html').send(messagePage(ctx, ctx.t('pageNotFound'), ctx.t('notFound')));
+  };
+
   router.get(`${BASE}/payments`, async (req, res) => {
     const ctx = pageContext(req, res);
-    const filters = parseFilters(req.query);
+    const filters = parseFilters(req.query, ctx.t);
     const [clients, banks] = await Promise.all([store.clients.list(), store.paymentSearch.banks()]);
-    const page = filters.errors.length > 0 ? null : await store.paymentSearch.page(filters.search, filters.sort, filters.cursor, PAGE_SIZE);
+    const page = filters.errors.length > 0 ? null : await store.paymentSearch.page(filters.search, filters.sort, filters.cursor, PAGE_SIZE, filters.direction);
     if (page) {
       // A list shows records too: which ones a user saw is the filter and the page they were on.
       await store.consoleAudit.record({
@@ -43,106 +71,143 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
         username: ctx.user.username,
         action: 'list_payments',
         target: page.rows.length > 0 ? `payments:${page.rows[0].id}..${page.rows[page.rows.length - 1].id}` : 'payments:none',
-        detail: `${describeFilters(filters.form)}${filters.cursor ? ' (next page)' : ''}`,
+        detail: `${describeFilters(filters.form)}${filters.cursor ? ` (from row ${filters.at})` : ''}`,
         remoteIp: remoteIp(req),
       });
     }
     res.status(filters.errors.length > 0 ? 400 : 200).type('html');
-    res.send(paymentsPage(ctx, { form: filters.form, errors: filters.errors, page, clients, banks, paged: filters.cursor !== null }));
+    res.send(
+      paymentsPage(ctx, {
+        form: filters.form,
+        errors: filters.errors,
+        page,
+        clients,
+        banks,
+        at: filters.at,
+        pageSize: PAGE_SIZE,
+        full: seesBodies(ctx.user.role),
+        printedAt: formatWhen(ctx.lang, clock()),
+      }),
+    );
   });
 
-  router.get(`${BASE}/payments/export.csv`, async (req, res) => {
+  /** Checks the filters and records the export before its first row leaves; null when it answered 400. */
+  async function startExport(req: Request, res: Response, kind: 'csv' | 'xlsx'): Promise<ParsedFilters | null> {
     const ctx = pageContext(req, res);
-    const filters = parseFilters(req.query);
+    const filters = parseFilters(req.query, ctx.t);
     if (filters.errors.length > 0) {
       res.status(400).type('text/plain').send(filters.errors.map((e) => `${e.field}: ${e.message}`).join('\n'));
-      return;
+      return null;
     }
-    // Audit first: the export is recorded before its first row leaves.
     await store.consoleAudit.record({
       at: clock(),
       username: ctx.user.username,
-      action: 'export_csv',
+      action: kind === 'csv' ? 'export_csv' : 'export_xlsx',
       target: 'payments',
       detail: describeFilters(filters.form),
       remoteIp: remoteIp(req),
     });
-    const clientName = new Map((await store.clients.list()).map((c) => [c.id, c.name]));
-    const stamp = jakartaTimestamp(clock(), false).slice(0, 16).replace(/[-:T]/g, '');
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="payments-${stamp}.csv"`);
-    res.setHeader('Cache-Control', 'no-store');
-    // Formula-safe cells (client names and bank references come from outside); the BOM makes Excel read UTF-8.
-    const csv = formulaSafeCsv({ bom: true, header: true, columns: csvColumns(ctx.t) });
-    csv.pipe(res);
-    const closed = once(res, 'close');
-    let cursor = null;
-    // Page by page (keyset), so a month of payments streams in bounded memory.
+    return filters;
+  }
+
+  /** The filtered list as export rows, page by page (keyset), so a month streams in bounded memory. */
+  async function* exportRows(req: Request, res: Response, filters: ParsedFilters): AsyncGenerator<ExportRow> {
+    const ctx = pageContext(req, res);
+    const clients = new Map((await store.clients.list()).map((c) => [c.id, c]));
+    const full = seesBodies(ctx.user.role);
+    let cursor: PaymentCursor | null = null;
     do {
       const page = await store.paymentSearch.page(filters.search, filters.sort, cursor, EXPORT_PAGE);
-      for (const p of page.rows) {
-        const record = {
-          created: formatJakartaTime(p.createdAt),
-          client: clientName.get(p.clientId) ?? p.clientId,
-          clientId: p.clientId,
-          transactionId: p.transactionId,
-          bank: p.bank ?? '',
-          status: p.state,
-          statusLabel: statusLabel(ctx.lang, p.state),
-          amount: p.amount,
-          currency: p.currency,
-          bankReference: p.bankReference ?? '',
-          bankTransactionId: p.bankTransactionId ?? '',
-          updated: formatJakartaTime(p.updatedAt),
-        };
-        // A browser that cancels the download closes the response: stop instead of waiting on a drain that never comes.
-        if (!csv.write(record)) await Promise.race([once(csv, 'drain'), closed]);
-        if (res.destroyed) break;
-      }
+      const runs = await store.paymentSearch.runsOf(page.rows);
+      for (const p of page.rows) yield exportRow(p, clients, full, runs.get(p.id)?.batchId ?? null, ctx.lang);
       cursor = page.next;
+    } while (cursor && !res.destroyed);
+  }
+
+  const fileStamp = () => jakartaTimestamp(clock(), false).slice(0, 16).replace(/[-:T]/g, '');
+
+  router.get(`${BASE}/payments/export.csv`, async (req, res) => {
+    const filters = await startExport(req, res, 'csv');
+    if (!filters) return;
+    // Indonesian Excel reads `;` between cells and a decimal comma; `csv=intl` gives `,` and a point.
+    const intl = req.query.csv === 'intl';
+    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="payments-${fileStamp()}${intl ? '-intl' : ''}.csv"`);
+    // Formula-safe cells, RFC 4180 quoting; the BOM makes Excel read UTF-8.
+    const csv = formulaSafeCsv({ bom: true, header: true, delimiter: intl ? ',' : ';', columns: [...EXPORT_COLUMNS] });
+    csv.pipe(res);
+    const closed = once(res, 'close');
+    for await (const row of exportRows(req, res, filters)) {
+      const record = intl ? row : { ...row, amount: decimalComma(row.amount) };
+      // A browser that cancels the download closes the response: stop instead of waiting on a drain that never comes.
+      if (!csv.write(record)) await Promise.race([once(csv, 'drain'), closed]);
       if (res.destroyed) break;
-    } while (cursor);
+    }
     csv.end();
+  });
+
+  // exceljs: a maintained writer that streams a workbook row by row (a month of payments never
+  // sits in memory) and types each cell, so ids stay text and amounts are numbers Excel can sum.
+  router.get(`${BASE}/payments/export.xlsx`, async (req, res) => {
+    const filters = await startExport(req, res, 'xlsx');
+    if (!filters) return;
+    res.setHeader('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    res.setHeader('Content-Disposition', `attachment; filename="payments-${fileStamp()}.xlsx"`);
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: res, useStyles: true, useSharedStrings: false });
+    const sheet = workbook.addWorksheet('payments', { views: [{ state: 'frozen', ySplit: 1 }] });
+    sheet.columns = EXPORT_COLUMNS.map((key) => ({
+      key,
+      header: key,
+      width: key === 'amount' ? 18 : 22,
+      style: key === 'amount' ? { numFmt: '#,##0.00' } : TEXT_COLUMNS.includes(key) ? { numFmt: '@' } : {},
+    }));
+    for await (const row of exportRows(req, res, filters)) {
+      // Amounts are at most 13 digits and 2 decimals: exact in a double, as Excel stores them.
+      sheet.addRow({ ...row, amount: Number(row.amount) }).commit();
+      if (res.destroyed) break;
+    }
+    sheet.commit();
+    await workbook.commit();
   });
 
   router.get(`${BASE}/payments/:id`, async (req, res) => {
     const ctx = pageContext(req, res);
-    const id = /^\d{1,15}$/.test(req.params.id) ? Number(req.params.id) : null;
-    const payment = id === null ? null : await store.paymentSearch.findById(id);
-    if (!payment) {
-      res.status(404).type('text/plain').send(ctx.t('notFound'));
-      return;
-    }
-    await store.consoleAudit.record({
-      at: clock(),
-      username: ctx.user.username,
-      action: 'view_payment',
-      target: `payment:${payment.id}`,
-      detail: `${payment.clientId} ${payment.transactionId}`,
-      remoteIp: remoteIp(req),
-    });
+    const payment = await openPayment(req, res, 'view_payment');
+    if (!payment) return notFound(req, res);
     // Bodies only through the audit repository: it is the one place that decrypts them.
-    const exchanges = await store.audit.list({ clientId: payment.clientId, transactionId: payment.transactionId, limit: 1000 });
+    const [exchanges, clients, duplicates] = await Promise.all([
+      store.audit.list({ clientId: payment.clientId, transactionId: payment.transactionId, limit: 1000 }),
+      store.clients.list(),
+      payment.state === 'SUCCESS' ? store.paymentSearch.duplicatesOf(payment) : Promise.resolve([]),
+    ]);
+    const name = new Map(clients.map((c) => [c.id, c.name]));
+    res.type('html').send(
+      paymentDetailPage(ctx, {
+        story: paymentStory(payment, exchanges, seesBodies(ctx.user.role)),
+        clientName: name.get(payment.clientId) ?? payment.clientId,
+        duplicates: duplicates.map((d) => ({ payment: d, clientName: name.get(d.clientId) ?? d.clientId })),
+        back: listLink(req.query.back),
+      }),
+    );
+  });
+
+  router.get(`${BASE}/payments/:id/proof`, async (req, res) => {
+    const ctx = pageContext(req, res);
+    const payment = await openPayment(req, res, 'print_proof');
+    if (!payment) return notFound(req, res);
     const client = await store.clients.findById(payment.clientId);
-    res.type('html').send(paymentDetailPage(ctx, paymentStory(payment, exchanges, seesBodies(ctx.user.role)), client?.name ?? payment.clientId));
+    const full = seesBodies(ctx.user.role);
+    const account = (value: string | null | undefined) => (value ? (full ? value : maskAccount(value)) : null);
+    res.status(payment.state === 'SUCCESS' ? 200 : 409).type('html').send(
+      proofPage(ctx, {
+        payment,
+        clientName: client?.name ?? payment.clientId,
+        sourceAccount: account(payment.details?.sourceAccount ?? payment.sourceAccount),
+        beneficiaryAccount: account(payment.details?.beneficiaryAccount) ?? payment.beneficiaryAccountMasked,
+        printedAt: formatWhen(ctx.lang, clock()),
+      }),
+    );
   });
 
   return router;
-}
-
-function csvColumns(t: ReturnType<typeof signedIn>['t']) {
-  return [
-    { key: 'created', header: `${t('created')} (WIB)` },
-    { key: 'client', header: t('client') },
-    { key: 'clientId', header: 'client_id' },
-    { key: 'transactionId', header: t('transactionId') },
-    { key: 'bank', header: t('bank') },
-    { key: 'status', header: 'status' },
-    { key: 'statusLabel', header: t('status') },
-    { key: 'amount', header: t('amount') },
-    { key: 'currency', header: t('currency') },
-    { key: 'bankReference', header: t('bankReference') },
-    { key: 'bankTransactionId', header: t('bankTransactionId') },
-    { key: 'updated', header: `${t('updated')} (WIB)` },
-  ];
 }

@@ -1,7 +1,7 @@
 import type { FieldError } from '../../errors/index.js';
 import type { ClientRecord, ConsoleUser } from '../../store/types.js';
 import { CONSOLE_ROLES } from '../../store/types.js';
-import { formatJakartaTime } from '../format.js';
+import { formatWhen } from '../format.js';
 import { html } from '../html.js';
 import { BASE } from '../console-sessions.js';
 import { csrfField, layout, type PageContext } from './layout.js';
@@ -27,7 +27,7 @@ ${view.errors && view.errors.length > 0 ? html`<div class="error" role="alert"><
 ${view.secret ? html`<div class="info" role="status" id="new-secret"><p>${t('secretShownOnce')}</p><p class="secret">client_id: <span class="client-id">${view.secret.clientId}</span><br>client_secret: <span class="client-secret">${view.secret.clientSecret}</span></p></div>` : ''}`;
 
   const clients = html`<h2>${t('clients')}</h2>
-<table class="clients"><thead><tr><th>client_id</th><th>${t('name')}</th><th>${t('status')}</th><th>${t('allowedOrigins')} / ${t('allowedCidrs')} (${t('onePerLine')})</th><th>${t('grantedAccounts')} (${t('onePerLine')})</th><th></th></tr></thead><tbody>
+<table class="clients"><thead><tr><th>client_id</th><th>${t('name')}</th><th>${t('status')}</th><th>${t('allowedOrigins')} / ${t('allowedCidrs')} (${t('onePerLine')})</th><th>${t('grantedAccounts')} (${t('onePerLine')})</th><th><span class="visually-hidden">${t('actions')}</span></th></tr></thead><tbody>
 ${view.clients.map(
   (c) => html`<tr data-client-id="${c.id}"><td><code>${c.id}</code></td><td>${c.name}</td><td>${c.status === 'active' ? t('active') : t('disabled')}${c.signing.required ? html`<br><span class="signing">${t('signedRequests')}</span>` : ''}</td>
 <td><form method="post" action="${BASE}/admin/clients/${c.id}/allowlists" class="allowlists">${csrf}
@@ -39,8 +39,11 @@ ${view.clients.map(
 <textarea name="grant" rows="1" aria-label="${t('grantAccounts')}" placeholder="${t('grantAccounts')}"></textarea>
 <textarea name="revoke" rows="1" aria-label="${t('revokeAccounts')}" placeholder="${t('revokeAccounts')}"></textarea>
 <button type="submit">${t('save')}</button></form></td>
-<td><form method="post" action="${BASE}/admin/clients/${c.id}/status" class="inline">${csrf}<input type="hidden" name="status" value="${c.status === 'active' ? 'disabled' : 'active'}"><button type="submit" class="toggle">${c.status === 'active' ? t('disable') : t('enable')}</button></form>
-<form method="post" action="${BASE}/admin/clients/${c.id}/rotate" class="inline">${csrf}<button type="submit" class="rotate">${t('rotateSecret')}</button></form></td></tr>`,
+<td>${c.status === 'active'
+    ? html`<a class="button toggle" href="${BASE}/admin/clients/${c.id}/confirm/disable">${t('disable')}</a>`
+    : html`<form method="post" action="${BASE}/admin/clients/${c.id}/status" class="inline">${csrf}<input type="hidden" name="status" value="active"><button type="submit" class="toggle">${t('enable')}</button></form>`}
+<a class="button rotate" href="${BASE}/admin/clients/${c.id}/confirm/rotate">${t('rotateSecret')}</a></td></tr>
+${c.allowedCidrs.length === 0 ? html`<tr class="no-address"><td colspan="6"><p class="warning" role="note">${t('noAllowedAddress').replace('{name}', c.name)}</p></td></tr>` : ''}`,
 )}</tbody></table>
 <form method="post" action="${BASE}/admin/clients" class="admin-form" id="create-client">${csrf}
 <label>${t('name')} <input name="name" required maxlength="191"></label>
@@ -48,22 +51,38 @@ ${view.clients.map(
 <label>${t('allowedCidrs')} (${t('onePerLine')}) <textarea name="cidrs" rows="2"></textarea></label>
 <button type="submit">${t('create')}</button></form>`;
 
-  const roleSelect = (selected: string) => html`<select name="role">${CONSOLE_ROLES.map((r) => html`<option value="${r}"${r === selected ? html` selected` : ''}>${r}</option>`)}</select>`;
+  const roleSelect = (selected: string, label: string) => html`<select name="role" aria-label="${label}">${CONSOLE_ROLES.map((r) => html`<option value="${r}"${r === selected ? html` selected` : ''}>${r}</option>`)}</select>`;
   const users = html`<h2>${t('users')}</h2>
-<table class="users"><thead><tr><th>${t('username')}</th><th>${t('role')}</th><th>${t('status')}</th><th>${t('created')}</th><th></th></tr></thead><tbody>
+<table class="users"><thead><tr><th>${t('username')}</th><th>${t('role')}</th><th>${t('status')}</th><th>${t('created')}</th><th><span class="visually-hidden">${t('actions')}</span></th></tr></thead><tbody>
 ${view.users.map(
   (u) => html`<tr data-username="${u.username}"><td>${u.username}</td>
-<td><form method="post" action="${BASE}/admin/users/${u.id}" class="inline">${csrf}${roleSelect(u.role)}<button type="submit">${t('save')}</button></form></td>
-<td>${u.status === 'active' ? t('active') : t('disabled')}</td><td>${formatJakartaTime(u.createdAt)}</td>
+<td><form method="post" action="${BASE}/admin/users/${u.id}" class="inline">${csrf}${roleSelect(u.role, `${t('role')}: ${u.username}`)}<button type="submit">${t('save')}</button></form></td>
+<td>${u.status === 'active' ? t('active') : t('disabled')}</td><td>${formatWhen(ctx.lang, u.createdAt)}</td>
 <td><form method="post" action="${BASE}/admin/users/${u.id}" class="inline">${csrf}<input type="hidden" name="status" value="${u.status === 'active' ? 'disabled' : 'active'}"><button type="submit" class="toggle">${u.status === 'active' ? t('disable') : t('enable')}</button></form>
 <form method="post" action="${BASE}/admin/users/${u.id}/unlock" class="inline">${csrf}<button type="submit" class="unlock">${t('unlockUser')}</button></form>
-<form method="post" action="${BASE}/admin/users/${u.id}/password" class="inline reset-password">${csrf}<input name="password" type="password" required minlength="12" autocomplete="new-password" aria-label="${t('newPassword')}" placeholder="${t('newPassword')}"><button type="submit">${t('resetPassword')}</button></form></td></tr>`,
+<form method="post" action="${BASE}/admin/users/${u.id}/password" class="inline reset-password">${csrf}<input name="password" type="password" required minlength="12" autocomplete="new-password" aria-label="${t('newPassword')}: ${u.username}" placeholder="${t('newPassword')}"><button type="submit">${t('resetPassword')}</button></form></td></tr>`,
 )}</tbody></table>
 <form method="post" action="${BASE}/admin/users" class="admin-form" id="create-user">${csrf}
 <label>${t('username')} <input name="username" required maxlength="64"></label>
-<label>${t('role')} ${roleSelect('viewer')}</label>
+<label>${t('role')} ${roleSelect('viewer', t('role'))}</label>
 <label>${t('password')} <input name="password" type="password" required minlength="12" autocomplete="new-password"></label>
 <button type="submit">${t('create')}</button></form>`;
 
   return layout(ctx, t('admin'), html`${notices}${clients}${users}`);
+}
+
+/** The page that names the client before its secret is rotated or it is disabled. */
+export function confirmPage(ctx: PageContext, client: ClientRecord, action: 'rotate' | 'disable', fingerprint: string): string {
+  const { t } = ctx;
+  const question = (action === 'rotate' ? t('confirmRotate') : t('confirmDisable')).replace('{name}', client.name).replace('{id}', client.id);
+  const target = action === 'rotate' ? `${BASE}/admin/clients/${client.id}/rotate` : `${BASE}/admin/clients/${client.id}/status`;
+  return layout(
+    ctx,
+    action === 'rotate' ? t('rotateSecret') : t('disable'),
+    html`<div class="warning" role="alert" id="confirm-question"><p>${question}</p></div>
+<form method="post" action="${target}" class="admin-form" id="confirm-form">${csrfField(ctx)}
+<input type="hidden" name="fingerprint" value="${fingerprint}">${action === 'disable' ? html`<input type="hidden" name="status" value="disabled">` : ''}
+<button type="submit" id="confirm-yes">${action === 'rotate' ? t('rotateSecret') : t('disable')}: ${client.name}</button>
+<a href="${BASE}/admin">${t('cancel')}</a></form>`,
+  );
 }

@@ -28,8 +28,10 @@ export function layout(ctx: PageContext, title: string, body: Html, scripts: str
   const nav = user
     ? html`<nav class="main">
         <a href="${BASE}/payments">${t('payments')}</a>
+        <a href="${BASE}/runs">${t('runs')}</a>
         <a href="${BASE}/overview">${t('overview')}</a>
         <a href="${BASE}/review">${t('review')}</a>
+        ${user.role !== 'viewer' ? html`<a href="${BASE}/access-log">${t('accessLog')}</a>` : ''}
         ${user.role === 'admin' ? html`<a href="${BASE}/admin">${t('admin')}</a>` : ''}
         <span class="who">${user.username} (${user.role})</span>
         <form method="post" action="${BASE}/sign-out" class="inline">${csrfField(ctx)}<button type="submit">${t('signOut')}</button></form>
@@ -46,9 +48,10 @@ export function layout(ctx: PageContext, title: string, body: Html, scripts: str
 <link rel="stylesheet" href="${BASE}/assets/console.css">
 </head>
 <body>
+<a class="skip" href="#content">${t('skipToContent')}</a>
 <header><span class="brand">${t('appName')}</span>${nav}${langLink}</header>
 ${ctx.sandbox ? html`<p class="sandbox-banner" role="alert">${t('sandboxBanner')}</p>` : ''}
-<main>
+<main id="content">
 <h1>${title}</h1>
 ${body}
 </main>

@@ -1,7 +1,9 @@
-import { formatJakartaTime, formatRupiah } from '../format.js';
+import type { PaymentRecord } from '../../store/types.js';
+import { formatRupiah, formatWhen } from '../format.js';
 import { html, type Html } from '../html.js';
-import { statusLabel } from '../i18n.js';
+import { statusLabel, type Translate } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
+import { bankLabel, failureReason, storedAnswer } from '../payment-facts.js';
 import type { PaymentStory, StoryBankCall, StoryExchange } from '../payment-story.js';
 import { layout, type PageContext } from './layout.js';
 
@@ -10,28 +12,83 @@ function body(label: string, text: string | null | undefined): Html | '' {
   return html`<details class="body"><summary>${label}</summary><pre>${text ?? '—'}</pre></details>`;
 }
 
-export function paymentDetailPage(ctx: PageContext, story: PaymentStory, clientName: string): string {
-  const { t, lang } = ctx;
+export interface PaymentDetailView {
+  story: PaymentStory;
+  clientName: string;
+  /** Other clients' successful payments with the same transaction id. */
+  duplicates: { payment: PaymentRecord; clientName: string }[];
+  /** Where the "back" link goes: the list with the clerk's filters and page. */
+  back: string;
+}
+
+/** What happened and what to do, in plain words, for each state. */
+function banner(t: Translate, lang: PageContext['lang'], story: PaymentStory): Html {
   const p = story.payment;
-  const row = (label: string, value: unknown, cls = '') => html`<tr><th>${label}</th><td class="${cls}">${value === null || value === undefined || value === '' ? '—' : String(value)}</td></tr>`;
+  const [cls, what, todo] =
+    p.state === 'SUCCESS'
+      ? (['ok', t('bannerSuccess'), t('todoSuccess')] as const)
+      : p.state === 'FAILED'
+        ? (['error', t('bannerFailed'), t('todoFailed')] as const)
+        : p.state === 'PENDING'
+          ? (['warning', t('bannerPending'), t('todoInDoubt')] as const)
+          : p.state === 'UNKNOWN'
+            ? (['warning', t('bannerInDoubt'), t('todoInDoubt')] as const)
+            : (['warning', t('bannerInProgress'), t('todoInDoubt')] as const);
+  const reason = failureReason(lang, p, story.bankIndonesian);
+  const answer = storedAnswer(p);
+  const said = p.state !== 'SUCCESS' && p.state !== 'FAILED' && answer.message ? answer.message : null;
+  return html`<section class="banner ${cls}" id="status-banner" aria-labelledby="banner-title">
+<h2 id="banner-title"><span class="status status-${p.state.toLowerCase()}">${statusLabel(lang, p.state)}</span> ${formatRupiah(p.amount)}</h2>
+<p><strong>${t('whatHappened')}:</strong> ${what}</p>
+${reason ? html`<p class="reason"><strong>${t('failureReason')}:</strong> ${reason}</p>` : ''}
+${said ? html`<p><strong>${t('bankSaid')}:</strong> ${said}</p>` : ''}
+<p><strong>${t('whatToDo')}:</strong> ${todo}</p>
+${p.state === 'SUCCESS' ? html`<p class="no-print"><a class="button" id="proof-link" href="${BASE}/payments/${p.id}/proof">${t('proofOfPayment')}</a></p>` : ''}
+</section>`;
+}
+
+/** Consecutive automatic status checks folded into one entry: a payment in doubt for a day has hundreds. */
+function grouped(exchanges: StoryExchange[]): (StoryExchange | StoryExchange[])[] {
+  const out: (StoryExchange | StoryExchange[])[] = [];
+  for (const e of exchanges) {
+    const last = out[out.length - 1];
+    if (e.kind === 'resolverCheck' && Array.isArray(last)) last.push(e);
+    else if (e.kind === 'resolverCheck' && last && !Array.isArray(last) && last.kind === 'resolverCheck') out[out.length - 1] = [last, e];
+    else out.push(e);
+  }
+  return out;
+}
+
+export function paymentDetailPage(ctx: PageContext, view: PaymentDetailView): string {
+  const { t, lang } = ctx;
+  const { story } = view;
+  const p = story.payment;
+  const row = (label: string, value: unknown, cls = '') =>
+    html`<tr><th scope="row">${label}</th><td class="${cls}">${value === null || value === undefined || value === '' ? '—' : String(value)}</td></tr>`;
+  const duplicates =
+    view.duplicates.length > 0
+      ? html`<div class="error" role="alert" id="duplicate-warning"><strong>${t('duplicateWarning')}:</strong><ul>${view.duplicates.map(
+          (d) => html`<li><a href="${BASE}/payments/${d.payment.id}">${d.clientName} · ${d.payment.transactionId} · ${formatRupiah(d.payment.amount)} · ${formatWhen(lang, d.payment.createdAt)}</a></li>`,
+        )}</ul></div>`
+      : '';
   const summary = html`<table class="facts">
 ${row(t('transactionId'), p.transactionId)}
-${row(t('client'), clientName)}
-<tr><th>${t('status')}</th><td><span class="status status-${p.state.toLowerCase()}">${statusLabel(lang, p.state)}</span></td></tr>
+${row(t('client'), view.clientName)}
 ${row(t('amount'), formatRupiah(p.amount), 'num')}
 ${row(t('sourceAccount'), story.sourceAccount, 'account')}
-${row(t('beneficiaryAccount'), story.beneficiaryAccount, 'account')}
 ${row(t('beneficiaryName'), story.beneficiaryName)}
+${row(t('beneficiaryAccount'), story.beneficiaryAccount, 'account')}
+${row(t('beneficiaryBank'), bankLabel(p.details?.beneficiaryBankCode ?? p.beneficiaryBank))}
 ${row(t('remark'), story.remark)}
+${row(t('sendingBank'), bankLabel(p.bank))}
+${row(t('transferMethod'), story.transferMethod)}
 ${row(t('bankReference'), p.bankReference)}
-${row(t('created'), formatJakartaTime(p.createdAt))}
-${row(t('updated'), formatJakartaTime(p.updatedAt))}
+${row(t('created'), formatWhen(lang, p.createdAt, true))}
+${row(t('updated'), formatWhen(lang, p.updatedAt, true))}
 </table>`;
 
-  const routing = html`<h2>${t('routing')}</h2><table class="facts">
-${row(t('bank'), p.bank?.toUpperCase())}
+  const routing = html`<h3>${t('routing')}</h3><table class="facts">
 ${row(t('operation'), p.operation)}
-${row(t('transferMethod'), story.transferMethod)}
 ${row(t('bankTransactionId'), p.bankTransactionId)}
 ${row(t('bankTransactionDate'), p.bankTransactionDate)}
 ${row(t('bankResponseCode'), story.bankResponseCode)}
@@ -39,32 +96,41 @@ ${row(t('bankMessage'), story.bankMessage)}
 </table>
 ${
   story.routes.length > 0
-    ? html`<h3>${t('routesTried')}</h3><table class="routes"><thead><tr><th>${t('bank')}</th><th>${t('transferMethod')}</th><th>${t('routeReason')}</th><th>${t('routeResult')}</th></tr></thead>
-<tbody>${story.routes.map((r) => html`<tr><td>${r.partner.toUpperCase()}</td><td>${r.method}</td><td>${r.reason}</td><td>${r.result}</td></tr>`)}</tbody></table>`
+    ? html`<h3>${t('routesTried')}</h3><table class="routes"><thead><tr><th scope="col">${t('bank')}</th><th scope="col">${t('transferMethod')}</th><th scope="col">${t('routeReason')}</th><th scope="col">${t('routeResult')}</th></tr></thead>
+<tbody>${story.routes.map((r) => html`<tr><td>${bankLabel(r.partner)}</td><td>${r.method}</td><td>${r.reason}</td><td>${r.result}</td></tr>`)}</tbody></table>`
     : ''
 }`;
 
   const changes = html`<h2>${t('statusChanges')}</h2><ol class="changes">${story.statusChanges.map(
-    (c) => html`<li><time>${formatJakartaTime(c.at)}</time> <span class="status status-${c.status.toLowerCase()}">${statusLabel(lang, c.status)}</span></li>`,
+    (c) => html`<li><time>${formatWhen(lang, c.at, true)}</time> <span class="status status-${c.status.toLowerCase()}">${statusLabel(lang, c.status)}</span></li>`,
   )}</ol>`;
 
   const call = (c: StoryBankCall) => html`<li class="bank-call">
-<strong>${t('bankCall')}: ${c.operation}</strong> · <time>${formatJakartaTime(c.startedAt)}</time> · ${t('duration')} ${c.durationMs} ms ·
+<strong>${t('bankCall')}: ${c.operation}</strong> · <time>${formatWhen(lang, c.startedAt, true)}</time> · ${t('duration')} ${c.durationMs} ms ·
 ${t('httpStatus')} ${c.statusCode ?? '—'}${c.errorCode ? html` · ${t('errorCode')} <code>${c.errorCode}</code>` : ''}
 ${c.url ? html`<div class="url"><code>${c.url}</code></div>` : ''}
 ${body(t('requestBody'), c.requestBody)}${body(t('bankAnswer'), c.responseBody)}
 </li>`;
   const exchange = (e: StoryExchange) => html`<li class="exchange kind-${e.kind}">
-<h3>${t(e.kind)}</h3>
-<p><time>${formatJakartaTime(e.at)}</time> · <code>${e.method} ${e.path}</code> · ${t('gerbangAnswer')}: ${t('httpStatus')} ${e.statusCode ?? '—'}
+<h4>${t(e.kind)}</h4>
+<p><time>${formatWhen(lang, e.at, true)}</time> · <code>${e.method} ${e.path}</code> · ${t('gerbangAnswer')}: ${t('httpStatus')} ${e.statusCode ?? '—'}
 ${e.answerStatus ? html` · <span class="status status-${e.answerStatus.toLowerCase()}">${statusLabel(lang, e.answerStatus)}</span>` : ''}
 ${e.errorCode ? html` · ${t('errorCode')} <code>${e.errorCode}</code>` : ''}</p>
 ${body(t('requestBody'), e.requestBody)}${body(t('responseBody'), e.responseBody)}
 ${e.bankCalls.length > 0 ? html`<ul class="bank-calls">${e.bankCalls.map(call)}</ul>` : ''}
 </li>`;
-  const history = html`<h2>${t('story')}</h2>
+  const entry = (item: StoryExchange | StoryExchange[]) =>
+    Array.isArray(item)
+      ? html`<li class="exchange checks-group"><details><summary>${item.length} ${t('automaticChecks')} · ${formatWhen(lang, item[0].at)} – ${formatWhen(lang, item[item.length - 1].at)}</summary><ol>${item.map(exchange)}</ol></details></li>`
+      : exchange(item);
+  const history = html`<h3>${t('story')}</h3>
 ${story.bodiesShown ? '' : html`<p class="info">${t('bodiesHidden')}</p>`}
-<ol class="story">${story.exchanges.map(exchange)}</ol>`;
+<ol class="story">${grouped(story.exchanges).map(entry)}</ol>`;
 
-  return layout(ctx, `${t('paymentDetail')}: ${p.transactionId}`, html`<p><a href="${BASE}/payments">← ${t('back')}</a></p>${summary}${routing}${changes}${history}`);
+  return layout(
+    ctx,
+    `${t('paymentDetail')}: ${p.transactionId}`,
+    html`<p class="no-print"><a href="${view.back}">← ${t('backToList')}</a></p>${banner(t, lang, story)}${duplicates}${summary}${changes}
+<details class="technical"><summary><h2>${t('technicalDetails')}</h2></summary>${routing}${history}</details>`,
+  );
 }

@@ -1,10 +1,12 @@
 import type { FieldError } from '../../errors/index.js';
 import type { ClientRecord, PaymentPage } from '../../store/types.js';
-import { formatJakartaTime, formatRupiah } from '../format.js';
+import { formatDay, formatRupiah, formatWhen } from '../format.js';
 import { html } from '../html.js';
 import { statusLabel } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
+import { bankLabel, beneficiaryAccount, failureReason } from '../payment-facts.js';
 import { encodeCursor, filterQuery, PAYMENT_STATES, SORTS, type FilterForm } from '../payment-filters.js';
+import { SEARCH_SCAN_LIMIT, TOTALS_LIMIT } from '../../store/index.js';
 import { layout, type PageContext } from './layout.js';
 
 export interface PaymentsView {
@@ -13,25 +15,36 @@ export interface PaymentsView {
   page: PaymentPage | null;
   clients: ClientRecord[];
   banks: string[];
-  /** True when this is not the first page. */
-  paged: boolean;
+  /** 1-based position of the page's first row. */
+  at: number;
+  pageSize: number;
+  /** Whether this role sees full account numbers. */
+  full: boolean;
+  printedAt: string;
 }
 
 const SORT_LABELS = { newest: 'sortNewest', oldest: 'sortOldest', largest: 'sortLargest', smallest: 'sortSmallest' } as const;
+
+/** A typed date shown back as the clerk writes it (`25/11/2026`), whatever was in the URL. */
+function shownDay(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? formatDay(value) : value;
+}
 
 export function paymentsPage(ctx: PageContext, view: PaymentsView): string {
   const { t, lang } = ctx;
   const { form } = view;
   const clientName = new Map(view.clients.map((c) => [c.id, c.name]));
   const option = (value: string, label: string, selected: string) => html`<option value="${value}"${selected === value ? html` selected` : ''}>${label}</option>`;
-  const filters = html`<form method="get" action="${BASE}/payments" class="filters" aria-label="${t('filters')}">
-  <label>${t('dateFrom')} <input type="date" name="from" value="${form.from}"></label>
-  <label>${t('dateTo')} <input type="date" name="to" value="${form.to}"></label>
+  const invalid = (field: string) => (view.errors.some((e) => e.field === field) ? html` aria-invalid="true" aria-describedby="error-${field}"` : '');
+  const filters = html`<form method="get" action="${BASE}/payments" class="filters no-print" aria-label="${t('filters')}">
+  <label class="wide">${t('search')} <input type="search" name="q" value="${form.q}"></label>
+  <label>${t('dateFrom')} <input name="from" inputmode="numeric" placeholder="${t('datePlaceholder')}" value="${shownDay(form.from)}"${invalid('from')}></label>
+  <label>${t('dateTo')} <input name="to" inputmode="numeric" placeholder="${t('datePlaceholder')}" value="${shownDay(form.to)}"${invalid('to')}></label>
   <label>${t('client')} <select name="client">${option('', t('any'), form.client)}${view.clients.map((c) => option(c.id, c.name, form.client))}</select></label>
-  <label>${t('status')} <select name="status">${option('', t('any'), form.status)}${PAYMENT_STATES.map((s) => option(s, statusLabel(lang, s), form.status))}</select></label>
-  <label>${t('bank')} <select name="bank">${option('', t('any'), form.bank)}${view.banks.map((b) => option(b, b.toUpperCase(), form.bank))}</select></label>
-  <label>${t('amountMin')} <input name="min" inputmode="decimal" placeholder="1.000.000,00" value="${form.min}"></label>
-  <label>${t('amountMax')} <input name="max" inputmode="decimal" placeholder="5.000.000,00" value="${form.max}"></label>
+  <label>${t('status')} <select name="status"${invalid('status')}>${option('', t('any'), form.status)}${PAYMENT_STATES.map((s) => option(s, statusLabel(lang, s), form.status))}</select></label>
+  <label>${t('sendingBank')} <select name="bank">${option('', t('any'), form.bank)}${view.banks.map((b) => option(b, bankLabel(b) ?? b, form.bank))}</select></label>
+  <label>${t('amountMin')} <input name="min" inputmode="decimal" placeholder="1.000.000,00" value="${form.min}"${invalid('min')}></label>
+  <label>${t('amountMax')} <input name="max" inputmode="decimal" placeholder="5.000.000,00" value="${form.max}"${invalid('max')}></label>
   <label>${t('transactionId')} <input name="txn" value="${form.txn}"></label>
   <label>${t('bankReference')} <input name="ref" value="${form.ref}"></label>
   <label>${t('sort')} <select name="sort">${SORTS.map((s) => option(s, t(SORT_LABELS[s]), form.sort || 'newest'))}</select></label>
@@ -39,39 +52,61 @@ export function paymentsPage(ctx: PageContext, view: PaymentsView): string {
     <button type="submit">${t('apply')}</button>
     <a href="${BASE}/payments">${t('reset')}</a>
     <a class="button" id="export-csv" href="${BASE}/payments/export.csv${filterQuery(form)}">${t('exportCsv')}</a>
+    <a class="button" id="export-xlsx" href="${BASE}/payments/export.xlsx${filterQuery(form)}">${t('exportXlsx')}</a>
+    <a id="export-csv-intl" href="${BASE}/payments/export.csv${filterQuery(form, { csv: 'intl' })}">${t('exportCsvIntl')}</a>
   </div>
 </form>`;
 
   const errors =
     view.errors.length > 0
-      ? html`<div class="error" role="alert"><strong>${t('badFilter')}</strong><ul>${view.errors.map((e) => html`<li data-field="${e.field}">${e.message}</li>`)}</ul></div>`
+      ? html`<div class="error" role="alert"><strong>${t('badFilter')}</strong><ul>${view.errors.map((e) => html`<li id="error-${e.field}" data-field="${e.field}">${e.message}</li>`)}</ul></div>`
       : '';
 
-  const rows = view.page?.rows ?? [];
+  const summaryText = Object.entries(form)
+    .filter(([, value]) => value)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(' · ');
+  const printHeader = html`<p class="print-only" id="print-summary">${t('filterSummary')}: ${summaryText || t('noFilter')} · ${t('printedAt')}: ${view.printedAt}</p>`;
+
+  const page = view.page;
+  const rows = page?.rows ?? [];
+  const number = (n: number) => n.toLocaleString(lang === 'id' ? 'id-ID' : 'en-US');
+  const first = view.at;
+  const last = view.at + rows.length - 1;
+  const totals = page
+    ? html`<p class="totals" id="list-totals"><strong>${rows.length > 0 ? `${first}–${last}` : '0'}</strong> ${t('rangeOf')} <strong>${page.totals.capped ? `> ${number(TOTALS_LIMIT)}` : number(page.totals.count)}</strong> ${t('matching')} · ${t('total')} <strong>${page.totals.capped ? t('narrowForSum') : formatRupiah(page.totals.totalMinor)}</strong></p>
+${page.totals.truncated ? html`<p class="info" role="status" id="search-truncated">${t('searchTruncated').replace('{n}', number(SEARCH_SCAN_LIMIT))}</p>` : ''}`
+    : '';
   const table =
-    view.page === null
+    page === null
       ? ''
       : rows.length === 0
         ? html`<p class="empty">${t('noPayments')}</p>`
-        : html`<table class="payments">
-<thead><tr><th>${t('created')}</th><th>${t('client')}</th><th>${t('transactionId')}</th><th>${t('bank')}</th><th>${t('status')}</th><th class="num">${t('amount')}</th><th>${t('bankReference')}</th></tr></thead>
-<tbody>${rows.map(
-            (p) => html`<tr data-payment-id="${p.id}">
-<td>${formatJakartaTime(p.createdAt)}</td>
+        : html`<div class="table-wrap"><table class="payments">
+<caption class="visually-hidden">${t('payments')}</caption>
+<thead><tr><th scope="col">${t('created')}</th><th scope="col">${t('client')}</th><th scope="col">${t('transactionId')}</th><th scope="col">${t('beneficiary')}</th><th scope="col">${t('remark')}</th><th scope="col">${t('status')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('sendingBank')}</th><th scope="col">${t('bankReference')}</th></tr></thead>
+<tbody>${rows.map((p) => {
+            const reason = failureReason(lang, p);
+            const bank = bankLabel(p.beneficiaryBank);
+            return html`<tr data-payment-id="${p.id}">
+<td class="when">${formatWhen(lang, p.createdAt)}</td>
 <td>${clientName.get(p.clientId) ?? p.clientId}</td>
-<td><a href="${BASE}/payments/${p.id}">${p.transactionId}</a></td>
-<td>${(p.bank ?? '—').toUpperCase()}</td>
-<td><span class="status status-${p.state.toLowerCase()}">${statusLabel(lang, p.state)}</span></td>
+<td><a href="${BASE}/payments/${p.id}?back=${encodeURIComponent(ctx.here)}">${p.transactionId}</a></td>
+<td class="beneficiary"><span class="name">${p.details?.beneficiaryName ?? '—'}</span><br><span class="account">${beneficiaryAccount(p, view.full) ?? ''}</span>${bank ? html`<br><span class="bank-name">${bank}</span>` : ''}</td>
+<td class="remark">${p.details?.remark ?? '—'}</td>
+<td><span class="status status-${p.state.toLowerCase()}">${statusLabel(lang, p.state)}</span>${reason ? html`<br><span class="reason">${reason}</span>` : ''}</td>
 <td class="num">${formatRupiah(p.amount)}</td>
+<td>${bankLabel(p.bank) ?? '—'}</td>
 <td>${p.bankReference ?? '—'}</td>
-</tr>`,
-          )}</tbody>
-</table>`;
+</tr>`;
+          })}</tbody>
+</table></div>`;
 
-  const next = view.page?.next;
-  const pager = html`<nav class="pager">
-${view.paged ? html`<a href="${BASE}/payments${filterQuery(form)}">${t('firstPage')}</a>` : ''}
-${next ? html`<a rel="next" href="${BASE}/payments${filterQuery(form, { after: encodeCursor(next) })}">${t('nextPage')} →</a>` : ''}
+  const pager = html`<nav class="pager no-print" aria-label="${t('payments')}">
+${page?.previous ? html`<a rel="prev" href="${BASE}/payments${filterQuery(form, { before: encodeCursor(page.previous), at: String(Math.max(1, view.at - view.pageSize)) })}">← ${t('previousPage')}</a>` : ''}
+${view.at > 1 ? html`<a href="${BASE}/payments${filterQuery(form)}">${t('firstPage')}</a>` : ''}
+${page?.next ? html`<a rel="next" href="${BASE}/payments${filterQuery(form, { after: encodeCursor(page.next), at: String(view.at + rows.length) })}">${t('nextPage')} →</a>` : ''}
+<button type="button" class="print-button" data-print>${t('print')}</button>
 </nav>`;
-  return layout(ctx, t('payments'), html`${filters}${errors}${table}${pager}`);
+  return layout(ctx, t('payments'), html`${filters}${errors}${printHeader}${totals}${table}${pager}`, ['print.js']);
 }

@@ -27,3 +27,14 @@ export function canonicalBic(bankCode: string): string | null {
 }
 
 export const BCA_BIC = 'CENAIDJA';
+
+/**
+ * The bank's name for a clearing code, BIC or partner id (`014`, `CENAIDJA`, `bca`), for people
+ * to read; null when the code is not in the table.
+ */
+export function bankName(bankCode: string): string | null {
+  const upper = bankCode.trim().toUpperCase();
+  const partner: Record<string, string> = { BCA: 'CENAIDJA', BNI: 'BNINIDJA', BRI: 'BRINIDJA', MANDIRI: 'BMRIIDJA' };
+  const bic = canonicalBic(partner[upper] ?? upper);
+  return BANKS.find((b) => b.bic === bic)?.name ?? null;
+}

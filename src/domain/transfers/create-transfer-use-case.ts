@@ -4,7 +4,7 @@ import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { ExchangeAudit } from '../../pipeline/audit/index.js';
 import { jakartaDate } from '../../time/index.js';
-import { UniqueViolationError, type AccountGrantRepository, type PaymentRecord, type PaymentRepository, type SequenceRepository } from '../../store/types.js';
+import { UniqueViolationError, type AccountGrantRepository, type PaymentDetails, type PaymentRecord, type PaymentRepository, type SequenceRepository } from '../../store/types.js';
 import { checkAccountGranted } from '../accounts/index.js';
 import { canonicalBic, type BankRouter, type TransferRoute } from '../routing/index.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
@@ -60,7 +60,7 @@ export async function createTransfer(deps: CreateTransferDeps, request: Transfer
     clientId: ctx.clientId,
     transactionId: request.transactionId,
     amount: request.amount,
-    sourceAccount: request.sourceAccountNumber,
+    sourceAccount: request.sourceAccountNumber ?? null,
     beneficiaryAccount: request.beneficiaryAccountNumber,
   });
   await ctx.audit.open();
@@ -185,10 +185,30 @@ const CUSTOMER_TYPES = { PERSON: '1', COMPANY: '2', GOVERNMENT: '3' } as const;
 
 type Reservation = { payment: PaymentRecord } | { replay: TransferReply };
 
+/** The facts the finance console shows and searches for this payment (stored sealed). */
+function paymentDetails(request: TransferRequest): PaymentDetails {
+  return {
+    sourceAccount: request.sourceAccountNumber ?? null,
+    beneficiaryAccount: request.beneficiaryAccountNumber,
+    beneficiaryBankCode: request.beneficiaryBankCode,
+    beneficiaryName: request.beneficiaryName ?? null,
+    remark: request.remark ?? null,
+    transferMethod: request.transferMethod ?? null,
+  };
+}
+
 async function reserve(deps: CreateTransferDeps, request: TransferRequest, clientId: string, hash: string, retried = false): Promise<Reservation> {
   try {
     const payment = await deps.payments.reserve(
-      { clientId, transactionId: request.transactionId, requestHash: hash, amount: request.amount, currency: request.currency, sourceAccount: request.sourceAccountNumber },
+      {
+        clientId,
+        transactionId: request.transactionId,
+        requestHash: hash,
+        amount: request.amount,
+        currency: request.currency,
+        sourceAccount: request.sourceAccountNumber,
+        details: paymentDetails(request),
+      },
       deps.clock(),
     );
     return { payment };

@@ -31,6 +31,7 @@ import {
 import { verifyAudit } from './audit-verify.js';
 import { fit, wellFormed } from './row-values.js';
 import { KEY_ID_AFTER_PARTIAL_WRITE, ValueSealer, type ValueOpener } from './sealed-values.js';
+import { whereOf } from './sql-dialect.js';
 
 const DEFAULT_LIMIT = 100;
 /** Well under the pool's connections, so audit appends never starve the other queries. */
@@ -205,22 +206,17 @@ export class SqlAuditRepository implements AuditRepository {
    * Throws KeyRingError (naming the setting) when a value's key is not configured.
    */
   async list(query: AuditQuery): Promise<AuditExchangeRow[]> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    const filter = (condition: string, value: SqlValue | undefined) => {
-      if (value === undefined) return;
-      where.push(condition);
-      params.push(value);
-    };
-    filter('received_at >= ?', query.from);
-    filter('received_at < ?', query.to);
-    filter('request_id = ?', query.requestId);
-    filter('transaction_id = ?', query.transactionId);
-    filter('client_id = ?', query.clientId);
-    filter('id > ?', query.afterId);
+    const { sql, params } = whereOf([
+      ['received_at >= ?', query.from],
+      ['received_at < ?', query.to],
+      ['request_id = ?', query.requestId],
+      ['transaction_id = ?', query.transactionId],
+      ['client_id = ?', query.clientId],
+      ['id > ?', query.afterId],
+    ]);
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
     const rows = await this.db.query<ExchangeRow>(
-      `SELECT ${EXCHANGE_SELECT} FROM audit_exchanges${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
+      `SELECT ${EXCHANGE_SELECT} FROM audit_exchanges${sql} ORDER BY id LIMIT ?`,
       [...params, limit],
     );
     const exchanges = rows.map((row) => openExchange(row, this.sealer));

@@ -1,9 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
-import type { Db, InDoubtState, NewPayment, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, SqlValue } from '../types.js';
+import type { Db, InDoubtState, NewPayment, PaymentDetails, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, SqlValue } from '../types.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
+import { maskAccount } from './audit-records.js';
 import { KEY_ID_AFTER_PARTIAL_WRITE, place, ValueSealer } from './sealed-values.js';
 
 export interface PaymentRow {
@@ -27,6 +28,9 @@ export interface PaymentRow {
   not_found_count: number | string;
   next_check_at: number | string | null;
   key_id: string | null;
+  details_json: string | null;
+  beneficiary_account: string | null;
+  beneficiary_bank: string | null;
   mac_key_id: string | null;
   mac: string | null;
   source_account: string | null;
@@ -38,7 +42,17 @@ export interface PaymentRow {
 export const PAYMENT_COLUMNS =
   'id, client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, ' +
   'bank_reference, amount, currency, result_json, http_status, created_at, updated_at, check_attempts, not_found_count, next_check_at, key_id, mac_key_id, mac, ' +
-  'source_account, bank_external_id, review_since';
+  'source_account, bank_external_id, review_since, details_json, beneficiary_account, beneficiary_bank';
+
+export function parseDetails(text: string | null): PaymentDetails | null {
+  if (text === null) return null;
+  try {
+    const value = JSON.parse(text) as PaymentDetails;
+    return value !== null && typeof value === 'object' ? value : null;
+  } catch {
+    return null;
+  }
+}
 
 /** What a payment's MAC key is derived for (KeyRing.macKey). */
 const PAYMENT_PURPOSE = 'payment';
@@ -122,6 +136,9 @@ export function toPaymentRecord(row: PaymentRow, sealer: ValueSealer, verified =
     sourceAccount: sealer.open(toStringOrNull(row.source_account), place('payments', 'source_account', [toNumber(row.id)])),
     bankExternalId: toStringOrNull(row.bank_external_id),
     reviewSince: toNumberOrNull(row.review_since),
+    details: parseDetails(sealer.open(toStringOrNull(row.details_json), place('payments', 'details_json', [toNumber(row.id)]))),
+    beneficiaryAccountMasked: toStringOrNull(row.beneficiary_account),
+    beneficiaryBank: toStringOrNull(row.beneficiary_bank),
   };
 }
 
@@ -129,8 +146,8 @@ export function toPaymentRecord(row: PaymentRow, sealer: ValueSealer, verified =
  * Payments keyed by (clientId, transactionId): the idempotency record of every transfer. The
  * UNIQUE key, not a read-then-insert, decides which of two concurrent requests owns the id.
  * The answer kept for replays and status reads (result_json: the bank's message can quote
- * anything) and the paying account (source_account) are sealed with the key ring; everything
- * else is clear and searchable.
+ * anything), the paying account (source_account) and the details the finance console shows
+ * (details_json) are sealed with the key ring; everything else is clear and searchable.
  */
 export class SqlPaymentRepository implements PaymentRepository {
   private readonly sealer: ValueSealer;
@@ -144,26 +161,55 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   /** Inserts in state RECEIVED. Throws UniqueViolationError when (clientId, transactionId) exists. */
   async reserve(payment: NewPayment, now: number): Promise<PaymentRecord> {
+    const details = payment.details ?? null;
+    const beneficiaryAccountMasked = details ? maskAccount(details.beneficiaryAccount) : null;
+    const beneficiaryBank = details ? details.beneficiaryBankCode.trim().toUpperCase().slice(0, 16) : null;
     const { keyId, mac } = paymentMac(this.sealer.keyRing, { ...payment, createdAt: now });
     const result = await this.db.execute(
-      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac, ' +
+        'beneficiary_account, beneficiary_bank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       // Nothing is sealed yet: the row is under the current key.
-      [payment.clientId, payment.transactionId, payment.requestHash, 'RECEIVED', payment.amount, amountMinor(payment.amount), payment.currency, now, now, this.sealer.currentKeyId, keyId, mac],
+      [
+        payment.clientId,
+        payment.transactionId,
+        payment.requestHash,
+        'RECEIVED',
+        payment.amount,
+        amountMinor(payment.amount),
+        payment.currency,
+        now,
+        now,
+        this.sealer.currentKeyId,
+        keyId,
+        mac,
+        beneficiaryAccountMasked,
+        beneficiaryBank,
+      ],
     );
-    // The paying account is sealed for its row, whose id the INSERT has just given.
-    if (payment.sourceAccount) {
-      await this.db.execute('UPDATE payments SET source_account = ? WHERE id = ?', [
-        this.sealer.seal(payment.sourceAccount, place('payments', 'source_account', [result.insertId])),
-        result.insertId,
+    // The paying account and the details are sealed for their row, whose id the INSERT has just
+    // given: one UPDATE for both.
+    const id = result.insertId;
+    const sourceAccount = payment.sourceAccount || null;
+    if (sourceAccount !== null || details !== null) {
+      await this.db.execute('UPDATE payments SET source_account = ?, details_json = ? WHERE id = ?', [
+        this.sealer.seal(sourceAccount, place('payments', 'source_account', [id])),
+        this.sealer.seal(details === null ? null : JSON.stringify(details), place('payments', 'details_json', [id])),
+        id,
       ]);
     }
     return {
-      id: result.insertId,
-      ...payment,
+      id,
+      clientId: payment.clientId,
+      transactionId: payment.transactionId,
+      requestHash: payment.requestHash,
+      amount: payment.amount,
+      currency: payment.currency,
       sourceAccount: payment.sourceAccount ?? null,
       bankExternalId: null,
       reviewSince: null,
+      details,
+      beneficiaryAccountMasked,
+      beneficiaryBank,
       state: 'RECEIVED',
       bank: null,
       operation: null,
@@ -227,7 +273,7 @@ export class SqlPaymentRepository implements PaymentRepository {
       params.push(value);
     }
     if (update.resultJson !== undefined) {
-      // source_account, sealed at reserve(), may be under an older key: the row keeps its key id
+      // source_account and details_json, sealed at reserve(), may be under an older key: the row keeps its key id
       // only while it is this one, else NULL so `keys rotate` seals the row whole.
       assignments.push('result_json = ?', `key_id = ${KEY_ID_AFTER_PARTIAL_WRITE}`);
       params.push(this.sealer.seal(update.resultJson, place('payments', 'result_json', [id])), this.sealer.currentKeyId);

@@ -1,4 +1,7 @@
 import type {
+  BatchLineState,
+  RunLine,
+  TransferBatchRecord,
   DailyBankLatency,
   DailyPaymentTotals,
   Db,
@@ -12,14 +15,48 @@ import type {
   SqlValue,
 } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
-import { PAYMENT_COLUMNS, toPaymentRecord, type PaymentRow } from './payment-repository.js';
-import { ValueSealer } from './sealed-values.js';
+import { parseDetails, PAYMENT_COLUMNS, toPaymentRecord, type PaymentRow } from './payment-repository.js';
+import { place, ValueSealer } from './sealed-values.js';
+import { whereOf } from './sql-dialect.js';
+import { BATCH_COLUMNS, toBatch, type BatchRow } from './transfer-batch-repository.js';
 import { toNumber } from './row-values.js';
 
 const MAX_LIMIT = 1_000;
+function parseObject(text: string | null): Record<string, unknown> | null {
+  try {
+    const value = JSON.parse(text ?? 'null') as unknown;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+/** How many rows a text search opens at most (see textPage); the page says when it stopped there. */
+export const SEARCH_SCAN_LIMIT = 5_000;
+/** How many matching rows the list counts and sums at most (see PaymentTotals.capped). */
+export const TOTALS_LIMIT = 10_000;
+const SCAN_BATCH = 2_000;
 const DAY_MS = 86_400_000;
 /** UTC+7: the finance team's day starts at midnight in Jakarta, not in UTC. */
 const JAKARTA_OFFSET_MS = 7 * 3_600_000;
+
+/** The WHERE conditions of a search's clear filters. Column names come from here only. */
+function conditions(search: PaymentSearch): { where: string[]; params: SqlValue[] } {
+  return whereOf([
+    ['created_at >= ?', search.from],
+    ['created_at < ?', search.to],
+    ['client_id = ?', search.clientId],
+    ['state = ?', search.state],
+    ['bank = ?', search.bank],
+    ['amount_minor >= ?', search.minAmountMinor],
+    ['amount_minor <= ?', search.maxAmountMinor],
+    ['transaction_id = ?', search.transactionId],
+    ['bank_reference = ?', search.bankReference],
+  ]);
+}
+
+function whereClause(where: string[]): string {
+  return where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
+}
 
 /** Sort → key column and direction. Column names come from here only, never from input. */
 const SORTS: Record<PaymentSort, { column: 'created_at' | 'amount_minor'; descending: boolean }> = {
@@ -64,50 +101,200 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     this.sealer = new ValueSealer(keys);
   }
 
-  async page(search: PaymentSearch, sort: PaymentSort, cursor: PaymentCursor | null, limit: number): Promise<PaymentPage> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    const filter = (condition: string, value: SqlValue | undefined) => {
-      if (value === undefined) return;
-      where.push(condition);
-      params.push(value);
-    };
-    filter('created_at >= ?', search.from);
-    filter('created_at < ?', search.to);
-    filter('client_id = ?', search.clientId);
-    filter('state = ?', search.state);
-    filter('bank = ?', search.bank);
-    filter('amount_minor >= ?', search.minAmountMinor);
-    filter('amount_minor <= ?', search.maxAmountMinor);
-    filter('transaction_id = ?', search.transactionId);
-    filter('bank_reference = ?', search.bankReference);
+  async page(search: PaymentSearch, sort: PaymentSort, cursor: PaymentCursor | null, limit: number, direction: 'after' | 'before' = 'after'): Promise<PaymentPage> {
+    const size = Math.min(Math.max(Math.trunc(limit), 1), MAX_LIMIT);
+    if (search.text) return this.textPage(search, sort, cursor, size, direction);
+    const { where, params } = conditions(search);
+    // Bounded: at most TOTALS_LIMIT + 1 rows are read however large the table (see PaymentTotals.capped).
+    const [totals] = await this.db.query<{ n: number | string; total: number | string | null }>(
+      `SELECT COUNT(*) AS n, SUM(amount_minor) AS total FROM (SELECT amount_minor FROM payments${whereClause(where)} LIMIT ?) AS matched`,
+      [...params, TOTALS_LIMIT + 1],
+    );
+    const count = toNumber(totals?.n ?? 0);
+    const capped = count > TOTALS_LIMIT;
     const { column, descending } = SORTS[sort];
-    const direction = descending ? 'DESC' : 'ASC';
+    // A page before the cursor is read in the opposite order, then turned back.
+    const forward = direction === 'after';
+    const readDescending = forward ? descending : !descending;
+    const order = readDescending ? 'DESC' : 'ASC';
+    const keyset = [...where];
+    const keysetParams = [...params];
     if (cursor) {
       // Written as `key <= k AND (key < k OR id < i)` rather than a row comparison, so MariaDB
       // reads it as a range on the key's index.
-      const op = descending ? '<' : '>';
-      where.push(`${column} ${op}= ? AND (${column} ${op} ? OR id ${op} ?)`);
-      params.push(cursor.key, cursor.key, cursor.id);
+      const op = readDescending ? '<' : '>';
+      keyset.push(`${column} ${op}= ? AND (${column} ${op} ? OR id ${op} ?)`);
+      keysetParams.push(cursor.key, cursor.key, cursor.id);
     }
-    const size = Math.min(Math.max(Math.trunc(limit), 1), MAX_LIMIT);
     const rows = await this.db.query<PaymentRow & { amount_minor: number | string }>(
-      `SELECT ${PAYMENT_COLUMNS}, amount_minor FROM payments${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ` +
-        `ORDER BY ${column} ${direction}, id ${direction} LIMIT ?`,
-      [...params, size + 1],
+      `SELECT ${PAYMENT_COLUMNS}, amount_minor FROM payments${whereClause(keyset)} ORDER BY ${column} ${order}, id ${order} LIMIT ?`,
+      [...keysetParams, size + 1],
     );
     const more = rows.length > size;
-    const pageRows = more ? rows.slice(0, size) : rows;
+    const read = more ? rows.slice(0, size) : rows;
+    const pageRows = forward ? read : read.reverse();
+    const key = (row: (typeof rows)[number] | undefined): PaymentCursor | null =>
+      row ? { key: column === 'created_at' ? toNumber(row.created_at) : String(row.amount_minor), id: toNumber(row.id) } : null;
+    const first = pageRows[0];
     const last = pageRows[pageRows.length - 1];
     return {
       rows: pageRows.map((row) => toPaymentRecord(row, this.sealer, false)),
-      next: more && last ? { key: column === 'created_at' ? toNumber(last.created_at) : String(last.amount_minor), id: toNumber(last.id) } : null,
+      next: forward ? (more ? key(last) : null) : key(last),
+      previous: forward ? (cursor ? key(first) : null) : more ? key(first) : null,
+      totals: { count, totalMinor: capped ? 0n : BigInt(String(totals?.total ?? 0)), truncated: false, capped },
+    };
+  }
+
+  /**
+   * A text search: names and remarks are sealed, so no index can hold them in clear. The other
+   * filters select rows in SQL; of those, the newest SEARCH_SCAN_LIMIT are read (only the
+   * columns the match needs), opened and matched here; the page's rows are then read whole.
+   * Count, sum and the page come from the same matched list, so they always agree.
+   */
+  private async textPage(search: PaymentSearch, sort: PaymentSort, cursor: PaymentCursor | null, size: number, direction: 'after' | 'before'): Promise<PaymentPage> {
+    const needle = (search.text ?? '').toLowerCase();
+    const { where, params } = conditions(search);
+    const { column, descending } = SORTS[sort];
+    const order = descending ? 'DESC' : 'ASC';
+    const matches: { id: number; key: number | string; amountMinor: bigint }[] = [];
+    let scanned = 0;
+    let truncated = false;
+    let after: { key: number | string; id: number } | null = null;
+    while (scanned < SEARCH_SCAN_LIMIT) {
+      const batch = Math.min(SCAN_BATCH, SEARCH_SCAN_LIMIT - scanned);
+      const keyset = [...where];
+      const keysetParams = [...params];
+      if (after) {
+        const op = descending ? '<' : '>';
+        keyset.push(`${column} ${op}= ? AND (${column} ${op} ? OR id ${op} ?)`);
+        keysetParams.push(after.key, after.key, after.id);
+      }
+      const rows = await this.db.query<{
+        id: number | string;
+        created_at: number | string;
+        amount_minor: number | string;
+        transaction_id: string;
+        bank_reference: string | null;
+        bank_transaction_id: string | null;
+        details_json: string | null;
+      }>(
+        `SELECT id, created_at, amount_minor, transaction_id, bank_reference, bank_transaction_id, details_json FROM payments${whereClause(keyset)} ` +
+          `ORDER BY ${column} ${order}, id ${order} LIMIT ?`,
+        [...keysetParams, batch + 1],
+      );
+      const more = rows.length > batch;
+      for (const row of more ? rows.slice(0, batch) : rows) {
+        scanned += 1;
+        const key = column === 'created_at' ? toNumber(row.created_at) : String(row.amount_minor);
+        after = { key, id: toNumber(row.id) };
+        const ids = [row.transaction_id, row.bank_reference, row.bank_transaction_id];
+        let hit = ids.some((value) => value !== null && value.toLowerCase().includes(needle));
+        if (!hit && row.details_json !== null) {
+          const details = parseDetails(this.sealer.open(row.details_json, place('payments', 'details_json', [toNumber(row.id)])));
+          hit = [details?.beneficiaryName, details?.remark].some((value) => typeof value === 'string' && value.toLowerCase().includes(needle));
+        }
+        if (hit) matches.push({ id: toNumber(row.id), key, amountMinor: BigInt(String(row.amount_minor)) });
+      }
+      if (!more) break;
+      if (scanned >= SEARCH_SCAN_LIMIT) truncated = true;
+    }
+    let start = 0;
+    let end = Math.min(size, matches.length);
+    if (cursor) {
+      const at = matches.findIndex((m) => m.id === cursor.id);
+      if (direction === 'after') {
+        start = at + 1;
+        end = Math.min(start + size, matches.length);
+      } else {
+        end = at < 0 ? 0 : at;
+        start = Math.max(0, end - size);
+      }
+    }
+    const slice = matches.slice(start, end);
+    const full = slice.length === 0 ? [] : await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id IN (${slice.map(() => '?').join(', ')})`, slice.map((m) => m.id));
+    const byId = new Map(full.map((row) => [toNumber(row.id), toPaymentRecord(row, this.sealer, false)]));
+    const cursorOf = (m: (typeof matches)[number] | undefined): PaymentCursor | null => (m ? { key: m.key, id: m.id } : null);
+    return {
+      rows: slice.map((m) => byId.get(m.id)).filter((p): p is PaymentRecord => p !== undefined),
+      next: end < matches.length ? cursorOf(slice[slice.length - 1]) : null,
+      previous: start > 0 ? cursorOf(slice[0]) : null,
+      totals: { count: matches.length, totalMinor: matches.reduce((sum, m) => sum + m.amountMinor, 0n), truncated, capped: false },
     };
   }
 
   async findById(id: number): Promise<PaymentRecord | null> {
     const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
     return rows.length > 0 ? toPaymentRecord(rows[0], this.sealer) : null;
+  }
+
+  async runsOf(payments: PaymentRecord[]): Promise<Map<number, { batchPk: number; batchId: string }>> {
+    const found = new Map<number, { batchPk: number; batchId: string }>();
+    if (payments.length === 0) return found;
+    const rows = await this.db.query<{ transaction_id: string; client_id: string; batch_pk: number | string; batch_id: string }>(
+      'SELECT l.transaction_id, b.client_id, l.batch_pk, b.batch_id FROM transfer_batch_lines l JOIN transfer_batches b ON b.id = l.batch_pk ' +
+        `WHERE l.transaction_id IN (${payments.map(() => '?').join(', ')})`,
+      payments.map((p) => p.transactionId),
+    );
+    const byKey = new Map(rows.map((row) => [`${row.client_id}\u0000${row.transaction_id}`, row]));
+    for (const p of payments) {
+      const row = byKey.get(`${p.clientId}\u0000${p.transactionId}`);
+      if (row) found.set(p.id, { batchPk: toNumber(row.batch_pk), batchId: row.batch_id });
+    }
+    return found;
+  }
+
+  async recentRuns(limit: number): Promise<TransferBatchRecord[]> {
+    const rows = await this.db.query<BatchRow>(`SELECT ${BATCH_COLUMNS} FROM transfer_batches ORDER BY created_at DESC, id DESC LIMIT ?`, [Math.min(Math.max(Math.trunc(limit), 1), MAX_LIMIT)]);
+    return rows.map(toBatch);
+  }
+
+  async run(batchPk: number): Promise<{ batch: TransferBatchRecord; lines: RunLine[] } | null> {
+    const batches = await this.db.query<BatchRow>(`SELECT ${BATCH_COLUMNS} FROM transfer_batches WHERE id = ?`, [batchPk]);
+    if (batches.length === 0) return null;
+    const batch = toBatch(batches[0]);
+    const lines = await this.db.query<{ line_no: number | string; transaction_id: string; state: BatchLineState; request_json: string }>(
+      'SELECT line_no, transaction_id, state, request_json FROM transfer_batch_lines WHERE batch_pk = ? ORDER BY line_no',
+      [batchPk],
+    );
+    const payments = lines.length === 0
+      ? []
+      : await this.db.query<PaymentRow>(
+          `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE client_id = ? AND transaction_id IN (${lines.map(() => '?').join(', ')})`,
+          [batch.clientId, ...lines.map((l) => l.transaction_id)],
+        );
+    const byTxn = new Map(payments.map((row) => [row.transaction_id, toPaymentRecord(row, this.sealer)]));
+    return {
+      batch,
+      lines: lines.map((line) => {
+        const request = parseObject(this.sealer.open(line.request_json, place('transfer_batch_lines', 'request_json', [batchPk, toNumber(line.line_no)])));
+        const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : null);
+        return {
+          lineNo: toNumber(line.line_no),
+          transactionId: line.transaction_id,
+          lineState: line.state,
+          details: request
+            ? {
+                sourceAccount: text(request.sourceAccountNumber) ?? '',
+                beneficiaryAccount: text(request.beneficiaryAccountNumber) ?? '',
+                beneficiaryBankCode: text(request.beneficiaryBankCode) ?? '',
+                beneficiaryName: text(request.beneficiaryName),
+                remark: text(request.remark),
+                transferMethod: text(request.transferMethod),
+              }
+            : null,
+          amount: request ? text(request.amount) : null,
+          payment: byTxn.get(line.transaction_id) ?? null,
+        };
+      }),
+    };
+  }
+
+  async duplicatesOf(payment: PaymentRecord): Promise<PaymentRecord[]> {
+    const rows = await this.db.query<PaymentRow>(
+      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE transaction_id = ? AND client_id <> ? AND state = 'SUCCESS' ORDER BY id LIMIT 20`,
+      [payment.transactionId, payment.clientId],
+    );
+    return rows.map((row) => toPaymentRecord(row, this.sealer));
   }
 
   /** A loose index scan of ix_payments_bank_created_at: cheap however many payments there are. */

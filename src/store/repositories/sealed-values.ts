@@ -119,8 +119,9 @@ export interface SealedTable {
 export const SEALED_TABLES: readonly SealedTable[] = [
   { table: 'audit_exchanges', key: ['id'], row: ['request_id', '#received_at'], sealed: ['request_headers', 'request_body', 'response_body'] },
   { table: 'audit_bank_calls', key: ['id'], row: ['request_id', 'operation', '#started_at'], sealed: ['url', 'request_headers', 'request_body', 'response_body'] },
-  // source_account (migration 011): the paying account, read back to ask for its statement.
-  { table: 'payments', key: ['id'], row: ['#id'], sealed: ['result_json', 'source_account'] },
+  // source_account (migration 011): the paying account, read back to ask for its statement;
+  // details_json (migration 015): the transfer's details the finance console shows.
+  { table: 'payments', key: ['id'], row: ['#id'], sealed: ['result_json', 'source_account', 'details_json'] },
   { table: 'transfer_batch_lines', key: ['batch_pk', 'line_no'], row: ['#batch_pk', '#line_no'], sealed: ['request_json', 'result_json'] },
   { table: 'callback_deliveries', key: ['id'], row: ['client_id', 'transaction_id'], sealed: ['body'] },
   // A client's request-signing key (migration 008): the gateway needs the key itself to verify HMACs.

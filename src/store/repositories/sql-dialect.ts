@@ -1,4 +1,4 @@
-import type { Dialect } from '../types.js';
+import type { Dialect, SqlValue } from '../types.js';
 
 export interface UpsertSpec {
   table: string;
@@ -26,4 +26,14 @@ export function upsertSql(dialect: Dialect, spec: UpsertSpec): string {
   return dialect === 'mysql'
     ? `${insert} ON DUPLICATE KEY UPDATE ${assignments}`
     : `${insert} ON CONFLICT (${spec.conflict.join(', ')}) DO UPDATE SET ${assignments}`;
+}
+
+/**
+ * A WHERE clause of the filters that are set: `[condition with one ?, value]` pairs, a pair with
+ * an undefined value left out. Conditions come from code, values only through placeholders.
+ */
+export function whereOf(filters: [condition: string, value: SqlValue | undefined][]): { where: string[]; params: SqlValue[]; sql: string } {
+  const set = filters.filter(([, value]) => value !== undefined) as [string, SqlValue][];
+  const where = set.map(([condition]) => condition);
+  return { where, params: set.map(([, value]) => value), sql: where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '' };
 }

@@ -4,12 +4,12 @@ import { maskAccount } from './audit-records.js';
 import { toNumber } from './row-values.js';
 import { KEY_ID_AFTER_PARTIAL_WRITE, place, ValueSealer } from './sealed-values.js';
 
-const COLUMNS = 'id, client_id, batch_id, request_hash, line_count, state, created_at, updated_at';
+export const BATCH_COLUMNS = 'id, client_id, batch_id, request_hash, line_count, state, created_at, updated_at';
 const LINE_COLUMNS = 'line_no, transaction_id, request_json, state, http_status, result_json, key_id';
 /** Lines per INSERT: 1,000 lines are 5 statements, each well under any packet limit. */
 const INSERT_CHUNK = 200;
 
-interface BatchRow {
+export interface BatchRow {
   id: number | string;
   client_id: string;
   batch_id: string;
@@ -84,7 +84,7 @@ export class SqlTransferBatchRepository implements TransferBatchRepository {
   }
 
   async find(clientId: string, batchId: string): Promise<TransferBatchRecord | null> {
-    const rows = await this.db.query<BatchRow>(`SELECT ${COLUMNS} FROM transfer_batches WHERE client_id = ? AND batch_id = ?`, [clientId, batchId]);
+    const rows = await this.db.query<BatchRow>(`SELECT ${BATCH_COLUMNS} FROM transfer_batches WHERE client_id = ? AND batch_id = ?`, [clientId, batchId]);
     return rows[0] ? toBatch(rows[0]) : null;
   }
 
@@ -102,7 +102,7 @@ export class SqlTransferBatchRepository implements TransferBatchRepository {
         [owner, now + leaseMs, now, toNumber(id), now],
       );
       if (won.affectedRows !== 1) continue;
-      const rows = await this.db.query<BatchRow>(`SELECT ${COLUMNS} FROM transfer_batches WHERE id = ? AND lease_owner = ?`, [toNumber(id), owner]);
+      const rows = await this.db.query<BatchRow>(`SELECT ${BATCH_COLUMNS} FROM transfer_batches WHERE id = ? AND lease_owner = ?`, [toNumber(id), owner]);
       if (rows[0]) claimed.push(toBatch(rows[0]));
     }
     return claimed;
@@ -163,7 +163,7 @@ export class SqlTransferBatchRepository implements TransferBatchRepository {
   }
 }
 
-function toBatch(row: BatchRow): TransferBatchRecord {
+export function toBatch(row: BatchRow): TransferBatchRecord {
   return {
     id: toNumber(row.id),
     clientId: row.client_id,
