@@ -20,11 +20,11 @@ forEachBackend('Payment runs: POST /v1/transfer-batches', (db) => {
   const done = (id: string) => eventually(async () => ((await read(id, '?limit=1000')).body.state === 'DONE' ? read(id, '?limit=1000') : null), 15_000);
 
   it('stores a run, answers 202 at once, pays every line under its own id, and reports each line', async () => {
-    gw.simulator.setAccount({ number: '0201888001', name: 'PT RUN', balance: '100000000.00' });
-    const lines = Array.from({ length: 20 }, () => sampleTransfer({ sourceAccountNumber: '0201888001', amount: '1000.00' }));
-    lines[3] = sampleTransfer({ sourceAccountNumber: '0201888001', amount: '900000000.00' });
-    lines[7] = sampleTransfer({ sourceAccountNumber: '0201888001', remark: 'SIM TIMEOUT' });
-    lines[11] = sampleTransfer({ sourceAccountNumber: '0201888001', beneficiaryBankCode: '002', beneficiaryAccountNumber: '123456789012' });
+    gw.simulator.setAccount({ number: '0201245680', name: 'PT RUN', balance: '100000000.00' });
+    const lines = Array.from({ length: 20 }, () => sampleTransfer({ sourceAccountNumber: '0201245680', amount: '1000.00' }));
+    lines[3] = sampleTransfer({ sourceAccountNumber: '0201245680', amount: '900000000.00' });
+    lines[7] = sampleTransfer({ sourceAccountNumber: '0201245680', remark: 'SIM TIMEOUT' });
+    lines[11] = sampleTransfer({ sourceAccountNumber: '0201245680', beneficiaryBankCode: '002', beneficiaryAccountNumber: '123456789012' });
     const id = batchId();
     const before = transferPosts();
     const res = await submit({ batchId: id, transfers: lines });
@@ -42,7 +42,7 @@ forEachBackend('Payment runs: POST /v1/transfer-batches', (db) => {
     expect(byLine(12).error).to.include({ code: 'VALIDATION_FAILED' });
     // 19 lines reached the bank (the rejected one never did), each exactly once.
     expect(transferPosts() - before).to.equal(19);
-    expect(gw.simulator.balanceOf('0201888001')).to.equal(String(100000000 - 17 * 1000 - 100000) + '.00');
+    expect(gw.simulator.balanceOf('0201245680')).to.equal(String(100000000 - 17 * 1000 - 100000) + '.00');
 
     // Every line is its own audited exchange, with its bank leg.
     const rows = await eventually(async () => {
