@@ -13,9 +13,10 @@ import { stopSharedGaleraCluster } from './galera/shared-cluster.js';
 configureLogger(process.env.GERBANG_TEST_LOG_LEVEL ?? 'silent');
 
 const runDir = mkdtempSync(join(tmpdir(), 'gerbang-test-run-'));
-// Traversable by the services a suite starts under their own user (mariadbd as mysql); each
-// test's own folders inside stay 0700.
-chmodSync(runDir, 0o755);
+// Like /tmp itself (sticky, writable by all): the services a suite starts under their own user
+// (mariadbd as mysql) inherit TMPDIR and write their temporary files here. Each test's own folders
+// inside stay 0700.
+chmodSync(runDir, 0o1777);
 // os.tmpdir() reads TMPDIR on every call, and child processes inherit it.
 process.env.TMPDIR = runDir;
 
