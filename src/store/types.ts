@@ -292,6 +292,12 @@ export interface PaymentRepository {
    * announce its own outcome.
    */
   settle(id: number, update: PaymentUpdate & { state: 'SUCCESS' | 'FAILED' }, now: number): Promise<boolean>;
+  /**
+   * Stores the bank's answer to the send (any state, with its result) only while the payment is
+   * still in doubt (SENDING, UNKNOWN, PENDING): safe to run late, after a failover, since it never
+   * overwrites a final state another process stored meanwhile. False when there was none to write.
+   */
+  storeSendOutcome(id: number, update: PaymentUpdate, now: number): Promise<boolean>;
   /** Puts a payment still in doubt into the review queue (once: the first time is kept). */
   enterReview(id: number, now: number): Promise<void>;
   /** The review queue: payments in review and still in doubt, oldest first. */

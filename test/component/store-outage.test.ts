@@ -76,3 +76,50 @@ describe('POST /v1/transfers when the database is down (MariaDB)', function () {
     expect(row).to.include({ method: 'POST', path: '/v1/transfers' });
   });
 });
+
+describe('POST /v1/transfers when the database goes away while the bank holds the transfer (MariaDB)', function () {
+  let database: Awaited<ReturnType<typeof createMariaDbBehindProxy>>;
+  let gw: TestGateway;
+  let token: string;
+  let clientId = '';
+
+  before(async function () {
+    database = await createMariaDbBehindProxy(this);
+    // No resolver: only the gateway's own later write can store the bank's answer here.
+    gw = await TestGateway.start(database.url, { GERBANG_AUDIT_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'gerbang-outage-spool-')), GERBANG_RESOLVER_INTERVAL_MS: '0' });
+    const client = await gw.createClient();
+    clientId = client.clientId;
+    token = await gw.token(client);
+  });
+
+  after(async () => {
+    await gw?.close().catch(() => undefined);
+    await database?.drop();
+  });
+
+  it("stores the bank's answer once the database is back, so the ERP's resend gets it instead of 409", async () => {
+    const body = sampleTransfer();
+    // The bank executes, then answers after 1.5 s; the database is cut meanwhile and back after the answer.
+    gw.simulator.failNext({ delayMs: 1_500 });
+    const first = gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+    await eventually(async () => (gw.simulator.calls.some((call) => call.body.includes(String(body.transactionId))) ? true : null), 5_000);
+    await database.proxy.cut();
+    const answer = await first;
+    await database.proxy.restore();
+    const executed = gw.simulator.calls.filter((call) => call.path === '/banking/corporates/transfers' && call.body.includes(String(body.transactionId)));
+    expect(executed, 'the bank was called once').to.have.length(1);
+    // What the ERP was told reflects the bank's answer or the doubt, never a refusal.
+    expect([201, 202], answer.text).to.include(answer.status);
+    // The resend meets the stored answer within a second or two, not "in flight" until someone asks the bank.
+    let resend = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+    for (let tries = 0; resend.status === 409 && tries < 25; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      resend = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+    }
+    expect(resend.status, resend.text).to.be.oneOf([201, 202]);
+    expect(resend.body.transactionId).to.equal(body.transactionId);
+    const payment = await gw.store.payments.find(clientId, String(body.transactionId));
+    expect(payment?.state, 'stored state').to.be.oneOf(['SUCCESS', 'UNKNOWN']);
+    expect(gw.simulator.calls.filter((call) => call.path === '/banking/corporates/transfers' && call.body.includes(String(body.transactionId))), 'never sent again').to.have.length(1);
+  });
+});

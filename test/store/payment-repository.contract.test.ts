@@ -110,6 +110,27 @@ forEachBackend('PaymentRepository', (ctx) => {
     });
   });
 
+  describe('storeSendOutcome', () => {
+    it("stores the bank's answer while the payment is in doubt, however late", async () => {
+      const { payments } = ctx.store();
+      const input = newPayment();
+      const reserved = await payments.reserve(input, 1);
+      await payments.update(reserved.id, { state: 'SENDING' }, 2);
+      expect(await payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: 'REF-1', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3)).to.equal(true);
+      expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'SUCCESS', bankReference: 'REF-1', httpStatus: 201, resultJson: '{"status":"SUCCESS"}' });
+    });
+
+    it('never overwrites a final state another process stored first, and reports it', async () => {
+      const { payments } = ctx.store();
+      const input = newPayment();
+      const reserved = await payments.reserve(input, 1);
+      await payments.update(reserved.id, { state: 'SENDING' }, 2);
+      expect(await payments.settle(reserved.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 3)).to.equal(true);
+      expect(await payments.storeSendOutcome(reserved.id, { state: 'UNKNOWN', resultJson: '{"status":"UNKNOWN"}', httpStatus: 202 }, 4)).to.equal(false);
+      expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'FAILED', httpStatus: 422 });
+    });
+  });
+
   describe('release', () => {
     it('deletes a reservation that never reached the bank, so the id can be reserved again', async () => {
       const { payments } = ctx.store();

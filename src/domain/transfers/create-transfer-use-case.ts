@@ -12,6 +12,7 @@ import { nextBankTransactionId } from './bank-transaction-id.js';
 import { requestHash } from './request-hash.js';
 import { buildResult, httpStatusOf, type RoutingDecision, type TransferResult } from './transfer-result.js';
 import type { TransferRequest } from './transfer-schema.js';
+import { writeAgainLater } from './write-again.js';
 
 const log = getLogger('transfers');
 
@@ -240,25 +241,38 @@ async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, r
   const now = deps.clock();
   const result = buildResult({ ...payment, bank: route.partner, operation: route.operation }, outcome, now, routing);
   const httpStatus = httpStatusOf(outcome.status);
-  try {
-    await deps.payments.update(
+  const final = outcome.status === 'SUCCESS' || outcome.status === 'FAILED';
+  // Conditional on the payment still being in doubt, so a late run (below) never overwrites a
+  // final state the resolver or a bank notification stored meanwhile. The ERP's callback is
+  // queued by whichever process stores the final state.
+  const store = async (): Promise<boolean> => {
+    const stored = await deps.payments.storeSendOutcome(
       payment.id,
       { state: outcome.status, bankReference: outcome.bankReference, resultJson: JSON.stringify(result), httpStatus, bankExternalId: outcome.externalId },
       now,
     );
+    if (stored && final) await deps.finals?.notify(payment.clientId, result);
+    return stored;
+  };
+  try {
+    await store();
   } catch (error) {
-    // The bank has answered: tell the ERP the truth even if the store cannot take it now. The
-    // payment stays SENDING, which the status inquiry resolves; a resend meanwhile gets 409.
-    log.error({ err: error, transactionId: payment.transactionId, status: outcome.status }, 'transfer outcome could not be stored');
+    // The bank has answered: tell the ERP the truth even if the store cannot take it now, and
+    // store it as soon as the store (or, after a failover, another database node) takes it, so
+    // a resend meets the stored answer rather than 409 until the resolver asks the bank.
+    log.error({ err: error, transactionId: payment.transactionId, status: outcome.status }, 'transfer outcome could not be stored; trying again in the background');
+    writeAgainLater('transfer outcome', payment.transactionId, store);
   }
-  if (outcome.status === 'SUCCESS' || outcome.status === 'FAILED') await deps.finals?.notify(payment.clientId, result);
   return { httpStatus, result, replayed: false };
 }
 
+/** Frees a reservation that certainly never reached a bank; when the store refuses now, again in the background. */
 async function release(deps: CreateTransferDeps, payment: PaymentRecord): Promise<void> {
   try {
     await deps.payments.release(payment.id);
   } catch (error) {
-    log.error({ err: error, transactionId: payment.transactionId }, 'reservation of an unsent transfer could not be released');
+    // Left in place, the reservation would answer the ERP's resend 409 until it went stale.
+    log.error({ err: error, transactionId: payment.transactionId }, 'reservation of an unsent transfer could not be released; trying again in the background');
+    writeAgainLater('release of an unsent reservation', payment.transactionId, () => deps.payments.release(payment.id));
   }
 }

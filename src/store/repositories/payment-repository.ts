@@ -241,6 +241,11 @@ export class SqlPaymentRepository implements PaymentRepository {
     return this.write(id, update, now, ", review_since = NULL", " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')");
   }
 
+  async storeSendOutcome(id: number, update: PaymentUpdate, now: number): Promise<boolean> {
+    const final = update.state === 'SUCCESS' || update.state === 'FAILED';
+    return this.write(id, update, now, final ? ', review_since = NULL' : '', " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')");
+  }
+
   async enterReview(id: number, now: number): Promise<void> {
     await this.db.execute("UPDATE payments SET review_since = ? WHERE id = ? AND review_since IS NULL AND state IN ('SENDING', 'UNKNOWN', 'PENDING')", [now, id]);
   }

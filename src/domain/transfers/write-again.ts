@@ -1,0 +1,37 @@
+import { getLogger } from '../../log/index.js';
+
+const log = getLogger('transfers');
+
+/** Pauses before each further try: about a minute in all, the time a database failover takes. */
+const PAUSES_MS = [100, 250, 500, 1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
+
+/**
+ * Runs a store write again in the background after the store refused it (a dead database node,
+ * a failover under way), until it is done or has nothing left to do. For writes whose answer the
+ * process already knows and that must not wait for the store: the bank's outcome of a transfer
+ * (so a resend gets the stored answer instead of 409 until the resolver catches up) and the
+ * release of a reservation that was certainly never sent (so the ERP may pay it again with the
+ * same transactionId). Each write must be conditional, so running it late is safe: it returns
+ * false when the row has moved on (settled by another process, taken over), which ends the tries.
+ * The timers never keep the process alive; if it stops first, the resolver or the reservation's
+ * staleness takes over, as after a crash.
+ */
+export function writeAgainLater(what: string, transactionId: string, write: () => Promise<boolean>, pausesMs: readonly number[] = PAUSES_MS): void {
+  const attempt = (index: number): void => {
+    if (index >= pausesMs.length) {
+      log.error({ what, transactionId, tries: pausesMs.length + 1 }, 'store write still refused; left to the resolver');
+      return;
+    }
+    const timer = setTimeout(() => {
+      write().then(
+        (done) => log.info({ what, transactionId, tries: index + 2, done }, done ? 'store write done on a later try' : 'store write no longer needed'),
+        (error: unknown) => {
+          log.warn({ err: error, what, transactionId, tries: index + 2 }, 'store write refused again');
+          attempt(index + 1);
+        },
+      );
+    }, pausesMs[index]);
+    timer.unref();
+  };
+  attempt(0);
+}
