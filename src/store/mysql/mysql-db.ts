@@ -293,7 +293,11 @@ class MysqlSession implements TransactionSession {
         log.warn({ code: error.code, store: this.description }, 'database session error; the next write opens a new connection');
         this.drop(connection);
       });
-      connection.on('end', () => this.drop(connection));
+      // The server closed its side (shut down, or a killed node's socket closed by its kernel).
+      // Only forgotten here: mysql2 fails a statement in flight when the socket then closes,
+      // which it would skip for a connection already destroyed, leaving that statement (and a
+      // chain writer waiting on it) without an answer forever.
+      connection.on('end', () => this.forget(connection));
       connection.query('SET SESSION autocommit = 0', (error) => {
         if (error) {
           this.drop(connection);
@@ -312,8 +316,13 @@ class MysqlSession implements TransactionSession {
   }
 
   private drop(connection: Connection): void {
-    if (this.connection === connection) this.connection = undefined;
+    this.forget(connection);
     connection.destroy();
+  }
+
+  /** The next transaction opens a new connection. */
+  private forget(connection: Connection): void {
+    if (this.connection === connection) this.connection = undefined;
   }
 }
 
