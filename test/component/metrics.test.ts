@@ -1,5 +1,11 @@
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, request } from 'undici';
+import { freePort } from '../support/processes.js';
 import { createMariaDbBehindProxy, forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 
@@ -153,5 +159,61 @@ describe('GET /metrics access list', () => {
     // The last reading is shown until the next one is due; then the store's gauges leave the scrape.
     await eventually(async () => !/gerbang_transfers_in_doubt\{/.test((await scrape(gw.gateway.metricsUrl!)).text), 10_000);
     await database.proxy.restore();
+  });
+});
+
+describe('GET /metrics on a fixed port shared by processes (PM2 workers)', () => {
+  /** The start's refusal, or null when it started (then stopped again). */
+  const refusal = async (env: Record<string, string>): Promise<string | null> => {
+    try {
+      const gw = await TestGateway.start('sqlite::memory:', env);
+      await gw.close();
+      return null;
+    } catch (error) {
+      return String((error as Error).message);
+    }
+  };
+
+  it('answers on the port with the processes summed, drops the socket a crashed worker left, and removes its own when it stops', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'gbp-'));
+    const gw = await TestGateway.start('sqlite::memory:', { GERBANG_METRICS_PORT: String(port), GERBANG_METRICS_PEERS_DIR: dir });
+    // A worker killed with SIGKILL leaves its socket file behind, with nobody listening on it.
+    const crashed = join(dir, String(port), '4000000.sock');
+    spawnSync(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(crashed)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    expect(existsSync(crashed)).to.equal(true);
+    try {
+      const { status, text } = await scrape(`http://127.0.0.1:${port}/metrics`);
+      expect(status).to.equal(200);
+      expect(sample(text, 'gerbang_metrics_processes', {})).to.equal(1);
+      expect(existsSync(crashed)).to.equal(false);
+      expect(existsSync(join(dir, String(port), `${process.pid}.sock`))).to.equal(true);
+    } finally {
+      await gw.close();
+    }
+    expect(existsSync(join(dir, String(port), `${process.pid}.sock`))).to.equal(false);
+  });
+
+  it('refuses to start with a sockets folder others can open, naming GERBANG_METRICS_PEERS_DIR', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'gbp-'));
+    const open = join(dir, String(port));
+    // The port's own folder, left readable by everyone.
+    mkdirSync(open);
+    chmodSync(open, 0o755);
+    const refused = await refusal({ GERBANG_METRICS_PORT: String(port), GERBANG_METRICS_PEERS_DIR: dir });
+    expect(refused).to.contain('GERBANG_METRICS_PEERS_DIR').and.contain('0700');
+  });
+
+  it('refuses to start when another program holds the port (no worker answers in the folder), naming GERBANG_METRICS_PORT', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as { port: number }).port;
+    try {
+      const refused = await refusal({ GERBANG_METRICS_PORT: String(port), GERBANG_METRICS_PEERS_DIR: mkdtempSync(join(tmpdir(), 'gbp-')) });
+      expect(refused).to.contain('GERBANG_METRICS_PORT').and.contain('already in use');
+    } finally {
+      squatter.close();
+    }
   });
 });
