@@ -162,6 +162,25 @@ describe('GET /metrics access list', () => {
   });
 });
 
+describe('GET /metrics store gauges', () => {
+  it('read the store at most once per GERBANG_METRICS_STORE_READ_SECONDS, however often it is scraped', async () => {
+    const gw = await TestGateway.start('sqlite::memory:', { GERBANG_METRICS_STORE_READ_SECONDS: '600', GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_BANK_HEADERS_TIMEOUT_MS: '800' });
+    try {
+      const unknown = async () => sample((await scrape(gw.gateway.metricsUrl!)).text, 'gerbang_transfers_in_doubt', { state: 'UNKNOWN' });
+      expect(await unknown()).to.equal(0);
+      const token = await gw.token(await gw.createClient());
+      gw.simulator.failNext({ hang: true });
+      const res = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${token}` } });
+      expect(res.body.status, res.text).to.equal('UNKNOWN');
+      expect((await gw.store.payments.inDoubtSummary()).states.UNKNOWN.count).to.equal(1);
+      // The store says 1; the scrapes within the 600 s show the reading taken before.
+      for (let i = 0; i < 5; i += 1) expect(await unknown()).to.equal(0);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('GET /metrics on a fixed port shared by processes (PM2 workers)', () => {
   /** The start's refusal, or null when it started (then stopped again). */
   const refusal = async (env: Record<string, string>): Promise<string | null> => {
