@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { KeyRing, KeyRingError, keyRingFrom, readableByOthers } from '../security/index.js';
 import { accountOwnershipProblems, readPartnersFile, type PartnerConfig } from './partners.js';
 import { invalidCidrs } from '../security/index.js';
@@ -61,8 +62,11 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** API processes on this node: GERBANG_API_INSTANCES under PM2 (NODE_APP_INSTANCE set), else 1. */
   workers: number;
-  /** The /metrics listener; `port` null when turned off. */
-  metrics: { port: number | null; host: string; allowedCidrs: string[] };
+  /**
+   * The /metrics listener; `port` null when turned off. `peersDir`: the folder of the sockets
+   * through which the processes sharing the port hand over their metrics (null with port 0).
+   */
+  metrics: { port: number | null; host: string; allowedCidrs: string[]; peersDir: string | null; storeReadMs: number };
   logLevel: string;
 }
 
@@ -268,7 +272,14 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     },
     shutdownTimeoutMs: v.shutdownTimeoutMs,
     workers: merged.NODE_APP_INSTANCE === undefined ? 1 : v.apiInstances === 'max' ? availableParallelism() : (v.apiInstances as number),
-    metrics: { port: metricsPort(v.metricsPort, merged.NODE_APP_INSTANCE), host: v.metricsHost, allowedCidrs: v.metricsAllowedCidrs },
+    metrics: {
+      port: v.metricsPort === 'off' ? null : (v.metricsPort as number),
+      host: v.metricsHost,
+      allowedCidrs: v.metricsAllowedCidrs,
+      // One subfolder per port: the processes that share a metrics port are the ones summed.
+      peersDir: typeof v.metricsPort === 'number' && v.metricsPort !== 0 ? resolve(v.metricsPeersDir as string, String(v.metricsPort)) : null,
+      storeReadMs: (v.metricsStoreReadSeconds as number) * 1000,
+    },
     logLevel: v.logLevel,
   };
 }
@@ -380,16 +391,6 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
     logLevel: v.logLevel,
     auditKeys: auditKeys as KeyRing,
   };
-}
-
-/**
- * PM2 cluster workers share the API port, but each needs its own metrics port, or a scrape would
- * read one random worker's counters: worker N (NODE_APP_INSTANCE, set by PM2) adds N.
- */
-function metricsPort(setting: number | 'off', instance: string | undefined): number | null {
-  if (setting === 'off') return null;
-  const offset = instance !== undefined && /^\d{1,4}$/.test(instance) ? Number(instance) : 0;
-  return setting === 0 ? 0 : setting + offset;
 }
 
 function readConfigFile(path: string | undefined, problems: string[]): Env {

@@ -334,8 +334,18 @@ export const SETTINGS = {
   },
   metricsPort: {
     env: 'GERBANG_METRICS_PORT',
-    doc: 'Port of the Prometheus `GET /metrics` listener, separate from the API port so the reverse proxy never exposes it; `off` disables it, 0 picks a free one. Under PM2 cluster mode each worker adds its NODE_APP_INSTANCE (9464, 9465, …): scrape every worker as its own target.',
+    doc: 'Port of the Prometheus `GET /metrics` listener, separate from the API port so the reverse proxy never exposes it; `off` disables it, 0 picks a free one. Under PM2 cluster mode every worker asks for this one port: the worker that gets it answers for all of them, summing their metrics (see GERBANG_METRICS_PEERS_DIR), so Prometheus scrapes one target.',
     schema: Joi.alternatives().try(port, Joi.string().valid('off')).default(9464),
+  },
+  metricsPeersDir: {
+    env: 'GERBANG_METRICS_PEERS_DIR',
+    doc: 'Folder where each process sharing GERBANG_METRICS_PORT (the PM2 workers) opens a Unix socket that hands its metrics to the one holding the port. A subfolder per port is made in it, owner-only (0700); a folder another user owns or can open is refused. Not used with port 0 or `off`. The socket path must stay under 100 characters.',
+    schema: Joi.string().min(1).default('var/metrics-peers'),
+  },
+  metricsStoreReadSeconds: {
+    env: 'GERBANG_METRICS_STORE_READ_SECONDS',
+    doc: 'The in-doubt and review-queue gauges read the store at most once per this many seconds in each process; a scrape in between shows the last reading. 0 reads at every scrape.',
+    schema: Joi.number().integer().min(0).max(3600).default(10),
   },
   metricsHost: {
     env: 'GERBANG_METRICS_HOST',

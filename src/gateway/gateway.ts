@@ -57,7 +57,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const spool = new AuditSpool(config.auditSpoolDir, config.databaseUrl, config.auditKeys);
   let banks: BankPartners | undefined;
   const metrics = new GatewayMetrics({
-    inDoubt: () => opened.payments.countInDoubt(),
+    inDoubt: () => opened.payments.inDoubtSummary(),
+    storeReadMs: config.metrics.storeReadMs,
+    clock,
     longestBankCallSeconds: config.resolver.sendingStaleMs / 1000,
     circuits: () => (banks?.router.all() ?? []).flatMap((p) => ('circuit' in p.adapter ? [{ partner: p.name, state: (p.adapter as BreakingAdapter).circuit() }] : [])),
     spoolBacklog: () => spool.backlog(),
@@ -136,7 +138,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     server.headersTimeout = 20_000;
     server.keepAliveTimeout = 5_000;
     if (config.metrics.port !== null) {
-      metricsServer = await startMetricsServer(metrics, { ...config.metrics, port: config.metrics.port });
+      const { host, allowedCidrs, peersDir } = config.metrics;
+      metricsServer = await startMetricsServer(metrics, { host, allowedCidrs, peersDir, port: config.metrics.port });
     }
     await listenOn(server, config.port, config.host, 'PORT');
     resolver.start();

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BankCall } from '../banks/types.js';
 import type { CircuitState } from '../banks/circuit-breaker.js';
-import type { InDoubtState } from '../store/types.js';
+import type { InDoubtSummary } from '../store/types.js';
 
 /** Seconds. From a cached replay (~1 ms) up; `withLongest` adds the bank's longest exchange. */
 const HTTP_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -21,8 +21,12 @@ function withLongest(buckets: number[], longestSeconds: number): number[] {
 const TOTAL_NAMED_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export interface GatewayMetricsOptions {
-  /** Counts of transfers in doubt by state (a store query, at each scrape). */
-  inDoubt?: () => Promise<Record<InDoubtState, number>>;
+  /** The transfers in doubt and the review queue (a store read, at a scrape, at most once per `storeReadMs`). */
+  inDoubt?: () => Promise<InDoubtSummary>;
+  /** The least time between two store reads of one process; 0: at every scrape. */
+  storeReadMs?: number;
+  /** Now, in epoch ms (the ages are measured against it). */
+  clock?: () => number;
   /** The longest a bank exchange may take, in seconds (the histograms' top bucket). */
   longestBankCallSeconds?: number;
   /** Each bank partner's circuit: closed, half-open or open. */
@@ -119,6 +123,7 @@ export class GatewayMetrics {
       help: 'Always 1; the labels say which Gerbang and which Node.js run.',
       labelNames: ['version', 'nodejs'] as const,
       registers: [this.registry],
+      aggregator: 'max',
     }).set({ version: options.version ?? 'unknown', nodejs: process.version }, 1);
     const { circuits, spoolBacklog } = options;
     if (circuits) {
@@ -127,6 +132,8 @@ export class GatewayMetrics {
         help: "Each bank partner's circuit breaker in this process: 0 closed (calls go through), 1 half-open (one probe call), 2 open (calls answer 503 without reaching the bank).",
         labelNames: ['partner'] as const,
         registers: [this.registry],
+        // Summed over workers, the worst one shows.
+        aggregator: 'max',
         collect() {
           for (const { partner, state } of circuits()) this.set({ partner }, CIRCUIT_VALUES[state]);
         },
@@ -137,6 +144,8 @@ export class GatewayMetrics {
         name: 'gerbang_audit_spool_backlog',
         help: 'Audit records journaled on local disk because the database refused them, not yet written to it. Above 0 for long: the database is down or refuses the audit.',
         registers: [this.registry],
+        // Every worker counts the one spool folder of this machine.
+        aggregator: 'max',
         collect() {
           this.set(spoolBacklog());
         },
@@ -144,25 +153,59 @@ export class GatewayMetrics {
     }
     // Present from the start at 0, so `increase()` sees the first failure.
     for (const operation of AUDIT_OPERATIONS) this.auditFailures.inc({ operation }, 0);
-    const { inDoubt } = options;
-    if (inDoubt) {
-      new Gauge({
-        name: 'gerbang_transfers_in_doubt',
-        help: 'Transfers whose bank outcome is not known yet, by state (SENDING, UNKNOWN, PENDING), read from the store at each scrape. The store is shared: every worker and node reports the same value (aggregate with max, not sum).',
-        labelNames: ['state'] as const,
-        registers: [this.registry],
-        // A scrape must answer while the store is down (that is when it matters most): a count
-        // that fails or takes over 2 s drops the series for this scrape instead of failing it.
-        async collect() {
-          try {
-            const counts = await withDeadline(inDoubt(), 2_000);
-            for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
-          } catch {
-            this.reset();
-          }
-        },
-      });
-    }
+    if (options.inDoubt) this.storeGauges(storeReading(options.inDoubt, options.storeReadMs ?? 0), options.clock ?? Date.now);
+  }
+
+  /**
+   * The gauges read from the store. The store is shared by every worker and node, so each reports
+   * the same value: summed over workers they take the max. A scrape must answer while the store
+   * is down (that is when it matters most): a reading that fails or takes over 2 s drops these
+   * series from the scrape instead of failing it.
+   */
+  private storeGauges(read: () => Promise<InDoubtSummary>, clock: () => number): void {
+    const ageSeconds = (since: number | null) => (since === null ? 0 : Math.max(0, (clock() - since) / 1000));
+    const fromStore = (fill: (gauge: Gauge<string>, summary: InDoubtSummary) => void) =>
+      async function collect(this: Gauge<string>) {
+        try {
+          fill(this, await read());
+        } catch {
+          this.reset();
+        }
+      };
+    new Gauge({
+      name: 'gerbang_transfers_in_doubt',
+      help: 'Transfers whose bank outcome is not known yet, by state (SENDING, UNKNOWN, PENDING), read from the store. The store is shared: every worker and node reports the same value (aggregate with max, not sum).',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      aggregator: 'max',
+      collect: fromStore((gauge, { states }) => {
+        for (const [state, { count }] of Object.entries(states)) gauge.set({ state }, count);
+      }),
+    });
+    new Gauge({
+      name: 'gerbang_transfers_in_doubt_oldest_age_seconds',
+      help: 'Age of the oldest transfer in doubt in each state (SENDING, UNKNOWN, PENDING), from when the ERP sent it; 0 when none is. Read from the store, shared by every worker and node (aggregate with max).',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      aggregator: 'max',
+      collect: fromStore((gauge, { states }) => {
+        for (const [state, { oldestCreatedAt }] of Object.entries(states)) gauge.set({ state }, ageSeconds(oldestCreatedAt));
+      }),
+    });
+    new Gauge({
+      name: 'gerbang_review_queue_transfers',
+      help: 'Transfers in the review queue: still in doubt past GERBANG_REVIEW_AFTER_MS, waiting for an admin to resolve them with evidence. Read from the store, shared by every worker and node (aggregate with max).',
+      registers: [this.registry],
+      aggregator: 'max',
+      collect: fromStore((gauge, { review }) => gauge.set(review.count)),
+    });
+    new Gauge({
+      name: 'gerbang_review_queue_oldest_age_seconds',
+      help: 'How long the oldest transfer in the review queue has waited there; 0 when the queue is empty. Read from the store, shared by every worker and node (aggregate with max).',
+      registers: [this.registry],
+      aggregator: 'max',
+      collect: fromStore((gauge, { review }) => gauge.set(ageSeconds(review.oldestSince))),
+    });
   }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
@@ -191,6 +234,27 @@ export class GatewayMetrics {
   async render(): Promise<{ contentType: string; text: string }> {
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
+}
+
+/**
+ * One store read shared by every gauge of a scrape (they collect at the same time), and reused
+ * for `everyMs` after it was taken, failed readings too: however often Prometheus scrapes (and
+ * however many workers it reaches through one port), a process reads the store at most once per
+ * `everyMs`, and a store that is down is not asked again at every scrape.
+ */
+function storeReading<T>(read: () => Promise<T>, everyMs: number): () => Promise<T> {
+  let last: { at: number; reading: Promise<T>; done: boolean } | undefined;
+  return () => {
+    const now = performance.now();
+    if (last && (!last.done || now - last.at < everyMs)) return last.reading;
+    const current: { at: number; reading: Promise<T>; done: boolean } = { at: now, reading: withDeadline(read(), 2_000), done: false };
+    current.reading.then(
+      () => (current.done = true),
+      () => (current.done = true),
+    );
+    last = current;
+    return current.reading;
+  };
 }
 
 function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {

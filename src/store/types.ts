@@ -283,8 +283,8 @@ export interface PaymentRepository {
   releaseLease(id: number, owner: string): Promise<void>;
   /** Extends a lease `owner` still holds to now + leaseMs; false when it no longer holds it. */
   renewLease(id: number, owner: string, now: number, leaseMs: number): Promise<boolean>;
-  /** How many payments are in doubt now, per state (UNKNOWN, PENDING, SENDING): the metrics gauge. */
-  countInDoubt(): Promise<Record<InDoubtState, number>>;
+  /** The payments in doubt now (per state: how many, the oldest) and the review queue: the metrics gauges. */
+  inDoubtSummary(): Promise<InDoubtSummary>;
   /**
    * Stores a final outcome (SUCCESS or FAILED) only while the payment is still in doubt
    * (SENDING, UNKNOWN, PENDING), and takes it out of the review queue. False when another
@@ -320,6 +320,14 @@ export interface BankNotificationRepository {
 
 /** States of a payment whose outcome at the bank is not known yet. */
 export type InDoubtState = 'SENDING' | 'UNKNOWN' | 'PENDING';
+
+/** What the in-doubt and review-queue gauges show, read from the store (times in epoch ms, null when there is none). */
+export interface InDoubtSummary {
+  /** Per state: how many payments are in it, and when the oldest of them was received. */
+  states: Record<InDoubtState, { count: number; oldestCreatedAt: number | null }>;
+  /** The review queue: payments in review and still in doubt, and since when the oldest waits. */
+  review: { count: number; oldestSince: number | null };
+}
 
 // ---------------------------------------------------------------- audit
 

@@ -44,7 +44,7 @@ forEachBackend('Review queue: transfers the bank neither confirms nor denies', (
       if (url.includes('/statements?')) return answerJson(res, 200, { StartDate: '', EndDate: '', Currency: 'IDR', StartBalance: '1000000000.00', Data: statement });
       res.writeHead(404).end();
     });
-    gw = await TestGateway.start(db.url(), { ...bank.env(), GERBANG_RESOLVER_INTERVAL_MS: '0' });
+    gw = await TestGateway.start(db.url(), { ...bank.env(), GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_METRICS_STORE_READ_SECONDS: '0' });
     client = await gw.createClient();
     token = await gw.token(client);
   });
@@ -95,6 +95,44 @@ forEachBackend('Review queue: transfers the bank neither confirms nor denies', (
     expect(read.body).to.include({ status: 'UNKNOWN' });
     expect(read.body.reviewSince).to.be.a('string');
     expect(read.body.guidance).to.match(/review queue/).and.match(/Do NOT pay again/);
+  });
+
+  it('shows the transfers in doubt, the oldest one\'s age and the review queue in /metrics, read from the store', async () => {
+    const gauges = async () => {
+      const res = await fetch(gw.gateway.metricsUrl!);
+      expect(res.status).to.equal(200);
+      const text = await res.text();
+      const value = (series: string) => {
+        const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+        expect(line, series).to.be.a('string');
+        return Number(line!.slice(series.length + 1));
+      };
+      return {
+        unknown: value('gerbang_transfers_in_doubt{state="UNKNOWN"}'),
+        oldestUnknown: value('gerbang_transfers_in_doubt_oldest_age_seconds{state="UNKNOWN"}'),
+        inReview: value('gerbang_review_queue_transfers'),
+        oldestInReview: value('gerbang_review_queue_oldest_age_seconds'),
+      };
+    };
+    const before = await gauges();
+    const body = sampleTransfer({ amount: '6660000.00' });
+    expect((await pay(body)).body.status).to.equal('UNKNOWN');
+    const inDoubt = await gauges();
+    expect(inDoubt.unknown).to.equal(before.unknown + 1);
+    expect(inDoubt.inReview).to.equal(before.inReview);
+    // Received 300 hours ago (older than any other payment here), and still unproved: it goes to review.
+    statement = [1, 2].map(() => ({ TransactionDate: ddMM(today()), TransactionType: 'D' as const, TransactionAmount: '6660000.00', TransactionName: 'TRSF E-BANKING DB', Trailer: '' }));
+    await receivedHoursAgo(body.transactionId, 300);
+    const old = await gauges();
+    expect(old.oldestUnknown).to.be.within(300 * 3600, 300 * 3600 + 120);
+    await gw.gateway.resolver.runOnce();
+    expect((await payment(body.transactionId)).reviewSince).to.be.a('number');
+    const reviewed = await gauges();
+    expect(reviewed.inReview).to.equal(before.inReview + 1);
+    expect(reviewed.unknown).to.equal(before.unknown + 1);
+    // Waiting in the queue for 20 hours now.
+    await receivedAt(gw.store, client.clientId, body.transactionId as string, Date.now() - 300 * 3_600_000, { review_since: Date.now() - 20 * 3_600_000 });
+    expect((await gauges()).oldestInReview).to.be.at.least(20 * 3600);
   });
 
   it('is resolved from the CLI only by an admin recording evidence: audited, the ERP\'s read and callback show it, nothing re-sent', async function () {

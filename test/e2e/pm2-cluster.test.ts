@@ -1,18 +1,43 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runCli } from '../support/cli.js';
-import { sampleTransfer } from '../support/gateway-harness.js';
+import { eventually, sampleTransfer } from '../support/gateway-harness.js';
 import { freePort, waitForHttp } from '../support/processes.js';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
+import { missingTool } from '../support/missing-tool.js';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..', '..');
 const PM2 = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
+
+/** The sum of a metric's samples whose labels include `labels` (over every other label). */
+function total(text: string, name: string, labels: Record<string, string>): number {
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (wanted.every((pair) => line.slice(name.length).split('}')[0].includes(pair))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+/** What one worker hands over on its socket: its own metrics, `getMetricsAsJSON()`. */
+function snapshotOf(socketPath: string): Promise<{ name: string; values: { value: number; labels: Record<string, string> }[] }[]> {
+  return new Promise((resolve, reject) => {
+    get({ socketPath, path: '/snapshot' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve(JSON.parse(body)));
+    }).on('error', reject);
+  });
+}
 
 /**
  * The real PM2 runs ecosystem.config.js: the compiled API in cluster mode with wait_ready. Its
@@ -24,6 +49,7 @@ describe('ecosystem.config.js under PM2', function () {
   let base: string;
   let consoleBase: string;
   let metricsPort: number;
+  let peersDir: string;
   let client: { clientId: string; clientSecret: string };
   let secrets: Record<string, string>;
 
@@ -35,6 +61,8 @@ describe('ecosystem.config.js under PM2', function () {
     const consolePort = await freePort();
     consoleBase = `http://127.0.0.1:${consolePort}`;
     metricsPort = await freePort();
+    // Short: the workers' Unix sockets live in it (a socket path has at most 107 bytes).
+    peersDir = mkdtempSync(join(tmpdir(), 'gbp-'));
     // The secrets as the operator guide says: in an owner-only GERBANG_CONFIG_FILE. The JWT secret
     // is also exported in the shell, as a careless operator would: PM2 must not record it either.
     secrets = {
@@ -57,6 +85,7 @@ describe('ecosystem.config.js under PM2', function () {
       GERBANG_RATE_LIMIT_PER_IP: '1000000',
       GERBANG_RATE_LIMIT_PER_CLIENT: '1000000',
       GERBANG_METRICS_PORT: String(metricsPort),
+      GERBANG_METRICS_PEERS_DIR: peersDir,
     };
     await runCli(['migrate'], env as Record<string, string>);
     const created = await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env as Record<string, string>);
@@ -94,19 +123,50 @@ describe('ecosystem.config.js under PM2', function () {
     await refused.arrayBuffer();
   });
 
-  it('serves each worker\'s own metrics on GERBANG_METRICS_PORT + its NODE_APP_INSTANCE', async () => {
-    const texts: string[] = [];
-    for (const port of [metricsPort, metricsPort + 1]) {
-      // /healthz answered once the first worker listened; the second may still be starting.
-      await waitForHttp(`http://127.0.0.1:${port}/metrics`, 30_000);
-      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-      const text = await res.text();
-      expect(res.status, `worker metrics on port ${port}`).to.equal(200);
-      expect(text).to.include('# TYPE gerbang_http_requests_total counter');
-      texts.push(text);
+  /** The one /metrics of the cluster, once it sums `workers` processes. */
+  const clusterMetrics = (workers: number) =>
+    eventually(async () => {
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => null);
+      const text = res?.status === 200 ? await res.text() : '';
+      return total(text, 'gerbang_metrics_processes', {}) === workers ? text : null;
+    }, 30_000);
+
+  it('serves one /metrics on GERBANG_METRICS_PORT for both workers, whose request counts add up to the requests sent', async () => {
+    const healthz = { method: 'GET', route: '/healthz', status: '200' };
+    const before = total(await clusterMetrics(2), 'gerbang_http_requests_total', healthz);
+    const sent = 40;
+    for (let i = 0; i < sent; i += 1) {
+      // A new connection each time: PM2 hands connections to its workers in turn.
+      const res = await fetch(`${base}/healthz`, { headers: { connection: 'close' } });
+      expect(res.status).to.equal(200);
+      await res.arrayBuffer();
     }
-    const pids = texts.map((text) => /process_start_time_seconds (\d+)/.exec(text)?.[1] + (/nodejs_heap_size_used_bytes (\d+)/.exec(text)?.[1] ?? ''));
-    expect(pids[0], 'two different processes answered').to.not.equal(pids[1]);
+    const text = await clusterMetrics(2);
+    expect(total(text, 'gerbang_http_requests_total', healthz) - before).to.equal(sent);
+    // They did land on both workers: each one's own count, read from its socket, has some of them.
+    const sockets = readdirSync(join(peersDir, String(metricsPort))).filter((name) => name.endsWith('.sock'));
+    expect(sockets).to.have.length(2);
+    const own = await Promise.all(
+      sockets.map(async (name) => {
+        const snapshot = await snapshotOf(join(peersDir, String(metricsPort), name));
+        const counter = snapshot.find((metric) => metric.name === 'gerbang_http_requests_total')!;
+        return counter.values.filter((v) => v.labels.route === '/healthz' && String(v.labels.status) === '200').reduce((sum, v) => sum + v.value, 0);
+      }),
+    );
+    for (const count of own) expect(count, `each worker's own /healthz count: ${own.join(', ')}`).to.be.greaterThan(0);
+    expect(own[0] + own[1]).to.equal(total(text, 'gerbang_http_requests_total', healthz));
+    // One of each series, not one per worker; gauges of the shared store are not doubled.
+    expect(text.match(/^# TYPE gerbang_http_requests_total counter$/gm)).to.have.length(1);
+    expect(text).to.match(/^gerbang_transfers_in_doubt\{state="UNKNOWN"\} 0$/m);
+    expect(text).to.match(/^gerbang_build_info\{[^}]*\} 1$/m);
+  });
+
+  it('the cluster\'s /metrics passes `promtool check metrics`', async function () {
+    if (spawnSync('promtool', ['--version']).status !== 0) missingTool(this, 'promtool is not installed (apt-get install prometheus)');
+    const text = await clusterMetrics(2);
+    const run = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(`${run.stdout}${run.stderr}`).to.equal('');
+    expect(run.status).to.equal(0);
   });
 
   it('keeps every secret out of PM2\'s records: `pm2 jlist` and the dump file `pm2 save` writes', async () => {
@@ -163,5 +223,10 @@ describe('ecosystem.config.js under PM2', function () {
     await load;
     expect(failures, failures.slice(0, 3).join('; ')).to.deep.equal([]);
     expect(paid).to.be.greaterThan(20);
+    // The new workers took the metrics port over from the old ones, and the old ones' counts
+    // stayed in the sum (the ledger they wrote when they stopped): every payment is counted once.
+    const text = await clusterMetrics(2);
+    expect(total(text, 'gerbang_transfers_total', { status: 'SUCCESS' })).to.equal(paid);
+    expect(readdirSync(join(peersDir, String(metricsPort))).filter((name) => name.endsWith('.sock'))).to.have.length(2);
   });
 });

@@ -155,6 +155,32 @@ forEachBackend('PaymentRepository', (ctx) => {
     });
   });
 
+  describe('inDoubtSummary', () => {
+    it('counts the payments in doubt per state with the oldest one\'s reception, and the review queue, leaving settled ones out', async () => {
+      const { payments } = ctx.store();
+      const before = await payments.inDoubtSummary();
+      const unknown = await payments.reserve(newPayment(), 1);
+      await payments.update(unknown.id, { state: 'UNKNOWN' }, 10);
+      const pending = await payments.reserve(newPayment(), 1_000);
+      await payments.update(pending.id, { state: 'PENDING' }, 1_000);
+      const settled = await payments.reserve(newPayment(), 1);
+      await payments.update(settled.id, { state: 'UNKNOWN' }, 10);
+      await payments.enterReview(unknown.id, 5_000);
+      await payments.enterReview(settled.id, 4_000);
+      await payments.settle(settled.id, { state: 'SUCCESS' }, 6_000);
+      await payments.reserve(newPayment(), 1);
+      const after = await payments.inDoubtSummary();
+      expect(after.states.UNKNOWN.count).to.equal(before.states.UNKNOWN.count + 1);
+      expect(after.states.PENDING.count).to.equal(before.states.PENDING.count + 1);
+      expect(after.states.SENDING.count).to.equal(before.states.SENDING.count);
+      expect(after.states.UNKNOWN.oldestCreatedAt).to.be.a('number').and.at.most(1);
+      expect(after.states.PENDING.oldestCreatedAt).to.be.a('number').and.at.most(1_000);
+      // The settled one left the queue; the one still in doubt is in it since 5000.
+      expect(after.review.count).to.equal(before.review.count + 1);
+      expect(after.review.oldestSince).to.equal(before.review.oldestSince === null ? 5_000 : Math.min(before.review.oldestSince, 5_000));
+    });
+  });
+
   describe('find', () => {
     it('returns null for an unknown transactionId', async () => {
       expect(await ctx.store().payments.find('gbc_payments', 'INV-none')).to.equal(null);

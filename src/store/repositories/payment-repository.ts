@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
-import type { Db, InDoubtState, NewPayment, PaymentDetails, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, SqlValue } from '../types.js';
+import type { Db, InDoubtState, InDoubtSummary, NewPayment, PaymentDetails, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, SqlValue } from '../types.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
 import { maskAccount } from './audit-records.js';
@@ -336,14 +336,20 @@ export class SqlPaymentRepository implements PaymentRepository {
     return result.affectedRows === 1;
   }
 
-  async countInDoubt(): Promise<Record<InDoubtState, number>> {
-    // Served by ix_payments_state_created_at: one index range per state, however large the table.
-    const rows = await this.db.query<{ state: string; n: number | string }>(
-      "SELECT state, COUNT(*) AS n FROM payments WHERE state IN ('SENDING', 'UNKNOWN', 'PENDING') GROUP BY state",
+  async inDoubtSummary(): Promise<InDoubtSummary> {
+    // Served by ix_payments_state_created_at: one index range per state, reading only the
+    // payments in doubt, however large the table.
+    const rows = await this.db.query<{ state: string; n: number | string; oldest: number | string | null }>(
+      "SELECT state, COUNT(*) AS n, MIN(created_at) AS oldest FROM payments WHERE state IN ('SENDING', 'UNKNOWN', 'PENDING') GROUP BY state",
     );
-    const counts: Record<InDoubtState, number> = { SENDING: 0, UNKNOWN: 0, PENDING: 0 };
-    for (const row of rows) counts[row.state as InDoubtState] = toNumber(row.n);
-    return counts;
+    const states: InDoubtSummary['states'] = { SENDING: { count: 0, oldestCreatedAt: null }, UNKNOWN: { count: 0, oldestCreatedAt: null }, PENDING: { count: 0, oldestCreatedAt: null } };
+    for (const row of rows) states[row.state as InDoubtState] = { count: toNumber(row.n), oldestCreatedAt: toNumberOrNull(row.oldest) };
+    // Served by ix_payments_review_since: settling a payment clears review_since, so the range
+    // holds the review queue only.
+    const [review] = await this.db.query<{ n: number | string; oldest: number | string | null }>(
+      "SELECT COUNT(*) AS n, MIN(review_since) AS oldest FROM payments WHERE review_since IS NOT NULL AND state IN ('SENDING', 'UNKNOWN', 'PENDING')",
+    );
+    return { states, review: { count: toNumber(review?.n ?? 0), oldestSince: toNumberOrNull(review?.oldest ?? null) } };
   }
 
   /** Deletes the reservation only while it is RECEIVED or SENDING; false otherwise. */
