@@ -108,7 +108,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     };
     const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, audit: store.audit, signer, clock }, config.callback);
     const batches = new BatchProcessor(
-      { payments: store.payments, sequences: store.sequences, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals },
+      { payments: store.payments, sequences: store.sequences, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals },
       { intervalMs: config.batch.intervalMs, concurrency: config.batch.concurrency },
     );
     const app = buildApp({

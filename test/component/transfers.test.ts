@@ -174,6 +174,18 @@ forEachBackend('POST /v1/transfers', (db) => {
       expect(gw.simulator.calls.slice(before).filter((c) => c.path === '/banking/corporates/transfers')).to.have.length(1);
     });
 
+    it('takes it over ten seconds later, long before a bank call could time out: the reservation was never sent', async () => {
+      // What a database node that dies as it commits the reservation leaves: the row is in the
+      // cluster, and the request that made it was answered 503 and sent nothing.
+      const body = sampleTransfer();
+      const { value } = transferRequestSchema.validate(body);
+      await gw.store.payments.reserve({ clientId: client.clientId, transactionId: body.transactionId as string, requestHash: requestHash(value), amount: '100000.00', currency: 'IDR' }, Date.now() - 10_000);
+      const before = gw.simulator.calls.length;
+      const res = await post(body);
+      expect(res.status, res.text).to.equal(201);
+      expect(gw.simulator.calls.slice(before).filter((c) => c.path === '/banking/corporates/transfers')).to.have.length(1);
+    });
+
     it('still answers 409 while the reservation is fresh (its process may be working on it)', async () => {
       const body = sampleTransfer();
       const { value } = transferRequestSchema.validate(body);

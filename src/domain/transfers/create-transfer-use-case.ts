@@ -22,8 +22,6 @@ export interface CreateTransferDeps {
   accountGrants: AccountGrantRepository;
   router: BankRouter;
   clock: () => number;
-  /** A reservation untouched this long belongs to a process that stopped (see payments.releaseStale). */
-  sendingStaleMs: number;
   /** Told when a transfer becomes final (the ERP's callback). */
   finals?: FinalStateNotifier;
 }
@@ -186,6 +184,17 @@ const CUSTOMER_TYPES = { PERSON: '1', COMPANY: '2', GOVERNMENT: '3' } as const;
 
 type Reservation = { payment: PaymentRecord } | { replay: TransferReply };
 
+/**
+ * A reservation still RECEIVED this long after it was made belongs to a request that stopped
+ * before routing it: its process died, or its database node died as it committed the row (that
+ * request was answered 503 and does not know the row exists). A healthy request moves on to
+ * SENDING within milliseconds. Taking it over is safe however soon: nothing is sent before
+ * SENDING, the takeover deletes the row only while it is still RECEIVED, and the first request's
+ * move to SENDING names the row by id, so after a takeover it changes nothing and that request
+ * stops (409). The bound only keeps a slow request from being overtaken for nothing.
+ */
+const RESERVATION_STALE_MS = 5_000;
+
 /** The facts the finance console shows and searches for this payment (stored sealed). */
 function paymentDetails(request: TransferRequest): PaymentDetails {
   return {
@@ -219,7 +228,7 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, clien
   const existing = await deps.payments.find(clientId, request.transactionId);
   // Reserved by a process that stopped before routing it (so it never reached a bank): release it
   // and take the transactionId over, once.
-  if (!retried && existing?.state === 'RECEIVED' && existing.requestHash === hash && (await deps.payments.releaseStale(existing.id, deps.clock() - deps.sendingStaleMs))) {
+  if (!retried && existing?.state === 'RECEIVED' && existing.requestHash === hash && (await deps.payments.releaseStale(existing.id, deps.clock() - RESERVATION_STALE_MS))) {
     log.warn({ transactionId: request.transactionId }, 'released a reservation its process left behind; taking the transfer over');
     return reserve(deps, request, clientId, hash, true);
   }
