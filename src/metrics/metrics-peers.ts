@@ -4,6 +4,7 @@ import { createServer, get, type Server } from 'node:http';
 import { join } from 'node:path';
 import { AggregatorRegistry, Gauge, type MetricObjectWithValues, type MetricValue, type Registry, type RegistryContentType } from 'prom-client';
 import { ConfigError } from '../config/index.js';
+import { processAlive } from '../host/index.js';
 import { getLogger } from '../log/index.js';
 
 const log = getLogger('metrics');
@@ -259,20 +260,10 @@ async function takeLock(path: string): Promise<void> {
     }
     const named = Number.isInteger(holder) && holder > 0;
     // A holder that is gone, or (after 2 s) a lock left empty by one that died before writing its pid.
-    if ((named && !isAlive(holder)) || (!named && attempt >= 100)) removeQuietly(path);
+    if ((named && !processAlive(holder)) || (!named && attempt >= 100)) removeQuietly(path);
     else if (attempt >= 100) throw new Error(`${path} held by process ${holder} for 2 s`);
     if (attempt >= 150) throw new Error(`${path} could not be taken`);
     await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** True while a process with this pid runs on this host (EPERM: it runs, as another user). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

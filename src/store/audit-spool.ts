@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from '../host/index.js';
 import { getLogger } from '../log/index.js';
 import type { KeyRing } from '../security/index.js';
 import { UniqueViolationError, type AuditExchangeRow, type AuditQuery, type AuditRepository, type BankCallAudit, type InboundCompletion, type InboundExchange } from './types.js';
@@ -113,7 +114,7 @@ export class AuditSpool {
     const match = CLAIM.exec(name);
     if (!match) return null;
     const pid = Number(match[2]);
-    if (pid !== process.pid && !isAlive(pid)) return match[1];
+    if (pid !== process.pid && !processAlive(pid)) return match[1];
     try {
       return this.clock() - statSync(join(this.dir, name)).mtimeMs > SPOOL_LEASE_MS ? match[1] : null;
     } catch {
@@ -147,16 +148,6 @@ export class AuditSpool {
       log.warn({ err: error, left: lines.length - done }, 'audit replay interrupted; the rest stays spooled');
     }
     return done;
-  }
-}
-
-/** True while a process with this pid runs on this host (EPERM: it runs, as another user). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
