@@ -135,7 +135,7 @@ describe('BCA legacy adapter: interbank transfers, inquiries, balance and statem
     expect(isAppError(balance) && balance.code).to.equal('BANK_REFUSED');
     const statement = await failure(adapter.statement({ accountNumber: '0201245680', from: '2026-01-01', to: '2026-03-01' }, recorder().ctx));
     expect(isAppError(statement) && statement.code).to.equal('BANK_REFUSED');
-    expect(isAppError(statement) && statement.extensions.bankResponseCode).to.equal('ESB-82-001');
+    expect(isAppError(statement) && statement.extensions.bankResponseCode).to.equal('ESB-99-158');
   });
 
   it('renews a refused token once for an inquiry, and reports a failing bank as unavailable', async () => {

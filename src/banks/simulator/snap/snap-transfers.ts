@@ -1,15 +1,15 @@
 import { randomInt } from 'node:crypto';
-import type { SnapCodedService } from '../../snap/profile.js';
 import type { SimAnswer } from '../esb-answers.js';
 import type { Ledger, LedgerRefusal } from '../simulator-state.js';
 import { snapAnswer } from './snap-answers.js';
+import type { SnapCodedServiceName } from './snap-dialect.js';
 
 /**
  * SNAP transfers as the simulated bank checks and books them: intrabank (17), interbank (18,
  * switching or BI-FAST), RTGS (22), SKN (23). Field names follow bank-apis.md §2.
  */
 
-export type TransferService = Extract<SnapCodedService, 'transfer-intrabank' | 'transfer-interbank' | 'transfer-rtgs' | 'transfer-skn'>;
+export type TransferService = Extract<SnapCodedServiceName, 'transfer-intrabank' | 'transfer-interbank' | 'transfer-rtgs' | 'transfer-skn'>;
 
 export const TRANSFER_SERVICES: readonly TransferService[] = ['transfer-intrabank', 'transfer-interbank', 'transfer-rtgs', 'transfer-skn'];
 
