@@ -83,18 +83,30 @@ export const INTRABANK_ANSWER: TransferAnswerReader = {
 };
 
 /**
- * The domestic v2 answer: `{transaction_id, transaction_date, ppu_number}` (fields beyond the id
- * and date unconfirmed). It carries no status: a 2xx echoing the id means BCA took the transfer.
+ * The domestic v2 answer. Its spelling differs between BCA's saved pages (bank-apis.md §6,
+ * unconfirmed which one production sends): the id as `transaction_id` or `TransactionID`, the date
+ * as `transaction_date` or `TransactionDate`, the PPU number as `ppu_number`, `PPUNumber` or
+ * `filler_ppu_no`. Each is read; the PPU number is the bank's reference. It carries no status: a
+ * 2xx echoing the id means BCA took the transfer.
  */
 export const DOMESTIC_ANSWER: TransferAnswerReader = {
   schema: Joi.object({
-    transaction_id: Joi.string().max(64).required(),
+    transaction_id: Joi.string().max(64),
+    TransactionID: Joi.string().max(64),
     transaction_date: Joi.string().max(32),
+    TransactionDate: Joi.string().max(32),
     ppu_number: Joi.string().allow('').max(64),
+    PPUNumber: Joi.string().allow('').max(64),
+    filler_ppu_no: Joi.string().allow('').max(64),
   })
+    .or('transaction_id', 'TransactionID')
     .unknown(true)
     .required(),
-  read: (value) => ({ transactionId: value.transaction_id, status: 'Success', reference: value.ppu_number || value.transaction_id }),
+  read: (value) => {
+    const transactionId = value.transaction_id ?? value.TransactionID;
+    const ppu = value.ppu_number || value.PPUNumber || value.filler_ppu_no;
+    return { transactionId, status: 'Success', reference: ppu || transactionId };
+  },
 };
 
 /**
