@@ -6,3 +6,5 @@ export { DEFAULT_ACCOUNTS, defaultAccounts, defaultSandboxPartner, SimulatorNetw
 export type { SimAccount, SimPartner } from './simulator-state.js';
 export { BCA_SNAP_DIALECT } from './snap/index.js';
 export type { SnapBankDialect, SnapScenario, SnapSimPartner } from './snap/index.js';
+/** The simulator's own reading of BCA's signature document (the conformance tests check it against the published vector). */
+export { expectedLegacySignature, legacyStringToSign } from './legacy-signature.js';
