@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes, randomInt } from 'node:crypto';
 import { relativeUrl, signService, signToken, snapTimestamp } from '../../src/banks/snap/index.js';
-import type { BankSimulator } from '../../src/banks/simulator/index.js';
+import { createBankSimulator, SimulatorNetwork, type BankSimulator } from '../../src/banks/simulator/index.js';
 import type { BankAdapter, InterbankTransferOrder, IntrabankTransferOrder } from '../../src/banks/types.js';
 import { isAppError } from '../../src/errors/index.js';
 import { jakartaDate } from '../../src/time/index.js';
@@ -22,6 +22,7 @@ const intrabank = loadFixture(BANK, 'transfer-intrabank');
 const rtgs = loadFixture(BANK, 'transfer-rtgs');
 const skn = loadFixture(BANK, 'transfer-skn');
 const balance = loadFixture(BANK, 'balance');
+const externalInquiry = loadFixture(BANK, 'account-inquiry-external');
 
 function intrabankOrder(sample: Record<string, unknown>, bankTransactionId = `1${randomInt(1e9, 1e10 - 1)}`): IntrabankTransferOrder {
   return {
@@ -53,13 +54,18 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
   describe('against the simulator', () => {
     let credentials: SnapCredentials;
     let bank: BankSimulator;
+    let bri: BankSimulator;
     let url: string;
     let adapter: BankAdapter;
     let token: string;
 
     before(async () => {
       credentials = snapCredentials();
-      ({ simulator: bank, url } = await startSnapBank(credentials));
+      // BRI, where the external inquiry's and the clearing transfers' sample accounts live.
+      const network = new SimulatorNetwork();
+      bri = createBankSimulator({ partners: [], allowedSourceAddresses: [], bic: 'BRINIDJA', network });
+      for (const fixture of [externalInquiry, rtgs, skn]) bri.setAccount({ number: String(fixture.request.sample!.beneficiaryAccountNo), name: 'CV BRI VENDOR', balance: '0.00' });
+      ({ simulator: bank, url } = await startSnapBank(credentials, { network }));
       adapter = snapAdapter(url, credentials);
       const timestamp = snapTimestamp(new Date(), false);
       const { signature } = signToken({ clientId: credentials.clientId, timestamp, privateKey: credentials.privateKeyPem });
@@ -73,6 +79,7 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
     after(async () => {
       await adapter.close();
       await bank.close();
+      await bri.close();
     });
 
     /** The documented sample, signed and sent as a client following the documents would. */
@@ -118,6 +125,11 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
       { fixture: rtgs, order: (sample) => adapter.transferInterbank(clearingOrder('RTGS', sample), recorder().ctx) },
       { fixture: skn, order: (sample) => adapter.transferInterbank(clearingOrder('SKN', sample), recorder().ctx) },
       { fixture: balance, order: (sample) => adapter.balance(String(sample.accountNo), recorder().ctx) },
+      {
+        fixture: externalInquiry,
+        order: (sample) =>
+          adapter.accountInquiry({ accountNumber: String(sample.beneficiaryAccountNo), bankCode: String(sample.beneficiaryBankCode), scope: 'external', sourceAccountNumber: '0201245680' }, recorder().ctx),
+      },
     ];
 
     for (const { fixture, order } of cases) {
@@ -187,6 +199,7 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
       [rtgs, () => adapter.transferInterbank(clearingOrder('RTGS', rtgs.request.sample!, reference(rtgs)), recorder().ctx)],
       [skn, () => adapter.transferInterbank(clearingOrder('SKN', skn.request.sample!, reference(skn)), recorder().ctx)],
       [balance, (answer) => adapter.balance(String(answer.ask), recorder().ctx)],
+      [externalInquiry, (answer) => adapter.accountInquiry({ ...(answer.ask as { accountNumber: string; bankCode: string }), scope: 'external', sourceAccountNumber: '0201245680' }, recorder().ctx)],
     ];
     for (const [fixture, run] of cases) {
       for (const answer of fixture.answers) {

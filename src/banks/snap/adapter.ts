@@ -245,7 +245,9 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
           partnerReferenceNo: externalId,
           ...(internal ? {} : { beneficiaryBankCode: query.bankCode }),
           beneficiaryAccountNo: query.accountNumber,
-          additionalInfo: internal ? {} : { sourceAccountNo: query.sourceAccountNumber },
+          // BCA's external inquiry names its route: inquiryService "1" through the switcher ("2",
+          // BI-FAST, also wants an amount and purpose code, which an inquiry before paying lacks).
+          additionalInfo: internal ? {} : { inquiryService: '1', sourceAccountNo: query.sourceAccountNumber },
         }),
         inquiryAnswerSchema,
       );
