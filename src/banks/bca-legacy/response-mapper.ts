@@ -165,12 +165,19 @@ export function mapServiceResponse<T>(answer: BankAnswer, schema: Joi.ObjectSche
   return { kind: 'ok', value };
 }
 
-/** The status inquiry's answer; beyond BCA's transfer answer, field names are unconfirmed: Status decides. */
+/**
+ * The status inquiry's answer. BCA's saved pages disagree on the status field (bank-apis.md §6):
+ * `Status`, or `StatusCode` with a `Reason`; either is read, `Status` first. Beyond these, field
+ * names are unconfirmed.
+ */
 const statusSchema = Joi.object({
   TransactionID: Joi.string().max(64).required(),
   TransactionDate: Joi.string().max(32),
-  Status: Joi.string().max(64).required(),
+  Status: Joi.string().max(64),
+  StatusCode: Joi.string().max(64),
+  Reason: Joi.string().allow('').max(512),
 })
+  .or('Status', 'StatusCode')
   .unknown(true)
   .required();
 
@@ -194,12 +201,15 @@ export function mapStatusResponse(answer: BankAnswer, sent: { transactionId: str
   if (answer.statusCode < 200 || answer.statusCode > 299) return unknown(`HTTP-${answer.statusCode}`, 'The status inquiry failed; the transfer stays in doubt.');
   const { value, error } = statusSchema.validate(parseBankJson(answer.body));
   if (error || value.TransactionID !== sent.transactionId) return unknown(null, "The bank's status answer could not be read; the transfer stays in doubt.");
-  const status = value.Status.toLowerCase();
+  const said: string = value.Status ?? value.StatusCode;
+  const status = said.toLowerCase();
+  const message = bankText(`bank status: ${said}${value.Reason ? ` (${value.Reason})` : ''}`);
   if (status === 'success') return { kind: 'outcome', outcome: { status: 'SUCCESS', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: null } };
   if (status === 'failed' || status.startsWith('reject')) {
-    return { kind: 'outcome', outcome: { status: 'FAILED', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: `bank status: ${value.Status}` } };
+    return { kind: 'outcome', outcome: { status: 'FAILED', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: message } };
   }
-  return { kind: 'outcome', outcome: { status: 'PENDING', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: `bank status: ${value.Status}` } };
+  // Anything else, a code whose meaning is not documented included, is not final.
+  return { kind: 'outcome', outcome: { status: 'PENDING', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: message } };
 }
 
 /** A transfer whose request may have reached the bank but got no usable answer (timeout, reset, oversized). */
