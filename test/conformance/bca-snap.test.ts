@@ -23,6 +23,8 @@ const rtgs = loadFixture(BANK, 'transfer-rtgs');
 const skn = loadFixture(BANK, 'transfer-skn');
 const balance = loadFixture(BANK, 'balance');
 const externalInquiry = loadFixture(BANK, 'account-inquiry-external');
+const interbank = loadFixture(BANK, 'transfer-interbank');
+const status = loadFixture(BANK, 'transfer-status');
 
 function intrabankOrder(sample: Record<string, unknown>, bankTransactionId = `1${randomInt(1e9, 1e10 - 1)}`): IntrabankTransferOrder {
   return {
@@ -35,6 +37,17 @@ function intrabankOrder(sample: Record<string, unknown>, bankTransactionId = `1$
     currency: 'IDR',
     remark1: String(sample.remark),
     remark2: '',
+  };
+}
+
+function onlineOrder(sample: Record<string, unknown>, bankTransactionId?: string): InterbankTransferOrder {
+  return {
+    ...intrabankOrder(sample, bankTransactionId),
+    method: 'ONLINE',
+    beneficiaryBankCode: String(sample.beneficiaryBankCode),
+    beneficiaryName: String(sample.beneficiaryAccountName),
+    beneficiaryCustomerType: '2',
+    beneficiaryCustomerResidence: '1',
   };
 }
 
@@ -64,7 +77,7 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
       // BRI, where the external inquiry's and the clearing transfers' sample accounts live.
       const network = new SimulatorNetwork();
       bri = createBankSimulator({ partners: [], allowedSourceAddresses: [], bic: 'BRINIDJA', network });
-      for (const fixture of [externalInquiry, rtgs, skn]) bri.setAccount({ number: String(fixture.request.sample!.beneficiaryAccountNo), name: 'CV BRI VENDOR', balance: '0.00' });
+      for (const fixture of [externalInquiry, interbank, rtgs, skn]) bri.setAccount({ number: String(fixture.request.sample!.beneficiaryAccountNo), name: 'CV BRI VENDOR', balance: '0.00' });
       ({ simulator: bank, url } = await startSnapBank(credentials, { network }));
       adapter = snapAdapter(url, credentials);
       const timestamp = snapTimestamp(new Date(), false);
@@ -83,7 +96,7 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
     });
 
     /** The documented sample, signed and sent as a client following the documents would. */
-    async function sendSample(fixture: ConformanceFixture, body: Record<string, unknown>) {
+    async function sendSample(fixture: ConformanceFixture, body: Record<string, unknown>, externalId = String(randomInt(1e11, 1e12 - 1))) {
       const text = JSON.stringify(body);
       const timestamp = snapTimestamp(new Date(), false);
       const { signature } = signService({ method: 'POST', relativeUrl: relativeUrl(fixture.request.path), accessToken: token, body: text, timestamp, secret: credentials.clientSecret });
@@ -96,12 +109,20 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
           'X-SIGNATURE': signature,
           ORIGIN: credentials.origin,
           'X-PARTNER-ID': credentials.partnerId,
-          'X-EXTERNAL-ID': String(randomInt(1e11, 1e12 - 1)),
+          'X-EXTERNAL-ID': externalId,
           'CHANNEL-ID': credentials.channelId,
         },
         body: text,
       });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    }
+
+    /** The status inquiry's sample, naming an intrabank transfer the bank has just taken (sent as documented). */
+    async function statusSample(): Promise<Record<string, unknown>> {
+      const transfer = fresh(intrabank);
+      const externalId = String(randomInt(1e11, 1e12 - 1));
+      expect((await sendSample(intrabank, transfer, externalId)).status).to.equal(200);
+      return { ...status.request.sample, originalPartnerReferenceNo: transfer.partnerReferenceNo, originalExternalId: externalId, transactionDate: transfer.transactionDate };
     }
 
     const fresh = (fixture: ConformanceFixture): Record<string, unknown> => {
@@ -120,8 +141,14 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
       return calls[0];
     }
 
-    const cases: { fixture: ConformanceFixture; order: (sample: Record<string, unknown>) => Promise<unknown> }[] = [
+    const cases: { fixture: ConformanceFixture; order: (sample: Record<string, unknown>) => Promise<unknown>; sample?: () => Promise<Record<string, unknown>> }[] = [
       { fixture: intrabank, order: (sample) => adapter.transferIntrabank(intrabankOrder(sample), recorder().ctx) },
+      { fixture: interbank, order: (sample) => adapter.transferInterbank(onlineOrder(sample), recorder().ctx) },
+      {
+        fixture: status,
+        order: (sample) => adapter.transferStatus({ bankTransactionId: String(sample.originalPartnerReferenceNo), transactionDate: jakartaDate(new Date()), method: 'INTRABANK' }, recorder().ctx),
+        sample: statusSample,
+      },
       { fixture: rtgs, order: (sample) => adapter.transferInterbank(clearingOrder('RTGS', sample), recorder().ctx) },
       { fixture: skn, order: (sample) => adapter.transferInterbank(clearingOrder('SKN', sample), recorder().ctx) },
       { fixture: balance, order: (sample) => adapter.balance(String(sample.accountNo), recorder().ctx) },
@@ -132,7 +159,7 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
       },
     ];
 
-    for (const { fixture, order } of cases) {
+    for (const { fixture, order, sample: prepared } of cases) {
       describe(`${fixture.request.method} ${fixture.request.path} (${fixture.operation}, service ${fixture.request.serviceCode})`, () => {
         it('the adapter sends the documented path, headers and every mandatory field', async () => {
           const call = await sentBy(fixture.request.path, () => order(fixture.request.sample!));
@@ -143,7 +170,7 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
         });
 
         it('the simulator accepts the documented sample and answers in the documented shape', async () => {
-          const res = await sendSample(fixture, fresh(fixture));
+          const res = await sendSample(fixture, prepared ? await prepared() : fresh(fixture));
           expect(res.status, JSON.stringify(res.body)).to.equal(200);
           expect(res.body.responseCode).to.equal(`200${fixture.request.serviceCode}00`);
           const documented = fixture.answers[0].body;
@@ -155,7 +182,7 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
 
         for (const field of fixture.request.mandatory) {
           it(`the simulator refuses the sample without ${field} (400${fixture.request.serviceCode}02 naming it) and moves nothing`, async () => {
-            const sample = fresh(fixture);
+            const sample = prepared ? await prepared() : fresh(fixture);
             const source = String(sample.sourceAccountNo ?? sample.accountNo);
             const before = bank.balanceOf(source);
             const res = await sendSample(fixture, without(sample, field));
@@ -196,6 +223,8 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
     const reference = (fixture: ConformanceFixture) => String(fixture.answers[0].body.partnerReferenceNo);
     const cases: [ConformanceFixture, (answer: FixtureAnswer) => Promise<unknown>][] = [
       [intrabank, () => adapter.transferIntrabank(intrabankOrder(intrabank.request.sample!, reference(intrabank)), recorder().ctx)],
+      [interbank, () => adapter.transferInterbank(onlineOrder(interbank.request.sample!, reference(interbank)), recorder().ctx)],
+      [status, () => adapter.transferStatus({ bankTransactionId: String(status.request.sample!.originalPartnerReferenceNo), transactionDate: '2020-12-21', method: 'INTRABANK' }, recorder().ctx)],
       [rtgs, () => adapter.transferInterbank(clearingOrder('RTGS', rtgs.request.sample!, reference(rtgs)), recorder().ctx)],
       [skn, () => adapter.transferInterbank(clearingOrder('SKN', skn.request.sample!, reference(skn)), recorder().ctx)],
       [balance, (answer) => adapter.balance(String(answer.ask), recorder().ctx)],
