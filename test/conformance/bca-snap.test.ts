@@ -25,6 +25,8 @@ const balance = loadFixture(BANK, 'balance');
 const externalInquiry = loadFixture(BANK, 'account-inquiry-external');
 const interbank = loadFixture(BANK, 'transfer-interbank');
 const status = loadFixture(BANK, 'transfer-status');
+const internalInquiry = loadFixture(BANK, 'account-inquiry-internal');
+const statement = loadFixture(BANK, 'statement');
 
 function intrabankOrder(sample: Record<string, unknown>, bankTransactionId = `1${randomInt(1e9, 1e10 - 1)}`): IntrabankTransferOrder {
   return {
@@ -128,7 +130,9 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
     const fresh = (fixture: ConformanceFixture): Record<string, unknown> => {
       const sample = structuredClone(fixture.request.sample!);
       for (const field of fixture.request.fresh?.fields ?? []) {
-        sample[field] = field === 'transactionDate' ? `${jakartaDate(new Date())}T10:00:00+07:00` : `${Date.now()}${randomInt(1e5)}`;
+        if (field === 'transactionDate') sample[field] = `${jakartaDate(new Date())}T10:00:00+07:00`;
+        else if (field.endsWith('DateTime')) sample[field] = `${jakartaDate(new Date())}T00:00:00+07:00`;
+        else sample[field] = `${Date.now()}${randomInt(1e5)}`;
       }
       return sample;
     };
@@ -152,6 +156,14 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
       { fixture: rtgs, order: (sample) => adapter.transferInterbank(clearingOrder('RTGS', sample), recorder().ctx) },
       { fixture: skn, order: (sample) => adapter.transferInterbank(clearingOrder('SKN', sample), recorder().ctx) },
       { fixture: balance, order: (sample) => adapter.balance(String(sample.accountNo), recorder().ctx) },
+      {
+        fixture: internalInquiry,
+        order: (sample) => adapter.accountInquiry({ accountNumber: String(sample.beneficiaryAccountNo), bankCode: 'CENAIDJA', scope: 'internal', sourceAccountNumber: '0201245680' }, recorder().ctx),
+      },
+      {
+        fixture: statement,
+        order: (sample) => adapter.statement({ accountNumber: String(sample.accountNo), from: jakartaDate(new Date()), to: jakartaDate(new Date()) }, recorder().ctx),
+      },
       {
         fixture: externalInquiry,
         order: (sample) =>
@@ -228,20 +240,32 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
       [rtgs, () => adapter.transferInterbank(clearingOrder('RTGS', rtgs.request.sample!, reference(rtgs)), recorder().ctx)],
       [skn, () => adapter.transferInterbank(clearingOrder('SKN', skn.request.sample!, reference(skn)), recorder().ctx)],
       [balance, (answer) => adapter.balance(String(answer.ask), recorder().ctx)],
+      [internalInquiry, (answer) => adapter.accountInquiry({ ...(answer.ask as { accountNumber: string; bankCode: string }), scope: 'internal', sourceAccountNumber: '0201245680' }, recorder().ctx)],
+      [statement, (answer) => adapter.statement(answer.ask as { accountNumber: string; from: string; to: string }, recorder().ctx)],
       [externalInquiry, (answer) => adapter.accountInquiry({ ...(answer.ask as { accountNumber: string; bankCode: string }), scope: 'external', sourceAccountNumber: '0201245680' }, recorder().ctx)],
     ];
     for (const [fixture, run] of cases) {
       for (const answer of fixture.answers) {
         it(`${fixture.operation}: ${answer.name} → ${JSON.stringify(answer.outcome)}`, async () => {
           replay(answer);
+          const { balance: expectedBalance, statement: expectedStatement, throws, bankResponseCode, ...transfer } = answer.outcome as Record<string, any>;
           let result: unknown;
           try {
             result = await run(answer);
           } catch (error) {
-            expect.fail(`${answer.name}: ${isAppError(error) ? `${error.code} ${error.message}` : String(error)}`);
+            if (!throws) expect.fail(`${answer.name}: ${isAppError(error) ? `${error.code} ${error.message}` : String(error)}`);
+            expect(isAppError(error) && [error.code, error.extensions.bankResponseCode]).to.deep.equal([throws, bankResponseCode]);
+            return;
           }
-          const { balance: expectedBalance, ...transfer } = answer.outcome;
-          expect(result).to.deep.include(expectedBalance ?? transfer);
+          expect(throws, `${answer.name} should have been refused`).to.equal(undefined);
+          if (expectedStatement) {
+            const read = result as { openingBalance: string; entries: unknown[] };
+            expect(read.openingBalance).to.equal(expectedStatement.openingBalance);
+            expect(read.entries).to.have.length(expectedStatement.entries.length);
+            expectedStatement.entries.forEach((entry: object, i: number) => expect(read.entries[i]).to.deep.include(entry));
+            return;
+          }
+          expect(result).to.deep.include(expectedBalance ?? { ...transfer, ...(bankResponseCode ? { bankResponseCode } : {}) });
         });
       }
     }
