@@ -24,6 +24,7 @@ const domestic = loadFixture(BANK, 'transfer-domestic');
 const balance = loadFixture(BANK, 'balance');
 const statement = loadFixture(BANK, 'statement');
 const status = loadFixture(BANK, 'transfer-status');
+const inquiry = loadFixture(BANK, 'account-inquiry');
 
 const METHOD_OF_TRANSFER_TYPE: Record<string, InterbankTransferOrder['method']> = { ONL: 'ONLINE', LLG: 'SKN', RTG: 'RTGS' };
 
@@ -212,8 +213,9 @@ describe('BCA legacy API as documented (conformance fixtures)', () => {
       });
     }
 
-    it(`the adapter asks ${balance.request.path} and ${statement.request.path} and ${status.request.path} as documented`, async () => {
+    it(`the adapter asks ${balance.request.path}, ${inquiry.request.path}, ${statement.request.path} and ${status.request.path} as documented`, async () => {
       expectDocumentedRequest(await sentBy(() => adapter.balance('0201245680', recorder().ctx)), balance);
+      expectDocumentedRequest(await sentBy(() => adapter.accountInquiry({ accountNumber: '0201245501', bankCode: 'BRINIDJA', scope: 'external', sourceAccountNumber: '0201245680' }, recorder().ctx)), inquiry);
       const today = jakartaDate(new Date());
       expectDocumentedRequest(await sentBy(() => adapter.statement({ accountNumber: '0201245680', from: today, to: today }, recorder().ctx)), statement);
       const call = await sentBy(() => adapter.transferStatus({ bankTransactionId: '00000001', transactionDate: today, method: 'INTRABANK' }, recorder().ctx));
@@ -248,6 +250,7 @@ describe('BCA legacy API as documented (conformance fixtures)', () => {
       [domestic, () => adapter.transferInterbank(domesticOrder(domestic.request.sample!, '00000001'), recorder().ctx)],
       [balance, (answer) => adapter.balance(String(answer.ask), recorder().ctx)],
       [statement, (answer) => adapter.statement(answer.ask as { accountNumber: string; from: string; to: string }, recorder().ctx)],
+      [inquiry, (answer) => adapter.accountInquiry({ ...(answer.ask as { accountNumber: string; bankCode: string }), scope: 'external', sourceAccountNumber: '0201245680' }, recorder().ctx)],
       [status, () => adapter.transferStatus({ bankTransactionId: '00000001', transactionDate: '2016-01-30', method: 'INTRABANK' }, recorder().ctx)],
     ];
     for (const [fixture, run] of cases) {

@@ -136,7 +136,7 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
     async accountInquiry(query, ctx): Promise<AccountInquiryResult> {
       const path = relativeUrl(`${DOMESTIC_INQUIRY_PATH}/${encodeURIComponent(query.bankCode)}/accounts/${encodeURIComponent(query.accountNumber)}`);
       const value = await readOnly(ctx, 'account-inquiry', (token) => domesticHeaders(signed(options, now, 'GET', path, token, ''), options.corporateId), INQUIRY_ANSWER);
-      return { accountNumber: query.accountNumber, accountName: value.beneficiary_name, bankCode: query.bankCode, bankReference: null };
+      return { accountNumber: query.accountNumber, accountName: (value.beneficiary_name ?? value.BeneficiaryAccountName)!, bankCode: query.bankCode, bankReference: null };
     },
 
     async balance(accountNumber, ctx): Promise<AccountBalance> {
@@ -264,9 +264,15 @@ function unreachable(error: unknown): AppError {
   return new AppError('BANK_UNAVAILABLE', `The bank could not be reached (${code}).`, { cause: error, extensions: { bankResponseCode: code } });
 }
 
-const INQUIRY_ANSWER = Joi.object<{ beneficiary_name: string }>({
-  beneficiary_name: Joi.string().max(256).required(),
+/**
+ * The domestic inquiry's answer: the name as `beneficiary_name` or `BeneficiaryAccountName` (BCA's
+ * saved pages disagree, bank-apis.md §6); whichever is given is read, the first when both are.
+ */
+const INQUIRY_ANSWER = Joi.object<{ beneficiary_name?: string; BeneficiaryAccountName?: string }>({
+  beneficiary_name: Joi.string().max(256),
+  BeneficiaryAccountName: Joi.string().max(256),
 })
+  .or('beneficiary_name', 'BeneficiaryAccountName')
   .unknown(true)
   .required();
 
