@@ -307,6 +307,7 @@ export class BankSimulator {
       return esbError('ESB-82-001', 'ChannelID and CredentialID are mandatory');
     }
     if (header(req.headers, 'credentialid') !== partner.corporateId) return esbError('ESB-14-019', 'CredentialID does not belong to this client');
+    if (!/^\d{8}$/.test(transactionId)) return esbError('ESB-82-010', 'TransactionID must be 8 digits');
     const transferType = query.get('TransferType') ?? '';
     if (!/^\d{4}-\d{2}-\d{2}$/.test(query.get('TransactionDate') ?? '') || !LEGACY_STATUS_TRANSFER_TYPES.includes(transferType)) {
       return esbError('ESB-82-001', 'TransactionDate (yyyy-MM-dd) and TransferType (BCA, ONL, LLG or RTG) are mandatory');

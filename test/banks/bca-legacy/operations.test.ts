@@ -130,6 +130,11 @@ describe('BCA legacy adapter: interbank transfers, inquiries, balance and statem
     expect(statement.entries[0]).to.include({ date: today, type: 'DEBIT', amount: '2500.00' });
   });
 
+  it('keeps a transfer in doubt when its status inquiry is refused for the TransactionID\'s format (ESB-82-010)', async () => {
+    const outcome = await adapter.transferStatus({ bankTransactionId: '1234567', transactionDate: jakartaDate(new Date()), method: 'INTRABANK' }, recorder().ctx);
+    expect(outcome).to.include({ status: 'UNKNOWN', bankResponseCode: 'ESB-82-010' });
+  });
+
   it('refuses an unknown account balance, and a statement more than 31 days back or ending before it starts (ESB-99-158)', async () => {
     const balance = await failure(adapter.balance('1231231231', recorder().ctx));
     expect(isAppError(balance) && balance.code).to.equal('BANK_REFUSED');
