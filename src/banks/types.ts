@@ -88,6 +88,8 @@ export interface InterbankTransferOrder extends IntrabankTransferOrder {
   /** The beneficiary's bank as its BIC, e.g. `BRINIDJA`. */
   beneficiaryBankCode: string;
   beneficiaryName: string;
+  /** The beneficiary's address: mandatory at BCA for SNAP RTGS and SKN (String 100), reported to Bank Indonesia. */
+  beneficiaryAddress?: string;
   /** 1 person, 2 company, 3 government (BCA and SNAP codes). */
   beneficiaryCustomerType: '1' | '2' | '3';
   /** 1 resident, 2 non-resident. */

@@ -35,6 +35,8 @@ export interface BcaLegacyPartnerConfig extends PartnerBase {
   apiSecret: string;
   corporateId: string;
   origin: string;
+  /** The status inquiry's TransferType per interbank method (BCA documents only `BCA`; see the adapter). */
+  statusTransferTypes?: Partial<Record<'ONLINE' | 'SKN' | 'RTGS', string>>;
 }
 
 /** A SNAP BI partner: its block is validated and read by the SNAP adapter's own schema. */
@@ -69,6 +71,12 @@ const legacyPartner = Joi.object({
   apiSecret: Joi.string().min(1).required(),
   corporateId: Joi.string().min(1).required(),
   origin: Joi.string().min(1).required(),
+  // BCA documents TransferType=BCA only; the values for interbank transfers are configurable.
+  statusTransferTypes: Joi.object({
+    ONLINE: Joi.string().pattern(/^[A-Z]{3}$/),
+    SKN: Joi.string().pattern(/^[A-Z]{3}$/),
+    RTGS: Joi.string().pattern(/^[A-Z]{3}$/),
+  }).messages({ 'string.pattern.base': '{{#label}} must be three capital letters, e.g. LLG' }),
 });
 
 const snapPartner = Joi.object({ ...base, protocol: Joi.string().valid('snap').required() }).unknown(true);

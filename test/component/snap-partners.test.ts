@@ -29,7 +29,7 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
     bri = await startTestBank({ bic: 'BRINIDJA', network, sources: [] });
     const file = writePartnersFile([
       // The company accounts each partner pays from and reads (the tests open them at the banks).
-      snapPartnerBlock('bca-snap', '014', 1, bcaBank.url, bcaCredentials, { accounts: ['0201555001', '0201555011', '0201555031', '0201556000', '0201556500', '0201557001'] }),
+      snapPartnerBlock('bca-snap', '014', 1, bcaBank.url, bcaCredentials, { accounts: ['0201555001', '0201555011', '0201555031', '0201556000', '0201556500', '0201557001', '0201557002'] }),
       snapPartnerBlock('bni-snap', '009', 2, bniBank.url, bniCredentials, { profile: 'bni', apiSecret: bniCredentials.apiSecret, channelId: undefined, accounts: ['0090555021'] }),
     ]);
     gw = await TestGateway.start(db.url(), { GERBANG_BANK_PARTNERS_FILE: file, GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_BANK_HEADERS_TIMEOUT_MS: '400' });
@@ -130,7 +130,7 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
     bri.simulator.setAccount({ number: '0020557001', name: 'CV BRI CLEARING', balance: '0.00' });
     const body = sampleTransfer({
       sourceAccountNumber: '0201557001', beneficiaryBankCode: '002', beneficiaryAccountNumber: '0020557001', beneficiaryName: 'CV BRI CLEARING',
-      amount: '300.00', transferMethod: 'SKN', remark: 'SIM PENDING',
+      beneficiaryAddress: 'Jl. Gatot Subroto 10, Jakarta', amount: '300.00', transferMethod: 'SKN', remark: 'SIM PENDING',
     });
     const first = await gw.request('/v1/transfers', { json: body, headers: auth });
     expect(first.status, first.text).to.equal(202);
@@ -140,5 +140,20 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
     expect(settled.body.status, settled.text).to.equal('SUCCESS');
     expect(JSON.parse(snapTransfers(bca, '/openapi/v1.0/transfer/status').at(-1)!.body).serviceCode).to.equal('23');
     expect(bri.simulator.balanceOf('0020557001')).to.equal('300.00');
+  });
+
+  it('answers 400 naming beneficiaryAddress for an SKN transfer through SNAP without it, sends nothing, and takes the same transactionId once corrected', async () => {
+    bca.setAccount({ number: '0201557002', name: 'PT PAYER SNAP', balance: '1000000.00' });
+    bri.simulator.setAccount({ number: '0020557002', name: 'CV BRI CLEARING', balance: '0.00' });
+    const body = sampleTransfer({ sourceAccountNumber: '0201557002', beneficiaryBankCode: '002', beneficiaryAccountNumber: '0020557002', beneficiaryName: 'CV BRI CLEARING', amount: '300.00', transferMethod: 'SKN' });
+    const sentBefore = snapTransfers(bca, '/openapi/v1.0/transfer-skn').length;
+    const refused = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(refused.status, refused.text).to.equal(400);
+    expect(refused.body.code).to.equal('VALIDATION_FAILED');
+    expect((refused.body.errors as { field: string }[]).map((e) => e.field)).to.deep.equal(['beneficiaryAddress']);
+    expect(snapTransfers(bca, '/openapi/v1.0/transfer-skn')).to.have.length(sentBefore);
+    const corrected = await gw.request('/v1/transfers', { json: { ...body, beneficiaryAddress: 'Jl. Gatot Subroto 10, Jakarta' }, headers: auth });
+    expect(corrected.status, corrected.text).to.equal(202);
+    expect(JSON.parse(snapTransfers(bca, '/openapi/v1.0/transfer-skn').at(-1)!.body)).to.include({ beneficiaryAddress: 'Jl. Gatot Subroto 10, Jakarta' });
   });
 });

@@ -66,6 +66,14 @@ describe('Bank partners configuration (GERBANG_BANK_PARTNERS_FILE)', () => {
     expect(problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_BANK_PARTNERS_FILE: partnersFile('{"partners": [') })[0]).to.match(/is not JSON/);
   });
 
+  it('reads a legacy block\'s statusTransferTypes, and names a value that is not a 3-letter code', () => {
+    const config = loadConfig({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_BANK_PARTNERS_FILE: partnersFile({ partners: [legacy({ statusTransferTypes: { SKN: 'BCA' } })] }) });
+    if (config.bank.mode !== 'live') throw new Error('expected live');
+    expect(config.bank.partners[0]).to.deep.include({ statusTransferTypes: { SKN: 'BCA' } });
+    const problems = problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_BANK_PARTNERS_FILE: partnersFile({ partners: [legacy({ statusTransferTypes: { RTGS: 'rtgs' } })] }) });
+    expect(problems.join('\n')).to.contain('partners[0].statusTransferTypes.RTGS');
+  });
+
   it('refuses a file other users can read, since it holds bank credentials', () => {
     const file = partnersFile({ partners: [legacy()] }, 0o644);
     expect(problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_BANK_PARTNERS_FILE: file })[0]).to.match(/readable by its owner only \(chmod 600\)/);

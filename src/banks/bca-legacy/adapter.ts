@@ -24,6 +24,13 @@ export interface BcaLegacyAdapterOptions {
   corporateId: string;
   /** The domain registered with BCA, sent as Origin. */
   origin: string;
+  /**
+   * The status inquiry's `TransferType` per interbank method. BCA documents only `BCA` (intrabank);
+   * by default an interbank transfer is asked with its domestic code (ONL, LLG, RTG), unconfirmed:
+   * change it here once BCA says otherwise. A "not found" from such a lookup never settles a
+   * transfer by itself (only a statement read after the bank's day closed does).
+   */
+  statusTransferTypes?: Partial<Record<'ONLINE' | 'SKN' | 'RTGS', string>>;
   http: BankHttpClient;
   tokens: BankTokenCache;
   now?: () => Date;
@@ -44,6 +51,11 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
   const now = options.now ?? (() => new Date());
   const exchange = createExchange({ partner: options.partner, baseUrl: options.baseUrl.replace(/\/+$/, ''), http: options.http, now });
   const tokens = createTokenProvider({ ...options, exchange, now });
+  const statusTransferType = (method: TransferStatusQuery['method']): string => {
+    if (method === 'INTRABANK') return STATUS_TRANSFER_TYPES.INTRABANK;
+    const interbank = method === 'BIFAST' ? 'ONLINE' : method;
+    return options.statusTransferTypes?.[interbank] ?? STATUS_TRANSFER_TYPES[interbank];
+  };
 
   /**
    * Runs a signed call with the current token; when the bank refuses the token (ESB-14-009,
@@ -124,7 +136,7 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
     async accountInquiry(query, ctx): Promise<AccountInquiryResult> {
       const path = relativeUrl(`${DOMESTIC_INQUIRY_PATH}/${encodeURIComponent(query.bankCode)}/accounts/${encodeURIComponent(query.accountNumber)}`);
       const value = await readOnly(ctx, 'account-inquiry', (token) => domesticHeaders(signed(options, now, 'GET', path, token, ''), options.corporateId), INQUIRY_ANSWER);
-      return { accountNumber: query.accountNumber, accountName: value.beneficiary_name, bankCode: query.bankCode, bankReference: null };
+      return { accountNumber: query.accountNumber, accountName: (value.beneficiary_name ?? value.BeneficiaryAccountName)!, bankCode: query.bankCode, bankReference: null };
     },
 
     async balance(accountNumber, ctx): Promise<AccountBalance> {
@@ -163,7 +175,7 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
     },
 
     async transferStatus(query: TransferStatusQuery, ctx: BankCallContext): Promise<StatusOutcome> {
-      const path = relativeUrl(`${STATUS_PATH}/${encodeURIComponent(query.bankTransactionId)}`, { TransactionDate: query.transactionDate, TransferType: STATUS_TRANSFER_TYPES[query.method === 'BIFAST' ? 'ONLINE' : query.method] });
+      const path = relativeUrl(`${STATUS_PATH}/${encodeURIComponent(query.bankTransactionId)}`, { TransactionDate: query.transactionDate, TransferType: statusTransferType(query.method) });
       return withReauth(ctx, async (token) => {
         const req = signed(options, now, 'GET', path, token, '');
         req.headers.ChannelID = CHANNEL_ID;
@@ -252,9 +264,15 @@ function unreachable(error: unknown): AppError {
   return new AppError('BANK_UNAVAILABLE', `The bank could not be reached (${code}).`, { cause: error, extensions: { bankResponseCode: code } });
 }
 
-const INQUIRY_ANSWER = Joi.object<{ beneficiary_name: string }>({
-  beneficiary_name: Joi.string().max(256).required(),
+/**
+ * The domestic inquiry's answer: the name as `beneficiary_name` or `BeneficiaryAccountName` (BCA's
+ * saved pages disagree, bank-apis.md §6); whichever is given is read, the first when both are.
+ */
+const INQUIRY_ANSWER = Joi.object<{ beneficiary_name?: string; BeneficiaryAccountName?: string }>({
+  beneficiary_name: Joi.string().max(256),
+  BeneficiaryAccountName: Joi.string().max(256),
 })
+  .or('beneficiary_name', 'BeneficiaryAccountName')
   .unknown(true)
   .required();
 

@@ -27,10 +27,17 @@ export const BCA_ERROR_CODES: Readonly<Record<string, BcaErrorCode>> = {
   'ESB-14-008': { meaning: 'Invalid client credentials', outcome: 'unavailable' },
   'ESB-14-009': { meaning: 'Unauthorized (token expired or invalid)', outcome: 'reauth' },
   'ESB-14-010': { meaning: 'Limit exceeded', outcome: 'unavailable' },
+  // The ESB's own refusals of the call, before it reaches the core: nothing moved.
+  'ESB-14-015': { meaning: 'Invalid Content-Type', outcome: 'unavailable' },
+  'ESB-14-016': { meaning: 'Invalid JSON format', outcome: 'unavailable' },
   'ESB-14-019': { meaning: 'Connection not allowed', outcome: 'unavailable' },
+  'ESB-14-021': { meaning: 'API Key invalid', outcome: 'unavailable' },
+  'ESB-14-022': { meaning: 'API Key and API Secret do not match', outcome: 'unavailable' },
   'ESB-82-001': { meaning: 'Mandatory field is missing or invalid', outcome: 'failed' },
   'ESB-82-003': { meaning: 'TransactionID must be unique', outcome: 'failed' },
   'ESB-82-006': { meaning: 'Maximum amount exceeded', outcome: 'failed' },
+  'ESB-82-009': { meaning: 'Invalid currency', outcome: 'failed' },
+  'ESB-82-010': { meaning: 'Invalid TransactionID format', outcome: 'failed' },
   'ESB-82-011': { meaning: 'Invalid amount', outcome: 'failed' },
   'ESB-82-014': { meaning: 'Invalid account', outcome: 'failed' },
   'ESB-82-018': { meaning: 'Account is dormant', outcome: 'failed' },
@@ -41,6 +48,7 @@ export const BCA_ERROR_CODES: Readonly<Record<string, BcaErrorCode>> = {
   'ESB-82-025': { meaning: 'Transaction in progress, check your statement', outcome: 'in-doubt' },
   'ESB-82-026': { meaning: 'Cut-off time exceeded', outcome: 'failed' },
   'ESB-99-127': { meaning: 'Transaction not found', outcome: 'failed' },
+  'ESB-99-158': { meaning: 'Statement start date after the end date or more than 31 days back', outcome: 'failed' },
   // "System unavailable" may come from the core after the ESB passed the payment on; nothing says
   // it was not executed, so in doubt (the conservative side for money).
   'ESB-99-999': { meaning: 'System unavailable', outcome: 'in-doubt' },

@@ -83,18 +83,30 @@ export const INTRABANK_ANSWER: TransferAnswerReader = {
 };
 
 /**
- * The domestic v2 answer: `{transaction_id, transaction_date, ppu_number}` (fields beyond the id
- * and date unconfirmed). It carries no status: a 2xx echoing the id means BCA took the transfer.
+ * The domestic v2 answer. Its spelling differs between BCA's saved pages (bank-apis.md §6,
+ * unconfirmed which one production sends): the id as `transaction_id` or `TransactionID`, the date
+ * as `transaction_date` or `TransactionDate`, the PPU number as `ppu_number`, `PPUNumber` or
+ * `filler_ppu_no`. Each is read; the PPU number is the bank's reference. It carries no status: a
+ * 2xx echoing the id means BCA took the transfer.
  */
 export const DOMESTIC_ANSWER: TransferAnswerReader = {
   schema: Joi.object({
-    transaction_id: Joi.string().max(64).required(),
+    transaction_id: Joi.string().max(64),
+    TransactionID: Joi.string().max(64),
     transaction_date: Joi.string().max(32),
+    TransactionDate: Joi.string().max(32),
     ppu_number: Joi.string().allow('').max(64),
+    PPUNumber: Joi.string().allow('').max(64),
+    filler_ppu_no: Joi.string().allow('').max(64),
   })
+    .or('transaction_id', 'TransactionID')
     .unknown(true)
     .required(),
-  read: (value) => ({ transactionId: value.transaction_id, status: 'Success', reference: value.ppu_number || value.transaction_id }),
+  read: (value) => {
+    const transactionId = value.transaction_id ?? value.TransactionID;
+    const ppu = value.ppu_number || value.PPUNumber || value.filler_ppu_no;
+    return { transactionId, status: 'Success', reference: ppu || transactionId };
+  },
 };
 
 /**
@@ -153,12 +165,19 @@ export function mapServiceResponse<T>(answer: BankAnswer, schema: Joi.ObjectSche
   return { kind: 'ok', value };
 }
 
-/** The status inquiry's answer; beyond BCA's transfer answer, field names are unconfirmed: Status decides. */
+/**
+ * The status inquiry's answer. BCA's saved pages disagree on the status field (bank-apis.md §6):
+ * `Status`, or `StatusCode` with a `Reason`; either is read, `Status` first. Beyond these, field
+ * names are unconfirmed.
+ */
 const statusSchema = Joi.object({
   TransactionID: Joi.string().max(64).required(),
   TransactionDate: Joi.string().max(32),
-  Status: Joi.string().max(64).required(),
+  Status: Joi.string().max(64),
+  StatusCode: Joi.string().max(64),
+  Reason: Joi.string().allow('').max(512),
 })
+  .or('Status', 'StatusCode')
   .unknown(true)
   .required();
 
@@ -182,12 +201,15 @@ export function mapStatusResponse(answer: BankAnswer, sent: { transactionId: str
   if (answer.statusCode < 200 || answer.statusCode > 299) return unknown(`HTTP-${answer.statusCode}`, 'The status inquiry failed; the transfer stays in doubt.');
   const { value, error } = statusSchema.validate(parseBankJson(answer.body));
   if (error || value.TransactionID !== sent.transactionId) return unknown(null, "The bank's status answer could not be read; the transfer stays in doubt.");
-  const status = value.Status.toLowerCase();
+  const said: string = value.Status ?? value.StatusCode;
+  const status = said.toLowerCase();
+  const message = bankText(`bank status: ${said}${value.Reason ? ` (${value.Reason})` : ''}`);
   if (status === 'success') return { kind: 'outcome', outcome: { status: 'SUCCESS', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: null } };
   if (status === 'failed' || status.startsWith('reject')) {
-    return { kind: 'outcome', outcome: { status: 'FAILED', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: `bank status: ${value.Status}` } };
+    return { kind: 'outcome', outcome: { status: 'FAILED', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: message } };
   }
-  return { kind: 'outcome', outcome: { status: 'PENDING', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: `bank status: ${value.Status}` } };
+  // Anything else, a code whose meaning is not documented included, is not final.
+  return { kind: 'outcome', outcome: { status: 'PENDING', bankReference: value.TransactionID, bankResponseCode: null, bankMessage: message } };
 }
 
 /** A transfer whose request may have reached the bank but got no usable answer (timeout, reset, oversized). */

@@ -2,15 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { normalizeIp } from '../../security/index.js';
 import { jakartaDate } from '../../time/index.js';
-import { ACCOUNTS_PATH, CHANNEL_ID, DOMESTIC_INQUIRY_PATH, DOMESTIC_TRANSFER_PATH, STATUS_PATH, STATUS_TRANSFER_TYPES, TOKEN_PATH, TRANSFER_PATH } from '../bca-legacy/protocol.js';
 import { esbBody, esbError, type SimAnswer } from './esb-answers.js';
 import { scenarioFromRemark, type FailureScenario } from './failure-scenarios.js';
 import { adminAnswer } from './simulator-admin.js';
 import { parseTransfer, type TransferOrder } from './intrabank-transfer.js';
 import { checkSignedCall, checkTokenRequest, header, TokenSessions } from './request-auth.js';
 import { balances, checkDomesticHeaders, domesticInquiry, ESB_REFUSALS, executeDomestic, legacyNamespace, parseDomestic, statement, statusTransferType } from './legacy-operations.js';
-import { SnapBank, type SnapSimPartner } from './snap/index.js';
-import type { SnapProfile } from '../snap/profile.js';
+import { LEGACY_CHANNEL_ID, LEGACY_PATHS, LEGACY_STATUS_TRANSFER_TYPES } from './legacy-dialect.js';
+import { SnapBank, type SnapBankDialect, type SnapSimPartner } from './snap/index.js';
 import { defaultAccounts, Ledger, type SimAccount, type SimPartner, type SimulatorNetwork } from './simulator-state.js';
 
 /**
@@ -19,11 +18,13 @@ import { defaultAccounts, Ledger, type SimAccount, type SimPartner, type Simulat
  *
  *  1. the caller's source address must be whitelisted (IPv4-mapped IPv6 normalised) → ESB-14-019
  *  2. POST /api/oauth/token: HTTP Basic client credentials, form grant_type          → ESB-14-008
- *  3. service calls: a live Bearer token and that partner's X-BCA-Key               → ESB-14-009
+ *  3. service calls: a live Bearer token                                           → ESB-14-009
+ *     an X-BCA-Key BCA issued, and the token's partner's                            → ESB-14-021 / -022
  *     X-BCA-Timestamp exactly `yyyy-MM-ddTHH:mm:ss.SSS+07:00`, within tolerance     → ESB-14-003
  *     the Origin registered for the partner (when it has any)                      → ESB-14-019
- *     X-BCA-Signature recomputed (project signer) over the bytes received           → ESB-14-001
- *     Content-Type application/json
+ *     X-BCA-Signature recomputed (legacy-signature.ts, from BCA's document)         → ESB-14-001
+ *     Content-Type application/json                                                 → ESB-14-015
+ *     a body that is JSON                                                           → ESB-14-016
  *  4. POST /banking/corporates/transfers: mandatory fields (ESB-82-001), CorporateID of the
  *     token's partner, 8-digit TransactionID, TransactionDate today in UTC+7, Amount 13.2 > 0
  *     (ESB-82-011), Remarks ≤ 18; a TransactionID is consumed once it passes these checks (even
@@ -59,8 +60,8 @@ export interface BankSimulatorOptions {
   tokenTtlSeconds?: number;
   /** SNAP partners registered with this bank (its SNAP API answers under the profile's paths; see snap/). */
   snapPartners?: SnapSimPartner[];
-  /** The bank's SNAP profile (paths, HMAC key, timestamp format). Default BCA's. */
-  snapProfile?: SnapProfile;
+  /** The bank's SNAP dialect (paths, service codes, HMAC key, timestamp format). Default BCA's, from its documents. */
+  snapProfile?: SnapBankDialect;
   /** How long a SNAP transfer answered "in progress" takes to settle. Default 1000 ms. */
   snapSettleAfterMs?: number;
   /** The bank's private key (PEM) signing its SNAP notifications (RTGS/SKN outcomes); made on first use when omitted. */
@@ -85,10 +86,10 @@ export interface SimulatorCall {
   errorCode: string | null;
 }
 
-const STATUS_ROUTE = new RegExp(`^${STATUS_PATH}/([^/]+)$`);
-const INQUIRY_ROUTE = new RegExp(`^${DOMESTIC_INQUIRY_PATH}/([^/]+)/accounts/([^/]+)$`);
-const BALANCE_ROUTE = new RegExp(`^${ACCOUNTS_PATH}/([^/]+)/accounts/([^/]+)$`);
-const STATEMENT_ROUTE = new RegExp(`^${ACCOUNTS_PATH}/([^/]+)/accounts/([^/]+)/statements$`);
+const STATUS_ROUTE = new RegExp(`^${LEGACY_PATHS.statusPrefix}([^/]+)$`);
+const INQUIRY_ROUTE = new RegExp(`^${LEGACY_PATHS.domesticInquiryPrefix}([^/]+)/accounts/([^/]+)$`);
+const BALANCE_ROUTE = new RegExp(`^${LEGACY_PATHS.accountsPrefix}([^/]+)/accounts/([^/]+)$`);
+const STATEMENT_ROUTE = new RegExp(`^${LEGACY_PATHS.accountsPrefix}([^/]+)/accounts/([^/]+)/statements$`);
 const MAX_BODY_BYTES = 64 * 1024;
 /** Calls kept in memory, so a long sandbox run does not grow without bound. */
 const MAX_CALLS = 10_000;
@@ -217,14 +218,14 @@ export class BankSimulator {
     // SNAP BI services answer in SNAP's shape, the whitelist refusal included.
     if (this.snap.handles(path)) return this.snap.route({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body }, this.allowed.has(source));
     if (!this.allowed.has(source)) return esbError('ESB-14-019');
-    if (req.method === 'POST' && path === TOKEN_PATH) return this.token(req, body);
+    if (req.method === 'POST' && path === LEGACY_PATHS.token) return this.token(req, body);
     // Every other service call is signed: checked first, as BCA does, whatever the path.
     const signedCall = (handler: (partner: SimPartner) => SimAnswer): SimAnswer => {
-      const auth = checkSignedCall({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body }, this.sessions, this.now(), this.tolerance);
+      const auth = checkSignedCall({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body }, this.sessions, this.options.partners, this.now(), this.tolerance);
       return 'partner' in auth ? handler(auth.partner) : auth;
     };
-    if (req.method === 'POST' && path === TRANSFER_PATH) return signedCall((partner) => this.transfer(partner, body));
-    if (req.method === 'POST' && path === DOMESTIC_TRANSFER_PATH) return signedCall((partner) => this.domesticTransfer(req, partner, body));
+    if (req.method === 'POST' && path === LEGACY_PATHS.transfer) return signedCall((partner) => this.transfer(partner, body));
+    if (req.method === 'POST' && path === LEGACY_PATHS.domesticTransfer) return signedCall((partner) => this.domesticTransfer(req, partner, body));
     if (req.method === 'GET') {
       const match = (route: RegExp) => route.exec(path)?.slice(1).map(decodeURIComponent);
       const status = match(STATUS_ROUTE);
@@ -302,12 +303,13 @@ export class BankSimulator {
    */
   private status(partner: SimPartner, req: IncomingMessage, transactionId: string): SimAnswer {
     const query = new URL(req.url ?? '', 'http://simulator').searchParams;
-    if (header(req.headers, 'channelid') !== CHANNEL_ID || header(req.headers, 'credentialid') === '') {
+    if (header(req.headers, 'channelid') !== LEGACY_CHANNEL_ID || header(req.headers, 'credentialid') === '') {
       return esbError('ESB-82-001', 'ChannelID and CredentialID are mandatory');
     }
     if (header(req.headers, 'credentialid') !== partner.corporateId) return esbError('ESB-14-019', 'CredentialID does not belong to this client');
+    if (!/^\d{8}$/.test(transactionId)) return esbError('ESB-82-010', 'TransactionID must be 8 digits');
     const transferType = query.get('TransferType') ?? '';
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(query.get('TransactionDate') ?? '') || !Object.values<string>(STATUS_TRANSFER_TYPES).includes(transferType)) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(query.get('TransactionDate') ?? '') || !LEGACY_STATUS_TRANSFER_TYPES.includes(transferType)) {
       return esbError('ESB-82-001', 'TransactionDate (yyyy-MM-dd) and TransferType (BCA, ONL, LLG or RTG) are mandatory');
     }
     const scenario = this.takeScenario('status');

@@ -1,15 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import { jakartaDate } from '../../time/index.js';
-import { CHANNEL_ID, DOMESTIC_TRANSFER_TYPES, STATUS_TRANSFER_TYPES } from '../bca-legacy/protocol.js';
-import { MAX_STATEMENT_DAYS } from '../types.js';
 import { esbError, type SimAnswer } from './esb-answers.js';
+import { LEGACY_CHANNEL_ID, LEGACY_CUSTOMER_RESIDENCES, LEGACY_CUSTOMER_TYPES, LEGACY_DOMESTIC_TRANSFER_TYPES, LEGACY_MANDATORY, LEGACY_STATEMENT_DAYS } from './legacy-dialect.js';
 import { header } from './request-auth.js';
 import type { Ledger, LedgerRefusal, SimPartner } from './simulator-state.js';
 
 /**
  * BCA legacy operations beyond the intrabank transfer, as the simulator answers them:
  * domestic (interbank) transfer v2, the domestic beneficiary inquiry, balance and statement.
- * Field names follow bank-apis.md §1; answer fields it does not list are marked unconfirmed.
+ * Field names and codes follow BCA's documents (legacy-dialect.ts); answer fields they do not
+ * list are marked unconfirmed.
  */
 
 /** The ESB code a refusal of the books is answered with. */
@@ -27,7 +27,7 @@ export function legacyNamespace(partner: SimPartner): string {
 
 /** Domestic v2 and its inquiry want lower-case `channel-id` and `credential-id` (the corporate id). */
 export function checkDomesticHeaders(req: IncomingMessage, partner: SimPartner): SimAnswer | null {
-  if (header(req.headers, 'channel-id') !== CHANNEL_ID || header(req.headers, 'credential-id') === '') {
+  if (header(req.headers, 'channel-id') !== LEGACY_CHANNEL_ID || header(req.headers, 'credential-id') === '') {
     return esbError('ESB-82-001', 'channel-id and credential-id are mandatory');
   }
   if (header(req.headers, 'credential-id') !== partner.corporateId) return esbError('ESB-14-019', 'credential-id does not belong to this client');
@@ -51,31 +51,18 @@ export interface DomesticOrder {
   beneficiary_email?: string;
 }
 
-const DOMESTIC_MANDATORY = [
-  'transaction_id',
-  'transaction_date',
-  'source_account_number',
-  'beneficiary_account_number',
-  'beneficiary_bank_code',
-  'beneficiary_name',
-  'amount',
-  'transfer_type',
-  'beneficiary_cust_type',
-  'beneficiary_cust_residence',
-  'currency_code',
-] as const;
 
 /** POST /banking/corporates/transfers/v2/domestic field checks, in BCA's codes. */
 export function parseDomestic(body: string, today: string): { order: DomesticOrder } | SimAnswer {
-  const checked = parseLegacyBody(body, DOMESTIC_MANDATORY, ['remark1', 'remark2']);
+  const checked = parseLegacyBody(body, LEGACY_MANDATORY.domesticTransfer, ['remark1', 'remark2']);
   if (!('value' in checked)) return checked;
   const order = checked.value as unknown as DomesticOrder;
-  if (!/^\d{8}$/.test(order.transaction_id)) return esbError('ESB-82-001', 'transaction_id must be 8 digits');
+  if (!/^\d{8}$/.test(order.transaction_id)) return esbError('ESB-82-010', 'transaction_id must be 8 digits');
   if (order.transaction_date !== today) return esbError('ESB-82-001', `transaction_date must be today in UTC+7 (${today})`);
-  if (order.currency_code !== 'IDR') return esbError('ESB-82-001', 'currency_code must be IDR');
-  if (!Object.values<string>(DOMESTIC_TRANSFER_TYPES).includes(order.transfer_type)) return esbError('ESB-82-001', 'transfer_type must be ONL, LLG or RTG');
+  if (order.currency_code !== 'IDR') return esbError('ESB-82-009', 'currency_code must be IDR');
+  if (!LEGACY_DOMESTIC_TRANSFER_TYPES.includes(order.transfer_type)) return esbError('ESB-82-001', 'transfer_type must be ONL, LLG or RTG');
   if (!/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/.test(order.beneficiary_bank_code)) return esbError('ESB-82-001', 'beneficiary_bank_code must be a BIC');
-  if (!['1', '2', '3'].includes(order.beneficiary_cust_type) || !['1', '2'].includes(order.beneficiary_cust_residence)) {
+  if (!LEGACY_CUSTOMER_TYPES.includes(order.beneficiary_cust_type) || !LEGACY_CUSTOMER_RESIDENCES.includes(order.beneficiary_cust_residence)) {
     return esbError('ESB-82-001', 'beneficiary_cust_type must be 1, 2 or 3 and beneficiary_cust_residence 1 or 2');
   }
   if (!/^\d{10}$/.test(order.source_account_number)) return esbError('ESB-82-014', 'source_account_number must be 10 digits');
@@ -136,15 +123,20 @@ export function balances(ledger: Ledger, partner: SimPartner, corporateId: strin
   return { status: 200, body: { AccountDetailDataSuccess: success, AccountDetailDataFailed: failed } };
 }
 
-/** GET /banking/v3/corporates/{CorporateID}/accounts/{acc}/statements?StartDate&EndDate (≤ 31 days). */
+/**
+ * GET /banking/v3/corporates/{CorporateID}/accounts/{acc}/statements?StartDate&EndDate: a start
+ * after the end, or more than 31 days back, is ESB-99-158 (BCA's code); an end after today is
+ * refused too (ESB-82-001: BCA does not say which code).
+ */
 export function statement(ledger: Ledger, partner: SimPartner, corporateId: string, accountNumber: string, query: URLSearchParams, now: number): SimAnswer {
   if (corporateId !== partner.corporateId) return esbError('ESB-14-019', 'CorporateID does not belong to this client');
   const start = query.get('StartDate') ?? '';
   const end = query.get('EndDate') ?? '';
   if (!isDate(start) || !isDate(end)) return esbError('ESB-82-001', 'StartDate and EndDate (yyyy-MM-dd) are mandatory');
-  if (end < start || end > jakartaDate(now) || daysBetween(start, end) >= MAX_STATEMENT_DAYS) {
-    return esbError('ESB-82-001', `StartDate..EndDate must be at most ${MAX_STATEMENT_DAYS} days, not in the future`);
+  if (end < start || daysBetween(start, jakartaDate(now)) >= LEGACY_STATEMENT_DAYS) {
+    return esbError('ESB-99-158', `StartDate must not be after EndDate nor more than ${LEGACY_STATEMENT_DAYS} days back`);
   }
+  if (end > jakartaDate(now)) return esbError('ESB-82-001', 'EndDate must not be in the future');
   const opening = ledger.openingBalance(accountNumber, start);
   if (opening === null) return esbError('ESB-82-014');
   // BCA dates a line `dd/MM` (no year) and keeps its remarks and references in Trailer (bank-apis.md §6).
@@ -161,11 +153,11 @@ export function statement(ledger: Ledger, partner: SimPartner, corporateId: stri
 
 /** The status inquiry's TransferType for a recorded transfer. */
 export function statusTransferType(record: Record<string, unknown>): string {
-  return typeof record.TransferType === 'string' ? record.TransferType : STATUS_TRANSFER_TYPES.INTRABANK;
+  return typeof record.TransferType === 'string' ? record.TransferType : 'BCA';
 }
 
 /**
- * The checks every legacy request body gets first, in BCA's codes: a JSON object (ESB-82-001),
+ * The checks every legacy request body gets first, in BCA's codes: a JSON object (ESB-14-016),
  * each mandatory field a non-empty string, each remark a string of at most 18 characters
  * (defaulting to ""). Shared by the intrabank and domestic transfers.
  */
@@ -174,9 +166,9 @@ export function parseLegacyBody(body: string, mandatory: readonly string[], rema
   try {
     parsed = JSON.parse(body);
   } catch {
-    return esbError('ESB-82-001', 'Malformed JSON');
+    return esbError('ESB-14-016');
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return esbError('ESB-82-001', 'Body must be a JSON object');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return esbError('ESB-14-016', 'Invalid JSON format: the body must be a JSON object');
   const o = parsed as Record<string, unknown>;
   const missing = mandatory.filter((field) => typeof o[field] !== 'string' || o[field] === '');
   if (missing.length > 0) return esbError('ESB-82-001', `Mandatory field is missing: ${missing.join(', ')}`);

@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { parseBcaTimestamp, relativeUrl, sign } from '../bca-legacy/signer.js';
 import { esbError, type SimAnswer } from './esb-answers.js';
+import { expectedLegacySignature, parseLegacyTimestamp } from './legacy-signature.js';
 import type { SimPartner } from './simulator-state.js';
 
 /** Access tokens the simulated bank has issued. */
@@ -56,19 +56,22 @@ export interface SignedCall {
 }
 
 /**
- * The checks of every service call, in BCA's order: a live Bearer token (ESB-14-009), the
- * X-BCA-Key of that token's partner (ESB-14-009), an exact and fresh X-BCA-Timestamp
- * (ESB-14-003), a registered Origin (ESB-14-019), the signature recomputed with the project's
- * signer over the bytes received (ESB-14-001), and a JSON Content-Type on calls with a body.
+ * The checks of every service call, in BCA's order: a live Bearer token (ESB-14-009); an X-BCA-Key
+ * BCA issued (ESB-14-021 API key invalid) that belongs to the token's client (ESB-14-022 API key
+ * and secret do not match); an exact and fresh X-BCA-Timestamp (ESB-14-003); a registered Origin
+ * (ESB-14-019); the signature recomputed by the simulator's own reading of BCA's signature document
+ * over the bytes received (ESB-14-001); and `application/json` on calls with a body (ESB-14-015).
  */
-export function checkSignedCall(call: SignedCall, sessions: TokenSessions, now: number, toleranceSeconds: number): { partner: SimPartner } | SimAnswer {
+export function checkSignedCall(call: SignedCall, sessions: TokenSessions, partners: readonly SimPartner[], now: number, toleranceSeconds: number): { partner: SimPartner } | SimAnswer {
   const token = /^Bearer (\S+)$/.exec(header(call.headers, 'authorization'))?.[1];
   const partner = token ? sessions.find(token, now) : null;
   if (!token || !partner) return esbError('ESB-14-009');
-  if (!safeEqual(partner.apiKey, header(call.headers, 'x-bca-key'))) return esbError('ESB-14-009', 'Unauthorized: unknown X-BCA-Key for this token');
+  const apiKey = header(call.headers, 'x-bca-key');
+  if (!partners.some((p) => safeEqual(p.apiKey, apiKey))) return esbError('ESB-14-021');
+  if (!safeEqual(partner.apiKey, apiKey)) return esbError('ESB-14-022');
 
   const timestamp = header(call.headers, 'x-bca-timestamp');
-  const instant = parseBcaTimestamp(timestamp);
+  const instant = parseLegacyTimestamp(timestamp);
   if (instant === null) return esbError('ESB-14-003', 'Invalid timestamp: expected yyyy-MM-ddTHH:mm:ss.SSS+07:00');
   if (Math.abs(instant - now) > toleranceSeconds * 1000) return esbError('ESB-14-003', 'Invalid timestamp: outside the allowed window');
 
@@ -76,11 +79,11 @@ export function checkSignedCall(call: SignedCall, sessions: TokenSessions, now: 
     return esbError('ESB-14-019', 'Connection not allowed: Origin not registered');
   }
 
-  const expected = sign({ method: call.method, relativeUrl: relativeUrl(call.url), accessToken: token, body: call.body, timestamp, apiSecret: partner.apiSecret });
-  if (!safeEqual(expected.signature, header(call.headers, 'x-bca-signature'))) return esbError('ESB-14-001');
+  const expected = expectedLegacySignature({ method: call.method, url: call.url, accessToken: token, body: call.body, timestamp }, partner.apiSecret);
+  if (!safeEqual(expected, header(call.headers, 'x-bca-signature'))) return esbError('ESB-14-001');
 
   const contentType = header(call.headers, 'content-type').split(';')[0].trim().toLowerCase();
-  if (call.body !== '' && contentType !== 'application/json') return esbError('ESB-82-001', 'Content-Type must be application/json');
+  if (call.body !== '' && contentType !== 'application/json') return esbError('ESB-14-015');
   return { partner };
 }
 

@@ -198,9 +198,17 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
         const additionalInfo = order.method === 'BIFAST' ? { transferType: '2', purposeCode: order.purposeCode } : { transferType: '1' };
         return transfer(ctx, order.method, order, { ...commonTransferFields(order), ...interbank, additionalInfo });
       }
+      // RTGS and SKN are reported to Bank Indonesia with the beneficiary's address; BCA calls it
+      // mandatory (4002202 / 4002302 without it). Never a silent default: the ERP must give it.
+      if (!order.beneficiaryAddress) {
+        throw new AppError('VALIDATION_FAILED', `An ${order.method} transfer through ${options.partner} needs the beneficiary's address.`, {
+          fields: [{ field: 'beneficiaryAddress', message: `is required for ${order.method}` }],
+        });
+      }
       return transfer(ctx, order.method, order, {
         ...commonTransferFields(order),
         ...interbank,
+        beneficiaryAddress: order.beneficiaryAddress,
         beneficiaryCustomerResidence: order.beneficiaryCustomerResidence,
         beneficiaryCustomerType: order.beneficiaryCustomerType,
         additionalInfo: {},
@@ -237,7 +245,9 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
           partnerReferenceNo: externalId,
           ...(internal ? {} : { beneficiaryBankCode: query.bankCode }),
           beneficiaryAccountNo: query.accountNumber,
-          additionalInfo: internal ? {} : { sourceAccountNo: query.sourceAccountNumber },
+          // BCA's external inquiry names its route: inquiryService "1" through the switcher ("2",
+          // BI-FAST, also wants an amount and purpose code, which an inquiry before paying lacks).
+          additionalInfo: internal ? {} : { inquiryService: '1', sourceAccountNo: query.sourceAccountNumber },
         }),
         inquiryAnswerSchema,
       );
@@ -313,11 +323,14 @@ const inquiryAnswerSchema = Joi.object<{ beneficiaryAccountNo: string; beneficia
   referenceNo: Joi.string().allow('').max(64),
 }).unknown(true);
 
+const accountInfo = Joi.object({ amount: money.required(), availableBalance: money, holdAmount: money }).unknown(true);
+
+/**
+ * The balance answer. BCA's field table shows `accountInfos` as an array, its published sample as
+ * one object (bank-apis.md §6): both are read, an object as a list of one.
+ */
 const balanceAnswerSchema = Joi.object<{ accountInfos: { amount: Money; availableBalance?: Money; holdAmount?: Money }[] }>({
-  accountInfos: Joi.array()
-    .items(Joi.object({ amount: money.required(), availableBalance: money, holdAmount: money }).unknown(true))
-    .min(1)
-    .required(),
+  accountInfos: Joi.alternatives(Joi.array().items(accountInfo).min(1), accountInfo.custom((info: unknown) => [info])).required(),
 }).unknown(true);
 
 const statementAnswerSchema = Joi.object<{

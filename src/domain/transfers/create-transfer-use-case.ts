@@ -174,6 +174,7 @@ function orderOf(request: TransferRequest & { sourceAccountNumber: string }, ban
     beneficiaryEmail: request.beneficiaryEmail,
     beneficiaryBankCode: canonicalBic(request.beneficiaryBankCode) ?? request.beneficiaryBankCode,
     beneficiaryName: request.beneficiaryName ?? '',
+    beneficiaryAddress: request.beneficiaryAddress,
     beneficiaryCustomerType: CUSTOMER_TYPES[request.beneficiaryCustomerType ?? 'COMPANY'],
     beneficiaryCustomerResidence: request.beneficiaryResident === false ? '2' : '1',
     purposeCode: request.purposeCode,

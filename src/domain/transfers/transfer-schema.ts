@@ -11,6 +11,7 @@ export interface TransferRequest {
   beneficiaryAccountNumber: string;
   beneficiaryName?: string;
   beneficiaryEmail?: string;
+  beneficiaryAddress?: string;
   amount: string;
   currency: 'IDR';
   remark?: string;
@@ -53,6 +54,10 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
     .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits', 'account.bca': '{{#label}} must be 10 digits for a BCA account' }),
   beneficiaryName: Joi.string().max(70).pattern(SAFE_TEXT).description("The vendor's account name."),
   beneficiaryEmail: Joi.string().email().max(50).description('Where the bank may send the vendor a notification.'),
+  beneficiaryAddress: Joi.string()
+    .max(100)
+    .pattern(SAFE_TEXT)
+    .description("The vendor's address (≤ 100 characters: letters, digits, space, `.,/()-`). Required for RTGS and SKN at a SNAP partner (BCA: mandatory); a transfer routed there without it is refused 400 naming this field."),
   amount: Joi.string()
     .pattern(/^(0|[1-9]\d{0,12})\.\d{2}$/)
     // A rule, not `.invalid('0.00')`: that renders as `not: {enum}` in the documents, and

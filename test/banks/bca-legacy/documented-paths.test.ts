@@ -63,6 +63,23 @@ describe('BCA legacy adapter: request paths as BCA documents them', () => {
     expect(path).to.equal('/banking/corporates/transfers/status/00000001?TransactionDate=2026-12-04&TransferType=BCA');
   });
 
+  it('transfer status of an interbank transfer: TransferType is its domestic code, or the partner\'s configured value', async () => {
+    const path = await pathOf((ctx) => adapter.transferStatus({ bankTransactionId: '00000004', transactionDate: '2026-12-04', method: 'SKN' }, ctx));
+    expect(path).to.equal('/banking/corporates/transfers/status/00000004?TransactionDate=2026-12-04&TransferType=LLG');
+    const configured = createBcaLegacyAdapter({
+      ...simulatedPartnerConfig(defaultSandboxPartner(), bank.url, []),
+      statusTransferTypes: { SKN: 'BCA' },
+      tokens: memoryTokens(),
+      http: createBankHttpClient({ baseUrl: bank.url, connectTimeoutMs: 1_000, headersTimeoutMs: 1_000, bodyTimeoutMs: 1_000 }),
+    });
+    try {
+      const asked = await pathOf((ctx) => configured.transferStatus({ bankTransactionId: '00000004', transactionDate: '2026-12-04', method: 'SKN' }, ctx));
+      expect(asked).to.equal('/banking/corporates/transfers/status/00000004?TransactionDate=2026-12-04&TransferType=BCA');
+    } finally {
+      await configured.close();
+    }
+  });
+
   it('intrabank transfer: POST /banking/corporates/transfers', async () => {
     const order = {
       bankTransactionId: '00000002',

@@ -130,12 +130,21 @@ describe('BCA legacy adapter: interbank transfers, inquiries, balance and statem
     expect(statement.entries[0]).to.include({ date: today, type: 'DEBIT', amount: '2500.00' });
   });
 
-  it('refuses an unknown account balance and a statement over 31 days with the bank code', async () => {
+  it('keeps a transfer in doubt when its status inquiry is refused for the TransactionID\'s format (ESB-82-010)', async () => {
+    const outcome = await adapter.transferStatus({ bankTransactionId: '1234567', transactionDate: jakartaDate(new Date()), method: 'INTRABANK' }, recorder().ctx);
+    expect(outcome).to.include({ status: 'UNKNOWN', bankResponseCode: 'ESB-82-010' });
+  });
+
+  it('refuses an unknown account balance, and a statement more than 31 days back or ending before it starts (ESB-99-158)', async () => {
     const balance = await failure(adapter.balance('1231231231', recorder().ctx));
     expect(isAppError(balance) && balance.code).to.equal('BANK_REFUSED');
     const statement = await failure(adapter.statement({ accountNumber: '0201245680', from: '2026-01-01', to: '2026-03-01' }, recorder().ctx));
     expect(isAppError(statement) && statement.code).to.equal('BANK_REFUSED');
-    expect(isAppError(statement) && statement.extensions.bankResponseCode).to.equal('ESB-82-001');
+    expect(isAppError(statement) && statement.extensions.bankResponseCode).to.equal('ESB-99-158');
+    const today = jakartaDate(new Date());
+    const yesterday = jakartaDate(Date.now() - 86_400_000);
+    const reversed = await failure(adapter.statement({ accountNumber: '0201245680', from: today, to: yesterday }, recorder().ctx));
+    expect(isAppError(reversed) && [reversed.code, reversed.extensions.bankResponseCode]).to.deep.equal(['BANK_REFUSED', 'ESB-99-158']);
   });
 
   it('renews a refused token once for an inquiry, and reports a failing bank as unavailable', async () => {

@@ -12,12 +12,15 @@ import { createBankSimulator, defaultSandboxPartner, type BankSimulator, type Si
 describe('BCA simulator', () => {
   let simulator: BankSimulator;
   let partner: SimPartner;
+  /** Another client of the same bank: its API key is real, but not the first partner's. */
+  let neighbour: SimPartner;
   let url: string;
   const agents: Agent[] = [];
 
   before(async () => {
     partner = defaultSandboxPartner();
-    simulator = createBankSimulator({ partners: [partner], allowedSourceAddresses: ['127.0.0.1'] });
+    neighbour = { ...defaultSandboxPartner(), corporateId: 'NEIGHBOUR1' };
+    simulator = createBankSimulator({ partners: [partner, neighbour], allowedSourceAddresses: ['127.0.0.1'] });
     url = await simulator.listen();
   });
   after(async () => {
@@ -80,6 +83,7 @@ describe('BCA simulator', () => {
     sentBody?: string;
     accessToken?: string;
     headersTimeout?: number;
+    contentType?: string;
   }
 
   async function transfer(body: string, tamper: Tamper = {}) {
@@ -89,7 +93,7 @@ describe('BCA simulator', () => {
     return call('/banking/corporates/transfers', {
       headers: {
         authorization: `Bearer ${accessToken}`,
-        'content-type': 'application/json',
+        'content-type': tamper.contentType ?? 'application/json',
         origin: tamper.origin ?? partner.origins![0],
         'x-bca-key': tamper.apiKey ?? partner.apiKey,
         'x-bca-timestamp': timestamp,
@@ -175,14 +179,22 @@ describe('BCA simulator', () => {
   });
 
   describe('when the token, API key or Origin is wrong', () => {
-    it('answers ESB-14-009 to an unknown or expired token and to another API key', async () => {
+    it('answers ESB-14-009 to an unknown or expired token', async () => {
       expect((await transfer(order(), { accessToken: 'not-a-token' })).body.ErrorCode).to.equal('ESB-14-009');
-      expect((await transfer(order(), { apiKey: 'someone-elses-key' })).body.ErrorCode).to.equal('ESB-14-009');
       const issued = (await token()).body.access_token as string;
       simulator.expireTokens();
       const res = await transfer(order(), { accessToken: issued });
       expect(res.status).to.equal(401);
       expect(res.body.ErrorCode).to.equal('ESB-14-009');
+    });
+
+    it('answers ESB-14-021 to an X-BCA-Key it never issued and ESB-14-022 to another client\'s key, moving nothing', async () => {
+      const { source, target } = accounts();
+      const unknown = await transfer(order({ SourceAccountNumber: source, BeneficiaryAccountNumber: target }), { apiKey: 'someone-elses-key' });
+      expect([unknown.status, unknown.body.ErrorCode]).to.deep.equal([401, 'ESB-14-021']);
+      const borrowed = await transfer(order({ SourceAccountNumber: source, BeneficiaryAccountNumber: target }), { apiKey: neighbour.apiKey });
+      expect([borrowed.status, borrowed.body.ErrorCode]).to.deep.equal([401, 'ESB-14-022']);
+      expect(simulator.balanceOf(target)).to.equal('0.00');
     });
 
     it('answers ESB-14-019 to an unregistered Origin', async () => {
@@ -219,12 +231,14 @@ describe('BCA simulator', () => {
   });
 
   describe('when a field is missing or malformed', () => {
-    it('answers ESB-82-001 or ESB-82-011 as BCA does', async () => {
+    it('answers the documented code: ESB-82-001 missing, -009 currency, -010 TransactionID, -011 amount', async () => {
       const cases: [Record<string, unknown>, string][] = [
         [{ CorporateID: '' }, 'ESB-82-001'],
         [{ ReferenceID: undefined }, 'ESB-82-001'],
         [{ CorporateID: 'OTHERCORP' }, 'ESB-82-001'],
-        [{ TransactionID: '1234567' }, 'ESB-82-001'],
+        [{ TransactionID: '1234567' }, 'ESB-82-010'],
+        [{ TransactionID: '1234567A' }, 'ESB-82-010'],
+        [{ CurrencyCode: 'USD' }, 'ESB-82-009'],
         [{ TransactionDate: '2016-01-30' }, 'ESB-82-001'],
         [{ Remark1: 'x'.repeat(19) }, 'ESB-82-001'],
         [{ Amount: '0.00' }, 'ESB-82-011'],
@@ -235,6 +249,14 @@ describe('BCA simulator', () => {
       for (const [overrides, code] of cases) {
         expect((await transfer(order(overrides))).body.ErrorCode, JSON.stringify(overrides)).to.equal(code);
       }
+    });
+
+    it('answers ESB-14-015 to a body sent as anything but application/json, and ESB-14-016 to a body that is not JSON', async () => {
+      const wrongType = await transfer(order(), { contentType: 'text/plain' });
+      expect([wrongType.status, wrongType.body.ErrorCode]).to.deep.equal([400, 'ESB-14-015']);
+      const broken = await transfer('{"CorporateID": "BCAAPI2016",');
+      expect([broken.status, broken.body.ErrorCode]).to.deep.equal([400, 'ESB-14-016']);
+      expect((await transfer('[1, 2]')).body.ErrorCode).to.equal('ESB-14-016');
     });
   });
 

@@ -86,6 +86,7 @@ describe('SNAP adapter against the simulated bank', () => {
       beneficiaryCustomerType: '2',
       beneficiaryCustomerResidence: '1',
       ...(method === 'BIFAST' ? { purposeCode: '99' } : {}),
+      ...(method === 'RTGS' || method === 'SKN' ? { beneficiaryAddress: 'Jl. Gatot Subroto 10, Jakarta' } : {}),
       ...overrides,
     };
   }
@@ -293,9 +294,19 @@ describe('SNAP adapter against the simulated bank', () => {
       const { calls, ctx } = recorder();
       expect(await adapter().transferInterbank(payment, ctx)).to.include({ status: 'PENDING', bankResponseCode: '2002200' });
       const body = JSON.parse(calls.find((c) => c.operation === 'transfer-rtgs')!.requestBody!);
-      expect(body).to.include({ beneficiaryCustomerType: '2', beneficiaryCustomerResidence: '1' });
+      expect(body).to.include({ beneficiaryCustomerType: '2', beneficiaryCustomerResidence: '1', beneficiaryAddress: 'Jl. Gatot Subroto 10, Jakarta' });
       expect(calls.find((c) => c.operation === 'transfer-rtgs')!.url).to.equal(`${url}/openapi/v1.0/transfer-rtgs`);
     });
+
+    for (const method of ['RTGS', 'SKN'] as const) {
+      it(`refuses ${method} without the beneficiary's address (VALIDATION_FAILED naming beneficiaryAddress) and sends nothing`, async () => {
+        const { calls, ctx } = recorder();
+        const error = await failure(adapter().transferInterbank(interbank(method, { beneficiaryAddress: undefined }), ctx));
+        expect(error.code).to.equal('VALIDATION_FAILED');
+        expect(error.fields).to.deep.equal([{ field: 'beneficiaryAddress', message: `is required for ${method}` }]);
+        expect(calls).to.deep.equal([]);
+      });
+    }
 
     it('answers PENDING for SKN with transactionStatus 03, then the status inquiry (service code 23) follows it to SUCCESS', async () => {
       const payment = interbank('SKN', { remark1: 'SIM PENDING' });

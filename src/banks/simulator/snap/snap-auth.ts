@@ -1,10 +1,10 @@
 import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { parseSnapTimestamp, relativeUrl, signService, verifyTokenSignature } from '../../snap/signer.js';
-import type { SnapProfile } from '../../snap/profile.js';
 import type { SimAnswer } from '../esb-answers.js';
 import { header, safeEqual } from '../request-auth.js';
 import { snapAnswer } from './snap-answers.js';
+import type { SnapBankDialect } from './snap-dialect.js';
+import { expectedServiceSignature, parseXTimestamp, verifyB2bSignature } from './snap-signature.js';
 
 /** A SNAP partner as the bank registered it. */
 export interface SnapSimPartner {
@@ -65,12 +65,12 @@ export interface ReceivedCall {
 interface Clock {
   now: number;
   toleranceSeconds: number;
-  profile: SnapProfile;
+  profile: SnapBankDialect;
 }
 
 /** X-TIMESTAMP in the profile's exact format and within tolerance; the refusal otherwise. */
 function checkTimestamp(text: string, serviceCode: string, clock: Clock): SimAnswer | null {
-  const instant = parseSnapTimestamp(text, clock.profile.timestampMillis);
+  const instant = parseXTimestamp(text, clock.profile.timestampMillis);
   const format = clock.profile.timestampMillis ? 'yyyy-MM-ddTHH:mm:ss.SSS+07:00' : 'yyyy-MM-ddTHH:mm:ss+07:00';
   if (instant === null) return snapAnswer('400', serviceCode, '01', `X-TIMESTAMP must be ${format}`);
   if (Math.abs(instant - clock.now) > clock.toleranceSeconds * 1000) return snapAnswer('400', serviceCode, '01', 'X-TIMESTAMP outside the allowed window');
@@ -113,7 +113,7 @@ export function checkTokenRequest(call: ReceivedCall, partners: readonly SnapSim
   const partner = partners.find((p) => safeEqual(p.clientId, clientId));
   if (!partner) return snapAnswer('401', TOKEN_SERVICE, '00', 'Unknown client');
   const publicKey = publicKeyOf(partner);
-  if (!publicKey || !verifyTokenSignature({ clientId, timestamp, signature: header(call.headers, 'x-signature'), publicKey })) {
+  if (!publicKey || !verifyB2bSignature(clientId, timestamp, header(call.headers, 'x-signature'), publicKey)) {
     return snapAnswer('401', TOKEN_SERVICE, '00', 'Signature');
   }
   const body = parseObject(call.body);
@@ -149,8 +149,8 @@ export function checkServiceCall(
     return snapAnswer('401', serviceCode, '00', 'Connection not allowed');
   }
   const secret = clock.profile.hmacKey === 'apiSecret' ? partner.apiSecret : partner.clientSecret;
-  const expected = secret ? signService({ method: call.method, relativeUrl: relativeUrl(call.url), accessToken: token, body: call.body, timestamp, secret }) : null;
-  if (!expected || !safeEqual(expected.signature, header(call.headers, 'x-signature'))) return snapAnswer('401', serviceCode, '00', 'Signature');
+  const expected = secret ? expectedServiceSignature({ method: call.method, url: call.url, accessToken: token, body: call.body, timestamp }, secret) : null;
+  if (!expected || !safeEqual(expected, header(call.headers, 'x-signature'))) return snapAnswer('401', serviceCode, '00', 'Signature');
   const externalId = header(call.headers, 'x-external-id');
   if (!/^\d{1,36}$/.test(externalId)) return snapAnswer('400', serviceCode, '01', 'X-EXTERNAL-ID');
   const contentType = header(call.headers, 'content-type').split(';')[0].trim().toLowerCase();

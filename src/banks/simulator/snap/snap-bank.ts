@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { jakartaDate } from '../../../time/index.js';
-import { SNAP_PROFILES, type SnapCodedService, type SnapProfile, type SnapService } from '../../snap/profile.js';
 import type { SimAnswer } from '../esb-answers.js';
 import type { Ledger } from '../simulator-state.js';
 import { snapAnswer, snapCodeAnswer } from './snap-answers.js';
+import { BCA_SNAP_DIALECT, type SnapBankDialect, type SnapCodedServiceName, type SnapServiceName } from './snap-dialect.js';
 import { checkServiceCall, checkTokenRequest, SnapTokenSessions, type SnapSimPartner } from './snap-auth.js';
 import { accountInquiry, balanceInquiry, bankStatement, transferStatus } from './snap-inquiries.js';
 import { SnapNotifier, type SentNotification } from './snap-notifier.js';
@@ -12,8 +12,8 @@ import { book, parseSnapTransfer, referenceNumber, SNAP_REFUSALS, TRANSFER_SERVI
 
 export interface SnapBankOptions {
   partners: readonly SnapSimPartner[];
-  /** The bank's SNAP profile (paths, HMAC key, timestamp format). Default BCA's. */
-  profile?: SnapProfile;
+  /** The bank's SNAP dialect (paths, service codes, HMAC key, timestamp format). Default BCA's. */
+  profile?: SnapBankDialect;
   /** The simulated bank's books, shared with its legacy API. */
   ledger: Ledger;
   now: () => number;
@@ -35,7 +35,7 @@ interface ReceivedRequest {
 }
 
 /** The operation a scenario names, per service. */
-const SCENARIO_OPERATION: Record<SnapService, NonNullable<SnapScenario['operation']>> = {
+const SCENARIO_OPERATION: Record<SnapServiceName, NonNullable<SnapScenario['operation']>> = {
   token: 'token',
   balance: 'balance',
   statement: 'statement',
@@ -63,18 +63,18 @@ const SCENARIO_OPERATION: Record<SnapService, NonNullable<SnapScenario['operatio
  * Failure forcing: `failNext(scenario)` and remark magic values (snap-scenarios.ts).
  */
 export class SnapBank {
-  private readonly profile: SnapProfile;
+  private readonly profile: SnapBankDialect;
   private readonly sessions: SnapTokenSessions;
-  private readonly services = new Map<string, SnapService>();
+  private readonly services = new Map<string, SnapServiceName>();
   private readonly scenarios: SnapScenario[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly notifier: SnapNotifier;
 
   constructor(private readonly options: SnapBankOptions) {
-    this.profile = options.profile ?? SNAP_PROFILES.bca;
+    this.profile = options.profile ?? BCA_SNAP_DIALECT;
     this.sessions = new SnapTokenSessions(options.tokenTtlSeconds ?? 900);
     this.notifier = new SnapNotifier(options.notificationKeyPem);
-    for (const [service, path] of Object.entries(this.profile.paths)) this.services.set(path, service as SnapService);
+    for (const [service, path] of Object.entries(this.profile.paths)) this.services.set(path, service as SnapServiceName);
   }
 
   /** Whether `path` (without query) is one of this bank's SNAP services. */
@@ -103,7 +103,7 @@ export class SnapBank {
   }
 
   route(req: ReceivedRequest, sourceAllowed: boolean): SimAnswer {
-    const service = this.services.get(req.url.split('?')[0]) as SnapService;
+    const service = this.services.get(req.url.split('?')[0]) as SnapServiceName;
     const serviceCode = service === 'token' ? '73' : this.profile.serviceCodes[service];
     if (!sourceAllowed) return snapAnswer('401', serviceCode, '00', 'Connection not allowed');
     if (req.method !== 'POST') return snapAnswer('400', serviceCode, '00', `${req.method} not allowed`);
@@ -123,7 +123,7 @@ export class SnapBank {
     const answer = (handler: () => SimAnswer) =>
       this.withScenario(SCENARIO_OPERATION[service], () => (claimExternalId() ? handler() : snapAnswer('409', serviceCode, '00', 'X-EXTERNAL-ID already used today')));
     const ledger = this.options.ledger;
-    switch (service as Exclude<SnapCodedService, TransferService>) {
+    switch (service as Exclude<SnapCodedServiceName, TransferService>) {
       case 'transfer-status':
         return answer(() => transferStatus((id) => ledger.findExecuted(namespace, id) as SnapTransferRecord | undefined, auth.body, serviceCode, clock.now));
       case 'account-inquiry-internal':

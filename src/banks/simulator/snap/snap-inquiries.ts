@@ -47,11 +47,21 @@ const echo = (body: Record<string, unknown>) => ({ referenceNo: referenceNumber(
 
 /**
  * Account inquiry: internal (15) names an account of this bank, external (16) one at another
- * simulated bank (`beneficiaryBankCode`). Unknown 404xx11, dormant or closed 403xx18.
+ * simulated bank (`beneficiaryBankCode`, and `additionalInfo.inquiryService`: 4001602 without it). Unknown 404xx11, dormant or closed 403xx18.
  */
 export function accountInquiry(ledger: Ledger, scope: 'internal' | 'external', body: Record<string, unknown>, serviceCode: string): SimAnswer {
-  const refused = mandatory(body, scope === 'internal' ? ['beneficiaryAccountNo'] : ['beneficiaryBankCode', 'beneficiaryAccountNo'], serviceCode);
+  const refused = mandatory(body, scope === 'internal' ? ['beneficiaryAccountNo'] : ['beneficiaryBankCode', 'beneficiaryAccountNo', 'additionalInfo.inquiryService'], serviceCode);
   if (refused) return refused;
+  if (scope === 'external') {
+    // BCA: inquiryService "1" through the switcher, "2" through BI-FAST, which also wants the amount
+    // and a purpose code (where the purpose code sits is unconfirmed: additionalInfo, as for transfers).
+    const service = field(body, 'additionalInfo.inquiryService');
+    if (service !== '1' && service !== '2') return snapAnswer('400', serviceCode, '01', 'additionalInfo.inquiryService');
+    if (service === '2') {
+      const missing = mandatory(body, ['amount.value', 'amount.currency', 'additionalInfo.purposeCode'], serviceCode);
+      if (missing) return missing;
+    }
+  }
   const number = field(body, 'beneficiaryAccountNo') ?? '';
   const bank = field(body, 'beneficiaryBankCode') ?? '';
   const account = scope === 'internal' ? ledger.account(number) : ledger.externalAccount(bank, number);

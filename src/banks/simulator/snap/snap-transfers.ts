@@ -1,15 +1,15 @@
 import { randomInt } from 'node:crypto';
-import type { SnapCodedService } from '../../snap/profile.js';
 import type { SimAnswer } from '../esb-answers.js';
 import type { Ledger, LedgerRefusal } from '../simulator-state.js';
 import { snapAnswer } from './snap-answers.js';
+import type { SnapCodedServiceName } from './snap-dialect.js';
 
 /**
  * SNAP transfers as the simulated bank checks and books them: intrabank (17), interbank (18,
  * switching or BI-FAST), RTGS (22), SKN (23). Field names follow bank-apis.md §2.
  */
 
-export type TransferService = Extract<SnapCodedService, 'transfer-intrabank' | 'transfer-interbank' | 'transfer-rtgs' | 'transfer-skn'>;
+export type TransferService = Extract<SnapCodedServiceName, 'transfer-intrabank' | 'transfer-interbank' | 'transfer-rtgs' | 'transfer-skn'>;
 
 export const TRANSFER_SERVICES: readonly TransferService[] = ['transfer-intrabank', 'transfer-interbank', 'transfer-rtgs', 'transfer-skn'];
 
@@ -46,11 +46,12 @@ export function field(body: Record<string, unknown>, path: string): string | und
   return typeof value === 'string' ? value : undefined;
 }
 
+/** Mandatory fields per service, from BCA's request tables (RTGS/SKN: beneficiaryAddress "Mandatory in BCA"). */
 const MANDATORY: Record<TransferService, string[]> = {
   'transfer-intrabank': ['partnerReferenceNo', 'amount.value', 'amount.currency', 'beneficiaryAccountNo', 'sourceAccountNo', 'transactionDate'],
   'transfer-interbank': ['partnerReferenceNo', 'amount.value', 'amount.currency', 'beneficiaryAccountName', 'beneficiaryAccountNo', 'beneficiaryBankCode', 'sourceAccountNo', 'transactionDate', 'additionalInfo.transferType'],
-  'transfer-rtgs': ['partnerReferenceNo', 'amount.value', 'amount.currency', 'beneficiaryAccountName', 'beneficiaryAccountNo', 'beneficiaryBankCode', 'beneficiaryCustomerResidence', 'beneficiaryCustomerType', 'sourceAccountNo', 'transactionDate'],
-  'transfer-skn': ['partnerReferenceNo', 'amount.value', 'amount.currency', 'beneficiaryAccountName', 'beneficiaryAccountNo', 'beneficiaryBankCode', 'beneficiaryCustomerResidence', 'beneficiaryCustomerType', 'sourceAccountNo', 'transactionDate'],
+  'transfer-rtgs': ['partnerReferenceNo', 'amount.value', 'amount.currency', 'beneficiaryAccountName', 'beneficiaryAccountNo', 'beneficiaryAddress', 'beneficiaryBankCode', 'beneficiaryCustomerResidence', 'beneficiaryCustomerType', 'sourceAccountNo', 'transactionDate'],
+  'transfer-skn': ['partnerReferenceNo', 'amount.value', 'amount.currency', 'beneficiaryAccountName', 'beneficiaryAccountNo', 'beneficiaryAddress', 'beneficiaryBankCode', 'beneficiaryCustomerResidence', 'beneficiaryCustomerType', 'sourceAccountNo', 'transactionDate'],
 };
 
 const ISO_WITH_OFFSET = /^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}:\d{2}(\.\d{3})?[+-]\d{2}:\d{2}$/;
@@ -77,6 +78,7 @@ export function parseSnapTransfer(service: TransferService, serviceCode: string,
   if (service === 'transfer-rtgs' || service === 'transfer-skn') {
     if (!/^[123]$/.test(get('beneficiaryCustomerType'))) return bad('beneficiaryCustomerType');
     if (!/^[12]$/.test(get('beneficiaryCustomerResidence'))) return bad('beneficiaryCustomerResidence');
+    if (get('beneficiaryAddress').length > 100) return bad('beneficiaryAddress');
   }
   return {
     order: {
@@ -137,6 +139,8 @@ export function transferAnswer(order: SnapTransferOrder, serviceCode: string, re
     partnerReferenceNo: order.partnerReferenceNo,
     amount: { value: order.amount, currency: order.currency },
     beneficiaryAccountNo: order.beneficiaryAccountNo,
+    currency: order.currency,
+    ...(order.customerReference ? { customerReference: order.customerReference } : {}),
     ...(order.beneficiaryBankCode ? { beneficiaryBankCode: order.beneficiaryBankCode } : {}),
     sourceAccountNo: order.sourceAccountNo,
     transactionDate: order.transactionDate,
