@@ -8,6 +8,8 @@ import { packageRoot } from '../../src/store/package-root.js';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { createMariaDbDatabase, TEST_MYSQL_URL } from '../support/databases.js';
+import { ConsoleClient } from '../support/console-client.js';
+import { TestConsole } from '../support/console-harness.js';
 import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 
 /** The SQL block that follows `<!-- marker -->` in docs/operator-guide.md, as the operator would paste it. */
@@ -113,6 +115,22 @@ describe('least-privilege database users (docs/operator-guide.md) [mariadb]', fu
     const verify = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: appUrl, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
     expect(verify.code, verify.stdout + verify.stderr).to.equal(0);
     expect(verify.stdout).to.contain('audit verify: INTACT');
+  });
+
+  it('the finance console running as the runtime user signs a user in and shows the payment with its audit', async () => {
+    const con = await TestConsole.start(appUrl, { GERBANG_MIGRATE_ON_START: 'false', GERBANG_LOG_LEVEL: 'silent' });
+    try {
+      const auditor = await con.createUser(`auditor-${suffix}`, 'auditor');
+      const client = new ConsoleClient(con.origin);
+      expect((await client.signIn(auditor.username, auditor.password)).status).to.equal(303);
+      const [payment] = await app.query<{ id: number }>('SELECT id FROM payments WHERE transaction_id = ?', [transactionId]);
+      const page = await client.get(`/console/payments/${payment.id}`);
+      expect(page.status).to.equal(200);
+      expect(page.text).to.contain(transactionId);
+      expect(await app.query('SELECT id FROM console_audit WHERE username = ?', [auditor.username]), 'the sign-in is in the console audit').to.not.be.empty;
+    } finally {
+      await con.close();
+    }
   });
 
   it('MariaDB refuses the runtime user every DELETE of audit records and every UPDATE but an exchange\'s completion columns; the rows stay as they were', async () => {
