@@ -95,8 +95,15 @@ export function loadAuditCheckpointFile(env: Env = process.env): string {
   return loadOneSetting('auditCheckpointFile', env);
 }
 
-/** One string setting of SETTINGS from `env` and GERBANG_CONFIG_FILE, validated; ConfigError names it. */
-function loadOneSetting(name: 'databaseUrl' | 'auditCheckpointFile', env: Env): string {
+/** GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS, for `gerbang audit purge-anonymous`. Throws ConfigError naming it when invalid. */
+export function loadAuditAnonymousRetentionDays(env: Env = process.env): number {
+  return loadOneSetting('auditAnonymousRetentionDays', env);
+}
+
+/** One setting of SETTINGS from `env` and GERBANG_CONFIG_FILE, validated; ConfigError names it. */
+function loadOneSetting(name: 'databaseUrl' | 'auditCheckpointFile', env: Env): string;
+function loadOneSetting(name: 'auditAnonymousRetentionDays', env: Env): number;
+function loadOneSetting(name: 'databaseUrl' | 'auditCheckpointFile' | 'auditAnonymousRetentionDays', env: Env): string | number {
   const problems: string[] = [];
   const merged: Env = { ...readConfigFile(env.GERBANG_CONFIG_FILE, problems), ...definedOnly(env) };
   const spec = SETTINGS[name];
@@ -104,7 +111,7 @@ function loadOneSetting(name: 'databaseUrl' | 'auditCheckpointFile', env: Env): 
   const { value, error } = spec.schema.label(spec.env).validate(raw === '' ? undefined : raw);
   if (error) problems.push(`${spec.env}: ${error.details.map((d) => d.message).join('; ')}. ${spec.doc}`);
   if (problems.length > 0) throw new ConfigError(problems);
-  return value as string;
+  return value as string | number;
 }
 
 /**

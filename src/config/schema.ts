@@ -48,6 +48,11 @@ export const SETTINGS = {
     doc: 'Append-only file of signed checkpoints of every audit chain head, written by `gerbang audit verify` and every minute by each gateway process for its own chains; verify compares the database with it and names a deleted tail, a vanished chain or a database restored from an older copy. Keep it outside the database host\'s reach and ship it off the host (see docs/operator-guide.md).',
     schema: Joi.string().min(1).default('var/audit-checkpoints.jsonl'),
   },
+  auditAnonymousRetentionDays: {
+    env: 'GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS',
+    doc: 'Days the audit keeps rejected requests from anonymous callers (no client identified, no payment, no bank call): `gerbang audit purge-anonymous`, run daily from cron, deletes the older ones, each purge recorded in a keyed audit chain so `audit verify` tells it from a deletion. Every other record (a client\'s request, anything tied to a payment) is kept whatever this says.',
+    schema: Joi.number().integer().min(1).max(36_500).default(90),
+  },
   callbackKeyFile: {
     env: 'GERBANG_CALLBACK_KEY_FILE',
     doc: 'RSA private key (PEM) that signs the notifications sent to clients\' callback URLs. Created (mode 0600) when missing; every node of one installation must use the same file, whose public key the ERP trusts (GET /v1/callbacks/public-key).',

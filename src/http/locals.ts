@@ -1,5 +1,5 @@
 import type { ClientRecord } from '../store/types.js';
-import type { AuditTrail } from '../pipeline/audit/audit-trail.js';
+import type { AuditTrail } from '../audit/index.js';
 
 /**
  * What the pipeline steps leave for the ones after them, on `res.locals`. Typed here once so

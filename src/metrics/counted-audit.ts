@@ -24,6 +24,7 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
     recordBankCall: counted('bank_call', (call) => repository.recordBankCall(call)),
     list: (query) => repository.list(query),
     verify: () => repository.verify(),
+    purgeAnonymous: (purge) => repository.purgeAnonymous(purge),
     linkAt: (writerId, seq) => repository.linkAt(writerId, seq),
     ownHeads: () => repository.ownHeads(),
     checkKeys: () => repository.checkKeys(),

@@ -214,6 +214,7 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     recordBankCall: (call) => spooled(() => repository.recordBankCall(call), { op: 'bank-call', call }, 0),
     list: (query: AuditQuery): Promise<AuditExchangeRow[]> => repository.list(query),
     verify: () => repository.verify(),
+    purgeAnonymous: (purge) => repository.purgeAnonymous(purge),
     linkAt: (writerId, seq) => repository.linkAt(writerId, seq),
     ownHeads: () => repository.ownHeads(),
     checkKeys: () => repository.checkKeys(),

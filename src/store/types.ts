@@ -396,7 +396,7 @@ export interface AuditQuery {
 export interface AuditChainBreak {
   writerId: string | null;
   seq: number | null;
-  table: 'audit_exchanges' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'payments' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'checkpoints';
+  table: 'audit_exchanges' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'audit_purges' | 'audit_purged_exchanges' | 'payments' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'checkpoints';
   recordId: number | null;
   problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated' | 'forged' | 'vanished' | 'rolled-back';
   detail: string;
@@ -411,6 +411,44 @@ export interface AuditVerifyReport {
   heads: { writerId: string; seq: number; hash: string }[];
   /** Empty when every chain is intact. At most one per chain (its first break), then unchained records. */
   breaks: AuditChainBreak[];
+  /** Anonymous rejected exchanges deleted by `gerbang audit purge-anonymous` (their links remain and verify). */
+  purged: { purges: number; records: number; latest: AuditPurgeSummary | null };
+}
+
+/** One purge of anonymous rejected exchanges, as audit_purges holds it. */
+export interface AuditPurgeSummary {
+  purgedAt: number;
+  /** Every exchange it deleted was received before this time. */
+  receivedBefore: number;
+  retentionDays: number;
+  purgedBy: string;
+  records: number;
+}
+
+/** What `purgeAnonymous` is asked to do. */
+export interface AnonymousPurge {
+  /** Only exchanges received before this time (ms) are deleted. */
+  receivedBefore: number;
+  /** The retention the cut-off was computed from, kept with the purge. */
+  retentionDays: number;
+  /** The command, host and OS user, kept with the purge. */
+  purgedBy: string;
+  purgedAt: number;
+  /** Exchanges per purge record and transaction (default 200). */
+  batchSize?: number;
+  /** Count what would be deleted, delete nothing. */
+  dryRun?: boolean;
+}
+
+export interface AnonymousPurgeReport {
+  receivedBefore: number;
+  dryRun: boolean;
+  /** Purge records written (one per batch). */
+  purges: number;
+  /** Exchanges deleted (or, in a dry run, that would be). */
+  records: number;
+  /** Anonymous rejected exchanges old enough but kept: their record does not verify against its link. */
+  kept: number;
 }
 
 export interface AuditRepository {
@@ -429,6 +467,12 @@ export interface AuditRepository {
   list(query: AuditQuery): Promise<AuditExchangeRow[]>;
   /** Checks every writer's hash chain against the records; decrypts with the key ring. */
   verify(): Promise<AuditVerifyReport>;
+  /**
+   * Deletes the anonymous rejected exchanges received before `receivedBefore` (never a client's,
+   * never one tied to a payment or a bank call), each purge recorded in this writer's keyed chain
+   * so `verify` tells it from a deletion. Throws KeyRingError naming the setting without the keys.
+   */
+  purgeAnonymous(purge: AnonymousPurge): Promise<AnonymousPurgeReport>;
   /** The MAC the database holds for link `seq` of chain `writerId`; null when there is no such link. */
   linkAt(writerId: string, seq: number): Promise<{ hash: string; keyId: string | null } | null>;
   /** The heads of this process's own chains as it appended them (from memory, not the database). */

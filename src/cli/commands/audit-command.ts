@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { verifyAudit, type CheckedAuditReport } from '../../audit/index.js';
-import { loadAuditCheckpointFile, loadAuditKeys, loadStoreConfig } from '../../config/index.js';
+import { purgeAnonymousExchanges, RetentionError, verifyAudit, type CheckedAuditReport } from '../../audit/index.js';
+import { loadAuditAnonymousRetentionDays, loadAuditCheckpointFile, loadAuditKeys, loadStoreConfig } from '../../config/index.js';
 import { formulaSafeCsv } from '../../export/index.js';
 import { openStore } from '../../store/index.js';
 import type { AuditExchangeRow, AuditRepository, Store } from '../../store/types.js';
@@ -13,7 +13,12 @@ gerbang audit verify [--format text|json]
   Checks every writer's keyed chain and every stored record; names the first altered, deleted or
   reordered record of each chain, then compares the chain heads with the signed checkpoints in
   GERBANG_AUDIT_CHECKPOINT_FILE (a deleted tail, a vanished chain, a rollback to an older copy)
-  and, when all is intact, appends a new checkpoint. Exit status 0 intact, 1 broken.`;
+  and, when all is intact, appends a new checkpoint. Exit status 0 intact, 1 broken.
+gerbang audit purge-anonymous [--before ISO] [--dry-run] [--json]
+  Deletes rejected requests of anonymous callers (no client identified, no payment, no bank call)
+  received more than GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS days ago, or before --before when that
+  is earlier. Each purge is recorded in a keyed audit chain, so audit verify reports it (and still
+  reports any other deletion). --dry-run counts and deletes nothing. Run it daily from cron.`;
 
 const CSV_COLUMNS = [
   'id', 'requestId', 'receivedAt', 'completedAt', 'remoteIp', 'origin', 'method', 'path', 'clientId', 'transactionId', 'amount',
@@ -55,7 +60,8 @@ export function openAuditStore(io: CliIo): Promise<Store> {
 export async function auditCommand(args: string[], io: CliIo, stdout: Writable = process.stdout): Promise<number> {
   const [action, ...rest] = args;
   if (action === 'verify') return verifyCommand(rest, io);
-  if (action !== 'export') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected export or verify`);
+  if (action === 'purge-anonymous') return purgeCommand(rest, io);
+  if (action !== 'export') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected export, verify or purge-anonymous`);
   const { values } = parseOptions(rest, { format: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } });
   if (values.format !== 'jsonl' && values.format !== 'csv') throw new UsageError('--format must be jsonl or csv');
   const from = parseIsoOption(values.from, '--from');
@@ -101,7 +107,46 @@ async function verifyCommand(args: string[], io: CliIo): Promise<number> {
 
 function describeReport(report: CheckedAuditReport): string {
   const summary = `${report.chains} chains, ${report.links} links, ${report.exchanges} exchanges, ${report.bankCalls} bank calls, ${report.checkpoints} checkpoints in ${report.checkpointFile}`;
-  if (report.breaks.length === 0) return `audit verify: INTACT (${summary})`;
+  const { latest } = report.purged;
+  const purged = latest
+    ? [
+        `  purged: ${report.purged.records} anonymous rejected exchanges in ${report.purged.purges} purge records; the latest, on ${iso(latest.purgedAt)} by ${latest.purgedBy}, ` +
+          `purged ${latest.records} received before ${iso(latest.receivedBefore)} (retention ${latest.retentionDays} days)`,
+      ]
+    : [];
+  if (report.breaks.length === 0) return [`audit verify: INTACT (${summary})`, ...purged].join('\n');
   const lines = report.breaks.map((b) => `  - ${b.problem.toUpperCase()}: ${b.detail}`);
-  return [`audit verify: BROKEN (${summary}); first break of each chain:`, ...lines].join('\n');
+  return [`audit verify: BROKEN (${summary}); first break of each chain:`, ...lines, ...purged].join('\n');
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * `gerbang audit purge-anonymous`: exit 0 when done (or counted, with --dry-run), 2 when asked
+ * to reach into the retention period (nothing is deleted then).
+ */
+async function purgeCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseOptions(args, { before: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } });
+  const before = parseIsoOption(values.before, '--before');
+  const retentionDays = loadAuditAnonymousRetentionDays(io.env);
+  const checkpointFile = loadAuditCheckpointFile(io.env);
+  const keys = loadAuditKeys(io.env);
+  const store = await openStore(loadStoreConfig(io.env).databaseUrl, { auditKeys: keys });
+  try {
+    const report = await purgeAnonymousExchanges(store, keys, { retentionDays, before, dryRun: values['dry-run'] === true, checkpointFile }).catch((error: unknown) => {
+      throw error instanceof RetentionError ? new UsageError(error.message) : error;
+    });
+    if (values.json) {
+      io.out(JSON.stringify({ ...report, receivedBefore: iso(report.receivedBefore), retentionDays }));
+      return 0;
+    }
+    const verb = report.dryRun ? 'would purge' : 'purged';
+    const kept = report.kept > 0 ? `; ${report.kept} kept because their record does not verify against its chain link (see gerbang audit verify)` : '';
+    io.out(`audit purge-anonymous: ${verb} ${report.records} anonymous rejected exchanges received before ${iso(report.receivedBefore)} (retention ${retentionDays} days)${report.dryRun ? '' : ` in ${report.purges} purge records`}${kept}`);
+    return 0;
+  } finally {
+    await store.close();
+  }
 }

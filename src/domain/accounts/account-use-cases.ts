@@ -1,7 +1,7 @@
 import { MAX_STATEMENT_DAYS, type AccountBalance, type AccountStatement, type BankCall, type BankCallContext } from '../../banks/types.js';
 import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
-import type { ExchangeAudit } from '../../pipeline/audit/index.js';
+import type { ExchangeAudit } from '../../audit/index.js';
 import { jakartaDate } from '../../time/index.js';
 import type { AccountGrantRepository } from '../../store/types.js';
 import { canonicalBic, type BankPartner, type BankRouter } from '../routing/index.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isAppError, type AppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
-import { InternalAuditTrail } from '../../pipeline/audit/index.js';
+import { InternalAuditTrail } from '../../audit/index.js';
 import type { AuditRepository, BatchLineRecord, TransferBatchRecord, TransferBatchRepository } from '../../store/types.js';
 import { PeriodicTask } from '../periodic-task.js';
 import { createTransfer, type CreateTransferDeps } from '../transfers/create-transfer-use-case.js';

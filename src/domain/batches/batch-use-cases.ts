@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../../errors/index.js';
-import type { ExchangeAudit } from '../../pipeline/audit/index.js';
+import type { ExchangeAudit } from '../../audit/index.js';
 import { UniqueViolationError, type BatchLineRecord, type PaymentRepository, type TransferBatchRecord, type TransferBatchRepository } from '../../store/types.js';
 import { currentResult } from '../transfers/settlement.js';
 import type { TransferResult } from '../transfers/transfer-result.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { request } from 'undici';
 import { getLogger } from '../../log/index.js';
-import { InternalAuditTrail } from '../../pipeline/audit/index.js';
+import { InternalAuditTrail } from '../../audit/index.js';
 import type { AuditRepository, CallbackDelivery, CallbackRepository } from '../../store/types.js';
 import { PeriodicTask } from '../periodic-task.js';
 import type { TransferResult } from '../transfers/transfer-result.js';

@@ -3,7 +3,7 @@ import Joi from 'joi';
 import { transferOperation, type SignedNotification } from '../../banks/types.js';
 import { AppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
-import type { ExchangeAudit } from '../../pipeline/audit/index.js';
+import type { ExchangeAudit } from '../../audit/index.js';
 import type { BankNotificationRepository, PaymentRepository } from '../../store/types.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import type { BankRouter } from '../routing/index.js';

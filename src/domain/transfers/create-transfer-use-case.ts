@@ -2,7 +2,7 @@ import type { BankCall, IntrabankTransferOrder, InterbankTransferOrder, Transfer
 import { cents } from '../../config/index.js';
 import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
-import type { ExchangeAudit } from '../../pipeline/audit/index.js';
+import type { ExchangeAudit } from '../../audit/index.js';
 import { jakartaDate } from '../../time/index.js';
 import { UniqueViolationError, type AccountGrantRepository, type PaymentDetails, type PaymentRecord, type PaymentRepository, type SequenceRepository } from '../../store/types.js';
 import { checkAccountGranted } from '../accounts/index.js';

@@ -1,7 +1,7 @@
 import { methodOfOperation, type BankCall, type StatusOutcome } from '../../banks/types.js';
 import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
-import type { ExchangeAudit } from '../../pipeline/audit/index.js';
+import type { ExchangeAudit } from '../../audit/index.js';
 import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import type { BankRouter } from '../routing/index.js';

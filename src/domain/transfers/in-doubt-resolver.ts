@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { methodOfOperation, type BankCall, type StatusOutcome, type TransferOutcome } from '../../banks/types.js';
 import { isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
-import { bankCallAudit } from '../../pipeline/audit/index.js';
+import { bankCallAudit } from '../../audit/index.js';
 import type { AuditRepository, PaymentRecord, PaymentRepository } from '../../store/types.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import type { BankRouter } from '../routing/index.js';

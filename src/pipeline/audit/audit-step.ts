@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { AuditRepository } from '../../store/types.js';
-import { AuditTrail } from './audit-trail.js';
+import { AuditTrail } from '../../audit/index.js';
 
 export interface AuditStepOptions {
   repository: AuditRepository;

@@ -22,12 +22,13 @@ import { toNumber } from './row-values.js';
  *
  * An exchange is two events: `open` (committed before the bank is called) covers the fields
  * fixed at that moment, `complete` covers the final row. Recorded-whole exchanges are one
- * `record` event, bank calls one `bank_call` event.
+ * `record` event, bank calls one `bank_call` event, a purge of anonymous rejected exchanges one
+ * `purge` event (audit-purge.ts).
  */
 
 export const GENESIS = '0'.repeat(64);
 
-export type LinkKind = 'open' | 'complete' | 'record' | 'bank_call';
+export type LinkKind = 'open' | 'complete' | 'record' | 'bank_call' | 'purge';
 
 export interface LinkFields {
   prevHash: string;

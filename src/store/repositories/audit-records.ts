@@ -170,3 +170,35 @@ export function bankCallDigest(c: StoredBankCall): string {
     c.statusCode, c.responseBody, c.errorCode, c.startedAt, c.durationMs,
   ]);
 }
+
+/** One exchange a purge deleted, with the chain link that covered it (audit_purged_exchanges). */
+export interface PurgedExchange {
+  exchangeId: number;
+  receivedAt: number;
+  writerId: string;
+  seq: number;
+  linkHash: string;
+}
+
+/** A purge of anonymous rejected exchanges (audit_purges), as its chain link covers it. */
+export interface PurgeRecord {
+  id: number;
+  purgedAt: number;
+  receivedBefore: number;
+  retentionDays: number;
+  purgedBy: string;
+  records: number;
+}
+
+/**
+ * What a purge's link covers: the purge and every exchange it deleted with that exchange's link,
+ * in exchange id order. An entry added to, removed from or changed in audit_purged_exchanges
+ * breaks it, so no one without the chain key can pass off a deletion as a purge.
+ */
+export function purgeDigest(p: PurgeRecord, entries: PurgedExchange[]): string {
+  const sorted = [...entries].sort((a, b) => a.exchangeId - b.exchangeId);
+  return digest([
+    'audit-purge', p.id, p.purgedAt, p.receivedBefore, p.retentionDays, p.purgedBy, p.records,
+    JSON.stringify(sorted.map((e) => [e.exchangeId, e.receivedAt, e.writerId, e.seq, e.linkHash])),
+  ]);
+}

@@ -1,5 +1,7 @@
 import { probeKeyRing, type KeyRing } from '../../security/index.js';
 import type {
+  AnonymousPurge,
+  AnonymousPurgeReport,
   AuditExchangeRow,
   AuditQuery,
   AuditRepository,
@@ -28,6 +30,7 @@ import {
   type ExchangeRow,
   type StoredBankCall,
 } from './audit-records.js';
+import { purgeAnonymous } from './audit-purge.js';
 import { verifyAudit } from './audit-verify.js';
 import { fit, wellFormed } from './row-values.js';
 import { KEY_ID_AFTER_PARTIAL_WRITE, ValueSealer, type ValueOpener } from './sealed-values.js';
@@ -232,6 +235,10 @@ export class SqlAuditRepository implements AuditRepository {
 
   verify(): Promise<AuditVerifyReport> {
     return verifyAudit(this.db, this.sealer);
+  }
+
+  purgeAnonymous(purge: AnonymousPurge): Promise<AnonymousPurgeReport> {
+    return purgeAnonymous(this.db, this.chain, this.sealer, purge);
   }
 
   async linkAt(writerId: string, seq: number): Promise<{ hash: string; keyId: string | null } | null> {

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
-import type { AuditChainBreak, AuditVerifyReport, Db, Queryable, SqlValue } from '../types.js';
+import type { AuditChainBreak, AuditPurgeSummary, AuditVerifyReport, Db, Queryable, SqlValue } from '../types.js';
 import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, type LinkFields, type LinkKind } from './audit-chain.js';
 import {
   BANK_CALL_SELECT,
@@ -10,8 +10,10 @@ import {
   openBankCall,
   openedDigest,
   openExchange,
+  purgeDigest,
   type BankCallRow,
   type ExchangeRow,
+  type PurgedExchange,
 } from './audit-records.js';
 import { toNumber, toStringOrNull } from './row-values.js';
 import { PAYMENT_COLUMNS, paymentMacProblem, type PaymentRow } from './payment-repository.js';
@@ -38,11 +40,12 @@ interface WriterRow {
   last_hash: string;
 }
 
-const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_bank_calls'> = {
+const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_bank_calls' | 'audit_purges'> = {
   open: 'audit_exchanges',
   complete: 'audit_exchanges',
   record: 'audit_exchanges',
   bank_call: 'audit_bank_calls',
+  purge: 'audit_purges',
 };
 
 /**
@@ -51,7 +54,8 @@ const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_bank_calls'> = {
  * the FIRST break: a missing seq or a missing record (deleted), a prev_hash that is not the
  * previous link's hash (reordered), a hash that does not match the record (altered), a chain
  * shorter than its head (newest records deleted). Then records no link covers (inserted, or
- * completed without a completion link). Throws KeyRingError when a value's key is not configured
+ * completed without a completion link). A link whose exchange is gone is intact only when a
+ * purge (audit-purge.ts), itself covered by its own link, names that very link. Throws KeyRingError when a value's key is not configured
  * (verification needs every key still in use).
  */
 export async function verifyAudit(db: Db, sealer: ValueSealer): Promise<AuditVerifyReport> {
@@ -75,7 +79,19 @@ export async function verifyAudit(db: Db, sealer: ValueSealer): Promise<AuditVer
   const [{ n: exchanges }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_exchanges');
   const [{ n: bankCalls }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_bank_calls');
   const heads = writers.map((w) => ({ writerId: w.writer_id, seq: toNumber(w.last_seq), hash: w.last_hash }));
-  return { chains: writers.length, links, exchanges: toNumber(exchanges), bankCalls: toNumber(bankCalls), heads, breaks };
+  return { chains: writers.length, links, exchanges: toNumber(exchanges), bankCalls: toNumber(bankCalls), heads, breaks, purged: await purgeSummary(db) };
+}
+
+/** How many exchanges purges deleted, and the latest purge (its own link is checked with its chain). */
+async function purgeSummary(db: Queryable): Promise<AuditVerifyReport['purged']> {
+  const [{ n, records }] = await db.query<{ n: number | string; records: number | string | null }>('SELECT COUNT(*) AS n, SUM(records) AS records FROM audit_purges');
+  const [latest] = await db.query<{ purged_at: number | string; received_before: number | string; retention_days: number | string; purged_by: string; records: number | string }>(
+    'SELECT purged_at, received_before, retention_days, purged_by, records FROM audit_purges ORDER BY purged_at DESC, id DESC LIMIT 1',
+  );
+  const summary: AuditPurgeSummary | null = latest
+    ? { purgedAt: toNumber(latest.purged_at), receivedBefore: toNumber(latest.received_before), retentionDays: toNumber(latest.retention_days), purgedBy: latest.purged_by, records: toNumber(latest.records) }
+    : null;
+  return { purges: toNumber(n), records: records === null ? 0 : toNumber(records), latest: summary };
 }
 
 /** The hash a link should carry, or a reason it cannot be checked (a link without a ring key). */
@@ -92,7 +108,17 @@ function keyedLinks(sealer: ValueSealer): LinkCheck {
   };
 }
 
-async function verifyChain(db: Queryable, sealer: ValueSealer, writer: WriterRow, check: LinkCheck, onLink?: (link: LinkFields) => void): Promise<{ links: number; break?: AuditChainBreak }> {
+/**
+ * `onLink` gets each verified link; `purged` is set for a link whose record a purge deleted: its
+ * MAC cannot be made again (the content is gone), so it is kept as the purge saw it.
+ */
+async function verifyChain(
+  db: Queryable,
+  sealer: ValueSealer,
+  writer: WriterRow,
+  check: LinkCheck,
+  onLink?: (link: LinkFields, purged?: { hash: string }) => void,
+): Promise<{ links: number; break?: AuditChainBreak }> {
   const writerId = writer.writer_id;
   let prevHash = GENESIS;
   let expected = 1;
@@ -110,10 +136,24 @@ async function verifyChain(db: Queryable, sealer: ValueSealer, writer: WriterRow
       if (seq !== expected) {
         return { links: expected - 1, break: { ...at, seq: expected, recordId: null, table: 'audit_chain', problem: 'deleted', detail: `link ${expected} of chain ${writerId} is missing (the next one is ${seq}): a record and its link were deleted` } };
       }
+      const content = digests.get(`${link.kind}:${recordId}`);
+      if (content !== undefined && 'purged' in content) {
+        // The record is gone by a purge that names this very link (writer, seq, MAC), and the
+        // purge's own link covers that list, so the link stands as the purge verified it. Its
+        // prev_hash is not required to follow: `keys rotate` re-MACs the links before it but
+        // cannot re-MAC this one (its content is gone); the link after it still covers its MAC.
+        const p = content.purged;
+        if (link.kind !== 'record' || p.writerId !== writerId || p.seq !== seq || !safeEqualHex(p.linkHash, link.hash)) {
+          return { links: expected - 1, break: { ...at, problem: 'deleted', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was deleted: the purge that names it names another link` } };
+        }
+        onLink?.({ prevHash, writerId, seq, kind: link.kind, recordId, recordedAt: toNumber(link.recorded_at), contentDigest: '' }, { hash: link.hash });
+        prevHash = link.hash;
+        expected += 1;
+        continue;
+      }
       if (link.prev_hash !== prevHash) {
         return { links: expected - 1, break: { ...at, problem: 'reordered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) does not follow the link before it: links were reordered or replaced` } };
       }
-      const content = digests.get(`${link.kind}:${recordId}`);
       if (content === undefined) {
         return { links: expected - 1, break: { ...at, problem: 'deleted', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was deleted` } };
       }
@@ -178,12 +218,17 @@ export async function relinkChains(db: Queryable, sealer: ValueSealer, options: 
   let relinked = 0;
   for (const writer of stale) {
     const relink = async (q: Queryable): Promise<boolean> => {
-      const links: LinkFields[] = [];
-      const result = await verifyChain(q, sealer, writer, check, (fields) => links.push(fields));
+      const links: (LinkFields & { purgedHash?: string })[] = [];
+      const result = await verifyChain(q, sealer, writer, check, (fields, purged) => links.push({ ...fields, purgedHash: purged?.hash }));
       if (result.break) return false;
       const { keyId, key } = sealer.keyRing.macKey(CHAIN_PURPOSE);
       let prevHash = GENESIS;
       for (const link of links) {
+        // A purged record's link keeps its MAC (audit_purged_exchanges names it); the next link follows it.
+        if (link.purgedHash !== undefined) {
+          prevHash = link.purgedHash;
+          continue;
+        }
         const hash = linkHash({ ...link, prevHash }, key);
         await q.execute('UPDATE audit_chain SET prev_hash = ?, hash = ?, key_id = ? WHERE writer_id = ? AND seq = ?', [prevHash, hash, keyId, link.writerId, link.seq]);
         prevHash = hash;
@@ -203,13 +248,14 @@ export async function relinkChains(db: Queryable, sealer: ValueSealer, options: 
   return relinked;
 }
 
-type Content = { digest: string } | { error: string };
+type Content = { digest: string } | { error: string } | { purged: PurgedExchange };
 
 /** The content digest of every record a page of links names, keyed `kind:id`; absent when the record is gone. */
 async function contentDigests(db: Queryable, sealer: ValueSealer, page: LinkRow[]): Promise<Map<string, Content>> {
   const out = new Map<string, Content>();
-  const exchangeIds = [...new Set(page.filter((l) => l.kind !== 'bank_call').map((l) => toNumber(l.record_id)))];
+  const exchangeIds = [...new Set(page.filter((l) => l.kind === 'open' || l.kind === 'complete' || l.kind === 'record').map((l) => toNumber(l.record_id)))];
   const callIds = [...new Set(page.filter((l) => l.kind === 'bank_call').map((l) => toNumber(l.record_id)))];
+  const purgeIds = [...new Set(page.filter((l) => l.kind === 'purge').map((l) => toNumber(l.record_id)))];
   const exchanges = exchangeIds.length === 0 ? [] : await db.query<ExchangeRow>(`SELECT ${EXCHANGE_SELECT} FROM audit_exchanges WHERE id IN (${exchangeIds.map(() => '?').join(', ')})`, exchangeIds);
   const calls = callIds.length === 0 ? [] : await db.query<BankCallRow>(`SELECT ${BANK_CALL_SELECT} FROM audit_bank_calls WHERE id IN (${callIds.map(() => '?').join(', ')})`, callIds);
   for (const row of exchanges) {
@@ -227,7 +273,39 @@ async function contentDigests(db: Queryable, sealer: ValueSealer, page: LinkRow[
     const opened = attempt(() => openBankCall(row, sealer));
     out.set(`bank_call:${toNumber(row.id)}`, 'error' in opened ? opened : { digest: bankCallDigest(opened.value) });
   }
+  const gone = exchangeIds.filter((id) => !out.has(`record:${id}`));
+  for (const entry of await purgedEntries(db, 'exchange_id', gone)) {
+    for (const kind of ['open', 'complete', 'record']) out.set(`${kind}:${entry.exchangeId}`, { purged: entry });
+  }
+  if (purgeIds.length > 0) {
+    const purges = await db.query<PurgeRow>(`SELECT id, purged_at, received_before, retention_days, purged_by, records FROM audit_purges WHERE id IN (${purgeIds.map(() => '?').join(', ')})`, purgeIds);
+    const entries = await purgedEntries(db, 'purge_id', purgeIds);
+    for (const row of purges) {
+      const id = toNumber(row.id);
+      const record = { id, purgedAt: toNumber(row.purged_at), receivedBefore: toNumber(row.received_before), retentionDays: toNumber(row.retention_days), purgedBy: row.purged_by, records: toNumber(row.records) };
+      out.set(`purge:${id}`, { digest: purgeDigest(record, entries.filter((e) => e.purgeId === id)) });
+    }
+  }
   return out;
+}
+
+interface PurgeRow {
+  id: number | string;
+  purged_at: number | string;
+  received_before: number | string;
+  retention_days: number | string;
+  purged_by: string;
+  records: number | string;
+}
+
+/** audit_purged_exchanges rows whose `column` is one of `ids`. */
+async function purgedEntries(db: Queryable, column: 'exchange_id' | 'purge_id', ids: number[]): Promise<(PurgedExchange & { purgeId: number })[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.query<{ exchange_id: number | string; purge_id: number | string; received_at: number | string; writer_id: string; seq: number | string; link_hash: string }>(
+    `SELECT exchange_id, purge_id, received_at, writer_id, seq, link_hash FROM audit_purged_exchanges WHERE ${column} IN (${ids.map(() => '?').join(', ')}) ORDER BY exchange_id`,
+    ids,
+  );
+  return rows.map((r) => ({ exchangeId: toNumber(r.exchange_id), purgeId: toNumber(r.purge_id), receivedAt: toNumber(r.received_at), writerId: r.writer_id, seq: toNumber(r.seq), linkHash: r.link_hash }));
 }
 
 /** A value that does not open where it is is an altered record; a key the ring lacks is a configuration error. */
@@ -257,6 +335,16 @@ async function unchainedRecords(db: Db): Promise<AuditChainBreak[]> {
       table: 'audit_bank_calls' as const,
       what: 'bank calls without a link (inserted directly)',
       sql: "FROM audit_bank_calls e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'bank_call' AND c.record_id = e.id)",
+    },
+    {
+      table: 'audit_purges' as const,
+      what: 'purges without a link (inserted directly)',
+      sql: "FROM audit_purges e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'purge' AND c.record_id = e.id)",
+    },
+    {
+      table: 'audit_purged_exchanges' as const,
+      what: 'purged exchanges named by no purge with a link (deletions passed off as a purge)',
+      sql: "FROM (SELECT exchange_id AS id, purge_id FROM audit_purged_exchanges) e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'purge' AND c.record_id = e.purge_id)",
     },
   ];
   const breaks: AuditChainBreak[] = [];

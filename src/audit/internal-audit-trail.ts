@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { BankCall } from '../../banks/types.js';
-import { AppError } from '../../errors/index.js';
-import { getLogger, redactValue } from '../../log/index.js';
-import type { AuditOutcome, AuditRepository } from '../../store/types.js';
+import type { BankCall } from '../banks/types.js';
+import { AppError } from '../errors/index.js';
+import { getLogger, redactValue } from '../log/index.js';
+import type { AuditOutcome, AuditRepository } from '../store/types.js';
 import { bankCallAudit, type AuditFields, type ExchangeAudit } from './audit-trail.js';
 
 const log = getLogger('audit');

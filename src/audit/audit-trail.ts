@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
-import type { BankCall } from '../../banks/types.js';
-import { AppError } from '../../errors/index.js';
-import { getLogger, redactBodyText, redactHeaders, redactUrl, redactValue } from '../../log/index.js';
-import type { AuditOutcome, AuditRepository, BankCallAudit, InboundExchange } from '../../store/types.js';
+import type { BankCall } from '../banks/types.js';
+import { AppError } from '../errors/index.js';
+import { getLogger, redactBodyText, redactHeaders, redactUrl, redactValue } from '../log/index.js';
+import type { AuditOutcome, AuditRepository, BankCallAudit, InboundExchange } from '../store/types.js';
 
 const log = getLogger('audit');
 

@@ -1,0 +1,191 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDb, type Db } from '../../src/store/index.js';
+import { packageRoot } from '../../src/store/package-root.js';
+import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
+import { runCli } from '../support/cli.js';
+import { createMariaDbDatabase, TEST_MYSQL_URL } from '../support/databases.js';
+import { ConsoleClient } from '../support/console-client.js';
+import { TestConsole } from '../support/console-harness.js';
+import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+
+/** The SQL block that follows `<!-- marker -->` in docs/operator-guide.md, as the operator would paste it. */
+function guideSql(marker: string): string {
+  const guide = readFileSync(join(packageRoot(), 'docs', 'operator-guide.md'), 'utf8');
+  const match = new RegExp(`<!-- ${marker} -->\\n\`\`\`sql\\n([\\s\\S]*?)\\n\`\`\``).exec(guide);
+  if (!match) throw new Error(`docs/operator-guide.md has no sql block after <!-- ${marker} -->`);
+  return match[1];
+}
+
+/** The guide's statements for this test's database, users and passwords (the server resolves no names: 127.0.0.1). */
+function statements(sql: string, names: { database: string; migrate: string; app: string; migratePassword: string; appPassword: string }): string[] {
+  return sql
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.trim().startsWith('--'))
+    .join('\n')
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) =>
+      s
+        .replaceAll("'gerbang_migrate'@'localhost' IDENTIFIED BY '…'", `'${names.migrate}'@'127.0.0.1' IDENTIFIED BY '${names.migratePassword}'`)
+        .replaceAll("'gerbang_app'@'localhost' IDENTIFIED BY '…'", `'${names.app}'@'127.0.0.1' IDENTIFIED BY '${names.appPassword}'`)
+        .replaceAll("'gerbang_migrate'@'localhost'", `'${names.migrate}'@'127.0.0.1'`)
+        .replaceAll("'gerbang_app'@'localhost'", `'${names.app}'@'127.0.0.1'`)
+        .replaceAll(' gerbang.', ` ${names.database}.`),
+    );
+}
+
+function urlAs(base: string, user: string, password: string): string {
+  const url = new URL(base);
+  url.username = user;
+  url.password = password;
+  return url.toString();
+}
+
+/** The server's error code of a refused statement (e.g. ER_TABLEACCESS_DENIED_ERROR), or null when it ran. */
+async function refusal(db: Db, sql: string, params: (string | number)[] = []): Promise<string | null> {
+  try {
+    await db.execute(sql, params);
+    return null;
+  } catch (error) {
+    const e = error as { code?: string; cause?: { code?: string } };
+    return e.code ?? e.cause?.code ?? String(error);
+  }
+}
+
+describe('least-privilege database users (docs/operator-guide.md) [mariadb]', function () {
+  this.timeout(120_000);
+  const suffix = randomBytes(4).toString('hex');
+  const names = { database: '', migrate: `gm_${suffix}`, app: `ga_${suffix}`, migratePassword: randomBytes(18).toString('base64url'), appPassword: randomBytes(18).toString('base64url') };
+  let root: Db;
+  let drop: () => Promise<void> = async () => undefined;
+  let migrateUrl = '';
+  let appUrl = '';
+  let gw: TestGateway | undefined;
+  let app: Db;
+  let transactionId = '';
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-lp-')), 'audit-checkpoints.jsonl');
+
+  before(async function () {
+    const database = await createMariaDbDatabase(this);
+    drop = database.drop;
+    names.database = new URL(database.url).pathname.slice(1);
+    migrateUrl = urlAs(database.url, names.migrate, names.migratePassword);
+    appUrl = urlAs(database.url, names.app, names.appPassword);
+    root = openDb(TEST_MYSQL_URL);
+    for (const sql of statements(guideSql('database-users'), names)) await root.execute(sql);
+    const migrated = await runCli(['migrate'], { GERBANG_DATABASE_URL: migrateUrl, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+    expect(migrated.code, migrated.stderr).to.equal(0);
+    for (const sql of statements(guideSql('runtime-grants'), names)) await root.execute(sql);
+    gw = await TestGateway.start(appUrl, { GERBANG_MIGRATE_ON_START: 'false' });
+    app = openDb(appUrl);
+  });
+
+  after(async () => {
+    await gw?.close();
+    await app?.close();
+    for (const user of [names.migrate, names.app]) await root?.execute(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`);
+    await root?.close();
+    await drop();
+  });
+
+  it('the runtime user cannot migrate', async () => {
+    const result = await runCli(['migrate'], { GERBANG_DATABASE_URL: appUrl, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+    expect(result.code).to.not.equal(0);
+    expect(result.stderr).to.match(new RegExp(`CREATE command denied to user '${names.app}'`));
+  });
+
+  it('a gateway running as the runtime user pays through the simulator end to end, and its audit verifies', async () => {
+    const client = await gw!.createClient();
+    const token = await gw!.token(client);
+    const transfer = sampleTransfer();
+    transactionId = transfer.transactionId as string;
+    const paid = await gw!.request('/v1/transfers', { headers: { authorization: `Bearer ${token}` }, json: transfer });
+    expect(paid.status, paid.text).to.equal(201);
+    expect(paid.body).to.include({ transactionId, status: 'SUCCESS', bank: 'bca' });
+    const status = await gw!.request(`/v1/transfers/${transactionId}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(status.status, status.text).to.equal(200);
+    expect(status.body).to.include({ transactionId, status: 'SUCCESS' });
+    const [exchange] = await app.query<{ outcome: string }>("SELECT outcome FROM audit_exchanges WHERE transaction_id = ? AND method = 'POST'", [transactionId]);
+    expect(exchange.outcome, 'opened before the bank call, then completed').to.equal('completed');
+    const verify = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: appUrl, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    expect(verify.code, verify.stdout + verify.stderr).to.equal(0);
+    expect(verify.stdout).to.contain('audit verify: INTACT');
+  });
+
+  it('the finance console running as the runtime user signs a user in and shows the payment with its audit', async () => {
+    const con = await TestConsole.start(appUrl, { GERBANG_MIGRATE_ON_START: 'false', GERBANG_LOG_LEVEL: 'silent' });
+    try {
+      const auditor = await con.createUser(`auditor-${suffix}`, 'auditor');
+      const client = new ConsoleClient(con.origin);
+      expect((await client.signIn(auditor.username, auditor.password)).status).to.equal(303);
+      const [payment] = await app.query<{ id: number }>('SELECT id FROM payments WHERE transaction_id = ?', [transactionId]);
+      const page = await client.get(`/console/payments/${payment.id}`);
+      expect(page.status).to.equal(200);
+      expect(page.text).to.contain(transactionId);
+      expect(await app.query('SELECT id FROM console_audit WHERE username = ?', [auditor.username]), 'the sign-in is in the console audit').to.not.be.empty;
+    } finally {
+      await con.close();
+    }
+  });
+
+  it('MariaDB refuses the runtime user every DELETE of audit records and every UPDATE but an exchange\'s completion columns; the rows stay as they were', async () => {
+    const [exchange] = await app.query<{ id: number }>('SELECT id FROM audit_exchanges WHERE transaction_id = ? ORDER BY id LIMIT 1', [transactionId]);
+    expect(exchange, 'the payment of the previous test is audited').to.not.equal(undefined);
+    const before = await root.query(`SELECT * FROM ${names.database}.audit_exchanges ORDER BY id`);
+    const attempts: [string, (string | number)[]][] = [
+      ['UPDATE audit_exchanges SET request_body = NULL WHERE id = ?', [exchange.id]],
+      ['UPDATE audit_exchanges SET received_at = 0, remote_ip = ? WHERE id = ?', ['10.0.0.1', exchange.id]],
+      ['DELETE FROM audit_exchanges WHERE id = ?', [exchange.id]],
+      ['UPDATE audit_bank_calls SET status_code = 200', []],
+      ['DELETE FROM audit_bank_calls', []],
+      ["UPDATE audit_chain SET hash = REPEAT('0', 64)", []],
+      ['DELETE FROM audit_chain', []],
+      ['DELETE FROM audit_writers', []],
+      ['UPDATE audit_verifications SET ok = 1', []],
+      ['DELETE FROM audit_verifications', []],
+      ['UPDATE audit_purges SET records = 0', []],
+      ['DELETE FROM audit_purged_exchanges', []],
+      ["UPDATE console_audit SET action = 'x'", []],
+      ['DELETE FROM console_audit', []],
+      ['DELETE FROM bank_notifications', []],
+      ['TRUNCATE TABLE audit_exchanges', []],
+      ['DROP TABLE audit_chain', []],
+    ];
+    for (const [sql, params] of attempts) {
+      expect(await refusal(app, sql, params), sql).to.be.oneOf(['ER_TABLEACCESS_DENIED_ERROR', 'ER_COLUMNACCESS_DENIED_ERROR']);
+    }
+    expect(await root.query(`SELECT * FROM ${names.database}.audit_exchanges ORDER BY id`)).to.deep.equal(before);
+  });
+
+  it('gerbang audit purge-anonymous is refused as the runtime user and runs as the migration user', async () => {
+    const env = { GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints };
+    // An anonymous request refused at the door, received long ago (written as the gateway writes it).
+    await gw!.store.audit.record(
+      { requestId: `req-${suffix}`, receivedAt: Date.now() - 200 * 86_400_000, remoteIp: '198.51.100.9', origin: null, method: 'POST', path: '/v1/auth/token', clientId: null, transactionId: null, amount: null, requestHeaders: {}, requestBody: null },
+      { outcome: 'rejected', statusCode: 401, errorCode: 'INVALID_CLIENT', clientId: null, transactionId: null, amount: null, responseBody: null, completedAt: Date.now() - 200 * 86_400_000 },
+    );
+    const asApp = await runCli(['audit', 'purge-anonymous'], { ...env, GERBANG_DATABASE_URL: appUrl });
+    expect(asApp.code).to.not.equal(0);
+    expect(asApp.stderr).to.match(new RegExp(`INSERT command denied to user '${names.app}'.*audit_purges`));
+    expect(await app.query('SELECT id FROM audit_exchanges WHERE request_id = ?', [`req-${suffix}`])).to.have.length(1);
+    const asMigrate = await runCli(['audit', 'purge-anonymous', '--json'], { ...env, GERBANG_DATABASE_URL: migrateUrl });
+    expect(asMigrate.code, asMigrate.stderr).to.equal(0);
+    expect(JSON.parse(asMigrate.stdout)).to.include({ records: 1 });
+    const verify = await runCli(['audit', 'verify'], { ...env, GERBANG_DATABASE_URL: appUrl });
+    expect(verify.code, verify.stdout).to.equal(0);
+  });
+
+  it('what the runtime user may still change (the completion columns) is named by audit verify, exit 1', async () => {
+    // Completing an exchange is still an UPDATE of the row its opening committed (docs/operator-guide.md says so).
+    const [exchange] = await app.query<{ id: number }>("SELECT id FROM audit_exchanges WHERE transaction_id = ? AND method = 'POST'", [transactionId]);
+    expect(await refusal(app, 'UPDATE audit_exchanges SET amount = ? WHERE id = ?', ['1.00', exchange.id])).to.equal(null);
+    const verify = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: appUrl, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    expect(verify.code).to.equal(1);
+    expect(verify.stdout).to.match(new RegExp(`ALTERED: audit_exchanges id ${exchange.id} \\(chain \\S+ seq \\d+, complete\\) was altered`));
+  });
+});
