@@ -196,6 +196,22 @@ forEachBackend('POST /v1/transfers', (db) => {
     });
   });
 
+  describe('when the request that sent it was cut off and the resolver holds it in doubt', () => {
+    it('answers the resend 202 with the doubt, not 409 "being processed", and sends nothing again', async () => {
+      // What a worker killed mid-send leaves once the resolver has asked the bank: UNKNOWN, no answer stored.
+      const body = sampleTransfer();
+      const { value } = transferRequestSchema.validate(body);
+      const reserved = await gw.store.payments.reserve({ clientId: client.clientId, transactionId: body.transactionId as string, requestHash: requestHash(value), amount: '100000.00', currency: 'IDR' }, Date.now() - 60_000);
+      await gw.store.payments.update(reserved.id, { state: 'UNKNOWN', bank: 'bca', operation: 'transfer-intrabank', bankTransactionId: '00001234', bankTransactionDate: '2026-12-04' }, Date.now() - 30_000);
+      const before = gw.simulator.calls.length;
+      const res = await post(body);
+      expect(res.status, res.text).to.equal(202);
+      expect(res.body).to.include({ transactionId: body.transactionId, status: 'UNKNOWN' });
+      expect(res.body.guidance, 'tells the ERP not to pay again').to.be.a('string');
+      expect(gw.simulator.calls.slice(before).filter((c) => c.path === '/banking/corporates/transfers')).to.have.length(0);
+    });
+  });
+
   describe('when the beneficiary bank has no partner', () => {
     it('answers 400 naming beneficiaryName when an interbank transfer lacks it, and sends nothing', async () => {
       const before = gw.simulator.calls.length;

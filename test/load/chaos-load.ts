@@ -13,8 +13,9 @@
  *
  * After each round it lets the in-doubt resolver settle everything and checks, from the bank's
  * ledger, what the ERP was told and the audit: every transactionId executed at most once; none
- * the bank executed answered or settled FAILED; none the bank did not execute answered or
- * settled SUCCESS; every answered request has a complete audit record (its answer, and the bank
+ * the bank executed answered or settled FAILED, and each one SUCCESS once the resolver ran; none
+ * the bank did not execute answered or settled SUCCESS (it is FAILED, or held in doubt until the
+ * next morning's statement can prove it); every answered request has a complete audit record (its answer, and the bank
  * leg of every answer that sent the transfer); no request lost by the reload or given up. Every
  * round goes to docs/chaos-load.md, the bad ones too.
  */
@@ -324,34 +325,43 @@ async function main(): Promise<void> {
     await chaosDone;
     const loadMs = Date.now() - loadStarted;
 
-    // Let the resolver settle every transfer left in doubt, and the journals be written back.
+    // The bank's ledger: executions per ERP transactionId.
+    const ledger = () => {
+      const executed = new Map<string, number>();
+      let transferCalls = 0;
+      for (const call of bank.calls) {
+        if (call.method !== 'POST' || call.path !== '/banking/corporates/transfers') continue;
+        transferCalls++;
+        if (call.status !== 200) continue;
+        const reference = (JSON.parse(call.body) as { ReferenceID: string }).ReferenceID;
+        executed.set(reference, (executed.get(reference) ?? 0) + 1);
+      }
+      return { executed, transferCalls };
+    };
+
+    // Let the resolver settle what it can, and the journals be written back. A transfer the bank
+    // executed must come out SUCCESS (the status inquiry finds it); one it never executed may stay
+    // in doubt: "not found" proves nothing, and only the statement read after the bank's day has
+    // closed (GERBANG_BANK_DAY_CLOSE_WIB, the next morning) may make it FAILED.
     const store = openDb(databaseUrl);
     const ids = [...uniqueIds];
     const inList = (values: string[]) => values.map(() => '?').join(',');
     const settleStarted = Date.now();
     let unsettled = Infinity;
     while (Date.now() - settleStarted < 120_000) {
-      const [row] = await store.query<{ n: number }>(
-        `SELECT COUNT(*) AS n FROM payments WHERE state IN ('RECEIVED', 'SENDING', 'UNKNOWN', 'PENDING') AND transaction_id IN (${inList(ids)})`,
+      const { executed } = ledger();
+      const open = await store.query<{ transaction_id: string; state: string }>(
+        `SELECT transaction_id, state FROM payments WHERE state IN ('RECEIVED', 'SENDING', 'UNKNOWN', 'PENDING') AND transaction_id IN (${inList(ids)})`,
         ids,
       );
-      unsettled = Number(row.n);
+      unsettled = open.filter((row) => row.state === 'RECEIVED' || row.state === 'SENDING' || executed.has(row.transaction_id)).length;
       if (unsettled === 0) break;
       await sleep(500);
     }
     // Journals are written back every 5 s: give the workers two passes.
     await sleep(11_000);
 
-    // The bank's ledger: executions per ERP transactionId.
-    const executed = new Map<string, number>();
-    let transferCalls = 0;
-    for (const call of bank.calls) {
-      if (call.method !== 'POST' || call.path !== '/banking/corporates/transfers') continue;
-      transferCalls++;
-      if (call.status !== 200) continue;
-      const reference = (JSON.parse(call.body) as { ReferenceID: string }).ReferenceID;
-      executed.set(reference, (executed.get(reference) ?? 0) + 1);
-    }
+    const { executed, transferCalls } = ledger();
     const executedTwice = [...executed.values()].filter((n) => n > 1).length;
 
     // What the ERP was told and what the gateway settled, against the ledger.
@@ -365,7 +375,9 @@ async function main(): Promise<void> {
       if (executed.has(id) && (told?.status === 'FAILED' || state === 'FAILED')) executedButFailed++;
       if (!executed.has(id) && (told?.status === 'SUCCESS' || state === 'SUCCESS')) refusedButSuccess++;
     }
-    const unaccounted = ids.filter((id) => !executed.has(id) && settled.get(id) !== 'FAILED').length;
+    // Never executed: FAILED, or held in doubt (answered 202, in the review queue) until the statement proves it.
+    const heldInDoubt = ids.filter((id) => !executed.has(id) && (settled.get(id) === 'UNKNOWN' || settled.get(id) === 'PENDING')).length;
+    const unaccounted = ids.filter((id) => !executed.has(id) && settled.get(id) !== 'FAILED' && settled.get(id) !== 'UNKNOWN' && settled.get(id) !== 'PENDING').length;
 
     // The audit: every answered request has its record, completed with the answer it got; an
     // answer that sent the transfer (201/202 not replayed, 422 from the bank) has its bank leg.
@@ -406,8 +418,9 @@ async function main(): Promise<void> {
       ['TransactionIds the bank executed more than once', executedTwice],
       ['Executed by the bank but answered or settled FAILED', executedButFailed],
       ['Not executed but answered or settled SUCCESS', refusedButSuccess],
-      ['TransactionIds neither executed nor FAILED (lost)', unaccounted],
-      ['Unsettled after the resolver ran', unsettled],
+      ['Not executed, held in doubt until the statement can prove it (fail closed)', heldInDoubt],
+      ['TransactionIds neither executed nor FAILED nor held in doubt (lost)', unaccounted],
+      ['Sending, or executed but not yet SUCCESS, after the resolver ran', unsettled],
       ['Payment states', states.map((s) => `${s.state} ${s.n}`).join(', ')],
       ['Answered requests missing from the audit', missingFromAudit],
       ['Answered requests whose record lacks the answer (in progress, or another status)', incomplete],
@@ -464,8 +477,9 @@ async function main(): Promise<void> {
     ]),
     'What must hold in every round: the bank executed every unique transactionId at most once; none it',
     'executed was answered or settled FAILED, none it did not execute was answered or settled SUCCESS,',
-    'and each one it did not execute is FAILED (two status inquiries confirmed it), none lost or left',
-    'unsettled; every answered request has its audit record, completed with the answer the ERP got (those',
+    'and each one it did not execute is FAILED or held in doubt (the ERP told 202: "not found" proves nothing',
+    'before the statement of the next morning), none lost; each one it executed is SUCCESS once the resolver',
+    'ran; every answered request has its audit record, completed with the answer the ERP got (those',
     'answered while the database was away were journaled on disk and written when it came back, also',
     'when the worker writing them back was killed); no request given up; `pm2 reload` broke no connection;',
     'and every hash chain verifies. Broken connections outside the reload are the SIGKILLed workers and',

@@ -9,6 +9,7 @@ import { checkAccountGranted } from '../accounts/index.js';
 import { canonicalBic, type BankRouter, type TransferRoute } from '../routing/index.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import { nextBankTransactionId } from './bank-transaction-id.js';
+import { currentResult } from './settlement.js';
 import { requestHash } from './request-hash.js';
 import { buildResult, httpStatusOf, type RoutingDecision, type TransferResult } from './transfer-result.js';
 import type { TransferRequest } from './transfer-schema.js';
@@ -242,6 +243,13 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, clien
     });
   }
   if (existing.resultJson === null || existing.httpStatus === null) {
+    // In doubt with no answer stored: the request that sent it was cut off (its process or its
+    // database died mid-send) and the resolver holds it now. The ERP is told the doubt (202:
+    // never pay it again), not to retry, which it would do until it gave up.
+    if (existing.state === 'UNKNOWN' || existing.state === 'PENDING') {
+      const result = currentResult(existing, deps.clock());
+      return { replay: { httpStatus: httpStatusOf(result.status), result, replayed: true } };
+    }
     throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId is being processed; retry shortly.', { headers: { 'Retry-After': '1' } });
   }
   return { replay: { httpStatus: existing.httpStatus, result: JSON.parse(existing.resultJson) as TransferResult, replayed: true } };
