@@ -686,6 +686,12 @@ export interface PaymentSearchRepository {
   recentRuns(limit: number): Promise<TransferBatchRecord[]>;
   /** One run and every line, each with its payment once it has one; null when there is no such run. */
   run(batchPk: number): Promise<{ batch: TransferBatchRecord; lines: RunLine[] } | null>;
+  /**
+   * The payments paid from `sourceAccount` received in [from, to) (epoch ms), oldest first. The
+   * paying account is sealed, so rows of the period are opened and matched here: at most
+   * SEARCH_SCAN_LIMIT are read, and `truncated` says when the period held more.
+   */
+  fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: PaymentRecord[]; truncated: boolean }>;
   /** Other clients' SUCCESS payments with the same transactionId: a possible double payment. */
   duplicatesOf(payment: PaymentRecord): Promise<PaymentRecord[]>;
   /** Every bank that has a payment, for the list's bank filter. */

@@ -153,4 +153,26 @@ forEachBackend('Payment search (console list)', (ctx) => {
     const sum = made.reduce((s, p) => s + BigInt(p.amount.replace('.', '')), 0n);
     expect(second.totals.totalMinor).to.equal(sum);
   });
+
+  it('finds the payments of one paying account received in a period, oldest first, though the account is sealed', async () => {
+    const store = ctx.store();
+    const who = `acct-${randomBytes(4).toString('hex')}`;
+    const start = Date.UTC(2031, 0, 5, 1, 0, 0);
+    const made: { tx: string; at: number; account: string | null }[] = [
+      { tx: 'ACC-1', at: start + 2000, account: '0201245680' },
+      { tx: 'ACC-2', at: start + 1000, account: '0201245680' },
+      { tx: 'ACC-3', at: start + 1500, account: '0201245699' },
+      { tx: 'ACC-4', at: start + 1200, account: null },
+      { tx: 'ACC-5', at: start + DAY, account: '0201245680' },
+    ];
+    for (const m of made) {
+      await store.payments.reserve({ clientId: who, transactionId: m.tx, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: m.account }, m.at);
+    }
+    const found = await store.paymentSearch.fromAccount('0201245680', start, start + DAY);
+    expect(found.rows.map((p) => p.transactionId)).to.deep.equal(['ACC-2', 'ACC-1']);
+    expect(found.rows.every((p) => p.sourceAccount === '0201245680')).to.equal(true);
+    expect(found.truncated).to.equal(false);
+    const raw = await store.db.query<{ source_account: string | null }>('SELECT source_account FROM payments WHERE client_id = ?', [who]);
+    expect(raw.map((r) => r.source_account ?? '').join(' ')).not.to.contain('0201245680');
+  });
 });

@@ -145,6 +145,16 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     };
   }
 
+  async fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: PaymentRecord[]; truncated: boolean }> {
+    const rows = await this.db.query<PaymentRow>(
+      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE created_at >= ? AND created_at < ? AND source_account IS NOT NULL ORDER BY created_at, id LIMIT ?`,
+      [from, to, SEARCH_SCAN_LIMIT + 1],
+    );
+    const truncated = rows.length > SEARCH_SCAN_LIMIT;
+    const read = truncated ? rows.slice(0, SEARCH_SCAN_LIMIT) : rows;
+    return { rows: read.map((row) => toPaymentRecord(row, this.sealer, false)).filter((payment) => payment.sourceAccount === sourceAccount), truncated };
+  }
+
   /**
    * A text search: names and remarks are sealed, so no index can hold them in clear. The other
    * filters select rows in SQL; of those, the newest SEARCH_SCAN_LIMIT are read (only the
