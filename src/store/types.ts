@@ -744,6 +744,13 @@ export interface ConsoleSessionRepository {
   deleteForUser(userId: number): Promise<void>;
   /** Removes sessions idle since before `idleBefore`; returns how many. */
   purgeIdle(idleBefore: number): Promise<number>;
+  /** Keeps a message for the session's next page, sealed (it may hold a new client secret); replaces one not shown yet. */
+  setFlash(idHash: string, message: string): Promise<void>;
+  /**
+   * The message kept for this session, cleared in the same step: of two requests racing for it,
+   * one gets it and the other null. Null too when there is none.
+   */
+  takeFlash(idHash: string): Promise<string | null>;
 }
 
 export interface ConsoleAuditEntry {

@@ -49,7 +49,7 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   ],
   schema_migrations: ['version', 'name', 'checksum', 'applied_at'],
   console_users: ['id', 'username', 'password_hash', 'role', 'status', 'created_at', 'updated_at'],
-  console_sessions: ['id_hash', 'user_id', 'csrf_token', 'created_at', 'last_seen_at'],
+  console_sessions: ['id_hash', 'user_id', 'csrf_token', 'created_at', 'last_seen_at', 'flash'],
   console_audit: ['id', 'at', 'username', 'action', 'target', 'detail', 'remote_ip'],
   audit_verifications: ['id', 'checked_at', 'ok', 'links', 'breaks', 'first_break', 'key_id', 'mac'],
 };
