@@ -688,7 +688,7 @@ export interface PaymentSearchRepository {
   run(batchPk: number): Promise<{ batch: TransferBatchRecord; lines: RunLine[] } | null>;
   /**
    * The payments paid from `sourceAccount` received in [from, to) (epoch ms), oldest first. The
-   * paying account is sealed, so rows of the period are opened and matched here: at most
+   * paying account is sealed; its keyed tag (migration 022) finds the rows. At most
    * SEARCH_SCAN_LIMIT are read, and `truncated` says when the period held more.
    */
   fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: PaymentRecord[]; truncated: boolean }>;

@@ -1,4 +1,5 @@
 import type { StatementEntry } from '../../banks/types.js';
+import { cents } from '../../config/index.js';
 import type { PaymentRecord } from '../../store/types.js';
 import { jakartaDate } from '../../time/index.js';
 import { mentions, sameMoney } from './statement-proof.js';
@@ -46,20 +47,31 @@ function nextDay(day: string): string {
 export function reconcileStatement(entries: readonly StatementEntry[], payments: readonly PaymentRecord[]): Reconciliation {
   const used = new Set<number>();
   const booked = new Map<number, number>();
+  // Debits by amount in cents: a payment is compared with the debits of its amount only, so a
+  // month of a busy account is not every payment against every line.
+  const debitsByAmount = new Map<number, number[]>();
+  entries.forEach((entry, i) => {
+    if (entry.type !== 'DEBIT') return;
+    const key = cents(entry.amount.replace(/^-/, ''));
+    const same = debitsByAmount.get(key);
+    if (same) same.push(i);
+    else debitsByAmount.set(key, [i]);
+  });
   const candidates = payments.filter((p) => p.state !== 'RECEIVED').sort((a, b) => paymentDay(a).localeCompare(paymentDay(b)) || a.id - b.id);
   for (const payment of candidates) {
     const day = paymentDay(payment);
     const days = [day, nextDay(day)];
     const references = [payment.transactionId, payment.bankTransactionId ?? '', payment.bankExternalId ?? ''];
-    const index = entries.findIndex(
-      (entry, i) =>
+    const index = (debitsByAmount.get(cents(payment.amount)) ?? []).find((i) => {
+      const entry = entries[i];
+      return (
         !used.has(i) &&
-        entry.type === 'DEBIT' &&
         (entry.pending === true || days.includes(entry.date)) &&
         sameMoney(entry.amount, payment.amount) &&
-        references.some((reference) => mentions(`${entry.description} ${entry.reference ?? ''}`, reference)),
-    );
-    if (index >= 0) {
+        references.some((reference) => mentions(`${entry.description} ${entry.reference ?? ''}`, reference))
+      );
+    });
+    if (index !== undefined) {
       used.add(index);
       booked.set(index, payment.id);
     }

@@ -15,7 +15,7 @@ import type {
   SqlValue,
 } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
-import { parseDetails, PAYMENT_COLUMNS, toPaymentRecord, type PaymentRow } from './payment-repository.js';
+import { accountTag, parseDetails, PAYMENT_COLUMNS, toPaymentRecord, type PaymentRow } from './payment-repository.js';
 import { place, ValueSealer } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
 import { BATCH_COLUMNS, toBatch, type BatchRow } from './transfer-batch-repository.js';
@@ -145,14 +145,29 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     };
   }
 
+  /**
+   * By the account's keyed tag (migration 022), computed under every ring key (rows tagged before
+   * a rotation carry an older key's tag), through its index; rows without a tag (written before
+   * 022) are opened and matched here, at most SEARCH_SCAN_LIMIT of them.
+   */
   async fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: PaymentRecord[]; truncated: boolean }> {
-    const rows = await this.db.query<PaymentRow>(
-      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE created_at >= ? AND created_at < ? AND source_account IS NOT NULL ORDER BY created_at, id LIMIT ?`,
+    const ring = this.sealer.keyRing;
+    const tags = [...new Set(ring.keyIds.map((keyId) => accountTag(ring, sourceAccount, keyId)))];
+    const tagged = await this.db.query<PaymentRow>(
+      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE source_account_tag IN (${tags.map(() => '?').join(', ')}) AND created_at >= ? AND created_at < ? ORDER BY created_at, id LIMIT ?`,
+      [...tags, from, to, SEARCH_SCAN_LIMIT + 1],
+    );
+    const untagged = await this.db.query<PaymentRow>(
+      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE source_account_tag IS NULL AND created_at >= ? AND created_at < ? AND source_account IS NOT NULL ORDER BY created_at, id LIMIT ?`,
       [from, to, SEARCH_SCAN_LIMIT + 1],
     );
-    const truncated = rows.length > SEARCH_SCAN_LIMIT;
-    const read = truncated ? rows.slice(0, SEARCH_SCAN_LIMIT) : rows;
-    return { rows: read.map((row) => toPaymentRecord(row, this.sealer, false)).filter((payment) => payment.sourceAccount === sourceAccount), truncated };
+    const truncated = tagged.length > SEARCH_SCAN_LIMIT || untagged.length > SEARCH_SCAN_LIMIT;
+    const rows = [...tagged.slice(0, SEARCH_SCAN_LIMIT), ...untagged.slice(0, SEARCH_SCAN_LIMIT)]
+      .map((row) => toPaymentRecord(row, this.sealer, false))
+      // The tag narrows; the opened account decides (a tag is 128 bits of an HMAC, the account is the fact).
+      .filter((payment) => payment.sourceAccount === sourceAccount)
+      .sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
+    return { rows, truncated };
   }
 
   /**
