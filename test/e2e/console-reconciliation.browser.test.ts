@@ -200,6 +200,24 @@ describe('Finance console: reconciliation in a browser', function () {
         expect(await page.inputValue('input[name=account]')).to.equal(ACCOUNT);
       });
 
+      it('is usable at 1024 px and on a phone: only the table scrolls sideways', async () => {
+        const path = `/reconciliation?account=${ACCOUNT}&from=${encodeURIComponent(typedDay(Date.now() - DAY_MS))}&to=${encodeURIComponent(typedDay(Date.now()))}`;
+        for (const viewport of [{ width: 1024, height: 768 }, { width: 390, height: 844 }]) {
+          await page.setViewportSize(viewport);
+          try {
+            await page.goto(`${con.url}${path}`);
+            expect(await page.locator('#reconciliation tbody tr').count()).to.be.greaterThan(0);
+            const overflow = await page.evaluate(() => {
+              const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+              return root.scrollWidth - root.clientWidth;
+            });
+            expect(overflow, `${viewport.width} px`).to.be.at.most(0);
+          } finally {
+            await page.setViewportSize({ width: 1280, height: 900 });
+          }
+        }
+      });
+
       it('says so when the console cannot read statements at all', async () => {
         await signIn(bare);
         await page.goto(`${bare.url}/lang?to=${lang}&back=/console/reconciliation`);
