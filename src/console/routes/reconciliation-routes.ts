@@ -96,9 +96,9 @@ export function reconciliationRoutes(deps: { store: Store; statements: Statement
       res.status(status).type('html').send(reconciliationPage(ctx, { form, errors: [], readError: error, focus }));
       return;
     }
-    // Payments received from the day before the period (sent late in the evening, dated the
-    // next day) to the day after, kept when their transaction day lies in the period.
-    const payments = await store.paymentSearch.fromAccount(account, Date.parse(`${checked.from}T00:00:00+07:00`) - DAY_MS, Date.parse(`${checked.to}T00:00:00+07:00`) + 2 * DAY_MS);
+    // Payments received in the period (Jakarta days; a payment's transaction date is the day it
+    // was received), kept when their transaction day lies in it.
+    const payments = await store.paymentSearch.fromAccount(account, Date.parse(`${checked.from}T00:00:00+07:00`), Date.parse(`${checked.to}T00:00:00+07:00`) + DAY_MS);
     const inPeriod = payments.rows.filter((p) => paymentDay(p) >= checked.from && paymentDay(p) <= checked.to);
     const reconciliation = reconcileStatement(statement.entries, inPeriod);
     res.type('html').send(reconciliationPage(ctx, { form, errors: [], result: { bank: statement.bank, reconciliation, truncated: payments.truncated }, focus }));

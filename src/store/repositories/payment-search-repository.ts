@@ -106,9 +106,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     if (search.text) return this.textPage(search, sort, cursor, size, direction);
     const { where, params } = conditions(search);
     // Bounded: at most TOTALS_LIMIT + 1 rows are read however large the table (see PaymentTotals.capped).
+    // The bound is written into the SQL (a constant of this file, never input): MariaDB does not
+    // stop a derived table at a bound placeholder under the binary protocol, and with a million
+    // rows the FAILED filter then read every index entry (2.5 s instead of 10 ms).
     const [totals] = await this.db.query<{ n: number | string; total: number | string | null }>(
-      `SELECT COUNT(*) AS n, SUM(amount_minor) AS total FROM (SELECT amount_minor FROM payments${whereClause(where)} LIMIT ?) AS matched`,
-      [...params, TOTALS_LIMIT + 1],
+      `SELECT COUNT(*) AS n, SUM(amount_minor) AS total FROM (SELECT amount_minor FROM payments${whereClause(where)} LIMIT ${TOTALS_LIMIT + 1}) AS matched`,
+      params,
     );
     const count = toNumber(totals?.n ?? 0);
     const capped = count > TOTALS_LIMIT;
