@@ -57,7 +57,7 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
     if (same) same.push(i);
     else debitsByAmount.set(key, [i]);
   });
-  const candidates = payments.filter((p) => p.state !== 'RECEIVED').sort((a, b) => paymentDay(a).localeCompare(paymentDay(b)) || a.id - b.id);
+  const candidates = payments.filter((p) => p.state !== 'RECEIVED').sort((a, b) => (paymentDay(a) < paymentDay(b) ? -1 : paymentDay(a) > paymentDay(b) ? 1 : a.id - b.id));
   for (const payment of candidates) {
     const day = paymentDay(payment);
     const days = [day, nextDay(day)];
@@ -87,7 +87,7 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
   candidates
     .filter((p) => !bookedIds.has(p.id) && p.state !== 'FAILED')
     .forEach((payment, i) => dated.push({ day: paymentDay(payment), order: entries.length + i, line: { kind: 'gerbang-only', payment } }));
-  dated.sort((a, b) => a.day.localeCompare(b.day) || a.order - b.order);
+  dated.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.order - b.order));
   const lines = dated.map((d) => d.line);
   const counts = { matched: 0, 'statement-only': 0, 'gerbang-only': 0, credit: 0 };
   for (const line of lines) counts[line.kind] += 1;
