@@ -111,13 +111,14 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     // statement MariaDB has run for a common state keeps walking the whole index for a rare one
     // (the FAILED and UNKNOWN filters over a million payments took 1-2 s, now about 10 ms).
     // The bound is a constant of this file, never input.
-    const [past] = await this.db.query<{ id: number | string }>(`SELECT id FROM payments${whereClause(where)} ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET ${TOTALS_LIMIT}`, params);
+    // Walked in the page's own order, so it takes the index the page takes (an amount range: the amount's).
+    const { column, descending } = SORTS[sort];
+    const [past] = await this.db.query<{ id: number | string }>(`SELECT id FROM payments${whereClause(where)} ORDER BY ${column} DESC, id DESC LIMIT 1 OFFSET ${TOTALS_LIMIT}`, params);
     const [totals] = past
       ? [{ n: TOTALS_LIMIT + 1, total: 0 }]
       : await this.db.query<{ n: number | string; total: number | string | null }>(`SELECT COUNT(*) AS n, SUM(amount_minor) AS total FROM payments${whereClause(where)}`, params);
     const count = toNumber(totals?.n ?? 0);
     const capped = count > TOTALS_LIMIT;
-    const { column, descending } = SORTS[sort];
     // A page before the cursor is read in the opposite order, then turned back.
     const forward = direction === 'after';
     const readDescending = forward ? descending : !descending;
