@@ -340,6 +340,8 @@ export interface ConsoleConfig {
   logLevel: string;
   /** Opens the audit's sealed bodies for the detail view (the same keys as the API). */
   auditKeys: KeyRing;
+  /** The API client the reconciliation page reads statements as; null: not configured. */
+  api: { url: string; clientId: string; clientSecret: string } | null;
 }
 
 const CONSOLE_SETTINGS: SettingName[] = [
@@ -361,6 +363,9 @@ const CONSOLE_SETTINGS: SettingName[] = [
   'auditKeys',
   'auditKeyFiles',
   'sandbox',
+  'consoleApiUrl',
+  'consoleApiClientId',
+  'consoleApiClientSecret',
 ];
 
 /**
@@ -375,6 +380,10 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
     problems.push('GERBANG_CONSOLE_TLS_CERT_FILE, GERBANG_CONSOLE_TLS_KEY_FILE: give both (HTTPS) or neither (plain HTTP behind a TLS proxy)');
   }
   cidrListProblems(v, ['trustProxy'], problems);
+  const apiSettings = (['consoleApiUrl', 'consoleApiClientId', 'consoleApiClientSecret'] as const).filter((name) => v[name] !== undefined);
+  if (apiSettings.length > 0 && apiSettings.length < 3) {
+    problems.push('GERBANG_CONSOLE_API_URL, GERBANG_CONSOLE_API_CLIENT_ID, GERBANG_CONSOLE_API_CLIENT_SECRET: give all three (the reconciliation page reads statements through the API) or none');
+  }
   const auditKeys = problems.some((p) => p.startsWith('GERBANG_AUDIT_KEY'))
     ? null
     : auditKeyRing({ keys: v.auditKeys as string[], keyFiles: v.auditKeyFiles as string[] }, problems);
@@ -397,6 +406,7 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
     shutdownTimeoutMs: v.shutdownTimeoutMs,
     logLevel: v.logLevel,
     auditKeys: auditKeys as KeyRing,
+    api: apiSettings.length === 3 ? { url: v.consoleApiUrl, clientId: v.consoleApiClientId, clientSecret: v.consoleApiClientSecret } : null,
   };
 }
 

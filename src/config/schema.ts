@@ -332,6 +332,17 @@ export const SETTINGS = {
     schema: positive.default(50),
   },
   consoleTlsKeyFile: { env: 'GERBANG_CONSOLE_TLS_KEY_FILE', doc: 'PEM private key of GERBANG_CONSOLE_TLS_CERT_FILE.', schema: Joi.string().min(1) },
+  consoleApiUrl: {
+    env: 'GERBANG_CONSOLE_API_URL',
+    doc: "Where the console reaches Gerbang's own API (e.g. `http://127.0.0.1:8080`) to read company account statements for the reconciliation page, as the API client GERBANG_CONSOLE_API_CLIENT_ID: the console holds no bank credential, the gateway reads the statement and audits the call. Empty: the reconciliation page says statements cannot be read here.",
+    schema: Joi.string().uri({ scheme: ['https', 'http'] }).pattern(/^[^?#]*[^/?#]$/, 'no trailing slash'),
+  },
+  consoleApiClientId: {
+    env: 'GERBANG_CONSOLE_API_CLIENT_ID',
+    doc: 'The API client (`gerbang client create`, allowed from the console\'s address) the console reads statements as; it sees only the company accounts granted to it (`gerbang client grant-account`).',
+    schema: Joi.string().min(1),
+  },
+  consoleApiClientSecret: { env: 'GERBANG_CONSOLE_API_CLIENT_SECRET', doc: 'The secret of GERBANG_CONSOLE_API_CLIENT_ID.', schema: Joi.string().min(1), secret: true },
   apiInstances: {
     env: 'GERBANG_API_INSTANCES',
     doc: "PM2 cluster workers of the API (read by ecosystem.config.js; `max`: one per CPU). Each worker's pool may open `connectionLimit` database connections, so under PM2 the API refuses to start when workers x connectionLimit (plus the console's pool) exceeds the database's max_connections.",

@@ -15,6 +15,8 @@ import { runRoutes } from './routes/run-routes.js';
 import { accessLogRoutes } from './routes/access-log-routes.js';
 import { messagePage } from './views/message-page.js';
 import { reviewRoutes } from './routes/review-routes.js';
+import { reconciliationRoutes } from './routes/reconciliation-routes.js';
+import { NO_STATEMENTS, type StatementReader } from './statement-reader.js';
 import { signInRoutes, signOutRoute } from './routes/sign-in-routes.js';
 import type { SignInThrottle } from './sign-in-use-case.js';
 
@@ -28,6 +30,8 @@ export interface ConsoleAppDeps {
   trustProxy: string[];
   /** GERBANG_SANDBOX=true: a banner on every page says the payments are the simulator's. */
   sandbox?: boolean;
+  /** Reads company account statements for the reconciliation page (through Gerbang's API). */
+  statements?: StatementReader;
   clock?: () => number;
 }
 
@@ -115,6 +119,8 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
   app.use(overviewRoutes({ store, clock }));
   // The review queue: every role sees it; resolving is admin-only (checked on its POST route).
   app.use(reviewRoutes({ store, clock }));
+  // Reconciliation: every role compares the bank's statement with Gerbang's payments.
+  app.use(reconciliationRoutes({ store, statements: deps.statements ?? NO_STATEMENTS, clock }));
   app.use(`${BASE}/admin`, requireRole('admin'));
   app.use(adminRoutes({ store, clock }));
 

@@ -8,6 +8,7 @@ import { getLogger } from '../log/index.js';
 import { migrate, openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { buildConsoleApp } from './console-app.js';
+import { apiStatementReader, NO_STATEMENTS, type StatementReader } from './statement-reader.js';
 
 const log = getLogger('console');
 
@@ -22,6 +23,8 @@ export interface StartConsoleOptions {
   clock?: () => number;
   /** Share the API's store instead of opening one (the sandbox runs both in one process). */
   store?: Store;
+  /** Reads statements for the reconciliation page; default: through the API of GERBANG_CONSOLE_API_*, if set. */
+  statements?: StatementReader;
 }
 
 /**
@@ -33,8 +36,9 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
   const ownStore = options.store === undefined;
   const store = options.store ?? (await openStore(config.databaseUrl, { auditKeys: config.auditKeys }));
   try {
+    const statements = options.statements ?? (config.api ? apiStatementReader(config.api, clock) : NO_STATEMENTS);
     if (ownStore && config.migrateOnStart) await migrate(store.db, { keys: config.auditKeys });
-    const app = buildConsoleApp({ store, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, signInThrottle: config.signInThrottle, trustProxy: config.trustProxy, sandbox: config.sandbox, clock });
+    const app = buildConsoleApp({ store, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, signInThrottle: config.signInThrottle, trustProxy: config.trustProxy, sandbox: config.sandbox, statements, clock });
     const server: Server = config.tls
       ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
       : createHttpServer(app);

@@ -53,7 +53,7 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
     bankNotifications: new SqlBankNotificationRepository(db),
     paymentSearch: new SqlPaymentSearchRepository(db, keys),
     consoleUsers: new SqlConsoleUserRepository(db),
-    consoleSessions: new SqlConsoleSessionRepository(db),
+    consoleSessions: new SqlConsoleSessionRepository(db, keys),
     consoleAudit: new SqlConsoleAuditRepository(db),
     auditVerifications: new SqlAuditVerificationRepository(db, keys),
     keyRotation: new SqlKeyRotationRepository(db, keys),

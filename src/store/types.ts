@@ -744,6 +744,12 @@ export interface PaymentSearchRepository {
   recentRuns(limit: number): Promise<TransferBatchRecord[]>;
   /** One run and every line, each with its payment once it has one; null when there is no such run. */
   run(batchPk: number): Promise<{ batch: TransferBatchRecord; lines: RunLine[] } | null>;
+  /**
+   * The payments paid from `sourceAccount` received in [from, to) (epoch ms), oldest first. The
+   * paying account is sealed; its keyed tag (migration 022) finds the rows. At most
+   * SEARCH_SCAN_LIMIT are read, and `truncated` says when the period held more.
+   */
+  fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: PaymentRecord[]; truncated: boolean }>;
   /** Other clients' SUCCESS payments with the same transactionId: a possible double payment. */
   duplicatesOf(payment: PaymentRecord): Promise<PaymentRecord[]>;
   /** Every bank that has a payment, for the list's bank filter. */
@@ -796,6 +802,13 @@ export interface ConsoleSessionRepository {
   deleteForUser(userId: number): Promise<void>;
   /** Removes sessions idle since before `idleBefore`; returns how many. */
   purgeIdle(idleBefore: number): Promise<number>;
+  /** Keeps a message for the session's next page, sealed (it may hold a new client secret); replaces one not shown yet. */
+  setFlash(idHash: string, message: string): Promise<void>;
+  /**
+   * The message kept for this session, cleared in the same step: of two requests racing for it,
+   * one gets it and the other null. Null too when there is none.
+   */
+  takeFlash(idHash: string): Promise<string | null>;
 }
 
 export interface ConsoleAuditEntry {

@@ -65,8 +65,8 @@ forEachBackend('Finance console sign-in throttling and lockout', (db) => {
       const own = from('127.0.0.27');
       expect((await own.signIn(victim.username, victim.password)).status, 'locked for everyone after 4 failures').to.equal(429);
       const id = await userId(victim.username);
-      const unlocked = await admin.post(`/console/admin/users/${id}/unlock`, { _csrf: admin.csrf });
-      expect(unlocked.status).to.equal(200);
+      expect((await admin.post(`/console/admin/users/${id}/unlock`, { _csrf: admin.csrf })).status).to.equal(303);
+      const unlocked = await admin.get('/console/admin');
       expect(unlocked.text).to.contain('Kunci pengguna dibuka');
       expect((await own.signIn(victim.username, victim.password)).status).to.equal(303);
       const [entry] = await con.store.consoleAudit.list({ username: 'rina.admin', action: 'admin_user_unlock' });
@@ -84,13 +84,14 @@ forEachBackend('Finance console sign-in throttling and lockout', (db) => {
       expect(short.status).to.equal(400);
       expect(short.text).to.contain('data-field="password"');
       const reset = await admin.post(`/console/admin/users/${id}/password`, { _csrf: admin.csrf, password: 'a-new-long-password-2026' });
-      expect(reset.status).to.equal(200);
+      expect(reset.status).to.equal(303);
       const stored = (await con.store.consoleUsers.findByUsername(user.username))!;
       expect(await verifySecret('a-new-long-password-2026', stored.passwordHash)).to.equal(true);
       expect((await session.get('/console/payments')).location, 'the old session ended').to.equal('/console/sign-in');
       expect((await from('127.0.0.29').signIn(user.username, user.password)).status, 'the old password').to.equal(401);
       expect((await from('127.0.0.29').signIn(user.username, 'a-new-long-password-2026')).status).to.equal(303);
       expect(reset.text).to.not.contain('a-new-long-password-2026');
+      expect((await admin.get('/console/admin')).text).to.not.contain('a-new-long-password-2026');
     });
   });
 

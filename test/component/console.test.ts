@@ -266,13 +266,20 @@ forEachBackend('Finance console sessions and admin', (db) => {
   });
 
   describe('admin', () => {
-    it('creates a client, showing its secret once, and edits its allowlists, naming a bad CIDR', async () => {
+    it('creates a client, showing its secret once after the redirect, and edits its allowlists, naming a bad CIDR and keeping what was typed', async () => {
       const { client } = await signedIn('admin');
       const created = await client.post('/console/admin/clients', { _csrf: client.csrf, name: 'ERP <test> & co', origins: 'https://erp.example.com', cidrs: '203.0.113.0/24\n198.51.100.7/32' });
-      expect(created.status).to.equal(200);
-      const clientId = /class="client-id">([^<]+)</.exec(created.text)![1];
-      const clientSecret = /class="client-secret">([^<]+)</.exec(created.text)![1];
-      expect(created.text).to.contain('ERP &lt;test&gt; &amp; co');
+      // Post/Redirect/Get: the secret waits, sealed, in the session for the next page, never in the URL.
+      expect(created.status).to.equal(303);
+      expect(created.location).to.equal('/console/admin');
+      const waiting = await con.store.db.query<{ flash: string | null }>('SELECT flash FROM console_sessions WHERE flash IS NOT NULL');
+      expect(waiting).to.have.length(1);
+      expect(waiting[0].flash).to.match(/^gcm2\./);
+      const shown = await client.get('/console/admin');
+      const clientId = /class="client-id">([^<]+)</.exec(shown.text)![1];
+      const clientSecret = /class="client-secret">([^<]+)</.exec(shown.text)![1];
+      expect(waiting[0].flash).to.not.contain(clientSecret);
+      expect(shown.text).to.contain('ERP &lt;test&gt; &amp; co');
       const stored = (await con.store.clients.findById(clientId))!;
       expect(stored.allowedCidrs).to.deep.equal(['203.0.113.0/24', '198.51.100.7/32']);
       expect(await verifySecret(clientSecret, stored.secretHash)).to.equal(true);
@@ -280,9 +287,9 @@ forEachBackend('Finance console sessions and admin', (db) => {
 
       const bad = await client.post(`/console/admin/clients/${clientId}/allowlists`, { _csrf: client.csrf, origins: '', cidrs: '300.1.1.1/8' });
       expect(bad.status).to.equal(400);
-      expect(bad.text).to.contain('data-field="cidr"').and.to.contain('300.1.1.1/8');
+      expect(bad.text).to.contain('data-field="cidr"').and.to.match(/<textarea name="cidrs"[^>]*>300\.1\.1\.1\/8<\/textarea>/);
       const good = await client.post(`/console/admin/clients/${clientId}/allowlists`, { _csrf: client.csrf, origins: '*.dynamics.com', cidrs: '10.0.0.0/8' });
-      expect(good.status).to.equal(200);
+      expect(good.status).to.equal(303);
       expect((await con.store.clients.findById(clientId))!).to.deep.include({ allowedOrigins: ['*.dynamics.com'], allowedCidrs: ['10.0.0.0/8'] });
 
       // A client made to sign its requests (gerbang client enable-signing) says so; its key is never shown.
@@ -299,12 +306,19 @@ forEachBackend('Finance console sessions and admin', (db) => {
       expect(refused.text).not.to.contain('class="client-secret"');
       expect((await con.store.clients.findById(clientId))!.secretVersion).to.equal(1);
       const rotated = await client.post(`/console/admin/clients/${clientId}/rotate`, { _csrf: client.csrf, fingerprint });
-      const newSecret = /class="client-secret">([^<]+)</.exec(rotated.text)![1];
+      expect(rotated.status).to.equal(303);
+      const afterRotation = await client.get('/console/admin');
+      const newSecret = /class="client-secret">([^<]+)</.exec(afterRotation.text)![1];
       expect(newSecret).not.to.equal(clientSecret);
       expect((await con.store.clients.findById(clientId))!.secretVersion).to.equal(2);
-      const reloaded = await client.post(`/console/admin/clients/${clientId}/rotate`, { _csrf: client.csrf, fingerprint });
-      expect(reloaded.text).not.to.contain('class="client-secret"');
-      expect(reloaded.text).to.contain('sudah pernah dikirim');
+      // A reload shows the page again without the secret and rotates nothing.
+      expect((await client.get('/console/admin')).text).not.to.contain('class="client-secret"');
+      // The old form posted again (back, then resubmit) rotates nothing either.
+      const reposted = await client.post(`/console/admin/clients/${clientId}/rotate`, { _csrf: client.csrf, fingerprint });
+      expect(reposted.status).to.equal(303);
+      const told = await client.get('/console/admin');
+      expect(told.text).not.to.contain('class="client-secret"');
+      expect(told.text).to.contain('sudah pernah dikirim');
       expect((await con.store.clients.findById(clientId))!.secretVersion).to.equal(2);
 
       const disable = await client.get(`/console/admin/clients/${clientId}/confirm/disable`);
@@ -318,14 +332,14 @@ forEachBackend('Finance console sessions and admin', (db) => {
     it('grants a client the accounts it may use and withdraws them, naming a malformed account, each change in the console audit, no number in clear', async () => {
       const { client } = await signedIn('admin');
       const { client: erp } = await createClient(con.store.clients, { name: 'ERP accounts', origins: [], cidrs: [] }, now);
-      const granted = await client.post(`/console/admin/clients/${erp.id}/accounts`, { _csrf: client.csrf, grant: '0201245680\n0201245681', revoke: '' });
-      expect(granted.status).to.equal(200);
+      expect((await client.post(`/console/admin/clients/${erp.id}/accounts`, { _csrf: client.csrf, grant: '0201245680\n0201245681', revoke: '' })).status).to.equal(303);
+      const granted = await client.get('/console/admin');
       expect(await con.store.accountGrants.isGranted(erp.id, '0201245680')).to.equal(true);
       expect(await con.store.accountGrants.list(erp.id)).to.have.members(['******5680', '******5681']);
       expect(granted.text).to.match(new RegExp(`data-client-id="${erp.id}"[^]*?<li>\\*{6}5680</li>`));
       const bad = await client.post(`/console/admin/clients/${erp.id}/accounts`, { _csrf: client.csrf, grant: '12345', revoke: '0201245680' });
       expect(bad.status).to.equal(400);
-      expect(bad.text).to.contain('data-field="accounts"').and.to.contain('12345');
+      expect(bad.text).to.contain('data-field="accounts"').and.to.match(/<textarea name="grant"[^>]*>12345<\/textarea>/);
       expect(await con.store.accountGrants.isGranted(erp.id, '0201245680'), 'unchanged by a refused form').to.equal(true);
       await client.post(`/console/admin/clients/${erp.id}/accounts`, { _csrf: client.csrf, grant: '', revoke: '0201245680' });
       expect(await con.store.accountGrants.isGranted(erp.id, '0201245680')).to.equal(false);
@@ -339,14 +353,17 @@ forEachBackend('Finance console sessions and admin', (db) => {
       const short = await client.post('/console/admin/users', { _csrf: client.csrf, username: 'new.auditor', role: 'auditor', password: 'short' });
       expect(short.status).to.equal(400);
       expect(short.text).to.contain('data-field="password"');
+      // The form comes back as typed, but for the password.
+      expect(short.text).to.match(/id="create-user"[^]*name="username"[^>]*value="new.auditor"/).and.to.match(/id="create-user"[^]*<option value="auditor" selected>/);
+      expect(short.text).to.not.contain('value="short"');
       const created = await client.post('/console/admin/users', { _csrf: client.csrf, username: 'new.auditor', role: 'auditor', password: 'a-long-enough-password' });
-      expect(created.status).to.equal(200);
+      expect(created.status).to.equal(303);
       const newcomer = new ConsoleClient(con.origin);
       expect((await newcomer.signIn('new.auditor', 'a-long-enough-password')).status).to.equal(303);
       expect((await newcomer.get('/console/payments')).status).to.equal(200);
 
       const id = (await con.store.consoleUsers.findByUsername('new.auditor'))!.id;
-      expect((await client.post(`/console/admin/users/${id}`, { _csrf: client.csrf, status: 'disabled' })).status).to.equal(200);
+      expect((await client.post(`/console/admin/users/${id}`, { _csrf: client.csrf, status: 'disabled' })).status).to.equal(303);
       expect((await newcomer.get('/console/payments')).location).to.equal('/console/sign-in');
       expect((await newcomer.signIn('new.auditor', 'a-long-enough-password')).status).to.equal(401);
     });

@@ -11,15 +11,19 @@
  *   GERBANG_PERF_AUDIT_KEY  `id:base64key` the sealed values are sealed with (default: a fresh one)
  *   GERBANG_PERF_CASES=re   only the cases whose label matches
  *
- * The seeding uses MariaDB's SEQUENCE engine (seq_1_to_N), so it needs MariaDB 10.x.
+ * The seeding uses MariaDB's SEQUENCE engine (seq_1_to_N), so it needs MariaDB 10.x. The
+ * reconciliation cases read a statement made here from the seeded payments (no bank is called).
  * A measurement, not a test: it prints figures and never fails on a slow answer.
  */
 import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { loadConsoleConfig } from '../../src/config/index.js';
-import { createConsoleUser, startConsole } from '../../src/console/index.js';
+import { createConsoleUser, startConsole, type StatementReader } from '../../src/console/index.js';
+import type { StatementEntry } from '../../src/banks/types.js';
 import { configureLogger } from '../../src/log/index.js';
 import { migrate, openDb } from '../../src/store/index.js';
+import { accountTag, paymentMac } from '../../src/store/repositories/payment-repository.js';
+import { placeOf } from '../../src/security/index.js';
 import { ringOf, testKeySpec } from '../support/audit-keys.js';
 
 const AUDIT_KEY = process.env.GERBANG_PERF_AUDIT_KEY ?? testKeySpec('perf');
@@ -33,25 +37,53 @@ const SPAN_DAYS = 30;
 
 const NAMES = ['PT Sumber Makmur', 'CV Maju Jaya', 'PT Abadi Sentosa', 'Toko Berkah', 'PT Cahaya Timur', 'UD Sinar Jaya', 'PT Mega Karya', 'CV Bintang Lima'];
 
+/** The company accounts the seeded payments are paid from (a payment's is the seq-th modulo their count). */
+const ACCOUNTS = Array.from({ length: 20 }, (_, i) => `02012400${String(i).padStart(2, '0')}`);
+/** The account the reconciliation cases read: one in twenty payments is paid from it. */
+const RECONCILED = ACCOUNTS[3];
+
 /**
- * Each payment's facts (migration 015), sealed with the run's key as the gateway seals them:
- * a few hundred distinct sealed values, picked per row, so the text search pays the real
- * decryption cost on every row it opens.
+ * The payments, written as the gateway writes them: each row's facts (migration 015) and paying
+ * account sealed for that row with the run's key, the account's keyed tag (migration 022) beside
+ * it, so the text search and the reconciliation pay the real decryption cost on every row they
+ * open. Sealing is bound to the row's id, so the rows are built here with their ids (1..ROWS).
  */
-function sealedDetails(): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < 400; i += 1) {
-    const details = { sourceAccount: '0201245680', beneficiaryAccount: `02012${String(i).padStart(5, '0')}`, beneficiaryBankCode: '014', beneficiaryName: `${NAMES[i % NAMES.length]} ${i}`, remark: `Invoice INV-${i}`, transferMethod: null };
-    out.push(AUDIT_KEYS.encrypt(JSON.stringify(details)));
+async function seedPayments(db: ReturnType<typeof openDb>, first: number, last: number, start: number, step: number): Promise<void> {
+  const ROWS_PER_INSERT = 500;
+  const columns =
+    'id, client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, bank_reference, amount, amount_minor, ' +
+    'currency, http_status, created_at, updated_at, key_id, details_json, beneficiary_account, beneficiary_bank, source_account, source_account_tag, mac_key_id, mac';
+  const width = columns.split(',').length;
+  const tags = ACCOUNTS.map((account) => accountTag(AUDIT_KEYS, account));
+  for (let from = first; from <= last; from += ROWS_PER_INSERT) {
+    const to = Math.min(last, from + ROWS_PER_INSERT - 1);
+    const values: (string | number | null)[] = [];
+    for (let seq = from; seq <= to; seq += 1) {
+      const at = start + seq * step;
+      const minor = (seq * 7919) % 250_000_000 + 10_000;
+      const state = seq % 20 === 0 ? 'FAILED' : seq % 97 === 0 ? 'UNKNOWN' : seq % 89 === 0 ? 'PENDING' : 'SUCCESS';
+      const i = seq % 400;
+      const account = ACCOUNTS[seq % ACCOUNTS.length];
+      const details = { sourceAccount: account, beneficiaryAccount: `02012${String(i).padStart(5, '0')}`, beneficiaryBankCode: '014', beneficiaryName: `${NAMES[i % NAMES.length]} ${i}`, remark: `Invoice INV-${i}`, transferMethod: null };
+      const day = new Date(at + 7 * 3_600_000).toISOString().slice(0, 10);
+      const amount = `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
+      values.push(
+        seq, `perf-client-${seq % 5}`, `PERF-${seq}`, 'a'.repeat(64), state, seq % 7 === 0 ? 'bni' : 'bca', 'transfer-intrabank', String(seq % 100_000_000).padStart(8, '0'), day,
+        String(seq).padStart(10, '0'), amount, minor, 'IDR', 201, at, at + 800, AUDIT_KEYS.currentKeyId,
+        AUDIT_KEYS.encrypt(JSON.stringify(details), placeOf('payments', 'details_json', [seq])), '******5681', '014',
+        AUDIT_KEYS.encrypt(account, placeOf('payments', 'source_account', [seq])), tags[seq % ACCOUNTS.length],
+      );
+      const fixed = { clientId: `perf-client-${seq % 5}`, transactionId: `PERF-${seq}`, requestHash: 'a'.repeat(64), amount, currency: 'IDR', createdAt: at };
+      const { keyId, mac } = paymentMac(AUDIT_KEYS, fixed);
+      values.push(keyId, mac);
+    }
+    const rows = to - from + 1;
+    await db.execute(`INSERT INTO payments (${columns}) VALUES ${Array.from({ length: rows }, () => `(${Array(width).fill('?').join(', ')})`).join(', ')}`, values);
   }
-  return out;
 }
 
 async function seed(url: string, end: number): Promise<void> {
   const db = openDb(url);
-  const sealed = sealedDetails();
-  await db.execute('CREATE TABLE perf_details (n INT NOT NULL PRIMARY KEY, sealed TEXT NOT NULL)');
-  for (let i = 0; i < sealed.length; i += 1) await db.execute('INSERT INTO perf_details (n, sealed) VALUES (?, ?)', [i, sealed[i]]);
   const start = end - SPAN_DAYS * DAY;
   const step = Math.floor((SPAN_DAYS * DAY) / ROWS);
   try {
@@ -60,15 +92,7 @@ async function seed(url: string, end: number): Promise<void> {
       const seq = `seq_${first}_to_${last}`;
       const at = `(${start} + seq * ${step})`;
       const minor = '((seq * 7919) % 250000000 + 10000)';
-      await db.execute(
-        'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, ' +
-          'bank_reference, amount, amount_minor, currency, result_json, http_status, created_at, updated_at, key_id, details_json, beneficiary_account, beneficiary_bank) ' +
-          `SELECT CONCAT('perf-client-', seq % 5), CONCAT('PERF-', seq), REPEAT('a', 64), ` +
-          "CASE WHEN seq % 20 = 0 THEN 'FAILED' WHEN seq % 97 = 0 THEN 'UNKNOWN' WHEN seq % 89 = 0 THEN 'PENDING' ELSE 'SUCCESS' END, " +
-          "IF(seq % 7 = 0, 'bni', 'bca'), 'transfer-intrabank', LPAD(seq % 100000000, 8, '0'), '2026-11-01', LPAD(seq, 10, '0'), " +
-          `CONCAT(${minor} DIV 100, '.', LPAD(${minor} % 100, 2, '0')), ${minor}, 'IDR', NULL, 201, ${at}, ${at} + 800, ` +
-          `'${AUDIT_KEYS.currentKeyId}', d.sealed, '******5681', '014' FROM ${seq} JOIN perf_details d ON d.n = seq % ${sealed.length}`,
-      );
+      await seedPayments(db, first, last, start, step);
       await db.execute(
         'INSERT INTO audit_exchanges (id, request_id, received_at, completed_at, remote_ip, origin, method, path, client_id, transaction_id, amount, ' +
           'outcome, status_code, error_code, request_headers, request_body, response_body) ' +
@@ -86,11 +110,35 @@ async function seed(url: string, end: number): Promise<void> {
       process.stdout.write(`  seeded ${last.toLocaleString('en')} payments, exchanges and bank calls\r`);
     }
     process.stdout.write('\n');
-    await db.execute('DROP TABLE perf_details');
     await db.execute('ANALYZE TABLE payments, audit_exchanges, audit_bank_calls');
   } finally {
     await db.close();
   }
+}
+
+/**
+ * The bank's side of the reconciliation cases, standing in for the statement the API would read:
+ * a debit for each payment seeded from the account in the period, as BCA words it. Built in this
+ * process in a few milliseconds, so the figures are the console's and the database's.
+ */
+function seededStatements(end: number): StatementReader {
+  const start = end - SPAN_DAYS * DAY;
+  const step = Math.floor((SPAN_DAYS * DAY) / ROWS);
+  return {
+    async read(accountNumber, from, to) {
+      const index = ACCOUNTS.indexOf(accountNumber);
+      const lo = Math.max(1, Math.ceil((Date.parse(`${from}T00:00:00+07:00`) - start) / step));
+      const hi = Math.min(ROWS, Math.floor((Date.parse(`${to}T00:00:00+07:00`) + DAY - 1 - start) / step));
+      const entries: StatementEntry[] = [];
+      for (let seq = lo + ((((index - lo) % ACCOUNTS.length) + ACCOUNTS.length) % ACCOUNTS.length); index >= 0 && seq <= hi; seq += ACCOUNTS.length) {
+        if (seq % 20 === 0) continue; // refused: nothing debited
+        const minor = (seq * 7919) % 250_000_000 + 10_000;
+        const date = new Date(start + seq * step + 7 * 3_600_000).toISOString().slice(0, 10);
+        entries.push({ date, type: 'DEBIT', amount: `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`, description: `TRSF E-BANKING DB PERF-${seq}` });
+      }
+      return { accountNumber, currency: 'IDR', from, to, openingBalance: null, entries, bank: 'bca' };
+    },
+  };
 }
 
 async function time(origin: string, cookie: string, path: string, runs: number): Promise<{ p50: number; p95: number; max: number; bytes: number; status: number }> {
@@ -135,7 +183,9 @@ async function main(): Promise<void> {
     console.log(`seeded in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
   }
 
-  const con = await startConsole(loadConsoleConfig({ GERBANG_DATABASE_URL: url, CONSOLE_PORT: '0', GERBANG_LOG_LEVEL: 'warn', GERBANG_MIGRATE_ON_START: 'false', GERBANG_AUDIT_KEYS: AUDIT_KEY }));
+  const con = await startConsole(loadConsoleConfig({ GERBANG_DATABASE_URL: url, CONSOLE_PORT: '0', GERBANG_LOG_LEVEL: 'warn', GERBANG_MIGRATE_ON_START: 'false', GERBANG_AUDIT_KEYS: AUDIT_KEY }), {
+    statements: seededStatements(end),
+  });
   try {
     const password = randomBytes(12).toString('hex');
     const username = `perf-${randomBytes(3).toString('hex')}`;
@@ -176,6 +226,8 @@ async function main(): Promise<void> {
       ['search "inv-123" (sealed remarks), 3 days', `/console/payments?q=inv-123&from=${day(10)}&to=${day(8)}`],
       ['search "perf-4242" (transaction id)', '/console/payments?q=perf-4242'],
       ['list, client + status + 7 days', `/console/payments?client=perf-client-1&status=SUCCESS&from=${day(7)}&to=${day(0)}`],
+      ['reconciliation, one account, 1 day', `/console/reconciliation?account=${RECONCILED}&from=${day(3)}&to=${day(3)}`],
+      ['reconciliation, one account, 3 days', `/console/reconciliation?account=${RECONCILED}&from=${day(5)}&to=${day(3)}`],
       ['detail page', detail],
       ['overview, 14 days', '/console/overview?days=14'],
       ['overview, 30 days', '/console/overview?days=30'],

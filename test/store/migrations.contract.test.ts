@@ -19,7 +19,7 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
     'id', 'client_id', 'transaction_id', 'request_hash', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date',
     'bank_reference', 'amount', 'amount_minor', 'currency', 'result_json', 'http_status', 'created_at', 'updated_at',
     'check_attempts', 'not_found_count', 'next_check_at', 'lease_owner', 'lease_until', 'key_id', 'source_account', 'bank_external_id', 'review_since', 'mac_key_id', 'mac',
-    'details_json', 'beneficiary_account', 'beneficiary_bank',
+    'details_json', 'beneficiary_account', 'beneficiary_bank', 'source_account_tag',
   ],
   bank_notifications: ['id', 'partner', 'external_id', 'body_hash', 'received_at'],
   audit_exchanges: [
@@ -49,7 +49,7 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   ],
   schema_migrations: ['version', 'name', 'checksum', 'applied_at'],
   console_users: ['id', 'username', 'password_hash', 'role', 'status', 'created_at', 'updated_at'],
-  console_sessions: ['id_hash', 'user_id', 'csrf_token', 'created_at', 'last_seen_at'],
+  console_sessions: ['id_hash', 'user_id', 'csrf_token', 'created_at', 'last_seen_at', 'flash'],
   console_audit: ['id', 'at', 'username', 'action', 'target', 'detail', 'remote_ip'],
   audit_verifications: ['id', 'checked_at', 'ok', 'links', 'breaks', 'first_break', 'key_id', 'mac'],
 };

@@ -153,4 +153,36 @@ forEachBackend('Payment search (console list)', (ctx) => {
     const sum = made.reduce((s, p) => s + BigInt(p.amount.replace('.', '')), 0n);
     expect(second.totals.totalMinor).to.equal(sum);
   });
+
+  it('finds the payments of one paying account received in a period, oldest first, though the account is sealed', async () => {
+    const store = ctx.store();
+    const who = `acct-${randomBytes(4).toString('hex')}`;
+    const start = Date.UTC(2031, 0, 5, 1, 0, 0);
+    const made: { tx: string; at: number; account: string | null }[] = [
+      { tx: 'ACC-1', at: start + 2000, account: '0201245680' },
+      { tx: 'ACC-2', at: start + 1000, account: '0201245680' },
+      { tx: 'ACC-3', at: start + 1500, account: '0201245699' },
+      { tx: 'ACC-4', at: start + 1200, account: null },
+      { tx: 'ACC-5', at: start + DAY, account: '0201245680' },
+    ];
+    for (const m of made) {
+      await store.payments.reserve({ clientId: who, transactionId: m.tx, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: m.account }, m.at);
+    }
+    // ACC-2 as a row written before the account tags (migration 022): found all the same.
+    await store.db.execute("UPDATE payments SET source_account_tag = NULL WHERE client_id = ? AND transaction_id = 'ACC-2'", [who]);
+    const found = await store.paymentSearch.fromAccount('0201245680', start, start + DAY);
+    expect(found.rows.map((p) => p.transactionId)).to.deep.equal(['ACC-2', 'ACC-1']);
+    expect(found.rows.every((p) => p.sourceAccount === '0201245680')).to.equal(true);
+    expect(found.truncated).to.equal(false);
+    const raw = await store.db.query<{ source_account: string | null; source_account_tag: string | null; transaction_id: string }>(
+      'SELECT transaction_id, source_account, source_account_tag FROM payments WHERE client_id = ? ORDER BY transaction_id',
+      [who],
+    );
+    expect(JSON.stringify(raw)).not.to.contain('0201245680').and.not.to.contain('5680');
+    const tag = (tx: string) => raw.find((r) => r.transaction_id === tx)!.source_account_tag;
+    // Equal accounts, equal tags; another account, another tag; no account, no tag.
+    expect(tag('ACC-1')).to.match(/^[0-9a-f]{32}$/).and.to.equal(tag('ACC-5'));
+    expect(tag('ACC-3')).to.match(/^[0-9a-f]{32}$/).and.not.to.equal(tag('ACC-1'));
+    expect(tag('ACC-4')).to.equal(null);
+  });
 });

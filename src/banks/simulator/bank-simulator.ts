@@ -10,7 +10,7 @@ import { checkSignedCall, checkTokenRequest, header, TokenSessions } from './req
 import { balances, checkDomesticHeaders, domesticInquiry, ESB_REFUSALS, executeDomestic, legacyNamespace, parseDomestic, statement, statusTransferType } from './legacy-operations.js';
 import { LEGACY_CHANNEL_ID, LEGACY_PATHS, LEGACY_STATUS_TRANSFER_TYPES } from './legacy-dialect.js';
 import { SnapBank, type SnapBankDialect, type SnapSimPartner } from './snap/index.js';
-import { defaultAccounts, Ledger, type SimAccount, type SimPartner, type SimulatorNetwork } from './simulator-state.js';
+import { defaultAccounts, Ledger, type LedgerMove, type LedgerRefusal, type SimAccount, type SimPartner, type SimulatorNetwork } from './simulator-state.js';
 
 /**
  * A strict BCA (legacy API) for sandbox mode and every test: a real HTTP server that checks what
@@ -173,6 +173,14 @@ export class BankSimulator {
   /** Adds or replaces an account (a test makes its own). */
   setAccount(account: SimAccount): void {
     this.ledger.setAccount(account);
+  }
+
+  /**
+   * Books a movement no API call made: a transfer the company keyed in the bank's own portal, a
+   * fee. It shows on the statement as any other line. Returns why it was refused, or null.
+   */
+  bookOutside(move: LedgerMove): LedgerRefusal | null {
+    return this.ledger.move(move);
   }
 
   /** Every account with its balance now. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describeUnknownSettings, loadConfig, loadConsoleConfig, loadStoreConfig, unknownSettings, type Config } from '../../config/index.js';
-import { startConsole } from '../../console/index.js';
+import { apiStatementReader, startConsole } from '../../console/index.js';
 import { hashSecret } from '../../security/index.js';
 import type { Store } from '../../store/types.js';
 import { startGateway } from '../../gateway/index.js';
@@ -90,7 +90,9 @@ export async function sandboxCommand(_args: string[], io: CliIo): Promise<number
     // The demo client may use the simulated bank's accounts (a client uses only the accounts granted to it).
     for (const account of new Set(gateway.banks.router.all().flatMap((partner) => partner.accounts))) await gateway.store.accountGrants.grant(client.id, account, Date.now());
     // The finance console runs beside it on CONSOLE_PORT, on the same store, with an admin to sign in as.
-    financeConsole = await startConsole(consoleConfig, { store: gateway.store });
+    // Its reconciliation page reads statements through the API as the demo client.
+    const statements = consoleConfig.api ? undefined : apiStatementReader({ url: gateway.url, clientId: client.id, clientSecret });
+    financeConsole = await startConsole(consoleConfig, { store: gateway.store, statements });
     await sandboxConsoleUser(gateway.store, 'finance', password);
   } catch (error) {
     // A busy CONSOLE_PORT must not leave the API half-started: stop it, then say why.

@@ -7,9 +7,18 @@ import { signedIn } from '../console-locals.js';
 import { BASE } from '../console-sessions.js';
 import { createConsoleUser, resetConsolePassword } from '../console-users.js';
 import { unlockConsoleUser } from '../sign-in-use-case.js';
-import { adminPage, confirmPage, type AdminView } from '../views/admin-page.js';
+import { getLogger } from '../../log/index.js';
+import { adminPage, confirmPage, type AdminView, type TypedForm } from '../views/admin-page.js';
 import { messagePage } from '../views/message-page.js';
 import { remoteIp } from './sign-in-routes.js';
+
+const log = getLogger('console');
+
+/** What a change leaves for the next GET of the admin page (kept sealed with the session). */
+interface Flash {
+  notice: string;
+  secret?: { clientId: string; clientSecret: string };
+}
 
 function field(req: Request, name: string): string {
   const value = req.body?.[name];
@@ -44,22 +53,46 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
     await store.consoleAudit.record({ at: clock(), username: signedIn(res).user.username, action, target, detail, remoteIp: remoteIp(req) });
   }
 
-  /** Runs a change; a VALIDATION_FAILED redraws the page with the fields named, status 400. */
-  async function attempt(req: Request, res: Response, change: () => Promise<Partial<AdminView> | 'missing'>): Promise<void> {
+  /**
+   * Runs a change. Done: Post/Redirect/Get — what the page has to say (a new secret included)
+   * is kept with the session, sealed, and the browser is sent to GET /console/admin, so a reload
+   * re-posts nothing and the secret is never in a URL. A VALIDATION_FAILED redraws the page at
+   * once (400) with the fields named and what the admin typed in that form (`typed`, which
+   * never holds a password).
+   */
+  async function attempt(req: Request, res: Response, typed: TypedForm | null, change: () => Promise<Partial<AdminView> | 'missing'>): Promise<void> {
+    const locals = signedIn(res);
     try {
       const result = await change();
-      if (result === 'missing') return render(req, res, 404, { errors: [{ field: 'id', message: signedIn(res).t('notFound') }] });
-      await render(req, res, 200, { notice: signedIn(res).t('saved'), ...result });
+      if (result === 'missing') return render(req, res, 404, { errors: [{ field: 'id', message: locals.t('notFound') }] });
+      const flash: Flash = { notice: result.notice ?? locals.t('saved'), ...(result.secret ? { secret: result.secret } : {}) };
+      await store.consoleSessions.setFlash(locals.session.idHash, JSON.stringify(flash));
+      res.redirect(303, `${BASE}/admin`);
     } catch (error) {
       if (!isAppError(error) || error.code !== 'VALIDATION_FAILED') throw error;
-      await render(req, res, 400, { errors: error.fields.length > 0 ? error.fields : [{ field: 'form', message: error.message }] });
+      await render(req, res, 400, { errors: error.fields.length > 0 ? error.fields : [{ field: 'form', message: error.message }], typed: typed ?? undefined });
     }
   }
 
-  router.get(`${BASE}/admin`, (req, res) => render(req, res, 200));
+  /** The message the last change left for this page, shown once; a flash that cannot be opened (its key retired) says it was lost. */
+  async function takeFlash(res: Response): Promise<Partial<AdminView>> {
+    const locals = signedIn(res);
+    let text: string | null;
+    try {
+      text = await store.consoleSessions.takeFlash(locals.session.idHash);
+    } catch (error) {
+      log.warn({ err: error }, 'a console flash could not be opened');
+      return { errors: [{ field: 'form', message: locals.t('flashLost') }] };
+    }
+    if (text === null) return {};
+    const flash = JSON.parse(text) as Flash;
+    return { notice: flash.notice, secret: flash.secret };
+  }
+
+  router.get(`${BASE}/admin`, async (req, res) => render(req, res, 200, await takeFlash(res)));
 
   router.post(`${BASE}/admin/clients`, (req, res) =>
-    attempt(req, res, async () => {
+    attempt(req, res, { form: 'create-client', values: { name: field(req, 'name'), origins: field(req, 'origins'), cidrs: field(req, 'cidrs') } }, async () => {
       const name = field(req, 'name').trim();
       if (!name || name.length > 191) throw invalid([{ field: 'name', message: 'name is required (at most 191 characters)' }]);
       const { client, clientSecret } = await createClient(store.clients, { name, origins: list(req, 'origins'), cidrs: list(req, 'cidrs') }, clock());
@@ -86,7 +119,7 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
   });
 
   router.post(`${BASE}/admin/clients/:id/status`, (req, res) =>
-    attempt(req, res, async () => {
+    attempt(req, res, null, async () => {
       const status = field(req, 'status') === 'active' ? 'active' : 'disabled';
       if (status === 'disabled') {
         const client = await store.clients.findById(req.params.id);
@@ -100,7 +133,7 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
   );
 
   router.post(`${BASE}/admin/clients/:id/rotate`, (req, res) =>
-    attempt(req, res, async () => {
+    attempt(req, res, null, async () => {
       const client = await store.clients.findById(req.params.id);
       if (!client) return 'missing';
       // A reload re-posts the old fingerprint: the secret was already rotated, do not rotate again.
@@ -113,7 +146,7 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
   );
 
   router.post(`${BASE}/admin/clients/:id/allowlists`, (req, res) =>
-    attempt(req, res, async () => {
+    attempt(req, res, { form: `allowlists:${req.params.id}`, values: { origins: field(req, 'origins'), cidrs: field(req, 'cidrs') } }, async () => {
       const origins = list(req, 'origins');
       const cidrs = list(req, 'cidrs');
       if (!(await setClientAllowlists(store.clients, req.params.id, origins, cidrs, clock()))) return 'missing';
@@ -124,7 +157,7 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
 
   // The company accounts the client may use (balance, statement, paying from): some granted, some withdrawn.
   router.post(`${BASE}/admin/clients/:id/accounts`, (req, res) =>
-    attempt(req, res, async () => {
+    attempt(req, res, { form: `accounts:${req.params.id}`, values: { grant: field(req, 'grant'), revoke: field(req, 'revoke') } }, async () => {
       const change = { grant: list(req, 'grant'), revoke: list(req, 'revoke') };
       if (!(await changeAccountGrants(store, req.params.id, change, clock()))) return 'missing';
       // Masked in the console audit too: no account number is stored in clear.
@@ -134,8 +167,9 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
     }),
   );
 
+  // The password typed is never sent back: the admin types it again.
   router.post(`${BASE}/admin/users`, (req, res) =>
-    attempt(req, res, async () => {
+    attempt(req, res, { form: 'create-user', values: { username: field(req, 'username'), role: field(req, 'role') } }, async () => {
       const user = await createConsoleUser(store.consoleUsers, { username: field(req, 'username').trim(), password: field(req, 'password'), role: field(req, 'role') }, clock());
       await audited(req, res, 'admin_user_create', `user:${user.username}`, user.role);
       return {};
@@ -143,7 +177,7 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
   );
 
   router.post(`${BASE}/admin/users/:id`, (req, res) =>
-    attempt(req, res, async () => {
+    attempt(req, res, null, async () => {
       const id = /^\d{1,15}$/.test(req.params.id) ? Number(req.params.id) : NaN;
       const target = Number.isNaN(id) ? null : await store.consoleUsers.findById(id);
       if (!target) return 'missing';
@@ -173,7 +207,7 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
 
   // A locked-out user (from one address or from all) signs in again at once.
   router.post(`${BASE}/admin/users/:id/unlock`, (req, res) =>
-    attempt(req, res, async () => {
+    attempt(req, res, null, async () => {
       const target = await userOf(req);
       if (!target) return 'missing';
       const lifted = await unlockConsoleUser(store.lockouts, target.username);
@@ -184,7 +218,7 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
 
   // A forgotten password: the admin sets a new one (told to the user out of band); the user's sessions end.
   router.post(`${BASE}/admin/users/:id/password`, (req, res) =>
-    attempt(req, res, async () => {
+    attempt(req, res, null, async () => {
       const target = await userOf(req);
       if (!target) return 'missing';
       if (target.id === signedIn(res).user.id) throw invalid([{ field: 'user', message: 'change your own password with another admin or gerbang user reset-password' }]);

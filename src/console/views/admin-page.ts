@@ -15,12 +15,22 @@ export interface AdminView {
   secret?: { clientId: string; clientSecret: string };
   errors?: FieldError[];
   notice?: string;
+  /** The form whose submission was refused, with what was typed (never a password), to show back. */
+  typed?: TypedForm;
+}
+
+/** `create-client`, `create-user`, `allowlists:<clientId>` or `accounts:<clientId>`, and its fields as typed. */
+export interface TypedForm {
+  form: string;
+  values: Record<string, string>;
 }
 
 export function adminPage(ctx: PageContext, view: AdminView): string {
   const { t } = ctx;
   const csrf = csrfField(ctx);
   const lines = (values: string[]) => values.join('\n');
+  /** What the admin typed in `form`'s field `name` when that form was refused, else `fallback`. */
+  const typed = (form: string, name: string, fallback = '') => (view.typed?.form === form ? (view.typed.values[name] ?? fallback) : fallback);
   const notices = html`
 ${view.notice ? html`<p class="ok" role="status">${view.notice}</p>` : ''}
 ${view.errors && view.errors.length > 0 ? html`<div class="error" role="alert"><ul>${view.errors.map((e) => html`<li data-field="${e.field}">${e.message}</li>`)}</ul></div>` : ''}
@@ -31,13 +41,13 @@ ${view.secret ? html`<div class="info" role="status" id="new-secret"><p>${t('sec
 ${view.clients.map(
   (c) => html`<tr data-client-id="${c.id}"><td><code>${c.id}</code></td><td>${c.name}</td><td>${c.status === 'active' ? t('active') : t('disabled')}${c.signing.required ? html`<br><span class="signing">${t('signedRequests')}</span>` : ''}</td>
 <td><form method="post" action="${BASE}/admin/clients/${c.id}/allowlists" class="allowlists">${csrf}
-<textarea name="origins" rows="2" aria-label="${t('allowedOrigins')}">${lines(c.allowedOrigins)}</textarea>
-<textarea name="cidrs" rows="2" aria-label="${t('allowedCidrs')}">${lines(c.allowedCidrs)}</textarea>
+<textarea name="origins" rows="2" aria-label="${t('allowedOrigins')}">${typed(`allowlists:${c.id}`, 'origins', lines(c.allowedOrigins))}</textarea>
+<textarea name="cidrs" rows="2" aria-label="${t('allowedCidrs')}">${typed(`allowlists:${c.id}`, 'cidrs', lines(c.allowedCidrs))}</textarea>
 <button type="submit">${t('save')}</button></form></td>
 <td><ul class="granted">${(view.grants?.[c.id] ?? []).map((account) => html`<li>${account}</li>`)}</ul>
 <form method="post" action="${BASE}/admin/clients/${c.id}/accounts" class="accounts">${csrf}
-<textarea name="grant" rows="1" aria-label="${t('grantAccounts')}" placeholder="${t('grantAccounts')}"></textarea>
-<textarea name="revoke" rows="1" aria-label="${t('revokeAccounts')}" placeholder="${t('revokeAccounts')}"></textarea>
+<textarea name="grant" rows="1" aria-label="${t('grantAccounts')}" placeholder="${t('grantAccounts')}">${typed(`accounts:${c.id}`, 'grant')}</textarea>
+<textarea name="revoke" rows="1" aria-label="${t('revokeAccounts')}" placeholder="${t('revokeAccounts')}">${typed(`accounts:${c.id}`, 'revoke')}</textarea>
 <button type="submit">${t('save')}</button></form></td>
 <td>${c.status === 'active'
     ? html`<a class="button toggle" href="${BASE}/admin/clients/${c.id}/confirm/disable">${t('disable')}</a>`
@@ -46,9 +56,9 @@ ${view.clients.map(
 ${c.allowedCidrs.length === 0 ? html`<tr class="no-address"><td colspan="6"><p class="warning" role="note">${t('noAllowedAddress').replace('{name}', c.name)}</p></td></tr>` : ''}`,
 )}</tbody></table>
 <form method="post" action="${BASE}/admin/clients" class="admin-form" id="create-client">${csrf}
-<label>${t('name')} <input name="name" required maxlength="191"></label>
-<label>${t('allowedOrigins')} (${t('onePerLine')}) <textarea name="origins" rows="2"></textarea></label>
-<label>${t('allowedCidrs')} (${t('onePerLine')}) <textarea name="cidrs" rows="2"></textarea></label>
+<label>${t('name')} <input name="name" required maxlength="191" value="${typed('create-client', 'name')}"></label>
+<label>${t('allowedOrigins')} (${t('onePerLine')}) <textarea name="origins" rows="2">${typed('create-client', 'origins')}</textarea></label>
+<label>${t('allowedCidrs')} (${t('onePerLine')}) <textarea name="cidrs" rows="2">${typed('create-client', 'cidrs')}</textarea></label>
 <button type="submit">${t('create')}</button></form>`;
 
   const roleSelect = (selected: string, label: string) => html`<select name="role" aria-label="${label}">${CONSOLE_ROLES.map((r) => html`<option value="${r}"${r === selected ? html` selected` : ''}>${r}</option>`)}</select>`;
@@ -63,8 +73,8 @@ ${view.users.map(
 <form method="post" action="${BASE}/admin/users/${u.id}/password" class="inline reset-password">${csrf}<input name="password" type="password" required minlength="12" autocomplete="new-password" aria-label="${t('newPassword')}: ${u.username}" placeholder="${t('newPassword')}"><button type="submit">${t('resetPassword')}</button></form></td></tr>`,
 )}</tbody></table>
 <form method="post" action="${BASE}/admin/users" class="admin-form" id="create-user">${csrf}
-<label>${t('username')} <input name="username" required maxlength="64"></label>
-<label>${t('role')} ${roleSelect('viewer', t('role'))}</label>
+<label>${t('username')} <input name="username" required maxlength="64" value="${typed('create-user', 'username')}"></label>
+<label>${t('role')} ${roleSelect(typed('create-user', 'role', 'viewer'), t('role'))}</label>
 <label>${t('password')} <input name="password" type="password" required minlength="12" autocomplete="new-password"></label>
 <button type="submit">${t('create')}</button></form>`;
 

@@ -31,6 +31,7 @@ export function layout(ctx: PageContext, title: string, body: Html, scripts: str
         <a href="${BASE}/runs">${t('runs')}</a>
         <a href="${BASE}/overview">${t('overview')}</a>
         <a href="${BASE}/review">${t('review')}</a>
+        <a href="${BASE}/reconciliation">${t('reconciliation')}</a>
         ${user.role !== 'viewer' ? html`<a href="${BASE}/access-log">${t('accessLog')}</a>` : ''}
         ${user.role === 'admin' ? html`<a href="${BASE}/admin">${t('admin')}</a>` : ''}
         <span class="who">${user.username} (${user.role})</span>

@@ -26,7 +26,9 @@ export function reviewPage(ctx: PageContext, view: ReviewView): string {
     ({ payment, result }) => html`<tr data-payment-id="${payment.id}">
 <td>#${payment.id}</td><td><a href="${BASE}/payments/${payment.id}">${payment.transactionId}</a></td><td>${payment.clientId}</td><td>${result.status}</td>
 <td class="num">${payment.amount}</td><td>${payment.bank ?? '—'}</td><td>${payment.bankTransactionId ?? '—'} ${payment.bankTransactionDate ?? ''}</td>
-<td>${payment.reviewSince === null ? '' : formatJakartaTime(payment.reviewSince)}</td><td>${result.bankMessage ?? ''}</td>
+<td>${payment.reviewSince === null ? '' : formatJakartaTime(payment.reviewSince)}</td><td>${result.bankMessage ?? ''}${
+      payment.sourceAccount ? html`<br><a class="statement-link" href="${BASE}/reconciliation?payment=${payment.id}#payment-${payment.id}">${t('reconCheckStatement')}</a>` : ''
+    }</td>
 <td>${
       admin
         ? html`<form method="post" action="${BASE}/review/${payment.id}/resolve" class="resolve">${csrf}

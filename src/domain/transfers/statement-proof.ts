@@ -82,12 +82,12 @@ function describeLine(entry: StatementEntry): string {
 }
 
 /** Equal amounts, in cents (a debit may be written with a minus sign). */
-function sameMoney(a: string, b: string): boolean {
+export function sameMoney(a: string, b: string): boolean {
   return cents(a.replace(/^-/, '')) === cents(b);
 }
 
 /** Whether `text` carries `reference` as a whole word (not inside a longer number or word). */
-function mentions(text: string, reference: string): boolean {
+export function mentions(text: string, reference: string): boolean {
   if (reference.length < 4) return false;
   const escaped = reference.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`(^|[^A-Za-z0-9])${escaped}($|[^A-Za-z0-9])`, 'i').test(text);

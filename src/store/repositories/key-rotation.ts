@@ -1,10 +1,10 @@
 import type { KeyRing } from '../../security/index.js';
 import { relinkChains } from './audit-verify.js';
 import { SqlAuditVerificationRepository } from './audit-verification-repository.js';
-import { PAYMENT_COLUMNS, paymentMac, paymentMacProblem, type PaymentRow } from './payment-repository.js';
+import { accountTag, PAYMENT_COLUMNS, paymentMac, paymentMacProblem, type PaymentRow } from './payment-repository.js';
 import type { Db, KeyRotationRepository, KeyRotationReport, SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
-import { placeInRow, rowColumns, SEALED_TABLES, ValueSealer, type SealedTable } from './sealed-values.js';
+import { place, placeInRow, rowColumns, SEALED_TABLES, ValueSealer, type SealedTable } from './sealed-values.js';
 
 /** Whole passes over the tables; a later pass picks up rows a writer changed during the one before. */
 const MAX_PASSES = 3;
@@ -72,7 +72,7 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
     // The MACs under the older keys: checked with them, then made again with the newest key.
     const ring = sealer.keyRing;
     report.relinkedChains = await relinkChains(this.db, sealer, { legacy: false, transaction: (fn) => this.db.withTransaction(fn) });
-    report.resignedPayments = await resignPayments(this.db, ring);
+    report.resignedPayments = await resignPayments(this.db, sealer);
     report.resignedVerifications = await new SqlAuditVerificationRepository(this.db, ring).resign();
     return report;
   }
@@ -102,7 +102,8 @@ async function countStale(db: Db, keyId: string): Promise<number> {
 }
 
 /** Every payment whose MAC holds under its older key gets the newest key's MAC (its fixed fields never change, so no write races it). */
-async function resignPayments(db: Db, ring: KeyRing): Promise<number> {
+async function resignPayments(db: Db, sealer: ValueSealer): Promise<number> {
+  const ring = sealer.keyRing;
   let resigned = 0;
   let after = 0;
   for (;;) {
@@ -110,7 +111,16 @@ async function resignPayments(db: Db, ring: KeyRing): Promise<number> {
     for (const row of rows) {
       if (row.mac_key_id === null || !ring.keyIds.includes(row.mac_key_id) || paymentMacProblem(ring, row) !== null) continue;
       const { keyId, mac } = paymentMac(ring, { clientId: row.client_id, transactionId: row.transaction_id, requestHash: row.request_hash, amount: row.amount, currency: row.currency, createdAt: toNumber(row.created_at) });
-      await db.execute('UPDATE payments SET mac_key_id = ?, mac = ? WHERE id = ? AND mac = ?', [keyId, mac, toNumber(row.id), row.mac]);
+      // The paying account's search tag (migration 022) under the newest key too, so retiring the old key loses no payment from a reconciliation.
+      // (An account that does not open is left as it is: `audit verify` names it; the row keeps its tag.)
+      let account: string | null | undefined;
+      try {
+        account = sealer.open(row.source_account, place('payments', 'source_account', [toNumber(row.id)]));
+      } catch {
+        account = undefined;
+      }
+      if (account === undefined) await db.execute('UPDATE payments SET mac_key_id = ?, mac = ? WHERE id = ? AND mac = ?', [keyId, mac, toNumber(row.id), row.mac]);
+      else await db.execute('UPDATE payments SET mac_key_id = ?, mac = ?, source_account_tag = ? WHERE id = ? AND mac = ?', [keyId, mac, account === null ? null : accountTag(ring, account), toNumber(row.id), row.mac]);
       resigned += 1;
     }
     if (rows.length < 500) return resigned;

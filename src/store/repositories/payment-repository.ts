@@ -56,6 +56,8 @@ export function parseDetails(text: string | null): PaymentDetails | null {
 
 /** What a payment's MAC key is derived for (KeyRing.macKey). */
 const PAYMENT_PURPOSE = 'payment';
+/** The key of the paying accounts' search tags (HKDF from the ring key: never the encryption key). */
+const ACCOUNT_TAG_PURPOSE = 'payment account tag';
 
 /** The fields fixed when a payment is reserved, which its MAC covers (the id is not known before the INSERT; the pair is unique). */
 export interface PaymentFixed {
@@ -72,6 +74,15 @@ export function paymentMac(ring: KeyRing, p: PaymentFixed, keyId?: string): { ke
   const { keyId: id, key } = ring.macKey(PAYMENT_PURPOSE, keyId);
   const text = JSON.stringify([p.clientId, p.transactionId, p.requestHash, p.amount, p.currency, p.createdAt]);
   return { keyId: id, mac: createHmac('sha256', key).update(text).digest('hex') };
+}
+
+/**
+ * The keyed tag of a paying account (migration 022): HMAC-SHA256 under the ring's account-tag key
+ * `keyId` (the newest when omitted), its first 128 bits in hex. Searchable in SQL, opaque without the key.
+ */
+export function accountTag(ring: KeyRing, account: string, keyId?: string): string {
+  const { key } = ring.macKey(ACCOUNT_TAG_PURPOSE, keyId);
+  return createHmac('sha256', key).update(account).digest('hex').slice(0, 32);
 }
 
 /** The problem with a payment row's MAC in words, or null when it matches. */
@@ -191,8 +202,9 @@ export class SqlPaymentRepository implements PaymentRepository {
     const id = result.insertId;
     const sourceAccount = payment.sourceAccount || null;
     if (sourceAccount !== null || details !== null) {
-      await this.db.execute('UPDATE payments SET source_account = ?, details_json = ? WHERE id = ?', [
+      await this.db.execute('UPDATE payments SET source_account = ?, source_account_tag = ?, details_json = ? WHERE id = ?', [
         this.sealer.seal(sourceAccount, place('payments', 'source_account', [id])),
+        sourceAccount === null ? null : accountTag(this.sealer.keyRing, sourceAccount),
         this.sealer.seal(details === null ? null : JSON.stringify(details), place('payments', 'details_json', [id])),
         id,
       ]);

@@ -126,6 +126,9 @@ export const SEALED_TABLES: readonly SealedTable[] = [
   { table: 'callback_deliveries', key: ['id'], row: ['client_id', 'transaction_id'], sealed: ['body'] },
   // A client's request-signing key (migration 008): the gateway needs the key itself to verify HMACs.
   { table: 'clients', key: ['id'], row: ['id'], sealed: ['signing_key'], holding: 'signing_key IS NOT NULL' },
+  // Not here: console_sessions.flash (migration 021), a message sealed for a session's next page
+  // only, cleared when shown or with the session (idle minutes). A flash left under a key retired
+  // meanwhile does not open: the page then says the message was lost, and nothing else is.
 ];
 
 /** The columns a table's rows are read with to know their place (SealedTable.row without the `#`). */
@@ -147,4 +150,4 @@ export function place(table: SealedTableName, column: string, row: readonly (str
   return { table, column, row };
 }
 
-export type SealedTableName = 'audit_exchanges' | 'audit_bank_calls' | 'payments' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients';
+export type SealedTableName = 'audit_exchanges' | 'audit_bank_calls' | 'payments' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'console_sessions';

@@ -1,0 +1,109 @@
+import type { Reconciliation, ReconciliationLine } from '../../domain/transfers/index.js';
+import { paymentDay } from '../../domain/transfers/index.js';
+import { bankRefusalText } from '../bank-messages.js';
+import { BASE } from '../console-sessions.js';
+import { formatDay, formatRupiah } from '../format.js';
+import { html, type Html } from '../html.js';
+import { statusLabel } from '../i18n.js';
+import { bankLabel } from '../payment-facts.js';
+import type { StatementReadError } from '../statement-reader.js';
+import { layout, type PageContext } from './layout.js';
+
+export interface ReconciliationForm {
+  account: string;
+  from: string;
+  to: string;
+}
+
+export interface ReconciliationView {
+  form: ReconciliationForm;
+  /** Bad fields, each with its message; the bank was not asked. */
+  errors: { field: keyof ReconciliationForm; message: string }[];
+  /** The bank or the API could not give the statement. */
+  readError?: StatementReadError;
+  result?: { bank: string; reconciliation: Reconciliation; truncated: boolean };
+  /** The payment the page was opened for (from the review queue): its line is marked. */
+  focus?: number;
+  /** A note above the form (e.g. the payment records no paying account). */
+  notice?: string;
+}
+
+function shownDay(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? formatDay(value) : value;
+}
+
+/**
+ * The reconciliation page: a company account and a period, then the bank's statement beside
+ * Gerbang's payments from that account, one row per statement line or payment, unmatched rows
+ * highlighted and named in words (never by colour alone).
+ */
+export function reconciliationPage(ctx: PageContext, view: ReconciliationView): string {
+  const { t, lang } = ctx;
+  const { form } = view;
+  const invalid = (field: string) => (view.errors.some((e) => e.field === field) ? html` aria-invalid="true" aria-describedby="error-${field}"` : '');
+  const formHtml = html`<form method="get" action="${BASE}/reconciliation" class="filters no-print" aria-label="${t('reconciliation')}">
+  <label>${t('companyAccount')} <input name="account" inputmode="numeric" autocomplete="off" value="${form.account}" required${invalid('account')}></label>
+  <label>${t('dateFrom')} <input name="from" inputmode="numeric" placeholder="${t('datePlaceholder')}" value="${shownDay(form.from)}" required${invalid('from')}></label>
+  <label>${t('dateTo')} <input name="to" inputmode="numeric" placeholder="${t('datePlaceholder')}" value="${shownDay(form.to)}" required${invalid('to')}></label>
+  <div class="actions"><button type="submit">${t('reconShow')}</button></div>
+  <p class="hint">${t('reconPeriodHint')}</p>
+</form>`;
+  const errors =
+    view.errors.length > 0
+      ? html`<div class="error" role="alert"><strong>${t('badFilter')}</strong><ul>${view.errors.map((e) => html`<li id="error-${e.field}" data-field="${e.field}">${e.message}</li>`)}</ul></div>`
+      : '';
+  const readError = view.readError
+    ? html`<div class="error" role="alert" id="statement-error" data-problem="${view.readError.problem}"><strong>${t('reconCannotRead')}</strong><p>${t(`reconErr_${view.readError.problem}`)}</p>${
+        view.readError.problem === 'bank-refused' || view.readError.problem === 'period'
+          ? html`<p>${bankRefusalText(lang, view.readError.bankResponseCode, view.readError.bankMessage ?? view.readError.message)}</p>`
+          : ''
+      }</div>`
+    : '';
+  const notice = view.notice ? html`<p class="warning" role="status">${view.notice}</p>` : '';
+  return layout(ctx, t('reconciliation'), html`<p>${t('reconIntro')}</p>${notice}${formHtml}${errors}${readError}${view.result ? results(ctx, view.result, view.focus) : ''}`);
+}
+
+function results(ctx: PageContext, result: NonNullable<ReconciliationView['result']>, focus: number | undefined): Html {
+  const { t } = ctx;
+  const { lines, counts } = result.reconciliation;
+  const summary = html`<p class="info" id="recon-summary">${t('reconFromBank')} ${bankLabel(result.bank) ?? result.bank}: ${t('recon_matched')} <strong data-count="matched">${counts.matched}</strong> · ${t('recon_statement-only')} <strong data-count="statement-only">${counts['statement-only']}</strong> · ${t('recon_gerbang-only')} <strong data-count="gerbang-only">${counts['gerbang-only']}</strong> · ${t('recon_credit')} <strong data-count="credit">${counts.credit}</strong></p>${
+    counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && lines.length > 0 ? html`<p class="ok" role="status">${t('reconAllMatched')}</p>` : ''
+  }${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated')}</p>` : ''}`;
+  if (lines.length === 0) return html`${summary}<p class="empty">${t('reconEmpty')}</p>`;
+  return html`${summary}<div class="table-wrap"><table class="reconciliation" id="reconciliation"><caption class="visually-hidden">${t('reconciliation')}</caption>
+<thead><tr><th scope="col">${t('reconDate')}</th><th scope="col">${t('reconBankSide')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('reconGerbangSide')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('reconResult')}</th></tr></thead>
+<tbody>${lines.map((line) => row(ctx, line, focus))}</tbody></table></div>`;
+}
+
+function row(ctx: PageContext, line: ReconciliationLine, focus: number | undefined): Html {
+  const { t, lang } = ctx;
+  const entry = line.kind === 'gerbang-only' ? null : line.entry;
+  const payment = line.kind === 'matched' || line.kind === 'gerbang-only' ? line.payment : null;
+  const day = entry ? entry.date : paymentDay(payment!);
+  const bankCell = entry
+    ? html`<span class="entry-type">${entry.type === 'DEBIT' ? t('debit') : t('credit')}</span>${entry.pending ? html` (${t('notBookedYet')})` : ''}<br><span class="entry-text">${entry.description}${entry.reference && entry.reference !== entry.description ? html` · ${entry.reference}` : ''}</span>`
+    : html`<span class="none">—</span>`;
+  const paymentCell = payment
+    ? html`<a href="${BASE}/payments/${payment.id}">${payment.transactionId}</a><br><span class="status status-${payment.state.toLowerCase()}">${statusLabel(lang, payment.state)}</span>${payment.bankTransactionId ? html` <span class="bank-id">${payment.bankTransactionId}</span>` : ''}`
+    : html`<span class="none">—</span>`;
+  const hint =
+    line.kind === 'statement-only'
+      ? t('reconStatementOnlyHint')
+      : line.kind === 'gerbang-only'
+        ? t('reconGerbangOnlyHint')
+        : line.kind === 'matched' && line.payment.state === 'FAILED'
+          ? t('reconFailedButDebited')
+          : line.kind === 'matched' && line.payment.state !== 'SUCCESS'
+            ? t('reconInDoubtDebited')
+            : null;
+  const alarm = line.kind === 'matched' && line.payment.state === 'FAILED';
+  const focused = payment !== null && payment.id === focus;
+  return html`<tr class="recon-${line.kind}${alarm ? ' recon-alarm' : ''}${focused ? ' recon-focus' : ''}" data-kind="${line.kind}"${payment ? html` data-payment-id="${payment.id}" id="payment-${payment.id}"` : ''}>
+<td>${formatDay(day)}</td>
+<td>${bankCell}</td>
+<td class="num">${entry ? formatRupiah(entry.amount.replace(/^-/, '')) : '—'}</td>
+<td>${paymentCell}</td>
+<td class="num">${payment ? formatRupiah(payment.amount) : '—'}</td>
+<td><strong>${t(`recon_${line.kind}`)}</strong>${hint ? html`<br><span class="reason">${hint}</span>` : ''}</td>
+</tr>`;
+}

@@ -1,0 +1,79 @@
+import { expect } from 'chai';
+import type { StatementEntry } from '../../../src/banks/types.js';
+import { reconcileStatement } from '../../../src/domain/transfers/statement-reconciliation.js';
+import type { PaymentRecord, PaymentState } from '../../../src/store/types.js';
+
+let nextId = 1;
+function payment(transactionId: string, amount: string, state: PaymentState, day: string, bankTransactionId: string | null = null): PaymentRecord {
+  return {
+    id: nextId++,
+    clientId: 'erp',
+    transactionId,
+    requestHash: 'h'.repeat(64),
+    state,
+    bank: 'bca',
+    operation: 'transfer-intrabank',
+    bankTransactionId,
+    bankTransactionDate: day,
+    bankReference: null,
+    amount,
+    currency: 'IDR',
+    resultJson: null,
+    httpStatus: null,
+    createdAt: Date.parse(`${day}T03:00:00Z`),
+    updatedAt: Date.parse(`${day}T03:00:00Z`),
+    checkAttempts: 0,
+    notFoundCount: 0,
+    nextCheckAt: null,
+    details: null,
+    beneficiaryAccountMasked: null,
+    beneficiaryBank: null,
+    sourceAccount: '0201245680',
+    bankExternalId: null,
+    reviewSince: null,
+  };
+}
+
+function debit(date: string, amount: string, description: string, extra: Partial<StatementEntry> = {}): StatementEntry {
+  return { date, type: 'DEBIT', amount, description, ...extra };
+}
+
+describe('reconcileStatement()', () => {
+  it('matches a debit to the payment whose reference it carries, on its day or the next, one debit per payment', () => {
+    const a = payment('INV-AAAA', '100000.00', 'SUCCESS', '2026-11-20');
+    const b = payment('INV-BBBB', '100000.00', 'SUCCESS', '2026-11-20', '00001234');
+    const { lines, counts } = reconcileStatement(
+      [debit('2026-11-20', '100000.00', 'TRF INV-AAAA'), debit('2026-11-21', '-100000.00', 'TRSF E-BANKING', { reference: '00001234' }), debit('2026-11-21', '100000.00', 'TRF INV-AAAA')],
+      [a, b],
+    );
+    expect(lines.map((l) => [l.kind, 'payment' in l ? l.payment.transactionId : null])).to.deep.equal([
+      ['matched', 'INV-AAAA'],
+      ['matched', 'INV-BBBB'],
+      ['statement-only', null],
+    ]);
+    expect(counts).to.deep.equal({ matched: 2, 'statement-only': 1, 'gerbang-only': 0, credit: 0 });
+  });
+
+  it('does not match on the amount alone, a reference inside a longer word, another amount or a day too late', () => {
+    const p = payment('INV-1234', '500000.00', 'UNKNOWN', '2026-11-20');
+    const { counts } = reconcileStatement(
+      [
+        debit('2026-11-20', '500000.00', 'TRF VENDOR'),
+        debit('2026-11-20', '500000.00', 'TRF XINV-12345'),
+        debit('2026-11-20', '500000.01', 'TRF INV-1234'),
+        debit('2026-11-22', '500000.00', 'TRF INV-1234'),
+      ],
+      [p],
+    );
+    expect(counts).to.deep.equal({ matched: 0, 'statement-only': 4, 'gerbang-only': 1, credit: 0 });
+  });
+
+  it('keeps a refused payment out unless a debit books it, and never lists a payment never sent', () => {
+    const refused = payment('INV-FAIL', '250000.00', 'FAILED', '2026-11-20');
+    const debited = payment('INV-FAIL-BUT-PAID', '260000.00', 'FAILED', '2026-11-20');
+    const received = payment('INV-NEW', '270000.00', 'RECEIVED', '2026-11-20');
+    const { lines } = reconcileStatement([debit('2026-11-20', '260000.00', 'INV-FAIL-BUT-PAID'), { date: '2026-11-20', type: 'CREDIT', amount: '270000.00', description: 'INV-NEW' }], [refused, debited, received]);
+    expect(lines.map((l) => l.kind)).to.deep.equal(['matched', 'credit']);
+    expect(lines[0].kind === 'matched' && lines[0].payment.state).to.equal('FAILED');
+  });
+});
