@@ -162,6 +162,8 @@ async function main(): Promise<void> {
     GERBANG_RESOLVER_INTERVAL_MS: '1000',
     GERBANG_SHUTDOWN_TIMEOUT_MS: '5000',
     GERBANG_AUDIT_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'gerbang-chaos-spool-')),
+    // This run's own checkpoints: a file another run signed with its own throwaway key would be read as forged.
+    GERBANG_AUDIT_CHECKPOINT_FILE: join(mkdtempSync(join(tmpdir(), 'gerbang-chaos-checkpoints-')), 'audit-checkpoints.jsonl'),
     GERBANG_BANK_HEADERS_TIMEOUT_MS: '5000',
     // A payment whose worker was killed mid-send is inquired after connect + headers + body timeouts
     // (15 s here): well inside the ~40 s for which the ERP below keeps resending.
@@ -452,7 +454,10 @@ async function main(): Promise<void> {
   // The audit's hash chains after workers were killed mid-write and the database crashed: every
   // chain must verify (an interrupted write rolls back whole, record and link together).
   const verified = await runCli(['audit', 'verify'], env);
-  const verdict = `${(verified.stdout.trim().split('\n')[0] ?? '').replace(/^audit verify: /, '')} (exit ${verified.code})`;
+  const verifyLines = verified.stdout.trim().split('\n');
+  // A break is shown whole (each chain's first break, named), so the report says what broke.
+  const verdict = `${(verifyLines[0] ?? '').replace(/^audit verify: /, '')} (exit ${verified.code})${verifyLines.length > 1 ? `\n\n${verifyLines.slice(1, 41).map((line) => `    ${line}`).join('\n')}\n` : ''}`;
+  process.stdout.write(`${verified.stdout}\n${verified.stderr}\n`);
   await bank.close();
   await db.stop();
 
