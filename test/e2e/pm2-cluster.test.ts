@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, get } from 'node:http';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +11,7 @@ import { runCli } from '../support/cli.js';
 import { sampleTransfer } from '../support/gateway-harness.js';
 import { freePort, waitForHttp } from '../support/processes.js';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
+import { pidsHoldingServerEnd } from '../support/socket-owner.js';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..', '..');
@@ -95,18 +98,34 @@ describe('ecosystem.config.js under PM2', function () {
   });
 
   it('serves each worker\'s own metrics on GERBANG_METRICS_PORT + its NODE_APP_INSTANCE', async () => {
-    const texts: string[] = [];
-    for (const port of [metricsPort, metricsPort + 1]) {
-      // /healthz answered once the first worker listened; the second may still be starting.
-      await waitForHttp(`http://127.0.0.1:${port}/metrics`, 30_000);
-      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-      const text = await res.text();
-      expect(res.status, `worker metrics on port ${port}`).to.equal(200);
-      expect(text).to.include('# TYPE gerbang_http_requests_total counter');
-      texts.push(text);
+    const { stdout } = await pm2('jlist');
+    const workers = (JSON.parse(stdout) as { name: string; pid: number; pm2_env: { NODE_APP_INSTANCE: number } }[]).filter((a) => a.name === 'gerbang-api');
+    expect(workers.map((w) => w.pm2_env.NODE_APP_INSTANCE).sort()).to.deep.equal([0, 1]);
+    const pids = workers.map((w) => w.pid);
+    const agent = new Agent({ keepAlive: true });
+    try {
+      for (const worker of workers) {
+        const port = metricsPort + worker.pm2_env.NODE_APP_INSTANCE;
+        // /healthz answered once the first worker listened; the second may still be starting.
+        await waitForHttp(`http://127.0.0.1:${port}/metrics`, 30_000);
+        // Scrape over a connection kept open, then ask the kernel which process holds its other end.
+        const { status, text, socket } = await new Promise<{ status: number; text: string; socket: Socket }>((resolve, reject) => {
+          const req = get({ host: '127.0.0.1', port, path: '/metrics', agent }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (body += chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text: body, socket: req.socket! }));
+          });
+          req.on('error', reject);
+        });
+        expect(status, `worker metrics on port ${port}`).to.equal(200);
+        expect(text).to.include('# TYPE gerbang_http_requests_total counter');
+        expect(pidsHoldingServerEnd(socket, pids), `the API worker answering on port ${port}`).to.deep.equal([worker.pid]);
+      }
+    } finally {
+      agent.destroy();
     }
-    const pids = texts.map((text) => /process_start_time_seconds (\d+)/.exec(text)?.[1] + (/nodejs_heap_size_used_bytes (\d+)/.exec(text)?.[1] ?? ''));
-    expect(pids[0], 'two different processes answered').to.not.equal(pids[1]);
+    expect(new Set(pids).size, 'two different processes').to.equal(2);
   });
 
   it('keeps every secret out of PM2\'s records: `pm2 jlist` and the dump file `pm2 save` writes', async () => {
