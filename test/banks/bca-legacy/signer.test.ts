@@ -90,6 +90,10 @@ describe('BCA legacy signer', () => {
       expect(relativeUrl('/x?b=1', { a: 'z', b: '0' })).to.equal('/x?a=z&b=0&b=1');
     });
 
+    it('reads a query at the very start (an empty path) as a query too', () => {
+      expect(relativeUrl('?b=2&a=1')).to.equal('?a=1&b=2');
+    });
+
     it("percent-encodes !'()* too, which encodeURIComponent leaves as they are (RFC 3986)", () => {
       expect(relativeUrl('/x', { "n!'()*": "a!b'c(d)e*f" })).to.equal('/x?n%21%27%28%29%2A=a%21b%27c%28d%29e%2Af');
       expect(relativeUrl('/x', { q: '-_.~' })).to.equal('/x?q=-_.~');
