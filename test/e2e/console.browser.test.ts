@@ -272,8 +272,44 @@ describe('Finance console in a browser', function () {
       const chain = (await page.textContent('#chain-status')) ?? '';
       expect(chain).to.contain('Utuh').and.to.contain('1234 tautan diperiksa').and.not.to.contain('altered');
       expect(await page.evaluate(() => typeof (globalThis as unknown as { Chart?: unknown }).Chart)).to.equal('function');
-      const drawn = await page.$$eval('canvas', (canvases) => canvases.map((c) => (c as unknown as { toDataURL(): string }).toDataURL().length));
-      expect(drawn).to.have.length(3);
+      expect(await page.locator('canvas').count()).to.equal(3);
+      // What each chart holds, read from the Chart.js instance drawn on its canvas.
+      const charts = await page.evaluate(() => {
+        type Drawn = { config: { type: string }; data: { labels: string[]; datasets: { label: string; data: (number | null)[] }[] }; getDatasetMeta(i: number): { data: unknown[] } };
+        const { Chart } = globalThis as unknown as { Chart: { getChart(canvasId: string): Drawn | undefined } };
+        const read = (id: string) => {
+          const chart = Chart.getChart(id);
+          if (!chart) return null;
+          const datasets = chart.data.datasets.map((d, i) => ({ label: d.label, data: d.data, elements: chart.getDatasetMeta(i).data.length }));
+          return { type: chart.config.type, labels: chart.data.labels, datasets: Object.fromEntries(datasets.map((d) => [d.label, d])) };
+        };
+        return { counts: read('chart-counts'), failures: read('chart-failures'), latency: read('chart-latency') };
+      });
+      // The last six days, oldest first; the payments of today and of 3 and 5 days ago are the suite's.
+      const recent = [5, 4, 3, 2, 1, 0].map((n) => jakartaDay(Date.now() - n * DAY_MS));
+      const last6 = (data: (number | null)[] | undefined) => (data ?? []).slice(-6);
+      for (const chart of [charts.counts, charts.failures, charts.latency]) {
+        expect(chart, 'a Chart.js chart on each canvas').to.not.equal(null);
+        expect(chart!.labels.slice(-6)).to.deep.equal(recent);
+        for (const dataset of Object.values(chart!.datasets)) expect(dataset.elements, `${dataset.label}: one drawn point per day`).to.equal(chart!.labels.length);
+      }
+      expect(charts.counts!.type).to.equal('bar');
+      // Today: five paid (two single transfers, two run lines, the other client's) and one refused.
+      expect(last6(charts.counts!.datasets.Berhasil?.data)).to.deep.equal([0, 0, 2, 0, 0, 5]);
+      expect(last6(charts.counts!.datasets.Gagal?.data)).to.deep.equal([1, 0, 0, 0, 0, 1]);
+      for (const state of ['Tertunda', 'Belum pasti', 'Sedang dikirim', 'Diterima']) {
+        expect(last6(charts.counts!.datasets[state]?.data), state).to.deep.equal([0, 0, 0, 0, 0, 0]);
+      }
+      // Failed share of the day's payments in %, one decimal; no payments, no point.
+      const [failureRate] = Object.values(charts.failures!.datasets);
+      expect(last6(failureRate.data)).to.deep.equal([100, null, 0, null, null, 16.7]);
+      // Bank latency exists only where the bank was called: today, not on the seeded days.
+      const { p50, p95 } = charts.latency!.datasets;
+      expect(last6(p50.data).slice(0, 5)).to.deep.equal([null, null, null, null, null]);
+      expect(last6(p95.data).slice(0, 5)).to.deep.equal([null, null, null, null, null]);
+      const [todayP50, todayP95] = [last6(p50.data)[5], last6(p95.data)[5]];
+      expect(todayP50).to.be.a('number').and.to.be.at.least(0);
+      expect(todayP95).to.be.a('number').and.to.be.at.least(todayP50!);
       const days = await page.$$eval('table.daily tbody tr', (rows) => rows.map((r) => r.getAttribute('data-day')));
       expect(days).to.include.members([jakartaDay(Date.now()), jakartaDay(Date.now() - 3 * DAY_MS), jakartaDay(Date.now() - 5 * DAY_MS)]);
       const todayRow = page.locator(`tr[data-day="${jakartaDay(Date.now())}"] td`);

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { Agent, get } from 'node:http';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +12,7 @@ import { eventually, sampleTransfer } from '../support/gateway-harness.js';
 import { freePort, waitForHttp } from '../support/processes.js';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { missingTool } from '../support/missing-tool.js';
+import { pidsHoldingServerEnd } from '../support/socket-owner.js';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..', '..');
@@ -159,6 +161,33 @@ describe('ecosystem.config.js under PM2', function () {
     expect(text.match(/^# TYPE gerbang_http_requests_total counter$/gm)).to.have.length(1);
     expect(text).to.match(/^gerbang_transfers_in_doubt\{state="UNKNOWN"\} 0$/m);
     expect(text).to.match(/^gerbang_build_info\{[^}]*\} 1$/m);
+  });
+
+  it('has its requests answered by two different processes, the two workers PM2 reports', async () => {
+    const { stdout } = await pm2('jlist');
+    const pids = (JSON.parse(stdout) as { name: string; pid: number }[]).filter((a) => a.name === 'gerbang-api').map((a) => a.pid);
+    expect(new Set(pids).size, 'two different processes').to.equal(2);
+    // Seen from the kernel, not from what a worker says of itself: the process holding the
+    // accepted end of each connection. PM2 hands new connections to its workers in turn.
+    const answeredBy = new Set<number>();
+    for (let i = 0; i < 10 && answeredBy.size < 2; i += 1) {
+      const agent = new Agent({ keepAlive: true });
+      try {
+        const socket = await new Promise<Socket>((resolve, reject) => {
+          const req = get(`${base}/healthz`, { agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(req.socket!));
+          });
+          req.on('error', reject);
+        });
+        const holders = pidsHoldingServerEnd(socket, pids);
+        expect(holders, 'the connection is held by exactly one API worker').to.have.length(1);
+        answeredBy.add(holders[0]);
+      } finally {
+        agent.destroy();
+      }
+    }
+    expect([...answeredBy].sort()).to.deep.equal([...pids].sort());
   });
 
   it('the cluster\'s /metrics passes `promtool check metrics`', async function () {

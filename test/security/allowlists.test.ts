@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { IpAllowlist, OriginAllowlist, hashSecret, verifySecret } from '../../src/security/index.js';
+import { invalidCidrs, IpAllowlist, normalizeIp, OriginAllowlist, hashSecret, verifySecret } from '../../src/security/index.js';
 
 describe('IpAllowlist', () => {
   it('matches IPv4 CIDRs and single addresses', () => {
@@ -27,8 +27,71 @@ describe('IpAllowlist', () => {
   });
 
   it('names a bad entry', () => {
-    expect(() => new IpAllowlist(['10.0.0.0/33'])).to.throw('"10.0.0.0/33"');
-    expect(() => new IpAllowlist(['erp.example.com'])).to.throw('"erp.example.com"');
+    expect(() => new IpAllowlist(['10.0.0.0/33'])).to.throw('"10.0.0.0/33" has an invalid prefix length');
+    expect(() => new IpAllowlist(['2001:db8::/129'])).to.throw('"2001:db8::/129" has an invalid prefix length');
+    expect(() => new IpAllowlist(['erp.example.com'])).to.throw('"erp.example.com" is not an IP address or CIDR');
+    expect(() => new IpAllowlist(['10.0.0.0/8/16'])).to.throw('"10.0.0.0/8/16" is not an IP address or CIDR');
+  });
+
+  // A prefix Number() would read (an empty one is 0: allow everyone) is still refused unless it is 1 to 3 digits.
+  for (const prefix of ['', '+8', '-0', '8.0', '1e1', '0x8', 'x8', '8x', '0008']) {
+    it(`refuses the prefix "/${prefix}" instead of reading a number into it`, () => {
+      expect(() => new IpAllowlist([`10.0.0.0/${prefix}`])).to.throw(`"10.0.0.0/${prefix}" has an invalid prefix length`);
+    });
+  }
+
+  it('takes entries with the spaces a comma-separated setting leaves around them', () => {
+    const list = new IpAllowlist([' 10.1.0.0/16', '192.0.2.7 ', ' 2001:db8::/32 ']);
+    expect(list.allows('10.1.2.3')).to.equal(true);
+    expect(list.allows('192.0.2.7')).to.equal(true);
+    expect(list.allows('2001:db8::1')).to.equal(true);
+    expect(list.allows('10.2.0.0')).to.equal(false);
+  });
+
+  it('does not take an IPv6 address that merely ends in ::ffff:a.b.c.d for that IPv4 address', () => {
+    const list = new IpAllowlist(['10.0.0.1']);
+    expect(list.allows('::ffff:10.0.0.1')).to.equal(true);
+    expect(list.allows('1::ffff:10.0.0.1')).to.equal(false);
+    expect(list.allows('64:ff9b::10.0.0.1')).to.equal(false);
+  });
+
+  it('refuses an empty or unparsable caller address', () => {
+    const everyone = new IpAllowlist(['0.0.0.0/0', '::/0']);
+    for (const address of ['', 'localhost', '10.0.0', '::ffff:10.0.0.256', '10.0.0.1 ']) expect(everyone.allows(address), JSON.stringify(address)).to.equal(false);
+  });
+});
+
+describe('normalizeIp', () => {
+  it('reads an IPv4-mapped IPv6 socket address as the IPv4 address, whatever the case of ffff', () => {
+    expect(normalizeIp('::ffff:10.0.0.1')).to.equal('10.0.0.1');
+    expect(normalizeIp('::FFFF:192.168.123.45')).to.equal('192.168.123.45');
+    expect(normalizeIp('::ffff:1.22.133.4')).to.equal('1.22.133.4');
+  });
+
+  it('keeps any other address as it is', () => {
+    expect(normalizeIp('10.0.0.1')).to.equal('10.0.0.1');
+    expect(normalizeIp('2001:db8::1')).to.equal('2001:db8::1');
+    expect(normalizeIp('::1')).to.equal('::1');
+    // Only the exact ::ffff:a.b.c.d form is a mapped IPv4 address; these are IPv6 addresses.
+    expect(normalizeIp('1::ffff:10.0.0.1')).to.equal('1::ffff:10.0.0.1');
+    expect(normalizeIp('::ffff:10.0.0.1%eth0')).to.equal('::ffff:10.0.0.1%eth0');
+    expect(normalizeIp('::ffff:a00:1')).to.equal('::ffff:a00:1');
+  });
+
+  it('gives nothing for what is not an address', () => {
+    for (const address of [undefined, '', 'localhost', '::ffff:10.0.0', '::ffff:10.0.0.256', '::ffff:', '10.0.0.1/32']) {
+      expect(normalizeIp(address), JSON.stringify(address)).to.equal(undefined);
+    }
+  });
+});
+
+describe('invalidCidrs', () => {
+  it('names each bad entry of a list, and nothing when all are good', () => {
+    expect(invalidCidrs(['10.0.0.0/8', 'erp.example.com', '::1', '10.0.0.0/33'])).to.deep.equal([
+      '"erp.example.com" is not an IP address or CIDR',
+      '"10.0.0.0/33" has an invalid prefix length',
+    ]);
+    expect(invalidCidrs(['10.0.0.0/8', '2001:db8::/32', '192.0.2.7'])).to.deep.equal([]);
   });
 });
 

@@ -24,7 +24,7 @@ export const BCA_TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3
  * *sent* unchanged, spaces and all; only the hash input is canonical.
  */
 export function canonicalBody(body: string): string {
-  return body.replace(/\s+/g, '');
+  return body.replace(/\s/g, '');
 }
 
 /** RFC 3986 percent-encoding (encodeURIComponent also escapes `,` as `%2C`, as BCA signs it). */
@@ -71,9 +71,9 @@ export interface SignInput extends StringToSignInput {
   apiSecret: string;
 }
 
-/** lowercase hex sha256 of Canon(body); the empty body hashes the empty string. */
+/** lowercase hex sha256 of Canon(body); the empty body hashes the empty string (EMPTY_BODY_SHA256). */
 export function bodyHash(body: string): string {
-  return body === '' ? EMPTY_BODY_SHA256 : createHash('sha256').update(canonicalBody(body), 'utf8').digest('hex');
+  return createHash('sha256').update(canonicalBody(body), 'utf8').digest('hex');
 }
 
 /** `METHOD:RelativeUrl:AccessToken:bodyHash:Timestamp`. */

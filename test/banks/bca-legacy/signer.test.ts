@@ -3,7 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
+  BCA_TIMESTAMP_PATTERN,
   bcaTimestamp,
+  bodyHash,
   canonicalBody,
   EMPTY_BODY_SHA256,
   parseBcaTimestamp,
@@ -55,6 +57,14 @@ describe('BCA legacy signer', () => {
     });
   });
 
+  describe('when hashing a body', () => {
+    it('hashes the canonical body: known answers', () => {
+      expect(bodyHash('{"a": "b c"}')).to.equal(sha256('{"a":"bc"}'));
+      expect(bodyHash(' \t\n')).to.equal(EMPTY_BODY_SHA256);
+      expect(bodyHash('')).to.equal(EMPTY_BODY_SHA256);
+    });
+  });
+
   describe('when there is no body (a GET)', () => {
     it('hashes the empty string and upper-cases the method', () => {
       expect(sha256('')).to.equal(EMPTY_BODY_SHA256);
@@ -73,6 +83,22 @@ describe('BCA legacy signer', () => {
 
     it('percent-encodes values (space as %20)', () => {
       expect(relativeUrl('/x', { a: 'x y', b: 'a/b&c' })).to.equal('/x?a=x%20y&b=a%2Fb%26c');
+    });
+
+    it('orders a repeated name by its values', () => {
+      expect(relativeUrl('/x?a=2&a=1&A=3')).to.equal('/x?A=3&a=1&a=2');
+      expect(relativeUrl('/x?b=1', { a: 'z', b: '0' })).to.equal('/x?a=z&b=0&b=1');
+      // Already in order, they stay so (a sort that only reversed equal names would pass the two above).
+      expect(relativeUrl('/x?a=1&a=2&a=3')).to.equal('/x?a=1&a=2&a=3');
+    });
+
+    it('reads a query at the very start (an empty path) as a query too', () => {
+      expect(relativeUrl('?b=2&a=1')).to.equal('?a=1&b=2');
+    });
+
+    it("percent-encodes !'()* too, which encodeURIComponent leaves as they are (RFC 3986)", () => {
+      expect(relativeUrl('/x', { "n!'()*": "a!b'c(d)e*f" })).to.equal('/x?n%21%27%28%29%2A=a%21b%27c%28d%29e%2Af');
+      expect(relativeUrl('/x', { q: '-_.~' })).to.equal('/x?q=-_.~');
     });
 
     it('leaves a path without a query as it is', () => {
@@ -104,6 +130,50 @@ describe('BCA legacy signer', () => {
         expect(out, TZ).to.equal('2016-02-03T10:00:00.000+07:00 2016-02-03');
       }
     });
+  });
+
+  describe('the X-BCA-Timestamp pattern', () => {
+    it('matches exactly yyyy-MM-ddTHH:mm:ss.SSS+07:00', () => {
+      expect(BCA_TIMESTAMP_PATTERN.test('2016-02-03T10:00:00.000+07:00')).to.equal(true);
+      expect(BCA_TIMESTAMP_PATTERN.test('2027-12-31T23:59:59.999+07:00')).to.equal(true);
+    });
+
+    // Each a one-character departure from the format, at every field and separator.
+    const near = [
+      '016-02-03T10:00:00.000+07:00',
+      '20016-02-03T10:00:00.000+07:00',
+      '2016-2-03T10:00:00.000+07:00',
+      '2016-02-3T10:00:00.000+07:00',
+      '2016-02-03T1:00:00.000+07:00',
+      '2016-02-03T10:0:00.000+07:00',
+      '2016-02-03T10:00:0.000+07:00',
+      '2016-02-03T10:00:00.00+07:00',
+      '2016-02-03T10:00:00.0000+07:00',
+      '2016-02-03T10:00:00.000+7:00',
+      '2016-02-03T10:00:00.000+07:0',
+      '2016-02-03T10:00:00.000+0700',
+      '2016-02-03T10:00:00.000-07:00',
+      '2016-02-03T10:00:00.000+08:00',
+      '2016-02-03T10:00:00.000Z',
+      '2016-02-03t10:00:00.000+07:00',
+      '2016-02-03 10:00:00.000+07:00',
+      '2016/02/03T10:00:00.000+07:00',
+      '2016-02-03T10-00-00.000+07:00',
+      '2016-02-03T10:00:00,000+07:00',
+      '2016-02-03T10:00:00X000+07:00',
+      'x2016-02-03T10:00:00.000+07:00',
+      '2016-02-03T10:00:00.000+07:00x',
+      ' 2016-02-03T10:00:00.000+07:00',
+      '2016-02-03T10:00:00.000+07:00\n',
+      'abcd-ef-ghTij:kl:mn.opq+07:00',
+      '',
+    ];
+    for (const text of near) {
+      it(`does not match ${JSON.stringify(text)}`, () => {
+        expect(BCA_TIMESTAMP_PATTERN.test(text)).to.equal(false);
+        expect(parseBcaTimestamp(text)).to.equal(null);
+      });
+    }
   });
 
   describe('when reading a timestamp', () => {
