@@ -33,10 +33,21 @@ async function restoreDump(db: Db, name: string): Promise<void> {
   for (const table of DUMPED) await db.execute(`INSERT INTO ${table} SELECT * FROM ${name}_${table}`);
 }
 
-/** Deletes the records the given links name, bank calls first (they refer to their exchange). */
+/**
+ * Deletes the records the given links name, bank calls first (they refer to their exchange). A bank
+ * call may sit in another writer's chain than its exchange; the foreign key makes the attacker
+ * delete it too, so it goes as well.
+ */
 async function deleteRecords(db: Db, links: { kind: string; record_id: number | string }[]): Promise<void> {
   const ordered = [...links.filter((l) => l.kind === 'bank_call'), ...links.filter((l) => l.kind !== 'bank_call')];
-  for (const link of ordered) await db.execute(`DELETE FROM ${link.kind === 'bank_call' ? 'audit_bank_calls' : 'audit_exchanges'} WHERE id = ?`, [Number(link.record_id)]);
+  for (const link of ordered) {
+    if (link.kind === 'bank_call') {
+      await db.execute('DELETE FROM audit_bank_calls WHERE id = ?', [Number(link.record_id)]);
+    } else {
+      await db.execute('DELETE FROM audit_bank_calls WHERE exchange_id = ?', [Number(link.record_id)]);
+      await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [Number(link.record_id)]);
+    }
+  }
 }
 
 const problems = (breaks: AuditChainBreak[]) => breaks.map((b) => `${b.problem.toUpperCase()}: ${b.detail}`).join('\n');
