@@ -60,6 +60,8 @@ export interface Config {
     sendingStaleMs: number;
   };
   shutdownTimeoutMs: number;
+  /** How long a client row or bank token read from the store is reused in-process (GERBANG_CACHE_STALENESS_MS). */
+  cacheStalenessMs: number;
   /** API processes on this node: GERBANG_API_INSTANCES under PM2 (NODE_APP_INSTANCE set), else 1. */
   workers: number;
   /**
@@ -278,6 +280,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       sendingStaleMs: (v.bankConnectTimeoutMs as number) + (v.bankHeadersTimeoutMs as number) + (v.bankBodyTimeoutMs as number),
     },
     shutdownTimeoutMs: v.shutdownTimeoutMs,
+    cacheStalenessMs: v.cacheStalenessMs as number,
     workers: merged.NODE_APP_INSTANCE === undefined ? 1 : v.apiInstances === 'max' ? availableParallelism() : (v.apiInstances as number),
     metrics: {
       port: v.metricsPort === 'off' ? null : (v.metricsPort as number),

@@ -279,6 +279,11 @@ export const SETTINGS = {
     doc: 'How long an open bank circuit refuses calls before one probe call is let through.',
     schema: millis.default(30_000),
   },
+  cacheStalenessMs: {
+    env: 'GERBANG_CACHE_STALENESS_MS',
+    doc: 'How long a process keeps using a client row or a bank token it read from the store before reading it again. A disabled client, a rotated secret, a changed allowlist or a bank token dropped from the shared cache takes effect on every node within this time. 0 reads the store on every request.',
+    schema: Joi.number().integer().min(0).max(1_000).default(1_000),
+  },
   resolverIntervalMs: {
     env: 'GERBANG_RESOLVER_INTERVAL_MS',
     doc: 'How often each API process looks for transfers in doubt to resolve by status inquiry (the back-off per transfer starts here and doubles up to 15 minutes). 0 turns the resolver off in this process.',

@@ -20,15 +20,36 @@ export interface BankPartners {
   close(): Promise<void>;
 }
 
-/** The store's bank_tokens table as the adapters' shared token cache, under a key prefix. */
-export function storeTokenCache(repository: BankTokenRepository, clock: () => number, prefix = ''): BankTokenCache {
+/**
+ * The store's bank_tokens table as the adapters' shared token cache, under a key prefix. A token
+ * read from the store is reused in-process for at most `stalenessMs` (GERBANG_CACHE_STALENESS_MS):
+ * one SELECT per interval instead of one per payment, and a token dropped from the shared cache
+ * (by an operator, or invalidated by another node after the bank refused it) stops being used
+ * here within that time. A token this process stores or drops is seen by it at once.
+ */
+export function storeTokenCache(repository: BankTokenRepository, clock: () => number, prefix = '', stalenessMs = 0): BankTokenCache {
+  const recent = new Map<string, { readAt: number; token: string; expiresAt: number }>();
   return {
     async get(partner) {
+      const kept = recent.get(partner);
+      if (kept && clock() - kept.readAt < stalenessMs) return { token: kept.token, expiresAt: kept.expiresAt };
+      const readAt = clock();
       const record = await repository.get(prefix + partner);
-      return record ? { token: record.token, expiresAt: record.expiresAt } : null;
+      if (!record) {
+        recent.delete(partner);
+        return null;
+      }
+      if (stalenessMs > 0) recent.set(partner, { readAt, token: record.token, expiresAt: record.expiresAt });
+      return { token: record.token, expiresAt: record.expiresAt };
     },
-    put: (partner, token, expiresAt) => repository.put({ partner: prefix + partner, token, expiresAt, fetchedAt: clock() }),
-    invalidate: (partner, token) => repository.invalidate(prefix + partner, token),
+    async put(partner, token, expiresAt) {
+      recent.delete(partner);
+      await repository.put({ partner: prefix + partner, token, expiresAt, fetchedAt: clock() });
+    },
+    async invalidate(partner, token) {
+      recent.delete(partner);
+      await repository.invalidate(prefix + partner, token);
+    },
     claimRefresh: (partner, owner, leaseMs) => repository.claimRefresh(prefix + partner, owner, clock(), leaseMs),
     releaseRefresh: (partner, owner) => repository.releaseRefresh(prefix + partner, owner),
   };
@@ -63,7 +84,7 @@ export async function startBankPartners(
     log.warn({ simulator: url }, 'SANDBOX MODE: no bank is configured (GERBANG_BCA_*, GERBANG_BANK_PARTNERS_FILE); payments go to the built-in BCA simulator, no money moves');
   }
 
-  const tokens = storeTokenCache(store.bankTokens, clock, tokenPrefix);
+  const tokens = storeTokenCache(store.bankTokens, clock, tokenPrefix, config.cacheStalenessMs);
   const bankPartners: BankPartner[] = partners.map((partner) => {
     const http = createBankHttpClient({
       baseUrl: partner.baseUrl,

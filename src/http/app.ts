@@ -3,7 +3,7 @@ import type { Config } from '../config/index.js';
 import type { BankRouter } from '../domain/routing/index.js';
 import { accessLogStep } from '../pipeline/access-log/index.js';
 import { auditStep } from '../pipeline/audit/index.js';
-import { ApiKeys, authenticateStep, EntraTokens, type AccessTokens } from '../pipeline/auth/index.js';
+import { ApiKeys, authenticateStep, EntraTokens, RecentClients, type AccessTokens } from '../pipeline/auth/index.js';
 import { bodyParserStep } from '../pipeline/body-parser/index.js';
 import { clientOriginsCache, globalCallerGuardStep } from '../pipeline/caller-guard/index.js';
 import { metricsStep } from '../pipeline/metrics/index.js';
@@ -112,7 +112,7 @@ export function buildApp(deps: AppDeps): Express {
   const authenticatedCaller = [
     authenticateStep({
       tokens: deps.tokens,
-      clients: store.clients,
+      clients: new RecentClients(store.clients, config.cacheStalenessMs, clock),
       clientCredentials: store.clientCredentials,
       apiKeys: new ApiKeys(store.clientCredentials),
       entra: config.entra ? new EntraTokens(config.entra, clock) : null,

@@ -61,6 +61,9 @@ export class TestGateway {
       GERBANG_CALLBACK_KEY_FILE: CALLBACK_KEY_FILE,
       // A free port each: several gateways run side by side in one test process.
       GERBANG_METRICS_PORT: '0',
+      // Most tests change a client or the shared bank token in SQL and look at the very next
+      // request; test/component/recent-rows.test.ts runs the default (1 s) across two gateways.
+      GERBANG_CACHE_STALENESS_MS: '0',
       ...sandboxUnlessBank(env),
     });
     return new TestGateway(await startGateway(config), jwtSecret);

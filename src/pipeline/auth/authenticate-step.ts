@@ -7,7 +7,8 @@ import type { EntraTokens } from './entra-tokens.js';
 
 export interface AuthenticateOptions {
   tokens: AccessTokens;
-  clients: ClientRepository;
+  /** The client rows, as fresh as GERBANG_CACHE_STALENESS_MS promises (RecentClients). */
+  clients: Pick<ClientRepository, 'findById'>;
   clientCredentials: ClientCredentialRepository;
   apiKeys: ApiKeys;
   /** Null when no Entra ID tenant is configured: its tokens are then refused like any other. */
@@ -17,12 +18,12 @@ export interface AuthenticateOptions {
 /**
  * Authentication, one of three ways:
  *  - a Bearer token from POST /v1/auth/token (HS256, iss, aud, exp; its client must be on the
- *    same secret version: a rotated secret ends its tokens at once);
+ *    same secret version: a rotated secret ends its tokens on every node within GERBANG_CACHE_STALENESS_MS);
  *  - a Bearer access token from the configured Microsoft Entra ID tenant (see entra-tokens.ts)
  *    whose application the operator linked to a client (gerbang client link-entra-app);
  *  - an X-API-Key (gerbang client rotate-api-key), never together with Authorization.
  * Whichever way, the client must be active and the caller within that client's own IP and
- * origin lists. Leaves the client on `res.locals.client` and in the audit record.
+ * origin lists, as the client row read at most GERBANG_CACHE_STALENESS_MS ago says. Leaves the client on `res.locals.client` and in the audit record.
  */
 export function authenticateStep(options: AuthenticateOptions): RequestHandler {
   return async (req, res, next) => {

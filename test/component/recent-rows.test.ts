@@ -1,0 +1,115 @@
+import { expect } from 'chai';
+import { storeTokenCache } from '../../src/gateway/bank-partners.js';
+import { createMariaDbDatabase } from '../support/databases.js';
+import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+import { startTestBank, type TestBank } from '../support/test-bank.js';
+
+const BOUND_MS = 1_000;
+/** Time for the change to reach a request, beyond the bound: one request's round trip on a busy machine. */
+const SLACK_MS = 750;
+
+/**
+ * Two gateway nodes on one MariaDB with the default GERBANG_CACHE_STALENESS_MS (1 s): each keeps
+ * the client rows and the bank token it read, and a change made in the database (by the CLI,
+ * the console or another node) is honoured by both within the bound.
+ */
+describe('Client rows and bank tokens across two nodes, reused for at most 1 s', function () {
+  this.timeout(60_000);
+  let database: Awaited<ReturnType<typeof createMariaDbDatabase>>;
+  let bank: TestBank;
+  const nodes: TestGateway[] = [];
+
+  before(async function () {
+    database = await createMariaDbDatabase(this);
+    bank = await startTestBank();
+    const env = bank.env({ GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_CACHE_STALENESS_MS: String(BOUND_MS) });
+    nodes.push(await TestGateway.start(database.url, env));
+    nodes.push(await TestGateway.start(database.url, env));
+  });
+  after(async () => {
+    for (const node of nodes) await node.close();
+    await bank?.simulator.close();
+    await database?.drop();
+  });
+
+  /** Both nodes pay once with the client (so each has its row), returning each node's token. */
+  async function warm(client: TestClient): Promise<string[]> {
+    const tokens = await Promise.all(nodes.map((node) => node.token(client)));
+    for (const [i, node] of nodes.entries()) {
+      const paid = await node.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${tokens[i]}` } });
+      expect(paid.status, paid.text).to.equal(201);
+    }
+    return tokens;
+  }
+
+  /** Milliseconds until `node` refuses the token with 401, asking every 50 ms. */
+  async function untilRefused(node: TestGateway, token: string, since: number): Promise<number> {
+    for (;;) {
+      const answer = await node.request('/v1/transfers/INV-none', { headers: { authorization: `Bearer ${token}` } });
+      if (answer.status === 401) return Date.now() - since;
+      expect(answer.status, answer.text).to.equal(404);
+      if (Date.now() - since > 10 * BOUND_MS) throw new Error('still accepted after ten times the bound');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it('refuses a client disabled in the database on both nodes within the bound', async () => {
+    const client = await nodes[0].createClient();
+    const tokens = await warm(client);
+    const changed = Date.now();
+    await nodes[0].store.db.execute("UPDATE clients SET status = 'disabled' WHERE id = ?", [client.clientId]);
+    const took = await Promise.all(nodes.map((node, i) => untilRefused(node, tokens[i], changed)));
+    for (const ms of took) expect(ms).to.be.at.most(BOUND_MS + SLACK_MS);
+  });
+
+  it('ends the tokens of a rotated secret on both nodes within the bound', async () => {
+    const client = await nodes[0].createClient();
+    const tokens = await warm(client);
+    const changed = Date.now();
+    await nodes[0].store.db.execute('UPDATE clients SET secret_version = secret_version + 1 WHERE id = ?', [client.clientId]);
+    const took = await Promise.all(nodes.map((node, i) => untilRefused(node, tokens[i], changed)));
+    for (const ms of took) expect(ms).to.be.at.most(BOUND_MS + SLACK_MS);
+  });
+
+  it('stops using a bank token dropped from the shared cache within the bound: one new token for both nodes', async () => {
+    const client = await nodes[0].createClient();
+    const tokens = await warm(client);
+    const tokenRequests = () => bank.simulator.calls.filter((call) => call.path === '/api/oauth/token').length;
+    const before = tokenRequests();
+    await nodes[0].store.db.execute('DELETE FROM bank_tokens');
+    await new Promise((resolve) => setTimeout(resolve, BOUND_MS + 50));
+    for (const [i, node] of nodes.entries()) {
+      const paid = await node.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${tokens[i]}` } });
+      expect(paid.status, paid.text).to.equal(201);
+    }
+    expect(tokenRequests() - before, 'neither node kept the dropped token; the second took the first one\'s new token').to.equal(1);
+  });
+
+  it('reads the shared token once per interval on a node, and sees its own new token at once', async () => {
+    let reads = 0;
+    const shared = nodes[0].store.bankTokens;
+    const counted: typeof shared = {
+      get: (partner) => {
+        reads += 1;
+        return shared.get(partner);
+      },
+      put: (record) => shared.put(record),
+      invalidate: (partner, token) => shared.invalidate(partner, token),
+      claimRefresh: (partner, owner, now, leaseMs) => shared.claimRefresh(partner, owner, now, leaseMs),
+      releaseRefresh: (partner, owner) => shared.releaseRefresh(partner, owner),
+    };
+    let now = 5_000_000;
+    const tokens = storeTokenCache(counted, () => now, 'recent-rows:', BOUND_MS);
+    await tokens.put('bca', 'first', now + 3_600_000);
+    for (let i = 0; i < 10; i += 1) expect((await tokens.get('bca'))?.token).to.equal('first');
+    expect(reads).to.equal(1);
+    await tokens.put('bca', 'second', now + 3_600_000);
+    expect((await tokens.get('bca'))?.token, 'a token this process stored replaces its own copy').to.equal('second');
+    await nodes[0].store.db.execute("DELETE FROM bank_tokens WHERE partner = 'recent-rows:bca'");
+    now += BOUND_MS - 1;
+    expect((await tokens.get('bca'))?.token).to.equal('second');
+    now += 1;
+    expect(await tokens.get('bca'), 'read again once as old as the bound').to.equal(null);
+    expect(reads).to.equal(3);
+  });
+});
