@@ -9,7 +9,7 @@ import { createBankHttpClient, type BankHttpClient } from '../egress/index.js';
 import { BankRouter, BCA_BIC, type BankPartner } from '../domain/routing/index.js';
 import { nextBankTransactionId, type BankIdSource } from '../domain/transfers/bank-transaction-id.js';
 import { getLogger } from '../log/index.js';
-import type { BankTokenRepository, Store } from '../store/types.js';
+import type { BankTokenRepository, SequenceRepository, Store } from '../store/types.js';
 
 const log = getLogger('banks');
 
@@ -63,7 +63,7 @@ export function storeTokenCache(repository: BankTokenRepository, clock: () => nu
  */
 export async function startBankPartners(
   config: Config,
-  store: Pick<Store, 'bankTokens' | 'sequences'>,
+  store: Pick<Store, 'bankTokens'> & { sequences: Pick<SequenceRepository, 'next'> },
   clock: () => number,
   /** Sees every exchange with every partner (the metrics). */
   observe: (call: BankCall) => void = () => undefined,

@@ -5,7 +5,7 @@ import type { Config } from '../config/index.js';
 import { BatchProcessor } from '../domain/batches/index.js';
 import { CallbackDispatcher, CallbackSigner, outboxNotifier, type FinalStateNotifier } from '../domain/callbacks/index.js';
 import type { BreakingAdapter } from '../banks/circuit-breaker.js';
-import { InDoubtResolver } from '../domain/transfers/index.js';
+import { BankIdBlocks, InDoubtResolver } from '../domain/transfers/index.js';
 import { createApiServer, type ApiServer } from '../http/api-server.js';
 import { buildApp } from '../http/app.js';
 import { listenOn } from '../http/listen.js';
@@ -91,7 +91,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       const { applied } = await migrate(store.db, { keys: config.auditKeys });
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
-    banks = await startBankPartners(config, store, clock, (call) => {
+    // Bank ids in blocks per process, one counter round trip per block (the adapters' external
+    // ids, the API's transfers and the payment runs share them).
+    const bankIds = new BankIdBlocks(store.sequences);
+    banks = await startBankPartners(config, { bankTokens: store.bankTokens, sequences: bankIds }, clock, (call) => {
       metrics.observeBankCall(call);
       // Logged inside the request's context: the line carries its request id and trace id.
       bankLog.info({ partner: call.partner, operation: call.operation, status: call.statusCode, bankResponseCode: call.errorCode, durationMs: call.durationMs }, 'bank call');
@@ -108,7 +111,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     };
     const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, audit: store.audit, signer, clock }, config.callback);
     const batches = new BatchProcessor(
-      { payments: store.payments, sequences: store.sequences, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals },
+      { payments: store.payments, sequences: bankIds, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals },
       { intervalMs: config.batch.intervalMs, concurrency: config.batch.concurrency },
     );
     const app = buildApp({
@@ -120,6 +123,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       wakeBatches: () => batches.wake(),
       callbacks: { finals, signer },
       metrics,
+      bankIds,
       clock,
     });
     let draining = false;

@@ -14,7 +14,7 @@ import { requestSignatureStep } from '../pipeline/request-signature/index.js';
 import { securityHeadersStep } from '../pipeline/security-headers/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 import { checkKeys } from '../security/index.js';
-import type { Store } from '../store/types.js';
+import type { SequenceRepository, Store } from '../store/types.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { apiRoutes, routeList } from './api/index.js';
 import './locals.js';
@@ -39,6 +39,8 @@ export interface AppDeps {
   /** Queues the ERP's callback when a transfer becomes final, and signs it. */
   callbacks: { finals: FinalStateNotifier; signer: CallbackSigner };
   metrics: GatewayMetrics;
+  /** The bank-id counters, shared with the bank partners and payment runs of this process. */
+  bankIds: Pick<SequenceRepository, 'next'>;
   clock?: () => number;
 }
 
@@ -124,7 +126,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(
     transferRoutes(
       routes,
-      { payments: store.payments, sequences: store.sequences, accountGrants: store.accountGrants, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals },
+      { payments: store.payments, sequences: deps.bankIds, accountGrants: store.accountGrants, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals },
       authenticated,
     ),
   );

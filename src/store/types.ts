@@ -570,6 +570,12 @@ export interface SequenceRepository {
    * the last value + 1 and `floor` (default 1; the first call returns `floor`).
    */
   next(name: string, floor?: number): Promise<number>;
+  /**
+   * Atomically takes `size` consecutive values of the counter at once and returns the first: the
+   * block starts at the greater of the last value + 1 and `floor`, and no other caller, in any
+   * process, gets any of them.
+   */
+  nextBlock(name: string, size: number, floor?: number): Promise<number>;
 }
 
 // ---------------------------------------------------------------- transfer batches

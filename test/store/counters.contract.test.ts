@@ -250,7 +250,33 @@ forEachBackend('SequenceRepository', (ctx) => {
       });
     });
 
+    describe('nextBlock', () => {
+      it('takes consecutive values at once, from the floor, and the next block or value continues after it', async () => {
+        const { sequences } = ctx.store();
+        const name = unique('seq');
+        expect(await sequences.nextBlock(name, 16, 500)).to.equal(500);
+        expect(await sequences.nextBlock(name, 16, 500)).to.equal(516);
+        expect(await sequences.next(name)).to.equal(532);
+        expect(await sequences.nextBlock(name, 4, 1000)).to.equal(1000);
+        expect(await sequences.next(name, 900)).to.equal(1004);
+      });
+
+      it('refuses an empty block', async () => {
+        let error: unknown = null;
+        await ctx.store().sequences.nextBlock(unique('seq'), 0).catch((e: unknown) => (error = e));
+        expect(String(error)).to.contain('at least one value');
+      });
+    });
+
     describe('when several processes ask at once', () => {
+      it('never hands out the same bank id twice when each takes its ids in blocks', async () => {
+        const name = unique('seq');
+        const values = (await runStoreWorkers<number[]>(3, [ctx.url(), 'bank-ids', name, '40'])).flat();
+        expect(new Set(values).size).to.equal(120);
+        // Three processes, each its own blocks of 16: 120 ids use 8 blocks (3 of them partly).
+        expect(Math.max(...values)).to.be.at.most(9 * 16);
+      });
+
       it('never hands out the same value twice', async () => {
         const name = unique('seq');
         const values = (await runStoreWorkers<number[]>(3, [ctx.url(), 'sequence', name, '30'])).flat();

@@ -1,8 +1,9 @@
 /**
  * A separate OS process doing store work, for tests of what several PM2 workers (or nodes) do
- * at once on one database. Usage: node store-worker.js <url> <migrate|sequence|increment> [name] [count]
+ * at once on one database. Usage: node store-worker.js <url> <migrate|sequence|bank-ids|increment> [name] [count]
  * Prints one JSON value on stdout.
  */
+import { BankIdBlocks } from '../../src/domain/transfers/index.js';
 import { migrate, openStore } from '../../src/store/index.js';
 
 async function main(): Promise<void> {
@@ -14,6 +15,11 @@ async function main(): Promise<void> {
       process.stdout.write(JSON.stringify((await migrate(store.db)).applied));
     } else if (action === 'sequence') {
       const values = await Promise.all(Array.from({ length: count }, () => store.sequences.next(name)));
+      process.stdout.write(JSON.stringify(values));
+    } else if (action === 'bank-ids') {
+      // A gateway process's bank ids: handed out from blocks of 16 taken from the shared counter.
+      const ids = new BankIdBlocks(store.sequences);
+      const values = await Promise.all(Array.from({ length: count }, () => ids.next(name)));
       process.stdout.write(JSON.stringify(values));
     } else if (action === 'increment') {
       const results = await Promise.all(Array.from({ length: count }, () => store.rateLimits.increment(name, 600_000, 1)));

@@ -19,7 +19,8 @@ const log = getLogger('transfers');
 
 export interface CreateTransferDeps {
   payments: PaymentRepository;
-  sequences: SequenceRepository;
+  /** The bank-id counters (a gateway hands them out in blocks: BankIdBlocks). */
+  sequences: Pick<SequenceRepository, 'next'>;
   accountGrants: AccountGrantRepository;
   router: BankRouter;
   clock: () => number;

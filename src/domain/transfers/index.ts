@@ -2,6 +2,7 @@ export { createTransfer } from './create-transfer-use-case.js';
 export { getTransfer } from './get-transfer-use-case.js';
 export { NOTIFIED_SERVICES, receiveBankNotification } from './bank-notification-use-case.js';
 export type { BankNotificationDeps, NotifiedService } from './bank-notification-use-case.js';
+export { BankIdBlocks, BANK_ID_BLOCK } from './bank-transaction-id.js';
 export { InDoubtResolver } from './in-doubt-resolver.js';
 export type { InDoubtResolverDeps, InDoubtResolverOptions } from './in-doubt-resolver.js';
 export type { GetTransferDeps, TransferStatusReply } from './get-transfer-use-case.js';
