@@ -35,7 +35,7 @@ export interface Config {
   allowedCidrs: string[];
   bodyLimitBytes: number;
   batch: { maxLines: number; bodyLimitBytes: number; concurrency: number; intervalMs: number };
-  rateLimit: { windowMs: number; perIp: number; perClient: number; tokenPerIp: number };
+  rateLimit: { windowMs: number; perIp: number; perClient: number; tokenPerIp: number; syncMs: number };
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
   /** `sandbox`: GERBANG_SANDBOX=true, the built-in simulator plays BCA and no money moves. */
   bank: { mode: 'sandbox' } | { mode: 'live'; partners: PartnerConfig[] };
@@ -251,6 +251,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       perIp: v.rateLimitPerIp,
       perClient: v.rateLimitPerClient,
       tokenPerIp: v.rateLimitTokenPerIp,
+      syncMs: v.rateLimitSyncMs as number,
     },
     lockout: {
       maxFailures: v.loginMaxFailures,

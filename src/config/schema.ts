@@ -192,6 +192,11 @@ export const SETTINGS = {
   },
   rateLimitPerIp: { env: 'GERBANG_RATE_LIMIT_PER_IP', doc: 'Requests per window from one IP address (every route).', schema: positive.default(600) },
   rateLimitPerClient: { env: 'GERBANG_RATE_LIMIT_PER_CLIENT', doc: 'Requests per window for one authenticated client.', schema: positive.default(300) },
+  rateLimitSyncMs: {
+    env: 'GERBANG_RATE_LIMIT_SYNC_MS',
+    doc: 'The per-IP and per-client limits are counted in each process and added to the shared store at most this often per caller (0: every request is one statement in the store). Across processes and nodes a limit can be overshot by what the other processes admit in this time; one process alone is exact. The token endpoint\'s limit is always counted in the store.',
+    schema: Joi.number().integer().min(0).max(1_000).default(100),
+  },
   rateLimitTokenPerIp: {
     env: 'GERBANG_RATE_LIMIT_TOKEN_PER_IP',
     doc: 'Token requests per window from one IP address (stricter: it is the brute-force target).',

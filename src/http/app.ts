@@ -80,7 +80,7 @@ export function buildApp(deps: AppDeps): Express {
   // 5. Global IP and Origin allowlists: the cheapest refusal, before any body is read.
   app.use(globalCallerGuardStep({ allowedOrigins: config.allowedOrigins, allowedCidrs: config.allowedCidrs, clientOrigins: clientOriginsCache(store.clients, clock) }));
   // 6. Per-IP rate limit before parsing or hashing anything, to blunt floods cheaply.
-  app.use(rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perIp, name: 'ip' }));
+  app.use(rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perIp, name: 'ip', syncMs: limits.syncMs }));
 
   // 7. The API documents and reference page: public knowledge, so no token (import tools fetch
   //    them anonymously), but only for allowed callers and after the per-IP limit.
@@ -119,7 +119,7 @@ export function buildApp(deps: AppDeps): Express {
       apiKeys: new ApiKeys(store.clientCredentials),
       entra: config.entra ? new EntraTokens(config.entra, clock) : null,
     }),
-    rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perClient, name: 'client', by: 'client' }),
+    rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perClient, name: 'client', by: 'client', syncMs: limits.syncMs }),
   ];
   const signed = requestSignatureStep({ keys: config.auditKeys, replays: store.requestSignatures, clock });
   const authenticated = [...authenticatedCaller, ...bodyParserStep({ limitBytes: config.bodyLimitBytes }), signed];

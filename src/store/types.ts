@@ -514,8 +514,11 @@ export interface CounterResult {
 }
 
 export interface RateLimitRepository {
-  /** Adds one hit to `key` in a fixed window of `windowMs`; starts a new window when the old one ended. */
-  increment(key: string, windowMs: number, now: number): Promise<CounterResult>;
+  /**
+   * Adds `by` hits (default 1) to `key` in a fixed window of `windowMs`; starts a new window when
+   * the old one ended. Returns the window's hits after this call's, from every process.
+   */
+  increment(key: string, windowMs: number, now: number, by?: number): Promise<CounterResult>;
   decrement(key: string): Promise<void>;
   reset(key: string): Promise<void>;
   /** Deletes expired windows; returns how many. */

@@ -13,6 +13,8 @@ export interface RateLimitStepOptions {
   name: string;
   /** What is counted: the caller's IP (default) or the authenticated client. */
   by?: 'ip' | 'client';
+  /** Counted in this process and added to the store at most this often (0, default: every hit in the store). */
+  syncMs?: number;
 }
 
 /**
@@ -28,7 +30,7 @@ export function rateLimitStep(options: RateLimitStepOptions): RequestHandler {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     identifier: options.name,
-    store: new SharedRateLimitStore(options.repository, `${options.name}:`, options.clock),
+    store: new SharedRateLimitStore(options.repository, `${options.name}:`, options.clock, options.syncMs ?? 0),
     keyGenerator: keyOf,
     passOnStoreError: false,
     handler: (_req, res, next) => {

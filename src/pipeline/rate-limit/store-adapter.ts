@@ -1,19 +1,49 @@
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
+import { getLogger } from '../../log/index.js';
 import type { RateLimitRepository } from '../../store/types.js';
+
+const log = getLogger('rate-limit');
+
+/** Windows this process keeps counts of at most; past it a new key is counted in the store only. */
+const MAX_LOCAL_KEYS = 10_000;
+
+/** What this process knows of one key's shared window. */
+interface LocalWindow {
+  resetAt: number;
+  /** The window's hits from every process, as the store said at the last synchronisation. */
+  shared: number;
+  /** Hits admitted here since, not yet added to the store (`sending`: being added now). */
+  pending: number;
+  sending: number;
+  timer: NodeJS.Timeout | null;
+  /** The last synchronisation failed: the next hit goes to the store and fails closed with it. */
+  failed: boolean;
+}
 
 /**
  * express-rate-limit's Store on Gerbang's own store, so every PM2 worker and every node counts
  * against the same windows (process memory would give each worker its own allowance).
+ *
+ * With `syncMs` 0 every hit is one statement in the store. Above 0 (the API's per-IP and
+ * per-client limiters: GERBANG_RATE_LIMIT_SYNC_MS), a key's first hit of a window still goes to
+ * the store, and later hits are counted here and added to the store in one statement per key at
+ * most every `syncMs`, which then answers the hits of every process. A process sees its own hits
+ * at once and the others' within `syncMs` plus one statement, so across the cluster a limit can be
+ * overshot by at most what the other processes admit in that time; one process alone is exact.
+ * When the store cannot take a synchronisation, the key's next hit goes to the store again and
+ * fails closed with it (503), carrying the hits not yet added.
  */
 export class SharedRateLimitStore implements Store {
   /** Keys are shared with other processes: express-rate-limit must not assume it sees them all. */
   readonly localKeys = false;
   private windowMs = 60_000;
+  private readonly windows = new Map<string, LocalWindow>();
 
   constructor(
     private readonly repository: RateLimitRepository,
     readonly prefix: string,
     private readonly clock: () => number,
+    private readonly syncMs = 0,
   ) {}
 
   init(options: Options): void {
@@ -21,15 +51,84 @@ export class SharedRateLimitStore implements Store {
   }
 
   async increment(key: string): Promise<ClientRateLimitInfo> {
-    const { hits, resetAt } = await this.repository.increment(this.prefix + key, this.windowMs, this.clock());
+    const now = this.clock();
+    const local = this.windows.get(key);
+    if (local && !local.failed && now < local.resetAt) {
+      local.pending += 1;
+      this.scheduleSync(key, local);
+      return { totalHits: local.shared + local.sending + local.pending, resetTime: new Date(local.resetAt) };
+    }
+    // The first hit of a window (or after a failed synchronisation) is counted in the store now.
+    const carried = local && now < local.resetAt ? local.pending + local.sending : 0;
+    const { hits, resetAt } = await this.repository.increment(this.prefix + key, this.windowMs, now, 1 + carried);
+    if (this.syncMs > 0) this.keep(key, { resetAt, shared: hits, pending: 0, sending: 0, timer: null, failed: false }, now);
     return { totalHits: hits, resetTime: new Date(resetAt) };
   }
 
   async decrement(key: string): Promise<void> {
+    const local = this.windows.get(key);
+    if (local && local.pending > 0) {
+      local.pending -= 1;
+      return;
+    }
     await this.repository.decrement(this.prefix + key);
   }
 
   async resetKey(key: string): Promise<void> {
+    this.forget(key);
     await this.repository.reset(this.prefix + key);
+  }
+
+  /** Adds every pending hit to the store now (at shutdown; tests). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.windows.entries()].map(([key, local]) => this.sync(key, local)));
+  }
+
+  private keep(key: string, window: LocalWindow, now: number): void {
+    this.forget(key);
+    if (this.windows.size >= MAX_LOCAL_KEYS) {
+      for (const [other, local] of this.windows) if (local.resetAt <= now && local.pending === 0 && local.sending === 0) this.forget(other);
+      if (this.windows.size >= MAX_LOCAL_KEYS) return;
+    }
+    this.windows.set(key, window);
+  }
+
+  private forget(key: string): void {
+    const local = this.windows.get(key);
+    if (local?.timer) clearTimeout(local.timer);
+    this.windows.delete(key);
+  }
+
+  private scheduleSync(key: string, local: LocalWindow): void {
+    if (local.timer) return;
+    local.timer = setTimeout(() => {
+      local.timer = null;
+      void this.sync(key, local);
+    }, this.syncMs);
+    local.timer.unref();
+  }
+
+  private async sync(key: string, local: LocalWindow): Promise<void> {
+    if (local.pending === 0 || local.sending > 0) return;
+    const now = this.clock();
+    if (now >= local.resetAt) {
+      // The window ended: its hits count for nothing any more, and must not start the next one.
+      local.pending = 0;
+      return;
+    }
+    local.sending = local.pending;
+    local.pending = 0;
+    try {
+      const { hits, resetAt } = await this.repository.increment(this.prefix + key, this.windowMs, now, local.sending);
+      local.shared = hits;
+      local.resetAt = resetAt;
+      local.sending = 0;
+      if (local.pending > 0) this.scheduleSync(key, local);
+    } catch (error) {
+      log.warn({ err: error, limiter: this.prefix }, 'rate-limit counts could not be added to the store; the next request counts in the store');
+      local.pending += local.sending;
+      local.sending = 0;
+      local.failed = true;
+    }
   }
 }

@@ -13,8 +13,9 @@ import { upsertSql } from './sql-dialect.js';
 export class SqlRateLimitRepository implements RateLimitRepository {
   constructor(private readonly db: Db) {}
 
-  /** Adds one hit to `key`; when its window has ended, starts a new one at `now` with 1 hit. */
-  async increment(key: string, windowMs: number, now: number): Promise<CounterResult> {
+  /** Adds `by` hits (1 by default) to `key`; when its window has ended, starts a new one at `now` with them. */
+  async increment(key: string, windowMs: number, now: number, by = 1): Promise<CounterResult> {
+    if (!Number.isSafeInteger(by) || by < 1) throw new RangeError(`hits are added one or more at a time, not ${by}`);
     const id = counterKey(key);
     const windowEnd = now + windowMs;
     if (this.db.dialect === 'mysql') {
@@ -22,15 +23,15 @@ export class SqlRateLimitRepository implements RateLimitRepository {
       // (every request of one client or IP goes through this row). The upsert hands this call's
       // own hit count and window end back in its OK packet through LAST_INSERT_ID(expr), packed
       // as hits * 2^32 + milliseconds left in the window. affectedRows 1: the row was just
-      // created, with 1 hit. The assignments run left to right, so the packing (a no-op term of
+      // created, with `by` hits. The assignments run left to right, so the packing (a no-op term of
       // the last one) sees the new hits and the new window end.
       const windowEndSql = 'CASE WHEN reset_at <= ? THEN ? ELSE reset_at END';
       const upsert =
-        'INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, 1, ?) ON DUPLICATE KEY UPDATE ' +
-        'hits = CASE WHEN reset_at <= ? THEN 1 ELSE hits + 1 END, ' +
+        'INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE ' +
+        'hits = CASE WHEN reset_at <= ? THEN ? ELSE hits + ? END, ' +
         `reset_at = ${windowEndSql} + 0 * LAST_INSERT_ID(hits * ${PACK} + LEAST(GREATEST(${windowEndSql} - ?, 0), ${PACK - 1}))`;
-      const result = await this.db.execute(upsert, [id, windowEnd, now, now, windowEnd, now, windowEnd, now]);
-      if (result.affectedRows === 1) return { hits: 1, resetAt: windowEnd };
+      const result = await this.db.execute(upsert, [id, by, windowEnd, now, by, by, now, windowEnd, now, windowEnd, now]);
+      if (result.affectedRows === 1) return { hits: by, resetAt: windowEnd };
       const packed = result.insertId;
       const hits = Math.floor(packed / PACK);
       // Exact up to 2^53 (two million hits in one window) and for windows under 49 days; beyond,
@@ -47,12 +48,12 @@ export class SqlRateLimitRepository implements RateLimitRepository {
       insert: ['rl_key', 'hits', 'reset_at'],
       conflict: ['rl_key'],
       update: [
-        ['hits', 'CASE WHEN reset_at <= ? THEN 1 ELSE hits + 1 END'],
+        ['hits', 'CASE WHEN reset_at <= ? THEN ? ELSE hits + ? END'],
         ['reset_at', 'CASE WHEN reset_at <= ? THEN ? ELSE reset_at END'],
       ],
     });
     return this.db.withTransaction(async (tx) => {
-      await tx.execute(sql, [id, 1, windowEnd, now, now, windowEnd]);
+      await tx.execute(sql, [id, by, windowEnd, now, by, by, now, windowEnd]);
       // Same transaction: the upsert still holds the row lock, so this reads our own hit.
       const rows = await tx.query<{ hits: number | string; reset_at: number | string }>('SELECT hits, reset_at FROM rate_limits WHERE rl_key = ?', [id]);
       return { hits: toNumber(rows[0].hits), resetAt: toNumber(rows[0].reset_at) };

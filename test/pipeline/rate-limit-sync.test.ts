@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import type { Options } from 'express-rate-limit';
+import { SharedRateLimitStore } from '../../src/pipeline/rate-limit/store-adapter.js';
+import type { CounterResult, RateLimitRepository } from '../../src/store/index.js';
+import { forEachBackend } from '../support/databases.js';
+
+const WINDOW_MS = 60_000;
+const SYNC_MS = 100;
+const settle = () => new Promise((resolve) => setTimeout(resolve, SYNC_MS * 3));
+
+forEachBackend('Rate limits counted in the process, synchronised with the store', (ctx) => {
+  /** The store's own repository, its statements counted, and able to fail on demand. */
+  function counted() {
+    const repository = ctx.store().rateLimits;
+    const calls: number[] = [];
+    let failing = false;
+    const wrapped: RateLimitRepository = {
+      increment: async (key: string, windowMs: number, now: number, by = 1): Promise<CounterResult> => {
+        calls.push(by);
+        if (failing) throw new Error('store unavailable');
+        return repository.increment(key, windowMs, now, by);
+      },
+      decrement: (key) => repository.decrement(key),
+      reset: (key) => repository.reset(key),
+      purgeExpired: (now) => repository.purgeExpired(now),
+    };
+    return { wrapped, calls, fail: (on: boolean) => (failing = on) };
+  }
+
+  function limiter(repository: RateLimitRepository, clock: () => number = Date.now): SharedRateLimitStore {
+    const store = new SharedRateLimitStore(repository, 'sync-test:', clock, SYNC_MS);
+    store.init({ windowMs: WINDOW_MS } as Options);
+    return store;
+  }
+
+  const key = () => `k-${randomBytes(4).toString('hex')}`;
+  const storedHits = async (k: string) => (await ctx.store().rateLimits.increment(`sync-test:${k}`, WINDOW_MS, Date.now())).hits - 1;
+
+  it('counts every hit of one process exactly, with one statement for the window and one per interval after', async () => {
+    const repo = counted();
+    const a = limiter(repo.wrapped);
+    const k = key();
+    const totals: number[] = [];
+    for (let i = 0; i < 50; i += 1) totals.push((await a.increment(k)).totalHits);
+    expect(totals).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
+    await settle();
+    expect(repo.calls.length, `statements: ${repo.calls.join(', ')}`).to.be.at.most(3);
+    expect(repo.calls.reduce((x, y) => x + y, 0)).to.equal(50);
+    expect(await storedHits(k)).to.equal(50);
+  });
+
+  it("sees another process's hits within the interval, and both add up in the store", async () => {
+    const k = key();
+    const [a, b] = [limiter(counted().wrapped), limiter(counted().wrapped)];
+    for (let i = 0; i < 30; i += 1) await a.increment(k);
+    await settle();
+    expect((await b.increment(k)).totalHits, 'b starts from what a added').to.equal(31);
+    for (let i = 0; i < 29; i += 1) await b.increment(k);
+    await settle();
+    expect((await a.increment(k)).totalHits).to.be.at.most(61);
+    await settle();
+    expect((await a.increment(k)).totalHits, 'after a synchronisation a sees b\'s hits').to.equal(62);
+    await Promise.all([a.flush(), b.flush()]);
+    expect(await storedHits(k)).to.equal(62);
+  });
+
+  it('fails closed when the store cannot take the counts: the next hit goes to the store, carrying those not yet added', async () => {
+    const repo = counted();
+    const a = limiter(repo.wrapped);
+    const k = key();
+    await a.increment(k);
+    repo.fail(true);
+    for (let i = 0; i < 4; i += 1) await a.increment(k);
+    await settle();
+    let refused: unknown = null;
+    await a.increment(k).catch((error: unknown) => (refused = error));
+    expect(String(refused)).to.contain('store unavailable');
+    repo.fail(false);
+    // The first, the 4 counted here meanwhile, and this one (the refused request was not served).
+    expect((await a.increment(k)).totalHits).to.equal(6);
+    expect(await storedHits(k)).to.equal(6);
+  });
+
+  it("does not carry the hits of an ended window into the next", async () => {
+    let now = Date.now();
+    const a = limiter(counted().wrapped, () => now);
+    const k = key();
+    for (let i = 0; i < 5; i += 1) await a.increment(k);
+    now += WINDOW_MS;
+    await settle();
+    expect((await a.increment(k)).totalHits).to.equal(1);
+  });
+});
