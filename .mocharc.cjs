@@ -7,6 +7,8 @@ const named = process.argv.slice(2).some((arg) => /\.js$/.test(arg) && !arg.star
 module.exports = {
   ...(named ? {} : { spec: ['dist/test/**/*.test.js'] }),
   require: ['dist/test/support/setup.js'],
+  // The spec reporter, then the slowest files (where the suite's time goes).
+  reporter: 'dist/test/support/timed-spec-reporter.js',
   timeout: 20000,
   exit: true,
 };
