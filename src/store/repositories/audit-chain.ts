@@ -1,7 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { KeyRing } from '../../security/index.js';
 import { hostname } from 'node:os';
-import { AsyncMutex } from '../async-mutex.js';
 import type { Db, Queryable, TransactionSession } from '../types.js';
 import { toNumber } from './row-values.js';
 
@@ -75,12 +74,26 @@ interface Head {
   hash: string;
 }
 
+/** One record waiting for its link. */
+interface PendingAppend {
+  kind: LinkKind;
+  write: RecordWrite;
+  resolve: (recordId: number) => void;
+  reject: (error: unknown) => void;
+}
+
+type RecordWrite = (tx: Queryable) => Promise<{ recordId: number; contentDigest: string }>;
+
+/** Records linked in one transaction at most (group commit). */
+const MAX_GROUP = 32;
+
 export class ChainWriter {
-  private readonly mutex = new AsyncMutex();
-  /** Appends are serialised by the mutex, so they can share one session (no BEGIN, no pool trip). */
+  /** Appends are serialised (one group at a time), so they can share one session (no BEGIN, no pool trip). */
   private readonly session: TransactionSession;
   /** The chain head as committed; undefined until loaded (and after a failed append). */
   private head: Head | undefined;
+  private readonly queue: PendingAppend[] = [];
+  private draining = false;
 
   constructor(
     private readonly db: Db,
@@ -91,51 +104,106 @@ export class ChainWriter {
     this.session = db.session();
   }
 
+  /** Appends waiting for this chain, the one being written included. */
+  get waiting(): number {
+    return this.queue.length + (this.draining ? 1 : 0);
+  }
+
   /**
    * Runs `write` (which inserts or updates one record and returns its id and content digest)
    * and appends its link, in one transaction: the record and its link commit together or not
-   * at all. After any failure the head is re-read from the database before the next append,
-   * so an ambiguous commit cannot fork the chain.
+   * at all, and the promise settles only then. Appends that arrive while one is being written
+   * wait, and are then written together: their records, their links in one multi-row INSERT,
+   * one head update and one COMMIT (group commit). If that group fails before its COMMIT, each
+   * of its records is written again on its own, so one bad record fails only its own request;
+   * a failed COMMIT fails the whole group (it may have committed: the caller treats it like any
+   * failed audit write). After any failure the head is re-read from the database before the
+   * next append, so an ambiguous commit cannot fork the chain.
    */
-  async append(kind: LinkKind, write: (tx: Queryable) => Promise<{ recordId: number; contentDigest: string }>): Promise<number> {
-    return this.mutex.runExclusive(async () => {
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          return await this.appendOnce(kind, write);
-        } catch (error) {
-          this.head = undefined;
-          // `keys rotate` re-linked this chain meanwhile: take its new head and write again.
-          if (!(error instanceof HeadMovedError) || attempt === 2) throw error;
-        }
-      }
+  append(kind: LinkKind, write: RecordWrite): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ kind, write, resolve, reject });
+      if (!this.draining) void this.drain();
     });
   }
 
-  private async appendOnce(kind: LinkKind, write: (tx: Queryable) => Promise<{ recordId: number; contentDigest: string }>): Promise<number> {
-    {
-      {
-        const head = this.head ?? (await this.loadHead());
-        const recordedAt = this.clock();
-        const { keyId, key } = this.keys().macKey(CHAIN_PURPOSE);
-        const next = await this.session.run(async (tx) => {
-          const { recordId, contentDigest } = await write(tx);
-          const seq = head.seq + 1;
-          const hash = linkHash({ prevHash: head.hash, writerId: this.writerId, seq, kind, recordId, recordedAt, contentDigest }, key);
-          await tx.execute(
-            'INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-            [this.writerId, seq, kind, recordId, recordedAt, head.hash, hash, keyId],
-          );
-          // Guarded by the head this link follows: re-linked meanwhile (keys rotate), nothing commits.
-          const moved = await tx.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ?, updated_at = ? WHERE writer_id = ? AND last_seq = ? AND last_hash = ?', [
-            seq, hash, recordedAt, this.writerId, head.seq, head.hash,
-          ]);
-          if (moved.affectedRows !== 1) throw new HeadMovedError(this.writerId);
-          return { head: { seq, hash }, recordId };
-        });
-        this.head = next.head;
-        return next.recordId;
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0, MAX_GROUP);
+        if (group.length > 1 && (await this.appendGroup(group))) continue;
+        for (const one of group) {
+          try {
+            one.resolve(await this.appendAlone(one));
+          } catch (error) {
+            one.reject(error);
+          }
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async appendAlone(one: PendingAppend): Promise<number> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return (await this.appendLinks([one]))[0];
+      } catch (error) {
+        this.head = undefined;
+        // `keys rotate` re-linked this chain meanwhile: take its new head and write again.
+        if (!(error instanceof HeadMovedError) || attempt === 2) throw error;
       }
     }
+  }
+
+  /** True when the group committed (each settled); false when it rolled back before its COMMIT. */
+  private async appendGroup(group: PendingAppend[]): Promise<boolean> {
+    let committing = false;
+    try {
+      const ids = await this.appendLinks(group, () => (committing = true));
+      group.forEach((one, i) => one.resolve(ids[i]));
+      return true;
+    } catch (error) {
+      this.head = undefined;
+      if (!committing) return false;
+      for (const one of group) one.reject(error);
+      return true;
+    }
+  }
+
+  /** Writes the records and links them after the current head, in one transaction. */
+  private async appendLinks(group: PendingAppend[], beforeCommit: () => void = () => undefined): Promise<number[]> {
+    const head = this.head ?? (await this.loadHead());
+    const recordedAt = this.clock();
+    const { keyId, key } = this.keys().macKey(CHAIN_PURPOSE);
+    const next = await this.session.run(async (tx) => {
+      const links: (string | number | null)[][] = [];
+      const recordIds: number[] = [];
+      let last = head;
+      for (const one of group) {
+        const { recordId, contentDigest } = await one.write(tx);
+        const seq = last.seq + 1;
+        const hash = linkHash({ prevHash: last.hash, writerId: this.writerId, seq, kind: one.kind, recordId, recordedAt, contentDigest }, key);
+        links.push([this.writerId, seq, one.kind, recordId, recordedAt, last.hash, hash, keyId]);
+        recordIds.push(recordId);
+        last = { seq, hash };
+      }
+      await tx.execute(
+        `INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES ${links.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        links.flat(),
+      );
+      // Guarded by the head these links follow: re-linked meanwhile (keys rotate), nothing commits.
+      const moved = await tx.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ?, updated_at = ? WHERE writer_id = ? AND last_seq = ? AND last_hash = ?', [
+        last.seq, last.hash, recordedAt, this.writerId, head.seq, head.hash,
+      ]);
+      if (moved.affectedRows !== 1) throw new HeadMovedError(this.writerId);
+      beforeCommit();
+      return { head: last, recordIds };
+    });
+    this.head = next.head;
+    return next.recordIds;
   }
 
   /** The head as this writer last committed it (null before its first append). */
@@ -165,16 +233,15 @@ export class ChainWriter {
 /**
  * The chains of one process. On a pooled backend (MySQL) a process appends to several chains,
  * each to the chain with the fewest appends waiting, so concurrent requests of one worker do not
- * queue behind one chain head either; each chain still takes one link at a time. SQLite has one
- * connection per process, where one chain is as fast as several.
+ * queue behind one chain head either; each chain writes one group at a time, and the appends
+ * that queued meanwhile form its next group. SQLite has one connection per process, where one
+ * chain is as fast as several.
  */
 export class ChainLanes {
   private readonly lanes: ChainWriter[];
-  private readonly waiting: number[];
 
   constructor(db: Db, baseId: string, count: number, keys: () => KeyRing) {
     this.lanes = Array.from({ length: count }, (_, i) => new ChainWriter(db, count === 1 ? baseId : `${baseId}-${i}`, keys));
-    this.waiting = this.lanes.map(() => 0);
   }
 
   /** The committed heads of this process's chains (for checkpoints outside the database). */
@@ -182,13 +249,10 @@ export class ChainLanes {
     return this.lanes.flatMap((lane) => lane.committedHead ?? []);
   }
 
-  async append(kind: LinkKind, write: (tx: Queryable) => Promise<{ recordId: number; contentDigest: string }>): Promise<number> {
-    const lane = this.waiting.indexOf(Math.min(...this.waiting));
-    this.waiting[lane] += 1;
-    try {
-      return await this.lanes[lane].append(kind, write);
-    } finally {
-      this.waiting[lane] -= 1;
-    }
+  /** To the chain with the fewest appends waiting: an idle one when there is one, else the shortest group. */
+  append(kind: LinkKind, write: RecordWrite): Promise<number> {
+    let lane = this.lanes[0];
+    for (const other of this.lanes) if (other.waiting < lane.waiting) lane = other;
+    return lane.append(kind, write);
   }
 }
