@@ -3,7 +3,7 @@
  * bank) on a fresh database, warms it up, turns on the server's general log (to a table) for a
  * run of sequential transfers, and counts the statements of this database's connections, by kind.
  * Needs a MariaDB/MySQL user that may SET GLOBAL general_log. Usage:
- *   npm run build && node dist/test/load/statement-count.js [transfers]
+ *   npm run build && node dist/test/load/statement-count.js [transfers] [in flight]
  * A measurement, not a test: it prints, it asserts nothing.
  */
 import { createMariaDbDatabase, TEST_MYSQL_URL } from '../support/databases.js';
@@ -12,6 +12,7 @@ import { openDb } from '../../src/store/index.js';
 
 async function main(): Promise<void> {
   const transfers = Number(process.argv[2] ?? 50);
+  const inFlight = Number(process.argv[3] ?? 1);
   const database = await createMariaDbDatabase();
   const name = new URL(database.url).pathname.slice(1);
   // Production defaults for what the request path caches; the harness turns them off for tests.
@@ -29,7 +30,15 @@ async function main(): Promise<void> {
     await admin.execute('TRUNCATE TABLE mysql.general_log');
     await admin.execute('SET GLOBAL general_log = 1');
     const started = new Date();
-    for (let i = 0; i < transfers; i += 1) await pay();
+    let sent = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (sent < transfers) {
+          sent += 1;
+          await pay();
+        }
+      }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     await admin.execute('SET GLOBAL general_log = 0');
     // This database's connections: those whose statements name it or that the pool opened on it.
@@ -56,7 +65,7 @@ async function main(): Promise<void> {
       kinds.set(label, (kinds.get(label) ?? 0) + 1);
       total += 1;
     }
-    console.log(`${transfers} transfers: ${total} statements, ${(total / transfers).toFixed(2)} per transfer`);
+    console.log(`${transfers} transfers, ${inFlight} in flight: ${total} statements, ${(total / transfers).toFixed(2)} per transfer`);
     for (const [label, count] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(`  ${(count / transfers).toFixed(2)}  ${label}`);
   } finally {
     await admin.execute('SET GLOBAL general_log = 0').catch(() => undefined);
