@@ -5,17 +5,26 @@
  *
  *   GERBANG_PERF_MYSQL_URL  server to use (default mysql://root@127.0.0.1:3306)
  *   GERBANG_PERF_ROWS       payments to seed (default 1000000)
- *   GERBANG_PERF_KEEP=1     keep the database afterwards (its name is printed)
+ *   GERBANG_PERF_KEEP=1     keep the database afterwards (its name is printed) and note its name
+ *                           and the throwaway key it was sealed with in KEPT_FILE, so the next
+ *                           run measures it again instead of seeding a million rows anew
  *   GERBANG_PERF_REUSE=name measure a database kept by an earlier run (migrated to the newest
  *                           migration, not seeded again); give that run's GERBANG_PERF_AUDIT_KEY
+ *                           (GERBANG_PERF_REUSE=no: seed afresh even when KEPT_FILE names one)
  *   GERBANG_PERF_AUDIT_KEY  `id:base64key` the sealed values are sealed with (default: a fresh one)
  *   GERBANG_PERF_CASES=re   only the cases whose label matches
  *
  * The seeding uses MariaDB's SEQUENCE engine (seq_1_to_N), so it needs MariaDB 10.x. The
  * reconciliation cases read a statement made here from the seeded payments (no bank is called).
+ * A reused database keeps its dates: the run takes "now" from its newest payment, so the day
+ * cases read the same days whenever it runs. One run at a time per server (a named lock): on a
+ * shared machine two runs would measure each other.
  * A measurement, not a test: it prints figures and never fails on a slow answer.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { loadConsoleConfig } from '../../src/config/index.js';
 import { createConsoleUser, startConsole, type StatementReader } from '../../src/console/index.js';
@@ -26,11 +35,25 @@ import { accountTag, paymentMac } from '../../src/store/repositories/payment-rep
 import { placeOf } from '../../src/security/index.js';
 import { ringOf, testKeySpec } from '../support/audit-keys.js';
 
-const AUDIT_KEY = process.env.GERBANG_PERF_AUDIT_KEY ?? testKeySpec('perf');
-const AUDIT_KEYS = ringOf(AUDIT_KEY);
-
 const SERVER = (process.env.GERBANG_PERF_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
 const ROWS = Number(process.env.GERBANG_PERF_ROWS ?? 1_000_000);
+
+/** Where a kept database is noted (name, server, rows, key): a throwaway key of synthetic data, readable by its owner only. */
+const KEPT_FILE = join(tmpdir(), 'gerbang-console-perf.json');
+interface Kept {
+  name: string;
+  server: string;
+  rows: number;
+  key: string;
+}
+function keptDatabase(): Kept | null {
+  if (process.env.GERBANG_PERF_REUSE === 'no' || !existsSync(KEPT_FILE)) return null;
+  const kept = JSON.parse(readFileSync(KEPT_FILE, 'utf8')) as Kept;
+  return kept.server === SERVER && kept.rows === ROWS ? kept : null;
+}
+const KEPT = process.env.GERBANG_PERF_REUSE ? null : keptDatabase();
+const AUDIT_KEY = process.env.GERBANG_PERF_AUDIT_KEY ?? KEPT?.key ?? testKeySpec('perf');
+const AUDIT_KEYS = ringOf(AUDIT_KEY);
 const BATCH = 100_000;
 const DAY = 86_400_000;
 const SPAN_DAYS = 30;
@@ -160,16 +183,43 @@ async function time(origin: string, cookie: string, path: string, runs: number):
 
 async function main(): Promise<void> {
   configureLogger('warn');
-  const reuse = process.env.GERBANG_PERF_REUSE;
+  // One run at a time: the lock is the server's, so it holds whoever started the other run.
+  const lockDb = openDb(SERVER);
+  const [lock] = await lockDb.query<{ got: number | string | null }>("SELECT GET_LOCK('gerbang_console_perf', 0) AS got");
+  if (Number(lock?.got) !== 1) {
+    await lockDb.close();
+    console.error('another console-perf run is measuring on this server; run again when it is done');
+    process.exit(2);
+  }
+  try {
+    await measure();
+  } finally {
+    await lockDb.close();
+  }
+}
+
+async function measure(): Promise<void> {
+  const requested = process.env.GERBANG_PERF_REUSE;
+  let reuse = requested && requested !== 'no' ? requested : KEPT?.name;
+  if (reuse && !requested) {
+    const admin = openDb(SERVER);
+    const [present] = await admin.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [reuse]);
+    await admin.close();
+    if (Number(present?.n) !== 1) reuse = undefined;
+  }
   let only: RegExp | null = null;
   const name = reuse ?? `gerbang_perf_${randomBytes(4).toString('hex')}`;
   const url = `${SERVER}/${name}`;
-  const end = Date.now();
+  let end = Date.now();
   if (reuse) {
     console.log(`database ${name}: reused as seeded by an earlier run`);
     const migrateDb = openDb(url);
     await migrate(migrateDb);
+    // The seeded payments end at the seeding run's "now": take it back from the newest one.
+    const [newest] = await migrateDb.query<{ at: number | string }>("SELECT created_at AS at FROM payments WHERE transaction_id = ?", [`PERF-${ROWS}`]);
     await migrateDb.close();
+    if (!newest) throw new Error(`database ${name} holds no payment PERF-${ROWS}: not seeded with GERBANG_PERF_ROWS=${ROWS}`);
+    end = Number(newest.at) - ROWS * Math.floor((SPAN_DAYS * DAY) / ROWS) + SPAN_DAYS * DAY;
   } else {
     const admin = openDb(SERVER);
     await admin.execute(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
@@ -181,6 +231,9 @@ async function main(): Promise<void> {
     const seeding = Date.now();
     await seed(url, end);
     console.log(`seeded in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
+    if (process.env.GERBANG_PERF_KEEP === '1') {
+      writeFileSync(KEPT_FILE, JSON.stringify({ name, server: SERVER, rows: ROWS, key: AUDIT_KEY } satisfies Kept), { mode: 0o600 });
+    }
   }
 
   const con = await startConsole(loadConsoleConfig({ GERBANG_DATABASE_URL: url, CONSOLE_PORT: '0', GERBANG_LOG_LEVEL: 'warn', GERBANG_MIGRATE_ON_START: 'false', GERBANG_AUDIT_KEYS: AUDIT_KEY }), {
