@@ -281,16 +281,19 @@ async function measure(): Promise<void> {
       ['list, client + status + 7 days', `/console/payments?client=perf-client-1&status=SUCCESS&from=${day(7)}&to=${day(0)}`],
       ['reconciliation, one account, 1 day', `/console/reconciliation?account=${RECONCILED}&from=${day(3)}&to=${day(3)}`],
       ['reconciliation, one account, 3 days', `/console/reconciliation?account=${RECONCILED}&from=${day(5)}&to=${day(3)}`],
+      ['reconciliation, one account, 7 days', `/console/reconciliation?account=${RECONCILED}&from=${day(9)}&to=${day(3)}`],
+      ['reconciliation, one account, 30 days', `/console/reconciliation?account=${RECONCILED}&from=${day(30)}&to=${day(1)}`],
       ['detail page', detail],
       ['overview, 14 days', '/console/overview?days=14'],
       ['overview, 30 days', '/console/overview?days=30'],
     ];
-    console.log('\nanswer times over HTTP (20 runs each; ms)');
+    console.log('\nanswer times over HTTP (20 runs each, the overview and a week or month of reconciliation 5; ms)');
     console.log(`${'case'.padEnd(42)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'max'.padStart(8)}  status`);
     only = process.env.GERBANG_PERF_CASES ? new RegExp(process.env.GERBANG_PERF_CASES) : null;
     for (const [label, path] of cases) {
       if (only && !only.test(label)) continue;
-      const r = await time(origin, cookie, path, label.startsWith('overview') ? 5 : 20);
+      // The long ones five times: the overview and the reconciliation of a week or a month.
+      const r = await time(origin, cookie, path, /^overview|^reconciliation.* (7|30) days/.test(label) ? 5 : 20);
       console.log(`${label.padEnd(42)} ${r.p50.toFixed(1).padStart(8)} ${r.p95.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)}  ${r.status}`);
     }
     if (only) return;
