@@ -762,7 +762,7 @@ export interface PaymentSearchRepository {
   /**
    * The payments paid from `sourceAccount` received in [from, to) (epoch ms), oldest first. The
    * paying account is sealed; its keyed tag (migration 022) finds the rows. At most
-   * SEARCH_SCAN_LIMIT are read, and `truncated` says when the period held more. Read for a
+   * RECONCILE_LIMIT are read, and `truncated` says when the period held more. Read for a
    * reconciliation: `details` and `resultJson` are left out (null).
    */
   fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: PaymentRecord[]; truncated: boolean }>;

@@ -32,6 +32,11 @@ function parseObject(text: string | null): Record<string, unknown> | null {
 }
 /** How many rows a text search opens at most (see textPage); the page says when it stopped there. */
 export const SEARCH_SCAN_LIMIT = 5_000;
+/**
+ * How many payments of one paying account a reconciliation reads at most: a month of an account
+ * paying 1,600 a day (each is one value opened and a few hundred bytes held while it is matched).
+ */
+export const RECONCILE_LIMIT = 50_000;
 /** How many matching rows the list counts and sums at most (see PaymentTotals.capped). */
 export const TOTALS_LIMIT = 10_000;
 const SCAN_BATCH = 2_000;
@@ -171,21 +176,21 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * By the account's keyed tag (migration 022), computed under every ring key (rows tagged before
    * a rotation carry an older key's tag), through its index; rows without a tag (written before
-   * 022) are opened and matched here, at most SEARCH_SCAN_LIMIT of them.
+   * 022) are opened and matched here. At most RECONCILE_LIMIT of each.
    */
   async fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: PaymentRecord[]; truncated: boolean }> {
     const ring = this.sealer.keyRing;
     const tags = [...new Set(ring.keyIds.map((keyId) => accountTag(ring, sourceAccount, keyId)))];
     const tagged = await this.db.query<PaymentRow>(
       `SELECT ${RECONCILED_COLUMNS} FROM payments WHERE source_account_tag IN (${tags.map(() => '?').join(', ')}) AND created_at >= ? AND created_at < ? ORDER BY created_at, id LIMIT ?`,
-      [...tags, from, to, SEARCH_SCAN_LIMIT + 1],
+      [...tags, from, to, RECONCILE_LIMIT + 1],
     );
     const untagged = await this.db.query<PaymentRow>(
       `SELECT ${RECONCILED_COLUMNS} FROM payments WHERE source_account_tag IS NULL AND created_at >= ? AND created_at < ? AND source_account IS NOT NULL ORDER BY created_at, id LIMIT ?`,
-      [from, to, SEARCH_SCAN_LIMIT + 1],
+      [from, to, RECONCILE_LIMIT + 1],
     );
-    const truncated = tagged.length > SEARCH_SCAN_LIMIT || untagged.length > SEARCH_SCAN_LIMIT;
-    const rows = [...tagged.slice(0, SEARCH_SCAN_LIMIT), ...untagged.slice(0, SEARCH_SCAN_LIMIT)]
+    const truncated = tagged.length > RECONCILE_LIMIT || untagged.length > RECONCILE_LIMIT;
+    const rows = [...tagged.slice(0, RECONCILE_LIMIT), ...untagged.slice(0, RECONCILE_LIMIT)]
       .map((row) => toPaymentRecord(row, this.sealer, false))
       // The tag narrows; the opened account decides (a tag is 128 bits of an HMAC, the account is the fact).
       .filter((payment) => payment.sourceAccount === sourceAccount)
