@@ -4,36 +4,10 @@ import { translator } from '../../src/console/i18n.js';
 import { reconciliationPage, SHOWN_LINES } from '../../src/console/views/reconciliation-page.js';
 import { reconcileStatement } from '../../src/domain/transfers/statement-reconciliation.js';
 import type { PaymentRecord, PaymentState } from '../../src/store/types.js';
+import { paymentRecord } from '../support/payment-records.js';
 
 function payment(id: number, state: PaymentState): PaymentRecord {
-  const at = Date.parse('2026-11-20T03:00:00Z');
-  return {
-    id,
-    clientId: 'erp',
-    transactionId: `INV-${100000 + id}`,
-    requestHash: 'h'.repeat(64),
-    state,
-    bank: 'bca',
-    operation: 'transfer-intrabank',
-    bankTransactionId: null,
-    bankTransactionDate: '2026-11-20',
-    bankReference: null,
-    amount: `${1000 + id}.00`,
-    currency: 'IDR',
-    resultJson: null,
-    httpStatus: null,
-    createdAt: at,
-    updatedAt: at,
-    checkAttempts: 0,
-    notFoundCount: 0,
-    nextCheckAt: null,
-    details: null,
-    beneficiaryAccountMasked: null,
-    beneficiaryBank: null,
-    sourceAccount: '0201245680',
-    bankExternalId: null,
-    reviewSince: null,
-  };
+  return paymentRecord(id, `INV-${100000 + id}`, `${1000 + id}.00`, state, '2026-11-20');
 }
 
 const debitOf = (p: PaymentRecord): StatementEntry => ({ date: '2026-11-20', type: 'DEBIT', amount: p.amount, description: `TRSF E-BANKING DB ${p.transactionId}` });

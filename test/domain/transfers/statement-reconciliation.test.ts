@@ -3,36 +3,11 @@ import type { StatementEntry } from '../../../src/banks/types.js';
 import { mentions } from '../../../src/domain/transfers/statement-proof.js';
 import { reconcileStatement } from '../../../src/domain/transfers/statement-reconciliation.js';
 import type { PaymentRecord, PaymentState } from '../../../src/store/types.js';
+import { paymentRecord } from '../../support/payment-records.js';
 
 let nextId = 1;
 function payment(transactionId: string, amount: string, state: PaymentState, day: string, bankTransactionId: string | null = null): PaymentRecord {
-  return {
-    id: nextId++,
-    clientId: 'erp',
-    transactionId,
-    requestHash: 'h'.repeat(64),
-    state,
-    bank: 'bca',
-    operation: 'transfer-intrabank',
-    bankTransactionId,
-    bankTransactionDate: day,
-    bankReference: null,
-    amount,
-    currency: 'IDR',
-    resultJson: null,
-    httpStatus: null,
-    createdAt: Date.parse(`${day}T03:00:00Z`),
-    updatedAt: Date.parse(`${day}T03:00:00Z`),
-    checkAttempts: 0,
-    notFoundCount: 0,
-    nextCheckAt: null,
-    details: null,
-    beneficiaryAccountMasked: null,
-    beneficiaryBank: null,
-    sourceAccount: '0201245680',
-    bankExternalId: null,
-    reviewSince: null,
-  };
+  return paymentRecord(nextId++, transactionId, amount, state, day, bankTransactionId);
 }
 
 function debit(date: string, amount: string, description: string, extra: Partial<StatementEntry> = {}): StatementEntry {
