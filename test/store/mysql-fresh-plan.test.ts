@@ -53,4 +53,12 @@ describe('MySQL store: a read planned afresh (MariaDB)', function () {
     await db.query('SELECT * FROM payments WHERE id = ?', [7]);
     expect((await plan(db, { freshPlan: true })).indexOnly).to.equal(true);
   });
+
+  it('gives its connection back when the statement fails, so the next read is served (the pool holds one)', async () => {
+    let failed: unknown = null;
+    await db.query('SELECT no_such_column FROM payments WHERE state = ?', ['UNKNOWN'], { freshPlan: true }).catch((error: unknown) => (failed = error));
+    expect(failed).to.be.instanceOf(Error);
+    const [row] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM payments WHERE state = ?', ['UNKNOWN'], { freshPlan: true });
+    expect(Number(row.n)).to.equal(Math.floor(20_000 / 97));
+  });
 });

@@ -42,8 +42,12 @@ function runFresh(pool: Pool, sql: string, params: SqlValue[]): Promise<unknown>
       }
       connection.unprepare(sql);
       connection.execute(sql, params, (failure: QueryError | null, result: unknown) => {
-        connection.unprepare(sql);
-        connection.release();
+        // A connection that broke is not asked anything more, nor given back.
+        if (failure?.fatal) connection.destroy();
+        else {
+          connection.unprepare(sql);
+          connection.release();
+        }
         if (failure) reject(mapMysqlError(failure));
         else resolve(result);
       });
