@@ -140,6 +140,50 @@ async function seed(url: string, end: number): Promise<void> {
 }
 
 /**
+ * The audit rows are seeded in clear (sealing three million values would take longer than the
+ * rest of the seeding); the detail case's payment gets its exchange and bank calls sealed for
+ * their rows as the gateway seals them, so its page opens them as it would in production.
+ */
+async function sealAuditOf(url: string, transactionId: string): Promise<void> {
+  const db = openDb(url);
+  const seal = (value: string | null, table: string, column: string, row: (string | number)[]) =>
+    value === null || value.startsWith('gcm') ? value : AUDIT_KEYS.encrypt(value, placeOf(table, column, row));
+  try {
+    const exchanges = await db.query<{ id: number; request_id: string; received_at: number | string; request_headers: string; request_body: string | null; response_body: string | null }>(
+      'SELECT id, request_id, received_at, request_headers, request_body, response_body FROM audit_exchanges WHERE transaction_id = ?',
+      [transactionId],
+    );
+    for (const e of exchanges) {
+      const row = [e.request_id, Number(e.received_at)];
+      await db.execute('UPDATE audit_exchanges SET request_headers = ?, request_body = ?, response_body = ?, key_id = ? WHERE id = ?', [
+        seal(e.request_headers, 'audit_exchanges', 'request_headers', row),
+        seal(e.request_body, 'audit_exchanges', 'request_body', row),
+        seal(e.response_body, 'audit_exchanges', 'response_body', row),
+        AUDIT_KEYS.currentKeyId,
+        e.id,
+      ]);
+      const calls = await db.query<{ id: number; request_id: string; operation: string; started_at: number | string; url: string; request_headers: string; request_body: string | null; response_body: string | null }>(
+        'SELECT id, request_id, operation, started_at, url, request_headers, request_body, response_body FROM audit_bank_calls WHERE exchange_id = ?',
+        [e.id],
+      );
+      for (const c of calls) {
+        const at = [c.request_id, c.operation, Number(c.started_at)];
+        await db.execute('UPDATE audit_bank_calls SET url = ?, request_headers = ?, request_body = ?, response_body = ?, key_id = ? WHERE id = ?', [
+          seal(c.url, 'audit_bank_calls', 'url', at),
+          seal(c.request_headers, 'audit_bank_calls', 'request_headers', at),
+          seal(c.request_body, 'audit_bank_calls', 'request_body', at),
+          seal(c.response_body, 'audit_bank_calls', 'response_body', at),
+          AUDIT_KEYS.currentKeyId,
+          c.id,
+        ]);
+      }
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+/**
  * The bank's side of the reconciliation cases, standing in for the statement the API would read:
  * a debit for each payment seeded from the account in the period, as BCA words it. Built in this
  * process in a few milliseconds, so the figures are the console's and the database's.
@@ -262,7 +306,8 @@ async function measure(): Promise<void> {
     }
     // Ids have gaps after bulk inserts (InnoDB's auto-increment lock mode): find a real one.
     const found = await request(`${origin}/console/payments?txn=PERF-${Math.ceil(ROWS / 2)}`, { headers: { cookie } });
-    const detail = /href="(\/console\/payments\/\d+)"/.exec(await found.body.text())?.[1] ?? '/console/payments/1';
+    const detail = /href="(\/console\/payments\/\d+)[?"]/.exec(await found.body.text())?.[1] ?? '/console/payments/1';
+    await sealAuditOf(url, `PERF-${Math.ceil(ROWS / 2)}`);
     const day = (offset: number) => new Date(end - offset * DAY + 7 * 3_600_000).toISOString().slice(0, 10);
     const cases: [string, string][] = [
       ['list, no filter (newest first)', '/console/payments'],
