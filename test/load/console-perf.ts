@@ -5,17 +5,26 @@
  *
  *   GERBANG_PERF_MYSQL_URL  server to use (default mysql://root@127.0.0.1:3306)
  *   GERBANG_PERF_ROWS       payments to seed (default 1000000)
- *   GERBANG_PERF_KEEP=1     keep the database afterwards (its name is printed)
+ *   GERBANG_PERF_KEEP=1     keep the database afterwards (its name is printed) and note its name
+ *                           and the throwaway key it was sealed with in KEPT_FILE, so the next
+ *                           run measures it again instead of seeding a million rows anew
  *   GERBANG_PERF_REUSE=name measure a database kept by an earlier run (migrated to the newest
  *                           migration, not seeded again); give that run's GERBANG_PERF_AUDIT_KEY
+ *                           (GERBANG_PERF_REUSE=no: seed afresh even when KEPT_FILE names one)
  *   GERBANG_PERF_AUDIT_KEY  `id:base64key` the sealed values are sealed with (default: a fresh one)
  *   GERBANG_PERF_CASES=re   only the cases whose label matches
  *
  * The seeding uses MariaDB's SEQUENCE engine (seq_1_to_N), so it needs MariaDB 10.x. The
  * reconciliation cases read a statement made here from the seeded payments (no bank is called).
+ * A reused database keeps its dates: the run takes "now" from its newest payment, so the day
+ * cases read the same days whenever it runs. One run at a time per server (a named lock): on a
+ * shared machine two runs would measure each other.
  * A measurement, not a test: it prints figures and never fails on a slow answer.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { loadConsoleConfig } from '../../src/config/index.js';
 import { createConsoleUser, startConsole, type StatementReader } from '../../src/console/index.js';
@@ -26,11 +35,25 @@ import { accountTag, paymentMac } from '../../src/store/repositories/payment-rep
 import { placeOf } from '../../src/security/index.js';
 import { ringOf, testKeySpec } from '../support/audit-keys.js';
 
-const AUDIT_KEY = process.env.GERBANG_PERF_AUDIT_KEY ?? testKeySpec('perf');
-const AUDIT_KEYS = ringOf(AUDIT_KEY);
-
 const SERVER = (process.env.GERBANG_PERF_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
 const ROWS = Number(process.env.GERBANG_PERF_ROWS ?? 1_000_000);
+
+/** Where a kept database is noted (name, server, rows, key): a throwaway key of synthetic data, readable by its owner only. */
+const KEPT_FILE = join(tmpdir(), 'gerbang-console-perf.json');
+interface Kept {
+  name: string;
+  server: string;
+  rows: number;
+  key: string;
+}
+function keptDatabase(): Kept | null {
+  if (process.env.GERBANG_PERF_REUSE === 'no' || !existsSync(KEPT_FILE)) return null;
+  const kept = JSON.parse(readFileSync(KEPT_FILE, 'utf8')) as Kept;
+  return kept.server === SERVER && kept.rows === ROWS ? kept : null;
+}
+const KEPT = process.env.GERBANG_PERF_REUSE ? null : keptDatabase();
+const AUDIT_KEY = process.env.GERBANG_PERF_AUDIT_KEY ?? KEPT?.key ?? testKeySpec('perf');
+const AUDIT_KEYS = ringOf(AUDIT_KEY);
 const BATCH = 100_000;
 const DAY = 86_400_000;
 const SPAN_DAYS = 30;
@@ -117,6 +140,50 @@ async function seed(url: string, end: number): Promise<void> {
 }
 
 /**
+ * The audit rows are seeded in clear (sealing three million values would take longer than the
+ * rest of the seeding); the detail case's payment gets its exchange and bank calls sealed for
+ * their rows as the gateway seals them, so its page opens them as it would in production.
+ */
+async function sealAuditOf(url: string, transactionId: string): Promise<void> {
+  const db = openDb(url);
+  const seal = (value: string | null, table: string, column: string, row: (string | number)[]) =>
+    value === null || value.startsWith('gcm') ? value : AUDIT_KEYS.encrypt(value, placeOf(table, column, row));
+  try {
+    const exchanges = await db.query<{ id: number; request_id: string; received_at: number | string; request_headers: string; request_body: string | null; response_body: string | null }>(
+      'SELECT id, request_id, received_at, request_headers, request_body, response_body FROM audit_exchanges WHERE transaction_id = ?',
+      [transactionId],
+    );
+    for (const e of exchanges) {
+      const row = [e.request_id, Number(e.received_at)];
+      await db.execute('UPDATE audit_exchanges SET request_headers = ?, request_body = ?, response_body = ?, key_id = ? WHERE id = ?', [
+        seal(e.request_headers, 'audit_exchanges', 'request_headers', row),
+        seal(e.request_body, 'audit_exchanges', 'request_body', row),
+        seal(e.response_body, 'audit_exchanges', 'response_body', row),
+        AUDIT_KEYS.currentKeyId,
+        e.id,
+      ]);
+      const calls = await db.query<{ id: number; request_id: string; operation: string; started_at: number | string; url: string; request_headers: string; request_body: string | null; response_body: string | null }>(
+        'SELECT id, request_id, operation, started_at, url, request_headers, request_body, response_body FROM audit_bank_calls WHERE exchange_id = ?',
+        [e.id],
+      );
+      for (const c of calls) {
+        const at = [c.request_id, c.operation, Number(c.started_at)];
+        await db.execute('UPDATE audit_bank_calls SET url = ?, request_headers = ?, request_body = ?, response_body = ?, key_id = ? WHERE id = ?', [
+          seal(c.url, 'audit_bank_calls', 'url', at),
+          seal(c.request_headers, 'audit_bank_calls', 'request_headers', at),
+          seal(c.request_body, 'audit_bank_calls', 'request_body', at),
+          seal(c.response_body, 'audit_bank_calls', 'response_body', at),
+          AUDIT_KEYS.currentKeyId,
+          c.id,
+        ]);
+      }
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+/**
  * The bank's side of the reconciliation cases, standing in for the statement the API would read:
  * a debit for each payment seeded from the account in the period, as BCA words it. Built in this
  * process in a few milliseconds, so the figures are the console's and the database's.
@@ -160,16 +227,43 @@ async function time(origin: string, cookie: string, path: string, runs: number):
 
 async function main(): Promise<void> {
   configureLogger('warn');
-  const reuse = process.env.GERBANG_PERF_REUSE;
+  // One run at a time: the lock is the server's, so it holds whoever started the other run.
+  const lockDb = openDb(SERVER);
+  const [lock] = await lockDb.query<{ got: number | string | null }>("SELECT GET_LOCK('gerbang_console_perf', 0) AS got");
+  if (Number(lock?.got) !== 1) {
+    await lockDb.close();
+    console.error('another console-perf run is measuring on this server; run again when it is done');
+    process.exit(2);
+  }
+  try {
+    await measure();
+  } finally {
+    await lockDb.close();
+  }
+}
+
+async function measure(): Promise<void> {
+  const requested = process.env.GERBANG_PERF_REUSE;
+  let reuse = requested && requested !== 'no' ? requested : KEPT?.name;
+  if (reuse && !requested) {
+    const admin = openDb(SERVER);
+    const [present] = await admin.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [reuse]);
+    await admin.close();
+    if (Number(present?.n) !== 1) reuse = undefined;
+  }
   let only: RegExp | null = null;
   const name = reuse ?? `gerbang_perf_${randomBytes(4).toString('hex')}`;
   const url = `${SERVER}/${name}`;
-  const end = Date.now();
+  let end = Date.now();
   if (reuse) {
     console.log(`database ${name}: reused as seeded by an earlier run`);
     const migrateDb = openDb(url);
     await migrate(migrateDb);
+    // The seeded payments end at the seeding run's "now": take it back from the newest one.
+    const [newest] = await migrateDb.query<{ at: number | string }>("SELECT created_at AS at FROM payments WHERE transaction_id = ?", [`PERF-${ROWS}`]);
     await migrateDb.close();
+    if (!newest) throw new Error(`database ${name} holds no payment PERF-${ROWS}: not seeded with GERBANG_PERF_ROWS=${ROWS}`);
+    end = Number(newest.at) - ROWS * Math.floor((SPAN_DAYS * DAY) / ROWS) + SPAN_DAYS * DAY;
   } else {
     const admin = openDb(SERVER);
     await admin.execute(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
@@ -181,6 +275,9 @@ async function main(): Promise<void> {
     const seeding = Date.now();
     await seed(url, end);
     console.log(`seeded in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
+    if (process.env.GERBANG_PERF_KEEP === '1') {
+      writeFileSync(KEPT_FILE, JSON.stringify({ name, server: SERVER, rows: ROWS, key: AUDIT_KEY } satisfies Kept), { mode: 0o600 });
+    }
   }
 
   const con = await startConsole(loadConsoleConfig({ GERBANG_DATABASE_URL: url, CONSOLE_PORT: '0', GERBANG_LOG_LEVEL: 'warn', GERBANG_MIGRATE_ON_START: 'false', GERBANG_AUDIT_KEYS: AUDIT_KEY }), {
@@ -209,7 +306,8 @@ async function main(): Promise<void> {
     }
     // Ids have gaps after bulk inserts (InnoDB's auto-increment lock mode): find a real one.
     const found = await request(`${origin}/console/payments?txn=PERF-${Math.ceil(ROWS / 2)}`, { headers: { cookie } });
-    const detail = /href="(\/console\/payments\/\d+)"/.exec(await found.body.text())?.[1] ?? '/console/payments/1';
+    const detail = /href="(\/console\/payments\/\d+)[?"]/.exec(await found.body.text())?.[1] ?? '/console/payments/1';
+    await sealAuditOf(url, `PERF-${Math.ceil(ROWS / 2)}`);
     const day = (offset: number) => new Date(end - offset * DAY + 7 * 3_600_000).toISOString().slice(0, 10);
     const cases: [string, string][] = [
       ['list, no filter (newest first)', '/console/payments'],
@@ -228,16 +326,19 @@ async function main(): Promise<void> {
       ['list, client + status + 7 days', `/console/payments?client=perf-client-1&status=SUCCESS&from=${day(7)}&to=${day(0)}`],
       ['reconciliation, one account, 1 day', `/console/reconciliation?account=${RECONCILED}&from=${day(3)}&to=${day(3)}`],
       ['reconciliation, one account, 3 days', `/console/reconciliation?account=${RECONCILED}&from=${day(5)}&to=${day(3)}`],
+      ['reconciliation, one account, 7 days', `/console/reconciliation?account=${RECONCILED}&from=${day(9)}&to=${day(3)}`],
+      ['reconciliation, one account, 30 days', `/console/reconciliation?account=${RECONCILED}&from=${day(30)}&to=${day(1)}`],
       ['detail page', detail],
       ['overview, 14 days', '/console/overview?days=14'],
       ['overview, 30 days', '/console/overview?days=30'],
     ];
-    console.log('\nanswer times over HTTP (20 runs each; ms)');
+    console.log('\nanswer times over HTTP (20 runs each, the overview and a week or month of reconciliation 5; ms)');
     console.log(`${'case'.padEnd(42)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'max'.padStart(8)}  status`);
     only = process.env.GERBANG_PERF_CASES ? new RegExp(process.env.GERBANG_PERF_CASES) : null;
     for (const [label, path] of cases) {
       if (only && !only.test(label)) continue;
-      const r = await time(origin, cookie, path, label.startsWith('overview') ? 5 : 20);
+      // The long ones five times: the overview and the reconciliation of a week or a month.
+      const r = await time(origin, cookie, path, /^overview|^reconciliation.* (7|30) days/.test(label) ? 5 : 20);
       console.log(`${label.padEnd(42)} ${r.p50.toFixed(1).padStart(8)} ${r.p95.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)}  ${r.status}`);
     }
     if (only) return;

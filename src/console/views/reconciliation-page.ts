@@ -2,6 +2,7 @@ import type { Reconciliation, ReconciliationLine } from '../../domain/transfers/
 import { paymentDay } from '../../domain/transfers/index.js';
 import { bankRefusalText } from '../bank-messages.js';
 import { BASE } from '../console-sessions.js';
+import { RECONCILE_LIMIT } from '../../store/index.js';
 import { formatDay, formatRupiah } from '../format.js';
 import { html, type Html } from '../html.js';
 import { statusLabel } from '../i18n.js';
@@ -26,6 +27,22 @@ export interface ReconciliationView {
   focus?: number;
   /** A note above the form (e.g. the payment records no paying account). */
   notice?: string;
+}
+
+/**
+ * How many lines the page lists at most. A longer period (a busy account's week or month: tens of
+ * thousands of lines) lists only the lines that need a look (unmatched ones, and a debit booking a
+ * payment Gerbang holds as failed or in doubt), the counts covering every line.
+ */
+export const SHOWN_LINES = 1_000;
+
+/** Whether a line needs a look: anything but a debit booking a successful payment, or money in. */
+function needsLook(line: ReconciliationLine): boolean {
+  return line.kind === 'statement-only' || line.kind === 'gerbang-only' || (line.kind === 'matched' && line.payment.state !== 'SUCCESS');
+}
+
+function number(lang: 'id' | 'en', n: number): string {
+  return n.toLocaleString(lang === 'id' ? 'id-ID' : 'en-US');
 }
 
 function shownDay(value: string): string {
@@ -64,15 +81,26 @@ export function reconciliationPage(ctx: PageContext, view: ReconciliationView): 
 }
 
 function results(ctx: PageContext, result: NonNullable<ReconciliationView['result']>, focus: number | undefined): Html {
-  const { t } = ctx;
+  const { t, lang } = ctx;
   const { lines, counts } = result.reconciliation;
   const summary = html`<p class="info" id="recon-summary">${t('reconFromBank')} ${bankLabel(result.bank) ?? result.bank}: ${t('recon_matched')} <strong data-count="matched">${counts.matched}</strong> · ${t('recon_statement-only')} <strong data-count="statement-only">${counts['statement-only']}</strong> · ${t('recon_gerbang-only')} <strong data-count="gerbang-only">${counts['gerbang-only']}</strong> · ${t('recon_credit')} <strong data-count="credit">${counts.credit}</strong></p>${
     counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && lines.length > 0 ? html`<p class="ok" role="status">${t('reconAllMatched')}</p>` : ''
-  }${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated')}</p>` : ''}`;
+  }${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated').replace('{n}', number(lang, RECONCILE_LIMIT))}</p>` : ''}`;
   if (lines.length === 0) return html`${summary}<p class="empty">${t('reconEmpty')}</p>`;
-  return html`${summary}<div class="table-wrap"><table class="reconciliation" id="reconciliation"><caption class="visually-hidden">${t('reconciliation')}</caption>
+  let shown = lines;
+  let note: Html | string = '';
+  if (lines.length > SHOWN_LINES) {
+    const attention = lines.filter((line) => needsLook(line) || (focus !== undefined && 'payment' in line && line.payment.id === focus));
+    shown = attention.slice(0, SHOWN_LINES);
+    note = html`<p class="info" role="status" id="recon-lines-hidden">${t('reconMatchedHidden')
+      .replace('{n}', number(lang, lines.length - attention.length))
+      .replace('{total}', number(lang, lines.length))}</p>${
+      attention.length > SHOWN_LINES ? html`<p class="warning" role="status" id="recon-attention-capped">${t('reconAttentionCapped').replace('{n}', number(lang, SHOWN_LINES))}</p>` : ''
+    }`;
+  }
+  return html`${summary}${note}<div class="table-wrap"><table class="reconciliation" id="reconciliation"><caption class="visually-hidden">${t('reconciliation')}</caption>
 <thead><tr><th scope="col">${t('reconDate')}</th><th scope="col">${t('reconBankSide')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('reconGerbangSide')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('reconResult')}</th></tr></thead>
-<tbody>${lines.map((line) => row(ctx, line, focus))}</tbody></table></div>`;
+<tbody>${shown.map((line) => row(ctx, line, focus))}</tbody></table></div>`;
 }
 
 function row(ctx: PageContext, line: ReconciliationLine, focus: number | undefined): Html {

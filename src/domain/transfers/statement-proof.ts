@@ -86,9 +86,31 @@ export function sameMoney(a: string, b: string): boolean {
   return cents(a.replace(/^-/, '')) === cents(b);
 }
 
-/** Whether `text` carries `reference` as a whole word (not inside a longer number or word). */
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** Whether the character code is one of [A-Za-z0-9]. */
+function isWordCode(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+}
+
+/**
+ * Whether `text` carries `reference` as a whole word (not inside a longer number or word), letters
+ * compared without case. A reconciliation asks it for every payment of a month against its
+ * debits: ASCII text and references (what banks and ERPs write) are compared without building a
+ * regular expression each time; anything else takes the regular expression.
+ */
 export function mentions(text: string, reference: string): boolean {
   if (reference.length < 4) return false;
+  if (ASCII.test(text) && ASCII.test(reference)) {
+    const haystack = text.toLowerCase();
+    const needle = reference.toLowerCase();
+    for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) {
+      const before = at === 0 || !isWordCode(haystack.charCodeAt(at - 1));
+      const after = at + needle.length === haystack.length || !isWordCode(haystack.charCodeAt(at + needle.length));
+      if (before && after) return true;
+    }
+    return false;
+  }
   const escaped = reference.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`(^|[^A-Za-z0-9])${escaped}($|[^A-Za-z0-9])`, 'i').test(text);
 }

@@ -57,10 +57,19 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
     if (same) same.push(i);
     else debitsByAmount.set(key, [i]);
   });
-  const candidates = payments.filter((p) => p.state !== 'RECEIVED').sort((a, b) => (paymentDay(a) < paymentDay(b) ? -1 : paymentDay(a) > paymentDay(b) ? 1 : a.id - b.id));
+  // Each payment's day worked out once (a month is tens of thousands of payments), and each day's next.
+  const dayOf = new Map(payments.map((p) => [p.id, paymentDay(p)]));
+  const nextOf = new Map<string, string>();
+  const candidates = payments.filter((p) => p.state !== 'RECEIVED').sort((a, b) => {
+    const dayA = dayOf.get(a.id)!;
+    const dayB = dayOf.get(b.id)!;
+    return dayA < dayB ? -1 : dayA > dayB ? 1 : a.id - b.id;
+  });
   for (const payment of candidates) {
-    const day = paymentDay(payment);
-    const days = [day, nextDay(day)];
+    const day = dayOf.get(payment.id)!;
+    let next = nextOf.get(day);
+    if (next === undefined) nextOf.set(day, (next = nextDay(day)));
+    const days = [day, next];
     const references = [payment.transactionId, payment.bankTransactionId ?? '', payment.bankExternalId ?? ''];
     const index = (debitsByAmount.get(cents(payment.amount)) ?? []).find((i) => {
       const entry = entries[i];
@@ -86,7 +95,7 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
   const bookedIds = new Set(booked.values());
   candidates
     .filter((p) => !bookedIds.has(p.id) && p.state !== 'FAILED')
-    .forEach((payment, i) => dated.push({ day: paymentDay(payment), order: entries.length + i, line: { kind: 'gerbang-only', payment } }));
+    .forEach((payment, i) => dated.push({ day: dayOf.get(payment.id)!, order: entries.length + i, line: { kind: 'gerbang-only', payment } }));
   dated.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.order - b.order));
   const lines = dated.map((d) => d.line);
   const counts = { matched: 0, 'statement-only': 0, 'gerbang-only': 0, credit: 0 };

@@ -2,7 +2,7 @@ import { createConnection, createPool, type Connection, type ConnectionOptions, 
 import { AppError } from '../../errors/app-error.js';
 import { getLogger } from '../../log/index.js';
 import { describeHosts, type MysqlHost } from '../database-url.js';
-import type { Db, ExecuteResult, Queryable, SqlValue, TransactionSession } from '../types.js';
+import type { Db, ExecuteResult, Queryable, QueryOptions, SqlValue, TransactionSession } from '../types.js';
 import { conflictGaveUp, isConflict, mapMysqlError } from './mysql-errors.js';
 import { mysqlPoolOptions } from './mysql-options.js';
 
@@ -25,6 +25,33 @@ function run(runner: Runner, sql: string, params: SqlValue[]): Promise<unknown> 
     const done = (error: QueryError | null, result: unknown) => (error ? reject(mapMysqlError(error)) : resolve(result));
     if (params.length === 0) runner.query(sql, done);
     else runner.execute(sql, params, done);
+  });
+}
+
+/**
+ * Runs a statement with values on one pooled connection as a statement of its own: closed on the
+ * server before (were it kept from an earlier run) and after, so the server plans it for this run
+ * (see QueryOptions.freshPlan).
+ */
+function runFresh(pool: Pool, sql: string, params: SqlValue[]): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    pool.getConnection((error, connection) => {
+      if (error) {
+        reject(mapMysqlError(error));
+        return;
+      }
+      connection.unprepare(sql);
+      connection.execute(sql, params, (failure: QueryError | null, result: unknown) => {
+        // A connection that broke is not asked anything more, nor given back.
+        if (failure?.fatal) connection.destroy();
+        else {
+          connection.unprepare(sql);
+          connection.release();
+        }
+        if (failure) reject(mapMysqlError(failure));
+        else resolve(result);
+      });
+    });
   });
 }
 
@@ -146,7 +173,8 @@ export class MysqlDb implements Db {
     this.pools = this.hosts.map(() => undefined);
   }
 
-  query<T = Record<string, unknown>>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+  query<T = Record<string, unknown>>(sql: string, params: SqlValue[] = [], options: QueryOptions = {}): Promise<T[]> {
+    if (options.freshPlan && params.length > 0) return retryConflicts(sql.slice(0, 80), () => this.onSomeHost(async (pool) => (await runFresh(pool, sql, params)) as T[]));
     return retryConflicts(sql.slice(0, 80), () => this.onSomeHost((pool) => queryable(pool).query<T>(sql, params)));
   }
 

@@ -1,37 +1,13 @@
 import { expect } from 'chai';
 import type { StatementEntry } from '../../../src/banks/types.js';
+import { mentions } from '../../../src/domain/transfers/statement-proof.js';
 import { reconcileStatement } from '../../../src/domain/transfers/statement-reconciliation.js';
 import type { PaymentRecord, PaymentState } from '../../../src/store/types.js';
+import { paymentRecord } from '../../support/payment-records.js';
 
 let nextId = 1;
 function payment(transactionId: string, amount: string, state: PaymentState, day: string, bankTransactionId: string | null = null): PaymentRecord {
-  return {
-    id: nextId++,
-    clientId: 'erp',
-    transactionId,
-    requestHash: 'h'.repeat(64),
-    state,
-    bank: 'bca',
-    operation: 'transfer-intrabank',
-    bankTransactionId,
-    bankTransactionDate: day,
-    bankReference: null,
-    amount,
-    currency: 'IDR',
-    resultJson: null,
-    httpStatus: null,
-    createdAt: Date.parse(`${day}T03:00:00Z`),
-    updatedAt: Date.parse(`${day}T03:00:00Z`),
-    checkAttempts: 0,
-    notFoundCount: 0,
-    nextCheckAt: null,
-    details: null,
-    beneficiaryAccountMasked: null,
-    beneficiaryBank: null,
-    sourceAccount: '0201245680',
-    bankExternalId: null,
-    reviewSince: null,
-  };
+  return paymentRecord(nextId++, transactionId, amount, state, day, bankTransactionId);
 }
 
 function debit(date: string, amount: string, description: string, extra: Partial<StatementEntry> = {}): StatementEntry {
@@ -75,5 +51,16 @@ describe('reconcileStatement()', () => {
     const { lines } = reconcileStatement([debit('2026-11-20', '260000.00', 'INV-FAIL-BUT-PAID'), { date: '2026-11-20', type: 'CREDIT', amount: '270000.00', description: 'INV-NEW' }], [refused, debited, received]);
     expect(lines.map((l) => l.kind)).to.deep.equal(['matched', 'credit']);
     expect(lines[0].kind === 'matched' && lines[0].payment.state).to.equal('FAILED');
+  });
+
+  it('finds a reference as a whole word, without case, exactly as the regular expression it replaces does', () => {
+    const regex = (text: string, reference: string) =>
+      reference.length >= 4 && new RegExp(`(^|[^A-Za-z0-9])${reference.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9])`, 'i').test(text);
+    const references = ['INV-1234', 'inv-1234', 'PERF-42', '00001234', 'A.B*C', 'abc', 'x(1)+y', 'İNV-1', 'ÄBCD'];
+    const texts = [
+      'TRF INV-1234', 'TRF INV-12345', 'TRF XINV-1234', 'inv-1234', 'INV-1234/INV-1234', 'XINV-1234 INV-1234', 'TRSF E-BANKING DB PERF-42', 'PERF-420 PERF-4',
+      '00001234', '100001234 00001234.', 'A.B*C', 'zA.B*C', 'x(1)+y!', '', 'İNV-1 ok', 'äbcd', 'ÄBCD-1', 'inv-1234_1', 'INV-1234\n',
+    ];
+    for (const text of texts) for (const reference of references) expect(mentions(text, reference), `${JSON.stringify(reference)} in ${JSON.stringify(text)}`).to.equal(regex(text, reference));
   });
 });

@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import type { StatementEntry } from '../../src/banks/types.js';
+import { translator } from '../../src/console/i18n.js';
+import { reconciliationPage, SHOWN_LINES } from '../../src/console/views/reconciliation-page.js';
+import { reconcileStatement } from '../../src/domain/transfers/statement-reconciliation.js';
+import type { PaymentRecord, PaymentState } from '../../src/store/types.js';
+import { paymentRecord } from '../support/payment-records.js';
+
+function payment(id: number, state: PaymentState): PaymentRecord {
+  return paymentRecord(id, `INV-${100000 + id}`, `${1000 + id}.00`, state, '2026-11-20');
+}
+
+const debitOf = (p: PaymentRecord): StatementEntry => ({ date: '2026-11-20', type: 'DEBIT', amount: p.amount, description: `TRSF E-BANKING DB ${p.transactionId}` });
+
+/** The page for `matched` debits booking successful payments, plus a few lines that need a look. */
+function page(matched: number, lang: 'id' | 'en' = 'en', focus?: number): string {
+  const paid = Array.from({ length: matched }, (_, i) => payment(i + 1, 'SUCCESS'));
+  const failedButDebited = payment(matched + 1, 'FAILED');
+  const neverBooked = payment(matched + 2, 'SUCCESS');
+  const entries = [...paid, failedButDebited].map(debitOf);
+  entries.push({ date: '2026-11-20', type: 'DEBIT', amount: '777.00', description: 'KLIKBCA MANUAL' });
+  const reconciliation = reconcileStatement(entries, [...paid, failedButDebited, neverBooked]);
+  return reconciliationPage(
+    { t: translator(lang), lang, here: '/console/reconciliation' },
+    { form: { account: '0201245680', from: '2026-11-20', to: '2026-11-20' }, errors: [], result: { bank: 'bca', reconciliation, truncated: false }, focus },
+  );
+}
+
+const rows = (html: string, kind: string) => html.split(`data-kind="${kind}"`).length - 1;
+
+describe('the reconciliation page over a long period', () => {
+  it('lists every line while the period holds up to SHOWN_LINES of them', () => {
+    const html = page(SHOWN_LINES - 3);
+    expect(rows(html, 'matched')).to.equal(SHOWN_LINES - 2);
+    expect(rows(html, 'statement-only') + rows(html, 'gerbang-only')).to.equal(2);
+    expect(html).not.to.contain('recon-lines-hidden');
+  });
+
+  it('beyond that, lists only the lines that need a look, the counts still covering every line, and says so in the clerk’s language', () => {
+    const html = page(5_000);
+    // The failed payment the bank debited (an alarm), the manual debit and the unbooked payment.
+    expect(rows(html, 'matched')).to.equal(1);
+    expect(html).to.contain('recon-alarm');
+    expect(rows(html, 'statement-only')).to.equal(1);
+    expect(rows(html, 'gerbang-only')).to.equal(1);
+    expect(html).to.contain('<strong data-count="matched">5001</strong>');
+    expect(html).to.match(/id="recon-lines-hidden">5,000 matched lines are not listed \(the period holds 5,003 lines\)/);
+    expect(page(5_000, 'id')).to.match(/id="recon-lines-hidden">5\.000 baris yang cocok tidak ditampilkan \(periode ini berisi 5\.003 baris\)/);
+    // Far smaller than the whole list would be.
+    expect(html.length).to.be.below(page(SHOWN_LINES - 3).length / 10);
+  });
+
+  it('keeps the payment the page was opened for (from the review queue) among the lines listed', () => {
+    const html = page(5_000, 'en', 4_242);
+    expect(html).to.contain('data-payment-id="4242"');
+    expect(rows(html, 'matched')).to.equal(2);
+  });
+});
