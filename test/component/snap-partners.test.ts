@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { resolveSnapProfile } from '../../src/banks/snap/index.js';
-import { SimulatorNetwork, type BankSimulator } from '../../src/banks/simulator/index.js';
+import { BNI_SNAP_DIALECT, SimulatorNetwork, type BankSimulator } from '../../src/banks/simulator/index.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { snapCredentials, snapPartnerBlock, startSnapBank } from '../support/snap-bank.js';
@@ -8,7 +8,7 @@ import { startTestBank, writePartnersFile, type TestBank } from '../support/test
 
 /**
  * SNAP partners configured as blocks of the partners file — BCA on the default profile, BNI on
- * its own (other paths, HMAC keyed by the API secret, milliseconds) — paying through the public
+ * its own (its SDK's paths, HMAC keyed by the API secret, X-DEVICE-ID) — paying through the public
  * API against simulated banks of one network.
  */
 forEachBackend('SNAP bank partners through the public API', (db) => {
@@ -23,7 +23,7 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
   before(async () => {
     const network = new SimulatorNetwork();
     const bcaBank = await startSnapBank(bcaCredentials, { network, bic: 'CENAIDJA' });
-    const bniBank = await startSnapBank(bniCredentials, { network, bic: 'BNINIDJA', snapProfile: resolveSnapProfile({ profile: 'bni' }) });
+    const bniBank = await startSnapBank(bniCredentials, { network, bic: 'BNINIDJA', snapProfile: BNI_SNAP_DIALECT });
     bca = bcaBank.simulator;
     bni = bniBank.simulator;
     bri = await startTestBank({ bic: 'BRINIDJA', network, sources: [] });
