@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { TRANSFER_METHODS, type TransferMethod } from '../../banks/types.js';
-import { BCA_BIC, canonicalBic } from '../routing/index.js';
+import { accountNumberRule, canonicalBic } from '../routing/index.js';
 
 /** Shared by the validator and (later) the OpenAPI generator: the one definition of a transfer request. */
 export interface TransferRequest {
@@ -48,10 +48,11 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
     .custom((value: string, helpers) => {
       // The rule follows the bank, not its spelling: ` 014`, `cenaidja` and `CENAIDJAXXX` are all BCA.
       const bankCode: unknown = (helpers.state.ancestors[0] as { beneficiaryBankCode?: unknown }).beneficiaryBankCode;
-      return typeof bankCode === 'string' && canonicalBic(bankCode) === BCA_BIC && /^\d{5,34}$/.test(value) && !/^\d{10}$/.test(value) ? helpers.error('account.bca') : value;
+      const rule = typeof bankCode === 'string' ? accountNumberRule(bankCode) : null;
+      return rule && value.length !== rule.digits ? helpers.error('account.length', rule) : value;
     })
-    .description("The vendor's account number (digits; exactly 10 for a BCA account).")
-    .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits', 'account.bca': '{{#label}} must be 10 digits for a BCA account' }),
+    .description("The vendor's account number (digits; exactly 10 at BCA and BNI, 15 at BRI, 13 at Mandiri).")
+    .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits', 'account.length': '{{#label}} must be {{#digits}} digits for a {{#bank}} account' }),
   beneficiaryName: Joi.string().max(70).pattern(SAFE_TEXT).description("The vendor's account name."),
   beneficiaryEmail: Joi.string().email().max(50).description('Where the bank may send the vendor a notification.'),
   beneficiaryAddress: Joi.string()
