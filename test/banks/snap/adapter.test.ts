@@ -434,6 +434,18 @@ describe('SNAP adapter against the simulated bank', () => {
       expect(statement.entries).to.deep.equal([{ date: today, type: 'DEBIT', amount: '1500.00', description: `${payment.referenceId} Invoice 42 Vendor payment` }]);
     });
 
+    it('asks from 00:00:00 of the first day to 00:00:00 of the last, as BCA documents toDateTime; another time of day only when the profile says so', async () => {
+      const today = jakartaDate(new Date());
+      const asked = async (overrides: Parameters<typeof snapAdapter>[2]) => {
+        const { calls, ctx } = recorder();
+        await adapter(overrides).statement({ accountNumber: account(), from: today, to: today }, ctx).catch(() => undefined);
+        const body = JSON.parse(calls.find((c) => c.operation === 'statement')!.requestBody!) as Record<string, string>;
+        return [body.fromDateTime, body.toDateTime];
+      };
+      expect(await asked({})).to.deep.equal([`${today}T00:00:00+07:00`, `${today}T00:00:00+07:00`]);
+      expect(await asked({ profileOverrides: { statementToTime: '23:59:59' } })).to.deep.equal([`${today}T00:00:00+07:00`, `${today}T23:59:59+07:00`]);
+    });
+
     it('throws BANK_REFUSED for a period longer than 31 days', async () => {
       const error = await failure(adapter().statement({ accountNumber: account(), from: '2026-01-01', to: '2026-03-01' }, recorder().ctx));
       expect(error.code).to.equal('BANK_REFUSED');
