@@ -282,6 +282,21 @@ describe('SNAP adapter against the simulated bank', () => {
       expect(bri.balanceOf(payment.beneficiaryAccountNumber)).to.equal('1500.00');
     });
 
+    it("reads a BI-FAST refusal on the profile's bifastUnavailableCodes as BANK_UNAVAILABLE (reason BIFAST_UNAVAILABLE: nothing moved, fall back to switching)", async () => {
+      const payment = interbank('BIFAST');
+      bank.snap.failNext({ responseCode: '4031815' });
+      const error = await failure(adapter().transferInterbank(payment, recorder().ctx));
+      expect([error.code, error.extensions.reason, error.extensions.bankResponseCode]).to.deep.equal(['BANK_UNAVAILABLE', 'BIFAST_UNAVAILABLE', '4031815']);
+      expect(bri.balanceOf(payment.beneficiaryAccountNumber)).to.equal('0.00');
+    });
+
+    it('keeps the same refusal a final FAILED for online switching, and for BI-FAST when the list is configured empty', async () => {
+      bank.snap.failNext({ responseCode: '4031815' });
+      expect(await adapter().transferInterbank(interbank('ONLINE'), recorder().ctx)).to.include({ status: 'FAILED', bankResponseCode: '4031815' });
+      bank.snap.failNext({ responseCode: '4031815' });
+      expect(await adapter({ profileOverrides: { bifastUnavailableCodes: [] } }).transferInterbank(interbank('BIFAST'), recorder().ctx)).to.include({ status: 'FAILED', bankResponseCode: '4031815' });
+    });
+
     it('refuses a BI-FAST transfer without purposeCode before sending anything', async () => {
       const { calls, ctx } = recorder();
       const error = await failure(adapter().transferInterbank(interbank('BIFAST', { purposeCode: undefined }), ctx));
