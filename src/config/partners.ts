@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import { readFileSync } from 'node:fs';
 import { readableByOthers } from '../security/index.js';
-import { canonicalBic } from '../domain/routing/bank-codes.js';
+import { accountNumberRule, canonicalBic } from '../domain/routing/bank-codes.js';
 
 /**
  * Bank partners: the banks Gerbang holds accounts and API credentials with. Each has a name
@@ -56,8 +56,18 @@ const base = {
   bank: bankCode.required(),
   priority: Joi.number().integer().min(1).max(1000).default(100),
   baseUrl: Joi.string().uri({ scheme: ['https', 'http'] }).required(),
+  // As long as the block's bank's account numbers are (BCA 10 digits, BRI 15, Mandiri 13…), whatever spelling of its code.
   accounts: Joi.array()
-    .items(Joi.string().pattern(/^\d{10}$/).messages({ 'string.pattern.base': '{{#label}} must be a 10-digit account number' }))
+    .items(
+      Joi.string()
+        .pattern(/^\d{5,34}$/)
+        .custom((value: string, helpers) => {
+          const bank: unknown = (helpers.state.ancestors[1] as { bank?: unknown }).bank;
+          const rule = typeof bank === 'string' ? accountNumberRule(bank) : null;
+          return rule && value.length !== rule.digits ? helpers.error('account.length', rule) : value;
+        })
+        .messages({ 'string.pattern.base': '{{#label}} must be an account number of 5 to 34 digits', 'account.length': '{{#label}} must be {{#digits}} digits for a {{#bank}} account' }),
+    )
     .unique()
     .default([]),
 };

@@ -34,8 +34,8 @@ export const accountInquiryRequestSchema = Joi.object<AccountInquiryRequest>({
     .messages({ 'account.length': '{{#label}} must be {{#digits}} digits for a {{#bank}} account' })
     .description("The vendor's account number (exactly 10 digits at BCA and BNI, 15 at BRI, 13 at Mandiri)."),
   sourceAccountNumber: Joi.string()
-    .pattern(/^\d{10}$/)
-    .messages({ 'string.pattern.base': '{{#label}} must be 10 digits' })
+    .pattern(/^\d{5,34}$/)
+    .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits' })
     .description('The company account the payment would come from (some banks ask for it).'),
 })
   .required()
@@ -44,10 +44,10 @@ export const accountInquiryRequestSchema = Joi.object<AccountInquiryRequest>({
 
 export const accountParamsSchema = Joi.object<{ accountNumber: string }>({
   accountNumber: Joi.string()
-    .pattern(/^\d{10}$/)
+    .pattern(/^\d{5,34}$/)
     .required()
-    .messages({ 'string.pattern.base': '{{#label}} must be 10 digits' })
-    .description('A company account at a partner bank (10 digits).'),
+    .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits' })
+    .description('A company account at a partner bank (its bank\'s length: 10 digits at BCA, 15 at BRI, 13 at Mandiri).'),
 }).label('path');
 
 export interface BalanceQuery {

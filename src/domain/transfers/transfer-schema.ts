@@ -30,11 +30,11 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
     .required()
     .description("The ERP's unique id of this payment (1–36 letters, digits, `.`, `_`, `:`, `-`). It is the idempotency key: resend the same request with the same id to get its result."),
   sourceAccountNumber: Joi.string()
-    .pattern(/^\d{10}$/)
+    .pattern(/^\d{5,34}$/)
     .description(
-      "The company account to debit (10 digits): it must be configured at a bank partner and granted to the calling client. The transfer is sent by the partner holding it (on-us when the vendor banks there, interbank otherwise). Omitted: the default account at the vendor's bank if the company has one there, else the default account of the partner of best priority.",
+      "The company account to debit (its bank's length: 10 digits at BCA, 15 at BRI, 13 at Mandiri): it must be configured at a bank partner and granted to the calling client. The transfer is sent by the partner holding it (on-us when the vendor banks there, interbank otherwise). Omitted: the default account at the vendor's bank if the company has one there, else the default account of the partner of best priority.",
     )
-    .messages({ 'string.pattern.base': '{{#label}} must be 10 digits' }),
+    .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits' }),
   beneficiaryBankCode: Joi.string()
     .required()
     .custom((value: string, helpers) => (canonicalBic(value) ? value : helpers.error('any.invalid')))
