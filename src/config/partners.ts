@@ -1,7 +1,8 @@
 import Joi from 'joi';
 import { readFileSync } from 'node:fs';
 import { readableByOthers } from '../security/index.js';
-import { accountNumberRule, canonicalBic } from '../domain/routing/bank-codes.js';
+import { canonicalBic } from '../domain/routing/bank-codes.js';
+import { ACCOUNT_LENGTH_MESSAGES, accountLength } from '../domain/routing/account-length.js';
 
 /**
  * Bank partners: the banks Gerbang holds accounts and API credentials with. Each has a name
@@ -61,12 +62,8 @@ const base = {
     .items(
       Joi.string()
         .pattern(/^\d{5,34}$/)
-        .custom((value: string, helpers) => {
-          const bank: unknown = (helpers.state.ancestors[1] as { bank?: unknown }).bank;
-          const rule = typeof bank === 'string' ? accountNumberRule(bank) : null;
-          return rule && value.length !== rule.digits ? helpers.error('account.length', rule) : value;
-        })
-        .messages({ 'string.pattern.base': '{{#label}} must be an account number of 5 to 34 digits', 'account.length': '{{#label}} must be {{#digits}} digits for a {{#bank}} account' }),
+        .custom(accountLength((helpers) => (helpers.state.ancestors[1] as { bank?: unknown }).bank))
+        .messages({ 'string.pattern.base': '{{#label}} must be an account number of 5 to 34 digits', ...ACCOUNT_LENGTH_MESSAGES }),
     )
     .unique()
     .default([]),

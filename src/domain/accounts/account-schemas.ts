@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { accountNumberRule, canonicalBic } from '../routing/index.js';
+import { ACCOUNT_LENGTH_MESSAGES, accountLength, canonicalBic } from '../routing/index.js';
 
 /** One definition each, shared by the validator and the API description. */
 
@@ -25,13 +25,9 @@ export const accountInquiryRequestSchema = Joi.object<AccountInquiryRequest>({
   beneficiaryBankCode: bankCode.required().description("The vendor's bank: 3-digit code (`014`) or BIC (`CENAIDJA`)."),
   beneficiaryAccountNumber: accountNumber
     .required()
-    .custom((value: string, helpers) => {
-      // The bank's own length, whatever spelling of its code was used (as for transfers).
-      const bankCode: unknown = (helpers.state.ancestors[0] as { beneficiaryBankCode?: unknown }).beneficiaryBankCode;
-      const rule = typeof bankCode === 'string' ? accountNumberRule(bankCode) : null;
-      return rule && value.length !== rule.digits ? helpers.error('account.length', rule) : value;
-    })
-    .messages({ 'account.length': '{{#label}} must be {{#digits}} digits for a {{#bank}} account' })
+    // The bank's own length, whatever spelling of its code was used (as for transfers).
+    .custom(accountLength((helpers) => (helpers.state.ancestors[0] as { beneficiaryBankCode?: unknown }).beneficiaryBankCode))
+    .messages(ACCOUNT_LENGTH_MESSAGES)
     .description("The vendor's account number (exactly 10 digits at BCA and BNI, 15 at BRI, 13 at Mandiri)."),
   sourceAccountNumber: Joi.string()
     .pattern(/^\d{5,34}$/)

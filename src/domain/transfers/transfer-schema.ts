@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { TRANSFER_METHODS, type TransferMethod } from '../../banks/types.js';
-import { accountNumberRule, canonicalBic } from '../routing/index.js';
+import { ACCOUNT_LENGTH_MESSAGES, accountLength, canonicalBic } from '../routing/index.js';
 
 /** Shared by the validator and (later) the OpenAPI generator: the one definition of a transfer request. */
 export interface TransferRequest {
@@ -45,14 +45,10 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
     .required()
     // A rule rather than `.when()`: the documents are generated from this schema, and a
     // converter can only render the sibling-field condition as one of its branches.
-    .custom((value: string, helpers) => {
-      // The rule follows the bank, not its spelling: ` 014`, `cenaidja` and `CENAIDJAXXX` are all BCA.
-      const bankCode: unknown = (helpers.state.ancestors[0] as { beneficiaryBankCode?: unknown }).beneficiaryBankCode;
-      const rule = typeof bankCode === 'string' ? accountNumberRule(bankCode) : null;
-      return rule && value.length !== rule.digits ? helpers.error('account.length', rule) : value;
-    })
+    // The rule follows the bank, not its spelling: ` 014`, `cenaidja` and `CENAIDJAXXX` are all BCA.
+    .custom(accountLength((helpers) => (helpers.state.ancestors[0] as { beneficiaryBankCode?: unknown }).beneficiaryBankCode))
     .description("The vendor's account number (digits; exactly 10 at BCA and BNI, 15 at BRI, 13 at Mandiri).")
-    .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits', 'account.length': '{{#label}} must be {{#digits}} digits for a {{#bank}} account' }),
+    .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits', ...ACCOUNT_LENGTH_MESSAGES }),
   beneficiaryName: Joi.string().max(70).pattern(SAFE_TEXT).description("The vendor's account name."),
   beneficiaryEmail: Joi.string().email().max(50).description('Where the bank may send the vendor a notification.'),
   beneficiaryAddress: Joi.string()
