@@ -107,6 +107,10 @@ export interface TransferStatusQuery {
   method: TransferMethod;
   /** SNAP: the X-EXTERNAL-ID the transfer went out under, when not its bankTransactionId. */
   externalId?: string | null;
+  /** The transfer's amount (decimal string): SNAP status requests carry it at some banks (BNI). */
+  amount?: string;
+  /** The bank's reference, when its answer gave one (SNAP originalReferenceNo). */
+  bankReference?: string | null;
 }
 
 /**

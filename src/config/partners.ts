@@ -2,6 +2,7 @@ import Joi from 'joi';
 import { readFileSync } from 'node:fs';
 import { readableByOthers } from '../security/index.js';
 import { canonicalBic } from '../domain/routing/bank-codes.js';
+import { ACCOUNT_LENGTH_MESSAGES, accountLength } from '../domain/routing/account-length.js';
 
 /**
  * Bank partners: the banks Gerbang holds accounts and API credentials with. Each has a name
@@ -56,8 +57,14 @@ const base = {
   bank: bankCode.required(),
   priority: Joi.number().integer().min(1).max(1000).default(100),
   baseUrl: Joi.string().uri({ scheme: ['https', 'http'] }).required(),
+  // As long as the block's bank's account numbers are (BCA 10 digits, BRI 15, Mandiri 13…), whatever spelling of its code.
   accounts: Joi.array()
-    .items(Joi.string().pattern(/^\d{10}$/).messages({ 'string.pattern.base': '{{#label}} must be a 10-digit account number' }))
+    .items(
+      Joi.string()
+        .pattern(/^\d{5,34}$/)
+        .custom(accountLength((helpers) => (helpers.state.ancestors[1] as { bank?: unknown }).bank))
+        .messages({ 'string.pattern.base': '{{#label}} must be an account number of 5 to 34 digits', ...ACCOUNT_LENGTH_MESSAGES }),
+    )
     .unique()
     .default([]),
 };

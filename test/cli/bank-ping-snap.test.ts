@@ -30,7 +30,7 @@ describe('gerbang bank ping with a SNAP partner', () => {
   });
 
   it('refuses to start on a SNAP block with a bad field, naming it, exit 2', async () => {
-    const file = writePartnersFile([{ ...snapPartnerBlock('bca-snap', '014', 1, url, credentials), clientSecret: undefined, profile: 'mandiri' }]);
+    const file = writePartnersFile([{ ...snapPartnerBlock('bca-snap', '014', 1, url, credentials), clientSecret: undefined, profile: 'permata' }]);
     const result = await runCli(['bank', 'ping'], { GERBANG_DATABASE_URL: store(), GERBANG_BANK_PARTNERS_FILE: file });
     expect(result.code).to.equal(2);
     expect(result.stderr).to.contain('"clientSecret" is required');

@@ -178,7 +178,7 @@ forEachBackend('gerbang client grant-account / revoke-account / accounts', (db) 
     const granted = await runCli(['client', 'grant-account', '--id', clientId, '--account', '0201245680'], env);
     expect(granted.code, granted.stderr).to.equal(0);
     expect(JSON.parse((await runCli(['client', 'accounts', '--id', clientId, '--json'], env)).stdout).accounts).to.deep.equal(['******5680']);
-    const bad = await runCli(['client', 'grant-account', '--id', clientId, '--account', '12345'], env);
+    const bad = await runCli(['client', 'grant-account', '--id', clientId, '--account', '1234'], env);
     expect(bad.code).to.equal(2);
     expect(bad.stderr).to.contain('--account');
     expect((await runCli(['client', 'grant-account', '--id', 'nobody', '--account', '0201245680'], env)).code).to.equal(1);

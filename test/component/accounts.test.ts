@@ -80,7 +80,7 @@ forEachBackend('Account inquiries, balance and statement through the public API'
     expect(bank.simulator.calls.length).to.equal(before);
   });
 
-  it('refuses an account number that is not 10 digits, and answers 404 for an account asked of a bank that does not hold it', async () => {
+  it('refuses an account number that is not 5 to 34 digits, and answers 404 for an account asked of a bank that does not hold it', async () => {
     expect((await gw.request('/v1/accounts/12ab/balance', { headers: auth })).body.errors[0].field).to.equal('accountNumber');
     const res = await gw.request('/v1/accounts/0201245680/balance?bankCode=002', { headers: auth });
     expect(res.status).to.equal(404);

@@ -15,7 +15,7 @@ forEachBackend('Routing by the paying account', (db) => {
   const BCA_ACCOUNT = '0201245680';
   const BCA_SECOND = '0201245681';
   const BNI_ACCOUNT = '0090000000';
-  const BRI_VENDOR = '0020000001';
+  const BRI_VENDOR = '002000000000001';
   let primary: TestBank;
   let backup: TestBank;
   let bni: TestBank;

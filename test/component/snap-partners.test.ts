@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { resolveSnapProfile } from '../../src/banks/snap/index.js';
-import { SimulatorNetwork, type BankSimulator } from '../../src/banks/simulator/index.js';
+import { BNI_SNAP_DIALECT, SimulatorNetwork, type BankSimulator } from '../../src/banks/simulator/index.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { snapCredentials, snapPartnerBlock, startSnapBank } from '../support/snap-bank.js';
@@ -8,7 +8,7 @@ import { startTestBank, writePartnersFile, type TestBank } from '../support/test
 
 /**
  * SNAP partners configured as blocks of the partners file — BCA on the default profile, BNI on
- * its own (other paths, HMAC keyed by the API secret, milliseconds) — paying through the public
+ * its own (its SDK's paths, HMAC keyed by the API secret, X-DEVICE-ID) — paying through the public
  * API against simulated banks of one network.
  */
 forEachBackend('SNAP bank partners through the public API', (db) => {
@@ -22,14 +22,15 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
 
   before(async () => {
     const network = new SimulatorNetwork();
-    const bcaBank = await startSnapBank(bcaCredentials, { network, bic: 'CENAIDJA' });
-    const bniBank = await startSnapBank(bniCredentials, { network, bic: 'BNINIDJA', snapProfile: resolveSnapProfile({ profile: 'bni' }) });
+    // BI-FAST does not reach Bank Jago in this network: BCA refuses a BI-FAST transfer there (403xx15).
+    const bcaBank = await startSnapBank(bcaCredentials, { network, bic: 'CENAIDJA', snapBifastUnreachable: ['ATOSIDJ1'] });
+    const bniBank = await startSnapBank(bniCredentials, { network, bic: 'BNINIDJA', snapProfile: BNI_SNAP_DIALECT });
     bca = bcaBank.simulator;
     bni = bniBank.simulator;
     bri = await startTestBank({ bic: 'BRINIDJA', network, sources: [] });
     const file = writePartnersFile([
       // The company accounts each partner pays from and reads (the tests open them at the banks).
-      snapPartnerBlock('bca-snap', '014', 1, bcaBank.url, bcaCredentials, { accounts: ['0201555001', '0201555011', '0201555031', '0201556000', '0201556500', '0201557001', '0201557002'] }),
+      snapPartnerBlock('bca-snap', '014', 1, bcaBank.url, bcaCredentials, { accounts: ['0201555001', '0201555011', '0201555031', '0201556000', '0201556500', '0201557001', '0201557002', '0201558001'] }),
       snapPartnerBlock('bni-snap', '009', 2, bniBank.url, bniCredentials, { profile: 'bni', apiSecret: bniCredentials.apiSecret, channelId: undefined, accounts: ['0090555021'] }),
     ]);
     gw = await TestGateway.start(db.url(), { GERBANG_BANK_PARTNERS_FILE: file, GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_BANK_HEADERS_TIMEOUT_MS: '400' });
@@ -72,14 +73,14 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
 
   it('pays a BRI beneficiary interbank through the best-priority SNAP partner, and BRI receives it', async () => {
     bca.setAccount({ number: '0201555011', name: 'PT PAYER SNAP', balance: '1000000.00' });
-    bri.simulator.setAccount({ number: '0020555011', name: 'CV BRI VENDOR', balance: '0.00' });
+    bri.simulator.setAccount({ number: '002000000555011', name: 'CV BRI VENDOR', balance: '0.00' });
     const res = await gw.request('/v1/transfers', {
-      json: sampleTransfer({ sourceAccountNumber: '0201555011', beneficiaryBankCode: 'BRINIDJA', beneficiaryAccountNumber: '0020555011', beneficiaryName: 'CV BRI VENDOR', amount: '1000.00' }),
+      json: sampleTransfer({ sourceAccountNumber: '0201555011', beneficiaryBankCode: 'BRINIDJA', beneficiaryAccountNumber: '002000000555011', beneficiaryName: 'CV BRI VENDOR', amount: '1000.00' }),
       headers: auth,
     });
     expect(res.status, res.text).to.equal(201);
     expect(res.body).to.include({ status: 'SUCCESS', bank: 'bca-snap' });
-    expect(bri.simulator.balanceOf('0020555011')).to.equal('1000.00');
+    expect(bri.simulator.balanceOf('002000000555011')).to.equal('1000.00');
     expect(snapTransfers(bca, '/openapi/v2.0/transfer-interbank')).to.have.length.greaterThan(0);
   });
 
@@ -93,8 +94,28 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
     expect(res.status, res.text).to.equal(201);
     expect(res.body).to.include({ status: 'SUCCESS', bank: 'bni-snap', transferMethod: 'INTRABANK' });
     expect(bni.balanceOf('0090555022')).to.equal('700.00');
-    const sent = snapTransfers(bni, '/snap-service/v1.0/transfer-intrabank').at(-1)!;
-    expect(sent.headers['x-timestamp']).to.match(/\.\d{3}\+07:00$/);
+    const sent = snapTransfers(bni, '/snap-service/v1/transfer-intrabank').at(-1)!;
+    expect(sent.headers['x-timestamp']).to.match(/T\d{2}:\d{2}:\d{2}\+07:00$/);
+    expect(JSON.parse(sent.body)).to.deep.include({ feeType: 'OUR', additionalInfo: { deviceId: 'gerbang', channel: 'API' } });
+  });
+
+  it('pays a Bank Jago (542) vendor: BI-FAST refused as unavailable for that bank, then online switching at the same partner under a new id', async () => {
+    bca.setAccount({ number: '0201558001', name: 'PT PAYER SNAP', balance: '1000000.00' });
+    const interbank = () => snapTransfers(bca, '/openapi/v2.0/transfer-interbank');
+    const before = interbank().length;
+    const res = await gw.request('/v1/transfers', {
+      json: sampleTransfer({ sourceAccountNumber: '0201558001', beneficiaryBankCode: '542', beneficiaryAccountNumber: '100200300400', beneficiaryName: 'CV JAGO VENDOR', amount: '1500.00' }),
+      headers: auth,
+    });
+    expect(res.status, res.text).to.equal(201);
+    expect(res.body).to.include({ status: 'SUCCESS', bank: 'bca-snap', transferMethod: 'ONLINE' });
+    const [bifast, online] = interbank().slice(before);
+    expect([bifast.status, JSON.parse(bifast.body).additionalInfo.transferType, JSON.parse(bifast.body).beneficiaryBankCode]).to.deep.equal([403, '2', 'ATOSIDJ1']);
+    expect(bifast.errorCode).to.equal('4031815');
+    expect([online.status, JSON.parse(online.body).additionalInfo.transferType]).to.deep.equal([200, '1']);
+    expect(JSON.parse(online.body).partnerReferenceNo, 'a new id for the new route').not.to.equal(JSON.parse(bifast.body).partnerReferenceNo);
+    expect(interbank().length - before, 'two sends: BI-FAST refused, then switching').to.equal(2);
+    expect(bca.balanceOf('0201558001')).to.equal('998500.00');
   });
 
   it('answers an account inquiry and a balance over SNAP', async () => {
@@ -127,9 +148,9 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
 
   it('answers PENDING for an SKN transfer the bank takes into clearing, and GET follows it to SUCCESS by status inquiry (service 23)', async () => {
     bca.setAccount({ number: '0201557001', name: 'PT PAYER SNAP', balance: '1000000.00' });
-    bri.simulator.setAccount({ number: '0020557001', name: 'CV BRI CLEARING', balance: '0.00' });
+    bri.simulator.setAccount({ number: '002000000557001', name: 'CV BRI CLEARING', balance: '0.00' });
     const body = sampleTransfer({
-      sourceAccountNumber: '0201557001', beneficiaryBankCode: '002', beneficiaryAccountNumber: '0020557001', beneficiaryName: 'CV BRI CLEARING',
+      sourceAccountNumber: '0201557001', beneficiaryBankCode: '002', beneficiaryAccountNumber: '002000000557001', beneficiaryName: 'CV BRI CLEARING',
       beneficiaryAddress: 'Jl. Gatot Subroto 10, Jakarta', amount: '300.00', transferMethod: 'SKN', remark: 'SIM PENDING',
     });
     const first = await gw.request('/v1/transfers', { json: body, headers: auth });
@@ -139,13 +160,13 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
     const settled = await gw.request(`/v1/transfers/${body.transactionId}`, { headers: auth });
     expect(settled.body.status, settled.text).to.equal('SUCCESS');
     expect(JSON.parse(snapTransfers(bca, '/openapi/v1.0/transfer/status').at(-1)!.body).serviceCode).to.equal('23');
-    expect(bri.simulator.balanceOf('0020557001')).to.equal('300.00');
+    expect(bri.simulator.balanceOf('002000000557001')).to.equal('300.00');
   });
 
   it('answers 400 naming beneficiaryAddress for an SKN transfer through SNAP without it, sends nothing, and takes the same transactionId once corrected', async () => {
     bca.setAccount({ number: '0201557002', name: 'PT PAYER SNAP', balance: '1000000.00' });
-    bri.simulator.setAccount({ number: '0020557002', name: 'CV BRI CLEARING', balance: '0.00' });
-    const body = sampleTransfer({ sourceAccountNumber: '0201557002', beneficiaryBankCode: '002', beneficiaryAccountNumber: '0020557002', beneficiaryName: 'CV BRI CLEARING', amount: '300.00', transferMethod: 'SKN' });
+    bri.simulator.setAccount({ number: '002000000557002', name: 'CV BRI CLEARING', balance: '0.00' });
+    const body = sampleTransfer({ sourceAccountNumber: '0201557002', beneficiaryBankCode: '002', beneficiaryAccountNumber: '002000000557002', beneficiaryName: 'CV BRI CLEARING', amount: '300.00', transferMethod: 'SKN' });
     const sentBefore = snapTransfers(bca, '/openapi/v1.0/transfer-skn').length;
     const refused = await gw.request('/v1/transfers', { json: body, headers: auth });
     expect(refused.status, refused.text).to.equal(400);

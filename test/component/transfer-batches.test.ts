@@ -24,7 +24,7 @@ forEachBackend('Payment runs: POST /v1/transfer-batches', (db) => {
     const lines = Array.from({ length: 20 }, () => sampleTransfer({ sourceAccountNumber: '0201245680', amount: '1000.00' }));
     lines[3] = sampleTransfer({ sourceAccountNumber: '0201245680', amount: '900000000.00' });
     lines[7] = sampleTransfer({ sourceAccountNumber: '0201245680', remark: 'SIM TIMEOUT' });
-    lines[11] = sampleTransfer({ sourceAccountNumber: '0201245680', beneficiaryBankCode: '002', beneficiaryAccountNumber: '123456789012' });
+    lines[11] = sampleTransfer({ sourceAccountNumber: '0201245680', beneficiaryBankCode: '002', beneficiaryAccountNumber: '123456789012345' });
     const id = batchId();
     const before = transferPosts();
     const res = await submit({ batchId: id, transfers: lines });

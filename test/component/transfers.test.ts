@@ -117,7 +117,7 @@ forEachBackend('POST /v1/transfers', (db) => {
       ['amount', '0.00'],
       ['amount', '1.5'],
       ['amount', '-5.00'],
-      ['sourceAccountNumber', '020124568'],
+      ['sourceAccountNumber', '0201-24568'],
       ['beneficiaryAccountNumber', '02012456811'],
       ['remark', 'x'.repeat(37)],
       ['currency', 'idr'],

@@ -53,6 +53,18 @@ describe('Bank partners configuration (GERBANG_BANK_PARTNERS_FILE)', () => {
     ]);
   });
 
+  it("takes each block's company accounts at its bank's length (BRI 15 digits, Mandiri 13), naming an account of the wrong length", () => {
+    const snap = (partner: string, bank: string, accounts: string[]) => ({ partner, bank, protocol: 'snap', baseUrl: 'https://snap.example', accounts });
+    const good = partnersFile({ partners: [legacy({ accounts: ['0201245680'] }), snap('bri-snap', 'brinidja', ['002001000157610']), snap('mandiri-snap', '008', ['1150006399259'])] });
+    const config = loadConfig({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_BANK_PARTNERS_FILE: good });
+    if (config.bank.mode !== 'live') throw new Error('expected live');
+    expect(config.bank.partners.map((p) => p.accounts)).to.deep.equal([['0201245680'], ['002001000157610'], ['1150006399259']]);
+    const bad = partnersFile({ partners: [legacy({ accounts: ['020124568012345'] }), snap('bri-snap', '002', ['0020000001'])] });
+    const problems = problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_BANK_PARTNERS_FILE: bad }).join('\n');
+    expect(problems).to.contain('partners[0].accounts[0] must be 10 digits for a Bank Central Asia account');
+    expect(problems).to.contain('partners[1].accounts[0] must be 15 digits for a Bank Rakyat Indonesia account');
+  });
+
   it('names the block and field that is wrong', () => {
     const file = partnersFile({ partners: [legacy(), legacy({ partner: 'b', bank: '999', baseUrl: 'ftp://x', apiSecret: undefined })] });
     const problems = problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_BANK_PARTNERS_FILE: file });

@@ -179,6 +179,7 @@ describe('BCA SNAP services as documented (conformance fixtures)', () => {
           for (const name of fixture.request.headers) expect(call.headers[name.toLowerCase()], `header ${name}`).to.be.a('string').and.not.equal('');
           const body = JSON.parse(call.body) as Record<string, unknown>;
           for (const field of fixture.request.mandatory) expect(fieldAt(body, field), `mandatory ${field}`).to.be.a('string').and.not.equal('');
+          for (const [field, form] of Object.entries(fixture.request.formats ?? {})) expect(fieldAt(body, field), `documented form of ${field}`).to.match(new RegExp(form));
         });
 
         it('the simulator accepts the documented sample and answers in the documented shape', async () => {

@@ -19,6 +19,8 @@ export interface ConformanceFixture {
     headers: string[];
     /** Dotted names (`amount.value`) of the body fields the documents call mandatory. */
     mandatory: string[];
+    /** Documented forms (regular expressions) of fields, e.g. the statement's `YYYY-MM-DDT00:00:00+07:00`. */
+    formats?: Record<string, string>;
     sample: Record<string, unknown> | null;
     /** Fields a replay today must send anew (ids the bank takes once, today's date). */
     fresh?: { why: string; fields: string[] };

@@ -66,6 +66,8 @@ export interface BankSimulatorOptions {
   snapSettleAfterMs?: number;
   /** The bank's private key (PEM) signing its SNAP notifications (RTGS/SKN outcomes); made on first use when omitted. */
   snapNotificationKeyPem?: string;
+  /** BICs that BI-FAST does not reach: SNAP BI-FAST transfers to them are refused 403xx15 (see SnapBankOptions). */
+  snapBifastUnreachable?: string[];
   now?: () => Date;
 }
 
@@ -123,6 +125,7 @@ export class BankSimulator {
       toleranceSeconds: this.tolerance,
       settleAfterMs: options.snapSettleAfterMs,
       notificationKeyPem: options.snapNotificationKeyPem,
+      bifastUnreachable: options.snapBifastUnreachable,
     });
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (socket) => {

@@ -33,17 +33,20 @@ export const DEFAULT_ACCOUNTS: readonly SimAccount[] = [
 
 /** Clearing codes of the banks the simulator is most often asked to play, for their sample accounts. */
 const CLEARING_CODES: Record<string, string> = { BNINIDJA: '009', BRINIDJA: '002', BMRIIDJA: '008', BDINIDJA: '011', BNIAIDJA: '022' };
+/** Account-number lengths the banks publish (BRI's samples 15 digits, Mandiri's 13); 10 otherwise, like BCA's. */
+const ACCOUNT_LENGTHS: Record<string, number> = { BRINIDJA: 15, BMRIIDJA: 13 };
 
 /**
  * The accounts a simulated bank opens with. Each bank keeps its own books, as real banks do: BCA
  * (CENAIDJA) has BCA's documentation sample accounts; any other bank the same four kinds of
- * account under numbers of its own (its clearing code, then zeros and 0–3), so an account of one
- * bank is unknown at another.
+ * account under numbers of its own (its clearing code, then zeros and 0–3, as long as the bank's
+ * account numbers are), so an account of one bank is unknown at another.
  */
 export function defaultAccounts(bic: string): readonly SimAccount[] {
   if (bic.toUpperCase() === 'CENAIDJA') return DEFAULT_ACCOUNTS;
   const code = CLEARING_CODES[bic.toUpperCase()] ?? '999';
-  return DEFAULT_ACCOUNTS.map((account, index) => ({ ...account, number: `${code}000000${index}` }));
+  const length = ACCOUNT_LENGTHS[bic.toUpperCase()] ?? 10;
+  return DEFAULT_ACCOUNTS.map((account, index) => ({ ...account, number: `${code}${String(index).padStart(length - code.length, '0')}` }));
 }
 
 /**

@@ -24,7 +24,7 @@ import {
   type TransferOutcome,
   type TransferStatusQuery,
 } from '../types.js';
-import { resolveSnapProfile, type SnapCodedService, type SnapPartnerConfig } from './profile.js';
+import { mergeFields, resolveSnapProfile, type SnapCodedService, type SnapPartnerConfig } from './profile.js';
 import { classifySnapCode, mapSentFailure, mapStatusAnswer, mapTransferAnswer, readSnapAnswer, readTokenAnswer, snapErrorCode, type SnapCode, type Verdict } from './response-mapper.js';
 import { relativeUrl, signService, signToken, snapTimestamp, verifyNotificationSignature } from './signer.js';
 
@@ -90,7 +90,7 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
       method: 'POST',
       path: relativeUrl(profile.paths.token),
       headers: { 'Content-Type': 'application/json', 'X-TIMESTAMP': ts, 'X-CLIENT-KEY': options.clientId, 'X-SIGNATURE': signature },
-      body: JSON.stringify({ grantType: 'client_credentials' }),
+      body: JSON.stringify({ grantType: 'client_credentials', ...profile.tokenBody }),
     });
     if (!result.ok) throw unreachable(result.error, 'no token, nothing was sent');
     const answer = readTokenAnswer(result.response);
@@ -133,7 +133,7 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
     const service = serviceOf(method);
     const serviceCode = profile.serviceCodes[service];
     // Serialised once: these exact bytes are signed and sent, on the first try and the resend.
-    const body = JSON.stringify(payload);
+    const body = JSON.stringify(withBankFields(service, payload));
     const settlesLater = method === 'RTGS' || method === 'SKN';
     return withToken(ctx, async (token, resend) => {
       // After 401xx01 the bank wants a new X-EXTERNAL-ID with the new token (bank-apis.md §6); the
@@ -146,6 +146,7 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
     });
 
     function sentVerdict(result: Awaited<ReturnType<typeof exchange>>): Verdict<TransferOutcome> {
+      if (result.ok && method === 'BIFAST') refuseIfBifastUnavailable(result.response);
       if (result.ok) return mapTransferAnswer(result.response, { serviceCode, partnerReferenceNo: order.bankTransactionId, settlesLater });
       const { error } = result;
       if (isEgressError(error) && !error.sent) throw unreachable(error, 'the transfer was not sent');
@@ -162,9 +163,25 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
     const serviceCode = profile.serviceCodes[service];
     return withToken(ctx, async (token) => {
       const externalId = await options.nextExternalId();
-      const result = await exchange(ctx, operation, signed(service, token, JSON.stringify(payload(externalId)), externalId));
+      const result = await exchange(ctx, operation, signed(service, token, JSON.stringify(withBankFields(service, payload(externalId))), externalId));
       if (!result.ok) throw unreachable(result.error, 'nothing was executed');
       return readInquiry(result.response, serviceCode, schema);
+    });
+  }
+
+  /** The body with what this bank adds to the service (the profile's bodyFields), Gerbang's own fields kept. */
+  const withBankFields = (service: SnapCodedService, payload: Record<string, unknown>) => mergeFields(profile.bodyFields[service] ?? {}, payload);
+
+  /**
+   * A BI-FAST transfer refused with a code the profile lists as "BI-FAST unavailable for this
+   * bank": refused before anything moved, so it is BANK_UNAVAILABLE with reason
+   * BIFAST_UNAVAILABLE, and the caller falls back to online switching under a new id.
+   */
+  function refuseIfBifastUnavailable(response: BankResponse): void {
+    const snap = readSnapAnswer(response.body);
+    if (!snap || String(response.statusCode) !== snap.code.slice(0, 3) || !profile.bifastUnavailableCodes.includes(snap.code)) return;
+    throw new AppError('BANK_UNAVAILABLE', `BI-FAST is not available for this beneficiary bank at ${options.partner} (${snap.code}: ${snap.message}); nothing was executed.`, {
+      extensions: { bankResponseCode: snap.code, bankMessage: snap.message, reason: 'BIFAST_UNAVAILABLE' },
     });
   }
 
@@ -195,8 +212,9 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
         if (order.method === 'BIFAST' && !order.purposeCode) {
           throw new AppError('VALIDATION_FAILED', 'A BI-FAST transfer needs a purposeCode.', { fields: [{ field: 'purposeCode', message: 'is required for BI-FAST' }] });
         }
-        const additionalInfo = order.method === 'BIFAST' ? { transferType: '2', purposeCode: order.purposeCode } : { transferType: '1' };
-        return transfer(ctx, order.method, order, { ...commonTransferFields(order), ...interbank, additionalInfo });
+        // The fields naming the route are the bank's (BCA: additionalInfo.transferType); BI-FAST's purpose code rides in additionalInfo.
+        const routeFields = mergeFields(profile.interbankMethodFields[order.method] ?? {}, order.method === 'BIFAST' ? { additionalInfo: { purposeCode: order.purposeCode } } : {});
+        return transfer(ctx, order.method, order, mergeFields(routeFields, { ...commonTransferFields(order), ...interbank, additionalInfo: {} }));
       }
       // RTGS and SKN are reported to Bank Indonesia with the beneficiary's address; BCA calls it
       // mandatory (4002202 / 4002302 without it). Never a silent default: the ERP must give it.
@@ -216,13 +234,15 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
     },
 
     async transferStatus(query: TransferStatusQuery, ctx: BankCallContext): Promise<StatusOutcome> {
-      const body = JSON.stringify({
+      const body = JSON.stringify(withBankFields('transfer-status', {
         originalPartnerReferenceNo: query.bankTransactionId,
+        ...(query.bankReference ? { originalReferenceNo: query.bankReference } : {}),
         // The transfer's X-EXTERNAL-ID: its bankTransactionId unless a resend took a new one.
         originalExternalId: query.externalId ?? query.bankTransactionId,
         serviceCode: profile.serviceCodes[serviceOf(query.method)],
         transactionDate: `${query.transactionDate}T00:00:00+07:00`,
-      });
+        ...(query.amount ? { amount: { value: query.amount, currency: 'IDR' } } : {}),
+      }));
       const serviceCode = profile.serviceCodes['transfer-status'];
       return withToken(ctx, async (token): Promise<Verdict<StatusOutcome>> => {
         const result = await exchange(ctx, 'transfer-status', signed('transfer-status', token, body, await options.nextExternalId()));
@@ -245,9 +265,8 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
           partnerReferenceNo: externalId,
           ...(internal ? {} : { beneficiaryBankCode: query.bankCode }),
           beneficiaryAccountNo: query.accountNumber,
-          // BCA's external inquiry names its route: inquiryService "1" through the switcher ("2",
-          // BI-FAST, also wants an amount and purpose code, which an inquiry before paying lacks).
-          additionalInfo: internal ? {} : { inquiryService: '1', sourceAccountNo: query.sourceAccountNumber },
+          // The route field a bank wants (BCA: inquiryService "1", the switcher) is in its profile's bodyFields.
+          additionalInfo: internal ? {} : { sourceAccountNo: query.sourceAccountNumber },
         }),
         inquiryAnswerSchema,
       );
@@ -275,7 +294,8 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
           partnerReferenceNo: externalId,
           accountNo: query.accountNumber,
           fromDateTime: `${query.from}T00:00:00+07:00`,
-          toDateTime: `${query.to}T23:59:59+07:00`,
+          // Documented as YYYY-MM-DDT00:00:00+07:00 (BCA); the profile's statementToTime says otherwise for a bank that wants it.
+          toDateTime: `${query.to}T${profile.statementToTime}+07:00`,
         }),
         statementAnswerSchema,
       );

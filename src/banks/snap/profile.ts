@@ -26,8 +26,11 @@ export type SnapCodedService = Exclude<SnapService, 'token'>;
 
 export type InterbankMethod = Exclude<TransferMethod, 'INTRABANK'>;
 
+/** A fragment of a JSON request body a bank wants added (strings, numbers, booleans, nested objects). */
+export type BodyFields = Record<string, unknown>;
+
 export interface SnapProfile {
-  /** `bca`, `bni`, `bri`: for logs and error messages. */
+  /** `bca`, `bni`, `bri`, `mandiri`: for logs and error messages. */
   name: string;
   /** Path (with its version) of each service, relative to the partner's base URL. */
   paths: Record<SnapService, string>;
@@ -35,10 +38,27 @@ export interface SnapProfile {
   serviceCodes: Record<SnapCodedService, string>;
   /** Which secret keys the HMAC-SHA512 of service calls: the client secret (BCA) or a separate API secret (BNI). */
   hmacKey: 'clientSecret' | 'apiSecret';
-  /** X-TIMESTAMP with milliseconds (`…:ss.SSS+07:00`, BRI) or without (BCA). */
+  /** X-TIMESTAMP with milliseconds (`…:ss.SSS+07:00`, BRI) or without (BCA, BNI, Mandiri). */
   timestampMillis: boolean;
-  /** Headers added to every service call (a bank's own, e.g. a product key). */
+  /** Headers added to every service call (BNI's X-IP-Address, X-DEVICE-ID, X-LATITUDE, X-LONGITUDE). */
   extraHeaders: Record<string, string>;
+  /** Fields the token request's body carries besides `grantType` (BNI: `additionalInfo: {}`). */
+  tokenBody: BodyFields;
+  /**
+   * Fields a bank adds to a service's body (BNI's `additionalInfo {deviceId, channel}`, BRI's
+   * `feeType`). Merged under the body Gerbang builds: a field Gerbang sets itself is never
+   * replaced, nested objects (`additionalInfo`) are merged key by key.
+   */
+  bodyFields: Partial<Record<SnapCodedService, BodyFields>>;
+  /** Fields that say which interbank route a `transfer-interbank` takes (BCA: `additionalInfo.transferType` "1" switching, "2" BI-FAST). */
+  interbankMethodFields: Partial<Record<'ONLINE' | 'BIFAST', BodyFields>>;
+  /** Time of day of the statement's `toDateTime` on the last day asked (`00:00:00`, as BCA documents it). */
+  statementToTime: string;
+  /**
+   * Response codes of a BI-FAST transfer meaning "BI-FAST is not available for this beneficiary
+   * bank" (nothing executed): the transfer falls back to online switching.
+   */
+  bifastUnavailableCodes: string[];
   /** CHANNEL-ID when the partner block gives none. */
   channelId: string;
   /** The interbank methods this bank offers over SNAP. */
@@ -72,19 +92,28 @@ const BCA_PATHS: Record<SnapService, string> = {
   'transfer-status': '/openapi/v1.0/transfer/status',
 };
 
-/** The same resources as BCA's (SNAP's standard names) under another prefix, all at one version. */
-function prefixed(prefix: string, version: string): Record<SnapService, string> {
-  const out = {} as Record<SnapService, string>;
-  for (const service of SNAP_SERVICES) out[service] = BCA_PATHS[service].replace(/^\/openapi\/v\d+\.\d+/, `${prefix}/${version}`);
-  return out;
-}
+/** What BNI's and BRI's published clients put in `additionalInfo` of transfers and inquiries. */
+const DEVICE_AND_CHANNEL: BodyFields = { additionalInfo: { deviceId: 'gerbang', channel: 'API' } };
+/** Who pays the transfer fee: OUR, the payer (BNI's default; BEN the beneficiary, SHA shared). */
+const FEE_OURS: BodyFields = { feeType: 'OUR', ...DEVICE_AND_CHANNEL };
 
 /**
- * Built-in profiles. BCA's is from its documentation; the BNI and BRI ones are examples of the
- * differences the sources describe (HMAC keyed by the API secret and X-PARTNER-ID = API key at
- * BNI; milliseconds at BRI). Their exact paths are unconfirmed: override them in the partner block.
+ * Built-in profiles, each from the bank's published material (docs/bank-partners.md lists, per
+ * bank, what is documented and what is not):
+ * - BCA: its SNAP documentation (2025 pages).
+ * - BNI: its official Node SDK (bni-api/bni-nodejs, `SnapBI`): token `/snap/v1/access-token/b2b`
+ *   with `additionalInfo: {}`, services under `/snap-service/v1/`, X-TIMESTAMP without
+ *   milliseconds, X-IP-Address / X-DEVICE-ID / X-LATITUDE / X-LONGITUDE on every call,
+ *   `additionalInfo {deviceId, channel}` and `feeType` in bodies, HMAC keyed with the API secret.
+ *   No statement service is published: its path is a guess to override.
+ * - BRI: public client code: token `/snap/v1.0/…`, intrabank services `/intrabank/snap/v2.0/…`,
+ *   interbank `/interbank/snap/v1.0/…`, `feeType`, milliseconds. Statement, RTGS and SKN paths unconfirmed.
+ * - Mandiri: public client code: token `/openapi/auth/v2.0/…`, customers/transactions prefixes
+ *   at versions 2.0 and 2.1. CHANNEL-ID unconfirmed.
+ * BI-FAST over SNAP is documented by BCA only; the others offer switching, SKN and RTGS until
+ * their BI-FAST fields are known (add them with `interbankMethods` and `interbankMethodFields`).
  */
-export const SNAP_PROFILES: Readonly<Record<'bca' | 'bni' | 'bri', SnapProfile>> = {
+export const SNAP_PROFILES: Readonly<Record<'bca' | 'bni' | 'bri' | 'mandiri', SnapProfile>> = {
   bca: {
     name: 'bca',
     paths: BCA_PATHS,
@@ -92,28 +121,110 @@ export const SNAP_PROFILES: Readonly<Record<'bca' | 'bni' | 'bri', SnapProfile>>
     hmacKey: 'clientSecret',
     timestampMillis: false,
     extraHeaders: {},
+    tokenBody: {},
+    // External inquiry through the switcher ("2", BI-FAST, also wants an amount and purpose code,
+    // which an inquiry before paying lacks); without it BCA answers 4001602.
+    bodyFields: { 'account-inquiry-external': { additionalInfo: { inquiryService: '1' } } },
+    interbankMethodFields: { ONLINE: { additionalInfo: { transferType: '1' } }, BIFAST: { additionalInfo: { transferType: '2' } } },
+    statementToTime: '00:00:00',
+    // SNAP's "Transaction Not Permitted" on the interbank service (unconfirmed as BCA's word for
+    // a beneficiary bank outside BI-FAST): configurable.
+    bifastUnavailableCodes: ['4031815'],
     channelId: '95051',
     interbankMethods: ['ONLINE', 'BIFAST', 'SKN', 'RTGS'],
   },
   bni: {
     name: 'bni',
-    paths: prefixed('/snap-service', 'v1.0'),
+    paths: {
+      token: '/snap/v1/access-token/b2b',
+      balance: '/snap-service/v1/balance-inquiry',
+      statement: '/snap-service/v1/bank-statement',
+      'account-inquiry-internal': '/snap-service/v1/account-inquiry-internal',
+      'account-inquiry-external': '/snap-service/v1/account-inquiry-external',
+      'transfer-intrabank': '/snap-service/v1/transfer-intrabank',
+      'transfer-interbank': '/snap-service/v1/transfer-interbank',
+      'transfer-rtgs': '/snap-service/v1/transfer-rtgs',
+      'transfer-skn': '/snap-service/v1/transfer-skn',
+      'transfer-status': '/snap-service/v1/transfer/status',
+    },
     serviceCodes: STANDARD_SERVICE_CODES,
     hmacKey: 'apiSecret',
-    timestampMillis: true,
-    extraHeaders: {},
+    timestampMillis: false,
+    // The SDK sends all four on every call, empty when not configured; set them in profileOverrides.extraHeaders.
+    extraHeaders: { 'X-IP-Address': '', 'X-DEVICE-ID': 'gerbang', 'X-LATITUDE': '', 'X-LONGITUDE': '' },
+    tokenBody: { additionalInfo: {} },
+    bodyFields: {
+      'account-inquiry-external': DEVICE_AND_CHANNEL,
+      'transfer-status': DEVICE_AND_CHANNEL,
+      'transfer-intrabank': FEE_OURS,
+      'transfer-interbank': FEE_OURS,
+      'transfer-rtgs': FEE_OURS,
+      'transfer-skn': FEE_OURS,
+    },
+    interbankMethodFields: {},
+    statementToTime: '00:00:00',
+    bifastUnavailableCodes: [],
     channelId: '95221',
-    interbankMethods: ['ONLINE', 'BIFAST', 'SKN', 'RTGS'],
+    interbankMethods: ['ONLINE', 'SKN', 'RTGS'],
   },
   bri: {
     name: 'bri',
-    paths: prefixed('/snap', 'v1.0'),
+    paths: {
+      token: '/snap/v1.0/access-token/b2b',
+      balance: '/snap/v1.0/balance-inquiry',
+      statement: '/snap/v1.0/bank-statement',
+      'account-inquiry-internal': '/intrabank/snap/v2.0/account-inquiry-internal',
+      'account-inquiry-external': '/interbank/snap/v1.0/account-inquiry-external',
+      'transfer-intrabank': '/intrabank/snap/v2.0/transfer-intrabank',
+      'transfer-interbank': '/interbank/snap/v1.0/transfer-interbank',
+      'transfer-rtgs': '/interbank/snap/v1.0/transfer-rtgs',
+      'transfer-skn': '/interbank/snap/v1.0/transfer-skn',
+      'transfer-status': '/snap/v1.0/transfer/status',
+    },
     serviceCodes: STANDARD_SERVICE_CODES,
     hmacKey: 'clientSecret',
     timestampMillis: true,
     extraHeaders: {},
+    tokenBody: {},
+    bodyFields: {
+      'account-inquiry-internal': DEVICE_AND_CHANNEL,
+      'account-inquiry-external': DEVICE_AND_CHANNEL,
+      'transfer-intrabank': FEE_OURS,
+      'transfer-interbank': FEE_OURS,
+      'transfer-rtgs': FEE_OURS,
+      'transfer-skn': FEE_OURS,
+    },
+    interbankMethodFields: {},
+    statementToTime: '00:00:00',
+    bifastUnavailableCodes: [],
     channelId: '95221',
-    interbankMethods: ['ONLINE', 'BIFAST', 'SKN', 'RTGS'],
+    interbankMethods: ['ONLINE', 'SKN', 'RTGS'],
+  },
+  mandiri: {
+    name: 'mandiri',
+    paths: {
+      token: '/openapi/auth/v2.0/access-token/b2b',
+      balance: '/openapi/customers/v2.1/balance-inquiry',
+      statement: '/openapi/transactions/v2.1/bank-statement',
+      'account-inquiry-internal': '/openapi/customers/v2.0/account-inquiry-internal',
+      'account-inquiry-external': '/openapi/customers/v2.1/account-inquiry-external',
+      'transfer-intrabank': '/openapi/transactions/v2.0/transfer-intrabank',
+      'transfer-interbank': '/openapi/transactions/v2.1/transfer-interbank',
+      'transfer-rtgs': '/openapi/transactions/v2.1/transfer-rtgs',
+      'transfer-skn': '/openapi/transactions/v2.0/transfer-skn',
+      'transfer-status': '/openapi/transactions/v2.1/transfer/status',
+    },
+    serviceCodes: STANDARD_SERVICE_CODES,
+    hmacKey: 'clientSecret',
+    timestampMillis: false,
+    extraHeaders: {},
+    tokenBody: {},
+    bodyFields: {},
+    interbankMethodFields: {},
+    statementToTime: '00:00:00',
+    bifastUnavailableCodes: [],
+    channelId: '95221',
+    interbankMethods: ['ONLINE', 'SKN', 'RTGS'],
   },
 };
 
@@ -124,6 +235,11 @@ export interface SnapProfileOverrides {
   hmacKey?: SnapProfile['hmacKey'];
   timestampMillis?: boolean;
   extraHeaders?: Record<string, string>;
+  tokenBody?: BodyFields;
+  bodyFields?: Partial<Record<SnapCodedService, BodyFields>>;
+  interbankMethodFields?: Partial<Record<'ONLINE' | 'BIFAST', BodyFields>>;
+  statementToTime?: string;
+  bifastUnavailableCodes?: string[];
   channelId?: string;
   interbankMethods?: InterbankMethod[];
 }
@@ -167,6 +283,11 @@ const serviceCode = Joi.string().pattern(/^\d{2}$/).messages({ 'string.pattern.b
 const headerName = Joi.string().pattern(/^[A-Za-z0-9-]{1,64}$/);
 const headerValue = Joi.string().pattern(/^[\x20-\x7e]{0,512}$/);
 const interbankMethods = Joi.array().items(Joi.string().valid('ONLINE', 'BIFAST', 'SKN', 'RTGS')).unique();
+/** A body fragment: names as SNAP spells them, values strings or nested fragments (what the banks' samples hold). */
+const fieldName = Joi.string().pattern(/^[A-Za-z][A-Za-z0-9]{0,63}$/);
+const fieldValue = Joi.string().max(256).allow('');
+/** Three levels deep at most (`additionalInfo.x.y`): deeper than any bank's published addition. */
+const bodyFields = Joi.object().pattern(fieldName, Joi.alternatives(fieldValue, Joi.object().pattern(fieldName, Joi.alternatives(fieldValue, Joi.object().pattern(fieldName, fieldValue)))));
 
 /** Joi schema of profile overrides: every field optional, unknown fields refused (a typo is an error, not a silent default). */
 export const snapProfileOverridesSchema = Joi.object({
@@ -175,6 +296,11 @@ export const snapProfileOverridesSchema = Joi.object({
   hmacKey: Joi.string().valid('clientSecret', 'apiSecret'),
   timestampMillis: Joi.boolean(),
   extraHeaders: Joi.object().pattern(headerName, headerValue),
+  tokenBody: bodyFields,
+  bodyFields: Joi.object(Object.fromEntries(SNAP_SERVICES.filter((s) => s !== 'token').map((s) => [s, bodyFields]))),
+  interbankMethodFields: Joi.object({ ONLINE: bodyFields, BIFAST: bodyFields }),
+  statementToTime: Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/).messages({ 'string.pattern.base': '{#label} must be a time HH:mm:ss' }),
+  bifastUnavailableCodes: Joi.array().items(Joi.string().pattern(/^\d{7}$/).messages({ 'string.pattern.base': '{#label} must be a 7-digit SNAP response code' })).unique(),
   channelId: Joi.string().pattern(/^\d{1,16}$/),
   interbankMethods,
 });
@@ -237,7 +363,33 @@ export function resolveSnapProfile(config: Pick<SnapPartnerConfig, 'profile' | '
     hmacKey: o.hmacKey ?? base.hmacKey,
     timestampMillis: o.timestampMillis ?? base.timestampMillis,
     extraHeaders: { ...base.extraHeaders, ...o.extraHeaders },
+    tokenBody: mergeFields(base.tokenBody, o.tokenBody),
+    bodyFields: mergeKeyed(base.bodyFields, o.bodyFields),
+    interbankMethodFields: mergeKeyed(base.interbankMethodFields, o.interbankMethodFields),
+    statementToTime: o.statementToTime ?? base.statementToTime,
+    bifastUnavailableCodes: o.bifastUnavailableCodes ?? base.bifastUnavailableCodes,
     channelId: config.channelId ?? o.channelId ?? base.channelId,
     interbankMethods: o.interbankMethods ?? base.interbankMethods,
   };
+}
+
+const isObject = (value: unknown): value is BodyFields => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * `fields` filled in from `defaults` where absent, nested objects merged key by key: what is in
+ * `fields` always wins. The body Gerbang builds is `fields`, so a bank's additions never replace it.
+ */
+export function mergeFields(defaults: BodyFields, fields: BodyFields = {}): BodyFields {
+  const out: BodyFields = { ...fields };
+  for (const [key, value] of Object.entries(defaults)) {
+    if (!(key in out)) out[key] = structuredClone(value);
+    else if (isObject(out[key]) && isObject(value)) out[key] = mergeFields(value, out[key] as BodyFields);
+  }
+  return out;
+}
+
+function mergeKeyed<K extends string>(base: Partial<Record<K, BodyFields>>, over: Partial<Record<K, BodyFields>> = {}): Partial<Record<K, BodyFields>> {
+  const out: Partial<Record<K, BodyFields>> = { ...base };
+  for (const key of Object.keys(over) as K[]) out[key] = mergeFields(base[key] ?? {}, over[key]);
+  return out;
 }

@@ -206,7 +206,7 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
       case 'revoke-account': {
         const id = required(values.id, '--id');
         const accountNumber = required(values.account, '--account');
-        if (!ACCOUNT_NUMBER.test(accountNumber)) throw new UsageError('--account must be 10 digits');
+        if (!ACCOUNT_NUMBER.test(accountNumber)) throw new UsageError('--account must be 5 to 34 digits');
         const grant = action === 'grant-account';
         const outcome = await setAccountGrant(store, { clientId: id, accountNumber, grant }, Date.now());
         if (outcome === 'no-client') {

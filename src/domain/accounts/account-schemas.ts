@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { canonicalBic } from '../routing/index.js';
+import { ACCOUNT_LENGTH_MESSAGES, accountLength, canonicalBic } from '../routing/index.js';
 
 /** One definition each, shared by the validator and the API description. */
 
@@ -23,10 +23,15 @@ export interface AccountInquiryRequest {
 
 export const accountInquiryRequestSchema = Joi.object<AccountInquiryRequest>({
   beneficiaryBankCode: bankCode.required().description("The vendor's bank: 3-digit code (`014`) or BIC (`CENAIDJA`)."),
-  beneficiaryAccountNumber: accountNumber.required().description("The vendor's account number."),
+  beneficiaryAccountNumber: accountNumber
+    .required()
+    // The bank's own length, whatever spelling of its code was used (as for transfers).
+    .custom(accountLength((helpers) => (helpers.state.ancestors[0] as { beneficiaryBankCode?: unknown }).beneficiaryBankCode))
+    .messages(ACCOUNT_LENGTH_MESSAGES)
+    .description("The vendor's account number (exactly 10 digits at BCA and BNI, 15 at BRI, 13 at Mandiri)."),
   sourceAccountNumber: Joi.string()
-    .pattern(/^\d{10}$/)
-    .messages({ 'string.pattern.base': '{{#label}} must be 10 digits' })
+    .pattern(/^\d{5,34}$/)
+    .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits' })
     .description('The company account the payment would come from (some banks ask for it).'),
 })
   .required()
@@ -35,10 +40,10 @@ export const accountInquiryRequestSchema = Joi.object<AccountInquiryRequest>({
 
 export const accountParamsSchema = Joi.object<{ accountNumber: string }>({
   accountNumber: Joi.string()
-    .pattern(/^\d{10}$/)
+    .pattern(/^\d{5,34}$/)
     .required()
-    .messages({ 'string.pattern.base': '{{#label}} must be 10 digits' })
-    .description('A company account at a partner bank (10 digits).'),
+    .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits' })
+    .description('A company account at a partner bank (its bank\'s length: 10 digits at BCA, 15 at BRI, 13 at Mandiri).'),
 }).label('path');
 
 export interface BalanceQuery {

@@ -42,8 +42,8 @@ export async function setClientAllowlists(clients: ClientRepository, id: string,
   return clients.setAllowlists(id, { allowedOrigins: origins, allowedCidrs: cidrs }, now);
 }
 
-/** A company account number as the partners file and the API write it (10 digits). */
-export const ACCOUNT_NUMBER = /^\d{10}$/;
+/** A company account number as the partners file and the API write it (5 to 34 digits; each bank's own length is checked by the partners file). */
+export const ACCOUNT_NUMBER = /^\d{5,34}$/;
 
 /**
  * Grants (or, with `grant` false, revokes) a client the use of a company account: its balance,
@@ -56,7 +56,7 @@ export async function setAccountGrant(
   now: number,
 ): Promise<'no-client' | 'changed' | 'unchanged'> {
   if (!ACCOUNT_NUMBER.test(input.accountNumber)) {
-    throw new AppError('VALIDATION_FAILED', 'An account number is 10 digits.', { fields: [{ field: 'account', message: 'must be 10 digits' }] });
+    throw new AppError('VALIDATION_FAILED', 'An account number is 5 to 34 digits.', { fields: [{ field: 'account', message: 'must be 5 to 34 digits' }] });
   }
   if (!(await store.clients.findById(input.clientId))) return 'no-client';
   const changed = input.grant ? await store.accountGrants.grant(input.clientId, input.accountNumber, now) : await store.accountGrants.revoke(input.clientId, input.accountNumber);
@@ -75,7 +75,7 @@ export async function changeAccountGrants(
   now: number,
 ): Promise<boolean> {
   const bad = [...change.grant, ...change.revoke].filter((number) => !ACCOUNT_NUMBER.test(number));
-  if (bad.length > 0) throw new AppError('VALIDATION_FAILED', 'An account number is 10 digits.', { fields: bad.map((number) => ({ field: 'accounts', message: `${number} is not a 10-digit account number` })) });
+  if (bad.length > 0) throw new AppError('VALIDATION_FAILED', 'An account number is 5 to 34 digits.', { fields: bad.map((number) => ({ field: 'accounts', message: `${number} is not an account number of 5 to 34 digits` })) });
   if (!(await store.clients.findById(clientId))) return false;
   for (const number of change.revoke) await store.accountGrants.revoke(clientId, number);
   for (const number of change.grant) await store.accountGrants.grant(clientId, number, now);

@@ -34,6 +34,12 @@ export interface TransferRoute {
   adapter: BankAdapter;
   /** Why this route, for the transfer's routing record. */
   reason: string;
+  /**
+   * Taken only when the route before it failed for this reason (the adapter's
+   * `extensions.reason`): online switching after a BI-FAST refusal meaning "BI-FAST is not
+   * available for this beneficiary bank". Skipped otherwise.
+   */
+  onlyAfter?: 'BIFAST_UNAVAILABLE';
 }
 
 export interface RouteRequest {
@@ -108,7 +114,13 @@ export class BankRouter {
       const method = asked ?? this.methodFor(partner.adapter.interbankMethods, request.amountCents);
       if (method === null || !partner.adapter.interbankMethods.includes(method as InterbankMethod)) continue;
       const why = asked ? `${method} as asked` : `${method} chosen for the amount`;
-      routes.push(this.toRoute(partner, method, `account ${request.sourceAccountNumber} is held at ${partner.name} (priority ${partner.priority}); beneficiary bank ${bic} is another bank: interbank, ${why}`));
+      const held = `account ${request.sourceAccountNumber} is held at ${partner.name} (priority ${partner.priority}); beneficiary bank ${bic} is another bank`;
+      routes.push(this.toRoute(partner, method, `${held}: interbank, ${why}`));
+      // Not every bank is reachable by BI-FAST: a BI-FAST Gerbang chose itself falls back to
+      // switching at the same partner when the bank says BI-FAST is unavailable for this one.
+      if (!asked && method === 'BIFAST' && partner.adapter.interbankMethods.includes('ONLINE') && request.amountCents <= this.limits.onlineMaxCents) {
+        routes.push({ ...this.toRoute(partner, 'ONLINE', `${held}: interbank, ONLINE because BI-FAST is not available for bank ${bic}`), onlyAfter: 'BIFAST_UNAVAILABLE' });
+      }
     }
     if (routes.length === 0) {
       const holder = holders[0];

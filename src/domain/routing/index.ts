@@ -1,3 +1,4 @@
 export { BankRouter } from './bank-router.js';
 export type { BankPartner, RouteRequest, TransferRoute } from './bank-router.js';
-export { bankName, canonicalBic, BCA_BIC } from './bank-codes.js';
+export { accountNumberRule, bankName, canonicalBic, BCA_BIC } from './bank-codes.js';
+export { ACCOUNT_LENGTH_MESSAGES, accountLength } from './account-length.js';

@@ -101,8 +101,12 @@ async function send(deps: CreateTransferDeps, request: TransferRequest & { sourc
     transferMethod: request.transferMethod,
   });
   const decisions: RoutingDecision[] = [];
+  let failure: AppError | null = null;
   for (const [index, route] of routes.entries()) {
-    const last = index === routes.length - 1;
+    // A fallback route (online switching after BI-FAST) is for one reason of failure only.
+    if (route.onlyAfter && failure?.extensions.reason !== route.onlyAfter) continue;
+    // Last unless an unconditional route follows (a fallback is taken only for its reason).
+    const last = !routes.slice(index + 1).some((next) => !next.onlyAfter);
     if (route.method !== 'INTRABANK' && !request.beneficiaryName) {
       decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: 'skipped: an interbank transfer needs beneficiaryName' });
       if (!last) continue;
@@ -127,12 +131,15 @@ async function send(deps: CreateTransferDeps, request: TransferRequest & { sourc
       decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: 'sent' });
       return await recordOutcome(deps, payment, route, outcome, decisions);
     } catch (error) {
-      if (last || !isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'ROUTE_UNAVAILABLE')) throw error;
+      if (!isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'ROUTE_UNAVAILABLE')) throw error;
+      const usable = routes.slice(index + 1).some((next) => !next.onlyAfter || next.onlyAfter === error.extensions.reason);
+      if (!usable) throw error;
+      failure = error;
       decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: `not sent: ${error.message}` });
       log.warn({ transactionId: request.transactionId, partner: route.partner, code: error.code }, 'partner could not take the transfer; trying the next route');
     }
   }
-  throw new AppError('ROUTE_UNAVAILABLE', 'No route is left for this transfer.');
+  throw failure ?? new AppError('ROUTE_UNAVAILABLE', 'No route is left for this transfer.');
 }
 
 /**

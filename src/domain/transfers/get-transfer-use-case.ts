@@ -49,7 +49,7 @@ export async function getTransfer(deps: GetTransferDeps, clientId: string, trans
   let outcome: StatusOutcome;
   try {
     outcome = await adapter.transferStatus(
-      { bankTransactionId: payment.bankTransactionId, transactionDate: payment.bankTransactionDate, method: methodOfOperation(payment.operation), externalId: payment.bankExternalId },
+      { bankTransactionId: payment.bankTransactionId, transactionDate: payment.bankTransactionDate, method: methodOfOperation(payment.operation), externalId: payment.bankExternalId, amount: payment.amount, bankReference: payment.bankReference },
       { onCall: (call: BankCall) => audit.recordBankCall(call) },
     );
   } catch (error) {

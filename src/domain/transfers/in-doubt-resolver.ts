@@ -151,7 +151,7 @@ export class InDoubtResolver {
     let outcome: StatusOutcome;
     try {
       outcome = await adapter.transferStatus(
-        { bankTransactionId: payment.bankTransactionId, transactionDate: payment.bankTransactionDate, method: methodOfOperation(payment.operation), externalId: payment.bankExternalId },
+        { bankTransactionId: payment.bankTransactionId, transactionDate: payment.bankTransactionDate, method: methodOfOperation(payment.operation), externalId: payment.bankExternalId, amount: payment.amount, bankReference: payment.bankReference },
         { onCall: async (call: BankCall) => void (await this.deps.audit.recordBankCall(bankCallAudit(call, exchangeId, requestId))) },
       );
     } catch (error) {

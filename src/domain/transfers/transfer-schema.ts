@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { TRANSFER_METHODS, type TransferMethod } from '../../banks/types.js';
-import { BCA_BIC, canonicalBic } from '../routing/index.js';
+import { ACCOUNT_LENGTH_MESSAGES, accountLength, canonicalBic } from '../routing/index.js';
 
 /** Shared by the validator and (later) the OpenAPI generator: the one definition of a transfer request. */
 export interface TransferRequest {
@@ -30,11 +30,11 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
     .required()
     .description("The ERP's unique id of this payment (1–36 letters, digits, `.`, `_`, `:`, `-`). It is the idempotency key: resend the same request with the same id to get its result."),
   sourceAccountNumber: Joi.string()
-    .pattern(/^\d{10}$/)
+    .pattern(/^\d{5,34}$/)
     .description(
-      "The company account to debit (10 digits): it must be configured at a bank partner and granted to the calling client. The transfer is sent by the partner holding it (on-us when the vendor banks there, interbank otherwise). Omitted: the default account at the vendor's bank if the company has one there, else the default account of the partner of best priority.",
+      "The company account to debit (its bank's length: 10 digits at BCA, 15 at BRI, 13 at Mandiri): it must be configured at a bank partner and granted to the calling client. The transfer is sent by the partner holding it (on-us when the vendor banks there, interbank otherwise). Omitted: the default account at the vendor's bank if the company has one there, else the default account of the partner of best priority.",
     )
-    .messages({ 'string.pattern.base': '{{#label}} must be 10 digits' }),
+    .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits' }),
   beneficiaryBankCode: Joi.string()
     .required()
     .custom((value: string, helpers) => (canonicalBic(value) ? value : helpers.error('any.invalid')))
@@ -45,13 +45,10 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
     .required()
     // A rule rather than `.when()`: the documents are generated from this schema, and a
     // converter can only render the sibling-field condition as one of its branches.
-    .custom((value: string, helpers) => {
-      // The rule follows the bank, not its spelling: ` 014`, `cenaidja` and `CENAIDJAXXX` are all BCA.
-      const bankCode: unknown = (helpers.state.ancestors[0] as { beneficiaryBankCode?: unknown }).beneficiaryBankCode;
-      return typeof bankCode === 'string' && canonicalBic(bankCode) === BCA_BIC && /^\d{5,34}$/.test(value) && !/^\d{10}$/.test(value) ? helpers.error('account.bca') : value;
-    })
-    .description("The vendor's account number (digits; exactly 10 for a BCA account).")
-    .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits', 'account.bca': '{{#label}} must be 10 digits for a BCA account' }),
+    // The rule follows the bank, not its spelling: ` 014`, `cenaidja` and `CENAIDJAXXX` are all BCA.
+    .custom(accountLength((helpers) => (helpers.state.ancestors[0] as { beneficiaryBankCode?: unknown }).beneficiaryBankCode))
+    .description("The vendor's account number (digits; exactly 10 at BCA and BNI, 15 at BRI, 13 at Mandiri).")
+    .messages({ 'string.pattern.base': '{{#label}} must be 5 to 34 digits', ...ACCOUNT_LENGTH_MESSAGES }),
   beneficiaryName: Joi.string().max(70).pattern(SAFE_TEXT).description("The vendor's account name."),
   beneficiaryEmail: Joi.string().email().max(50).description('Where the bank may send the vendor a notification.'),
   beneficiaryAddress: Joi.string()

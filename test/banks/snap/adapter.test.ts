@@ -282,6 +282,21 @@ describe('SNAP adapter against the simulated bank', () => {
       expect(bri.balanceOf(payment.beneficiaryAccountNumber)).to.equal('1500.00');
     });
 
+    it("reads a BI-FAST refusal on the profile's bifastUnavailableCodes as BANK_UNAVAILABLE (reason BIFAST_UNAVAILABLE: nothing moved, fall back to switching)", async () => {
+      const payment = interbank('BIFAST');
+      bank.snap.failNext({ responseCode: '4031815' });
+      const error = await failure(adapter().transferInterbank(payment, recorder().ctx));
+      expect([error.code, error.extensions.reason, error.extensions.bankResponseCode]).to.deep.equal(['BANK_UNAVAILABLE', 'BIFAST_UNAVAILABLE', '4031815']);
+      expect(bri.balanceOf(payment.beneficiaryAccountNumber)).to.equal('0.00');
+    });
+
+    it('keeps the same refusal a final FAILED for online switching, and for BI-FAST when the list is configured empty', async () => {
+      bank.snap.failNext({ responseCode: '4031815' });
+      expect(await adapter().transferInterbank(interbank('ONLINE'), recorder().ctx)).to.include({ status: 'FAILED', bankResponseCode: '4031815' });
+      bank.snap.failNext({ responseCode: '4031815' });
+      expect(await adapter({ profileOverrides: { bifastUnavailableCodes: [] } }).transferInterbank(interbank('BIFAST'), recorder().ctx)).to.include({ status: 'FAILED', bankResponseCode: '4031815' });
+    });
+
     it('refuses a BI-FAST transfer without purposeCode before sending anything', async () => {
       const { calls, ctx } = recorder();
       const error = await failure(adapter().transferInterbank(interbank('BIFAST', { purposeCode: undefined }), ctx));
@@ -432,6 +447,18 @@ describe('SNAP adapter against the simulated bank', () => {
       const statement = await a.statement({ accountNumber: payment.sourceAccountNumber, from: today, to: today }, recorder().ctx);
       expect(statement).to.deep.include({ accountNumber: payment.sourceAccountNumber, currency: 'IDR', openingBalance: '1000000.00' });
       expect(statement.entries).to.deep.equal([{ date: today, type: 'DEBIT', amount: '1500.00', description: `${payment.referenceId} Invoice 42 Vendor payment` }]);
+    });
+
+    it('asks from 00:00:00 of the first day to 00:00:00 of the last, as BCA documents toDateTime; another time of day only when the profile says so', async () => {
+      const today = jakartaDate(new Date());
+      const asked = async (overrides: Parameters<typeof snapAdapter>[2]) => {
+        const { calls, ctx } = recorder();
+        await adapter(overrides).statement({ accountNumber: account(), from: today, to: today }, ctx).catch(() => undefined);
+        const body = JSON.parse(calls.find((c) => c.operation === 'statement')!.requestBody!) as Record<string, string>;
+        return [body.fromDateTime, body.toDateTime];
+      };
+      expect(await asked({})).to.deep.equal([`${today}T00:00:00+07:00`, `${today}T00:00:00+07:00`]);
+      expect(await asked({ profileOverrides: { statementToTime: '23:59:59' } })).to.deep.equal([`${today}T00:00:00+07:00`, `${today}T23:59:59+07:00`]);
     });
 
     it('throws BANK_REFUSED for a period longer than 31 days', async () => {

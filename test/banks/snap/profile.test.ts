@@ -3,6 +3,7 @@ import Joi from 'joi';
 import { generateKeyPairSync } from 'node:crypto';
 import { randomInt } from 'node:crypto';
 import { resolveSnapProfile, SNAP_PROFILES, snapPartnerSchema, validateSnapPartner } from '../../../src/banks/snap/index.js';
+import { BNI_SNAP_DIALECT } from '../../../src/banks/simulator/index.js';
 import type { BankAdapter } from '../../../src/banks/types.js';
 import { isAppError } from '../../../src/errors/index.js';
 import { jakartaDate } from '../../../src/time/index.js';
@@ -27,10 +28,10 @@ describe('SNAP partner configuration', () => {
   it('accepts a BNI partner as a config block and resolves its profile with overrides merged key by key', () => {
     const config = validateSnapPartner(block({ profileOverrides: { paths: { balance: '/snap-service/v2.0/balance-inquiry' }, extraHeaders: { 'X-BNI-KEY': 'k' } } }));
     const profile = resolveSnapProfile(config);
-    expect(profile).to.include({ name: 'bni', hmacKey: 'apiSecret', timestampMillis: true });
+    expect(profile).to.include({ name: 'bni', hmacKey: 'apiSecret', timestampMillis: false });
     expect(profile.paths.balance).to.equal('/snap-service/v2.0/balance-inquiry');
     expect(profile.paths['transfer-intrabank']).to.equal(SNAP_PROFILES.bni.paths['transfer-intrabank']);
-    expect(profile.extraHeaders).to.deep.equal({ 'X-BNI-KEY': 'k' });
+    expect(profile.extraHeaders).to.deep.equal({ ...SNAP_PROFILES.bni.extraHeaders, 'X-BNI-KEY': 'k' });
   });
 
   it('defaults to the BCA profile', () => {
@@ -60,7 +61,7 @@ describe('SNAP partner configuration', () => {
   });
 });
 
-describe('a BNI-style SNAP partner (other paths, HMAC keyed by the API secret, timestamps with milliseconds)', () => {
+describe('a BNI SNAP partner (its own paths, HMAC keyed by the API secret, X-DEVICE-ID, timestamps without milliseconds)', () => {
   const credentials = snapCredentials();
   const profile = resolveSnapProfile({ profile: 'bni' });
   let url: string;
@@ -68,7 +69,7 @@ describe('a BNI-style SNAP partner (other paths, HMAC keyed by the API secret, t
   const adapters: BankAdapter[] = [];
 
   before(async () => {
-    ({ simulator: bank, url } = await startSnapBank({ ...credentials, channelId: profile.channelId }, { snapProfile: profile, bic: 'BNINIDJA' }));
+    ({ simulator: bank, url } = await startSnapBank({ ...credentials, channelId: profile.channelId }, { snapProfile: BNI_SNAP_DIALECT, bic: 'BNINIDJA' }));
   });
   afterEach(async () => {
     await Promise.all(adapters.splice(0).map((a) => a.close()));
@@ -81,7 +82,7 @@ describe('a BNI-style SNAP partner (other paths, HMAC keyed by the API secret, t
     return a;
   };
 
-  it('pays and reads the balance through the BNI paths, signed with the API secret and millisecond timestamps', async () => {
+  it('pays and reads the balance through the BNI paths, signed with the API secret, timestamps without milliseconds', async () => {
     const source = String(randomInt(1e9, 1e10 - 1));
     const target = String(randomInt(1e9, 1e10 - 1));
     bank.setAccount({ number: source, name: 'PT PAYER', balance: '5000.00' });
@@ -94,8 +95,8 @@ describe('a BNI-style SNAP partner (other paths, HMAC keyed by the API secret, t
     );
     expect(outcome.status).to.equal('SUCCESS');
     expect((await a.balance(source, ctx)).balance).to.equal('4000.00');
-    expect(calls.map((c) => new URL(c.url).pathname)).to.deep.equal(['/snap-service/v1.0/access-token/b2b', '/snap-service/v1.0/transfer-intrabank', '/snap-service/v1.0/balance-inquiry']);
-    for (const call of calls) expect(call.requestHeaders['X-TIMESTAMP']).to.match(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+07:00$/);
+    expect(calls.map((c) => new URL(c.url).pathname)).to.deep.equal(['/snap/v1/access-token/b2b', '/snap-service/v1/transfer-intrabank', '/snap-service/v1/balance-inquiry']);
+    for (const call of calls) expect(call.requestHeaders['X-TIMESTAMP']).to.match(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00$/);
     expect(calls[1].requestHeaders['CHANNEL-ID']).to.equal(profile.channelId);
   });
 
@@ -108,8 +109,8 @@ describe('a BNI-style SNAP partner (other paths, HMAC keyed by the API secret, t
     expect(isAppError(error) && error.extensions.bankResponseCode).to.equal('4011100');
   });
 
-  it('is refused (400xx01) when the timestamps lack the milliseconds this bank wants', async () => {
-    const error = await bniAdapter({ profileOverrides: { timestampMillis: false } }).ping(recorder().ctx).then(
+  it('is refused (400xx01) when the timestamps carry milliseconds this bank does not want', async () => {
+    const error = await bniAdapter({ profileOverrides: { timestampMillis: true } }).ping(recorder().ctx).then(
       () => null,
       (e: unknown) => e,
     );

@@ -24,7 +24,8 @@ const FULL: TransferRequest = {
 const CHANGED: { [K in keyof TransferRequest]-?: TransferRequest[K] | null } = {
   transactionId: 'INV-0002',
   sourceAccountNumber: '0201245681',
-  beneficiaryBankCode: 'BNINIDJA',
+  // Bank Jago: no fixed length, so the unchanged 15-digit number stays valid with it (and BRI's stays valid with the changed number).
+  beneficiaryBankCode: 'ATOSIDJ1',
   beneficiaryAccountNumber: '123456789012346',
   beneficiaryName: 'PT Vendor Jaya Abadi',
   beneficiaryEmail: 'finance@vendorjaya.co.id',

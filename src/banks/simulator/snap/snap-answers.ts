@@ -16,6 +16,7 @@ const MESSAGES: Record<string, string> = {
   '40101': 'Invalid Token (B2B)',
   '40302': 'Exceeds Transaction Amount Limit',
   '40314': 'Insufficient Funds',
+  '40315': 'Transaction Not Permitted',
   '40318': 'Inactive Account',
   '40401': 'Transaction Not Found',
   '40411': 'Invalid Account',

@@ -119,6 +119,8 @@ export function checkTokenRequest(call: ReceivedCall, partners: readonly SnapSim
   const body = parseObject(call.body);
   if (!body || body.grantType === undefined) return snapAnswer('400', TOKEN_SERVICE, '02', 'grantType');
   if (body.grantType !== 'client_credentials') return snapAnswer('400', TOKEN_SERVICE, '01', 'grantType');
+  const absent = (clock.profile.tokenBodyFields ?? []).find((name) => body[name] === undefined);
+  if (absent) return snapAnswer('400', TOKEN_SERVICE, '02', absent);
   return { partner };
 }
 
@@ -138,7 +140,7 @@ export function checkServiceCall(
   const token = /^Bearer (\S+)$/.exec(header(call.headers, 'authorization'))?.[1];
   const partner = token ? sessions.find(token, clock.now) : null;
   if (!token || !partner) return snapAnswer('401', serviceCode, '01');
-  const missing = missingHeader(call, ['x-timestamp', 'x-signature', 'x-partner-id', 'x-external-id', 'channel-id'], serviceCode);
+  const missing = missingHeader(call, ['x-timestamp', 'x-signature', 'x-partner-id', 'x-external-id', 'channel-id', ...(clock.profile.requiredHeaders ?? []).map((h) => h.toLowerCase())], serviceCode);
   if (missing) return missing;
   const timestamp = header(call.headers, 'x-timestamp');
   const late = checkTimestamp(timestamp, serviceCode, clock);

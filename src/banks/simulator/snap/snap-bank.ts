@@ -25,6 +25,11 @@ export interface SnapBankOptions {
   settleAfterMs?: number;
   /** The bank's private key (PEM) that signs its notifications; one is made on first use when omitted. */
   notificationKeyPem?: string;
+  /**
+   * Beneficiary banks (BICs) BI-FAST does not reach: a BI-FAST transfer to one is refused before
+   * anything moves with 403 + service + 15, SNAP's "Transaction Not Permitted".
+   */
+  bifastUnreachable?: readonly string[];
 }
 
 interface ReceivedRequest {
@@ -125,11 +130,11 @@ export class SnapBank {
     const ledger = this.options.ledger;
     switch (service as Exclude<SnapCodedServiceName, TransferService>) {
       case 'transfer-status':
-        return answer(() => transferStatus((id) => ledger.findExecuted(namespace, id) as SnapTransferRecord | undefined, auth.body, serviceCode, clock.now));
+        return answer(() => transferStatus((id) => ledger.findExecuted(namespace, id) as SnapTransferRecord | undefined, auth.body, serviceCode, clock.now, this.profile.mandatory?.['transfer-status']));
       case 'account-inquiry-internal':
-        return answer(() => accountInquiry(ledger, 'internal', auth.body, serviceCode));
+        return answer(() => accountInquiry(ledger, 'internal', auth.body, serviceCode, this.profile.mandatory?.['account-inquiry-internal']));
       case 'account-inquiry-external':
-        return answer(() => accountInquiry(ledger, 'external', auth.body, serviceCode));
+        return answer(() => accountInquiry(ledger, 'external', auth.body, serviceCode, this.profile.mandatory?.['account-inquiry-external']));
       case 'balance':
         return answer(() => balanceInquiry(ledger, auth.body, serviceCode));
       case 'statement':
@@ -145,9 +150,13 @@ export class SnapBank {
   }
 
   private transfer(service: TransferService, serviceCode: string, body: Record<string, unknown>, externalId: string, namespace: string, claimExternalId: () => boolean, partner: SnapSimPartner): SimAnswer {
-    const parsed = parseSnapTransfer(service, serviceCode, body);
+    const parsed = parseSnapTransfer(service, serviceCode, body, this.profile);
     if (!('order' in parsed)) return parsed;
     const { order } = parsed;
+    const unreachable = this.options.bifastUnreachable ?? [];
+    if (order.transferType === '2' && unreachable.some((bic) => bic.toUpperCase() === (order.beneficiaryBankCode ?? '').toUpperCase())) {
+      return snapAnswer('403', serviceCode, '15', 'BI-FAST not available for the beneficiary bank');
+    }
     const scenario = this.takeScenario('transfer') ?? snapScenarioFromRemark(order.remark);
     const forced = scenario?.responseCode !== undefined || scenario?.httpStatus !== undefined;
     // A forced refusal stands for one before processing: nothing is claimed or executed.

@@ -19,15 +19,17 @@ function mandatory(body: Record<string, unknown>, names: string[], serviceCode: 
  * Transfer status (36): the transfer sent under originalPartnerReferenceNo with X-EXTERNAL-ID
  * originalExternalId and service code serviceCode, within the past 31 days; else 404xx01.
  */
-export function transferStatus(find: (partnerReferenceNo: string) => SnapTransferRecord | undefined, body: Record<string, unknown>, serviceCode: string, now: number): SimAnswer {
-  const refused = mandatory(body, ['originalPartnerReferenceNo', 'originalExternalId', 'serviceCode', 'transactionDate'], serviceCode);
+export function transferStatus(find: (partnerReferenceNo: string) => SnapTransferRecord | undefined, body: Record<string, unknown>, serviceCode: string, now: number, required?: string[]): SimAnswer {
+  const refused = mandatory(body, required ?? ['originalPartnerReferenceNo', 'originalExternalId', 'serviceCode', 'transactionDate'], serviceCode);
   if (refused) return refused;
   if (!/^\d{2}$/.test(field(body, 'serviceCode') ?? '')) return snapAnswer('400', serviceCode, '01', 'serviceCode');
   const date = /^(\d{4}-\d{2}-\d{2})/.exec(field(body, 'transactionDate') ?? '')?.[1];
   if (!date) return snapAnswer('400', serviceCode, '01', 'transactionDate');
   const record = find(field(body, 'originalPartnerReferenceNo') ?? '');
   const tooOld = record && record.date < jakartaDate(now - MAX_STATEMENT_DAYS * DAY_MS);
-  if (!record || tooOld || record.externalId !== field(body, 'originalExternalId') || record.serviceCode !== field(body, 'serviceCode')) {
+  // A bank where originalExternalId is optional (BNI) matches on the reference alone when it is not given.
+  const externalId = field(body, 'originalExternalId');
+  if (!record || tooOld || (externalId ? record.externalId !== externalId : required === undefined) || record.serviceCode !== field(body, 'serviceCode')) {
     return snapAnswer('404', serviceCode, '01');
   }
   return snapAnswer('200', serviceCode, '00', undefined, {
@@ -49,10 +51,10 @@ const echo = (body: Record<string, unknown>) => ({ referenceNo: referenceNumber(
  * Account inquiry: internal (15) names an account of this bank, external (16) one at another
  * simulated bank (`beneficiaryBankCode`, and `additionalInfo.inquiryService`: 4001602 without it). Unknown 404xx11, dormant or closed 403xx18.
  */
-export function accountInquiry(ledger: Ledger, scope: 'internal' | 'external', body: Record<string, unknown>, serviceCode: string): SimAnswer {
-  const refused = mandatory(body, scope === 'internal' ? ['beneficiaryAccountNo'] : ['beneficiaryBankCode', 'beneficiaryAccountNo', 'additionalInfo.inquiryService'], serviceCode);
+export function accountInquiry(ledger: Ledger, scope: 'internal' | 'external', body: Record<string, unknown>, serviceCode: string, required?: string[]): SimAnswer {
+  const refused = mandatory(body, required ?? (scope === 'internal' ? ['beneficiaryAccountNo'] : ['beneficiaryBankCode', 'beneficiaryAccountNo', 'additionalInfo.inquiryService']), serviceCode);
   if (refused) return refused;
-  if (scope === 'external') {
+  if (scope === 'external' && field(body, 'additionalInfo.inquiryService') !== undefined) {
     // BCA: inquiryService "1" through the switcher, "2" through BI-FAST, which also wants the amount
     // and a purpose code (where the purpose code sits is unconfirmed: additionalInfo, as for transfers).
     const service = field(body, 'additionalInfo.inquiryService');

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { SimAnswer } from '../esb-answers.js';
 import type { Ledger, LedgerRefusal } from '../simulator-state.js';
 import { snapAnswer } from './snap-answers.js';
-import type { SnapCodedServiceName } from './snap-dialect.js';
+import type { SnapBankDialect, SnapCodedServiceName } from './snap-dialect.js';
 
 /**
  * SNAP transfers as the simulated bank checks and books them: intrabank (17), interbank (18,
@@ -57,8 +57,8 @@ const MANDATORY: Record<TransferService, string[]> = {
 const ISO_WITH_OFFSET = /^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}:\d{2}(\.\d{3})?[+-]\d{2}:\d{2}$/;
 
 /** Checks a transfer's fields: 400xx02 missing, 400xx01 bad format, 404xx13 invalid amount. */
-export function parseSnapTransfer(service: TransferService, serviceCode: string, body: Record<string, unknown>): { order: SnapTransferOrder } | SimAnswer {
-  const missing = MANDATORY[service].find((name) => !field(body, name));
+export function parseSnapTransfer(service: TransferService, serviceCode: string, body: Record<string, unknown>, dialect?: SnapBankDialect): { order: SnapTransferOrder } | SimAnswer {
+  const missing = (dialect?.mandatory?.[service] ?? MANDATORY[service]).find((name) => !field(body, name));
   if (missing) return snapAnswer('400', serviceCode, '02', missing);
   const get = (name: string) => field(body, name) ?? '';
   const bad = (name: string) => snapAnswer('400', serviceCode, '01', name);
@@ -71,14 +71,14 @@ export function parseSnapTransfer(service: TransferService, serviceCode: string,
   if (!date) return bad('transactionDate');
   if ((field(body, 'remark') ?? '').length > 50) return bad('remark');
   const transferType = field(body, 'additionalInfo.transferType');
-  if (service === 'transfer-interbank') {
+  if (service === 'transfer-interbank' && dialect?.interbankTransferType !== false) {
     if (transferType !== '1' && transferType !== '2') return bad('additionalInfo.transferType');
     if (transferType === '2' && !field(body, 'additionalInfo.purposeCode')) return snapAnswer('400', serviceCode, '02', 'additionalInfo.purposeCode');
   }
   if (service === 'transfer-rtgs' || service === 'transfer-skn') {
     if (!/^[123]$/.test(get('beneficiaryCustomerType'))) return bad('beneficiaryCustomerType');
     if (!/^[12]$/.test(get('beneficiaryCustomerResidence'))) return bad('beneficiaryCustomerResidence');
-    if (get('beneficiaryAddress').length > 100) return bad('beneficiaryAddress');
+    if ((field(body, 'beneficiaryAddress') ?? '').length > 100) return bad('beneficiaryAddress');
   }
   return {
     order: {
