@@ -90,10 +90,10 @@ export interface InterbankTransferOrder extends IntrabankTransferOrder {
   beneficiaryName: string;
   /** The beneficiary's address: mandatory at BCA for SNAP RTGS and SKN (String 100), reported to Bank Indonesia. */
   beneficiaryAddress?: string;
-  /** 1 person, 2 company, 3 government (BCA and SNAP codes). */
-  beneficiaryCustomerType: '1' | '2' | '3';
-  /** 1 resident, 2 non-resident. */
-  beneficiaryCustomerResidence: '1' | '2';
+  /** 1 person, 2 company, 3 government (BCA and SNAP codes); absent when the ERP gave none (required for RTGS and SKN). */
+  beneficiaryCustomerType?: '1' | '2' | '3';
+  /** 1 resident, 2 non-resident; absent when the ERP gave none (required for RTGS and SKN). */
+  beneficiaryCustomerResidence?: '1' | '2';
   /** BI-FAST purpose code (`01` investment, `02` transfer of wealth, `03` purchase, `99` other). */
   purposeCode?: string;
 }

@@ -40,7 +40,7 @@ forEachBackend('Bank notifications of RTGS and SKN outcomes', (db) => {
   });
 
   const clearing = (method: 'RTGS' | 'SKN', amount = '150000000.00') =>
-    sampleTransfer({ beneficiaryBankCode: 'BRINIDJA', beneficiaryAccountNumber: '002000000009999', beneficiaryName: 'CV BRI VENDOR', beneficiaryAddress: 'Jl. Gatot Subroto 10, Jakarta', amount, transferMethod: method });
+    sampleTransfer({ beneficiaryBankCode: 'BRINIDJA', beneficiaryAccountNumber: '002000000009999', beneficiaryName: 'CV BRI VENDOR', beneficiaryAddress: 'Jl. Gatot Subroto 10, Jakarta', beneficiaryCustomerType: 'COMPANY', beneficiaryResident: true, amount, transferMethod: method });
   const pay = (body: Record<string, unknown>) => gw.request('/v1/transfers', { json: body, headers: auth });
   const read = (transactionId: unknown) => gw.request(`/v1/transfers/${transactionId as string}`, { headers: auth });
   const stored = async (transactionId: unknown) => (await gw.store.db.query<{ id: number; bank_transaction_id: string; state: string }>('SELECT id, bank_transaction_id, state FROM payments WHERE transaction_id = ?', [transactionId as string]))[0];

@@ -48,7 +48,7 @@ forEachBackend('Routing by the paying account', (db) => {
   const pay = (body: Record<string, unknown>) => gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
   const transfersAt = (bank: TestBank) => bank.simulator.calls.filter((call) => call.path.startsWith('/banking/corporates/transfers') && call.method === 'POST');
   const toBri = (overrides: Record<string, unknown> = {}) =>
-    sampleTransfer({ beneficiaryBankCode: 'BRINIDJA', beneficiaryAccountNumber: BRI_VENDOR, beneficiaryName: 'CV VENDOR SANDBOX', ...overrides });
+    sampleTransfer({ beneficiaryBankCode: 'BRINIDJA', beneficiaryAccountNumber: BRI_VENDOR, beneficiaryName: 'CV VENDOR SANDBOX', beneficiaryCustomerType: 'COMPANY', beneficiaryResident: true, ...overrides });
 
   it('keeps each simulated bank its own books: a BCA account is unknown at BNI and BRI', () => {
     expect(primary.simulator.balanceOf(BCA_ACCOUNT)).to.not.equal(null);

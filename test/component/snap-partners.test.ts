@@ -151,7 +151,7 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
     bri.simulator.setAccount({ number: '002000000557001', name: 'CV BRI CLEARING', balance: '0.00' });
     const body = sampleTransfer({
       sourceAccountNumber: '0201557001', beneficiaryBankCode: '002', beneficiaryAccountNumber: '002000000557001', beneficiaryName: 'CV BRI CLEARING',
-      beneficiaryAddress: 'Jl. Gatot Subroto 10, Jakarta', amount: '300.00', transferMethod: 'SKN', remark: 'SIM PENDING',
+      beneficiaryAddress: 'Jl. Gatot Subroto 10, Jakarta', beneficiaryCustomerType: 'COMPANY', beneficiaryResident: true, amount: '300.00', transferMethod: 'SKN', remark: 'SIM PENDING',
     });
     const first = await gw.request('/v1/transfers', { json: body, headers: auth });
     expect(first.status, first.text).to.equal(202);
@@ -163,7 +163,7 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
     expect(bri.simulator.balanceOf('002000000557001')).to.equal('300.00');
   });
 
-  it('answers 400 naming beneficiaryAddress for an SKN transfer through SNAP without it, sends nothing, and takes the same transactionId once corrected', async () => {
+  it('answers 400 naming beneficiaryAddress, beneficiaryCustomerType and beneficiaryResident for an SKN transfer through SNAP without them, sends nothing, and takes the same transactionId once corrected', async () => {
     bca.setAccount({ number: '0201557002', name: 'PT PAYER SNAP', balance: '1000000.00' });
     bri.simulator.setAccount({ number: '002000000557002', name: 'CV BRI CLEARING', balance: '0.00' });
     const body = sampleTransfer({ sourceAccountNumber: '0201557002', beneficiaryBankCode: '002', beneficiaryAccountNumber: '002000000557002', beneficiaryName: 'CV BRI CLEARING', amount: '300.00', transferMethod: 'SKN' });
@@ -171,10 +171,17 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
     const refused = await gw.request('/v1/transfers', { json: body, headers: auth });
     expect(refused.status, refused.text).to.equal(400);
     expect(refused.body.code).to.equal('VALIDATION_FAILED');
-    expect((refused.body.errors as { field: string }[]).map((e) => e.field)).to.deep.equal(['beneficiaryAddress']);
+    expect((refused.body.errors as { field: string }[]).map((e) => e.field)).to.deep.equal(['beneficiaryAddress', 'beneficiaryCustomerType', 'beneficiaryResident']);
     expect(snapTransfers(bca, '/openapi/v1.0/transfer-skn')).to.have.length(sentBefore);
-    const corrected = await gw.request('/v1/transfers', { json: { ...body, beneficiaryAddress: 'Jl. Gatot Subroto 10, Jakarta' }, headers: auth });
+    const corrected = await gw.request('/v1/transfers', {
+      json: { ...body, beneficiaryAddress: 'Jl. Gatot Subroto 10, Jakarta', beneficiaryCustomerType: 'PERSON', beneficiaryResident: false },
+      headers: auth,
+    });
     expect(corrected.status, corrected.text).to.equal(202);
-    expect(JSON.parse(snapTransfers(bca, '/openapi/v1.0/transfer-skn').at(-1)!.body)).to.include({ beneficiaryAddress: 'Jl. Gatot Subroto 10, Jakarta' });
+    expect(JSON.parse(snapTransfers(bca, '/openapi/v1.0/transfer-skn').at(-1)!.body)).to.include({
+      beneficiaryAddress: 'Jl. Gatot Subroto 10, Jakarta',
+      beneficiaryCustomerType: '1',
+      beneficiaryCustomerResidence: '2',
+    });
   });
 });

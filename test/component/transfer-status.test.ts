@@ -49,7 +49,7 @@ forEachBackend('GET /v1/transfers/{transactionId}', (db) => {
     });
 
     it('asks about an interbank transfer with its own transfer type, and settles it', async () => {
-      const body = sampleTransfer({ beneficiaryBankCode: '009', beneficiaryAccountNumber: '0090012345', beneficiaryName: 'PT BNI VENDOR', transferMethod: 'SKN', remark: 'SIM TIMEOUT' });
+      const body = sampleTransfer({ beneficiaryBankCode: '009', beneficiaryAccountNumber: '0090012345', beneficiaryName: 'PT BNI VENDOR', beneficiaryCustomerType: 'COMPANY', beneficiaryResident: true, transferMethod: 'SKN', remark: 'SIM TIMEOUT' });
       const sent = await gw.request('/v1/transfers', { json: body, headers: auth() });
       expect(sent.status, sent.text).to.equal(202);
       expect(sent.body).to.include({ status: 'UNKNOWN', transferMethod: 'SKN' });

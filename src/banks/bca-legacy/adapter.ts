@@ -2,6 +2,7 @@ import { AppError } from '../../errors/index.js';
 import { isEgressError, type BankHttpClient, type BankRequest } from '../../egress/index.js';
 import Joi from 'joi';
 import { transferOperation, type AccountBalance, type AccountInquiryResult, type AccountStatement, type BankAdapter, type BankCallContext, type BankTokenCache, type IntrabankTransferOrder, type InterbankTransferOrder, type StatusOutcome, type TransferOutcome, type TransferStatusQuery } from '../types.js';
+import { requireReportedFields } from '../common/reported-fields.js';
 import { withReauth as sharedWithReauth, type AttemptVerdict } from '../common/with-reauth.js';
 import { createExchange, type ExchangeFn } from './bank-exchange.js';
 import { DOMESTIC_ANSWER, INTRABANK_ANSWER, mapSentFailure, mapServiceResponse, mapStatusResponse, mapTransferResponse, type BcaError } from './response-mapper.js';
@@ -111,6 +112,10 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
           fields: [{ field: 'transferMethod', message: 'BIFAST is not available through this partner' }],
         });
       }
+      // The domestic transfer carries the customer type and residence for every method. For SKN
+      // (LLG) and RTGS they are reported to Bank Indonesia: the ERP must give them. Switching
+      // (ONL) is not reported there, and absent values go as the API documents: company, resident.
+      if (order.method !== 'ONLINE') requireReportedFields(order, options.partner, ['beneficiaryCustomerType', 'beneficiaryResident']);
       const body = JSON.stringify({
         transaction_id: order.bankTransactionId,
         transaction_date: order.transactionDate,
@@ -120,8 +125,8 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
         beneficiary_name: order.beneficiaryName,
         amount: order.amount,
         transfer_type: DOMESTIC_TRANSFER_TYPES[order.method],
-        beneficiary_cust_type: order.beneficiaryCustomerType,
-        beneficiary_cust_residence: order.beneficiaryCustomerResidence,
+        beneficiary_cust_type: order.beneficiaryCustomerType ?? SWITCHING_CUSTOMER_TYPE,
+        beneficiary_cust_residence: order.beneficiaryCustomerResidence ?? SWITCHING_RESIDENCE,
         currency_code: order.currency,
         remark1: order.remark1,
         remark2: order.remark2,
@@ -268,6 +273,10 @@ function unreachable(error: unknown): AppError {
  * The domestic inquiry's answer: the name as `beneficiary_name` or `BeneficiaryAccountName` (BCA's
  * saved pages disagree, bank-apis.md §6); whichever is given is read, the first when both are.
  */
+/** What an online (switching) transfer sends when the ERP gave no customer type or residence: company, resident. */
+const SWITCHING_CUSTOMER_TYPE = '2';
+const SWITCHING_RESIDENCE = '1';
+
 const INQUIRY_ANSWER = Joi.object<{ beneficiary_name?: string; BeneficiaryAccountName?: string }>({
   beneficiary_name: Joi.string().max(256),
   BeneficiaryAccountName: Joi.string().max(256),

@@ -4,6 +4,7 @@ import Joi from 'joi';
 import { AppError } from '../../errors/index.js';
 import { isEgressError, type BankHttpClient, type BankRequest, type BankResponse } from '../../egress/index.js';
 import { createExchange } from '../common/bank-exchange.js';
+import { requireReportedFields } from '../common/reported-fields.js';
 import { createTokenProvider } from '../common/token-provider.js';
 import { withReauth } from '../common/with-reauth.js';
 import {
@@ -216,13 +217,10 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
         const routeFields = mergeFields(profile.interbankMethodFields[order.method] ?? {}, order.method === 'BIFAST' ? { additionalInfo: { purposeCode: order.purposeCode } } : {});
         return transfer(ctx, order.method, order, mergeFields(routeFields, { ...commonTransferFields(order), ...interbank, additionalInfo: {} }));
       }
-      // RTGS and SKN are reported to Bank Indonesia with the beneficiary's address; BCA calls it
-      // mandatory (4002202 / 4002302 without it). Never a silent default: the ERP must give it.
-      if (!order.beneficiaryAddress) {
-        throw new AppError('VALIDATION_FAILED', `An ${order.method} transfer through ${options.partner} needs the beneficiary's address.`, {
-          fields: [{ field: 'beneficiaryAddress', message: `is required for ${order.method}` }],
-        });
-      }
+      // RTGS and SKN are reported to Bank Indonesia with the beneficiary's address, customer type
+      // and residence; BCA calls the address mandatory (4002202 / 4002302 without it). Never a
+      // silent default: the ERP must give them.
+      requireReportedFields(order, options.partner, ['beneficiaryAddress', 'beneficiaryCustomerType', 'beneficiaryResident']);
       return transfer(ctx, order.method, order, {
         ...commonTransferFields(order),
         ...interbank,

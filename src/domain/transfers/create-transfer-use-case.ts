@@ -185,8 +185,8 @@ function orderOf(request: TransferRequest & { sourceAccountNumber: string }, ban
     beneficiaryBankCode: canonicalBic(request.beneficiaryBankCode) ?? request.beneficiaryBankCode,
     beneficiaryName: request.beneficiaryName ?? '',
     beneficiaryAddress: request.beneficiaryAddress,
-    beneficiaryCustomerType: CUSTOMER_TYPES[request.beneficiaryCustomerType ?? 'COMPANY'],
-    beneficiaryCustomerResidence: request.beneficiaryResident === false ? '2' : '1',
+    beneficiaryCustomerType: request.beneficiaryCustomerType && CUSTOMER_TYPES[request.beneficiaryCustomerType],
+    beneficiaryCustomerResidence: request.beneficiaryResident === undefined ? undefined : request.beneficiaryResident ? '1' : '2',
     purposeCode: request.purposeCode,
   };
 }

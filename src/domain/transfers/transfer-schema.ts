@@ -79,8 +79,14 @@ export const transferRequestSchema = Joi.object<TransferRequest>({
     .description(
       'How to pay: `INTRABANK` (the beneficiary banks with a partner), `ONLINE` (switching), `BIFAST`, `SKN` or `RTGS`. Omitted: chosen by beneficiary bank and amount (BI-FAST, then online, then RTGS or SKN, within the configured limits).',
     ),
-  beneficiaryCustomerType: Joi.string().valid('PERSON', 'COMPANY', 'GOVERNMENT').default('COMPANY').description('Who the vendor is, for interbank transfers.'),
-  beneficiaryResident: Joi.boolean().default(true).description('Whether the vendor is an Indonesian resident, for interbank transfers.'),
+  beneficiaryCustomerType: Joi.string()
+    .valid('PERSON', 'COMPANY', 'GOVERNMENT')
+    .description(
+      'Who the vendor is. Required for RTGS and SKN (reported to Bank Indonesia): a transfer routed there without it is refused 400 naming this field. Online switching at a BCA legacy partner sends `COMPANY` when it is absent.',
+    ),
+  beneficiaryResident: Joi.boolean().description(
+    'Whether the vendor is an Indonesian resident. Required for RTGS and SKN (reported to Bank Indonesia): a transfer routed there without it is refused 400 naming this field. Online switching at a BCA legacy partner sends `true` when it is absent.',
+  ),
   purposeCode: Joi.string()
     .valid('01', '02', '03', '99')
     .default('99')

@@ -98,6 +98,23 @@ describe('BCA legacy adapter: interbank transfers, inquiries, balance and statem
     expect(status.status).to.equal('SUCCESS');
   });
 
+  for (const method of ['SKN', 'RTGS'] as const) {
+    it(`refuses ${method} without the customer type and residence (reported to Bank Indonesia), naming both, without calling the bank`, async () => {
+      const { calls, ctx } = recorder();
+      const error = await failure(adapter.transferInterbank(interbank({ method, beneficiaryCustomerType: undefined, beneficiaryCustomerResidence: undefined }), ctx));
+      expect(isAppError(error) && error.code).to.equal('VALIDATION_FAILED');
+      expect(isAppError(error) && error.fields?.map((f) => f.field)).to.deep.equal(['beneficiaryCustomerType', 'beneficiaryResident']);
+      expect(calls).to.have.length(0);
+    });
+  }
+
+  it('sends an online transfer without customer type and residence as company and resident (switching is not reported to Bank Indonesia)', async () => {
+    const { calls, ctx } = recorder();
+    const outcome = await adapter.transferInterbank(interbank({ beneficiaryCustomerType: undefined, beneficiaryCustomerResidence: undefined }), ctx);
+    expect(outcome.status).to.equal('SUCCESS');
+    expect(JSON.parse(calls.find((call) => call.operation === 'transfer-online')!.requestBody!)).to.include({ beneficiary_cust_type: '2', beneficiary_cust_residence: '1' });
+  });
+
   it('refuses BI-FAST, which BCA legacy does not offer, without calling the bank', async () => {
     const { calls, ctx } = recorder();
     const error = await failure(adapter.transferInterbank(interbank({ method: 'BIFAST' }), ctx));

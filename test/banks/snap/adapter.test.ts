@@ -321,6 +321,17 @@ describe('SNAP adapter against the simulated bank', () => {
         expect(error.fields).to.deep.equal([{ field: 'beneficiaryAddress', message: `is required for ${method}` }]);
         expect(calls).to.deep.equal([]);
       });
+
+      it(`refuses ${method} without the customer type and residence (reported to Bank Indonesia: never filled in), naming both, and sends nothing`, async () => {
+        const { calls, ctx } = recorder();
+        const error = await failure(adapter().transferInterbank(interbank(method, { beneficiaryCustomerType: undefined, beneficiaryCustomerResidence: undefined }), ctx));
+        expect(error.code).to.equal('VALIDATION_FAILED');
+        expect(error.fields).to.deep.equal([
+          { field: 'beneficiaryCustomerType', message: `is required for ${method}` },
+          { field: 'beneficiaryResident', message: `is required for ${method}` },
+        ]);
+        expect(calls).to.deep.equal([]);
+      });
     }
 
     it('answers PENDING for SKN with transactionStatus 03, then the status inquiry (service code 23) follows it to SUCCESS', async () => {

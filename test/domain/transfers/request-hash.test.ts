@@ -39,6 +39,9 @@ const CHANGED: { [K in keyof TransferRequest]-?: TransferRequest[K] | null } = {
   purposeCode: '03',
 };
 
+/** Fields the API once filled in when absent; payments stored then were fingerprinted with these values. */
+const FORMER_DEFAULTS: Partial<Record<keyof TransferRequest, unknown>> = { beneficiaryCustomerType: 'COMPANY', beneficiaryResident: true };
+
 describe('requestHash (the idempotency fingerprint of a transfer)', () => {
   it('the fixtures are valid transfers and name every field of the schema', () => {
     const fields = Object.keys(transferRequestSchema.describe().keys ?? {}).sort();
@@ -55,12 +58,21 @@ describe('requestHash (the idempotency fingerprint of a transfer)', () => {
       expect(transferRequestSchema.validate(changed).error, `${field} fixture is valid`).to.equal(undefined);
       expect(requestHash(changed)).to.not.equal(requestHash(FULL));
     });
-    if ((transferRequestSchema.extract(field).describe().flags as { presence?: string } | undefined)?.presence !== 'required') {
+    if (!(field in FORMER_DEFAULTS) && (transferRequestSchema.extract(field).describe().flags as { presence?: string } | undefined)?.presence !== 'required') {
       it(`changes when ${field} is left out`, () => {
         const { [field]: _left, ...rest } = FULL;
         expect(requestHash(rest as TransferRequest)).to.not.equal(requestHash(FULL));
       });
     }
+  }
+
+  for (const [field, former] of Object.entries(FORMER_DEFAULTS)) {
+    it(`fingerprints ${field} left out as its former default (${String(former)}), so a payment stored when the API filled it in still matches its resend`, () => {
+      const { [field as keyof TransferRequest]: _left, ...rest } = FULL;
+      expect(FULL[field as keyof TransferRequest]).to.equal(former);
+      expect(requestHash(rest as TransferRequest)).to.equal(requestHash(FULL));
+      expect(requestHash(rest as TransferRequest)).to.not.equal(requestHash({ ...FULL, [field]: CHANGED[field as keyof TransferRequest] } as TransferRequest));
+    });
   }
 
   it('does not depend on the order of the fields', () => {
