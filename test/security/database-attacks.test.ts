@@ -18,7 +18,7 @@ import { eventually, sampleTransfer, TestGateway, type TestClient } from '../sup
  */
 
 /** Tables an attacker would copy for a "dump", and restore over the database later. */
-const DUMPED = ['audit_exchanges', 'audit_bank_calls', 'audit_chain', 'audit_writers', 'payments', 'callback_deliveries', 'audit_verifications'];
+const DUMPED = ['audit_exchanges', 'audit_completions', 'audit_bank_calls', 'audit_chain', 'audit_writers', 'payments', 'payment_events', 'callback_deliveries', 'audit_verifications'];
 
 async function takeDump(db: Db, name: string): Promise<void> {
   for (const table of DUMPED) {
@@ -28,7 +28,7 @@ async function takeDump(db: Db, name: string): Promise<void> {
 }
 
 async function restoreDump(db: Db, name: string): Promise<void> {
-  // Children before parents out, parents before children back in (audit_bank_calls refers to audit_exchanges).
+  // Children before parents out, parents before children back in (completions and bank calls refer to their exchange).
   for (const table of [...DUMPED].reverse()) await db.execute(`DELETE FROM ${table}`);
   for (const table of DUMPED) await db.execute(`INSERT INTO ${table} SELECT * FROM ${name}_${table}`);
 }
@@ -45,6 +45,7 @@ async function deleteRecords(db: Db, links: { kind: string; record_id: number | 
       await db.execute('DELETE FROM audit_bank_calls WHERE id = ?', [Number(link.record_id)]);
     } else {
       await db.execute('DELETE FROM audit_bank_calls WHERE exchange_id = ?', [Number(link.record_id)]);
+      await db.execute('DELETE FROM audit_completions WHERE exchange_id = ?', [Number(link.record_id)]);
       await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [Number(link.record_id)]);
     }
   }
@@ -148,6 +149,40 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       );
     });
 
+    it('refuses a payment whose state was set to SUCCESS in SQL without an event in its history, and audit verify names it', async () => {
+      const [saved] = await db.query<{ state: string; bank_reference: string | null }>('SELECT state, bank_reference FROM payments WHERE transaction_id = ?', [refused]);
+      expect(saved.state).to.equal('FAILED');
+      await db.execute("UPDATE payments SET state = 'SUCCESS', bank_reference = 'FORGED-REF-3' WHERE transaction_id = ?", [refused]);
+      try {
+        const answer = await gw.request(`/v1/transfers/${refused}`, { headers: auth });
+        expect(answer.status).to.equal(500);
+        expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+        expect(answer.text).to.not.contain('FORGED-REF-3');
+        const report = await check();
+        expect(problems(report.breaks)).to.match(
+          new RegExp(`payments id \\d+ \\(${client.clientId} / ${refused}\\) was changed without an event in its history: state "SUCCESS" where its last event \\(seq \\d+\\) says "FAILED"`),
+        );
+      } finally {
+        await db.execute('UPDATE payments SET state = ?, bank_reference = ? WHERE transaction_id = ?', [saved.state, saved.bank_reference, refused]);
+      }
+      expect((await gw.request(`/v1/transfers/${refused}`, { headers: auth })).body.status, 'restored').to.equal('FAILED');
+    });
+
+    it('refuses a payment whose state and last event were both forged in SQL (the event has no link the gateway made)', async () => {
+      const [payment] = await db.query<{ id: number | string; state: string }>('SELECT id, state FROM payments WHERE transaction_id = ?', [refused]);
+      const [last] = await db.query<{ id: number | string; state: string }>('SELECT id, state FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1', [Number(payment.id)]);
+      await db.execute("UPDATE payments SET state = 'SUCCESS' WHERE id = ?", [Number(payment.id)]);
+      await db.execute("UPDATE payment_events SET state = 'SUCCESS' WHERE id = ?", [Number(last.id)]);
+      try {
+        const answer = await gw.request(`/v1/transfers/${refused}`, { headers: auth });
+        expect(answer.status).to.equal(500);
+        expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+      } finally {
+        await db.execute('UPDATE payments SET state = ? WHERE id = ?', [payment.state, Number(payment.id)]);
+        await db.execute('UPDATE payment_events SET state = ? WHERE id = ?', [last.state, Number(last.id)]);
+      }
+    });
+
     it('never signs nor sends a forged queued callback, and sends a queued one only to the registered endpoint', async () => {
       const evil = await startReceiver();
       try {
@@ -223,6 +258,74 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       expect(problems(report.breaks)).to.match(new RegExp(`ALTERED: audit_exchanges id ${id} \\(chain ${head.writer_id} seq ${seq}[^)]*\\) was altered`));
     });
 
+    /** The completion of the paid transfer's exchange (opened before the bank call, completed after), with its link. */
+    async function paidCompletion(): Promise<{ id: number; writerId: string; seq: number }> {
+      const [row] = await db.query<{ id: number | string; writer_id: string; seq: number | string }>(
+        "SELECT x.exchange_id AS id, c.writer_id, c.seq FROM audit_completions x JOIN audit_exchanges e ON e.id = x.exchange_id JOIN audit_chain c ON c.kind = 'complete' AND c.record_id = x.exchange_id WHERE e.transaction_id = ? AND e.method = 'POST'",
+        [paid],
+      );
+      expect(row, 'the paid transfer was completed by a completion row').to.not.equal(undefined);
+      return { id: Number(row.id), writerId: row.writer_id, seq: Number(row.seq) };
+    }
+
+    it('names a completion row whose outcome and status were changed in SQL', async () => {
+      const completion = await paidCompletion();
+      await db.execute("UPDATE audit_completions SET outcome = 'failed', status_code = 502 WHERE exchange_id = ?", [completion.id]);
+      const report = await check();
+      expect(problems(report.breaks)).to.contain(`ALTERED: audit_completions id ${completion.id} (chain ${completion.writerId} seq ${completion.seq}, complete) was altered or fabricated`);
+    });
+
+    it('names a completion row whose answer was swapped for another completion\'s', async () => {
+      const completion = await paidCompletion();
+      const [other] = await db.query<{ response_body: string }>('SELECT response_body FROM audit_completions WHERE exchange_id <> ? AND response_body IS NOT NULL ORDER BY exchange_id LIMIT 1', [completion.id]);
+      await db.execute('UPDATE audit_completions SET response_body = ?, key_id = NULL WHERE exchange_id = ?', [other.response_body, completion.id]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(new RegExp(`ALTERED: audit_completions id ${completion.id} \\(chain ${completion.writerId} seq ${completion.seq}\\) was altered: audit_completions\\.response_body of row \\[${completion.id}\\] is not a value sealed for it`));
+    });
+
+    it('names a completion row deleted in SQL (the exchange reads as in progress again)', async () => {
+      const completion = await paidCompletion();
+      await db.execute('DELETE FROM audit_completions WHERE exchange_id = ?', [completion.id]);
+      const report = await check();
+      expect(problems(report.breaks)).to.contain(`DELETED: audit_completions id ${completion.id} (chain ${completion.writerId} seq ${completion.seq}, complete) was deleted`);
+    });
+
+    it('names a completion row no completion link covers (its link deleted, or the row inserted in SQL)', async () => {
+      const completion = await paidCompletion();
+      await db.execute("DELETE FROM audit_chain WHERE kind = 'complete' AND record_id = ?", [completion.id]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(new RegExp(`UNCHAINED: 1 exchange completions without a completion link \\(inserted directly\\), first ids: ${completion.id}$`, 'm'));
+    });
+
+    it('names a payment event altered in SQL (a FAILED history rewritten to SUCCESS, the payment with it)', async () => {
+      const [payment] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [refused]);
+      const [last] = await db.query<{ id: number | string }>('SELECT id FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1', [Number(payment.id)]);
+      await db.execute("UPDATE payment_events SET state = 'SUCCESS' WHERE id = ?", [Number(last.id)]);
+      await db.execute("UPDATE payments SET state = 'SUCCESS' WHERE id = ?", [Number(payment.id)]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(new RegExp(`ALTERED: payment_events id ${last.id} \\(chain \\S+ seq \\d+, payment_event\\) was altered or fabricated`));
+    });
+
+    it('names a payment event inserted in SQL to cover a forged state', async () => {
+      const [payment] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [refused]);
+      const columns = 'payment_id, seq, cause, state, bank, operation, bank_transaction_id, bank_transaction_date, bank_reference, bank_external_id, http_status, review_since, result_json, recorded_at, key_id';
+      await db.execute(
+        `INSERT INTO payment_events (${columns}) SELECT payment_id, seq + 1, 'settle', 'SUCCESS', bank, operation, bank_transaction_id, bank_transaction_date, bank_reference, bank_external_id, http_status, review_since, result_json, recorded_at, key_id ` +
+          'FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1',
+        [Number(payment.id)],
+      );
+      await db.execute("UPDATE payments SET state = 'SUCCESS' WHERE id = ?", [Number(payment.id)]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(/UNCHAINED: 1 payment events without a link \(inserted directly\)/);
+    });
+
+    it('names a payment deleted in SQL, its history kept', async () => {
+      const [payment] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [paid]);
+      await db.execute('DELETE FROM payments WHERE id = ?', [Number(payment.id)]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(new RegExp(`payments id ${payment.id} was deleted: its history \\(last event seq \\d+, SUCCESS\\) does not end in its release`));
+    });
+
     it('names the newest records deleted with their links and the head moved back (a trimmed tail), from the checkpoint', async () => {
       const [head] = await db.query<{ writer_id: string; last_seq: number | string }>('SELECT writer_id, last_seq FROM audit_writers WHERE last_seq > 2 ORDER BY writer_id LIMIT 1');
       const keep = Number(head.last_seq) - 2;
@@ -264,8 +367,8 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       await restoreDump(db, 'older');
       const cli = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
       expect(cli.code, cli.stdout).to.equal(1);
-      // The chain of the process that made the three later payments is in the checkpoints, not in the older copy.
-      expect(cli.stdout).to.match(/VANISHED: chain \S+, checkpointed at link 3 on \S+, has vanished from the database/);
+      // The chain of the process that made the three later payments (each reservation's event and its exchange: 6 links) is in the checkpoints, not in the older copy.
+      expect(cli.stdout).to.match(/VANISHED: chain \S+, checkpointed at link 6 on \S+, has vanished from the database/);
     });
 
     it('does not let a future-dated "verified OK" row keep the console overview green', async () => {

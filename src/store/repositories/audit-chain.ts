@@ -23,12 +23,17 @@ import { toNumber } from './row-values.js';
  * An exchange is two events: `open` (committed before the bank is called) covers the fields
  * fixed at that moment, `complete` covers the final row. Recorded-whole exchanges are one
  * `record` event, bank calls one `bank_call` event, a purge of anonymous rejected exchanges one
- * `purge` event (audit-purge.ts).
+ * `purge` event (audit-purge.ts). Since migration 023 a `complete` link covers the exchange's
+ * completion row (audit_completions), appended instead of an UPDATE; since 024 every change of a
+ * payment's state appends a row of payment_events with a `payment_event` link (payment-repository.ts).
  */
+
+/** What a write appended under a link: the record's id and content digest. */
+export type Written = { recordId: number; contentDigest: string };
 
 export const GENESIS = '0'.repeat(64);
 
-export type LinkKind = 'open' | 'complete' | 'record' | 'bank_call' | 'purge';
+export type LinkKind = 'open' | 'complete' | 'record' | 'bank_call' | 'purge' | 'payment_event';
 
 export interface LinkFields {
   prevHash: string;
@@ -97,7 +102,10 @@ export class ChainWriter {
    * at all. After any failure the head is re-read from the database before the next append,
    * so an ambiguous commit cannot fork the chain.
    */
-  async append(kind: LinkKind, write: (tx: Queryable) => Promise<{ recordId: number; contentDigest: string }>): Promise<number> {
+  async append(kind: LinkKind, write: (tx: Queryable) => Promise<Written>): Promise<number>;
+  /** With a write that may find nothing to record (null: its conditional UPDATE matched no row): then no link is appended. */
+  async append(kind: LinkKind, write: (tx: Queryable) => Promise<Written | null>): Promise<number | null>;
+  async append(kind: LinkKind, write: (tx: Queryable) => Promise<Written | null>): Promise<number | null> {
     return this.mutex.runExclusive(async () => {
       for (let attempt = 1; ; attempt += 1) {
         try {
@@ -111,14 +119,16 @@ export class ChainWriter {
     });
   }
 
-  private async appendOnce(kind: LinkKind, write: (tx: Queryable) => Promise<{ recordId: number; contentDigest: string }>): Promise<number> {
+  private async appendOnce(kind: LinkKind, write: (tx: Queryable) => Promise<Written | null>): Promise<number | null> {
     {
       {
         const head = this.head ?? (await this.loadHead());
         const recordedAt = this.clock();
         const { keyId, key } = this.keys().macKey(CHAIN_PURPOSE);
         const next = await this.session.run(async (tx) => {
-          const { recordId, contentDigest } = await write(tx);
+          const written = await write(tx);
+          if (written === null) return { head, recordId: null };
+          const { recordId, contentDigest } = written;
           const seq = head.seq + 1;
           const hash = linkHash({ prevHash: head.hash, writerId: this.writerId, seq, kind, recordId, recordedAt, contentDigest }, key);
           await tx.execute(
@@ -182,7 +192,9 @@ export class ChainLanes {
     return this.lanes.flatMap((lane) => lane.committedHead ?? []);
   }
 
-  async append(kind: LinkKind, write: (tx: Queryable) => Promise<{ recordId: number; contentDigest: string }>): Promise<number> {
+  async append(kind: LinkKind, write: (tx: Queryable) => Promise<Written>): Promise<number>;
+  async append(kind: LinkKind, write: (tx: Queryable) => Promise<Written | null>): Promise<number | null>;
+  async append(kind: LinkKind, write: (tx: Queryable) => Promise<Written | null>): Promise<number | null> {
     const lane = this.waiting.indexOf(Math.min(...this.waiting));
     this.waiting[lane] += 1;
     try {

@@ -1,0 +1,45 @@
+-- 024: a payment's state changes are appended, not only overwritten. The payments row stays the
+-- current state the gateway works from (its conditional UPDATEs decide races), and every write
+-- that changes it appends, in the same transaction, a row here with the payment's state and bank
+-- fields as they now stand, covered by a `payment_event` link of the writer's keyed audit chain
+-- (src/store/repositories/audit-chain.ts): reserving, sending, each bank answer, each status
+-- check of the resolver, a settlement (inquiry, statement, notification, an admin's review),
+-- entering the review queue and releasing an unsent reservation.
+--
+-- `audit verify` walks these links like every other and compares each payment with its LAST
+-- event: a state, bank reference or answer changed in SQL without an event is named, and so is a
+-- payment deleted without a `RELEASED` event; the API checks the same on a status read and
+-- answers 500 AUDIT_INTEGRITY instead of the forged state. result_json is the answer kept then,
+-- sealed for this table and its (payment_id, seq) place.
+--
+-- No foreign key to payments: a released reservation's row is deleted, its history stays.
+-- Payments from before this migration have no event until their next change; `audit verify`
+-- accepts a payment without events only when it was created before the migration's time
+-- (payment_events_since, written once here; the runtime user cannot change it: docs/operator-guide.md).
+CREATE TABLE IF NOT EXISTS payment_events (
+  id                    BIGINT       NOT NULL AUTO_INCREMENT,
+  payment_id            BIGINT       NOT NULL,
+  seq                   INT          NOT NULL COMMENT '1, 2, … per payment',
+  cause                 VARCHAR(16)  NOT NULL COMMENT 'reserve, update, send, settle, check, review, release',
+  state                 VARCHAR(16)  NOT NULL,
+  bank                  VARCHAR(32)  NULL,
+  operation             VARCHAR(64)  NULL,
+  bank_transaction_id   VARCHAR(191) NULL,
+  bank_transaction_date VARCHAR(64)  NULL,
+  bank_reference        VARCHAR(191) NULL,
+  bank_external_id      VARCHAR(191) NULL,
+  http_status           INT          NULL,
+  review_since          BIGINT       NULL,
+  result_json           MEDIUMTEXT   NULL,
+  recorded_at           BIGINT       NOT NULL,
+  key_id                VARCHAR(32)  NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY uq_payment_events_payment_seq (payment_id, seq),
+  KEY ix_payment_events_key_id (key_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS payment_events_since (
+  since BIGINT NOT NULL COMMENT 'payments created before this time may have no event',
+  PRIMARY KEY (since)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+INSERT INTO payment_events_since (since) SELECT COALESCE(MAX(created_at), 0) + 1 FROM payments;
