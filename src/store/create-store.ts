@@ -56,7 +56,7 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
     paymentSearch: new SqlPaymentSearchRepository(db, keys),
     consoleUsers: new SqlConsoleUserRepository(db),
     consoleSessions: new SqlConsoleSessionRepository(db, keys),
-    consoleAudit: new SqlConsoleAuditRepository(db),
+    consoleAudit: new SqlConsoleAuditRepository(db, audit.chain),
     auditVerifications: new SqlAuditVerificationRepository(db, keys),
     keyRotation: new SqlKeyRotationRepository(db, keys),
     close: () => db.close(),

@@ -18,7 +18,7 @@ import { eventually, sampleTransfer, TestGateway, type TestClient } from '../sup
  */
 
 /** Tables an attacker would copy for a "dump", and restore over the database later. */
-const DUMPED = ['audit_exchanges', 'audit_completions', 'audit_bank_calls', 'audit_chain', 'audit_writers', 'payments', 'payment_events', 'callback_deliveries', 'audit_verifications'];
+const DUMPED = ['audit_exchanges', 'audit_completions', 'audit_bank_calls', 'audit_chain', 'audit_writers', 'payments', 'payment_events', 'callback_deliveries', 'audit_verifications', 'console_audit'];
 
 async function takeDump(db: Db, name: string): Promise<void> {
   for (const table of DUMPED) {
@@ -227,10 +227,13 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
   });
 
   describe('audit verify', () => {
+    let consoleEntry = 0;
     before(async () => {
       // The gateway stops (and checkpoints its chains' heads): from here on only the attacker writes.
       await closeGateway();
       db = store.db;
+      // An admin's action in the console, as the console writes it.
+      consoleEntry = await store.consoleAudit.record({ at: Date.now(), username: 'admin.ayu', action: 'admin_client_disable', target: `client:${client.clientId}`, detail: null, remoteIp: '10.1.2.3' });
       const report = await check();
       expect(report.breaks, problems(report.breaks)).to.deep.equal([]);
       expect(report.checkpoints).to.be.greaterThan(0);
@@ -324,6 +327,24 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       await db.execute('DELETE FROM payments WHERE id = ?', [Number(payment.id)]);
       const report = await check();
       expect(problems(report.breaks)).to.match(new RegExp(`payments id ${payment.id} was deleted: its history \\(last event seq \\d+, SUCCESS\\) does not end in its release`));
+    });
+
+    it('names a console audit entry altered in SQL (an admin\'s action rewritten)', async () => {
+      await db.execute("UPDATE console_audit SET action = 'sign_in', target = NULL WHERE id = ?", [consoleEntry]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(new RegExp(`ALTERED: console_audit id ${consoleEntry} \\(chain \\S+ seq \\d+, console_audit\\) was altered or fabricated`));
+    });
+
+    it('names a console audit entry deleted in SQL', async () => {
+      await db.execute('DELETE FROM console_audit WHERE id = ?', [consoleEntry]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(new RegExp(`DELETED: console_audit id ${consoleEntry} \\(chain \\S+ seq \\d+, console_audit\\) was deleted`));
+    });
+
+    it('names a console audit entry inserted in SQL', async () => {
+      await db.execute("INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (?, 'admin.ayu', 'sign_in', NULL, NULL, '10.1.2.3')", [Date.now()]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(/UNCHAINED: 1 console audit entries without a link \(inserted directly\)/);
     });
 
     it('names the newest records deleted with their links and the head moved back (a trimmed tail), from the checkpoint', async () => {

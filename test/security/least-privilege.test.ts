@@ -150,7 +150,7 @@ describe('least-privilege database users (docs/operator-guide.md) [mariadb]', fu
       ['UPDATE audit_exchanges SET response_body = NULL, key_id = NULL WHERE id = ?', [exchange.id]],
       ["UPDATE payment_events SET state = 'SUCCESS'", []],
       ['DELETE FROM payment_events', []],
-      ['UPDATE payment_events_since SET since = 0', []],
+      ['UPDATE chain_coverage SET since = 0', []],
       ["UPDATE audit_completions SET outcome = 'failed'", []],
       ['UPDATE audit_completions SET amount = ?', ['1.00']],
       ['DELETE FROM audit_completions', []],

@@ -25,7 +25,8 @@ import { toNumber } from './row-values.js';
  * `record` event, bank calls one `bank_call` event, a purge of anonymous rejected exchanges one
  * `purge` event (audit-purge.ts). Since migration 023 a `complete` link covers the exchange's
  * completion row (audit_completions), appended instead of an UPDATE; since 024 every change of a
- * payment's state appends a row of payment_events with a `payment_event` link (payment-repository.ts).
+ * payment's state appends a row of payment_events with a `payment_event` link (payment-repository.ts),
+ * and every console audit entry has a `console_audit` link (console-audit-repository.ts).
  */
 
 /** What a write appended under a link: the record's id and content digest. */
@@ -33,7 +34,7 @@ export type Written = { recordId: number; contentDigest: string };
 
 export const GENESIS = '0'.repeat(64);
 
-export type LinkKind = 'open' | 'complete' | 'record' | 'bank_call' | 'purge' | 'payment_event';
+export type LinkKind = 'open' | 'complete' | 'record' | 'bank_call' | 'purge' | 'payment_event' | 'console_audit';
 
 export interface LinkFields {
   prevHash: string;

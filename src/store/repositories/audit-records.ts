@@ -231,3 +231,8 @@ export function purgeDigest(p: PurgeRecord, entries: PurgedExchange[]): string {
     JSON.stringify(sorted.map((e) => [e.exchangeId, e.receivedAt, e.writerId, e.seq, e.linkHash])),
   ]);
 }
+
+/** A console audit entry (console_audit) as its chain link covers it (migration 024). */
+export function consoleAuditDigest(e: { id: number; at: number; username: string; action: string; target: string | null; detail: string | null; remoteIp: string }): string {
+  return digest(['console-audit', e.id, e.at, e.username, e.action, e.target, e.detail, e.remoteIp]);
+}

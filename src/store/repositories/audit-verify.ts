@@ -5,6 +5,7 @@ import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, type LinkFields, type
 import {
   BANK_CALL_SELECT,
   bankCallDigest,
+  consoleAuditDigest,
   EXCHANGE_FROM,
   EXCHANGE_SELECT,
   finalDigest,
@@ -18,6 +19,7 @@ import {
 } from './audit-records.js';
 import { toNumber, toStringOrNull } from './row-values.js';
 import { openEvent, PAYMENT_EVENT_COLUMNS, paymentEventDigest, paymentEventProblem, RELEASED, snapshotOfRow, type PaymentEventRow } from './payment-events.js';
+import type { ConsoleAuditRow } from './console-audit-repository.js';
 import { PAYMENT_COLUMNS, paymentMacProblem, type PaymentRow } from './payment-repository.js';
 import { place } from './sealed-values.js';
 import { placeInRow, rowColumns, SEALED_TABLES, type ValueSealer } from './sealed-values.js';
@@ -43,13 +45,14 @@ interface WriterRow {
   last_hash: string;
 }
 
-const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_purges' | 'payment_events'> = {
+const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_purges' | 'payment_events' | 'console_audit'> = {
   open: 'audit_exchanges',
   complete: 'audit_completions',
   record: 'audit_exchanges',
   bank_call: 'audit_bank_calls',
   purge: 'audit_purges',
   payment_event: 'payment_events',
+  console_audit: 'console_audit',
 };
 
 /**
@@ -262,6 +265,12 @@ async function contentDigests(db: Queryable, sealer: ValueSealer, page: LinkRow[
   const purgeIds = [...new Set(page.filter((l) => l.kind === 'purge').map((l) => toNumber(l.record_id)))];
   const eventIds = [...new Set(page.filter((l) => l.kind === 'payment_event').map((l) => toNumber(l.record_id)))];
   const events = eventIds.length === 0 ? [] : await db.query<PaymentEventRow>(`SELECT ${PAYMENT_EVENT_COLUMNS} FROM payment_events WHERE id IN (${eventIds.map(() => '?').join(', ')})`, eventIds);
+  const entryIds = [...new Set(page.filter((l) => l.kind === 'console_audit').map((l) => toNumber(l.record_id)))];
+  const entries = entryIds.length === 0 ? [] : await db.query<ConsoleAuditRow>(`SELECT id, at, username, action, target, detail, remote_ip FROM console_audit WHERE id IN (${entryIds.map(() => '?').join(', ')})`, entryIds);
+  for (const row of entries) {
+    const id = toNumber(row.id);
+    out.set(`console_audit:${id}`, { digest: consoleAuditDigest({ id, at: toNumber(row.at), username: row.username, action: row.action, target: toStringOrNull(row.target), detail: toStringOrNull(row.detail), remoteIp: row.remote_ip }) });
+  }
   for (const row of events) {
     const opened = attempt(() => openEvent(row, sealer));
     out.set(`payment_event:${toNumber(row.id)}`, 'error' in opened ? opened : { digest: paymentEventDigest(opened.value) });
@@ -353,6 +362,14 @@ async function unchainedRecords(db: Db): Promise<AuditChainBreak[]> {
       sql: "FROM payment_events e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'payment_event' AND c.record_id = e.id)",
     },
     {
+      table: 'console_audit' as const,
+      what: 'console audit entries without a link (inserted directly)',
+      // Entries from before migration 024 have none (chain_coverage).
+      sql:
+        "FROM console_audit e WHERE e.id >= COALESCE((SELECT since FROM chain_coverage WHERE records = 'console_audit'), 0) " +
+        "AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'console_audit' AND c.record_id = e.id)",
+    },
+    {
       table: 'audit_bank_calls' as const,
       what: 'bank calls without a link (inserted directly)',
       sql: "FROM audit_bank_calls e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'bank_call' AND c.record_id = e.id)",
@@ -396,7 +413,7 @@ const STORED_SHOWN = 5;
 async function storedValueBreaks(db: Queryable, sealer: ValueSealer): Promise<AuditChainBreak[]> {
   const breaks: AuditChainBreak[] = [];
   const payments: string[] = [];
-  const [since] = await db.query<{ since: number | string }>('SELECT since FROM payment_events_since');
+  const [since] = await db.query<{ since: number | string }>("SELECT since FROM chain_coverage WHERE records = 'payments'");
   let after = 0;
   for (;;) {
     const rows = await db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id > ? ORDER BY id LIMIT ?`, [after, PAGE]);

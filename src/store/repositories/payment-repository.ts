@@ -212,7 +212,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     const record = toPaymentRecord(row, this.sealer);
     const last = await lastTrustedEvent(this.db, this.sealer.keyRing, this.sealer, record.id);
     if (last === null) {
-      const [since] = await this.db.query<{ since: number | string }>('SELECT since FROM payment_events_since');
+      const [since] = await this.db.query<{ since: number | string }>("SELECT since FROM chain_coverage WHERE records = 'payments'");
       if (since === undefined || record.createdAt >= toNumber(since.since)) throw new IntegrityError(`payments id ${record.id} (${record.clientId} / ${record.transactionId}) has no event in its history: it was not written by the gateway`);
       return record;
     }

@@ -1,5 +1,5 @@
 -- 024 (embedded SQLite): every change of a payment's state appends a row of payment_events with
--- its own audit chain link; see sql/mysql/024_payment_events.sql.
+-- its own audit chain link, and console audit entries are chained; see sql/mysql/024_appended_history.sql.
 CREATE TABLE IF NOT EXISTS payment_events (
   id                    INTEGER PRIMARY KEY AUTOINCREMENT,
   payment_id            INTEGER NOT NULL,
@@ -21,5 +21,6 @@ CREATE TABLE IF NOT EXISTS payment_events (
 CREATE UNIQUE INDEX IF NOT EXISTS uq_payment_events_payment_seq ON payment_events (payment_id, seq);
 CREATE INDEX IF NOT EXISTS ix_payment_events_key_id ON payment_events (key_id);
 
-CREATE TABLE IF NOT EXISTS payment_events_since (since INTEGER NOT NULL PRIMARY KEY);
-INSERT INTO payment_events_since (since) SELECT COALESCE(MAX(created_at), 0) + 1 FROM payments;
+CREATE TABLE IF NOT EXISTS chain_coverage (records TEXT NOT NULL PRIMARY KEY, since INTEGER NOT NULL);
+INSERT INTO chain_coverage (records, since) SELECT 'payments', COALESCE(MAX(created_at), 0) + 1 FROM payments;
+INSERT INTO chain_coverage (records, since) SELECT 'console_audit', COALESCE(MAX(id), 0) + 1 FROM console_audit;

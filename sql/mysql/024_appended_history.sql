@@ -13,9 +13,15 @@
 -- sealed for this table and its (payment_id, seq) place.
 --
 -- No foreign key to payments: a released reservation's row is deleted, its history stays.
--- Payments from before this migration have no event until their next change; `audit verify`
--- accepts a payment without events only when it was created before the migration's time
--- (payment_events_since, written once here; the runtime user cannot change it: docs/operator-guide.md).
+--
+-- The console's audit (console_audit: sign-ins, payments viewed, exports, admin changes) is
+-- appended to the same chains from here on, each entry under a `console_audit` link, so an entry
+-- changed, deleted or inserted in SQL is named by `audit verify` too.
+--
+-- chain_coverage says from where each kind of record is covered, written once here (the runtime
+-- user cannot change it: docs/operator-guide.md): payments created before the migration's time
+-- have no event until their next change, and console audit entries before it have no link;
+-- `audit verify` accepts those, and names a later payment without events or entry without a link.
 CREATE TABLE IF NOT EXISTS payment_events (
   id                    BIGINT       NOT NULL AUTO_INCREMENT,
   payment_id            BIGINT       NOT NULL,
@@ -38,8 +44,10 @@ CREATE TABLE IF NOT EXISTS payment_events (
   KEY ix_payment_events_key_id (key_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE IF NOT EXISTS payment_events_since (
-  since BIGINT NOT NULL COMMENT 'payments created before this time may have no event',
-  PRIMARY KEY (since)
+CREATE TABLE IF NOT EXISTS chain_coverage (
+  records VARCHAR(32) NOT NULL COMMENT 'payments: by created_at; console_audit: by id',
+  since   BIGINT      NOT NULL COMMENT 'records before this one may be uncovered',
+  PRIMARY KEY (records)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-INSERT INTO payment_events_since (since) SELECT COALESCE(MAX(created_at), 0) + 1 FROM payments;
+INSERT INTO chain_coverage (records, since) SELECT 'payments', COALESCE(MAX(created_at), 0) + 1 FROM payments;
+INSERT INTO chain_coverage (records, since) SELECT 'console_audit', COALESCE(MAX(id), 0) + 1 FROM console_audit;
