@@ -51,3 +51,9 @@ CREATE TABLE IF NOT EXISTS chain_coverage (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 INSERT INTO chain_coverage (records, since) SELECT 'payments', COALESCE(MAX(created_at), 0) + 1 FROM payments;
 INSERT INTO chain_coverage (records, since) SELECT 'console_audit', COALESCE(MAX(id), 0) + 1 FROM console_audit;
+
+-- A console user's username, password hash, role and status carry a MAC (the key ring's console
+-- user key), written with every change: a role raised, a password hash replaced or a user
+-- inserted in SQL is refused at sign-in and on every page, and named by `audit verify`. Existing
+-- users are signed by this migration's step in code (src/store/migrator.ts), with the key ring.
+ALTER TABLE console_users ADD COLUMN mac_key_id VARCHAR(32) NULL, ADD COLUMN mac CHAR(64) NULL;

@@ -24,3 +24,6 @@ CREATE INDEX IF NOT EXISTS ix_payment_events_key_id ON payment_events (key_id);
 CREATE TABLE IF NOT EXISTS chain_coverage (records TEXT NOT NULL PRIMARY KEY, since INTEGER NOT NULL);
 INSERT INTO chain_coverage (records, since) SELECT 'payments', COALESCE(MAX(created_at), 0) + 1 FROM payments;
 INSERT INTO chain_coverage (records, since) SELECT 'console_audit', COALESCE(MAX(id), 0) + 1 FROM console_audit;
+
+ALTER TABLE console_users ADD COLUMN mac_key_id TEXT NULL;
+ALTER TABLE console_users ADD COLUMN mac TEXT NULL;

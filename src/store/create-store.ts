@@ -54,7 +54,7 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
     callbacks: new SqlCallbackRepository(db, keys),
     bankNotifications: new SqlBankNotificationRepository(db),
     paymentSearch: new SqlPaymentSearchRepository(db, keys),
-    consoleUsers: new SqlConsoleUserRepository(db),
+    consoleUsers: new SqlConsoleUserRepository(db, keys),
     consoleSessions: new SqlConsoleSessionRepository(db, keys),
     consoleAudit: new SqlConsoleAuditRepository(db, audit.chain),
     auditVerifications: new SqlAuditVerificationRepository(db, keys),

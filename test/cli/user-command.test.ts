@@ -8,7 +8,7 @@ import { forEachBackend } from '../support/databases.js';
 
 forEachBackend('gerbang user', (db) => {
   it('creates a console user from a password on stdin, storing only its scrypt hash', async () => {
-    const env = { GERBANG_DATABASE_URL: db.url() };
+    const env = { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY };
     const result = await runCli(['user', 'create', '--username', 'sari.finance', '--role', 'auditor', '--password-stdin'], env, 'correct horse battery\n');
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.contain('sari.finance (auditor)');
@@ -21,7 +21,7 @@ forEachBackend('gerbang user', (db) => {
   });
 
   it('names the role and the password when they are not acceptable, exit 1, and creates nobody', async () => {
-    const env = { GERBANG_DATABASE_URL: db.url() };
+    const env = { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY };
     const result = await runCli(['user', 'create', '--username', 'bad.user', '--role', 'boss', '--password-stdin'], env, 'short');
     expect(result.code).to.equal(1);
     expect(result.stderr).to.contain('role must be one of viewer, auditor, admin').and.to.contain('password must be at least 12 characters');
@@ -29,11 +29,18 @@ forEachBackend('gerbang user', (db) => {
   });
 
   it('refuses a taken username', async () => {
-    const env = { GERBANG_DATABASE_URL: db.url() };
+    const env = { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY };
     await runCli(['user', 'create', '--username', 'twice', '--role', 'viewer', '--password-stdin'], env, 'first-password-long');
     const again = await runCli(['user', 'create', '--username', 'twice', '--role', 'viewer', '--password-stdin'], env, 'second-password-long');
     expect(again.code).to.equal(1);
     expect(again.stderr).to.contain('already taken');
+  });
+
+  it('creates a user only with the audit keys (each user is signed with them), naming the setting otherwise, exit 2', async () => {
+    const result = await runCli(['user', 'create', '--username', 'nokeys', '--role', 'viewer', '--password-stdin'], { GERBANG_DATABASE_URL: db.url() }, 'a-long-enough-password');
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.contain('GERBANG_AUDIT_KEYS');
+    expect((await db.store().db.query('SELECT id FROM console_users WHERE username = ?', ['nokeys']))).to.have.length(0);
   });
 
   it('asks for --password-stdin when there is no terminal to prompt on, exit 2', async () => {

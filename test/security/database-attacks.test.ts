@@ -8,6 +8,8 @@ import type { AuditChainBreak, Db, Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
 import { runCli } from '../support/cli.js';
+import { ConsoleClient } from '../support/console-client.js';
+import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 
@@ -405,6 +407,47 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       const [genuine] = await db.query<{ key_id: string; mac: string }>('SELECT key_id, mac FROM audit_verifications WHERE mac IS NOT NULL ORDER BY id LIMIT 1');
       await db.execute('UPDATE audit_verifications SET key_id = ?, mac = ? WHERE mac IS NULL', [genuine.key_id, genuine.mac]);
       expect((await store.auditVerifications.latest())?.ok).to.equal(false);
+    });
+  });
+
+  describe('the console', () => {
+    let con: TestConsole;
+    before(async () => {
+      con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent' });
+    });
+    after(() => con?.close());
+
+    it('refuses a viewer whose role was raised to admin in SQL, on its open session and at sign-in, and audit verify names it', async () => {
+      const viewer = await con.createUser(`vera.viewer.${randomBytes(3).toString('hex')}`, 'viewer');
+      const session = new ConsoleClient(con.origin, '127.0.0.61');
+      expect((await session.signIn(viewer.username, viewer.password)).status).to.equal(303);
+      expect((await session.get('/console/admin')).status, 'a viewer is no admin').to.not.equal(200);
+      await db.execute("UPDATE console_users SET role = 'admin' WHERE username = ?", [viewer.username]);
+      try {
+        expect((await session.get('/console/admin')).status, 'the raised role is never used').to.not.equal(200);
+        expect((await new ConsoleClient(con.origin, '127.0.0.62').signIn(viewer.username, viewer.password)).status, 'no sign-in').to.not.equal(303);
+        const report = await check();
+        expect(problems(report.breaks)).to.match(new RegExp(`console_users id \\d+ \\(${viewer.username.replaceAll('.', '\\.')}\\) was altered: its username, password hash, role or status no longer match its MAC`));
+      } finally {
+        await db.execute("UPDATE console_users SET role = 'viewer' WHERE username = ?", [viewer.username]);
+      }
+      expect((await new ConsoleClient(con.origin, '127.0.0.63').signIn(viewer.username, viewer.password)).status, 'restored').to.equal(303);
+    });
+
+    it('refuses an admin inserted in SQL with a password hash of the attacker\'s (copied from a real user), and audit verify names it', async () => {
+      const known = await con.createUser(`kiki.known.${randomBytes(3).toString('hex')}`, 'viewer');
+      const forged = `mallory.${randomBytes(3).toString('hex')}`;
+      await db.execute(
+        "INSERT INTO console_users (username, password_hash, role, status, created_at, updated_at, mac_key_id, mac) SELECT ?, password_hash, 'admin', 'active', created_at, updated_at, mac_key_id, mac FROM console_users WHERE username = ?",
+        [forged, known.username],
+      );
+      try {
+        expect((await new ConsoleClient(con.origin, '127.0.0.64').signIn(forged, known.password)).status).to.not.equal(303);
+        const report = await check();
+        expect(problems(report.breaks)).to.contain(`(${forged}) was altered`);
+      } finally {
+        await db.execute('DELETE FROM console_users WHERE username = ?', [forged]);
+      }
     });
   });
 });

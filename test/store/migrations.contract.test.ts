@@ -48,7 +48,16 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
     'beneficiary_account', 'key_id',
   ],
   schema_migrations: ['version', 'name', 'checksum', 'applied_at'],
-  console_users: ['id', 'username', 'password_hash', 'role', 'status', 'created_at', 'updated_at'],
+  console_users: ['id', 'username', 'password_hash', 'role', 'status', 'created_at', 'updated_at', 'mac_key_id', 'mac'],
+  audit_completions: [
+    'exchange_id', 'outcome', 'status_code', 'error_code', 'client_id', 'transaction_id', 'amount', 'source_account', 'beneficiary_account',
+    'response_body', 'completed_at', 'key_id',
+  ],
+  payment_events: [
+    'id', 'payment_id', 'seq', 'cause', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date', 'bank_reference',
+    'bank_external_id', 'http_status', 'review_since', 'result_json', 'recorded_at', 'key_id',
+  ],
+  chain_coverage: ['records', 'since'],
   console_sessions: ['id_hash', 'user_id', 'csrf_token', 'created_at', 'last_seen_at', 'flash'],
   console_audit: ['id', 'at', 'username', 'action', 'target', 'detail', 'remote_ip'],
   audit_verifications: ['id', 'checked_at', 'ok', 'links', 'breaks', 'first_break', 'key_id', 'mac'],

@@ -82,7 +82,7 @@ export async function userCommand(args: string[], io: CliIo, stdin: NodeJS.Reada
     const username = required(values.username, '--username');
     const role = required(values.role, '--role');
     const password = await readPassword();
-    const store = await openStore(databaseUrl);
+    const store = await openStore(databaseUrl, { auditKeys: loadAuditKeys(io.env) });
     try {
       const user = await createConsoleUser(store.consoleUsers, { username, password, role }, Date.now());
       io.out(`Console user created: ${user.username} (${user.role})`);
