@@ -36,14 +36,16 @@ export interface StoreOptions {
 /** Wires every repository onto one Db; `close()` closes the Db (pool or file). */
 export function createStore(db: Db, options: StoreOptions = {}): Store {
   const keys = options.auditKeys ?? null;
+  const audit = new SqlAuditRepository(db, { keys, writerId: options.auditWriterId });
   return {
     db,
     clients: new SqlClientRepository(db),
     accountGrants: new SqlAccountGrantRepository(db),
     clientCredentials: new SqlClientCredentialRepository(db),
     requestSignatures: new SqlRequestSignatureRepository(db),
-    payments: new SqlPaymentRepository(db, keys),
-    audit: new SqlAuditRepository(db, { keys, writerId: options.auditWriterId }),
+    // A payment's state changes are appended to the audit's chains (payment_events, migration 024).
+    payments: new SqlPaymentRepository(db, keys, audit.chain),
+    audit,
     rateLimits: new SqlRateLimitRepository(db),
     lockouts: new SqlLoginLockoutRepository(db),
     bankTokens: new SqlBankTokenRepository(db),
@@ -52,9 +54,9 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
     callbacks: new SqlCallbackRepository(db, keys),
     bankNotifications: new SqlBankNotificationRepository(db),
     paymentSearch: new SqlPaymentSearchRepository(db, keys),
-    consoleUsers: new SqlConsoleUserRepository(db),
+    consoleUsers: new SqlConsoleUserRepository(db, keys),
     consoleSessions: new SqlConsoleSessionRepository(db, keys),
-    consoleAudit: new SqlConsoleAuditRepository(db),
+    consoleAudit: new SqlConsoleAuditRepository(db, audit.chain),
     auditVerifications: new SqlAuditVerificationRepository(db, keys),
     keyRotation: new SqlKeyRotationRepository(db, keys),
     close: () => db.close(),

@@ -3,6 +3,7 @@ import { getLogger } from '../log/index.js';
 import { loadMigrationFiles, type MigrationFile } from './migration-files.js';
 import type { KeyRing } from '../security/index.js';
 import { relinkChains } from './repositories/audit-verify.js';
+import { CONSOLE_USER_COLUMNS, consoleUserMac, type ConsoleUserRow } from './repositories/console-user-repository.js';
 import { ValueSealer } from './repositories/sealed-values.js';
 import { countLegacyValues, sealLegacyValues, signLegacyPayments } from './sealing-migration.js';
 import { UniqueViolationError, type Db, type Queryable } from './types.js';
@@ -49,6 +50,7 @@ export interface MigrateOptions {
  */
 const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null) => Promise<void>; after: (db: Queryable, keys: KeyRing | null) => Promise<void> }> = {
   12: { before: requireKeysToSeal, after: sealAndRelink },
+  24: { before: requireKeysToSignUsers, after: signConsoleUsers },
 };
 
 /**
@@ -180,6 +182,23 @@ async function requireKeysToSeal(db: Queryable, keys: KeyRing | null): Promise<v
   if (keys !== null) return;
   const waiting = await countLegacyValues(db);
   if (waiting > 0) new ValueSealer(null).keyRing; // throws KeyRingError naming GERBANG_AUDIT_KEYS
+}
+
+/** 024 before its DDL: existing console users are signed by it, which needs the key ring. */
+async function requireKeysToSignUsers(db: Queryable, keys: KeyRing | null): Promise<void> {
+  if (keys !== null) return;
+  const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM console_users');
+  if (Number(n) > 0) new ValueSealer(null).keyRing; // throws KeyRingError naming GERBANG_AUDIT_KEYS
+}
+
+/** 024 after its DDL: every console user gets its MAC (console-user-repository.ts). */
+async function signConsoleUsers(db: Queryable, keys: KeyRing | null): Promise<void> {
+  const users = await db.query<ConsoleUserRow>(`SELECT ${CONSOLE_USER_COLUMNS} FROM console_users WHERE mac IS NULL ORDER BY id`);
+  for (const user of users) {
+    const { keyId, mac } = consoleUserMac(new ValueSealer(keys).keyRing, { username: user.username, passwordHash: user.password_hash, role: user.role, status: user.status });
+    await db.execute('UPDATE console_users SET mac_key_id = ?, mac = ? WHERE id = ? AND mac IS NULL', [keyId, mac, user.id]);
+  }
+  if (users.length > 0) log.info({ users: users.length }, 'migration 024: console users signed');
 }
 
 /** 012 after its DDL: seals every stored value for its place, signs the payments, re-links the chains. */

@@ -26,7 +26,7 @@ const SEALED = {
 };
 
 /** A rotation's report line, as numbers. */
-const REPORT = /keys rotate: (\d+) exchanges, (\d+) bank calls, (\d+) payments, (\d+) payment-run lines, (\d+) callbacks and (\d+) client signing keys re-encrypted to key k-new in (\d+) batches/;
+const REPORT = /keys rotate: (\d+) exchanges, (?:\d+) exchange completions, (\d+) bank calls, (\d+) payments, (?:\d+) payment events, (\d+) payment-run lines, (\d+) callbacks and (\d+) client signing keys re-encrypted to key k-new in (\d+) batches/;
 
 async function pay(gw: TestGateway, token: string, remark: string, ids?: string[]): Promise<number> {
   const transfer = sampleTransfer({ remark });
@@ -158,7 +158,7 @@ forEachBackend('gerbang keys rotate', (db) => {
   it('a second run finds nothing left to do', async () => {
     const again = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` });
     expect(again.code, again.stderr).to.equal(0);
-    expect(again.stdout).to.contain('keys rotate: 0 exchanges, 0 bank calls, 0 payments, 0 payment-run lines, 0 callbacks and 0 client signing keys re-encrypted to key k-new in 0 batches');
+    expect(again.stdout).to.contain('keys rotate: 0 exchanges, 0 exchange completions, 0 bank calls, 0 payments, 0 payment events, 0 payment-run lines, 0 callbacks and 0 client signing keys re-encrypted to key k-new in 0 batches');
   });
 });
 
@@ -180,11 +180,12 @@ forEachBackend('gerbang keys rotate while a process without the new key has an e
       await store.audit.complete(id, {
         outcome: 'completed', statusCode: 201, errorCode: null, clientId: null, transactionId: null, amount: null, responseBody: '{"status":"SUCCESS"}', completedAt: 2,
       });
-      const [completed] = await db.store().db.query<{ outcome: string; key_id: string }>('SELECT outcome, key_id FROM audit_exchanges WHERE id = ?', [id]);
-      expect(completed).to.deep.equal({ outcome: 'completed', key_id: null }, 'its request is under k-new, its answer under k-old: rotate it again');
+      // The completion is its own row (023), its answer under the only key this process has.
+      const [completed] = await db.store().db.query<{ outcome: string; key_id: string }>('SELECT outcome, key_id FROM audit_completions WHERE exchange_id = ?', [id]);
+      expect(completed).to.deep.equal({ outcome: 'completed', key_id: 'k-old' }, 'its request is under k-new, its answer under k-old: rotate it again');
 
       const second = await runCli(['keys', 'rotate'], env);
-      expect(second.stdout).to.contain('keys rotate: 1 exchanges, 0 bank calls, 0 payments, 0 payment-run lines, 0 callbacks and 0 client signing keys re-encrypted to key k-new');
+      expect(second.stdout).to.contain('keys rotate: 0 exchanges, 1 exchange completions, 0 bank calls, 0 payments, 0 payment events, 0 payment-run lines, 0 callbacks and 0 client signing keys re-encrypted to key k-new');
       const verified = await runCli(['audit', 'verify'], { ...env, GERBANG_AUDIT_KEYS: NEW });
       expect(verified.stdout).to.contain('INTACT');
       expect(verified.code).to.equal(0);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { verifySecret } from '../../src/security/index.js';
+import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
@@ -7,7 +8,7 @@ import { forEachBackend } from '../support/databases.js';
 
 forEachBackend('gerbang user', (db) => {
   it('creates a console user from a password on stdin, storing only its scrypt hash', async () => {
-    const env = { GERBANG_DATABASE_URL: db.url() };
+    const env = { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY };
     const result = await runCli(['user', 'create', '--username', 'sari.finance', '--role', 'auditor', '--password-stdin'], env, 'correct horse battery\n');
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.contain('sari.finance (auditor)');
@@ -20,7 +21,7 @@ forEachBackend('gerbang user', (db) => {
   });
 
   it('names the role and the password when they are not acceptable, exit 1, and creates nobody', async () => {
-    const env = { GERBANG_DATABASE_URL: db.url() };
+    const env = { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY };
     const result = await runCli(['user', 'create', '--username', 'bad.user', '--role', 'boss', '--password-stdin'], env, 'short');
     expect(result.code).to.equal(1);
     expect(result.stderr).to.contain('role must be one of viewer, auditor, admin').and.to.contain('password must be at least 12 characters');
@@ -28,11 +29,18 @@ forEachBackend('gerbang user', (db) => {
   });
 
   it('refuses a taken username', async () => {
-    const env = { GERBANG_DATABASE_URL: db.url() };
+    const env = { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY };
     await runCli(['user', 'create', '--username', 'twice', '--role', 'viewer', '--password-stdin'], env, 'first-password-long');
     const again = await runCli(['user', 'create', '--username', 'twice', '--role', 'viewer', '--password-stdin'], env, 'second-password-long');
     expect(again.code).to.equal(1);
     expect(again.stderr).to.contain('already taken');
+  });
+
+  it('creates a user only with the audit keys (each user is signed with them), naming the setting otherwise, exit 2', async () => {
+    const result = await runCli(['user', 'create', '--username', 'nokeys', '--role', 'viewer', '--password-stdin'], { GERBANG_DATABASE_URL: db.url() }, 'a-long-enough-password');
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.contain('GERBANG_AUDIT_KEYS');
+    expect((await db.store().db.query('SELECT id FROM console_users WHERE username = ?', ['nokeys']))).to.have.length(0);
   });
 
   it('asks for --password-stdin when there is no terminal to prompt on, exit 2', async () => {
@@ -54,7 +62,7 @@ forEachBackend('gerbang user', (db) => {
       for (const address of ['127.0.0.41', '127.0.0.41', '127.0.0.42']) await from(address).signIn(user.username, 'not-the-password');
       expect((await from('127.0.0.41').signIn(user.username, user.password)).status, 'locked at .41').to.equal(429);
       expect((await from('127.0.0.43').signIn(user.username, user.password)).status, 'locked overall').to.equal(429);
-      const result = await runCli(['user', 'unlock', '--username', user.username], { GERBANG_DATABASE_URL: db.url() });
+      const result = await runCli(['user', 'unlock', '--username', user.username], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
       expect(result.code, result.stderr).to.equal(0);
       expect(result.stdout).to.contain(`Console user unlocked: ${user.username}`);
       expect((await from('127.0.0.41').signIn(user.username, user.password)).status).to.equal(303);
@@ -67,7 +75,7 @@ forEachBackend('gerbang user', (db) => {
       const session = from('127.0.0.44');
       expect((await session.signIn(user.username, user.password)).status).to.equal(303);
       for (let i = 0; i < 2; i += 1) await from('127.0.0.45').signIn(user.username, 'not-the-password');
-      const result = await runCli(['user', 'reset-password', '--username', user.username, '--password-stdin'], { GERBANG_DATABASE_URL: db.url() }, 'brand-new-password-2026\n');
+      const result = await runCli(['user', 'reset-password', '--username', user.username, '--password-stdin'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY }, 'brand-new-password-2026\n');
       expect(result.code, result.stderr).to.equal(0);
       expect(result.stdout).to.not.contain('brand-new-password-2026');
       expect((await session.get('/console/payments')).location, 'the old session ended').to.equal('/console/sign-in');
@@ -76,11 +84,11 @@ forEachBackend('gerbang user', (db) => {
     });
 
     it('names an unknown user (exit 1) and a too-short password (exit 1), changing nothing', async () => {
-      const unknown = await runCli(['user', 'unlock', '--username', 'nobody.here'], { GERBANG_DATABASE_URL: db.url() });
+      const unknown = await runCli(['user', 'unlock', '--username', 'nobody.here'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
       expect(unknown.code).to.equal(1);
       expect(unknown.stderr).to.contain('no console user "nobody.here"');
       const user = await con.createUser('sinta.short', 'viewer');
-      const short = await runCli(['user', 'reset-password', '--username', user.username, '--password-stdin'], { GERBANG_DATABASE_URL: db.url() }, 'short');
+      const short = await runCli(['user', 'reset-password', '--username', user.username, '--password-stdin'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY }, 'short');
       expect(short.code).to.equal(1);
       expect(short.stderr).to.contain('password must be at least 12 characters');
       expect((await from('127.0.0.47').signIn(user.username, user.password)).status).to.equal(303);

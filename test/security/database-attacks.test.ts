@@ -8,6 +8,8 @@ import type { AuditChainBreak, Db, Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
 import { runCli } from '../support/cli.js';
+import { ConsoleClient } from '../support/console-client.js';
+import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 
@@ -18,7 +20,7 @@ import { eventually, sampleTransfer, TestGateway, type TestClient } from '../sup
  */
 
 /** Tables an attacker would copy for a "dump", and restore over the database later. */
-const DUMPED = ['audit_exchanges', 'audit_bank_calls', 'audit_chain', 'audit_writers', 'payments', 'callback_deliveries', 'audit_verifications'];
+const DUMPED = ['audit_exchanges', 'audit_completions', 'audit_bank_calls', 'audit_chain', 'audit_writers', 'payments', 'payment_events', 'callback_deliveries', 'audit_verifications', 'console_audit'];
 
 async function takeDump(db: Db, name: string): Promise<void> {
   for (const table of DUMPED) {
@@ -28,7 +30,7 @@ async function takeDump(db: Db, name: string): Promise<void> {
 }
 
 async function restoreDump(db: Db, name: string): Promise<void> {
-  // Children before parents out, parents before children back in (audit_bank_calls refers to audit_exchanges).
+  // Children before parents out, parents before children back in (completions and bank calls refer to their exchange).
   for (const table of [...DUMPED].reverse()) await db.execute(`DELETE FROM ${table}`);
   for (const table of DUMPED) await db.execute(`INSERT INTO ${table} SELECT * FROM ${name}_${table}`);
 }
@@ -45,6 +47,7 @@ async function deleteRecords(db: Db, links: { kind: string; record_id: number | 
       await db.execute('DELETE FROM audit_bank_calls WHERE id = ?', [Number(link.record_id)]);
     } else {
       await db.execute('DELETE FROM audit_bank_calls WHERE exchange_id = ?', [Number(link.record_id)]);
+      await db.execute('DELETE FROM audit_completions WHERE exchange_id = ?', [Number(link.record_id)]);
       await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [Number(link.record_id)]);
     }
   }
@@ -148,6 +151,40 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       );
     });
 
+    it('refuses a payment whose state was set to SUCCESS in SQL without an event in its history, and audit verify names it', async () => {
+      const [saved] = await db.query<{ state: string; bank_reference: string | null }>('SELECT state, bank_reference FROM payments WHERE transaction_id = ?', [refused]);
+      expect(saved.state).to.equal('FAILED');
+      await db.execute("UPDATE payments SET state = 'SUCCESS', bank_reference = 'FORGED-REF-3' WHERE transaction_id = ?", [refused]);
+      try {
+        const answer = await gw.request(`/v1/transfers/${refused}`, { headers: auth });
+        expect(answer.status).to.equal(500);
+        expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+        expect(answer.text).to.not.contain('FORGED-REF-3');
+        const report = await check();
+        expect(problems(report.breaks)).to.match(
+          new RegExp(`payments id \\d+ \\(${client.clientId} / ${refused}\\) was changed without an event in its history: state "SUCCESS" where its last event \\(seq \\d+\\) says "FAILED"`),
+        );
+      } finally {
+        await db.execute('UPDATE payments SET state = ?, bank_reference = ? WHERE transaction_id = ?', [saved.state, saved.bank_reference, refused]);
+      }
+      expect((await gw.request(`/v1/transfers/${refused}`, { headers: auth })).body.status, 'restored').to.equal('FAILED');
+    });
+
+    it('refuses a payment whose state and last event were both forged in SQL (the event has no link the gateway made)', async () => {
+      const [payment] = await db.query<{ id: number | string; state: string }>('SELECT id, state FROM payments WHERE transaction_id = ?', [refused]);
+      const [last] = await db.query<{ id: number | string; state: string }>('SELECT id, state FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1', [Number(payment.id)]);
+      await db.execute("UPDATE payments SET state = 'SUCCESS' WHERE id = ?", [Number(payment.id)]);
+      await db.execute("UPDATE payment_events SET state = 'SUCCESS' WHERE id = ?", [Number(last.id)]);
+      try {
+        const answer = await gw.request(`/v1/transfers/${refused}`, { headers: auth });
+        expect(answer.status).to.equal(500);
+        expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+      } finally {
+        await db.execute('UPDATE payments SET state = ? WHERE id = ?', [payment.state, Number(payment.id)]);
+        await db.execute('UPDATE payment_events SET state = ? WHERE id = ?', [last.state, Number(last.id)]);
+      }
+    });
+
     it('never signs nor sends a forged queued callback, and sends a queued one only to the registered endpoint', async () => {
       const evil = await startReceiver();
       try {
@@ -192,10 +229,13 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
   });
 
   describe('audit verify', () => {
+    let consoleEntry = 0;
     before(async () => {
       // The gateway stops (and checkpoints its chains' heads): from here on only the attacker writes.
       await closeGateway();
       db = store.db;
+      // An admin's action in the console, as the console writes it.
+      consoleEntry = await store.consoleAudit.record({ at: Date.now(), username: 'admin.ayu', action: 'admin_client_disable', target: `client:${client.clientId}`, detail: null, remoteIp: '10.1.2.3' });
       const report = await check();
       expect(report.breaks, problems(report.breaks)).to.deep.equal([]);
       expect(report.checkpoints).to.be.greaterThan(0);
@@ -221,6 +261,92 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [seq, hash, head.writer_id]);
       const report = await check();
       expect(problems(report.breaks)).to.match(new RegExp(`ALTERED: audit_exchanges id ${id} \\(chain ${head.writer_id} seq ${seq}[^)]*\\) was altered`));
+    });
+
+    /** The completion of the paid transfer's exchange (opened before the bank call, completed after), with its link. */
+    async function paidCompletion(): Promise<{ id: number; writerId: string; seq: number }> {
+      const [row] = await db.query<{ id: number | string; writer_id: string; seq: number | string }>(
+        "SELECT x.exchange_id AS id, c.writer_id, c.seq FROM audit_completions x JOIN audit_exchanges e ON e.id = x.exchange_id JOIN audit_chain c ON c.kind = 'complete' AND c.record_id = x.exchange_id WHERE e.transaction_id = ? AND e.method = 'POST'",
+        [paid],
+      );
+      expect(row, 'the paid transfer was completed by a completion row').to.not.equal(undefined);
+      return { id: Number(row.id), writerId: row.writer_id, seq: Number(row.seq) };
+    }
+
+    it('names a completion row whose outcome and status were changed in SQL', async () => {
+      const completion = await paidCompletion();
+      await db.execute("UPDATE audit_completions SET outcome = 'failed', status_code = 502 WHERE exchange_id = ?", [completion.id]);
+      const report = await check();
+      expect(problems(report.breaks)).to.contain(`ALTERED: audit_completions id ${completion.id} (chain ${completion.writerId} seq ${completion.seq}, complete) was altered or fabricated`);
+    });
+
+    it('names a completion row whose answer was swapped for another completion\'s', async () => {
+      const completion = await paidCompletion();
+      const [other] = await db.query<{ response_body: string }>('SELECT response_body FROM audit_completions WHERE exchange_id <> ? AND response_body IS NOT NULL ORDER BY exchange_id LIMIT 1', [completion.id]);
+      await db.execute('UPDATE audit_completions SET response_body = ?, key_id = NULL WHERE exchange_id = ?', [other.response_body, completion.id]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(new RegExp(`ALTERED: audit_completions id ${completion.id} \\(chain ${completion.writerId} seq ${completion.seq}\\) was altered: audit_completions\\.response_body of row \\[${completion.id}\\] is not a value sealed for it`));
+    });
+
+    it('names a completion row deleted in SQL (the exchange reads as in progress again)', async () => {
+      const completion = await paidCompletion();
+      await db.execute('DELETE FROM audit_completions WHERE exchange_id = ?', [completion.id]);
+      const report = await check();
+      expect(problems(report.breaks)).to.contain(`DELETED: audit_completions id ${completion.id} (chain ${completion.writerId} seq ${completion.seq}, complete) was deleted`);
+    });
+
+    it('names a completion row no completion link covers (its link deleted, or the row inserted in SQL)', async () => {
+      const completion = await paidCompletion();
+      await db.execute("DELETE FROM audit_chain WHERE kind = 'complete' AND record_id = ?", [completion.id]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(new RegExp(`UNCHAINED: 1 exchange completions without a completion link \\(inserted directly\\), first ids: ${completion.id}$`, 'm'));
+    });
+
+    it('names a payment event altered in SQL (a FAILED history rewritten to SUCCESS, the payment with it)', async () => {
+      const [payment] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [refused]);
+      const [last] = await db.query<{ id: number | string }>('SELECT id FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1', [Number(payment.id)]);
+      await db.execute("UPDATE payment_events SET state = 'SUCCESS' WHERE id = ?", [Number(last.id)]);
+      await db.execute("UPDATE payments SET state = 'SUCCESS' WHERE id = ?", [Number(payment.id)]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(new RegExp(`ALTERED: payment_events id ${last.id} \\(chain \\S+ seq \\d+, payment_event\\) was altered or fabricated`));
+    });
+
+    it('names a payment event inserted in SQL to cover a forged state', async () => {
+      const [payment] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [refused]);
+      const columns = 'payment_id, seq, cause, state, bank, operation, bank_transaction_id, bank_transaction_date, bank_reference, bank_external_id, http_status, review_since, result_json, recorded_at, key_id';
+      await db.execute(
+        `INSERT INTO payment_events (${columns}) SELECT payment_id, seq + 1, 'settle', 'SUCCESS', bank, operation, bank_transaction_id, bank_transaction_date, bank_reference, bank_external_id, http_status, review_since, result_json, recorded_at, key_id ` +
+          'FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1',
+        [Number(payment.id)],
+      );
+      await db.execute("UPDATE payments SET state = 'SUCCESS' WHERE id = ?", [Number(payment.id)]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(/UNCHAINED: 1 payment events without a link \(inserted directly\)/);
+    });
+
+    it('names a payment deleted in SQL, its history kept', async () => {
+      const [payment] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [paid]);
+      await db.execute('DELETE FROM payments WHERE id = ?', [Number(payment.id)]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(new RegExp(`payments id ${payment.id} was deleted: its history \\(last event seq \\d+, SUCCESS\\) does not end in its release`));
+    });
+
+    it('names a console audit entry altered in SQL (an admin\'s action rewritten)', async () => {
+      await db.execute("UPDATE console_audit SET action = 'sign_in', target = NULL WHERE id = ?", [consoleEntry]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(new RegExp(`ALTERED: console_audit id ${consoleEntry} \\(chain \\S+ seq \\d+, console_audit\\) was altered or fabricated`));
+    });
+
+    it('names a console audit entry deleted in SQL', async () => {
+      await db.execute('DELETE FROM console_audit WHERE id = ?', [consoleEntry]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(new RegExp(`DELETED: console_audit id ${consoleEntry} \\(chain \\S+ seq \\d+, console_audit\\) was deleted`));
+    });
+
+    it('names a console audit entry inserted in SQL', async () => {
+      await db.execute("INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (?, 'admin.ayu', 'sign_in', NULL, NULL, '10.1.2.3')", [Date.now()]);
+      const report = await check();
+      expect(problems(report.breaks)).to.match(/UNCHAINED: 1 console audit entries without a link \(inserted directly\)/);
     });
 
     it('names the newest records deleted with their links and the head moved back (a trimmed tail), from the checkpoint', async () => {
@@ -264,8 +390,8 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       await restoreDump(db, 'older');
       const cli = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
       expect(cli.code, cli.stdout).to.equal(1);
-      // The chain of the process that made the three later payments is in the checkpoints, not in the older copy.
-      expect(cli.stdout).to.match(/VANISHED: chain \S+, checkpointed at link 3 on \S+, has vanished from the database/);
+      // The chain of the process that made the three later payments (each reservation's event and its exchange: 6 links) is in the checkpoints, not in the older copy.
+      expect(cli.stdout).to.match(/VANISHED: chain \S+, checkpointed at link 6 on \S+, has vanished from the database/);
     });
 
     it('does not let a future-dated "verified OK" row keep the console overview green', async () => {
@@ -281,6 +407,47 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       const [genuine] = await db.query<{ key_id: string; mac: string }>('SELECT key_id, mac FROM audit_verifications WHERE mac IS NOT NULL ORDER BY id LIMIT 1');
       await db.execute('UPDATE audit_verifications SET key_id = ?, mac = ? WHERE mac IS NULL', [genuine.key_id, genuine.mac]);
       expect((await store.auditVerifications.latest())?.ok).to.equal(false);
+    });
+  });
+
+  describe('the console', () => {
+    let con: TestConsole;
+    before(async () => {
+      con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent' });
+    });
+    after(() => con?.close());
+
+    it('refuses a viewer whose role was raised to admin in SQL, on its open session and at sign-in, and audit verify names it', async () => {
+      const viewer = await con.createUser(`vera.viewer.${randomBytes(3).toString('hex')}`, 'viewer');
+      const session = new ConsoleClient(con.origin, '127.0.0.61');
+      expect((await session.signIn(viewer.username, viewer.password)).status).to.equal(303);
+      expect((await session.get('/console/admin')).status, 'a viewer is no admin').to.not.equal(200);
+      await db.execute("UPDATE console_users SET role = 'admin' WHERE username = ?", [viewer.username]);
+      try {
+        expect((await session.get('/console/admin')).status, 'the raised role is never used').to.not.equal(200);
+        expect((await new ConsoleClient(con.origin, '127.0.0.62').signIn(viewer.username, viewer.password)).status, 'no sign-in').to.not.equal(303);
+        const report = await check();
+        expect(problems(report.breaks)).to.match(new RegExp(`console_users id \\d+ \\(${viewer.username.replaceAll('.', '\\.')}\\) was altered: its username, password hash, role or status no longer match its MAC`));
+      } finally {
+        await db.execute("UPDATE console_users SET role = 'viewer' WHERE username = ?", [viewer.username]);
+      }
+      expect((await new ConsoleClient(con.origin, '127.0.0.63').signIn(viewer.username, viewer.password)).status, 'restored').to.equal(303);
+    });
+
+    it('refuses an admin inserted in SQL with a password hash of the attacker\'s (copied from a real user), and audit verify names it', async () => {
+      const known = await con.createUser(`kiki.known.${randomBytes(3).toString('hex')}`, 'viewer');
+      const forged = `mallory.${randomBytes(3).toString('hex')}`;
+      await db.execute(
+        "INSERT INTO console_users (username, password_hash, role, status, created_at, updated_at, mac_key_id, mac) SELECT ?, password_hash, 'admin', 'active', created_at, updated_at, mac_key_id, mac FROM console_users WHERE username = ?",
+        [forged, known.username],
+      );
+      try {
+        expect((await new ConsoleClient(con.origin, '127.0.0.64').signIn(forged, known.password)).status).to.not.equal(303);
+        const report = await check();
+        expect(problems(report.breaks)).to.contain(`(${forged}) was altered`);
+      } finally {
+        await db.execute('DELETE FROM console_users WHERE username = ?', [forged]);
+      }
     });
   });
 });

@@ -110,8 +110,13 @@ describe('least-privilege database users (docs/operator-guide.md) [mariadb]', fu
     const status = await gw!.request(`/v1/transfers/${transactionId}`, { headers: { authorization: `Bearer ${token}` } });
     expect(status.status, status.text).to.equal(200);
     expect(status.body).to.include({ transactionId, status: 'SUCCESS' });
-    const [exchange] = await app.query<{ outcome: string }>("SELECT outcome FROM audit_exchanges WHERE transaction_id = ? AND method = 'POST'", [transactionId]);
-    expect(exchange.outcome, 'opened before the bank call, then completed').to.equal('completed');
+    const [exchange] = await app.query<{ own: string; completed: string }>(
+      "SELECT e.outcome AS own, c.outcome AS completed FROM audit_exchanges e JOIN audit_completions c ON c.exchange_id = e.id WHERE e.transaction_id = ? AND e.method = 'POST'",
+      [transactionId],
+    );
+    expect(exchange, 'opened before the bank call, then completed by a row of its own').to.deep.equal({ own: 'in_progress', completed: 'completed' });
+    const events = await app.query<{ state: string }>('SELECT e.state FROM payment_events e JOIN payments p ON p.id = e.payment_id WHERE p.transaction_id = ? ORDER BY e.seq', [transactionId]);
+    expect(events.map((e) => e.state), 'each state change appended').to.deep.equal(['RECEIVED', 'SENDING', 'SUCCESS']);
     const verify = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: appUrl, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
     expect(verify.code, verify.stdout + verify.stderr).to.equal(0);
     expect(verify.stdout).to.contain('audit verify: INTACT');
@@ -133,11 +138,22 @@ describe('least-privilege database users (docs/operator-guide.md) [mariadb]', fu
     }
   });
 
-  it('MariaDB refuses the runtime user every DELETE of audit records and every UPDATE but an exchange\'s completion columns; the rows stay as they were', async () => {
+  it('MariaDB refuses the runtime user every UPDATE and DELETE of audit records, an exchange\'s outcome and its completion included; the rows stay as they were', async () => {
     const [exchange] = await app.query<{ id: number }>('SELECT id FROM audit_exchanges WHERE transaction_id = ? ORDER BY id LIMIT 1', [transactionId]);
     expect(exchange, 'the payment of the previous test is audited').to.not.equal(undefined);
     const before = await root.query(`SELECT * FROM ${names.database}.audit_exchanges ORDER BY id`);
+    const completions = await root.query(`SELECT * FROM ${names.database}.audit_completions ORDER BY exchange_id`);
+    expect(completions).to.not.be.empty;
     const attempts: [string, (string | number)[]][] = [
+      ["UPDATE audit_exchanges SET outcome = 'completed', status_code = 201, completed_at = 1 WHERE id = ?", [exchange.id]],
+      ['UPDATE audit_exchanges SET amount = ? WHERE id = ?', ['1.00', exchange.id]],
+      ['UPDATE audit_exchanges SET response_body = NULL, key_id = NULL WHERE id = ?', [exchange.id]],
+      ["UPDATE payment_events SET state = 'SUCCESS'", []],
+      ['DELETE FROM payment_events', []],
+      ['UPDATE chain_coverage SET since = 0', []],
+      ["UPDATE audit_completions SET outcome = 'failed'", []],
+      ['UPDATE audit_completions SET amount = ?', ['1.00']],
+      ['DELETE FROM audit_completions', []],
       ['UPDATE audit_exchanges SET request_body = NULL WHERE id = ?', [exchange.id]],
       ['UPDATE audit_exchanges SET received_at = 0, remote_ip = ? WHERE id = ?', ['10.0.0.1', exchange.id]],
       ['DELETE FROM audit_exchanges WHERE id = ?', [exchange.id]],
@@ -160,6 +176,7 @@ describe('least-privilege database users (docs/operator-guide.md) [mariadb]', fu
       expect(await refusal(app, sql, params), sql).to.be.oneOf(['ER_TABLEACCESS_DENIED_ERROR', 'ER_COLUMNACCESS_DENIED_ERROR']);
     }
     expect(await root.query(`SELECT * FROM ${names.database}.audit_exchanges ORDER BY id`)).to.deep.equal(before);
+    expect(await root.query(`SELECT * FROM ${names.database}.audit_completions ORDER BY exchange_id`)).to.deep.equal(completions);
   });
 
   it('gerbang audit purge-anonymous is refused as the runtime user and runs as the migration user', async () => {
@@ -180,12 +197,14 @@ describe('least-privilege database users (docs/operator-guide.md) [mariadb]', fu
     expect(verify.code, verify.stdout).to.equal(0);
   });
 
-  it('what the runtime user may still change (the completion columns) is named by audit verify, exit 1', async () => {
-    // Completing an exchange is still an UPDATE of the row its opening committed (docs/operator-guide.md says so).
-    const [exchange] = await app.query<{ id: number }>("SELECT id FROM audit_exchanges WHERE transaction_id = ? AND method = 'POST'", [transactionId]);
-    expect(await refusal(app, 'UPDATE audit_exchanges SET amount = ? WHERE id = ?', ['1.00', exchange.id])).to.equal(null);
+  it('what an UPDATE of the audit cannot do as the runtime user, a writer with a SQL shell still cannot hide: audit verify names a completion changed as root, exit 1', async () => {
+    const [completion] = await app.query<{ id: number }>(
+      "SELECT c.exchange_id AS id FROM audit_completions c JOIN audit_exchanges e ON e.id = c.exchange_id WHERE e.transaction_id = ? AND e.method = 'POST'",
+      [transactionId],
+    );
+    await root.execute(`UPDATE ${names.database}.audit_completions SET amount = ? WHERE exchange_id = ?`, ['1.00', completion.id]);
     const verify = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: appUrl, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
     expect(verify.code).to.equal(1);
-    expect(verify.stdout).to.match(new RegExp(`ALTERED: audit_exchanges id ${exchange.id} \\(chain \\S+ seq \\d+, complete\\) was altered`));
+    expect(verify.stdout).to.match(new RegExp(`ALTERED: audit_completions id ${completion.id} \\(chain \\S+ seq \\d+, complete\\) was altered`));
   });
 });

@@ -1,7 +1,12 @@
 import { expect } from 'chai';
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { migrate, openStore, pendingMigrations, type Db } from '../../src/store/index.js';
+import { migrate, openDb, openStore, pendingMigrations, type Db } from '../../src/store/index.js';
 import { loadMigrationFiles } from '../../src/store/migration-files.js';
+import { packageRoot } from '../../src/store/package-root.js';
+import { paymentMac } from '../../src/store/repositories/payment-repository.js';
+import { TEST_AUDIT_KEYS } from './../support/audit-keys.js';
 import { createMariaDbDatabase, createSqliteDatabase, forEachBackend } from '../support/databases.js';
 import { runStoreWorkers } from '../support/store-workers.js';
 
@@ -48,7 +53,16 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
     'beneficiary_account', 'key_id',
   ],
   schema_migrations: ['version', 'name', 'checksum', 'applied_at'],
-  console_users: ['id', 'username', 'password_hash', 'role', 'status', 'created_at', 'updated_at'],
+  console_users: ['id', 'username', 'password_hash', 'role', 'status', 'created_at', 'updated_at', 'mac_key_id', 'mac'],
+  audit_completions: [
+    'exchange_id', 'outcome', 'status_code', 'error_code', 'client_id', 'transaction_id', 'amount', 'source_account', 'beneficiary_account',
+    'response_body', 'completed_at', 'key_id',
+  ],
+  payment_events: [
+    'id', 'payment_id', 'seq', 'cause', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date', 'bank_reference',
+    'bank_external_id', 'http_status', 'review_since', 'result_json', 'recorded_at', 'key_id',
+  ],
+  chain_coverage: ['records', 'since'],
   console_sessions: ['id_hash', 'user_id', 'csrf_token', 'created_at', 'last_seen_at', 'flash'],
   console_audit: ['id', 'at', 'username', 'action', 'target', 'detail', 'remote_ip'],
   audit_verifications: ['id', 'checked_at', 'ok', 'links', 'breaks', 'first_break', 'key_id', 'mac'],
@@ -108,6 +122,47 @@ forEachBackend('Migrations', (ctx) => {
         await database.drop();
       }
     });
+  });
+});
+
+forEachBackend('Migration 024 on a database with console users and payments from before it', (ctx) => {
+  it('needs the audit keys, signs the console users, and leaves the older payments verifying without a history', async function () {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const db = openDb(database.url);
+    try {
+      // The database as it stood at 023: migrated that far, a console user and a payment written as the gateway then wrote them.
+      const upTo023 = mkdtempSync(join(tmpdir(), 'gerbang-023-'));
+      const source = join(packageRoot(), 'sql', db.dialect);
+      for (const name of readdirSync(source).filter((n) => n < '024')) copyFileSync(join(source, name), join(upTo023, name));
+      await migrate(db, { directory: upTo023 });
+      await db.execute("INSERT INTO console_users (username, password_hash, role, status, created_at, updated_at) VALUES ('old.admin', 'scrypt$x', 'admin', 'active', 1, 1)");
+      const fixed = { clientId: 'gbc_old', transactionId: 'INV-OLD-1', requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: 1000 };
+      const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
+      await db.execute(
+        "INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac) VALUES (?, ?, ?, 'SUCCESS', ?, 1000, ?, ?, ?, ?, ?, ?)",
+        [fixed.clientId, fixed.transactionId, fixed.requestHash, fixed.amount, fixed.currency, fixed.createdAt, fixed.createdAt, TEST_AUDIT_KEYS.currentKeyId, keyId, mac],
+      );
+      const refused = await migrate(db).then(() => null, (e: Error) => e);
+      expect(refused?.message, 'the users cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history'] });
+    } finally {
+      await db.close();
+    }
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      expect(await store.consoleUsers.findByUsername('old.admin')).to.include({ role: 'admin', status: 'active' });
+      expect((await store.payments.find('gbc_old', 'INV-OLD-1'))?.state, 'read without a history: it is older than 024').to.equal('SUCCESS');
+      const report = await store.audit.verify();
+      expect(report.breaks).to.deep.equal([]);
+      // Its next change starts its history.
+      const [{ id }] = await store.db.query<{ id: number }>("SELECT id FROM payments WHERE transaction_id = 'INV-OLD-1'");
+      expect(await store.payments.update(Number(id), { bankReference: 'REF-OLD-1' }, 2000)).to.equal(true);
+      expect(await store.db.query('SELECT state, bank_reference FROM payment_events WHERE payment_id = ?', [Number(id)])).to.deep.equal([{ state: 'SUCCESS', bank_reference: 'REF-OLD-1' }]);
+      expect((await store.audit.verify()).breaks).to.deep.equal([]);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
   });
 });
 

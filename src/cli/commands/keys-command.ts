@@ -54,14 +54,16 @@ export async function keysCommand(args: string[], io: CliIo): Promise<number> {
 
 const LABELS: Record<string, string> = {
   audit_exchanges: 'exchanges',
+  audit_completions: 'exchange completions',
   audit_bank_calls: 'bank calls',
   payments: 'payments',
+  payment_events: 'payment events',
   transfer_batch_lines: 'payment-run lines',
   callback_deliveries: 'callbacks',
   clients: 'client signing keys',
 };
 
-/** `3 exchanges, 2 bank calls, 1 payments, 0 payment-run lines, 0 callbacks and 1 client signing keys`. */
+/** `3 exchanges, 2 exchange completions, 2 bank calls, 1 payments, 0 payment-run lines, 0 callbacks and 1 client signing keys`. */
 function tally(records: KeyRotationReport['records']): string {
   const parts = Object.entries(records).map(([table, n]) => `${n} ${LABELS[table] ?? table}`);
   return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts.join('');

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { loadStoreConfig } from '../../config/index.js';
+import { loadAuditKeys, loadStoreConfig } from '../../config/index.js';
 import { createConsoleUser, resetConsolePassword, unlockConsoleUser } from '../../console/index.js';
 import { openStore } from '../../store/index.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
@@ -56,7 +56,8 @@ export async function userCommand(args: string[], io: CliIo, stdin: NodeJS.Reada
   if (action === 'unlock' || action === 'reset-password') {
     const username = required(values.username, '--username');
     const password = action === 'reset-password' ? await readPassword() : null;
-    const store = await openStore(databaseUrl);
+    // The action is a console audit entry, appended to the keyed audit chains: the audit keys are needed.
+    const store = await openStore(databaseUrl, { auditKeys: loadAuditKeys(io.env) });
     try {
       if (!(await store.consoleUsers.findByUsername(username))) {
         io.err(`gerbang: no console user ${JSON.stringify(username)} (gerbang user list shows them)`);
@@ -81,7 +82,7 @@ export async function userCommand(args: string[], io: CliIo, stdin: NodeJS.Reada
     const username = required(values.username, '--username');
     const role = required(values.role, '--role');
     const password = await readPassword();
-    const store = await openStore(databaseUrl);
+    const store = await openStore(databaseUrl, { auditKeys: loadAuditKeys(io.env) });
     try {
       const user = await createConsoleUser(store.consoleUsers, { username, password, role }, Date.now());
       io.out(`Console user created: ${user.username} (${user.role})`);

@@ -22,12 +22,18 @@ import { toNumber } from './row-values.js';
  * An exchange is two events: `open` (committed before the bank is called) covers the fields
  * fixed at that moment, `complete` covers the final row. Recorded-whole exchanges are one
  * `record` event, bank calls one `bank_call` event, a purge of anonymous rejected exchanges one
- * `purge` event (audit-purge.ts).
+ * `purge` event (audit-purge.ts). Since migration 023 a `complete` link covers the exchange's
+ * completion row (audit_completions), appended instead of an UPDATE; since 024 every change of a
+ * payment's state appends a row of payment_events with a `payment_event` link (payment-repository.ts),
+ * and every console audit entry has a `console_audit` link (console-audit-repository.ts).
  */
+
+/** What a write appended under a link: the record's id and content digest. */
+export type Written = { recordId: number; contentDigest: string };
 
 export const GENESIS = '0'.repeat(64);
 
-export type LinkKind = 'open' | 'complete' | 'record' | 'bank_call' | 'purge';
+export type LinkKind = 'open' | 'complete' | 'record' | 'bank_call' | 'purge' | 'payment_event' | 'console_audit';
 
 export interface LinkFields {
   prevHash: string;
@@ -78,11 +84,12 @@ interface Head {
 interface PendingAppend {
   kind: LinkKind;
   write: RecordWrite;
-  resolve: (recordId: number) => void;
+  resolve: (recordId: number | null) => void;
   reject: (error: unknown) => void;
 }
 
-type RecordWrite = (tx: Queryable) => Promise<{ recordId: number; contentDigest: string }>;
+/** Writes one record; null when it found nothing to record (its conditional UPDATE matched no row): then no link. */
+type RecordWrite = (tx: Queryable) => Promise<Written | null>;
 
 /** Records linked in one transaction at most (group commit). */
 const MAX_GROUP = 32;
@@ -120,8 +127,11 @@ export class ChainWriter {
    * failed audit write). After any failure the head is re-read from the database before the
    * next append, so an ambiguous commit cannot fork the chain.
    */
-  append(kind: LinkKind, write: RecordWrite): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
+  append(kind: LinkKind, write: (tx: Queryable) => Promise<Written>): Promise<number>;
+  /** With a write that may find nothing to record (null: its conditional UPDATE matched no row): then no link is appended. */
+  append(kind: LinkKind, write: RecordWrite): Promise<number | null>;
+  append(kind: LinkKind, write: RecordWrite): Promise<number | null> {
+    return new Promise<number | null>((resolve, reject) => {
       this.queue.push({ kind, write, resolve, reject });
       if (!this.draining) void this.drain();
     });
@@ -146,7 +156,7 @@ export class ChainWriter {
     }
   }
 
-  private async appendAlone(one: PendingAppend): Promise<number> {
+  private async appendAlone(one: PendingAppend): Promise<number | null> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return (await this.appendLinks([one]))[0];
@@ -174,21 +184,30 @@ export class ChainWriter {
   }
 
   /** Writes the records and links them after the current head, in one transaction. */
-  private async appendLinks(group: PendingAppend[], beforeCommit: () => void = () => undefined): Promise<number[]> {
+  private async appendLinks(group: PendingAppend[], beforeCommit: () => void = () => undefined): Promise<(number | null)[]> {
     const head = this.head ?? (await this.loadHead());
     const recordedAt = this.clock();
     const { keyId, key } = this.keys().macKey(CHAIN_PURPOSE);
     const next = await this.session.run(async (tx) => {
       const links: (string | number | null)[][] = [];
-      const recordIds: number[] = [];
+      const recordIds: (number | null)[] = [];
       let last = head;
       for (const one of group) {
-        const { recordId, contentDigest } = await one.write(tx);
+        const written = await one.write(tx);
+        if (written === null) {
+          recordIds.push(null);
+          continue;
+        }
+        const { recordId, contentDigest } = written;
         const seq = last.seq + 1;
         const hash = linkHash({ prevHash: last.hash, writerId: this.writerId, seq, kind: one.kind, recordId, recordedAt, contentDigest }, key);
         links.push([this.writerId, seq, one.kind, recordId, recordedAt, last.hash, hash, keyId]);
         recordIds.push(recordId);
         last = { seq, hash };
+      }
+      if (links.length === 0) {
+        beforeCommit();
+        return { head, recordIds };
       }
       await tx.execute(
         `INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES ${links.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
@@ -250,7 +269,9 @@ export class ChainLanes {
   }
 
   /** To the chain with the fewest appends waiting: an idle one when there is one, else the shortest group. */
-  append(kind: LinkKind, write: RecordWrite): Promise<number> {
+  append(kind: LinkKind, write: (tx: Queryable) => Promise<Written>): Promise<number>;
+  append(kind: LinkKind, write: RecordWrite): Promise<number | null>;
+  append(kind: LinkKind, write: RecordWrite): Promise<number | null> {
     let lane = this.lanes[0];
     for (const other of this.lanes) if (other.waiting < lane.waiting) lane = other;
     return lane.append(kind, write);

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { AnonymousPurge, AnonymousPurgeReport, Db, Queryable } from '../types.js';
 import { CHAIN_PURPOSE, linkHash, type ChainLanes } from './audit-chain.js';
-import { EXCHANGE_SELECT, finalDigest, openExchange, purgeDigest, type ExchangeRow, type PurgedExchange, type PurgeRecord } from './audit-records.js';
+import { EXCHANGE_FROM, EXCHANGE_SELECT, finalDigest, openExchange, purgeDigest, type ExchangeRow, type PurgedExchange, type PurgeRecord } from './audit-records.js';
 import { toNumber } from './row-values.js';
 import type { ValueSealer } from './sealed-values.js';
 
@@ -14,7 +14,9 @@ import type { ValueSealer } from './sealed-values.js';
 const ANONYMOUS_REJECTED =
   "e.outcome = 'rejected' AND e.client_id IS NULL AND e.transaction_id IS NULL AND e.amount IS NULL " +
   'AND e.source_account IS NULL AND e.beneficiary_account IS NULL ' +
-  'AND NOT EXISTS (SELECT 1 FROM audit_bank_calls b WHERE b.exchange_id = e.id)';
+  'AND NOT EXISTS (SELECT 1 FROM audit_bank_calls b WHERE b.exchange_id = e.id) ' +
+  // Recorded whole: an exchange with a completion row (023) was opened first and has several links.
+  'AND NOT EXISTS (SELECT 1 FROM audit_completions x WHERE x.exchange_id = e.id)';
 
 /** Exchanges per purge record (one transaction, one link): a bounded transaction on every backend. */
 const DEFAULT_BATCH = 200;
@@ -48,7 +50,7 @@ export async function purgeAnonymous(db: Db, chain: ChainLanes, sealer: ValueSea
   let afterId = 0;
   for (;;) {
     const rows = await db.query<ExchangeRow>(
-      `SELECT ${EXCHANGE_SELECT.replace(/(^|, )/g, '$1e.')} FROM audit_exchanges e WHERE e.received_at < ? AND e.id > ? AND ${ANONYMOUS_REJECTED} ORDER BY e.id LIMIT ?`,
+      `SELECT ${EXCHANGE_SELECT} FROM ${EXCHANGE_FROM} WHERE e.received_at < ? AND e.id > ? AND ${ANONYMOUS_REJECTED} ORDER BY e.id LIMIT ?`,
       [purge.receivedBefore, afterId, batch],
     );
     if (rows.length === 0) break;

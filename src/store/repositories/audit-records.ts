@@ -8,10 +8,32 @@ import { place, type SealPlace, type ValueOpener } from './sealed-values.js';
  * sealed columns are listed in sealed-values.ts), and the content digest the hash chain covers.
  */
 
-/** Columns of audit_exchanges, in the order every SELECT uses. */
-export const EXCHANGE_SELECT =
-  'id, request_id, received_at, completed_at, remote_ip, origin, method, path, client_id, transaction_id, amount, source_account, ' +
-  'beneficiary_account, outcome, status_code, error_code, request_headers, request_body, response_body, key_id';
+/**
+ * An exchange as every reader takes it: its row joined on the primary key with its completion
+ * (migration 023), if any. Completing an exchange appends a row to audit_completions; it never
+ * changes the exchange's own row. The completion's outcome, status, error, answer and time are
+ * the exchange's when it has one, else the row's own (an exchange recorded whole, or completed
+ * before 023); what the completion learnt of the client, transaction, amount and accounts
+ * replaces the opening's, a NULL keeping it.
+ */
+export const EXCHANGE_FROM = 'audit_exchanges e LEFT JOIN audit_completions c ON c.exchange_id = e.id';
+
+const completionOr = (column: string) => `CASE WHEN c.exchange_id IS NULL THEN e.${column} ELSE c.${column} END AS ${column}`;
+const learnt = (column: string) => `COALESCE(c.${column}, e.${column}) AS ${column}`;
+
+/** Columns of an exchange (from EXCHANGE_FROM), in the order every SELECT uses. */
+export const EXCHANGE_SELECT = [
+  'e.id AS id', 'e.request_id AS request_id', 'e.received_at AS received_at', completionOr('completed_at'), 'e.remote_ip AS remote_ip',
+  'e.origin AS origin', 'e.method AS method', 'e.path AS path', learnt('client_id'), learnt('transaction_id'), learnt('amount'),
+  learnt('source_account'), learnt('beneficiary_account'), completionOr('outcome'), completionOr('status_code'), completionOr('error_code'),
+  'e.request_headers AS request_headers', 'e.request_body AS request_body', completionOr('response_body'), 'e.key_id AS key_id',
+  'c.exchange_id AS completion_id',
+].join(', ');
+
+/** The value an exchange's `column` (client_id, transaction_id, …) is searched by: what its completion learnt, else its own. */
+export function exchangeColumn(column: 'client_id' | 'transaction_id'): string {
+  return `COALESCE(c.${column}, e.${column})`;
+}
 
 export const BANK_CALL_SELECT =
   'id, exchange_id, request_id, partner, operation, method, url, request_headers, request_body, status_code, response_body, ' +
@@ -38,6 +60,8 @@ export interface ExchangeRow {
   request_body: string | null;
   response_body: string | null;
   key_id: string | null;
+  /** The exchange's completion row (audit_completions), null when it has none. */
+  completion_id: number | string | null;
 }
 
 export interface BankCallRow {
@@ -81,7 +105,7 @@ export function openExchange(row: ExchangeRow, sealer: ValueOpener): AuditExchan
     errorCode: toStringOrNull(row.error_code),
     requestHeaders: parseJson<Record<string, string>>(sealer.open(row.request_headers, at('request_headers')), {}),
     requestBody: sealer.open(row.request_body, at('request_body')),
-    responseBody: sealer.open(row.response_body, at('response_body')),
+    responseBody: sealer.open(row.response_body, row.completion_id === null ? at('response_body') : completionPlace(toNumber(row.completion_id))),
     bankCalls: [],
   };
 }
@@ -109,6 +133,11 @@ export function openBankCall(row: BankCallRow, sealer: ValueOpener): StoredBankC
 /** Where a sealed value of an exchange lives (SEALED_TABLES: a request id and its time identify it). */
 export function exchangePlace(column: string, requestId: string, receivedAt: number): SealPlace {
   return place('audit_exchanges', column, [requestId, receivedAt]);
+}
+
+/** Where a completion's answer lives (audit_completions.response_body, the row of its exchange id). */
+export function completionPlace(exchangeId: number): SealPlace {
+  return place('audit_completions', 'response_body', [exchangeId]);
 }
 
 /** Where a sealed value of a bank call lives. */
@@ -144,7 +173,7 @@ export function maskPath(path: string): string {
  * text, the ciphertexts are covered all the same. The digest itself is never stored: `verify`
  * recomputes it, so no digest of a body sits in the database for anyone to test guesses against.
  */
-function digest(values: (string | number | null)[]): string {
+export function digest(values: (string | number | null)[]): string {
   // Well-formed UTF-8 both ways: a lone surrogate is stored as U+FFFD, so hash it as that.
   const normal = values.map((value) => (typeof value === 'string' ? wellFormed(value) : value));
   return createHash('sha256').update(JSON.stringify(normal), 'utf8').digest('hex');
@@ -201,4 +230,9 @@ export function purgeDigest(p: PurgeRecord, entries: PurgedExchange[]): string {
     'audit-purge', p.id, p.purgedAt, p.receivedBefore, p.retentionDays, p.purgedBy, p.records,
     JSON.stringify(sorted.map((e) => [e.exchangeId, e.receivedAt, e.writerId, e.seq, e.linkHash])),
   ]);
+}
+
+/** A console audit entry (console_audit) as its chain link covers it (migration 024). */
+export function consoleAuditDigest(e: { id: number; at: number; username: string; action: string; target: string | null; detail: string | null; remoteIp: string }): string {
+  return digest(['console-audit', e.id, e.at, e.username, e.action, e.target, e.detail, e.remoteIp]);
 }

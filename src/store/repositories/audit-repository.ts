@@ -17,7 +17,10 @@ import { ChainLanes, newWriterId } from './audit-chain.js';
 import {
   BANK_CALL_SELECT,
   bankCallDigest,
+  completionPlace,
+  EXCHANGE_FROM,
   EXCHANGE_SELECT,
+  exchangeColumn,
   exchangePlace,
   bankCallPlace,
   finalDigest,
@@ -33,7 +36,7 @@ import {
 import { purgeAnonymous } from './audit-purge.js';
 import { verifyAudit } from './audit-verify.js';
 import { fit, wellFormed } from './row-values.js';
-import { KEY_ID_AFTER_PARTIAL_WRITE, ValueSealer, type ValueOpener } from './sealed-values.js';
+import { ValueSealer, type ValueOpener } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
 
 const DEFAULT_LIMIT = 100;
@@ -62,7 +65,7 @@ export interface AuditRepositoryOptions {
 }
 
 async function selectExchange(q: Queryable, id: number, sealer: ValueOpener): Promise<AuditExchangeRow> {
-  const [row] = await q.query<ExchangeRow>(`SELECT ${EXCHANGE_SELECT} FROM audit_exchanges WHERE id = ?`, [id]);
+  const [row] = await q.query<ExchangeRow>(`SELECT ${EXCHANGE_SELECT} FROM ${EXCHANGE_FROM} WHERE e.id = ?`, [id]);
   if (!row) throw new Error(`audit exchange ${id} does not exist`);
   return openExchange(row, sealer);
 }
@@ -77,7 +80,8 @@ async function selectExchange(q: Queryable, id: number, sealer: ValueOpener): Pr
  */
 export class SqlAuditRepository implements AuditRepository {
   private readonly sealer: ValueSealer;
-  private readonly chain: ChainLanes;
+  /** This process's chains: the audit's, and every other record appended to them (payment events). */
+  readonly chain: ChainLanes;
   /**
    * Each exchange this process opened and has not completed yet, as written. complete() hashes
    * the final row from it instead of reading and decrypting the row again.
@@ -106,36 +110,25 @@ export class SqlAuditRepository implements AuditRepository {
     return id;
   }
 
-  /** Writes the outcome; a null clientId/transactionId/amount/account keeps what `open` recorded. */
+  /**
+   * Appends the exchange's completion (audit_completions, migration 023): its outcome and answer,
+   * and what it learnt of the client, transaction, amount and accounts (null keeps what `open`
+   * recorded). The exchange's own row is never changed. A second completion of one exchange is
+   * refused by the database (UniqueViolationError).
+   */
   async complete(id: number, c: InboundCompletion): Promise<void> {
-    const { keyRing } = this.sealer;
     const done = storedCompletion(c);
+    const responseBody = this.sealer.seal(done.responseBody, completionPlace(id));
+    const keyId = this.sealer.keyRing.currentKeyId;
     await this.chain.append('complete', async (tx) => {
-      // The row as it now stands: from what `open` wrote when this process opened it (no read
+      // The exchange as it stands: from what `open` wrote when this process opened it (no read
       // back, and no key needed: `keys rotate` may have re-sealed it with a key this process
-      // does not have yet); read back when it was opened elsewhere. Its request id and time
-      // are the place the response is sealed for.
+      // does not have yet); read back when it was opened elsewhere.
       const opened = this.openExchanges.get(id) ?? (await selectExchange(tx, id, this.sealer));
       await tx.execute(
-        'UPDATE audit_exchanges SET outcome = ?, status_code = ?, error_code = ?, client_id = COALESCE(?, client_id), ' +
-          'transaction_id = COALESCE(?, transaction_id), amount = COALESCE(?, amount), source_account = COALESCE(?, source_account), ' +
-          'beneficiary_account = COALESCE(?, beneficiary_account), response_body = ?, completed_at = ?, ' +
-          // The request may be sealed with another key (a rotation ran meanwhile, or a replayed spool).
-          `key_id = ${KEY_ID_AFTER_PARTIAL_WRITE} WHERE id = ?`,
-        [
-          done.outcome,
-          done.statusCode,
-          done.errorCode,
-          done.clientId,
-          done.transactionId,
-          done.amount,
-          done.sourceAccount,
-          done.beneficiaryAccount,
-          this.sealer.seal(done.responseBody, exchangePlace('response_body', opened.requestId, opened.receivedAt)),
-          done.completedAt,
-          keyRing.currentKeyId,
-          id,
-        ],
+        'INSERT INTO audit_completions (exchange_id, outcome, status_code, error_code, client_id, transaction_id, amount, source_account, ' +
+          `beneficiary_account, response_body, completed_at, key_id) VALUES (${marks(12)})`,
+        [id, done.outcome, done.statusCode, done.errorCode, done.clientId, done.transactionId, done.amount, done.sourceAccount, done.beneficiaryAccount, responseBody, done.completedAt, keyId],
       );
       return { recordId: id, contentDigest: finalDigest(completed(opened, done)) };
     });
@@ -209,19 +202,28 @@ export class SqlAuditRepository implements AuditRepository {
    * Throws KeyRingError (naming the setting) when a value's key is not configured.
    */
   async list(query: AuditQuery): Promise<AuditExchangeRow[]> {
-    const { sql, params } = whereOf([
-      ['received_at >= ?', query.from],
-      ['received_at < ?', query.to],
-      ['request_id = ?', query.requestId],
-      ['transaction_id = ?', query.transactionId],
-      ['client_id = ?', query.clientId],
-      ['id > ?', query.afterId],
-    ]);
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
-    const rows = await this.db.query<ExchangeRow>(
-      `SELECT ${EXCHANGE_SELECT} FROM audit_exchanges${sql} ORDER BY id LIMIT ?`,
-      [...params, limit],
-    );
+    const { sql, params } = whereOf([
+      ['e.received_at >= ?', query.from],
+      ['e.received_at < ?', query.to],
+      ['e.request_id = ?', query.requestId],
+      [`${exchangeColumn('transaction_id')} = ?`, query.transactionId],
+      [`${exchangeColumn('client_id')} = ?`, query.clientId],
+      ['e.id > ?', query.afterId],
+    ]);
+    // A transaction or client id is the exchange's own or what its completion learnt: each is
+    // found through its own table's index (one branch each), never by a scan of the audit.
+    const column = query.transactionId !== undefined ? 'transaction_id' : query.clientId !== undefined ? 'client_id' : null;
+    const value = column === 'transaction_id' ? query.transactionId : query.clientId;
+    const select = `SELECT ${EXCHANGE_SELECT} FROM ${EXCHANGE_FROM}`;
+    const rows =
+      column === null || query.requestId !== undefined
+        ? await this.db.query<ExchangeRow>(`${select}${sql} ORDER BY e.id LIMIT ?`, [...params, limit])
+        : await this.db.query<ExchangeRow>(
+            `SELECT * FROM (SELECT * FROM (${select}${sql} AND e.${column} = ? ORDER BY e.id LIMIT ?) own ` +
+              `UNION SELECT * FROM (${select}${sql} AND c.${column} = ? ORDER BY e.id LIMIT ?) learnt) found ORDER BY id LIMIT ?`,
+            [...params, value!, limit, ...params, value!, limit, limit],
+          );
     const exchanges = rows.map((row) => openExchange(row, this.sealer));
     if (exchanges.length === 0) return exchanges;
     const byId = new Map(exchanges.map((exchange) => [exchange.id, exchange]));

@@ -5,6 +5,8 @@ import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, type LinkFields, type
 import {
   BANK_CALL_SELECT,
   bankCallDigest,
+  consoleAuditDigest,
+  EXCHANGE_FROM,
   EXCHANGE_SELECT,
   finalDigest,
   openBankCall,
@@ -16,7 +18,11 @@ import {
   type PurgedExchange,
 } from './audit-records.js';
 import { toNumber, toStringOrNull } from './row-values.js';
+import { openEvent, PAYMENT_EVENT_COLUMNS, paymentEventDigest, paymentEventProblem, RELEASED, snapshotOfRow, type PaymentEventRow } from './payment-events.js';
+import type { ConsoleAuditRow } from './console-audit-repository.js';
+import { CONSOLE_USER_COLUMNS, consoleUserMacProblem, type ConsoleUserRow } from './console-user-repository.js';
 import { PAYMENT_COLUMNS, paymentMacProblem, type PaymentRow } from './payment-repository.js';
+import { place } from './sealed-values.js';
 import { placeInRow, rowColumns, SEALED_TABLES, type ValueSealer } from './sealed-values.js';
 
 const PAGE = 500;
@@ -40,12 +46,14 @@ interface WriterRow {
   last_hash: string;
 }
 
-const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_bank_calls' | 'audit_purges'> = {
+const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_purges' | 'payment_events' | 'console_audit'> = {
   open: 'audit_exchanges',
-  complete: 'audit_exchanges',
+  complete: 'audit_completions',
   record: 'audit_exchanges',
   bank_call: 'audit_bank_calls',
   purge: 'audit_purges',
+  payment_event: 'payment_events',
+  console_audit: 'console_audit',
 };
 
 /**
@@ -256,24 +264,37 @@ async function contentDigests(db: Queryable, sealer: ValueSealer, page: LinkRow[
   const exchangeIds = [...new Set(page.filter((l) => l.kind === 'open' || l.kind === 'complete' || l.kind === 'record').map((l) => toNumber(l.record_id)))];
   const callIds = [...new Set(page.filter((l) => l.kind === 'bank_call').map((l) => toNumber(l.record_id)))];
   const purgeIds = [...new Set(page.filter((l) => l.kind === 'purge').map((l) => toNumber(l.record_id)))];
-  const exchanges = exchangeIds.length === 0 ? [] : await db.query<ExchangeRow>(`SELECT ${EXCHANGE_SELECT} FROM audit_exchanges WHERE id IN (${exchangeIds.map(() => '?').join(', ')})`, exchangeIds);
+  const eventIds = [...new Set(page.filter((l) => l.kind === 'payment_event').map((l) => toNumber(l.record_id)))];
+  const events = eventIds.length === 0 ? [] : await db.query<PaymentEventRow>(`SELECT ${PAYMENT_EVENT_COLUMNS} FROM payment_events WHERE id IN (${eventIds.map(() => '?').join(', ')})`, eventIds);
+  const entryIds = [...new Set(page.filter((l) => l.kind === 'console_audit').map((l) => toNumber(l.record_id)))];
+  const entries = entryIds.length === 0 ? [] : await db.query<ConsoleAuditRow>(`SELECT id, at, username, action, target, detail, remote_ip FROM console_audit WHERE id IN (${entryIds.map(() => '?').join(', ')})`, entryIds);
+  for (const row of entries) {
+    const id = toNumber(row.id);
+    out.set(`console_audit:${id}`, { digest: consoleAuditDigest({ id, at: toNumber(row.at), username: row.username, action: row.action, target: toStringOrNull(row.target), detail: toStringOrNull(row.detail), remoteIp: row.remote_ip }) });
+  }
+  for (const row of events) {
+    const opened = attempt(() => openEvent(row, sealer));
+    out.set(`payment_event:${toNumber(row.id)}`, 'error' in opened ? opened : { digest: paymentEventDigest(opened.value) });
+  }
+  const exchanges = exchangeIds.length === 0 ? [] : await db.query<ExchangeRow>(`SELECT ${EXCHANGE_SELECT} FROM ${EXCHANGE_FROM} WHERE e.id IN (${exchangeIds.map(() => '?').join(', ')})`, exchangeIds);
   const calls = callIds.length === 0 ? [] : await db.query<BankCallRow>(`SELECT ${BANK_CALL_SELECT} FROM audit_bank_calls WHERE id IN (${callIds.map(() => '?').join(', ')})`, callIds);
   for (const row of exchanges) {
     const id = toNumber(row.id);
-    const opened = attempt(() => openExchange(row, sealer));
-    if ('error' in opened) {
-      for (const kind of ['open', 'complete', 'record']) out.set(`${kind}:${id}`, opened);
-      continue;
-    }
-    out.set(`open:${id}`, { digest: openedDigest(opened.value) });
-    out.set(`complete:${id}`, { digest: finalDigest(opened.value) });
-    out.set(`record:${id}`, { digest: finalDigest(opened.value) });
+    // The opening covers the exchange's own request fields only: a completion that does not open is the completion's break.
+    const own = attempt(() => openExchange({ ...row, response_body: null, completion_id: null }, sealer));
+    out.set(`open:${id}`, 'error' in own ? own : { digest: openedDigest(own.value) });
+    const whole = attempt(() => openExchange(row, sealer));
+    const final = 'error' in whole ? whole : { digest: finalDigest(whole.value) };
+    out.set(`record:${id}`, final);
+    // Completed since 023: the completion row; before, by an UPDATE of the exchange (its outcome
+    // is then its own). An exchange still in progress under a completion link lost its completion row.
+    if (row.completion_id !== null || row.outcome !== 'in_progress') out.set(`complete:${id}`, final);
   }
   for (const row of calls) {
     const opened = attempt(() => openBankCall(row, sealer));
     out.set(`bank_call:${toNumber(row.id)}`, 'error' in opened ? opened : { digest: bankCallDigest(opened.value) });
   }
-  const gone = exchangeIds.filter((id) => !out.has(`record:${id}`));
+  const gone = exchangeIds.filter((id) => !out.has(`open:${id}`));
   for (const entry of await purgedEntries(db, 'exchange_id', gone)) {
     for (const kind of ['open', 'complete', 'record']) out.set(`${kind}:${entry.exchangeId}`, { purged: entry });
   }
@@ -332,6 +353,24 @@ async function unchainedRecords(db: Db): Promise<AuditChainBreak[]> {
       sql: "FROM audit_exchanges e WHERE e.outcome <> 'in_progress' AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind IN ('complete', 'record') AND c.record_id = e.id)",
     },
     {
+      table: 'audit_completions' as const,
+      what: 'exchange completions without a completion link (inserted directly)',
+      sql: "FROM (SELECT exchange_id AS id FROM audit_completions) e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'complete' AND c.record_id = e.id)",
+    },
+    {
+      table: 'payment_events' as const,
+      what: 'payment events without a link (inserted directly)',
+      sql: "FROM payment_events e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'payment_event' AND c.record_id = e.id)",
+    },
+    {
+      table: 'console_audit' as const,
+      what: 'console audit entries without a link (inserted directly)',
+      // Entries from before migration 024 have none (chain_coverage).
+      sql:
+        "FROM console_audit e WHERE e.id >= COALESCE((SELECT since FROM chain_coverage WHERE records = 'console_audit'), 0) " +
+        "AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'console_audit' AND c.record_id = e.id)",
+    },
+    {
       table: 'audit_bank_calls' as const,
       what: 'bank calls without a link (inserted directly)',
       sql: "FROM audit_bank_calls e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'bank_call' AND c.record_id = e.id)",
@@ -375,17 +414,27 @@ const STORED_SHOWN = 5;
 async function storedValueBreaks(db: Queryable, sealer: ValueSealer): Promise<AuditChainBreak[]> {
   const breaks: AuditChainBreak[] = [];
   const payments: string[] = [];
+  const [since] = await db.query<{ since: number | string }>("SELECT since FROM chain_coverage WHERE records = 'payments'");
   let after = 0;
   for (;;) {
     const rows = await db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id > ? ORDER BY id LIMIT ?`, [after, PAGE]);
+    const last = await lastEvents(db, rows.map((row) => toNumber(row.id)));
     for (const row of rows) {
-      const problem = paymentMacProblem(sealer.keyRing, row);
+      const problem = paymentMacProblem(sealer.keyRing, row) ?? historyProblem(row, last.get(toNumber(row.id)), since === undefined ? Infinity : toNumber(since.since), sealer);
       if (problem !== null) payments.push(problem);
     }
     if (rows.length < PAGE) break;
     after = toNumber(rows[rows.length - 1].id);
   }
+  // A payment whose history does not end in its release but which is gone: deleted in SQL.
+  const deleted = await db.query<{ payment_id: number | string; seq: number | string; state: string }>(
+    'SELECT e.payment_id, e.seq, e.state FROM payment_events e WHERE e.seq = (SELECT MAX(x.seq) FROM payment_events x WHERE x.payment_id = e.payment_id) ' +
+      `AND e.state <> '${RELEASED}' AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = e.payment_id) ORDER BY e.payment_id LIMIT ${STORED_SHOWN}`,
+  );
+  for (const gone of deleted) payments.push(`payments id ${toNumber(gone.payment_id)} was deleted: its history (last event seq ${toNumber(gone.seq)}, ${gone.state}) does not end in its release`);
   if (payments.length > 0) breaks.push(storedBreak('payments', payments));
+  const users = (await db.query<ConsoleUserRow>(`SELECT ${CONSOLE_USER_COLUMNS} FROM console_users ORDER BY id`)).flatMap((row) => consoleUserMacProblem(sealer.keyRing, row) ?? []);
+  if (users.length > 0) breaks.push(storedBreak('console_users', users));
   for (const table of SEALED_TABLES.filter((t) => !t.table.startsWith('audit_'))) {
     const problems: string[] = [];
     const columns = [...new Set([...table.key, ...rowColumns(table)])];
@@ -410,6 +459,31 @@ async function storedValueBreaks(db: Queryable, sealer: ValueSealer): Promise<Au
     if (problems.length > 0) breaks.push(storedBreak(table.table as AuditChainBreak['table'], problems));
   }
   return breaks;
+}
+
+/** The last event of each of `ids` (the payments of one page), by payment id. */
+async function lastEvents(db: Queryable, ids: number[]): Promise<Map<number, PaymentEventRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.query<PaymentEventRow>(
+    `SELECT ${PAYMENT_EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM payment_events e ` +
+      `WHERE e.payment_id IN (${ids.map(() => '?').join(', ')}) AND e.seq = (SELECT MAX(x.seq) FROM payment_events x WHERE x.payment_id = e.payment_id)`,
+    ids,
+  );
+  return new Map(rows.map((row) => [toNumber(row.payment_id), row]));
+}
+
+/**
+ * How a payment differs from its last event (whose own link the chain walk checks), or null. A
+ * payment without events is one from before migration 024 (created before `since`) or not the gateway's.
+ */
+function historyProblem(row: PaymentRow, last: PaymentEventRow | undefined, since: number, sealer: ValueSealer): string | null {
+  const id = toNumber(row.id);
+  if (last === undefined) {
+    return toNumber(row.created_at) < since ? null : `payments id ${id} (${row.client_id} / ${row.transaction_id}) has no event in its history: it was not written by the gateway, or its history was deleted`;
+  }
+  const opened = attempt(() => ({ event: openEvent(last, sealer), result: sealer.open(toStringOrNull(row.result_json), place('payments', 'result_json', [id])) }));
+  if ('error' in opened) return opened.error;
+  return paymentEventProblem({ id, clientId: row.client_id, transactionId: row.transaction_id, snapshot: snapshotOfRow(row, opened.value.result) }, opened.value.event);
 }
 
 function storedBreak(table: AuditChainBreak['table'], problems: string[]): AuditChainBreak {

@@ -1,7 +1,9 @@
 import type { ConsoleAuditEntry, ConsoleAuditRepository, Db, SqlValue } from '../types.js';
-import { fit, toNumber, toStringOrNull } from './row-values.js';
+import type { ChainLanes } from './audit-chain.js';
+import { consoleAuditDigest } from './audit-records.js';
+import { fit, toNumber, toStringOrNull, wellFormed } from './row-values.js';
 
-interface EntryRow {
+export interface ConsoleAuditRow {
   id: number | string;
   at: number | string;
   username: string;
@@ -11,20 +13,39 @@ interface EntryRow {
   remote_ip: string;
 }
 
-/** What console users did: sign-ins (failed ones too), payments viewed, exports, admin changes. */
+/**
+ * What console users did: sign-ins (failed ones too), payments viewed, exports, admin changes.
+ * Each entry is appended to the audit's keyed chains under a `console_audit` link (migration
+ * 024), so an entry changed, deleted or inserted in SQL is named by `audit verify`.
+ */
 export class SqlConsoleAuditRepository implements ConsoleAuditRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly chain: ChainLanes | null = null,
+  ) {}
 
   async record(entry: ConsoleAuditEntry): Promise<number> {
-    const result = await this.db.execute('INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (?, ?, ?, ?, ?, ?)', [
-      entry.at,
-      fit(entry.username, 64),
-      fit(entry.action, 32),
-      fit(entry.target, 191),
-      fit(entry.detail, 1024),
-      fit(entry.remoteIp, 64),
-    ]);
-    return result.insertId;
+    if (!this.chain) throw new Error('this store has no audit chain: the console audit cannot be written');
+    // Each value exactly as the row will hold it (cut to size, well-formed): the link covers these.
+    const stored = {
+      at: Math.round(entry.at),
+      username: fit(wellFormed(entry.username), 64),
+      action: fit(wellFormed(entry.action), 32),
+      target: entry.target === null ? null : fit(wellFormed(entry.target), 191),
+      detail: entry.detail === null ? null : fit(wellFormed(entry.detail), 1024),
+      remoteIp: fit(wellFormed(entry.remoteIp), 64),
+    };
+    return this.chain.append('console_audit', async (tx) => {
+      const { insertId } = await tx.execute('INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (?, ?, ?, ?, ?, ?)', [
+        stored.at,
+        stored.username,
+        stored.action,
+        stored.target,
+        stored.detail,
+        stored.remoteIp,
+      ]);
+      return { recordId: insertId, contentDigest: consoleAuditDigest({ id: insertId, ...stored }) };
+    });
   }
 
   async list(query: { username?: string; action?: string; limit?: number }): Promise<(ConsoleAuditEntry & { id: number })[]> {
@@ -32,7 +53,7 @@ export class SqlConsoleAuditRepository implements ConsoleAuditRepository {
     const where = filters.map(([condition]) => condition);
     const params: SqlValue[] = filters.map(([, value]) => value as string);
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? 100), 1), 1000);
-    const rows = await this.db.query<EntryRow>(
+    const rows = await this.db.query<ConsoleAuditRow>(
       `SELECT id, at, username, action, target, detail, remote_ip FROM console_audit${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
       [...params, limit],
     );

@@ -1,5 +1,9 @@
-import type { ConsoleRole, ConsoleUser, ConsoleUserRepository, Db, SqlValue } from '../types.js';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { IntegrityError } from '../../errors/index.js';
+import type { KeyRing } from '../../security/index.js';
+import type { ConsoleRole, ConsoleUser, ConsoleUserRepository, Db, Queryable } from '../types.js';
 import { toNumber } from './row-values.js';
+import { ValueSealer } from './sealed-values.js';
 
 interface UserRow {
   id: number | string;
@@ -9,9 +13,50 @@ interface UserRow {
   status: 'active' | 'disabled';
   created_at: number | string;
   updated_at: number | string;
+  mac_key_id: string | null;
+  mac: string | null;
 }
 
-const COLUMNS = 'id, username, password_hash, role, status, created_at, updated_at';
+export type ConsoleUserRow = UserRow;
+
+export const CONSOLE_USER_COLUMNS = 'id, username, password_hash, role, status, created_at, updated_at, mac_key_id, mac';
+const COLUMNS = CONSOLE_USER_COLUMNS;
+
+/** What a console user's MAC key is derived for (KeyRing.macKey). */
+const CONSOLE_USER_PURPOSE = 'console user';
+
+/** The fields of a console user its MAC covers: who it is, how it signs in, what it may do. */
+interface UserFields {
+  username: string;
+  passwordHash: string;
+  role: string;
+  status: string;
+}
+
+/**
+ * HMAC-SHA256 of a console user's username, password hash, role and status under the ring's
+ * console-user key `keyId` (the newest when omitted): a role raised, a password hash replaced or a
+ * user inserted in SQL does not match it (migration 024).
+ */
+export function consoleUserMac(ring: KeyRing, u: UserFields, keyId?: string): { keyId: string; mac: string } {
+  const { keyId: id, key } = ring.macKey(CONSOLE_USER_PURPOSE, keyId);
+  return { keyId: id, mac: createHmac('sha256', key).update(JSON.stringify([u.username, u.passwordHash, u.role, u.status])).digest('hex') };
+}
+
+/** The problem with a console user row's MAC in words, or null when it matches. */
+export function consoleUserMacProblem(ring: KeyRing, row: UserRow): string | null {
+  const what = `console_users id ${toNumber(row.id)} (${row.username})`;
+  if (row.mac === null || row.mac_key_id === null) return `${what} carries no MAC: it was not written by the gateway`;
+  const expected = consoleUserMac(ring, fieldsOf(row), row.mac_key_id).mac;
+  if (expected.length !== row.mac.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(row.mac))) {
+    return `${what} was altered: its username, password hash, role or status no longer match its MAC`;
+  }
+  return null;
+}
+
+function fieldsOf(row: UserRow): UserFields {
+  return { username: row.username, passwordHash: row.password_hash, role: row.role, status: row.status };
+}
 
 function toUser(row: UserRow): ConsoleUser {
   return {
@@ -25,15 +70,27 @@ function toUser(row: UserRow): ConsoleUser {
   };
 }
 
-/** Finance console users: a username, an scrypt hash and one role. */
+/**
+ * Finance console users: a username, an scrypt hash and one role, each row under a MAC of the key
+ * ring (consoleUserMac). A user whose MAC does not hold is never signed in nor let through
+ * (IntegrityError from findByUsername and findById); the list shows every row as it is.
+ */
 export class SqlConsoleUserRepository implements ConsoleUserRepository {
-  constructor(private readonly db: Db) {}
+  private readonly sealer: ValueSealer;
+
+  constructor(
+    private readonly db: Db,
+    keys: KeyRing | null = null,
+  ) {
+    this.sealer = new ValueSealer(keys);
+  }
 
   /** Throws UniqueViolationError when the username is taken. */
   async create(user: { username: string; passwordHash: string; role: ConsoleRole }, now: number): Promise<ConsoleUser> {
+    const { keyId, mac } = consoleUserMac(this.sealer.keyRing, { ...user, status: 'active' });
     const result = await this.db.execute(
-      'INSERT INTO console_users (username, password_hash, role, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-      [user.username, user.passwordHash, user.role, 'active', now, now],
+      'INSERT INTO console_users (username, password_hash, role, status, created_at, updated_at, mac_key_id, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [user.username, user.passwordHash, user.role, 'active', now, now, keyId, mac],
     );
     return { id: result.insertId, ...user, status: 'active', createdAt: now, updatedAt: now };
   }
@@ -42,30 +99,40 @@ export class SqlConsoleUserRepository implements ConsoleUserRepository {
   async findByUsername(username: string): Promise<ConsoleUser | null> {
     const rows = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM console_users WHERE username = ?`, [username]);
     const row = rows.find((r) => r.username === username);
-    return row ? toUser(row) : null;
+    return row ? this.checked(row) : null;
   }
 
   async findById(id: number): Promise<ConsoleUser | null> {
     const rows = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM console_users WHERE id = ?`, [id]);
-    return rows.length > 0 ? toUser(rows[0]) : null;
+    return rows.length > 0 ? this.checked(rows[0]) : null;
   }
 
   async list(): Promise<ConsoleUser[]> {
     return (await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM console_users ORDER BY username`)).map(toUser);
   }
 
-  /** Sets the given fields; false when there is no such user. */
+  /**
+   * Sets the given fields and the row's new MAC; false when there is no such user. The row as it
+   * stands must hold its MAC first (IntegrityError), so no change re-signs a role raised in SQL.
+   */
   async update(id: number, change: { role?: ConsoleRole; status?: 'active' | 'disabled'; passwordHash?: string }, now: number): Promise<boolean> {
-    // Column names come from this list only, never from input.
-    const columns: [string, SqlValue | undefined][] = [
-      ['role', change.role],
-      ['status', change.status],
-      ['password_hash', change.passwordHash],
-    ];
-    const given = columns.filter(([, value]) => value !== undefined) as [string, SqlValue][];
-    const assignments = [...given.map(([column]) => `${column} = ?`), 'updated_at = ?'];
-    const params: SqlValue[] = [...given.map(([, value]) => value), now, id];
-    const result = await this.db.execute(`UPDATE console_users SET ${assignments.join(', ')} WHERE id = ?`, params);
-    return result.affectedRows > 0;
+    return this.db.withTransaction(async (tx: Queryable) => {
+      const [row] = await tx.query<UserRow>(`SELECT ${COLUMNS} FROM console_users WHERE id = ?`, [id]);
+      if (!row) return false;
+      const current = this.checked(row);
+      const next = { username: current.username, passwordHash: change.passwordHash ?? current.passwordHash, role: change.role ?? current.role, status: change.status ?? current.status };
+      const { keyId, mac } = consoleUserMac(this.sealer.keyRing, next);
+      // Guarded by the MAC read: a change of another process meanwhile makes this one change nothing.
+      const result = await tx.execute('UPDATE console_users SET role = ?, status = ?, password_hash = ?, updated_at = ?, mac_key_id = ?, mac = ? WHERE id = ? AND mac = ?', [
+        next.role, next.status, next.passwordHash, now, keyId, mac, id, row.mac,
+      ]);
+      return result.affectedRows > 0;
+    });
+  }
+
+  private checked(row: UserRow): ConsoleUser {
+    const problem = consoleUserMacProblem(this.sealer.keyRing, row);
+    if (problem !== null) throw new IntegrityError(problem);
+    return toUser(row);
   }
 }

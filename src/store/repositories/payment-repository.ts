@@ -1,7 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
-import type { Db, InDoubtState, InDoubtSummary, NewPayment, PaymentDetails, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, SqlValue } from '../types.js';
+import type { Db, InDoubtState, InDoubtSummary, NewPayment, PaymentDetails, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, Queryable, SqlValue } from '../types.js';
+import type { ChainLanes, Written } from './audit-chain.js';
+import { eventPlace, lastTrustedEvent, paymentEventDigest, paymentEventProblem, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentSnapshot } from './payment-events.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
 import { maskAccount } from './audit-records.js';
@@ -166,8 +168,58 @@ export class SqlPaymentRepository implements PaymentRepository {
   constructor(
     private readonly db: Db,
     keys: KeyRing | null = null,
+    /** The audit's keyed chains, which every state change of a payment is appended to (payment-events.ts). */
+    private readonly chain: ChainLanes | null = null,
   ) {
     this.sealer = new ValueSealer(keys);
+  }
+
+  /**
+   * Runs `change` (a write of payment `id` returning whether it changed the row) and, when it did,
+   * appends the payment's event in the same transaction, under a `payment_event` chain link.
+   */
+  private async changed(cause: PaymentEventCause, id: number, change: (tx: Queryable) => Promise<boolean>, now: number): Promise<boolean> {
+    if (!this.chain) throw new Error('this store has no audit chain: payments cannot be written');
+    const written = await this.chain.append('payment_event', async (tx) => ((await change(tx)) ? this.appendEvent(tx, cause, id, now) : null));
+    return written !== null;
+  }
+
+  /** Inserts the event of payment `id` as the row now stands (`released`: the row that was deleted). */
+  private async appendEvent(tx: Queryable, cause: PaymentEventCause, id: number, now: number, released?: PaymentRow): Promise<Written> {
+    const row = released ?? (await tx.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]))[0];
+    if (!row) throw new Error(`payment ${id} vanished while its event was written`);
+    const result = this.sealer.open(toStringOrNull(row.result_json), place('payments', 'result_json', [id]));
+    const snapshot: PaymentSnapshot = { ...snapshotOfRow(row, result), ...(released ? { state: RELEASED } : {}) };
+    const [{ last }] = await tx.query<{ last: number | string | null }>('SELECT MAX(seq) AS last FROM payment_events WHERE payment_id = ?', [id]);
+    const seq = (last === null ? 0 : toNumber(last)) + 1;
+    const { insertId } = await tx.execute(
+      'INSERT INTO payment_events (payment_id, seq, cause, state, bank, operation, bank_transaction_id, bank_transaction_date, bank_reference, bank_external_id, ' +
+        'http_status, review_since, result_json, recorded_at, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        id, seq, cause, snapshot.state, snapshot.bank, snapshot.operation, snapshot.bankTransactionId, snapshot.bankTransactionDate, snapshot.bankReference,
+        snapshot.bankExternalId, snapshot.httpStatus, snapshot.reviewSince, this.sealer.seal(result, eventPlace(id, seq)), now, this.sealer.currentKeyId,
+      ],
+    );
+    return { recordId: insertId, contentDigest: paymentEventDigest({ id: insertId, paymentId: id, seq, cause, recordedAt: now, snapshot }) };
+  }
+
+  /**
+   * A payment read for the API: its MAC (toPaymentRecord) and its current state against its last
+   * event, itself checked against its chain link's MAC. IntegrityError (AUDIT_INTEGRITY) when
+   * either does not hold, so a state written in SQL is never reported.
+   */
+  private async checkedRecord(row: PaymentRow): Promise<PaymentRecord> {
+    const record = toPaymentRecord(row, this.sealer);
+    const last = await lastTrustedEvent(this.db, this.sealer.keyRing, this.sealer, record.id);
+    if (last === null) {
+      const [since] = await this.db.query<{ since: number | string }>("SELECT since FROM chain_coverage WHERE records = 'payments'");
+      if (since === undefined || record.createdAt >= toNumber(since.since)) throw new IntegrityError(`payments id ${record.id} (${record.clientId} / ${record.transactionId}) has no event in its history: it was not written by the gateway`);
+      return record;
+    }
+    if ('problem' in last) throw new IntegrityError(last.problem);
+    const problem = paymentEventProblem({ id: record.id, clientId: record.clientId, transactionId: record.transactionId, snapshot: snapshotOfRow(row, record.resultJson) }, last);
+    if (problem !== null) throw new IntegrityError(problem);
+    return record;
   }
 
   /** Inserts in state RECEIVED. Throws UniqueViolationError when (clientId, transactionId) exists. */
@@ -176,39 +228,12 @@ export class SqlPaymentRepository implements PaymentRepository {
     const beneficiaryAccountMasked = details ? maskAccount(details.beneficiaryAccount) : null;
     const beneficiaryBank = details ? details.beneficiaryBankCode.trim().toUpperCase().slice(0, 16) : null;
     const { keyId, mac } = paymentMac(this.sealer.keyRing, { ...payment, createdAt: now });
-    const result = await this.db.execute(
-      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac, ' +
-        'beneficiary_account, beneficiary_bank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      // Nothing is sealed yet: the row is under the current key.
-      [
-        payment.clientId,
-        payment.transactionId,
-        payment.requestHash,
-        'RECEIVED',
-        payment.amount,
-        amountMinor(payment.amount),
-        payment.currency,
-        now,
-        now,
-        this.sealer.currentKeyId,
-        keyId,
-        mac,
-        beneficiaryAccountMasked,
-        beneficiaryBank,
-      ],
-    );
-    // The paying account and the details are sealed for their row, whose id the INSERT has just
-    // given: one UPDATE for both.
-    const id = result.insertId;
-    const sourceAccount = payment.sourceAccount || null;
-    if (sourceAccount !== null || details !== null) {
-      await this.db.execute('UPDATE payments SET source_account = ?, source_account_tag = ?, details_json = ? WHERE id = ?', [
-        this.sealer.seal(sourceAccount, place('payments', 'source_account', [id])),
-        sourceAccount === null ? null : accountTag(this.sealer.keyRing, sourceAccount),
-        this.sealer.seal(details === null ? null : JSON.stringify(details), place('payments', 'details_json', [id])),
-        id,
-      ]);
-    }
+    if (!this.chain) throw new Error('this store has no audit chain: payments cannot be written');
+    let id = 0;
+    await this.chain.append('payment_event', async (tx) => {
+      id = await this.insertPayment(tx, payment, now, { keyId, mac, beneficiaryAccountMasked, beneficiaryBank, details });
+      return this.appendEvent(tx, 'reserve', id, now);
+    });
     return {
       id,
       clientId: payment.clientId,
@@ -238,28 +263,77 @@ export class SqlPaymentRepository implements PaymentRepository {
     };
   }
 
+  /** Inserts a payment in state RECEIVED with its sealed account and details, and returns its id. */
+  private async insertPayment(
+    tx: Queryable,
+    payment: NewPayment,
+    now: number,
+    fixed: { keyId: string; mac: string; beneficiaryAccountMasked: string | null; beneficiaryBank: string | null; details: PaymentDetails | null },
+  ): Promise<number> {
+    const { keyId, mac, beneficiaryAccountMasked, beneficiaryBank, details } = fixed;
+    const result = await tx.execute(
+      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac, ' +
+        'beneficiary_account, beneficiary_bank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      // Nothing is sealed yet: the row is under the current key.
+      [
+        payment.clientId,
+        payment.transactionId,
+        payment.requestHash,
+        'RECEIVED',
+        payment.amount,
+        amountMinor(payment.amount),
+        payment.currency,
+        now,
+        now,
+        this.sealer.currentKeyId,
+        keyId,
+        mac,
+        beneficiaryAccountMasked,
+        beneficiaryBank,
+      ],
+    );
+    // The paying account and the details are sealed for their row, whose id the INSERT has just
+    // given: one UPDATE for both.
+    const id = result.insertId;
+    const sourceAccount = payment.sourceAccount || null;
+    if (sourceAccount !== null || details !== null) {
+      await tx.execute('UPDATE payments SET source_account = ?, source_account_tag = ?, details_json = ? WHERE id = ?', [
+        this.sealer.seal(sourceAccount, place('payments', 'source_account', [id])),
+        sourceAccount === null ? null : accountTag(this.sealer.keyRing, sourceAccount),
+        this.sealer.seal(details === null ? null : JSON.stringify(details), place('payments', 'details_json', [id])),
+        id,
+      ]);
+    }
+    return id;
+  }
+
   async find(clientId: string, transactionId: string): Promise<PaymentRecord | null> {
     const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE client_id = ? AND transaction_id = ?`, [clientId, transactionId]);
-    return rows.length > 0 ? toPaymentRecord(rows[0], this.sealer) : null;
+    return rows.length > 0 ? this.checkedRecord(rows[0]) : null;
   }
 
   /** Sets the given fields (undefined ones are left alone) and updated_at; a result is sealed, and the row's key id with it. */
   async update(id: number, update: PaymentUpdate, now: number): Promise<boolean> {
-    return this.write(id, update, now, '');
+    return this.write('update', id, update, now, '');
   }
 
   async settle(id: number, update: PaymentUpdate & { state: 'SUCCESS' | 'FAILED' }, now: number): Promise<boolean> {
     // The state condition makes the first settlement win: a late one of another process changes nothing.
-    return this.write(id, update, now, ", review_since = NULL", " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')");
+    return this.write('settle', id, update, now, ", review_since = NULL", " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')");
   }
 
   async storeSendOutcome(id: number, update: PaymentUpdate, now: number): Promise<boolean> {
     const final = update.state === 'SUCCESS' || update.state === 'FAILED';
-    return this.write(id, update, now, final ? ', review_since = NULL' : '', " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')");
+    return this.write('send', id, update, now, final ? ', review_since = NULL' : '', " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')");
   }
 
   async enterReview(id: number, now: number): Promise<void> {
-    await this.db.execute("UPDATE payments SET review_since = ? WHERE id = ? AND review_since IS NULL AND state IN ('SENDING', 'UNKNOWN', 'PENDING')", [now, id]);
+    await this.changed(
+      'review',
+      id,
+      async (tx) => (await tx.execute("UPDATE payments SET review_since = ? WHERE id = ? AND review_since IS NULL AND state IN ('SENDING', 'UNKNOWN', 'PENDING')", [now, id])).affectedRows === 1,
+      now,
+    );
   }
 
   async listInReview(limit: number): Promise<PaymentRecord[]> {
@@ -272,7 +346,7 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   async findById(id: number): Promise<PaymentRecord | null> {
     const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
-    return rows.length > 0 ? toPaymentRecord(rows[0], this.sealer) : null;
+    return rows.length > 0 ? this.checkedRecord(rows[0]) : null;
   }
 
   async findByBankTransaction(bank: string, bankTransactionId: string): Promise<PaymentRecord | null> {
@@ -280,7 +354,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     return rows.length === 1 ? toPaymentRecord(rows[0], this.sealer) : null;
   }
 
-  private async write(id: number, update: PaymentUpdate, now: number, extraSet: string, condition = ''): Promise<boolean> {
+  private async write(cause: PaymentEventCause, id: number, update: PaymentUpdate, now: number, extraSet: string, condition = ''): Promise<boolean> {
     const assignments: string[] = [];
     const params: SqlValue[] = [];
     for (const [field, column] of Object.entries(UPDATABLE) as [Exclude<keyof PaymentUpdate, 'resultJson'>, string][]) {
@@ -297,12 +371,23 @@ export class SqlPaymentRepository implements PaymentRepository {
     }
     assignments.push('updated_at = ?');
     params.push(now, id);
-    return (await this.db.execute(`UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params)).affectedRows === 1;
+    return this.changed(cause, id, async (tx) => (await tx.execute(`UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params)).affectedRows === 1, now);
+  }
+
+  /** Deletes payment `id` when `condition` holds, with a RELEASED event (the row as it was): its history stays. */
+  private async deleteWithEvent(id: number, condition: string, params: SqlValue[], now: number): Promise<boolean> {
+    if (!this.chain) throw new Error('this store has no audit chain: payments cannot be written');
+    const written = await this.chain.append('payment_event', async (tx) => {
+      const [row] = await tx.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
+      if (!row) return null;
+      const deleted = await tx.execute(`DELETE FROM payments WHERE id = ? AND ${condition}`, [id, ...params]);
+      return deleted.affectedRows === 1 ? this.appendEvent(tx, 'release', id, now, row) : null;
+    });
+    return written !== null;
   }
 
   async releaseStale(id: number, staleBefore: number): Promise<boolean> {
-    const result = await this.db.execute("DELETE FROM payments WHERE id = ? AND state = 'RECEIVED' AND updated_at <= ?", [id, staleBefore]);
-    return result.affectedRows === 1;
+    return this.deleteWithEvent(id, "state = 'RECEIVED' AND updated_at <= ?", [staleBefore], Date.now());
   }
 
   async claimDue(options: { owner: string; now: number; leaseMs: number; sendingStaleBefore: number; limit: number }): Promise<PaymentRecord[]> {
@@ -331,12 +416,16 @@ export class SqlPaymentRepository implements PaymentRepository {
   }
 
   async recordCheck(id: number, owner: string, check: { state: PaymentState; checkAttempts: number; notFoundCount: number; nextCheckAt: number }, now: number): Promise<void> {
-    await this.db.execute(
-      'UPDATE payments SET state = ?, check_attempts = ?, not_found_count = ?, next_check_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? ' +
-        // Never over a final state another process wrote meanwhile (the bank's answer arrived late).
-        "WHERE id = ? AND lease_owner = ? AND state IN ('SENDING', 'UNKNOWN', 'PENDING')",
-      [check.state, check.checkAttempts, check.notFoundCount, check.nextCheckAt, now, id, owner],
-    );
+    const update = async (tx: Queryable) =>
+      (
+        await tx.execute(
+          'UPDATE payments SET state = ?, check_attempts = ?, not_found_count = ?, next_check_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? ' +
+            // Never over a final state another process wrote meanwhile (the bank's answer arrived late).
+            "WHERE id = ? AND lease_owner = ? AND state IN ('SENDING', 'UNKNOWN', 'PENDING')",
+          [check.state, check.checkAttempts, check.notFoundCount, check.nextCheckAt, now, id, owner],
+        )
+      ).affectedRows === 1;
+    await this.changed('check', id, update, now);
   }
 
   async releaseLease(id: number, owner: string): Promise<void> {
@@ -366,7 +455,6 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   /** Deletes the reservation only while it is RECEIVED or SENDING; false otherwise. */
   async release(id: number): Promise<boolean> {
-    const result = await this.db.execute(`DELETE FROM payments WHERE id = ? AND state IN (${RELEASABLE.map(() => '?').join(', ')})`, [id, ...RELEASABLE]);
-    return result.affectedRows > 0;
+    return this.deleteWithEvent(id, `state IN (${RELEASABLE.map(() => '?').join(', ')})`, RELEASABLE, Date.now());
   }
 }

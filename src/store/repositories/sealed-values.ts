@@ -118,10 +118,14 @@ export interface SealedTable {
 /** Every sealed column of the store; everything else is clear and searchable. */
 export const SEALED_TABLES: readonly SealedTable[] = [
   { table: 'audit_exchanges', key: ['id'], row: ['request_id', '#received_at'], sealed: ['request_headers', 'request_body', 'response_body'] },
+  // An exchange's completion (migration 023): its answer, sealed for its exchange id.
+  { table: 'audit_completions', key: ['exchange_id'], row: ['#exchange_id'], sealed: ['response_body'] },
   { table: 'audit_bank_calls', key: ['id'], row: ['request_id', 'operation', '#started_at'], sealed: ['url', 'request_headers', 'request_body', 'response_body'] },
   // source_account (migration 011): the paying account, read back to ask for its statement;
   // details_json (migration 015): the transfer's details the finance console shows.
   { table: 'payments', key: ['id'], row: ['#id'], sealed: ['result_json', 'source_account', 'details_json'] },
+  // A payment's history (migration 024): the answer kept at each event, sealed for the payment and the event's place in its history.
+  { table: 'payment_events', key: ['id'], row: ['#payment_id', '#seq'], sealed: ['result_json'] },
   { table: 'transfer_batch_lines', key: ['batch_pk', 'line_no'], row: ['#batch_pk', '#line_no'], sealed: ['request_json', 'result_json'] },
   { table: 'callback_deliveries', key: ['id'], row: ['client_id', 'transaction_id'], sealed: ['body'] },
   // A client's request-signing key (migration 008): the gateway needs the key itself to verify HMACs.
@@ -150,4 +154,4 @@ export function place(table: SealedTableName, column: string, row: readonly (str
   return { table, column, row };
 }
 
-export type SealedTableName = 'audit_exchanges' | 'audit_bank_calls' | 'payments' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'console_sessions';
+export type SealedTableName = 'audit_exchanges' | 'audit_completions' | 'payment_events' | 'audit_bank_calls' | 'payments' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'console_sessions';

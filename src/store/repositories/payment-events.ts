@@ -1,0 +1,170 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { KeyRing } from '../../security/index.js';
+import type { Queryable } from '../types.js';
+import { CHAIN_PURPOSE, linkHash } from './audit-chain.js';
+import { digest } from './audit-records.js';
+import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
+import { place, type SealPlace, type ValueOpener } from './sealed-values.js';
+
+/**
+ * A payment's history (migration 024): every write that changes a payment's state appends a row
+ * of payment_events with the payment as it then stands, under a `payment_event` link of the
+ * writer's keyed audit chain (audit-chain.ts). The payments row is the current state; its last
+ * event must say the same, which `audit verify` and the status read check (paymentEventProblem).
+ */
+
+/** Why an event was written. */
+export type PaymentEventCause = 'reserve' | 'update' | 'send' | 'settle' | 'check' | 'review' | 'release';
+
+/** The state of an event that released (deleted) an unsent reservation. */
+export const RELEASED = 'RELEASED';
+
+/** Columns of payment_events, in the order every SELECT uses. */
+export const PAYMENT_EVENT_COLUMNS =
+  'id, payment_id, seq, cause, state, bank, operation, bank_transaction_id, bank_transaction_date, bank_reference, bank_external_id, ' +
+  'http_status, review_since, result_json, recorded_at, key_id';
+
+export interface PaymentEventRow {
+  id: number | string;
+  payment_id: number | string;
+  seq: number | string;
+  cause: string;
+  state: string;
+  bank: string | null;
+  operation: string | null;
+  bank_transaction_id: string | null;
+  bank_transaction_date: string | null;
+  bank_reference: string | null;
+  bank_external_id: string | null;
+  http_status: number | string | null;
+  review_since: number | string | null;
+  result_json: string | null;
+  recorded_at: number | string;
+  key_id: string | null;
+}
+
+/** The fields of a payment an event records (as the payments row holds them, its answer in clear). */
+export interface PaymentSnapshot {
+  state: string;
+  bank: string | null;
+  operation: string | null;
+  bankTransactionId: string | null;
+  bankTransactionDate: string | null;
+  bankReference: string | null;
+  bankExternalId: string | null;
+  httpStatus: number | null;
+  reviewSince: number | null;
+  resultJson: string | null;
+}
+
+/** Where an event's answer is sealed: its payment and place in that payment's history. */
+export function eventPlace(paymentId: number, seq: number): SealPlace {
+  return place('payment_events', 'result_json', [paymentId, seq]);
+}
+
+/** The snapshot a payments row holds (its answer opened from the row with `open`). */
+export function snapshotOfRow(
+  row: { state: string; bank: string | null; operation: string | null; bank_transaction_id: string | null; bank_transaction_date: string | null; bank_reference: string | null; bank_external_id: string | null; http_status: number | string | null; review_since: number | string | null },
+  resultJson: string | null,
+): PaymentSnapshot {
+  return {
+    state: row.state,
+    bank: toStringOrNull(row.bank),
+    operation: toStringOrNull(row.operation),
+    bankTransactionId: toStringOrNull(row.bank_transaction_id),
+    bankTransactionDate: toStringOrNull(row.bank_transaction_date),
+    bankReference: toStringOrNull(row.bank_reference),
+    bankExternalId: toStringOrNull(row.bank_external_id),
+    httpStatus: toNumberOrNull(row.http_status),
+    reviewSince: toNumberOrNull(row.review_since),
+    resultJson,
+  };
+}
+
+/** An event row in clear (its answer opened for its place). Throws IntegrityError when the answer does not open there. */
+export function openEvent(row: PaymentEventRow, sealer: ValueOpener): { id: number; paymentId: number; seq: number; cause: string; recordedAt: number; snapshot: PaymentSnapshot } {
+  const paymentId = toNumber(row.payment_id);
+  const seq = toNumber(row.seq);
+  return {
+    id: toNumber(row.id),
+    paymentId,
+    seq,
+    cause: row.cause,
+    recordedAt: toNumber(row.recorded_at),
+    snapshot: snapshotOfRow(row, sealer.open(toStringOrNull(row.result_json), eventPlace(paymentId, seq))),
+  };
+}
+
+/** What an event's chain link covers: every field of the event, its answer in clear. */
+export function paymentEventDigest(e: { id: number; paymentId: number; seq: number; cause: string; recordedAt: number; snapshot: PaymentSnapshot }): string {
+  const s = e.snapshot;
+  return digest([
+    'payment-event', e.id, e.paymentId, e.seq, e.cause, s.state, s.bank, s.operation, s.bankTransactionId, s.bankTransactionDate, s.bankReference,
+    s.bankExternalId, s.httpStatus, s.reviewSince, s.resultJson, e.recordedAt,
+  ]);
+}
+
+const FIELDS: [keyof PaymentSnapshot, string][] = [
+  ['state', 'state'],
+  ['bank', 'bank'],
+  ['operation', 'operation'],
+  ['bankTransactionId', 'bank transaction id'],
+  ['bankTransactionDate', 'bank transaction date'],
+  ['bankReference', 'bank reference'],
+  ['bankExternalId', 'external id'],
+  ['httpStatus', 'HTTP status'],
+  ['reviewSince', 'review queue time'],
+  ['resultJson', 'answer'],
+];
+
+/**
+ * How a payment differs from its last event, in words, or null when they agree: a payment whose
+ * state, bank fields or answer were changed in the database without an event.
+ */
+export function paymentEventProblem(payment: { id: number; clientId: string; transactionId: string; snapshot: PaymentSnapshot }, last: { seq: number; snapshot: PaymentSnapshot }): string | null {
+  const changed = FIELDS.filter(([field]) => payment.snapshot[field] !== last.snapshot[field]);
+  if (changed.length === 0) return null;
+  const said = changed
+    .filter(([field]) => field !== 'resultJson')
+    .map(([field, name]) => `${name} ${JSON.stringify(payment.snapshot[field])} where its last event (seq ${last.seq}) says ${JSON.stringify(last.snapshot[field])}`);
+  if (changed.some(([field]) => field === 'resultJson')) said.push(`an answer other than its last event's (seq ${last.seq})`);
+  return `payments id ${payment.id} (${payment.clientId} / ${payment.transactionId}) was changed without an event in its history: ${said.join(', ')}`;
+}
+
+/** The link of a `payment_event` record, as audit_chain holds it. */
+interface EventLinkRow {
+  writer_id: string;
+  seq: number | string;
+  record_id: number | string;
+  recorded_at: number | string;
+  prev_hash: string;
+  hash: string;
+  key_id: string | null;
+}
+
+/**
+ * The last event of payment `paymentId`, authenticated by its own chain link's MAC (not its place
+ * in the chain: `audit verify` walks that), or a reason it cannot be trusted. null: no event.
+ */
+export async function lastTrustedEvent(
+  q: Queryable,
+  ring: KeyRing,
+  sealer: ValueOpener,
+  paymentId: number,
+): Promise<{ seq: number; snapshot: PaymentSnapshot } | { problem: string } | null> {
+  const [row] = await q.query<PaymentEventRow>(`SELECT ${PAYMENT_EVENT_COLUMNS} FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1`, [paymentId]);
+  if (!row) return null;
+  const event = openEvent(row, sealer);
+  const [link] = await q.query<EventLinkRow>("SELECT writer_id, seq, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE kind = 'payment_event' AND record_id = ?", [event.id]);
+  const problem = `payment_events id ${event.id} (payment ${paymentId} seq ${event.seq}) is not the gateway's: its chain link is missing or does not match it`;
+  if (!link || link.key_id === null) return { problem };
+  const { key } = ring.macKey(CHAIN_PURPOSE, link.key_id);
+  const expected = linkHash(
+    { prevHash: link.prev_hash, writerId: link.writer_id, seq: toNumber(link.seq), kind: 'payment_event', recordId: event.id, recordedAt: toNumber(link.recorded_at), contentDigest: paymentEventDigest(event) },
+    key,
+  );
+  const a = Buffer.from(expected);
+  const b = Buffer.from(link.hash);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) return { problem };
+  return { seq: event.seq, snapshot: event.snapshot };
+}
