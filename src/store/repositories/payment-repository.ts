@@ -186,12 +186,16 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   /** Inserts the event of payment `id` as the row now stands (`released`: the row that was deleted). */
   private async appendEvent(tx: Queryable, cause: PaymentEventCause, id: number, now: number, released?: PaymentRow): Promise<Written> {
-    const row = released ?? (await tx.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]))[0];
-    if (!row) throw new Error(`payment ${id} vanished while its event was written`);
+    // The row as it now stands and the number of its last event, in one read.
+    const lastSeq = '(SELECT MAX(e.seq) FROM payment_events e WHERE e.payment_id = ?) AS last_event_seq';
+    const [read] = released
+      ? await tx.query<{ last_event_seq: number | string | null }>(`SELECT ${lastSeq}`, [id])
+      : await tx.query<PaymentRow & { last_event_seq: number | string | null }>(`SELECT ${PAYMENT_COLUMNS}, ${lastSeq} FROM payments WHERE id = ?`, [id, id]);
+    if (!read) throw new Error(`payment ${id} vanished while its event was written`);
+    const row = released ?? (read as PaymentRow & { last_event_seq: number | string | null });
     const result = this.sealer.open(toStringOrNull(row.result_json), place('payments', 'result_json', [id]));
     const snapshot: PaymentSnapshot = { ...snapshotOfRow(row, result), ...(released ? { state: RELEASED } : {}) };
-    const [{ last }] = await tx.query<{ last: number | string | null }>('SELECT MAX(seq) AS last FROM payment_events WHERE payment_id = ?', [id]);
-    const seq = (last === null ? 0 : toNumber(last)) + 1;
+    const seq = (read.last_event_seq === null ? 0 : toNumber(read.last_event_seq)) + 1;
     const { insertId } = await tx.execute(
       'INSERT INTO payment_events (payment_id, seq, cause, state, bank, operation, bank_transaction_id, bank_transaction_date, bank_reference, bank_external_id, ' +
         'http_status, review_since, result_json, recorded_at, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
