@@ -72,6 +72,10 @@ async function writeAudit(url: string): Promise<Written> {
 }
 
 forEachBackend('gerbang audit purge-anonymous', (ctx) => {
+  // Each test runs the CLI as its own processes, each loading the whole gateway: slow on a busy machine.
+  beforeEach(function () {
+    this.currentTest?.timeout(60_000);
+  });
   let url = '';
   let drop: () => Promise<void> = async () => undefined;
   let db: Db;

@@ -43,6 +43,10 @@ async function sealedRows(db: Db): Promise<Record<string, Record<string, unknown
 }
 
 forEachBackend('gerbang keys rotate', (db) => {
+  // Each test runs the CLI as its own processes, each loading the whole gateway: slow on a busy machine.
+  beforeEach(function () {
+    this.currentTest?.timeout(60_000);
+  });
   const remark = `Rot ${randomBytes(4).toString('hex')}`;
   const runId = `RUN-${randomBytes(5).toString('hex')}`;
   let rotation: Awaited<ReturnType<typeof runCli>>;
@@ -163,6 +167,10 @@ forEachBackend('gerbang keys rotate', (db) => {
 });
 
 forEachBackend('gerbang keys rotate while a process without the new key has an exchange open', (db) => {
+  // Each test runs the CLI as its own processes, each loading the whole gateway: slow on a busy machine.
+  beforeEach(function () {
+    this.currentTest?.timeout(60_000);
+  });
   it('that process still completes it, and a second rotation seals the completion with the new key', async () => {
     const store = await openStore(db.url(), { auditKeys: ringOf(OLD) });
     const env = { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` };
@@ -196,6 +204,10 @@ forEachBackend('gerbang keys rotate while a process without the new key has an e
 });
 
 forEachBackend('a payment-run line whose result is sealed under another key than its request', (db) => {
+  // Each test runs the CLI as its own processes, each loading the whole gateway: slow on a busy machine.
+  beforeEach(function () {
+    this.currentTest?.timeout(60_000);
+  });
   it('is marked for rotation (key id NULL), stays readable, and keys rotate seals it whole under the new key', async () => {
     const before = await openStore(db.url(), { auditKeys: ringOf(OLD) });
     const after = await openStore(db.url(), { auditKeys: ringOf(OLD, NEW) });
@@ -223,6 +235,10 @@ forEachBackend('a payment-run line whose result is sealed under another key than
 });
 
 forEachBackend('migration 012 over values stored before it (clear text from before 003 and 009, gcm1 values)', (db) => {
+  // Each test runs the CLI as its own processes, each loading the whole gateway: slow on a busy machine.
+  beforeEach(function () {
+    this.currentTest?.timeout(60_000);
+  });
   it('seals each for its row, signs the payments, and the store reads them; clear text written afterwards is refused', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gerbang-mig-'));
     const database = db.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase();

@@ -143,5 +143,5 @@ forEachBackend('gerbang keys rotate and client signing keys', (db) => {
     } finally {
       await gw.close();
     }
-  });
+  }).timeout(60_000); // several CLI processes, each loading the whole gateway
 });

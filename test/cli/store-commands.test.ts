@@ -184,5 +184,5 @@ forEachBackend('gerbang client grant-account / revoke-account / accounts', (db) 
     expect((await runCli(['client', 'grant-account', '--id', 'nobody', '--account', '0201245680'], env)).code).to.equal(1);
     expect((await runCli(['client', 'revoke-account', '--id', clientId, '--account', '0201245680'], env)).code).to.equal(0);
     expect(await db.store().accountGrants.list(clientId)).to.deep.equal([]);
-  });
+  }).timeout(60_000); // nine CLI processes, each loading the whole gateway
 });
