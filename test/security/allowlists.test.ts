@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { invalidCidrs, IpAllowlist, normalizeIp, OriginAllowlist, hashSecret, verifySecret } from '../../src/security/index.js';
+import { invalidCidrs, invalidOrigins, IpAllowlist, normalizeIp, OriginAllowlist, hashSecret, verifySecret } from '../../src/security/index.js';
 
 describe('IpAllowlist', () => {
   it('matches IPv4 CIDRs and single addresses', () => {
@@ -124,6 +124,33 @@ describe('OriginAllowlist', () => {
 
   it('allows nobody when empty', () => {
     expect(new OriginAllowlist([]).allows('https://erp.example.com')).to.equal(false);
+  });
+
+  it('reads an entry trimmed and in any case', () => {
+    const typed = new OriginAllowlist(['  ERP.Example.com\t', ' http://LocalHost:3000 ']);
+    expect(typed.allows('https://erp.example.com')).to.equal(true);
+    expect(typed.allows('http://localhost:3000')).to.equal(true);
+  });
+
+  it("takes a scheme's default port written out as no port, and that port only for that scheme", () => {
+    const list = new OriginAllowlist(['https://erp.example.com:443', 'http://intranet.example.com:80', 'http://legacy.example.com:443', 'https://odd.example.com:80']);
+    // Browsers never write a default port in an Origin header.
+    expect(list.allows('https://erp.example.com')).to.equal(true);
+    expect(list.allows('http://intranet.example.com')).to.equal(true);
+    // 443 is not http's default, nor 80 https's: the port must be sent, and is.
+    expect(list.allows('http://legacy.example.com:443')).to.equal(true);
+    expect(list.allows('http://legacy.example.com')).to.equal(false);
+    expect(list.allows('https://odd.example.com:80')).to.equal(true);
+    expect(list.allows('https://odd.example.com')).to.equal(false);
+  });
+
+  it('refuses an entry that is not a whole host, wildcard or origin, naming it', () => {
+    const bad = ['ftp://erp.example.com', 'https://erp.example.com/app', 'erp.example.com:3000x', '*erp.example.com', 'https://user@erp.example.com', 'erp.example.com?x', ''];
+    expect(invalidOrigins(['erp.example.com', ...bad, '*.dynamics.com', 'http://localhost:3000/'])).to.deep.equal(
+      bad.map((entry) => `"${entry}" is not a host, *.domain wildcard or origin`),
+    );
+    expect(() => new OriginAllowlist(['erp.example.com', 'ftp://erp.example.com'])).to.throw('"ftp://erp.example.com" is not a host, *.domain wildcard or origin');
+    expect(invalidOrigins([])).to.deep.equal([]);
   });
 });
 

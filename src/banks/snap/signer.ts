@@ -42,9 +42,9 @@ export function minify(body: string): string {
   return out;
 }
 
-/** lowercase hex sha256 of the minified body; the empty body hashes the empty string. */
+/** lowercase hex sha256 of the minified body; the empty body hashes the empty string (EMPTY_BODY_SHA256). */
 export function bodyHash(body: string): string {
-  return body === '' ? EMPTY_BODY_SHA256 : createHash('sha256').update(minify(body), 'utf8').digest('hex');
+  return createHash('sha256').update(minify(body), 'utf8').digest('hex');
 }
 
 /** RFC 3986 percent-encoding of one component: unreserved characters kept, upper-case hex (`%20`, `%2C`). */

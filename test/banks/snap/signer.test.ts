@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { createHash, createHmac, createVerify, generateKeyPairSync, sign as rsaSign } from 'node:crypto';
 import {
   EMPTY_BODY_SHA256,
+  bodyHash,
+  encodeComponent,
   minify,
   parseSnapTimestamp,
   relativeUrl,
@@ -10,6 +12,7 @@ import {
   snapTimestamp,
   verifyTokenSignature,
 } from '../../../src/banks/snap/index.js';
+import { notificationStringToSign, verifyNotificationSignature } from '../../../src/banks/snap/signer.js';
 
 describe('SNAP signer', () => {
   describe('service signature (HMAC-SHA512)', () => {
@@ -44,7 +47,62 @@ describe('SNAP signer', () => {
     });
   });
 
+  describe('minified body', () => {
+    it('removes spaces, tabs, carriage returns and newlines outside strings only', () => {
+      expect(minify('{ "a" :\t[ 1 ,\r\n 2 ] }')).to.equal('{"a":[1,2]}');
+      expect(minify('{"a":" \t\r\n x "}')).to.equal('{"a":" \t\r\n x "}');
+      // A non-breaking space is not JSON whitespace: it stays, inside or outside strings.
+      expect(minify('{"a":\u00a01}')).to.equal('{"a":\u00a01}');
+    });
+
+    it('keeps an escaped quote inside a string, and a string that ends the text open', () => {
+      expect(minify('{"a":"x\\" y"}')).to.equal('{"a":"x\\" y"}');
+      expect(minify('{"a":"x\\\\" , "b" : 1}')).to.equal('{"a":"x\\\\","b":1}');
+      expect(minify('"a b\\')).to.equal('"a b\\');
+      expect(minify('"a b')).to.equal('"a b');
+    });
+
+    it('hashes the minified text, lower-case hex sha256', () => {
+      expect(bodyHash(' { "a" : "b c" } ')).to.equal(createHash('sha256').update('{"a":"b c"}').digest('hex'));
+      expect(bodyHash('')).to.equal('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+      expect(bodyHash(' \n')).to.equal('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    });
+  });
+
   describe('RelativeUrl', () => {
+    it("percent-encodes !'()* too, which encodeURIComponent leaves alone", () => {
+      expect(encodeComponent("a!b'c(d)e*f g~h-i_j.k")).to.equal('a%21b%27c%28d%29e%2Af%20g~h-i_j.k');
+      expect(relativeUrl("/p/(x)!", { "n*": "v'" })).to.equal('/p/%28x%29%21?n%2A=v%27');
+    });
+
+    it('reads a received query: a name without a value is an empty value, empty pairs are dropped, + stays a plus', () => {
+      expect(relativeUrl('/p?flag&&b=1&a=x+y&c=')).to.equal('/p?a=x%2By&b=1&c=&flag=');
+      expect(relativeUrl('/p?')).to.equal('/p');
+      expect(relativeUrl('/p?a=b=c')).to.equal('/p?a=b%3Dc');
+    });
+
+    it('takes text that is not valid percent-encoding literally, in the path and the query', () => {
+      expect(relativeUrl('/p/100%/x?q=%zz&%E0=1')).to.equal('/p/100%25/x?%25E0=1&q=%25zz');
+    });
+
+    it('reads a query with an empty path and a parameter with an empty name', () => {
+      expect(relativeUrl('?b=2&a=1')).to.equal('?a=1&b=2');
+      expect(relativeUrl('/p?=v&a')).to.equal('/p?=v&a=');
+    });
+
+    it('adds parameters to those already on the path and sorts them all together', () => {
+      expect(relativeUrl('/p?b=2', { a: '1', c: '3' })).to.equal('/p?a=1&b=2&c=3');
+      expect(relativeUrl('/p', {})).to.equal('/p');
+    });
+
+    it('sorts in UTF-8 byte order, not by UTF-16 code units', () => {
+      // U+FF5E (EF BD 9E) sorts before U+1F600 (F0 9F 98 80) by bytes; by UTF-16 units (FF5E > D83D) after.
+      expect(relativeUrl('/p', { '\u{1F600}': '1', '\uFF5E': '2' })).to.equal('/p?%EF%BD%9E=2&%F0%9F%98%80=1');
+      expect(relativeUrl('/p', { a: '\u{1F600}' , b: '0' }).split('?')[1]).to.equal('a=%F0%9F%98%80&b=0');
+      expect(relativeUrl('/p?a=\u{1F600}&a=\uFF5E')).to.equal('/p?a=%EF%BD%9E&a=%F0%9F%98%80');
+    });
+
+
     it('percent-encodes RFC 3986 with upper-case hex, space %20, comma encoded, and sorts the query by name then value', () => {
       const url = relativeUrl('/openapi/v1.0/accounts/0201 245680,0201245681', { b: 'x y', a: '2', 'a ': '0' });
       expect(url).to.equal('/openapi/v1.0/accounts/0201%20245680%2C0201245681?a=2&a%20=0&b=x%20y');
@@ -81,6 +139,37 @@ describe('SNAP signer', () => {
       expect(verifyTokenSignature({ clientId: 'd', timestamp: '2026-11-25T10:00:00+07:00', signature, publicKey })).to.equal(false);
       expect(verifyTokenSignature({ clientId: 'c', timestamp: '2026-11-25T10:00:00+07:00', signature, publicKey: other.publicKey })).to.equal(false);
       expect(verifyTokenSignature({ clientId: 'c', timestamp: '2026-11-25T10:00:00+07:00', signature: 'not base64!', publicKey })).to.equal(false);
+    });
+  });
+
+  describe('bank notification signature (RSA-SHA256, the bank\'s key)', () => {
+    const bank = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const notification = {
+      method: 'post',
+      relativeUrl: '/openapi/v1.0/transfer-rtgs/notify',
+      body: '{ "originalPartnerReferenceNo" : "2020102900000000000001", "latestTransactionStatus": "00" }',
+      timestamp: '2026-11-25T10:00:00+07:00',
+    };
+    // Built by hand from the SNAP rule: METHOD:RelativeUrl:lowerhex(sha256(minified body)):X-TIMESTAMP.
+    const text = `POST:/openapi/v1.0/transfer-rtgs/notify:${createHash('sha256').update('{"originalPartnerReferenceNo":"2020102900000000000001","latestTransactionStatus":"00"}').digest('hex')}:2026-11-25T10:00:00+07:00`;
+    const signature = rsaSign('sha256', Buffer.from(text), bank.privateKey).toString('base64');
+
+    it('is checked over METHOD:RelativeUrl:sha256(minified body):X-TIMESTAMP', () => {
+      expect(notificationStringToSign(notification)).to.equal(text);
+      expect(verifyNotificationSignature({ ...notification, signature, publicKey: bank.publicKey })).to.equal(true);
+    });
+
+    it('fails for another body, path, method or time, another key, or a signature that is not one', () => {
+      const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const check = (change: Partial<typeof notification> & { signature?: string; publicKey?: typeof bank.publicKey }) =>
+        verifyNotificationSignature({ ...notification, signature, publicKey: bank.publicKey, ...change });
+      expect(check({ body: notification.body.replace('"00"', '"06"') })).to.equal(false);
+      expect(check({ relativeUrl: '/openapi/v1.0/transfer-skn/notify' })).to.equal(false);
+      expect(check({ method: 'PUT' })).to.equal(false);
+      expect(check({ timestamp: '2026-11-25T10:00:01+07:00' })).to.equal(false);
+      expect(check({ publicKey: other.publicKey })).to.equal(false);
+      expect(check({ signature: '' })).to.equal(false);
+      expect(check({ publicKey: 'not a key' as unknown as typeof bank.publicKey })).to.equal(false);
     });
   });
 
