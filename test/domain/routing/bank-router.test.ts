@@ -77,11 +77,17 @@ describe('BankRouter', () => {
 
     it('pays another bank interbank only through the partners holding the paying account, never through the beneficiary\'s own bank', () => {
       const toBni = router.route(request({ beneficiaryBankCode: 'BNINIDJA' }));
-      expect(toBni.map((r) => [r.partner, r.method])).to.deep.equal([['bca-main', 'BIFAST'], ['bca-backup', 'BIFAST']]);
+      // Each partner's online switching follows its BI-FAST, taken only when BI-FAST refuses this bank.
+      expect(toBni.map((r) => [r.partner, r.method, r.onlyAfter ?? null])).to.deep.equal([
+        ['bca-main', 'BIFAST', null],
+        ['bca-main', 'ONLINE', 'BIFAST_UNAVAILABLE'],
+        ['bca-backup', 'BIFAST', null],
+        ['bca-backup', 'ONLINE', 'BIFAST_UNAVAILABLE'],
+      ]);
       expect(toBni[0].operation).to.equal('transfer-bifast');
       expect(toBni[0].reason).to.equal(`account ${BCA_ACCOUNT} is held at bca-main (priority 1); beneficiary bank BNINIDJA is another bank: interbank, BIFAST chosen for the amount`);
       const fromBni = router.route(request({ sourceAccountNumber: BNI_ACCOUNT, beneficiaryBankCode: 'CENAIDJA' }));
-      expect(fromBni.map((r) => [r.partner, r.method])).to.deep.equal([['bni', 'BIFAST']]);
+      expect(fromBni.map((r) => [r.partner, r.method])).to.deep.equal([['bni', 'BIFAST'], ['bni', 'ONLINE']]);
     });
 
     it('reads the beneficiary bank as clearing code, BIC or 11-letter BIC, in any case and with spaces around', () => {
