@@ -8,9 +8,13 @@ import { everyRow, forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type HttpAnswer } from '../support/gateway-harness.js';
 import { startTestBank, type TestBank } from '../support/test-bank.js';
 
-/** Every audit row of both tables, as the database holds it, as one searchable text. */
+/** Every audit row (exchanges, their completions, bank calls), as the database holds it, as one searchable text. */
 async function rawAudit(gw: TestGateway): Promise<string> {
-  const rows = [...(await gw.store.db.query('SELECT * FROM audit_exchanges')), ...(await gw.store.db.query('SELECT * FROM audit_bank_calls'))];
+  const rows = [
+    ...(await gw.store.db.query('SELECT * FROM audit_exchanges')),
+    ...(await gw.store.db.query('SELECT * FROM audit_completions')),
+    ...(await gw.store.db.query('SELECT * FROM audit_bank_calls')),
+  ];
   return JSON.stringify(rows);
 }
 

@@ -354,7 +354,11 @@ forEachBackend('Request signing', (db) => {
       expect(row.signing_key).to.match(/^gcm2\.test-run\./);
       expect(row.signing_key).to.not.contain(signer.key);
       expect(row.key_id).to.equal('test-run');
-      const audit = JSON.stringify([...(await gw.store.db.query('SELECT * FROM audit_exchanges')), ...(await gw.store.audit.list({ limit: 1000 }))]);
+      const audit = JSON.stringify([
+        ...(await gw.store.db.query('SELECT * FROM audit_exchanges')),
+        ...(await gw.store.db.query('SELECT * FROM audit_completions')),
+        ...(await gw.store.audit.list({ limit: 1000 })),
+      ]);
       expect(audit.includes(signer.key), 'signing key in audit').to.equal(false);
       expect(logs.text().includes(signer.key), 'signing key in logs').to.equal(false);
       expect(logs.text()).to.contain('SIGNATURE_INVALID');

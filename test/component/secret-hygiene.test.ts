@@ -91,6 +91,7 @@ forEachBackend('Secret hygiene', (db) => {
   it('writes no secret into any audit row', async () => {
     const rows = [
       ...(await gw.store.db.query('SELECT * FROM audit_exchanges')),
+      ...(await gw.store.db.query('SELECT * FROM audit_completions')),
       ...(await gw.store.db.query('SELECT * FROM audit_bank_calls')),
     ];
     expect(rows.length).to.be.greaterThan(8);

@@ -57,7 +57,7 @@ describe('Two gateway nodes sharing one MariaDB', function () {
     const statuses = answers.map((a) => a.status);
     expect(statuses.filter((s) => s === 201), 'one payment').to.have.length(1);
     for (const answer of answers.filter((a) => a.status !== 201)) {
-      expect(answer.status).to.equal(409);
+      expect(answer.status, answer.text).to.equal(409);
       expect(answer.body.code).to.equal('IDEMPOTENCY_IN_FLIGHT');
     }
     // Once it is done, every node replays the stored answer.

@@ -388,8 +388,10 @@ async function main(): Promise<void> {
     for (let i = 0; i < requestIds.length; i += 500) {
       const chunk = requestIds.slice(i, i + 500);
       const rows = await store.query<{ request_id: string; status_code: number | null; outcome: string; legs: number }>(
-        'SELECT e.request_id, e.status_code, e.outcome, (SELECT COUNT(*) FROM audit_bank_calls b WHERE b.exchange_id = e.id OR b.request_id = e.request_id) AS legs ' +
-          `FROM audit_exchanges e WHERE e.request_id IN (${inList(chunk)})`,
+        // A completed exchange's answer is its own row (audit_completions); one recorded whole keeps it in the exchange.
+        'SELECT e.request_id, COALESCE(c.status_code, e.status_code) AS status_code, COALESCE(c.outcome, e.outcome) AS outcome, ' +
+          '(SELECT COUNT(*) FROM audit_bank_calls b WHERE b.exchange_id = e.id OR b.request_id = e.request_id) AS legs ' +
+          `FROM audit_exchanges e LEFT JOIN audit_completions c ON c.exchange_id = e.id WHERE e.request_id IN (${inList(chunk)})`,
         chunk,
       );
       for (const row of rows) audit.set(row.request_id, { status: row.status_code === null ? null : Number(row.status_code), outcome: row.outcome, legs: Number(row.legs) });

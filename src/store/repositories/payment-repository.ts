@@ -210,20 +210,35 @@ export class SqlPaymentRepository implements PaymentRepository {
   /**
    * A payment read for the API: its MAC (toPaymentRecord) and its current state against its last
    * event, itself checked against its chain link's MAC. IntegrityError (AUDIT_INTEGRITY) when
-   * either does not hold, so a state written in SQL is never reported.
+   * either does not hold, so a state written in SQL is never reported. Null when the payment was
+   * released (deleted) while it was being read.
    */
-  private async checkedRecord(row: PaymentRow): Promise<PaymentRecord> {
+  private async checkedRecord(row: PaymentRow): Promise<PaymentRecord | null> {
     const record = toPaymentRecord(row, this.sealer);
-    const last = await lastTrustedEvent(this.db, this.sealer.keyRing, this.sealer, record.id);
+    if ((await this.historyProblem(this.db, row, record)) === null) return record;
+    // The row and its history were read by two statements: another request moving this payment
+    // on between them looks like a mismatch. Both are read again in one transaction, from one
+    // snapshot; a state written in SQL without its event still does not match.
+    return this.db.withTransaction(async (tx) => {
+      const [fresh] = await tx.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [row.id]);
+      if (!fresh) return null;
+      const freshRecord = toPaymentRecord(fresh, this.sealer);
+      const problem = await this.historyProblem(tx, fresh, freshRecord);
+      if (problem !== null) throw new IntegrityError(problem);
+      return freshRecord;
+    });
+  }
+
+  /** What is wrong with the payment's history as `q` reads it, or null when its last event matches the row. */
+  private async historyProblem(q: Queryable, row: PaymentRow, record: PaymentRecord): Promise<string | null> {
+    const last = await lastTrustedEvent(q, this.sealer.keyRing, this.sealer, record.id);
     if (last === null) {
-      const [since] = await this.db.query<{ since: number | string }>("SELECT since FROM chain_coverage WHERE records = 'payments'");
-      if (since === undefined || record.createdAt >= toNumber(since.since)) throw new IntegrityError(`payments id ${record.id} (${record.clientId} / ${record.transactionId}) has no event in its history: it was not written by the gateway`);
-      return record;
+      const [since] = await q.query<{ since: number | string }>("SELECT since FROM chain_coverage WHERE records = 'payments'");
+      if (since === undefined || record.createdAt >= toNumber(since.since)) return `payments id ${record.id} (${record.clientId} / ${record.transactionId}) has no event in its history: it was not written by the gateway`;
+      return null;
     }
-    if ('problem' in last) throw new IntegrityError(last.problem);
-    const problem = paymentEventProblem({ id: record.id, clientId: record.clientId, transactionId: record.transactionId, snapshot: snapshotOfRow(row, record.resultJson) }, last);
-    if (problem !== null) throw new IntegrityError(problem);
-    return record;
+    if ('problem' in last) return last.problem;
+    return paymentEventProblem({ id: record.id, clientId: record.clientId, transactionId: record.transactionId, snapshot: snapshotOfRow(row, record.resultJson) }, last);
   }
 
   /** Inserts in state RECEIVED. Throws UniqueViolationError when (clientId, transactionId) exists. */
