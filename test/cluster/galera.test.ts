@@ -119,15 +119,27 @@ describe('Two gateways on a three-node Galera cluster', function () {
       ),
     );
     const statuses = first.map((answer) => answer.status);
-    expect(statuses.filter((status) => status >= 500), 'answers 5xx').to.deep.equal([]);
-    for (const answer of first) expect([201, 409]).to.include(answer.status);
-    const executed = executions();
-    for (const body of bodies) expect(executed.get(String(body.transactionId)), String(body.transactionId)).to.equal(1);
-    // Each transactionId got exactly one 201; the others were told it is in flight.
+    expect(statuses.filter((status) => status >= 500 && status !== 503), 'answers 5xx other than 503').to.deep.equal([]);
+    // A request whose certification conflicts outlast the retries is told 503 with Retry-After,
+    // nothing sent (the issue's rule): rare, a few of the 100 at most.
+    expect(statuses.filter((status) => status === 503).length, 'answers 503').to.be.at.most(5);
+    for (const answer of first) {
+      expect([201, 409, 503]).to.include(answer.status);
+      if (answer.status === 503) expect(Number(answer.headers['retry-after']), 'Retry-After on 503').to.be.greaterThan(0);
+    }
+    // Each transactionId got at most one 201; the others were told it is in flight. One whose
+    // only sender was told 503 is resent, as the ERP does, and paid then.
     for (const [k, body] of bodies.entries()) {
       const mine = first.slice(k * 20, k * 20 + 20);
-      expect(mine.filter((answer) => answer.status === 201), String(body.transactionId)).to.have.length(1);
+      const paid = mine.filter((answer) => answer.status === 201).length;
+      expect(paid, String(body.transactionId)).to.be.at.most(1);
+      if (paid === 0) {
+        const resent = await gateways[0].request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${tokens[0]}` } });
+        expect(resent.status, resent.text).to.equal(201);
+      }
     }
+    const executed = executions();
+    for (const body of bodies) expect(executed.get(String(body.transactionId)), String(body.transactionId)).to.equal(1);
   });
 
   it('keeps paying when the database node of one gateway is killed mid-run: nothing lost, nothing paid twice', async () => {
