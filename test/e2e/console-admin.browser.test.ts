@@ -1,12 +1,9 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
+import { axeViolations, launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
 import { TestConsole } from '../support/console-harness.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 import { TestGateway } from '../support/gateway-harness.js';
-
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 describe('Finance console admin in a browser: Post/Redirect/Get and forms that keep what was typed', function () {
   this.timeout(120_000);
@@ -39,14 +36,6 @@ describe('Finance console admin in a browser: Post/Redirect/Get and forms that k
     await drop();
   });
 
-  async function axeViolations(): Promise<string[]> {
-    await page.evaluate(AXE_SOURCE);
-    return page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
-      return (await axe.run()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
-  }
-
   /** Whether the API takes this client secret (a token request). */
   async function secretWorks(clientId: string, clientSecret: string): Promise<boolean> {
     const answer = await gw.request('/v1/auth/token', { method: 'POST', json: { client_id: clientId, client_secret: clientSecret } });
@@ -76,7 +65,7 @@ describe('Finance console admin in a browser: Post/Redirect/Get and forms that k
         expect(secret.length).to.be.greaterThan(20);
         expect(await secretWorks(erp.clientId, secret)).to.equal(true);
         expect(await secretWorks(erp.clientId, erp.clientSecret), 'the old secret').to.equal(false);
-        expect(await axeViolations()).to.deep.equal([]);
+        expect(await axeViolations(page)).to.deep.equal([]);
 
         // A reload is a GET of the admin page: the secret is gone and nothing was rotated again.
         await page.reload();
@@ -119,7 +108,7 @@ describe('Finance console admin in a browser: Post/Redirect/Get and forms that k
         expect(await page.inputValue('#create-client textarea[name=origins]')).to.equal('https://erp.gudang.example');
         expect(await page.inputValue('#create-client textarea[name=cidrs]')).to.equal('bukan-alamat');
         expect(await page.isVisible('[role=alert] li')).to.equal(true);
-        expect(await axeViolations()).to.deep.equal([]);
+        expect(await axeViolations(page)).to.deep.equal([]);
 
         await page.fill('#create-user input[name=username]', `sinta.${lang}`);
         await page.selectOption('#create-user select[name=role]', 'auditor');
@@ -132,7 +121,7 @@ describe('Finance console admin in a browser: Post/Redirect/Get and forms that k
         expect(await page.inputValue('#create-user select[name=role]')).to.equal('auditor');
         expect(await page.inputValue('#create-user input[name=password]')).to.equal('');
         expect(await page.content()).to.not.contain('pendek');
-        expect(await axeViolations()).to.deep.equal([]);
+        expect(await axeViolations(page)).to.deep.equal([]);
       });
     });
   }

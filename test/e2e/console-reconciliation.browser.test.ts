@@ -1,14 +1,13 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
+import { axeViolations, launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
 import { TestConsole } from '../support/console-harness.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const DAY_MS = 86_400_000;
 /** docs/console (the finance guide's pictures) when GERBANG_UPDATE_SCREENSHOTS=1, else a temp folder. */
 const SHOTS = process.env.GERBANG_UPDATE_SCREENSHOTS === '1' ? join(__dirname, '..', '..', '..', 'docs', 'console') : mkdtempSync(join(tmpdir(), 'gerbang-shots-'));
@@ -99,14 +98,6 @@ describe('Finance console: reconciliation in a browser', function () {
     await Promise.all([page.waitForURL(/\/console\/payments/), page.click('form.sign-in button[type=submit]')]);
   }
 
-  async function axeViolations(): Promise<string[]> {
-    await page.evaluate(AXE_SOURCE);
-    return page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
-      return (await axe.run()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
-  }
-
   /** The kind of the row of a payment, or of the statement line carrying `text`. */
   async function kindOf(selector: string): Promise<string | null> {
     return page.getAttribute(selector, 'data-kind');
@@ -149,7 +140,7 @@ describe('Finance console: reconciliation in a browser', function () {
         // Highlighted: the unmatched rows are drawn differently from the matched ones.
         const background = (selector: string) => page.$eval(`${selector} td`, (td) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(td).backgroundColor);
         expect(await background(`#payment-${ids.notPaid.id}`)).not.to.equal(await background(`#payment-${ids.paid.id}`));
-        expect(await axeViolations()).to.deep.equal([]);
+        expect(await axeViolations(page)).to.deep.equal([]);
         await page.screenshot({ path: join(SHOTS, `reconciliation-${lang}.png`), fullPage: true });
         const viewed = await con.store.consoleAudit.list({ username: auditor.username, action: 'reconcile' });
         expect(viewed.length).to.be.greaterThan(0);
@@ -166,7 +157,7 @@ describe('Finance console: reconciliation in a browser', function () {
         await page.goto(`${con.url}/review`);
         await Promise.all([page.waitForURL(/\/console\/reconciliation\?payment=/), page.click(`tr[data-payment-id="${ids.notPaid.id}"] a.statement-link`)]);
         expect(await kindOf(`#payment-${ids.notPaid.id}`)).to.equal('gerbang-only');
-        expect(await axeViolations()).to.deep.equal([]);
+        expect(await axeViolations(page)).to.deep.equal([]);
       });
 
       it('refuses a period longer than the bank allows before asking the bank, keeping what was typed', async () => {
@@ -176,7 +167,7 @@ describe('Finance console: reconciliation in a browser', function () {
         expect(await page.textContent('li[data-field=to]')).to.contain(words.tooLong);
         expect(await page.inputValue('input[name=from]')).to.equal(typedDay(Date.now() - 40 * DAY_MS));
         expect(gw.simulator.calls.length).to.equal(calls);
-        expect(await axeViolations()).to.deep.equal([]);
+        expect(await axeViolations(page)).to.deep.equal([]);
       });
 
       it('shows the bank’s refusal, an unknown account and a bank outage in plain words', async () => {
@@ -186,7 +177,7 @@ describe('Finance console: reconciliation in a browser', function () {
         expect(answer?.status()).to.equal(502);
         expect(await page.getAttribute('#statement-error', 'data-problem')).to.equal('bank-refused');
         expect(await page.textContent('#statement-error')).to.contain(words.refused).and.to.contain('ESB-82-014');
-        expect(await axeViolations()).to.deep.equal([]);
+        expect(await axeViolations(page)).to.deep.equal([]);
 
         answer = await page.goto(`${con.url}/reconciliation?account=1111111111&${query}`);
         expect(answer?.status()).to.equal(400);
@@ -224,7 +215,7 @@ describe('Finance console: reconciliation in a browser', function () {
         const answer = await page.goto(`${bare.url}/reconciliation?account=${ACCOUNT}&from=${encodeURIComponent(typedDay(Date.now()))}&to=${encodeURIComponent(typedDay(Date.now()))}`);
         expect(answer?.status()).to.equal(502);
         expect(await page.textContent('#statement-error')).to.contain(words.notConfigured);
-        expect(await axeViolations()).to.deep.equal([]);
+        expect(await axeViolations(page)).to.deep.equal([]);
       });
     });
   }

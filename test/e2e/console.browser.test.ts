@@ -6,15 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Store } from '../../src/store/types.js';
-import { launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
+import { axeViolations, launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
 import { TestConsole } from '../support/console-harness.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 
 const DAY_MS = 86_400_000;
-/** axe-core's browser build, evaluated in each page (npm axe-core: the engine the issue names). */
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
 /**
  * Where the screenshots go: docs/console (the finance guide's pictures) when
  * GERBANG_UPDATE_SCREENSHOTS=1, else a temp folder: they are taken on every run either way.
@@ -396,16 +393,6 @@ describe('Finance console in a browser', function () {
       await gw.store.payments.update(p.id, { state: 'UNKNOWN', bank: 'bca', resultJson: JSON.stringify({ transactionId: inDoubt, status: 'UNKNOWN', bankResponseCode: 'ESB-82-024', bankMessage: 'Timeout, check your statement' }), httpStatus: 202 }, Date.now() - 60_000);
     });
 
-    async function axeViolations(): Promise<string[]> {
-      // Evaluated through the DevTools protocol, so the console's CSP (no inline script) does not stop it.
-      await page.evaluate(AXE_SOURCE);
-      const result = await page.evaluate(async () => {
-        const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
-        return (await axe.run()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-      });
-      return result;
-    }
-
     async function setLang(lang: 'id' | 'en'): Promise<void> {
       await page.goto(`${con.url}/lang?to=${lang}&back=/console/payments`);
     }
@@ -430,7 +417,7 @@ describe('Finance console in a browser', function () {
           await Promise.all([page.waitForURL(/q=/), page.click('form.filters button[type=submit]')]);
           expect(await listedTransactionIds()).to.deep.equal([today.success]);
           expect(await page.textContent('#list-totals')).to.contain('Rp 2.475.000,00');
-          expect(await axeViolations()).to.deep.equal([]);
+          expect(await axeViolations(page)).to.deep.equal([]);
           await page.screenshot({ path: join(SHOTS, `payments-list-${lang}.png`), fullPage: true });
         });
 
@@ -439,7 +426,7 @@ describe('Finance console in a browser', function () {
           expect(answer?.status()).to.equal(400);
           expect(await page.textContent('li[data-field=to]')).to.contain(words.reversed);
           expect(await page.inputValue('input[name=from]')).to.equal('25/11/2026');
-          expect(await axeViolations()).to.deep.equal([]);
+          expect(await axeViolations(page)).to.deep.equal([]);
         });
 
         it('the detail page opens with a banner that says what happened and what to do, and the way back keeps the filters', async () => {
@@ -450,7 +437,7 @@ describe('Finance console in a browser', function () {
           // BCA's own Indonesian text on an Indonesian page; the code table's words in English.
           expect(banner).to.contain(lang === 'id' ? 'Melebihi jumlah maksimum' : 'Maximum amount exceeded');
           expect(await page.getAttribute('details.technical', 'open')).to.equal(null);
-          expect(await axeViolations()).to.deep.equal([]);
+          expect(await axeViolations(page)).to.deep.equal([]);
           await Promise.all([page.waitForURL(/\/console\/payments\?/), page.click(`a:text-is("← ${words.back}")`)]);
           expect(page.url()).to.contain(`q=${today.failed}`);
 
@@ -468,7 +455,7 @@ describe('Finance console in a browser', function () {
           expect(await page.textContent('h1')).to.equal(words.proof);
           const proof = (await page.textContent('#proof')) ?? '';
           expect(proof).to.contain('Rp 2.475.000,00').and.to.contain('PT Sumber Makmur').and.to.contain('0201245681').and.to.contain('Bank Central Asia (014)');
-          expect(await axeViolations()).to.deep.equal([]);
+          expect(await axeViolations(page)).to.deep.equal([]);
           await page.emulateMedia({ media: 'print' });
           expect(await page.isVisible('header')).to.equal(false);
           await page.screenshot({ path: join(SHOTS, `proof-of-payment-${lang}.png`), fullPage: true });
@@ -485,7 +472,7 @@ describe('Finance console in a browser', function () {
 
         it('shows a payment run with its counts and totals and every line linked', async () => {
           await page.goto(`${con.url}/runs`);
-          expect(await axeViolations()).to.deep.equal([]);
+          expect(await axeViolations(page)).to.deep.equal([]);
           await Promise.all([page.waitForURL(/\/console\/runs\/\d+$/), page.click(`a:text-is("${runId}")`)]);
           expect(await page.textContent('#run-id')).to.equal(runId);
           const paid = page.locator('#run-totals tr[data-outcome=paid] td');
@@ -494,7 +481,7 @@ describe('Finance console in a browser', function () {
           expect(await page.locator('#run-totals tr[data-outcome=paid] th').textContent()).to.equal(words.runPaid);
           expect(await page.locator('table.run-lines tbody tr a').count()).to.equal(2);
           expect(await page.textContent('table.run-lines')).to.contain('CV Maju Jaya').and.to.contain('Run line two');
-          expect(await axeViolations()).to.deep.equal([]);
+          expect(await axeViolations(page)).to.deep.equal([]);
           await page.screenshot({ path: join(SHOTS, `payment-run-${lang}.png`), fullPage: true });
         });
 
@@ -503,13 +490,13 @@ describe('Finance console in a browser', function () {
           expect(missing?.status()).to.equal(404);
           expect(await page.textContent('h1')).to.equal(words.notFound);
           expect(await page.isVisible(`a:text-is("${words.back}")`)).to.equal(true);
-          expect(await axeViolations()).to.deep.equal([]);
+          expect(await axeViolations(page)).to.deep.equal([]);
           await signInAs(users.viewer);
           await setLang(lang);
           const forbidden = await page.goto(`${con.url}/access-log`);
           expect(forbidden?.status()).to.equal(403);
           expect(await page.textContent('h1')).to.equal(words.forbidden);
-          expect(await axeViolations()).to.deep.equal([]);
+          expect(await axeViolations(page)).to.deep.equal([]);
         });
 
         it('admin: names the client before rotating its secret, warns of a client with no allowed address; auditors read the access log', async () => {
@@ -518,24 +505,24 @@ describe('Finance console in a browser', function () {
           await setLang(lang);
           await page.goto(`${con.url}/admin`);
           expect(await page.locator(`tr.no-address`).count()).to.be.greaterThan(0);
-          expect(await axeViolations()).to.deep.equal([]);
+          expect(await axeViolations(page)).to.deep.equal([]);
           await Promise.all([page.waitForURL(/confirm\/rotate$/), page.click(`tr[data-client-id="${bare.clientId}"] a.rotate`)]);
           expect(await page.textContent('#confirm-question')).to.contain(words.confirm).and.to.contain(bare.clientId);
-          expect(await axeViolations()).to.deep.equal([]);
+          expect(await axeViolations(page)).to.deep.equal([]);
           await page.screenshot({ path: join(SHOTS, `admin-confirm-${lang}.png`), fullPage: true });
           await signInAs(users.auditor);
           await setLang(lang);
           await page.goto(`${con.url}/access-log?action=export_csv`);
           expect(await page.locator('table.access-log tbody tr[data-action=export_csv]').count()).to.be.greaterThan(0);
-          expect(await axeViolations()).to.deep.equal([]);
+          expect(await axeViolations(page)).to.deep.equal([]);
         });
 
         it('the overview and the sign-in page pass axe too', async () => {
           await page.goto(`${con.url}/overview`);
-          expect(await axeViolations()).to.deep.equal([]);
+          expect(await axeViolations(page)).to.deep.equal([]);
           await browser.context.clearCookies();
           await page.goto(`${con.url}/lang?to=${lang}&back=/console/sign-in`);
-          expect(await axeViolations()).to.deep.equal([]);
+          expect(await axeViolations(page)).to.deep.equal([]);
         });
       });
     }
