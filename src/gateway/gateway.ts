@@ -12,6 +12,7 @@ import { listenOn } from '../http/listen.js';
 import { getLogger } from '../log/index.js';
 import { GatewayMetrics, startMetricsServer, withAuditFailureCount, type MetricsServer } from '../metrics/index.js';
 import { AccessTokens } from '../pipeline/auth/index.js';
+import { RateLimitStores } from '../pipeline/rate-limit/index.js';
 import { AuditSpool, connectionBudgetProblem, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrations, withAuditSpool } from '../store/index.js';
 import { ConfigError } from '../config/index.js';
 import { appendCheckpoint } from '../audit/index.js';
@@ -114,6 +115,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       { payments: store.payments, sequences: bankIds, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals },
       { intervalMs: config.batch.intervalMs, concurrency: config.batch.concurrency },
     );
+    const rateLimitStores = new RateLimitStores();
     const app = buildApp({
       config,
       store,
@@ -124,6 +126,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       callbacks: { finals, signer },
       metrics,
       bankIds,
+      rateLimitStores,
       clock,
     });
     let draining = false;
@@ -182,6 +185,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           await replay.stop();
           await signaturePurge.stop();
           await spool.replay(opened.audit).catch(() => undefined);
+          // The hits counted here and not yet added, while the store is still open.
+          await rateLimitStores.close().catch((error: unknown) => log.warn({ err: error }, 'rate-limit counts could not be added at shutdown'));
           await checkpoint.stop();
           // The last heads this process wrote, so a tail deleted after it stopped is noticed too.
           try {

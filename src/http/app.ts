@@ -7,7 +7,7 @@ import { ApiKeys, authenticateStep, EntraTokens, RecentClients, type AccessToken
 import { bodyParserStep } from '../pipeline/body-parser/index.js';
 import { clientOriginsCache, globalCallerGuardStep } from '../pipeline/caller-guard/index.js';
 import { metricsStep } from '../pipeline/metrics/index.js';
-import { rateLimitStep } from '../pipeline/rate-limit/index.js';
+import { rateLimitStep, type RateLimitStores } from '../pipeline/rate-limit/index.js';
 import { requestIdStep } from '../pipeline/request-id/index.js';
 import { sandboxModeStep } from '../pipeline/sandbox-mode/index.js';
 import { requestSignatureStep } from '../pipeline/request-signature/index.js';
@@ -41,6 +41,8 @@ export interface AppDeps {
   metrics: GatewayMetrics;
   /** The bank-id counters, shared with the bank partners and payment runs of this process. */
   bankIds: Pick<SequenceRepository, 'next'>;
+  /** Keeps the limiters' stores, for the gateway to close them before the store. */
+  rateLimitStores?: RateLimitStores;
   clock?: () => number;
 }
 
@@ -80,7 +82,7 @@ export function buildApp(deps: AppDeps): Express {
   // 5. Global IP and Origin allowlists: the cheapest refusal, before any body is read.
   app.use(globalCallerGuardStep({ allowedOrigins: config.allowedOrigins, allowedCidrs: config.allowedCidrs, clientOrigins: clientOriginsCache(store.clients, clock) }));
   // 6. Per-IP rate limit before parsing or hashing anything, to blunt floods cheaply.
-  app.use(rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perIp, name: 'ip', syncMs: limits.syncMs }));
+  app.use(rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perIp, name: 'ip', syncMs: limits.syncMs, stores: deps.rateLimitStores }));
 
   // 7. The API documents and reference page: public knowledge, so no token (import tools fetch
   //    them anonymously), but only for allowed callers and after the per-IP limit.
@@ -92,7 +94,7 @@ export function buildApp(deps: AppDeps): Express {
       routes,
       { clients: store.clients, lockouts: store.lockouts, tokens: deps.tokens, lockout: config.lockout, clock },
       [
-        rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.tokenPerIp, name: 'token-ip' }),
+        rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.tokenPerIp, name: 'token-ip', stores: deps.rateLimitStores }),
         ...bodyParserStep({ limitBytes: config.bodyLimitBytes, allowForm: true }),
       ],
     ),
@@ -119,7 +121,7 @@ export function buildApp(deps: AppDeps): Express {
       apiKeys: new ApiKeys(store.clientCredentials),
       entra: config.entra ? new EntraTokens(config.entra, clock) : null,
     }),
-    rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perClient, name: 'client', by: 'client', syncMs: limits.syncMs }),
+    rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perClient, name: 'client', by: 'client', syncMs: limits.syncMs, stores: deps.rateLimitStores }),
   ];
   const signed = requestSignatureStep({ keys: config.auditKeys, replays: store.requestSignatures, clock });
   const authenticated = [...authenticatedCaller, ...bodyParserStep({ limitBytes: config.bodyLimitBytes }), signed];

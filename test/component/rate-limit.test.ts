@@ -37,4 +37,16 @@ forEachBackend('Rate limits', (db) => {
     }
     expect(statuses).to.deep.equal([401, 401, 401, 401, 429]);
   });
+
+  it('adds the hits still counted in the process to the store when a gateway stops', async () => {
+    // Synchronised at most once a second: the stop adds the later hits before the store closes.
+    const c = await TestGateway.start(db.url(), { GERBANG_RATE_LIMIT_PER_IP: '100', GERBANG_RATE_LIMIT_SYNC_MS: '1000' });
+    try {
+      for (let i = 0; i < 5; i += 1) await c.request('/v1/transfers/none', { localAddress: '127.0.0.7' });
+    } finally {
+      await c.close();
+    }
+    const { hits } = await a.store.rateLimits.increment('ip:127.0.0.7', 60_000, Date.now());
+    expect(hits - 1, 'hits counted in the store after the stop').to.equal(5);
+  });
 });

@@ -91,4 +91,19 @@ forEachBackend('Rate limits counted in the process, synchronised with the store'
     await settle();
     expect((await a.increment(k)).totalHits).to.equal(1);
   });
+
+  it('adds the pending hits at close, and schedules nothing after it', async () => {
+    const repo = counted();
+    const a = new SharedRateLimitStore(repo.wrapped, 'sync-test:', Date.now, 3_600_000);
+    a.init({ windowMs: WINDOW_MS } as Options);
+    const k = key();
+    for (let i = 0; i < 5; i += 1) await a.increment(k);
+    expect(repo.calls, 'only the first hit reached the store before close').to.deep.equal([1]);
+    await a.close();
+    expect(repo.calls).to.deep.equal([1, 4]);
+    expect(await storedHits(k)).to.equal(5);
+    await a.increment(k);
+    await settle();
+    expect(repo.calls, 'a hit after close is not scheduled for a store that is closing').to.deep.equal([1, 4]);
+  });
 });

@@ -1,3 +1,3 @@
 export { rateLimitStep } from './rate-limit-step.js';
 export type { RateLimitStepOptions } from './rate-limit-step.js';
-export { SharedRateLimitStore } from './store-adapter.js';
+export { RateLimitStores, SharedRateLimitStore } from './store-adapter.js';

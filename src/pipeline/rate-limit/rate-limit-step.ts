@@ -2,7 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { AppError } from '../../errors/index.js';
 import type { RateLimitRepository } from '../../store/types.js';
-import { SharedRateLimitStore } from './store-adapter.js';
+import { RateLimitStores } from './store-adapter.js';
 
 export interface RateLimitStepOptions {
   repository: RateLimitRepository;
@@ -15,6 +15,8 @@ export interface RateLimitStepOptions {
   by?: 'ip' | 'client';
   /** Counted in this process and added to the store at most this often (0, default: every hit in the store). */
   syncMs?: number;
+  /** Where the limiter's store is kept, for the gateway to close it before the store (default: its own). */
+  stores?: RateLimitStores;
 }
 
 /**
@@ -30,7 +32,7 @@ export function rateLimitStep(options: RateLimitStepOptions): RequestHandler {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     identifier: options.name,
-    store: new SharedRateLimitStore(options.repository, `${options.name}:`, options.clock, options.syncMs ?? 0),
+    store: (options.stores ?? new RateLimitStores()).create(options.repository, `${options.name}:`, options.clock, options.syncMs ?? 0),
     keyGenerator: keyOf,
     passOnStoreError: false,
     handler: (_req, res, next) => {

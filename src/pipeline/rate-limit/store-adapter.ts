@@ -38,6 +38,7 @@ export class SharedRateLimitStore implements Store {
   readonly localKeys = false;
   private windowMs = 60_000;
   private readonly windows = new Map<string, LocalWindow>();
+  private closed = false;
 
   constructor(
     private readonly repository: RateLimitRepository,
@@ -84,6 +85,19 @@ export class SharedRateLimitStore implements Store {
     await Promise.all([...this.windows.entries()].map(([key, local]) => this.sync(key, local)));
   }
 
+  /**
+   * At shutdown, before the store closes: no synchronisation is scheduled any more, and the hits
+   * still pending are added to the store now, so the other processes go on counting them.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const local of this.windows.values()) {
+      if (local.timer) clearTimeout(local.timer);
+      local.timer = null;
+    }
+    await this.flush();
+  }
+
   private keep(key: string, window: LocalWindow, now: number): void {
     this.forget(key);
     if (this.windows.size >= MAX_LOCAL_KEYS) {
@@ -100,7 +114,7 @@ export class SharedRateLimitStore implements Store {
   }
 
   private scheduleSync(key: string, local: LocalWindow): void {
-    if (local.timer) return;
+    if (local.timer || this.closed) return;
     local.timer = setTimeout(() => {
       local.timer = null;
       void this.sync(key, local);
@@ -130,5 +144,23 @@ export class SharedRateLimitStore implements Store {
       local.sending = 0;
       local.failed = true;
     }
+  }
+}
+
+/**
+ * The shared-store limiters of one app, so the gateway can close them (close()) before it closes
+ * the store: pending hits are added, and no synchronisation fires on a closed store.
+ */
+export class RateLimitStores {
+  private readonly stores: SharedRateLimitStore[] = [];
+
+  create(repository: RateLimitRepository, prefix: string, clock: () => number, syncMs: number): SharedRateLimitStore {
+    const store = new SharedRateLimitStore(repository, prefix, clock, syncMs);
+    this.stores.push(store);
+    return store;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.stores.map((store) => store.close()));
   }
 }
