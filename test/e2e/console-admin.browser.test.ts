@@ -1,9 +1,15 @@
 import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { axeViolations, launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
 import { TestConsole } from '../support/console-harness.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 import { TestGateway } from '../support/gateway-harness.js';
+
+/** docs/console (the finance guide's pictures) when GERBANG_UPDATE_SCREENSHOTS=1, else a temp folder of the run. */
+const SHOTS = process.env.GERBANG_UPDATE_SCREENSHOTS === '1' ? join(__dirname, '..', '..', '..', 'docs', 'console') : mkdtempSync(join(tmpdir(), 'gerbang-shots-'));
 
 describe('Finance console admin in a browser: Post/Redirect/Get and forms that keep what was typed', function () {
   this.timeout(120_000);
@@ -66,11 +72,14 @@ describe('Finance console admin in a browser: Post/Redirect/Get and forms that k
         expect(await secretWorks(erp.clientId, secret)).to.equal(true);
         expect(await secretWorks(erp.clientId, erp.clientSecret), 'the old secret').to.equal(false);
         expect(await axeViolations(page)).to.deep.equal([]);
+        // The page after the redirect, for the guide: the secret itself is masked in the picture.
+        await page.screenshot({ path: join(SHOTS, `admin-rotated-${lang}.png`), fullPage: true, mask: [page.locator('#new-secret .client-secret')] });
 
         // A reload is a GET of the admin page: the secret is gone and nothing was rotated again.
         await page.reload();
         expect(await page.locator('#new-secret').count()).to.equal(0);
         expect(await secretWorks(erp.clientId, secret)).to.equal(true);
+        await page.screenshot({ path: join(SHOTS, `admin-reloaded-${lang}.png`), fullPage: true });
 
         // Back: the history holds the confirmation page (a GET), not the POST; it asks again
         // and does nothing by itself. (A stale confirmation posted again: the component test.)
