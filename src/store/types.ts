@@ -686,9 +686,11 @@ export interface CallbackDelivery {
 export interface CallbackRepository {
   /** Registers (or, with null, removes) the client's endpoint. */
   setEndpoint(clientId: string, url: string | null, now: number): Promise<void>;
-  endpointOf(clientId: string): Promise<string | null>;
-  /** Puts one notification in the outbox; a transfer already there is not added again. */
-  enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void>;
+  /**
+   * Puts one notification in the outbox for the client's registered endpoint, read by the same
+   * statement; false when the client has none. A transfer already there is not added again.
+   */
+  enqueue(delivery: { clientId: string; transactionId: string; body: string }, now: number): Promise<boolean>;
   /** Leases due PENDING deliveries to `owner`. */
   claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<CallbackDelivery[]>;
   /** Records an attempt: DELIVERED, PENDING again at `nextAttemptAt`, or FAILED for good; frees the lease. */
