@@ -147,11 +147,11 @@ function snapshotAfter(record: PaymentRecord, update: PaymentUpdate, extra: Part
   return { ...snapshot, ...extra };
 }
 
-/** The update with its clear strings as a utf8mb4 column returns them, so the event built from it matches the row. */
-function storable(update: PaymentUpdate): PaymentUpdate {
+/** The fields with their clear strings as a utf8mb4 column returns them (the sealed answer aside), so an event built from them matches the row. */
+function storable<T extends PaymentUpdate>(fields: T): T {
   const out: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(update)) out[field] = typeof value === 'string' && field !== 'resultJson' ? wellFormed(value) : value;
-  return out as PaymentUpdate;
+  for (const [field, value] of Object.entries(fields)) out[field] = typeof value === 'string' && field !== 'resultJson' ? wellFormed(value) : value;
+  return out as T;
 }
 
 /** States in which the bank has certainly not been asked to move the money. */
@@ -324,7 +324,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     const beneficiaryBank = details ? details.beneficiaryBankCode.trim().toUpperCase().slice(0, 16) : null;
     const { keyId, mac } = paymentMac(this.sealer.keyRing, { ...payment, createdAt: now });
     if (!this.chain) throw new Error('this store has no audit chain: payments cannot be written');
-    const sending = payment.sending ? (storable(payment.sending) as Required<Pick<PaymentUpdate, 'bank' | 'operation' | 'bankTransactionId' | 'bankTransactionDate'>>) : null;
+    const sending = payment.sending ? storable(payment.sending) : null;
     const state: PaymentState = sending ? 'SENDING' : 'RECEIVED';
     const reserved: PaymentRecord = {
       id: 0,
