@@ -233,6 +233,21 @@ export interface PaymentRecord {
   bankExternalId: string | null;
   /** When it entered the review queue (unresolved too long); null when not in review. */
   reviewSince: number | null;
+  /**
+   * The seq of the payment's event (payment_events) that recorded exactly this state, when the
+   * reader or writer knows it: reserve() and the checked reads (find, findById). A write given
+   * this record builds its event from it and the values it writes, without reading the row back.
+   */
+  eventSeq?: number;
+}
+
+/** The first route's facts, written with the reservation itself: the payment is reserved straight into SENDING. */
+export interface SendingFields {
+  bank: string;
+  operation: string;
+  /** Issued before the reservation: a reservation that loses to an existing one leaves it unused, never sent. */
+  bankTransactionId: string;
+  bankTransactionDate: string;
 }
 
 export interface NewPayment {
@@ -245,6 +260,8 @@ export interface NewPayment {
   sourceAccount?: string | null;
   /** Stored sealed with the payment so the finance console can show and search it (migration 015). */
   details?: PaymentDetails;
+  /** Reserve it in state SENDING for this route, in the same INSERT: never a SENDING payment without its bank id. */
+  sending?: SendingFields;
 }
 
 /** What the ERP asked to pay, as the finance console shows it: full account numbers (sealed at rest). */
@@ -271,7 +288,11 @@ export interface PaymentUpdate {
 }
 
 export interface PaymentRepository {
-  /** Inserts in state RECEIVED. Throws UniqueViolationError when (clientId, transactionId) exists. */
+  /**
+   * Inserts in state RECEIVED, or SENDING with its route and bank id when `payment.sending` is
+   * given (one INSERT: the state, the route and the bank id commit together or not at all, with
+   * the payment's first event). Throws UniqueViolationError when (clientId, transactionId) exists.
+   */
   reserve(payment: NewPayment, now: number): Promise<PaymentRecord>;
   find(clientId: string, transactionId: string): Promise<PaymentRecord | null>;
   /** False when the row is gone (a stale reservation released by another process): the caller must stop. */
@@ -312,8 +333,10 @@ export interface PaymentRepository {
    * Stores the bank's answer to the send (any state, with its result) only while the payment is
    * still in doubt (SENDING, UNKNOWN, PENDING): safe to run late, after a failover, since it never
    * overwrites a final state another process stored meanwhile. False when there was none to write.
+   * `since`: the payment as this process last wrote it (with its eventSeq), from which the event
+   * is built; when another event was appended since, the row is read back as without it.
    */
-  storeSendOutcome(id: number, update: PaymentUpdate, now: number): Promise<boolean>;
+  storeSendOutcome(id: number, update: PaymentUpdate, now: number, since?: PaymentRecord): Promise<boolean>;
   /** Puts a payment still in doubt into the review queue (once: the first time is kept). */
   enterReview(id: number, now: number): Promise<void>;
   /** The review queue: payments in review and still in doubt, oldest first. */
@@ -663,9 +686,11 @@ export interface CallbackDelivery {
 export interface CallbackRepository {
   /** Registers (or, with null, removes) the client's endpoint. */
   setEndpoint(clientId: string, url: string | null, now: number): Promise<void>;
-  endpointOf(clientId: string): Promise<string | null>;
-  /** Puts one notification in the outbox; a transfer already there is not added again. */
-  enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void>;
+  /**
+   * Puts one notification in the outbox for the client's registered endpoint, read by the same
+   * statement; false when the client has none. A transfer already there is not added again.
+   */
+  enqueue(delivery: { clientId: string; transactionId: string; body: string }, now: number): Promise<boolean>;
   /** Leases due PENDING deliveries to `owner`. */
   claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<CallbackDelivery[]>;
   /** Records an attempt: DELIVERED, PENDING again at `nextAttemptAt`, or FAILED for good; frees the lease. */

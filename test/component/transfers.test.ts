@@ -56,6 +56,24 @@ forEachBackend('POST /v1/transfers', (db) => {
       expect(transferLeg!.requestHeaders.Authorization ?? transferLeg!.requestHeaders.authorization).to.equal('[REDACTED]');
     });
 
+    it('reserves the payment straight into SENDING under the bank id it then sends, and appends the outcome: two events, and the status read trusts them', async () => {
+      const body = sampleTransfer();
+      const res = await post(body);
+      expect(res.status, res.text).to.equal(201);
+      const sent = (JSON.parse(transferCalls()[transferCalls().length - 1].body) as { TransactionID: string }).TransactionID;
+      const events = await gw.store.db.query<{ seq: number | string; cause: string; state: string; bank_transaction_id: string | null }>(
+        'SELECT e.seq, e.cause, e.state, e.bank_transaction_id FROM payment_events e JOIN payments p ON p.id = e.payment_id WHERE p.client_id = ? AND p.transaction_id = ? ORDER BY e.seq',
+        [client.clientId, body.transactionId as string],
+      );
+      expect(events.map((e) => [Number(e.seq), e.cause, e.state, e.bank_transaction_id])).to.deep.equal([
+        [1, 'reserve', 'SENDING', sent],
+        [2, 'send', 'SUCCESS', sent],
+      ]);
+      const status = await gw.request(`/v1/transfers/${String(body.transactionId)}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(status.status, status.text).to.equal(200);
+      expect(status.body).to.include({ status: 'SUCCESS' });
+    });
+
     it('sends the same request again as a replay, without a second bank call', async () => {
       const body = sampleTransfer();
       const first = await post(body);

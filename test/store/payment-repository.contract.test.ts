@@ -3,6 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { amountMinor, UniqueViolationError, type NewPayment } from '../../src/store/index.js';
 import { forEachBackend } from '../support/databases.js';
 
+const SENDING = { bank: 'bca', operation: 'transfer-intrabank', bankTransactionId: '00000042', bankTransactionDate: '2026-12-05' };
+
+type EventRow = { seq: number | string; cause: string; state: string; bank_transaction_id: string | null; review_since: number | string | null };
+const EVENTS = 'SELECT seq, cause, state, bank_transaction_id, review_since FROM payment_events WHERE payment_id = ? ORDER BY seq';
+
 const newPayment = (overrides: Partial<NewPayment> = {}): NewPayment => ({
   clientId: 'gbc_payments',
   transactionId: `INV-${randomBytes(6).toString('hex')}`,
@@ -45,6 +50,56 @@ forEachBackend('PaymentRepository', (ctx) => {
         const results = await Promise.allSettled(Array.from({ length: 20 }, () => payments.reserve(input, 1)));
         expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
         for (const r of results) if (r.status === 'rejected') expect(r.reason).to.be.instanceOf(UniqueViolationError);
+      });
+    });
+
+    describe('when the first route is given (reserved straight into SENDING)', () => {
+      it('inserts it SENDING with its bank and bank id, its one event saying the same, and find trusts it', async () => {
+        const { payments, db } = ctx.store();
+        const input = newPayment({ sending: SENDING });
+        const reserved = await payments.reserve(input, 100);
+        expect(reserved).to.deep.include({ state: 'SENDING', ...SENDING, eventSeq: 1 });
+        const [row] = await db.query<{ state: string; bank_transaction_id: string | null }>('SELECT state, bank_transaction_id FROM payments WHERE id = ?', [reserved.id]);
+        expect(row).to.deep.equal({ state: 'SENDING', bank_transaction_id: '00000042' });
+        const events = await db.query<EventRow>(EVENTS, [reserved.id]);
+        expect(events.map((e) => [Number(e.seq), e.cause, e.state, e.bank_transaction_id])).to.deep.equal([[1, 'reserve', 'SENDING', '00000042']]);
+        expect(await payments.find(input.clientId, input.transactionId)).to.deep.equal(reserved);
+      });
+
+      it('writes nothing when its event cannot be written: never a SENDING payment without its bank id, nor one without its history', async () => {
+        const { payments, db } = ctx.store();
+        // The event's INSERT fails after the payment's, inside the reservation's transaction.
+        await db.execute(
+          ctx.backend === 'sqlite'
+            ? "CREATE TRIGGER refuse_events BEFORE INSERT ON payment_events BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            : "CREATE TRIGGER refuse_events BEFORE INSERT ON payment_events FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'",
+        );
+        const input = newPayment({ sending: SENDING });
+        try {
+          const error = await payments.reserve(input, 100).then(() => null, (e: unknown) => e);
+          expect(error).to.be.instanceOf(Error);
+        } finally {
+          await db.execute('DROP TRIGGER refuse_events');
+        }
+        const rows = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payments WHERE transaction_id = ?', [input.transactionId]);
+        expect(Number(rows[0].n)).to.equal(0);
+        // The transactionId is free: the ERP's resend reserves it.
+        expect((await payments.reserve(input, 200)).state).to.equal('SENDING');
+      });
+
+      it('numbers its first event after any its id already had (an id a backend reused), and find still trusts it', async () => {
+        const { payments, db } = ctx.store();
+        const before = await payments.reserve(newPayment(), 100);
+        const nextId = before.id + 1;
+        // Left by a released payment whose id the backend hands out again.
+        await db.execute('INSERT INTO payment_events (payment_id, seq, cause, state, recorded_at) VALUES (?, 1, ?, ?, 50)', [nextId, 'release', 'RELEASED']);
+        const input = newPayment({ sending: SENDING });
+        const reserved = await payments.reserve(input, 100);
+        expect(reserved.id).to.equal(nextId);
+        expect(reserved.eventSeq).to.equal(2);
+        const events = await db.query<EventRow>(EVENTS, [reserved.id]);
+        expect(events.map((e) => [Number(e.seq), e.state])).to.deep.equal([[1, 'RELEASED'], [2, 'SENDING']]);
+        expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'SENDING', eventSeq: 2 });
       });
     });
 
@@ -118,6 +173,44 @@ forEachBackend('PaymentRepository', (ctx) => {
       await payments.update(reserved.id, { state: 'SENDING' }, 2);
       expect(await payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: 'REF-1', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3)).to.equal(true);
       expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'SUCCESS', bankReference: 'REF-1', httpStatus: 201, resultJson: '{"status":"SUCCESS"}' });
+    });
+
+    describe('given the payment as this process last wrote it', () => {
+      it('appends the event built from it and the values written, which find trusts', async () => {
+        const { payments, db } = ctx.store();
+        const input = newPayment({ sending: SENDING });
+        const reserved = await payments.reserve(input, 1);
+        expect(await payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: 'REF-1', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3, reserved)).to.equal(true);
+        expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'SUCCESS', ...SENDING, bankReference: 'REF-1', httpStatus: 201, resultJson: '{"status":"SUCCESS"}', eventSeq: 2 });
+        const events = await db.query<EventRow>(EVENTS, [reserved.id]);
+        expect(events.map((e) => [Number(e.seq), e.cause, e.state, e.bank_transaction_id])).to.deep.equal([[1, 'reserve', 'SENDING', '00000042'], [2, 'send', 'SUCCESS', '00000042']]);
+      });
+
+      it('reads the row back when another process appended an event since (the resolver put it in review), keeping what that one wrote', async () => {
+        const { payments, db } = ctx.store();
+        const input = newPayment({ sending: SENDING });
+        const reserved = await payments.reserve(input, 1);
+        await payments.enterReview(reserved.id, 2);
+        expect(await payments.storeSendOutcome(reserved.id, { state: 'UNKNOWN', resultJson: '{"status":"UNKNOWN"}', httpStatus: 202 }, 3, reserved)).to.equal(true);
+        expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'UNKNOWN', reviewSince: 2, eventSeq: 3 });
+        const events = await db.query<EventRow>(EVENTS, [reserved.id]);
+        expect(events.map((e) => [Number(e.seq), e.cause, e.state, e.review_since === null ? null : Number(e.review_since)])).to.deep.equal([
+          [1, 'reserve', 'SENDING', null],
+          [2, 'review', 'SENDING', 2],
+          [3, 'send', 'UNKNOWN', 2],
+        ]);
+      });
+
+      it('does not copy a bank id changed in SQL meanwhile into its event: the payment reads as altered', async () => {
+        const { payments, db } = ctx.store();
+        const input = newPayment({ sending: SENDING });
+        const reserved = await payments.reserve(input, 1);
+        await db.execute('UPDATE payments SET bank_transaction_id = ? WHERE id = ?', ['00000099', reserved.id]);
+        await payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3, reserved);
+        const error = await payments.find(input.clientId, input.transactionId).then(() => null, (e: unknown) => e);
+        expect(error).to.have.property('code', 'AUDIT_INTEGRITY');
+        expect(error).to.have.property('where').that.contains('bank transaction id "00000099" where its last event (seq 2) says "00000042"');
+      });
     });
 
     it('never overwrites a final state another process stored first, and reports it', async () => {

@@ -4,7 +4,7 @@ import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { ExchangeAudit } from '../../audit/index.js';
 import { jakartaDate } from '../../time/index.js';
-import { UniqueViolationError, type AccountGrantRepository, type PaymentDetails, type PaymentRecord, type PaymentRepository, type SequenceRepository } from '../../store/types.js';
+import { UniqueViolationError, type AccountGrantRepository, type PaymentDetails, type PaymentRecord, type PaymentRepository, type SendingFields, type SequenceRepository } from '../../store/types.js';
 import { checkAccountGranted } from '../accounts/index.js';
 import { canonicalBic, type BankRouter, type TransferRoute } from '../routing/index.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
@@ -50,7 +50,8 @@ export interface TransferReply {
  *     the first is in flight 409;
  *  4. the route (the partners holding the paying account) is chosen and the bank's own
  *     transaction id is issued by the store and saved *before* sending, so a crash after
- *     sending leaves a record the status inquiry can follow;
+ *     sending leaves a record the status inquiry can follow; for the first route both are
+ *     chosen before step 3 and written by the reservation itself (reserved SENDING, one write);
  *  5. the bank adapter sends it, every bank exchange audited as it happens;
  *  6. the outcome is stored and answered.
  * A transfer that certainly did not reach the bank is released so the ERP may retry it with the
@@ -74,16 +75,56 @@ export async function createTransfer(deps: CreateTransferDeps, request: Transfer
   if (sourceAccountNumber !== request.sourceAccountNumber) await checkAccountGranted(deps.accountGrants, ctx.clientId, sourceAccountNumber, 'sourceAccountNumber');
 
   const hash = requestHash(request);
-  const reserved = await reserve(deps, request, ctx.clientId, hash);
+  const first = await firstRoute(deps, { ...request, sourceAccountNumber });
+  const reserved = await reserve(deps, request, ctx.clientId, hash, first?.sending);
   if ('replay' in reserved) return reserved.replay;
   const payment = reserved.payment;
 
   try {
-    return await send(deps, { ...request, sourceAccountNumber }, payment, ctx);
+    return await send(deps, { ...request, sourceAccountNumber }, payment, ctx, first);
   } catch (error) {
     // send() throws only while no route executed the transfer: the ERP may retry the same id.
     await release(deps, payment);
     throw error;
+  }
+}
+
+/** The routes, the first one's bank id issued, for a reservation made straight into SENDING. */
+interface FirstRoute {
+  routes: TransferRoute[];
+  sending: SendingFields;
+}
+
+/** The routes of a transfer, in the order they are tried (BankRouter.route; throws ROUTE_UNAVAILABLE or VALIDATION_FAILED). */
+function routesOf(deps: CreateTransferDeps, request: TransferRequest & { sourceAccountNumber: string }): TransferRoute[] {
+  return deps.router.route({
+    sourceAccountNumber: request.sourceAccountNumber,
+    beneficiaryBankCode: request.beneficiaryBankCode,
+    amountCents: cents(request.amount),
+    transferMethod: request.transferMethod,
+  });
+}
+
+/**
+ * The route the transfer will be sent through first, with its bank id issued, so that the
+ * reservation, the route, the bank id and SENDING are one write. Null whenever that is not plain
+ * (no route, a route it must skip, no bank id to issue now, the store refusing): the transfer is
+ * then reserved RECEIVED and routed after, as the loop in send() does for every later route, so
+ * a resend still meets its stored answer, 409 or 422 before any routing error. A bank id issued
+ * for a reservation that loses to an existing one (a resend) is never used: ids are unique, not
+ * contiguous, and a day holds 13.6 million of them per corporate.
+ */
+async function firstRoute(deps: CreateTransferDeps, request: TransferRequest & { sourceAccountNumber: string }): Promise<FirstRoute | null> {
+  try {
+    const routes = routesOf(deps, request);
+    const route = routes[0];
+    if (!route || route.onlyAfter || (route.method !== 'INTRABANK' && !request.beneficiaryName)) return null;
+    const now = deps.clock();
+    const bankTransactionId = await nextBankTransactionId(deps.sequences, route, now);
+    return { routes, sending: { bank: route.partner, operation: route.operation, bankTransactionId, bankTransactionDate: jakartaDate(now) } };
+  } catch (error) {
+    log.debug({ err: error, transactionId: request.transactionId }, 'first route not prepared before the reservation; routing after it');
+    return null;
   }
 }
 
@@ -93,13 +134,16 @@ export async function createTransfer(deps: CreateTransferDeps, request: Transfer
  * cannot send) gives way to the next, each under a fresh bank id; the first that takes it
  * decides the outcome. Every decision is kept in the result, so the audit shows the route.
  */
-async function send(deps: CreateTransferDeps, request: TransferRequest & { sourceAccountNumber: string }, payment: PaymentRecord, ctx: TransferContext): Promise<TransferReply> {
-  const routes = deps.router.route({
-    sourceAccountNumber: request.sourceAccountNumber,
-    beneficiaryBankCode: request.beneficiaryBankCode,
-    amountCents: cents(request.amount),
-    transferMethod: request.transferMethod,
-  });
+async function send(
+  deps: CreateTransferDeps,
+  request: TransferRequest & { sourceAccountNumber: string },
+  reserved: PaymentRecord,
+  ctx: TransferContext,
+  first: FirstRoute | null,
+): Promise<TransferReply> {
+  const routes = first?.routes ?? routesOf(deps, request);
+  // The payment as last written, for the outcome's event (its eventSeq is unknown after an update()).
+  let payment = reserved;
   const decisions: RoutingDecision[] = [];
   let failure: AppError | null = null;
   for (const [index, route] of routes.entries()) {
@@ -114,17 +158,11 @@ async function send(deps: CreateTransferDeps, request: TransferRequest & { sourc
         fields: [{ field: 'beneficiaryName', message: 'is required for a transfer to another bank' }],
       });
     }
-    const now = deps.clock();
-    const bankTransactionId = await nextBankTransactionId(deps.sequences, route, now);
-    const transactionDate = jakartaDate(now);
-    const marked = await deps.payments.update(
-      payment.id,
-      { state: 'SENDING', bank: route.partner, operation: route.operation, bankTransactionId, bankTransactionDate: transactionDate },
-      deps.clock(),
-    );
-    // Our reservation was released as stale meanwhile (this process was stalled that long): the
-    // ERP's resend owns the transactionId now, so this one must not send.
-    if (!marked) throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId is being processed; retry shortly.', { headers: { 'Retry-After': '1' } });
+    // The first route was written with the reservation (reserved SENDING); a later one is marked now.
+    const reservedSending = index === 0 && first !== null;
+    const sending = reservedSending ? first.sending : await markSending(deps, payment, route);
+    if (!reservedSending) payment = { ...payment, state: 'SENDING', ...sending, eventSeq: undefined };
+    const { bankTransactionId, bankTransactionDate: transactionDate } = sending;
     log.info({ transactionId: request.transactionId, partner: route.partner, method: route.method, reason: route.reason }, 'transfer routed');
     try {
       const outcome = await sendThrough(route, orderOf(request, bankTransactionId, transactionDate), ctx);
@@ -140,6 +178,17 @@ async function send(deps: CreateTransferDeps, request: TransferRequest & { sourc
     }
   }
   throw failure ?? new AppError('ROUTE_UNAVAILABLE', 'No route is left for this transfer.');
+}
+
+/** Issues the route's bank id and moves the payment to SENDING under it; IDEMPOTENCY_IN_FLIGHT when the reservation is gone. */
+async function markSending(deps: CreateTransferDeps, payment: PaymentRecord, route: TransferRoute): Promise<SendingFields> {
+  const now = deps.clock();
+  const sending = { bank: route.partner, operation: route.operation, bankTransactionId: await nextBankTransactionId(deps.sequences, route, now), bankTransactionDate: jakartaDate(now) };
+  const marked = await deps.payments.update(payment.id, { state: 'SENDING', ...sending }, deps.clock());
+  // Our reservation was released as stale meanwhile (this process was stalled that long): the
+  // ERP's resend owns the transactionId now, so this one must not send.
+  if (!marked) throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId is being processed; retry shortly.', { headers: { 'Retry-After': '1' } });
+  return sending;
 }
 
 /**
@@ -218,7 +267,7 @@ function paymentDetails(request: TransferRequest): PaymentDetails {
   };
 }
 
-async function reserve(deps: CreateTransferDeps, request: TransferRequest, clientId: string, hash: string, retried = false): Promise<Reservation> {
+async function reserve(deps: CreateTransferDeps, request: TransferRequest, clientId: string, hash: string, sending: SendingFields | undefined, retried = false): Promise<Reservation> {
   try {
     const payment = await deps.payments.reserve(
       {
@@ -229,6 +278,7 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, clien
         currency: request.currency,
         sourceAccount: request.sourceAccountNumber,
         details: paymentDetails(request),
+        sending,
       },
       deps.clock(),
     );
@@ -241,7 +291,7 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, clien
   // and take the transactionId over, once.
   if (!retried && existing?.state === 'RECEIVED' && existing.requestHash === hash && (await deps.payments.releaseStale(existing.id, deps.clock() - RESERVATION_STALE_MS))) {
     log.warn({ transactionId: request.transactionId }, 'released a reservation its process left behind; taking the transfer over');
-    return reserve(deps, request, clientId, hash, true);
+    return reserve(deps, request, clientId, hash, sending, true);
   }
   if (!existing) {
     throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId is being processed; retry shortly.', { headers: { 'Retry-After': '1' } });
@@ -277,6 +327,7 @@ async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, r
       payment.id,
       { state: outcome.status, bankReference: outcome.bankReference, resultJson: JSON.stringify(result), httpStatus, bankExternalId: outcome.externalId },
       now,
+      payment,
     );
     if (stored && final) await deps.finals?.notify(payment.clientId, result);
     return stored;

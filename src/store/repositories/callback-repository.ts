@@ -32,20 +32,28 @@ export class SqlCallbackRepository implements CallbackRepository {
     await this.db.execute(sql, [clientId, url, now, url, now]);
   }
 
-  async endpointOf(clientId: string): Promise<string | null> {
-    const rows = await this.db.query<{ url: string }>('SELECT url FROM client_callbacks WHERE client_id = ?', [clientId]);
-    return rows[0]?.url ?? null;
-  }
-
-  async enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void> {
+  async enqueue(delivery: { clientId: string; transactionId: string; body: string }, now: number): Promise<boolean> {
     try {
-      await this.db.execute(
-        "INSERT INTO callback_deliveries (client_id, transaction_id, url, body, key_id, state, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'PENDING', 0, ?, ?, ?)",
-        [delivery.clientId, delivery.transactionId, delivery.url, this.sealer.seal(delivery.body, place('callback_deliveries', 'body', [delivery.clientId, delivery.transactionId])), this.sealer.keyRing.currentKeyId, now, now, now],
+      // The endpoint is read by the INSERT itself: one statement whether or not the client has one.
+      const queued = await this.db.execute(
+        'INSERT INTO callback_deliveries (client_id, transaction_id, url, body, key_id, state, attempts, next_attempt_at, created_at, updated_at) ' +
+          "SELECT ?, ?, c.url, ?, ?, 'PENDING', 0, ?, ?, ? FROM client_callbacks c WHERE c.client_id = ?",
+        [
+          delivery.clientId,
+          delivery.transactionId,
+          this.sealer.seal(delivery.body, place('callback_deliveries', 'body', [delivery.clientId, delivery.transactionId])),
+          this.sealer.keyRing.currentKeyId,
+          now,
+          now,
+          now,
+          delivery.clientId,
+        ],
       );
+      return queued.affectedRows === 1;
     } catch (error) {
       // Settled twice (a late bank answer and the resolver): one notification is enough.
       if (!(error instanceof UniqueViolationError)) throw error;
+      return true;
     }
   }
 

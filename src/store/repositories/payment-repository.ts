@@ -1,11 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
-import type { Db, InDoubtState, InDoubtSummary, NewPayment, PaymentDetails, PaymentRecord, PaymentRepository, PaymentState, PaymentUpdate, Queryable, SqlValue } from '../types.js';
+import { UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type SqlValue } from '../types.js';
 import type { ChainLanes, Written } from './audit-chain.js';
 import { eventPlace, lastTrustedEvent, paymentEventDigest, paymentEventProblem, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentSnapshot } from './payment-events.js';
 import { amountMinor } from './amount-minor.js';
-import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
+import { toNumber, toNumberOrNull, toStringOrNull, wellFormed } from './row-values.js';
 import { maskAccount } from './audit-records.js';
 import { KEY_ID_AFTER_PARTIAL_WRITE, place, ValueSealer } from './sealed-values.js';
 
@@ -113,6 +113,47 @@ const UPDATABLE: Record<Exclude<keyof PaymentUpdate, 'resultJson'>, string> = {
   bankExternalId: 'bank_external_id',
 };
 
+/** An event appended under its chain link, and its place in the payment's history. */
+type EventWritten = Written & { seq: number };
+
+/** The record as the event `seq` recorded it (undefined: a row from before its history was kept). */
+function withEventSeq(record: PaymentRecord, seq: number | undefined): PaymentRecord {
+  return seq === undefined ? record : { ...record, eventSeq: seq };
+}
+
+/** An event a writer builds from what it knows: the payment as the write leaves it, and the seq that follows the writer's last event. */
+interface KnownEvent {
+  seq: number;
+  snapshot: PaymentSnapshot;
+}
+
+/** A record's snapshot with `update` written over it (its strings as the store keeps them). */
+function snapshotAfter(record: PaymentRecord, update: PaymentUpdate, extra: Partial<PaymentSnapshot> = {}): PaymentSnapshot {
+  const snapshot: PaymentSnapshot = {
+    state: record.state,
+    bank: record.bank,
+    operation: record.operation,
+    bankTransactionId: record.bankTransactionId,
+    bankTransactionDate: record.bankTransactionDate,
+    bankReference: record.bankReference,
+    bankExternalId: record.bankExternalId,
+    httpStatus: record.httpStatus,
+    reviewSince: record.reviewSince,
+    resultJson: record.resultJson,
+  };
+  for (const [field, value] of Object.entries(update) as [keyof PaymentUpdate, PaymentUpdate[keyof PaymentUpdate]][]) {
+    if (value !== undefined) (snapshot as unknown as Record<string, unknown>)[field] = value;
+  }
+  return { ...snapshot, ...extra };
+}
+
+/** The fields with their clear strings as a utf8mb4 column returns them (the sealed answer aside), so an event built from them matches the row. */
+function storable<T extends PaymentUpdate>(fields: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(fields)) out[field] = typeof value === 'string' && field !== 'resultJson' ? wellFormed(value) : value;
+  return out as T;
+}
+
 /** States in which the bank has certainly not been asked to move the money. */
 const RELEASABLE: PaymentState[] = ['RECEIVED', 'SENDING'];
 
@@ -176,16 +217,38 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   /**
    * Runs `change` (a write of payment `id` returning whether it changed the row) and, when it did,
-   * appends the payment's event in the same transaction, under a `payment_event` chain link.
+   * appends the payment's event in the same transaction, under a `payment_event` chain link:
+   * built from `known` (the row as the write left it, if nothing else changed it since event
+   * `known.seq - 1`) when given, else from the row read back.
    */
-  private async changed(cause: PaymentEventCause, id: number, change: (tx: Queryable) => Promise<boolean>, now: number): Promise<boolean> {
+  private async changed(cause: PaymentEventCause, id: number, change: (tx: Queryable) => Promise<boolean>, now: number, known?: KnownEvent): Promise<boolean> {
     if (!this.chain) throw new Error('this store has no audit chain: payments cannot be written');
-    const written = await this.chain.append('payment_event', async (tx) => ((await change(tx)) ? this.appendEvent(tx, cause, id, now) : null));
+    const written = await this.chain.append('payment_event', async (tx) => {
+      if (!(await change(tx))) return null;
+      return known ? this.appendKnownEvent(tx, cause, id, now, known) : this.appendEvent(tx, cause, id, now);
+    });
     return written !== null;
   }
 
+  /**
+   * Inserts the event of payment `id` as the writer knows the row now stands, without reading it:
+   * `known.snapshot` at `known.seq`. Safe because every write of a payment's state appends its
+   * event in the same transaction, and (payment_id, seq) is unique: the write just made holds the
+   * row's lock, so a change committed since the writer's last event has its event at `known.seq`
+   * already, and this INSERT is refused. Then the row is read back (appendEvent), as before.
+   */
+  private async appendKnownEvent(tx: Queryable, cause: PaymentEventCause, id: number, now: number, known: KnownEvent): Promise<EventWritten> {
+    try {
+      return await this.insertEvent(tx, cause, id, known.seq, known.snapshot, now);
+    } catch (error) {
+      // A statement refused by a unique key leaves the transaction and its earlier writes standing.
+      if (!(error instanceof UniqueViolationError)) throw error;
+      return this.appendEvent(tx, cause, id, now);
+    }
+  }
+
   /** Inserts the event of payment `id` as the row now stands (`released`: the row that was deleted). */
-  private async appendEvent(tx: Queryable, cause: PaymentEventCause, id: number, now: number, released?: PaymentRow): Promise<Written> {
+  private async appendEvent(tx: Queryable, cause: PaymentEventCause, id: number, now: number, released?: PaymentRow): Promise<EventWritten> {
     // The row as it now stands and the number of its last event, in one read.
     const lastSeq = '(SELECT MAX(e.seq) FROM payment_events e WHERE e.payment_id = ?) AS last_event_seq';
     const [read] = released
@@ -196,15 +259,20 @@ export class SqlPaymentRepository implements PaymentRepository {
     const result = this.sealer.open(toStringOrNull(row.result_json), place('payments', 'result_json', [id]));
     const snapshot: PaymentSnapshot = { ...snapshotOfRow(row, result), ...(released ? { state: RELEASED } : {}) };
     const seq = (read.last_event_seq === null ? 0 : toNumber(read.last_event_seq)) + 1;
+    return this.insertEvent(tx, cause, id, seq, snapshot, now);
+  }
+
+  /** Inserts event `seq` of payment `id` recording `snapshot`; its id and the digest its chain link covers. */
+  private async insertEvent(tx: Queryable, cause: PaymentEventCause, id: number, seq: number, snapshot: PaymentSnapshot, now: number): Promise<EventWritten> {
     const { insertId } = await tx.execute(
       'INSERT INTO payment_events (payment_id, seq, cause, state, bank, operation, bank_transaction_id, bank_transaction_date, bank_reference, bank_external_id, ' +
         'http_status, review_since, result_json, recorded_at, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       [
         id, seq, cause, snapshot.state, snapshot.bank, snapshot.operation, snapshot.bankTransactionId, snapshot.bankTransactionDate, snapshot.bankReference,
-        snapshot.bankExternalId, snapshot.httpStatus, snapshot.reviewSince, this.sealer.seal(result, eventPlace(id, seq)), now, this.sealer.currentKeyId,
+        snapshot.bankExternalId, snapshot.httpStatus, snapshot.reviewSince, this.sealer.seal(snapshot.resultJson, eventPlace(id, seq)), now, this.sealer.currentKeyId,
       ],
     );
-    return { recordId: insertId, contentDigest: paymentEventDigest({ id: insertId, paymentId: id, seq, cause, recordedAt: now, snapshot }) };
+    return { recordId: insertId, contentDigest: paymentEventDigest({ id: insertId, paymentId: id, seq, cause, recordedAt: now, snapshot }), seq };
   }
 
   /**
@@ -215,7 +283,8 @@ export class SqlPaymentRepository implements PaymentRepository {
    */
   private async checkedRecord(row: PaymentRow): Promise<PaymentRecord | null> {
     const record = toPaymentRecord(row, this.sealer);
-    if ((await this.historyProblem(this.db, row, record)) === null) return record;
+    const history = await this.history(this.db, row, record);
+    if (!('problem' in history)) return withEventSeq(record, history.seq);
     // The row and its history were read by two statements: another request moving this payment
     // on between them looks like a mismatch. Both are read again in one transaction, from one
     // snapshot; a state written in SQL without its event still does not match.
@@ -223,38 +292,42 @@ export class SqlPaymentRepository implements PaymentRepository {
       const [fresh] = await tx.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [row.id]);
       if (!fresh) return null;
       const freshRecord = toPaymentRecord(fresh, this.sealer);
-      const problem = await this.historyProblem(tx, fresh, freshRecord);
-      if (problem !== null) throw new IntegrityError(problem);
-      return freshRecord;
+      const history = await this.history(tx, fresh, freshRecord);
+      if ('problem' in history) throw new IntegrityError(history.problem);
+      return withEventSeq(freshRecord, history.seq);
     });
   }
 
-  /** What is wrong with the payment's history as `q` reads it, or null when its last event matches the row. */
-  private async historyProblem(q: Queryable, row: PaymentRow, record: PaymentRecord): Promise<string | null> {
+  /**
+   * The payment's history as `q` reads it: the seq of its last event when that event matches the
+   * row (undefined: a row from before its history was kept), else what is wrong with it.
+   */
+  private async history(q: Queryable, row: PaymentRow, record: PaymentRecord): Promise<{ seq: number | undefined } | { problem: string }> {
     const last = await lastTrustedEvent(q, this.sealer.keyRing, this.sealer, record.id);
     if (last === null) {
       const [since] = await q.query<{ since: number | string }>("SELECT since FROM chain_coverage WHERE records = 'payments'");
-      if (since === undefined || record.createdAt >= toNumber(since.since)) return `payments id ${record.id} (${record.clientId} / ${record.transactionId}) has no event in its history: it was not written by the gateway`;
-      return null;
+      if (since === undefined || record.createdAt >= toNumber(since.since)) return { problem: `payments id ${record.id} (${record.clientId} / ${record.transactionId}) has no event in its history: it was not written by the gateway` };
+      return { seq: undefined };
     }
-    if ('problem' in last) return last.problem;
-    return paymentEventProblem({ id: record.id, clientId: record.clientId, transactionId: record.transactionId, snapshot: snapshotOfRow(row, record.resultJson) }, last);
+    if ('problem' in last) return last;
+    const problem = paymentEventProblem({ id: record.id, clientId: record.clientId, transactionId: record.transactionId, snapshot: snapshotOfRow(row, record.resultJson) }, last);
+    return problem === null ? { seq: last.seq } : { problem };
   }
 
-  /** Inserts in state RECEIVED. Throws UniqueViolationError when (clientId, transactionId) exists. */
+  /**
+   * Inserts in state RECEIVED, or SENDING with the first route's bank and bank id (`sending`), in
+   * one INSERT. Throws UniqueViolationError when (clientId, transactionId) exists.
+   */
   async reserve(payment: NewPayment, now: number): Promise<PaymentRecord> {
     const details = payment.details ?? null;
     const beneficiaryAccountMasked = details ? maskAccount(details.beneficiaryAccount) : null;
     const beneficiaryBank = details ? details.beneficiaryBankCode.trim().toUpperCase().slice(0, 16) : null;
     const { keyId, mac } = paymentMac(this.sealer.keyRing, { ...payment, createdAt: now });
     if (!this.chain) throw new Error('this store has no audit chain: payments cannot be written');
-    let id = 0;
-    await this.chain.append('payment_event', async (tx) => {
-      id = await this.insertPayment(tx, payment, now, { keyId, mac, beneficiaryAccountMasked, beneficiaryBank, details });
-      return this.appendEvent(tx, 'reserve', id, now);
-    });
-    return {
-      id,
+    const sending = payment.sending ? storable(payment.sending) : null;
+    const state: PaymentState = sending ? 'SENDING' : 'RECEIVED';
+    const reserved: PaymentRecord = {
+      id: 0,
       clientId: payment.clientId,
       transactionId: payment.transactionId,
       requestHash: payment.requestHash,
@@ -266,11 +339,11 @@ export class SqlPaymentRepository implements PaymentRepository {
       details,
       beneficiaryAccountMasked,
       beneficiaryBank,
-      state: 'RECEIVED',
-      bank: null,
-      operation: null,
-      bankTransactionId: null,
-      bankTransactionDate: null,
+      state,
+      bank: sending?.bank ?? null,
+      operation: sending?.operation ?? null,
+      bankTransactionId: sending?.bankTransactionId ?? null,
+      bankTransactionDate: sending?.bankTransactionDate ?? null,
       bankReference: null,
       resultJson: null,
       httpStatus: null,
@@ -280,35 +353,45 @@ export class SqlPaymentRepository implements PaymentRepository {
       notFoundCount: 0,
       nextCheckAt: null,
     };
+    let seq = 1;
+    await this.chain.append('payment_event', async (tx) => {
+      reserved.id = await this.insertPayment(tx, payment, reserved, { keyId, mac });
+      // A new row's first event, built from the values just inserted. Event 1 exists already
+      // only when the id was used before (a released payment's, on a backend that reuses ids).
+      const written = await this.appendKnownEvent(tx, 'reserve', reserved.id, now, { seq: 1, snapshot: snapshotAfter(reserved, {}) });
+      seq = written.seq;
+      return written;
+    });
+    return withEventSeq(reserved, seq);
   }
 
-  /** Inserts a payment in state RECEIVED with its sealed account and details, and returns its id. */
-  private async insertPayment(
-    tx: Queryable,
-    payment: NewPayment,
-    now: number,
-    fixed: { keyId: string; mac: string; beneficiaryAccountMasked: string | null; beneficiaryBank: string | null; details: PaymentDetails | null },
-  ): Promise<number> {
-    const { keyId, mac, beneficiaryAccountMasked, beneficiaryBank, details } = fixed;
+  /** Inserts payment `p` (its state, and its route and bank id when SENDING) with its sealed account and details, and returns its id. */
+  private async insertPayment(tx: Queryable, payment: NewPayment, p: PaymentRecord, fixed: { keyId: string; mac: string }): Promise<number> {
+    const { keyId, mac } = fixed;
+    const details = p.details;
     const result = await tx.execute(
-      'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac, ' +
-        'beneficiary_account, beneficiary_bank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, amount, amount_minor, currency, ' +
+        'created_at, updated_at, key_id, mac_key_id, mac, beneficiary_account, beneficiary_bank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       // Nothing is sealed yet: the row is under the current key.
       [
-        payment.clientId,
-        payment.transactionId,
-        payment.requestHash,
-        'RECEIVED',
-        payment.amount,
-        amountMinor(payment.amount),
-        payment.currency,
-        now,
-        now,
+        p.clientId,
+        p.transactionId,
+        p.requestHash,
+        p.state,
+        p.bank,
+        p.operation,
+        p.bankTransactionId,
+        p.bankTransactionDate,
+        p.amount,
+        amountMinor(p.amount),
+        p.currency,
+        p.createdAt,
+        p.updatedAt,
         this.sealer.currentKeyId,
         keyId,
         mac,
-        beneficiaryAccountMasked,
-        beneficiaryBank,
+        p.beneficiaryAccountMasked,
+        p.beneficiaryBank,
       ],
     );
     // The paying account and the details are sealed for their row, whose id the INSERT has just
@@ -341,9 +424,12 @@ export class SqlPaymentRepository implements PaymentRepository {
     return this.write('settle', id, update, now, ", review_since = NULL", " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')");
   }
 
-  async storeSendOutcome(id: number, update: PaymentUpdate, now: number): Promise<boolean> {
+  async storeSendOutcome(id: number, update: PaymentUpdate, now: number, since?: PaymentRecord): Promise<boolean> {
     const final = update.state === 'SUCCESS' || update.state === 'FAILED';
-    return this.write('send', id, update, now, final ? ', review_since = NULL' : '', " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')");
+    const clean = storable(update);
+    // The event from `since` and the values written: no read of the row (appendKnownEvent says why that is safe).
+    const known = since?.id === id && since.eventSeq !== undefined ? { seq: since.eventSeq + 1, snapshot: snapshotAfter(since, clean, final ? { reviewSince: null } : {}) } : undefined;
+    return this.write('send', id, clean, now, final ? ', review_since = NULL' : '', " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')", known);
   }
 
   async enterReview(id: number, now: number): Promise<void> {
@@ -373,7 +459,8 @@ export class SqlPaymentRepository implements PaymentRepository {
     return rows.length === 1 ? toPaymentRecord(rows[0], this.sealer) : null;
   }
 
-  private async write(cause: PaymentEventCause, id: number, update: PaymentUpdate, now: number, extraSet: string, condition = ''): Promise<boolean> {
+  private async write(cause: PaymentEventCause, id: number, dirty: PaymentUpdate, now: number, extraSet: string, condition = '', known?: KnownEvent): Promise<boolean> {
+    const update = storable(dirty);
     const assignments: string[] = [];
     const params: SqlValue[] = [];
     for (const [field, column] of Object.entries(UPDATABLE) as [Exclude<keyof PaymentUpdate, 'resultJson'>, string][]) {
@@ -390,7 +477,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     }
     assignments.push('updated_at = ?');
     params.push(now, id);
-    return this.changed(cause, id, async (tx) => (await tx.execute(`UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params)).affectedRows === 1, now);
+    return this.changed(cause, id, async (tx) => (await tx.execute(`UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params)).affectedRows === 1, now, known);
   }
 
   /** Deletes payment `id` when `condition` holds, with a RELEASED event (the row as it was): its history stays. */
