@@ -123,3 +123,39 @@ describe('POST /v1/transfers when the database goes away while the bank holds th
     expect(gw.simulator.calls.filter((call) => call.path === '/banking/corporates/transfers' && call.body.includes(String(body.transactionId))), 'never sent again').to.have.length(1);
   });
 });
+
+describe('POST /v1/transfers when the database commits the reservation but its answer is lost (MariaDB)', function () {
+  let database: Awaited<ReturnType<typeof createMariaDbBehindProxy>>;
+  let gw: TestGateway;
+  let token: string;
+
+  before(async function () {
+    database = await createMariaDbBehindProxy(this);
+    // No resolver: a reservation left SENDING would answer every resend 409 for the test's length.
+    gw = await TestGateway.start(database.url, { GERBANG_AUDIT_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'gerbang-outage-spool-')), GERBANG_RESOLVER_INTERVAL_MS: '0' });
+    token = await gw.token(await gw.createClient());
+  });
+
+  after(async () => {
+    await gw?.close().catch(() => undefined);
+    await database?.drop();
+  });
+
+  it('takes its own reservation back (nothing was sent under its bank id), so the resend pays it once', async () => {
+    const body = sampleTransfer();
+    const lost = database.proxy.loseCommitAnswerAfter('INSERT INTO payments ');
+    const first = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+    await lost;
+    const sent = () => gw.simulator.calls.filter((call) => call.path === '/banking/corporates/transfers' && call.body.includes(String(body.transactionId)));
+    // Either the request went on with the row it found to be its own (201), or it was refused (503) and released it.
+    expect([201, 503], first.text).to.include(first.status);
+    let resend = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+    for (let tries = 0; resend.status !== 201 && tries < 25; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      resend = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+    }
+    expect(resend.status, resend.text).to.equal(201);
+    expect(resend.body.status).to.equal('SUCCESS');
+    expect(sent(), 'the bank executed it once').to.have.length(1);
+  });
+});

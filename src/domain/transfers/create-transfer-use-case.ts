@@ -284,9 +284,19 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, clien
     );
     return { payment };
   } catch (error) {
-    if (!(error instanceof UniqueViolationError)) throw error;
+    if (!(error instanceof UniqueViolationError)) {
+      // The store may have committed the row and lost only its answer (a database node dying
+      // as it commits): a row reserved SENDING under this attempt's bank id would then answer
+      // every resend 409 and wait for the resolver, though nothing was sent under that id.
+      if (sending) await takeBackOwn(deps, clientId, request.transactionId, hash, sending);
+      throw error;
+    }
   }
   const existing = await deps.payments.find(clientId, request.transactionId);
+  // Our own reservation, committed by an attempt whose answer was lost and then refused as a
+  // duplicate when the write was tried again: the bank id is this attempt's, so nothing was
+  // sent under it and the transfer goes on from here.
+  if (existing && sending && isOwnReservation(existing, hash, sending)) return { payment: existing };
   // Reserved by a process that stopped before routing it (so it never reached a bank): release it
   // and take the transactionId over, once.
   if (!retried && existing?.state === 'RECEIVED' && existing.requestHash === hash && (await deps.payments.releaseStale(existing.id, deps.clock() - RESERVATION_STALE_MS))) {
@@ -312,6 +322,37 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, clien
     throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId is being processed; retry shortly.', { headers: { 'Retry-After': '1' } });
   }
   return { replay: { httpStatus: existing.httpStatus, result: JSON.parse(existing.resultJson) as TransferResult, replayed: true } };
+}
+
+/** A row reserved SENDING under this very attempt's bank id (unique: no other attempt holds it). */
+function isOwnReservation(payment: PaymentRecord, hash: string, sending: SendingFields): boolean {
+  return (
+    payment.state === 'SENDING' &&
+    payment.requestHash === hash &&
+    payment.bank === sending.bank &&
+    payment.bankTransactionId === sending.bankTransactionId &&
+    payment.bankTransactionDate === sending.bankTransactionDate
+  );
+}
+
+/**
+ * After a reservation failed with an error that does not say whether the row was committed:
+ * releases the row if it is this attempt's own (never sent), now or, while the store refuses, in
+ * the background, so the ERP's resend is not answered 409 for a transfer no bank ever saw.
+ */
+async function takeBackOwn(deps: CreateTransferDeps, clientId: string, transactionId: string, hash: string, sending: SendingFields): Promise<void> {
+  const takeBack = async (): Promise<boolean> => {
+    const row = await deps.payments.find(clientId, transactionId);
+    if (!row || !isOwnReservation(row, hash, sending)) return true;
+    log.warn({ transactionId, bankTransactionId: sending.bankTransactionId }, 'the reservation was committed though its write failed; released, nothing was sent');
+    return deps.payments.release(row.id);
+  };
+  try {
+    await takeBack();
+  } catch (error) {
+    log.error({ err: error, transactionId }, 'whether the failed reservation was committed cannot be read now; trying again in the background');
+    writeAgainLater('release of a reservation whose write failed', transactionId, takeBack);
+  }
 }
 
 async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, route: TransferRoute, outcome: TransferOutcome, routing: RoutingDecision[]): Promise<TransferReply> {
