@@ -1,23 +1,9 @@
 import { ConfigError, configurationMarkdown } from '../config/index.js';
 import { configureLogger } from '../log/index.js';
-import { packageVersion } from '../store/index.js';
 import { AppError } from '../errors/index.js';
 import { KeyRingError } from '../security/index.js';
-import { AUDIT_USAGE, auditCommand } from './commands/audit-command.js';
-import { BANK_USAGE, bankCommand } from './commands/bank-command.js';
-import { CLIENT_USAGE, clientCommand } from './commands/client-command.js';
-import { consoleCommand } from './commands/console-command.js';
-import { DOCTOR_USAGE, doctorCommand } from './commands/doctor-command.js';
-import { KEYS_USAGE, keysCommand } from './commands/keys-command.js';
-import { migrateCommand } from './commands/migrate-command.js';
-import { OPENAPI_USAGE, openapiCommand } from './commands/openapi-command.js';
-import { sandboxCommand, serveCommand } from './commands/serve-command.js';
-import { SIGN_USAGE, signCommand } from './commands/sign-command.js';
-import { SIMULATOR_USAGE, simulatorCommand } from './commands/simulator-command.js';
-import { TRANSFER_USAGE, transferCommand } from './commands/transfer-command.js';
-import { USER_USAGE, userCommand } from './commands/user-command.js';
 import { processIo, UsageError, type CliIo } from './cli-io.js';
-import { withSandboxSettings } from './sandbox-settings.js';
+import * as usages from './usage.js';
 
 type Command = (args: string[], io: CliIo) => number | Promise<number>;
 
@@ -26,34 +12,42 @@ const SERVICES = new Set(['serve', 'sandbox', 'console', 'simulator']);
 /** The commands that read the audit or check the installation: after `npm start` they use the sandbox's settings. */
 const SANDBOX_AWARE = new Set(['audit', 'doctor']);
 
-const COMMANDS: Record<string, { run: Command; usage: string }> = {
-  serve: { run: serveCommand, usage: 'gerbang serve\n  Runs the API (configuration from the environment; see docs/configuration.md).' },
-  sandbox: { run: sandboxCommand, usage: 'gerbang sandbox\n  Runs the API against the built-in bank simulator with a demo client.' },
-  console: { run: consoleCommand, usage: 'gerbang console\n  Runs the finance console on CONSOLE_PORT (its own process; the API port never serves it).' },
-  user: { run: (args, io) => userCommand(args, io), usage: USER_USAGE },
+/**
+ * Each command's modules are loaded when it runs, not before: `gerbang client create` then loads
+ * the store and not the HTTP server, the console or the bank clients (a CLI call from cron, or
+ * from a test, starts in a fraction of the time), and `--help` loads no command at all.
+ */
+const COMMANDS: Record<string, { load: () => Promise<Command>; usage: string }> = {
+  serve: { load: async () => (await import('./commands/serve-command.js')).serveCommand, usage: usages.SERVE_USAGE },
+  sandbox: { load: async () => (await import('./commands/serve-command.js')).sandboxCommand, usage: usages.SANDBOX_USAGE },
+  console: { load: async () => (await import('./commands/console-command.js')).consoleCommand, usage: usages.CONSOLE_USAGE },
+  user: { load: async () => (await import('./commands/user-command.js')).userCommand, usage: usages.USER_USAGE },
   migrate: {
-    run: (args, io) => {
-      if (args.length > 0) throw new UsageError(`unexpected ${JSON.stringify(args[0])}`);
-      return migrateCommand(args, io);
+    load: async () => {
+      const { migrateCommand } = await import('./commands/migrate-command.js');
+      return (args, io) => {
+        if (args.length > 0) throw new UsageError(`unexpected ${JSON.stringify(args[0])}`);
+        return migrateCommand(args, io);
+      };
     },
-    usage: 'gerbang migrate\n  Applies pending migrations to GERBANG_DATABASE_URL.',
+    usage: usages.MIGRATE_USAGE,
   },
-  client: { run: clientCommand, usage: CLIENT_USAGE },
-  doctor: { run: doctorCommand, usage: DOCTOR_USAGE },
-  audit: { run: (args, io) => auditCommand(args, io), usage: AUDIT_USAGE },
-  keys: { run: keysCommand, usage: KEYS_USAGE },
-  sign: { run: signCommand, usage: SIGN_USAGE },
-  bank: { run: bankCommand, usage: BANK_USAGE },
-  transfer: { run: transferCommand, usage: TRANSFER_USAGE },
-  openapi: { run: openapiCommand, usage: OPENAPI_USAGE },
-  simulator: { run: simulatorCommand, usage: SIMULATOR_USAGE },
+  client: { load: async () => (await import('./commands/client-command.js')).clientCommand, usage: usages.CLIENT_USAGE },
+  doctor: { load: async () => (await import('./commands/doctor-command.js')).doctorCommand, usage: usages.DOCTOR_USAGE },
+  audit: { load: async () => (await import('./commands/audit-command.js')).auditCommand, usage: usages.AUDIT_USAGE },
+  keys: { load: async () => (await import('./commands/keys-command.js')).keysCommand, usage: usages.KEYS_USAGE },
+  sign: { load: async () => (await import('./commands/sign-command.js')).signCommand, usage: usages.SIGN_USAGE },
+  bank: { load: async () => (await import('./commands/bank-command.js')).bankCommand, usage: usages.BANK_USAGE },
+  transfer: { load: async () => (await import('./commands/transfer-command.js')).transferCommand, usage: usages.TRANSFER_USAGE },
+  openapi: { load: async () => (await import('./commands/openapi-command.js')).openapiCommand, usage: usages.OPENAPI_USAGE },
+  simulator: { load: async () => (await import('./commands/simulator-command.js')).simulatorCommand, usage: usages.SIMULATOR_USAGE },
   config: {
-    run: (args, io) => {
+    load: async () => (args, io) => {
       if (args[0] !== 'doc') throw new UsageError('expected: gerbang config doc');
       io.out(configurationMarkdown());
       return 0;
     },
-    usage: 'gerbang config doc\n  Prints the configuration reference (docs/configuration.md).',
+    usage: usages.CONFIG_USAGE,
   },
 };
 
@@ -77,6 +71,7 @@ function asksForHelp(args: string[]): boolean {
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...args] = argv;
   if (name === '--version' || name === '-V' || name === 'version') {
+    const { packageVersion } = await import('../store/index.js');
     io.out(`gerbang ${packageVersion()}`);
     return 0;
   }
@@ -97,7 +92,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   if (io === processIo && !SERVICES.has(name)) configureLogger(validLevel(io.env.GERBANG_LOG_LEVEL), process.stderr);
   const service = SERVICES.has(name);
   try {
-    return await command.run(args, SANDBOX_AWARE.has(name) ? withSandboxSettings(io) : io);
+    const run = await command.load();
+    return await run(args, SANDBOX_AWARE.has(name) ? (await import('./sandbox-settings.js')).withSandboxSettings(io) : io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`gerbang ${name}: ${error.message}\n${command.usage}`);

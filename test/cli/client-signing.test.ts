@@ -85,18 +85,21 @@ forEachBackend('gerbang client enable-signing / rotate-signing-key / disable-sig
   });
 
   it('refuses clearly: an unknown client (1), rotating a client that does not sign (1), no audit key (2, naming the setting)', async () => {
-    const unknown = await runCli(['client', 'enable-signing', '--id', 'gbc_nobody'], env());
+    const plain = await gw.createClient();
+    // Four refusals that change nothing, so they may run side by side (each CLI call is its own process).
+    const [unknown, notSigning, noKeys, noId] = await Promise.all([
+      runCli(['client', 'enable-signing', '--id', 'gbc_nobody'], env()),
+      runCli(['client', 'rotate-signing-key', '--id', plain.clientId], env()),
+      runCli(['client', 'enable-signing', '--id', plain.clientId], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: '', GERBANG_AUDIT_KEY_FILES: '' }),
+      runCli(['client', 'disable-signing'], env()),
+    ]);
     expect(unknown.code).to.equal(1);
     expect(unknown.stderr).to.contain('No client with id gbc_nobody');
-    const plain = await gw.createClient();
-    const notSigning = await runCli(['client', 'rotate-signing-key', '--id', plain.clientId], env());
     expect(notSigning.code).to.equal(1);
     expect(notSigning.stderr).to.contain('enable-signing');
-    const noKeys = await runCli(['client', 'enable-signing', '--id', plain.clientId], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: '', GERBANG_AUDIT_KEY_FILES: '' });
     expect(noKeys.code).to.equal(2);
     expect(noKeys.stderr).to.contain('GERBANG_AUDIT_KEYS');
     expect((await db.store().clients.findById(plain.clientId))!.signing.required).to.equal(false);
-    const noId = await runCli(['client', 'disable-signing'], env());
     expect(noId.code).to.equal(2);
     expect(noId.stderr).to.contain('--id is required');
   });
@@ -106,15 +109,17 @@ forEachBackend('gerbang keys rotate and client signing keys', (db) => {
   it('re-seals every signing key with the newest audit key; the gateway verifies with the new key alone', async () => {
     const OLD = testKeySpec('sk-old');
     const NEW = testKeySpec('sk-new');
-    const enabled: { client: TestClient; key: string }[] = [];
-    for (let i = 0; i < 3; i += 1) {
-      const created = await runCli(['client', 'create', '--name', `signer ${i}`, '--cidr', '127.0.0.0/8', '--json'], { GERBANG_DATABASE_URL: db.url() });
-      const client = JSON.parse(created.stdout) as TestClient;
-      await db.store().accountGrants.grant(client.clientId, '0201245680', Date.now());
-      const result = await runCli(['client', 'enable-signing', '--id', client.clientId, '--json'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: OLD });
-      expect(result.code, result.stderr).to.equal(0);
-      enabled.push({ client, key: (JSON.parse(result.stdout) as { signingKey: string }).signingKey });
-    }
+    // Three signing clients, made side by side (each its own CLI processes).
+    const enabled: { client: TestClient; key: string }[] = await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        const created = await runCli(['client', 'create', '--name', `signer ${i}`, '--cidr', '127.0.0.0/8', '--json'], { GERBANG_DATABASE_URL: db.url() });
+        const client = JSON.parse(created.stdout) as TestClient;
+        await db.store().accountGrants.grant(client.clientId, '0201245680', Date.now());
+        const result = await runCli(['client', 'enable-signing', '--id', client.clientId, '--json'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: OLD });
+        expect(result.code, result.stderr).to.equal(0);
+        return { client, key: (JSON.parse(result.stdout) as { signingKey: string }).signingKey };
+      }),
+    );
     expect((await db.store().db.query("SELECT id FROM clients WHERE key_id = 'sk-old'")).length).to.equal(3);
     // A client that does not sign holds nothing sealed: never walked, never counted as left behind.
     const plain = await runCli(['client', 'create', '--name', 'plain', '--cidr', '127.0.0.0/8', '--json'], { GERBANG_DATABASE_URL: db.url() });
@@ -143,5 +148,5 @@ forEachBackend('gerbang keys rotate and client signing keys', (db) => {
     } finally {
       await gw.close();
     }
-  }).timeout(60_000); // several CLI processes, each loading the whole gateway
+  }).timeout(60_000); // several CLI processes
 });

@@ -48,7 +48,11 @@ forEachBackend('Callbacks to the ERP when a transfer becomes final', (db) => {
     expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(422);
     const notices = await eventually(async () => (noticesFor(body.transactionId as string).length >= 3 ? noticesFor(body.transactionId as string) : null), 10_000);
     expect(notices.map((n) => JSON.parse(n.body).transfer.status)).to.deep.equal(['FAILED', 'FAILED', 'FAILED']);
-    const [row] = await gw.store.db.query<{ state: string; attempts: number }>('SELECT state, attempts FROM callback_deliveries WHERE transaction_id = ?', [body.transactionId as string]);
+    // The delivery's state is written when the ERP's answer is back, just after the receiver saw the request.
+    const row = await eventually(async () => {
+      const [current] = await gw.store.db.query<{ state: string; attempts: number }>('SELECT state, attempts FROM callback_deliveries WHERE transaction_id = ?', [body.transactionId as string]);
+      return current && current.state !== 'PENDING' ? current : null;
+    });
     expect(row.state).to.equal('DELIVERED');
     expect(Number(row.attempts)).to.equal(3);
     // Each attempt is audited (the last one's record is written just after its delivery state).

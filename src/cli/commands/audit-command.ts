@@ -7,18 +7,6 @@ import { openStore } from '../../store/index.js';
 import type { AuditExchangeRow, AuditRepository, Store } from '../../store/types.js';
 import { parseIsoOption, parseOptions, UsageError, type CliIo } from '../cli-io.js';
 
-export const AUDIT_USAGE = `gerbang audit export --format jsonl|csv [--from ISO] [--to ISO]
-  One record per inbound exchange with its bank calls, oldest first, to stdout (decrypted).
-gerbang audit verify [--format text|json]
-  Checks every writer's keyed chain and every stored record; names the first altered, deleted or
-  reordered record of each chain, then compares the chain heads with the signed checkpoints in
-  GERBANG_AUDIT_CHECKPOINT_FILE (a deleted tail, a vanished chain, a rollback to an older copy)
-  and, when all is intact, appends a new checkpoint. Exit status 0 intact, 1 broken.
-gerbang audit purge-anonymous [--before ISO] [--dry-run] [--json]
-  Deletes rejected requests of anonymous callers (no client identified, no payment, no bank call)
-  received more than GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS days ago, or before --before when that
-  is earlier. Each purge is recorded in a keyed audit chain, so audit verify reports it (and still
-  reports any other deletion). --dry-run counts and deletes nothing. Run it daily from cron.`;
 
 const CSV_COLUMNS = [
   'id', 'requestId', 'receivedAt', 'completedAt', 'remoteIp', 'origin', 'method', 'path', 'clientId', 'transactionId', 'amount',

@@ -6,8 +6,6 @@ import { startBankPartners } from '../../gateway/bank-partners.js';
 import { migrate, openStore } from '../../store/index.js';
 import { UsageError, type CliIo } from '../cli-io.js';
 
-export const BANK_USAGE = `gerbang bank ping [--json]
-  Fetches a token from each configured bank partner and reports; exit 1 when one fails.`;
 
 /** `gerbang bank ping`: proves each partner's address, credentials and whitelisted source address. */
 export async function bankCommand(args: string[], io: CliIo): Promise<number> {

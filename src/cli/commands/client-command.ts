@@ -19,37 +19,6 @@ import { openStore } from '../../store/index.js';
 import type { ClientRecord, Store } from '../../store/types.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 
-export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--cidr C]... [--json]
-gerbang client list [--json]
-gerbang client disable --id ID
-gerbang client enable --id ID
-gerbang client rotate-secret --id ID [--json]
-gerbang client set-callback --id ID (--url https://… | --remove)
-gerbang client enable-signing --id ID [--json]
-gerbang client rotate-signing-key --id ID [--json]
-gerbang client disable-signing --id ID
-gerbang client grant-account --id ID --account NUMBER
-gerbang client revoke-account --id ID --account NUMBER
-gerbang client accounts --id ID [--json]
-gerbang client link-entra-app --id ID --app-id GUID
-gerbang client unlink-entra-app --id ID --app-id GUID
-gerbang client rotate-api-key --id ID [--json]
-gerbang client revoke-api-key --id ID
-  A client with no --cidr is refused from everywhere (fail closed): give the ERP's egress ranges.
-  enable lets a disabled client request tokens again (with its existing secret).
-  rotate-secret prints a new secret once; tokens issued before it stop working at once.
-  set-callback: where Gerbang POSTs a signed notice when one of the client's transfers becomes final.
-  enable-signing: every API call of the client but the token request must then carry
-  X-Gerbang-Timestamp and X-Gerbang-Signature (HMAC-SHA256); prints the signing key once. It is
-  stored sealed with the audit keys, so these two need GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES.
-  rotate-signing-key prints a new key once; requests signed with the old one are refused at once.
-  grant-account: the client may read the balance and statement of, and pay from, that company
-  account (one configured at a bank partner). A client uses only the accounts granted to it; any
-  other answers 404. A new client, and one from before grants existed, has none.
-  link-entra-app: Microsoft Entra ID access tokens of that application (app registration or
-  managed identity; the token's azp/appid) act as this client (needs GERBANG_ENTRA_METADATA_URL).
-  rotate-api-key prints a new API key once (sent as X-API-Key, for connectors that cannot do
-  OAuth); the client's earlier key stops working at once. revoke-api-key deletes it.`;
 
 const ACTIONS = ['create', 'list', 'disable', 'enable', 'rotate-secret', 'set-callback', 'enable-signing', 'rotate-signing-key', 'disable-signing', 'grant-account', 'revoke-account', 'accounts', 'link-entra-app', 'unlink-entra-app', 'rotate-api-key', 'revoke-api-key'];
 

@@ -10,8 +10,6 @@ import { describeDatabaseUrl, describeStoreFailure, migrate, openStore, pendingM
 import type { Store } from '../../store/types.js';
 import type { CliIo } from '../cli-io.js';
 
-export const DOCTOR_USAGE =
-  'gerbang doctor\n  Checks this installation: configuration, store and migrations, keys, a token from each bank partner,\n  and the source address bank calls leave from. Exit 0 when every check passes, 1 naming the failures.';
 
 interface CheckResult {
   name: string;

@@ -3,13 +3,6 @@ import type { KeyRotationReport } from '../../store/index.js';
 import { parseOptions, UsageError, type CliIo } from '../cli-io.js';
 import { openAuditStore } from './audit-command.js';
 
-export const KEYS_USAGE = `gerbang keys generate [--id ID]
-  Prints a new audit key line \`ID:base64key\` for GERBANG_AUDIT_KEYS or a key file.
-gerbang keys rotate [--batch-size N]
-  Re-encrypts every sealed value (audit records, payment answers, payment-run lines, callbacks,
-  clients' request-signing keys) to the newest key (the last in GERBANG_AUDIT_KEYS /
-  GERBANG_AUDIT_KEY_FILES), N rows per transaction (default 200), while gateways keep serving.
-  Exit status 0 when no row is left under an older key.`;
 
 const DEFAULT_BATCH = 200;
 

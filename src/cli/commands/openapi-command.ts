@@ -3,10 +3,6 @@ import { join } from 'node:path';
 import { apiRoutes, connectorProperties, DEFAULT_API_LIMITS, openApiDocument, routeList, swaggerDocument } from '../../http/api/index.js';
 import { UsageError, type CliIo } from '../cli-io.js';
 
-export const OPENAPI_USAGE = `gerbang openapi write [dir]
-  Writes openapi.json (OpenAPI 3) and swagger.json (Swagger 2.0), as a server without
-  GERBANG_PUBLIC_URL serves them, and apiProperties.json (the Power Platform connector's
-  properties), to dir (default docs/api).`;
 
 /** The documents as committed: what GET /v1/openapi.json and /v1/swagger.json send with a default configuration. */
 export function apiDocumentFiles(): Record<string, string> {

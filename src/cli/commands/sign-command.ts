@@ -5,14 +5,6 @@ import { relativeUrl as snapRelativeUrl, signService, signToken } from '../../ba
 import { parseTimestamp, requestSignature } from '../../pipeline/request-signature/index.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 
-export const SIGN_USAGE = `gerbang sign bca-legacy --method M --path P --token T --secret S --timestamp TS [--body-file F]
-gerbang sign snap --method M --path P --token T --secret S --timestamp TS [--body-file F]
-gerbang sign snap-token --client-id C --timestamp TS --private-key-file F
-  Prints {"stringToSign","signature"} computed by the very signer the bank's adapter uses.
-gerbang sign request --method M --path P --key K --timestamp TS [--body-file F]
-  Prints {"stringToSign","signature"} of a request to Gerbang by a client that must sign
-  (X-Gerbang-Signature; P with its query, TS as in X-Gerbang-Timestamp, the body file's exact bytes),
-  computed by the very code that verifies it: ERP integrators compare it with theirs.`;
 
 const SERVICE_OPTIONS = {
   method: { type: 'string' },

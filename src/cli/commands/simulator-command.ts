@@ -1,8 +1,6 @@
 import { createBankSimulator, defaultSandboxPartner } from '../../banks/simulator/index.js';
 import { parseOptions, UsageError, type CliIo } from '../cli-io.js';
 
-export const SIMULATOR_USAGE = `gerbang simulator [--port N] [--host H] [--allow IP]...
-  Runs the BCA simulator alone and prints the credentials it generated.`;
 
 /** `gerbang simulator`: the bank simulator as a standalone server, until SIGINT/SIGTERM. */
 export async function simulatorCommand(args: string[], io: CliIo): Promise<number> {

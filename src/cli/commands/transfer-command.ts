@@ -5,13 +5,6 @@ import { openStore } from '../../store/index.js';
 import type { PaymentRecord } from '../../store/types.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 
-export const TRANSFER_USAGE = `gerbang transfer review list [--json]
-gerbang transfer review show ID [--json]
-gerbang transfer review resolve ID --admin USERNAME --outcome SUCCESS|FAILED --evidence-kind ${ADMIN_EVIDENCE_KINDS.join('|')} --evidence TEXT
-  The review queue: transfers still in doubt past GERBANG_REVIEW_AFTER_MS. Nothing here sends
-  anything to a bank. Resolving records the evidence (the statement line, the bank's reference, or
-  the reference of a call with the bank) and the outcome it proves; USERNAME must be an active
-  console admin. Audited, and told to the ERP (its callback, GET /v1/transfers/{id}).`;
 
 /** `gerbang transfer review …`: the review queue from the command line. */
 export async function transferCommand(args: string[], io: CliIo): Promise<number> {

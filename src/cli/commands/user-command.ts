@@ -1,18 +1,13 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { loadAuditKeys, loadStoreConfig } from '../../config/index.js';
-import { createConsoleUser, resetConsolePassword, unlockConsoleUser } from '../../console/index.js';
+// Not the console's index: that loads the whole console (express, undici, exceljs, the views), and
+// a user command needs only these two use cases.
+import { createConsoleUser, resetConsolePassword } from '../../console/console-users.js';
+import { unlockConsoleUser } from '../../console/sign-in-use-case.js';
 import { openStore } from '../../store/index.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 
-export const USER_USAGE = `gerbang user create --username U --role viewer|auditor|admin [--password-stdin]
-gerbang user list
-gerbang user unlock --username U
-gerbang user reset-password --username U [--password-stdin]
-  Finance console users. The password is asked for (not echoed), or read from stdin with
-  --password-stdin (for scripts: printf '%s' "$PW" | gerbang user create … --password-stdin).
-  unlock lifts every sign-in lockout of the user (from each address and overall);
-  reset-password sets a new password, ends the user's sessions and unlocks the user.`;
 
 /** Who did it, in the console audit, when a change comes from the command line on the host. */
 const CLI_ACTOR = '(cli)';

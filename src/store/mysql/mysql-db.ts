@@ -1,4 +1,14 @@
-import { createConnection, createPool, type Connection, type ConnectionOptions, type Pool, type PoolConnection, type QueryError, type ResultSetHeader } from 'mysql2';
+import type { Connection, ConnectionOptions, Pool, PoolConnection, QueryError, ResultSetHeader } from 'mysql2';
+
+/**
+ * The driver, loaded when a MySQL store first connects: it is the largest module of the store,
+ * and a command run on an embedded store (`gerbang client create` on SQLite) never needs it.
+ */
+let driver: typeof import('mysql2') | undefined;
+function mysql2(): typeof import('mysql2') {
+  driver ??= require('mysql2') as typeof import('mysql2');
+  return driver;
+}
 import { AppError } from '../../errors/app-error.js';
 import { getLogger } from '../../log/index.js';
 import { describeHosts, type MysqlHost } from '../database-url.js';
@@ -254,7 +264,7 @@ export class MysqlDb implements Db {
   private pool(index: number): Pool {
     let pool = this.pools[index];
     if (!pool) {
-      const created = createPool(mysqlPoolOptions(this.url, this.hosts[index]));
+      const created = mysql2().createPool(mysqlPoolOptions(this.url, this.hosts[index]));
       // An idle pooled connection that breaks (server restart, network cut) emits 'error'. mysql2
       // drops it from the pool with a one-shot listener; ours stays, so a second error on the same
       // connection can never go unhandled and crash the process.
@@ -316,7 +326,7 @@ class MysqlSession implements TransactionSession {
 
   private connect(options: ConnectionOptions): Promise<Connection> {
     return new Promise<Connection>((resolve, reject) => {
-      const connection = createConnection(options);
+      const connection = mysql2().createConnection(options);
       connection.on('error', (error: NodeJS.ErrnoException) => {
         log.warn({ code: error.code, store: this.description }, 'database session error; the next write opens a new connection');
         this.drop(connection);

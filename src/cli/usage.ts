@@ -1,0 +1,98 @@
+import type { AdminEvidenceKind } from '../domain/transfers/index.js';
+
+/**
+ * What each command's usage says: kept apart from the commands so that `gerbang --help`, and a
+ * command's usage, load none of them (each command's modules are loaded only when it runs; see
+ * main.ts).
+ */
+
+/** Checked by the compiler against the review use case's own list (a type import: nothing loads). */
+const ADMIN_EVIDENCE_KINDS: Record<AdminEvidenceKind, true> = { STATEMENT_LINE: true, BANK_REFERENCE: true, CALL_REFERENCE: true };
+
+export const SERVE_USAGE = 'gerbang serve\n  Runs the API (configuration from the environment; see docs/configuration.md).';
+export const SANDBOX_USAGE = 'gerbang sandbox\n  Runs the API against the built-in bank simulator with a demo client.';
+export const CONSOLE_USAGE = 'gerbang console\n  Runs the finance console on CONSOLE_PORT (its own process; the API port never serves it).';
+export const MIGRATE_USAGE = 'gerbang migrate\n  Applies pending migrations to GERBANG_DATABASE_URL.';
+export const CONFIG_USAGE = 'gerbang config doc\n  Prints the configuration reference (docs/configuration.md).';
+export const AUDIT_USAGE = `gerbang audit export --format jsonl|csv [--from ISO] [--to ISO]
+  One record per inbound exchange with its bank calls, oldest first, to stdout (decrypted).
+gerbang audit verify [--format text|json]
+  Checks every writer's keyed chain and every stored record; names the first altered, deleted or
+  reordered record of each chain, then compares the chain heads with the signed checkpoints in
+  GERBANG_AUDIT_CHECKPOINT_FILE (a deleted tail, a vanished chain, a rollback to an older copy)
+  and, when all is intact, appends a new checkpoint. Exit status 0 intact, 1 broken.
+gerbang audit purge-anonymous [--before ISO] [--dry-run] [--json]
+  Deletes rejected requests of anonymous callers (no client identified, no payment, no bank call)
+  received more than GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS days ago, or before --before when that
+  is earlier. Each purge is recorded in a keyed audit chain, so audit verify reports it (and still
+  reports any other deletion). --dry-run counts and deletes nothing. Run it daily from cron.`;
+export const BANK_USAGE = `gerbang bank ping [--json]
+  Fetches a token from each configured bank partner and reports; exit 1 when one fails.`;
+export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--cidr C]... [--json]
+gerbang client list [--json]
+gerbang client disable --id ID
+gerbang client enable --id ID
+gerbang client rotate-secret --id ID [--json]
+gerbang client set-callback --id ID (--url https://… | --remove)
+gerbang client enable-signing --id ID [--json]
+gerbang client rotate-signing-key --id ID [--json]
+gerbang client disable-signing --id ID
+gerbang client grant-account --id ID --account NUMBER
+gerbang client revoke-account --id ID --account NUMBER
+gerbang client accounts --id ID [--json]
+gerbang client link-entra-app --id ID --app-id GUID
+gerbang client unlink-entra-app --id ID --app-id GUID
+gerbang client rotate-api-key --id ID [--json]
+gerbang client revoke-api-key --id ID
+  A client with no --cidr is refused from everywhere (fail closed): give the ERP's egress ranges.
+  enable lets a disabled client request tokens again (with its existing secret).
+  rotate-secret prints a new secret once; tokens issued before it stop working at once.
+  set-callback: where Gerbang POSTs a signed notice when one of the client's transfers becomes final.
+  enable-signing: every API call of the client but the token request must then carry
+  X-Gerbang-Timestamp and X-Gerbang-Signature (HMAC-SHA256); prints the signing key once. It is
+  stored sealed with the audit keys, so these two need GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES.
+  rotate-signing-key prints a new key once; requests signed with the old one are refused at once.
+  grant-account: the client may read the balance and statement of, and pay from, that company
+  account (one configured at a bank partner). A client uses only the accounts granted to it; any
+  other answers 404. A new client, and one from before grants existed, has none.
+  link-entra-app: Microsoft Entra ID access tokens of that application (app registration or
+  managed identity; the token's azp/appid) act as this client (needs GERBANG_ENTRA_METADATA_URL).
+  rotate-api-key prints a new API key once (sent as X-API-Key, for connectors that cannot do
+  OAuth); the client's earlier key stops working at once. revoke-api-key deletes it.`;
+export const DOCTOR_USAGE = 'gerbang doctor\n  Checks this installation: configuration, store and migrations, keys, a token from each bank partner,\n  and the source address bank calls leave from. Exit 0 when every check passes, 1 naming the failures.';
+export const KEYS_USAGE = `gerbang keys generate [--id ID]
+  Prints a new audit key line \`ID:base64key\` for GERBANG_AUDIT_KEYS or a key file.
+gerbang keys rotate [--batch-size N]
+  Re-encrypts every sealed value (audit records, payment answers, payment-run lines, callbacks,
+  clients' request-signing keys) to the newest key (the last in GERBANG_AUDIT_KEYS /
+  GERBANG_AUDIT_KEY_FILES), N rows per transaction (default 200), while gateways keep serving.
+  Exit status 0 when no row is left under an older key.`;
+export const OPENAPI_USAGE = `gerbang openapi write [dir]
+  Writes openapi.json (OpenAPI 3) and swagger.json (Swagger 2.0), as a server without
+  GERBANG_PUBLIC_URL serves them, and apiProperties.json (the Power Platform connector's
+  properties), to dir (default docs/api).`;
+export const SIGN_USAGE = `gerbang sign bca-legacy --method M --path P --token T --secret S --timestamp TS [--body-file F]
+gerbang sign snap --method M --path P --token T --secret S --timestamp TS [--body-file F]
+gerbang sign snap-token --client-id C --timestamp TS --private-key-file F
+  Prints {"stringToSign","signature"} computed by the very signer the bank's adapter uses.
+gerbang sign request --method M --path P --key K --timestamp TS [--body-file F]
+  Prints {"stringToSign","signature"} of a request to Gerbang by a client that must sign
+  (X-Gerbang-Signature; P with its query, TS as in X-Gerbang-Timestamp, the body file's exact bytes),
+  computed by the very code that verifies it: ERP integrators compare it with theirs.`;
+export const SIMULATOR_USAGE = `gerbang simulator [--port N] [--host H] [--allow IP]...
+  Runs the BCA simulator alone and prints the credentials it generated.`;
+export const TRANSFER_USAGE = `gerbang transfer review list [--json]
+gerbang transfer review show ID [--json]
+gerbang transfer review resolve ID --admin USERNAME --outcome SUCCESS|FAILED --evidence-kind ${Object.keys(ADMIN_EVIDENCE_KINDS).join('|')} --evidence TEXT
+  The review queue: transfers still in doubt past GERBANG_REVIEW_AFTER_MS. Nothing here sends
+  anything to a bank. Resolving records the evidence (the statement line, the bank's reference, or
+  the reference of a call with the bank) and the outcome it proves; USERNAME must be an active
+  console admin. Audited, and told to the ERP (its callback, GET /v1/transfers/{id}).`;
+export const USER_USAGE = `gerbang user create --username U --role viewer|auditor|admin [--password-stdin]
+gerbang user list
+gerbang user unlock --username U
+gerbang user reset-password --username U [--password-stdin]
+  Finance console users. The password is asked for (not echoed), or read from stdin with
+  --password-stdin (for scripts: printf '%s' "$PW" | gerbang user create … --password-stdin).
+  unlock lifts every sign-in lockout of the user (from each address and overall);
+  reset-password sets a new password, ends the user's sessions and unlocks the user.`;
