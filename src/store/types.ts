@@ -93,6 +93,11 @@ export interface ClientRecord {
   signing: ClientSigning;
   createdAt: number;
   updatedAt: number;
+  /**
+   * Set only by list(), on a row whose MAC does not hold (changed or inserted in SQL, migration
+   * 025): shown as such, and never trusted (findById refuses it with IntegrityError).
+   */
+  integrityProblem?: string;
 }
 
 /**
@@ -412,7 +417,7 @@ export interface AuditQuery {
 export interface AuditChainBreak {
   writerId: string | null;
   seq: number | null;
-  table: 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'audit_purges' | 'audit_purged_exchanges' | 'payments' | 'payment_events' | 'console_audit' | 'console_users' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'checkpoints';
+  table: 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'audit_purges' | 'audit_purged_exchanges' | 'payments' | 'payment_events' | 'console_audit' | 'console_users' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'client_credentials' | 'client_account_grants' | 'client_callbacks' | 'checkpoints';
   recordId: number | null;
   problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated' | 'forged' | 'vanished' | 'rolled-back';
   detail: string;

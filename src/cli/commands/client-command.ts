@@ -41,7 +41,10 @@ gerbang client revoke-api-key --id ID
   set-callback: where Gerbang POSTs a signed notice when one of the client's transfers becomes final.
   enable-signing: every API call of the client but the token request must then carry
   X-Gerbang-Timestamp and X-Gerbang-Signature (HMAC-SHA256); prints the signing key once. It is
-  stored sealed with the audit keys, so these two need GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES.
+  stored sealed with the audit keys.
+  Every action needs GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES: each client, credential, grant
+  and callback endpoint is stored under a MAC of those keys, and one that does not hold it (changed
+  in SQL) is refused and marked INTEGRITY FAILED in the list.
   rotate-signing-key prints a new key once; requests signed with the old one are refused at once.
   grant-account: the client may read the balance and statement of, and pay from, that company
   account (one configured at a bank partner). A client uses only the accounts granted to it; any
@@ -119,9 +122,10 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
     });
   if (!ACTIONS.includes(action)) throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}`);
   const { values } = parse();
-  // Only the actions that seal a new signing key need the key ring (a ConfigError names what is missing).
-  const keys = action === 'enable-signing' || action === 'rotate-signing-key' ? loadAuditKeys(io.env) : null;
-  const store = await openStore(databaseUrl);
+  // Every action needs the key ring: clients, their credentials, grants and callback endpoints are
+  // written under its MAC and read only when it holds (migration 025); a ConfigError names what is missing.
+  const keys = loadAuditKeys(io.env);
+  const store = await openStore(databaseUrl, { auditKeys: keys });
   try {
     switch (action) {
       case 'create': {
@@ -152,7 +156,8 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
             const signing = c.signing.required ? '  signing=required' : '';
             const entra = entraApps(c.id).length > 0 ? `  entra-apps=[${entraApps(c.id).join(' ')}]` : '';
             const apiKey = hasApiKey(c.id) ? '  api-key' : '';
-            io.out(`${c.id}  ${c.status.padEnd(8)}  ${c.name}  origins=[${c.allowedOrigins.join(' ')}]  cidrs=[${c.allowedCidrs.join(' ')}]${signing}${entra}${apiKey}`);
+            const forged = c.integrityProblem === undefined ? '' : `  INTEGRITY FAILED: ${c.integrityProblem}`;
+            io.out(`${c.id}  ${c.status.padEnd(8)}  ${c.name}  origins=[${c.allowedOrigins.join(' ')}]  cidrs=[${c.allowedCidrs.join(' ')}]${signing}${entra}${apiKey}${forged}`);
           }
           if (clients.length === 0) io.out('No clients yet: gerbang client create --name NAME --cidr ADDRESS');
         }
@@ -187,11 +192,11 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
       }
       case 'enable-signing': {
         const id = required(values.id, '--id');
-        return reportSigningKey(io, id, await enableSigning(store.clients, keys!, id, Date.now()), values.json);
+        return reportSigningKey(io, id, await enableSigning(store.clients, keys, id, Date.now()), values.json);
       }
       case 'rotate-signing-key': {
         const id = required(values.id, '--id');
-        return reportSigningKey(io, id, await rotateSigningKey(store.clients, keys!, id, Date.now()), values.json);
+        return reportSigningKey(io, id, await rotateSigningKey(store.clients, keys, id, Date.now()), values.json);
       }
       case 'disable-signing': {
         const id = required(values.id, '--id');

@@ -56,7 +56,7 @@ export async function doctorCommand(_args: string[], io: CliIo): Promise<number>
     await check(results, 'store', async () => {
       // With an invalid configuration, still try the store when its own setting is valid.
       const { databaseUrl } = config ?? loadStoreConfig(io.env);
-      const opened = await openStore(databaseUrl);
+      const opened = await openStore(databaseUrl, { auditKeys: config?.auditKeys ?? null });
       try {
         await opened.db.ping();
       } catch (error) {

@@ -20,7 +20,8 @@ import {
 import { toNumber, toStringOrNull } from './row-values.js';
 import { openEvent, PAYMENT_EVENT_COLUMNS, paymentEventDigest, paymentEventProblem, RELEASED, snapshotOfRow, type PaymentEventRow } from './payment-events.js';
 import type { ConsoleAuditRow } from './console-audit-repository.js';
-import { CONSOLE_USER_COLUMNS, consoleUserMacProblem, type ConsoleUserRow } from './console-user-repository.js';
+import { MACED_TABLES } from './maced-tables.js';
+import { macProblems } from './record-macs.js';
 import { PAYMENT_COLUMNS, paymentMacProblem, type PaymentRow } from './payment-repository.js';
 import { place } from './sealed-values.js';
 import { placeInRow, rowColumns, SEALED_TABLES, type ValueSealer } from './sealed-values.js';
@@ -433,8 +434,11 @@ async function storedValueBreaks(db: Queryable, sealer: ValueSealer): Promise<Au
   );
   for (const gone of deleted) payments.push(`payments id ${toNumber(gone.payment_id)} was deleted: its history (last event seq ${toNumber(gone.seq)}, ${gone.state}) does not end in its release`);
   if (payments.length > 0) breaks.push(storedBreak('payments', payments));
-  const users = (await db.query<ConsoleUserRow>(`SELECT ${CONSOLE_USER_COLUMNS} FROM console_users ORDER BY id`)).flatMap((row) => consoleUserMacProblem(sealer.keyRing, row) ?? []);
-  if (users.length > 0) breaks.push(storedBreak('console_users', users));
+  // Console users, clients, their credentials, grants and callback endpoints: each row's MAC.
+  for (const table of MACED_TABLES) {
+    const problems = await macProblems(db, table, sealer);
+    if (problems.length > 0) breaks.push(storedBreak(table.table, problems));
+  }
   for (const table of SEALED_TABLES.filter((t) => !t.table.startsWith('audit_'))) {
     const problems: string[] = [];
     const columns = [...new Set([...table.key, ...rowColumns(table)])];
