@@ -412,7 +412,7 @@ const STORED_SHOWN = 5;
  * sealed value outside the audit (payment answers, payment-run lines, queued callbacks, client
  * signing keys) opened where it lies. Names the first few of each table.
  */
-async function storedValueBreaks(db: Queryable, sealer: ValueSealer): Promise<AuditChainBreak[]> {
+async function storedValueBreaks(db: Db, sealer: ValueSealer): Promise<AuditChainBreak[]> {
   const breaks: AuditChainBreak[] = [];
   const payments: string[] = [];
   const [since] = await db.query<{ since: number | string }>("SELECT since FROM chain_coverage WHERE records = 'payments'");
@@ -420,8 +420,13 @@ async function storedValueBreaks(db: Queryable, sealer: ValueSealer): Promise<Au
   for (;;) {
     const rows = await db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id > ? ORDER BY id LIMIT ?`, [after, PAGE]);
     const last = await lastEvents(db, rows.map((row) => toNumber(row.id)));
+    const coveredSince = since === undefined ? Infinity : toNumber(since.since);
     for (const row of rows) {
-      const problem = paymentMacProblem(sealer.keyRing, row) ?? historyProblem(row, last.get(toNumber(row.id)), since === undefined ? Infinity : toNumber(since.since), sealer);
+      const macProblem = paymentMacProblem(sealer.keyRing, row);
+      // The page and its last events were read by two statements: a payment the gateway moved on
+      // between them looks like a mismatch, so it is read again with its history in one
+      // transaction (one snapshot) before it is called forged (as the API's read does).
+      const problem = macProblem ?? (historyProblem(row, last.get(toNumber(row.id)), coveredSince, sealer) === null ? null : await historyProblemNow(db, toNumber(row.id), coveredSince, sealer));
       if (problem !== null) payments.push(problem);
     }
     if (rows.length < PAGE) break;
@@ -474,6 +479,18 @@ async function lastEvents(db: Queryable, ids: number[]): Promise<Map<number, Pay
     ids,
   );
   return new Map(rows.map((row) => [toNumber(row.payment_id), row]));
+}
+
+/**
+ * Payment `id`'s problem as one transaction reads its row and last event; null when it holds, or
+ * when it was released meanwhile (a payment deleted without its release is named apart).
+ */
+async function historyProblemNow(db: Db, id: number, since: number, sealer: ValueSealer): Promise<string | null> {
+  return db.withTransaction(async (tx) => {
+    const [fresh] = await tx.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
+    if (!fresh) return null;
+    return paymentMacProblem(sealer.keyRing, fresh) ?? historyProblem(fresh, (await lastEvents(tx, [id])).get(id), since, sealer);
+  });
 }
 
 /**
