@@ -543,6 +543,23 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       expect((await new ConsoleClient(con.origin, '127.0.0.63').signIn(viewer.username, viewer.password)).status, 'restored').to.equal(303);
     });
 
+    it('marks on the admin page a client whose address list was widened in SQL, instead of showing it as normal', async () => {
+      const admin = await con.createUser(`ada.admin.${randomBytes(3).toString('hex')}`, 'admin');
+      const session = new ConsoleClient(con.origin, '127.0.0.65');
+      expect((await session.signIn(admin.username, admin.password)).status).to.equal(303);
+      const row = (text: string) => new RegExp(`<tr data-client-id="${client.clientId}">(?:(?!</tr>)[\\s\\S])*</tr>\\s*<tr class="integrity-failed">`).test(text);
+      expect(row((await session.get('/console/admin')).text), 'a genuine client is not marked').to.equal(false);
+      const [saved] = await db.query<{ allowed_cidrs: string }>('SELECT allowed_cidrs FROM clients WHERE id = ?', [client.clientId]);
+      await db.execute('UPDATE clients SET allowed_cidrs = ? WHERE id = ?', ['["0.0.0.0/0"]', client.clientId]);
+      try {
+        const page = await session.get('/console/admin');
+        expect(page.status).to.equal(200);
+        expect(row(page.text), 'the forged client is marked').to.equal(true);
+      } finally {
+        await db.execute('UPDATE clients SET allowed_cidrs = ? WHERE id = ?', [saved.allowed_cidrs, client.clientId]);
+      }
+    });
+
     it('refuses an admin inserted in SQL with a password hash of the attacker\'s (copied from a real user), and audit verify names it', async () => {
       const known = await con.createUser(`kiki.known.${randomBytes(3).toString('hex')}`, 'viewer');
       const forged = `mallory.${randomBytes(3).toString('hex')}`;
