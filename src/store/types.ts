@@ -238,6 +238,11 @@ export interface PaymentRecord {
   bankExternalId: string | null;
   /** When it entered the review queue (unresolved too long); null when not in review. */
   reviewSince: number | null;
+  /**
+   * Set only on a console list's rows: the payment's MAC or history does not hold (changed in
+   * SQL), so the API would refuse it (500 AUDIT_INTEGRITY) and `audit verify` names it.
+   */
+  integrityProblem?: string;
 }
 
 export interface NewPayment {

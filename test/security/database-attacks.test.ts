@@ -543,6 +543,27 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       expect((await new ConsoleClient(con.origin, '127.0.0.63').signIn(viewer.username, viewer.password)).status, 'restored').to.equal(303);
     });
 
+    it('marks in the payment list a payment whose state was set to SUCCESS in SQL, instead of showing it as paid', async () => {
+      const viewer = await con.createUser(`vita.viewer.${randomBytes(3).toString('hex')}`, 'viewer');
+      const session = new ConsoleClient(con.origin, '127.0.0.66');
+      expect((await session.signIn(viewer.username, viewer.password)).status).to.equal(303);
+      const [{ id }] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [refused]);
+      const marked = (text: string) => new RegExp(`<tr data-payment-id="${Number(id)}" class="integrity-failed">`).test(text);
+      const genuine = await session.get(`/console/payments?q=${refused}`);
+      expect(genuine.text, 'the payment is listed').to.contain(refused);
+      expect(marked(genuine.text), 'a genuine payment is not marked').to.equal(false);
+      await db.execute("UPDATE payments SET state = 'SUCCESS' WHERE id = ?", [Number(id)]);
+      try {
+        for (const path of ['/console/payments', `/console/payments?q=${refused}`]) {
+          const page = await session.get(path);
+          expect(page.status).to.equal(200);
+          expect(marked(page.text), path).to.equal(true);
+        }
+      } finally {
+        await db.execute("UPDATE payments SET state = 'FAILED' WHERE id = ?", [Number(id)]);
+      }
+    });
+
     it('marks on the admin page a client whose address list was widened in SQL, instead of showing it as normal', async () => {
       const admin = await con.createUser(`ada.admin.${randomBytes(3).toString('hex')}`, 'admin');
       const session = new ConsoleClient(con.origin, '127.0.0.65');

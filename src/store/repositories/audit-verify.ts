@@ -18,7 +18,7 @@ import {
   type PurgedExchange,
 } from './audit-records.js';
 import { toNumber, toStringOrNull } from './row-values.js';
-import { openEvent, PAYMENT_EVENT_COLUMNS, paymentEventDigest, paymentEventProblem, RELEASED, snapshotOfRow, type PaymentEventRow } from './payment-events.js';
+import { lastEventRows, openEvent, PAYMENT_EVENT_COLUMNS, paymentEventDigest, paymentEventProblem, RELEASED, snapshotOfRow, type PaymentEventRow } from './payment-events.js';
 import type { ConsoleAuditRow } from './console-audit-repository.js';
 import { MACED_TABLES } from './maced-tables.js';
 import { macProblems } from './record-macs.js';
@@ -419,7 +419,7 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer): Promise<AuditChai
   let after = 0;
   for (;;) {
     const rows = await db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id > ? ORDER BY id LIMIT ?`, [after, PAGE]);
-    const last = await lastEvents(db, rows.map((row) => toNumber(row.id)));
+    const last = await lastEventRows(db, rows.map((row) => toNumber(row.id)));
     const coveredSince = since === undefined ? Infinity : toNumber(since.since);
     for (const row of rows) {
       const macProblem = paymentMacProblem(sealer.keyRing, row);
@@ -470,17 +470,6 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer): Promise<AuditChai
   return breaks;
 }
 
-/** The last event of each of `ids` (the payments of one page), by payment id. */
-async function lastEvents(db: Queryable, ids: number[]): Promise<Map<number, PaymentEventRow>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db.query<PaymentEventRow>(
-    `SELECT ${PAYMENT_EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM payment_events e ` +
-      `WHERE e.payment_id IN (${ids.map(() => '?').join(', ')}) AND e.seq = (SELECT MAX(x.seq) FROM payment_events x WHERE x.payment_id = e.payment_id)`,
-    ids,
-  );
-  return new Map(rows.map((row) => [toNumber(row.payment_id), row]));
-}
-
 /**
  * Payment `id`'s problem as one transaction reads its row and last event; null when it holds, or
  * when it was released meanwhile (a payment deleted without its release is named apart).
@@ -489,7 +478,7 @@ async function historyProblemNow(db: Db, id: number, since: number, sealer: Valu
   return db.withTransaction(async (tx) => {
     const [fresh] = await tx.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
     if (!fresh) return null;
-    return paymentMacProblem(sealer.keyRing, fresh) ?? historyProblem(fresh, (await lastEvents(tx, [id])).get(id), since, sealer);
+    return paymentMacProblem(sealer.keyRing, fresh) ?? historyProblem(fresh, (await lastEventRows(tx, [id])).get(id), since, sealer);
   });
 }
 

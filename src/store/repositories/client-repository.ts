@@ -1,4 +1,4 @@
-import { KeyRing } from '../../security/index.js';
+import { KeyRing, KeyRingError } from '../../security/index.js';
 import type { ClientRecord, ClientRepository, ClientSigning, ClientStatus, Db, NewClient } from '../types.js';
 import { checkedRow, recordMac, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
 import { parseJson, toNumber } from './row-values.js';
@@ -70,6 +70,19 @@ export const CLIENTS: MacedTable = {
   covers: 'its secret hash, allowlists, status or request signing',
 };
 
+/**
+ * For the list: the row's MAC problem, or that it cannot be checked because its key (or its
+ * signing key's) is not configured. Listed, never trusted (findById throws KeyRingError then).
+ */
+function problemOrMissingKey(row: ClientRow, sealer: ValueSealer): string | null {
+  try {
+    return recordMacProblem(CLIENTS, row as unknown as MacedRow, sealer);
+  } catch (error) {
+    if (error instanceof KeyRingError && error.reason === 'unknown-key') return `clients id ${row.id} cannot be checked: ${error.message}`;
+    throw error;
+  }
+}
+
 function toRecord(row: ClientRow): ClientRecord {
   return {
     id: row.id,
@@ -138,7 +151,7 @@ export class SqlClientRepository implements ClientRepository {
   async list(): Promise<ClientRecord[]> {
     const rows = await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM clients ORDER BY created_at, id`);
     return rows.map((row) => {
-      const problem = recordMacProblem(CLIENTS, row as unknown as MacedRow, this.sealer);
+      const problem = problemOrMissingKey(row, this.sealer);
       return problem === null ? toRecord(row) : { ...toRecord(row), integrityProblem: problem };
     });
   }
