@@ -85,7 +85,8 @@ forEachBackend('gerbang client enable-signing / rotate-signing-key / disable-sig
     expect(unsigned.status, unsigned.text).to.equal(201);
   });
 
-  it('refuses clearly: an unknown client (1), rotating a client that does not sign (1), no audit key (2, naming the setting)', async () => {
+  it('refuses clearly: an unknown client (1), rotating a client that does not sign (1), no audit key (2, naming the setting)', async function () {
+    this.timeout(90_000); // five CLI processes
     const unknown = await runCli(['client', 'enable-signing', '--id', 'gbc_nobody'], env());
     expect(unknown.code).to.equal(1);
     expect(unknown.stderr).to.contain('No client with id gbc_nobody');
