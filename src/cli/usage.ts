@@ -50,7 +50,10 @@ gerbang client revoke-api-key --id ID
   set-callback: where Gerbang POSTs a signed notice when one of the client's transfers becomes final.
   enable-signing: every API call of the client but the token request must then carry
   X-Gerbang-Timestamp and X-Gerbang-Signature (HMAC-SHA256); prints the signing key once. It is
-  stored sealed with the audit keys, so these two need GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES.
+  stored sealed with the audit keys.
+  Every action needs GERBANG_AUDIT_KEYS / GERBANG_AUDIT_KEY_FILES: each client, credential, grant
+  and callback endpoint is stored under a MAC of those keys, and one that does not hold it (changed
+  in SQL) is refused and marked INTEGRITY FAILED in the list.
   rotate-signing-key prints a new key once; requests signed with the old one are refused at once.
   grant-account: the client may read the balance and statement of, and pay from, that company
   account (one configured at a bank partner). A client uses only the accounts granted to it; any

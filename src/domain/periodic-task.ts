@@ -19,8 +19,10 @@ export class PeriodicTask {
     private readonly pass: () => Promise<unknown>,
   ) {}
 
+  /** Starts the passes; after stop(), starts them again. */
   start(): void {
     if (this.intervalMs <= 0 || this.timer) return;
+    this.stopped = false;
     this.timer = setInterval(() => this.wake(), this.intervalMs);
     this.timer.unref();
   }

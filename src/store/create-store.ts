@@ -39,9 +39,9 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
   const audit = new SqlAuditRepository(db, { keys, writerId: options.auditWriterId });
   return {
     db,
-    clients: new SqlClientRepository(db),
-    accountGrants: new SqlAccountGrantRepository(db),
-    clientCredentials: new SqlClientCredentialRepository(db),
+    clients: new SqlClientRepository(db, keys),
+    accountGrants: new SqlAccountGrantRepository(db, keys),
+    clientCredentials: new SqlClientCredentialRepository(db, keys),
     requestSignatures: new SqlRequestSignatureRepository(db),
     // A payment's state changes are appended to the audit's chains (payment_events, migration 024).
     payments: new SqlPaymentRepository(db, keys, audit.chain),

@@ -3,7 +3,9 @@ import { getLogger } from '../log/index.js';
 import { loadMigrationFiles, type MigrationFile } from './migration-files.js';
 import type { KeyRing } from '../security/index.js';
 import { relinkChains } from './repositories/audit-verify.js';
-import { CONSOLE_USER_COLUMNS, consoleUserMac, type ConsoleUserRow } from './repositories/console-user-repository.js';
+import { CONSOLE_USERS } from './repositories/console-user-repository.js';
+import { MACED_AT_025 } from './repositories/maced-tables.js';
+import { signUnsignedRows, type MacedTable } from './repositories/record-macs.js';
 import { ValueSealer } from './repositories/sealed-values.js';
 import { countLegacyValues, sealLegacyValues, signLegacyPayments } from './sealing-migration.js';
 import { UniqueViolationError, type Db, type Queryable } from './types.js';
@@ -50,7 +52,8 @@ export interface MigrateOptions {
  */
 const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null) => Promise<void>; after: (db: Queryable, keys: KeyRing | null) => Promise<void> }> = {
   12: { before: requireKeysToSeal, after: sealAndRelink },
-  24: { before: requireKeysToSignUsers, after: signConsoleUsers },
+  24: { before: (db, keys) => requireKeysToSign(db, keys, [CONSOLE_USERS]), after: (db, keys) => signRows(db, keys, [CONSOLE_USERS], '024') },
+  25: { before: (db, keys) => requireKeysToSign(db, keys, MACED_AT_025), after: (db, keys) => signRows(db, keys, MACED_AT_025, '025') },
 };
 
 /**
@@ -184,21 +187,21 @@ async function requireKeysToSeal(db: Queryable, keys: KeyRing | null): Promise<v
   if (waiting > 0) new ValueSealer(null).keyRing; // throws KeyRingError naming GERBANG_AUDIT_KEYS
 }
 
-/** 024 before its DDL: existing console users are signed by it, which needs the key ring. */
-async function requireKeysToSignUsers(db: Queryable, keys: KeyRing | null): Promise<void> {
+/** 024, 025 before their DDL: the rows they give a MAC are signed with the key ring, so it is needed when there are any. */
+async function requireKeysToSign(db: Queryable, keys: KeyRing | null, tables: readonly MacedTable[]): Promise<void> {
   if (keys !== null) return;
-  const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM console_users');
-  if (Number(n) > 0) new ValueSealer(null).keyRing; // throws KeyRingError naming GERBANG_AUDIT_KEYS
+  for (const { table } of tables) {
+    const [{ n }] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table}`);
+    if (Number(n) > 0) new ValueSealer(null).keyRing; // throws KeyRingError naming GERBANG_AUDIT_KEYS
+  }
 }
 
-/** 024 after its DDL: every console user gets its MAC (console-user-repository.ts). */
-async function signConsoleUsers(db: Queryable, keys: KeyRing | null): Promise<void> {
-  const users = await db.query<ConsoleUserRow>(`SELECT ${CONSOLE_USER_COLUMNS} FROM console_users WHERE mac IS NULL ORDER BY id`);
-  for (const user of users) {
-    const { keyId, mac } = consoleUserMac(new ValueSealer(keys).keyRing, { username: user.username, passwordHash: user.password_hash, role: user.role, status: user.status });
-    await db.execute('UPDATE console_users SET mac_key_id = ?, mac = ? WHERE id = ? AND mac IS NULL', [keyId, mac, user.id]);
+/** 024, 025 after their DDL: every row of `tables` gets its MAC (record-macs.ts). */
+async function signRows(db: Queryable, keys: KeyRing | null, tables: readonly MacedTable[], migration: string): Promise<void> {
+  for (const table of tables) {
+    const signed = await signUnsignedRows(db, table, new ValueSealer(keys));
+    if (signed > 0) log.info({ table: table.table, signed }, `migration ${migration}: existing rows signed`);
   }
-  if (users.length > 0) log.info({ users: users.length }, 'migration 024: console users signed');
 }
 
 /** 012 after its DDL: seals every stored value for its place, signs the payments, re-links the chains. */

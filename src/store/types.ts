@@ -93,6 +93,11 @@ export interface ClientRecord {
   signing: ClientSigning;
   createdAt: number;
   updatedAt: number;
+  /**
+   * Set only by list(), on a row whose MAC does not hold (changed or inserted in SQL, migration
+   * 025): shown as such, and never trusted (findById refuses it with IntegrityError).
+   */
+  integrityProblem?: string;
 }
 
 /**
@@ -239,6 +244,11 @@ export interface PaymentRecord {
    * this record builds its event from it and the values it writes, without reading the row back.
    */
   eventSeq?: number;
+  /**
+   * Set only on a console list's rows: the payment's MAC or history does not hold (changed in
+   * SQL), so the API would refuse it (500 AUDIT_INTEGRITY) and `audit verify` names it.
+   */
+  integrityProblem?: string;
 }
 
 /** The first route's facts, written with the reservation itself: the payment is reserved straight into SENDING. */
@@ -435,7 +445,7 @@ export interface AuditQuery {
 export interface AuditChainBreak {
   writerId: string | null;
   seq: number | null;
-  table: 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'audit_purges' | 'audit_purged_exchanges' | 'payments' | 'payment_events' | 'console_audit' | 'console_users' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'checkpoints';
+  table: 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'audit_purges' | 'audit_purged_exchanges' | 'payments' | 'payment_events' | 'console_audit' | 'console_users' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'client_credentials' | 'client_account_grants' | 'client_callbacks' | 'checkpoints';
   recordId: number | null;
   problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated' | 'forged' | 'vanished' | 'rolled-back';
   detail: string;
@@ -686,11 +696,10 @@ export interface CallbackDelivery {
 export interface CallbackRepository {
   /** Registers (or, with null, removes) the client's endpoint. */
   setEndpoint(clientId: string, url: string | null, now: number): Promise<void>;
-  /**
-   * Puts one notification in the outbox for the client's registered endpoint, read by the same
-   * statement; false when the client has none. A transfer already there is not added again.
-   */
-  enqueue(delivery: { clientId: string; transactionId: string; body: string }, now: number): Promise<boolean>;
+  /** Throws IntegrityError when the endpoint's row does not hold its MAC (its URL rewritten in SQL). */
+  endpointOf(clientId: string): Promise<string | null>;
+  /** Puts one notification in the outbox; a transfer already there is not added again. */
+  enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void>;
   /** Leases due PENDING deliveries to `owner`. */
   claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<CallbackDelivery[]>;
   /** Records an attempt: DELIVERED, PENDING again at `nextAttemptAt`, or FAILED for good; frees the lease. */

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { migrate, openDb, openStore, type Db, type InboundExchange, type Store } from '../../src/store/index.js';
+import { verifyAudit } from '../../src/store/repositories/audit-verify.js';
+import { ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { createMariaDbDatabase, createSqliteDatabase, forEachBackend } from '../support/databases.js';
@@ -194,5 +196,43 @@ forEachBackend('gerbang audit verify', (ctx) => {
     const result = await verify(url);
     expect(result.code).to.equal(1);
     expect(result.stdout).to.match(/UNCHAINED: 1 exchanges without an open or record link \(inserted directly\), first ids: \d+/);
+  });
+});
+
+forEachBackend('audit verify while the gateway moves a payment on', (ctx) => {
+  it('does not call a payment forged when it moved on between the read of its row and of its last event', async function () {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      await migrate(store.db, { keys: TEST_AUDIT_KEYS });
+      const payment = await store.payments.reserve({ clientId: 'gbc_busy', transactionId: 'INV-BUSY-1', requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR' }, Date.now());
+      // The interleaving, made certain: verify has read the page of payments, and the gateway
+      // appends the payment's next event just before verify reads the last events.
+      let moved = false;
+      const racing = new Proxy(store.db, {
+        get(target, prop) {
+          if (prop === 'query') {
+            return async (sql: string, params?: unknown[]) => {
+              if (!moved && sql.includes('FROM payment_events e JOIN')) {
+                moved = true;
+                expect(await store.payments.update(payment.id, { bankReference: 'REF-BUSY-1' }, Date.now())).to.equal(true);
+              }
+              return target.query(sql, params as never);
+            };
+          }
+          const value = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const report = await verifyAudit(racing, new ValueSealer(TEST_AUDIT_KEYS));
+      expect(moved, 'the payment moved on during the verification').to.equal(true);
+      expect(report.breaks.map((b) => b.detail)).to.deep.equal([]);
+      // A state written in SQL without its event is still named.
+      await store.db.execute("UPDATE payments SET bank_reference = 'FORGED-REF' WHERE id = ?", [payment.id]);
+      expect((await verifyAudit(store.db, new ValueSealer(TEST_AUDIT_KEYS))).breaks.map((b) => b.detail).join('\n')).to.contain(`payments id ${payment.id}`);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
   });
 });

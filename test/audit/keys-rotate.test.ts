@@ -119,6 +119,10 @@ forEachBackend('gerbang keys rotate', (db) => {
       expect(raw, table).to.not.contain('gcm2.k-old.');
       expect(new Set(rows[table].map((row) => row.key_id)), table).to.deep.equal(new Set(['k-new']));
       for (const row of rows[table]) for (const column of columns) if (row[column] !== null) expect(row[column], `${table}.${column}`).to.match(/^gcm2\.k-new\./);
+    }    // The MACs of the clients, their grants and callback endpoints (and of console users) too.
+    for (const table of ['clients', 'client_account_grants', 'client_callbacks']) {
+      const macKeys = await db.store().db.query<{ mac_key_id: string | null }>(`SELECT DISTINCT mac_key_id FROM ${table}`);
+      expect(macKeys.map((r) => r.mac_key_id), table).to.deep.equal(['k-new']);
     }
   });
 

@@ -29,7 +29,8 @@ forEachBackend('gerbang client enable-signing / rotate-signing-key / disable-sig
   });
   after(async () => gw?.close());
 
-  it('enable-signing prints the key once; from then on unsigned calls are refused and calls signed with it pay', async () => {
+  it('enable-signing prints the key once; from then on unsigned calls are refused and calls signed with it pay', async function () {
+    this.timeout(90_000); // four CLI processes
     const enabled = await runCli(['client', 'enable-signing', '--id', client.clientId, '--json'], env());
     expect(enabled.code, enabled.stderr).to.equal(0);
     const { clientId, signingKey } = JSON.parse(enabled.stdout) as { clientId: string; signingKey: string };
@@ -77,14 +78,15 @@ forEachBackend('gerbang client enable-signing / rotate-signing-key / disable-sig
     const own = await gw.createClient();
     const ownToken = await gw.token(own);
     expect((await runCli(['client', 'enable-signing', '--id', own.clientId], env())).code).to.equal(0);
-    const disabled = await runCli(['client', 'disable-signing', '--id', own.clientId], { GERBANG_DATABASE_URL: db.url() });
+    const disabled = await runCli(['client', 'disable-signing', '--id', own.clientId], env());
     expect(disabled.code, disabled.stderr).to.equal(0);
     expect((await db.store().clients.findById(own.clientId))!.signing).to.deep.equal({ required: false, sealedKey: null });
     const unsigned = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${ownToken}` } });
     expect(unsigned.status, unsigned.text).to.equal(201);
   });
 
-  it('refuses clearly: an unknown client (1), rotating a client that does not sign (1), no audit key (2, naming the setting)', async () => {
+  it('refuses clearly: an unknown client (1), rotating a client that does not sign (1), no audit key (2, naming the setting)', async function () {
+    this.timeout(90_000); // five CLI processes
     const plain = await gw.createClient();
     // Four refusals that change nothing, so they may run side by side (each CLI call is its own process).
     const [unknown, notSigning, noKeys, noId] = await Promise.all([
@@ -106,15 +108,16 @@ forEachBackend('gerbang client enable-signing / rotate-signing-key / disable-sig
 });
 
 forEachBackend('gerbang keys rotate and client signing keys', (db) => {
-  it('re-seals every signing key with the newest audit key; the gateway verifies with the new key alone', async () => {
+  it('re-seals every signing key with the newest audit key; the gateway verifies with the new key alone', async function () {
+    this.timeout(180_000); // a dozen CLI processes
     const OLD = testKeySpec('sk-old');
     const NEW = testKeySpec('sk-new');
     // Three signing clients, made side by side (each its own CLI processes).
     const enabled: { client: TestClient; key: string }[] = await Promise.all(
       [0, 1, 2].map(async (i) => {
-        const created = await runCli(['client', 'create', '--name', `signer ${i}`, '--cidr', '127.0.0.0/8', '--json'], { GERBANG_DATABASE_URL: db.url() });
+        const created = await runCli(['client', 'create', '--name', `signer ${i}`, '--cidr', '127.0.0.0/8', '--json'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: OLD });
         const client = JSON.parse(created.stdout) as TestClient;
-        await db.store().accountGrants.grant(client.clientId, '0201245680', Date.now());
+        expect((await runCli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: OLD })).code).to.equal(0);
         const result = await runCli(['client', 'enable-signing', '--id', client.clientId, '--json'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: OLD });
         expect(result.code, result.stderr).to.equal(0);
         return { client, key: (JSON.parse(result.stdout) as { signingKey: string }).signingKey };
@@ -122,7 +125,7 @@ forEachBackend('gerbang keys rotate and client signing keys', (db) => {
     );
     expect((await db.store().db.query("SELECT id FROM clients WHERE key_id = 'sk-old'")).length).to.equal(3);
     // A client that does not sign holds nothing sealed: never walked, never counted as left behind.
-    const plain = await runCli(['client', 'create', '--name', 'plain', '--cidr', '127.0.0.0/8', '--json'], { GERBANG_DATABASE_URL: db.url() });
+    const plain = await runCli(['client', 'create', '--name', 'plain', '--cidr', '127.0.0.0/8', '--json'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: OLD });
     expect(plain.code, plain.stderr).to.equal(0);
     const rotation = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: `${OLD},${NEW}` });
     expect(rotation.code, rotation.stderr).to.equal(0);

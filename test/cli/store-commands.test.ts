@@ -39,7 +39,7 @@ const HOSTILE_ORIGIN = '@SUM(1+1)*cmd|/C calc!A0';
 
 forEachBackend('gerbang client and audit commands', (db) => {
   it('creates a client, printing the secret once as JSON, then lists and disables it', async () => {
-    const env = { GERBANG_DATABASE_URL: db.url() };
+    const env = { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY };
     const created = await runCli(['client', 'create', '--name', 'ERP prod', '--origin', '*.dynamics.com', '--cidr', '203.0.113.0/24', '--json'], env);
     expect(created.code, created.stderr).to.equal(0);
     const { clientId, clientSecret } = JSON.parse(created.stdout);
@@ -154,8 +154,9 @@ forEachBackend('gerbang client and audit commands', (db) => {
 });
 
 forEachBackend('gerbang client set-callback', (db) => {
-  it('registers an https endpoint (or loopback http), refuses any other naming --url, and removes it', async () => {
-    const env = { GERBANG_DATABASE_URL: db.url() };
+  it('registers an https endpoint (or loopback http), refuses any other naming --url, and removes it', async function () {
+    this.timeout(90_000); // nine CLI processes
+    const env = { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY };
     const { clientId } = JSON.parse((await runCli(['client', 'create', '--name', 'ERP', '--cidr', '10.0.0.0/8', '--json'], env)).stdout);
     const set = await runCli(['client', 'set-callback', '--id', clientId, '--url', 'https://erp.example.co.id/gerbang'], env);
     expect(set.code, set.stderr).to.equal(0);
@@ -173,7 +174,7 @@ forEachBackend('gerbang client set-callback', (db) => {
 forEachBackend('gerbang client grant-account / revoke-account / accounts', (db) => {
   it('grants and withdraws a company account, lists them masked, and refuses a malformed account or an unknown client', async function () {
     this.timeout(90_000); // six CLI processes
-    const env = { GERBANG_DATABASE_URL: db.url() };
+    const env = { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY };
     const { clientId } = JSON.parse((await runCli(['client', 'create', '--name', 'ERP', '--cidr', '10.0.0.0/8', '--json'], env)).stdout);
     const granted = await runCli(['client', 'grant-account', '--id', clientId, '--account', '0201245680'], env);
     expect(granted.code, granted.stderr).to.equal(0);

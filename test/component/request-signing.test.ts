@@ -4,7 +4,8 @@ import { enableSigning, rotateSigningKey, disableSigning } from '../../src/domai
 import { signingKeyPlace } from '../../src/security/index.js';
 import { apiRoutes, DEFAULT_API_LIMITS, routeList } from '../../src/http/api/index.js';
 import { requestSignature, SIGNATURE_WINDOW_MS } from '../../src/pipeline/request-signature/index.js';
-import { ringOf, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
+import { openStore } from '../../src/store/index.js';
+import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
 import { createMariaDbDatabase, forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type HttpAnswer, type TestClient } from '../support/gateway-harness.js';
 import { captureLogs } from '../support/log-capture.js';
@@ -337,7 +338,15 @@ forEachBackend('Request signing', (db) => {
   describe('when the signing key is sealed with an audit key the gateway does not have', () => {
     it('fails closed: 500 INTERNAL_ERROR, nothing sent to the bank, the log names the key-ring setting', async () => {
       const own = await SigningClient.create(gw);
-      await gw.store.clients.setSigning(own.client.clientId, { required: true, sealedKey: ringOf(testKeySpec('k-unknown')).encrypt(own.key, signingKeyPlace(own.client.clientId)) }, Date.now());
+      // Written by a process whose newest audit key this gateway does not have: the key is sealed,
+      // and the client's MAC made, with it.
+      const newer = ringOf(TEST_AUDIT_KEY, testKeySpec('k-unknown'));
+      const other = await openStore(db.url(), { auditKeys: newer });
+      try {
+        await other.clients.setSigning(own.client.clientId, { required: true, sealedKey: newer.encrypt(own.key, signingKeyPlace(own.client.clientId)) }, Date.now());
+      } finally {
+        await other.close();
+      }
       const before = transferCalls(gw).length;
       const res = await own.send('/v1/transfers', { body: JSON.stringify(sampleTransfer()) });
       expect(res.status, res.text).to.equal(500);

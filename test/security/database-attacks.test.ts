@@ -212,6 +212,115 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       }
     });
 
+    /** Runs `then` with the client row changed by `attack`, then puts the row back as it was. */
+    async function onClient(clientId: string, attack: () => Promise<unknown>, then: () => Promise<void>): Promise<void> {
+      const [saved] = await db.query<Record<string, string | number | null>>('SELECT secret_hash, allowed_cidrs, status FROM clients WHERE id = ?', [clientId]);
+      await attack();
+      try {
+        await then();
+      } finally {
+        await db.execute('UPDATE clients SET secret_hash = ?, allowed_cidrs = ?, status = ? WHERE id = ?', [saved.secret_hash, saved.allowed_cidrs, saved.status, clientId]);
+      }
+    }
+
+    const tokenFor = (c: TestClient, secret = c.clientSecret) => gw.request('/v1/auth/token', { method: 'POST', json: { client_id: c.clientId, client_secret: secret } });
+
+    /** The token request was answered 500 AUDIT_INTEGRITY and audited so, and audit verify names the client. */
+    async function refusedAsForged(c: TestClient, answer: Awaited<ReturnType<typeof tokenFor>>): Promise<void> {
+      expect(answer.status, answer.text).to.equal(500);
+      expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+      expect(answer.text).to.not.contain('access_token');
+      await eventually(async () => {
+        const rows = await db.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM audit_exchanges e LEFT JOIN audit_completions c ON c.exchange_id = e.id WHERE e.path = '/v1/auth/token' AND e.client_id = ? AND COALESCE(c.error_code, e.error_code) = 'AUDIT_INTEGRITY'", [c.clientId]);
+        return Number(rows[0].n) > 0 ? rows : null;
+      });
+      expect(problems((await check()).breaks)).to.contain(`clients id ${c.clientId} was altered: its secret hash, allowlists, status or request signing no longer match its MAC`);
+    }
+
+    it('gives no token to a client whose address list was widened in SQL: 500 AUDIT_INTEGRITY, audited, and audit verify names it', async () => {
+      const elsewhere = await gw.createClient({ cidrs: ['203.0.113.0/24'] });
+      expect((await tokenFor(elsewhere)).status, 'not from 127.0.0.1').to.equal(401);
+      await onClient(
+        elsewhere.clientId,
+        () => db.execute('UPDATE clients SET allowed_cidrs = ? WHERE id = ?', ['["0.0.0.0/0","::/0"]', elsewhere.clientId]),
+        async () => refusedAsForged(elsewhere, await tokenFor(elsewhere)),
+      );
+    });
+
+    it('gives no token and passes no request of a disabled client re-enabled in SQL, and audit verify names it', async () => {
+      const retired = await gw.createClient();
+      const bearer = { authorization: `Bearer ${await gw.token(retired)}` };
+      expect(await gw.store.clients.setStatus(retired.clientId, 'disabled', Date.now())).to.equal(true);
+      await eventually(async () => ((await gw.request(`/v1/transfers/${paid}`, { headers: bearer })).status === 401 ? true : null));
+      await onClient(
+        retired.clientId,
+        () => db.execute("UPDATE clients SET status = 'active' WHERE id = ?", [retired.clientId]),
+        async () => {
+          await refusedAsForged(retired, await tokenFor(retired));
+          // Its open token, once the row is read again (GERBANG_CACHE_STALENESS_MS).
+          const read = await eventually(async () => {
+            const answer = await gw.request(`/v1/transfers/${paid}`, { headers: bearer });
+            return answer.status === 401 ? null : answer;
+          });
+          expect(read.status, read.text).to.equal(500);
+          expect(read.body.code).to.equal('AUDIT_INTEGRITY');
+        },
+      );
+    });
+
+    it('gives no token for a secret whose hash was copied in SQL from the attacker\'s own client, and audit verify names it', async () => {
+      const victim = await gw.createClient();
+      const own = await gw.createClient();
+      const [{ secret_hash: hash }] = await db.query<{ secret_hash: string }>('SELECT secret_hash FROM clients WHERE id = ?', [own.clientId]);
+      await onClient(
+        victim.clientId,
+        () => db.execute('UPDATE clients SET secret_hash = ? WHERE id = ?', [hash, victim.clientId]),
+        async () => refusedAsForged(victim, await tokenFor(victim, own.clientSecret)),
+      );
+    });
+
+    it('authenticates nobody with an API key inserted in SQL for a client (its scrypt hash made by the attacker), and audit verify names it', async () => {
+      const keyId = randomBytes(8).toString('hex');
+      const secret = randomBytes(32).toString('base64url');
+      await db.execute("INSERT INTO client_credentials (kind, lookup, client_id, secret_hash, created_at) VALUES ('api-key', ?, ?, ?, ?)", [keyId, client.clientId, await scryptHash(secret), Date.now()]);
+      try {
+        const answer = await gw.request(`/v1/transfers/${paid}`, { headers: { 'x-api-key': `gbk_${keyId}_${secret}` } });
+        expect(answer.status, answer.text).to.equal(500);
+        expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+        expect(problems((await check()).breaks)).to.contain(`client_credentials api-key ${keyId} (client ${client.clientId}) carries no MAC`);
+      } finally {
+        await db.execute("DELETE FROM client_credentials WHERE kind = 'api-key' AND lookup = ?", [keyId]);
+      }
+    });
+
+    it('never signs nor posts to a callback URL rewritten in SQL (a listening server receives nothing), and audit verify names the endpoint', async () => {
+      const evil = await startReceiver();
+      const [saved] = await db.query<{ url: string }>('SELECT url FROM client_callbacks WHERE client_id = ?', [client.clientId]);
+      await gw.gateway.callbacks.stop();
+      try {
+        // Queued for the registered endpoint; the attacker then points the endpoint at their server.
+        const queued = sampleTransfer();
+        expect((await gw.request('/v1/transfers', { json: queued, headers: auth })).status).to.equal(201);
+        await db.execute('UPDATE client_callbacks SET url = ? WHERE client_id = ?', [evil.url, client.clientId]);
+        // Settled after the rewrite: nothing is queued for the forged endpoint.
+        const later = sampleTransfer();
+        expect((await gw.request('/v1/transfers', { json: later, headers: auth })).status).to.equal(201);
+        gw.gateway.callbacks.start();
+        const [row] = await eventually(async () => {
+          const rows = await db.query<{ state: string; last_error: string | null }>('SELECT state, last_error FROM callback_deliveries WHERE transaction_id = ?', [queued.transactionId as string]);
+          return rows[0]?.state === 'FAILED' ? rows : null;
+        });
+        expect(row.last_error).to.contain(`refused: client_callbacks of client ${client.clientId} was altered: its client or URL no longer match its MAC`);
+        expect(await db.query('SELECT id FROM callback_deliveries WHERE transaction_id = ?', [later.transactionId as string]), 'nothing queued for the forged URL').to.have.length(0);
+        expect(problems((await check()).breaks)).to.contain(`client_callbacks of client ${client.clientId} was altered`);
+        expect(evil.received, 'the forged URL receives nothing').to.have.length(0);
+      } finally {
+        await db.execute('UPDATE client_callbacks SET url = ? WHERE client_id = ?', [saved.url, client.clientId]);
+        gw.gateway.callbacks.start();
+        evil.server.close();
+      }
+    });
+
     it('sends a genuine queued callback whose URL was rewritten in SQL only to the client\'s registered endpoint', async () => {
       const evil = await startReceiver();
       try {
@@ -434,6 +543,44 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       expect((await new ConsoleClient(con.origin, '127.0.0.63').signIn(viewer.username, viewer.password)).status, 'restored').to.equal(303);
     });
 
+    it('marks in the payment list a payment whose state was set to SUCCESS in SQL, instead of showing it as paid', async () => {
+      const viewer = await con.createUser(`vita.viewer.${randomBytes(3).toString('hex')}`, 'viewer');
+      const session = new ConsoleClient(con.origin, '127.0.0.66');
+      expect((await session.signIn(viewer.username, viewer.password)).status).to.equal(303);
+      const [{ id }] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [refused]);
+      const marked = (text: string) => new RegExp(`<tr data-payment-id="${Number(id)}" class="integrity-failed">`).test(text);
+      const genuine = await session.get(`/console/payments?q=${refused}`);
+      expect(genuine.text, 'the payment is listed').to.contain(refused);
+      expect(marked(genuine.text), 'a genuine payment is not marked').to.equal(false);
+      await db.execute("UPDATE payments SET state = 'SUCCESS' WHERE id = ?", [Number(id)]);
+      try {
+        for (const path of ['/console/payments', `/console/payments?q=${refused}`]) {
+          const page = await session.get(path);
+          expect(page.status).to.equal(200);
+          expect(marked(page.text), path).to.equal(true);
+        }
+      } finally {
+        await db.execute("UPDATE payments SET state = 'FAILED' WHERE id = ?", [Number(id)]);
+      }
+    });
+
+    it('marks on the admin page a client whose address list was widened in SQL, instead of showing it as normal', async () => {
+      const admin = await con.createUser(`ada.admin.${randomBytes(3).toString('hex')}`, 'admin');
+      const session = new ConsoleClient(con.origin, '127.0.0.65');
+      expect((await session.signIn(admin.username, admin.password)).status).to.equal(303);
+      const row = (text: string) => new RegExp(`<tr data-client-id="${client.clientId}">(?:(?!</tr>)[\\s\\S])*</tr>\\s*<tr class="integrity-failed">`).test(text);
+      expect(row((await session.get('/console/admin')).text), 'a genuine client is not marked').to.equal(false);
+      const [saved] = await db.query<{ allowed_cidrs: string }>('SELECT allowed_cidrs FROM clients WHERE id = ?', [client.clientId]);
+      await db.execute('UPDATE clients SET allowed_cidrs = ? WHERE id = ?', ['["0.0.0.0/0"]', client.clientId]);
+      try {
+        const page = await session.get('/console/admin');
+        expect(page.status).to.equal(200);
+        expect(row(page.text), 'the forged client is marked').to.equal(true);
+      } finally {
+        await db.execute('UPDATE clients SET allowed_cidrs = ? WHERE id = ?', [saved.allowed_cidrs, client.clientId]);
+      }
+    });
+
     it('refuses an admin inserted in SQL with a password hash of the attacker\'s (copied from a real user), and audit verify names it', async () => {
       const known = await con.createUser(`kiki.known.${randomBytes(3).toString('hex')}`, 'viewer');
       const forged = `mallory.${randomBytes(3).toString('hex')}`;
@@ -451,6 +598,12 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
     });
   });
 });
+
+/** An scrypt hash of `secret` in the gateway's stored format, as anyone can make one: it needs no key. */
+async function scryptHash(secret: string): Promise<string> {
+  const { hashSecret } = await import('../../src/security/index.js');
+  return hashSecret(secret);
+}
 
 async function openTestStore(url: string): Promise<Store> {
   const { openStore } = await import('../../src/store/index.js');

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ const ALL = loadMigrationFiles('sqlite').map((m) => m.name);
 const EXPECTED_COLUMNS: Record<string, string[]> = {
   clients: [
     'id', 'name', 'secret_hash', 'secret_version', 'allowed_origins', 'allowed_cidrs', 'status', 'created_at', 'updated_at',
-    'signing_required', 'signing_key', 'key_id',
+    'signing_required', 'signing_key', 'key_id', 'mac_key_id', 'mac',
   ],
   request_signatures: ['client_id', 'signature_hash', 'expires_at'],
   payments: [
@@ -43,7 +44,9 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   bank_tokens: ['partner', 'token', 'expires_at', 'fetched_at'],
   sequences: ['name', 'value'],
   transfer_batches: ['id', 'client_id', 'batch_id', 'request_hash', 'line_count', 'state', 'lease_owner', 'lease_until', 'created_at', 'updated_at'],
-  client_callbacks: ['client_id', 'url', 'updated_at'],
+  client_callbacks: ['client_id', 'url', 'updated_at', 'mac_key_id', 'mac'],
+  client_credentials: ['kind', 'lookup', 'client_id', 'secret_hash', 'created_at', 'mac_key_id', 'mac'],
+  client_account_grants: ['client_id', 'account_digest', 'account_masked', 'granted_at', 'mac_key_id', 'mac'],
   callback_deliveries: [
     'id', 'client_id', 'transaction_id', 'url', 'body', 'state', 'attempts', 'next_attempt_at', 'last_status', 'last_error', 'lease_owner',
     'lease_until', 'created_at', 'updated_at', 'key_id',
@@ -144,7 +147,7 @@ forEachBackend('Migration 024 on a database with console users and payments from
       );
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the users cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs'] });
     } finally {
       await db.close();
     }
@@ -159,6 +162,49 @@ forEachBackend('Migration 024 on a database with console users and payments from
       expect(await store.payments.update(Number(id), { bankReference: 'REF-OLD-1' }, 2000)).to.equal(true);
       expect(await store.db.query('SELECT state, bank_reference FROM payment_events WHERE payment_id = ?', [Number(id)])).to.deep.equal([{ state: 'SUCCESS', bank_reference: 'REF-OLD-1' }]);
       expect((await store.audit.verify()).breaks).to.deep.equal([]);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+});
+
+forEachBackend('Migration 025 on a database with API clients from before it', (ctx) => {
+  it('needs the audit keys, signs the clients, their credentials, grants and callback endpoints, and refuses one changed after', async function () {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const db = openDb(database.url);
+    try {
+      // The database as it stood at 024 (with the keys: 012 and 024 need them), a client written as the gateway then wrote it.
+      const upTo024 = mkdtempSync(join(tmpdir(), 'gerbang-024-'));
+      const source = join(packageRoot(), 'sql', db.dialect);
+      for (const name of readdirSync(source).filter((n) => n < '025')) copyFileSync(join(source, name), join(upTo024, name));
+      await migrate(db, { directory: upTo024, keys: TEST_AUDIT_KEYS });
+      await db.execute(
+        "INSERT INTO clients (id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at) VALUES ('gbc_old', 'ERP', 'scrypt$x', 2, '[]', '[\"10.0.0.0/8\"]', 'active', 1, 1)",
+      );
+      await db.execute("INSERT INTO client_credentials (kind, lookup, client_id, secret_hash, created_at) VALUES ('entra-app', '11111111-2222-3333-4444-555555555555', 'gbc_old', NULL, 1)");
+      await db.execute("INSERT INTO client_account_grants (client_id, account_digest, account_masked, granted_at) VALUES ('gbc_old', ?, '******5680', 1)", [
+        createHash('sha256').update('gbc_old:0201245680').digest('hex'),
+      ]);
+      await db.execute("INSERT INTO client_callbacks (client_id, url, updated_at) VALUES ('gbc_old', 'https://erp.example.co.id/hook', 1)");
+      const refused = await migrate(db).then(() => null, (e: Error) => e);
+      expect(refused?.message, 'the rows cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs'] });
+    } finally {
+      await db.close();
+    }
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      expect(await store.clients.findById('gbc_old')).to.include({ status: 'active', secretVersion: 2 });
+      expect(await store.clientCredentials.find('entra-app', '11111111-2222-3333-4444-555555555555')).to.include({ clientId: 'gbc_old' });
+      expect(await store.accountGrants.isGranted('gbc_old', '0201245680')).to.equal(true);
+      expect(await store.callbacks.endpointOf('gbc_old')).to.equal('https://erp.example.co.id/hook');
+      expect((await store.audit.verify()).breaks).to.deep.equal([]);
+      // Changed in SQL after the upgrade: no longer what the migration signed.
+      await store.db.execute("UPDATE clients SET allowed_cidrs = '[\"0.0.0.0/0\"]' WHERE id = 'gbc_old'");
+      const error = await store.clients.findById('gbc_old').then(() => null, (e: Error) => e);
+      expect(error?.name).to.equal('IntegrityError');
+      expect((await store.audit.verify()).breaks.map((b) => b.detail).join('\n')).to.contain('clients id gbc_old was altered');
     } finally {
       await store.close();
       await database.drop();

@@ -88,9 +88,10 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
     });
   if (!ACTIONS.includes(action)) throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}`);
   const { values } = parse();
-  // Only the actions that seal a new signing key need the key ring (a ConfigError names what is missing).
-  const keys = action === 'enable-signing' || action === 'rotate-signing-key' ? loadAuditKeys(io.env) : null;
-  const store = await openStore(databaseUrl);
+  // Every action needs the key ring: clients, their credentials, grants and callback endpoints are
+  // written under its MAC and read only when it holds (migration 025); a ConfigError names what is missing.
+  const keys = loadAuditKeys(io.env);
+  const store = await openStore(databaseUrl, { auditKeys: keys });
   try {
     switch (action) {
       case 'create': {
@@ -121,7 +122,8 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
             const signing = c.signing.required ? '  signing=required' : '';
             const entra = entraApps(c.id).length > 0 ? `  entra-apps=[${entraApps(c.id).join(' ')}]` : '';
             const apiKey = hasApiKey(c.id) ? '  api-key' : '';
-            io.out(`${c.id}  ${c.status.padEnd(8)}  ${c.name}  origins=[${c.allowedOrigins.join(' ')}]  cidrs=[${c.allowedCidrs.join(' ')}]${signing}${entra}${apiKey}`);
+            const forged = c.integrityProblem === undefined ? '' : `  INTEGRITY FAILED: ${c.integrityProblem}`;
+            io.out(`${c.id}  ${c.status.padEnd(8)}  ${c.name}  origins=[${c.allowedOrigins.join(' ')}]  cidrs=[${c.allowedCidrs.join(' ')}]${signing}${entra}${apiKey}${forged}`);
           }
           if (clients.length === 0) io.out('No clients yet: gerbang client create --name NAME --cidr ADDRESS');
         }
@@ -156,11 +158,11 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
       }
       case 'enable-signing': {
         const id = required(values.id, '--id');
-        return reportSigningKey(io, id, await enableSigning(store.clients, keys!, id, Date.now()), values.json);
+        return reportSigningKey(io, id, await enableSigning(store.clients, keys, id, Date.now()), values.json);
       }
       case 'rotate-signing-key': {
         const id = required(values.id, '--id');
-        return reportSigningKey(io, id, await rotateSigningKey(store.clients, keys!, id, Date.now()), values.json);
+        return reportSigningKey(io, id, await rotateSigningKey(store.clients, keys, id, Date.now()), values.json);
       }
       case 'disable-signing': {
         const id = required(values.id, '--id');

@@ -54,7 +54,7 @@ export async function doctorCommand(_args: string[], io: CliIo): Promise<number>
     await check(results, 'store', async () => {
       // With an invalid configuration, still try the store when its own setting is valid.
       const { databaseUrl } = config ?? loadStoreConfig(io.env);
-      const opened = await openStore(databaseUrl);
+      const opened = await openStore(databaseUrl, { auditKeys: config?.auditKeys ?? null });
       try {
         await opened.db.ping();
       } catch (error) {
@@ -87,7 +87,7 @@ export async function doctorCommand(_args: string[], io: CliIo): Promise<number>
         await check(results, 'signing keys', async () => {
           const required = (await clients.list()).filter((client) => client.signing.sealedKey !== null).length;
           const problems = await unopenableSigningKeys(clients, cfg.auditKeys);
-          if (problems.length > 0) throw new Error(problems.map((p) => `client ${p.clientId}: ${p.problem}; its requests fail until the key is listed again or it gets a new one (gerbang client rotate-signing-key)`).join('\n    '));
+          if (problems.length > 0) throw new Error(problems.map((p) => `client ${p.clientId}: ${p.problem}; its requests fail until that key is listed again in GERBANG_AUDIT_KEYS (older than the newest; then gerbang keys rotate moves the client to the newest key)`).join('\n    '));
           return `${required} client request-signing key(s) open with the audit keys`;
         });
       }

@@ -53,6 +53,7 @@ ${view.clients.map(
     ? html`<a class="button toggle" href="${BASE}/admin/clients/${c.id}/confirm/disable">${t('disable')}</a>`
     : html`<form method="post" action="${BASE}/admin/clients/${c.id}/status" class="inline">${csrf}<input type="hidden" name="status" value="active"><button type="submit" class="toggle">${t('enable')}</button></form>`}
 <a class="button rotate" href="${BASE}/admin/clients/${c.id}/confirm/rotate">${t('rotateSecret')}</a></td></tr>
+${c.integrityProblem !== undefined ? html`<tr class="integrity-failed"><td colspan="6"><p class="error" role="alert">${t('clientIntegrityFailed').replace('{name}', c.name)}</p></td></tr>` : ''}
 ${c.allowedCidrs.length === 0 ? html`<tr class="no-address"><td colspan="6"><p class="warning" role="note">${t('noAllowedAddress').replace('{name}', c.name)}</p></td></tr>` : ''}`,
 )}</tbody></table>
 <form method="post" action="${BASE}/admin/clients" class="admin-form" id="create-client">${csrf}

@@ -88,13 +88,13 @@ ${page.totals.truncated ? html`<p class="info" role="status" id="search-truncate
 <tbody>${rows.map((p) => {
             const reason = failureReason(lang, p);
             const bank = bankLabel(p.beneficiaryBank);
-            return html`<tr data-payment-id="${p.id}">
+            return html`<tr data-payment-id="${p.id}"${p.integrityProblem !== undefined ? html` class="integrity-failed"` : ''}>
 <td class="when">${formatWhen(lang, p.createdAt)}</td>
 <td>${clientName.get(p.clientId) ?? p.clientId}</td>
 <td><a href="${BASE}/payments/${p.id}?back=${encodeURIComponent(ctx.here)}">${p.transactionId}</a></td>
 <td class="beneficiary"><span class="name">${p.details?.beneficiaryName ?? '—'}</span><br><span class="account">${beneficiaryAccount(p, view.full) ?? ''}</span>${bank ? html`<br><span class="bank-name">${bank}</span>` : ''}</td>
 <td class="remark">${p.details?.remark ?? '—'}</td>
-<td><span class="status status-${p.state.toLowerCase()}">${statusLabel(lang, p.state)}</span>${reason ? html`<br><span class="reason">${reason}</span>` : ''}</td>
+<td><span class="status status-${p.state.toLowerCase()}">${statusLabel(lang, p.state)}</span>${reason ? html`<br><span class="reason">${reason}</span>` : ''}${p.integrityProblem !== undefined ? html`<br><strong class="integrity-failed" role="note">${t('paymentIntegrityFailed')}</strong>` : ''}</td>
 <td class="num">${formatRupiah(p.amount)}</td>
 <td>${bankLabel(p.bank) ?? '—'}</td>
 <td>${p.bankReference ?? '—'}</td>

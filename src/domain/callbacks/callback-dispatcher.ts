@@ -23,8 +23,10 @@ export function outboxNotifier(callbacks: CallbackRepository, clock: () => numbe
   return {
     async notify(clientId, result) {
       try {
+        const url = await callbacks.endpointOf(clientId);
+        if (!url) return;
         const body = JSON.stringify({ event: 'transfer.final', transfer: result });
-        await callbacks.enqueue({ clientId, transactionId: result.transactionId, body }, clock());
+        await callbacks.enqueue({ clientId, transactionId: result.transactionId, url, body }, clock());
       } catch (error) {
         // The transfer's state is stored; the ERP can still read it. Never fail a payment over this.
         log.error({ err: error, transactionId: result.transactionId }, 'callback could not be queued');

@@ -2,7 +2,7 @@ import { OriginAllowlist } from '../../security/index.js';
 import type { ClientRepository } from '../../store/types.js';
 
 export interface ClientOrigins {
-  /** True when some active client allows `origin`. */
+  /** True when some active client whose row holds its MAC allows `origin`. */
   allows(origin: string): Promise<boolean>;
 }
 
@@ -17,7 +17,8 @@ export function clientOriginsCache(clients: ClientRepository, clock: () => numbe
   let cached: { at: number; list: OriginAllowlist } | null = null;
   const load = async () => {
     const all = await clients.list();
-    const origins = all.filter((c) => c.status === 'active').flatMap((c) => c.allowedOrigins);
+    // A client whose row does not hold its MAC (an origin added in SQL) lets no origin in.
+    const origins = all.filter((c) => c.status === 'active' && c.integrityProblem === undefined).flatMap((c) => c.allowedOrigins);
     cached = { at: clock(), list: new OriginAllowlist(origins) };
     return cached.list;
   };

@@ -1,26 +1,56 @@
 import { createHash } from 'node:crypto';
+import type { KeyRing } from '../../security/index.js';
 import { UniqueViolationError, type AccountGrantRepository, type Db } from '../types.js';
 import { maskAccount } from './audit-records.js';
+import { checkedRow, recordMac, type MacedRow, type MacedTable } from './record-macs.js';
+import { ValueSealer } from './sealed-values.js';
 
 /** The looked-up key of a grant: no account number is stored in clear. */
 function digest(clientId: string, accountNumber: string): string {
   return createHash('sha256').update(`${clientId}:${accountNumber}`).digest('hex');
 }
 
+const COLUMNS = 'client_id, account_digest, account_masked, granted_at, mac_key_id, mac';
+
+/**
+ * A grant carries a MAC (migration 025) of its client and account digest: an account granted in
+ * SQL does not match it, and is refused as if not granted, loudly (IntegrityError).
+ */
+export const ACCOUNT_GRANTS: MacedTable = {
+  table: 'client_account_grants',
+  purpose: 'account grant',
+  key: ['client_id', 'account_digest'],
+  columns: COLUMNS,
+  fields: (row) => [String(row.client_id), String(row.account_digest)],
+  describe: (row) => `client_account_grants of client ${String(row.client_id)} (account ${String(row.account_masked)})`,
+  covers: 'its client or account',
+};
+
 /**
  * The company accounts each API client may use (table client_account_grants). No row, no
  * access: a client is never granted an account by default.
  */
 export class SqlAccountGrantRepository implements AccountGrantRepository {
-  constructor(private readonly db: Db) {}
+  private readonly sealer: ValueSealer;
+
+  constructor(
+    private readonly db: Db,
+    keys: KeyRing | null = null,
+  ) {
+    this.sealer = new ValueSealer(keys);
+  }
 
   async grant(clientId: string, accountNumber: string, now: number): Promise<boolean> {
+    const key = digest(clientId, accountNumber);
+    const { keyId, mac } = recordMac(this.sealer.keyRing, ACCOUNT_GRANTS.purpose, [clientId, key]);
     try {
-      await this.db.execute('INSERT INTO client_account_grants (client_id, account_digest, account_masked, granted_at) VALUES (?, ?, ?, ?)', [
+      await this.db.execute('INSERT INTO client_account_grants (client_id, account_digest, account_masked, granted_at, mac_key_id, mac) VALUES (?, ?, ?, ?, ?, ?)', [
         clientId,
-        digest(clientId, accountNumber),
+        key,
         maskAccount(accountNumber) ?? '',
         now,
+        keyId,
+        mac,
       ]);
       return true;
     } catch (error) {
@@ -34,9 +64,11 @@ export class SqlAccountGrantRepository implements AccountGrantRepository {
     return (await this.db.execute('DELETE FROM client_account_grants WHERE client_id = ? AND account_digest = ?', [clientId, digest(clientId, accountNumber)])).affectedRows > 0;
   }
 
+  /** Throws IntegrityError when the grant's row does not hold its MAC (granted in SQL). */
   async isGranted(clientId: string, accountNumber: string): Promise<boolean> {
-    const rows = await this.db.query<{ n: number }>('SELECT 1 AS n FROM client_account_grants WHERE client_id = ? AND account_digest = ?', [clientId, digest(clientId, accountNumber)]);
-    return rows.length > 0;
+    const rows = await this.db.query<MacedRow>(`SELECT ${COLUMNS} FROM client_account_grants WHERE client_id = ? AND account_digest = ?`, [clientId, digest(clientId, accountNumber)]);
+    const row = rows.find((r) => r.client_id === clientId);
+    return row !== undefined && checkedRow(ACCOUNT_GRANTS, row, this.sealer) === row;
   }
 
   async list(clientId: string): Promise<string[]> {

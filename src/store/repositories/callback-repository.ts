@@ -3,10 +3,25 @@ import { UniqueViolationError, type CallbackDelivery, type CallbackRepository, t
 import { toNumber } from './row-values.js';
 import { IntegrityError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
+import { checkedRow, recordMac, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
 import { place, ValueSealer } from './sealed-values.js';
 import { upsertSql } from './sql-dialect.js';
 
 const log = getLogger('store');
+
+/**
+ * A callback endpoint carries a MAC (migration 025) of its client and URL: a URL rewritten or an
+ * endpoint inserted in SQL does not match it, and nothing is ever signed for it nor posted to it.
+ */
+export const CALLBACK_ENDPOINTS: MacedTable = {
+  table: 'client_callbacks',
+  purpose: 'callback endpoint',
+  key: ['client_id'],
+  columns: 'client_id, url, updated_at, mac_key_id, mac',
+  fields: (row) => [String(row.client_id), String(row.url)],
+  describe: (row) => `client_callbacks of client ${String(row.client_id)}`,
+  covers: 'its client or URL',
+};
 
 /**
  * Client callback endpoints and the outbox of notifications (sql/*\/007_callbacks.sql). A
@@ -28,32 +43,32 @@ export class SqlCallbackRepository implements CallbackRepository {
       await this.db.execute('DELETE FROM client_callbacks WHERE client_id = ?', [clientId]);
       return;
     }
-    const sql = upsertSql(this.db.dialect, { table: 'client_callbacks', insert: ['client_id', 'url', 'updated_at'], conflict: ['client_id'], update: [['url', '?'], ['updated_at', '?']] });
-    await this.db.execute(sql, [clientId, url, now, url, now]);
+    const { keyId, mac } = recordMac(this.sealer.keyRing, CALLBACK_ENDPOINTS.purpose, [clientId, url]);
+    const sql = upsertSql(this.db.dialect, {
+      table: 'client_callbacks',
+      insert: ['client_id', 'url', 'updated_at', 'mac_key_id', 'mac'],
+      conflict: ['client_id'],
+      update: [['url', '?'], ['updated_at', '?'], ['mac_key_id', '?'], ['mac', '?']],
+    });
+    await this.db.execute(sql, [clientId, url, now, keyId, mac, url, now, keyId, mac]);
   }
 
-  async enqueue(delivery: { clientId: string; transactionId: string; body: string }, now: number): Promise<boolean> {
+  /** Throws IntegrityError when the endpoint's row does not hold its MAC (its URL rewritten in SQL). */
+  async endpointOf(clientId: string): Promise<string | null> {
+    const rows = await this.db.query<MacedRow>(`SELECT ${CALLBACK_ENDPOINTS.columns} FROM client_callbacks WHERE client_id = ?`, [clientId]);
+    const row = rows.find((r) => r.client_id === clientId);
+    return row ? String(checkedRow(CALLBACK_ENDPOINTS, row, this.sealer).url) : null;
+  }
+
+  async enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void> {
     try {
-      // The endpoint is read by the INSERT itself: one statement whether or not the client has one.
-      const queued = await this.db.execute(
-        'INSERT INTO callback_deliveries (client_id, transaction_id, url, body, key_id, state, attempts, next_attempt_at, created_at, updated_at) ' +
-          "SELECT ?, ?, c.url, ?, ?, 'PENDING', 0, ?, ?, ? FROM client_callbacks c WHERE c.client_id = ?",
-        [
-          delivery.clientId,
-          delivery.transactionId,
-          this.sealer.seal(delivery.body, place('callback_deliveries', 'body', [delivery.clientId, delivery.transactionId])),
-          this.sealer.keyRing.currentKeyId,
-          now,
-          now,
-          now,
-          delivery.clientId,
-        ],
+      await this.db.execute(
+        "INSERT INTO callback_deliveries (client_id, transaction_id, url, body, key_id, state, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'PENDING', 0, ?, ?, ?)",
+        [delivery.clientId, delivery.transactionId, delivery.url, this.sealer.seal(delivery.body, place('callback_deliveries', 'body', [delivery.clientId, delivery.transactionId])), this.sealer.keyRing.currentKeyId, now, now, now],
       );
-      return queued.affectedRows === 1;
     } catch (error) {
       // Settled twice (a late bank answer and the resolver): one notification is enough.
       if (!(error instanceof UniqueViolationError)) throw error;
-      return true;
     }
   }
 
@@ -72,8 +87,8 @@ export class SqlCallbackRepository implements CallbackRepository {
         now,
       ]);
       if (won.affectedRows !== 1) continue;
-      const rows = await this.db.query<{ id: number | string; client_id: string; transaction_id: string; url: string; body: string; attempts: number | string; registered: string | null }>(
-        'SELECT d.id, d.client_id, d.transaction_id, d.url, d.body, d.attempts, c.url AS registered FROM callback_deliveries d ' +
+      const rows = await this.db.query<{ id: number | string; client_id: string; transaction_id: string; url: string; body: string; attempts: number | string; registered: string | null; registered_by: string | null; mac_key_id: string | null; mac: string | null }>(
+        'SELECT d.id, d.client_id, d.transaction_id, d.url, d.body, d.attempts, c.url AS registered, c.client_id AS registered_by, c.mac_key_id, c.mac FROM callback_deliveries d ' +
           'LEFT JOIN client_callbacks c ON c.client_id = d.client_id WHERE d.id = ? AND d.lease_owner = ?',
         [toNumber(id), owner],
       );
@@ -81,8 +96,12 @@ export class SqlCallbackRepository implements CallbackRepository {
       if (!row) continue;
       // The URL is looked up again now: a delivery goes to the client's registered endpoint only,
       // never to a URL rewritten in the queued row. Never signed nor sent: a body not sealed for
-      // this row (forged, moved), or a client with no endpoint any more.
-      const refusal = row.registered === null ? 'the client has no registered callback endpoint' : null;
+      // this row (forged, moved), a client with no endpoint any more, or an endpoint whose MAC does
+      // not hold (its URL rewritten in SQL).
+      const refusal =
+        row.registered === null
+          ? 'the client has no registered callback endpoint'
+          : recordMacProblem(CALLBACK_ENDPOINTS, { client_id: row.registered_by, url: row.registered, mac_key_id: row.mac_key_id, mac: row.mac }, this.sealer);
       let body: string | null = null;
       try {
         body = this.sealer.open(row.body, place('callback_deliveries', 'body', [row.client_id, row.transaction_id]));

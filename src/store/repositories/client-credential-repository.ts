@@ -1,5 +1,8 @@
-import type { ClientCredential, ClientCredentialKind, ClientCredentialRepository, Db } from '../types.js';
+import type { KeyRing } from '../../security/index.js';
+import type { ClientCredential, ClientCredentialKind, ClientCredentialRepository, Db, Queryable } from '../types.js';
+import { checkedRow, recordMac, type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber } from './row-values.js';
+import { ValueSealer } from './sealed-values.js';
 
 interface CredentialRow {
   kind: ClientCredentialKind;
@@ -7,9 +10,30 @@ interface CredentialRow {
   client_id: string;
   secret_hash: string | null;
   created_at: number | string;
+  mac_key_id: string | null;
+  mac: string | null;
 }
 
-const COLUMNS = 'kind, lookup, client_id, secret_hash, created_at';
+const COLUMNS = 'kind, lookup, client_id, secret_hash, created_at, mac_key_id, mac';
+
+function macFields(c: { kind: string; lookup: string; clientId: string; secretHash: string | null }): readonly unknown[] {
+  return [c.kind, c.lookup, c.clientId, c.secretHash];
+}
+
+/**
+ * A credential carries a MAC (migration 025) of its kind, lookup, client and secret hash: an
+ * Entra application linked or an API key added in SQL, or one moved to another client, does not
+ * match it, and never authenticates.
+ */
+export const CLIENT_CREDENTIALS: MacedTable = {
+  table: 'client_credentials',
+  purpose: 'client credential',
+  key: ['kind', 'lookup'],
+  columns: COLUMNS,
+  fields: (row) => macFields({ kind: String(row.kind), lookup: String(row.lookup), clientId: String(row.client_id), secretHash: row.secret_hash === null ? null : String(row.secret_hash) }),
+  describe: (row) => `client_credentials ${String(row.kind)} ${String(row.lookup)} (client ${String(row.client_id)})`,
+  covers: 'its client or secret hash',
+};
 
 function toCredential(row: CredentialRow): ClientCredential {
   return { kind: row.kind, lookup: row.lookup, clientId: row.client_id, secretHash: row.secret_hash, createdAt: toNumber(row.created_at) };
@@ -18,14 +42,23 @@ function toCredential(row: CredentialRow): ClientCredential {
 /**
  * A client's Entra ID applications and API key (table client_credentials). The primary key
  * (kind, lookup) gives each application or key id to one client; the store decides, so two
- * operators adding the same one at once cannot both succeed.
+ * operators adding the same one at once cannot both succeed. A row whose MAC does not hold is
+ * refused where it would authenticate (IntegrityError from find).
  */
 export class SqlClientCredentialRepository implements ClientCredentialRepository {
-  constructor(private readonly db: Db) {}
+  private readonly sealer: ValueSealer;
+
+  constructor(
+    private readonly db: Db,
+    keys: KeyRing | null = null,
+  ) {
+    this.sealer = new ValueSealer(keys);
+  }
 
   async find(kind: ClientCredentialKind, lookup: string): Promise<ClientCredential | null> {
     const rows = await this.db.query<CredentialRow>(`SELECT ${COLUMNS} FROM client_credentials WHERE kind = ? AND lookup = ?`, [kind, lookup]);
-    return rows.length > 0 ? toCredential(rows[0]) : null;
+    const row = rows.find((r) => r.lookup === lookup);
+    return row ? toCredential(checkedRow(CLIENT_CREDENTIALS, row as unknown as MacedRow, this.sealer) as unknown as CredentialRow) : null;
   }
 
   async listFor(clientId: string): Promise<ClientCredential[]> {
@@ -34,25 +67,13 @@ export class SqlClientCredentialRepository implements ClientCredentialRepository
   }
 
   async add(credential: ClientCredential): Promise<void> {
-    await this.db.execute(`INSERT INTO client_credentials (${COLUMNS}) VALUES (?, ?, ?, ?, ?)`, [
-      credential.kind,
-      credential.lookup,
-      credential.clientId,
-      credential.secretHash,
-      credential.createdAt,
-    ]);
+    await this.insert(this.db, credential);
   }
 
   async replace(credential: ClientCredential): Promise<void> {
     await this.db.withTransaction(async (tx) => {
       await tx.execute('DELETE FROM client_credentials WHERE client_id = ? AND kind = ?', [credential.clientId, credential.kind]);
-      await tx.execute(`INSERT INTO client_credentials (${COLUMNS}) VALUES (?, ?, ?, ?, ?)`, [
-        credential.kind,
-        credential.lookup,
-        credential.clientId,
-        credential.secretHash,
-        credential.createdAt,
-      ]);
+      await this.insert(tx, credential);
     });
   }
 
@@ -62,5 +83,18 @@ export class SqlClientCredentialRepository implements ClientCredentialRepository
         ? await this.db.execute('DELETE FROM client_credentials WHERE client_id = ? AND kind = ?', [clientId, kind])
         : await this.db.execute('DELETE FROM client_credentials WHERE client_id = ? AND kind = ? AND lookup = ?', [clientId, kind, lookup]);
     return result.affectedRows;
+  }
+
+  private async insert(q: Queryable, credential: ClientCredential): Promise<void> {
+    const { keyId, mac } = recordMac(this.sealer.keyRing, CLIENT_CREDENTIALS.purpose, macFields(credential));
+    await q.execute(`INSERT INTO client_credentials (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+      credential.kind,
+      credential.lookup,
+      credential.clientId,
+      credential.secretHash,
+      credential.createdAt,
+      keyId,
+      mac,
+    ]);
   }
 }

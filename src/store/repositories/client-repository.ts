@@ -1,6 +1,8 @@
-import { KeyRing } from '../../security/index.js';
+import { KeyRing, KeyRingError } from '../../security/index.js';
 import type { ClientRecord, ClientRepository, ClientSigning, ClientStatus, Db, NewClient } from '../types.js';
+import { checkedRow, recordMac, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
 import { parseJson, toNumber } from './row-values.js';
+import { place, ValueSealer } from './sealed-values.js';
 
 interface ClientRow {
   id: string;
@@ -14,10 +16,72 @@ interface ClientRow {
   signing_key: string | null;
   created_at: number | string;
   updated_at: number | string;
+  mac_key_id: string | null;
+  mac: string | null;
 }
 
-const INSERT_COLUMNS = 'id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at';
-const COLUMNS = `${INSERT_COLUMNS}, signing_required, signing_key`;
+const COLUMNS = 'id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, signing_required, signing_key, created_at, updated_at, mac_key_id, mac';
+
+/** The fields of a client row its MAC covers: everything that decides who may call as it, and how. */
+interface ClientFields {
+  id: string;
+  name: string;
+  secretHash: string;
+  secretVersion: number;
+  /** The JSON text as stored. */
+  allowedOrigins: string;
+  allowedCidrs: string;
+  status: string;
+  signingRequired: boolean;
+  /** In clear: `keys rotate` seals it again under a newer key without changing what it is. */
+  signingKey: string | null;
+}
+
+function macFields(c: ClientFields): readonly unknown[] {
+  return [c.id, c.name, c.secretHash, c.secretVersion, c.allowedOrigins, c.allowedCidrs, c.status, c.signingRequired, c.signingKey];
+}
+
+function fieldsOf(row: ClientRow, sealer: ValueSealer): ClientFields {
+  return {
+    id: row.id,
+    name: row.name,
+    secretHash: row.secret_hash,
+    secretVersion: toNumber(row.secret_version),
+    allowedOrigins: row.allowed_origins,
+    allowedCidrs: row.allowed_cidrs,
+    status: row.status,
+    signingRequired: toNumber(row.signing_required) === 1,
+    signingKey: sealer.open(row.signing_key, place('clients', 'signing_key', [row.id])),
+  };
+}
+
+/**
+ * API clients carry a MAC (migration 025) of their id, name, secret hash and version, allowlists,
+ * status and request signing (the key in clear): an address added, a client re-enabled or a
+ * secret hash swapped in SQL does not match it.
+ */
+export const CLIENTS: MacedTable = {
+  table: 'clients',
+  purpose: 'client',
+  key: ['id'],
+  columns: COLUMNS,
+  fields: (row, sealer) => macFields(fieldsOf(row as unknown as ClientRow, sealer)),
+  describe: (row) => `clients id ${String(row.id)}`,
+  covers: 'its secret hash, allowlists, status or request signing',
+};
+
+/**
+ * For the list: the row's MAC problem, or that it cannot be checked because its key (or its
+ * signing key's) is not configured. Listed, never trusted (findById throws KeyRingError then).
+ */
+function problemOrMissingKey(row: ClientRow, sealer: ValueSealer): string | null {
+  try {
+    return recordMacProblem(CLIENTS, row as unknown as MacedRow, sealer);
+  } catch (error) {
+    if (error instanceof KeyRingError && error.reason === 'unknown-key') return `clients id ${row.id} cannot be checked: ${error.message}`;
+    throw error;
+  }
+}
 
 function toRecord(row: ClientRow): ClientRecord {
   return {
@@ -34,23 +98,40 @@ function toRecord(row: ClientRow): ClientRecord {
   };
 }
 
-/** API clients (the ERP). The allowlists are JSON arrays in TEXT columns: read whole, never queried into. */
+/**
+ * API clients (the ERP). The allowlists are JSON arrays in TEXT columns: read whole, never
+ * queried into. Each row is under a MAC of the key ring (CLIENTS): a client whose MAC does not
+ * hold gets no token and passes no authentication (IntegrityError from findById); list() shows
+ * every row as it is, marking those (ClientRecord.integrityProblem).
+ */
 export class SqlClientRepository implements ClientRepository {
-  constructor(private readonly db: Db) {}
+  private readonly sealer: ValueSealer;
+
+  constructor(
+    private readonly db: Db,
+    keys: KeyRing | null = null,
+  ) {
+    this.sealer = new ValueSealer(keys);
+  }
 
   /** Creates an active client at secret version 1. Throws UniqueViolationError when the id exists. */
   async create(client: NewClient, now: number): Promise<ClientRecord> {
     const record: ClientRecord = { ...client, secretVersion: 1, status: 'active', signing: { required: false, sealedKey: null }, createdAt: now, updatedAt: now };
-    await this.db.execute(`INSERT INTO clients (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+    const origins = JSON.stringify(record.allowedOrigins);
+    const cidrs = JSON.stringify(record.allowedCidrs);
+    const { keyId, mac } = recordMac(this.sealer.keyRing, CLIENTS.purpose, macFields({ ...record, allowedOrigins: origins, allowedCidrs: cidrs, signingRequired: false, signingKey: null }));
+    await this.db.execute('INSERT INTO clients (id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at, mac_key_id, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
       record.id,
       record.name,
       record.secretHash,
       record.secretVersion,
-      JSON.stringify(record.allowedOrigins),
-      JSON.stringify(record.allowedCidrs),
+      origins,
+      cidrs,
       record.status,
       now,
       now,
+      keyId,
+      mac,
     ]);
     return record;
   }
@@ -58,54 +139,78 @@ export class SqlClientRepository implements ClientRepository {
   /**
    * The client with exactly this id. MariaDB's collations (utf8mb4_bin included) are PAD SPACE:
    * `WHERE id = 'gbc_1  '` finds `gbc_1`, so the row's id is compared again here, on every backend.
+   * Throws IntegrityError when the row does not hold its MAC.
    */
   async findById(id: string): Promise<ClientRecord | null> {
     const rows = await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM clients WHERE id = ?`, [id]);
     const row = rows.find((r) => r.id === id);
-    return row ? toRecord(row) : null;
+    return row ? toRecord(checkedRow(CLIENTS, row as unknown as MacedRow, this.sealer) as unknown as ClientRow) : null;
   }
 
-  /** All clients, oldest first. */
+  /** All clients, oldest first; one whose MAC does not hold carries its integrityProblem. */
   async list(): Promise<ClientRecord[]> {
     const rows = await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM clients ORDER BY created_at, id`);
-    return rows.map(toRecord);
+    return rows.map((row) => {
+      const problem = problemOrMissingKey(row, this.sealer);
+      return problem === null ? toRecord(row) : { ...toRecord(row), integrityProblem: problem };
+    });
   }
 
   /** Returns false when no client has this id. */
   async setStatus(id: string, status: ClientStatus, now: number): Promise<boolean> {
-    const result = await this.db.execute('UPDATE clients SET status = ?, updated_at = ? WHERE id = ?', [status, now, id]);
-    return result.affectedRows > 0;
+    return this.change(id, now, () => ({ status }));
   }
 
-  /** Returns false when no client has this id. The bump happens in SQL, so two rotations never share a version. */
+  /** Returns false when no client has this id. Two rotations never share a version (the write is guarded by the row read). */
   async rotateSecret(id: string, secretHash: string, now: number): Promise<boolean> {
-    const result = await this.db.execute(
-      'UPDATE clients SET secret_hash = ?, secret_version = secret_version + 1, updated_at = ? WHERE id = ?',
-      [secretHash, now, id],
-    );
-    return result.affectedRows > 0;
+    return this.change(id, now, (current) => ({ secretHash, secretVersion: current.secretVersion + 1 }));
   }
 
   async setAllowlists(id: string, lists: { allowedOrigins: string[]; allowedCidrs: string[] }, now: number): Promise<boolean> {
-    const result = await this.db.execute('UPDATE clients SET allowed_origins = ?, allowed_cidrs = ?, updated_at = ? WHERE id = ?', [
-      JSON.stringify(lists.allowedOrigins),
-      JSON.stringify(lists.allowedCidrs),
-      now,
-      id,
-    ]);
-    return result.affectedRows > 0;
+    return this.change(id, now, () => ({ allowedOrigins: JSON.stringify(lists.allowedOrigins), allowedCidrs: JSON.stringify(lists.allowedCidrs) }));
   }
 
   async setSigning(id: string, signing: ClientSigning, now: number): Promise<boolean> {
     const keyId = signing.sealedKey === null ? null : KeyRing.keyIdOf(signing.sealedKey);
     if (signing.sealedKey !== null && keyId === null) throw new TypeError('a signing key is stored sealed (gcm1.<keyId>.…), never in clear');
-    const result = await this.db.execute('UPDATE clients SET signing_required = ?, signing_key = ?, key_id = ?, updated_at = ? WHERE id = ?', [
-      signing.required ? 1 : 0,
-      signing.sealedKey,
-      keyId,
-      now,
-      id,
-    ]);
-    return result.affectedRows > 0;
+    const signingKey = this.sealer.open(signing.sealedKey, place('clients', 'signing_key', [id]));
+    return this.change(id, now, () => ({ signingRequired: signing.required, signingKey }), { sealedKey: signing.sealedKey, keyId });
+  }
+
+  /**
+   * Writes `next(current)` over the client and its new MAC; false when there is no such client.
+   * The row as it stands must hold its MAC first (IntegrityError), so no change re-signs an
+   * address or a status set in SQL. Each UPDATE is guarded by the MAC read: when another process
+   * changed the row meanwhile, it is read again and the change made over that one.
+   */
+  private async change(id: string, now: number, next: (current: ClientFields) => Partial<ClientFields>, sealed?: { sealedKey: string | null; keyId: string | null }): Promise<boolean> {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const [row] = (await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM clients WHERE id = ?`, [id])).filter((r) => r.id === id);
+      if (!row) return false;
+      checkedRow(CLIENTS, row as unknown as MacedRow, this.sealer);
+      const fields = { ...fieldsOf(row, this.sealer) };
+      const changed: ClientFields = { ...fields, ...next(fields) };
+      const { keyId, mac } = recordMac(this.sealer.keyRing, CLIENTS.purpose, macFields(changed));
+      const signing = sealed ? ', signing_key = ?, key_id = ?' : '';
+      const result = await this.db.execute(
+        `UPDATE clients SET secret_hash = ?, secret_version = ?, allowed_origins = ?, allowed_cidrs = ?, status = ?, signing_required = ?${signing}, updated_at = ?, mac_key_id = ?, mac = ? WHERE id = ? AND mac = ?`,
+        [
+          changed.secretHash,
+          changed.secretVersion,
+          changed.allowedOrigins,
+          changed.allowedCidrs,
+          changed.status,
+          changed.signingRequired ? 1 : 0,
+          ...(sealed ? [sealed.sealedKey, sealed.keyId] : []),
+          now,
+          keyId,
+          mac,
+          id,
+          row.mac,
+        ],
+      );
+      if (result.affectedRows > 0) return true;
+    }
+    throw new Error(`clients id ${id} kept changing while it was written: try again`);
   }
 }

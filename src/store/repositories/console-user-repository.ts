@@ -1,8 +1,7 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
 import type { ConsoleRole, ConsoleUser, ConsoleUserRepository, Db, Queryable } from '../types.js';
 import { toNumber } from './row-values.js';
+import { checkedRow, recordMac, type MacedRow, type MacedTable } from './record-macs.js';
 import { ValueSealer } from './sealed-values.js';
 
 interface UserRow {
@@ -17,13 +16,8 @@ interface UserRow {
   mac: string | null;
 }
 
-export type ConsoleUserRow = UserRow;
-
 export const CONSOLE_USER_COLUMNS = 'id, username, password_hash, role, status, created_at, updated_at, mac_key_id, mac';
 const COLUMNS = CONSOLE_USER_COLUMNS;
-
-/** What a console user's MAC key is derived for (KeyRing.macKey). */
-const CONSOLE_USER_PURPOSE = 'console user';
 
 /** The fields of a console user its MAC covers: who it is, how it signs in, what it may do. */
 interface UserFields {
@@ -33,25 +27,28 @@ interface UserFields {
   status: string;
 }
 
+/** Console users carry a MAC of their username, password hash, role and status (migration 024). */
+export const CONSOLE_USERS: MacedTable = {
+  table: 'console_users',
+  purpose: 'console user',
+  key: ['id'],
+  columns: CONSOLE_USER_COLUMNS,
+  fields: (row) => userFields(fieldsOf(row as unknown as UserRow)),
+  describe: (row) => `console_users id ${toNumber(row.id as number)} (${String(row.username)})`,
+  covers: 'its username, password hash, role or status',
+};
+
+function userFields(u: UserFields): readonly string[] {
+  return [u.username, u.passwordHash, u.role, u.status];
+}
+
 /**
  * HMAC-SHA256 of a console user's username, password hash, role and status under the ring's
  * console-user key `keyId` (the newest when omitted): a role raised, a password hash replaced or a
  * user inserted in SQL does not match it (migration 024).
  */
 export function consoleUserMac(ring: KeyRing, u: UserFields, keyId?: string): { keyId: string; mac: string } {
-  const { keyId: id, key } = ring.macKey(CONSOLE_USER_PURPOSE, keyId);
-  return { keyId: id, mac: createHmac('sha256', key).update(JSON.stringify([u.username, u.passwordHash, u.role, u.status])).digest('hex') };
-}
-
-/** The problem with a console user row's MAC in words, or null when it matches. */
-export function consoleUserMacProblem(ring: KeyRing, row: UserRow): string | null {
-  const what = `console_users id ${toNumber(row.id)} (${row.username})`;
-  if (row.mac === null || row.mac_key_id === null) return `${what} carries no MAC: it was not written by the gateway`;
-  const expected = consoleUserMac(ring, fieldsOf(row), row.mac_key_id).mac;
-  if (expected.length !== row.mac.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(row.mac))) {
-    return `${what} was altered: its username, password hash, role or status no longer match its MAC`;
-  }
-  return null;
+  return recordMac(ring, CONSOLE_USERS.purpose, userFields(u), keyId);
 }
 
 function fieldsOf(row: UserRow): UserFields {
@@ -131,8 +128,6 @@ export class SqlConsoleUserRepository implements ConsoleUserRepository {
   }
 
   private checked(row: UserRow): ConsoleUser {
-    const problem = consoleUserMacProblem(this.sealer.keyRing, row);
-    if (problem !== null) throw new IntegrityError(problem);
-    return toUser(row);
+    return toUser(checkedRow(CONSOLE_USERS, row as unknown as MacedRow, this.sealer) as unknown as UserRow);
   }
 }

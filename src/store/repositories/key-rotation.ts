@@ -1,7 +1,8 @@
 import type { KeyRing } from '../../security/index.js';
 import { relinkChains } from './audit-verify.js';
 import { SqlAuditVerificationRepository } from './audit-verification-repository.js';
-import { CONSOLE_USER_COLUMNS, consoleUserMac, consoleUserMacProblem, type ConsoleUserRow } from './console-user-repository.js';
+import { MACED_TABLES } from './maced-tables.js';
+import { resignRows } from './record-macs.js';
 import { accountTag, PAYMENT_COLUMNS, paymentMac, paymentMacProblem, type PaymentRow } from './payment-repository.js';
 import type { Db, KeyRotationRepository, KeyRotationReport, SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
@@ -74,7 +75,8 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
     const ring = sealer.keyRing;
     report.relinkedChains = await relinkChains(this.db, sealer, { legacy: false, transaction: (fn) => this.db.withTransaction(fn) });
     report.resignedPayments = await resignPayments(this.db, sealer);
-    await resignConsoleUsers(this.db, sealer.keyRing);
+    // Console users, clients, their credentials, grants and callback endpoints (record-macs.ts).
+    for (const table of MACED_TABLES) await resignRows(this.db, table, sealer);
     report.resignedVerifications = await new SqlAuditVerificationRepository(this.db, ring).resign();
     return report;
   }
@@ -101,16 +103,6 @@ async function countStale(db: Db, keyId: string): Promise<number> {
     total += toNumber(n);
   }
   return total;
-}
-
-/** Every console user whose MAC holds under its older key gets the newest key's MAC (guarded by the MAC read). */
-async function resignConsoleUsers(db: Db, ring: KeyRing): Promise<void> {
-  const rows = await db.query<ConsoleUserRow>(`SELECT ${CONSOLE_USER_COLUMNS} FROM console_users WHERE mac_key_id <> ? ORDER BY id`, [ring.currentKeyId]);
-  for (const row of rows) {
-    if (row.mac_key_id === null || !ring.keyIds.includes(row.mac_key_id) || consoleUserMacProblem(ring, row) !== null) continue;
-    const { keyId, mac } = consoleUserMac(ring, { username: row.username, passwordHash: row.password_hash, role: row.role, status: row.status });
-    await db.execute('UPDATE console_users SET mac_key_id = ?, mac = ? WHERE id = ? AND mac = ?', [keyId, mac, toNumber(row.id), row.mac]);
-  }
 }
 
 /** Every payment whose MAC holds under its older key gets the newest key's MAC (its fixed fields never change, so no write races it). */

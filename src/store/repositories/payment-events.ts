@@ -156,7 +156,45 @@ export async function lastTrustedEvent(
   if (!row) return null;
   const event = openEvent(row, sealer);
   const [link] = await q.query<EventLinkRow>("SELECT writer_id, seq, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE kind = 'payment_event' AND record_id = ?", [event.id]);
-  const problem = `payment_events id ${event.id} (payment ${paymentId} seq ${event.seq}) is not the gateway's: its chain link is missing or does not match it`;
+  return trustedEvent(ring, event, link);
+}
+
+/**
+ * lastTrustedEvent for many payments at once (a page of the console), in two statements: their
+ * last events, then those events' links. Payments without an event are absent from the map.
+ */
+export async function lastTrustedEvents(q: Queryable, ring: KeyRing, sealer: ValueOpener, paymentIds: number[]): Promise<Map<number, { seq: number; snapshot: PaymentSnapshot } | { problem: string }>> {
+  const out = new Map<number, { seq: number; snapshot: PaymentSnapshot } | { problem: string }>();
+  const rows = [...(await lastEventRows(q, paymentIds)).values()];
+  const events = rows.map((row) => openEvent(row, sealer));
+  const links =
+    events.length === 0
+      ? []
+      : await q.query<EventLinkRow>(
+          `SELECT writer_id, seq, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE kind = 'payment_event' AND record_id IN (${events.map(() => '?').join(', ')})`,
+          events.map((e) => e.id),
+        );
+  const linkOf = new Map(links.map((link) => [toNumber(link.record_id), link]));
+  for (const event of events) out.set(event.paymentId, trustedEvent(ring, event, linkOf.get(event.id)));
+  return out;
+}
+
+/** The last event row of each of `paymentIds` (one statement), by payment id. */
+export async function lastEventRows(q: Queryable, paymentIds: number[]): Promise<Map<number, PaymentEventRow>> {
+  if (paymentIds.length === 0) return new Map();
+  // Grouped once, then joined: a correlated MAX per row took MariaDB 4-5 times longer for a page of 100.
+  const rows = await q.query<PaymentEventRow>(
+    `SELECT ${PAYMENT_EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM payment_events e JOIN ` +
+      `(SELECT payment_id, MAX(seq) AS seq FROM payment_events WHERE payment_id IN (${paymentIds.map(() => '?').join(', ')}) GROUP BY payment_id) m ` +
+      'ON m.payment_id = e.payment_id AND m.seq = e.seq',
+    paymentIds,
+  );
+  return new Map(rows.map((row) => [toNumber(row.payment_id), row]));
+}
+
+/** The event when its own chain link's MAC holds, else the problem in words. */
+function trustedEvent(ring: KeyRing, event: ReturnType<typeof openEvent>, link: EventLinkRow | undefined): { seq: number; snapshot: PaymentSnapshot } | { problem: string } {
+  const problem = `payment_events id ${event.id} (payment ${event.paymentId} seq ${event.seq}) is not the gateway's: its chain link is missing or does not match it`;
   if (!link || link.key_id === null) return { problem };
   const { key } = ring.macKey(CHAIN_PURPOSE, link.key_id);
   const expected = linkHash(

@@ -15,7 +15,9 @@ import type {
   SqlValue,
 } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
-import { accountTag, parseDetails, PAYMENT_COLUMNS, toPaymentRecord, type PaymentRow } from './payment-repository.js';
+import { accountTag, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, toPaymentRecord, type PaymentRow } from './payment-repository.js';
+import { lastTrustedEvents, paymentEventProblem, snapshotOfRow } from './payment-events.js';
+import type { Queryable } from '../types.js';
 import { place, ValueSealer } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
 import { BATCH_COLUMNS, toBatch, type BatchRow } from './transfer-batch-repository.js';
@@ -166,7 +168,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const first = pageRows[0];
     const last = pageRows[pageRows.length - 1];
     return {
-      rows: pageRows.map((row) => toPaymentRecord(row, this.sealer, false)),
+      rows: await this.marked(pageRows),
       next: forward ? (more ? key(last) : null) : key(last),
       previous: forward ? (cursor ? key(first) : null) : more ? key(first) : null,
       totals: { count, totalMinor: capped ? 0n : BigInt(String(totals?.total ?? 0)), truncated: false, capped },
@@ -265,7 +267,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     }
     const slice = matches.slice(start, end);
     const full = slice.length === 0 ? [] : await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id IN (${slice.map(() => '?').join(', ')})`, slice.map((m) => m.id));
-    const byId = new Map(full.map((row) => [toNumber(row.id), toPaymentRecord(row, this.sealer, false)]));
+    const byId = new Map((await this.marked(full)).map((record) => [record.id, record]));
     const cursorOf = (m: (typeof matches)[number] | undefined): PaymentCursor | null => (m ? { key: m.key, id: m.id } : null);
     return {
       rows: slice.map((m) => byId.get(m.id)).filter((p): p is PaymentRecord => p !== undefined),
@@ -273,6 +275,50 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       previous: start > 0 ? cursorOf(slice[0]) : null,
       totals: { count: matches.length, totalMinor: matches.reduce((sum, m) => sum + m.amountMinor, 0n), truncated, capped: false },
     };
+  }
+
+  /**
+   * A page's payments, each marked (integrityProblem) when its fixed fields do not hold their MAC
+   * or its state does not match its last event (itself under its link's MAC), as the API's read
+   * and `audit verify` would refuse it: a forged payment never looks normal in a list. Two more
+   * statements per page; a payment marked is read again with its history in one transaction, so
+   * one the gateway moved on between the reads is not marked.
+   */
+  private async marked(rows: PaymentRow[]): Promise<PaymentRecord[]> {
+    const records = rows.map((row) => toPaymentRecord(row, this.sealer, false));
+    let problems = await this.historyProblems(this.db, rows, records);
+    if (problems.size > 0) {
+      const suspects = [...problems.keys()];
+      problems = await this.db.withTransaction(async (tx) => {
+        const fresh = await tx.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id IN (${suspects.map(() => '?').join(', ')})`, suspects);
+        return this.historyProblems(tx, fresh, fresh.map((row) => toPaymentRecord(row, this.sealer, false)));
+      });
+    }
+    return records.map((record) => (problems.has(record.id) ? { ...record, integrityProblem: problems.get(record.id) } : record));
+  }
+
+  /** The problem of each of `rows` (read with `q`) whose MAC or history does not hold, by payment id. */
+  private async historyProblems(q: Queryable, rows: PaymentRow[], records: PaymentRecord[]): Promise<Map<number, string>> {
+    const problems = new Map<number, string>();
+    if (rows.length === 0) return problems;
+    const ring = this.sealer.keyRing;
+    const last = await lastTrustedEvents(q, ring, this.sealer, records.map((r) => r.id));
+    const [since] = await q.query<{ since: number | string }>("SELECT since FROM chain_coverage WHERE records = 'payments'");
+    rows.forEach((row, i) => {
+      const record = records[i];
+      const event = last.get(record.id);
+      const problem =
+        paymentMacProblem(ring, row) ??
+        (event === undefined
+          ? since === undefined || record.createdAt >= toNumber(since.since)
+            ? `payments id ${record.id} has no event in its history: it was not written by the gateway`
+            : null
+          : 'problem' in event
+            ? event.problem
+            : paymentEventProblem({ id: record.id, clientId: record.clientId, transactionId: record.transactionId, snapshot: snapshotOfRow(row, record.resultJson) }, event));
+      if (problem !== null) problems.set(record.id, problem);
+    });
+    return problems;
   }
 
   async findById(id: number): Promise<PaymentRecord | null> {

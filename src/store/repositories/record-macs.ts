@@ -1,0 +1,114 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { IntegrityError } from '../../errors/index.js';
+import type { KeyRing } from '../../security/index.js';
+import type { Queryable, SqlValue } from '../types.js';
+import type { ValueSealer } from './sealed-values.js';
+
+/**
+ * Rows that decide who may do what (console users, API clients, their credentials, account
+ * grants and callback endpoints) carry an HMAC-SHA256 of the fields that decide it, under a key
+ * of the ring derived for the table (KeyRing.macKey(purpose)), in two columns `mac_key_id` and
+ * `mac` (migrations 024, 025). The database never holds the key, so a row changed, inserted or
+ * copied in SQL does not match: it is refused where it is used (IntegrityError) and named by
+ * `audit verify`; `keys rotate` re-MACs the rows that hold under an older key.
+ */
+export type MacedRow = Record<string, string | number | null> & { mac_key_id: string | null; mac: string | null };
+
+/** A table whose rows carry a MAC: what the migration, `keys rotate` and `audit verify` walk. */
+export interface MacedTable {
+  table: 'console_users' | 'clients' | 'client_credentials' | 'client_account_grants' | 'client_callbacks';
+  /** What its MAC key is derived for (KeyRing.macKey). */
+  purpose: string;
+  /** Primary key columns: a row is re-MACed by them, guarded by the MAC read. */
+  key: readonly string[];
+  /** The columns read (mac_key_id and mac among them). */
+  columns: string;
+  /** The fields the MAC covers, from a row read with `columns`. May throw IntegrityError (a sealed field that does not open). */
+  fields(row: MacedRow, sealer: ValueSealer): readonly unknown[];
+  /** The row in words for a message: `clients id gbc_1`. */
+  describe(row: MacedRow): string;
+  /** What the MAC covers, in words: `its secret hash, allowlists, status or signing`. */
+  covers: string;
+}
+
+/** The MAC of `fields` under the ring's `purpose` key `keyId` (the newest when omitted). */
+export function recordMac(ring: KeyRing, purpose: string, fields: readonly unknown[], keyId?: string): { keyId: string; mac: string } {
+  const { keyId: id, key } = ring.macKey(purpose, keyId);
+  return { keyId: id, mac: createHmac('sha256', key).update(JSON.stringify(fields)).digest('hex') };
+}
+
+/** The problem with a row's MAC in words, or null when it holds. Throws KeyRingError when its key is not configured. */
+export function recordMacProblem(table: MacedTable, row: MacedRow, sealer: ValueSealer): string | null {
+  const what = table.describe(row);
+  if (row.mac === null || row.mac_key_id === null) return `${what} carries no MAC: it was not written by the gateway`;
+  let fields: readonly unknown[];
+  try {
+    fields = table.fields(row, sealer);
+  } catch (error) {
+    if (error instanceof IntegrityError) return `${what} was altered: ${error.where}`;
+    throw error;
+  }
+  const expected = Buffer.from(recordMac(sealer.keyRing, table.purpose, fields, row.mac_key_id).mac);
+  const stored = Buffer.from(row.mac);
+  if (expected.length !== stored.length || !timingSafeEqual(expected, stored)) return `${what} was altered: ${table.covers} no longer match its MAC`;
+  return null;
+}
+
+/** The row itself when its MAC holds; else IntegrityError naming it (the caller refuses what it decides). */
+export function checkedRow<R extends MacedRow>(table: MacedTable, row: R, sealer: ValueSealer): R {
+  const problem = recordMacProblem(table, row, sealer);
+  if (problem !== null) throw new IntegrityError(problem);
+  return row;
+}
+
+/** `a = ? AND b = ?` over the table's key, with its values from `row`. */
+function byKey(table: MacedTable, row: MacedRow): { sql: string; values: SqlValue[] } {
+  return { sql: table.key.map((c) => `${c} = ?`).join(' AND '), values: table.key.map((c) => row[c]) };
+}
+
+/**
+ * A migration's step in code: every row of `table` without a MAC gets one, so the rows as they
+ * stand at the upgrade are the ones later checked. A row whose fields do not open (a sealed value
+ * altered before the upgrade) is left without one: it is refused and named, never blessed.
+ */
+export async function signUnsignedRows(db: Queryable, table: MacedTable, sealer: ValueSealer): Promise<number> {
+  const rows = await db.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE mac IS NULL`);
+  let signed = 0;
+  for (const row of rows) {
+    let fields: readonly unknown[];
+    try {
+      fields = table.fields(row, sealer);
+    } catch (error) {
+      if (error instanceof IntegrityError) continue;
+      throw error;
+    }
+    const { keyId, mac } = recordMac(sealer.keyRing, table.purpose, fields);
+    const at = byKey(table, row);
+    signed += (await db.execute(`UPDATE ${table.table} SET mac_key_id = ?, mac = ? WHERE ${at.sql} AND mac IS NULL`, [keyId, mac, ...at.values])).affectedRows;
+  }
+  return signed;
+}
+
+/**
+ * `keys rotate`: every row whose MAC holds under an older ring key gets the newest key's MAC,
+ * guarded by the MAC read (a write of the gateway meanwhile wins). A row that does not hold is
+ * left as it is, for `audit verify` to name. Returns the number re-MACed.
+ */
+export async function resignRows(db: Queryable, table: MacedTable, sealer: ValueSealer): Promise<number> {
+  const ring = sealer.keyRing;
+  const rows = await db.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE mac_key_id <> ?`, [ring.currentKeyId]);
+  let resigned = 0;
+  for (const row of rows) {
+    if (row.mac_key_id === null || !ring.keyIds.includes(row.mac_key_id) || recordMacProblem(table, row, sealer) !== null) continue;
+    const { keyId, mac } = recordMac(ring, table.purpose, table.fields(row, sealer));
+    const at = byKey(table, row);
+    resigned += (await db.execute(`UPDATE ${table.table} SET mac_key_id = ?, mac = ? WHERE ${at.sql} AND mac = ?`, [keyId, mac, ...at.values, row.mac])).affectedRows;
+  }
+  return resigned;
+}
+
+/** `audit verify`: the problem of every row of `table` whose MAC does not hold. */
+export async function macProblems(db: Queryable, table: MacedTable, sealer: ValueSealer): Promise<string[]> {
+  const rows = await db.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} ORDER BY ${table.key.join(', ')}`);
+  return rows.flatMap((row) => recordMacProblem(table, row, sealer) ?? []);
+}
