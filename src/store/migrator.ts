@@ -5,6 +5,7 @@ import type { KeyRing } from '../security/index.js';
 import { relinkChains } from './repositories/audit-verify.js';
 import { CONSOLE_USER_COLUMNS, consoleUserMac, type ConsoleUserRow } from './repositories/console-user-repository.js';
 import { ValueSealer } from './repositories/sealed-values.js';
+import { reindexPayments } from './repositories/payment-search-grams.js';
 import { countLegacyValues, sealLegacyValues, signLegacyPayments } from './sealing-migration.js';
 import { UniqueViolationError, type Db, type Queryable } from './types.js';
 
@@ -51,6 +52,7 @@ export interface MigrateOptions {
 const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null) => Promise<void>; after: (db: Queryable, keys: KeyRing | null) => Promise<void> }> = {
   12: { before: requireKeysToSeal, after: sealAndRelink },
   24: { before: requireKeysToSignUsers, after: signConsoleUsers },
+  26: { before: requireKeysToIndexPayments, after: indexStoredPayments },
 };
 
 /**
@@ -189,6 +191,32 @@ async function requireKeysToSignUsers(db: Queryable, keys: KeyRing | null): Prom
   if (keys !== null) return;
   const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM console_users');
   if (Number(n) > 0) new ValueSealer(null).keyRing; // throws KeyRingError naming GERBANG_AUDIT_KEYS
+}
+
+/** 026 before its DDL: the payments already stored are indexed by it, which needs the key ring. */
+async function requireKeysToIndexPayments(db: Queryable, keys: KeyRing | null): Promise<void> {
+  if (keys !== null) return;
+  const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payments');
+  if (Number(n) > 0) new ValueSealer(null).keyRing; // throws KeyRingError naming GERBANG_AUDIT_KEYS
+}
+
+/**
+ * 026 after its DDL: every payment already stored gets its search trigrams (payment-search-grams.ts),
+ * 500 per transaction on MySQL. Cut short, the migration is not recorded and runs again, carrying on
+ * from the payments not yet indexed.
+ */
+async function indexStoredPayments(db: Queryable, keys: KeyRing | null): Promise<void> {
+  const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payments WHERE search_key_id IS NULL');
+  if (Number(n) === 0) return;
+  const transaction = 'withTransaction' in db ? (db as Db).withTransaction.bind(db) : undefined;
+  const began = Date.now();
+  const indexed = await reindexPayments(db, new ValueSealer(keys), {
+    transaction,
+    onBatch: (done) => {
+      if (done % 50_000 === 0) log.info({ indexed: done, of: Number(n) }, 'migration 026: indexing stored payments for the search');
+    },
+  });
+  log.info({ indexed, ms: Date.now() - began }, 'migration 026: stored payments indexed for the console search');
 }
 
 /** 024 after its DDL: every console user gets its MAC (console-user-repository.ts). */

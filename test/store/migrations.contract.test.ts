@@ -24,8 +24,9 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
     'id', 'client_id', 'transaction_id', 'request_hash', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date',
     'bank_reference', 'amount', 'amount_minor', 'currency', 'result_json', 'http_status', 'created_at', 'updated_at',
     'check_attempts', 'not_found_count', 'next_check_at', 'lease_owner', 'lease_until', 'key_id', 'source_account', 'bank_external_id', 'review_since', 'mac_key_id', 'mac',
-    'details_json', 'beneficiary_account', 'beneficiary_bank', 'source_account_tag',
+    'details_json', 'beneficiary_account', 'beneficiary_bank', 'source_account_tag', 'search_key_id',
   ],
+  payment_search_grams: ['payment_id', 'gram_hash'],
   bank_notifications: ['id', 'partner', 'external_id', 'body_hash', 'received_at'],
   audit_exchanges: [
     'id', 'request_id', 'received_at', 'completed_at', 'remote_ip', 'origin', 'method', 'path', 'client_id', 'transaction_id', 'amount',
@@ -144,7 +145,7 @@ forEachBackend('Migration 024 on a database with console users and payments from
       );
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the users cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '026_payment_search_grams'] });
     } finally {
       await db.close();
     }

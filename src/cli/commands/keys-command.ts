@@ -9,7 +9,13 @@ gerbang keys rotate [--batch-size N]
   Re-encrypts every sealed value (audit records, payment answers, payment-run lines, callbacks,
   clients' request-signing keys) to the newest key (the last in GERBANG_AUDIT_KEYS /
   GERBANG_AUDIT_KEY_FILES), N rows per transaction (default 200), while gateways keep serving.
-  Exit status 0 when no row is left under an older key.`;
+  Exit status 0 when no row is left under an older key. Also makes the console search's trigram
+  index (migration 026) again under the newest key.
+gerbang keys reindex-search
+  Indexes for the console's text search every payment not yet indexed under the newest key
+  (migration 026 does it for the payments stored before it; run this after restoring payments
+  written by an older version, or when the console says payments are not in the search index).
+  500 payments per transaction while gateways keep serving; run again if cut short.`;
 
 const DEFAULT_BATCH = 200;
 
@@ -22,7 +28,8 @@ export async function keysCommand(args: string[], io: CliIo): Promise<number> {
     io.out(newKeySpec(id));
     return 0;
   }
-  if (action !== 'rotate') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected generate or rotate`);
+  if (action === 'reindex-search') return reindexSearch(io);
+  if (action !== 'rotate') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected generate, rotate or reindex-search`);
   const { values } = parseOptions(rest, { 'batch-size': { type: 'string' } });
   const batchSize = values['batch-size'] === undefined ? DEFAULT_BATCH : Number(values['batch-size']);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5_000) throw new UsageError('--batch-size must be an integer from 1 to 5000');
@@ -47,6 +54,25 @@ export async function keysCommand(args: string[], io: CliIo): Promise<number> {
         'Give every process (gateways and the console) the new key (last in GERBANG_AUDIT_KEYS), reload, and run this again.',
     );
     return 1;
+  } finally {
+    await store.close();
+  }
+}
+
+async function reindexSearch(io: CliIo): Promise<number> {
+  const store = await openAuditStore(io);
+  try {
+    let shown = 0;
+    const indexed = await store.keyRotation.reindexSearch({
+      onBatch: (done) => {
+        if (done - shown >= 10_000) {
+          shown = done;
+          io.err(`keys reindex-search: ${done} payments indexed so far`);
+        }
+      },
+    });
+    io.out(`keys reindex-search: ${indexed} payments indexed for the console search`);
+    return 0;
   } finally {
     await store.close();
   }

@@ -5,6 +5,7 @@ import { CONSOLE_USER_COLUMNS, consoleUserMac, consoleUserMacProblem, type Conso
 import { accountTag, PAYMENT_COLUMNS, paymentMac, paymentMacProblem, type PaymentRow } from './payment-repository.js';
 import type { Db, KeyRotationRepository, KeyRotationReport, SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
+import { reindexPayments } from './payment-search-grams.js';
 import { place, placeInRow, rowColumns, SEALED_TABLES, ValueSealer, type SealedTable } from './sealed-values.js';
 
 /** Whole passes over the tables; a later pass picks up rows a writer changed during the one before. */
@@ -74,9 +75,15 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
     const ring = sealer.keyRing;
     report.relinkedChains = await relinkChains(this.db, sealer, { legacy: false, transaction: (fn) => this.db.withTransaction(fn) });
     report.resignedPayments = await resignPayments(this.db, sealer);
+    // The search's trigrams under the newest key too, so retiring the old key loses no payment from a search.
+    report.reindexedPayments = await this.reindexSearch();
     await resignConsoleUsers(this.db, sealer.keyRing);
     report.resignedVerifications = await new SqlAuditVerificationRepository(this.db, ring).resign();
     return report;
+  }
+
+  async reindexSearch(options: { onBatch?: (done: number) => void } = {}): Promise<number> {
+    return reindexPayments(this.db, new ValueSealer(this.ring), { transaction: (fn) => this.db.withTransaction(fn), onBatch: options.onBatch });
   }
 }
 
