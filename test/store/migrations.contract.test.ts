@@ -1,13 +1,10 @@
 import { expect } from 'chai';
-import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate, openDb, openStore, pendingMigrations, type Db } from '../../src/store/index.js';
 import { loadMigrationFiles } from '../../src/store/migration-files.js';
-import { packageRoot } from '../../src/store/package-root.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
 import { TEST_AUDIT_KEYS } from './../support/audit-keys.js';
-import { createMariaDbDatabase, createSqliteDatabase, forEachBackend } from '../support/databases.js';
+import { createMariaDbDatabase, createSqliteDatabase, forEachBackend, migrateBelow } from '../support/databases.js';
 import { runStoreWorkers } from '../support/store-workers.js';
 
 /** Every migration the repository ships, in order (the same for both dialects, checked below). */
@@ -132,10 +129,7 @@ forEachBackend('Migration 024 on a database with console users and payments from
     const db = openDb(database.url);
     try {
       // The database as it stood at 023: migrated that far, a console user and a payment written as the gateway then wrote them.
-      const upTo023 = mkdtempSync(join(tmpdir(), 'gerbang-023-'));
-      const source = join(packageRoot(), 'sql', db.dialect);
-      for (const name of readdirSync(source).filter((n) => n < '024')) copyFileSync(join(source, name), join(upTo023, name));
-      await migrate(db, { directory: upTo023 });
+      await migrateBelow(db, '024');
       await db.execute("INSERT INTO console_users (username, password_hash, role, status, created_at, updated_at) VALUES ('old.admin', 'scrypt$x', 'admin', 'active', 1, 1)");
       const fixed = { clientId: 'gbc_old', transactionId: 'INV-OLD-1', requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: 1000 };
       const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);

@@ -1,16 +1,13 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAppError } from '../../src/errors/index.js';
 import { placeOf } from '../../src/security/index.js';
 import { migrate, openDb, openStore, type PaymentDetails, type Store } from '../../src/store/index.js';
-import { packageRoot } from '../../src/store/package-root.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
 import { gramHash, trigramsOf } from '../../src/store/repositories/payment-search-grams.js';
 import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
-import { createMariaDbDatabase, createSqliteDatabase, everyRow, forEachBackend } from '../support/databases.js';
+import { createMariaDbDatabase, createSqliteDatabase, everyRow, forEachBackend, migrateBelow } from '../support/databases.js';
 
 const BASE = Date.UTC(2033, 0, 10, 3, 0, 0);
 
@@ -163,10 +160,7 @@ forEachBackend('Migration 026 on payments stored before it', (ctx) => {
     const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
     const db = openDb(database.url);
     try {
-      const upTo024 = mkdtempSync(join(tmpdir(), 'gerbang-024-'));
-      const source = join(packageRoot(), 'sql', db.dialect);
-      for (const name of readdirSync(source).filter((n) => n < '025')) copyFileSync(join(source, name), join(upTo024, name));
-      await migrate(db, { directory: upTo024, keys: TEST_AUDIT_KEYS });
+      await migrateBelow(db, '026', TEST_AUDIT_KEYS);
       // A payment as the gateway wrote it before 026: its details sealed for its row.
       const fixed = { clientId: 'gbc_old', transactionId: 'INV-OLD-26', requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: 1000 };
       const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
