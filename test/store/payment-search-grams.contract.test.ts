@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAppError } from '../../src/errors/index.js';
 import { placeOf } from '../../src/security/index.js';
-import { migrate, openDb, openStore, type PaymentDetails, type Store } from '../../src/store/index.js';
+import { migrate, openDb, openStore, SEARCH_SCAN_LIMIT, type PaymentDetails, type Store } from '../../src/store/index.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
 import { gramHash, trigramsOf } from '../../src/store/repositories/payment-search-grams.js';
 import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
@@ -125,6 +125,21 @@ forEachBackend('Payment text search through the keyed trigram index', (ctx) => {
     expect(await found(store, { clientId: client, text: 'sementara' })).to.deep.equal(['IDX-GONE']);
     expect(await store.payments.release(p.id)).to.equal(true);
     expect(await store.db.query('SELECT payment_id FROM payment_search_grams WHERE payment_id = ?', [p.id])).to.deep.equal([]);
+  });
+});
+
+forEachBackend('Payment text search with more matches than it confirms', (ctx) => {
+  it('confirms the newest SEARCH_SCAN_LIMIT matches and says it stopped there', async function () {
+    this.timeout(180_000);
+    const client = `m-${randomBytes(4).toString('hex')}`;
+    for (let i = 0; i <= SEARCH_SCAN_LIMIT; i += 1) {
+      await ctx.store().payments.reserve({ clientId: client, transactionId: `MANY-${i}`, requestHash: 'h'.repeat(64), amount: '1.00', currency: 'IDR' }, BASE + i);
+    }
+    const page = await ctx.store().paymentSearch.page({ clientId: client, text: 'many-' }, 'newest', null, 10);
+    expect(page.totals).to.deep.include({ count: SEARCH_SCAN_LIMIT, truncated: true });
+    expect(page.rows[0].transactionId).to.equal(`MANY-${SEARCH_SCAN_LIMIT}`);
+    const oldest = await ctx.store().paymentSearch.page({ clientId: client, text: 'many-' }, 'oldest', null, 10);
+    expect(oldest.rows[0].transactionId, 'the oldest of the newest matches').to.equal('MANY-1');
   });
 });
 

@@ -44,6 +44,13 @@ const GRAM_CHUNK = 1_000;
 /** Up to where a trigram's postings are counted to find the rarest (beyond it they are all "common"). */
 const GRAM_COUNT_BOUND = 5_000;
 
+/** A confirmed match of a text search: its id, its sort key and its amount (for the sum). */
+interface TextMatch {
+  id: number;
+  key: number | string;
+  amountMinor: bigint;
+}
+
 /** The columns a text search reads of each candidate: enough to confirm and sort it. */
 interface CandidateRow {
   id: number | string;
@@ -237,60 +244,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       throw new AppError('VALIDATION_FAILED', `a text search needs at least ${GRAM_LENGTH} characters`, { fields: [{ field: 'q', message: `must be at least ${GRAM_LENGTH} characters` }] });
     }
     const ring = this.sealer.keyRing;
-    const { where, params } = conditions(search);
-    const found = new Map<number, { id: number; key: number | string; amountMinor: bigint }>();
     const { column, descending } = SORTS[sort];
+    const found = new Map<number, TextMatch>();
     let truncated = false;
     for (const keyId of ring.keyIds) {
-      const hashes = [...new Set(grams.map((gram) => gramHash(ring, gram, keyId)))];
-      // Each trigram's postings, counted up to a bound (an index range, a few ms), to walk the rarest.
-      const counted = await Promise.all(
-        hashes.map(async (hash) => {
-          const [row] = await this.db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM payment_search_grams WHERE gram_hash = ? LIMIT ${GRAM_COUNT_BOUND}) t`, [hash], {
-            freshPlan: true,
-          });
-          return { hash, n: toNumber(row?.n ?? 0) };
-        }),
-      );
-      if (counted.some((c) => c.n === 0)) continue; // no payment holds the term under this key
-      counted.sort((a, b) => a.n - b.n);
-      const [rarest, ...others] = counted.map((c) => c.hash);
-      const holdsOthers = others.map(() => 'EXISTS (SELECT 1 FROM payment_search_grams x WHERE x.payment_id = g.payment_id AND x.gram_hash = ?)');
-      let below: number | null = null;
-      let walked = 0;
-      let exhausted = false;
-      while (!exhausted && found.size < SEARCH_SCAN_LIMIT && walked < GRAM_WALK_LIMIT) {
-        const chunk = await this.db.query<{ payment_id: number | string }>(
-          `SELECT payment_id FROM payment_search_grams WHERE gram_hash = ?${below === null ? '' : ' AND payment_id < ?'} ORDER BY payment_id DESC LIMIT ${GRAM_CHUNK}`,
-          below === null ? [rarest] : [rarest, below],
-        );
-        exhausted = chunk.length < GRAM_CHUNK;
-        if (chunk.length === 0) break;
-        walked += chunk.length;
-        const high = toNumber(chunk[0].payment_id);
-        const low = toNumber(chunk[chunk.length - 1].payment_id);
-        below = low;
-        const rows = await this.db.query<CandidateRow>(
-          `SELECT id, created_at, amount_minor, transaction_id, bank_reference, bank_transaction_id, details_json FROM payment_search_grams g JOIN payments ON id = g.payment_id ` +
-            `WHERE ${['g.gram_hash = ?', 'g.payment_id <= ?', 'g.payment_id >= ?', ...holdsOthers, ...where].join(' AND ')} ORDER BY id DESC`,
-          [rarest, high, low, ...others, ...params],
-          // Each other trigram looked up by the primary key of the candidate: planned for these values (QueryOptions.freshPlan).
-          { freshPlan: true },
-        );
-        for (const row of rows) {
-          const id = toNumber(row.id);
-          if (found.has(id)) continue;
-          if (found.size >= SEARCH_SCAN_LIMIT) {
-            exhausted = false;
-            break;
-          }
-          if (!this.confirms(row, term)) continue;
-          const key = column === 'created_at' ? toNumber(row.created_at) : String(row.amount_minor);
-          found.set(id, { id, key, amountMinor: BigInt(String(row.amount_minor)) });
-        }
-      }
-      // Stopped by a bound with postings left to walk: the figures cover the newest matches only.
-      if (!exhausted) truncated = true;
+      const stopped = await this.matchUnder(keyId, grams, term, search, column, found);
+      truncated ||= stopped;
     }
     // In the page's order, ties broken by id as the list's keyset does.
     const byKey = (a: { key: number | string; id: number }, b: { key: number | string; id: number }) => {
@@ -328,6 +287,59 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         ...(unindexed > 0 ? { unindexed } : {}),
       },
     };
+  }
+
+  /**
+   * Adds to `found` the confirmed matches of `term` among the payments indexed under ring key
+   * `keyId`, newest first, up to SEARCH_SCAN_LIMIT in all. Returns true when a bound stopped the
+   * walk with postings left (the figures then cover the newest matches only).
+   */
+  private async matchUnder(keyId: string, grams: string[], term: string, search: PaymentSearch, column: 'created_at' | 'amount_minor', found: Map<number, TextMatch>): Promise<boolean> {
+    const ring = this.sealer.keyRing;
+    const { where, params } = conditions(search);
+    const hashes = [...new Set(grams.map((gram) => gramHash(ring, gram, keyId)))];
+    // Each trigram's postings, counted up to a bound (an index range, a few ms), to walk the rarest.
+    const counted = await Promise.all(
+      hashes.map(async (hash) => {
+        const [row] = await this.db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM payment_search_grams WHERE gram_hash = ? LIMIT ${GRAM_COUNT_BOUND}) t`, [hash], {
+          freshPlan: true,
+        });
+        return { hash, n: toNumber(row?.n ?? 0) };
+      }),
+    );
+    if (counted.some((c) => c.n === 0)) return false; // no payment holds the term under this key
+    counted.sort((a, b) => a.n - b.n);
+    const [rarest, ...others] = counted.map((c) => c.hash);
+    const holdsOthers = others.map(() => 'EXISTS (SELECT 1 FROM payment_search_grams x WHERE x.payment_id = g.payment_id AND x.gram_hash = ?)');
+    let below: number | null = null;
+    let walked = 0;
+    let exhausted = false;
+    while (!exhausted && found.size < SEARCH_SCAN_LIMIT && walked < GRAM_WALK_LIMIT) {
+      const chunk = await this.db.query<{ payment_id: number | string }>(
+        `SELECT payment_id FROM payment_search_grams WHERE gram_hash = ?${below === null ? '' : ' AND payment_id < ?'} ORDER BY payment_id DESC LIMIT ${GRAM_CHUNK}`,
+        below === null ? [rarest] : [rarest, below],
+      );
+      exhausted = chunk.length < GRAM_CHUNK;
+      if (chunk.length === 0) break;
+      walked += chunk.length;
+      const high = toNumber(chunk[0].payment_id);
+      below = toNumber(chunk[chunk.length - 1].payment_id);
+      const rows = await this.db.query<CandidateRow>(
+        `SELECT id, created_at, amount_minor, transaction_id, bank_reference, bank_transaction_id, details_json FROM payment_search_grams g JOIN payments ON id = g.payment_id ` +
+          `WHERE ${['g.gram_hash = ?', 'g.payment_id <= ?', 'g.payment_id >= ?', ...holdsOthers, ...where].join(' AND ')} ORDER BY id DESC`,
+        [rarest, high, below, ...others, ...params],
+        // Each other trigram looked up by the primary key of the candidate: planned for these values (QueryOptions.freshPlan).
+        { freshPlan: true },
+      );
+      for (const row of rows) {
+        const id = toNumber(row.id);
+        if (found.has(id)) continue;
+        if (found.size >= SEARCH_SCAN_LIMIT) return true;
+        if (!this.confirms(row, term)) continue;
+        found.set(id, { id, key: column === 'created_at' ? toNumber(row.created_at) : String(row.amount_minor), amountMinor: BigInt(String(row.amount_minor)) });
+      }
+    }
+    return !exhausted;
   }
 
   /** Whether the opened candidate really contains the term: a clear id first, else its sealed name or remark. */
