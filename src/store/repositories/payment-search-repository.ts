@@ -41,7 +41,10 @@ export const SEARCH_SCAN_LIMIT = 1_000;
 const GRAM_WALK_LIMIT = 50_000;
 /** Postings read per step of that walk. */
 const GRAM_CHUNK = 1_000;
-/** Up to where a trigram's postings are counted to find the rarest (beyond it they are all "common"). */
+/**
+ * Up to where a trigram's postings are counted to find the rarest: among the newest this many
+ * payment ids (the walk's start), and over all (beyond it, all are "common").
+ */
 const GRAM_COUNT_BOUND = 5_000;
 
 /** A confirmed match of a text search: its id, its sort key and its amount (for the sum). */
@@ -298,17 +301,24 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const ring = this.sealer.keyRing;
     const { where, params } = conditions(search);
     const hashes = [...new Set(grams.map((gram) => gramHash(ring, gram, keyId)))];
-    // Each trigram's postings, counted up to a bound (an index range, a few ms), to walk the rarest.
+    // The walk goes newest first, so the trigram to walk is the rarest among the newest payments:
+    // each one's postings among the newest GRAM_COUNT_BOUND payment ids, then over all (up to the
+    // same bound), both index ranges of at most that many entries.
+    const [newest] = await this.db.query<{ top: number | string | null }>('SELECT MAX(id) AS top FROM payments');
+    const since = toNumber(newest?.top ?? 0) - GRAM_COUNT_BOUND;
     const counted = await Promise.all(
       hashes.map(async (hash) => {
-        const [row] = await this.db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM payment_search_grams WHERE gram_hash = ? LIMIT ${GRAM_COUNT_BOUND}) t`, [hash], {
-          freshPlan: true,
-        });
-        return { hash, n: toNumber(row?.n ?? 0) };
+        const [row] = await this.db.query<{ recent: number | string; n: number | string }>(
+          `SELECT (SELECT COUNT(*) FROM payment_search_grams WHERE gram_hash = ? AND payment_id > ?) AS recent, ` +
+            `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM payment_search_grams WHERE gram_hash = ? LIMIT ${GRAM_COUNT_BOUND}) t) AS n`,
+          [hash, since, hash],
+          { freshPlan: true },
+        );
+        return { hash, recent: toNumber(row?.recent ?? 0), n: toNumber(row?.n ?? 0) };
       }),
     );
     if (counted.some((c) => c.n === 0)) return false; // no payment holds the term under this key
-    counted.sort((a, b) => a.n - b.n);
+    counted.sort((a, b) => a.recent - b.recent || a.n - b.n);
     const [rarest, ...others] = counted.map((c) => c.hash);
     const holdsOthers = others.map(() => 'EXISTS (SELECT 1 FROM payment_search_grams x WHERE x.payment_id = g.payment_id AND x.gram_hash = ?)');
     let below: number | null = null;
