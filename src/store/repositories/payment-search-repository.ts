@@ -318,7 +318,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       }),
     );
     if (counted.some((c) => c.n === 0)) return false; // no payment holds the term under this key
-    counted.sort((a, b) => a.recent - b.recent || a.n - b.n);
+    // With a date range the walk also passes the payments outside it: then the rarest over all counts first.
+    const dated = search.from !== undefined || search.to !== undefined;
+    counted.sort((a, b) => (dated ? a.n - b.n || a.recent - b.recent : a.recent - b.recent || a.n - b.n));
     const [rarest, ...others] = counted.map((c) => c.hash);
     const holdsOthers = others.map(() => 'EXISTS (SELECT 1 FROM payment_search_grams x WHERE x.payment_id = g.payment_id AND x.gram_hash = ?)');
     let below: number | null = null;
