@@ -69,7 +69,13 @@ gerbang keys rotate [--batch-size N]
   Re-encrypts every sealed value (audit records, payment answers, payment-run lines, callbacks,
   clients' request-signing keys) to the newest key (the last in GERBANG_AUDIT_KEYS /
   GERBANG_AUDIT_KEY_FILES), N rows per transaction (default 200), while gateways keep serving.
-  Exit status 0 when no row is left under an older key.`;
+  Exit status 0 when no row is left under an older key. Also makes the console search's trigram
+  index (migration 026) again under the newest key.
+gerbang keys reindex-search
+  Indexes for the console's text search every payment not yet indexed under the newest key
+  (migration 026 does it for the payments stored before it; run this after restoring payments
+  written by an older version, or when the console says payments are not in the search index).
+  500 payments per transaction while gateways keep serving; run again if cut short.`;
 export const OPENAPI_USAGE = `gerbang openapi write [dir]
   Writes openapi.json (OpenAPI 3) and swagger.json (Swagger 2.0), as a server without
   GERBANG_PUBLIC_URL serves them, and apiProperties.json (the Power Platform connector's

@@ -1,5 +1,6 @@
 import type { FieldError } from '../errors/index.js';
 import type { PaymentCursor, PaymentSearch, PaymentSort, PaymentState } from '../store/types.js';
+import { GRAM_LENGTH, searchForm } from '../store/index.js';
 import { parseTypedAmount, parseTypedDay } from './format.js';
 import { translator, type Translate } from './i18n.js';
 
@@ -101,7 +102,11 @@ export function parseFilters(query: Record<string, unknown>, t: Translate = tran
   }
   if (form.txn) search.transactionId = form.txn;
   if (form.ref) search.bankReference = form.ref;
-  if (form.q) search.text = form.q;
+  if (form.q) {
+    // The search's index holds trigrams (migration 026): a shorter term cannot be looked up, and is said so.
+    if (Array.from(searchForm(form.q)).length < GRAM_LENGTH) errors.push({ field: 'q', message: t('searchTooShort') });
+    else search.text = form.q;
+  }
   let sort: PaymentSort = 'newest';
   if (form.sort) {
     if (SORTS.includes(form.sort as PaymentSort)) sort = form.sort as PaymentSort;

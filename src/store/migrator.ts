@@ -7,6 +7,7 @@ import { CONSOLE_USERS } from './repositories/console-user-repository.js';
 import { MACED_AT_025 } from './repositories/maced-tables.js';
 import { signUnsignedRows, type MacedTable } from './repositories/record-macs.js';
 import { ValueSealer } from './repositories/sealed-values.js';
+import { reindexPayments } from './repositories/payment-search-grams.js';
 import { countLegacyValues, sealLegacyValues, signLegacyPayments } from './sealing-migration.js';
 import { UniqueViolationError, type Db, type Queryable } from './types.js';
 
@@ -54,6 +55,7 @@ const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null)
   12: { before: requireKeysToSeal, after: sealAndRelink },
   24: { before: (db, keys) => requireKeysToSign(db, keys, [CONSOLE_USERS]), after: (db, keys) => signRows(db, keys, [CONSOLE_USERS], '024') },
   25: { before: (db, keys) => requireKeysToSign(db, keys, MACED_AT_025), after: (db, keys) => signRows(db, keys, MACED_AT_025, '025') },
+  26: { before: requireKeysToIndexPayments, after: indexStoredPayments },
 };
 
 /**
@@ -202,6 +204,32 @@ async function signRows(db: Queryable, keys: KeyRing | null, tables: readonly Ma
     const signed = await signUnsignedRows(db, table, new ValueSealer(keys));
     if (signed > 0) log.info({ table: table.table, signed }, `migration ${migration}: existing rows signed`);
   }
+}
+
+/** 026 before its DDL: the payments already stored are indexed by it, which needs the key ring. */
+async function requireKeysToIndexPayments(db: Queryable, keys: KeyRing | null): Promise<void> {
+  if (keys !== null) return;
+  const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payments');
+  if (Number(n) > 0) new ValueSealer(null).keyRing; // throws KeyRingError naming GERBANG_AUDIT_KEYS
+}
+
+/**
+ * 026 after its DDL: every payment already stored gets its search trigrams (payment-search-grams.ts),
+ * 500 per transaction on MySQL. Cut short, the migration is not recorded and runs again, carrying on
+ * from the payments not yet indexed.
+ */
+async function indexStoredPayments(db: Queryable, keys: KeyRing | null): Promise<void> {
+  const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payments WHERE search_key_id IS NULL');
+  if (Number(n) === 0) return;
+  const transaction = 'withTransaction' in db ? (db as Db).withTransaction.bind(db) : undefined;
+  const began = Date.now();
+  const indexed = await reindexPayments(db, new ValueSealer(keys), {
+    transaction,
+    onBatch: (done) => {
+      if (done % 50_000 === 0) log.info({ indexed: done, of: Number(n) }, 'migration 026: indexing stored payments for the search');
+    },
+  });
+  log.info({ indexed, ms: Date.now() - began }, 'migration 026: stored payments indexed for the console search');
 }
 
 /** 012 after its DDL: seals every stored value for its place, signs the payments, re-links the chains. */

@@ -539,6 +539,8 @@ export interface KeyRotationReport {
   relinkedChains?: number;
   resignedPayments?: number;
   resignedVerifications?: number;
+  /** Payments whose search trigrams (migration 026) were made again under the newest key. */
+  reindexedPayments?: number;
   /** Rows re-encrypted, per table (audit_exchanges, audit_bank_calls, payments, transfer_batch_lines, callback_deliveries). */
   records: Record<string, number>;
   batches: number;
@@ -553,6 +555,11 @@ export interface KeyRotationRepository {
    * writing. `onBatch` reports progress. Throws KeyRingError naming the setting without a key ring.
    */
   rotate(options: { batchSize: number; onBatch?: (done: KeyRotationReport['records']) => void }): Promise<KeyRotationReport>;
+  /**
+   * Indexes for the console's text search (migration 026) every payment not yet indexed under the
+   * newest key, 500 per transaction; returns how many. Idempotent. `onBatch` reports progress.
+   */
+  reindexSearch(options?: { onBatch?: (done: number) => void }): Promise<number>;
 }
 
 // ---------------------------------------------------------------- counters
@@ -750,6 +757,12 @@ export interface PaymentTotals {
   totalMinor: bigint;
   /** True when a text search stopped at its scan limit: the figures cover the newest rows only. */
   truncated: boolean;
+  /**
+   * A text search only: how many payments its trigram index (migration 026) cannot find yet (not
+   * indexed, or under a key the ring no longer holds), absent when none; the page names it and
+   * `gerbang keys reindex-search`.
+   */
+  unindexed?: number;
   /**
    * True when more than TOTALS_LIMIT rows match: counting and summing them all would cost a scan
    * of the table on every page, so `count` is then TOTALS_LIMIT + 1 ("more than") and the sum is

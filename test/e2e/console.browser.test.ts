@@ -399,8 +399,8 @@ describe('Finance console in a browser', function () {
 
     for (const lang of ['id', 'en'] as const) {
       const words = lang === 'id'
-        ? { refused: 'Melebihi jumlah maksimum (ESB-82-006)', of: 'dari', doNotPay: 'Jangan bayar ulang', failedBanner: 'Bank menolak pembayaran ini', runPaid: 'Berhasil dibayar', proof: 'Bukti transfer', duplicate: 'Peringatan pembayaran ganda', reversed: 'Tanggal awal jatuh setelah tanggal akhir', notFound: 'Halaman tidak ditemukan', forbidden: 'Akses ditolak', back: 'Kembali ke daftar', confirm: 'Ganti rahasia klien' }
-        : { refused: 'Maximum amount exceeded (ESB-82-006)', of: 'of', doNotPay: 'Do not pay again', failedBanner: 'The bank refused this payment', runPaid: 'Paid', proof: 'Proof of payment', duplicate: 'Possible double payment', reversed: 'The start date is after the end date', notFound: 'Page not found', forbidden: 'Access denied', back: 'Back to the list', confirm: 'Rotate the secret of client' };
+        ? { refused: 'Melebihi jumlah maksimum (ESB-82-006)', of: 'dari', doNotPay: 'Jangan bayar ulang', failedBanner: 'Bank menolak pembayaran ini', runPaid: 'Berhasil dibayar', proof: 'Bukti transfer', duplicate: 'Peringatan pembayaran ganda', reversed: 'Tanggal awal jatuh setelah tanggal akhir', tooShort: 'Kata yang dicari perlu paling sedikit 3 karakter', notFound: 'Halaman tidak ditemukan', forbidden: 'Akses ditolak', back: 'Kembali ke daftar', confirm: 'Ganti rahasia klien' }
+        : { refused: 'Maximum amount exceeded (ESB-82-006)', of: 'of', doNotPay: 'Do not pay again', failedBanner: 'The bank refused this payment', runPaid: 'Paid', proof: 'Proof of payment', duplicate: 'Possible double payment', reversed: 'The start date is after the end date', tooShort: 'Type at least 3 characters to search', notFound: 'Page not found', forbidden: 'Access denied', back: 'Back to the list', confirm: 'Rotate the secret of client' };
 
       describe(`in ${lang === 'id' ? 'Bahasa Indonesia' : 'English'}`, () => {
         it('the list shows beneficiary, bank name, remark and the refusal in the clerk’s words, with count and sum, and finds a sealed name by part of it', async () => {
@@ -426,6 +426,17 @@ describe('Finance console in a browser', function () {
           expect(answer?.status()).to.equal(400);
           expect(await page.textContent('li[data-field=to]')).to.contain(words.reversed);
           expect(await page.inputValue('input[name=from]')).to.equal('25/11/2026');
+          expect(await axeViolations(page)).to.deep.equal([]);
+        });
+
+        it('asks for at least 3 characters instead of searching a shorter term, keeping what was typed', async () => {
+          await page.goto(`${con.url}/payments?client=${client.clientId}`);
+          await page.fill('input[name=q]', 'PT');
+          const [answer] = await Promise.all([page.waitForResponse((r) => r.url().includes('q=PT')), page.click('form.filters button[type=submit]')]);
+          expect(answer.status()).to.equal(400);
+          expect(await page.textContent('li[data-field=q]')).to.contain(words.tooShort);
+          expect(await page.inputValue('input[name=q]')).to.equal('PT');
+          expect(await listedTransactionIds()).to.deep.equal([]);
           expect(await axeViolations(page)).to.deep.equal([]);
         });
 

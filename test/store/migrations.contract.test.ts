@@ -1,14 +1,11 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate, openDb, openStore, pendingMigrations, type Db } from '../../src/store/index.js';
 import { loadMigrationFiles } from '../../src/store/migration-files.js';
-import { packageRoot } from '../../src/store/package-root.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
 import { TEST_AUDIT_KEYS } from './../support/audit-keys.js';
-import { createMariaDbDatabase, createSqliteDatabase, forEachBackend } from '../support/databases.js';
+import { createMariaDbDatabase, createSqliteDatabase, forEachBackend, migrateBelow } from '../support/databases.js';
 import { runStoreWorkers } from '../support/store-workers.js';
 
 /** Every migration the repository ships, in order (the same for both dialects, checked below). */
@@ -25,8 +22,9 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
     'id', 'client_id', 'transaction_id', 'request_hash', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date',
     'bank_reference', 'amount', 'amount_minor', 'currency', 'result_json', 'http_status', 'created_at', 'updated_at',
     'check_attempts', 'not_found_count', 'next_check_at', 'lease_owner', 'lease_until', 'key_id', 'source_account', 'bank_external_id', 'review_since', 'mac_key_id', 'mac',
-    'details_json', 'beneficiary_account', 'beneficiary_bank', 'source_account_tag',
+    'details_json', 'beneficiary_account', 'beneficiary_bank', 'source_account_tag', 'search_key_id',
   ],
+  payment_search_grams: ['payment_id', 'gram_hash'],
   bank_notifications: ['id', 'partner', 'external_id', 'body_hash', 'received_at'],
   audit_exchanges: [
     'id', 'request_id', 'received_at', 'completed_at', 'remote_ip', 'origin', 'method', 'path', 'client_id', 'transaction_id', 'amount',
@@ -134,10 +132,7 @@ forEachBackend('Migration 024 on a database with console users and payments from
     const db = openDb(database.url);
     try {
       // The database as it stood at 023: migrated that far, a console user and a payment written as the gateway then wrote them.
-      const upTo023 = mkdtempSync(join(tmpdir(), 'gerbang-023-'));
-      const source = join(packageRoot(), 'sql', db.dialect);
-      for (const name of readdirSync(source).filter((n) => n < '024')) copyFileSync(join(source, name), join(upTo023, name));
-      await migrate(db, { directory: upTo023 });
+      await migrateBelow(db, '024');
       await db.execute("INSERT INTO console_users (username, password_hash, role, status, created_at, updated_at) VALUES ('old.admin', 'scrypt$x', 'admin', 'active', 1, 1)");
       const fixed = { clientId: 'gbc_old', transactionId: 'INV-OLD-1', requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: 1000 };
       const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
@@ -147,7 +142,7 @@ forEachBackend('Migration 024 on a database with console users and payments from
       );
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the users cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams'] });
     } finally {
       await db.close();
     }
@@ -175,10 +170,7 @@ forEachBackend('Migration 025 on a database with API clients from before it', (c
     const db = openDb(database.url);
     try {
       // The database as it stood at 024 (with the keys: 012 and 024 need them), a client written as the gateway then wrote it.
-      const upTo024 = mkdtempSync(join(tmpdir(), 'gerbang-024-'));
-      const source = join(packageRoot(), 'sql', db.dialect);
-      for (const name of readdirSync(source).filter((n) => n < '025')) copyFileSync(join(source, name), join(upTo024, name));
-      await migrate(db, { directory: upTo024, keys: TEST_AUDIT_KEYS });
+      await migrateBelow(db, '025', TEST_AUDIT_KEYS);
       await db.execute(
         "INSERT INTO clients (id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at) VALUES ('gbc_old', 'ERP', 'scrypt$x', 2, '[]', '[\"10.0.0.0/8\"]', 'active', 1, 1)",
       );

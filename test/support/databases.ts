@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeDatabaseUrl, migrate, openDb, openStore, type Db, type Store } from '../../src/store/index.js';
+import type { KeyRing } from '../../src/security/index.js';
+import { packageRoot } from '../../src/store/package-root.js';
 import { TEST_AUDIT_KEYS } from './audit-keys.js';
 import { TcpProxy } from './tcp-proxy.js';
 
@@ -150,3 +152,15 @@ export async function everyRow(db: Db): Promise<string> {
   for (const { name } of tables) rows[name] = await db.query(`SELECT * FROM ${name}`);
   return JSON.stringify(rows, (_, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
 }
+
+/**
+ * Migrates `db` with the shipped migrations numbered below `version` only (`'024'`: up to 023), as
+ * a database stood before that migration; `keys` for the steps that seal or sign.
+ */
+export async function migrateBelow(db: Db, version: string, keys?: KeyRing): Promise<void> {
+  const directory = mkdtempSync(join(tmpdir(), `gerbang-below-${version}-`));
+  const source = join(packageRoot(), 'sql', db.dialect);
+  for (const name of readdirSync(source).filter((n) => n < version)) copyFileSync(join(source, name), join(directory, name));
+  await migrate(db, { directory, keys });
+}
+

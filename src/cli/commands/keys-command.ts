@@ -15,7 +15,8 @@ export async function keysCommand(args: string[], io: CliIo): Promise<number> {
     io.out(newKeySpec(id));
     return 0;
   }
-  if (action !== 'rotate') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected generate or rotate`);
+  if (action === 'reindex-search') return reindexSearch(io);
+  if (action !== 'rotate') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected generate, rotate or reindex-search`);
   const { values } = parseOptions(rest, { 'batch-size': { type: 'string' } });
   const batchSize = values['batch-size'] === undefined ? DEFAULT_BATCH : Number(values['batch-size']);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5_000) throw new UsageError('--batch-size must be an integer from 1 to 5000');
@@ -40,6 +41,25 @@ export async function keysCommand(args: string[], io: CliIo): Promise<number> {
         'Give every process (gateways and the console) the new key (last in GERBANG_AUDIT_KEYS), reload, and run this again.',
     );
     return 1;
+  } finally {
+    await store.close();
+  }
+}
+
+async function reindexSearch(io: CliIo): Promise<number> {
+  const store = await openAuditStore(io);
+  try {
+    let shown = 0;
+    const indexed = await store.keyRotation.reindexSearch({
+      onBatch: (done) => {
+        if (done - shown >= 10_000) {
+          shown = done;
+          io.err(`keys reindex-search: ${done} payments indexed so far`);
+        }
+      },
+    });
+    io.out(`keys reindex-search: ${indexed} payments indexed for the console search`);
+    return 0;
   } finally {
     await store.close();
   }

@@ -75,7 +75,9 @@ export function paymentsPage(ctx: PageContext, view: PaymentsView): string {
   const last = view.at + rows.length - 1;
   const totals = page
     ? html`<p class="totals" id="list-totals"><strong>${rows.length > 0 ? `${first}–${last}` : '0'}</strong> ${t('rangeOf')} <strong>${page.totals.capped ? `> ${number(TOTALS_LIMIT)}` : number(page.totals.count)}</strong> ${t('matching')} · ${t('total')} <strong>${page.totals.capped ? t('narrowForSum') : formatRupiah(page.totals.totalMinor)}</strong></p>
-${page.totals.truncated ? html`<p class="info" role="status" id="search-truncated">${t('searchTruncated').replace('{n}', number(SEARCH_SCAN_LIMIT))}</p>` : ''}`
+${page.totals.truncated ? html`<p class="info" role="status" id="search-truncated">${t('searchTruncated').replace('{n}', number(SEARCH_SCAN_LIMIT))}</p>` : ''}${
+      page.totals.unindexed ? html`<p class="warning" role="status" id="search-unindexed">${t('searchUnindexed').replace('{n}', number(page.totals.unindexed))}</p>` : ''
+    }`
     : '';
   const table =
     page === null

@@ -6,6 +6,7 @@ import { resignRows } from './record-macs.js';
 import { accountTag, PAYMENT_COLUMNS, paymentMac, paymentMacProblem, type PaymentRow } from './payment-repository.js';
 import type { Db, KeyRotationRepository, KeyRotationReport, SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
+import { reindexPayments } from './payment-search-grams.js';
 import { place, placeInRow, rowColumns, SEALED_TABLES, ValueSealer, type SealedTable } from './sealed-values.js';
 
 /** Whole passes over the tables; a later pass picks up rows a writer changed during the one before. */
@@ -77,8 +78,14 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
     report.resignedPayments = await resignPayments(this.db, sealer);
     // Console users, clients, their credentials, grants and callback endpoints (record-macs.ts).
     for (const table of MACED_TABLES) await resignRows(this.db, table, sealer);
+    // The search's trigrams under the newest key too, so retiring the old key loses no payment from a search.
+    report.reindexedPayments = await this.reindexSearch();
     report.resignedVerifications = await new SqlAuditVerificationRepository(this.db, ring).resign();
     return report;
+  }
+
+  async reindexSearch(options: { onBatch?: (done: number) => void } = {}): Promise<number> {
+    return reindexPayments(this.db, new ValueSealer(this.ring), { transaction: (fn) => this.db.withTransaction(fn), onBatch: options.onBatch });
   }
 }
 

@@ -8,6 +8,7 @@ import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull, wellFormed } from './row-values.js';
 import { maskAccount } from './audit-records.js';
 import { KEY_ID_AFTER_PARTIAL_WRITE, place, ValueSealer } from './sealed-values.js';
+import { gramHashesOf, insertGrams } from './payment-search-grams.js';
 
 export interface PaymentRow {
   id: number | string;
@@ -371,7 +372,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     const details = p.details;
     const result = await tx.execute(
       'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, amount, amount_minor, currency, ' +
-        'created_at, updated_at, key_id, mac_key_id, mac, beneficiary_account, beneficiary_bank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'created_at, updated_at, key_id, mac_key_id, mac, beneficiary_account, beneficiary_bank, search_key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       // Nothing is sealed yet: the row is under the current key.
       [
         p.clientId,
@@ -392,6 +393,7 @@ export class SqlPaymentRepository implements PaymentRepository {
         mac,
         p.beneficiaryAccountMasked,
         p.beneficiaryBank,
+        this.sealer.keyRing.currentKeyId,
       ],
     );
     // The paying account and the details are sealed for their row, whose id the INSERT has just
@@ -406,6 +408,9 @@ export class SqlPaymentRepository implements PaymentRepository {
         id,
       ]);
     }
+    // The search's trigrams (migration 026) of what is known now, under the key named in search_key_id.
+    const fields = { transactionId: p.transactionId, beneficiaryName: details?.beneficiaryName, remark: details?.remark, bankTransactionId: p.bankTransactionId };
+    await insertGrams(tx, [{ paymentId: id, hashes: gramHashesOf(this.sealer.keyRing, fields) }]);
     return id;
   }
 
@@ -477,7 +482,20 @@ export class SqlPaymentRepository implements PaymentRepository {
     }
     assignments.push('updated_at = ?');
     params.push(now, id);
-    return this.changed(cause, id, async (tx) => (await tx.execute(`UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params)).affectedRows === 1, now, known);
+    // A bank id arriving is searchable from this write on: its trigrams join the payment's (migration 026).
+    const bankIds = { bankReference: update.bankReference, bankTransactionId: update.bankTransactionId };
+    const hashes = gramHashesOf(this.sealer.keyRing, bankIds);
+    return this.changed(
+      cause,
+      id,
+      async (tx) => {
+        if ((await tx.execute(`UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params)).affectedRows !== 1) return false;
+        if (hashes.length > 0) await insertGrams(tx, [{ paymentId: id, hashes }], true);
+        return true;
+      },
+      now,
+      known,
+    );
   }
 
   /** Deletes payment `id` when `condition` holds, with a RELEASED event (the row as it was): its history stays. */
@@ -487,7 +505,9 @@ export class SqlPaymentRepository implements PaymentRepository {
       const [row] = await tx.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
       if (!row) return null;
       const deleted = await tx.execute(`DELETE FROM payments WHERE id = ? AND ${condition}`, [id, ...params]);
-      return deleted.affectedRows === 1 ? this.appendEvent(tx, 'release', id, now, row) : null;
+      if (deleted.affectedRows !== 1) return null;
+      await tx.execute('DELETE FROM payment_search_grams WHERE payment_id = ?', [id]);
+      return this.appendEvent(tx, 'release', id, now, row);
     });
     return written !== null;
   }

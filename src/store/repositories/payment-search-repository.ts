@@ -22,6 +22,8 @@ import { place, ValueSealer } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
 import { BATCH_COLUMNS, toBatch, type BatchRow } from './transfer-batch-repository.js';
 import { toNumber } from './row-values.js';
+import { fieldsContain, GRAM_LENGTH, gramHash, trigramsOf, unindexedPayments } from './payment-search-grams.js';
+import { AppError } from '../../errors/index.js';
 
 const MAX_LIMIT = 1_000;
 function parseObject(text: string | null): Record<string, unknown> | null {
@@ -32,8 +34,38 @@ function parseObject(text: string | null): Record<string, unknown> | null {
     return null;
   }
 }
-/** How many rows a text search opens at most (see textPage); the page says when it stopped there. */
-export const SEARCH_SCAN_LIMIT = 5_000;
+/**
+ * How many matches a text search confirms at most, newest first (see textPage); the page says when
+ * it stopped there. Each is opened (AES-GCM, about 45 µs): 1,000 keeps a common term under 300 ms.
+ */
+export const SEARCH_SCAN_LIMIT = 1_000;
+/** How many postings of a term's rarest trigram a text search walks at most (newest first). */
+const GRAM_WALK_LIMIT = 50_000;
+/** Postings read per step of that walk. */
+const GRAM_CHUNK = 1_000;
+/**
+ * Up to where a trigram's postings are counted to find the rarest: among the newest this many
+ * payment ids (the walk's start), and over all (beyond it, all are "common").
+ */
+const GRAM_COUNT_BOUND = 5_000;
+
+/** A confirmed match of a text search: its id, its sort key and its amount (for the sum). */
+interface TextMatch {
+  id: number;
+  key: number | string;
+  amountMinor: bigint;
+}
+
+/** The columns a text search reads of each candidate: enough to confirm and sort it. */
+interface CandidateRow {
+  id: number | string;
+  created_at: number | string;
+  amount_minor: number | string;
+  transaction_id: string;
+  bank_reference: string | null;
+  bank_transaction_id: string | null;
+  details_json: string | null;
+}
 /**
  * How many payments of one paying account a reconciliation reads at most: a month of an account
  * paying 1,600 a day (each is one value opened and a few hundred bytes held while it is matched).
@@ -41,7 +73,6 @@ export const SEARCH_SCAN_LIMIT = 5_000;
 export const RECONCILE_LIMIT = 50_000;
 /** How many matching rows the list counts and sums at most (see PaymentTotals.capped). */
 export const TOTALS_LIMIT = 10_000;
-const SCAN_BATCH = 2_000;
 const DAY_MS = 86_400_000;
 /** UTC+7: the finance team's day starts at midnight in Jakarta, not in UTC. */
 const JAKARTA_OFFSET_MS = 7 * 3_600_000;
@@ -201,58 +232,38 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * A text search: names and remarks are sealed, so no index can hold them in clear. The other
-   * filters select rows in SQL; of those, the newest SEARCH_SCAN_LIMIT are read (only the
-   * columns the match needs), opened and matched here; the page's rows are then read whole.
-   * Count, sum and the page come from the same matched list, so they always agree.
+   * A text search (contains, case-insensitive) through the keyed trigram index (migration 026,
+   * payment-search-grams.ts): names and remarks are sealed, so no index holds them in clear. Under
+   * each ring key, the term's rarest trigram is walked newest first (at most GRAM_WALK_LIMIT of
+   * its postings) and its payments kept when they hold every other trigram of the term and pass
+   * the clear filters; each candidate is then opened and the match confirmed, so a hash collision
+   * or trigrams spread over two fields never show. At most SEARCH_SCAN_LIMIT candidates are
+   * confirmed; `truncated` says when either bound stopped the search. Count, sum and the page come
+   * from the same confirmed list, so they always agree.
+   * Throws AppError VALIDATION_FAILED (field `q`) for a term of fewer than GRAM_LENGTH characters.
    */
   private async textPage(search: PaymentSearch, sort: PaymentSort, cursor: PaymentCursor | null, size: number, direction: 'after' | 'before'): Promise<PaymentPage> {
-    const needle = (search.text ?? '').toLowerCase();
-    const { where, params } = conditions(search);
-    const { column, descending } = SORTS[sort];
-    const order = descending ? 'DESC' : 'ASC';
-    const matches: { id: number; key: number | string; amountMinor: bigint }[] = [];
-    let scanned = 0;
-    let truncated = false;
-    let after: { key: number | string; id: number } | null = null;
-    while (scanned < SEARCH_SCAN_LIMIT) {
-      const batch = Math.min(SCAN_BATCH, SEARCH_SCAN_LIMIT - scanned);
-      const keyset = [...where];
-      const keysetParams = [...params];
-      if (after) {
-        const op = descending ? '<' : '>';
-        keyset.push(`${column} ${op}= ? AND (${column} ${op} ? OR id ${op} ?)`);
-        keysetParams.push(after.key, after.key, after.id);
-      }
-      const rows = await this.db.query<{
-        id: number | string;
-        created_at: number | string;
-        amount_minor: number | string;
-        transaction_id: string;
-        bank_reference: string | null;
-        bank_transaction_id: string | null;
-        details_json: string | null;
-      }>(
-        `SELECT id, created_at, amount_minor, transaction_id, bank_reference, bank_transaction_id, details_json FROM payments${whereClause(keyset)} ` +
-          `ORDER BY ${column} ${order}, id ${order} LIMIT ?`,
-        [...keysetParams, batch + 1],
-      );
-      const more = rows.length > batch;
-      for (const row of more ? rows.slice(0, batch) : rows) {
-        scanned += 1;
-        const key = column === 'created_at' ? toNumber(row.created_at) : String(row.amount_minor);
-        after = { key, id: toNumber(row.id) };
-        const ids = [row.transaction_id, row.bank_reference, row.bank_transaction_id];
-        let hit = ids.some((value) => value !== null && value.toLowerCase().includes(needle));
-        if (!hit && row.details_json !== null) {
-          const details = parseDetails(this.sealer.open(row.details_json, place('payments', 'details_json', [toNumber(row.id)])));
-          hit = [details?.beneficiaryName, details?.remark].some((value) => typeof value === 'string' && value.toLowerCase().includes(needle));
-        }
-        if (hit) matches.push({ id: toNumber(row.id), key, amountMinor: BigInt(String(row.amount_minor)) });
-      }
-      if (!more) break;
-      if (scanned >= SEARCH_SCAN_LIMIT) truncated = true;
+    const term = search.text ?? '';
+    const grams = trigramsOf(term);
+    if (grams.length === 0) {
+      throw new AppError('VALIDATION_FAILED', `a text search needs at least ${GRAM_LENGTH} characters`, { fields: [{ field: 'q', message: `must be at least ${GRAM_LENGTH} characters` }] });
     }
+    const ring = this.sealer.keyRing;
+    const { column, descending } = SORTS[sort];
+    const found = new Map<number, TextMatch>();
+    let truncated = false;
+    for (const keyId of ring.keyIds) {
+      const stopped = await this.matchUnder(keyId, grams, term, search, column, found);
+      truncated ||= stopped;
+    }
+    // In the page's order, ties broken by id as the list's keyset does.
+    const byKey = (a: { key: number | string; id: number }, b: { key: number | string; id: number }) => {
+      const ka = BigInt(a.key);
+      const kb = BigInt(b.key);
+      return ka === kb ? a.id - b.id : ka < kb ? -1 : 1;
+    };
+    const matches = [...found.values()].sort((a, b) => (descending ? byKey(b, a) : byKey(a, b)));
+    const unindexed = await unindexedPayments(this.db, ring);
     let start = 0;
     let end = Math.min(size, matches.length);
     if (cursor) {
@@ -273,7 +284,13 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       rows: slice.map((m) => byId.get(m.id)).filter((p): p is PaymentRecord => p !== undefined),
       next: end < matches.length ? cursorOf(slice[slice.length - 1]) : null,
       previous: start > 0 ? cursorOf(slice[0]) : null,
-      totals: { count: matches.length, totalMinor: matches.reduce((sum, m) => sum + m.amountMinor, 0n), truncated, capped: false },
+      totals: {
+        count: matches.length,
+        totalMinor: matches.reduce((sum, m) => sum + m.amountMinor, 0n),
+        truncated,
+        capped: false,
+        ...(unindexed > 0 ? { unindexed } : {}),
+      },
     };
   }
 
@@ -319,6 +336,77 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       if (problem !== null) problems.set(record.id, problem);
     });
     return problems;
+  }
+
+  /**
+   * Adds to `found` the confirmed matches of `term` among the payments indexed under ring key
+   * `keyId`, newest first, up to SEARCH_SCAN_LIMIT in all. Returns true when a bound stopped the
+   * walk with postings left (the figures then cover the newest matches only).
+   */
+  private async matchUnder(keyId: string, grams: string[], term: string, search: PaymentSearch, column: 'created_at' | 'amount_minor', found: Map<number, TextMatch>): Promise<boolean> {
+    const ring = this.sealer.keyRing;
+    const { where, params } = conditions(search);
+    const hashes = [...new Set(grams.map((gram) => gramHash(ring, gram, keyId)))];
+    // The walk goes newest first, so the trigram to walk is the rarest among the newest payments:
+    // each one's postings among the newest GRAM_COUNT_BOUND payment ids, then over all (up to the
+    // same bound), both index ranges of at most that many entries.
+    const [newest] = await this.db.query<{ top: number | string | null }>('SELECT MAX(id) AS top FROM payments');
+    const since = toNumber(newest?.top ?? 0) - GRAM_COUNT_BOUND;
+    const counted = await Promise.all(
+      hashes.map(async (hash) => {
+        const [row] = await this.db.query<{ recent: number | string; n: number | string }>(
+          `SELECT (SELECT COUNT(*) FROM payment_search_grams WHERE gram_hash = ? AND payment_id > ?) AS recent, ` +
+            `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM payment_search_grams WHERE gram_hash = ? LIMIT ${GRAM_COUNT_BOUND}) t) AS n`,
+          [hash, since, hash],
+          { freshPlan: true },
+        );
+        return { hash, recent: toNumber(row?.recent ?? 0), n: toNumber(row?.n ?? 0) };
+      }),
+    );
+    if (counted.some((c) => c.n === 0)) return false; // no payment holds the term under this key
+    // With a date range the walk also passes the payments outside it: then the rarest over all counts first.
+    const dated = search.from !== undefined || search.to !== undefined;
+    counted.sort((a, b) => (dated ? a.n - b.n || a.recent - b.recent : a.recent - b.recent || a.n - b.n));
+    const [rarest, ...others] = counted.map((c) => c.hash);
+    const holdsOthers = others.map(() => 'EXISTS (SELECT 1 FROM payment_search_grams x WHERE x.payment_id = g.payment_id AND x.gram_hash = ?)');
+    let below: number | null = null;
+    let walked = 0;
+    let exhausted = false;
+    while (!exhausted && found.size < SEARCH_SCAN_LIMIT && walked < GRAM_WALK_LIMIT) {
+      const chunk = await this.db.query<{ payment_id: number | string }>(
+        `SELECT payment_id FROM payment_search_grams WHERE gram_hash = ?${below === null ? '' : ' AND payment_id < ?'} ORDER BY payment_id DESC LIMIT ${GRAM_CHUNK}`,
+        below === null ? [rarest] : [rarest, below],
+      );
+      exhausted = chunk.length < GRAM_CHUNK;
+      if (chunk.length === 0) break;
+      walked += chunk.length;
+      const high = toNumber(chunk[0].payment_id);
+      below = toNumber(chunk[chunk.length - 1].payment_id);
+      const rows = await this.db.query<CandidateRow>(
+        `SELECT id, created_at, amount_minor, transaction_id, bank_reference, bank_transaction_id, details_json FROM payment_search_grams g JOIN payments ON id = g.payment_id ` +
+          `WHERE ${['g.gram_hash = ?', 'g.payment_id <= ?', 'g.payment_id >= ?', ...holdsOthers, ...where].join(' AND ')} ORDER BY id DESC`,
+        [rarest, high, below, ...others, ...params],
+        // Each other trigram looked up by the primary key of the candidate: planned for these values (QueryOptions.freshPlan).
+        { freshPlan: true },
+      );
+      for (const row of rows) {
+        const id = toNumber(row.id);
+        if (found.has(id)) continue;
+        if (found.size >= SEARCH_SCAN_LIMIT) return true;
+        if (!this.confirms(row, term)) continue;
+        found.set(id, { id, key: column === 'created_at' ? toNumber(row.created_at) : String(row.amount_minor), amountMinor: BigInt(String(row.amount_minor)) });
+      }
+    }
+    return !exhausted;
+  }
+
+  /** Whether the opened candidate really contains the term: a clear id first, else its sealed name or remark. */
+  private confirms(row: CandidateRow, term: string): boolean {
+    const ids = { transactionId: row.transaction_id, bankReference: row.bank_reference, bankTransactionId: row.bank_transaction_id };
+    if (fieldsContain(ids, term)) return true;
+    if (row.details_json === null) return false;
+    const details = parseDetails(this.sealer.open(row.details_json, place('payments', 'details_json', [toNumber(row.id)])));
+    return fieldsContain({ beneficiaryName: details?.beneficiaryName, remark: details?.remark }, term);
   }
 
   async findById(id: number): Promise<PaymentRecord | null> {

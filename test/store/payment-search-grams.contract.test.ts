@@ -1,0 +1,203 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAppError } from '../../src/errors/index.js';
+import { placeOf } from '../../src/security/index.js';
+import { migrate, openDb, openStore, SEARCH_SCAN_LIMIT, type PaymentDetails, type Store } from '../../src/store/index.js';
+import { paymentMac } from '../../src/store/repositories/payment-repository.js';
+import { gramHash, trigramsOf } from '../../src/store/repositories/payment-search-grams.js';
+import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
+import { createMariaDbDatabase, createSqliteDatabase, everyRow, forEachBackend, migrateBelow } from '../support/databases.js';
+
+const BASE = Date.UTC(2033, 0, 10, 3, 0, 0);
+
+function details(beneficiaryName: string, remark: string): PaymentDetails {
+  return { sourceAccount: '0201245680', beneficiaryAccount: '0201245681', beneficiaryBankCode: '014', beneficiaryName, remark, transferMethod: null };
+}
+
+/** Every transaction id a search finds (all pages), sorted. */
+async function found(store: Store, search: { clientId?: string; text: string }): Promise<string[]> {
+  const page = await store.paymentSearch.page(search, 'newest', null, 100);
+  return page.rows.map((p) => p.transactionId).sort();
+}
+
+forEachBackend('Payment text search through the keyed trigram index', (ctx) => {
+  const client = `g-${randomBytes(4).toString('hex')}`;
+  const payees: [tx: string, name: string, remark: string][] = [
+    ['IDX-1', 'PT Sumber Makmur Sejahtera', 'Pembayaran tagihan listrik Desember'],
+    ['IDX-2', 'CV Cahaya Abadi', 'Uang muka proyek jembatan Kali Brantas'],
+    ['IDX-3', 'Koperasi Simpan Pinjam Maju Bersama', 'Angsuran ke-3 pinjaman modal usaha'],
+    ['IDX-4', 'Toko Bangunan Sumber Rejeki', 'Semen dan pasir untuk gudang Surabaya'],
+    // Holds "abc" in its name and "bcd" in its remark, never "abcd": a candidate the confirmation drops.
+    ['IDX-5', 'UD Abc Jaya', 'Ongkos kirim bcd-77'],
+  ];
+  const ids = new Map<string, number>();
+
+  before(async () => {
+    const store = ctx.store();
+    for (const [i, [tx, name, remark]] of payees.entries()) {
+      const p = await store.payments.reserve({ clientId: client, transactionId: tx, requestHash: 'h'.repeat(64), amount: `${(i + 1) * 1000}.00`, currency: 'IDR', details: details(name, remark) }, BASE + i);
+      await store.payments.update(p.id, { state: 'SUCCESS', bank: 'bca', bankReference: `BR${i}77${i}`, bankTransactionId: `BTX${i}9${i}` }, BASE + i);
+      ids.set(tx, p.id);
+    }
+  });
+
+  it('finds exactly the payments whose beneficiary name or remark holds a part of the term, whatever its case', async () => {
+    const store = ctx.store();
+    expect(await found(store, { clientId: client, text: 'SUMBER' })).to.deep.equal(['IDX-1', 'IDX-4']);
+    expect(await found(store, { clientId: client, text: 'makmur sej' })).to.deep.equal(['IDX-1']);
+    expect(await found(store, { clientId: client, text: 'Tagihan Listrik' })).to.deep.equal(['IDX-1']);
+    expect(await found(store, { clientId: client, text: 'jembat' })).to.deep.equal(['IDX-2']);
+    expect(await found(store, { clientId: client, text: 'ke-3 pinj' })).to.deep.equal(['IDX-3']);
+    expect(await found(store, { clientId: client, text: 'suRABaya' })).to.deep.equal(['IDX-4']);
+    expect(await found(store, { clientId: client, text: 'tidak ada' })).to.deep.equal([]);
+    // The clear ids too, through the same index: the transaction id and both bank ids (written after the reservation).
+    expect(await found(store, { clientId: client, text: 'idx-3' })).to.deep.equal(['IDX-3']);
+    expect(await found(store, { clientId: client, text: 'br277' })).to.deep.equal(['IDX-3']);
+    expect(await found(store, { clientId: client, text: 'btx393' })).to.deep.equal(['IDX-4']);
+    // Without any other filter, across every payment of the database.
+    expect(await found(store, { text: 'simpan pinjam maju' })).to.deep.equal(['IDX-3']);
+    const page = await store.paymentSearch.page({ clientId: client, text: 'sumber' }, 'largest', null, 10);
+    expect(page.rows.map((p) => p.transactionId)).to.deep.equal(['IDX-4', 'IDX-1']);
+    expect(page.totals).to.deep.equal({ count: 2, totalMinor: 500_000n, truncated: false, capped: false });
+  });
+
+  it('keeps no clear text in the index: the database holds neither the names nor their trigrams', async () => {
+    const store = ctx.store();
+    const grams = await store.db.query<Record<string, unknown>>('SELECT * FROM payment_search_grams WHERE payment_id = ?', [ids.get('IDX-1')!]);
+    expect(grams.length).to.equal(new Set(['PT Sumber Makmur Sejahtera', 'Pembayaran tagihan listrik Desember', 'IDX-1', 'BR0770', 'BTX090'].flatMap(trigramsOf)).size);
+    for (const row of grams) {
+      expect(Object.keys(row).sort()).to.deep.equal(['gram_hash', 'payment_id']);
+      expect(String(row.gram_hash)).to.match(/^-?\d+$/);
+    }
+    const raw = (await everyRow(store.db)).toLowerCase();
+    for (const secret of ['sumber', 'makmur', 'tagihan', 'jembatan', 'pinjam', 'surabaya']) expect(raw, secret).not.to.contain(secret);
+    if (ctx.backend === 'sqlite') {
+      // The file itself, as a thief of the disk would read it (and its write-ahead log).
+      const file = ctx.url().replace(/^sqlite:/, '');
+      for (const path of [file, `${file}-wal`].filter(existsSync)) expect(readFileSync(path).toString('latin1').toLowerCase()).not.to.contain('sumber');
+    }
+    // The hash is keyed: the same trigram under another key is another number.
+    const other = ringOf(testKeySpec('other'));
+    expect(gramHash(other, 'sum')).not.to.equal(gramHash(TEST_AUDIT_KEYS, 'sum'));
+  });
+
+  it('drops candidates that hold every trigram of the term without containing it (trigrams spread over two fields, a hash collision)', async () => {
+    const store = ctx.store();
+    // IDX-5 holds "abc" (name) and "bcd" (remark): every trigram of "abcd", never the term.
+    const held = await store.db.query<{ n: number | string }>(
+      'SELECT COUNT(*) AS n FROM payment_search_grams WHERE payment_id = ? AND gram_hash IN (?, ?)',
+      [ids.get('IDX-5')!, gramHash(TEST_AUDIT_KEYS, 'abc'), gramHash(TEST_AUDIT_KEYS, 'bcd')],
+    );
+    expect(Number(held[0].n), 'IDX-5 is a candidate of the index').to.equal(2);
+    expect(await found(store, { clientId: client, text: 'abcd' })).to.deep.equal([]);
+    // A collision, as it would look: IDX-2 given the hashes of every trigram of a term it does not hold.
+    const term = 'rejeki';
+    await store.db.execute(
+      `INSERT INTO payment_search_grams (payment_id, gram_hash) VALUES ${trigramsOf(term).map(() => '(?, ?)').join(', ')}`,
+      trigramsOf(term).flatMap((gram) => [ids.get('IDX-2')!, gramHash(TEST_AUDIT_KEYS, gram)]),
+    );
+    expect(await found(store, { clientId: client, text: term })).to.deep.equal(['IDX-4']);
+  });
+
+  it('refuses a term shorter than a trigram, naming the field', async () => {
+    const error = await ctx.store().paymentSearch.page({ text: 'pt' }, 'newest', null, 10).then(() => null, (e: unknown) => e);
+    expect(isAppError(error) && error.code).to.equal('VALIDATION_FAILED');
+    expect(isAppError(error) && error.fields.map((f) => f.field)).to.deep.equal(['q']);
+  });
+
+  it('says how many payments are not in the index, and `keys reindex-search` puts them back', async () => {
+    const store = ctx.store();
+    await store.db.execute('UPDATE payments SET search_key_id = NULL WHERE id = ?', [ids.get('IDX-2')!]);
+    await store.db.execute('DELETE FROM payment_search_grams WHERE payment_id = ?', [ids.get('IDX-2')!]);
+    const page = await store.paymentSearch.page({ clientId: client, text: 'jembatan' }, 'newest', null, 10);
+    expect(page.rows).to.deep.equal([]);
+    expect(page.totals.unindexed).to.equal(1);
+    expect(await store.keyRotation.reindexSearch()).to.equal(1);
+    const again = await store.paymentSearch.page({ clientId: client, text: 'jembatan' }, 'newest', null, 10);
+    expect(again.rows.map((p) => p.transactionId)).to.deep.equal(['IDX-2']);
+    expect(again.totals.unindexed).to.equal(undefined);
+  });
+
+  it('forgets a released reservation’s trigrams with it', async () => {
+    const store = ctx.store();
+    const p = await store.payments.reserve({ clientId: client, transactionId: 'IDX-GONE', requestHash: 'h'.repeat(64), amount: '1.00', currency: 'IDR', details: details('Warung Sementara', 'batal') }, BASE + 99);
+    expect(await found(store, { clientId: client, text: 'sementara' })).to.deep.equal(['IDX-GONE']);
+    expect(await store.payments.release(p.id)).to.equal(true);
+    expect(await store.db.query('SELECT payment_id FROM payment_search_grams WHERE payment_id = ?', [p.id])).to.deep.equal([]);
+  });
+});
+
+forEachBackend('Payment text search with more matches than it confirms', (ctx) => {
+  it('confirms the newest SEARCH_SCAN_LIMIT matches and says it stopped there', async function () {
+    this.timeout(180_000);
+    const client = `m-${randomBytes(4).toString('hex')}`;
+    for (let i = 0; i <= SEARCH_SCAN_LIMIT; i += 1) {
+      await ctx.store().payments.reserve({ clientId: client, transactionId: `MANY-${i}`, requestHash: 'h'.repeat(64), amount: '1.00', currency: 'IDR' }, BASE + i);
+    }
+    const page = await ctx.store().paymentSearch.page({ clientId: client, text: 'many-' }, 'newest', null, 10);
+    expect(page.totals).to.deep.include({ count: SEARCH_SCAN_LIMIT, truncated: true });
+    expect(page.rows[0].transactionId).to.equal(`MANY-${SEARCH_SCAN_LIMIT}`);
+    const oldest = await ctx.store().paymentSearch.page({ clientId: client, text: 'many-' }, 'oldest', null, 10);
+    expect(oldest.rows[0].transactionId, 'the oldest of the newest matches').to.equal('MANY-1');
+  });
+});
+
+forEachBackend('Payment text search after a key rotation', (ctx) => {
+  it('finds the payments under the newest key once the old one is retired, and meanwhile under either', async () => {
+    const client = `r-${randomBytes(4).toString('hex')}`;
+    await ctx.store().payments.reserve({ clientId: client, transactionId: 'ROT-1', requestHash: 'h'.repeat(64), amount: '5.00', currency: 'IDR', details: details('PT Nusantara Rotasi', 'Sewa kantor') }, BASE);
+    const newKey = testKeySpec('search-new');
+    const both = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY, newKey) });
+    try {
+      // Before the rotation: indexed under the old key, found through it.
+      expect(await found(both, { clientId: client, text: 'nusantara' })).to.deep.equal(['ROT-1']);
+      const report = await both.keyRotation.rotate({ batchSize: 100 });
+      expect(report.reindexedPayments).to.be.at.least(1);
+    } finally {
+      await both.close();
+    }
+    const newOnly = await openStore(ctx.url(), { auditKeys: ringOf(newKey) });
+    try {
+      expect(await found(newOnly, { clientId: client, text: 'NUSANTARA rot' })).to.deep.equal(['ROT-1']);
+      const [row] = await newOnly.db.query<{ search_key_id: string }>("SELECT search_key_id FROM payments WHERE transaction_id = 'ROT-1'");
+      expect(row.search_key_id).to.equal(ringOf(newKey).currentKeyId);
+      const page = await newOnly.paymentSearch.page({ clientId: client, text: 'kantor' }, 'newest', null, 10);
+      expect(page.totals.unindexed).to.equal(undefined);
+    } finally {
+      await newOnly.close();
+    }
+  });
+});
+
+forEachBackend('Migration 026 on payments stored before it', (ctx) => {
+  it('needs the audit keys, then indexes every stored payment so the search finds it', async function () {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const db = openDb(database.url);
+    try {
+      await migrateBelow(db, '026', TEST_AUDIT_KEYS);
+      // A payment as the gateway wrote it before 026: its details sealed for its row.
+      const fixed = { clientId: 'gbc_old', transactionId: 'INV-OLD-26', requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: 1000 };
+      const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
+      const sealed = TEST_AUDIT_KEYS.encrypt(JSON.stringify(details('CV Lama Sekali', 'Tagihan lama')), placeOf('payments', 'details_json', [7]));
+      await db.execute(
+        'INSERT INTO payments (id, client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac, details_json) ' +
+          "VALUES (7, ?, ?, ?, 'SUCCESS', ?, 1000, ?, ?, ?, ?, ?, ?, ?)",
+        [fixed.clientId, fixed.transactionId, fixed.requestHash, fixed.amount, fixed.currency, fixed.createdAt, fixed.createdAt, TEST_AUDIT_KEYS.currentKeyId, keyId, mac, sealed],
+      );
+      const refused = await migrate(db).then(() => null, (e: Error) => e);
+      expect(refused?.message, 'the payments cannot be indexed without the keys').to.contain('GERBANG_AUDIT_KEYS');
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['026_payment_search_grams'] });
+    } finally {
+      await db.close();
+    }
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      expect(await found(store, { text: 'lama sek' })).to.deep.equal(['INV-OLD-26']);
+      expect(await found(store, { text: 'old-26' })).to.deep.equal(['INV-OLD-26']);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+});
