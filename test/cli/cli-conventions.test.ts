@@ -84,12 +84,12 @@ describe('gerbang CLI conventions', function () {
   describe('--json', () => {
     it('prints only JSON on stdout, the logs going to stderr', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'gerbang-json-'));
-      const env = { GERBANG_DATABASE_URL: `sqlite:${join(dir, 'g.sqlite')}`, GERBANG_LOG_LEVEL: 'debug' };
+      const env = { GERBANG_DATABASE_URL: `sqlite:${join(dir, 'g.sqlite')}`, GERBANG_LOG_LEVEL: 'debug', GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY };
       expect((await runCli(['migrate'], env)).code).to.equal(0);
       const created = await runCli(['client', 'create', '--name', 'erp', '--cidr', '10.0.0.0/8', '--json'], env);
       expect(created.code, created.stderr).to.equal(0);
       expect(JSON.parse(created.stdout)).to.have.keys('clientId', 'clientSecret');
-      const ping = await runCli(['bank', 'ping', '--json'], { ...env, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+      const ping = await runCli(['bank', 'ping', '--json'], env);
       expect(ping.code, ping.stderr).to.equal(0);
       expect(JSON.parse(ping.stdout)[0]).to.include({ partner: 'bca', ok: true });
       expect(ping.stderr, 'the debug logs went to stderr').to.match(/"level":\d+/);
@@ -98,7 +98,8 @@ describe('gerbang CLI conventions', function () {
 
   it('client enable lets a disabled client back in', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gerbang-enable-'));
-    const env = { GERBANG_DATABASE_URL: `sqlite:${join(dir, 'g.sqlite')}` };
+    // Every client action needs the audit keys: each client row carries a MAC of them.
+    const env = { GERBANG_DATABASE_URL: `sqlite:${join(dir, 'g.sqlite')}`, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY };
     await runCli(['migrate'], env);
     const { clientId } = JSON.parse((await runCli(['client', 'create', '--name', 'erp', '--cidr', '10.0.0.0/8', '--json'], env)).stdout) as { clientId: string };
     const status = async () => (JSON.parse((await runCli(['client', 'list', '--json'], env)).stdout) as { id: string; status: string }[]).find((c) => c.id === clientId)!.status;
