@@ -44,6 +44,11 @@ export interface InDoubtResolverOptions {
   batchSize?: number;
 }
 
+/** A check's verdict: a final outcome (with its proof when it is not the bank's own status), or why it stays in doubt. */
+type Decision =
+  | { final: TransferOutcome & { status: 'SUCCESS' | 'FAILED' }; proof?: SettlementProof; reason?: undefined }
+  | { final: null; proof?: undefined; reason: string };
+
 export interface InDoubtResolverDeps {
   payments: PaymentRepository;
   audit: AuditRepository;
@@ -169,7 +174,7 @@ export class InDoubtResolver {
       await this.deps.payments.releaseLease(payment.id, this.owner);
       log.info({ transactionId: payment.transactionId, status: decision.final.status }, 'in-doubt transfer resolved');
     } else {
-      review = await this.reviewIfOverdue(payment, now, decision.reason ?? 'unresolved');
+      review = await this.reviewIfOverdue(payment, now, decision.reason);
       await this.reschedule(payment, outcome.status === 'PENDING' ? 'PENDING' : 'UNKNOWN', notFound);
     }
     await this.deps.audit.complete(exchangeId, {
@@ -204,7 +209,7 @@ export class InDoubtResolver {
     outcome: StatusOutcome,
     now: number,
     ctx: { onCall: (call: BankCall) => Promise<void> },
-  ): Promise<{ final: (TransferOutcome & { status: 'SUCCESS' | 'FAILED' }) | null; proof?: SettlementProof; reason?: string }> {
+  ): Promise<Decision> {
     if (outcome.status === 'SUCCESS' || outcome.status === 'FAILED') return { final: { ...outcome, status: outcome.status } };
     if (outcome.status === 'PENDING') return { final: null, reason: 'the bank reports it not final yet' };
     const verdict = await readStatementProof(adapter, payment, { now, dayCloseWib: this.options.dayCloseWib }, ctx);

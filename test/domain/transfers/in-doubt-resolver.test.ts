@@ -512,7 +512,10 @@ forEachBackend('InDoubtResolver', (db) => {
         expect((await reread(payment)).reviewSince).to.equal(RECEIVED + REVIEW_AFTER);
         expect(await lastCheckBody(payment)).to.include({ inReview: true });
         expect((await store().payments.listInReview(1000)).map((p) => p.id)).to.include(payment.id);
-        expect(logs.text()).to.contain('transfer still in doubt: put in the review queue for an admin to resolve with evidence').and.contain('the bank reports it not final yet');
+        const warned = logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'transfer still in doubt: put in the review queue for an admin to resolve with evidence');
+        expect(warned.map(({ component, transactionId, reason }) => ({ component, transactionId, reason }))).to.deep.equal([
+          { component: 'resolver', transactionId: payment.transactionId, reason: 'the bank reports it not final yet' },
+        ]);
 
         now += HOUR;
         bank.answerStatus(status('PENDING'), status('PENDING'));
