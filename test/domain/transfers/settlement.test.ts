@@ -38,6 +38,9 @@ describe('currentResult()', () => {
     });
     const sending = currentResult(record({ state: 'SENDING' }), TOUCHED + 1);
     expect(sending).to.deep.include({ status: 'PENDING', bankMessage: 'Being sent to the bank.', bank: 'bca', transferMethod: 'INTRABANK', updatedAt: new Date(TOUCHED + 1).toISOString() });
+    // Sending when its process died, and unresolved since: in the review queue, still PENDING to the ERP.
+    const stuck = currentResult(record({ state: 'SENDING', reviewSince: TOUCHED }), TOUCHED);
+    expect(stuck).to.deep.include({ status: 'PENDING', reviewSince: new Date(TOUCHED).toISOString(), guidance: guidanceOf('PENDING', null, true) });
   });
 
   it('shows a transfer in doubt without a stored answer in its own state', () => {
