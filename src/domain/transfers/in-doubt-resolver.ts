@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { methodOfOperation, type BankCall, type StatusOutcome, type TransferOutcome } from '../../banks/types.js';
+import { methodOfOperation, type BankAdapter, type BankCall, type StatusOutcome, type TransferOutcome } from '../../banks/types.js';
 import { isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import { bankCallAudit } from '../../audit/index.js';
@@ -43,6 +43,11 @@ export interface InDoubtResolverOptions {
   leaseMs?: number;
   batchSize?: number;
 }
+
+/** A check's verdict: a final outcome (with its proof when it is not the bank's own status), or why it stays in doubt. */
+type Decision =
+  | { final: TransferOutcome & { status: 'SUCCESS' | 'FAILED' }; proof?: SettlementProof; reason?: undefined }
+  | { final: null; proof?: undefined; reason: string };
 
 export interface InDoubtResolverDeps {
   payments: PaymentRepository;
@@ -148,11 +153,12 @@ export class InDoubtResolver {
     };
     // Audit first, as for any bank call: the check is recorded before the bank is asked.
     const exchangeId = await this.deps.audit.open(exchange);
+    const onCall = async (call: BankCall) => void (await this.deps.audit.recordBankCall(bankCallAudit(call, exchangeId, requestId)));
     let outcome: StatusOutcome;
     try {
       outcome = await adapter.transferStatus(
         { bankTransactionId: payment.bankTransactionId, transactionDate: payment.bankTransactionDate, method: methodOfOperation(payment.operation), externalId: payment.bankExternalId, amount: payment.amount, bankReference: payment.bankReference },
-        { onCall: async (call: BankCall) => void (await this.deps.audit.recordBankCall(bankCallAudit(call, exchangeId, requestId))) },
+        { onCall },
       );
     } catch (error) {
       if (!isAppError(error) || error.code !== 'BANK_UNAVAILABLE') throw error;
@@ -161,15 +167,14 @@ export class InDoubtResolver {
 
     const now = this.deps.clock();
     const notFound = outcome.status === 'NOT_FOUND' ? payment.notFoundCount + 1 : payment.notFoundCount;
-    const onCall = async (call: BankCall) => void (await this.deps.audit.recordBankCall(bankCallAudit(call, exchangeId, requestId)));
-    const decision = await this.decide(payment, outcome, now, { onCall });
+    const decision = await this.decide(adapter, payment, outcome, now, { onCall });
     let review = false;
     if (decision.final) {
       await settle(this.deps.payments, payment, decision.final, now, this.deps.finals, decision.proof);
       await this.deps.payments.releaseLease(payment.id, this.owner);
       log.info({ transactionId: payment.transactionId, status: decision.final.status }, 'in-doubt transfer resolved');
     } else {
-      review = await this.reviewIfOverdue(payment, now, decision.reason ?? 'unresolved');
+      review = await this.reviewIfOverdue(payment, now, decision.reason);
       await this.reschedule(payment, outcome.status === 'PENDING' ? 'PENDING' : 'UNKNOWN', notFound);
     }
     await this.deps.audit.complete(exchangeId, {
@@ -199,15 +204,14 @@ export class InDoubtResolver {
    * with the bank saying "not found", proves FAILED. Anything else proves nothing.
    */
   private async decide(
+    adapter: BankAdapter,
     payment: PaymentRecord,
     outcome: StatusOutcome,
     now: number,
     ctx: { onCall: (call: BankCall) => Promise<void> },
-  ): Promise<{ final: (TransferOutcome & { status: 'SUCCESS' | 'FAILED' }) | null; proof?: SettlementProof; reason?: string }> {
+  ): Promise<Decision> {
     if (outcome.status === 'SUCCESS' || outcome.status === 'FAILED') return { final: { ...outcome, status: outcome.status } };
     if (outcome.status === 'PENDING') return { final: null, reason: 'the bank reports it not final yet' };
-    const adapter = this.deps.router.adapterFor(payment.bank as string);
-    if (!adapter) return { final: null, reason: 'no partner to read the statement from' };
     const verdict = await readStatementProof(adapter, payment, { now, dayCloseWib: this.options.dayCloseWib }, ctx);
     const recordedAt = new Date(now).toISOString();
     if (verdict.kind === 'debited') {

@@ -56,10 +56,15 @@ describe('reconcileStatement()', () => {
   it('finds a reference as a whole word, without case, exactly as the regular expression it replaces does', () => {
     const regex = (text: string, reference: string) =>
       reference.length >= 4 && new RegExp(`(^|[^A-Za-z0-9])${reference.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9])`, 'i').test(text);
-    const references = ['INV-1234', 'inv-1234', 'PERF-42', '00001234', 'A.B*C', 'abc', 'x(1)+y', 'İNV-1', 'ÄBCD'];
+    // The Kelvin sign (U+212A) and the ohm sign (U+2126) lower-case to ASCII k and Greek omega, which
+    // the regular expression's case folding does not: text that is not ASCII must take the regular expression.
+    const references = ['INV-1234', 'inv-1234', 'PERF-42', '00001234', 'A.B*C', 'abc', 'x(1)+y', 'İNV-1', 'ÄBCD', 'İNV.1', 'INV-K234', '\u03A9\u03A9\u03A9\u03A9'];
     const texts = [
       'TRF INV-1234', 'TRF INV-12345', 'TRF XINV-1234', 'inv-1234', 'INV-1234/INV-1234', 'XINV-1234 INV-1234', 'TRSF E-BANKING DB PERF-42', 'PERF-420 PERF-4',
       '00001234', '100001234 00001234.', 'A.B*C', 'zA.B*C', 'x(1)+y!', '', 'İNV-1 ok', 'äbcd', 'ÄBCD-1', 'inv-1234_1', 'INV-1234\n',
+      // The edges of [0-9A-Za-z] on either side of a reference: '/', ':', '@', '[', '`', '{' are not word characters.
+      'INV-12349', '9INV-1234', 'INV-1234Z', 'ZINV-1234', 'INV-1234z', '0INV-1234', 'INV-1234{', '~INV-1234', '/INV-1234:', '@INV-1234[', '`INV-1234`',
+      'TRF INV-\u212A234', '\u2126\u2126\u2126\u2126', 'Ä İNV1 X', 'Ä İNV.1',
     ];
     for (const text of texts) for (const reference of references) expect(mentions(text, reference), `${JSON.stringify(reference)} in ${JSON.stringify(text)}`).to.equal(regex(text, reference));
   });
