@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { UniqueViolationError, type NewClient } from '../../src/store/index.js';
-import { ringOf, testKeySpec } from '../support/audit-keys.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { signingKeyPlace } from '../../src/security/index.js';
 import { forEachBackend } from '../support/databases.js';
 
 const newClient = (overrides: Partial<NewClient> = {}): NewClient => ({
@@ -98,17 +99,16 @@ forEachBackend('ClientRepository', (ctx) => {
   });
 
   describe('signing', () => {
-    const oldRing = ringOf(testKeySpec('sig-old'));
-
     it('stores the sealed key and the requirement, and clears both', async () => {
       const { clients } = ctx.store();
       const input = newClient();
       await clients.create(input, 1);
-      const sealedKey = oldRing.encrypt('gbsk_example');
+      // Sealed for its place with the store's ring, as enable-signing does (a key the ring cannot open is refused).
+      const sealedKey = TEST_AUDIT_KEYS.encrypt('gbsk_example', signingKeyPlace(input.id));
       expect(await clients.setSigning(input.id, { required: true, sealedKey }, 2)).to.equal(true);
       expect(await clients.findById(input.id)).to.deep.include({ signing: { required: true, sealedKey }, updatedAt: 2 });
       const [row] = await ctx.store().db.query<{ key_id: string }>('SELECT key_id FROM clients WHERE id = ?', [input.id]);
-      expect(row.key_id).to.equal('sig-old');
+      expect(row.key_id).to.equal(TEST_AUDIT_KEYS.currentKeyId);
       expect(await clients.setSigning(input.id, { required: false, sealedKey: null }, 3)).to.equal(true);
       expect(await clients.findById(input.id)).to.deep.include({ signing: { required: false, sealedKey: null } });
       expect(await clients.setSigning('gbc_unknown', { required: false, sealedKey: null }, 3)).to.equal(false);
