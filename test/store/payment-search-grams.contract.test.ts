@@ -143,6 +143,68 @@ forEachBackend('Payment text search with more matches than it confirms', (ctx) =
   });
 });
 
+forEachBackend('Payment text search within a date range', (ctx) => {
+  const DAY = 86_400_000;
+  const client = `d-${randomBytes(4).toString('hex')}`;
+  /** A term no other payment holds: its trigrams are this block's alone. */
+  const term = `kopi${randomBytes(3).toString('hex')}`;
+  const from = BASE + 10 * DAY;
+  const to = BASE + 13 * DAY;
+  /** More newer payments holding the term than one step of the postings walk reads (GRAM_CHUNK, 1,000). */
+  const NEWER = 1_200;
+
+  async function pay(transactionId: string, createdAt: number, name: string): Promise<void> {
+    await ctx.store().payments.reserve({ clientId: client, transactionId, requestHash: 'h'.repeat(64), amount: '7.00', currency: 'IDR', details: details(name, 'Kopi') }, createdAt);
+  }
+
+  async function inRange(search: { from?: number; to?: number; clientId?: string }, sort: 'newest' | 'oldest' = 'newest') {
+    return ctx.store().paymentSearch.page({ ...search, text: term }, sort, null, 100);
+  }
+
+  before(async function () {
+    this.timeout(180_000);
+    await pay('OLD-1', BASE + 5 * DAY, `Warung ${term} Lama`);
+    await pay('IN-1', from + 3_600_000, `Warung ${term} Satu`);
+    await pay('IN-X', from + 7_200_000, 'Warung Teh Tanpa Kata');
+    await pay('IN-2', BASE + 12 * DAY, `Warung ${term} Dua`);
+    for (let i = 0; i < NEWER; i += 1) await pay(`NEW-${i}`, BASE + 20 * DAY + i, `Warung ${term} Baru`);
+    // Written last with an older created_at (a clock behind, another Galera node): ids out of time order.
+    await pay('LATE-IN', BASE + 11 * DAY, `Warung ${term} Telat`);
+    await pay('LATE-OUT', BASE + 2 * DAY, `Warung ${term} Telat Sekali`);
+  });
+
+  it('finds exactly the payments of the range, past more newer ones holding the term than one walk step reads', async () => {
+    const page = await inRange({ clientId: client, from, to });
+    expect(page.rows.map((p) => p.transactionId)).to.deep.equal(['IN-2', 'LATE-IN', 'IN-1']);
+    expect(page.totals).to.deep.equal({ count: 3, totalMinor: 2_100n, truncated: false, capped: false });
+    // Without the client filter, and in the other order: the one written late sorts by its date.
+    const oldest = await inRange({ from, to }, 'oldest');
+    expect(oldest.rows.map((p) => p.transactionId)).to.deep.equal(['IN-1', 'LATE-IN', 'IN-2']);
+  });
+
+  it('finds a payment written with an older date than payments before it, on either side of the range', async () => {
+    // Only an end: LATE-OUT (the highest id but one) and OLD-1 (a lower id than the range's) are inside it.
+    const before = await inRange({ clientId: client, to });
+    expect(before.rows.map((p) => p.transactionId).sort()).to.deep.equal(['IN-1', 'IN-2', 'LATE-IN', 'LATE-OUT', 'OLD-1']);
+    expect(before.totals.truncated).to.equal(false);
+    // A range holding the late payment alone, whose id is above every payment of the newer days.
+    const late = await inRange({ clientId: client, from: BASE + 11 * DAY, to: BASE + 11 * DAY + 1 });
+    expect(late.rows.map((p) => p.transactionId)).to.deep.equal(['LATE-IN']);
+    // The ids between the range's bounds include payments outside it: the range still drops them.
+    const early = await inRange({ clientId: client, from: BASE + 2 * DAY, to: BASE + 6 * DAY });
+    expect(early.rows.map((p) => p.transactionId)).to.deep.equal(['OLD-1', 'LATE-OUT']);
+  });
+
+  it('finds nothing in a range without payments', async () => {
+    const page = await inRange({ clientId: client, from: BASE + 14 * DAY, to: BASE + 15 * DAY });
+    expect(page.rows).to.deep.equal([]);
+    expect(page.totals).to.deep.equal({ count: 0, totalMinor: 0n, truncated: false, capped: false });
+    // Nor in a range of payments none of which holds the term.
+    const none = await ctx.store().paymentSearch.page({ clientId: client, text: 'tanpa kata', from: BASE + 20 * DAY, to: BASE + 21 * DAY }, 'newest', null, 10);
+    expect(none.rows).to.deep.equal([]);
+  });
+});
+
 forEachBackend('Payment text search after a key rotation', (ctx) => {
   it('finds the payments under the newest key once the old one is retired, and meanwhile under either', async () => {
     const client = `r-${randomBytes(4).toString('hex')}`;

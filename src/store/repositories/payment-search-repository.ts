@@ -49,6 +49,12 @@ const GRAM_CHUNK = 1_000;
  */
 const GRAM_COUNT_BOUND = 5_000;
 
+/** The lowest and highest payment id of a search's date range (see idBoundsOf). */
+interface IdBounds {
+  lo: number;
+  hi: number;
+}
+
 /** A confirmed match of a text search: its id, its sort key and its amount (for the sum). */
 interface TextMatch {
   id: number;
@@ -84,11 +90,18 @@ const JAKARTA_OFFSET_MS = 7 * 3_600_000;
  */
 const RECONCILED_COLUMNS = PAYMENT_COLUMNS.replace('result_json', 'NULL AS result_json').replace('details_json', 'NULL AS details_json');
 
+/** A search's date range on created_at, as whereOf filters. */
+function dateFilters(search: PaymentSearch): [condition: string, value: SqlValue | undefined][] {
+  return [
+    ['created_at >= ?', search.from],
+    ['created_at < ?', search.to],
+  ];
+}
+
 /** The WHERE conditions of a search's clear filters. Column names come from here only. */
 function conditions(search: PaymentSearch): { where: string[]; params: SqlValue[] } {
   return whereOf([
-    ['created_at >= ?', search.from],
-    ['created_at < ?', search.to],
+    ...dateFilters(search),
     ['client_id = ?', search.clientId],
     ['state = ?', search.state],
     ['bank = ?', search.bank],
@@ -252,9 +265,13 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const { column, descending } = SORTS[sort];
     const found = new Map<number, TextMatch>();
     let truncated = false;
-    for (const keyId of ring.keyIds) {
-      const stopped = await this.matchUnder(keyId, grams, term, search, column, found);
-      truncated ||= stopped;
+    const bounds = await this.idBoundsOf(search);
+    // An empty date range: no payment to walk the postings of.
+    if (bounds !== 'empty') {
+      for (const keyId of ring.keyIds) {
+        const stopped = await this.matchUnder(keyId, grams, term, search, bounds, column, found);
+        truncated ||= stopped;
+      }
     }
     // In the page's order, ties broken by id as the list's keyset does.
     const byKey = (a: { key: number | string; id: number }, b: { key: number | string; id: number }) => {
@@ -339,33 +356,68 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * Adds to `found` the confirmed matches of `term` among the payments indexed under ring key
-   * `keyId`, newest first, up to SEARCH_SCAN_LIMIT in all. Returns true when a bound stopped the
-   * walk with postings left (the figures then cover the newest matches only).
+   * The lowest and highest id of the payments inside a search's date range (null: the search has
+   * none; 'empty': no payment is inside it), read from ix_payments_created_at. Exact whatever order
+   * the ids were given in (an older created_at may hold a higher id: a clock behind, Galera nodes
+   * interleaving their auto-increments): every payment inside the range has an id between its MIN
+   * and its MAX, so walking only the postings between them misses none. The bounds only prune; the
+   * candidate query still applies the range itself, so a payment outside it between them is dropped.
    */
-  private async matchUnder(keyId: string, grams: string[], term: string, search: PaymentSearch, column: 'created_at' | 'amount_minor', found: Map<number, TextMatch>): Promise<boolean> {
+  private async idBoundsOf(search: PaymentSearch): Promise<IdBounds | null | 'empty'> {
+    const { where, params } = whereOf(dateFilters(search));
+    if (where.length === 0) return null;
+    const [row] = await this.db.query<{ lo: number | string | null; hi: number | string | null }>(
+      `SELECT MIN(id) AS lo, MAX(id) AS hi FROM payments${whereClause(where)}`,
+      params,
+      // The range of the created_at index alone (its entries hold the id): planned for these values.
+      { freshPlan: true },
+    );
+    if (row === undefined || row.lo === null || row.hi === null) return 'empty';
+    return { lo: toNumber(row.lo), hi: toNumber(row.hi) };
+  }
+
+  /**
+   * Adds to `found` the confirmed matches of `term` among the payments indexed under ring key
+   * `keyId`, newest first, up to SEARCH_SCAN_LIMIT in all, walking only the postings within
+   * `bounds` (the ids of a date range, see idBoundsOf; null: all). Returns true when a bound
+   * stopped the walk with postings left (the figures then cover the newest matches only).
+   */
+  private async matchUnder(
+    keyId: string,
+    grams: string[],
+    term: string,
+    search: PaymentSearch,
+    bounds: IdBounds | null,
+    column: 'created_at' | 'amount_minor',
+    found: Map<number, TextMatch>,
+  ): Promise<boolean> {
     const ring = this.sealer.keyRing;
     const { where, params } = conditions(search);
     const hashes = [...new Set(grams.map((gram) => gramHash(ring, gram, keyId)))];
-    // The walk goes newest first, so the trigram to walk is the rarest among the newest payments:
-    // each one's postings among the newest GRAM_COUNT_BOUND payment ids, then over all (up to the
-    // same bound), both index ranges of at most that many entries.
-    const [newest] = await this.db.query<{ top: number | string | null }>('SELECT MAX(id) AS top FROM payments');
-    const since = toNumber(newest?.top ?? 0) - GRAM_COUNT_BOUND;
+    const within: { sql: string; params: SqlValue[] } = bounds === null ? { sql: '', params: [] } : { sql: ' AND payment_id BETWEEN ? AND ?', params: [bounds.lo, bounds.hi] };
+    // The walk goes newest first, so the trigram to walk is the rarest among the newest payments
+    // (of the date range, if any): each one's postings among the newest GRAM_COUNT_BOUND payment
+    // ids, then over all (up to the same bound), both index ranges of at most that many entries.
+    let top = bounds?.hi;
+    if (top === undefined) {
+      const [newest] = await this.db.query<{ top: number | string | null }>('SELECT MAX(id) AS top FROM payments');
+      top = toNumber(newest?.top ?? 0);
+    }
+    const since = Math.max(top - GRAM_COUNT_BOUND, (bounds?.lo ?? 0) - 1);
     const counted = await Promise.all(
       hashes.map(async (hash) => {
         const [row] = await this.db.query<{ recent: number | string; n: number | string }>(
-          `SELECT (SELECT COUNT(*) FROM payment_search_grams WHERE gram_hash = ? AND payment_id > ?) AS recent, ` +
-            `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM payment_search_grams WHERE gram_hash = ? LIMIT ${GRAM_COUNT_BOUND}) t) AS n`,
-          [hash, since, hash],
+          `SELECT (SELECT COUNT(*) FROM payment_search_grams WHERE gram_hash = ? AND payment_id > ?${within.sql}) AS recent, ` +
+            `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM payment_search_grams WHERE gram_hash = ?${within.sql} LIMIT ${GRAM_COUNT_BOUND}) t) AS n`,
+          [hash, since, ...within.params, hash, ...within.params],
           { freshPlan: true },
         );
         return { hash, recent: toNumber(row?.recent ?? 0), n: toNumber(row?.n ?? 0) };
       }),
     );
-    if (counted.some((c) => c.n === 0)) return false; // no payment holds the term under this key
-    // With a date range the walk also passes the payments outside it: then the rarest over all counts first.
-    const dated = search.from !== undefined || search.to !== undefined;
+    if (counted.some((c) => c.n === 0)) return false; // no payment (of the range) holds the term under this key
+    // With a date range the walk may pass payments of the bounds outside it (or filtered out): the rarest over all of them counts first.
+    const dated = bounds !== null;
     counted.sort((a, b) => (dated ? a.n - b.n || a.recent - b.recent : a.recent - b.recent || a.n - b.n));
     const [rarest, ...others] = counted.map((c) => c.hash);
     const holdsOthers = others.map(() => 'EXISTS (SELECT 1 FROM payment_search_grams x WHERE x.payment_id = g.payment_id AND x.gram_hash = ?)');
@@ -374,8 +426,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     let exhausted = false;
     while (!exhausted && found.size < SEARCH_SCAN_LIMIT && walked < GRAM_WALK_LIMIT) {
       const chunk = await this.db.query<{ payment_id: number | string }>(
-        `SELECT payment_id FROM payment_search_grams WHERE gram_hash = ?${below === null ? '' : ' AND payment_id < ?'} ORDER BY payment_id DESC LIMIT ${GRAM_CHUNK}`,
-        below === null ? [rarest] : [rarest, below],
+        `SELECT payment_id FROM payment_search_grams WHERE gram_hash = ?${within.sql}${below === null ? '' : ' AND payment_id < ?'} ORDER BY payment_id DESC LIMIT ${GRAM_CHUNK}`,
+        below === null ? [rarest, ...within.params] : [rarest, ...within.params, below],
       );
       exhausted = chunk.length < GRAM_CHUNK;
       if (chunk.length === 0) break;
