@@ -51,8 +51,8 @@ const GRAM_COUNT_BOUND = 5_000;
 
 /**
  * How many payments of a date range a text search reads the ids of at most to bound its walk (see
- * idBoundsOf): 3 days of a million-payment month (100,000) take about 30 ms; the whole month would
- * take most of a second, more than the unbounded walk it saves.
+ * idBoundsOf): 3 days of a million-payment month (100,000) took 30-100 ms on a busy two-core
+ * machine; the whole month took half a second or more, more than the unbounded walk it saves.
  */
 const RANGE_BOUND_LIMIT = 200_000;
 
