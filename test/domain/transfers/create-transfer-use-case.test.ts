@@ -10,6 +10,7 @@ import type { TransferRequest } from '../../../src/domain/transfers/transfer-sch
 import { AppError } from '../../../src/errors/index.js';
 import { UniqueViolationError, type PaymentRepository } from '../../../src/store/types.js';
 import { forEachBackend } from '../../support/databases.js';
+import { captureLogs } from '../../support/log-capture.js';
 import { ScriptedBank, type ScriptedCall, type TransferOrder } from '../../support/scripted-bank.js';
 
 /**
@@ -473,22 +474,123 @@ forEachBackend('createTransfer', (db) => {
     expect(backup.calls).to.deep.equal([]);
   });
 
-  /** The store's payments, whose reserve() commits and then fails as `fail` says (a database node dying as it commits). */
-  function losingAnswers(fail: () => Error): PaymentRepository {
+  /**
+   * The store's payments with one method changed (a database node dying as it commits, a store
+   * refusing a write for a moment): `wrap` is given the real method and returns the one used.
+   */
+  function faulty<K extends keyof PaymentRepository>(method: K, wrap: (real: PaymentRepository[K]) => PaymentRepository[K]): PaymentRepository {
     const real = store().payments;
     return new Proxy(real, {
       get(target, name) {
-        if (name !== 'reserve') {
-          const value = Reflect.get(target, name) as unknown;
-          return typeof value === 'function' ? value.bind(target) : value;
-        }
-        return async (...args: Parameters<PaymentRepository['reserve']>) => {
-          await target.reserve(...args);
-          throw fail();
-        };
+        const value = Reflect.get(target, name) as unknown;
+        const bound = typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        return name === method ? wrap(bound as PaymentRepository[K]) : bound;
       },
     });
   }
+
+  /** reserve() commits and then fails as `fail` says. */
+  const losingAnswers = (fail: () => Error): PaymentRepository =>
+    faulty('reserve', (reserve) => async (...args) => {
+      await reserve(...args);
+      throw fail();
+    });
+
+  /** The method refuses its first call (the store unavailable for a moment), then works. */
+  function refusingOnce<K extends 'storeSendOutcome' | 'release' | 'find'>(method: K): PaymentRepository {
+    let refused = false;
+    return faulty(method, (real) =>
+      (async (...args: unknown[]) => {
+        if (!refused) {
+          refused = true;
+          throw new Error(`${method}: connection lost`);
+        }
+        return (real as (...a: unknown[]) => Promise<unknown>)(...args);
+      }) as PaymentRepository[K],
+    );
+  }
+
+  /** Waits past the first background retry (writeAgainLater pauses 100 ms first). */
+  const afterRetry = () => new Promise((resolve) => setTimeout(resolve, 400));
+
+  it('answers the bank\'s outcome when the store refuses it for a moment, and stores it on a later try', async () => {
+    const request = onUs();
+    main.answerTransfer(outcome('SUCCESS'));
+    const reply = await pay(request, deps(refusingOnce('storeSendOutcome')));
+    expect(reply).to.include({ httpStatus: 201, replayed: false });
+    expect(reply.result.status).to.equal('SUCCESS');
+    expect((await payment(request.transactionId))!.state).to.equal('SENDING');
+    expect(notified).to.deep.equal([]);
+    await afterRetry();
+    expect((await payment(request.transactionId))!).to.include({ state: 'SUCCESS', httpStatus: 201 });
+    expect(notified.map((n) => n.result.status)).to.deep.equal(['SUCCESS']);
+  });
+
+  it('releases an unsent reservation on a later try when the store refuses it for a moment, and throws the bank\'s refusal', async () => {
+    const request = onUs({ sourceAccountNumber: SOLE });
+    main.answerTransfer(unavailable());
+    const error = await refused(request, deps(refusingOnce('release')));
+    expect(error.code).to.equal('BANK_UNAVAILABLE');
+    expect((await payment(request.transactionId))!.state).to.equal('SENDING');
+    await afterRetry();
+    expect(await payment(request.transactionId)).to.equal(null);
+  });
+
+  it('releases its own reservation on a later try when whether it committed cannot be read at first', async () => {
+    const request = onUs();
+    const reserveLost = losingAnswers(() => new Error('Connection lost'));
+    let findRefused = false;
+    const payments = new Proxy(reserveLost, {
+      get(target, name) {
+        if (name === 'find' && !findRefused) {
+          return async () => {
+            findRefused = true;
+            throw new Error('find: connection lost');
+          };
+        }
+        const value = Reflect.get(target, name) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    expect((await thrown(request, deps(payments))).message).to.equal('Connection lost');
+    expect(findRefused).to.equal(true);
+    expect((await payment(request.transactionId))!.state).to.equal('SENDING');
+    await afterRetry();
+    expect(await payment(request.transactionId)).to.equal(null);
+  });
+
+  it('logs the route taken, a fallback and a transfer left in doubt, naming the transaction', async () => {
+    const logs = captureLogs('debug');
+    try {
+      const fellBack = onUs();
+      main.answerTransfer(unavailable(), new Error('socket hang up'));
+      backup.answerTransfer(outcome('SUCCESS'));
+      await pay(fellBack);
+      const doubt = onUs({ sourceAccountNumber: SOLE });
+      await pay(doubt);
+      const unnamed = toBri({ beneficiaryName: undefined });
+      await refused(unnamed);
+      const unroutable = onUs({ beneficiaryBankCode: 'XXXXIDJA' });
+      await refused(unroutable);
+      const lines = logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.component === 'transfers');
+      const pick = (msg: string) => lines.filter((line) => line.msg === msg).map(({ transactionId, partner, code, method }) => ({ transactionId, partner, code, method }));
+      expect(pick('transfer routed')).to.deep.equal([
+        { transactionId: fellBack.transactionId, partner: main.partner, code: undefined, method: 'INTRABANK' },
+        { transactionId: fellBack.transactionId, partner: backup.partner, code: undefined, method: 'INTRABANK' },
+        { transactionId: doubt.transactionId, partner: main.partner, code: undefined, method: 'INTRABANK' },
+      ]);
+      expect(pick('partner could not take the transfer; trying the next route')).to.deep.equal([{ transactionId: fellBack.transactionId, partner: main.partner, code: 'BANK_UNAVAILABLE', method: undefined }]);
+      expect(pick('transfer in doubt after an error past sending')).to.deep.equal([{ transactionId: doubt.transactionId, partner: undefined, code: undefined, method: undefined }]);
+      // Only a routing error is logged there; a missing beneficiaryName is plain and answered 400 after the reservation.
+      expect(pick('first route not prepared before the reservation; routing after it')).to.deep.equal([{ transactionId: unroutable.transactionId, partner: undefined, code: undefined, method: undefined }]);
+      const routed = lines.find((line) => line.msg === 'transfer routed')!;
+      expect(routed.reason).to.be.a('string').and.match(/paid on-us$/);
+      const inDoubt = lines.find((line) => line.msg === 'transfer in doubt after an error past sending')!;
+      expect((inDoubt.err as { message: string }).message).to.equal('socket hang up');
+    } finally {
+      logs.stop();
+    }
+  });
 
   it('recognises its own reservation by its bank id when the write, retried after a lost answer, meets it, and sends once', async () => {
     const request = onUs();
