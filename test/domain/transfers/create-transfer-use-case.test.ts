@@ -375,6 +375,27 @@ forEachBackend('createTransfer', (db) => {
     expect((backup.transfersSent()[0].query as { method: string }).method).to.equal('BIFAST');
   });
 
+  it('falls back after ROUTE_UNAVAILABLE from the adapter (a method it cannot send), BI-FAST to online switching for its reason', async () => {
+    const request = toBri();
+    // Refused by the adapter before any exchange (after one, only BANK_UNAVAILABLE says nothing was executed).
+    main.answerTransfer(async () => {
+      throw new AppError('ROUTE_UNAVAILABLE', 'BI-FAST is not available for this beneficiary bank.', { extensions: { reason: 'BIFAST_UNAVAILABLE' } });
+    }, outcome('SUCCESS'));
+    const reply = await pay(request);
+    expect(main.transfersSent().map((call) => (call.query as { method: string }).method)).to.deep.equal(['BIFAST', 'ONLINE']);
+    expect(reply).to.include({ httpStatus: 201 });
+    expect(backup.calls).to.deep.equal([]);
+
+    // Another adapter error, even one that says nothing was sent, is not a reason to fall back: it is thrown as it is.
+    const other = onUs();
+    main.answerTransfer(async () => {
+      throw new AppError('VALIDATION_FAILED', 'The bank refused the beneficiary account.');
+    });
+    expect((await refused(other)).code).to.equal('VALIDATION_FAILED');
+    expect(backup.calls).to.deep.equal([]);
+    expect(await payment(other.transactionId)).to.equal(null);
+  });
+
   it('gives up with the refusal when the only route left is a fallback for another reason', async () => {
     const request = toBri({ sourceAccountNumber: SOLE });
     main.answerTransfer(unavailable());
@@ -611,6 +632,16 @@ forEachBackend('createTransfer', (db) => {
 
     main.answerTransfer(outcome('SUCCESS'));
     expect((await pay(request)).httpStatus).to.equal(201);
+  });
+
+  it('answers 409 when the store refuses the reservation as a duplicate but the row is gone when read (released meanwhile)', async () => {
+    const request = onUs();
+    const error = await refused(request, deps(faulty('reserve', () => async () => {
+      throw new UniqueViolationError('duplicate (client, transactionId)');
+    })));
+    expect(error.code).to.equal('IDEMPOTENCY_IN_FLIGHT');
+    expect(error.headers).to.deep.equal({ 'Retry-After': '1' });
+    expect(main.calls).to.deep.equal([]);
   });
 
   it('answers 409, not its own, for a row of the same payload under another bank id (another attempt\'s)', async () => {
