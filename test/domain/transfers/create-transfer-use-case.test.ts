@@ -640,6 +640,7 @@ forEachBackend('createTransfer', (db) => {
       throw new UniqueViolationError('duplicate (client, transactionId)');
     })));
     expect(error.code).to.equal('IDEMPOTENCY_IN_FLIGHT');
+    expect(error.message).to.equal('This transactionId is being processed; retry shortly.');
     expect(error.headers).to.deep.equal({ 'Retry-After': '1' });
     expect(main.calls).to.deep.equal([]);
   });
