@@ -2,15 +2,26 @@ import type {
   AccountStatement,
   BankAdapter,
   BankCallContext,
+  IntrabankTransferOrder,
+  InterbankTransferOrder,
   StatementEntry,
   StatementQuery,
   StatusOutcome,
   TransferMethod,
+  TransferOutcome,
   TransferStatusQuery,
 } from '../../src/banks/types.js';
 
-/** One scripted answer: what the bank answers, an error it throws, or a function run at the call (to look at the world then). */
-export type Scripted<Q, A> = A | Error | ((query: Q) => Promise<A>);
+/**
+ * One scripted answer: what the bank answers, an error it throws after the exchange (reported
+ * to `onCall` first, as an adapter reports a request that went out), or a function run at the
+ * call instead of the exchange (to look at the world then, or to throw before anything is
+ * reported: a bank never reached). A function's answer is reported as the exchange.
+ */
+export type Scripted<Q, A> = A | Error | ((query: Q, ctx: BankCallContext) => Promise<A>);
+
+/** A transfer order as either send operation receives it. */
+export type TransferOrder = IntrabankTransferOrder | InterbankTransferOrder;
 
 /** A call the scripted bank received, with what `witness` saw at that moment. */
 export interface ScriptedCall {
@@ -23,8 +34,8 @@ export interface ScriptedCall {
  * An in-process bank partner that answers status inquiries and statements as the test scripts
  * them, one answer per call in order, and records every call it receives. Each call is reported
  * to the caller's `onCall` as an adapter reports its HTTP exchange, so the audit gets its leg.
- * Sending a transfer is never scripted: it is recorded and refused, so a test can assert that
- * nothing was sent. `witness`, when given, runs at every call before the bank answers (a test
+ * A transfer is answered only as scripted (`answerTransfer`, for the transfer use case); with
+ * nothing scripted it is recorded and refused, so a test can assert that nothing was sent. `witness`, when given, runs at every call before the bank answers (a test
  * reads the store there: what had been written when the bank was asked).
  */
 export class ScriptedBank implements BankAdapter {
@@ -33,6 +44,7 @@ export class ScriptedBank implements BankAdapter {
   readonly calls: ScriptedCall[] = [];
   private readonly statuses: Scripted<TransferStatusQuery, StatusOutcome>[] = [];
   private readonly statements: Scripted<StatementQuery, StatementEntry[]>[] = [];
+  private readonly transfers: Scripted<TransferOrder, TransferOutcome>[] = [];
 
   constructor(
     readonly partner: string,
@@ -51,22 +63,33 @@ export class ScriptedBank implements BankAdapter {
     return this;
   }
 
+  /** Queues the answers to the next transfers, intrabank or interbank alike. */
+  answerTransfer(...answers: Scripted<TransferOrder, TransferOutcome>[]): this {
+    this.transfers.push(...answers);
+    return this;
+  }
+
+  /** The transfers sent, intrabank and interbank, in order. */
+  transfersSent(): ScriptedCall[] {
+    return this.calls.filter((call) => call.operation === 'transfer-intrabank' || call.operation === 'transfer-interbank');
+  }
+
   /** The calls of one operation, in order. */
   callsOf(operation: ScriptedCall['operation']): ScriptedCall[] {
     return this.calls.filter((call) => call.operation === operation);
   }
 
   /** Answers scripted but never asked for. */
-  unused(): { statuses: number; statements: number } {
-    return { statuses: this.statuses.length, statements: this.statements.length };
+  unused(): { statuses: number; statements: number; transfers: number } {
+    return { statuses: this.statuses.length, statements: this.statements.length, transfers: this.transfers.length };
   }
 
-  transferIntrabank(order: unknown): Promise<never> {
-    return this.refuseSend('transfer-intrabank', order);
+  transferIntrabank(order: IntrabankTransferOrder, ctx: BankCallContext): Promise<TransferOutcome> {
+    return this.transfer('transfer-intrabank', order, ctx);
   }
 
-  transferInterbank(order: unknown): Promise<never> {
-    return this.refuseSend('transfer-interbank', order);
+  transferInterbank(order: InterbankTransferOrder, ctx: BankCallContext): Promise<TransferOutcome> {
+    return this.transfer('transfer-interbank', order, ctx);
   }
 
   async transferStatus(query: TransferStatusQuery, ctx: BankCallContext): Promise<StatusOutcome> {
@@ -95,6 +118,13 @@ export class ScriptedBank implements BankAdapter {
 
   async close(): Promise<void> {}
 
+  private async transfer(operation: 'transfer-intrabank' | 'transfer-interbank', order: TransferOrder, ctx: BankCallContext): Promise<TransferOutcome> {
+    if (this.transfers.length === 0) return this.refuseSend(operation, order);
+    const outcome = await this.answer(operation, order, this.transfers, ctx);
+    await this.report(ctx, operation, order, outcome);
+    return outcome;
+  }
+
   private async answer<Q, A>(operation: ScriptedCall['operation'], query: Q, queue: Scripted<Q, A>[], ctx: BankCallContext): Promise<A> {
     const call: ScriptedCall = { operation, query, seen: await this.witness(operation, query) };
     this.calls.push(call);
@@ -104,7 +134,7 @@ export class ScriptedBank implements BankAdapter {
       await this.report(ctx, operation, query, { error: next.message });
       throw next;
     }
-    return typeof next === 'function' ? (next as (q: Q) => Promise<A>)(query) : next;
+    return typeof next === 'function' ? (next as (q: Q, c: BankCallContext) => Promise<A>)(query, ctx) : next;
   }
 
   private async report(ctx: BankCallContext, operation: string, query: unknown, answer: unknown): Promise<void> {

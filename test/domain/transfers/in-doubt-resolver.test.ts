@@ -69,7 +69,7 @@ forEachBackend('InDoubtResolver', (db) => {
     await park();
     if (this.currentTest?.state !== 'passed') return;
     expect(bank.callsOf('transfer-intrabank').concat(bank.callsOf('transfer-interbank')), 'the resolver never sends a transfer').to.deep.equal([]);
-    expect(bank.unused(), 'every scripted answer was asked for').to.deep.equal({ statuses: 0, statements: 0 });
+    expect(bank.unused(), 'every scripted answer was asked for').to.deep.equal({ statuses: 0, statements: 0, transfers: 0 });
   });
 
   function resolver(options: Partial<InDoubtResolverOptions> = {}): InDoubtResolver {
