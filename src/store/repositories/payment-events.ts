@@ -192,6 +192,33 @@ export async function lastEventRows(q: Queryable, paymentIds: number[]): Promise
   return new Map(rows.map((row) => [toNumber(row.payment_id), row]));
 }
 
+/** When every payment has had its history (chain_coverage, written by migration 024); undefined when that row is missing. */
+export async function historyCoveredSince(q: Queryable): Promise<number | undefined> {
+  const [since] = await q.query<{ since: number | string }>("SELECT since FROM chain_coverage WHERE records = 'payments'");
+  return since === undefined ? undefined : toNumber(since.since);
+}
+
+/**
+ * A payment against its last event as lastTrustedEvent(s) gave it: that event's seq when they
+ * agree (undefined: a payment created before its history was kept, `coveredSince`), else what is
+ * wrong. Without a coverage time every payment must have its history (fail closed).
+ */
+export function paymentHistory(
+  payment: { id: number; clientId: string; transactionId: string; createdAt: number; snapshot: PaymentSnapshot },
+  last: { seq: number; snapshot: PaymentSnapshot } | { problem: string } | null | undefined,
+  coveredSince: number | undefined,
+): { seq: number | undefined } | { problem: string } {
+  if (last === null || last === undefined) {
+    if (coveredSince === undefined || payment.createdAt >= coveredSince) {
+      return { problem: `payments id ${payment.id} (${payment.clientId} / ${payment.transactionId}) has no event in its history: it was not written by the gateway` };
+    }
+    return { seq: undefined };
+  }
+  if ('problem' in last) return last;
+  const problem = paymentEventProblem(payment, last);
+  return problem === null ? { seq: last.seq } : { problem };
+}
+
 /** The event when its own chain link's MAC holds, else the problem in words. */
 function trustedEvent(ring: KeyRing, event: ReturnType<typeof openEvent>, link: EventLinkRow | undefined): { seq: number; snapshot: PaymentSnapshot } | { problem: string } {
   const problem = `payment_events id ${event.id} (payment ${event.paymentId} seq ${event.seq}) is not the gateway's: its chain link is missing or does not match it`;

@@ -3,7 +3,7 @@ import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
 import { UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type SqlValue } from '../types.js';
 import type { ChainLanes, Written } from './audit-chain.js';
-import { eventPlace, lastTrustedEvent, paymentEventDigest, paymentEventProblem, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentSnapshot } from './payment-events.js';
+import { eventPlace, historyCoveredSince, lastTrustedEvent, paymentEventDigest, paymentHistory, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentSnapshot } from './payment-events.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull, wellFormed } from './row-values.js';
 import { maskAccount } from './audit-records.js';
@@ -305,15 +305,11 @@ export class SqlPaymentRepository implements PaymentRepository {
    */
   private async history(q: Queryable, row: PaymentRow, record: PaymentRecord): Promise<{ seq: number | undefined } | { problem: string }> {
     const last = await lastTrustedEvent(q, this.sealer.keyRing, this.sealer, record.id);
-    if (last === null) {
-      const [since] = await q.query<{ since: number | string }>("SELECT since FROM chain_coverage WHERE records = 'payments'");
-      if (since === undefined || record.createdAt >= toNumber(since.since)) return { problem: `payments id ${record.id} (${record.clientId} / ${record.transactionId}) has no event in its history: it was not written by the gateway` };
-      return { seq: undefined };
-    }
-    if ('problem' in last) return last;
-    const problem = paymentEventProblem({ id: record.id, clientId: record.clientId, transactionId: record.transactionId, snapshot: snapshotOfRow(row, record.resultJson) }, last);
-    return problem === null ? { seq: last.seq } : { problem };
+    // The coverage time matters only to a payment without events.
+    const coveredSince = last === null ? await historyCoveredSince(q) : undefined;
+    return paymentHistory({ ...record, snapshot: snapshotOfRow(row, record.resultJson) }, last, coveredSince);
   }
+
 
   /**
    * Inserts in state RECEIVED, or SENDING with the first route's bank and bank id (`sending`), in

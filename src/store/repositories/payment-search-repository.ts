@@ -16,7 +16,7 @@ import type {
 } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
 import { accountTag, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, toPaymentRecord, type PaymentRow } from './payment-repository.js';
-import { lastTrustedEvents, paymentEventProblem, snapshotOfRow } from './payment-events.js';
+import { historyCoveredSince, lastTrustedEvents, paymentHistory, snapshotOfRow } from './payment-events.js';
 import type { Queryable } from '../types.js';
 import { place, ValueSealer } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
@@ -344,19 +344,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     if (rows.length === 0) return problems;
     const ring = this.sealer.keyRing;
     const last = await lastTrustedEvents(q, ring, this.sealer, records.map((r) => r.id));
-    const [since] = await q.query<{ since: number | string }>("SELECT since FROM chain_coverage WHERE records = 'payments'");
+    const coveredSince = await historyCoveredSince(q);
     rows.forEach((row, i) => {
       const record = records[i];
-      const event = last.get(record.id);
-      const problem =
-        paymentMacProblem(ring, row) ??
-        (event === undefined
-          ? since === undefined || record.createdAt >= toNumber(since.since)
-            ? `payments id ${record.id} has no event in its history: it was not written by the gateway`
-            : null
-          : 'problem' in event
-            ? event.problem
-            : paymentEventProblem({ id: record.id, clientId: record.clientId, transactionId: record.transactionId, snapshot: snapshotOfRow(row, record.resultJson) }, event));
+      const history = paymentHistory({ ...record, snapshot: snapshotOfRow(row, record.resultJson) }, last.get(record.id), coveredSince);
+      const problem = paymentMacProblem(ring, row) ?? ('problem' in history ? history.problem : null);
       if (problem !== null) problems.set(record.id, problem);
     });
     return problems;
