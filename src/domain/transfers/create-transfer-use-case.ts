@@ -13,7 +13,7 @@ import { currentResult } from './settlement.js';
 import { requestHash } from './request-hash.js';
 import { buildResult, httpStatusOf, type RoutingDecision, type TransferResult } from './transfer-result.js';
 import type { TransferRequest } from './transfer-schema.js';
-import { writeAgainLater } from './write-again.js';
+import { writeNowOrLater } from './write-again.js';
 
 const log = getLogger('transfers');
 
@@ -347,12 +347,7 @@ async function takeBackOwn(deps: CreateTransferDeps, clientId: string, transacti
     log.warn({ transactionId, bankTransactionId: sending.bankTransactionId }, 'the reservation was committed though its write failed; released, nothing was sent');
     return deps.payments.release(row.id);
   };
-  try {
-    await takeBack();
-  } catch (error) {
-    log.error({ err: error, transactionId }, 'whether the failed reservation was committed cannot be read now; trying again in the background');
-    writeAgainLater('release of a reservation whose write failed', transactionId, takeBack);
-  }
+  await writeNowOrLater('release of a reservation whose write failed', transactionId, takeBack);
 }
 
 async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, route: TransferRoute, outcome: TransferOutcome, routing: RoutingDecision[]): Promise<TransferReply> {
@@ -373,25 +368,15 @@ async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, r
     if (stored && final) await deps.finals?.notify(payment.clientId, result);
     return stored;
   };
-  try {
-    await store();
-  } catch (error) {
-    // The bank has answered: tell the ERP the truth even if the store cannot take it now, and
-    // store it as soon as the store (or, after a failover, another database node) takes it, so
-    // a resend meets the stored answer rather than 409 until the resolver asks the bank.
-    log.error({ err: error, transactionId: payment.transactionId, status: outcome.status }, 'transfer outcome could not be stored; trying again in the background');
-    writeAgainLater('transfer outcome', payment.transactionId, store);
-  }
+  // The bank has answered: tell the ERP the truth even if the store cannot take it now, and
+  // store it as soon as the store (or, after a failover, another database node) takes it, so
+  // a resend meets the stored answer rather than 409 until the resolver asks the bank.
+  await writeNowOrLater('transfer outcome', payment.transactionId, store, { status: outcome.status });
   return { httpStatus, result, replayed: false };
 }
 
 /** Frees a reservation that certainly never reached a bank; when the store refuses now, again in the background. */
 async function release(deps: CreateTransferDeps, payment: PaymentRecord): Promise<void> {
-  try {
-    await deps.payments.release(payment.id);
-  } catch (error) {
-    // Left in place, the reservation would answer the ERP's resend 409 until it went stale.
-    log.error({ err: error, transactionId: payment.transactionId }, 'reservation of an unsent transfer could not be released; trying again in the background');
-    writeAgainLater('release of an unsent reservation', payment.transactionId, () => deps.payments.release(payment.id));
-  }
+  // Left in place, the reservation would answer the ERP's resend 409 until it went stale.
+  await writeNowOrLater('release of an unsent reservation', payment.transactionId, () => deps.payments.release(payment.id));
 }

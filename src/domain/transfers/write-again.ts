@@ -35,3 +35,16 @@ export function writeAgainLater(what: string, transactionId: string, write: () =
   };
   attempt(0);
 }
+
+/**
+ * Runs a store write now; when the store refuses it, logs that (with `context`) and runs it again
+ * in the background (writeAgainLater). For the same writes, whose caller must not wait for the store.
+ */
+export async function writeNowOrLater(what: string, transactionId: string, write: () => Promise<boolean>, context: Record<string, unknown> = {}): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    log.error({ err: error, what, transactionId, ...context }, `${what}: the store refused it now; trying again in the background`);
+    writeAgainLater(what, transactionId, write);
+  }
+}
