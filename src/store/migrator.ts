@@ -53,9 +53,9 @@ export interface MigrateOptions {
  */
 const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null) => Promise<void>; after: (db: Queryable, keys: KeyRing | null) => Promise<void> }> = {
   12: { before: requireKeysToSeal, after: sealAndRelink },
-  24: { before: (db, keys) => requireKeysToSign(db, keys, [CONSOLE_USERS]), after: (db, keys) => signRows(db, keys, [CONSOLE_USERS], '024') },
-  25: { before: (db, keys) => requireKeysToSign(db, keys, MACED_AT_025), after: (db, keys) => signRows(db, keys, MACED_AT_025, '025') },
-  26: { before: requireKeysToIndexPayments, after: indexStoredPayments },
+  24: { before: (db, keys) => requireKeysForRows(db, keys, [CONSOLE_USERS.table]), after: (db, keys) => signRows(db, keys, [CONSOLE_USERS], '024') },
+  25: { before: (db, keys) => requireKeysForRows(db, keys, MACED_AT_025.map((t) => t.table)), after: (db, keys) => signRows(db, keys, MACED_AT_025, '025') },
+  26: { before: (db, keys) => requireKeysForRows(db, keys, ['payments']), after: indexStoredPayments },
 };
 
 /**
@@ -189,10 +189,13 @@ async function requireKeysToSeal(db: Queryable, keys: KeyRing | null): Promise<v
   if (waiting > 0) new ValueSealer(null).keyRing; // throws KeyRingError naming GERBANG_AUDIT_KEYS
 }
 
-/** 024, 025 before their DDL: the rows they give a MAC are signed with the key ring, so it is needed when there are any. */
-async function requireKeysToSign(db: Queryable, keys: KeyRing | null, tables: readonly MacedTable[]): Promise<void> {
+/**
+ * 024, 025, 026 before their DDL: the rows of `tables` are then signed (024, 025) or indexed for
+ * the search (026, payments) with the key ring, so it is needed when there are any.
+ */
+async function requireKeysForRows(db: Queryable, keys: KeyRing | null, tables: readonly string[]): Promise<void> {
   if (keys !== null) return;
-  for (const { table } of tables) {
+  for (const table of tables) {
     const [{ n }] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table}`);
     if (Number(n) > 0) new ValueSealer(null).keyRing; // throws KeyRingError naming GERBANG_AUDIT_KEYS
   }
@@ -204,13 +207,6 @@ async function signRows(db: Queryable, keys: KeyRing | null, tables: readonly Ma
     const signed = await signUnsignedRows(db, table, new ValueSealer(keys));
     if (signed > 0) log.info({ table: table.table, signed }, `migration ${migration}: existing rows signed`);
   }
-}
-
-/** 026 before its DDL: the payments already stored are indexed by it, which needs the key ring. */
-async function requireKeysToIndexPayments(db: Queryable, keys: KeyRing | null): Promise<void> {
-  if (keys !== null) return;
-  const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payments');
-  if (Number(n) > 0) new ValueSealer(null).keyRing; // throws KeyRingError naming GERBANG_AUDIT_KEYS
 }
 
 /**
