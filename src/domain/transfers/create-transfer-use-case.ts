@@ -343,7 +343,10 @@ function isOwnReservation(payment: PaymentRecord, hash: string, sending: Sending
 async function takeBackOwn(deps: CreateTransferDeps, clientId: string, transactionId: string, hash: string, sending: SendingFields): Promise<void> {
   const takeBack = async (): Promise<boolean> => {
     const row = await deps.payments.find(clientId, transactionId);
-    if (!row || !isOwnReservation(row, hash, sending)) return true;
+    // Not there yet is not proof it never will be: the lost COMMIT may still be running on the
+    // server, so this is asked again (writeAgainLater) until the row shows or the tries end.
+    if (!row) throw new Error('the reservation is not visible (yet): its COMMIT may still be running');
+    if (!isOwnReservation(row, hash, sending)) return true;
     log.warn({ transactionId, bankTransactionId: sending.bankTransactionId }, 'the reservation was committed though its write failed; released, nothing was sent');
     return deps.payments.release(row.id);
   };
