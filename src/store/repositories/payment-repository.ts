@@ -3,7 +3,8 @@ import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
 import { UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type SqlValue } from '../types.js';
 import type { ChainLanes, Written } from './audit-chain.js';
-import { eventPlace, historyCoveredSince, lastTrustedEvent, paymentEventDigest, paymentHistory, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentSnapshot } from './payment-events.js';
+import { chainCoverage } from './chain-coverage.js';
+import { eventPlace, lastTrustedEvent, paymentEventDigest, paymentHistory, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentSnapshot } from './payment-events.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull, wellFormed } from './row-values.js';
 import { maskAccount } from './audit-records.js';
@@ -306,8 +307,8 @@ export class SqlPaymentRepository implements PaymentRepository {
   private async history(q: Queryable, row: PaymentRow, record: PaymentRecord): Promise<{ seq: number | undefined } | { problem: string }> {
     const last = await lastTrustedEvent(q, this.sealer.keyRing, this.sealer, record.id);
     // The coverage time matters only to a payment without events.
-    const coveredSince = last === null ? await historyCoveredSince(q) : undefined;
-    return paymentHistory({ ...record, snapshot: snapshotOfRow(row, record.resultJson) }, last, coveredSince);
+    const coverage = last === null ? (await chainCoverage(q, this.sealer)).payments : { since: 0, problem: null };
+    return paymentHistory({ ...record, snapshot: snapshotOfRow(row, record.resultJson) }, last, coverage);
   }
 
 

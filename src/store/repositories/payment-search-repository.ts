@@ -16,7 +16,8 @@ import type {
 } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
 import { accountTag, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, toPaymentRecord, type PaymentRow } from './payment-repository.js';
-import { historyCoveredSince, lastTrustedEvents, paymentHistory, snapshotOfRow } from './payment-events.js';
+import { chainCoverage } from './chain-coverage.js';
+import { lastTrustedEvents, paymentHistory, snapshotOfRow } from './payment-events.js';
 import type { Queryable } from '../types.js';
 import { place, ValueSealer } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
@@ -344,10 +345,10 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     if (rows.length === 0) return problems;
     const ring = this.sealer.keyRing;
     const last = await lastTrustedEvents(q, ring, this.sealer, records.map((r) => r.id));
-    const coveredSince = await historyCoveredSince(q);
+    const coverage = (await chainCoverage(q, this.sealer)).payments;
     rows.forEach((row, i) => {
       const record = records[i];
-      const history = paymentHistory({ ...record, snapshot: snapshotOfRow(row, record.resultJson) }, last.get(record.id), coveredSince);
+      const history = paymentHistory({ ...record, snapshot: snapshotOfRow(row, record.resultJson) }, last.get(record.id), coverage);
       const problem = paymentMacProblem(ring, row) ?? ('problem' in history ? history.problem : null);
       if (problem !== null) problems.set(record.id, problem);
     });
