@@ -700,6 +700,18 @@ export interface CallbackDelivery {
   attempts: number;
 }
 
+/**
+ * A queued notification that must never be signed nor sent: its body or its client's endpoint
+ * failed its integrity check (`refused` says which, in words). The dispatcher marks it FAILED and
+ * audits the refusal.
+ */
+export interface RefusedCallback {
+  id: number;
+  clientId: string;
+  transactionId: string;
+  refused: string;
+}
+
 export interface CallbackRepository {
   /** Registers (or, with null, removes) the client's endpoint. */
   setEndpoint(clientId: string, url: string | null, now: number): Promise<void>;
@@ -708,7 +720,8 @@ export interface CallbackRepository {
   /** Puts one notification in the outbox; a transfer already there is not added again. */
   enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void>;
   /** Leases due PENDING deliveries to `owner`. */
-  claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<CallbackDelivery[]>;
+  /** Leases due notifications: each ready to send, or refused (never to be signed nor sent). */
+  claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<(CallbackDelivery | RefusedCallback)[]>;
   /** Records an attempt: DELIVERED, PENDING again at `nextAttemptAt`, or FAILED for good; frees the lease. */
   recordAttempt(id: number, owner: string, attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number }, now: number): Promise<void>;
 }

@@ -313,6 +313,16 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
         expect(row.last_error).to.contain(`refused: client_callbacks of client ${client.clientId} was altered: its client or URL no longer match its MAC`);
         expect(await db.query('SELECT id FROM callback_deliveries WHERE transaction_id = ?', [later.transactionId as string]), 'nothing queued for the forged URL').to.have.length(0);
         expect(problems((await check()).breaks)).to.contain(`client_callbacks of client ${client.clientId} was altered`);
+        // Both refusals are in the audit, not only in the log: the queued one given up, the later one never queued.
+        const exported = await runCli(['audit', 'export', '--format', 'jsonl'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+        expect(exported.code, exported.stderr).to.equal(0);
+        const records = exported.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+        for (const [transfer, delivery] of [[queued, 'FAILED'], [later, 'NOT QUEUED']] as const) {
+          const refusal = records.find((r) => r.path === `/internal/callbacks/${transfer.transactionId as string}`);
+          expect(refusal, `the refusal for ${delivery}`).to.include({ method: 'CALLBACK', clientId: client.clientId, transactionId: transfer.transactionId, statusCode: 500, errorCode: 'AUDIT_INTEGRITY' });
+          expect(JSON.parse(String(refusal!.requestBody))).to.deep.equal({ endpoint: `client_callbacks of client ${client.clientId}` });
+          expect(JSON.parse(String(refusal!.responseBody))).to.deep.equal({ delivery, refused: `client_callbacks of client ${client.clientId} was altered: its client or URL no longer match its MAC` });
+        }
         expect(evil.received, 'the forged URL receives nothing').to.have.length(0);
       } finally {
         await db.execute('UPDATE client_callbacks SET url = ? WHERE client_id = ?', [saved.url, client.clientId]);
