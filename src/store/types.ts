@@ -245,8 +245,9 @@ export interface PaymentRecord {
    */
   eventSeq?: number;
   /**
-   * Set only on a console list's rows: the payment's MAC or history does not hold (changed in
-   * SQL), so the API would refuse it (500 AUDIT_INTEGRITY) and `audit verify` names it.
+   * Set only on the console's reads (PaymentSearchRepository): the payment's MAC, a sealed value or
+   * its history does not hold (changed in SQL), so the API would refuse it (500 AUDIT_INTEGRITY)
+   * and `audit verify` names it. The console marks it and offers no action on it.
    */
   integrityProblem?: string;
 }
@@ -762,6 +763,8 @@ export interface RunLine {
   details: PaymentDetails | null;
   amount: string | null;
   payment: PaymentRecord | null;
+  /** Set when the line's sealed request does not open where it lies (changed in SQL): its details are then left out. */
+  integrityProblem?: string;
 }
 
 /** Count and sum of the rows a search selects. */
@@ -822,7 +825,10 @@ export interface PaymentSearchRepository {
    * the cost of a page does not grow with how deep it is). `limit` is capped at 1000.
    */
   page(search: PaymentSearch, sort: PaymentSort, cursor: PaymentCursor | null, limit: number, direction?: 'after' | 'before'): Promise<PaymentPage>;
+  /** One payment; marked (integrityProblem) rather than refused when it fails its integrity check, with what did not open left out. */
   findById(id: number): Promise<PaymentRecord | null>;
+  /** The review queue as the console shows it: oldest first, each payment marked like a list's. */
+  listInReview(limit: number): Promise<PaymentRecord[]>;
   /** The payment run (batch) each of these payments was a line of, by payment id. */
   runsOf(payments: PaymentRecord[]): Promise<Map<number, { batchPk: number; batchId: string }>>;
   /** The newest payment runs, newest first. */

@@ -8,7 +8,7 @@ import { eventPlace, lastTrustedEvent, paymentEventDigest, paymentHistory, RELEA
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull, wellFormed } from './row-values.js';
 import { maskAccount } from './audit-records.js';
-import { KEY_ID_AFTER_PARTIAL_WRITE, place, ValueSealer } from './sealed-values.js';
+import { KEY_ID_AFTER_PARTIAL_WRITE, place, ValueSealer, type ValueOpener } from './sealed-values.js';
 import { gramHashesOf, insertGrams } from './payment-search-grams.js';
 
 export interface PaymentRow {
@@ -169,6 +169,11 @@ export function toPaymentRecord(row: PaymentRow, sealer: ValueSealer, verified =
     const problem = paymentMacProblem(sealer.keyRing, row);
     if (problem !== null) throw new IntegrityError(problem);
   }
+  return openPaymentRow(row, sealer);
+}
+
+/** The row as a record, its sealed values opened by `opener`, its MAC not checked. */
+export function openPaymentRow(row: PaymentRow, sealer: ValueOpener): PaymentRecord {
   return {
     id: toNumber(row.id),
     clientId: row.client_id,
