@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import type { Db } from '../../src/store/index.js';
-import { axeViolations, launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
+import { axeViolations, launchBrowser, requireChromium, signInToConsole, type TestBrowser } from '../support/browser.js';
 import { TestConsole } from '../support/console-harness.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
@@ -77,14 +77,7 @@ describe('Finance console in a browser: payments changed outside Gerbang are mar
         : { changed: 'CHANGED OUTSIDE GERBANG', found: 'What was found', noAction: 'Cannot be resolved' };
 
     describe(`in ${lang === 'id' ? 'Bahasa Indonesia' : 'English'}`, () => {
-      before(async () => {
-        await browser.context.clearCookies();
-        await page.goto(`${con.url}/sign-in`);
-        await page.fill('input[name=username]', admin.username);
-        await page.fill('input[name=password]', admin.password);
-        await Promise.all([page.waitForURL(/\/console\/payments/), page.click('form.sign-in button[type=submit]')]);
-        await page.goto(`${con.url}/lang?to=${lang}&back=/console/payments`);
-      });
+      before(() => signInToConsole(browser, page, con.url, admin, lang));
 
       it('shows the detail page of a payment whose amount was changed in SQL with the mark in place of its status, and no proof to print', async () => {
         const answer = await page.goto(`${con.url}/payments/${altered.id}`);

@@ -126,6 +126,16 @@ forEachBackend('Migrations', (ctx) => {
   });
 });
 
+/** A SUCCESS payment of client gbc_old created at 1000 with its MAC, as the gateway wrote payments before migration 024. */
+async function insertOldPayment(db: Db, transactionId: string): Promise<void> {
+  const fixed = { clientId: 'gbc_old', transactionId, requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: 1000 };
+  const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
+  await db.execute(
+    "INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac) VALUES (?, ?, ?, 'SUCCESS', ?, 1000, ?, ?, ?, ?, ?, ?)",
+    [fixed.clientId, fixed.transactionId, fixed.requestHash, fixed.amount, fixed.currency, fixed.createdAt, fixed.createdAt, TEST_AUDIT_KEYS.currentKeyId, keyId, mac],
+  );
+}
+
 forEachBackend('Migration 024 on a database with console users and payments from before it', (ctx) => {
   it('needs the audit keys, signs the console users, and leaves the older payments verifying without a history', async function () {
     const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
@@ -134,12 +144,7 @@ forEachBackend('Migration 024 on a database with console users and payments from
       // The database as it stood at 023: migrated that far, a console user and a payment written as the gateway then wrote them.
       await migrateBelow(db, '024');
       await db.execute("INSERT INTO console_users (username, password_hash, role, status, created_at, updated_at) VALUES ('old.admin', 'scrypt$x', 'admin', 'active', 1, 1)");
-      const fixed = { clientId: 'gbc_old', transactionId: 'INV-OLD-1', requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: 1000 };
-      const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
-      await db.execute(
-        "INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac) VALUES (?, ?, ?, 'SUCCESS', ?, 1000, ?, ?, ?, ?, ?, ?)",
-        [fixed.clientId, fixed.transactionId, fixed.requestHash, fixed.amount, fixed.currency, fixed.createdAt, fixed.createdAt, TEST_AUDIT_KEYS.currentKeyId, keyId, mac],
-      );
+      await insertOldPayment(db, 'INV-OLD-1');
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the users cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
       expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '028_keyed_coverage'] });
@@ -171,12 +176,7 @@ forEachBackend('Migration 028 on a database whose coverage excuses payments from
     try {
       // A payment from before 024, then the store migrated with the keys up to 028: its coverage row excuses that payment.
       await migrateBelow(db, '024');
-      const fixed = { clientId: 'gbc_old', transactionId: 'INV-OLD-2', requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: 1000 };
-      const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
-      await db.execute(
-        "INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac) VALUES (?, ?, ?, 'SUCCESS', ?, 1000, ?, ?, ?, ?, ?, ?)",
-        [fixed.clientId, fixed.transactionId, fixed.requestHash, fixed.amount, fixed.currency, fixed.createdAt, fixed.createdAt, TEST_AUDIT_KEYS.currentKeyId, keyId, mac],
-      );
+      await insertOldPayment(db, 'INV-OLD-2');
       await migrateBelow(db, '028', TEST_AUDIT_KEYS);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the coverage cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
