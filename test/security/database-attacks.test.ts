@@ -528,6 +528,19 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       expect(problems(report.breaks)).to.match(/UNCHAINED: 1 console audit entries without a link \(inserted directly\)/);
     });
 
+    it('names a console audit entry inserted in SQL with the coverage row moved past it to excuse it, and the row', async () => {
+      const [saved] = await db.query<Record<string, string | number | null>>("SELECT * FROM chain_coverage WHERE records = 'console_audit'");
+      await db.execute("INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (?, 'admin.ayu', 'sign_in', NULL, NULL, '10.1.2.3')", [Date.now()]);
+      await db.execute("UPDATE chain_coverage SET since = (SELECT MAX(id) + 1 FROM console_audit) WHERE records = 'console_audit'");
+      try {
+        const report = problems((await check()).breaks);
+        expect(report).to.match(/UNCHAINED: 1 console audit entries without a link \(inserted directly\)/);
+        expect(report).to.match(/chain_coverage row 'console_audit' (was altered|carries no MAC)[^;]*, so every console audit entry must have its chain link/);
+      } finally {
+        await db.execute('UPDATE chain_coverage SET since = ? WHERE records = ?', [saved.since, saved.records]);
+      }
+    });
+
     it('names the newest records deleted with their links and the head moved back (a trimmed tail), from the checkpoint', async () => {
       const [head] = await db.query<{ writer_id: string; last_seq: number | string }>('SELECT writer_id, last_seq FROM audit_writers WHERE last_seq > 2 ORDER BY writer_id LIMIT 1');
       const keep = Number(head.last_seq) - 2;
