@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import type { Db } from '../../src/store/index.js';
 import { axeViolations, launchBrowser, requireChromium, signInToConsole, type TestBrowser } from '../support/browser.js';
+import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
@@ -23,6 +24,8 @@ describe('Finance console in a browser: payments changed outside Gerbang are mar
   let admin: { username: string; password: string };
   /** A paid payment whose amount was changed in SQL (its MAC no longer holds). */
   let altered: { id: number; transactionId: string };
+  /** A paid payment whose sealed details were replaced by clear text naming another beneficiary. */
+  let resealed: { id: number; transactionId: string };
   /** A refused payment moved into the review queue in SQL (its state no longer matches its history). */
   let queued: { id: number; transactionId: string };
   /** A payment run, one of whose lines' payments was altered. */
@@ -41,6 +44,8 @@ describe('Finance console in a browser: payments changed outside Gerbang are mar
     const auth = { authorization: `Bearer ${await gw.token(client)}` };
     const paid = sampleTransfer();
     expect((await gw.request('/v1/transfers', { json: paid, headers: auth })).status).to.equal(201);
+    const other = sampleTransfer();
+    expect((await gw.request('/v1/transfers', { json: other, headers: auth })).status).to.equal(201);
     const refused = sampleTransfer({ remark: 'SIM ESB-82-019' });
     expect((await gw.request('/v1/transfers', { json: refused, headers: auth })).status).to.equal(422);
     const batchId = `RUN-${randomBytes(5).toString('hex')}`;
@@ -52,6 +57,8 @@ describe('Finance console in a browser: payments changed outside Gerbang are mar
     const db = gw.store.db;
     altered = { id: await idOf(db, paid.transactionId as string), transactionId: paid.transactionId as string };
     await db.execute("UPDATE payments SET amount = '1.00' WHERE id = ?", [altered.id]);
+    resealed = { id: await idOf(db, other.transactionId as string), transactionId: other.transactionId as string };
+    await db.execute('UPDATE payments SET details_json = ? WHERE id = ?', [JSON.stringify({ ...other, beneficiaryName: 'MALLORY FORGED' }), resealed.id]);
     queued = { id: await idOf(db, refused.transactionId as string), transactionId: refused.transactionId as string };
     await db.execute("UPDATE payments SET state = 'UNKNOWN', review_since = ? WHERE id = ?", [Date.now(), queued.id]);
     const [{ id: pk }] = await db.query<{ id: number | string }>('SELECT id FROM transfer_batches WHERE batch_id = ?', [batchId]);
@@ -91,6 +98,15 @@ describe('Finance console in a browser: payments changed outside Gerbang are mar
         expect(await axeViolations(page)).to.deep.equal([]);
       });
 
+      it('shows the detail page of a payment whose sealed details were replaced in SQL marked, without the forged values', async () => {
+        const answer = await page.goto(`${con.url}/payments/${resealed.id}`);
+        expect(answer?.status()).to.equal(200);
+        const banner = (await page.textContent('#status-banner')) ?? '';
+        expect(banner).to.contain(words.changed).and.to.contain(`payments.details_json of row [${resealed.id}]`);
+        expect((await page.content()).includes('MALLORY'), 'the value that did not open is not shown').to.equal(false);
+        expect(await axeViolations(page)).to.deep.equal([]);
+      });
+
       it('shows the review queue with a refused payment moved into it in SQL marked, and no form to resolve it', async () => {
         const answer = await page.goto(`${con.url}/review`);
         expect(answer?.status()).to.equal(200);
@@ -101,6 +117,13 @@ describe('Finance console in a browser: payments changed outside Gerbang are mar
         expect(text).to.contain(`payments id ${queued.id} (`).and.to.contain(`/ ${queued.transactionId}) was changed without an event in its history: state "UNKNOWN"`);
         expect(await row.locator('form').count(), 'no resolve form').to.equal(0);
         expect(await axeViolations(page)).to.deep.equal([]);
+        // Nor by posting the form anyway: the resolution reads the payment checked, and refuses it.
+        const direct = new ConsoleClient(con.origin, '127.0.0.9');
+        expect((await direct.signIn(admin.username, admin.password)).status).to.equal(303);
+        await direct.get('/console/review');
+        const forced = await direct.post(`/console/review/${queued.id}/resolve`, { _csrf: direct.csrf, outcome: 'SUCCESS', evidenceKind: 'BANK_REFERENCE', evidence: 'REF-FORGED-1' });
+        expect(forced.status).to.equal(500);
+        expect(await gw.store.db.query('SELECT state FROM payments WHERE id = ?', [queued.id])).to.deep.equal([{ state: 'UNKNOWN' }]);
       });
 
       it('shows a payment run with the altered line marked and its other lines as they are', async () => {
