@@ -102,7 +102,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     });
     // The ERP's callbacks: queued in the store when a transfer becomes final, delivered signed.
     const signer = CallbackSigner.fromFile(config.callback.keyFile);
-    const outbox = outboxNotifier(store.callbacks, clock);
+    const outbox = outboxNotifier(store.callbacks, store.audit, clock);
     // Every transfer that becomes final passes here (API, resolver, payment runs): count it.
     const finals: FinalStateNotifier = {
       notify: (clientId, result) => {

@@ -4,6 +4,7 @@ import { loadMigrationFiles, type MigrationFile } from './migration-files.js';
 import type { KeyRing } from '../security/index.js';
 import { relinkChains } from './repositories/audit-verify.js';
 import { CONSOLE_USERS } from './repositories/console-user-repository.js';
+import { CHAIN_COVERAGE } from './repositories/chain-coverage.js';
 import { MACED_AT_025 } from './repositories/maced-tables.js';
 import { signUnsignedRows, type MacedTable } from './repositories/record-macs.js';
 import { ValueSealer } from './repositories/sealed-values.js';
@@ -56,6 +57,8 @@ const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null)
   24: { before: (db, keys) => requireKeysForRows(db, keys, [CONSOLE_USERS.table]), after: (db, keys) => signRows(db, keys, [CONSOLE_USERS], '024') },
   25: { before: (db, keys) => requireKeysForRows(db, keys, MACED_AT_025.map((t) => t.table)), after: (db, keys) => signRows(db, keys, MACED_AT_025, '025') },
   26: { before: (db, keys) => requireKeysForRows(db, keys, ['payments']), after: indexStoredPayments },
+  // An empty store's coverage rows excuse nothing and need no MAC (chain-coverage.ts): it migrates without keys.
+  28: { before: (db, keys) => requireKeysForRows(db, keys, ['chain_coverage'], 'since > 1'), after: (db, keys) => (keys === null ? Promise.resolve() : signRows(db, keys, [CHAIN_COVERAGE], '028')) },
 };
 
 /**
@@ -190,18 +193,19 @@ async function requireKeysToSeal(db: Queryable, keys: KeyRing | null): Promise<v
 }
 
 /**
- * 024, 025, 026 before their DDL: the rows of `tables` are then signed (024, 025) or indexed for
- * the search (026, payments) with the key ring, so it is needed when there are any.
+ * 024, 025, 026, 028 before their DDL: the rows of `tables` (those matching `where`) are then
+ * signed (024, 025, 028) or indexed for the search (026, payments) with the key ring, so it is
+ * needed when there are any.
  */
-async function requireKeysForRows(db: Queryable, keys: KeyRing | null, tables: readonly string[]): Promise<void> {
+async function requireKeysForRows(db: Queryable, keys: KeyRing | null, tables: readonly string[], where = '1 = 1'): Promise<void> {
   if (keys !== null) return;
   for (const table of tables) {
-    const [{ n }] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table}`);
+    const [{ n }] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`);
     if (Number(n) > 0) new ValueSealer(null).keyRing; // throws KeyRingError naming GERBANG_AUDIT_KEYS
   }
 }
 
-/** 024, 025 after their DDL: every row of `tables` gets its MAC (record-macs.ts). */
+/** 024, 025, 028 after their DDL: every row of `tables` gets its MAC (record-macs.ts). */
 async function signRows(db: Queryable, keys: KeyRing | null, tables: readonly MacedTable[], migration: string): Promise<void> {
   for (const table of tables) {
     const signed = await signUnsignedRows(db, table, new ValueSealer(keys));

@@ -245,8 +245,9 @@ export interface PaymentRecord {
    */
   eventSeq?: number;
   /**
-   * Set only on a console list's rows: the payment's MAC or history does not hold (changed in
-   * SQL), so the API would refuse it (500 AUDIT_INTEGRITY) and `audit verify` names it.
+   * Set only on the console's reads (PaymentSearchRepository): the payment's MAC, a sealed value or
+   * its history does not hold (changed in SQL), so the API would refuse it (500 AUDIT_INTEGRITY)
+   * and `audit verify` names it. The console marks it and offers no action on it.
    */
   integrityProblem?: string;
 }
@@ -445,7 +446,7 @@ export interface AuditQuery {
 export interface AuditChainBreak {
   writerId: string | null;
   seq: number | null;
-  table: 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'audit_purges' | 'audit_purged_exchanges' | 'payments' | 'payment_events' | 'console_audit' | 'console_users' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'client_credentials' | 'client_account_grants' | 'client_callbacks' | 'checkpoints';
+  table: 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'audit_purges' | 'audit_purged_exchanges' | 'payments' | 'payment_events' | 'console_audit' | 'console_users' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'client_credentials' | 'client_account_grants' | 'client_callbacks' | 'chain_coverage' | 'checkpoints';
   recordId: number | null;
   problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated' | 'forged' | 'vanished' | 'rolled-back';
   detail: string;
@@ -700,6 +701,18 @@ export interface CallbackDelivery {
   attempts: number;
 }
 
+/**
+ * A queued notification that must never be signed nor sent: its body or its client's endpoint
+ * failed its integrity check (`refused` says which, in words). The dispatcher marks it FAILED and
+ * audits the refusal.
+ */
+export interface RefusedCallback {
+  id: number;
+  clientId: string;
+  transactionId: string;
+  refused: string;
+}
+
 export interface CallbackRepository {
   /** Registers (or, with null, removes) the client's endpoint. */
   setEndpoint(clientId: string, url: string | null, now: number): Promise<void>;
@@ -708,7 +721,8 @@ export interface CallbackRepository {
   /** Puts one notification in the outbox; a transfer already there is not added again. */
   enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void>;
   /** Leases due PENDING deliveries to `owner`. */
-  claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<CallbackDelivery[]>;
+  /** Leases due notifications: each ready to send, or refused (never to be signed nor sent). */
+  claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<(CallbackDelivery | RefusedCallback)[]>;
   /** Records an attempt: DELIVERED, PENDING again at `nextAttemptAt`, or FAILED for good; frees the lease. */
   recordAttempt(id: number, owner: string, attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number }, now: number): Promise<void>;
 }
@@ -749,6 +763,8 @@ export interface RunLine {
   details: PaymentDetails | null;
   amount: string | null;
   payment: PaymentRecord | null;
+  /** Set when the line's sealed request does not open where it lies (changed in SQL): its details are then left out. */
+  integrityProblem?: string;
 }
 
 /** Count and sum of the rows a search selects. */
@@ -809,7 +825,10 @@ export interface PaymentSearchRepository {
    * the cost of a page does not grow with how deep it is). `limit` is capped at 1000.
    */
   page(search: PaymentSearch, sort: PaymentSort, cursor: PaymentCursor | null, limit: number, direction?: 'after' | 'before'): Promise<PaymentPage>;
+  /** One payment; marked (integrityProblem) rather than refused when it fails its integrity check, with what did not open left out. */
   findById(id: number): Promise<PaymentRecord | null>;
+  /** The review queue as the console shows it: oldest first, each payment marked like a list's. */
+  listInReview(limit: number): Promise<PaymentRecord[]>;
   /** The payment run (batch) each of these payments was a line of, by payment id. */
   runsOf(payments: PaymentRecord[]): Promise<Map<number, { batchPk: number; batchId: string }>>;
   /** The newest payment runs, newest first. */

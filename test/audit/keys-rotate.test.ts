@@ -9,6 +9,9 @@ import { startReceiver, type CallbackReceiver } from '../support/callback-receiv
 import { runCli } from '../support/cli.js';
 import { createMariaDbDatabase, createSqliteDatabase, forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { CHAIN_COVERAGE } from '../../src/store/repositories/chain-coverage.js';
+import { signUnsignedRows } from '../../src/store/repositories/record-macs.js';
+import { ValueSealer } from '../../src/store/repositories/sealed-values.js';
 
 const OLD = testKeySpec('k-old');
 const NEW = testKeySpec('k-new');
@@ -62,6 +65,8 @@ forEachBackend('gerbang keys rotate', (db) => {
   before(async function () {
     this.timeout(120_000);
     receiver = await startReceiver();
+    // The coverage rows as migration 028 run with the old key signs them (this store was migrated empty without keys).
+    await signUnsignedRows(db.store().db, CHAIN_COVERAGE, new ValueSealer(ringOf(OLD)));
     // Phase 1: a gateway with only the old key writes a history: payments, a payment run, and
     // their callbacks, left queued (delivery off) for a gateway with only the new key to send.
     const before = await TestGateway.start(db.url(), { GERBANG_AUDIT_KEYS: OLD, GERBANG_CALLBACK_INTERVAL_MS: '0', ...UNTHROTTLED });
@@ -119,8 +124,8 @@ forEachBackend('gerbang keys rotate', (db) => {
       expect(raw, table).to.not.contain('gcm2.k-old.');
       expect(new Set(rows[table].map((row) => row.key_id)), table).to.deep.equal(new Set(['k-new']));
       for (const row of rows[table]) for (const column of columns) if (row[column] !== null) expect(row[column], `${table}.${column}`).to.match(/^gcm2\.k-new\./);
-    }    // The MACs of the clients, their grants and callback endpoints (and of console users) too.
-    for (const table of ['clients', 'client_account_grants', 'client_callbacks']) {
+    }    // The MACs of the clients, their grants and callback endpoints (and of console users) too, and of the coverage of history.
+    for (const table of ['clients', 'client_account_grants', 'client_callbacks', 'chain_coverage']) {
       const macKeys = await db.store().db.query<{ mac_key_id: string | null }>(`SELECT DISTINCT mac_key_id FROM ${table}`);
       expect(macKeys.map((r) => r.mac_key_id), table).to.deep.equal(['k-new']);
     }

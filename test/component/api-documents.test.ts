@@ -142,7 +142,7 @@ describe('GET /v1/openapi.json and /v1/swagger.json', () => {
 
   it('declares every API route the app mounts, and mounts every declared one (a route is one declaration)', () => {
     const config = loadConfig({ GERBANG_DATABASE_URL: 'sqlite::memory:', GERBANG_JWT_SECRET: 'x'.repeat(40), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_SANDBOX: 'true' });
-    const callbacks = { finals: outboxNotifier(gw.store.callbacks, Date.now), signer: CallbackSigner.fromFile(join(mkdtempSync(join(tmpdir(), 'gerbang-key-')), 'key.pem')) };
+    const callbacks = { finals: outboxNotifier(gw.store.callbacks, gw.store.audit, Date.now), signer: CallbackSigner.fromFile(join(mkdtempSync(join(tmpdir(), 'gerbang-key-')), 'key.pem')) };
     const app = buildApp({ config, store: gw.store, tokens: new AccessTokens(config.jwt), router: gw.gateway.banks.router, pendingMigrations: async () => [], callbacks, metrics: new GatewayMetrics(), bankIds: gw.store.sequences });
     const mounted = new Set<string>();
     const walk = (stack: any[]) => {

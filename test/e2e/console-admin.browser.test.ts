@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { axeViolations, launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
+import { axeViolations, launchBrowser, requireChromium, signInToConsole, type TestBrowser } from '../support/browser.js';
 import { TestConsole } from '../support/console-harness.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 import { TestGateway } from '../support/gateway-harness.js';
@@ -52,14 +52,7 @@ describe('Finance console admin in a browser: Post/Redirect/Get and forms that k
     const words = lang === 'id' ? { shownOnce: 'hanya ditampilkan sekali' } : { shownOnce: 'shown only once' };
 
     describe(`in ${lang === 'id' ? 'Bahasa Indonesia' : 'English'}`, () => {
-      before(async () => {
-        await browser.context.clearCookies();
-        await page.goto(`${con.url}/sign-in`);
-        await page.fill('input[name=username]', admin.username);
-        await page.fill('input[name=password]', admin.password);
-        await Promise.all([page.waitForURL(/\/console\/payments/), page.click('form.sign-in button[type=submit]')]);
-        await page.goto(`${con.url}/lang?to=${lang}&back=/console/admin`);
-      });
+      before(() => signInToConsole(browser, page, con.url, admin, lang));
 
       it('rotates a secret once: shown once after the redirect, never in a URL, and neither a reload nor going back rotates it again', async () => {
         const erp = await gw.createClient();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Store } from '../../src/store/types.js';
-import { axeViolations, launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
+import { axeViolations, launchBrowser, requireChromium, signInToConsole, type TestBrowser } from '../support/browser.js';
 import { TestConsole } from '../support/console-harness.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
@@ -129,13 +129,7 @@ describe('Finance console in a browser', function () {
     await drop();
   });
 
-  async function signInAs(who: { username: string; password: string }): Promise<void> {
-    await browser.context.clearCookies();
-    await page.goto(`${con.url}/sign-in`);
-    await page.fill('input[name=username]', who.username);
-    await page.fill('input[name=password]', who.password);
-    await Promise.all([page.waitForURL(/\/console\/payments/), page.click('form.sign-in button[type=submit]')]);
-  }
+  const signInAs = (who: { username: string; password: string }) => signInToConsole(browser, page, con.url, who);
 
   async function listedTransactionIds(): Promise<string[]> {
     return page.$$eval('table.payments tbody tr td:nth-child(3) a', (links) => links.map((a) => a.textContent ?? ''));

@@ -313,6 +313,16 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
         expect(row.last_error).to.contain(`refused: client_callbacks of client ${client.clientId} was altered: its client or URL no longer match its MAC`);
         expect(await db.query('SELECT id FROM callback_deliveries WHERE transaction_id = ?', [later.transactionId as string]), 'nothing queued for the forged URL').to.have.length(0);
         expect(problems((await check()).breaks)).to.contain(`client_callbacks of client ${client.clientId} was altered`);
+        // Both refusals are in the audit, not only in the log: the queued one given up, the later one never queued.
+        const exported = await runCli(['audit', 'export', '--format', 'jsonl'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+        expect(exported.code, exported.stderr).to.equal(0);
+        const records = exported.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+        for (const [transfer, delivery] of [[queued, 'FAILED'], [later, 'NOT QUEUED']] as const) {
+          const refusal = records.find((r) => r.path === `/internal/callbacks/${transfer.transactionId as string}`);
+          expect(refusal, `the refusal for ${delivery}`).to.include({ method: 'CALLBACK', clientId: client.clientId, transactionId: transfer.transactionId, statusCode: 500, errorCode: 'AUDIT_INTEGRITY' });
+          expect(JSON.parse(String(refusal!.requestBody))).to.deep.equal({ endpoint: `client_callbacks of client ${client.clientId}` });
+          expect(JSON.parse(String(refusal!.responseBody))).to.deep.equal({ delivery, refused: `client_callbacks of client ${client.clientId} was altered: its client or URL no longer match its MAC` });
+        }
         expect(evil.received, 'the forged URL receives nothing').to.have.length(0);
       } finally {
         await db.execute('UPDATE client_callbacks SET url = ? WHERE client_id = ?', [saved.url, client.clientId]);
@@ -330,10 +340,70 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
         await db.execute('UPDATE callback_deliveries SET url = ? WHERE transaction_id = ?', [evil.url, body.transactionId as string]);
         const due = await gw.store.callbacks.claimDue({ owner: 'attack-test', now: Date.now() + 60_000, leaseMs: 60_000, limit: 100 });
         const delivery = due.find((d) => d.transactionId === body.transactionId);
-        expect(delivery?.url).to.equal(receiver.url);
+        expect(delivery && 'url' in delivery ? delivery.url : delivery).to.equal(receiver.url);
       } finally {
         evil.server.close();
       }
+    });
+  });
+
+  describe('the coverage of history (chain_coverage)', () => {
+    let con: TestConsole;
+    let session: ConsoleClient;
+    before(async () => {
+      con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent' });
+      const viewer = await con.createUser(`cora.viewer.${randomBytes(3).toString('hex')}`, 'viewer');
+      session = new ConsoleClient(con.origin, '127.0.0.67');
+      expect((await session.signIn(viewer.username, viewer.password)).status).to.equal(303);
+    });
+    after(() => con?.close());
+
+    /**
+     * The refused payment is set to SUCCESS with a forged reference and its history hidden (its
+     * events moved to no payment), `coverage` then excuses it or removes the rule; the API, the
+     * console's list and `audit verify` are asked. Everything is put back after.
+     */
+    async function forgedWithoutHistory(coverage: () => Promise<unknown>, named: RegExp): Promise<void> {
+      const [payment] = await db.query<{ id: number | string; state: string; bank_reference: string | null }>('SELECT id, state, bank_reference FROM payments WHERE transaction_id = ?', [refused]);
+      const id = Number(payment.id);
+      const [saved] = await db.query<Record<string, string | number | null>>("SELECT * FROM chain_coverage WHERE records = 'payments'");
+      await db.execute("UPDATE payments SET state = 'SUCCESS', bank_reference = 'FORGED-REF-4' WHERE id = ?", [id]);
+      await db.execute('UPDATE payment_events SET payment_id = ? WHERE payment_id = ?', [-id, id]);
+      await coverage();
+      try {
+        const answer = await gw.request(`/v1/transfers/${refused}`, { headers: auth });
+        expect(answer.status, answer.text).to.equal(500);
+        expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+        expect(answer.text).to.not.contain('FORGED-REF-4');
+        const list = await session.get(`/console/payments?q=${refused}`);
+        expect(list.status).to.equal(200);
+        expect(list.text, 'the console marks it').to.match(new RegExp(`<tr data-payment-id="${id}" class="integrity-failed">`));
+        const cli = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+        expect(cli.code, cli.stdout).to.equal(1);
+        expect(cli.stdout).to.contain(`payments id ${id} (${client.clientId} / ${refused}) has no event in its history`);
+        expect(cli.stdout).to.match(named);
+      } finally {
+        await db.execute('UPDATE payment_events SET payment_id = ? WHERE payment_id = ?', [id, -id]);
+        await db.execute('UPDATE payments SET state = ?, bank_reference = ? WHERE id = ?', [payment.state, payment.bank_reference, id]);
+        await db.execute("DELETE FROM chain_coverage WHERE records = 'payments'");
+        await db.execute(`INSERT INTO chain_coverage (${Object.keys(saved).join(', ')}) VALUES (${Object.keys(saved).map(() => '?').join(', ')})`, Object.values(saved));
+      }
+      expect((await gw.request(`/v1/transfers/${refused}`, { headers: auth })).body.status, 'restored').to.equal('FAILED');
+    }
+
+    it('refuses, marks and names a payment forged without events whose time the coverage row was moved past: the row is named too', async () => {
+      await forgedWithoutHistory(
+        () => db.execute("UPDATE chain_coverage SET since = ? WHERE records = 'payments'", [Date.now() + 86_400_000]),
+        // Signed by migration 028, or unsigned when the store was migrated empty without keys (it then excused nothing).
+        /ALTERED: .*chain_coverage row 'payments' (was altered: its kind of records or its since no longer match its MAC|carries no MAC: it was not written by the gateway), so every payment must have its history/,
+      );
+    });
+
+    it('refuses, marks and names a payment forged without events when the coverage row was deleted: the deletion is named too', async () => {
+      await forgedWithoutHistory(
+        () => db.execute("DELETE FROM chain_coverage WHERE records = 'payments'"),
+        /ALTERED: .*the chain_coverage row 'payments' was deleted, so every payment must have its history/,
+      );
     });
   });
 
@@ -456,6 +526,19 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       await db.execute("INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (?, 'admin.ayu', 'sign_in', NULL, NULL, '10.1.2.3')", [Date.now()]);
       const report = await check();
       expect(problems(report.breaks)).to.match(/UNCHAINED: 1 console audit entries without a link \(inserted directly\)/);
+    });
+
+    it('names a console audit entry inserted in SQL with the coverage row moved past it to excuse it, and the row', async () => {
+      const [saved] = await db.query<Record<string, string | number | null>>("SELECT * FROM chain_coverage WHERE records = 'console_audit'");
+      await db.execute("INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (?, 'admin.ayu', 'sign_in', NULL, NULL, '10.1.2.3')", [Date.now()]);
+      await db.execute("UPDATE chain_coverage SET since = (SELECT MAX(id) + 1 FROM console_audit) WHERE records = 'console_audit'");
+      try {
+        const report = problems((await check()).breaks);
+        expect(report).to.match(/UNCHAINED: 1 console audit entries without a link \(inserted directly\)/);
+        expect(report).to.match(/chain_coverage row 'console_audit' (was altered|carries no MAC)[^;]*, so every console audit entry must have its chain link/);
+      } finally {
+        await db.execute('UPDATE chain_coverage SET since = ? WHERE records = ?', [saved.since, saved.records]);
+      }
     });
 
     it('names the newest records deleted with their links and the head moved back (a trimmed tail), from the checkpoint', async () => {

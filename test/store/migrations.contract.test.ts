@@ -63,7 +63,7 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
     'id', 'payment_id', 'seq', 'cause', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date', 'bank_reference',
     'bank_external_id', 'http_status', 'review_since', 'result_json', 'recorded_at', 'key_id',
   ],
-  chain_coverage: ['records', 'since'],
+  chain_coverage: ['records', 'since', 'mac_key_id', 'mac'],
   console_sessions: ['id_hash', 'user_id', 'csrf_token', 'created_at', 'last_seen_at', 'flash'],
   console_audit: ['id', 'at', 'username', 'action', 'target', 'detail', 'remote_ip'],
   audit_verifications: ['id', 'checked_at', 'ok', 'links', 'breaks', 'first_break', 'key_id', 'mac'],
@@ -126,6 +126,16 @@ forEachBackend('Migrations', (ctx) => {
   });
 });
 
+/** A SUCCESS payment of client gbc_old created at 1000 with its MAC, as the gateway wrote payments before migration 024. */
+async function insertOldPayment(db: Db, transactionId: string): Promise<void> {
+  const fixed = { clientId: 'gbc_old', transactionId, requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: 1000 };
+  const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
+  await db.execute(
+    "INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac) VALUES (?, ?, ?, 'SUCCESS', ?, 1000, ?, ?, ?, ?, ?, ?)",
+    [fixed.clientId, fixed.transactionId, fixed.requestHash, fixed.amount, fixed.currency, fixed.createdAt, fixed.createdAt, TEST_AUDIT_KEYS.currentKeyId, keyId, mac],
+  );
+}
+
 forEachBackend('Migration 024 on a database with console users and payments from before it', (ctx) => {
   it('needs the audit keys, signs the console users, and leaves the older payments verifying without a history', async function () {
     const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
@@ -134,15 +144,10 @@ forEachBackend('Migration 024 on a database with console users and payments from
       // The database as it stood at 023: migrated that far, a console user and a payment written as the gateway then wrote them.
       await migrateBelow(db, '024');
       await db.execute("INSERT INTO console_users (username, password_hash, role, status, created_at, updated_at) VALUES ('old.admin', 'scrypt$x', 'admin', 'active', 1, 1)");
-      const fixed = { clientId: 'gbc_old', transactionId: 'INV-OLD-1', requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: 1000 };
-      const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
-      await db.execute(
-        "INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac) VALUES (?, ?, ?, 'SUCCESS', ?, 1000, ?, ?, ?, ?, ?, ?)",
-        [fixed.clientId, fixed.transactionId, fixed.requestHash, fixed.amount, fixed.currency, fixed.createdAt, fixed.createdAt, TEST_AUDIT_KEYS.currentKeyId, keyId, mac],
-      );
+      await insertOldPayment(db, 'INV-OLD-1');
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the users cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '028_keyed_coverage'] });
     } finally {
       await db.close();
     }
@@ -156,6 +161,36 @@ forEachBackend('Migration 024 on a database with console users and payments from
       const [{ id }] = await store.db.query<{ id: number }>("SELECT id FROM payments WHERE transaction_id = 'INV-OLD-1'");
       expect(await store.payments.update(Number(id), { bankReference: 'REF-OLD-1' }, 2000)).to.equal(true);
       expect(await store.db.query('SELECT state, bank_reference FROM payment_events WHERE payment_id = ?', [Number(id)])).to.deep.equal([{ state: 'SUCCESS', bank_reference: 'REF-OLD-1' }]);
+      expect((await store.audit.verify()).breaks).to.deep.equal([]);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+});
+
+forEachBackend('Migration 028 on a database whose coverage excuses payments from before their history', (ctx) => {
+  it('needs the audit keys, signs the coverage rows, and an older payment still reads and verifies without a history', async function () {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const db = openDb(database.url);
+    try {
+      // A payment from before 024, then the store migrated with the keys up to 028: its coverage row excuses that payment.
+      await migrateBelow(db, '024');
+      await insertOldPayment(db, 'INV-OLD-2');
+      await migrateBelow(db, '028', TEST_AUDIT_KEYS);
+      const refused = await migrate(db).then(() => null, (e: Error) => e);
+      expect(refused?.message, 'the coverage cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['028_keyed_coverage'] });
+      expect(await db.query("SELECT records, since FROM chain_coverage WHERE mac IS NOT NULL ORDER BY records")).to.deep.equal([
+        { records: 'console_audit', since: 1 },
+        { records: 'payments', since: 1001 },
+      ]);
+    } finally {
+      await db.close();
+    }
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      expect((await store.payments.find('gbc_old', 'INV-OLD-2'))?.state, 'read without a history: it is older than 024').to.equal('SUCCESS');
       expect((await store.audit.verify()).breaks).to.deep.equal([]);
     } finally {
       await store.close();
@@ -181,7 +216,7 @@ forEachBackend('Migration 025 on a database with API clients from before it', (c
       await db.execute("INSERT INTO client_callbacks (client_id, url, updated_at) VALUES ('gbc_old', 'https://erp.example.co.id/hook', 1)");
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '028_keyed_coverage'] });
     } finally {
       await db.close();
     }

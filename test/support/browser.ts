@@ -66,3 +66,16 @@ export async function axeViolations(page: Page): Promise<string[]> {
     return (await axe.run()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   });
 }
+
+/**
+ * Signs `who` in to the console at `consoleUrl` (its /console base) with no cookie of an earlier
+ * user, landing on the payment list; with `lang`, then switches the labels to it.
+ */
+export async function signInToConsole(browser: TestBrowser, page: Page, consoleUrl: string, who: { username: string; password: string }, lang?: 'id' | 'en'): Promise<void> {
+  await browser.context.clearCookies();
+  await page.goto(`${consoleUrl}/sign-in`);
+  await page.fill('input[name=username]', who.username);
+  await page.fill('input[name=password]', who.password);
+  await Promise.all([page.waitForURL(/\/console\/payments/), page.click('form.sign-in button[type=submit]')]);
+  if (lang) await page.goto(`${consoleUrl}/lang?to=${lang}&back=/console/payments`);
+}

@@ -2,6 +2,7 @@ import ExcelJS from 'exceljs';
 import { Router, type Request, type Response } from 'express';
 import { once } from 'node:events';
 import { formulaSafeCsv } from '../../export/index.js';
+import { IntegrityError } from '../../errors/index.js';
 import type { PaymentCursor, PaymentRecord, Store } from '../../store/types.js';
 import { jakartaTimestamp } from '../../time/index.js';
 import { signedIn } from '../console-locals.js';
@@ -195,6 +196,8 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
     const ctx = pageContext(req, res);
     const payment = await openPayment(req, res, 'print_proof');
     if (!payment) return notFound(req, res);
+    // No proof of a payment changed outside Gerbang: its detail page shows it marked.
+    if (payment.integrityProblem !== undefined) throw new IntegrityError(payment.integrityProblem);
     const client = await store.clients.findById(payment.clientId);
     const full = seesBodies(ctx.user.role);
     const account = (value: string | null | undefined) => (value ? (full ? value : maskAccount(value)) : null);

@@ -19,7 +19,7 @@ export function reviewRoutes(deps: { store: Store; clock: () => number }): Route
 
   async function render(req: Request, res: Response, status: number, extra: Partial<ReviewView> = {}): Promise<void> {
     const locals = signedIn(res);
-    const items = await listReviewQueue(store.payments, clock());
+    const items = await listReviewQueue(store.paymentSearch, clock());
     res.status(status).type('html').send(reviewPage({ ...locals, here: `${BASE}/review`, csrfToken: locals.session.csrfToken }, { items, ...extra }));
   }
 
@@ -32,7 +32,7 @@ export function reviewRoutes(deps: { store: Store; clock: () => number }): Route
     const id = /^\d{1,15}$/.test(raw) ? Number(raw) : -1;
     try {
       const result = await resolveReview(
-        { payments: store.payments, audit: store.audit, consoleUsers: store.consoleUsers, clock, finals: outboxNotifier(store.callbacks, clock) },
+        { payments: store.payments, audit: store.audit, consoleUsers: store.consoleUsers, clock, finals: outboxNotifier(store.callbacks, store.audit, clock) },
         {
           paymentId: id,
           outcome: text('outcome') as 'SUCCESS' | 'FAILED',

@@ -5,6 +5,7 @@ import { statusLabel, type Translate } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
 import { bankLabel, failureReason, storedAnswer } from '../payment-facts.js';
 import type { PaymentStory, StoryBankCall, StoryExchange } from '../payment-story.js';
+import { integrityMark } from './integrity-mark.js';
 import { layout, type PageContext } from './layout.js';
 
 function body(label: string, text: string | null | undefined): Html | '' {
@@ -24,6 +25,10 @@ export interface PaymentDetailView {
 /** What happened and what to do, in plain words, for each state. */
 function banner(t: Translate, lang: PageContext['lang'], story: PaymentStory): Html {
   const p = story.payment;
+  // A forged payment's status is never shown as the banner's news, nor offered as proof.
+  if (p.integrityProblem !== undefined) {
+    return html`<section class="banner error" id="status-banner" aria-labelledby="banner-title"><h2 id="banner-title">${t('run_forged')}</h2>${integrityMark(t, p.integrityProblem)}</section>`;
+  }
   const [cls, what, todo] =
     p.state === 'SUCCESS'
       ? (['ok', t('bannerSuccess'), t('todoSuccess')] as const)

@@ -3,6 +3,7 @@ import type { FieldError } from '../../errors/index.js';
 import { BASE } from '../console-sessions.js';
 import { formatJakartaTime } from '../format.js';
 import { html } from '../html.js';
+import { integrityMark } from './integrity-mark.js';
 import { csrfField, layout, type PageContext } from './layout.js';
 
 export interface ReviewView {
@@ -13,7 +14,8 @@ export interface ReviewView {
 
 /**
  * The review queue: every role sees the transfers still unproved; an admin gets, per transfer, a
- * form to record the evidence and the outcome it proves (POST, CSRF-protected, admin-only).
+ * form to record the evidence and the outcome it proves (POST, CSRF-protected, admin-only). A
+ * payment changed outside Gerbang is marked and gets no form (resolving it refuses it too).
  */
 export function reviewPage(ctx: PageContext, view: ReviewView): string {
   const { t, user } = ctx;
@@ -23,14 +25,16 @@ export function reviewPage(ctx: PageContext, view: ReviewView): string {
     view.errors && view.errors.length > 0 ? html`<ul class="error" role="alert">${view.errors.map((e) => html`<li>${e.field}: ${e.message}</li>`)}</ul>` : ''
   }`;
   const rows = view.items.map(
-    ({ payment, result }) => html`<tr data-payment-id="${payment.id}">
-<td>#${payment.id}</td><td><a href="${BASE}/payments/${payment.id}">${payment.transactionId}</a></td><td>${payment.clientId}</td><td>${result.status}</td>
+    ({ payment, result }) => html`<tr data-payment-id="${payment.id}"${payment.integrityProblem !== undefined ? html` class="integrity-failed"` : ''}>
+<td>#${payment.id}</td><td><a href="${BASE}/payments/${payment.id}">${payment.transactionId}</a></td><td>${payment.clientId}</td><td>${payment.integrityProblem !== undefined ? integrityMark(t, payment.integrityProblem) : result.status}</td>
 <td class="num">${payment.amount}</td><td>${payment.bank ?? '—'}</td><td>${payment.bankTransactionId ?? '—'} ${payment.bankTransactionDate ?? ''}</td>
 <td>${payment.reviewSince === null ? '' : formatJakartaTime(payment.reviewSince)}</td><td>${result.bankMessage ?? ''}${
       payment.sourceAccount ? html`<br><a class="statement-link" href="${BASE}/reconciliation?payment=${payment.id}#payment-${payment.id}">${t('reconCheckStatement')}</a>` : ''
     }</td>
 <td>${
-      admin
+      payment.integrityProblem !== undefined
+        ? t('reviewForgedNoAction')
+        : admin
         ? html`<form method="post" action="${BASE}/review/${payment.id}/resolve" class="resolve">${csrf}
 <label>${t('outcome')} <select name="outcome" required><option value="">—</option><option value="SUCCESS">${t('outcomeSuccess')}</option><option value="FAILED">${t('outcomeFailed')}</option></select></label>
 <label>${t('evidenceKind')} <select name="evidenceKind" required>${ADMIN_EVIDENCE_KINDS.map((k) => html`<option value="${k}">${k}</option>`)}</select></label>
@@ -42,7 +46,7 @@ export function reviewPage(ctx: PageContext, view: ReviewView): string {
   const table =
     view.items.length === 0
       ? html`<p class="info" id="review-empty">${t('reviewEmpty')}</p>`
-      : html`<table class="review"><thead><tr><th>#</th><th>${t('transactionId')}</th><th>${t('client')}</th><th>${t('status')}</th><th class="num">Rp</th><th>${t('bank')}</th><th>${t('bankReference')}</th><th>${t('reviewSince')} (WIB)</th><th></th><th>${t('resolve')}</th></tr></thead>
+      : html`<table class="review"><thead><tr><th>#</th><th>${t('transactionId')}</th><th>${t('client')}</th><th>${t('status')}</th><th class="num">Rp</th><th>${t('bank')}</th><th>${t('bankReference')}</th><th>${t('reviewSince')} (WIB)</th><th><span class="visually-hidden">${t('bankMessage')}</span></th><th>${t('resolve')}</th></tr></thead>
 <tbody>${rows}</tbody></table>`;
   return layout(ctx, t('review'), html`<p>${t('reviewIntro')}</p>${messages}${table}`);
 }

@@ -6,12 +6,15 @@ import { BASE } from '../console-sessions.js';
 import { bankLabel, failureReason } from '../payment-facts.js';
 import { maskAccount } from '../format.js';
 import { amountMinor } from '../../store/index.js';
+import { integrityMark } from './integrity-mark.js';
 import { layout, type PageContext } from './layout.js';
 
-/** Where a line stands for the clerk: paid, failed (refused, or rejected before paying), in doubt, waiting. */
-export type RunOutcome = 'paid' | 'failed' | 'inDoubt' | 'waiting';
+/** Where a line stands for the clerk: paid, failed (refused, or rejected before paying), in doubt, waiting, or changed outside Gerbang. */
+export type RunOutcome = 'paid' | 'failed' | 'inDoubt' | 'waiting' | 'forged';
 
 export function runOutcome(line: RunLine): RunOutcome {
+  // A forged line or payment is counted apart: never in the paid or failed totals.
+  if (line.integrityProblem !== undefined || line.payment?.integrityProblem !== undefined) return 'forged';
   if (line.lineState === 'REJECTED') return 'failed';
   const state = line.payment?.state;
   if (state === 'SUCCESS') return 'paid';
@@ -34,7 +37,13 @@ export function runsListPage(ctx: PageContext, runs: TransferBatchRecord[], clie
 
 export function runPage(ctx: PageContext, batch: TransferBatchRecord, lines: RunLine[], clientName: string, full: boolean): string {
   const { t, lang } = ctx;
-  const sums: Record<RunOutcome, { count: number; minor: bigint }> = { paid: { count: 0, minor: 0n }, failed: { count: 0, minor: 0n }, inDoubt: { count: 0, minor: 0n }, waiting: { count: 0, minor: 0n } };
+  const sums: Record<RunOutcome, { count: number; minor: bigint }> = {
+    paid: { count: 0, minor: 0n },
+    failed: { count: 0, minor: 0n },
+    inDoubt: { count: 0, minor: 0n },
+    waiting: { count: 0, minor: 0n },
+    forged: { count: 0, minor: 0n },
+  };
   for (const line of lines) {
     const sum = sums[runOutcome(line)];
     sum.count += 1;
@@ -42,6 +51,14 @@ export function runPage(ctx: PageContext, batch: TransferBatchRecord, lines: Run
     if (amount) sum.minor += amountMinor(amount);
   }
   const account = (value: string | null | undefined) => (value ? (full ? value : maskAccount(value)) : '—');
+  const status = (line: RunLine, outcome: RunOutcome) =>
+    line.integrityProblem !== undefined
+      ? integrityMark(t, line.integrityProblem, 'lineChangedOutside')
+      : line.payment?.integrityProblem !== undefined
+        ? integrityMark(t, line.payment.integrityProblem)
+        : line.payment
+          ? html`<span class="status status-${line.payment.state.toLowerCase()}">${statusLabel(lang, line.payment.state)}</span>`
+          : t(`run_${outcome}`);
   const facts = html`<table class="facts">
 <tr><th scope="row">${t('runId')}</th><td id="run-id">${batch.batchId}</td></tr>
 <tr><th scope="row">${t('client')}</th><td>${clientName}</td></tr>
@@ -49,14 +66,14 @@ export function runPage(ctx: PageContext, batch: TransferBatchRecord, lines: Run
 <tr><th scope="row">${t('lines')}</th><td>${batch.lineCount}</td></tr>
 </table>
 <table class="run-totals" id="run-totals"><thead><tr><th scope="col"><span class="visually-hidden">${t('status')}</span></th><th scope="col" class="num">${t('count')}</th><th scope="col" class="num">${t('total')}</th></tr></thead><tbody>
-${(['paid', 'failed', 'inDoubt', 'waiting'] as const).map(
+${(['paid', 'failed', 'inDoubt', 'waiting', ...(sums.forged.count > 0 ? ['forged' as const] : [])] as const).map(
   (k) => html`<tr data-outcome="${k}" class="outcome-${k}"><th scope="row">${t(`run_${k}`)}</th><td class="num">${sums[k].count}</td><td class="num">${formatRupiah(sums[k].minor)}</td></tr>`,
 )}
 </tbody></table>`;
   const table = html`<div class="table-wrap"><table class="run-lines"><thead><tr><th scope="col">#</th><th scope="col">${t('transactionId')}</th><th scope="col">${t('sourceAccount')}</th><th scope="col">${t('beneficiary')}</th><th scope="col">${t('remark')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('status')}</th></tr></thead>
 <tbody>${lines.map((line) => {
     const d = line.payment?.details ?? line.details;
-    const reason = line.payment ? failureReason(lang, line.payment) : null;
+    const reason = line.payment && line.payment.integrityProblem === undefined ? failureReason(lang, line.payment) : null;
     const outcome = runOutcome(line);
     return html`<tr data-line="${line.lineNo}" class="outcome-${outcome}">
 <td>${line.lineNo}</td>
@@ -65,7 +82,7 @@ ${(['paid', 'failed', 'inDoubt', 'waiting'] as const).map(
 <td><span class="name">${d?.beneficiaryName ?? '—'}</span><br><span class="account">${account(d?.beneficiaryAccount)}</span>${d?.beneficiaryBankCode ? html`<br><span class="bank-name">${bankLabel(d.beneficiaryBankCode)}</span>` : ''}</td>
 <td>${d?.remark ?? '—'}</td>
 <td class="num">${line.payment?.amount ?? line.amount ? formatRupiah((line.payment?.amount ?? line.amount) as string) : '—'}</td>
-<td>${line.payment ? html`<span class="status status-${line.payment.state.toLowerCase()}">${statusLabel(lang, line.payment.state)}</span>` : t(`run_${outcome}`)}${reason ? html`<br><span class="reason">${reason}</span>` : ''}</td>
+<td>${status(line, outcome)}${reason ? html`<br><span class="reason">${reason}</span>` : ''}</td>
 </tr>`;
   })}</tbody></table></div>`;
   return layout(ctx, `${t('run')}: ${batch.batchId}`, html`<p class="no-print"><a href="${BASE}/runs">← ${t('runs')}</a></p>${facts}${table}`);

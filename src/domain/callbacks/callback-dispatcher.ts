@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { request } from 'undici';
 import { getLogger } from '../../log/index.js';
 import { InternalAuditTrail } from '../../audit/index.js';
-import type { AuditRepository, CallbackDelivery, CallbackRepository } from '../../store/types.js';
+import { IntegrityError } from '../../errors/index.js';
+import type { AuditRepository, CallbackDelivery, CallbackRepository, RefusedCallback } from '../../store/types.js';
 import { PeriodicTask } from '../periodic-task.js';
 import type { TransferResult } from '../transfers/transfer-result.js';
 import type { CallbackSigner } from './callback-signer.js';
@@ -19,7 +20,11 @@ export interface FinalStateNotifier {
   notify(clientId: string, result: TransferResult): Promise<void>;
 }
 
-export function outboxNotifier(callbacks: CallbackRepository, clock: () => number): FinalStateNotifier {
+/**
+ * Queues a notification for the client's registered endpoint. An endpoint whose row fails its MAC
+ * (its URL rewritten in SQL) gets nothing queued, and the refusal is audited (refusalAudited).
+ */
+export function outboxNotifier(callbacks: CallbackRepository, audit: AuditRepository, clock: () => number): FinalStateNotifier {
   return {
     async notify(clientId, result) {
       try {
@@ -30,9 +35,25 @@ export function outboxNotifier(callbacks: CallbackRepository, clock: () => numbe
       } catch (error) {
         // The transfer's state is stored; the ERP can still read it. Never fail a payment over this.
         log.error({ err: error, transactionId: result.transactionId }, 'callback could not be queued');
+        if (error instanceof IntegrityError) await refusalAudited(audit, clock, { clientId, transactionId: result.transactionId, refused: error.where }, 'NOT QUEUED');
       }
     },
   };
+}
+
+/**
+ * The audit record of a notification refused because its body or its client's endpoint failed
+ * its integrity check: internal work answered 500 AUDIT_INTEGRITY, naming the client and the
+ * endpoint's row, so `gerbang audit export` and the console show it, not only a log line.
+ */
+async function refusalAudited(audit: AuditRepository, clock: () => number, refusal: Omit<RefusedCallback, 'id'>, delivery: 'FAILED' | 'NOT QUEUED'): Promise<void> {
+  const trail = new InternalAuditTrail(
+    audit,
+    { method: 'CALLBACK', path: `/internal/callbacks/${refusal.transactionId}`, requestBody: { endpoint: `client_callbacks of client ${refusal.clientId}` } },
+    clock,
+  );
+  trail.set({ clientId: refusal.clientId, transactionId: refusal.transactionId });
+  await trail.finish(500, { delivery, refused: refusal.refused }, 'AUDIT_INTEGRITY');
 }
 
 /**
@@ -61,8 +82,16 @@ export class CallbackDispatcher {
 
   async runOnce(): Promise<number> {
     const due = await this.deps.callbacks.claimDue({ owner: this.owner, now: this.deps.clock(), leaseMs: 60_000, limit: 20 });
-    await Promise.all(due.map((delivery) => this.deliver(delivery)));
+    await Promise.all(due.map((delivery) => ('refused' in delivery ? this.refuse(delivery) : this.deliver(delivery))));
     return due.length;
+  }
+
+  /** Never signed nor sent: audited, then marked FAILED for good. */
+  private async refuse(delivery: RefusedCallback): Promise<void> {
+    log.error({ deliveryId: delivery.id, clientId: delivery.clientId, transactionId: delivery.transactionId, problem: delivery.refused }, 'queued callback refused: never signed nor sent');
+    await refusalAudited(this.deps.audit, this.deps.clock, delivery, 'FAILED');
+    const now = this.deps.clock();
+    await this.deps.callbacks.recordAttempt(delivery.id, this.owner, { state: 'FAILED', status: null, error: `refused: ${delivery.refused}`, nextAttemptAt: now }, now);
   }
 
   private async deliver(delivery: CallbackDelivery): Promise<void> {

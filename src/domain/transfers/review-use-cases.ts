@@ -43,7 +43,7 @@ export interface ReviewItem {
 }
 
 /** The transfers waiting in the review queue, oldest first. */
-export async function listReviewQueue(payments: PaymentRepository, now: number, limit = 200): Promise<ReviewItem[]> {
+export async function listReviewQueue(payments: Pick<PaymentRepository, 'listInReview'>, now: number, limit = 200): Promise<ReviewItem[]> {
   return (await payments.listInReview(limit)).map((payment) => ({ payment, result: currentResult(payment, now) }));
 }
 

@@ -18,7 +18,8 @@ import {
   type PurgedExchange,
 } from './audit-records.js';
 import { toNumber, toStringOrNull } from './row-values.js';
-import { lastEventRows, openEvent, PAYMENT_EVENT_COLUMNS, paymentEventDigest, paymentEventProblem, RELEASED, snapshotOfRow, type PaymentEventRow } from './payment-events.js';
+import { lastEventRows, missingHistoryProblem, openEvent, PAYMENT_EVENT_COLUMNS, paymentEventDigest, paymentEventProblem, RELEASED, snapshotOfRow, type PaymentEventRow } from './payment-events.js';
+import { chainCoverage, type Coverage } from './chain-coverage.js';
 import type { ConsoleAuditRow } from './console-audit-repository.js';
 import { MACED_TABLES } from './maced-tables.js';
 import { macProblems } from './record-macs.js';
@@ -83,8 +84,13 @@ export async function verifyAudit(db: Db, sealer: ValueSealer): Promise<AuditVer
     links += result.links;
     if (result.break) breaks.push(result.break);
   }
-  breaks.push(...(await unchainedRecords(db)));
-  breaks.push(...(await storedValueBreaks(db, sealer)));
+  // Who may lack a history (chain_coverage) is itself under a MAC: a row moved or deleted is named
+  // and excuses nothing, so the records it would have excused are named too.
+  const coverage = await chainCoverage(db, sealer);
+  const coverageProblems = [coverage.payments.problem, coverage.console_audit.problem].flatMap((p) => p ?? []);
+  if (coverageProblems.length > 0) breaks.push(storedBreak('chain_coverage', coverageProblems));
+  breaks.push(...(await unchainedRecords(db, coverage.console_audit.since)));
+  breaks.push(...(await storedValueBreaks(db, sealer, coverage.payments)));
   const [{ n: exchanges }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_exchanges');
   const [{ n: bankCalls }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_bank_calls');
   const heads = writers.map((w) => ({ writerId: w.writer_id, seq: toNumber(w.last_seq), hash: w.last_hash }));
@@ -340,9 +346,12 @@ function attempt<T>(fn: () => T): { value: T } | { error: string } {
   }
 }
 
-/** Records no link covers: inserted behind the gateway's back, or completed without a completion link. */
-async function unchainedRecords(db: Db): Promise<AuditChainBreak[]> {
-  const checks = [
+/**
+ * Records no link covers: inserted behind the gateway's back, or completed without a completion
+ * link. Console audit entries from `consoleAuditSince` on must have one (chainCoverage).
+ */
+async function unchainedRecords(db: Db, consoleAuditSince: number): Promise<AuditChainBreak[]> {
+  const checks: { table: AuditChainBreak['table']; what: string; sql: string; params?: SqlValue[] }[] = [
     {
       table: 'audit_exchanges' as const,
       what: 'exchanges without an open or record link (inserted directly)',
@@ -367,9 +376,8 @@ async function unchainedRecords(db: Db): Promise<AuditChainBreak[]> {
       table: 'console_audit' as const,
       what: 'console audit entries without a link (inserted directly)',
       // Entries from before migration 024 have none (chain_coverage).
-      sql:
-        "FROM console_audit e WHERE e.id >= COALESCE((SELECT since FROM chain_coverage WHERE records = 'console_audit'), 0) " +
-        "AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'console_audit' AND c.record_id = e.id)",
+      sql: "FROM console_audit e WHERE e.id >= ? AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'console_audit' AND c.record_id = e.id)",
+      params: [consoleAuditSince],
     },
     {
       table: 'audit_bank_calls' as const,
@@ -389,9 +397,9 @@ async function unchainedRecords(db: Db): Promise<AuditChainBreak[]> {
   ];
   const breaks: AuditChainBreak[] = [];
   for (const check of checks) {
-    const [{ n }] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n ${check.sql}`);
+    const [{ n }] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n ${check.sql}`, check.params);
     if (toNumber(n) === 0) continue;
-    const ids = (await db.query<{ id: number | string }>(`SELECT e.id AS id ${check.sql} ORDER BY e.id LIMIT ${UNCHAINED_SHOWN}`)).map((r) => toNumber(r.id));
+    const ids = (await db.query<{ id: number | string }>(`SELECT e.id AS id ${check.sql} ORDER BY e.id LIMIT ${UNCHAINED_SHOWN}`, check.params)).map((r) => toNumber(r.id));
     breaks.push({
       writerId: null,
       seq: null,
@@ -412,21 +420,19 @@ const STORED_SHOWN = 5;
  * sealed value outside the audit (payment answers, payment-run lines, queued callbacks, client
  * signing keys) opened where it lies. Names the first few of each table.
  */
-async function storedValueBreaks(db: Db, sealer: ValueSealer): Promise<AuditChainBreak[]> {
+async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage): Promise<AuditChainBreak[]> {
   const breaks: AuditChainBreak[] = [];
   const payments: string[] = [];
-  const [since] = await db.query<{ since: number | string }>("SELECT since FROM chain_coverage WHERE records = 'payments'");
   let after = 0;
   for (;;) {
     const rows = await db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id > ? ORDER BY id LIMIT ?`, [after, PAGE]);
     const last = await lastEventRows(db, rows.map((row) => toNumber(row.id)));
-    const coveredSince = since === undefined ? Infinity : toNumber(since.since);
     for (const row of rows) {
       const macProblem = paymentMacProblem(sealer.keyRing, row);
       // The page and its last events were read by two statements: a payment the gateway moved on
       // between them looks like a mismatch, so it is read again with its history in one
       // transaction (one snapshot) before it is called forged (as the API's read does).
-      const problem = macProblem ?? (historyProblem(row, last.get(toNumber(row.id)), coveredSince, sealer) === null ? null : await historyProblemNow(db, toNumber(row.id), coveredSince, sealer));
+      const problem = macProblem ?? (historyProblem(row, last.get(toNumber(row.id)), coverage, sealer) === null ? null : await historyProblemNow(db, toNumber(row.id), coverage, sealer));
       if (problem !== null) payments.push(problem);
     }
     if (rows.length < PAGE) break;
@@ -474,23 +480,21 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer): Promise<AuditChai
  * Payment `id`'s problem as one transaction reads its row and last event; null when it holds, or
  * when it was released meanwhile (a payment deleted without its release is named apart).
  */
-async function historyProblemNow(db: Db, id: number, since: number, sealer: ValueSealer): Promise<string | null> {
+async function historyProblemNow(db: Db, id: number, coverage: Coverage, sealer: ValueSealer): Promise<string | null> {
   return db.withTransaction(async (tx) => {
     const [fresh] = await tx.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
     if (!fresh) return null;
-    return paymentMacProblem(sealer.keyRing, fresh) ?? historyProblem(fresh, (await lastEventRows(tx, [id])).get(id), since, sealer);
+    return paymentMacProblem(sealer.keyRing, fresh) ?? historyProblem(fresh, (await lastEventRows(tx, [id])).get(id), coverage, sealer);
   });
 }
 
 /**
  * How a payment differs from its last event (whose own link the chain walk checks), or null. A
- * payment without events is one from before migration 024 (created before `since`) or not the gateway's.
+ * payment without events is one from before migration 024 (created before `coverage.since`) or not the gateway's.
  */
-function historyProblem(row: PaymentRow, last: PaymentEventRow | undefined, since: number, sealer: ValueSealer): string | null {
+function historyProblem(row: PaymentRow, last: PaymentEventRow | undefined, coverage: Coverage, sealer: ValueSealer): string | null {
   const id = toNumber(row.id);
-  if (last === undefined) {
-    return toNumber(row.created_at) < since ? null : `payments id ${id} (${row.client_id} / ${row.transaction_id}) has no event in its history: it was not written by the gateway, or its history was deleted`;
-  }
+  if (last === undefined) return missingHistoryProblem({ id, clientId: row.client_id, transactionId: row.transaction_id, createdAt: toNumber(row.created_at) }, coverage);
   const opened = attempt(() => ({ event: openEvent(last, sealer), result: sealer.open(toStringOrNull(row.result_json), place('payments', 'result_json', [id])) }));
   if ('error' in opened) return opened.error;
   return paymentEventProblem({ id, clientId: row.client_id, transactionId: row.transaction_id, snapshot: snapshotOfRow(row, opened.value.result) }, opened.value.event);

@@ -1,5 +1,5 @@
 import type { KeyRing } from '../../security/index.js';
-import { UniqueViolationError, type CallbackDelivery, type CallbackRepository, type Db } from '../types.js';
+import { UniqueViolationError, type CallbackDelivery, type CallbackRepository, type Db, type RefusedCallback } from '../types.js';
 import { toNumber } from './row-values.js';
 import { IntegrityError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
@@ -72,13 +72,13 @@ export class SqlCallbackRepository implements CallbackRepository {
     }
   }
 
-  async claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<CallbackDelivery[]> {
+  async claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<(CallbackDelivery | RefusedCallback)[]> {
     const { owner, now, leaseMs } = options;
     const candidates = await this.db.query<{ id: number | string }>(
       "SELECT id FROM callback_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?",
       [now, now, Math.max(1, Math.min(Math.trunc(options.limit), 100))],
     );
-    const claimed: CallbackDelivery[] = [];
+    const claimed: (CallbackDelivery | RefusedCallback)[] = [];
     for (const { id } of candidates) {
       const won = await this.db.execute("UPDATE callback_deliveries SET lease_owner = ?, lease_until = ? WHERE id = ? AND state = 'PENDING' AND (lease_until IS NULL OR lease_until <= ?)", [
         owner,
@@ -97,7 +97,7 @@ export class SqlCallbackRepository implements CallbackRepository {
       // The URL is looked up again now: a delivery goes to the client's registered endpoint only,
       // never to a URL rewritten in the queued row. Never signed nor sent: a body not sealed for
       // this row (forged, moved), a client with no endpoint any more, or an endpoint whose MAC does
-      // not hold (its URL rewritten in SQL).
+      // not hold (its URL rewritten in SQL): returned refused, for the dispatcher to mark and audit.
       const refusal =
         row.registered === null
           ? 'the client has no registered callback endpoint'
@@ -110,8 +110,7 @@ export class SqlCallbackRepository implements CallbackRepository {
       }
       const problem = refusal ?? (body === null ? 'the body failed its integrity check (not sealed for this delivery)' : null);
       if (problem !== null) {
-        log.error({ deliveryId: toNumber(row.id), clientId: row.client_id, transactionId: row.transaction_id, problem }, 'queued callback refused: never signed nor sent');
-        await this.recordAttempt(toNumber(row.id), owner, { state: 'FAILED', status: null, error: `refused: ${problem}`, nextAttemptAt: now }, now);
+        claimed.push({ id: toNumber(row.id), clientId: row.client_id, transactionId: row.transaction_id, refused: problem });
         continue;
       }
       if (row.registered !== row.url) log.warn({ deliveryId: toNumber(row.id), clientId: row.client_id }, 'queued callback URL differs from the registered endpoint: sent to the registered one');

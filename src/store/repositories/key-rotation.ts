@@ -1,6 +1,7 @@
 import type { KeyRing } from '../../security/index.js';
 import { relinkChains } from './audit-verify.js';
 import { SqlAuditVerificationRepository } from './audit-verification-repository.js';
+import { CHAIN_COVERAGE } from './chain-coverage.js';
 import { MACED_TABLES } from './maced-tables.js';
 import { resignRows } from './record-macs.js';
 import { accountTag, PAYMENT_COLUMNS, paymentMac, paymentMacProblem, type PaymentRow } from './payment-repository.js';
@@ -76,8 +77,9 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
     const ring = sealer.keyRing;
     report.relinkedChains = await relinkChains(this.db, sealer, { legacy: false, transaction: (fn) => this.db.withTransaction(fn) });
     report.resignedPayments = await resignPayments(this.db, sealer);
-    // Console users, clients, their credentials, grants and callback endpoints (record-macs.ts).
-    for (const table of MACED_TABLES) await resignRows(this.db, table, sealer);
+    // Console users, clients, their credentials, grants and callback endpoints (record-macs.ts),
+    // and who may lack a history (chain-coverage.ts).
+    for (const table of [...MACED_TABLES, CHAIN_COVERAGE]) await resignRows(this.db, table, sealer);
     // The search's trigrams under the newest key too, so retiring the old key loses no payment from a search.
     report.reindexedPayments = await this.reindexSearch();
     report.resignedVerifications = await new SqlAuditVerificationRepository(this.db, ring).resign();

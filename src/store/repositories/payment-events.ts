@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { KeyRing } from '../../security/index.js';
 import type { Queryable } from '../types.js';
 import { CHAIN_PURPOSE, linkHash } from './audit-chain.js';
+import type { Coverage } from './chain-coverage.js';
 import { digest } from './audit-records.js';
 import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
 import { place, type SealPlace, type ValueOpener } from './sealed-values.js';
@@ -192,27 +193,29 @@ export async function lastEventRows(q: Queryable, paymentIds: number[]): Promise
   return new Map(rows.map((row) => [toNumber(row.payment_id), row]));
 }
 
-/** When every payment has had its history (chain_coverage, written by migration 024); undefined when that row is missing. */
-export async function historyCoveredSince(q: Queryable): Promise<number | undefined> {
-  const [since] = await q.query<{ since: number | string }>("SELECT since FROM chain_coverage WHERE records = 'payments'");
-  return since === undefined ? undefined : toNumber(since.since);
+/**
+ * Why payment `payment` has no event, or null when it was created before its history was kept
+ * (`coverage`, read by chainCoverage; a coverage row that cannot be trusted excuses nothing and
+ * is named too).
+ */
+export function missingHistoryProblem(payment: { id: number; clientId: string; transactionId: string; createdAt: number }, coverage: Coverage): string | null {
+  if (payment.createdAt < coverage.since) return null;
+  const problem = `payments id ${payment.id} (${payment.clientId} / ${payment.transactionId}) has no event in its history: it was not written by the gateway, or its history was deleted`;
+  return coverage.problem === null ? problem : `${problem}; ${coverage.problem}`;
 }
 
 /**
  * A payment against its last event as lastTrustedEvent(s) gave it: that event's seq when they
- * agree (undefined: a payment created before its history was kept, `coveredSince`), else what is
- * wrong. Without a coverage time every payment must have its history (fail closed).
+ * agree (undefined: a payment created before its history was kept, `coverage`), else what is wrong.
  */
 export function paymentHistory(
   payment: { id: number; clientId: string; transactionId: string; createdAt: number; snapshot: PaymentSnapshot },
   last: { seq: number; snapshot: PaymentSnapshot } | { problem: string } | null | undefined,
-  coveredSince: number | undefined,
+  coverage: Coverage,
 ): { seq: number | undefined } | { problem: string } {
   if (last === null || last === undefined) {
-    if (coveredSince === undefined || payment.createdAt >= coveredSince) {
-      return { problem: `payments id ${payment.id} (${payment.clientId} / ${payment.transactionId}) has no event in its history: it was not written by the gateway` };
-    }
-    return { seq: undefined };
+    const problem = missingHistoryProblem(payment, coverage);
+    return problem === null ? { seq: undefined } : { problem };
   }
   if ('problem' in last) return last;
   const problem = paymentEventProblem(payment, last);

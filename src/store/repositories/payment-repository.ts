@@ -3,11 +3,12 @@ import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
 import { UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type SqlValue } from '../types.js';
 import type { ChainLanes, Written } from './audit-chain.js';
-import { eventPlace, historyCoveredSince, lastTrustedEvent, paymentEventDigest, paymentHistory, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentSnapshot } from './payment-events.js';
+import { chainCoverage } from './chain-coverage.js';
+import { eventPlace, lastTrustedEvent, paymentEventDigest, paymentHistory, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentSnapshot } from './payment-events.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull, wellFormed } from './row-values.js';
 import { maskAccount } from './audit-records.js';
-import { KEY_ID_AFTER_PARTIAL_WRITE, place, ValueSealer } from './sealed-values.js';
+import { KEY_ID_AFTER_PARTIAL_WRITE, place, ValueSealer, type ValueOpener } from './sealed-values.js';
 import { gramHashesOf, insertGrams } from './payment-search-grams.js';
 
 export interface PaymentRow {
@@ -168,6 +169,11 @@ export function toPaymentRecord(row: PaymentRow, sealer: ValueSealer, verified =
     const problem = paymentMacProblem(sealer.keyRing, row);
     if (problem !== null) throw new IntegrityError(problem);
   }
+  return openPaymentRow(row, sealer);
+}
+
+/** The row as a record, its sealed values opened by `opener`, its MAC not checked. */
+export function openPaymentRow(row: PaymentRow, sealer: ValueOpener): PaymentRecord {
   return {
     id: toNumber(row.id),
     clientId: row.client_id,
@@ -306,8 +312,8 @@ export class SqlPaymentRepository implements PaymentRepository {
   private async history(q: Queryable, row: PaymentRow, record: PaymentRecord): Promise<{ seq: number | undefined } | { problem: string }> {
     const last = await lastTrustedEvent(q, this.sealer.keyRing, this.sealer, record.id);
     // The coverage time matters only to a payment without events.
-    const coveredSince = last === null ? await historyCoveredSince(q) : undefined;
-    return paymentHistory({ ...record, snapshot: snapshotOfRow(row, record.resultJson) }, last, coveredSince);
+    const coverage = last === null ? (await chainCoverage(q, this.sealer)).payments : { since: 0, problem: null };
+    return paymentHistory({ ...record, snapshot: snapshotOfRow(row, record.resultJson) }, last, coverage);
   }
 
 

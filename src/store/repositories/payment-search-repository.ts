@@ -15,15 +15,16 @@ import type {
   SqlValue,
 } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
-import { accountTag, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, toPaymentRecord, type PaymentRow } from './payment-repository.js';
-import { historyCoveredSince, lastTrustedEvents, paymentHistory, snapshotOfRow } from './payment-events.js';
+import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, toPaymentRecord, type PaymentRow } from './payment-repository.js';
+import { chainCoverage } from './chain-coverage.js';
+import { lastTrustedEvents, paymentHistory, snapshotOfRow } from './payment-events.js';
 import type { Queryable } from '../types.js';
-import { place, ValueSealer } from './sealed-values.js';
+import { place, ValueSealer, type SealPlace } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
 import { BATCH_COLUMNS, toBatch, type BatchRow } from './transfer-batch-repository.js';
 import { toNumber } from './row-values.js';
 import { fieldsContain, GRAM_LENGTH, gramHash, trigramsOf, unindexedPayments } from './payment-search-grams.js';
-import { AppError } from '../../errors/index.js';
+import { AppError, IntegrityError } from '../../errors/index.js';
 
 const MAX_LIMIT = 1_000;
 function parseObject(text: string | null): Record<string, unknown> | null {
@@ -319,23 +320,46 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * A page's payments, each marked (integrityProblem) when its fixed fields do not hold their MAC
-   * or its state does not match its last event (itself under its link's MAC), as the API's read
-   * and `audit verify` would refuse it: a forged payment never looks normal in a list. Two more
-   * statements per page; a payment marked is read again with its history in one transaction, so
-   * one the gateway moved on between the reads is not marked.
+   * Payments for a console page (a list, one payment, the review queue, a run's lines), each
+   * marked (integrityProblem) when its fixed fields do not hold their MAC, a sealed value does not
+   * open (left out: null, never shown as if real), or its state does not match its last event
+   * (itself under its link's MAC), as the API's read and `audit verify` would refuse it: a forged
+   * payment never looks normal, and the page still shows the others. Two more statements per
+   * page; a payment marked is read again with its history in one transaction, so one the gateway
+   * moved on between the reads is not marked.
    */
   private async marked(rows: PaymentRow[]): Promise<PaymentRecord[]> {
-    const records = rows.map((row) => toPaymentRecord(row, this.sealer, false));
+    const records = rows.map((row) => this.pageRecord(row));
     let problems = await this.historyProblems(this.db, rows, records);
     if (problems.size > 0) {
       const suspects = [...problems.keys()];
       problems = await this.db.withTransaction(async (tx) => {
         const fresh = await tx.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id IN (${suspects.map(() => '?').join(', ')})`, suspects);
-        return this.historyProblems(tx, fresh, fresh.map((row) => toPaymentRecord(row, this.sealer, false)));
+        return this.historyProblems(tx, fresh, fresh.map((row) => this.pageRecord(row)));
       });
     }
-    return records.map((record) => (problems.has(record.id) ? { ...record, integrityProblem: problems.get(record.id) } : record));
+    return records.map((record) => {
+      const found = [record.integrityProblem, problems.get(record.id)].filter((p): p is string => p !== undefined);
+      return found.length === 0 ? record : { ...record, integrityProblem: [...new Set(found)].join('; ') };
+    });
+  }
+
+  /** The row as a record whose sealed values that do not open are null, named in its integrityProblem. */
+  private pageRecord(row: PaymentRow): PaymentRecord {
+    const failed: string[] = [];
+    const record = openPaymentRow(row, { open: (value, at) => this.openOrNull(value, at, failed) });
+    return failed.length === 0 ? record : { ...record, integrityProblem: failed.join('; ') };
+  }
+
+  /** The value opened for its place; null when it is not sealed for it, the problem added to `failed`. */
+  private openOrNull(value: string | null, at: SealPlace, failed: string[]): string | null {
+    try {
+      return this.sealer.open(value, at);
+    } catch (error) {
+      if (!(error instanceof IntegrityError)) throw error;
+      failed.push(error.where);
+      return null;
+    }
   }
 
   /** The problem of each of `rows` (read with `q`) whose MAC or history does not hold, by payment id. */
@@ -344,10 +368,10 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     if (rows.length === 0) return problems;
     const ring = this.sealer.keyRing;
     const last = await lastTrustedEvents(q, ring, this.sealer, records.map((r) => r.id));
-    const coveredSince = await historyCoveredSince(q);
+    const coverage = (await chainCoverage(q, this.sealer)).payments;
     rows.forEach((row, i) => {
       const record = records[i];
-      const history = paymentHistory({ ...record, snapshot: snapshotOfRow(row, record.resultJson) }, last.get(record.id), coveredSince);
+      const history = paymentHistory({ ...record, snapshot: snapshotOfRow(row, record.resultJson) }, last.get(record.id), coverage);
       const problem = paymentMacProblem(ring, row) ?? ('problem' in history ? history.problem : null);
       if (problem !== null) problems.set(record.id, problem);
     });
@@ -468,7 +492,15 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
 
   async findById(id: number): Promise<PaymentRecord | null> {
     const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
-    return rows.length > 0 ? toPaymentRecord(rows[0], this.sealer) : null;
+    return rows.length > 0 ? (await this.marked(rows))[0] : null;
+  }
+
+  async listInReview(limit: number): Promise<PaymentRecord[]> {
+    const rows = await this.db.query<PaymentRow>(
+      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE review_since IS NOT NULL AND state IN ('SENDING', 'UNKNOWN', 'PENDING') ORDER BY review_since, id LIMIT ?`,
+      [Math.max(1, Math.min(Math.trunc(limit), 1000))],
+    );
+    return this.marked(rows);
   }
 
   async runsOf(payments: PaymentRecord[]): Promise<Map<number, { batchPk: number; batchId: string }>> {
@@ -506,11 +538,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
           `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE client_id = ? AND transaction_id IN (${lines.map(() => '?').join(', ')})`,
           [batch.clientId, ...lines.map((l) => l.transaction_id)],
         );
-    const byTxn = new Map(payments.map((row) => [row.transaction_id, toPaymentRecord(row, this.sealer)]));
+    const byTxn = new Map((await this.marked(payments)).map((record) => [record.transactionId, record]));
     return {
       batch,
       lines: lines.map((line) => {
-        const request = parseObject(this.sealer.open(line.request_json, place('transfer_batch_lines', 'request_json', [batchPk, toNumber(line.line_no)])));
+        const failed: string[] = [];
+        const request = parseObject(this.openOrNull(line.request_json, place('transfer_batch_lines', 'request_json', [batchPk, toNumber(line.line_no)]), failed));
         const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : null);
         return {
           lineNo: toNumber(line.line_no),
@@ -528,6 +561,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
             : null,
           amount: request ? text(request.amount) : null,
           payment: byTxn.get(line.transaction_id) ?? null,
+          ...(failed.length > 0 ? { integrityProblem: failed.join('; ') } : {}),
         };
       }),
     };

@@ -1,0 +1,55 @@
+import type { Queryable } from '../types.js';
+import { recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
+import { toNumber } from './row-values.js';
+import type { ValueSealer } from './sealed-values.js';
+
+/**
+ * chain_coverage (migration 024) says from where each kind of record must have its keyed history:
+ * payments created before its `since` may have no event, console audit entries with a lower id no
+ * link. Excusing records is what a forger needs, so each row carries a MAC of the key ring
+ * (migration 028, record-macs.ts) and is read only through chainCoverage: the API's status read,
+ * the console's marks and `audit verify` all get the same answer from it.
+ */
+export const CHAIN_COVERAGE: MacedTable = {
+  table: 'chain_coverage',
+  purpose: 'chain coverage',
+  key: ['records'],
+  columns: 'records, since, mac_key_id, mac',
+  fields: (row) => [String(row.records), toNumber(row.since)],
+  describe: (row) => `chain_coverage row '${String(row.records)}'`,
+  covers: 'its kind of records or its since',
+};
+
+/** The kinds of records covered: payments by created_at, console audit entries by id. */
+export type CoveredRecords = 'payments' | 'console_audit';
+
+/** From where records of one kind must have their history, as far as the row can be trusted. */
+export interface Coverage {
+  /** Records before this may have none; 0 (everything needs its history) when the row cannot be trusted. */
+  since: number;
+  /** Why the row cannot be trusted (deleted, or not holding its MAC) in words, else null. */
+  problem: string | null;
+}
+
+/** A row that excuses nothing: no payment is created at time 0 and console audit ids start at 1 (an empty store's 024 wrote 1). */
+const EXCUSES_NOTHING = 1;
+
+const WHOLE: Record<CoveredRecords, string> = { payments: 'every payment must have its history', console_audit: 'every console audit entry must have its chain link' };
+
+/**
+ * The coverage of payments and of console audit entries. A row deleted or failing its MAC covers
+ * everything (fail closed) and says why; an unsigned row that excuses nothing needs no MAC. Throws
+ * KeyRingError when the row's key is not configured.
+ */
+export async function chainCoverage(q: Queryable, sealer: ValueSealer): Promise<Record<CoveredRecords, Coverage>> {
+  const rows = await q.query<MacedRow>(`SELECT ${CHAIN_COVERAGE.columns} FROM chain_coverage WHERE records IN ('payments', 'console_audit')`);
+  const coverageOf = (records: CoveredRecords): Coverage => {
+    const row = rows.find((r) => r.records === records);
+    if (!row) return { since: 0, problem: `the chain_coverage row '${records}' was deleted, so ${WHOLE[records]}` };
+    const since = toNumber(row.since);
+    if (row.mac === null && since <= EXCUSES_NOTHING) return { since, problem: null };
+    const problem = recordMacProblem(CHAIN_COVERAGE, row, sealer);
+    return problem === null ? { since, problem: null } : { since: 0, problem: `${problem}, so ${WHOLE[records]}` };
+  };
+  return { payments: coverageOf('payments'), console_audit: coverageOf('console_audit') };
+}
