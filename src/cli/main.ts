@@ -1,6 +1,6 @@
 import { ConfigError, configurationMarkdown } from '../config/index.js';
 import { configureLogger } from '../log/index.js';
-import { AppError } from '../errors/index.js';
+import { AppError, IntegrityError } from '../errors/index.js';
 import { KeyRingError } from '../security/index.js';
 import { processIo, UsageError, type CliIo } from './cli-io.js';
 import * as usages from './usage.js';
@@ -106,6 +106,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     if (error instanceof KeyRingError) {
       io.err(`gerbang ${name}: ${error.message}`);
       return service ? 1 : 2;
+    }
+    if (error instanceof IntegrityError) {
+      // Its message is the API's (quote the request id); here the operator is told which record.
+      io.err(`gerbang ${name}: a stored record was changed outside Gerbang (its integrity check failed): ${error.where}. The command stopped there; run gerbang audit verify.`);
+      return 1;
     }
     if (error instanceof AppError) {
       io.err(`gerbang ${name}: ${error.message}`);

@@ -18,20 +18,27 @@ export async function transferCommand(args: string[], io: CliIo): Promise<number
   const { databaseUrl } = loadStoreConfig(io.env);
   const store = await openStore(databaseUrl, { auditKeys: loadAuditKeys(io.env) });
   try {
+    // Payments are read as the console reads them (paymentSearch): one changed outside Gerbang
+    // is marked, never shown as if real nor refused with the whole list, and the exit status says so.
     if (action === 'list') {
-      const items = await listReviewQueue(store.payments, Date.now());
+      const items = await listReviewQueue(store.paymentSearch, Date.now());
       if (values.json) io.out(JSON.stringify(items.map(({ payment, result }) => summary(payment, result.status)), null, 2));
       else if (items.length === 0) io.out('The review queue is empty.');
       else for (const { payment } of items) io.out(line(payment));
-      return 0;
+      return reportForged(items.map((i) => i.payment), io);
     }
     const id = paymentId(positionals[0]);
     if (action === 'show') {
-      const item = await showReviewItem(store.payments, id, Date.now());
+      const item = await showReviewItem(store.paymentSearch, id, Date.now());
       if (!item) throw new UsageError(`no payment #${id}`);
-      const shown = { ...summary(item.payment, item.result.status), inReview: item.inReview, result: item.result };
+      const shown = item.payment.integrityProblem === undefined ? { ...summary(item.payment, item.result.status), inReview: item.inReview, result: item.result } : summary(item.payment, item.result.status);
       io.out(values.json ? JSON.stringify(shown, null, 2) : Object.entries(shown).map(([k, v]) => `${k.padEnd(20)} ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`).join('\n'));
-      return 0;
+      return reportForged([item.payment], io);
+    }
+    const marked = await store.paymentSearch.findById(id);
+    if (marked?.integrityProblem !== undefined) {
+      io.err(`Not resolved: ${forgedText(marked)}`);
+      return 1;
     }
     const outcome = required(values.outcome, '--outcome');
     if (outcome !== 'SUCCESS' && outcome !== 'FAILED') throw new UsageError('--outcome must be SUCCESS or FAILED');
@@ -61,7 +68,21 @@ function paymentId(raw: string | undefined): number {
   return Number(raw.replace('#', ''));
 }
 
+/** What the payments marked among `payments` are, on stderr; 1 when there is one (scripts notice), else 0. */
+function reportForged(payments: PaymentRecord[], io: CliIo): number {
+  const forged = payments.filter((p) => p.integrityProblem !== undefined);
+  for (const payment of forged) io.err(forgedText(payment));
+  return forged.length === 0 ? 0 : 1;
+}
+
+/** A marked payment in words, naming the record as `audit verify` and the console do. */
+function forgedText(payment: PaymentRecord): string {
+  return `payment #${payment.id} was changed outside Gerbang (its integrity check failed): ${payment.integrityProblem}. Its status and values cannot be trusted and are not shown; restore its record, then run gerbang audit verify.`;
+}
+
+/** A marked payment shows only what names it and what was found, never its failed values. */
 function summary(payment: PaymentRecord, status: string) {
+  if (payment.integrityProblem !== undefined) return { id: payment.id, transactionId: payment.transactionId, clientId: payment.clientId, integrityProblem: payment.integrityProblem };
   return {
     id: payment.id,
     transactionId: payment.transactionId,
@@ -77,6 +98,7 @@ function summary(payment: PaymentRecord, status: string) {
 }
 
 function line(payment: PaymentRecord): string {
+  if (payment.integrityProblem !== undefined) return `#${String(payment.id).padEnd(8)} ${payment.transactionId.padEnd(24)} CHANGED OUTSIDE GERBANG, do not trust: ${payment.integrityProblem}`;
   const since = payment.reviewSince === null ? '' : new Date(payment.reviewSince).toISOString();
   return `#${String(payment.id).padEnd(8)} ${payment.transactionId.padEnd(24)} ${payment.state.padEnd(8)} ${payment.amount.padStart(18)} ${String(payment.bank ?? '-').padEnd(12)} in review since ${since}`;
 }

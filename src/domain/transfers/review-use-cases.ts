@@ -48,7 +48,7 @@ export async function listReviewQueue(payments: Pick<PaymentRepository, 'listInR
 }
 
 /** One payment as the review shows it (in the queue or not); null when there is no such payment. */
-export async function showReviewItem(payments: PaymentRepository, id: number, now: number): Promise<(ReviewItem & { inReview: boolean }) | null> {
+export async function showReviewItem(payments: Pick<PaymentRepository, 'findById'>, id: number, now: number): Promise<(ReviewItem & { inReview: boolean }) | null> {
   const payment = await payments.findById(id);
   if (!payment) return null;
   const inReview = payment.reviewSince !== null && ['SENDING', 'UNKNOWN', 'PENDING'].includes(payment.state);
