@@ -116,6 +116,7 @@ describe('Finance console in a browser: payments changed outside Gerbang are mar
         expect(text).to.contain(words.changed).and.to.contain(words.noAction);
         expect(text).to.contain(`payments id ${queued.id} (`).and.to.contain(`/ ${queued.transactionId}) was changed without an event in its history: state "UNKNOWN"`);
         expect(await row.locator('form').count(), 'no resolve form').to.equal(0);
+        expect(await row.locator('a.statement-link').count(), 'no statement to check from its forged account').to.equal(0);
         expect(await axeViolations(page)).to.deep.equal([]);
         // Nor by posting the form anyway: the resolution reads the payment checked, and refuses it.
         const direct = new ConsoleClient(con.origin, '127.0.0.9');
@@ -124,6 +125,16 @@ describe('Finance console in a browser: payments changed outside Gerbang are mar
         const forced = await direct.post(`/console/review/${queued.id}/resolve`, { _csrf: direct.csrf, outcome: 'SUCCESS', evidenceKind: 'BANK_REFERENCE', evidence: 'REF-FORGED-1' });
         expect(forced.status).to.equal(500);
         expect(await gw.store.db.query('SELECT state FROM payments WHERE id = ?', [queued.id])).to.deep.equal([{ state: 'UNKNOWN' }]);
+      });
+
+      it('opens the reconciliation page for a payment changed in SQL marked, its form not filled from the payment', async () => {
+        const answer = await page.goto(`${con.url}/reconciliation?payment=${queued.id}`);
+        expect(answer?.status()).to.equal(200);
+        const mark = (await page.textContent('div.integrity-failed')) ?? '';
+        expect(mark).to.contain(words.changed).and.to.contain(words.found).and.to.contain(`payments id ${queued.id} (`);
+        expect(await page.inputValue('input[name="account"]'), 'no account taken from a forged payment').to.equal('');
+        expect(await page.locator(`#payment-${queued.id}`).count(), 'no statement read for it').to.equal(0);
+        expect(await axeViolations(page)).to.deep.equal([]);
       });
 
       it('shows a payment run with the altered line marked and its other lines as they are', async () => {

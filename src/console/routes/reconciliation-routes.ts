@@ -41,7 +41,8 @@ function checkForm(form: ReconciliationForm, today: string, t: Translate): { err
 /**
  * GET /console/reconciliation?account&from&to: a company account's statement (read through
  * Gerbang's API by `statements`) beside Gerbang's payments from that account, for every role.
- * `?payment=ID` (the review queue's link) opens it on that payment's paying account and days.
+ * `?payment=ID` (the review queue's link) opens it on that payment's paying account and days,
+ * unless the payment is marked changed outside Gerbang: then the page shows the mark, unfilled.
  * A refusal or an outage of the bank or the API is shown in words on the page, never as a crash.
  */
 export function reconciliationRoutes(deps: { store: Store; statements: StatementReader; clock: () => number }): Router {
@@ -58,6 +59,11 @@ export function reconciliationRoutes(deps: { store: Store; statements: Statement
     const paymentParam = text(req.query.payment);
     if (/^\d{1,15}$/.test(paymentParam)) {
       const payment = await store.paymentSearch.findById(Number(paymentParam));
+      if (payment?.integrityProblem !== undefined) {
+        // A payment changed outside Gerbang fills nothing: its account and days may be the forger's.
+        res.type('html').send(reconciliationPage(ctx, { form: { account: '', from: addDays(today, -1), to: today }, errors: [], forged: payment.integrityProblem }));
+        return;
+      }
       if (payment?.sourceAccount) {
         const day = paymentDay(payment);
         const next = addDays(day, 1);

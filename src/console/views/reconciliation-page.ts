@@ -8,6 +8,7 @@ import { html, type Html } from '../html.js';
 import { statusLabel } from '../i18n.js';
 import { bankLabel } from '../payment-facts.js';
 import type { StatementReadError } from '../statement-reader.js';
+import { integrityMark } from './integrity-mark.js';
 import { layout, type PageContext } from './layout.js';
 
 export interface ReconciliationForm {
@@ -27,6 +28,8 @@ export interface ReconciliationView {
   focus?: number;
   /** A note above the form (e.g. the payment records no paying account). */
   notice?: string;
+  /** What was found on the payment the page was opened for, changed outside Gerbang: marked, the form not filled from it. */
+  forged?: string;
 }
 
 /**
@@ -76,7 +79,7 @@ export function reconciliationPage(ctx: PageContext, view: ReconciliationView): 
           : ''
       }</div>`
     : '';
-  const notice = view.notice ? html`<p class="warning" role="status">${view.notice}</p>` : '';
+  const notice = html`${view.notice ? html`<p class="warning" role="status">${view.notice}</p>` : ''}${view.forged !== undefined ? integrityMark(t, view.forged) : ''}`;
   return layout(ctx, t('reconciliation'), html`<p>${t('reconIntro')}</p>${notice}${formHtml}${errors}${readError}${view.result ? results(ctx, view.result, view.focus) : ''}`);
 }
 

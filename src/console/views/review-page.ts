@@ -29,7 +29,7 @@ export function reviewPage(ctx: PageContext, view: ReviewView): string {
 <td>#${payment.id}</td><td><a href="${BASE}/payments/${payment.id}">${payment.transactionId}</a></td><td>${payment.clientId}</td><td>${payment.integrityProblem !== undefined ? integrityMark(t, payment.integrityProblem) : result.status}</td>
 <td class="num">${payment.amount}</td><td>${payment.bank ?? '—'}</td><td>${payment.bankTransactionId ?? '—'} ${payment.bankTransactionDate ?? ''}</td>
 <td>${payment.reviewSince === null ? '' : formatJakartaTime(payment.reviewSince)}</td><td>${result.bankMessage ?? ''}${
-      payment.sourceAccount ? html`<br><a class="statement-link" href="${BASE}/reconciliation?payment=${payment.id}#payment-${payment.id}">${t('reconCheckStatement')}</a>` : ''
+      payment.sourceAccount && payment.integrityProblem === undefined ? html`<br><a class="statement-link" href="${BASE}/reconciliation?payment=${payment.id}#payment-${payment.id}">${t('reconCheckStatement')}</a>` : ''
     }</td>
 <td>${
       payment.integrityProblem !== undefined
