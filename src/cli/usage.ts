@@ -96,7 +96,9 @@ gerbang transfer review resolve ID --admin USERNAME --outcome SUCCESS|FAILED --e
   The review queue: transfers still in doubt past GERBANG_REVIEW_AFTER_MS. Nothing here sends
   anything to a bank. Resolving records the evidence (the statement line, the bank's reference, or
   the reference of a call with the bank) and the outcome it proves; USERNAME must be an active
-  console admin. Audited, and told to the ERP (its callback, GET /v1/transfers/{id}).`;
+  console admin. Audited, and told to the ERP (its callback, GET /v1/transfers/{id}).
+  A payment changed in the database outside Gerbang is listed marked, with what was found and none
+  of its values; list and show then exit 1, naming it on stderr, and resolve refuses it.`;
 export const USER_USAGE = `gerbang user create --username U --role viewer|auditor|admin [--password-stdin]
 gerbang user list
 gerbang user unlock --username U
