@@ -67,6 +67,7 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   console_sessions: ['id_hash', 'user_id', 'csrf_token', 'created_at', 'last_seen_at', 'flash'],
   console_audit: ['id', 'at', 'username', 'action', 'target', 'detail', 'remote_ip'],
   audit_verifications: ['id', 'checked_at', 'ok', 'links', 'breaks', 'first_break', 'key_id', 'mac'],
+  record_changes: ['id', 'table_name', 'row_key', 'change_kind', 'mac_key_id', 'mac', 'recorded_at'],
 };
 
 async function columnsOf(db: Db, table: string): Promise<string[]> {
@@ -142,7 +143,7 @@ forEachBackend('Migration 024 on a database with console users and payments from
       );
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the users cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '027_record_changes'] });
     } finally {
       await db.close();
     }
@@ -181,7 +182,7 @@ forEachBackend('Migration 025 on a database with API clients from before it', (c
       await db.execute("INSERT INTO client_callbacks (client_id, url, updated_at) VALUES ('gbc_old', 'https://erp.example.co.id/hook', 1)");
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '027_record_changes'] });
     } finally {
       await db.close();
     }

@@ -3,9 +3,10 @@ import { UniqueViolationError, type CallbackDelivery, type CallbackRepository, t
 import { toNumber } from './row-values.js';
 import { IntegrityError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
-import { checkedRow, recordMac, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
+import type { ChainLanes } from './audit-chain.js';
+import { changeRows } from './record-changes.js';
+import { checkedRow, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
 import { place, ValueSealer } from './sealed-values.js';
-import { upsertSql } from './sql-dialect.js';
 
 const log = getLogger('store');
 
@@ -33,24 +34,32 @@ export class SqlCallbackRepository implements CallbackRepository {
 
   constructor(
     private readonly db: Db,
-    keys: KeyRing | null = null,
+    keys: KeyRing | null,
+    private readonly chain: ChainLanes,
   ) {
     this.sealer = new ValueSealer(keys);
   }
 
+  /**
+   * Sets (or with null removes) the client's endpoint, with its MAC and change record
+   * (record-changes.ts). A URL is set over whatever the row holds, its MAC unchecked: both fields
+   * the MAC covers are written. Guarded by the row read (another write meanwhile: read again).
+   */
   async setEndpoint(clientId: string, url: string | null, now: number): Promise<void> {
-    if (url === null) {
-      await this.db.execute('DELETE FROM client_callbacks WHERE client_id = ?', [clientId]);
-      return;
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      // Another node set the first endpoint meanwhile (UniqueViolationError): set it over theirs.
+      const written = await changeRows(this.chain, this.sealer, now, async (rows) => {
+        if (url === null) return rows.delete(CALLBACK_ENDPOINTS, 'client_id = ?', [clientId]).then(() => true);
+        const [row] = (await rows.tx.query<MacedRow>(`SELECT ${CALLBACK_ENDPOINTS.columns} FROM client_callbacks WHERE client_id = ?`, [clientId])).filter((r) => r.client_id === clientId);
+        if (!row) return rows.insert(CALLBACK_ENDPOINTS, { client_id: clientId, url, updated_at: now }).then(() => true);
+        return (await rows.update(CALLBACK_ENDPOINTS, row, { url, updated_at: now })) ? true : null;
+      }).catch((error: unknown) => {
+        if (error instanceof UniqueViolationError) return null;
+        throw error;
+      });
+      if (written !== null) return;
     }
-    const { keyId, mac } = recordMac(this.sealer.keyRing, CALLBACK_ENDPOINTS.purpose, [clientId, url]);
-    const sql = upsertSql(this.db.dialect, {
-      table: 'client_callbacks',
-      insert: ['client_id', 'url', 'updated_at', 'mac_key_id', 'mac'],
-      conflict: ['client_id'],
-      update: [['url', '?'], ['updated_at', '?'], ['mac_key_id', '?'], ['mac', '?']],
-    });
-    await this.db.execute(sql, [clientId, url, now, keyId, mac, url, now, keyId, mac]);
+    throw new Error(`client_callbacks of client ${clientId} kept changing while it was written: try again`);
   }
 
   /** Throws IntegrityError when the endpoint's row does not hold its MAC (its URL rewritten in SQL). */

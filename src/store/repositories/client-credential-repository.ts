@@ -1,6 +1,8 @@
 import type { KeyRing } from '../../security/index.js';
-import type { ClientCredential, ClientCredentialKind, ClientCredentialRepository, Db, Queryable } from '../types.js';
-import { checkedRow, recordMac, type MacedRow, type MacedTable } from './record-macs.js';
+import type { ClientCredential, ClientCredentialKind, ClientCredentialRepository, Db } from '../types.js';
+import type { ChainLanes } from './audit-chain.js';
+import { changeRows, type RowChanges } from './record-changes.js';
+import { checkedRow, type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber } from './row-values.js';
 import { ValueSealer } from './sealed-values.js';
 
@@ -16,10 +18,6 @@ interface CredentialRow {
 
 const COLUMNS = 'kind, lookup, client_id, secret_hash, created_at, mac_key_id, mac';
 
-function macFields(c: { kind: string; lookup: string; clientId: string; secretHash: string | null }): readonly unknown[] {
-  return [c.kind, c.lookup, c.clientId, c.secretHash];
-}
-
 /**
  * A credential carries a MAC (migration 025) of its kind, lookup, client and secret hash: an
  * Entra application linked or an API key added in SQL, or one moved to another client, does not
@@ -30,7 +28,7 @@ export const CLIENT_CREDENTIALS: MacedTable = {
   purpose: 'client credential',
   key: ['kind', 'lookup'],
   columns: COLUMNS,
-  fields: (row) => macFields({ kind: String(row.kind), lookup: String(row.lookup), clientId: String(row.client_id), secretHash: row.secret_hash === null ? null : String(row.secret_hash) }),
+  fields: (row) => [String(row.kind), String(row.lookup), String(row.client_id), row.secret_hash === null ? null : String(row.secret_hash)],
   describe: (row) => `client_credentials ${String(row.kind)} ${String(row.lookup)} (client ${String(row.client_id)})`,
   covers: 'its client or secret hash',
 };
@@ -50,7 +48,8 @@ export class SqlClientCredentialRepository implements ClientCredentialRepository
 
   constructor(
     private readonly db: Db,
-    keys: KeyRing | null = null,
+    keys: KeyRing | null,
+    private readonly chain: ChainLanes,
   ) {
     this.sealer = new ValueSealer(keys);
   }
@@ -67,34 +66,32 @@ export class SqlClientCredentialRepository implements ClientCredentialRepository
   }
 
   async add(credential: ClientCredential): Promise<void> {
-    await this.insert(this.db, credential);
+    await changeRows(this.chain, this.sealer, credential.createdAt, (rows) => insert(rows, credential));
   }
 
+  /** The client's credentials of this kind replaced by `credential`, in one transaction. */
   async replace(credential: ClientCredential): Promise<void> {
-    await this.db.withTransaction(async (tx) => {
-      await tx.execute('DELETE FROM client_credentials WHERE client_id = ? AND kind = ?', [credential.clientId, credential.kind]);
-      await this.insert(tx, credential);
+    await changeRows(this.chain, this.sealer, credential.createdAt, async (rows) => {
+      await rows.delete(CLIENT_CREDENTIALS, 'client_id = ? AND kind = ?', [credential.clientId, credential.kind]);
+      await insert(rows, credential);
     });
   }
 
   async remove(clientId: string, kind: ClientCredentialKind, lookup?: string): Promise<number> {
-    const result =
+    return changeRows(this.chain, this.sealer, Date.now(), (rows) =>
       lookup === undefined
-        ? await this.db.execute('DELETE FROM client_credentials WHERE client_id = ? AND kind = ?', [clientId, kind])
-        : await this.db.execute('DELETE FROM client_credentials WHERE client_id = ? AND kind = ? AND lookup = ?', [clientId, kind, lookup]);
-    return result.affectedRows;
+        ? rows.delete(CLIENT_CREDENTIALS, 'client_id = ? AND kind = ?', [clientId, kind])
+        : rows.delete(CLIENT_CREDENTIALS, 'client_id = ? AND kind = ? AND lookup = ?', [clientId, kind, lookup]),
+    );
   }
+}
 
-  private async insert(q: Queryable, credential: ClientCredential): Promise<void> {
-    const { keyId, mac } = recordMac(this.sealer.keyRing, CLIENT_CREDENTIALS.purpose, macFields(credential));
-    await q.execute(`INSERT INTO client_credentials (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
-      credential.kind,
-      credential.lookup,
-      credential.clientId,
-      credential.secretHash,
-      credential.createdAt,
-      keyId,
-      mac,
-    ]);
-  }
+function insert(rows: RowChanges, credential: ClientCredential): Promise<number> {
+  return rows.insert(CLIENT_CREDENTIALS, {
+    kind: credential.kind,
+    lookup: credential.lookup,
+    client_id: credential.clientId,
+    secret_hash: credential.secretHash,
+    created_at: credential.createdAt,
+  });
 }

@@ -2,7 +2,8 @@ import type { KeyRing } from '../../security/index.js';
 import { relinkChains } from './audit-verify.js';
 import { SqlAuditVerificationRepository } from './audit-verification-repository.js';
 import { MACED_TABLES } from './maced-tables.js';
-import { resignRows } from './record-macs.js';
+import type { ChainLanes } from './audit-chain.js';
+import { resignRows } from './record-changes.js';
 import { accountTag, PAYMENT_COLUMNS, paymentMac, paymentMacProblem, type PaymentRow } from './payment-repository.js';
 import type { Db, KeyRotationRepository, KeyRotationReport, SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
@@ -30,6 +31,7 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
   constructor(
     private readonly db: Db,
     private readonly ring: KeyRing | null,
+    private readonly chain: ChainLanes,
   ) {}
 
   async rotate(options: { batchSize: number; onBatch?: (done: KeyRotationReport['records']) => void }): Promise<KeyRotationReport> {
@@ -76,8 +78,8 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
     const ring = sealer.keyRing;
     report.relinkedChains = await relinkChains(this.db, sealer, { legacy: false, transaction: (fn) => this.db.withTransaction(fn) });
     report.resignedPayments = await resignPayments(this.db, sealer);
-    // Console users, clients, their credentials, grants and callback endpoints (record-macs.ts).
-    for (const table of MACED_TABLES) await resignRows(this.db, table, sealer);
+    // Console users, clients, their credentials, grants and callback endpoints (record-macs.ts), each with its change record.
+    for (const table of MACED_TABLES) await resignRows(this.db, this.chain, table, sealer);
     // The search's trigrams under the newest key too, so retiring the old key loses no payment from a search.
     report.reindexedPayments = await this.reindexSearch();
     report.resignedVerifications = await new SqlAuditVerificationRepository(this.db, ring).resign();
