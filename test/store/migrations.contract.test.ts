@@ -205,6 +205,61 @@ forEachBackend('Migration 025 on a database with API clients from before it', (c
   });
 });
 
+forEachBackend('Migration 027 on a database with console users, clients, credentials, grants and callback endpoints from before it', (ctx) => {
+  it('needs the audit keys, records every row as it stands (verify INTACT), then names a row written back after a change', async function () {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const db = openDb(database.url);
+    try {
+      // The rows as 023 held them, signed by 024 and 025 on the way to 026.
+      await migrateBelow(db, '024');
+      await db.execute("INSERT INTO console_users (username, password_hash, role, status, created_at, updated_at) VALUES ('old.admin', 'scrypt$x', 'admin', 'active', 1, 1)");
+      await db.execute(
+        "INSERT INTO clients (id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at) VALUES ('gbc_old', 'ERP', 'scrypt$x', 2, '[]', '[\"10.0.0.0/8\"]', 'active', 1, 1)",
+      );
+      await db.execute("INSERT INTO client_credentials (kind, lookup, client_id, secret_hash, created_at) VALUES ('entra-app', '11111111-2222-3333-4444-555555555555', 'gbc_old', NULL, 1)");
+      await db.execute("INSERT INTO client_account_grants (client_id, account_digest, account_masked, granted_at) VALUES ('gbc_old', ?, '******5680', 1)", [
+        createHash('sha256').update('gbc_old:0201245680').digest('hex'),
+      ]);
+      await db.execute("INSERT INTO client_callbacks (client_id, url, updated_at) VALUES ('gbc_old', 'https://erp.example.co.id/hook', 1)");
+      await migrateBelow(db, '027', TEST_AUDIT_KEYS);
+      const refused = await migrate(db).then(() => null, (e: Error) => e);
+      expect(refused?.message, 'the rows cannot be recorded without the keys').to.contain('GERBANG_AUDIT_KEYS');
+      expect(await pendingMigrations(db)).to.deep.equal(['027_record_changes']);
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['027_record_changes'] });
+      const recorded = await db.query<{ table_name: string; change_kind: string }>('SELECT table_name, change_kind FROM record_changes ORDER BY id');
+      expect(recorded.map((r) => `${r.table_name} ${r.change_kind}`)).to.deep.equal([
+        'console_users baseline', 'clients baseline', 'client_credentials baseline', 'client_account_grants baseline', 'client_callbacks baseline',
+      ]);
+    } finally {
+      await db.close();
+    }
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      expect((await store.audit.verify()).breaks).to.deep.equal([]);
+      // Disabled through the gateway after the upgrade, then the row from before written back in SQL.
+      const [before] = await store.db.query<{ status: string; updated_at: number; mac: string }>("SELECT status, updated_at, mac FROM clients WHERE id = 'gbc_old'");
+      expect(await store.clients.setStatus('gbc_old', 'disabled', 2000)).to.equal(true);
+      await store.db.execute("UPDATE clients SET status = ?, updated_at = ?, mac = ? WHERE id = 'gbc_old'", [before.status, before.updated_at, before.mac]);
+      expect((await store.audit.verify()).breaks.map((b) => b.detail).join('\n')).to.contain('clients id gbc_old is not its latest state');
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  it('needs no keys on a database without such rows', async function () {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const db = openDb(database.url);
+    try {
+      await migrateBelow(db, '027');
+      expect(await migrate(db)).to.deep.equal({ applied: ['027_record_changes'] });
+    } finally {
+      await db.close();
+      await database.drop();
+    }
+  });
+});
+
 describe('Migrations on a fresh embedded database', () => {
   it('lists every migration as pending, applies them in order, then reports nothing pending', async () => {
     const database = createSqliteDatabase();

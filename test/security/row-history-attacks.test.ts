@@ -1,0 +1,291 @@
+import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Db, SqlValue } from '../../src/store/index.js';
+import { TEST_AUDIT_KEY, testKeySpec } from '../support/audit-keys.js';
+import { runCli, type CliResult } from '../support/cli.js';
+import { ConsoleClient } from '../support/console-client.js';
+import { TestConsole } from '../support/console-harness.js';
+import { forEachBackend } from '../support/databases.js';
+
+/**
+ * The attacker of docs/security/threat-model.md against the rows that decide who may do what
+ * (console users, clients, credentials, account grants, callback endpoints): a database writer
+ * without keys who writes back a copy of a row taken before the gateway changed it (its MAC still
+ * holds: it was the gateway's once), or deletes a row. The changes are made through the gateway
+ * (the CLI, the console's admin pages); the attacks in SQL only, as the attacker would.
+ */
+
+type Row = Record<string, SqlValue>;
+
+/** The row of `table` where `where` holds, whole. */
+async function copyRow(db: Db, table: string, where: string, values: SqlValue[]): Promise<Row> {
+  const [row] = await db.query<Row>(`SELECT * FROM ${table} WHERE ${where}`, values);
+  if (!row) throw new Error(`no ${table} row where ${where}`);
+  return row;
+}
+
+/** Writes `row` back over the row where `where` holds (every column). */
+async function writeBack(db: Db, table: string, row: Row, where: string, values: SqlValue[]): Promise<void> {
+  const columns = Object.keys(row);
+  await db.execute(`UPDATE ${table} SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE ${where}`, [...Object.values(row), ...values]);
+}
+
+/** Inserts `row` as it was copied (a row restored from a backup). */
+async function insertRow(db: Db, table: string, row: Row): Promise<void> {
+  const columns = Object.keys(row);
+  await db.execute(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, Object.values(row));
+}
+
+forEachBackend('An attacker without keys who restores an older copy of a row, or deletes one', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-row-history-')), 'audit-checkpoints.jsonl');
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const cli = async (...args: string[]): Promise<string> => {
+    const result = await runCli(args, env());
+    expect(result.code, `gerbang ${args.join(' ')}: ${result.stderr}`).to.equal(0);
+    return result.stdout;
+  };
+  const verify = (): Promise<CliResult> => runCli(['audit', 'verify'], env());
+  const db = () => ctx.store().db;
+
+  /** A client made by `gerbang client create`; its id. */
+  async function newClient(): Promise<string> {
+    const out = JSON.parse(await cli('client', 'create', '--name', 'ERP history', '--cidr', '127.0.0.0/8', '--json')) as { clientId: string };
+    return out.clientId;
+  }
+
+  /** `audit verify` exits 1 and its output contains each of `named`. */
+  async function expectNamed(...named: string[]): Promise<void> {
+    const result = await verify();
+    expect(result.code, result.stdout).to.equal(1);
+    for (const text of named) expect(result.stdout + result.stderr).to.contain(text);
+  }
+
+  async function expectIntact(): Promise<void> {
+    const result = await verify();
+    expect(result.code, result.stdout + result.stderr).to.equal(0);
+    expect(result.stdout).to.contain('INTACT');
+  }
+
+  describe('clients', () => {
+    it('names a disabled client whose row from before it was disabled is written back', async () => {
+      const id = await newClient();
+      const active = await copyRow(db(), 'clients', 'id = ?', [id]);
+      await cli('client', 'disable', '--id', id);
+      const disabled = await copyRow(db(), 'clients', 'id = ?', [id]);
+      await writeBack(db(), 'clients', active, 'id = ?', [id]);
+      try {
+        await expectNamed(`clients id ${id} is not its latest state`);
+      } finally {
+        await writeBack(db(), 'clients', disabled, 'id = ?', [id]);
+      }
+      await expectIntact();
+    });
+
+    it('names a client whose row from before its secret was rotated is written back', async () => {
+      const id = await newClient();
+      const before = await copyRow(db(), 'clients', 'id = ?', [id]);
+      await cli('client', 'rotate-secret', '--id', id);
+      const rotated = await copyRow(db(), 'clients', 'id = ?', [id]);
+      await writeBack(db(), 'clients', before, 'id = ?', [id]);
+      try {
+        await expectNamed(`clients id ${id} is not its latest state`);
+      } finally {
+        await writeBack(db(), 'clients', rotated, 'id = ?', [id]);
+      }
+    });
+
+    it('names a client deleted in SQL as deleted', async () => {
+      const id = await newClient();
+      const row = await copyRow(db(), 'clients', 'id = ?', [id]);
+      await db().execute('DELETE FROM clients WHERE id = ?', [id]);
+      try {
+        await expectNamed(`clients ["${id}"] was deleted`);
+      } finally {
+        await insertRow(db(), 'clients', row);
+      }
+      await expectIntact();
+    });
+  });
+
+  describe('client_credentials', () => {
+    it('names an API key restored in SQL after it was rotated (the old key would authenticate again)', async () => {
+      const id = await newClient();
+      await cli('client', 'rotate-api-key', '--id', id);
+      const old = await copyRow(db(), 'client_credentials', "client_id = ? AND kind = 'api-key'", [id]);
+      await cli('client', 'rotate-api-key', '--id', id);
+      await insertRow(db(), 'client_credentials', old);
+      try {
+        await expectNamed(`client_credentials api-key ${String(old.lookup)} (client ${id}) was deleted by the gateway`, 'restored in SQL');
+      } finally {
+        await db().execute("DELETE FROM client_credentials WHERE kind = 'api-key' AND lookup = ?", [old.lookup]);
+      }
+      await expectIntact();
+    });
+
+    it('names an API key deleted in SQL as deleted', async () => {
+      const id = await newClient();
+      await cli('client', 'rotate-api-key', '--id', id);
+      const row = await copyRow(db(), 'client_credentials', "client_id = ? AND kind = 'api-key'", [id]);
+      await db().execute("DELETE FROM client_credentials WHERE kind = 'api-key' AND lookup = ?", [row.lookup]);
+      try {
+        await expectNamed(`client_credentials ["api-key","${String(row.lookup)}"] was deleted`);
+      } finally {
+        await insertRow(db(), 'client_credentials', row);
+      }
+      await expectIntact();
+    });
+  });
+
+  describe('client_account_grants', () => {
+    it('names a revoked grant inserted back in SQL', async () => {
+      const id = await newClient();
+      await cli('client', 'grant-account', '--id', id, '--account', '0201245680');
+      const grant = await copyRow(db(), 'client_account_grants', 'client_id = ?', [id]);
+      await cli('client', 'revoke-account', '--id', id, '--account', '0201245680');
+      await insertRow(db(), 'client_account_grants', grant);
+      try {
+        await expectNamed(`client_account_grants of client ${id} (account ${String(grant.account_masked)}) was deleted by the gateway`, 'restored in SQL');
+      } finally {
+        await db().execute('DELETE FROM client_account_grants WHERE client_id = ?', [id]);
+      }
+      await expectIntact();
+    });
+
+    it('names a grant deleted in SQL as deleted', async () => {
+      const id = await newClient();
+      await cli('client', 'grant-account', '--id', id, '--account', '0201245681');
+      const grant = await copyRow(db(), 'client_account_grants', 'client_id = ?', [id]);
+      await db().execute('DELETE FROM client_account_grants WHERE client_id = ?', [id]);
+      try {
+        await expectNamed(`client_account_grants ["${id}","${String(grant.account_digest)}"] was deleted`);
+      } finally {
+        await insertRow(db(), 'client_account_grants', grant);
+      }
+      await expectIntact();
+    });
+  });
+
+  describe('client_callbacks', () => {
+    it('names a callback endpoint whose row from before its URL was changed is written back', async () => {
+      const id = await newClient();
+      await cli('client', 'set-callback', '--id', id, '--url', 'https://old.example.co.id/hook');
+      const old = await copyRow(db(), 'client_callbacks', 'client_id = ?', [id]);
+      await cli('client', 'set-callback', '--id', id, '--url', 'https://new.example.co.id/hook');
+      const current = await copyRow(db(), 'client_callbacks', 'client_id = ?', [id]);
+      await writeBack(db(), 'client_callbacks', old, 'client_id = ?', [id]);
+      try {
+        await expectNamed(`client_callbacks of client ${id} is not its latest state`);
+      } finally {
+        await writeBack(db(), 'client_callbacks', current, 'client_id = ?', [id]);
+      }
+      await expectIntact();
+    });
+
+    it('names a callback endpoint deleted in SQL as deleted', async () => {
+      const id = await newClient();
+      await cli('client', 'set-callback', '--id', id, '--url', 'https://erp.example.co.id/hook');
+      const row = await copyRow(db(), 'client_callbacks', 'client_id = ?', [id]);
+      await db().execute('DELETE FROM client_callbacks WHERE client_id = ?', [id]);
+      try {
+        await expectNamed(`client_callbacks ["${id}"] was deleted`);
+      } finally {
+        await insertRow(db(), 'client_callbacks', row);
+      }
+      await expectIntact();
+    });
+  });
+
+  describe('console_users', () => {
+    let con: TestConsole;
+    let admin: ConsoleClient;
+    before(async () => {
+      con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent' });
+      const user = await con.createUser('hist.admin', 'admin');
+      admin = new ConsoleClient(con.origin, '127.0.0.51');
+      expect((await admin.signIn(user.username, user.password)).status).to.equal(303);
+      await admin.get('/console/admin');
+    });
+    after(() => con.close());
+
+    it('names a console user whose row from before an admin lowered its role is written back', async () => {
+      await con.createUser('hist.viewer', 'admin');
+      const before = await copyRow(db(), 'console_users', 'username = ?', ['hist.viewer']);
+      const answer = await admin.post(`/console/admin/users/${String(before.id)}`, { _csrf: admin.csrf, role: 'viewer' });
+      expect(answer.status).to.equal(303);
+      const lowered = await copyRow(db(), 'console_users', 'username = ?', ['hist.viewer']);
+      expect(lowered.role).to.equal('viewer');
+      await writeBack(db(), 'console_users', before, 'id = ?', [before.id]);
+      try {
+        await expectNamed(`console_users id ${String(before.id)} (hist.viewer) is not its latest state`);
+      } finally {
+        await writeBack(db(), 'console_users', lowered, 'id = ?', [before.id]);
+      }
+      await expectIntact();
+    });
+
+    it('names a console user whose row from before its password was reset is written back', async () => {
+      await con.createUser('hist.reset', 'auditor');
+      const before = await copyRow(db(), 'console_users', 'username = ?', ['hist.reset']);
+      const reset = await runCli(['user', 'reset-password', '--username', 'hist.reset', '--password-stdin'], env(), 'a-brand-new-password-27\n');
+      expect(reset.code, reset.stderr).to.equal(0);
+      const current = await copyRow(db(), 'console_users', 'username = ?', ['hist.reset']);
+      await writeBack(db(), 'console_users', before, 'id = ?', [before.id]);
+      try {
+        await expectNamed(`console_users id ${String(before.id)} (hist.reset) is not its latest state`);
+      } finally {
+        await writeBack(db(), 'console_users', current, 'id = ?', [before.id]);
+      }
+    });
+
+    it('names a console user deleted in SQL as deleted', async () => {
+      await con.createUser('hist.gone', 'viewer');
+      const row = await copyRow(db(), 'console_users', 'username = ?', ['hist.gone']);
+      await db().execute('DELETE FROM console_users WHERE id = ?', [row.id]);
+      try {
+        await expectNamed(`console_users ["${String(row.id)}"] was deleted`);
+      } finally {
+        await insertRow(db(), 'console_users', row);
+      }
+      await expectIntact();
+    });
+  });
+
+  describe('an honest history', () => {
+    it('stays INTACT through changes of every kind made by the gateway, and through keys rotate', async () => {
+      const id = await newClient();
+      await cli('client', 'disable', '--id', id);
+      await cli('client', 'enable', '--id', id);
+      await cli('client', 'rotate-secret', '--id', id);
+      await cli('client', 'set-callback', '--id', id, '--url', 'https://a.example.co.id/hook');
+      await cli('client', 'set-callback', '--id', id, '--url', 'https://b.example.co.id/hook');
+      await cli('client', 'set-callback', '--id', id, '--remove');
+      await cli('client', 'set-callback', '--id', id, '--url', 'https://c.example.co.id/hook');
+      await cli('client', 'grant-account', '--id', id, '--account', '0201245682');
+      await cli('client', 'revoke-account', '--id', id, '--account', '0201245682');
+      await cli('client', 'grant-account', '--id', id, '--account', '0201245682');
+      await cli('client', 'rotate-api-key', '--id', id);
+      await cli('client', 'rotate-api-key', '--id', id);
+      await cli('client', 'revoke-api-key', '--id', id);
+      await cli('client', 'enable-signing', '--id', id);
+      const created = await runCli(['user', 'create', '--username', 'hist.honest', '--role', 'viewer', '--password-stdin'], env(), 'an-honest-password-27\n');
+      expect(created.code, created.stderr).to.equal(0);
+      const reset = await runCli(['user', 'reset-password', '--username', 'hist.honest', '--password-stdin'], env(), 'another-honest-password-27\n');
+      expect(reset.code, reset.stderr).to.equal(0);
+      await expectIntact();
+
+      // A newer key: every row is re-MACed under it, each with its record, and verifies with the newer key alone.
+      const newer = testKeySpec();
+      const rotated = await runCli(['keys', 'rotate'], { ...env(), GERBANG_AUDIT_KEYS: `${TEST_AUDIT_KEY},${newer}` });
+      expect(rotated.code, rotated.stderr).to.equal(0);
+      const [{ n }] = await db().query<{ n: number | string }>("SELECT COUNT(*) AS n FROM record_changes WHERE change_kind = 'rotate'");
+      expect(Number(n), 'rows re-MACed with their records').to.be.greaterThan(0);
+      // The checkpoints so far are signed with the older key: this verify starts a file of its own.
+      const fresh = join(mkdtempSync(join(tmpdir(), 'gerbang-row-history-')), 'audit-checkpoints.jsonl');
+      const after = await runCli(['audit', 'verify'], { ...env(), GERBANG_AUDIT_KEYS: newer, GERBANG_AUDIT_CHECKPOINT_FILE: fresh });
+      expect(after.code, after.stdout + after.stderr).to.equal(0);
+      expect(after.stdout).to.contain('INTACT');
+    });
+  });
+});
