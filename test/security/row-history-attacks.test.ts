@@ -8,6 +8,7 @@ import { runCli, type CliResult } from '../support/cli.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
+import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 
 /**
  * The attacker of docs/security/threat-model.md against the rows that decide who may do what
@@ -67,6 +68,45 @@ forEachBackend('An attacker without keys who restores an older copy of a row, or
     expect(result.code, result.stdout + result.stderr).to.equal(0);
     expect(result.stdout).to.contain('INTACT');
   }
+
+  describe('the API, at use', () => {
+    let gw: TestGateway;
+    before(async () => {
+      gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    });
+    after(() => gw.close());
+
+    it('gives no token to a disabled client whose row from before it was disabled is written back: 500 AUDIT_INTEGRITY', async () => {
+      const client = await gw.createClient({ accounts: [] });
+      const active = await copyRow(db(), 'clients', 'id = ?', [client.clientId]);
+      await cli('client', 'disable', '--id', client.clientId);
+      const disabled = await copyRow(db(), 'clients', 'id = ?', [client.clientId]);
+      await writeBack(db(), 'clients', active, 'id = ?', [client.clientId]);
+      try {
+        const answer = await gw.request('/v1/auth/token', { method: 'POST', json: { client_id: client.clientId, client_secret: client.clientSecret } });
+        expect(answer.status, answer.text).to.equal(500);
+        expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+        expect(answer.text).to.not.contain('access_token');
+      } finally {
+        await writeBack(db(), 'clients', disabled, 'id = ?', [client.clientId]);
+      }
+    });
+
+    it('pays nothing from an account whose revoked grant is inserted back: 500 AUDIT_INTEGRITY', async () => {
+      const client = await gw.createClient({ accounts: ['0201245680'] });
+      const auth = { authorization: `Bearer ${await gw.token(client)}` };
+      const grant = await copyRow(db(), 'client_account_grants', 'client_id = ?', [client.clientId]);
+      await cli('client', 'revoke-account', '--id', client.clientId, '--account', '0201245680');
+      await insertRow(db(), 'client_account_grants', grant);
+      try {
+        const answer = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth });
+        expect(answer.status, answer.text).to.equal(500);
+        expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+      } finally {
+        await db().execute('DELETE FROM client_account_grants WHERE client_id = ?', [client.clientId]);
+      }
+    });
+  });
 
   describe('clients', () => {
     it('names a disabled client whose row from before it was disabled is written back', async () => {
@@ -237,6 +277,21 @@ forEachBackend('An attacker without keys who restores an older copy of a row, or
       } finally {
         await writeBack(db(), 'console_users', current, 'id = ?', [before.id]);
       }
+    });
+
+    it('signs nobody in with the password from before a reset when the older row is written back', async () => {
+      const user = await con.createUser('hist.signin', 'admin');
+      const before = await copyRow(db(), 'console_users', 'username = ?', [user.username]);
+      const reset = await runCli(['user', 'reset-password', '--username', user.username, '--password-stdin'], env(), 'the-password-after-reset-27\n');
+      expect(reset.code, reset.stderr).to.equal(0);
+      const current = await copyRow(db(), 'console_users', 'username = ?', [user.username]);
+      await writeBack(db(), 'console_users', before, 'id = ?', [before.id]);
+      try {
+        expect((await new ConsoleClient(con.origin, '127.0.0.52').signIn(user.username, user.password)).status, 'the old password').to.not.equal(303);
+      } finally {
+        await writeBack(db(), 'console_users', current, 'id = ?', [before.id]);
+      }
+      expect((await new ConsoleClient(con.origin, '127.0.0.53').signIn(user.username, 'the-password-after-reset-27')).status).to.equal(303);
     });
 
     it('names a console user deleted in SQL as deleted', async () => {

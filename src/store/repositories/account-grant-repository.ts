@@ -3,8 +3,8 @@ import type { KeyRing } from '../../security/index.js';
 import { UniqueViolationError, type AccountGrantRepository, type Db } from '../types.js';
 import { maskAccount } from './audit-records.js';
 import type { ChainLanes } from './audit-chain.js';
-import { changeRows } from './record-changes.js';
-import { checkedRow, type MacedRow, type MacedTable } from './record-macs.js';
+import { changeRows, checkedCurrent, withLatestRecord, type LatestRecordColumns } from './record-changes.js';
+import { type MacedRow, type MacedTable } from './record-macs.js';
 import { ValueSealer } from './sealed-values.js';
 
 /** The looked-up key of a grant: no account number is stored in clear. */
@@ -61,11 +61,16 @@ export class SqlAccountGrantRepository implements AccountGrantRepository {
     return revoked > 0;
   }
 
-  /** Throws IntegrityError when the grant's row does not hold its MAC (granted in SQL). */
+  /**
+   * Throws IntegrityError when the grant's row does not hold its MAC (granted in SQL) or is not
+   * its latest state (inserted back after its revocation): read with the row, no statement more.
+   */
   async isGranted(clientId: string, accountNumber: string): Promise<boolean> {
-    const rows = await this.db.query<MacedRow>(`SELECT ${COLUMNS} FROM client_account_grants WHERE client_id = ? AND account_digest = ?`, [clientId, digest(clientId, accountNumber)]);
+    const key = [clientId, digest(clientId, accountNumber)];
+    const latest = withLatestRecord(ACCOUNT_GRANTS, 'g', key);
+    const rows = await this.db.query<MacedRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM client_account_grants g ${latest.join} WHERE g.client_id = ? AND g.account_digest = ?`, [...latest.params, ...key]);
     const row = rows.find((r) => r.client_id === clientId);
-    return row !== undefined && checkedRow(ACCOUNT_GRANTS, row, this.sealer) === row;
+    return row !== undefined && checkedCurrent(ACCOUNT_GRANTS, row, row, this.sealer) === row;
   }
 
   async list(clientId: string): Promise<string[]> {

@@ -4,8 +4,8 @@ import { toNumber } from './row-values.js';
 import { IntegrityError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { ChainLanes } from './audit-chain.js';
-import { changeRows } from './record-changes.js';
-import { checkedRow, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
+import { changeRows, checkedCurrent, currentRowProblem, latestRecordOf, withLatestRecord, type LatestRecordColumns } from './record-changes.js';
+import { type MacedRow, type MacedTable } from './record-macs.js';
 import { place, ValueSealer } from './sealed-values.js';
 
 const log = getLogger('store');
@@ -62,11 +62,15 @@ export class SqlCallbackRepository implements CallbackRepository {
     throw new Error(`client_callbacks of client ${clientId} kept changing while it was written: try again`);
   }
 
-  /** Throws IntegrityError when the endpoint's row does not hold its MAC (its URL rewritten in SQL). */
+  /**
+   * Throws IntegrityError when the endpoint's row does not hold its MAC (its URL rewritten in SQL)
+   * or is not its latest state (an older URL written back).
+   */
   async endpointOf(clientId: string): Promise<string | null> {
-    const rows = await this.db.query<MacedRow>(`SELECT ${CALLBACK_ENDPOINTS.columns} FROM client_callbacks WHERE client_id = ?`, [clientId]);
+    const latest = withLatestRecord(CALLBACK_ENDPOINTS, 'c', [clientId]);
+    const rows = await this.db.query<MacedRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM client_callbacks c ${latest.join} WHERE c.client_id = ?`, [...latest.params, clientId]);
     const row = rows.find((r) => r.client_id === clientId);
-    return row ? String(checkedRow(CALLBACK_ENDPOINTS, row, this.sealer).url) : null;
+    return row ? String(checkedCurrent(CALLBACK_ENDPOINTS, row, row, this.sealer).url) : null;
   }
 
   async enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void> {
@@ -107,10 +111,11 @@ export class SqlCallbackRepository implements CallbackRepository {
       // never to a URL rewritten in the queued row. Never signed nor sent: a body not sealed for
       // this row (forged, moved), a client with no endpoint any more, or an endpoint whose MAC does
       // not hold (its URL rewritten in SQL).
+      const endpoint: MacedRow = { client_id: row.registered_by, url: row.registered, mac_key_id: row.mac_key_id, mac: row.mac };
       const refusal =
         row.registered === null
           ? 'the client has no registered callback endpoint'
-          : recordMacProblem(CALLBACK_ENDPOINTS, { client_id: row.registered_by, url: row.registered, mac_key_id: row.mac_key_id, mac: row.mac }, this.sealer);
+          : currentRowProblem(CALLBACK_ENDPOINTS, endpoint, await latestRecordOf(this.db, CALLBACK_ENDPOINTS, endpoint), this.sealer);
       let body: string | null = null;
       try {
         body = this.sealer.open(row.body, place('callback_deliveries', 'body', [row.client_id, row.transaction_id]));

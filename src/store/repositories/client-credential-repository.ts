@@ -1,8 +1,8 @@
 import type { KeyRing } from '../../security/index.js';
 import type { ClientCredential, ClientCredentialKind, ClientCredentialRepository, Db } from '../types.js';
 import type { ChainLanes } from './audit-chain.js';
-import { changeRows, type RowChanges } from './record-changes.js';
-import { checkedRow, type MacedRow, type MacedTable } from './record-macs.js';
+import { changeRows, checkedCurrent, withLatestRecord, type LatestRecordColumns, type RowChanges } from './record-changes.js';
+import { type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber } from './row-values.js';
 import { ValueSealer } from './sealed-values.js';
 
@@ -40,8 +40,9 @@ function toCredential(row: CredentialRow): ClientCredential {
 /**
  * A client's Entra ID applications and API key (table client_credentials). The primary key
  * (kind, lookup) gives each application or key id to one client; the store decides, so two
- * operators adding the same one at once cannot both succeed. A row whose MAC does not hold is
- * refused where it would authenticate (IntegrityError from find).
+ * operators adding the same one at once cannot both succeed. A row whose MAC does not hold, or
+ * that is not its latest state (a key restored after its rotation), is refused where it would
+ * authenticate (IntegrityError from find).
  */
 export class SqlClientCredentialRepository implements ClientCredentialRepository {
   private readonly sealer: ValueSealer;
@@ -55,9 +56,10 @@ export class SqlClientCredentialRepository implements ClientCredentialRepository
   }
 
   async find(kind: ClientCredentialKind, lookup: string): Promise<ClientCredential | null> {
-    const rows = await this.db.query<CredentialRow>(`SELECT ${COLUMNS} FROM client_credentials WHERE kind = ? AND lookup = ?`, [kind, lookup]);
+    const latest = withLatestRecord(CLIENT_CREDENTIALS, 'k', [kind, lookup]);
+    const rows = await this.db.query<CredentialRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM client_credentials k ${latest.join} WHERE k.kind = ? AND k.lookup = ?`, [...latest.params, kind, lookup]);
     const row = rows.find((r) => r.lookup === lookup);
-    return row ? toCredential(checkedRow(CLIENT_CREDENTIALS, row as unknown as MacedRow, this.sealer) as unknown as CredentialRow) : null;
+    return row ? toCredential(checkedCurrent(CLIENT_CREDENTIALS, row as unknown as MacedRow, row, this.sealer) as unknown as CredentialRow) : null;
   }
 
   async listFor(clientId: string): Promise<ClientCredential[]> {

@@ -1,8 +1,8 @@
 import { KeyRing, KeyRingError } from '../../security/index.js';
-import type { ClientRecord, ClientRepository, ClientSigning, ClientStatus, Db, NewClient, SqlValue } from '../types.js';
+import type { ClientRecord, ClientRepository, ClientSigning, ClientStatus, Db, NewClient, Queryable, SqlValue } from '../types.js';
 import type { ChainLanes } from './audit-chain.js';
-import { changeRows } from './record-changes.js';
-import { checkedRow, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
+import { changeRows, checkedCurrent, historyProblemsOf, withLatestRecord, type LatestRecordColumns } from './record-changes.js';
+import { recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
 import { parseJson, toNumber } from './row-values.js';
 import { place, ValueSealer } from './sealed-values.js';
 
@@ -63,6 +63,17 @@ function problemOrMissingKey(row: ClientRow, sealer: ValueSealer): string | null
   }
 }
 
+/**
+ * The client with exactly this id and its latest change record, in one statement. MariaDB's
+ * collations (utf8mb4_bin included) are PAD SPACE: `WHERE id = 'gbc_1  '` finds `gbc_1`, so the
+ * row's id is compared again here, on every backend.
+ */
+async function readCurrent(q: Queryable, id: string): Promise<(ClientRow & LatestRecordColumns) | undefined> {
+  const latest = withLatestRecord(CLIENTS, 'c', [id]);
+  const rows = await q.query<ClientRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM clients c ${latest.join} WHERE c.id = ?`, [...latest.params, id]);
+  return rows.find((r) => r.id === id);
+}
+
 function toRecord(row: ClientRow): ClientRecord {
   return {
     id: row.id,
@@ -117,21 +128,20 @@ export class SqlClientRepository implements ClientRepository {
   }
 
   /**
-   * The client with exactly this id. MariaDB's collations (utf8mb4_bin included) are PAD SPACE:
-   * `WHERE id = 'gbc_1  '` finds `gbc_1`, so the row's id is compared again here, on every backend.
-   * Throws IntegrityError when the row does not hold its MAC.
+   * The client with exactly this id (readCurrent). Throws IntegrityError when the row does not
+   * hold its MAC or is not its latest state (record-changes.ts): read with the row, no statement more.
    */
   async findById(id: string): Promise<ClientRecord | null> {
-    const rows = await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM clients WHERE id = ?`, [id]);
-    const row = rows.find((r) => r.id === id);
-    return row ? toRecord(checkedRow(CLIENTS, row as unknown as MacedRow, this.sealer) as unknown as ClientRow) : null;
+    const row = await readCurrent(this.db, id);
+    return row ? toRecord(checkedCurrent(CLIENTS, row as unknown as MacedRow, row, this.sealer) as unknown as ClientRow) : null;
   }
 
-  /** All clients, oldest first; one whose MAC does not hold carries its integrityProblem. */
+  /** All clients, oldest first; one whose MAC does not hold, or that is not its latest state, carries its integrityProblem. */
   async list(): Promise<ClientRecord[]> {
     const rows = await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM clients ORDER BY created_at, id`);
-    return rows.map((row) => {
-      const problem = problemOrMissingKey(row, this.sealer);
+    const history = await historyProblemsOf(this.db, CLIENTS, rows as unknown as MacedRow[], this.sealer.keyRing);
+    return rows.map((row, i) => {
+      const problem = problemOrMissingKey(row, this.sealer) ?? history[i];
       return problem === null ? toRecord(row) : { ...toRecord(row), integrityProblem: problem };
     });
   }
@@ -166,9 +176,9 @@ export class SqlClientRepository implements ClientRepository {
   private async change(id: string, now: number, next: (current: ClientRow) => Record<string, SqlValue>): Promise<boolean> {
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const written = await changeRows(this.chain, this.sealer, now, async (rows) => {
-        const [row] = (await rows.tx.query<ClientRow>(`SELECT ${COLUMNS} FROM clients WHERE id = ?`, [id])).filter((r) => r.id === id);
+        const row = await readCurrent(rows.tx, id);
         if (!row) return false;
-        const current = checkedRow(CLIENTS, row as unknown as MacedRow, this.sealer);
+        const current = checkedCurrent(CLIENTS, row as unknown as MacedRow, row, this.sealer);
         return (await rows.update(CLIENTS, current, { ...next(row), updated_at: now })) ? true : null;
       });
       if (written !== null) return written;

@@ -1,9 +1,9 @@
 import type { KeyRing } from '../../security/index.js';
-import type { ConsoleRole, ConsoleUser, ConsoleUserRepository, Db } from '../types.js';
+import type { ConsoleRole, ConsoleUser, ConsoleUserRepository, Db, Queryable } from '../types.js';
 import type { ChainLanes } from './audit-chain.js';
-import { changeRows } from './record-changes.js';
+import { changeRows, checkedCurrent, latestRecordOf, withLatestRecord, type LatestRecordColumns } from './record-changes.js';
 import { toNumber } from './row-values.js';
-import { checkedRow, type MacedRow, type MacedTable } from './record-macs.js';
+import { type MacedRow, type MacedTable } from './record-macs.js';
 import { ValueSealer } from './sealed-values.js';
 
 interface UserRow {
@@ -30,6 +30,13 @@ export const CONSOLE_USERS: MacedTable = {
   describe: (row) => `console_users id ${toNumber(row.id as number)} (${String(row.username)})`,
   covers: 'its username, password hash, role or status',
 };
+
+/** The user with this id and its latest change record, in one statement. */
+async function readCurrent(q: Queryable, id: number): Promise<(UserRow & LatestRecordColumns) | undefined> {
+  const latest = withLatestRecord(CONSOLE_USERS, 'u', [id]);
+  const [row] = await q.query<UserRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM console_users u ${latest.join} WHERE u.id = ?`, [...latest.params, id]);
+  return row;
+}
 
 function toUser(row: UserRow): ConsoleUser {
   return {
@@ -71,12 +78,13 @@ export class SqlConsoleUserRepository implements ConsoleUserRepository {
   async findByUsername(username: string): Promise<ConsoleUser | null> {
     const rows = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM console_users WHERE username = ?`, [username]);
     const row = rows.find((r) => r.username === username);
-    return row ? this.checked(row) : null;
+    // Its id is known only now: its latest change record is read by a second statement (sign-in affords it).
+    return row ? this.checked(row, await latestRecordOf(this.db, CONSOLE_USERS, row as unknown as MacedRow)) : null;
   }
 
   async findById(id: number): Promise<ConsoleUser | null> {
-    const rows = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM console_users WHERE id = ?`, [id]);
-    return rows.length > 0 ? this.checked(rows[0]) : null;
+    const row = await readCurrent(this.db, id);
+    return row ? this.checked(row, row) : null;
   }
 
   async list(): Promise<ConsoleUser[]> {
@@ -85,17 +93,17 @@ export class SqlConsoleUserRepository implements ConsoleUserRepository {
 
   /**
    * Sets the given fields, the row's new MAC and its change record (record-changes.ts); false when
-   * there is no such user. The row as it stands must hold its MAC first (IntegrityError), so no
-   * change re-signs a role raised in SQL. Guarded by the MAC read: a change of another process
+   * there is no such user. The row as it stands must hold its MAC and be its latest state first
+   * (IntegrityError), so no change re-signs a role raised in SQL or a row written back. Guarded by the MAC read: a change of another process
    * meanwhile makes this one read the row again and be made over it.
    */
   async update(id: number, change: { role?: ConsoleRole; status?: 'active' | 'disabled'; passwordHash?: string }, now: number): Promise<boolean> {
     const changes = { ...(change.role && { role: change.role }), ...(change.status && { status: change.status }), ...(change.passwordHash && { password_hash: change.passwordHash }), updated_at: now };
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const written = await changeRows(this.chain, this.sealer, now, async (rows) => {
-        const [row] = await rows.tx.query<UserRow>(`SELECT ${COLUMNS} FROM console_users WHERE id = ?`, [id]);
+        const row = await readCurrent(rows.tx, id);
         if (!row) return false;
-        this.checked(row);
+        this.checked(row, row);
         return (await rows.update(CONSOLE_USERS, row as unknown as MacedRow, changes)) ? true : null;
       });
       if (written !== null) return written;
@@ -103,7 +111,8 @@ export class SqlConsoleUserRepository implements ConsoleUserRepository {
     throw new Error(`console_users id ${id} kept changing while it was written: try again`);
   }
 
-  private checked(row: UserRow): ConsoleUser {
-    return toUser(checkedRow(CONSOLE_USERS, row as unknown as MacedRow, this.sealer) as unknown as UserRow);
+  /** The user when its MAC holds and it is its latest state (record-changes.ts); else IntegrityError. */
+  private checked(row: UserRow, latest: LatestRecordColumns): ConsoleUser {
+    return toUser(checkedCurrent(CONSOLE_USERS, row as unknown as MacedRow, latest, this.sealer) as unknown as UserRow);
   }
 }

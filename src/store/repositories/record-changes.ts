@@ -2,6 +2,7 @@ import type { KeyRing } from '../../security/index.js';
 import type { Queryable, SqlValue } from '../types.js';
 import { appendOnNewChain, linkHolds, newWriterId, STORED_LINK_COLUMNS, type ChainLanes, type StoredLink, type Written } from './audit-chain.js';
 import { digest } from './audit-records.js';
+import { IntegrityError } from '../../errors/index.js';
 import { byKey, recordMac, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber, toStringOrNull } from './row-values.js';
 import type { ValueSealer } from './sealed-values.js';
@@ -171,15 +172,8 @@ export async function rowHistoryProblems(db: Queryable, table: MacedTable, seale
   for (const row of rows) {
     const key = rowKeyOf(table, row);
     present.add(key);
-    const what = table.describe(row);
-    const problem = recordMacProblem(table, row, sealer);
-    const last = latest.get(key);
+    const problem = recordMacProblem(table, row, sealer) ?? historyProblem(table, row, latest.get(key), true);
     if (problem !== null) altered.push(problem);
-    else if (last === undefined) altered.push(`${what} has no change record: it was not written by the gateway (inserted in SQL)`);
-    else if (last.mac === null) altered.push(`${what} was deleted by the gateway (record_changes id ${toNumber(last.id)}) and is back: restored in SQL`);
-    else if (last.mac !== row.mac || last.mac_key_id !== row.mac_key_id) {
-      altered.push(`${what} is not its latest state: it carries another MAC than its latest change record (record_changes id ${toNumber(last.id)}, ${last.change_kind}), an older copy of the row was written back`);
-    }
   }
   const deleted: string[] = [];
   for (const [key, last] of latest) {
@@ -187,6 +181,91 @@ export async function rowHistoryProblems(db: Queryable, table: MacedTable, seale
     deleted.push(`${table.table} ${key} was deleted: its latest change record (record_changes id ${toNumber(last.id)}, ${last.change_kind}) says it exists`);
   }
   return { altered, deleted };
+}
+
+/**
+ * For a list of `rows` of `table` (a console page): how each differs from its latest change record
+ * whose link holds (null: it is its latest state). Its MAC is the caller's to check.
+ */
+export async function historyProblemsOf(q: Queryable, table: MacedTable, rows: readonly MacedRow[], ring: KeyRing): Promise<(string | null)[]> {
+  const latest = await latestTrustedRecords(q, table, ring);
+  return rows.map((row) => historyProblem(table, row, latest.get(rowKeyOf(table, row)), true));
+}
+
+/**
+ * How `row` differs from its latest change record `last` (undefined: it has none; `linkHolds`:
+ * that record's own link holds), or null when it carries the MAC that record says.
+ */
+function historyProblem(table: MacedTable, row: MacedRow, last: RecordRow | undefined, linkHolds: boolean): string | null {
+  const what = table.describe(row);
+  if (last === undefined) return `${what} has no change record: it was not written by the gateway (inserted in SQL)`;
+  const id = toNumber(last.id);
+  if (!linkHolds) return `${what} has a latest change record (record_changes id ${id}) that is not the gateway's: its chain link is missing or does not match it`;
+  if (last.mac === null) return `${what} was deleted by the gateway (record_changes id ${id}) and is back: restored in SQL`;
+  if (last.mac !== row.mac || last.mac_key_id !== row.mac_key_id) {
+    return `${what} is not its latest state: it carries another MAC than its latest change record (record_changes id ${id}, ${last.change_kind}), an older copy of the row was written back`;
+  }
+  return null;
+}
+
+/** Columns withLatestRecord adds to a SELECT: the record's as `rc_…`, its link's as `rl_…`. */
+export type LatestRecordColumns = { [K in keyof RecordRow as `rc_${K}`]: RecordRow[K] | null } & { [K in keyof StoredLink as `rl_${K}`]: StoredLink[K] | null };
+
+const LATEST_COLUMNS = [...RECORD_COLUMNS.split(', ').map((c) => `r.${c} AS rc_${c}`), ...STORED_LINK_COLUMNS.split(', ').map((c) => `l.${c} AS rl_${c}`)].join(', ');
+
+/**
+ * What to add to the SELECT of one row of `table` (as `alias`, with key values `key`) to read its
+ * latest change record and that record's link in the same statement: `columns` for the select
+ * list (the row's, as `alias`, and the record's), `join` after the FROM, `params` bound before the WHERE's.
+ */
+export function withLatestRecord(table: MacedTable, alias: string, key: readonly SqlValue[]): { columns: string; join: string; params: SqlValue[] } {
+  return {
+    columns: `${table.columns.split(', ').map((c) => `${alias}.${c}`).join(', ')}, ${LATEST_COLUMNS}`,
+    join:
+      `LEFT JOIN record_changes r ON r.id = (SELECT MAX(x.id) FROM record_changes x WHERE x.table_name = '${table.table}' AND x.row_key = ?) ` +
+      "LEFT JOIN audit_chain l ON l.kind = 'record_change' AND l.record_id = r.id",
+    params: [JSON.stringify(key.map(String))],
+  };
+}
+
+/**
+ * The latest change record of `row` and its link, in one statement (for a row read without
+ * withLatestRecord: a console user found by name, a row about to be changed).
+ */
+export async function latestRecordOf(q: Queryable, table: MacedTable, row: MacedRow): Promise<LatestRecordColumns> {
+  const { join, params } = withLatestRecord(table, 'd', table.key.map((c) => row[c]));
+  const [found] = await q.query<LatestRecordColumns>(`SELECT ${LATEST_COLUMNS} FROM (SELECT 1 AS one) d ${join}`, params);
+  return found;
+}
+
+/**
+ * The problem of `row` (read with its latest record, withLatestRecord or latestRecordOf) in words:
+ * its MAC does not hold, or it is not its latest state as its change records say (written back
+ * from an older copy, restored after its deletion, inserted in SQL); null when it holds.
+ */
+export function currentRowProblem(table: MacedTable, row: MacedRow, latest: LatestRecordColumns, sealer: ValueSealer): string | null {
+  const macProblem = recordMacProblem(table, row, sealer);
+  if (macProblem !== null) return macProblem;
+  const record: RecordRow | undefined =
+    latest.rc_id === null
+      ? undefined
+      : { id: latest.rc_id, table_name: latest.rc_table_name!, row_key: latest.rc_row_key!, change_kind: latest.rc_change_kind!, mac_key_id: latest.rc_mac_key_id, mac: latest.rc_mac, recorded_at: latest.rc_recorded_at! };
+  const link: StoredLink | undefined =
+    latest.rl_hash === null
+      ? undefined
+      : { writer_id: latest.rl_writer_id!, seq: latest.rl_seq!, record_id: latest.rl_record_id!, recorded_at: latest.rl_recorded_at!, prev_hash: latest.rl_prev_hash!, hash: latest.rl_hash, key_id: latest.rl_key_id };
+  const holds = record !== undefined && linkHolds(sealer.keyRing, 'record_change', toNumber(record.id), digestOfRow(record), link);
+  return historyProblem(table, row, record, holds);
+}
+
+/**
+ * `row` itself when currentRowProblem finds nothing; else IntegrityError naming it: such a row is
+ * refused where it is used, and never changed (which would record it as the gateway's).
+ */
+export function checkedCurrent<R extends MacedRow>(table: MacedTable, row: R, latest: LatestRecordColumns, sealer: ValueSealer): R {
+  const problem = currentRowProblem(table, row, latest, sealer);
+  if (problem !== null) throw new IntegrityError(problem);
+  return row;
 }
 
 /** The latest record of each row of `table` whose own link holds, by row key. */
@@ -216,7 +295,7 @@ export async function recordChangeDigests(db: Queryable, ids: number[]): Promise
 /**
  * `keys rotate`: every row whose MAC holds under an older ring key gets the newest key's MAC, and
  * its record, guarded by the MAC read (a write of the gateway meanwhile wins). A row that does not
- * hold is left as it is, for `audit verify` to name. Returns the number re-MACed.
+ * hold, or is not its latest state, is left as it is, for `audit verify` to name. Returns the number re-MACed.
  */
 export async function resignRows(db: Queryable, chain: ChainLanes, table: MacedTable, sealer: ValueSealer): Promise<number> {
   const ring = sealer.keyRing;
@@ -224,7 +303,13 @@ export async function resignRows(db: Queryable, chain: ChainLanes, table: MacedT
   let resigned = 0;
   for (const row of rows) {
     if (row.mac_key_id === null || !ring.keyIds.includes(row.mac_key_id) || recordMacProblem(table, row, sealer) !== null) continue;
-    if (await changeRows(chain, sealer, Date.now(), (changes) => changes.update(table, row, {}, 'rotate'))) resigned += 1;
+    const rotated = await changeRows(chain, sealer, Date.now(), async (changes) => {
+      // Never re-MACed (recorded as the gateway's) when it is not its latest state: left for verify to name.
+      if (currentRowProblem(table, row, await latestRecordOf(changes.tx, table, row), sealer) !== null) return false;
+      return changes.update(table, row, {}, 'rotate');
+    });
+    if (rotated) resigned += 1;
   }
   return resigned;
 }
+
