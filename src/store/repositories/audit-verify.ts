@@ -448,9 +448,11 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer): Promise<AuditChai
   for (const gone of deleted) payments.push(`payments id ${toNumber(gone.payment_id)} was deleted: its history (last event seq ${toNumber(gone.seq)}, ${gone.state}) does not end in its release`);
   if (payments.length > 0) breaks.push(storedBreak('payments', payments));
   // Console users, clients, their credentials, grants and callback endpoints: each row's MAC, and
-  // that it is the row's latest state as its change records say (record-changes.ts).
+  // that it is the row's latest state as its change records say (record-changes.ts). Rows and
+  // records read in one transaction (one snapshot): a row the gateway changes meanwhile is not
+  // mistaken for one written back.
   for (const table of MACED_TABLES) {
-    const { altered, deleted } = await rowHistoryProblems(db, table, sealer);
+    const { altered, deleted } = await db.withTransaction((tx) => rowHistoryProblems(tx, table, sealer));
     if (altered.length > 0) breaks.push(storedBreak(table.table, altered));
     if (deleted.length > 0) breaks.push(storedBreak(table.table, deleted, 'deleted'));
   }

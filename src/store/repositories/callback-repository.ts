@@ -4,7 +4,7 @@ import { toNumber } from './row-values.js';
 import { IntegrityError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { ChainLanes } from './audit-chain.js';
-import { changeRows, checkedCurrent, currentRowProblem, latestRecordOf, withLatestRecord, type LatestRecordColumns } from './record-changes.js';
+import { changeRows, checkedCurrent, currentRowProblem, withLatestRecord, type LatestRecordColumns } from './record-changes.js';
 import { type MacedRow, type MacedTable } from './record-macs.js';
 import { place, ValueSealer } from './sealed-values.js';
 
@@ -100,22 +100,24 @@ export class SqlCallbackRepository implements CallbackRepository {
         now,
       ]);
       if (won.affectedRows !== 1) continue;
-      const rows = await this.db.query<{ id: number | string; client_id: string; transaction_id: string; url: string; body: string; attempts: number | string; registered: string | null; registered_by: string | null; mac_key_id: string | null; mac: string | null }>(
-        'SELECT d.id, d.client_id, d.transaction_id, d.url, d.body, d.attempts, c.url AS registered, c.client_id AS registered_by, c.mac_key_id, c.mac FROM callback_deliveries d ' +
-          'LEFT JOIN client_callbacks c ON c.client_id = d.client_id WHERE d.id = ? AND d.lease_owner = ?',
-        [toNumber(id), owner],
+      // The endpoint's latest change record with it, in the same statement (one snapshot).
+      const latest = withLatestRecord(CALLBACK_ENDPOINTS, 'c', { dialect: this.db.dialect, column: 'c.client_id' });
+      const rows = await this.db.query<{ id: number | string; client_id: string; transaction_id: string; url: string; body: string; attempts: number | string; registered: string | null; registered_by: string | null; mac_key_id: string | null; mac: string | null } & LatestRecordColumns>(
+        `SELECT d.id, d.client_id, d.transaction_id, d.url, d.body, d.attempts, c.url AS registered, c.client_id AS registered_by, c.mac_key_id, c.mac, ${latest.recordColumns} FROM callback_deliveries d ` +
+          `LEFT JOIN client_callbacks c ON c.client_id = d.client_id ${latest.join} WHERE d.id = ? AND d.lease_owner = ?`,
+        [...latest.params, toNumber(id), owner],
       );
       const row = rows[0];
       if (!row) continue;
       // The URL is looked up again now: a delivery goes to the client's registered endpoint only,
       // never to a URL rewritten in the queued row. Never signed nor sent: a body not sealed for
       // this row (forged, moved), a client with no endpoint any more, or an endpoint whose MAC does
-      // not hold (its URL rewritten in SQL).
+      // not hold (its URL rewritten in SQL) or that is not its latest state (an older one written back).
       const endpoint: MacedRow = { client_id: row.registered_by, url: row.registered, mac_key_id: row.mac_key_id, mac: row.mac };
       const refusal =
         row.registered === null
           ? 'the client has no registered callback endpoint'
-          : currentRowProblem(CALLBACK_ENDPOINTS, endpoint, await latestRecordOf(this.db, CALLBACK_ENDPOINTS, endpoint), this.sealer);
+          : currentRowProblem(CALLBACK_ENDPOINTS, endpoint, row, this.sealer);
       let body: string | null = null;
       try {
         body = this.sealer.open(row.body, place('callback_deliveries', 'body', [row.client_id, row.transaction_id]));

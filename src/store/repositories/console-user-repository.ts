@@ -1,7 +1,7 @@
 import type { KeyRing } from '../../security/index.js';
 import type { ConsoleRole, ConsoleUser, ConsoleUserRepository, Db, Queryable } from '../types.js';
 import type { ChainLanes } from './audit-chain.js';
-import { changeRows, checkedCurrent, latestRecordOf, withLatestRecord, type LatestRecordColumns } from './record-changes.js';
+import { changeRows, checkedCurrent, withLatestRecord, type LatestRecordColumns } from './record-changes.js';
 import { toNumber } from './row-values.js';
 import { type MacedRow, type MacedTable } from './record-macs.js';
 import { ValueSealer } from './sealed-values.js';
@@ -76,10 +76,10 @@ export class SqlConsoleUserRepository implements ConsoleUserRepository {
 
   /** Exactly this username: compared again in code, as MariaDB's PAD SPACE collations ignore trailing spaces. */
   async findByUsername(username: string): Promise<ConsoleUser | null> {
-    const rows = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM console_users WHERE username = ?`, [username]);
+    const latest = withLatestRecord(CONSOLE_USERS, 'u', { dialect: this.db.dialect, column: 'u.id' });
+    const rows = await this.db.query<UserRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM console_users u ${latest.join} WHERE u.username = ?`, [...latest.params, username]);
     const row = rows.find((r) => r.username === username);
-    // Its id is known only now: its latest change record is read by a second statement (sign-in affords it).
-    return row ? this.checked(row, await latestRecordOf(this.db, CONSOLE_USERS, row as unknown as MacedRow)) : null;
+    return row ? this.checked(row, row) : null;
   }
 
   async findById(id: number): Promise<ConsoleUser | null> {

@@ -1,5 +1,5 @@
 import type { KeyRing } from '../../security/index.js';
-import type { Queryable, SqlValue } from '../types.js';
+import type { Dialect, Queryable, SqlValue } from '../types.js';
 import { appendOnNewChain, linkHolds, newWriterId, STORED_LINK_COLUMNS, type ChainLanes, type StoredLink, type Written } from './audit-chain.js';
 import { digest } from './audit-records.js';
 import { IntegrityError } from '../../errors/index.js';
@@ -214,24 +214,31 @@ export type LatestRecordColumns = { [K in keyof RecordRow as `rc_${K}`]: RecordR
 const LATEST_COLUMNS = [...RECORD_COLUMNS.split(', ').map((c) => `r.${c} AS rc_${c}`), ...STORED_LINK_COLUMNS.split(', ').map((c) => `l.${c} AS rl_${c}`)].join(', ');
 
 /**
- * What to add to the SELECT of one row of `table` (as `alias`, with key values `key`) to read its
- * latest change record and that record's link in the same statement: `columns` for the select
- * list (the row's, as `alias`, and the record's), `join` after the FROM, `params` bound before the WHERE's.
+ * What to add to the SELECT of one row of `table` (as `alias`) to read its latest change record and
+ * that record's link in the same statement: `columns` for the select list (the row's, as `alias`,
+ * and `recordColumns`), `join` after the FROM, `params` bound before the WHERE's. The row is named
+ * by its key values, or, for a one-column key not known before the statement (a console user found
+ * by name, a queued callback's endpoint), by that column: its text must need no JSON escape, else
+ * no record is found and the row is refused.
  */
-export function withLatestRecord(table: MacedTable, alias: string, key: readonly SqlValue[]): { columns: string; join: string; params: SqlValue[] } {
+export function withLatestRecord(
+  table: MacedTable,
+  alias: string,
+  key: readonly SqlValue[] | { dialect: Dialect; column: string },
+): { columns: string; recordColumns: string; join: string; params: SqlValue[] } {
+  const byColumn = !Array.isArray(key) ? (key as { dialect: Dialect; column: string }) : null;
+  const rowKey = byColumn === null ? '?' : byColumn.dialect === 'mysql' ? `CONCAT('["', ${byColumn.column}, '"]')` : `('["' || ${byColumn.column} || '"]')`;
   return {
     columns: `${table.columns.split(', ').map((c) => `${alias}.${c}`).join(', ')}, ${LATEST_COLUMNS}`,
+    recordColumns: LATEST_COLUMNS,
     join:
-      `LEFT JOIN record_changes r ON r.id = (SELECT MAX(x.id) FROM record_changes x WHERE x.table_name = '${table.table}' AND x.row_key = ?) ` +
+      `LEFT JOIN record_changes r ON r.id = (SELECT MAX(x.id) FROM record_changes x WHERE x.table_name = '${table.table}' AND x.row_key = ${rowKey}) ` +
       "LEFT JOIN audit_chain l ON l.kind = 'record_change' AND l.record_id = r.id",
-    params: [JSON.stringify(key.map(String))],
+    params: byColumn === null ? [JSON.stringify((key as readonly SqlValue[]).map(String))] : [],
   };
 }
 
-/**
- * The latest change record of `row` and its link, in one statement (for a row read without
- * withLatestRecord: a console user found by name, a row about to be changed).
- */
+/** The latest change record of `row` and its link, in one statement (for a row read without withLatestRecord). */
 export async function latestRecordOf(q: Queryable, table: MacedTable, row: MacedRow): Promise<LatestRecordColumns> {
   const { join, params } = withLatestRecord(table, 'd', table.key.map((c) => row[c]));
   const [found] = await q.query<LatestRecordColumns>(`SELECT ${LATEST_COLUMNS} FROM (SELECT 1 AS one) d ${join}`, params);
