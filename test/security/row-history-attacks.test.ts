@@ -108,102 +108,91 @@ forEachBackend('An attacker without keys who restores an older copy of a row, or
     });
   });
 
+  /**
+   * Copies the row `find` names, makes `change` through the gateway, then writes the copy back in
+   * SQL (over the row, or inserted again when the change deleted it) and expects verify to name it;
+   * then puts the row as the gateway left it back and expects INTACT.
+   */
+  async function writtenBackIsNamed(table: string, key: string[], find: [string, SqlValue[]], change: () => Promise<void>, named: (old: Row) => string[]): Promise<void> {
+    const old = await copyRow(db(), table, ...find);
+    const at: [string, SqlValue[]] = [key.map((c) => `${c} = ?`).join(' AND '), key.map((c) => old[c])];
+    await change();
+    const [current] = await db().query<Row>(`SELECT * FROM ${table} WHERE ${at[0]}`, at[1]);
+    if (current) await writeBack(db(), table, old, ...at);
+    else await insertRow(db(), table, old);
+    try {
+      await expectNamed(...named(old));
+    } finally {
+      if (current) await writeBack(db(), table, current, ...at);
+      else await db().execute(`DELETE FROM ${table} WHERE ${at[0]}`, at[1]);
+    }
+    await expectIntact();
+  }
+
+  /** Deletes the row `find` names in SQL and expects verify to name it deleted; then puts it back and expects INTACT. */
+  async function deletedIsNamed(table: string, key: string[], find: [string, SqlValue[]], named: (row: Row) => string): Promise<void> {
+    const row = await copyRow(db(), table, ...find);
+    await db().execute(`DELETE FROM ${table} WHERE ${key.map((c) => `${c} = ?`).join(' AND ')}`, key.map((c) => row[c]));
+    try {
+      await expectNamed(named(row));
+    } finally {
+      await insertRow(db(), table, row);
+    }
+    await expectIntact();
+  }
+
   describe('clients', () => {
     it('names a disabled client whose row from before it was disabled is written back', async () => {
       const id = await newClient();
-      const active = await copyRow(db(), 'clients', 'id = ?', [id]);
-      await cli('client', 'disable', '--id', id);
-      const disabled = await copyRow(db(), 'clients', 'id = ?', [id]);
-      await writeBack(db(), 'clients', active, 'id = ?', [id]);
-      try {
-        await expectNamed(`clients id ${id} is not its latest state`);
-      } finally {
-        await writeBack(db(), 'clients', disabled, 'id = ?', [id]);
-      }
-      await expectIntact();
+      await writtenBackIsNamed('clients', ['id'], ['id = ?', [id]], () => cli('client', 'disable', '--id', id).then(() => undefined), () => [`clients id ${id} is not its latest state`]);
     });
 
     it('names a client whose row from before its secret was rotated is written back', async () => {
       const id = await newClient();
-      const before = await copyRow(db(), 'clients', 'id = ?', [id]);
-      await cli('client', 'rotate-secret', '--id', id);
-      const rotated = await copyRow(db(), 'clients', 'id = ?', [id]);
-      await writeBack(db(), 'clients', before, 'id = ?', [id]);
-      try {
-        await expectNamed(`clients id ${id} is not its latest state`);
-      } finally {
-        await writeBack(db(), 'clients', rotated, 'id = ?', [id]);
-      }
+      await writtenBackIsNamed('clients', ['id'], ['id = ?', [id]], () => cli('client', 'rotate-secret', '--id', id).then(() => undefined), () => [`clients id ${id} is not its latest state`]);
     });
 
     it('names a client deleted in SQL as deleted', async () => {
       const id = await newClient();
-      const row = await copyRow(db(), 'clients', 'id = ?', [id]);
-      await db().execute('DELETE FROM clients WHERE id = ?', [id]);
-      try {
-        await expectNamed(`clients ["${id}"] was deleted`);
-      } finally {
-        await insertRow(db(), 'clients', row);
-      }
-      await expectIntact();
+      await deletedIsNamed('clients', ['id'], ['id = ?', [id]], () => `clients ["${id}"] was deleted`);
     });
   });
 
   describe('client_credentials', () => {
+    const apiKeyOf = (id: string): [string, SqlValue[]] => ["client_id = ? AND kind = 'api-key'", [id]];
+
     it('names an API key restored in SQL after it was rotated (the old key would authenticate again)', async () => {
       const id = await newClient();
       await cli('client', 'rotate-api-key', '--id', id);
-      const old = await copyRow(db(), 'client_credentials', "client_id = ? AND kind = 'api-key'", [id]);
-      await cli('client', 'rotate-api-key', '--id', id);
-      await insertRow(db(), 'client_credentials', old);
-      try {
-        await expectNamed(`client_credentials api-key ${String(old.lookup)} (client ${id}) was deleted by the gateway`, 'restored in SQL');
-      } finally {
-        await db().execute("DELETE FROM client_credentials WHERE kind = 'api-key' AND lookup = ?", [old.lookup]);
-      }
-      await expectIntact();
+      await writtenBackIsNamed('client_credentials', ['kind', 'lookup'], apiKeyOf(id), () => cli('client', 'rotate-api-key', '--id', id).then(() => undefined), (old) => [
+        `client_credentials api-key ${String(old.lookup)} (client ${id}) was deleted by the gateway`,
+        'restored in SQL',
+      ]);
     });
 
     it('names an API key deleted in SQL as deleted', async () => {
       const id = await newClient();
       await cli('client', 'rotate-api-key', '--id', id);
-      const row = await copyRow(db(), 'client_credentials', "client_id = ? AND kind = 'api-key'", [id]);
-      await db().execute("DELETE FROM client_credentials WHERE kind = 'api-key' AND lookup = ?", [row.lookup]);
-      try {
-        await expectNamed(`client_credentials ["api-key","${String(row.lookup)}"] was deleted`);
-      } finally {
-        await insertRow(db(), 'client_credentials', row);
-      }
-      await expectIntact();
+      await deletedIsNamed('client_credentials', ['kind', 'lookup'], apiKeyOf(id), (row) => `client_credentials ["api-key","${String(row.lookup)}"] was deleted`);
     });
   });
 
   describe('client_account_grants', () => {
+    const grantKey = ['client_id', 'account_digest'];
+
     it('names a revoked grant inserted back in SQL', async () => {
       const id = await newClient();
       await cli('client', 'grant-account', '--id', id, '--account', '0201245680');
-      const grant = await copyRow(db(), 'client_account_grants', 'client_id = ?', [id]);
-      await cli('client', 'revoke-account', '--id', id, '--account', '0201245680');
-      await insertRow(db(), 'client_account_grants', grant);
-      try {
-        await expectNamed(`client_account_grants of client ${id} (account ${String(grant.account_masked)}) was deleted by the gateway`, 'restored in SQL');
-      } finally {
-        await db().execute('DELETE FROM client_account_grants WHERE client_id = ?', [id]);
-      }
-      await expectIntact();
+      await writtenBackIsNamed('client_account_grants', grantKey, ['client_id = ?', [id]], () => cli('client', 'revoke-account', '--id', id, '--account', '0201245680').then(() => undefined), (old) => [
+        `client_account_grants of client ${id} (account ${String(old.account_masked)}) was deleted by the gateway`,
+        'restored in SQL',
+      ]);
     });
 
     it('names a grant deleted in SQL as deleted', async () => {
       const id = await newClient();
       await cli('client', 'grant-account', '--id', id, '--account', '0201245681');
-      const grant = await copyRow(db(), 'client_account_grants', 'client_id = ?', [id]);
-      await db().execute('DELETE FROM client_account_grants WHERE client_id = ?', [id]);
-      try {
-        await expectNamed(`client_account_grants ["${id}","${String(grant.account_digest)}"] was deleted`);
-      } finally {
-        await insertRow(db(), 'client_account_grants', grant);
-      }
-      await expectIntact();
+      await deletedIsNamed('client_account_grants', grantKey, ['client_id = ?', [id]], (row) => `client_account_grants ["${id}","${String(row.account_digest)}"] was deleted`);
     });
   });
 
@@ -211,29 +200,14 @@ forEachBackend('An attacker without keys who restores an older copy of a row, or
     it('names a callback endpoint whose row from before its URL was changed is written back', async () => {
       const id = await newClient();
       await cli('client', 'set-callback', '--id', id, '--url', 'https://old.example.co.id/hook');
-      const old = await copyRow(db(), 'client_callbacks', 'client_id = ?', [id]);
-      await cli('client', 'set-callback', '--id', id, '--url', 'https://new.example.co.id/hook');
-      const current = await copyRow(db(), 'client_callbacks', 'client_id = ?', [id]);
-      await writeBack(db(), 'client_callbacks', old, 'client_id = ?', [id]);
-      try {
-        await expectNamed(`client_callbacks of client ${id} is not its latest state`);
-      } finally {
-        await writeBack(db(), 'client_callbacks', current, 'client_id = ?', [id]);
-      }
-      await expectIntact();
+      const change = () => cli('client', 'set-callback', '--id', id, '--url', 'https://new.example.co.id/hook').then(() => undefined);
+      await writtenBackIsNamed('client_callbacks', ['client_id'], ['client_id = ?', [id]], change, () => [`client_callbacks of client ${id} is not its latest state`]);
     });
 
     it('names a callback endpoint deleted in SQL as deleted', async () => {
       const id = await newClient();
       await cli('client', 'set-callback', '--id', id, '--url', 'https://erp.example.co.id/hook');
-      const row = await copyRow(db(), 'client_callbacks', 'client_id = ?', [id]);
-      await db().execute('DELETE FROM client_callbacks WHERE client_id = ?', [id]);
-      try {
-        await expectNamed(`client_callbacks ["${id}"] was deleted`);
-      } finally {
-        await insertRow(db(), 'client_callbacks', row);
-      }
-      await expectIntact();
+      await deletedIsNamed('client_callbacks', ['client_id'], ['client_id = ?', [id]], () => `client_callbacks ["${id}"] was deleted`);
     });
   });
 
@@ -248,42 +222,32 @@ forEachBackend('An attacker without keys who restores an older copy of a row, or
       await admin.get('/console/admin');
     });
     after(() => con.close());
+    const resetPassword = async (username: string, password: string) => {
+      const reset = await runCli(['user', 'reset-password', '--username', username, '--password-stdin'], env(), `${password}\n`);
+      expect(reset.code, reset.stderr).to.equal(0);
+    };
 
     it('names a console user whose row from before an admin lowered its role is written back', async () => {
       await con.createUser('hist.viewer', 'admin');
-      const before = await copyRow(db(), 'console_users', 'username = ?', ['hist.viewer']);
-      const answer = await admin.post(`/console/admin/users/${String(before.id)}`, { _csrf: admin.csrf, role: 'viewer' });
-      expect(answer.status).to.equal(303);
-      const lowered = await copyRow(db(), 'console_users', 'username = ?', ['hist.viewer']);
-      expect(lowered.role).to.equal('viewer');
-      await writeBack(db(), 'console_users', before, 'id = ?', [before.id]);
-      try {
-        await expectNamed(`console_users id ${String(before.id)} (hist.viewer) is not its latest state`);
-      } finally {
-        await writeBack(db(), 'console_users', lowered, 'id = ?', [before.id]);
-      }
-      await expectIntact();
+      const lower = async () => {
+        const [{ id }] = await db().query<{ id: number }>('SELECT id FROM console_users WHERE username = ?', ['hist.viewer']);
+        expect((await admin.post(`/console/admin/users/${id}`, { _csrf: admin.csrf, role: 'viewer' })).status).to.equal(303);
+        expect((await copyRow(db(), 'console_users', 'id = ?', [id])).role).to.equal('viewer');
+      };
+      await writtenBackIsNamed('console_users', ['id'], ['username = ?', ['hist.viewer']], lower, (old) => [`console_users id ${String(old.id)} (hist.viewer) is not its latest state`]);
     });
 
     it('names a console user whose row from before its password was reset is written back', async () => {
       await con.createUser('hist.reset', 'auditor');
-      const before = await copyRow(db(), 'console_users', 'username = ?', ['hist.reset']);
-      const reset = await runCli(['user', 'reset-password', '--username', 'hist.reset', '--password-stdin'], env(), 'a-brand-new-password-27\n');
-      expect(reset.code, reset.stderr).to.equal(0);
-      const current = await copyRow(db(), 'console_users', 'username = ?', ['hist.reset']);
-      await writeBack(db(), 'console_users', before, 'id = ?', [before.id]);
-      try {
-        await expectNamed(`console_users id ${String(before.id)} (hist.reset) is not its latest state`);
-      } finally {
-        await writeBack(db(), 'console_users', current, 'id = ?', [before.id]);
-      }
+      await writtenBackIsNamed('console_users', ['id'], ['username = ?', ['hist.reset']], () => resetPassword('hist.reset', 'a-brand-new-password-27'), (old) => [
+        `console_users id ${String(old.id)} (hist.reset) is not its latest state`,
+      ]);
     });
 
     it('signs nobody in with the password from before a reset when the older row is written back', async () => {
       const user = await con.createUser('hist.signin', 'admin');
       const before = await copyRow(db(), 'console_users', 'username = ?', [user.username]);
-      const reset = await runCli(['user', 'reset-password', '--username', user.username, '--password-stdin'], env(), 'the-password-after-reset-27\n');
-      expect(reset.code, reset.stderr).to.equal(0);
+      await resetPassword(user.username, 'the-password-after-reset-27');
       const current = await copyRow(db(), 'console_users', 'username = ?', [user.username]);
       await writeBack(db(), 'console_users', before, 'id = ?', [before.id]);
       try {
@@ -296,14 +260,7 @@ forEachBackend('An attacker without keys who restores an older copy of a row, or
 
     it('names a console user deleted in SQL as deleted', async () => {
       await con.createUser('hist.gone', 'viewer');
-      const row = await copyRow(db(), 'console_users', 'username = ?', ['hist.gone']);
-      await db().execute('DELETE FROM console_users WHERE id = ?', [row.id]);
-      try {
-        await expectNamed(`console_users ["${String(row.id)}"] was deleted`);
-      } finally {
-        await insertRow(db(), 'console_users', row);
-      }
-      await expectIntact();
+      await deletedIsNamed('console_users', ['id'], ['username = ?', ['hist.gone']], (row) => `console_users ["${String(row.id)}"] was deleted`);
     });
   });
 

@@ -127,6 +127,18 @@ forEachBackend('Migrations', (ctx) => {
   });
 });
 
+/** A client, its Entra application, an account grant and a callback endpoint as the gateway wrote them before 025 (no MAC). */
+async function insertClientRowsOf024(db: Db): Promise<void> {
+  await db.execute(
+    "INSERT INTO clients (id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at) VALUES ('gbc_old', 'ERP', 'scrypt$x', 2, '[]', '[\"10.0.0.0/8\"]', 'active', 1, 1)",
+  );
+  await db.execute("INSERT INTO client_credentials (kind, lookup, client_id, secret_hash, created_at) VALUES ('entra-app', '11111111-2222-3333-4444-555555555555', 'gbc_old', NULL, 1)");
+  await db.execute("INSERT INTO client_account_grants (client_id, account_digest, account_masked, granted_at) VALUES ('gbc_old', ?, '******5680', 1)", [
+    createHash('sha256').update('gbc_old:0201245680').digest('hex'),
+  ]);
+  await db.execute("INSERT INTO client_callbacks (client_id, url, updated_at) VALUES ('gbc_old', 'https://erp.example.co.id/hook', 1)");
+}
+
 forEachBackend('Migration 024 on a database with console users and payments from before it', (ctx) => {
   it('needs the audit keys, signs the console users, and leaves the older payments verifying without a history', async function () {
     const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
@@ -172,14 +184,7 @@ forEachBackend('Migration 025 on a database with API clients from before it', (c
     try {
       // The database as it stood at 024 (with the keys: 012 and 024 need them), a client written as the gateway then wrote it.
       await migrateBelow(db, '025', TEST_AUDIT_KEYS);
-      await db.execute(
-        "INSERT INTO clients (id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at) VALUES ('gbc_old', 'ERP', 'scrypt$x', 2, '[]', '[\"10.0.0.0/8\"]', 'active', 1, 1)",
-      );
-      await db.execute("INSERT INTO client_credentials (kind, lookup, client_id, secret_hash, created_at) VALUES ('entra-app', '11111111-2222-3333-4444-555555555555', 'gbc_old', NULL, 1)");
-      await db.execute("INSERT INTO client_account_grants (client_id, account_digest, account_masked, granted_at) VALUES ('gbc_old', ?, '******5680', 1)", [
-        createHash('sha256').update('gbc_old:0201245680').digest('hex'),
-      ]);
-      await db.execute("INSERT INTO client_callbacks (client_id, url, updated_at) VALUES ('gbc_old', 'https://erp.example.co.id/hook', 1)");
+      await insertClientRowsOf024(db);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
       expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '027_record_changes'] });
@@ -213,14 +218,7 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
       // The rows as 023 held them, signed by 024 and 025 on the way to 026.
       await migrateBelow(db, '024');
       await db.execute("INSERT INTO console_users (username, password_hash, role, status, created_at, updated_at) VALUES ('old.admin', 'scrypt$x', 'admin', 'active', 1, 1)");
-      await db.execute(
-        "INSERT INTO clients (id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at) VALUES ('gbc_old', 'ERP', 'scrypt$x', 2, '[]', '[\"10.0.0.0/8\"]', 'active', 1, 1)",
-      );
-      await db.execute("INSERT INTO client_credentials (kind, lookup, client_id, secret_hash, created_at) VALUES ('entra-app', '11111111-2222-3333-4444-555555555555', 'gbc_old', NULL, 1)");
-      await db.execute("INSERT INTO client_account_grants (client_id, account_digest, account_masked, granted_at) VALUES ('gbc_old', ?, '******5680', 1)", [
-        createHash('sha256').update('gbc_old:0201245680').digest('hex'),
-      ]);
-      await db.execute("INSERT INTO client_callbacks (client_id, url, updated_at) VALUES ('gbc_old', 'https://erp.example.co.id/hook', 1)");
+      await insertClientRowsOf024(db);
       await migrateBelow(db, '027', TEST_AUDIT_KEYS);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be recorded without the keys').to.contain('GERBANG_AUDIT_KEYS');
