@@ -8,7 +8,8 @@ import { runCli, type CliResult } from '../support/cli.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
-import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { startReceiver } from '../support/callback-receiver.js';
+import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 
 /**
  * The attacker of docs/security/threat-model.md against the rows that decide who may do what
@@ -72,7 +73,7 @@ forEachBackend('An attacker without keys who restores an older copy of a row, or
   describe('the API, at use', () => {
     let gw: TestGateway;
     before(async () => {
-      gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+      gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50' });
     });
     after(() => gw.close());
 
@@ -104,6 +105,35 @@ forEachBackend('An attacker without keys who restores an older copy of a row, or
         expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
       } finally {
         await db().execute('DELETE FROM client_account_grants WHERE client_id = ?', [client.clientId]);
+      }
+    });
+    it('never posts a callback to an endpoint whose row from before its URL was changed is written back', async () => {
+      const [older, current] = [await startReceiver(), await startReceiver()];
+      const client = await gw.createClient({ accounts: ['0201245680'] });
+      const auth = { authorization: `Bearer ${await gw.token(client)}` };
+      await cli('client', 'set-callback', '--id', client.clientId, '--url', older.url);
+      const old = await copyRow(db(), 'client_callbacks', 'client_id = ?', [client.clientId]);
+      await cli('client', 'set-callback', '--id', client.clientId, '--url', current.url);
+      const now = await copyRow(db(), 'client_callbacks', 'client_id = ?', [client.clientId]);
+      await gw.gateway.callbacks.stop();
+      try {
+        // Queued for the current endpoint; then the older endpoint row is written back.
+        const queued = sampleTransfer();
+        expect((await gw.request('/v1/transfers', { json: queued, headers: auth })).status).to.equal(201);
+        await writeBack(db(), 'client_callbacks', old, 'client_id = ?', [client.clientId]);
+        gw.gateway.callbacks.start();
+        const [row] = await eventually(async () => {
+          const rows = await db().query<{ state: string; last_error: string | null }>('SELECT state, last_error FROM callback_deliveries WHERE transaction_id = ?', [queued.transactionId as string]);
+          return rows[0]?.state === 'FAILED' ? rows : null;
+        });
+        expect(row.last_error).to.contain(`refused: client_callbacks of client ${client.clientId} is not its latest state`);
+        expect(older.received, 'the older URL receives nothing').to.have.length(0);
+        expect(current.received).to.have.length(0);
+      } finally {
+        await writeBack(db(), 'client_callbacks', now, 'client_id = ?', [client.clientId]);
+        gw.gateway.callbacks.start();
+        older.server.close();
+        current.server.close();
       }
     });
   });
