@@ -245,6 +245,33 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
     }
   });
 
+  it('records more rows than one statement could link (8,300 account grants: 66,400 values, over what MySQL and SQLite bind), and verifies INTACT', async function () {
+    this.timeout(120_000);
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const db = openDb(database.url);
+    try {
+      await migrateBelow(db, '024');
+      await insertClientRowsOf024(db);
+      const grants = Array.from({ length: 8300 }, (_, i) => ['gbc_old', createHash('sha256').update(`gbc_old:${9000000000 + i}`).digest('hex'), '******0000', 1]);
+      for (let i = 0; i < grants.length; i += 1000) {
+        const some = grants.slice(i, i + 1000);
+        await db.execute(`INSERT INTO client_account_grants (client_id, account_digest, account_masked, granted_at) VALUES ${some.map(() => '(?, ?, ?, ?)').join(', ')}`, some.flat());
+      }
+      await migrate(db, { keys: TEST_AUDIT_KEYS });
+      const [{ n }] = await db.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM record_changes WHERE table_name = 'client_account_grants'");
+      expect(Number(n)).to.equal(8301);
+    } finally {
+      await db.close();
+    }
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      expect((await store.audit.verify()).breaks).to.deep.equal([]);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+
   it('needs no keys on a database without such rows', async function () {
     const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
     const db = openDb(database.url);

@@ -125,6 +125,9 @@ type RecordWrite = (tx: Queryable) => Promise<Written | readonly Written[] | nul
 /** Records linked in one transaction at most (group commit). */
 const MAX_GROUP = 32;
 
+/** Links per INSERT statement (MySQL binds at most 65,535 values; 8 a link). */
+const LINKS_PER_INSERT = 1000;
+
 export class ChainWriter {
   /** Appends are serialised (one group at a time), so they can share one session (no BEGIN, no pool trip). */
   private readonly session: TransactionSession;
@@ -291,11 +294,10 @@ async function writeLinked(
     }
     recordIds.push(records.length === 0 ? null : records[records.length - 1].recordId);
   }
-  if (links.length > 0) {
-    await tx.execute(
-      `INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES ${links.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      links.flat(),
-    );
+  // At most LINKS_PER_INSERT a statement: a migration's baseline may link thousands of records.
+  for (let i = 0; i < links.length; i += LINKS_PER_INSERT) {
+    const some = links.slice(i, i + LINKS_PER_INSERT);
+    await tx.execute(`INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES ${some.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, some.flat());
   }
   return { last, recordIds };
 }

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { KeyRing } from '../../security/index.js';
 import type { Dialect, Queryable, SqlValue } from '../types.js';
-import { appendOnNewChain, linkHolds, newWriterId, STORED_LINK_COLUMNS, type ChainLanes, type StoredLink, type Written } from './audit-chain.js';
+import { appendOnNewChain, linkHolds, STORED_LINK_COLUMNS, type ChainLanes, type StoredLink, type Written } from './audit-chain.js';
 import { digest } from './audit-records.js';
 import { IntegrityError } from '../../errors/index.js';
 import { byKey, recordMac, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
@@ -143,7 +144,7 @@ export async function changeRows<T>(chain: ChainLanes, sealer: ValueSealer, now:
  */
 export async function recordBaseline(q: Queryable, tables: readonly MacedTable[], sealer: ValueSealer): Promise<number> {
   const ring = sealer.keyRing;
-  return appendOnNewChain(q, ring, `migration-027-${newWriterId()}`.slice(0, 64), 'record_change', async (tx) => {
+  return appendOnNewChain(q, ring, `migration-027-${randomBytes(8).toString('hex')}`, 'record_change', async (tx) => {
     const rows = new RowChanges(tx, sealer, Date.now());
     for (const table of tables) {
       for (const row of await tx.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE mac IS NOT NULL ORDER BY ${table.key.join(', ')}`)) {
