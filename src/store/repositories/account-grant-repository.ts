@@ -3,7 +3,8 @@ import type { KeyRing } from '../../security/index.js';
 import { UniqueViolationError, type AccountGrantRepository, type Db } from '../types.js';
 import { maskAccount } from './audit-records.js';
 import type { ChainLanes } from './audit-chain.js';
-import { changeRows, checkedCurrent, withLatestRecord, type LatestRecordColumns } from './record-changes.js';
+import { changeRows } from './record-changes.js';
+import { checkedCurrent, withLatestRecord, type LatestRecordColumns } from './record-history.js';
 import { type MacedRow, type MacedTable } from './record-macs.js';
 import { ValueSealer } from './sealed-values.js';
 

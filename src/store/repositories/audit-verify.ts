@@ -21,7 +21,7 @@ import { toNumber, toStringOrNull } from './row-values.js';
 import { lastEventRows, openEvent, PAYMENT_EVENT_COLUMNS, paymentEventDigest, paymentEventProblem, RELEASED, snapshotOfRow, type PaymentEventRow } from './payment-events.js';
 import type { ConsoleAuditRow } from './console-audit-repository.js';
 import { MACED_TABLES } from './maced-tables.js';
-import { recordChangeDigests, rowHistoryProblems } from './record-changes.js';
+import { recordChangeDigests, rowHistoryProblems } from './record-history.js';
 import { PAYMENT_COLUMNS, paymentMacProblem, type PaymentRow } from './payment-repository.js';
 import { place } from './sealed-values.js';
 import { placeInRow, rowColumns, SEALED_TABLES, type ValueSealer } from './sealed-values.js';

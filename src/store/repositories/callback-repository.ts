@@ -4,7 +4,8 @@ import { toNumber } from './row-values.js';
 import { IntegrityError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { ChainLanes } from './audit-chain.js';
-import { changeRows, checkedCurrent, currentRowProblem, withLatestRecord, type LatestRecordColumns } from './record-changes.js';
+import { changeRows } from './record-changes.js';
+import { checkedCurrent, currentRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
 import { type MacedRow, type MacedTable } from './record-macs.js';
 import { place, ValueSealer } from './sealed-values.js';
 

@@ -1,7 +1,8 @@
 import type { KeyRing } from '../../security/index.js';
 import type { ClientCredential, ClientCredentialKind, ClientCredentialRepository, Db } from '../types.js';
 import type { ChainLanes } from './audit-chain.js';
-import { changeRows, checkedCurrent, withLatestRecord, type LatestRecordColumns, type RowChanges } from './record-changes.js';
+import { changeRows, type RowChanges } from './record-changes.js';
+import { checkedCurrent, withLatestRecord, type LatestRecordColumns } from './record-history.js';
 import { type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber } from './row-values.js';
 import { ValueSealer } from './sealed-values.js';

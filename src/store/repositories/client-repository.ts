@@ -1,7 +1,8 @@
 import { KeyRing, KeyRingError } from '../../security/index.js';
 import type { ClientRecord, ClientRepository, ClientSigning, ClientStatus, Db, NewClient, Queryable, SqlValue } from '../types.js';
 import type { ChainLanes } from './audit-chain.js';
-import { changeRows, checkedCurrent, historyProblemsOf, withLatestRecord, type LatestRecordColumns } from './record-changes.js';
+import { changeRows } from './record-changes.js';
+import { checkedCurrent, historyProblemsOf, withLatestRecord, type LatestRecordColumns } from './record-history.js';
 import { recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
 import { parseJson, toNumber } from './row-values.js';
 import { place, ValueSealer } from './sealed-values.js';
@@ -129,7 +130,7 @@ export class SqlClientRepository implements ClientRepository {
 
   /**
    * The client with exactly this id (readCurrent). Throws IntegrityError when the row does not
-   * hold its MAC or is not its latest state (record-changes.ts): read with the row, no statement more.
+   * hold its MAC or is not its latest state (record-history.ts): read with the row, no statement more.
    */
   async findById(id: string): Promise<ClientRecord | null> {
     const row = await readCurrent(this.db, id);

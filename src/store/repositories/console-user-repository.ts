@@ -1,7 +1,8 @@
 import type { KeyRing } from '../../security/index.js';
 import type { ConsoleRole, ConsoleUser, ConsoleUserRepository, Db, Queryable } from '../types.js';
 import type { ChainLanes } from './audit-chain.js';
-import { changeRows, checkedCurrent, withLatestRecord, type LatestRecordColumns } from './record-changes.js';
+import { changeRows } from './record-changes.js';
+import { checkedCurrent, withLatestRecord, type LatestRecordColumns } from './record-history.js';
 import { toNumber } from './row-values.js';
 import { type MacedRow, type MacedTable } from './record-macs.js';
 import { ValueSealer } from './sealed-values.js';
@@ -111,7 +112,7 @@ export class SqlConsoleUserRepository implements ConsoleUserRepository {
     throw new Error(`console_users id ${id} kept changing while it was written: try again`);
   }
 
-  /** The user when its MAC holds and it is its latest state (record-changes.ts); else IntegrityError. */
+  /** The user when its MAC holds and it is its latest state (record-history.ts); else IntegrityError. */
   private checked(row: UserRow, latest: LatestRecordColumns): ConsoleUser {
     return toUser(checkedCurrent(CONSOLE_USERS, row as unknown as MacedRow, latest, this.sealer) as unknown as UserRow);
   }
