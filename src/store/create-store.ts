@@ -39,9 +39,10 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
   const audit = new SqlAuditRepository(db, { keys, writerId: options.auditWriterId });
   return {
     db,
-    clients: new SqlClientRepository(db, keys),
-    accountGrants: new SqlAccountGrantRepository(db, keys),
-    clientCredentials: new SqlClientCredentialRepository(db, keys),
+    // Every change of a row that decides who may do what is recorded in the audit's chains (record_changes, migration 027).
+    clients: new SqlClientRepository(db, keys, audit.chain),
+    accountGrants: new SqlAccountGrantRepository(db, keys, audit.chain),
+    clientCredentials: new SqlClientCredentialRepository(db, keys, audit.chain),
     requestSignatures: new SqlRequestSignatureRepository(db),
     // A payment's state changes are appended to the audit's chains (payment_events, migration 024).
     payments: new SqlPaymentRepository(db, keys, audit.chain),
@@ -51,14 +52,14 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
     bankTokens: new SqlBankTokenRepository(db),
     sequences: new SqlSequenceRepository(db),
     batches: new SqlTransferBatchRepository(db, keys),
-    callbacks: new SqlCallbackRepository(db, keys),
+    callbacks: new SqlCallbackRepository(db, keys, audit.chain),
     bankNotifications: new SqlBankNotificationRepository(db),
     paymentSearch: new SqlPaymentSearchRepository(db, keys),
-    consoleUsers: new SqlConsoleUserRepository(db, keys),
+    consoleUsers: new SqlConsoleUserRepository(db, keys, audit.chain),
     consoleSessions: new SqlConsoleSessionRepository(db, keys),
     consoleAudit: new SqlConsoleAuditRepository(db, audit.chain),
     auditVerifications: new SqlAuditVerificationRepository(db, keys),
-    keyRotation: new SqlKeyRotationRepository(db, keys),
+    keyRotation: new SqlKeyRotationRepository(db, keys, audit.chain),
     close: () => db.close(),
   };
 }

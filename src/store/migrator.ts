@@ -5,7 +5,8 @@ import type { KeyRing } from '../security/index.js';
 import { relinkChains } from './repositories/audit-verify.js';
 import { CONSOLE_USERS } from './repositories/console-user-repository.js';
 import { CHAIN_COVERAGE } from './repositories/chain-coverage.js';
-import { MACED_AT_025 } from './repositories/maced-tables.js';
+import { MACED_AT_025, MACED_TABLES } from './repositories/maced-tables.js';
+import { recordBaseline } from './repositories/record-changes.js';
 import { signUnsignedRows, type MacedTable } from './repositories/record-macs.js';
 import { ValueSealer } from './repositories/sealed-values.js';
 import { reindexPayments } from './repositories/payment-search-grams.js';
@@ -57,6 +58,7 @@ const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null)
   24: { before: (db, keys) => requireKeysForRows(db, keys, [CONSOLE_USERS.table]), after: (db, keys) => signRows(db, keys, [CONSOLE_USERS], '024') },
   25: { before: (db, keys) => requireKeysForRows(db, keys, MACED_AT_025.map((t) => t.table)), after: (db, keys) => signRows(db, keys, MACED_AT_025, '025') },
   26: { before: (db, keys) => requireKeysForRows(db, keys, ['payments']), after: indexStoredPayments },
+  27: { before: (db, keys) => requireKeysForRows(db, keys, MACED_TABLES.map((t) => t.table)), after: recordRowsAsTheyStand },
   // An empty store's coverage rows excuse nothing and need no MAC (chain-coverage.ts): it migrates without keys.
   28: { before: (db, keys) => requireKeysForRows(db, keys, ['chain_coverage'], 'since > 1'), after: (db, keys) => (keys === null ? Promise.resolve() : signRows(db, keys, [CHAIN_COVERAGE], '028')) },
 };
@@ -193,9 +195,9 @@ async function requireKeysToSeal(db: Queryable, keys: KeyRing | null): Promise<v
 }
 
 /**
- * 024, 025, 026, 028 before their DDL: the rows of `tables` (those matching `where`) are then
- * signed (024, 025, 028) or indexed for the search (026, payments) with the key ring, so it is
- * needed when there are any.
+ * 024 to 028 before their DDL: the rows of `tables` (those matching `where`) are then signed
+ * (024, 025, 028), indexed for the search (026, payments) or recorded (027) with the key ring, so
+ * it is needed when there are any.
  */
 async function requireKeysForRows(db: Queryable, keys: KeyRing | null, tables: readonly string[], where = '1 = 1'): Promise<void> {
   if (keys !== null) return;
@@ -230,6 +232,19 @@ async function indexStoredPayments(db: Queryable, keys: KeyRing | null): Promise
     },
   });
   log.info({ indexed, ms: Date.now() - began }, 'migration 026: stored payments indexed for the console search');
+}
+
+/**
+ * 027 after its DDL: a `baseline` change record of every console user, client, credential, grant
+ * and callback endpoint as it stands (record-changes.ts), in one transaction on MySQL too, so a
+ * migration cut short records nothing and runs again.
+ */
+async function recordRowsAsTheyStand(db: Queryable, keys: KeyRing | null): Promise<void> {
+  const counts = await Promise.all(MACED_TABLES.map(async (t) => Number((await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t.table}`))[0].n)));
+  if (counts.every((n) => n === 0)) return;
+  const record = (q: Queryable) => recordBaseline(q, MACED_TABLES, new ValueSealer(keys));
+  const recorded = 'withTransaction' in db ? await (db as Db).withTransaction(record) : await record(db);
+  log.info({ recorded }, 'migration 027: console users, clients, credentials, grants and callback endpoints recorded as they stand');
 }
 
 /** 012 after its DDL: seals every stored value for its place, signs the payments, re-links the chains. */

@@ -169,6 +169,8 @@ describe('least-privilege database users (docs/operator-guide.md) [mariadb]', fu
       ['DELETE FROM audit_purged_exchanges', []],
       ["UPDATE console_audit SET action = 'x'", []],
       ['DELETE FROM console_audit', []],
+      ["UPDATE record_changes SET mac = NULL", []],
+      ['DELETE FROM record_changes', []],
       ['DELETE FROM bank_notifications', []],
       ['TRUNCATE TABLE audit_exchanges', []],
       ['DROP TABLE audit_chain', []],

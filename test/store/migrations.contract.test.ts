@@ -67,6 +67,7 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   console_sessions: ['id_hash', 'user_id', 'csrf_token', 'created_at', 'last_seen_at', 'flash'],
   console_audit: ['id', 'at', 'username', 'action', 'target', 'detail', 'remote_ip'],
   audit_verifications: ['id', 'checked_at', 'ok', 'links', 'breaks', 'first_break', 'key_id', 'mac'],
+  record_changes: ['id', 'table_name', 'row_key', 'change_kind', 'mac_key_id', 'mac', 'recorded_at'],
 };
 
 async function columnsOf(db: Db, table: string): Promise<string[]> {
@@ -136,6 +137,18 @@ async function insertOldPayment(db: Db, transactionId: string): Promise<void> {
   );
 }
 
+/** A client, its Entra application, an account grant and a callback endpoint as the gateway wrote them before 025 (no MAC). */
+async function insertClientRowsOf024(db: Db): Promise<void> {
+  await db.execute(
+    "INSERT INTO clients (id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at) VALUES ('gbc_old', 'ERP', 'scrypt$x', 2, '[]', '[\"10.0.0.0/8\"]', 'active', 1, 1)",
+  );
+  await db.execute("INSERT INTO client_credentials (kind, lookup, client_id, secret_hash, created_at) VALUES ('entra-app', '11111111-2222-3333-4444-555555555555', 'gbc_old', NULL, 1)");
+  await db.execute("INSERT INTO client_account_grants (client_id, account_digest, account_masked, granted_at) VALUES ('gbc_old', ?, '******5680', 1)", [
+    createHash('sha256').update('gbc_old:0201245680').digest('hex'),
+  ]);
+  await db.execute("INSERT INTO client_callbacks (client_id, url, updated_at) VALUES ('gbc_old', 'https://erp.example.co.id/hook', 1)");
+}
+
 forEachBackend('Migration 024 on a database with console users and payments from before it', (ctx) => {
   it('needs the audit keys, signs the console users, and leaves the older payments verifying without a history', async function () {
     const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
@@ -147,7 +160,7 @@ forEachBackend('Migration 024 on a database with console users and payments from
       await insertOldPayment(db, 'INV-OLD-1');
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the users cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '028_keyed_coverage'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage'] });
     } finally {
       await db.close();
     }
@@ -206,17 +219,10 @@ forEachBackend('Migration 025 on a database with API clients from before it', (c
     try {
       // The database as it stood at 024 (with the keys: 012 and 024 need them), a client written as the gateway then wrote it.
       await migrateBelow(db, '025', TEST_AUDIT_KEYS);
-      await db.execute(
-        "INSERT INTO clients (id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at) VALUES ('gbc_old', 'ERP', 'scrypt$x', 2, '[]', '[\"10.0.0.0/8\"]', 'active', 1, 1)",
-      );
-      await db.execute("INSERT INTO client_credentials (kind, lookup, client_id, secret_hash, created_at) VALUES ('entra-app', '11111111-2222-3333-4444-555555555555', 'gbc_old', NULL, 1)");
-      await db.execute("INSERT INTO client_account_grants (client_id, account_digest, account_masked, granted_at) VALUES ('gbc_old', ?, '******5680', 1)", [
-        createHash('sha256').update('gbc_old:0201245680').digest('hex'),
-      ]);
-      await db.execute("INSERT INTO client_callbacks (client_id, url, updated_at) VALUES ('gbc_old', 'https://erp.example.co.id/hook', 1)");
+      await insertClientRowsOf024(db);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '028_keyed_coverage'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage'] });
     } finally {
       await db.close();
     }
@@ -234,6 +240,81 @@ forEachBackend('Migration 025 on a database with API clients from before it', (c
       expect((await store.audit.verify()).breaks.map((b) => b.detail).join('\n')).to.contain('clients id gbc_old was altered');
     } finally {
       await store.close();
+      await database.drop();
+    }
+  });
+});
+
+forEachBackend('Migration 027 on a database with console users, clients, credentials, grants and callback endpoints from before it', (ctx) => {
+  it('needs the audit keys, records every row as it stands (verify INTACT), then names a row written back after a change', async function () {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const db = openDb(database.url);
+    try {
+      // The rows as 023 held them, signed by 024 and 025 on the way to 026.
+      await migrateBelow(db, '024');
+      await db.execute("INSERT INTO console_users (username, password_hash, role, status, created_at, updated_at) VALUES ('old.admin', 'scrypt$x', 'admin', 'active', 1, 1)");
+      await insertClientRowsOf024(db);
+      await migrateBelow(db, '027', TEST_AUDIT_KEYS);
+      const refused = await migrate(db).then(() => null, (e: Error) => e);
+      expect(refused?.message, 'the rows cannot be recorded without the keys').to.contain('GERBANG_AUDIT_KEYS');
+      expect(await pendingMigrations(db)).to.deep.equal(['027_record_changes', '028_keyed_coverage']);
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage'] });
+      const recorded = await db.query<{ table_name: string; change_kind: string }>('SELECT table_name, change_kind FROM record_changes ORDER BY id');
+      expect(recorded.map((r) => `${r.table_name} ${r.change_kind}`)).to.deep.equal([
+        'console_users baseline', 'clients baseline', 'client_credentials baseline', 'client_account_grants baseline', 'client_callbacks baseline',
+      ]);
+    } finally {
+      await db.close();
+    }
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      expect((await store.audit.verify()).breaks).to.deep.equal([]);
+      // Disabled through the gateway after the upgrade, then the row from before written back in SQL.
+      const [before] = await store.db.query<{ status: string; updated_at: number; mac: string }>("SELECT status, updated_at, mac FROM clients WHERE id = 'gbc_old'");
+      expect(await store.clients.setStatus('gbc_old', 'disabled', 2000)).to.equal(true);
+      await store.db.execute("UPDATE clients SET status = ?, updated_at = ?, mac = ? WHERE id = 'gbc_old'", [before.status, before.updated_at, before.mac]);
+      expect((await store.audit.verify()).breaks.map((b) => b.detail).join('\n')).to.contain('clients id gbc_old is not its latest state');
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  it('records more rows than one statement could link (8,300 account grants: 66,400 values, over what MySQL and SQLite bind), and verifies INTACT', async function () {
+    this.timeout(120_000);
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const db = openDb(database.url);
+    try {
+      await migrateBelow(db, '024');
+      await insertClientRowsOf024(db);
+      const grants = Array.from({ length: 8300 }, (_, i) => ['gbc_old', createHash('sha256').update(`gbc_old:${9000000000 + i}`).digest('hex'), '******0000', 1]);
+      for (let i = 0; i < grants.length; i += 1000) {
+        const some = grants.slice(i, i + 1000);
+        await db.execute(`INSERT INTO client_account_grants (client_id, account_digest, account_masked, granted_at) VALUES ${some.map(() => '(?, ?, ?, ?)').join(', ')}`, some.flat());
+      }
+      await migrate(db, { keys: TEST_AUDIT_KEYS });
+      const [{ n }] = await db.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM record_changes WHERE table_name = 'client_account_grants'");
+      expect(Number(n)).to.equal(8301);
+    } finally {
+      await db.close();
+    }
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      expect((await store.audit.verify()).breaks).to.deep.equal([]);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  it('needs no keys on a database without such rows', async function () {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const db = openDb(database.url);
+    try {
+      await migrateBelow(db, '027');
+      expect(await migrate(db)).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage'] });
+    } finally {
+      await db.close();
       await database.drop();
     }
   });

@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import type { KeyRing } from '../../security/index.js';
 import { UniqueViolationError, type AccountGrantRepository, type Db } from '../types.js';
 import { maskAccount } from './audit-records.js';
-import { checkedRow, recordMac, type MacedRow, type MacedTable } from './record-macs.js';
+import type { ChainLanes } from './audit-chain.js';
+import { changeRows } from './record-changes.js';
+import { checkedCurrent, withLatestRecord, type LatestRecordColumns } from './record-history.js';
+import { type MacedRow, type MacedTable } from './record-macs.js';
 import { ValueSealer } from './sealed-values.js';
 
 /** The looked-up key of a grant: no account number is stored in clear. */
@@ -35,23 +38,17 @@ export class SqlAccountGrantRepository implements AccountGrantRepository {
 
   constructor(
     private readonly db: Db,
-    keys: KeyRing | null = null,
+    keys: KeyRing | null,
+    private readonly chain: ChainLanes,
   ) {
     this.sealer = new ValueSealer(keys);
   }
 
   async grant(clientId: string, accountNumber: string, now: number): Promise<boolean> {
-    const key = digest(clientId, accountNumber);
-    const { keyId, mac } = recordMac(this.sealer.keyRing, ACCOUNT_GRANTS.purpose, [clientId, key]);
     try {
-      await this.db.execute('INSERT INTO client_account_grants (client_id, account_digest, account_masked, granted_at, mac_key_id, mac) VALUES (?, ?, ?, ?, ?, ?)', [
-        clientId,
-        key,
-        maskAccount(accountNumber) ?? '',
-        now,
-        keyId,
-        mac,
-      ]);
+      await changeRows(this.chain, this.sealer, now, (rows) =>
+        rows.insert(ACCOUNT_GRANTS, { client_id: clientId, account_digest: digest(clientId, accountNumber), account_masked: maskAccount(accountNumber) ?? '', granted_at: now }),
+      );
       return true;
     } catch (error) {
       // Granted already (maybe by another node a moment ago): nothing to change.
@@ -61,14 +58,20 @@ export class SqlAccountGrantRepository implements AccountGrantRepository {
   }
 
   async revoke(clientId: string, accountNumber: string): Promise<boolean> {
-    return (await this.db.execute('DELETE FROM client_account_grants WHERE client_id = ? AND account_digest = ?', [clientId, digest(clientId, accountNumber)])).affectedRows > 0;
+    const revoked = await changeRows(this.chain, this.sealer, Date.now(), (rows) => rows.delete(ACCOUNT_GRANTS, 'client_id = ? AND account_digest = ?', [clientId, digest(clientId, accountNumber)]));
+    return revoked > 0;
   }
 
-  /** Throws IntegrityError when the grant's row does not hold its MAC (granted in SQL). */
+  /**
+   * Throws IntegrityError when the grant's row does not hold its MAC (granted in SQL) or is not
+   * its latest state (inserted back after its revocation): read with the row, no statement more.
+   */
   async isGranted(clientId: string, accountNumber: string): Promise<boolean> {
-    const rows = await this.db.query<MacedRow>(`SELECT ${COLUMNS} FROM client_account_grants WHERE client_id = ? AND account_digest = ?`, [clientId, digest(clientId, accountNumber)]);
+    const key = [clientId, digest(clientId, accountNumber)];
+    const latest = withLatestRecord(ACCOUNT_GRANTS, 'g', key);
+    const rows = await this.db.query<MacedRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM client_account_grants g ${latest.join} WHERE g.client_id = ? AND g.account_digest = ?`, [...latest.params, ...key]);
     const row = rows.find((r) => r.client_id === clientId);
-    return row !== undefined && checkedRow(ACCOUNT_GRANTS, row, this.sealer) === row;
+    return row !== undefined && checkedCurrent(ACCOUNT_GRANTS, row, row, this.sealer) === row;
   }
 
   async list(clientId: string): Promise<string[]> {

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { KeyRing } from '../../security/index.js';
 import { hostname } from 'node:os';
 import type { Db, Queryable, TransactionSession } from '../types.js';
@@ -25,7 +25,9 @@ import { toNumber } from './row-values.js';
  * `purge` event (audit-purge.ts). Since migration 023 a `complete` link covers the exchange's
  * completion row (audit_completions), appended instead of an UPDATE; since 024 every change of a
  * payment's state appends a row of payment_events with a `payment_event` link (payment-repository.ts),
- * and every console audit entry has a `console_audit` link (console-audit-repository.ts).
+ * and every console audit entry has a `console_audit` link (console-audit-repository.ts); since 027
+ * every change of a row that decides who may do what appends a row of record_changes with a
+ * `record_change` link (record-changes.ts), several in one write when it changes several rows.
  */
 
 /** What a write appended under a link: the record's id and content digest. */
@@ -33,7 +35,7 @@ export type Written = { recordId: number; contentDigest: string };
 
 export const GENESIS = '0'.repeat(64);
 
-export type LinkKind = 'open' | 'complete' | 'record' | 'bank_call' | 'purge' | 'payment_event' | 'console_audit';
+export type LinkKind = 'open' | 'complete' | 'record' | 'bank_call' | 'purge' | 'payment_event' | 'console_audit' | 'record_change';
 
 export interface LinkFields {
   prevHash: string;
@@ -56,6 +58,32 @@ export function linkHash(l: LinkFields, key: Buffer): string {
 /** A link as migration 003 made it (no key), checked once by migration 012 before re-linking. */
 export function legacyLinkHash(l: LinkFields): string {
   return createHash('sha256').update(linkText(l)).digest('hex');
+}
+
+/** One link as audit_chain holds it (its kind and record are the caller's). */
+export interface StoredLink {
+  writer_id: string;
+  seq: number | string;
+  record_id: number | string;
+  recorded_at: number | string;
+  prev_hash: string;
+  hash: string;
+  key_id: string | null;
+}
+
+/** The columns of a StoredLink, for a SELECT from audit_chain. */
+export const STORED_LINK_COLUMNS = 'writer_id, seq, record_id, recorded_at, prev_hash, hash, key_id';
+
+/**
+ * True when `link` is the gateway's keyed link of record `recordId` of `kind` with this content:
+ * its own MAC holds (its place in its chain is what `audit verify`'s walk checks).
+ */
+export function linkHolds(ring: KeyRing, kind: LinkKind, recordId: number, contentDigest: string, link: StoredLink | undefined): boolean {
+  if (!link || link.key_id === null) return false;
+  const { key } = ring.macKey(CHAIN_PURPOSE, link.key_id);
+  const expected = Buffer.from(linkHash({ prevHash: link.prev_hash, writerId: link.writer_id, seq: toNumber(link.seq), kind, recordId, recordedAt: toNumber(link.recorded_at), contentDigest }, key));
+  const stored = Buffer.from(link.hash);
+  return expected.length === stored.length && timingSafeEqual(expected, stored);
 }
 
 function linkText(l: LinkFields): string {
@@ -88,11 +116,17 @@ interface PendingAppend {
   reject: (error: unknown) => void;
 }
 
-/** Writes one record; null when it found nothing to record (its conditional UPDATE matched no row): then no link. */
-type RecordWrite = (tx: Queryable) => Promise<Written | null>;
+/**
+ * Writes one record (or several, each then gets its link); null or none when it found nothing to
+ * record (its conditional UPDATE matched no row): then no link.
+ */
+type RecordWrite = (tx: Queryable) => Promise<Written | readonly Written[] | null>;
 
 /** Records linked in one transaction at most (group commit). */
 const MAX_GROUP = 32;
+
+/** Links per INSERT statement (MySQL binds at most 65,535 values; 8 a link). */
+const LINKS_PER_INSERT = 1000;
 
 export class ChainWriter {
   /** Appends are serialised (one group at a time), so they can share one session (no BEGIN, no pool trip). */
@@ -128,7 +162,10 @@ export class ChainWriter {
    * next append, so an ambiguous commit cannot fork the chain.
    */
   append(kind: LinkKind, write: (tx: Queryable) => Promise<Written>): Promise<number>;
-  /** With a write that may find nothing to record (null: its conditional UPDATE matched no row): then no link is appended. */
+  /**
+   * With a write that may find nothing to record (null: its conditional UPDATE matched no row):
+   * then no link is appended; or that records several (each its link): the last one's id.
+   */
   append(kind: LinkKind, write: RecordWrite): Promise<number | null>;
   append(kind: LinkKind, write: RecordWrite): Promise<number | null> {
     return new Promise<number | null>((resolve, reject) => {
@@ -187,32 +224,12 @@ export class ChainWriter {
   private async appendLinks(group: PendingAppend[], beforeCommit: () => void = () => undefined): Promise<(number | null)[]> {
     const head = this.head ?? (await this.loadHead());
     const recordedAt = this.clock();
-    const { keyId, key } = this.keys().macKey(CHAIN_PURPOSE);
     const next = await this.session.run(async (tx) => {
-      const links: (string | number | null)[][] = [];
-      const recordIds: (number | null)[] = [];
-      let last = head;
-      for (const one of group) {
-        const written = await one.write(tx);
-        if (written === null) {
-          recordIds.push(null);
-          continue;
-        }
-        const { recordId, contentDigest } = written;
-        const seq = last.seq + 1;
-        const hash = linkHash({ prevHash: last.hash, writerId: this.writerId, seq, kind: one.kind, recordId, recordedAt, contentDigest }, key);
-        links.push([this.writerId, seq, one.kind, recordId, recordedAt, last.hash, hash, keyId]);
-        recordIds.push(recordId);
-        last = { seq, hash };
-      }
-      if (links.length === 0) {
+      const { last, recordIds } = await writeLinked(tx, this.keys(), this.writerId, head, recordedAt, group);
+      if (last === head) {
         beforeCommit();
         return { head, recordIds };
       }
-      await tx.execute(
-        `INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES ${links.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-        links.flat(),
-      );
       // Guarded by the head these links follow: re-linked meanwhile (keys rotate), nothing commits.
       const moved = await tx.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ?, updated_at = ? WHERE writer_id = ? AND last_seq = ? AND last_hash = ?', [
         last.seq, last.hash, recordedAt, this.writerId, head.seq, head.hash,
@@ -247,6 +264,58 @@ export class ChainWriter {
     ]);
     return { seq: 0, hash: GENESIS };
   }
+}
+
+/**
+ * Runs each write of `group` on `tx` and links every record it wrote after `head` (one multi-row
+ * INSERT into audit_chain). Returns the new last link (`head` itself when nothing was written)
+ * and, per write, its last record's id (null: it wrote none). The caller moves the head.
+ */
+async function writeLinked(
+  tx: Queryable,
+  ring: KeyRing,
+  writerId: string,
+  head: Head,
+  recordedAt: number,
+  group: readonly { kind: LinkKind; write: RecordWrite }[],
+): Promise<{ last: Head; recordIds: (number | null)[] }> {
+  const { keyId, key } = ring.macKey(CHAIN_PURPOSE);
+  const links: (string | number | null)[][] = [];
+  const recordIds: (number | null)[] = [];
+  let last = head;
+  for (const one of group) {
+    const written = await one.write(tx);
+    const records = written === null ? [] : 'recordId' in written ? [written] : written;
+    for (const { recordId, contentDigest } of records) {
+      const seq = last.seq + 1;
+      const hash = linkHash({ prevHash: last.hash, writerId, seq, kind: one.kind, recordId, recordedAt, contentDigest }, key);
+      links.push([writerId, seq, one.kind, recordId, recordedAt, last.hash, hash, keyId]);
+      last = { seq, hash };
+    }
+    recordIds.push(records.length === 0 ? null : records[records.length - 1].recordId);
+  }
+  // At most LINKS_PER_INSERT a statement: a migration's baseline may link thousands of records.
+  for (let i = 0; i < links.length; i += LINKS_PER_INSERT) {
+    const some = links.slice(i, i + LINKS_PER_INSERT);
+    await tx.execute(`INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES ${some.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, some.flat());
+  }
+  return { last, recordIds };
+}
+
+/**
+ * A one-off writer's chain (a migration's): the records `write` makes on `q`, linked in a chain of
+ * their own under the ring's chain key, its head written last. `q` should be a transaction, so the
+ * records, links and head commit together. Returns how many records were linked.
+ */
+export async function appendOnNewChain(q: Queryable, ring: KeyRing, writerId: string, kind: LinkKind, write: RecordWrite, clock: () => number = Date.now): Promise<number> {
+  const recordedAt = clock();
+  const genesis = { seq: 0, hash: GENESIS };
+  const { last } = await writeLinked(q, ring, writerId, genesis, recordedAt, [{ kind, write }]);
+  if (last === genesis) return 0;
+  await q.execute('INSERT INTO audit_writers (writer_id, host, pid, started_at, last_seq, last_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+    writerId, hostname().slice(0, 255), process.pid, recordedAt, last.seq, last.hash, recordedAt,
+  ]);
+  return last.seq;
 }
 
 /**

@@ -22,7 +22,7 @@ import { lastEventRows, missingHistoryProblem, openEvent, PAYMENT_EVENT_COLUMNS,
 import { chainCoverage, type Coverage } from './chain-coverage.js';
 import type { ConsoleAuditRow } from './console-audit-repository.js';
 import { MACED_TABLES } from './maced-tables.js';
-import { macProblems } from './record-macs.js';
+import { recordChangeDigests, rowHistoryProblems } from './record-history.js';
 import { PAYMENT_COLUMNS, paymentMacProblem, type PaymentRow } from './payment-repository.js';
 import { place } from './sealed-values.js';
 import { placeInRow, rowColumns, SEALED_TABLES, type ValueSealer } from './sealed-values.js';
@@ -48,7 +48,7 @@ interface WriterRow {
   last_hash: string;
 }
 
-const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_purges' | 'payment_events' | 'console_audit'> = {
+const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_purges' | 'payment_events' | 'console_audit' | 'record_changes'> = {
   open: 'audit_exchanges',
   complete: 'audit_completions',
   record: 'audit_exchanges',
@@ -56,6 +56,7 @@ const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_completions' | 'audi
   purge: 'audit_purges',
   payment_event: 'payment_events',
   console_audit: 'console_audit',
+  record_change: 'record_changes',
 };
 
 /**
@@ -279,6 +280,8 @@ async function contentDigests(db: Queryable, sealer: ValueSealer, page: LinkRow[
     const id = toNumber(row.id);
     out.set(`console_audit:${id}`, { digest: consoleAuditDigest({ id, at: toNumber(row.at), username: row.username, action: row.action, target: toStringOrNull(row.target), detail: toStringOrNull(row.detail), remoteIp: row.remote_ip }) });
   }
+  const changeIds = [...new Set(page.filter((l) => l.kind === 'record_change').map((l) => toNumber(l.record_id)))];
+  for (const [id, changeDigest] of await recordChangeDigests(db, changeIds)) out.set(`record_change:${id}`, { digest: changeDigest });
   for (const row of events) {
     const opened = attempt(() => openEvent(row, sealer));
     out.set(`payment_event:${toNumber(row.id)}`, 'error' in opened ? opened : { digest: paymentEventDigest(opened.value) });
@@ -380,6 +383,11 @@ async function unchainedRecords(db: Db, consoleAuditSince: number): Promise<Audi
       params: [consoleAuditSince],
     },
     {
+      table: 'record_changes' as const,
+      what: 'change records of console users, clients, credentials, grants or callback endpoints without a link (inserted directly)',
+      sql: "FROM record_changes e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'record_change' AND c.record_id = e.id)",
+    },
+    {
       table: 'audit_bank_calls' as const,
       what: 'bank calls without a link (inserted directly)',
       sql: "FROM audit_bank_calls e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'bank_call' AND c.record_id = e.id)",
@@ -445,10 +453,14 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage
   );
   for (const gone of deleted) payments.push(`payments id ${toNumber(gone.payment_id)} was deleted: its history (last event seq ${toNumber(gone.seq)}, ${gone.state}) does not end in its release`);
   if (payments.length > 0) breaks.push(storedBreak('payments', payments));
-  // Console users, clients, their credentials, grants and callback endpoints: each row's MAC.
+  // Console users, clients, their credentials, grants and callback endpoints: each row's MAC, and
+  // that it is the row's latest state as its change records say (record-changes.ts). Rows and
+  // records read in one transaction (one snapshot): a row the gateway changes meanwhile is not
+  // mistaken for one written back.
   for (const table of MACED_TABLES) {
-    const problems = await macProblems(db, table, sealer);
-    if (problems.length > 0) breaks.push(storedBreak(table.table, problems));
+    const { altered, deleted } = await db.withTransaction((tx) => rowHistoryProblems(tx, table, sealer));
+    if (altered.length > 0) breaks.push(storedBreak(table.table, altered));
+    if (deleted.length > 0) breaks.push(storedBreak(table.table, deleted, 'deleted'));
   }
   for (const table of SEALED_TABLES.filter((t) => !t.table.startsWith('audit_'))) {
     const problems: string[] = [];
@@ -500,13 +512,13 @@ function historyProblem(row: PaymentRow, last: PaymentEventRow | undefined, cove
   return paymentEventProblem({ id, clientId: row.client_id, transactionId: row.transaction_id, snapshot: snapshotOfRow(row, opened.value.result) }, opened.value.event);
 }
 
-function storedBreak(table: AuditChainBreak['table'], problems: string[]): AuditChainBreak {
+function storedBreak(table: AuditChainBreak['table'], problems: string[], problem: 'altered' | 'deleted' = 'altered'): AuditChainBreak {
   return {
     writerId: null,
     seq: null,
     table,
     recordId: null,
-    problem: 'altered',
-    detail: `${problems.length} record(s) of ${table} failed their integrity check: ${problems.slice(0, STORED_SHOWN).join('; ')}`,
+    problem,
+    detail: `${problems.length} record(s) of ${table} ${problem === 'deleted' ? 'were deleted' : 'failed their integrity check'}: ${problems.slice(0, STORED_SHOWN).join('; ')}`,
   };
 }

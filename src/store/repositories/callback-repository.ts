@@ -3,9 +3,11 @@ import { UniqueViolationError, type CallbackDelivery, type CallbackRepository, t
 import { toNumber } from './row-values.js';
 import { IntegrityError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
-import { checkedRow, recordMac, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
+import type { ChainLanes } from './audit-chain.js';
+import { changeRows } from './record-changes.js';
+import { checkedCurrent, currentRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
+import { type MacedRow, type MacedTable } from './record-macs.js';
 import { place, ValueSealer } from './sealed-values.js';
-import { upsertSql } from './sql-dialect.js';
 
 const log = getLogger('store');
 
@@ -33,31 +35,43 @@ export class SqlCallbackRepository implements CallbackRepository {
 
   constructor(
     private readonly db: Db,
-    keys: KeyRing | null = null,
+    keys: KeyRing | null,
+    private readonly chain: ChainLanes,
   ) {
     this.sealer = new ValueSealer(keys);
   }
 
+  /**
+   * Sets (or with null removes) the client's endpoint, with its MAC and change record
+   * (record-changes.ts). A URL is set over whatever the row holds, its MAC unchecked: both fields
+   * the MAC covers are written. Guarded by the row read (another write meanwhile: read again).
+   */
   async setEndpoint(clientId: string, url: string | null, now: number): Promise<void> {
-    if (url === null) {
-      await this.db.execute('DELETE FROM client_callbacks WHERE client_id = ?', [clientId]);
-      return;
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      // Another node set the first endpoint meanwhile (UniqueViolationError): set it over theirs.
+      const written = await changeRows(this.chain, this.sealer, now, async (rows) => {
+        if (url === null) return rows.delete(CALLBACK_ENDPOINTS, 'client_id = ?', [clientId]).then(() => true);
+        const [row] = (await rows.tx.query<MacedRow>(`SELECT ${CALLBACK_ENDPOINTS.columns} FROM client_callbacks WHERE client_id = ?`, [clientId])).filter((r) => r.client_id === clientId);
+        if (!row) return rows.insert(CALLBACK_ENDPOINTS, { client_id: clientId, url, updated_at: now }).then(() => true);
+        return (await rows.update(CALLBACK_ENDPOINTS, row, { url, updated_at: now })) ? true : null;
+      }).catch((error: unknown) => {
+        if (error instanceof UniqueViolationError) return null;
+        throw error;
+      });
+      if (written !== null) return;
     }
-    const { keyId, mac } = recordMac(this.sealer.keyRing, CALLBACK_ENDPOINTS.purpose, [clientId, url]);
-    const sql = upsertSql(this.db.dialect, {
-      table: 'client_callbacks',
-      insert: ['client_id', 'url', 'updated_at', 'mac_key_id', 'mac'],
-      conflict: ['client_id'],
-      update: [['url', '?'], ['updated_at', '?'], ['mac_key_id', '?'], ['mac', '?']],
-    });
-    await this.db.execute(sql, [clientId, url, now, keyId, mac, url, now, keyId, mac]);
+    throw new Error(`client_callbacks of client ${clientId} kept changing while it was written: try again`);
   }
 
-  /** Throws IntegrityError when the endpoint's row does not hold its MAC (its URL rewritten in SQL). */
+  /**
+   * Throws IntegrityError when the endpoint's row does not hold its MAC (its URL rewritten in SQL)
+   * or is not its latest state (an older URL written back).
+   */
   async endpointOf(clientId: string): Promise<string | null> {
-    const rows = await this.db.query<MacedRow>(`SELECT ${CALLBACK_ENDPOINTS.columns} FROM client_callbacks WHERE client_id = ?`, [clientId]);
+    const latest = withLatestRecord(CALLBACK_ENDPOINTS, 'c', [clientId]);
+    const rows = await this.db.query<MacedRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM client_callbacks c ${latest.join} WHERE c.client_id = ?`, [...latest.params, clientId]);
     const row = rows.find((r) => r.client_id === clientId);
-    return row ? String(checkedRow(CALLBACK_ENDPOINTS, row, this.sealer).url) : null;
+    return row ? String(checkedCurrent(CALLBACK_ENDPOINTS, row, row, this.sealer).url) : null;
   }
 
   async enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void> {
@@ -87,21 +101,25 @@ export class SqlCallbackRepository implements CallbackRepository {
         now,
       ]);
       if (won.affectedRows !== 1) continue;
-      const rows = await this.db.query<{ id: number | string; client_id: string; transaction_id: string; url: string; body: string; attempts: number | string; registered: string | null; registered_by: string | null; mac_key_id: string | null; mac: string | null }>(
-        'SELECT d.id, d.client_id, d.transaction_id, d.url, d.body, d.attempts, c.url AS registered, c.client_id AS registered_by, c.mac_key_id, c.mac FROM callback_deliveries d ' +
-          'LEFT JOIN client_callbacks c ON c.client_id = d.client_id WHERE d.id = ? AND d.lease_owner = ?',
-        [toNumber(id), owner],
+      // The endpoint's latest change record with it, in the same statement (one snapshot).
+      const latest = withLatestRecord(CALLBACK_ENDPOINTS, 'c', { dialect: this.db.dialect, column: 'c.client_id' });
+      const rows = await this.db.query<{ id: number | string; client_id: string; transaction_id: string; url: string; body: string; attempts: number | string; registered: string | null; registered_by: string | null; mac_key_id: string | null; mac: string | null } & LatestRecordColumns>(
+        `SELECT d.id, d.client_id, d.transaction_id, d.url, d.body, d.attempts, c.url AS registered, c.client_id AS registered_by, c.mac_key_id, c.mac, ${latest.recordColumns} FROM callback_deliveries d ` +
+          `LEFT JOIN client_callbacks c ON c.client_id = d.client_id ${latest.join} WHERE d.id = ? AND d.lease_owner = ?`,
+        [...latest.params, toNumber(id), owner],
       );
       const row = rows[0];
       if (!row) continue;
       // The URL is looked up again now: a delivery goes to the client's registered endpoint only,
       // never to a URL rewritten in the queued row. Never signed nor sent: a body not sealed for
       // this row (forged, moved), a client with no endpoint any more, or an endpoint whose MAC does
-      // not hold (its URL rewritten in SQL): returned refused, for the dispatcher to mark and audit.
+      // not hold (its URL rewritten in SQL) or that is not its latest state (an older one written
+      // back): returned refused, for the dispatcher to mark and audit.
+      const endpoint: MacedRow = { client_id: row.registered_by, url: row.registered, mac_key_id: row.mac_key_id, mac: row.mac };
       const refusal =
         row.registered === null
           ? 'the client has no registered callback endpoint'
-          : recordMacProblem(CALLBACK_ENDPOINTS, { client_id: row.registered_by, url: row.registered, mac_key_id: row.mac_key_id, mac: row.mac }, this.sealer);
+          : currentRowProblem(CALLBACK_ENDPOINTS, endpoint, row, this.sealer);
       let body: string | null = null;
       try {
         body = this.sealer.open(row.body, place('callback_deliveries', 'body', [row.client_id, row.transaction_id]));

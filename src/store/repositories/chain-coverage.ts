@@ -1,5 +1,5 @@
 import type { Queryable } from '../types.js';
-import { recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
+import { recordMac, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber } from './row-values.js';
 import type { ValueSealer } from './sealed-values.js';
 
@@ -52,4 +52,20 @@ export async function chainCoverage(q: Queryable, sealer: ValueSealer): Promise<
     return problem === null ? { since, problem: null } : { since: 0, problem: `${problem}, so ${WHOLE[records]}` };
   };
   return { payments: coverageOf('payments'), console_audit: coverageOf('console_audit') };
+}
+
+/**
+ * `keys rotate`: each coverage row whose MAC holds under an older ring key gets the newest key's,
+ * guarded by the MAC read. Migrations alone write these rows, so no change record goes with it
+ * (record-changes.ts covers what the gateway changes); a row that does not hold is left for
+ * `audit verify` to name.
+ */
+export async function resignCoverage(db: Queryable, sealer: ValueSealer): Promise<void> {
+  const ring = sealer.keyRing;
+  const rows = await db.query<MacedRow>(`SELECT ${CHAIN_COVERAGE.columns} FROM chain_coverage WHERE mac_key_id <> ?`, [ring.currentKeyId]);
+  for (const row of rows) {
+    if (row.mac_key_id === null || !ring.keyIds.includes(row.mac_key_id) || recordMacProblem(CHAIN_COVERAGE, row, sealer) !== null) continue;
+    const { keyId, mac } = recordMac(ring, CHAIN_COVERAGE.purpose, CHAIN_COVERAGE.fields(row, sealer));
+    await db.execute('UPDATE chain_coverage SET mac_key_id = ?, mac = ? WHERE records = ? AND mac = ?', [keyId, mac, row.records, row.mac]);
+  }
 }

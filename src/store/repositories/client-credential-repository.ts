@@ -1,6 +1,9 @@
 import type { KeyRing } from '../../security/index.js';
-import type { ClientCredential, ClientCredentialKind, ClientCredentialRepository, Db, Queryable } from '../types.js';
-import { checkedRow, recordMac, type MacedRow, type MacedTable } from './record-macs.js';
+import type { ClientCredential, ClientCredentialKind, ClientCredentialRepository, Db } from '../types.js';
+import type { ChainLanes } from './audit-chain.js';
+import { changeRows, type RowChanges } from './record-changes.js';
+import { checkedCurrent, withLatestRecord, type LatestRecordColumns } from './record-history.js';
+import { type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber } from './row-values.js';
 import { ValueSealer } from './sealed-values.js';
 
@@ -16,10 +19,6 @@ interface CredentialRow {
 
 const COLUMNS = 'kind, lookup, client_id, secret_hash, created_at, mac_key_id, mac';
 
-function macFields(c: { kind: string; lookup: string; clientId: string; secretHash: string | null }): readonly unknown[] {
-  return [c.kind, c.lookup, c.clientId, c.secretHash];
-}
-
 /**
  * A credential carries a MAC (migration 025) of its kind, lookup, client and secret hash: an
  * Entra application linked or an API key added in SQL, or one moved to another client, does not
@@ -30,7 +29,7 @@ export const CLIENT_CREDENTIALS: MacedTable = {
   purpose: 'client credential',
   key: ['kind', 'lookup'],
   columns: COLUMNS,
-  fields: (row) => macFields({ kind: String(row.kind), lookup: String(row.lookup), clientId: String(row.client_id), secretHash: row.secret_hash === null ? null : String(row.secret_hash) }),
+  fields: (row) => [String(row.kind), String(row.lookup), String(row.client_id), row.secret_hash === null ? null : String(row.secret_hash)],
   describe: (row) => `client_credentials ${String(row.kind)} ${String(row.lookup)} (client ${String(row.client_id)})`,
   covers: 'its client or secret hash',
 };
@@ -42,23 +41,26 @@ function toCredential(row: CredentialRow): ClientCredential {
 /**
  * A client's Entra ID applications and API key (table client_credentials). The primary key
  * (kind, lookup) gives each application or key id to one client; the store decides, so two
- * operators adding the same one at once cannot both succeed. A row whose MAC does not hold is
- * refused where it would authenticate (IntegrityError from find).
+ * operators adding the same one at once cannot both succeed. A row whose MAC does not hold, or
+ * that is not its latest state (a key restored after its rotation), is refused where it would
+ * authenticate (IntegrityError from find).
  */
 export class SqlClientCredentialRepository implements ClientCredentialRepository {
   private readonly sealer: ValueSealer;
 
   constructor(
     private readonly db: Db,
-    keys: KeyRing | null = null,
+    keys: KeyRing | null,
+    private readonly chain: ChainLanes,
   ) {
     this.sealer = new ValueSealer(keys);
   }
 
   async find(kind: ClientCredentialKind, lookup: string): Promise<ClientCredential | null> {
-    const rows = await this.db.query<CredentialRow>(`SELECT ${COLUMNS} FROM client_credentials WHERE kind = ? AND lookup = ?`, [kind, lookup]);
+    const latest = withLatestRecord(CLIENT_CREDENTIALS, 'k', [kind, lookup]);
+    const rows = await this.db.query<CredentialRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM client_credentials k ${latest.join} WHERE k.kind = ? AND k.lookup = ?`, [...latest.params, kind, lookup]);
     const row = rows.find((r) => r.lookup === lookup);
-    return row ? toCredential(checkedRow(CLIENT_CREDENTIALS, row as unknown as MacedRow, this.sealer) as unknown as CredentialRow) : null;
+    return row ? toCredential(checkedCurrent(CLIENT_CREDENTIALS, row as unknown as MacedRow, row, this.sealer) as unknown as CredentialRow) : null;
   }
 
   async listFor(clientId: string): Promise<ClientCredential[]> {
@@ -67,34 +69,32 @@ export class SqlClientCredentialRepository implements ClientCredentialRepository
   }
 
   async add(credential: ClientCredential): Promise<void> {
-    await this.insert(this.db, credential);
+    await changeRows(this.chain, this.sealer, credential.createdAt, (rows) => insert(rows, credential));
   }
 
+  /** The client's credentials of this kind replaced by `credential`, in one transaction. */
   async replace(credential: ClientCredential): Promise<void> {
-    await this.db.withTransaction(async (tx) => {
-      await tx.execute('DELETE FROM client_credentials WHERE client_id = ? AND kind = ?', [credential.clientId, credential.kind]);
-      await this.insert(tx, credential);
+    await changeRows(this.chain, this.sealer, credential.createdAt, async (rows) => {
+      await rows.delete(CLIENT_CREDENTIALS, 'client_id = ? AND kind = ?', [credential.clientId, credential.kind]);
+      await insert(rows, credential);
     });
   }
 
   async remove(clientId: string, kind: ClientCredentialKind, lookup?: string): Promise<number> {
-    const result =
+    return changeRows(this.chain, this.sealer, Date.now(), (rows) =>
       lookup === undefined
-        ? await this.db.execute('DELETE FROM client_credentials WHERE client_id = ? AND kind = ?', [clientId, kind])
-        : await this.db.execute('DELETE FROM client_credentials WHERE client_id = ? AND kind = ? AND lookup = ?', [clientId, kind, lookup]);
-    return result.affectedRows;
+        ? rows.delete(CLIENT_CREDENTIALS, 'client_id = ? AND kind = ?', [clientId, kind])
+        : rows.delete(CLIENT_CREDENTIALS, 'client_id = ? AND kind = ? AND lookup = ?', [clientId, kind, lookup]),
+    );
   }
+}
 
-  private async insert(q: Queryable, credential: ClientCredential): Promise<void> {
-    const { keyId, mac } = recordMac(this.sealer.keyRing, CLIENT_CREDENTIALS.purpose, macFields(credential));
-    await q.execute(`INSERT INTO client_credentials (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
-      credential.kind,
-      credential.lookup,
-      credential.clientId,
-      credential.secretHash,
-      credential.createdAt,
-      keyId,
-      mac,
-    ]);
-  }
+function insert(rows: RowChanges, credential: ClientCredential): Promise<number> {
+  return rows.insert(CLIENT_CREDENTIALS, {
+    kind: credential.kind,
+    lookup: credential.lookup,
+    client_id: credential.clientId,
+    secret_hash: credential.secretHash,
+    created_at: credential.createdAt,
+  });
 }

@@ -1,6 +1,9 @@
 import { KeyRing, KeyRingError } from '../../security/index.js';
-import type { ClientRecord, ClientRepository, ClientSigning, ClientStatus, Db, NewClient } from '../types.js';
-import { checkedRow, recordMac, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
+import type { ClientRecord, ClientRepository, ClientSigning, ClientStatus, Db, NewClient, Queryable, SqlValue } from '../types.js';
+import type { ChainLanes } from './audit-chain.js';
+import { changeRows } from './record-changes.js';
+import { checkedCurrent, historyProblemsOf, withLatestRecord, type LatestRecordColumns } from './record-history.js';
+import { recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
 import { parseJson, toNumber } from './row-values.js';
 import { place, ValueSealer } from './sealed-values.js';
 
@@ -22,39 +25,6 @@ interface ClientRow {
 
 const COLUMNS = 'id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, signing_required, signing_key, created_at, updated_at, mac_key_id, mac';
 
-/** The fields of a client row its MAC covers: everything that decides who may call as it, and how. */
-interface ClientFields {
-  id: string;
-  name: string;
-  secretHash: string;
-  secretVersion: number;
-  /** The JSON text as stored. */
-  allowedOrigins: string;
-  allowedCidrs: string;
-  status: string;
-  signingRequired: boolean;
-  /** In clear: `keys rotate` seals it again under a newer key without changing what it is. */
-  signingKey: string | null;
-}
-
-function macFields(c: ClientFields): readonly unknown[] {
-  return [c.id, c.name, c.secretHash, c.secretVersion, c.allowedOrigins, c.allowedCidrs, c.status, c.signingRequired, c.signingKey];
-}
-
-function fieldsOf(row: ClientRow, sealer: ValueSealer): ClientFields {
-  return {
-    id: row.id,
-    name: row.name,
-    secretHash: row.secret_hash,
-    secretVersion: toNumber(row.secret_version),
-    allowedOrigins: row.allowed_origins,
-    allowedCidrs: row.allowed_cidrs,
-    status: row.status,
-    signingRequired: toNumber(row.signing_required) === 1,
-    signingKey: sealer.open(row.signing_key, place('clients', 'signing_key', [row.id])),
-  };
-}
-
 /**
  * API clients carry a MAC (migration 025) of their id, name, secret hash and version, allowlists,
  * status and request signing (the key in clear): an address added, a client re-enabled or a
@@ -65,7 +35,18 @@ export const CLIENTS: MacedTable = {
   purpose: 'client',
   key: ['id'],
   columns: COLUMNS,
-  fields: (row, sealer) => macFields(fieldsOf(row as unknown as ClientRow, sealer)),
+  // Everything that decides who may call as it, and how; the signing key in clear (`keys rotate` seals it again under a newer key without changing what it is).
+  fields: (row, sealer) => [
+    row.id,
+    row.name,
+    row.secret_hash,
+    toNumber(row.secret_version as number),
+    row.allowed_origins,
+    row.allowed_cidrs,
+    row.status,
+    toNumber(row.signing_required as number) === 1,
+    sealer.open(row.signing_key as string | null, place('clients', 'signing_key', [String(row.id)])),
+  ],
   describe: (row) => `clients id ${String(row.id)}`,
   covers: 'its secret hash, allowlists, status or request signing',
 };
@@ -81,6 +62,17 @@ function problemOrMissingKey(row: ClientRow, sealer: ValueSealer): string | null
     if (error instanceof KeyRingError && error.reason === 'unknown-key') return `clients id ${row.id} cannot be checked: ${error.message}`;
     throw error;
   }
+}
+
+/**
+ * The client with exactly this id and its latest change record, in one statement. MariaDB's
+ * collations (utf8mb4_bin included) are PAD SPACE: `WHERE id = 'gbc_1  '` finds `gbc_1`, so the
+ * row's id is compared again here, on every backend.
+ */
+async function readCurrent(q: Queryable, id: string): Promise<(ClientRow & LatestRecordColumns) | undefined> {
+  const latest = withLatestRecord(CLIENTS, 'c', [id]);
+  const rows = await q.query<ClientRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM clients c ${latest.join} WHERE c.id = ?`, [...latest.params, id]);
+  return rows.find((r) => r.id === id);
 }
 
 function toRecord(row: ClientRow): ClientRecord {
@@ -109,7 +101,8 @@ export class SqlClientRepository implements ClientRepository {
 
   constructor(
     private readonly db: Db,
-    keys: KeyRing | null = null,
+    keys: KeyRing | null,
+    private readonly chain: ChainLanes,
   ) {
     this.sealer = new ValueSealer(keys);
   }
@@ -117,41 +110,39 @@ export class SqlClientRepository implements ClientRepository {
   /** Creates an active client at secret version 1. Throws UniqueViolationError when the id exists. */
   async create(client: NewClient, now: number): Promise<ClientRecord> {
     const record: ClientRecord = { ...client, secretVersion: 1, status: 'active', signing: { required: false, sealedKey: null }, createdAt: now, updatedAt: now };
-    const origins = JSON.stringify(record.allowedOrigins);
-    const cidrs = JSON.stringify(record.allowedCidrs);
-    const { keyId, mac } = recordMac(this.sealer.keyRing, CLIENTS.purpose, macFields({ ...record, allowedOrigins: origins, allowedCidrs: cidrs, signingRequired: false, signingKey: null }));
-    await this.db.execute('INSERT INTO clients (id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at, mac_key_id, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-      record.id,
-      record.name,
-      record.secretHash,
-      record.secretVersion,
-      origins,
-      cidrs,
-      record.status,
-      now,
-      now,
-      keyId,
-      mac,
-    ]);
+    await changeRows(this.chain, this.sealer, now, (rows) =>
+      rows.insert(CLIENTS, {
+        id: record.id,
+        name: record.name,
+        secret_hash: record.secretHash,
+        secret_version: record.secretVersion,
+        allowed_origins: JSON.stringify(record.allowedOrigins),
+        allowed_cidrs: JSON.stringify(record.allowedCidrs),
+        status: record.status,
+        signing_required: 0,
+        signing_key: null,
+        created_at: now,
+        updated_at: now,
+      }),
+    );
     return record;
   }
 
   /**
-   * The client with exactly this id. MariaDB's collations (utf8mb4_bin included) are PAD SPACE:
-   * `WHERE id = 'gbc_1  '` finds `gbc_1`, so the row's id is compared again here, on every backend.
-   * Throws IntegrityError when the row does not hold its MAC.
+   * The client with exactly this id (readCurrent). Throws IntegrityError when the row does not
+   * hold its MAC or is not its latest state (record-history.ts): read with the row, no statement more.
    */
   async findById(id: string): Promise<ClientRecord | null> {
-    const rows = await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM clients WHERE id = ?`, [id]);
-    const row = rows.find((r) => r.id === id);
-    return row ? toRecord(checkedRow(CLIENTS, row as unknown as MacedRow, this.sealer) as unknown as ClientRow) : null;
+    const row = await readCurrent(this.db, id);
+    return row ? toRecord(checkedCurrent(CLIENTS, row as unknown as MacedRow, row, this.sealer) as unknown as ClientRow) : null;
   }
 
-  /** All clients, oldest first; one whose MAC does not hold carries its integrityProblem. */
+  /** All clients, oldest first; one whose MAC does not hold, or that is not its latest state, carries its integrityProblem. */
   async list(): Promise<ClientRecord[]> {
     const rows = await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM clients ORDER BY created_at, id`);
-    return rows.map((row) => {
-      const problem = problemOrMissingKey(row, this.sealer);
+    const history = await historyProblemsOf(this.db, CLIENTS, rows as unknown as MacedRow[], this.sealer.keyRing);
+    return rows.map((row, i) => {
+      const problem = problemOrMissingKey(row, this.sealer) ?? history[i];
       return problem === null ? toRecord(row) : { ...toRecord(row), integrityProblem: problem };
     });
   }
@@ -163,53 +154,35 @@ export class SqlClientRepository implements ClientRepository {
 
   /** Returns false when no client has this id. Two rotations never share a version (the write is guarded by the row read). */
   async rotateSecret(id: string, secretHash: string, now: number): Promise<boolean> {
-    return this.change(id, now, (current) => ({ secretHash, secretVersion: current.secretVersion + 1 }));
+    return this.change(id, now, (current) => ({ secret_hash: secretHash, secret_version: toNumber(current.secret_version) + 1 }));
   }
 
   async setAllowlists(id: string, lists: { allowedOrigins: string[]; allowedCidrs: string[] }, now: number): Promise<boolean> {
-    return this.change(id, now, () => ({ allowedOrigins: JSON.stringify(lists.allowedOrigins), allowedCidrs: JSON.stringify(lists.allowedCidrs) }));
+    return this.change(id, now, () => ({ allowed_origins: JSON.stringify(lists.allowedOrigins), allowed_cidrs: JSON.stringify(lists.allowedCidrs) }));
   }
 
   async setSigning(id: string, signing: ClientSigning, now: number): Promise<boolean> {
     const keyId = signing.sealedKey === null ? null : KeyRing.keyIdOf(signing.sealedKey);
     if (signing.sealedKey !== null && keyId === null) throw new TypeError('a signing key is stored sealed (gcm1.<keyId>.…), never in clear');
-    const signingKey = this.sealer.open(signing.sealedKey, place('clients', 'signing_key', [id]));
-    return this.change(id, now, () => ({ signingRequired: signing.required, signingKey }), { sealedKey: signing.sealedKey, keyId });
+    return this.change(id, now, () => ({ signing_required: signing.required ? 1 : 0, signing_key: signing.sealedKey, key_id: keyId }));
   }
 
   /**
-   * Writes `next(current)` over the client and its new MAC; false when there is no such client.
-   * The row as it stands must hold its MAC first (IntegrityError), so no change re-signs an
-   * address or a status set in SQL. Each UPDATE is guarded by the MAC read: when another process
-   * changed the row meanwhile, it is read again and the change made over that one.
+   * Writes `next(current)` over the client with its new MAC and its change record (record-changes.ts);
+   * false when there is no such client. The row as it stands must hold its MAC first
+   * (IntegrityError), so no change re-signs an address or a status set in SQL. Each UPDATE is
+   * guarded by the MAC read: when another process changed the row meanwhile, it is read again and
+   * the change made over that one.
    */
-  private async change(id: string, now: number, next: (current: ClientFields) => Partial<ClientFields>, sealed?: { sealedKey: string | null; keyId: string | null }): Promise<boolean> {
+  private async change(id: string, now: number, next: (current: ClientRow) => Record<string, SqlValue>): Promise<boolean> {
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      const [row] = (await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM clients WHERE id = ?`, [id])).filter((r) => r.id === id);
-      if (!row) return false;
-      checkedRow(CLIENTS, row as unknown as MacedRow, this.sealer);
-      const fields = { ...fieldsOf(row, this.sealer) };
-      const changed: ClientFields = { ...fields, ...next(fields) };
-      const { keyId, mac } = recordMac(this.sealer.keyRing, CLIENTS.purpose, macFields(changed));
-      const signing = sealed ? ', signing_key = ?, key_id = ?' : '';
-      const result = await this.db.execute(
-        `UPDATE clients SET secret_hash = ?, secret_version = ?, allowed_origins = ?, allowed_cidrs = ?, status = ?, signing_required = ?${signing}, updated_at = ?, mac_key_id = ?, mac = ? WHERE id = ? AND mac = ?`,
-        [
-          changed.secretHash,
-          changed.secretVersion,
-          changed.allowedOrigins,
-          changed.allowedCidrs,
-          changed.status,
-          changed.signingRequired ? 1 : 0,
-          ...(sealed ? [sealed.sealedKey, sealed.keyId] : []),
-          now,
-          keyId,
-          mac,
-          id,
-          row.mac,
-        ],
-      );
-      if (result.affectedRows > 0) return true;
+      const written = await changeRows(this.chain, this.sealer, now, async (rows) => {
+        const row = await readCurrent(rows.tx, id);
+        if (!row) return false;
+        const current = checkedCurrent(CLIENTS, row as unknown as MacedRow, row, this.sealer);
+        return (await rows.update(CLIENTS, current, { ...next(row), updated_at: now })) ? true : null;
+      });
+      if (written !== null) return written;
     }
     throw new Error(`clients id ${id} kept changing while it was written: try again`);
   }

@@ -1,7 +1,10 @@
 import type { KeyRing } from '../../security/index.js';
 import type { ConsoleRole, ConsoleUser, ConsoleUserRepository, Db, Queryable } from '../types.js';
+import type { ChainLanes } from './audit-chain.js';
+import { changeRows } from './record-changes.js';
+import { checkedCurrent, withLatestRecord, type LatestRecordColumns } from './record-history.js';
 import { toNumber } from './row-values.js';
-import { checkedRow, recordMac, type MacedRow, type MacedTable } from './record-macs.js';
+import { type MacedRow, type MacedTable } from './record-macs.js';
 import { ValueSealer } from './sealed-values.js';
 
 interface UserRow {
@@ -16,43 +19,24 @@ interface UserRow {
   mac: string | null;
 }
 
-export const CONSOLE_USER_COLUMNS = 'id, username, password_hash, role, status, created_at, updated_at, mac_key_id, mac';
-const COLUMNS = CONSOLE_USER_COLUMNS;
+const COLUMNS = 'id, username, password_hash, role, status, created_at, updated_at, mac_key_id, mac';
 
-/** The fields of a console user its MAC covers: who it is, how it signs in, what it may do. */
-interface UserFields {
-  username: string;
-  passwordHash: string;
-  role: string;
-  status: string;
-}
-
-/** Console users carry a MAC of their username, password hash, role and status (migration 024). */
+/** Console users carry a MAC (migration 024) of what decides who it is, how it signs in and what it may do. */
 export const CONSOLE_USERS: MacedTable = {
   table: 'console_users',
   purpose: 'console user',
   key: ['id'],
-  columns: CONSOLE_USER_COLUMNS,
-  fields: (row) => userFields(fieldsOf(row as unknown as UserRow)),
+  columns: COLUMNS,
+  fields: (row) => [String(row.username), String(row.password_hash), String(row.role), String(row.status)],
   describe: (row) => `console_users id ${toNumber(row.id as number)} (${String(row.username)})`,
   covers: 'its username, password hash, role or status',
 };
 
-function userFields(u: UserFields): readonly string[] {
-  return [u.username, u.passwordHash, u.role, u.status];
-}
-
-/**
- * HMAC-SHA256 of a console user's username, password hash, role and status under the ring's
- * console-user key `keyId` (the newest when omitted): a role raised, a password hash replaced or a
- * user inserted in SQL does not match it (migration 024).
- */
-export function consoleUserMac(ring: KeyRing, u: UserFields, keyId?: string): { keyId: string; mac: string } {
-  return recordMac(ring, CONSOLE_USERS.purpose, userFields(u), keyId);
-}
-
-function fieldsOf(row: UserRow): UserFields {
-  return { username: row.username, passwordHash: row.password_hash, role: row.role, status: row.status };
+/** The user with this id and its latest change record, in one statement. */
+async function readCurrent(q: Queryable, id: number): Promise<(UserRow & LatestRecordColumns) | undefined> {
+  const latest = withLatestRecord(CONSOLE_USERS, 'u', [id]);
+  const [row] = await q.query<UserRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM console_users u ${latest.join} WHERE u.id = ?`, [...latest.params, id]);
+  return row;
 }
 
 function toUser(row: UserRow): ConsoleUser {
@@ -69,7 +53,7 @@ function toUser(row: UserRow): ConsoleUser {
 
 /**
  * Finance console users: a username, an scrypt hash and one role, each row under a MAC of the key
- * ring (consoleUserMac). A user whose MAC does not hold is never signed in nor let through
+ * ring (CONSOLE_USERS). A user whose MAC does not hold is never signed in nor let through
  * (IntegrityError from findByUsername and findById); the list shows every row as it is.
  */
 export class SqlConsoleUserRepository implements ConsoleUserRepository {
@@ -77,31 +61,31 @@ export class SqlConsoleUserRepository implements ConsoleUserRepository {
 
   constructor(
     private readonly db: Db,
-    keys: KeyRing | null = null,
+    keys: KeyRing | null,
+    private readonly chain: ChainLanes,
   ) {
     this.sealer = new ValueSealer(keys);
   }
 
   /** Throws UniqueViolationError when the username is taken. */
   async create(user: { username: string; passwordHash: string; role: ConsoleRole }, now: number): Promise<ConsoleUser> {
-    const { keyId, mac } = consoleUserMac(this.sealer.keyRing, { ...user, status: 'active' });
-    const result = await this.db.execute(
-      'INSERT INTO console_users (username, password_hash, role, status, created_at, updated_at, mac_key_id, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [user.username, user.passwordHash, user.role, 'active', now, now, keyId, mac],
+    const id = await changeRows(this.chain, this.sealer, now, (rows) =>
+      rows.insert(CONSOLE_USERS, { username: user.username, password_hash: user.passwordHash, role: user.role, status: 'active', created_at: now, updated_at: now }),
     );
-    return { id: result.insertId, ...user, status: 'active', createdAt: now, updatedAt: now };
+    return { id, ...user, status: 'active', createdAt: now, updatedAt: now };
   }
 
   /** Exactly this username: compared again in code, as MariaDB's PAD SPACE collations ignore trailing spaces. */
   async findByUsername(username: string): Promise<ConsoleUser | null> {
-    const rows = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM console_users WHERE username = ?`, [username]);
+    const latest = withLatestRecord(CONSOLE_USERS, 'u', { dialect: this.db.dialect, column: 'u.id' });
+    const rows = await this.db.query<UserRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM console_users u ${latest.join} WHERE u.username = ?`, [...latest.params, username]);
     const row = rows.find((r) => r.username === username);
-    return row ? this.checked(row) : null;
+    return row ? this.checked(row, row) : null;
   }
 
   async findById(id: number): Promise<ConsoleUser | null> {
-    const rows = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM console_users WHERE id = ?`, [id]);
-    return rows.length > 0 ? this.checked(rows[0]) : null;
+    const row = await readCurrent(this.db, id);
+    return row ? this.checked(row, row) : null;
   }
 
   async list(): Promise<ConsoleUser[]> {
@@ -109,25 +93,27 @@ export class SqlConsoleUserRepository implements ConsoleUserRepository {
   }
 
   /**
-   * Sets the given fields and the row's new MAC; false when there is no such user. The row as it
-   * stands must hold its MAC first (IntegrityError), so no change re-signs a role raised in SQL.
+   * Sets the given fields, the row's new MAC and its change record (record-changes.ts); false when
+   * there is no such user. The row as it stands must hold its MAC and be its latest state first
+   * (IntegrityError), so no change re-signs a role raised in SQL or a row written back. Guarded by the MAC read: a change of another process
+   * meanwhile makes this one read the row again and be made over it.
    */
   async update(id: number, change: { role?: ConsoleRole; status?: 'active' | 'disabled'; passwordHash?: string }, now: number): Promise<boolean> {
-    return this.db.withTransaction(async (tx: Queryable) => {
-      const [row] = await tx.query<UserRow>(`SELECT ${COLUMNS} FROM console_users WHERE id = ?`, [id]);
-      if (!row) return false;
-      const current = this.checked(row);
-      const next = { username: current.username, passwordHash: change.passwordHash ?? current.passwordHash, role: change.role ?? current.role, status: change.status ?? current.status };
-      const { keyId, mac } = consoleUserMac(this.sealer.keyRing, next);
-      // Guarded by the MAC read: a change of another process meanwhile makes this one change nothing.
-      const result = await tx.execute('UPDATE console_users SET role = ?, status = ?, password_hash = ?, updated_at = ?, mac_key_id = ?, mac = ? WHERE id = ? AND mac = ?', [
-        next.role, next.status, next.passwordHash, now, keyId, mac, id, row.mac,
-      ]);
-      return result.affectedRows > 0;
-    });
+    const changes = { ...(change.role && { role: change.role }), ...(change.status && { status: change.status }), ...(change.passwordHash && { password_hash: change.passwordHash }), updated_at: now };
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const written = await changeRows(this.chain, this.sealer, now, async (rows) => {
+        const row = await readCurrent(rows.tx, id);
+        if (!row) return false;
+        this.checked(row, row);
+        return (await rows.update(CONSOLE_USERS, row as unknown as MacedRow, changes)) ? true : null;
+      });
+      if (written !== null) return written;
+    }
+    throw new Error(`console_users id ${id} kept changing while it was written: try again`);
   }
 
-  private checked(row: UserRow): ConsoleUser {
-    return toUser(checkedRow(CONSOLE_USERS, row as unknown as MacedRow, this.sealer) as unknown as UserRow);
+  /** The user when its MAC holds and it is its latest state (record-history.ts); else IntegrityError. */
+  private checked(row: UserRow, latest: LatestRecordColumns): ConsoleUser {
+    return toUser(checkedCurrent(CONSOLE_USERS, row as unknown as MacedRow, latest, this.sealer) as unknown as UserRow);
   }
 }

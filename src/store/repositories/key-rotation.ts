@@ -1,11 +1,14 @@
 import type { KeyRing } from '../../security/index.js';
 import { relinkChains } from './audit-verify.js';
 import { SqlAuditVerificationRepository } from './audit-verification-repository.js';
-import { CHAIN_COVERAGE } from './chain-coverage.js';
+import { resignCoverage } from './chain-coverage.js';
 import { MACED_TABLES } from './maced-tables.js';
-import { resignRows } from './record-macs.js';
+import type { ChainLanes } from './audit-chain.js';
+import { changeRows } from './record-changes.js';
+import { currentRowProblem, latestRecordOf } from './record-history.js';
+import { recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
 import { accountTag, PAYMENT_COLUMNS, paymentMac, paymentMacProblem, type PaymentRow } from './payment-repository.js';
-import type { Db, KeyRotationRepository, KeyRotationReport, SqlValue } from '../types.js';
+import type { Db, KeyRotationRepository, KeyRotationReport, Queryable, SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
 import { reindexPayments } from './payment-search-grams.js';
 import { place, placeInRow, rowColumns, SEALED_TABLES, ValueSealer, type SealedTable } from './sealed-values.js';
@@ -31,6 +34,7 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
   constructor(
     private readonly db: Db,
     private readonly ring: KeyRing | null,
+    private readonly chain: ChainLanes,
   ) {}
 
   async rotate(options: { batchSize: number; onBatch?: (done: KeyRotationReport['records']) => void }): Promise<KeyRotationReport> {
@@ -77,9 +81,10 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
     const ring = sealer.keyRing;
     report.relinkedChains = await relinkChains(this.db, sealer, { legacy: false, transaction: (fn) => this.db.withTransaction(fn) });
     report.resignedPayments = await resignPayments(this.db, sealer);
-    // Console users, clients, their credentials, grants and callback endpoints (record-macs.ts),
-    // and who may lack a history (chain-coverage.ts).
-    for (const table of [...MACED_TABLES, CHAIN_COVERAGE]) await resignRows(this.db, table, sealer);
+    // Console users, clients, their credentials, grants and callback endpoints (record-macs.ts), each with its change record.
+    for (const table of MACED_TABLES) await resignRows(this.db, this.chain, table, sealer);
+    // Who may lack a history (chain-coverage.ts): written by migrations only, so no change record.
+    await resignCoverage(this.db, sealer);
     // The search's trigrams under the newest key too, so retiring the old key loses no payment from a search.
     report.reindexedPayments = await this.reindexSearch();
     report.resignedVerifications = await new SqlAuditVerificationRepository(this.db, ring).resign();
@@ -140,3 +145,25 @@ async function resignPayments(db: Db, sealer: ValueSealer): Promise<number> {
     after = toNumber(rows[rows.length - 1].id);
   }
 }
+
+/**
+ * `keys rotate`: every row whose MAC holds under an older ring key gets the newest key's MAC, and
+ * its record, guarded by the MAC read (a write of the gateway meanwhile wins). A row that does not
+ * hold, or is not its latest state, is left as it is, for `audit verify` to name. Returns the number re-MACed.
+ */
+async function resignRows(db: Queryable, chain: ChainLanes, table: MacedTable, sealer: ValueSealer): Promise<number> {
+  const ring = sealer.keyRing;
+  const rows = await db.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE mac_key_id <> ?`, [ring.currentKeyId]);
+  let resigned = 0;
+  for (const row of rows) {
+    if (row.mac_key_id === null || !ring.keyIds.includes(row.mac_key_id) || recordMacProblem(table, row, sealer) !== null) continue;
+    const rotated = await changeRows(chain, sealer, Date.now(), async (changes) => {
+      // Never re-MACed (recorded as the gateway's) when it is not its latest state: left for verify to name.
+      if (currentRowProblem(table, row, await latestRecordOf(changes.tx, table, row), sealer) !== null) return false;
+      return changes.update(table, row, {}, 'rotate');
+    });
+    if (rotated) resigned += 1;
+  }
+  return resigned;
+}
+

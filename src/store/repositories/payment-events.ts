@@ -1,7 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { KeyRing } from '../../security/index.js';
 import type { Queryable } from '../types.js';
-import { CHAIN_PURPOSE, linkHash } from './audit-chain.js';
+import { linkHolds, STORED_LINK_COLUMNS, type StoredLink } from './audit-chain.js';
 import type { Coverage } from './chain-coverage.js';
 import { digest } from './audit-records.js';
 import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
@@ -132,17 +131,6 @@ export function paymentEventProblem(payment: { id: number; clientId: string; tra
   return `payments id ${payment.id} (${payment.clientId} / ${payment.transactionId}) was changed without an event in its history: ${said.join(', ')}`;
 }
 
-/** The link of a `payment_event` record, as audit_chain holds it. */
-interface EventLinkRow {
-  writer_id: string;
-  seq: number | string;
-  record_id: number | string;
-  recorded_at: number | string;
-  prev_hash: string;
-  hash: string;
-  key_id: string | null;
-}
-
 /**
  * The last event of payment `paymentId`, authenticated by its own chain link's MAC (not its place
  * in the chain: `audit verify` walks that), or a reason it cannot be trusted. null: no event.
@@ -156,7 +144,7 @@ export async function lastTrustedEvent(
   const [row] = await q.query<PaymentEventRow>(`SELECT ${PAYMENT_EVENT_COLUMNS} FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1`, [paymentId]);
   if (!row) return null;
   const event = openEvent(row, sealer);
-  const [link] = await q.query<EventLinkRow>("SELECT writer_id, seq, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE kind = 'payment_event' AND record_id = ?", [event.id]);
+  const [link] = await q.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'payment_event' AND record_id = ?`, [event.id]);
   return trustedEvent(ring, event, link);
 }
 
@@ -171,8 +159,8 @@ export async function lastTrustedEvents(q: Queryable, ring: KeyRing, sealer: Val
   const links =
     events.length === 0
       ? []
-      : await q.query<EventLinkRow>(
-          `SELECT writer_id, seq, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE kind = 'payment_event' AND record_id IN (${events.map(() => '?').join(', ')})`,
+      : await q.query<StoredLink>(
+          `SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'payment_event' AND record_id IN (${events.map(() => '?').join(', ')})`,
           events.map((e) => e.id),
         );
   const linkOf = new Map(links.map((link) => [toNumber(link.record_id), link]));
@@ -223,16 +211,8 @@ export function paymentHistory(
 }
 
 /** The event when its own chain link's MAC holds, else the problem in words. */
-function trustedEvent(ring: KeyRing, event: ReturnType<typeof openEvent>, link: EventLinkRow | undefined): { seq: number; snapshot: PaymentSnapshot } | { problem: string } {
+function trustedEvent(ring: KeyRing, event: ReturnType<typeof openEvent>, link: StoredLink | undefined): { seq: number; snapshot: PaymentSnapshot } | { problem: string } {
   const problem = `payment_events id ${event.id} (payment ${event.paymentId} seq ${event.seq}) is not the gateway's: its chain link is missing or does not match it`;
-  if (!link || link.key_id === null) return { problem };
-  const { key } = ring.macKey(CHAIN_PURPOSE, link.key_id);
-  const expected = linkHash(
-    { prevHash: link.prev_hash, writerId: link.writer_id, seq: toNumber(link.seq), kind: 'payment_event', recordId: event.id, recordedAt: toNumber(link.recorded_at), contentDigest: paymentEventDigest(event) },
-    key,
-  );
-  const a = Buffer.from(expected);
-  const b = Buffer.from(link.hash);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) return { problem };
+  if (!linkHolds(ring, 'payment_event', event.id, paymentEventDigest(event), link)) return { problem };
   return { seq: event.seq, snapshot: event.snapshot };
 }

@@ -10,7 +10,9 @@ import type { ValueSealer } from './sealed-values.js';
  * of the ring derived for the table (KeyRing.macKey(purpose)), in two columns `mac_key_id` and
  * `mac` (migrations 024, 025). The database never holds the key, so a row changed, inserted or
  * copied in SQL does not match: it is refused where it is used (IntegrityError) and named by
- * `audit verify`; `keys rotate` re-MACs the rows that hold under an older key.
+ * `audit verify`; `keys rotate` re-MACs the rows that hold under an older key. Every change of
+ * such a row is recorded with the MAC it then carries (record-changes.ts), so an older copy of the
+ * row, whose MAC still holds, is named too.
  */
 export type MacedRow = Record<string, string | number | null> & { mac_key_id: string | null; mac: string | null };
 
@@ -62,7 +64,7 @@ export function checkedRow<R extends MacedRow>(table: MacedTable, row: R, sealer
 }
 
 /** `a = ? AND b = ?` over the table's key, with its values from `row`. */
-function byKey(table: MacedTable, row: MacedRow): { sql: string; values: SqlValue[] } {
+export function byKey(table: MacedTable, row: MacedRow): { sql: string; values: SqlValue[] } {
   return { sql: table.key.map((c) => `${c} = ?`).join(' AND '), values: table.key.map((c) => row[c]) };
 }
 
@@ -87,28 +89,4 @@ export async function signUnsignedRows(db: Queryable, table: MacedTable, sealer:
     signed += (await db.execute(`UPDATE ${table.table} SET mac_key_id = ?, mac = ? WHERE ${at.sql} AND mac IS NULL`, [keyId, mac, ...at.values])).affectedRows;
   }
   return signed;
-}
-
-/**
- * `keys rotate`: every row whose MAC holds under an older ring key gets the newest key's MAC,
- * guarded by the MAC read (a write of the gateway meanwhile wins). A row that does not hold is
- * left as it is, for `audit verify` to name. Returns the number re-MACed.
- */
-export async function resignRows(db: Queryable, table: MacedTable, sealer: ValueSealer): Promise<number> {
-  const ring = sealer.keyRing;
-  const rows = await db.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE mac_key_id <> ?`, [ring.currentKeyId]);
-  let resigned = 0;
-  for (const row of rows) {
-    if (row.mac_key_id === null || !ring.keyIds.includes(row.mac_key_id) || recordMacProblem(table, row, sealer) !== null) continue;
-    const { keyId, mac } = recordMac(ring, table.purpose, table.fields(row, sealer));
-    const at = byKey(table, row);
-    resigned += (await db.execute(`UPDATE ${table.table} SET mac_key_id = ?, mac = ? WHERE ${at.sql} AND mac = ?`, [keyId, mac, ...at.values, row.mac])).affectedRows;
-  }
-  return resigned;
-}
-
-/** `audit verify`: the problem of every row of `table` whose MAC does not hold. */
-export async function macProblems(db: Queryable, table: MacedTable, sealer: ValueSealer): Promise<string[]> {
-  const rows = await db.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} ORDER BY ${table.key.join(', ')}`);
-  return rows.flatMap((row) => recordMacProblem(table, row, sealer) ?? []);
 }

@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import type { Queryable, SqlValue } from '../types.js';
+import { appendOnNewChain, type ChainLanes, type Written } from './audit-chain.js';
+import { digest } from './audit-records.js';
+import { byKey, recordMac, type MacedRow, type MacedTable } from './record-macs.js';
+import { toNumber, toStringOrNull } from './row-values.js';
+import type { ValueSealer } from './sealed-values.js';
+
+/**
+ * The history of the rows that decide who may do what (migration 027). A MAC (record-macs.ts)
+ * proves a row was written by the gateway once, not that it is the row's latest state: a client
+ * restored from a backup taken before it was disabled, or a credential before its secret was
+ * rotated, carries an older MAC that still holds, and a deleted row leaves nothing behind. So every
+ * change of such a row (insert, update, delete, `keys rotate` re-MACing it) appends, in the same
+ * transaction, a row of record_changes naming the table, the row's key and the MAC it now carries
+ * (NULL: deleted), under a `record_change` link of the writer's keyed audit chain. `audit verify`
+ * holds each row to its latest record whose link holds (record-history.ts, which the gateway checks at use too): another MAC is a row
+ * written back, a recorded row that is gone was deleted, a row with no record was not written by
+ * the gateway. Migration 027 recorded every row as it then stood (`baseline`), so every row has a
+ * record from then on: the baseline is when the coverage began, and it is under the chain's key.
+ */
+
+/** Why a record was written. */
+export type ChangeKind = 'insert' | 'update' | 'delete' | 'rotate' | 'baseline';
+
+/** The columns of record_changes, in the order every SELECT uses. */
+export const RECORD_COLUMNS = 'id, table_name, row_key, change_kind, mac_key_id, mac, recorded_at';
+
+export interface RecordRow {
+  id: number | string;
+  table_name: string;
+  row_key: string;
+  change_kind: string;
+  mac_key_id: string | null;
+  mac: string | null;
+  recorded_at: number | string;
+}
+
+/** A row's key as record_changes holds it: the JSON array of its key columns' values as text. */
+export function rowKeyOf(table: MacedTable, row: Record<string, unknown>): string {
+  return JSON.stringify(table.key.map((c) => String(row[c])));
+}
+
+/** What a `record_change` link covers: every field of the record. */
+function recordDigest(r: { id: number; table: string; rowKey: string; change: string; macKeyId: string | null; mac: string | null; recordedAt: number }): string {
+  return digest(['record-change', r.id, r.table, r.rowKey, r.change, r.macKeyId, r.mac, r.recordedAt]);
+}
+
+export function digestOfRow(row: RecordRow): string {
+  return recordDigest({ id: toNumber(row.id), table: row.table_name, rowKey: row.row_key, change: row.change_kind, macKeyId: toStringOrNull(row.mac_key_id), mac: toStringOrNull(row.mac), recordedAt: toNumber(row.recorded_at) });
+}
+
+/**
+ * The writes of one transaction to maced rows, each row written with its MAC and its record: the
+ * one path by which the gateway inserts, changes, deletes or re-MACs such a row. `written` is what
+ * the chain links (ChainLanes.append).
+ */
+export class RowChanges {
+  readonly written: Written[] = [];
+
+  constructor(
+    readonly tx: Queryable,
+    private readonly sealer: ValueSealer,
+    private readonly now: number,
+  ) {}
+
+  /**
+   * Inserts `row` (every column but the MAC's; a key column left out is the table's
+   * AUTO_INCREMENT id) with its MAC, and its record. Returns the insert id. Throws
+   * UniqueViolationError when the key exists.
+   */
+  async insert(table: MacedTable, row: Record<string, SqlValue>): Promise<number> {
+    const mac = this.macOf(table, row);
+    const columns = [...Object.keys(row), 'mac_key_id', 'mac'];
+    const { insertId } = await this.tx.execute(`INSERT INTO ${table.table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, [...Object.values(row), mac.keyId, mac.mac]);
+    const keyed = table.key.every((c) => c in row) ? row : { ...row, [table.key[0]]: insertId };
+    await this.record(table, keyed, mac, 'insert');
+    return insertId;
+  }
+
+  /**
+   * Writes `changes` over `current` (a row read with table.columns, whose MAC the caller checked)
+   * with the MAC of the row they make, and its record; guarded by the MAC read, so false (nothing
+   * written) when another write changed the row meanwhile: read it again and retry.
+   */
+  async update(table: MacedTable, current: MacedRow, changes: Record<string, SqlValue>, change: 'update' | 'rotate' = 'update'): Promise<boolean> {
+    const mac = this.macOf(table, { ...current, ...changes });
+    const at = byKey(table, current);
+    const assignments = [...Object.keys(changes), 'mac_key_id', 'mac'].map((c) => `${c} = ?`).join(', ');
+    const result = await this.tx.execute(`UPDATE ${table.table} SET ${assignments} WHERE ${at.sql} AND mac = ?`, [...Object.values(changes), mac.keyId, mac.mac, ...at.values, current.mac]);
+    if (result.affectedRows === 0) return false;
+    await this.record(table, current, mac, change);
+    return true;
+  }
+
+  /** Deletes the rows of `table` that match `where`, each with its record. Returns how many. */
+  async delete(table: MacedTable, where: string, values: SqlValue[]): Promise<number> {
+    const rows = await this.tx.query<MacedRow>(`SELECT ${table.key.join(', ')} FROM ${table.table} WHERE ${where}`, values);
+    let deleted = 0;
+    for (const row of rows) {
+      const at = byKey(table, row);
+      if ((await this.tx.execute(`DELETE FROM ${table.table} WHERE ${at.sql}`, at.values)).affectedRows === 0) continue;
+      await this.record(table, row, null, 'delete');
+      deleted += 1;
+    }
+    return deleted;
+  }
+
+  /** The record of `row` carrying `mac` (null: deleted). */
+  async record(table: MacedTable, row: Record<string, unknown>, mac: { keyId: string; mac: string } | null, change: ChangeKind): Promise<void> {
+    const fields = { table: table.table, rowKey: rowKeyOf(table, row), change, macKeyId: mac?.keyId ?? null, mac: mac?.mac ?? null, recordedAt: this.now };
+    const { insertId } = await this.tx.execute('INSERT INTO record_changes (table_name, row_key, change_kind, mac_key_id, mac, recorded_at) VALUES (?, ?, ?, ?, ?, ?)', [
+      fields.table, fields.rowKey, fields.change, fields.macKeyId, fields.mac, fields.recordedAt,
+    ]);
+    this.written.push({ recordId: insertId, contentDigest: recordDigest({ id: insertId, ...fields }) });
+  }
+
+  private macOf(table: MacedTable, row: Record<string, unknown>): { keyId: string; mac: string } {
+    return recordMac(this.sealer.keyRing, table.purpose, table.fields(row as MacedRow, this.sealer));
+  }
+}
+
+/**
+ * Runs `body` in a transaction of this process's audit chain: the rows it writes and their
+ * records commit with their links, or none of it does. `body` may run twice (a group commit
+ * rolled back runs each write again alone), so it reads what it changes inside the transaction.
+ */
+export async function changeRows<T>(chain: ChainLanes, sealer: ValueSealer, now: number, body: (rows: RowChanges) => Promise<T>): Promise<T> {
+  let result: { value: T } | undefined;
+  await chain.append('record_change', async (tx) => {
+    const rows = new RowChanges(tx, sealer, now);
+    result = { value: await body(rows) };
+    return rows.written;
+  });
+  return result!.value;
+}
+
+/**
+ * Migration 027: a `baseline` record of every row of `tables` that carries a MAC, as it stands,
+ * in a chain of the migration's own. A row without a MAC is not recorded (it is named by its MAC
+ * check, and as unrecorded). Returns the number recorded.
+ */
+export async function recordBaseline(q: Queryable, tables: readonly MacedTable[], sealer: ValueSealer): Promise<number> {
+  const ring = sealer.keyRing;
+  return appendOnNewChain(q, ring, `migration-027-${randomBytes(8).toString('hex')}`, 'record_change', async (tx) => {
+    const rows = new RowChanges(tx, sealer, Date.now());
+    for (const table of tables) {
+      for (const row of await tx.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE mac IS NOT NULL ORDER BY ${table.key.join(', ')}`)) {
+        await rows.record(table, row, { keyId: row.mac_key_id!, mac: row.mac! }, 'baseline');
+      }
+    }
+    return rows.written;
+  });
+}

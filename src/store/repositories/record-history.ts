@@ -1,0 +1,160 @@
+import { IntegrityError } from '../../errors/index.js';
+import type { KeyRing } from '../../security/index.js';
+import type { Dialect, Queryable, SqlValue } from '../types.js';
+import { linkHolds, STORED_LINK_COLUMNS, type StoredLink } from './audit-chain.js';
+import { digestOfRow, RECORD_COLUMNS, rowKeyOf, type RecordRow } from './record-changes.js';
+import { recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
+import { toNumber } from './row-values.js';
+import type { ValueSealer } from './sealed-values.js';
+
+/**
+ * Each row that decides who may do what against its change records (record-changes.ts): by
+ * `audit verify` over every row (rowHistoryProblems), and by the gateway where it reads one
+ * (withLatestRecord in the same statement, then checkedCurrent): a row is its latest state when it
+ * carries the MAC of its latest change record whose own link holds.
+ */
+
+/** Records (and their links) read per statement by the verification. */
+const PAGE = 500;
+
+/**
+ * `audit verify`: every row of `table` against its latest record whose own link holds (a record
+ * with no link or a forged one is the chain walk's and the unchained check's to name, never the
+ * row's truth). `altered`: a row carrying another MAC than its latest record's (an older copy
+ * written back), one whose latest record says it was deleted, one with no record (inserted in
+ * SQL), and the row's own MAC problem; `deleted`: a recorded row that is gone.
+ */
+export async function rowHistoryProblems(db: Queryable, table: MacedTable, sealer: ValueSealer): Promise<{ altered: string[]; deleted: string[] }> {
+  const latest = await latestTrustedRecords(db, table, sealer.keyRing);
+  const altered: string[] = [];
+  const rows = await db.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} ORDER BY ${table.key.join(', ')}`);
+  const present = new Set<string>();
+  for (const row of rows) {
+    const key = rowKeyOf(table, row);
+    present.add(key);
+    const problem = recordMacProblem(table, row, sealer) ?? historyProblem(table, row, latest.get(key), true);
+    if (problem !== null) altered.push(problem);
+  }
+  const deleted: string[] = [];
+  for (const [key, last] of latest) {
+    if (last.mac === null || present.has(key)) continue;
+    deleted.push(`${table.table} ${key} was deleted: its latest change record (record_changes id ${toNumber(last.id)}, ${last.change_kind}) says it exists`);
+  }
+  return { altered, deleted };
+}
+
+/**
+ * For a list of `rows` of `table` (a console page): how each differs from its latest change record
+ * whose link holds (null: it is its latest state). Its MAC is the caller's to check.
+ */
+export async function historyProblemsOf(q: Queryable, table: MacedTable, rows: readonly MacedRow[], ring: KeyRing): Promise<(string | null)[]> {
+  const latest = await latestTrustedRecords(q, table, ring);
+  return rows.map((row) => historyProblem(table, row, latest.get(rowKeyOf(table, row)), true));
+}
+
+/**
+ * How `row` differs from its latest change record `last` (undefined: it has none; `linkHolds`:
+ * that record's own link holds), or null when it carries the MAC that record says.
+ */
+function historyProblem(table: MacedTable, row: MacedRow, last: RecordRow | undefined, linkHolds: boolean): string | null {
+  const what = table.describe(row);
+  if (last === undefined) return `${what} has no change record: it was not written by the gateway (inserted in SQL)`;
+  const id = toNumber(last.id);
+  if (!linkHolds) return `${what} has a latest change record (record_changes id ${id}) that is not the gateway's: its chain link is missing or does not match it`;
+  if (last.mac === null) return `${what} was deleted by the gateway (record_changes id ${id}) and is back: restored in SQL`;
+  if (last.mac !== row.mac || last.mac_key_id !== row.mac_key_id) {
+    return `${what} is not its latest state: it carries another MAC than its latest change record (record_changes id ${id}, ${last.change_kind}), an older copy of the row was written back`;
+  }
+  return null;
+}
+
+/** Columns withLatestRecord adds to a SELECT: the record's as `rc_…`, its link's as `rl_…`. */
+export type LatestRecordColumns = { [K in keyof RecordRow as `rc_${K}`]: RecordRow[K] | null } & { [K in keyof StoredLink as `rl_${K}`]: StoredLink[K] | null };
+
+const LATEST_COLUMNS = [...RECORD_COLUMNS.split(', ').map((c) => `r.${c} AS rc_${c}`), ...STORED_LINK_COLUMNS.split(', ').map((c) => `l.${c} AS rl_${c}`)].join(', ');
+
+/**
+ * What to add to the SELECT of one row of `table` (as `alias`) to read its latest change record and
+ * that record's link in the same statement: `columns` for the select list (the row's, as `alias`,
+ * and `recordColumns`), `join` after the FROM, `params` bound before the WHERE's. The row is named
+ * by its key values, or, for a one-column key not known before the statement (a console user found
+ * by name, a queued callback's endpoint), by that column: its text must need no JSON escape, else
+ * no record is found and the row is refused.
+ */
+export function withLatestRecord(
+  table: MacedTable,
+  alias: string,
+  key: readonly SqlValue[] | { dialect: Dialect; column: string },
+): { columns: string; recordColumns: string; join: string; params: SqlValue[] } {
+  const byColumn = !Array.isArray(key) ? (key as { dialect: Dialect; column: string }) : null;
+  const rowKey = byColumn === null ? '?' : byColumn.dialect === 'mysql' ? `CONCAT('["', ${byColumn.column}, '"]')` : `('["' || ${byColumn.column} || '"]')`;
+  return {
+    columns: `${table.columns.split(', ').map((c) => `${alias}.${c}`).join(', ')}, ${LATEST_COLUMNS}`,
+    recordColumns: LATEST_COLUMNS,
+    join:
+      `LEFT JOIN record_changes r ON r.id = (SELECT MAX(x.id) FROM record_changes x WHERE x.table_name = '${table.table}' AND x.row_key = ${rowKey}) ` +
+      "LEFT JOIN audit_chain l ON l.kind = 'record_change' AND l.record_id = r.id",
+    params: byColumn === null ? [JSON.stringify((key as readonly SqlValue[]).map(String))] : [],
+  };
+}
+
+/** The latest change record of `row` and its link, in one statement (for a row read without withLatestRecord). */
+export async function latestRecordOf(q: Queryable, table: MacedTable, row: MacedRow): Promise<LatestRecordColumns> {
+  const { join, params } = withLatestRecord(table, 'd', table.key.map((c) => row[c]));
+  const [found] = await q.query<LatestRecordColumns>(`SELECT ${LATEST_COLUMNS} FROM (SELECT 1 AS one) d ${join}`, params);
+  return found;
+}
+
+/**
+ * The problem of `row` (read with its latest record, withLatestRecord or latestRecordOf) in words:
+ * its MAC does not hold, or it is not its latest state as its change records say (written back
+ * from an older copy, restored after its deletion, inserted in SQL); null when it holds.
+ */
+export function currentRowProblem(table: MacedTable, row: MacedRow, latest: LatestRecordColumns, sealer: ValueSealer): string | null {
+  const macProblem = recordMacProblem(table, row, sealer);
+  if (macProblem !== null) return macProblem;
+  const record: RecordRow | undefined =
+    latest.rc_id === null
+      ? undefined
+      : { id: latest.rc_id, table_name: latest.rc_table_name!, row_key: latest.rc_row_key!, change_kind: latest.rc_change_kind!, mac_key_id: latest.rc_mac_key_id, mac: latest.rc_mac, recorded_at: latest.rc_recorded_at! };
+  const link: StoredLink | undefined =
+    latest.rl_hash === null
+      ? undefined
+      : { writer_id: latest.rl_writer_id!, seq: latest.rl_seq!, record_id: latest.rl_record_id!, recorded_at: latest.rl_recorded_at!, prev_hash: latest.rl_prev_hash!, hash: latest.rl_hash, key_id: latest.rl_key_id };
+  const holds = record !== undefined && linkHolds(sealer.keyRing, 'record_change', toNumber(record.id), digestOfRow(record), link);
+  return historyProblem(table, row, record, holds);
+}
+
+/**
+ * `row` itself when currentRowProblem finds nothing; else IntegrityError naming it: such a row is
+ * refused where it is used, and never changed (which would record it as the gateway's).
+ */
+export function checkedCurrent<R extends MacedRow>(table: MacedTable, row: R, latest: LatestRecordColumns, sealer: ValueSealer): R {
+  const problem = currentRowProblem(table, row, latest, sealer);
+  if (problem !== null) throw new IntegrityError(problem);
+  return row;
+}
+
+/** The latest record of each row of `table` whose own link holds, by row key. */
+async function latestTrustedRecords(db: Queryable, table: MacedTable, ring: KeyRing): Promise<Map<string, RecordRow>> {
+  const latest = new Map<string, RecordRow>();
+  let after = 0;
+  for (;;) {
+    const records = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM record_changes WHERE table_name = ? AND id > ? ORDER BY id LIMIT ?`, [table.table, after, PAGE]);
+    if (records.length === 0) return latest;
+    const ids = records.map((r) => toNumber(r.id));
+    const links = await db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'record_change' AND record_id IN (${ids.map(() => '?').join(', ')})`, ids);
+    const linkOf = new Map(links.map((link) => [toNumber(link.record_id), link]));
+    for (const record of records) {
+      if (linkHolds(ring, 'record_change', toNumber(record.id), digestOfRow(record), linkOf.get(toNumber(record.id)))) latest.set(record.row_key, record);
+    }
+    after = ids[ids.length - 1];
+  }
+}
+
+/** The content digest of each record_changes row of `ids` (the chain walk's), keyed by id. */
+export async function recordChangeDigests(db: Queryable, ids: number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM record_changes WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+  return new Map(rows.map((row) => [toNumber(row.id), digestOfRow(row)]));
+}
