@@ -251,6 +251,12 @@ export interface PaymentRecord {
   integrityProblem?: string;
 }
 
+/** A payment as a reconciliation reads it (PaymentSearchRepository.fromAccount): what it matches and shows. */
+export type ReconciledPayment = Pick<
+  PaymentRecord,
+  'id' | 'transactionId' | 'state' | 'amount' | 'bankTransactionId' | 'bankTransactionDate' | 'bankExternalId' | 'createdAt' | 'sourceAccount'
+>;
+
 /** The first route's facts, written with the reservation itself: the payment is reserved straight into SENDING. */
 export interface SendingFields {
   bank: string;
@@ -818,11 +824,12 @@ export interface PaymentSearchRepository {
   run(batchPk: number): Promise<{ batch: TransferBatchRecord; lines: RunLine[] } | null>;
   /**
    * The payments paid from `sourceAccount` received in [from, to) (epoch ms), oldest first. The
-   * paying account is sealed; its keyed tag (migration 022) finds the rows. At most
-   * RECONCILE_LIMIT are read, and `truncated` says when the period held more. Read for a
-   * reconciliation: `details` and `resultJson` are left out (null).
+   * paying account is sealed; its keyed tag (migration 022) finds the rows, and each row's sealed
+   * account is opened and must be `sourceAccount`. At most RECONCILE_LIMIT are read, and
+   * `truncated` says when the period held more. Only what a reconciliation matches and shows is
+   * read, from one index (migration 029).
    */
-  fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: PaymentRecord[]; truncated: boolean }>;
+  fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }>;
   /** Other clients' SUCCESS payments with the same transactionId: a possible double payment. */
   duplicatesOf(payment: PaymentRecord): Promise<PaymentRecord[]>;
   /** Every bank that has a payment, for the list's bank filter. */

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import type { PaymentCursor, PaymentRecord, PaymentSearch, PaymentSort, Store } from '../../src/store/types.js';
+import { IntegrityError } from '../../src/errors/index.js';
+import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
+import type { Db, PaymentCursor, PaymentRecord, PaymentSearch, PaymentSort, SqlValue, Store } from '../../src/store/types.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { forEachBackend } from '../support/databases.js';
 
 const DAY = 86_400_000;
@@ -184,5 +187,70 @@ forEachBackend('Payment search (console list)', (ctx) => {
     expect(tag('ACC-1')).to.match(/^[0-9a-f]{32}$/).and.to.equal(tag('ACC-5'));
     expect(tag('ACC-3')).to.match(/^[0-9a-f]{32}$/).and.not.to.equal(tag('ACC-1'));
     expect(tag('ACC-4')).to.equal(null);
+  });
+
+  it('reads a period of one paying account from one index alone, never the rows (migration 029)', async () => {
+    const store = ctx.store();
+    const who = `plan-${randomBytes(4).toString('hex')}`;
+    const start = Date.UTC(2031, 2, 5, 1, 0, 0);
+    for (let i = 0; i < 30; i += 1) {
+      await store.payments.reserve({ clientId: who, transactionId: `PLAN-${i}`, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: '0201245680' }, start + i * 1000);
+    }
+    // The statements the reconciliation's read sends, recorded as sent, then planned by the database itself.
+    const sent: { sql: string; params: SqlValue[] }[] = [];
+    const recording = new Proxy(store.db, {
+      get: (db, name) =>
+        name === 'query'
+          ? (sql: string, params: SqlValue[] = [], options?: unknown) => {
+              sent.push({ sql, params });
+              return db.query(sql, params, options as never);
+            }
+          : Reflect.get(db, name),
+    }) as Db;
+    const found = await new SqlPaymentSearchRepository(recording, TEST_AUDIT_KEYS).fromAccount('0201245680', start, start + DAY);
+    expect(found.rows).to.have.length(30);
+    expect(sent).to.have.length(2); // the ring's one key's tag, and the rows from before tags
+    for (const { sql, params } of sent) {
+      if (ctx.backend === 'sqlite') {
+        const plan = await store.db.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params);
+        const steps = plan.map((p) => p.detail).join(' | ');
+        expect(steps, sql).to.match(/USING COVERING INDEX ix_payments_reconcile/).and.not.to.match(/TEMP B-TREE/);
+      } else {
+        const [row] = await store.db.query<{ EXPLAIN: string }>(`EXPLAIN FORMAT=JSON ${sql}`, params);
+        // Read in the index's order too: a sort (filesort) fetched each sorted row from the table again.
+        const [step] = (JSON.parse(row.EXPLAIN) as { query_block: { nested_loop: { table?: { key: string; using_index?: boolean } }[] } }).query_block.nested_loop;
+        expect({ key: step.table?.key, indexOnly: step.table?.using_index }, row.EXPLAIN).to.deep.equal({ key: 'ix_payments_reconcile', indexOnly: true });
+      }
+    }
+  });
+
+  it('still opens each row\'s sealed account: a tag or a sealed account copied from another account\'s payment does not bring that payment in', async () => {
+    const store = ctx.store();
+    const who = `copy-${randomBytes(4).toString('hex')}`;
+    const start = Date.UTC(2031, 3, 5, 1, 0, 0);
+    for (const [tx, account, at] of [
+      ['COPY-OURS', '0201245680', start + 1000],
+      ['COPY-TAG', '0201245699', start + 2000],
+      ['COPY-SEALED', '0201245699', start + 3000],
+    ] as const) {
+      await store.payments.reserve({ clientId: who, transactionId: tx, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: account }, at);
+    }
+    // An attacker with the database but no key: our account's tag on another account's payment,
+    // then our sealed account and tag both copied onto another.
+    await store.db.execute(
+      "UPDATE payments SET source_account_tag = (SELECT t FROM (SELECT source_account_tag AS t FROM payments WHERE client_id = ? AND transaction_id = 'COPY-OURS') o) WHERE client_id = ? AND transaction_id = 'COPY-TAG'",
+      [who, who],
+    );
+    const found = await store.paymentSearch.fromAccount('0201245680', start, start + DAY);
+    expect(found.rows.map((p) => p.transactionId)).to.deep.equal(['COPY-OURS']);
+    await store.db.execute(
+      'UPDATE payments SET source_account_tag = (SELECT t FROM (SELECT source_account_tag AS t FROM payments WHERE client_id = ? AND transaction_id = ?) o), ' +
+        'source_account = (SELECT a FROM (SELECT source_account AS a FROM payments WHERE client_id = ? AND transaction_id = ?) o) WHERE client_id = ? AND transaction_id = ?',
+      [who, 'COPY-OURS', who, 'COPY-OURS', who, 'COPY-SEALED'],
+    );
+    let refused: unknown = null;
+    await store.paymentSearch.fromAccount('0201245680', start, start + DAY).catch((error: unknown) => (refused = error));
+    expect(refused).to.be.instanceOf(IntegrityError);
+    expect((refused as IntegrityError).where).to.contain('payments.source_account').and.to.contain('not a value sealed for it');
   });
 });

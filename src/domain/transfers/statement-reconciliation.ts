@@ -1,6 +1,6 @@
 import type { StatementEntry } from '../../banks/types.js';
 import { cents } from '../../config/index.js';
-import type { PaymentRecord } from '../../store/types.js';
+import type { PaymentRecord, ReconciledPayment } from '../../store/types.js';
 import { jakartaDate } from '../../time/index.js';
 import { mentions, sameMoney } from './statement-proof.js';
 
@@ -13,9 +13,9 @@ import { mentions, sameMoney } from './statement-proof.js';
  * - `credit`: money in, which Gerbang never sends: shown for completeness, never a problem.
  */
 export type ReconciliationLine =
-  | { kind: 'matched'; entry: StatementEntry; payment: PaymentRecord }
+  | { kind: 'matched'; entry: StatementEntry; payment: ReconciledPayment }
   | { kind: 'statement-only'; entry: StatementEntry }
-  | { kind: 'gerbang-only'; payment: PaymentRecord }
+  | { kind: 'gerbang-only'; payment: ReconciledPayment }
   | { kind: 'credit'; entry: StatementEntry };
 
 export interface Reconciliation {
@@ -26,7 +26,7 @@ export interface Reconciliation {
 const DAY_MS = 86_400_000;
 
 /** The day a payment went to the bank: its transaction date, else the day it was received (Jakarta). */
-export function paymentDay(payment: PaymentRecord): string {
+export function paymentDay(payment: Pick<PaymentRecord, 'bankTransactionDate' | 'createdAt'>): string {
   return payment.bankTransactionDate ?? jakartaDate(payment.createdAt);
 }
 
@@ -44,7 +44,7 @@ function nextDay(day: string): string {
  * the money left although Gerbang reported a failure. Payments never sent (RECEIVED) are left out.
  * Lines come out by day, statement order kept within a day.
  */
-export function reconcileStatement(entries: readonly StatementEntry[], payments: readonly PaymentRecord[]): Reconciliation {
+export function reconcileStatement(entries: readonly StatementEntry[], payments: readonly ReconciledPayment[]): Reconciliation {
   const used = new Set<number>();
   const booked = new Map<number, number>();
   // Debits by amount in cents: a payment is compared with the debits of its amount only, so a

@@ -12,6 +12,7 @@ import type {
   PaymentSearchRepository,
   PaymentSort,
   PaymentState,
+  ReconciledPayment,
   SqlValue,
 } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
@@ -91,11 +92,11 @@ const DAY_MS = 86_400_000;
 const JAKARTA_OFFSET_MS = 7 * 3_600_000;
 
 /**
- * A payment as a reconciliation reads it: every column but the sealed details and answer, which
- * it never shows (NULL in their place: one value opened per row, the paying account, instead of
- * three; a month of a busy account is tens of thousands of rows).
+ * A payment as a reconciliation reads it (ReconciledPayment): the columns of ix_payments_reconcile
+ * (migration 029), so the read never opens a row; one sealed value, the paying account, per row.
  */
-const RECONCILED_COLUMNS = PAYMENT_COLUMNS.replace('result_json', 'NULL AS result_json').replace('details_json', 'NULL AS details_json');
+const RECONCILED_COLUMNS = 'id, transaction_id, state, amount, bank_transaction_id, bank_transaction_date, bank_external_id, created_at, source_account';
+type ReconciledRow = Pick<PaymentRow, 'id' | 'transaction_id' | 'state' | 'amount' | 'bank_transaction_id' | 'bank_transaction_date' | 'bank_external_id' | 'created_at' | 'source_account'>;
 
 /** A search's date range on created_at, as whereOf filters. */
 function dateFilters(search: PaymentSearch): [condition: string, value: SqlValue | undefined][] {
@@ -228,27 +229,49 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
 
   /**
    * By the account's keyed tag (migration 022), computed under every ring key (rows tagged before
-   * a rotation carry an older key's tag), through its index; rows without a tag (written before
-   * 022) are opened and matched here. At most RECONCILE_LIMIT of each.
+   * a rotation carry an older key's tag); rows without a tag (written before 022) are opened and
+   * matched here. At most RECONCILE_LIMIT of each. Read from ix_payments_reconcile alone
+   * (migration 029, RECONCILED_COLUMNS): a month of a busy account is tens of thousands of rows,
+   * each a lookup of its whole row through any other index.
    */
-  async fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: PaymentRecord[]; truncated: boolean }> {
+  async fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }> {
     const ring = this.sealer.keyRing;
     const tags = [...new Set(ring.keyIds.map((keyId) => accountTag(ring, sourceAccount, keyId)))];
-    const tagged = await this.db.query<PaymentRow>(
-      `SELECT ${RECONCILED_COLUMNS} FROM payments WHERE source_account_tag IN (${tags.map(() => '?').join(', ')}) AND created_at >= ? AND created_at < ? ORDER BY created_at, id LIMIT ?`,
-      [...tags, from, to, RECONCILE_LIMIT + 1],
-    );
-    const untagged = await this.db.query<PaymentRow>(
-      `SELECT ${RECONCILED_COLUMNS} FROM payments WHERE source_account_tag IS NULL AND created_at >= ? AND created_at < ? AND source_account IS NOT NULL ORDER BY created_at, id LIMIT ?`,
-      [from, to, RECONCILE_LIMIT + 1],
-    );
-    const truncated = tagged.length > RECONCILE_LIMIT || untagged.length > RECONCILE_LIMIT;
-    const rows = [...tagged.slice(0, RECONCILE_LIMIT), ...untagged.slice(0, RECONCILE_LIMIT)]
-      .map((row) => toPaymentRecord(row, this.sealer, false))
+    // One tag (or no tag) per read, in the index's own order: a sort of the rows (several tags in
+    // one IN, or `ORDER BY created_at, id`) made MariaDB fetch every sorted row from the table by
+    // its id again, the very lookups the index is there to spare (a month: 3.4 s against 60 ms).
+    // Ties on created_at are put in id order below.
+    const period = 'created_at >= ? AND created_at < ? ORDER BY created_at LIMIT ?';
+    const reads = await Promise.all([
+      ...tags.map((tag) => this.db.query<ReconciledRow>(`SELECT ${RECONCILED_COLUMNS} FROM payments WHERE source_account_tag = ? AND ${period}`, [tag, from, to, RECONCILE_LIMIT + 1], { freshPlan: true })),
+      this.db.query<ReconciledRow>(`SELECT ${RECONCILED_COLUMNS} FROM payments WHERE source_account_tag IS NULL AND source_account IS NOT NULL AND ${period}`, [from, to, RECONCILE_LIMIT + 1], {
+        freshPlan: true,
+      }),
+    ]);
+    const truncated = reads.some((read) => read.length > RECONCILE_LIMIT);
+    const rows = reads
+      .flatMap((read) => read.slice(0, RECONCILE_LIMIT))
+      .map((row) => this.reconciled(row))
       // The tag narrows; the opened account decides (a tag is 128 bits of an HMAC, the account is the fact).
       .filter((payment) => payment.sourceAccount === sourceAccount)
       .sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
     return { rows, truncated };
+  }
+
+  /** A row read with RECONCILED_COLUMNS, its paying account opened (IntegrityError when it was not sealed for the row). */
+  private reconciled(row: ReconciledRow): ReconciledPayment {
+    const id = toNumber(row.id);
+    return {
+      id,
+      transactionId: row.transaction_id,
+      state: row.state,
+      amount: row.amount,
+      bankTransactionId: row.bank_transaction_id,
+      bankTransactionDate: row.bank_transaction_date,
+      bankExternalId: row.bank_external_id,
+      createdAt: toNumber(row.created_at),
+      sourceAccount: this.sealer.open(row.source_account, place('payments', 'source_account', [id])),
+    };
   }
 
   /**
