@@ -200,6 +200,8 @@ export interface RequestSignatureRepository {
 // ---------------------------------------------------------------- payments
 
 export type PaymentState = 'RECEIVED' | 'SENDING' | 'SUCCESS' | 'FAILED' | 'PENDING' | 'UNKNOWN';
+/** Every state, in the order the console lists them (settled first, then those still under way). */
+export const PAYMENT_STATES: readonly PaymentState[] = ['SUCCESS', 'FAILED', 'PENDING', 'UNKNOWN', 'SENDING', 'RECEIVED'];
 
 export interface PaymentRecord {
   id: number;
@@ -834,7 +836,11 @@ export interface PaymentSearchRepository {
   duplicatesOf(payment: PaymentRecord): Promise<PaymentRecord[]>;
   /** Every bank that has a payment, for the list's bank filter. */
   banks(): Promise<string[]>;
-  /** Counts and totals per UTC+7 day and state, payments created in [from, to). */
+  /**
+   * Counts and totals per UTC+7 day and state, payments created in [from, to): each day and state
+   * summed over its own range of an index, never grouped row by row (a million payments: see
+   * SqlPaymentSearchRepository.dailyTotals).
+   */
   dailyTotals(from: number, to: number): Promise<DailyPaymentTotals[]>;
   /** p50/p95 of bank call durations per UTC+7 day (transfers and status inquiries), calls started in [from, to). */
   dailyBankLatency(from: number, to: number): Promise<DailyBankLatency[]>;

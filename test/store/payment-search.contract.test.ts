@@ -21,6 +21,26 @@ async function allPages(store: Store, search: PaymentSearch, sort: PaymentSort, 
   return out;
 }
 
+/** A Db that notes each query it is asked (as sent), then asks `db`: to plan a repository's own statements. */
+function recording(db: Db, sent: { sql: string; params: SqlValue[] }[]): Db {
+  return new Proxy(db, {
+    get: (target, name) =>
+      name === 'query'
+        ? (sql: string, params: SqlValue[] = [], options?: unknown) => {
+            sent.push({ sql, params });
+            return target.query(sql, params, options as never);
+          }
+        : Reflect.get(target, name),
+  });
+}
+
+/** The database's own plan of `sql`: MariaDB's EXPLAIN FORMAT=JSON, or SQLite's EXPLAIN QUERY PLAN steps joined. */
+async function planOf(store: Store, backend: string, sql: string, params: SqlValue[]): Promise<string> {
+  if (backend === 'sqlite') return (await store.db.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)).map((p) => p.detail).join(' | ');
+  const [row] = await store.db.query<{ EXPLAIN: string }>(`EXPLAIN FORMAT=JSON ${sql}`, params);
+  return row.EXPLAIN;
+}
+
 forEachBackend('Payment search (console list)', (ctx) => {
   const client = `c-${randomBytes(4).toString('hex')}`;
   const base = Date.UTC(2026, 10, 10, 3, 0, 0);
@@ -74,6 +94,37 @@ forEachBackend('Payment search (console list)', (ctx) => {
     // Day one holds SRCH-0..4: FAILED 0 and 3; SUCCESS 1, 2, 4.
     expect(first.find((t) => t.state === 'FAILED')).to.deep.include({ count: 2, totalMinor: 50_000n + 350_000n });
     expect(first.find((t) => t.state === 'SUCCESS')).to.deep.include({ count: 3, totalMinor: 150_000n + 250_000n + 50_000n });
+  });
+
+  it('sums each day and state over a range of an index alone, nothing grouped row by row, Jakarta midnight splitting the days', async () => {
+    const store = ctx.store();
+    const who = `day-${randomBytes(4).toString('hex')}`;
+    // Midnight in Jakarta (17:00 UTC): one payment a millisecond before it, two after.
+    const midnight = Date.UTC(2031, 5, 9, 17, 0, 0);
+    for (const [tx, at, amount] of [['DAY-1', midnight - 1, '10.00'], ['DAY-2', midnight, '20.00'], ['DAY-3', midnight + 3_600_000, '30.05']] as const) {
+      await store.payments.reserve({ clientId: who, transactionId: tx, requestHash: 'a'.repeat(64), amount, currency: 'IDR' }, at);
+    }
+    const sent: { sql: string; params: SqlValue[] }[] = [];
+    const totals = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).dailyTotals(midnight - DAY, midnight + DAY);
+    expect(totals).to.deep.equal([
+      { day: '2031-06-09', state: 'RECEIVED', count: 1, totalMinor: 1_000n },
+      { day: '2031-06-10', state: 'RECEIVED', count: 2, totalMinor: 5_005n },
+    ]);
+    expect(sent).to.have.length.greaterThan(0);
+    // Either index of state, created_at and amount_minor holds all a part reads; none sorts or groups in a temporary table.
+    const covering = /^ix_payments_(state_created|created_state)_amount$/;
+    for (const { sql, params } of sent) {
+      const plan = await planOf(store, ctx.backend, sql, params);
+      if (ctx.backend === 'sqlite') {
+        expect(plan).to.match(/COVERING INDEX ix_payments_(state_created|created_state)_amount/).and.not.to.match(/TEMP B-TREE/);
+      } else {
+        const tables: { key?: string; using_index?: boolean }[] = [];
+        JSON.parse(plan, (name, value: unknown) => (name === 'table' && tables.push(value as (typeof tables)[number]), value));
+        expect(tables).to.have.length(12); // a day, split at midnight: two days of six states
+        for (const table of tables) expect(table.using_index === true && covering.test(table.key ?? ''), JSON.stringify(table)).to.equal(true);
+        expect(plan).not.to.match(/"filesort"|"temporary_table"/);
+      }
+    }
   });
 
   it('lists the banks that have payments', async () => {
@@ -198,28 +249,17 @@ forEachBackend('Payment search (console list)', (ctx) => {
     }
     // The statements the reconciliation's read sends, recorded as sent, then planned by the database itself.
     const sent: { sql: string; params: SqlValue[] }[] = [];
-    const recording = new Proxy(store.db, {
-      get: (db, name) =>
-        name === 'query'
-          ? (sql: string, params: SqlValue[] = [], options?: unknown) => {
-              sent.push({ sql, params });
-              return db.query(sql, params, options as never);
-            }
-          : Reflect.get(db, name),
-    }) as Db;
-    const found = await new SqlPaymentSearchRepository(recording, TEST_AUDIT_KEYS).fromAccount('0201245680', start, start + DAY);
+    const found = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).fromAccount('0201245680', start, start + DAY);
     expect(found.rows).to.have.length(30);
     expect(sent).to.have.length(2); // the ring's one key's tag, and the rows from before tags
     for (const { sql, params } of sent) {
+      const plan = await planOf(store, ctx.backend, sql, params);
       if (ctx.backend === 'sqlite') {
-        const plan = await store.db.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params);
-        const steps = plan.map((p) => p.detail).join(' | ');
-        expect(steps, sql).to.match(/USING COVERING INDEX ix_payments_reconcile/).and.not.to.match(/TEMP B-TREE/);
+        expect(plan, sql).to.match(/USING COVERING INDEX ix_payments_reconcile/).and.not.to.match(/TEMP B-TREE/);
       } else {
-        const [row] = await store.db.query<{ EXPLAIN: string }>(`EXPLAIN FORMAT=JSON ${sql}`, params);
         // Read in the index's order too: a sort (filesort) fetched each sorted row from the table again.
-        const [step] = (JSON.parse(row.EXPLAIN) as { query_block: { nested_loop: { table?: { key: string; using_index?: boolean } }[] } }).query_block.nested_loop;
-        expect({ key: step.table?.key, indexOnly: step.table?.using_index }, row.EXPLAIN).to.deep.equal({ key: 'ix_payments_reconcile', indexOnly: true });
+        const [step] = (JSON.parse(plan) as { query_block: { nested_loop: { table?: { key: string; using_index?: boolean } }[] } }).query_block.nested_loop;
+        expect({ key: step.table?.key, indexOnly: step.table?.using_index }, plan).to.deep.equal({ key: 'ix_payments_reconcile', indexOnly: true });
       }
     }
   });

@@ -15,6 +15,7 @@ import type {
   ReconciledPayment,
   SqlValue,
 } from '../types.js';
+import { PAYMENT_STATES } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
 import { accountTag, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, toPaymentRecord, type PaymentRow } from './payment-repository.js';
 import { historyCoveredSince, lastTrustedEvents, paymentHistory, snapshotOfRow } from './payment-events.js';
@@ -88,6 +89,8 @@ export const RECONCILE_LIMIT = 50_000;
 /** How many matching rows the list counts and sums at most (see PaymentTotals.capped). */
 export const TOTALS_LIMIT = 10_000;
 const DAY_MS = 86_400_000;
+/** Days of dailyTotals per statement: 6 states each, well under SQLite's 500 parts of a UNION. */
+const DAYS_PER_READ = 10;
 /** UTC+7: the finance team's day starts at midnight in Jakarta, not in UTC. */
 const JAKARTA_OFFSET_MS = 7 * 3_600_000;
 
@@ -570,16 +573,35 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     return rows.map((row) => row.bank);
   }
 
+  /**
+   * Each day and state is its own range of ix_payments_state_created_amount (state, created_at,
+   * amount_minor), summed from the index alone; the ranges of DAYS_PER_READ days go in one
+   * statement. Grouped by a day computed from each row instead, MariaDB put every payment of the
+   * period through a temporary table (14 days of a million-payment month: 190-270 ms of SQL
+   * against about 60 ms). A plain read: exact whatever writes meanwhile, on any node.
+   */
   async dailyTotals(from: number, to: number): Promise<DailyPaymentTotals[]> {
-    const day = dayExpression(this.db, 'created_at');
-    const rows = await this.db.query<{ day: number | string; state: PaymentState; n: number | string; total: number | string | null }>(
-      `SELECT ${day} AS day, state, COUNT(*) AS n, SUM(amount_minor) AS total FROM payments WHERE created_at >= ? AND created_at < ? ` +
-        `GROUP BY ${day}, state ORDER BY day, state`,
-      [from, to],
-      // Read from ix_payments_created_state_amount alone: planned afresh (QueryOptions.freshPlan).
-      { freshPlan: true },
-    );
-    return rows.map((row) => ({ day: dayLabel(row.day), state: row.state, count: toNumber(row.n), totalMinor: BigInt(String(row.total ?? 0)) }));
+    const ranges: { day: number; start: number; end: number }[] = [];
+    for (let day = Math.floor((from + JAKARTA_OFFSET_MS) / DAY_MS); day * DAY_MS - JAKARTA_OFFSET_MS < to; day += 1) {
+      ranges.push({ day, start: Math.max(from, day * DAY_MS - JAKARTA_OFFSET_MS), end: Math.min(to, (day + 1) * DAY_MS - JAKARTA_OFFSET_MS) });
+    }
+    const totals: DailyPaymentTotals[] = [];
+    for (let first = 0; first < ranges.length; first += DAYS_PER_READ) {
+      const parts: string[] = [];
+      const params: SqlValue[] = [];
+      for (const { day, start, end } of ranges.slice(first, first + DAYS_PER_READ)) {
+        for (const state of PAYMENT_STATES) {
+          parts.push('SELECT ? AS day, ? AS state, COUNT(*) AS n, SUM(amount_minor) AS total FROM payments WHERE state = ? AND created_at >= ? AND created_at < ?');
+          params.push(day, state, state, start, end);
+        }
+      }
+      // Each part a range of an index alone: planned for these values (QueryOptions.freshPlan).
+      const rows = await this.db.query<{ day: number | string; state: PaymentState; n: number | string; total: number | string | null }>(parts.join(' UNION ALL '), params, { freshPlan: true });
+      for (const row of rows) {
+        if (toNumber(row.n) > 0) totals.push({ day: dayLabel(row.day), state: row.state, count: toNumber(row.n), totalMinor: BigInt(String(row.total ?? 0)) });
+      }
+    }
+    return totals;
   }
 
   /**
