@@ -142,7 +142,7 @@ forEachBackend('Migration 024 on a database with console users and payments from
       );
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the users cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '029_reconciliation_index'] });
     } finally {
       await db.close();
     }
@@ -181,7 +181,7 @@ forEachBackend('Migration 025 on a database with API clients from before it', (c
       await db.execute("INSERT INTO client_callbacks (client_id, url, updated_at) VALUES ('gbc_old', 'https://erp.example.co.id/hook', 1)");
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '029_reconciliation_index'] });
     } finally {
       await db.close();
     }
