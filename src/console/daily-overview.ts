@@ -6,6 +6,8 @@ export interface OverviewDay {
   counts: Partial<Record<PaymentState, number>>;
   totals: Partial<Record<PaymentState, bigint>>;
   count: number;
+  /** The value of all the day's payments, whatever their status (minor units). */
+  total: bigint;
   /** FAILED among settled-or-failed payments of the day, 0..1 (null when none). */
   failureRate: number | null;
   latency: DailyBankLatency | null;
@@ -20,7 +22,7 @@ export function dailyOverview(totals: DailyPaymentTotals[], latency: DailyBankLa
   const dayOf = (day: string) => {
     let entry = days.get(day);
     if (!entry) {
-      entry = { day, counts: {}, totals: {}, count: 0, failureRate: null, latency: null };
+      entry = { day, counts: {}, totals: {}, count: 0, total: 0n, failureRate: null, latency: null };
       days.set(day, entry);
     }
     return entry;
@@ -32,6 +34,7 @@ export function dailyOverview(totals: DailyPaymentTotals[], latency: DailyBankLa
     entry.counts[row.state] = row.count;
     entry.totals[row.state] = row.totalMinor;
     entry.count += row.count;
+    entry.total += row.totalMinor;
   }
   for (const row of latency) dayOf(row.day).latency = row;
   for (const entry of days.values()) entry.failureRate = entry.count > 0 ? (entry.counts.FAILED ?? 0) / entry.count : null;

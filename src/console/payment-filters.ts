@@ -1,10 +1,10 @@
 import type { FieldError } from '../errors/index.js';
 import type { PaymentCursor, PaymentSearch, PaymentSort, PaymentState } from '../store/types.js';
-import { GRAM_LENGTH, searchForm } from '../store/index.js';
+import { GRAM_LENGTH, PAYMENT_STATES, searchForm } from '../store/index.js';
 import { parseTypedAmount, parseTypedDay } from './format.js';
 import { translator, type Translate } from './i18n.js';
 
-export const PAYMENT_STATES: readonly PaymentState[] = ['SUCCESS', 'FAILED', 'PENDING', 'UNKNOWN', 'SENDING', 'RECEIVED'];
+export { PAYMENT_STATES };
 export const SORTS: readonly PaymentSort[] = ['newest', 'oldest', 'largest', 'smallest'];
 
 /** The list's query string, as typed (shown back in the form). */

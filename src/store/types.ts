@@ -200,6 +200,8 @@ export interface RequestSignatureRepository {
 // ---------------------------------------------------------------- payments
 
 export type PaymentState = 'RECEIVED' | 'SENDING' | 'SUCCESS' | 'FAILED' | 'PENDING' | 'UNKNOWN';
+/** Every state, in the order the console lists them (settled first, then those still under way). */
+export const PAYMENT_STATES: readonly PaymentState[] = ['SUCCESS', 'FAILED', 'PENDING', 'UNKNOWN', 'SENDING', 'RECEIVED'];
 
 export interface PaymentRecord {
   id: number;
@@ -251,6 +253,12 @@ export interface PaymentRecord {
    */
   integrityProblem?: string;
 }
+
+/** A payment as a reconciliation reads it (PaymentSearchRepository.fromAccount): what it matches and shows. */
+export type ReconciledPayment = Pick<
+  PaymentRecord,
+  'id' | 'transactionId' | 'state' | 'amount' | 'bankTransactionId' | 'bankTransactionDate' | 'bankExternalId' | 'createdAt' | 'sourceAccount'
+>;
 
 /** The first route's facts, written with the reservation itself: the payment is reserved straight into SENDING. */
 export interface SendingFields {
@@ -837,16 +845,21 @@ export interface PaymentSearchRepository {
   run(batchPk: number): Promise<{ batch: TransferBatchRecord; lines: RunLine[] } | null>;
   /**
    * The payments paid from `sourceAccount` received in [from, to) (epoch ms), oldest first. The
-   * paying account is sealed; its keyed tag (migration 022) finds the rows. At most
-   * RECONCILE_LIMIT are read, and `truncated` says when the period held more. Read for a
-   * reconciliation: `details` and `resultJson` are left out (null).
+   * paying account is sealed; its keyed tag (migration 022) finds the rows, and each row's sealed
+   * account is opened and must be `sourceAccount`. At most RECONCILE_LIMIT are read, and
+   * `truncated` says when the period held more. Only what a reconciliation matches and shows is
+   * read, from one index (migration 029).
    */
-  fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: PaymentRecord[]; truncated: boolean }>;
+  fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }>;
   /** Other clients' SUCCESS payments with the same transactionId: a possible double payment. */
   duplicatesOf(payment: PaymentRecord): Promise<PaymentRecord[]>;
   /** Every bank that has a payment, for the list's bank filter. */
   banks(): Promise<string[]>;
-  /** Counts and totals per UTC+7 day and state, payments created in [from, to). */
+  /**
+   * Counts and totals per UTC+7 day and state, payments created in [from, to): each day and state
+   * summed over its own range of an index, never grouped row by row (a million payments: see
+   * SqlPaymentSearchRepository.dailyTotals).
+   */
   dailyTotals(from: number, to: number): Promise<DailyPaymentTotals[]>;
   /** p50/p95 of bank call durations per UTC+7 day (transfers and status inquiries), calls started in [from, to). */
   dailyBankLatency(from: number, to: number): Promise<DailyBankLatency[]>;

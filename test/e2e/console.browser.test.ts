@@ -303,9 +303,8 @@ describe('Finance console in a browser', function () {
       expect(todayP95).to.be.a('number').and.to.be.at.least(todayP50!);
       const days = await page.$$eval('table.daily tbody tr', (rows) => rows.map((r) => r.getAttribute('data-day')));
       expect(days).to.include.members([jakartaDay(Date.now()), jakartaDay(Date.now() - 3 * DAY_MS), jakartaDay(Date.now() - 5 * DAY_MS)]);
-      const todayRow = page.locator(`tr[data-day="${jakartaDay(Date.now())}"] td`);
       // Three single transfers, a run of two and another client's payment of the same id.
-      expect(await todayRow.nth(1).textContent()).to.equal('6');
+      expect(await page.textContent(`tr[data-day="${jakartaDay(Date.now())}"] td[data-state=all][data-figure=count]`)).to.equal('6');
       await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
     });
   });
@@ -413,6 +412,28 @@ describe('Finance console in a browser', function () {
           expect(await page.textContent('#list-totals')).to.contain('Rp 2.475.000,00');
           expect(await axeViolations(page)).to.deep.equal([]);
           await page.screenshot({ path: join(SHOTS, `payments-list-${lang}.png`), fullPage: true });
+        });
+
+        it('the overview gives each day’s count and value by status, all statuses first, in the clerk’s language', async () => {
+          await signInAs(users.auditor);
+          await setLang(lang);
+          await page.goto(`${con.url}/overview?days=7`);
+          const heads = await page.$$eval('table.daily thead tr', (rows) => rows.map((r) => [...r.querySelectorAll('th')].map((th) => th.textContent)));
+          expect(heads[0].slice(1, 4)).to.deep.equal(lang === 'id' ? ['Semua status', 'Berhasil', 'Gagal'] : ['All statuses', 'Success', 'Failed']);
+          expect(heads[1].slice(0, 2)).to.deep.equal(lang === 'id' ? ['Transaksi', 'Nilai'] : ['Payments', 'Value']);
+          const figures = async (ago: number) =>
+            page.$$eval(`tr[data-day="${jakartaDay(Date.now() - ago * DAY_MS)}"] td[data-figure]`, (cells) =>
+              Object.fromEntries(cells.map((c) => [`${c.getAttribute('data-state')} ${c.getAttribute('data-figure')}`, c.textContent])),
+            );
+          // The suite's earlier days: two paid three days ago, one refused five days ago.
+          const threeAgo = await figures(3);
+          expect(threeAgo).to.include({ 'all count': '2', 'all sum': 'Rp 1.550.000,00', 'SUCCESS count': '2', 'SUCCESS sum': 'Rp 1.550.000,00', 'FAILED count': '0', 'FAILED sum': 'Rp 0,00' });
+          const fiveAgo = await figures(5);
+          expect(fiveAgo).to.include({ 'all count': '1', 'all sum': 'Rp 780.000,00', 'SUCCESS count': '0', 'FAILED count': '1', 'FAILED sum': 'Rp 780.000,00', 'UNKNOWN sum': 'Rp 0,00' });
+          const [y, m, d] = jakartaDay(Date.now() - 3 * DAY_MS).split('-');
+          expect(await page.textContent(`tr[data-day="${jakartaDay(Date.now() - 3 * DAY_MS)}"] th`)).to.equal(`${d}/${m}/${y}`);
+          expect(await axeViolations(page)).to.deep.equal([]);
+          await page.screenshot({ path: join(SHOTS, `overview-daily-${lang}.png`), fullPage: true });
         });
 
         it('names a reversed date range instead of showing an empty list, with dates typed as dd/mm/yyyy', async () => {

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import type { PaymentCursor, PaymentRecord, PaymentSearch, PaymentSort, Store } from '../../src/store/types.js';
+import { IntegrityError } from '../../src/errors/index.js';
+import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
+import type { Db, PaymentCursor, PaymentRecord, PaymentSearch, PaymentSort, SqlValue, Store } from '../../src/store/types.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { forEachBackend } from '../support/databases.js';
 
 const DAY = 86_400_000;
@@ -16,6 +19,26 @@ async function allPages(store: Store, search: PaymentSearch, sort: PaymentSort, 
     cursor = page.next;
   } while (cursor);
   return out;
+}
+
+/** A Db that notes each query it is asked (as sent), then asks `db`: to plan a repository's own statements. */
+function recording(db: Db, sent: { sql: string; params: SqlValue[] }[]): Db {
+  return new Proxy(db, {
+    get: (target, name) =>
+      name === 'query'
+        ? (sql: string, params: SqlValue[] = [], options?: unknown) => {
+            sent.push({ sql, params });
+            return target.query(sql, params, options as never);
+          }
+        : Reflect.get(target, name),
+  });
+}
+
+/** The database's own plan of `sql`: MariaDB's EXPLAIN FORMAT=JSON, or SQLite's EXPLAIN QUERY PLAN steps joined. */
+async function planOf(store: Store, backend: string, sql: string, params: SqlValue[]): Promise<string> {
+  if (backend === 'sqlite') return (await store.db.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)).map((p) => p.detail).join(' | ');
+  const [row] = await store.db.query<{ EXPLAIN: string }>(`EXPLAIN FORMAT=JSON ${sql}`, params);
+  return row.EXPLAIN;
 }
 
 forEachBackend('Payment search (console list)', (ctx) => {
@@ -71,6 +94,37 @@ forEachBackend('Payment search (console list)', (ctx) => {
     // Day one holds SRCH-0..4: FAILED 0 and 3; SUCCESS 1, 2, 4.
     expect(first.find((t) => t.state === 'FAILED')).to.deep.include({ count: 2, totalMinor: 50_000n + 350_000n });
     expect(first.find((t) => t.state === 'SUCCESS')).to.deep.include({ count: 3, totalMinor: 150_000n + 250_000n + 50_000n });
+  });
+
+  it('sums each day and state over a range of an index alone, nothing grouped row by row, Jakarta midnight splitting the days', async () => {
+    const store = ctx.store();
+    const who = `day-${randomBytes(4).toString('hex')}`;
+    // Midnight in Jakarta (17:00 UTC): one payment a millisecond before it, two after.
+    const midnight = Date.UTC(2031, 5, 9, 17, 0, 0);
+    for (const [tx, at, amount] of [['DAY-1', midnight - 1, '10.00'], ['DAY-2', midnight, '20.00'], ['DAY-3', midnight + 3_600_000, '30.05']] as const) {
+      await store.payments.reserve({ clientId: who, transactionId: tx, requestHash: 'a'.repeat(64), amount, currency: 'IDR' }, at);
+    }
+    const sent: { sql: string; params: SqlValue[] }[] = [];
+    const totals = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).dailyTotals(midnight - DAY, midnight + DAY);
+    expect(totals).to.deep.equal([
+      { day: '2031-06-09', state: 'RECEIVED', count: 1, totalMinor: 1_000n },
+      { day: '2031-06-10', state: 'RECEIVED', count: 2, totalMinor: 5_005n },
+    ]);
+    expect(sent).to.have.length.greaterThan(0);
+    // Either index of state, created_at and amount_minor holds all a part reads; none sorts or groups in a temporary table.
+    const covering = /^ix_payments_(state_created|created_state)_amount$/;
+    for (const { sql, params } of sent) {
+      const plan = await planOf(store, ctx.backend, sql, params);
+      if (ctx.backend === 'sqlite') {
+        expect(plan).to.match(/COVERING INDEX ix_payments_(state_created|created_state)_amount/).and.not.to.match(/TEMP B-TREE/);
+      } else {
+        const tables: { key?: string; using_index?: boolean }[] = [];
+        JSON.parse(plan, (name, value: unknown) => (name === 'table' && tables.push(value as (typeof tables)[number]), value));
+        expect(tables).to.have.length(12); // a day, split at midnight: two days of six states
+        for (const table of tables) expect(table.using_index === true && covering.test(table.key ?? ''), JSON.stringify(table)).to.equal(true);
+        expect(plan).not.to.match(/"filesort"|"temporary_table"/);
+      }
+    }
   });
 
   it('lists the banks that have payments', async () => {
@@ -184,5 +238,59 @@ forEachBackend('Payment search (console list)', (ctx) => {
     expect(tag('ACC-1')).to.match(/^[0-9a-f]{32}$/).and.to.equal(tag('ACC-5'));
     expect(tag('ACC-3')).to.match(/^[0-9a-f]{32}$/).and.not.to.equal(tag('ACC-1'));
     expect(tag('ACC-4')).to.equal(null);
+  });
+
+  it('reads a period of one paying account from one index alone, never the rows (migration 029)', async () => {
+    const store = ctx.store();
+    const who = `plan-${randomBytes(4).toString('hex')}`;
+    const start = Date.UTC(2031, 2, 5, 1, 0, 0);
+    for (let i = 0; i < 30; i += 1) {
+      await store.payments.reserve({ clientId: who, transactionId: `PLAN-${i}`, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: '0201245680' }, start + i * 1000);
+    }
+    // The statements the reconciliation's read sends, recorded as sent, then planned by the database itself.
+    const sent: { sql: string; params: SqlValue[] }[] = [];
+    const found = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).fromAccount('0201245680', start, start + DAY);
+    expect(found.rows).to.have.length(30);
+    expect(sent).to.have.length(2); // the ring's one key's tag, and the rows from before tags
+    for (const { sql, params } of sent) {
+      const plan = await planOf(store, ctx.backend, sql, params);
+      if (ctx.backend === 'sqlite') {
+        expect(plan, sql).to.match(/USING COVERING INDEX ix_payments_reconcile/).and.not.to.match(/TEMP B-TREE/);
+      } else {
+        // Read in the index's order too: a sort (filesort) fetched each sorted row from the table again.
+        const [step] = (JSON.parse(plan) as { query_block: { nested_loop: { table?: { key: string; using_index?: boolean } }[] } }).query_block.nested_loop;
+        expect({ key: step.table?.key, indexOnly: step.table?.using_index }, plan).to.deep.equal({ key: 'ix_payments_reconcile', indexOnly: true });
+      }
+    }
+  });
+
+  it('still opens each row\'s sealed account: a tag or a sealed account copied from another account\'s payment does not bring that payment in', async () => {
+    const store = ctx.store();
+    const who = `copy-${randomBytes(4).toString('hex')}`;
+    const start = Date.UTC(2031, 3, 5, 1, 0, 0);
+    for (const [tx, account, at] of [
+      ['COPY-OURS', '0201245680', start + 1000],
+      ['COPY-TAG', '0201245699', start + 2000],
+      ['COPY-SEALED', '0201245699', start + 3000],
+    ] as const) {
+      await store.payments.reserve({ clientId: who, transactionId: tx, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: account }, at);
+    }
+    // An attacker with the database but no key: our account's tag on another account's payment,
+    // then our sealed account and tag both copied onto another.
+    await store.db.execute(
+      "UPDATE payments SET source_account_tag = (SELECT t FROM (SELECT source_account_tag AS t FROM payments WHERE client_id = ? AND transaction_id = 'COPY-OURS') o) WHERE client_id = ? AND transaction_id = 'COPY-TAG'",
+      [who, who],
+    );
+    const found = await store.paymentSearch.fromAccount('0201245680', start, start + DAY);
+    expect(found.rows.map((p) => p.transactionId)).to.deep.equal(['COPY-OURS']);
+    await store.db.execute(
+      'UPDATE payments SET source_account_tag = (SELECT t FROM (SELECT source_account_tag AS t FROM payments WHERE client_id = ? AND transaction_id = ?) o), ' +
+        'source_account = (SELECT a FROM (SELECT source_account AS a FROM payments WHERE client_id = ? AND transaction_id = ?) o) WHERE client_id = ? AND transaction_id = ?',
+      [who, 'COPY-OURS', who, 'COPY-OURS', who, 'COPY-SEALED'],
+    );
+    let refused: unknown = null;
+    await store.paymentSearch.fromAccount('0201245680', start, start + DAY).catch((error: unknown) => (refused = error));
+    expect(refused).to.be.instanceOf(IntegrityError);
+    expect((refused as IntegrityError).where).to.contain('payments.source_account').and.to.contain('not a value sealed for it');
   });
 });

@@ -1,5 +1,5 @@
 import type { AuditVerificationRun } from '../../store/types.js';
-import { formatJakartaTime, formatRupiah } from '../format.js';
+import { formatDay, formatJakartaTime, formatRupiah } from '../format.js';
 import { html } from '../html.js';
 import { statusLabel } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
@@ -43,11 +43,16 @@ ${
 <figure><figcaption>${t('bankLatency')} (p50 / p95)</figcaption><canvas id="chart-latency" width="600" height="260"></canvas></figure>
 </div>
 <div id="overview-data" hidden data-json="${JSON.stringify(chartData)}"></div>`;
-  const table = html`<h2>${t('dailyFigures')}</h2><table class="daily">
-<thead><tr><th>${t('day')}</th><th class="num">${t('count')}</th>${['SUCCESS', 'FAILED', 'PENDING', 'UNKNOWN'].map((s) => html`<th class="num">${statusLabel(lang, s)}</th>`)}<th class="num">${t('total')} (${statusLabel(lang, 'SUCCESS')})</th><th class="num">${t('failureRate')}</th><th class="num">p50 / p95 (ms)</th></tr></thead>
+  // Per day and status: how many payments and their value, every status the list filters by. Wider
+  // than a phone: the table scrolls in its own region, which takes the keyboard's focus to scroll.
+  const table = html`<h2 id="daily-figures">${t('dailyFigures')}</h2><p class="hint">${t('dailyFiguresHint')}</p><div class="table-wrap" tabindex="0" role="region" aria-labelledby="daily-figures"><table class="daily" aria-labelledby="daily-figures">
+<thead><tr><th scope="col" rowspan="2">${t('day')}</th><th scope="colgroup" colspan="2">${t('allStates')}</th>${PAYMENT_STATES.map((s) => html`<th scope="colgroup" colspan="2">${statusLabel(lang, s)}</th>`)}<th scope="col" rowspan="2" class="num">${t('failureRate')}</th><th scope="col" rowspan="2" class="num">p50 / p95 (ms)</th></tr>
+<tr>${['all', ...PAYMENT_STATES].map(() => html`<th scope="col" class="num">${t('dailyCount')}</th><th scope="col" class="num">${t('dailySum')}</th>`)}</tr></thead>
 <tbody>${view.overview.map(
-    (d) => html`<tr data-day="${d.day}"><td>${d.day}</td><td class="num">${d.count}</td>${(['SUCCESS', 'FAILED', 'PENDING', 'UNKNOWN'] as const).map((s) => html`<td class="num">${d.counts[s] ?? 0}</td>`)}
-<td class="num">${formatRupiah(d.totals.SUCCESS ?? 0n)}</td><td class="num">${percent(d.failureRate)}</td><td class="num">${d.latency ? `${d.latency.p50Ms} / ${d.latency.p95Ms}` : '—'}</td></tr>`,
-  )}</tbody></table>`;
+    (d) => html`<tr data-day="${d.day}"><th scope="row">${formatDay(d.day)}</th><td class="num" data-state="all" data-figure="count">${d.count}</td><td class="num" data-state="all" data-figure="sum">${formatRupiah(d.total)}</td>${PAYMENT_STATES.map(
+      (s) => html`<td class="num" data-state="${s}" data-figure="count">${d.counts[s] ?? 0}</td><td class="num" data-state="${s}" data-figure="sum">${formatRupiah(d.totals[s] ?? 0n)}</td>`,
+    )}
+<td class="num">${percent(d.failureRate)}</td><td class="num">${d.latency ? `${d.latency.p50Ms} / ${d.latency.p95Ms}` : '—'}</td></tr>`,
+  )}</tbody></table></div>`;
   return layout(ctx, t('overview'), html`${range}${chainBlock}${charts}${table}`, ['chart.umd.min.js', 'overview.js']);
 }

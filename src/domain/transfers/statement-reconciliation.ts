@@ -1,8 +1,8 @@
 import type { StatementEntry } from '../../banks/types.js';
 import { cents } from '../../config/index.js';
-import type { PaymentRecord } from '../../store/types.js';
+import type { PaymentRecord, ReconciledPayment } from '../../store/types.js';
 import { jakartaDate } from '../../time/index.js';
-import { mentions, sameMoney } from './statement-proof.js';
+import { mentions } from './statement-proof.js';
 
 /**
  * One line of a reconciliation, what finance checks every morning:
@@ -13,9 +13,9 @@ import { mentions, sameMoney } from './statement-proof.js';
  * - `credit`: money in, which Gerbang never sends: shown for completeness, never a problem.
  */
 export type ReconciliationLine =
-  | { kind: 'matched'; entry: StatementEntry; payment: PaymentRecord }
+  | { kind: 'matched'; entry: StatementEntry; payment: ReconciledPayment }
   | { kind: 'statement-only'; entry: StatementEntry }
-  | { kind: 'gerbang-only'; payment: PaymentRecord }
+  | { kind: 'gerbang-only'; payment: ReconciledPayment }
   | { kind: 'credit'; entry: StatementEntry };
 
 export interface Reconciliation {
@@ -26,7 +26,7 @@ export interface Reconciliation {
 const DAY_MS = 86_400_000;
 
 /** The day a payment went to the bank: its transaction date, else the day it was received (Jakarta). */
-export function paymentDay(payment: PaymentRecord): string {
+export function paymentDay(payment: Pick<PaymentRecord, 'bankTransactionDate' | 'createdAt'>): string {
   return payment.bankTransactionDate ?? jakartaDate(payment.createdAt);
 }
 
@@ -44,9 +44,7 @@ function nextDay(day: string): string {
  * the money left although Gerbang reported a failure. Payments never sent (RECEIVED) are left out.
  * Lines come out by day, statement order kept within a day.
  */
-export function reconcileStatement(entries: readonly StatementEntry[], payments: readonly PaymentRecord[]): Reconciliation {
-  const used = new Set<number>();
-  const booked = new Map<number, number>();
+export function reconcileStatement(entries: readonly StatementEntry[], payments: readonly ReconciledPayment[]): Reconciliation {
   // Debits by amount in cents: a payment is compared with the debits of its amount only, so a
   // month of a busy account is not every payment against every line.
   const debitsByAmount = new Map<number, number[]>();
@@ -57,45 +55,39 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
     if (same) same.push(i);
     else debitsByAmount.set(key, [i]);
   });
-  // Each payment's day worked out once (a month is tens of thousands of payments), and each day's next.
-  const dayOf = new Map(payments.map((p) => [p.id, paymentDay(p)]));
+  // A month is tens of thousands of payments: each one's day is worked out once (and each day's
+  // next), each line's text once, and a booking is marked where it is looked up.
+  const candidates = payments
+    .filter((p) => p.state !== 'RECEIVED')
+    .map((payment) => ({ payment, day: paymentDay(payment), booked: false }))
+    .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.payment.id - b.payment.id));
   const nextOf = new Map<string, string>();
-  const candidates = payments.filter((p) => p.state !== 'RECEIVED').sort((a, b) => {
-    const dayA = dayOf.get(a.id)!;
-    const dayB = dayOf.get(b.id)!;
-    return dayA < dayB ? -1 : dayA > dayB ? 1 : a.id - b.id;
-  });
-  for (const payment of candidates) {
-    const day = dayOf.get(payment.id)!;
+  const texts: string[] = [];
+  const booked: (ReconciledPayment | undefined)[] = [];
+  for (const candidate of candidates) {
+    const { payment, day } = candidate;
     let next = nextOf.get(day);
     if (next === undefined) nextOf.set(day, (next = nextDay(day)));
-    const days = [day, next];
-    const references = [payment.transactionId, payment.bankTransactionId ?? '', payment.bankExternalId ?? ''];
-    const index = (debitsByAmount.get(cents(payment.amount)) ?? []).find((i) => {
+    // The debits of the payment's amount: their key is sameMoney's own test, so the amounts are equal.
+    for (const i of debitsByAmount.get(cents(payment.amount)) ?? []) {
       const entry = entries[i];
-      return (
-        !used.has(i) &&
-        (entry.pending === true || days.includes(entry.date)) &&
-        sameMoney(entry.amount, payment.amount) &&
-        references.some((reference) => mentions(`${entry.description} ${entry.reference ?? ''}`, reference))
-      );
-    });
-    if (index !== undefined) {
-      used.add(index);
-      booked.set(index, payment.id);
+      if (booked[i] !== undefined || !(entry.pending === true || entry.date === day || entry.date === next)) continue;
+      const text = (texts[i] ??= `${entry.description} ${entry.reference ?? ''}`);
+      if ([payment.transactionId, payment.bankTransactionId ?? '', payment.bankExternalId ?? ''].some((reference) => mentions(text, reference))) {
+        booked[i] = payment;
+        candidate.booked = true;
+        break;
+      }
     }
   }
-  const byId = new Map(payments.map((p) => [p.id, p]));
   const dated: { day: string; order: number; line: ReconciliationLine }[] = entries.map((entry, i) => {
-    const paymentId = booked.get(i);
-    const line: ReconciliationLine =
-      paymentId !== undefined ? { kind: 'matched', entry, payment: byId.get(paymentId)! } : entry.type === 'CREDIT' ? { kind: 'credit', entry } : { kind: 'statement-only', entry };
+    const payment = booked[i];
+    const line: ReconciliationLine = payment !== undefined ? { kind: 'matched', entry, payment } : entry.type === 'CREDIT' ? { kind: 'credit', entry } : { kind: 'statement-only', entry };
     return { day: entry.date, order: i, line };
   });
-  const bookedIds = new Set(booked.values());
-  candidates
-    .filter((p) => !bookedIds.has(p.id) && p.state !== 'FAILED')
-    .forEach((payment, i) => dated.push({ day: dayOf.get(payment.id)!, order: entries.length + i, line: { kind: 'gerbang-only', payment } }));
+  for (const { payment, day, booked: isBooked } of candidates) {
+    if (!isBooked && payment.state !== 'FAILED') dated.push({ day, order: dated.length, line: { kind: 'gerbang-only', payment } });
+  }
   dated.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.order - b.order));
   const lines = dated.map((d) => d.line);
   const counts = { matched: 0, 'statement-only': 0, 'gerbang-only': 0, credit: 0 };
