@@ -21,7 +21,8 @@ export interface CreateTransferDeps {
   payments: PaymentRepository;
   /** The bank-id counters (a gateway hands them out in blocks: BankIdBlocks). */
   sequences: Pick<SequenceRepository, 'next'>;
-  accountGrants: AccountGrantRepository;
+  /** Read through RecentClients on the request path (a revoked grant is refused within GERBANG_CACHE_STALENESS_MS). */
+  accountGrants: Pick<AccountGrantRepository, 'isGranted'>;
   router: BankRouter;
   clock: () => number;
   /** Told when a transfer becomes final (the ERP's callback). */
