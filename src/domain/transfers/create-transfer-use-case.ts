@@ -43,7 +43,8 @@ export interface TransferReply {
 
 /**
  * One vendor payment, in the order that keeps money safe:
- *  1. the inbound exchange is committed to the audit before anything else;
+ *  1. the inbound exchange is committed to the audit before anything goes on (written together
+ *     with the reservation of step 3 when it can: one COMMIT makes both durable);
  *  2. the paying account is settled (asked for, or the default one) and must be a company
  *     account of a partner (400) granted to the client (404 otherwise, as if it did not exist);
  *  3. (client, transactionId) is reserved in the store, which decides idempotency for every
@@ -66,18 +67,28 @@ export async function createTransfer(deps: CreateTransferDeps, request: Transfer
     sourceAccount: request.sourceAccountNumber ?? null,
     beneficiaryAccount: request.beneficiaryAccountNumber,
   });
-  await ctx.audit.open();
-  // An account asked for is checked against the grants first, so a client learns nothing about
-  // the company's accounts it may not use (404 whether or not a partner holds it).
-  if (request.sourceAccountNumber !== undefined) await checkAccountGranted(deps.accountGrants, ctx.clientId, request.sourceAccountNumber, 'sourceAccountNumber');
-  const sourceAccountNumber = deps.router.payingAccount(request.sourceAccountNumber, request.beneficiaryBankCode);
-  ctx.audit.set({ sourceAccount: sourceAccountNumber });
-  // The account Gerbang chose (none was asked for) is checked too; one asked for was just checked.
-  if (sourceAccountNumber !== request.sourceAccountNumber) await checkAccountGranted(deps.accountGrants, ctx.clientId, sourceAccountNumber, 'sourceAccountNumber');
+  // Begun first and awaited before any answer: the grants and the first route are read from
+  // memory meanwhile, so the reservation usually joins the exchange's chain group (one COMMIT).
+  const opened = ctx.audit.open();
+  let sourceAccountNumber: string;
+  let first: FirstRoute | null;
+  try {
+    // An account asked for is checked against the grants first, so a client learns nothing about
+    // the company's accounts it may not use (404 whether or not a partner holds it).
+    if (request.sourceAccountNumber !== undefined) await checkAccountGranted(deps.accountGrants, ctx.clientId, request.sourceAccountNumber, 'sourceAccountNumber');
+    sourceAccountNumber = deps.router.payingAccount(request.sourceAccountNumber, request.beneficiaryBankCode);
+    ctx.audit.set({ sourceAccount: sourceAccountNumber });
+    // The account Gerbang chose (none was asked for) is checked too; one asked for was just checked.
+    if (sourceAccountNumber !== request.sourceAccountNumber) await checkAccountGranted(deps.accountGrants, ctx.clientId, sourceAccountNumber, 'sourceAccountNumber');
+    first = await firstRoute(deps, { ...request, sourceAccountNumber });
+  } catch (error) {
+    // The exchange's record is settled first (its failure, STORE_UNAVAILABLE, is the answer).
+    await opened;
+    throw error;
+  }
 
   const hash = requestHash(request);
-  const first = await firstRoute(deps, { ...request, sourceAccountNumber });
-  const reserved = await reserve(deps, request, ctx.clientId, hash, first?.sending);
+  const reserved = await reserveOnceOpened(deps, request, ctx.clientId, hash, first?.sending, opened);
   if ('replay' in reserved) return reserved.replay;
   const payment = reserved.payment;
 
@@ -244,6 +255,21 @@ function orderOf(request: TransferRequest & { sourceAccountNumber: string }, ban
 const CUSTOMER_TYPES = { PERSON: '1', COMPANY: '2', GOVERNMENT: '3' } as const;
 
 type Reservation = { payment: PaymentRecord } | { replay: TransferReply };
+
+/**
+ * Reserves the transfer beside the exchange's audit record being opened, so both usually commit in
+ * one chain group. Nothing goes on unless the record committed: when it did not (STORE_UNAVAILABLE,
+ * thrown), a reservation made meanwhile is released, as one that never reached a bank.
+ */
+async function reserveOnceOpened(deps: CreateTransferDeps, request: TransferRequest, clientId: string, hash: string, sending: SendingFields | undefined, opened: Promise<number>): Promise<Reservation> {
+  const [record, reservation] = await Promise.allSettled([opened, reserve(deps, request, clientId, hash, sending)]);
+  if (record.status === 'rejected') {
+    if (reservation.status === 'fulfilled' && 'payment' in reservation.value) await release(deps, reservation.value.payment);
+    throw record.reason;
+  }
+  if (reservation.status === 'rejected') throw reservation.reason;
+  return reservation.value;
+}
 
 /**
  * A reservation still RECEIVED this long after it was made belongs to a request that stopped
