@@ -1,10 +1,12 @@
 import { expect } from 'chai';
+import { RecentClients } from '../../../src/pipeline/auth/index.js';
 import { InternalAuditTrail } from '../../../src/audit/index.js';
 import type { BankCallContext, TransferOutcome } from '../../../src/banks/types.js';
 import type { FinalStateNotifier } from '../../../src/domain/callbacks/index.js';
 import { BankRouter } from '../../../src/domain/routing/index.js';
 import { createTransfer, type CreateTransferDeps, type TransferReply } from '../../../src/domain/transfers/create-transfer-use-case.js';
 import { requestHash } from '../../../src/domain/transfers/request-hash.js';
+import { BankIdBlocks } from '../../../src/domain/transfers/bank-transaction-id.js';
 import type { TransferResult } from '../../../src/domain/transfers/transfer-result.js';
 import type { TransferRequest } from '../../../src/domain/transfers/transfer-schema.js';
 import { AppError } from '../../../src/errors/index.js';
@@ -173,6 +175,28 @@ forEachBackend('createTransfer', (db) => {
     expect(exchange.bankCalls.map((leg) => leg.operation)).to.deep.equal(['transfer-intrabank']);
     expect(notified).to.deep.equal([{ clientId: client, result: reply.result }]);
     expect(backup.calls).to.deep.equal([]);
+  });
+
+  it('commits the exchange\'s audit record and the reservation in one chain group: one writer, one moment, consecutive links', async () => {
+    // The grants and bank ids as the API takes them (RecentClients, BankIdBlocks), warmed by a first
+    // transfer: then both come from memory.
+    const d = { ...deps(), accountGrants: new RecentClients(store(), 60_000, () => now), sequences: new BankIdBlocks(store().sequences) };
+    main.answerTransfer(outcome('SUCCESS'));
+    main.answerTransfer(outcome('SUCCESS'));
+    await pay(onUs(), d);
+    const request = onUs();
+    await pay(request, d);
+    const [exchange] = await exchanges(request.transactionId);
+    const reserved = (await payment(request.transactionId))!;
+    type Link = { writer_id: string; seq: number | string; recorded_at: number | string };
+    const [opened] = await store().db.query<Link>("SELECT writer_id, seq, recorded_at FROM audit_chain WHERE kind = 'open' AND record_id = ?", [exchange.id]);
+    const [reservation] = await store().db.query<Link>(
+      "SELECT c.writer_id, c.seq, c.recorded_at FROM audit_chain c JOIN payment_events e ON e.id = c.record_id WHERE c.kind = 'payment_event' AND e.payment_id = ? AND e.seq = 1",
+      [reserved.id],
+    );
+    expect(reservation.writer_id).to.equal(opened.writer_id);
+    expect(Number(reservation.recorded_at)).to.equal(Number(opened.recorded_at));
+    expect(Number(reservation.seq)).to.equal(Number(opened.seq) + 1);
   });
 
   it('sends the interbank fields of the request as the bank wants them', async () => {
