@@ -55,7 +55,7 @@ export interface TransferReply {
  *     sending leaves a record the status inquiry can follow; for the first route both are
  *     chosen before step 3 and written by the reservation itself (reserved SENDING, one write);
  *  5. the bank adapter sends it, every bank exchange audited as it happens;
- *  6. the outcome is stored and answered.
+ *  6. the outcome is stored and answered, the exchange's audit record completed beside it.
  * A transfer that certainly did not reach the bank is released so the ERP may retry it with the
  * same transactionId; one that may have reached it is never released and never re-sent.
  */
@@ -179,7 +179,7 @@ async function send(
     try {
       const outcome = await sendThrough(route, orderOf(request, bankTransactionId, transactionDate), ctx);
       decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: 'sent' });
-      return await recordOutcome(deps, payment, route, outcome, decisions);
+      return await recordOutcome(deps, payment, route, outcome, decisions, ctx.audit);
     } catch (error) {
       if (!isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'ROUTE_UNAVAILABLE')) throw error;
       const usable = routes.slice(index + 1).some((next) => !next.onlyAfter || next.onlyAfter === error.extensions.reason);
@@ -380,7 +380,7 @@ async function takeBackOwn(deps: CreateTransferDeps, clientId: string, transacti
   await writeNowOrLater('release of a reservation whose write failed', transactionId, takeBack);
 }
 
-async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, route: TransferRoute, outcome: TransferOutcome, routing: RoutingDecision[]): Promise<TransferReply> {
+async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, route: TransferRoute, outcome: TransferOutcome, routing: RoutingDecision[], audit: ExchangeAudit): Promise<TransferReply> {
   const now = deps.clock();
   const result = buildResult({ ...payment, bank: route.partner, operation: route.operation }, outcome, now, routing);
   const httpStatus = httpStatusOf(outcome.status);
@@ -401,7 +401,8 @@ async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, r
   // The bank has answered: tell the ERP the truth even if the store cannot take it now, and
   // store it as soon as the store (or, after a failover, another database node) takes it, so
   // a resend meets the stored answer rather than 409 until the resolver asks the bank.
-  await writeNowOrLater('transfer outcome', payment.transactionId, store, { status: outcome.status });
+  // The exchange's audit record is completed with this answer beside it (usually one chain group).
+  await Promise.all([writeNowOrLater('transfer outcome', payment.transactionId, store, { status: outcome.status }), audit.answer(httpStatus, result)]);
   return { httpStatus, result, replayed: false };
 }
 

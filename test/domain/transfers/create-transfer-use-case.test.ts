@@ -199,6 +199,29 @@ forEachBackend('createTransfer', (db) => {
     expect(Number(reservation.seq)).to.equal(Number(opened.seq) + 1);
   });
 
+  it('completes the exchange\'s audit record with its answer beside the outcome, in one chain group, before the answer is returned', async () => {
+    const d = { ...deps(), accountGrants: new RecentClients(store(), 60_000, () => now), sequences: new BankIdBlocks(store().sequences) };
+    main.answerTransfer(outcome('SUCCESS'));
+    const request = onUs();
+    const audit = new InternalAuditTrail(store().audit, { method: 'TEST', path: `/test/transfers/${request.transactionId}`, requestBody: request }, () => now);
+    const reply = await createTransfer(d, request, { clientId: client, audit });
+    // Nobody has called finish(): the use case completed the record with the answer it returns.
+    const [exchange] = await exchanges(request.transactionId);
+    expect(exchange).to.include({ outcome: 'completed', statusCode: 201 });
+    expect(JSON.parse(exchange.responseBody!)).to.deep.equal(JSON.parse(JSON.stringify(reply.result)));
+    await audit.finish(reply.httpStatus, reply.result);
+    expect(await exchanges(request.transactionId), 'finishing again writes nothing more').to.have.length(1);
+    type Link = { writer_id: string; seq: number | string; recorded_at: number | string };
+    const [completed] = await store().db.query<Link>("SELECT writer_id, seq, recorded_at FROM audit_chain WHERE kind = 'complete' AND record_id = ?", [exchange.id]);
+    const [settled] = await store().db.query<Link>(
+      "SELECT c.writer_id, c.seq, c.recorded_at FROM audit_chain c JOIN payment_events e ON e.id = c.record_id WHERE c.kind = 'payment_event' AND e.payment_id = ? AND e.seq = 2",
+      [(await payment(request.transactionId))!.id],
+    );
+    expect(completed.writer_id).to.equal(settled.writer_id);
+    expect(Number(completed.recorded_at)).to.equal(Number(settled.recorded_at));
+    expect(Number(completed.seq)).to.equal(Number(settled.seq) + 1);
+  });
+
   it('sends the interbank fields of the request as the bank wants them', async () => {
     main.answerTransfer(outcome('SUCCESS'));
     const request = toBri({ beneficiaryBankCode: '002', beneficiaryCustomerType: 'COMPANY', beneficiaryResident: false, beneficiaryAddress: 'Jl. Sudirman 1', purposeCode: '02', remark: '  short  ' });
