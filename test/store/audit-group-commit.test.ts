@@ -110,5 +110,9 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
     // A later turn's append starts a group of its own at once.
     await lanes.append('record', writeRecord('later'));
     expect(transactions()).to.equal(2);
+    // More than a group's worth in one turn: the rest go to the other chains, in parallel.
+    await Promise.all(Array.from({ length: 40 }, (_, i) => lanes.append('record', writeRecord(`burst${i}`))));
+    expect(transactions()).to.equal(4);
+    expect(lanes.heads()).to.have.length(2);
   });
 });

@@ -284,14 +284,16 @@ export class ChainLanes {
   }
 
   /**
-   * To the chain gathering this turn's appends, so they commit as one group; else to the chain
-   * with the fewest appends waiting: an idle one when there is one, else the shortest group.
+   * To the chain gathering this turn's appends, so they commit as one group (up to a full group);
+   * else to the chain with the fewest appends waiting: an idle one when there is one, else the
+   * shortest group.
    */
   append(kind: LinkKind, write: (tx: Queryable) => Promise<Written>): Promise<number>;
   append(kind: LinkKind, write: RecordWrite): Promise<number | null>;
   append(kind: LinkKind, write: RecordWrite): Promise<number | null> {
-    let lane = this.lanes.find((one) => one.gatheringGroup) ?? this.lanes[0];
-    if (!lane.gatheringGroup) for (const other of this.lanes) if (other.waiting < lane.waiting) lane = other;
+    const gathering = this.lanes.find((one) => one.gatheringGroup && one.waiting < MAX_GROUP);
+    let lane = gathering ?? this.lanes[0];
+    if (!gathering) for (const other of this.lanes) if (other.waiting < lane.waiting) lane = other;
     return lane.append(kind, write);
   }
 }
