@@ -10,7 +10,7 @@ import { BankIdBlocks } from '../../../src/domain/transfers/bank-transaction-id.
 import type { TransferResult } from '../../../src/domain/transfers/transfer-result.js';
 import type { TransferRequest } from '../../../src/domain/transfers/transfer-schema.js';
 import { AppError } from '../../../src/errors/index.js';
-import { UniqueViolationError, type PaymentRepository } from '../../../src/store/types.js';
+import { UniqueViolationError, type AuditRepository, type PaymentRepository } from '../../../src/store/types.js';
 import { forEachBackend } from '../../support/databases.js';
 import { captureLogs } from '../../support/log-capture.js';
 import { ScriptedBank, type ScriptedCall, type TransferOrder } from '../../support/scripted-bank.js';
@@ -468,6 +468,23 @@ forEachBackend('createTransfer', (db) => {
     expect(refusal.code).to.equal('NOT_FOUND');
     expect(await payment(chosen.transactionId)).to.equal(null);
     expect(main.calls).to.deep.equal([]);
+  });
+
+  it('sends nothing and releases the reservation made beside the record when the exchange\'s record is refused (503)', async () => {
+    const request = onUs();
+    // The audit store refuses the record (as a full disk or a lost node would) while the payments table takes the reservation.
+    const refusing = Object.create(store().audit) as AuditRepository;
+    refusing.open = async () => {
+      throw new Error('the audit store refused the record');
+    };
+    const audit = new InternalAuditTrail(refusing, { method: 'TEST', path: `/test/transfers/${request.transactionId}`, requestBody: request }, () => now);
+    const error = await createTransfer(deps(), request, { clientId: client, audit }).then(
+      () => expect.fail('expected createTransfer to refuse'),
+      (failure: unknown) => failure as AppError,
+    );
+    expect(error.code).to.equal('STORE_UNAVAILABLE');
+    expect(main.calls).to.deep.equal([]);
+    expect(await payment(request.transactionId), 'the reservation is released: a resend pays it').to.equal(null);
   });
 
   it('pays from the default account when none is asked for, and the audit names it', async () => {
