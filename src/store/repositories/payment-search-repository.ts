@@ -17,7 +17,7 @@ import type {
 } from '../types.js';
 import { PAYMENT_STATES } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
-import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, toPaymentRecord, type PaymentRow } from './payment-repository.js';
+import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, toPaymentRecord, type MacedColumn, type PaymentRow } from './payment-repository.js';
 import { chainCoverage } from './chain-coverage.js';
 import { lastTrustedEvents, paymentHistory, snapshotOfRow } from './payment-events.js';
 import type { Queryable } from '../types.js';
@@ -99,8 +99,12 @@ const JAKARTA_OFFSET_MS = 7 * 3_600_000;
  * A payment as a reconciliation reads it (ReconciledPayment): the columns of ix_payments_reconcile
  * (migration 029), so the read never opens a row; one sealed value, the paying account, per row.
  */
-const RECONCILED_COLUMNS = 'id, transaction_id, state, amount, bank_transaction_id, bank_transaction_date, bank_external_id, created_at, source_account';
-type ReconciledRow = Pick<PaymentRow, 'id' | 'transaction_id' | 'state' | 'amount' | 'bank_transaction_id' | 'bank_transaction_date' | 'bank_external_id' | 'created_at' | 'source_account'>;
+const RECONCILED_COLUMNS =
+  'id, transaction_id, state, amount, bank_transaction_id, bank_transaction_date, bank_external_id, created_at, source_account, client_id, request_hash, currency, mac_key_id, mac';
+type ReconciledRow = Pick<
+  PaymentRow,
+  'id' | 'transaction_id' | 'state' | 'amount' | 'bank_transaction_id' | 'bank_transaction_date' | 'bank_external_id' | 'created_at' | 'source_account' | MacedColumn
+>;
 
 /** A search's date range on created_at, as whereOf filters. */
 function dateFilters(search: PaymentSearch): [condition: string, value: SqlValue | undefined][] {
@@ -262,10 +266,16 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     return { rows, truncated };
   }
 
-  /** A row read with RECONCILED_COLUMNS, its paying account opened (IntegrityError when it was not sealed for the row). */
+  /**
+   * A row read with RECONCILED_COLUMNS, its paying account opened (IntegrityError when it was not
+   * sealed for the row) and marked (integrityProblem) when its MAC does not hold (migration 030):
+   * an amount or transaction id changed in the database is never matched or counted as paid.
+   */
   private reconciled(row: ReconciledRow): ReconciledPayment {
     const id = toNumber(row.id);
+    const problem = paymentMacProblem(this.sealer.keyRing, row);
     return {
+      ...(problem === null ? {} : { integrityProblem: problem }),
       id,
       transactionId: row.transaction_id,
       state: row.state,
