@@ -126,6 +126,16 @@ export class KeyRing {
     }
   }
 
+  /**
+   * The ring's keys, to build the same ring in a worker thread of this process that opens values
+   * for it (src/store/repositories/reconciliation-checks.ts): a copy inside the same process's
+   * memory, which any code of the process can already reach through this ring, so no new
+   * exposure. Never for anything that leaves the process (a log, a file, another process).
+   */
+  keysForWorkerThread(): RingKey[] {
+    return [...this.#byId].map(([id, key]) => ({ id, key: Buffer.from(key) }));
+  }
+
   /** The key id a sealed string names (null when it is not a sealed string). */
   static keyIdOf(sealed: string): string | null {
     const parts = sealed.split('.');

@@ -33,10 +33,11 @@ export interface StoreOptions {
   auditWriterId?: string;
 }
 
-/** Wires every repository onto one Db; `close()` closes the Db (pool or file). */
+/** Wires every repository onto one Db; `close()` ends the reconciliation's worker threads and closes the Db (pool or file). */
 export function createStore(db: Db, options: StoreOptions = {}): Store {
   const keys = options.auditKeys ?? null;
   const audit = new SqlAuditRepository(db, { keys, writerId: options.auditWriterId });
+  const paymentSearch = new SqlPaymentSearchRepository(db, keys);
   return {
     db,
     // Every change of a row that decides who may do what is recorded in the audit's chains (record_changes, migration 027).
@@ -54,12 +55,15 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
     batches: new SqlTransferBatchRepository(db, keys),
     callbacks: new SqlCallbackRepository(db, keys, audit.chain),
     bankNotifications: new SqlBankNotificationRepository(db),
-    paymentSearch: new SqlPaymentSearchRepository(db, keys),
+    paymentSearch,
     consoleUsers: new SqlConsoleUserRepository(db, keys, audit.chain),
     consoleSessions: new SqlConsoleSessionRepository(db, keys),
     consoleAudit: new SqlConsoleAuditRepository(db, audit.chain),
     auditVerifications: new SqlAuditVerificationRepository(db, keys),
     keyRotation: new SqlKeyRotationRepository(db, keys, audit.chain),
-    close: () => db.close(),
+    close: async () => {
+      await paymentSearch.close();
+      await db.close();
+    },
   };
 }

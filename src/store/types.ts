@@ -254,10 +254,13 @@ export interface PaymentRecord {
   integrityProblem?: string;
 }
 
-/** A payment as a reconciliation reads it (PaymentSearchRepository.fromAccount): what it matches and shows. */
+/**
+ * A payment as a reconciliation reads it (PaymentSearchRepository.fromAccount): what it matches
+ * and shows, and integrityProblem when its MAC does not hold (changed in the database).
+ */
 export type ReconciledPayment = Pick<
   PaymentRecord,
-  'id' | 'transactionId' | 'state' | 'amount' | 'bankTransactionId' | 'bankTransactionDate' | 'bankExternalId' | 'createdAt' | 'sourceAccount'
+  'id' | 'transactionId' | 'state' | 'amount' | 'bankTransactionId' | 'bankTransactionDate' | 'bankExternalId' | 'createdAt' | 'sourceAccount' | 'integrityProblem'
 >;
 
 /** The first route's facts, written with the reservation itself: the payment is reserved straight into SENDING. */
@@ -847,8 +850,9 @@ export interface PaymentSearchRepository {
    * The payments paid from `sourceAccount` received in [from, to) (epoch ms), oldest first. The
    * paying account is sealed; its keyed tag (migration 022) finds the rows, and each row's sealed
    * account is opened and must be `sourceAccount`. At most RECONCILE_LIMIT are read, and
-   * `truncated` says when the period held more. Only what a reconciliation matches and shows is
-   * read, from one index (migration 029).
+   * `truncated` says when the period held more. Only what a reconciliation matches and shows, and
+   * what each payment's MAC is checked from, is read, from one index (migrations 029, 030); a
+   * payment whose MAC does not hold carries its integrityProblem.
    */
   fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }>;
   /** Other clients' SUCCESS payments with the same transactionId: a possible double payment. */

@@ -56,3 +56,23 @@ describe('the reconciliation page over a long period', () => {
     expect(rows(html, 'matched')).to.equal(2);
   });
 });
+
+describe('a payment changed in the database, in a reconciliation', () => {
+  it('books no debit and is not counted as paid or unbooked: its line is marked with what was found', () => {
+    const kept = payment(1, 'SUCCESS');
+    const altered = { ...payment(2, 'SUCCESS'), integrityProblem: 'payments id 2 (c / INV-100002) was altered' };
+    const reconciliation = reconcileStatement([kept, altered].map(debitOf), [kept, altered]);
+    expect(reconciliation.lines.map((line) => [line.kind, 'payment' in line ? line.payment.id : null])).to.deep.equal([
+      ['matched', 1],
+      ['statement-only', null],
+      ['forged', 2],
+    ]);
+    expect(reconciliation.counts).to.deep.equal({ matched: 1, 'statement-only': 1, 'gerbang-only': 0, credit: 0, forged: 1 });
+    const html = reconciliationPage(
+      { t: translator('id'), lang: 'id', here: '/console/reconciliation' },
+      { form: { account: '0201245680', from: '2026-11-20', to: '2026-11-20' }, errors: [], result: { bank: 'bca', reconciliation, truncated: false } },
+    );
+    expect(html).to.contain('<strong data-count="forged">1</strong>').and.to.contain('DIUBAH DI LUAR GERBANG').and.to.contain('payments id 2 (c / INV-100002) was altered');
+    expect(html).not.to.contain('Semua baris cocok');
+  });
+});

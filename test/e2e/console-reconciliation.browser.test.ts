@@ -219,4 +219,34 @@ describe('Finance console: reconciliation in a browser', function () {
       });
     });
   }
+  describe('a payment whose amount was changed in the database', () => {
+    let forged: { transactionId: string; id: number };
+
+    before(async () => {
+      const transfer = sampleTransfer({ amount: '6500000.00', sourceAccountNumber: ACCOUNT, beneficiaryName: 'PT Sumber Makmur' });
+      await gw.request('/v1/transfers', { headers: { authorization: `Bearer ${await gw.token(payer)}` }, json: transfer });
+      const payment = await gw.store.payments.find(payer.clientId, transfer.transactionId as string);
+      expect(payment?.state).to.equal('SUCCESS');
+      forged = { transactionId: transfer.transactionId as string, id: payment!.id };
+      // As an attacker with the database but no key would: the same sum written otherwise, so
+      // the bank's debit still has its amount; the MAC is left as it was.
+      await gw.store.db.execute("UPDATE payments SET amount = '6500000.0' WHERE id = ?", [forged.id]);
+      await signIn(con);
+    });
+
+    for (const lang of ['id', 'en'] as const) {
+      it(`is marked, never matched nor counted, and its debit stays on the statement only (${lang})`, async () => {
+        await page.goto(`${con.url}/lang?to=${lang}&back=/console/payments`);
+        await page.goto(`${con.url}/reconciliation?account=${ACCOUNT}&from=${typedDay(Date.now() - DAY_MS)}&to=${typedDay(Date.now())}`);
+        expect(await kindOf(`#payment-${forged.id}`)).to.equal('forged');
+        expect(await page.textContent(`#payment-${forged.id} .integrity-failed`)).to.contain(lang === 'id' ? 'DIUBAH DI LUAR GERBANG' : 'CHANGED OUTSIDE GERBANG');
+        expect(await page.textContent(`#payment-${forged.id} .integrity-problem`)).to.contain(`payments id ${forged.id}`).and.to.contain('was altered');
+        expect(await page.locator(`tr[data-kind=statement-only]:has-text("${forged.transactionId}")`).count()).to.equal(1);
+        expect(await page.textContent('[data-count=forged]')).to.equal('1');
+        expect(await page.textContent('[data-count=matched]')).to.equal('2');
+        expect(await page.textContent('[data-count=gerbang-only]')).to.equal('1');
+        expect(await axeViolations(page)).to.deep.equal([]);
+      });
+    }
+  });
 });

@@ -264,6 +264,22 @@ forEachBackend('Payment search (console list)', (ctx) => {
     }
   });
 
+  it('marks a payment of the account whose amount was changed in the database, from the same index (migration 030)', async () => {
+    const store = ctx.store();
+    const who = `forge-${randomBytes(4).toString('hex')}`;
+    const start = Date.UTC(2031, 4, 5, 1, 0, 0);
+    for (const [tx, at] of [['FORGE-KEPT', start + 1000], ['FORGE-ALTERED', start + 2000]] as const) {
+      await store.payments.reserve({ clientId: who, transactionId: tx, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: '0201245680' }, at);
+    }
+    // An attacker with the database but no key: the amount rewritten, the MAC left as it was.
+    await store.db.execute("UPDATE payments SET amount = '1000.0' WHERE client_id = ? AND transaction_id = 'FORGE-ALTERED'", [who]);
+    const found = await store.paymentSearch.fromAccount('0201245680', start, start + DAY);
+    expect(found.rows.map((p) => [p.transactionId, p.integrityProblem])).to.deep.equal([
+      ['FORGE-KEPT', undefined],
+      ['FORGE-ALTERED', `payments id ${found.rows[1].id} (${who} / FORGE-ALTERED) was altered: its client, transaction id, request hash, amount, currency or creation time no longer match its MAC`],
+    ]);
+  });
+
   it('still opens each row\'s sealed account: a tag or a sealed account copied from another account\'s payment does not bring that payment in', async () => {
     const store = ctx.store();
     const who = `copy-${randomBytes(4).toString('hex')}`;

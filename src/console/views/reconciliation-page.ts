@@ -41,7 +41,7 @@ export const SHOWN_LINES = 1_000;
 
 /** Whether a line needs a look: anything but a debit booking a successful payment, or money in. */
 function needsLook(line: ReconciliationLine): boolean {
-  return line.kind === 'statement-only' || line.kind === 'gerbang-only' || (line.kind === 'matched' && line.payment.state !== 'SUCCESS');
+  return line.kind === 'statement-only' || line.kind === 'gerbang-only' || line.kind === 'forged' || (line.kind === 'matched' && line.payment.state !== 'SUCCESS');
 }
 
 function number(lang: 'id' | 'en', n: number): string {
@@ -86,8 +86,10 @@ export function reconciliationPage(ctx: PageContext, view: ReconciliationView): 
 function results(ctx: PageContext, result: NonNullable<ReconciliationView['result']>, focus: number | undefined): Html {
   const { t, lang } = ctx;
   const { lines, counts } = result.reconciliation;
-  const summary = html`<p class="info" id="recon-summary">${t('reconFromBank')} ${bankLabel(result.bank) ?? result.bank}: ${t('recon_matched')} <strong data-count="matched">${counts.matched}</strong> · ${t('recon_statement-only')} <strong data-count="statement-only">${counts['statement-only']}</strong> · ${t('recon_gerbang-only')} <strong data-count="gerbang-only">${counts['gerbang-only']}</strong> · ${t('recon_credit')} <strong data-count="credit">${counts.credit}</strong></p>${
-    counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && lines.length > 0 ? html`<p class="ok" role="status">${t('reconAllMatched')}</p>` : ''
+  const summary = html`<p class="info" id="recon-summary">${t('reconFromBank')} ${bankLabel(result.bank) ?? result.bank}: ${t('recon_matched')} <strong data-count="matched">${counts.matched}</strong> · ${t('recon_statement-only')} <strong data-count="statement-only">${counts['statement-only']}</strong> · ${t('recon_gerbang-only')} <strong data-count="gerbang-only">${counts['gerbang-only']}</strong> · ${t('recon_credit')} <strong data-count="credit">${counts.credit}</strong>${
+    counts.forged > 0 ? html` · <strong class="integrity-failed">${t('recon_forged')}</strong> <strong data-count="forged">${counts.forged}</strong>` : ''
+  }</p>${
+    counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && lines.length > 0 ? html`<p class="ok" role="status">${t('reconAllMatched')}</p>` : ''
   }${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated').replace('{n}', number(lang, RECONCILE_LIMIT))}</p>` : ''}`;
   if (lines.length === 0) return html`${summary}<p class="empty">${t('reconEmpty')}</p>`;
   let shown = lines;
@@ -108,8 +110,8 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
 
 function row(ctx: PageContext, line: ReconciliationLine, focus: number | undefined): Html {
   const { t, lang } = ctx;
-  const entry = line.kind === 'gerbang-only' ? null : line.entry;
-  const payment = line.kind === 'matched' || line.kind === 'gerbang-only' ? line.payment : null;
+  const entry = line.kind === 'gerbang-only' || line.kind === 'forged' ? null : line.entry;
+  const payment = line.kind === 'matched' || line.kind === 'gerbang-only' || line.kind === 'forged' ? line.payment : null;
   const day = entry ? entry.date : paymentDay(payment!);
   const bankCell = entry
     ? html`<span class="entry-type">${entry.type === 'DEBIT' ? t('debit') : t('credit')}</span>${entry.pending ? html` (${t('notBookedYet')})` : ''}<br><span class="entry-text">${entry.description}${entry.reference && entry.reference !== entry.description ? html` · ${entry.reference}` : ''}</span>`
@@ -135,6 +137,6 @@ function row(ctx: PageContext, line: ReconciliationLine, focus: number | undefin
 <td class="num">${entry ? formatRupiah(entry.amount.replace(/^-/, '')) : '—'}</td>
 <td>${paymentCell}</td>
 <td class="num">${payment ? formatRupiah(payment.amount) : '—'}</td>
-<td><strong>${t(`recon_${line.kind}`)}</strong>${hint ? html`<br><span class="reason">${hint}</span>` : ''}</td>
+<td>${line.kind === 'forged' ? integrityMark(t, line.payment.integrityProblem) : html`<strong>${t(`recon_${line.kind}`)}</strong>${hint ? html`<br><span class="reason">${hint}</span>` : ''}`}</td>
 </tr>`;
 }

@@ -10,13 +10,16 @@ import { mentions } from './statement-proof.js';
  *   transfer carried, on its transaction date or the next day);
  * - `statement-only`: a debit no payment of Gerbang explains (a transfer made elsewhere, a fee);
  * - `gerbang-only`: a payment Gerbang sent (or may have sent) that no debit books;
- * - `credit`: money in, which Gerbang never sends: shown for completeness, never a problem.
+ * - `credit`: money in, which Gerbang never sends: shown for completeness, never a problem;
+ * - `forged`: a payment whose MAC does not hold (its amount, transaction id or time changed in the
+ *   database): never matched, never counted as paid, shown with what was found.
  */
 export type ReconciliationLine =
   | { kind: 'matched'; entry: StatementEntry; payment: ReconciledPayment }
   | { kind: 'statement-only'; entry: StatementEntry }
   | { kind: 'gerbang-only'; payment: ReconciledPayment }
-  | { kind: 'credit'; entry: StatementEntry };
+  | { kind: 'credit'; entry: StatementEntry }
+  | { kind: 'forged'; payment: ReconciledPayment & { integrityProblem: string } };
 
 export interface Reconciliation {
   lines: ReconciliationLine[];
@@ -42,6 +45,8 @@ function nextDay(day: string): string {
  * debit books at most one payment. A refused payment (FAILED) that no debit books is not a line
  * (nothing left the account, as expected); one a debit books is matched, and the page must say
  * the money left although Gerbang reported a failure. Payments never sent (RECEIVED) are left out.
+ * A payment marked changed outside Gerbang (integrityProblem) books nothing: its line is `forged`
+ * (its facts may be the forger's), and a debit it would have booked stays statement-only.
  * Lines come out by day, statement order kept within a day.
  */
 export function reconcileStatement(entries: readonly StatementEntry[], payments: readonly ReconciledPayment[]): Reconciliation {
@@ -58,7 +63,7 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
   // A month is tens of thousands of payments: each one's day is worked out once (and each day's
   // next), each line's text once, and a booking is marked where it is looked up.
   const candidates = payments
-    .filter((p) => p.state !== 'RECEIVED')
+    .filter((p) => p.state !== 'RECEIVED' && p.integrityProblem === undefined)
     .map((payment) => ({ payment, day: paymentDay(payment), booked: false }))
     .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.payment.id - b.payment.id));
   const nextOf = new Map<string, string>();
@@ -88,9 +93,13 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
   for (const { payment, day, booked: isBooked } of candidates) {
     if (!isBooked && payment.state !== 'FAILED') dated.push({ day, order: dated.length, line: { kind: 'gerbang-only', payment } });
   }
+  for (const payment of payments) {
+    const problem = payment.integrityProblem;
+    if (problem !== undefined) dated.push({ day: paymentDay(payment), order: dated.length, line: { kind: 'forged', payment: { ...payment, integrityProblem: problem } } });
+  }
   dated.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.order - b.order));
   const lines = dated.map((d) => d.line);
-  const counts = { matched: 0, 'statement-only': 0, 'gerbang-only': 0, credit: 0 };
+  const counts = { matched: 0, 'statement-only': 0, 'gerbang-only': 0, credit: 0, forged: 0 };
   for (const line of lines) counts[line.kind] += 1;
   return { lines, counts };
 }

@@ -94,7 +94,7 @@ export function accountTag(ring: KeyRing, account: string, keyId?: string): stri
 }
 
 /** The problem with a payment row's MAC in words, or null when it matches. */
-export function paymentMacProblem(ring: KeyRing, row: PaymentRow): string | null {
+export function paymentMacProblem(ring: KeyRing, row: Pick<PaymentRow, 'id' | MacedColumn>): string | null {
   if (row.mac === null || row.mac_key_id === null) return `payments id ${toNumber(row.id)} carries no MAC: it was not written by the gateway`;
   if (!macHolds(ring, PAYMENT_PURPOSE, fixedFields(fixedOf(row)), { mac_key_id: row.mac_key_id, mac: row.mac })) {
     return `payments id ${toNumber(row.id)} (${row.client_id} / ${row.transaction_id}) was altered: its client, transaction id, request hash, amount, currency or creation time no longer match its MAC`;
@@ -102,7 +102,10 @@ export function paymentMacProblem(ring: KeyRing, row: PaymentRow): string | null
   return null;
 }
 
-function fixedOf(row: PaymentRow): PaymentFixed {
+/** The columns a payment's MAC is checked from (besides its id). */
+export type MacedColumn = 'client_id' | 'transaction_id' | 'request_hash' | 'amount' | 'currency' | 'created_at' | 'mac_key_id' | 'mac';
+
+function fixedOf(row: Pick<PaymentRow, MacedColumn>): PaymentFixed {
   return { clientId: row.client_id, transactionId: row.transaction_id, requestHash: row.request_hash, amount: row.amount, currency: row.currency, createdAt: toNumber(row.created_at) };
 }
 

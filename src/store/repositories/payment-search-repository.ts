@@ -17,8 +17,9 @@ import type {
 } from '../types.js';
 import { PAYMENT_STATES } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
-import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, toPaymentRecord, type PaymentRow } from './payment-repository.js';
+import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, toPaymentRecord, type MacedColumn, type PaymentRow } from './payment-repository.js';
 import { chainCoverage } from './chain-coverage.js';
+import { ReconciliationChecks } from './reconciliation-checks.js';
 import { lastTrustedEvents, paymentHistory, snapshotOfRow } from './payment-events.js';
 import type { Queryable } from '../types.js';
 import { place, ValueSealer, type SealPlace } from './sealed-values.js';
@@ -99,8 +100,12 @@ const JAKARTA_OFFSET_MS = 7 * 3_600_000;
  * A payment as a reconciliation reads it (ReconciledPayment): the columns of ix_payments_reconcile
  * (migration 029), so the read never opens a row; one sealed value, the paying account, per row.
  */
-const RECONCILED_COLUMNS = 'id, transaction_id, state, amount, bank_transaction_id, bank_transaction_date, bank_external_id, created_at, source_account';
-type ReconciledRow = Pick<PaymentRow, 'id' | 'transaction_id' | 'state' | 'amount' | 'bank_transaction_id' | 'bank_transaction_date' | 'bank_external_id' | 'created_at' | 'source_account'>;
+const RECONCILED_COLUMNS =
+  'id, transaction_id, state, amount, bank_transaction_id, bank_transaction_date, bank_external_id, created_at, source_account, client_id, request_hash, currency, mac_key_id, mac';
+type ReconciledRow = Pick<
+  PaymentRow,
+  'id' | 'transaction_id' | 'state' | 'amount' | 'bank_transaction_id' | 'bank_transaction_date' | 'bank_external_id' | 'created_at' | 'source_account' | MacedColumn
+>;
 
 /** A search's date range on created_at, as whereOf filters. */
 function dateFilters(search: PaymentSearch): [condition: string, value: SqlValue | undefined][] {
@@ -163,6 +168,8 @@ function percentile(histogram: { durationMs: number; count: number }[], total: n
  */
 export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   private readonly sealer: ValueSealer;
+  /** Started on the first reconciliation, ended by close(). */
+  #checks: ReconciliationChecks | null = null;
 
   constructor(
     private readonly db: Db,
@@ -253,19 +260,36 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       }),
     ]);
     const truncated = reads.some((read) => read.length > RECONCILE_LIMIT);
-    const rows = reads
-      .flatMap((read) => read.slice(0, RECONCILE_LIMIT))
-      .map((row) => this.reconciled(row))
+    const read = reads.flatMap((rows) => rows.slice(0, RECONCILE_LIMIT));
+    const { accounts, macHolds } = await (this.#checks ??= new ReconciliationChecks(ring)).check(read);
+    const rows: ReconciledPayment[] = [];
+    read.forEach((row, i) => {
+      const payment = this.reconciled(row, accounts[i], macHolds[i]);
       // The tag narrows; the opened account decides (a tag is 128 bits of an HMAC, the account is the fact).
-      .filter((payment) => payment.sourceAccount === sourceAccount)
-      .sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
+      if (payment.sourceAccount === sourceAccount) rows.push(payment);
+    });
+    rows.sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
     return { rows, truncated };
   }
 
-  /** A row read with RECONCILED_COLUMNS, its paying account opened (IntegrityError when it was not sealed for the row). */
-  private reconciled(row: ReconciledRow): ReconciledPayment {
+  /** Ends the reconciliation's worker threads (ReconciliationChecks), with the store. */
+  async close(): Promise<void> {
+    await this.#checks?.close();
+  }
+
+  /**
+   * A row read with RECONCILED_COLUMNS and checked (ReconciliationChecks: `account` opened,
+   * `macHolds`), marked (integrityProblem) when its MAC does not hold (migration 030): an amount
+   * or transaction id changed in the database is never matched or counted as paid. A row whose
+   * checks failed is checked again here, so the error (IntegrityError when its account was not
+   * sealed for it, KeyRingError for a key not configured) or the problem is named.
+   */
+  private reconciled(row: ReconciledRow, account: string | null, macHolds: boolean): ReconciledPayment {
     const id = toNumber(row.id);
+    const sourceAccount = account ?? this.sealer.open(row.source_account, place('payments', 'source_account', [id]));
+    const problem = macHolds ? null : paymentMacProblem(this.sealer.keyRing, row);
     return {
+      ...(problem === null ? {} : { integrityProblem: problem }),
       id,
       transactionId: row.transaction_id,
       state: row.state,
@@ -274,7 +298,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       bankTransactionDate: row.bank_transaction_date,
       bankExternalId: row.bank_external_id,
       createdAt: toNumber(row.created_at),
-      sourceAccount: this.sealer.open(row.source_account, place('payments', 'source_account', [id])),
+      sourceAccount,
     };
   }
 

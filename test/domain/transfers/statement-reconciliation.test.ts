@@ -27,7 +27,7 @@ describe('reconcileStatement()', () => {
       ['matched', 'INV-BBBB'],
       ['statement-only', null],
     ]);
-    expect(counts).to.deep.equal({ matched: 2, 'statement-only': 1, 'gerbang-only': 0, credit: 0 });
+    expect(counts).to.deep.equal({ matched: 2, 'statement-only': 1, 'gerbang-only': 0, credit: 0, forged: 0 });
   });
 
   it('does not match on the amount alone, a reference inside a longer word, another amount or a day too late', () => {
@@ -41,7 +41,7 @@ describe('reconcileStatement()', () => {
       ],
       [p],
     );
-    expect(counts).to.deep.equal({ matched: 0, 'statement-only': 4, 'gerbang-only': 1, credit: 0 });
+    expect(counts).to.deep.equal({ matched: 0, 'statement-only': 4, 'gerbang-only': 1, credit: 0, forged: 0 });
   });
 
   it('keeps a refused payment out unless a debit books it, and never lists a payment never sent', () => {

@@ -1,0 +1,51 @@
+import { expect } from 'chai';
+import { placeOf } from '../../src/security/index.js';
+import { paymentMac } from '../../src/store/repositories/payment-repository.js';
+import { ReconciliationChecks, type CheckedRow } from '../../src/store/repositories/reconciliation-checks.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+
+/** A month of a busy account as the reconciliation reads it: each account sealed for its row, each payment under its MAC. */
+function sealedRows(count: number): CheckedRow[] {
+  return Array.from({ length: count }, (_, i) => {
+    const id = i + 1;
+    const fixed = { clientId: 'erp-1', transactionId: `INV-${id}`, requestHash: 'a'.repeat(64), amount: `${1000 + id}.00`, currency: 'IDR', createdAt: 1_800_000_000_000 + id };
+    const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
+    return {
+      id,
+      source_account: TEST_AUDIT_KEYS.encrypt(`02012400${id % 7}`, placeOf('payments', 'source_account', [id])),
+      client_id: fixed.clientId,
+      transaction_id: fixed.transactionId,
+      request_hash: fixed.requestHash,
+      amount: fixed.amount,
+      currency: fixed.currency,
+      created_at: fixed.createdAt,
+      mac_key_id: keyId,
+      mac,
+    };
+  });
+}
+
+describe('the reconciliation checks on worker threads', function () {
+  this.timeout(60_000);
+
+  it('open every account and check every MAC of a long period across threads, naming the rows that do not hold, until closed', async () => {
+    const rows = sealedRows(6_000);
+    // As an attacker with the database but no key, in the worker's share (the second half): row
+    // 5,000's account moved from row 10, row 5,500's amount rewritten.
+    rows[4_999] = { ...rows[4_999], source_account: rows[9].source_account };
+    rows[5_499] = { ...rows[5_499], amount: '1.00' };
+    const checks = new ReconciliationChecks(TEST_AUDIT_KEYS, 1);
+    try {
+      const answer = await checks.check(rows);
+      expect(checks.threads).to.equal(1);
+      expect(answer.accounts).to.deep.equal(rows.map((_, i) => (i === 4_999 ? null : `02012400${(i + 1) % 7}`)));
+      expect(answer.macHolds).to.deep.equal(rows.map((_, i) => i !== 5_499));
+    } finally {
+      await checks.close();
+    }
+    expect(checks.threads).to.equal(0);
+    // Closed with the store: a late check still answers, in the caller's thread.
+    expect((await checks.check(rows.slice(0, 3))).accounts).to.deep.equal(['020124001', '020124002', '020124003']);
+    expect(checks.threads).to.equal(0);
+  });
+});
