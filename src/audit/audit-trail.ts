@@ -41,6 +41,12 @@ export interface ExchangeAudit {
   /** Commits the exchange before anything goes to the bank; STORE_UNAVAILABLE when it cannot. */
   open(): Promise<number>;
   recordBankCall(call: BankCall): Promise<void>;
+  /**
+   * Completes the record now with the answer the use case is about to give (its write then joins
+   * the use case's last store write in one chain group); the answer given must be this one. The
+   * later completion of that answer waits for this write instead of writing again. Never throws.
+   */
+  answer(statusCode: number, body: unknown): Promise<void>;
 }
 
 /**
@@ -52,7 +58,8 @@ export interface ExchangeAudit {
 export class AuditTrail implements ExchangeAudit {
   private exchangeId: number | null = null;
   private fields: AuditFields = {};
-  private finished = false;
+  /** The completion's write, once begun (an exchange is completed once). */
+  private finishing: Promise<void> | null = null;
 
   constructor(
     private readonly repository: AuditRepository,
@@ -91,11 +98,18 @@ export class AuditTrail implements ExchangeAudit {
     await this.repository.recordBankCall(bankCallAudit(call, this.exchangeId, this.res.locals.requestId));
   }
 
-  /** Writes the final state of the exchange with the answer's body (once; later calls do nothing). */
-  async finish(responseBody: unknown, aborted = false): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
-    const status = this.res.statusCode;
+  answer(statusCode: number, body: unknown): Promise<void> {
+    this.finishing ??= this.complete(statusCode, body, false);
+    return this.finishing;
+  }
+
+  /** Writes the final state of the exchange with the answer's body (once; a later call waits for that write). */
+  finish(responseBody: unknown, aborted = false): Promise<void> {
+    this.finishing ??= this.complete(this.res.statusCode, responseBody, aborted);
+    return this.finishing;
+  }
+
+  private async complete(status: number, responseBody: unknown, aborted: boolean): Promise<void> {
     const outcome: AuditOutcome = aborted ? 'failed' : status >= 500 ? 'failed' : status >= 400 ? 'rejected' : 'completed';
     const completion = {
       outcome,

@@ -16,6 +16,8 @@ export class InternalAuditTrail implements ExchangeAudit {
   readonly requestId = `internal-${randomUUID()}`;
   private exchangeId: number | null = null;
   private fields: AuditFields = {};
+  /** The completion's write, once begun (an exchange is completed once). */
+  private finishing: Promise<void> | null = null;
 
   constructor(
     private readonly repository: AuditRepository,
@@ -56,8 +58,17 @@ export class InternalAuditTrail implements ExchangeAudit {
     await this.repository.recordBankCall(bankCallAudit(call, exchangeId, this.requestId));
   }
 
-  /** Completes the record with the work's result (or error) as its answer. */
-  async finish(statusCode: number, body: unknown, errorCode: string | null = null): Promise<void> {
+  answer(statusCode: number, body: unknown): Promise<void> {
+    return this.finish(statusCode, body);
+  }
+
+  /** Completes the record with the work's result (or error) as its answer (once; a later call waits for that write). */
+  finish(statusCode: number, body: unknown, errorCode: string | null = null): Promise<void> {
+    this.finishing ??= this.complete(statusCode, body, errorCode);
+    return this.finishing;
+  }
+
+  private async complete(statusCode: number, body: unknown, errorCode: string | null): Promise<void> {
     const outcome: AuditOutcome = statusCode >= 500 ? 'failed' : statusCode >= 400 ? 'rejected' : 'completed';
     try {
       const exchangeId = await this.open();

@@ -113,10 +113,12 @@ export function buildApp(deps: AppDeps): Express {
   // body (parsed only for a caller we know), then the request signature of a client that must
   // sign (it covers the raw body, so it comes after the parser that keeps it), then each route
   // validates and runs its use case.
+  // Client rows and account grants as fresh as GERBANG_CACHE_STALENESS_MS promises, for every route.
+  const recent = new RecentClients(store, config.cacheStalenessMs, clock);
   const authenticatedCaller = [
     authenticateStep({
       tokens: deps.tokens,
-      clients: new RecentClients(store.clients, config.cacheStalenessMs, clock),
+      clients: recent,
       clientCredentials: store.clientCredentials,
       apiKeys: new ApiKeys(store.clientCredentials),
       entra: config.entra ? new EntraTokens(config.entra, clock) : null,
@@ -128,12 +130,12 @@ export function buildApp(deps: AppDeps): Express {
   app.use(
     transferRoutes(
       routes,
-      { payments: store.payments, sequences: deps.bankIds, accountGrants: store.accountGrants, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals },
+      { payments: store.payments, sequences: deps.bankIds, accountGrants: recent, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals },
       authenticated,
     ),
   );
   app.use(callbackRoutes(routes, deps.callbacks.signer, authenticated));
-  app.use(accountRoutes(routes, { router: deps.router, accountGrants: store.accountGrants, clock }, authenticated));
+  app.use(accountRoutes(routes, { router: deps.router, accountGrants: recent, clock }, authenticated));
   // A payment run is the one body allowed to be larger (up to GERBANG_BATCH_MAX_LINES lines).
   app.use(
     batchRoutes(

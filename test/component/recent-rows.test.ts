@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { TRANSFER_PATH } from '../../src/banks/bca-legacy/index.js';
 import { storeTokenCache } from '../../src/gateway/bank-partners.js';
 import type { Store } from '../../src/store/index.js';
 import { createMariaDbDatabase } from '../support/databases.js';
@@ -70,6 +71,33 @@ describe('Client rows and bank tokens across two nodes, reused for at most 1 s',
       for (const ms of took) expect(ms).to.be.at.most(BOUND_MS + SLACK_MS);
     });
   }
+
+  it('refuses an account grant revoked in the database on both nodes within the bound (404, nothing sent)', async () => {
+    const client = await nodes[0].createClient();
+    const tokens = await warm(client);
+    const revoked = Date.now();
+    expect(await nodes[0].store.accountGrants.revoke(client.clientId, '0201245680')).to.equal(true);
+    const took = await Promise.all(
+      nodes.map(async (node, i) => {
+        for (;;) {
+          const answer = await node.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${tokens[i]}` } });
+          if (answer.status === 404) return Date.now() - revoked;
+          expect(answer.status, answer.text).to.equal(201);
+          if (Date.now() - revoked > 10 * BOUND_MS) throw new Error('still paying from a revoked account after ten times the bound');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }),
+    );
+    for (const ms of took) expect(ms).to.be.at.most(BOUND_MS + SLACK_MS);
+    // Once refused, refused for good (no cached grant comes back), and nothing reaches the bank.
+    const transfersSent = () => bank.simulator.calls.filter((call) => call.path === TRANSFER_PATH).length;
+    const sentBefore = transfersSent();
+    for (const [i, node] of nodes.entries()) {
+      const answer = await node.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${tokens[i]}` } });
+      expect(answer.status, answer.text).to.equal(404);
+    }
+    expect(transfersSent()).to.equal(sentBefore);
+  });
 
   it('stops using a bank token dropped from the shared cache within the bound: one new token for both nodes', async () => {
     const client = await nodes[0].createClient();

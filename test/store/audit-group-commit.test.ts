@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { CHAIN_PURPOSE, ChainWriter, GENESIS, linkHash, type LinkKind } from '../../src/store/repositories/audit-chain.js';
+import { CHAIN_PURPOSE, ChainLanes, ChainWriter, GENESIS, linkHash, type LinkKind } from '../../src/store/repositories/audit-chain.js';
 import type { Db, Queryable } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { forEachBackend } from '../support/databases.js';
@@ -77,7 +77,7 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
     expect(new Set(ids).size).to.equal(40);
     const links = await checkedChain(writerId);
     expect(links.map((l) => Number(l.record_id)).sort((a, b) => a - b)).to.deep.equal([...ids].sort((a, b) => a - b));
-    // The first append runs alone; the 39 that queued behind it go in groups of up to 32.
+    // Made in one turn, they go in groups of up to 32.
     expect(transactions()).to.be.at.most(3);
   });
 
@@ -95,5 +95,24 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
     const links = await checkedChain(writerId);
     expect(links).to.have.length(6);
     expect((await ctx.store().db.query(`SELECT id FROM ${table} WHERE id = -1`)).length, 'the bad record left nothing').to.equal(0);
+  });
+
+  it('writes the appends of one turn (an exchange\'s record and its reservation) to one chain in one transaction, though other chains are idle', async () => {
+    const { db, transactions } = countingDb();
+    const baseId = `gc-${randomBytes(4).toString('hex')}`;
+    const lanes = new ChainLanes(db, baseId, 4, () => TEST_AUDIT_KEYS);
+    const ids = await Promise.all([lanes.append('open', writeRecord('open')), lanes.append('payment_event', writeRecord('reserve'))]);
+    expect(transactions()).to.equal(1);
+    const heads = lanes.heads();
+    expect(heads, 'one chain took both').to.have.length(1);
+    const links = await checkedChain(heads[0].writerId);
+    expect(links.map((l) => Number(l.record_id))).to.deep.equal(ids);
+    // A later turn's append starts a group of its own at once.
+    await lanes.append('record', writeRecord('later'));
+    expect(transactions()).to.equal(2);
+    // More than a group's worth in one turn: the rest go to the other chains, in parallel.
+    await Promise.all(Array.from({ length: 40 }, (_, i) => lanes.append('record', writeRecord(`burst${i}`))));
+    expect(transactions()).to.equal(4);
+    expect(lanes.heads()).to.have.length(2);
   });
 });

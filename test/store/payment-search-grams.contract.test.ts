@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAppError } from '../../src/errors/index.js';
 import { placeOf } from '../../src/security/index.js';
@@ -80,6 +80,13 @@ forEachBackend('Payment text search through the keyed trigram index', (ctx) => {
     // The hash is keyed: the same trigram under another key is another number.
     const other = ringOf(testKeySpec('other'));
     expect(gramHash(other, 'sum')).not.to.equal(gramHash(TEST_AUDIT_KEYS, 'sum'));
+    // Remembered per ring: a ring with the same key id and another key (a restore from the wrong
+    // backup, a test's own ring) never gets the other's hashes, asked in either order.
+    const sameId = ringOf(testKeySpec(TEST_AUDIT_KEYS.currentKeyId));
+    const known = gramHash(TEST_AUDIT_KEYS, 'mak');
+    expect(gramHash(sameId, 'mak')).not.to.equal(known);
+    expect(gramHash(TEST_AUDIT_KEYS, 'mak')).to.equal(known);
+    expect(known).to.equal(createHmac('sha256', TEST_AUDIT_KEYS.macKey('payment search gram').key).update('mak').digest().readBigInt64BE(0));
   });
 
   it('drops candidates that hold every trigram of the term without containing it (trigrams spread over two fields, a hash collision)', async () => {

@@ -7,7 +7,7 @@ import type { AccountGrantRepository } from '../../store/types.js';
  * an account that does not exist, so a client learns nothing about the accounts it may not use;
  * the exchange's audit row keeps the refusal.
  */
-export async function checkAccountGranted(grants: AccountGrantRepository, clientId: string, accountNumber: string, field: string): Promise<void> {
+export async function checkAccountGranted(grants: Pick<AccountGrantRepository, 'isGranted'>, clientId: string, accountNumber: string, field: string): Promise<void> {
   if (await grants.isGranted(clientId, accountNumber)) return;
   throw new AppError('NOT_FOUND', 'No such account.', { fields: [{ field, message: `no account ${accountNumber} is known to this client` }] });
 }

@@ -12,7 +12,8 @@ const log = getLogger('accounts');
 
 export interface AccountDeps {
   router: BankRouter;
-  accountGrants: AccountGrantRepository;
+  /** Read through RecentClients on the request path (a revoked grant is refused within GERBANG_CACHE_STALENESS_MS). */
+  accountGrants: Pick<AccountGrantRepository, 'isGranted'>;
   clock: () => number;
 }
 

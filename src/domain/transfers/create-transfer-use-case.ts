@@ -21,7 +21,8 @@ export interface CreateTransferDeps {
   payments: PaymentRepository;
   /** The bank-id counters (a gateway hands them out in blocks: BankIdBlocks). */
   sequences: Pick<SequenceRepository, 'next'>;
-  accountGrants: AccountGrantRepository;
+  /** Read through RecentClients on the request path (a revoked grant is refused within GERBANG_CACHE_STALENESS_MS). */
+  accountGrants: Pick<AccountGrantRepository, 'isGranted'>;
   router: BankRouter;
   clock: () => number;
   /** Told when a transfer becomes final (the ERP's callback). */
@@ -42,7 +43,8 @@ export interface TransferReply {
 
 /**
  * One vendor payment, in the order that keeps money safe:
- *  1. the inbound exchange is committed to the audit before anything else;
+ *  1. the inbound exchange is committed to the audit before anything goes on (written together
+ *     with the reservation of step 3 when it can: one COMMIT makes both durable);
  *  2. the paying account is settled (asked for, or the default one) and must be a company
  *     account of a partner (400) granted to the client (404 otherwise, as if it did not exist);
  *  3. (client, transactionId) is reserved in the store, which decides idempotency for every
@@ -53,7 +55,7 @@ export interface TransferReply {
  *     sending leaves a record the status inquiry can follow; for the first route both are
  *     chosen before step 3 and written by the reservation itself (reserved SENDING, one write);
  *  5. the bank adapter sends it, every bank exchange audited as it happens;
- *  6. the outcome is stored and answered.
+ *  6. the outcome is stored and answered, the exchange's audit record completed beside it.
  * A transfer that certainly did not reach the bank is released so the ERP may retry it with the
  * same transactionId; one that may have reached it is never released and never re-sent.
  */
@@ -65,18 +67,28 @@ export async function createTransfer(deps: CreateTransferDeps, request: Transfer
     sourceAccount: request.sourceAccountNumber ?? null,
     beneficiaryAccount: request.beneficiaryAccountNumber,
   });
-  await ctx.audit.open();
-  // An account asked for is checked against the grants first, so a client learns nothing about
-  // the company's accounts it may not use (404 whether or not a partner holds it).
-  if (request.sourceAccountNumber !== undefined) await checkAccountGranted(deps.accountGrants, ctx.clientId, request.sourceAccountNumber, 'sourceAccountNumber');
-  const sourceAccountNumber = deps.router.payingAccount(request.sourceAccountNumber, request.beneficiaryBankCode);
-  ctx.audit.set({ sourceAccount: sourceAccountNumber });
-  // The account Gerbang chose (none was asked for) is checked too; one asked for was just checked.
-  if (sourceAccountNumber !== request.sourceAccountNumber) await checkAccountGranted(deps.accountGrants, ctx.clientId, sourceAccountNumber, 'sourceAccountNumber');
+  // Begun first and awaited before any answer: the grants and the first route are read from
+  // memory meanwhile, so the reservation usually joins the exchange's chain group (one COMMIT).
+  const opened = ctx.audit.open();
+  let sourceAccountNumber: string;
+  let first: FirstRoute | null;
+  try {
+    // An account asked for is checked against the grants first, so a client learns nothing about
+    // the company's accounts it may not use (404 whether or not a partner holds it).
+    if (request.sourceAccountNumber !== undefined) await checkAccountGranted(deps.accountGrants, ctx.clientId, request.sourceAccountNumber, 'sourceAccountNumber');
+    sourceAccountNumber = deps.router.payingAccount(request.sourceAccountNumber, request.beneficiaryBankCode);
+    ctx.audit.set({ sourceAccount: sourceAccountNumber });
+    // The account Gerbang chose (none was asked for) is checked too; one asked for was just checked.
+    if (sourceAccountNumber !== request.sourceAccountNumber) await checkAccountGranted(deps.accountGrants, ctx.clientId, sourceAccountNumber, 'sourceAccountNumber');
+    first = await firstRoute(deps, { ...request, sourceAccountNumber });
+  } catch (error) {
+    // The exchange's record is settled first (its failure, STORE_UNAVAILABLE, is the answer).
+    await opened;
+    throw error;
+  }
 
   const hash = requestHash(request);
-  const first = await firstRoute(deps, { ...request, sourceAccountNumber });
-  const reserved = await reserve(deps, request, ctx.clientId, hash, first?.sending);
+  const reserved = await reserveOnceOpened(deps, request, ctx.clientId, hash, first?.sending, opened);
   if ('replay' in reserved) return reserved.replay;
   const payment = reserved.payment;
 
@@ -167,7 +179,7 @@ async function send(
     try {
       const outcome = await sendThrough(route, orderOf(request, bankTransactionId, transactionDate), ctx);
       decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: 'sent' });
-      return await recordOutcome(deps, payment, route, outcome, decisions);
+      return await recordOutcome(deps, payment, route, outcome, decisions, ctx.audit);
     } catch (error) {
       if (!isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'ROUTE_UNAVAILABLE')) throw error;
       const usable = routes.slice(index + 1).some((next) => !next.onlyAfter || next.onlyAfter === error.extensions.reason);
@@ -243,6 +255,21 @@ function orderOf(request: TransferRequest & { sourceAccountNumber: string }, ban
 const CUSTOMER_TYPES = { PERSON: '1', COMPANY: '2', GOVERNMENT: '3' } as const;
 
 type Reservation = { payment: PaymentRecord } | { replay: TransferReply };
+
+/**
+ * Reserves the transfer beside the exchange's audit record being opened, so both usually commit in
+ * one chain group. Nothing goes on unless the record committed: when it did not (STORE_UNAVAILABLE,
+ * thrown), a reservation made meanwhile is released, as one that never reached a bank.
+ */
+async function reserveOnceOpened(deps: CreateTransferDeps, request: TransferRequest, clientId: string, hash: string, sending: SendingFields | undefined, opened: Promise<number>): Promise<Reservation> {
+  const [record, reservation] = await Promise.allSettled([opened, reserve(deps, request, clientId, hash, sending)]);
+  if (record.status === 'rejected') {
+    if (reservation.status === 'fulfilled' && 'payment' in reservation.value) await release(deps, reservation.value.payment);
+    throw record.reason;
+  }
+  if (reservation.status === 'rejected') throw reservation.reason;
+  return reservation.value;
+}
 
 /**
  * A reservation still RECEIVED this long after it was made belongs to a request that stopped
@@ -353,7 +380,7 @@ async function takeBackOwn(deps: CreateTransferDeps, clientId: string, transacti
   await writeNowOrLater('release of a reservation whose write failed', transactionId, takeBack);
 }
 
-async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, route: TransferRoute, outcome: TransferOutcome, routing: RoutingDecision[]): Promise<TransferReply> {
+async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, route: TransferRoute, outcome: TransferOutcome, routing: RoutingDecision[], audit: ExchangeAudit): Promise<TransferReply> {
   const now = deps.clock();
   const result = buildResult({ ...payment, bank: route.partner, operation: route.operation }, outcome, now, routing);
   const httpStatus = httpStatusOf(outcome.status);
@@ -374,7 +401,8 @@ async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, r
   // The bank has answered: tell the ERP the truth even if the store cannot take it now, and
   // store it as soon as the store (or, after a failover, another database node) takes it, so
   // a resend meets the stored answer rather than 409 until the resolver asks the bank.
-  await writeNowOrLater('transfer outcome', payment.transactionId, store, { status: outcome.status });
+  // The exchange's audit record is completed with this answer beside it (usually one chain group).
+  await Promise.all([writeNowOrLater('transfer outcome', payment.transactionId, store, { status: outcome.status }), audit.answer(httpStatus, result)]);
   return { httpStatus, result, replayed: false };
 }
 

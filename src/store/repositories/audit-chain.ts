@@ -135,6 +135,8 @@ export class ChainWriter {
   private head: Head | undefined;
   private readonly queue: PendingAppend[] = [];
   private draining = false;
+  /** A drain is due at the end of this turn of the event loop: appends made meanwhile join its group. */
+  private gathering = false;
 
   constructor(
     private readonly db: Db,
@@ -150,12 +152,18 @@ export class ChainWriter {
     return this.queue.length + (this.draining ? 1 : 0);
   }
 
+  /** True while this chain gathers the appends of the current turn for a group not yet begun. */
+  get gatheringGroup(): boolean {
+    return this.gathering;
+  }
+
   /**
    * Runs `write` (which inserts or updates one record and returns its id and content digest)
    * and appends its link, in one transaction: the record and its link commit together or not
-   * at all, and the promise settles only then. Appends that arrive while one is being written
-   * wait, and are then written together: their records, their links in one multi-row INSERT,
-   * one head update and one COMMIT (group commit). If that group fails before its COMMIT, each
+   * at all, and the promise settles only then. Appends made in the same turn of the event loop
+   * (a request's audit record and its reservation), and those that arrive while a group is being
+   * written, are written together: their records, their links in one multi-row INSERT, one head
+   * update and one COMMIT (group commit). If that group fails before its COMMIT, each
    * of its records is written again on its own, so one bad record fails only its own request;
    * a failed COMMIT fails the whole group (it may have committed: the caller treats it like any
    * failed audit write). After any failure the head is re-read from the database before the
@@ -170,7 +178,14 @@ export class ChainWriter {
   append(kind: LinkKind, write: RecordWrite): Promise<number | null> {
     return new Promise<number | null>((resolve, reject) => {
       this.queue.push({ kind, write, resolve, reject });
-      if (!this.draining) void this.drain();
+      if (this.draining || this.gathering) return;
+      // Begun once this turn's synchronous work and promise jobs are done, so the appends they
+      // make share the group's statements instead of each paying a transaction of its own.
+      this.gathering = true;
+      setImmediate(() => {
+        this.gathering = false;
+        void this.drain();
+      });
     });
   }
 
@@ -337,12 +352,17 @@ export class ChainLanes {
     return this.lanes.flatMap((lane) => lane.committedHead ?? []);
   }
 
-  /** To the chain with the fewest appends waiting: an idle one when there is one, else the shortest group. */
+  /**
+   * To the chain gathering this turn's appends, so they commit as one group (up to a full group);
+   * else to the chain with the fewest appends waiting: an idle one when there is one, else the
+   * shortest group.
+   */
   append(kind: LinkKind, write: (tx: Queryable) => Promise<Written>): Promise<number>;
   append(kind: LinkKind, write: RecordWrite): Promise<number | null>;
   append(kind: LinkKind, write: RecordWrite): Promise<number | null> {
-    let lane = this.lanes[0];
-    for (const other of this.lanes) if (other.waiting < lane.waiting) lane = other;
+    const gathering = this.lanes.find((one) => one.gatheringGroup && one.waiting < MAX_GROUP);
+    let lane = gathering ?? this.lanes[0];
+    if (!gathering) for (const other of this.lanes) if (other.waiting < lane.waiting) lane = other;
     return lane.append(kind, write);
   }
 }

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
 import { UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type SqlValue } from '../types.js';
@@ -10,6 +10,7 @@ import { toNumber, toNumberOrNull, toStringOrNull, wellFormed } from './row-valu
 import { maskAccount } from './audit-records.js';
 import { KEY_ID_AFTER_PARTIAL_WRITE, place, ValueSealer, type ValueOpener } from './sealed-values.js';
 import { gramHashesOf, insertGrams } from './payment-search-grams.js';
+import { macHolds, recordMac } from './record-macs.js';
 
 export interface PaymentRow {
   id: number | string;
@@ -75,9 +76,12 @@ export interface PaymentFixed {
 
 /** HMAC-SHA256 of a payment's fixed fields under the ring's payment key `keyId` (the newest when omitted). */
 export function paymentMac(ring: KeyRing, p: PaymentFixed, keyId?: string): { keyId: string; mac: string } {
-  const { keyId: id, key } = ring.macKey(PAYMENT_PURPOSE, keyId);
-  const text = JSON.stringify([p.clientId, p.transactionId, p.requestHash, p.amount, p.currency, p.createdAt]);
-  return { keyId: id, mac: createHmac('sha256', key).update(text).digest('hex') };
+  return recordMac(ring, PAYMENT_PURPOSE, fixedFields(p), keyId);
+}
+
+/** What a payment's MAC covers, in its order (record-macs.ts: one HMAC for every maced row). */
+function fixedFields(p: PaymentFixed): readonly unknown[] {
+  return [p.clientId, p.transactionId, p.requestHash, p.amount, p.currency, p.createdAt];
 }
 
 /**
@@ -92,8 +96,7 @@ export function accountTag(ring: KeyRing, account: string, keyId?: string): stri
 /** The problem with a payment row's MAC in words, or null when it matches. */
 export function paymentMacProblem(ring: KeyRing, row: PaymentRow): string | null {
   if (row.mac === null || row.mac_key_id === null) return `payments id ${toNumber(row.id)} carries no MAC: it was not written by the gateway`;
-  const expected = paymentMac(ring, fixedOf(row), row.mac_key_id).mac;
-  if (expected.length !== row.mac.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(row.mac))) {
+  if (!macHolds(ring, PAYMENT_PURPOSE, fixedFields(fixedOf(row)), { mac_key_id: row.mac_key_id, mac: row.mac })) {
     return `payments id ${toNumber(row.id)} (${row.client_id} / ${row.transaction_id}) was altered: its client, transaction id, request hash, amount, currency or creation time no longer match its MAC`;
   }
   return null;

@@ -38,13 +38,26 @@ export function trigramsOf(text: string): string[] {
   return [...grams];
 }
 
+/** Trigram hashes kept per key ring: names, remarks and id prefixes repeat from payment to payment. */
+const MEMO_ENTRIES = 50_000;
+const memos = new WeakMap<KeyRing, Map<string, bigint>>();
+
 /**
  * A trigram's hash under the ring's search key `keyId` (the newest when omitted): the first 64
- * bits of HMAC-SHA256, read as a signed integer so it fits a BIGINT on both backends.
+ * bits of HMAC-SHA256, read as a signed integer so it fits a BIGINT on both backends. Recent
+ * ones are remembered (at most MEMO_ENTRIES per ring, oldest out first); the index holds them anyway.
  */
 export function gramHash(ring: KeyRing, gram: string, keyId?: string): bigint {
-  const { key } = ring.macKey(GRAM_PURPOSE, keyId);
-  return createHmac('sha256', key).update(gram).digest().readBigInt64BE(0);
+  const { keyId: id, key } = ring.macKey(GRAM_PURPOSE, keyId);
+  let memo = memos.get(ring);
+  if (!memo) memos.set(ring, (memo = new Map()));
+  const name = `${id}\n${gram}`;
+  const known = memo.get(name);
+  if (known !== undefined) return known;
+  const hash = createHmac('sha256', key).update(gram).digest().readBigInt64BE(0);
+  if (memo.size >= MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
+  memo.set(name, hash);
+  return hash;
 }
 
 /** The fields of a payment a text search looks in; the index holds the trigrams of all of them. */

@@ -37,6 +37,10 @@ export async function rowHistoryProblems(db: Queryable, table: MacedTable, seale
   }
   const deleted: string[] = [];
   for (const [key, last] of latest) {
+    if (typeof last === 'string') {
+      if (!present.has(key)) altered.push(`${table.table} ${key} cannot be checked: ${last}`);
+      continue;
+    }
     if (last.mac === null || present.has(key)) continue;
     deleted.push(`${table.table} ${key} was deleted: its latest change record (record_changes id ${toNumber(last.id)}, ${last.change_kind}) says it exists`);
   }
@@ -63,12 +67,16 @@ function macProblemOrMissingKey(table: MacedTable, row: MacedRow, sealer: ValueS
   }
 }
 
+/** A latest record whose link is under an audit key no longer configured: why it cannot be checked. */
+type Unverifiable = string;
+
 /**
  * How `row` differs from its latest change record `last` (undefined: it has none; `linkHolds`:
  * that record's own link holds), or null when it carries the MAC that record says.
  */
-function historyProblem(table: MacedTable, row: MacedRow, last: RecordRow | undefined, linkHolds: boolean): string | null {
+function historyProblem(table: MacedTable, row: MacedRow, last: RecordRow | Unverifiable | undefined, linkHolds: boolean): string | null {
   const what = table.describe(row);
+  if (typeof last === 'string') return `${what} cannot be checked: ${last}`;
   if (last === undefined) return `${what} has no change record: it was not written by the gateway (inserted in SQL)`;
   const id = toNumber(last.id);
   if (!linkHolds) return `${what} has a latest change record (record_changes id ${id}) that is not the gateway's: its chain link is missing or does not match it`;
@@ -147,8 +155,10 @@ export function checkedCurrent<R extends MacedRow>(table: MacedTable, row: R, la
 }
 
 /** The latest record of each row of `table` whose own link holds, by row key. */
-async function latestTrustedRecords(db: Queryable, table: MacedTable, ring: KeyRing): Promise<Map<string, RecordRow>> {
-  const latest = new Map<string, RecordRow>();
+async function latestTrustedRecords(db: Queryable, table: MacedTable, ring: KeyRing): Promise<Map<string, RecordRow | Unverifiable>> {
+  // A record linked under a key no longer in the ring proves nothing either way: the row is named
+  // as not checkable (fail closed) instead of the whole table failing (a page, `gerbang doctor`).
+  const latest = new Map<string, RecordRow | Unverifiable>();
   let after = 0;
   for (;;) {
     const records = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM record_changes WHERE table_name = ? AND id > ? ORDER BY id LIMIT ?`, [table.table, after, PAGE]);
@@ -157,7 +167,12 @@ async function latestTrustedRecords(db: Queryable, table: MacedTable, ring: KeyR
     const links = await db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'record_change' AND record_id IN (${ids.map(() => '?').join(', ')})`, ids);
     const linkOf = new Map(links.map((link) => [toNumber(link.record_id), link]));
     for (const record of records) {
-      if (linkHolds(ring, 'record_change', toNumber(record.id), digestOfRow(record), linkOf.get(toNumber(record.id)))) latest.set(record.row_key, record);
+      try {
+        if (linkHolds(ring, 'record_change', toNumber(record.id), digestOfRow(record), linkOf.get(toNumber(record.id)))) latest.set(record.row_key, record);
+      } catch (error) {
+        if (!(error instanceof KeyRingError) || error.reason !== 'unknown-key') throw error;
+        latest.set(record.row_key, `its latest change record (record_changes id ${toNumber(record.id)}) is linked under ${error.message}`);
+      }
     }
     after = ids[ids.length - 1];
   }

@@ -50,10 +50,15 @@ export function recordMacProblem(table: MacedTable, row: MacedRow, sealer: Value
     if (error instanceof IntegrityError) return `${what} was altered: ${error.where}`;
     throw error;
   }
-  const expected = Buffer.from(recordMac(sealer.keyRing, table.purpose, fields, row.mac_key_id).mac);
-  const stored = Buffer.from(row.mac);
-  if (expected.length !== stored.length || !timingSafeEqual(expected, stored)) return `${what} was altered: ${table.covers} no longer match its MAC`;
+  if (!macHolds(sealer.keyRing, table.purpose, fields, { mac_key_id: row.mac_key_id, mac: row.mac })) return `${what} was altered: ${table.covers} no longer match its MAC`;
   return null;
+}
+
+/** Whether `stored` is the MAC of `fields` under the ring's `purpose` key it names (compared in constant time). Throws KeyRingError when that key is not configured. */
+export function macHolds(ring: KeyRing, purpose: string, fields: readonly unknown[], stored: { mac_key_id: string; mac: string }): boolean {
+  const expected = Buffer.from(recordMac(ring, purpose, fields, stored.mac_key_id).mac);
+  const actual = Buffer.from(stored.mac);
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
 /** The row itself when its MAC holds; else IntegrityError naming it (the caller refuses what it decides). */

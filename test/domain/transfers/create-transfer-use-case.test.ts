@@ -1,14 +1,16 @@
 import { expect } from 'chai';
+import { RecentClients } from '../../../src/pipeline/auth/index.js';
 import { InternalAuditTrail } from '../../../src/audit/index.js';
 import type { BankCallContext, TransferOutcome } from '../../../src/banks/types.js';
 import type { FinalStateNotifier } from '../../../src/domain/callbacks/index.js';
 import { BankRouter } from '../../../src/domain/routing/index.js';
 import { createTransfer, type CreateTransferDeps, type TransferReply } from '../../../src/domain/transfers/create-transfer-use-case.js';
 import { requestHash } from '../../../src/domain/transfers/request-hash.js';
+import { BankIdBlocks } from '../../../src/domain/transfers/bank-transaction-id.js';
 import type { TransferResult } from '../../../src/domain/transfers/transfer-result.js';
 import type { TransferRequest } from '../../../src/domain/transfers/transfer-schema.js';
 import { AppError } from '../../../src/errors/index.js';
-import { UniqueViolationError, type PaymentRepository } from '../../../src/store/types.js';
+import { UniqueViolationError, type AuditRepository, type PaymentRepository } from '../../../src/store/types.js';
 import { forEachBackend } from '../../support/databases.js';
 import { captureLogs } from '../../support/log-capture.js';
 import { ScriptedBank, type ScriptedCall, type TransferOrder } from '../../support/scripted-bank.js';
@@ -173,6 +175,51 @@ forEachBackend('createTransfer', (db) => {
     expect(exchange.bankCalls.map((leg) => leg.operation)).to.deep.equal(['transfer-intrabank']);
     expect(notified).to.deep.equal([{ clientId: client, result: reply.result }]);
     expect(backup.calls).to.deep.equal([]);
+  });
+
+  it('commits the exchange\'s audit record and the reservation in one chain group: one writer, one moment, consecutive links', async () => {
+    // The grants and bank ids as the API takes them (RecentClients, BankIdBlocks), warmed by a first
+    // transfer: then both come from memory.
+    const d = { ...deps(), accountGrants: new RecentClients(store(), 60_000, () => now), sequences: new BankIdBlocks(store().sequences) };
+    main.answerTransfer(outcome('SUCCESS'));
+    main.answerTransfer(outcome('SUCCESS'));
+    await pay(onUs(), d);
+    const request = onUs();
+    await pay(request, d);
+    const [exchange] = await exchanges(request.transactionId);
+    const reserved = (await payment(request.transactionId))!;
+    type Link = { writer_id: string; seq: number | string; recorded_at: number | string };
+    const [opened] = await store().db.query<Link>("SELECT writer_id, seq, recorded_at FROM audit_chain WHERE kind = 'open' AND record_id = ?", [exchange.id]);
+    const [reservation] = await store().db.query<Link>(
+      "SELECT c.writer_id, c.seq, c.recorded_at FROM audit_chain c JOIN payment_events e ON e.id = c.record_id WHERE c.kind = 'payment_event' AND e.payment_id = ? AND e.seq = 1",
+      [reserved.id],
+    );
+    expect(reservation.writer_id).to.equal(opened.writer_id);
+    expect(Number(reservation.recorded_at)).to.equal(Number(opened.recorded_at));
+    expect(Number(reservation.seq)).to.equal(Number(opened.seq) + 1);
+  });
+
+  it('completes the exchange\'s audit record with its answer beside the outcome, in one chain group, before the answer is returned', async () => {
+    const d = { ...deps(), accountGrants: new RecentClients(store(), 60_000, () => now), sequences: new BankIdBlocks(store().sequences) };
+    main.answerTransfer(outcome('SUCCESS'));
+    const request = onUs();
+    const audit = new InternalAuditTrail(store().audit, { method: 'TEST', path: `/test/transfers/${request.transactionId}`, requestBody: request }, () => now);
+    const reply = await createTransfer(d, request, { clientId: client, audit });
+    // Nobody has called finish(): the use case completed the record with the answer it returns.
+    const [exchange] = await exchanges(request.transactionId);
+    expect(exchange).to.include({ outcome: 'completed', statusCode: 201 });
+    expect(JSON.parse(exchange.responseBody!)).to.deep.equal(JSON.parse(JSON.stringify(reply.result)));
+    await audit.finish(reply.httpStatus, reply.result);
+    expect(await exchanges(request.transactionId), 'finishing again writes nothing more').to.have.length(1);
+    type Link = { writer_id: string; seq: number | string; recorded_at: number | string };
+    const [completed] = await store().db.query<Link>("SELECT writer_id, seq, recorded_at FROM audit_chain WHERE kind = 'complete' AND record_id = ?", [exchange.id]);
+    const [settled] = await store().db.query<Link>(
+      "SELECT c.writer_id, c.seq, c.recorded_at FROM audit_chain c JOIN payment_events e ON e.id = c.record_id WHERE c.kind = 'payment_event' AND e.payment_id = ? AND e.seq = 2",
+      [(await payment(request.transactionId))!.id],
+    );
+    expect(completed.writer_id).to.equal(settled.writer_id);
+    expect(Number(completed.recorded_at)).to.equal(Number(settled.recorded_at));
+    expect(Number(completed.seq)).to.equal(Number(settled.seq) + 1);
   });
 
   it('sends the interbank fields of the request as the bank wants them', async () => {
@@ -421,6 +468,23 @@ forEachBackend('createTransfer', (db) => {
     expect(refusal.code).to.equal('NOT_FOUND');
     expect(await payment(chosen.transactionId)).to.equal(null);
     expect(main.calls).to.deep.equal([]);
+  });
+
+  it('sends nothing and releases the reservation made beside the record when the exchange\'s record is refused (503)', async () => {
+    const request = onUs();
+    // The audit store refuses the record (as a full disk or a lost node would) while the payments table takes the reservation.
+    const refusing = Object.create(store().audit) as AuditRepository;
+    refusing.open = async () => {
+      throw new Error('the audit store refused the record');
+    };
+    const audit = new InternalAuditTrail(refusing, { method: 'TEST', path: `/test/transfers/${request.transactionId}`, requestBody: request }, () => now);
+    const error = await createTransfer(deps(), request, { clientId: client, audit }).then(
+      () => expect.fail('expected createTransfer to refuse'),
+      (failure: unknown) => failure as AppError,
+    );
+    expect(error.code).to.equal('STORE_UNAVAILABLE');
+    expect(main.calls).to.deep.equal([]);
+    expect(await payment(request.transactionId), 'the reservation is released: a resend pays it').to.equal(null);
   });
 
   it('pays from the default account when none is asked for, and the audit names it', async () => {
