@@ -7,6 +7,8 @@ import { failureReason, storedAnswer } from './payment-facts.js';
 /**
  * The columns of every export, CSV and .xlsx alike: one stable set of names whatever the
  * console's language, so a spreadsheet or a script built on one month's file reads the next.
+ * `integrity_problem`, last so the others keep their places, is empty but on a payment changed
+ * outside Gerbang (FORGED_STATUS).
  */
 export const EXPORT_COLUMNS = [
   'created_wib',
@@ -29,6 +31,7 @@ export const EXPORT_COLUMNS = [
   'failure_message',
   'run_id',
   'updated_wib',
+  'integrity_problem',
 ] as const;
 
 export type ExportColumn = (typeof EXPORT_COLUMNS)[number];
@@ -43,10 +46,38 @@ export const TEXT_COLUMNS: readonly ExportColumn[] = ['transaction_id', 'source_
  * is in the console's language (the column names are not).
  */
 export function exportRow(p: PaymentRecord, clients: Map<string, ClientRecord>, full: boolean, runId: string | null, lang: Lang): ExportRow {
+  const row = p.integrityProblem === undefined ? paymentRow(p, clients, full, runId, lang) : forgedRow(p, clients, runId, p.integrityProblem);
+  // The .xlsx gets the same formula-safe cells as the CSV.
+  for (const column of EXPORT_COLUMNS) row[column] = formulaSafe(row[column]);
+  return row;
+}
+
+/** The status of a payment changed outside Gerbang in an export: no state of it can be trusted. */
+export const FORGED_STATUS = 'CHANGED_OUTSIDE_GERBANG';
+
+/**
+ * A payment changed outside Gerbang as a clerk reconciling may read it: which payment (client,
+ * transaction id, run) and what was found, as `transfer review list` shows it; every value of it
+ * (amount, accounts, bank reference, times) empty, so no sum, match or filter counts it as real.
+ */
+function forgedRow(p: PaymentRecord, clients: Map<string, ClientRecord>, runId: string | null, problem: string): ExportRow {
+  const row = Object.fromEntries(EXPORT_COLUMNS.map((column) => [column, ''])) as ExportRow;
+  return {
+    ...row,
+    client: clients.get(p.clientId)?.name ?? p.clientId,
+    client_id: p.clientId,
+    transaction_id: p.transactionId,
+    status: FORGED_STATUS,
+    run_id: runId ?? '',
+    integrity_problem: problem,
+  };
+}
+
+function paymentRow(p: PaymentRecord, clients: Map<string, ClientRecord>, full: boolean, runId: string | null, lang: Lang): ExportRow {
   const answer = storedAnswer(p);
   const d = p.details;
   const masked = (account: string | undefined | null) => (account ? (full ? account : `${'*'.repeat(Math.max(0, account.length - 4))}${account.slice(-4)}`) : '');
-  const row: ExportRow = {
+  return {
     created_wib: formatJakartaTime(p.createdAt),
     client: clients.get(p.clientId)?.name ?? p.clientId,
     client_id: p.clientId,
@@ -67,10 +98,8 @@ export function exportRow(p: PaymentRecord, clients: Map<string, ClientRecord>, 
     failure_message: p.state === 'FAILED' ? (failureReason(lang, p) ?? '') : '',
     run_id: runId ?? '',
     updated_wib: formatJakartaTime(p.updatedAt),
+    integrity_problem: '',
   };
-  // The .xlsx gets the same formula-safe cells as the CSV.
-  for (const column of EXPORT_COLUMNS) row[column] = formulaSafe(row[column]);
-  return row;
 }
 
 /** `2475000.00` → `2475000,00` for a CSV opened by Excel in an Indonesian locale. */

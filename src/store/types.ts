@@ -883,6 +883,8 @@ export interface ConsoleUser {
   status: 'active' | 'disabled';
   createdAt: number;
   updatedAt: number;
+  /** Set by list() only: its MAC does not hold, or it is not its latest state (forged, written back, inserted in SQL). */
+  integrityProblem?: string;
 }
 
 export interface ConsoleUserRepository {

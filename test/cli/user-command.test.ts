@@ -20,6 +20,15 @@ forEachBackend('gerbang user', (db) => {
     expect(listed.stdout).to.match(/sari\.finance +auditor +active/);
   });
 
+  it('lists a user whose role was raised in SQL with what was found on stderr, exit 1', async () => {
+    const env = { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY };
+    expect((await runCli(['user', 'create', '--username', 'raised.viewer', '--role', 'viewer', '--password-stdin'], env, 'a-long-enough-password')).code).to.equal(0);
+    await db.store().db.execute("UPDATE console_users SET role = 'admin' WHERE username = 'raised.viewer'");
+    const listed = await runCli(['user', 'list'], env);
+    expect(listed.code).to.equal(1);
+    expect(listed.stderr).to.contain('console user raised.viewer was changed outside Gerbang').and.to.contain('console_users id').and.to.contain('was altered');
+  });
+
   it('names the role and the password when they are not acceptable, exit 1, and creates nobody', async () => {
     const env = { GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY };
     const result = await runCli(['user', 'create', '--username', 'bad.user', '--role', 'boss', '--password-stdin'], env, 'short');

@@ -184,18 +184,17 @@ forEachBackend('Finance console sessions and admin', (db) => {
   });
 
   describe('the CSV export', () => {
+    /** A payment the gateway paid, written as the gateway writes it (MAC and history): one inserted in SQL is exported marked as forged. */
+    const paid = async (store: TestConsole['store'], clientId: string, transactionId: string, amount: string, at: number, bankReference: string | null = null) => {
+      const payment = await store.payments.reserve({ clientId, transactionId, requestHash: 'h'.repeat(64), amount, currency: 'IDR' }, at);
+      await store.payments.update(payment.id, { state: 'SUCCESS', bank: 'bca', operation: 'transfer-intrabank', bankReference }, at);
+    };
+
     it('holds every matching payment across many pages, quoted so a spreadsheet reads it right', async () => {
       const store = con.store;
       const { client: erp } = await createClient(store.clients, { name: 'PT "Maju", Tbk', origins: [], cidrs: [] }, now);
       const total = 1_203;
-      await store.db.withTransaction(async (tx) => {
-        for (let i = 0; i < total; i += 1) {
-          await tx.execute(
-            'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, amount, amount_minor, currency, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-            [erp.id, `EXP-${i}`, 'h'.repeat(64), 'SUCCESS', 'bca', '1000.00', 100_000, 'IDR', now - i, now - i],
-          );
-        }
-      });
+      for (let i = 0; i < total; i += 1) await paid(store, erp.id, `EXP-${i}`, '1000.00', now - i);
       const { client } = await signedIn('viewer');
       const answer = await client.get(`/console/payments/export.csv?client=${erp.id}`);
       expect(answer.status).to.equal(200);
@@ -217,10 +216,7 @@ forEachBackend('Finance console sessions and admin', (db) => {
     it('downloads a real .xlsx: ids as text, amounts as numbers, the same columns, recorded in the console audit', async () => {
       const store = con.store;
       const { client: erp } = await createClient(store.clients, { name: 'PT Excel', origins: [], cidrs: [] }, now);
-      await store.db.execute(
-        'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, bank_reference, amount, amount_minor, currency, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [erp.id, '000123', 'h'.repeat(64), 'SUCCESS', 'bca', '0000777777123456789', '2475000.50', 247500050, 'IDR', now, now],
-      );
+      await paid(store, erp.id, '000123', '2475000.50', now, '0000777777123456789');
       const { client, user } = await signedIn('viewer');
       const answer = await client.getBuffer(`/console/payments/export.xlsx?client=${erp.id}`);
       expect(answer.status).to.equal(200);
@@ -247,12 +243,7 @@ forEachBackend('Finance console sessions and admin', (db) => {
         { transactionId: '+62811', reference: '\tTAB' },
         { transactionId: '00042', reference: '\r=1+1' },
       ];
-      for (const [i, h] of hostile.entries()) {
-        await store.db.execute(
-          'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, amount, amount_minor, currency, bank_reference, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          [erp.id, h.transactionId, 'h'.repeat(64), 'SUCCESS', 'bca', '1000.00', 100_000, 'IDR', h.reference, now - i, now - i],
-        );
-      }
+      for (const [i, h] of hostile.entries()) await paid(store, erp.id, h.transactionId, '1000.00', now - i, h.reference);
       const { client } = await signedIn('viewer');
       const answer = await client.get(`/console/payments/export.csv?client=${erp.id}`);
       expect(answer.status).to.equal(200);
@@ -262,6 +253,36 @@ forEachBackend('Finance console sessions and admin', (db) => {
       expect(rows.map((r) => r.transaction_id)).to.have.members(["'-2+3", "'+62811", '00042']);
       expect(rows.map((r) => r.bank_reference)).to.have.members(["'@SUM(1+1)*cmd|/C calc!A0", "'\tTAB", "'\r=1+1"]);
       expect(rows[0].client).to.equal(`'=HYPERLINK("http://evil.example/x","Klik")`);
+    });
+
+    it('exports a payment inserted in SQL marked CHANGED_OUTSIDE_GERBANG with what was found, its amount and bank values empty (CSV and .xlsx)', async () => {
+      const store = con.store;
+      const { client: erp } = await createClient(store.clients, { name: 'PT Rekonsiliasi', origins: [], cidrs: [] }, now);
+      await paid(store, erp.id, 'REAL-1', '2500.00', now - 1, 'REF-REAL-1');
+      // As a database writer without keys would: a paid payment the gateway never made.
+      await store.db.execute(
+        'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, bank_reference, bank_transaction_id, amount, amount_minor, currency, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [erp.id, 'FORGED-1', 'h'.repeat(64), 'SUCCESS', 'bca', 'REF-FORGED-1', 'BTX-FORGED-1', '99000000.00', 9_900_000_000, 'IDR', now, now],
+      );
+      const { client } = await signedIn('viewer');
+      const answer = await client.get(`/console/payments/export.csv?client=${erp.id}&csv=intl`);
+      const rows = parse(answer.text.replace(/^\uFEFF/, ''), { columns: true }) as Record<string, string>[];
+      const forged = rows.find((r) => r.transaction_id === 'FORGED-1')!;
+      expect(forged).to.include({ status: 'CHANGED_OUTSIDE_GERBANG', client_id: erp.id, amount: '', currency: '', sending_bank: '', bank_reference: '', bank_transaction_id: '', created_wib: '' });
+      expect(forged.integrity_problem).to.match(/^payments id \d+ carries no MAC/);
+      expect(answer.text).to.not.contain('99000000').and.to.not.contain('REF-FORGED-1').and.to.not.contain('BTX-FORGED-1');
+      expect(rows.find((r) => r.transaction_id === 'REAL-1')).to.include({ status: 'SUCCESS', amount: '2500.00', bank_reference: 'REF-REAL-1', integrity_problem: '' });
+
+      const xlsx = await client.getBuffer(`/console/payments/export.xlsx?client=${erp.id}`);
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.load(xlsx.body as unknown as ArrayBuffer);
+      const sheet = workbook.getWorksheet('payments')!;
+      const header = (sheet.getRow(1).values as unknown[]).slice(1) as string[];
+      const cells = [2, 3].map((r) => Object.fromEntries(header.map((name, i) => [name, sheet.getRow(r).getCell(i + 1).value])));
+      const marked = cells.find((c) => c.transaction_id === 'FORGED-1')!;
+      expect(marked.status).to.equal('CHANGED_OUTSIDE_GERBANG');
+      expect(marked.amount, 'no amount a sum would count, not even 0').to.equal(null);
+      expect(cells.find((c) => c.transaction_id === 'REAL-1')!.amount).to.equal(2500);
     });
   });
 

@@ -86,12 +86,15 @@ export async function userCommand(args: string[], io: CliIo, stdin: NodeJS.Reada
       await store.close();
     }
   }
-  const store = await openStore(databaseUrl);
+  // Read with the keys: each user is checked against its MAC and change records, as on the console's users page.
+  const store = await openStore(databaseUrl, { auditKeys: loadAuditKeys(io.env) });
   try {
     const users = await store.consoleUsers.list();
     for (const u of users) io.out(`${u.username.padEnd(24)} ${u.role.padEnd(8)} ${u.status}`);
     if (users.length === 0) io.out('No console users yet: gerbang user create --username NAME --role viewer|auditor|admin');
-    return 0;
+    const forged = users.filter((u) => u.integrityProblem !== undefined);
+    for (const u of forged) io.err(`console user ${u.username} was changed outside Gerbang (its integrity check failed): ${u.integrityProblem}. Its role and status cannot be trusted; restore its row, then run gerbang audit verify.`);
+    return forged.length === 0 ? 0 : 1;
   } finally {
     await store.close();
   }

@@ -164,7 +164,8 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
     }));
     for await (const row of exportRows(req, res, filters)) {
       // Amounts are at most 13 digits and 2 decimals: exact in a double, as Excel stores them.
-      sheet.addRow({ ...row, amount: Number(row.amount) }).commit();
+      // A forged payment's amount is empty, never a 0 a sum would count.
+      sheet.addRow({ ...row, amount: row.amount === '' ? null : Number(row.amount) }).commit();
       if (res.destroyed) break;
     }
     sheet.commit();
@@ -179,14 +180,15 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
     const [exchanges, clients, duplicates] = await Promise.all([
       store.audit.list({ clientId: payment.clientId, transactionId: payment.transactionId, limit: 1000 }),
       store.clients.list(),
-      payment.state === 'SUCCESS' ? store.paymentSearch.duplicatesOf(payment) : Promise.resolve([]),
+      payment.state === 'SUCCESS' && payment.integrityProblem === undefined ? store.paymentSearch.duplicatesOf(payment) : Promise.resolve([]),
     ]);
     const name = new Map(clients.map((c) => [c.id, c.name]));
     res.type('html').send(
       paymentDetailPage(ctx, {
         story: paymentStory(payment, exchanges, seesBodies(ctx.user.role)),
         clientName: name.get(payment.clientId) ?? payment.clientId,
-        duplicates: duplicates.map((d) => ({ payment: d, clientName: name.get(d.clientId) ?? d.clientId })),
+        // A forged payment is no proof of a double payment, nor is its amount shown.
+        duplicates: duplicates.filter((d) => d.integrityProblem === undefined).map((d) => ({ payment: d, clientName: name.get(d.clientId) ?? d.clientId })),
         back: listLink(req.query.back),
       }),
     );

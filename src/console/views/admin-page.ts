@@ -71,7 +71,8 @@ ${view.users.map(
 <td>${u.status === 'active' ? t('active') : t('disabled')}</td><td>${formatWhen(ctx.lang, u.createdAt)}</td>
 <td><form method="post" action="${BASE}/admin/users/${u.id}" class="inline">${csrf}<input type="hidden" name="status" value="${u.status === 'active' ? 'disabled' : 'active'}"><button type="submit" class="toggle">${u.status === 'active' ? t('disable') : t('enable')}</button></form>
 <form method="post" action="${BASE}/admin/users/${u.id}/unlock" class="inline">${csrf}<button type="submit" class="unlock">${t('unlockUser')}</button></form>
-<form method="post" action="${BASE}/admin/users/${u.id}/password" class="inline reset-password">${csrf}<input name="password" type="password" required minlength="12" autocomplete="new-password" aria-label="${t('newPassword')}: ${u.username}" placeholder="${t('newPassword')}"><button type="submit">${t('resetPassword')}</button></form></td></tr>`,
+<form method="post" action="${BASE}/admin/users/${u.id}/password" class="inline reset-password">${csrf}<input name="password" type="password" required minlength="12" autocomplete="new-password" aria-label="${t('newPassword')}: ${u.username}" placeholder="${t('newPassword')}"><button type="submit">${t('resetPassword')}</button></form></td></tr>
+${u.integrityProblem !== undefined ? html`<tr class="integrity-failed" data-flagged-user="${u.username}"><td colspan="5"><p class="error" role="alert">${t('userIntegrityFailed').replace('{name}', u.username)}<br>${t('integrityFound')}: <code class="integrity-problem">${u.integrityProblem}</code></p></td></tr>` : ''}`,
 )}</tbody></table>
 <form method="post" action="${BASE}/admin/users" class="admin-form" id="create-user">${csrf}
 <label>${t('username')} <input name="username" required maxlength="64" value="${typed('create-user', 'username')}"></label>

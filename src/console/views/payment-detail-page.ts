@@ -132,10 +132,23 @@ ${e.bankCalls.length > 0 ? html`<ul class="bank-calls">${e.bankCalls.map(call)}<
 ${story.bodiesShown ? '' : html`<p class="info">${t('bodiesHidden')}</p>`}
 <ol class="story">${grouped(story.exchanges).map(entry)}</ol>`;
 
+  const back = html`<p class="no-print"><a href="${view.back}">← ${t('backToList')}</a></p>`;
+  if (p.integrityProblem !== undefined) {
+    // A forged row names the payment and what was found, as `transfer review list` does: none of
+    // its values (amount, status, accounts, bank answer) is shown as if real. The audited
+    // exchanges are records of their own, checked apart: they are what restoring it starts from.
+    const named = html`<table class="facts">${row(t('transactionId'), p.transactionId)}${row(t('client'), view.clientName)}</table>`;
+    return layout(
+      ctx,
+      `${t('paymentDetail')}: ${p.transactionId}`,
+      html`${back}${banner(t, lang, story)}${named}
+<details class="technical"><summary><h2>${t('technicalDetails')}</h2></summary>${history}</details>`,
+    );
+  }
   return layout(
     ctx,
     `${t('paymentDetail')}: ${p.transactionId}`,
-    html`<p class="no-print"><a href="${view.back}">← ${t('backToList')}</a></p>${banner(t, lang, story)}${duplicates}${summary}${changes}
+    html`${back}${banner(t, lang, story)}${duplicates}${summary}${changes}
 <details class="technical"><summary><h2>${t('technicalDetails')}</h2></summary>${routing}${history}</details>`,
   );
 }

@@ -7,6 +7,7 @@ import { BASE } from '../console-sessions.js';
 import { bankLabel, beneficiaryAccount, failureReason } from '../payment-facts.js';
 import { encodeCursor, filterQuery, PAYMENT_STATES, SORTS, type FilterForm } from '../payment-filters.js';
 import { SEARCH_SCAN_LIMIT, TOTALS_LIMIT } from '../../store/index.js';
+import { integrityMark } from './integrity-mark.js';
 import { layout, type PageContext } from './layout.js';
 
 export interface PaymentsView {
@@ -90,13 +91,18 @@ ${page.totals.truncated ? html`<p class="info" role="status" id="search-truncate
 <tbody>${rows.map((p) => {
             const reason = failureReason(lang, p);
             const bank = bankLabel(p.beneficiaryBank);
-            return html`<tr data-payment-id="${p.id}"${p.integrityProblem !== undefined ? html` class="integrity-failed"` : ''}>
+            const named = html`<td>${clientName.get(p.clientId) ?? p.clientId}</td>
+<td><a href="${BASE}/payments/${p.id}?back=${encodeURIComponent(ctx.here)}">${p.transactionId}</a></td>`;
+            // A forged row names the payment and what was found, as `transfer review list` does; none of its values is shown as if real.
+            if (p.integrityProblem !== undefined) {
+              return html`<tr data-payment-id="${p.id}" class="integrity-failed"><td class="when"></td>${named}<td colspan="6">${integrityMark(t, p.integrityProblem)}</td></tr>`;
+            }
+            return html`<tr data-payment-id="${p.id}">
 <td class="when">${formatWhen(lang, p.createdAt)}</td>
-<td>${clientName.get(p.clientId) ?? p.clientId}</td>
-<td><a href="${BASE}/payments/${p.id}?back=${encodeURIComponent(ctx.here)}">${p.transactionId}</a></td>
+${named}
 <td class="beneficiary"><span class="name">${p.details?.beneficiaryName ?? '—'}</span><br><span class="account">${beneficiaryAccount(p, view.full) ?? ''}</span>${bank ? html`<br><span class="bank-name">${bank}</span>` : ''}</td>
 <td class="remark">${p.details?.remark ?? '—'}</td>
-<td><span class="status status-${p.state.toLowerCase()}">${statusLabel(lang, p.state)}</span>${reason ? html`<br><span class="reason">${reason}</span>` : ''}${p.integrityProblem !== undefined ? html`<br><strong class="integrity-failed" role="note">${t('paymentIntegrityFailed')}</strong>` : ''}</td>
+<td><span class="status status-${p.state.toLowerCase()}">${statusLabel(lang, p.state)}</span>${reason ? html`<br><span class="reason">${reason}</span>` : ''}</td>
 <td class="num">${formatRupiah(p.amount)}</td>
 <td>${bankLabel(p.bank) ?? '—'}</td>
 <td>${p.bankReference ?? '—'}</td>

@@ -26,22 +26,26 @@ export function reviewPage(ctx: PageContext, view: ReviewView): string {
   }`;
   const rows = view.items.map(
     ({ payment, result }) => html`<tr data-payment-id="${payment.id}"${payment.integrityProblem !== undefined ? html` class="integrity-failed"` : ''}>
-<td>#${payment.id}</td><td><a href="${BASE}/payments/${payment.id}">${payment.transactionId}</a></td><td>${payment.clientId}</td><td>${payment.integrityProblem !== undefined ? integrityMark(t, payment.integrityProblem) : result.status}</td>
+<td>#${payment.id}</td><td><a href="${BASE}/payments/${payment.id}">${payment.transactionId}</a></td><td>${payment.clientId}</td>${
+      // A forged row shows what `transfer review list` shows: which payment and what was found, in
+      // place of its status and values (amount, bank, reference, bank message), none of which is real.
+      payment.integrityProblem !== undefined
+        ? html`<td colspan="6">${integrityMark(t, payment.integrityProblem)}</td><td>${t('reviewForgedNoAction')}</td>`
+        : html`<td>${result.status}</td>
 <td class="num">${payment.amount}</td><td>${payment.bank ?? '—'}</td><td>${payment.bankTransactionId ?? '—'} ${payment.bankTransactionDate ?? ''}</td>
 <td>${payment.reviewSince === null ? '' : formatJakartaTime(payment.reviewSince)}</td><td>${result.bankMessage ?? ''}${
-      payment.sourceAccount && payment.integrityProblem === undefined ? html`<br><a class="statement-link" href="${BASE}/reconciliation?payment=${payment.id}#payment-${payment.id}">${t('reconCheckStatement')}</a>` : ''
-    }</td>
+            payment.sourceAccount ? html`<br><a class="statement-link" href="${BASE}/reconciliation?payment=${payment.id}#payment-${payment.id}">${t('reconCheckStatement')}</a>` : ''
+          }</td>
 <td>${
-      payment.integrityProblem !== undefined
-        ? t('reviewForgedNoAction')
-        : admin
+            admin
         ? html`<form method="post" action="${BASE}/review/${payment.id}/resolve" class="resolve">${csrf}
 <label>${t('outcome')} <select name="outcome" required><option value="">—</option><option value="SUCCESS">${t('outcomeSuccess')}</option><option value="FAILED">${t('outcomeFailed')}</option></select></label>
 <label>${t('evidenceKind')} <select name="evidenceKind" required>${ADMIN_EVIDENCE_KINDS.map((k) => html`<option value="${k}">${k}</option>`)}</select></label>
 <label>${t('evidence')} <input name="evidence" required minlength="4" maxlength="500"></label>
 <button type="submit">${t('resolve')}</button></form>`
-        : t('reviewAdminOnly')
-    }</td></tr>`,
+              : t('reviewAdminOnly')
+          }</td>`
+    }</tr>`,
   );
   const table =
     view.items.length === 0

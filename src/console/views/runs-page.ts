@@ -45,9 +45,11 @@ export function runPage(ctx: PageContext, batch: TransferBatchRecord, lines: Run
     forged: { count: 0, minor: 0n },
   };
   for (const line of lines) {
-    const sum = sums[runOutcome(line)];
+    const outcome = runOutcome(line);
+    const sum = sums[outcome];
     sum.count += 1;
-    const amount = line.payment?.amount ?? line.amount;
+    // A forged line's amount is no sum's: it is counted, its total never shown.
+    const amount = outcome === 'forged' ? null : (line.payment?.amount ?? line.amount);
     if (amount) sum.minor += amountMinor(amount);
   }
   const account = (value: string | null | undefined) => (value ? (full ? value : maskAccount(value)) : '—');
@@ -67,21 +69,25 @@ export function runPage(ctx: PageContext, batch: TransferBatchRecord, lines: Run
 </table>
 <table class="run-totals" id="run-totals"><thead><tr><th scope="col"><span class="visually-hidden">${t('status')}</span></th><th scope="col" class="num">${t('count')}</th><th scope="col" class="num">${t('total')}</th></tr></thead><tbody>
 ${(['paid', 'failed', 'inDoubt', 'waiting', ...(sums.forged.count > 0 ? ['forged' as const] : [])] as const).map(
-  (k) => html`<tr data-outcome="${k}" class="outcome-${k}"><th scope="row">${t(`run_${k}`)}</th><td class="num">${sums[k].count}</td><td class="num">${formatRupiah(sums[k].minor)}</td></tr>`,
+  (k) => html`<tr data-outcome="${k}" class="outcome-${k}"><th scope="row">${t(`run_${k}`)}</th><td class="num">${sums[k].count}</td><td class="num">${k === 'forged' ? '—' : formatRupiah(sums[k].minor)}</td></tr>`,
 )}
 </tbody></table>`;
   const table = html`<div class="table-wrap"><table class="run-lines"><thead><tr><th scope="col">#</th><th scope="col">${t('transactionId')}</th><th scope="col">${t('sourceAccount')}</th><th scope="col">${t('beneficiary')}</th><th scope="col">${t('remark')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('status')}</th></tr></thead>
 <tbody>${lines.map((line) => {
-    const d = line.payment?.details ?? line.details;
-    const reason = line.payment && line.payment.integrityProblem === undefined ? failureReason(lang, line.payment) : null;
     const outcome = runOutcome(line);
+    // A forged line, or a line whose payment is forged, shows which line and what was found: no
+    // account, beneficiary, remark or amount of it is shown as if real.
+    const forged = outcome === 'forged';
+    const d = forged ? undefined : (line.payment?.details ?? line.details);
+    const reason = line.payment && !forged ? failureReason(lang, line.payment) : null;
+    const amount = forged ? undefined : (line.payment?.amount ?? line.amount);
     return html`<tr data-line="${line.lineNo}" class="outcome-${outcome}">
 <td>${line.lineNo}</td>
 <td>${line.payment ? html`<a href="${BASE}/payments/${line.payment.id}">${line.transactionId}</a>` : line.transactionId}</td>
 <td class="account">${account(d?.sourceAccount)}</td>
 <td><span class="name">${d?.beneficiaryName ?? '—'}</span><br><span class="account">${account(d?.beneficiaryAccount)}</span>${d?.beneficiaryBankCode ? html`<br><span class="bank-name">${bankLabel(d.beneficiaryBankCode)}</span>` : ''}</td>
 <td>${d?.remark ?? '—'}</td>
-<td class="num">${line.payment?.amount ?? line.amount ? formatRupiah((line.payment?.amount ?? line.amount) as string) : '—'}</td>
+<td class="num">${amount ? formatRupiah(amount) : '—'}</td>
 <td>${status(line, outcome)}${reason ? html`<br><span class="reason">${reason}</span>` : ''}</td>
 </tr>`;
   })}</tbody></table></div>`;

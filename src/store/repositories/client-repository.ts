@@ -1,9 +1,9 @@
-import { KeyRing, KeyRingError } from '../../security/index.js';
+import { KeyRing } from '../../security/index.js';
 import type { ClientRecord, ClientRepository, ClientSigning, ClientStatus, Db, NewClient, Queryable, SqlValue } from '../types.js';
 import type { ChainLanes } from './audit-chain.js';
 import { changeRows } from './record-changes.js';
-import { checkedCurrent, historyProblemsOf, withLatestRecord, type LatestRecordColumns } from './record-history.js';
-import { recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
+import { checkedCurrent, listedRowProblems, withLatestRecord, type LatestRecordColumns } from './record-history.js';
+import type { MacedRow, MacedTable } from './record-macs.js';
 import { parseJson, toNumber } from './row-values.js';
 import { place, ValueSealer } from './sealed-values.js';
 
@@ -50,19 +50,6 @@ export const CLIENTS: MacedTable = {
   describe: (row) => `clients id ${String(row.id)}`,
   covers: 'its secret hash, allowlists, status or request signing',
 };
-
-/**
- * For the list: the row's MAC problem, or that it cannot be checked because its key (or its
- * signing key's) is not configured. Listed, never trusted (findById throws KeyRingError then).
- */
-function problemOrMissingKey(row: ClientRow, sealer: ValueSealer): string | null {
-  try {
-    return recordMacProblem(CLIENTS, row as unknown as MacedRow, sealer);
-  } catch (error) {
-    if (error instanceof KeyRingError && error.reason === 'unknown-key') return `clients id ${row.id} cannot be checked: ${error.message}`;
-    throw error;
-  }
-}
 
 /**
  * The client with exactly this id and its latest change record, in one statement. MariaDB's
@@ -140,11 +127,8 @@ export class SqlClientRepository implements ClientRepository {
   /** All clients, oldest first; one whose MAC does not hold, or that is not its latest state, carries its integrityProblem. */
   async list(): Promise<ClientRecord[]> {
     const rows = await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM clients ORDER BY created_at, id`);
-    const history = await historyProblemsOf(this.db, CLIENTS, rows as unknown as MacedRow[], this.sealer.keyRing);
-    return rows.map((row, i) => {
-      const problem = problemOrMissingKey(row, this.sealer) ?? history[i];
-      return problem === null ? toRecord(row) : { ...toRecord(row), integrityProblem: problem };
-    });
+    const problems = await listedRowProblems(this.db, CLIENTS, rows as unknown as MacedRow[], this.sealer);
+    return rows.map((row, i) => (problems[i] === null ? toRecord(row) : { ...toRecord(row), integrityProblem: problems[i] as string }));
   }
 
   /** Returns false when no client has this id. */

@@ -2,7 +2,7 @@ import type { KeyRing } from '../../security/index.js';
 import type { ConsoleRole, ConsoleUser, ConsoleUserRepository, Db, Queryable } from '../types.js';
 import type { ChainLanes } from './audit-chain.js';
 import { changeRows } from './record-changes.js';
-import { checkedCurrent, withLatestRecord, type LatestRecordColumns } from './record-history.js';
+import { checkedCurrent, listedRowProblems, withLatestRecord, type LatestRecordColumns } from './record-history.js';
 import { toNumber } from './row-values.js';
 import { type MacedRow, type MacedTable } from './record-macs.js';
 import { ValueSealer } from './sealed-values.js';
@@ -54,7 +54,7 @@ function toUser(row: UserRow): ConsoleUser {
 /**
  * Finance console users: a username, an scrypt hash and one role, each row under a MAC of the key
  * ring (CONSOLE_USERS). A user whose MAC does not hold is never signed in nor let through
- * (IntegrityError from findByUsername and findById); the list shows every row as it is.
+ * (IntegrityError from findByUsername and findById); the list shows every row as it is, marked.
  */
 export class SqlConsoleUserRepository implements ConsoleUserRepository {
   private readonly sealer: ValueSealer;
@@ -88,8 +88,11 @@ export class SqlConsoleUserRepository implements ConsoleUserRepository {
     return row ? this.checked(row, row) : null;
   }
 
+  /** Every user, by username; one whose MAC does not hold, or that is not its latest state, carries its integrityProblem. */
   async list(): Promise<ConsoleUser[]> {
-    return (await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM console_users ORDER BY username`)).map(toUser);
+    const rows = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM console_users ORDER BY username`);
+    const problems = await listedRowProblems(this.db, CONSOLE_USERS, rows as unknown as MacedRow[], this.sealer);
+    return rows.map((row, i) => (problems[i] === null ? toUser(row) : { ...toUser(row), integrityProblem: problems[i] as string }));
   }
 
   /**

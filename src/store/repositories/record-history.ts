@@ -48,12 +48,23 @@ export async function rowHistoryProblems(db: Queryable, table: MacedTable, seale
 }
 
 /**
- * For a list of `rows` of `table` (a console page): how each differs from its latest change record
- * whose link holds (null: it is its latest state). Its MAC is the caller's to check.
+ * For a list of `rows` of `table` (a console page shows every row as it is): the problem of each
+ * in words, null when it holds: its MAC does not hold or its key is not configured, or it is not
+ * its latest state as its latest change record whose link holds says.
  */
-export async function historyProblemsOf(q: Queryable, table: MacedTable, rows: readonly MacedRow[], ring: KeyRing): Promise<(string | null)[]> {
-  const latest = await latestTrustedRecords(q, table, ring);
-  return rows.map((row) => historyProblem(table, row, latest.get(rowKeyOf(table, row)), true));
+export async function listedRowProblems(q: Queryable, table: MacedTable, rows: readonly MacedRow[], sealer: ValueSealer): Promise<(string | null)[]> {
+  const latest = await latestTrustedRecords(q, table, sealer.keyRing);
+  return rows.map((row) => macProblemOrMissingKey(table, row, sealer) ?? historyProblem(table, row, latest.get(rowKeyOf(table, row)), true));
+}
+
+/** recordMacProblem, with a key not configured named as the row's problem rather than thrown. */
+function macProblemOrMissingKey(table: MacedTable, row: MacedRow, sealer: ValueSealer): string | null {
+  try {
+    return recordMacProblem(table, row, sealer);
+  } catch (error) {
+    if (error instanceof KeyRingError && error.reason === 'unknown-key') return `${table.describe(row)} cannot be checked: ${error.message}`;
+    throw error;
+  }
 }
 
 /** A latest record whose link is under an audit key no longer configured: why it cannot be checked. */
