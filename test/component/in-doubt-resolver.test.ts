@@ -75,11 +75,12 @@ forEachBackend('In-doubt resolver', (db) => {
   });
 
   /** The transfer was sent `days` ago (its bank date and reception moved back): the bank's day has closed since. */
-  const sentDaysAgo = (transactionId: unknown, days: number) =>
-    receivedAt(a.store, client.clientId, transactionId as string, Date.now() - days * 86_400_000, {
-      bank_transaction_date: jakartaDate(Date.now() - days * 86_400_000),
-      next_check_at: 0,
-    });
+  /** Received and sent `days` ago: the bank's transaction date through the store (a change with its event), the times in SQL (not in the payment's history). */
+  const sentDaysAgo = async (transactionId: unknown, days: number) => {
+    const payment = await state(transactionId);
+    await a.store.payments.update(payment.id, { bankTransactionDate: jakartaDate(Date.now() - days * 86_400_000) }, Date.now());
+    await receivedAt(a.store, client.clientId, transactionId as string, Date.now() - days * 86_400_000, { next_check_at: 0 });
+  };
   const lastCheck = async (transactionId: unknown) => {
     const rows = (await a.store.audit.list({ transactionId: transactionId as string })).filter((r) => r.method === 'RESOLVE');
     return JSON.parse(rows[0].responseBody ?? '{}');

@@ -636,6 +636,28 @@ forEachBackend('InDoubtResolver', (db) => {
       expect(JSON.parse((await onlyCheck(payment)).row.requestBody!)).to.deep.include({ state: 'SENDING' });
     });
 
+    it('never checks nor writes a payment in doubt whose row was changed in SQL: its history does not take the forged state in', async () => {
+      const payment = await sent();
+      // A database writer without the keys moves the bank id of a payment in doubt (where a status inquiry would look).
+      await store().db.execute('UPDATE payments SET bank_transaction_id = ? WHERE id = ?', ['99999999', payment.id]);
+      const events = async () => (await store().db.query<{ seq: number | string }>('SELECT seq FROM payment_events WHERE payment_id = ? ORDER BY seq', [payment.id])).map((row) => Number(row.seq));
+      const before = await events();
+      const logs = captureLogs('error');
+      try {
+        now = RECEIVED + HOUR;
+        expect(await resolver().runOnce()).to.deep.equal({ checked: 0, settled: 0 });
+        expect(logs.text()).to.contain('payment in doubt changed outside Gerbang').and.contain(`payments id ${payment.id}`);
+      } finally {
+        logs.stop();
+      }
+      expect(await events(), 'no event appended over the forged row').to.deep.equal(before);
+      expect(await checks(payment.transactionId), 'no RESOLVE exchange').to.deep.equal([]);
+      const read = await store().payments.findById(payment.id).then(() => null, (error: Error) => error);
+      expect(read?.name, 'still refused as forged').to.equal('IntegrityError');
+      const byBank = await store().payments.findByBankTransaction(bank.partner, '99999999').then(() => null, (error: Error) => error);
+      expect(byBank?.name, 'a bank notification finds it refused too').to.equal('IntegrityError');
+    });
+
     it('holds the payment under its own lease of RESOLVER_LEASE_MS while it checks it', async () => {
       const payment = await sent();
       const r = resolver();
