@@ -1,7 +1,7 @@
 import type { KeyRing } from '../../security/index.js';
-import type { Queryable } from '../types.js';
+import type { AuditExchangeRow, Queryable } from '../types.js';
 import { linkHolds, STORED_LINK_COLUMNS, type LinkKind, type StoredLink } from './audit-chain.js';
-import type { BankCallRow, ExchangeRow } from './audit-records.js';
+import type { BankCallRow, ExchangeRow, StoredBankCall } from './audit-records.js';
 import { bankCallContent, exchangeContents, type Content } from './audit-verify.js';
 import type { ValueOpener } from './sealed-values.js';
 import { toNumber } from './row-values.js';
@@ -12,13 +12,26 @@ export interface RecordLinkProblems {
   bankCalls: Map<number, string>;
 }
 
+/** The records of the page the caller has opened already, by id (not opened again). */
+export interface OpenedRecords {
+  exchanges: Map<number, AuditExchangeRow>;
+  bankCalls: Map<number, StoredBankCall>;
+}
+
 /**
  * Each exchange of a page (its opening and its completion) and each of its bank calls held to its
  * own chain links' MACs, as `audit verify` computes them (its place in its chain is what verify's
  * walk checks): a record changed in the database, or inserted there without a link the gateway
  * made, gets a problem in words. One query reads the links of the whole page.
  */
-export async function recordLinkProblems(q: Queryable, ring: KeyRing, sealer: ValueOpener, exchanges: ExchangeRow[], calls: BankCallRow[]): Promise<RecordLinkProblems> {
+export async function recordLinkProblems(
+  q: Queryable,
+  ring: KeyRing,
+  sealer: ValueOpener,
+  exchanges: ExchangeRow[],
+  calls: BankCallRow[],
+  opened: OpenedRecords = { exchanges: new Map(), bankCalls: new Map() },
+): Promise<RecordLinkProblems> {
   const found: RecordLinkProblems = { exchanges: new Map(), bankCalls: new Map() };
   if (exchanges.length === 0 && calls.length === 0) return found;
   const exchangeIds = exchanges.map((row) => toNumber(row.id));
@@ -40,12 +53,12 @@ export async function recordLinkProblems(q: Queryable, ring: KeyRing, sealer: Va
     'error' in content ? content.error : (linksOf.get(`${kind}:${id}`) ?? []).some((link) => 'digest' in content && linkHolds(ring, kind, id, content.digest, link));
   for (const row of exchanges) {
     const id = toNumber(row.id);
-    const problem = exchangeProblem(id, exchangeContents(row, sealer), (kind) => linksOf.has(`${kind}:${id}`), (kind, content) => holds(kind, id, content));
+    const problem = exchangeProblem(id, exchangeContents(row, sealer, opened.exchanges.get(id)), (kind) => linksOf.has(`${kind}:${id}`), (kind, content) => holds(kind, id, content));
     if (problem !== null) found.exchanges.set(id, problem);
   }
   for (const row of calls) {
     const id = toNumber(row.id);
-    const held = holds('bank_call', id, bankCallContent(row, sealer));
+    const held = holds('bank_call', id, bankCallContent(row, sealer, opened.bankCalls.get(id)));
     if (held === true) continue;
     found.bankCalls.set(
       id,

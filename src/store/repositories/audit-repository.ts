@@ -236,7 +236,8 @@ export class SqlAuditRepository implements AuditRepository {
     const opened = rows.map((row) => reader.open(row, openExchange));
     const openedCalls = calls.map((call) => reader.open(call, openBankCall));
     reader.keyProven();
-    const problems = await recordLinkProblems(this.db, this.sealer.keyRing, this.sealer, rows, calls);
+    const whole = <T extends { id: number }>(records: T[]) => new Map(records.filter((record) => reader.opened(record)).map((record) => [record.id, record]));
+    const problems = await recordLinkProblems(this.db, this.sealer.keyRing, this.sealer, rows, calls, { exchanges: whole(opened), bankCalls: whole(openedCalls) });
     const exchanges = opened.map((exchange) => marked(exchange, problems.exchanges));
     const byId = new Map(exchanges.map((exchange) => [exchange.id, exchange]));
     for (const call of openedCalls) byId.get(call.exchangeId ?? -1)?.bankCalls.push(marked(call, problems.bankCalls));
@@ -310,15 +311,16 @@ export class SqlAuditRepository implements AuditRepository {
  * then throws the first IntegrityError, which names the setting.
  */
 class PageReader {
-  private opened = 0;
+  /** The records opened whole (the others have their sealed values left out). */
+  private readonly whole = new Set<object>();
   private failure: IntegrityError | undefined;
 
   constructor(private readonly sealer: ValueOpener) {}
 
-  open<R extends { request_headers: string | null; request_body: string | null; response_body: string | null }, T>(row: R, open: (row: R, sealer: ValueOpener) => T): T {
+  open<R extends { request_headers: string | null; request_body: string | null; response_body: string | null }, T extends object>(row: R, open: (row: R, sealer: ValueOpener) => T): T {
     try {
       const value = open(row, this.sealer);
-      this.opened += 1;
+      this.whole.add(value);
       return value;
     } catch (error) {
       if (!(error instanceof IntegrityError)) throw error;
@@ -327,8 +329,12 @@ class PageReader {
     }
   }
 
+  opened(record: object): boolean {
+    return this.whole.has(record);
+  }
+
   keyProven(): void {
-    if (this.failure !== undefined && this.opened === 0) throw this.failure;
+    if (this.failure !== undefined && this.whole.size === 0) throw this.failure;
   }
 }
 

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
-import type { AuditChainBreak, AuditPurgeSummary, AuditVerifyReport, Db, Queryable, SqlValue } from '../types.js';
+import type { AuditChainBreak, AuditExchangeRow, AuditPurgeSummary, AuditVerifyReport, Db, Queryable, SqlValue } from '../types.js';
 import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, type LinkFields, type LinkKind } from './audit-chain.js';
 import {
   BANK_CALL_SELECT,
@@ -16,6 +16,7 @@ import {
   type BankCallRow,
   type ExchangeRow,
   type PurgedExchange,
+  type StoredBankCall,
 } from './audit-records.js';
 import { toNumber, toStringOrNull } from './row-values.js';
 import { lastEventRows, missingHistoryProblem, openEvent, PAYMENT_EVENT_COLUMNS, paymentEventDigest, paymentEventProblem, RELEASED, snapshotOfRow, type PaymentEventRow } from './payment-events.js';
@@ -318,21 +319,20 @@ async function contentDigests(db: Queryable, sealer: ValueSealer, page: LinkRow[
  * completion row; before, an UPDATE of the exchange left its outcome its own), so an exchange still
  * in progress under a completion link lost its completion row.
  */
-export function exchangeContents(row: ExchangeRow, sealer: ValueOpener): { open: Content; final: Content; finished: boolean } {
-  // The opening covers the exchange's own request fields only: a completion that does not open is the completion's break.
+export function exchangeContents(row: ExchangeRow, sealer: ValueOpener, opened?: AuditExchangeRow): { open: Content; final: Content; finished: boolean } {
+  const finished = row.completion_id !== null || row.outcome !== 'in_progress';
+  const whole = opened ? { value: opened } : attempt(() => openExchange(row, sealer));
+  // The opening covers the exchange's own request fields only, which the whole holds as they are.
+  if (!('error' in whole)) return { open: { digest: openedDigest(whole.value) }, final: { digest: finalDigest(whole.value) }, finished };
+  // A completion that does not open is the completion's break, not the opening's.
   const own = attempt(() => openExchange({ ...row, response_body: null, completion_id: null }, sealer));
-  const whole = attempt(() => openExchange(row, sealer));
-  return {
-    open: 'error' in own ? own : { digest: openedDigest(own.value) },
-    final: 'error' in whole ? whole : { digest: finalDigest(whole.value) },
-    finished: row.completion_id !== null || row.outcome !== 'in_progress',
-  };
+  return { open: 'error' in own ? own : { digest: openedDigest(own.value) }, final: whole, finished };
 }
 
-/** What a bank call's link covers, from its row as it stands. */
-export function bankCallContent(row: BankCallRow, sealer: ValueOpener): Content {
-  const opened = attempt(() => openBankCall(row, sealer));
-  return 'error' in opened ? opened : { digest: bankCallDigest(opened.value) };
+/** What a bank call's link covers, from its row as it stands (`opened`: that row already opened). */
+export function bankCallContent(row: BankCallRow, sealer: ValueOpener, opened?: StoredBankCall): Content {
+  const call = opened ? { value: opened } : attempt(() => openBankCall(row, sealer));
+  return 'error' in call ? call : { digest: bankCallDigest(call.value) };
 }
 
 interface PurgeRow {
