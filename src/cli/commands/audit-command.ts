@@ -76,10 +76,11 @@ export async function auditCommand(args: string[], io: CliIo, stdout: Writable =
   const from = parseIsoOption(values.from, '--from');
   const to = parseIsoOption(values.to, '--to');
   const store = await openAuditStore(io);
-  const marked: string[] = [];
+  // The first marked exchanges (named on stderr) and how many in all: bounded memory whatever the export's size.
+  const marked = { shown: [] as string[], count: 0 };
   const exported = (row: AuditExchangeRow) => {
     const record = exportRecord(row);
-    if (record.integrityProblem !== null) marked.push(`exchange id ${row.id}: ${record.integrityProblem}`);
+    if (record.integrityProblem !== null && ++marked.count <= MARKED_SHOWN) marked.shown.push(`  - exchange id ${row.id}: ${record.integrityProblem}`);
     return record;
   };
   try {
@@ -100,11 +101,10 @@ export async function auditCommand(args: string[], io: CliIo, stdout: Writable =
   } finally {
     await store.close();
   }
-  if (marked.length === 0) return 0;
+  if (marked.count === 0) return 0;
   // Every record is exported (the counts stay whole); the ones that do not hold are named, and the exit says so.
-  const shown = marked.slice(0, MARKED_SHOWN).map((line) => `  - ${line}`);
-  const more = marked.length > MARKED_SHOWN ? [`  … and ${marked.length - MARKED_SHOWN} more (see the integrityProblem column)`] : [];
-  io.err([`audit export: ${marked.length} exported exchange(s) do not hold to their chain links (changed or inserted in the database; see gerbang audit verify), marked in integrityProblem:`, ...shown, ...more].join('\n'));
+  const more = marked.count > MARKED_SHOWN ? [`  … and ${marked.count - MARKED_SHOWN} more (see the integrityProblem column)`] : [];
+  io.err([`audit export: ${marked.count} exported exchange(s) do not hold to their chain links (changed or inserted in the database; see gerbang audit verify), marked in integrityProblem:`, ...marked.shown, ...more].join('\n'));
   return 1;
 }
 
