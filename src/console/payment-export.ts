@@ -1,4 +1,4 @@
-import { formulaSafe } from '../export/index.js';
+import { FORGED_STATUS, formulaSafe } from '../export/index.js';
 import type { ClientRecord, PaymentRecord } from '../store/types.js';
 import { formatJakartaTime } from './format.js';
 import type { Lang } from './i18n.js';
@@ -52,8 +52,6 @@ export function exportRow(p: PaymentRecord, clients: Map<string, ClientRecord>, 
   return row;
 }
 
-/** The status of a payment changed outside Gerbang in an export: no state of it can be trusted. */
-export const FORGED_STATUS = 'CHANGED_OUTSIDE_GERBANG';
 
 /**
  * A payment changed outside Gerbang as a clerk reconciling may read it: which payment (client,

@@ -13,6 +13,8 @@ export interface StoryBankCall {
   url?: string;
   requestBody?: string | null;
   responseBody?: string | null;
+  /** What was found when the call does not hold to its chain link (changed or inserted in the database): then none of its values is shown. */
+  integrityProblem?: string;
 }
 
 export interface StoryExchange {
@@ -27,6 +29,8 @@ export interface StoryExchange {
   bankCalls: StoryBankCall[];
   requestBody?: string | null;
   responseBody?: string | null;
+  /** What was found when the exchange does not hold to its chain links: then none of its values is shown nor counted. */
+  integrityProblem?: string;
 }
 
 export interface RouteTried {
@@ -64,7 +68,7 @@ function printable(text: string): string {
 function lastIndonesianText(exchanges: AuditExchangeRow[]): string | null {
   let found: string | null = null;
   for (const exchange of exchanges) {
-    for (const call of exchange.bankCalls) {
+    for (const call of exchange.bankCalls.filter(holds)) {
       const body = parseObject(call.responseBody);
       const message = body?.ErrorMessage as { Indonesian?: unknown } | undefined;
       if (message && typeof message.Indonesian === 'string' && message.Indonesian.trim() !== '') found = printable(message.Indonesian).slice(0, 300);
@@ -111,7 +115,16 @@ function kindOf(exchange: AuditExchangeRow, paying: AuditExchangeRow | undefined
   return 'otherExchange';
 }
 
-function bankCall(call: BankCallAudit, full: boolean): StoryBankCall {
+/** False for a record the audit's read marked: changed or inserted in the database. */
+const holds = (record: { integrityProblem?: string }) => record.integrityProblem === undefined;
+
+/** An exchange that does not hold: its time (where it stands in the story) and what was found; no request, answer or status of it. */
+function forgedExchange(e: AuditExchangeRow, full: boolean): StoryExchange {
+  return { kind: 'otherExchange', at: e.receivedAt, method: '', path: '', statusCode: null, errorCode: null, answerStatus: null, bankCalls: e.bankCalls.map((call) => bankCall(call, full)), integrityProblem: e.integrityProblem };
+}
+
+function bankCall(call: BankCallAudit & { integrityProblem?: string }, full: boolean): StoryBankCall {
+  if (!holds(call)) return { operation: '', startedAt: call.startedAt, durationMs: 0, statusCode: null, errorCode: null, integrityProblem: call.integrityProblem };
   const base = { operation: call.operation, startedAt: call.startedAt, durationMs: call.durationMs, statusCode: call.statusCode, errorCode: call.errorCode };
   return full ? { ...base, url: call.url, requestBody: pretty(call.requestBody), responseBody: pretty(call.responseBody) } : base;
 }
@@ -128,7 +141,8 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
   // reservation that was not refused for the id's sake. An earlier attempt with the same id was
   // refused and its reservation released (the payment row is made anew), so it is not the one
   // sent to the bank, whatever account it named; a later POST is a replay or a refused resend.
-  const paying = ordered.filter((e) => isTransferPost(e) && !refusedAsResend(e) && e.receivedAt <= payment.createdAt).at(-1);
+  // An exchange changed or inserted in the database (marked by the audit's read) tells nothing: it is shown marked, never read.
+  const paying = ordered.filter((e) => holds(e) && isTransferPost(e) && !refusedAsResend(e) && e.receivedAt <= payment.createdAt).at(-1);
   // The facts stored with the payment (migration 015), else the paying request as audited.
   const d = payment.details;
   const request = d
@@ -140,6 +154,7 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
   };
 
   const story: StoryExchange[] = ordered.map((e) => {
+    if (!holds(e)) return forgedExchange(e, full);
     const answer = parseObject(e.responseBody);
     return {
       kind: kindOf(e, paying),

@@ -440,7 +440,13 @@ export interface AuditExchangeRow extends InboundExchange {
   errorCode: string | null;
   responseBody: string | null;
   completedAt: number | null;
-  bankCalls: (BankCallAudit & { id: number })[];
+  bankCalls: (BankCallAudit & { id: number; integrityProblem?: string })[];
+  /**
+   * What was found when the exchange (its opening or its completion) does not hold to its own
+   * chain links: changed or inserted in the database. Its values are then as the row holds them
+   * (those that did not open left out), none of them the gateway's.
+   */
+  integrityProblem?: string;
 }
 
 export interface AuditQuery {

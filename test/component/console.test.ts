@@ -146,6 +146,39 @@ forEachBackend('Finance console sessions and admin', (db) => {
     });
   });
 
+  describe('a payment whose audited exchanges were changed in the database', () => {
+    it('shows the altered exchange and bank call marked, with none of their values, and tells the rest of the story', async () => {
+      const store = con.store;
+      const t0 = now - 200_000;
+      const payment = await store.payments.reserve({ clientId: 'erp-forged-audit', transactionId: 'FAUDIT-1', requestHash: 'c'.repeat(64), amount: '8000.00', currency: 'IDR' }, t0 + 5);
+      const inbound = { remoteIp: '127.0.0.1', origin: null, clientId: 'erp-forged-audit', transactionId: 'FAUDIT-1', amount: '8000.00', requestHeaders: {} };
+      const request = await store.audit.record(
+        { ...inbound, requestId: 'req-faudit-1', receivedAt: t0, method: 'POST', path: '/v1/transfers', requestBody: '{"transactionId":"FAUDIT-1"}' },
+        { outcome: 'completed', statusCode: 502, errorCode: 'BANK_REJECTED', clientId: null, transactionId: null, amount: null, responseBody: '{"transactionId":"FAUDIT-1","status":"FAILED"}', completedAt: t0 + 900 },
+      );
+      const call = await store.audit.recordBankCall({ exchangeId: request, requestId: 'req-faudit-1', partner: 'bca', operation: 'transfer-intrabank', method: 'POST', url: 'https://bank.example/transfers', requestHeaders: {}, requestBody: '{}', statusCode: 400, responseBody: '{"ErrorCode":"ESB-14-009"}', errorCode: 'ESB-14-009', startedAt: t0 + 10, durationMs: 77 });
+      await store.audit.record(
+        { ...inbound, requestId: 'req-faudit-2', receivedAt: t0 + 60_000, method: 'GET', path: '/v1/transfers/FAUDIT-1', requestBody: null },
+        { outcome: 'completed', statusCode: 200, errorCode: null, clientId: null, transactionId: null, amount: null, responseBody: '{"transactionId":"FAUDIT-1","status":"FAILED"}', completedAt: t0 + 60_100 },
+      );
+      await store.payments.update(payment.id, { state: 'FAILED', bank: 'bca', operation: 'transfer-intrabank' }, t0 + 900);
+      // As a database writer without keys would: the refused request made to look paid, its bank call made to look accepted.
+      await store.db.execute("UPDATE audit_exchanges SET status_code = 201, error_code = 'PAID-IN-SQL' WHERE id = ?", [request]);
+      await store.db.execute("UPDATE audit_bank_calls SET status_code = 200, error_code = 'OK-IN-SQL', duration_ms = 4242 WHERE id = ?", [call]);
+
+      const { client } = await signedIn('auditor');
+      const page = await client.get(`/console/payments/${payment.id}`);
+      expect(page.status).to.equal(200);
+      const text = page.text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+      expect(text).to.contain(`audit_exchanges id ${request} was altered or fabricated`).and.to.contain(`audit_bank_calls id ${call} was altered or fabricated`);
+      expect(text).to.contain('DIUBAH DI LUAR GERBANG: catatan audit ini gagal cek integritas');
+      expect(text).to.not.contain('PAID-IN-SQL').and.to.not.contain('OK-IN-SQL').and.to.not.contain('4242').and.to.not.contain('ESB-14-009');
+      expect(page.text.match(/class="exchange forged"/g)).to.have.length(1);
+      // The status check, genuine, is told as before.
+      expect(text).to.contain('GET /v1/transfers/FAUDIT-1').and.to.contain('Pengecekan status oleh ERP');
+    });
+  });
+
   describe('a payment whose first request was refused and released, then paid by a second one to another account', () => {
     it('shows the facts of the request sent to the bank, labels the earlier one as refused, and neither as a replay', async () => {
       const store = con.store;

@@ -110,13 +110,20 @@ ${
     (c) => html`<li><time>${formatWhen(lang, c.at, true)}</time> <span class="status status-${c.status.toLowerCase()}">${statusLabel(lang, c.status)}</span></li>`,
   )}</ol>`;
 
-  const call = (c: StoryBankCall) => html`<li class="bank-call">
+  const call = (c: StoryBankCall) =>
+    c.integrityProblem !== undefined
+      ? html`<li class="bank-call">${integrityMark(t, c.integrityProblem, 'auditChangedOutside')}</li>`
+      : html`<li class="bank-call">
 <strong>${t('bankCall')}: ${c.operation}</strong> · <time>${formatWhen(lang, c.startedAt, true)}</time> · ${t('duration')} ${c.durationMs} ms ·
 ${t('httpStatus')} ${c.statusCode ?? '—'}${c.errorCode ? html` · ${t('errorCode')} <code>${c.errorCode}</code>` : ''}
 ${c.url ? html`<div class="url"><code>${c.url}</code></div>` : ''}
 ${body(t('requestBody'), c.requestBody)}${body(t('bankAnswer'), c.responseBody)}
 </li>`;
-  const exchange = (e: StoryExchange) => html`<li class="exchange kind-${e.kind}">
+  const exchange = (e: StoryExchange) =>
+    e.integrityProblem !== undefined
+      ? html`<li class="exchange forged"><p><time>${formatWhen(lang, e.at, true)}</time></p>${integrityMark(t, e.integrityProblem, 'auditChangedOutside')}
+${e.bankCalls.length > 0 ? html`<ul class="bank-calls">${e.bankCalls.map(call)}</ul>` : ''}</li>`
+      : html`<li class="exchange kind-${e.kind}">
 <h4>${t(e.kind)}</h4>
 <p><time>${formatWhen(lang, e.at, true)}</time> · <code>${e.method} ${e.path}</code> · ${t('gerbangAnswer')}: ${t('httpStatus')} ${e.statusCode ?? '—'}
 ${e.answerStatus ? html` · <span class="status status-${e.answerStatus.toLowerCase()}">${statusLabel(lang, e.answerStatus)}</span>` : ''}

@@ -56,7 +56,7 @@ export interface ExchangeRow {
   outcome: AuditOutcome;
   status_code: number | string | null;
   error_code: string | null;
-  request_headers: string;
+  request_headers: string | null;
   request_body: string | null;
   response_body: string | null;
   key_id: string | null;
@@ -71,8 +71,8 @@ export interface BankCallRow {
   partner: string;
   operation: string;
   method: string;
-  url: string;
-  request_headers: string;
+  url: string | null;
+  request_headers: string | null;
   request_body: string | null;
   status_code: number | string | null;
   response_body: string | null;

@@ -1,3 +1,4 @@
+import { IntegrityError } from '../../errors/index.js';
 import { probeKeyRing, type KeyRing } from '../../security/index.js';
 import type {
   AnonymousPurge,
@@ -34,6 +35,7 @@ import {
   type StoredBankCall,
 } from './audit-records.js';
 import { purgeAnonymous } from './audit-purge.js';
+import { recordLinkProblems } from './audit-record-links.js';
 import { verifyAudit } from './audit-verify.js';
 import { fit, wellFormed } from './row-values.js';
 import { ValueSealer, type ValueOpener } from './sealed-values.js';
@@ -224,14 +226,21 @@ export class SqlAuditRepository implements AuditRepository {
               `UNION SELECT * FROM (${select}${sql} AND c.${column} = ? ORDER BY e.id LIMIT ?) learnt) found ORDER BY id LIMIT ?`,
             [...params, value!, limit, ...params, value!, limit, limit],
           );
-    const exchanges = rows.map((row) => openExchange(row, this.sealer));
-    if (exchanges.length === 0) return exchanges;
-    const byId = new Map(exchanges.map((exchange) => [exchange.id, exchange]));
+    if (rows.length === 0) return [];
     const calls = await this.db.query<BankCallRow>(
-      `SELECT ${BANK_CALL_SELECT} FROM audit_bank_calls WHERE exchange_id IN (${marks(exchanges.length)}) ORDER BY id`,
-      exchanges.map((exchange) => exchange.id),
+      `SELECT ${BANK_CALL_SELECT} FROM audit_bank_calls WHERE exchange_id IN (${marks(rows.length)}) ORDER BY id`,
+      rows.map((row) => row.id),
     );
-    for (const call of calls) byId.get(Number(call.exchange_id))?.bankCalls.push(openBankCall(call, this.sealer));
+    // Each record held to its chain links: one changed or inserted in the database is marked, never passed off as the gateway's.
+    const reader = new PageReader(this.sealer);
+    const opened = rows.map((row) => reader.open(row, openExchange));
+    const openedCalls = calls.map((call) => reader.open(call, openBankCall));
+    reader.keyProven();
+    const whole = <T extends { id: number }>(records: T[]) => new Map(records.filter((record) => reader.opened(record)).map((record) => [record.id, record]));
+    const problems = await recordLinkProblems(this.db, this.sealer.keyRing, this.sealer, rows, calls, { exchanges: whole(opened), bankCalls: whole(openedCalls) });
+    const exchanges = opened.map((exchange) => marked(exchange, problems.exchanges));
+    const byId = new Map(exchanges.map((exchange) => [exchange.id, exchange]));
+    for (const call of openedCalls) byId.get(call.exchangeId ?? -1)?.bankCalls.push(marked(call, problems.bankCalls));
     return exchanges;
   }
 
@@ -293,6 +302,46 @@ export class SqlAuditRepository implements AuditRepository {
       this.sealer.keyRing.currentKeyId,
     ];
   }
+}
+
+/**
+ * Opens the records of one page. One whose sealed values do not open where they lie (altered in
+ * the database) is kept with them left out, so it is still listed, and marked by its link check.
+ * But when nothing of the page opens, it is the key that is wrong, not every record: keyProven()
+ * then throws the first IntegrityError, which names the setting.
+ */
+class PageReader {
+  /** The records opened whole (the others have their sealed values left out). */
+  private readonly whole = new Set<object>();
+  private failure: IntegrityError | undefined;
+
+  constructor(private readonly sealer: ValueOpener) {}
+
+  open<R extends { request_headers: string | null; request_body: string | null; response_body: string | null }, T extends object>(row: R, open: (row: R, sealer: ValueOpener) => T): T {
+    try {
+      const value = open(row, this.sealer);
+      this.whole.add(value);
+      return value;
+    } catch (error) {
+      if (!(error instanceof IntegrityError)) throw error;
+      this.failure ??= error;
+      return open({ ...row, request_headers: null, request_body: null, response_body: null, ...('url' in row ? { url: null } : {}) }, this.sealer);
+    }
+  }
+
+  opened(record: object): boolean {
+    return this.whole.has(record);
+  }
+
+  keyProven(): void {
+    if (this.failure !== undefined && this.whole.size === 0) throw this.failure;
+  }
+}
+
+/** `record` with the problem found of it, if any. */
+function marked<T extends { id: number }>(record: T, problems: Map<number, string>): T & { integrityProblem?: string } {
+  const problem = problems.get(record.id);
+  return problem === undefined ? record : { ...record, integrityProblem: problem };
 }
 
 /** A completion with each value exactly as the row will hold it. */

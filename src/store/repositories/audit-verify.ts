@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
-import type { AuditChainBreak, AuditPurgeSummary, AuditVerifyReport, Db, Queryable, SqlValue } from '../types.js';
+import type { AuditChainBreak, AuditExchangeRow, AuditPurgeSummary, AuditVerifyReport, Db, Queryable, SqlValue } from '../types.js';
 import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, type LinkFields, type LinkKind } from './audit-chain.js';
 import {
   BANK_CALL_SELECT,
@@ -16,6 +16,7 @@ import {
   type BankCallRow,
   type ExchangeRow,
   type PurgedExchange,
+  type StoredBankCall,
 } from './audit-records.js';
 import { toNumber, toStringOrNull } from './row-values.js';
 import { lastEventRows, missingHistoryProblem, openEvent, PAYMENT_EVENT_COLUMNS, paymentEventDigest, paymentEventProblem, RELEASED, snapshotOfRow, type PaymentEventRow } from './payment-events.js';
@@ -25,7 +26,7 @@ import { MACED_TABLES } from './maced-tables.js';
 import { recordChangeDigests, rowHistoryProblems } from './record-history.js';
 import { PAYMENT_COLUMNS, paymentMacProblem, type PaymentRow } from './payment-repository.js';
 import { place } from './sealed-values.js';
-import { placeInRow, rowColumns, SEALED_TABLES, type ValueSealer } from './sealed-values.js';
+import { placeInRow, rowColumns, SEALED_TABLES, type ValueOpener, type ValueSealer } from './sealed-values.js';
 
 const PAGE = 500;
 /** Unchained records listed per kind (the count is always given). */
@@ -264,7 +265,7 @@ export async function relinkChains(db: Queryable, sealer: ValueSealer, options: 
   return relinked;
 }
 
-type Content = { digest: string } | { error: string } | { purged: PurgedExchange };
+export type Content = { digest: string } | { error: string } | { purged: PurgedExchange };
 
 /** The content digest of every record a page of links names, keyed `kind:id`; absent when the record is gone. */
 async function contentDigests(db: Queryable, sealer: ValueSealer, page: LinkRow[]): Promise<Map<string, Content>> {
@@ -290,20 +291,12 @@ async function contentDigests(db: Queryable, sealer: ValueSealer, page: LinkRow[
   const calls = callIds.length === 0 ? [] : await db.query<BankCallRow>(`SELECT ${BANK_CALL_SELECT} FROM audit_bank_calls WHERE id IN (${callIds.map(() => '?').join(', ')})`, callIds);
   for (const row of exchanges) {
     const id = toNumber(row.id);
-    // The opening covers the exchange's own request fields only: a completion that does not open is the completion's break.
-    const own = attempt(() => openExchange({ ...row, response_body: null, completion_id: null }, sealer));
-    out.set(`open:${id}`, 'error' in own ? own : { digest: openedDigest(own.value) });
-    const whole = attempt(() => openExchange(row, sealer));
-    const final = 'error' in whole ? whole : { digest: finalDigest(whole.value) };
+    const { open, final, finished } = exchangeContents(row, sealer);
+    out.set(`open:${id}`, open);
     out.set(`record:${id}`, final);
-    // Completed since 023: the completion row; before, by an UPDATE of the exchange (its outcome
-    // is then its own). An exchange still in progress under a completion link lost its completion row.
-    if (row.completion_id !== null || row.outcome !== 'in_progress') out.set(`complete:${id}`, final);
+    if (finished) out.set(`complete:${id}`, final);
   }
-  for (const row of calls) {
-    const opened = attempt(() => openBankCall(row, sealer));
-    out.set(`bank_call:${toNumber(row.id)}`, 'error' in opened ? opened : { digest: bankCallDigest(opened.value) });
-  }
+  for (const row of calls) out.set(`bank_call:${toNumber(row.id)}`, bankCallContent(row, sealer));
   const gone = exchangeIds.filter((id) => !out.has(`open:${id}`));
   for (const entry of await purgedEntries(db, 'exchange_id', gone)) {
     for (const kind of ['open', 'complete', 'record']) out.set(`${kind}:${entry.exchangeId}`, { purged: entry });
@@ -318,6 +311,28 @@ async function contentDigests(db: Queryable, sealer: ValueSealer, page: LinkRow[
     }
   }
   return out;
+}
+
+/**
+ * What the links of an exchange cover, from its row as it stands: `open` its own request fields,
+ * `record` and `complete` the whole exchange; `finished` when it has a completion (since 023 its
+ * completion row; before, an UPDATE of the exchange left its outcome its own), so an exchange still
+ * in progress under a completion link lost its completion row.
+ */
+export function exchangeContents(row: ExchangeRow, sealer: ValueOpener, opened?: AuditExchangeRow): { open: Content; final: Content; finished: boolean } {
+  const finished = row.completion_id !== null || row.outcome !== 'in_progress';
+  const whole = opened ? { value: opened } : attempt(() => openExchange(row, sealer));
+  // The opening covers the exchange's own request fields only, which the whole holds as they are.
+  if (!('error' in whole)) return { open: { digest: openedDigest(whole.value) }, final: { digest: finalDigest(whole.value) }, finished };
+  // A completion that does not open is the completion's break, not the opening's.
+  const own = attempt(() => openExchange({ ...row, response_body: null, completion_id: null }, sealer));
+  return { open: 'error' in own ? own : { digest: openedDigest(own.value) }, final: whole, finished };
+}
+
+/** What a bank call's link covers, from its row as it stands (`opened`: that row already opened). */
+export function bankCallContent(row: BankCallRow, sealer: ValueOpener, opened?: StoredBankCall): Content {
+  const call = opened ? { value: opened } : attempt(() => openBankCall(row, sealer));
+  return 'error' in call ? call : { digest: bankCallDigest(call.value) };
 }
 
 interface PurgeRow {
@@ -340,7 +355,7 @@ async function purgedEntries(db: Queryable, column: 'exchange_id' | 'purge_id', 
 }
 
 /** A value that does not open where it is is an altered record; a key the ring lacks is a configuration error. */
-function attempt<T>(fn: () => T): { value: T } | { error: string } {
+export function attempt<T>(fn: () => T): { value: T } | { error: string } {
   try {
     return { value: fn() };
   } catch (error) {

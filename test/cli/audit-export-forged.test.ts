@@ -1,0 +1,149 @@
+import { expect } from 'chai';
+import { parse } from 'csv-parse/sync';
+import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
+import { runCli } from '../support/cli.js';
+import { forEachBackend } from '../support/databases.js';
+import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+
+/**
+ * `gerbang audit export` against the attacker of docs/security/threat-model.md: one who writes the
+ * database in SQL but holds no key. Every exported exchange is held to its chain links; one that
+ * does not hold is still exported, marked, with none of its values presented as the gateway's.
+ */
+
+interface Exported {
+  id: number;
+  requestId: string | null;
+  method: string | null;
+  path: string | null;
+  transactionId: string | null;
+  amount: string | null;
+  outcome: string | null;
+  statusCode: number | null;
+  requestBody: string | null;
+  bankCalls: { id: number; statusCode: number | null; integrityProblem?: string }[];
+  integrityProblem: string | null;
+}
+
+forEachBackend('gerbang audit export of records changed in the database', (ctx) => {
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+  const exportJsonl = async () => {
+    const result = await runCli(['audit', 'export', '--format', 'jsonl'], env());
+    return { ...result, records: result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Exported) };
+  };
+  const exportCsv = async () => {
+    const result = await runCli(['audit', 'export', '--format', 'csv'], env());
+    return { ...result, rows: parse(result.stdout, { columns: true, bom: true }) as Record<string, string>[] };
+  };
+  /** The paid transfer's exchange, a refused token request (recorded whole) and the transfer's first bank call, as the database holds them. */
+  let transfer: { id: number; requestId: string };
+  let token: { id: number };
+  let bankCall: { id: number };
+  let count: number;
+
+  before(async function () {
+    this.timeout(60_000);
+    const gw = await TestGateway.start(ctx.url());
+    try {
+      const client = await gw.createClient();
+      const res = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${await gw.token(client)}` } });
+      expect(res.status, res.text).to.equal(201);
+      const refused = await gw.request('/v1/auth/token', { json: { client_id: client.clientId, client_secret: 'wrong' } });
+      expect(refused.status).to.equal(401);
+    } finally {
+      await gw.close();
+    }
+    const db = ctx.store().db;
+    const [paid] = await db.query<{ id: number | string; request_id: string }>("SELECT id, request_id FROM audit_exchanges WHERE method = 'POST' AND path = '/v1/transfers'");
+    transfer = { id: Number(paid.id), requestId: paid.request_id };
+    const [refused] = await db.query<{ id: number | string }>("SELECT id FROM audit_exchanges WHERE path = '/v1/auth/token' AND status_code = 401");
+    token = { id: Number(refused.id) };
+    const [call] = await db.query<{ id: number | string }>('SELECT id FROM audit_bank_calls WHERE exchange_id = ? ORDER BY id LIMIT 1', [transfer.id]);
+    bankCall = { id: Number(call.id) };
+    [{ n: count }] = (await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_exchanges')).map((r) => ({ n: Number(r.n) }));
+  });
+
+  it('exports every honest record unmarked, exit 0', async () => {
+    const jsonl = await exportJsonl();
+    expect(jsonl.code, jsonl.stderr).to.equal(0);
+    expect(jsonl.stderr).to.equal('');
+    expect(jsonl.records).to.have.length(count);
+    const paid = jsonl.records.find((r) => r.id === transfer.id)!;
+    expect(paid).to.include({ statusCode: 201, outcome: 'completed' });
+    expect(paid.bankCalls.map((c) => c.id)).to.include(bankCall.id);
+    for (const record of jsonl.records) expect(record.integrityProblem, `exchange ${record.id}`).to.equal(null);
+    const csv = await exportCsv();
+    expect(csv.code, csv.stderr).to.equal(0);
+    expect(csv.rows).to.have.length(count);
+    for (const row of csv.rows) expect(row.integrityProblem).to.equal('');
+  });
+
+  it("marks a transfer whose amount and status were changed in its completion, its values emptied, exit 1 naming it", async () => {
+    await ctx.store().db.execute("UPDATE audit_completions SET amount = '9999999.00', status_code = 200 WHERE exchange_id = ?", [transfer.id]);
+    const jsonl = await exportJsonl();
+    expect(jsonl.code).to.equal(1);
+    expect(jsonl.records, 'still exported: the count stays whole').to.have.length(count);
+    const marked = jsonl.records.find((r) => r.id === transfer.id)!;
+    expect(marked.integrityProblem).to.contain(`audit_completions id ${transfer.id} was altered or fabricated`);
+    expect(marked).to.include({ outcome: 'CHANGED_OUTSIDE_GERBANG', amount: null, statusCode: null, transactionId: null, requestBody: null, requestId: transfer.requestId });
+    expect(jsonl.stderr).to.contain(`exchange id ${transfer.id}: audit_completions id ${transfer.id} was altered`);
+
+    const csv = await exportCsv();
+    expect(csv.code).to.equal(1);
+    const row = csv.rows.find((r) => r.id === String(transfer.id))!;
+    expect(row).to.include({ outcome: 'CHANGED_OUTSIDE_GERBANG', amount: '', statusCode: '', transactionId: '' });
+    expect(row.integrityProblem).to.contain('was altered or fabricated');
+    for (const cells of csv.rows) for (const cell of Object.values(cells)) expect(cell, 'no cell starts a formula').to.not.match(/^[=+\-@\t\r]/);
+  });
+
+  it('marks an exchange recorded whole whose status was changed in its row (401 made 200), exit 1', async () => {
+    await ctx.store().db.execute('UPDATE audit_exchanges SET status_code = 200 WHERE id = ?', [token.id]);
+    const jsonl = await exportJsonl();
+    expect(jsonl.code).to.equal(1);
+    const marked = jsonl.records.find((r) => r.id === token.id)!;
+    expect(marked).to.include({ outcome: 'CHANGED_OUTSIDE_GERBANG', statusCode: null });
+    expect(marked.integrityProblem).to.contain(`audit_exchanges id ${token.id} was altered or fabricated`);
+    expect(jsonl.stderr).to.contain(`exchange id ${token.id}:`);
+  });
+
+  it('marks a bank call whose answer status was changed in SQL, the exchange and its other values kept', async () => {
+    const call = bankCall;
+    await ctx.store().db.execute('UPDATE audit_bank_calls SET status_code = 500 WHERE id = ?', [call.id]);
+    const jsonl = await exportJsonl();
+    expect(jsonl.code).to.equal(1);
+    const exchange = jsonl.records.find((r) => r.id === transfer.id)!;
+    const leg = exchange.bankCalls.find((c) => c.id === call.id)!;
+    expect(leg.statusCode).to.equal(null);
+    expect(leg.integrityProblem).to.contain(`audit_bank_calls id ${call.id} was altered or fabricated`);
+    expect(exchange.integrityProblem).to.contain(`audit_bank_calls id ${call.id}`);
+  });
+
+  it('marks an exchange whose sealed request body was replaced by another row\'s, instead of failing the export', async () => {
+    const db = ctx.store().db;
+    const [issued] = await db.query<{ id: number | string }>("SELECT id FROM audit_exchanges WHERE path = '/v1/auth/token' AND status_code = 200");
+    const id = Number(issued.id);
+    const [paid] = await db.query<{ request_body: string }>('SELECT request_body FROM audit_exchanges WHERE id = ?', [transfer.id]);
+    await db.execute('UPDATE audit_exchanges SET request_body = ? WHERE id = ?', [paid.request_body, id]);
+    const jsonl = await exportJsonl();
+    expect(jsonl.code).to.equal(1);
+    expect(jsonl.records).to.have.length(count);
+    const marked = jsonl.records.find((r) => r.id === id)!;
+    expect(marked).to.include({ outcome: 'CHANGED_OUTSIDE_GERBANG', requestBody: null });
+    expect(marked.integrityProblem).to.match(new RegExp(`^audit_exchanges id ${id} was altered: audit_exchanges\\.request_body .* is not a value sealed for it`));
+  });
+
+  it('marks an exchange inserted in SQL (a copy of the paid transfer, its sealed values included) as having no chain link, exit 1', async () => {
+    const db = ctx.store().db;
+    const columns = 'request_id, received_at, completed_at, remote_ip, origin, method, path, client_id, transaction_id, amount, outcome, status_code, error_code, request_headers, request_body, response_body, key_id';
+    await db.execute(`INSERT INTO audit_exchanges (${columns}) SELECT ${columns} FROM audit_exchanges WHERE id = ?`, [transfer.id]);
+    await db.execute("UPDATE audit_exchanges SET outcome = 'completed', status_code = 201 WHERE id = (SELECT id FROM (SELECT MAX(id) AS id FROM audit_exchanges) newest)");
+    const [{ id }] = await db.query<{ id: number | string }>('SELECT MAX(id) AS id FROM audit_exchanges');
+    const jsonl = await exportJsonl();
+    expect(jsonl.code).to.equal(1);
+    expect(jsonl.records).to.have.length(count + 1);
+    const inserted = jsonl.records.find((r) => r.id === Number(id))!;
+    expect(inserted).to.include({ outcome: 'CHANGED_OUTSIDE_GERBANG', statusCode: null, amount: null });
+    expect(inserted.integrityProblem).to.equal(`audit_exchanges id ${id} has no chain link: it was not written by Gerbang (inserted in the database)`);
+    expect(jsonl.stderr).to.contain(`exchange id ${id}: audit_exchanges id ${id} has no chain link`);
+  });
+});
