@@ -333,9 +333,11 @@ export interface PaymentRepository {
    * Leases the payments the resolver should check now — UNKNOWN or PENDING whose next check is
    * due, and SENDING ones last touched before `sendingStaleBefore` (a process died mid-send) —
    * to `owner` until now + leaseMs. A payment leased by another owner whose lease is still
-   * running is skipped, so exactly one process checks it at a time.
+   * running is skipped, so exactly one process checks it at a time. A payment that fails its
+   * integrity check (changed in SQL) is returned refused instead, and held by `owner` for
+   * REFUSED_PAYMENT_HOLD_MS, so it is named once a day rather than every lease.
    */
-  claimDue(options: { owner: string; now: number; leaseMs: number; sendingStaleBefore: number; limit: number }): Promise<PaymentRecord[]>;
+  claimDue(options: { owner: string; now: number; leaseMs: number; sendingStaleBefore: number; limit: number }): Promise<(PaymentRecord | RefusedPayment)[]>;
   /** Records a check that did not settle the payment (and its state, e.g. SENDING → UNKNOWN), and frees the lease; never over a final state. */
   recordCheck(id: number, owner: string, check: { state: PaymentState; checkAttempts: number; notFoundCount: number; nextCheckAt: number }, now: number): Promise<void>;
   /** Frees a lease `owner` holds (after the payment was settled with update()). */
@@ -723,6 +725,14 @@ export interface CallbackDelivery {
  * failed its integrity check (`refused` says which, in words). The dispatcher marks it FAILED and
  * audits the refusal.
  */
+/** A payment in doubt that failed its integrity check when claimed: never checked with the bank nor written. */
+export interface RefusedPayment {
+  id: number;
+  clientId: string;
+  transactionId: string;
+  refused: string;
+}
+
 export interface RefusedCallback {
   id: number;
   clientId: string;

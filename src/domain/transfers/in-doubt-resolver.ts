@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import { methodOfOperation, type BankAdapter, type BankCall, type StatusOutcome, type TransferOutcome } from '../../banks/types.js';
 import { isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
-import { bankCallAudit } from '../../audit/index.js';
-import type { AuditRepository, PaymentRecord, PaymentRepository } from '../../store/types.js';
+import { bankCallAudit, InternalAuditTrail } from '../../audit/index.js';
+import type { AuditRepository, PaymentRecord, PaymentRepository, RefusedPayment } from '../../store/types.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import type { BankRouter } from '../routing/index.js';
 import { PeriodicTask } from '../periodic-task.js';
@@ -93,13 +93,15 @@ export class InDoubtResolver {
   async runOnce(): Promise<{ checked: number; settled: number }> {
     const now = this.deps.clock();
     const leaseMs = this.options.leaseMs ?? RESOLVER_LEASE_MS;
-    const due = await this.deps.payments.claimDue({
+    const claimed = await this.deps.payments.claimDue({
       owner: this.owner,
       now,
       leaseMs,
       sendingStaleBefore: now - this.options.sendingStaleMs,
       limit: this.options.batchSize ?? 50,
     });
+    const due = claimed.filter((payment): payment is PaymentRecord => !('refused' in payment));
+    for (const refusal of claimed) if ('refused' in refusal) await this.refusalAudited(refusal);
     let settled = 0;
     const held = new Set(due.map((payment) => payment.id));
     const renewal = setInterval(() => {
@@ -125,6 +127,18 @@ export class InDoubtResolver {
       clearInterval(renewal);
     }
     return { checked: due.length, settled };
+  }
+
+  /**
+   * A payment in doubt changed outside Gerbang (the store refused it when claimed): never checked
+   * with the bank nor written, and said so in the audit as well as the log, as internal work
+   * answered 500 AUDIT_INTEGRITY naming what was found. The store holds it a day before it is named again.
+   */
+  private async refusalAudited(refusal: RefusedPayment): Promise<void> {
+    log.error({ paymentId: refusal.id, transactionId: refusal.transactionId, problem: refusal.refused }, 'payment in doubt changed outside Gerbang: not checked with the bank nor written');
+    const trail = new InternalAuditTrail(this.deps.audit, { method: 'RESOLVE', path: `/internal/resolver/${refusal.transactionId}`, requestBody: { payment: refusal.id } }, this.deps.clock);
+    trail.set({ clientId: refusal.clientId, transactionId: refusal.transactionId });
+    await trail.finish(500, { refused: refusal.refused }, 'AUDIT_INTEGRITY');
   }
 
   /** Checks one payment; true when it was settled (SUCCESS or FAILED). */

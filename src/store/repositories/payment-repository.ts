@@ -1,8 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
-import { getLogger } from '../../log/index.js';
 import type { KeyRing } from '../../security/index.js';
-import { UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type SqlValue } from '../types.js';
+import { UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlValue } from '../types.js';
 import type { ChainLanes, Written } from './audit-chain.js';
 import { chainCoverage } from './chain-coverage.js';
 import { eventPlace, lastTrustedEvent, paymentEventDigest, paymentHistory, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentSnapshot } from './payment-events.js';
@@ -13,7 +12,8 @@ import { KEY_ID_AFTER_PARTIAL_WRITE, place, ValueSealer, type ValueOpener } from
 import { gramHashesOf, insertGrams } from './payment-search-grams.js';
 import { macHolds, recordMac } from './record-macs.js';
 
-const log = getLogger('store');
+/** How long a payment in doubt that failed its integrity check is held by the resolver that found it: it is named again after. */
+export const REFUSED_PAYMENT_HOLD_MS = 24 * 3_600_000;
 
 export interface PaymentRow {
   id: number | string;
@@ -528,7 +528,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     return this.deleteWithEvent(id, "state = 'RECEIVED' AND updated_at <= ?", [staleBefore], Date.now());
   }
 
-  async claimDue(options: { owner: string; now: number; leaseMs: number; sendingStaleBefore: number; limit: number }): Promise<PaymentRecord[]> {
+  async claimDue(options: { owner: string; now: number; leaseMs: number; sendingStaleBefore: number; limit: number }): Promise<(PaymentRecord | RefusedPayment)[]> {
     const { owner, now, leaseMs, sendingStaleBefore } = options;
     const limit = Math.max(1, Math.min(Math.trunc(options.limit), 500));
     const candidates = await this.db.query<{ id: number | string }>(
@@ -537,7 +537,7 @@ export class SqlPaymentRepository implements PaymentRepository {
         'AND (lease_until IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?',
       [now, sendingStaleBefore, now, limit],
     );
-    const claimed: PaymentRecord[] = [];
+    const claimed: (PaymentRecord | RefusedPayment)[] = [];
     for (const { id } of candidates) {
       // The conditional UPDATE is the lease: of several processes racing for the row, one wins.
       const won = await this.db.execute('UPDATE payments SET lease_owner = ?, lease_until = ? WHERE id = ? AND (lease_until IS NULL OR lease_until <= ?)', [
@@ -551,14 +551,16 @@ export class SqlPaymentRepository implements PaymentRepository {
       if (rows.length === 0) continue;
       // Held to its history as the API's read is: a check of a payment changed in SQL would append
       // an event recording the forged state, and the forgery would become its history. Such a
-      // payment is never checked nor written; its lease runs out, and it is named again then (the
-      // console marks it, `audit verify` names it).
+      // payment is never checked nor written: it is returned refused, for the resolver to audit,
+      // and its lease is held for a day so it is named once a day (the console marks it, `audit
+      // verify` names it). Only the lease columns are written, which are in no history.
       try {
         const record = await this.checkedRecord(rows[0]);
         if (record !== null) claimed.push(record);
       } catch (error) {
         if (!(error instanceof IntegrityError)) throw error;
-        log.error({ paymentId: toNumber(id), problem: error.where }, 'payment in doubt changed outside Gerbang: not checked with the bank nor written');
+        await this.db.execute('UPDATE payments SET lease_until = ? WHERE id = ? AND lease_owner = ?', [now + REFUSED_PAYMENT_HOLD_MS, toNumber(id), owner]);
+        claimed.push({ id: toNumber(id), clientId: rows[0].client_id, transactionId: rows[0].transaction_id, refused: error.where });
       }
     }
     return claimed;

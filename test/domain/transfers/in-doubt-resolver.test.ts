@@ -7,6 +7,7 @@ import { BankRouter } from '../../../src/domain/routing/index.js';
 import { InDoubtResolver, RESOLVER_LEASE_MS, type InDoubtResolverOptions } from '../../../src/domain/transfers/in-doubt-resolver.js';
 import { buildResult, type TransferResult } from '../../../src/domain/transfers/transfer-result.js';
 import { AppError } from '../../../src/errors/index.js';
+import { REFUSED_PAYMENT_HOLD_MS } from '../../../src/store/repositories/payment-repository.js';
 import type { AuditExchangeRow, PaymentRecord, PaymentState } from '../../../src/store/types.js';
 import { forEachBackend } from '../../support/databases.js';
 import { captureLogs } from '../../support/log-capture.js';
@@ -643,15 +644,26 @@ forEachBackend('InDoubtResolver', (db) => {
       const events = async () => (await store().db.query<{ seq: number | string }>('SELECT seq FROM payment_events WHERE payment_id = ? ORDER BY seq', [payment.id])).map((row) => Number(row.seq));
       const before = await events();
       const logs = captureLogs('error');
+      const r = resolver();
       try {
         now = RECEIVED + HOUR;
-        expect(await resolver().runOnce()).to.deep.equal({ checked: 0, settled: 0 });
+        expect(await r.runOnce()).to.deep.equal({ checked: 0, settled: 0 });
         expect(logs.text()).to.contain('payment in doubt changed outside Gerbang').and.contain(`payments id ${payment.id}`);
       } finally {
         logs.stop();
       }
       expect(await events(), 'no event appended over the forged row').to.deep.equal(before);
-      expect(await checks(payment.transactionId), 'no RESOLVE exchange').to.deep.equal([]);
+      // Said in the audit, once: internal work answered 500 AUDIT_INTEGRITY naming what was found, no bank leg.
+      const [refusal, ...more] = await checks(payment.transactionId);
+      expect(more).to.deep.equal([]);
+      expect(refusal).to.deep.include({ statusCode: 500, errorCode: 'AUDIT_INTEGRITY', clientId: CLIENT });
+      expect(refusal.bankCalls).to.deep.equal([]);
+      expect(refusal.responseBody).to.contain(`payments id ${payment.id}`);
+      // Held a day by the resolver that found it, so it is not named again every lease.
+      expect(await lease(payment)).to.deep.equal({ owner: r.owner, until: RECEIVED + HOUR + REFUSED_PAYMENT_HOLD_MS });
+      now = RECEIVED + HOUR + RESOLVER_LEASE_MS;
+      expect(await resolver().runOnce()).to.deep.equal({ checked: 0, settled: 0 });
+      expect(await checks(payment.transactionId)).to.have.length(1);
       const read = await store().payments.findById(payment.id).then(() => null, (error: Error) => error);
       expect(read?.name, 'still refused as forged').to.equal('IntegrityError');
       const byBank = await store().payments.findByBankTransaction(bank.partner, '99999999').then(() => null, (error: Error) => error);
