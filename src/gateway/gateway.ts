@@ -79,6 +79,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   // The heads of this process's own chains, as it appended them, checkpointed outside the database every minute.
   const writeCheckpoint = () => appendCheckpoint(config.auditCheckpointFile, config.auditKeys, { store: opened.db.description, at: clock(), by: `gateway ${process.pid}`, heads: opened.audit.ownHeads() });
   const checkpoint = new PeriodicTask('audit-checkpoint', 60_000, async () => writeCheckpoint());
+  // Payments a node on a version before migration 026 wrote during a rolling upgrade have no search
+  // trigrams: indexed at start and every minute, so a search finds them without an operator
+  // running `gerbang keys reindex-search`. Payments under an older key are left to `keys rotate`.
+  const searchIndex = new PeriodicTask('search-index', 60_000, async () => {
+    const indexed = await opened.keyRotation.reindexSearch({ neverIndexedOnly: true });
+    if (indexed > 0) log.info({ indexed }, 'payments written without search trigrams indexed for the console search');
+  });
   let metricsServer: MetricsServer | undefined;
   let api: ApiServer | undefined;
   try {
@@ -157,6 +164,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     signaturePurge.start();
     signaturePurge.wake();
     checkpoint.start();
+    searchIndex.start();
+    searchIndex.wake();
     // Runs a process stopped in the middle of are picked up at once, not after the first interval.
     if (config.batch.intervalMs > 0) batches.wake();
     const port = (server.address() as AddressInfo).port;
@@ -184,6 +193,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           await Promise.all([resolver.stop(), batches.stop(), dispatcher.stop()]);
           await replay.stop();
           await signaturePurge.stop();
+          await searchIndex.stop();
           await spool.replay(opened.audit).catch(() => undefined);
           // The hits counted here and not yet added, while the store is still open.
           await rateLimitStores.close().catch((error: unknown) => log.warn({ err: error }, 'rate-limit counts could not be added at shutdown'));

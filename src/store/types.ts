@@ -578,8 +578,9 @@ export interface KeyRotationRepository {
   /**
    * Indexes for the console's text search (migration 026) every payment not yet indexed under the
    * newest key, 500 per transaction; returns how many. Idempotent. `onBatch` reports progress.
+   * `neverIndexedOnly`: only payments never indexed (written by a node on a version before 026).
    */
-  reindexSearch(options?: { onBatch?: (done: number) => void }): Promise<number>;
+  reindexSearch(options?: { onBatch?: (done: number) => void; neverIndexedOnly?: boolean }): Promise<number>;
 }
 
 // ---------------------------------------------------------------- counters

@@ -91,8 +91,8 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
     return report;
   }
 
-  async reindexSearch(options: { onBatch?: (done: number) => void } = {}): Promise<number> {
-    return reindexPayments(this.db, new ValueSealer(this.ring), { transaction: (fn) => this.db.withTransaction(fn), onBatch: options.onBatch });
+  async reindexSearch(options: { onBatch?: (done: number) => void; neverIndexedOnly?: boolean } = {}): Promise<number> {
+    return reindexPayments(this.db, new ValueSealer(this.ring), { transaction: (fn) => this.db.withTransaction(fn), ...options });
   }
 }
 

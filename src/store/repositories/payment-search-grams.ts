@@ -157,16 +157,18 @@ export async function indexPayments(tx: Queryable, sealer: ValueSealer, ids: num
 export async function reindexPayments(
   db: Queryable,
   sealer: ValueSealer,
-  options: { transaction?: <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>; onBatch?: (done: number) => void } = {},
+  options: { transaction?: <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>; onBatch?: (done: number) => void; neverIndexedOnly?: boolean } = {},
 ): Promise<number> {
   const keyId = sealer.keyRing.currentKeyId;
   const transaction = options.transaction ?? (<T>(fn: (tx: Queryable) => Promise<T>) => fn(db));
+  // neverIndexedOnly: the gateway's background pass, which leaves payments under an older key to `keys rotate`.
+  const which = options.neverIndexedOnly ? 'search_key_id IS NULL' : '(search_key_id IS NULL OR search_key_id <> ?)';
   let done = 0;
   let after = 0;
   for (;;) {
     const rows = await db.query<{ id: number | string }>(
-      'SELECT id FROM payments WHERE (search_key_id IS NULL OR search_key_id <> ?) AND id > ? ORDER BY id LIMIT ?',
-      [keyId, after, REINDEX_BATCH],
+      `SELECT id FROM payments WHERE ${which} AND id > ? ORDER BY id LIMIT ?`,
+      options.neverIndexedOnly ? [after, REINDEX_BATCH] : [keyId, after, REINDEX_BATCH],
     );
     if (rows.length === 0) return done;
     const ids = rows.map((row) => toNumber(row.id));
