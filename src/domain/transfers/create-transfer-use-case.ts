@@ -175,7 +175,9 @@ async function send(
     const sending = reservedSending ? first.sending : await markSending(deps, payment, route);
     if (!reservedSending) payment = { ...payment, state: 'SENDING', ...sending, eventSeq: undefined };
     const { bankTransactionId, bankTransactionDate: transactionDate } = sending;
-    log.info({ transactionId: request.transactionId, partner: route.partner, method: route.method, reason: route.reason }, 'transfer routed');
+    // The plain first choice at debug (the access log has the request, the audit the route and its
+    // reason); a later route, taken because an earlier one failed or was skipped, at info.
+    (index === 0 ? log.debug : log.info)({ transactionId: request.transactionId, partner: route.partner, method: route.method, reason: route.reason }, 'transfer routed');
     try {
       const outcome = await sendThrough(route, orderOf(request, bankTransactionId, transactionDate), ctx);
       decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: 'sent' });

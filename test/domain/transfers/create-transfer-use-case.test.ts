@@ -668,6 +668,8 @@ forEachBackend('createTransfer', (db) => {
       expect(pick('transfer in doubt after an error past sending')).to.deep.equal([{ transactionId: doubt.transactionId, partner: undefined, code: undefined, method: undefined }]);
       // Only a routing error is logged there; a missing beneficiaryName is plain and answered 400 after the reservation.
       expect(pick('first route not prepared before the reservation; routing after it')).to.deep.equal([{ transactionId: unroutable.transactionId, partner: undefined, code: undefined, method: undefined }]);
+      // The first route at debug (the audit has it); the fallback taken after it failed at info.
+      expect(lines.filter((line) => line.msg === 'transfer routed').map((line) => line.level)).to.deep.equal([20, 30, 20]);
       const routed = lines.find((line) => line.msg === 'transfer routed')!;
       expect(routed.reason).to.be.a('string').and.match(/paid on-us$/);
       const inDoubt = lines.find((line) => line.msg === 'transfer in doubt after an error past sending')!;
