@@ -89,3 +89,21 @@ export class InternalAuditTrail implements ExchangeAudit {
     }
   }
 }
+
+/**
+ * The audit record of internal work refused because a stored record failed its integrity check
+ * (a queued callback's endpoint, a payment in doubt changed in SQL): the work answered 500
+ * AUDIT_INTEGRITY with `answer` (what was found), for the client and transaction it concerns, so
+ * `gerbang audit export` and the console show it, not only a log line.
+ */
+export async function auditIntegrityRefusal(
+  repository: AuditRepository,
+  clock: () => number,
+  work: { method: string; path: string; requestBody: unknown },
+  about: { clientId: string; transactionId: string },
+  answer: Record<string, unknown>,
+): Promise<void> {
+  const trail = new InternalAuditTrail(repository, work, clock);
+  trail.set({ clientId: about.clientId, transactionId: about.transactionId });
+  await trail.finish(500, answer, 'AUDIT_INTEGRITY');
+}

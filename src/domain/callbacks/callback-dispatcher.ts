@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { request } from 'undici';
 import { getLogger } from '../../log/index.js';
-import { InternalAuditTrail } from '../../audit/index.js';
+import { auditIntegrityRefusal, InternalAuditTrail } from '../../audit/index.js';
 import { IntegrityError } from '../../errors/index.js';
 import type { AuditRepository, CallbackDelivery, CallbackRepository, RefusedCallback } from '../../store/types.js';
 import { PeriodicTask } from '../periodic-task.js';
@@ -47,13 +47,8 @@ export function outboxNotifier(callbacks: CallbackRepository, audit: AuditReposi
  * endpoint's row, so `gerbang audit export` and the console show it, not only a log line.
  */
 async function refusalAudited(audit: AuditRepository, clock: () => number, refusal: Omit<RefusedCallback, 'id'>, delivery: 'FAILED' | 'NOT QUEUED'): Promise<void> {
-  const trail = new InternalAuditTrail(
-    audit,
-    { method: 'CALLBACK', path: `/internal/callbacks/${refusal.transactionId}`, requestBody: { endpoint: `client_callbacks of client ${refusal.clientId}` } },
-    clock,
-  );
-  trail.set({ clientId: refusal.clientId, transactionId: refusal.transactionId });
-  await trail.finish(500, { delivery, refused: refusal.refused }, 'AUDIT_INTEGRITY');
+  const work = { method: 'CALLBACK', path: `/internal/callbacks/${refusal.transactionId}`, requestBody: { endpoint: `client_callbacks of client ${refusal.clientId}` } };
+  await auditIntegrityRefusal(audit, clock, work, refusal, { delivery, refused: refusal.refused });
 }
 
 /**

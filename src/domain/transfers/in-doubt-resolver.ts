@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { methodOfOperation, type BankAdapter, type BankCall, type StatusOutcome, type TransferOutcome } from '../../banks/types.js';
 import { isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
-import { bankCallAudit, InternalAuditTrail } from '../../audit/index.js';
+import { auditIntegrityRefusal, bankCallAudit } from '../../audit/index.js';
 import type { AuditRepository, PaymentRecord, PaymentRepository, RefusedPayment } from '../../store/types.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import type { BankRouter } from '../routing/index.js';
@@ -136,9 +136,8 @@ export class InDoubtResolver {
    */
   private async refusalAudited(refusal: RefusedPayment): Promise<void> {
     log.error({ paymentId: refusal.id, transactionId: refusal.transactionId, problem: refusal.refused }, 'payment in doubt changed outside Gerbang: not checked with the bank nor written');
-    const trail = new InternalAuditTrail(this.deps.audit, { method: 'RESOLVE', path: `/internal/resolver/${refusal.transactionId}`, requestBody: { payment: refusal.id } }, this.deps.clock);
-    trail.set({ clientId: refusal.clientId, transactionId: refusal.transactionId });
-    await trail.finish(500, { refused: refusal.refused }, 'AUDIT_INTEGRITY');
+    const work = { method: 'RESOLVE', path: `/internal/resolver/${refusal.transactionId}`, requestBody: { payment: refusal.id } };
+    await auditIntegrityRefusal(this.deps.audit, this.deps.clock, work, refusal, { refused: refusal.refused });
   }
 
   /** Checks one payment; true when it was settled (SUCCESS or FAILED). */

@@ -1,5 +1,5 @@
 import type { Queryable } from '../types.js';
-import { recordMac, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
+import { recordMac, recordMacProblem, rowsUnderOlderKeys, type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber } from './row-values.js';
 import type { ValueSealer } from './sealed-values.js';
 
@@ -61,11 +61,8 @@ export async function chainCoverage(q: Queryable, sealer: ValueSealer): Promise<
  * `audit verify` to name.
  */
 export async function resignCoverage(db: Queryable, sealer: ValueSealer): Promise<void> {
-  const ring = sealer.keyRing;
-  const rows = await db.query<MacedRow>(`SELECT ${CHAIN_COVERAGE.columns} FROM chain_coverage WHERE mac_key_id <> ?`, [ring.currentKeyId]);
-  for (const row of rows) {
-    if (row.mac_key_id === null || !ring.keyIds.includes(row.mac_key_id) || recordMacProblem(CHAIN_COVERAGE, row, sealer) !== null) continue;
-    const { keyId, mac } = recordMac(ring, CHAIN_COVERAGE.purpose, CHAIN_COVERAGE.fields(row, sealer));
+  for (const row of await rowsUnderOlderKeys(db, CHAIN_COVERAGE, sealer)) {
+    const { keyId, mac } = recordMac(sealer.keyRing, CHAIN_COVERAGE.purpose, CHAIN_COVERAGE.fields(row, sealer));
     await db.execute('UPDATE chain_coverage SET mac_key_id = ?, mac = ? WHERE records = ? AND mac = ?', [keyId, mac, row.records, row.mac]);
   }
 }

@@ -6,7 +6,7 @@ import { MACED_TABLES } from './maced-tables.js';
 import type { ChainLanes } from './audit-chain.js';
 import { changeRows } from './record-changes.js';
 import { currentRowProblem, latestRecordOf } from './record-history.js';
-import { recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
+import { rowsUnderOlderKeys, type MacedTable } from './record-macs.js';
 import { accountTag, PAYMENT_COLUMNS, paymentMac, paymentMacProblem, type PaymentRow } from './payment-repository.js';
 import type { Db, KeyRotationRepository, KeyRotationReport, Queryable, SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
@@ -152,11 +152,8 @@ async function resignPayments(db: Db, sealer: ValueSealer): Promise<number> {
  * hold, or is not its latest state, is left as it is, for `audit verify` to name. Returns the number re-MACed.
  */
 async function resignRows(db: Queryable, chain: ChainLanes, table: MacedTable, sealer: ValueSealer): Promise<number> {
-  const ring = sealer.keyRing;
-  const rows = await db.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE mac_key_id <> ?`, [ring.currentKeyId]);
   let resigned = 0;
-  for (const row of rows) {
-    if (row.mac_key_id === null || !ring.keyIds.includes(row.mac_key_id) || recordMacProblem(table, row, sealer) !== null) continue;
+  for (const row of await rowsUnderOlderKeys(db, table, sealer)) {
     const rotated = await changeRows(chain, sealer, Date.now(), async (changes) => {
       // Never re-MACed (recorded as the gateway's) when it is not its latest state: left for verify to name.
       if (currentRowProblem(table, row, await latestRecordOf(changes.tx, table, row), sealer) !== null) return false;

@@ -95,3 +95,13 @@ export async function signUnsignedRows(db: Queryable, table: MacedTable, sealer:
   }
   return signed;
 }
+
+/**
+ * `keys rotate`: the rows of `table` whose MAC holds under an older ring key, to be re-MACed under
+ * the newest. A row that does not hold, or whose key is gone, is left out: `audit verify` names it.
+ */
+export async function rowsUnderOlderKeys(db: Queryable, table: MacedTable, sealer: ValueSealer): Promise<MacedRow[]> {
+  const ring = sealer.keyRing;
+  const rows = await db.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE mac_key_id <> ?`, [ring.currentKeyId]);
+  return rows.filter((row) => row.mac_key_id !== null && ring.keyIds.includes(row.mac_key_id) && recordMacProblem(table, row, sealer) === null);
+}
