@@ -1,7 +1,7 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { KeyRing } from '../security/index.js';
+import { sameSecretText, type KeyRing } from '../security/index.js';
 import type { AuditChainBreak } from '../store/types.js';
 
 /**
@@ -78,7 +78,7 @@ export function readCheckpoints(path: string, ring: KeyRing, store: string): Che
     const line = parseLine(text);
     // A line under a key no longer in the ring (retired after keys rotate) can only add claims: skipped.
     if (line !== null && !ring.keyIds.includes(line.keyId)) return;
-    const valid = line !== null && safeEqual(macOf(ring, line.keyId, line), line.mac);
+    const valid = line !== null && sameSecretText(macOf(ring, line.keyId, line), line.mac);
     if (!valid) {
       history.invalid.push(`line ${index + 1}`);
       return;
@@ -105,11 +105,6 @@ function parseLine(text: string): Line | null {
   }
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /**
  * What the database lacks that the checkpoints vouched for. `linkAt(writer, seq)` is the MAC the
@@ -149,7 +144,7 @@ export async function compareWithCheckpoints(
         problem: 'rolled-back',
         detail: `chain ${writerId} ends at link ${now?.seq ?? 0} but was checkpointed at link ${seen.seq} on ${when}: its newest records were deleted, or the database was restored from an older copy`,
       });
-    } else if (link.keyId === seen.keyId && !safeEqual(link.hash, seen.hash)) {
+    } else if (link.keyId === seen.keyId && !sameSecretText(link.hash, seen.hash)) {
       // (A link under another key was re-linked by keys rotate; the chain walk checks its MAC.)
       breaks.push({ writerId, seq: seen.seq, table: 'audit_chain', recordId: null, problem: 'altered', detail: `link ${seen.seq} of chain ${writerId} is not the one checkpointed on ${when}: the chain was rewritten` });
     }

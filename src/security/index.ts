@@ -5,3 +5,4 @@ export { OriginAllowlist, invalidOrigins } from './origin-allowlist.js';
 export { KeyRing, KeyRingError, keyRingFrom, placeOf, signingKeyPlace, parseKeySpec, newKeySpec, ensureKeyFile, type RingKey, type KeySources } from './keyring.js';
 export { readableByOthers } from './owner-only.js';
 export { checkKeys, probeKeyRing, type TokenKeys } from './key-check.js';
+export { sameSecretText } from './constant-time.js';

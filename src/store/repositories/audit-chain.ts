@@ -1,5 +1,5 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { KeyRing } from '../../security/index.js';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { sameSecretText, type KeyRing } from '../../security/index.js';
 import { hostname } from 'node:os';
 import type { Db, Queryable, TransactionSession } from '../types.js';
 import { toNumber } from './row-values.js';
@@ -81,9 +81,7 @@ export const STORED_LINK_COLUMNS = 'writer_id, seq, record_id, recorded_at, prev
 export function linkHolds(ring: KeyRing, kind: LinkKind, recordId: number, contentDigest: string, link: StoredLink | undefined): boolean {
   if (!link || link.key_id === null) return false;
   const { key } = ring.macKey(CHAIN_PURPOSE, link.key_id);
-  const expected = Buffer.from(linkHash({ prevHash: link.prev_hash, writerId: link.writer_id, seq: toNumber(link.seq), kind, recordId, recordedAt: toNumber(link.recorded_at), contentDigest }, key));
-  const stored = Buffer.from(link.hash);
-  return expected.length === stored.length && timingSafeEqual(expected, stored);
+  return sameSecretText(linkHash({ prevHash: link.prev_hash, writerId: link.writer_id, seq: toNumber(link.seq), kind, recordId, recordedAt: toNumber(link.recorded_at), contentDigest }, key), link.hash);
 }
 
 function linkText(l: LinkFields): string {

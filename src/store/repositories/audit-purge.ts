@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { sameSecretText } from '../../security/index.js';
 import { IntegrityError } from '../../errors/index.js';
 import type { AnonymousPurge, AnonymousPurgeReport, Db, Queryable } from '../types.js';
 import { CHAIN_PURPOSE, linkHash, type ChainLanes } from './audit-chain.js';
@@ -94,7 +94,7 @@ async function intactEntries(db: Queryable, sealer: ValueSealer, rows: ExchangeR
       { prevHash: link.prev_hash, writerId: link.writer_id, seq: toNumber(link.seq), kind: 'record', recordId: id, recordedAt: toNumber(link.recorded_at), contentDigest: digest },
       key,
     );
-    if (!sameHex(expected, link.hash)) continue;
+    if (!sameSecretText(expected, link.hash)) continue;
     entries.push({ exchangeId: id, receivedAt: toNumber(row.received_at), writerId: link.writer_id, seq: toNumber(link.seq), linkHash: link.hash });
   }
   return entries;
@@ -123,8 +123,3 @@ async function deleteBatch(tx: Queryable, purge: AnonymousPurge, entries: Purged
   return { recordId: insertId, contentDigest: purgeDigest(record, entries) };
 }
 
-function sameHex(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}

@@ -1,5 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { KeyRing } from '../../security/index.js';
+import { createHmac } from 'node:crypto';
+import { sameSecretText, type KeyRing } from '../../security/index.js';
 import type { AuditVerificationRepository, AuditVerificationRun, Db } from '../types.js';
 import { fit, toNumber, toStringOrNull } from './row-values.js';
 
@@ -58,9 +58,7 @@ export class SqlAuditVerificationRepository implements AuditVerificationReposito
     if (row.key_id === null || row.mac === null || !this.keys.keyIds.includes(row.key_id)) {
       return 'FORGED: this verification result was not written by gerbang audit verify (no valid signature): run gerbang audit verify';
     }
-    const expected = Buffer.from(this.macOf(row.key_id, run));
-    const given = Buffer.from(row.mac);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+    if (!sameSecretText(this.macOf(row.key_id, run), row.mac)) {
       return 'FORGED: this verification result was altered in the database (its signature does not match): run gerbang audit verify';
     }
     return null;

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { sameSecretText } from '../../security/index.js';
 import { IntegrityError } from '../../errors/index.js';
 import type { AuditChainBreak, AuditExchangeRow, AuditPurgeSummary, AuditVerifyReport, Db, Queryable, SqlValue } from '../types.js';
 import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, type LinkFields, type LinkKind } from './audit-chain.js';
@@ -160,7 +160,7 @@ async function verifyChain(
         // prev_hash is not required to follow: `keys rotate` re-MACs the links before it but
         // cannot re-MAC this one (its content is gone); the link after it still covers its MAC.
         const p = content.purged;
-        if (link.kind !== 'record' || p.writerId !== writerId || p.seq !== seq || !safeEqualHex(p.linkHash, link.hash)) {
+        if (link.kind !== 'record' || p.writerId !== writerId || p.seq !== seq || !sameSecretText(p.linkHash, link.hash)) {
           return { links: expected - 1, break: { ...at, problem: 'deleted', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was deleted: the purge that names it names another link` } };
         }
         onLink?.({ prevHash, writerId, seq, kind: link.kind, recordId, recordedAt: toNumber(link.recorded_at), contentDigest: '' }, { hash: link.hash });
@@ -182,7 +182,7 @@ async function verifyChain(
       if (typeof hash !== 'string') {
         return { links: expected - 1, break: { ...at, problem: 'forged', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) has a link the gateway did not make: ${hash.unverifiable}` } };
       }
-      if (!safeEqualHex(hash, link.hash)) {
+      if (!sameSecretText(hash, link.hash)) {
         return { links: expected - 1, break: { ...at, problem: 'altered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was altered or fabricated: its content and link do not match the link's MAC` } };
       }
       onLink?.(fields);
@@ -208,11 +208,6 @@ async function verifyChain(
   return { links: last };
 }
 
-function safeEqualHex(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /**
  * Re-links chains with the ring's newest chain key, each only after checking it whole with the

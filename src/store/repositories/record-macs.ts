@@ -1,6 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
-import type { KeyRing } from '../../security/index.js';
+import { sameSecretText, type KeyRing } from '../../security/index.js';
 import type { Queryable, SqlValue } from '../types.js';
 import type { ValueSealer } from './sealed-values.js';
 
@@ -56,9 +56,7 @@ export function recordMacProblem(table: MacedTable, row: MacedRow, sealer: Value
 
 /** Whether `stored` is the MAC of `fields` under the ring's `purpose` key it names (compared in constant time). Throws KeyRingError when that key is not configured. */
 export function macHolds(ring: KeyRing, purpose: string, fields: readonly unknown[], stored: { mac_key_id: string; mac: string }): boolean {
-  const expected = Buffer.from(recordMac(ring, purpose, fields, stored.mac_key_id).mac);
-  const actual = Buffer.from(stored.mac);
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+  return sameSecretText(recordMac(ring, purpose, fields, stored.mac_key_id).mac, stored.mac);
 }
 
 /** The row itself when its MAC holds; else IntegrityError naming it (the caller refuses what it decides). */
