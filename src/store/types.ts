@@ -546,6 +546,8 @@ export interface AuditRepository {
   linkAt(writerId: string, seq: number): Promise<{ hash: string; keyId: string | null } | null>;
   /** The heads of this process's own chains as it appended them (from memory, not the database). */
   ownHeads(): { writerId: string; seq: number; hash: string }[];
+  /** The head of every chain as the database holds it (audit_writers). */
+  chainHeads(): Promise<{ writerId: string; seq: number; hash: string }[]>;
   /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
   checkKeys(): string;
 }

@@ -15,6 +15,7 @@ import type {
   SqlValue,
 } from '../types.js';
 import { ChainLanes, newWriterId } from './audit-chain.js';
+import { toNumber } from './row-values.js';
 import {
   BANK_CALL_SELECT,
   bankCallDigest,
@@ -259,6 +260,11 @@ export class SqlAuditRepository implements AuditRepository {
 
   ownHeads(): { writerId: string; seq: number; hash: string }[] {
     return this.chain.heads();
+  }
+
+  async chainHeads(): Promise<{ writerId: string; seq: number; hash: string }[]> {
+    const rows = await this.db.query<{ writer_id: string; last_seq: number | string; last_hash: string }>('SELECT writer_id, last_seq, last_hash FROM audit_writers');
+    return rows.map((r) => ({ writerId: r.writer_id, seq: toNumber(r.last_seq), hash: r.last_hash }));
   }
 
   checkKeys(): string {
