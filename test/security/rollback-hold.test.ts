@@ -6,7 +6,7 @@ import type { Db, SqlValue } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
-import { eventually, TestGateway } from '../support/gateway-harness.js';
+import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 
 /**
  * The attacker of docs/security/threat-model.md (writes the database, holds no key) who deletes the
@@ -86,7 +86,8 @@ forEachBackend('A change of who may pay deleted with its chain link, and the row
     await accept();
   });
 
-  it('holds every request while the database lacks a checkpointed change, recorded, and serves again once an operator accepts it', async () => {
+  it('holds every request and payment run while the database lacks a checkpointed change, recorded, and serves again once an operator accepts it', async () => {
+    const payer = await gw.createClient();
     const client = await gw.createClient({ accounts: [] });
     expect((await gw.request('/v1/auth/token', { method: 'POST', json: { client_id: client.clientId, client_secret: client.clientSecret } })).status).to.equal(200);
     const active = await copyRow(db(), client.clientId);
@@ -116,6 +117,15 @@ forEachBackend('A change of who may pay deleted with its chain link, and the row
     });
     expect([Number(recorded.status_code), recorded.error_code]).to.deep.equal([503, 'STORE_UNAVAILABLE']);
 
+    // A payment run stored meanwhile is not paid from this database.
+    const line = sampleTransfer();
+    const run = await gw.store.batches.create(
+      { clientId: payer.clientId, batchId: `RUN-${line.transactionId}`, requestHash: 'r'.repeat(64), lines: [{ transactionId: line.transactionId as string, requestJson: JSON.stringify(line), sourceAccount: line.sourceAccountNumber as string, beneficiaryAccount: line.beneficiaryAccountNumber as string }] },
+      Date.now(),
+    );
+    expect(await gw.gateway.batches.runOnce()).to.equal(0);
+    expect((await gw.store.batches.lines(run.id, 0, 1))[0].state).to.equal('QUEUED');
+
     // An acceptance needs a reason; nothing is accepted without one.
     const bare = await cli('audit', 'accept-rollback');
     expect(bare.code).to.equal(2);
@@ -124,6 +134,8 @@ forEachBackend('A change of who may pay deleted with its chain link, and the row
     expect(accepted.stdout).to.contain(`VANISHED: chain ${link.writerId}`);
     expect((await gw.request('/v1/auth/token', { method: 'POST', json: { client_id: client.clientId, client_secret: client.clientSecret } })).status).to.equal(200);
     expect((await gw.request('/readyz')).status).to.equal(200);
+    await eventually(async () => (await gw.store.batches.lines(run.id, 0, 1))[0].state !== 'QUEUED' || (await gw.gateway.batches.runOnce()) > 0, 10_000);
+    expect((await gw.store.batches.lines(run.id, 0, 1))[0].state).to.equal('SUBMITTED');
     // The acceptance is kept: verify no longer names the chain, and a second acceptance finds nothing.
     const verify = await cli('audit', 'verify');
     expect(verify.stdout).to.not.contain(link.writerId);
