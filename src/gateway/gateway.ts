@@ -3,7 +3,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.js';
 import { BatchProcessor } from '../domain/batches/index.js';
-import { CallbackDispatcher, CallbackSigner, outboxNotifier, type FinalStateNotifier } from '../domain/callbacks/index.js';
+import { CallbackDispatcher, CallbackSigner, outboxNotifier, recentEndpoints, type FinalStateNotifier } from '../domain/callbacks/index.js';
 import type { BreakingAdapter } from '../banks/circuit-breaker.js';
 import { BankIdBlocks, InDoubtResolver } from '../domain/transfers/index.js';
 import { createApiServer, type ApiServer } from '../http/api-server.js';
@@ -13,7 +13,7 @@ import { getLogger } from '../log/index.js';
 import { GatewayMetrics, startMetricsServer, withAuditFailureCount, type MetricsServer } from '../metrics/index.js';
 import { AccessTokens } from '../pipeline/auth/index.js';
 import { RateLimitStores } from '../pipeline/rate-limit/index.js';
-import { AuditSpool, connectionBudgetProblem, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrations, withAuditSpool } from '../store/index.js';
+import { AuditSpool, connectionBudgetProblem, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrations, RecentReads, withAuditSpool } from '../store/index.js';
 import { ConfigError } from '../config/index.js';
 import { checkpointer, RollbackWatch } from '../audit/index.js';
 import { PeriodicTask } from '../domain/periodic-task.js';
@@ -114,9 +114,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       // Logged inside the request's context: the line carries its request id and trace id.
       bankLog.info({ partner: call.partner, operation: call.operation, status: call.statusCode, bankResponseCode: call.errorCode, durationMs: call.durationMs }, 'bank call');
     });
-    // The ERP's callbacks: queued in the store when a transfer becomes final, delivered signed.
+    // The ERP's callbacks: queued in the store when a transfer becomes final (the client's endpoint
+    // reused for at most GERBANG_CACHE_STALENESS_MS), delivered signed.
     const signer = CallbackSigner.fromFile(config.callback.keyFile);
-    const outbox = outboxNotifier(store.callbacks, store.audit, clock);
+    const outbox = outboxNotifier(recentEndpoints(store.callbacks, new RecentReads(config.cacheStalenessMs, clock)), store.audit, clock);
     // Every transfer that becomes final passes here (API, resolver, payment runs): count it.
     const finals: FinalStateNotifier = {
       notify: (clientId, result) => {

@@ -11,3 +11,4 @@ export { packageRoot, packageVersion } from './package-root.js';
 export * from './types.js';
 export { AuditSpool, withAuditSpool } from './audit-spool.js';
 export { connectionBudgetProblem } from './connection-budget.js';
+export { RecentReads } from './recent-reads.js';
