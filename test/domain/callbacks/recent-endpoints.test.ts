@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { recentEndpoints, type OutboxStore } from '../../../src/domain/callbacks/index.js';
 import { RecentReads, type Store } from '../../../src/store/index.js';
-import { forEachBackend } from '../../support/databases.js';
+import { forEachBackend, storedClient } from '../../support/databases.js';
 
 /** The store's own callback repository, with its endpoint reads counted (the store itself is real). */
 function counted(store: Store): OutboxStore & { reads: string[] } {
@@ -20,11 +20,7 @@ forEachBackend('Callback endpoints reused by the outbox for at most the stalenes
   let now = 1_000_000;
   const clock = () => now;
 
-  async function newClient(): Promise<string> {
-    const id = `gbc_${Math.random().toString(36).slice(2, 10)}`;
-    await ctx.store().clients.create({ id, name: id, secretHash: 'x', allowedOrigins: [], allowedCidrs: ['127.0.0.0/8'] }, now);
-    return id;
-  }
+  const newClient = () => storedClient(ctx.store(), now);
 
   it('reads a client without an endpoint once per interval, and uses one registered once the read is as old as the bound', async () => {
     const id = await newClient();
