@@ -95,7 +95,8 @@ describe('Finance console in a browser: totals leave out payments changed outsid
       it('shows the day on the overview proved: the forged payments in no count or sum, counted as changed', async () => {
         expect((await page.goto(`${con.url}/overview?days=7`))?.status()).to.equal(200);
         expect(await page.getAttribute('#daily-proof', 'data-proof')).to.equal('proved');
-        expect((await page.textContent('#daily-proof')) ?? '').to.contain(words.proved);
+        expect((await page.textContent('#daily-proof')) ?? '').to.contain(words.proved).and.to.contain(words.changed);
+        expect(await page.getAttribute('#daily-changed', 'data-changed')).to.equal('3');
         expect(await figure('all', 'count')).to.equal('1');
         expect(await figure('all', 'sum')).to.equal('Rp 4.000,00');
         expect(await figure('SUCCESS', 'sum')).to.equal('Rp 4.000,00');

@@ -50,9 +50,13 @@ ${
   // than a phone: the table scrolls in its own region, which takes the keyboard's focus to scroll.
   const number = (n: number) => n.toLocaleString(lang === 'id' ? 'id-ID' : 'en-US');
   const lastCheck = chain === null ? t('notCheckedYet') : `${formatJakartaTime(chain.checkedAt)} (WIB), ${chain.ok ? t('chainOk') : t('chainBroken')}`;
+  // Changed payments named above the table too: its last column scrolls out of view on most screens.
+  const changed = view.overview.reduce((sum, d) => sum + d.changed, 0);
   const proof =
     view.proof === 'proved'
-      ? html`<p class="info" role="status" id="daily-proof" data-proof="proved">${t('dailyProved')}</p>`
+      ? html`<p class="${changed > 0 ? 'error' : 'info'}" role="status" id="daily-proof" data-proof="proved">${t('dailyProved')}${
+          changed > 0 ? html` <strong class="integrity-failed" id="daily-changed" data-changed="${changed}">${t('dailyChangedNote').replace('{n}', number(changed))}</strong>` : ''
+        }</p>`
       : html`<p class="warning" role="status" id="daily-proof" data-proof="stored">${t('dailyStored').replace('{n}', number(PROVED_LIMIT)).replace('{when}', lastCheck)}</p>`;
   const table = html`<h2 id="daily-figures">${t('dailyFigures')}</h2><p class="hint">${t('dailyFiguresHint')}</p>${proof}<div class="table-wrap" tabindex="0" role="region" aria-labelledby="daily-figures"><table class="daily" aria-labelledby="daily-figures">
 <thead><tr><th scope="col" rowspan="2">${t('day')}</th><th scope="colgroup" colspan="2">${t('allStates')}</th>${PAYMENT_STATES.map((s) => html`<th scope="colgroup" colspan="2">${statusLabel(lang, s)}</th>`)}<th scope="col" rowspan="2" class="num">${t('failureRate')}</th><th scope="col" rowspan="2" class="num">p50 / p95 (ms)</th><th scope="col" rowspan="2" class="num">${t('dailyChanged')}</th></tr>
