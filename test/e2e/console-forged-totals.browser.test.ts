@@ -1,11 +1,9 @@
 import { expect } from 'chai';
-import type { Page } from 'playwright-core';
 import type { Db } from '../../src/store/index.js';
 import { jakartaDate } from '../../src/time/index.js';
-import { axeViolations, launchBrowser, requireChromium, signInToConsole, type TestBrowser } from '../support/browser.js';
-import { TestConsole } from '../support/console-harness.js';
-import { createMariaDbDatabase } from '../support/databases.js';
-import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { axeViolations, signInToConsole } from '../support/browser.js';
+import { browserConsole } from '../support/browser-console.js';
+import { sampleTransfer } from '../support/gateway-harness.js';
 
 /**
  * The list's total and the overview's daily figures against an attacker who writes payments in SQL
@@ -16,24 +14,11 @@ import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 describe('Finance console in a browser: totals leave out payments changed outside Gerbang, or say they were not checked', function () {
   this.timeout(120_000);
 
-  let drop: () => Promise<void> = async () => undefined;
-  let gw: TestGateway;
-  let con: TestConsole;
-  let browser: TestBrowser;
-  let page: Page;
-  let admin: { username: string; password: string };
   let clientId: string;
   const today = jakartaDate(Date.now());
-
   const idOf = async (db: Db, transactionId: unknown) => Number((await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [String(transactionId)]))[0].id);
 
-  before(async function () {
-    requireChromium(this);
-    const database = await createMariaDbDatabase(this);
-    drop = database.drop;
-    gw = await TestGateway.start(database.url, { GERBANG_LOG_LEVEL: 'silent' });
-    con = await TestConsole.start(database.url, { GERBANG_LOG_LEVEL: 'silent', GERBANG_CONSOLE_SIGN_IN_PER_IP: '1000' });
-    admin = await con.createUser('ayu.admin', 'admin');
+  const suite = browserConsole(async ({ gw }) => {
     const client = await gw.createClient();
     clientId = client.clientId;
     const auth = { authorization: `Bearer ${await gw.token(client)}` };
@@ -50,20 +35,10 @@ describe('Finance console in a browser: totals leave out payments changed outsid
     await db.execute("UPDATE payments SET amount = '900000.00', amount_minor = 90000000 WHERE id = ?", [await idOf(db, altered.transactionId)]);
     await db.execute('UPDATE payments SET amount_minor = 50000000 WHERE id = ?', [await idOf(db, shifted.transactionId)]);
     await db.execute("UPDATE payments SET state = 'SUCCESS' WHERE id = ?", [await idOf(db, promoted.transactionId)]);
-
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await con?.close();
-    await gw?.close();
-    await drop();
   });
 
   const figure = (state: string, what: 'count' | 'sum' | 'changed') =>
-    page.textContent(what === 'changed' ? `tr[data-day="${today}"] td[data-figure="changed"]` : `tr[data-day="${today}"] td[data-state="${state}"][data-figure="${what}"]`);
+    suite.page.textContent(what === 'changed' ? `tr[data-day="${today}"] td[data-figure="changed"]` : `tr[data-day="${today}"] td[data-state="${state}"][data-figure="${what}"]`);
 
   for (const lang of ['id', 'en'] as const) {
     const words =
@@ -72,37 +47,37 @@ describe('Finance console in a browser: totals leave out payments changed outsid
         : { changed: '3 payment(s) changed outside Gerbang, not counted', proved: 'checked one by one', stored: 'as stored in the database', limit: '1,000', never: 'never' };
 
     describe(`in ${lang === 'id' ? 'Bahasa Indonesia' : 'English'}`, () => {
-      before(() => signInToConsole(browser, page, con.url, admin, lang));
+      before(() => signInToConsole(suite.browser, suite.page, suite.con.url, suite.admin, lang));
 
       it('totals a client\'s payments from the ones that hold only, counting the three changed in SQL as changed outside Gerbang', async () => {
-        expect((await page.goto(`${con.url}/payments?client=${encodeURIComponent(clientId)}`))?.status()).to.equal(200);
-        const totals = (await page.textContent('#list-totals')) ?? '';
+        expect((await suite.page.goto(`${suite.con.url}/payments?client=${encodeURIComponent(clientId)}`))?.status()).to.equal(200);
+        const totals = (await suite.page.textContent('#list-totals')) ?? '';
         expect(totals, 'every payment listed, the sum of the one that holds').to.match(/\b4\b/).and.to.contain('Rp 4.000,00');
         expect(totals).to.not.contain('Rp 9').and.to.not.contain('Rp 5');
-        expect(await page.getAttribute('#totals-proof', 'data-proof')).to.equal('proved');
-        expect(await page.getAttribute('#totals-changed', 'data-changed')).to.equal('3');
-        expect((await page.textContent('#totals-proof')) ?? '').to.contain(words.proved).and.to.contain(words.changed);
-        expect(await page.locator('tr.integrity-failed').count(), 'the list marks the same three').to.equal(3);
-        expect(await axeViolations(page)).to.deep.equal([]);
+        expect(await suite.page.getAttribute('#totals-proof', 'data-proof')).to.equal('proved');
+        expect(await suite.page.getAttribute('#totals-changed', 'data-changed')).to.equal('3');
+        expect((await suite.page.textContent('#totals-proof')) ?? '').to.contain(words.proved).and.to.contain(words.changed);
+        expect(await suite.page.locator('tr.integrity-failed').count(), 'the list marks the same three').to.equal(3);
+        expect(await axeViolations(suite.page)).to.deep.equal([]);
       });
 
       it('totals the paid filter the same way: a refused payment made paid in SQL adds nothing', async () => {
-        expect((await page.goto(`${con.url}/payments?client=${encodeURIComponent(clientId)}&status=SUCCESS`))?.status()).to.equal(200);
-        expect((await page.textContent('#list-totals')) ?? '').to.contain('Rp 4.000,00');
-        expect(await page.getAttribute('#totals-changed', 'data-changed')).to.equal('3');
+        expect((await suite.page.goto(`${suite.con.url}/payments?client=${encodeURIComponent(clientId)}&status=SUCCESS`))?.status()).to.equal(200);
+        expect((await suite.page.textContent('#list-totals')) ?? '').to.contain('Rp 4.000,00');
+        expect(await suite.page.getAttribute('#totals-changed', 'data-changed')).to.equal('3');
       });
 
       it('shows the day on the overview proved: the forged payments in no count or sum, counted as changed', async () => {
-        expect((await page.goto(`${con.url}/overview?days=7`))?.status()).to.equal(200);
-        expect(await page.getAttribute('#daily-proof', 'data-proof')).to.equal('proved');
-        expect((await page.textContent('#daily-proof')) ?? '').to.contain(words.proved).and.to.contain(words.changed);
-        expect(await page.getAttribute('#daily-changed', 'data-changed')).to.equal('3');
+        expect((await suite.page.goto(`${suite.con.url}/overview?days=7`))?.status()).to.equal(200);
+        expect(await suite.page.getAttribute('#daily-proof', 'data-proof')).to.equal('proved');
+        expect((await suite.page.textContent('#daily-proof')) ?? '').to.contain(words.proved).and.to.contain(words.changed);
+        expect(await suite.page.getAttribute('#daily-changed', 'data-changed')).to.equal('3');
         expect(await figure('all', 'count')).to.equal('1');
         expect(await figure('all', 'sum')).to.equal('Rp 4.000,00');
         expect(await figure('SUCCESS', 'sum')).to.equal('Rp 4.000,00');
         expect(await figure('FAILED', 'count'), 'the refused payment is forged, counted nowhere').to.equal('0');
         expect(await figure('all', 'changed')).to.equal('3');
-        expect(await axeViolations(page)).to.deep.equal([]);
+        expect(await axeViolations(suite.page)).to.deep.equal([]);
       });
     });
   }
@@ -110,7 +85,7 @@ describe('Finance console in a browser: totals leave out payments changed outsid
   describe('when more payments match than can be checked one by one', () => {
     before(async () => {
       // 1,001 payments inserted in SQL today (no MAC, no history): more than PROVED_LIMIT.
-      await gw.store.db.execute(
+      await suite.gw.store.db.execute(
         'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at) ' +
           "SELECT 'bulk-forged', CONCAT('BULK-', seq), REPEAT('a', 64), 'SUCCESS', '1.00', 100, 'IDR', ?, ? FROM seq_1_to_1001",
         [Date.now() - 1000, Date.now() - 1000],
@@ -122,22 +97,22 @@ describe('Finance console in a browser: totals leave out payments changed outsid
         lang === 'id' ? { stored: 'sesuai yang tersimpan di database', limit: '1.000', verify: 'gerbang audit verify', never: 'belum pernah' } : { stored: 'as stored in the database', limit: '1,000', verify: 'gerbang audit verify', never: 'never' };
 
       it(`says in ${lang} that the list's total is as stored, not checked, and how to check it`, async () => {
-        await signInToConsole(browser, page, con.url, admin, lang);
-        expect((await page.goto(`${con.url}/payments`))?.status()).to.equal(200);
-        expect(await page.getAttribute('#totals-proof', 'data-proof')).to.equal('stored');
-        expect((await page.textContent('#totals-proof')) ?? '').to.contain(words.stored).and.to.contain(words.limit).and.to.contain(words.verify);
-        expect(await axeViolations(page)).to.deep.equal([]);
+        await signInToConsole(suite.browser, suite.page, suite.con.url, suite.admin, lang);
+        expect((await suite.page.goto(`${suite.con.url}/payments`))?.status()).to.equal(200);
+        expect(await suite.page.getAttribute('#totals-proof', 'data-proof')).to.equal('stored');
+        expect((await suite.page.textContent('#totals-proof')) ?? '').to.contain(words.stored).and.to.contain(words.limit).and.to.contain(words.verify);
+        expect(await axeViolations(suite.page)).to.deep.equal([]);
         // A narrow filter is still proved.
-        await page.goto(`${con.url}/payments?client=${encodeURIComponent(clientId)}`);
-        expect(await page.getAttribute('#totals-proof', 'data-proof')).to.equal('proved');
+        await suite.page.goto(`${suite.con.url}/payments?client=${encodeURIComponent(clientId)}`);
+        expect(await suite.page.getAttribute('#totals-proof', 'data-proof')).to.equal('proved');
       });
 
       it(`says in ${lang} that the overview's figures are as stored, dated by the last verification`, async () => {
-        expect((await page.goto(`${con.url}/overview?days=7`))?.status()).to.equal(200);
-        expect(await page.getAttribute('#daily-proof', 'data-proof')).to.equal('stored');
-        expect((await page.textContent('#daily-proof')) ?? '').to.contain(words.stored).and.to.contain(words.limit).and.to.contain(words.verify).and.to.contain(words.never);
+        expect((await suite.page.goto(`${suite.con.url}/overview?days=7`))?.status()).to.equal(200);
+        expect(await suite.page.getAttribute('#daily-proof', 'data-proof')).to.equal('stored');
+        expect((await suite.page.textContent('#daily-proof')) ?? '').to.contain(words.stored).and.to.contain(words.limit).and.to.contain(words.verify).and.to.contain(words.never);
         expect(await figure('all', 'changed'), 'nothing counted as changed: nothing was checked').to.equal('—');
-        expect(await axeViolations(page)).to.deep.equal([]);
+        expect(await axeViolations(suite.page)).to.deep.equal([]);
       });
     }
   });
