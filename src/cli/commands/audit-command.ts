@@ -21,7 +21,7 @@ const PAGE = 500;
 export async function* auditRows(audit: AuditRepository, from?: number, to?: number): AsyncGenerator<AuditExchangeRow> {
   let afterId: number | undefined;
   for (;;) {
-    const page = await audit.list({ from, to, afterId, limit: PAGE });
+    const page = await audit.list({ from, to, afterId, limit: PAGE, inChain: true });
     yield* page;
     if (page.length < PAGE) return;
     afterId = page[page.length - 1].id;
@@ -111,7 +111,7 @@ export async function auditCommand(args: string[], io: CliIo, stdout: Writable =
   if (marked.count === 0) return 0;
   // Every record is exported (the counts stay whole); the ones that do not hold are named, and the exit says so.
   const more = marked.count > MARKED_SHOWN ? [`  … and ${marked.count - MARKED_SHOWN} more (see the integrityProblem column)`] : [];
-  io.err([`audit export: ${marked.count} exported exchange(s) do not hold to their chain links (changed or inserted in the database; see gerbang audit verify), marked in integrityProblem:`, ...marked.shown, ...more].join('\n'));
+  io.err([`audit export: ${marked.count} exported exchange(s) do not hold to their chain links or their place in their chains (changed, inserted or deleted in the database; see gerbang audit verify), marked in integrityProblem:`, ...marked.shown, ...more].join('\n'));
   return 1;
 }
 

@@ -36,6 +36,7 @@ import {
   type StoredBankCall,
 } from './audit-records.js';
 import { purgeAnonymous } from './audit-purge.js';
+import { chainPlaceProblems } from './audit-chain-place.js';
 import { recordLinkProblems } from './audit-record-links.js';
 import { verifyAudit } from './audit-verify.js';
 import { fit, wellFormed } from './row-values.js';
@@ -239,6 +240,12 @@ export class SqlAuditRepository implements AuditRepository {
     reader.keyProven();
     const whole = <T extends { id: number }>(records: T[]) => new Map(records.filter((record) => reader.opened(record)).map((record) => [record.id, record]));
     const problems = await recordLinkProblems(this.db, this.sealer.keyRing, this.sealer, rows, calls, { exchanges: whole(opened), bankCalls: whole(openedCalls) });
+    if (query.inChain) {
+      for (const [id, problem] of await chainPlaceProblems(this.db, rows, calls, problems.links)) {
+        const own = problems.exchanges.get(id);
+        problems.exchanges.set(id, own === undefined ? problem : `${own}; ${problem}`);
+      }
+    }
     const exchanges = opened.map((exchange) => marked(exchange, problems.exchanges));
     const byId = new Map(exchanges.map((exchange) => [exchange.id, exchange]));
     for (const call of openedCalls) byId.get(call.exchangeId ?? -1)?.bankCalls.push(marked(call, problems.bankCalls));
