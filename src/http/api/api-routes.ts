@@ -46,6 +46,7 @@ const readinessSchema = Joi.object({
   checks: Joi.object({
     store: Joi.string().description('`ok`, or `unreachable`.'),
     migrations: Joi.string().description('`ok`, or the pending migrations.'),
+    checkpoints: Joi.string().description('`ok`, or what the database lacks that the audit checkpoints outside it vouched for (every request is then answered 503 until `gerbang audit accept-rollback`).'),
     keys: Joi.string().description('`ok`, or why the token or audit keys do not work.'),
   })
     .required()
