@@ -319,6 +319,13 @@ forEachBackend('Payment search (console list)', (ctx) => {
     // The same payment object is handed out while its row is unchanged, a new one once it changed.
     expect(second.rows[0]).to.equal(first.rows[0]);
     expect(second.rows[2]).not.to.equal(first.rows[2]);
+    // Our payment, proved for our account, given the other account's tag: read for that account,
+    // it is still ours, not theirs.
+    const tagOf = async (tx: string) => (await store.db.query<{ t: string }>('SELECT source_account_tag AS t FROM payments WHERE client_id = ? AND transaction_id = ?', [who, tx]))[0].t;
+    const ours = await tagOf('AGAIN-KEPT');
+    await store.db.execute("UPDATE payments SET source_account_tag = ? WHERE client_id = ? AND transaction_id = 'AGAIN-KEPT'", [await tagOf('AGAIN-MOVED'), who]);
+    expect((await search.fromAccount('0201245699', start, start + DAY)).rows.map((p) => p.transactionId)).to.deep.equal(['AGAIN-MOVED']);
+    await store.db.execute("UPDATE payments SET source_account_tag = ? WHERE client_id = ? AND transaction_id = 'AGAIN-KEPT'", [ours, who]);
     await store.db.execute(
       'UPDATE payments SET source_account_tag = (SELECT t FROM (SELECT source_account_tag AS t FROM payments WHERE client_id = ? AND transaction_id = ?) o), ' +
         'source_account = (SELECT a FROM (SELECT source_account AS a FROM payments WHERE client_id = ? AND transaction_id = ?) o) WHERE client_id = ? AND transaction_id = ?',
