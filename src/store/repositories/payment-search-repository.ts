@@ -124,7 +124,7 @@ type ReconciledRow = Pick<PaymentRow, (typeof RECONCILED_COLUMN_NAMES)[number]>;
  * reconciliation reads (about 900 bytes of heap a row: 45 MB a month, 90 MB at most), so a month
  * opened again, or after its days one by one, opens and checks only what is new or changed.
  */
-const PROVED_LIMIT = 2 * RECONCILE_LIMIT;
+const KEPT_PROOFS_LIMIT = 2 * RECONCILE_LIMIT;
 /** How much of a reconciliation's period one statement reads (see reconciledSpans): a month in ten reads. */
 const RECONCILE_SPAN_MS = 3 * DAY_MS;
 
@@ -192,7 +192,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /** Started on the first reconciliation, ended by close(). */
   #checks: ReconciliationChecks | null = null;
   /** The reconciliation's rows proved so far, by the exact values read (ProvedRows: why a changed row is never taken from it). */
-  readonly #proved = new ProvedRows<ReconciledRow, ReconciledPayment>(RECONCILED_COLUMN_NAMES, PROVED_LIMIT);
+  readonly #proved = new ProvedRows<ReconciledRow, ReconciledPayment>(RECONCILED_COLUMN_NAMES, KEPT_PROOFS_LIMIT);
 
   constructor(
     private readonly db: Db,
@@ -285,7 +285,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     for (const { where, params, spanMs } of reads) {
       for await (const read of this.reconciledSpans(where, params, from, to, spanMs)) {
         if (read === 'truncated') truncated = true;
-        else rows.push(...(await this.provedRows(read, sourceAccount)));
+        else rows.push(...(await this.reconciledPayments(read, sourceAccount)));
       }
     }
     rows.sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
@@ -334,7 +334,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * What is kept in clear is the account asked for, one copy (clerks type it in the form), never
    * an account opened from a row of another.
    */
-  private async provedRows(read: readonly ReconciledRow[], sourceAccount: string): Promise<ReconciledPayment[]> {
+  private async reconciledPayments(read: readonly ReconciledRow[], sourceAccount: string): Promise<ReconciledPayment[]> {
     const payments: (ReconciledPayment | undefined)[] = read.map((row) => this.#proved.get(toNumber(row.id), row));
     const unproved = read.filter((_, i) => payments[i] === undefined);
     const { accounts, macHolds } = unproved.length === 0 ? { accounts: [], macHolds: [] } : await (this.#checks ??= new ReconciliationChecks(this.sealer.keyRing)).check(unproved);
