@@ -1,8 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sameSecretText, type KeyRing } from '../security/index.js';
+import { getLogger } from '../log/index.js';
 import type { AuditChainBreak } from '../store/types.js';
+
+const log = getLogger('audit');
 
 /**
  * Checkpoints of the audit chains, kept OUTSIDE the database: an append-only file of signed
@@ -48,6 +51,21 @@ function macOf(ring: KeyRing, keyId: string, c: Checkpoint): string {
     .digest('hex');
 }
 
+/**
+ * The checkpoint of one process's own chains (StoreOptions.checkpoint): its heads appended to
+ * `path` by `by`. A failure is logged, never thrown: what it vouches for has committed, and the
+ * next checkpoint covers it.
+ */
+export function checkpointer(path: string, ring: KeyRing, by: string, clock: () => number = Date.now): (store: string, heads: ChainHead[]) => void {
+  return (store, heads) => {
+    try {
+      appendCheckpoint(path, ring, { store, at: clock(), by, heads });
+    } catch (error) {
+      log.error({ err: error, file: path }, 'audit checkpoint could not be written (GERBANG_AUDIT_CHECKPOINT_FILE)');
+    }
+  };
+}
+
 /** Appends one signed checkpoint line (creating the file 0600 and its folder when missing). */
 export function appendCheckpoint(path: string, ring: KeyRing, checkpoint: Checkpoint): void {
   if (checkpoint.heads.length === 0) return;
@@ -70,27 +88,83 @@ export interface CheckpointHistory {
 
 /** Reads every checkpoint of the file for database `store` (none when the file does not exist yet). */
 export function readCheckpoints(path: string, ring: KeyRing, store: string): CheckpointHistory {
-  const history: CheckpointHistory = { heads: new Map(), checkpoints: 0, invalid: [] };
-  if (!existsSync(path)) return history;
-  const lines = readFileSync(path, 'utf8').split('\n');
-  lines.forEach((text, index) => {
+  return new CheckpointReader(path, ring, store).read();
+}
+
+/**
+ * What `by` of a checkpoint line says when an operator accepted the database as it now is
+ * (`gerbang audit accept-rollback`): its heads replace what earlier lines vouched for, a head at
+ * seq 0 saying the chain is gone. It is signed like any line, so only a holder of the keys can
+ * write one.
+ */
+export const ACCEPTED_ROLLBACK = 'accept-rollback';
+
+/**
+ * The checkpoints of one file for database `store`, read as it grows: each `read()` reads only
+ * the lines appended since the last (the whole file again if it was replaced or cut), so a
+ * process can compare the database with it every few seconds however long the file gets.
+ */
+export class CheckpointReader {
+  private readonly history: CheckpointHistory = { heads: new Map(), checkpoints: 0, invalid: [] };
+  private offset = 0;
+  private lineNumber = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly ring: KeyRing,
+    private readonly store: string,
+  ) {}
+
+  read(): CheckpointHistory {
+    if (!existsSync(this.path)) return this.history;
+    const size = statSync(this.path).size;
+    if (size < this.offset) this.restart();
+    if (size === this.offset) return this.history;
+    const fd = openSync(this.path, 'r');
+    let text: string;
+    try {
+      const bytes = Buffer.alloc(size - this.offset);
+      readSync(fd, bytes, 0, bytes.length, this.offset);
+      text = bytes.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+    // A line still being appended (no newline yet) is read next time.
+    const complete = text.lastIndexOf('\n') + 1;
+    this.offset += Buffer.byteLength(text.slice(0, complete));
+    for (const line of text.slice(0, complete).split('\n').slice(0, -1)) this.take(line);
+    return this.history;
+  }
+
+  private restart(): void {
+    this.history.heads.clear();
+    this.history.checkpoints = 0;
+    this.history.invalid.length = 0;
+    this.offset = 0;
+    this.lineNumber = 0;
+  }
+
+  private take(text: string): void {
+    this.lineNumber += 1;
     if (text.trim() === '') return;
+    const { history, ring } = this;
     const line = parseLine(text);
     // A line under a key no longer in the ring (retired after keys rotate) can only add claims: skipped.
     if (line !== null && !ring.keyIds.includes(line.keyId)) return;
     const valid = line !== null && sameSecretText(macOf(ring, line.keyId, line), line.mac);
     if (!valid) {
-      history.invalid.push(`line ${index + 1}`);
+      history.invalid.push(`line ${this.lineNumber}`);
       return;
     }
-    if (line.store !== store) return; // another database's (a file may serve several installations)
+    if (line.store !== this.store) return; // another database's (a file may serve several installations)
     history.checkpoints += 1;
+    const accepted = line.by === ACCEPTED_ROLLBACK || line.by.startsWith(`${ACCEPTED_ROLLBACK}:`);
     for (const head of line.heads) {
       const known = history.heads.get(head.writerId);
-      if (!known || head.seq >= known.seq) history.heads.set(head.writerId, { ...head, at: line.at, keyId: line.keyId });
+      if (accepted && head.seq === 0) history.heads.delete(head.writerId);
+      else if (accepted || !known || head.seq >= known.seq) history.heads.set(head.writerId, { ...head, at: line.at, keyId: line.keyId });
     }
-  });
-  return history;
+  }
 }
 
 function parseLine(text: string): Line | null {

@@ -25,7 +25,12 @@ gerbang audit purge-anonymous [--before ISO] [--dry-run] [--json]
   Deletes rejected requests of anonymous callers (no client identified, no payment, no bank call)
   received more than GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS days ago, or before --before when that
   is earlier. Each purge is recorded in a keyed audit chain, so audit verify reports it (and still
-  reports any other deletion). --dry-run counts and deletes nothing. Run it daily from cron.`;
+  reports any other deletion). --dry-run counts and deletes nothing. Run it daily from cron.
+gerbang audit accept-rollback --reason TEXT
+  While the database lacks what the checkpoints vouched for (restored from an older copy, a chain
+  cut or deleted), every gateway answers 503 and pays no payment run. After checking what is
+  missing (audit verify; the bank's statement for payments made since the copy), accept the
+  database as it is: a signed line of the checkpoint file, with the reason. Exit 0.`;
 export const BANK_USAGE = `gerbang bank ping [--json]
   Fetches a token from each configured bank partner and reports; exit 1 when one fails.`;
 export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--cidr C]... [--json]

@@ -344,11 +344,14 @@ export interface ConsoleConfig {
   logLevel: string;
   /** Opens the audit's sealed bodies for the detail view (the same keys as the API). */
   auditKeys: KeyRing;
+  /** Where the console checkpoints its own audit chains (GERBANG_AUDIT_CHECKPOINT_FILE, the API's file). */
+  auditCheckpointFile: string;
   /** The API client the reconciliation page reads statements as; null: not configured. */
   api: { url: string; clientId: string; clientSecret: string } | null;
 }
 
 const CONSOLE_SETTINGS: SettingName[] = [
+  'auditCheckpointFile',
   'consolePort',
   'consoleHost',
   'databaseUrl',
@@ -410,6 +413,7 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
     shutdownTimeoutMs: v.shutdownTimeoutMs,
     logLevel: v.logLevel,
     auditKeys: auditKeys as KeyRing,
+    auditCheckpointFile: v.auditCheckpointFile,
     api: apiSettings.length === 3 ? { url: v.consoleApiUrl, clientId: v.consoleApiClientId, clientSecret: v.consoleApiClientSecret } : null,
   };
 }

@@ -45,7 +45,7 @@ export const SETTINGS = {
   },
   auditCheckpointFile: {
     env: 'GERBANG_AUDIT_CHECKPOINT_FILE',
-    doc: 'Append-only file of signed checkpoints of every audit chain head, written by `gerbang audit verify` and every minute by each gateway process for its own chains; verify compares the database with it and names a deleted tail, a vanished chain or a database restored from an older copy. Keep it outside the database host\'s reach and ship it off the host (see docs/operator-guide.md).',
+    doc: 'Append-only file of signed checkpoints of every audit chain head, written by `gerbang audit verify`, every minute by each gateway and console process for its own chains, and at once when a change of who may do what commits; verify compares the database with it and names a deleted tail, a vanished chain or a database restored from an older copy, and every gateway compares it every 10 s and answers 503 while the database lacks what it vouched for (until `gerbang audit accept-rollback`). Keep it outside the database host\'s reach and ship it off the host (see docs/operator-guide.md).',
     schema: Joi.string().min(1).default('var/audit-checkpoints.jsonl'),
   },
   auditAnonymousRetentionDays: {
@@ -286,7 +286,7 @@ export const SETTINGS = {
   },
   cacheStalenessMs: {
     env: 'GERBANG_CACHE_STALENESS_MS',
-    doc: 'How long a process keeps using a client row, an account grant of a client or a bank token it read from the store before reading it again. A disabled client, a rotated secret, a changed allowlist, a revoked account or a bank token dropped from the shared cache takes effect on every node within this time (a new grant at once). 0 reads the store on every request.',
+    doc: 'How long a process keeps using a client row, an account grant of a client, the callback endpoint of a client or a bank token it read from the store before reading it again. A disabled client, a rotated secret, a changed allowlist, a revoked account, a callback endpoint registered, changed or removed, or a bank token dropped from the shared cache takes effect on every node within this time (a new grant at once). 0 reads the store on every request.',
     schema: Joi.number().integer().min(0).max(1_000).default(1_000),
   },
   resolverIntervalMs: {

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { ConsoleConfig } from '../config/index.js';
+import { checkpointer } from '../audit/index.js';
 import { listenOn } from '../http/listen.js';
 import { getLogger } from '../log/index.js';
 import { migrate, openStore } from '../store/index.js';
@@ -34,7 +35,10 @@ export interface StartConsoleOptions {
 export async function startConsole(config: ConsoleConfig, options: StartConsoleOptions = {}): Promise<ConsoleServer> {
   const clock = options.clock ?? Date.now;
   const ownStore = options.store === undefined;
-  const store = options.store ?? (await openStore(config.databaseUrl, { auditKeys: config.auditKeys }));
+  // Its chains (admin changes, who viewed or exported what) checkpointed outside the database: a
+  // change of who may do what at once, the rest every minute and when it stops.
+  const checkpoint = checkpointer(config.auditCheckpointFile, config.auditKeys, `console ${process.pid}`, clock);
+  const store = options.store ?? (await openStore(config.databaseUrl, { auditKeys: config.auditKeys, checkpoint }));
   try {
     const statements = options.statements ?? (config.api ? apiStatementReader(config.api, clock) : NO_STATEMENTS);
     if (ownStore && config.migrateOnStart) await migrate(store.db, { keys: config.auditKeys });
@@ -47,6 +51,7 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
     await listenOn(server, config.port, config.host, 'CONSOLE_PORT');
     const sweep = setInterval(() => {
       store.consoleSessions.purgeIdle(clock() - config.idleTimeoutMs).catch((error: unknown) => log.warn({ err: error }, 'idle session sweep failed'));
+      if (ownStore) checkpoint(store.db.description, store.audit.ownHeads());
     }, 60_000);
     sweep.unref();
     const port = (server.address() as AddressInfo).port;

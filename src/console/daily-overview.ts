@@ -11,18 +11,20 @@ export interface OverviewDay {
   /** FAILED among settled-or-failed payments of the day, 0..1 (null when none). */
   failureRate: number | null;
   latency: DailyBankLatency | null;
+  /** Payments of the day changed outside Gerbang, left out of the figures (proved figures only; else 0). */
+  changed: number;
 }
 
 /**
  * Joins the per-state daily totals and the bank latency into one row per day. The failure
  * rate is FAILED / all payments of the day: what share of the ERP's payments did not go through.
  */
-export function dailyOverview(totals: DailyPaymentTotals[], latency: DailyBankLatency[], from: number, to: number): OverviewDay[] {
+export function dailyOverview(totals: DailyPaymentTotals[], latency: DailyBankLatency[], from: number, to: number, changed: { day: string; count: number }[] = []): OverviewDay[] {
   const days = new Map<string, OverviewDay>();
   const dayOf = (day: string) => {
     let entry = days.get(day);
     if (!entry) {
-      entry = { day, counts: {}, totals: {}, count: 0, total: 0n, failureRate: null, latency: null };
+      entry = { day, counts: {}, totals: {}, count: 0, total: 0n, failureRate: null, latency: null, changed: 0 };
       days.set(day, entry);
     }
     return entry;
@@ -37,6 +39,7 @@ export function dailyOverview(totals: DailyPaymentTotals[], latency: DailyBankLa
     entry.total += row.totalMinor;
   }
   for (const row of latency) dayOf(row.day).latency = row;
+  for (const row of changed) dayOf(row.day).changed = row.count;
   for (const entry of days.values()) entry.failureRate = entry.count > 0 ? (entry.counts.FAILED ?? 0) / entry.count : null;
   return [...days.values()].sort((a, b) => a.day.localeCompare(b.day));
 }

@@ -3,7 +3,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.js';
 import { BatchProcessor } from '../domain/batches/index.js';
-import { CallbackDispatcher, CallbackSigner, outboxNotifier, type FinalStateNotifier } from '../domain/callbacks/index.js';
+import { CallbackDispatcher, CallbackSigner, outboxNotifier, recentEndpoints, type FinalStateNotifier } from '../domain/callbacks/index.js';
 import type { BreakingAdapter } from '../banks/circuit-breaker.js';
 import { BankIdBlocks, InDoubtResolver } from '../domain/transfers/index.js';
 import { createApiServer, type ApiServer } from '../http/api-server.js';
@@ -13,9 +13,9 @@ import { getLogger } from '../log/index.js';
 import { GatewayMetrics, startMetricsServer, withAuditFailureCount, type MetricsServer } from '../metrics/index.js';
 import { AccessTokens } from '../pipeline/auth/index.js';
 import { RateLimitStores } from '../pipeline/rate-limit/index.js';
-import { AuditSpool, connectionBudgetProblem, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrations, withAuditSpool } from '../store/index.js';
+import { AuditSpool, connectionBudgetProblem, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrations, RecentReads, withAuditSpool } from '../store/index.js';
 import { ConfigError } from '../config/index.js';
-import { appendCheckpoint } from '../audit/index.js';
+import { checkpointer, RollbackWatch } from '../audit/index.js';
 import { PeriodicTask } from '../domain/periodic-task.js';
 import type { Store } from '../store/types.js';
 import { startBankPartners, type BankPartners } from './bank-partners.js';
@@ -38,6 +38,8 @@ export interface Gateway {
   callbacks: CallbackDispatcher;
   /** Writes audit records journaled while the database refused them (also done every few seconds). */
   replayAudit(): Promise<number>;
+  /** Compares the database with the audit checkpoints now (as every 10 s); why payments are held, or null. */
+  checkCheckpoints(): Promise<string | null>;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown deadline), closes pools. */
   close(): Promise<void>;
 }
@@ -52,7 +54,8 @@ export interface StartOptions {
  */
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? Date.now;
-  const opened = await openStore(config.databaseUrl, { auditKeys: config.auditKeys });
+  const checkpoint = checkpointer(config.auditCheckpointFile, config.auditKeys, `gateway ${process.pid}`, clock);
+  const opened = await openStore(config.databaseUrl, { auditKeys: config.auditKeys, checkpoint });
   // Audit writes the database refuses are counted (whoever made them: API requests, the
   // resolver, payment runs), then journaled on disk and written once it is back.
   const spool = new AuditSpool(config.auditSpoolDir, config.databaseUrl, config.auditKeys);
@@ -76,9 +79,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     await opened.requestSignatures.purgeExpired(clock());
     await opened.lockouts.purgeExpired(clock());
   });
-  // The heads of this process's own chains, as it appended them, checkpointed outside the database every minute.
-  const writeCheckpoint = () => appendCheckpoint(config.auditCheckpointFile, config.auditKeys, { store: opened.db.description, at: clock(), by: `gateway ${process.pid}`, heads: opened.audit.ownHeads() });
-  const checkpoint = new PeriodicTask('audit-checkpoint', 60_000, async () => writeCheckpoint());
+  // The heads of this process's own chains, as it appended them, checkpointed outside the database
+  // every minute (a change of who may pay at once, and the last heads when the store closes).
+  const checkpoints = new PeriodicTask('audit-checkpoint', 60_000, async () => checkpoint(opened.db.description, opened.audit.ownHeads()));
+  // The database compared with every checkpoint every 10 s: payments held while it lacks what they vouched for.
+  const watch = new RollbackWatch(opened.audit, config.auditKeys, config.auditCheckpointFile, opened.db.description);
+  const held = () => watch.held;
+  const rollbackCheck = new PeriodicTask('rollback-watch', 10_000, () => watch.check());
   // Payments a node on a version before migration 026 wrote during a rolling upgrade have no search
   // trigrams: indexed at start and every minute, so a search finds them without an operator
   // running `gerbang keys reindex-search`. Payments under an older key are left to `keys rotate`.
@@ -107,9 +114,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       // Logged inside the request's context: the line carries its request id and trace id.
       bankLog.info({ partner: call.partner, operation: call.operation, status: call.statusCode, bankResponseCode: call.errorCode, durationMs: call.durationMs }, 'bank call');
     });
-    // The ERP's callbacks: queued in the store when a transfer becomes final, delivered signed.
+    // The ERP's callbacks: queued in the store when a transfer becomes final (the client's endpoint
+    // reused for at most GERBANG_CACHE_STALENESS_MS), delivered signed.
     const signer = CallbackSigner.fromFile(config.callback.keyFile);
-    const outbox = outboxNotifier(store.callbacks, store.audit, clock);
+    const outbox = outboxNotifier(recentEndpoints(store.callbacks, new RecentReads(config.cacheStalenessMs, clock)), store.audit, clock);
     // Every transfer that becomes final passes here (API, resolver, payment runs): count it.
     const finals: FinalStateNotifier = {
       notify: (clientId, result) => {
@@ -119,7 +127,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     };
     const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, audit: store.audit, signer, clock }, config.callback);
     const batches = new BatchProcessor(
-      { payments: store.payments, sequences: bankIds, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals },
+      { payments: store.payments, sequences: bankIds, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals, held },
       { intervalMs: config.batch.intervalMs, concurrency: config.batch.concurrency },
     );
     const rateLimitStores = new RateLimitStores();
@@ -133,6 +141,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       callbacks: { finals, signer },
       metrics,
       bankIds,
+      held,
       rateLimitStores,
       clock,
     });
@@ -155,6 +164,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       const { host, allowedCidrs, peersDir } = config.metrics;
       metricsServer = await startMetricsServer(metrics, { host, allowedCidrs, peersDir, port: config.metrics.port });
     }
+    // Nothing is served from a database found behind its checkpoints at start either.
+    await watch.check().catch((error: unknown) => log.warn({ err: error }, 'the database could not be compared with the audit checkpoints yet'));
     await listenOn(server, config.port, config.host, 'PORT');
     resolver.start();
     batches.start();
@@ -163,7 +174,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     replay.wake();
     signaturePurge.start();
     signaturePurge.wake();
-    checkpoint.start();
+    checkpoints.start();
+    rollbackCheck.start();
     searchIndex.start();
     searchIndex.wake();
     // Runs a process stopped in the middle of are picked up at once, not after the first interval.
@@ -186,6 +198,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       batches,
       callbacks: dispatcher,
       replayAudit: () => spool.replay(opened.audit),
+      checkCheckpoints: async () => {
+        await watch.check();
+        return watch.held;
+      },
       close: () => {
         draining = true;
         listening.stopWatching();
@@ -197,13 +213,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           await spool.replay(opened.audit).catch(() => undefined);
           // The hits counted here and not yet added, while the store is still open.
           await rateLimitStores.close().catch((error: unknown) => log.warn({ err: error }, 'rate-limit counts could not be added at shutdown'));
-          await checkpoint.stop();
-          // The last heads this process wrote, so a tail deleted after it stopped is noticed too.
-          try {
-            writeCheckpoint();
-          } catch (error) {
-            log.error({ err: error }, 'the last audit checkpoint could not be written');
-          }
+          await checkpoints.stop();
+          await rollbackCheck.stop();
           await metricsListener?.close();
           await partners.close();
           await store.close();

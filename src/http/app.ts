@@ -12,6 +12,7 @@ import { requestIdStep } from '../pipeline/request-id/index.js';
 import { sandboxModeStep } from '../pipeline/sandbox-mode/index.js';
 import { requestSignatureStep } from '../pipeline/request-signature/index.js';
 import { securityHeadersStep } from '../pipeline/security-headers/index.js';
+import { storeHeldStep } from '../pipeline/store-held/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 import { checkKeys } from '../security/index.js';
 import type { SequenceRepository, Store } from '../store/types.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   metrics: GatewayMetrics;
   /** The bank-id counters, shared with the bank partners and payment runs of this process. */
   bankIds: Pick<SequenceRepository, 'next'>;
+  /** Why the store is held (RollbackWatch: behind its audit checkpoints), or null. */
+  held?: () => string | null;
   /** Keeps the limiters' stores, for the gateway to close them before the store. */
   rateLimitStores?: RateLimitStores;
   clock?: () => number;
@@ -74,11 +77,14 @@ export function buildApp(deps: AppDeps): Express {
   app.use(metricsStep({ metrics: deps.metrics }));
   // 2. Health probes come before the audit and the guards: monitors poll them every few
   //    seconds and they carry no payment data.
-  app.use(healthRoutes(routes, { mode: config.bank.mode, db: store.db, pendingMigrations: deps.pendingMigrations, checkKeys: () => checkKeys(deps.tokens, () => store.audit.checkKeys()) }));
+  const held = deps.held ?? (() => null);
+  app.use(healthRoutes(routes, { mode: config.bank.mode, db: store.db, pendingMigrations: deps.pendingMigrations, checkKeys: () => checkKeys(deps.tokens, () => store.audit.checkKeys()), held }));
   // 3. Audit next, so every exchange, including every rejection below, gets its record.
   app.use(auditStep({ repository: store.audit, clock }));
   // 4. Security headers on every answer, refusals included.
   app.use(securityHeadersStep());
+  // 4a. A database rolled back behind its audit checkpoints serves nothing (recorded by the audit above).
+  app.use(storeHeldStep({ held }));
   // 5. Global IP and Origin allowlists: the cheapest refusal, before any body is read.
   app.use(globalCallerGuardStep({ allowedOrigins: config.allowedOrigins, allowedCidrs: config.allowedCidrs, clientOrigins: clientOriginsCache(store.clients, clock) }));
   // 6. Per-IP rate limit before parsing or hashing anything, to blunt floods cheaply.

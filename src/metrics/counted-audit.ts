@@ -27,6 +27,7 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
     purgeAnonymous: (purge) => repository.purgeAnonymous(purge),
     linkAt: (writerId, seq) => repository.linkAt(writerId, seq),
     ownHeads: () => repository.ownHeads(),
+    chainHeads: () => repository.chainHeads(),
     checkKeys: () => repository.checkKeys(),
   };
 }

@@ -217,6 +217,7 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     purgeAnonymous: (purge) => repository.purgeAnonymous(purge),
     linkAt: (writerId, seq) => repository.linkAt(writerId, seq),
     ownHeads: () => repository.ownHeads(),
+    chainHeads: () => repository.chainHeads(),
     checkKeys: () => repository.checkKeys(),
   };
 }

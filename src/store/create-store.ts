@@ -31,6 +31,11 @@ export interface StoreOptions {
   auditKeys?: KeyRing | null;
   /** Id of this process's audit hash chain (default: new per store). */
   auditWriterId?: string;
+  /**
+   * Vouches for this process's chain heads outside the database (src/audit's `checkpointer`):
+   * called as each change of a row that decides who may do what commits, and at `close()`.
+   */
+  checkpoint?: (store: string, heads: { writerId: string; seq: number; hash: string }[]) => void;
 }
 
 /** Wires every repository onto one Db; `close()` ends the reconciliation's worker threads and closes the Db (pool or file). */
@@ -38,6 +43,8 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
   const keys = options.auditKeys ?? null;
   const audit = new SqlAuditRepository(db, { keys, writerId: options.auditWriterId });
   const paymentSearch = new SqlPaymentSearchRepository(db, keys);
+  const checkpoint = options.checkpoint;
+  if (checkpoint) audit.chain.checkpointRecordChanges((heads) => checkpoint(db.description, heads));
   return {
     db,
     // Every change of a row that decides who may do what is recorded in the audit's chains (record_changes, migration 027).
@@ -62,6 +69,8 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
     auditVerifications: new SqlAuditVerificationRepository(db, keys),
     keyRotation: new SqlKeyRotationRepository(db, keys, audit.chain),
     close: async () => {
+      // The last heads this process wrote, so a tail deleted after it stopped is named too.
+      checkpoint?.(db.description, audit.ownHeads());
       await paymentSearch.close();
       await db.close();
     },

@@ -459,6 +459,13 @@ export interface AuditQuery {
   clientId?: string;
   limit?: number;
   afterId?: number;
+  /**
+   * Also hold the page to its place in its chains (audit-chain-place.ts): no link missing and each
+   * following the one before between the page's records, no record they link deleted (a bank call
+   * deleted in SQL is named on its exchange). For pages read in id order (the export): a page whose
+   * records lie far apart in their chains reads every link between them.
+   */
+  inChain?: boolean;
 }
 
 /** One problem `verify` found; `table`/`recordId` name the first broken record of a chain. */
@@ -546,6 +553,8 @@ export interface AuditRepository {
   linkAt(writerId: string, seq: number): Promise<{ hash: string; keyId: string | null } | null>;
   /** The heads of this process's own chains as it appended them (from memory, not the database). */
   ownHeads(): { writerId: string; seq: number; hash: string }[];
+  /** The head of every chain as the database holds it (audit_writers). */
+  chainHeads(): Promise<{ writerId: string; seq: number; hash: string }[]>;
   /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
   checkKeys(): string;
 }
@@ -813,6 +822,16 @@ export interface PaymentTotals {
    * not given (0). The page asks for a narrower filter to see the sum.
    */
   capped: boolean;
+  /**
+   * How count and sum were taken. 'proved': at most PROVED_LIMIT payments matched, each was checked
+   * as the list checks it (its MAC, its sealed values, its state against its keyed history, its
+   * amount_minor against its amount), and `totalMinor` sums only those that hold. 'stored': more
+   * matched, the database counted and summed them as they are stored, which a row changed in SQL
+   * would falsify: the page says so and points to `gerbang audit verify`.
+   */
+  proof: 'proved' | 'stored';
+  /** 'proved' only: how many of `count` were changed outside Gerbang, left out of `totalMinor`. */
+  changed: number;
 }
 
 export type PaymentSort = 'newest' | 'oldest' | 'largest' | 'smallest';
@@ -838,6 +857,12 @@ export interface DailyPaymentTotals {
   state: PaymentState;
   count: number;
   totalMinor: bigint;
+}
+
+export interface ProvedDailyTotals {
+  totals: DailyPaymentTotals[];
+  /** Payments changed outside Gerbang per UTC+7 day (days without any are absent), not in `totals`. */
+  changed: { day: string; count: number }[];
 }
 
 export interface DailyBankLatency {
@@ -884,6 +909,12 @@ export interface PaymentSearchRepository {
    * SqlPaymentSearchRepository.dailyTotals).
    */
   dailyTotals(from: number, to: number): Promise<DailyPaymentTotals[]>;
+  /**
+   * dailyTotals proved row by row (as PaymentTotals.proof 'proved'): payments changed outside
+   * Gerbang are left out and counted per day in `changed`. Null when more than PROVED_LIMIT
+   * payments were created in [from, to): the caller then shows dailyTotals as stored, saying so.
+   */
+  provedDailyTotals(from: number, to: number): Promise<ProvedDailyTotals | null>;
   /** p50/p95 of bank call durations per UTC+7 day (transfers and status inquiries), calls started in [from, to). */
   dailyBankLatency(from: number, to: number): Promise<DailyBankLatency[]>;
 }

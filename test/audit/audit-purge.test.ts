@@ -118,6 +118,10 @@ forEachBackend('gerbang audit purge-anonymous', (ctx) => {
     const json = JSON.parse((await cli('verify', '--format', 'json')).stdout);
     expect(json.purged).to.include({ purges: 1, records: 5 });
     expect(json.purged.latest.receivedBefore).to.equal(Date.parse(report.receivedBefore));
+    // The purged records' links are left in their chain: the export takes them as the purge names them.
+    const exported = await cli('export', '--format', 'jsonl');
+    expect(exported.code, exported.stderr).to.equal(0);
+    expect(exported.stdout.trim().split('\n')).to.have.length(before.length - 5);
   });
 
   it('counts with --dry-run and deletes nothing, creating no chain', async () => {
@@ -167,6 +171,11 @@ forEachBackend('gerbang audit purge-anonymous', (ctx) => {
     const verify = await cli('verify');
     expect(verify.code).to.equal(1);
     expect(verify.stdout).to.match(new RegExp(`DELETED: audit_exchanges id ${written.recentAnonymous} \\(chain \\S+ seq \\d+, record\\) was deleted`));
+    // The export names it too, on an exchange beside it in its chain (the purged ones are not breaks).
+    const exported = await cli('export', '--format', 'jsonl');
+    expect(exported.code).to.equal(1);
+    expect(exported.stderr).to.match(new RegExp(`audit_exchanges id ${written.recentAnonymous} \\(chain \\S+ seq \\d+, record\\) was deleted: its chain link is still there`));
+    expect(exported.stderr).to.not.contain('does not follow');
   });
 
   it('names a deletion passed off as part of a real purge (an entry added to it), exit 1', async () => {

@@ -39,6 +39,9 @@ forEachBackend('gerbang audit export of records changed in the database', (ctx) 
   let transfer: { id: number; requestId: string };
   let token: { id: number };
   let bankCall: { id: number };
+  /** Two more paid transfers, each with its bank call: one whose bank call row is deleted, one whose row and chain link are. */
+  let unlinked: { id: number; call: number };
+  let cut: { id: number; call: number };
   let count: number;
 
   before(async function () {
@@ -50,12 +53,20 @@ forEachBackend('gerbang audit export of records changed in the database', (ctx) 
       expect(res.status, res.text).to.equal(201);
       const refused = await gw.request('/v1/auth/token', { json: { client_id: client.clientId, client_secret: 'wrong' } });
       expect(refused.status).to.equal(401);
+      for (let i = 0; i < 2; i += 1) {
+        const more = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${await gw.token(client)}` } });
+        expect(more.status, more.text).to.equal(201);
+      }
     } finally {
       await gw.close();
     }
     const db = ctx.store().db;
-    const [paid] = await db.query<{ id: number | string; request_id: string }>("SELECT id, request_id FROM audit_exchanges WHERE method = 'POST' AND path = '/v1/transfers'");
+    const paidTransfers = await db.query<{ id: number | string; request_id: string }>("SELECT id, request_id FROM audit_exchanges WHERE method = 'POST' AND path = '/v1/transfers' ORDER BY id");
+    const [paid] = paidTransfers;
     transfer = { id: Number(paid.id), requestId: paid.request_id };
+    const callOf = async (exchangeId: number) => Number((await db.query<{ id: number | string }>('SELECT id FROM audit_bank_calls WHERE exchange_id = ? ORDER BY id LIMIT 1', [exchangeId]))[0].id);
+    unlinked = { id: Number(paidTransfers[1].id), call: await callOf(Number(paidTransfers[1].id)) };
+    cut = { id: Number(paidTransfers[2].id), call: await callOf(Number(paidTransfers[2].id)) };
     const [refused] = await db.query<{ id: number | string }>("SELECT id FROM audit_exchanges WHERE path = '/v1/auth/token' AND status_code = 401");
     token = { id: Number(refused.id) };
     const [call] = await db.query<{ id: number | string }>('SELECT id FROM audit_bank_calls WHERE exchange_id = ? ORDER BY id LIMIT 1', [transfer.id]);
@@ -145,5 +156,35 @@ forEachBackend('gerbang audit export of records changed in the database', (ctx) 
     expect(inserted).to.include({ outcome: 'CHANGED_OUTSIDE_GERBANG', statusCode: null, amount: null });
     expect(inserted.integrityProblem).to.equal(`audit_exchanges id ${id} has no chain link: it was not written by Gerbang (inserted in the database)`);
     expect(jsonl.stderr).to.contain(`exchange id ${id}: audit_exchanges id ${id} has no chain link`);
+  });
+
+  it('marks a transfer whose bank call was deleted in SQL (its chain link left), naming the bank call, exit 1, the count whole', async () => {
+    expect((await exportJsonl()).records.find((r) => r.id === unlinked.id)!.integrityProblem, 'untouched so far').to.equal(null);
+    await ctx.store().db.execute('DELETE FROM audit_bank_calls WHERE id = ?', [unlinked.call]);
+    const jsonl = await exportJsonl();
+    expect(jsonl.code).to.equal(1);
+    expect(jsonl.records).to.have.length(count + 1);
+    const marked = jsonl.records.find((r) => r.id === unlinked.id)!;
+    expect(marked).to.include({ outcome: 'CHANGED_OUTSIDE_GERBANG', statusCode: null, amount: null });
+    expect(marked.bankCalls, 'the bank call is gone').to.deep.equal([]);
+    expect(marked.integrityProblem).to.match(new RegExp(`audit_bank_calls id ${unlinked.call} \\(chain \\S+ seq \\d+, bank_call\\) was deleted`));
+    expect(jsonl.stderr).to.contain(`exchange id ${unlinked.id}: `).and.to.contain(`audit_bank_calls id ${unlinked.call} (chain`);
+    const csv = await exportCsv();
+    expect(csv.code).to.equal(1);
+    expect(csv.rows.find((r) => r.id === String(unlinked.id))).to.include({ outcome: 'CHANGED_OUTSIDE_GERBANG', bankCallCount: '0' });
+  });
+
+  it('marks a transfer whose bank call was deleted in SQL with its chain link, naming the gap in its chain, exit 1', async () => {
+    const db = ctx.store().db;
+    expect((await exportJsonl()).records.find((r) => r.id === cut.id)!.integrityProblem, 'untouched so far').to.equal(null);
+    const [link] = await db.query<{ writer_id: string; seq: number | string }>("SELECT writer_id, seq FROM audit_chain WHERE kind = 'bank_call' AND record_id = ?", [cut.call]);
+    await db.execute('DELETE FROM audit_bank_calls WHERE id = ?', [cut.call]);
+    await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
+    const jsonl = await exportJsonl();
+    expect(jsonl.code).to.equal(1);
+    const marked = jsonl.records.find((r) => r.id === cut.id)!;
+    expect(marked.outcome).to.equal('CHANGED_OUTSIDE_GERBANG');
+    expect(marked.integrityProblem).to.contain(`link ${Number(link.seq)} of chain ${link.writer_id} is missing (the next one is ${Number(link.seq) + 1}): a record and its link were deleted`);
+    expect(jsonl.stderr).to.contain(`exchange id ${cut.id}: `).and.to.contain(`link ${Number(link.seq)} of chain ${link.writer_id} is missing`);
   });
 });

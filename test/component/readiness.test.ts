@@ -15,7 +15,7 @@ const jwt = { secret: randomBytes(32).toString('hex'), issuer: 'gerbang', audien
 /** /readyz of a real HTTP server over `store`, checking the keys as the gateway does. */
 async function readiness(store: Store, tokens = new AccessTokens(jwt)): Promise<{ status: number; body: { status: string; checks: Record<string, string> } }> {
   const app = express();
-  app.use(healthRoutes(apiRoutes({ batchMaxLines: 10 }), { mode: 'live', db: store.db, pendingMigrations: () => pendingMigrations(store.db), checkKeys: () => checkKeys(tokens, () => store.audit.checkKeys()) }));
+  app.use(healthRoutes(apiRoutes({ batchMaxLines: 10 }), { mode: 'live', db: store.db, pendingMigrations: () => pendingMigrations(store.db), checkKeys: () => checkKeys(tokens, () => store.audit.checkKeys()), held: () => null }));
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   try {
@@ -30,7 +30,7 @@ forEachBackend('GET /readyz keys check', (ctx) => {
   it('is ready when an access token signs and verifies and an audit value seals and opens', async () => {
     const answer = await readiness(ctx.store());
     expect(answer.status).to.equal(200);
-    expect(answer.body).to.deep.equal({ status: 'ready', mode: 'live', checks: { store: 'ok', migrations: 'ok', keys: 'ok' } });
+    expect(answer.body).to.deep.equal({ status: 'ready', mode: 'live', checks: { store: 'ok', migrations: 'ok', checkpoints: 'ok', keys: 'ok' } });
   });
 
   it('is unready, naming GERBANG_AUDIT_KEYS, when the store has no audit key to seal with', async () => {

@@ -12,10 +12,10 @@ const SLACK_MS = 750;
 
 /**
  * Two gateway nodes on one MariaDB with the default GERBANG_CACHE_STALENESS_MS (1 s): each keeps
- * the client rows and the bank token it read, and a change made in the database (by the CLI,
- * the console or another node) is honoured by both within the bound.
+ * the client rows, the callback endpoints and the bank token it read, and a change made in the
+ * database (by the CLI, the console or another node) is honoured by both within the bound.
  */
-describe('Client rows and bank tokens across two nodes, reused for at most 1 s', function () {
+describe('Client rows, callback endpoints and bank tokens across two nodes, reused for at most 1 s', function () {
   this.timeout(60_000);
   let database: Awaited<ReturnType<typeof createMariaDbDatabase>>;
   let bank: TestBank;
@@ -97,6 +97,35 @@ describe('Client rows and bank tokens across two nodes, reused for at most 1 s',
       expect(answer.status, answer.text).to.equal(404);
     }
     expect(transfersSent()).to.equal(sentBefore);
+  });
+
+  it('stops queueing callbacks for an endpoint removed in the database on both nodes within the bound', async () => {
+    const client = await nodes[0].createClient();
+    // Set as the CLI sets it, from another process; nothing is posted to it (the port is closed).
+    await nodes[0].store.callbacks.setEndpoint(client.clientId, 'http://127.0.0.1:9/callbacks', Date.now());
+    const tokens = await Promise.all(nodes.map((node) => node.token(client)));
+    /** Pays once on `node`; whether the final transfer's callback was queued. */
+    const queued = async (i: number): Promise<boolean> => {
+      const transfer = sampleTransfer();
+      const paid = await nodes[i].request('/v1/transfers', { json: transfer, headers: { authorization: `Bearer ${tokens[i]}` } });
+      expect(paid.status, paid.text).to.equal(201);
+      const rows = await nodes[0].store.db.query('SELECT id FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [client.clientId, transfer.transactionId as string]);
+      return rows.length === 1;
+    };
+    for (const i of nodes.keys()) expect(await queued(i), 'queued while the endpoint is registered').to.equal(true);
+    const removed = Date.now();
+    await nodes[0].store.callbacks.setEndpoint(client.clientId, null, removed);
+    const took = await Promise.all(
+      nodes.map(async (_, i) => {
+        while (await queued(i)) {
+          if (Date.now() - removed > 10 * BOUND_MS) throw new Error('still queueing callbacks after ten times the bound');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        return Date.now() - removed;
+      }),
+    );
+    for (const ms of took) expect(ms).to.be.at.most(BOUND_MS + SLACK_MS);
+    for (const i of nodes.keys()) expect(await queued(i), 'once stopped, stopped for good').to.equal(false);
   });
 
   it('stops using a bank token dropped from the shared cache within the bound: one new token for both nodes', async () => {

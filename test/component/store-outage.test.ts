@@ -61,7 +61,7 @@ describe('POST /v1/transfers when the database is down (MariaDB)', function () {
     await proxy.restore();
     const ready = await gw.request('/readyz');
     expect(ready.status, ready.text).to.equal(200);
-    expect(ready.body.checks).to.deep.equal({ store: 'ok', migrations: 'ok', keys: 'ok' });
+    expect(ready.body.checks).to.deep.equal({ store: 'ok', migrations: 'ok', checkpoints: 'ok', keys: 'ok' });
     const res = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${token}` } });
     expect(res.status, res.text).to.equal(201);
   });

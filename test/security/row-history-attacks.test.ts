@@ -295,7 +295,9 @@ forEachBackend('An attacker without keys who restores an older copy of a row, or
   });
 
   describe('an honest history', () => {
-    it('stays INTACT through changes of every kind made by the gateway, and through keys rotate', async () => {
+    it('stays INTACT through changes of every kind made by the gateway, and through keys rotate', async function () {
+      // Twenty-two runs of the CLI, each a process of its own.
+      this.timeout(90_000);
       const id = await newClient();
       await cli('client', 'disable', '--id', id);
       await cli('client', 'enable', '--id', id);

@@ -59,7 +59,7 @@ forEachBackend('Payment text search through the keyed trigram index', (ctx) => {
     expect(await found(store, { text: 'simpan pinjam maju' })).to.deep.equal(['IDX-3']);
     const page = await store.paymentSearch.page({ clientId: client, text: 'sumber' }, 'largest', null, 10);
     expect(page.rows.map((p) => p.transactionId)).to.deep.equal(['IDX-4', 'IDX-1']);
-    expect(page.totals).to.deep.equal({ count: 2, totalMinor: 500_000n, truncated: false, capped: false });
+    expect(page.totals).to.deep.equal({ count: 2, totalMinor: 500_000n, truncated: false, capped: false, proof: 'proved', changed: 0 });
   });
 
   it('keeps no clear text in the index: the database holds neither the names nor their trigrams', async () => {
@@ -183,7 +183,7 @@ forEachBackend('Payment text search within a date range', (ctx) => {
   it('finds exactly the payments of the range, past more newer ones holding the term than one walk step reads', async () => {
     const page = await inRange({ clientId: client, from, to });
     expect(page.rows.map((p) => p.transactionId)).to.deep.equal(['IN-2', 'LATE-IN', 'IN-1']);
-    expect(page.totals).to.deep.equal({ count: 3, totalMinor: 2_100n, truncated: false, capped: false });
+    expect(page.totals).to.deep.equal({ count: 3, totalMinor: 2_100n, truncated: false, capped: false, proof: 'proved', changed: 0 });
     // Without the client filter, and in the other order: the one written late sorts by its date.
     const oldest = await inRange({ from, to }, 'oldest');
     expect(oldest.rows.map((p) => p.transactionId)).to.deep.equal(['IN-1', 'LATE-IN', 'IN-2']);
@@ -205,7 +205,7 @@ forEachBackend('Payment text search within a date range', (ctx) => {
   it('finds nothing in a range without payments', async () => {
     const page = await inRange({ clientId: client, from: BASE + 14 * DAY, to: BASE + 15 * DAY });
     expect(page.rows).to.deep.equal([]);
-    expect(page.totals).to.deep.equal({ count: 0, totalMinor: 0n, truncated: false, capped: false });
+    expect(page.totals).to.deep.equal({ count: 0, totalMinor: 0n, truncated: false, capped: false, proof: 'proved', changed: 0 });
     // Nor in a range of payments none of which holds the term.
     const none = await ctx.store().paymentSearch.page({ clientId: client, text: 'tanpa kata', from: BASE + 20 * DAY, to: BASE + 21 * DAY }, 'newest', null, 10);
     expect(none.rows).to.deep.equal([]);

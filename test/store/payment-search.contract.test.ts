@@ -190,7 +190,7 @@ forEachBackend('Payment search (console list)', (ctx) => {
       const page = await store.paymentSearch.page({ clientId: who, text: 'sumber' }, 'newest', null, 10);
       expect(page.rows.map((p) => p.transactionId)).to.deep.equal(['TXT-2', 'TXT-0']);
       expect(page.rows[0].details?.beneficiaryName).to.equal('PT Sumber Rejeki');
-      expect(page.totals).to.deep.equal({ count: 2, totalMinor: 40_000n, truncated: false, capped: false });
+      expect(page.totals).to.deep.equal({ count: 2, totalMinor: 40_000n, truncated: false, capped: false, proof: 'proved', changed: 0 });
       expect((await store.paymentSearch.page({ clientId: who, text: 'inv-3' }, 'newest', null, 10)).rows.map((p) => p.transactionId)).to.deep.equal(['TXT-3']);
       expect((await store.paymentSearch.page({ clientId: who, text: 'refx1' }, 'newest', null, 10)).rows.map((p) => p.transactionId)).to.deep.equal(['TXT-1']);
       expect((await store.paymentSearch.page({ clientId: who, text: 'b002' }, 'newest', null, 10)).rows.map((p) => p.transactionId)).to.deep.equal(['TXT-2']);
@@ -230,6 +230,31 @@ forEachBackend('Payment search (console list)', (ctx) => {
     expect(first.totals.count).to.equal(23);
     const sum = made.reduce((s, p) => s + BigInt(p.amount.replace('.', '')), 0n);
     expect(second.totals.totalMinor).to.equal(sum);
+  });
+
+  it('proves a filter\'s total and the days\' figures row by row: payments changed in SQL are left out and counted as changed', async () => {
+    const store = ctx.store();
+    const who = `prove-${randomBytes(4).toString('hex')}`;
+    const day = Date.UTC(2032, 2, 3, 2, 0, 0);
+    const ids: number[] = [];
+    for (const [i, amount] of ['100.00', '200.00', '400.00', '800.00'].entries()) {
+      const p = await store.payments.reserve({ clientId: who, transactionId: `PRV-${i}`, requestHash: 'p'.repeat(64), amount, currency: 'IDR' }, day + i);
+      await store.payments.update(p.id, { state: i === 3 ? 'FAILED' : 'SUCCESS', bank: 'bca' }, day + i);
+      ids.push(p.id);
+    }
+    const honest = await store.paymentSearch.page({ clientId: who }, 'newest', null, 10);
+    expect(honest.totals).to.deep.equal({ count: 4, totalMinor: 150_000n, truncated: false, capped: false, proof: 'proved', changed: 0 });
+    // In SQL: an amount raised with its amount_minor, an amount_minor alone (the MAC covers amount), a refused payment made paid.
+    await store.db.execute("UPDATE payments SET amount = '9000.00', amount_minor = 900000 WHERE id = ?", [ids[0]]);
+    await store.db.execute('UPDATE payments SET amount_minor = 5000000 WHERE id = ?', [ids[1]]);
+    await store.db.execute("UPDATE payments SET state = 'SUCCESS' WHERE id = ?", [ids[3]]);
+    const forged = await store.paymentSearch.page({ clientId: who }, 'newest', null, 10);
+    expect(forged.totals).to.deep.equal({ count: 4, totalMinor: 40_000n, truncated: false, capped: false, proof: 'proved', changed: 3 });
+    expect(forged.rows.find((p) => p.id === ids[1])?.integrityProblem).to.contain(`payments id ${ids[1]} (${who} / PRV-1) was altered: its amount_minor 5000000 is not its amount "200.00"`);
+    const paid = await store.paymentSearch.page({ clientId: who, state: 'SUCCESS' }, 'newest', null, 10);
+    expect(paid.totals).to.include({ count: 4, totalMinor: 40_000n, changed: 3 });
+    const days = await store.paymentSearch.provedDailyTotals(day - 3_600_000, day + 3_600_000);
+    expect(days).to.deep.equal({ totals: [{ day: '2032-03-03', state: 'SUCCESS', count: 1, totalMinor: 40_000n }], changed: [{ day: '2032-03-03', count: 3 }] });
   });
 
   it('finds the payments of one paying account received in a period, oldest first, though the account is sealed', async () => {

@@ -164,3 +164,9 @@ export async function migrateBelow(db: Db, version: string, keys?: KeyRing): Pro
   await migrate(db, { directory, keys });
 }
 
+/** A client written through the store (its MAC current), with a random id: for tests of what reads client rows. */
+export async function storedClient(store: Store, now: number): Promise<string> {
+  const id = `gbc_${Math.random().toString(36).slice(2, 10)}`;
+  await store.clients.create({ id, name: id, secretHash: 'x', allowedOrigins: [], allowedCidrs: ['127.0.0.0/8'] }, now);
+  return id;
+}

@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { purgeAnonymousExchanges, RetentionError, verifyAudit, type CheckedAuditReport } from '../../audit/index.js';
+import { acceptRollback, checkpointer, purgeAnonymousExchanges, RetentionError, verifyAudit, type CheckedAuditReport } from '../../audit/index.js';
 import { loadAuditAnonymousRetentionDays, loadAuditCheckpointFile, loadAuditKeys, loadStoreConfig } from '../../config/index.js';
 import { FORGED_STATUS, formulaSafeCsv } from '../../export/index.js';
+import type { KeyRing } from '../../security/index.js';
 import { openStore } from '../../store/index.js';
 import type { AuditExchangeRow, AuditRepository, Store } from '../../store/types.js';
 import { parseIsoOption, parseOptions, UsageError, type CliIo } from '../cli-io.js';
@@ -20,7 +21,7 @@ const PAGE = 500;
 export async function* auditRows(audit: AuditRepository, from?: number, to?: number): AsyncGenerator<AuditExchangeRow> {
   let afterId: number | undefined;
   for (;;) {
-    const page = await audit.list({ from, to, afterId, limit: PAGE });
+    const page = await audit.list({ from, to, afterId, limit: PAGE, inChain: true });
     yield* page;
     if (page.length < PAGE) return;
     afterId = page[page.length - 1].id;
@@ -60,17 +61,23 @@ async function write(stream: Writable, chunk: string): Promise<void> {
   if (!stream.write(chunk)) await once(stream, 'drain');
 }
 
-/** A store that can read the audit: GERBANG_DATABASE_URL and the audit keys (ConfigError names what is wrong). */
-export function openAuditStore(io: CliIo): Promise<Store> {
+/**
+ * A store that can read and append to the audit: GERBANG_DATABASE_URL and the audit keys
+ * (ConfigError names what is wrong). What the command appends is checkpointed outside the
+ * database (GERBANG_AUDIT_CHECKPOINT_FILE): a change of who may do what as it commits, the rest
+ * when the store closes.
+ */
+export function openAuditStore(io: CliIo, keys: KeyRing = loadAuditKeys(io.env)): Promise<Store> {
   const { databaseUrl } = loadStoreConfig(io.env);
-  return openStore(databaseUrl, { auditKeys: loadAuditKeys(io.env) });
+  return openStore(databaseUrl, { auditKeys: keys, checkpoint: checkpointer(loadAuditCheckpointFile(io.env), keys, `cli ${process.pid}`) });
 }
 
 export async function auditCommand(args: string[], io: CliIo, stdout: Writable = process.stdout): Promise<number> {
   const [action, ...rest] = args;
   if (action === 'verify') return verifyCommand(rest, io);
   if (action === 'purge-anonymous') return purgeCommand(rest, io);
-  if (action !== 'export') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected export, verify or purge-anonymous`);
+  if (action === 'accept-rollback') return acceptRollbackCommand(rest, io);
+  if (action !== 'export') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected export, verify, purge-anonymous or accept-rollback`);
   const { values } = parseOptions(rest, { format: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } });
   if (values.format !== 'jsonl' && values.format !== 'csv') throw new UsageError('--format must be jsonl or csv');
   const from = parseIsoOption(values.from, '--from');
@@ -104,8 +111,34 @@ export async function auditCommand(args: string[], io: CliIo, stdout: Writable =
   if (marked.count === 0) return 0;
   // Every record is exported (the counts stay whole); the ones that do not hold are named, and the exit says so.
   const more = marked.count > MARKED_SHOWN ? [`  … and ${marked.count - MARKED_SHOWN} more (see the integrityProblem column)`] : [];
-  io.err([`audit export: ${marked.count} exported exchange(s) do not hold to their chain links (changed or inserted in the database; see gerbang audit verify), marked in integrityProblem:`, ...marked.shown, ...more].join('\n'));
+  io.err([`audit export: ${marked.count} exported exchange(s) do not hold to their chain links or their place in their chains (changed, inserted or deleted in the database; see gerbang audit verify), marked in integrityProblem:`, ...marked.shown, ...more].join('\n'));
   return 1;
+}
+
+/**
+ * `gerbang audit accept-rollback --reason TEXT`: accepts the database as it now is where it is
+ * behind its audit checkpoints (exit 0, naming each chain accepted), so the gateways serve again.
+ */
+async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseOptions(args, { reason: { type: 'string' } });
+  const reason = values.reason?.trim() ?? '';
+  if (reason === '') throw new UsageError('--reason is required: say why the database is accepted as it is (it is kept in the checkpoint file)');
+  const checkpointFile = loadAuditCheckpointFile(io.env);
+  const keys = loadAuditKeys(io.env);
+  const store = await openAuditStore(io, keys);
+  try {
+    const { accepted } = await acceptRollback(store, keys, checkpointFile, reason);
+    if (accepted.length === 0) {
+      io.out(`Nothing to accept: the database holds everything the checkpoints in ${checkpointFile} vouched for.`);
+      return 0;
+    }
+    io.out(`Accepted the database as it is (${reason}), where it lacked what the checkpoints vouched for:`);
+    for (const b of accepted) io.out(`  - ${b.problem.toUpperCase()}: ${b.detail}`);
+    io.out(`The gateways serve again within 10 s. The acceptance is a signed line of ${checkpointFile}.`);
+    return 0;
+  } finally {
+    await store.close();
+  }
 }
 
 /** Marked exchanges named on stderr (all of them are in the export, with their integrityProblem). */
@@ -117,7 +150,7 @@ async function verifyCommand(args: string[], io: CliIo): Promise<number> {
   if (values.format !== 'text' && values.format !== 'json') throw new UsageError('--format must be text or json');
   const checkpointFile = loadAuditCheckpointFile(io.env);
   const keys = loadAuditKeys(io.env);
-  const store = await openStore(loadStoreConfig(io.env).databaseUrl, { auditKeys: keys });
+  const store = await openAuditStore(io, keys);
   try {
     const report = await verifyAudit(store, keys, checkpointFile);
     if (values.format === 'json') io.out(JSON.stringify(report));
@@ -156,7 +189,7 @@ async function purgeCommand(args: string[], io: CliIo): Promise<number> {
   const retentionDays = loadAuditAnonymousRetentionDays(io.env);
   const checkpointFile = loadAuditCheckpointFile(io.env);
   const keys = loadAuditKeys(io.env);
-  const store = await openStore(loadStoreConfig(io.env).databaseUrl, { auditKeys: keys });
+  const store = await openAuditStore(io, keys);
   try {
     const report = await purgeAnonymousExchanges(store, keys, { retentionDays, before, dryRun: values['dry-run'] === true, checkpointFile }).catch((error: unknown) => {
       throw error instanceof RetentionError ? new UsageError(error.message) : error;

@@ -1,4 +1,5 @@
-import { loadAuditKeys, loadStoreConfig } from '../../config/index.js';
+import { loadAuditKeys } from '../../config/index.js';
+import { openAuditStore } from './audit-command.js';
 import { AppError } from '../../errors/index.js';
 import {
   ACCOUNT_NUMBER,
@@ -15,7 +16,6 @@ import {
   setAccountGrant,
   type SigningChange,
 } from '../../domain/clients/index.js';
-import { openStore } from '../../store/index.js';
 import type { ClientRecord, Store } from '../../store/types.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 
@@ -73,7 +73,6 @@ export async function createClient(
 
 export async function clientCommand(args: string[], io: CliIo): Promise<number> {
   const [action, ...rest] = args;
-  const { databaseUrl } = loadStoreConfig(io.env);
   const parse = () =>
     parseOptions(rest, {
       name: { type: 'string' },
@@ -91,7 +90,7 @@ export async function clientCommand(args: string[], io: CliIo): Promise<number> 
   // Every action needs the key ring: clients, their credentials, grants and callback endpoints are
   // written under its MAC and read only when it holds (migration 025); a ConfigError names what is missing.
   const keys = loadAuditKeys(io.env);
-  const store = await openStore(databaseUrl, { auditKeys: keys });
+  const store = await openAuditStore(io, keys);
   try {
     switch (action) {
       case 'create': {

@@ -1,7 +1,6 @@
-import { loadAuditKeys, loadStoreConfig } from '../../config/index.js';
+import { openAuditStore } from './audit-command.js';
 import { outboxNotifier } from '../../domain/callbacks/index.js';
 import { ADMIN_EVIDENCE_KINDS, listReviewQueue, resolveReview, showReviewItem, type AdminEvidenceKind } from '../../domain/transfers/index.js';
-import { openStore } from '../../store/index.js';
 import type { PaymentRecord } from '../../store/types.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 
@@ -15,8 +14,7 @@ export async function transferCommand(args: string[], io: CliIo): Promise<number
     { json: { type: 'boolean' }, admin: { type: 'string' }, outcome: { type: 'string' }, 'evidence-kind': { type: 'string' }, evidence: { type: 'string' } },
     true,
   );
-  const { databaseUrl } = loadStoreConfig(io.env);
-  const store = await openStore(databaseUrl, { auditKeys: loadAuditKeys(io.env) });
+  const store = await openAuditStore(io);
   try {
     // Payments are read as the console reads them (paymentSearch): one changed outside Gerbang
     // is marked, never shown as if real nor refused with the whole list, and the exit status says so.

@@ -1,11 +1,11 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { loadAuditKeys, loadStoreConfig } from '../../config/index.js';
+import { loadStoreConfig } from '../../config/index.js';
+import { openAuditStore } from './audit-command.js';
 // Not the console's index: that loads the whole console (express, undici, exceljs, the views), and
 // a user command needs only these two use cases.
 import { createConsoleUser, resetConsolePassword } from '../../console/console-users.js';
 import { unlockConsoleUser } from '../../console/sign-in-use-case.js';
-import { openStore } from '../../store/index.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 
 
@@ -42,7 +42,8 @@ export async function userCommand(args: string[], io: CliIo, stdin: NodeJS.Reada
     throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected create, list, unlock or reset-password`);
   }
   const { values } = parseOptions(rest, { username: { type: 'string' }, role: { type: 'string' }, 'password-stdin': { type: 'boolean' } });
-  const { databaseUrl } = loadStoreConfig(io.env);
+  // The database setting is checked before any password is asked for.
+  loadStoreConfig(io.env);
   const readPassword = async (): Promise<string> => {
     if (values['password-stdin']) return readAll(stdin);
     if (stdin.isTTY) return prompt(io);
@@ -52,7 +53,7 @@ export async function userCommand(args: string[], io: CliIo, stdin: NodeJS.Reada
     const username = required(values.username, '--username');
     const password = action === 'reset-password' ? await readPassword() : null;
     // The action is a console audit entry, appended to the keyed audit chains: the audit keys are needed.
-    const store = await openStore(databaseUrl, { auditKeys: loadAuditKeys(io.env) });
+    const store = await openAuditStore(io);
     try {
       if (!(await store.consoleUsers.findByUsername(username))) {
         io.err(`gerbang: no console user ${JSON.stringify(username)} (gerbang user list shows them)`);
@@ -77,7 +78,7 @@ export async function userCommand(args: string[], io: CliIo, stdin: NodeJS.Reada
     const username = required(values.username, '--username');
     const role = required(values.role, '--role');
     const password = await readPassword();
-    const store = await openStore(databaseUrl, { auditKeys: loadAuditKeys(io.env) });
+    const store = await openAuditStore(io);
     try {
       const user = await createConsoleUser(store.consoleUsers, { username, password, role }, Date.now());
       io.out(`Console user created: ${user.username} (${user.role})`);
@@ -87,7 +88,7 @@ export async function userCommand(args: string[], io: CliIo, stdin: NodeJS.Reada
     }
   }
   // Read with the keys: each user is checked against its MAC and change records, as on the console's users page.
-  const store = await openStore(databaseUrl, { auditKeys: loadAuditKeys(io.env) });
+  const store = await openAuditStore(io);
   try {
     const users = await store.consoleUsers.list();
     for (const u of users) io.out(`${u.username.padEnd(24)} ${u.role.padEnd(8)} ${u.status}`);

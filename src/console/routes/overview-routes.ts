@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Store } from '../../store/types.js';
+import type { ProvedDailyTotals, Store } from '../../store/types.js';
 import { signedIn } from '../console-locals.js';
 import { BASE } from '../console-sessions.js';
 import { dailyOverview } from '../daily-overview.js';
@@ -7,6 +7,15 @@ import { overviewPage } from '../views/overview-page.js';
 
 const DAY_MS = 86_400_000;
 const JAKARTA_OFFSET_MS = 7 * 3_600_000;
+
+/**
+ * The days' counts and sums proved row by row when the range holds few enough payments
+ * (PROVED_LIMIT), else as stored, which the page then says (a row changed in SQL counts there).
+ */
+async function dailyFigures(store: Store, from: number, to: number): Promise<ProvedDailyTotals & { proof: 'proved' | 'stored' }> {
+  const proved = await store.paymentSearch.provedDailyTotals(from, to);
+  return proved ? { ...proved, proof: 'proved' } : { totals: await store.paymentSearch.dailyTotals(from, to), changed: [], proof: 'stored' };
+}
 
 /** GET /console/overview?days=N: daily counts, totals, failure rate and bank latency, and the last audit-chain verification. */
 export function overviewRoutes(deps: { store: Store; clock: () => number }): Router {
@@ -17,12 +26,13 @@ export function overviewRoutes(deps: { store: Store; clock: () => number }): Rou
     const now = deps.clock();
     // Whole days in Jakarta time: from midnight (UTC+7) `days - 1` days ago up to now.
     const from = Math.floor((now + JAKARTA_OFFSET_MS) / DAY_MS - (days - 1)) * DAY_MS - JAKARTA_OFFSET_MS;
-    const [totals, latency, chain] = await Promise.all([
-      deps.store.paymentSearch.dailyTotals(from, now + 1),
+    const [figures, latency, chain] = await Promise.all([
+      dailyFigures(deps.store, from, now + 1),
       deps.store.paymentSearch.dailyBankLatency(from, now + 1),
       deps.store.auditVerifications.latest(),
     ]);
-    res.type('html').send(overviewPage({ ...locals, here: req.originalUrl, csrfToken: locals.session.csrfToken }, { days, overview: dailyOverview(totals, latency, from, now), chain }));
+    const overview = dailyOverview(figures.totals, latency, from, now, figures.changed);
+    res.type('html').send(overviewPage({ ...locals, here: req.originalUrl, csrfToken: locals.session.csrfToken }, { days, overview, proof: figures.proof, chain }));
   });
   return router;
 }

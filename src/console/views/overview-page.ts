@@ -1,3 +1,4 @@
+import { PROVED_LIMIT } from '../../store/index.js';
 import type { AuditVerificationRun } from '../../store/types.js';
 import { formatDay, formatJakartaTime, formatRupiah } from '../format.js';
 import { html } from '../html.js';
@@ -10,6 +11,8 @@ import { layout, type PageContext } from './layout.js';
 export interface OverviewView {
   days: number;
   overview: OverviewDay[];
+  /** Whether the daily figures were proved row by row or are as stored (see PaymentTotals.proof). */
+  proof: 'proved' | 'stored';
   chain: AuditVerificationRun | null;
 }
 
@@ -45,14 +48,24 @@ ${
 <div id="overview-data" hidden data-json="${JSON.stringify(chartData)}"></div>`;
   // Per day and status: how many payments and their value, every status the list filters by. Wider
   // than a phone: the table scrolls in its own region, which takes the keyboard's focus to scroll.
-  const table = html`<h2 id="daily-figures">${t('dailyFigures')}</h2><p class="hint">${t('dailyFiguresHint')}</p><div class="table-wrap" tabindex="0" role="region" aria-labelledby="daily-figures"><table class="daily" aria-labelledby="daily-figures">
-<thead><tr><th scope="col" rowspan="2">${t('day')}</th><th scope="colgroup" colspan="2">${t('allStates')}</th>${PAYMENT_STATES.map((s) => html`<th scope="colgroup" colspan="2">${statusLabel(lang, s)}</th>`)}<th scope="col" rowspan="2" class="num">${t('failureRate')}</th><th scope="col" rowspan="2" class="num">p50 / p95 (ms)</th></tr>
+  const number = (n: number) => n.toLocaleString(lang === 'id' ? 'id-ID' : 'en-US');
+  const lastCheck = chain === null ? t('notCheckedYet') : `${formatJakartaTime(chain.checkedAt)} (WIB), ${chain.ok ? t('chainOk') : t('chainBroken')}`;
+  // Changed payments named above the table too: its last column scrolls out of view on most screens.
+  const changed = view.overview.reduce((sum, d) => sum + d.changed, 0);
+  const proof =
+    view.proof === 'proved'
+      ? html`<p class="${changed > 0 ? 'error' : 'info'}" role="status" id="daily-proof" data-proof="proved">${t('dailyProved')}${
+          changed > 0 ? html` <strong class="integrity-failed" id="daily-changed" data-changed="${changed}">${t('dailyChangedNote').replace('{n}', number(changed))}</strong>` : ''
+        }</p>`
+      : html`<p class="warning" role="status" id="daily-proof" data-proof="stored">${t('dailyStored').replace('{n}', number(PROVED_LIMIT)).replace('{when}', lastCheck)}</p>`;
+  const table = html`<h2 id="daily-figures">${t('dailyFigures')}</h2><p class="hint">${t('dailyFiguresHint')}</p>${proof}<div class="table-wrap" tabindex="0" role="region" aria-labelledby="daily-figures"><table class="daily" aria-labelledby="daily-figures">
+<thead><tr><th scope="col" rowspan="2">${t('day')}</th><th scope="colgroup" colspan="2">${t('allStates')}</th>${PAYMENT_STATES.map((s) => html`<th scope="colgroup" colspan="2">${statusLabel(lang, s)}</th>`)}<th scope="col" rowspan="2" class="num">${t('failureRate')}</th><th scope="col" rowspan="2" class="num">p50 / p95 (ms)</th><th scope="col" rowspan="2" class="num">${t('dailyChanged')}</th></tr>
 <tr>${['all', ...PAYMENT_STATES].map(() => html`<th scope="col" class="num">${t('dailyCount')}</th><th scope="col" class="num">${t('dailySum')}</th>`)}</tr></thead>
 <tbody>${view.overview.map(
     (d) => html`<tr data-day="${d.day}"><th scope="row">${formatDay(d.day)}</th><td class="num" data-state="all" data-figure="count">${d.count}</td><td class="num" data-state="all" data-figure="sum">${formatRupiah(d.total)}</td>${PAYMENT_STATES.map(
       (s) => html`<td class="num" data-state="${s}" data-figure="count">${d.counts[s] ?? 0}</td><td class="num" data-state="${s}" data-figure="sum">${formatRupiah(d.totals[s] ?? 0n)}</td>`,
     )}
-<td class="num">${percent(d.failureRate)}</td><td class="num">${d.latency ? `${d.latency.p50Ms} / ${d.latency.p95Ms}` : '—'}</td></tr>`,
+<td class="num">${percent(d.failureRate)}</td><td class="num">${d.latency ? `${d.latency.p50Ms} / ${d.latency.p95Ms}` : '—'}</td><td class="num${d.changed > 0 ? ' integrity-failed' : ''}" data-figure="changed">${view.proof === 'proved' ? d.changed : '—'}</td></tr>`,
   )}</tbody></table></div>`;
   return layout(ctx, t('overview'), html`${range}${chainBlock}${charts}${table}`, ['chart.umd.min.js', 'overview.js']);
 }

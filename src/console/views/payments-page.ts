@@ -1,12 +1,12 @@
 import type { FieldError } from '../../errors/index.js';
-import type { ClientRecord, PaymentPage } from '../../store/types.js';
+import type { ClientRecord, PaymentPage, PaymentTotals } from '../../store/types.js';
 import { formatDay, formatRupiah, formatWhen } from '../format.js';
 import { html } from '../html.js';
 import { statusLabel } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
 import { bankLabel, beneficiaryAccount, failureReason } from '../payment-facts.js';
 import { encodeCursor, filterQuery, PAYMENT_STATES, SORTS, type FilterForm } from '../payment-filters.js';
-import { SEARCH_SCAN_LIMIT, TOTALS_LIMIT } from '../../store/index.js';
+import { PROVED_LIMIT, SEARCH_SCAN_LIMIT, TOTALS_LIMIT } from '../../store/index.js';
 import { integrityMark } from './integrity-mark.js';
 import { layout, type PageContext } from './layout.js';
 
@@ -29,6 +29,17 @@ const SORT_LABELS = { newest: 'sortNewest', oldest: 'sortOldest', largest: 'sort
 /** A typed date shown back as the clerk writes it (`25/11/2026`), whatever was in the URL. */
 function shownDay(value: string): string {
   return /^\d{4}-\d{2}-\d{2}$/.test(value) ? formatDay(value) : value;
+}
+
+/**
+ * How the total was taken, under it: proved row by row (and how many rows were left out as changed
+ * outside Gerbang), or as the database stores it, which a row changed in SQL would falsify.
+ */
+function totalsProof(ctx: PageContext, totals: PaymentTotals, number: (n: number) => string) {
+  const { t } = ctx;
+  if (totals.proof === 'stored') return html`<p class="warning" role="status" id="totals-proof" data-proof="stored">${t('totalsStored').replace('{n}', number(PROVED_LIMIT))}</p>`;
+  const changed = totals.changed > 0 ? html` <strong class="integrity-failed" id="totals-changed" data-changed="${totals.changed}">${t('totalsChanged').replace('{n}', number(totals.changed))}</strong>` : '';
+  return html`<p class="${totals.changed > 0 ? 'error' : 'info'}" role="status" id="totals-proof" data-proof="proved">${t('totalsProved')}${changed}</p>`;
 }
 
 export function paymentsPage(ctx: PageContext, view: PaymentsView): string {
@@ -76,6 +87,7 @@ export function paymentsPage(ctx: PageContext, view: PaymentsView): string {
   const last = view.at + rows.length - 1;
   const totals = page
     ? html`<p class="totals" id="list-totals"><strong>${rows.length > 0 ? `${first}–${last}` : '0'}</strong> ${t('rangeOf')} <strong>${page.totals.capped ? `> ${number(TOTALS_LIMIT)}` : number(page.totals.count)}</strong> ${t('matching')} · ${t('total')} <strong>${page.totals.capped ? t('narrowForSum') : formatRupiah(page.totals.totalMinor)}</strong></p>
+${totalsProof(ctx, page.totals, number)}
 ${page.totals.truncated ? html`<p class="info" role="status" id="search-truncated">${t('searchTruncated').replace('{n}', number(SEARCH_SCAN_LIMIT))}</p>` : ''}${
       page.totals.unindexed ? html`<p class="warning" role="status" id="search-unindexed">${t('searchUnindexed').replace('{n}', number(page.totals.unindexed))}</p>` : ''
     }`

@@ -25,6 +25,8 @@ export interface BatchProcessorOptions {
 export interface BatchProcessorDeps extends CreateTransferDeps {
   batches: TransferBatchRepository;
   audit: AuditRepository;
+  /** Why no line may be paid now (the store is behind its audit checkpoints), or null. */
+  held?: () => string | null;
 }
 
 /** Errors that mean "nothing was paid, try this line again later" rather than a refusal of the line. */
@@ -60,6 +62,8 @@ export class BatchProcessor {
 
   /** One pass: claims runs with work left and pays their lines. Returns the lines handled. */
   async runOnce(): Promise<number> {
+    // A database rolled back may have forgotten lines already paid: nothing is paid from it.
+    if (this.deps.held?.()) return 0;
     const leaseMs = this.options.leaseMs ?? 60_000;
     const batches = await this.deps.batches.claimDue({ owner: this.owner, now: this.deps.clock(), leaseMs, limit: 10 });
     let handled = 0;

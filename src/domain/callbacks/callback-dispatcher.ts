@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { getLogger } from '../../log/index.js';
 import { auditIntegrityRefusal, InternalAuditTrail } from '../../audit/index.js';
 import { IntegrityError } from '../../errors/index.js';
-import type { AuditRepository, CallbackDelivery, CallbackRepository, RefusedCallback } from '../../store/types.js';
+import type { AuditRepository, CallbackDelivery, CallbackRepository, RecentReads, RefusedCallback } from '../../store/index.js';
 import { PeriodicTask } from '../periodic-task.js';
 import type { TransferResult } from '../transfers/transfer-result.js';
 import type { CallbackSigner } from './callback-signer.js';
@@ -20,11 +20,29 @@ export interface FinalStateNotifier {
   notify(clientId: string, result: TransferResult): Promise<void>;
 }
 
+/** What the outbox reads and writes for each transfer that becomes final. */
+export type OutboxStore = Pick<CallbackRepository, 'endpointOf' | 'enqueue'>;
+
+/**
+ * The outbox's store with each client's endpoint read through `reads` (GERBANG_CACHE_STALENESS_MS):
+ * one SELECT per client per interval instead of one per final transfer, a client without an
+ * endpoint included. An endpoint registered, changed or removed (by the CLI, another process) is
+ * used by every process within the bound. Safe because the queued URL is never trusted: the
+ * dispatcher reads the endpoint again with its MAC and latest change record before it signs and
+ * sends (claimDue), and a row failing its MAC check throws here and is never kept.
+ */
+export function recentEndpoints(callbacks: OutboxStore, reads: RecentReads): OutboxStore {
+  return {
+    endpointOf: (clientId) => reads.read(`endpoint ${clientId}`, () => callbacks.endpointOf(clientId)),
+    enqueue: (delivery, now) => callbacks.enqueue(delivery, now),
+  };
+}
+
 /**
  * Queues a notification for the client's registered endpoint. An endpoint whose row fails its MAC
  * (its URL rewritten in SQL) gets nothing queued, and the refusal is audited (refusalAudited).
  */
-export function outboxNotifier(callbacks: CallbackRepository, audit: AuditRepository, clock: () => number): FinalStateNotifier {
+export function outboxNotifier(callbacks: OutboxStore, audit: AuditRepository, clock: () => number): FinalStateNotifier {
   return {
     async notify(clientId, result) {
       try {

@@ -1,3 +1,3 @@
-export { CallbackDispatcher, outboxNotifier } from './callback-dispatcher.js';
-export type { FinalStateNotifier } from './callback-dispatcher.js';
+export { CallbackDispatcher, outboxNotifier, recentEndpoints } from './callback-dispatcher.js';
+export type { FinalStateNotifier, OutboxStore } from './callback-dispatcher.js';
 export { CallbackSigner } from './callback-signer.js';

@@ -9,12 +9,15 @@ export interface HealthDeps {
   pendingMigrations: () => Promise<string[]>;
   /** Uses the keys (see checkKeys); throws naming the setting at fault. */
   checkKeys: () => string;
+  /** Why the store is held (behind its audit checkpoints), or null. */
+  held: () => string | null;
 }
 
 /**
  * GET /healthz: the process is up (for PM2 and load balancers). GET /readyz: it can serve
- * payments — the store answers, every migration is applied, and the keys work (an access token
- * signs and verifies, an audit value seals and opens); 503 otherwise, naming the failing check.
+ * payments — the store answers, every migration is applied, the keys work (an access token
+ * signs and verifies, an audit value seals and opens), and the store holds what the audit
+ * checkpoints outside it vouched for; 503 otherwise, naming the failing check.
  * `mode` says `live` or `sandbox` (with a warning: nothing it reports moved money).
  */
 export function healthRoutes(routes: ApiRoutes, deps: HealthDeps): Router {
@@ -32,6 +35,7 @@ export function healthRoutes(routes: ApiRoutes, deps: HealthDeps): Router {
     } catch {
       checks.store = 'unreachable';
     }
+    checks.checkpoints = deps.held() ?? 'ok';
     try {
       deps.checkKeys();
       checks.keys = 'ok';

@@ -345,9 +345,26 @@ export class ChainLanes {
     this.lanes = Array.from({ length: count }, (_, i) => new ChainWriter(db, count === 1 ? baseId : `${baseId}-${i}`, keys));
   }
 
+  /** Called with the heads once a change of a maced row committed (set by the store: a checkpoint). */
+  private recordChanged: (heads: { writerId: string; seq: number; hash: string }[]) => void = () => undefined;
+
   /** The committed heads of this process's chains (for checkpoints outside the database). */
   heads(): { writerId: string; seq: number; hash: string }[] {
     return this.lanes.flatMap((lane) => lane.committedHead ?? []);
+  }
+
+  /**
+   * `checkpoint` is given this process's heads each time a change of a row that decides who may
+   * do what has committed (record-changes.ts), so that change is vouched for outside the database
+   * at once, not a minute later: deleting it at a chain's tail is then always a named rollback.
+   */
+  checkpointRecordChanges(checkpoint: (heads: { writerId: string; seq: number; hash: string }[]) => void): void {
+    this.recordChanged = checkpoint;
+  }
+
+  /** A change of a maced row committed on one of these chains. */
+  changeCommitted(): void {
+    this.recordChanged(this.heads());
   }
 
   /**

@@ -10,6 +10,8 @@ import { toNumber } from './row-values.js';
 export interface RecordLinkProblems {
   exchanges: Map<number, string>;
   bankCalls: Map<number, string>;
+  /** The links read of the page's records (for their place in their chains, audit-chain-place.ts). */
+  links: (StoredLink & { kind: LinkKind })[];
 }
 
 /** The records of the page the caller has opened already, by id (not opened again). */
@@ -32,7 +34,7 @@ export async function recordLinkProblems(
   calls: BankCallRow[],
   opened: OpenedRecords = { exchanges: new Map(), bankCalls: new Map() },
 ): Promise<RecordLinkProblems> {
-  const found: RecordLinkProblems = { exchanges: new Map(), bankCalls: new Map() };
+  const found: RecordLinkProblems = { exchanges: new Map(), bankCalls: new Map(), links: [] };
   if (exchanges.length === 0 && calls.length === 0) return found;
   const exchangeIds = exchanges.map((row) => toNumber(row.id));
   const callIds = calls.map((row) => toNumber(row.id));
@@ -42,6 +44,7 @@ export async function recordLinkProblems(
       `OR (kind = 'bank_call' AND record_id IN (${marks(callIds)}))`,
     [...exchangeIds, ...callIds],
   );
+  found.links = links;
   const linksOf = new Map<string, StoredLink[]>();
   for (const link of links) {
     const key = `${link.kind}:${toNumber(link.record_id)}`;

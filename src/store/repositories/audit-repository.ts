@@ -15,6 +15,7 @@ import type {
   SqlValue,
 } from '../types.js';
 import { ChainLanes, newWriterId } from './audit-chain.js';
+import { toNumber } from './row-values.js';
 import {
   BANK_CALL_SELECT,
   bankCallDigest,
@@ -35,6 +36,7 @@ import {
   type StoredBankCall,
 } from './audit-records.js';
 import { purgeAnonymous } from './audit-purge.js';
+import { chainPlaceProblems } from './audit-chain-place.js';
 import { recordLinkProblems } from './audit-record-links.js';
 import { verifyAudit } from './audit-verify.js';
 import { fit, wellFormed } from './row-values.js';
@@ -238,6 +240,12 @@ export class SqlAuditRepository implements AuditRepository {
     reader.keyProven();
     const whole = <T extends { id: number }>(records: T[]) => new Map(records.filter((record) => reader.opened(record)).map((record) => [record.id, record]));
     const problems = await recordLinkProblems(this.db, this.sealer.keyRing, this.sealer, rows, calls, { exchanges: whole(opened), bankCalls: whole(openedCalls) });
+    if (query.inChain) {
+      for (const [id, problem] of await chainPlaceProblems(this.db, rows, calls, problems.links)) {
+        const own = problems.exchanges.get(id);
+        problems.exchanges.set(id, own === undefined ? problem : `${own}; ${problem}`);
+      }
+    }
     const exchanges = opened.map((exchange) => marked(exchange, problems.exchanges));
     const byId = new Map(exchanges.map((exchange) => [exchange.id, exchange]));
     for (const call of openedCalls) byId.get(call.exchangeId ?? -1)?.bankCalls.push(marked(call, problems.bankCalls));
@@ -259,6 +267,11 @@ export class SqlAuditRepository implements AuditRepository {
 
   ownHeads(): { writerId: string; seq: number; hash: string }[] {
     return this.chain.heads();
+  }
+
+  async chainHeads(): Promise<{ writerId: string; seq: number; hash: string }[]> {
+    const rows = await this.db.query<{ writer_id: string; last_seq: number | string; last_hash: string }>('SELECT writer_id, last_seq, last_hash FROM audit_writers');
+    return rows.map((r) => ({ writerId: r.writer_id, seq: toNumber(r.last_seq), hash: r.last_hash }));
   }
 
   checkKeys(): string {

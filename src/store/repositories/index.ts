@@ -9,7 +9,7 @@ export { SqlSequenceRepository } from './sequence-repository.js';
 export { SqlTransferBatchRepository } from './transfer-batch-repository.js';
 export { SqlCallbackRepository } from './callback-repository.js';
 export { amountMinor } from './amount-minor.js';
-export { RECONCILE_LIMIT, SEARCH_SCAN_LIMIT, SqlPaymentSearchRepository, TOTALS_LIMIT } from './payment-search-repository.js';
+export { PROVED_LIMIT, RECONCILE_LIMIT, SEARCH_SCAN_LIMIT, SqlPaymentSearchRepository, TOTALS_LIMIT } from './payment-search-repository.js';
 export { GRAM_LENGTH, searchForm } from './payment-search-grams.js';
 export { SqlConsoleUserRepository } from './console-user-repository.js';
 export { SqlConsoleSessionRepository } from './console-session-repository.js';

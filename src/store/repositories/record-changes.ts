@@ -132,6 +132,7 @@ export async function changeRows<T>(chain: ChainLanes, sealer: ValueSealer, now:
     result = { value: await body(rows) };
     return rows.written;
   });
+  chain.changeCommitted();
   return result!.value;
 }
 

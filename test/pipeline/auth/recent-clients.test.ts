@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { RecentClients } from '../../../src/pipeline/auth/index.js';
 import type { ClientRecord, Store } from '../../../src/store/index.js';
-import { forEachBackend } from '../../support/databases.js';
+import { forEachBackend, storedClient } from '../../support/databases.js';
 
 /** The store's own client repository, with its reads counted (the store itself is real). */
 function counted(findById: (id: string) => Promise<ClientRecord | null>) {
@@ -32,11 +32,7 @@ forEachBackend('Client rows reused for at most the staleness bound', (ctx) => {
   let now = 1_000_000;
   const clock = () => now;
 
-  async function newClient(): Promise<string> {
-    const id = `gbc_${Math.random().toString(36).slice(2, 10)}`;
-    await ctx.store().clients.create({ id, name: id, secretHash: 'x', allowedOrigins: [], allowedCidrs: ['127.0.0.0/8'] }, now);
-    return id;
-  }
+  const newClient = () => storedClient(ctx.store(), now);
 
   it('reads a row once per interval, however many requests ask, and again once it is as old as the bound', async () => {
     const id = await newClient();

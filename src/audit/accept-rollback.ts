@@ -1,0 +1,33 @@
+import type { KeyRing } from '../security/index.js';
+import type { AuditChainBreak, Store } from '../store/types.js';
+import { ACCEPTED_ROLLBACK, appendCheckpoint, compareWithCheckpoints, readCheckpoints } from './checkpoints.js';
+
+export interface RollbackAcceptance {
+  /** What the database lacked (each chain named), empty when it held all the checkpoints vouched for. */
+  accepted: AuditChainBreak[];
+}
+
+/**
+ * `gerbang audit accept-rollback`: an operator who has looked at a database found behind its
+ * audit checkpoints (restored from a backup after a disaster, say) accepts it as it now is. One
+ * signed line is appended to the checkpoint file, naming the operator's reason and, for each chain
+ * behind or gone, the head the database now holds (seq 0: gone); the checkpoints read from then on
+ * start there, so the gateways stop holding payments and verify no longer names those chains. The
+ * line stays in the file: what was accepted, when and why can always be read back.
+ */
+export async function acceptRollback(store: Store, ring: KeyRing, checkpointFile: string, reason: string, clock: () => number = Date.now): Promise<RollbackAcceptance> {
+  const history = readCheckpoints(checkpointFile, ring, store.db.description);
+  const heads = await store.audit.chainHeads();
+  const breaks = await compareWithCheckpoints({ ...history, invalid: [] }, checkpointFile, heads, (writerId, seq) => store.audit.linkAt(writerId, seq));
+  const accepted = breaks.filter((b) => b.writerId !== null);
+  if (accepted.length === 0) return { accepted: [] };
+  const now = new Map(heads.map((h) => [h.writerId, h]));
+  const chains = [...new Set(accepted.map((b) => b.writerId!))];
+  appendCheckpoint(checkpointFile, ring, {
+    store: store.db.description,
+    at: clock(),
+    by: `${ACCEPTED_ROLLBACK}: ${reason}`,
+    heads: chains.map((writerId) => now.get(writerId) ?? { writerId, seq: 0, hash: '' }),
+  });
+  return { accepted: breaks };
+}

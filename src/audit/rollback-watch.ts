@@ -1,0 +1,80 @@
+import { getLogger } from '../log/index.js';
+import type { KeyRing } from '../security/index.js';
+import type { AuditChainBreak, AuditRepository } from '../store/types.js';
+import { CheckpointReader, compareWithCheckpoints, type CheckpointHistory } from './checkpoints.js';
+
+const log = getLogger('audit');
+
+/** What the watch holds on: the database lacks what a checkpoint vouched for. */
+const HELD_ON: readonly AuditChainBreak['problem'][] = ['rolled-back', 'vanished', 'altered'];
+
+/**
+ * Compares the database's chain heads with the checkpoints outside it, at start and every few
+ * seconds, and holds the gateway's payments while the database lacks what a checkpoint vouched
+ * for: a chain cut back or deleted, or the whole database restored from an older copy. Such a
+ * database has forgotten payments the bank executed (a resend would pay them again) and changes
+ * that decide who may pay (a disable, a revoked grant); nothing is sent from it until an operator
+ * has looked and accepted it as it is (`gerbang audit accept-rollback`, a signed line of the
+ * checkpoint file, which the next check reads).
+ *
+ * A line of the file that is not a valid checkpoint does not hold anything (anyone who can write
+ * the file could delete it as well); `audit verify` names it.
+ */
+export class RollbackWatch {
+  private readonly reader: CheckpointReader;
+  private breaks: AuditChainBreak[] = [];
+
+  constructor(
+    private readonly audit: Pick<AuditRepository, 'chainHeads' | 'linkAt'>,
+    ring: KeyRing,
+    private readonly path: string,
+    store: string,
+    private readonly confirmMs = 2_000,
+  ) {
+    this.reader = new CheckpointReader(path, ring, store);
+  }
+
+  /** Why payments are held (the chains the database lacks), or null when it holds all the checkpoints vouched for. */
+  get held(): string | null {
+    if (this.breaks.length === 0) return null;
+    const named = this.breaks.slice(0, 3).map((b) => b.detail);
+    const more = this.breaks.length > named.length ? ` (and ${this.breaks.length - named.length} more)` : '';
+    return `the database holds less than the audit checkpoints in ${this.path} vouched for: ${named.join('; ')}${more}`;
+  }
+
+  /** Reads what was appended to the file and compares the database with it. Throws when the database cannot be read. */
+  async check(): Promise<void> {
+    const history = this.reader.read();
+    if (history.heads.size === 0) {
+      this.hold([]);
+      return;
+    }
+    let found = await this.compare(history);
+    // On a cluster, this node may not have applied another node's last commit yet when its
+    // checkpoint is read: a new finding is held only if it is still there a moment later.
+    if (found.length > 0 && this.breaks.length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.confirmMs));
+      found = await this.compare(history);
+    }
+    this.hold(found);
+  }
+
+  private async compare(history: CheckpointHistory): Promise<AuditChainBreak[]> {
+    const now = new Map((await this.audit.chainHeads()).map((h) => [h.writerId, h]));
+    const found = await compareWithCheckpoints({ ...history, invalid: [] }, this.path, [...now.values()], async (writerId, seq) => {
+      // A chain still at the head a checkpoint saw needs no second read (most chains: ended processes).
+      const seen = history.heads.get(writerId);
+      const head = now.get(writerId);
+      if (seen && head && head.seq === seq && head.hash === seen.hash) return { hash: seen.hash, keyId: seen.keyId };
+      return this.audit.linkAt(writerId, seq);
+    });
+    return found.filter((b) => HELD_ON.includes(b.problem));
+  }
+
+  private hold(breaks: AuditChainBreak[]): void {
+    const was = this.breaks.length > 0;
+    this.breaks = breaks;
+    if (breaks.length > 0 && !was) log.error({ breaks: breaks.map((b) => b.detail) }, 'payments held: the database was rolled back or cut behind its audit checkpoints; see `gerbang audit verify`');
+    if (breaks.length === 0 && was) log.warn('payments resumed: the database holds what the audit checkpoints vouch for (a rollback was accepted)');
+  }
+}

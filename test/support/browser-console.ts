@@ -1,0 +1,43 @@
+import type { Page } from 'playwright-core';
+import { launchBrowser, requireChromium, type TestBrowser } from './browser.js';
+import { TestConsole } from './console-harness.js';
+import { createMariaDbDatabase } from './databases.js';
+import { TestGateway } from './gateway-harness.js';
+
+/** What a browser suite of the console works with; set by the suite's `before`, closed by its `after`. */
+export interface BrowserConsole {
+  gw: TestGateway;
+  con: TestConsole;
+  browser: TestBrowser;
+  page: Page;
+  /** An admin of the console to sign in as. */
+  admin: { username: string; password: string };
+}
+
+/**
+ * Registers, in the calling `describe`, a `before` that starts a gateway and a console on a fresh
+ * MariaDB database, creates an admin, runs `setUp` (the suite's own data), then opens a browser
+ * page; and an `after` that closes them all and drops the database. Skipped without Chromium.
+ */
+export function browserConsole(setUp: (suite: Omit<BrowserConsole, 'browser' | 'page'>) => Promise<void> = async () => undefined): BrowserConsole {
+  const suite = {} as BrowserConsole;
+  let drop: () => Promise<void> = async () => undefined;
+  before(async function () {
+    requireChromium(this);
+    const database = await createMariaDbDatabase(this);
+    drop = database.drop;
+    suite.gw = await TestGateway.start(database.url, { GERBANG_LOG_LEVEL: 'silent' });
+    suite.con = await TestConsole.start(database.url, { GERBANG_LOG_LEVEL: 'silent', GERBANG_CONSOLE_SIGN_IN_PER_IP: '1000' });
+    suite.admin = await suite.con.createUser('ayu.admin', 'admin');
+    await setUp(suite);
+    suite.browser = await launchBrowser();
+    suite.page = await suite.browser.context.newPage();
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.con?.close();
+    await suite.gw?.close();
+    await drop();
+  });
+  return suite;
+}
