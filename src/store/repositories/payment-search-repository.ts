@@ -325,7 +325,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     for (const { where, params, spanMs } of reads) {
       for await (const read of this.reconciledSpans(where, params, from, to, spanMs)) {
         if (read === 'truncated') truncated = true;
-        else rows.push(...(await this.reconciledPayments(read, sourceAccount)));
+        else for (const payment of await this.reconciledPayments(read, sourceAccount)) rows.push(payment);
       }
     }
     rows.sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
