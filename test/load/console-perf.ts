@@ -241,7 +241,7 @@ async function indexForSearch(url: string): Promise<void> {
   }
 }
 
-async function time(origin: string, cookie: string, path: string, runs: number): Promise<{ p50: number; p95: number; max: number; bytes: number; status: number }> {
+async function time(origin: string, cookie: string, path: string, runs: number): Promise<{ first: number; p50: number; p95: number; max: number; bytes: number; status: number }> {
   const samples: number[] = [];
   let bytes = 0;
   let status = 0;
@@ -253,9 +253,10 @@ async function time(origin: string, cookie: string, path: string, runs: number):
     bytes = body.length;
     status = res.statusCode;
   }
+  const first = samples[0];
   samples.sort((a, b) => a - b);
   const at = (p: number) => samples[Math.min(samples.length - 1, Math.ceil((p / 100) * samples.length) - 1)];
-  return { p50: at(50), p95: at(95), max: samples[samples.length - 1], bytes, status };
+  return { first, p50: at(50), p95: at(95), max: samples[samples.length - 1], bytes, status };
 }
 
 async function main(): Promise<void> {
@@ -317,8 +318,9 @@ async function measure(): Promise<void> {
     }
   }
 
+  const statements = seededStatements(end);
   const con = await startConsole(loadConsoleConfig({ GERBANG_DATABASE_URL: url, CONSOLE_PORT: '0', GERBANG_LOG_LEVEL: 'warn', GERBANG_MIGRATE_ON_START: 'false', GERBANG_AUDIT_KEYS: AUDIT_KEY }), {
-    statements: seededStatements(end),
+    statements,
   });
   try {
     const password = randomBytes(12).toString('hex');
@@ -376,13 +378,18 @@ async function measure(): Promise<void> {
       ['overview, 14 days', '/console/overview?days=14'],
       ['overview, 30 days', '/console/overview?days=30'],
     ];
+    // `first`: the case's first run, as a clerk opening the page gets it (the reconciliation then
+    // proves every row it has not proved before); p50 and p95 are of the same page opened again.
     console.log('\nanswer times over HTTP (20 runs each; ms)');
-    console.log(`${'case'.padEnd(42)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'max'.padStart(8)}  status`);
+    console.log(`${'case'.padEnd(42)} ${'first'.padStart(8)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'max'.padStart(8)}  status`);
     only = process.env.GERBANG_PERF_CASES ? new RegExp(process.env.GERBANG_PERF_CASES) : null;
     for (const [label, path] of cases) {
       if (only && !only.test(label)) continue;
+      // The bank's statement built before the first run is timed (the bank's time, not Gerbang's).
+      const asked = new URL(path, origin).searchParams;
+      if (path.startsWith('/console/reconciliation')) await statements.read(asked.get('account') ?? '', asked.get('from') ?? '', asked.get('to') ?? '');
       const r = await time(origin, cookie, path, 20);
-      console.log(`${label.padEnd(42)} ${r.p50.toFixed(1).padStart(8)} ${r.p95.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)}  ${r.status}`);
+      console.log(`${label.padEnd(42)} ${r.first.toFixed(1).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p95.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)}  ${r.status}`);
     }
     if (only) return;
     const exportDay = await time(origin, cookie, `/console/payments/export.csv?from=${day(3)}&to=${day(3)}`, 1);

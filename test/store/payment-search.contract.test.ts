@@ -41,6 +41,30 @@ async function planOf(store: Store, backend: string, sql: string, params: SqlVal
   return row.EXPLAIN;
 }
 
+/** Payments of client `who`, each paid from its account at its time, as the gateway reserves them. */
+async function reservedFrom(store: Store, who: string, payments: readonly (readonly [tx: string, account: string, at: number])[]): Promise<void> {
+  for (const [tx, account, at] of payments) {
+    await store.payments.reserve({ clientId: who, transactionId: tx, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: account }, at);
+  }
+}
+
+/** As an attacker with the database but no key: payment `from`'s sealed account and tag copied onto payment `to`. */
+async function copySealedAccount(store: Store, who: string, from: string, to: string): Promise<void> {
+  await store.db.execute(
+    'UPDATE payments SET source_account_tag = (SELECT t FROM (SELECT source_account_tag AS t FROM payments WHERE client_id = ? AND transaction_id = ?) o), ' +
+      'source_account = (SELECT a FROM (SELECT source_account AS a FROM payments WHERE client_id = ? AND transaction_id = ?) o) WHERE client_id = ? AND transaction_id = ?',
+    [who, from, who, from, who, to],
+  );
+}
+
+/** The reconciliation's read refused: a sealed account that does not open for its row. */
+async function expectRefusedSealedAccount(read: Promise<unknown>): Promise<void> {
+  let refused: unknown = null;
+  await read.catch((error: unknown) => (refused = error));
+  expect(refused).to.be.instanceOf(IntegrityError);
+  expect((refused as IntegrityError).where).to.contain('payments.source_account').and.to.contain('not a value sealed for it');
+}
+
 forEachBackend('Payment search (console list)', (ctx) => {
   const client = `c-${randomBytes(4).toString('hex')}`;
   const base = Date.UTC(2026, 10, 10, 3, 0, 0);
@@ -265,18 +289,24 @@ forEachBackend('Payment search (console list)', (ctx) => {
     expect(tag('ACC-4')).to.equal(null);
   });
 
-  it('reads a period of one paying account from one index alone, never the rows (migration 029)', async () => {
+  it('reads a period of one paying account from one index alone, never the rows, a few days per statement (migration 029)', async () => {
     const store = ctx.store();
     const who = `plan-${randomBytes(4).toString('hex')}`;
     const start = Date.UTC(2031, 2, 5, 1, 0, 0);
+    // 30 payments over 8 days, the last two at the same millisecond.
     for (let i = 0; i < 30; i += 1) {
-      await store.payments.reserve({ clientId: who, transactionId: `PLAN-${i}`, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: '0201245680' }, start + i * 1000);
+      await store.payments.reserve(
+        { clientId: who, transactionId: `PLAN-${i}`, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: '0201245680' },
+        start + Math.min(i, 28) * (DAY / 4),
+      );
     }
     // The statements the reconciliation's read sends, recorded as sent, then planned by the database itself.
     const sent: { sql: string; params: SqlValue[] }[] = [];
-    const found = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).fromAccount('0201245680', start, start + DAY);
-    expect(found.rows).to.have.length(30);
-    expect(sent).to.have.length(2); // the ring's one key's tag, and the rows from before tags
+    const found = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).fromAccount('0201245680', start, start + 8 * DAY);
+    expect(found.rows.map((p) => p.transactionId)).to.deep.equal(Array.from({ length: 30 }, (_, i) => `PLAN-${i}`));
+    expect(found.truncated).to.equal(false);
+    // The ring's one key's tag, three days per statement (3 + 3 + 2), and the rows from before tags in one.
+    expect(sent).to.have.length(4);
     for (const { sql, params } of sent) {
       const plan = await planOf(store, ctx.backend, sql, params);
       if (ctx.backend === 'sqlite') {
@@ -293,9 +323,10 @@ forEachBackend('Payment search (console list)', (ctx) => {
     const store = ctx.store();
     const who = `forge-${randomBytes(4).toString('hex')}`;
     const start = Date.UTC(2031, 4, 5, 1, 0, 0);
-    for (const [tx, at] of [['FORGE-KEPT', start + 1000], ['FORGE-ALTERED', start + 2000]] as const) {
-      await store.payments.reserve({ clientId: who, transactionId: tx, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: '0201245680' }, at);
-    }
+    await reservedFrom(store, who, [
+      ['FORGE-KEPT', '0201245680', start + 1000],
+      ['FORGE-ALTERED', '0201245680', start + 2000],
+    ]);
     // An attacker with the database but no key: the amount rewritten, the MAC left as it was.
     await store.db.execute("UPDATE payments SET amount = '1000.0' WHERE client_id = ? AND transaction_id = 'FORGE-ALTERED'", [who]);
     const found = await store.paymentSearch.fromAccount('0201245680', start, start + DAY);
@@ -305,17 +336,57 @@ forEachBackend('Payment search (console list)', (ctx) => {
     ]);
   });
 
+  it('proves again on the very next read a payment proved before and changed in the database since', async () => {
+    const store = ctx.store();
+    const who = `again-${randomBytes(4).toString('hex')}`;
+    const start = Date.UTC(2031, 5, 5, 1, 0, 0);
+    await reservedFrom(store, who, [
+      ['AGAIN-KEPT', '0201245680', start + 1000],
+      ['AGAIN-AMOUNT', '0201245680', start + 2000],
+      ['AGAIN-STATE', '0201245680', start + 3000],
+      ['AGAIN-MOVED', '0201245699', start + 4000],
+    ]);
+    const search = store.paymentSearch;
+    const first = await search.fromAccount('0201245680', start, start + DAY);
+    expect(first.rows.map((p) => [p.transactionId, p.integrityProblem])).to.deep.equal([
+      ['AGAIN-KEPT', undefined],
+      ['AGAIN-AMOUNT', undefined],
+      ['AGAIN-STATE', undefined],
+    ]);
+    // An attacker with the database but no key, between two reads of the same store: an amount
+    // rewritten, and another account's payment given our tag and our sealed account. A state
+    // changed is shown as stored, as the first read showed it (the MAC does not cover it).
+    await store.db.execute("UPDATE payments SET amount = '1000.0' WHERE client_id = ? AND transaction_id = 'AGAIN-AMOUNT'", [who]);
+    await store.db.execute("UPDATE payments SET state = 'FAILED' WHERE client_id = ? AND transaction_id = 'AGAIN-STATE'", [who]);
+    const second = await search.fromAccount('0201245680', start, start + DAY);
+    expect(second.rows.map((p) => [p.transactionId, p.state, p.integrityProblem])).to.deep.equal([
+      ['AGAIN-KEPT', 'RECEIVED', undefined],
+      ['AGAIN-AMOUNT', 'RECEIVED', `payments id ${second.rows[1].id} (${who} / AGAIN-AMOUNT) was altered: its client, transaction id, request hash, amount, currency or creation time no longer match its MAC`],
+      ['AGAIN-STATE', 'FAILED', undefined],
+    ]);
+    // The same payment object is handed out while its row is unchanged, a new one once it changed.
+    expect(second.rows[0]).to.equal(first.rows[0]);
+    expect(second.rows[2]).not.to.equal(first.rows[2]);
+    // Our payment, proved for our account, given the other account's tag: read for that account,
+    // it is still ours, not theirs.
+    const tagOf = async (tx: string) => (await store.db.query<{ t: string }>('SELECT source_account_tag AS t FROM payments WHERE client_id = ? AND transaction_id = ?', [who, tx]))[0].t;
+    const ours = await tagOf('AGAIN-KEPT');
+    await store.db.execute("UPDATE payments SET source_account_tag = ? WHERE client_id = ? AND transaction_id = 'AGAIN-KEPT'", [await tagOf('AGAIN-MOVED'), who]);
+    expect((await search.fromAccount('0201245699', start, start + DAY)).rows.map((p) => p.transactionId)).to.deep.equal(['AGAIN-MOVED']);
+    await store.db.execute("UPDATE payments SET source_account_tag = ? WHERE client_id = ? AND transaction_id = 'AGAIN-KEPT'", [ours, who]);
+    await copySealedAccount(store, who, 'AGAIN-KEPT', 'AGAIN-MOVED');
+    await expectRefusedSealedAccount(search.fromAccount('0201245680', start, start + DAY));
+  });
+
   it('still opens each row\'s sealed account: a tag or a sealed account copied from another account\'s payment does not bring that payment in', async () => {
     const store = ctx.store();
     const who = `copy-${randomBytes(4).toString('hex')}`;
     const start = Date.UTC(2031, 3, 5, 1, 0, 0);
-    for (const [tx, account, at] of [
+    await reservedFrom(store, who, [
       ['COPY-OURS', '0201245680', start + 1000],
       ['COPY-TAG', '0201245699', start + 2000],
       ['COPY-SEALED', '0201245699', start + 3000],
-    ] as const) {
-      await store.payments.reserve({ clientId: who, transactionId: tx, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: account }, at);
-    }
+    ]);
     // An attacker with the database but no key: our account's tag on another account's payment,
     // then our sealed account and tag both copied onto another.
     await store.db.execute(
@@ -324,14 +395,7 @@ forEachBackend('Payment search (console list)', (ctx) => {
     );
     const found = await store.paymentSearch.fromAccount('0201245680', start, start + DAY);
     expect(found.rows.map((p) => p.transactionId)).to.deep.equal(['COPY-OURS']);
-    await store.db.execute(
-      'UPDATE payments SET source_account_tag = (SELECT t FROM (SELECT source_account_tag AS t FROM payments WHERE client_id = ? AND transaction_id = ?) o), ' +
-        'source_account = (SELECT a FROM (SELECT source_account AS a FROM payments WHERE client_id = ? AND transaction_id = ?) o) WHERE client_id = ? AND transaction_id = ?',
-      [who, 'COPY-OURS', who, 'COPY-OURS', who, 'COPY-SEALED'],
-    );
-    let refused: unknown = null;
-    await store.paymentSearch.fromAccount('0201245680', start, start + DAY).catch((error: unknown) => (refused = error));
-    expect(refused).to.be.instanceOf(IntegrityError);
-    expect((refused as IntegrityError).where).to.contain('payments.source_account').and.to.contain('not a value sealed for it');
+    await copySealedAccount(store, who, 'COPY-OURS', 'COPY-SEALED');
+    await expectRefusedSealedAccount(store.paymentSearch.fromAccount('0201245680', start, start + DAY));
   });
 });

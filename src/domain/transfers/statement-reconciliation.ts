@@ -55,7 +55,7 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
   const debitsByAmount = new Map<number, number[]>();
   entries.forEach((entry, i) => {
     if (entry.type !== 'DEBIT') return;
-    const key = cents(entry.amount.replace(/^-/, ''));
+    const key = cents(entry.amount.startsWith('-') ? entry.amount.slice(1) : entry.amount);
     const same = debitsByAmount.get(key);
     if (same) same.push(i);
     else debitsByAmount.set(key, [i]);
@@ -78,7 +78,8 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
       const entry = entries[i];
       if (booked[i] !== undefined || !(entry.pending === true || entry.date === day || entry.date === next)) continue;
       const text = (texts[i] ??= `${entry.description} ${entry.reference ?? ''}`);
-      if ([payment.transactionId, payment.bankTransactionId ?? '', payment.bankExternalId ?? ''].some((reference) => mentions(text, reference))) {
+      // Written out, not as an array's some(): a month asks this of every payment, each array and closure collected after.
+      if (mentions(text, payment.transactionId) || mentions(text, payment.bankTransactionId ?? '') || mentions(text, payment.bankExternalId ?? '')) {
         booked[i] = payment;
         candidate.booked = true;
         break;
