@@ -30,6 +30,33 @@ describe('reconcileStatement()', () => {
     expect(counts).to.deep.equal({ matched: 2, 'statement-only': 1, 'gerbang-only': 0, credit: 0, forged: 0 });
   });
 
+  it('books the first debit in statement order of those it may be (its day, the next, or pending), whichever group it is in', () => {
+    const p = payment('INV-ORDER-1', '75000.00', 'SUCCESS', '2026-11-20');
+    const q = payment('INV-ORDER-2', '75000.00', 'SUCCESS', '2026-11-20');
+    const r = payment('INV-ORDER-3', '75000.00', 'SUCCESS', '2026-11-20');
+    const { lines } = reconcileStatement(
+      [
+        debit('2026-11-21', '75000.00', 'TRF INV-ORDER-1 SECOND'),
+        debit('2026-11-25', '75000.00', 'TRF INV-ORDER-2 PENDING', { pending: true }),
+        debit('2026-11-20', '75000.00', 'TRF INV-ORDER-1 THIRD'),
+        debit('2026-11-20', '75000.00', 'TRF INV-ORDER-2 FOURTH'),
+        debit('2026-11-20', '75000.00', 'TRF INV-ORDER-3'),
+      ],
+      [p, q, r],
+    );
+    const booked = lines.flatMap((l) => (l.kind === 'matched' ? [`${l.payment.transactionId} ${l.entry.description}`] : []));
+    expect(booked).to.have.members(['INV-ORDER-1 TRF INV-ORDER-1 SECOND', 'INV-ORDER-2 TRF INV-ORDER-2 PENDING', 'INV-ORDER-3 TRF INV-ORDER-3']);
+    expect(lines.filter((l) => l.kind === 'statement-only').length).to.equal(2);
+  });
+
+  it('matches each of a day\'s many payments of one amount (salaries) to its own debit', () => {
+    const many = Array.from({ length: 300 }, (_, i) => payment(`SAL-2026-11-${String(i).padStart(4, '0')}`, '4500000.00', 'SUCCESS', '2026-11-25'));
+    const entries = [...many].reverse().map((p) => debit('2026-11-25', '-4500000.00', `GAJI ${p.transactionId}`));
+    const { lines, counts } = reconcileStatement(entries, many);
+    expect(counts).to.deep.equal({ matched: 300, 'statement-only': 0, 'gerbang-only': 0, credit: 0, forged: 0 });
+    expect(lines.every((l) => l.kind === 'matched' && l.entry.description === `GAJI ${l.payment.transactionId}`)).to.equal(true);
+  });
+
   it('does not match on the amount alone, a reference inside a longer word, another amount or a day too late', () => {
     const p = payment('INV-1234', '500000.00', 'UNKNOWN', '2026-11-20');
     const { counts } = reconcileStatement(
