@@ -31,3 +31,16 @@ export async function acceptRollback(store: Store, ring: KeyRing, checkpointFile
   });
   return { accepted: breaks };
 }
+
+/**
+ * A sandbox started on a new embedded database (its file did not exist): whatever the checkpoint
+ * file vouched for about an earlier database at that path is about one that no longer exists, so
+ * it is accepted as gone, with the reason, before the gateway compares (no money moves in a sandbox;
+ * a live gateway never does this). Returns how many chains were let go.
+ */
+export function forgetEarlierDatabase(checkpointFile: string, ring: KeyRing, store: string, reason: string, clock: () => number = Date.now): number {
+  const history = readCheckpoints(checkpointFile, ring, store);
+  if (history.heads.size === 0) return 0;
+  appendCheckpoint(checkpointFile, ring, { store, at: clock(), by: `${ACCEPTED_ROLLBACK}: ${reason}`, heads: [...history.heads.keys()].map((writerId) => ({ writerId, seq: 0, hash: '' })) });
+  return history.heads.size;
+}

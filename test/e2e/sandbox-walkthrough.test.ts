@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -78,5 +78,35 @@ describe('gerbang sandbox (npm start)', function () {
       sandbox.child.kill('SIGTERM');
       expect(await sandbox.exited).to.equal(0);
     }
+  });
+  it('serves again when restarted on a new database file after its own was deleted (the checkpoints of the deleted one are let go)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gerbang-sandbox-reset-'));
+    const env = async () => ({
+      PORT: String(await freePort()),
+      CONSOLE_PORT: String(await freePort()),
+      GERBANG_DATABASE_URL: `sqlite:${join(dir, 'g.sqlite')}`,
+      GERBANG_AUDIT_CHECKPOINT_FILE: join(dir, 'audit-checkpoints.jsonl'),
+      GERBANG_AUDIT_KEYS: '',
+      GERBANG_AUDIT_KEY_FILES: '',
+      GERBANG_LOG_LEVEL: 'info',
+    });
+    const readiness = async (settings: Record<string, string>) => {
+      const sandbox = spawnGerbang(['sandbox'], settings);
+      try {
+        await eventually(async () => (sandbox.output().includes('Finance console:') ? true : null), 30_000);
+        const ready = await fetch(`http://127.0.0.1:${settings.PORT}/readyz`);
+        return { status: ready.status, body: (await ready.json()) as { checks: Record<string, string> }, output: sandbox.output() };
+      } finally {
+        sandbox.child.kill('SIGTERM');
+        expect(await sandbox.exited).to.equal(0);
+      }
+    };
+    const first = await readiness(await env());
+    expect(first.status).to.equal(200);
+    for (const file of readdirSync(dir).filter((name) => name.startsWith('g.sqlite'))) rmSync(join(dir, file));
+    const again = await readiness(await env());
+    expect(again.status, JSON.stringify(again.body)).to.equal(200);
+    expect(again.body.checks.checkpoints).to.equal('ok');
+    expect(again.output).to.contain('sandbox: a new database file; the audit checkpoints of the earlier one are let go');
   });
 });

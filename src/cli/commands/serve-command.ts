@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { forgetEarlierDatabase } from '../../audit/index.js';
 import { describeUnknownSettings, loadConfig, loadConsoleConfig, loadStoreConfig, unknownSettings, type Config } from '../../config/index.js';
 import { apiStatementReader, startConsole } from '../../console/index.js';
 import { hashSecret } from '../../security/index.js';
+import { parseDatabaseUrl } from '../../store/index.js';
 import type { Store } from '../../store/types.js';
 import { startGateway } from '../../gateway/index.js';
 import { configureLogger, getLogger } from '../../log/index.js';
@@ -75,6 +78,12 @@ export async function sandboxCommand(_args: string[], io: CliIo): Promise<number
     );
   }
   const consoleConfig = loadConsoleConfig(io.env, overrides);
+  const target = parseDatabaseUrl(databaseUrl);
+  if (target.kind === 'sqlite' && target.path !== ':memory:' && !existsSync(target.path)) {
+    // A sandbox reset by deleting its database: the checkpoints of the one deleted are let go (a live gateway would hold).
+    const forgotten = forgetEarlierDatabase(config.auditCheckpointFile, config.auditKeys, `sqlite:${target.path}`, 'sandbox started on a new database file');
+    if (forgotten > 0) getLogger('process').warn({ checkpointFile: config.auditCheckpointFile, chains: forgotten }, 'sandbox: a new database file; the audit checkpoints of the earlier one are let go');
+  }
   const gateway = await startGateway(config);
   let financeConsole: Awaited<ReturnType<typeof startConsole>>;
   let client: Awaited<ReturnType<typeof createClient>>['client'];

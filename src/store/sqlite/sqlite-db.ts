@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -66,7 +67,8 @@ export class SqliteDb implements Db {
 
   /** Opens (creating it and its folder when missing) the database file at `path`, or memory. */
   constructor(path: string) {
-    this.description = `sqlite:${path}`;
+    // Each in-memory database is a new one: its description (which the audit checkpoints name) says which.
+    this.description = path === MEMORY_PATH ? `sqlite::memory: (process ${process.pid}, ${randomBytes(4).toString('hex')})` : `sqlite:${path}`;
     this.path = path;
     try {
       if (path !== MEMORY_PATH) createOwnerOnly(path);
