@@ -2,13 +2,11 @@ import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { randomBytes } from 'node:crypto';
-import type { Page } from 'playwright-core';
 import type { Db } from '../../src/store/index.js';
-import { axeViolations, launchBrowser, requireChromium, signInToConsole, type TestBrowser } from '../support/browser.js';
+import { axeViolations, signInToConsole } from '../support/browser.js';
+import { browserConsole } from '../support/browser-console.js';
 import { ConsoleClient } from '../support/console-client.js';
-import { TestConsole } from '../support/console-harness.js';
-import { createMariaDbDatabase } from '../support/databases.js';
-import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { eventually, sampleTransfer } from '../support/gateway-harness.js';
 
 /**
  * Payments and console users changed in SQL by an attacker without keys
@@ -19,12 +17,6 @@ import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harn
 describe('Finance console in a browser: payments changed outside Gerbang are marked, never refused nor acted on', function () {
   this.timeout(120_000);
 
-  let drop: () => Promise<void> = async () => undefined;
-  let gw: TestGateway;
-  let con: TestConsole;
-  let browser: TestBrowser;
-  let page: Page;
-  let admin: { username: string; password: string };
   /** A paid payment whose amount was changed in SQL (its MAC no longer holds). */
   let altered: { id: number; transactionId: string };
   /** A paid payment whose sealed details were replaced by clear text naming another beneficiary. */
@@ -42,13 +34,7 @@ describe('Finance console in a browser: payments changed outside Gerbang are mar
   const named = (forged: { id: number }) => (forged === resealed ? `payments.details_json of row [${forged.id}]` : `payments id ${forged.id} (`);
   const idOf = async (db: Db, transactionId: string) => Number((await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [transactionId]))[0].id);
 
-  before(async function () {
-    requireChromium(this);
-    const database = await createMariaDbDatabase(this);
-    drop = database.drop;
-    gw = await TestGateway.start(database.url, { GERBANG_LOG_LEVEL: 'silent' });
-    con = await TestConsole.start(database.url, { GERBANG_LOG_LEVEL: 'silent', GERBANG_CONSOLE_SIGN_IN_PER_IP: '1000' });
-    admin = await con.createUser('ayu.admin', 'admin');
+  const suite = browserConsole(async ({ gw, con }) => {
     const client = await gw.createClient();
     const auth = { authorization: `Bearer ${await gw.token(client)}` };
     const paid = sampleTransfer();
@@ -88,16 +74,6 @@ describe('Finance console in a browser: payments changed outside Gerbang are mar
     await con.createUser(forgedUsers.unrecorded, 'viewer');
     const [unrecorded] = await db.query<{ id: number | string }>('SELECT id FROM console_users WHERE username = ?', [forgedUsers.unrecorded]);
     await db.execute("DELETE FROM record_changes WHERE table_name = 'console_users' AND row_key = ?", [JSON.stringify([String(unrecorded.id)])]);
-
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await con?.close();
-    await gw?.close();
-    await drop();
   });
 
   for (const lang of ['id', 'en'] as const) {
@@ -107,38 +83,38 @@ describe('Finance console in a browser: payments changed outside Gerbang are mar
         : { changed: 'CHANGED OUTSIDE GERBANG', found: 'What was found', noAction: 'Cannot be resolved' };
 
     describe(`in ${lang === 'id' ? 'Bahasa Indonesia' : 'English'}`, () => {
-      before(() => signInToConsole(browser, page, con.url, admin, lang));
+      before(() => signInToConsole(suite.browser, suite.page, suite.con.url, suite.admin, lang));
 
       it('shows the detail page of a payment whose amount was changed in SQL with the mark in place of its status, and no proof to print', async () => {
-        const answer = await page.goto(`${con.url}/payments/${altered.id}`);
+        const answer = await suite.page.goto(`${suite.con.url}/payments/${altered.id}`);
         expect(answer?.status()).to.equal(200);
-        const banner = (await page.textContent('#status-banner')) ?? '';
+        const banner = (await suite.page.textContent('#status-banner')) ?? '';
         expect(banner).to.contain(words.changed).and.to.contain(words.found);
         expect(banner).to.contain(`payments id ${altered.id} (`).and.to.contain(`/ ${altered.transactionId}) was altered`);
-        expect(await page.locator('#proof-link').count(), 'no proof of a forged payment').to.equal(0);
+        expect(await suite.page.locator('#proof-link').count(), 'no proof of a forged payment').to.equal(0);
         // Which payment, never its values: the forged amount, its status history or its bank's answer.
-        const facts = await page.locator('table.facts th').allTextContents();
+        const facts = await suite.page.locator('table.facts th').allTextContents();
         expect(facts).to.have.length(2);
-        expect(await page.textContent('main')).to.not.contain(forgedValues.alteredAmount);
-        expect(await page.locator('ol.changes').count(), 'no status changes read from the forged row').to.equal(0);
-        expect((await page.goto(`${con.url}/payments/${altered.id}/proof`))?.status(), 'nor by its URL').to.equal(500);
-        await page.goto(`${con.url}/payments/${altered.id}`);
-        expect(await axeViolations(page)).to.deep.equal([]);
+        expect(await suite.page.textContent('main')).to.not.contain(forgedValues.alteredAmount);
+        expect(await suite.page.locator('ol.changes').count(), 'no status changes read from the forged row').to.equal(0);
+        expect((await suite.page.goto(`${suite.con.url}/payments/${altered.id}/proof`))?.status(), 'nor by its URL').to.equal(500);
+        await suite.page.goto(`${suite.con.url}/payments/${altered.id}`);
+        expect(await axeViolations(suite.page)).to.deep.equal([]);
       });
 
       it('shows the detail page of a payment whose sealed details were replaced in SQL marked, without the forged values', async () => {
-        const answer = await page.goto(`${con.url}/payments/${resealed.id}`);
+        const answer = await suite.page.goto(`${suite.con.url}/payments/${resealed.id}`);
         expect(answer?.status()).to.equal(200);
-        const banner = (await page.textContent('#status-banner')) ?? '';
+        const banner = (await suite.page.textContent('#status-banner')) ?? '';
         expect(banner).to.contain(words.changed).and.to.contain(`payments.details_json of row [${resealed.id}]`);
-        expect((await page.content()).includes('MALLORY'), 'the value that did not open is not shown').to.equal(false);
-        expect(await axeViolations(page)).to.deep.equal([]);
+        expect((await suite.page.content()).includes('MALLORY'), 'the value that did not open is not shown').to.equal(false);
+        expect(await axeViolations(suite.page)).to.deep.equal([]);
       });
 
       it('shows the review queue with a refused payment moved into it in SQL marked, and no form to resolve it', async () => {
-        const answer = await page.goto(`${con.url}/review`);
+        const answer = await suite.page.goto(`${suite.con.url}/review`);
         expect(answer?.status()).to.equal(200);
-        const row = page.locator(`tr[data-payment-id="${queued.id}"]`);
+        const row = suite.page.locator(`tr[data-payment-id="${queued.id}"]`);
         expect(await row.getAttribute('class')).to.equal('integrity-failed');
         const text = (await row.textContent()) ?? '';
         expect(text).to.contain(words.changed).and.to.contain(words.noAction);
@@ -150,31 +126,31 @@ describe('Finance console in a browser: payments changed outside Gerbang are mar
         expect(await row.locator('td.num').count(), 'no amount').to.equal(0);
         expect(text, 'no forged amount').to.not.contain(forgedValues.queuedAmount);
         expect(text, 'no forged bank transaction id').to.not.contain(forgedValues.queuedBankTransactionId);
-        expect(await axeViolations(page)).to.deep.equal([]);
+        expect(await axeViolations(suite.page)).to.deep.equal([]);
         // Nor by posting the form anyway: the resolution reads the payment checked, and refuses it.
-        const direct = new ConsoleClient(con.origin, '127.0.0.9');
-        expect((await direct.signIn(admin.username, admin.password)).status).to.equal(303);
+        const direct = new ConsoleClient(suite.con.origin, '127.0.0.9');
+        expect((await direct.signIn(suite.admin.username, suite.admin.password)).status).to.equal(303);
         await direct.get('/console/review');
         const forced = await direct.post(`/console/review/${queued.id}/resolve`, { _csrf: direct.csrf, outcome: 'SUCCESS', evidenceKind: 'BANK_REFERENCE', evidence: 'REF-FORGED-1' });
         expect(forced.status).to.equal(500);
-        expect(await gw.store.db.query('SELECT state FROM payments WHERE id = ?', [queued.id])).to.deep.equal([{ state: 'UNKNOWN' }]);
+        expect(await suite.gw.store.db.query('SELECT state FROM payments WHERE id = ?', [queued.id])).to.deep.equal([{ state: 'UNKNOWN' }]);
       });
 
       it('opens the reconciliation page for a payment changed in SQL marked, its form not filled from the payment', async () => {
-        const answer = await page.goto(`${con.url}/reconciliation?payment=${queued.id}`);
+        const answer = await suite.page.goto(`${suite.con.url}/reconciliation?payment=${queued.id}`);
         expect(answer?.status()).to.equal(200);
-        const mark = (await page.textContent('div.integrity-failed')) ?? '';
+        const mark = (await suite.page.textContent('div.integrity-failed')) ?? '';
         expect(mark).to.contain(words.changed).and.to.contain(words.found).and.to.contain(`payments id ${queued.id} (`);
-        expect(await page.inputValue('input[name="account"]'), 'no account taken from a forged payment').to.equal('');
-        expect(await page.locator(`#payment-${queued.id}`).count(), 'no statement read for it').to.equal(0);
-        expect(await axeViolations(page)).to.deep.equal([]);
+        expect(await suite.page.inputValue('input[name="account"]'), 'no account taken from a forged payment').to.equal('');
+        expect(await suite.page.locator(`#payment-${queued.id}`).count(), 'no statement read for it').to.equal(0);
+        expect(await axeViolations(suite.page)).to.deep.equal([]);
       });
 
       it('lists payments changed in SQL marked with what was found, none of their values shown as if real', async () => {
-        const answer = await page.goto(`${con.url}/payments`);
+        const answer = await suite.page.goto(`${suite.con.url}/payments`);
         expect(answer?.status()).to.equal(200);
         for (const forged of [altered, resealed]) {
-          const row = page.locator(`tr[data-payment-id="${forged.id}"]`);
+          const row = suite.page.locator(`tr[data-payment-id="${forged.id}"]`);
           expect(await row.getAttribute('class')).to.equal('integrity-failed');
           const text = (await row.textContent()) ?? '';
           expect(text).to.contain(words.changed).and.to.contain(words.found).and.to.contain(named(forged)).and.to.contain(forged.transactionId);
@@ -182,40 +158,40 @@ describe('Finance console in a browser: payments changed outside Gerbang are mar
           expect(await row.locator('.status, .beneficiary, .bank-name').count(), 'no status, beneficiary or bank').to.equal(0);
           expect(text).to.not.contain(forgedValues.alteredAmount).and.to.not.contain('MALLORY');
         }
-        expect(await page.locator('table.payments tbody tr:not(.integrity-failed) td.num').count(), 'the other payments as they are').to.be.greaterThan(0);
-        expect(await axeViolations(page)).to.deep.equal([]);
+        expect(await suite.page.locator('table.payments tbody tr:not(.integrity-failed) td.num').count(), 'the other payments as they are').to.be.greaterThan(0);
+        expect(await axeViolations(suite.page)).to.deep.equal([]);
       });
 
       it('flags on the users page each console user changed in SQL: a role raised, an older row written back, a row with no change record', async () => {
-        const answer = await page.goto(`${con.url}/admin`);
+        const answer = await suite.page.goto(`${suite.con.url}/admin`);
         expect(answer?.status()).to.equal(200);
-        const flag = async (username: string) => (await page.locator(`tr[data-flagged-user="${username}"]`).textContent()) ?? '';
+        const flag = async (username: string) => (await suite.page.locator(`tr[data-flagged-user="${username}"]`).textContent()) ?? '';
         const userWord = lang === 'id' ? `Data pengguna "` : `User "`;
         expect(await flag(forgedUsers.raised)).to.contain(`${userWord}${forgedUsers.raised}"`).and.to.contain(words.found).and.to.contain('console_users id').and.to.contain('was altered');
         expect(await flag(forgedUsers.writtenBack)).to.contain(`${userWord}${forgedUsers.writtenBack}"`).and.to.contain('is not its latest state').and.to.contain('an older copy of the row was written back');
         expect(await flag(forgedUsers.unrecorded)).to.contain(`${userWord}${forgedUsers.unrecorded}"`).and.to.contain('has no change record');
-        expect(await page.locator('tr[data-flagged-user]').count(), 'no other user flagged').to.equal(3);
-        expect(await axeViolations(page)).to.deep.equal([]);
+        expect(await suite.page.locator('tr[data-flagged-user]').count(), 'no other user flagged').to.equal(3);
+        expect(await axeViolations(suite.page)).to.deep.equal([]);
       });
 
       it('shows a payment run with the altered line marked and its other lines as they are', async () => {
-        const answer = await page.goto(`${con.url}/runs/${run.pk}`);
+        const answer = await suite.page.goto(`${suite.con.url}/runs/${run.pk}`);
         expect(answer?.status()).to.equal(200);
-        const forged = page.locator(`tr[data-line="${run.forgedLine}"]`);
+        const forged = suite.page.locator(`tr[data-line="${run.forgedLine}"]`);
         expect(await forged.getAttribute('class')).to.equal('outcome-forged');
         expect((await forged.textContent()) ?? '').to.contain(words.changed).and.to.contain('was altered');
-        expect(await page.locator('table.run-lines tr.outcome-paid').count(), 'the other lines').to.equal(run.lines - 1);
-        expect(await page.locator('#run-totals tr[data-outcome="forged"] td.num').allTextContents(), 'counted, its forged amount in no total').to.deep.equal(['1', '—']);
+        expect(await suite.page.locator('table.run-lines tr.outcome-paid').count(), 'the other lines').to.equal(run.lines - 1);
+        expect(await suite.page.locator('#run-totals tr[data-outcome="forged"] td.num').allTextContents(), 'counted, its forged amount in no total').to.deep.equal(['1', '—']);
         expect(await forged.locator('td.num').textContent(), 'the forged amount is not shown').to.equal('—');
         expect((await forged.textContent()) ?? '').to.not.contain(forgedValues.alteredAmount);
-        expect(await axeViolations(page)).to.deep.equal([]);
+        expect(await axeViolations(suite.page)).to.deep.equal([]);
       });
     });
   }
 
   it('exports payments changed in SQL marked, with what was found, and none of their values: CSV and .xlsx', async () => {
-    const direct = new ConsoleClient(con.origin, '127.0.0.10');
-    expect((await direct.signIn(admin.username, admin.password)).status).to.equal(303);
+    const direct = new ConsoleClient(suite.con.origin, '127.0.0.10');
+    expect((await direct.signIn(suite.admin.username, suite.admin.password)).status).to.equal(303);
     const csv = await direct.get('/console/payments/export.csv?csv=intl');
     expect(csv.status).to.equal(200);
     const rows = parse(csv.text.replace(/^\uFEFF/, ''), { columns: true }) as Record<string, string>[];
