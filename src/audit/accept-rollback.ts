@@ -1,6 +1,6 @@
 import type { KeyRing } from '../security/index.js';
 import type { AuditChainBreak, Store } from '../store/types.js';
-import { ACCEPTED_ROLLBACK, appendCheckpoint, compareWithCheckpoints, readCheckpoints } from './checkpoints.js';
+import { ACCEPTED_ROLLBACK, appendCheckpoint, readCheckpoints, storeAgainstCheckpoints } from './checkpoints.js';
 
 export interface RollbackAcceptance {
   /** What the database lacked (each chain named), empty when it held all the checkpoints vouched for. */
@@ -17,11 +17,9 @@ export interface RollbackAcceptance {
  */
 export async function acceptRollback(store: Store, ring: KeyRing, checkpointFile: string, reason: string, clock: () => number = Date.now): Promise<RollbackAcceptance> {
   const history = readCheckpoints(checkpointFile, ring, store.db.description);
-  const heads = await store.audit.chainHeads();
-  const breaks = await compareWithCheckpoints({ ...history, invalid: [] }, checkpointFile, heads, (writerId, seq) => store.audit.linkAt(writerId, seq));
+  const { breaks, heads: now } = await storeAgainstCheckpoints(store.audit, history, checkpointFile);
   const accepted = breaks.filter((b) => b.writerId !== null);
   if (accepted.length === 0) return { accepted: [] };
-  const now = new Map(heads.map((h) => [h.writerId, h]));
   const chains = [...new Set(accepted.map((b) => b.writerId!))];
   appendCheckpoint(checkpointFile, ring, {
     store: store.db.description,

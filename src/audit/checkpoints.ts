@@ -3,7 +3,7 @@ import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, openSync, 
 import { dirname } from 'node:path';
 import { sameSecretText, type KeyRing } from '../security/index.js';
 import { getLogger } from '../log/index.js';
-import type { AuditChainBreak } from '../store/types.js';
+import type { AuditChainBreak, AuditRepository } from '../store/types.js';
 
 const log = getLogger('audit');
 
@@ -234,4 +234,25 @@ export async function compareWithCheckpoints(
     });
   }
   return breaks;
+}
+
+/**
+ * What the database lacks that `history` vouched for (its lines that are not valid checkpoints
+ * left aside), and the database's chain heads it was compared with: for the rollback watch and
+ * `accept-rollback`. A chain still at the head a checkpoint saw needs no read of its link (most
+ * chains: of processes that have ended).
+ */
+export async function storeAgainstCheckpoints(
+  audit: Pick<AuditRepository, 'chainHeads' | 'linkAt'>,
+  history: CheckpointHistory,
+  path: string,
+): Promise<{ breaks: AuditChainBreak[]; heads: Map<string, ChainHead> }> {
+  const heads = new Map((await audit.chainHeads()).map((h) => [h.writerId, h]));
+  const breaks = await compareWithCheckpoints({ ...history, invalid: [] }, path, [...heads.values()], async (writerId, seq) => {
+    const seen = history.heads.get(writerId);
+    const head = heads.get(writerId);
+    if (seen && head && head.seq === seq && head.hash === seen.hash) return { hash: seen.hash, keyId: seen.keyId };
+    return audit.linkAt(writerId, seq);
+  });
+  return { breaks, heads };
 }

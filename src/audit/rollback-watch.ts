@@ -1,7 +1,7 @@
 import { getLogger } from '../log/index.js';
 import type { KeyRing } from '../security/index.js';
 import type { AuditChainBreak, AuditRepository } from '../store/types.js';
-import { CheckpointReader, compareWithCheckpoints, type CheckpointHistory } from './checkpoints.js';
+import { CheckpointReader, storeAgainstCheckpoints, type CheckpointHistory } from './checkpoints.js';
 
 const log = getLogger('audit');
 
@@ -60,15 +60,8 @@ export class RollbackWatch {
   }
 
   private async compare(history: CheckpointHistory): Promise<AuditChainBreak[]> {
-    const now = new Map((await this.audit.chainHeads()).map((h) => [h.writerId, h]));
-    const found = await compareWithCheckpoints({ ...history, invalid: [] }, this.path, [...now.values()], async (writerId, seq) => {
-      // A chain still at the head a checkpoint saw needs no second read (most chains: ended processes).
-      const seen = history.heads.get(writerId);
-      const head = now.get(writerId);
-      if (seen && head && head.seq === seq && head.hash === seen.hash) return { hash: seen.hash, keyId: seen.keyId };
-      return this.audit.linkAt(writerId, seq);
-    });
-    return found.filter((b) => HELD_ON.includes(b.problem));
+    const { breaks } = await storeAgainstCheckpoints(this.audit, history, this.path);
+    return breaks.filter((b) => HELD_ON.includes(b.problem));
   }
 
   private hold(breaks: AuditChainBreak[]): void {
