@@ -14,7 +14,8 @@ import { readableByOthers } from './owner-only.js';
  *   ciphertext fails to decrypt instead of decrypting to garbage.
  * - A sealed value is one printable string that carries everything needed to open it:
  *   `gcm1.<keyId>.<nonce>.<tag>.<ciphertext>` (base64url parts), so the key id sits beside the
- *   value and a column can hold values of several keys during a rotation.
+ *   value and a column can hold values of several keys during a rotation; `gcm2` and `gcm3` the
+ *   same, bound to associated data (BoundFormat).
  *
  * Keys come from the environment (GERBANG_AUDIT_KEYS) or key files (GERBANG_AUDIT_KEY_FILES),
  * never from source or the database (see `parseKeySpec`).
@@ -23,6 +24,14 @@ import { readableByOthers } from './owner-only.js';
 /** gcm1: no associated data (files of one process: the audit spool). gcm2: bound to associated data (every stored value). */
 const FORMAT = 'gcm1';
 const BOUND_FORMAT = 'gcm2';
+/**
+ * The formats of a value bound to associated data. The ring seals and opens them alike; the format
+ * says which associated data its reader must give (src/store/repositories/sealed-values.ts: gcm2 a
+ * row's place by its key, gcm3 its place by the values it was inserted with), so a reader never
+ * tries one after the other. A reader that does not know a format refuses the value as not sealed.
+ */
+export type BoundFormat = 'gcm2' | 'gcm3';
+const BOUND_FORMATS: readonly string[] = ['gcm2', 'gcm3'] satisfies BoundFormat[];
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;
@@ -90,27 +99,26 @@ export class KeyRing {
 
   /**
    * Encrypts with the newest key and a fresh nonce; returns the sealed string. With `aad`
-   * (associated data: where the value lives) the value is `gcm2` and opens only with that same
-   * `aad`, so a ciphertext copied to another place does not open.
+   * (associated data: where the value lives) the value is `format` (gcm2 unless said) and opens
+   * only with that same `aad` and format, so a ciphertext copied to another place does not open.
    */
-  encrypt(plaintext: string, aad?: string): string {
+  encrypt(plaintext: string, aad?: string, format: BoundFormat = BOUND_FORMAT): string {
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.#newest.key, nonce, { authTagLength: TAG_BYTES });
-    if (aad !== undefined) cipher.setAAD(Buffer.from(aad, 'utf8'));
+    if (aad !== undefined) cipher.setAAD(associatedData(aad, format));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const tag = cipher.getAuthTag();
-    const format = aad === undefined ? FORMAT : BOUND_FORMAT;
-    return [format, this.#newest.id, nonce.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.');
+    return [aad === undefined ? FORMAT : format, this.#newest.id, nonce.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.');
   }
 
   /**
-   * Opens a sealed string. With `aad` only a `gcm2` value sealed with that same associated data
-   * opens; without, only a `gcm1` value. Throws KeyRingError naming the setting when the key id
-   * is not in the ring, and when the value is malformed, of the other format, or was altered or
-   * moved (the GCM tag does not match).
+   * Opens a sealed string. With `aad` only a value of `format` (gcm2 unless said) sealed with that
+   * same associated data opens; without, only a `gcm1` value. Throws KeyRingError naming the
+   * setting when the key id is not in the ring, and when the value is malformed, of another
+   * format, or was altered or moved (the GCM tag does not match).
    */
-  decrypt(sealed: string, aad?: string): string {
-    const format = aad === undefined ? FORMAT : BOUND_FORMAT;
+  decrypt(sealed: string, aad?: string, boundFormat: BoundFormat = BOUND_FORMAT): string {
+    const format = aad === undefined ? FORMAT : boundFormat;
     const parts = sealed.split('.');
     if (parts.length !== 5 || parts[0] !== format) throw new KeyRingError(this.setting, `a stored value is not a sealed value (format ${format})`, 'corrupt');
     const [, id, nonce, tag, ciphertext] = parts;
@@ -118,7 +126,7 @@ export class KeyRing {
     if (!key) throw new KeyRingError(this.setting, `a stored value was encrypted with key ${JSON.stringify(id)}, which is not configured (known: ${this.keyIds.join(', ')})`, 'unknown-key');
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'), { authTagLength: TAG_BYTES });
-      if (aad !== undefined) decipher.setAAD(Buffer.from(aad, 'utf8'));
+      if (aad !== undefined) decipher.setAAD(associatedData(aad, format as BoundFormat));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
     } catch {
@@ -139,7 +147,13 @@ export class KeyRing {
   /** The key id a sealed string names (null when it is not a sealed string). */
   static keyIdOf(sealed: string): string | null {
     const parts = sealed.split('.');
-    return parts.length === 5 && (parts[0] === FORMAT || parts[0] === BOUND_FORMAT) ? parts[1] : null;
+    return parts.length === 5 && (parts[0] === FORMAT || BOUND_FORMATS.includes(parts[0])) ? parts[1] : null;
+  }
+
+  /** The bound format a sealed string says it is (null when it says none: clear text, gcm1, or an unknown format). */
+  static boundFormatOf(sealed: string): BoundFormat | null {
+    const format = sealed.slice(0, sealed.indexOf('.'));
+    return BOUND_FORMATS.includes(format) ? (format as BoundFormat) : null;
   }
 
   /**
@@ -158,6 +172,15 @@ export class KeyRing {
     }
     return { keyId, key: derived };
   }
+}
+
+/**
+ * The associated data a bound value of `format` is sealed with: gcm2 `aad` itself (as it always
+ * was), a later format `aad` behind its own name, so a value whose format is changed in the
+ * database opens as neither, whatever its reader gives as `aad`.
+ */
+function associatedData(aad: string, format: BoundFormat): Buffer {
+  return Buffer.from(format === BOUND_FORMAT ? aad : `${format}\n${aad}`, 'utf8');
 }
 
 /**

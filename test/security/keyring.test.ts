@@ -210,6 +210,19 @@ describe('The audit key ring (contract)', () => {
       expect(refusal(() => ring().decrypt(ring().encrypt('secret'), here)).message).to.equal('GERBANG_AUDIT_KEYS: a stored value is not a sealed value (format gcm2)');
     });
 
+    it('opens a gcm3 value only as gcm3, at its place: the format is never tried as the other', () => {
+      const sealed = ring().encrypt('secret', here, 'gcm3');
+      expect(sealed.split('.').slice(0, 2)).to.deep.equal(['gcm3', 'k2']);
+      expect(KeyRing.boundFormatOf(sealed)).to.equal('gcm3');
+      expect(ring().decrypt(sealed, here, 'gcm3')).to.equal('secret');
+      // What a release that knows gcm2 only does with it: refused as no sealed value, never opened.
+      expect(refusal(() => ring().decrypt(sealed, here)).message).to.equal('GERBANG_AUDIT_KEYS: a stored value is not a sealed value (format gcm2)');
+      // Relabelled in the database, it opens as neither.
+      const relabelled = `gcm2${sealed.slice(4)}`;
+      expect(refusal(() => ring().decrypt(relabelled, here)).reason).to.equal('corrupt');
+      expect(refusal(() => ring().decrypt(sealed, placeOf('payments', 'source_account', [42]), 'gcm3')).reason).to.equal('corrupt');
+    });
+
     it('opens an unbound value only without a place', () => {
       expect(ring().decrypt(ring().encrypt('x'))).to.equal('x');
       expect(ring().decrypt(ring().encrypt(''))).to.equal('');
@@ -236,10 +249,11 @@ describe('The audit key ring (contract)', () => {
       expect(refusal(() => ring().decrypt(sealed)).reason).to.equal('corrupt');
     });
 
-    it('keyIdOf names the key of a sealed value of either format, and nothing else', () => {
+    it('keyIdOf names the key of a sealed value of any format, and nothing else', () => {
       expect(KeyRing.keyIdOf(ring().encrypt('x'))).to.equal('k2');
       expect(KeyRing.keyIdOf(ring().encrypt('x', 'here'))).to.equal('k2');
-      expect(KeyRing.keyIdOf('gcm3.k2.a.b.c')).to.equal(null);
+      expect(KeyRing.keyIdOf(ring().encrypt('x', 'here', 'gcm3'))).to.equal('k2');
+      expect(KeyRing.keyIdOf('gcm4.k2.a.b.c')).to.equal(null);
       expect(KeyRing.keyIdOf('gcm1.k2.a.b')).to.equal(null);
       expect(KeyRing.keyIdOf('gcm1.k2.a.b.c.d')).to.equal(null);
       expect(KeyRing.keyIdOf('{"amount":"10.00"}')).to.equal(null);
