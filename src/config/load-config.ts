@@ -62,6 +62,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** How long a client row or bank token read from the store is reused in-process (GERBANG_CACHE_STALENESS_MS). */
   cacheStalenessMs: number;
+  /** A new payment's account and details sealed in its INSERT (GERBANG_SEAL_PAYMENTS_AT_INSERT). */
+  sealPaymentsAtInsert: boolean;
   /** API processes on this node: GERBANG_API_INSTANCES under PM2 (NODE_APP_INSTANCE set), else 1. */
   workers: number;
   /**
@@ -282,6 +284,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     },
     shutdownTimeoutMs: v.shutdownTimeoutMs,
     cacheStalenessMs: v.cacheStalenessMs as number,
+    sealPaymentsAtInsert: v.sealPaymentsAtInsert as boolean,
     workers: merged.NODE_APP_INSTANCE === undefined ? 1 : v.apiInstances === 'max' ? availableParallelism() : (v.apiInstances as number),
     metrics: {
       port: v.metricsPort === 'off' ? null : (v.metricsPort as number),

@@ -289,6 +289,11 @@ export const SETTINGS = {
     doc: 'How long a process keeps using a client row, an account grant of a client, the callback endpoint of a client or a bank token it read from the store before reading it again. A disabled client, a rotated secret, a changed allowlist, a revoked account, a callback endpoint registered, changed or removed, or a bank token dropped from the shared cache takes effect on every node within this time (a new grant at once). 0 reads the store on every request.',
     schema: Joi.number().integer().min(0).max(1_000).default(1_000),
   },
+  sealPaymentsAtInsert: {
+    env: 'GERBANG_SEAL_PAYMENTS_AT_INSERT',
+    doc: "Write a new payment with its paying account and details sealed in its INSERT, bound to its client, transaction id and creation time, instead of sealing them for its id by an UPDATE after it: one database statement less a transfer. Releases before this one cannot open such a payment (they answer 500 AUDIT_INTEGRITY for it), so turn it on only once every node (API, console, CLI) runs this release or a later one; turning it off again is safe, the payments written meanwhile stay readable by this release (see the upgrade section of docs/operator-guide.md).",
+    schema: Joi.boolean().default(false),
+  },
   resolverIntervalMs: {
     env: 'GERBANG_RESOLVER_INTERVAL_MS',
     doc: 'How often each API process looks for transfers in doubt to resolve by status inquiry (the back-off per transfer starts here and doubles up to 15 minutes). 0 turns the resolver off in this process.',

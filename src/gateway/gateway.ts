@@ -55,7 +55,7 @@ export interface StartOptions {
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? Date.now;
   const checkpoint = checkpointer(config.auditCheckpointFile, config.auditKeys, `gateway ${process.pid}`, clock);
-  const opened = await openStore(config.databaseUrl, { auditKeys: config.auditKeys, checkpoint });
+  const opened = await openStore(config.databaseUrl, { auditKeys: config.auditKeys, checkpoint, sealPaymentsAtInsert: config.sealPaymentsAtInsert });
   // Audit writes the database refuses are counted (whoever made them: API requests, the
   // resolver, payment runs), then journaled on disk and written once it is back.
   const spool = new AuditSpool(config.auditSpoolDir, config.databaseUrl, config.auditKeys);

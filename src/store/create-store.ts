@@ -36,6 +36,11 @@ export interface StoreOptions {
    * called as each change of a row that decides who may do what commits, and at `close()`.
    */
   checkpoint?: (store: string, heads: { writerId: string; seq: number; hash: string }[]) => void;
+  /**
+   * Seal a new payment's account and details in its INSERT (GERBANG_SEAL_PAYMENTS_AT_INSERT): one
+   * statement less a transfer, readable only by releases that open both forms (sealed-values.ts).
+   */
+  sealPaymentsAtInsert?: boolean;
 }
 
 /** Wires every repository onto one Db; `close()` ends the reconciliation's worker threads and closes the Db (pool or file). */
@@ -53,7 +58,7 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
     clientCredentials: new SqlClientCredentialRepository(db, keys, audit.chain),
     requestSignatures: new SqlRequestSignatureRepository(db),
     // A payment's state changes are appended to the audit's chains (payment_events, migration 024).
-    payments: new SqlPaymentRepository(db, keys, audit.chain),
+    payments: new SqlPaymentRepository(db, keys, audit.chain, options.sealPaymentsAtInsert ?? false),
     audit,
     rateLimits: new SqlRateLimitRepository(db),
     lockouts: new SqlLoginLockoutRepository(db),

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { placeOf } from '../../src/security/index.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
 import { ReconciliationChecks, type CheckedRow } from '../../src/store/repositories/reconciliation-checks.js';
+import { paymentPlace, ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 
 /** A month of a busy account as the reconciliation reads it: each account sealed for its row, each payment under its MAC. */
@@ -47,5 +48,22 @@ describe('the reconciliation checks on worker threads', function () {
     // Closed with the store: a late check still answers, in the caller's thread.
     expect((await checks.check(rows.slice(0, 3))).accounts).to.deep.equal(['020124001', '020124002', '020124003']);
     expect(checks.threads).to.equal(0);
+  });
+
+  it('open accounts sealed in their payment\'s INSERT (gcm3) beside those sealed for its id, in either thread', async () => {
+    const sealer = new ValueSealer(TEST_AUDIT_KEYS);
+    // Every third payment as a node with GERBANG_SEAL_PAYMENTS_AT_INSERT wrote it.
+    const rows = sealedRows(4_500).map((row, i) =>
+      i % 3 === 0 ? { ...row, source_account: sealer.sealAtInsert(`02012400${(i + 1) % 7}`, paymentPlace('source_account', row)) } : row,
+    );
+    expect(rows.map((r) => r.source_account?.slice(0, 5)).filter((f) => f === 'gcm3.')).to.have.length(1_500);
+    const checks = new ReconciliationChecks(TEST_AUDIT_KEYS, 1);
+    try {
+      const answer = await checks.check(rows);
+      expect(checks.threads).to.equal(1);
+      expect(answer.accounts).to.deep.equal(rows.map((_, i) => `02012400${(i + 1) % 7}`));
+    } finally {
+      await checks.close();
+    }
   });
 });

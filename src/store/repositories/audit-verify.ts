@@ -25,7 +25,7 @@ import type { ConsoleAuditRow } from './console-audit-repository.js';
 import { MACED_TABLES } from './maced-tables.js';
 import { recordChangeDigests, rowHistoryProblems } from './record-history.js';
 import { PAYMENT_COLUMNS, paymentMacProblem, type PaymentRow } from './payment-repository.js';
-import { place } from './sealed-values.js';
+import { paymentPlace } from './sealed-values.js';
 import { placeInRow, rowColumns, SEALED_TABLES, type ValueOpener, type ValueSealer } from './sealed-values.js';
 
 const PAGE = 500;
@@ -517,7 +517,7 @@ async function historyProblemNow(db: Db, id: number, coverage: Coverage, sealer:
 function historyProblem(row: PaymentRow, last: PaymentEventRow | undefined, coverage: Coverage, sealer: ValueSealer): string | null {
   const id = toNumber(row.id);
   if (last === undefined) return missingHistoryProblem({ id, clientId: row.client_id, transactionId: row.transaction_id, createdAt: toNumber(row.created_at) }, coverage);
-  const opened = attempt(() => ({ event: openEvent(last, sealer), result: sealer.open(toStringOrNull(row.result_json), place('payments', 'result_json', [id])) }));
+  const opened = attempt(() => ({ event: openEvent(last, sealer), result: sealer.open(toStringOrNull(row.result_json), paymentPlace('result_json', row)) }));
   if ('error' in opened) return opened.error;
   return paymentEventProblem({ id, clientId: row.client_id, transactionId: row.transaction_id, snapshot: snapshotOfRow(row, opened.value.result) }, opened.value.event);
 }

@@ -11,7 +11,7 @@ import { accountTag, PAYMENT_COLUMNS, paymentMac, paymentMacProblem, type Paymen
 import type { Db, KeyRotationRepository, KeyRotationReport, Queryable, SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
 import { reindexPayments } from './payment-search-grams.js';
-import { place, placeInRow, rowColumns, SEALED_TABLES, ValueSealer, type SealedTable } from './sealed-values.js';
+import { paymentPlace, placeInRow, rowColumns, SEALED_TABLES, ValueSealer, type SealedTable } from './sealed-values.js';
 
 /** Whole passes over the tables; a later pass picks up rows a writer changed during the one before. */
 const MAX_PASSES = 3;
@@ -55,8 +55,8 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
             let changed = 0;
             for (const row of rows) {
               const values = table.sealed.map((column) => {
-                const at = placeInRow(table, column, row);
-                return sealer.seal(sealer.open(row[column] as string | null, at), at);
+                // Each value stays in its format, bound to the same place (a payment's account and details sealed in its INSERT stay so).
+                return sealer.reseal(row[column] as string | null, placeInRow(table, column, row));
               });
               const guard = [['key_id', row.key_id] as const, ...table.sealed.map((column) => [column, row[column]] as const)];
               const result = await tx.execute(
@@ -133,7 +133,7 @@ async function resignPayments(db: Db, sealer: ValueSealer): Promise<number> {
       // (An account that does not open is left as it is: `audit verify` names it; the row keeps its tag.)
       let account: string | null | undefined;
       try {
-        account = sealer.open(row.source_account, place('payments', 'source_account', [toNumber(row.id)]));
+        account = sealer.open(row.source_account, paymentPlace('source_account', row));
       } catch {
         account = undefined;
       }

@@ -8,7 +8,7 @@ import { eventPlace, lastTrustedEvent, paymentEventDigest, paymentHistory, RELEA
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull, wellFormed } from './row-values.js';
 import { maskAccount } from './audit-records.js';
-import { KEY_ID_AFTER_PARTIAL_WRITE, place, ValueSealer, type ValueOpener } from './sealed-values.js';
+import { KEY_ID_AFTER_PARTIAL_WRITE, paymentPlace, place, ValueSealer, type SealPlace, type ValueOpener } from './sealed-values.js';
 import { gramHashesOf, insertGrams } from './payment-search-grams.js';
 import { macHolds, recordMac } from './record-macs.js';
 
@@ -196,17 +196,17 @@ export function openPaymentRow(row: PaymentRow, sealer: ValueOpener): PaymentRec
     bankReference: toStringOrNull(row.bank_reference),
     amount: row.amount,
     currency: row.currency,
-    resultJson: sealer.open(toStringOrNull(row.result_json), place('payments', 'result_json', [toNumber(row.id)])),
+    resultJson: sealer.open(toStringOrNull(row.result_json), paymentPlace('result_json', row)),
     httpStatus: toNumberOrNull(row.http_status),
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
     checkAttempts: toNumber(row.check_attempts),
     notFoundCount: toNumber(row.not_found_count),
     nextCheckAt: toNumberOrNull(row.next_check_at),
-    sourceAccount: sealer.open(toStringOrNull(row.source_account), place('payments', 'source_account', [toNumber(row.id)])),
+    sourceAccount: sealer.open(toStringOrNull(row.source_account), paymentPlace('source_account', row)),
     bankExternalId: toStringOrNull(row.bank_external_id),
     reviewSince: toNumberOrNull(row.review_since),
-    details: parseDetails(sealer.open(toStringOrNull(row.details_json), place('payments', 'details_json', [toNumber(row.id)]))),
+    details: parseDetails(sealer.open(toStringOrNull(row.details_json), paymentPlace('details_json', row))),
     beneficiaryAccountMasked: toStringOrNull(row.beneficiary_account),
     beneficiaryBank: toStringOrNull(row.beneficiary_bank),
   };
@@ -227,6 +227,11 @@ export class SqlPaymentRepository implements PaymentRepository {
     keys: KeyRing | null = null,
     /** The audit's keyed chains, which every state change of a payment is appended to (payment-events.ts). */
     private readonly chain: ChainLanes | null = null,
+    /**
+     * Seal a new payment's account and details in its INSERT (gcm3, GERBANG_SEAL_PAYMENTS_AT_INSERT)
+     * instead of by an UPDATE after it: only once every process reading this store opens gcm3.
+     */
+    private readonly sealAtInsert = false,
   ) {
     this.sealer = new ValueSealer(keys);
   }
@@ -272,7 +277,7 @@ export class SqlPaymentRepository implements PaymentRepository {
       : await tx.query<PaymentRow & { last_event_seq: number | string | null }>(`SELECT ${PAYMENT_COLUMNS}, ${lastSeq} FROM payments WHERE id = ?`, [id, id]);
     if (!read) throw new Error(`payment ${id} vanished while its event was written`);
     const row = released ?? (read as PaymentRow & { last_event_seq: number | string | null });
-    const result = this.sealer.open(toStringOrNull(row.result_json), place('payments', 'result_json', [id]));
+    const result = this.sealer.open(toStringOrNull(row.result_json), paymentPlace('result_json', row));
     const snapshot: PaymentSnapshot = { ...snapshotOfRow(row, result), ...(released ? { state: RELEASED } : {}) };
     const seq = (read.last_event_seq === null ? 0 : toNumber(read.last_event_seq)) + 1;
     return this.insertEvent(tx, cause, id, seq, snapshot, now);
@@ -377,14 +382,26 @@ export class SqlPaymentRepository implements PaymentRepository {
     return withEventSeq(reserved, seq);
   }
 
-  /** Inserts payment `p` (its state, and its route and bank id when SENDING) with its sealed account and details, and returns its id. */
+  /**
+   * Inserts payment `p` (its state, and its route and bank id when SENDING) with its sealed account
+   * and details, and returns its id. Sealed in the INSERT, for the values the row is inserted with,
+   * when `sealAtInsert`; else for the row's id, which only the INSERT gives, by an UPDATE after it.
+   */
   private async insertPayment(tx: Queryable, payment: NewPayment, p: PaymentRecord, fixed: { keyId: string; mac: string }): Promise<number> {
     const { keyId, mac } = fixed;
     const details = p.details;
+    const sourceAccount = payment.sourceAccount || null;
+    const sealed = (at: (column: 'source_account' | 'details_json') => SealPlace, seal: (value: string | null, at: SealPlace) => string | null): SqlValue[] => [
+      seal(sourceAccount, at('source_account')),
+      sourceAccount === null ? null : accountTag(this.sealer.keyRing, sourceAccount),
+      seal(details === null ? null : JSON.stringify(details), at('details_json')),
+    ];
+    const atInsert = this.sealAtInsert ? sealed((column) => paymentPlace(column, { id: 0, client_id: p.clientId, transaction_id: p.transactionId, created_at: p.createdAt }), (v, at) => this.sealer.sealAtInsert(v, at)) : [];
     const result = await tx.execute(
       'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, amount, amount_minor, currency, ' +
-        'created_at, updated_at, key_id, mac_key_id, mac, beneficiary_account, beneficiary_bank, search_key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      // Nothing is sealed yet: the row is under the current key.
+        `created_at, updated_at, key_id, mac_key_id, mac, beneficiary_account, beneficiary_bank, search_key_id${atInsert.length > 0 ? ', source_account, source_account_tag, details_json' : ''}) ` +
+        `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${', ?'.repeat(atInsert.length)})`,
+      // Every value sealed now is under the current key: so is the row.
       [
         p.clientId,
         p.transactionId,
@@ -405,17 +422,14 @@ export class SqlPaymentRepository implements PaymentRepository {
         p.beneficiaryAccountMasked,
         p.beneficiaryBank,
         this.sealer.keyRing.currentKeyId,
+        ...atInsert,
       ],
     );
-    // The paying account and the details are sealed for their row, whose id the INSERT has just
-    // given: one UPDATE for both.
     const id = result.insertId;
-    const sourceAccount = payment.sourceAccount || null;
-    if (sourceAccount !== null || details !== null) {
+    if (!this.sealAtInsert && (sourceAccount !== null || details !== null)) {
+      // Sealed for the row, whose id the INSERT has just given: one UPDATE for both.
       await tx.execute('UPDATE payments SET source_account = ?, source_account_tag = ?, details_json = ? WHERE id = ?', [
-        this.sealer.seal(sourceAccount, place('payments', 'source_account', [id])),
-        sourceAccount === null ? null : accountTag(this.sealer.keyRing, sourceAccount),
-        this.sealer.seal(details === null ? null : JSON.stringify(details), place('payments', 'details_json', [id])),
+        ...sealed((column) => place('payments', column, [id]), (v, at) => this.sealer.seal(v, at)),
         id,
       ]);
     }

@@ -3,7 +3,7 @@ import type { KeyRing } from '../../security/index.js';
 import type { Dialect, PaymentDetails, Queryable, SqlValue } from '../types.js';
 import { parseDetails } from './payment-repository.js';
 import { toNumber } from './row-values.js';
-import { place, type ValueSealer } from './sealed-values.js';
+import { paymentPlace, type ValueSealer } from './sealed-values.js';
 
 /**
  * The keyed trigram index of the console's contains search (migration 026): each payment's
@@ -112,6 +112,8 @@ function insertVerb(dialect: Dialect, ignoring: boolean): string {
 
 interface IndexedRow {
   id: number | string;
+  client_id: string;
+  created_at: number | string;
   transaction_id: string;
   bank_reference: string | null;
   bank_transaction_id: string | null;
@@ -130,7 +132,7 @@ export async function indexPayments(tx: Queryable, sealer: ValueSealer, ids: num
   const ring = sealer.keyRing;
   const list = ids.map(() => '?').join(', ');
   await tx.execute(`UPDATE payments SET search_key_id = ? WHERE id IN (${list})`, [ring.currentKeyId, ...ids]);
-  const rows = await tx.query<IndexedRow>(`SELECT id, transaction_id, bank_reference, bank_transaction_id, details_json FROM payments WHERE id IN (${list})`, ids);
+  const rows = await tx.query<IndexedRow>(`SELECT id, client_id, created_at, transaction_id, bank_reference, bank_transaction_id, details_json FROM payments WHERE id IN (${list})`, ids);
   await tx.execute(`DELETE FROM payment_search_grams WHERE payment_id IN (${list})`, ids);
   await insertGrams(
     tx,
@@ -138,7 +140,7 @@ export async function indexPayments(tx: Queryable, sealer: ValueSealer, ids: num
       const id = toNumber(row.id);
       let details: PaymentDetails | null = null;
       try {
-        details = parseDetails(sealer.open(row.details_json, place('payments', 'details_json', [id])));
+        details = parseDetails(sealer.open(row.details_json, paymentPlace('details_json', row)));
       } catch {
         details = null;
       }

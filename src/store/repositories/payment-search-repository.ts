@@ -24,7 +24,7 @@ import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
 import { lastTrustedEvents, paymentHistory, snapshotOfRow } from './payment-events.js';
 import type { Queryable } from '../types.js';
-import { place, ValueSealer, type SealPlace } from './sealed-values.js';
+import { paymentPlace, place, ValueSealer, type SealPlace } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
 import { BATCH_COLUMNS, toBatch, type BatchRow } from './transfer-batch-repository.js';
 import { toNumber } from './row-values.js';
@@ -79,6 +79,7 @@ interface TextMatch {
 /** The columns a text search reads of each candidate: enough to confirm and sort it. */
 interface CandidateRow {
   id: number | string;
+  client_id: string;
   created_at: number | string;
   amount_minor: number | string;
   transaction_id: string;
@@ -412,7 +413,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    */
   private reconciled(row: ReconciledRow, account: string | null, macHolds: boolean): ReconciledPayment {
     const id = toNumber(row.id);
-    const sourceAccount = account ?? this.sealer.open(row.source_account, place('payments', 'source_account', [id]));
+    const sourceAccount = account ?? this.sealer.open(row.source_account, paymentPlace('source_account', row));
     const problem = macHolds ? null : paymentMacProblem(this.sealer.keyRing, row);
     return {
       ...(problem === null ? {} : { integrityProblem: problem }),
@@ -641,7 +642,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       const high = toNumber(chunk[0].payment_id);
       below = toNumber(chunk[chunk.length - 1].payment_id);
       const rows = await this.db.query<CandidateRow>(
-        `SELECT id, created_at, amount_minor, transaction_id, bank_reference, bank_transaction_id, details_json FROM payment_search_grams g JOIN payments ON id = g.payment_id ` +
+        `SELECT id, client_id, created_at, amount_minor, transaction_id, bank_reference, bank_transaction_id, details_json FROM payment_search_grams g JOIN payments ON id = g.payment_id ` +
           `WHERE ${['g.gram_hash = ?', 'g.payment_id <= ?', 'g.payment_id >= ?', ...holdsOthers, ...where].join(' AND ')} ORDER BY id DESC`,
         [rarest, high, below, ...others, ...params],
         // Each other trigram looked up by the primary key of the candidate: planned for these values (QueryOptions.freshPlan).
@@ -663,7 +664,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const ids = { transactionId: row.transaction_id, bankReference: row.bank_reference, bankTransactionId: row.bank_transaction_id };
     if (fieldsContain(ids, term)) return true;
     if (row.details_json === null) return false;
-    const details = parseDetails(this.sealer.open(row.details_json, place('payments', 'details_json', [toNumber(row.id)])));
+    const details = parseDetails(this.sealer.open(row.details_json, paymentPlace('details_json', row)));
     return fieldsContain({ beneficiaryName: details?.beneficiaryName, remark: details?.remark }, term);
   }
 

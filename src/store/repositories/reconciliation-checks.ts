@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { KeyRing } from '../../security/index.js';
 import { paymentMacProblem, type MacedColumn, type PaymentRow } from './payment-repository.js';
-import { toNumber } from './row-values.js';
-import { place, ValueSealer } from './sealed-values.js';
+import { paymentPlace, ValueSealer } from './sealed-values.js';
 
 /** What a reconciliation checks of each payment it reads (ix_payments_reconcile, migrations 029 and 030). */
 export type CheckedRow = Pick<PaymentRow, 'id' | 'source_account' | MacedColumn>;
@@ -25,7 +24,7 @@ export function checkRows(ring: KeyRing, rows: readonly CheckedRow[]): RowChecks
   const macHolds: boolean[] = [];
   for (const row of rows) {
     try {
-      accounts.push(sealer.open(row.source_account, place('payments', 'source_account', [toNumber(row.id)])));
+      accounts.push(sealer.open(row.source_account, paymentPlace('source_account', row)));
     } catch {
       accounts.push(null);
     }

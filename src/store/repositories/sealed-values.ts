@@ -1,5 +1,5 @@
 import { IntegrityError } from '../../errors/index.js';
-import { KeyRingError, placeOf, type KeyRing } from '../../security/index.js';
+import { KeyRing, KeyRingError, placeOf, type BoundFormat } from '../../security/index.js';
 
 /**
  * Values encrypted at rest with the key ring, wherever they are stored: the audit's headers,
@@ -8,7 +8,15 @@ import { KeyRingError, placeOf, type KeyRing } from '../../security/index.js';
  * `gcm1.<keyId>.<nonce>.<tag>.<ciphertext>` (src/security/keyring.ts).
  *
  * `gcm2.<keyId>.<nonce>.<tag>.<ciphertext>` (src/security/keyring.ts), bound to its table,
- * column and row.
+ * column and row (SealedTable.row: for a payment, its id).
+ *
+ * `gcm3.…` (the same, bound to another place): a value sealed in its row's INSERT, before the row's
+ * id exists, bound to the values the row is inserted with (SealedTable.insertRow: for a payment, its
+ * client, transaction id and creation time). The format says which place a value is bound to, so
+ * it is opened for that place only, never tried for one then the other: a format changed in the
+ * database opens for neither. A release that does not know gcm3 refuses such a value as not sealed
+ * for its place (AUDIT_INTEGRITY naming it): so it is written only once every node reads it
+ * (GERBANG_SEAL_PAYMENTS_AT_INSERT).
  *
  * Every table listed in SEALED_TABLES has a `key_id` column beside its sealed ones, an index
  * for `keys rotate` only (it proves nothing: opening does not trust it):
@@ -26,6 +34,11 @@ export interface SealPlace {
   table: string;
   column: string;
   row: readonly (string | number)[];
+  /**
+   * The values the row was inserted with (SealedTable.insertRow), where its table has them: the
+   * place a value sealed in the row's INSERT (gcm3) is bound to. Absent: such a value does not open.
+   */
+  insertRow?: readonly (string | number)[];
 }
 
 /** Turns a stored sealed value back into clear text. */
@@ -60,20 +73,44 @@ export class ValueSealer implements ValueOpener {
     return this.ring?.currentKeyId ?? null;
   }
 
+  /** Seals `value` for `place` by its row (gcm2): for a row whose key is known. */
   seal(value: string, place: SealPlace): string;
   seal(value: string | null, place: SealPlace): string | null;
   seal(value: string | null, place: SealPlace): string | null {
-    return value === null ? null : this.keyRing.encrypt(value, placeOf(place.table, place.column, place.row));
+    return this.sealAs(value, place, 'gcm2');
   }
 
   /**
-   * Opens a stored value sealed for `place`. Throws IntegrityError (AUDIT_INTEGRITY) when it was
-   * not (see the class), KeyRingError naming the setting when its key is not configured.
+   * Seals `value` for `place` by the values its row is inserted with (gcm3, `place.insertRow`), so it
+   * can be written in the row's INSERT. Only once every node reads gcm3 (see the file's comment).
+   */
+  sealAtInsert(value: string | null, place: SealPlace): string | null {
+    return this.sealAs(value, place, 'gcm3');
+  }
+
+  /** A stored value opened and sealed again with the newest key for the same place, in the same format (`keys rotate`). Throws as open(). */
+  reseal(value: string | null, place: SealPlace): string | null {
+    if (value === null) return null;
+    return this.sealAs(this.open(value, place), place, KeyRing.boundFormatOf(value) ?? 'gcm2');
+  }
+
+  private sealAs(value: string | null, place: SealPlace, format: BoundFormat): string | null {
+    return value === null ? null : this.keyRing.encrypt(value, associatedData(place, format), format);
+  }
+
+  /**
+   * Opens a stored value sealed for `place`, by the place its format names (see the file's
+   * comment). Throws IntegrityError (AUDIT_INTEGRITY) when it was not sealed for it (see the
+   * class), KeyRingError naming the setting when its key is not configured.
    */
   open(value: string | null, place: SealPlace): string | null {
     if (value === null) return null;
     try {
-      return this.keyRing.decrypt(value, placeOf(place.table, place.column, place.row));
+      const format = KeyRing.boundFormatOf(value) ?? 'gcm2';
+      if (format === 'gcm3' && place.insertRow === undefined) {
+        throw new IntegrityError(describePlace(place, 'is sealed for the values its row was inserted with, which this column is never sealed for: it was moved or altered'));
+      }
+      return this.keyRing.decrypt(value, associatedData(place, format), format);
     } catch (error) {
       if (error instanceof KeyRingError && error.reason === 'corrupt') {
         throw new IntegrityError(describePlace(place, `is not a value sealed for it: clear text, moved from another row, or altered (${error.message})`));
@@ -81,6 +118,16 @@ export class ValueSealer implements ValueOpener {
       throw error;
     }
   }
+}
+
+/**
+ * The associated data a value of `format` is bound to: gcm2 its place by its row, gcm3 by the values
+ * its row was inserted with, under a label of its own so neither place can ever read as the other.
+ */
+function associatedData(place: SealPlace, format: BoundFormat): string {
+  if (format === 'gcm2') return placeOf(place.table, place.column, place.row);
+  if (place.insertRow === undefined) throw new Error(`${place.table}.${place.column} is never sealed at its row's INSERT`);
+  return placeOf(place.table, place.column, ['inserted with', ...place.insertRow]);
 }
 
 /** `payments.result_json of row [42] …`: names the place for the log and `audit verify`. */
@@ -108,6 +155,12 @@ export interface SealedTable {
    */
   row: readonly string[];
   /**
+   * For a table whose values may be sealed in the row's INSERT (gcm3, before `row` is known): the
+   * columns, as `row`, whose values the row is inserted with and that identify it (a payment: its
+   * unique client and transaction id, and its creation time, which its MAC covers).
+   */
+  insertRow?: readonly string[];
+  /**
    * Only the rows that hold a sealed value at all (an SQL condition from code, never input), for a
    * table where most rows hold none: clients without a signing key are neither walked nor counted
    * as left under an older key.
@@ -123,7 +176,8 @@ export const SEALED_TABLES: readonly SealedTable[] = [
   { table: 'audit_bank_calls', key: ['id'], row: ['request_id', 'operation', '#started_at'], sealed: ['url', 'request_headers', 'request_body', 'response_body'] },
   // source_account (migration 011): the paying account, read back to ask for its statement;
   // details_json (migration 015): the transfer's details the finance console shows.
-  { table: 'payments', key: ['id'], row: ['#id'], sealed: ['result_json', 'source_account', 'details_json'] },
+  // The account and details may be sealed in the payment's INSERT (GERBANG_SEAL_PAYMENTS_AT_INSERT), bound to its client, transaction id and creation time.
+  { table: 'payments', key: ['id'], row: ['#id'], insertRow: ['client_id', 'transaction_id', '#created_at'], sealed: ['result_json', 'source_account', 'details_json'] },
   // A payment's history (migration 024): the answer kept at each event, sealed for the payment and the event's place in its history.
   { table: 'payment_events', key: ['id'], row: ['#payment_id', '#seq'], sealed: ['result_json'] },
   { table: 'transfer_batch_lines', key: ['batch_pk', 'line_no'], row: ['#batch_pk', '#line_no'], sealed: ['request_json', 'result_json'] },
@@ -135,18 +189,28 @@ export const SEALED_TABLES: readonly SealedTable[] = [
   // meanwhile does not open: the page then says the message was lost, and nothing else is.
 ];
 
-/** The columns a table's rows are read with to know their place (SealedTable.row without the `#`). */
+/** The columns a table's rows are read with to know their place (SealedTable.row and insertRow without the `#`). */
 export function rowColumns(table: SealedTable): string[] {
-  return table.row.map((c) => c.replace(/^#/, ''));
+  return [...new Set([...table.row, ...(table.insertRow ?? [])].map((c) => c.replace(/^#/, '')))];
 }
 
 /** The place of column `column` in a row read with rowColumns(table). */
 export function placeInRow(table: SealedTable, column: string, row: Record<string, unknown>): SealPlace {
-  return {
-    table: table.table,
-    column,
-    row: table.row.map((c) => (c.startsWith('#') ? Number(row[c.slice(1)]) : String(row[c]))),
-  };
+  const valuesOf = (columns: readonly string[]) => columns.map((c) => (c.startsWith('#') ? Number(row[c.slice(1)]) : String(row[c])));
+  return { table: table.table, column, row: valuesOf(table.row), ...(table.insertRow ? { insertRow: valuesOf(table.insertRow) } : {}) };
+}
+
+const SEALED_PAYMENTS = SEALED_TABLES.find((t) => t.table === 'payments') as SealedTable;
+
+/**
+ * Where a payment's sealed value `column` lives: by its id (gcm2), and by its client, transaction id
+ * and creation time (gcm3, a value sealed in its INSERT); the value's format says which it is bound to.
+ */
+export function paymentPlace(
+  column: 'result_json' | 'source_account' | 'details_json',
+  row: { id: number | string; client_id: string; transaction_id: string; created_at: number | string },
+): SealPlace {
+  return placeInRow(SEALED_PAYMENTS, column, row);
 }
 
 /** The place of a value of `table.column` for a row identified by `row` (SealedTable.row's values, in order). */
