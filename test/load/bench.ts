@@ -287,6 +287,9 @@ function gerbangEnv(bank: Bank, databaseUrl: string): Record<string, string> {
     GERBANG_RATE_LIMIT_PER_CLIENT: '10000000',
     GERBANG_METRICS_PORT: '0',
     GERBANG_LOG_LEVEL: 'info',
+    // As production runs once every node is upgraded (docs/operator-guide.md, Upgrading): the
+    // payment sealed in its INSERT. BENCH_SEAL_PAYMENTS_AT_INSERT=false measures the default instead.
+    GERBANG_SEAL_PAYMENTS_AT_INSERT: process.env.BENCH_SEAL_PAYMENTS_AT_INSERT ?? 'true',
   };
 }
 

@@ -3,7 +3,9 @@
  * bank) on a fresh database, warms it up, turns on the server's general log (to a table) for a
  * run of sequential transfers, and counts the statements of this database's connections, by kind.
  * Needs a MariaDB/MySQL user that may SET GLOBAL general_log. Usage:
- *   npm run build && node dist/test/load/statement-count.js [transfers] [in flight]
+ *   npm run build && node dist/test/load/statement-count.js [transfers] [in flight] [seal-at-insert]
+ * `seal-at-insert`: `on` runs the gateway with GERBANG_SEAL_PAYMENTS_AT_INSERT=true (the default is
+ * the release's: off), so both are measured back to back.
  * A measurement, not a test: it prints, it asserts nothing.
  */
 import { createMariaDbDatabase, TEST_MYSQL_URL } from '../support/databases.js';
@@ -13,10 +15,15 @@ import { openDb } from '../../src/store/index.js';
 async function main(): Promise<void> {
   const transfers = Number(process.argv[2] ?? 50);
   const inFlight = Number(process.argv[3] ?? 1);
+  const sealAtInsert = (process.argv[4] ?? 'off') === 'on';
   const database = await createMariaDbDatabase();
   const name = new URL(database.url).pathname.slice(1);
   // Production defaults for what the request path caches; the harness turns them off for tests.
-  const gw = await TestGateway.start(database.url, { GERBANG_CACHE_STALENESS_MS: '1000', GERBANG_RESOLVER_INTERVAL_MS: '0' });
+  const gw = await TestGateway.start(database.url, {
+    GERBANG_CACHE_STALENESS_MS: '1000',
+    GERBANG_RESOLVER_INTERVAL_MS: '0',
+    GERBANG_SEAL_PAYMENTS_AT_INSERT: String(sealAtInsert),
+  });
   const admin = openDb(TEST_MYSQL_URL);
   try {
     const client = await gw.createClient();
@@ -65,7 +72,7 @@ async function main(): Promise<void> {
       kinds.set(label, (kinds.get(label) ?? 0) + 1);
       total += 1;
     }
-    console.log(`${transfers} transfers, ${inFlight} in flight: ${total} statements, ${(total / transfers).toFixed(2)} per transfer`);
+    console.log(`${transfers} transfers, ${inFlight} in flight, sealed ${sealAtInsert ? 'in the INSERT' : 'by an UPDATE'}: ${total} statements, ${(total / transfers).toFixed(2)} per transfer`);
     for (const [label, count] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(`  ${(count / transfers).toFixed(2)}  ${label}`);
   } finally {
     await admin.execute('SET GLOBAL general_log = 0').catch(() => undefined);
