@@ -80,7 +80,12 @@ gerbang keys reindex-search
   Indexes for the console's text search every payment not yet indexed under the newest key
   (migration 026 does it for the payments stored before it; run this after restoring payments
   written by an older version, or when the console says payments are not in the search index).
-  500 payments per transaction while gateways keep serving; run again if cut short.`;
+  500 payments per transaction while gateways keep serving; run again if cut short.
+gerbang keys seal-payments-by-id [--batch-size N]
+  Seals again for its id every payment whose account and details were sealed in its INSERT
+  (GERBANG_SEAL_PAYMENTS_AT_INSERT), so a release before that setting can read it: run it, with
+  the setting off on every node, before rolling back to such a release. N payments per
+  transaction (default 200). Exit status 0 when no payment is left sealed in its INSERT.`;
 export const OPENAPI_USAGE = `gerbang openapi write [dir]
   Writes openapi.json (OpenAPI 3) and swagger.json (Swagger 2.0), as a server without
   GERBANG_PUBLIC_URL serves them, and apiProperties.json (the Power Platform connector's

@@ -590,6 +590,15 @@ export interface KeyRotationRepository {
    * `neverIndexedOnly`: only payments never indexed (written by a node on a version before 026).
    */
   reindexSearch(options?: { onBatch?: (done: number) => void; neverIndexedOnly?: boolean }): Promise<number>;
+  /**
+   * Re-seals for its id (gcm2) every payment value sealed in its INSERT (gcm3,
+   * GERBANG_SEAL_PAYMENTS_AT_INSERT), so a release before that setting reads it: before rolling
+   * back to one. `batchSize` payments per short transaction, each UPDATE guarded by the values read
+   * (a write meanwhile wins and is left for the next run). Returns how many payments it re-sealed
+   * and how many still hold a gcm3 value (a process with the setting on keeps writing them).
+   * Throws IntegrityError naming a value that does not open (`audit verify` names it too).
+   */
+  sealPaymentsById(options: { batchSize: number }): Promise<{ resealed: number; remaining: number }>;
 }
 
 // ---------------------------------------------------------------- counters

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { IntegrityError } from '../../src/errors/index.js';
 import { createStore, openStore, type Db, type NewPayment, type Queryable, type Store } from '../../src/store/index.js';
+import { placeOf } from '../../src/security/index.js';
 import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
+import { runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 
 const DAY = 86_400_000;
@@ -140,6 +142,28 @@ forEachBackend('Payments sealed in their INSERT (GERBANG_SEAL_PAYMENTS_AT_INSERT
         await db.execute('DELETE FROM payments WHERE id = ?', [reserved.id]);
       });
     }
+  });
+
+  describe('keys seal-payments-by-id (before rolling back to a release that reads gcm2 only)', () => {
+    it('seals every payment sealed in its INSERT again for its id, as the earlier release opens it, and this one still does', async function () {
+      this.timeout(60_000);
+      const fresh = [await atInsert.payments.reserve(newPayment('0201245633'), 6_000), await atInsert.payments.reserve(newPayment('0201245633'), 6_001)];
+      const old = await ctx.store().payments.reserve(newPayment('0201245633'), 6_002);
+      const oldStored = await sealedOf(ctx.store().db, old.id);
+      const run = await runCli(['keys', 'seal-payments-by-id', '--batch-size', '1'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout).to.match(/^keys seal-payments-by-id: \d+ payments sealed again for their id/);
+      const [{ n }] = await ctx.store().db.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM payments WHERE source_account LIKE 'gcm3.%' OR details_json LIKE 'gcm3.%'");
+      expect(Number(n)).to.equal(0);
+      for (const reserved of fresh) {
+        const stored = await sealedOf(ctx.store().db, reserved.id);
+        // What a release that knows gcm2 only does: open it for the payment's id.
+        expect(TEST_AUDIT_KEYS.decrypt(stored.source_account as string, placeOf('payments', 'source_account', [reserved.id]))).to.equal('0201245633');
+        expect(JSON.parse(TEST_AUDIT_KEYS.decrypt(stored.details_json as string, placeOf('payments', 'details_json', [reserved.id])))).to.deep.equal(reserved.details);
+        expect(await atInsert.payments.find(reserved.clientId, reserved.transactionId)).to.deep.equal(reserved);
+      }
+      expect(await sealedOf(ctx.store().db, old.id), 'a payment sealed for its id is left as it is').to.deep.equal(oldStored);
+    });
   });
 
   // Last: it leaves the database under another key.

@@ -16,10 +16,9 @@ export async function keysCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (action === 'reindex-search') return reindexSearch(io);
-  if (action !== 'rotate') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected generate, rotate or reindex-search`);
-  const { values } = parseOptions(rest, { 'batch-size': { type: 'string' } });
-  const batchSize = values['batch-size'] === undefined ? DEFAULT_BATCH : Number(values['batch-size']);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5_000) throw new UsageError('--batch-size must be an integer from 1 to 5000');
+  if (action === 'seal-payments-by-id') return sealPaymentsById(batchSizeOf(rest), io);
+  if (action !== 'rotate') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected generate, rotate, reindex-search or seal-payments-by-id`);
+  const batchSize = batchSizeOf(rest);
   const store = await openAuditStore(io);
   try {
     let shown = 0;
@@ -39,6 +38,35 @@ export async function keysCommand(args: string[], io: CliIo): Promise<number> {
     io.err(
       `keys rotate: ${report.remaining} rows are still under an older key: a gateway without key ${report.keyId} keeps writing them. ` +
         'Give every process (gateways and the console) the new key (last in GERBANG_AUDIT_KEYS), reload, and run this again.',
+    );
+    return 1;
+  } finally {
+    await store.close();
+  }
+}
+
+/** `--batch-size N` (1-5000, default 200); UsageError otherwise. */
+function batchSizeOf(args: string[]): number {
+  const { values } = parseOptions(args, { 'batch-size': { type: 'string' } });
+  const batchSize = values['batch-size'] === undefined ? DEFAULT_BATCH : Number(values['batch-size']);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5_000) throw new UsageError('--batch-size must be an integer from 1 to 5000');
+  return batchSize;
+}
+
+/**
+ * Every payment sealed in its INSERT (GERBANG_SEAL_PAYMENTS_AT_INSERT) sealed again for its id,
+ * so a release before that setting reads it: the step before rolling back to one. Exit 1 while a
+ * process with the setting on still writes such payments.
+ */
+async function sealPaymentsById(batchSize: number, io: CliIo): Promise<number> {
+  const store = await openAuditStore(io);
+  try {
+    const { resealed, remaining } = await store.keyRotation.sealPaymentsById({ batchSize });
+    io.out(`keys seal-payments-by-id: ${resealed} payments sealed again for their id`);
+    if (remaining === 0) return 0;
+    io.err(
+      `keys seal-payments-by-id: ${remaining} payments are still sealed in their INSERT: a process with GERBANG_SEAL_PAYMENTS_AT_INSERT=true keeps writing them. ` +
+        'Turn it off on every node, reload, and run this again.',
     );
     return 1;
   } finally {

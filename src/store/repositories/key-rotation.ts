@@ -11,7 +11,7 @@ import { accountTag, PAYMENT_COLUMNS, paymentMac, paymentMacProblem, type Paymen
 import type { Db, KeyRotationRepository, KeyRotationReport, Queryable, SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
 import { reindexPayments } from './payment-search-grams.js';
-import { paymentPlace, placeInRow, rowColumns, SEALED_TABLES, ValueSealer, type SealedTable } from './sealed-values.js';
+import { KEY_ID_AFTER_PARTIAL_WRITE, paymentPlace, place, placeInRow, rowColumns, SEALED_TABLES, ValueSealer, type SealedTable } from './sealed-values.js';
 
 /** Whole passes over the tables; a later pass picks up rows a writer changed during the one before. */
 const MAX_PASSES = 3;
@@ -93,6 +93,40 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
 
   async reindexSearch(options: { onBatch?: (done: number) => void; neverIndexedOnly?: boolean } = {}): Promise<number> {
     return reindexPayments(this.db, new ValueSealer(this.ring), { transaction: (fn) => this.db.withTransaction(fn), ...options });
+  }
+
+  async sealPaymentsById(options: { batchSize: number }): Promise<{ resealed: number; remaining: number }> {
+    const sealer = new ValueSealer(this.ring);
+    const batchSize = Math.min(Math.max(Math.trunc(options.batchSize), 1), 5_000);
+    const columns = ['source_account', 'details_json'] as const;
+    const sealedAtInsert = columns.map((c) => `${c} LIKE 'gcm3.%'`).join(' OR ');
+    let resealed = 0;
+    let after = 0;
+    for (;;) {
+      const rows = await this.db.query<Pick<PaymentRow, 'id' | 'client_id' | 'transaction_id' | 'created_at' | 'source_account' | 'details_json'>>(
+        `SELECT id, client_id, transaction_id, created_at, ${columns.join(', ')} FROM payments WHERE (${sealedAtInsert}) AND id > ? ORDER BY id LIMIT ?`,
+        [after, batchSize],
+      );
+      if (rows.length === 0) break;
+      resealed += await this.db.withTransaction(async (tx) => {
+        let changed = 0;
+        for (const row of rows) {
+          const id = toNumber(row.id);
+          // Opened for the place its format names, sealed again for the row's id with the newest key.
+          const values = columns.map((c) => sealer.seal(sealer.open(row[c], paymentPlace(c, row)), place('payments', c, [id])));
+          const guard = columns.map((c) => (row[c] === null ? `${c} IS NULL` : `${c} = ?`)).join(' AND ');
+          const result = await tx.execute(
+            `UPDATE payments SET ${columns.map((c) => `${c} = ?`).join(', ')}, key_id = ${KEY_ID_AFTER_PARTIAL_WRITE} WHERE id = ? AND ${guard}`,
+            [...values, sealer.currentKeyId, id, ...columns.flatMap((c) => (row[c] === null ? [] : [row[c]]))],
+          );
+          changed += result.affectedRows;
+        }
+        return changed;
+      });
+      after = toNumber(rows[rows.length - 1].id);
+    }
+    const [{ n }] = await this.db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM payments WHERE ${sealedAtInsert}`);
+    return { resealed, remaining: toNumber(n) };
   }
 }
 
