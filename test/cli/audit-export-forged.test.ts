@@ -188,3 +188,89 @@ forEachBackend('gerbang audit export of records changed in the database', (ctx) 
     expect(jsonl.stderr).to.contain(`exchange id ${cut.id}: `).and.to.contain(`link ${Number(link.seq)} of chain ${link.writer_id} is missing`);
   });
 });
+
+forEachBackend('gerbang audit export of a bank call on a chain that holds none of the page\'s records', (ctx) => {
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+  /** The export of the exchanges received in the millisecond `at` (one page: the exchange, and any received with it). */
+  const exportAt = async (at: number) => {
+    const result = await runCli(['audit', 'export', '--format', 'jsonl', '--from', new Date(at).toISOString(), '--to', new Date(at + 1).toISOString()], env());
+    return { ...result, records: result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Exported) };
+  };
+  /** Paid transfers whose (first) bank call is linked on a chain holding no other record of the page they are exported on. */
+  let apart: { id: number; receivedAt: number; call: number; writerId: string; seq: number }[] = [];
+
+  /**
+   * On MariaDB a process links on several chains, each append on whichever is free: transfers sent
+   * at once spread their links over them. On SQLite a process has one chain: the same attack is run
+   * on a page of one transfer, its bank call on the chain of its exchange.
+   */
+  async function findApart(): Promise<typeof apart> {
+    const db = ctx.store().db;
+    const exchanges = (await db.query<{ id: number | string; received_at: number | string; path: string }>('SELECT id, received_at, path FROM audit_exchanges')).map((e) => ({ id: Number(e.id), at: Number(e.received_at), path: e.path }));
+    const calls = (await db.query<{ id: number | string; exchange_id: number | string }>('SELECT id, exchange_id FROM audit_bank_calls ORDER BY id')).map((c) => ({ id: Number(c.id), exchange: Number(c.exchange_id) }));
+    const links = (await db.query<{ writer_id: string; seq: number | string; kind: string; record_id: number | string }>('SELECT writer_id, seq, kind, record_id FROM audit_chain')).map((l) => ({ ...l, seq: Number(l.seq), recordId: Number(l.record_id) }));
+    const linkOf = (kind: string, id: number) => links.filter((l) => (kind === 'bank_call' ? l.kind === 'bank_call' : l.kind !== 'bank_call') && l.recordId === id);
+    const found: typeof apart = [];
+    for (const exchange of exchanges.filter((e) => e.path === '/v1/transfers')) {
+      const call = calls.find((c) => c.exchange === exchange.id);
+      if (!call) continue;
+      const [link] = linkOf('bank_call', call.id);
+      const page = exchanges.filter((e) => e.at === exchange.at).map((e) => e.id);
+      const others = [...page.flatMap((id) => linkOf('exchange', id)), ...calls.filter((c) => page.includes(c.exchange) && c.id !== call.id).flatMap((c) => linkOf('bank_call', c.id))];
+      if (ctx.backend === 'mariadb' && others.some((l) => l.writer_id === link.writer_id)) continue;
+      found.push({ id: exchange.id, receivedAt: exchange.at, call: call.id, writerId: link.writer_id, seq: link.seq });
+    }
+    return found;
+  }
+
+  before(async function () {
+    this.timeout(120_000);
+    const gw = await TestGateway.start(ctx.url());
+    try {
+      const authorization = `Bearer ${await gw.token(await gw.createClient())}`;
+      // Two rounds apart in time, so neither transfer was in progress while the other's bank call was linked.
+      const firstRound = new Set<number>();
+      for (let round = 0; round < 8 && apart.filter((one) => !firstRound.has(one.id)).length === 0; round += 1) {
+        const sent = await Promise.all(Array.from({ length: 6 }, () => gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization } })));
+        for (const res of sent) expect(res.status, res.text).to.equal(201);
+        apart = await findApart();
+        if (firstRound.size === 0) for (const one of apart) firstRound.add(one.id);
+      }
+      apart = [apart[0], apart[apart.length - 1]].filter((one) => one !== undefined);
+    } finally {
+      await gw.close();
+    }
+    expect(apart.length, 'transfers sent at once link their bank calls on chains apart from their exchanges').to.equal(2);
+    expect(apart[0].id).to.not.equal(apart[1].id);
+  });
+
+  it('marks the transfer whose bank call was deleted in SQL (its link left on the other chain), exit 1', async () => {
+    const [target] = apart;
+    const untouched = await exportAt(target.receivedAt);
+    expect(untouched.code, untouched.stderr).to.equal(0);
+    expect(untouched.records.find((r) => r.id === target.id)!.bankCalls.map((c) => c.id)).to.include(target.call);
+    await ctx.store().db.execute('DELETE FROM audit_bank_calls WHERE id = ?', [target.call]);
+    const jsonl = await exportAt(target.receivedAt);
+    expect(jsonl.code).to.equal(1);
+    const marked = jsonl.records.find((r) => r.id === target.id)!;
+    expect(marked).to.include({ outcome: 'CHANGED_OUTSIDE_GERBANG', amount: null });
+    expect(marked.integrityProblem).to.contain(`audit_bank_calls id ${target.call} (chain ${target.writerId} seq ${target.seq}, bank_call) was deleted`);
+    expect(jsonl.stderr).to.contain(`exchange id ${target.id}: `);
+  });
+
+  it('marks the transfer whose bank call was deleted in SQL with its link from the other chain, naming the gap, exit 1', async () => {
+    const [, target] = apart;
+    const untouched = await exportAt(target.receivedAt);
+    expect(untouched.code, untouched.stderr).to.equal(0);
+    const db = ctx.store().db;
+    await db.execute('DELETE FROM audit_bank_calls WHERE id = ?', [target.call]);
+    await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [target.writerId, target.seq]);
+    const jsonl = await exportAt(target.receivedAt);
+    expect(jsonl.code).to.equal(1);
+    const marked = jsonl.records.find((r) => r.id === target.id)!;
+    expect(marked.outcome).to.equal('CHANGED_OUTSIDE_GERBANG');
+    // Inside the chain a gap before the next link; at its end, short of its head.
+    expect(marked.integrityProblem).to.match(new RegExp(`links? ${target.seq} (to \\d+ )?of chain ${target.writerId} (is|are) missing`));
+  });
+});
+
