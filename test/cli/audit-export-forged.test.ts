@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
@@ -274,3 +277,55 @@ forEachBackend('gerbang audit export of a bank call on a chain that holds none o
   });
 });
 
+forEachBackend('gerbang audit export of a database cut behind its audit checkpoints', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-export-checkpoints-')), 'audit-checkpoints.jsonl');
+  const exportJsonl = async () => {
+    const result = await runCli(['audit', 'export', '--format', 'jsonl'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    return { ...result, records: result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Exported) };
+  };
+
+  before(async function () {
+    this.timeout(60_000);
+    // The gateway checkpoints its chains' heads outside the database as it stops.
+    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    try {
+      const client = await gw.createClient();
+      for (let i = 0; i < 3; i += 1) {
+        const res = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${await gw.token(client)}` } });
+        expect(res.status, res.text).to.equal(201);
+      }
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('exports every record, exit 0, when the database holds all the checkpoints vouched for', async () => {
+    const jsonl = await exportJsonl();
+    expect(jsonl.code, jsonl.stderr).to.equal(0);
+    expect(jsonl.stderr).to.equal('');
+  });
+
+  it('names the chain whose newest records were deleted with their links and its head moved back, exit 1, every record left exported', async () => {
+    const db = ctx.store().db;
+    const [newest] = await db.query<{ writer_id: string }>('SELECT writer_id FROM audit_chain ORDER BY recorded_at DESC, seq DESC LIMIT 1');
+    const [head] = await db.query<{ last_seq: number | string }>('SELECT last_seq FROM audit_writers WHERE writer_id = ?', [newest.writer_id]);
+    const keep = Number(head.last_seq) - 2;
+    const gone = await db.query<{ kind: string; record_id: number | string }>('SELECT kind, record_id FROM audit_chain WHERE writer_id = ? AND seq > ?', [newest.writer_id, keep]);
+    for (const link of gone) {
+      const id = Number(link.record_id);
+      if (link.kind === 'bank_call') await db.execute('DELETE FROM audit_bank_calls WHERE id = ?', [id]);
+      if (link.kind === 'complete') await db.execute('DELETE FROM audit_completions WHERE exchange_id = ?', [id]);
+      if (link.kind === 'open' || link.kind === 'record') await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [id]);
+    }
+    await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq > ?', [newest.writer_id, keep]);
+    const [last] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [newest.writer_id, keep]);
+    await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [keep, last.hash, newest.writer_id]);
+    const left = (await db.query<{ id: number | string }>('SELECT id FROM audit_exchanges ORDER BY id')).map((r) => Number(r.id));
+
+    const jsonl = await exportJsonl();
+    expect(jsonl.code).to.equal(1);
+    expect(jsonl.records.map((r) => r.id), 'every record the database holds is exported').to.deep.equal(left);
+    expect(jsonl.stderr).to.contain(`the database lacks records the audit checkpoints in ${checkpoints} vouched for`);
+    expect(jsonl.stderr).to.contain(`ROLLED-BACK: chain ${newest.writer_id} ends at link ${keep} but was checkpointed at link ${Number(head.last_seq)}`);
+  });
+});
