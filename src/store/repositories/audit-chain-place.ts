@@ -8,8 +8,8 @@ import { toNumber } from './row-values.js';
  * links of each chain of each gateway process the page's records are on, from the link before the
  * process's first page record to the link after its last (by the time they were linked), must
  * follow one another (every seq there, each prev_hash the hash of the link before; read to a
- * chain's end, as far as its head says) and every exchange, completion and bank call they link
- * must still be in the database. A record and its link deleted leave a gap; a record deleted alone
+ * chain's end, as far as its head says) and every exchange, completion and bank call linked in
+ * that time (or on a chain between the page's own links) must still be in the database. A record and its link deleted leave a gap; a record deleted alone
  * leaves its link naming nothing, so a bank call deleted in SQL is named though its exchange holds
  * to its own links (audit-record-links.ts), even when the process linked it on a chain of its own
  * that holds nothing else of the page (ChainLanes). `audit verify` walks every chain whole; this
@@ -79,18 +79,34 @@ export async function chainPlaceProblems(q: Queryable, exchanges: ExchangeRow[],
     .map((link) => ({ writerId: link.writer_id, seq: toNumber(link.seq), at: toNumber(link.recorded_at), kind: link.kind, exchange: link.kind === 'bank_call' ? exchangeOfCall.get(toNumber(link.record_id)) ?? null : toNumber(link.record_id) }))
     .filter((l): l is OwnedLink => l.exchange !== null && exchangeIds.has(l.exchange));
 
-  const chains = new Map<string, { from: number; links: PageLink[]; head: number | null }>();
-  for (const lane of await pageLanes(q, owned)) {
-    const from = lane.span ? await linkBefore(q, lane.writerId, lane.span.lo, lane.during.from) : await linkBeforeTime(q, lane.writerId, lane.head ?? 0, lane.during.from);
-    const to = await linkAfter(q, lane.writerId, Math.max(from, lane.span?.hi ?? 0), lane.during.to);
-    const chain = await q.query<PageLink>(
-      `SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq >= ?${to === null ? '' : ' AND seq <= ?'} ORDER BY seq`,
-      to === null ? [lane.writerId, Math.max(1, from)] : [lane.writerId, Math.max(1, from), to],
-    );
-    // Read to the chain's end: its head says how far it reaches.
-    chains.set(lane.writerId, { from: Math.max(1, from), links: chain, head: to === null ? lane.head : null });
-  }
-  const missing = await missingRecords(q, [...chains.values()].flatMap((c) => c.links), { exchanges: exchangeIds, bankCalls: callIds });
+  // The chains one beside the other (each a few statements in turn).
+  const lanes = await pageLanes(q, owned);
+  const read = await Promise.all(
+    lanes.map(async (lane) => {
+      const from = lane.span ? await linkBefore(q, lane.writerId, lane.span.lo, lane.during.from) : await linkBeforeTime(q, lane.writerId, lane.head ?? 0, lane.during.from);
+      const to = await linkAfter(q, lane.writerId, Math.max(from, lane.span?.hi ?? 0), lane.during.to);
+      const links = await q.query<PageLink>(
+        `SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq >= ?${to === null ? '' : ' AND seq <= ?'} ORDER BY seq`,
+        to === null ? [lane.writerId, Math.max(1, from)] : [lane.writerId, Math.max(1, from), to],
+      );
+      // Read to the chain's end: its head says how far it reaches.
+      return [lane.writerId, { from: Math.max(1, from), links, head: to === null ? lane.head : null }] as const;
+    }),
+  );
+  const chains = new Map(read);
+  // The records the page answers for: linked while its process's page records were, or between the
+  // page's own links on that chain (from the one before its first); the links either side of the
+  // time are read for the chain's continuity only (their records are their own pages').
+  const laneOf = new Map(lanes.map((lane) => [lane.writerId, lane]));
+  const answered = [...chains.values()].flatMap((c) =>
+    c.links.filter((link) => {
+      const { span, during } = laneOf.get(link.writer_id)!;
+      const seq = toNumber(link.seq);
+      const at = toNumber(link.recorded_at);
+      return (span !== null && seq >= span.lo - 1 && seq <= span.hi) || (at >= during.from && at <= during.to);
+    }),
+  );
+  const missing = await missingRecords(q, answered, { exchanges: exchangeIds, bankCalls: callIds });
 
   const breaks: ChainBreak[] = [];
   for (const [writerId, { from: first, links: chain, head }] of chains) {
