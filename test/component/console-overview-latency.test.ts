@@ -108,4 +108,17 @@ forEachBackend('GET /console/overview bank response times', (db) => {
       await second.close();
     }
   });
+
+  it('groups a day that ended less than an hour ago from its calls at every opening, as today', async () => {
+    // 00:30 WIB: yesterday's calls may still be being written (a call is written once it has ended).
+    const early = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }, { clock: () => midnight + 30 * 60_000 });
+    try {
+      const viewer = await signedIn(early);
+      await shown(viewer);
+      await db.store().db.execute('UPDATE audit_bank_calls SET duration_ms = 3000 WHERE started_at >= ? AND started_at < ?', [midnight - DAY_MS, midnight]);
+      expect((await shown(viewer))[day(1)]).to.deep.equal([3000, 3000]).and.to.deep.equal((await grouped())[day(1)]);
+    } finally {
+      await early.close();
+    }
+  });
 });
