@@ -238,8 +238,8 @@ export async function compareWithCheckpoints(
 
 /**
  * What the database lacks that `history` vouched for (its lines that are not valid checkpoints
- * left aside), and the database's chain heads it was compared with: for the rollback watch and
- * `accept-rollback`. A chain still at the head a checkpoint saw needs no read of its link (most
+ * left aside), and the database's chain heads it was compared with: for the rollback watch,
+ * `accept-rollback` and `audit export`. A chain still at the head a checkpoint saw needs no read of its link (most
  * chains: of processes that have ended).
  */
 export async function storeAgainstCheckpoints(

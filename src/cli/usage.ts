@@ -15,7 +15,10 @@ export const CONSOLE_USAGE = 'gerbang console\n  Runs the finance console on CON
 export const MIGRATE_USAGE = 'gerbang migrate\n  Applies pending migrations to GERBANG_DATABASE_URL.';
 export const CONFIG_USAGE = 'gerbang config doc\n  Prints the configuration reference (docs/configuration.md).';
 export const AUDIT_USAGE = `gerbang audit export --format jsonl|csv [--from ISO] [--to ISO]
-  One record per inbound exchange with its bank calls, oldest first, to stdout (decrypted).
+  One record per inbound exchange with its bank calls, oldest first, to stdout (decrypted). A record
+  that does not hold to its chain links or its place in its chains is exported marked
+  CHANGED_OUTSIDE_GERBANG; chains the database lacks against the checkpoints in
+  GERBANG_AUDIT_CHECKPOINT_FILE are named on stderr. Exit status 0 when all holds, 1 otherwise.
 gerbang audit verify [--format text|json]
   Checks every writer's keyed chain and every stored record; names the first altered, deleted or
   reordered record of each chain, then compares the chain heads with the signed checkpoints in

@@ -45,7 +45,7 @@ export const SETTINGS = {
   },
   auditCheckpointFile: {
     env: 'GERBANG_AUDIT_CHECKPOINT_FILE',
-    doc: 'Append-only file of signed checkpoints of every audit chain head, written by `gerbang audit verify`, every minute by each gateway and console process for its own chains, and at once when a change of who may do what commits; verify compares the database with it and names a deleted tail, a vanished chain or a database restored from an older copy, and every gateway compares it every 10 s and answers 503 while the database lacks what it vouched for (until `gerbang audit accept-rollback`). Keep it outside the database host\'s reach and ship it off the host (see docs/operator-guide.md).',
+    doc: 'Append-only file of signed checkpoints of every audit chain head, written by `gerbang audit verify`, every minute by each gateway and console process for its own chains, and at once when a change of who may do what commits; verify and `gerbang audit export` compare the database with it and name a deleted tail, a vanished chain or a database restored from an older copy, and every gateway compares it every 10 s and answers 503 while the database lacks what it vouched for (until `gerbang audit accept-rollback`). Keep it outside the database host\'s reach and ship it off the host (see docs/operator-guide.md).',
     schema: Joi.string().min(1).default('var/audit-checkpoints.jsonl'),
   },
   auditAnonymousRetentionDays: {

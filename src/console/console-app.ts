@@ -10,6 +10,7 @@ import { consoleLocals } from './console-locals.js';
 import { BASE, csrfStep, LANG_COOKIE, languageStep, requireRole, sessionStep } from './console-sessions.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { overviewRoutes } from './routes/overview-routes.js';
+import { BankLatencyDays } from './bank-latency-days.js';
 import { paymentRoutes } from './routes/payment-routes.js';
 import { runRoutes } from './routes/run-routes.js';
 import { accessLogRoutes } from './routes/access-log-routes.js';
@@ -32,6 +33,8 @@ export interface ConsoleAppDeps {
   sandbox?: boolean;
   /** Reads company account statements for the reconciliation page (through Gerbang's API). */
   statements?: StatementReader;
+  /** The closed days' bank response times this process keeps (the overview); default: none kept yet. */
+  latencyDays?: BankLatencyDays;
   clock?: () => number;
 }
 
@@ -116,7 +119,7 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
   app.use(paymentRoutes({ store, clock }));
   app.use(runRoutes({ store, clock }));
   app.use(accessLogRoutes({ store }));
-  app.use(overviewRoutes({ store, clock }));
+  app.use(overviewRoutes({ store, clock, latencyDays: deps.latencyDays ?? new BankLatencyDays(store.paymentSearch) }));
   // The review queue: every role sees it; resolving is admin-only (checked on its POST route).
   app.use(reviewRoutes({ store, clock }));
   // Reconciliation: every role compares the bank's statement with Gerbang's payments.

@@ -926,6 +926,8 @@ export interface PaymentSearchRepository {
   provedDailyTotals(from: number, to: number): Promise<ProvedDailyTotals | null>;
   /** p50/p95 of bank call durations per UTC+7 day (transfers and status inquiries), calls started in [from, to). */
   dailyBankLatency(from: number, to: number): Promise<DailyBankLatency[]>;
+  /** Per UTC+7 day (as dailyBankLatency), how many of its bank calls were written back from the audit spool; days without any are absent. */
+  spooledBankCallDays(): Promise<Map<string, number>>;
 }
 
 // ---------------------------------------------------------------- console users, sessions, audit

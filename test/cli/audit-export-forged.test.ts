@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
@@ -186,5 +189,149 @@ forEachBackend('gerbang audit export of records changed in the database', (ctx) 
     expect(marked.outcome).to.equal('CHANGED_OUTSIDE_GERBANG');
     expect(marked.integrityProblem).to.contain(`link ${Number(link.seq)} of chain ${link.writer_id} is missing (the next one is ${Number(link.seq) + 1}): a record and its link were deleted`);
     expect(jsonl.stderr).to.contain(`exchange id ${cut.id}: `).and.to.contain(`link ${Number(link.seq)} of chain ${link.writer_id} is missing`);
+  });
+});
+
+forEachBackend('gerbang audit export of a bank call on a chain that holds none of the page\'s records', (ctx) => {
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+  /** The export of the exchanges received in the millisecond `at` (one page: the exchange, and any received with it). */
+  const exportAt = async (at: number) => {
+    const result = await runCli(['audit', 'export', '--format', 'jsonl', '--from', new Date(at).toISOString(), '--to', new Date(at + 1).toISOString()], env());
+    return { ...result, records: result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Exported) };
+  };
+  /** Paid transfers whose (first) bank call is linked on a chain holding no other record of the page they are exported on. */
+  let apart: { id: number; receivedAt: number; call: number; writerId: string; seq: number }[] = [];
+
+  /**
+   * On MariaDB a process links on several chains, each append on whichever is free: transfers sent
+   * at once spread their links over them. On SQLite a process has one chain: the same attack is run
+   * on a page of one transfer, its bank call on the chain of its exchange.
+   */
+  async function findApart(): Promise<typeof apart> {
+    const db = ctx.store().db;
+    const exchanges = (await db.query<{ id: number | string; received_at: number | string; path: string }>('SELECT id, received_at, path FROM audit_exchanges')).map((e) => ({ id: Number(e.id), at: Number(e.received_at), path: e.path }));
+    const calls = (await db.query<{ id: number | string; exchange_id: number | string }>('SELECT id, exchange_id FROM audit_bank_calls ORDER BY id')).map((c) => ({ id: Number(c.id), exchange: Number(c.exchange_id) }));
+    const links = (await db.query<{ writer_id: string; seq: number | string; kind: string; record_id: number | string }>('SELECT writer_id, seq, kind, record_id FROM audit_chain')).map((l) => ({ ...l, seq: Number(l.seq), recordId: Number(l.record_id) }));
+    const linkOf = (kind: string, id: number) => links.filter((l) => (kind === 'bank_call' ? l.kind === 'bank_call' : l.kind !== 'bank_call') && l.recordId === id);
+    const found: typeof apart = [];
+    for (const exchange of exchanges.filter((e) => e.path === '/v1/transfers')) {
+      const call = calls.find((c) => c.exchange === exchange.id);
+      if (!call) continue;
+      const [link] = linkOf('bank_call', call.id);
+      const page = exchanges.filter((e) => e.at === exchange.at).map((e) => e.id);
+      const others = [...page.flatMap((id) => linkOf('exchange', id)), ...calls.filter((c) => page.includes(c.exchange) && c.id !== call.id).flatMap((c) => linkOf('bank_call', c.id))];
+      if (ctx.backend === 'mariadb' && others.some((l) => l.writer_id === link.writer_id)) continue;
+      found.push({ id: exchange.id, receivedAt: exchange.at, call: call.id, writerId: link.writer_id, seq: link.seq });
+    }
+    return found;
+  }
+
+  before(async function () {
+    this.timeout(120_000);
+    const gw = await TestGateway.start(ctx.url());
+    try {
+      const authorization = `Bearer ${await gw.token(await gw.createClient())}`;
+      // Two from rounds apart in time, so neither transfer was in progress while the other's bank call was linked.
+      const roundOf = new Map<number, number>();
+      for (let round = 0; round < 40 && apart.length < 2; round += 1) {
+        const sent = await Promise.all(Array.from({ length: 3 + (round % 3) * 2 }, () => gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization } })));
+        for (const res of sent) expect(res.status, res.text).to.equal(201);
+        // Each exchange is completed as its answer is sent: its completion's link counted once it is there.
+        const open = "SELECT COUNT(*) AS n FROM audit_exchanges e LEFT JOIN audit_completions c ON c.exchange_id = e.id WHERE e.path = '/v1/transfers' AND c.exchange_id IS NULL";
+        for (let wait = 0; Number((await ctx.store().db.query<{ n: number | string }>(open))[0].n) > 0; wait += 1) {
+          expect(wait, 'transfers completed in their audit').to.be.below(100);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        for (const { id } of await ctx.store().db.query<{ id: number | string }>('SELECT id FROM audit_exchanges')) if (!roundOf.has(Number(id))) roundOf.set(Number(id), round);
+        const found = await findApart();
+        const other = found.find((one) => roundOf.get(one.id) !== roundOf.get(found[0].id));
+        apart = other ? [found[0], other] : [];
+      }
+    } finally {
+      await gw.close();
+    }
+    expect(apart.length, 'transfers sent at once link their bank calls on chains apart from their exchanges, in two rounds').to.equal(2);
+  });
+
+  it('marks the transfer whose bank call was deleted in SQL (its link left on the other chain), exit 1', async () => {
+    const [target] = apart;
+    const untouched = await exportAt(target.receivedAt);
+    expect(untouched.code, untouched.stderr).to.equal(0);
+    expect(untouched.records.find((r) => r.id === target.id)!.bankCalls.map((c) => c.id)).to.include(target.call);
+    await ctx.store().db.execute('DELETE FROM audit_bank_calls WHERE id = ?', [target.call]);
+    const jsonl = await exportAt(target.receivedAt);
+    expect(jsonl.code).to.equal(1);
+    const marked = jsonl.records.find((r) => r.id === target.id)!;
+    expect(marked).to.include({ outcome: 'CHANGED_OUTSIDE_GERBANG', amount: null });
+    expect(marked.integrityProblem).to.contain(`audit_bank_calls id ${target.call} (chain ${target.writerId} seq ${target.seq}, bank_call) was deleted`);
+    expect(jsonl.stderr).to.contain(`exchange id ${target.id}: `);
+  });
+
+  it('marks the transfer whose bank call was deleted in SQL with its link from the other chain, naming the gap, exit 1', async () => {
+    const [, target] = apart;
+    const untouched = await exportAt(target.receivedAt);
+    expect(untouched.code, untouched.stderr).to.equal(0);
+    const db = ctx.store().db;
+    await db.execute('DELETE FROM audit_bank_calls WHERE id = ?', [target.call]);
+    await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [target.writerId, target.seq]);
+    const jsonl = await exportAt(target.receivedAt);
+    expect(jsonl.code).to.equal(1);
+    const marked = jsonl.records.find((r) => r.id === target.id)!;
+    expect(marked.outcome).to.equal('CHANGED_OUTSIDE_GERBANG');
+    // Inside the chain a gap before the next link; at its end, short of its head.
+    expect(marked.integrityProblem).to.match(new RegExp(`links? ${target.seq} (to \\d+ )?of chain ${target.writerId} (is|are) missing`));
+  });
+});
+
+forEachBackend('gerbang audit export of a database cut behind its audit checkpoints', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-export-checkpoints-')), 'audit-checkpoints.jsonl');
+  const exportJsonl = async () => {
+    const result = await runCli(['audit', 'export', '--format', 'jsonl'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    return { ...result, records: result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Exported) };
+  };
+
+  before(async function () {
+    this.timeout(60_000);
+    // The gateway checkpoints its chains' heads outside the database as it stops.
+    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    try {
+      const client = await gw.createClient();
+      for (let i = 0; i < 3; i += 1) {
+        const res = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${await gw.token(client)}` } });
+        expect(res.status, res.text).to.equal(201);
+      }
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('exports every record, exit 0, when the database holds all the checkpoints vouched for', async () => {
+    const jsonl = await exportJsonl();
+    expect(jsonl.code, jsonl.stderr).to.equal(0);
+    expect(jsonl.stderr).to.equal('');
+  });
+
+  it('names the chain whose newest records were deleted with their links and its head moved back, exit 1, every record left exported', async () => {
+    const db = ctx.store().db;
+    const [newest] = await db.query<{ writer_id: string }>('SELECT writer_id FROM audit_chain ORDER BY recorded_at DESC, seq DESC LIMIT 1');
+    const [head] = await db.query<{ last_seq: number | string }>('SELECT last_seq FROM audit_writers WHERE writer_id = ?', [newest.writer_id]);
+    const keep = Number(head.last_seq) - 2;
+    const gone = await db.query<{ kind: string; record_id: number | string }>('SELECT kind, record_id FROM audit_chain WHERE writer_id = ? AND seq > ?', [newest.writer_id, keep]);
+    for (const link of gone) {
+      const id = Number(link.record_id);
+      if (link.kind === 'bank_call') await db.execute('DELETE FROM audit_bank_calls WHERE id = ?', [id]);
+      if (link.kind === 'complete') await db.execute('DELETE FROM audit_completions WHERE exchange_id = ?', [id]);
+      if (link.kind === 'open' || link.kind === 'record') await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [id]);
+    }
+    await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq > ?', [newest.writer_id, keep]);
+    const [last] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [newest.writer_id, keep]);
+    await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [keep, last.hash, newest.writer_id]);
+    const left = (await db.query<{ id: number | string }>('SELECT id FROM audit_exchanges ORDER BY id')).map((r) => Number(r.id));
+
+    const jsonl = await exportJsonl();
+    expect(jsonl.code).to.equal(1);
+    expect(jsonl.records.map((r) => r.id), 'every record the database holds is exported').to.deep.equal(left);
+    expect(jsonl.stderr).to.contain(`the database lacks records the audit checkpoints in ${checkpoints} vouched for`);
+    expect(jsonl.stderr).to.contain(`ROLLED-BACK: chain ${newest.writer_id} ends at link ${keep} but was checkpointed at link ${Number(head.last_seq)}`);
   });
 });

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { ProvedDailyTotals, Store } from '../../store/types.js';
 import { signedIn } from '../console-locals.js';
+import type { BankLatencyDays } from '../bank-latency-days.js';
 import { BASE } from '../console-sessions.js';
 import { dailyOverview } from '../daily-overview.js';
 import { overviewPage } from '../views/overview-page.js';
@@ -17,18 +18,24 @@ async function dailyFigures(store: Store, from: number, to: number): Promise<Pro
   return proved ? { ...proved, proof: 'proved' } : { totals: await store.paymentSearch.dailyTotals(from, to), changed: [], proof: 'stored' };
 }
 
-/** GET /console/overview?days=N: daily counts, totals, failure rate and bank latency, and the last audit-chain verification. */
-export function overviewRoutes(deps: { store: Store; clock: () => number }): Router {
+/** The periods the overview offers, in days (the last one the longest). */
+export const OVERVIEW_DAYS = [7, 14, 30] as const;
+
+/**
+ * GET /console/overview?days=N: daily counts, totals, failure rate and bank latency, and the last
+ * audit-chain verification. `latencyDays` keeps the closed days' bank response times of this process.
+ */
+export function overviewRoutes(deps: { store: Store; clock: () => number; latencyDays: BankLatencyDays }): Router {
   const router = Router();
   router.get(`${BASE}/overview`, async (req, res) => {
     const locals = signedIn(res);
-    const days = [7, 14, 30].includes(Number(req.query.days)) ? Number(req.query.days) : 14;
+    const days = (OVERVIEW_DAYS as readonly number[]).includes(Number(req.query.days)) ? Number(req.query.days) : 14;
     const now = deps.clock();
     // Whole days in Jakarta time: from midnight (UTC+7) `days - 1` days ago up to now.
     const from = Math.floor((now + JAKARTA_OFFSET_MS) / DAY_MS - (days - 1)) * DAY_MS - JAKARTA_OFFSET_MS;
     const [figures, latency, chain] = await Promise.all([
       dailyFigures(deps.store, from, now + 1),
-      deps.store.paymentSearch.dailyBankLatency(from, now + 1),
+      deps.latencyDays.between(from, now + 1, now),
       deps.store.auditVerifications.latest(),
     ]);
     const overview = dailyOverview(figures.totals, latency, from, now, figures.changed);

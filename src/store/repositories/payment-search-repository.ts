@@ -858,4 +858,17 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     });
   }
 
+  /**
+   * Bank calls written back from the audit spool (spool_entry set: written after the database was
+   * back, however long after their day), counted per UTC+7 day as dailyBankLatency counts them.
+   * A range of uq_audit_bank_calls_spool_entry: as cheap as such calls are few.
+   */
+  async spooledBankCallDays(): Promise<Map<string, number>> {
+    const day = dayExpression(this.db, 'started_at');
+    const rows = await this.db.query<{ day: number | string; n: number | string }>(
+      `SELECT ${day} AS day, COUNT(*) AS n FROM audit_bank_calls WHERE spool_entry IS NOT NULL AND operation <> 'token' GROUP BY ${day}`,
+    );
+    return new Map(rows.map((row) => [dayLabel(row.day), toNumber(row.n)]));
+  }
+
 }
