@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RecentClients } from '../../../src/pipeline/auth/index.js';
 import { InternalAuditTrail } from '../../../src/audit/index.js';
 import type { BankCallContext, TransferOutcome } from '../../../src/banks/types.js';
@@ -11,7 +14,7 @@ import type { TransferResult } from '../../../src/domain/transfers/transfer-resu
 import type { TransferRequest } from '../../../src/domain/transfers/transfer-schema.js';
 import { AppError } from '../../../src/errors/index.js';
 import { InDoubtResolver } from '../../../src/domain/transfers/in-doubt-resolver.js';
-import { createStore } from '../../../src/store/index.js';
+import { AuditSpool, createStore, withAuditSpool } from '../../../src/store/index.js';
 import { UniqueViolationError, type AuditRepository, type PaymentRepository } from '../../../src/store/types.js';
 import { TEST_AUDIT_KEYS } from '../../support/audit-keys.js';
 import { countingSessions } from '../../support/counting-db.js';
@@ -264,8 +267,9 @@ forEachBackend('createTransfer', (db) => {
     expect((await payment(request.transactionId))!).to.include({ state: 'SUCCESS', httpStatus: 201 });
   });
 
+  const rename = (from: string, to: string) => store().db.execute(db.backend === 'sqlite' ? `ALTER TABLE ${from} RENAME TO ${to}` : `RENAME TABLE ${from} TO ${to}`);
+
   it('stores and answers a transfer in doubt, never as the bank said, when the database refuses its bank leg; the resolver settles it later', async () => {
-    const rename = (from: string, to: string) => store().db.execute(db.backend === 'sqlite' ? `ALTER TABLE ${from} RENAME TO ${to}` : `RENAME TABLE ${from} TO ${to}`);
     // The bank executes the transfer; meanwhile the table its leg goes to is gone (and this
     // audit has no spool), so the leg cannot be recorded, while the outcome's write would succeed.
     main.answerTransfer(async () => {
@@ -303,6 +307,38 @@ forEachBackend('createTransfer', (db) => {
     expect(notified.map((n) => n.result.status)).to.deep.equal(['SUCCESS']);
     expect(main.transfersSent().length + inquired.transfersSent().length, 'never sent again').to.equal(1);
     expect(inquired.unused().statuses).to.equal(0);
+  });
+
+  it('stores and answers the bank\'s outcome when the database refuses its bank leg and the spool takes it, as when the database is down', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gerbang-leg-spool-'));
+    const spool = new AuditSpool(dir, db.url(), TEST_AUDIT_KEYS);
+    main.answerTransfer(async () => {
+      await rename('audit_bank_calls', 'audit_bank_calls_away');
+      return outcome('SUCCESS');
+    });
+    const request = onUs();
+    const audit = new InternalAuditTrail(withAuditSpool(store().audit, spool), { method: 'TEST', path: `/test/transfers/${request.transactionId}`, requestBody: request }, () => now);
+    let reply: TransferReply;
+    try {
+      reply = await createTransfer(deps(), request, { clientId: client, audit });
+    } finally {
+      await rename('audit_bank_calls_away', 'audit_bank_calls').catch(() => undefined);
+    }
+    try {
+      expect(reply).to.include({ httpStatus: 201, replayed: false });
+      expect((await payment(request.transactionId))!).to.include({ state: 'SUCCESS', httpStatus: 201 });
+      expect(notified.map((n) => n.result.status)).to.deep.equal(['SUCCESS']);
+      // The completion, refused beside the leg, was written again on its own: the answer given.
+      const [exchange] = await exchanges(request.transactionId);
+      expect(exchange).to.include({ outcome: 'completed', statusCode: 201 });
+      expect(exchange.bankCalls, 'the leg is in the spool, not the database').to.have.length(0);
+      expect(spool.backlog()).to.equal(1);
+      expect(await spool.replay(store().audit)).to.equal(1);
+      const [replayed] = await exchanges(request.transactionId);
+      expect(replayed.bankCalls.map((call) => call.operation)).to.deep.equal(['transfer-intrabank']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('sends the interbank fields of the request as the bank wants them', async () => {
