@@ -14,6 +14,7 @@ import type { TransferResult } from '../../../src/domain/transfers/transfer-resu
 import type { TransferRequest } from '../../../src/domain/transfers/transfer-schema.js';
 import { AppError } from '../../../src/errors/index.js';
 import { InDoubtResolver } from '../../../src/domain/transfers/in-doubt-resolver.js';
+import { withAuditFailureCount } from '../../../src/metrics/index.js';
 import { AuditSpool, createStore, withAuditSpool } from '../../../src/store/index.js';
 import { UniqueViolationError, type AuditRepository, type PaymentRepository } from '../../../src/store/types.js';
 import { TEST_AUDIT_KEYS } from '../../support/audit-keys.js';
@@ -277,14 +278,18 @@ forEachBackend('createTransfer', (db) => {
       return outcome('SUCCESS');
     });
     const request = onUs();
+    const refusals: string[] = [];
+    const counted = withAuditFailureCount(store().audit, (operation) => void refusals.push(operation));
+    const audit = new InternalAuditTrail(counted, { method: 'TEST', path: `/test/transfers/${request.transactionId}`, requestBody: request }, () => now);
     let reply: TransferReply;
     try {
-      reply = await pay(request);
+      reply = await createTransfer(deps(), request, { clientId: client, audit });
     } finally {
       await rename('audit_bank_calls_away', 'audit_bank_calls').catch(() => undefined);
     }
     expect(reply).to.include({ httpStatus: 202, replayed: false });
     expect(reply.result.status).to.equal('UNKNOWN');
+    expect(refusals, 'the leg\'s refusal counted; the completion not written for it is not a refusal of the store').to.deep.equal(['bank_call']);
     const stored = (await payment(request.transactionId))!;
     expect(stored).to.include({ state: 'UNKNOWN', httpStatus: 202 });
     const history = await store().db.query<{ state: string }>('SELECT state FROM payment_events WHERE payment_id = ? ORDER BY seq', [stored.id]);
