@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { BankCall } from '../banks/types.js';
 import { AppError } from '../errors/index.js';
 import { getLogger, redactBodyText, redactHeaders, redactUrl, redactValue } from '../log/index.js';
-import type { AuditOutcome, AuditRepository, BankCallAudit, InboundExchange } from '../store/types.js';
+import { DependencyRefusedError, type AuditOutcome, type AuditRepository, type BankCallAudit, type ChainDependency, type InboundExchange } from '../store/types.js';
 
 const log = getLogger('audit');
 
@@ -40,13 +40,16 @@ export interface ExchangeAudit {
   set(fields: AuditFields): void;
   /** Commits the exchange before anything goes to the bank; STORE_UNAVAILABLE when it cannot. */
   open(): Promise<number>;
-  recordBankCall(call: BankCall): Promise<void>;
+  /** Records one bank leg; `as` names it for the writes that depend on it (`after`). Throws when nothing takes it. */
+  recordBankCall(call: BankCall, as?: ChainDependency): Promise<void>;
   /**
    * Completes the record now with the answer the use case is about to give (its write then joins
    * the use case's last store write in one chain group); the answer given must be this one. The
    * later completion of that answer waits for this write instead of writing again. Never throws.
+   * `after`: the record this completion depends on (the bank leg that brought the answer); when
+   * that record was refused, nothing is written and the exchange may be answered again.
    */
-  answer(statusCode: number, body: unknown): Promise<void>;
+  answer(statusCode: number, body: unknown, after?: ChainDependency): Promise<void>;
 }
 
 /**
@@ -92,14 +95,14 @@ export class AuditTrail implements ExchangeAudit {
   }
 
   /** Records one bank exchange of this request, redacted. Throws when the store cannot take it. */
-  async recordBankCall(call: BankCall): Promise<void> {
+  async recordBankCall(call: BankCall, as?: ChainDependency): Promise<void> {
     // A bank leg always hangs off its inbound exchange (callers open it before calling the bank).
     if (this.exchangeId === null) await this.open();
-    await this.repository.recordBankCall(bankCallAudit(call, this.exchangeId, this.res.locals.requestId));
+    await this.repository.recordBankCall(bankCallAudit(call, this.exchangeId, this.res.locals.requestId), undefined, as);
   }
 
-  answer(statusCode: number, body: unknown): Promise<void> {
-    this.finishing ??= this.complete(statusCode, body, false);
+  answer(statusCode: number, body: unknown, after?: ChainDependency): Promise<void> {
+    this.finishing ??= this.complete(statusCode, body, false, after);
     return this.finishing;
   }
 
@@ -109,7 +112,7 @@ export class AuditTrail implements ExchangeAudit {
     return this.finishing;
   }
 
-  private async complete(status: number, responseBody: unknown, aborted: boolean): Promise<void> {
+  private async complete(status: number, responseBody: unknown, aborted: boolean, after?: ChainDependency): Promise<void> {
     const outcome: AuditOutcome = aborted ? 'failed' : status >= 500 ? 'failed' : status >= 400 ? 'rejected' : 'completed';
     const completion = {
       outcome,
@@ -125,8 +128,13 @@ export class AuditTrail implements ExchangeAudit {
     };
     try {
       if (this.exchangeId === null) await this.repository.record(this.snapshot(), completion);
-      else await this.repository.complete(this.exchangeId, completion);
+      else await this.repository.complete(this.exchangeId, completion, after);
     } catch (error) {
+      // Not written, and not to be: the answer it carried was not given (its bank leg went nowhere).
+      if (error instanceof DependencyRefusedError) {
+        this.finishing = null;
+        return;
+      }
       log.error({ err: error, statusCode: status }, 'audit record could not be completed');
     }
   }

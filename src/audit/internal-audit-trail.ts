@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BankCall } from '../banks/types.js';
 import { AppError } from '../errors/index.js';
 import { getLogger, redactValue } from '../log/index.js';
-import type { AuditOutcome, AuditRepository } from '../store/types.js';
+import { DependencyRefusedError, type AuditOutcome, type AuditRepository, type ChainDependency } from '../store/types.js';
 import { bankCallAudit, type AuditFields, type ExchangeAudit } from './audit-trail.js';
 
 const log = getLogger('audit');
@@ -53,13 +53,15 @@ export class InternalAuditTrail implements ExchangeAudit {
     return this.exchangeId;
   }
 
-  async recordBankCall(call: BankCall): Promise<void> {
-    const exchangeId = await this.open();
-    await this.repository.recordBankCall(bankCallAudit(call, exchangeId, this.requestId));
+  async recordBankCall(call: BankCall, as?: ChainDependency): Promise<void> {
+    // Opened before the bank was called: the leg is appended in this turn, so its dependents can name it.
+    const exchangeId = this.exchangeId ?? (await this.open());
+    await this.repository.recordBankCall(bankCallAudit(call, exchangeId, this.requestId), undefined, as);
   }
 
-  answer(statusCode: number, body: unknown): Promise<void> {
-    return this.finish(statusCode, body);
+  answer(statusCode: number, body: unknown, after?: ChainDependency): Promise<void> {
+    this.finishing ??= this.complete(statusCode, body, null, after);
+    return this.finishing;
   }
 
   /** Completes the record with the work's result (or error) as its answer (once; a later call waits for that write). */
@@ -68,7 +70,7 @@ export class InternalAuditTrail implements ExchangeAudit {
     return this.finishing;
   }
 
-  private async complete(statusCode: number, body: unknown, errorCode: string | null): Promise<void> {
+  private async complete(statusCode: number, body: unknown, errorCode: string | null, after?: ChainDependency): Promise<void> {
     const outcome: AuditOutcome = statusCode >= 500 ? 'failed' : statusCode >= 400 ? 'rejected' : 'completed';
     try {
       const exchangeId = await this.open();
@@ -83,8 +85,13 @@ export class InternalAuditTrail implements ExchangeAudit {
         beneficiaryAccount: this.fields.beneficiaryAccount ?? null,
         responseBody: JSON.stringify(redactValue(body)),
         completedAt: this.clock(),
-      });
+      }, after);
     } catch (error) {
+      // Not written, and not to be: the answer it carried was not given (its bank leg went nowhere).
+      if (error instanceof DependencyRefusedError) {
+        this.finishing = null;
+        return;
+      }
       log.error({ err: error, path: this.work.path }, 'audit record of internal work could not be completed');
     }
   }

@@ -1,4 +1,4 @@
-import type { AuditRepository } from '../store/types.js';
+import { DependencyRefusedError, type AuditRepository } from '../store/types.js';
 import type { AuditOperation } from './gateway-metrics.js';
 
 /**
@@ -13,15 +13,16 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
       try {
         return await write(...args);
       } catch (error) {
-        count(operation);
+        // A write not made because the record it depended on was refused: that refusal was counted.
+        if (!(error instanceof DependencyRefusedError)) count(operation);
         throw error;
       }
     };
   return {
     open: counted('open', (exchange) => repository.open(exchange)),
-    complete: counted('complete', (id, completion) => repository.complete(id, completion)),
+    complete: counted('complete', (id, completion, after) => repository.complete(id, completion, after)),
     record: counted('record', (exchange, completion) => repository.record(exchange, completion)),
-    recordBankCall: counted('bank_call', (call) => repository.recordBankCall(call)),
+    recordBankCall: counted('bank_call', (call, spoolEntry, as) => repository.recordBankCall(call, spoolEntry, as)),
     list: (query) => repository.list(query),
     verify: () => repository.verify(),
     purgeAnonymous: (purge) => repository.purgeAnonymous(purge),

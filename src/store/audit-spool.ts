@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { processAlive } from '../host/index.js';
 import { getLogger } from '../log/index.js';
 import type { KeyRing } from '../security/index.js';
-import { UniqueViolationError, type AuditExchangeRow, type AuditQuery, type AuditRepository, type BankCallAudit, type InboundCompletion, type InboundExchange } from './types.js';
+import { DependencyRefusedError, UniqueViolationError, type AuditExchangeRow, type AuditQuery, type AuditRepository, type BankCallAudit, type InboundCompletion, type InboundExchange } from './types.js';
 
 const log = getLogger('audit-spool');
 
@@ -195,13 +195,16 @@ async function apply(repository: AuditRepository, write: SpooledWrite, entry: st
 /**
  * The audit repository with the spool behind it: a completion, a whole record or a bank leg the
  * database refuses goes to the spool instead of being lost. `open()` is not spooled: it must
- * reach the database before anything goes to a bank (fail closed).
+ * reach the database before anything goes to a bank (fail closed); nor is a write refused for
+ * its dependency (DependencyRefusedError): its caller learns first whether that dependency went
+ * anywhere, and what to write instead.
  */
 export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): AuditRepository {
   const spooled = async <T>(write: () => Promise<T>, entry: SpooledWrite, fallback: T): Promise<T> => {
     try {
       return await write();
     } catch (error) {
+      if (error instanceof DependencyRefusedError) throw error;
       spool.append(entry);
       log.warn({ err: error, op: entry.op }, 'audit write spooled to disk: the database refused it');
       return fallback;
@@ -209,9 +212,9 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
   };
   return {
     open: (exchange) => repository.open(exchange),
-    complete: (id, completion) => spooled(() => repository.complete(id, completion), { op: 'complete', id, completion }, undefined),
+    complete: (id, completion, after) => spooled(() => repository.complete(id, completion, after), { op: 'complete', id, completion }, undefined),
     record: (exchange, completion) => spooled(() => repository.record(exchange, completion), { op: 'record', exchange, completion }, 0),
-    recordBankCall: (call) => spooled(() => repository.recordBankCall(call), { op: 'bank-call', call }, 0),
+    recordBankCall: (call, _spoolEntry, as) => spooled(() => repository.recordBankCall(call, undefined, as), { op: 'bank-call', call }, 0),
     list: (query: AuditQuery): Promise<AuditExchangeRow[]> => repository.list(query),
     verify: () => repository.verify(),
     purgeAnonymous: (purge) => repository.purgeAnonymous(purge),

@@ -8,6 +8,7 @@
  * without knowing the driver.
  */
 import type { BankCall } from '../banks/types.js';
+import type { ChainWriter } from './repositories/audit-chain.js';
 
 export type Dialect = 'mysql' | 'sqlite';
 
@@ -72,6 +73,30 @@ export class UniqueViolationError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'UniqueViolationError';
+  }
+}
+
+/**
+ * An append others may depend on (`AppendOptions.as`, then `after` on theirs): a dependent goes to
+ * its dependency's chain, commits in the same transaction when both are in one group, and is
+ * never written when its dependency was refused. Names one append.
+ */
+export class ChainDependency {
+  /** The chain its append went to; undefined until appended. */
+  lane: ChainWriter | undefined;
+  /** Undefined while its append is pending or committed; the error when it was refused. */
+  refusal: { error: unknown } | undefined;
+}
+
+/**
+ * A dependent append not written because its dependency was refused (or never appended); its
+ * `cause` is the dependency's error. Nothing of the dependent reached the database.
+ */
+export class DependencyRefusedError extends Error {
+  readonly code = 'DEPENDENCY_REFUSED';
+  constructor(cause: unknown) {
+    super(`not written: the audit record it depends on was refused (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+    this.name = 'DependencyRefusedError';
   }
 }
 
@@ -359,8 +384,10 @@ export interface PaymentRepository {
    * overwrites a final state another process stored meanwhile. False when there was none to write.
    * `since`: the payment as this process last wrote it (with its eventSeq), from which the event
    * is built; when another event was appended since, the row is read back as without it.
+   * `after`: the audit record this write depends on (the bank leg that brought the answer): both
+   * commit together, or this one is refused (DependencyRefusedError) and nothing is written.
    */
-  storeSendOutcome(id: number, update: PaymentUpdate, now: number, since?: PaymentRecord): Promise<boolean>;
+  storeSendOutcome(id: number, update: PaymentUpdate, now: number, since?: PaymentRecord, after?: ChainDependency): Promise<boolean>;
   /** Puts a payment still in doubt into the review queue (once: the first time is kept). */
   enterReview(id: number, now: number): Promise<void>;
   /** The review queue: payments in review and still in doubt, oldest first. */
@@ -530,15 +557,19 @@ export interface AnonymousPurgeReport {
 export interface AuditRepository {
   /** Inserts the inbound exchange as in_progress and returns its id. */
   open(exchange: InboundExchange): Promise<number>;
-  complete(id: number, completion: InboundCompletion): Promise<void>;
+  /**
+   * Appends the exchange's completion. `after` as for PaymentRepository.storeSendOutcome: refused
+   * (DependencyRefusedError, nothing written, never spooled) when that record was.
+   */
+  complete(id: number, completion: InboundCompletion, after?: ChainDependency): Promise<void>;
   /**
    * Inserts a whole exchange at once (rejected requests, token endpoint). `spoolEntry`: the id of
    * the journal entry being replayed (audit-spool.ts); a second record with the same entry id
    * throws UniqueViolationError.
    */
   record(exchange: InboundExchange, completion: InboundCompletion, spoolEntry?: string): Promise<number>;
-  /** Inserts one bank leg; `spoolEntry` as for record(). */
-  recordBankCall(call: BankCallAudit, spoolEntry?: string): Promise<number>;
+  /** Inserts one bank leg; `spoolEntry` as for record(); `as`: the dependency later writes name (`after`). */
+  recordBankCall(call: BankCallAudit, spoolEntry?: string, as?: ChainDependency): Promise<number>;
   /** Exchanges ordered by id with their bank calls, for export and tests. */
   list(query: AuditQuery): Promise<AuditExchangeRow[]>;
   /** Checks every writer's hash chain against the records; decrypts with the key ring. */

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { CHAIN_PURPOSE, ChainLanes, ChainWriter, GENESIS, linkHash, type LinkKind } from '../../src/store/repositories/audit-chain.js';
-import type { Db, Queryable } from '../../src/store/index.js';
+import { ChainDependency, DependencyRefusedError, type Db, type Queryable } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { countingSessions } from '../support/counting-db.js';
 import { forEachBackend } from '../support/databases.js';
 
 interface LinkRow {
@@ -23,21 +24,7 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
   });
 
   /** The real database, its writer sessions' transactions counted. */
-  function countingDb(): { db: Db; transactions: () => number } {
-    const real = ctx.store().db;
-    let transactions = 0;
-    const db = Object.create(real) as Db;
-    db.session = () => {
-      const session = real.session();
-      return {
-        run: <T>(fn: (tx: Queryable) => Promise<T>) => {
-          transactions += 1;
-          return session.run(fn);
-        },
-      };
-    };
-    return { db, transactions: () => transactions };
-  }
+  const countingDb = () => countingSessions(ctx.store().db);
 
   let nextId = 1;
   /** A record write as the audit's are: one INSERT, its id and a digest of what it wrote. */
@@ -114,5 +101,102 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
     await Promise.all(Array.from({ length: 40 }, (_, i) => lanes.append('record', writeRecord(`burst${i}`))));
     expect(transactions()).to.equal(4);
     expect(lanes.heads()).to.have.length(2);
+  });
+
+  /** A record write the database refuses (its INSERT goes in, then the write fails: the group rolls back). */
+  const refusedRecord = (message: string) => async (tx: Queryable) => {
+    await tx.execute(`INSERT INTO ${table} (id, body) VALUES (?, ?)`, [-(nextId++), 'refused']);
+    throw new Error(message);
+  };
+  const bodies = async (...wanted: string[]) =>
+    (await ctx.store().db.query<{ body: string }>(`SELECT body FROM ${table} WHERE body IN (${wanted.map(() => '?').join(', ')})`, wanted)).map((row) => row.body);
+
+  it('commits a dependent append in its dependency\'s transaction, on its dependency\'s chain', async () => {
+    const { db, transactions } = countingDb();
+    const lanes = new ChainLanes(db, `gc-${randomBytes(4).toString('hex')}`, 4, () => TEST_AUDIT_KEYS);
+    const leg = new ChainDependency();
+    const [legId, outcomeId, completionId] = await Promise.all([
+      lanes.append('bank_call', writeRecord('leg')),
+      lanes.append('payment_event', writeRecord('outcome'), { after: leg }).catch((error: unknown) => error),
+      lanes.append('complete', writeRecord('completion'), { after: leg }).catch((error: unknown) => error),
+    ]);
+    // Named as a dependency only once appended: before that, a dependent is refused, never written alone.
+    expect(outcomeId).to.be.instanceOf(DependencyRefusedError);
+    expect(completionId).to.be.instanceOf(DependencyRefusedError);
+    expect(legId).to.be.a('number');
+    const before = transactions();
+    const ids = await Promise.all([
+      lanes.append('bank_call', writeRecord('leg2'), { as: leg }),
+      lanes.append('payment_event', writeRecord('outcome2'), { after: leg }),
+      lanes.append('complete', writeRecord('completion2'), { after: leg }),
+    ]);
+    expect(transactions() - before, 'the leg and both dependents in one transaction').to.equal(1);
+    const heads = lanes.heads();
+    expect(heads).to.have.length(1);
+    expect((await checkedChain(heads[0].writerId)).slice(-3).map((l) => Number(l.record_id))).to.deep.equal(ids);
+
+    // A dependency on a chain other than the one a plain append would take: a turn's 33rd append
+    // goes to a second chain; the dependent, a turn later, follows it there though two chains are idle.
+    const spread = new ChainDependency();
+    await Promise.all(Array.from({ length: 33 }, (_, i) => lanes.append('record', writeRecord(`fill${i}`), i === 32 ? { as: spread } : {})));
+    const spreadLane = lanes.heads().find((head) => head.writerId !== heads[0].writerId)!;
+    const followed = await lanes.append('payment_event', writeRecord('followed'), { after: spread });
+    const links = await checkedChain(spreadLane.writerId);
+    expect(Number(links[links.length - 1].record_id), 'the dependent is linked right after its dependency, on its chain').to.equal(followed);
+    expect(links).to.have.length(2);
+  });
+
+  it('never writes a dependent whose dependency is refused when the group falls back to appends alone, and writes the rest', async () => {
+    const writerId = `gc-${randomBytes(4).toString('hex')}`;
+    const writer = new ChainWriter(countingDb().db, writerId, () => TEST_AUDIT_KEYS);
+    const leg = new ChainDependency();
+    const settled = await Promise.allSettled([
+      writer.append('record', writeRecord('bystander-a')),
+      writer.append('bank_call', refusedRecord('the leg is refused'), { as: leg }),
+      writer.append('payment_event', writeRecord('dependent-outcome'), { after: leg }),
+      writer.append('complete', writeRecord('dependent-completion'), { after: leg }),
+      writer.append('record', writeRecord('bystander-b')),
+    ]);
+    expect(settled.map((s) => s.status)).to.deep.equal(['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled']);
+    const [, legRefused, outcome, completion] = settled as PromiseRejectedResult[];
+    expect((legRefused.reason as Error).message).to.equal('the leg is refused');
+    for (const dependent of [outcome, completion]) {
+      expect(dependent.reason).to.be.instanceOf(DependencyRefusedError);
+      expect((dependent.reason as Error).cause, 'refused with the dependency\'s error').to.equal(legRefused.reason);
+    }
+    expect(await bodies('dependent-outcome', 'dependent-completion', 'refused'), 'nothing of the dependents was written').to.deep.equal([]);
+    expect((await bodies('bystander-a', 'bystander-b')).sort()).to.deep.equal(['bystander-a', 'bystander-b']);
+    expect(await checkedChain(writerId)).to.have.length(2);
+
+    // A dependent appended after its dependency was refused: refused too, in a later group.
+    const late = await writer.append('complete', writeRecord('late-dependent'), { after: leg }).catch((error: unknown) => error);
+    expect(late).to.be.instanceOf(DependencyRefusedError);
+    expect(await bodies('late-dependent')).to.deep.equal([]);
+  });
+
+  it('fails a dependent with its dependency when their group\'s COMMIT fails (both, or neither, committed)', async () => {
+    const real = ctx.store().db;
+    const db = Object.create(real) as Db;
+    // The group's transaction fails at its end, after every write went in (as a lost COMMIT would).
+    db.session = () => {
+      const session = real.session();
+      return {
+        run: <T>(fn: (tx: Queryable) => Promise<T>) =>
+          session.run(async (tx): Promise<T> => {
+            await fn(tx);
+            throw new Error('commit lost');
+          }),
+      };
+    };
+    const writer = new ChainWriter(db, `gc-${randomBytes(4).toString('hex')}`, () => TEST_AUDIT_KEYS);
+    const leg = new ChainDependency();
+    const settled = await Promise.allSettled([
+      writer.append('bank_call', writeRecord('leg-lost'), { as: leg }),
+      writer.append('payment_event', writeRecord('outcome-lost'), { after: leg }),
+    ]);
+    expect(settled.map((s) => s.status)).to.deep.equal(['rejected', 'rejected']);
+    expect(await bodies('leg-lost', 'outcome-lost')).to.deep.equal([]);
+    // The dependency is refused from then on: a later dependent is never written.
+    expect(await writer.append('complete', writeRecord('after-lost'), { after: leg }).catch((error: unknown) => error)).to.be.instanceOf(DependencyRefusedError);
   });
 });

@@ -4,7 +4,7 @@ import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { ExchangeAudit } from '../../audit/index.js';
 import { jakartaDate } from '../../time/index.js';
-import { UniqueViolationError, type AccountGrantRepository, type PaymentDetails, type PaymentRecord, type PaymentRepository, type SendingFields, type SequenceRepository } from '../../store/types.js';
+import { ChainDependency, DependencyRefusedError, UniqueViolationError, type AccountGrantRepository, type PaymentDetails, type PaymentRecord, type PaymentRepository, type SendingFields, type SequenceRepository } from '../../store/types.js';
 import { checkAccountGranted } from '../accounts/index.js';
 import { canonicalBic, type BankRouter, type TransferRoute } from '../routing/index.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
@@ -179,9 +179,9 @@ async function send(
     // reason); a later route, taken because an earlier one failed or was skipped, at info.
     (index === 0 ? log.debug : log.info)({ transactionId: request.transactionId, partner: route.partner, method: route.method, reason: route.reason }, 'transfer routed');
     try {
-      const outcome = await sendThrough(route, orderOf(request, bankTransactionId, transactionDate), ctx);
+      const { outcome, leg } = await sendThrough(route, orderOf(request, bankTransactionId, transactionDate), ctx);
       decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: 'sent' });
-      return await recordOutcome(deps, payment, route, outcome, decisions, ctx.audit);
+      return await recordOutcome(deps, payment, route, outcome, decisions, ctx.audit, leg);
     } catch (error) {
       if (!isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'ROUTE_UNAVAILABLE')) throw error;
       const usable = routes.slice(index + 1).some((next) => !next.onlyAfter || next.onlyAfter === error.extensions.reason);
@@ -205,29 +205,61 @@ async function markSending(deps: CreateTransferDeps, payment: PaymentRecord, rou
   return sending;
 }
 
+/** What a transfer is stored and answered as when the bank's outcome cannot be: in doubt, for the status inquiry. */
+const IN_DOUBT: TransferOutcome = { status: 'UNKNOWN', bankReference: null, bankResponseCode: null, bankMessage: 'The outcome is not known yet; it will be resolved by status inquiry.' };
+
+/**
+ * The bank leg that brought a transfer's answer, its audit write begun but not awaited: the
+ * outcome and the exchange's completion are written after it (`dependency`), so all three
+ * usually commit in one chain group. `written` settles once the leg is durable (the database or
+ * the spool took it), or rejects when nothing took it.
+ */
+interface PendingLeg {
+  dependency: ChainDependency;
+  written: Promise<void>;
+}
+
 /**
  * Sends through one route. Throws the adapter's error only while nothing was executed (the
  * caller may fall back, or release); once the transfer itself went out, any other failure
  * (an audit write included) is UNKNOWN: kept, never re-sent, resolved by status inquiry.
+ *
+ * Token exchanges and every leg before the last are recorded as the adapter reports them and
+ * awaited (an error stops the adapter, as its contract says). The last leg's write is begun and
+ * returned with the outcome instead (PendingLeg): the caller never stores or answers that outcome
+ * unless its leg is durable (recordOutcome). On an error from the adapter it is awaited here.
  */
-async function sendThrough(route: TransferRoute, order: IntrabankTransferOrder, ctx: TransferContext): Promise<TransferOutcome> {
+async function sendThrough(route: TransferRoute, order: IntrabankTransferOrder, ctx: TransferContext): Promise<{ outcome: TransferOutcome; leg: PendingLeg | null }> {
   let sentToBank = false;
+  let leg: PendingLeg | null = null;
   const bankCtx = {
     onCall: async (call: BankCall) => {
-      if (call.operation !== 'token') sentToBank = true;
-      await ctx.audit.recordBankCall(call);
+      if (call.operation === 'token') return ctx.audit.recordBankCall(call);
+      sentToBank = true;
+      // An earlier leg of this transfer is awaited before the next is begun: only the last is pending.
+      if (leg) await leg.written;
+      const dependency = new ChainDependency();
+      const written = ctx.audit.recordBankCall(call, dependency);
+      // Settled by the caller (recordOutcome, or the catch below); never an unhandled rejection.
+      written.catch(() => undefined);
+      leg = { dependency, written };
     },
   };
   try {
-    return route.method === 'INTRABANK'
-      ? await route.adapter.transferIntrabank(order, bankCtx)
-      : await route.adapter.transferInterbank({ ...(order as InterbankTransferOrder), method: route.method }, bankCtx);
+    const outcome =
+      route.method === 'INTRABANK'
+        ? await route.adapter.transferIntrabank(order, bankCtx)
+        : await route.adapter.transferInterbank({ ...(order as InterbankTransferOrder), method: route.method }, bankCtx);
+    return { outcome, leg };
   } catch (error) {
+    let legLost: unknown = null;
+    // The leg of a failed exchange is durable, or the transfer is in doubt, before anything else is decided.
+    await (leg as PendingLeg | null)?.written.catch((lost: unknown) => (legLost = lost ?? new Error('the bank leg was not recorded')));
     // BANK_UNAVAILABLE is the adapter's word that nothing was executed (not reached, or
     // refused before processing).
-    if (!sentToBank || (isAppError(error) && error.code === 'BANK_UNAVAILABLE')) throw error;
-    log.error({ err: error, transactionId: order.referenceId }, 'transfer in doubt after an error past sending');
-    return { status: 'UNKNOWN', bankReference: null, bankResponseCode: null, bankMessage: 'The outcome is not known yet; it will be resolved by status inquiry.' };
+    if (legLost === null && (!sentToBank || (isAppError(error) && error.code === 'BANK_UNAVAILABLE'))) throw error;
+    log.error({ err: legLost ?? error, transactionId: order.referenceId }, 'transfer in doubt after an error past sending');
+    return { outcome: IN_DOUBT, leg: null };
   }
 }
 
@@ -382,7 +414,22 @@ async function takeBackOwn(deps: CreateTransferDeps, clientId: string, transacti
   await writeNowOrLater('release of a reservation whose write failed', transactionId, takeBack);
 }
 
-async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, route: TransferRoute, outcome: TransferOutcome, routing: RoutingDecision[], audit: ExchangeAudit): Promise<TransferReply> {
+/**
+ * Stores and answers the bank's outcome. With the `leg` that brought it pending, the outcome and
+ * the exchange's completion are written after the leg (usually one chain group, one COMMIT), and
+ * neither is written when the database refuses the leg. Once the leg is durable (the database or
+ * the spool took it) the outcome is stored and answered as the bank gave it; when nothing took the
+ * leg, the transfer is stored and answered in doubt instead, never as the bank said.
+ */
+async function recordOutcome(
+  deps: CreateTransferDeps,
+  payment: PaymentRecord,
+  route: TransferRoute,
+  outcome: TransferOutcome,
+  routing: RoutingDecision[],
+  audit: ExchangeAudit,
+  leg: PendingLeg | null,
+): Promise<TransferReply> {
   const now = deps.clock();
   const result = buildResult({ ...payment, bank: route.partner, operation: route.operation }, outcome, now, routing);
   const httpStatus = httpStatusOf(outcome.status);
@@ -390,21 +437,41 @@ async function recordOutcome(deps: CreateTransferDeps, payment: PaymentRecord, r
   // Conditional on the payment still being in doubt, so a late run (below) never overwrites a
   // final state the resolver or a bank notification stored meanwhile. The ERP's callback is
   // queued by whichever process stores the final state.
-  const store = async (): Promise<boolean> => {
+  const store = async (after?: ChainDependency): Promise<boolean> => {
     const stored = await deps.payments.storeSendOutcome(
       payment.id,
       { state: outcome.status, bankReference: outcome.bankReference, resultJson: JSON.stringify(result), httpStatus, bankExternalId: outcome.externalId },
       now,
       payment,
+      after,
     );
     if (stored && final) await deps.finals?.notify(payment.clientId, result);
     return stored;
   };
+  // The first try of the outcome's write: beside its leg when there is one (kept unless refused
+  // for the leg: the leg then went to the spool, and the outcome is written now on its own).
+  let firstTry: Promise<boolean> | null = null;
+  if (leg) {
+    const besideLeg = store(leg.dependency);
+    const [written, stored] = await Promise.allSettled([leg.written, besideLeg, audit.answer(httpStatus, result, leg.dependency)]);
+    if (written.status === 'rejected') {
+      // Nothing took the leg, so neither its outcome nor its answer was written: in doubt.
+      log.error({ err: written.reason, transactionId: payment.transactionId }, 'transfer in doubt: its bank leg could not be recorded');
+      return recordOutcome(deps, payment, route, IN_DOUBT, routing, audit, null);
+    }
+    if (!(stored.status === 'rejected' && stored.reason instanceof DependencyRefusedError)) firstTry = besideLeg;
+  }
+  const write = (): Promise<boolean> => {
+    const attempt = firstTry ?? store();
+    firstTry = null;
+    return attempt;
+  };
   // The bank has answered: tell the ERP the truth even if the store cannot take it now, and
   // store it as soon as the store (or, after a failover, another database node) takes it, so
   // a resend meets the stored answer rather than 409 until the resolver asks the bank.
-  // The exchange's audit record is completed with this answer beside it (usually one chain group).
-  await Promise.all([writeNowOrLater('transfer outcome', payment.transactionId, store, { status: outcome.status }), audit.answer(httpStatus, result)]);
+  // The exchange's audit record is completed with this answer beside it (usually one chain
+  // group); written beside the leg already, answer() writes nothing more.
+  await Promise.all([writeNowOrLater('transfer outcome', payment.transactionId, write, { status: outcome.status }), audit.answer(httpStatus, result)]);
   return { httpStatus, result, replayed: false };
 }
 

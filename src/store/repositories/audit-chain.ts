@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { sameSecretText, type KeyRing } from '../../security/index.js';
 import { hostname } from 'node:os';
-import type { Db, Queryable, TransactionSession } from '../types.js';
+import { DependencyRefusedError, type ChainDependency, type Db, type Queryable, type TransactionSession } from '../types.js';
 import { toNumber } from './row-values.js';
 
 /**
@@ -106,10 +106,17 @@ interface Head {
   hash: string;
 }
 
+/** What an append is to others: a dependency (`as`), or a dependent (`after`). */
+export interface AppendOptions {
+  as?: ChainDependency;
+  after?: ChainDependency;
+}
+
 /** One record waiting for its link. */
 interface PendingAppend {
   kind: LinkKind;
   write: RecordWrite;
+  after: ChainDependency | undefined;
   resolve: (recordId: number | null) => void;
   reject: (error: unknown) => void;
 }
@@ -166,16 +173,35 @@ export class ChainWriter {
    * a failed COMMIT fails the whole group (it may have committed: the caller treats it like any
    * failed audit write). After any failure the head is re-read from the database before the
    * next append, so an ambiguous commit cannot fork the chain.
+   *
+   * `options.after`: this append depends on another (`as` of an earlier append to this chain):
+   * in one group both commit in one transaction or neither; written on their own, it is refused
+   * (DependencyRefusedError, nothing written) when its dependency was, or was never appended.
    */
-  append(kind: LinkKind, write: (tx: Queryable) => Promise<Written>): Promise<number>;
+  append(kind: LinkKind, write: (tx: Queryable) => Promise<Written>, options?: AppendOptions): Promise<number>;
   /**
    * With a write that may find nothing to record (null: its conditional UPDATE matched no row):
    * then no link is appended; or that records several (each its link): the last one's id.
    */
-  append(kind: LinkKind, write: RecordWrite): Promise<number | null>;
-  append(kind: LinkKind, write: RecordWrite): Promise<number | null> {
+  append(kind: LinkKind, write: RecordWrite, options?: AppendOptions): Promise<number | null>;
+  append(kind: LinkKind, write: RecordWrite, options: AppendOptions = {}): Promise<number | null> {
+    const { as, after } = options;
+    if (after && after.lane !== this) return Promise.reject(new DependencyRefusedError(after.refusal?.error ?? new Error('its dependency was not appended to this chain')));
+    if (as) {
+      if (as.lane) return Promise.reject(new Error('a chain dependency names one append'));
+      as.lane = this;
+    }
     return new Promise<number | null>((resolve, reject) => {
-      this.queue.push({ kind, write, resolve, reject });
+      this.queue.push({
+        kind,
+        write,
+        after,
+        resolve,
+        reject: (error) => {
+          if (as) as.refusal = { error };
+          reject(error);
+        },
+      });
       if (this.draining || this.gathering) return;
       // Begun once this turn's synchronous work and promise jobs are done, so the appends they
       // make share the group's statements instead of each paying a transaction of its own.
@@ -191,9 +217,12 @@ export class ChainWriter {
     this.draining = true;
     try {
       while (this.queue.length > 0) {
-        const group = this.queue.splice(0, MAX_GROUP);
+        // A dependent whose dependency was refused in an earlier group is never written.
+        const group = this.queue.splice(0, MAX_GROUP).filter((one) => !refusedForDependency(one));
         if (group.length > 1 && (await this.appendGroup(group))) continue;
         for (const one of group) {
+          // Alone in order, so a dependency is settled before its dependents: refused, they are too.
+          if (refusedForDependency(one)) continue;
           try {
             one.resolve(await this.appendAlone(one));
           } catch (error) {
@@ -277,6 +306,14 @@ export class ChainWriter {
     ]);
     return { seq: 0, hash: GENESIS };
   }
+}
+
+/** Rejects `one` (true) when the append it depends on was refused. */
+function refusedForDependency(one: PendingAppend): boolean {
+  const refusal = one.after?.refusal;
+  if (!refusal) return false;
+  one.reject(new DependencyRefusedError(refusal.error));
+  return true;
 }
 
 /**
@@ -368,16 +405,21 @@ export class ChainLanes {
   }
 
   /**
-   * To the chain gathering this turn's appends, so they commit as one group (up to a full group);
-   * else to the chain with the fewest appends waiting: an idle one when there is one, else the
-   * shortest group.
+   * A dependent (`options.after`) to its dependency's chain (ChainWriter.append says what it
+   * guarantees). Else to the chain gathering this turn's appends, so they commit as one group (up
+   * to a full group); else to the chain with the fewest appends waiting: an idle one when there
+   * is one, else the shortest group.
    */
-  append(kind: LinkKind, write: (tx: Queryable) => Promise<Written>): Promise<number>;
-  append(kind: LinkKind, write: RecordWrite): Promise<number | null>;
-  append(kind: LinkKind, write: RecordWrite): Promise<number | null> {
+  append(kind: LinkKind, write: (tx: Queryable) => Promise<Written>, options?: AppendOptions): Promise<number>;
+  append(kind: LinkKind, write: RecordWrite, options?: AppendOptions): Promise<number | null>;
+  append(kind: LinkKind, write: RecordWrite, options: AppendOptions = {}): Promise<number | null> {
+    const own = options.after?.lane;
+    if (own && this.lanes.includes(own)) return own.append(kind, write, options);
+    // A dependency never appended (or to another process's chains): the writer refuses it.
+    if (options.after) return this.lanes[0].append(kind, write, options);
     const gathering = this.lanes.find((one) => one.gatheringGroup && one.waiting < MAX_GROUP);
     let lane = gathering ?? this.lanes[0];
     if (!gathering) for (const other of this.lanes) if (other.waiting < lane.waiting) lane = other;
-    return lane.append(kind, write);
+    return lane.append(kind, write, options);
   }
 }

@@ -8,6 +8,7 @@ import type {
   AuditRepository,
   AuditVerifyReport,
   BankCallAudit,
+  ChainDependency,
   Db,
   InboundCompletion,
   InboundExchange,
@@ -120,7 +121,7 @@ export class SqlAuditRepository implements AuditRepository {
    * recorded). The exchange's own row is never changed. A second completion of one exchange is
    * refused by the database (UniqueViolationError).
    */
-  async complete(id: number, c: InboundCompletion): Promise<void> {
+  async complete(id: number, c: InboundCompletion, after?: ChainDependency): Promise<void> {
     const done = storedCompletion(c);
     const responseBody = this.sealer.seal(done.responseBody, completionPlace(id));
     const keyId = this.sealer.keyRing.currentKeyId;
@@ -135,7 +136,7 @@ export class SqlAuditRepository implements AuditRepository {
         [id, done.outcome, done.statusCode, done.errorCode, done.clientId, done.transactionId, done.amount, done.sourceAccount, done.beneficiaryAccount, responseBody, done.completedAt, keyId],
       );
       return { recordId: id, contentDigest: finalDigest(completed(opened, done)) };
-    });
+    }, { after });
     this.openExchanges.delete(id);
   }
 
@@ -154,7 +155,7 @@ export class SqlAuditRepository implements AuditRepository {
     });
   }
 
-  async recordBankCall(call: BankCallAudit, spoolEntry?: string): Promise<number> {
+  async recordBankCall(call: BankCallAudit, spoolEntry?: string, as?: ChainDependency): Promise<number> {
     // Each value exactly as the row will hold it; the digest is taken from these.
     const stored: Omit<StoredBankCall, 'id'> = {
       exchangeId: call.exchangeId,
@@ -196,7 +197,7 @@ export class SqlAuditRepository implements AuditRepository {
         values,
       );
       return { recordId: insertId, contentDigest: bankCallDigest({ ...stored, id: insertId }) };
-    });
+    }, { as });
   }
 
   /**

@@ -3,6 +3,7 @@ import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
 import { UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlValue } from '../types.js';
 import type { ChainLanes, Written } from './audit-chain.js';
+import type { ChainDependency } from '../types.js';
 import { chainCoverage } from './chain-coverage.js';
 import { eventPlace, lastTrustedEvent, paymentEventDigest, paymentHistory, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentSnapshot } from './payment-events.js';
 import { amountMinor } from './amount-minor.js';
@@ -242,12 +243,16 @@ export class SqlPaymentRepository implements PaymentRepository {
    * built from `known` (the row as the write left it, if nothing else changed it since event
    * `known.seq - 1`) when given, else from the row read back.
    */
-  private async changed(cause: PaymentEventCause, id: number, change: (tx: Queryable) => Promise<boolean>, now: number, known?: KnownEvent): Promise<boolean> {
+  private async changed(cause: PaymentEventCause, id: number, change: (tx: Queryable) => Promise<boolean>, now: number, known?: KnownEvent, after?: ChainDependency): Promise<boolean> {
     if (!this.chain) throw new Error('this store has no audit chain: payments cannot be written');
-    const written = await this.chain.append('payment_event', async (tx) => {
-      if (!(await change(tx))) return null;
-      return known ? this.appendKnownEvent(tx, cause, id, now, known) : this.appendEvent(tx, cause, id, now);
-    });
+    const written = await this.chain.append(
+      'payment_event',
+      async (tx) => {
+        if (!(await change(tx))) return null;
+        return known ? this.appendKnownEvent(tx, cause, id, now, known) : this.appendEvent(tx, cause, id, now);
+      },
+      { after },
+    );
     return written !== null;
   }
 
@@ -454,12 +459,12 @@ export class SqlPaymentRepository implements PaymentRepository {
     return this.write('settle', id, update, now, ", review_since = NULL", " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')");
   }
 
-  async storeSendOutcome(id: number, update: PaymentUpdate, now: number, since?: PaymentRecord): Promise<boolean> {
+  async storeSendOutcome(id: number, update: PaymentUpdate, now: number, since?: PaymentRecord, after?: ChainDependency): Promise<boolean> {
     const final = update.state === 'SUCCESS' || update.state === 'FAILED';
     const clean = storable(update);
     // The event from `since` and the values written: no read of the row (appendKnownEvent says why that is safe).
     const known = since?.id === id && since.eventSeq !== undefined ? { seq: since.eventSeq + 1, snapshot: snapshotAfter(since, clean, final ? { reviewSince: null } : {}) } : undefined;
-    return this.write('send', id, clean, now, final ? ', review_since = NULL' : '', " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')", known);
+    return this.write('send', id, clean, now, final ? ', review_since = NULL' : '', " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')", known, after);
   }
 
   async enterReview(id: number, now: number): Promise<void> {
@@ -490,7 +495,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     return rows.length === 1 ? this.checkedRecord(rows[0]) : null;
   }
 
-  private async write(cause: PaymentEventCause, id: number, dirty: PaymentUpdate, now: number, extraSet: string, condition = '', known?: KnownEvent): Promise<boolean> {
+  private async write(cause: PaymentEventCause, id: number, dirty: PaymentUpdate, now: number, extraSet: string, condition = '', known?: KnownEvent, after?: ChainDependency): Promise<boolean> {
     const update = storable(dirty);
     const assignments: string[] = [];
     const params: SqlValue[] = [];
@@ -521,6 +526,7 @@ export class SqlPaymentRepository implements PaymentRepository {
       },
       now,
       known,
+      after,
     );
   }
 

@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RecentClients } from '../../../src/pipeline/auth/index.js';
 import { InternalAuditTrail } from '../../../src/audit/index.js';
 import type { BankCallContext, TransferOutcome } from '../../../src/banks/types.js';
@@ -10,7 +13,12 @@ import { BankIdBlocks } from '../../../src/domain/transfers/bank-transaction-id.
 import type { TransferResult } from '../../../src/domain/transfers/transfer-result.js';
 import type { TransferRequest } from '../../../src/domain/transfers/transfer-schema.js';
 import { AppError } from '../../../src/errors/index.js';
+import { InDoubtResolver } from '../../../src/domain/transfers/in-doubt-resolver.js';
+import { withAuditFailureCount } from '../../../src/metrics/index.js';
+import { AuditSpool, createStore, withAuditSpool } from '../../../src/store/index.js';
 import { UniqueViolationError, type AuditRepository, type PaymentRepository } from '../../../src/store/types.js';
+import { TEST_AUDIT_KEYS } from '../../support/audit-keys.js';
+import { countingSessions } from '../../support/counting-db.js';
 import { forEachBackend } from '../../support/databases.js';
 import { captureLogs } from '../../support/log-capture.js';
 import { ScriptedBank, type ScriptedCall, type TransferOrder } from '../../support/scripted-bank.js';
@@ -220,6 +228,122 @@ forEachBackend('createTransfer', (db) => {
     expect(completed.writer_id).to.equal(settled.writer_id);
     expect(Number(completed.recorded_at)).to.equal(Number(settled.recorded_at));
     expect(Number(completed.seq)).to.equal(Number(settled.seq) + 1);
+  });
+
+  type Link = { writer_id: string; seq: number | string; recorded_at: number | string };
+  /** The chain links of a transfer's bank leg (not the token's), its outcome (event 2) and its exchange's completion. */
+  async function legOutcomeCompletion(transactionId: string): Promise<Link[]> {
+    const [exchange] = await exchanges(transactionId);
+    const q = store().db;
+    const [leg] = await q.query<Link>(
+      "SELECT c.writer_id, c.seq, c.recorded_at FROM audit_chain c JOIN audit_bank_calls b ON b.id = c.record_id WHERE c.kind = 'bank_call' AND b.exchange_id = ? AND b.operation LIKE 'transfer%'",
+      [exchange.id],
+    );
+    const [outcome] = await q.query<Link>(
+      "SELECT c.writer_id, c.seq, c.recorded_at FROM audit_chain c JOIN payment_events e ON e.id = c.record_id WHERE c.kind = 'payment_event' AND e.payment_id = ? AND e.seq = 2",
+      [(await payment(transactionId))!.id],
+    );
+    const [completion] = await q.query<Link>("SELECT writer_id, seq, recorded_at FROM audit_chain WHERE kind = 'complete' AND record_id = ?", [exchange.id]);
+    return [leg, outcome, completion];
+  }
+
+  it('commits the transfer\'s bank leg, its outcome and the exchange\'s completion in one chain transaction after the bank answered', async () => {
+    // The suite's database, through a store whose chain transactions are counted.
+    const { db: counting, transactions } = countingSessions(store().db);
+    const counted = createStore(counting, { auditKeys: TEST_AUDIT_KEYS });
+    let whenAnswered = -1;
+    main.answerTransfer(async () => {
+      whenAnswered = transactions();
+      return outcome('SUCCESS');
+    });
+    const request = onUs();
+    const audit = new InternalAuditTrail(counted.audit, { method: 'TEST', path: `/test/transfers/${request.transactionId}`, requestBody: request }, () => now);
+    const reply = await createTransfer(deps(counted.payments), request, { clientId: client, audit });
+    expect(reply).to.include({ httpStatus: 201, replayed: false });
+    expect(transactions() - whenAnswered, 'the leg, the outcome and the completion: one transaction').to.equal(1);
+    const [leg, settled, completed] = await legOutcomeCompletion(request.transactionId);
+    expect([settled.writer_id, completed.writer_id]).to.deep.equal([leg.writer_id, leg.writer_id]);
+    expect([Number(settled.recorded_at), Number(completed.recorded_at)]).to.deep.equal([Number(leg.recorded_at), Number(leg.recorded_at)]);
+    expect([Number(settled.seq), Number(completed.seq)]).to.deep.equal([Number(leg.seq) + 1, Number(leg.seq) + 2]);
+    expect((await payment(request.transactionId))!).to.include({ state: 'SUCCESS', httpStatus: 201 });
+  });
+
+  const rename = (from: string, to: string) => store().db.execute(db.backend === 'sqlite' ? `ALTER TABLE ${from} RENAME TO ${to}` : `RENAME TABLE ${from} TO ${to}`);
+
+  it('stores and answers a transfer in doubt, never as the bank said, when the database refuses its bank leg; the resolver settles it later', async () => {
+    // The bank executes the transfer; meanwhile the table its leg goes to is gone (and this
+    // audit has no spool), so the leg cannot be recorded, while the outcome's write would succeed.
+    main.answerTransfer(async () => {
+      await rename('audit_bank_calls', 'audit_bank_calls_away');
+      return outcome('SUCCESS');
+    });
+    const request = onUs();
+    const refusals: string[] = [];
+    const counted = withAuditFailureCount(store().audit, (operation) => void refusals.push(operation));
+    const audit = new InternalAuditTrail(counted, { method: 'TEST', path: `/test/transfers/${request.transactionId}`, requestBody: request }, () => now);
+    let reply: TransferReply;
+    try {
+      reply = await createTransfer(deps(), request, { clientId: client, audit });
+    } finally {
+      await rename('audit_bank_calls_away', 'audit_bank_calls').catch(() => undefined);
+    }
+    expect(reply).to.include({ httpStatus: 202, replayed: false });
+    expect(reply.result.status).to.equal('UNKNOWN');
+    expect(refusals, 'the leg\'s refusal counted; the completion not written for it is not a refusal of the store').to.deep.equal(['bank_call']);
+    const stored = (await payment(request.transactionId))!;
+    expect(stored).to.include({ state: 'UNKNOWN', httpStatus: 202 });
+    const history = await store().db.query<{ state: string }>('SELECT state FROM payment_events WHERE payment_id = ? ORDER BY seq', [stored.id]);
+    expect(history.map((event) => event.state), 'never stored as the bank said').to.deep.equal(['SENDING', 'UNKNOWN']);
+    const [exchange] = await exchanges(request.transactionId);
+    expect(exchange).to.include({ outcome: 'completed', statusCode: 202 });
+    expect(JSON.parse(exchange.responseBody!).status, 'the completion holds the answer given').to.equal('UNKNOWN');
+    expect(notified, 'no final callback').to.deep.equal([]);
+    expect(main.transfersSent()).to.have.length(1);
+
+    // The status inquiry settles it, as any transfer in doubt (asked of the same partner).
+    const inquired = new ScriptedBank(main.partner).answerStatus({ status: 'SUCCESS', bankReference: `REF-${serial}`, bankResponseCode: '00', bankMessage: 'OK' });
+    const router = new BankRouter([{ name: main.partner, bic: 'CENAIDJA', priority: 1, accounts: [SOURCE], idNamespace: `CENAIDJA:${main.partner}`, idFormat: 'legacy', adapter: inquired }], LIMITS);
+    const resolver = new InDoubtResolver(
+      { payments: store().payments, audit: store().audit, router, clock: () => now, finals },
+      { intervalMs: 0, sendingStaleMs: 60_000, dayCloseWib: '06:00', reviewAfterMs: 3_600_000 },
+    );
+    await resolver.runOnce();
+    expect((await payment(request.transactionId))!).to.include({ state: 'SUCCESS' });
+    expect(notified.map((n) => n.result.status)).to.deep.equal(['SUCCESS']);
+    expect(main.transfersSent().length + inquired.transfersSent().length, 'never sent again').to.equal(1);
+    expect(inquired.unused().statuses).to.equal(0);
+  });
+
+  it('stores and answers the bank\'s outcome when the database refuses its bank leg and the spool takes it, as when the database is down', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gerbang-leg-spool-'));
+    const spool = new AuditSpool(dir, db.url(), TEST_AUDIT_KEYS);
+    main.answerTransfer(async () => {
+      await rename('audit_bank_calls', 'audit_bank_calls_away');
+      return outcome('SUCCESS');
+    });
+    const request = onUs();
+    const audit = new InternalAuditTrail(withAuditSpool(store().audit, spool), { method: 'TEST', path: `/test/transfers/${request.transactionId}`, requestBody: request }, () => now);
+    let reply: TransferReply;
+    try {
+      reply = await createTransfer(deps(), request, { clientId: client, audit });
+    } finally {
+      await rename('audit_bank_calls_away', 'audit_bank_calls').catch(() => undefined);
+    }
+    try {
+      expect(reply).to.include({ httpStatus: 201, replayed: false });
+      expect((await payment(request.transactionId))!).to.include({ state: 'SUCCESS', httpStatus: 201 });
+      expect(notified.map((n) => n.result.status)).to.deep.equal(['SUCCESS']);
+      // The completion, refused beside the leg, was written again on its own: the answer given.
+      const [exchange] = await exchanges(request.transactionId);
+      expect(exchange).to.include({ outcome: 'completed', statusCode: 201 });
+      expect(exchange.bankCalls, 'the leg is in the spool, not the database').to.have.length(0);
+      expect(spool.backlog()).to.equal(1);
+      expect(await spool.replay(store().audit)).to.equal(1);
+      const [replayed] = await exchanges(request.transactionId);
+      expect(replayed.bankCalls.map((call) => call.operation)).to.deep.equal(['transfer-intrabank']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('sends the interbank fields of the request as the bank wants them', async () => {
