@@ -12,6 +12,7 @@ import { BankLatencyDays } from './bank-latency-days.js';
 import { buildConsoleApp } from './console-app.js';
 import { OVERVIEW_DAYS } from './routes/overview-routes.js';
 import { apiStatementReader, NO_STATEMENTS, type StatementReader } from './statement-reader.js';
+import { startSealSweep } from './seal-sweep.js';
 
 const log = getLogger('console');
 
@@ -28,11 +29,14 @@ export interface StartConsoleOptions {
   store?: Store;
   /** Reads statements for the reconciliation page; default: through the API of GERBANG_CONSOLE_API_*, if set. */
   statements?: StatementReader;
+  /** Seal the reconciliation's closed days in the background (seal-sweep.ts); default true. */
+  sealSweep?: boolean;
 }
 
 /**
  * Starts the finance console on its own port (HTTPS when a certificate is configured): store
- * (migrated when configured), app, server, and a sweep of idle sessions every minute.
+ * (migrated when configured), app, server, a sweep of idle sessions every minute, and the sweep
+ * sealing the reconciliation's closed days (seal-sweep.ts).
  */
 export async function startConsole(config: ConsoleConfig, options: StartConsoleOptions = {}): Promise<ConsoleServer> {
   const clock = options.clock ?? Date.now;
@@ -60,6 +64,7 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
       if (ownStore) checkpoint(store.db.description, store.audit.ownHeads());
     }, 60_000);
     sweep.unref();
+    const sealing = options.sealSweep === false ? null : startSealSweep(store.paymentSearch, clock);
     const port = (server.address() as AddressInfo).port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `${config.tls ? 'https' : 'http'}://${host}:${port}/console`;
@@ -70,6 +75,7 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
       store,
       close: async () => {
         clearInterval(sweep);
+        await sealing?.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);

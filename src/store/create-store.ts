@@ -47,7 +47,8 @@ export interface StoreOptions {
 export function createStore(db: Db, options: StoreOptions = {}): Store {
   const keys = options.auditKeys ?? null;
   const audit = new SqlAuditRepository(db, { keys, writerId: options.auditWriterId });
-  const paymentSearch = new SqlPaymentSearchRepository(db, keys);
+  // Day seals of the reconciliation are written with their change records on the audit's chains (migration 031).
+  const paymentSearch = new SqlPaymentSearchRepository(db, keys, audit.chain);
   const checkpoint = options.checkpoint;
   if (checkpoint) audit.chain.checkpointRecordChanges((heads) => checkpoint(db.description, heads));
   return {

@@ -499,7 +499,7 @@ export interface AuditQuery {
 export interface AuditChainBreak {
   writerId: string | null;
   seq: number | null;
-  table: 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'audit_purges' | 'audit_purged_exchanges' | 'payments' | 'payment_events' | 'console_audit' | 'console_users' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'client_credentials' | 'client_account_grants' | 'client_callbacks' | 'chain_coverage' | 'record_changes' | 'checkpoints';
+  table: 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'audit_purges' | 'audit_purged_exchanges' | 'payments' | 'payment_events' | 'console_audit' | 'console_users' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'client_credentials' | 'client_account_grants' | 'client_callbacks' | 'chain_coverage' | 'record_changes' | 'checkpoints' | 'reconciliation_seals';
   recordId: number | null;
   problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated' | 'forged' | 'vanished' | 'rolled-back';
   detail: string;
@@ -939,6 +939,14 @@ export interface PaymentSearchRepository {
    * frozen and may be the same objects as an earlier read's.
    */
   fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }>;
+  /**
+   * The console's sweep: seals the closed days of the last month of accounts that have payments
+   * (reconciliation-seals.ts), at most `budgetRows` rows proved one by one per run, `stop` asked
+   * between accounts. What it did, for the log.
+   */
+  sealClosedDays(now: number, budgetRows?: number, stop?: () => boolean): Promise<{ accounts: number; rowsProved: number; sealed: number; left: boolean }>;
+  /** Rows the reconciliation proved one by one (opened and checked) since the store started: what day seals spare. */
+  readonly rowsProvedOneByOne: number;
   /** Other clients' SUCCESS payments with the same transactionId: a possible double payment. */
   duplicatesOf(payment: PaymentRecord): Promise<PaymentRecord[]>;
   /** Every bank that has a payment, for the list's bank filter. */

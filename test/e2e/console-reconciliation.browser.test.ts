@@ -249,4 +249,36 @@ describe('Finance console: reconciliation in a browser', function () {
       });
     }
   });
+
+  describe('a payment written back in the database to its state before its last event (#14)', () => {
+    let rolledBack: { transactionId: string; id: number };
+
+    before(async () => {
+      // In doubt (the bank's timeout), then settled as the resolver would, its SUCCESS an event of its history.
+      gw.simulator.failNext({ code: 'ESB-82-024', execute: true });
+      const transfer = sampleTransfer({ amount: '7100000.00', sourceAccountNumber: ACCOUNT, beneficiaryName: 'PT Sumber Makmur' });
+      await gw.request('/v1/transfers', { headers: { authorization: `Bearer ${await gw.token(payer)}` }, json: transfer });
+      const payment = await gw.store.payments.find(payer.clientId, transfer.transactionId as string);
+      expect(payment?.state).to.equal('UNKNOWN');
+      rolledBack = { transactionId: transfer.transactionId as string, id: payment!.id };
+      const [before] = await gw.store.db.query<Record<string, string | number | null>>('SELECT * FROM payments WHERE id = ?', [rolledBack.id]);
+      expect(await gw.store.payments.update(rolledBack.id, { state: 'SUCCESS' }, Date.now())).to.equal(true);
+      // As an attacker with the database but no key would: the row copied while in doubt written
+      // back whole (its MAC still holds: it was the gateway's once).
+      const columns = Object.keys(before);
+      await gw.store.db.execute(`UPDATE payments SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, [...Object.values(before), rolledBack.id]);
+      await signIn(con);
+    });
+
+    it('is marked as changed outside Gerbang, naming its last event', async () => {
+      await page.goto(`${con.url}/lang?to=en&back=/console/payments`);
+      await page.goto(`${con.url}/reconciliation?account=${ACCOUNT}&from=${typedDay(Date.now() - DAY_MS)}&to=${typedDay(Date.now())}`);
+      expect(await kindOf(`#payment-${rolledBack.id}`)).to.equal('forged');
+      expect(await page.textContent(`#payment-${rolledBack.id} .integrity-failed`)).to.contain('CHANGED OUTSIDE GERBANG');
+      expect(await page.textContent(`#payment-${rolledBack.id} .integrity-problem`))
+        .to.contain(`payments id ${rolledBack.id}`)
+        .and.to.contain('state "UNKNOWN" where its last event')
+        .and.to.contain('says "SUCCESS"');
+    });
+  });
 });

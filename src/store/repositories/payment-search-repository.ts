@@ -19,15 +19,18 @@ import type {
 import { PAYMENT_STATES } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
 import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, toPaymentRecord, type PaymentRow } from './payment-repository.js';
-import { chainCoverage } from './chain-coverage.js';
+import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
-import { lastTrustedEvents, paymentHistory, snapshotOfRow } from './payment-events.js';
+import { dayStart, daySeal, jakartaDay, sealHolds, tagsPaidBetween, trustedSeals, writeSeals, type NewSeal, type SealedValues } from './reconciliation-seals.js';
+import type { ChainLanes } from './audit-chain.js';
+import { lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
+import { getLogger } from '../../log/index.js';
 import type { Queryable } from '../types.js';
 import { paymentPlace, place, ValueSealer, type SealPlace } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
 import { BATCH_COLUMNS, toBatch, type BatchRow } from './transfer-batch-repository.js';
-import { toNumber } from './row-values.js';
+import { toNumber, toStringOrNull } from './row-values.js';
 import { fieldsContain, GRAM_LENGTH, gramHash, trigramsOf, unindexedPayments } from './payment-search-grams.js';
 import { AppError, IntegrityError } from '../../errors/index.js';
 import { jakartaDate } from '../../time/index.js';
@@ -130,7 +133,49 @@ const RECONCILED_COLUMN_NAMES = [
   'mac',
 ] as const satisfies readonly (keyof PaymentRow)[];
 const RECONCILED_COLUMNS = RECONCILED_COLUMN_NAMES.join(', ');
-type ReconciledRow = Pick<PaymentRow, (typeof RECONCILED_COLUMN_NAMES)[number]>;
+/**
+ * A reconciliation's row with its payment's last event seq (null: none), read beside it: part of
+ * what its proof held (its state against that event) and of the day's seal, so a payment that
+ * moved on since (a later event) is proved again even if its row was written back as it was.
+ */
+type ReconciledRow = Pick<PaymentRow, (typeof RECONCILED_COLUMN_NAMES)[number]> & { last_seq: number | null };
+const PROVED_COLUMN_NAMES = [...RECONCILED_COLUMN_NAMES, 'last_seq'] as const;
+
+/** A row's values in the order a day seal covers them (reconciliation-seals.ts): every one a proof reads. */
+function sealedValuesOf(row: ReconciledRow): SealedValues {
+  return [
+    toNumber(row.id), toNumber(row.created_at), row.state, row.amount, row.transaction_id, toStringOrNull(row.bank_transaction_id), toStringOrNull(row.bank_transaction_date),
+    toStringOrNull(row.bank_external_id), row.source_account, row.client_id, row.request_hash, row.currency, row.mac_key_id, row.mac, row.last_seq,
+  ];
+}
+
+/** One statement of a reconciliation's read: its rows and the span of created_at they cover whole (`whole`: none left past the bound). */
+interface ReconciledSpan {
+  rows: ReconciledRow[];
+  from: number;
+  to: number;
+  whole: boolean;
+}
+
+/** What one reconciliation carries from span to span: the account asked for, the coverage of payment histories, the days to seal. */
+interface Reconciling {
+  account: string;
+  now: number;
+  coverage: Coverage | null;
+  seals: NewSeal[];
+}
+
+/**
+ * How long after a Jakarta day ended it is sealed: payments still sending at midnight mostly
+ * settle within it. A payment of a sealed day that changes later only costs its day's seal.
+ */
+const SEAL_MARGIN_MS = 3_600_000;
+/** How many closed days back the sweep seals (a month's reconciliation and a day more). */
+const SWEEP_DAYS = 32;
+/** Payment ids per statement reading last event seqs (under SQLite's 999 parameters of old builds too). */
+const SEQ_CHUNK = 900;
+
+const log = getLogger('store');
 /** A payment as the console's pages read it: with amount_minor, which the list sums, filters and sorts on. */
 const LISTED_COLUMNS = `${PAYMENT_COLUMNS}, amount_minor`;
 type ListedRow = PaymentRow & { amount_minor?: number | string };
@@ -142,6 +187,18 @@ type ListedRow = PaymentRow & { amount_minor?: number | string };
 const KEPT_PROOFS_LIMIT = 2 * RECONCILE_LIMIT;
 /** How much of a reconciliation's period one statement reads (see reconciledSpans): a month in ten reads. */
 const RECONCILE_SPAN_MS = 3 * DAY_MS;
+
+/** What one run of the seal sweep did (SqlPaymentSearchRepository.sealClosedDays). */
+export interface SealSweep {
+  /** Accounts whose unsealed days were read. */
+  accounts: number;
+  /** Rows proved one by one. */
+  rowsProved: number;
+  /** Day seals written. */
+  sealed: number;
+  /** Stopped by its budget (or asked to) before every account was looked at. */
+  left: boolean;
+}
 
 /** A search's date range on created_at, as whereOf filters. */
 function dateFilters(search: PaymentSearch): [condition: string, value: SqlValue | undefined][] {
@@ -213,6 +270,37 @@ function amountMinorProblem(row: ListedRow): string | null {
   return `payments id ${toNumber(row.id)} (${row.client_id} / ${row.transaction_id}) was altered: its amount_minor ${String(row.amount_minor)} is not its amount ${JSON.stringify(row.amount)}`;
 }
 
+/**
+ * The days of a span's rows that the span holds whole, each with its rows' places in (created_at,
+ * id) order: every Jakarta day between the span's bounds, and not the last row's day when rows
+ * were left past the bound.
+ */
+function wholeDays(span: ReconciledSpan): Map<number, number[]> {
+  const days = new Map<number, number[]>();
+  const rows = span.rows;
+  const cut = span.whole || rows.length === 0 ? null : jakartaDay(toNumber(rows[rows.length - 1].created_at));
+  rows.forEach((row, i) => {
+    const day = jakartaDay(toNumber(row.created_at));
+    if (day === cut || dayStart(day) < span.from || dayStart(day + 1) > span.to) return;
+    const at = days.get(day);
+    if (at === undefined) days.set(day, [i]);
+    else at.push(i);
+  });
+  for (const at of days.values()) at.sort((a, b) => toNumber(rows[a].created_at) - toNumber(rows[b].created_at) || toNumber(rows[a].id) - toNumber(rows[b].id));
+  return days;
+}
+
+/** A payment's snapshot as a reconciliation read it: `last`'s, with the fields the reconciliation reads taken from the row. */
+function asRead(row: ReconciledRow, last: PaymentSnapshot): PaymentSnapshot {
+  return {
+    ...last,
+    state: row.state,
+    bankTransactionId: toStringOrNull(row.bank_transaction_id),
+    bankTransactionDate: toStringOrNull(row.bank_transaction_date),
+    bankExternalId: toStringOrNull(row.bank_external_id),
+  };
+}
+
 /** Count and sum of proved payments: the sum of those that hold, by the amount their MAC covers; the others counted as changed. */
 function provedTotals(records: PaymentRecord[]): { count: number; totalMinor: bigint; proof: 'proved'; changed: number } {
   const holding = records.filter((record) => record.integrityProblem === undefined);
@@ -229,13 +317,94 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /** Started on the first reconciliation, ended by close(). */
   #checks: ReconciliationChecks | null = null;
   /** The reconciliation's rows proved so far, by the exact values read (ProvedRows: why a changed row is never taken from it). */
-  readonly #proved = new ProvedRows<ReconciledRow, ReconciledPayment>(RECONCILED_COLUMN_NAMES, KEPT_PROOFS_LIMIT);
+  readonly #proved = new ProvedRows<ReconciledRow, ReconciledPayment>(PROVED_COLUMN_NAMES, KEPT_PROOFS_LIMIT);
+  /** Rows proved one by one so far (account opened, MAC and history checked): what day seals spare. */
+  #provedOneByOne = 0;
+  /** The sweep's place among the account tags (sealClosedDays), so each run goes on from the last. */
+  #sweptTag = '';
+  /** Day seals this store wrote. */
+  #sealsWritten = 0;
 
+  /**
+   * @param chain this process's audit chain, to write day seals with their change records; null: none written
+   */
   constructor(
     private readonly db: Db,
     keys: KeyRing | null = null,
+    private readonly chain: ChainLanes | null = null,
+    private readonly clock: () => number = Date.now,
   ) {
     this.sealer = new ValueSealer(keys);
+  }
+
+  /** How many reconciliation rows this store proved one by one (opened and checked), since it started. */
+  get rowsProvedOneByOne(): number {
+    return this.#provedOneByOne;
+  }
+
+  /**
+   * The console's sweep (#16): seals the closed days of the last SWEEP_DAYS of every account that
+   * has payments then, so a clerk's first opening of a month finds its days sealed. Per account
+   * tag (from where the last run stopped): the days with payments and no trusted seal; when there
+   * are some, one row of the tag is opened to learn its account (which must give that tag under a
+   * ring key), and that account's reconciliation is read from its first such day (fromAccount:
+   * each such day proved row by row, and sealed when it held). Stops once `budgetRows` rows were
+   * proved one by one, or when `stop` says so; sealed days are only read, not proved again.
+   */
+  async sealClosedDays(now: number, budgetRows = RECONCILE_LIMIT, stop: () => boolean = () => false): Promise<SealSweep> {
+    const swept: SealSweep = { accounts: 0, rowsProved: 0, sealed: 0, left: false };
+    if (this.chain === null) return swept;
+    const lastDay = jakartaDay(now - SEAL_MARGIN_MS) - 1;
+    const firstDay = lastDay - SWEEP_DAYS + 1;
+    const [from, to] = [dayStart(firstDay), dayStart(lastDay + 1)];
+    const tags = await tagsPaidBetween(this.db, from, to);
+    const after = this.#sweptTag;
+    const proved = this.#provedOneByOne;
+    const sealed = this.#sealsWritten;
+    for (const tag of [...tags.filter((t) => t > after), ...tags.filter((t) => t <= after)]) {
+      if (this.#provedOneByOne - proved >= budgetRows || stop()) {
+        swept.left = true;
+        break;
+      }
+      this.#sweptTag = tag;
+      const days = await this.db.query<{ d: number | string }>(
+        `SELECT DISTINCT ${dayExpression(this.db, 'created_at')} AS d FROM payments WHERE source_account_tag = ? AND created_at >= ? AND created_at < ?`,
+        [tag, from, to],
+      );
+      const trusted = await trustedSeals(this.db, this.sealer, tag, firstDay, lastDay);
+      const open = days.map((r) => toNumber(r.d)).filter((d) => !trusted.has(d));
+      if (open.length === 0) continue;
+      const account = await this.accountOfTag(tag, from, to);
+      if (account === null) continue;
+      await this.fromAccount(account, dayStart(Math.min(...open)), to);
+      swept.accounts += 1;
+    }
+    swept.rowsProved = this.#provedOneByOne - proved;
+    swept.sealed = this.#sealsWritten - sealed;
+    return swept;
+  }
+
+  /**
+   * The account of the payments tagged `tag` in [from, to): one of them opened, and the account
+   * must give that tag under a ring key (else it is not the tag's, and null, logged: that row is
+   * named when its account's reconciliation is read).
+   */
+  private async accountOfTag(tag: string, from: number, to: number): Promise<string | null> {
+    const [row] = await this.db.query<{ id: number | string; client_id: string; transaction_id: string; created_at: number | string; source_account: string | null }>(
+      'SELECT id, client_id, transaction_id, created_at, source_account FROM payments WHERE source_account_tag = ? AND created_at >= ? AND created_at < ? ORDER BY created_at LIMIT 1',
+      [tag, from, to],
+    );
+    if (row === undefined) return null;
+    const ring = this.sealer.keyRing;
+    let account: string | null = null;
+    try {
+      account = this.sealer.open(row.source_account, paymentPlace('source_account', row));
+    } catch {
+      account = null;
+    }
+    if (account !== null && ring.keyIds.some((keyId) => accountTag(ring, account!, keyId) === tag)) return account;
+    log.warn({ paymentId: toNumber(row.id) }, 'reconciliation seal sweep: a payment whose sealed account does not open to its tag; its account is not sealed by the sweep');
+    return null;
   }
 
   async page(search: PaymentSearch, sort: PaymentSort, cursor: PaymentCursor | null, limit: number, direction: 'after' | 'before' = 'after'): Promise<PaymentPage> {
@@ -317,20 +486,36 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     // its id again, the very lookups the index is there to spare (a month: 3.4 s against 60 ms).
     // Ties on created_at are put in id order below.
     const reads = [
-      ...tags.map((tag) => ({ where: 'source_account_tag = ?', params: [tag], spanMs: RECONCILE_SPAN_MS })),
-      // Rows from before the tags are few, if any: one read.
-      { where: 'source_account_tag IS NULL AND source_account IS NOT NULL', params: [], spanMs: to - from },
+      ...tags.map((tag) => ({ where: 'source_account_tag = ?', params: [tag], spanMs: RECONCILE_SPAN_MS, tag })),
+      // Rows from before the tags are few, if any: one read, never sealed.
+      { where: 'source_account_tag IS NULL AND source_account IS NOT NULL', params: [], spanMs: to - from, tag: null },
     ];
+    const reconciling: Reconciling = { account: sourceAccount, now: this.clock(), coverage: null, seals: [] };
     const rows: ReconciledPayment[] = [];
     let truncated = false;
-    for (const { where, params, spanMs } of reads) {
+    for (const { where, params, spanMs, tag } of reads) {
       for await (const read of this.reconciledSpans(where, params, from, to, spanMs)) {
         if (read === 'truncated') truncated = true;
-        else for (const payment of await this.reconciledPayments(read, sourceAccount)) rows.push(payment);
+        else for (const payment of await this.reconciledPayments(read, tag, reconciling)) rows.push(payment);
       }
     }
+    await this.sealDays(reconciling.seals);
     rows.sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
     return { rows, truncated };
+  }
+
+  /**
+   * Writes the seals of the days a reconciliation proved whole (reconciliation-seals.ts). A write
+   * that fails (two consoles sealing the same day on Galera, a database user not granted the
+   * table) is logged and left: the day is proved row by row next time and sealed then.
+   */
+  private async sealDays(seals: NewSeal[]): Promise<void> {
+    if (this.chain === null || seals.length === 0) return;
+    try {
+      this.#sealsWritten += await writeSeals(this.chain, this.sealer, this.clock(), seals);
+    } catch (error) {
+      log.warn({ err: error, days: seals.length }, 'reconciliation day seals not written; the days are proved row by row until they are');
+    }
   }
 
   /**
@@ -340,7 +525,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * opened again is in ProvedRows already): all of a month held at once, every young-generation
    * collection copied tens of megabytes of rows still alive (GC took 100-200 ms of a month).
    */
-  private async *reconciledSpans(where: string, params: SqlValue[], from: number, to: number, spanMs: number): AsyncGenerator<ReconciledRow[] | 'truncated'> {
+  private async *reconciledSpans(where: string, params: SqlValue[], from: number, to: number, spanMs: number): AsyncGenerator<ReconciledSpan | 'truncated'> {
     const span = (start: number, left: number) =>
       this.db.query<ReconciledRow>(
         `SELECT ${RECONCILED_COLUMNS} FROM payments WHERE ${where} AND created_at >= ? AND created_at < ? ORDER BY created_at LIMIT ?`,
@@ -358,7 +543,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         // Settled before awaited, so a read failing while this span is proved is not an unhandled rejection.
         asked.catch(() => undefined);
       }
-      yield read.slice(0, left);
+      yield { rows: read.slice(0, left), from: start, to: Math.min(to, start + spanMs), whole: read.length <= left };
       if (read.length > left) {
         yield 'truncated';
         return;
@@ -369,34 +554,108 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * The payments of `sourceAccount` among rows read with RECONCILED_COLUMNS, each proved: taken
-   * from ProvedRows when read with exactly the values it was proved with (ProvedRows says why
-   * that is safe), else opened and checked now (ReconciliationChecks) and kept there when it holds.
+   * The payments of the account asked for among one span's rows (read with RECONCILED_COLUMNS
+   * under `tag`; null: rows from before the tags), each proved:
+   * - a whole day of `tag` whose trusted seal its rows hash to (reconciliation-seals.ts) is proved
+   *   as a whole, no row opened;
+   * - else a row read with exactly the values it was proved with is taken from ProvedRows (which
+   *   says why that is safe);
+   * - else it is opened and checked now (ReconciliationChecks: its account and MAC) and held to its
+   *   last event (its state and bank ids as that event says), and kept when it holds.
+   * A closed day whose every row so held, all of the account asked for, is then to be sealed.
    * What is kept in clear is the account asked for, one copy (clerks type it in the form), never
    * an account opened from a row of another.
    */
-  private async reconciledPayments(read: readonly ReconciledRow[], sourceAccount: string): Promise<ReconciledPayment[]> {
-    const payments: (ReconciledPayment | undefined)[] = read.map((row) => this.#proved.get(toNumber(row.id), row));
+  private async reconciledPayments(span: ReconciledSpan, tag: string | null, reconciling: Reconciling): Promise<ReconciledPayment[]> {
+    const read = span.rows;
+    const account = reconciling.account;
+    await this.readLastSeqs(read);
+    const days = tag === null ? new Map<number, number[]>() : wholeDays(span);
+    const trusted = tag === null || days.size === 0 ? new Map() : await trustedSeals(this.db, this.sealer, tag, Math.min(...days.keys()), Math.max(...days.keys()));
+    const payments: (ReconciledPayment | undefined)[] = new Array(read.length);
+    const ring = this.sealer.keyRing;
+    for (const [day, at] of days) {
+      const seal = trusted.get(day);
+      if (seal === undefined || !sealHolds(ring, account, tag!, day, at.map((i) => sealedValuesOf(read[i])), seal)) continue;
+      for (const i of at) payments[i] = Object.freeze(this.reconciled(read[i], account, null));
+      days.delete(day);
+    }
+    for (let i = 0; i < read.length; i += 1) if (payments[i] === undefined) payments[i] = this.#proved.get(toNumber(read[i].id), read[i]);
     const unproved = read.filter((_, i) => payments[i] === undefined);
-    const { accounts, macHolds } = unproved.length === 0 ? { accounts: [], macHolds: [] } : await (this.#checks ??= new ReconciliationChecks(this.sealer.keyRing)).check(unproved);
+    this.#provedOneByOne += unproved.length;
+    const { accounts, macHolds } = unproved.length === 0 ? { accounts: [], macHolds: [] } : await (this.#checks ??= new ReconciliationChecks(ring)).check(unproved);
+    const history = await this.reconciledHistoryProblems(unproved, reconciling);
     let next = 0;
     const found: ReconciledPayment[] = [];
     read.forEach((row, i) => {
       let payment = payments[i];
       if (payment === undefined) {
-        payment = this.reconciled(row, accounts[next], macHolds[next]);
+        const problem = macHolds[next] ? history[next] : paymentMacProblem(ring, row) ?? history[next];
+        payment = this.reconciled(row, accounts[next] ?? this.sealer.open(row.source_account, paymentPlace('source_account', row)), problem);
         next += 1;
-        if (payment.sourceAccount === sourceAccount) {
-          payment.sourceAccount = sourceAccount;
+        if (payment.sourceAccount === account) {
+          payment.sourceAccount = account;
           // Frozen: kept and handed to later reconciliations as it is.
           Object.freeze(payment);
           if (payment.integrityProblem === undefined) this.#proved.set(payment.id, row, payment);
         }
+        payments[i] = payment;
       }
       // The tag narrows; the opened account decides (a tag is 128 bits of an HMAC, the account is the fact).
-      if (payment.sourceAccount === sourceAccount) found.push(payment);
+      if (payment.sourceAccount === account) found.push(payment);
     });
+    // The closed days left (not sealed, or their seal no longer held) whose every row held, all of
+    // this account: sealed at the end of the reconciliation.
+    for (const [day, at] of days) {
+      if (dayStart(day + 1) + SEAL_MARGIN_MS > reconciling.now) continue;
+      if (!at.every((i) => payments[i]!.sourceAccount === account && payments[i]!.integrityProblem === undefined)) continue;
+      const { seal } = daySeal(ring, account, tag!, day, at.map((i) => sealedValuesOf(read[i])), ring.currentKeyId);
+      reconciling.seals.push({ tag: tag!, day, rowCount: at.length, seal });
+    }
     return found;
+  }
+
+  /** Sets each row's last_seq: its payment's last event seq, null when it has none (one grouped statement per SEQ_CHUNK rows, from the events' own index). */
+  private async readLastSeqs(rows: ReconciledRow[]): Promise<void> {
+    const byId = new Map<number, ReconciledRow>();
+    for (const row of rows) {
+      row.last_seq = null;
+      byId.set(toNumber(row.id), row);
+    }
+    const ids = [...byId.keys()];
+    for (let i = 0; i < ids.length; i += SEQ_CHUNK) {
+      const chunk = ids.slice(i, i + SEQ_CHUNK);
+      const seqs = await this.db.query<{ payment_id: number | string; seq: number | string }>(
+        `SELECT payment_id, MAX(seq) AS seq FROM payment_events WHERE payment_id IN (${chunk.map(() => '?').join(', ')}) GROUP BY payment_id`,
+        chunk,
+      );
+      for (const s of seqs) byId.get(toNumber(s.payment_id))!.last_seq = toNumber(s.seq);
+    }
+  }
+
+  /**
+   * For rows proved one by one: each one's state against its history (as the API, the detail page
+   * and `audit verify` hold it), null when it holds: its state and bank ids as its last event whose
+   * chain link holds says (the reconciliation reads no other field the event records), or no event
+   * when it was created before histories were kept. A payment rolled back in SQL to an earlier
+   * state (its old row, with its old MAC that still holds) is named here.
+   */
+  private async reconciledHistoryProblems(rows: readonly ReconciledRow[], reconciling: Reconciling): Promise<(string | null)[]> {
+    if (rows.length === 0) return [];
+    const coverage = (reconciling.coverage ??= (await chainCoverage(this.db, this.sealer)).payments);
+    const problems: (string | null)[] = [];
+    for (let i = 0; i < rows.length; i += SEQ_CHUNK) {
+      const chunk = rows.slice(i, i + SEQ_CHUNK);
+      const last = await lastTrustedEvents(this.db, this.sealer.keyRing, this.sealer, chunk.map((row) => toNumber(row.id)));
+      for (const row of chunk) {
+        const payment = { id: toNumber(row.id), clientId: row.client_id, transactionId: row.transaction_id, createdAt: toNumber(row.created_at) };
+        const event = last.get(payment.id);
+        if (event === undefined) problems.push(missingHistoryProblem(payment, coverage));
+        else if ('problem' in event) problems.push(event.problem);
+        else problems.push(paymentEventProblem({ ...payment, snapshot: asRead(row, event.snapshot) }, event));
+      }
+    }
+    return problems;
   }
 
   /** Ends the reconciliation's worker threads (ReconciliationChecks), with the store. */
@@ -405,16 +664,15 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * A row read with RECONCILED_COLUMNS and checked (ReconciliationChecks: `account` opened,
-   * `macHolds`), marked (integrityProblem) when its MAC does not hold (migration 030): an amount
-   * or transaction id changed in the database is never matched or counted as paid. A row whose
-   * checks failed is checked again here, so the error (IntegrityError when its account was not
-   * sealed for it, KeyRingError for a key not configured) or the problem is named.
+   * A row read with RECONCILED_COLUMNS whose paying account is `sourceAccount` (opened, or proved
+   * by its day's seal), marked (integrityProblem) with `problem`: its MAC does not hold (migration
+   * 030: an amount or transaction id changed in the database is never matched or counted as paid),
+   * or its state is not its history's. A row whose account did not open in a worker is opened
+   * again by the caller, so the error (IntegrityError when its account was not sealed for it,
+   * KeyRingError for a key not configured) is named.
    */
-  private reconciled(row: ReconciledRow, account: string | null, macHolds: boolean): ReconciledPayment {
+  private reconciled(row: ReconciledRow, sourceAccount: string | null, problem: string | null): ReconciledPayment {
     const id = toNumber(row.id);
-    const sourceAccount = account ?? this.sealer.open(row.source_account, paymentPlace('source_account', row));
-    const problem = macHolds ? null : paymentMacProblem(this.sealer.keyRing, row);
     return {
       ...(problem === null ? {} : { integrityProblem: problem }),
       id,

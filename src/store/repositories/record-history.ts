@@ -96,17 +96,19 @@ const LATEST_COLUMNS = [...RECORD_COLUMNS.split(', ').map((c) => `r.${c} AS rc_$
  * What to add to the SELECT of one row of `table` (as `alias`) to read its latest change record and
  * that record's link in the same statement: `columns` for the select list (the row's, as `alias`,
  * and `recordColumns`), `join` after the FROM, `params` bound before the WHERE's. The row is named
- * by its key values, or, for a one-column key not known before the statement (a console user found
- * by name, a queued callback's endpoint), by that column: its text must need no JSON escape, else
- * no record is found and the row is refused.
+ * by its key values, or, for a key not known before the statement (a console user found by name, a
+ * queued callback's endpoint, the reconciliation seals of a range of days), by its columns: their
+ * text must need no JSON escape, else no record is found and the row is refused.
  */
 export function withLatestRecord(
   table: MacedTable,
   alias: string,
-  key: readonly SqlValue[] | { dialect: Dialect; column: string },
+  key: readonly SqlValue[] | { dialect: Dialect; column: string | readonly string[] },
 ): { columns: string; recordColumns: string; join: string; params: SqlValue[] } {
-  const byColumn = !Array.isArray(key) ? (key as { dialect: Dialect; column: string }) : null;
-  const rowKey = byColumn === null ? '?' : byColumn.dialect === 'mysql' ? `CONCAT('["', ${byColumn.column}, '"]')` : `('["' || ${byColumn.column} || '"]')`;
+  const byColumn = !Array.isArray(key) ? (key as { dialect: Dialect; column: string | readonly string[] }) : null;
+  const parts = byColumn === null ? [] : typeof byColumn.column === 'string' ? [byColumn.column] : byColumn.column;
+  // rowKeyOf's JSON array of the values as text, built in SQL: ["a","b"].
+  const rowKey = byColumn === null ? '?' : byColumn.dialect === 'mysql' ? `CONCAT('["', ${parts.join(`, '","', `)}, '"]')` : `('["' || ${parts.join(` || '","' || `)} || '"]')`;
   return {
     columns: `${table.columns.split(', ').map((c) => `${alias}.${c}`).join(', ')}, ${LATEST_COLUMNS}`,
     recordColumns: LATEST_COLUMNS,

@@ -1,0 +1,166 @@
+import { createHmac } from 'node:crypto';
+import { sameSecretText, type KeyRing } from '../../security/index.js';
+import { UniqueViolationError, type Db, type Queryable } from '../types.js';
+import type { ChainLanes } from './audit-chain.js';
+import { changeRows } from './record-changes.js';
+import { currentRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
+import type { MacedRow, MacedTable } from './record-macs.js';
+import { toNumber } from './row-values.js';
+import type { ValueSealer } from './sealed-values.js';
+
+/**
+ * Keyed day seals of the console's reconciliation (migration 031, #16). Proving a payment row by
+ * row (its paying account opened with AES-GCM, its MAC, its state held to its last event) costs
+ * one OpenSSL object or more a row and their garbage: a month of a busy account took seconds on
+ * a first opening. Once every row of one account's closed day was so proved, the day is sealed:
+ * an HMAC over the canonical bytes of all those rows, in (created_at, id) order, bound to the
+ * account itself (never stored), its keyed tag, the day and the row count. A later reading of
+ * the day streams the same bytes through one HMAC: equal to the seal, every row is exactly as it
+ * was proved (no value of any row changed, none added or removed, no payment moved on: each
+ * row's last event seq is among its bytes); else the day is proved row by row again.
+ *
+ * The seal row is a maced row (record-macs.ts) whose every write is recorded (record-changes.ts),
+ * and only a row that is its latest recorded state, under the ring's current key, is trusted: a
+ * seal restored from an older copy would match the rows rolled back to that older set, which is
+ * exactly what the state check against the payment history is there to catch.
+ *
+ * Not in MACED_TABLES: a seal is a kept proof, never a fact. `keys rotate` leaves it be (it
+ * cannot re-seal without proving the rows again), and one under an older key is not trusted:
+ * the day is proved row by row and sealed anew under the current key. A seal that does not hold
+ * costs time, never a wrong answer, so `audit verify` does not walk them.
+ */
+export const RECONCILIATION_SEALS: MacedTable = {
+  table: 'reconciliation_seals',
+  purpose: 'reconciliation seal row',
+  key: ['account_tag', 'day'],
+  columns: 'account_tag, day, row_count, seal, sealed_at, mac_key_id, mac',
+  fields: (row) => [String(row.account_tag), toNumber(row.day), toNumber(row.row_count), String(row.seal), toNumber(row.sealed_at)],
+  describe: (row) => `reconciliation_seals row of day ${toNumber(row.day)} of tag ${String(row.account_tag).slice(0, 8)}…`,
+  covers: 'its account tag, day, row count, seal or sealing time',
+};
+
+/** What the seal itself (over the rows) is keyed for; the row's MAC has its own purpose. */
+const SEAL_PURPOSE = 'reconciliation day seal';
+
+const DAY_MS = 86_400_000;
+/** UTC+7: the finance team's day starts at midnight in Jakarta. */
+const JAKARTA_OFFSET_MS = 7 * 3_600_000;
+
+/** The Jakarta day number of an epoch-ms instant (the `day` column). */
+export function jakartaDay(at: number): number {
+  return Math.floor((at + JAKARTA_OFFSET_MS) / DAY_MS);
+}
+
+/** Where Jakarta day `day` starts, epoch ms. */
+export function dayStart(day: number): number {
+  return day * DAY_MS - JAKARTA_OFFSET_MS;
+}
+
+/**
+ * A row as sealed: every value the reconciliation reads of it (ix_payments_reconcile) and its last
+ * event's seq (null: none). The caller gives them in one fixed order; ids and times as numbers.
+ */
+export type SealedValues = readonly (string | number | null)[];
+
+/** A day's seal as stored and trusted: its latest recorded state, under the ring's current key. */
+export interface TrustedSeal {
+  rowCount: number;
+  seal: string;
+}
+
+/**
+ * The seal of `rows` (one account's payments of one day, in (created_at, id) order) under the
+ * ring's key `keyId` (the newest when omitted): one HMAC object for the whole day.
+ */
+export function daySeal(ring: KeyRing, account: string, tag: string, day: number, rows: readonly SealedValues[], keyId?: string): { keyId: string; seal: string } {
+  const { keyId: id, key } = ring.macKey(SEAL_PURPOSE, keyId);
+  const hmac = createHmac('sha256', key).update(JSON.stringify(['reconciliation-day-seal', account, tag, day, rows.length]));
+  // One JSON array a line: no value can run into the next (JSON escapes every separator).
+  let chunk = '';
+  for (const row of rows) {
+    chunk += `\n${JSON.stringify(row)}`;
+    if (chunk.length > 65_536) {
+      hmac.update(chunk);
+      chunk = '';
+    }
+  }
+  return { keyId: id, seal: hmac.update(chunk).digest('hex') };
+}
+
+/** Whether `rows` hash to `trusted` under the ring's current key (compared in constant time). */
+export function sealHolds(ring: KeyRing, account: string, tag: string, day: number, rows: readonly SealedValues[], trusted: TrustedSeal): boolean {
+  return trusted.rowCount === rows.length && sameSecretText(daySeal(ring, account, tag, day, rows, ring.currentKeyId).seal, trusted.seal);
+}
+
+/**
+ * The seals of `tag` for days `first` to `last` that can be trusted, by day: each read with its
+ * latest change record and that record's link in the same statement, and kept only when its MAC
+ * holds, it carries its latest record's MAC (not an older copy written back, not inserted in
+ * SQL) and it is under the ring's current key. Any other seal is as good as none.
+ */
+export async function trustedSeals(db: Db, sealer: ValueSealer, tag: string, first: number, last: number): Promise<Map<number, TrustedSeal>> {
+  const latest = withLatestRecord(RECONCILIATION_SEALS, 's', { dialect: db.dialect, column: ['s.account_tag', 's.day'] });
+  const rows = await db.query<MacedRow & LatestRecordColumns>(
+    `SELECT ${latest.columns} FROM reconciliation_seals s ${latest.join} WHERE s.account_tag = ? AND s.day >= ? AND s.day <= ?`,
+    [...latest.params, tag, first, last],
+  );
+  const ring = sealer.keyRing;
+  const trusted = new Map<number, TrustedSeal>();
+  for (const row of rows) {
+    if (row.mac_key_id !== ring.currentKeyId) continue;
+    if (currentRowProblem(RECONCILIATION_SEALS, row, row, sealer) !== null) continue;
+    trusted.set(toNumber(row.day), { rowCount: toNumber(row.row_count), seal: String(row.seal) });
+  }
+  return trusted;
+}
+
+/** A day proved row by row, to be sealed. */
+export interface NewSeal {
+  tag: string;
+  day: number;
+  rowCount: number;
+  seal: string;
+}
+
+/**
+ * Writes `seals` (each computed under the ring's current key) in one transaction of this process's
+ * audit chain, each with its MAC and its change record (record-changes.ts). A day already sealed
+ * with the same seal is left as it is; another seal (rows that moved on, an older key, a row that
+ * does not hold) is replaced, guarded by the MAC read. Two consoles sealing the same day write the
+ * same content: the one that loses the insert, or whose guarded update finds the row changed,
+ * leaves the winner's. Returns how many were written.
+ */
+export async function writeSeals(chain: ChainLanes, sealer: ValueSealer, now: number, seals: readonly NewSeal[]): Promise<number> {
+  if (seals.length === 0) return 0;
+  const ring = sealer.keyRing;
+  return changeRows(chain, sealer, now, async (rows) => {
+    let written = 0;
+    for (const s of seals) {
+      const [current] = await rows.tx.query<MacedRow>(`SELECT ${RECONCILIATION_SEALS.columns} FROM reconciliation_seals WHERE account_tag = ? AND day = ?`, [s.tag, s.day]);
+      const values = { row_count: s.rowCount, seal: s.seal, sealed_at: now };
+      // A row without a MAC (inserted in SQL) cannot be guarded by it: recorded as deleted, then sealed anew.
+      if (current !== undefined && current.mac === null) await rows.delete(RECONCILIATION_SEALS, 'account_tag = ? AND day = ?', [s.tag, s.day]);
+      if (current === undefined || current.mac === null) {
+        try {
+          await rows.insert(RECONCILIATION_SEALS, { account_tag: s.tag, day: s.day, ...values });
+          written += 1;
+        } catch (error) {
+          if (!(error instanceof UniqueViolationError)) throw error;
+        }
+        continue;
+      }
+      if (current.seal === s.seal && current.mac_key_id === ring.currentKeyId && toNumber(current.row_count) === s.rowCount) continue;
+      if (await rows.update(RECONCILIATION_SEALS, current, values)) written += 1;
+    }
+    return written;
+  });
+}
+
+/** The tags of payments created in [from, to) (one index's leading column). */
+export async function tagsPaidBetween(q: Queryable, from: number, to: number): Promise<string[]> {
+  const rows = await q.query<{ t: string }>(
+    'SELECT DISTINCT source_account_tag AS t FROM payments WHERE source_account_tag IS NOT NULL AND created_at >= ? AND created_at < ? ORDER BY source_account_tag',
+    [from, to],
+  );
+  return rows.map((r) => r.t);
+}

@@ -1,0 +1,242 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
+import { accountTag } from '../../src/store/repositories/payment-repository.js';
+import type { Db, SqlValue, Store } from '../../src/store/types.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { forEachBackend } from '../support/databases.js';
+
+/**
+ * The attacker of docs/security/threat-model.md against the reconciliation's day seals (#16,
+ * migration 031): a database writer without keys who changes a sealed day's payments, rolls a
+ * payment back to an earlier genuine state, forges or copies a seal row, or restores an older
+ * seal with the rows it was made over. The payments and seals are written through the store (as
+ * the gateway and the console write them); the attacks in SQL only.
+ */
+
+type Row = Record<string, SqlValue>;
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+/** The row of `table` where `where` holds, whole. */
+async function copyRow(db: Db, table: string, where: string, values: SqlValue[]): Promise<Row> {
+  const [row] = await db.query<Row>(`SELECT * FROM ${table} WHERE ${where}`, values);
+  if (!row) throw new Error(`no ${table} row where ${where}`);
+  return row;
+}
+
+/** Writes `row` back over the row where `where` holds (every column). */
+async function writeBack(db: Db, table: string, row: Row, where: string, values: SqlValue[]): Promise<void> {
+  const columns = Object.keys(row);
+  await db.execute(`UPDATE ${table} SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE ${where}`, [...Object.values(row), ...values]);
+}
+
+/** A company account of this test alone (its seals are its own). */
+function newAccount(): string {
+  return `02${parseInt(randomBytes(4).toString('hex'), 16).toString().padStart(10, '0').slice(0, 10)}`;
+}
+
+/** A reconciliation as a console process that has never proved these rows reads it: no kept proofs, writes no seal. */
+async function freshRead(store: Store, account: string, from: number, to: number) {
+  const search = new SqlPaymentSearchRepository(store.db, TEST_AUDIT_KEYS);
+  const found = await search.fromAccount(account, from, to);
+  await search.close();
+  return { rows: found.rows, opened: search.rowsProvedOneByOne };
+}
+
+forEachBackend('An attacker without keys against the reconciliation day seals (#16)', (ctx) => {
+  const db = () => ctx.store().db;
+  /** Jakarta midnight starting a day of 2026-11 long over (the seal margin is an hour). */
+  const dayAt = (n: number) => Date.UTC(2026, 10, n, 0, 0, 0) - 7 * HOUR;
+
+  /** Payments of `account` reserved on the day starting at `start`, as the gateway writes them (each with its reserve event). */
+  async function paid(account: string, who: string, start: number, txs: string[]): Promise<number[]> {
+    const ids: number[] = [];
+    for (const [i, tx] of txs.entries()) {
+      const p = await ctx.store().payments.reserve({ clientId: who, transactionId: tx, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + (i + 1) * HOUR);
+      ids.push(p.id);
+    }
+    return ids;
+  }
+
+  /** The console's read: proves the day and seals it (the store's audit chain writes the seal). */
+  async function sealed(account: string, start: number, days = 1): Promise<void> {
+    await ctx.store().paymentSearch.fromAccount(account, start, start + days * DAY);
+  }
+
+  async function sealsOf(account: string): Promise<Row[]> {
+    return db().query<Row>('SELECT * FROM reconciliation_seals WHERE account_tag = ? ORDER BY day', [accountTag(TEST_AUDIT_KEYS, account)]);
+  }
+
+  it('seals a day once every row was proved, and a later reading of the sealed day opens no account', async () => {
+    const [account, who, start] = [newAccount(), `seal-${randomBytes(3).toString('hex')}`, dayAt(3)];
+    await paid(account, who, start, ['SEAL-1', 'SEAL-2', 'SEAL-3']);
+    expect(await freshRead(ctx.store(), account, start, start + DAY)).to.deep.include({ opened: 3 });
+    await sealed(account, start);
+    const seals = await sealsOf(account);
+    expect(seals.map((s) => Number(s.row_count))).to.deep.equal([3]);
+    const read = await freshRead(ctx.store(), account, start, start + DAY);
+    expect(read.opened).to.equal(0);
+    expect(read.rows.map((p) => [p.transactionId, p.sourceAccount, p.integrityProblem])).to.deep.equal([
+      ['SEAL-1', account, undefined],
+      ['SEAL-2', account, undefined],
+      ['SEAL-3', account, undefined],
+    ]);
+    // Another account's reading of the same tag's day is not given these rows by the seal.
+    expect((await freshRead(ctx.store(), newAccount(), start, start + DAY)).rows).to.deep.equal([]);
+  });
+
+  it('(a) marks a sealed day\'s payment whose amount was changed in SQL as changed outside Gerbang', async () => {
+    const [account, who, start] = [newAccount(), `amt-${randomBytes(3).toString('hex')}`, dayAt(4)];
+    const [, changed] = await paid(account, who, start, ['AMT-1', 'AMT-2']);
+    await sealed(account, start);
+    expect(await sealsOf(account)).to.have.length(1);
+    await db().execute("UPDATE payments SET amount = '9000000.00', amount_minor = 900000000 WHERE id = ?", [changed]);
+    const read = await freshRead(ctx.store(), account, start, start + DAY);
+    expect(read.opened).to.equal(2);
+    expect(read.rows.map((p) => [p.transactionId, p.amount, p.integrityProblem])).to.deep.equal([
+      ['AMT-1', '1000.00', undefined],
+      ['AMT-2', '9000000.00', `payments id ${changed} (${who} / AMT-2) was altered: its client, transaction id, request hash, amount, currency or creation time no longer match its MAC`],
+    ]);
+  });
+
+  it('(b) marks a payment of a sealed day rolled back in SQL to its row before its last event', async () => {
+    const [account, who, start] = [newAccount(), `back-${randomBytes(3).toString('hex')}`, dayAt(5)];
+    const [, moved] = await paid(account, who, start, ['BACK-1', 'BACK-2']);
+    const before = await copyRow(db(), 'payments', 'id = ?', [moved]);
+    await ctx.store().payments.update(moved, { state: 'SENDING', bank: 'bca', bankTransactionId: 'BT-BACK-2', bankTransactionDate: '2026-11-05' }, start + 5 * HOUR);
+    await sealed(account, start);
+    expect(await sealsOf(account)).to.have.length(1);
+    // Its old row, whose MAC still holds (the MAC covers what never changes), written back.
+    await writeBack(db(), 'payments', before, 'id = ?', [moved]);
+    const read = await freshRead(ctx.store(), account, start, start + DAY);
+    expect(read.opened).to.equal(2);
+    expect(read.rows.map((p) => [p.transactionId, p.state, p.integrityProblem])).to.deep.equal([
+      ['BACK-1', 'RECEIVED', undefined],
+      [
+        'BACK-2',
+        'RECEIVED',
+        `payments id ${moved} (${who} / BACK-2) was changed without an event in its history: state "RECEIVED" where its last event (seq 2) says "SENDING", ` +
+          'bank transaction id null where its last event (seq 2) says "BT-BACK-2", bank transaction date null where its last event (seq 2) says "2026-11-05"',
+      ],
+    ]);
+    // The page itself marks it too, proving it again.
+    const page = await ctx.store().paymentSearch.fromAccount(account, start, start + DAY);
+    expect(page.rows[1].integrityProblem).to.contain('was changed without an event in its history');
+  });
+
+  it('(b) marks it in the very console process that proved and sealed the payment before it moved on', async () => {
+    const [account, who, start] = [newAccount(), `same-${randomBytes(3).toString('hex')}`, dayAt(10)];
+    const [moved] = await paid(account, who, start, ['SAME-1']);
+    // Proved, kept (ProvedRows) and sealed while RECEIVED; then it moves on, and its RECEIVED row is written back.
+    await sealed(account, start);
+    const before = await copyRow(db(), 'payments', 'id = ?', [moved]);
+    await ctx.store().payments.update(moved, { state: 'FAILED', bank: 'bca' }, start + DAY);
+    await writeBack(db(), 'payments', before, 'id = ?', [moved]);
+    const page = await ctx.store().paymentSearch.fromAccount(account, start, start + DAY);
+    expect(page.rows.map((p) => [p.state, p.integrityProblem])).to.deep.equal([
+      ['RECEIVED', `payments id ${moved} (${who} / SAME-1) was changed without an event in its history: state "RECEIVED" where its last event (seq 2) says "FAILED"`],
+    ]);
+  });
+
+  it('(c) does not trust a forged seal, nor one copied from another day or another account: those rows are proved one by one', async () => {
+    const [account, other, who, start] = [newAccount(), newAccount(), `forge-${randomBytes(3).toString('hex')}`, dayAt(6)];
+    await paid(account, who, start, ['FORGE-1', 'FORGE-2']);
+    await paid(account, who, start + DAY, ['FORGE-3', 'FORGE-4']);
+    await paid(other, who, start, ['FORGE-5', 'FORGE-6']);
+    await sealed(account, start, 2);
+    await sealed(other, start);
+    const [first, second] = await sealsOf(account);
+    const [theirs] = await sealsOf(other);
+    expect(await freshRead(ctx.store(), account, start, start + 2 * DAY)).to.deep.include({ opened: 0 });
+    const where = 'account_tag = ? AND day = ?';
+    // Random bytes as the seal.
+    await db().execute(`UPDATE reconciliation_seals SET seal = ? WHERE ${where}`, [randomBytes(32).toString('hex'), first.account_tag, first.day]);
+    expect(await freshRead(ctx.store(), account, start, start + 2 * DAY)).to.deep.include({ opened: 2 });
+    // The next day's seal, its MAC and count copied onto the first day.
+    await db().execute(`UPDATE reconciliation_seals SET seal = ?, row_count = ?, sealed_at = ?, mac_key_id = ?, mac = ? WHERE ${where}`, [second.seal, second.row_count, second.sealed_at, second.mac_key_id, second.mac, first.account_tag, first.day]);
+    expect(await freshRead(ctx.store(), account, start, start + 2 * DAY)).to.deep.include({ opened: 2 });
+    // Another account's seal of the same day (its MAC, its count) under our tag.
+    await db().execute(`UPDATE reconciliation_seals SET seal = ?, row_count = ?, sealed_at = ?, mac_key_id = ?, mac = ? WHERE ${where}`, [theirs.seal, theirs.row_count, theirs.sealed_at, theirs.mac_key_id, theirs.mac, first.account_tag, first.day]);
+    expect(await freshRead(ctx.store(), account, start, start + 2 * DAY)).to.deep.include({ opened: 2 });
+    const read = await freshRead(ctx.store(), account, start, start + 2 * DAY);
+    expect(read.opened).to.equal(2);
+    expect(read.rows.map((p) => [p.transactionId, p.integrityProblem])).to.deep.equal([
+      ['FORGE-1', undefined],
+      ['FORGE-2', undefined],
+      ['FORGE-3', undefined],
+      ['FORGE-4', undefined],
+    ]);
+    // The console's next reading seals both days anew, and they are trusted again.
+    await sealed(account, start, 2);
+    expect(await freshRead(ctx.store(), account, start, start + 2 * DAY)).to.deep.include({ opened: 0 });
+  });
+
+  it('(d) does not trust an older seal restored together with the rows it was made over', async () => {
+    const [account, who, start] = [newAccount(), `old-${randomBytes(3).toString('hex')}`, dayAt(7)];
+    await paid(account, who, start, ['OLD-1', 'OLD-2']);
+    await sealed(account, start);
+    const [older] = await sealsOf(account);
+    // A payment of that day arrives later (as a late-booked one would): the day is sealed anew over three rows.
+    const [late] = await paid(account, who, start + 20 * HOUR, ['OLD-LATE']);
+    await sealed(account, start);
+    const [newer] = await sealsOf(account);
+    expect([Number(older.row_count), Number(newer.row_count)]).to.deep.equal([2, 3]);
+    // The attacker takes the late payment out and restores the older seal: the rows are exactly
+    // those it was made over, and its MAC holds; but it is not the seal's latest recorded state.
+    await db().execute('DELETE FROM payment_events WHERE payment_id = ?', [late]);
+    await db().execute('DELETE FROM payments WHERE id = ?', [late]);
+    await writeBack(db(), 'reconciliation_seals', older, 'account_tag = ? AND day = ?', [older.account_tag, older.day]);
+    const read = await freshRead(ctx.store(), account, start, start + DAY);
+    expect(read.opened).to.equal(2);
+  });
+
+  it('(d) with a payment rolled back: the older seal restored with its rows is not trusted, and the payment is marked', async () => {
+    const [account, who, start] = [newAccount(), `roll-${randomBytes(3).toString('hex')}`, dayAt(8)];
+    const [, moved] = await paid(account, who, start, ['ROLL-1', 'ROLL-2']);
+    await sealed(account, start);
+    const [older] = await sealsOf(account);
+    const before = await copyRow(db(), 'payments', 'id = ?', [moved]);
+    await ctx.store().payments.update(moved, { state: 'FAILED', bank: 'bca' }, start + DAY + HOUR);
+    await sealed(account, start);
+    await writeBack(db(), 'payments', before, 'id = ?', [moved]);
+    await writeBack(db(), 'reconciliation_seals', older, 'account_tag = ? AND day = ?', [older.account_tag, older.day]);
+    const read = await freshRead(ctx.store(), account, start, start + DAY);
+    expect(read.opened).to.equal(2);
+    expect(read.rows.map((p) => [p.transactionId, p.state, p.integrityProblem])).to.deep.equal([
+      ['ROLL-1', 'RECEIVED', undefined],
+      ['ROLL-2', 'RECEIVED', `payments id ${moved} (${who} / ROLL-2) was changed without an event in its history: state "RECEIVED" where its last event (seq 2) says "FAILED"`],
+    ]);
+  });
+
+  it('does not seal a day that has not ended, nor one with a payment that does not hold', async () => {
+    const [account, who] = [newAccount(), `open-${randomBytes(3).toString('hex')}`];
+    const today = Date.now() - ((Date.now() + 7 * HOUR) % DAY);
+    await ctx.store().payments.reserve({ clientId: who, transactionId: 'OPEN-1', requestHash: 'a'.repeat(64), amount: '1.00', currency: 'IDR', sourceAccount: account }, Date.now() - 1000);
+    await sealed(account, today);
+    const start = dayAt(9);
+    const [, changed] = await paid(account, who, start, ['OPEN-2', 'OPEN-3']);
+    await db().execute("UPDATE payments SET amount = '2.00' WHERE id = ?", [changed]);
+    await sealed(account, start);
+    expect(await sealsOf(account)).to.deep.equal([]);
+  });
+
+  it('the sweep seals the closed days of the last month of accounts that have payments', async () => {
+    const [account, who] = [newAccount(), `sweep-${randomBytes(3).toString('hex')}`];
+    const midnight = Date.now() - ((Date.now() + 7 * HOUR) % DAY);
+    const start = midnight - 3 * DAY;
+    await paid(account, who, start, ['SWEEP-1', 'SWEEP-2']);
+    await paid(account, who, start + DAY, ['SWEEP-3']);
+    expect(await freshRead(ctx.store(), account, start, start + 2 * DAY)).to.deep.include({ opened: 3 });
+    const swept = await ctx.store().paymentSearch.sealClosedDays(Date.now());
+    expect(swept.sealed).to.be.at.least(2);
+    expect((await sealsOf(account)).map((s) => Number(s.row_count))).to.deep.equal([2, 1]);
+    const read = await freshRead(ctx.store(), account, start, start + 2 * DAY);
+    expect(read.opened).to.equal(0);
+    expect(read.rows.map((p) => p.transactionId)).to.deep.equal(['SWEEP-1', 'SWEEP-2', 'SWEEP-3']);
+    // A second run finds them sealed: nothing of ours is proved again.
+    const again = await ctx.store().paymentSearch.sealClosedDays(Date.now());
+    expect(again.sealed).to.equal(0);
+  });
+});
