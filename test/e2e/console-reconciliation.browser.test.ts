@@ -7,6 +7,7 @@ import { axeViolations, launchBrowser, requireChromium, type TestBrowser } from 
 import { TestConsole } from '../support/console-harness.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+import { copyRow, writeBack } from '../support/sql-rows.js';
 
 const DAY_MS = 86_400_000;
 /** docs/console (the finance guide's pictures) when GERBANG_UPDATE_SCREENSHOTS=1, else a temp folder. */
@@ -261,12 +262,11 @@ describe('Finance console: reconciliation in a browser', function () {
       const payment = await gw.store.payments.find(payer.clientId, transfer.transactionId as string);
       expect(payment?.state).to.equal('UNKNOWN');
       rolledBack = { transactionId: transfer.transactionId as string, id: payment!.id };
-      const [before] = await gw.store.db.query<Record<string, string | number | null>>('SELECT * FROM payments WHERE id = ?', [rolledBack.id]);
+      const before = await copyRow(gw.store.db, 'payments', 'id = ?', [rolledBack.id]);
       expect(await gw.store.payments.update(rolledBack.id, { state: 'SUCCESS' }, Date.now())).to.equal(true);
       // As an attacker with the database but no key would: the row copied while in doubt written
       // back whole (its MAC still holds: it was the gateway's once).
-      const columns = Object.keys(before);
-      await gw.store.db.execute(`UPDATE payments SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, [...Object.values(before), rolledBack.id]);
+      await writeBack(gw.store.db, 'payments', before, 'id = ?', [rolledBack.id]);
       await signIn(con);
     });
 

@@ -2,9 +2,10 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
-import type { Db, SqlValue, Store } from '../../src/store/types.js';
+import type { Store } from '../../src/store/types.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { forEachBackend } from '../support/databases.js';
+import { copyRow, writeBack, type Row } from '../support/sql-rows.js';
 
 /**
  * The attacker of docs/security/threat-model.md against the reconciliation's day seals (#16,
@@ -14,23 +15,8 @@ import { forEachBackend } from '../support/databases.js';
  * the gateway and the console write them); the attacks in SQL only.
  */
 
-type Row = Record<string, SqlValue>;
-
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-
-/** The row of `table` where `where` holds, whole. */
-async function copyRow(db: Db, table: string, where: string, values: SqlValue[]): Promise<Row> {
-  const [row] = await db.query<Row>(`SELECT * FROM ${table} WHERE ${where}`, values);
-  if (!row) throw new Error(`no ${table} row where ${where}`);
-  return row;
-}
-
-/** Writes `row` back over the row where `where` holds (every column). */
-async function writeBack(db: Db, table: string, row: Row, where: string, values: SqlValue[]): Promise<void> {
-  const columns = Object.keys(row);
-  await db.execute(`UPDATE ${table} SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE ${where}`, [...Object.values(row), ...values]);
-}
 
 /** A company account of this test alone (its seals are its own). */
 function newAccount(): string {

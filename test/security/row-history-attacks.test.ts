@@ -2,12 +2,13 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Db, SqlValue } from '../../src/store/index.js';
+import type { SqlValue } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, testKeySpec } from '../support/audit-keys.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
+import { copyRow, insertRow, writeBack, type Row } from '../support/sql-rows.js';
 import { startReceiver } from '../support/callback-receiver.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 
@@ -18,27 +19,6 @@ import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harn
  * holds: it was the gateway's once), or deletes a row. The changes are made through the gateway
  * (the CLI, the console's admin pages); the attacks in SQL only, as the attacker would.
  */
-
-type Row = Record<string, SqlValue>;
-
-/** The row of `table` where `where` holds, whole. */
-async function copyRow(db: Db, table: string, where: string, values: SqlValue[]): Promise<Row> {
-  const [row] = await db.query<Row>(`SELECT * FROM ${table} WHERE ${where}`, values);
-  if (!row) throw new Error(`no ${table} row where ${where}`);
-  return row;
-}
-
-/** Writes `row` back over the row where `where` holds (every column). */
-async function writeBack(db: Db, table: string, row: Row, where: string, values: SqlValue[]): Promise<void> {
-  const columns = Object.keys(row);
-  await db.execute(`UPDATE ${table} SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE ${where}`, [...Object.values(row), ...values]);
-}
-
-/** Inserts `row` as it was copied (a row restored from a backup). */
-async function insertRow(db: Db, table: string, row: Row): Promise<void> {
-  const columns = Object.keys(row);
-  await db.execute(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, Object.values(row));
-}
 
 forEachBackend('An attacker without keys who restores an older copy of a row, or deletes one', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-row-history-')), 'audit-checkpoints.jsonl');
