@@ -6,6 +6,9 @@ import type { Store } from '../../src/store/types.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { forEachBackend } from '../support/databases.js';
 import { copyRow, writeBack, type Row } from '../support/sql-rows.js';
+import { TestConsole } from '../support/console-harness.js';
+import { eventually } from '../support/gateway-harness.js';
+import { captureLogs } from '../support/log-capture.js';
 
 /**
  * The attacker of docs/security/threat-model.md against the reconciliation's day seals (#16,
@@ -206,6 +209,23 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     await db().execute("UPDATE payments SET amount = '2.00' WHERE id = ?", [changed]);
     await sealed(account, start);
     expect(await sealsOf(account)).to.deep.equal([]);
+  });
+
+  it('a console process seals the closed days by its sweep at start, and says so in its log', async () => {
+    const [account, who] = [newAccount(), `start-${randomBytes(3).toString('hex')}`];
+    const midnight = Date.now() - ((Date.now() + 7 * HOUR) % DAY);
+    await paid(account, who, midnight - 5 * DAY, ['START-1', 'START-2']);
+    const logged = captureLogs('info');
+    const con = await TestConsole.start(ctx.url());
+    try {
+      const seals = await eventually(async () => ((await sealsOf(account)).length > 0 ? sealsOf(account) : null), 20_000);
+      expect(seals.map((s) => Number(s.row_count))).to.deep.equal([2]);
+      await eventually(async () => logged.lines.some((line) => line.includes('reconciliation seal sweep')), 20_000);
+    } finally {
+      await con.close();
+      logged.stop();
+    }
+    expect(await freshRead(ctx.store(), account, midnight - 5 * DAY, midnight - 4 * DAY)).to.deep.include({ opened: 0 });
   });
 
   it('the sweep seals the closed days of the last month of accounts that have payments', async () => {
