@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
+import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
-import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
 import { forEachBackend } from '../support/databases.js';
 import { copyRow, writeBack, type Row } from '../support/sql-rows.js';
 import { TestConsole } from '../support/console-harness.js';
@@ -209,6 +210,31 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     await db().execute("UPDATE payments SET amount = '2.00' WHERE id = ?", [changed]);
     await sealed(account, start);
     expect(await sealsOf(account)).to.deep.equal([]);
+  });
+
+  it('after a new audit key, does not trust a seal under the older one: the day is proved row by row and sealed anew under the new key', async () => {
+    const [account, who, start] = [newAccount(), `key-${randomBytes(3).toString('hex')}`, dayAt(11)];
+    await paid(account, who, start, ['KEY-1', 'KEY-2']);
+    await sealed(account, start);
+    const [older] = await sealsOf(account);
+    expect(older.mac_key_id).to.equal(TEST_AUDIT_KEYS.currentKeyId);
+    // The same database opened with a newer key added to the ring (a restart after `keys rotate`).
+    const ring = ringOf(TEST_AUDIT_KEY, testKeySpec('newer'));
+    const rotated = await openStore(ctx.url(), { auditKeys: ring });
+    try {
+      await rotated.paymentSearch.fromAccount(account, start, start + DAY);
+      expect(rotated.paymentSearch.rowsProvedOneByOne).to.equal(2);
+      const [newer] = await sealsOf(account);
+      expect(newer.mac_key_id).to.equal('newer');
+      expect(newer.seal).not.to.equal(older.seal);
+      // Read by another process with the rotated ring: sealed, nothing opened.
+      const search = new SqlPaymentSearchRepository(rotated.db, ring);
+      const read = await search.fromAccount(account, start, start + DAY);
+      expect([read.rows.length, search.rowsProvedOneByOne]).to.deep.equal([2, 0]);
+      await search.close();
+    } finally {
+      await rotated.close();
+    }
   });
 
   it('a console process seals the closed days by its sweep at start, and says so in its log', async () => {
