@@ -237,6 +237,21 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     }
   });
 
+  it('two consoles sealing the same days at once leave one trusted seal a day', async () => {
+    const [account, who, start] = [newAccount(), `race-${randomBytes(3).toString('hex')}`, dayAt(12)];
+    await paid(account, who, start, ['RACE-1', 'RACE-2']);
+    await paid(account, who, start + DAY, ['RACE-3']);
+    const consoles = [await openStore(ctx.url(), { auditKeys: TEST_AUDIT_KEYS }), await openStore(ctx.url(), { auditKeys: TEST_AUDIT_KEYS })];
+    try {
+      const reads = await Promise.all(consoles.map((c) => c.paymentSearch.fromAccount(account, start, start + 2 * DAY)));
+      expect(reads.map((r) => r.rows.length)).to.deep.equal([3, 3]);
+    } finally {
+      await Promise.all(consoles.map((c) => c.close()));
+    }
+    expect((await sealsOf(account)).map((s) => Number(s.row_count))).to.deep.equal([2, 1]);
+    expect(await freshRead(ctx.store(), account, start, start + 2 * DAY)).to.deep.include({ opened: 0 });
+  });
+
   it('a console process seals the closed days by its sweep at start, and says so in its log', async () => {
     const [account, who] = [newAccount(), `start-${randomBytes(3).toString('hex')}`];
     const midnight = Date.now() - ((Date.now() + 7 * HOUR) % DAY);
