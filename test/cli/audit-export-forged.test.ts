@@ -199,7 +199,15 @@ forEachBackend('gerbang audit export of a bank call on a chain that holds none o
     const result = await runCli(['audit', 'export', '--format', 'jsonl', '--from', new Date(at).toISOString(), '--to', new Date(at + 1).toISOString()], env());
     return { ...result, records: result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Exported) };
   };
-  /** Paid transfers whose (first) bank call is linked on a chain holding no other record of the page they are exported on. */
+  /**
+   * Balance inquiries whose bank call is linked on a chain holding no other record of the page they
+   * are exported on. (A transfer's bank call commits with its outcome and its exchange's completion,
+   * one chain group: its chain always holds a record of its page. A read's bank call is written
+   * alone, and its exchange's completion after it, each on whichever chain is free.)
+   */
+  const BALANCE = '/v1/accounts/0201245680/balance';
+  /** The inquiry's path as the audit holds it (the account number masked). */
+  const BALANCE_AUDITED = '/v1/accounts/******5680/balance';
   let apart: { id: number; receivedAt: number; call: number; writerId: string; seq: number }[] = [];
 
   /**
@@ -214,7 +222,7 @@ forEachBackend('gerbang audit export of a bank call on a chain that holds none o
     const links = (await db.query<{ writer_id: string; seq: number | string; kind: string; record_id: number | string }>('SELECT writer_id, seq, kind, record_id FROM audit_chain')).map((l) => ({ ...l, seq: Number(l.seq), recordId: Number(l.record_id) }));
     const linkOf = (kind: string, id: number) => links.filter((l) => (kind === 'bank_call' ? l.kind === 'bank_call' : l.kind !== 'bank_call') && l.recordId === id);
     const found: typeof apart = [];
-    for (const exchange of exchanges.filter((e) => e.path === '/v1/transfers')) {
+    for (const exchange of exchanges.filter((e) => e.path === BALANCE_AUDITED)) {
       const call = calls.find((c) => c.exchange === exchange.id);
       if (!call) continue;
       const [link] = linkOf('bank_call', call.id);
@@ -234,10 +242,13 @@ forEachBackend('gerbang audit export of a bank call on a chain that holds none o
       // Two from rounds apart in time, so neither transfer was in progress while the other's bank call was linked.
       const roundOf = new Map<number, number>();
       for (let round = 0; round < 40 && apart.length < 2; round += 1) {
-        const sent = await Promise.all(Array.from({ length: 3 + (round % 3) * 2 }, () => gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization } })));
-        for (const res of sent) expect(res.status, res.text).to.equal(201);
+        // Inquiries among transfers, so the chains are busy as each inquiry's bank call is linked.
+        const sent = await Promise.all(
+          Array.from({ length: 3 + (round % 3) * 2 }, (_, i) => (i % 2 === 0 ? gw.request(BALANCE, { headers: { authorization } }) : gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization } }))),
+        );
+        for (const res of sent) expect(res.status, res.text).to.be.oneOf([200, 201]);
         // Each exchange is completed as its answer is sent: its completion's link counted once it is there.
-        const open = "SELECT COUNT(*) AS n FROM audit_exchanges e LEFT JOIN audit_completions c ON c.exchange_id = e.id WHERE e.path = '/v1/transfers' AND c.exchange_id IS NULL";
+        const open = `SELECT COUNT(*) AS n FROM audit_exchanges e LEFT JOIN audit_completions c ON c.exchange_id = e.id WHERE e.path IN ('/v1/transfers', '${BALANCE_AUDITED}') AND c.exchange_id IS NULL`;
         for (let wait = 0; Number((await ctx.store().db.query<{ n: number | string }>(open))[0].n) > 0; wait += 1) {
           expect(wait, 'transfers completed in their audit').to.be.below(100);
           await new Promise((resolve) => setTimeout(resolve, 20));
@@ -250,10 +261,10 @@ forEachBackend('gerbang audit export of a bank call on a chain that holds none o
     } finally {
       await gw.close();
     }
-    expect(apart.length, 'transfers sent at once link their bank calls on chains apart from their exchanges, in two rounds').to.equal(2);
+    expect(apart.length, 'inquiries sent at once link their bank calls on chains apart from their exchanges, in two rounds').to.equal(2);
   });
 
-  it('marks the transfer whose bank call was deleted in SQL (its link left on the other chain), exit 1', async () => {
+  it('marks the inquiry whose bank call was deleted in SQL (its link left on the other chain), exit 1', async () => {
     const [target] = apart;
     const untouched = await exportAt(target.receivedAt);
     expect(untouched.code, untouched.stderr).to.equal(0);
@@ -267,7 +278,7 @@ forEachBackend('gerbang audit export of a bank call on a chain that holds none o
     expect(jsonl.stderr).to.contain(`exchange id ${target.id}: `);
   });
 
-  it('marks the transfer whose bank call was deleted in SQL with its link from the other chain, naming the gap, exit 1', async () => {
+  it('marks the inquiry whose bank call was deleted in SQL with its link from the other chain, naming the gap, exit 1', async () => {
     const [, target] = apart;
     const untouched = await exportAt(target.receivedAt);
     expect(untouched.code, untouched.stderr).to.equal(0);
