@@ -57,6 +57,15 @@ forEachBackend('The finance console warming the reconciliation as it starts (#16
     expect(provedOneByOne).to.equal(0);
   });
 
+  it('warms the sealed day with the most rows within its bound, else the smallest, so a start stays short', async () => {
+    const before = start - DAY;
+    await ctx.store().payments.reserve({ clientId: who, transactionId: 'WARM-0', requestHash: 'a'.repeat(64), amount: '999.00', currency: 'IDR', sourceAccount: account }, before + HOUR);
+    await ctx.store().paymentSearch.fromAccount(account, before, before + DAY);
+    expect(await ctx.store().paymentSearch.sealedDayToWarm(Date.now(), 5)).to.deep.equal({ account, from: start, to: start + DAY });
+    expect(await ctx.store().paymentSearch.sealedDayToWarm(Date.now(), 2)).to.deep.equal({ account, from: before, to: before + DAY });
+    expect(await ctx.store().paymentSearch.sealedDayToWarm(Date.now(), 0)).to.deep.equal({ account, from: before, to: before + DAY });
+  });
+
   it('trusts nothing for it: a sealed day whose payment was changed in SQL is proved row by row, and the console still starts', async () => {
     await ctx.store().db.execute("UPDATE payments SET amount = '9000000.00', amount_minor = 900000000 WHERE id = ?", [ids[1]]);
     const { lines, provedOneByOne } = await started();
