@@ -12,6 +12,7 @@ import { BankLatencyDays } from './bank-latency-days.js';
 import { buildConsoleApp } from './console-app.js';
 import { OVERVIEW_DAYS } from './routes/overview-routes.js';
 import { apiStatementReader, NO_STATEMENTS, type StatementReader } from './statement-reader.js';
+import { warmReconciliation } from './reconciliation-warm-up.js';
 import { startSealSweep } from './seal-sweep.js';
 
 const log = getLogger('console');
@@ -35,8 +36,9 @@ export interface StartConsoleOptions {
 
 /**
  * Starts the finance console on its own port (HTTPS when a certificate is configured): store
- * (migrated when configured), app, server, a sweep of idle sessions every minute, and the sweep
- * sealing the reconciliation's closed days (seal-sweep.ts).
+ * (migrated when configured), the reconciliation warmed on a sealed day (reconciliation-warm-up.ts),
+ * app, server, a sweep of idle sessions every minute, and the sweep sealing the reconciliation's
+ * closed days (seal-sweep.ts).
  */
 export async function startConsole(config: ConsoleConfig, options: StartConsoleOptions = {}): Promise<ConsoleServer> {
   const clock = options.clock ?? Date.now;
@@ -52,6 +54,12 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
     // failure is logged: the first opening then groups them).
     const latencyDays = new BankLatencyDays(store.paymentSearch);
     await latencyDays.warm(clock(), Math.max(...OVERVIEW_DAYS)).catch((error: unknown) => log.warn({ err: error }, 'bank response times of closed days not grouped at start; the first overview groups them'));
+    // The reconciliation's code, connections and heap readied on a sealed day before a clerk can
+    // ask (reconciliation-warm-up.ts; a failure is logged: the first opening then pays them).
+    const warming = Date.now();
+    await warmReconciliation(store.paymentSearch, clock())
+      .then((warmed) => log.info({ ...warmed, ms: Date.now() - warming }, warmed === null ? 'reconciliation not warmed: no day sealed yet' : 'reconciliation warmed on a sealed day'))
+      .catch((error: unknown) => log.warn({ err: error }, 'reconciliation not warmed at start; the first opening pays its warm-up'));
     const app = buildConsoleApp({ store, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, signInThrottle: config.signInThrottle, trustProxy: config.trustProxy, sandbox: config.sandbox, statements, latencyDays, clock });
     const server: Server = config.tls
       ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)

@@ -948,6 +948,13 @@ export interface PaymentSearchRepository {
    * between accounts. What it did, for the log.
    */
   sealClosedDays(now: number, budgetRows?: number, stop?: () => boolean): Promise<{ accounts: number; rowsProved: number; sealed: number; left: boolean }>;
+  /**
+   * A closed day with a trusted seal, of the first account that has one, and that account: what the
+   * console reads as it starts so a clerk's first reconciliation finds its code and connections
+   * warm. Its day with the most rows up to `maxRows` (default 5,000), else its smallest. Null when
+   * no day is sealed.
+   */
+  sealedDayToWarm(now: number, maxRows?: number): Promise<{ account: string; from: number; to: number } | null>;
   /** Rows the reconciliation proved one by one (opened and checked) since the store started: what day seals spare. */
   readonly rowsProvedOneByOne: number;
   /** Other clients' SUCCESS payments with the same transactionId: a possible double payment. */

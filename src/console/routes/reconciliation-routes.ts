@@ -1,11 +1,12 @@
 import { Router } from 'express';
 import { MAX_STATEMENT_DAYS } from '../../banks/types.js';
-import { paymentDay, reconcileStatement } from '../../domain/transfers/index.js';
+import { paymentDay } from '../../domain/transfers/index.js';
 import type { Store } from '../../store/types.js';
 import { jakartaDate } from '../../time/index.js';
 import { signedIn } from '../console-locals.js';
 import { BASE } from '../console-sessions.js';
 import { maskAccount, parseTypedDay } from '../format.js';
+import { reconcilePeriod } from '../reconcile-period.js';
 import type { Translate } from '../i18n.js';
 import { StatementReadError, type StatementReader } from '../statement-reader.js';
 import { reconciliationPage, type ReconciliationForm, type ReconciliationView } from '../views/reconciliation-page.js';
@@ -102,12 +103,8 @@ export function reconciliationRoutes(deps: { store: Store; statements: Statement
       res.status(status).type('html').send(reconciliationPage(ctx, { form, errors: [], readError: error, focus }));
       return;
     }
-    // Payments received in the period (Jakarta days; a payment's transaction date is the day it
-    // was received), kept when their transaction day lies in it.
-    const payments = await store.paymentSearch.fromAccount(account, Date.parse(`${checked.from}T00:00:00+07:00`), Date.parse(`${checked.to}T00:00:00+07:00`) + DAY_MS);
-    const inPeriod = payments.rows.filter((p) => paymentDay(p) >= checked.from && paymentDay(p) <= checked.to);
-    const reconciliation = reconcileStatement(statement.entries, inPeriod);
-    res.type('html').send(reconciliationPage(ctx, { form, errors: [], result: { bank: statement.bank, reconciliation, truncated: payments.truncated }, focus }));
+    const { reconciliation, truncated } = await reconcilePeriod(store.paymentSearch, account, checked.from, checked.to, statement.entries);
+    res.type('html').send(reconciliationPage(ctx, { form, errors: [], result: { bank: statement.bank, reconciliation, truncated }, focus }));
   });
 
   return router;

@@ -398,13 +398,44 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   private async firstUnsealed(tag: string, first: number, last: number, trusted: Map<number, unknown>): Promise<{ day: number; row: PlacedRow } | null> {
     for (let day = first; day <= last; day += 1) {
       if (trusted.has(day)) continue;
-      const [row] = await this.db.query<PlacedRow>(
-        'SELECT id, client_id, transaction_id, created_at, source_account FROM payments WHERE source_account_tag = ? AND created_at >= ? AND created_at < ? ORDER BY created_at LIMIT 1',
-        [tag, dayStart(day), dayStart(last + 1)],
-      );
+      const row = await this.firstPaymentOf(tag, dayStart(day), dayStart(last + 1));
       if (row === undefined) return null;
       day = jakartaDay(toNumber(row.created_at));
       if (!trusted.has(day)) return { day, row };
+    }
+    return null;
+  }
+
+  /** The first payment tagged `tag` created in [from, to), with what opens its account. */
+  private async firstPaymentOf(tag: string, from: number, to: number): Promise<PlacedRow | undefined> {
+    const [row] = await this.db.query<PlacedRow>(
+      'SELECT id, client_id, transaction_id, created_at, source_account FROM payments WHERE source_account_tag = ? AND created_at >= ? AND created_at < ? ORDER BY created_at LIMIT 1',
+      [tag, from, to],
+    );
+    return row;
+  }
+
+  /**
+   * A sealed day to warm the reconciliation with as the console starts (reconciliation-warm-up.ts):
+   * of the first account tag (of the first `tags`) that has a trusted seal on a closed day of the
+   * last SWEEP_DAYS, the day with the most rows up to `maxRows` (else the one with the fewest),
+   * and its account, opened from that day's first payment (which must give the tag, as for the
+   * sweep). Null when there is none. The bound keeps the console's start short even when that
+   * day's seal no longer holds and its rows are proved one by one.
+   */
+  async sealedDayToWarm(now: number, maxRows = 5_000, tags = 20): Promise<{ account: string; from: number; to: number } | null> {
+    const lastDay = jakartaDay(now - SEAL_MARGIN_MS) - 1;
+    const firstDay = lastDay - SWEEP_DAYS + 1;
+    // Fewer rows within the bound rank lower; past it, more rows rank lower still.
+    const rank = (rows: number) => (rows <= maxRows ? rows : -rows);
+    for (const tag of (await paymentTags(this.db)).slice(0, tags)) {
+      const trusted = await trustedSeals(this.db, this.sealer, tag, firstDay, lastDay);
+      let day: number | null = null;
+      for (const [d, seal] of trusted) if (day === null || rank(seal.rowCount) > rank(trusted.get(day)!.rowCount)) day = d;
+      if (day === null) continue;
+      const row = await this.firstPaymentOf(tag, dayStart(day), dayStart(day + 1));
+      const account = row === undefined ? null : this.accountOf(tag, row);
+      if (account !== null) return { account, from: dayStart(day), to: dayStart(day + 1) };
     }
     return null;
   }
