@@ -116,6 +116,8 @@ interface Counters {
   answered: number;
   connectionErrors: number;
   connectionErrorsDuringReload: number;
+  /** The error code of each connection broken during the reload (ECONNREFUSED: no worker listening; ECONNRESET: a worker cut it). */
+  reloadErrorCodes: Record<string, number>;
   retriedStatuses: Record<string, number>;
   finalStatuses: Record<string, number>;
   gaveUp: number;
@@ -211,7 +213,7 @@ async function main(): Promise<void> {
       }
     }
     const uniqueIds = new Set(sends.map((s) => s.body.transactionId as string));
-    const counters: Counters = { attempts: 0, answered: 0, connectionErrors: 0, connectionErrorsDuringReload: 0, retriedStatuses: {}, finalStatuses: {}, gaveUp: 0, answers: [], told: new Map() };
+    const counters: Counters = { attempts: 0, answered: 0, connectionErrors: 0, connectionErrorsDuringReload: 0, reloadErrorCodes: {}, retriedStatuses: {}, finalStatuses: {}, gaveUp: 0, answers: [], told: new Map() };
     let reloading = false;
 
     async function sendOne(send: Send): Promise<void> {
@@ -246,9 +248,13 @@ async function main(): Promise<void> {
             return;
           }
           counters.retriedStatuses[res.statusCode] = (counters.retriedStatuses[res.statusCode] ?? 0) + 1;
-        } catch {
+        } catch (error) {
           counters.connectionErrors++;
-          if (reloading) counters.connectionErrorsDuringReload++;
+          if (reloading) {
+            counters.connectionErrorsDuringReload++;
+            const code = String((error as { code?: unknown }).code ?? (error as Error).name);
+            counters.reloadErrorCodes[code] = (counters.reloadErrorCodes[code] ?? 0) + 1;
+          }
         }
         await sleep(100 + randomInt(200));
       }
@@ -416,7 +422,7 @@ async function main(): Promise<void> {
       ['Final answers 201 / 202 / 422 (replayed among them)', `${counters.finalStatuses[201] ?? 0} / ${counters.finalStatuses[202] ?? 0} / ${counters.finalStatuses[422] ?? 0} (${replayedIds.size})`],
       ['Answers asking to retry (status: count)', JSON.stringify(counters.retriedStatuses)],
       ['Broken connections (workers killed, database down)', counters.connectionErrors],
-      ['Broken connections during `pm2 reload`', counters.connectionErrorsDuringReload],
+      ['Broken connections during `pm2 reload`', Object.keys(counters.reloadErrorCodes).length === 0 ? 0 : `${counters.connectionErrorsDuringReload} (${JSON.stringify(counters.reloadErrorCodes)})`],
       ['Requests given up', counters.gaveUp],
       ['Transfer calls the bank received / transactionIds it executed', `${transferCalls} / ${executed.size}`],
       ['TransactionIds the bank executed more than once', executedTwice],
