@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
+import { copyRow, insertRow } from '../support/sql-rows.js';
 import { forEachBackend } from '../support/databases.js';
 import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 
@@ -269,8 +270,12 @@ forEachBackend('gerbang audit export of a bank call on a chain that holds none o
     const untouched = await exportAt(target.receivedAt);
     expect(untouched.code, untouched.stderr).to.equal(0);
     expect(untouched.records.find((r) => r.id === target.id)!.bankCalls.map((c) => c.id)).to.include(target.call);
-    await ctx.store().db.execute('DELETE FROM audit_bank_calls WHERE id = ?', [target.call]);
+    const db = ctx.store().db;
+    const call = await copyRow(db, 'audit_bank_calls', 'id = ?', [target.call]);
+    await db.execute('DELETE FROM audit_bank_calls WHERE id = ?', [target.call]);
     const jsonl = await exportAt(target.receivedAt);
+    // Written back as it was, so the next attack's page (whose chains' read may reach it) starts whole.
+    await insertRow(db, 'audit_bank_calls', call);
     expect(jsonl.code).to.equal(1);
     const marked = jsonl.records.find((r) => r.id === target.id)!;
     expect(marked).to.include({ outcome: 'CHANGED_OUTSIDE_GERBANG', amount: null });
