@@ -1,8 +1,5 @@
 import type { DailyBankLatency, PaymentSearchRepository } from '../store/types.js';
-import { jakartaDate } from '../time/index.js';
-
-const DAY_MS = 86_400_000;
-const JAKARTA_OFFSET_MS = 7 * 3_600_000;
+import { jakartaDate, jakartaDay, jakartaDayStart } from '../time/index.js';
 
 /**
  * How long after a day ends a call of that day may still be written in the usual way: a bank call
@@ -38,8 +35,8 @@ export class BankLatencyDays {
    * does it as it starts, so the first opening of the overview groups only today's calls.
    */
   async warm(now: number, days: number): Promise<void> {
-    const today = Math.floor((now + JAKARTA_OFFSET_MS) / DAY_MS) * DAY_MS - JAKARTA_OFFSET_MS;
-    await this.between(today - (days - 1) * DAY_MS, today, now);
+    const today = jakartaDay(now);
+    await this.between(jakartaDayStart(today - (days - 1)), jakartaDayStart(today), now);
   }
 
   /** The bank response times of the calls started in [from, to), per day, as `now` sees them. */
@@ -50,9 +47,9 @@ export class BankLatencyDays {
 
     const kept: DailyBankLatency[] = [];
     const toGroup: { day: string; start: number; end: number; keep: boolean }[] = [];
-    for (let index = Math.floor((from + JAKARTA_OFFSET_MS) / DAY_MS); index * DAY_MS - JAKARTA_OFFSET_MS < to; index += 1) {
-      const start = index * DAY_MS - JAKARTA_OFFSET_MS;
-      const end = start + DAY_MS;
+    for (let index = jakartaDay(from); jakartaDayStart(index) < to; index += 1) {
+      const start = jakartaDayStart(index);
+      const end = jakartaDayStart(index + 1);
       const day = jakartaDate(start);
       // A closed day whole in the range is kept; the rest (today, a day still settling, a range's cut day) is grouped each time.
       const keep = end + SETTLE_MS <= now && start >= from && end <= to;

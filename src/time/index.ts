@@ -1,1 +1,1 @@
-export { jakartaDate, jakartaTimestamp } from './jakarta-time.js';
+export { jakartaDate, jakartaDay, jakartaDayStart, jakartaTimestamp } from './jakarta-time.js';

@@ -9,6 +9,18 @@ function shifted(instant: Date | number): Date {
   return new Date((typeof instant === 'number' ? instant : instant.getTime()) + OFFSET_MS);
 }
 
+const DAY_MS = 86_400_000;
+
+/** The number of the Jakarta (UTC+7) day `instant` falls on: days since 1970-01-01 in UTC+7. */
+export function jakartaDay(instant: number): number {
+  return Math.floor((instant + OFFSET_MS) / DAY_MS);
+}
+
+/** Where Jakarta day number `day` (jakartaDay) starts, epoch ms: its midnight in UTC+7. */
+export function jakartaDayStart(day: number): number {
+  return day * DAY_MS - OFFSET_MS;
+}
+
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
 /** `yyyy-MM-dd` in UTC+7. */

@@ -1,13 +1,12 @@
 import { Router } from 'express';
 import type { ProvedDailyTotals, Store } from '../../store/types.js';
+import { jakartaDay, jakartaDayStart } from '../../time/index.js';
 import { signedIn } from '../console-locals.js';
 import type { BankLatencyDays } from '../bank-latency-days.js';
 import { BASE } from '../console-sessions.js';
 import { dailyOverview } from '../daily-overview.js';
 import { overviewPage } from '../views/overview-page.js';
 
-const DAY_MS = 86_400_000;
-const JAKARTA_OFFSET_MS = 7 * 3_600_000;
 
 /**
  * The days' counts and sums proved row by row when the range holds few enough payments
@@ -32,7 +31,7 @@ export function overviewRoutes(deps: { store: Store; clock: () => number; latenc
     const days = (OVERVIEW_DAYS as readonly number[]).includes(Number(req.query.days)) ? Number(req.query.days) : 14;
     const now = deps.clock();
     // Whole days in Jakarta time: from midnight (UTC+7) `days - 1` days ago up to now.
-    const from = Math.floor((now + JAKARTA_OFFSET_MS) / DAY_MS - (days - 1)) * DAY_MS - JAKARTA_OFFSET_MS;
+    const from = jakartaDayStart(jakartaDay(now) - (days - 1));
     const [figures, latency, chain] = await Promise.all([
       dailyFigures(deps.store, from, now + 1),
       deps.latencyDays.between(from, now + 1, now),

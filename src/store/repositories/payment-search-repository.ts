@@ -22,7 +22,7 @@ import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacPr
 import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
-import { dayStart, daySeal, jakartaDay, sealedValue as v, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal } from './reconciliation-seals.js';
+import { daySeal, sealedValue as v, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
 import { lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
@@ -33,7 +33,7 @@ import { BATCH_COLUMNS, toBatch, type BatchRow } from './transfer-batch-reposito
 import { toNumber, toStringOrNull } from './row-values.js';
 import { fieldsContain, GRAM_LENGTH, gramHash, trigramsOf, unindexedPayments } from './payment-search-grams.js';
 import { AppError, IntegrityError } from '../../errors/index.js';
-import { jakartaDate } from '../../time/index.js';
+import { jakartaDate, jakartaDay, jakartaDayStart } from '../../time/index.js';
 import { amountMinor } from './amount-minor.js';
 
 const MAX_LIMIT = 1_000;
@@ -293,7 +293,7 @@ function wholeDays(span: ReconciledSpan): Map<number, number[]> {
   const cut = span.whole || rows.length === 0 ? null : jakartaDay(toNumber(rows[rows.length - 1].created_at));
   rows.forEach((row, i) => {
     const day = jakartaDay(toNumber(row.created_at));
-    if (day === cut || dayStart(day) < span.from || dayStart(day + 1) > span.to) return;
+    if (day === cut || jakartaDayStart(day) < span.from || jakartaDayStart(day + 1) > span.to) return;
     const at = days.get(day);
     if (at === undefined) days.set(day, [i]);
     else at.push(i);
@@ -370,7 +370,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     if (this.chain === null) return swept;
     const lastDay = jakartaDay(now - SEAL_MARGIN_MS) - 1;
     const firstDay = lastDay - SWEEP_DAYS + 1;
-    const to = dayStart(lastDay + 1);
+    const to = jakartaDayStart(lastDay + 1);
     const tags = await paymentTags(this.db);
     const after = this.#sweptTag;
     const proved = this.#provedOneByOne;
@@ -386,7 +386,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       if (first === null) continue;
       const account = this.accountOf(tag, first.row);
       if (account === null) continue;
-      await this.fromAccount(account, dayStart(first.day), to);
+      await this.fromAccount(account, jakartaDayStart(first.day), to);
       swept.accounts += 1;
     }
     swept.rowsProved = this.#provedOneByOne - proved;
@@ -398,7 +398,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   private async firstUnsealed(tag: string, first: number, last: number, trusted: Map<number, unknown>): Promise<{ day: number; row: PlacedRow } | null> {
     for (let day = first; day <= last; day += 1) {
       if (trusted.has(day)) continue;
-      const row = await this.firstPaymentOf(tag, dayStart(day), dayStart(last + 1));
+      const row = await this.firstPaymentOf(tag, jakartaDayStart(day), jakartaDayStart(last + 1));
       if (row === undefined) return null;
       day = jakartaDay(toNumber(row.created_at));
       if (!trusted.has(day)) return { day, row };
@@ -433,9 +433,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       let day: number | null = null;
       for (const [d, seal] of trusted) if (day === null || rank(seal.rowCount) > rank(trusted.get(day)!.rowCount)) day = d;
       if (day === null) continue;
-      const row = await this.firstPaymentOf(tag, dayStart(day), dayStart(day + 1));
+      const row = await this.firstPaymentOf(tag, jakartaDayStart(day), jakartaDayStart(day + 1));
       const account = row === undefined ? null : this.accountOf(tag, row);
-      if (account !== null) return { account, from: dayStart(day), to: dayStart(day + 1) };
+      if (account !== null) return { account, from: jakartaDayStart(day), to: jakartaDayStart(day + 1) };
     }
     return null;
   }
@@ -669,7 +669,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     // The closed days left (not sealed, or their seal no longer held) whose every row held, all of
     // this account: sealed at the end of the reconciliation.
     for (const [day, at] of days) {
-      if (dayStart(day + 1) + SEAL_MARGIN_MS > reconciling.now) continue;
+      if (jakartaDayStart(day + 1) + SEAL_MARGIN_MS > reconciling.now) continue;
       if (!at.every((i) => payments[i]!.sourceAccount === account && payments[i]!.integrityProblem === undefined)) continue;
       const { seal } = daySeal(ring, account, tag!, day, at.map((i) => sealedLine(read[i])), ring.currentKeyId);
       reconciling.seals.push({ tag: tag!, day, rowCount: at.length, seal });
@@ -1141,8 +1141,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    */
   async dailyTotals(from: number, to: number): Promise<DailyPaymentTotals[]> {
     const ranges: { day: number; start: number; end: number }[] = [];
-    for (let day = Math.floor((from + JAKARTA_OFFSET_MS) / DAY_MS); day * DAY_MS - JAKARTA_OFFSET_MS < to; day += 1) {
-      ranges.push({ day, start: Math.max(from, day * DAY_MS - JAKARTA_OFFSET_MS), end: Math.min(to, (day + 1) * DAY_MS - JAKARTA_OFFSET_MS) });
+    for (let day = jakartaDay(from); jakartaDayStart(day) < to; day += 1) {
+      ranges.push({ day, start: Math.max(from, jakartaDayStart(day)), end: Math.min(to, jakartaDayStart(day + 1)) });
     }
     const totals: DailyPaymentTotals[] = [];
     for (let first = 0; first < ranges.length; first += DAYS_PER_READ) {

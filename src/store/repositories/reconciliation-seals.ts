@@ -42,20 +42,6 @@ export const RECONCILIATION_SEALS: MacedTable = {
 /** What the seal itself (over the rows) is keyed for; the row's MAC has its own purpose. */
 const SEAL_PURPOSE = 'reconciliation day seal';
 
-const DAY_MS = 86_400_000;
-/** UTC+7: the finance team's day starts at midnight in Jakarta. */
-const JAKARTA_OFFSET_MS = 7 * 3_600_000;
-
-/** The Jakarta day number of an epoch-ms instant (the `day` column). */
-export function jakartaDay(at: number): number {
-  return Math.floor((at + JAKARTA_OFFSET_MS) / DAY_MS);
-}
-
-/** Where Jakarta day `day` starts, epoch ms. */
-export function dayStart(day: number): number {
-  return day * DAY_MS - JAKARTA_OFFSET_MS;
-}
-
 /**
  * One value of a row as sealed: its kind, and a text's length before it, so no two different rows
  * (nor two different splits of one row's bytes into values) give the same bytes. The caller
