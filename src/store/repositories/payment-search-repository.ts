@@ -175,6 +175,13 @@ interface Reconciling {
 const SEAL_MARGIN_MS = 3_600_000;
 /** How many closed days back the sweep seals (a month's reconciliation and a day more). */
 const SWEEP_DAYS = 32;
+
+/** The closed days the sweep seals and the warm-up picks from, at `now`: the last SWEEP_DAYS ended SEAL_MARGIN_MS ago or more. */
+function sweptDays(now: number): { firstDay: number; lastDay: number } {
+  const lastDay = jakartaDay(now - SEAL_MARGIN_MS) - 1;
+  return { firstDay: lastDay - SWEEP_DAYS + 1, lastDay };
+}
+
 /** Payment ids per statement reading last event seqs (under SQLite's 999 parameters of old builds too). */
 const SEQ_CHUNK = 900;
 
@@ -368,8 +375,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   async sealClosedDays(now: number, budgetRows = RECONCILE_LIMIT, stop: () => boolean = () => false): Promise<SealSweep> {
     const swept: SealSweep = { accounts: 0, rowsProved: 0, sealed: 0, left: false };
     if (this.chain === null) return swept;
-    const lastDay = jakartaDay(now - SEAL_MARGIN_MS) - 1;
-    const firstDay = lastDay - SWEEP_DAYS + 1;
+    const { firstDay, lastDay } = sweptDays(now);
     const to = jakartaDayStart(lastDay + 1);
     const tags = await paymentTags(this.db);
     const after = this.#sweptTag;
@@ -424,8 +430,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * day's seal no longer holds and its rows are proved one by one.
    */
   async sealedDayToWarm(now: number, maxRows = 5_000, tags = 20): Promise<{ account: string; from: number; to: number } | null> {
-    const lastDay = jakartaDay(now - SEAL_MARGIN_MS) - 1;
-    const firstDay = lastDay - SWEEP_DAYS + 1;
+    const { firstDay, lastDay } = sweptDays(now);
     // Fewer rows within the bound rank lower; past it, more rows rank lower still.
     const rank = (rows: number) => (rows <= maxRows ? rows : -rows);
     for (const tag of (await paymentTags(this.db)).slice(0, tags)) {
