@@ -286,4 +286,39 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     const again = await ctx.store().paymentSearch.sealClosedDays(Date.now());
     expect(again.sealed).to.equal(0);
   });
+
+  it('the sweep seals anew a day whose payment settled after it was sealed, and never a day with a payment changed in SQL: that one stays marked', async () => {
+    const [honest, altered, who] = [newAccount(), newAccount(), `renew-${randomBytes(3).toString('hex')}`];
+    const start = Date.now() - ((Date.now() + 7 * HOUR) % DAY) - 4 * DAY;
+    const [, settled] = await paid(honest, who, start, ['RENEW-1', 'RENEW-2']);
+    const [, changed] = await paid(altered, who, start, ['RENEW-3', 'RENEW-4']);
+    await ctx.store().paymentSearch.sealClosedDays(Date.now());
+    const [honestBefore] = await sealsOf(honest);
+    const [alteredBefore] = await sealsOf(altered);
+    // The honest payment settles later, through the store (its event recorded); the other is changed in SQL.
+    await ctx.store().payments.update(settled, { state: 'FAILED', bank: 'bca' }, Date.now());
+    await db().execute("UPDATE payments SET amount = '7000000.00', amount_minor = 700000000 WHERE id = ?", [changed]);
+    expect(await freshRead(ctx.store(), honest, start, start + DAY)).to.deep.include({ opened: 2 });
+    const swept = await ctx.store().paymentSearch.sealClosedDays(Date.now());
+    // The honest day is sealed anew over its settled payment: read by another process, nothing opened.
+    const [honestAfter] = await sealsOf(honest);
+    expect(honestAfter.seal).not.to.equal(honestBefore.seal);
+    const read = await freshRead(ctx.store(), honest, start, start + DAY);
+    expect(read.opened).to.equal(0);
+    expect(read.rows.map((p) => [p.transactionId, p.state, p.integrityProblem])).to.deep.equal([
+      ['RENEW-1', 'RECEIVED', undefined],
+      ['RENEW-2', 'FAILED', undefined],
+    ]);
+    // The altered day keeps its old seal, which no longer holds: proved row by row, the change marked.
+    expect(await sealsOf(altered)).to.deep.equal([alteredBefore]);
+    const marked = await freshRead(ctx.store(), altered, start, start + DAY);
+    expect(marked.opened).to.equal(2);
+    expect(marked.rows.map((p) => [p.transactionId, p.integrityProblem])).to.deep.equal([
+      ['RENEW-3', undefined],
+      ['RENEW-4', `payments id ${changed} (${who} / RENEW-4) was altered: its client, transaction id, request hash, amount, currency or creation time no longer match its MAC`],
+    ]);
+    // Its log says so (seal-sweep.ts logs what a run did): both stale, one renewed (and other tests' days).
+    expect(swept.stale, 'stale seals found').to.be.at.least(2);
+    expect(swept.renewed, 'stale seals renewed').to.be.at.least(1);
+  });
 });
