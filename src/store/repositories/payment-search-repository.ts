@@ -567,9 +567,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * Writes the seals of the days a reconciliation proved whole (reconciliation-seals.ts). A write
-   * that fails (two consoles sealing the same day on Galera, a database user not granted the
-   * table) is logged and left: the day is proved row by row next time and sealed then.
+   * Writes the seals of the days a reconciliation proved whole (reconciliation-seals.ts). Two
+   * consoles sealing the same day on two Galera nodes conflict at COMMIT; the loser is run again
+   * (MysqlDb's conflict retries) and leaves the winner's seal. A write that still fails (a
+   * conflict that kept losing, a database user not granted the table) is logged and left: the
+   * day is proved row by row next time and sealed then.
    */
   private async sealDays(seals: NewSeal[]): Promise<void> {
     if (this.chain === null || seals.length === 0) return;

@@ -120,7 +120,9 @@ export interface NewSeal {
  * with the same seal is left as it is; another seal (rows that moved on, an older key, a row that
  * does not hold) is replaced, guarded by the MAC read. Two consoles sealing the same day write the
  * same content: the one that loses the insert, or whose guarded update finds the row changed,
- * leaves the winner's. Returns how many were written.
+ * leaves the winner's. On two Galera nodes neither sees the other's uncommitted row: one loses
+ * certification at COMMIT (a deadlock error), the whole transaction is run again (ChainLanes'
+ * session retries conflicts), reads the winner's seal and leaves it. Returns how many were written.
  */
 export async function writeSeals(chain: ChainLanes, sealer: ValueSealer, now: number, seals: readonly NewSeal[]): Promise<number> {
   if (seals.length === 0) return 0;
