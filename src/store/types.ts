@@ -944,9 +944,10 @@ export interface PaymentSearchRepository {
   fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }>;
   /**
    * The console's sweep: seals the closed days of the last month of accounts that have payments
-   * (reconciliation-seals.ts) and renews the seals that no longer hold, each such day proved row by
-   * row first (one that does not prove is left unsealed, its rows marked); at most `budgetRows`
-   * rows proved one by one per run, `stop` asked between accounts. What it did, for the log.
+   * (reconciliation-seals.ts) and renews the seals a payment event appended since made stale, each
+   * such day proved row by row first (one that does not prove is left unsealed, its rows marked);
+   * at most `budgetRows` rows proved one by one per run, `stop` asked between accounts. What it
+   * did, for the log.
    */
   sealClosedDays(
     now: number,

@@ -20,6 +20,7 @@ import { PAYMENT_STATES } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
 import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, toPaymentRecord, type PaymentRow } from './payment-repository.js';
 import { chainCoverage, type Coverage } from './chain-coverage.js';
+import { ChangedDays, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
 import { daySeal, sealedValue as v, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal } from './reconciliation-seals.js';
@@ -163,6 +164,8 @@ interface ReconciledSpan {
 /** What one reconciliation carries from span to span: the account asked for, the coverage of payment histories, the days to seal. */
 interface Reconciling {
   account: string;
+  /** Hash a sealed day even when every row of it is kept proved (the sweep's reading of a day a payment event changed: a row released leaves the others kept). */
+  hashKept: boolean;
   now: number;
   coverage: Coverage | null;
   seals: NewSeal[];
@@ -176,10 +179,10 @@ const SEAL_MARGIN_MS = 3_600_000;
 /** How many closed days back the sweep seals (a month's reconciliation and a day more). */
 const SWEEP_DAYS = 32;
 /**
- * How many rows a run of the sweep reads at most per row it may prove one by one: a sealed day is
- * read and hashed to find whether its seal still holds (a month of a busy account, 49,000 rows,
- * took 275-345 ms), so a run over a large store already sealed checks a part of it and the next
- * run goes on (50,000 rows proved a run: 200,000 read, about a second).
+ * How many rows a run of the sweep reads at most per row it may prove one by one: a sealed day
+ * read again after a payment of it changed is hashed first (a month of a busy account, 49,000
+ * rows, took 275-345 ms), so a run after many changes to many sealed days (the first run after a
+ * long stop) reads a part of them and the next run goes on.
  */
 const SWEEP_READS_PER_PROVED = 4;
 
@@ -356,6 +359,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   #sweptTag = '';
   /** Day seals this store wrote. */
   #sealsWritten = 0;
+  /** The sealed days payment events changed since the sweep's last run, to read again (sealClosedDays). */
+  readonly #changedDays = new ChangedDays();
   /** Days read whose trusted seal no longer held, and of those the days proved whole, to be sealed anew. */
   #staleSeals = 0;
   #staleSealsProved = 0;
@@ -380,22 +385,28 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * The console's sweep (#16): seals the closed days of the last SWEEP_DAYS of every account that
    * has payments then, so a clerk's first opening of a month finds its days sealed, and renews the
-   * seals that no longer hold (a payment of the day that settled later). Per account tag (from
-   * where the last run stopped): its first payment of those days is opened to learn its account
-   * (which must give that tag under a ring key), and the account's reconciliation is read from that
-   * day on, exactly as a page reads it (fromAccount): a sealed day whose rows still hash to its seal
-   * is only hashed; a day without a trusted seal, or whose seal no longer holds, is proved row by
-   * row and sealed (anew) only when every row of it held: a day with a row that does not hold is
-   * never sealed, its rows stay marked. Stops once `budgetRows` rows were proved one by one, or
-   * SWEEP_READS_PER_PROVED times that many were read (sealed days hashed), or when `stop` says so;
-   * the next run goes on from the tag it stopped at.
+   * seals a payment's later change made stale. Per account tag (from where the last run stopped):
+   * - its first day with payments and no trusted seal, found by walking from one unsealed day to
+   *   the first payment at or after it; the account's reconciliation is read from that day on
+   *   (fromAccount: each such day proved row by row, and sealed when it held; sealed days only
+   *   hashed);
+   * - each sealed day before it that a payment event appended since (ChangedDays) may have made
+   *   stale (the seal written before the event, or less than SEAL_AFTER_EVENT_MS after it): that
+   *   day alone is read as a page reads it, hashed, and when its seal no longer holds, proved row
+   *   by row and sealed anew only when every row of it held (a day with a row that does not hold
+   *   is never sealed, its rows stay marked).
+   * The account is opened from a payment of the tag, which must give that tag under a ring key.
+   * A run over a sealed store with no new event reads no payment of it. Stops once `budgetRows`
+   * rows were proved one by one, or SWEEP_READS_PER_PROVED times that many were read, or when
+   * `stop` says so; the next run goes on from the tag it stopped at.
    */
   async sealClosedDays(now: number, budgetRows = RECONCILE_LIMIT, stop: () => boolean = () => false): Promise<SealSweep> {
     const swept: SealSweep = { accounts: 0, rowsRead: 0, rowsProved: 0, sealed: 0, stale: 0, renewed: 0, left: false };
     if (this.chain === null) return swept;
     const { firstDay, lastDay } = sweptDays(now);
-    const [from, to] = [jakartaDayStart(firstDay), jakartaDayStart(lastDay + 1)];
+    const to = jakartaDayStart(lastDay + 1);
     const tags = await paymentTags(this.db);
+    await this.#changedDays.read(this.db, tags, firstDay, lastDay);
     const after = this.#sweptTag;
     const before = { proved: this.#provedOneByOne, sealed: this.#sealsWritten, stale: this.#staleSeals, renewed: this.#staleSealsProved };
     for (const tag of [...tags.filter((t) => t > after), ...tags.filter((t) => t <= after)]) {
@@ -404,11 +415,19 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         break;
       }
       this.#sweptTag = tag;
-      const first = await this.firstPaymentOf(tag, from, to);
-      if (first === undefined) continue;
-      const account = this.accountOf(tag, first);
+      const trusted = await trustedSeals(this.db, this.sealer, tag, firstDay, lastDay);
+      const first = await this.firstUnsealed(tag, firstDay, lastDay, trusted);
+      // Sealed days the walk does not read on from, each sealed before an event of it.
+      const changed = [...this.#changedDays.take(tag)]
+        .filter(([day, at]) => day >= firstDay && day < (first?.day ?? lastDay + 1) && (trusted.get(day)?.sealedAt ?? Infinity) < at + SEAL_AFTER_EVENT_MS)
+        .map(([day]) => day)
+        .sort((a, b) => a - b);
+      if (first === null && changed.length === 0) continue;
+      const row = first?.row ?? (await this.firstPaymentOf(tag, jakartaDayStart(changed[0]), to));
+      const account = row === undefined ? null : this.accountOf(tag, row);
       if (account === null) continue;
-      swept.rowsRead += (await this.fromAccount(account, jakartaDayStart(jakartaDay(toNumber(first.created_at))), to)).rows.length;
+      for (const day of changed) swept.rowsRead += (await this.reconcile(account, jakartaDayStart(day), jakartaDayStart(day + 1), true)).rows.length;
+      if (first !== null) swept.rowsRead += (await this.fromAccount(account, jakartaDayStart(first.day), to)).rows.length;
       swept.accounts += 1;
     }
     swept.rowsProved = this.#provedOneByOne - before.proved;
@@ -416,6 +435,18 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     swept.stale = this.#staleSeals - before.stale;
     swept.renewed = this.#staleSealsProved - before.renewed;
     return swept;
+  }
+
+  /** The first payment of `tag` on a day of [first, last] that has no trusted seal, and its day; null when every such day is sealed. */
+  private async firstUnsealed(tag: string, first: number, last: number, trusted: Map<number, unknown>): Promise<{ day: number; row: PlacedRow } | null> {
+    for (let day = first; day <= last; day += 1) {
+      if (trusted.has(day)) continue;
+      const row = await this.firstPaymentOf(tag, jakartaDayStart(day), jakartaDayStart(last + 1));
+      if (row === undefined) return null;
+      day = jakartaDay(toNumber(row.created_at));
+      if (!trusted.has(day)) return { day, row };
+    }
+    return null;
   }
 
   /** The first payment tagged `tag` created in [from, to), with what opens its account. */
@@ -541,6 +572,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * each a lookup of its whole row through any other index.
    */
   async fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }> {
+    return this.reconcile(sourceAccount, from, to, false);
+  }
+
+  /** fromAccount, `hashKept` as Reconciling says. */
+  private async reconcile(sourceAccount: string, from: number, to: number, hashKept: boolean): Promise<{ rows: ReconciledPayment[]; truncated: boolean }> {
     const ring = this.sealer.keyRing;
     const tags = [...new Set(ring.keyIds.map((keyId) => accountTag(ring, sourceAccount, keyId)))];
     // One tag (or no tag) per read, in the index's own order: a sort of the rows (several tags in
@@ -552,7 +588,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       // Rows from before the tags are few, if any: one read, never sealed.
       { where: 'source_account_tag IS NULL AND source_account IS NOT NULL', params: [], spanMs: to - from, tag: null },
     ];
-    const reconciling: Reconciling = { account: sourceAccount, now: this.clock(), coverage: null, seals: [] };
+    const reconciling: Reconciling = { account: sourceAccount, hashKept, now: this.clock(), coverage: null, seals: [] };
     const rows: ReconciledPayment[] = [];
     let truncated = false;
     for (const { where, params, spanMs, tag } of reads) {
@@ -645,7 +681,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       const seal = trusted.get(day);
       if (seal === undefined) continue;
       // Sealed, and every row kept as proved already (a page opened again): nothing to hash.
-      if (at.every((i) => payments[i] !== undefined)) {
+      if (!reconciling.hashKept && at.every((i) => payments[i] !== undefined)) {
         days.delete(day);
         continue;
       }

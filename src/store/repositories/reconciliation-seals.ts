@@ -58,6 +58,8 @@ export function sealedValue(value: string | number | null): string {
 export interface TrustedSeal {
   rowCount: number;
   seal: string;
+  /** When it was written (the sealing console's clock). */
+  sealedAt: number;
 }
 
 /**
@@ -101,7 +103,7 @@ export async function trustedSeals(db: Db, sealer: ValueSealer, tag: string, fir
   for (const row of rows) {
     if (row.mac_key_id !== ring.currentKeyId) continue;
     if (currentRowProblem(RECONCILIATION_SEALS, row, row, sealer) !== null) continue;
-    trusted.set(toNumber(row.day), { rowCount: toNumber(row.row_count), seal: String(row.seal) });
+    trusted.set(toNumber(row.day), { rowCount: toNumber(row.row_count), seal: String(row.seal), sealedAt: toNumber(row.sealed_at) });
   }
   return trusted;
 }
