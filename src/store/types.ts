@@ -944,10 +944,16 @@ export interface PaymentSearchRepository {
   fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }>;
   /**
    * The console's sweep: seals the closed days of the last month of accounts that have payments
-   * (reconciliation-seals.ts), at most `budgetRows` rows proved one by one per run, `stop` asked
-   * between accounts. What it did, for the log.
+   * (reconciliation-seals.ts) and renews the seals a payment event appended since made stale, each
+   * such day proved row by row first (one that does not prove is left unsealed, its rows marked);
+   * at most `budgetRows` rows proved one by one per run, `stop` asked between accounts. What it
+   * did, for the log.
    */
-  sealClosedDays(now: number, budgetRows?: number, stop?: () => boolean): Promise<{ accounts: number; rowsProved: number; sealed: number; left: boolean }>;
+  sealClosedDays(
+    now: number,
+    budgetRows?: number,
+    stop?: () => boolean,
+  ): Promise<{ accounts: number; rowsRead: number; rowsProved: number; sealed: number; stale: number; renewed: number; left: boolean }>;
   /**
    * A closed day with a trusted seal, of the first account that has one, and that account: what the
    * console reads as it starts so a clerk's first reconciliation finds its code and connections

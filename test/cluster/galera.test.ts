@@ -1,8 +1,14 @@
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import type { BankSimulator } from '../../src/banks/simulator/index.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
+import { accountTag } from '../../src/store/repositories/payment-repository.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import type { GaleraCluster } from '../support/galera/galera-cluster.js';
 import { sharedGaleraCluster } from '../support/galera/shared-cluster.js';
 import { sampleTransfer, type HttpAnswer, type TestClient, TestGateway } from '../support/gateway-harness.js';
+import { captureLogs } from '../support/log-capture.js';
 import { startTestBank } from '../support/test-bank.js';
 
 /** What the ERP got for one payment: every answer in order (the last one is final). */
@@ -51,16 +57,32 @@ async function inParallel<T>(limit: number, tasks: Array<() => Promise<T>>): Pro
   return results;
 }
 
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** Jakarta midnight starting the day `days` days before today's: a closed day the consoles seal. */
+function closedDay(days: number): number {
+  return Date.now() - ((Date.now() + 7 * HOUR) % DAY) - days * DAY;
+}
+
+/** A company account of one test alone (its seals are its own). */
+function newAccount(): string {
+  return `03${parseInt(randomBytes(4).toString('hex'), 16).toString().padStart(10, '0').slice(0, 10)}`;
+}
+
 /**
  * Two gateways, each on its own node of a three-node MariaDB Galera cluster (test/support/galera),
- * one bank: what a user who outgrows one database server runs. Galera reports a write that lost
- * certification to a concurrent write on another node as a deadlock at COMMIT.
+ * one bank, and a finance console's store on each node: what a user who outgrows one database
+ * server runs. Galera reports a write that lost certification to a concurrent write on another
+ * node as a deadlock at COMMIT.
  */
 describe('Two gateways on a three-node Galera cluster', function () {
   this.timeout(300_000);
   let cluster: GaleraCluster;
   let simulator: BankSimulator;
   let gateways: TestGateway[] = [];
+  /** The store of a finance console on each node (day seals are written on its audit chain, #16). */
+  let consoles: Store[] = [];
   let database = '';
 
   before(async function () {
@@ -72,10 +94,12 @@ describe('Two gateways on a three-node Galera cluster', function () {
     // Gateway A on node 1; gateway B on node 2, with node 3 as the next host to use if node 2 dies.
     gateways = [await TestGateway.start(cluster.url(0, database), env('127.0.0.1'))];
     gateways.push(await TestGateway.start(cluster.url([1, 2], database), env('127.0.0.2')));
+    consoles = await Promise.all(cluster.nodes.map((node) => openStore(cluster.url(node.index, database), { auditKeys: TEST_AUDIT_KEYS })));
   });
 
   after(async () => {
     for (const gateway of gateways) await gateway.close();
+    for (const store of consoles) await store.close().catch(() => undefined);
     await simulator?.close();
     if (cluster?.nodes[0].running) await cluster.sql(0, `DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
   });
@@ -140,6 +164,97 @@ describe('Two gateways on a three-node Galera cluster', function () {
     }
     const executed = executions();
     for (const body of bodies) expect(executed.get(String(body.transactionId)), String(body.transactionId)).to.equal(1);
+  });
+
+  /** `count` payments of `account` reserved on the day starting at `start`, through node 1 as the gateway writes them. */
+  async function paid(account: string, start: number, count: number): Promise<number[]> {
+    const who = `seal-${randomBytes(3).toString('hex')}`;
+    const ids: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const p = await consoles[0].payments.reserve({ clientId: who, transactionId: `S-${i}`, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + (i + 1) * HOUR);
+      ids.push(p.id);
+    }
+    return ids;
+  }
+
+  /** Waits until `node` has applied every write the cluster committed so far (Galera applies them after COMMIT returns on their node). */
+  async function caughtUp(node: number): Promise<void> {
+    await cluster.sql(node, 'SET STATEMENT wsrep_sync_wait = 1 FOR SELECT 1');
+  }
+
+  /** A reconciliation as a console process that has never proved these rows reads it through `node`: no kept proofs, writes no seal. */
+  async function freshRead(node: number, account: string, from: number, to: number) {
+    await caughtUp(node);
+    const search = new SqlPaymentSearchRepository(consoles[node].db, TEST_AUDIT_KEYS);
+    const found = await search.fromAccount(account, from, to);
+    await search.close();
+    return { rows: found.rows.map((p) => [p.transactionId, p.state, p.integrityProblem ?? null]), opened: search.rowsProvedOneByOne };
+  }
+
+  async function sealsOf(node: number, account: string): Promise<Array<{ day: number; seal: string; mac: string }>> {
+    const tag = accountTag(TEST_AUDIT_KEYS, account);
+    return cluster.sql(node, `SELECT day, seal, mac FROM ${database}.reconciliation_seals WHERE account_tag = '${tag}' ORDER BY day`);
+  }
+
+  it('seals the same closed days from consoles on two nodes at once, by their sweeps and by their pages: one seal a day, every conflict retried, each day read through the third node by its seal', async () => {
+    const logged = captureLogs('warn');
+    try {
+      const [swept, paged] = [Array.from({ length: 6 }, newAccount), Array.from({ length: 3 }, newAccount)];
+      const [from, to] = [closedDay(4), closedDay(1)];
+      for (const account of swept) for (const days of [4, 3, 2]) await paid(account, closedDay(days), 2);
+      // Both sweeps walk the account tags in the same order: they prove and seal the same days at the same time.
+      const sweeps = await Promise.all([0, 1].map((node) => consoles[node].paymentSearch.sealClosedDays(Date.now())));
+      // Each day sealed once: the loser of a conflict ran again, found the winner's seal and left it.
+      expect(sweeps[0].sealed + sweeps[1].sealed, 'seals written by the two sweeps').to.equal(swept.length * 3);
+      for (const account of swept) {
+        expect((await sealsOf(2, account)).length, 'seals of an account').to.equal(3);
+        expect(await freshRead(2, account, from, to)).to.deep.include({ opened: 0 });
+      }
+      // The pages of two clerks reading the same accounts at once, one on each console.
+      for (const account of paged) for (const days of [4, 3, 2]) await paid(account, closedDay(days), 2);
+      // Node 2 has applied those payments (a page read through a node behind reads fewer rows, and seals what it read).
+      await caughtUp(1);
+      const pages = await Promise.all(paged.flatMap((account) => [0, 1].map((node) => consoles[node].paymentSearch.fromAccount(account, from, to))));
+      expect(pages.map((page) => page.rows.length)).to.deep.equal(pages.map(() => 6));
+      for (const account of paged) {
+        expect((await sealsOf(2, account)).length, 'seals of an account').to.equal(3);
+        const read = await freshRead(2, account, from, to);
+        expect(read.opened).to.equal(0);
+        expect(read.rows.filter((row) => row[2] !== null)).to.deep.equal([]);
+      }
+      const failures = logged.lines.filter((line) => /seals not written|kept losing|seal sweep failed/.test(line));
+      expect(failures, 'seal writes that failed').to.deep.equal([]);
+    } finally {
+      logged.stop();
+    }
+  });
+
+  it('marks a sealed day\'s payment changed in SQL on one node when read through another, and a sweep on a third renews only the seal of the day that settled honestly', async () => {
+    const [honest, altered, start] = [newAccount(), newAccount(), closedDay(5)];
+    const [, settled] = await paid(honest, start, 2);
+    const [, changed] = await paid(altered, start, 2);
+    for (const account of [honest, altered]) await consoles[0].paymentSearch.fromAccount(account, start, start + DAY);
+    const [honestBefore] = await sealsOf(0, honest);
+    const [alteredBefore] = await sealsOf(0, altered);
+    // One payment settles later through node 1; the other is changed in SQL on node 1 as an attacker would.
+    await consoles[0].payments.update(settled, { state: 'FAILED', bank: 'bca' }, Date.now());
+    await cluster.sql(0, `UPDATE ${database}.payments SET amount = '7000000.00', amount_minor = 700000000 WHERE id = ${changed}`);
+    const marked = await freshRead(2, altered, start, start + DAY);
+    expect(marked.opened).to.equal(2);
+    expect(marked.rows[1][2]).to.contain(`payments id ${changed}`).and.to.contain('was altered');
+    await caughtUp(1);
+    const swept = await consoles[1].paymentSearch.sealClosedDays(Date.now());
+    expect((await sealsOf(2, honest))[0].seal).not.to.equal(honestBefore.seal);
+    expect(await freshRead(2, honest, start, start + DAY)).to.deep.equal({
+      rows: [
+        ['S-0', 'RECEIVED', null],
+        ['S-1', 'FAILED', null],
+      ],
+      opened: 0,
+    });
+    expect(await sealsOf(2, altered)).to.deep.equal([alteredBefore]);
+    expect(await freshRead(2, altered, start, start + DAY)).to.deep.include({ opened: 2 });
+    expect(swept.renewed, 'stale seals renewed').to.be.at.least(1);
   });
 
   it('keeps paying when the database node of one gateway is killed mid-run: nothing lost, nothing paid twice', async () => {

@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
-import { openStore } from '../../src/store/index.js';
+import { migrate, openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
-import { forEachBackend } from '../support/databases.js';
+import { createMariaDbDatabase, createSqliteDatabase, forEachBackend } from '../support/databases.js';
 import { copyRow, writeBack, type Row } from '../support/sql-rows.js';
 import { TestConsole } from '../support/console-harness.js';
 import { eventually } from '../support/gateway-harness.js';
@@ -41,10 +41,10 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
   const dayAt = (n: number) => Date.UTC(2026, 10, n, 0, 0, 0) - 7 * HOUR;
 
   /** Payments of `account` reserved on the day starting at `start`, as the gateway writes them (each with its reserve event). */
-  async function paid(account: string, who: string, start: number, txs: string[]): Promise<number[]> {
+  async function paid(account: string, who: string, start: number, txs: string[], store = ctx.store()): Promise<number[]> {
     const ids: number[] = [];
     for (const [i, tx] of txs.entries()) {
-      const p = await ctx.store().payments.reserve({ clientId: who, transactionId: tx, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + (i + 1) * HOUR);
+      const p = await store.payments.reserve({ clientId: who, transactionId: tx, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + (i + 1) * HOUR);
       ids.push(p.id);
     }
     return ids;
@@ -285,5 +285,72 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     // A second run finds them sealed: nothing of ours is proved again.
     const again = await ctx.store().paymentSearch.sealClosedDays(Date.now());
     expect(again.sealed).to.equal(0);
+  });
+
+  it('the sweep seals anew a day whose payment settled after it was sealed, and never a day with a payment changed in SQL: that one stays marked', async () => {
+    const [honest, altered, who] = [newAccount(), newAccount(), `renew-${randomBytes(3).toString('hex')}`];
+    const start = Date.now() - ((Date.now() + 7 * HOUR) % DAY) - 4 * DAY;
+    const [, settled] = await paid(honest, who, start, ['RENEW-1', 'RENEW-2']);
+    const [, changed] = await paid(altered, who, start, ['RENEW-3', 'RENEW-4']);
+    await ctx.store().paymentSearch.sealClosedDays(Date.now());
+    const [honestBefore] = await sealsOf(honest);
+    const [alteredBefore] = await sealsOf(altered);
+    // The honest payment settles later, through the store (its event recorded); the other is changed in SQL.
+    await ctx.store().payments.update(settled, { state: 'FAILED', bank: 'bca' }, Date.now());
+    await db().execute("UPDATE payments SET amount = '7000000.00', amount_minor = 700000000 WHERE id = ?", [changed]);
+    expect(await freshRead(ctx.store(), honest, start, start + DAY)).to.deep.include({ opened: 2 });
+    const swept = await ctx.store().paymentSearch.sealClosedDays(Date.now());
+    // The honest day is sealed anew over its settled payment: read by another process, nothing opened.
+    const [honestAfter] = await sealsOf(honest);
+    expect(honestAfter.seal).not.to.equal(honestBefore.seal);
+    const read = await freshRead(ctx.store(), honest, start, start + DAY);
+    expect(read.opened).to.equal(0);
+    expect(read.rows.map((p) => [p.transactionId, p.state, p.integrityProblem])).to.deep.equal([
+      ['RENEW-1', 'RECEIVED', undefined],
+      ['RENEW-2', 'FAILED', undefined],
+    ]);
+    // The altered day keeps its old seal, which no longer holds: proved row by row, the change marked.
+    expect(await sealsOf(altered)).to.deep.equal([alteredBefore]);
+    const marked = await freshRead(ctx.store(), altered, start, start + DAY);
+    expect(marked.opened).to.equal(2);
+    expect(marked.rows.map((p) => [p.transactionId, p.integrityProblem])).to.deep.equal([
+      ['RENEW-3', undefined],
+      ['RENEW-4', `payments id ${changed} (${who} / RENEW-4) was altered: its client, transaction id, request hash, amount, currency or creation time no longer match its MAC`],
+    ]);
+    // Its log says so (seal-sweep.ts logs what a run did). The altered day has no event since its
+    // seal: the sweep does not read it again, the page reading it marks it (above).
+    expect(swept.stale, 'stale seals found').to.be.at.least(1);
+    expect(swept.renewed, 'stale seals renewed').to.be.at.least(1);
+  });
+
+  it('a sweep over a sealed store reads none of its payments until one changes, then that day alone, and the days of a released payment', async () => {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase();
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      await migrate(store.db);
+      const [who, midnight] = [`quiet-${randomBytes(3).toString('hex')}`, Date.now() - ((Date.now() + 7 * HOUR) % DAY)];
+      const [ids, accounts] = [[] as number[], [newAccount(), newAccount(), newAccount()]];
+      for (const [a, account] of accounts.entries()) {
+        for (const days of [4, 3, 2]) ids.push(...(await paid(account, who, midnight - days * DAY, [`Q-${a}-${days}-1`, `Q-${a}-${days}-2`], store)));
+      }
+      const sweep = () => store.paymentSearch.sealClosedDays(Date.now());
+      expect(await sweep()).to.deep.include({ accounts: 3, rowsRead: 18, sealed: 9, stale: 0 });
+      // Sealed, and no payment moved on: not one payment read.
+      expect(await sweep()).to.deep.include({ accounts: 0, rowsRead: 0, rowsProved: 0, sealed: 0, stale: 0, renewed: 0 });
+      // A payment of the first account's second day settles: that day alone is read, proved and sealed anew.
+      await store.payments.update(ids[3], { state: 'FAILED', bank: 'bca' }, Date.now());
+      expect(await sweep()).to.deep.include({ accounts: 1, rowsRead: 2, sealed: 1, stale: 1, renewed: 1 });
+      expect(await sweep()).to.deep.include({ rowsRead: 0, sealed: 0, stale: 0 });
+      // A reservation of the second account's first day released (its row deleted): that day of every account is hashed, its own sealed anew.
+      expect(await store.payments.releaseStale(ids[6], Date.now())).to.equal(true);
+      expect(await sweep()).to.deep.include({ accounts: 3, rowsRead: 5, sealed: 1, stale: 1, renewed: 1 });
+      expect(await sweep()).to.deep.include({ rowsRead: 0, sealed: 0, stale: 0 });
+      for (const [account, days] of [[accounts[0], 3], [accounts[1], 4]] as const) {
+        expect(await freshRead(store, account, midnight - days * DAY, midnight - (days - 1) * DAY)).to.deep.include({ opened: 0 });
+      }
+    } finally {
+      await store.close();
+      await database.drop();
+    }
   });
 });

@@ -20,6 +20,7 @@ import { PAYMENT_STATES } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
 import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, toPaymentRecord, type PaymentRow } from './payment-repository.js';
 import { chainCoverage, type Coverage } from './chain-coverage.js';
+import { ChangedDays, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
 import { daySeal, sealedValue as v, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal } from './reconciliation-seals.js';
@@ -163,6 +164,8 @@ interface ReconciledSpan {
 /** What one reconciliation carries from span to span: the account asked for, the coverage of payment histories, the days to seal. */
 interface Reconciling {
   account: string;
+  /** Hash a sealed day even when every row of it is kept proved (the sweep's reading of a day a payment event changed: a row released leaves the others kept). */
+  hashKept: boolean;
   now: number;
   coverage: Coverage | null;
   seals: NewSeal[];
@@ -175,6 +178,13 @@ interface Reconciling {
 const SEAL_MARGIN_MS = 3_600_000;
 /** How many closed days back the sweep seals (a month's reconciliation and a day more). */
 const SWEEP_DAYS = 32;
+/**
+ * How many rows a run of the sweep reads at most per row it may prove one by one: a sealed day
+ * read again after a payment of it changed is hashed first (a month of a busy account, 49,000
+ * rows, took 275-345 ms), so a run after many changes to many sealed days (the first run after a
+ * long stop) reads a part of them and the next run goes on.
+ */
+const SWEEP_READS_PER_PROVED = 4;
 
 /** The closed days the sweep seals and the warm-up picks from, at `now`: the last SWEEP_DAYS ended SEAL_MARGIN_MS ago or more. */
 function sweptDays(now: number): { firstDay: number; lastDay: number } {
@@ -209,12 +219,18 @@ interface PlacedRow {
 
 /** What one run of the seal sweep did (SqlPaymentSearchRepository.sealClosedDays). */
 export interface SealSweep {
-  /** Accounts whose unsealed days were read. */
+  /** Accounts whose closed days were read. */
   accounts: number;
+  /** Their payments read (hashed on a sealed day, else proved one by one). */
+  rowsRead: number;
   /** Rows proved one by one. */
   rowsProved: number;
-  /** Day seals written. */
+  /** Day seals written (new and renewed). */
   sealed: number;
+  /** Days whose trusted seal no longer held (proved row by row). */
+  stale: number;
+  /** Of those, the days that proved whole and were sealed anew; the others' rows stay marked. */
+  renewed: number;
   /** Stopped by its budget (or asked to) before every account was looked at. */
   left: boolean;
 }
@@ -343,6 +359,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   #sweptTag = '';
   /** Day seals this store wrote. */
   #sealsWritten = 0;
+  /** The sealed days payment events changed since the sweep's last run, to read again (sealClosedDays). */
+  readonly #changedDays = new ChangedDays();
+  /** Days read whose trusted seal no longer held, and of those the days proved whole, to be sealed anew. */
+  #staleSeals = 0;
+  #staleSealsProved = 0;
 
   /**
    * @param chain this process's audit chain, to write day seals with their change records; null: none written
@@ -363,40 +384,56 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
 
   /**
    * The console's sweep (#16): seals the closed days of the last SWEEP_DAYS of every account that
-   * has payments then, so a clerk's first opening of a month finds its days sealed. Per account
-   * tag (from where the last run stopped): its first day with payments and no trusted seal, found
-   * by walking from one unsealed day to the first payment at or after it; that payment is opened
-   * to learn its account (which must give that tag under a ring key), and the account's
-   * reconciliation is read from that day on (fromAccount: each such day proved row by row, and
-   * sealed when it held; sealed days only hashed). Stops once `budgetRows` rows were proved one by
-   * one, or when `stop` says so. A day whose seal no longer holds (a payment that moved on since)
-   * is sealed anew by the next page that reads it, not by the sweep.
+   * has payments then, so a clerk's first opening of a month finds its days sealed, and renews the
+   * seals a payment's later change made stale. Per account tag (from where the last run stopped):
+   * - its first day with payments and no trusted seal, found by walking from one unsealed day to
+   *   the first payment at or after it; the account's reconciliation is read from that day on
+   *   (fromAccount: each such day proved row by row, and sealed when it held; sealed days only
+   *   hashed);
+   * - each sealed day before it that a payment event appended since (ChangedDays) may have made
+   *   stale (the seal written before the event, or less than SEAL_AFTER_EVENT_MS after it): that
+   *   day alone is read as a page reads it, hashed, and when its seal no longer holds, proved row
+   *   by row and sealed anew only when every row of it held (a day with a row that does not hold
+   *   is never sealed, its rows stay marked).
+   * The account is opened from a payment of the tag, which must give that tag under a ring key.
+   * A run over a sealed store with no new event reads no payment of it. Stops once `budgetRows`
+   * rows were proved one by one, or SWEEP_READS_PER_PROVED times that many were read, or when
+   * `stop` says so; the next run goes on from the tag it stopped at.
    */
   async sealClosedDays(now: number, budgetRows = RECONCILE_LIMIT, stop: () => boolean = () => false): Promise<SealSweep> {
-    const swept: SealSweep = { accounts: 0, rowsProved: 0, sealed: 0, left: false };
+    const swept: SealSweep = { accounts: 0, rowsRead: 0, rowsProved: 0, sealed: 0, stale: 0, renewed: 0, left: false };
     if (this.chain === null) return swept;
     const { firstDay, lastDay } = sweptDays(now);
     const to = jakartaDayStart(lastDay + 1);
     const tags = await paymentTags(this.db);
+    await this.#changedDays.read(this.db, tags, firstDay, lastDay);
     const after = this.#sweptTag;
-    const proved = this.#provedOneByOne;
-    const sealed = this.#sealsWritten;
+    const before = { proved: this.#provedOneByOne, sealed: this.#sealsWritten, stale: this.#staleSeals, renewed: this.#staleSealsProved };
     for (const tag of [...tags.filter((t) => t > after), ...tags.filter((t) => t <= after)]) {
-      if (this.#provedOneByOne - proved >= budgetRows || stop()) {
+      if (this.#provedOneByOne - before.proved >= budgetRows || swept.rowsRead >= budgetRows * SWEEP_READS_PER_PROVED || stop()) {
         swept.left = true;
         break;
       }
       this.#sweptTag = tag;
       const trusted = await trustedSeals(this.db, this.sealer, tag, firstDay, lastDay);
       const first = await this.firstUnsealed(tag, firstDay, lastDay, trusted);
-      if (first === null) continue;
-      const account = this.accountOf(tag, first.row);
+      // Sealed days the walk does not read on from, each sealed before an event of it.
+      const changed = [...this.#changedDays.take(tag)]
+        .filter(([day, at]) => day >= firstDay && day < (first?.day ?? lastDay + 1) && (trusted.get(day)?.sealedAt ?? Infinity) < at + SEAL_AFTER_EVENT_MS)
+        .map(([day]) => day)
+        .sort((a, b) => a - b);
+      if (first === null && changed.length === 0) continue;
+      const row = first?.row ?? (await this.firstPaymentOf(tag, jakartaDayStart(changed[0]), to));
+      const account = row === undefined ? null : this.accountOf(tag, row);
       if (account === null) continue;
-      await this.fromAccount(account, jakartaDayStart(first.day), to);
+      for (const day of changed) swept.rowsRead += (await this.reconcile(account, jakartaDayStart(day), jakartaDayStart(day + 1), true)).rows.length;
+      if (first !== null) swept.rowsRead += (await this.fromAccount(account, jakartaDayStart(first.day), to)).rows.length;
       swept.accounts += 1;
     }
-    swept.rowsProved = this.#provedOneByOne - proved;
-    swept.sealed = this.#sealsWritten - sealed;
+    swept.rowsProved = this.#provedOneByOne - before.proved;
+    swept.sealed = this.#sealsWritten - before.sealed;
+    swept.stale = this.#staleSeals - before.stale;
+    swept.renewed = this.#staleSealsProved - before.renewed;
     return swept;
   }
 
@@ -535,6 +572,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * each a lookup of its whole row through any other index.
    */
   async fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }> {
+    return this.reconcile(sourceAccount, from, to, false);
+  }
+
+  /** fromAccount, `hashKept` as Reconciling says. */
+  private async reconcile(sourceAccount: string, from: number, to: number, hashKept: boolean): Promise<{ rows: ReconciledPayment[]; truncated: boolean }> {
     const ring = this.sealer.keyRing;
     const tags = [...new Set(ring.keyIds.map((keyId) => accountTag(ring, sourceAccount, keyId)))];
     // One tag (or no tag) per read, in the index's own order: a sort of the rows (several tags in
@@ -546,7 +588,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       // Rows from before the tags are few, if any: one read, never sealed.
       { where: 'source_account_tag IS NULL AND source_account IS NOT NULL', params: [], spanMs: to - from, tag: null },
     ];
-    const reconciling: Reconciling = { account: sourceAccount, now: this.clock(), coverage: null, seals: [] };
+    const reconciling: Reconciling = { account: sourceAccount, hashKept, now: this.clock(), coverage: null, seals: [] };
     const rows: ReconciledPayment[] = [];
     let truncated = false;
     for (const { where, params, spanMs, tag } of reads) {
@@ -561,9 +603,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * Writes the seals of the days a reconciliation proved whole (reconciliation-seals.ts). A write
-   * that fails (two consoles sealing the same day on Galera, a database user not granted the
-   * table) is logged and left: the day is proved row by row next time and sealed then.
+   * Writes the seals of the days a reconciliation proved whole (reconciliation-seals.ts). Two
+   * consoles sealing the same day on two Galera nodes conflict at COMMIT; the loser is run again
+   * (MysqlDb's conflict retries) and leaves the winner's seal. A write that still fails (a
+   * conflict that kept losing, a database user not granted the table) is logged and left: the
+   * day is proved row by row next time and sealed then.
    */
   private async sealDays(seals: NewSeal[]): Promise<void> {
     if (this.chain === null || seals.length === 0) return;
@@ -631,15 +675,20 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const trusted = tag === null || days.size === 0 ? new Map() : await trustedSeals(this.db, this.sealer, tag, Math.min(...days.keys()), Math.max(...days.keys()));
     const payments: (ReconciledPayment | undefined)[] = read.map((row) => this.#proved.get(toNumber(row.id), row));
     const ring = this.sealer.keyRing;
+    // The days whose trusted seal no longer held: proved row by row below, sealed anew only if they prove.
+    const stale = new Set<number>();
     for (const [day, at] of days) {
       const seal = trusted.get(day);
       if (seal === undefined) continue;
       // Sealed, and every row kept as proved already (a page opened again): nothing to hash.
-      if (at.every((i) => payments[i] !== undefined)) {
+      if (!reconciling.hashKept && at.every((i) => payments[i] !== undefined)) {
         days.delete(day);
         continue;
       }
-      if (!sealHolds(ring, account, tag!, day, at.map((i) => sealedLine(read[i])), seal)) continue;
+      if (!sealHolds(ring, account, tag!, day, at.map((i) => sealedLine(read[i])), seal)) {
+        stale.add(day);
+        continue;
+      }
       for (const i of at) {
         if (payments[i] !== undefined) continue;
         const payment = Object.freeze(this.reconciled(read[i], account, null));
@@ -673,9 +722,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     });
     // The closed days left (not sealed, or their seal no longer held) whose every row held, all of
     // this account: sealed at the end of the reconciliation.
+    this.#staleSeals += stale.size;
     for (const [day, at] of days) {
       if (jakartaDayStart(day + 1) + SEAL_MARGIN_MS > reconciling.now) continue;
       if (!at.every((i) => payments[i]!.sourceAccount === account && payments[i]!.integrityProblem === undefined)) continue;
+      if (stale.has(day)) this.#staleSealsProved += 1;
       const { seal } = daySeal(ring, account, tag!, day, at.map((i) => sealedLine(read[i])), ring.currentKeyId);
       reconciling.seals.push({ tag: tag!, day, rowCount: at.length, seal });
     }

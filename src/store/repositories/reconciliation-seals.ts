@@ -58,6 +58,8 @@ export function sealedValue(value: string | number | null): string {
 export interface TrustedSeal {
   rowCount: number;
   seal: string;
+  /** When it was written (the sealing console's clock). */
+  sealedAt: number;
 }
 
 /**
@@ -101,7 +103,7 @@ export async function trustedSeals(db: Db, sealer: ValueSealer, tag: string, fir
   for (const row of rows) {
     if (row.mac_key_id !== ring.currentKeyId) continue;
     if (currentRowProblem(RECONCILIATION_SEALS, row, row, sealer) !== null) continue;
-    trusted.set(toNumber(row.day), { rowCount: toNumber(row.row_count), seal: String(row.seal) });
+    trusted.set(toNumber(row.day), { rowCount: toNumber(row.row_count), seal: String(row.seal), sealedAt: toNumber(row.sealed_at) });
   }
   return trusted;
 }
@@ -120,7 +122,9 @@ export interface NewSeal {
  * with the same seal is left as it is; another seal (rows that moved on, an older key, a row that
  * does not hold) is replaced, guarded by the MAC read. Two consoles sealing the same day write the
  * same content: the one that loses the insert, or whose guarded update finds the row changed,
- * leaves the winner's. Returns how many were written.
+ * leaves the winner's. On two Galera nodes neither sees the other's uncommitted row: one loses
+ * certification at COMMIT (a deadlock error), the whole transaction is run again (ChainLanes'
+ * session retries conflicts), reads the winner's seal and leaves it. Returns how many were written.
  */
 export async function writeSeals(chain: ChainLanes, sealer: ValueSealer, now: number, seals: readonly NewSeal[]): Promise<number> {
   if (seals.length === 0) return 0;
