@@ -76,7 +76,11 @@ function createRootLogger(level: string, destination?: pino.DestinationStream): 
         return ctx.traceId ? { requestId: ctx.requestId, traceId: ctx.traceId, parentSpanId: ctx.parentSpanId } : { requestId: ctx.requestId };
       },
     },
-    destination,
+    // Synchronous writes by default, as Node's own stdout to a file or pipe on Linux: a line is
+    // out before the call returns, so none is lost when the process dies, and no write goes
+    // through the thread pool, whose completion woke the event loop once more per line (about
+    // 50 µs of CPU a line on a busy machine, two lines a transfer).
+    destination ?? pino.destination({ dest: 1, sync: true }),
   );
   // A child's bindings are written as they are given (pino's bindings formatter reaches the base
   // only): redacted here, once per child. Children inherit `child` from the root (Object.create).

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { getLogger } from '../../src/log/index.js';
 import { captureLogs } from '../support/log-capture.js';
 
@@ -40,6 +42,18 @@ describe('getLogger', () => {
     it('writes the binding as [REDACTED]', () => {
       getLogger('test').child({ access_token: 'S3CRET-BOUND' }).info('bound');
       expect(logs.text()).to.include('"access_token":"[REDACTED]"').and.not.include('S3CRET');
+    });
+  });
+
+  describe('when the process is killed right after logging', () => {
+    it('has written every line it logged to stdout already', () => {
+      // Three lines, then SIGKILL in the same turn: nothing queued for later can be written.
+      const script = `const log = require(${JSON.stringify(join(__dirname, '..', '..', 'src', 'log', 'index.js'))}).getLogger('test');
+        for (let i = 1; i <= 3; i += 1) log.info({ i }, 'line');
+        process.kill(process.pid, 'SIGKILL');`;
+      const run = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, GERBANG_LOG_LEVEL: 'info' }, encoding: 'utf8' });
+      expect(run.signal).to.equal('SIGKILL');
+      expect(run.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { i: number }).i)).to.deep.equal([1, 2, 3]);
     });
   });
 });
