@@ -27,11 +27,11 @@ interface Target {
   make: (i: number) => LoadRequest;
 }
 
-/** CPU µs per request of `target` over SECONDS at RATE, and the requests not answered as expected. */
-async function cpuPerRequest(target: Target, seconds = SECONDS): Promise<{ us: number; bad: number }> {
+/** CPU µs per request of `target` over SECONDS at RATE, and the answers other than the expected status, by status or error code. */
+async function cpuPerRequest(target: Target, seconds = SECONDS): Promise<{ us: number; bad: string }> {
   const before = cpuMicros(target.pid);
   const result = await openLoop(target.origin, { rate: RATE, seconds, expectStatus: target.expectStatus, make: target.make });
-  const bad = Object.values(result.unexpected).reduce((a, b) => a + b, 0);
+  const bad = Object.entries(result.unexpected).map(([what, count]) => `${count} × ${what}`).join(', ');
   return { us: (cpuMicros(target.pid) - before) / result.sent, bad };
 }
 
@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   try {
     for (const target of targets) await cpuPerRequest(target, 4);
     const sums = targets.map(() => 0);
+    const micros = targets.map(() => 0);
     for (let round = 1; round <= ROUNDS; round += 1) {
       const line: string[] = [];
       let proxyUs = NaN;
@@ -57,12 +58,15 @@ async function main(): Promise<void> {
         const { us, bad } = await cpuPerRequest(target);
         if (i === 0) proxyUs = us;
         sums[i] += us / proxyUs;
-        line.push(`${target.name === 'proxy' ? 'proxy' : `#${i}`} ${us.toFixed(0)} µs${i === 0 ? '' : ` (${(us / proxyUs).toFixed(2)}×)`}${bad ? ` ${bad} unexpected` : ''}`);
+        micros[i] += us;
+        line.push(`${target.name === 'proxy' ? 'proxy' : `#${i}`} ${us.toFixed(0)} µs${i === 0 ? '' : ` (${(us / proxyUs).toFixed(2)}×)`}${bad ? ` (unexpected: ${bad})` : ''}`);
       }
       process.stdout.write(`round ${round}: ${line.join(', ')}\n`);
     }
     process.stdout.write(`mean ratio to the proxy over ${ROUNDS} rounds at ${RATE}/s:\n`);
-    for (const [i, target] of targets.entries()) if (i > 0) process.stdout.write(`  #${i} ${(sums[i] / ROUNDS).toFixed(2)}×  ${target.name}\n`);
+    for (const [i, target] of targets.entries()) {
+      if (i > 0) process.stdout.write(`  #${i} ${(sums[i] / ROUNDS).toFixed(2)}×, ${(micros[i] / ROUNDS).toFixed(0)} µs (proxy ${(micros[0] / ROUNDS).toFixed(0)} µs)  ${target.name}\n`);
+    }
   } finally {
     stopChildren();
     await new Promise((resolve) => setTimeout(resolve, 1000));
