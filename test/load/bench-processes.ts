@@ -196,13 +196,13 @@ export async function serveGerbang(env: Record<string, string>, client: { client
 /**
  * A Gerbang process (`bin/gerbang serve` of `bin`, this tree's by default) on its own fresh
  * database, over the server's Unix socket when `socket` is given, with a client and its token.
- * `firstBankId`: where its BCA TransactionIDs start (the one simulator refuses an id it has seen
- * today, so gateways sharing it start far apart).
+ * `bankIdsAhead`: how far above the clock's floor its BCA TransactionIDs start (the one simulator
+ * refuses an id it has seen today, and gateways measured in turn would take the same ids).
  */
 export async function startGerbang(
   admin: mysql.Connection,
   bank: Bank,
-  options: { name: string; socket?: string; bin?: string; firstBankId?: number },
+  options: { name: string; socket?: string; bin?: string; bankIdsAhead?: number },
 ): Promise<{ name: string; origin: string; child: ChildProcess; token: string; dbName: string }> {
   const { socket, bin = BIN } = options;
   const dbName = `gerbang_bench_${randomBytes(4).toString('hex')}`;
@@ -210,7 +210,14 @@ export async function startGerbang(
   const databaseUrl = socket ? `mysql://${new URL(MYSQL_URL).username || 'root'}@localhost/${dbName}?socketPath=${encodeURIComponent(socket)}` : `${MYSQL_URL}/${dbName}`;
   const env = gerbangEnv(bank, databaseUrl);
   cli(['migrate'], env, bin);
-  if (options.firstBankId) await admin.query(`INSERT INTO ${dbName}.sequences (name, value) VALUES ('bca:transaction-id', ?)`, [options.firstBankId]);
+  if (options.bankIdsAhead) {
+    // The day's counter of BCA TransactionIDs (src/domain/transfers/bank-transaction-id.ts), which
+    // never goes below the second of the (Jakarta) day × 1000: set this far above that.
+    const now = Date.now();
+    const secondOfDay = Math.floor(now / 1000 + 7 * 3600) % 86_400;
+    const name = `ids:CENAIDJA:${bank.corporateId}:${jakartaDate(now).replaceAll('-', '')}`;
+    await admin.query(`INSERT INTO ${dbName}.sequences (name, value) VALUES (?, ?)`, [name, secondOfDay * 1000 + options.bankIdsAhead]);
+  }
   const client = JSON.parse(cli(['client', 'create', '--name', 'bench', '--cidr', '127.0.0.1/32', '--json'], env, bin)) as { clientId: string; clientSecret: string };
   cli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env, bin);
   const { origin, child, token } = await serveGerbang(env, client, bin);

@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   // Each Gerbang numbers its BCA TransactionIDs from its own store, and the one simulator refuses
   // an id it has seen today: the second one starts far from the first.
   const gateways = [await startGerbang(admin, bank, { name: 'Gerbang, full transfer path (audit in MariaDB, TCP)' })];
-  if (socket) gateways.push(await startGerbang(admin, bank, { name: 'Gerbang, full transfer path (audit in MariaDB, Unix socket)', socket, firstBankId: 20_000_000 }));
+  if (socket) gateways.push(await startGerbang(admin, bank, { name: 'Gerbang, full transfer path (audit in MariaDB, Unix socket)', socket, bankIdsAhead: 3_000_000 }));
 
   const rows: Measured[] = [];
   rows.push(await measure('Bank simulator alone', bank.url, sim.child.pid!, 200, direct));

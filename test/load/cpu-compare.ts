@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const targets: Target[] = [{ name: 'proxy', origin: proxy.value, pid: proxy.child.pid!, expectStatus: 200, make: await bankTransfers(sim.value) }];
   const dbNames: string[] = [];
   for (const [i, root] of builds.entries()) {
-    const gerbang = await startGerbang(admin, sim.value, { name: root, bin: join(root, 'bin', 'gerbang'), firstBankId: 10_000_000 * (i + 1) });
+    const gerbang = await startGerbang(admin, sim.value, { name: root, bin: join(root, 'bin', 'gerbang'), bankIdsAhead: 3_000_000 * i });
     dbNames.push(gerbang.dbName);
     targets.push({ name: root, origin: gerbang.origin, pid: gerbang.child.pid!, expectStatus: 201, make: gatewayTransfers(gerbang.token) });
   }
