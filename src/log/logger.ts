@@ -12,16 +12,47 @@ export interface RequestContext {
 
 const context = new AsyncLocalStorage<RequestContext>();
 
-// pino's redact takes paths; cover the secret keys at the top level, one level down and in
-// the usual carriers (headers, body), which is where our own log calls put them.
-const keys = [...SECRET_KEYS, ...SECRET_HEADERS];
-const redactPaths = keys.flatMap((key) => [
-  `["${key}"]`,
-  `*["${key}"]`,
-  `req.headers["${key}"]`,
-  `headers["${key}"]`,
-  `body["${key}"]`,
-]);
+// What a log line must never hold in clear: the value of a secret key (SECRET_KEYS, SECRET_HEADERS,
+// in any case) at the top level of the logged object, one level down (a `headers` or `body` object,
+// an error's own properties) and in `req.headers`, which is where our own log calls put them.
+// Done here rather than by pino's `redact` paths: pino looks up each of its 150 paths in every
+// top-level value of every line (about 50 µs a line), where this looks at each key once.
+const SECRET = new Set([...SECRET_KEYS, ...SECRET_HEADERS]);
+
+function isSecret(key: string): boolean {
+  return SECRET.has(key.toLowerCase());
+}
+
+/**
+ * `value` with its own secret keys' values replaced by REDACTED: a copy (same prototype and
+ * property flags, so an Error stays one for pino's serializer) when it has any, else `value`
+ * itself. The caller's object is never changed.
+ */
+function withoutSecrets<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const secrets = Object.getOwnPropertyNames(value).filter(isSecret);
+  if (secrets.length === 0) return value;
+  const copy = Object.create(Object.getPrototypeOf(value) as object | null, Object.getOwnPropertyDescriptors(value)) as Record<string, unknown>;
+  for (const key of secrets) Object.defineProperty(copy, key, { value: REDACTED, writable: true, enumerable: true, configurable: true });
+  return copy as T;
+}
+
+/** The object of a log line (or a logger's bindings) as it may be written: see SECRET above. */
+export function redactLogObject(object: Record<string, unknown>): Record<string, unknown> {
+  let out = object;
+  for (const key of Object.keys(object)) {
+    const value = object[key];
+    let next = isSecret(key) ? REDACTED : withoutSecrets(value);
+    if (key === 'req' && next !== null && typeof next === 'object') {
+      const headers = withoutSecrets((next as { headers?: unknown }).headers);
+      if (headers !== (next as { headers?: unknown }).headers) next = { ...(next as object), headers };
+    }
+    if (next === value) continue;
+    if (out === object) out = { ...object };
+    out[key] = next;
+  }
+  return out;
+}
 
 /** The levels GERBANG_LOG_LEVEL accepts (the configuration schema checks it and names it). */
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -33,20 +64,31 @@ let root: Logger = createRootLogger(LEVELS.includes(process.env.GERBANG_LOG_LEVE
 let generation = 0;
 
 function createRootLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
       base: { service: 'gerbang', pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: redactPaths, censor: REDACTED },
+      formatters: { log: redactLogObject },
       mixin() {
         const ctx = context.getStore();
         if (!ctx) return {};
         return ctx.traceId ? { requestId: ctx.requestId, traceId: ctx.traceId, parentSpanId: ctx.parentSpanId } : { requestId: ctx.requestId };
       },
     },
-    destination,
+    // Synchronous writes by default, as Node's own stdout to a file or pipe on Linux: a line is
+    // out before the call returns, so none is lost when the process dies, and no write goes
+    // through the thread pool, whose completion woke the event loop once more per line (about
+    // 50 µs of CPU a line on a busy machine, two lines a transfer).
+    destination ?? pino.destination({ dest: 1, sync: true }),
   );
+  // A child's bindings are written as they are given (pino's bindings formatter reaches the base
+  // only): redacted here, once per child. Children inherit `child` from the root (Object.create).
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, options) {
+    return child.call(this, redactLogObject(bindings), options);
+  } as Logger['child'];
+  return logger;
 }
 
 /** Replaces the root logger (at start-up with the configured level, or in tests with a capture stream). */

@@ -17,144 +17,29 @@
  * MariaDB Galera cluster started for the run (test/support/galera; needs galera-4 and rsync, as
  * root; BENCH_GALERA=0 skips it), the load split evenly between them.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { request } from 'undici';
-import { bcaTimestamp, relativeUrl, sign, TRANSFER_PATH, TOKEN_PATH } from '../../src/banks/bca-legacy/index.js';
-import { jakartaDate } from '../../src/time/index.js';
 import { closedLoop, openLoop, type LoadRequest, type LoadResult } from './bench-load.js';
+import { bankTransfers, cli, gatewayTransfers, gerbangEnv, MYSQL_URL, ROOT, serveGerbang, startGerbang, startProxy, startSimulator, stopChildren, type Bank } from './bench-processes.js';
 import { cpuMicros, rssBytes } from './proc-stats.js';
-import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { GaleraCluster, galeraMissing } from '../support/galera/galera-cluster.js';
 
-const ROOT = join(__dirname, '..', '..', '..');
-const BIN = join(ROOT, 'bin', 'gerbang');
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP_SECONDS = 5;
 const PEAK_SECONDS = Number(process.env.BENCH_PEAK_SECONDS ?? 10);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 0);
 const SOAK_RATE = Number(process.env.BENCH_SOAK_RATE ?? RATE);
-const MYSQL_URL = (process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
-const ORIGIN = 'https://gerbang.sandbox';
 
-const children: ChildProcess[] = [];
 
-/** Starts a node process and resolves with what it printed once `ready(output)` returns a value. */
-function startNode<T>(args: string[], env: Record<string, string>, ready: (output: string) => T | undefined): Promise<{ child: ChildProcess; value: T }> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const value = ready(output);
-      if (value !== undefined) {
-        // Keep reading (and dropping) its output, so a full pipe never blocks the process.
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolve({ child, value });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}) before it was ready:\n${output}`)));
-  });
-}
 
-function cli(args: string[], env: Record<string, string>): string {
-  const result = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, GERBANG_LOG_LEVEL: 'warn', ...env }, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`gerbang ${args.join(' ')} failed: ${result.stderr}`);
-  return result.stdout;
-}
 
-async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 200; i += 1) {
-    try {
-      const res = await request(url);
-      await res.body.text();
-      if (res.statusCode === 200) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} never became ready`);
-}
 
-interface Bank {
-  url: string;
-  clientId: string;
-  clientSecret: string;
-  apiKey: string;
-  apiSecret: string;
-  corporateId: string;
-}
 
-/** Signed BCA transfers straight to the bank, each with a fresh TransactionID, timestamp and signature. */
-async function bankTransfers(bank: Bank): Promise<(i: number) => LoadRequest> {
-  const basic = Buffer.from(`${bank.clientId}:${bank.clientSecret}`).toString('base64');
-  const res = await request(`${bank.url}${TOKEN_PATH}`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
-    body: 'grant_type=client_credentials',
-  });
-  const token = ((await res.body.json()) as { access_token: string }).access_token;
-  // Far from the gateway's own ids (its store counter starts at 1): the bank refuses a reused id.
-  let id = 50_000_000 + Math.floor(Math.random() * 10_000_000);
-  return () => {
-    const body = JSON.stringify({
-      CorporateID: bank.corporateId,
-      SourceAccountNumber: '0201245680',
-      TransactionID: String((id += 1) % 100_000_000).padStart(8, '0'),
-      TransactionDate: jakartaDate(Date.now()),
-      ReferenceID: `BENCH-${id}`,
-      CurrencyCode: 'IDR',
-      Amount: '1.00',
-      BeneficiaryAccountNumber: '0201245681',
-      Remark1: 'bench',
-      Remark2: '',
-    });
-    const path = relativeUrl(TRANSFER_PATH);
-    const timestamp = bcaTimestamp(new Date());
-    const { signature } = sign({ method: 'POST', relativeUrl: path, accessToken: token, body, timestamp, apiSecret: bank.apiSecret });
-    return {
-      method: 'POST',
-      path,
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        origin: ORIGIN,
-        'x-bca-key': bank.apiKey,
-        'x-bca-timestamp': timestamp,
-        'x-bca-signature': signature,
-      },
-      body,
-    };
-  };
-}
 
-/** Gerbang's POST /v1/transfers, each with a new transactionId. */
-function gatewayTransfers(token: string): (i: number) => LoadRequest {
-  const run = randomBytes(3).toString('hex');
-  return (i) => ({
-    method: 'POST',
-    path: '/v1/transfers',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      transactionId: `BENCH-${run}-${i}-${randomUUID().slice(0, 8)}`,
-      sourceAccountNumber: '0201245680',
-      beneficiaryBankCode: '014',
-      beneficiaryAccountNumber: '0201245681',
-      amount: '1.00',
-      currency: 'IDR',
-      remark: 'Benchmark payment',
-    }),
-  });
-}
 
 interface Measured {
   name: string;
@@ -208,18 +93,12 @@ async function soak(origin: string, pid: number, make: (i: number) => LoadReques
 
 async function main(): Promise<void> {
   // 1. The bank.
-  const sim = await startNode([BIN, 'simulator'], { GERBANG_LOG_LEVEL: 'warn' }, (out) => {
-    try {
-      return JSON.parse(out) as Bank;
-    } catch {
-      return undefined;
-    }
-  });
+  const sim = await startSimulator();
   const bank = sim.value;
   const direct = await bankTransfers(bank);
 
   // 2. The baseline proxy.
-  const proxy = await startNode([join(__dirname, 'proxy-baseline.js'), bank.url], {}, (out) => (out.includes('\n') ? out.trim() : undefined));
+  const proxy = await startProxy(bank.url);
 
   // 3. Gerbang, on a fresh MariaDB database, with the simulator as its live bank: over TCP, and
   //    over the server's Unix socket when it has one here.
@@ -227,8 +106,10 @@ async function main(): Promise<void> {
   const [socketRows] = (await admin.query('SELECT @@socket AS socket')) as unknown as [{ socket: string | null }[]];
   const socket = socketRows[0]?.socket && existsSync(socketRows[0].socket) ? socketRows[0].socket : null;
   const dbPid = databasePid();
-  const gateways = [await startGerbang(admin, bank, null)];
-  if (socket) gateways.push(await startGerbang(admin, bank, socket));
+  // Each Gerbang numbers its BCA TransactionIDs from its own store, and the one simulator refuses
+  // an id it has seen today: the second one starts far from the first.
+  const gateways = [await startGerbang(admin, bank, { name: 'Gerbang, full transfer path (audit in MariaDB, TCP)' })];
+  if (socket) gateways.push(await startGerbang(admin, bank, { name: 'Gerbang, full transfer path (audit in MariaDB, Unix socket)', socket, bankIdsAhead: 3_000_000 }));
 
   const rows: Measured[] = [];
   rows.push(await measure('Bank simulator alone', bank.url, sim.child.pid!, 200, direct));
@@ -250,64 +131,6 @@ async function main(): Promise<void> {
   }
   writeReport(rows, soaked ? { ...soaked, name: soakOn.name } : null, audited);
   await admin.end();
-}
-
-/** A Gerbang process (`bin/gerbang serve`) on its own fresh database, with a client and its token. */
-async function startGerbang(admin: mysql.Connection, bank: Bank, socket: string | null): Promise<{ name: string; origin: string; child: ChildProcess; token: string; dbName: string }> {
-  const dbName = `gerbang_bench_${randomBytes(4).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const databaseUrl = socket ? `mysql://${new URL(MYSQL_URL).username || 'root'}@localhost/${dbName}?socketPath=${encodeURIComponent(socket)}` : `${MYSQL_URL}/${dbName}`;
-  const env = gerbangEnv(bank, databaseUrl);
-  cli(['migrate'], env);
-  // Each Gerbang numbers its BCA TransactionIDs from its own store, and the one simulator refuses
-  // an id it has seen today: the second one starts far from the first.
-  if (socket) await admin.query(`INSERT INTO ${dbName}.sequences (name, value) VALUES ('bca:transaction-id', 20000000)`);
-  const client = JSON.parse(cli(['client', 'create', '--name', 'bench', '--cidr', '127.0.0.1/32', '--json'], env)) as { clientId: string; clientSecret: string };
-  cli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env);
-  const { origin, child, token } = await serveGerbang(env, client);
-  const name = socket ? 'Gerbang, full transfer path (audit in MariaDB, Unix socket)' : 'Gerbang, full transfer path (audit in MariaDB, TCP)';
-  return { name, origin, child, token, dbName };
-}
-
-function gerbangEnv(bank: Bank, databaseUrl: string): Record<string, string> {
-  return {
-    GERBANG_DATABASE_URL: databaseUrl,
-    GERBANG_JWT_SECRET: randomBytes(32).toString('hex'),
-    GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
-    GERBANG_BCA_BASE_URL: bank.url,
-    GERBANG_BCA_CLIENT_ID: bank.clientId,
-    GERBANG_BCA_CLIENT_SECRET: bank.clientSecret,
-    GERBANG_BCA_API_KEY: bank.apiKey,
-    GERBANG_BCA_API_SECRET: bank.apiSecret,
-    GERBANG_BCA_CORPORATE_ID: bank.corporateId,
-    GERBANG_BCA_ORIGIN: ORIGIN,
-    GERBANG_BCA_ACCOUNTS: '0201245680',
-    // The limiters run (and write to the store) as in production, set high enough not to refuse the load.
-    GERBANG_RATE_LIMIT_PER_IP: '10000000',
-    GERBANG_RATE_LIMIT_PER_CLIENT: '10000000',
-    GERBANG_METRICS_PORT: '0',
-    GERBANG_LOG_LEVEL: 'info',
-    // As production runs once every node is upgraded (docs/operator-guide.md, Upgrading): the
-    // payment sealed in its INSERT. BENCH_SEAL_PAYMENTS_AT_INSERT=false measures the default instead.
-    GERBANG_SEAL_PAYMENTS_AT_INSERT: process.env.BENCH_SEAL_PAYMENTS_AT_INSERT ?? 'true',
-  };
-}
-
-/** Starts `bin/gerbang serve` with `env` on a free port and returns it with a token for `client`. */
-async function serveGerbang(env: Record<string, string>, client: { clientId: string; clientSecret: string }): Promise<{ origin: string; child: ChildProcess; token: string }> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const gatewayArgs = [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), BIN, 'serve'];
-  const child = spawn(process.execPath, gatewayArgs, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(child);
-  const origin = `http://127.0.0.1:${port}`;
-  await waitReady(`${origin}/readyz`);
-  const tokenRes = await request(`${origin}/v1/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }),
-  });
-  const { access_token: token } = (await tokenRes.body.json()) as { access_token: string };
-  return { origin, child, token };
 }
 
 /**
@@ -428,6 +251,4 @@ main()
     process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
     process.exitCode = 1;
   })
-  .finally(() => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  });
+  .finally(stopChildren);

@@ -201,6 +201,47 @@ forEachBackend('PaymentRepository', (ctx) => {
         ]);
       });
 
+      describe('when the bank reference is the bank id it was reserved with', () => {
+        const GRAMS = 'SELECT COUNT(*) AS n FROM payment_search_grams WHERE payment_id = ?';
+        const refuseGrams = (db: ReturnType<typeof ctx.store>['db']) =>
+          db.execute(
+            ctx.backend === 'sqlite'
+              ? "CREATE TRIGGER refuse_grams BEFORE INSERT ON payment_search_grams BEGIN SELECT RAISE(ABORT, 'refused'); END"
+              : "CREATE TRIGGER refuse_grams BEFORE INSERT ON payment_search_grams FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'",
+          );
+
+        it('writes no trigram again: the reservation indexed that bank id already', async () => {
+          const { payments, db } = ctx.store();
+          const input = newPayment({ sending: SENDING });
+          const reserved = await payments.reserve(input, 1);
+          const [indexed] = await db.query<{ n: number | string }>(GRAMS, [reserved.id]);
+          expect(Number(indexed.n)).to.be.greaterThan(0);
+          // Any INSERT of trigrams now fails the outcome's transaction.
+          await refuseGrams(db);
+          try {
+            expect(await payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: SENDING.bankTransactionId, resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3, reserved)).to.equal(true);
+          } finally {
+            await db.execute('DROP TRIGGER refuse_grams');
+          }
+          expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'SUCCESS', bankReference: SENDING.bankTransactionId, eventSeq: 2 });
+          const [after] = await db.query<{ n: number | string }>(GRAMS, [reserved.id]);
+          expect(Number(after.n)).to.equal(Number(indexed.n));
+        });
+
+        it('writes its trigrams when the row changed since (another process appended an event)', async () => {
+          const { payments, db } = ctx.store();
+          const input = newPayment({ sending: SENDING });
+          const reserved = await payments.reserve(input, 1);
+          await payments.enterReview(reserved.id, 2);
+          // As if the index had lost them: the write that does not trust its view of the row adds them.
+          await db.execute('DELETE FROM payment_search_grams WHERE payment_id = ?', [reserved.id]);
+          expect(await payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: SENDING.bankTransactionId, resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3, reserved)).to.equal(true);
+          expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'SUCCESS', eventSeq: 3 });
+          const [after] = await db.query<{ n: number | string }>(GRAMS, [reserved.id]);
+          expect(Number(after.n)).to.be.greaterThan(0);
+        });
+      });
+
       it('does not copy a bank id changed in SQL meanwhile into its event: the payment reads as altered', async () => {
         const { payments, db } = ctx.store();
         const input = newPayment({ sending: SENDING });

@@ -64,7 +64,16 @@ const IN_DOUBT = 'The bank has not confirmed the outcome; it will be resolved by
 
 /** Reads a BCA error body; null when the body is not one. */
 export function readBcaError(body: string): BcaError | null {
-  const { value, error } = errorSchema.validate(parseBankJson(body));
+  return bcaErrorOf(parseBankJson(body));
+}
+
+/**
+ * Reads a parsed BCA answer as an error; null when it is not one. An answer without `ErrorCode`
+ * (every successful one) is not, which is what the schema would say after building its error.
+ */
+function bcaErrorOf(parsed: unknown): BcaError | null {
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || (parsed as { ErrorCode?: unknown }).ErrorCode === undefined) return null;
+  const { value, error } = errorSchema.validate(parsed);
   if (error) return null;
   const message = value.ErrorMessage?.English || value.ErrorMessage?.Indonesian || BCA_ERROR_CODES[value.ErrorCode]?.meaning || value.ErrorCode;
   return { code: value.ErrorCode, message };
@@ -116,7 +125,8 @@ export const DOMESTIC_ANSWER: TransferAnswerReader = {
  * TransactionID, a 5xx without a code) is UNKNOWN.
  */
 export function mapTransferResponse(answer: BankAnswer, sent: { transactionId: string; settlesLater?: boolean }, reader: TransferAnswerReader = INTRABANK_ANSWER): TransferVerdict {
-  const bankError = readBcaError(answer.body);
+  const parsed = parseBankJson(answer.body);
+  const bankError = bcaErrorOf(parsed);
   if (bankError) {
     const outcome = classifyBcaError(bankError.code, answer.statusCode);
     if (outcome === 'reauth' || outcome === 'unavailable') return { kind: outcome, error: bankError };
@@ -128,7 +138,7 @@ export function mapTransferResponse(answer: BankAnswer, sent: { transactionId: s
     return { kind: 'outcome', outcome: { status, bankReference: null, bankResponseCode: bankError.code, bankMessage: bankError.message } };
   }
   if (answer.statusCode < 200 || answer.statusCode > 299) return unknown(`HTTP-${answer.statusCode}`, IN_DOUBT);
-  const { value, error } = reader.schema.validate(parseBankJson(answer.body));
+  const { value, error } = reader.schema.validate(parsed);
   if (error) return unknown(null, `The bank's answer could not be read (${error.message}). ${IN_DOUBT}`);
   const read = reader.read(value);
   if (read.transactionId !== sent.transactionId) {

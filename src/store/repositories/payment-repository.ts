@@ -137,6 +137,12 @@ function withEventSeq(record: PaymentRecord, seq: number | undefined): PaymentRe
 interface KnownEvent {
   seq: number;
   snapshot: PaymentSnapshot;
+  /**
+   * The bank ids the payment held as its writer last wrote it: their trigrams went into the search
+   * index with them, so a write that stores one again adds none, unless the row turns out to have
+   * changed since (appendKnownEvent), when all of the write's are added.
+   */
+  bankIds?: readonly (string | null)[];
 }
 
 /** A record's snapshot with `update` written over it (its strings as the store keeps them). */
@@ -243,13 +249,25 @@ export class SqlPaymentRepository implements PaymentRepository {
    * built from `known` (the row as the write left it, if nothing else changed it since event
    * `known.seq - 1`) when given, else from the row read back.
    */
-  private async changed(cause: PaymentEventCause, id: number, change: (tx: Queryable) => Promise<boolean>, now: number, known?: KnownEvent, after?: ChainDependency): Promise<boolean> {
+  /**
+   * Runs `change` and appends the payment's event in one chain transaction. `changedSince`: what
+   * the change left out for trusting `known`, done when the row turns out to have changed since.
+   */
+  private async changed(
+    cause: PaymentEventCause,
+    id: number,
+    change: (tx: Queryable) => Promise<boolean>,
+    now: number,
+    known?: KnownEvent,
+    after?: ChainDependency,
+    changedSince?: (tx: Queryable) => Promise<void>,
+  ): Promise<boolean> {
     if (!this.chain) throw new Error('this store has no audit chain: payments cannot be written');
     const written = await this.chain.append(
       'payment_event',
       async (tx) => {
         if (!(await change(tx))) return null;
-        return known ? this.appendKnownEvent(tx, cause, id, now, known) : this.appendEvent(tx, cause, id, now);
+        return known ? this.appendKnownEvent(tx, cause, id, now, known, changedSince) : this.appendEvent(tx, cause, id, now);
       },
       { after },
     );
@@ -263,12 +281,13 @@ export class SqlPaymentRepository implements PaymentRepository {
    * row's lock, so a change committed since the writer's last event has its event at `known.seq`
    * already, and this INSERT is refused. Then the row is read back (appendEvent), as before.
    */
-  private async appendKnownEvent(tx: Queryable, cause: PaymentEventCause, id: number, now: number, known: KnownEvent): Promise<EventWritten> {
+  private async appendKnownEvent(tx: Queryable, cause: PaymentEventCause, id: number, now: number, known: KnownEvent, changedSince?: (tx: Queryable) => Promise<void>): Promise<EventWritten> {
     try {
       return await this.insertEvent(tx, cause, id, known.seq, known.snapshot, now);
     } catch (error) {
       // A statement refused by a unique key leaves the transaction and its earlier writes standing.
       if (!(error instanceof UniqueViolationError)) throw error;
+      await changedSince?.(tx);
       return this.appendEvent(tx, cause, id, now);
     }
   }
@@ -463,7 +482,10 @@ export class SqlPaymentRepository implements PaymentRepository {
     const final = update.state === 'SUCCESS' || update.state === 'FAILED';
     const clean = storable(update);
     // The event from `since` and the values written: no read of the row (appendKnownEvent says why that is safe).
-    const known = since?.id === id && since.eventSeq !== undefined ? { seq: since.eventSeq + 1, snapshot: snapshotAfter(since, clean, final ? { reviewSince: null } : {}) } : undefined;
+    const known =
+      since?.id === id && since.eventSeq !== undefined
+        ? { seq: since.eventSeq + 1, snapshot: snapshotAfter(since, clean, final ? { reviewSince: null } : {}), bankIds: [since.bankTransactionId, since.bankReference] }
+        : undefined;
     return this.write('send', id, clean, now, final ? ', review_since = NULL' : '', " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')", known, after);
   }
 
@@ -514,19 +536,27 @@ export class SqlPaymentRepository implements PaymentRepository {
     assignments.push('updated_at = ?');
     params.push(now, id);
     // A bank id arriving is searchable from this write on: its trigrams join the payment's (migration 026).
+    // One the payment held already (KnownEvent.bankIds; a bank reference that is the bank id it
+    // was sent with) has its trigrams there: they are added only if the row changed since.
     const bankIds = { bankReference: update.bankReference, bankTransactionId: update.bankTransactionId };
     const hashes = gramHashesOf(this.sealer.keyRing, bankIds);
+    const held = (value: string | null | undefined) => (value !== null && value !== undefined && known?.bankIds?.includes(value) ? undefined : value);
+    const added = known?.bankIds ? gramHashesOf(this.sealer.keyRing, { bankReference: held(bankIds.bankReference), bankTransactionId: held(bankIds.bankTransactionId) }) : hashes;
+    const addGrams = async (tx: Queryable, grams: bigint[]) => {
+      if (grams.length > 0) await insertGrams(tx, [{ paymentId: id, hashes: grams }], true);
+    };
     return this.changed(
       cause,
       id,
       async (tx) => {
         if ((await tx.execute(`UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params)).affectedRows !== 1) return false;
-        if (hashes.length > 0) await insertGrams(tx, [{ paymentId: id, hashes }], true);
+        await addGrams(tx, added);
         return true;
       },
       now,
       known,
       after,
+      added === hashes ? undefined : (tx) => addGrams(tx, hashes),
     );
   }
 
