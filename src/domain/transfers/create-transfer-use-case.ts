@@ -1,6 +1,6 @@
 import type { BankCall, IntrabankTransferOrder, InterbankTransferOrder, TransferOutcome } from '../../banks/types.js';
 import { cents } from '../../config/index.js';
-import { AppError, isAppError } from '../../errors/index.js';
+import { AppError, IntegrityError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { ExchangeAudit } from '../../audit/index.js';
 import { jakartaDate } from '../../time/index.js';
@@ -27,6 +27,11 @@ export interface CreateTransferDeps {
   clock: () => number;
   /** Told when a transfer becomes final (the ERP's callback). */
   finals?: FinalStateNotifier;
+  /**
+   * Compares the database with the audit checkpoints outside it now (RollbackWatch): why it lacks
+   * what they vouched for, or null. Asked before a stale reservation is taken over.
+   */
+  checkpoints: () => Promise<string | null>;
 }
 
 export interface TransferContext {
@@ -316,6 +321,37 @@ async function reserveOnceOpened(deps: CreateTransferDeps, request: TransferRequ
  */
 const RESERVATION_STALE_MS = 5_000;
 
+/**
+ * The most audit links a takeover reads to prove a stale reservation was left behind (the links
+ * of every chain since its reservation, about 5 a transfer, and one a chain idle since then).
+ * About TAKEOVER_PROOF_MS_PER_1000 ms per thousand on the 2-core test machine (docs/security/database-attacks.md).
+ */
+export const TAKEOVER_PROOF_LINKS = 20_000;
+
+/**
+ * Before a stale reservation is taken over (and sent again): proves that it is still what its
+ * process left behind. A database writer without the keys can delete a sent payment's newer events
+ * with their links from the middle of a chain and write its row back as it was while RECEIVED: the
+ * row and its last event then agree, and only the chain shows the hole. So the database must hold
+ * what the audit checkpoints vouched for, and every chain must be whole from that reservation's
+ * event to its head (PaymentRepository.laterHistory). Throws IntegrityError (500 AUDIT_INTEGRITY)
+ * naming what does not hold; IDEMPOTENCY_IN_FLIGHT (409, a person must look) when the proof would
+ * read more than TAKEOVER_PROOF_LINKS links. Nothing is released or sent then.
+ */
+async function proveLeftBehind(deps: CreateTransferDeps, payment: PaymentRecord): Promise<void> {
+  const who = `payments id ${payment.id} (${payment.clientId} / ${payment.transactionId})`;
+  const lacking = await deps.checkpoints();
+  const later = lacking === null ? await deps.payments.laterHistory(payment.id, TAKEOVER_PROOF_LINKS) : { problem: lacking };
+  if ('problem' in later) {
+    log.error({ transactionId: payment.transactionId, where: later.problem }, 'a reservation left behind was not taken over: its history does not hold');
+    throw new IntegrityError(`${who} was not taken over as a reservation left behind: ${later.problem}`);
+  }
+  if ('beyond' in later) {
+    log.error({ transactionId: payment.transactionId, links: later.beyond, bound: TAKEOVER_PROOF_LINKS }, 'a reservation left behind was not taken over: proving it unsent would read too many audit links; run gerbang audit verify');
+    throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId was reserved long ago and is held for a person to check; do not pay it under another transactionId before they have.', { headers: { 'Retry-After': '3600' } });
+  }
+}
+
 /** The facts the finance console shows and searches for this payment (stored sealed). */
 function paymentDetails(request: TransferRequest): PaymentDetails {
   return {
@@ -359,10 +395,13 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, clien
   // sent under it and the transfer goes on from here.
   if (existing && sending && isOwnReservation(existing, hash, sending)) return { payment: existing };
   // Reserved by a process that stopped before routing it (so it never reached a bank): release it
-  // and take the transactionId over, once.
-  if (!retried && existing?.state === 'RECEIVED' && existing.requestHash === hash && (await deps.payments.releaseStale(existing.id, deps.clock() - RESERVATION_STALE_MS))) {
-    log.warn({ transactionId: request.transactionId }, 'released a reservation its process left behind; taking the transfer over');
-    return reserve(deps, request, clientId, hash, sending, true);
+  // and take the transactionId over, once, when its history proves nothing happened to it since.
+  if (!retried && existing?.state === 'RECEIVED' && existing.requestHash === hash && existing.updatedAt <= deps.clock() - RESERVATION_STALE_MS) {
+    await proveLeftBehind(deps, existing);
+    if (await deps.payments.releaseStale(existing.id, deps.clock() - RESERVATION_STALE_MS)) {
+      log.warn({ transactionId: request.transactionId }, 'released a reservation its process left behind; taking the transfer over');
+      return reserve(deps, request, clientId, hash, sending, true);
+    }
   }
   if (!existing) {
     throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId is being processed; retry shortly.', { headers: { 'Retry-After': '1' } });

@@ -21,6 +21,7 @@ import {
 import { toNumber, toStringOrNull } from './row-values.js';
 import { lastEventRows, missingHistoryProblem, openEvent, PAYMENT_EVENT_COLUMNS, paymentEventDigest, paymentEventProblem, RELEASED, snapshotOfRow, type PaymentEventRow } from './payment-events.js';
 import { chainCoverage, type Coverage } from './chain-coverage.js';
+import { linkBeforeTime } from './audit-chain-place.js';
 import type { ConsoleAuditRow } from './console-audit-repository.js';
 import { MACED_TABLES } from './maced-tables.js';
 import { recordChangeDigests, rowHistoryProblems } from './record-history.js';
@@ -125,6 +126,53 @@ function keyedLinks(sealer: ValueSealer): LinkCheck {
   };
 }
 
+/** Where a walk of a chain begins (its link `seq`, after `prevHash`: null when taken as that link says) and ends (`through`: its end when absent). */
+interface ChainStart {
+  seq: number;
+  prevHash: string | null;
+  through?: number;
+}
+
+const WHOLE_CHAIN: ChainStart = { seq: 1, prevHash: GENESIS };
+
+/**
+ * Proves that no link was deleted from any chain since time `since`: every chain's links from the
+ * last one linked before it (that one included: its MAC says when it was linked) up to the chain's
+ * head as read are walked as `audit verify` walks them (each seq there, each prev_hash the link
+ * before's hash, each MAC over its record). A chain whose head link was linked before `since` is
+ * proved by that link alone. `lanes` are chains that must have a head (a process's ChainLanes): one
+ * whose head row was deleted while its links remain is named. At most `maxLinks` links are read:
+ * `beyond` (the links it would take) when the walk would be longer, and nothing is walked then.
+ * The chains' tails and heads are the checkpoints' to vouch for (storeAgainstCheckpoints).
+ */
+export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, since: number, lanes: string[], maxLinks: number): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
+  const heads = await db.query<WriterRow & { recorded_at: number | string | null }>(
+    'SELECT w.writer_id, w.last_seq, w.last_hash, c.recorded_at FROM audit_writers w LEFT JOIN audit_chain c ON c.writer_id = w.writer_id AND c.seq = w.last_seq WHERE w.last_seq > 0',
+  );
+  const breaks: AuditChainBreak[] = [];
+  const known = new Set(heads.map((h) => h.writer_id));
+  const headless = lanes.length === 0 ? [] : await db.query<{ writer_id: string }>(`SELECT DISTINCT writer_id FROM audit_chain WHERE writer_id IN (${lanes.map(() => '?').join(', ')})`, lanes);
+  for (const { writer_id: writerId } of headless.filter((l) => !known.has(l.writer_id))) {
+    breaks.push({ writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} was deleted from audit_writers` });
+  }
+  // Each chain from the link before `since` (a chain idle since then: its head link alone).
+  const walks: { writer: WriterRow; from: ChainStart }[] = [];
+  for (const head of heads) {
+    const last = toNumber(head.last_seq);
+    const idle = head.recorded_at !== null && toNumber(head.recorded_at) < since;
+    const start = idle ? last : await linkBeforeTime(db, head.writer_id, last, since);
+    walks.push({ writer: head, from: start === 0 ? { ...WHOLE_CHAIN, through: last } : { seq: start, prevHash: null, through: last } });
+  }
+  const links = walks.reduce((n, w) => n + (w.from.through! - w.from.seq + 1), 0);
+  if (links > maxLinks) return { beyond: links };
+  const check = keyedLinks(sealer);
+  for (const { writer, from } of walks) {
+    const result = await verifyChain(db, sealer, writer, check, undefined, from);
+    if (result.break) breaks.push(result.break);
+  }
+  return { links, breaks };
+}
+
 /**
  * `onLink` gets each verified link; `purged` is set for a link whose record a purge deleted: its
  * MAC cannot be made again (the content is gone), so it is kept as the purge saw it.
@@ -135,14 +183,17 @@ async function verifyChain(
   writer: WriterRow,
   check: LinkCheck,
   onLink?: (link: LinkFields, purged?: { hash: string }) => void,
+  from: ChainStart = WHOLE_CHAIN,
 ): Promise<{ links: number; break?: AuditChainBreak }> {
   const writerId = writer.writer_id;
-  let prevHash = GENESIS;
-  let expected = 1;
+  // null: the first link walked is taken as it says it follows (a walk begun inside the chain; its own MAC is checked).
+  let prevHash: string | null = from.seq === 1 ? GENESIS : from.prevHash;
+  let expected = from.seq;
   for (;;) {
+    // Up to the head as read (`writer`): links appended since are the next walk's.
     const page = await db.query<LinkRow>(
-      'SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq >= ? ORDER BY seq LIMIT ?',
-      [writerId, expected, PAGE],
+      'SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?',
+      [writerId, expected, from.through ?? Number.MAX_SAFE_INTEGER, PAGE],
     );
     const digests = await contentDigests(db, sealer, page);
     for (const link of page) {
@@ -163,12 +214,12 @@ async function verifyChain(
         if (link.kind !== 'record' || p.writerId !== writerId || p.seq !== seq || !sameSecretText(p.linkHash, link.hash)) {
           return { links: expected - 1, break: { ...at, problem: 'deleted', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was deleted: the purge that names it names another link` } };
         }
-        onLink?.({ prevHash, writerId, seq, kind: link.kind, recordId, recordedAt: toNumber(link.recorded_at), contentDigest: '' }, { hash: link.hash });
+        onLink?.({ prevHash: prevHash ?? link.prev_hash, writerId, seq, kind: link.kind, recordId, recordedAt: toNumber(link.recorded_at), contentDigest: '' }, { hash: link.hash });
         prevHash = link.hash;
         expected += 1;
         continue;
       }
-      if (link.prev_hash !== prevHash) {
+      if (prevHash !== null && link.prev_hash !== prevHash) {
         return { links: expected - 1, break: { ...at, problem: 'reordered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) does not follow the link before it: links were reordered or replaced` } };
       }
       if (content === undefined) {
@@ -177,7 +228,7 @@ async function verifyChain(
       if ('error' in content) {
         return { links: expected - 1, break: { ...at, problem: 'altered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) was altered: ${content.error}` } };
       }
-      const fields: LinkFields = { prevHash, writerId, seq, kind: link.kind, recordId, recordedAt: toNumber(link.recorded_at), contentDigest: content.digest };
+      const fields: LinkFields = { prevHash: prevHash ?? link.prev_hash, writerId, seq, kind: link.kind, recordId, recordedAt: toNumber(link.recorded_at), contentDigest: content.digest };
       const hash = check(fields, toStringOrNull(link.key_id));
       if (typeof hash !== 'string') {
         return { links: expected - 1, break: { ...at, problem: 'forged', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) has a link the gateway did not make: ${hash.unverifiable}` } };

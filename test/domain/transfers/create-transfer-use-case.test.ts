@@ -87,7 +87,7 @@ forEachBackend('createTransfer', (db) => {
       ],
       LIMITS,
     );
-    return { payments, sequences: store().sequences, accountGrants: store().accountGrants, router, clock: () => now, finals };
+    return { payments, sequences: store().sequences, accountGrants: store().accountGrants, router, clock: () => now, finals, checkpoints: async () => null };
   }
 
   let invoices = 0;
