@@ -1,0 +1,134 @@
+import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { requestHash } from '../../src/domain/transfers/request-hash.js';
+import { transferRequestSchema, type TransferRequest } from '../../src/domain/transfers/transfer-schema.js';
+import type { Db } from '../../src/store/index.js';
+import { forEachBackend } from '../support/databases.js';
+import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+import { captureLogs } from '../support/log-capture.js';
+import { copyRow, insertRow, type Row } from '../support/sql-rows.js';
+
+/**
+ * The attacker of docs/security/threat-model.md (writes the database, holds no key) against the
+ * takeover of a reservation its process left behind (#14): a transfer whose process stopped before
+ * routing it is taken over by the ERP's resend and paid; the attacker then deletes, in SQL, what
+ * happened to it after its reservation (the old row's release event, the new row with its events),
+ * each with its chain link from the middle of a chain (later records stay linked after them, so
+ * no chain head moves and the checkpoints see nothing), and writes the old row back as it stood:
+ * RECEIVED, untouched for a minute. Its row and its last event agree; only the chains show the
+ * hole. The ERP's next resend must not pay it again.
+ *
+ * The reservations left behind are made through the store, as a gateway process that stopped right
+ * after reserving would have left them; the attack is SQL only, and the bank is counted over HTTP
+ * at the simulator.
+ */
+forEachBackend('A sent payment rolled back in SQL to a reservation left behind (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-takeover-')), 'audit-checkpoints.jsonl');
+  let gw: TestGateway;
+  let client: TestClient;
+  let auth: Record<string, string>;
+  let db: Db;
+
+  before(async () => {
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    client = await gw.createClient();
+    auth = { authorization: `Bearer ${await gw.token(client)}` };
+    db = gw.store.db;
+  });
+  after(() => gw?.close());
+
+  /** Transfers of `transactionId` the bank received, as its own admin endpoint lists them. */
+  async function bankTransfers(transactionId: string): Promise<number> {
+    const res = await request(`${gw.gateway.banks.simulator!.url}/_simulator/calls`);
+    const calls = (await res.body.json()) as { path: string; body: string }[];
+    return calls.filter((call) => call.path.startsWith('/banking/corporates/transfers') && call.body.includes(transactionId)).length;
+  }
+
+  /** A reservation of `body` left RECEIVED a minute ago by a process that stopped before routing it; its row as then. */
+  async function leftBehind(body: Record<string, unknown>): Promise<Row> {
+    const validated = transferRequestSchema.validate(body).value as TransferRequest;
+    const reserved = await gw.store.payments.reserve(
+      { clientId: client.clientId, transactionId: validated.transactionId, requestHash: requestHash(validated), amount: validated.amount, currency: validated.currency, sourceAccount: validated.sourceAccountNumber },
+      Date.now() - 60_000,
+    );
+    return copyRow(db, 'payments', 'id = ?', [reserved.id]);
+  }
+
+  /** The links of `records` (payment_events ids), and that each has later links on its chain after it. */
+  async function linksOf(records: number[]): Promise<{ writer_id: string; seq: number | string }[]> {
+    const links = await db.query<{ writer_id: string; seq: number | string }>(
+      `SELECT writer_id, seq FROM audit_chain WHERE kind = 'payment_event' AND record_id IN (${records.map(() => '?').join(', ')})`,
+      records,
+    );
+    expect(links).to.have.length(records.length);
+    for (const link of links) {
+      const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_chain WHERE writer_id = ? AND seq > ?', [link.writer_id, link.seq]);
+      expect(Number(n), `chain ${link.writer_id} goes on after link ${link.seq}`).to.be.greaterThan(0);
+    }
+    return links;
+  }
+
+  it('takes over an honest reservation left behind and pays it once', async () => {
+    const body = sampleTransfer();
+    await leftBehind(body);
+    const paid = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(paid.status, paid.text).to.equal(201);
+    expect(paid.body.status).to.equal('SUCCESS');
+    expect(await bankTransfers(body.transactionId as string)).to.equal(1);
+    const again = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect([again.status, again.body.status]).to.deep.equal([201, 'SUCCESS']);
+    expect(await bankTransfers(body.transactionId as string)).to.equal(1);
+  });
+
+  it('refuses the resend of a paid transfer rolled back to its reservation left behind: 500 AUDIT_INTEGRITY, logged, the bank called once in all', async () => {
+    const body = sampleTransfer();
+    const transactionId = body.transactionId as string;
+    const reservation = await leftBehind(body);
+    const paid = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect([paid.status, paid.body.status], paid.text).to.deep.equal([201, 'SUCCESS']);
+    expect(await bankTransfers(transactionId)).to.equal(1);
+    // Later records on the same chains.
+    for (let i = 0; i < 3; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+
+    // The attack, in SQL: the old row's release and the new row, each event with its link, then the old row back.
+    const old = Number(reservation.id);
+    const [taken] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+    const events = await db.query<{ id: number | string }>('SELECT id FROM payment_events WHERE (payment_id = ? AND seq > 1) OR payment_id = ?', [old, Number(taken.id)]);
+    const links = await linksOf(events.map((e) => Number(e.id)));
+    for (const link of links) await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
+    for (const event of events) await db.execute('DELETE FROM payment_events WHERE id = ?', [Number(event.id)]);
+    await db.execute('DELETE FROM payment_search_grams WHERE payment_id = ?', [Number(taken.id)]);
+    await db.execute('DELETE FROM payments WHERE id = ?', [Number(taken.id)]);
+    await insertRow(db, 'payments', reservation);
+    // No chain head moved: the rollback watch holds nothing.
+    expect(await gw.gateway.checkCheckpoints()).to.equal(null);
+
+    const logs = captureLogs('error');
+    let again;
+    try {
+      again = await gw.request('/v1/transfers', { json: body, headers: auth });
+    } finally {
+      logs.stop();
+    }
+    expect(again.status, again.text).to.equal(500);
+    expect(again.body.code).to.equal('AUDIT_INTEGRITY');
+    expect(await bankTransfers(transactionId)).to.equal(1);
+    const [refusal] = logs.lines.map((line) => JSON.parse(line) as { msg: string; transactionId?: string; where?: string }).filter((line) => line.transactionId === transactionId);
+    expect(refusal.msg).to.equal('a reservation left behind was not taken over: its history does not hold');
+    expect(refusal.where).to.match(new RegExp(`^the history of payments id ${old} after its last event cannot be proved whole: .*link \\d+ of chain \\S+ is missing`));
+    // Nothing was taken over: the row is still the one written back, and the refusal is in the audit.
+    const [row] = await db.query<{ id: number | string; state: string }>('SELECT id, state FROM payments WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+    expect([Number(row.id), row.state]).to.deep.equal([old, 'RECEIVED']);
+    const recorded = await eventually(async () => {
+      const [exchange] = await db.query<{ status_code: number | string; error_code: string }>(
+        'SELECT c.status_code, c.error_code FROM audit_exchanges e JOIN audit_completions c ON c.exchange_id = e.id WHERE e.request_id = ?',
+        [again.headers['x-request-id']],
+      );
+      return exchange;
+    });
+    expect([Number(recorded.status_code), recorded.error_code]).to.deep.equal([500, 'AUDIT_INTEGRITY']);
+  });
+});
