@@ -25,53 +25,74 @@ import { copyRow, insertRow, type Row } from '../support/sql-rows.js';
  * after reserving would have left them; the attack is SQL only, and the bank is counted over HTTP
  * at the simulator.
  */
-forEachBackend('A sent payment rolled back in SQL to a reservation left behind (#14)', (ctx) => {
-  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-takeover-')), 'audit-checkpoints.jsonl');
-  let gw: TestGateway;
-  let client: TestClient;
-  let auth: Record<string, string>;
-  let db: Db;
-
-  before(async () => {
-    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
-    client = await gw.createClient();
-    auth = { authorization: `Bearer ${await gw.token(client)}` };
-    db = gw.store.db;
-  });
-  after(() => gw?.close());
-
+/** A gateway on a database of its own, where a reservation is left behind, paid, attacked. */
+interface Takeover {
+  gw: TestGateway;
+  client: TestClient;
+  auth: Record<string, string>;
+  db: Db;
   /** Transfers of `transactionId` the bank received, as its own admin endpoint lists them. */
-  async function bankTransfers(transactionId: string): Promise<number> {
-    const res = await request(`${gw.gateway.banks.simulator!.url}/_simulator/calls`);
-    const calls = (await res.body.json()) as { path: string; body: string }[];
-    return calls.filter((call) => call.path.startsWith('/banking/corporates/transfers') && call.body.includes(transactionId)).length;
-  }
-
+  bankTransfers(transactionId: string): Promise<number>;
   /** A reservation of `body` left RECEIVED a minute ago by a process that stopped before routing it; its row as then. */
-  async function leftBehind(body: Record<string, unknown>): Promise<Row> {
-    const validated = transferRequestSchema.validate(body).value as TransferRequest;
-    const reserved = await gw.store.payments.reserve(
-      { clientId: client.clientId, transactionId: validated.transactionId, requestHash: requestHash(validated), amount: validated.amount, currency: validated.currency, sourceAccount: validated.sourceAccountNumber },
-      Date.now() - 60_000,
-    );
-    return copyRow(db, 'payments', 'id = ?', [reserved.id]);
-  }
+  leftBehind(body: Record<string, unknown>): Promise<Row>;
+  /** The links of `records` (payment_events ids), each checked to have later links on its chain after it. */
+  linksOf(records: number[]): Promise<{ writer_id: string; seq: number | string }[]>;
+}
 
-  /** The links of `records` (payment_events ids), and that each has later links on its chain after it. */
-  async function linksOf(records: number[]): Promise<{ writer_id: string; seq: number | string }[]> {
-    const links = await db.query<{ writer_id: string; seq: number | string }>(
-      `SELECT writer_id, seq FROM audit_chain WHERE kind = 'payment_event' AND record_id IN (${records.map(() => '?').join(', ')})`,
-      records,
-    );
-    expect(links).to.have.length(records.length);
-    for (const link of links) {
-      const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_chain WHERE writer_id = ? AND seq > ?', [link.writer_id, link.seq]);
-      expect(Number(n), `chain ${link.writer_id} goes on after link ${link.seq}`).to.be.greaterThan(0);
-    }
-    return links;
-  }
+/**
+ * `tests` on each backend, on a database of their own: an attack leaves its chains broken, and a
+ * later takeover within seconds of the break is refused for it too.
+ */
+function onItsOwnDatabase(title: string, tests: (t: () => Takeover) => void): void {
+  forEachBackend(title, (ctx) => {
+    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-takeover-')), 'audit-checkpoints.jsonl');
+    let takeover: Takeover;
 
+    before(async () => {
+      const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+      const client = await gw.createClient();
+      const db = gw.store.db;
+      takeover = {
+        gw,
+        client,
+        db,
+        auth: { authorization: `Bearer ${await gw.token(client)}` },
+        bankTransfers: async (transactionId) => {
+          const res = await request(`${gw.gateway.banks.simulator!.url}/_simulator/calls`);
+          const calls = (await res.body.json()) as { path: string; body: string }[];
+          return calls.filter((call) => call.path.startsWith('/banking/corporates/transfers') && call.body.includes(transactionId)).length;
+        },
+        leftBehind: async (body) => {
+          const validated = transferRequestSchema.validate(body).value as TransferRequest;
+          const reserved = await gw.store.payments.reserve(
+            { clientId: client.clientId, transactionId: validated.transactionId, requestHash: requestHash(validated), amount: validated.amount, currency: validated.currency, sourceAccount: validated.sourceAccountNumber },
+            Date.now() - 60_000,
+          );
+          return copyRow(db, 'payments', 'id = ?', [reserved.id]);
+        },
+        linksOf: async (records) => {
+          const links = await db.query<{ writer_id: string; seq: number | string }>(
+            `SELECT writer_id, seq FROM audit_chain WHERE kind = 'payment_event' AND record_id IN (${records.map(() => '?').join(', ')})`,
+            records,
+          );
+          expect(links).to.have.length(records.length);
+          for (const link of links) {
+            const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_chain WHERE writer_id = ? AND seq > ?', [link.writer_id, link.seq]);
+            expect(Number(n), `chain ${link.writer_id} goes on after link ${link.seq}`).to.be.greaterThan(0);
+          }
+          return links;
+        },
+      };
+    });
+    after(() => takeover?.gw.close());
+
+    tests(() => takeover);
+  });
+}
+
+onItsOwnDatabase('A reservation left behind (#14)', (t) => {
   it('takes over an honest reservation left behind and pays it once', async () => {
+    const { gw, auth, bankTransfers, leftBehind } = t();
     const body = sampleTransfer();
     await leftBehind(body);
     const paid = await gw.request('/v1/transfers', { json: body, headers: auth });
@@ -82,8 +103,11 @@ forEachBackend('A sent payment rolled back in SQL to a reservation left behind (
     expect([again.status, again.body.status]).to.deep.equal([201, 'SUCCESS']);
     expect(await bankTransfers(body.transactionId as string)).to.equal(1);
   });
+});
 
+onItsOwnDatabase('A paid transfer rolled back in SQL to the reservation left behind before it (#14)', (t) => {
   it('refuses the resend of a paid transfer rolled back to its reservation left behind: 500 AUDIT_INTEGRITY, logged, the bank called once in all', async () => {
+    const { gw, client, auth, db, bankTransfers, leftBehind, linksOf } = t();
     const body = sampleTransfer();
     const transactionId = body.transactionId as string;
     const reservation = await leftBehind(body);
@@ -130,5 +154,36 @@ forEachBackend('A sent payment rolled back in SQL to a reservation left behind (
       return exchange;
     });
     expect([Number(recorded.status_code), recorded.error_code]).to.deep.equal([500, 'AUDIT_INTEGRITY']);
+  });
+});
+
+onItsOwnDatabase('A transfer rolled back in SQL in its own row to its reservation left behind (#14)', (t) => {
+  it('refuses the resend of a transfer its process moved on from RECEIVED, rolled back to it in its own row: 500 AUDIT_INTEGRITY, nothing sent', async () => {
+    const { gw, client, auth, db, bankTransfers, leftBehind, linksOf } = t();
+    const body = sampleTransfer();
+    const transactionId = body.transactionId as string;
+    const reservation = await leftBehind(body);
+    const id = Number(reservation.id);
+    // Its process routed it after all and stored the bank's answer (as send() writes them), then other transfers went on.
+    const day = new Date().toISOString().slice(0, 10);
+    expect(await gw.store.payments.update(id, { state: 'SENDING', bank: 'bca', operation: 'transfer', bankTransactionId: '00000042', bankTransactionDate: day }, Date.now())).to.equal(true);
+    const result = JSON.stringify({ transactionId, status: 'SUCCESS', bankReference: 'REF-42' });
+    expect(await gw.store.payments.storeSendOutcome(id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, Date.now())).to.equal(true);
+    for (let i = 0; i < 2; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+
+    // The attack: its two newer events with their links, and its row as it stood.
+    const events = await db.query<{ id: number | string }>('SELECT id FROM payment_events WHERE payment_id = ? AND seq > 1', [id]);
+    const links = await linksOf(events.map((e) => Number(e.id)));
+    for (const link of links) await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
+    for (const event of events) await db.execute('DELETE FROM payment_events WHERE id = ?', [Number(event.id)]);
+    await db.execute('DELETE FROM payments WHERE id = ?', [id]);
+    await insertRow(db, 'payments', reservation);
+    expect(await gw.gateway.checkCheckpoints()).to.equal(null);
+
+    const again = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect([again.status, again.body.code], again.text).to.deep.equal([500, 'AUDIT_INTEGRITY']);
+    expect(await bankTransfers(transactionId)).to.equal(0);
+    const [row] = await db.query<{ id: number | string; state: string }>('SELECT id, state FROM payments WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+    expect([Number(row.id), row.state]).to.deep.equal([id, 'RECEIVED']);
   });
 });
