@@ -58,12 +58,6 @@ function processOf(writerId: string): string {
   return writerId.replace(/-[0-3]$/, '');
 }
 
-/** Every chain the process of chain `writerId` may have appended to: its lone chain and its lanes. */
-export function chainsOfProcess(writerId: string): string[] {
-  const base = processOf(writerId);
-  return [base, ...Array.from({ length: LANES }, (_, i) => `${base}-${i}`)];
-}
-
 /**
  * The problem of each exchange of the page (by id) that a break of its chains between the page's
  * records is told to; absent when none. `links` are the page's records' own links (read by
@@ -171,7 +165,7 @@ async function pageLanes(q: Queryable, owned: OwnedLink[]): Promise<PageLane[]> 
     const time = during.get(base);
     during.set(base, time ? { from: Math.min(time.from, l.at), to: Math.max(time.to, l.at) } : { from: l.at, to: l.at });
   }
-  const candidates = [...during.keys()].flatMap(chainsOfProcess);
+  const candidates = [...during.keys()].flatMap((base) => [base, ...Array.from({ length: LANES }, (_, i) => `${base}-${i}`)]);
   const heads = new Map(
     (await q.query<{ writer_id: string; last_seq: number | string }>(`SELECT writer_id, last_seq FROM audit_writers WHERE writer_id IN (${candidates.map(() => '?').join(', ')})`, candidates)).map((row) => [
       row.writer_id,
@@ -209,7 +203,8 @@ async function linkAfter(q: Queryable, writerId: string, above: number, time: nu
 
 /**
  * The seq of the last link of a chain holding none of the page's links that was linked before
- * `time` (0: none), found by halving its seqs up to `head` (a chain's links are linked in time order).
+ * `time` (0: none), found by halving its seqs up to `head` (a chain's links are linked in time order;
+ * a link whose time was changed in SQL can mislead it, so a caller walks from the link it returns).
  */
 export async function linkBeforeTime(q: Queryable, writerId: string, head: number, time: number): Promise<number> {
   // The link at or after `mid` (a deleted one skipped) linked before `time` holds for every mid up to the answer.

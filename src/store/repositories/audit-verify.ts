@@ -136,31 +136,46 @@ interface ChainStart {
 const WHOLE_CHAIN: ChainStart = { seq: 1, prevHash: GENESIS };
 
 /**
+ * Every chain holding links, one index seek each (SQLite makes no loose scan of a DISTINCT by
+ * itself): a chain whose head row was deleted while its links remain is among them.
+ */
+const CHAINS_WITH_LINKS =
+  'WITH RECURSIVE chains (writer_id) AS (SELECT MIN(writer_id) FROM audit_chain UNION ALL ' +
+  'SELECT (SELECT MIN(c.writer_id) FROM audit_chain c WHERE c.writer_id > chains.writer_id) FROM chains WHERE chains.writer_id IS NOT NULL) ' +
+  'SELECT writer_id FROM chains WHERE writer_id IS NOT NULL';
+
+/**
  * Proves that no link was deleted from any chain since time `since`: every chain's links from the
  * last one linked before it (that one included: its MAC says when it was linked) up to the chain's
  * head as read are walked as `audit verify` walks them (each seq there, each prev_hash the link
  * before's hash, each MAC over its record). A chain whose head link was linked before `since` is
- * proved by that link alone. `lanes` are chains that must have a head (a process's ChainLanes): one
- * whose head row was deleted while its links remain is named. At most `maxLinks` links are read:
- * `beyond` (the links it would take) when the walk would be longer, and nothing is walked then.
- * The chains' tails and heads are the checkpoints' to vouch for (storeAgainstCheckpoints).
+ * proved by that link alone; a chain whose head row was deleted or emptied while its links remain
+ * is named. At most `maxLinks` links are read: `beyond` (the links it would take) when the walk
+ * would be longer, and nothing is walked then. A chain cut at its tail with its head moved back is
+ * the checkpoints' to name (storeAgainstCheckpoints).
  */
-export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, since: number, lanes: string[], maxLinks: number): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
-  const heads = await db.query<WriterRow & { recorded_at: number | string | null }>(
-    'SELECT w.writer_id, w.last_seq, w.last_hash, c.recorded_at FROM audit_writers w LEFT JOIN audit_chain c ON c.writer_id = w.writer_id AND c.seq = w.last_seq WHERE w.last_seq > 0',
+export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, since: number, maxLinks: number): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
+  // The chains first, their heads after: a link committed meanwhile moved its head in the same transaction.
+  const chains = await db.query<{ writer_id: string }>(CHAINS_WITH_LINKS);
+  const heads = new Map(
+    (
+      await db.query<WriterRow & { recorded_at: number | string | null }>(
+        'SELECT w.writer_id, w.last_seq, w.last_hash, c.recorded_at FROM audit_writers w LEFT JOIN audit_chain c ON c.writer_id = w.writer_id AND c.seq = w.last_seq',
+      )
+    ).map((head) => [head.writer_id, head]),
   );
   const breaks: AuditChainBreak[] = [];
-  const known = new Set(heads.map((h) => h.writer_id));
-  const headless = lanes.length === 0 ? [] : await db.query<{ writer_id: string }>(`SELECT DISTINCT writer_id FROM audit_chain WHERE writer_id IN (${lanes.map(() => '?').join(', ')})`, lanes);
-  for (const { writer_id: writerId } of headless.filter((l) => !known.has(l.writer_id))) {
-    breaks.push({ writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} was deleted from audit_writers` });
-  }
   // Each chain from the link before `since` (a chain idle since then: its head link alone).
   const walks: { writer: WriterRow; from: ChainStart }[] = [];
-  for (const head of heads) {
-    const last = toNumber(head.last_seq);
+  for (const { writer_id: writerId } of chains) {
+    const head = heads.get(writerId);
+    const last = head ? toNumber(head.last_seq) : 0;
+    if (!head || last === 0) {
+      breaks.push({ writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} was deleted from audit_writers${head ? ' (it records no link)' : ''} while its links remain` });
+      continue;
+    }
     const idle = head.recorded_at !== null && toNumber(head.recorded_at) < since;
-    const start = idle ? last : await linkBeforeTime(db, head.writer_id, last, since);
+    const start = idle ? last : await linkBeforeTime(db, writerId, last, since);
     walks.push({ writer: head, from: start === 0 ? { ...WHOLE_CHAIN, through: last } : { seq: start, prevHash: null, through: last } });
   }
   const links = walks.reduce((n, w) => n + (w.from.through! - w.from.seq + 1), 0);

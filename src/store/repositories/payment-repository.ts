@@ -5,7 +5,6 @@ import { UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, 
 import type { ChainLanes, Written } from './audit-chain.js';
 import type { ChainDependency } from '../types.js';
 import { chainCoverage } from './chain-coverage.js';
-import { chainsOfProcess } from './audit-chain-place.js';
 import { verifyChainsSince } from './audit-verify.js';
 import { eventPlace, lastTrustedEvent, paymentEventDigest, paymentHistory, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentSnapshot } from './payment-events.js';
 import { amountMinor } from './amount-minor.js';
@@ -558,13 +557,13 @@ export class SqlPaymentRepository implements PaymentRepository {
   }
 
   async laterHistory(id: number, maxLinks: number): Promise<{ links: number } | { problem: string } | { beyond: number }> {
-    const [link] = await this.db.query<{ writer_id: string; recorded_at: number | string }>(
-      "SELECT writer_id, recorded_at FROM audit_chain WHERE kind = 'payment_event' AND record_id = (SELECT id FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1)",
+    const [link] = await this.db.query<{ recorded_at: number | string }>(
+      "SELECT recorded_at FROM audit_chain WHERE kind = 'payment_event' AND record_id = (SELECT id FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1)",
       [id],
     );
     // A payment from before its history was kept (migration 024) has no event to prove from.
     if (!link) return { beyond: Number.POSITIVE_INFINITY };
-    const proved = await verifyChainsSince(this.db, this.sealer, toNumber(link.recorded_at) - OTHER_CLOCKS_MS, chainsOfProcess(link.writer_id), maxLinks);
+    const proved = await verifyChainsSince(this.db, this.sealer, toNumber(link.recorded_at) - OTHER_CLOCKS_MS, maxLinks);
     if ('beyond' in proved) return proved;
     if (proved.breaks.length === 0) return { links: proved.links };
     return { problem: `the history of payments id ${id} after its last event cannot be proved whole: ${proved.breaks.map((b) => b.detail).join('; ')}` };
