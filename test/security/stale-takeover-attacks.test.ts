@@ -35,8 +35,8 @@ interface Takeover {
   bankTransfers(transactionId: string): Promise<number>;
   /** A reservation of `body` left RECEIVED a minute ago by a process that stopped before routing it; its row as then. */
   leftBehind(body: Record<string, unknown>): Promise<Row>;
-  /** The links of `records` (payment_events ids), each checked to have later links on its chain after it. */
-  linksOf(records: number[]): Promise<{ writer_id: string; seq: number | string }[]>;
+  /** Deletes payment events `records` with their chain links, each checked to have later links on its chain after it (the middle of the chain). */
+  eraseEvents(records: number[]): Promise<void>;
 }
 
 /**
@@ -70,7 +70,7 @@ function onItsOwnDatabase(title: string, tests: (t: () => Takeover) => void): vo
           );
           return copyRow(db, 'payments', 'id = ?', [reserved.id]);
         },
-        linksOf: async (records) => {
+        eraseEvents: async (records) => {
           const links = await db.query<{ writer_id: string; seq: number | string }>(
             `SELECT writer_id, seq FROM audit_chain WHERE kind = 'payment_event' AND record_id IN (${records.map(() => '?').join(', ')})`,
             records,
@@ -79,8 +79,9 @@ function onItsOwnDatabase(title: string, tests: (t: () => Takeover) => void): vo
           for (const link of links) {
             const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_chain WHERE writer_id = ? AND seq > ?', [link.writer_id, link.seq]);
             expect(Number(n), `chain ${link.writer_id} goes on after link ${link.seq}`).to.be.greaterThan(0);
+            await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
           }
-          return links;
+          for (const record of records) await db.execute('DELETE FROM payment_events WHERE id = ?', [record]);
         },
       };
     });
@@ -107,7 +108,7 @@ onItsOwnDatabase('A reservation left behind (#14)', (t) => {
 
 onItsOwnDatabase('A paid transfer rolled back in SQL to the reservation left behind before it (#14)', (t) => {
   it('refuses the resend of a paid transfer rolled back to its reservation left behind: 500 AUDIT_INTEGRITY, logged, the bank called once in all', async () => {
-    const { gw, client, auth, db, bankTransfers, leftBehind, linksOf } = t();
+    const { gw, client, auth, db, bankTransfers, leftBehind, eraseEvents } = t();
     const body = sampleTransfer();
     const transactionId = body.transactionId as string;
     const reservation = await leftBehind(body);
@@ -121,9 +122,7 @@ onItsOwnDatabase('A paid transfer rolled back in SQL to the reservation left beh
     const old = Number(reservation.id);
     const [taken] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
     const events = await db.query<{ id: number | string }>('SELECT id FROM payment_events WHERE (payment_id = ? AND seq > 1) OR payment_id = ?', [old, Number(taken.id)]);
-    const links = await linksOf(events.map((e) => Number(e.id)));
-    for (const link of links) await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
-    for (const event of events) await db.execute('DELETE FROM payment_events WHERE id = ?', [Number(event.id)]);
+    await eraseEvents(events.map((e) => Number(e.id)));
     await db.execute('DELETE FROM payment_search_grams WHERE payment_id = ?', [Number(taken.id)]);
     await db.execute('DELETE FROM payments WHERE id = ?', [Number(taken.id)]);
     await insertRow(db, 'payments', reservation);
@@ -159,7 +158,7 @@ onItsOwnDatabase('A paid transfer rolled back in SQL to the reservation left beh
 
 onItsOwnDatabase('A transfer rolled back in SQL in its own row to its reservation left behind (#14)', (t) => {
   it('refuses the resend of a transfer its process moved on from RECEIVED, rolled back to it in its own row: 500 AUDIT_INTEGRITY, nothing sent', async () => {
-    const { gw, client, auth, db, bankTransfers, leftBehind, linksOf } = t();
+    const { gw, client, auth, db, bankTransfers, leftBehind, eraseEvents } = t();
     const body = sampleTransfer();
     const transactionId = body.transactionId as string;
     const reservation = await leftBehind(body);
@@ -173,9 +172,7 @@ onItsOwnDatabase('A transfer rolled back in SQL in its own row to its reservatio
 
     // The attack: its two newer events with their links, and its row as it stood.
     const events = await db.query<{ id: number | string }>('SELECT id FROM payment_events WHERE payment_id = ? AND seq > 1', [id]);
-    const links = await linksOf(events.map((e) => Number(e.id)));
-    for (const link of links) await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
-    for (const event of events) await db.execute('DELETE FROM payment_events WHERE id = ?', [Number(event.id)]);
+    await eraseEvents(events.map((e) => Number(e.id)));
     await db.execute('DELETE FROM payments WHERE id = ?', [id]);
     await insertRow(db, 'payments', reservation);
     expect(await gw.gateway.checkCheckpoints()).to.equal(null);
