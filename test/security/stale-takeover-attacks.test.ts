@@ -96,6 +96,9 @@ onItsOwnDatabase('A reservation left behind (#14)', (t) => {
     const { gw, auth, bankTransfers, leftBehind } = t();
     const body = sampleTransfer();
     await leftBehind(body);
+    // Its status read proves it left behind too, and reports it as it stands.
+    const status = await gw.request(`/v1/transfers/${body.transactionId as string}`, { headers: auth });
+    expect([status.status, status.body.status], status.text).to.deep.equal([200, 'PENDING']);
     const paid = await gw.request('/v1/transfers', { json: body, headers: auth });
     expect(paid.status, paid.text).to.equal(201);
     expect(paid.body.status).to.equal('SUCCESS');
@@ -153,6 +156,9 @@ onItsOwnDatabase('A paid transfer rolled back in SQL to the reservation left beh
       return exchange;
     });
     expect([Number(recorded.status_code), recorded.error_code]).to.deep.equal([500, 'AUDIT_INTEGRITY']);
+    // Nor is the older state reported as current (before: 200, PENDING).
+    const status = await gw.request(`/v1/transfers/${transactionId}`, { headers: auth });
+    expect([status.status, status.body.code], status.text).to.deep.equal([500, 'AUDIT_INTEGRITY']);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { BankCall, IntrabankTransferOrder, InterbankTransferOrder, TransferOutcome } from '../../banks/types.js';
 import { cents } from '../../config/index.js';
-import { AppError, IntegrityError, isAppError } from '../../errors/index.js';
+import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { ExchangeAudit } from '../../audit/index.js';
 import { jakartaDate } from '../../time/index.js';
@@ -9,6 +9,7 @@ import { checkAccountGranted } from '../accounts/index.js';
 import { canonicalBic, type BankRouter, type TransferRoute } from '../routing/index.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import { nextBankTransactionId } from './bank-transaction-id.js';
+import { looksLeftBehind, provedLeftBehind, RESERVATION_STALE_MS, type LeftBehindDeps } from './left-behind.js';
 import { currentResult } from './settlement.js';
 import { requestHash } from './request-hash.js';
 import { buildResult, httpStatusOf, type RoutingDecision, type TransferResult } from './transfer-result.js';
@@ -17,7 +18,7 @@ import { writeNowOrLater } from './write-again.js';
 
 const log = getLogger('transfers');
 
-export interface CreateTransferDeps {
+export interface CreateTransferDeps extends LeftBehindDeps {
   payments: PaymentRepository;
   /** The bank-id counters (a gateway hands them out in blocks: BankIdBlocks). */
   sequences: Pick<SequenceRepository, 'next'>;
@@ -27,11 +28,6 @@ export interface CreateTransferDeps {
   clock: () => number;
   /** Told when a transfer becomes final (the ERP's callback). */
   finals?: FinalStateNotifier;
-  /**
-   * Compares the database with the audit checkpoints outside it now (RollbackWatch): why it lacks
-   * what they vouched for, or null. Asked before a stale reservation is taken over.
-   */
-  checkpoints: () => Promise<string | null>;
 }
 
 export interface TransferContext {
@@ -310,49 +306,6 @@ async function reserveOnceOpened(deps: CreateTransferDeps, request: TransferRequ
   return reservation.value;
 }
 
-/**
- * A reservation still RECEIVED this long after it was made belongs to a request that stopped
- * before routing it: its process died, or its database node died as it committed the row (that
- * request was answered 503 and does not know the row exists). A healthy request moves on to
- * SENDING within milliseconds. Taking it over is safe however soon: nothing is sent before
- * SENDING, the takeover deletes the row only while it is still RECEIVED, and the first request's
- * move to SENDING names the row by id, so after a takeover it changes nothing and that request
- * stops (409). The bound only keeps a slow request from being overtaken for nothing.
- */
-const RESERVATION_STALE_MS = 5_000;
-
-/**
- * The most audit links a takeover reads to prove a stale reservation was left behind: the links of
- * every chain since its reservation (about 5 a transfer, so some 4,000 transfers after it) and one
- * for each chain idle since. 20,000 took 1.0 to 1.4 s on MariaDB and 1.8 to 2.3 s on SQLite on the
- * loaded 2-core test machine (docs/security/threat-model.md); a takeover soon after a crash reads tens.
- */
-export const TAKEOVER_PROOF_LINKS = 20_000;
-
-/**
- * Before a stale reservation is taken over (and sent again): proves that it is still what its
- * process left behind. A database writer without the keys can delete a sent payment's newer events
- * with their links from the middle of a chain and write its row back as it was while RECEIVED: the
- * row and its last event then agree, and only the chain shows the hole. So the database must hold
- * what the audit checkpoints vouched for, and every chain must be whole from that reservation's
- * event to its head (PaymentRepository.laterHistory). Throws IntegrityError (500 AUDIT_INTEGRITY)
- * naming what does not hold; IDEMPOTENCY_IN_FLIGHT (409, a person must look) when the proof would
- * read more than TAKEOVER_PROOF_LINKS links. Nothing is released or sent then.
- */
-async function proveLeftBehind(deps: CreateTransferDeps, payment: PaymentRecord): Promise<void> {
-  const who = `payments id ${payment.id} (${payment.clientId} / ${payment.transactionId})`;
-  const lacking = await deps.checkpoints();
-  const later = lacking === null ? await deps.payments.laterHistory(payment.id, TAKEOVER_PROOF_LINKS) : { problem: lacking };
-  if ('problem' in later) {
-    log.error({ transactionId: payment.transactionId, where: later.problem }, 'a reservation left behind was not taken over: its history does not hold');
-    throw new IntegrityError(`${who} was not taken over as a reservation left behind: ${later.problem}`);
-  }
-  if ('beyond' in later) {
-    log.error({ transactionId: payment.transactionId, links: later.beyond, bound: TAKEOVER_PROOF_LINKS }, 'a reservation left behind was not taken over: proving it unsent would read too many audit links; run gerbang audit verify');
-    throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId was reserved long ago and is held for a person to check; do not pay it under another transactionId before they have.', { headers: { 'Retry-After': '3600' } });
-  }
-}
-
 /** The facts the finance console shows and searches for this payment (stored sealed). */
 function paymentDetails(request: TransferRequest): PaymentDetails {
   return {
@@ -397,8 +350,10 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, clien
   if (existing && sending && isOwnReservation(existing, hash, sending)) return { payment: existing };
   // Reserved by a process that stopped before routing it (so it never reached a bank): release it
   // and take the transactionId over, once, when its history proves nothing happened to it since.
-  if (!retried && existing?.state === 'RECEIVED' && existing.requestHash === hash && existing.updatedAt <= deps.clock() - RESERVATION_STALE_MS) {
-    await proveLeftBehind(deps, existing);
+  if (!retried && existing && existing.requestHash === hash && looksLeftBehind(existing, deps.clock())) {
+    if (!(await provedLeftBehind(deps, existing, 'taken over'))) {
+      throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId was reserved long ago and is held for a person to check; do not pay it under another transactionId before they have.', { headers: { 'Retry-After': '3600' } });
+    }
     if (await deps.payments.releaseStale(existing.id, deps.clock() - RESERVATION_STALE_MS)) {
       log.warn({ transactionId: request.transactionId }, 'released a reservation its process left behind; taking the transfer over');
       return reserve(deps, request, clientId, hash, sending, true);
