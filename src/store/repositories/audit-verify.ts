@@ -157,30 +157,42 @@ const CHAINS_WITH_LINKS =
 export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, since: number, maxLinks: number): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
   // The chains first, their heads after: a link committed meanwhile moved its head in the same transaction.
   const chains = await db.query<{ writer_id: string }>(CHAINS_WITH_LINKS);
+  // Each head with its link (null when that link is gone).
+  const rows = await db.query<WriterRow & Omit<LinkRow, 'writer_id'> & { linked: string | null }>(
+    'SELECT w.writer_id, w.last_seq, w.last_hash, c.writer_id AS linked, c.seq, c.kind, c.record_id, c.recorded_at, c.prev_hash, c.hash, c.key_id ' +
+      'FROM audit_writers w LEFT JOIN audit_chain c ON c.writer_id = w.writer_id AND c.seq = w.last_seq',
+  );
   const heads = new Map(
-    (
-      await db.query<WriterRow & { recorded_at: number | string | null }>(
-        'SELECT w.writer_id, w.last_seq, w.last_hash, c.recorded_at FROM audit_writers w LEFT JOIN audit_chain c ON c.writer_id = w.writer_id AND c.seq = w.last_seq',
-      )
-    ).map((head) => [head.writer_id, head]),
+    rows.map(({ writer_id, last_seq, last_hash, linked, ...link }) => [writer_id, { writer_id, last_seq, last_hash, link: linked === null ? null : { ...link, writer_id: linked } }]),
   );
   const breaks: AuditChainBreak[] = [];
-  // Each chain from the link before `since` (a chain idle since then: its head link alone).
+  // A chain idle since `since` is proved by its head link (all of them checked together); the others walked from the link before it.
+  const idle: { head: WriterRow; link: LinkRow }[] = [];
   const walks: { writer: WriterRow; from: ChainStart }[] = [];
   for (const { writer_id: writerId } of chains) {
     const head = heads.get(writerId);
     const last = head ? toNumber(head.last_seq) : 0;
     if (!head || last === 0) {
       breaks.push({ writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} was deleted from audit_writers${head ? ' (it records no link)' : ''} while its links remain` });
-      continue;
+    } else if (head.link !== null && toNumber(head.link.recorded_at) < since) {
+      idle.push({ head, link: head.link });
+    } else {
+      const start = await linkBeforeTime(db, writerId, last, since);
+      walks.push({ writer: head, from: start === 0 ? { ...WHOLE_CHAIN, through: last } : { seq: start, prevHash: null, through: last } });
     }
-    const idle = head.recorded_at !== null && toNumber(head.recorded_at) < since;
-    const start = idle ? last : await linkBeforeTime(db, writerId, last, since);
-    walks.push({ writer: head, from: start === 0 ? { ...WHOLE_CHAIN, through: last } : { seq: start, prevHash: null, through: last } });
   }
-  const links = walks.reduce((n, w) => n + (w.from.through! - w.from.seq + 1), 0);
+  const links = idle.length + walks.reduce((n, w) => n + (w.from.through! - w.from.seq + 1), 0);
   if (links > maxLinks) return { beyond: links };
   const check = keyedLinks(sealer);
+  for (let i = 0; i < idle.length; i += PAGE) {
+    const page = idle.slice(i, i + PAGE);
+    const digests = await contentDigests(db, sealer, page.map((one) => one.link));
+    for (const { head, link } of page) {
+      const checked = checkLink(link, null, digests.get(`${link.kind}:${toNumber(link.record_id)}`), check);
+      if ('break' in checked) breaks.push(checked.break);
+      else if (link.hash !== head.last_hash) breaks.push({ writerId: head.writer_id, seq: toNumber(head.last_seq), table: 'audit_writers', recordId: null, problem: 'altered', detail: `the head of chain ${head.writer_id} is not its link ${toNumber(head.last_seq)}: the head was altered` });
+    }
+  }
   for (const { writer, from } of walks) {
     const result = await verifyChain(db, sealer, writer, check, undefined, from);
     if (result.break) breaks.push(result.break);
@@ -213,45 +225,12 @@ async function verifyChain(
     const digests = await contentDigests(db, sealer, page);
     for (const link of page) {
       const seq = toNumber(link.seq);
-      const recordId = toNumber(link.record_id);
-      const table = TABLE_OF[link.kind] ?? 'audit_chain';
-      const at = { writerId, seq, table, recordId } as const;
       if (seq !== expected) {
-        return { links: expected - 1, break: { ...at, seq: expected, recordId: null, table: 'audit_chain', problem: 'deleted', detail: `link ${expected} of chain ${writerId} is missing (the next one is ${seq}): a record and its link were deleted` } };
+        return { links: expected - 1, break: { writerId, seq: expected, recordId: null, table: 'audit_chain', problem: 'deleted', detail: `link ${expected} of chain ${writerId} is missing (the next one is ${seq}): a record and its link were deleted` } };
       }
-      const content = digests.get(`${link.kind}:${recordId}`);
-      if (content !== undefined && 'purged' in content) {
-        // The record is gone by a purge that names this very link (writer, seq, MAC), and the
-        // purge's own link covers that list, so the link stands as the purge verified it. Its
-        // prev_hash is not required to follow: `keys rotate` re-MACs the links before it but
-        // cannot re-MAC this one (its content is gone); the link after it still covers its MAC.
-        const p = content.purged;
-        if (link.kind !== 'record' || p.writerId !== writerId || p.seq !== seq || !sameSecretText(p.linkHash, link.hash)) {
-          return { links: expected - 1, break: { ...at, problem: 'deleted', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was deleted: the purge that names it names another link` } };
-        }
-        onLink?.({ prevHash: prevHash ?? link.prev_hash, writerId, seq, kind: link.kind, recordId, recordedAt: toNumber(link.recorded_at), contentDigest: '' }, { hash: link.hash });
-        prevHash = link.hash;
-        expected += 1;
-        continue;
-      }
-      if (prevHash !== null && link.prev_hash !== prevHash) {
-        return { links: expected - 1, break: { ...at, problem: 'reordered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) does not follow the link before it: links were reordered or replaced` } };
-      }
-      if (content === undefined) {
-        return { links: expected - 1, break: { ...at, problem: 'deleted', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was deleted` } };
-      }
-      if ('error' in content) {
-        return { links: expected - 1, break: { ...at, problem: 'altered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) was altered: ${content.error}` } };
-      }
-      const fields: LinkFields = { prevHash: prevHash ?? link.prev_hash, writerId, seq, kind: link.kind, recordId, recordedAt: toNumber(link.recorded_at), contentDigest: content.digest };
-      const hash = check(fields, toStringOrNull(link.key_id));
-      if (typeof hash !== 'string') {
-        return { links: expected - 1, break: { ...at, problem: 'forged', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) has a link the gateway did not make: ${hash.unverifiable}` } };
-      }
-      if (!sameSecretText(hash, link.hash)) {
-        return { links: expected - 1, break: { ...at, problem: 'altered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was altered or fabricated: its content and link do not match the link's MAC` } };
-      }
-      onLink?.(fields);
+      const checked = checkLink(link, prevHash, digests.get(`${link.kind}:${toNumber(link.record_id)}`), check);
+      if ('break' in checked) return { links: expected - 1, break: checked.break };
+      onLink?.(checked.fields, checked.purged);
       prevHash = link.hash;
       expected += 1;
     }
@@ -274,6 +253,48 @@ async function verifyChain(
   return { links: last };
 }
 
+
+/**
+ * Link `link` where it stands: after `prevHash` (null: taken as it says), over its record's
+ * `content` (absent: the record is gone). The fields its MAC was made from (`purged`: a link kept
+ * as the purge that deleted its record saw it), or the break it makes.
+ */
+function checkLink(link: LinkRow, prevHash: string | null, content: Content | undefined, check: LinkCheck): { fields: LinkFields; purged?: { hash: string } } | { break: AuditChainBreak } {
+  const writerId = link.writer_id;
+  const seq = toNumber(link.seq);
+  const recordId = toNumber(link.record_id);
+  const table = TABLE_OF[link.kind] ?? 'audit_chain';
+  const at = { writerId, seq, table, recordId } as const;
+  const fields = { prevHash: prevHash ?? link.prev_hash, writerId, seq, kind: link.kind, recordId, recordedAt: toNumber(link.recorded_at) };
+  if (content !== undefined && 'purged' in content) {
+    // The record is gone by a purge that names this very link (writer, seq, MAC), and the
+    // purge's own link covers that list, so the link stands as the purge verified it. Its
+    // prev_hash is not required to follow: `keys rotate` re-MACs the links before it but
+    // cannot re-MAC this one (its content is gone); the link after it still covers its MAC.
+    const p = content.purged;
+    if (link.kind !== 'record' || p.writerId !== writerId || p.seq !== seq || !sameSecretText(p.linkHash, link.hash)) {
+      return { break: { ...at, problem: 'deleted', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was deleted: the purge that names it names another link` } };
+    }
+    return { fields: { ...fields, contentDigest: '' }, purged: { hash: link.hash } };
+  }
+  if (prevHash !== null && link.prev_hash !== prevHash) {
+    return { break: { ...at, problem: 'reordered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) does not follow the link before it: links were reordered or replaced` } };
+  }
+  if (content === undefined) {
+    return { break: { ...at, problem: 'deleted', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was deleted` } };
+  }
+  if ('error' in content) {
+    return { break: { ...at, problem: 'altered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) was altered: ${content.error}` } };
+  }
+  const hash = check({ ...fields, contentDigest: content.digest }, toStringOrNull(link.key_id));
+  if (typeof hash !== 'string') {
+    return { break: { ...at, problem: 'forged', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) has a link the gateway did not make: ${hash.unverifiable}` } };
+  }
+  if (!sameSecretText(hash, link.hash)) {
+    return { break: { ...at, problem: 'altered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was altered or fabricated: its content and link do not match the link's MAC` } };
+  }
+  return { fields: { ...fields, contentDigest: content.digest } };
+}
 
 /**
  * Re-links chains with the ring's newest chain key, each only after checking it whole with the
