@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { requestHash } from '../../src/domain/transfers/request-hash.js';
 import { transferRequestSchema, type TransferRequest } from '../../src/domain/transfers/transfer-schema.js';
-import type { Db } from '../../src/store/index.js';
+import type { Db, Store } from '../../src/store/index.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 import { captureLogs } from '../support/log-capture.js';
@@ -28,6 +28,8 @@ import { copyRow, insertRow, type Row } from '../support/sql-rows.js';
 /** A gateway on a database of its own, where a reservation is left behind, paid, attacked. */
 interface Takeover {
   gw: TestGateway;
+  /** The suite's own store: another process, with chains of its own. */
+  other: Store;
   client: TestClient;
   auth: Record<string, string>;
   db: Db;
@@ -54,6 +56,7 @@ function onItsOwnDatabase(title: string, tests: (t: () => Takeover) => void): vo
       const db = gw.store.db;
       takeover = {
         gw,
+        other: ctx.store(),
         client,
         db,
         auth: { authorization: `Bearer ${await gw.token(client)}` },
@@ -162,31 +165,49 @@ onItsOwnDatabase('A paid transfer rolled back in SQL to the reservation left beh
   });
 });
 
+/**
+ * A transfer moved on from RECEIVED to SENDING and SUCCESS by `mover` (the gateway, or another
+ * process whose chain then falls idle), other records linked after on the same chain; then its two
+ * newer events deleted with their links and its row written back as it stood; `backdate`: the
+ * idle chain's head link's time moved back too, so the chain looks idle since before the payment.
+ */
+async function rolledBackInItsRow(takeover: Takeover, mover: Store, backdate: boolean): Promise<void> {
+  const { gw, client, auth, db, bankTransfers, leftBehind, eraseEvents } = takeover;
+  const body = sampleTransfer();
+  const transactionId = body.transactionId as string;
+  const reservation = await leftBehind(body);
+  const id = Number(reservation.id);
+  const day = new Date().toISOString().slice(0, 10);
+  expect(await mover.payments.update(id, { state: 'SENDING', bank: 'bca', operation: 'transfer', bankTransactionId: '00000042', bankTransactionDate: day }, Date.now())).to.equal(true);
+  const result = JSON.stringify({ transactionId, status: 'SUCCESS', bankReference: 'REF-42' });
+  expect(await mover.payments.storeSendOutcome(id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, Date.now())).to.equal(true);
+  await mover.payments.reserve({ clientId: client.clientId, transactionId: `${transactionId}-after`, requestHash: 'a'.repeat(64), amount: '1.00', currency: 'IDR', sourceAccount: '0201245680' }, Date.now());
+  for (let i = 0; i < 2; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+
+  // The attack: its two newer events with their links, and its row as it stood.
+  const events = await db.query<{ id: number | string }>('SELECT id FROM payment_events WHERE payment_id = ? AND seq > 1', [id]);
+  const [{ writer_id: chain }] = await db.query<{ writer_id: string }>("SELECT writer_id FROM audit_chain WHERE kind = 'payment_event' AND record_id = ?", [Number(events[0].id)]);
+  await eraseEvents(events.map((e) => Number(e.id)));
+  await db.execute('DELETE FROM payments WHERE id = ?', [id]);
+  await insertRow(db, 'payments', reservation);
+  if (backdate) await db.execute('UPDATE audit_chain SET recorded_at = ? WHERE writer_id = ? AND seq = (SELECT last_seq FROM audit_writers WHERE writer_id = ?)', [Date.now() - 3_600_000, chain, chain]);
+  expect(await gw.gateway.checkCheckpoints()).to.equal(null);
+
+  const again = await gw.request('/v1/transfers', { json: body, headers: auth });
+  expect([again.status, again.body.code], again.text).to.deep.equal([500, 'AUDIT_INTEGRITY']);
+  expect(await bankTransfers(transactionId)).to.equal(0);
+  const [row] = await db.query<{ id: number | string; state: string }>('SELECT id, state FROM payments WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+  expect([Number(row.id), row.state]).to.deep.equal([id, 'RECEIVED']);
+}
+
 onItsOwnDatabase('A transfer rolled back in SQL in its own row to its reservation left behind (#14)', (t) => {
   it('refuses the resend of a transfer its process moved on from RECEIVED, rolled back to it in its own row: 500 AUDIT_INTEGRITY, nothing sent', async () => {
-    const { gw, client, auth, db, bankTransfers, leftBehind, eraseEvents } = t();
-    const body = sampleTransfer();
-    const transactionId = body.transactionId as string;
-    const reservation = await leftBehind(body);
-    const id = Number(reservation.id);
-    // Its process routed it after all and stored the bank's answer (as send() writes them), then other transfers went on.
-    const day = new Date().toISOString().slice(0, 10);
-    expect(await gw.store.payments.update(id, { state: 'SENDING', bank: 'bca', operation: 'transfer', bankTransactionId: '00000042', bankTransactionDate: day }, Date.now())).to.equal(true);
-    const result = JSON.stringify({ transactionId, status: 'SUCCESS', bankReference: 'REF-42' });
-    expect(await gw.store.payments.storeSendOutcome(id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, Date.now())).to.equal(true);
-    for (let i = 0; i < 2; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    await rolledBackInItsRow(t(), t().gw.store, false);
+  });
+});
 
-    // The attack: its two newer events with their links, and its row as it stood.
-    const events = await db.query<{ id: number | string }>('SELECT id FROM payment_events WHERE payment_id = ? AND seq > 1', [id]);
-    await eraseEvents(events.map((e) => Number(e.id)));
-    await db.execute('DELETE FROM payments WHERE id = ?', [id]);
-    await insertRow(db, 'payments', reservation);
-    expect(await gw.gateway.checkCheckpoints()).to.equal(null);
-
-    const again = await gw.request('/v1/transfers', { json: body, headers: auth });
-    expect([again.status, again.body.code], again.text).to.deep.equal([500, 'AUDIT_INTEGRITY']);
-    expect(await bankTransfers(transactionId)).to.equal(0);
-    const [row] = await db.query<{ id: number | string; state: string }>('SELECT id, state FROM payments WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
-    expect([Number(row.id), row.state]).to.deep.equal([id, 'RECEIVED']);
+onItsOwnDatabase('A transfer rolled back in SQL in its own row, its events on a chain since idle whose head was backdated (#14)', (t) => {
+  it('refuses the resend: the idle chain\'s head link no longer holds, 500 AUDIT_INTEGRITY, nothing sent', async () => {
+    await rolledBackInItsRow(t(), t().other, true);
   });
 });
