@@ -85,6 +85,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   // The database compared with every checkpoint every 10 s: payments held while it lacks what they vouched for.
   const watch = new RollbackWatch(opened.audit, config.auditKeys, config.auditCheckpointFile, opened.db.description);
   const held = () => watch.held;
+  const checkCheckpoints = async () => {
+    await watch.check();
+    return watch.held;
+  };
   const rollbackCheck = new PeriodicTask('rollback-watch', 10_000, () => watch.check());
   // Payments a node on a version before migration 026 wrote during a rolling upgrade have no search
   // trigrams: indexed at start and every minute, so a search finds them without an operator
@@ -127,7 +131,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     };
     const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, audit: store.audit, signer, clock }, config.callback);
     const batches = new BatchProcessor(
-      { payments: store.payments, sequences: bankIds, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals, held },
+      { payments: store.payments, sequences: bankIds, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals, held, checkpoints: checkCheckpoints },
       { intervalMs: config.batch.intervalMs, concurrency: config.batch.concurrency },
     );
     const rateLimitStores = new RateLimitStores();
@@ -142,6 +146,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       metrics,
       bankIds,
       held,
+      checkCheckpoints,
       rateLimitStores,
       clock,
     });
@@ -198,10 +203,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       batches,
       callbacks: dispatcher,
       replayAudit: () => spool.replay(opened.audit),
-      checkCheckpoints: async () => {
-        await watch.check();
-        return watch.held;
-      },
+      checkCheckpoints,
       close: () => {
         draining = true;
         listening.stopWatching();

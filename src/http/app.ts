@@ -44,6 +44,8 @@ export interface AppDeps {
   bankIds: Pick<SequenceRepository, 'next'>;
   /** Why the store is held (RollbackWatch: behind its audit checkpoints), or null. */
   held?: () => string | null;
+  /** Compares the store with the audit checkpoints now (RollbackWatch), before a stale reservation is taken over; `held` when absent. */
+  checkCheckpoints?: () => Promise<string | null>;
   /** Keeps the limiters' stores, for the gateway to close them before the store. */
   rateLimitStores?: RateLimitStores;
   clock?: () => number;
@@ -78,6 +80,7 @@ export function buildApp(deps: AppDeps): Express {
   // 2. Health probes come before the audit and the guards: monitors poll them every few
   //    seconds and they carry no payment data.
   const held = deps.held ?? (() => null);
+  const checkpoints = deps.checkCheckpoints ?? (async () => held());
   app.use(healthRoutes(routes, { mode: config.bank.mode, db: store.db, pendingMigrations: deps.pendingMigrations, checkKeys: () => checkKeys(deps.tokens, () => store.audit.checkKeys()), held }));
   // 3. Audit next, so every exchange, including every rejection below, gets its record.
   app.use(auditStep({ repository: store.audit, clock }));
@@ -136,7 +139,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(
     transferRoutes(
       routes,
-      { payments: store.payments, sequences: deps.bankIds, accountGrants: recent, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals },
+      { payments: store.payments, sequences: deps.bankIds, accountGrants: recent, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals, checkpoints },
       authenticated,
     ),
   );

@@ -350,6 +350,15 @@ export interface PaymentRepository {
    */
   releaseStale(id: number, staleBefore: number): Promise<boolean>;
   /**
+   * Proves that nothing of payment `id`'s history after its last event was deleted with its chain
+   * links, so that the state its row and last event agree on is its latest: no link of any audit
+   * chain is missing, moved or altered from the link before that event (by the time it was linked,
+   * less a margin for the clocks of other nodes) to each chain's head. `problem` names what does not
+   * hold; `beyond` is the number of links the proof would read when that is more than `maxLinks`
+   * (nothing is proved then). The chains' heads are the checkpoints' to vouch for.
+   */
+  laterHistory(id: number, maxLinks: number): Promise<{ links: number } | { problem: string } | { beyond: number }>;
+  /**
    * Deletes a reservation that certainly never reached the bank (state RECEIVED or SENDING), so
    * the ERP may retry the same transactionId. Returns false when the row is in another state.
    */

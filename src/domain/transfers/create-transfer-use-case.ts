@@ -9,6 +9,7 @@ import { checkAccountGranted } from '../accounts/index.js';
 import { canonicalBic, type BankRouter, type TransferRoute } from '../routing/index.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import { nextBankTransactionId } from './bank-transaction-id.js';
+import { looksLeftBehind, provedLeftBehind, RESERVATION_STALE_MS, type LeftBehindDeps } from './left-behind.js';
 import { currentResult } from './settlement.js';
 import { requestHash } from './request-hash.js';
 import { buildResult, httpStatusOf, type RoutingDecision, type TransferResult } from './transfer-result.js';
@@ -17,7 +18,7 @@ import { writeNowOrLater } from './write-again.js';
 
 const log = getLogger('transfers');
 
-export interface CreateTransferDeps {
+export interface CreateTransferDeps extends LeftBehindDeps {
   payments: PaymentRepository;
   /** The bank-id counters (a gateway hands them out in blocks: BankIdBlocks). */
   sequences: Pick<SequenceRepository, 'next'>;
@@ -305,17 +306,6 @@ async function reserveOnceOpened(deps: CreateTransferDeps, request: TransferRequ
   return reservation.value;
 }
 
-/**
- * A reservation still RECEIVED this long after it was made belongs to a request that stopped
- * before routing it: its process died, or its database node died as it committed the row (that
- * request was answered 503 and does not know the row exists). A healthy request moves on to
- * SENDING within milliseconds. Taking it over is safe however soon: nothing is sent before
- * SENDING, the takeover deletes the row only while it is still RECEIVED, and the first request's
- * move to SENDING names the row by id, so after a takeover it changes nothing and that request
- * stops (409). The bound only keeps a slow request from being overtaken for nothing.
- */
-const RESERVATION_STALE_MS = 5_000;
-
 /** The facts the finance console shows and searches for this payment (stored sealed). */
 function paymentDetails(request: TransferRequest): PaymentDetails {
   return {
@@ -359,10 +349,15 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, clien
   // sent under it and the transfer goes on from here.
   if (existing && sending && isOwnReservation(existing, hash, sending)) return { payment: existing };
   // Reserved by a process that stopped before routing it (so it never reached a bank): release it
-  // and take the transactionId over, once.
-  if (!retried && existing?.state === 'RECEIVED' && existing.requestHash === hash && (await deps.payments.releaseStale(existing.id, deps.clock() - RESERVATION_STALE_MS))) {
-    log.warn({ transactionId: request.transactionId }, 'released a reservation its process left behind; taking the transfer over');
-    return reserve(deps, request, clientId, hash, sending, true);
+  // and take the transactionId over, once, when its history proves nothing happened to it since.
+  if (!retried && existing && existing.requestHash === hash && looksLeftBehind(existing, deps.clock())) {
+    if (!(await provedLeftBehind(deps, existing, 'taken over'))) {
+      throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId was reserved long ago and is held for a person to check; do not pay it under another transactionId before they have.', { headers: { 'Retry-After': '3600' } });
+    }
+    if (await deps.payments.releaseStale(existing.id, deps.clock() - RESERVATION_STALE_MS)) {
+      log.warn({ transactionId: request.transactionId }, 'released a reservation its process left behind; taking the transfer over');
+      return reserve(deps, request, clientId, hash, sending, true);
+    }
   }
   if (!existing) {
     throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId is being processed; retry shortly.', { headers: { 'Retry-After': '1' } });

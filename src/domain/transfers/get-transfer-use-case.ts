@@ -5,12 +5,13 @@ import type { ExchangeAudit } from '../../audit/index.js';
 import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import type { BankRouter } from '../routing/index.js';
+import { looksLeftBehind, provedLeftBehind, type LeftBehindDeps } from './left-behind.js';
 import { currentResult, settle } from './settlement.js';
 import { guidanceOf, type TransferResult } from './transfer-result.js';
 
 const log = getLogger('transfers');
 
-export interface GetTransferDeps {
+export interface GetTransferDeps extends LeftBehindDeps {
   payments: PaymentRepository;
   router: BankRouter;
   clock: () => number;
@@ -31,13 +32,17 @@ export interface TransferStatusReply {
  * exist for this caller (404, never 403, so ids cannot be probed). While a transfer is in doubt
  * (UNKNOWN, PENDING, or SENDING for longer than a request can take) the bank's status inquiry
  * is asked; a final answer (SUCCESS, FAILED) is stored. "Not found" at the bank does not make
- * it FAILED: only the resolver's statement proof does, so it stays UNKNOWN here.
+ * it FAILED: only the resolver's statement proof does, so it stays UNKNOWN here. A reservation its
+ * process left behind is reported only once its history proves it one (provedLeftBehind: a paid
+ * transfer rolled back to it in SQL is 500 AUDIT_INTEGRITY); when that proof would be too long, as
+ * stored (PENDING: never pay it again).
  */
 export async function getTransfer(deps: GetTransferDeps, clientId: string, transactionId: string, audit: ExchangeAudit): Promise<TransferStatusReply> {
   audit.set({ clientId, transactionId });
   const payment = await deps.payments.find(clientId, transactionId);
   if (!payment) throw new AppError('NOT_FOUND', `No transfer with transactionId ${transactionId} for this client.`);
   audit.set({ amount: payment.amount });
+  if (looksLeftBehind(payment, deps.clock())) await provedLeftBehind(deps, payment, 'reported');
 
   if (!needsInquiry(payment, deps)) return { result: currentResult(payment, deps.clock()), inquired: false };
 

@@ -203,9 +203,10 @@ async function linkAfter(q: Queryable, writerId: string, above: number, time: nu
 
 /**
  * The seq of the last link of a chain holding none of the page's links that was linked before
- * `time` (0: none), found by halving its seqs up to `head` (a chain's links are linked in time order).
+ * `time` (0: none), found by halving its seqs up to `head` (a chain's links are linked in time order;
+ * a link whose time was changed in SQL can mislead it, so a caller walks from the link it returns).
  */
-async function linkBeforeTime(q: Queryable, writerId: string, head: number, time: number): Promise<number> {
+export async function linkBeforeTime(q: Queryable, writerId: string, head: number, time: number): Promise<number> {
   // The link at or after `mid` (a deleted one skipped) linked before `time` holds for every mid up to the answer.
   let lo = 0;
   let hi = head + 1;

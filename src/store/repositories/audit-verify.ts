@@ -21,6 +21,7 @@ import {
 import { toNumber, toStringOrNull } from './row-values.js';
 import { lastEventRows, missingHistoryProblem, openEvent, PAYMENT_EVENT_COLUMNS, paymentEventDigest, paymentEventProblem, RELEASED, snapshotOfRow, type PaymentEventRow } from './payment-events.js';
 import { chainCoverage, type Coverage } from './chain-coverage.js';
+import { linkBeforeTime } from './audit-chain-place.js';
 import type { ConsoleAuditRow } from './console-audit-repository.js';
 import { MACED_TABLES } from './maced-tables.js';
 import { recordChangeDigests, rowHistoryProblems } from './record-history.js';
@@ -125,6 +126,80 @@ function keyedLinks(sealer: ValueSealer): LinkCheck {
   };
 }
 
+/** Where a walk of a chain begins (its link `seq`, after `prevHash`: null when taken as that link says) and ends (`through`: its end when absent). */
+interface ChainStart {
+  seq: number;
+  prevHash: string | null;
+  through?: number;
+}
+
+const WHOLE_CHAIN: ChainStart = { seq: 1, prevHash: GENESIS };
+
+/**
+ * Every chain holding links, one index seek each (SQLite makes no loose scan of a DISTINCT by
+ * itself): a chain whose head row was deleted while its links remain is among them.
+ */
+const CHAINS_WITH_LINKS =
+  'WITH RECURSIVE chains (writer_id) AS (SELECT MIN(writer_id) FROM audit_chain UNION ALL ' +
+  'SELECT (SELECT MIN(c.writer_id) FROM audit_chain c WHERE c.writer_id > chains.writer_id) FROM chains WHERE chains.writer_id IS NOT NULL) ' +
+  'SELECT writer_id FROM chains WHERE writer_id IS NOT NULL';
+
+/**
+ * Proves that no link was deleted from any chain since time `since`: every chain's links from the
+ * last one linked before it (that one included: its MAC says when it was linked) up to the chain's
+ * head as read are walked as `audit verify` walks them (each seq there, each prev_hash the link
+ * before's hash, each MAC over its record). A chain whose head link was linked before `since` is
+ * proved by that link alone; a chain whose head row was deleted or emptied while its links remain
+ * is named. At most `maxLinks` links are read: `beyond` (the links it would take) when the walk
+ * would be longer, and nothing is walked then. A chain cut at its tail with its head moved back is
+ * the checkpoints' to name (storeAgainstCheckpoints).
+ */
+export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, since: number, maxLinks: number): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
+  // The chains first, their heads after: a link committed meanwhile moved its head in the same transaction.
+  const chains = await db.query<{ writer_id: string }>(CHAINS_WITH_LINKS);
+  // Each head with its link (null when that link is gone).
+  const rows = await db.query<WriterRow & Omit<LinkRow, 'writer_id'> & { linked: string | null }>(
+    'SELECT w.writer_id, w.last_seq, w.last_hash, c.writer_id AS linked, c.seq, c.kind, c.record_id, c.recorded_at, c.prev_hash, c.hash, c.key_id ' +
+      'FROM audit_writers w LEFT JOIN audit_chain c ON c.writer_id = w.writer_id AND c.seq = w.last_seq',
+  );
+  const heads = new Map(
+    rows.map(({ writer_id, last_seq, last_hash, linked, ...link }) => [writer_id, { writer_id, last_seq, last_hash, link: linked === null ? null : { ...link, writer_id: linked } }]),
+  );
+  const breaks: AuditChainBreak[] = [];
+  // A chain idle since `since` is proved by its head link (all of them checked together); the others walked from the link before it.
+  const idle: { head: WriterRow; link: LinkRow }[] = [];
+  const walks: { writer: WriterRow; from: ChainStart }[] = [];
+  for (const { writer_id: writerId } of chains) {
+    const head = heads.get(writerId);
+    const last = head ? toNumber(head.last_seq) : 0;
+    if (!head || last === 0) {
+      breaks.push({ writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} was deleted from audit_writers${head ? ' (it records no link)' : ''} while its links remain` });
+    } else if (head.link !== null && toNumber(head.link.recorded_at) < since) {
+      idle.push({ head, link: head.link });
+    } else {
+      const start = await linkBeforeTime(db, writerId, last, since);
+      walks.push({ writer: head, from: start === 0 ? { ...WHOLE_CHAIN, through: last } : { seq: start, prevHash: null, through: last } });
+    }
+  }
+  const links = idle.length + walks.reduce((n, w) => n + (w.from.through! - w.from.seq + 1), 0);
+  if (links > maxLinks) return { beyond: links };
+  const check = keyedLinks(sealer);
+  for (let i = 0; i < idle.length; i += PAGE) {
+    const page = idle.slice(i, i + PAGE);
+    const digests = await contentDigests(db, sealer, page.map((one) => one.link));
+    for (const { head, link } of page) {
+      const checked = checkLink(link, null, digests.get(`${link.kind}:${toNumber(link.record_id)}`), check);
+      if ('break' in checked) breaks.push(checked.break);
+      else if (link.hash !== head.last_hash) breaks.push({ writerId: head.writer_id, seq: toNumber(head.last_seq), table: 'audit_writers', recordId: null, problem: 'altered', detail: `the head of chain ${head.writer_id} is not its link ${toNumber(head.last_seq)}: the head was altered` });
+    }
+  }
+  for (const { writer, from } of walks) {
+    const result = await verifyChain(db, sealer, writer, check, undefined, from);
+    if (result.break) breaks.push(result.break);
+  }
+  return { links, breaks };
+}
+
 /**
  * `onLink` gets each verified link; `purged` is set for a link whose record a purge deleted: its
  * MAC cannot be made again (the content is gone), so it is kept as the purge saw it.
@@ -135,57 +210,27 @@ async function verifyChain(
   writer: WriterRow,
   check: LinkCheck,
   onLink?: (link: LinkFields, purged?: { hash: string }) => void,
+  from: ChainStart = WHOLE_CHAIN,
 ): Promise<{ links: number; break?: AuditChainBreak }> {
   const writerId = writer.writer_id;
-  let prevHash = GENESIS;
-  let expected = 1;
+  // null: the first link walked is taken as it says it follows (a walk begun inside the chain; its own MAC is checked).
+  let prevHash: string | null = from.seq === 1 ? GENESIS : from.prevHash;
+  let expected = from.seq;
   for (;;) {
+    // Up to the head as read (`writer`): links appended since are the next walk's.
     const page = await db.query<LinkRow>(
-      'SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq >= ? ORDER BY seq LIMIT ?',
-      [writerId, expected, PAGE],
+      'SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?',
+      [writerId, expected, from.through ?? Number.MAX_SAFE_INTEGER, PAGE],
     );
     const digests = await contentDigests(db, sealer, page);
     for (const link of page) {
       const seq = toNumber(link.seq);
-      const recordId = toNumber(link.record_id);
-      const table = TABLE_OF[link.kind] ?? 'audit_chain';
-      const at = { writerId, seq, table, recordId } as const;
       if (seq !== expected) {
-        return { links: expected - 1, break: { ...at, seq: expected, recordId: null, table: 'audit_chain', problem: 'deleted', detail: `link ${expected} of chain ${writerId} is missing (the next one is ${seq}): a record and its link were deleted` } };
+        return { links: expected - 1, break: { writerId, seq: expected, recordId: null, table: 'audit_chain', problem: 'deleted', detail: `link ${expected} of chain ${writerId} is missing (the next one is ${seq}): a record and its link were deleted` } };
       }
-      const content = digests.get(`${link.kind}:${recordId}`);
-      if (content !== undefined && 'purged' in content) {
-        // The record is gone by a purge that names this very link (writer, seq, MAC), and the
-        // purge's own link covers that list, so the link stands as the purge verified it. Its
-        // prev_hash is not required to follow: `keys rotate` re-MACs the links before it but
-        // cannot re-MAC this one (its content is gone); the link after it still covers its MAC.
-        const p = content.purged;
-        if (link.kind !== 'record' || p.writerId !== writerId || p.seq !== seq || !sameSecretText(p.linkHash, link.hash)) {
-          return { links: expected - 1, break: { ...at, problem: 'deleted', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was deleted: the purge that names it names another link` } };
-        }
-        onLink?.({ prevHash, writerId, seq, kind: link.kind, recordId, recordedAt: toNumber(link.recorded_at), contentDigest: '' }, { hash: link.hash });
-        prevHash = link.hash;
-        expected += 1;
-        continue;
-      }
-      if (link.prev_hash !== prevHash) {
-        return { links: expected - 1, break: { ...at, problem: 'reordered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) does not follow the link before it: links were reordered or replaced` } };
-      }
-      if (content === undefined) {
-        return { links: expected - 1, break: { ...at, problem: 'deleted', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was deleted` } };
-      }
-      if ('error' in content) {
-        return { links: expected - 1, break: { ...at, problem: 'altered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) was altered: ${content.error}` } };
-      }
-      const fields: LinkFields = { prevHash, writerId, seq, kind: link.kind, recordId, recordedAt: toNumber(link.recorded_at), contentDigest: content.digest };
-      const hash = check(fields, toStringOrNull(link.key_id));
-      if (typeof hash !== 'string') {
-        return { links: expected - 1, break: { ...at, problem: 'forged', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) has a link the gateway did not make: ${hash.unverifiable}` } };
-      }
-      if (!sameSecretText(hash, link.hash)) {
-        return { links: expected - 1, break: { ...at, problem: 'altered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was altered or fabricated: its content and link do not match the link's MAC` } };
-      }
-      onLink?.(fields);
+      const checked = checkLink(link, prevHash, digests.get(`${link.kind}:${toNumber(link.record_id)}`), check);
+      if ('break' in checked) return { links: expected - 1, break: checked.break };
+      onLink?.(checked.fields, checked.purged);
       prevHash = link.hash;
       expected += 1;
     }
@@ -208,6 +253,48 @@ async function verifyChain(
   return { links: last };
 }
 
+
+/**
+ * Link `link` where it stands: after `prevHash` (null: taken as it says), over its record's
+ * `content` (absent: the record is gone). The fields its MAC was made from (`purged`: a link kept
+ * as the purge that deleted its record saw it), or the break it makes.
+ */
+function checkLink(link: LinkRow, prevHash: string | null, content: Content | undefined, check: LinkCheck): { fields: LinkFields; purged?: { hash: string } } | { break: AuditChainBreak } {
+  const writerId = link.writer_id;
+  const seq = toNumber(link.seq);
+  const recordId = toNumber(link.record_id);
+  const table = TABLE_OF[link.kind] ?? 'audit_chain';
+  const at = { writerId, seq, table, recordId } as const;
+  const fields = { prevHash: prevHash ?? link.prev_hash, writerId, seq, kind: link.kind, recordId, recordedAt: toNumber(link.recorded_at) };
+  if (content !== undefined && 'purged' in content) {
+    // The record is gone by a purge that names this very link (writer, seq, MAC), and the
+    // purge's own link covers that list, so the link stands as the purge verified it. Its
+    // prev_hash is not required to follow: `keys rotate` re-MACs the links before it but
+    // cannot re-MAC this one (its content is gone); the link after it still covers its MAC.
+    const p = content.purged;
+    if (link.kind !== 'record' || p.writerId !== writerId || p.seq !== seq || !sameSecretText(p.linkHash, link.hash)) {
+      return { break: { ...at, problem: 'deleted', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was deleted: the purge that names it names another link` } };
+    }
+    return { fields: { ...fields, contentDigest: '' }, purged: { hash: link.hash } };
+  }
+  if (prevHash !== null && link.prev_hash !== prevHash) {
+    return { break: { ...at, problem: 'reordered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) does not follow the link before it: links were reordered or replaced` } };
+  }
+  if (content === undefined) {
+    return { break: { ...at, problem: 'deleted', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was deleted` } };
+  }
+  if ('error' in content) {
+    return { break: { ...at, problem: 'altered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) was altered: ${content.error}` } };
+  }
+  const hash = check({ ...fields, contentDigest: content.digest }, toStringOrNull(link.key_id));
+  if (typeof hash !== 'string') {
+    return { break: { ...at, problem: 'forged', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) has a link the gateway did not make: ${hash.unverifiable}` } };
+  }
+  if (!sameSecretText(hash, link.hash)) {
+    return { break: { ...at, problem: 'altered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was altered or fabricated: its content and link do not match the link's MAC` } };
+  }
+  return { fields: { ...fields, contentDigest: content.digest } };
+}
 
 /**
  * Re-links chains with the ring's newest chain key, each only after checking it whole with the

@@ -5,6 +5,7 @@ import { UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, 
 import type { ChainLanes, Written } from './audit-chain.js';
 import type { ChainDependency } from '../types.js';
 import { chainCoverage } from './chain-coverage.js';
+import { verifyChainsSince } from './audit-verify.js';
 import { eventPlace, lastTrustedEvent, paymentEventDigest, paymentHistory, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentSnapshot } from './payment-events.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull, wellFormed } from './row-values.js';
@@ -12,6 +13,13 @@ import { maskAccount } from './audit-records.js';
 import { KEY_ID_AFTER_PARTIAL_WRITE, paymentPlace, place, ValueSealer, type SealPlace, type ValueOpener } from './sealed-values.js';
 import { gramHashesOf, insertGrams } from './payment-search-grams.js';
 import { macHolds, recordMac } from './record-macs.js';
+
+/**
+ * How much earlier than a payment's last event laterHistory() begins on every chain: another
+ * node's clock may run this much behind the one that linked the event, so a later event it linked
+ * may carry an earlier time. Nodes keep NTP time (docs/operator-guide.md); 10 s is far beyond its drift.
+ */
+const OTHER_CLOCKS_MS = 10_000;
 
 /** How long a payment in doubt that failed its integrity check is held by the resolver that found it: it is named again after. */
 export const REFUSED_PAYMENT_HOLD_MS = 24 * 3_600_000;
@@ -576,6 +584,19 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   async releaseStale(id: number, staleBefore: number): Promise<boolean> {
     return this.deleteWithEvent(id, "state = 'RECEIVED' AND updated_at <= ?", [staleBefore], Date.now());
+  }
+
+  async laterHistory(id: number, maxLinks: number): Promise<{ links: number } | { problem: string } | { beyond: number }> {
+    const [link] = await this.db.query<{ recorded_at: number | string }>(
+      "SELECT recorded_at FROM audit_chain WHERE kind = 'payment_event' AND record_id = (SELECT id FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1)",
+      [id],
+    );
+    // A payment from before its history was kept (migration 024) has no event to prove from.
+    if (!link) return { beyond: Number.POSITIVE_INFINITY };
+    const proved = await verifyChainsSince(this.db, this.sealer, toNumber(link.recorded_at) - OTHER_CLOCKS_MS, maxLinks);
+    if ('beyond' in proved) return proved;
+    if (proved.breaks.length === 0) return { links: proved.links };
+    return { problem: `the history of payments id ${id} after its last event cannot be proved whole: ${proved.breaks.map((b) => b.detail).join('; ')}` };
   }
 
   async claimDue(options: { owner: string; now: number; leaseMs: number; sendingStaleBefore: number; limit: number }): Promise<(PaymentRecord | RefusedPayment)[]> {

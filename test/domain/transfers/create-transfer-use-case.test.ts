@@ -8,11 +8,12 @@ import type { BankCallContext, TransferOutcome } from '../../../src/banks/types.
 import type { FinalStateNotifier } from '../../../src/domain/callbacks/index.js';
 import { BankRouter } from '../../../src/domain/routing/index.js';
 import { createTransfer, type CreateTransferDeps, type TransferReply } from '../../../src/domain/transfers/create-transfer-use-case.js';
+import { TAKEOVER_PROOF_LINKS } from '../../../src/domain/transfers/left-behind.js';
 import { requestHash } from '../../../src/domain/transfers/request-hash.js';
 import { BankIdBlocks } from '../../../src/domain/transfers/bank-transaction-id.js';
 import type { TransferResult } from '../../../src/domain/transfers/transfer-result.js';
 import type { TransferRequest } from '../../../src/domain/transfers/transfer-schema.js';
-import { AppError } from '../../../src/errors/index.js';
+import { AppError, type IntegrityError } from '../../../src/errors/index.js';
 import { InDoubtResolver } from '../../../src/domain/transfers/in-doubt-resolver.js';
 import { withAuditFailureCount } from '../../../src/metrics/index.js';
 import { AuditSpool, createStore, withAuditSpool } from '../../../src/store/index.js';
@@ -87,7 +88,7 @@ forEachBackend('createTransfer', (db) => {
       ],
       LIMITS,
     );
-    return { payments, sequences: store().sequences, accountGrants: store().accountGrants, router, clock: () => now, finals };
+    return { payments, sequences: store().sequences, accountGrants: store().accountGrants, router, clock: () => now, finals, checkpoints: async () => null };
   }
 
   let invoices = 0;
@@ -660,6 +661,34 @@ forEachBackend('createTransfer', (db) => {
     const reply = await pay(request);
     expect(reply).to.include({ httpStatus: 201, replayed: false });
     expect((main.transfersSent()[0].seen as { payment: { state: string } }).payment.state).to.equal('SENDING');
+  });
+
+  it('never takes over a stale reservation while the database lacks what the audit checkpoints vouched for: AUDIT_INTEGRITY, nothing sent', async () => {
+    const request = onUs();
+    await store().payments.reserve({ clientId: client, transactionId: request.transactionId, requestHash: requestHash(request), amount: request.amount, currency: 'IDR', sourceAccount: SOURCE }, now);
+    now += 60_000;
+    const lacking = 'chain w-1 ends at link 3 but was checkpointed at link 9';
+    const error = await refused(request, { ...deps(), checkpoints: async () => lacking });
+    expect(error.code).to.equal('AUDIT_INTEGRITY');
+    expect((error as IntegrityError).where).to.contain(lacking).and.to.contain(request.transactionId);
+    expect(main.calls).to.deep.equal([]);
+    expect((await payment(request.transactionId))!.state).to.equal('RECEIVED');
+  });
+
+  it('answers 409, sending nothing, when proving a stale reservation was left behind would read more links than its bound', async () => {
+    const request = onUs();
+    await store().payments.reserve({ clientId: client, transactionId: request.transactionId, requestHash: requestHash(request), amount: request.amount, currency: 'IDR', sourceAccount: SOURCE }, now);
+    now += 60_000;
+    let bound = 0;
+    const payments = faulty('laterHistory', (real) => (id, maxLinks) => {
+      bound = maxLinks;
+      return real(id, maxLinks).then(() => ({ beyond: maxLinks + 1 }));
+    });
+    const error = await refused(request, deps(payments));
+    expect(bound).to.equal(TAKEOVER_PROOF_LINKS);
+    expect([error.code, error.headers['Retry-After']]).to.deep.equal(['IDEMPOTENCY_IN_FLIGHT', '3600']);
+    expect(main.calls).to.deep.equal([]);
+    expect((await payment(request.transactionId))!.state).to.equal('RECEIVED');
   });
 
   it('never takes over a stale reservation of a different payload', async () => {

@@ -1,0 +1,62 @@
+import { IntegrityError } from '../../errors/index.js';
+import { getLogger } from '../../log/index.js';
+import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
+
+const log = getLogger('transfers');
+
+/**
+ * A reservation still RECEIVED this long after it was made belongs to a request that stopped
+ * before routing it: its process died, or its database node died as it committed the row (that
+ * request was answered 503 and does not know the row exists). A healthy request moves on to
+ * SENDING within milliseconds. Taking it over is safe however soon: nothing is sent before
+ * SENDING, the takeover deletes the row only while it is still RECEIVED, and the first request's
+ * move to SENDING names the row by id, so after a takeover it changes nothing and that request
+ * stops (409). The bound only keeps a slow request from being overtaken for nothing.
+ */
+export const RESERVATION_STALE_MS = 5_000;
+
+/**
+ * The most audit links read to prove a reservation was left behind: the links of every chain
+ * since its reservation (about 5 a transfer, so some 4,000 transfers after it) and one for each
+ * chain idle since. 20,000 took 1.0 to 1.4 s on MariaDB and 1.8 to 2.3 s on SQLite on the loaded
+ * 2-core test machine (docs/security/threat-model.md); a takeover soon after a crash reads tens.
+ */
+export const TAKEOVER_PROOF_LINKS = 20_000;
+
+export interface LeftBehindDeps {
+  payments: Pick<PaymentRepository, 'laterHistory'>;
+  /**
+   * Compares the database with the audit checkpoints outside it now (RollbackWatch): why it lacks
+   * what they vouched for, or null. Asked before a reservation left behind is taken over or reported.
+   */
+  checkpoints: () => Promise<string | null>;
+}
+
+/** True when `payment` is a reservation its process left behind, as the row says (provedLeftBehind says whether it is). */
+export function looksLeftBehind(payment: PaymentRecord, now: number): boolean {
+  return payment.state === 'RECEIVED' && payment.updatedAt <= now - RESERVATION_STALE_MS;
+}
+
+/**
+ * Proves that a reservation that looks left behind is still what its process left: a database
+ * writer without the keys can delete a sent payment's newer events with their links from the
+ * middle of a chain and write its row back as it was while RECEIVED; the row and its last event
+ * then agree, and only the chains show the hole. So the database must hold what the audit
+ * checkpoints vouched for, and every chain must be whole from that reservation's event to its
+ * head (PaymentRepository.laterHistory). Throws IntegrityError (500 AUDIT_INTEGRITY) naming what
+ * does not hold; false when the proof would read more than TAKEOVER_PROOF_LINKS links (a person
+ * must look: never a guess). Both are logged; `use` says what was refused (`taken over`, `reported`).
+ */
+export async function provedLeftBehind(deps: LeftBehindDeps, payment: PaymentRecord, use: string): Promise<boolean> {
+  const lacking = await deps.checkpoints();
+  const later = lacking === null ? await deps.payments.laterHistory(payment.id, TAKEOVER_PROOF_LINKS) : { problem: lacking };
+  if ('problem' in later) {
+    log.error({ transactionId: payment.transactionId, where: later.problem }, `a reservation left behind was not ${use}: its history does not hold`);
+    throw new IntegrityError(`payments id ${payment.id} (${payment.clientId} / ${payment.transactionId}) was not ${use} as a reservation left behind: ${later.problem}`);
+  }
+  if ('beyond' in later) {
+    log.error({ transactionId: payment.transactionId, links: later.beyond, bound: TAKEOVER_PROOF_LINKS }, `a reservation left behind was not ${use}: proving it unsent would read too many audit links; run gerbang audit verify`);
+    return false;
+  }
+  return true;
+}
