@@ -1,49 +1,48 @@
 /**
- * Rows already proved, by id, each kept with the exact values it was read with and what was made
- * of it (the reconciliation's: a payment whose paying account opened for its row and whose MAC
- * held). A row read again with every one of those values the same is the same proof again, so
- * what was made of it is given back instead of opening and checking it anew.
+ * Rows already proved, by id, each kept with the sealed line it was read with (its every value
+ * the proof depends on, as the database built it in the statement that read the row:
+ * reconciliation-seals.ts, sealedValueSql) and what was made of it (the reconciliation's: a
+ * payment whose paying account opened for its row and whose MAC held). A row read again with the
+ * same line is the same proof again, so what was made of it is given back instead of opening and
+ * checking it anew.
  *
  * Why that is safe: what a proof yields is a function of the row's stored values and the key
  * ring alone (AES-GCM opening a sealed value for its row id, an HMAC over stored columns), and a
  * store's ring never changes while it runs (KeyRing is immutable; a new key means a restart). A
- * row changed in SQL since, in any byte of any column kept, differs in one of the compared values
- * and is proved again from scratch on this very read (and marked when it no longer holds): the
- * cache holds no verdict about a row, only about exact values. Only rows that held are kept; a row
- * that failed is checked (and named) on every read. Nothing is kept across processes.
+ * line writes each value with its length or its kind, so two rows that differ in any byte of any
+ * value it holds have different lines: a row changed in SQL since is proved again from scratch on
+ * this very read (and marked when it no longer holds). The cache holds no verdict about a row,
+ * only about exact values. Only rows that held are kept; a row that failed is checked (and named)
+ * on every read. Nothing is kept across processes.
+ *
+ * One string a row, not the row read: what a month's first opening keeps alive is one line and
+ * the payment made (whose values are the ones shown), not a dozen more values and the row object,
+ * which the young-generation collections then copied and promoted (tens of milliseconds).
  *
  * Bounded: beyond `limit` rows the longest kept are dropped (a month of a busy account is
  * RECONCILE_LIMIT rows, a few hundred bytes each).
  */
-export class ProvedRows<R extends object, V> {
-  readonly #kept = new Map<number, { row: R; made: V }>();
+export class ProvedRows<V> {
+  readonly #kept = new Map<number, { line: string; made: V }>();
 
-  /**
-   * @param columns every column of R a proof or what is made of it depends on, all compared
-   * @param limit how many rows are kept at most
-   */
-  constructor(
-    private readonly columns: readonly (keyof R)[],
-    private readonly limit: number,
-  ) {}
+  /** @param limit how many rows are kept at most */
+  constructor(private readonly limit: number) {}
 
-  /** What was made of row `id` when it was read with exactly `row`'s values; undefined when it was not, or differs in any column. */
-  get(id: number, row: R): V | undefined {
+  /** What was made of row `id` when it was read with exactly `line`; undefined when it was not, or with another line (then forgotten). */
+  get(id: number, line: string): V | undefined {
     const kept = this.#kept.get(id);
     if (kept === undefined) return undefined;
-    for (const column of this.columns) {
-      if (kept.row[column] !== row[column]) {
-        this.#kept.delete(id);
-        return undefined;
-      }
+    if (kept.line !== line) {
+      this.#kept.delete(id);
+      return undefined;
     }
     return kept.made;
   }
 
-  /** Keeps `made` for row `id` as read with `row`, which was just proved. */
-  set(id: number, row: R, made: V): void {
+  /** Keeps `made` for row `id` as read with `line`, which was just proved. */
+  set(id: number, line: string, made: V): void {
     this.#kept.delete(id);
-    this.#kept.set(id, { row, made });
+    this.#kept.set(id, { line, made });
     if (this.#kept.size <= this.limit) return;
     for (const oldest of this.#kept.keys()) {
       this.#kept.delete(oldest);
