@@ -23,7 +23,7 @@ import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacPr
 import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
-import { daySeal, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type TrustedSeal } from './reconciliation-seals.js';
+import { daySeal, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type TrustedSeal } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
 import { lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
@@ -667,74 +667,83 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * The payments of the account asked for among one span's rows (read under `tag`; null: rows
    * from before the tags, read whole), each proved:
-   * - a row read with exactly the sealed line it was proved with is taken from ProvedRows (which
-   *   says why that is safe);
-   * - else, on a whole day of `tag` whose trusted seal its rows' lines hash to
-   *   (reconciliation-seals.ts), it is proved by the seal, no row opened, and kept in ProvedRows
-   *   as a row proved;
+   * - on a whole day of `tag` kept as proved whole with the very text its rows' lines make
+   *   (ProvedRows, which says why that is safe), or whose trusted seal that text hashes to
+   *   (reconciliation-seals.ts), it is proved with its day, no row opened, and the day kept;
+   * - else a row read with exactly the sealed line it was proved with is taken from ProvedRows;
    * - else the span is read again whole, in one statement (its rows as they are now, every
    *   column), the two above asked again of it, and each row left is opened and checked now
    *   (ReconciliationChecks: its account and MAC) and held to its last event (its state and bank
    *   ids as that event says), and kept when it holds.
-   * A closed day with no trusted seal, or whose seal no longer held, whose every row held, all of
-   * the account asked for, is then to be sealed.
+   * A closed day not proved by a trusted seal that holds (none, or one that no longer holds) whose
+   * every row held, all of the account asked for, is then kept whole and to be sealed.
    * What is kept in clear is the account asked for, one copy (clerks type it in the form), never
    * an account opened from a row of another.
    */
   private async reconciledPayments(span: ReconciledSpan, tag: string | null, trusted: Map<number, TrustedSeal>, reconciling: Reconciling): Promise<ReconciledPayment[]> {
     const account = reconciling.account;
     let read = span;
-    let proof = this.provedBySeals(read, tag, trusted, account);
+    let proof = this.provedWithDays(read, tag, trusted, account);
     if (proof.payments.includes(undefined)) {
       if (!read.full) {
         const again = await this.readSpan(span.where, span.params, span.from, span.to, span.limit, true);
         read = { ...span, ...again, full: true };
-        proof = this.provedBySeals(read, tag, trusted, account);
+        proof = this.provedWithDays(read, tag, trusted, account);
       }
       await this.provedOneByOne(read.rows as ReconciledRow[], proof.payments, reconciling);
     }
     const payments = proof.payments as ReconciledPayment[];
-    // The closed days left (not sealed, or their seal no longer held) whose every row held, all of
-    // this account: sealed at the end of the reconciliation.
-    for (const [day, at] of proof.days) {
+    const ring = this.sealer.keyRing;
+    for (const [day, { at, sealed }] of proof.days) {
       if (jakartaDayStart(day + 1) + SEAL_MARGIN_MS > reconciling.now) continue;
       if (!at.every((i) => payments[i].sourceAccount === account && payments[i].integrityProblem === undefined)) continue;
-      const ring = this.sealer.keyRing;
-      const { seal } = daySeal(ring, account, tag!, day, at.map((i) => read.rows[i].line), ring.currentKeyId);
-      reconciling.seals.push({ tag: tag!, day, rowCount: at.length, seal });
+      const key = `${tag!} ${day}`;
+      if (!this.#proved.hasDay(key, account, sealed.text)) {
+        this.#proved.keepDay(key, account, sealed.text, sealed.rows);
+        for (const i of at) this.#proved.forget(payments[i].id);
+      }
+      // Sealed at the end of the reconciliation.
+      const { seal } = daySeal(ring, account, tag!, day, sealed, ring.currentKeyId);
+      reconciling.seals.push({ tag: tag!, day, rowCount: sealed.rows, seal });
     }
     // The tag narrows; the opened account decides (a tag is 128 bits of an HMAC, the account is the fact).
     return payments.filter((payment) => payment.sourceAccount === account);
   }
 
   /**
-   * A span's rows proved without opening any: those kept as proved with the very line read
-   * (ProvedRows), and those of a whole day of `tag` whose trusted seal their lines hash to (then
-   * kept as proved); undefined for the others. With the span's whole days not proved by their
-   * seal: each with its rows' places in (created_at, id) order.
+   * A span's rows proved without opening any: those of a whole day of `tag` kept whole as proved
+   * with the very text its rows make, or whose trusted seal that text hashes to (then kept whole),
+   * and the others kept one by one as proved with the very line read (ProvedRows); undefined for
+   * the rest. With the span's whole days not proved by a trusted seal (to be kept whole and sealed
+   * once each of their rows is proved): each with its rows' places in (created_at, id) order and
+   * what they make as sealed.
    */
-  private provedBySeals(span: ReconciledSpan, tag: string | null, trusted: Map<number, TrustedSeal>, account: string): { payments: (ReconciledPayment | undefined)[]; days: Map<number, number[]> } {
+  private provedWithDays(
+    span: ReconciledSpan,
+    tag: string | null,
+    trusted: Map<number, TrustedSeal>,
+    account: string,
+  ): { payments: (ReconciledPayment | undefined)[]; days: Map<number, { at: number[]; sealed: SealedDay }> } {
     const read = span.rows;
-    const days = tag === null ? new Map<number, number[]>() : wholeDays(span);
-    const payments = read.map((row) => this.#proved.get(toNumber(row.id), row.line));
+    const payments = new Array<ReconciledPayment | undefined>(read.length).fill(undefined);
+    const days = new Map<number, { at: number[]; sealed: SealedDay }>();
     const ring = this.sealer.keyRing;
-    for (const [day, at] of days) {
+    for (const [day, at] of tag === null ? [] : wholeDays(span)) {
+      const key = `${tag!} ${day}`;
+      const sealed = sealedDay(at.map((i) => read[i].line));
       const seal = trusted.get(day);
-      if (seal === undefined) continue;
-      // Sealed, and every row kept as proved already (a page opened again): nothing to hash.
-      if (at.every((i) => payments[i] !== undefined)) {
-        days.delete(day);
-        continue;
+      // Kept whole (a page opened again), or sealed: no row opened.
+      if (this.#proved.hasDay(key, account, sealed.text) || (seal !== undefined && sealHolds(ring, account, tag!, day, sealed, seal))) {
+        for (const i of at) payments[i] = Object.freeze(this.reconciled(read[i], account, null));
+        if (seal === undefined) days.set(day, { at, sealed });
+        else this.#proved.keepDay(key, account, sealed.text, sealed.rows);
+      } else {
+        days.set(day, { at, sealed });
       }
-      if (!sealHolds(ring, account, tag!, day, at.map((i) => read[i].line), seal)) continue;
-      for (const i of at) {
-        if (payments[i] !== undefined) continue;
-        const payment = Object.freeze(this.reconciled(read[i], account, null));
-        this.#proved.set(payment.id, read[i].line, payment);
-        payments[i] = payment;
-      }
-      days.delete(day);
     }
+    read.forEach((row, i) => {
+      if (payments[i] === undefined) payments[i] = this.#proved.get(toNumber(row.id), row.line);
+    });
     return { payments, days };
   }
 

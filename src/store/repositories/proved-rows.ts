@@ -15,18 +15,49 @@
  * only about exact values. Only rows that held are kept; a row that failed is checked (and named)
  * on every read. Nothing is kept across processes.
  *
- * One string a row, not the row read: what a month's first opening keeps alive is one line and
- * the payment made (whose values are the ones shown), not a dozen more values and the row object,
- * which the young-generation collections then copied and promoted (tens of milliseconds).
+ * A closed day whose every row was proved (by its seal, or one by one) is kept whole instead: the
+ * text its rows' lines make (reconciliation-seals.ts, sealedDay), nothing a row. Read again with
+ * the same text, every row of it is as proved, and what is made of each is made again from the
+ * row read (the same values). A month's first opening then keeps thirty strings alive, most too
+ * large for the young generation, where it kept 50,000 lines and payments that each
+ * young-generation collection copied and promoted (tens of milliseconds); a month opened again
+ * compares thirty strings.
  *
- * Bounded: beyond `limit` rows the longest kept are dropped (a month of a busy account is
- * RECONCILE_LIMIT rows, a few hundred bytes each).
+ * Bounded: beyond `limit` rows kept one by one, and beyond `limit` rows of kept days, the longest
+ * kept are dropped (a month of a busy account is RECONCILE_LIMIT rows, a few hundred bytes each).
  */
 export class ProvedRows<V> {
   readonly #kept = new Map<number, { line: string; made: V }>();
+  readonly #days = new Map<string, { account: string; text: string; rows: number }>();
+  #dayRows = 0;
 
-  /** @param limit how many rows are kept at most */
+  /** @param limit how many rows are kept at most, one by one and in days each */
   constructor(private readonly limit: number) {}
+
+  /** Whether day `key` (its tag and day) was proved whole for `account` with exactly `text` (sealedDay); if with another, it is forgotten. */
+  hasDay(key: string, account: string, text: string): boolean {
+    const kept = this.#days.get(key);
+    if (kept === undefined) return false;
+    if (kept.account === account && kept.text === text) return true;
+    this.#forgetDay(key);
+    return false;
+  }
+
+  /** Keeps day `key`, whose `rows` rows, read as `text`, were just proved whole for `account`. */
+  keepDay(key: string, account: string, text: string, rows: number): void {
+    this.#forgetDay(key);
+    this.#days.set(key, { account, text, rows });
+    this.#dayRows += rows;
+    for (const oldest of this.#days.keys()) {
+      if (this.#dayRows <= this.limit) return;
+      this.#forgetDay(oldest);
+    }
+  }
+
+  #forgetDay(key: string): void {
+    this.#dayRows -= this.#days.get(key)?.rows ?? 0;
+    this.#days.delete(key);
+  }
 
   /** What was made of row `id` when it was read with exactly `line`; undefined when it was not, or with another line (then forgotten). */
   get(id: number, line: string): V | undefined {
@@ -50,7 +81,18 @@ export class ProvedRows<V> {
     }
   }
 
+  /** Forgets row `id` (kept since in its day). */
+  forget(id: number): void {
+    this.#kept.delete(id);
+  }
+
+  /** Rows kept one by one. */
   get size(): number {
     return this.#kept.size;
+  }
+
+  /** Rows kept in days. */
+  get dayRows(): number {
+    return this.#dayRows;
   }
 }

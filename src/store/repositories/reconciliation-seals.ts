@@ -83,23 +83,30 @@ export interface TrustedSeal {
   seal: string;
 }
 
-/**
- * The seal of `lines` (one account's payments of one day, in (created_at, id) order, each row's
- * sealed line as the database built it) under the ring's key `keyId` (the newest when omitted):
- * one HMAC object for the whole day.
- */
-export function daySeal(ring: KeyRing, account: string, tag: string, day: number, lines: readonly string[], keyId?: string): { keyId: string; seal: string } {
-  const { keyId: id, key } = ring.macKey(SEAL_PURPOSE, keyId);
-  const hmac = createHmac('sha256', key).update(JSON.stringify(['reconciliation-day-seal', account, tag, day, lines.length]));
-  // Each line after a newline; the day's lines joined at once: one update (a call into OpenSSL
-  // and a UTF-8 copy) for the day, not one a row (a busy day is under a megabyte).
-  if (lines.length > 0) hmac.update(`\n${lines.join('\n')}`);
-  return { keyId: id, seal: hmac.digest('hex') };
+/** A day's rows as sealed: how many, and their lines (one account's payments of one day, in (created_at, id) order), each after a newline. */
+export interface SealedDay {
+  rows: number;
+  text: string;
 }
 
-/** Whether `lines` hash to `trusted` under the ring's current key (compared in constant time). */
-export function sealHolds(ring: KeyRing, account: string, tag: string, day: number, lines: readonly string[], trusted: TrustedSeal): boolean {
-  return trusted.rowCount === lines.length && sameSecretText(daySeal(ring, account, tag, day, lines, ring.currentKeyId).seal, trusted.seal);
+/** The rows of a day as sealed, of their lines as the database built them (sealedLineSql): joined at once, not row by row. */
+export function sealedDay(lines: readonly string[]): SealedDay {
+  return { rows: lines.length, text: lines.length === 0 ? '' : `\n${lines.join('\n')}` };
+}
+
+/**
+ * The seal of a day's rows `sealed` under the ring's key `keyId` (the newest when omitted): one
+ * HMAC object and one update for the whole day (a busy day is under a megabyte).
+ */
+export function daySeal(ring: KeyRing, account: string, tag: string, day: number, sealed: SealedDay, keyId?: string): { keyId: string; seal: string } {
+  const { keyId: id, key } = ring.macKey(SEAL_PURPOSE, keyId);
+  const hmac = createHmac('sha256', key).update(JSON.stringify(['reconciliation-day-seal', account, tag, day, sealed.rows]));
+  return { keyId: id, seal: hmac.update(sealed.text).digest('hex') };
+}
+
+/** Whether a day's rows `sealed` hash to `trusted` under the ring's current key (compared in constant time). */
+export function sealHolds(ring: KeyRing, account: string, tag: string, day: number, sealed: SealedDay, trusted: TrustedSeal): boolean {
+  return trusted.rowCount === sealed.rows && sameSecretText(daySeal(ring, account, tag, day, sealed, ring.currentKeyId).seal, trusted.seal);
 }
 
 /**
