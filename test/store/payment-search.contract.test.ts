@@ -22,13 +22,16 @@ async function allPages(store: Store, search: PaymentSearch, sort: PaymentSort, 
 }
 
 /** A Db that notes each query it is asked (as sent), then asks `db`: to plan a repository's own statements. */
-function recording(db: Db, sent: { sql: string; params: SqlValue[] }[]): Db {
+function recording(db: Db, sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[] }[]): Db {
   return new Proxy(db, {
     get: (target, name) =>
       name === 'query'
-        ? (sql: string, params: SqlValue[] = [], options?: unknown) => {
-            sent.push({ sql, params });
-            return target.query(sql, params, options as never);
+        ? async (sql: string, params: SqlValue[] = [], options?: unknown) => {
+            const entry: (typeof sent)[number] = { sql, params };
+            sent.push(entry);
+            const rows = await target.query<Record<string, unknown>>(sql, params, options as never);
+            entry.rows = rows;
+            return rows;
           }
         : Reflect.get(target, name),
   });
@@ -324,6 +327,35 @@ forEachBackend('Payment search (console list)', (ctx) => {
         const tables = [...plan.matchAll(/"table_name": "(\w+)",[^}]*?"key": "(\w+)"[^}]*?"using_index": (true|false)/g)].map((m) => `${m[1]}:${m[2]}:${m[3]}`);
         expect(tables, plan).to.deep.equal(['payments:ix_payments_reconcile:true', 'e:uq_payment_events_payment_seq:true']);
       }
+    }
+  });
+
+  it('reads days all sealed with what the page shows and each row\'s sealed line only, one statement a span, and opens no row', async () => {
+    const store = ctx.store();
+    const who = `shown-${randomBytes(4).toString('hex')}`;
+    const account = `02${parseInt(randomBytes(4).toString('hex'), 16).toString().padStart(10, '0').slice(0, 10)}`;
+    // 12 payments over 4 closed days (Jakarta midnight of 2026-10-05 on), proved and sealed by the store's own reading.
+    const start = Date.UTC(2026, 9, 5) - 7 * 3_600_000;
+    for (let i = 0; i < 12; i += 1) {
+      await store.payments.reserve({ clientId: who, transactionId: `SHOWN-${i}`, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + i * (DAY / 3) + 60_000);
+    }
+    await store.paymentSearch.fromAccount(account, start, start + 4 * DAY);
+    const sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[] }[] = [];
+    const search = new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS);
+    const found = await search.fromAccount(account, start, start + 4 * DAY);
+    expect(found.rows.map((p) => [p.transactionId, p.amount, p.sourceAccount, p.integrityProblem])).to.deep.equal(
+      Array.from({ length: 12 }, (_, i) => [`SHOWN-${i}`, `${1000 + i}.00`, account, undefined]),
+    );
+    expect(search.rowsProvedOneByOne).to.equal(0);
+    // Two spans (3 days + 1) of the tag, and the rows from before tags: no other read of payments.
+    const reads = sent.filter(({ sql }) => /FROM payments\b/.test(sql) && !sql.includes('reconciliation_seals'));
+    expect(reads).to.have.length(3);
+    // What the page shows and the line its day's seal is checked with: neither the sealed account
+    // nor the MAC and what only it covers are decoded one by one.
+    const spanRows = reads.slice(0, 2).flatMap(({ rows }) => rows ?? []);
+    expect(spanRows).to.have.length(12);
+    for (const row of spanRows) {
+      expect(Object.keys(row).sort()).to.deep.equal(['amount', 'bank_external_id', 'bank_transaction_date', 'bank_transaction_id', 'created_at', 'id', 'line', 'state', 'transaction_id']);
     }
   });
 
