@@ -21,23 +21,31 @@ describe('ProvedRows (rows a reconciliation proved, by their exact sealed lines)
     expect([1, 2, 3, 4, 5].map((id) => proved.get(id, `#${id};`))).to.deep.equal([undefined, undefined, 3, 4, 5]);
   });
 
-  it('keeps a day proved whole by the exact text of its rows and the account it was proved for, and forgets it once read otherwise', () => {
+  it('keeps a day proved whole by the exact text of its rows and the account it was proved for; read otherwise, each row still as kept at its place', () => {
     const proved = new ProvedRows<string>(10);
-    proved.keepDay('tag 20400', '0201245680', '\n#1;7:1000.00\n#2;7:2000.00', 2);
-    expect(proved.hasDay('tag 20400', '0201245680', '\n#1;7:1000.00\n#2;7:2000.00')).to.equal(true);
-    // Another account (a tag shared by chance) is not given the day.
-    expect(proved.hasDay('tag 20400', '0201245681', '\n#1;7:1000.00\n#2;7:2000.00')).to.equal(false);
-    proved.keepDay('tag 20400', '0201245680', '\n#1;7:1000.00\n#2;7:2000.00', 2);
-    // One row changed (or one added, or removed): not that day, and forgotten.
-    expect(proved.hasDay('tag 20400', '0201245680', '\n#1;7:1000.00\n#2;7:2000.01')).to.equal(false);
-    expect(proved.hasDay('tag 20400', '0201245680', '\n#1;7:1000.00\n#2;7:2000.00')).to.equal(false);
-    expect(proved.dayRows).to.equal(0);
+    const day = (lines: string[]) => `\n${lines.join('\n')}`;
+    const lines = ['#1;7:1000.00', '#2;7:2000.00', '#3;7:3000.00'];
+    proved.keepDay('tag 20400', '0201245680', day(lines), lines);
+    expect(proved.dayProof('tag 20400', '0201245680', day(lines), lines)).to.equal(true);
+    // Another account (a tag shared by chance) is given nothing of the day.
+    expect(proved.dayProof('tag 20400', '0201245681', day(lines), lines)).to.equal(undefined);
+    expect(proved.dayProof('tag 20401', '0201245680', day(lines), lines)).to.equal(undefined);
+    // One row changed: the others are still as kept.
+    const changed = ['#1;7:1000.00', '#2;7:2000.01', '#3;7:3000.00'];
+    expect(proved.dayProof('tag 20400', '0201245680', day(changed), changed)).to.deep.equal([true, false, true]);
+    // A row changed to hold the next row's bytes (or a row removed): nothing shifted is taken for kept.
+    const merged = ['#1;7:1000.00', '#2;7:2000.00\n#3;7:3000.00'];
+    expect(proved.dayProof('tag 20400', '0201245680', day(merged), merged)).to.deep.equal([true, false]);
+    const shorter = ['#1;7:1000.00', '#3;7:3000.00'];
+    expect(proved.dayProof('tag 20400', '0201245680', day(shorter), shorter)).to.deep.equal([true, false]);
+    const longer = [...lines, '#4;7:4000.00'];
+    expect(proved.dayProof('tag 20400', '0201245680', day(longer), longer)).to.deep.equal([true, true, true, false]);
   });
 
   it('keeps at most its limit of rows in days, dropping the days kept longest', () => {
     const proved = new ProvedRows<string>(5);
-    for (let day = 1; day <= 3; day += 1) proved.keepDay(`tag ${day}`, 'a', `day ${day}`, 2);
+    for (let n = 1; n <= 3; n += 1) proved.keepDay(`tag ${n}`, 'a', `\nday ${n}\nday ${n}`, [`day ${n}`, `day ${n}`]);
     expect(proved.dayRows).to.equal(4);
-    expect([1, 2, 3].map((day) => proved.hasDay(`tag ${day}`, 'a', `day ${day}`))).to.deep.equal([false, true, true]);
+    expect([1, 2, 3].map((n) => proved.dayProof(`tag ${n}`, 'a', `\nday ${n}\nday ${n}`, [`day ${n}`, `day ${n}`]))).to.deep.equal([undefined, true, true]);
   });
 });

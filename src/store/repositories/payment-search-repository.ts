@@ -694,12 +694,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     }
     const payments = proof.payments as ReconciledPayment[];
     const ring = this.sealer.keyRing;
-    for (const [day, { at, sealed }] of proof.days) {
+    for (const [day, { at, lines, sealed }] of proof.days) {
       if (jakartaDayStart(day + 1) + SEAL_MARGIN_MS > reconciling.now) continue;
       if (!at.every((i) => payments[i].sourceAccount === account && payments[i].integrityProblem === undefined)) continue;
       const key = `${tag!} ${day}`;
-      if (!this.#proved.hasDay(key, account, sealed.text)) {
-        this.#proved.keepDay(key, account, sealed.text, sealed.rows);
+      if (this.#proved.dayProof(key, account, sealed.text, lines) !== true) {
+        this.#proved.keepDay(key, account, sealed.text, lines);
         for (const i of at) this.#proved.forget(payments[i].id);
       }
       // Sealed at the end of the reconciliation.
@@ -723,22 +723,28 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     tag: string | null,
     trusted: Map<number, TrustedSeal>,
     account: string,
-  ): { payments: (ReconciledPayment | undefined)[]; days: Map<number, { at: number[]; sealed: SealedDay }> } {
+  ): { payments: (ReconciledPayment | undefined)[]; days: Map<number, { at: number[]; lines: string[]; sealed: SealedDay }> } {
     const read = span.rows;
     const payments = new Array<ReconciledPayment | undefined>(read.length).fill(undefined);
-    const days = new Map<number, { at: number[]; sealed: SealedDay }>();
+    const days = new Map<number, { at: number[]; lines: string[]; sealed: SealedDay }>();
     const ring = this.sealer.keyRing;
     for (const [day, at] of tag === null ? [] : wholeDays(span)) {
       const key = `${tag!} ${day}`;
-      const sealed = sealedDay(at.map((i) => read[i].line));
+      const lines = at.map((i) => read[i].line);
+      const sealed = sealedDay(lines);
       const seal = trusted.get(day);
+      const kept = this.#proved.dayProof(key, account, sealed.text, lines);
       // Kept whole (a page opened again), or sealed: no row opened.
-      if (this.#proved.hasDay(key, account, sealed.text) || (seal !== undefined && sealHolds(ring, account, tag!, day, sealed, seal))) {
+      if (kept === true || (seal !== undefined && sealHolds(ring, account, tag!, day, sealed, seal))) {
         for (const i of at) payments[i] = Object.freeze(this.reconciled(read[i], account, null));
-        if (seal === undefined) days.set(day, { at, sealed });
-        else this.#proved.keepDay(key, account, sealed.text, sealed.rows);
+        if (seal === undefined) days.set(day, { at, lines, sealed });
+        else this.#proved.keepDay(key, account, sealed.text, lines);
       } else {
-        days.set(day, { at, sealed });
+        // Changed since it was kept: its rows still as kept are proved, the others proved again.
+        at.forEach((i, k) => {
+          if (kept?.[k] === true) payments[i] = Object.freeze(this.reconciled(read[i], account, null));
+        });
+        days.set(day, { at, lines, sealed });
       }
     }
     read.forEach((row, i) => {

@@ -18,7 +18,8 @@
  * A closed day whose every row was proved (by its seal, or one by one) is kept whole instead: the
  * text its rows' lines make (reconciliation-seals.ts, sealedDay), nothing a row. Read again with
  * the same text, every row of it is as proved, and what is made of each is made again from the
- * row read (the same values). A month's first opening then keeps thirty strings alive, most too
+ * row read (the same values); read with another, each row whose line is the very line kept at its
+ * place (its length kept beside the text) is as proved, and the others are proved again. A month's first opening then keeps thirty strings alive, most too
  * large for the young generation, where it kept 50,000 lines and payments that each
  * young-generation collection copied and promoted (tens of milliseconds); a month opened again
  * compares thirty strings.
@@ -28,26 +29,37 @@
  */
 export class ProvedRows<V> {
   readonly #kept = new Map<number, { line: string; made: V }>();
-  readonly #days = new Map<string, { account: string; text: string; rows: number }>();
+  readonly #days = new Map<string, { account: string; text: string; lengths: Uint32Array }>();
   #dayRows = 0;
 
   /** @param limit how many rows are kept at most, one by one and in days each */
   constructor(private readonly limit: number) {}
 
-  /** Whether day `key` (its tag and day) was proved whole for `account` with exactly `text` (sealedDay); if with another, it is forgotten. */
-  hasDay(key: string, account: string, text: string): boolean {
+  /**
+   * Day `key` (its tag and day) read as `lines` (making `text`, sealedDay) against what was kept
+   * of it for `account`: true when it is exactly as proved whole; else, when kept, whether each
+   * line is the very line kept at its place (a row of a day that changed since, proved still);
+   * undefined when nothing of it is kept.
+   */
+  dayProof(key: string, account: string, text: string, lines: readonly string[]): true | boolean[] | undefined {
     const kept = this.#days.get(key);
-    if (kept === undefined) return false;
-    if (kept.account === account && kept.text === text) return true;
-    this.#forgetDay(key);
-    return false;
+    if (kept === undefined || kept.account !== account) return undefined;
+    if (kept.text === text && kept.lengths.length === lines.length) return true;
+    // Each kept line after its newline, at the offset its length gives (a line is never cut elsewhere).
+    let at = 0;
+    return lines.map((line, i) => {
+      const same = i < kept.lengths.length && kept.lengths[i] === line.length && kept.text.startsWith(line, at + 1);
+      at += i < kept.lengths.length ? kept.lengths[i] + 1 : 0;
+      return same;
+    });
   }
 
-  /** Keeps day `key`, whose `rows` rows, read as `text`, were just proved whole for `account`. */
-  keepDay(key: string, account: string, text: string, rows: number): void {
+  /** Keeps day `key`, whose rows, read as `lines` (making `text`), were just proved whole for `account`. */
+  keepDay(key: string, account: string, text: string, lines: readonly string[]): void {
     this.#forgetDay(key);
-    this.#days.set(key, { account, text, rows });
-    this.#dayRows += rows;
+    // The lengths off the heap the collector copies: a typed array's bytes are not moved.
+    this.#days.set(key, { account, text, lengths: Uint32Array.from(lines, (line) => line.length) });
+    this.#dayRows += lines.length;
     for (const oldest of this.#days.keys()) {
       if (this.#dayRows <= this.limit) return;
       this.#forgetDay(oldest);
@@ -55,7 +67,7 @@ export class ProvedRows<V> {
   }
 
   #forgetDay(key: string): void {
-    this.#dayRows -= this.#days.get(key)?.rows ?? 0;
+    this.#dayRows -= this.#days.get(key)?.lengths.length ?? 0;
     this.#days.delete(key);
   }
 
