@@ -50,16 +50,18 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
   try {
     const statements = options.statements ?? (config.api ? apiStatementReader(config.api, clock) : NO_STATEMENTS);
     if (ownStore && config.migrateOnStart) await migrate(store.db, { keys: config.auditKeys });
-    // The overview's bank response times of closed days, grouped once as the console starts (a
-    // failure is logged: the first opening then groups them).
+    // Before listening, side by side (one waits on MariaDB while the other works): the overview's
+    // bank response times of closed days, grouped once, and the reconciliation's code, connections
+    // and heap readied on a sealed day (reconciliation-warm-up.ts). A failure of either is logged:
+    // the first opening then pays it.
     const latencyDays = new BankLatencyDays(store.paymentSearch);
-    await latencyDays.warm(clock(), Math.max(...OVERVIEW_DAYS)).catch((error: unknown) => log.warn({ err: error }, 'bank response times of closed days not grouped at start; the first overview groups them'));
-    // The reconciliation's code, connections and heap readied on a sealed day before a clerk can
-    // ask (reconciliation-warm-up.ts; a failure is logged: the first opening then pays them).
     const warming = Date.now();
-    await warmReconciliation(store.paymentSearch, clock())
-      .then((warmed) => log.info({ ...warmed, ms: Date.now() - warming }, warmed === null ? 'reconciliation not warmed: no day sealed yet' : 'reconciliation warmed on a sealed day'))
-      .catch((error: unknown) => log.warn({ err: error }, 'reconciliation not warmed at start; the first opening pays its warm-up'));
+    await Promise.all([
+      latencyDays.warm(clock(), Math.max(...OVERVIEW_DAYS)).catch((error: unknown) => log.warn({ err: error }, 'bank response times of closed days not grouped at start; the first overview groups them')),
+      warmReconciliation(store.paymentSearch, clock())
+        .then((warmed) => log.info({ ...warmed, ms: Date.now() - warming }, warmed === null ? 'reconciliation not warmed: no day sealed yet' : 'reconciliation warmed on a sealed day'))
+        .catch((error: unknown) => log.warn({ err: error }, 'reconciliation not warmed at start; the first opening pays its warm-up')),
+    ]);
     const app = buildConsoleApp({ store, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, signInThrottle: config.signInThrottle, trustProxy: config.trustProxy, sandbox: config.sandbox, statements, latencyDays, clock });
     const server: Server = config.tls
       ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)

@@ -944,11 +944,11 @@ export interface PaymentSearchRepository {
    * `truncated` says when the period held more. Only what a reconciliation matches and shows, and
    * what each payment's MAC is checked from, is read, from one index (migrations 029, 030); a
    * payment whose MAC does not hold, or whose state or bank ids are not what its last event says,
-   * carries its integrityProblem. A row read with exactly the values an earlier read proved is not
-   * opened again (ProvedRows), nor a row of a closed day whose trusted seal its rows hash to
-   * (migration 031, reconciliation-seals.ts); a closed day proved whole is sealed when the store
-   * has an audit chain. The payments handed out are frozen and may be the same objects as an
-   * earlier read's.
+   * carries its integrityProblem. A row read with exactly the values an earlier read proved, or
+   * of a closed day read exactly as an earlier read proved it whole, is not opened again
+   * (ProvedRows), nor a row of a closed day whose trusted seal its rows hash to (migration 031,
+   * reconciliation-seals.ts); a closed day proved whole is sealed when the store has an audit
+   * chain. The payments handed out are frozen and may be the same objects as an earlier read's.
    */
   fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }>;
   /**

@@ -89,6 +89,15 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
       ['AMT-1', '1000.00', undefined],
       ['AMT-2', '9000000.00', `payments id ${changed} (${who} / AMT-2) was altered: its client, transaction id, request hash, amount, currency or creation time no longer match its MAC`],
     ]);
+    // The very console process that proved and sealed the day (and keeps it as proved) marks it
+    // too, proving again that payment alone: the other is still as the day was kept.
+    const opened = ctx.store().paymentSearch.rowsProvedOneByOne;
+    const page = await ctx.store().paymentSearch.fromAccount(account, start, start + DAY);
+    expect(page.rows.map((p) => [p.amount, p.integrityProblem === undefined])).to.deep.equal([
+      ['1000.00', true],
+      ['9000000.00', false],
+    ]);
+    expect(ctx.store().paymentSearch.rowsProvedOneByOne - opened).to.equal(1);
   });
 
   it('(b) marks a payment of a sealed day rolled back in SQL to its row before its last event', async () => {

@@ -22,13 +22,16 @@ async function allPages(store: Store, search: PaymentSearch, sort: PaymentSort, 
 }
 
 /** A Db that notes each query it is asked (as sent), then asks `db`: to plan a repository's own statements. */
-function recording(db: Db, sent: { sql: string; params: SqlValue[] }[]): Db {
+function recording(db: Db, sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[] }[]): Db {
   return new Proxy(db, {
     get: (target, name) =>
       name === 'query'
-        ? (sql: string, params: SqlValue[] = [], options?: unknown) => {
-            sent.push({ sql, params });
-            return target.query(sql, params, options as never);
+        ? async (sql: string, params: SqlValue[] = [], options?: unknown) => {
+            const entry: (typeof sent)[number] = { sql, params };
+            sent.push(entry);
+            const rows = await target.query<Record<string, unknown>>(sql, params, options as never);
+            entry.rows = rows;
+            return rows;
           }
         : Reflect.get(target, name),
   });
@@ -305,32 +308,54 @@ forEachBackend('Payment search (console list)', (ctx) => {
     const found = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).fromAccount('0201245680', start, start + 8 * DAY);
     expect(found.rows.map((p) => p.transactionId)).to.deep.equal(Array.from({ length: 30 }, (_, i) => `PLAN-${i}`));
     expect(found.truncated).to.equal(false);
-    // The ring's one key's tag, three days per statement (3 + 3 + 2), and the rows from before tags in one.
+    // The ring's one key's tag, three days per statement (3 + 3 + 2), and the rows from before tags
+    // in one; each row's last event seq (in its sealed line: the seals' and kept proofs' history
+    // mark) read in the same statement, one dive a payment into the events' own index.
     const reads = sent.filter(({ sql }) => sql.includes('FROM payments WHERE source_account_tag'));
     expect(reads).to.have.length(4);
     for (const { sql, params } of reads) {
       const plan = await planOf(store, ctx.backend, sql, params);
       if (ctx.backend === 'sqlite') {
-        expect(plan, sql).to.match(/USING COVERING INDEX ix_payments_reconcile/).and.not.to.match(/TEMP B-TREE/);
+        expect(plan, sql)
+          .to.match(/SEARCH payments USING COVERING INDEX ix_payments_reconcile/)
+          .and.to.match(/SEARCH e USING COVERING INDEX uq_payment_events_payment_seq|SEARCH e USING COVERING INDEX sqlite_autoindex_payment_events/)
+          .and.not.to.match(/TEMP B-TREE|SUBQUERY 2/);
       } else {
         // Read in the index's order too: a sort (filesort) fetched each sorted row from the table again.
         const [step] = (JSON.parse(plan) as { query_block: { nested_loop: { table?: { key: string; using_index?: boolean } }[] } }).query_block.nested_loop;
         expect({ key: step.table?.key, indexOnly: step.table?.using_index }, plan).to.deep.equal({ key: 'ix_payments_reconcile', indexOnly: true });
+        const tables = [...plan.matchAll(/"table_name": "(\w+)",[^}]*?"key": "(\w+)"[^}]*?"using_index": (true|false)/g)].map((m) => `${m[1]}:${m[2]}:${m[3]}`);
+        expect(tables, plan).to.deep.equal(['payments:ix_payments_reconcile:true', 'e:uq_payment_events_payment_seq:true']);
       }
     }
-    // Each span's last event seqs (the seals' and kept proofs' history mark): the same range of
-    // the same index, and one dive a payment into the events' own index, no row of either read.
-    // (The read of rows from before the tags found none: no seqs to read.)
-    const seqReads = sent.filter(({ sql }) => sql.includes('MAX(e.seq)'));
-    expect(seqReads).to.have.length(3);
-    for (const { sql, params } of seqReads) {
-      const plan = await planOf(store, ctx.backend, sql, params);
-      if (ctx.backend === 'sqlite') {
-        expect(plan, sql).to.match(/SEARCH p USING COVERING INDEX ix_payments_reconcile/).and.to.match(/SEARCH e USING COVERING INDEX uq_payment_events_payment_seq|SEARCH e USING COVERING INDEX sqlite_autoindex_payment_events/);
-      } else {
-        const tables = [...plan.matchAll(/"table_name": "(\w+)",[^}]*?"key": "(\w+)"[^}]*?"using_index": (true|false)/g)].map((m) => `${m[1]}:${m[2]}:${m[3]}`);
-        expect(tables, plan).to.deep.equal(['p:ix_payments_reconcile:true', 'e:uq_payment_events_payment_seq:true']);
-      }
+  });
+
+  it('reads days all sealed with what the page shows and each row\'s sealed line only, one statement a span, and opens no row', async () => {
+    const store = ctx.store();
+    const who = `shown-${randomBytes(4).toString('hex')}`;
+    const account = `02${parseInt(randomBytes(4).toString('hex'), 16).toString().padStart(10, '0').slice(0, 10)}`;
+    // 12 payments over 4 closed days (Jakarta midnight of 2026-10-05 on), proved and sealed by the store's own reading.
+    const start = Date.UTC(2026, 9, 5) - 7 * 3_600_000;
+    for (let i = 0; i < 12; i += 1) {
+      await store.payments.reserve({ clientId: who, transactionId: `SHOWN-${i}`, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + i * (DAY / 3) + 60_000);
+    }
+    await store.paymentSearch.fromAccount(account, start, start + 4 * DAY);
+    const sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[] }[] = [];
+    const search = new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS);
+    const found = await search.fromAccount(account, start, start + 4 * DAY);
+    expect(found.rows.map((p) => [p.transactionId, p.amount, p.sourceAccount, p.integrityProblem])).to.deep.equal(
+      Array.from({ length: 12 }, (_, i) => [`SHOWN-${i}`, `${1000 + i}.00`, account, undefined]),
+    );
+    expect(search.rowsProvedOneByOne).to.equal(0);
+    // Two spans (3 days + 1) of the tag, and the rows from before tags: no other read of payments.
+    const reads = sent.filter(({ sql }) => /FROM payments\b/.test(sql) && !sql.includes('reconciliation_seals'));
+    expect(reads).to.have.length(3);
+    // What the page shows and the line its day's seal is checked with: neither the sealed account
+    // nor the MAC and what only it covers are decoded one by one.
+    const spanRows = reads.slice(0, 2).flatMap(({ rows }) => rows ?? []);
+    expect(spanRows).to.have.length(12);
+    for (const row of spanRows) {
+      expect(Object.keys(row).sort()).to.deep.equal(['amount', 'bank_external_id', 'bank_transaction_date', 'bank_transaction_id', 'created_at', 'id', 'line', 'state', 'transaction_id']);
     }
   });
 

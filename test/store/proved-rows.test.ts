@@ -1,25 +1,51 @@
 import { expect } from 'chai';
 import { ProvedRows } from '../../src/store/repositories/proved-rows.js';
 
-type Row = { id: number; amount: string; mac: string | null };
-
-describe('ProvedRows (rows a reconciliation proved, by their exact values)', () => {
-  it('gives back what was made of a row only while every compared value is the same', () => {
-    const proved = new ProvedRows<Row, string>(['id', 'amount', 'mac'], 10);
-    proved.set(1, { id: 1, amount: '1000.00', mac: 'ab' }, 'made of 1');
-    expect(proved.get(1, { id: 1, amount: '1000.00', mac: 'ab' })).to.equal('made of 1');
-    expect(proved.get(2, { id: 2, amount: '1000.00', mac: 'ab' })).to.equal(undefined);
-    // One byte of one column changed: not that proof, and forgotten.
-    expect(proved.get(1, { id: 1, amount: '1000.0', mac: 'ab' })).to.equal(undefined);
-    expect(proved.get(1, { id: 1, amount: '1000.00', mac: 'ab' })).to.equal(undefined);
-    proved.set(1, { id: 1, amount: '1000.00', mac: 'ab' }, 'made of 1');
-    expect(proved.get(1, { id: 1, amount: '1000.00', mac: null })).to.equal(undefined);
+describe('ProvedRows (rows a reconciliation proved, by their exact sealed lines)', () => {
+  it('gives back what was made of a row only while it is read with the very same line', () => {
+    const proved = new ProvedRows<string>(10);
+    proved.set(1, '#1;7:1000.00', 'made of 1');
+    expect(proved.get(1, '#1;7:1000.00')).to.equal('made of 1');
+    expect(proved.get(2, '#1;7:1000.00')).to.equal(undefined);
+    // One byte of one value changed: not that proof, and forgotten.
+    expect(proved.get(1, '#1;6:1000.0')).to.equal(undefined);
+    expect(proved.get(1, '#1;7:1000.00')).to.equal(undefined);
+    proved.set(1, '#1;7:1000.00', 'made of 1');
+    expect(proved.get(1, '#1;7:1000.00~')).to.equal(undefined);
   });
 
   it('keeps at most its limit, dropping the rows kept longest', () => {
-    const proved = new ProvedRows<Row, number>(['id', 'amount', 'mac'], 3);
-    for (let id = 1; id <= 5; id += 1) proved.set(id, { id, amount: '1.00', mac: 'ab' }, id);
+    const proved = new ProvedRows<number>(3);
+    for (let id = 1; id <= 5; id += 1) proved.set(id, `#${id};`, id);
     expect(proved.size).to.equal(3);
-    expect([1, 2, 3, 4, 5].map((id) => proved.get(id, { id, amount: '1.00', mac: 'ab' }))).to.deep.equal([undefined, undefined, 3, 4, 5]);
+    expect([1, 2, 3, 4, 5].map((id) => proved.get(id, `#${id};`))).to.deep.equal([undefined, undefined, 3, 4, 5]);
+  });
+
+  it('keeps a day proved whole by the exact text of its rows and the account it was proved for; read otherwise, each row still as kept at its place', () => {
+    const proved = new ProvedRows<string>(10);
+    const day = (lines: string[]) => `\n${lines.join('\n')}`;
+    const lines = ['#1;7:1000.00', '#2;7:2000.00', '#3;7:3000.00'];
+    proved.keepDay('tag 20400', '0201245680', day(lines), lines);
+    expect(proved.dayProof('tag 20400', '0201245680', day(lines), lines)).to.equal(true);
+    // Another account (a tag shared by chance) is given nothing of the day.
+    expect(proved.dayProof('tag 20400', '0201245681', day(lines), lines)).to.equal(undefined);
+    expect(proved.dayProof('tag 20401', '0201245680', day(lines), lines)).to.equal(undefined);
+    // One row changed: the others are still as kept.
+    const changed = ['#1;7:1000.00', '#2;7:2000.01', '#3;7:3000.00'];
+    expect(proved.dayProof('tag 20400', '0201245680', day(changed), changed)).to.deep.equal([true, false, true]);
+    // A row changed to hold the next row's bytes (or a row removed): nothing shifted is taken for kept.
+    const merged = ['#1;7:1000.00', '#2;7:2000.00\n#3;7:3000.00'];
+    expect(proved.dayProof('tag 20400', '0201245680', day(merged), merged)).to.deep.equal([true, false]);
+    const shorter = ['#1;7:1000.00', '#3;7:3000.00'];
+    expect(proved.dayProof('tag 20400', '0201245680', day(shorter), shorter)).to.deep.equal([true, false]);
+    const longer = [...lines, '#4;7:4000.00'];
+    expect(proved.dayProof('tag 20400', '0201245680', day(longer), longer)).to.deep.equal([true, true, true, false]);
+  });
+
+  it('keeps at most its limit of rows in days, dropping the days kept longest', () => {
+    const proved = new ProvedRows<string>(5);
+    for (let n = 1; n <= 3; n += 1) proved.keepDay(`tag ${n}`, 'a', `\nday ${n}\nday ${n}`, [`day ${n}`, `day ${n}`]);
+    expect(proved.dayRows).to.equal(4);
+    expect([1, 2, 3].map((n) => proved.dayProof(`tag ${n}`, 'a', `\nday ${n}\nday ${n}`, [`day ${n}`, `day ${n}`]))).to.deep.equal([undefined, true, true]);
   });
 });

@@ -5,6 +5,7 @@ import type {
   DailyBankLatency,
   DailyPaymentTotals,
   Db,
+  Dialect,
   PaymentCursor,
   PaymentPage,
   PaymentRecord,
@@ -23,7 +24,7 @@ import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ChangedDays, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
-import { daySeal, sealedValue as v, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal } from './reconciliation-seals.js';
+import { daySeal, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type TrustedSeal } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
 import { lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
@@ -134,31 +135,47 @@ const RECONCILED_COLUMN_NAMES = [
   'mac',
 ] as const satisfies readonly (keyof PaymentRow)[];
 const RECONCILED_COLUMNS = RECONCILED_COLUMN_NAMES.join(', ');
+/** What a reconciliation shows and matches of a payment: what a row read without its proof's columns holds. */
+const SHOWN_COLUMN_NAMES = ['id', 'transaction_id', 'state', 'amount', 'bank_transaction_id', 'bank_transaction_date', 'bank_external_id', 'created_at'] as const;
 /**
- * A reconciliation's row with its payment's last event seq (null: none), read beside it: part of
- * what its proof held (its state against that event) and of the day's seal, so a payment that
- * moved on since (a later event) is proved again even if its row was written back as it was.
+ * A reconciliation's row, with `line`: its line of a day seal (reconciliation-seals.ts), every
+ * value a proof reads in this order and its payment's last event seq (null: none) after them,
+ * built by the database in the statement that reads the row. The last event seq is part of what
+ * its proof held (its state against that event), so a payment that moved on since (a later
+ * event) is proved again even if its row was written back as it was.
  */
-type ReconciledRow = Pick<PaymentRow, (typeof RECONCILED_COLUMN_NAMES)[number]> & { last_seq: number | null };
-const PROVED_COLUMN_NAMES = [...RECONCILED_COLUMN_NAMES, 'last_seq'] as const;
+type ReconciledRow = Pick<PaymentRow, (typeof RECONCILED_COLUMN_NAMES)[number]> & { line: string };
+/** A row read with what is shown and its line only (a month's read when its days are sealed): proved by its day's seal or a kept proof, else read again whole. */
+type ShownRow = Pick<ReconciledRow, (typeof SHOWN_COLUMN_NAMES)[number] | 'line'>;
+const SHOWN_COLUMNS = SHOWN_COLUMN_NAMES.join(', ');
 
-/** A row's line of a day seal (reconciliation-seals.ts): every value a proof reads, in this order. */
-function sealedLine(row: ReconciledRow): string {
-  return (
-    `${v(toNumber(row.id))}${v(toNumber(row.created_at))}${v(row.state)}${v(row.amount)}${v(row.transaction_id)}${v(toStringOrNull(row.bank_transaction_id))}` +
-    `${v(toStringOrNull(row.bank_transaction_date))}${v(toStringOrNull(row.bank_external_id))}${v(row.source_account)}${v(row.client_id)}${v(row.request_hash)}` +
-    `${v(row.currency)}${v(row.mac_key_id)}${v(row.mac)}${v(row.last_seq)}`
-  );
+/** The SQL of a payments row's sealed line (reconciliation-seals.ts): the values in this order, then its last event seq. */
+function sealedLineSql(dialect: Dialect): string {
+  const text = (column: string) => sealedValueSql(dialect, column, 'text');
+  const integer = (column: string) => sealedValueSql(dialect, column, 'integer');
+  return lineSql(dialect, [
+    integer('id'),
+    integer('created_at'),
+    ...['state', 'amount', 'transaction_id', 'bank_transaction_id', 'bank_transaction_date', 'bank_external_id', 'source_account', 'client_id', 'request_hash', 'currency', 'mac_key_id', 'mac'].map(text),
+    // The highest seq of the events' own index (uq_payment_events_payment_seq): no event row read.
+    sealedValueSql(dialect, '(SELECT MAX(e.seq) FROM payment_events e WHERE e.payment_id = payments.id)', 'highest'),
+  ]);
 }
 
-/** One statement of a reconciliation's read (`where` on the tag, `params`): its rows and the span of created_at they cover whole (`whole`: none left past the bound). */
+/**
+ * One statement of a reconciliation's read (`where` on the tag, `params`): its rows (`full`: with
+ * every column a proof reads, ReconciledRow) and the span of created_at they cover whole
+ * (`whole`: none left past the bound of `limit` rows).
+ */
 interface ReconciledSpan {
   where: string;
   params: SqlValue[];
-  rows: ReconciledRow[];
+  rows: ShownRow[];
   from: number;
   to: number;
   whole: boolean;
+  limit: number;
+  full: boolean;
 }
 
 /** What one reconciliation carries from span to span: the account asked for, the coverage of payment histories, the days to seal. */
@@ -192,7 +209,7 @@ function sweptDays(now: number): { firstDay: number; lastDay: number } {
   return { firstDay: lastDay - SWEEP_DAYS + 1, lastDay };
 }
 
-/** Payment ids per statement reading last event seqs (under SQLite's 999 parameters of old builds too). */
+/** Payment ids per statement reading last events (under SQLite's 999 parameters of old builds too). */
 const SEQ_CHUNK = 900;
 
 const log = getLogger('store');
@@ -326,7 +343,7 @@ function wholeDays(span: ReconciledSpan): Map<number, number[]> {
 }
 
 /** A payment's snapshot as a reconciliation read it: `last`'s, with the fields the reconciliation reads taken from the row. */
-function asRead(row: ReconciledRow, last: PaymentSnapshot): PaymentSnapshot {
+function asRead(row: ShownRow, last: PaymentSnapshot): PaymentSnapshot {
   return {
     ...last,
     state: row.state,
@@ -352,7 +369,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /** Started on the first reconciliation, ended by close(). */
   #checks: ReconciliationChecks | null = null;
   /** The reconciliation's rows proved so far, by the exact values read (ProvedRows: why a changed row is never taken from it). */
-  readonly #proved = new ProvedRows<ReconciledRow, ReconciledPayment>(PROVED_COLUMN_NAMES, KEPT_PROOFS_LIMIT);
+  readonly #proved = new ProvedRows<ReconciledPayment>(KEPT_PROOFS_LIMIT);
   /** Rows proved one by one so far (account opened, MAC and history checked): what day seals spare. */
   #provedOneByOne = 0;
   /** The sweep's place among the account tags (sealClosedDays), so each run goes on from the last. */
@@ -364,6 +381,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /** Days read whose trusted seal no longer held, and of those the days proved whole, to be sealed anew. */
   #staleSeals = 0;
   #staleSealsProved = 0;
+  /** The SQL of a row's sealed line on this store's dialect (sealedLineSql). */
+  readonly #sealedLine: string;
 
   /**
    * @param chain this process's audit chain, to write day seals with their change records; null: none written
@@ -375,6 +394,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     private readonly clock: () => number = Date.now,
   ) {
     this.sealer = new ValueSealer(keys);
+    this.#sealedLine = sealedLineSql(db.dialect);
   }
 
   /** How many reconciliation rows this store proved one by one (opened and checked), since it started. */
@@ -568,8 +588,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * By the account's keyed tag (migration 022), computed under every ring key (rows tagged before
    * a rotation carry an older key's tag); rows without a tag (written before 022) are opened and
    * matched here. At most RECONCILE_LIMIT of each. Read from ix_payments_reconcile alone
-   * (migration 029, RECONCILED_COLUMNS): a month of a busy account is tens of thousands of rows,
-   * each a lookup of its whole row through any other index.
+   * (migration 029): a month of a busy account is tens of thousands of rows, each a lookup of its
+   * whole row through any other index. A tag's trusted seals are read once for the period; a span
+   * of days all sealed is read with what the page shows and the rows' sealed lines only
+   * (SHOWN_COLUMN_NAMES), and read whole again only when one of its rows is neither kept as proved
+   * nor on a day whose seal holds (reconciledPayments).
    */
   async fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }> {
     return this.reconcile(sourceAccount, from, to, false);
@@ -585,20 +608,29 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     // Ties on created_at are put in id order below.
     const reads = [
       ...tags.map((tag) => ({ where: 'source_account_tag = ?', params: [tag], spanMs: RECONCILE_SPAN_MS, tag })),
-      // Rows from before the tags are few, if any: one read, never sealed.
+      // Rows from before the tags are few, if any: one read, never sealed, so read whole at once.
       { where: 'source_account_tag IS NULL AND source_account IS NOT NULL', params: [], spanMs: to - from, tag: null },
     ];
     const reconciling: Reconciling = { account: sourceAccount, hashKept, now: this.clock(), coverage: null, seals: [] };
     const rows: ReconciledPayment[] = [];
     let truncated = false;
     for (const { where, params, spanMs, tag } of reads) {
-      for await (const read of this.reconciledSpans(where, params, from, to, spanMs)) {
+      const trusted = tag === null || to <= from ? new Map<number, TrustedSeal>() : await trustedSeals(this.db, this.sealer, tag, jakartaDay(from), jakartaDay(to - 1));
+      // A span is read with what is shown only when each of its days is sealed: else most of its
+      // rows are to be proved one by one (or were, and are kept), and it is read whole at once.
+      const sealedAll = (start: number, end: number) => {
+        for (let day = jakartaDay(start); jakartaDayStart(day) < end; day += 1) if (!trusted.has(day)) return false;
+        return true;
+      };
+      for await (const read of this.reconciledSpans(where, params, from, to, spanMs, (start, end) => !sealedAll(start, end))) {
         if (read === 'truncated') truncated = true;
-        else for (const payment of await this.reconciledPayments(read, tag, reconciling)) rows.push(payment);
+        else for (const payment of await this.reconciledPayments(read, tag, trusted, reconciling)) rows.push(payment);
       }
     }
     await this.sealDays(reconciling.seals);
-    rows.sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
+    const byTime = (a: ReconciledPayment, b: ReconciledPayment) => a.createdAt - b.createdAt || a.id - b.id;
+    // Most often in order already (one tag, no ties out of id order): then not sorted.
+    if (rows.some((row, i) => i > 0 && byTime(rows[i - 1], row) > 0)) rows.sort(byTime);
     return { rows, truncated };
   }
 
@@ -619,148 +651,184 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * The rows of one read of fromAccount (`where` on the tag), RECONCILE_LIMIT at most in created_at
-   * order, span by span of `spanMs`, the next span asked for while one is proved; then
-   * 'truncated' when rows were left. A span's rows are garbage once proved (most of a month
-   * opened again is in ProvedRows already): all of a month held at once, every young-generation
-   * collection copied tens of megabytes of rows still alive (GC took 100-200 ms of a month).
+   * Rows of one read of fromAccount (`where` on the tag) created in [from, to), at most `limit`
+   * in created_at order (`whole`: none left past them), each with its sealed line: `whole` its
+   * every column a proof reads (RECONCILED_COLUMN_NAMES), else what is shown only. Read through
+   * ix_payments_reconcile alone, so planned afresh (QueryOptions.freshPlan).
    */
-  private async *reconciledSpans(where: string, params: SqlValue[], from: number, to: number, spanMs: number): AsyncGenerator<ReconciledSpan | 'truncated'> {
-    const span = (start: number, left: number) =>
-      this.db.query<ReconciledRow>(
-        `SELECT ${RECONCILED_COLUMNS} FROM payments WHERE ${where} AND created_at >= ? AND created_at < ? ORDER BY created_at LIMIT ?`,
-        [...params, start, Math.min(to, start + spanMs), left + 1],
-        { freshPlan: true },
-      );
+  private async readSpan(where: string, params: SqlValue[], from: number, to: number, limit: number, whole: boolean): Promise<{ rows: ShownRow[]; whole: boolean }> {
+    const read = await this.db.query<ShownRow>(
+      `SELECT ${whole ? RECONCILED_COLUMNS : SHOWN_COLUMNS}, ${this.#sealedLine} AS line FROM payments WHERE ${where} AND created_at >= ? AND created_at < ? ORDER BY created_at LIMIT ?`,
+      [...params, from, to, limit + 1],
+      { freshPlan: true },
+    );
+    return { rows: read.length > limit ? read.slice(0, limit) : read, whole: read.length <= limit };
+  }
+
+  /**
+   * The rows of one read of fromAccount (`where` on the tag), RECONCILE_LIMIT at most in created_at
+   * order, span by span of `spanMs` (with every column a proof reads when `fullFor` the span, else
+   * what is shown), the next span asked for while one is proved; then 'truncated' when rows were left. A span's rows
+   * are garbage once proved (most of a month opened again is in ProvedRows already): all of a
+   * month held at once, every young-generation collection copied tens of megabytes of rows still
+   * alive (GC took 100-200 ms of a month).
+   */
+  private async *reconciledSpans(
+    where: string,
+    params: SqlValue[],
+    from: number,
+    to: number,
+    spanMs: number,
+    fullFor: (start: number, end: number) => boolean,
+  ): AsyncGenerator<ReconciledSpan | 'truncated'> {
     if (to <= from) return;
     let left = RECONCILE_LIMIT;
-    let asked = span(from, left);
+    const read = (start: number, limit: number) => {
+      const end = Math.min(to, start + spanMs);
+      const full = fullFor(start, end);
+      return this.readSpan(where, params, start, end, limit, full).then((rows) => ({ ...rows, full }));
+    };
+    let asked = read(from, left);
     for (let start = from; start < to; start += spanMs) {
-      const read = await asked;
-      const more = start + spanMs < to && read.length <= left;
+      const end = Math.min(to, start + spanMs);
+      const span = await asked;
+      const more = end < to && span.whole;
       if (more) {
-        asked = span(start + spanMs, left - read.length);
+        asked = read(end, left - span.rows.length);
         // Settled before awaited, so a read failing while this span is proved is not an unhandled rejection.
         asked.catch(() => undefined);
       }
-      yield { where, params, rows: read.slice(0, left), from: start, to: Math.min(to, start + spanMs), whole: read.length <= left };
-      if (read.length > left) {
+      yield { where, params, rows: span.rows, from: start, to: end, whole: span.whole, limit: left, full: span.full };
+      if (!span.whole) {
         yield 'truncated';
         return;
       }
-      left -= read.length;
+      left -= span.rows.length;
       if (!more) return;
     }
   }
 
   /**
-   * The payments of the account asked for among one span's rows (read with RECONCILED_COLUMNS
-   * under `tag`; null: rows from before the tags), each proved:
-   * - a row read with exactly the values it was proved with is taken from ProvedRows (which says
-   *   why that is safe);
-   * - else, on a whole day of `tag` whose trusted seal its rows hash to (reconciliation-seals.ts),
-   *   it is proved by the seal, no row opened, and kept in ProvedRows as a row proved;
-   * - else it is opened and checked now (ReconciliationChecks: its account and MAC) and held to its
-   *   last event (its state and bank ids as that event says), and kept when it holds.
-   * A closed day with no trusted seal, or whose seal no longer held, whose every row held, all of
-   * the account asked for, is then to be sealed.
+   * The payments of the account asked for among one span's rows (read under `tag`; null: rows
+   * from before the tags, read whole), each proved:
+   * - on a whole day of `tag` kept as proved whole with the very text its rows' lines make
+   *   (ProvedRows, which says why that is safe), or whose trusted seal that text hashes to
+   *   (reconciliation-seals.ts), it is proved with its day, no row opened, and the day kept;
+   * - else a row read with exactly the sealed line it was proved with is taken from ProvedRows;
+   * - else the span is read again whole, in one statement (its rows as they are now, every
+   *   column), the two above asked again of it, and each row left is opened and checked now
+   *   (ReconciliationChecks: its account and MAC) and held to its last event (its state and bank
+   *   ids as that event says), and kept when it holds.
+   * A closed day not proved by a trusted seal that holds (none, or one that no longer holds) whose
+   * every row held, all of the account asked for, is then kept whole and to be sealed.
    * What is kept in clear is the account asked for, one copy (clerks type it in the form), never
    * an account opened from a row of another.
    */
-  private async reconciledPayments(span: ReconciledSpan, tag: string | null, reconciling: Reconciling): Promise<ReconciledPayment[]> {
-    const read = span.rows;
+  private async reconciledPayments(span: ReconciledSpan, tag: string | null, trusted: Map<number, TrustedSeal>, reconciling: Reconciling): Promise<ReconciledPayment[]> {
     const account = reconciling.account;
-    await this.readLastSeqs(span);
-    const days = tag === null ? new Map<number, number[]>() : wholeDays(span);
-    const trusted = tag === null || days.size === 0 ? new Map() : await trustedSeals(this.db, this.sealer, tag, Math.min(...days.keys()), Math.max(...days.keys()));
-    const payments: (ReconciledPayment | undefined)[] = read.map((row) => this.#proved.get(toNumber(row.id), row));
+    let read = span;
+    let proof = this.provedWithDays(read, tag, trusted, account, reconciling.hashKept);
+    if (proof.payments.includes(undefined)) {
+      if (!read.full) {
+        const again = await this.readSpan(span.where, span.params, span.from, span.to, span.limit, true);
+        read = { ...span, ...again, full: true };
+        proof = this.provedWithDays(read, tag, trusted, account, reconciling.hashKept);
+      }
+      await this.provedOneByOne(read.rows as ReconciledRow[], proof.payments, reconciling);
+    }
+    const payments = proof.payments as ReconciledPayment[];
     const ring = this.sealer.keyRing;
-    // The days whose trusted seal no longer held: proved row by row below, sealed anew only if they prove.
-    const stale = new Set<number>();
-    for (const [day, at] of days) {
-      const seal = trusted.get(day);
-      if (seal === undefined) continue;
-      // Sealed, and every row kept as proved already (a page opened again): nothing to hash.
-      if (!reconciling.hashKept && at.every((i) => payments[i] !== undefined)) {
-        days.delete(day);
-        continue;
-      }
-      if (!sealHolds(ring, account, tag!, day, at.map((i) => sealedLine(read[i])), seal)) {
-        stale.add(day);
-        continue;
-      }
-      for (const i of at) {
-        if (payments[i] !== undefined) continue;
-        const payment = Object.freeze(this.reconciled(read[i], account, null));
-        this.#proved.set(payment.id, read[i], payment);
-        payments[i] = payment;
-      }
-      days.delete(day);
-    }
-    const unproved = read.filter((_, i) => payments[i] === undefined);
-    this.#provedOneByOne += unproved.length;
-    const { accounts, macHolds } = unproved.length === 0 ? { accounts: [], macHolds: [] } : await (this.#checks ??= new ReconciliationChecks(ring)).check(unproved);
-    const history = await this.reconciledHistoryProblems(unproved, reconciling);
-    let next = 0;
-    const found: ReconciledPayment[] = [];
-    read.forEach((row, i) => {
-      let payment = payments[i];
-      if (payment === undefined) {
-        const problem = macHolds[next] ? history[next] : paymentMacProblem(ring, row) ?? history[next];
-        payment = this.reconciled(row, accounts[next] ?? this.sealer.open(row.source_account, paymentPlace('source_account', row)), problem);
-        next += 1;
-        if (payment.sourceAccount === account) {
-          payment.sourceAccount = account;
-          // Frozen: kept and handed to later reconciliations as it is.
-          Object.freeze(payment);
-          if (payment.integrityProblem === undefined) this.#proved.set(payment.id, row, payment);
-        }
-        payments[i] = payment;
-      }
-      // The tag narrows; the opened account decides (a tag is 128 bits of an HMAC, the account is the fact).
-      if (payment.sourceAccount === account) found.push(payment);
-    });
-    // The closed days left (not sealed, or their seal no longer held) whose every row held, all of
-    // this account: sealed at the end of the reconciliation.
-    this.#staleSeals += stale.size;
-    for (const [day, at] of days) {
+    for (const [day, { at, lines, sealed, stale }] of proof.days) {
+      if (stale) this.#staleSeals += 1;
       if (jakartaDayStart(day + 1) + SEAL_MARGIN_MS > reconciling.now) continue;
-      if (!at.every((i) => payments[i]!.sourceAccount === account && payments[i]!.integrityProblem === undefined)) continue;
-      if (stale.has(day)) this.#staleSealsProved += 1;
-      const { seal } = daySeal(ring, account, tag!, day, at.map((i) => sealedLine(read[i])), ring.currentKeyId);
-      reconciling.seals.push({ tag: tag!, day, rowCount: at.length, seal });
+      if (!at.every((i) => payments[i].sourceAccount === account && payments[i].integrityProblem === undefined)) continue;
+      const key = `${tag!} ${day}`;
+      if (this.#proved.dayProof(key, account, sealed.text, lines) !== true) {
+        this.#proved.keepDay(key, account, sealed.text, lines);
+        for (const i of at) this.#proved.forget(payments[i].id);
+      }
+      // Sealed at the end of the reconciliation.
+      if (stale) this.#staleSealsProved += 1;
+      const { seal } = daySeal(ring, account, tag!, day, sealed, ring.currentKeyId);
+      reconciling.seals.push({ tag: tag!, day, rowCount: sealed.rows, seal });
     }
-    return found;
+    // The tag narrows; the opened account decides (a tag is 128 bits of an HMAC, the account is the fact).
+    return payments.filter((payment) => payment.sourceAccount === account);
   }
 
   /**
-   * Sets each of a span's rows' last_seq: its payment's last event seq, null when it has none. One
-   * statement for the span: the same range of ix_payments_reconcile, and for each payment the
-   * highest seq of the events' own index (uq_payment_events_payment_seq): no row of either table
-   * read. (By the span's ids in lists of 900, a month was 55 statements and about 50 ms more.)
+   * A span's rows proved without opening any: those of a whole day of `tag` kept whole as proved
+   * with the very text its rows make, or whose trusted seal that text hashes to (then kept whole),
+   * and the others kept one by one as proved with the very line read (ProvedRows); undefined for
+   * the rest. With the span's whole days not proved by a trusted seal (to be kept whole and sealed
+   * once each of their rows is proved): each with its rows' places in (created_at, id) order and
+   * what they make as sealed.
    */
-  private async readLastSeqs(span: ReconciledSpan): Promise<void> {
-    const byId = new Map<number, ReconciledRow>();
-    for (const row of span.rows) {
-      row.last_seq = null;
-      byId.set(toNumber(row.id), row);
+  private provedWithDays(
+    span: ReconciledSpan,
+    tag: string | null,
+    trusted: Map<number, TrustedSeal>,
+    account: string,
+    hashKept: boolean,
+  ): { payments: (ReconciledPayment | undefined)[]; days: Map<number, { at: number[]; lines: string[]; sealed: SealedDay; stale: boolean }> } {
+    const read = span.rows;
+    const payments = new Array<ReconciledPayment | undefined>(read.length).fill(undefined);
+    const days = new Map<number, { at: number[]; lines: string[]; sealed: SealedDay; stale: boolean }>();
+    const ring = this.sealer.keyRing;
+    for (const [day, at] of tag === null ? [] : wholeDays(span)) {
+      const key = `${tag!} ${day}`;
+      const lines = at.map((i) => read[i].line);
+      const sealed = sealedDay(lines);
+      const seal = trusted.get(day);
+      const kept = this.#proved.dayProof(key, account, sealed.text, lines);
+      // A page takes a day kept whole as proved without hashing it; the sweep (hashKept) hashes it
+      // too, so a seal that no longer holds for that very text is found and renewed.
+      const holds = seal !== undefined && (kept === true && !hashKept ? true : sealHolds(ring, account, tag!, day, sealed, seal));
+      // Kept whole (a page opened again), or sealed: no row opened.
+      if (kept === true || holds) {
+        for (const i of at) payments[i] = Object.freeze(this.reconciled(read[i], account, null));
+        if (!holds) days.set(day, { at, lines, sealed, stale: seal !== undefined });
+        else this.#proved.keepDay(key, account, sealed.text, lines);
+      } else {
+        // Changed since it was kept: its rows still as kept are proved, the others proved again.
+        at.forEach((i, k) => {
+          if (kept?.[k] === true) payments[i] = Object.freeze(this.reconciled(read[i], account, null));
+        });
+        days.set(day, { at, lines, sealed, stale: seal !== undefined });
+      }
     }
-    if (byId.size === 0) return;
-    // Per payment of the span's range one dive into the events' index for its highest seq. A join
-    // grouped by payment let MariaDB walk every event, or every payment in id order (its GROUP BY
-    // order), instead of the span's range.
-    const seqs = await this.db.query<{ payment_id: number | string; seq: number | string | null }>(
-      `SELECT p.id AS payment_id, (SELECT MAX(e.seq) FROM payment_events e WHERE e.payment_id = p.id) AS seq FROM payments p WHERE ${span.where} ` +
-        'AND p.created_at >= ? AND p.created_at < ?',
-      [...span.params, span.from, span.to],
-      { freshPlan: true },
-    );
-    // The span's condition names columns of payments alone (payment_events has none of them).
-    // Rows past the span's bound (a read cut at RECONCILE_LIMIT) are not among the span's: left out.
-    for (const s of seqs) {
-      const row = s.seq === null ? undefined : byId.get(toNumber(s.payment_id));
-      if (row !== undefined) row.last_seq = toNumber(s.seq);
-    }
+    read.forEach((row, i) => {
+      if (payments[i] === undefined) payments[i] = this.#proved.get(toNumber(row.id), row.line);
+    });
+    return { payments, days };
+  }
+
+  /**
+   * Proves each of `read` with no payment yet in `payments` one by one, in place: its account
+   * opened and its MAC checked (ReconciliationChecks), its state held to its history; kept in
+   * ProvedRows when it holds and is of the account asked for.
+   */
+  private async provedOneByOne(read: readonly ReconciledRow[], payments: (ReconciledPayment | undefined)[], reconciling: Reconciling): Promise<void> {
+    const ring = this.sealer.keyRing;
+    const account = reconciling.account;
+    const unproved = read.filter((_, i) => payments[i] === undefined);
+    this.#provedOneByOne += unproved.length;
+    const { accounts, macHolds } = await (this.#checks ??= new ReconciliationChecks(ring)).check(unproved);
+    const history = await this.reconciledHistoryProblems(unproved, reconciling);
+    let next = 0;
+    read.forEach((row, i) => {
+      if (payments[i] !== undefined) return;
+      const problem = macHolds[next] ? history[next] : paymentMacProblem(ring, row) ?? history[next];
+      const payment = this.reconciled(row, accounts[next] ?? this.sealer.open(row.source_account, paymentPlace('source_account', row)), problem);
+      next += 1;
+      if (payment.sourceAccount === account) {
+        payment.sourceAccount = account;
+        // Frozen: kept and handed to later reconciliations as it is.
+        Object.freeze(payment);
+        if (payment.integrityProblem === undefined) this.#proved.set(payment.id, row.line, payment);
+      }
+      payments[i] = payment;
+    });
   }
 
   /**
@@ -801,7 +869,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * again by the caller, so the error (IntegrityError when its account was not sealed for it,
    * KeyRingError for a key not configured) is named.
    */
-  private reconciled(row: ReconciledRow, sourceAccount: string | null, problem: string | null): ReconciledPayment {
+  private reconciled(row: ShownRow, sourceAccount: string | null, problem: string | null): ReconciledPayment {
     const id = toNumber(row.id);
     return {
       ...(problem === null ? {} : { integrityProblem: problem }),

@@ -1,49 +1,91 @@
 /**
- * Rows already proved, by id, each kept with the exact values it was read with and what was made
- * of it (the reconciliation's: a payment whose paying account opened for its row and whose MAC
- * held). A row read again with every one of those values the same is the same proof again, so
- * what was made of it is given back instead of opening and checking it anew.
+ * Rows already proved, by id, each kept with the sealed line it was read with (its every value
+ * the proof depends on, as the database built it in the statement that read the row:
+ * reconciliation-seals.ts, sealedValueSql) and what was made of it (the reconciliation's: a
+ * payment whose paying account opened for its row and whose MAC held). A row read again with the
+ * same line is the same proof again, so what was made of it is given back instead of opening and
+ * checking it anew.
  *
  * Why that is safe: what a proof yields is a function of the row's stored values and the key
  * ring alone (AES-GCM opening a sealed value for its row id, an HMAC over stored columns), and a
  * store's ring never changes while it runs (KeyRing is immutable; a new key means a restart). A
- * row changed in SQL since, in any byte of any column kept, differs in one of the compared values
- * and is proved again from scratch on this very read (and marked when it no longer holds): the
- * cache holds no verdict about a row, only about exact values. Only rows that held are kept; a row
- * that failed is checked (and named) on every read. Nothing is kept across processes.
+ * line writes each value with its length or its kind, so two rows that differ in any byte of any
+ * value it holds have different lines: a row changed in SQL since is proved again from scratch on
+ * this very read (and marked when it no longer holds). The cache holds no verdict about a row,
+ * only about exact values. Only rows that held are kept; a row that failed is checked (and named)
+ * on every read. Nothing is kept across processes.
  *
- * Bounded: beyond `limit` rows the longest kept are dropped (a month of a busy account is
- * RECONCILE_LIMIT rows, a few hundred bytes each).
+ * A closed day whose every row was proved (by its seal, or one by one) is kept whole instead: the
+ * text its rows' lines make (reconciliation-seals.ts, sealedDay), nothing a row. Read again with
+ * the same text, every row of it is as proved, and what is made of each is made again from the
+ * row read (the same values); read with another, each row whose line is the very line kept at its
+ * place (its length kept beside the text) is as proved, and the others are proved again. A month's first opening then keeps thirty strings alive, most too
+ * large for the young generation, where it kept 50,000 lines and payments that each
+ * young-generation collection copied and promoted (tens of milliseconds); a month opened again
+ * compares thirty strings.
+ *
+ * Bounded: beyond `limit` rows kept one by one, and beyond `limit` rows of kept days, the longest
+ * kept are dropped (a month of a busy account is RECONCILE_LIMIT rows, a few hundred bytes each).
  */
-export class ProvedRows<R extends object, V> {
-  readonly #kept = new Map<number, { row: R; made: V }>();
+export class ProvedRows<V> {
+  readonly #kept = new Map<number, { line: string; made: V }>();
+  readonly #days = new Map<string, { account: string; text: string; lengths: Uint32Array }>();
+  #dayRows = 0;
+
+  /** @param limit how many rows are kept at most, one by one and in days each */
+  constructor(private readonly limit: number) {}
 
   /**
-   * @param columns every column of R a proof or what is made of it depends on, all compared
-   * @param limit how many rows are kept at most
+   * Day `key` (its tag and day) read as `lines` (making `text`, sealedDay) against what was kept
+   * of it for `account`: true when it is exactly as proved whole; else, when kept, whether each
+   * line is the very line kept at its place (a row of a day that changed since, proved still);
+   * undefined when nothing of it is kept.
    */
-  constructor(
-    private readonly columns: readonly (keyof R)[],
-    private readonly limit: number,
-  ) {}
+  dayProof(key: string, account: string, text: string, lines: readonly string[]): true | boolean[] | undefined {
+    const kept = this.#days.get(key);
+    if (kept === undefined || kept.account !== account) return undefined;
+    if (kept.text === text && kept.lengths.length === lines.length) return true;
+    // Each kept line after its newline, at the offset its length gives (a line is never cut elsewhere).
+    let at = 0;
+    return lines.map((line, i) => {
+      const same = i < kept.lengths.length && kept.lengths[i] === line.length && kept.text.startsWith(line, at + 1);
+      at += i < kept.lengths.length ? kept.lengths[i] + 1 : 0;
+      return same;
+    });
+  }
 
-  /** What was made of row `id` when it was read with exactly `row`'s values; undefined when it was not, or differs in any column. */
-  get(id: number, row: R): V | undefined {
+  /** Keeps day `key`, whose rows, read as `lines` (making `text`), were just proved whole for `account`. */
+  keepDay(key: string, account: string, text: string, lines: readonly string[]): void {
+    this.#forgetDay(key);
+    // The lengths off the heap the collector copies: a typed array's bytes are not moved.
+    this.#days.set(key, { account, text, lengths: Uint32Array.from(lines, (line) => line.length) });
+    this.#dayRows += lines.length;
+    for (const oldest of this.#days.keys()) {
+      if (this.#dayRows <= this.limit) return;
+      this.#forgetDay(oldest);
+    }
+  }
+
+  #forgetDay(key: string): void {
+    this.#dayRows -= this.#days.get(key)?.lengths.length ?? 0;
+    this.#days.delete(key);
+  }
+
+  /** What was made of row `id` when it was read with exactly `line`; undefined when it was not, or with another line (then forgotten). */
+  get(id: number, line: string): V | undefined {
     const kept = this.#kept.get(id);
     if (kept === undefined) return undefined;
-    for (const column of this.columns) {
-      if (kept.row[column] !== row[column]) {
-        this.#kept.delete(id);
-        return undefined;
-      }
+    if (kept.line !== line) {
+      this.#kept.delete(id);
+      return undefined;
     }
     return kept.made;
   }
 
-  /** Keeps `made` for row `id` as read with `row`, which was just proved. */
-  set(id: number, row: R, made: V): void {
+  /** Keeps `made` for row `id` as read with `line`, which was just proved. */
+  set(id: number, line: string, made: V): void {
     this.#kept.delete(id);
-    this.#kept.set(id, { row, made });
+    this.#kept.set(id, { line, made });
     if (this.#kept.size <= this.limit) return;
     for (const oldest of this.#kept.keys()) {
       this.#kept.delete(oldest);
@@ -51,7 +93,18 @@ export class ProvedRows<R extends object, V> {
     }
   }
 
+  /** Forgets row `id` (kept since in its day). */
+  forget(id: number): void {
+    this.#kept.delete(id);
+  }
+
+  /** Rows kept one by one. */
   get size(): number {
     return this.#kept.size;
+  }
+
+  /** Rows kept in days. */
+  get dayRows(): number {
+    return this.#dayRows;
   }
 }

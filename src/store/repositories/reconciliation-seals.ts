@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { sameSecretText, type KeyRing } from '../../security/index.js';
-import { UniqueViolationError, type Db, type Queryable } from '../types.js';
+import { UniqueViolationError, type Db, type Dialect, type Queryable } from '../types.js';
 import type { ChainLanes } from './audit-chain.js';
 import { changeRows } from './record-changes.js';
 import { currentRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
@@ -43,15 +43,38 @@ export const RECONCILIATION_SEALS: MacedTable = {
 const SEAL_PURPOSE = 'reconciliation day seal';
 
 /**
- * One value of a row as sealed: its kind, and a text's length before it, so no two different rows
- * (nor two different splits of one row's bytes into values) give the same bytes. The caller
- * builds each row's line of every value the reconciliation reads of it and the proof depends on,
- * in one fixed order (sealedLine in payment-search-repository.ts). Built as text, not JSON: a
- * month is 50,000 lines, and an array and a JSON string a row were a third of the time verifying
- * it took (and of its garbage).
+ * How a value of a sealed line is read: a column of text or of integers (either may be null), or
+ * the highest of an integer column, computed by the database (MAX: null or an integer).
  */
-export function sealedValue(value: string | number | null): string {
-  return value === null ? '~' : typeof value === 'number' ? `#${value};` : `${value.length}:${value}`;
+export type SealedKind = 'text' | 'integer' | 'highest';
+
+/**
+ * One value of a row as sealed, as a SQL expression on `value` (a column, or a scalar subquery
+ * for 'highest') for `dialect`: null is `~`, an integer `#<digits>;`, a text its length in UTF-8
+ * bytes, `:` and itself, so no two different rows (nor two different splits of one row's bytes
+ * into values) give the same line. For ASCII values (what banks, ERPs and sealed values write)
+ * these are the bytes the lines were built of in JavaScript before, so seals written then hold.
+ * The caller builds each row's line of every value the reconciliation reads of it and the proof
+ * depends on, in one fixed order (sealedLineSql in payment-search-repository.ts), and the database
+ * hands it out beside the row's values, read in the same statement: a line is never assembled
+ * from decoded values (a month is 50,000 lines; building them, and decoding the columns only the
+ * proof reads, cost a first opening tens of milliseconds), and it is what a kept proof is
+ * compared by (ProvedRows). On SQLite, whose columns take any type, a value not of its column's
+ * kind is written as its type and hex, so it never reads as one that is.
+ */
+export function sealedValueSql(dialect: Dialect, value: string, kind: SealedKind): string {
+  if (dialect === 'mysql') return kind === 'text' ? `IFNULL(CONCAT(OCTET_LENGTH(${value}), ':', ${value}), '~')` : `IFNULL(CONCAT('#', ${value}, ';'), '~')`;
+  // Evaluated once (a subquery written twice would be run twice a row).
+  if (kind === 'highest') return `COALESCE('#' || ${value} || ';', '~')`;
+  const other = `'!' || typeof(${value}) || ':' || hex(${value}) || ';'`;
+  return kind === 'text'
+    ? `(CASE typeof(${value}) WHEN 'null' THEN '~' WHEN 'text' THEN length(CAST(${value} AS BLOB)) || ':' || ${value} ELSE ${other} END)`
+    : `(CASE typeof(${value}) WHEN 'null' THEN '~' WHEN 'integer' THEN '#' || ${value} || ';' ELSE ${other} END)`;
+}
+
+/** A sealed line of `values` (sealedValueSql each) as one SQL expression. */
+export function sealedLineSql(dialect: Dialect, values: readonly string[]): string {
+  return dialect === 'mysql' ? `CONCAT(${values.join(', ')})` : `(${values.join(' || ')})`;
 }
 
 /** A day's seal as stored and trusted: its latest recorded state, under the ring's current key. */
@@ -62,28 +85,30 @@ export interface TrustedSeal {
   sealedAt: number;
 }
 
-/**
- * The seal of `lines` (one account's payments of one day, in (created_at, id) order, each row's sealedValue texts) under the
- * ring's key `keyId` (the newest when omitted): one HMAC object for the whole day.
- */
-export function daySeal(ring: KeyRing, account: string, tag: string, day: number, lines: readonly string[], keyId?: string): { keyId: string; seal: string } {
-  const { keyId: id, key } = ring.macKey(SEAL_PURPOSE, keyId);
-  const hmac = createHmac('sha256', key).update(JSON.stringify(['reconciliation-day-seal', account, tag, day, lines.length]));
-  // Lines gathered into chunks: one update (a call into OpenSSL and a UTF-8 copy) per 64 KiB, not per row.
-  let chunk = '';
-  for (const line of lines) {
-    chunk += `\n${line}`;
-    if (chunk.length > 65_536) {
-      hmac.update(chunk);
-      chunk = '';
-    }
-  }
-  return { keyId: id, seal: hmac.update(chunk).digest('hex') };
+/** A day's rows as sealed: how many, and their lines (one account's payments of one day, in (created_at, id) order), each after a newline. */
+export interface SealedDay {
+  rows: number;
+  text: string;
 }
 
-/** Whether `lines` hash to `trusted` under the ring's current key (compared in constant time). */
-export function sealHolds(ring: KeyRing, account: string, tag: string, day: number, lines: readonly string[], trusted: TrustedSeal): boolean {
-  return trusted.rowCount === lines.length && sameSecretText(daySeal(ring, account, tag, day, lines, ring.currentKeyId).seal, trusted.seal);
+/** The rows of a day as sealed, of their lines as the database built them (sealedLineSql): joined at once, not row by row. */
+export function sealedDay(lines: readonly string[]): SealedDay {
+  return { rows: lines.length, text: lines.length === 0 ? '' : `\n${lines.join('\n')}` };
+}
+
+/**
+ * The seal of a day's rows `sealed` under the ring's key `keyId` (the newest when omitted): one
+ * HMAC object and one update for the whole day (a busy day is under a megabyte).
+ */
+export function daySeal(ring: KeyRing, account: string, tag: string, day: number, sealed: SealedDay, keyId?: string): { keyId: string; seal: string } {
+  const { keyId: id, key } = ring.macKey(SEAL_PURPOSE, keyId);
+  const hmac = createHmac('sha256', key).update(JSON.stringify(['reconciliation-day-seal', account, tag, day, sealed.rows]));
+  return { keyId: id, seal: hmac.update(sealed.text).digest('hex') };
+}
+
+/** Whether a day's rows `sealed` hash to `trusted` under the ring's current key (compared in constant time). */
+export function sealHolds(ring: KeyRing, account: string, tag: string, day: number, sealed: SealedDay, trusted: TrustedSeal): boolean {
+  return trusted.rowCount === sealed.rows && sameSecretText(daySeal(ring, account, tag, day, sealed, ring.currentKeyId).seal, trusted.seal);
 }
 
 /**
