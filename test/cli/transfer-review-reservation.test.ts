@@ -1,12 +1,10 @@
 import { expect } from 'chai';
-import { request } from 'undici';
 import { createConsoleUser } from '../../src/console/index.js';
-import { requestHash } from '../../src/domain/transfers/request-hash.js';
-import { transferRequestSchema, type TransferRequest } from '../../src/domain/transfers/transfer-schema.js';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+import { bankTransfers, leaveBehind } from '../support/left-behind.js';
 
 /**
  * A reservation left behind (RECEIVED, its process stopped before routing it) whose takeover
@@ -33,21 +31,7 @@ forEachBackend('gerbang transfer review with a reservation its takeover could no
   after(() => gw?.close());
 
   const pay = (body: Record<string, unknown>) => gw.request('/v1/transfers', { json: body, headers: auth });
-  /** Transfers of `transactionId` the bank received, as its own admin endpoint lists them. */
-  const bankTransfers = async (transactionId: string) => {
-    const res = await request(`${gw.gateway.banks.simulator!.url}/_simulator/calls`);
-    const calls = (await res.body.json()) as { path: string; body: string }[];
-    return calls.filter((call) => call.path.startsWith('/banking/corporates/transfers') && call.body.includes(transactionId)).length;
-  };
-  /** A reservation of `body` left RECEIVED a minute ago by a process that stopped before routing it; its payment id. */
-  const leftBehind = async (body: Record<string, unknown>) => {
-    const validated = transferRequestSchema.validate(body).value as TransferRequest;
-    const reserved = await gw.store.payments.reserve(
-      { clientId: client.clientId, transactionId: validated.transactionId, requestHash: requestHash(validated), amount: validated.amount, currency: validated.currency, sourceAccount: validated.sourceAccountNumber },
-      Date.now() - 60_000,
-    );
-    return reserved.id;
-  };
+  const leftBehind = async (body: Record<string, unknown>) => (await leaveBehind(gw, client.clientId, body)).id;
   /** The resend the proof could not clear: 409, held an hour, nothing sent. */
   const held = async (body: Record<string, unknown>) => {
     const answer = await pay(body);
@@ -69,7 +53,7 @@ forEachBackend('gerbang transfer review with a reservation its takeover could no
     const id = await leftBehind(body);
     await held(body);
     await held(body);
-    expect(await bankTransfers(transactionId)).to.equal(0);
+    expect(await bankTransfers(gw, transactionId)).to.equal(0);
 
     const listed = await runCli(['transfer', 'review', 'list'], env());
     expect(listed.code, listed.stderr).to.equal(0);
@@ -87,10 +71,10 @@ forEachBackend('gerbang transfer review with a reservation its takeover could no
 
     const paid = await pay(body);
     expect([paid.status, paid.body.status], paid.text).to.deep.equal([201, 'SUCCESS']);
-    expect(await bankTransfers(transactionId)).to.equal(1);
+    expect(await bankTransfers(gw, transactionId)).to.equal(1);
     const again = await pay(body);
     expect([again.status, again.body.status], again.text).to.deep.equal([201, 'SUCCESS']);
-    expect(await bankTransfers(transactionId), 'paid once').to.equal(1);
+    expect(await bankTransfers(gw, transactionId), 'paid once').to.equal(1);
 
     // Resolved once: a second resolution finds nothing in the queue.
     const twice = await resolve(id, 'FAILED', 'STATEMENT_LINE', 'Statement 2026-12-05: no debit of this amount or reference');
@@ -111,7 +95,7 @@ forEachBackend('gerbang transfer review with a reservation its takeover could no
     const replayed = await pay(body);
     expect([replayed.status, replayed.body.status, replayed.body.bankReference], replayed.text).to.deep.equal([201, 'SUCCESS', 'BCA-REF-77120']);
     expect(replayed.body.evidence).to.include({ kind: 'BANK_REFERENCE', recordedBy: 'bank-checker' });
-    expect(await bankTransfers(transactionId), 'no bank call').to.equal(0);
+    expect(await bankTransfers(gw, transactionId), 'no bank call').to.equal(0);
     const status = await gw.request(`/v1/transfers/${transactionId}`, { headers: auth });
     expect([status.status, status.body.status], status.text).to.deep.equal([200, 'SUCCESS']);
   });
