@@ -122,6 +122,20 @@ export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): 
     requestHeaders: {},
     requestBody: JSON.stringify({ admin: user.username, via: input.via, outcome: input.outcome, evidenceKind: input.evidenceKind, evidence }),
   });
+  /** Completes the REVIEW exchange with `answer`; throws REVIEW_CONFLICT (`conflict`) unless `done`. */
+  const finish = async (done: boolean, answer: unknown, conflict: string): Promise<void> => {
+    await deps.audit.complete(exchangeId, {
+      outcome: done ? 'completed' : 'rejected',
+      statusCode: done ? 200 : 409,
+      errorCode: done ? null : 'REVIEW_CONFLICT',
+      clientId: payment.clientId,
+      transactionId: payment.transactionId,
+      amount: payment.amount,
+      responseBody: JSON.stringify(answer),
+      completedAt: deps.clock(),
+    });
+    if (!done) throw new AppError('REVIEW_CONFLICT', `Payment #${payment.id} (${payment.transactionId}) ${conflict}.`);
+  };
   const now = deps.clock();
   const recorded: SettlementEvidence = { kind: input.evidenceKind, detail: evidence, recordedBy: user.username, recordedAt: new Date(now).toISOString() };
   if (input.outcome === 'FAILED' && isReservationInReview(payment)) {
@@ -134,17 +148,7 @@ export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): 
       evidence: recorded,
       bankMessage: `Released in review by ${user.username}: never sent, from the recorded evidence; the ERP's resend of this transactionId is paid as a new transfer.`,
     };
-    await deps.audit.complete(exchangeId, {
-      outcome: released ? 'completed' : 'rejected',
-      statusCode: released ? 200 : 409,
-      errorCode: released ? null : 'REVIEW_CONFLICT',
-      clientId: payment.clientId,
-      transactionId: payment.transactionId,
-      amount: payment.amount,
-      responseBody: JSON.stringify(released ? answer : { error: 'REVIEW_CONFLICT' }),
-      completedAt: deps.clock(),
-    });
-    if (!released) throw new AppError('REVIEW_CONFLICT', `Payment #${payment.id} (${payment.transactionId}) changed meanwhile; it was not released.`);
+    await finish(released, released ? answer : { error: 'REVIEW_CONFLICT' }, 'changed meanwhile; it was not released');
     return answer;
   }
   const result = await settle(
@@ -161,16 +165,6 @@ export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): 
     { failureConfirmedBy: 'ADMIN', evidence: recorded },
   );
   const settledHere = result.evidence?.recordedBy === user.username && result.evidence.detail === evidence;
-  await deps.audit.complete(exchangeId, {
-    outcome: settledHere ? 'completed' : 'rejected',
-    statusCode: settledHere ? 200 : 409,
-    errorCode: settledHere ? null : 'REVIEW_CONFLICT',
-    clientId: payment.clientId,
-    transactionId: payment.transactionId,
-    amount: payment.amount,
-    responseBody: JSON.stringify(result),
-    completedAt: deps.clock(),
-  });
-  if (!settledHere) throw new AppError('REVIEW_CONFLICT', `Payment #${payment.id} (${payment.transactionId}) was settled meanwhile: ${result.status}.`);
+  await finish(settledHere, result, `was settled meanwhile: ${result.status}`);
   return result;
 }
