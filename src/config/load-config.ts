@@ -59,6 +59,8 @@ export interface Config {
     /** Derived: the longest a bank call can take; a transfer SENDING for longer was interrupted. */
     sendingStaleMs: number;
   };
+  /** The most audit links the proof of a reservation left behind may read (GERBANG_TAKEOVER_PROOF_LINKS). */
+  takeoverProofLinks: number;
   shutdownTimeoutMs: number;
   /** How long a client row or bank token read from the store is reused in-process (GERBANG_CACHE_STALENESS_MS). */
   cacheStalenessMs: number;
@@ -282,6 +284,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       reviewAfterMs: v.reviewAfterMs as number,
       sendingStaleMs: (v.bankConnectTimeoutMs as number) + (v.bankHeadersTimeoutMs as number) + (v.bankBodyTimeoutMs as number),
     },
+    takeoverProofLinks: v.takeoverProofLinks as number,
     shutdownTimeoutMs: v.shutdownTimeoutMs,
     cacheStalenessMs: v.cacheStalenessMs as number,
     sealPaymentsAtInsert: v.sealPaymentsAtInsert as boolean,

@@ -311,6 +311,11 @@ export const SETTINGS = {
     doc: 'A transfer still in doubt (UNKNOWN, PENDING) this long after it was received goes to the review queue (`gerbang transfer review`, the console\'s review page), where an admin resolves it with evidence. The resolver keeps asking the bank meanwhile; nothing is ever sent again.',
     schema: millis.default(48 * 3_600_000),
   },
+  takeoverProofLinks: {
+    env: 'GERBANG_TAKEOVER_PROOF_LINKS',
+    doc: 'The most audit links read to prove a stale reservation (RECEIVED, its process stopped) was left behind before the ERP\'s resend takes it over. Beyond it the resend is answered 409 (Retry-After 3600), nothing is sent, and the reservation goes to the review queue for an admin to release or settle with evidence. 20,000 links took 1.0 to 2.3 s on a loaded 2-core machine (docs/security/threat-model.md).',
+    schema: positive.default(20_000),
+  },
   shutdownTimeoutMs: {
     env: 'GERBANG_SHUTDOWN_TIMEOUT_MS',
     doc: 'On SIGTERM, how long in-flight requests may take before the process exits anyway.',

@@ -131,7 +131,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     };
     const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, audit: store.audit, signer, clock }, config.callback);
     const batches = new BatchProcessor(
-      { payments: store.payments, sequences: bankIds, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals, held, checkpoints: checkCheckpoints },
+      { payments: store.payments, sequences: bankIds, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals, held, checkpoints: checkCheckpoints, proofLinks: config.takeoverProofLinks },
       { intervalMs: config.batch.intervalMs, concurrency: config.batch.concurrency },
     );
     const rateLimitStores = new RateLimitStores();

@@ -139,7 +139,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(
     transferRoutes(
       routes,
-      { payments: store.payments, sequences: deps.bankIds, accountGrants: recent, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals, checkpoints },
+      { payments: store.payments, sequences: deps.bankIds, accountGrants: recent, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals, checkpoints, proofLinks: config.takeoverProofLinks },
       authenticated,
     ),
   );

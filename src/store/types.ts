@@ -382,7 +382,8 @@ export interface PaymentRepository {
   inDoubtSummary(): Promise<InDoubtSummary>;
   /**
    * Stores a final outcome (SUCCESS or FAILED) only while the payment is still in doubt
-   * (SENDING, UNKNOWN, PENDING), and takes it out of the review queue. False when another
+   * (SENDING, UNKNOWN, PENDING) or a reservation in the review queue (RECEIVED, an admin's
+   * resolution), and takes it out of the review queue. False when another
    * process (the resolver, a notification, an admin) settled it first: the caller must not
    * announce its own outcome.
    */
@@ -397,9 +398,12 @@ export interface PaymentRepository {
    * commit together, or this one is refused (DependencyRefusedError) and nothing is written.
    */
   storeSendOutcome(id: number, update: PaymentUpdate, now: number, since?: PaymentRecord, after?: ChainDependency): Promise<boolean>;
-  /** Puts a payment still in doubt into the review queue (once: the first time is kept). */
+  /**
+   * Puts a payment still in doubt, or a reservation (RECEIVED) a takeover could not prove left
+   * behind, into the review queue (once: the first time is kept).
+   */
   enterReview(id: number, now: number): Promise<void>;
-  /** The review queue: payments in review and still in doubt, oldest first. */
+  /** The review queue: payments in review and still in doubt or reserved (RECEIVED), oldest first. */
   listInReview(limit: number): Promise<PaymentRecord[]>;
   findById(id: number): Promise<PaymentRecord | null>;
   /** The payment a bank knows by `bankTransactionId` (its partnerReferenceNo / TransactionID) at `bank`. */

@@ -2,12 +2,10 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
-import { requestHash } from '../../src/domain/transfers/request-hash.js';
-import { transferRequestSchema, type TransferRequest } from '../../src/domain/transfers/transfer-schema.js';
 import type { Db, Store } from '../../src/store/index.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+import { bankTransfers, leaveBehind } from '../support/left-behind.js';
 import { captureLogs } from '../support/log-capture.js';
 import { copyRow, insertRow, type Row } from '../support/sql-rows.js';
 
@@ -60,19 +58,8 @@ function onItsOwnDatabase(title: string, tests: (t: () => Takeover) => void): vo
         client,
         db,
         auth: { authorization: `Bearer ${await gw.token(client)}` },
-        bankTransfers: async (transactionId) => {
-          const res = await request(`${gw.gateway.banks.simulator!.url}/_simulator/calls`);
-          const calls = (await res.body.json()) as { path: string; body: string }[];
-          return calls.filter((call) => call.path.startsWith('/banking/corporates/transfers') && call.body.includes(transactionId)).length;
-        },
-        leftBehind: async (body) => {
-          const validated = transferRequestSchema.validate(body).value as TransferRequest;
-          const reserved = await gw.store.payments.reserve(
-            { clientId: client.clientId, transactionId: validated.transactionId, requestHash: requestHash(validated), amount: validated.amount, currency: validated.currency, sourceAccount: validated.sourceAccountNumber },
-            Date.now() - 60_000,
-          );
-          return copyRow(db, 'payments', 'id = ?', [reserved.id]);
-        },
+        bankTransfers: (transactionId) => bankTransfers(gw, transactionId),
+        leftBehind: async (body) => copyRow(db, 'payments', 'id = ?', [(await leaveBehind(gw, client.clientId, body)).id]),
         eraseEvents: async (records) => {
           const links = await db.query<{ writer_id: string; seq: number | string }>(
             `SELECT writer_id, seq FROM audit_chain WHERE kind = 'payment_event' AND record_id IN (${records.map(() => '?').join(', ')})`,

@@ -289,6 +289,26 @@ forEachBackend('PaymentRepository', (ctx) => {
     });
   });
 
+  describe('a reservation in review (its takeover could not be proved)', () => {
+    it('settles a reservation only once it is in the review queue, which lists and counts it, with an event each', async () => {
+      const { payments, db } = ctx.store();
+      const before = await payments.inDoubtSummary();
+      const reserved = await payments.reserve(newPayment(), 100);
+      expect(await payments.settle(reserved.id, { state: 'SUCCESS' }, 200), 'not in review: never settled from RECEIVED').to.equal(false);
+      await payments.enterReview(reserved.id, 300);
+      expect((await payments.listInReview(1000)).map((p) => p.id)).to.include(reserved.id);
+      expect((await payments.inDoubtSummary()).review.count).to.equal(before.review.count + 1);
+      expect(await payments.settle(reserved.id, { state: 'SUCCESS', resultJson: '{}', httpStatus: 201 }, 400)).to.equal(true);
+      expect((await payments.listInReview(1000)).map((p) => p.id)).not.to.include(reserved.id);
+      const events = await db.query<{ cause: string; state: string; review_since: number | string | null }>(EVENTS, [reserved.id]);
+      expect(events.map((e) => [e.cause, e.state, e.review_since === null ? null : Number(e.review_since)])).to.deep.equal([
+        ['reserve', 'RECEIVED', null],
+        ['review', 'RECEIVED', 300],
+        ['settle', 'SUCCESS', null],
+      ]);
+    });
+  });
+
   describe('inDoubtSummary', () => {
     it('counts the payments in doubt per state with the oldest one\'s reception, and the review queue, leaving settled ones out', async () => {
       const { payments } = ctx.store();

@@ -15,18 +15,22 @@ export interface BrowserConsole {
 }
 
 /**
- * Registers, in the calling `describe`, a `before` that starts a gateway and a console on a fresh
- * MariaDB database, creates an admin, runs `setUp` (the suite's own data), then opens a browser
- * page; and an `after` that closes them all and drops the database. Skipped without Chromium.
+ * Registers, in the calling `describe`, a `before` that starts a gateway (with `gatewayEnv` added
+ * to its settings) and a console on a fresh MariaDB database, creates an admin, runs `setUp` (the
+ * suite's own data), then opens a browser page; and an `after` that closes them all and drops the
+ * database. Skipped without Chromium.
  */
-export function browserConsole(setUp: (suite: Omit<BrowserConsole, 'browser' | 'page'>) => Promise<void> = async () => undefined): BrowserConsole {
+export function browserConsole(
+  setUp: (suite: Omit<BrowserConsole, 'browser' | 'page'>) => Promise<void> = async () => undefined,
+  gatewayEnv: Record<string, string> = {},
+): BrowserConsole {
   const suite = {} as BrowserConsole;
   let drop: () => Promise<void> = async () => undefined;
   before(async function () {
     requireChromium(this);
     const database = await createMariaDbDatabase(this);
     drop = database.drop;
-    suite.gw = await TestGateway.start(database.url, { GERBANG_LOG_LEVEL: 'silent' });
+    suite.gw = await TestGateway.start(database.url, { GERBANG_LOG_LEVEL: 'silent', ...gatewayEnv });
     suite.con = await TestConsole.start(database.url, { GERBANG_LOG_LEVEL: 'silent', GERBANG_CONSOLE_SIGN_IN_PER_IP: '1000' });
     suite.admin = await suite.con.createUser('ayu.admin', 'admin');
     await setUp(suite);

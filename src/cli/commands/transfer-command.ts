@@ -1,6 +1,6 @@
 import { openAuditStore } from './audit-command.js';
 import { outboxNotifier } from '../../domain/callbacks/index.js';
-import { ADMIN_EVIDENCE_KINDS, listReviewQueue, resolveReview, showReviewItem, type AdminEvidenceKind } from '../../domain/transfers/index.js';
+import { ADMIN_EVIDENCE_KINDS, isReservationInReview, listReviewQueue, resolveReview, showReviewItem, type AdminEvidenceKind } from '../../domain/transfers/index.js';
 import type { PaymentRecord } from '../../store/types.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 
@@ -54,7 +54,8 @@ export async function transferCommand(args: string[], io: CliIo): Promise<number
         remoteIp: 'internal',
       },
     );
-    io.out(values.json ? JSON.stringify(result, null, 2) : `Payment #${id} (${result.transactionId}) resolved ${result.status}; the ERP is told.`);
+    const told = result.status === 'RELEASED' ? 'the ERP\'s resend of this transactionId is paid as a new transfer' : 'the ERP is told';
+    io.out(values.json ? JSON.stringify(result, null, 2) : `Payment #${id} (${result.transactionId}) resolved ${result.status}; ${told}.`);
     return 0;
   } finally {
     await store.close();
@@ -92,11 +93,15 @@ function summary(payment: PaymentRecord, status: string) {
     bankTransactionDate: payment.bankTransactionDate,
     createdAt: new Date(payment.createdAt).toISOString(),
     reviewSince: payment.reviewSince === null ? null : new Date(payment.reviewSince).toISOString(),
+    ...(isReservationInReview(payment) ? { reserved: RESERVED } : {}),
   };
 }
+
+/** The mark of a reservation in review: FAILED releases it (the ERP's resend is paid), SUCCESS settles it paid. */
+const RESERVED = 'RESERVED, NEVER PROVED SENT OR UNSENT: check with the bank; FAILED releases it for the ERP\'s resend, SUCCESS records it paid';
 
 function line(payment: PaymentRecord): string {
   if (payment.integrityProblem !== undefined) return `#${String(payment.id).padEnd(8)} ${payment.transactionId.padEnd(24)} CHANGED OUTSIDE GERBANG, do not trust: ${payment.integrityProblem}`;
   const since = payment.reviewSince === null ? '' : new Date(payment.reviewSince).toISOString();
-  return `#${String(payment.id).padEnd(8)} ${payment.transactionId.padEnd(24)} ${payment.state.padEnd(8)} ${payment.amount.padStart(18)} ${String(payment.bank ?? '-').padEnd(12)} in review since ${since}`;
+  return `#${String(payment.id).padEnd(8)} ${payment.transactionId.padEnd(24)} ${payment.state.padEnd(8)} ${payment.amount.padStart(18)} ${String(payment.bank ?? '-').padEnd(12)} in review since ${since}${isReservationInReview(payment) ? ` ${RESERVED}` : ''}`;
 }

@@ -1,4 +1,4 @@
-import { ADMIN_EVIDENCE_KINDS, type ReviewItem } from '../../domain/transfers/index.js';
+import { ADMIN_EVIDENCE_KINDS, isReservationInReview, type ReviewItem } from '../../domain/transfers/index.js';
 import type { FieldError } from '../../errors/index.js';
 import { BASE } from '../console-sessions.js';
 import { formatJakartaTime } from '../format.js';
@@ -33,7 +33,9 @@ export function reviewPage(ctx: PageContext, view: ReviewView): string {
         ? html`<td colspan="6">${integrityMark(t, payment.integrityProblem)}</td><td>${t('reviewForgedNoAction')}</td>`
         : html`<td>${result.status}</td>
 <td class="num">${payment.amount}</td><td>${payment.bank ?? '—'}</td><td>${payment.bankTransactionId ?? '—'} ${payment.bankTransactionDate ?? ''}</td>
-<td>${payment.reviewSince === null ? '' : formatJakartaTime(payment.reviewSince)}</td><td>${result.bankMessage ?? ''}${
+<td>${payment.reviewSince === null ? '' : formatJakartaTime(payment.reviewSince)}</td><td>${
+            isReservationInReview(payment) ? html`<strong class="reserved">${t('reviewReserved')}</strong> ` : ''
+          }${result.bankMessage ?? ''}${
             payment.sourceAccount ? html`<br><a class="statement-link" href="${BASE}/reconciliation?payment=${payment.id}#payment-${payment.id}">${t('reconCheckStatement')}</a>` : ''
           }</td>
 <td>${

@@ -11,7 +11,7 @@ export { transferRequestSchema, transferIdParamsSchema } from './transfer-schema
 export { transferResultSchema } from './transfer-result.js';
 export type { TransferRequest } from './transfer-schema.js';
 export type { TransferResult } from './transfer-result.js';
-export { ADMIN_EVIDENCE_KINDS, listReviewQueue, resolveReview, showReviewItem } from './review-use-cases.js';
-export type { AdminEvidenceKind, ReviewDeps, ReviewItem, ReviewResolution } from './review-use-cases.js';
+export { ADMIN_EVIDENCE_KINDS, isReservationInReview, listReviewQueue, resolveReview, showReviewItem } from './review-use-cases.js';
+export type { AdminEvidenceKind, ReleasedReservation, ReviewDeps, ReviewItem, ReviewResolution } from './review-use-cases.js';
 export { reconcileStatement, paymentDay } from './statement-reconciliation.js';
 export type { Reconciliation, ReconciliationLine } from './statement-reconciliation.js';

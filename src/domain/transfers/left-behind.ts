@@ -30,6 +30,8 @@ export interface LeftBehindDeps {
    * what they vouched for, or null. Asked before a reservation left behind is taken over or reported.
    */
   checkpoints: () => Promise<string | null>;
+  /** The most audit links the proof may read (GERBANG_TAKEOVER_PROOF_LINKS); TAKEOVER_PROOF_LINKS when absent. */
+  proofLinks?: number;
 }
 
 /** True when `payment` is a reservation its process left behind, as the row says (provedLeftBehind says whether it is). */
@@ -44,18 +46,19 @@ export function looksLeftBehind(payment: PaymentRecord, now: number): boolean {
  * then agree, and only the chains show the hole. So the database must hold what the audit
  * checkpoints vouched for, and every chain must be whole from that reservation's event to its
  * head (PaymentRepository.laterHistory). Throws IntegrityError (500 AUDIT_INTEGRITY) naming what
- * does not hold; false when the proof would read more than TAKEOVER_PROOF_LINKS links (a person
- * must look: never a guess). Both are logged; `use` says what was refused (`taken over`, `reported`).
+ * does not hold; false when the proof would read more than `proofLinks` links (a person must
+ * look: never a guess; the transfer use case puts the reservation into the review queue). Both are logged; `use` says what was refused (`taken over`, `reported`).
  */
 export async function provedLeftBehind(deps: LeftBehindDeps, payment: PaymentRecord, use: string): Promise<boolean> {
   const lacking = await deps.checkpoints();
-  const later = lacking === null ? await deps.payments.laterHistory(payment.id, TAKEOVER_PROOF_LINKS) : { problem: lacking };
+  const bound = deps.proofLinks ?? TAKEOVER_PROOF_LINKS;
+  const later = lacking === null ? await deps.payments.laterHistory(payment.id, bound) : { problem: lacking };
   if ('problem' in later) {
     log.error({ transactionId: payment.transactionId, where: later.problem }, `a reservation left behind was not ${use}: its history does not hold`);
     throw new IntegrityError(`payments id ${payment.id} (${payment.clientId} / ${payment.transactionId}) was not ${use} as a reservation left behind: ${later.problem}`);
   }
   if ('beyond' in later) {
-    log.error({ transactionId: payment.transactionId, links: later.beyond, bound: TAKEOVER_PROOF_LINKS }, `a reservation left behind was not ${use}: proving it unsent would read too many audit links; run gerbang audit verify`);
+    log.error({ transactionId: payment.transactionId, links: later.beyond, bound }, `a reservation left behind was not ${use}: proving it unsent would read too many audit links; run gerbang audit verify`);
     return false;
   }
   return true;

@@ -3,7 +3,7 @@ import { AppError } from '../../errors/index.js';
 import type { AuditRepository, ConsoleUserRepository, PaymentRecord, PaymentRepository } from '../../store/types.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import { currentResult, settle } from './settlement.js';
-import type { EvidenceKind, TransferResult } from './transfer-result.js';
+import type { EvidenceKind, SettlementEvidence, TransferResult } from './transfer-result.js';
 
 /**
  * The review queue: transfers still in doubt past GERBANG_REVIEW_AFTER_MS (the resolver puts them
@@ -42,6 +42,34 @@ export interface ReviewItem {
   result: TransferResult;
 }
 
+/**
+ * What resolving a reservation (RECEIVED) as FAILED does: it was never sent, so it is released
+ * (deleted with its RELEASED event) and the ERP's resend of its transactionId is paid as new.
+ * No final state is announced: the transfer is not over, the ERP's resend goes on with it.
+ */
+export interface ReleasedReservation {
+  transactionId: string;
+  status: 'RELEASED';
+  evidence: SettlementEvidence;
+  bankMessage: string;
+}
+
+/** In the review queue: marked for review and still in doubt, or a reservation never proved sent or unsent. */
+const REVIEW_STATES = ['RECEIVED', 'SENDING', 'UNKNOWN', 'PENDING'];
+
+/** True when `payment` is in the review queue. */
+function inReview(payment: PaymentRecord): boolean {
+  return payment.reviewSince !== null && REVIEW_STATES.includes(payment.state);
+}
+
+/**
+ * True for a reservation in review: a request reserved it and stopped before routing it, and its
+ * takeover could not prove that (the proof was beyond its bound), so it was never proved sent or unsent.
+ */
+export function isReservationInReview(payment: PaymentRecord): boolean {
+  return payment.state === 'RECEIVED' && payment.reviewSince !== null;
+}
+
 /** The transfers waiting in the review queue, oldest first. */
 export async function listReviewQueue(payments: Pick<PaymentRepository, 'listInReview'>, now: number, limit = 200): Promise<ReviewItem[]> {
   return (await payments.listInReview(limit)).map((payment) => ({ payment, result: currentResult(payment, now) }));
@@ -51,16 +79,18 @@ export async function listReviewQueue(payments: Pick<PaymentRepository, 'listInR
 export async function showReviewItem(payments: Pick<PaymentRepository, 'findById'>, id: number, now: number): Promise<(ReviewItem & { inReview: boolean }) | null> {
   const payment = await payments.findById(id);
   if (!payment) return null;
-  const inReview = payment.reviewSince !== null && ['SENDING', 'UNKNOWN', 'PENDING'].includes(payment.state);
-  return { payment, result: currentResult(payment, now), inReview };
+  return { payment, result: currentResult(payment, now), inReview: inReview(payment) };
 }
 
 /**
- * Resolves one transfer of the review queue. Throws REVIEW_FORBIDDEN when `admin` is not an
- * active admin, VALIDATION_FAILED for a missing outcome or evidence, NOT_FOUND for an unknown
- * payment, REVIEW_CONFLICT when it is not in the queue or was settled meanwhile.
+ * Resolves one transfer of the review queue. A reservation (RECEIVED, never proved sent or
+ * unsent) resolved FAILED (the bank shows it was never sent) is released, so the ERP's resend is
+ * paid once; resolved SUCCESS it is settled paid, so the resend replays it. Throws
+ * REVIEW_FORBIDDEN when `admin` is not an active admin, VALIDATION_FAILED for a missing outcome or
+ * evidence, NOT_FOUND for an unknown payment, REVIEW_CONFLICT when it is not in the queue or was
+ * settled (or released, or taken on) meanwhile.
  */
-export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): Promise<TransferResult> {
+export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): Promise<TransferResult | ReleasedReservation> {
   const user = await deps.consoleUsers.findByUsername(input.admin);
   if (!user || user.role !== 'admin' || user.status !== 'active') {
     throw new AppError('REVIEW_FORBIDDEN', `Only an active admin may resolve a transfer in review; ${JSON.stringify(input.admin)} is not one.`);
@@ -74,7 +104,7 @@ export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): 
   if (fields.length > 0) throw new AppError('VALIDATION_FAILED', 'The resolution needs an outcome and its evidence.', { fields });
   const payment = await deps.payments.findById(input.paymentId);
   if (!payment) throw new AppError('NOT_FOUND', `No payment #${input.paymentId}.`);
-  if (payment.reviewSince === null || !['SENDING', 'UNKNOWN', 'PENDING'].includes(payment.state)) {
+  if (!inReview(payment)) {
     throw new AppError('REVIEW_CONFLICT', `Payment #${payment.id} (${payment.transactionId}) is not in the review queue (state ${payment.state}).`);
   }
 
@@ -92,7 +122,35 @@ export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): 
     requestHeaders: {},
     requestBody: JSON.stringify({ admin: user.username, via: input.via, outcome: input.outcome, evidenceKind: input.evidenceKind, evidence }),
   });
+  /** Completes the REVIEW exchange with `answer`; throws REVIEW_CONFLICT (`conflict`) unless `done`. */
+  const finish = async (done: boolean, answer: unknown, conflict: string): Promise<void> => {
+    await deps.audit.complete(exchangeId, {
+      outcome: done ? 'completed' : 'rejected',
+      statusCode: done ? 200 : 409,
+      errorCode: done ? null : 'REVIEW_CONFLICT',
+      clientId: payment.clientId,
+      transactionId: payment.transactionId,
+      amount: payment.amount,
+      responseBody: JSON.stringify(answer),
+      completedAt: deps.clock(),
+    });
+    if (!done) throw new AppError('REVIEW_CONFLICT', `Payment #${payment.id} (${payment.transactionId}) ${conflict}.`);
+  };
   const now = deps.clock();
+  const recorded: SettlementEvidence = { kind: input.evidenceKind, detail: evidence, recordedBy: user.username, recordedAt: new Date(now).toISOString() };
+  if (input.outcome === 'FAILED' && isReservationInReview(payment)) {
+    // Deleted only while it is still the row read here (RECEIVED, untouched since): a request that
+    // moved it on meanwhile keeps it, and this resolution is refused.
+    const released = await deps.payments.releaseStale(payment.id, payment.updatedAt);
+    const answer: ReleasedReservation = {
+      transactionId: payment.transactionId,
+      status: 'RELEASED',
+      evidence: recorded,
+      bankMessage: `Released in review by ${user.username}: never sent, from the recorded evidence; the ERP's resend of this transactionId is paid as a new transfer.`,
+    };
+    await finish(released, released ? answer : { error: 'REVIEW_CONFLICT' }, 'changed meanwhile; it was not released');
+    return answer;
+  }
   const result = await settle(
     deps.payments,
     payment,
@@ -104,19 +162,9 @@ export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): 
     },
     now,
     deps.finals,
-    { failureConfirmedBy: 'ADMIN', evidence: { kind: input.evidenceKind, detail: evidence, recordedBy: user.username, recordedAt: new Date(now).toISOString() } },
+    { failureConfirmedBy: 'ADMIN', evidence: recorded },
   );
   const settledHere = result.evidence?.recordedBy === user.username && result.evidence.detail === evidence;
-  await deps.audit.complete(exchangeId, {
-    outcome: settledHere ? 'completed' : 'rejected',
-    statusCode: settledHere ? 200 : 409,
-    errorCode: settledHere ? null : 'REVIEW_CONFLICT',
-    clientId: payment.clientId,
-    transactionId: payment.transactionId,
-    amount: payment.amount,
-    responseBody: JSON.stringify(result),
-    completedAt: deps.clock(),
-  });
-  if (!settledHere) throw new AppError('REVIEW_CONFLICT', `Payment #${payment.id} (${payment.transactionId}) was settled meanwhile: ${result.status}.`);
+  await finish(settledHere, result, `was settled meanwhile: ${result.status}`);
   return result;
 }

@@ -184,6 +184,14 @@ function storable<T extends PaymentUpdate>(fields: T): T {
 const RELEASABLE: PaymentState[] = ['RECEIVED', 'SENDING'];
 
 /**
+ * The states of a payment the review queue holds (with review_since set): in doubt, or a
+ * reservation a takeover could not prove left behind (RECEIVED: never proved sent or unsent).
+ */
+export const REVIEW_STATES = "'RECEIVED', 'SENDING', 'UNKNOWN', 'PENDING'";
+/** A settlement's condition: in doubt, or a reservation in review (an admin resolved it). */
+const IN_REVIEW_OR_DOUBT = "(state IN ('SENDING', 'UNKNOWN', 'PENDING') OR (state = 'RECEIVED' AND review_since IS NOT NULL))";
+
+/**
  * A stored payment in clear: its answer (result_json, sealed for its row) opened with `sealer`.
  * With `verified`, its MAC is checked first: IntegrityError (AUDIT_INTEGRITY) when it does not
  * match, so nothing is reported from a payment changed in the database.
@@ -483,7 +491,8 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   async settle(id: number, update: PaymentUpdate & { state: 'SUCCESS' | 'FAILED' }, now: number): Promise<boolean> {
     // The state condition makes the first settlement win: a late one of another process changes nothing.
-    return this.write('settle', id, update, now, ", review_since = NULL", " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')");
+    // A reservation an admin resolved in review (never proved sent or unsent) is settled from RECEIVED.
+    return this.write('settle', id, update, now, ", review_since = NULL", ` AND ${IN_REVIEW_OR_DOUBT}`);
   }
 
   async storeSendOutcome(id: number, update: PaymentUpdate, now: number, since?: PaymentRecord, after?: ChainDependency): Promise<boolean> {
@@ -501,14 +510,14 @@ export class SqlPaymentRepository implements PaymentRepository {
     await this.changed(
       'review',
       id,
-      async (tx) => (await tx.execute("UPDATE payments SET review_since = ? WHERE id = ? AND review_since IS NULL AND state IN ('SENDING', 'UNKNOWN', 'PENDING')", [now, id])).affectedRows === 1,
+      async (tx) => (await tx.execute("UPDATE payments SET review_since = ? WHERE id = ? AND review_since IS NULL AND state IN ('RECEIVED', 'SENDING', 'UNKNOWN', 'PENDING')", [now, id])).affectedRows === 1,
       now,
     );
   }
 
   async listInReview(limit: number): Promise<PaymentRecord[]> {
     const rows = await this.db.query<PaymentRow>(
-      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE review_since IS NOT NULL AND state IN ('SENDING', 'UNKNOWN', 'PENDING') ORDER BY review_since, id LIMIT ?`,
+      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE review_since IS NOT NULL AND state IN (${REVIEW_STATES}) ORDER BY review_since, id LIMIT ?`,
       [Math.max(1, Math.min(Math.trunc(limit), 1000))],
     );
     return rows.map((row) => toPaymentRecord(row, this.sealer));
@@ -670,7 +679,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     // Served by ix_payments_review_since: settling a payment clears review_since, so the range
     // holds the review queue only.
     const [review] = await this.db.query<{ n: number | string; oldest: number | string | null }>(
-      "SELECT COUNT(*) AS n, MIN(review_since) AS oldest FROM payments WHERE review_since IS NOT NULL AND state IN ('SENDING', 'UNKNOWN', 'PENDING')",
+      `SELECT COUNT(*) AS n, MIN(review_since) AS oldest FROM payments WHERE review_since IS NOT NULL AND state IN (${REVIEW_STATES})`,
     );
     return { states, review: { count: toNumber(review?.n ?? 0), oldestSince: toNumberOrNull(review?.oldest ?? null) } };
   }

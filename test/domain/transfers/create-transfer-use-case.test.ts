@@ -688,7 +688,14 @@ forEachBackend('createTransfer', (db) => {
     expect(bound).to.equal(TAKEOVER_PROOF_LINKS);
     expect([error.code, error.headers['Retry-After']]).to.deep.equal(['IDEMPOTENCY_IN_FLIGHT', '3600']);
     expect(main.calls).to.deep.equal([]);
-    expect((await payment(request.transactionId))!.state).to.equal('RECEIVED');
+    const held = (await payment(request.transactionId))!;
+    expect([held.state, held.reviewSince], 'in the review queue, for a person').to.deep.equal(['RECEIVED', now]);
+
+    // Its bound is the deps' when given (GERBANG_TAKEOVER_PROOF_LINKS); a resend keeps its first time in the queue.
+    now += 60_000;
+    expect((await refused(request, { ...deps(payments), proofLinks: 7 })).code).to.equal('IDEMPOTENCY_IN_FLIGHT');
+    expect(bound).to.equal(7);
+    expect((await payment(request.transactionId))!.reviewSince).to.equal(held.reviewSince);
   });
 
   it('never takes over a stale reservation of a different payload', async () => {

@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import { signInToConsole } from '../support/browser.js';
+import { browserConsole } from '../support/browser-console.js';
+import { sampleTransfer } from '../support/gateway-harness.js';
+import { bankTransfers, leaveBehind } from '../support/left-behind.js';
+
+/**
+ * A reservation left behind whose takeover could not be proved (the proof's bound,
+ * GERBANG_TAKEOVER_PROOF_LINKS, is 1 here) waits in the console's review queue, marked as never
+ * proved sent or unsent; an admin who checked with the bank releases it from the page, and the
+ * ERP's resend is then paid once (counted over HTTP at the simulator).
+ */
+describe('Finance console in a browser: a reservation never proved sent or unsent is resolved in review', function () {
+  this.timeout(120_000);
+  let transactionId: string;
+  let paymentId: number;
+  let resend: () => Promise<{ status: number; body: Record<string, unknown>; text: string }>;
+
+  const suite = browserConsole(
+    async ({ gw }) => {
+      const client = await gw.createClient();
+      const auth = { authorization: `Bearer ${await gw.token(client)}` };
+      const body = sampleTransfer();
+      transactionId = body.transactionId as string;
+      paymentId = (await leaveBehind(gw, client.clientId, body)).id;
+      resend = () => gw.request('/v1/transfers', { json: body, headers: auth });
+      const held = await resend();
+      expect([held.status, held.body.code], held.text).to.deep.equal([409, 'IDEMPOTENCY_IN_FLIGHT']);
+    },
+    { GERBANG_TAKEOVER_PROOF_LINKS: '1' },
+  );
+
+  it('shows it marked in the review queue; released with evidence, the ERP\'s resend is paid once', async () => {
+    const { page, con, gw } = suite;
+    await signInToConsole(suite.browser, page, con.url, suite.admin, 'en');
+    expect((await page.goto(`${con.url}/review`))?.status()).to.equal(200);
+    const row = page.locator(`tr[data-payment-id="${paymentId}"]`);
+    expect(await row.textContent()).to.contain(transactionId).and.contain('Reserved, never proved sent or unsent');
+
+    await row.locator('select[name=outcome]').selectOption('FAILED');
+    await row.locator('select[name=evidenceKind]').selectOption('CALL_REFERENCE');
+    await row.locator('input[name=evidence]').fill('BCA call centre ticket 55120: never received');
+    await Promise.all([page.waitForLoadState('load'), row.locator('button[type=submit]').click()]);
+    expect(await page.textContent('p.ok')).to.contain(`${transactionId}: RELEASED`);
+    expect(await page.locator(`tr[data-payment-id="${paymentId}"]`).count(), 'out of the queue').to.equal(0);
+
+    const paid = await resend();
+    expect([paid.status, paid.body.status], paid.text).to.deep.equal([201, 'SUCCESS']);
+    expect((await resend()).status).to.equal(201);
+    expect(await bankTransfers(gw, transactionId), 'paid once').to.equal(1);
+    const [audited] = await gw.store.db.query<{ action: string; target: string; detail: string }>("SELECT action, target, detail FROM console_audit WHERE action = 'review.resolve' AND target = ?", [transactionId]);
+    expect(audited).to.deep.include({ detail: 'RELEASED: CALL_REFERENCE' });
+  });
+});
