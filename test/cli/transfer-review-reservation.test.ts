@@ -81,6 +81,20 @@ forEachBackend('gerbang transfer review with a reservation its takeover could no
     expect(twice.code).to.equal(1);
   });
 
+  it('enters the queue when the ERP only asks its status (no resend), answered PENDING as stored, nothing sent', async function () {
+    this.timeout(60_000);
+    const body = sampleTransfer();
+    const transactionId = body.transactionId as string;
+    const id = await leftBehind(body);
+    const status = await gw.request(`/v1/transfers/${transactionId}`, { headers: auth });
+    expect([status.status, status.body.status], status.text).to.deep.equal([200, 'PENDING']);
+    await gw.request(`/v1/transfers/${transactionId}`, { headers: auth });
+    const line = (await runCli(['transfer', 'review', 'list'], env())).stdout.split('\n').filter((l) => l.startsWith(`#${id} `));
+    expect(line, 'listed once').to.have.length(1);
+    expect(line[0]).to.contain(transactionId).and.contain('RESERVED, NEVER PROVED SENT OR UNSENT');
+    expect(await bankTransfers(gw, transactionId)).to.equal(0);
+  });
+
   it('resolved SUCCESS with evidence it is recorded paid, and the ERP\'s resend replays it without a bank call', async function () {
     this.timeout(60_000);
     const body = sampleTransfer();

@@ -35,14 +35,18 @@ export interface TransferStatusReply {
  * it FAILED: only the resolver's statement proof does, so it stays UNKNOWN here. A reservation its
  * process left behind is reported only once its history proves it one (provedLeftBehind: a paid
  * transfer rolled back to it in SQL is 500 AUDIT_INTEGRITY); when that proof would be too long, as
- * stored (PENDING: never pay it again).
+ * stored (PENDING: never pay it again), and it enters the review queue.
  */
 export async function getTransfer(deps: GetTransferDeps, clientId: string, transactionId: string, audit: ExchangeAudit): Promise<TransferStatusReply> {
   audit.set({ clientId, transactionId });
   const payment = await deps.payments.find(clientId, transactionId);
   if (!payment) throw new AppError('NOT_FOUND', `No transfer with transactionId ${transactionId} for this client.`);
   audit.set({ amount: payment.amount });
-  if (looksLeftBehind(payment, deps.clock())) await provedLeftBehind(deps, payment, 'reported');
+  // Never proved sent or unsent (the proof would be too long): into the review queue, as the
+  // ERP's resend puts it there, so a person looks even when the ERP only asks its status.
+  if (looksLeftBehind(payment, deps.clock()) && !(await provedLeftBehind(deps, payment, 'reported')) && payment.reviewSince === null) {
+    await deps.payments.enterReview(payment.id, deps.clock());
+  }
 
   if (!needsInquiry(payment, deps)) return { result: currentResult(payment, deps.clock()), inquired: false };
 
