@@ -352,9 +352,8 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, clien
   // and take the transactionId over, once, when its history proves nothing happened to it since.
   if (!retried && existing && existing.requestHash === hash && looksLeftBehind(existing, deps.clock())) {
     if (!(await provedLeftBehind(deps, existing, 'taken over'))) {
-      // Never proved sent or unsent: an admin checks with the bank and resolves it in review
+      // Never proved sent or unsent: in review, an admin checks with the bank and resolves it
       // (released: this resend goes through then; paid: it replays the success).
-      if (existing.reviewSince === null) await deps.payments.enterReview(existing.id, deps.clock());
       throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId was reserved long ago and is held in the review queue for a person to check; do not pay it under another transactionId before they have.', { headers: { 'Retry-After': '3600' } });
     }
     if (await deps.payments.releaseStale(existing.id, deps.clock() - RESERVATION_STALE_MS)) {

@@ -42,11 +42,9 @@ export async function getTransfer(deps: GetTransferDeps, clientId: string, trans
   const payment = await deps.payments.find(clientId, transactionId);
   if (!payment) throw new AppError('NOT_FOUND', `No transfer with transactionId ${transactionId} for this client.`);
   audit.set({ amount: payment.amount });
-  // Never proved sent or unsent (the proof would be too long): into the review queue, as the
-  // ERP's resend puts it there, so a person looks even when the ERP only asks its status.
-  if (looksLeftBehind(payment, deps.clock()) && !(await provedLeftBehind(deps, payment, 'reported')) && payment.reviewSince === null) {
-    await deps.payments.enterReview(payment.id, deps.clock());
-  }
+  // Never proved sent or unsent (the proof would be too long): reported as stored, and in the
+  // review queue (provedLeftBehind), so a person looks even when the ERP only asks its status.
+  if (looksLeftBehind(payment, deps.clock())) await provedLeftBehind(deps, payment, 'reported');
 
   if (!needsInquiry(payment, deps)) return { result: currentResult(payment, deps.clock()), inquired: false };
 

@@ -24,7 +24,8 @@ export const RESERVATION_STALE_MS = 5_000;
 export const TAKEOVER_PROOF_LINKS = 20_000;
 
 export interface LeftBehindDeps {
-  payments: Pick<PaymentRepository, 'laterHistory'>;
+  payments: Pick<PaymentRepository, 'laterHistory' | 'enterReview'>;
+  clock: () => number;
   /**
    * Compares the database with the audit checkpoints outside it now (RollbackWatch): why it lacks
    * what they vouched for, or null. Asked before a reservation left behind is taken over or reported.
@@ -46,8 +47,9 @@ export function looksLeftBehind(payment: PaymentRecord, now: number): boolean {
  * then agree, and only the chains show the hole. So the database must hold what the audit
  * checkpoints vouched for, and every chain must be whole from that reservation's event to its
  * head (PaymentRepository.laterHistory). Throws IntegrityError (500 AUDIT_INTEGRITY) naming what
- * does not hold; false when the proof would read more than `proofLinks` links (a person must
- * look: never a guess; the transfer use case puts the reservation into the review queue). Both are logged; `use` says what was refused (`taken over`, `reported`).
+ * does not hold; false when the proof would read more than `proofLinks` links: never a guess, the
+ * reservation enters the review queue (once) for a person to check with the bank and resolve.
+ * Both are logged; `use` says what was refused (`taken over`, `reported`).
  */
 export async function provedLeftBehind(deps: LeftBehindDeps, payment: PaymentRecord, use: string): Promise<boolean> {
   const lacking = await deps.checkpoints();
@@ -59,6 +61,7 @@ export async function provedLeftBehind(deps: LeftBehindDeps, payment: PaymentRec
   }
   if ('beyond' in later) {
     log.error({ transactionId: payment.transactionId, links: later.beyond, bound }, `a reservation left behind was not ${use}: proving it unsent would read too many audit links; run gerbang audit verify`);
+    if (payment.reviewSince === null) await deps.payments.enterReview(payment.id, deps.clock());
     return false;
   }
   return true;
