@@ -510,7 +510,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     await this.changed(
       'review',
       id,
-      async (tx) => (await tx.execute("UPDATE payments SET review_since = ? WHERE id = ? AND review_since IS NULL AND state IN ('RECEIVED', 'SENDING', 'UNKNOWN', 'PENDING')", [now, id])).affectedRows === 1,
+      async (tx) => (await tx.execute(`UPDATE payments SET review_since = ? WHERE id = ? AND review_since IS NULL AND state IN (${REVIEW_STATES})`, [now, id])).affectedRows === 1,
       now,
     );
   }
