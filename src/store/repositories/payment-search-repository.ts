@@ -178,10 +178,21 @@ interface ReconciledSpan {
   full: boolean;
 }
 
+/** A whole day of a span not proved by a trusted seal that holds: its rows' places, what they make as sealed, and how it stood (SqlPaymentSearchRepository.provedWithDays). */
+interface DayToSeal {
+  at: number[];
+  lines: string[];
+  sealed: SealedDay;
+  /** Its trusted seal no longer held. */
+  stale: boolean;
+  /** Kept in ProvedRows as proved whole with this very text already. */
+  keptWhole: boolean;
+}
+
 /** What one reconciliation carries from span to span: the account asked for, the coverage of payment histories, the days to seal. */
 interface Reconciling {
   account: string;
-  /** Hash a sealed day even when every row of it is kept proved (the sweep's reading of a day a payment event changed: a row released leaves the others kept). */
+  /** Hash a sealed day even when it is kept as proved whole with the very text read (the sweep's reading of a day a payment event changed: its seal may no longer hold for that text). */
   hashKept: boolean;
   now: number;
   coverage: Coverage | null;
@@ -738,13 +749,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     }
     const payments = proof.payments as ReconciledPayment[];
     const ring = this.sealer.keyRing;
-    for (const [day, { at, lines, sealed, stale }] of proof.days) {
+    for (const [day, { at, lines, sealed, stale, keptWhole }] of proof.days) {
       if (stale) this.#staleSeals += 1;
       if (jakartaDayStart(day + 1) + SEAL_MARGIN_MS > reconciling.now) continue;
       if (!at.every((i) => payments[i].sourceAccount === account && payments[i].integrityProblem === undefined)) continue;
-      const key = `${tag!} ${day}`;
-      if (this.#proved.dayProof(key, account, sealed.text, lines) !== true) {
-        this.#proved.keepDay(key, account, sealed.text, lines);
+      if (!keptWhole) {
+        this.#proved.keepDay(`${tag!} ${day}`, account, sealed.text, lines);
         for (const i of at) this.#proved.forget(payments[i].id);
       }
       // Sealed at the end of the reconciliation.
@@ -761,8 +771,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * with the very text its rows make, or whose trusted seal that text hashes to (then kept whole),
    * and the others kept one by one as proved with the very line read (ProvedRows); undefined for
    * the rest. With the span's whole days not proved by a trusted seal (to be kept whole and sealed
-   * once each of their rows is proved): each with its rows' places in (created_at, id) order and
-   * what they make as sealed.
+   * once each of their rows is proved): each with its rows' places in (created_at, id) order, what
+   * they make as sealed, whether its trusted seal no longer held (`stale`) and whether it is kept
+   * whole already with that very text (`keptWhole`).
    */
   private provedWithDays(
     span: ReconciledSpan,
@@ -770,10 +781,10 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     trusted: Map<number, TrustedSeal>,
     account: string,
     hashKept: boolean,
-  ): { payments: (ReconciledPayment | undefined)[]; days: Map<number, { at: number[]; lines: string[]; sealed: SealedDay; stale: boolean }> } {
+  ): { payments: (ReconciledPayment | undefined)[]; days: Map<number, DayToSeal> } {
     const read = span.rows;
     const payments = new Array<ReconciledPayment | undefined>(read.length).fill(undefined);
-    const days = new Map<number, { at: number[]; lines: string[]; sealed: SealedDay; stale: boolean }>();
+    const days = new Map<number, DayToSeal>();
     const ring = this.sealer.keyRing;
     for (const [day, at] of tag === null ? [] : wholeDays(span)) {
       const key = `${tag!} ${day}`;
@@ -787,14 +798,14 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       // Kept whole (a page opened again), or sealed: no row opened.
       if (kept === true || holds) {
         for (const i of at) payments[i] = Object.freeze(this.reconciled(read[i], account, null));
-        if (!holds) days.set(day, { at, lines, sealed, stale: seal !== undefined });
+        if (!holds) days.set(day, { at, lines, sealed, stale: seal !== undefined, keptWhole: true });
         else this.#proved.keepDay(key, account, sealed.text, lines);
       } else {
         // Changed since it was kept: its rows still as kept are proved, the others proved again.
         at.forEach((i, k) => {
           if (kept?.[k] === true) payments[i] = Object.freeze(this.reconciled(read[i], account, null));
         });
-        days.set(day, { at, lines, sealed, stale: seal !== undefined });
+        days.set(day, { at, lines, sealed, stale: seal !== undefined, keptWhole: false });
       }
     }
     read.forEach((row, i) => {
