@@ -42,6 +42,19 @@ export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: SqlValue[], options?: QueryOptions): Promise<T[]>;
   /** Runs INSERT/UPDATE/DELETE/DDL. */
   execute(sql: string, params?: SqlValue[]): Promise<ExecuteResult>;
+  /**
+   * Runs INSERT/UPDATE statements in order, as `execute` would one by one, stopping at the first
+   * that fails; their results in the same order. A MySQL writer session's connection sends them in
+   * one round trip when every value is a number, null or a plain word (inlineWords: nothing that
+   * could be read as SQL); elsewhere, and for any other value, each is sent on its own.
+   */
+  executeAll(statements: readonly SqlStatement[]): Promise<ExecuteResult[]>;
+}
+
+/** One statement with its values. */
+export interface SqlStatement {
+  sql: string;
+  params: SqlValue[];
 }
 
 export interface Db extends Queryable {

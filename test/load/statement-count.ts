@@ -5,7 +5,10 @@
  * Needs a MariaDB/MySQL user that may SET GLOBAL general_log. Usage:
  *   npm run build && node dist/test/load/statement-count.js [transfers] [in flight] [seal-at-insert]
  * `seal-at-insert`: `on` runs the gateway with GERBANG_SEAL_PAYMENTS_AT_INSERT=true (the default is
- * the release's: off), so both are measured back to back.
+ * the release's: off), so both are measured back to back. With STATEMENT_COUNT_SHOW=n it also prints
+ * the last n statements in the order the server ran them (their first 160 characters), to see
+ * which belong together. Each entry of the log is one query the gateway sent (one round trip): a
+ * writer session's statements sent together (executeAll) are one entry, labelled by the first.
  * A measurement, not a test: it prints, it asserts nothing.
  */
 import { createMariaDbDatabase, TEST_MYSQL_URL } from '../support/databases.js';
@@ -64,9 +67,11 @@ async function main(): Promise<void> {
     );
     const kinds = new Map<string, number>();
     let total = 0;
+    const shown: string[] = [];
     for (const row of rows) {
       if (!ours.has(Number(row.thread_id))) continue;
       const sql = String(row.argument).replace(/\s+/g, ' ').trim();
+      shown.push(`  [${row.thread_id}] ${sql.slice(0, 160)}`);
       const kind = /^(INSERT INTO|UPDATE|DELETE FROM|SELECT .*? FROM|COMMIT|ROLLBACK|START TRANSACTION|BEGIN|SET)\s*`?(\w+)?/i.exec(sql);
       const label = kind ? `${kind[1].split(' ')[0].toUpperCase()} ${kind[2] ?? ''}`.trim() : sql.slice(0, 40);
       kinds.set(label, (kinds.get(label) ?? 0) + 1);
@@ -74,6 +79,8 @@ async function main(): Promise<void> {
     }
     console.log(`${transfers} transfers, ${inFlight} in flight, sealed ${sealAtInsert ? 'in the INSERT' : 'by an UPDATE'}: ${total} statements, ${(total / transfers).toFixed(2)} per transfer`);
     for (const [label, count] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(`  ${(count / transfers).toFixed(2)}  ${label}`);
+    const show = Number(process.env.STATEMENT_COUNT_SHOW ?? 0);
+    if (show > 0) console.log(shown.slice(-show).join('\n'));
   } finally {
     await admin.execute('SET GLOBAL general_log = 0').catch(() => undefined);
     await admin.close();

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import type { Queryable, SqlValue } from '../../src/store/index.js';
+import { inlineWords } from '../../src/store/mysql/mysql-db.js';
 import { forEachBackend } from '../support/databases.js';
 
 forEachBackend('Db', (ctx) => {
@@ -76,6 +78,67 @@ forEachBackend('Db', (ctx) => {
         await session.run((tx) => tx.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', [key(`seen-${i}`), i, 1]));
         // Read through another connection: a write left in an open transaction would not show.
         expect(await hits(key(`seen-${i}`))).to.deep.equal([i]);
+      }
+    });
+
+    describe('executeAll', () => {
+      const insert = (suffix: string, hits: number | string) => ({ sql: 'INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', params: [key(suffix), hits, 1] });
+
+      it('runs the statements in order and answers each one\'s result', async () => {
+        const session = ctx.store().db.session();
+        const results = await session.run((tx) =>
+          tx.executeAll([insert('all-1', 1), { sql: 'UPDATE rate_limits SET hits = hits + ? WHERE rl_key = ?', params: [10, key('all-1')] }, { sql: 'UPDATE rate_limits SET hits = ? WHERE rl_key = ?', params: [0, key('none')] }]),
+        );
+        expect(results.map((r) => r.affectedRows)).to.deep.equal([1, 1, 0]);
+        expect(await hits(key('all-1'))).to.deep.equal([11]);
+      });
+
+      it('stops at the first statement that fails: the run rolls back and nothing after it ran', async () => {
+        const session = ctx.store().db.session();
+        const error = await session.run((tx) => tx.executeAll([insert('fail-1', 1), insert('fail-1', 2), insert('fail-2', 3)])).then(() => null, (e: Error) => e);
+        expect(error).to.be.instanceOf(Error);
+        expect(await hits(key('fail-1'))).to.deep.equal([]);
+        expect(await hits(key('fail-2'))).to.deep.equal([]);
+      });
+
+      if (ctx.backend === 'mariadb') {
+        /** Statements this connection has run as prepared statements so far. */
+        const prepared = async (tx: Queryable) => Number((await tx.query<{ Value: string }>("SHOW SESSION STATUS LIKE 'Com_stmt_execute'"))[0].Value);
+
+        it('sends a writer session\'s statements of numbers and plain words as one query, none of them prepared', async () => {
+          const session = ctx.store().db.session();
+          const ran = await session.run(async (tx) => {
+            const before = await prepared(tx);
+            await tx.executeAll([insert('one-trip-1', 1), insert('one-trip-2', 2), { sql: 'UPDATE rate_limits SET hits = ? WHERE rl_key = ?', params: [5, key('one-trip-1')] }]);
+            return (await prepared(tx)) - before;
+          });
+          expect(ran).to.equal(0);
+          expect(await hits(key('one-trip-1'))).to.deep.equal([5]);
+          expect(await hits(key('one-trip-2'))).to.deep.equal([2]);
+        });
+
+        it('sends each statement prepared when a value is not a plain word: the value is stored as given, never read as SQL', async () => {
+          const session = ctx.store().db.session();
+          const hostile = "x'); DELETE FROM rate_limits; -- \\";
+          const ran = await session.run(async (tx) => {
+            const before = await prepared(tx);
+            await tx.executeAll([insert('kept', 1), { sql: 'INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', params: [hostile, 2, 1] }]);
+            return (await prepared(tx)) - before;
+          });
+          expect(ran).to.equal(2);
+          expect(await hits(key('kept'))).to.deep.equal([1]);
+          expect(await hits(hostile)).to.deep.equal([2]);
+        });
+
+        it('writes into SQL text only safe integers, null and words of letters, digits and _ . : @ -', () => {
+          const one = (params: SqlValue[]) => inlineWords([{ sql: `SELECT ${params.map(() => '?').join(', ')}`, params }]);
+          expect(one([1, -2, 3n, null, 'vm-1.a:b@c_d', ''])).to.equal("SELECT 1, -2, 3, NULL, 'vm-1.a:b@c_d', ''");
+          for (const refused of [["it's"], ['a\\b'], ['a b'], ['a;b'], ['"'], [1.5], [2 ** 53], [Number.NaN], [Buffer.from('ab')]] as SqlValue[][]) {
+            expect(one(refused), String(refused[0])).to.equal(null);
+          }
+          expect(inlineWords([{ sql: 'SELECT ?; SELECT 1', params: [1] }]), 'a statement holding a ;').to.equal(null);
+          expect(inlineWords([{ sql: 'SELECT ?, ?', params: [1] }]), 'a ? that is not a value').to.equal(null);
+        });
       }
     });
 

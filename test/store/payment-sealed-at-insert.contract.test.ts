@@ -38,6 +38,10 @@ function countingDb(real: Db): { db: Db; statements: () => number } {
       statements += 1;
       return q.execute(sql, params);
     },
+    executeAll: (all) => {
+      statements += all.length;
+      return q.executeAll(all);
+    },
   });
   const db = Object.create(real) as Db;
   db.query = counted(real).query;

@@ -12,7 +12,7 @@ function mysql2(): typeof import('mysql2') {
 import { AppError } from '../../errors/app-error.js';
 import { getLogger } from '../../log/index.js';
 import { describeHosts, type MysqlHost } from '../database-url.js';
-import type { Db, ExecuteResult, Queryable, QueryOptions, SqlValue, TransactionSession } from '../types.js';
+import type { Db, ExecuteResult, Queryable, QueryOptions, SqlValue, SqlStatement, TransactionSession } from '../types.js';
 import { conflictGaveUp, isConflict, mapMysqlError } from './mysql-errors.js';
 import { mysqlPoolOptions } from './mysql-options.js';
 
@@ -65,15 +65,58 @@ function runFresh(pool: Pool, sql: string, params: SqlValue[]): Promise<unknown>
   });
 }
 
-function queryable(runner: Runner): Queryable {
+function queryable(runner: Runner, batches = false): Queryable {
+  const execute = async (sql: string, params: SqlValue[] = []): Promise<ExecuteResult> => executed((await run(runner, sql, params)) as ResultSetHeader);
   return {
     dialect: 'mysql',
     query: async <T>(sql: string, params: SqlValue[] = []) => (await run(runner, sql, params)) as T[],
-    execute: async (sql: string, params: SqlValue[] = []) => {
-      const header = (await run(runner, sql, params)) as ResultSetHeader;
-      return { affectedRows: header.affectedRows ?? 0, insertId: Number(header.insertId ?? 0) };
+    execute,
+    executeAll: async (statements: readonly SqlStatement[]) => {
+      const text = batches && statements.length > 1 ? inlineWords(statements) : null;
+      if (text === null) {
+        const results: ExecuteResult[] = [];
+        for (const { sql, params } of statements) results.push(await execute(sql, params));
+        return results;
+      }
+      const headers = (await run(runner, text, [])) as ResultSetHeader[];
+      return headers.map(executed);
     },
   };
+}
+
+function executed(header: ResultSetHeader): ExecuteResult {
+  return { affectedRows: header.affectedRows ?? 0, insertId: Number(header.insertId ?? 0) };
+}
+
+/** A value inlineWords may write into SQL text: letters, digits and `_ . : @ -` only (no quote, backslash, space or `;`). */
+const PLAIN_WORD = /^[\w.:@-]*$/;
+
+/**
+ * The statements as one text of statements separated by `;`, their values written in: a safe
+ * integer, a bigint or null as is, a plain word (PLAIN_WORD) between single quotes, which nothing
+ * in it can end or escape whatever the server's sql_mode. Null (send each on its own, prepared)
+ * when a value is anything else, or a statement holds a `;` or a `?` that is not a value's place.
+ * For the writer sessions' own statements (the chain links and head: numbers, hex hashes, writer
+ * and key ids), so that their connection may take several statements at once and nothing a
+ * caller gives can ever become SQL text.
+ */
+export function inlineWords(statements: readonly SqlStatement[]): string | null {
+  const texts: string[] = [];
+  for (const { sql, params } of statements) {
+    const parts = sql.split('?');
+    if (sql.includes(';') || parts.length !== params.length + 1) return null;
+    let text = parts[0];
+    for (const [i, value] of params.entries()) {
+      let literal: string;
+      if (value === null) literal = 'NULL';
+      else if (typeof value === 'bigint' || (typeof value === 'number' && Number.isSafeInteger(value))) literal = String(value);
+      else if (typeof value === 'string' && PLAIN_WORD.test(value)) literal = `'${value}'`;
+      else return null;
+      text += literal + parts[i + 1];
+    }
+    texts.push(text);
+  }
+  return texts.join('; ');
 }
 
 /**
@@ -82,8 +125,8 @@ function queryable(runner: Runner): Queryable {
  * throws. A connection that cannot even roll back is gone (the server rolls back what it had):
  * `onBroken` is told, so it is never reused.
  */
-async function commitOrRollBack<T>(connection: Runner, fn: (tx: Queryable) => Promise<T>, options: { begin: boolean; onBroken: () => void }): Promise<T> {
-  const tx = queryable(connection);
+async function commitOrRollBack<T>(connection: Runner, fn: (tx: Queryable) => Promise<T>, options: { begin: boolean; batches?: boolean; onBroken: () => void }): Promise<T> {
+  const tx = queryable(connection, options.batches);
   try {
     if (options.begin) await tx.query('START TRANSACTION');
     const result = await fn(tx);
@@ -190,6 +233,13 @@ export class MysqlDb implements Db {
 
   execute(sql: string, params: SqlValue[] = []): Promise<ExecuteResult> {
     return retryConflicts(sql.slice(0, 80), () => this.onSomeHost((pool) => queryable(pool).execute(sql, params)));
+  }
+
+  /** Each statement on its own, as execute() runs it (only a writer session's transaction sends them together). */
+  async executeAll(statements: readonly SqlStatement[]): Promise<ExecuteResult[]> {
+    const results: ExecuteResult[] = [];
+    for (const { sql, params } of statements) results.push(await this.execute(sql, params));
+    return results;
   }
 
   /**
@@ -308,7 +358,7 @@ class MysqlSession implements TransactionSession {
   run<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return retryConflicts('session transaction', async () => {
       const connection = await this.open();
-      return commitOrRollBack(connection, fn, { begin: false, onBroken: () => this.drop(connection) });
+      return commitOrRollBack(connection, fn, { begin: false, batches: true, onBroken: () => this.drop(connection) });
     });
   }
 
@@ -326,7 +376,9 @@ class MysqlSession implements TransactionSession {
 
   private connect(options: ConnectionOptions): Promise<Connection> {
     return new Promise<Connection>((resolve, reject) => {
-      const connection = mysql2().createConnection(options);
+      // Several statements at once, for executeAll: only ever as inlineWords writes them (values
+      // that are numbers or plain words); every statement with other values is prepared.
+      const connection = mysql2().createConnection({ ...options, multipleStatements: true });
       connection.on('error', (error: NodeJS.ErrnoException) => {
         log.warn({ code: error.code, store: this.description }, 'database session error; the next write opens a new connection');
         this.drop(connection);

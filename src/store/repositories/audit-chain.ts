@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { sameSecretText, type KeyRing } from '../../security/index.js';
 import { hostname } from 'node:os';
-import { DependencyRefusedError, type ChainDependency, type Db, type Queryable, type TransactionSession } from '../types.js';
+import { DependencyRefusedError, type ChainDependency, type Db, type Queryable, type SqlStatement, type TransactionSession } from '../types.js';
 import { toNumber } from './row-values.js';
 
 /**
@@ -267,16 +267,22 @@ export class ChainWriter {
     const head = this.head ?? (await this.loadHead());
     const recordedAt = this.clock();
     const next = await this.session.run(async (tx) => {
-      const { last, recordIds } = await writeLinked(tx, this.keys(), this.writerId, head, recordedAt, group);
+      const { last, recordIds, links } = await writeLinked(tx, this.keys(), this.writerId, head, recordedAt, group);
       if (last === head) {
         beforeCommit();
         return { head, recordIds };
       }
-      // Guarded by the head these links follow: re-linked meanwhile (keys rotate), nothing commits.
-      const moved = await tx.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ?, updated_at = ? WHERE writer_id = ? AND last_seq = ? AND last_hash = ?', [
-        last.seq, last.hash, recordedAt, this.writerId, head.seq, head.hash,
+      // The links and the head's move in one round trip where the backend can (executeAll), then
+      // checked before the COMMIT. Guarded by the head these links follow: re-linked meanwhile
+      // (keys rotate), nothing commits.
+      const results = await tx.executeAll([
+        ...links,
+        {
+          sql: 'UPDATE audit_writers SET last_seq = ?, last_hash = ?, updated_at = ? WHERE writer_id = ? AND last_seq = ? AND last_hash = ?',
+          params: [last.seq, last.hash, recordedAt, this.writerId, head.seq, head.hash],
+        },
       ]);
-      if (moved.affectedRows !== 1) throw new HeadMovedError(this.writerId);
+      if (results[results.length - 1].affectedRows !== 1) throw new HeadMovedError(this.writerId);
       beforeCommit();
       return { head: last, recordIds };
     });
@@ -317,9 +323,10 @@ function refusedForDependency(one: PendingAppend): boolean {
 }
 
 /**
- * Runs each write of `group` on `tx` and links every record it wrote after `head` (one multi-row
- * INSERT into audit_chain). Returns the new last link (`head` itself when nothing was written)
- * and, per write, its last record's id (null: it wrote none). The caller moves the head.
+ * Runs each write of `group` on `tx` and links every record it wrote after `head`. Returns the
+ * new last link (`head` itself when nothing was written), per write its last record's id (null:
+ * it wrote none), and the INSERTs of the links into audit_chain (multi-row), which the caller
+ * runs together with the head's move (one round trip on a MySQL session).
  */
 async function writeLinked(
   tx: Queryable,
@@ -328,7 +335,7 @@ async function writeLinked(
   head: Head,
   recordedAt: number,
   group: readonly { kind: LinkKind; write: RecordWrite }[],
-): Promise<{ last: Head; recordIds: (number | null)[] }> {
+): Promise<{ last: Head; recordIds: (number | null)[]; links: SqlStatement[] }> {
   const { keyId, key } = ring.macKey(CHAIN_PURPOSE);
   const links: (string | number | null)[][] = [];
   const recordIds: (number | null)[] = [];
@@ -345,11 +352,12 @@ async function writeLinked(
     recordIds.push(records.length === 0 ? null : records[records.length - 1].recordId);
   }
   // At most LINKS_PER_INSERT a statement: a migration's baseline may link thousands of records.
+  const inserts: SqlStatement[] = [];
   for (let i = 0; i < links.length; i += LINKS_PER_INSERT) {
     const some = links.slice(i, i + LINKS_PER_INSERT);
-    await tx.execute(`INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES ${some.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, some.flat());
+    inserts.push({ sql: `INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES ${some.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, params: some.flat() });
   }
-  return { last, recordIds };
+  return { last, recordIds, links: inserts };
 }
 
 /**
@@ -360,10 +368,14 @@ async function writeLinked(
 export async function appendOnNewChain(q: Queryable, ring: KeyRing, writerId: string, kind: LinkKind, write: RecordWrite, clock: () => number = Date.now): Promise<number> {
   const recordedAt = clock();
   const genesis = { seq: 0, hash: GENESIS };
-  const { last } = await writeLinked(q, ring, writerId, genesis, recordedAt, [{ kind, write }]);
+  const { last, links } = await writeLinked(q, ring, writerId, genesis, recordedAt, [{ kind, write }]);
   if (last === genesis) return 0;
-  await q.execute('INSERT INTO audit_writers (writer_id, host, pid, started_at, last_seq, last_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-    writerId, hostname().slice(0, 255), process.pid, recordedAt, last.seq, last.hash, recordedAt,
+  await q.executeAll([
+    ...links,
+    {
+      sql: 'INSERT INTO audit_writers (writer_id, host, pid, started_at, last_seq, last_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      params: [writerId, hostname().slice(0, 255), process.pid, recordedAt, last.seq, last.hash, recordedAt],
+    },
   ]);
   return last.seq;
 }

@@ -3,7 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Db, ExecuteResult, Queryable, SqlValue, TransactionSession } from '../types.js';
+import type { Db, ExecuteResult, Queryable, SqlValue, SqlStatement, TransactionSession } from '../types.js';
 import { readableByOthers } from '../../security/index.js';
 import { AsyncMutex } from '../async-mutex.js';
 import { mapSqliteError } from './sqlite-errors.js';
@@ -87,6 +87,7 @@ export class SqliteDb implements Db {
       dialect: this.dialect,
       query: async <T>(sql: string, params?: SqlValue[]) => this.runQuery<T>(sql, params),
       execute: async (sql: string, params?: SqlValue[]) => this.runExecute(sql, params),
+      executeAll: async (statements: readonly SqlStatement[]) => statements.map(({ sql, params }) => this.runExecute(sql, params)),
     };
   }
 
@@ -96,6 +97,11 @@ export class SqliteDb implements Db {
 
   execute(sql: string, params: SqlValue[] = []): Promise<ExecuteResult> {
     return this.exclusive(() => this.runExecute(sql, params));
+  }
+
+  /** In-process: no round trip to save, so each statement runs on its own (in order). */
+  executeAll(statements: readonly SqlStatement[]): Promise<ExecuteResult[]> {
+    return this.exclusive(() => statements.map(({ sql, params }) => this.runExecute(sql, params)));
   }
 
   /**
