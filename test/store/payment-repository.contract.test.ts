@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { amountMinor, UniqueViolationError, type NewPayment } from '../../src/store/index.js';
+import { amountMinor, createStore, UniqueViolationError, type NewPayment } from '../../src/store/index.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { recordingSessions } from '../support/counting-db.js';
 import { forEachBackend } from '../support/databases.js';
 
 const SENDING = { bank: 'bca', operation: 'transfer-intrabank', bankTransactionId: '00000042', bankTransactionDate: '2026-12-05' };
@@ -33,6 +35,17 @@ forEachBackend('PaymentRepository', (ctx) => {
       const reserved = await payments.reserve(newPayment({ amount: '987654321012.34' }), 1);
       const [row] = await db.query<{ amount_minor: number | string }>('SELECT amount_minor FROM payments WHERE id = ?', [reserved.id]);
       expect(String(row.amount_minor)).to.equal('98765432101234');
+    });
+
+    it('sends its search trigrams with its chain link and the head\'s move (one round trip on MySQL), after the payment and its event', async () => {
+      const { db, calls } = recordingSessions(ctx.store().db);
+      const store = createStore(db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: true });
+      const reserved = await store.payments.reserve(newPayment(), 5);
+      expect(calls()).to.deep.equal([['INSERT payments'], ['INSERT payment_events'], ['INSERT payment_search_grams', 'INSERT audit_chain', 'UPDATE audit_writers']]);
+      const [grams] = await ctx.store().db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payment_search_grams WHERE payment_id = ?', [reserved.id]);
+      expect(Number(grams.n)).to.be.greaterThan(0);
+      const page = await ctx.store().paymentSearch.page({ clientId: reserved.clientId, text: reserved.transactionId.slice(4) }, 'oldest', null, 50);
+      expect(page.rows.map((p) => p.id)).to.deep.equal([reserved.id]);
     });
 
     describe('when the transactionId was already reserved', () => {

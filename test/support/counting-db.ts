@@ -18,3 +18,38 @@ export function countingSessions(real: Db): { db: Db; transactions: () => number
   };
   return { db, transactions: () => transactions };
 }
+
+/** What a statement is, for a test to compare: its verb and table (`INSERT payments`). */
+function kindOf(sql: string): string {
+  const match = /^\s*(INSERT(?: IGNORE| OR IGNORE)? INTO|UPDATE|DELETE FROM|SELECT .*? FROM)\s+(\w+)/is.exec(sql);
+  return match ? `${match[1].split(' ')[0].toUpperCase()} ${match[2]}` : sql.slice(0, 30);
+}
+
+/**
+ * The real database `real`, what its writer sessions' transactions ask of it recorded: one entry
+ * per call, a statement alone (query, execute) or the statements of one executeAll together.
+ */
+export function recordingSessions(real: Db): { db: Db; calls: () => string[][] } {
+  const calls: string[][] = [];
+  const recorded = (tx: Queryable): Queryable => ({
+    dialect: tx.dialect,
+    query: (sql, params, options) => {
+      calls.push([kindOf(sql)]);
+      return tx.query(sql, params, options);
+    },
+    execute: (sql, params) => {
+      calls.push([kindOf(sql)]);
+      return tx.execute(sql, params);
+    },
+    executeAll: (statements) => {
+      calls.push(statements.map(({ sql }) => kindOf(sql)));
+      return tx.executeAll(statements);
+    },
+  });
+  const db = Object.create(real) as Db;
+  db.session = () => {
+    const session = real.session();
+    return { run: <T>(fn: (tx: Queryable) => Promise<T>) => session.run((tx) => fn(recorded(tx))) };
+  };
+  return { db, calls: () => calls };
+}

@@ -30,8 +30,12 @@ import { toNumber } from './row-values.js';
  * `record_change` link (record-changes.ts), several in one write when it changes several rows.
  */
 
-/** What a write appended under a link: the record's id and content digest. */
-export type Written = { recordId: number; contentDigest: string };
+/**
+ * What a write appended under a link: the record's id and content digest; `alongside`, statements
+ * of the record that no later write needs the result of (a payment's search trigrams), sent with
+ * the group's links in the same transaction (one round trip on a MySQL session: executeAll).
+ */
+export type Written = { recordId: number; contentDigest: string; alongside?: readonly SqlStatement[] };
 
 export const GENESIS = '0'.repeat(64);
 
@@ -269,6 +273,7 @@ export class ChainWriter {
     const next = await this.session.run(async (tx) => {
       const { last, recordIds, links } = await writeLinked(tx, this.keys(), this.writerId, head, recordedAt, group);
       if (last === head) {
+        if (links.length > 0) await tx.executeAll(links);
         beforeCommit();
         return { head, recordIds };
       }
@@ -325,8 +330,9 @@ function refusedForDependency(one: PendingAppend): boolean {
 /**
  * Runs each write of `group` on `tx` and links every record it wrote after `head`. Returns the
  * new last link (`head` itself when nothing was written), per write its last record's id (null:
- * it wrote none), and the INSERTs of the links into audit_chain (multi-row), which the caller
- * runs together with the head's move (one round trip on a MySQL session).
+ * it wrote none), and the statements still to run: the records' `alongside` ones, then the
+ * INSERTs of the links into audit_chain (multi-row), which the caller runs together with the
+ * head's move (one round trip on a MySQL session).
  */
 async function writeLinked(
   tx: Queryable,
@@ -339,11 +345,13 @@ async function writeLinked(
   const { keyId, key } = ring.macKey(CHAIN_PURPOSE);
   const links: (string | number | null)[][] = [];
   const recordIds: (number | null)[] = [];
+  const inserts: SqlStatement[] = [];
   let last = head;
   for (const one of group) {
     const written = await one.write(tx);
     const records = written === null ? [] : 'recordId' in written ? [written] : written;
-    for (const { recordId, contentDigest } of records) {
+    for (const { recordId, contentDigest, alongside } of records) {
+      if (alongside) inserts.push(...alongside);
       const seq = last.seq + 1;
       const hash = linkHash({ prevHash: last.hash, writerId, seq, kind: one.kind, recordId, recordedAt, contentDigest }, key);
       links.push([writerId, seq, one.kind, recordId, recordedAt, last.hash, hash, keyId]);
@@ -352,7 +360,6 @@ async function writeLinked(
     recordIds.push(records.length === 0 ? null : records[records.length - 1].recordId);
   }
   // At most LINKS_PER_INSERT a statement: a migration's baseline may link thousands of records.
-  const inserts: SqlStatement[] = [];
   for (let i = 0; i < links.length; i += LINKS_PER_INSERT) {
     const some = links.slice(i, i + LINKS_PER_INSERT);
     inserts.push({ sql: `INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES ${some.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, params: some.flat() });

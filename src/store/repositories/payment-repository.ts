@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
-import { UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlValue } from '../types.js';
+import { UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue } from '../types.js';
 import type { ChainLanes, Written } from './audit-chain.js';
 import type { ChainDependency } from '../types.js';
 import { chainCoverage } from './chain-coverage.js';
@@ -11,7 +11,7 @@ import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull, wellFormed } from './row-values.js';
 import { maskAccount } from './audit-records.js';
 import { KEY_ID_AFTER_PARTIAL_WRITE, paymentPlace, place, ValueSealer, type SealPlace, type ValueOpener } from './sealed-values.js';
-import { gramHashesOf, insertGrams } from './payment-search-grams.js';
+import { gramHashesOf, gramInserts, insertGrams } from './payment-search-grams.js';
 import { macHolds, recordMac } from './record-macs.js';
 
 /**
@@ -412,12 +412,14 @@ export class SqlPaymentRepository implements PaymentRepository {
     };
     let seq = 1;
     await this.chain.append('payment_event', async (tx) => {
-      reserved.id = await this.insertPayment(tx, payment, reserved, { keyId, mac });
+      const inserted = await this.insertPayment(tx, payment, reserved, { keyId, mac });
+      reserved.id = inserted.id;
       // A new row's first event, built from the values just inserted. Event 1 exists already
       // only when the id was used before (a released payment's, on a backend that reuses ids).
       const written = await this.appendKnownEvent(tx, 'reserve', reserved.id, now, { seq: 1, snapshot: snapshotAfter(reserved, {}) });
       seq = written.seq;
-      return written;
+      // The trigrams go with the links (one round trip on MySQL), in the same transaction.
+      return { ...written, alongside: inserted.grams };
     });
     return withEventSeq(reserved, seq);
   }
@@ -427,7 +429,8 @@ export class SqlPaymentRepository implements PaymentRepository {
    * and details, and returns its id. Sealed in the INSERT, for the values the row is inserted with,
    * when `sealAtInsert`; else for the row's id, which only the INSERT gives, by an UPDATE after it.
    */
-  private async insertPayment(tx: Queryable, payment: NewPayment, p: PaymentRecord, fixed: { keyId: string; mac: string }): Promise<number> {
+  /** Inserts the payment (and seals its values); its id, and the INSERTs of its search trigrams for the caller to run in the same transaction. */
+  private async insertPayment(tx: Queryable, payment: NewPayment, p: PaymentRecord, fixed: { keyId: string; mac: string }): Promise<{ id: number; grams: SqlStatement[] }> {
     const { keyId, mac } = fixed;
     const details = p.details;
     const sourceAccount = payment.sourceAccount || null;
@@ -475,8 +478,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     }
     // The search's trigrams (migration 026) of what is known now, under the key named in search_key_id.
     const fields = { transactionId: p.transactionId, beneficiaryName: details?.beneficiaryName, remark: details?.remark, bankTransactionId: p.bankTransactionId };
-    await insertGrams(tx, [{ paymentId: id, hashes: gramHashesOf(this.sealer.keyRing, fields) }]);
-    return id;
+    return { id, grams: gramInserts(tx.dialect, [{ paymentId: id, hashes: gramHashesOf(this.sealer.keyRing, fields) }]) };
   }
 
   async find(clientId: string, transactionId: string): Promise<PaymentRecord | null> {

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { KeyRing } from '../../security/index.js';
-import type { Dialect, PaymentDetails, Queryable, SqlValue } from '../types.js';
+import type { Dialect, PaymentDetails, Queryable, SqlStatement, SqlValue } from '../types.js';
 import { parseDetails } from './payment-repository.js';
 import { toNumber } from './row-values.js';
 import { paymentPlace, type ValueSealer } from './sealed-values.js';
@@ -98,11 +98,18 @@ export function gramHashesOf(ring: KeyRing, fields: Partial<SearchableFields>, k
  * trigrams added to a payment that may hold some of them), the one place the syntax differs.
  */
 export async function insertGrams(q: Queryable, rows: { paymentId: number; hashes: bigint[] }[], ignoring = false): Promise<void> {
+  for (const { sql, params } of gramInserts(q.dialect, rows, ignoring)) await q.execute(sql, params);
+}
+
+/** The INSERTs of insertGrams, to run later (a new payment's: Written.alongside). */
+export function gramInserts(dialect: Dialect, rows: { paymentId: number; hashes: bigint[] }[], ignoring = false): SqlStatement[] {
   const pairs: SqlValue[][] = rows.flatMap(({ paymentId, hashes }) => hashes.map((hash) => [paymentId, hash]));
+  const inserts: SqlStatement[] = [];
   for (let at = 0; at < pairs.length; at += ROWS_PER_INSERT) {
     const chunk = pairs.slice(at, at + ROWS_PER_INSERT);
-    await q.execute(`${insertVerb(q.dialect, ignoring)} INTO payment_search_grams (payment_id, gram_hash) VALUES ${chunk.map(() => '(?, ?)').join(', ')}`, chunk.flat());
+    inserts.push({ sql: `${insertVerb(dialect, ignoring)} INTO payment_search_grams (payment_id, gram_hash) VALUES ${chunk.map(() => '(?, ?)').join(', ')}`, params: chunk.flat() });
   }
+  return inserts;
 }
 
 function insertVerb(dialect: Dialect, ignoring: boolean): string {
