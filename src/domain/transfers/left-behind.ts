@@ -35,6 +35,42 @@ export interface LeftBehindDeps {
   proofLinks?: number;
 }
 
+/**
+ * How long a status read answers a reservation left behind as stored after this process proved
+ * that very row (same id, same updated_at) for a status read: an ERP that polls every few seconds
+ * then pays one chain walk per interval instead of one per poll (up to 1.0 to 1.4 s each at 20,000
+ * links). Safe because a status read sends nothing and reports a reservation as PENDING (never pay
+ * again); what it gives up: a paid transfer rolled back in SQL to a row proved less than this long
+ * before is reported PENDING for the rest of the interval instead of 500 AUDIT_INTEGRITY. A
+ * resend (the takeover) always proves in full.
+ */
+export const STATUS_PROOF_REUSE_MS = 30_000;
+
+/** Reservations held in RecentProofs at most (the oldest forgotten first): a bound on its memory, whatever the polling. */
+const RECENT_PROOFS_KEPT = 10_000;
+
+/** The reservations left behind this process proved for a status read lately (STATUS_PROOF_REUSE_MS). */
+export class RecentProofs {
+  private readonly proved = new Map<number, { updatedAt: number; at: number }>();
+
+  constructor(private readonly reuseMs = STATUS_PROOF_REUSE_MS) {}
+
+  /** True when `payment`, as it stands, was proved left behind less than reuseMs before `now`. */
+  holds(payment: PaymentRecord, now: number): boolean {
+    const proof = this.proved.get(payment.id);
+    if (proof === undefined) return false;
+    if (proof.updatedAt === payment.updatedAt && now - proof.at < this.reuseMs && now >= proof.at) return true;
+    this.proved.delete(payment.id);
+    return false;
+  }
+
+  record(payment: PaymentRecord, now: number): void {
+    this.proved.delete(payment.id);
+    this.proved.set(payment.id, { updatedAt: payment.updatedAt, at: now });
+    if (this.proved.size > RECENT_PROOFS_KEPT) this.proved.delete(this.proved.keys().next().value as number);
+  }
+}
+
 /** True when `payment` is a reservation its process left behind, as the row says (provedLeftBehind says whether it is). */
 export function looksLeftBehind(payment: PaymentRecord, now: number): boolean {
   return payment.state === 'RECEIVED' && payment.updatedAt <= now - RESERVATION_STALE_MS;
