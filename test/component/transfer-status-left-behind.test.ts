@@ -1,23 +1,8 @@
 import { expect } from 'chai';
-import type { Db, SqlValue } from '../../src/store/index.js';
 import { forEachBackend } from '../support/databases.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+import { watchChainWalks } from '../support/chain-walks.js';
 import { bankTransfers, leaveBehind } from '../support/left-behind.js';
-
-/** The proof's read of a page of one chain's links (verifyChain). */
-const CHAIN_PAGE = /FROM audit_chain WHERE writer_id = \? AND seq >= \? AND seq <= \?/;
-
-/** Counts the chain links `db` reads as pages of a chain walk (the cost of a proof), from now on. */
-function countWalkedLinks(db: Db): () => number {
-  const query = db.query.bind(db);
-  let links = 0;
-  db.query = (async (sql: string, params?: SqlValue[]) => {
-    const rows = await query(sql, params);
-    if (CHAIN_PAGE.test(sql)) links += rows.length;
-    return rows;
-  }) as Db['query'];
-  return () => links;
-}
 
 forEachBackend('GET /v1/transfers/{id} of a reservation left behind, polled (#14)', (ctx) => {
   let gw: TestGateway;
@@ -29,7 +14,7 @@ forEachBackend('GET /v1/transfers/{id} of a reservation left behind, polled (#14
     gw = await TestGateway.start(ctx.url());
     client = await gw.createClient();
     auth = { authorization: `Bearer ${await gw.token(client)}` };
-    walked = countWalkedLinks(gw.store.db);
+    walked = watchChainWalks(gw.store.db);
   });
   after(() => gw?.close());
 

@@ -7,27 +7,14 @@
  * read cost before RecentProofs), the next ones rely on its proof. Asserts nothing.
  */
 import { performance } from 'node:perf_hooks';
-import type { Db, SqlValue } from '../../src/store/index.js';
 import { createMariaDbDatabase, createSqliteDatabase } from '../support/databases.js';
 import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { leaveBehind } from '../support/left-behind.js';
+import { watchChainWalks } from '../support/chain-walks.js';
 import { migrate, openStore } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 
 const N = Number(process.argv[2] ?? 5_000);
-const CHAIN_PAGE = /FROM audit_chain WHERE writer_id = \? AND seq >= \? AND seq <= \?/;
-
-function countWalkedLinks(db: Db): () => number {
-  const query = db.query.bind(db);
-  let links = 0;
-  db.query = (async (sql: string, params?: SqlValue[]) => {
-    const rows = await query(sql, params);
-    if (CHAIN_PAGE.test(sql)) links += rows.length;
-    return rows;
-  }) as Db['query'];
-  return () => links;
-}
-
 async function measure(backend: 'sqlite' | 'mariadb'): Promise<void> {
   const database = backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase();
   const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
@@ -48,7 +35,7 @@ async function measure(backend: 'sqlite' | 'mariadb'): Promise<void> {
         }
       }),
     );
-    const walked = countWalkedLinks(gw.store.db);
+    const walked = watchChainWalks(gw.store.db);
     const reads: string[] = [];
     for (let i = 0; i < 10; i += 1) {
       const links = walked();

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import type { Db, SqlValue } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, testKeySpec } from '../support/audit-keys.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+import { watchChainWalks } from '../support/chain-walks.js';
 import { bankTransfers, leaveBehind } from '../support/left-behind.js';
 
 /**
@@ -20,22 +20,6 @@ import { bankTransfers, leaveBehind } from '../support/left-behind.js';
  * the first chain's links (the gateway's database handle waits for the CLI there).
  */
 const UNTHROTTLED = { GERBANG_RATE_LIMIT_PER_CLIENT: '100000', GERBANG_RATE_LIMIT_PER_IP: '100000' };
-/** The proof's read of a page of one chain's links (verifyChain). */
-const CHAIN_PAGE = /FROM audit_chain WHERE writer_id = \? AND seq >= \? AND seq <= \?/;
-
-/** Runs `before` once, the first time `db` is asked to read a page of a chain's links. */
-function beforeFirstChainPage(db: Db, before: () => Promise<void>): void {
-  const query = db.query.bind(db);
-  let armed = true;
-  db.query = (async (sql: string, params?: SqlValue[]) => {
-    if (armed && CHAIN_PAGE.test(sql)) {
-      armed = false;
-      await before();
-    }
-    return query(sql, params);
-  }) as Db['query'];
-}
-
 forEachBackend('A reservation left behind taken over while keys rotate re-links the chains (#14)', (ctx) => {
   const NEW = testKeySpec(`k${randomBytes(3).toString('hex')}`);
   const BOTH = `${TEST_AUDIT_KEY},${NEW}`;
@@ -62,8 +46,8 @@ forEachBackend('A reservation left behind taken over while keys rotate re-links 
   it('takes the honest reservation over and pays it once, keys rotate having re-linked every chain between the read of their heads and their walk', async function () {
     this.timeout(120_000);
     let rotation: CliResult | undefined;
-    beforeFirstChainPage(gw.store.db, async () => {
-      rotation = await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: BOTH });
+    watchChainWalks(gw.store.db, async () => {
+      rotation ??= await runCli(['keys', 'rotate'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: BOTH });
     });
     const transactionId = body.transactionId as string;
     const paid = await gw.request('/v1/transfers', { json: body, headers: auth });
