@@ -62,7 +62,8 @@ const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_completions' | 'audi
 };
 
 /**
- * Walks every writer's chain in seq order and recomputes each link from the record it names
+ * Walks every writer's chain in seq order (again when `keys rotate` re-linked it meanwhile:
+ * verifyChainAsItStands) and recomputes each link from the record it names
  * (decrypted: the content digest covers clear text, see audit-records.ts). Per chain it reports
  * the FIRST break: a missing seq or a missing record (deleted), a prev_hash that is not the
  * previous link's hash (reordered), a hash that does not match the record (altered), a chain
@@ -83,7 +84,7 @@ export async function verifyAudit(db: Db, sealer: ValueSealer): Promise<AuditVer
     }
   }
   for (const writer of writers) {
-    const result = await verifyChain(db, sealer, writer, check);
+    const result = await verifyChainAsItStands(db, sealer, writer, check, WHOLE_CHAIN);
     links += result.links;
     if (result.break) breaks.push(result.break);
   }
