@@ -85,3 +85,34 @@ forEachBackend('A reservation left behind taken over while keys rotate re-links 
     expect(await bankTransfers(gw, transactionId)).to.equal(0);
   });
 });
+
+forEachBackend('A reservation left behind resent to a gateway not yet reloaded with the new audit key (#14)', (ctx) => {
+  it('is answered 503 STORE_UNAVAILABLE (Retry-After), nothing sent nor released; a gateway with the key takes it over and pays it once', async function () {
+    this.timeout(60_000);
+    const NEW = testKeySpec(`k${randomBytes(3).toString('hex')}`);
+    // A rolling reload half done: `behind` still has the old key only, `reloaded` seals with the new one.
+    const behind = await TestGateway.start(ctx.url());
+    const reloaded = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_KEYS: `${TEST_AUDIT_KEY},${NEW}` });
+    try {
+      const client = await behind.createClient();
+      const body = sampleTransfer();
+      const transactionId = body.transactionId as string;
+      const { id } = await leaveBehind(behind, client.clientId, body);
+      const reloadedAuth = { authorization: `Bearer ${await reloaded.token(client)}` };
+      for (let i = 0; i < 2; i += 1) expect((await reloaded.request('/v1/transfers', { json: sampleTransfer(), headers: reloadedAuth })).status).to.equal(201);
+
+      const refused = await behind.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await behind.token(client)}` } });
+      expect([refused.status, refused.body.code, refused.headers['retry-after']], refused.text).to.deep.equal([503, 'STORE_UNAVAILABLE', '5']);
+      expect(await bankTransfers(behind, transactionId)).to.equal(0);
+      const [row] = await behind.store.db.query<{ id: number | string; state: string }>('SELECT id, state FROM payments WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+      expect([Number(row.id), row.state]).to.deep.equal([id, 'RECEIVED']);
+
+      const paid = await reloaded.request('/v1/transfers', { json: body, headers: reloadedAuth });
+      expect([paid.status, paid.body.status], paid.text).to.deep.equal([201, 'SUCCESS']);
+      expect(await bankTransfers(reloaded, transactionId)).to.equal(1);
+    } finally {
+      await behind.close();
+      await reloaded.close();
+    }
+  });
+});

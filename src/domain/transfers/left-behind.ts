@@ -1,4 +1,5 @@
-import { IntegrityError } from '../../errors/index.js';
+import { AppError, IntegrityError } from '../../errors/index.js';
+import { KeyRingError } from '../../security/index.js';
 import { getLogger } from '../../log/index.js';
 import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
 
@@ -85,12 +86,13 @@ export function looksLeftBehind(payment: PaymentRecord, now: number): boolean {
  * head (PaymentRepository.laterHistory). Throws IntegrityError (500 AUDIT_INTEGRITY) naming what
  * does not hold; false when the proof would read more than `proofLinks` links: never a guess, the
  * reservation enters the review queue (once) for a person to check with the bank and resolve.
- * Both are logged; `use` says what was refused (`taken over`, `reported`).
+ * STORE_UNAVAILABLE (503) when that history holds a record under a ring key this process has not
+ * loaded (laterHistoryHere). All are logged; `use` says what was refused (`taken over`, `reported`).
  */
 export async function provedLeftBehind(deps: LeftBehindDeps, payment: PaymentRecord, use: string): Promise<boolean> {
   const lacking = await deps.checkpoints();
   const bound = deps.proofLinks ?? TAKEOVER_PROOF_LINKS;
-  const later = lacking === null ? await deps.payments.laterHistory(payment.id, bound) : { problem: lacking };
+  const later = lacking === null ? await laterHistoryHere(deps, payment, bound, use) : { problem: lacking };
   if ('problem' in later) {
     log.error({ transactionId: payment.transactionId, where: later.problem }, `a reservation left behind was not ${use}: its history does not hold`);
     throw new IntegrityError(`payments id ${payment.id} (${payment.clientId} / ${payment.transactionId}) was not ${use} as a reservation left behind: ${later.problem}`);
@@ -101,4 +103,22 @@ export async function provedLeftBehind(deps: LeftBehindDeps, payment: PaymentRec
     return false;
   }
   return true;
+}
+
+/**
+ * PaymentRepository.laterHistory, where a record after the reservation sealed under a ring key
+ * this process has not loaded (during a reload that adds a key, processes already reloaded seal
+ * with it) is STORE_UNAVAILABLE (503, Retry-After 5): this process cannot prove it, one with the
+ * key can, so nothing is taken over here and the ERP's retry goes on elsewhere or after the
+ * reload. A key id no ring holds (written in SQL) is refused the same way on every process;
+ * `audit verify` names it.
+ */
+async function laterHistoryHere(deps: LeftBehindDeps, payment: PaymentRecord, bound: number, use: string): ReturnType<LeftBehindDeps['payments']['laterHistory']> {
+  try {
+    return await deps.payments.laterHistory(payment.id, bound);
+  } catch (error) {
+    if (!(error instanceof KeyRingError) || error.reason !== 'unknown-key') throw error;
+    log.error({ transactionId: payment.transactionId, err: error }, `a reservation left behind was not ${use}: its later history holds a record under a key this process has not loaded; reload it with the key ring of the others`);
+    throw new AppError('STORE_UNAVAILABLE', 'This transactionId cannot be checked by this gateway process yet (its audit key ring is being reloaded); retry shortly.', { headers: { 'Retry-After': '5' } });
+  }
 }
