@@ -7,3 +7,5 @@ export function processAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+export { clusterSchedulingOf, pm2SchedulingProblem, type ClusterScheduling } from './cluster-scheduling.js';
