@@ -117,6 +117,32 @@ describe('ecosystem.config.js under PM2', function () {
     }
   });
 
+  it('writes each API worker\'s log lines to PM2\'s log file of the app, which `pm2 logs gerbang-api` shows, and none to PM2\'s own log', async () => {
+    const { stdout } = await pm2('jlist');
+    const pids = (JSON.parse(stdout) as { name: string; pid: number }[]).filter((a) => a.name === 'gerbang-api').map((a) => a.pid);
+    expect(pids).to.have.length(2);
+    // Each worker's start-up warning in sandbox mode (kept at GERBANG_LOG_LEVEL=warn), by its pid.
+    // `pm2 logs` puts `<id>|<app> | ` before each line: the JSON starts at the first brace.
+    const sandboxPids = (text: string) =>
+      text.split('\n').flatMap((line) => {
+        try {
+          const entry = JSON.parse(line.slice(line.indexOf('{'))) as { pid?: number; msg?: string };
+          return entry.msg?.startsWith('SANDBOX MODE') ? [entry.pid] : [];
+        } catch {
+          return [];
+        }
+      });
+    const outLog = join(env.PM2_HOME!, 'logs', 'gerbang-api-out.log');
+    const inFile = await eventually(async () => {
+      const found = sandboxPids(readFileSync(outLog, 'utf8'));
+      return pids.every((pid) => found.includes(pid)) ? found : null;
+    }, 10_000).catch(() => sandboxPids(readFileSync(outLog, 'utf8')));
+    expect(inFile, `workers ${pids.join(', ')} whose start-up line is in ${outLog}`).to.include.members(pids);
+    const shown = await pm2('logs', 'gerbang-api', '--nostream', '--lines', '200');
+    expect(sandboxPids(shown.stdout), 'the workers whose start-up line `pm2 logs gerbang-api --nostream` shows').to.include.members(pids);
+    expect(sandboxPids(readFileSync(join(env.PM2_HOME!, 'pm2.log'), 'utf8')), 'lines in PM2\'s own pm2.log').to.deep.equal([]);
+  });
+
   it('runs the finance console as a second app on CONSOLE_PORT, which the API port does not serve', async () => {
     const { stdout } = await pm2('jlist');
     const apps = (JSON.parse(stdout) as { name: string; pm2_env: { status: string; exec_mode: string } }[]).filter((a) => a.name === 'gerbang-console');
@@ -400,11 +426,10 @@ describe('ecosystem.config.js under PM2', function () {
     delete withoutSetting.NODE_CLUSTER_SCHED_POLICY;
     await run(process.execPath, [PM2, 'resurrect'], { env: withoutSetting, cwd: ROOT, timeout: 30_000, killSignal: 'SIGKILL' });
     const daemon = Number(readFileSync(join(env.PM2_HOME!, 'pm2.pid'), 'utf8'));
-    // Wherever PM2 put the workers' stdout: its per-app files, or its own pm2.log, where the lines
-    // Gerbang writes to fd 1 itself end up in cluster mode (PM2 catches process.stdout.write only).
-    const logFiles = () => [join(env.PM2_HOME!, 'pm2.log'), ...readdirSync(join(env.PM2_HOME!, 'logs')).map((name) => join(env.PM2_HOME!, 'logs', name))];
+    // In the app's own log file, where `pm2 logs gerbang-api` reads them.
+    const outLog = join(env.PM2_HOME!, 'logs', 'gerbang-api-out.log');
     const warnings = await eventually(async () => {
-      const log = logFiles().map((file) => readFileSync(file, 'utf8')).join('\n');
+      const log = readFileSync(outLog, 'utf8');
       const lines = log.split('\n').filter((line) => line.includes(`PM2's daemon (pid ${daemon}, the cluster primary) was started without NODE_CLUSTER_SCHED_POLICY=none`));
       return lines.length >= 2 ? lines : null;
     }, 30_000);
