@@ -7,16 +7,37 @@
  * `pm2 jlist`/`pm2 env` and, after `pm2 save`, in its dump file ~/.pm2/dump.pm2. Put them in the
  * JSON file named by GERBANG_CONFIG_FILE instead (mode 0600, or the processes refuse it); the
  * audit keys may also come from GERBANG_AUDIT_KEY_FILES. See docs/operator-guide.md.
+ *
+ * PM2's daemon must run with NODE_CLUSTER_SCHED_POLICY=none, set in the shell that starts it
+ * (`NODE_CLUSTER_SCHED_POLICY=none pm2 start ecosystem.config.js`): the API workers then accept
+ * connections themselves, and PM2 holds none that a dying worker would leave unanswered. This
+ * file is read after the daemon has started, so it cannot set it; it refuses a daemon without it.
  */
 'use strict';
 
+const { readFileSync } = require('node:fs');
+const { homedir } = require('node:os');
+const { join } = require('node:path');
+
 let secretNames;
+let pm2SchedulingProblem;
 try {
   // The one list of secret settings, from the compiled configuration schema.
   ({ SECRET_ENV_NAMES: secretNames } = require('./dist/src/config/index.js'));
+  ({ pm2SchedulingProblem } = require('./dist/src/host/index.js'));
 } catch (error) {
   throw new Error(`ecosystem.config.js: run \`npm run build\` first (${error.message})`);
 }
+
+// The daemon PM2 runs this file for (PM2_HOME as PM2 resolves it); none yet when another tool reads it.
+let daemonPid = NaN;
+try {
+  daemonPid = Number(readFileSync(join(process.env.PM2_HOME || join(homedir(), '.pm2'), 'pm2.pid'), 'utf8'));
+} catch {
+  // No daemon: nothing to check.
+}
+const scheduling = Number.isInteger(daemonPid) ? pm2SchedulingProblem(daemonPid) : null;
+if (scheduling) throw new Error(`ecosystem.config.js: ${scheduling}`);
 
 const instances = process.env.GERBANG_API_INSTANCES || 'max';
 // PM2 must wait longer than the gateway's own drain deadline before it sends SIGKILL.

@@ -7,3 +7,6 @@ export function processAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+export { clusterSchedulingOf, pm2SchedulingProblem, type ClusterScheduling } from './cluster-scheduling.js';
+export { isPm2ClusterWorker } from './pm2-worker.js';

@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Config } from '../config/index.js';
 import type { BankRouter } from '../domain/routing/index.js';
+import { RecentProofs } from '../domain/transfers/index.js';
 import { accessLogStep } from '../pipeline/access-log/index.js';
 import { auditStep } from '../pipeline/audit/index.js';
 import { ApiKeys, authenticateStep, EntraTokens, RecentClients, type AccessTokens } from '../pipeline/auth/index.js';
@@ -139,7 +140,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(
     transferRoutes(
       routes,
-      { payments: store.payments, sequences: deps.bankIds, accountGrants: recent, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals, checkpoints, proofLinks: config.takeoverProofLinks },
+      { payments: store.payments, sequences: deps.bankIds, accountGrants: recent, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals, checkpoints, proofLinks: config.takeoverProofLinks, recentProofs: new RecentProofs() },
       authenticated,
     ),
   );

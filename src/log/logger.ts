@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger } from 'pino';
+import { isPm2ClusterWorker } from '../host/index.js';
 import { REDACTED, SECRET_HEADERS, SECRET_KEYS } from './redaction.js';
 
 /** Per-request context carried through async calls, so every log line has the request id. */
@@ -76,11 +77,7 @@ function createRootLogger(level: string, destination?: pino.DestinationStream): 
         return ctx.traceId ? { requestId: ctx.requestId, traceId: ctx.traceId, parentSpanId: ctx.parentSpanId } : { requestId: ctx.requestId };
       },
     },
-    // Synchronous writes by default, as Node's own stdout to a file or pipe on Linux: a line is
-    // out before the call returns, so none is lost when the process dies, and no write goes
-    // through the thread pool, whose completion woke the event loop once more per line (about
-    // 50 µs of CPU a line on a busy machine, two lines a transfer).
-    destination ?? pino.destination({ dest: 1, sync: true }),
+    destination ?? standardOutput(),
   );
   // A child's bindings are written as they are given (pino's bindings formatter reaches the base
   // only): redacted here, once per child. Children inherit `child` from the root (Object.create).
@@ -89,6 +86,23 @@ function createRootLogger(level: string, destination?: pino.DestinationStream): 
     return child.call(this, redactLogObject(bindings), options);
   } as Logger['child'];
   return logger;
+}
+
+/**
+ * Where log lines go unless told otherwise: file descriptor 1, written synchronously, as Node's
+ * own stdout to a file or pipe on Linux. A line is out before the call returns, so none is lost
+ * when the process dies, a reader that stalls blocks the writer rather than growing its memory,
+ * and no write goes through the thread pool, whose completion woke the event loop once more per
+ * line (about 50 µs of CPU a line on a busy machine, two lines a transfer).
+ *
+ * Except in a PM2 cluster worker: there fd 1 is the stdout of PM2's daemon (its own pm2.log),
+ * inherited through cluster.fork, and the app's output reaches its log files and `pm2 logs` only
+ * through process.stdout.write, which PM2's wrapper replaces by a send to the daemon and an
+ * append to the app's out log. Those are asynchronous: what PM2 has not written yet when the
+ * worker is killed is lost, as for any app PM2 runs in cluster mode.
+ */
+function standardOutput(): pino.DestinationStream {
+  return isPm2ClusterWorker() ? process.stdout : pino.destination({ dest: 1, sync: true });
 }
 
 /** Replaces the root logger (at start-up with the configured level, or in tests with a capture stream). */

@@ -781,8 +781,19 @@ export interface TransferBatchRepository {
   recordLine(batchPk: number, lineNo: number, outcome: { state: BatchLineState; httpStatus: number | null; resultJson: string | null }, now: number): Promise<void>;
   /** Lines per state. */
   counts(batchPk: number): Promise<Record<BatchLineState, number>>;
-  /** Marks it DONE and frees the lease (only while `owner` holds it). */
+  /**
+   * Marks it DONE and frees the lease (only while `owner` holds it); QUEUED instead when a line was
+   * queued again meanwhile (requeueReleased), so the run is claimed again and pays it.
+   */
   finish(id: number, owner: string, now: number): Promise<void>;
+  /**
+   * Queues again the lines of `clientId`'s runs that met transfer `transactionId` as a reservation
+   * in review (SUBMITTED with 202: it was neither sent nor refused), and their runs with them: for
+   * when that reservation is released, so each run pays its line as a new transfer (the
+   * transactionId is free again; its idempotency lets one payment through, whoever asks first).
+   * Returns the lines queued.
+   */
+  requeueReleased(clientId: string, transactionId: string, now: number): Promise<number>;
 }
 
 // ---------------------------------------------------------------- callbacks to the ERP

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import { createConsoleUser } from '../../src/console/index.js';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
-import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+import { eventually, sampleTransfer, TestGateway, type HttpAnswer, type TestClient } from '../support/gateway-harness.js';
 import { bankTransfers, leaveBehind } from '../support/left-behind.js';
 
 /**
@@ -23,7 +24,7 @@ forEachBackend('gerbang transfer review with a reservation its takeover could no
 
   before(async function () {
     this.timeout(60_000);
-    gw = await TestGateway.start(db.url(), { GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_TAKEOVER_PROOF_LINKS: '1' });
+    gw = await TestGateway.start(db.url(), { GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_TAKEOVER_PROOF_LINKS: '1', GERBANG_BATCH_INTERVAL_MS: '200' });
     client = await gw.createClient();
     auth = { authorization: `Bearer ${await gw.token(client)}` };
     await createConsoleUser(db.store().consoleUsers, { username: 'bank-checker', password: 'pw-bank-checker-0123456789', role: 'admin' }, Date.now());
@@ -79,6 +80,38 @@ forEachBackend('gerbang transfer review with a reservation its takeover could no
     // Resolved once: a second resolution finds nothing in the queue.
     const twice = await resolve(id, 'FAILED', 'STATEMENT_LINE', 'Statement 2026-12-05: no debit of this amount or reference');
     expect(twice.code).to.equal(1);
+  });
+
+  it('a payment-run line that met it is answered 202 PENDING; resolved FAILED, the run pays that line once, the ERP resending nothing', async function () {
+    this.timeout(60_000);
+    const body = sampleTransfer();
+    const transactionId = body.transactionId as string;
+    const id = await leftBehind(body);
+    const runId = `RUN-${randomBytes(5).toString('hex')}`;
+    const submitted = await gw.request('/v1/transfer-batches', { json: { batchId: runId, transfers: [body, sampleTransfer()] }, headers: auth });
+    expect(submitted.status, submitted.text).to.equal(202);
+    const read = () => gw.request(`/v1/transfer-batches/${runId}?limit=10`, { headers: auth });
+    /** The run once DONE with its first line SUBMITTED as `status`. */
+    const runWith = (status: string) =>
+      eventually(async () => {
+        const run = await read();
+        return run.body.state === 'DONE' && run.body.lines[0].state === 'SUBMITTED' && run.body.lines[0].result?.status === status ? run : null;
+      }, 15_000);
+    const inReview: HttpAnswer = await runWith('PENDING');
+    expect(inReview.body.lines[1].result.status).to.equal('SUCCESS');
+    expect(await bankTransfers(gw, transactionId)).to.equal(0);
+    expect((await runCli(['transfer', 'review', 'list'], env())).stdout).to.contain(`#${id} `);
+
+    const resolved = await resolve(id, 'FAILED', 'STATEMENT_LINE', 'Statement 2026-12-05: no debit of this amount or reference');
+    expect(resolved.code, resolved.stderr).to.equal(0);
+    const paid = await runWith('SUCCESS');
+    expect(paid.body.progress).to.deep.equal({ queued: 0, submitted: 2, rejected: 0 });
+    expect(await bankTransfers(gw, transactionId)).to.equal(1);
+    // The ERP's resend replays it; the run, passed again, pays nothing more.
+    const again = await pay(body);
+    expect([again.status, again.body.status], again.text).to.deep.equal([201, 'SUCCESS']);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await bankTransfers(gw, transactionId), 'paid once').to.equal(1);
   });
 
   it('enters the queue when the ERP only asks its status (no resend), answered PENDING as stored, nothing sent', async function () {

@@ -175,11 +175,12 @@ export function gerbangEnv(bank: Bank, databaseUrl: string): Record<string, stri
 
 /**
  * Starts `bin/gerbang serve` (of `bin`, this tree's by default) with `env` on a free port and
- * returns it with a token for `client`. BENCH_CPU_PROF=<dir> runs it under node --cpu-prof.
+ * returns it with a token for `client`. BENCH_CPU_PROF=<dir> runs it under node --cpu-prof;
+ * `nodeFlags` are given to node before the script (e.g. a V8 heap setting to compare).
  */
-export async function serveGerbang(env: Record<string, string>, client: { clientId: string; clientSecret: string }, bin = BIN): Promise<{ origin: string; child: ChildProcess; token: string }> {
+export async function serveGerbang(env: Record<string, string>, client: { clientId: string; clientSecret: string }, bin = BIN, nodeFlags: string[] = []): Promise<{ origin: string; child: ChildProcess; token: string }> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const gatewayArgs = [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), bin, 'serve'];
+  const gatewayArgs = [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...nodeFlags, bin, 'serve'];
   const child = spawn(process.execPath, gatewayArgs, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
   const origin = `http://127.0.0.1:${port}`;
@@ -202,7 +203,7 @@ export async function serveGerbang(env: Record<string, string>, client: { client
 export async function startGerbang(
   admin: mysql.Connection,
   bank: Bank,
-  options: { name: string; socket?: string; bin?: string; bankIdsAhead?: number },
+  options: { name: string; socket?: string; bin?: string; bankIdsAhead?: number; nodeFlags?: string[] },
 ): Promise<{ name: string; origin: string; child: ChildProcess; token: string; dbName: string }> {
   const { socket, bin = BIN } = options;
   const dbName = `gerbang_bench_${randomBytes(4).toString('hex')}`;
@@ -220,7 +221,7 @@ export async function startGerbang(
   }
   const client = JSON.parse(cli(['client', 'create', '--name', 'bench', '--cidr', '127.0.0.1/32', '--json'], env, bin)) as { clientId: string; clientSecret: string };
   cli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env, bin);
-  const { origin, child, token } = await serveGerbang(env, client, bin);
+  const { origin, child, token } = await serveGerbang(env, client, bin, options.nodeFlags);
   return { name: options.name, origin, child, token, dbName };
 }
 

@@ -154,6 +154,8 @@ async function main(): Promise<void> {
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     PM2_HOME: mkdtempSync(join(tmpdir(), 'gerbang-chaos-pm2-')),
+    // PM2's daemon as the operator guide starts it (ecosystem.config.js refuses one without it).
+    NODE_CLUSTER_SCHED_POLICY: 'none',
     PORT: String(port),
     GERBANG_API_INSTANCES: '2',
     GERBANG_DATABASE_URL: databaseUrl,

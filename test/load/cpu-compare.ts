@@ -5,7 +5,9 @@
  * (this tree, then each folder given: a copy of another build's bin/, dist/, sql/ and
  * package.json), each on its own MariaDB database over TCP, as `npm run bench` does; warms each up,
  * then measures them in turn, round after round, at a fixed rate (open loop).
- * Usage: node dist/test/load/cpu-compare.js [other build's root ...]
+ * Usage: node dist/test/load/cpu-compare.js [other build's root ...]; a root may be followed by
+ * node flags for its gateway after `::` (`. ::--max-semi-space-size=32`: this tree again, so
+ * flags are compared on the same build; `.` is this tree).
  * Settings (environment): CPU_RATE (150/s), CPU_SECONDS (10 per measurement), CPU_ROUNDS (3),
  * BENCH_CPU_PROF=<dir> (each gateway under node --cpu-prof). A measurement: it prints, it asserts nothing.
  */
@@ -39,13 +41,17 @@ async function main(): Promise<void> {
   const sim = await startSimulator();
   const proxy = await startProxy(sim.value.url);
   const admin = await mysql.createConnection(MYSQL_URL);
-  const builds = [join(__dirname, '..', '..', '..'), ...process.argv.slice(2)];
+  const here = join(__dirname, '..', '..', '..');
+  const builds = [here, ...process.argv.slice(2)].map((arg) => {
+    const [root, ...flags] = arg.split('::');
+    return { root: root.trim() === '.' ? here : root.trim(), flags: flags.join('::').split(/\s+/).filter(Boolean) };
+  });
   const targets: Target[] = [{ name: 'proxy', origin: proxy.value, pid: proxy.child.pid!, expectStatus: 200, make: await bankTransfers(sim.value) }];
   const dbNames: string[] = [];
-  for (const [i, root] of builds.entries()) {
-    const gerbang = await startGerbang(admin, sim.value, { name: root, bin: join(root, 'bin', 'gerbang'), bankIdsAhead: 3_000_000 * i });
+  for (const [i, { root, flags }] of builds.entries()) {
+    const gerbang = await startGerbang(admin, sim.value, { name: root, bin: join(root, 'bin', 'gerbang'), bankIdsAhead: 3_000_000 * i, nodeFlags: flags });
     dbNames.push(gerbang.dbName);
-    targets.push({ name: root, origin: gerbang.origin, pid: gerbang.child.pid!, expectStatus: 201, make: gatewayTransfers(gerbang.token) });
+    targets.push({ name: [root, ...flags].join(' '), origin: gerbang.origin, pid: gerbang.child.pid!, expectStatus: 201, make: gatewayTransfers(gerbang.token) });
   }
   try {
     for (const target of targets) await cpuPerRequest(target, 4);

@@ -4,6 +4,9 @@
  * (self time), by function with all it called (inclusive), and optionally the heaviest caller
  * chains of one function. Usage:
  *   node dist/test/load/cpu-profile-summary.js <file.cpuprofile> [top = 30] [function to trace]
+ * PROFILE_FROM=<seconds> leaves out the samples before that many seconds from the profile's start
+ * (the gateway's start-up: loading modules, building the API documents, generating keys), so the
+ * shares are those of the load alone.
  * The profiler samples wall time: on a loaded machine a native call that wakes another process
  * (a socket write) also collects the time this one waited for a core, so read the JavaScript
  * shares against each other, and CPU per transfer from cpu-compare.
@@ -22,8 +25,13 @@ const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]
 const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
 const parents = new Map<number, number>();
 for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+const from = Number(process.env.PROFILE_FROM ?? 0) * 1e6;
 const timeOf = new Map<number, number>();
-profile.samples.forEach((id, i) => timeOf.set(id, (timeOf.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+let elapsed = 0;
+profile.samples.forEach((id, i) => {
+  elapsed += profile.timeDeltas[i] ?? 0;
+  if (elapsed >= from) timeOf.set(id, (timeOf.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 
 const shortUrl = (url: string) => url.replace(/^file:\/\//, '').replace(/^.*\/(node_modules|dist)\//, '$1/');
 const nameOf = (node: ProfileNode) => `${node.callFrame.functionName || '(anonymous)'} ${shortUrl(node.callFrame.url)}:${node.callFrame.lineNumber + 1}`;

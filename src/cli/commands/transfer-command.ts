@@ -43,7 +43,7 @@ export async function transferCommand(args: string[], io: CliIo): Promise<number
     const evidenceKind = required(values['evidence-kind'], '--evidence-kind');
     if (!(ADMIN_EVIDENCE_KINDS as readonly string[]).includes(evidenceKind)) throw new UsageError(`--evidence-kind must be one of ${ADMIN_EVIDENCE_KINDS.join(', ')}`);
     const result = await resolveReview(
-      { payments: store.payments, audit: store.audit, consoleUsers: store.consoleUsers, clock: Date.now, finals: outboxNotifier(store.callbacks, store.audit, Date.now) },
+      { payments: store.payments, audit: store.audit, consoleUsers: store.consoleUsers, batches: store.batches, clock: Date.now, finals: outboxNotifier(store.callbacks, store.audit, Date.now) },
       {
         paymentId: id,
         outcome,

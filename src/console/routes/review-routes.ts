@@ -32,7 +32,7 @@ export function reviewRoutes(deps: { store: Store; clock: () => number }): Route
     const id = /^\d{1,15}$/.test(raw) ? Number(raw) : -1;
     try {
       const result = await resolveReview(
-        { payments: store.payments, audit: store.audit, consoleUsers: store.consoleUsers, clock, finals: outboxNotifier(store.callbacks, store.audit, clock) },
+        { payments: store.payments, audit: store.audit, consoleUsers: store.consoleUsers, batches: store.batches, clock, finals: outboxNotifier(store.callbacks, store.audit, clock) },
         {
           paymentId: id,
           outcome: text('outcome') as 'SUCCESS' | 'FAILED',

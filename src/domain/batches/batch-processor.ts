@@ -113,6 +113,8 @@ export class BatchProcessor {
       }
       if (error.code === 'IDEMPOTENCY_IN_FLIGHT') {
         // Sent before a crash (or by the ERP directly) and not settled yet: the resolver owns it now.
+        // Or a reservation left behind in the review queue: released there, this line is queued
+        // again (TransferBatchRepository.requeueReleased) and paid by a later pass.
         const payment = await this.deps.payments.find(batch.clientId, request.transactionId);
         if (payment) {
           const result = currentResult(payment, now());

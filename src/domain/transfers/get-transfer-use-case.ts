@@ -5,7 +5,7 @@ import type { ExchangeAudit } from '../../audit/index.js';
 import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import type { BankRouter } from '../routing/index.js';
-import { looksLeftBehind, provedLeftBehind, type LeftBehindDeps } from './left-behind.js';
+import { looksLeftBehind, provedLeftBehind, type LeftBehindDeps, type RecentProofs } from './left-behind.js';
 import { currentResult, settle } from './settlement.js';
 import { guidanceOf, type TransferResult } from './transfer-result.js';
 
@@ -19,6 +19,8 @@ export interface GetTransferDeps extends LeftBehindDeps {
   sendingStaleMs: number;
   /** Told when a transfer becomes final (the ERP's callback). */
   finals?: FinalStateNotifier;
+  /** This process's recent proofs of reservations left behind, so a poll does not walk the chains each time; absent: every read proves. */
+  recentProofs?: RecentProofs;
 }
 
 export interface TransferStatusReply {
@@ -44,7 +46,11 @@ export async function getTransfer(deps: GetTransferDeps, clientId: string, trans
   audit.set({ amount: payment.amount });
   // Never proved sent or unsent (the proof would be too long): reported as stored, and in the
   // review queue (provedLeftBehind), so a person looks even when the ERP only asks its status.
-  if (looksLeftBehind(payment, deps.clock())) await provedLeftBehind(deps, payment, 'reported');
+  // The same row proved lately by this process is reported as stored (STATUS_PROOF_REUSE_MS).
+  const now = deps.clock();
+  if (looksLeftBehind(payment, now) && !deps.recentProofs?.holds(payment, now)) {
+    if (await provedLeftBehind(deps, payment, 'reported')) deps.recentProofs?.record(payment, now);
+  }
 
   if (!needsInquiry(payment, deps)) return { result: currentResult(payment, deps.clock()), inquired: false };
 
@@ -65,13 +71,13 @@ export async function getTransfer(deps: GetTransferDeps, clientId: string, trans
     return { result: currentResult(payment, deps.clock()), inquired: false };
   }
 
-  const now = deps.clock();
+  const settledAt = deps.clock();
   if (outcome.status === 'SUCCESS' || outcome.status === 'FAILED') {
-    const result = await settle(deps.payments, payment, { ...outcome, status: outcome.status }, now, deps.finals);
+    const result = await settle(deps.payments, payment, { ...outcome, status: outcome.status }, settledAt, deps.finals);
     log.info({ transactionId, status: outcome.status }, 'in-doubt transfer resolved by status inquiry');
     return { result, inquired: true };
   }
-  const base = currentResult(payment, now);
+  const base = currentResult(payment, settledAt);
   const status = outcome.status === 'PENDING' ? 'PENDING' : 'UNKNOWN';
   const message =
     outcome.status === 'NOT_FOUND'

@@ -1,5 +1,6 @@
 export { createTransfer } from './create-transfer-use-case.js';
 export { getTransfer } from './get-transfer-use-case.js';
+export { RecentProofs, STATUS_PROOF_REUSE_MS } from './left-behind.js';
 export { NOTIFIED_SERVICES, receiveBankNotification } from './bank-notification-use-case.js';
 export type { BankNotificationDeps, NotifiedService } from './bank-notification-use-case.js';
 export { BankIdBlocks, BANK_ID_BLOCK } from './bank-transaction-id.js';

@@ -1,4 +1,5 @@
-import { IntegrityError } from '../../errors/index.js';
+import { AppError, IntegrityError } from '../../errors/index.js';
+import { KeyRingError } from '../../security/index.js';
 import { getLogger } from '../../log/index.js';
 import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
 
@@ -35,6 +36,42 @@ export interface LeftBehindDeps {
   proofLinks?: number;
 }
 
+/**
+ * How long a status read answers a reservation left behind as stored after this process proved
+ * that very row (same id, same updated_at) for a status read: an ERP that polls every few seconds
+ * then pays one chain walk per interval instead of one per poll (up to 1.0 to 1.4 s each at 20,000
+ * links). Safe because a status read sends nothing and reports a reservation as PENDING (never pay
+ * again); what it gives up: a paid transfer rolled back in SQL to a row proved less than this long
+ * before is reported PENDING for the rest of the interval instead of 500 AUDIT_INTEGRITY. A
+ * resend (the takeover) always proves in full.
+ */
+export const STATUS_PROOF_REUSE_MS = 30_000;
+
+/** Reservations held in RecentProofs at most (the oldest forgotten first): a bound on its memory, whatever the polling. */
+const RECENT_PROOFS_KEPT = 10_000;
+
+/** The reservations left behind this process proved for a status read lately (STATUS_PROOF_REUSE_MS). */
+export class RecentProofs {
+  private readonly proved = new Map<number, { updatedAt: number; at: number }>();
+
+  constructor(private readonly reuseMs = STATUS_PROOF_REUSE_MS) {}
+
+  /** True when `payment`, as it stands, was proved left behind less than reuseMs before `now`. */
+  holds(payment: PaymentRecord, now: number): boolean {
+    const proof = this.proved.get(payment.id);
+    if (proof === undefined) return false;
+    if (proof.updatedAt === payment.updatedAt && now - proof.at < this.reuseMs && now >= proof.at) return true;
+    this.proved.delete(payment.id);
+    return false;
+  }
+
+  record(payment: PaymentRecord, now: number): void {
+    this.proved.delete(payment.id);
+    this.proved.set(payment.id, { updatedAt: payment.updatedAt, at: now });
+    if (this.proved.size > RECENT_PROOFS_KEPT) this.proved.delete(this.proved.keys().next().value as number);
+  }
+}
+
 /** True when `payment` is a reservation its process left behind, as the row says (provedLeftBehind says whether it is). */
 export function looksLeftBehind(payment: PaymentRecord, now: number): boolean {
   return payment.state === 'RECEIVED' && payment.updatedAt <= now - RESERVATION_STALE_MS;
@@ -49,12 +86,13 @@ export function looksLeftBehind(payment: PaymentRecord, now: number): boolean {
  * head (PaymentRepository.laterHistory). Throws IntegrityError (500 AUDIT_INTEGRITY) naming what
  * does not hold; false when the proof would read more than `proofLinks` links: never a guess, the
  * reservation enters the review queue (once) for a person to check with the bank and resolve.
- * Both are logged; `use` says what was refused (`taken over`, `reported`).
+ * STORE_UNAVAILABLE (503) when that history holds a record under a ring key this process has not
+ * loaded (laterHistoryHere). All are logged; `use` says what was refused (`taken over`, `reported`).
  */
 export async function provedLeftBehind(deps: LeftBehindDeps, payment: PaymentRecord, use: string): Promise<boolean> {
   const lacking = await deps.checkpoints();
   const bound = deps.proofLinks ?? TAKEOVER_PROOF_LINKS;
-  const later = lacking === null ? await deps.payments.laterHistory(payment.id, bound) : { problem: lacking };
+  const later = lacking === null ? await laterHistoryHere(deps, payment, bound, use) : { problem: lacking };
   if ('problem' in later) {
     log.error({ transactionId: payment.transactionId, where: later.problem }, `a reservation left behind was not ${use}: its history does not hold`);
     throw new IntegrityError(`payments id ${payment.id} (${payment.clientId} / ${payment.transactionId}) was not ${use} as a reservation left behind: ${later.problem}`);
@@ -65,4 +103,22 @@ export async function provedLeftBehind(deps: LeftBehindDeps, payment: PaymentRec
     return false;
   }
   return true;
+}
+
+/**
+ * PaymentRepository.laterHistory, where a record after the reservation sealed under a ring key
+ * this process has not loaded (during a reload that adds a key, processes already reloaded seal
+ * with it) is STORE_UNAVAILABLE (503, Retry-After 5): this process cannot prove it, one with the
+ * key can, so nothing is taken over here and the ERP's retry goes on elsewhere or after the
+ * reload. A key id no ring holds (written in SQL) is refused the same way on every process;
+ * `audit verify` names it.
+ */
+async function laterHistoryHere(deps: LeftBehindDeps, payment: PaymentRecord, bound: number, use: string): ReturnType<LeftBehindDeps['payments']['laterHistory']> {
+  try {
+    return await deps.payments.laterHistory(payment.id, bound);
+  } catch (error) {
+    if (!(error instanceof KeyRingError) || error.reason !== 'unknown-key') throw error;
+    log.error({ transactionId: payment.transactionId, err: error }, `a reservation left behind was not ${use}: its later history holds a record under a key this process has not loaded; reload it with the key ring of the others`);
+    throw new AppError('STORE_UNAVAILABLE', 'This transactionId cannot be checked by this gateway process yet (its audit key ring is being reloaded); retry shortly.', { headers: { 'Retry-After': '5' } });
+  }
 }

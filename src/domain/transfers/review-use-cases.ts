@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../errors/index.js';
-import type { AuditRepository, ConsoleUserRepository, PaymentRecord, PaymentRepository } from '../../store/types.js';
+import type { AuditRepository, ConsoleUserRepository, PaymentRecord, PaymentRepository, TransferBatchRepository } from '../../store/types.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import { currentResult, settle } from './settlement.js';
 import type { EvidenceKind, SettlementEvidence, TransferResult } from './transfer-result.js';
@@ -16,6 +16,8 @@ export interface ReviewDeps {
   payments: PaymentRepository;
   audit: AuditRepository;
   consoleUsers: ConsoleUserRepository;
+  /** The payment runs whose lines met a reservation released here: those lines are queued again. */
+  batches: Pick<TransferBatchRepository, 'requeueReleased'>;
   clock: () => number;
   finals?: FinalStateNotifier;
 }
@@ -44,7 +46,8 @@ export interface ReviewItem {
 
 /**
  * What resolving a reservation (RECEIVED) as FAILED does: it was never sent, so it is released
- * (deleted with its RELEASED event) and the ERP's resend of its transactionId is paid as new.
+ * (deleted with its RELEASED event) and the ERP's resend of its transactionId is paid as new; a
+ * payment-run line that met it in review is queued again, so its run pays it (once: one transactionId).
  * No final state is announced: the transfer is not over, the ERP's resend goes on with it.
  */
 export interface ReleasedReservation {
@@ -142,11 +145,16 @@ export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): 
     // Deleted only while it is still the row read here (RECEIVED, untouched since): a request that
     // moved it on meanwhile keeps it, and this resolution is refused.
     const released = await deps.payments.releaseStale(payment.id, payment.updatedAt);
+    // A payment-run line that met it was answered 202 (in review) and would never be paid: the
+    // run pays it now, as the ERP's resend would (the transactionId lets one of them through).
+    const lines = released ? await deps.batches.requeueReleased(payment.clientId, payment.transactionId, deps.clock()) : 0;
     const answer: ReleasedReservation = {
       transactionId: payment.transactionId,
       status: 'RELEASED',
       evidence: recorded,
-      bankMessage: `Released in review by ${user.username}: never sent, from the recorded evidence; the ERP's resend of this transactionId is paid as a new transfer.`,
+      bankMessage:
+        `Released in review by ${user.username}: never sent, from the recorded evidence; the ERP's resend of this transactionId is paid as a new transfer` +
+        (lines > 0 ? `, and so is the payment-run line that met it (queued again: ${lines}).` : '.'),
     };
     await finish(released, released ? answer : { error: 'REVIEW_CONFLICT' }, 'changed meanwhile; it was not released');
     return answer;

@@ -50,15 +50,33 @@ export function globalCallerGuardStep(options: GlobalCallerGuardOptions): Reques
 }
 
 /**
+ * Each client row's lists, built once per row read rather than once per request: the client rows
+ * (RecentClients) hand out the same row, and so the same arrays, until they read it again, and a
+ * row read again (its lists changed, or not) brings arrays of its own, so a changed list is never
+ * judged by the lists built for the one before.
+ */
+const ipLists = new WeakMap<readonly string[], IpAllowlist>();
+const originLists = new WeakMap<readonly string[], OriginAllowlist>();
+
+function built<L>(lists: WeakMap<readonly string[], L>, entries: readonly string[], build: (entries: readonly string[]) => L): L {
+  let list = lists.get(entries);
+  if (list === undefined) {
+    list = build(entries);
+    lists.set(entries, list);
+  }
+  return list;
+}
+
+/**
  * The authenticated client's own lists: its CIDRs must hold the caller's address (an empty list
  * allows nobody), and an Origin, when sent, must be one of its origins.
  */
 export function assertClientMayCall(client: ClientRecord, req: Request): void {
-  if (!new IpAllowlist(client.allowedCidrs).allows(req.ip)) {
+  if (!built(ipLists, client.allowedCidrs, (entries) => new IpAllowlist(entries)).allows(req.ip)) {
     throw new AppError('IP_NOT_ALLOWED', 'This client may not call from this address.');
   }
   const origin = req.get('origin');
-  if (origin !== undefined && !new OriginAllowlist(client.allowedOrigins).allows(origin)) {
+  if (origin !== undefined && !built(originLists, client.allowedOrigins, (entries) => new OriginAllowlist(entries)).allows(origin)) {
     throw new AppError('ORIGIN_NOT_ALLOWED', `Origin ${JSON.stringify(origin)} is not allowed for this client.`);
   }
 }

@@ -1,1 +1,1 @@
-export { securityHeadersStep } from './security-headers-step.js';
+export { SECURITY_HEADER_OPTIONS, securityHeadersStep } from './security-headers-step.js';

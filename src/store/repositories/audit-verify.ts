@@ -62,7 +62,8 @@ const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_completions' | 'audi
 };
 
 /**
- * Walks every writer's chain in seq order and recomputes each link from the record it names
+ * Walks every writer's chain in seq order (again when `keys rotate` re-linked it meanwhile:
+ * verifyChainAsItStands) and recomputes each link from the record it names
  * (decrypted: the content digest covers clear text, see audit-records.ts). Per chain it reports
  * the FIRST break: a missing seq or a missing record (deleted), a prev_hash that is not the
  * previous link's hash (reordered), a hash that does not match the record (altered), a chain
@@ -83,7 +84,7 @@ export async function verifyAudit(db: Db, sealer: ValueSealer): Promise<AuditVer
     }
   }
   for (const writer of writers) {
-    const result = await verifyChain(db, sealer, writer, check);
+    const result = await verifyChainAsItStands(db, sealer, writer, check, WHOLE_CHAIN);
     links += result.links;
     if (result.break) breaks.push(result.break);
   }
@@ -194,10 +195,33 @@ export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, sinc
     }
   }
   for (const { writer, from } of walks) {
-    const result = await verifyChain(db, sealer, writer, check, undefined, from);
+    const result = await verifyChainAsItStands(db, sealer, writer, check, from);
     if (result.break) breaks.push(result.break);
   }
   return { links, breaks };
+}
+
+/** How many times a chain re-linked while it was walked is walked again (`keys rotate` re-links each chain once). */
+const REWALKS = 2;
+
+/**
+ * verifyChain from `from` up to `writer`, its head as read before; when that walk breaks and the
+ * chain's head has been rewritten since (`keys rotate` re-linked the chain in one transaction
+ * between the head's read and its links' read, or between two pages of links: every MAC, prev_hash
+ * and the head change at once), the chain is walked again up to its head as it stands, at most
+ * REWALKS times. A chain deleted from, altered or forged breaks again, since its head did not
+ * move; only a walk that holds from `from` to a head read before it proves the chain.
+ */
+async function verifyChainAsItStands(db: Queryable, sealer: ValueSealer, writer: WriterRow, check: LinkCheck, from: ChainStart): Promise<{ links: number; break?: AuditChainBreak }> {
+  let head = writer;
+  let result = await verifyChain(db, sealer, head, check, undefined, from);
+  for (let again = 0; result.break && again < REWALKS; again += 1) {
+    const [now] = await db.query<WriterRow>('SELECT writer_id, last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [head.writer_id]);
+    if (!now || now.last_hash === head.last_hash) break;
+    head = now;
+    result = await verifyChain(db, sealer, head, check, undefined, { ...from, through: toNumber(now.last_seq) });
+  }
+  return result;
 }
 
 /**

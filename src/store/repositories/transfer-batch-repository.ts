@@ -146,8 +146,31 @@ export class SqlTransferBatchRepository implements TransferBatchRepository {
   }
 
   async finish(id: number, owner: string, now: number): Promise<void> {
-    await this.db.execute("UPDATE transfer_batches SET state = 'DONE', lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?", [now, id, owner]);
+    await this.db.execute(
+      "UPDATE transfer_batches SET state = CASE WHEN EXISTS (SELECT 1 FROM transfer_batch_lines l WHERE l.batch_pk = transfer_batches.id AND l.state = 'QUEUED') THEN 'QUEUED' ELSE 'DONE' END, " +
+        'lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?',
+      [now, id, owner],
+    );
   }
+
+  async requeueReleased(clientId: string, transactionId: string, now: number): Promise<number> {
+    return this.db.withTransaction(async (tx) => {
+      const lines = await tx.execute(
+        "UPDATE transfer_batch_lines SET state = 'QUEUED', http_status = NULL, result_json = NULL, updated_at = ? " +
+          "WHERE batch_pk IN (SELECT id FROM transfer_batches WHERE client_id = ?) AND state = 'SUBMITTED' AND http_status = 202 AND transaction_id = ?",
+        [now, clientId, transactionId],
+      );
+      if (lines.affectedRows === 0) return 0;
+      // A run being paid now keeps its lease: its finish sees the queued line and leaves it QUEUED.
+      await tx.execute(
+        "UPDATE transfer_batches SET state = 'QUEUED', updated_at = ? WHERE client_id = ? AND state = 'DONE' " +
+          "AND EXISTS (SELECT 1 FROM transfer_batch_lines l WHERE l.batch_pk = transfer_batches.id AND l.state = 'QUEUED' AND l.transaction_id = ?)",
+        [now, clientId, transactionId],
+      );
+      return lines.affectedRows;
+    });
+  }
+
 
   /** A line in clear; IntegrityError when a sealed value is not the one sealed for it. */
   private toLine(batchPk: number, row: LineRow): BatchLineRecord {

@@ -120,6 +120,26 @@ describe('AccessTokens', () => {
       expect(refused.header).to.equal('Bearer error="invalid_token", error_description="the access token has expired"');
     });
 
+    it('a token verified before, once it has expired: the same refusal as for one never seen', () => {
+      let at = Date.now();
+      const clocked = new AccessTokens({ ...options, clock: () => at });
+      const token = mint({ iat: now(), exp: now() + 300 });
+      expect(clocked.verify(token).clientId).to.equal('client-1');
+      at += 304_000;
+      expect(clocked.verify(token).clientId, 'within the tolerance').to.equal('client-1');
+      at += 2_000;
+      expect(() => clocked.verify(token)).to.throw(AppError, 'the access token has expired');
+      expect(() => clocked.verify(token), 'and again').to.throw(AppError, 'the access token has expired');
+    });
+
+    it('a token verified before, with one character of its signature changed', () => {
+      const token = mint();
+      tokens.verify(token);
+      const last = token.at(-2) === 'A' ? 'B' : 'A';
+      expect(refusal(`${token.slice(0, -2)}${last}${token.at(-1)}`).detail).to.equal('the access token is invalid');
+      expect(tokens.verify(token).clientId, 'the token itself still verifies').to.equal('client-1');
+    });
+
     it('a token expired a few seconds ago is still within the 5 s clock tolerance, not a minute ago', () => {
       expect(tokens.verify(mint({ iat: now() - 300, exp: now() - 2 })).clientId).to.equal('client-1');
       expect(refusal(mint({ iat: now() - 360, exp: now() - 60 })).detail).to.equal('the access token has expired');
