@@ -1,3 +1,5 @@
+import { LINES_PER_PIECE, type SealedDay } from './reconciliation-seals.js';
+
 /**
  * Rows already proved, by id, each kept with the sealed line it was read with (its every value
  * the proof depends on, as the database built it in the statement that read the row:
@@ -29,36 +31,49 @@
  */
 export class ProvedRows<V> {
   readonly #kept = new Map<number, { line: string; made: V }>();
-  readonly #days = new Map<string, { account: string; text: string; lengths: Uint32Array }>();
+  readonly #days = new Map<string, { account: string; pieces: readonly string[]; lengths: Uint32Array }>();
   #dayRows = 0;
 
   /** @param limit how many rows are kept at most, one by one and in days each */
   constructor(private readonly limit: number) {}
 
   /**
-   * Day `key` (its tag and day) read as `lines` (making `text`, sealedDay) against what was kept
-   * of it for `account`: true when it is exactly as proved whole; else, when kept, whether each
-   * line is the very line kept at its place (a row of a day that changed since, proved still);
-   * undefined when nothing of it is kept.
+   * Day `key` (its tag and day) read as `lines` against what was kept of it for `account`: true
+   * when each line is the very line kept at its place and there are as many (its text exactly as
+   * proved whole; the day then counts as kept last); else, when kept, whether each line is the
+   * very line kept at its place (a row of a day that changed since, proved still); undefined when
+   * nothing of it is kept. Compared line by line in the pieces kept: no text of the day is built.
    */
-  dayProof(key: string, account: string, text: string, lines: readonly string[]): true | boolean[] | undefined {
+  dayProof(key: string, account: string, lines: readonly string[]): true | boolean[] | undefined {
     const kept = this.#days.get(key);
     if (kept === undefined || kept.account !== account) return undefined;
-    if (kept.text === text && kept.lengths.length === lines.length) return true;
-    // Each kept line after its newline, at the offset its length gives (a line is never cut elsewhere).
-    let at = 0;
-    return lines.map((line, i) => {
-      const same = i < kept.lengths.length && kept.lengths[i] === line.length && kept.text.startsWith(line, at + 1);
-      at += i < kept.lengths.length ? kept.lengths[i] + 1 : 0;
-      return same;
-    });
+    const same = (i: number, at: number) => i < kept.lengths.length && kept.lengths[i] === lines[i].length && kept.pieces[Math.floor(i / LINES_PER_PIECE)].startsWith(lines[i], at + 1);
+    // Each kept line after its newline, at the offset in its piece its lengths give (a line is never cut elsewhere).
+    const walk = (each: (i: number, at: number) => boolean): void => {
+      let at = 0;
+      for (let i = 0; i < lines.length; i += 1) {
+        if (i % LINES_PER_PIECE === 0) at = 0;
+        if (!each(i, at)) return;
+        at += i < kept.lengths.length ? kept.lengths[i] + 1 : 0;
+      }
+    };
+    let whole = kept.lengths.length === lines.length;
+    if (whole) walk((i, at) => (whole = same(i, at)));
+    if (whole) {
+      this.#days.delete(key);
+      this.#days.set(key, kept);
+      return true;
+    }
+    const each: boolean[] = [];
+    walk((i, at) => each.push(same(i, at)) > 0);
+    return each;
   }
 
-  /** Keeps day `key`, whose rows, read as `lines` (making `text`), were just proved whole for `account`. */
-  keepDay(key: string, account: string, text: string, lines: readonly string[]): void {
+  /** Keeps day `key`, whose rows, read as `lines` (making `sealed`, sealedDay), were just proved whole for `account`. */
+  keepDay(key: string, account: string, sealed: SealedDay, lines: readonly string[]): void {
     this.#forgetDay(key);
     // The lengths off the heap the collector copies: a typed array's bytes are not moved.
-    this.#days.set(key, { account, text, lengths: Uint32Array.from(lines, (line) => line.length) });
+    this.#days.set(key, { account, pieces: sealed.pieces, lengths: Uint32Array.from(lines, (line) => line.length) });
     this.#dayRows += lines.length;
     for (const oldest of this.#days.keys()) {
       if (this.#dayRows <= this.limit) return;
