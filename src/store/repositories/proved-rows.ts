@@ -18,13 +18,14 @@ import { LINES_PER_PIECE, type SealedDay } from './reconciliation-seals.js';
  * on every read. Nothing is kept across processes.
  *
  * A closed day whose every row was proved (by its seal, or one by one) is kept whole instead: the
- * text its rows' lines make (reconciliation-seals.ts, sealedDay), nothing a row. Read again with
- * the same text, every row of it is as proved, and what is made of each is made again from the
- * row read (the same values); read with another, each row whose line is the very line kept at its
- * place (its length kept beside the text) is as proved, and the others are proved again. A month's first opening then keeps thirty strings alive, most too
- * large for the young generation, where it kept 50,000 lines and payments that each
+ * text its rows' lines make, in its pieces (reconciliation-seals.ts, sealedDay), nothing a row.
+ * Read again with every line the very line kept at its place (its length kept beside the pieces)
+ * and as many lines, the text is the same: every row of it is as proved, and what is made of each
+ * is made again from the row read (the same values); otherwise each row whose line is the very
+ * line kept at its place is as proved, and the others are proved again. A month's first opening
+ * then keeps a thousand pieces alive where it kept 50,000 lines and payments that each
  * young-generation collection copied and promoted (tens of milliseconds); a month opened again
- * compares thirty strings.
+ * compares its lines with them, building no text.
  *
  * Bounded: beyond `limit` rows kept one by one, and beyond `limit` rows of kept days, the longest
  * kept are dropped (a month of a busy account is RECONCILE_LIMIT rows, a few hundred bytes each).
@@ -47,26 +48,22 @@ export class ProvedRows<V> {
   dayProof(key: string, account: string, lines: readonly string[]): true | boolean[] | undefined {
     const kept = this.#days.get(key);
     if (kept === undefined || kept.account !== account) return undefined;
-    const same = (i: number, at: number) => i < kept.lengths.length && kept.lengths[i] === lines[i].length && kept.pieces[Math.floor(i / LINES_PER_PIECE)].startsWith(lines[i], at + 1);
+    const { pieces, lengths } = kept;
     // Each kept line after its newline, at the offset in its piece its lengths give (a line is never cut elsewhere).
-    const walk = (each: (i: number, at: number) => boolean): void => {
-      let at = 0;
-      for (let i = 0; i < lines.length; i += 1) {
-        if (i % LINES_PER_PIECE === 0) at = 0;
-        if (!each(i, at)) return;
-        at += i < kept.lengths.length ? kept.lengths[i] + 1 : 0;
-      }
-    };
-    let whole = kept.lengths.length === lines.length;
-    if (whole) walk((i, at) => (whole = same(i, at)));
-    if (whole) {
-      this.#days.delete(key);
-      this.#days.set(key, kept);
-      return true;
+    const same = (i: number, at: number) => i < lengths.length && lengths[i] === lines[i].length && pieces[Math.floor(i / LINES_PER_PIECE)].startsWith(lines[i], at + 1);
+    // Null while every line so far is as kept (as many lines as kept), then each line's answer.
+    let each: boolean[] | null = lengths.length === lines.length ? null : [];
+    for (let i = 0, at = 0; i < lines.length; i += 1) {
+      if (i % LINES_PER_PIECE === 0) at = 0;
+      const held = same(i, at);
+      if (!held && each === null) each = new Array<boolean>(i).fill(true);
+      each?.push(held);
+      at += i < lengths.length ? lengths[i] + 1 : 0;
     }
-    const each: boolean[] = [];
-    walk((i, at) => each.push(same(i, at)) > 0);
-    return each;
+    if (each !== null) return each;
+    this.#days.delete(key);
+    this.#days.set(key, kept);
+    return true;
   }
 
   /** Keeps day `key`, whose rows, read as `lines` (making `sealed`, sealedDay), were just proved whole for `account`. */
