@@ -14,6 +14,17 @@ export function formatRupiah(amount: string | bigint): string {
   return `${negative ? '-' : ''}Rp ${whole},${cents}`;
 }
 
+/**
+ * Made as the console loads: the first count a page wrote in the clerk's language loaded the
+ * locale's data (tens of milliseconds of a clerk's first reconciliation, measured in its profile).
+ */
+const COUNTS = { id: new Intl.NumberFormat('id-ID'), en: new Intl.NumberFormat('en-US') };
+
+/** A count in the clerk's language: `48.539` in Indonesian, `48,539` in English. */
+export function formatCount(lang: 'id' | 'en', n: number): string {
+  return COUNTS[lang].format(n);
+}
+
 /** `2026-11-25 14:03:07` in Jakarta time (UTC+7), the time the finance team works in. */
 export function formatJakartaTime(epochMs: number): string {
   return jakartaTimestamp(epochMs, false).slice(0, 19).replace('T', ' ');

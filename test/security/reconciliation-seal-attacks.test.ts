@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
+import { LINES_PER_PIECE } from '../../src/store/repositories/reconciliation-seals.js';
 import { migrate, openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
@@ -97,6 +98,28 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
       ['1000.00', true],
       ['9000000.00', false],
     ]);
+    expect(ctx.store().paymentSearch.rowsProvedOneByOne - opened).to.equal(1);
+  });
+
+  it('(a) on a day whose sealed text is held in several pieces, marks the payment changed in a later piece, and proves the others by the seal or as kept', async () => {
+    const [account, who, start] = [newAccount(), `pcs-${randomBytes(3).toString('hex')}`, dayAt(5)];
+    const rows = LINES_PER_PIECE + 6;
+    const ids: number[] = [];
+    for (let i = 0; i < rows; i += 1) {
+      const tx = i % 2 === 0 ? `PCS-${i}` : `PCS-ÄÖ-日本-${i}`;
+      ids.push((await ctx.store().payments.reserve({ clientId: who, transactionId: tx, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + (i + 1) * 60_000)).id);
+    }
+    await sealed(account, start);
+    expect((await sealsOf(account)).map((s) => Number(s.row_count))).to.deep.equal([rows]);
+    expect(await freshRead(ctx.store(), account, start, start + DAY)).to.deep.include({ opened: 0 });
+    const changed = ids[LINES_PER_PIECE + 2];
+    await db().execute("UPDATE payments SET amount = '9000000.00', amount_minor = 900000000 WHERE id = ?", [changed]);
+    const marked = (found: { rows: { id: number; integrityProblem?: string }[] }) => found.rows.filter((p) => p.integrityProblem !== undefined).map((p) => p.id);
+    const read = await freshRead(ctx.store(), account, start, start + DAY);
+    expect([read.opened, marked(read)]).to.deep.equal([rows, [changed]]);
+    // The process that kept the day proves that payment alone again: every other line is as kept at its place.
+    const opened = ctx.store().paymentSearch.rowsProvedOneByOne;
+    expect(marked(await ctx.store().paymentSearch.fromAccount(account, start, start + DAY))).to.deep.equal([changed]);
     expect(ctx.store().paymentSearch.rowsProvedOneByOne - opened).to.equal(1);
   });
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { ProvedRows } from '../../src/store/repositories/proved-rows.js';
+import { LINES_PER_PIECE, sealedDay } from '../../src/store/repositories/reconciliation-seals.js';
 
 describe('ProvedRows (rows a reconciliation proved, by their exact sealed lines)', () => {
   it('gives back what was made of a row only while it is read with the very same line', () => {
@@ -23,29 +24,45 @@ describe('ProvedRows (rows a reconciliation proved, by their exact sealed lines)
 
   it('keeps a day proved whole by the exact text of its rows and the account it was proved for; read otherwise, each row still as kept at its place', () => {
     const proved = new ProvedRows<string>(10);
-    const day = (lines: string[]) => `\n${lines.join('\n')}`;
     const lines = ['#1;7:1000.00', '#2;7:2000.00', '#3;7:3000.00'];
-    proved.keepDay('tag 20400', '0201245680', day(lines), lines);
-    expect(proved.dayProof('tag 20400', '0201245680', day(lines), lines)).to.equal(true);
+    proved.keepDay('tag 20400', '0201245680', sealedDay(lines), lines);
+    expect(proved.dayProof('tag 20400', '0201245680', lines)).to.equal(true);
     // Another account (a tag shared by chance) is given nothing of the day.
-    expect(proved.dayProof('tag 20400', '0201245681', day(lines), lines)).to.equal(undefined);
-    expect(proved.dayProof('tag 20401', '0201245680', day(lines), lines)).to.equal(undefined);
+    expect(proved.dayProof('tag 20400', '0201245681', lines)).to.equal(undefined);
+    expect(proved.dayProof('tag 20401', '0201245680', lines)).to.equal(undefined);
     // One row changed: the others are still as kept.
     const changed = ['#1;7:1000.00', '#2;7:2000.01', '#3;7:3000.00'];
-    expect(proved.dayProof('tag 20400', '0201245680', day(changed), changed)).to.deep.equal([true, false, true]);
+    expect(proved.dayProof('tag 20400', '0201245680', changed)).to.deep.equal([true, false, true]);
     // A row changed to hold the next row's bytes (or a row removed): nothing shifted is taken for kept.
     const merged = ['#1;7:1000.00', '#2;7:2000.00\n#3;7:3000.00'];
-    expect(proved.dayProof('tag 20400', '0201245680', day(merged), merged)).to.deep.equal([true, false]);
+    expect(proved.dayProof('tag 20400', '0201245680', merged)).to.deep.equal([true, false]);
     const shorter = ['#1;7:1000.00', '#3;7:3000.00'];
-    expect(proved.dayProof('tag 20400', '0201245680', day(shorter), shorter)).to.deep.equal([true, false]);
+    expect(proved.dayProof('tag 20400', '0201245680', shorter)).to.deep.equal([true, false]);
     const longer = [...lines, '#4;7:4000.00'];
-    expect(proved.dayProof('tag 20400', '0201245680', day(longer), longer)).to.deep.equal([true, true, true, false]);
+    expect(proved.dayProof('tag 20400', '0201245680', longer)).to.deep.equal([true, true, true, false]);
   });
 
   it('keeps at most its limit of rows in days, dropping the days kept longest', () => {
     const proved = new ProvedRows<string>(5);
-    for (let n = 1; n <= 3; n += 1) proved.keepDay(`tag ${n}`, 'a', `\nday ${n}\nday ${n}`, [`day ${n}`, `day ${n}`]);
+    for (let n = 1; n <= 3; n += 1) proved.keepDay(`tag ${n}`, 'a', sealedDay([`day ${n}`, `day ${n}`]), [`day ${n}`, `day ${n}`]);
     expect(proved.dayRows).to.equal(4);
-    expect([1, 2, 3].map((n) => proved.dayProof(`tag ${n}`, 'a', `\nday ${n}\nday ${n}`, [`day ${n}`, `day ${n}`]))).to.deep.equal([undefined, true, true]);
+    expect([1, 2, 3].map((n) => proved.dayProof(`tag ${n}`, 'a', [`day ${n}`, `day ${n}`]))).to.deep.equal([undefined, true, true]);
+  });
+
+  it('compares a day of several pieces line by line, each at its place in its piece', () => {
+    const proved = new ProvedRows<string>(1_000);
+    const lines = Array.from({ length: 2 * LINES_PER_PIECE + 5 }, (_, i) => `#${i};${'x'.repeat(i % 7)}`);
+    const sealed = sealedDay(lines);
+    expect(sealed.pieces.length).to.equal(3);
+    expect(sealed.pieces.join('')).to.equal(`\n${lines.join('\n')}`);
+    proved.keepDay('tag 1', 'a', sealed, lines);
+    expect(proved.dayProof('tag 1', 'a', lines)).to.equal(true);
+    const changed = [...lines];
+    changed[LINES_PER_PIECE + 3] = `${changed[LINES_PER_PIECE + 3]}y`;
+    const each = proved.dayProof('tag 1', 'a', changed) as boolean[];
+    expect(each.map((same, i) => (same ? -1 : i)).filter((i) => i >= 0)).to.deep.equal([LINES_PER_PIECE + 3]);
+    // A line moved one place on (one removed): nothing after it is taken for kept.
+    const shifted = lines.filter((_, i) => i !== 10);
+    expect((proved.dayProof('tag 1', 'a', shifted) as boolean[]).filter(Boolean).length).to.be.below(12);
   });
 });

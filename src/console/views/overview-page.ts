@@ -1,6 +1,6 @@
 import { PROVED_LIMIT } from '../../store/index.js';
 import type { AuditVerificationRun } from '../../store/types.js';
-import { formatDay, formatJakartaTime, formatRupiah } from '../format.js';
+import { formatCount, formatDay, formatJakartaTime, formatRupiah } from '../format.js';
 import { html } from '../html.js';
 import { statusLabel } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
@@ -48,7 +48,7 @@ ${
 <div id="overview-data" hidden data-json="${JSON.stringify(chartData)}"></div>`;
   // Per day and status: how many payments and their value, every status the list filters by. Wider
   // than a phone: the table scrolls in its own region, which takes the keyboard's focus to scroll.
-  const number = (n: number) => n.toLocaleString(lang === 'id' ? 'id-ID' : 'en-US');
+  const number = (n: number) => formatCount(lang, n);
   const lastCheck = chain === null ? t('notCheckedYet') : `${formatJakartaTime(chain.checkedAt)} (WIB), ${chain.ok ? t('chainOk') : t('chainBroken')}`;
   // Changed payments named above the table too: its last column scrolls out of view on most screens.
   const changed = view.overview.reduce((sum, d) => sum + d.changed, 0);

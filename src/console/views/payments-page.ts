@@ -1,6 +1,6 @@
 import type { FieldError } from '../../errors/index.js';
 import type { ClientRecord, PaymentPage, PaymentTotals } from '../../store/types.js';
-import { formatDay, formatRupiah, formatWhen } from '../format.js';
+import { formatCount, formatDay, formatRupiah, formatWhen } from '../format.js';
 import { html } from '../html.js';
 import { statusLabel } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
@@ -82,7 +82,7 @@ export function paymentsPage(ctx: PageContext, view: PaymentsView): string {
 
   const page = view.page;
   const rows = page?.rows ?? [];
-  const number = (n: number) => n.toLocaleString(lang === 'id' ? 'id-ID' : 'en-US');
+  const number = (n: number) => formatCount(lang, n);
   const first = view.at;
   const last = view.at + rows.length - 1;
   const totals = page

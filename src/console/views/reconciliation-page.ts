@@ -3,7 +3,7 @@ import { paymentDay } from '../../domain/transfers/index.js';
 import { bankRefusalText } from '../bank-messages.js';
 import { BASE } from '../console-sessions.js';
 import { RECONCILE_LIMIT } from '../../store/index.js';
-import { formatDay, formatRupiah } from '../format.js';
+import { formatCount, formatDay, formatRupiah } from '../format.js';
 import { html, type Html } from '../html.js';
 import { statusLabel } from '../i18n.js';
 import { bankLabel } from '../payment-facts.js';
@@ -42,10 +42,6 @@ export const SHOWN_LINES = 1_000;
 /** Whether a line needs a look: anything but a debit booking a successful payment, or money in. */
 function needsLook(line: ReconciliationLine): boolean {
   return line.kind === 'statement-only' || line.kind === 'gerbang-only' || line.kind === 'forged' || (line.kind === 'matched' && line.payment.state !== 'SUCCESS');
-}
-
-function number(lang: 'id' | 'en', n: number): string {
-  return n.toLocaleString(lang === 'id' ? 'id-ID' : 'en-US');
 }
 
 function shownDay(value: string): string {
@@ -90,7 +86,7 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
     counts.forged > 0 ? html` · <strong class="integrity-failed">${t('recon_forged')}</strong> <strong data-count="forged">${counts.forged}</strong>` : ''
   }</p>${
     counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && lines.length > 0 ? html`<p class="ok" role="status">${t('reconAllMatched')}</p>` : ''
-  }${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated').replace('{n}', number(lang, RECONCILE_LIMIT))}</p>` : ''}`;
+  }${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated').replace('{n}', formatCount(lang, RECONCILE_LIMIT))}</p>` : ''}`;
   if (lines.length === 0) return html`${summary}<p class="empty">${t('reconEmpty')}</p>`;
   let shown = lines;
   let note: Html | string = '';
@@ -98,9 +94,9 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
     const attention = lines.filter((line) => needsLook(line) || (focus !== undefined && 'payment' in line && line.payment.id === focus));
     shown = attention.slice(0, SHOWN_LINES);
     note = html`<p class="info" role="status" id="recon-lines-hidden">${t('reconMatchedHidden')
-      .replace('{n}', number(lang, lines.length - attention.length))
-      .replace('{total}', number(lang, lines.length))}</p>${
-      attention.length > SHOWN_LINES ? html`<p class="warning" role="status" id="recon-attention-capped">${t('reconAttentionCapped').replace('{n}', number(lang, SHOWN_LINES))}</p>` : ''
+      .replace('{n}', formatCount(lang, lines.length - attention.length))
+      .replace('{total}', formatCount(lang, lines.length))}</p>${
+      attention.length > SHOWN_LINES ? html`<p class="warning" role="status" id="recon-attention-capped">${t('reconAttentionCapped').replace('{n}', formatCount(lang, SHOWN_LINES))}</p>` : ''
     }`;
   }
   return html`${summary}${note}<div class="table-wrap"><table class="reconciliation" id="reconciliation"><caption class="visually-hidden">${t('reconciliation')}</caption>

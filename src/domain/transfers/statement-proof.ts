@@ -93,24 +93,29 @@ function isWordCode(code: number): boolean {
   return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
 }
 
+/** Whether `text` holds `needle` at some place with no letter or digit of [A-Za-z0-9] either side. */
+function asWord(text: string, needle: string): boolean {
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+    const before = at === 0 || !isWordCode(text.charCodeAt(at - 1));
+    const after = at + needle.length === text.length || !isWordCode(text.charCodeAt(at + needle.length));
+    if (before && after) return true;
+  }
+  return false;
+}
+
 /**
  * Whether `text` carries `reference` as a whole word (not inside a longer number or word), letters
  * compared without case. A reconciliation asks it for every payment of a month against its
- * debits: ASCII text and references (what banks and ERPs write) are compared without building a
- * regular expression each time; anything else takes the regular expression.
+ * debits: the reference as written is looked for first (banks copy it as the transfer carried it;
+ * no copy of either made), then ASCII text and references (what banks and ERPs write) are
+ * compared in lower case without building a regular expression each time; anything else takes
+ * the regular expression. A character outside ASCII never matches [A-Za-z0-9] without case (the
+ * expression has no `u` flag), so a whole word as written is one without case too.
  */
 export function mentions(text: string, reference: string): boolean {
   if (reference.length < 4) return false;
-  if (ASCII.test(text) && ASCII.test(reference)) {
-    const haystack = text.toLowerCase();
-    const needle = reference.toLowerCase();
-    for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) {
-      const before = at === 0 || !isWordCode(haystack.charCodeAt(at - 1));
-      const after = at + needle.length === haystack.length || !isWordCode(haystack.charCodeAt(at + needle.length));
-      if (before && after) return true;
-    }
-    return false;
-  }
+  if (asWord(text, reference)) return true;
+  if (ASCII.test(text) && ASCII.test(reference)) return asWord(text.toLowerCase(), reference.toLowerCase());
   const escaped = reference.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`(^|[^A-Za-z0-9])${escaped}($|[^A-Za-z0-9])`, 'i').test(text);
 }

@@ -52,13 +52,15 @@ function nextDay(day: string): string {
 export function reconcileStatement(entries: readonly StatementEntry[], payments: readonly ReconciledPayment[]): Reconciliation {
   // Debits by amount in cents: a payment is compared with the debits of its amount only, so a
   // month of a busy account is not every payment against every line.
-  const debitsByAmount = new Map<number, number[]>();
+  // A debit's place alone while it is the only one of its amount (most are): no array each.
+  const debitsByAmount = new Map<number, number | number[]>();
   entries.forEach((entry, i) => {
     if (entry.type !== 'DEBIT') return;
     const key = cents(entry.amount.startsWith('-') ? entry.amount.slice(1) : entry.amount);
     const same = debitsByAmount.get(key);
-    if (same) same.push(i);
-    else debitsByAmount.set(key, [i]);
+    if (same === undefined) debitsByAmount.set(key, i);
+    else if (typeof same === 'number') debitsByAmount.set(key, [same, i]);
+    else same.push(i);
   });
   // A month is tens of thousands of payments: each one's day is worked out once (and each day's
   // next), each line's text once, and a booking is marked where it is looked up.
@@ -67,14 +69,17 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
     .map((payment) => ({ payment, day: paymentDay(payment), booked: false }))
     .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.payment.id - b.payment.id));
   const nextOf = new Map<string, string>();
-  const texts: string[] = [];
-  const booked: (ReconciledPayment | undefined)[] = [];
+  // Filled up front: written at scattered places, an empty array turned into a dictionary (a hash lookup each).
+  const texts = new Array<string | undefined>(entries.length).fill(undefined);
+  const booked = new Array<ReconciledPayment | undefined>(entries.length).fill(undefined);
   for (const candidate of candidates) {
     const { payment, day } = candidate;
     let next = nextOf.get(day);
     if (next === undefined) nextOf.set(day, (next = nextDay(day)));
     // The debits of the payment's amount: their key is sameMoney's own test, so the amounts are equal.
-    for (const i of debitsByAmount.get(cents(payment.amount)) ?? []) {
+    const same = debitsByAmount.get(cents(payment.amount));
+    for (let k = 0; same !== undefined && k < (typeof same === 'number' ? 1 : same.length); k += 1) {
+      const i = typeof same === 'number' ? same : same[k];
       const entry = entries[i];
       if (booked[i] !== undefined || !(entry.pending === true || entry.date === day || entry.date === next)) continue;
       const text = (texts[i] ??= `${entry.description} ${entry.reference ?? ''}`);

@@ -349,7 +349,9 @@ function wholeDays(span: ReconciledSpan): Map<number, number[]> {
     if (at === undefined) days.set(day, [i]);
     else at.push(i);
   });
-  for (const at of days.values()) at.sort((a, b) => toNumber(rows[a].created_at) - toNumber(rows[b].created_at) || toNumber(rows[a].id) - toNumber(rows[b].id));
+  // Read in created_at order: only ties are out of id order, if any (a day's 1,600 places sorted cost a month 10-20 ms).
+  const before = (a: number, b: number) => toNumber(rows[a].created_at) - toNumber(rows[b].created_at) || toNumber(rows[a].id) - toNumber(rows[b].id);
+  for (const at of days.values()) if (at.some((place, k) => k > 0 && before(at[k - 1], place) > 0)) at.sort(before);
   return days;
 }
 
@@ -754,7 +756,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       if (jakartaDayStart(day + 1) + SEAL_MARGIN_MS > reconciling.now) continue;
       if (!at.every((i) => payments[i].sourceAccount === account && payments[i].integrityProblem === undefined)) continue;
       if (!keptWhole) {
-        this.#proved.keepDay(`${tag!} ${day}`, account, sealed.text, lines);
+        this.#proved.keepDay(`${tag!} ${day}`, account, sealed, lines);
         for (const i of at) this.#proved.forget(payments[i].id);
       }
       // Sealed at the end of the reconciliation.
@@ -789,23 +791,25 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     for (const [day, at] of tag === null ? [] : wholeDays(span)) {
       const key = `${tag!} ${day}`;
       const lines = at.map((i) => read[i].line);
-      const sealed = sealedDay(lines);
       const seal = trusted.get(day);
-      const kept = this.#proved.dayProof(key, account, sealed.text, lines);
+      const kept = this.#proved.dayProof(key, account, lines);
+      // Its text in pieces, built only when it is hashed or kept (not for a day kept whole already, a page opened again).
+      let sealed: SealedDay | undefined;
+      const sealedOf = () => (sealed ??= sealedDay(lines));
       // A page takes a day kept whole as proved without hashing it; the sweep (hashKept) hashes it
       // too, so a seal that no longer holds for that very text is found and renewed.
-      const holds = seal !== undefined && (kept === true && !hashKept ? true : sealHolds(ring, account, tag!, day, sealed, seal));
+      const holds = seal !== undefined && (kept === true && !hashKept ? true : sealHolds(ring, account, tag!, day, sealedOf(), seal));
       // Kept whole (a page opened again), or sealed: no row opened.
       if (kept === true || holds) {
         for (const i of at) payments[i] = Object.freeze(this.reconciled(read[i], account, null));
-        if (!holds) days.set(day, { at, lines, sealed, stale: seal !== undefined, keptWhole: true });
-        else this.#proved.keepDay(key, account, sealed.text, lines);
+        if (!holds) days.set(day, { at, lines, sealed: sealedOf(), stale: seal !== undefined, keptWhole: true });
+        else if (kept !== true) this.#proved.keepDay(key, account, sealedOf(), lines);
       } else {
         // Changed since it was kept: its rows still as kept are proved, the others proved again.
         at.forEach((i, k) => {
           if (kept?.[k] === true) payments[i] = Object.freeze(this.reconciled(read[i], account, null));
         });
-        days.set(day, { at, lines, sealed, stale: seal !== undefined, keptWhole: false });
+        days.set(day, { at, lines, sealed: sealedOf(), stale: seal !== undefined, keptWhole: false });
       }
     }
     read.forEach((row, i) => {
@@ -881,10 +885,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * KeyRingError for a key not configured) is named.
    */
   private reconciled(row: ShownRow, sourceAccount: string | null, problem: string | null): ReconciledPayment {
-    const id = toNumber(row.id);
-    return {
-      ...(problem === null ? {} : { integrityProblem: problem }),
-      id,
+    const payment: ReconciledPayment = {
+      id: toNumber(row.id),
       transactionId: row.transaction_id,
       state: row.state,
       amount: row.amount,
@@ -894,6 +896,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       createdAt: toNumber(row.created_at),
       sourceAccount,
     };
+    // Added to the few marked, not spread into each of a month's 50,000 (an object cloned a row).
+    if (problem !== null) payment.integrityProblem = problem;
+    return payment;
   }
 
   /**

@@ -1,3 +1,5 @@
+import { LINES_PER_PIECE, type SealedDay } from './reconciliation-seals.js';
+
 /**
  * Rows already proved, by id, each kept with the sealed line it was read with (its every value
  * the proof depends on, as the database built it in the statement that read the row:
@@ -16,49 +18,59 @@
  * on every read. Nothing is kept across processes.
  *
  * A closed day whose every row was proved (by its seal, or one by one) is kept whole instead: the
- * text its rows' lines make (reconciliation-seals.ts, sealedDay), nothing a row. Read again with
- * the same text, every row of it is as proved, and what is made of each is made again from the
- * row read (the same values); read with another, each row whose line is the very line kept at its
- * place (its length kept beside the text) is as proved, and the others are proved again. A month's first opening then keeps thirty strings alive, most too
- * large for the young generation, where it kept 50,000 lines and payments that each
+ * text its rows' lines make, in its pieces (reconciliation-seals.ts, sealedDay), nothing a row.
+ * Read again with every line the very line kept at its place (its length kept beside the pieces)
+ * and as many lines, the text is the same: every row of it is as proved, and what is made of each
+ * is made again from the row read (the same values); otherwise each row whose line is the very
+ * line kept at its place is as proved, and the others are proved again. A month's first opening
+ * then keeps a thousand pieces alive where it kept 50,000 lines and payments that each
  * young-generation collection copied and promoted (tens of milliseconds); a month opened again
- * compares thirty strings.
+ * compares its lines with them, building no text.
  *
  * Bounded: beyond `limit` rows kept one by one, and beyond `limit` rows of kept days, the longest
  * kept are dropped (a month of a busy account is RECONCILE_LIMIT rows, a few hundred bytes each).
  */
 export class ProvedRows<V> {
   readonly #kept = new Map<number, { line: string; made: V }>();
-  readonly #days = new Map<string, { account: string; text: string; lengths: Uint32Array }>();
+  readonly #days = new Map<string, { account: string; pieces: readonly string[]; lengths: Uint32Array }>();
   #dayRows = 0;
 
   /** @param limit how many rows are kept at most, one by one and in days each */
   constructor(private readonly limit: number) {}
 
   /**
-   * Day `key` (its tag and day) read as `lines` (making `text`, sealedDay) against what was kept
-   * of it for `account`: true when it is exactly as proved whole; else, when kept, whether each
-   * line is the very line kept at its place (a row of a day that changed since, proved still);
-   * undefined when nothing of it is kept.
+   * Day `key` (its tag and day) read as `lines` against what was kept of it for `account`: true
+   * when each line is the very line kept at its place and there are as many (its text exactly as
+   * proved whole; the day then counts as kept last); else, when kept, whether each line is the
+   * very line kept at its place (a row of a day that changed since, proved still); undefined when
+   * nothing of it is kept. Compared line by line in the pieces kept: no text of the day is built.
    */
-  dayProof(key: string, account: string, text: string, lines: readonly string[]): true | boolean[] | undefined {
+  dayProof(key: string, account: string, lines: readonly string[]): true | boolean[] | undefined {
     const kept = this.#days.get(key);
     if (kept === undefined || kept.account !== account) return undefined;
-    if (kept.text === text && kept.lengths.length === lines.length) return true;
-    // Each kept line after its newline, at the offset its length gives (a line is never cut elsewhere).
-    let at = 0;
-    return lines.map((line, i) => {
-      const same = i < kept.lengths.length && kept.lengths[i] === line.length && kept.text.startsWith(line, at + 1);
-      at += i < kept.lengths.length ? kept.lengths[i] + 1 : 0;
-      return same;
-    });
+    const { pieces, lengths } = kept;
+    // Each kept line after its newline, at the offset in its piece its lengths give (a line is never cut elsewhere).
+    const same = (i: number, at: number) => i < lengths.length && lengths[i] === lines[i].length && pieces[Math.floor(i / LINES_PER_PIECE)].startsWith(lines[i], at + 1);
+    // Null while every line so far is as kept (as many lines as kept), then each line's answer.
+    let each: boolean[] | null = lengths.length === lines.length ? null : [];
+    for (let i = 0, at = 0; i < lines.length; i += 1) {
+      if (i % LINES_PER_PIECE === 0) at = 0;
+      const held = same(i, at);
+      if (!held && each === null) each = new Array<boolean>(i).fill(true);
+      each?.push(held);
+      at += i < lengths.length ? lengths[i] + 1 : 0;
+    }
+    if (each !== null) return each;
+    this.#days.delete(key);
+    this.#days.set(key, kept);
+    return true;
   }
 
-  /** Keeps day `key`, whose rows, read as `lines` (making `text`), were just proved whole for `account`. */
-  keepDay(key: string, account: string, text: string, lines: readonly string[]): void {
+  /** Keeps day `key`, whose rows, read as `lines` (making `sealed`, sealedDay), were just proved whole for `account`. */
+  keepDay(key: string, account: string, sealed: SealedDay, lines: readonly string[]): void {
     this.#forgetDay(key);
     // The lengths off the heap the collector copies: a typed array's bytes are not moved.
-    this.#days.set(key, { account, text, lengths: Uint32Array.from(lines, (line) => line.length) });
+    this.#days.set(key, { account, pieces: sealed.pieces, lengths: Uint32Array.from(lines, (line) => line.length) });
     this.#dayRows += lines.length;
     for (const oldest of this.#days.keys()) {
       if (this.#dayRows <= this.limit) return;
