@@ -9,4 +9,3 @@ export function processAlive(pid: number): boolean {
 }
 
 export { clusterSchedulingOf, pm2SchedulingProblem, type ClusterScheduling } from './cluster-scheduling.js';
-export { isPm2ClusterWorker } from './pm2-worker.js';
