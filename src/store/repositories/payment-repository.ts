@@ -263,11 +263,8 @@ export class SqlPaymentRepository implements PaymentRepository {
    * Runs `change` (a write of payment `id` returning whether it changed the row) and, when it did,
    * appends the payment's event in the same transaction, under a `payment_event` chain link:
    * built from `known` (the row as the write left it, if nothing else changed it since event
-   * `known.seq - 1`) when given, else from the row read back.
-   */
-  /**
-   * Runs `change` and appends the payment's event in one chain transaction. `changedSince`: what
-   * the change left out for trusting `known`, done when the row turns out to have changed since.
+   * `known.seq - 1`) when given, else from the row read back. `changedSince`: what the change left
+   * out for trusting `known`, done when the row turns out to have changed since.
    */
   private async changed(
     cause: PaymentEventCause,
@@ -426,10 +423,10 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   /**
    * Inserts payment `p` (its state, and its route and bank id when SENDING) with its sealed account
-   * and details, and returns its id. Sealed in the INSERT, for the values the row is inserted with,
-   * when `sealAtInsert`; else for the row's id, which only the INSERT gives, by an UPDATE after it.
+   * and details, and returns its id, with the INSERTs of its search trigrams for the caller to run
+   * in the same transaction. Sealed in the INSERT, for the values the row is inserted with, when
+   * `sealAtInsert`; else for the row's id, which only the INSERT gives, by an UPDATE after it.
    */
-  /** Inserts the payment (and seals its values); its id, and the INSERTs of its search trigrams for the caller to run in the same transaction. */
   private async insertPayment(tx: Queryable, payment: NewPayment, p: PaymentRecord, fixed: { keyId: string; mac: string }): Promise<{ id: number; grams: SqlStatement[] }> {
     const { keyId, mac } = fixed;
     const details = p.details;
