@@ -240,6 +240,11 @@ export interface RequestSignatureRepository {
 export type PaymentState = 'RECEIVED' | 'SENDING' | 'SUCCESS' | 'FAILED' | 'PENDING' | 'UNKNOWN';
 /** Every state, in the order the console lists them (settled first, then those still under way). */
 export const PAYMENT_STATES: readonly PaymentState[] = ['SUCCESS', 'FAILED', 'PENDING', 'UNKNOWN', 'SENDING', 'RECEIVED'];
+/**
+ * The states of a payment the review queue holds (with review_since set): in doubt, or a
+ * reservation a takeover could not prove left behind (RECEIVED: never proved sent or unsent).
+ */
+export const REVIEW_STATES: readonly PaymentState[] = ['RECEIVED', 'SENDING', 'UNKNOWN', 'PENDING'];
 
 export interface PaymentRecord {
   id: number;

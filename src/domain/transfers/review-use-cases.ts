@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../errors/index.js';
-import type { AuditRepository, ConsoleUserRepository, PaymentRecord, PaymentRepository, TransferBatchRepository } from '../../store/types.js';
+import { REVIEW_STATES, type AuditRepository, type ConsoleUserRepository, type PaymentRecord, type PaymentRepository, type TransferBatchRepository } from '../../store/types.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import { currentResult, settle } from './settlement.js';
 import type { EvidenceKind, SettlementEvidence, TransferResult } from './transfer-result.js';
@@ -57,10 +57,7 @@ export interface ReleasedReservation {
   bankMessage: string;
 }
 
-/** In the review queue: marked for review and still in doubt, or a reservation never proved sent or unsent. */
-const REVIEW_STATES = ['RECEIVED', 'SENDING', 'UNKNOWN', 'PENDING'];
-
-/** True when `payment` is in the review queue. */
+/** True when `payment` is in the review queue: marked for review and still in doubt, or a reservation never proved sent or unsent. */
 function inReview(payment: PaymentRecord): boolean {
   return payment.reviewSince !== null && REVIEW_STATES.includes(payment.state);
 }

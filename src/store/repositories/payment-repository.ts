@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
-import { UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue } from '../types.js';
+import { REVIEW_STATES, UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue } from '../types.js';
 import type { ChainLanes, Written } from './audit-chain.js';
 import type { ChainDependency } from '../types.js';
 import { chainCoverage } from './chain-coverage.js';
@@ -183,11 +183,8 @@ function storable<T extends PaymentUpdate>(fields: T): T {
 /** States in which the bank has certainly not been asked to move the money. */
 const RELEASABLE: PaymentState[] = ['RECEIVED', 'SENDING'];
 
-/**
- * The states of a payment the review queue holds (with review_since set): in doubt, or a
- * reservation a takeover could not prove left behind (RECEIVED: never proved sent or unsent).
- */
-export const REVIEW_STATES = "'RECEIVED', 'SENDING', 'UNKNOWN', 'PENDING'";
+/** REVIEW_STATES as a list of SQL literals, for `state IN (…)`. */
+export const REVIEW_STATES_SQL = REVIEW_STATES.map((state) => `'${state}'`).join(', ');
 /** A settlement's condition: in doubt, or a reservation in review (an admin resolved it). */
 const IN_REVIEW_OR_DOUBT = "(state IN ('SENDING', 'UNKNOWN', 'PENDING') OR (state = 'RECEIVED' AND review_since IS NOT NULL))";
 
@@ -509,14 +506,14 @@ export class SqlPaymentRepository implements PaymentRepository {
     await this.changed(
       'review',
       id,
-      async (tx) => (await tx.execute(`UPDATE payments SET review_since = ? WHERE id = ? AND review_since IS NULL AND state IN (${REVIEW_STATES})`, [now, id])).affectedRows === 1,
+      async (tx) => (await tx.execute(`UPDATE payments SET review_since = ? WHERE id = ? AND review_since IS NULL AND state IN (${REVIEW_STATES_SQL})`, [now, id])).affectedRows === 1,
       now,
     );
   }
 
   async listInReview(limit: number): Promise<PaymentRecord[]> {
     const rows = await this.db.query<PaymentRow>(
-      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE review_since IS NOT NULL AND state IN (${REVIEW_STATES}) ORDER BY review_since, id LIMIT ?`,
+      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE review_since IS NOT NULL AND state IN (${REVIEW_STATES_SQL}) ORDER BY review_since, id LIMIT ?`,
       [Math.max(1, Math.min(Math.trunc(limit), 1000))],
     );
     return rows.map((row) => toPaymentRecord(row, this.sealer));
@@ -678,7 +675,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     // Served by ix_payments_review_since: settling a payment clears review_since, so the range
     // holds the review queue only.
     const [review] = await this.db.query<{ n: number | string; oldest: number | string | null }>(
-      `SELECT COUNT(*) AS n, MIN(review_since) AS oldest FROM payments WHERE review_since IS NOT NULL AND state IN (${REVIEW_STATES})`,
+      `SELECT COUNT(*) AS n, MIN(review_since) AS oldest FROM payments WHERE review_since IS NOT NULL AND state IN (${REVIEW_STATES_SQL})`,
     );
     return { states, review: { count: toNumber(review?.n ?? 0), oldestSince: toNumberOrNull(review?.oldest ?? null) } };
   }

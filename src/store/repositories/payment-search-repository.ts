@@ -19,7 +19,7 @@ import type {
 } from '../types.js';
 import { PAYMENT_STATES } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
-import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, REVIEW_STATES, toPaymentRecord, type PaymentRow } from './payment-repository.js';
+import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, REVIEW_STATES_SQL, toPaymentRecord, type PaymentRow } from './payment-repository.js';
 import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ChangedDays, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { ProvedRows } from './proved-rows.js';
@@ -1188,7 +1188,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
 
   async listInReview(limit: number): Promise<PaymentRecord[]> {
     const rows = await this.db.query<PaymentRow>(
-      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE review_since IS NOT NULL AND state IN (${REVIEW_STATES}) ORDER BY review_since, id LIMIT ?`,
+      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE review_since IS NOT NULL AND state IN (${REVIEW_STATES_SQL}) ORDER BY review_since, id LIMIT ?`,
       [Math.max(1, Math.min(Math.trunc(limit), 1000))],
     );
     return this.marked(rows);
