@@ -73,15 +73,18 @@ function queryable(runner: Runner, batches = false): Queryable {
     execute,
     executeAll: async (statements: readonly SqlStatement[]) => {
       const text = batches && statements.length > 1 ? inlineWords(statements) : null;
-      if (text === null) {
-        const results: ExecuteResult[] = [];
-        for (const { sql, params } of statements) results.push(await execute(sql, params));
-        return results;
-      }
+      if (text === null) return oneByOne(statements, execute);
       const headers = (await run(runner, text, [])) as ResultSetHeader[];
       return headers.map(executed);
     },
   };
+}
+
+/** `statements` run in order by `execute`, each on its own, stopping at the first that fails. */
+async function oneByOne(statements: readonly SqlStatement[], execute: (sql: string, params: SqlValue[]) => Promise<ExecuteResult>): Promise<ExecuteResult[]> {
+  const results: ExecuteResult[] = [];
+  for (const { sql, params } of statements) results.push(await execute(sql, params));
+  return results;
 }
 
 function executed(header: ResultSetHeader): ExecuteResult {
@@ -236,10 +239,8 @@ export class MysqlDb implements Db {
   }
 
   /** Each statement on its own, as execute() runs it (only a writer session's transaction sends them together). */
-  async executeAll(statements: readonly SqlStatement[]): Promise<ExecuteResult[]> {
-    const results: ExecuteResult[] = [];
-    for (const { sql, params } of statements) results.push(await this.execute(sql, params));
-    return results;
+  executeAll(statements: readonly SqlStatement[]): Promise<ExecuteResult[]> {
+    return oneByOne(statements, (sql, params) => this.execute(sql, params));
   }
 
   /**
