@@ -812,11 +812,6 @@ export interface CallbackDelivery {
   attempts: number;
 }
 
-/**
- * A queued notification that must never be signed nor sent: its body or its client's endpoint
- * failed its integrity check (`refused` says which, in words). The dispatcher marks it FAILED and
- * audits the refusal.
- */
 /** A payment in doubt that failed its integrity check when claimed: never checked with the bank nor written. */
 export interface RefusedPayment {
   id: number;
@@ -825,6 +820,11 @@ export interface RefusedPayment {
   refused: string;
 }
 
+/**
+ * A queued notification that must never be signed nor sent: its body or its client's endpoint
+ * failed its integrity check (`refused` says which, in words). The dispatcher marks it FAILED and
+ * audits the refusal.
+ */
 export interface RefusedCallback {
   id: number;
   clientId: string;
@@ -839,8 +839,7 @@ export interface CallbackRepository {
   endpointOf(clientId: string): Promise<string | null>;
   /** Puts one notification in the outbox; a transfer already there is not added again. */
   enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void>;
-  /** Leases due PENDING deliveries to `owner`. */
-  /** Leases due notifications: each ready to send, or refused (never to be signed nor sent). */
+  /** Leases due PENDING notifications to `owner`: each ready to send, or refused (never to be signed nor sent). */
   claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<(CallbackDelivery | RefusedCallback)[]>;
   /** Records an attempt: DELIVERED, PENDING again at `nextAttemptAt`, or FAILED for good; frees the lease. */
   recordAttempt(id: number, owner: string, attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number }, now: number): Promise<void>;

@@ -127,12 +127,12 @@ export class SqliteDb implements Db {
     await this.query('SELECT 1 AS ok');
   }
 
-  /** Waits for the running transaction, if any, then closes the file. */
   /** One connection per process already: a session is withTransaction. */
   session(): TransactionSession {
     return { run: (fn) => this.withTransaction(fn) };
   }
 
+  /** Waits for the running transaction, if any, then closes the file. */
   async close(): Promise<void> {
     await this.mutex.runExclusive(() => {
       if (!this.connection.open) return;
