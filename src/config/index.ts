@@ -1,4 +1,4 @@
-export { loadConfig, loadConsoleConfig, loadStoreConfig, loadAuditKeys, loadAuditCheckpointFile, loadAuditAnonymousRetentionDays, ConfigError } from './load-config.js';
+export { loadConfig, loadConsoleConfig, loadReviewStatementConfig, loadStoreConfig, loadAuditKeys, loadAuditCheckpointFile, loadAuditAnonymousRetentionDays, ConfigError } from './load-config.js';
 export type { Config, ConsoleConfig, TransferLimits } from './load-config.js';
 export { cents } from './load-config.js';
 export type { BcaLegacyPartnerConfig, PartnerConfig, SnapPartnerBlock } from './partners.js';

@@ -352,8 +352,10 @@ export interface ConsoleConfig {
   auditKeys: KeyRing;
   /** Where the console checkpoints its own audit chains (GERBANG_AUDIT_CHECKPOINT_FILE, the API's file). */
   auditCheckpointFile: string;
-  /** The API client the reconciliation page reads statements as; null: not configured. */
+  /** The API client the reconciliation and review pages read statements as; null: not configured. */
   api: { url: string; clientId: string; clientSecret: string } | null;
+  /** GERBANG_BANK_DAY_CLOSE_WIB: a review's statement shows a debit missing only when read after it. */
+  dayCloseWib: string;
 }
 
 const CONSOLE_SETTINGS: SettingName[] = [
@@ -379,6 +381,7 @@ const CONSOLE_SETTINGS: SettingName[] = [
   'consoleApiUrl',
   'consoleApiClientId',
   'consoleApiClientSecret',
+  'bankDayCloseWib',
 ];
 
 /**
@@ -393,10 +396,7 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
     problems.push('GERBANG_CONSOLE_TLS_CERT_FILE, GERBANG_CONSOLE_TLS_KEY_FILE: give both (HTTPS) or neither (plain HTTP behind a TLS proxy)');
   }
   cidrListProblems(v, ['trustProxy'], problems);
-  const apiSettings = (['consoleApiUrl', 'consoleApiClientId', 'consoleApiClientSecret'] as const).filter((name) => v[name] !== undefined);
-  if (apiSettings.length > 0 && apiSettings.length < 3) {
-    problems.push('GERBANG_CONSOLE_API_URL, GERBANG_CONSOLE_API_CLIENT_ID, GERBANG_CONSOLE_API_CLIENT_SECRET: give all three (the reconciliation page reads statements through the API) or none');
-  }
+  const api = consoleApi(v, problems);
   const auditKeys = problems.some((p) => p.startsWith('GERBANG_AUDIT_KEY'))
     ? null
     : auditKeyRing({ keys: v.auditKeys as string[], keyFiles: v.auditKeyFiles as string[] }, problems);
@@ -420,8 +420,32 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
     logLevel: v.logLevel,
     auditKeys: auditKeys as KeyRing,
     auditCheckpointFile: v.auditCheckpointFile,
-    api: apiSettings.length === 3 ? { url: v.consoleApiUrl, clientId: v.consoleApiClientId, clientSecret: v.consoleApiClientSecret } : null,
+    api,
+    dayCloseWib: v.bankDayCloseWib,
   };
+}
+
+/** GERBANG_CONSOLE_API_*: all three, or none (null); one or two add a problem. */
+function consoleApi(v: Partial<Record<SettingName, unknown>>, problems: string[]): ConsoleConfig['api'] {
+  const apiSettings = (['consoleApiUrl', 'consoleApiClientId', 'consoleApiClientSecret'] as const).filter((name) => v[name] !== undefined);
+  if (apiSettings.length > 0 && apiSettings.length < 3) {
+    problems.push('GERBANG_CONSOLE_API_URL, GERBANG_CONSOLE_API_CLIENT_ID, GERBANG_CONSOLE_API_CLIENT_SECRET: give all three (the reconciliation page and the review read statements through the API) or none');
+  }
+  return apiSettings.length === 3 ? { url: v.consoleApiUrl as string, clientId: v.consoleApiClientId as string, clientSecret: v.consoleApiClientSecret as string } : null;
+}
+
+/**
+ * The settings `gerbang transfer review resolve` reads the paying account's statement with, as the
+ * console does: the API client of GERBANG_CONSOLE_API_* (null: not configured) and
+ * GERBANG_BANK_DAY_CLOSE_WIB. Throws ConfigError.
+ */
+export function loadReviewStatementConfig(env: Env = process.env): Pick<ConsoleConfig, 'api' | 'dayCloseWib'> {
+  const problems: string[] = [];
+  const merged: Env = { ...readConfigFile(env.GERBANG_CONFIG_FILE, problems), ...definedOnly(env) };
+  const v = readSettings(merged, ['consoleApiUrl', 'consoleApiClientId', 'consoleApiClientSecret', 'bankDayCloseWib'], problems);
+  const api = consoleApi(v, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { api, dayCloseWib: v.bankDayCloseWib as string };
 }
 
 function readConfigFile(path: string | undefined, problems: string[]): Env {

@@ -301,7 +301,7 @@ export const SETTINGS = {
   },
   bankDayCloseWib: {
     env: 'GERBANG_BANK_DAY_CLOSE_WIB',
-    doc: 'Time of day (HH:mm, WIB = UTC+7) on the day AFTER a transfer\'s transaction date by which the bank has booked every debit of that date. Only a statement of the paying account read after it (covering the transaction date and the next day) that shows no matching debit lets a transfer the bank does not know become FAILED.',
+    doc: 'Time of day (HH:mm, WIB = UTC+7) on the day AFTER a transfer\'s transaction date by which the bank has booked every debit of that date. Only a statement of the paying account read after it (covering the transaction date and the next day) that shows no matching debit lets a transfer the bank does not know become FAILED, and refuses a review resolution of SUCCESS (the console and `gerbang transfer review resolve` read it too).',
     schema: Joi.string()
       .pattern(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:mm')
       .default('06:00'),
@@ -354,7 +354,7 @@ export const SETTINGS = {
   consoleTlsKeyFile: { env: 'GERBANG_CONSOLE_TLS_KEY_FILE', doc: 'PEM private key of GERBANG_CONSOLE_TLS_CERT_FILE.', schema: Joi.string().min(1) },
   consoleApiUrl: {
     env: 'GERBANG_CONSOLE_API_URL',
-    doc: "Where the console reaches Gerbang's own API (e.g. `http://127.0.0.1:8080`) to read company account statements for the reconciliation page, as the API client GERBANG_CONSOLE_API_CLIENT_ID: the console holds no bank credential, the gateway reads the statement and audits the call. Empty: the reconciliation page says statements cannot be read here.",
+    doc: "Where the console reaches Gerbang's own API (e.g. `http://127.0.0.1:8080`) to read company account statements for the reconciliation page and to cross-check a review resolution against the paying account's statement (the console's review page and `gerbang transfer review resolve` alike), as the API client GERBANG_CONSOLE_API_CLIENT_ID: the console and the CLI hold no bank credential, the gateway reads the statement and audits the call. Empty: the reconciliation page says statements cannot be read here, and a review resolution goes ahead on the admin's word, recorded as not cross-checked.",
     schema: Joi.string().uri({ scheme: ['https', 'http'] }).pattern(/^[^?#]*[^/?#]$/, 'no trailing slash'),
   },
   consoleApiClientId: {

@@ -31,8 +31,10 @@ export interface ConsoleAppDeps {
   trustProxy: string[];
   /** GERBANG_SANDBOX=true: a banner on every page says the payments are the simulator's. */
   sandbox?: boolean;
-  /** Reads company account statements for the reconciliation page (through Gerbang's API). */
+  /** Reads company account statements for the reconciliation page and the review's cross-check (through Gerbang's API). */
   statements?: StatementReader;
+  /** GERBANG_BANK_DAY_CLOSE_WIB: after it, a statement without a transfer's debit proves it was not executed. */
+  dayCloseWib: string;
   /** The closed days' bank response times this process keeps (the overview); default: none kept yet. */
   latencyDays?: BankLatencyDays;
   clock?: () => number;
@@ -121,7 +123,7 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
   app.use(accessLogRoutes({ store }));
   app.use(overviewRoutes({ store, clock, latencyDays: deps.latencyDays ?? new BankLatencyDays(store.paymentSearch) }));
   // The review queue: every role sees it; resolving is admin-only (checked on its POST route).
-  app.use(reviewRoutes({ store, clock }));
+  app.use(reviewRoutes({ store, statements: deps.statements ?? NO_STATEMENTS, dayCloseWib: deps.dayCloseWib, clock }));
   // Reconciliation: every role compares the bank's statement with Gerbang's payments.
   app.use(reconciliationRoutes({ store, statements: deps.statements ?? NO_STATEMENTS, clock }));
   app.use(`${BASE}/admin`, requireRole('admin'));

@@ -62,7 +62,7 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
         .then((warmed) => log.info({ ...warmed, ms: Date.now() - warming }, warmed === null ? 'reconciliation not warmed: no day sealed yet' : 'reconciliation warmed on a sealed day'))
         .catch((error: unknown) => log.warn({ err: error }, 'reconciliation not warmed at start; the first opening pays its warm-up')),
     ]);
-    const app = buildConsoleApp({ store, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, signInThrottle: config.signInThrottle, trustProxy: config.trustProxy, sandbox: config.sandbox, statements, latencyDays, clock });
+    const app = buildConsoleApp({ store, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, signInThrottle: config.signInThrottle, trustProxy: config.trustProxy, sandbox: config.sandbox, statements, dayCloseWib: config.dayCloseWib, latencyDays, clock });
     const server: Server = config.tls
       ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
       : createHttpServer(app);

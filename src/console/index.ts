@@ -5,4 +5,4 @@ export { createConsoleUser, resetConsolePassword, MIN_PASSWORD_LENGTH } from './
 export { unlockConsoleUser } from './sign-in-use-case.js';
 export { formatRupiah, maskAccount, parseTypedAmount } from './format.js';
 export { EXPORT_COLUMNS } from './payment-export.js';
-export { apiStatementReader, StatementReadError, type StatementReader } from './statement-reader.js';
+export { apiStatementReader, NO_STATEMENTS, StatementReadError, statementLines, type StatementReader } from './statement-reader.js';

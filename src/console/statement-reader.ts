@@ -1,5 +1,6 @@
 import type { AccountStatement } from '../banks/types.js';
 import { statementAnswerSchema } from '../domain/accounts/index.js';
+import type { StatementLines } from '../domain/transfers/index.js';
 
 /**
  * Why a statement could not be read, as the reconciliation page words it:
@@ -25,6 +26,18 @@ export class StatementReadError extends Error {
 /** Reads a company account's statement for [from, to] (yyyy-MM-dd, Jakarta); throws StatementReadError. */
 export interface StatementReader {
   read(accountNumber: string, from: string, to: string): Promise<AccountStatement & { bank: string }>;
+}
+
+/** The statement's lines as the review's cross-check reads them: a StatementReadError says none could be had, and why. */
+export function statementLines(reader: StatementReader): StatementLines {
+  return async (query) => {
+    try {
+      return (await reader.read(query.accountNumber, query.from, query.to)).entries;
+    } catch (error) {
+      if (!(error instanceof StatementReadError)) throw error;
+      return { unreadable: `${error.problem}: ${error.message}` };
+    }
+  };
 }
 
 /** The console without GERBANG_CONSOLE_API_*: every read says so. */

@@ -42,6 +42,7 @@ const TITLES: Record<ErrorCode, string> = {
   AUDIT_INTEGRITY: 'Stored record failed its integrity check',
   REVIEW_FORBIDDEN: 'Only an admin may resolve a transfer in review',
   REVIEW_CONFLICT: 'The transfer is not in the review queue',
+  REVIEW_CONTRADICTED: "The paying account's statement contradicts the resolution",
   NOTIFICATION_REFUSED: 'Bank notification refused',
   INTERNAL_ERROR: 'Internal error',
 };

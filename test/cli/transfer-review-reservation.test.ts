@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { createConsoleUser } from '../../src/console/index.js';
+import { jakartaDate } from '../../src/time/index.js';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
@@ -14,25 +15,30 @@ import { bankTransfers, leaveBehind } from '../support/left-behind.js';
  * waits in the review queue, marked as never proved sent or unsent, until an admin resolves it
  * with `gerbang transfer review resolve`. The reservations are left through the store, as a
  * gateway process that stopped right after reserving would have left them; the bank is counted
- * over HTTP at the simulator.
+ * over HTTP at the simulator. A resolution is cross-checked with the paying account's statement,
+ * read through the gateway's API as the client of GERBANG_CONSOLE_API_* (`checked`); without it
+ * the admin's word goes ahead, saying it was not cross-checked.
  */
 forEachBackend('gerbang transfer review with a reservation its takeover could not prove', (db) => {
   const env = () => ({ GERBANG_DATABASE_URL: db.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
   let gw: TestGateway;
   let client: TestClient;
   let auth: Record<string, string>;
+  /** The API client the CLI reads statements as (GERBANG_CONSOLE_API_*). */
+  let reader: TestClient;
 
   before(async function () {
     this.timeout(60_000);
     gw = await TestGateway.start(db.url(), { GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_TAKEOVER_PROOF_LINKS: '1', GERBANG_BATCH_INTERVAL_MS: '200' });
     client = await gw.createClient();
     auth = { authorization: `Bearer ${await gw.token(client)}` };
+    reader = await gw.createClient();
     await createConsoleUser(db.store().consoleUsers, { username: 'bank-checker', password: 'pw-bank-checker-0123456789', role: 'admin' }, Date.now());
   });
   after(() => gw?.close());
 
   const pay = (body: Record<string, unknown>) => gw.request('/v1/transfers', { json: body, headers: auth });
-  const leftBehind = async (body: Record<string, unknown>) => (await leaveBehind(gw, client.clientId, body)).id;
+  const leftBehind = async (body: Record<string, unknown>, at?: number) => (await leaveBehind(gw, client.clientId, body, at)).id;
   /** The resend the proof could not clear: 409, held an hour, nothing sent. */
   const held = async (body: Record<string, unknown>) => {
     const answer = await pay(body);
@@ -46,6 +52,42 @@ forEachBackend('gerbang transfer review with a reservation its takeover could no
       "SELECT c.outcome, c.status_code FROM audit_exchanges e JOIN audit_completions c ON c.exchange_id = e.id WHERE e.method = 'REVIEW' AND e.transaction_id = ?",
       [transactionId],
     );
+  /** The REVIEW exchanges as the audit reads them: outcome, status, code and what the statement said. */
+  const reviewAnswers = async (transactionId: string) =>
+    (await db.store().audit.list({ transactionId }))
+      .filter((row) => row.method === 'REVIEW')
+      .map((row) => ({ outcome: row.outcome, statusCode: row.statusCode, errorCode: row.errorCode, crossCheck: JSON.parse(row.responseBody ?? '{}').crossCheck }));
+  /** `resolve` with the statement readable through the API. */
+  const checked = (id: number, outcome: string, kind: string, evidence: string) =>
+    runCli(['transfer', 'review', 'resolve', String(id), '--admin', 'bank-checker', '--outcome', outcome, '--evidence-kind', kind, '--evidence', evidence], {
+      ...env(),
+      GERBANG_CONSOLE_API_URL: gw.url,
+      GERBANG_CONSOLE_API_CLIENT_ID: reader.clientId,
+      GERBANG_CONSOLE_API_CLIENT_SECRET: reader.clientSecret,
+    });
+  /**
+   * The bank executes the reservation's transfer under its transactionId (what a process that sent
+   * it and stopped before recording so would have left): sent by the paying partner's adapter to
+   * the simulator over HTTP, outside any record of Gerbang's.
+   */
+  const executedAtTheBank = async (body: Record<string, unknown>) => {
+    const partner = gw.gateway.banks.router.all().find((p) => p.accounts.includes(body.sourceAccountNumber as string))!;
+    const outcome = await partner.adapter.transferIntrabank(
+      {
+        bankTransactionId: String(10_000_000 + Math.floor(Math.random() * 89_999_999)),
+        transactionDate: jakartaDate(Date.now()),
+        referenceId: body.transactionId as string,
+        sourceAccountNumber: body.sourceAccountNumber as string,
+        beneficiaryAccountNumber: body.beneficiaryAccountNumber as string,
+        amount: body.amount as string,
+        currency: 'IDR',
+        remark1: '',
+        remark2: '',
+      },
+      { onCall: async () => undefined },
+    );
+    expect(outcome.status, JSON.stringify(outcome)).to.equal('SUCCESS');
+  };
 
   it('lists it marked as never proved sent or unsent; resolved FAILED with evidence it is released, and the ERP\'s resend is paid once', async function () {
     this.timeout(60_000);
@@ -67,7 +109,12 @@ forEachBackend('gerbang transfer review with a reservation its takeover could no
     const resolved = await resolve(id, 'FAILED', 'STATEMENT_LINE', 'Statement 2026-12-05: no debit of this amount or reference');
     expect(resolved.code, resolved.stderr).to.equal(0);
     expect(resolved.stdout).to.contain(`Payment #${id} (${transactionId}) resolved RELEASED`);
+    // No GERBANG_CONSOLE_API_*: no statement to read, and the answer and the audit say so.
+    expect(resolved.stdout).to.contain("NOT CROSS-CHECKED with the paying account's statement: the statement proves nothing either way: no statement could be read (not-configured:");
     expect((await reviews(transactionId)).map((r) => [r.outcome, Number(r.status_code)])).to.deep.equal([['completed', 200]]);
+    const [answer] = await reviewAnswers(transactionId);
+    expect(answer.crossCheck.result).to.equal('unchecked');
+    expect(answer.crossCheck.reason).to.contain('GERBANG_CONSOLE_API_URL');
     expect((await runCli(['transfer', 'review', 'list'], env())).stdout).not.to.contain(`#${id} `);
 
     const paid = await pay(body);
@@ -145,5 +192,58 @@ forEachBackend('gerbang transfer review with a reservation its takeover could no
     expect(await bankTransfers(gw, transactionId), 'no bank call').to.equal(0);
     const status = await gw.request(`/v1/transfers/${transactionId}`, { headers: auth });
     expect([status.status, status.body.status], status.text).to.deep.equal([200, 'SUCCESS']);
+  });
+
+  it('refuses FAILED when the statement shows the bank executed it (a debit carrying its reference): nothing released, the ERP\'s resend not paid again; SUCCESS agrees with the statement', async function () {
+    this.timeout(60_000);
+    const body = sampleTransfer({ amount: '104321.00' });
+    const transactionId = body.transactionId as string;
+    const id = await leftBehind(body);
+    await held(body);
+    await executedAtTheBank(body);
+    expect(await bankTransfers(gw, transactionId)).to.equal(1);
+
+    const refused = await checked(id, 'FAILED', 'STATEMENT_LINE', 'Statement: no debit of this amount or reference');
+    expect(refused.code, refused.stdout).to.equal(1);
+    expect(refused.stderr).to.contain(`Payment #${id} (${transactionId}) was not resolved FAILED: the paying account's statement contradicts it`);
+    // The simulator books BCA's TransactionName and Trailer, each the reference sent.
+    const line = `${jakartaDate(Date.now())} | DEBIT | 104321.00 | ${transactionId} | ${transactionId}`;
+    expect(refused.stderr).to.contain(`the statement books it: ${line}`);
+    expect(await reviewAnswers(transactionId)).to.deep.equal([
+      { outcome: 'rejected', statusCode: 409, errorCode: 'REVIEW_CONTRADICTED', crossCheck: { result: 'contradicted', found: `the statement books it: ${line}` } },
+    ]);
+    // Still reserved in review: the ERP's resend is held, never paid a second time.
+    expect((await runCli(['transfer', 'review', 'list'], env())).stdout).to.contain(`#${id} `);
+    await held(body);
+    expect(await bankTransfers(gw, transactionId), 'paid once').to.equal(1);
+
+    const confirmed = await checked(id, 'SUCCESS', 'STATEMENT_LINE', line);
+    expect(confirmed.code, confirmed.stderr).to.equal(0);
+    expect(confirmed.stdout).to.contain(`resolved SUCCESS`).and.contain(`Cross-checked: the paying account's statement agrees (${line}`);
+    const replayed = await pay(body);
+    expect([replayed.status, replayed.body.status], replayed.text).to.deep.equal([201, 'SUCCESS']);
+    expect(await bankTransfers(gw, transactionId), 'paid once').to.equal(1);
+  });
+
+  it('refuses SUCCESS when the statement, read after the bank\'s day closed, has no debit of its amount on its day or the next; it stays in review', async function () {
+    this.timeout(60_000);
+    const body = sampleTransfer({ amount: '107777.00' });
+    const transactionId = body.transactionId as string;
+    // Reserved three days ago: its day and the next are closed at the bank (GERBANG_BANK_DAY_CLOSE_WIB 06:00).
+    const id = await leftBehind(body, Date.now() - 3 * 86_400_000);
+    await held(body);
+    const day = jakartaDate(Date.now() - 3 * 86_400_000);
+
+    const refused = await checked(id, 'SUCCESS', 'BANK_REFERENCE', 'BCA-REF-55100');
+    expect(refused.code, refused.stdout).to.equal(1);
+    expect(refused.stderr)
+      .to.contain(`Payment #${id} (${transactionId}) was not resolved SUCCESS: the paying account's statement contradicts it`)
+      .and.contain(`No debit of 107777.00 on the statement of the paying account for ${day} and`);
+    const [answer] = await reviewAnswers(transactionId);
+    expect(answer).to.include({ outcome: 'rejected', statusCode: 409, errorCode: 'REVIEW_CONTRADICTED' });
+    expect(answer.crossCheck.result).to.equal('contradicted');
+    expect((await runCli(['transfer', 'review', 'list'], env())).stdout).to.contain(`#${id} `);
+    await held(body);
+    expect(await bankTransfers(gw, transactionId)).to.equal(0);
   });
 });

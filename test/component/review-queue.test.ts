@@ -220,6 +220,57 @@ forEachBackend('Review queue: transfers the bank neither confirms nor denies', (
     expect(JSON.parse(audit.requestBody!)).to.include({ admin: 'rc-admin', via: 'console' });
   });
 
+  it('refuses on the console an outcome the paying account\'s statement contradicts (a pending debit carrying its reference), in the page\'s language, and lets one the statement cannot prove go ahead saying so', async function () {
+    this.timeout(60_000);
+    const body = sampleTransfer({ amount: '5880000.00' });
+    const transactionId = body.transactionId as string;
+    await pay(body);
+    await receivedHoursAgo(transactionId, 49);
+    await gw.gateway.resolver.runOnce();
+    const { id } = await payment(transactionId);
+    // The console reads statements through the API as its own client (GERBANG_CONSOLE_API_*).
+    const reader = await gw.createClient();
+    const console = await TestConsole.start(db.url(), { GERBANG_CONSOLE_API_URL: gw.url, GERBANG_CONSOLE_API_CLIENT_ID: reader.clientId, GERBANG_CONSOLE_API_CLIENT_SECRET: reader.clientSecret });
+    try {
+      const admin = await console.createUser('rx-admin', 'admin');
+      const asAdmin = new ConsoleClient(console.origin);
+      await asAdmin.signIn(admin.username, admin.password);
+      await asAdmin.get('/console/review');
+      /** Resolved FAILED on the page, in Indonesian (the default) or in English (the language cookie). */
+      const resolve = (lang: 'id' | 'en' = 'id') =>
+        asAdmin.post(
+          `/console/review/${id}/resolve`,
+          { _csrf: asAdmin.csrf, outcome: 'FAILED', evidenceKind: 'CALL_REFERENCE', evidence: 'BCA call centre ticket 5120: not executed' },
+          lang === 'en' ? { cookie: `${asAdmin.cookie}; gerbang_lang=en` } : {},
+        );
+
+      statement = [{ TransactionDate: 'PEND', TransactionType: 'D', TransactionAmount: '5880000.00', TransactionName: 'TRSF E-BANKING DB', Trailer: `${transactionId} Invoice test` }];
+      const refused = await resolve();
+      expect(refused.status, refused.text).to.equal(409);
+      expect(refused.text).to.contain('Tidak diselesaikan sebagai Gagal').and.contain('membayar dua kali').and.contain(`5880000.00 | TRSF E-BANKING DB | ${transactionId} Invoice test`);
+      const refusedEn = await resolve('en');
+      expect(refusedEn.status).to.equal(409);
+      expect(refusedEn.text).to.contain('Not resolved as Failed').and.contain('would pay it again').and.contain(`5880000.00 | TRSF E-BANKING DB | ${transactionId} Invoice test`);
+      const held = await payment(transactionId);
+      expect([held.state, typeof held.reviewSince]).to.deep.equal(['UNKNOWN', 'number']);
+      const refusals = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'REVIEW');
+      expect(refusals.map((r) => [r.outcome, r.statusCode, r.errorCode])).to.deep.equal([
+        ['rejected', 409, 'REVIEW_CONTRADICTED'],
+        ['rejected', 409, 'REVIEW_CONTRADICTED'],
+      ]);
+      expect(JSON.parse(refusals[0].responseBody!).crossCheck.found).to.contain('a pending debit of 5880000.00').and.contain(`${transactionId} Invoice test`);
+
+      // Two equal debits without its reference prove nothing: the admin's word goes ahead, and the page says it was not cross-checked.
+      statement = [1, 2].map(() => ({ TransactionDate: ddMM(today()), TransactionType: 'D' as const, TransactionAmount: '5880000.00', TransactionName: 'TRSF E-BANKING DB', Trailer: '' }));
+      const done = await resolve('en');
+      expect(done.status, done.text).to.equal(200);
+      expect(done.text).to.contain('Gerbang could not cross-check this').and.contain('2 debit(s) of 5880000.00 without this transfer');
+      expect((await payment(transactionId)).state).to.equal('FAILED');
+    } finally {
+      await console.close();
+    }
+  });
+
   describe('when the HTTP status contradicts the bank\'s code', () => {
     it('answers UNKNOWN, never FAILED, for a refusal code on HTTP 200', async () => {
       transferAnswer = (res) => answerJson(res, 200, { ErrorCode: 'ESB-82-019', ErrorMessage: { Indonesian: 'Saldo tidak cukup', English: 'Insufficient funds' } });

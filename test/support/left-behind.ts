@@ -5,14 +5,14 @@ import type { PaymentRecord } from '../../src/store/types.js';
 import type { TestGateway } from './gateway-harness.js';
 
 /**
- * A reservation of `body` left RECEIVED a minute ago by a gateway process that stopped right after
- * reserving it (before routing it): made through the store, as that process would have left it.
+ * A reservation of `body` left RECEIVED at `at` (a minute ago) by a gateway process that stopped
+ * right after reserving it (before routing it): made through the store, as that process would have left it.
  */
-export async function leaveBehind(gw: TestGateway, clientId: string, body: Record<string, unknown>): Promise<PaymentRecord> {
+export async function leaveBehind(gw: TestGateway, clientId: string, body: Record<string, unknown>, at = Date.now() - 60_000): Promise<PaymentRecord> {
   const validated = transferRequestSchema.validate(body).value as TransferRequest;
   return gw.store.payments.reserve(
     { clientId, transactionId: validated.transactionId, requestHash: requestHash(validated), amount: validated.amount, currency: validated.currency, sourceAccount: validated.sourceAccountNumber },
-    Date.now() - 60_000,
+    at,
   );
 }
 

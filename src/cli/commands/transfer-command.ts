@@ -1,6 +1,8 @@
 import { openAuditStore } from './audit-command.js';
+import { loadReviewStatementConfig } from '../../config/index.js';
+import { apiStatementReader, NO_STATEMENTS, statementLines } from '../../console/index.js';
 import { outboxNotifier } from '../../domain/callbacks/index.js';
-import { ADMIN_EVIDENCE_KINDS, isReservationInReview, listReviewQueue, resolveReview, showReviewItem, type AdminEvidenceKind } from '../../domain/transfers/index.js';
+import { ADMIN_EVIDENCE_KINDS, isReservationInReview, listReviewQueue, resolveReview, showReviewItem, type AdminEvidenceKind, type ReviewCrossCheck } from '../../domain/transfers/index.js';
 import type { PaymentRecord } from '../../store/types.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 
@@ -42,8 +44,13 @@ export async function transferCommand(args: string[], io: CliIo): Promise<number
     if (outcome !== 'SUCCESS' && outcome !== 'FAILED') throw new UsageError('--outcome must be SUCCESS or FAILED');
     const evidenceKind = required(values['evidence-kind'], '--evidence-kind');
     if (!(ADMIN_EVIDENCE_KINDS as readonly string[]).includes(evidenceKind)) throw new UsageError(`--evidence-kind must be one of ${ADMIN_EVIDENCE_KINDS.join(', ')}`);
+    // The statement is read as the console reads it, through Gerbang's API as the client of
+    // GERBANG_CONSOLE_API_*: the CLI holds no bank credential, and the gateway routes the read to
+    // the partner holding the account, from the fixed address, and audits it.
+    const { api, dayCloseWib } = loadReviewStatementConfig(io.env);
+    const statements = { lines: statementLines(api ? apiStatementReader(api) : NO_STATEMENTS), dayCloseWib };
     const result = await resolveReview(
-      { payments: store.payments, audit: store.audit, consoleUsers: store.consoleUsers, batches: store.batches, clock: Date.now, finals: outboxNotifier(store.callbacks, store.audit, Date.now) },
+      { payments: store.payments, audit: store.audit, consoleUsers: store.consoleUsers, batches: store.batches, clock: Date.now, finals: outboxNotifier(store.callbacks, store.audit, Date.now), statements },
       {
         paymentId: id,
         outcome,
@@ -55,11 +62,16 @@ export async function transferCommand(args: string[], io: CliIo): Promise<number
       },
     );
     const told = result.status === 'RELEASED' ? 'the ERP\'s resend of this transactionId is paid as a new transfer' : 'the ERP is told';
-    io.out(values.json ? JSON.stringify(result, null, 2) : `Payment #${id} (${result.transactionId}) resolved ${result.status}; ${told}.`);
+    io.out(values.json ? JSON.stringify(result, null, 2) : `Payment #${id} (${result.transactionId}) resolved ${result.status}; ${told}.\n${crossCheckLine(result.crossCheck)}`);
     return 0;
   } finally {
     await store.close();
   }
+}
+
+/** What the paying account's statement said of the resolution, in one line. */
+function crossCheckLine(check: ReviewCrossCheck): string {
+  return check.result === 'unchecked' ? `NOT CROSS-CHECKED with the paying account's statement: ${check.reason}.` : `Cross-checked: the paying account's statement agrees (${check.found}).`;
 }
 
 function paymentId(raw: string | undefined): number {

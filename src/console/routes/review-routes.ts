@@ -1,20 +1,24 @@
 import { Router, type Request, type Response } from 'express';
 import { outboxNotifier } from '../../domain/callbacks/index.js';
-import { listReviewQueue, resolveReview, type AdminEvidenceKind } from '../../domain/transfers/index.js';
+import { listReviewQueue, resolveReview, type AdminEvidenceKind, type ReviewCrossCheck } from '../../domain/transfers/index.js';
 import { isAppError } from '../../errors/index.js';
 import type { Store } from '../../store/types.js';
 import { signedIn } from '../console-locals.js';
+import type { Translate } from '../i18n.js';
+import { statementLines, type StatementReader } from '../statement-reader.js';
 import { BASE, requireRole } from '../console-sessions.js';
 import { reviewPage, type ReviewView } from '../views/review-page.js';
 import { remoteIp } from './sign-in-routes.js';
 
 /**
  * GET /console/review: the review queue, for every role. POST /console/review/{id}/resolve: an
- * admin records the evidence and the outcome (the domain audits it and tells the ERP); the
- * console audit keeps who did it too.
+ * admin records the evidence and the outcome (the domain reads the paying account's statement
+ * through `statements` to cross-check it, audits it and tells the ERP); the console audit keeps
+ * who did it too. A resolution the statement contradicts is refused with what was found.
  */
-export function reviewRoutes(deps: { store: Store; clock: () => number }): Router {
+export function reviewRoutes(deps: { store: Store; statements: StatementReader; dayCloseWib: string; clock: () => number }): Router {
   const { store, clock } = deps;
+  const statements = { lines: statementLines(deps.statements), dayCloseWib: deps.dayCloseWib };
   const router = Router();
 
   async function render(req: Request, res: Response, status: number, extra: Partial<ReviewView> = {}): Promise<void> {
@@ -32,7 +36,7 @@ export function reviewRoutes(deps: { store: Store; clock: () => number }): Route
     const id = /^\d{1,15}$/.test(raw) ? Number(raw) : -1;
     try {
       const result = await resolveReview(
-        { payments: store.payments, audit: store.audit, consoleUsers: store.consoleUsers, batches: store.batches, clock, finals: outboxNotifier(store.callbacks, store.audit, clock) },
+        { payments: store.payments, audit: store.audit, consoleUsers: store.consoleUsers, batches: store.batches, clock, finals: outboxNotifier(store.callbacks, store.audit, clock), statements },
         {
           paymentId: id,
           outcome: text('outcome') as 'SUCCESS' | 'FAILED',
@@ -44,11 +48,21 @@ export function reviewRoutes(deps: { store: Store; clock: () => number }): Route
         },
       );
       await store.consoleAudit.record({ at: clock(), username: locals.user.username, action: 'review.resolve', target: result.transactionId, detail: `${result.status}: ${text('evidenceKind')}`, remoteIp: remoteIp(req) });
-      await render(req, res, 200, { notice: `${locals.t('reviewResolved')} ${result.transactionId}: ${result.status}` });
+      await render(req, res, 200, { notice: `${locals.t('reviewResolved')} ${result.transactionId}: ${result.status}`, crossCheck: crossCheckText(locals.t, result.crossCheck) });
     } catch (error) {
+      if (isAppError(error) && error.code === 'REVIEW_CONTRADICTED') {
+        const found = String(error.extensions.found ?? error.message);
+        await render(req, res, error.status, { contradicted: { text: locals.t(text('outcome') === 'SUCCESS' ? 'reviewContradictedSUCCESS' : 'reviewContradictedFAILED'), found } });
+        return;
+      }
       if (!isAppError(error) || !['VALIDATION_FAILED', 'NOT_FOUND', 'REVIEW_CONFLICT', 'REVIEW_FORBIDDEN'].includes(error.code)) throw error;
       await render(req, res, error.status, { errors: error.fields.length > 0 ? error.fields : [{ field: 'form', message: error.message }] });
     }
   });
   return router;
+}
+
+/** What the statement said of a recorded resolution, in the page's language (the statement's own words kept). */
+function crossCheckText(t: Translate, check: ReviewCrossCheck): string {
+  return check.result === 'unchecked' ? `${t('reviewNotCrossChecked')} ${check.reason}` : `${t('reviewCrossChecked')} ${check.found}`;
 }

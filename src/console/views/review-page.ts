@@ -9,6 +9,10 @@ import { csrfField, layout, type PageContext } from './layout.js';
 export interface ReviewView {
   items: ReviewItem[];
   notice?: string;
+  /** What the statement said of the resolution just recorded (agrees, or could not be cross-checked and why). */
+  crossCheck?: string;
+  /** A resolution the paying account's statement contradicted, refused: the words and what was found. */
+  contradicted?: { text: string; found: string };
   errors?: FieldError[];
 }
 
@@ -22,6 +26,8 @@ export function reviewPage(ctx: PageContext, view: ReviewView): string {
   const admin = user?.role === 'admin';
   const csrf = csrfField(ctx);
   const messages = html`${view.notice ? html`<p class="ok" role="status">${view.notice}</p>` : ''}${
+    view.crossCheck ? html`<p class="info" id="review-cross-check">${view.crossCheck}</p>` : ''
+  }${view.contradicted ? html`<p class="error" role="alert" id="review-contradicted">${view.contradicted.text} <code>${view.contradicted.found}</code></p>` : ''}${
     view.errors && view.errors.length > 0 ? html`<ul class="error" role="alert">${view.errors.map((e) => html`<li>${e.field}: ${e.message}</li>`)}</ul>` : ''
   }`;
   const rows = view.items.map(

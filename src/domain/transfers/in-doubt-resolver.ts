@@ -9,7 +9,7 @@ import type { FinalStateNotifier } from '../callbacks/index.js';
 import type { BankRouter } from '../routing/index.js';
 import { PeriodicTask } from '../periodic-task.js';
 import { settle, type SettlementProof } from './settlement.js';
-import { readStatementProof } from './statement-proof.js';
+import { bankStatementLines, readStatementProof } from './statement-proof.js';
 
 const log = getLogger('resolver');
 
@@ -225,7 +225,7 @@ export class InDoubtResolver {
   ): Promise<Decision> {
     if (outcome.status === 'SUCCESS' || outcome.status === 'FAILED') return { final: { ...outcome, status: outcome.status } };
     if (outcome.status === 'PENDING') return { final: null, reason: 'the bank reports it not final yet' };
-    const verdict = await readStatementProof(adapter, payment, { now, dayCloseWib: this.options.dayCloseWib }, ctx);
+    const verdict = await readStatementProof(bankStatementLines(adapter, ctx), payment, { now, dayCloseWib: this.options.dayCloseWib });
     const recordedAt = new Date(now).toISOString();
     if (verdict.kind === 'debited') {
       return {

@@ -2,15 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../../errors/index.js';
 import { REVIEW_STATES, type AuditRepository, type ConsoleUserRepository, type PaymentRecord, type PaymentRepository, type TransferBatchRepository } from '../../store/types.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
+import { crossCheckReview, type ReviewCrossCheck, type ReviewStatements } from './review-cross-check.js';
 import { currentResult, settle } from './settlement.js';
 import type { EvidenceKind, SettlementEvidence, TransferResult } from './transfer-result.js';
 
 /**
  * The review queue: transfers still in doubt past GERBANG_REVIEW_AFTER_MS (the resolver puts them
  * there). Only an admin takes one out, by recording the evidence — a statement line, the bank's
- * reference, or the reference of a call with the bank — and the outcome it proves. Nothing is
- * ever sent again. Every resolution is audited (an exchange of method REVIEW) and reaches the
- * ERP like any final state: its callback, and GET /v1/transfers/{id}.
+ * reference, or the reference of a call with the bank — and the outcome it proves. Gerbang reads
+ * the paying account's statement itself first and refuses an outcome it contradicts
+ * (review-cross-check.ts). Nothing is ever sent again. Every resolution is audited (an exchange
+ * of method REVIEW, with what the statement said) and reaches the ERP like any final state: its
+ * callback, and GET /v1/transfers/{id}.
  */
 export interface ReviewDeps {
   payments: PaymentRepository;
@@ -20,6 +23,8 @@ export interface ReviewDeps {
   batches: Pick<TransferBatchRepository, 'requeueReleased'>;
   clock: () => number;
   finals?: FinalStateNotifier;
+  /** The paying account's statement, read to cross-check each resolution. */
+  statements: ReviewStatements;
 }
 
 /** The evidence an admin may record (the kinds Gerbang reads from the bank itself are not among them). */
@@ -57,6 +62,9 @@ export interface ReleasedReservation {
   bankMessage: string;
 }
 
+/** What a resolution did, with what the paying account's statement said of it (never `contradicted`: that is refused). */
+export type ResolvedReview = (TransferResult | ReleasedReservation) & { crossCheck: ReviewCrossCheck };
+
 /** True when `payment` is in the review queue: marked for review and still in doubt, or a reservation never proved sent or unsent. */
 function inReview(payment: PaymentRecord): boolean {
   return payment.reviewSince !== null && REVIEW_STATES.includes(payment.state);
@@ -88,9 +96,12 @@ export async function showReviewItem(payments: Pick<PaymentRepository, 'findById
  * paid once; resolved SUCCESS it is settled paid, so the resend replays it. Throws
  * REVIEW_FORBIDDEN when `admin` is not an active admin, VALIDATION_FAILED for a missing outcome or
  * evidence, NOT_FOUND for an unknown payment, REVIEW_CONFLICT when it is not in the queue or was
- * settled (or released, or taken on) meanwhile.
+ * settled (or released, or taken on) meanwhile, REVIEW_CONTRADICTED when the paying account's
+ * statement shows the opposite (the line, or the debit missing, named): nothing is changed then.
+ * A statement that cannot be read or proves nothing lets the admin's word go ahead, and the
+ * answer's `crossCheck` (kept in the audit) says why it was not cross-checked.
  */
-export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): Promise<TransferResult | ReleasedReservation> {
+export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): Promise<ResolvedReview> {
   const user = await deps.consoleUsers.findByUsername(input.admin);
   if (!user || user.role !== 'admin' || user.status !== 'active') {
     throw new AppError('REVIEW_FORBIDDEN', `Only an active admin may resolve a transfer in review; ${JSON.stringify(input.admin)} is not one.`);
@@ -122,20 +133,42 @@ export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): 
     requestHeaders: {},
     requestBody: JSON.stringify({ admin: user.username, via: input.via, outcome: input.outcome, evidenceKind: input.evidenceKind, evidence }),
   });
-  /** Completes the REVIEW exchange with `answer`; throws REVIEW_CONFLICT (`conflict`) unless `done`. */
-  const finish = async (done: boolean, answer: unknown, conflict: string): Promise<void> => {
+  /** Completes the REVIEW exchange with `answer`, as done or as refused with `refusal`. */
+  const complete = async (answer: unknown, refusal: AppError | null): Promise<void> => {
     await deps.audit.complete(exchangeId, {
-      outcome: done ? 'completed' : 'rejected',
-      statusCode: done ? 200 : 409,
-      errorCode: done ? null : 'REVIEW_CONFLICT',
+      outcome: refusal === null ? 'completed' : refusal.status === 409 ? 'rejected' : 'failed',
+      statusCode: refusal === null ? 200 : refusal.status,
+      errorCode: refusal === null ? null : refusal.code,
       clientId: payment.clientId,
       transactionId: payment.transactionId,
       amount: payment.amount,
       responseBody: JSON.stringify(answer),
       completedAt: deps.clock(),
     });
-    if (!done) throw new AppError('REVIEW_CONFLICT', `Payment #${payment.id} (${payment.transactionId}) ${conflict}.`);
   };
+  /** Completes the REVIEW exchange with `answer`; throws REVIEW_CONFLICT (`conflict`) unless `done`. */
+  const finish = async (done: boolean, answer: unknown, conflict: string): Promise<void> => {
+    const refusal = done ? null : new AppError('REVIEW_CONFLICT', `Payment #${payment.id} (${payment.transactionId}) ${conflict}.`);
+    await complete(answer, refusal);
+    if (refusal !== null) throw refusal;
+  };
+
+  // The admin's word is checked against the bank's own record before anything is changed.
+  let crossCheck: ReviewCrossCheck;
+  try {
+    crossCheck = await crossCheckReview(deps.statements, payment, input.outcome, deps.clock());
+  } catch (error) {
+    await complete({ error: 'INTERNAL_ERROR', crossCheck: { result: 'unchecked', reason: 'the statement read failed unexpectedly' } }, new AppError('INTERNAL_ERROR', 'The statement read failed unexpectedly.'));
+    throw error;
+  }
+  if (crossCheck.result === 'contradicted') {
+    const wrong = input.outcome === 'FAILED' ? 'the money left the paying account for this transfer' : 'no debit of its amount is on the statement, read after the bank\'s day closed';
+    const refusal = new AppError('REVIEW_CONTRADICTED', `Payment #${payment.id} (${payment.transactionId}) was not resolved ${input.outcome}: the paying account's statement contradicts it (${wrong}). ${crossCheck.found}`, {
+      extensions: { found: crossCheck.found },
+    });
+    await complete({ error: 'REVIEW_CONTRADICTED', crossCheck }, refusal);
+    throw refusal;
+  }
   const now = deps.clock();
   const recorded: SettlementEvidence = { kind: input.evidenceKind, detail: evidence, recordedBy: user.username, recordedAt: new Date(now).toISOString() };
   if (input.outcome === 'FAILED' && isReservationInReview(payment)) {
@@ -145,13 +178,14 @@ export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): 
     // A payment-run line that met it was answered 202 (in review) and would never be paid: the
     // run pays it now, as the ERP's resend would (the transactionId lets one of them through).
     const lines = released ? await deps.batches.requeueReleased(payment.clientId, payment.transactionId, deps.clock()) : 0;
-    const answer: ReleasedReservation = {
+    const answer: ReleasedReservation & { crossCheck: ReviewCrossCheck } = {
       transactionId: payment.transactionId,
       status: 'RELEASED',
       evidence: recorded,
       bankMessage:
         `Released in review by ${user.username}: never sent, from the recorded evidence; the ERP's resend of this transactionId is paid as a new transfer` +
         (lines > 0 ? `, and so is the payment-run line that met it (queued again: ${lines}).` : '.'),
+      crossCheck,
     };
     await finish(released, released ? answer : { error: 'REVIEW_CONFLICT' }, 'changed meanwhile; it was not released');
     return answer;
@@ -170,6 +204,6 @@ export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): 
     { failureConfirmedBy: 'ADMIN', evidence: recorded },
   );
   const settledHere = result.evidence?.recordedBy === user.username && result.evidence.detail === evidence;
-  await finish(settledHere, result, `was settled meanwhile: ${result.status}`);
-  return result;
+  await finish(settledHere, { ...result, crossCheck }, `was settled meanwhile: ${result.status}`);
+  return { ...result, crossCheck };
 }

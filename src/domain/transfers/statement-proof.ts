@@ -1,4 +1,4 @@
-import { MAX_STATEMENT_DAYS, type BankAdapter, type BankCallContext, type StatementEntry } from '../../banks/types.js';
+import { MAX_STATEMENT_DAYS, type BankAdapter, type BankCallContext, type StatementEntry, type StatementQuery } from '../../banks/types.js';
 import { cents } from '../../config/index.js';
 import { isAppError } from '../../errors/index.js';
 import { jakartaDate } from '../../time/index.js';
@@ -20,7 +20,26 @@ export type StatementVerdict =
   | { kind: 'debited'; line: string }
   | { kind: 'not-debited'; detail: string }
   | { kind: 'too-early'; readableAt: number }
-  | { kind: 'inconclusive'; reason: string };
+  | { kind: 'inconclusive'; reason: string; referenced?: string[] };
+
+/**
+ * The lines of an account's statement for [from, to], or why none could be had (the bank
+ * unavailable or refusing, no way to reach it configured): the in-doubt resolver reads them from
+ * the bank adapter (bankStatementLines), the review through Gerbang's own API.
+ */
+export type StatementLines = (query: StatementQuery) => Promise<readonly StatementEntry[] | { unreadable: string }>;
+
+/** The statement lines as the bank adapter reads them; BANK_UNAVAILABLE and BANK_REFUSED say none could be had, anything else is thrown. */
+export function bankStatementLines(adapter: BankAdapter, ctx: BankCallContext): StatementLines {
+  return async (query) => {
+    try {
+      return (await adapter.statement(query, ctx)).entries;
+    } catch (error) {
+      if (!isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'BANK_REFUSED')) throw error;
+      return { unreadable: error.message };
+    }
+  };
+}
 
 const DAY_MS = 86_400_000;
 const WIB_OFFSET_MS = 7 * 3_600_000;
@@ -31,26 +50,24 @@ export function proofReadableAt(transactionDate: string, dayCloseWib: string): n
   return Date.parse(`${transactionDate}T00:00:00Z`) + DAY_MS + (hours * 60 + minutes) * 60_000 - WIB_OFFSET_MS;
 }
 
-/** Reads the statement of the payment's source account for its transaction date and the next day, and judges it. */
+/**
+ * Reads the statement of the payment's source account for its day and the next, and judges it.
+ * The day is its transaction date unless `options.day` says otherwise (a reservation has none:
+ * the review reads the day it was received).
+ */
 export async function readStatementProof(
-  adapter: BankAdapter,
+  lines: StatementLines,
   payment: PaymentRecord,
-  options: { now: number; dayCloseWib: string },
-  ctx: BankCallContext,
+  options: { now: number; dayCloseWib: string; day?: string | null },
 ): Promise<StatementVerdict> {
-  const date = payment.bankTransactionDate;
+  const date = options.day === undefined ? payment.bankTransactionDate : options.day;
   if (!payment.sourceAccount || !date) return { kind: 'inconclusive', reason: 'the paying account is not recorded for this transfer, so its statement cannot be read' };
   const today = jakartaDate(options.now);
   if (date < jakartaDate(options.now - (MAX_STATEMENT_DAYS - 1) * DAY_MS)) return { kind: 'inconclusive', reason: `the bank keeps statements ${MAX_STATEMENT_DAYS} days only` };
   const nextDay = new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
   const to = nextDay <= today ? nextDay : date;
-  let entries: StatementEntry[];
-  try {
-    entries = (await adapter.statement({ accountNumber: payment.sourceAccount, from: date, to }, ctx)).entries;
-  } catch (error) {
-    if (!isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'BANK_REFUSED')) throw error;
-    return { kind: 'inconclusive', reason: `no statement could be read (${error.message})` };
-  }
+  const entries = await lines({ accountNumber: payment.sourceAccount, from: date, to });
+  if ('unreadable' in entries) return { kind: 'inconclusive', reason: `no statement could be read (${entries.unreadable})` };
   const verdict = judgeStatement(entries, { amount: payment.amount, references: [payment.transactionId, payment.bankTransactionId ?? ''], dates: [date, nextDay] });
   if (verdict.kind !== 'no-debit') return verdict;
   const readableAt = proofReadableAt(date, options.dayCloseWib);
@@ -61,18 +78,20 @@ export async function readStatementProof(
 /**
  * Judges statement lines against a transfer: matching needs the amount AND a reference the
  * transfer carried, on one of `dates` (or pending). Conservative: several matches, or an
- * equal-amount debit without a reference, prove nothing either way.
+ * equal-amount debit without a reference, prove nothing either way. An inconclusive verdict lists
+ * the debits that do carry the reference (pending, or several) in `referenced`: no proof of one
+ * execution, but money left the account under this transfer's name.
  */
 export function judgeStatement(
   entries: readonly StatementEntry[],
   transfer: { amount: string; references: string[]; dates: string[] },
-): { kind: 'debited'; line: string } | { kind: 'no-debit' } | { kind: 'inconclusive'; reason: string } {
+): { kind: 'debited'; line: string } | { kind: 'no-debit' } | { kind: 'inconclusive'; reason: string; referenced?: string[] } {
   const sameAmount = entries.filter((e) => e.type === 'DEBIT' && sameMoney(e.amount, transfer.amount) && (e.pending || transfer.dates.includes(e.date)));
   if (sameAmount.length === 0) return { kind: 'no-debit' };
   const referenced = sameAmount.filter((e) => transfer.references.some((ref) => mentions(`${e.description} ${e.reference ?? ''}`, ref)));
   if (referenced.length === 1 && !referenced[0].pending) return { kind: 'debited', line: describeLine(referenced[0]) };
-  if (referenced.length > 1) return { kind: 'inconclusive', reason: `${referenced.length} debits of ${transfer.amount} carry this transfer's reference` };
-  if (referenced.length === 1) return { kind: 'inconclusive', reason: `a pending debit of ${transfer.amount} carries this transfer's reference (not booked yet)` };
+  if (referenced.length > 1) return { kind: 'inconclusive', reason: `${referenced.length} debits of ${transfer.amount} carry this transfer's reference`, referenced: referenced.map(describeLine) };
+  if (referenced.length === 1) return { kind: 'inconclusive', reason: `a pending debit of ${transfer.amount} carries this transfer's reference (not booked yet)`, referenced: [describeLine(referenced[0])] };
   return { kind: 'inconclusive', reason: `${sameAmount.length} debit(s) of ${transfer.amount} without this transfer's reference` };
 }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { StatementEntry } from '../../../src/banks/types.js';
-import { judgeStatement, proofReadableAt, readStatementProof } from '../../../src/domain/transfers/statement-proof.js';
+import { bankStatementLines, judgeStatement, proofReadableAt, readStatementProof } from '../../../src/domain/transfers/statement-proof.js';
 import type { PaymentRecord } from '../../../src/store/types.js';
 import { recorder } from '../../support/bank-adapters.js';
 import { paymentRecord } from '../../support/payment-records.js';
@@ -26,7 +26,7 @@ describe('statement proof', () => {
   describe('readStatementProof()', () => {
     it('proves nothing, and asks no bank, without the transaction date', async () => {
       const bank = new ScriptedBank('bca');
-      const verdict = await readStatementProof(bank, payment({ bankTransactionDate: null }), { now: Date.parse('2026-11-25T00:00:00Z'), dayCloseWib: '06:00' }, recorder().ctx);
+      const verdict = await readStatementProof(bankStatementLines(bank, recorder().ctx), payment({ bankTransactionDate: null }), { now: Date.parse('2026-11-25T00:00:00Z'), dayCloseWib: '06:00' });
       expect(verdict).to.deep.equal({ kind: 'inconclusive', reason: 'the paying account is not recorded for this transfer, so its statement cannot be read' });
       expect(bank.calls).to.deep.equal([]);
     });
@@ -35,14 +35,14 @@ describe('statement proof', () => {
       const bank = new ScriptedBank('bca').answerStatement([]);
       // 23:30 WIB on the transaction date, after a (mis)configured day close of -01:00.
       const now = Date.parse(`${DAY}T16:30:00Z`);
-      const verdict = await readStatementProof(bank, payment(), { now, dayCloseWib: '-01:00' }, recorder().ctx);
+      const verdict = await readStatementProof(bankStatementLines(bank, recorder().ctx), payment(), { now, dayCloseWib: '-01:00' });
       expect(bank.callsOf('statement').map((c) => c.query)).to.deep.equal([{ accountNumber: '0201245680', from: DAY, to: DAY }]);
       expect(verdict).to.deep.equal({ kind: 'too-early', readableAt: Date.parse(`${DAY}T16:00:00Z`) });
     });
 
     it('keeps a line without the bank\'s remarks as the date, type, amount and description', async () => {
       const bank = new ScriptedBank('bca').answerStatement([debit('TRF INV-PROOF-1')]);
-      const verdict = await readStatementProof(bank, payment(), { now: Date.parse('2026-11-22T00:00:00Z'), dayCloseWib: '06:00' }, recorder().ctx);
+      const verdict = await readStatementProof(bankStatementLines(bank, recorder().ctx), payment(), { now: Date.parse('2026-11-22T00:00:00Z'), dayCloseWib: '06:00' });
       expect(verdict).to.deep.equal({ kind: 'debited', line: `${DAY} | DEBIT | 150000.00 | TRF INV-PROOF-1` });
     });
   });
