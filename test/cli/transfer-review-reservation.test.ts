@@ -6,7 +6,7 @@ import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type HttpAnswer, type TestClient } from '../support/gateway-harness.js';
-import { bankTransfers, leaveBehind } from '../support/left-behind.js';
+import { bankTransfers, executeAtTheBank, leaveBehind } from '../support/left-behind.js';
 
 /**
  * A reservation left behind (RECEIVED, its process stopped before routing it) whose takeover
@@ -65,29 +65,6 @@ forEachBackend('gerbang transfer review with a reservation its takeover could no
       GERBANG_CONSOLE_API_CLIENT_ID: reader.clientId,
       GERBANG_CONSOLE_API_CLIENT_SECRET: reader.clientSecret,
     });
-  /**
-   * The bank executes the reservation's transfer under its transactionId (what a process that sent
-   * it and stopped before recording so would have left): sent by the paying partner's adapter to
-   * the simulator over HTTP, outside any record of Gerbang's.
-   */
-  const executedAtTheBank = async (body: Record<string, unknown>) => {
-    const partner = gw.gateway.banks.router.all().find((p) => p.accounts.includes(body.sourceAccountNumber as string))!;
-    const outcome = await partner.adapter.transferIntrabank(
-      {
-        bankTransactionId: String(10_000_000 + Math.floor(Math.random() * 89_999_999)),
-        transactionDate: jakartaDate(Date.now()),
-        referenceId: body.transactionId as string,
-        sourceAccountNumber: body.sourceAccountNumber as string,
-        beneficiaryAccountNumber: body.beneficiaryAccountNumber as string,
-        amount: body.amount as string,
-        currency: 'IDR',
-        remark1: '',
-        remark2: '',
-      },
-      { onCall: async () => undefined },
-    );
-    expect(outcome.status, JSON.stringify(outcome)).to.equal('SUCCESS');
-  };
 
   it('lists it marked as never proved sent or unsent; resolved FAILED with evidence it is released, and the ERP\'s resend is paid once', async function () {
     this.timeout(60_000);
@@ -200,7 +177,7 @@ forEachBackend('gerbang transfer review with a reservation its takeover could no
     const transactionId = body.transactionId as string;
     const id = await leftBehind(body);
     await held(body);
-    await executedAtTheBank(body);
+    await executeAtTheBank(gw, body);
     expect(await bankTransfers(gw, transactionId)).to.equal(1);
 
     const refused = await checked(id, 'FAILED', 'STATEMENT_LINE', 'Statement: no debit of this amount or reference');

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { signInToConsole } from '../support/browser.js';
 import { browserConsole } from '../support/browser-console.js';
 import { sampleTransfer } from '../support/gateway-harness.js';
-import { bankTransfers, leaveBehind } from '../support/left-behind.js';
+import { bankTransfers, executeAtTheBank, leaveBehind } from '../support/left-behind.js';
 
 /**
  * A reservation left behind whose takeover could not be proved (the proof's bound,
@@ -50,5 +50,63 @@ describe('Finance console in a browser: a reservation never proved sent or unsen
     expect(await bankTransfers(gw, transactionId), 'paid once').to.equal(1);
     const [audited] = await gw.store.db.query<{ action: string; target: string; detail: string }>("SELECT action, target, detail FROM console_audit WHERE action = 'review.resolve' AND target = ?", [transactionId]);
     expect(audited).to.deep.include({ detail: 'RELEASED: CALL_REFERENCE' });
+  });
+});
+
+/**
+ * The same reservation, but the bank did execute its transfer (its statement carries the debit
+ * with the reference): the console reads the paying account's statement through the API, and an
+ * admin who misread it and resolves FAILED is refused, in the page's language, with the line
+ * Gerbang found; nothing is released and the ERP's resend is not paid again.
+ */
+describe('Finance console in a browser: a resolution the paying account\'s statement contradicts is refused', function () {
+  this.timeout(120_000);
+  let transactionId: string;
+  let paymentId: number;
+  let resend: () => Promise<{ status: number; body: Record<string, unknown>; text: string }>;
+
+  const suite = browserConsole(
+    async ({ gw }) => {
+      const client = await gw.createClient();
+      const auth = { authorization: `Bearer ${await gw.token(client)}` };
+      const body = sampleTransfer({ amount: '106500.00' });
+      transactionId = body.transactionId as string;
+      paymentId = (await leaveBehind(gw, client.clientId, body)).id;
+      resend = () => gw.request('/v1/transfers', { json: body, headers: auth });
+      expect((await resend()).status).to.equal(409);
+      await executeAtTheBank(gw, body);
+    },
+    { GERBANG_TAKEOVER_PROOF_LINKS: '1' },
+    { readsStatements: true },
+  );
+
+  /** Resolves the reservation FAILED from its row on the review page. */
+  const resolveFailed = async () => {
+    const { page, con } = suite;
+    expect((await page.goto(`${con.url}/review`))?.status()).to.equal(200);
+    const row = page.locator(`tr[data-payment-id="${paymentId}"]`);
+    await row.locator('select[name=outcome]').selectOption('FAILED');
+    await row.locator('select[name=evidenceKind]').selectOption('STATEMENT_LINE');
+    await row.locator('input[name=evidence]').fill('Statement read: no debit of this amount');
+    await Promise.all([page.waitForLoadState('load'), row.locator('button[type=submit]').click()]);
+  };
+
+  it('refuses FAILED with the statement line it found, in English and in Indonesian; it stays in review and the ERP\'s resend is not paid', async () => {
+    const { page, con, gw } = suite;
+    await signInToConsole(suite.browser, page, con.url, suite.admin, 'en');
+    await resolveFailed();
+    const refusal = page.locator('#review-contradicted');
+    expect(await refusal.getAttribute('role')).to.equal('alert');
+    expect(await refusal.textContent()).to.contain('Not resolved as Failed').and.contain('would pay it again').and.contain(`DEBIT | 106500.00 | ${transactionId}`);
+    expect(await page.locator(`tr[data-payment-id="${paymentId}"]`).count(), 'still in the queue').to.equal(1);
+
+    await page.goto(`${con.url}/lang?to=id&back=/console/review`);
+    await resolveFailed();
+    expect(await page.locator('#review-contradicted').textContent()).to.contain('Tidak diselesaikan sebagai Gagal').and.contain(`DEBIT | 106500.00 | ${transactionId}`);
+
+    expect((await resend()).status, 'held: still in review').to.equal(409);
+    expect(await bankTransfers(gw, transactionId), 'paid once, by the bank itself').to.equal(1);
+    const audited = await gw.store.db.query("SELECT id FROM console_audit WHERE action = 'review.resolve' AND target = ?", [transactionId]);
+    expect(audited, 'nothing resolved').to.deep.equal([]);
   });
 });

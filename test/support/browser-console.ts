@@ -18,11 +18,13 @@ export interface BrowserConsole {
  * Registers, in the calling `describe`, a `before` that starts a gateway (with `gatewayEnv` added
  * to its settings) and a console on a fresh MariaDB database, creates an admin, runs `setUp` (the
  * suite's own data), then opens a browser page; and an `after` that closes them all and drops the
- * database. Skipped without Chromium.
+ * database. With `readsStatements` the console reads statements through the gateway's API as a
+ * client of its own (GERBANG_CONSOLE_API_*). Skipped without Chromium.
  */
 export function browserConsole(
   setUp: (suite: Omit<BrowserConsole, 'browser' | 'page'>) => Promise<void> = async () => undefined,
   gatewayEnv: Record<string, string> = {},
+  options: { readsStatements?: boolean } = {},
 ): BrowserConsole {
   const suite = {} as BrowserConsole;
   let drop: () => Promise<void> = async () => undefined;
@@ -31,7 +33,9 @@ export function browserConsole(
     const database = await createMariaDbDatabase(this);
     drop = database.drop;
     suite.gw = await TestGateway.start(database.url, { GERBANG_LOG_LEVEL: 'silent', ...gatewayEnv });
-    suite.con = await TestConsole.start(database.url, { GERBANG_LOG_LEVEL: 'silent', GERBANG_CONSOLE_SIGN_IN_PER_IP: '1000' });
+    const reader = options.readsStatements ? await suite.gw.createClient() : null;
+    const api: Record<string, string> = reader ? { GERBANG_CONSOLE_API_URL: suite.gw.url, GERBANG_CONSOLE_API_CLIENT_ID: reader.clientId, GERBANG_CONSOLE_API_CLIENT_SECRET: reader.clientSecret } : {};
+    suite.con = await TestConsole.start(database.url, { GERBANG_LOG_LEVEL: 'silent', GERBANG_CONSOLE_SIGN_IN_PER_IP: '1000', ...api });
     suite.admin = await suite.con.createUser('ayu.admin', 'admin');
     await setUp(suite);
     suite.browser = await launchBrowser();

@@ -1,7 +1,9 @@
+import { expect } from 'chai';
 import { request } from 'undici';
 import { requestHash } from '../../src/domain/transfers/request-hash.js';
 import { transferRequestSchema, type TransferRequest } from '../../src/domain/transfers/transfer-schema.js';
 import type { PaymentRecord } from '../../src/store/types.js';
+import { jakartaDate } from '../../src/time/index.js';
 import type { TestGateway } from './gateway-harness.js';
 
 /**
@@ -21,4 +23,28 @@ export async function bankTransfers(gw: TestGateway, transactionId: string): Pro
   const res = await request(`${gw.gateway.banks.simulator!.url}/_simulator/calls`);
   const calls = (await res.body.json()) as { path: string; body: string }[];
   return calls.filter((call) => call.path.startsWith('/banking/corporates/transfers') && call.body.includes(transactionId)).length;
+}
+
+/**
+ * The bank executes the transfer of `body` under its transactionId today, outside any record of
+ * Gerbang's (what a process that sent it and stopped before recording so would have left): sent by
+ * the paying partner's adapter to the gateway's simulator over HTTP. Its statement then carries the debit.
+ */
+export async function executeAtTheBank(gw: TestGateway, body: Record<string, unknown>): Promise<void> {
+  const partner = gw.gateway.banks.router.all().find((p) => p.accounts.includes(body.sourceAccountNumber as string))!;
+  const outcome = await partner.adapter.transferIntrabank(
+    {
+      bankTransactionId: String(10_000_000 + Math.floor(Math.random() * 89_999_999)),
+      transactionDate: jakartaDate(Date.now()),
+      referenceId: body.transactionId as string,
+      sourceAccountNumber: body.sourceAccountNumber as string,
+      beneficiaryAccountNumber: body.beneficiaryAccountNumber as string,
+      amount: body.amount as string,
+      currency: 'IDR',
+      remark1: '',
+      remark2: '',
+    },
+    { onCall: async () => undefined },
+  );
+  expect(outcome.status, JSON.stringify(outcome)).to.equal('SUCCESS');
 }
