@@ -1,8 +1,33 @@
 import { expect } from 'chai';
 import { signInToConsole } from '../support/browser.js';
 import { browserConsole } from '../support/browser-console.js';
-import { sampleTransfer } from '../support/gateway-harness.js';
+import { sampleTransfer, type TestGateway } from '../support/gateway-harness.js';
 import { bankTransfers, executeAtTheBank, leaveBehind } from '../support/left-behind.js';
+
+/** A reservation left behind in a suite: its payment, its transactionId and the ERP's resend of it. */
+interface Reserved {
+  transactionId: string;
+  paymentId: number;
+  resend: () => Promise<{ status: number; body: Record<string, unknown>; text: string }>;
+}
+
+/**
+ * A suite's setUp leaving a reservation of `body` behind, the ERP's resend held (409, into the
+ * review queue), then `after` (the bank's own doings); `reserved` is filled when it has run.
+ */
+function reservationInReview(body: Record<string, unknown>, after: (gw: TestGateway) => Promise<void> = async () => undefined) {
+  const reserved = { transactionId: body.transactionId as string } as Reserved;
+  const setUp = async ({ gw }: { gw: TestGateway }) => {
+    const client = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(client)}` };
+    reserved.paymentId = (await leaveBehind(gw, client.clientId, body)).id;
+    reserved.resend = () => gw.request('/v1/transfers', { json: body, headers: auth });
+    const held = await reserved.resend();
+    expect([held.status, held.body.code], held.text).to.deep.equal([409, 'IDEMPOTENCY_IN_FLIGHT']);
+    await after(gw);
+  };
+  return { reserved, setUp };
+}
 
 /**
  * A reservation left behind whose takeover could not be proved (the proof's bound,
@@ -12,26 +37,12 @@ import { bankTransfers, executeAtTheBank, leaveBehind } from '../support/left-be
  */
 describe('Finance console in a browser: a reservation never proved sent or unsent is resolved in review', function () {
   this.timeout(120_000);
-  let transactionId: string;
-  let paymentId: number;
-  let resend: () => Promise<{ status: number; body: Record<string, unknown>; text: string }>;
-
-  const suite = browserConsole(
-    async ({ gw }) => {
-      const client = await gw.createClient();
-      const auth = { authorization: `Bearer ${await gw.token(client)}` };
-      const body = sampleTransfer();
-      transactionId = body.transactionId as string;
-      paymentId = (await leaveBehind(gw, client.clientId, body)).id;
-      resend = () => gw.request('/v1/transfers', { json: body, headers: auth });
-      const held = await resend();
-      expect([held.status, held.body.code], held.text).to.deep.equal([409, 'IDEMPOTENCY_IN_FLIGHT']);
-    },
-    { GERBANG_TAKEOVER_PROOF_LINKS: '1' },
-  );
+  const { reserved, setUp } = reservationInReview(sampleTransfer());
+  const suite = browserConsole(setUp, { GERBANG_TAKEOVER_PROOF_LINKS: '1' });
 
   it('shows it marked in the review queue; released with evidence, the ERP\'s resend is paid once', async () => {
     const { page, con, gw } = suite;
+    const { transactionId, paymentId, resend } = reserved;
     await signInToConsole(suite.browser, page, con.url, suite.admin, 'en');
     expect((await page.goto(`${con.url}/review`))?.status()).to.equal(200);
     const row = page.locator(`tr[data-payment-id="${paymentId}"]`);
@@ -61,30 +72,15 @@ describe('Finance console in a browser: a reservation never proved sent or unsen
  */
 describe('Finance console in a browser: a resolution the paying account\'s statement contradicts is refused', function () {
   this.timeout(120_000);
-  let transactionId: string;
-  let paymentId: number;
-  let resend: () => Promise<{ status: number; body: Record<string, unknown>; text: string }>;
-
-  const suite = browserConsole(
-    async ({ gw }) => {
-      const client = await gw.createClient();
-      const auth = { authorization: `Bearer ${await gw.token(client)}` };
-      const body = sampleTransfer({ amount: '106500.00' });
-      transactionId = body.transactionId as string;
-      paymentId = (await leaveBehind(gw, client.clientId, body)).id;
-      resend = () => gw.request('/v1/transfers', { json: body, headers: auth });
-      expect((await resend()).status).to.equal(409);
-      await executeAtTheBank(gw, body);
-    },
-    { GERBANG_TAKEOVER_PROOF_LINKS: '1' },
-    { readsStatements: true },
-  );
+  const body = sampleTransfer({ amount: '106500.00' });
+  const { reserved, setUp } = reservationInReview(body, (gw) => executeAtTheBank(gw, body));
+  const suite = browserConsole(setUp, { GERBANG_TAKEOVER_PROOF_LINKS: '1' }, { readsStatements: true });
 
   /** Resolves the reservation FAILED from its row on the review page. */
   const resolveFailed = async () => {
     const { page, con } = suite;
     expect((await page.goto(`${con.url}/review`))?.status()).to.equal(200);
-    const row = page.locator(`tr[data-payment-id="${paymentId}"]`);
+    const row = page.locator(`tr[data-payment-id="${reserved.paymentId}"]`);
     await row.locator('select[name=outcome]').selectOption('FAILED');
     await row.locator('select[name=evidenceKind]').selectOption('STATEMENT_LINE');
     await row.locator('input[name=evidence]').fill('Statement read: no debit of this amount');
@@ -93,6 +89,7 @@ describe('Finance console in a browser: a resolution the paying account\'s state
 
   it('refuses FAILED with the statement line it found, in English and in Indonesian; it stays in review and the ERP\'s resend is not paid', async () => {
     const { page, con, gw } = suite;
+    const { transactionId, paymentId, resend } = reserved;
     await signInToConsole(suite.browser, page, con.url, suite.admin, 'en');
     await resolveFailed();
     const refusal = page.locator('#review-contradicted');
