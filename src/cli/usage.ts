@@ -110,6 +110,10 @@ gerbang transfer review resolve ID --admin USERNAME --outcome SUCCESS|FAILED --e
   anything to a bank. Resolving records the evidence (the statement line, the bank's reference, or
   the reference of a call with the bank) and the outcome it proves; USERNAME must be an active
   console admin. Audited, and told to the ERP (its callback, GET /v1/transfers/{id}).
+  Before it takes effect the paying account's statement is read through Gerbang's API as the
+  client of GERBANG_CONSOLE_API_* and a resolution it contradicts is refused (REVIEW_CONTRADICTED:
+  FAILED with a debit carrying the reference, SUCCESS with no debit after the bank's day close);
+  unreadable or inconclusive, it goes ahead and says NOT CROSS-CHECKED and why.
   A payment changed in the database outside Gerbang is listed marked, with what was found and none
   of its values; list and show then exit 1, naming it on stderr, and resolve refuses it.`;
 export const USER_USAGE = `gerbang user create --username U --role viewer|auditor|admin [--password-stdin]
