@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { CHAIN_PURPOSE, ChainLanes, ChainWriter, GENESIS, linkHash, type LinkKind } from '../../src/store/repositories/audit-chain.js';
-import { ChainDependency, DependencyRefusedError, type Db, type Queryable } from '../../src/store/index.js';
+import { ChainDependency, DependencyRefusedError, type Db, type Queryable, type Transaction } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { countingSessions } from '../support/counting-db.js';
 import { forEachBackend } from '../support/databases.js';
@@ -181,7 +181,7 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
     db.session = () => {
       const session = real.session();
       return {
-        run: <T>(fn: (tx: Queryable) => Promise<T>) =>
+        run: <T>(fn: (tx: Transaction) => Promise<T>) =>
           session.run(async (tx): Promise<T> => {
             await fn(tx);
             throw new Error('commit lost');
