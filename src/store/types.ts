@@ -7,6 +7,7 @@
  * A unique-key violation is thrown as `UniqueViolationError` so callers can match it
  * without knowing the driver.
  */
+import { AppError } from '../errors/app-error.js';
 import type { BankCall } from '../banks/types.js';
 import type { ChainWriter } from './repositories/audit-chain.js';
 
@@ -55,6 +56,29 @@ export interface Queryable {
 export interface SqlStatement {
   sql: string;
   params: SqlValue[];
+  /**
+   * It must affect exactly one row (for an UPDATE, match one): else it fails with NotOneRowError
+   * as a statement that errs does, so nothing after it runs and its transaction rolls back
+   * (outside a transaction, what it changed stays). A guarded UPDATE sent with other statements
+   * in one round trip is checked there too, by the server.
+   */
+  onlyOneRow?: boolean;
+}
+
+/** The queries of one transaction (withTransaction, TransactionSession.run). */
+export interface Transaction extends Queryable {
+  /**
+   * The transaction's last statements and its COMMIT: runs `statements` as executeAll does, then
+   * commits, all in one round trip where executeAll would send the statements in one (a MySQL
+   * writer session). The transaction's last call: nothing more runs in it, and its end sends no
+   * COMMIT of its own (an error `fn` throws after it undoes nothing).
+   *
+   * When it throws, nothing committed and the transaction is rolled back as `fn` throws
+   * (NotOneRowError, UniqueViolationError, a conflict, which withTransaction and run try again
+   * as they do any), except CommitUnknownError: the COMMIT was sent and it cannot be known
+   * whether it took effect.
+   */
+  commitWith(statements: readonly SqlStatement[]): Promise<ExecuteResult[]>;
 }
 
 export interface Db extends Queryable {
@@ -62,7 +86,7 @@ export interface Db extends Queryable {
    * Runs `fn` in one transaction on one connection; commits when it resolves, rolls back
    * when it throws, and always releases the connection.
    */
-  withTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  withTransaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /**
    * A writer of its own, for callers that run many short transactions one after another (the
    * audit's hash chains): `run(fn)` has withTransaction's contract, on a connection kept for
@@ -78,7 +102,7 @@ export interface Db extends Queryable {
 }
 
 export interface TransactionSession {
-  run<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  run<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
 }
 
 export class UniqueViolationError extends Error {
@@ -86,6 +110,34 @@ export class UniqueViolationError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'UniqueViolationError';
+  }
+}
+
+/** A statement marked `onlyOneRow` affected no row, or several. */
+export class NotOneRowError extends Error {
+  readonly code = 'NOT_ONE_ROW';
+  constructor() {
+    super('a statement that must affect exactly one row did not');
+    this.name = 'NotOneRowError';
+  }
+}
+
+/** `result` of `statement` when it holds its `onlyOneRow`; NotOneRowError when it does not. */
+export function oneRowChecked(statement: SqlStatement, result: ExecuteResult): ExecuteResult {
+  if (statement.onlyOneRow && result.affectedRows !== 1) throw new NotOneRowError();
+  return result;
+}
+
+/**
+ * A transaction's COMMIT (Transaction.commitWith) was sent and it is not known whether it took
+ * effect: the connection was lost before the answer came, or the COMMIT itself failed with an
+ * error that does not say it rolled back (anything but a conflict). It may have committed.
+ * Answered as the store being unavailable; `cause` is the store's error.
+ */
+export class CommitUnknownError extends AppError {
+  constructor(cause: unknown) {
+    super('STORE_UNAVAILABLE', 'The database is unavailable; try again shortly.', { cause });
+    this.name = 'CommitUnknownError';
   }
 }
 

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { CHAIN_PURPOSE, ChainLanes, ChainWriter, GENESIS, linkHash, type LinkKind } from '../../src/store/repositories/audit-chain.js';
-import { ChainDependency, DependencyRefusedError, type Db, type Queryable } from '../../src/store/index.js';
+import { ChainDependency, CommitUnknownError, DependencyRefusedError, openDb, UniqueViolationError, type Db, type Queryable, type Transaction } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { countingSessions } from '../support/counting-db.js';
 import { forEachBackend } from '../support/databases.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 
 interface LinkRow {
   seq: number | string;
@@ -83,6 +84,111 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
     expect(links).to.have.length(6);
     expect((await ctx.store().db.query(`SELECT id FROM ${table} WHERE id = -1`)).length, 'the bad record left nothing').to.equal(0);
   });
+
+  /** A record write whose whole record is sent with the links and the COMMIT (`alongside`), as a payment's search trigrams are. */
+  const writeAlongside = (body: string, id = nextId++) => async () => ({
+    recordId: id,
+    contentDigest: body.padEnd(64, '0').slice(0, 64),
+    alongside: [{ sql: `INSERT INTO ${table} (id, body) VALUES (?, ?)`, params: [id, body] }],
+  });
+
+  it('fails only the record the database refuses as the group commits (a duplicate key sent with the COMMIT): the others are written on their own', async () => {
+    const writerId = `gc-${randomBytes(4).toString('hex')}`;
+    const writer = new ChainWriter(countingDb().db, writerId, () => TEST_AUDIT_KEYS);
+    const taken = nextId++;
+    await writer.append('record', writeAlongside('taken', taken));
+    const settled = await Promise.allSettled([
+      writer.append('record', writeRecord('beside-a')),
+      // Its own row goes in as it is written; its second, a duplicate, is refused with the group's COMMIT.
+      writer.append('record', async (tx) => {
+        const id = nextId++;
+        await tx.execute(`INSERT INTO ${table} (id, body) VALUES (?, ?)`, [id, 'duplicate']);
+        return { recordId: id, contentDigest: 'duplicate'.padEnd(64, '0'), alongside: [{ sql: `INSERT INTO ${table} (id, body) VALUES (?, ?)`, params: [taken, 'again'] }] };
+      }),
+      writer.append('record', writeAlongside('beside-b')),
+    ]);
+    expect(settled.map((s) => s.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+    expect((settled[1] as PromiseRejectedResult).reason).to.be.instanceOf(UniqueViolationError);
+    expect(await bodies('duplicate', 'again'), 'nothing of the refused record').to.deep.equal([]);
+    expect((await bodies('beside-a', 'beside-b')).sort()).to.deep.equal(['beside-a', 'beside-b']);
+    expect(await checkedChain(writerId)).to.have.length(3);
+  });
+
+  describe('when keys rotate moved the chain\'s head meanwhile', () => {
+    it('commits nothing of the group (no record, no link), then writes each after the head it reads again', async () => {
+      const db = ctx.store().db;
+      const writerId = `gc-${randomBytes(4).toString('hex')}`;
+      const writer = new ChainWriter(db, writerId, () => TEST_AUDIT_KEYS);
+      await writer.append('record', writeRecord('first'));
+      // Another process re-links the chain (as `gerbang keys rotate` does): its last link and head get a new hash.
+      const moved = 'ab'.repeat(32);
+      await db.execute('UPDATE audit_chain SET hash = ? WHERE writer_id = ? AND seq = ?', [moved, writerId, 1]);
+      await db.execute('UPDATE audit_writers SET last_hash = ? WHERE writer_id = ?', [moved, writerId]);
+      const tried: number[] = [];
+      const tracked = (body: string) => async (tx: Queryable) => {
+        const written = await writeRecord(body)(tx);
+        tried.push(written.recordId);
+        return written;
+      };
+      const ids = await Promise.all([writer.append('record', tracked('moved-a')), writer.append('record', tracked('moved-b'))]);
+      expect(tried, 'written in a group, refused, then each alone').to.have.length(4);
+      const refused = tried.filter((id) => !ids.includes(id));
+      expect(refused).to.have.length(2);
+      const links = await db.query<LinkRow>('SELECT seq, kind, record_id, recorded_at, prev_hash, hash FROM audit_chain WHERE writer_id = ? ORDER BY seq', [writerId]);
+      expect(links.map((l) => [Number(l.seq), Number(l.record_id)])).to.deep.equal([[1, Number(links[0].record_id)], [2, ids[0]], [3, ids[1]]]);
+      expect(links[1].prev_hash, 'linked after the head as moved').to.equal(moved);
+      const rows = await db.query<{ id: number | string }>(`SELECT id FROM ${table} WHERE body IN (?, ?) ORDER BY id`, ['moved-a', 'moved-b']);
+      expect(rows.map((r) => Number(r.id)), 'the refused group wrote no record').to.deep.equal([...ids].sort((a, b) => a - b));
+      const [head] = await db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [writerId]);
+      expect([Number(head.last_seq), head.last_hash]).to.deep.equal([3, links[2].hash]);
+    });
+  });
+
+  if (ctx.backend === 'mariadb') {
+    describe('on a MariaDB session', () => {
+      let proxy: TcpProxy;
+      let db: Db;
+
+      before(async () => {
+        const url = new URL(ctx.url());
+        proxy = new TcpProxy(url.hostname, Number(url.port || 3306));
+        await proxy.start();
+        url.host = `127.0.0.1:${proxy.port}`;
+        db = openDb(url.toString());
+      });
+
+      after(async () => {
+        await db.close();
+        await proxy.cut();
+      });
+
+      it('sends a group\'s statements, its links, the head\'s move and the COMMIT in one round trip', async () => {
+        const writerId = `gc-${randomBytes(4).toString('hex')}`;
+        const writer = new ChainWriter(db, writerId, () => TEST_AUDIT_KEYS);
+        // The first append reads the head and opens the session's connection.
+        await writer.append('record', writeAlongside('trip-first'));
+        const before = proxy.commands;
+        await Promise.all([writer.append('record', writeAlongside('trip-a')), writer.append('record', writeAlongside('trip-b'))]);
+        expect(proxy.commands - before).to.equal(1);
+        expect(await checkedChain(writerId)).to.have.length(3);
+      });
+
+      it('fails the whole group when the COMMIT\'s answer is lost (it may have committed), and links the next append after the head it committed', async () => {
+        const writerId = `gc-${randomBytes(4).toString('hex')}`;
+        const writer = new ChainWriter(db, writerId, () => TEST_AUDIT_KEYS);
+        await writer.append('record', writeAlongside('lost-first'));
+        const lost = proxy.loseCommitAnswerAfter(table);
+        const settled = await Promise.allSettled([writer.append('record', writeAlongside('lost-a')), writer.append('record', writeAlongside('lost-b'))]);
+        await lost;
+        expect(settled.map((s) => s.status)).to.deep.equal(['rejected', 'rejected']);
+        expect((settled[0] as PromiseRejectedResult).reason).to.be.instanceOf(CommitUnknownError);
+        await writer.append('record', writeAlongside('lost-after'));
+        // The server carried the COMMIT out: each record once (never written again alone), the chain unbroken.
+        expect((await bodies('lost-a', 'lost-b', 'lost-after')).sort()).to.deep.equal(['lost-a', 'lost-after', 'lost-b']);
+        expect(await checkedChain(writerId)).to.have.length(4);
+      });
+    });
+  }
 
   it('writes the appends of one turn (an exchange\'s record and its reservation) to one chain in one transaction, though other chains are idle', async () => {
     const { db, transactions } = countingDb();
@@ -174,18 +280,23 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
     expect(await bodies('late-dependent')).to.deep.equal([]);
   });
 
-  it('fails a dependent with its dependency when their group\'s COMMIT fails (both, or neither, committed)', async () => {
+  it('fails a dependent with its dependency when their group\'s COMMIT is lost (both, or neither, committed)', async () => {
     const real = ctx.store().db;
     const db = Object.create(real) as Db;
-    // The group's transaction fails at its end, after every write went in (as a lost COMMIT would).
+    // The group's COMMIT goes unanswered, after every write went in (its outcome unknown; here it rolled back).
     db.session = () => {
       const session = real.session();
       return {
-        run: <T>(fn: (tx: Queryable) => Promise<T>) =>
-          session.run(async (tx): Promise<T> => {
-            await fn(tx);
-            throw new Error('commit lost');
-          }),
+        run: <T>(fn: (tx: Transaction) => Promise<T>) =>
+          session.run((tx) =>
+            fn({
+              ...tx,
+              commitWith: async (statements) => {
+                await tx.executeAll(statements);
+                throw new CommitUnknownError(new Error('commit lost'));
+              },
+            }),
+          ),
       };
     };
     const writer = new ChainWriter(db, `gc-${randomBytes(4).toString('hex')}`, () => TEST_AUDIT_KEYS);

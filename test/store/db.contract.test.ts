@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { Queryable, SqlValue } from '../../src/store/index.js';
-import { inlineWords } from '../../src/store/mysql/mysql-db.js';
+import { CommitUnknownError, NotOneRowError, UniqueViolationError, type Queryable, type SqlValue } from '../../src/store/index.js';
+import { inlineWords, ONE_ROW_GUARD } from '../../src/store/mysql/mysql-db.js';
 import { forEachBackend } from '../support/databases.js';
 
 forEachBackend('Db', (ctx) => {
@@ -81,8 +81,10 @@ forEachBackend('Db', (ctx) => {
       }
     });
 
+    const insert = (suffix: string, hits: number | string) => ({ sql: 'INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', params: [key(suffix), hits, 1] });
+    const guardedUpdate = (suffix: string, hits: number) => ({ sql: 'UPDATE rate_limits SET hits = ? WHERE rl_key = ?', params: [hits, key(suffix)], onlyOneRow: true });
+
     describe('executeAll', () => {
-      const insert = (suffix: string, hits: number | string) => ({ sql: 'INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', params: [key(suffix), hits, 1] });
 
       it('runs the statements in order and answers each one\'s result', async () => {
         const session = ctx.store().db.session();
@@ -93,12 +95,13 @@ forEachBackend('Db', (ctx) => {
         expect(await hits(key('all-1'))).to.deep.equal([11]);
       });
 
-      it('stops at the first statement that fails: the run rolls back and nothing after it ran', async () => {
+      it('stops at the first statement that fails, or that does not affect the one row it must (onlyOneRow): the run rolls back and nothing after it ran', async () => {
         const session = ctx.store().db.session();
         const error = await session.run((tx) => tx.executeAll([insert('fail-1', 1), insert('fail-1', 2), insert('fail-2', 3)])).then(() => null, (e: Error) => e);
         expect(error).to.be.instanceOf(Error);
-        expect(await hits(key('fail-1'))).to.deep.equal([]);
-        expect(await hits(key('fail-2'))).to.deep.equal([]);
+        const guarded = await session.run((tx) => tx.executeAll([insert('fail-3', 1), guardedUpdate('fail-none', 2), insert('fail-4', 3)])).then(() => null, (e: Error) => e);
+        expect(guarded).to.be.instanceOf(NotOneRowError);
+        for (const suffix of ['fail-1', 'fail-2', 'fail-3', 'fail-4']) expect(await hits(key(suffix)), suffix).to.deep.equal([]);
       });
 
       if (ctx.backend === 'mariadb') {
@@ -138,6 +141,67 @@ forEachBackend('Db', (ctx) => {
           }
           expect(inlineWords([{ sql: 'SELECT ?; SELECT 1', params: [1] }]), 'a statement holding a ;').to.equal(null);
           expect(inlineWords([{ sql: 'SELECT ?, ?', params: [1] }]), 'a ? that is not a value').to.equal(null);
+        });
+      }
+    });
+
+    describe('commitWith', () => {
+      it('commits the transaction with its last statements, and the transaction runs nothing after them', async () => {
+        const session = ctx.store().db.session();
+        const after = await session.run(async (tx) => {
+          await tx.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', [key('cw-first'), 1, 1]);
+          const results = await tx.commitWith([insert('cw-1', 1), guardedUpdate('cw-1', 4)]);
+          expect(results.map((r) => r.affectedRows)).to.deep.equal([1, 1]);
+          return tx.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', [key('cw-after'), 1, 1]).then(() => null, (e: Error) => e);
+        });
+        expect(after?.message).to.match(/committed/);
+        expect(await hits(key('cw-first'))).to.deep.equal([1]);
+        expect(await hits(key('cw-1'))).to.deep.equal([4]);
+        expect(await hits(key('cw-after'))).to.deep.equal([]);
+      });
+
+      describe('when a statement marked onlyOneRow matches no row', () => {
+        it('fails with NotOneRowError, commits nothing of the transaction, and leaves the session clean for its next run', async () => {
+          const session = ctx.store().db.session();
+          const error = await session
+            .run(async (tx) => {
+              await tx.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', [key('guard-before'), 1, 1]);
+              return tx.commitWith([insert('guard-1', 1), guardedUpdate('guard-none', 2), insert('guard-2', 3)]);
+            })
+            .then(() => null, (e: Error) => e);
+          expect(error).to.be.instanceOf(NotOneRowError);
+          // Were the refused transaction left open, its rows would commit with this one.
+          await session.run((tx) => tx.commitWith([insert('guard-next', 5)]));
+          expect(await hits(key('guard-next'))).to.deep.equal([5]);
+          for (const refused of ['guard-before', 'guard-1', 'guard-none', 'guard-2']) expect(await hits(key(refused)), refused).to.deep.equal([]);
+        });
+      });
+
+      describe('when the database refuses a statement (a duplicate key)', () => {
+        it('answers its error (nothing committed, not an unknown commit) and leaves the session clean for its next run', async () => {
+          const session = ctx.store().db.session();
+          await session.run((tx) => tx.commitWith([insert('dup', 1)]));
+          const error = await session
+            .run(async (tx) => {
+              await tx.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', [key('dup-before'), 1, 1]);
+              return tx.commitWith([insert('dup-1', 1), insert('dup', 2)]);
+            })
+            .then(() => null, (e: Error) => e);
+          expect(error).to.be.instanceOf(UniqueViolationError);
+          expect(error).to.not.be.instanceOf(CommitUnknownError);
+          await session.run((tx) => tx.commitWith([insert('dup-next', 5)]));
+          expect(await hits(key('dup-next'))).to.deep.equal([5]);
+          expect(await hits(key('dup-before'))).to.deep.equal([]);
+          expect(await hits(key('dup-1'))).to.deep.equal([]);
+          expect(await hits(key('dup'))).to.deep.equal([1]);
+        });
+      });
+
+      if (ctx.backend === 'mariadb') {
+        it('has the server check a statement marked onlyOneRow, with a guard written after it', () => {
+          expect(inlineWords([insert('w', 1), guardedUpdate('w', 2)])).to.equal(
+            `INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES ('${key('w')}', 1, 1); UPDATE rate_limits SET hits = 2 WHERE rl_key = '${key('w')}'; ${ONE_ROW_GUARD}`,
+          );
         });
       }
     });

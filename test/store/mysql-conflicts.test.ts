@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { migrate, openDb, type Db } from '../../src/store/index.js';
+import { migrate, openDb, type Db, type SqlStatement, type Transaction } from '../../src/store/index.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 
 /**
@@ -24,27 +24,50 @@ describe('MySQL store: a transaction that loses a deadlock (MariaDB)', function 
     await database?.drop();
   });
 
-  it('is run again and completes; both transactions apply exactly once', async () => {
+  /**
+   * Two transactions, each begun by `begin`, that each lock one row, wait until the other has
+   * locked the other row, then ask for it (`askSecond`): a lock cycle InnoDB breaks by rolling one
+   * back with 1213. How many times their work ran, and the two rows' hits after.
+   */
+  async function crossed(
+    begin: (work: (tx: Transaction) => Promise<void>) => Promise<void>,
+    askSecond: (tx: Transaction, statement: SqlStatement) => Promise<unknown>,
+  ): Promise<{ runs: number; hits: number[] }> {
     const a = `dl-a-${randomBytes(4).toString('hex')}`;
     const b = `dl-b-${randomBytes(4).toString('hex')}`;
     for (const key of [a, b]) await db.execute('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, 0, 1)', [key]);
     let runs = 0;
-    // Each transaction locks one row, waits until the other has locked the other row, then asks
-    // for it: a lock cycle InnoDB breaks by rolling one back with 1213.
     let release!: () => void;
     const bothLocked = new Promise<void>((resolve) => (release = resolve));
     let locked = 0;
     const crossing = (first: string, second: string) =>
-      db.withTransaction(async (tx) => {
+      begin(async (tx) => {
         runs++;
         await tx.execute('UPDATE rate_limits SET hits = hits + 1 WHERE rl_key = ?', [first]);
         if (++locked === 2) release();
         await bothLocked;
-        await tx.execute('UPDATE rate_limits SET hits = hits + 10 WHERE rl_key = ?', [second]);
+        await askSecond(tx, { sql: 'UPDATE rate_limits SET hits = hits + 10 WHERE rl_key = ?', params: [second] });
       });
     await Promise.all([crossing(a, b), crossing(b, a)]);
-    expect(runs, 'one of them ran twice').to.equal(3);
     const rows = await db.query<{ rl_key: string; hits: number }>('SELECT rl_key, hits FROM rate_limits WHERE rl_key IN (?, ?) ORDER BY rl_key', [a, b]);
-    expect(rows.map((r) => Number(r.hits))).to.deep.equal([11, 11]);
+    return { runs, hits: rows.map((r) => Number(r.hits)) };
+  }
+
+  it('is run again and completes; both transactions apply exactly once', async () => {
+    const { runs, hits } = await crossed(
+      (work) => db.withTransaction(work),
+      (tx, { sql, params }) => tx.execute(sql, params),
+    );
+    expect(runs, 'one of them ran twice').to.equal(3);
+    expect(hits).to.deep.equal([11, 11]);
+  });
+
+  it('runs a session transaction again when it loses in the statements sent with its COMMIT (commitWith); both apply exactly once', async () => {
+    const { runs, hits } = await crossed(
+      (work) => db.session().run(work),
+      async (tx, statement) => tx.commitWith([{ ...statement, onlyOneRow: true }]),
+    );
+    expect(runs, 'one of them ran twice').to.equal(3);
+    expect(hits).to.deep.equal([11, 11]);
   });
 });

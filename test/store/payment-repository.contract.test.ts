@@ -37,11 +37,11 @@ forEachBackend('PaymentRepository', (ctx) => {
       expect(String(row.amount_minor)).to.equal('98765432101234');
     });
 
-    it('sends its search trigrams with its chain link and the head\'s move (one round trip on MySQL), after the payment and its event', async () => {
+    it('sends its search trigrams with its chain link, the head\'s move and the COMMIT (one round trip on MySQL), after the payment and its event', async () => {
       const { db, calls } = recordingSessions(ctx.store().db);
       const store = createStore(db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: true });
       const reserved = await store.payments.reserve(newPayment(), 5);
-      expect(calls()).to.deep.equal([['INSERT payments'], ['INSERT payment_events'], ['INSERT payment_search_grams', 'INSERT audit_chain', 'UPDATE audit_writers']]);
+      expect(calls()).to.deep.equal([['INSERT payments'], ['INSERT payment_events'], ['INSERT payment_search_grams', 'INSERT audit_chain', 'UPDATE audit_writers', 'COMMIT']]);
       const [grams] = await ctx.store().db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payment_search_grams WHERE payment_id = ?', [reserved.id]);
       expect(Number(grams.n)).to.be.greaterThan(0);
       const page = await ctx.store().paymentSearch.page({ clientId: reserved.clientId, text: reserved.transactionId.slice(4) }, 'oldest', null, 50);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { IntegrityError } from '../../src/errors/index.js';
-import { createStore, openStore, type Db, type NewPayment, type Queryable, type Store } from '../../src/store/index.js';
+import { createStore, openStore, type Db, type NewPayment, type Queryable, type Store, type Transaction } from '../../src/store/index.js';
 import { placeOf } from '../../src/security/index.js';
 import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
@@ -43,13 +43,20 @@ function countingDb(real: Db): { db: Db; statements: () => number } {
       return q.executeAll(all);
     },
   });
+  const countedTx = (tx: Transaction): Transaction => ({
+    ...counted(tx),
+    commitWith: (all) => {
+      statements += all.length;
+      return tx.commitWith(all);
+    },
+  });
   const db = Object.create(real) as Db;
   db.query = counted(real).query;
   db.execute = counted(real).execute;
-  db.withTransaction = (fn) => real.withTransaction((tx) => fn(counted(tx)));
+  db.withTransaction = (fn) => real.withTransaction((tx) => fn(countedTx(tx)));
   db.session = () => {
     const session = real.session();
-    return { run: (fn) => session.run((tx) => fn(counted(tx))) };
+    return { run: (fn) => session.run((tx) => fn(countedTx(tx))) };
   };
   db.close = async () => undefined;
   return { db, statements: () => statements };

@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../../src/store/index.js';
+import type { Db, Transaction } from '../../src/store/index.js';
 
 /**
  * The real database `real`, the transactions of its writer sessions (the audit chains' groups)
@@ -10,7 +10,7 @@ export function countingSessions(real: Db): { db: Db; transactions: () => number
   db.session = () => {
     const session = real.session();
     return {
-      run: <T>(fn: (tx: Queryable) => Promise<T>) => {
+      run: <T>(fn: (tx: Transaction) => Promise<T>) => {
         transactions += 1;
         return session.run(fn);
       },
@@ -27,11 +27,12 @@ function kindOf(sql: string): string {
 
 /**
  * The real database `real`, what its writer sessions' transactions ask of it recorded: one entry
- * per call, a statement alone (query, execute) or the statements of one executeAll together.
+ * per call, a statement alone (query, execute) or the statements of one executeAll together, or
+ * of one commitWith followed by its COMMIT.
  */
 export function recordingSessions(real: Db): { db: Db; calls: () => string[][] } {
   const calls: string[][] = [];
-  const recorded = (tx: Queryable): Queryable => ({
+  const recorded = (tx: Transaction): Transaction => ({
     dialect: tx.dialect,
     query: (sql, params, options) => {
       calls.push([kindOf(sql)]);
@@ -45,11 +46,15 @@ export function recordingSessions(real: Db): { db: Db; calls: () => string[][] }
       calls.push(statements.map(({ sql }) => kindOf(sql)));
       return tx.executeAll(statements);
     },
+    commitWith: (statements) => {
+      calls.push([...statements.map(({ sql }) => kindOf(sql)), 'COMMIT']);
+      return tx.commitWith(statements);
+    },
   });
   const db = Object.create(real) as Db;
   db.session = () => {
     const session = real.session();
-    return { run: <T>(fn: (tx: Queryable) => Promise<T>) => session.run((tx) => fn(recorded(tx))) };
+    return { run: <T>(fn: (tx: Transaction) => Promise<T>) => session.run((tx) => fn(recorded(tx))) };
   };
   return { db, calls: () => calls };
 }

@@ -11,7 +11,8 @@ interface CommitLoss {
  * A TCP forwarder on 127.0.0.1:0 in front of a real server (MariaDB). `cut()` drops every
  * connection and refuses new ones — to the gateway, the database is down — and `restore()`
  * brings it back. `loseCommitAnswerAfter()` lets one COMMIT reach the server and drops the
- * client's connection before the answer: the database node dying as it commits. The shared
+ * client's connection before the answer: the database node dying as it commits. `commands`
+ * counts the clients' round trips. The shared
  * MariaDB itself is never stopped, so other suites are unaffected.
  */
 export class TcpProxy {
@@ -19,6 +20,11 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private commitLoss: CommitLoss | null = null;
   port = 0;
+  /**
+   * Commands the clients have sent (MySQL packets that begin a command: sequence id 0): one a
+   * round trip, however many statements a query holds.
+   */
+  commands = 0;
 
   constructor(private readonly targetHost: string, private readonly targetPort: number) {}
 
@@ -36,7 +42,14 @@ export class TcpProxy {
       // The statements a connection sent since its last COMMIT carried the marker.
       let marked = false;
       let answering = true;
+      // The client's stream cut into packets (3 bytes of length, 1 of sequence id, the payload).
+      let pending = Buffer.alloc(0);
       inbound.on('data', (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        while (pending.length >= 4 && pending.length >= 4 + pending.readUIntLE(0, 3)) {
+          if (pending[3] === 0) this.commands += 1;
+          pending = pending.subarray(4 + pending.readUIntLE(0, 3));
+        }
         const loss = this.commitLoss;
         const text = loss ? chunk.toString('latin1') : '';
         if (loss && text.includes(loss.marker)) marked = true;

@@ -12,7 +12,7 @@ function mysql2(): typeof import('mysql2') {
 import { AppError } from '../../errors/app-error.js';
 import { getLogger } from '../../log/index.js';
 import { describeHosts, type MysqlHost } from '../database-url.js';
-import type { Db, ExecuteResult, Queryable, QueryOptions, SqlValue, SqlStatement, TransactionSession } from '../types.js';
+import { CommitUnknownError, NotOneRowError, oneRowChecked, type Db, type ExecuteResult, type Queryable, type QueryOptions, type SqlValue, type SqlStatement, type Transaction, type TransactionSession } from '../types.js';
 import { conflictGaveUp, isConflict, mapMysqlError } from './mysql-errors.js';
 import { mysqlPoolOptions } from './mysql-options.js';
 
@@ -74,16 +74,15 @@ function queryable(runner: Runner, batches = false): Queryable {
     executeAll: async (statements: readonly SqlStatement[]) => {
       const text = batches && statements.length > 1 ? inlineWords(statements) : null;
       if (text === null) return oneByOne(statements, execute);
-      const headers = (await run(runner, text, [])) as ResultSetHeader[];
-      return headers.map(executed);
+      return together(runner, statements, text, false);
     },
   };
 }
 
-/** `statements` run in order by `execute`, each on its own, stopping at the first that fails. */
+/** `statements` run in order by `execute`, each on its own, stopping at the first that fails (or does not hold its onlyOneRow). */
 async function oneByOne(statements: readonly SqlStatement[], execute: (sql: string, params: SqlValue[]) => Promise<ExecuteResult>): Promise<ExecuteResult[]> {
   const results: ExecuteResult[] = [];
-  for (const { sql, params } of statements) results.push(await execute(sql, params));
+  for (const statement of statements) results.push(oneRowChecked(statement, await execute(statement.sql, statement.params)));
   return results;
 }
 
@@ -95,17 +94,30 @@ function executed(header: ResultSetHeader): ExecuteResult {
 const PLAIN_WORD = /^[\w.:@-]*$/;
 
 /**
+ * What inlineWords writes after a statement marked onlyOneRow: a SELECT that fails (1242,
+ * ER_SUBQUERY_NO_1_ROW: its scalar subquery has two rows) unless ROW_COUNT(), the rows the
+ * statement before it affected (matched, for an UPDATE: mysql2 sets CLIENT_FOUND_ROWS, as
+ * affectedRows counts them), is 1. A server stops a text of statements at the first that fails
+ * (MySQL 8 and MariaDB alike), so nothing after it runs, a COMMIT included. A SELECT and not a DO,
+ * which swallows its errors ("DO always is OK"); no stored program, no compound statement,
+ * nothing a sql_mode changes; it reads no table, so no query cache answers it.
+ */
+export const ONE_ROW_GUARD = 'SELECT (SELECT 1 FROM (SELECT 1 AS n UNION ALL SELECT 2) AS two WHERE ROW_COUNT() <> 1) AS only_one_row';
+const ER_SUBQUERY_NO_1_ROW = 1242;
+
+/**
  * The statements as one text of statements separated by `;`, their values written in: a safe
  * integer, a bigint or null as is, a plain word (PLAIN_WORD) between single quotes, which nothing
- * in it can end or escape whatever the server's sql_mode. Null (send each on its own, prepared)
- * when a value is anything else, or a statement holds a `;` or a `?` that is not a value's place.
+ * in it can end or escape whatever the server's sql_mode; each marked onlyOneRow followed by
+ * ONE_ROW_GUARD. Null (send each on its own, prepared) when a value is anything else, or a
+ * statement holds a `;` or a `?` that is not a value's place.
  * For the writer sessions' own statements (the chain links and head: numbers, hex hashes, writer
  * and key ids), so that their connection may take several statements at once and nothing a
  * caller gives can ever become SQL text.
  */
 export function inlineWords(statements: readonly SqlStatement[]): string | null {
   const texts: string[] = [];
-  for (const { sql, params } of statements) {
+  for (const { sql, params, onlyOneRow } of statements) {
     const parts = sql.split('?');
     if (sql.includes(';') || parts.length !== params.length + 1) return null;
     let text = parts[0];
@@ -118,24 +130,110 @@ export function inlineWords(statements: readonly SqlStatement[]): string | null 
       text += literal + parts[i + 1];
     }
     texts.push(text);
+    if (onlyOneRow) texts.push(ONE_ROW_GUARD);
   }
   return texts.join('; ');
 }
 
 /**
- * Runs `fn` as one transaction on `connection` (opened with START TRANSACTION when `begin`; a
- * session's connection has autocommit off instead): COMMIT when it resolves, ROLLBACK when it
- * throws. A connection that cannot even roll back is gone (the server rolls back what it had):
- * `onBroken` is told, so it is never reused.
+ * Sends `text` (inlineWords of `statements`), then COMMIT when `commit`, as one query and answers
+ * the statements' results. When the server answers an error it has run nothing after the part
+ * that failed: a guard's (ER_SUBQUERY_NO_1_ROW where a guard answers) is NotOneRowError. With
+ * `commit`, an error that may be the COMMIT's (every part before it had answered) unless it is a
+ * conflict (rolled back whole), and a connection lost (the server may have run it all), leave the
+ * COMMIT's outcome unknown: CommitUnknownError. Any other error is answered as is: nothing
+ * committed.
  */
-async function commitOrRollBack<T>(connection: Runner, fn: (tx: Queryable) => Promise<T>, options: { begin: boolean; batches?: boolean; onBroken: () => void }): Promise<T> {
-  const tx = queryable(connection, options.batches);
+function together(runner: Runner, statements: readonly SqlStatement[], text: string, commit: boolean): Promise<ExecuteResult[]> {
+  // What answers each part of the query, in order: a statement (its index), a guard, the COMMIT.
+  const parts: Array<number | 'guard' | 'commit'> = statements.flatMap((statement, i) => (statement.onlyOneRow ? [i, 'guard' as const] : [i]));
+  if (commit) parts.push('commit');
+  const sql = commit ? (text === '' ? 'COMMIT' : `${text}; COMMIT`) : text;
+  return new Promise((resolve, reject) => {
+    // The parts that began to answer: mysql2 emits 'fields' once for each.
+    let answered = 0;
+    const query = runner.query(sql, (error: QueryError | null, result: unknown) => {
+      if (!error) {
+        // One part's result comes alone, several parts' as an array.
+        const results = parts.length === 1 ? [result] : (result as unknown[]);
+        resolve(parts.flatMap((part, i) => (typeof part === 'number' ? [executed(results[i] as ResultSetHeader)] : [])));
+        return;
+      }
+      const mapped = mapMysqlError(error);
+      const byServer = typeof (error as { sqlState?: unknown }).sqlState === 'string';
+      // A guard fails as it begins to answer, or once its column went out.
+      const guardFailed = error.errno === ER_SUBQUERY_NO_1_ROW && (parts[answered] === 'guard' || parts[answered - 1] === 'guard');
+      if (byServer && guardFailed) reject(new NotOneRowError());
+      else if (commit && (!byServer || (answered >= parts.length - 1 && !isConflict(mapped)))) reject(new CommitUnknownError(mapped));
+      else reject(mapped);
+    });
+    query.on('fields', () => (answered += 1));
+  });
+}
+
+/**
+ * The transaction on `connection` (see Transaction). A writer session's (`batches`) sends
+ * commitWith's statements and its COMMIT as one query where inlineWords can write them; else they
+ * run one by one, then COMMIT. `committed` once commitWith has committed.
+ */
+function transaction(connection: Runner, batches: boolean): Transaction & { readonly committed: boolean } {
+  const tx = queryable(connection, batches);
+  let committed = false;
+  const open = (): void => {
+    if (committed) throw new Error('store: this transaction is committed (commitWith); nothing more runs in it');
+  };
+  return {
+    dialect: 'mysql',
+    query: async (sql, params, options) => {
+      open();
+      return tx.query(sql, params, options);
+    },
+    execute: async (sql, params) => {
+      open();
+      return tx.execute(sql, params);
+    },
+    executeAll: async (statements) => {
+      open();
+      return tx.executeAll(statements);
+    },
+    commitWith: async (statements) => {
+      open();
+      const text = batches ? inlineWords(statements) : null;
+      let results: ExecuteResult[];
+      if (text !== null) results = await together(connection, statements, text, true);
+      else {
+        results = await oneByOne(statements, tx.execute);
+        try {
+          await tx.query('COMMIT');
+        } catch (error) {
+          // A conflict at COMMIT rolled it back whole; anything else leaves it unknown.
+          throw isConflict(error) ? error : new CommitUnknownError(error);
+        }
+      }
+      committed = true;
+      return results;
+    },
+    get committed() {
+      return committed;
+    },
+  };
+}
+
+/**
+ * Runs `fn` as one transaction on `connection` (opened with START TRANSACTION when `begin`; a
+ * session's connection has autocommit off instead): COMMIT when it resolves (unless it committed
+ * with commitWith), ROLLBACK when it throws. A connection that cannot even roll back is gone (the
+ * server rolls back what it had): `onBroken` is told, so it is never reused.
+ */
+async function commitOrRollBack<T>(connection: Runner, fn: (tx: Transaction) => Promise<T>, options: { begin: boolean; batches?: boolean; onBroken: () => void }): Promise<T> {
+  const tx = transaction(connection, options.batches ?? false);
   try {
     if (options.begin) await tx.query('START TRANSACTION');
     const result = await fn(tx);
-    await tx.query('COMMIT');
+    if (!tx.committed) await tx.query('COMMIT');
     return result;
   } catch (error) {
+    if (tx.committed) throw error;
     try {
       await tx.query('ROLLBACK');
     } catch {
@@ -248,7 +346,7 @@ export class MysqlDb implements Db {
    * transaction that loses a conflict is rolled back and `fn` runs again (see retryConflicts),
    * so `fn` must do nothing but database work.
    */
-  withTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  withTransaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     return retryConflicts('transaction', () =>
       this.onSomeHost(async (pool) => {
         const connection = await new Promise<PoolConnection>((resolve, reject) =>
@@ -356,7 +454,7 @@ class MysqlSession implements TransactionSession {
   ) {}
 
   /** Runs `fn` as one transaction; one that loses a conflict is rolled back and run again (see retryConflicts). */
-  run<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  run<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     return retryConflicts('session transaction', async () => {
       const connection = await this.open();
       return commitOrRollBack(connection, fn, { begin: false, batches: true, onBroken: () => this.drop(connection) });

@@ -1,5 +1,5 @@
 import { AppError } from '../../errors/app-error.js';
-import { UniqueViolationError } from '../types.js';
+import { CommitUnknownError, UniqueViolationError } from '../types.js';
 
 /**
  * Driver and server codes meaning "the database cannot be reached or used right now": network
@@ -48,8 +48,12 @@ const CONFLICT_ERRNOS = new Set([1213, 1205]);
  */
 const NODE_NOT_READY_ERRNOS = new Set([1047]);
 
-/** True when `error` (a mapped one too) is a conflict whose statement or transaction was rolled back whole. */
+/**
+ * True when `error` (a mapped one too) is a conflict whose statement or transaction was rolled
+ * back whole. Never a CommitUnknownError: a COMMIT that may have taken effect is not run again.
+ */
 export function isConflict(error: unknown): boolean {
+  if (error instanceof CommitUnknownError) return false;
   const raw = error instanceof AppError ? error.cause : error;
   return CONFLICT_ERRNOS.has(Number((raw as { errno?: unknown } | undefined)?.errno));
 }

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { sameSecretText, type KeyRing } from '../../security/index.js';
 import { hostname } from 'node:os';
-import { DependencyRefusedError, type ChainDependency, type Db, type Queryable, type SqlStatement, type TransactionSession } from '../types.js';
+import { CommitUnknownError, DependencyRefusedError, NotOneRowError, type ChainDependency, type Db, type Queryable, type SqlStatement, type TransactionSession } from '../types.js';
 import { toNumber } from './row-values.js';
 
 /**
@@ -33,7 +33,7 @@ import { toNumber } from './row-values.js';
 /**
  * What a write appended under a link: the record's id and content digest; `alongside`, statements
  * of the record that no later write needs the result of (a payment's search trigrams), sent with
- * the group's links in the same transaction (one round trip on a MySQL session: executeAll).
+ * the group's links in the same transaction (one round trip with its COMMIT on a MySQL session: commitWith).
  */
 export type Written = { recordId: number; contentDigest: string; alongside?: readonly SqlStatement[] };
 
@@ -172,11 +172,12 @@ export class ChainWriter {
    * at all, and the promise settles only then. Appends made in the same turn of the event loop
    * (a request's audit record and its reservation), and those that arrive while a group is being
    * written, are written together: their records, their links in one multi-row INSERT, one head
-   * update and one COMMIT (group commit). If that group fails before its COMMIT, each
-   * of its records is written again on its own, so one bad record fails only its own request;
-   * a failed COMMIT fails the whole group (it may have committed: the caller treats it like any
-   * failed audit write). After any failure the head is re-read from the database before the
-   * next append, so an ambiguous commit cannot fork the chain.
+   * update and one COMMIT (group commit). If that group does not commit (a write fails, the
+   * database refuses a statement or the COMMIT), each of its records is written again on its
+   * own, so one bad record fails only its own request; a COMMIT whose outcome is unknown
+   * (CommitUnknownError: the connection lost) fails the whole group (it may have committed: the
+   * caller treats it like any failed audit write). After any failure the head is re-read from
+   * the database before the next append, so an ambiguous commit cannot fork the chain.
    *
    * `options.after`: this append depends on another (`as` of an earlier append to this chain):
    * in one group both commit in one transaction or neither; written on their own, it is refused
@@ -251,44 +252,48 @@ export class ChainWriter {
     }
   }
 
-  /** True when the group committed (each settled); false when it rolled back before its COMMIT. */
+  /**
+   * True when the group committed (each settled), or may have (each rejected); false when it
+   * did not commit (the database refused a statement or the COMMIT, or a write failed).
+   */
   private async appendGroup(group: PendingAppend[]): Promise<boolean> {
-    let committing = false;
     try {
-      const ids = await this.appendLinks(group, () => (committing = true));
+      const ids = await this.appendLinks(group);
       group.forEach((one, i) => one.resolve(ids[i]));
       return true;
     } catch (error) {
       this.head = undefined;
-      if (!committing) return false;
+      if (!(error instanceof CommitUnknownError)) return false;
       for (const one of group) one.reject(error);
       return true;
     }
   }
 
   /** Writes the records and links them after the current head, in one transaction. */
-  private async appendLinks(group: PendingAppend[], beforeCommit: () => void = () => undefined): Promise<(number | null)[]> {
+  private async appendLinks(group: PendingAppend[]): Promise<(number | null)[]> {
     const head = this.head ?? (await this.loadHead());
     const recordedAt = this.clock();
     const next = await this.session.run(async (tx) => {
       const { last, recordIds, links } = await writeLinked(tx, this.keys(), this.writerId, head, recordedAt, group);
       if (last === head) {
-        if (links.length > 0) await tx.executeAll(links);
-        beforeCommit();
+        await tx.commitWith(links);
         return { head, recordIds };
       }
-      // The links and the head's move in one round trip where the backend can (executeAll), then
-      // checked before the COMMIT. Guarded by the head these links follow: re-linked meanwhile
-      // (keys rotate), nothing commits.
-      const results = await tx.executeAll([
-        ...links,
-        {
-          sql: 'UPDATE audit_writers SET last_seq = ?, last_hash = ?, updated_at = ? WHERE writer_id = ? AND last_seq = ? AND last_hash = ?',
-          params: [last.seq, last.hash, recordedAt, this.writerId, head.seq, head.hash],
-        },
-      ]);
-      if (results[results.length - 1].affectedRows !== 1) throw new HeadMovedError(this.writerId);
-      beforeCommit();
+      // The links, the head's move and the COMMIT in one round trip where the backend can
+      // (commitWith). Guarded by the head these links follow: re-linked meanwhile (keys rotate),
+      // the UPDATE matches no row and nothing commits.
+      try {
+        await tx.commitWith([
+          ...links,
+          {
+            sql: 'UPDATE audit_writers SET last_seq = ?, last_hash = ?, updated_at = ? WHERE writer_id = ? AND last_seq = ? AND last_hash = ?',
+            params: [last.seq, last.hash, recordedAt, this.writerId, head.seq, head.hash],
+            onlyOneRow: true,
+          },
+        ]);
+      } catch (error) {
+        throw error instanceof NotOneRowError ? new HeadMovedError(this.writerId) : error;
+      }
       return { head: last, recordIds };
     });
     this.head = next.head;
@@ -332,7 +337,7 @@ function refusedForDependency(one: PendingAppend): boolean {
  * new last link (`head` itself when nothing was written), per write its last record's id (null:
  * it wrote none), and the statements still to run: the records' `alongside` ones, then the
  * INSERTs of the links into audit_chain (multi-row), which the caller runs together with the
- * head's move (one round trip on a MySQL session).
+ * head's move and the COMMIT (one round trip on a MySQL session).
  */
 async function writeLinked(
   tx: Queryable,

@@ -3,7 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Db, ExecuteResult, Queryable, SqlValue, SqlStatement, TransactionSession } from '../types.js';
+import { CommitUnknownError, oneRowChecked, type Db, type ExecuteResult, type SqlValue, type SqlStatement, type Transaction, type TransactionSession } from '../types.js';
 import { readableByOthers } from '../../security/index.js';
 import { AsyncMutex } from '../async-mutex.js';
 import { mapSqliteError } from './sqlite-errors.js';
@@ -63,7 +63,6 @@ export class SqliteDb implements Db {
   private readonly mutex: AsyncMutex;
   private readonly path: string;
   private readonly statements = new Map<string, Statement>();
-  private readonly tx: Queryable;
 
   /** Opens (creating it and its folder when missing) the database file at `path`, or memory. */
   constructor(path: string) {
@@ -83,12 +82,6 @@ export class SqliteDb implements Db {
       throw mapSqliteError(error);
     }
     this.mutex = acquireMutex(path);
-    this.tx = {
-      dialect: this.dialect,
-      query: async <T>(sql: string, params?: SqlValue[]) => this.runQuery<T>(sql, params),
-      execute: async (sql: string, params?: SqlValue[]) => this.runExecute(sql, params),
-      executeAll: async (statements: readonly SqlStatement[]) => statements.map(({ sql, params }) => this.runExecute(sql, params)),
-    };
   }
 
   query<T = Record<string, unknown>>(sql: string, params: SqlValue[] = []): Promise<T[]> {
@@ -101,26 +94,65 @@ export class SqliteDb implements Db {
 
   /** In-process: no round trip to save, so each statement runs on its own (in order). */
   executeAll(statements: readonly SqlStatement[]): Promise<ExecuteResult[]> {
-    return this.exclusive(() => statements.map(({ sql, params }) => this.runExecute(sql, params)));
+    return this.exclusive(() => this.runAll(statements));
   }
 
   /**
    * BEGIN IMMEDIATE takes the file's write lock up front, so two processes' transactions queue
    * (for up to the busy timeout) instead of both reading and then one failing at its first write.
    */
-  withTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  withTransaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       this.run('BEGIN IMMEDIATE');
+      const tx = this.transaction();
       try {
-        const result = await holding.run(this.mutex, () => fn(this.tx));
-        this.run('COMMIT');
+        const result = await holding.run(this.mutex, () => fn(tx));
+        if (!tx.committed) this.run('COMMIT');
         return result;
       } catch (error) {
         // After some errors (SQLITE_FULL, SQLITE_IOERR…) SQLite has already rolled back.
-        if (this.connection.inTransaction) this.run('ROLLBACK');
+        if (!tx.committed && this.connection.inTransaction) this.run('ROLLBACK');
         throw error;
       }
     });
+  }
+
+  /** The open transaction's queries; commitWith runs its statements, then COMMIT (no round trip to save). */
+  private transaction(): Transaction & { readonly committed: boolean } {
+    let committed = false;
+    const open = (): void => {
+      if (committed) throw new Error('store: this transaction is committed (commitWith); nothing more runs in it');
+    };
+    return {
+      dialect: this.dialect,
+      query: async <T>(sql: string, params?: SqlValue[]) => {
+        open();
+        return this.runQuery<T>(sql, params);
+      },
+      execute: async (sql: string, params?: SqlValue[]) => {
+        open();
+        return this.runExecute(sql, params);
+      },
+      executeAll: async (statements: readonly SqlStatement[]) => {
+        open();
+        return this.runAll(statements);
+      },
+      commitWith: async (statements: readonly SqlStatement[]) => {
+        open();
+        const results = this.runAll(statements);
+        try {
+          this.run('COMMIT');
+        } catch (error) {
+          // An I/O error at COMMIT may leave the commit on disk (its WAL frames written): unknown.
+          throw new CommitUnknownError(error);
+        }
+        committed = true;
+        return results;
+      },
+      get committed() {
+        return committed;
+      },
+    };
   }
 
   async ping(): Promise<void> {
@@ -166,6 +198,11 @@ export class SqliteDb implements Db {
     } catch (error) {
       throw mapSqliteError(error);
     }
+  }
+
+  /** Each in order, stopping at the first that fails or does not hold its onlyOneRow. */
+  private runAll(statements: readonly SqlStatement[]): ExecuteResult[] {
+    return statements.map((statement) => oneRowChecked(statement, this.runExecute(statement.sql, statement.params)));
   }
 
   private run(sql: string): void {
