@@ -6,31 +6,39 @@
  * as checkpointed (a quiet node: no link read), 10 chains grown since their checkpoint (the live
  * writers between two checkpoints: a link read each), and every chain grown (a checkpoint file
  * behind by all of them: a link read each). Prints the median and 95th percentile of a pass,
- * this process's CPU and mariadbd's (read from /proc, so other work on the server counts too), a
+ * this process's CPU and the server's (mariadbd's, read from /proc, so other work on the server counts too), a
  * pass's share of a 2 s interval, and the SELECT of audit_writers alone. The figures are in
  * docs/performance.md ("The rollback watch"). Asserts nothing.
  */
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendCheckpoint, RollbackWatch } from '../../src/audit/index.js';
 import { configureLogger } from '../../src/log/index.js';
-import { migrate, openStore, type Store } from '../../src/store/index.js';
+import { migrate, openStore, type Db } from '../../src/store/index.js';
 import { ringOf, testKeySpec } from '../support/audit-keys.js';
+import { writeBareChains } from '../support/bare-chains.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 
 const COUNTS = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [100, 1_000, 10_000];
 const PASSES = 30;
 const TICK_MS = 1000 / 100; // /proc's clock ticks (USER_HZ 100)
 
-/** mariadbd's CPU so far, in ms (user and system), or NaN when it is not on this host. */
-function serverCpuMs(): number {
+/** The CPU so far of the server process `pid`, in ms (user and system), or NaN when it is not on this host. */
+function serverCpuMs(pid: number): number {
   try {
-    const pid = execFileSync('pidof', ['mariadbd'], { encoding: 'utf8' }).trim().split(' ')[0];
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The pid of the server `db` talks to, from its pid file (other mariadbd processes may run beside it). */
+async function serverPid(db: Db): Promise<number> {
+  const [row] = await db.query<{ file: string }>('SELECT @@pid_file AS file');
+  try {
+    return Number(readFileSync(row.file, 'utf8').trim());
   } catch {
     return Number.NaN;
   }
@@ -39,18 +47,18 @@ function serverCpuMs(): number {
 const ms = (ns: bigint): number => Number(ns) / 1e6;
 const at = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
-async function timed(label: string, pass: () => Promise<unknown>): Promise<void> {
+async function timed(label: string, server: number, pass: () => Promise<unknown>): Promise<void> {
   await pass();
   const walls: number[] = [];
   const cpu = process.cpuUsage();
-  const server = serverCpuMs();
+  const serverBefore = serverCpuMs(server);
   for (let i = 0; i < PASSES; i += 1) {
     const started = process.hrtime.bigint();
     await pass();
     walls.push(ms(process.hrtime.bigint() - started));
   }
   const used = process.cpuUsage(cpu);
-  const serverPer = (serverCpuMs() - server) / PASSES;
+  const serverPer = (serverCpuMs(server) - serverBefore) / PASSES;
   walls.sort((a, b) => a - b);
   const clientPer = (used.user + used.system) / 1000 / PASSES;
   console.log(
@@ -59,35 +67,13 @@ async function timed(label: string, pass: () => Promise<unknown>): Promise<void>
   );
 }
 
-async function writeChains(store: Store, chains: number, keyId: string): Promise<{ writerId: string; seq: number; hash: string }[][]> {
-  const links: { writerId: string; seq: number; hash: string }[][] = [];
-  const now = Date.now();
-  for (let from = 0; from < chains; from += 500) {
-    const batch = Array.from({ length: Math.min(500, chains - from) }, (_, i) => {
-      const writerId = `perf-${from + i}-${randomBytes(8).toString('hex')}`;
-      return [1, 2].map((seq) => ({ writerId, seq, hash: randomBytes(32).toString('hex') }));
-    });
-    links.push(...batch);
-    await store.db.execute(
-      `INSERT INTO audit_writers (writer_id, host, pid, started_at, last_seq, last_hash, updated_at) VALUES ${batch.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      batch.flatMap(([, head]) => [head.writerId, 'perf-host', 1, now, head.seq, head.hash, now]),
-    );
-    const rows = batch.flat();
-    await store.db.execute(
-      `INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      rows.flatMap((l) => [l.writerId, l.seq, 'record', l.seq, now, '0'.repeat(64), l.hash, keyId]),
-    );
-  }
-  return links;
-}
-
 async function measure(chains: number): Promise<void> {
   const ring = ringOf(testKeySpec('perf'));
   const { url, drop } = await createMariaDbDatabase();
   const store = await openStore(url, { auditKeys: ring });
   try {
     await migrate(store.db, { keys: ring });
-    const links = await writeChains(store, chains, ring.currentKeyId);
+    const links = await writeBareChains(store.db, chains, ring.currentKeyId);
     const dir = mkdtempSync(join(tmpdir(), 'gerbang-perf-watch-'));
     /** A checkpoint file whose first `behind` chains are vouched for at link 1 (their head is at 2). */
     const watchWith = (name: string, behind: number): RollbackWatch => {
@@ -101,9 +87,10 @@ async function measure(chains: number): Promise<void> {
     const all = watchWith('all', chains);
     const [written] = await store.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_writers');
     console.log(`${Number(written.n)} chains in audit_writers:`);
-    await timed('SELECT of audit_writers alone', () => store.audit.chainHeads());
+    const server = await serverPid(store.db);
+    await timed('SELECT of audit_writers alone', server, () => store.audit.chainHeads());
     for (const [label, watch] of [['a pass, every head checkpointed', quiet], ['a pass, 10 chains grown since', live], [`a pass, all ${chains} chains grown since`, all]] as const) {
-      await timed(label, async () => {
+      await timed(label, server, async () => {
         await watch.check();
         if (watch.held) throw new Error(`held: ${watch.held}`);
       });
