@@ -15,28 +15,20 @@
  */
 'use strict';
 
-const { readFileSync } = require('node:fs');
-const { homedir } = require('node:os');
-const { join } = require('node:path');
-
 let secretNames;
+let pm2DaemonPid;
 let pm2SchedulingProblem;
 try {
   // The one list of secret settings, from the compiled configuration schema.
   ({ SECRET_ENV_NAMES: secretNames } = require('./dist/src/config/index.js'));
-  ({ pm2SchedulingProblem } = require('./dist/src/host/index.js'));
+  ({ pm2DaemonPid, pm2SchedulingProblem } = require('./dist/src/host/index.js'));
 } catch (error) {
   throw new Error(`ecosystem.config.js: run \`npm run build\` first (${error.message})`);
 }
 
 // The daemon PM2 runs this file for (PM2_HOME as PM2 resolves it); none yet when another tool reads it.
-let daemonPid = NaN;
-try {
-  daemonPid = Number(readFileSync(join(process.env.PM2_HOME || join(homedir(), '.pm2'), 'pm2.pid'), 'utf8'));
-} catch {
-  // No daemon: nothing to check.
-}
-const scheduling = Number.isInteger(daemonPid) ? pm2SchedulingProblem(daemonPid) : null;
+const daemonPid = pm2DaemonPid(process.env);
+const scheduling = daemonPid === null ? null : pm2SchedulingProblem(daemonPid);
 if (scheduling) throw new Error(`ecosystem.config.js: ${scheduling}`);
 
 const instances = process.env.GERBANG_API_INSTANCES || 'max';

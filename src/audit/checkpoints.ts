@@ -180,18 +180,16 @@ function parseLine(text: string): Line | null {
 }
 
 
+/** The links a comparison asks for (one a chain) and those the database holds (AuditRepository.linksAt). */
+type LinksAt = (wanted: { writerId: string; seq: number }[]) => Promise<{ writerId: string; seq: number; hash: string; keyId: string | null }[]>;
+
 /**
- * What the database lacks that the checkpoints vouched for. `linkAt(writer, seq)` is the MAC the
- * database holds for that link (null when the link is gone); `heads` are the database's chain
- * heads. Names each chain that vanished, was cut back (its newest records deleted, or the
+ * What the database lacks that the checkpoints vouched for. `linksAt` answers the MACs the
+ * database holds for the links asked for (a link gone is left out); `heads` are the database's
+ * chain heads. Names each chain that vanished, was cut back (its newest records deleted, or the
  * database restored from an older copy), or holds another link where a checkpoint saw one.
  */
-export async function compareWithCheckpoints(
-  history: CheckpointHistory,
-  path: string,
-  heads: ChainHead[],
-  linkAt: (writerId: string, seq: number) => Promise<{ hash: string; keyId: string | null } | null>,
-): Promise<AuditChainBreak[]> {
+export async function compareWithCheckpoints(history: CheckpointHistory, path: string, heads: ChainHead[], linksAt: LinksAt): Promise<AuditChainBreak[]> {
   const breaks: AuditChainBreak[] = history.invalid.map((where) => ({
     writerId: null,
     seq: null,
@@ -201,13 +199,18 @@ export async function compareWithCheckpoints(
     detail: `${path} ${where} is not a checkpoint signed with a ring key (added or altered by hand)`,
   }));
   const current = new Map(heads.map((h) => [h.writerId, h]));
+  // The checkpointed link of every chain, all asked at once; one link a chain, so its chain names it.
+  const inDatabase = new Map<string, { hash: string; keyId: string | null }>();
+  for (const link of await linksAt([...history.heads].map(([writerId, seen]) => ({ writerId, seq: seen.seq })))) {
+    if (history.heads.get(link.writerId)?.seq === link.seq) inDatabase.set(link.writerId, link);
+  }
   const behind: string[] = [];
   for (const [writerId, seen] of history.heads) {
-    const when = new Date(seen.at).toISOString();
+    const when = () => new Date(seen.at).toISOString(); // made only for a break, not for each of thousands of chains
     const now = current.get(writerId);
-    const link = await linkAt(writerId, seen.seq);
+    const link = inDatabase.get(writerId) ?? null;
     if (!now && link === null) {
-      breaks.push({ writerId, seq: seen.seq, table: 'audit_writers', recordId: null, problem: 'vanished', detail: `chain ${writerId}, checkpointed at link ${seen.seq} on ${when}, has vanished from the database (its records, links and head were deleted)` });
+      breaks.push({ writerId, seq: seen.seq, table: 'audit_writers', recordId: null, problem: 'vanished', detail: `chain ${writerId}, checkpointed at link ${seen.seq} on ${when()}, has vanished from the database (its records, links and head were deleted)` });
     } else if (link === null || (now && now.seq < seen.seq)) {
       behind.push(writerId);
       breaks.push({
@@ -216,11 +219,11 @@ export async function compareWithCheckpoints(
         table: 'audit_chain',
         recordId: null,
         problem: 'rolled-back',
-        detail: `chain ${writerId} ends at link ${now?.seq ?? 0} but was checkpointed at link ${seen.seq} on ${when}: its newest records were deleted, or the database was restored from an older copy`,
+        detail: `chain ${writerId} ends at link ${now?.seq ?? 0} but was checkpointed at link ${seen.seq} on ${when()}: its newest records were deleted, or the database was restored from an older copy`,
       });
     } else if (link.keyId === seen.keyId && !sameSecretText(link.hash, seen.hash)) {
       // (A link under another key was re-linked by keys rotate; the chain walk checks its MAC.)
-      breaks.push({ writerId, seq: seen.seq, table: 'audit_chain', recordId: null, problem: 'altered', detail: `link ${seen.seq} of chain ${writerId} is not the one checkpointed on ${when}: the chain was rewritten` });
+      breaks.push({ writerId, seq: seen.seq, table: 'audit_chain', recordId: null, problem: 'altered', detail: `link ${seen.seq} of chain ${writerId} is not the one checkpointed on ${when()}: the chain was rewritten` });
     }
   }
   if (behind.length > 1) {
@@ -243,16 +246,22 @@ export async function compareWithCheckpoints(
  * chains: of processes that have ended).
  */
 export async function storeAgainstCheckpoints(
-  audit: Pick<AuditRepository, 'chainHeads' | 'linkAt'>,
+  audit: Pick<AuditRepository, 'chainHeads' | 'linksAt'>,
   history: CheckpointHistory,
   path: string,
 ): Promise<{ breaks: AuditChainBreak[]; heads: Map<string, ChainHead> }> {
   const heads = new Map((await audit.chainHeads()).map((h) => [h.writerId, h]));
-  const breaks = await compareWithCheckpoints({ ...history, invalid: [] }, path, [...heads.values()], async (writerId, seq) => {
-    const seen = history.heads.get(writerId);
-    const head = heads.get(writerId);
-    if (seen && head && head.seq === seq && head.hash === seen.hash) return { hash: seen.hash, keyId: seen.keyId };
-    return audit.linkAt(writerId, seq);
+  const breaks = await compareWithCheckpoints({ ...history, invalid: [] }, path, [...heads.values()], async (wanted) => {
+    // A chain whose head is the very link checkpointed is answered by its head row; the others are read.
+    const answered: Awaited<ReturnType<LinksAt>> = [];
+    const asked: typeof wanted = [];
+    for (const link of wanted) {
+      const head = heads.get(link.writerId);
+      const seen = history.heads.get(link.writerId);
+      if (head && seen && head.seq === link.seq && head.hash === seen.hash) answered.push({ writerId: link.writerId, seq: link.seq, hash: head.hash, keyId: seen.keyId });
+      else asked.push(link);
+    }
+    return asked.length === 0 ? answered : [...answered, ...(await audit.linksAt(asked))];
   });
   return { breaks, heads };
 }

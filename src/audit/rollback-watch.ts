@@ -25,7 +25,7 @@ export class RollbackWatch {
   private breaks: AuditChainBreak[] = [];
 
   constructor(
-    private readonly audit: Pick<AuditRepository, 'chainHeads' | 'linkAt'>,
+    private readonly audit: Pick<AuditRepository, 'chainHeads' | 'linksAt'>,
     ring: KeyRing,
     private readonly path: string,
     store: string,

@@ -13,7 +13,7 @@ export type CheckedAuditReport = AuditVerifyReport & { checkpointFile: string; c
 export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: string, clock: () => number = Date.now): Promise<CheckedAuditReport> {
   const report = await store.audit.verify();
   const history = readCheckpoints(checkpointFile, ring, store.db.description);
-  report.breaks.push(...(await compareWithCheckpoints(history, checkpointFile, report.heads, (writerId, seq) => store.audit.linkAt(writerId, seq))));
+  report.breaks.push(...(await compareWithCheckpoints(history, checkpointFile, report.heads, (wanted) => store.audit.linksAt(wanted))));
   // Only an intact state is vouched for: a checkpoint of a broken one would hide the break next time.
   if (report.breaks.length === 0) appendCheckpoint(checkpointFile, ring, { store: store.db.description, at: clock(), by: 'verify', heads: report.heads });
   const first = report.breaks[0];

@@ -20,6 +20,8 @@ export interface Config {
   migrateOnStart: boolean;
   auditSpoolDir: string;
   auditCheckpointFile: string;
+  /** How often the gateway compares the database with the checkpoint file (GERBANG_AUDIT_ROLLBACK_CHECK_MS). */
+  auditRollbackCheckMs: number;
   callback: { keyFile: string; intervalMs: number; retryBaseMs: number };
   jwt: { secret: string; previousSecrets: string[]; issuer: string; audience: string; ttlSeconds: number };
   /** Where callers reach the API (documents name it); undefined: not said. */
@@ -239,6 +241,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     migrateOnStart: v.migrateOnStart,
     auditSpoolDir: v.auditSpoolDir,
     auditCheckpointFile: v.auditCheckpointFile,
+    auditRollbackCheckMs: v.auditRollbackCheckMs,
     callback: { keyFile: v.callbackKeyFile, intervalMs: v.callbackIntervalMs, retryBaseMs: v.callbackRetryBaseMs },
     auditKeys: auditKeys as KeyRing,
     jwt: { secret: v.jwtSecret, previousSecrets: v.jwtPreviousSecrets, issuer: v.jwtIssuer, audience: v.jwtAudience, ttlSeconds: v.tokenTtlSeconds },

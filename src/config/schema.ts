@@ -45,8 +45,13 @@ export const SETTINGS = {
   },
   auditCheckpointFile: {
     env: 'GERBANG_AUDIT_CHECKPOINT_FILE',
-    doc: 'Append-only file of signed checkpoints of every audit chain head, written by `gerbang audit verify`, every minute by each gateway and console process for its own chains, and at once when a change of who may do what commits; verify and `gerbang audit export` compare the database with it and name a deleted tail, a vanished chain or a database restored from an older copy, and every gateway compares it every 10 s and answers 503 while the database lacks what it vouched for (until `gerbang audit accept-rollback`). Keep it outside the database host\'s reach and ship it off the host (see docs/operator-guide.md).',
+    doc: 'Append-only file of signed checkpoints of every audit chain head, written by `gerbang audit verify`, every minute by each gateway and console process for its own chains, and at once when a change of who may do what commits; verify and `gerbang audit export` compare the database with it and name a deleted tail, a vanished chain or a database restored from an older copy, and every gateway compares it every GERBANG_AUDIT_ROLLBACK_CHECK_MS and answers 503 while the database lacks what it vouched for (until `gerbang audit accept-rollback`). Keep it outside the database host\'s reach and ship it off the host (see docs/operator-guide.md).',
     schema: Joi.string().min(1).default('var/audit-checkpoints.jsonl'),
+  },
+  auditRollbackCheckMs: {
+    env: 'GERBANG_AUDIT_ROLLBACK_CHECK_MS',
+    doc: 'How often each gateway compares the database\'s audit chain heads with GERBANG_AUDIT_CHECKPOINT_FILE: one SELECT of audit_writers, and the checkpointed links of the chains grown since their last checkpoint, 250 to a statement. A database rolled back or cut under a running gateway is held (503, no payment run paid) within this plus 2 s, the wait that confirms a finding (a Galera node may not yet have applied another node\'s commit). A pass took about 5 ms of the gateway\'s CPU with 1,000 chains and 50 ms with 10,000, and under 1 ms and 4 ms of MariaDB\'s (docs/performance.md, "The rollback watch, every 2 s").',
+    schema: Joi.number().integer().min(500).max(60_000).default(2_000),
   },
   auditAnonymousRetentionDays: {
     env: 'GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS',

@@ -38,7 +38,7 @@ export interface Gateway {
   callbacks: CallbackDispatcher;
   /** Writes audit records journaled while the database refused them (also done every few seconds). */
   replayAudit(): Promise<number>;
-  /** Compares the database with the audit checkpoints now (as every 10 s); why payments are held, or null. */
+  /** Compares the database with the audit checkpoints now (as every GERBANG_AUDIT_ROLLBACK_CHECK_MS); why payments are held, or null. */
   checkCheckpoints(): Promise<string | null>;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown deadline), closes pools. */
   close(): Promise<void>;
@@ -82,14 +82,15 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   // The heads of this process's own chains, as it appended them, checkpointed outside the database
   // every minute (a change of who may pay at once, and the last heads when the store closes).
   const checkpoints = new PeriodicTask('audit-checkpoint', 60_000, async () => checkpoint(opened.db.description, opened.audit.ownHeads()));
-  // The database compared with every checkpoint every 10 s: payments held while it lacks what they vouched for.
+  // The database compared with every checkpoint every GERBANG_AUDIT_ROLLBACK_CHECK_MS (2 s): payments
+  // held while it lacks what they vouched for. A pass is one SELECT of the chain heads (docs/performance.md).
   const watch = new RollbackWatch(opened.audit, config.auditKeys, config.auditCheckpointFile, opened.db.description);
   const held = () => watch.held;
   const checkCheckpoints = async () => {
     await watch.check();
     return watch.held;
   };
-  const rollbackCheck = new PeriodicTask('rollback-watch', 10_000, () => watch.check());
+  const rollbackCheck = new PeriodicTask('rollback-watch', config.auditRollbackCheckMs, () => watch.check());
   // Payments a node on a version before migration 026 wrote during a rolling upgrade have no search
   // trigrams: indexed at start and every minute, so a search finds them without an operator
   // running `gerbang keys reindex-search`. Payments under an older key are left to `keys rotate`.

@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { processAlive } from './process-alive.js';
 
 /**
  * How a Node cluster primary shares a listening port with its workers. `rr`: it accepts each
@@ -41,4 +44,25 @@ export function pm2SchedulingProblem(pid: number): string | null {
     '(the client waits until its own deadline). Restart the daemon with the setting: `NODE_CLUSTER_SCHED_POLICY=none pm2 update` ' +
     '(it restarts every process PM2 runs; docs/operator-guide.md, "PM2\'s daemon").'
   );
+}
+
+/**
+ * The pid of the PM2 daemon running for `env`'s PM2_HOME (as PM2 resolves it: that variable, else
+ * ~/.pm2), from the pm2.pid the daemon writes there. Null when there is none, or when it names a
+ * process no longer running (a daemon killed by SIGKILL leaves its file behind).
+ */
+export function pm2DaemonPid(env: NodeJS.ProcessEnv): number | null {
+  let text: string;
+  try {
+    text = readFileSync(join(pm2Home(env), 'pm2.pid'), 'utf8');
+  } catch {
+    return null;
+  }
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : null;
+}
+
+/** PM2's home directory for `env`, as PM2 resolves it: PM2_HOME, else ~/.pm2. */
+export function pm2Home(env: NodeJS.ProcessEnv): string {
+  return env.PM2_HOME || join(env.HOME || homedir(), '.pm2');
 }

@@ -1,11 +1,3 @@
-/** True while a process with this pid runs on this host (EPERM: it runs, as another user). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-export { clusterSchedulingOf, pm2SchedulingProblem, type ClusterScheduling } from './cluster-scheduling.js';
+export { processAlive } from './process-alive.js';
+export { clusterSchedulingOf, pm2DaemonPid, pm2Home, pm2SchedulingProblem, type ClusterScheduling } from './cluster-scheduling.js';
+export { isPm2ClusterWorker } from './pm2-worker.js';

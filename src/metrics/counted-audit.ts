@@ -26,7 +26,7 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
     list: (query) => repository.list(query),
     verify: () => repository.verify(),
     purgeAnonymous: (purge) => repository.purgeAnonymous(purge),
-    linkAt: (writerId, seq) => repository.linkAt(writerId, seq),
+    linksAt: (wanted) => repository.linksAt(wanted),
     ownHeads: () => repository.ownHeads(),
     chainHeads: () => repository.chainHeads(),
     checkKeys: () => repository.checkKeys(),

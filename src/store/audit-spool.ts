@@ -218,7 +218,7 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     list: (query: AuditQuery): Promise<AuditExchangeRow[]> => repository.list(query),
     verify: () => repository.verify(),
     purgeAnonymous: (purge) => repository.purgeAnonymous(purge),
-    linkAt: (writerId, seq) => repository.linkAt(writerId, seq),
+    linksAt: (wanted) => repository.linksAt(wanted),
     ownHeads: () => repository.ownHeads(),
     chainHeads: () => repository.chainHeads(),
     checkKeys: () => repository.checkKeys(),

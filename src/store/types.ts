@@ -663,8 +663,11 @@ export interface AuditRepository {
    * so `verify` tells it from a deletion. Throws KeyRingError naming the setting without the keys.
    */
   purgeAnonymous(purge: AnonymousPurge): Promise<AnonymousPurgeReport>;
-  /** The MAC the database holds for link `seq` of chain `writerId`; null when there is no such link. */
-  linkAt(writerId: string, seq: number): Promise<{ hash: string; keyId: string | null } | null>;
+  /**
+   * The links of those asked for (chain `writerId`, link `seq`) that the database holds, with their
+   * MACs, in any order; one not in the answer is not in the database.
+   */
+  linksAt(wanted: { writerId: string; seq: number }[]): Promise<{ writerId: string; seq: number; hash: string; keyId: string | null }[]>;
   /** The heads of this process's own chains as it appended them (from memory, not the database). */
   ownHeads(): { writerId: string; seq: number; hash: string }[];
   /** The head of every chain as the database holds it (audit_writers). */

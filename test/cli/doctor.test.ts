@@ -1,10 +1,14 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createMariaDbDatabase, createSqliteDatabase } from '../support/databases.js';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/processes.js';
 import { startTestBank, type TestBank } from '../support/test-bank.js';
 import { TEST_AUDIT_KEY, testKeySpec } from '../support/audit-keys.js';
+import { pm2With } from '../support/pm2.js';
 
 /** The report line of one check: `ok|FAIL  <name>  <detail>`. */
 function line(stdout: string, name: string): string {
@@ -22,7 +26,14 @@ describe('gerbang doctor', function () {
   before(async function () {
     database = await createMariaDbDatabase(this);
     bank = await startTestBank(['127.0.0.1']);
-    env = { GERBANG_DATABASE_URL: database.url, GERBANG_JWT_SECRET: randomBytes(32).toString('hex'), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, ...bank.env() };
+    env = {
+      GERBANG_DATABASE_URL: database.url,
+      GERBANG_JWT_SECRET: randomBytes(32).toString('hex'),
+      GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
+      // A PM2 home of its own, where no daemon runs (not the user's ~/.pm2).
+      PM2_HOME: mkdtempSync(join(tmpdir(), 'gerbang-doctor-pm2-')),
+      ...bank.env(),
+    };
     const migrated = await runCli(['migrate'], env);
     expect(migrated.code, migrated.stderr).to.equal(0);
   });
@@ -35,7 +46,8 @@ describe('gerbang doctor', function () {
     it('reports every check ok, with the source address bank calls use, and exits 0', async () => {
       const result = await runCli(['doctor'], env);
       expect(result.code, result.stdout + result.stderr).to.equal(0);
-      for (const name of ['configuration', 'store', 'migrations', 'keys', 'signing keys', 'bank', 'bank bca token', 'source address bca']) expect(line(result.stdout, name)).to.match(/^ok /);
+      for (const name of ['configuration', 'store', 'migrations', 'keys', 'signing keys', 'bank', 'bank bca token', 'source address bca', 'pm2 daemon']) expect(line(result.stdout, name)).to.match(/^ok /);
+      expect(line(result.stdout, 'pm2 daemon')).to.contain(`no PM2 daemon running for ${env.PM2_HOME}`);
       expect(line(result.stdout, 'source address bca')).to.match(/^ok\s+source address bca\s+127\.0\.0\.1 to 127\.0\.0\.1:\d+/);
       expect(result.stdout).to.contain('every check passed');
       const tokenCalls = bank.simulator.calls.filter((call) => call.path === '/api/oauth/token' && call.status === 200);
@@ -104,11 +116,38 @@ describe('gerbang doctor', function () {
     });
   });
 
+  describe("when PM2's daemon was started without NODE_CLUSTER_SCHED_POLICY=none", () => {
+    const home = mkdtempSync(join(tmpdir(), 'gerbang-doctor-pm2-'));
+    const shell: NodeJS.ProcessEnv = { ...process.env, PM2_HOME: home };
+    delete shell.NODE_CLUSTER_SCHED_POLICY;
+    after(async () => {
+      await pm2With(shell)('kill').catch(() => undefined);
+    });
+
+    it('names the daemon and the command that restarts it with the setting, exits non-zero, and passes once that command has run', async () => {
+      await pm2With(shell)('ping'); // starts the daemon, as any pm2 command does
+      const daemon = Number(readFileSync(join(home, 'pm2.pid'), 'utf8'));
+      const result = await runCli(['doctor'], { ...env, PM2_HOME: home });
+      expect(result.code).to.equal(1);
+      expect(line(result.stdout, 'pm2 daemon')).to.match(new RegExp(`^FAIL\\s+pm2 daemon\\s+PM2's daemon \\(pid ${daemon}, .*was started without NODE_CLUSTER_SCHED_POLICY=none`));
+      expect(line(result.stdout, 'pm2 daemon')).to.contain('`NODE_CLUSTER_SCHED_POLICY=none pm2 update`');
+      expect(result.stderr).to.match(/failed: pm2 daemon$/m);
+
+      // The remedy the report names, run as the operator would.
+      await pm2With({ ...shell, NODE_CLUSTER_SCHED_POLICY: 'none' })('update');
+      const restarted = Number(readFileSync(join(home, 'pm2.pid'), 'utf8'));
+      expect(restarted).to.not.equal(daemon);
+      const fixed = await runCli(['doctor'], { ...env, PM2_HOME: home });
+      expect(fixed.code, fixed.stdout + fixed.stderr).to.equal(0);
+      expect(line(fixed.stdout, 'pm2 daemon')).to.match(new RegExp(`^ok\\s+pm2 daemon\\s+PM2's daemon \\(pid ${restarted}, ${home}\\) runs with NODE_CLUSTER_SCHED_POLICY=none`));
+    });
+  });
+
   describe('in sandbox mode (no bank configured)', () => {
     it('checks the built-in simulator\'s token and exits 0', async () => {
       const sqlite = createSqliteDatabase();
       try {
-        const result = await runCli(['doctor'], { GERBANG_DATABASE_URL: sqlite.url, GERBANG_JWT_SECRET: randomBytes(32).toString('hex'), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+        const result = await runCli(['doctor'], { GERBANG_DATABASE_URL: sqlite.url, GERBANG_JWT_SECRET: randomBytes(32).toString('hex'), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, PM2_HOME: env.PM2_HOME });
         expect(result.code, result.stdout + result.stderr).to.equal(0);
         expect(line(result.stdout, 'configuration')).to.contain('SANDBOX');
         expect(line(result.stdout, 'bank bca token')).to.match(/^ok .*the bank issued a token/);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -6,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { createMariaDbDatabase } from '../support/databases.js';
-import { runCli } from '../support/cli.js';
+import { BIN, runCli } from '../support/cli.js';
 import { TestGateway } from '../support/gateway-harness.js';
 import { freePort, spawnGerbang } from '../support/processes.js';
 import { startTestBank } from '../support/test-bank.js';
@@ -25,6 +26,29 @@ function baseEnv(): Record<string, string> {
     PORT: '0',
     CONSOLE_PORT: '0',
   };
+}
+
+/**
+ * `gerbang serve` as the one worker of a Node cluster primary (`node -e`, started without
+ * NODE_CLUSTER_SCHED_POLICY, so /proc shows it round robin), stopped once it is ready: what both
+ * printed, and the primary's pid.
+ */
+async function serveUnderClusterPrimary(env: Record<string, string>): Promise<{ output: string; primary: number }> {
+  const primary = `
+    const cluster = require('node:cluster');
+    cluster.setupPrimary({ exec: ${JSON.stringify(BIN)}, args: ['serve'], execArgv: [] }); // not this -e script
+    const worker = cluster.fork();
+    worker.on('message', (message) => message === 'ready' && worker.kill('SIGTERM'));
+    worker.on('exit', (code) => process.exit(code ?? 1));`;
+  const shell: NodeJS.ProcessEnv = { ...process.env, GERBANG_SANDBOX: 'true', GERBANG_MIGRATE_ON_START: 'true', GERBANG_METRICS_PORT: '0', GERBANG_LOG_LEVEL: 'warn', ...env };
+  for (const name of ['NODE_CLUSTER_SCHED_POLICY', 'pm_id', 'exec_mode']) if (!(name in env)) delete shell[name];
+  const child = spawn(process.execPath, ['-e', primary], { env: shell, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  expect(code, output).to.equal(0);
+  return { output, primary: child.pid! };
 }
 
 async function occupiedPort(): Promise<{ port: number; server: Server }> {
@@ -137,6 +161,19 @@ describe('Starting the services', function () {
       } finally {
         await database.drop();
       }
+    });
+  });
+
+  describe("gerbang serve as a cluster worker whose primary lacks NODE_CLUSTER_SCHED_POLICY=none", () => {
+    it('of a plain Node cluster (not PM2): starts without warning about PM2\'s daemon', async () => {
+      const { output } = await serveUnderClusterPrimary(baseEnv());
+      expect(output).to.contain('SANDBOX MODE'); // the worker's warn lines are in the output
+      expect(output).to.not.contain("PM2's daemon");
+    });
+
+    it("of PM2 (its wrapper's pm_id and exec_mode=cluster_mode in the environment): warns naming the primary", async () => {
+      const { output, primary } = await serveUnderClusterPrimary({ ...baseEnv(), pm_id: '0', exec_mode: 'cluster_mode' });
+      expect(output).to.contain(`PM2's daemon (pid ${primary}, the cluster primary) was started without NODE_CLUSTER_SCHED_POLICY=none`);
     });
   });
 

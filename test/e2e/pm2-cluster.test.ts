@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Agent as KeepAliveAgent, request } from 'undici';
 import { processAlive } from '../../src/host/index.js';
 import { runCli } from '../support/cli.js';
@@ -15,10 +14,8 @@ import { freePort, waitForHttp } from '../support/processes.js';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { missingTool } from '../support/missing-tool.js';
 import { pidsHoldingServerEnd } from '../support/socket-owner.js';
+import { pm2With, ROOT } from '../support/pm2.js';
 
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..', '..');
-const PM2 = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 
 /** The sum of a metric's samples whose labels include `labels` (over every other label). */
 function total(text: string, name: string, labels: Record<string, string>): number {
@@ -57,7 +54,7 @@ describe('ecosystem.config.js under PM2', function () {
   let client: { clientId: string; clientSecret: string };
   let secrets: Record<string, string>;
 
-  const pm2 = (...args: string[]) => run(process.execPath, [PM2, ...args], { env, cwd: ROOT });
+  const pm2 = (...args: string[]) => pm2With(env, 0)(...args);
 
   before(async () => {
     const port = await freePort();
@@ -331,7 +328,7 @@ describe('ecosystem.config.js under PM2', function () {
     const ANSWER_MS = 10_000;
     const pm2Within = async (limitMs: number, ...args: string[]) => {
       try {
-        return await run(process.execPath, [PM2, ...args], { env, cwd: ROOT, timeout: limitMs, killSignal: 'SIGKILL' });
+        return await pm2With(env, limitMs)(...args);
       } catch (error) {
         if ((error as { killed?: boolean }).killed) throw new Error(`\`pm2 ${args.join(' ')}\` did not finish in ${limitMs} ms`);
         throw error;
@@ -424,7 +421,7 @@ describe('ecosystem.config.js under PM2', function () {
     // own environment, saved with them, still has it: only the daemon's says how it shares the port.
     const withoutSetting = { ...env };
     delete withoutSetting.NODE_CLUSTER_SCHED_POLICY;
-    await run(process.execPath, [PM2, 'resurrect'], { env: withoutSetting, cwd: ROOT, timeout: 30_000, killSignal: 'SIGKILL' });
+    await pm2With(withoutSetting)('resurrect');
     const daemon = Number(readFileSync(join(env.PM2_HOME!, 'pm2.pid'), 'utf8'));
     // In the app's own log file, where `pm2 logs gerbang-api` reads them.
     const outLog = join(env.PM2_HOME!, 'logs', 'gerbang-api-out.log');
@@ -442,7 +439,7 @@ describe('ecosystem.config.js under a PM2 daemon started without NODE_CLUSTER_SC
   this.timeout(60_000);
   const env: NodeJS.ProcessEnv = { ...process.env, PM2_HOME: mkdtempSync(join(tmpdir(), 'gerbang-pm2-rr-')) };
   delete env.NODE_CLUSTER_SCHED_POLICY;
-  const pm2 = (...args: string[]) => run(process.execPath, [PM2, ...args], { env, cwd: ROOT, timeout: 30_000, killSignal: 'SIGKILL' });
+  const pm2 = pm2With(env);
 
   after(async () => {
     await pm2('kill').catch(() => undefined);

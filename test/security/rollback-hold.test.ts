@@ -142,6 +142,33 @@ forEachBackend('A change of who may pay deleted with its chain link, and the row
     expect((await cli('audit', 'accept-rollback', '--reason', 'again')).stdout).to.contain('Nothing to accept');
   });
 
+  it('holds a gateway nobody asks within GERBANG_AUDIT_ROLLBACK_CHECK_MS (2 s) and the 2 s that confirm a finding, measured from the cut', async () => {
+    const client = await gw.createClient({ accounts: [] });
+    const active = await copyRow(db(), client.clientId);
+    expect((await cli('client', 'disable', '--id', client.clientId)).code).to.equal(0);
+    const link = await newestChangeLink(db(), client.clientId);
+    // A gateway with the default setting, which compared the database as it started and now only watches.
+    const watching = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    try {
+      expect((await watching.request('/readyz')).status).to.equal(200);
+      await cutChain(db(), link.writerId, 1);
+      await writeBack(db(), active);
+      const cut = Date.now();
+      const ready = await eventually(async () => {
+        const answer = await watching.request('/readyz');
+        return answer.status === 503 && answer;
+      }, 20_000);
+      const heldAfterMs = Date.now() - cut;
+      // 2 s to the next pass, 2 s of confirmation, and slack for a loaded machine; the earlier
+      // 10 s interval held it about 12 s after a cut made just after the start.
+      expect(heldAfterMs, 'ms from the cut to the hold').to.be.below(6_000);
+      expect(ready.body.checks.checkpoints).to.contain(link.writerId);
+    } finally {
+      await watching.close();
+    }
+    await accept();
+  });
+
   it('names and holds on the tail of the gateway\'s own chain cut back to before a change it made, within seconds, not at its next minute', async () => {
     const client = await gw.createClient({ accounts: [] });
     const before = await copyRow(db(), client.clientId);

@@ -58,3 +58,17 @@ export function recordingSessions(real: Db): { db: Db; calls: () => string[][] }
   };
   return { db, calls: () => calls };
 }
+
+/**
+ * The real database `real`, the statements asked of it outside a writer session recorded in
+ * order, each as its verb and table (`SELECT audit_chain`).
+ */
+export function recordingStatements(real: Db): { db: Db; statements: () => string[] } {
+  const statements: string[] = [];
+  const db = Object.create(real) as Db;
+  db.query = ((sql: string, ...rest: unknown[]) => {
+    statements.push(kindOf(sql));
+    return (real.query as (sql: string, ...rest: unknown[]) => unknown)(sql, ...rest);
+  }) as Db['query'];
+  return { db, statements: () => statements };
+}

@@ -145,7 +145,7 @@ async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number>
     }
     io.out(`Accepted the database as it is (${reason}), where it lacked what the checkpoints vouched for:`);
     for (const b of accepted) io.out(`  - ${b.problem.toUpperCase()}: ${b.detail}`);
-    io.out(`The gateways serve again within 10 s. The acceptance is a signed line of ${checkpointFile}.`);
+    io.out(`The gateways serve again at their next comparison (every GERBANG_AUDIT_ROLLBACK_CHECK_MS, 2 s by default). The acceptance is a signed line of ${checkpointFile}.`);
     return 0;
   } finally {
     await store.close();

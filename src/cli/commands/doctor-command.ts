@@ -4,6 +4,7 @@ import { probeSourceAddress } from '../../egress/index.js';
 import { startBankPartners } from '../../gateway/bank-partners.js';
 import { pingPartners } from '../../gateway/bank-ping.js';
 import { unopenableSigningKeys } from '../../domain/clients/index.js';
+import { clusterSchedulingOf, pm2DaemonPid, pm2Home, pm2SchedulingProblem } from '../../host/index.js';
 import { AccessTokens } from '../../pipeline/auth/index.js';
 import { checkKeys, probeKeyRing } from '../../security/index.js';
 import { describeDatabaseUrl, describeStoreFailure, migrate, openStore, pendingMigrations } from '../../store/index.js';
@@ -109,6 +110,7 @@ export async function doctorCommand(_args: string[], io: CliIo): Promise<number>
   } finally {
     await store?.close().catch(() => undefined);
   }
+  await check(results, 'pm2 daemon', async () => pm2DaemonReport(io.env));
 
   const width = Math.max(...results.map((r) => r.name.length));
   for (const r of results) io.out(`${r.ok ? 'ok  ' : 'FAIL'}  ${r.name.padEnd(width)}  ${r.detail}`);
@@ -149,6 +151,21 @@ async function checkBanks(results: CheckResult[], config: Config, store: Pick<St
   } finally {
     await banks.close().catch(() => undefined);
   }
+}
+
+/**
+ * How the PM2 daemon of this user (PM2_HOME, else ~/.pm2) shares the API port with its workers.
+ * Throws naming the remedy when it hands connections off (NODE_CLUSTER_SCHED_POLICY not `none`),
+ * or when its environment cannot be read (doctor run as another user than PM2's).
+ */
+function pm2DaemonReport(env: CliIo['env']): string {
+  const home = pm2Home(env);
+  const pid = pm2DaemonPid(env);
+  if (pid === null) return `no PM2 daemon running for ${home} (PM2_HOME, else ~/.pm2)`;
+  const problem = pm2SchedulingProblem(pid);
+  if (problem) throw new Error(problem);
+  if (clusterSchedulingOf(pid) === null) throw new Error(`PM2's daemon (pid ${pid}, ${home}) runs, but its environment (/proc/${pid}/environ) cannot be read to check NODE_CLUSTER_SCHED_POLICY: run doctor as the user PM2 runs as`);
+  return `PM2's daemon (pid ${pid}, ${home}) runs with NODE_CLUSTER_SCHED_POLICY=none: its workers accept connections themselves`;
 }
 
 function skipped(results: CheckResult[], name: string, reason: string): void {

@@ -1,4 +1,3 @@
-import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { forgetEarlierDatabase } from '../../audit/index.js';
@@ -8,7 +7,7 @@ import { hashSecret } from '../../security/index.js';
 import { parseDatabaseUrl } from '../../store/index.js';
 import type { Store } from '../../store/types.js';
 import { startGateway } from '../../gateway/index.js';
-import { pm2SchedulingProblem } from '../../host/index.js';
+import { isPm2ClusterWorker, pm2SchedulingProblem } from '../../host/index.js';
 import { configureLogger, getLogger } from '../../log/index.js';
 import { createClient } from './client-command.js';
 import type { CliIo } from '../cli-io.js';
@@ -48,7 +47,9 @@ export async function serveCommand(_args: string[], io: CliIo): Promise<number> 
   configureLogger(config.logLevel);
   // A PM2 cluster worker's parent is PM2's daemon. ecosystem.config.js refuses one that hands
   // connections off, but a daemon started another way (`pm2 resurrect` at boot) is only seen here.
-  const scheduling = cluster.isWorker ? pm2SchedulingProblem(process.ppid) : null;
+  // A worker of another cluster primary (not PM2) is not PM2's to judge: its primary may set the
+  // policy in code, which /proc does not show.
+  const scheduling = isPm2ClusterWorker() ? pm2SchedulingProblem(process.ppid) : null;
   if (scheduling) getLogger('process').warn(scheduling);
   const gateway = await startGateway(config);
   return runUntilSignalled(gateway);

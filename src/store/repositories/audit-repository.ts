@@ -51,6 +51,8 @@ const CHAINS_PER_MYSQL_PROCESS = 4;
 const MAX_OPEN_REQUESTS = 10_000;
 
 const MAX_LIMIT = 1_000;
+/** Links read by one statement of linksAt: 500 placeholders, under SQLite's oldest limit of 999. */
+const LINKS_A_STATEMENT = 250;
 
 /** Column sizes of sql/mysql/001_initial.sql that a caller-controlled value could exceed. */
 const SIZE = { requestId: 64, remoteIp: 64, origin: 512, method: 16, path: 1024, clientId: 191, transactionId: 191, amount: 64, errorCode: 64 };
@@ -261,9 +263,19 @@ export class SqlAuditRepository implements AuditRepository {
     return purgeAnonymous(this.db, this.chain, this.sealer, purge);
   }
 
-  async linkAt(writerId: string, seq: number): Promise<{ hash: string; keyId: string | null } | null> {
-    const rows = await this.db.query<{ hash: string; key_id: string | null }>('SELECT hash, key_id FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, seq]);
-    return rows[0] ? { hash: rows[0].hash, keyId: rows[0].key_id } : null;
+  async linksAt(wanted: { writerId: string; seq: number }[]): Promise<{ writerId: string; seq: number; hash: string; keyId: string | null }[]> {
+    const found: { writerId: string; seq: number; hash: string; keyId: string | null }[] = [];
+    // Each link found by the primary key, many a statement: the rollback watch asks for every
+    // chain grown since its checkpoint every 2 s, and one statement a link cost a round trip each.
+    for (let from = 0; from < wanted.length; from += LINKS_A_STATEMENT) {
+      const some = wanted.slice(from, from + LINKS_A_STATEMENT);
+      const rows = await this.db.query<{ writer_id: string; seq: number | string; hash: string; key_id: string | null }>(
+        `SELECT writer_id, seq, hash, key_id FROM audit_chain WHERE ${some.map(() => '(writer_id = ? AND seq = ?)').join(' OR ')}`,
+        some.flatMap((link) => [link.writerId, link.seq]),
+      );
+      for (const row of rows) found.push({ writerId: row.writer_id, seq: toNumber(row.seq), hash: row.hash, keyId: row.key_id });
+    }
+    return found;
   }
 
   ownHeads(): { writerId: string; seq: number; hash: string }[] {
