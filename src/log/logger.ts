@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger } from 'pino';
-import { isPm2ClusterWorker } from '../host/index.js';
+import { isPm2ClusterWorker } from './pm2-worker.js';
 import { REDACTED, SECRET_HEADERS, SECRET_KEYS } from './redaction.js';
 
 /** Per-request context carried through async calls, so every log line has the request id. */
