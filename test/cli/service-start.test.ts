@@ -39,7 +39,8 @@ async function serveUnderClusterPrimary(env: Record<string, string>): Promise<{ 
     cluster.setupPrimary({ exec: ${JSON.stringify(BIN)}, args: ['serve'], execArgv: [] }); // not this -e script
     const worker = cluster.fork();
     worker.on('message', (message) => message === 'ready' && worker.kill('SIGTERM'));
-    worker.on('exit', (code) => process.exit(code ?? 1));`;
+    // Stopped after ready, it either shuts down (0) or, when the signal lands first, ends by SIGTERM.
+    worker.on('exit', (code, signal) => process.exit(code === 0 || signal === 'SIGTERM' ? 0 : 1));`;
   const shell: NodeJS.ProcessEnv = { ...process.env, GERBANG_SANDBOX: 'true', GERBANG_MIGRATE_ON_START: 'true', GERBANG_METRICS_PORT: '0', GERBANG_LOG_LEVEL: 'warn', ...env };
   for (const name of ['NODE_CLUSTER_SCHED_POLICY', 'pm_id', 'exec_mode']) if (!(name in env)) delete shell[name];
   const child = spawn(process.execPath, ['-e', primary], { env: shell, stdio: ['ignore', 'pipe', 'pipe'] });
