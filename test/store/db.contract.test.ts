@@ -138,7 +138,7 @@ forEachBackend('Db', (ctx) => {
             const { db } = ctx.store();
             const texts = ['', "it's", 'a\\b\\', '"quoted" `ticked`', 'semi;colon -- /* */', 'nul\u0000byte', 'Rp 1.000,00 — é ü ß 中文', '😀 emoji 👩‍👩‍👧', '\\x27 \\0 \\n', 'x'.repeat(70_000), "\\'); DROP TABLE rate_limits; --"];
             const bytes = [Buffer.alloc(0), Buffer.from([0, 39, 92, 34, 59, 255, 128]), Buffer.from('😀', 'utf8')];
-            await db.execute('CREATE TABLE IF NOT EXISTS inline_values (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(255), t MEDIUMTEXT, b VARBINARY(255), j LONGTEXT) DEFAULT CHARSET=utf8mb4');
+            await db.execute('CREATE TABLE IF NOT EXISTS inline_values (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(255) COLLATE utf8mb4_unicode_ci, t MEDIUMTEXT, b VARBINARY(255), j LONGTEXT) DEFAULT CHARSET=utf8mb4');
             const session = db.session();
             const ids = await session.run(async (tx) => {
               await tx.query(`SET SESSION sql_mode = '${sqlMode}'`);
@@ -154,7 +154,7 @@ forEachBackend('Db', (ctx) => {
             const rows = await db.query<{ id: number; v: string | null; t: string | null; b: Buffer | null; j: string | null }>(`SELECT id, v, t, b, j FROM inline_values WHERE id IN (${ids.join(', ')}) ORDER BY id`);
             expect(rows.slice(0, texts.length).map((r) => [r.v, r.t, r.j])).to.deep.equal(texts.map((text) => [text.slice(0, 255), text, text]));
             expect(rows.slice(texts.length).map((r) => Buffer.from(r.b as Buffer).toString('hex'))).to.deep.equal(bytes.map((b) => b.toString('hex')));
-            // A value compared with a column takes the column's collation, as a prepared one does.
+            // A value compared with a column takes the column's collation (utf8mb4_unicode_ci), as a prepared one does.
             const [found] = await session.run((tx) => tx.executeAll([{ sql: 'UPDATE inline_values SET v = ? WHERE v = ?', params: ['é!', texts[6]] }, { sql: 'UPDATE inline_values SET j = ? WHERE id = ?', params: ['ok', 0] }]));
             expect(found.affectedRows).to.equal(1);
           });
