@@ -109,7 +109,7 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
     const settled = await Promise.allSettled([
       writer.append('record', writeDeferred('deferred-a')),
       writer.append('record', writeDeferred('deferred-dup', taken)),
-      // A later write that meets a unique key it expects, as a payment's event does: the batch's failure is not taken for its own.
+      // A later write that catches a unique-key error as its own, as a payment's event does: the group still fails with the batch, and is written again alone.
       writer.append('record', async (tx: Queryable) => {
         const id = nextId++;
         try {
