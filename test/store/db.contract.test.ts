@@ -160,6 +160,18 @@ forEachBackend('Db', (ctx) => {
           });
         }
 
+        it('keeps the values written into a query out of its error: the error names the statements with their `?`, as a prepared one does', async () => {
+          const session = ctx.store().db.session();
+          const secret = 'a secret value é';
+          const error = await session
+            .run((tx) => tx.executeAll([insert('err-1', 1), { sql: 'INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', params: [secret, 1, 1] }, { sql: 'INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', params: [secret, 2, 1] }]))
+            .then(() => null, (e: Error) => e);
+          expect(error).to.be.instanceOf(UniqueViolationError);
+          const sql = String((error as Error & { cause: { sql?: string } }).cause.sql);
+          expect(sql).to.include('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)');
+          expect(sql).to.not.include(Buffer.from(secret, 'utf8').toString('hex'));
+        });
+
         it('writes into SQL text safe integers, null, plain words as they are and any other text or bytes as hex digits only', () => {
           const one = (params: SqlValue[]) => inlineValues([{ sql: `SELECT ${params.map(() => '?').join(', ')}`, params }]);
           expect(one([1, -2, 3n, null, 'vm-1.a:b@c_d', ''])).to.equal("SELECT 1, -2, 3, NULL, 'vm-1.a:b@c_d', ''");

@@ -182,6 +182,9 @@ function together(runner: Runner, statements: readonly SqlStatement[], text: str
         resolve(parts.flatMap((part, i) => (typeof part === 'number' ? [executed(results[i] as ResultSetHeader)] : [])));
         return;
       }
+      // The driver's error holds the query's text, the values written in: it keeps instead the
+      // statements as a prepared statement's error does (with `?`), so no value reaches a log.
+      (error as { sql?: string }).sql = statements.map((statement) => statement.sql).join('; ');
       const mapped = mapMysqlError(error);
       const byServer = typeof (error as { sqlState?: unknown }).sqlState === 'string';
       // A guard fails as it begins to answer, or once its column went out.
