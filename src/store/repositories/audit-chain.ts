@@ -45,9 +45,9 @@ export type Written = { recordId: number; contentDigest: string; alongside?: rea
  * conditional UPDATE decides). Its statements must not need any other write's results, nor
  * another write any of theirs, but through `finish` and the database.
  */
-export interface DeferredRecord {
+export interface DeferredRecord<W extends Written | readonly Written[] | null = Written | readonly Written[] | null> {
   statements: readonly SqlStatement[];
-  finish: (results: readonly ExecuteResult[], tx: Queryable) => Promise<Written | readonly Written[] | null>;
+  finish: (results: readonly ExecuteResult[], tx: Queryable) => Promise<W>;
 }
 
 export const GENESIS = '0'.repeat(64);
@@ -197,7 +197,7 @@ export class ChainWriter {
    * in one group both commit in one transaction or neither; written on their own, it is refused
    * (DependencyRefusedError, nothing written) when its dependency was, or was never appended.
    */
-  append(kind: LinkKind, write: (tx: Queryable) => Promise<Written | DeferredRecord>, options?: AppendOptions): Promise<number>;
+  append(kind: LinkKind, write: (tx: Queryable) => Promise<Written | DeferredRecord<Written>>, options?: AppendOptions): Promise<number>;
   /**
    * With a write that may find nothing to record (null: its conditional UPDATE matched no row):
    * then no link is appended; or that records several (each its link): the last one's id.
@@ -495,7 +495,7 @@ export class ChainLanes {
    * to a full group); else to the chain with the fewest appends waiting: an idle one when there
    * is one, else the shortest group.
    */
-  append(kind: LinkKind, write: (tx: Queryable) => Promise<Written | DeferredRecord>, options?: AppendOptions): Promise<number>;
+  append(kind: LinkKind, write: (tx: Queryable) => Promise<Written | DeferredRecord<Written>>, options?: AppendOptions): Promise<number>;
   append(kind: LinkKind, write: RecordWrite, options?: AppendOptions): Promise<number | null>;
   append(kind: LinkKind, write: RecordWrite, options: AppendOptions = {}): Promise<number | null> {
     const own = options.after?.lane;
