@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
-import { REVIEW_STATES, UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue } from '../types.js';
+import { REVIEW_STATES, UniqueViolationError, type Db, type Dialect, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue } from '../types.js';
 import type { ChainLanes, Written } from './audit-chain.js';
 import type { ChainDependency } from '../types.js';
 import { chainCoverage } from './chain-coverage.js';
@@ -418,14 +418,13 @@ export class SqlPaymentRepository implements PaymentRepository {
     await this.chain.append('payment_event', async () => ({
       statements: [insert],
       finish: async ([{ insertId }], tx) => {
-        const { id, grams } = await inserted(tx, insertId);
-        reserved.id = id;
+        reserved.id = insertId;
         // A new row's first event, built from the values just inserted. Event 1 exists already
         // only when the id was used before (a released payment's, on a backend that reuses ids).
         const written = await this.appendKnownEvent(tx, 'reserve', reserved.id, now, { seq: 1, snapshot: snapshotAfter(reserved, {}) });
         seq = written.seq;
-        // The trigrams go with the links (one round trip on MySQL), in the same transaction.
-        return { ...written, alongside: grams };
+        // The sealing UPDATE and the trigrams go with the links (one round trip on MySQL), in the same transaction.
+        return { ...written, alongside: inserted(tx.dialect, reserved.id) };
       },
     }));
     return withEventSeq(reserved, seq);
@@ -433,16 +432,16 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   /**
    * The INSERT of payment `p` (its state, and its route and bank id when SENDING) with its sealed
-   * account and details, and `inserted`, to run once it gave the row's id: answers the id, with
-   * the INSERTs of its search trigrams for the caller to run in the same transaction. Sealed in
-   * the INSERT, for the values the row is inserted with, when `sealAtInsert`; else for the row's
-   * id, which only the INSERT gives, by an UPDATE `inserted` runs.
+   * account and details, and `inserted`: given the row's id, the statements for the caller to run
+   * after it in the same transaction (the INSERTs of its search trigrams). Sealed in the INSERT,
+   * for the values the row is inserted with, when `sealAtInsert`; else for the row's id, which
+   * only the INSERT gives, by an UPDATE among those statements.
    */
   private insertPayment(
     payment: NewPayment,
     p: PaymentRecord,
     fixed: { keyId: string; mac: string },
-  ): { insert: SqlStatement; inserted: (tx: Queryable, insertId: number) => Promise<{ id: number; grams: SqlStatement[] }> } {
+  ): { insert: SqlStatement; inserted: (dialect: Dialect, id: number) => SqlStatement[] } {
     const { keyId, mac } = fixed;
     const details = p.details;
     const sourceAccount = payment.sourceAccount || null;
@@ -481,17 +480,16 @@ export class SqlPaymentRepository implements PaymentRepository {
         ...atInsert,
       ],
     };
-    const inserted = async (tx: Queryable, id: number) => {
-      if (!this.sealAtInsert && (sourceAccount !== null || details !== null)) {
-        // Sealed for the row, whose id the INSERT has just given: one UPDATE for both.
-        await tx.execute('UPDATE payments SET source_account = ?, source_account_tag = ?, details_json = ? WHERE id = ?', [
-          ...sealed((column) => place('payments', column, [id]), (v, at) => this.sealer.seal(v, at)),
-          id,
-        ]);
-      }
+    const inserted = (dialect: Dialect, id: number): SqlStatement[] => {
+      // Sealed for the row, whose id the INSERT has just given: one UPDATE for both. Nothing in
+      // the transaction reads these columns, so it goes with the links and the COMMIT.
+      const sealing =
+        !this.sealAtInsert && (sourceAccount !== null || details !== null)
+          ? [{ sql: 'UPDATE payments SET source_account = ?, source_account_tag = ?, details_json = ? WHERE id = ?', params: [...sealed((column) => place('payments', column, [id]), (v, at) => this.sealer.seal(v, at)), id] }]
+          : [];
       // The search's trigrams (migration 026) of what is known now, under the key named in search_key_id.
       const fields = { transactionId: p.transactionId, beneficiaryName: details?.beneficiaryName, remark: details?.remark, bankTransactionId: p.bankTransactionId };
-      return { id, grams: gramInserts(tx.dialect, [{ paymentId: id, hashes: gramHashesOf(this.sealer.keyRing, fields) }]) };
+      return [...sealing, ...gramInserts(dialect, [{ paymentId: id, hashes: gramHashesOf(this.sealer.keyRing, fields) }])];
     };
     return { insert, inserted };
   }
