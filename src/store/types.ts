@@ -46,8 +46,8 @@ export interface Queryable {
   /**
    * Runs INSERT/UPDATE statements in order, as `execute` would one by one, stopping at the first
    * that fails; their results in the same order. A MySQL writer session's connection sends them in
-   * one round trip when every value is a number, null or a plain word (inlineWords: nothing that
-   * could be read as SQL); elsewhere, and for any other value, each is sent on its own.
+   * one round trip, every value written in as a number, null or hex digits (inlineValues: nothing
+   * that could be read as SQL); elsewhere, and for a fraction, each is sent on its own.
    */
   executeAll(statements: readonly SqlStatement[]): Promise<ExecuteResult[]>;
 }

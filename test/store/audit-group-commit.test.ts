@@ -92,6 +92,43 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
     alongside: [{ sql: `INSERT INTO ${table} (id, body) VALUES (?, ?)`, params: [id, body] }],
   });
 
+  /** A record write that leaves its INSERT to the writer (a deferred record), its id from the INSERT's result. */
+  const writeDeferred = (body: string, id = nextId++) => async () => ({
+    statements: [{ sql: `INSERT INTO ${table} (id, body) VALUES (?, ?)`, params: [id, body] }],
+    finish: async ([{ affectedRows }]: readonly { affectedRows: number }[]) => {
+      expect(affectedRows).to.equal(1);
+      return { recordId: id, contentDigest: body.padEnd(64, '0').slice(0, 64) };
+    },
+  });
+
+  it('fails only the deferred record the database refuses (a duplicate key among the records sent together): the others are written on their own', async () => {
+    const writerId = `gc-${randomBytes(4).toString('hex')}`;
+    const writer = new ChainWriter(countingDb().db, writerId, () => TEST_AUDIT_KEYS);
+    const taken = nextId++;
+    await writer.append('record', writeDeferred('deferred-first', taken));
+    const settled = await Promise.allSettled([
+      writer.append('record', writeDeferred('deferred-a')),
+      writer.append('record', writeDeferred('deferred-dup', taken)),
+      // A later write that catches a unique-key error as its own, as a payment's event does: the group still fails with the batch, and is written again alone.
+      writer.append('record', async (tx: Queryable) => {
+        const id = nextId++;
+        try {
+          await tx.execute(`INSERT INTO ${table} (id, body) VALUES (?, ?)`, [id, 'deferred-b']);
+        } catch (error) {
+          if (!(error instanceof UniqueViolationError)) throw error;
+          await tx.execute(`INSERT INTO ${table} (id, body) VALUES (?, ?)`, [(id + 1_000_000), 'deferred-b']);
+          return { recordId: id + 1_000_000, contentDigest: 'deferred-b'.padEnd(64, '0') };
+        }
+        return { recordId: id, contentDigest: 'deferred-b'.padEnd(64, '0') };
+      }),
+    ]);
+    expect(settled.map((s) => s.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+    expect((settled[1] as PromiseRejectedResult).reason).to.be.instanceOf(UniqueViolationError);
+    expect((await bodies('deferred-first', 'deferred-a', 'deferred-dup', 'deferred-b')).sort()).to.deep.equal(['deferred-a', 'deferred-b', 'deferred-first']);
+    const links = await checkedChain(writerId);
+    expect(links.map((l) => Number(l.record_id)).slice(1)).to.deep.equal([(settled[0] as PromiseFulfilledResult<number>).value, (settled[2] as PromiseFulfilledResult<number>).value]);
+  });
+
   it('fails only the record the database refuses as the group commits (a duplicate key sent with the COMMIT): the others are written on their own', async () => {
     const writerId = `gc-${randomBytes(4).toString('hex')}`;
     const writer = new ChainWriter(countingDb().db, writerId, () => TEST_AUDIT_KEYS);
@@ -171,6 +208,19 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
         await Promise.all([writer.append('record', writeAlongside('trip-a')), writer.append('record', writeAlongside('trip-b'))]);
         expect(proxy.commands - before).to.equal(1);
         expect(await checkedChain(writerId)).to.have.length(3);
+      });
+
+      it('sends the records of a group that leaves them to the writer in one round trip, then its links, the head\'s move and the COMMIT in one: two a chain transaction', async () => {
+        const writerId = `gc-${randomBytes(4).toString('hex')}`;
+        const writer = new ChainWriter(db, writerId, () => TEST_AUDIT_KEYS);
+        await writer.append('record', writeDeferred('two-first'));
+        const before = proxy.commands;
+        // Values no plain word: quotes, a backslash, a ; and text outside ASCII travel written in too.
+        const odd = ["two'a", 'two\\b;', 'two "c" é', 'two 😀 d', 'two\u0000e'];
+        await Promise.all(odd.map((body) => writer.append('record', writeDeferred(body))));
+        expect(proxy.commands - before).to.equal(2);
+        expect((await bodies(...odd)).sort()).to.deep.equal([...odd].sort());
+        expect(await checkedChain(writerId)).to.have.length(1 + odd.length);
       });
 
       it('fails the whole group when the COMMIT\'s answer is lost (it may have committed), and links the next append after the head it committed', async () => {

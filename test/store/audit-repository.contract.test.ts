@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import type { BankCallAudit, InboundCompletion, InboundExchange } from '../../src/store/index.js';
+import { ChainDependency, createStore, type BankCallAudit, type InboundCompletion, type InboundExchange } from '../../src/store/index.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { recordingSessions } from '../support/counting-db.js';
 import { forEachBackend } from '../support/databases.js';
 
 const exchange = (overrides: Partial<InboundExchange> = {}): InboundExchange => ({
@@ -123,6 +125,58 @@ forEachBackend('AuditRepository', (ctx) => {
       const report = await audit.verify();
       expect(report.breaks).to.deep.equal([]);
       expect(report.links).to.be.at.least(4);
+    });
+  });
+
+  describe('a transfer\'s two chain transactions', () => {
+    it('sends the records of each together, then the payment\'s event, then the rest with the links, the head\'s move and the COMMIT; the chain verifies', async () => {
+      const { db, calls } = recordingSessions(ctx.store().db);
+      const store = createStore(db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: true });
+      const inbound = exchange();
+      const sending = { bank: 'bca', operation: 'transfer-intrabank', bankTransactionId: '00000042', bankTransactionDate: '2026-12-05' };
+      const payment = { clientId: 'gbc_audit', transactionId: inbound.transactionId!, requestHash: 'a'.repeat(64), amount: '10.00', currency: 'IDR', sending };
+      const [id, reserved] = await Promise.all([store.audit.open(inbound), store.payments.reserve(payment, 1)]);
+      const leg = new ChainDependency();
+      const outcome = { state: 'SUCCESS' as const, bankReference: '00000042', resultJson: '{"status":"SUCCESS","note":"it\'s \\ é"}', httpStatus: 201 };
+      const [, stored] = await Promise.all([
+        store.audit.recordBankCall(bankCall(id, inbound.requestId, 'transfer-intrabank'), undefined, leg),
+        store.payments.storeSendOutcome(reserved.id, outcome, 3, reserved, leg),
+        store.audit.complete(id, completion(), leg),
+      ]);
+      expect(stored).to.equal(true);
+      expect(calls()).to.deep.equal([
+        ['INSERT audit_exchanges', 'INSERT payments'],
+        ['INSERT payment_events'],
+        ['INSERT payment_search_grams', 'INSERT audit_chain', 'UPDATE audit_writers', 'COMMIT'],
+        ['INSERT audit_bank_calls', 'UPDATE payments'],
+        ['INSERT payment_events'],
+        ['INSERT audit_completions', 'INSERT audit_chain', 'UPDATE audit_writers', 'COMMIT'],
+      ]);
+      expect(await store.payments.find(payment.clientId, payment.transactionId)).to.deep.include({ state: 'SUCCESS', resultJson: outcome.resultJson, eventSeq: 2 });
+      const [listed] = await store.audit.list({ requestId: inbound.requestId });
+      expect(listed).to.deep.include({ id, outcome: 'completed', statusCode: 201 });
+      expect(listed.bankCalls).to.have.length(1);
+      expect((await store.audit.verify()).breaks).to.deep.equal([]);
+    });
+
+    it('writes no event when the payment\'s UPDATE sent with the bank call matches no row (the payment is not in doubt)', async () => {
+      const { db, calls } = recordingSessions(ctx.store().db);
+      const store = createStore(db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: true });
+      const inbound = exchange();
+      const payment = { clientId: 'gbc_audit', transactionId: inbound.transactionId!, requestHash: 'a'.repeat(64), amount: '10.00', currency: 'IDR' };
+      const [id, reserved] = await Promise.all([store.audit.open(inbound), store.payments.reserve(payment, 1)]);
+      const leg = new ChainDependency();
+      const before = calls().length;
+      const [, stored] = await Promise.all([
+        store.audit.recordBankCall(bankCall(id, inbound.requestId, 'transfer-intrabank'), undefined, leg),
+        // RECEIVED, never sent: the outcome's condition (in doubt) does not hold.
+        store.payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', resultJson: '{}', httpStatus: 201 }, 3, undefined, leg),
+      ]);
+      expect(stored).to.equal(false);
+      expect(calls().slice(before)).to.deep.equal([['INSERT audit_bank_calls', 'UPDATE payments'], ['INSERT audit_chain', 'UPDATE audit_writers', 'COMMIT']]);
+      const [events] = await ctx.store().db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payment_events WHERE payment_id = ?', [reserved.id]);
+      expect(Number(events.n)).to.equal(1);
+      expect((await store.audit.verify()).breaks).to.deep.equal([]);
     });
   });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CommitUnknownError, NotOneRowError, UniqueViolationError, type Queryable, type SqlValue } from '../../src/store/index.js';
-import { inlineWords, ONE_ROW_GUARD } from '../../src/store/mysql/mysql-db.js';
+import { inlineValues, ONE_ROW_GUARD } from '../../src/store/mysql/mysql-db.js';
 import { forEachBackend } from '../support/databases.js';
 
 forEachBackend('Db', (ctx) => {
@@ -120,7 +120,7 @@ forEachBackend('Db', (ctx) => {
           expect(await hits(key('one-trip-2'))).to.deep.equal([2]);
         });
 
-        it('sends each statement prepared when a value is not a plain word: the value is stored as given, never read as SQL', async () => {
+        it('sends statements whose values hold quotes, backslashes, `;` and bytes as one query too: each value is stored as given, never read as SQL', async () => {
           const session = ctx.store().db.session();
           const hostile = "x'); DELETE FROM rate_limits; -- \\";
           const ran = await session.run(async (tx) => {
@@ -128,19 +128,60 @@ forEachBackend('Db', (ctx) => {
             await tx.executeAll([insert('kept', 1), { sql: 'INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', params: [hostile, 2, 1] }]);
             return (await prepared(tx)) - before;
           });
-          expect(ran).to.equal(2);
+          expect(ran).to.equal(0);
           expect(await hits(key('kept'))).to.deep.equal([1]);
           expect(await hits(hostile)).to.deep.equal([2]);
         });
 
-        it('writes into SQL text only safe integers, null and words of letters, digits and _ . : @ -', () => {
-          const one = (params: SqlValue[]) => inlineWords([{ sql: `SELECT ${params.map(() => '?').join(', ')}`, params }]);
+        for (const sqlMode of ['', 'ANSI,NO_BACKSLASH_ESCAPES']) {
+          it(`stores every text and byte value written into one query exactly as given, in sql_mode '${sqlMode}'`, async () => {
+            const { db } = ctx.store();
+            const texts = ['', "it's", 'a\\b\\', '"quoted" `ticked`', 'semi;colon -- /* */', 'nul\u0000byte', 'Rp 1.000,00 — é ü ß 中文', '😀 emoji 👩‍👩‍👧', '\\x27 \\0 \\n', 'x'.repeat(70_000), "\\'); DROP TABLE rate_limits; --"];
+            const bytes = [Buffer.alloc(0), Buffer.from([0, 39, 92, 34, 59, 255, 128]), Buffer.from('😀', 'utf8')];
+            await db.execute('CREATE TABLE IF NOT EXISTS inline_values (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(255) COLLATE utf8mb4_unicode_ci, t MEDIUMTEXT, b VARBINARY(255), j LONGTEXT) DEFAULT CHARSET=utf8mb4');
+            const session = db.session();
+            const ids = await session.run(async (tx) => {
+              await tx.query(`SET SESSION sql_mode = '${sqlMode}'`);
+              const before = await prepared(tx);
+              const results = await tx.executeAll([
+                ...texts.map((text) => ({ sql: 'INSERT INTO inline_values (v, t, j) VALUES (?, ?, ?)', params: [text.slice(0, 255), text, text] })),
+                ...bytes.map((b) => ({ sql: 'INSERT INTO inline_values (b) VALUES (?)', params: [b] })),
+              ]);
+              expect((await prepared(tx)) - before, 'statements prepared').to.equal(0);
+              await tx.query("SET SESSION sql_mode = DEFAULT");
+              return results.map((r) => r.insertId);
+            });
+            const rows = await db.query<{ id: number; v: string | null; t: string | null; b: Buffer | null; j: string | null }>(`SELECT id, v, t, b, j FROM inline_values WHERE id IN (${ids.join(', ')}) ORDER BY id`);
+            expect(rows.slice(0, texts.length).map((r) => [r.v, r.t, r.j])).to.deep.equal(texts.map((text) => [text.slice(0, 255), text, text]));
+            expect(rows.slice(texts.length).map((r) => Buffer.from(r.b as Buffer).toString('hex'))).to.deep.equal(bytes.map((b) => b.toString('hex')));
+            // A value compared with a column takes the column's collation (utf8mb4_unicode_ci), as a prepared one does.
+            const [found] = await session.run((tx) => tx.executeAll([{ sql: 'UPDATE inline_values SET v = ? WHERE v = ?', params: ['é!', texts[6]] }, { sql: 'UPDATE inline_values SET j = ? WHERE id = ?', params: ['ok', 0] }]));
+            expect(found.affectedRows).to.equal(1);
+          });
+        }
+
+        it('keeps the values written into a query out of its error: the error names the statements with their `?`, as a prepared one does', async () => {
+          const session = ctx.store().db.session();
+          const secret = 'a secret value é';
+          const error = await session
+            .run((tx) => tx.executeAll([insert('err-1', 1), { sql: 'INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', params: [secret, 1, 1] }, { sql: 'INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)', params: [secret, 2, 1] }]))
+            .then(() => null, (e: Error) => e);
+          expect(error).to.be.instanceOf(UniqueViolationError);
+          const sql = String((error as Error & { cause: { sql?: string } }).cause.sql);
+          expect(sql).to.include('INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES (?, ?, ?)');
+          expect(sql).to.not.include(Buffer.from(secret, 'utf8').toString('hex'));
+        });
+
+        it('writes into SQL text safe integers, null, plain words as they are and any other text or bytes as hex digits only', () => {
+          const one = (params: SqlValue[]) => inlineValues([{ sql: `SELECT ${params.map(() => '?').join(', ')}`, params }]);
           expect(one([1, -2, 3n, null, 'vm-1.a:b@c_d', ''])).to.equal("SELECT 1, -2, 3, NULL, 'vm-1.a:b@c_d', ''");
-          for (const refused of [["it's"], ['a\\b'], ['a b'], ['a;b'], ['"'], [1.5], [2 ** 53], [Number.NaN], [Buffer.from('ab')]] as SqlValue[][]) {
+          expect(one(["it's", 'a\\b', 'é', Buffer.from([0, 39])])).to.equal("SELECT _utf8mb4 X'69742773', _utf8mb4 X'615c62', _utf8mb4 X'c3a9', X'0027'");
+          for (const refused of [[1.5], [2 ** 53], [Number.NaN]] as SqlValue[][]) {
             expect(one(refused), String(refused[0])).to.equal(null);
           }
-          expect(inlineWords([{ sql: 'SELECT ?; SELECT 1', params: [1] }]), 'a statement holding a ;').to.equal(null);
-          expect(inlineWords([{ sql: 'SELECT ?, ?', params: [1] }]), 'a ? that is not a value').to.equal(null);
+          expect(inlineValues([{ sql: 'SELECT ?; SELECT 1', params: [1] }]), 'a statement holding a ;').to.equal(null);
+          expect(inlineValues([{ sql: 'SELECT ?, ?', params: [1] }]), 'a ? that is not a value').to.equal(null);
+          expect(one(['x y'.repeat(1024 * 1024)]), 'a text past what one query carries').to.equal(null);
         });
       }
     });
@@ -199,7 +240,7 @@ forEachBackend('Db', (ctx) => {
 
       if (ctx.backend === 'mariadb') {
         it('has the server check a statement marked onlyOneRow, with a guard written after it', () => {
-          expect(inlineWords([insert('w', 1), guardedUpdate('w', 2)])).to.equal(
+          expect(inlineValues([insert('w', 1), guardedUpdate('w', 2)])).to.equal(
             `INSERT INTO rate_limits (rl_key, hits, reset_at) VALUES ('${key('w')}', 1, 1); UPDATE rate_limits SET hits = 2 WHERE rl_key = '${key('w')}'; ${ONE_ROW_GUARD}`,
           );
         });

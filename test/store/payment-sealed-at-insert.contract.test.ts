@@ -5,6 +5,7 @@ import { createStore, openStore, type Db, type NewPayment, type Queryable, type 
 import { placeOf } from '../../src/security/index.js';
 import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
+import { recordingSessions } from '../support/counting-db.js';
 import { forEachBackend } from '../support/databases.js';
 
 const DAY = 86_400_000;
@@ -113,6 +114,17 @@ forEachBackend('Payments sealed in their INSERT (GERBANG_SEAL_PAYMENTS_AT_INSERT
     const byUpdate = await count(false);
     const inInsert = await count(true);
     expect(inInsert).to.equal(byUpdate - 1);
+  });
+
+  it('sends the UPDATE that seals a reservation by its id with its links and COMMIT: no round trip of its own', async () => {
+    const { db, calls } = recordingSessions(ctx.store().db);
+    const store = createStore(db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: false });
+    const reserved = await store.payments.reserve(newPayment('0201245677'), 5_000);
+    expect(calls()).to.deep.equal([['INSERT payments'], ['INSERT payment_events'], ['UPDATE payments', 'INSERT payment_search_grams', 'INSERT audit_chain', 'UPDATE audit_writers', 'COMMIT']]);
+    expect((await sealedOf(ctx.store().db, reserved.id)).source_account).to.match(/^gcm2\./);
+    const found = await ctx.store().payments.find(reserved.clientId, reserved.transactionId);
+    expect(found).to.deep.equal(reserved);
+    expect(found?.details?.beneficiaryName).to.equal('Toko Sumber Rejeki');
   });
 
   it('reconciles an account whose payments hold both forms, each opened for its own place', async () => {

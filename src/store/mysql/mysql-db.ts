@@ -72,7 +72,7 @@ function queryable(runner: Runner, batches = false): Queryable {
     query: async <T>(sql: string, params: SqlValue[] = []) => (await run(runner, sql, params)) as T[],
     execute,
     executeAll: async (statements: readonly SqlStatement[]) => {
-      const text = batches && statements.length > 1 ? inlineWords(statements) : null;
+      const text = batches && statements.length > 1 ? inlineValues(statements) : null;
       if (text === null) return oneByOne(statements, execute);
       return together(runner, statements, text, false);
     },
@@ -90,11 +90,18 @@ function executed(header: ResultSetHeader): ExecuteResult {
   return { affectedRows: header.affectedRows ?? 0, insertId: Number(header.insertId ?? 0) };
 }
 
-/** A value inlineWords may write into SQL text: letters, digits and `_ . : @ -` only (no quote, backslash, space or `;`). */
+/** A value written into SQL text as it is, between single quotes: letters, digits and `_ . : @ -` only (no quote, backslash, space or `;`). */
 const PLAIN_WORD = /^[\w.:@-]*$/;
 
 /**
- * What inlineWords writes after a statement marked onlyOneRow: a SELECT that fails (1242,
+ * Past this many characters of SQL text the statements are sent one by one, prepared: a value
+ * written in hex takes twice its bytes, and the whole text must fit the server's
+ * max_allowed_packet (16 MiB by default on MariaDB 10.11, 64 MiB on MySQL 8).
+ */
+const MAX_INLINE_TEXT = 4 * 1024 * 1024;
+
+/**
+ * What inlineValues writes after a statement marked onlyOneRow: a SELECT that fails (1242,
  * ER_SUBQUERY_NO_1_ROW: its scalar subquery has two rows) unless ROW_COUNT(), the rows the
  * statement before it affected (matched, for an UPDATE: mysql2 sets CLIENT_FOUND_ROWS, as
  * affectedRows counts them), is 1. A server stops a text of statements at the first that fails
@@ -106,29 +113,45 @@ export const ONE_ROW_GUARD = 'SELECT (SELECT 1 FROM (SELECT 1 AS n UNION ALL SEL
 const ER_SUBQUERY_NO_1_ROW = 1242;
 
 /**
- * The statements as one text of statements separated by `;`, their values written in: a safe
- * integer, a bigint or null as is, a plain word (PLAIN_WORD) between single quotes, which nothing
- * in it can end or escape whatever the server's sql_mode; each marked onlyOneRow followed by
- * ONE_ROW_GUARD. Null (send each on its own, prepared) when a value is anything else, or a
- * statement holds a `;` or a `?` that is not a value's place.
- * For the writer sessions' own statements (the chain links and head: numbers, hex hashes, writer
- * and key ids), so that their connection may take several statements at once and nothing a
- * caller gives can ever become SQL text.
+ * `value` as SQL text that nothing in it can end or escape, whatever the server's sql_mode
+ * (NO_BACKSLASH_ESCAPES, ANSI_QUOTES) or the connection's character set: a safe integer, a
+ * bigint or null as is; a plain word (PLAIN_WORD) between single quotes; any other string as the
+ * hex of its UTF-8 bytes under the utf8mb4 introducer (`_utf8mb4 X'…'`: a literal, so a column's
+ * collation wins in a comparison, as it does over a prepared value); a Buffer as `X'…'` (bytes).
+ * Hex digits only, so no quote, backslash or `;` of the value reaches the text. Null for any
+ * other number (a fraction, NaN, an integer past 2^53): prepared, it keeps its exact type.
  */
-export function inlineWords(statements: readonly SqlStatement[]): string | null {
+function sqlLiteral(value: SqlValue): string | null {
+  if (value === null) return 'NULL';
+  if (typeof value === 'bigint' || (typeof value === 'number' && Number.isSafeInteger(value))) return String(value);
+  if (typeof value === 'string') return PLAIN_WORD.test(value) ? `'${value}'` : `_utf8mb4 X'${Buffer.from(value, 'utf8').toString('hex')}'`;
+  if (Buffer.isBuffer(value)) return `X'${value.toString('hex')}'`;
+  return null;
+}
+
+/**
+ * The statements as one text of statements separated by `;`, their values written in
+ * (sqlLiteral), each marked onlyOneRow followed by ONE_ROW_GUARD. Null (send each on its own,
+ * prepared) when a value is one sqlLiteral does not write, a statement holds a `;` or a `?` that
+ * is not a value's place, or the text would pass MAX_INLINE_TEXT.
+ * For the writer sessions' own statements (the audit records of one chain transaction, their
+ * links and head), so that their connection may take several statements in one round trip and
+ * nothing a caller gives is ever read as SQL.
+ */
+export function inlineValues(statements: readonly SqlStatement[]): string | null {
   const texts: string[] = [];
+  let length = 0;
   for (const { sql, params, onlyOneRow } of statements) {
     const parts = sql.split('?');
     if (sql.includes(';') || parts.length !== params.length + 1) return null;
     let text = parts[0];
     for (const [i, value] of params.entries()) {
-      let literal: string;
-      if (value === null) literal = 'NULL';
-      else if (typeof value === 'bigint' || (typeof value === 'number' && Number.isSafeInteger(value))) literal = String(value);
-      else if (typeof value === 'string' && PLAIN_WORD.test(value)) literal = `'${value}'`;
-      else return null;
+      const literal = sqlLiteral(value);
+      if (literal === null) return null;
       text += literal + parts[i + 1];
     }
+    length += text.length;
+    if (length > MAX_INLINE_TEXT) return null;
     texts.push(text);
     if (onlyOneRow) texts.push(ONE_ROW_GUARD);
   }
@@ -136,7 +159,7 @@ export function inlineWords(statements: readonly SqlStatement[]): string | null 
 }
 
 /**
- * Sends `text` (inlineWords of `statements`), then COMMIT when `commit`, as one query and answers
+ * Sends `text` (inlineValues of `statements`), then COMMIT when `commit`, as one query and answers
  * the statements' results. When the server answers an error it has run nothing after the part
  * that failed: a guard's (ER_SUBQUERY_NO_1_ROW where a guard answers) is NotOneRowError. With
  * `commit`, an error that may be the COMMIT's (every part before it had answered) unless it is a
@@ -159,6 +182,9 @@ function together(runner: Runner, statements: readonly SqlStatement[], text: str
         resolve(parts.flatMap((part, i) => (typeof part === 'number' ? [executed(results[i] as ResultSetHeader)] : [])));
         return;
       }
+      // The driver's error holds the query's text, the values written in: it keeps instead the
+      // statements as a prepared statement's error does (with `?`), so no value reaches a log.
+      (error as { sql?: string }).sql = statements.map((statement) => statement.sql).join('; ');
       const mapped = mapMysqlError(error);
       const byServer = typeof (error as { sqlState?: unknown }).sqlState === 'string';
       // A guard fails as it begins to answer, or once its column went out.
@@ -173,7 +199,7 @@ function together(runner: Runner, statements: readonly SqlStatement[], text: str
 
 /**
  * The transaction on `connection` (see Transaction). A writer session's (`batches`) sends
- * commitWith's statements and its COMMIT as one query where inlineWords can write them; else they
+ * commitWith's statements and its COMMIT as one query where inlineValues can write them; else they
  * run one by one, then COMMIT. `committed` once commitWith has committed.
  */
 function transaction(connection: Runner, batches: boolean): Transaction & { readonly committed: boolean } {
@@ -198,7 +224,7 @@ function transaction(connection: Runner, batches: boolean): Transaction & { read
     },
     commitWith: async (statements) => {
       open();
-      const text = batches ? inlineWords(statements) : null;
+      const text = batches ? inlineValues(statements) : null;
       let results: ExecuteResult[];
       if (text !== null) results = await together(connection, statements, text, true);
       else {
@@ -475,8 +501,8 @@ class MysqlSession implements TransactionSession {
 
   private connect(options: ConnectionOptions): Promise<Connection> {
     return new Promise<Connection>((resolve, reject) => {
-      // Several statements at once, for executeAll: only ever as inlineWords writes them (values
-      // that are numbers or plain words); every statement with other values is prepared.
+      // Several statements at once, for executeAll: only ever as inlineValues writes them (every
+      // value a number, null, or hex digits); any other is prepared.
       const connection = mysql2().createConnection({ ...options, multipleStatements: true });
       connection.on('error', (error: NodeJS.ErrnoException) => {
         log.warn({ code: error.code, store: this.description }, 'database session error; the next write opens a new connection');

@@ -36,7 +36,7 @@ export function mysqlPoolOptions(url: URL, server?: MysqlHost): PoolOptions {
     supportBigNumbers: true,
     bigNumberStrings: false,
     // One statement per call: an injected `; DROP …` can never run. Migrations are split on ';'.
-    // (A writer session's own connection takes several, written by inlineWords only: mysql-db.ts.)
+    // (A writer session's own connection takes several, written by inlineValues only: mysql-db.ts.)
     multipleStatements: false,
     // affectedRows counts matched rows, not changed rows, so an UPDATE that writes the values
     // already there still reports the row (SQLite's behaviour, and what the repositories expect).

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { sameSecretText, type KeyRing } from '../../security/index.js';
 import { hostname } from 'node:os';
-import { CommitUnknownError, DependencyRefusedError, NotOneRowError, type ChainDependency, type Db, type Queryable, type SqlStatement, type TransactionSession } from '../types.js';
+import { CommitUnknownError, DependencyRefusedError, NotOneRowError, type ChainDependency, type Db, type ExecuteResult, type Queryable, type SqlStatement, type TransactionSession } from '../types.js';
 import { toNumber } from './row-values.js';
 
 /**
@@ -36,6 +36,19 @@ import { toNumber } from './row-values.js';
  * the group's links in the same transaction (one round trip with its COMMIT on a MySQL session: commitWith).
  */
 export type Written = { recordId: number; contentDigest: string; alongside?: readonly SqlStatement[] };
+
+/**
+ * A record whose statements the writer runs itself, together with those of the records deferred
+ * next to it in the group (one round trip on a MySQL writer session: executeAll), before any
+ * later write's own statement; `finish` then builds the record from their results (an INSERT's
+ * insertId, an UPDATE's affectedRows), and may run more statements on `tx` (an event that a
+ * conditional UPDATE decides). Its statements must not need any other write's results, nor
+ * another write any of theirs, but through `finish` and the database.
+ */
+export interface DeferredRecord<W extends Written | readonly Written[] | null = Written | readonly Written[] | null> {
+  statements: readonly SqlStatement[];
+  finish: (results: readonly ExecuteResult[], tx: Queryable) => Promise<W>;
+}
 
 export const GENESIS = '0'.repeat(64);
 
@@ -127,9 +140,10 @@ interface PendingAppend {
 
 /**
  * Writes one record (or several, each then gets its link); null or none when it found nothing to
- * record (its conditional UPDATE matched no row): then no link.
+ * record (its conditional UPDATE matched no row): then no link. Or leaves its statements to the
+ * writer (DeferredRecord).
  */
-type RecordWrite = (tx: Queryable) => Promise<Written | readonly Written[] | null>;
+type RecordWrite = (tx: Queryable) => Promise<Written | readonly Written[] | null | DeferredRecord>;
 
 /** Records linked in one transaction at most (group commit). */
 const MAX_GROUP = 32;
@@ -183,7 +197,7 @@ export class ChainWriter {
    * in one group both commit in one transaction or neither; written on their own, it is refused
    * (DependencyRefusedError, nothing written) when its dependency was, or was never appended.
    */
-  append(kind: LinkKind, write: (tx: Queryable) => Promise<Written>, options?: AppendOptions): Promise<number>;
+  append(kind: LinkKind, write: (tx: Queryable) => Promise<Written | DeferredRecord<Written>>, options?: AppendOptions): Promise<number>;
   /**
    * With a write that may find nothing to record (null: its conditional UPDATE matched no row):
    * then no link is appended; or that records several (each its link): the last one's id.
@@ -338,6 +352,11 @@ function refusedForDependency(one: PendingAppend): boolean {
  * it wrote none), and the statements still to run: the records' `alongside` ones, then the
  * INSERTs of the links into audit_chain (multi-row), which the caller runs together with the
  * head's move and the COMMIT (one round trip on a MySQL session).
+ *
+ * The statements of consecutive deferred records (DeferredRecord) run together in one executeAll,
+ * before any later write's own statement reaches `tx`, and then their `finish`es in order. Once
+ * such a batch failed, the group fails with its error, even where a later write caught it as its own
+ * (a unique key it expects to meet): nothing of it commits.
  */
 async function writeLinked(
   tx: Queryable,
@@ -348,12 +367,54 @@ async function writeLinked(
   group: readonly { kind: LinkKind; write: RecordWrite }[],
 ): Promise<{ last: Head; recordIds: (number | null)[]; links: SqlStatement[] }> {
   const { keyId, key } = ring.macKey(CHAIN_PURPOSE);
+  const outcomes: (Written | readonly Written[] | null)[] = [];
+  let deferred: { index: number; record: DeferredRecord }[] = [];
+  let failed: { error: unknown } | undefined;
+  const flush = async (): Promise<void> => {
+    if (failed) throw failed.error;
+    if (deferred.length === 0) return;
+    const batch = deferred;
+    deferred = [];
+    try {
+      const results = await tx.executeAll(batch.flatMap(({ record }) => record.statements));
+      let at = 0;
+      for (const { index, record } of batch) {
+        outcomes[index] = await record.finish(results.slice(at, (at += record.statements.length)), ordered);
+      }
+    } catch (error) {
+      failed = { error };
+      throw error;
+    }
+  };
+  // What each write is given: its statements run after those deferred before it.
+  const ordered: Queryable = {
+    dialect: tx.dialect,
+    query: async (sql, params, options) => {
+      await flush();
+      return tx.query(sql, params, options);
+    },
+    execute: async (sql, params) => {
+      await flush();
+      return tx.execute(sql, params);
+    },
+    executeAll: async (statements) => {
+      await flush();
+      return tx.executeAll(statements);
+    },
+  };
+  for (const [index, one] of group.entries()) {
+    const written = await one.write(ordered);
+    if (written !== null && 'finish' in written) deferred.push({ index, record: written });
+    else outcomes[index] = written;
+  }
+  await flush();
+
   const links: (string | number | null)[][] = [];
   const recordIds: (number | null)[] = [];
   const inserts: SqlStatement[] = [];
   let last = head;
-  for (const one of group) {
-    const written = await one.write(tx);
+  for (const [index, one] of group.entries()) {
+    const written = outcomes[index];
     const records = written === null ? [] : 'recordId' in written ? [written] : written;
     for (const { recordId, contentDigest, alongside } of records) {
       if (alongside) inserts.push(...alongside);
@@ -434,7 +495,7 @@ export class ChainLanes {
    * to a full group); else to the chain with the fewest appends waiting: an idle one when there
    * is one, else the shortest group.
    */
-  append(kind: LinkKind, write: (tx: Queryable) => Promise<Written>, options?: AppendOptions): Promise<number>;
+  append(kind: LinkKind, write: (tx: Queryable) => Promise<Written | DeferredRecord<Written>>, options?: AppendOptions): Promise<number>;
   append(kind: LinkKind, write: RecordWrite, options?: AppendOptions): Promise<number | null>;
   append(kind: LinkKind, write: RecordWrite, options: AppendOptions = {}): Promise<number | null> {
     const own = options.after?.lane;

@@ -106,12 +106,15 @@ export class SqlAuditRepository implements AuditRepository {
   /** Inserts the exchange as in_progress (committed before the bank is called) and returns its id. */
   async open(exchange: InboundExchange): Promise<number> {
     const stored = this.storedExchange(exchange);
-    const id = await this.chain.append('open', async (tx) => {
-      const { insertId } = await tx.execute(`INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome) VALUES (${marks(15)})`, [...this.exchangeValues(stored), 'in_progress']);
-      const opened = openedRow(stored, insertId);
-      this.openExchanges.set(insertId, opened);
-      return { recordId: insertId, contentDigest: openedDigest(opened) };
-    });
+    // Deferred: its INSERT travels with the group's other records (a payment's).
+    const id = await this.chain.append('open', async () => ({
+      statements: [{ sql: `INSERT INTO audit_exchanges (${EXCHANGE_COLUMNS}, outcome) VALUES (${marks(15)})`, params: [...this.exchangeValues(stored), 'in_progress'] }],
+      finish: async ([{ insertId }]) => {
+        const opened = openedRow(stored, insertId);
+        this.openExchanges.set(insertId, opened);
+        return { recordId: insertId, contentDigest: openedDigest(opened) };
+      },
+    }));
     // Exchanges that never complete (their process lost the store meanwhile) must not pile up.
     if (this.openExchanges.size > MAX_OPEN_REQUESTS) this.openExchanges.delete(this.openExchanges.keys().next().value!);
     return id;
@@ -132,12 +135,16 @@ export class SqlAuditRepository implements AuditRepository {
       // back, and no key needed: `keys rotate` may have re-sealed it with a key this process
       // does not have yet); read back when it was opened elsewhere.
       const opened = this.openExchanges.get(id) ?? (await selectExchange(tx, id, this.sealer));
-      await tx.execute(
-        'INSERT INTO audit_completions (exchange_id, outcome, status_code, error_code, client_id, transaction_id, amount, source_account, ' +
+      // Its record id is the exchange's, known before the INSERT: the INSERT goes with the
+      // group's links and COMMIT (one round trip on MySQL). A second completion refused there by
+      // its unique key fails the group, and then this append alone, as it did run here.
+      const insert = {
+        sql:
+          'INSERT INTO audit_completions (exchange_id, outcome, status_code, error_code, client_id, transaction_id, amount, source_account, ' +
           `beneficiary_account, response_body, completed_at, key_id) VALUES (${marks(12)})`,
-        [id, done.outcome, done.statusCode, done.errorCode, done.clientId, done.transactionId, done.amount, done.sourceAccount, done.beneficiaryAccount, responseBody, done.completedAt, keyId],
-      );
-      return { recordId: id, contentDigest: finalDigest(completed(opened, done)) };
+        params: [id, done.outcome, done.statusCode, done.errorCode, done.clientId, done.transactionId, done.amount, done.sourceAccount, done.beneficiaryAccount, responseBody, done.completedAt, keyId],
+      };
+      return { recordId: id, contentDigest: finalDigest(completed(opened, done)), alongside: [insert] };
     }, { after });
     this.openExchanges.delete(id);
   }
@@ -192,14 +199,18 @@ export class SqlAuditRepository implements AuditRepository {
       this.sealer.keyRing.currentKeyId,
       spoolEntry ?? null,
     ];
-    return this.chain.append('bank_call', async (tx) => {
-      const { insertId } = await tx.execute(
+    // Deferred: its INSERT travels with the group's other records (the payment's outcome).
+    const insert = {
+      sql:
         'INSERT INTO audit_bank_calls (exchange_id, request_id, partner, operation, method, url, request_headers, request_body, ' +
-          `status_code, response_body, error_code, started_at, duration_ms, key_id, spool_entry) VALUES (${marks(15)})`,
-        values,
-      );
-      return { recordId: insertId, contentDigest: bankCallDigest({ ...stored, id: insertId }) };
-    }, { as });
+        `status_code, response_body, error_code, started_at, duration_ms, key_id, spool_entry) VALUES (${marks(15)})`,
+      params: values,
+    };
+    return this.chain.append(
+      'bank_call',
+      async () => ({ statements: [insert], finish: async ([{ insertId }]) => ({ recordId: insertId, contentDigest: bankCallDigest({ ...stored, id: insertId }) }) }),
+      { as },
+    );
   }
 
   /**

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
-import { REVIEW_STATES, UniqueViolationError, type Db, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue } from '../types.js';
+import { REVIEW_STATES, UniqueViolationError, type Db, type Dialect, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue } from '../types.js';
 import type { ChainLanes, Written } from './audit-chain.js';
 import type { ChainDependency } from '../types.js';
 import { chainCoverage } from './chain-coverage.js';
@@ -257,28 +257,36 @@ export class SqlPaymentRepository implements PaymentRepository {
   }
 
   /**
-   * Runs `change` (a write of payment `id` returning whether it changed the row) and, when it did,
-   * appends the payment's event in the same transaction, under a `payment_event` chain link:
-   * built from `known` (the row as the write left it, if nothing else changed it since event
-   * `known.seq - 1`) when given, else from the row read back. `changedSince`: what the change left
-   * out for trusting `known`, done when the row turns out to have changed since.
+   * Runs `change` (a conditional UPDATE of payment `id`: it changed the row when it matched one)
+   * and, when it did, `then` (what goes with the change) and appends the payment's event in the
+   * same transaction, under a `payment_event` chain link: built from `known` (the row as the write
+   * left it, if nothing else changed it since event `known.seq - 1`) when given, else from the row
+   * read back. `changedSince`: what the change left out for trusting `known`, done when the row
+   * turns out to have changed since. The UPDATE is a deferred record's statement (DeferredRecord):
+   * it travels with the group's other records (a bank call's), and the event follows only once
+   * its result is known, so an UPDATE that matched no row still writes no event.
    */
   private async changed(
     cause: PaymentEventCause,
     id: number,
-    change: (tx: Queryable) => Promise<boolean>,
+    change: SqlStatement & { then?: (tx: Queryable) => Promise<void> },
     now: number,
     known?: KnownEvent,
     after?: ChainDependency,
     changedSince?: (tx: Queryable) => Promise<void>,
   ): Promise<boolean> {
     if (!this.chain) throw new Error('this store has no audit chain: payments cannot be written');
+    const { then, ...update } = change;
     const written = await this.chain.append(
       'payment_event',
-      async (tx) => {
-        if (!(await change(tx))) return null;
-        return known ? this.appendKnownEvent(tx, cause, id, now, known, changedSince) : this.appendEvent(tx, cause, id, now);
-      },
+      async () => ({
+        statements: [update],
+        finish: async ([{ affectedRows }], tx) => {
+          if (affectedRows !== 1) return null;
+          await then?.(tx);
+          return known ? this.appendKnownEvent(tx, cause, id, now, known, changedSince) : this.appendEvent(tx, cause, id, now);
+        },
+      }),
       { after },
     );
     return written !== null;
@@ -405,26 +413,35 @@ export class SqlPaymentRepository implements PaymentRepository {
       nextCheckAt: null,
     };
     let seq = 1;
-    await this.chain.append('payment_event', async (tx) => {
-      const inserted = await this.insertPayment(tx, payment, reserved, { keyId, mac });
-      reserved.id = inserted.id;
-      // A new row's first event, built from the values just inserted. Event 1 exists already
-      // only when the id was used before (a released payment's, on a backend that reuses ids).
-      const written = await this.appendKnownEvent(tx, 'reserve', reserved.id, now, { seq: 1, snapshot: snapshotAfter(reserved, {}) });
-      seq = written.seq;
-      // The trigrams go with the links (one round trip on MySQL), in the same transaction.
-      return { ...written, alongside: inserted.grams };
-    });
+    const { insert, inserted } = this.insertPayment(payment, reserved, { keyId, mac });
+    // Deferred: the payment's INSERT travels with the group's other records (the exchange's open).
+    await this.chain.append('payment_event', async () => ({
+      statements: [insert],
+      finish: async ([{ insertId }], tx) => {
+        reserved.id = insertId;
+        // A new row's first event, built from the values just inserted. Event 1 exists already
+        // only when the id was used before (a released payment's, on a backend that reuses ids).
+        const written = await this.appendKnownEvent(tx, 'reserve', reserved.id, now, { seq: 1, snapshot: snapshotAfter(reserved, {}) });
+        seq = written.seq;
+        // The sealing UPDATE and the trigrams go with the links (one round trip on MySQL), in the same transaction.
+        return { ...written, alongside: inserted(tx.dialect, reserved.id) };
+      },
+    }));
     return withEventSeq(reserved, seq);
   }
 
   /**
-   * Inserts payment `p` (its state, and its route and bank id when SENDING) with its sealed account
-   * and details, and returns its id, with the INSERTs of its search trigrams for the caller to run
-   * in the same transaction. Sealed in the INSERT, for the values the row is inserted with, when
-   * `sealAtInsert`; else for the row's id, which only the INSERT gives, by an UPDATE after it.
+   * The INSERT of payment `p` (its state, and its route and bank id when SENDING) with its sealed
+   * account and details, and `inserted`: given the row's id, the statements for the caller to run
+   * after it in the same transaction (the INSERTs of its search trigrams). Sealed in the INSERT,
+   * for the values the row is inserted with, when `sealAtInsert`; else for the row's id, which
+   * only the INSERT gives, by an UPDATE among those statements.
    */
-  private async insertPayment(tx: Queryable, payment: NewPayment, p: PaymentRecord, fixed: { keyId: string; mac: string }): Promise<{ id: number; grams: SqlStatement[] }> {
+  private insertPayment(
+    payment: NewPayment,
+    p: PaymentRecord,
+    fixed: { keyId: string; mac: string },
+  ): { insert: SqlStatement; inserted: (dialect: Dialect, id: number) => SqlStatement[] } {
     const { keyId, mac } = fixed;
     const details = p.details;
     const sourceAccount = payment.sourceAccount || null;
@@ -434,12 +451,13 @@ export class SqlPaymentRepository implements PaymentRepository {
       seal(details === null ? null : JSON.stringify(details), at('details_json')),
     ];
     const atInsert = this.sealAtInsert ? sealed((column) => paymentPlace(column, { id: 0, client_id: p.clientId, transaction_id: p.transactionId, created_at: p.createdAt }), (v, at) => this.sealer.sealAtInsert(v, at)) : [];
-    const result = await tx.execute(
-      'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, amount, amount_minor, currency, ' +
+    const insert = {
+      sql:
+        'INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, amount, amount_minor, currency, ' +
         `created_at, updated_at, key_id, mac_key_id, mac, beneficiary_account, beneficiary_bank, search_key_id${atInsert.length > 0 ? ', source_account, source_account_tag, details_json' : ''}) ` +
         `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${', ?'.repeat(atInsert.length)})`,
       // Every value sealed now is under the current key: so is the row.
-      [
+      params: [
         p.clientId,
         p.transactionId,
         p.requestHash,
@@ -461,18 +479,19 @@ export class SqlPaymentRepository implements PaymentRepository {
         this.sealer.keyRing.currentKeyId,
         ...atInsert,
       ],
-    );
-    const id = result.insertId;
-    if (!this.sealAtInsert && (sourceAccount !== null || details !== null)) {
-      // Sealed for the row, whose id the INSERT has just given: one UPDATE for both.
-      await tx.execute('UPDATE payments SET source_account = ?, source_account_tag = ?, details_json = ? WHERE id = ?', [
-        ...sealed((column) => place('payments', column, [id]), (v, at) => this.sealer.seal(v, at)),
-        id,
-      ]);
-    }
-    // The search's trigrams (migration 026) of what is known now, under the key named in search_key_id.
-    const fields = { transactionId: p.transactionId, beneficiaryName: details?.beneficiaryName, remark: details?.remark, bankTransactionId: p.bankTransactionId };
-    return { id, grams: gramInserts(tx.dialect, [{ paymentId: id, hashes: gramHashesOf(this.sealer.keyRing, fields) }]) };
+    };
+    const inserted = (dialect: Dialect, id: number): SqlStatement[] => {
+      // Sealed for the row, whose id the INSERT has just given: one UPDATE for both. Nothing in
+      // the transaction reads these columns, so it goes with the links and the COMMIT.
+      const sealing =
+        !this.sealAtInsert && (sourceAccount !== null || details !== null)
+          ? [{ sql: 'UPDATE payments SET source_account = ?, source_account_tag = ?, details_json = ? WHERE id = ?', params: [...sealed((column) => place('payments', column, [id]), (v, at) => this.sealer.seal(v, at)), id] }]
+          : [];
+      // The search's trigrams (migration 026) of what is known now, under the key named in search_key_id.
+      const fields = { transactionId: p.transactionId, beneficiaryName: details?.beneficiaryName, remark: details?.remark, bankTransactionId: p.bankTransactionId };
+      return [...sealing, ...gramInserts(dialect, [{ paymentId: id, hashes: gramHashesOf(this.sealer.keyRing, fields) }])];
+    };
+    return { insert, inserted };
   }
 
   async find(clientId: string, transactionId: string): Promise<PaymentRecord | null> {
@@ -506,7 +525,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     await this.changed(
       'review',
       id,
-      async (tx) => (await tx.execute(`UPDATE payments SET review_since = ? WHERE id = ? AND review_since IS NULL AND state IN (${REVIEW_STATES_SQL})`, [now, id])).affectedRows === 1,
+      { sql: `UPDATE payments SET review_since = ? WHERE id = ? AND review_since IS NULL AND state IN (${REVIEW_STATES_SQL})`, params: [now, id] },
       now,
     );
   }
@@ -561,11 +580,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     return this.changed(
       cause,
       id,
-      async (tx) => {
-        if ((await tx.execute(`UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params)).affectedRows !== 1) return false;
-        await addGrams(tx, added);
-        return true;
-      },
+      { sql: `UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params, then: (tx) => addGrams(tx, added) },
       now,
       known,
       after,
@@ -643,15 +658,13 @@ export class SqlPaymentRepository implements PaymentRepository {
   }
 
   async recordCheck(id: number, owner: string, check: { state: PaymentState; checkAttempts: number; notFoundCount: number; nextCheckAt: number }, now: number): Promise<void> {
-    const update = async (tx: Queryable) =>
-      (
-        await tx.execute(
-          'UPDATE payments SET state = ?, check_attempts = ?, not_found_count = ?, next_check_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? ' +
-            // Never over a final state another process wrote meanwhile (the bank's answer arrived late).
-            "WHERE id = ? AND lease_owner = ? AND state IN ('SENDING', 'UNKNOWN', 'PENDING')",
-          [check.state, check.checkAttempts, check.notFoundCount, check.nextCheckAt, now, id, owner],
-        )
-      ).affectedRows === 1;
+    const update = {
+      sql:
+        'UPDATE payments SET state = ?, check_attempts = ?, not_found_count = ?, next_check_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? ' +
+        // Never over a final state another process wrote meanwhile (the bank's answer arrived late).
+        "WHERE id = ? AND lease_owner = ? AND state IN ('SENDING', 'UNKNOWN', 'PENDING')",
+      params: [check.state, check.checkAttempts, check.notFoundCount, check.nextCheckAt, now, id, owner],
+    };
     await this.changed('check', id, update, now);
   }
 
