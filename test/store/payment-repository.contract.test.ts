@@ -148,6 +148,22 @@ forEachBackend('PaymentRepository', (ctx) => {
       });
     });
 
+    it('records each of two changes made in one turn (one chain group) with the row as that change left it', async () => {
+      const { payments, db } = ctx.store();
+      const input = newPayment();
+      const reserved = await payments.reserve({ ...input, sending: SENDING }, 1);
+      // Appended in the same turn: one group, whose UPDATEs used to run together before either event read the row.
+      const [updated, settled] = await Promise.all([payments.update(reserved.id, { state: 'PENDING' }, 2), payments.settle(reserved.id, { state: 'SUCCESS', bankReference: 'REF-2' }, 3)]);
+      expect([updated, settled]).to.deep.equal([true, true]);
+      const events = (await db.query<EventRow>(EVENTS, [reserved.id])).map((e) => [Number(e.seq), e.cause, e.state]);
+      expect(events).to.deep.equal([
+        [1, 'reserve', 'SENDING'],
+        [2, 'update', 'PENDING'],
+        [3, 'settle', 'SUCCESS'],
+      ]);
+      expect((await payments.find(input.clientId, input.transactionId))!.state).to.equal('SUCCESS');
+    });
+
     it('clears a field given as null', async () => {
       const { payments } = ctx.store();
       const input = newPayment();

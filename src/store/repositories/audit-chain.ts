@@ -47,6 +47,12 @@ export type Written = { recordId: number; contentDigest: string; alongside?: rea
  */
 export interface DeferredRecord<W extends Written | readonly Written[] | null = Written | readonly Written[] | null> {
   statements: readonly SqlStatement[];
+  /**
+   * The row its statements change (`payments:12`), when its `finish` reads that row back: a
+   * record of the same row already waiting is run and finished first, so each `finish` reads the
+   * row as its own statements left it, not as a later change of the same group did.
+   */
+  row?: string;
   finish: (results: readonly ExecuteResult[], tx: Queryable) => Promise<W>;
 }
 
@@ -404,7 +410,10 @@ async function writeLinked(
   };
   for (const [index, one] of group.entries()) {
     const written = await one.write(ordered);
-    if (written !== null && 'finish' in written) deferred.push({ index, record: written });
+    if (written !== null && 'finish' in written) {
+      if (written.row !== undefined && deferred.some(({ record }) => record.row === written.row)) await flush();
+      deferred.push({ index, record: written });
+    }
     else outcomes[index] = written;
   }
   await flush();

@@ -281,6 +281,7 @@ export class SqlPaymentRepository implements PaymentRepository {
       'payment_event',
       async () => ({
         statements: [update],
+        row: `payments:${id}`,
         finish: async ([{ affectedRows }], tx) => {
           if (affectedRows !== 1) return null;
           await then?.(tx);
