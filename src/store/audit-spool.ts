@@ -13,7 +13,8 @@ const log = getLogger('audit-spool');
 type SpooledWrite =
   | { op: 'record'; exchange: InboundExchange; completion: InboundCompletion }
   | { op: 'complete'; id: number; completion: InboundCompletion }
-  | { op: 'bank-call'; call: BankCallAudit };
+  /** `entry`: the id its first write already carried (a line written by an older build has none: its digest is used). */
+  | { op: 'bank-call'; call: BankCallAudit; entry?: string };
 
 /**
  * How long a claim on a journal file holds without being renewed. The replaying process renews
@@ -185,7 +186,7 @@ async function apply(repository: AuditRepository, write: SpooledWrite, entry: st
       await repository.record(write.exchange, write.completion, entry);
       return;
     }
-    await repository.recordBankCall(write.call, entry);
+    await repository.recordBankCall(write.call, write.entry ?? entry);
   } catch (error) {
     if (error instanceof UniqueViolationError) return; // written back before: one record
     throw error;
@@ -214,7 +215,12 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     open: (exchange) => repository.open(exchange),
     complete: (id, completion, after) => spooled(() => repository.complete(id, completion, after), { op: 'complete', id, completion }, undefined),
     record: (exchange, completion) => spooled(() => repository.record(exchange, completion), { op: 'record', exchange, completion }, 0),
-    recordBankCall: (call, _spoolEntry, as) => spooled(() => repository.recordBankCall(call, undefined, as), { op: 'bank-call', call }, 0),
+    recordBankCall: (call, _spoolEntry, as) => {
+      // The bank leg carries its entry id from its first write: one whose COMMIT's answer was
+      // lost (CommitUnknownError) may have committed, and its replay is then refused by the id.
+      const entry = randomBytes(20).toString('hex');
+      return spooled(() => repository.recordBankCall(call, entry, as), { op: 'bank-call', call, entry }, 0);
+    },
     list: (query: AuditQuery): Promise<AuditExchangeRow[]> => repository.list(query),
     verify: () => repository.verify(),
     purgeAnonymous: (purge) => repository.purgeAnonymous(purge),

@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, renameSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditSpool, migrate, openStore, type Store } from '../../src/store/index.js';
+import { AuditSpool, migrate, openStore, withAuditSpool, type Store } from '../../src/store/index.js';
 import type { BankCallAudit, InboundCompletion, InboundExchange } from '../../src/store/types.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
-import { createMariaDbDatabase } from '../support/databases.js';
+import { createMariaDbBehindProxy, createMariaDbDatabase } from '../support/databases.js';
 
 const WORKER = join(__dirname, '..', 'support', 'spool-worker.js');
 
@@ -140,6 +140,32 @@ describe('Audit spool replay, crash-safe (MariaDB)', function () {
     await spool.replay(store.audit);
     expect(await count('audit_bank_calls', 'twice-b-')).to.deep.equal({ rows: 20, distinct: 20 });
     expect(await count('audit_exchanges', 'twice-x-')).to.deep.equal({ rows: 20, distinct: 20 });
+  });
+
+  it('writes a bank leg whose COMMIT answer was lost (the server committed it) once, though it was spooled and replayed', async () => {
+    const behind = await createMariaDbBehindProxy();
+    const proxied = await openStore(behind.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      await migrate(proxied.db);
+      const dir = mkdtempSync(join(tmpdir(), 'gerbang-spool-'));
+      const spool = new AuditSpool(dir, behind.url, TEST_AUDIT_KEYS);
+      const audit = withAuditSpool(proxied.audit, spool);
+      const lost = behind.proxy.loseCommitAnswerAfter('INSERT INTO audit_bank_calls');
+      // Told it failed (CommitUnknownError), so the leg goes to the spool: the gateway cannot know it committed.
+      await audit.recordBankCall(bankCall('lost-leg'));
+      await lost;
+      expect(spool.backlog()).to.equal(1);
+      const legs = async () => Number((await proxied.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM audit_bank_calls WHERE request_id = ?', ['lost-leg']))[0].n);
+      // The server carries out the lost connection's COMMIT on its own time.
+      for (const until = Date.now() + 10_000; (await legs()) === 0 && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await legs(), 'the server committed the first write').to.equal(1);
+      await spool.replay(proxied.audit);
+      expect(await legs(), 'the replay is refused by the entry id the first write carried').to.equal(1);
+      expect(spool.backlog()).to.equal(0);
+    } finally {
+      await proxied.close();
+      await behind.drop();
+    }
   });
 
   it('takes over a claim whose lease lapsed although its process lives, and leaves a fresh one alone', async () => {
