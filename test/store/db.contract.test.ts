@@ -160,6 +160,21 @@ forEachBackend('Db', (ctx) => {
           });
         }
 
+        it('sends statements whose text would pass 1 MiB prepared, one by one, each value stored as given: hex doubles a value, and the text must fit any max_allowed_packet of 4 MiB', async () => {
+          const { db } = ctx.store();
+          await db.execute('CREATE TABLE IF NOT EXISTS inline_large (id INT AUTO_INCREMENT PRIMARY KEY, j LONGTEXT) DEFAULT CHARSET=utf8mb4');
+          const large = 'é'.repeat(300_000); // 600,000 bytes: 1.2 million hex digits
+          const session = db.session();
+          const { ran, ids } = await session.run(async (tx) => {
+            const before = await prepared(tx);
+            const results = await tx.executeAll([{ sql: 'INSERT INTO inline_large (j) VALUES (?)', params: [large] }, { sql: 'INSERT INTO inline_large (j) VALUES (?)', params: ['small'] }]);
+            return { ran: (await prepared(tx)) - before, ids: results.map((r) => r.insertId) };
+          });
+          expect(ran, 'statements prepared').to.equal(2);
+          const rows = await db.query<{ j: string }>(`SELECT j FROM inline_large WHERE id IN (${ids.join(', ')}) ORDER BY id`);
+          expect(rows.map((r) => r.j)).to.deep.equal([large, 'small']);
+        });
+
         it('keeps the values written into a query out of its error: the error names the statements with their `?`, as a prepared one does', async () => {
           const session = ctx.store().db.session();
           const secret = 'a secret value é';

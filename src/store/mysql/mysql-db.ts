@@ -96,9 +96,11 @@ const PLAIN_WORD = /^[\w.:@-]*$/;
 /**
  * Past this many characters of SQL text the statements are sent one by one, prepared: a value
  * written in hex takes twice its bytes, and the whole text must fit the server's
- * max_allowed_packet (16 MiB by default on MariaDB 10.11, 64 MiB on MySQL 8).
+ * max_allowed_packet (16 MiB by default on MariaDB 10.11, 64 MiB on MySQL 8, and set as low as
+ * 4 MiB by many deployments). 1 MiB leaves room on any of them; a larger text (a bank's body of
+ * hundreds of kilobytes) goes prepared, each value as its own bytes, as before the batching.
  */
-const MAX_INLINE_TEXT = 4 * 1024 * 1024;
+const MAX_INLINE_TEXT = 1024 * 1024;
 
 /**
  * What inlineValues writes after a statement marked onlyOneRow: a SELECT that fails (1242,
