@@ -129,6 +129,42 @@ export function oneRowChecked(statement: SqlStatement, result: ExecuteResult): E
 }
 
 /**
+ * The Transaction of `tx` (an open transaction's queries) whose commitWith is `commit` (its last
+ * statements, then COMMIT, as the backend sends them): after commitWith nothing more runs in it,
+ * and `committed` tells the transaction's runner to send no COMMIT of its own nor a ROLLBACK.
+ */
+export function committable(tx: Queryable, commit: (statements: readonly SqlStatement[]) => Promise<ExecuteResult[]>): Transaction & { readonly committed: boolean } {
+  let committed = false;
+  const open = (): void => {
+    if (committed) throw new Error('store: this transaction is committed (commitWith); nothing more runs in it');
+  };
+  return {
+    dialect: tx.dialect,
+    query: async (sql, params, options) => {
+      open();
+      return tx.query(sql, params, options);
+    },
+    execute: async (sql, params) => {
+      open();
+      return tx.execute(sql, params);
+    },
+    executeAll: async (statements) => {
+      open();
+      return tx.executeAll(statements);
+    },
+    commitWith: async (statements) => {
+      open();
+      const results = await commit(statements);
+      committed = true;
+      return results;
+    },
+    get committed() {
+      return committed;
+    },
+  };
+}
+
+/**
  * A transaction's COMMIT (Transaction.commitWith) was sent and it is not known whether it took
  * effect: the connection was lost before the answer came, or the COMMIT itself failed with an
  * error that does not say it rolled back (anything but a conflict). It may have committed.

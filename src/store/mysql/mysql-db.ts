@@ -12,7 +12,7 @@ function mysql2(): typeof import('mysql2') {
 import { AppError } from '../../errors/app-error.js';
 import { getLogger } from '../../log/index.js';
 import { describeHosts, type MysqlHost } from '../database-url.js';
-import { CommitUnknownError, NotOneRowError, oneRowChecked, type Db, type ExecuteResult, type Queryable, type QueryOptions, type SqlValue, type SqlStatement, type Transaction, type TransactionSession } from '../types.js';
+import { CommitUnknownError, committable, NotOneRowError, oneRowChecked, type Db, type ExecuteResult, type Queryable, type QueryOptions, type SqlValue, type SqlStatement, type Transaction, type TransactionSession } from '../types.js';
 import { conflictGaveUp, isConflict, mapMysqlError } from './mysql-errors.js';
 import { mysqlPoolOptions } from './mysql-options.js';
 
@@ -206,45 +206,18 @@ function together(runner: Runner, statements: readonly SqlStatement[], text: str
  */
 function transaction(connection: Runner, batches: boolean): Transaction & { readonly committed: boolean } {
   const tx = queryable(connection, batches);
-  let committed = false;
-  const open = (): void => {
-    if (committed) throw new Error('store: this transaction is committed (commitWith); nothing more runs in it');
-  };
-  return {
-    dialect: 'mysql',
-    query: async (sql, params, options) => {
-      open();
-      return tx.query(sql, params, options);
-    },
-    execute: async (sql, params) => {
-      open();
-      return tx.execute(sql, params);
-    },
-    executeAll: async (statements) => {
-      open();
-      return tx.executeAll(statements);
-    },
-    commitWith: async (statements) => {
-      open();
-      const text = batches ? inlineValues(statements) : null;
-      let results: ExecuteResult[];
-      if (text !== null) results = await together(connection, statements, text, true);
-      else {
-        results = await oneByOne(statements, tx.execute);
-        try {
-          await tx.query('COMMIT');
-        } catch (error) {
-          // A conflict at COMMIT rolled it back whole; anything else leaves it unknown.
-          throw isConflict(error) ? error : new CommitUnknownError(error);
-        }
-      }
-      committed = true;
-      return results;
-    },
-    get committed() {
-      return committed;
-    },
-  };
+  return committable(tx, async (statements) => {
+    const text = batches ? inlineValues(statements) : null;
+    if (text !== null) return together(connection, statements, text, true);
+    const results = await oneByOne(statements, tx.execute);
+    try {
+      await tx.query('COMMIT');
+    } catch (error) {
+      // A conflict at COMMIT rolled it back whole; anything else leaves it unknown.
+      throw isConflict(error) ? error : new CommitUnknownError(error);
+    }
+    return results;
+  });
 }
 
 /**

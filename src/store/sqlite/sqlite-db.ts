@@ -3,7 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { CommitUnknownError, oneRowChecked, type Db, type ExecuteResult, type SqlValue, type SqlStatement, type Transaction, type TransactionSession } from '../types.js';
+import { CommitUnknownError, committable, oneRowChecked, type Db, type ExecuteResult, type SqlValue, type SqlStatement, type Transaction, type TransactionSession } from '../types.js';
 import { readableByOthers } from '../../security/index.js';
 import { AsyncMutex } from '../async-mutex.js';
 import { mapSqliteError } from './sqlite-errors.js';
@@ -119,40 +119,22 @@ export class SqliteDb implements Db {
 
   /** The open transaction's queries; commitWith runs its statements, then COMMIT (no round trip to save). */
   private transaction(): Transaction & { readonly committed: boolean } {
-    let committed = false;
-    const open = (): void => {
-      if (committed) throw new Error('store: this transaction is committed (commitWith); nothing more runs in it');
-    };
-    return {
+    const tx = {
       dialect: this.dialect,
-      query: async <T>(sql: string, params?: SqlValue[]) => {
-        open();
-        return this.runQuery<T>(sql, params);
-      },
-      execute: async (sql: string, params?: SqlValue[]) => {
-        open();
-        return this.runExecute(sql, params);
-      },
-      executeAll: async (statements: readonly SqlStatement[]) => {
-        open();
-        return this.runAll(statements);
-      },
-      commitWith: async (statements: readonly SqlStatement[]) => {
-        open();
-        const results = this.runAll(statements);
-        try {
-          this.run('COMMIT');
-        } catch (error) {
-          // An I/O error at COMMIT may leave the commit on disk (its WAL frames written): unknown.
-          throw new CommitUnknownError(error);
-        }
-        committed = true;
-        return results;
-      },
-      get committed() {
-        return committed;
-      },
+      query: async <T>(sql: string, params?: SqlValue[]) => this.runQuery<T>(sql, params),
+      execute: async (sql: string, params?: SqlValue[]) => this.runExecute(sql, params),
+      executeAll: async (statements: readonly SqlStatement[]) => this.runAll(statements),
     };
+    return committable(tx, async (statements) => {
+      const results = this.runAll(statements);
+      try {
+        this.run('COMMIT');
+      } catch (error) {
+        // An I/O error at COMMIT may leave the commit on disk (its WAL frames written): unknown.
+        throw new CommitUnknownError(error);
+      }
+      return results;
+    });
   }
 
   async ping(): Promise<void> {
