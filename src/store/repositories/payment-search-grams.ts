@@ -98,7 +98,7 @@ export function gramHashesOf(ring: KeyRing, fields: Partial<SearchableFields>, k
  * trigrams added to a payment that may hold some of them), the one place the syntax differs.
  */
 export async function insertGrams(q: Queryable, rows: { paymentId: number; hashes: bigint[] }[], ignoring = false): Promise<void> {
-  for (const { sql, params } of gramInserts(q.dialect, rows, ignoring)) await q.execute(sql, params);
+  await q.executeAll(gramInserts(q.dialect, rows, ignoring));
 }
 
 /** The INSERTs of insertGrams, to run later (a new payment's: Written.alongside). */
