@@ -34,10 +34,11 @@ export function clusterSchedulingOf(pid: number): ClusterScheduling | null {
 
 /**
  * Null when PM2's daemon `pid` lets its workers accept connections themselves (or cannot be
- * read), else the problem and its remedy, for the operator.
+ * read), else the problem and its remedy, for the operator. `scheduling`: the daemon's, when
+ * already read (clusterSchedulingOf).
  */
-export function pm2SchedulingProblem(pid: number): string | null {
-  if (clusterSchedulingOf(pid) !== 'rr') return null;
+export function pm2SchedulingProblem(pid: number, scheduling = clusterSchedulingOf(pid)): string | null {
+  if (scheduling !== 'rr') return null;
   return (
     `PM2's daemon (pid ${pid}, the cluster primary) was started without NODE_CLUSTER_SCHED_POLICY=none: it accepts ` +
     'each connection and hands it to a worker, and one handed to a worker that dies before taking it is never answered ' +

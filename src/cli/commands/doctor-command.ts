@@ -162,9 +162,10 @@ function pm2DaemonReport(env: CliIo['env']): string {
   const home = pm2Home(env);
   const pid = pm2DaemonPid(env);
   if (pid === null) return `no PM2 daemon running for ${home} (PM2_HOME, else ~/.pm2)`;
-  const problem = pm2SchedulingProblem(pid);
+  const scheduling = clusterSchedulingOf(pid);
+  const problem = pm2SchedulingProblem(pid, scheduling);
   if (problem) throw new Error(problem);
-  if (clusterSchedulingOf(pid) === null) throw new Error(`PM2's daemon (pid ${pid}, ${home}) runs, but its environment (/proc/${pid}/environ) cannot be read to check NODE_CLUSTER_SCHED_POLICY: run doctor as the user PM2 runs as`);
+  if (scheduling === null) throw new Error(`PM2's daemon (pid ${pid}, ${home}) runs, but its environment (/proc/${pid}/environ) cannot be read to check NODE_CLUSTER_SCHED_POLICY: run doctor as the user PM2 runs as`);
   return `PM2's daemon (pid ${pid}, ${home}) runs with NODE_CLUSTER_SCHED_POLICY=none: its workers accept connections themselves`;
 }
 

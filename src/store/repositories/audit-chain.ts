@@ -413,8 +413,7 @@ async function writeLinked(
     if (written !== null && 'finish' in written) {
       if (written.row !== undefined && deferred.some(({ record }) => record.row === written.row)) await flush();
       deferred.push({ index, record: written });
-    }
-    else outcomes[index] = written;
+    } else outcomes[index] = written;
   }
   await flush();
 
