@@ -3,6 +3,7 @@ import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { canonicalBody, relativeUrl, sign } from '../../src/banks/bca-legacy/index.js';
 import { problemDocument } from '../../src/http/problem-details.js';
+import { wellFormed } from '../../src/store/repositories/row-values.js';
 
 describe('BCA body canonicaliser (property)', () => {
   it('leaves no whitespace and is idempotent', () => {
@@ -92,5 +93,20 @@ describe('BCA body canonicaliser against an independent reference (property)', (
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('wellFormed, the form a utf8mb4 column gives back (property)', () => {
+  it('is what a round trip through UTF-8 bytes gives, lone surrogates included', () => {
+    // Strings of arbitrary UTF-16 code units: lone high and low surrogates, pairs, ASCII, NUL.
+    const units = fc.array(fc.oneof(fc.integer({ min: 0xd800, max: 0xdfff }), fc.integer({ min: 0, max: 0xffff })), { maxLength: 40 });
+    fc.assert(
+      fc.property(units, (codes) => {
+        const text = String.fromCharCode(...codes);
+        expect(wellFormed(text)).to.equal(Buffer.from(text, 'utf8').toString('utf8'));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(wellFormed('a\ud800b\udc00\ud83d\ude00')).to.equal('a\ufffdb\ufffd\ud83d\ude00');
   });
 });
