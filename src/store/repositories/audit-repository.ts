@@ -434,6 +434,7 @@ function asStoredJson(headers: Record<string, string>): Record<string, string> {
   return JSON.parse(JSON.stringify(headers)) as Record<string, string>;
 }
 
+/** `count` placeholders, `?, ?, …` (three INSERTs a transfer build theirs here: no array of them first). */
 function marks(count: number): string {
-  return Array.from({ length: count }, () => '?').join(', ');
+  return count === 0 ? '' : `?${', ?'.repeat(count - 1)}`;
 }
