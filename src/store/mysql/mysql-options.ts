@@ -42,6 +42,22 @@ export function mysqlPoolOptions(url: URL, server?: MysqlHost): PoolOptions {
     // already there still reports the row (SQLite's behaviour, and what the repositories expect).
     flags: ['FOUND_ROWS'],
     enableKeepAlive: true,
+    queryFormat: asWritten,
     ssl: url.searchParams.get('ssl') === 'true' ? { rejectUnauthorized: true } : undefined,
   };
+}
+
+/**
+ * The driver's client-side formatting of a text query (`connection.query`), replaced: the text is
+ * sent as written. This store gives the text protocol no values: a value goes prepared (execute)
+ * or written in by inlineValues (mysql-db.ts), so the driver's own formatting only scanned each
+ * text for a `?` to replace, a pass over every query, a writer's batch of records and its COMMIT
+ * included (about 1 % of the gateway's CPU a transfer). A text query given values is refused
+ * rather than sent with its `?` unreplaced.
+ */
+function asWritten(sql: string, values: unknown): string {
+  if (Array.isArray(values) ? values.length > 0 : values !== undefined && values !== null) {
+    throw new Error('a text query was given values: values go in a prepared statement (execute), never into query text');
+  }
+  return sql;
 }
