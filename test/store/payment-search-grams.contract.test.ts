@@ -5,7 +5,7 @@ import { isAppError } from '../../src/errors/index.js';
 import { placeOf } from '../../src/security/index.js';
 import { migrate, openDb, openStore, SEARCH_SCAN_LIMIT, type PaymentDetails, type Store } from '../../src/store/index.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
-import { gramHash, trigramsOf } from '../../src/store/repositories/payment-search-grams.js';
+import { gramHash, gramInserts, insertGrams, trigramsOf } from '../../src/store/repositories/payment-search-grams.js';
 import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
 import { createMariaDbDatabase, createSqliteDatabase, everyRow, forEachBackend, migrateBelow } from '../support/databases.js';
 
@@ -132,6 +132,23 @@ forEachBackend('Payment text search through the keyed trigram index', (ctx) => {
     expect(await found(store, { clientId: client, text: 'sementara' })).to.deep.equal(['IDX-GONE']);
     expect(await store.payments.release(p.id)).to.equal(true);
     expect(await store.db.query('SELECT payment_id FROM payment_search_grams WHERE payment_id = ?', [p.id])).to.deep.equal([]);
+  });
+
+  it('writes more trigram rows than one INSERT takes (1,000) in several, each row once with its own payment', async () => {
+    const store = ctx.store();
+    // Three payments' worth of made-up hashes: 1,201 rows, so INSERTs of 1,000 and 201 rows.
+    const rows = [0, 1, 2].map((n) => ({ paymentId: 900_000 + n, hashes: Array.from({ length: n === 2 ? 401 : 400 }, (_, i) => BigInt(n * 1_000_000 + i) - 5_000n) }));
+    const statements = gramInserts(store.db.dialect, rows);
+    expect(statements.map((s) => s.params.length)).to.deep.equal([2_000, 402]);
+    for (const s of statements) expect(s.sql.split('?').length - 1).to.equal(s.params.length);
+    await insertGrams(store.db, rows);
+    const stored = await store.db.query<{ payment_id: number | string; gram_hash: number | string | bigint }>(
+      'SELECT payment_id, gram_hash FROM payment_search_grams WHERE payment_id BETWEEN ? AND ? ORDER BY payment_id, gram_hash',
+      [900_000, 900_002],
+    );
+    const expected = rows.flatMap(({ paymentId, hashes }) => hashes.map((hash) => `${paymentId}:${hash}`)).sort();
+    expect(stored.map((r) => `${Number(r.payment_id)}:${BigInt(r.gram_hash)}`).sort()).to.deep.equal(expected);
+    await store.db.execute('DELETE FROM payment_search_grams WHERE payment_id BETWEEN ? AND ?', [900_000, 900_002]);
   });
 });
 

@@ -43,21 +43,33 @@ const MEMO_ENTRIES = 50_000;
 const memos = new WeakMap<KeyRing, Map<string, bigint>>();
 
 /**
+ * Hashes trigrams under the ring's search key `keyId` (the newest when omitted): the key and the
+ * ring's memo looked up once for all the grams a caller hashes (a payment has about 40).
+ */
+function gramHasher(ring: KeyRing, keyId?: string): (gram: string) => bigint {
+  const { keyId: id, key } = ring.macKey(GRAM_PURPOSE, keyId);
+  let memo = memos.get(ring);
+  if (!memo) memos.set(ring, (memo = new Map()));
+  const known = memo;
+  const prefix = `${id}\n`;
+  return (gram) => {
+    const name = prefix + gram;
+    const remembered = known.get(name);
+    if (remembered !== undefined) return remembered;
+    const hash = createHmac('sha256', key).update(gram).digest().readBigInt64BE(0);
+    if (known.size >= MEMO_ENTRIES) known.delete(known.keys().next().value as string);
+    known.set(name, hash);
+    return hash;
+  };
+}
+
+/**
  * A trigram's hash under the ring's search key `keyId` (the newest when omitted): the first 64
  * bits of HMAC-SHA256, read as a signed integer so it fits a BIGINT on both backends. Recent
  * ones are remembered (at most MEMO_ENTRIES per ring, oldest out first); the index holds them anyway.
  */
 export function gramHash(ring: KeyRing, gram: string, keyId?: string): bigint {
-  const { keyId: id, key } = ring.macKey(GRAM_PURPOSE, keyId);
-  let memo = memos.get(ring);
-  if (!memo) memos.set(ring, (memo = new Map()));
-  const name = `${id}\n${gram}`;
-  const known = memo.get(name);
-  if (known !== undefined) return known;
-  const hash = createHmac('sha256', key).update(gram).digest().readBigInt64BE(0);
-  if (memo.size >= MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
-  memo.set(name, hash);
-  return hash;
+  return gramHasher(ring, keyId)(gram);
 }
 
 /** The fields of a payment a text search looks in; the index holds the trigrams of all of them. */
@@ -90,7 +102,10 @@ export function fieldsContain(fields: Partial<SearchableFields>, term: string): 
 export function gramHashesOf(ring: KeyRing, fields: Partial<SearchableFields>, keyId?: string): bigint[] {
   const grams = new Set<string>();
   for (const value of Object.values(fields)) if (typeof value === 'string') for (const gram of trigramsOf(value)) grams.add(gram);
-  return [...new Set([...grams].map((gram) => gramHash(ring, gram, keyId)))];
+  const hash = gramHasher(ring, keyId);
+  const hashes = new Set<bigint>();
+  for (const gram of grams) hashes.add(hash(gram));
+  return [...hashes];
 }
 
 /**
@@ -103,11 +118,13 @@ export async function insertGrams(q: Queryable, rows: { paymentId: number; hashe
 
 /** The INSERTs of insertGrams, to run later (a new payment's: Written.alongside). */
 export function gramInserts(dialect: Dialect, rows: { paymentId: number; hashes: bigint[] }[], ignoring = false): SqlStatement[] {
-  const pairs: SqlValue[][] = rows.flatMap(({ paymentId, hashes }) => hashes.map((hash) => [paymentId, hash]));
+  // Each row's two values side by side, in one flat list: a chunk's params are a slice of it.
+  const values: SqlValue[] = [];
+  for (const { paymentId, hashes } of rows) for (const hash of hashes) values.push(paymentId, hash);
   const inserts: SqlStatement[] = [];
-  for (let at = 0; at < pairs.length; at += ROWS_PER_INSERT) {
-    const chunk = pairs.slice(at, at + ROWS_PER_INSERT);
-    inserts.push({ sql: `${insertVerb(dialect, ignoring)} INTO payment_search_grams (payment_id, gram_hash) VALUES ${chunk.map(() => '(?, ?)').join(', ')}`, params: chunk.flat() });
+  for (let at = 0; at < values.length; at += 2 * ROWS_PER_INSERT) {
+    const params = values.slice(at, at + 2 * ROWS_PER_INSERT);
+    inserts.push({ sql: `${insertVerb(dialect, ignoring)} INTO payment_search_grams (payment_id, gram_hash) VALUES (?, ?)${', (?, ?)'.repeat(params.length / 2 - 1)}`, params });
   }
   return inserts;
 }
