@@ -33,6 +33,8 @@ export interface GatewayMetricsOptions {
   circuits?: () => { partner: string; state: CircuitState }[];
   /** Audit records journaled on local disk, waiting for the database. */
   spoolBacklog?: () => number;
+  /** The background scrub of the audit chains (AuditScrub): its last full cycle and the chains it holds on. */
+  auditScrub?: () => { last: { chains: number; links: number; ms: number; at: number } | null; cycles: number; breaks: unknown[] };
   /** The running version (package.json). */
   version?: string;
 }
@@ -125,7 +127,7 @@ export class GatewayMetrics {
       registers: [this.registry],
       aggregator: 'max',
     }).set({ version: options.version ?? 'unknown', nodejs: process.version }, 1);
-    const { circuits, spoolBacklog } = options;
+    const { circuits, spoolBacklog, auditScrub } = options;
     if (circuits) {
       new Gauge({
         name: 'gerbang_bank_circuit_state',
@@ -151,9 +153,38 @@ export class GatewayMetrics {
         },
       });
     }
+    if (auditScrub) this.scrubGauges(auditScrub);
     // Present from the start at 0, so `increase()` sees the first failure.
     for (const operation of AUDIT_OPERATIONS) this.auditFailures.inc({ operation }, 0);
     if (options.inDoubt) this.storeGauges(storeReading(options.inDoubt, options.storeReadMs ?? 0), options.clock ?? Date.now);
+  }
+
+  /** The audit scrub's last full cycle (absent until one is complete) and the chains it holds payments on. */
+  private scrubGauges(scrub: NonNullable<GatewayMetricsOptions['auditScrub']>): void {
+    const lastCycle = (name: string, help: string, value: (c: { chains: number; links: number; ms: number; at: number }) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        // The slowest or stalest worker shows.
+        aggregator: name.endsWith('_timestamp_seconds') ? 'min' : 'max',
+        collect() {
+          const last = scrub().last;
+          if (last) this.set(value(last));
+        },
+      });
+    lastCycle('gerbang_audit_scrub_cycle_seconds', 'How long the last full cycle of the audit scrub took: every audit chain walked from its first link to its head (GERBANG_AUDIT_SCRUB_MS, GERBANG_AUDIT_SCRUB_LINKS). A record deleted inside a chain holds payments within about this.', (c) => c.ms / 1000);
+    lastCycle('gerbang_audit_scrub_cycle_links', 'Links the last full cycle of the audit scrub walked.', (c) => c.links);
+    lastCycle('gerbang_audit_scrub_last_cycle_timestamp_seconds', 'When the audit scrub last completed a full cycle (Unix seconds): an old value means the scrub is stuck (see the log, task audit-scrub).', (c) => c.at / 1000);
+    new Gauge({
+      name: 'gerbang_audit_scrub_broken_chains',
+      help: 'Audit chains the scrub found with records deleted or altered inside them, holding payments (503) until `gerbang audit accept-rollback`.',
+      registers: [this.registry],
+      aggregator: 'max',
+      collect() {
+        this.set(scrub().breaks.length);
+      },
+    });
   }
 
   /**
