@@ -61,6 +61,8 @@ export class AuditScrub {
   /** The last full cycle, and how many were completed. */
   last: ScrubCycle | null = null;
   cycles = 0;
+  /** When the scrub was made (epoch ms): what a stalled scrub is measured from before its first cycle. */
+  readonly since: number;
 
   constructor(
     private readonly audit: Pick<AuditRepository, 'chainHeads' | 'walkChain'>,
@@ -69,6 +71,7 @@ export class AuditScrub {
   ) {
     this.reader = 'history' in checkpoints ? null : new CheckpointReader(checkpoints.path, checkpoints.ring, checkpoints.store);
     this.history = 'history' in checkpoints ? checkpoints.history : null;
+    this.since = (options.clock ?? Date.now)();
   }
 
   /** Why payments are held (each broken chain and its link), or null. */

@@ -34,7 +34,7 @@ export interface GatewayMetricsOptions {
   /** Audit records journaled on local disk, waiting for the database. */
   spoolBacklog?: () => number;
   /** The background scrub of the audit chains (AuditScrub): its last full cycle and the chains it holds on. */
-  auditScrub?: () => { last: { chains: number; links: number; ms: number; at: number } | null; cycles: number; breaks: unknown[] };
+  auditScrub?: () => { last: { chains: number; links: number; ms: number; at: number } | null; since: number; breaks: unknown[] };
   /** The running version (package.json). */
   version?: string;
 }
@@ -159,32 +159,23 @@ export class GatewayMetrics {
     if (options.inDoubt) this.storeGauges(storeReading(options.inDoubt, options.storeReadMs ?? 0), options.clock ?? Date.now);
   }
 
-  /** The audit scrub's last full cycle (absent until one is complete) and the chains it holds payments on. */
+  /** The audit scrub's last full cycle (0 until one is complete) and the chains it holds payments on. */
   private scrubGauges(scrub: NonNullable<GatewayMetricsOptions['auditScrub']>): void {
-    const lastCycle = (name: string, help: string, value: (c: { chains: number; links: number; ms: number; at: number }) => number) =>
+    const gauge = (name: string, help: string, value: () => number, aggregator: 'min' | 'max' = 'max') =>
       new Gauge({
         name,
         help,
         registers: [this.registry],
-        // The slowest or stalest worker shows.
-        aggregator: name.endsWith('_timestamp_seconds') ? 'min' : 'max',
+        aggregator,
         collect() {
-          const last = scrub().last;
-          if (last) this.set(value(last));
+          this.set(value());
         },
       });
-    lastCycle('gerbang_audit_scrub_cycle_seconds', 'How long the last full cycle of the audit scrub took: every audit chain walked from its first link to its head (GERBANG_AUDIT_SCRUB_MS, GERBANG_AUDIT_SCRUB_LINKS). A record deleted inside a chain holds payments within about this.', (c) => c.ms / 1000);
-    lastCycle('gerbang_audit_scrub_cycle_links', 'Links the last full cycle of the audit scrub walked.', (c) => c.links);
-    lastCycle('gerbang_audit_scrub_last_cycle_timestamp_seconds', 'When the audit scrub last completed a full cycle (Unix seconds): an old value means the scrub is stuck (see the log, task audit-scrub).', (c) => c.at / 1000);
-    new Gauge({
-      name: 'gerbang_audit_scrub_broken_chains',
-      help: 'Audit chains the scrub found with records deleted or altered inside them, holding payments (503) until `gerbang audit accept-rollback`.',
-      registers: [this.registry],
-      aggregator: 'max',
-      collect() {
-        this.set(scrub().breaks.length);
-      },
-    });
+    gauge('gerbang_audit_scrub_cycle_seconds', 'How long the last full cycle of the audit scrub took (0 until one ends): every audit chain walked from its first link to its head (GERBANG_AUDIT_SCRUB_MS, GERBANG_AUDIT_SCRUB_LINKS). A record deleted inside a chain holds payments within about this.', () => (scrub().last?.ms ?? 0) / 1000);
+    gauge('gerbang_audit_scrub_cycle_links', 'Links the last full cycle of the audit scrub walked (0 until one ends).', () => scrub().last?.links ?? 0);
+    // The stalest worker shows; before its first cycle, a process counts from when it started.
+    gauge('gerbang_audit_scrub_last_cycle_timestamp_seconds', 'When the audit scrub last completed a full cycle, or the process started before its first (Unix seconds): an old value means the scrub is stuck or off (see the log, task audit-scrub).', () => (scrub().last?.at ?? scrub().since) / 1000, 'min');
+    gauge('gerbang_audit_scrub_broken_chains', 'Audit chains the scrub found with records deleted or altered inside them, holding payments (503) until `gerbang audit accept-rollback`.', () => scrub().breaks.length);
   }
 
   /**
