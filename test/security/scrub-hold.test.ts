@@ -119,7 +119,7 @@ forEachBackend('A paid payment deleted whole in SQL, its links cut from the midd
   });
 
   it('holds the gateway within one scrub cycle (defaults), refuses the resend naming the chain and link, pays nothing, and pays again once an operator accepts the chain', async function () {
-    this.timeout(90_000);
+    this.timeout(120_000);
     gw = await start();
     const { auth } = await client(gw);
     const body = sampleTransfer();
@@ -165,6 +165,16 @@ forEachBackend('A paid payment deleted whole in SQL, its links cut from the midd
     const holds = watchHolds(() => gw!.gateway.scrub.held);
     await eventually(async () => gw!.gateway.scrub.cycles >= cycles + 2, 20_000);
     expect(holds()).to.deep.equal([]);
+
+    // The accepted chains are walked from the accepted link on: a payment deleted after it is held again.
+    const later = sampleTransfer();
+    await payInsideChains(gw, auth, later);
+    const again = await deleteWhole(gw.store.db, later.transactionId as string);
+    await eventually(async () => again.every((at) => gw!.gateway.scrub.held?.includes(at)), 30_000);
+    expect((await gw.request('/v1/transfers', { json: later, headers: auth })).status).to.equal(503);
+    expect(await bankTransfers(gw, later.transactionId as string)).to.equal(1);
+    expect((await cli('audit', 'accept-rollback', '--reason', 'test: second deletion looked at')).code).to.equal(0);
+    await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
   });
 
   it('holds on a payment rolled back in SQL to an earlier state (its later events and their links deleted, heads left)', async function () {
