@@ -122,7 +122,8 @@ export class AuditScrub {
       let piece = await this.audit.walkChain(writerId, from, budget);
       budget -= piece.links + PIECE_COST;
       this.cycle!.links += piece.links;
-      if ('break' in piece) piece = await this.confirm(writerId, from, piece.break);
+      // A new finding is confirmed before it holds anything; one already held is not waited for again.
+      if ('break' in piece && !this.findings.has(writerId)) piece = await this.confirm(writerId, from, piece.break);
       if ('break' in piece) {
         this.hold(writerId, piece.break, accepted.get(writerId)?.at ?? null);
         this.at = null;
