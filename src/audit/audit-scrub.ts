@@ -65,7 +65,7 @@ export class AuditScrub {
   readonly since: number;
 
   constructor(
-    private readonly audit: Pick<AuditRepository, 'chainHeads' | 'walkChain'>,
+    private readonly audit: Pick<AuditRepository, 'chains' | 'walkChain'>,
     checkpoints: { ring: KeyRing; path: string; store: string } | { history: CheckpointHistory },
     private readonly options: { linksPerPass: number; confirmMs?: number; clock?: () => number; quiet?: boolean },
   ) {
@@ -109,8 +109,8 @@ export class AuditScrub {
             this.endCycle(clock());
             return;
           }
-          const heads = await this.audit.chainHeads();
-          this.queue = heads.map((h) => h.writerId).sort();
+          // A chain accepted as gone (its head row deleted, accepted at link 0) is not walked.
+          this.queue = (await this.audit.chains()).filter((writerId) => accepted.get(writerId)?.seq !== 0);
           this.cycle = { started: clock(), chains: this.queue.length, links: 0 };
           if (this.queue.length === 0) continue;
         }

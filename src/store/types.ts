@@ -722,6 +722,8 @@ export interface AuditRepository {
   ownHeads(): { writerId: string; seq: number; hash: string }[];
   /** The head of every chain as the database holds it (audit_writers). */
   chainHeads(): Promise<{ writerId: string; seq: number; hash: string }[]>;
+  /** Every chain: those with a head row (audit_writers) and those holding links whose head row is gone. */
+  chains(): Promise<string[]>;
   /**
    * Walks at most `maxLinks` links of chain `writerId` from `from` as `verify` walks a chain, up to
    * its head as it stands (the background scrub walks every chain this way, piece by piece).

@@ -194,6 +194,28 @@ forEachBackend('A paid payment deleted whole in SQL, its links cut from the midd
     await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
   });
 
+  it('holds on a chain whose head row was deleted while its links remain (the rollback watch finds its checkpointed link and sees nothing), until accepted as gone', async function () {
+    this.timeout(90_000);
+    const old = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    const { auth } = await client(old);
+    expect((await old.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    const chains = old.store.audit.ownHeads().map((h) => h.writerId);
+    await old.close();
+    gw = await start({ GERBANG_AUDIT_SCRUB_MS: '500' });
+    expect(await gw.gateway.checkCheckpoints()).to.equal(null);
+    for (const writerId of chains) await gw.store.db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writerId]);
+    expect(await gw.gateway.checkCheckpoints(), 'the checkpointed links are still there').to.equal(null);
+    const held = await eventually(async () => chains.every((w) => gw!.gateway.scrub.held?.includes(`chain ${w} link head`)) && gw!.gateway.scrub.held, 20_000);
+    expect(held).to.contain('was deleted from audit_writers while its links remain');
+    expect((await gw.request('/readyz')).status).to.equal(503);
+    expect((await cli('audit', 'accept-rollback', '--reason', 'test: head rows deleted, looked at')).code).to.equal(0);
+    await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
+    const cycles = gw.gateway.scrub.cycles;
+    const holds = watchHolds(() => gw!.gateway.scrub.held);
+    await eventually(async () => gw!.gateway.scrub.cycles >= cycles + 2, 20_000);
+    expect(holds(), 'accepted as gone: not walked again').to.deep.equal([]);
+  });
+
   it('holds nothing during ordinary traffic walked in small pieces, nor after purge-anonymous deleted records inside the chain', async function () {
     this.timeout(120_000);
     // Pieces of 10 links every 100 ms: the chains grow under the walk, pieces end mid-chain.

@@ -202,6 +202,16 @@ export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, sinc
 }
 
 /**
+ * Every chain the scrub walks: each with a head row, and each holding links whose head row was
+ * deleted (its walk names that), sorted.
+ */
+export async function chainsToWalk(db: Queryable): Promise<string[]> {
+  const withLinks = await db.query<{ writer_id: string }>(CHAINS_WITH_LINKS);
+  const withHeads = await db.query<{ writer_id: string }>('SELECT writer_id FROM audit_writers');
+  return [...new Set([...withHeads, ...withLinks].map((r) => r.writer_id))].sort();
+}
+
+/**
  * Walks at most `maxLinks` links of chain `writerId` from `from`, as `audit verify` walks a chain
  * (verifyChainAsItStands: each seq there, each prev_hash the link before's MAC, each link's MAC
  * over its record, a purged record's link as its purge saw it), up to the chain's head as read
