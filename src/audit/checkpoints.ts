@@ -36,6 +36,12 @@ export interface Checkpoint {
   /** Who wrote it: `verify`, or `gateway <writer id>` for a gateway's own chains. */
   by: string;
   heads: ChainHead[];
+  /**
+   * Only in an acceptance (ACCEPTED_ROLLBACK): chains found broken inside (a link or record
+   * missing or altered: the background scrub, AuditScrub), each accepted as it stands through the
+   * head given; the scrub walks them from that link on.
+   */
+  broken?: ChainHead[];
 }
 
 interface Line extends Checkpoint {
@@ -47,7 +53,8 @@ interface Line extends Checkpoint {
 function macOf(ring: KeyRing, keyId: string, c: Checkpoint): string {
   const { key } = ring.macKey(PURPOSE, keyId);
   return createHmac('sha256', key)
-    .update(JSON.stringify([VERSION, c.store, c.at, c.by, c.heads.map((h) => [h.writerId, h.seq, h.hash])]))
+    // `broken` only where a line has it: the lines written before it existed keep their MACs.
+    .update(JSON.stringify([VERSION, c.store, c.at, c.by, c.heads.map((h) => [h.writerId, h.seq, h.hash]), ...(c.broken ? [c.broken.map((h) => [h.writerId, h.seq, h.hash])] : [])]))
     .digest('hex');
 }
 
@@ -68,7 +75,7 @@ export function checkpointer(path: string, ring: KeyRing, by: string, clock: () 
 
 /** Appends one signed checkpoint line (creating the file 0600 and its folder when missing). */
 export function appendCheckpoint(path: string, ring: KeyRing, checkpoint: Checkpoint): void {
-  if (checkpoint.heads.length === 0) return;
+  if (checkpoint.heads.length === 0 && !checkpoint.broken?.length) return;
   const keyId = ring.currentKeyId;
   const line: Line = { v: VERSION, ...checkpoint, keyId, mac: macOf(ring, keyId, checkpoint) };
   mkdirSync(dirname(path), { recursive: true });
@@ -81,6 +88,8 @@ export function appendCheckpoint(path: string, ring: KeyRing, checkpoint: Checkp
 export interface CheckpointHistory {
   /** Per chain, the furthest head any valid checkpoint vouched for, and when. */
   heads: Map<string, ChainHead & { at: number; keyId: string }>;
+  /** Per chain, where an operator accepted it as it stands after it was found broken inside (Checkpoint.broken), and when. */
+  acceptedBreaks: Map<string, ChainHead & { at: number }>;
   checkpoints: number;
   /** Lines that are not valid checkpoints (forged, altered, cut): each named by its line number. */
   invalid: string[];
@@ -105,7 +114,7 @@ export const ACCEPTED_ROLLBACK = 'accept-rollback';
  * process can compare the database with it every few seconds however long the file gets.
  */
 export class CheckpointReader {
-  private readonly history: CheckpointHistory = { heads: new Map(), checkpoints: 0, invalid: [] };
+  private readonly history: CheckpointHistory = { heads: new Map(), acceptedBreaks: new Map(), checkpoints: 0, invalid: [] };
   private offset = 0;
   private lineNumber = 0;
 
@@ -138,6 +147,7 @@ export class CheckpointReader {
 
   private restart(): void {
     this.history.heads.clear();
+    this.history.acceptedBreaks.clear();
     this.history.checkpoints = 0;
     this.history.invalid.length = 0;
     this.offset = 0;
@@ -163,7 +173,10 @@ export class CheckpointReader {
       const known = history.heads.get(head.writerId);
       if (accepted && head.seq === 0) history.heads.delete(head.writerId);
       else if (accepted || !known || head.seq >= known.seq) history.heads.set(head.writerId, { ...head, at: line.at, keyId: line.keyId });
+      // A chain accepted as gone is gone with whatever break was accepted in it.
+      if (accepted && head.seq === 0) history.acceptedBreaks.delete(head.writerId);
     }
+    if (accepted) for (const head of line.broken ?? []) history.acceptedBreaks.set(head.writerId, { ...head, at: line.at });
   }
 }
 
@@ -172,7 +185,7 @@ function parseLine(text: string): Line | null {
     const line = JSON.parse(text) as Line;
     const ok =
       line.v === VERSION && typeof line.store === 'string' && typeof line.at === 'number' && typeof line.by === 'string' && typeof line.keyId === 'string' && typeof line.mac === 'string' &&
-      Array.isArray(line.heads) && line.heads.every((h) => typeof h.writerId === 'string' && Number.isSafeInteger(h.seq) && typeof h.hash === 'string');
+      [line.heads, ...(line.broken === undefined ? [] : [line.broken])].every((heads) => Array.isArray(heads) && heads.every((h) => typeof h.writerId === 'string' && Number.isSafeInteger(h.seq) && typeof h.hash === 'string'));
     return ok ? line : null;
   } catch {
     return null;

@@ -33,7 +33,9 @@ gerbang audit accept-rollback --reason TEXT
   While the database lacks what the checkpoints vouched for (restored from an older copy, a chain
   cut or deleted), every gateway answers 503 and pays no payment run. After checking what is
   missing (audit verify; the bank's statement for payments made since the copy), accept the
-  database as it is: a signed line of the checkpoint file, with the reason. Exit 0.`;
+  database as it is: a signed line of the checkpoint file, with the reason. Chains with records
+  deleted or altered inside them (found by the gateways' audit scrub) are walked and accepted as
+  they stand in the same line. Exit 0.`;
 export const BANK_USAGE = `gerbang bank ping [--json]
   Fetches a token from each configured bank partner and reports; exit 1 when one fails.`;
 export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--cidr C]... [--json]

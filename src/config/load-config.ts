@@ -22,6 +22,8 @@ export interface Config {
   auditCheckpointFile: string;
   /** How often the gateway compares the database with the checkpoint file (GERBANG_AUDIT_ROLLBACK_CHECK_MS). */
   auditRollbackCheckMs: number;
+  /** The background scrub of every audit chain: a pass every `intervalMs` (0: off), at most `linksPerPass` links each (GERBANG_AUDIT_SCRUB_*). */
+  auditScrub: { intervalMs: number; linksPerPass: number };
   callback: { keyFile: string; intervalMs: number; retryBaseMs: number };
   jwt: { secret: string; previousSecrets: string[]; issuer: string; audience: string; ttlSeconds: number };
   /** Where callers reach the API (documents name it); undefined: not said. */
@@ -242,6 +244,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     auditSpoolDir: v.auditSpoolDir,
     auditCheckpointFile: v.auditCheckpointFile,
     auditRollbackCheckMs: v.auditRollbackCheckMs,
+    auditScrub: { intervalMs: v.auditScrubMs, linksPerPass: v.auditScrubLinks },
     callback: { keyFile: v.callbackKeyFile, intervalMs: v.callbackIntervalMs, retryBaseMs: v.callbackRetryBaseMs },
     auditKeys: auditKeys as KeyRing,
     jwt: { secret: v.jwtSecret, previousSecrets: v.jwtPreviousSecrets, issuer: v.jwtIssuer, audience: v.jwtAudience, ttlSeconds: v.tokenTtlSeconds },

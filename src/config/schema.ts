@@ -53,6 +53,16 @@ export const SETTINGS = {
     doc: 'How often each gateway compares the database\'s audit chain heads with GERBANG_AUDIT_CHECKPOINT_FILE: one SELECT of audit_writers, and the checkpointed links of the chains grown since their last checkpoint, 250 to a statement. A database rolled back or cut under a running gateway is held (503, no payment run paid) within this plus 2 s, the wait that confirms a finding (a Galera node may not yet have applied another node\'s commit). A pass took about 5 ms of the gateway\'s CPU with 1,000 chains and 50 ms with 10,000, and under 1 ms and 4 ms of MariaDB\'s (docs/performance.md, "The rollback watch, every 2 s").',
     schema: Joi.number().integer().min(500).max(60_000).default(2_000),
   },
+  auditScrubMs: {
+    env: 'GERBANG_AUDIT_SCRUB_MS',
+    doc: 'How often each gateway process walks the next GERBANG_AUDIT_SCRUB_LINKS links of the audit chains as `gerbang audit verify` walks them, going round every chain from its first link to its head again and again. A record deleted or altered inside a chain (a payment deleted whole in SQL with its events and their links, the heads left as they were, which the checkpoints cannot see) holds payments like a rollback (503, no payment run paid, until `gerbang audit accept-rollback`) within one full cycle, one pass and 2 s of confirmation: (ceil((links + 20 × chains in the store) / GERBANG_AUDIT_SCRUB_LINKS) + 1) × this + 2 s. With the defaults that is about 100 s for 100,000 links and 17 minutes for a million. An ERP resend of a deleted payment inside that window is still paid again. 0 turns the scrub off (not for production).',
+    schema: Joi.number().integer().min(0).max(60_000).default(2_000),
+  },
+  auditScrubLinks: {
+    env: 'GERBANG_AUDIT_SCRUB_LINKS',
+    doc: 'Links each pass of the audit scrub (every GERBANG_AUDIT_SCRUB_MS) walks at most, each link with its record read, opened and MAC\'d. A pass of 2,000 links took about 50 ms of the gateway\'s CPU and 35 ms of MariaDB\'s, about 2.5 s and 1.8 s per 100,000 links (docs/performance.md, "The audit scrub"): with the defaults about 2.5 % of a core per gateway process. Every gateway process scrubs on its own, so the database serves it once per process.',
+    schema: Joi.number().integer().min(10).max(100_000).default(2_000),
+  },
   auditAnonymousRetentionDays: {
     env: 'GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS',
     doc: 'Days the audit keeps rejected requests from anonymous callers (no client identified, no payment, no bank call): `gerbang audit purge-anonymous`, run daily from cron, deletes the older ones, each purge recorded in a keyed audit chain so `audit verify` tells it from a deletion. Every other record (a client\'s request, anything tied to a payment) is kept whatever this says.',

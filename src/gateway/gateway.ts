@@ -15,7 +15,7 @@ import { AccessTokens } from '../pipeline/auth/index.js';
 import { RateLimitStores } from '../pipeline/rate-limit/index.js';
 import { AuditSpool, connectionBudgetProblem, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrations, RecentReads, withAuditSpool } from '../store/index.js';
 import { ConfigError } from '../config/index.js';
-import { checkpointer, RollbackWatch } from '../audit/index.js';
+import { AuditScrub, checkpointer, RollbackWatch } from '../audit/index.js';
 import { PeriodicTask } from '../domain/periodic-task.js';
 import type { Store } from '../store/types.js';
 import { startBankPartners, type BankPartners } from './bank-partners.js';
@@ -40,6 +40,8 @@ export interface Gateway {
   replayAudit(): Promise<number>;
   /** Compares the database with the audit checkpoints now (as every GERBANG_AUDIT_ROLLBACK_CHECK_MS); why payments are held, or null. */
   checkCheckpoints(): Promise<string | null>;
+  /** The background scrub of every audit chain (GERBANG_AUDIT_SCRUB_MS): its cycles and what it holds on. */
+  scrub: AuditScrub;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown deadline), closes pools. */
   close(): Promise<void>;
 }
@@ -67,6 +69,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     longestBankCallSeconds: config.resolver.sendingStaleMs / 1000,
     circuits: () => (banks?.router.all() ?? []).flatMap((p) => ('circuit' in p.adapter ? [{ partner: p.name, state: (p.adapter as BreakingAdapter).circuit() }] : [])),
     spoolBacklog: () => spool.backlog(),
+    auditScrub: () => scrub,
     version: packageVersion(),
   });
   const counted = withAuditFailureCount(opened.audit, (operation) => metrics.countAuditFailure(operation));
@@ -85,12 +88,17 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   // The database compared with every checkpoint every GERBANG_AUDIT_ROLLBACK_CHECK_MS (2 s): payments
   // held while it lacks what they vouched for. A pass is one SELECT of the chain heads (docs/performance.md).
   const watch = new RollbackWatch(opened.audit, config.auditKeys, config.auditCheckpointFile, opened.db.description);
-  const held = () => watch.held;
+  // Every chain walked again from its first link, GERBANG_AUDIT_SCRUB_LINKS links every
+  // GERBANG_AUDIT_SCRUB_MS: records deleted or altered inside a chain (heads and checkpoints left
+  // as they were) hold payments as a rollback does, until accepted.
+  const scrub = new AuditScrub(opened.audit, { ring: config.auditKeys, path: config.auditCheckpointFile, store: opened.db.description }, { linksPerPass: config.auditScrub.linksPerPass });
+  const held = () => [watch.held, scrub.held].filter((why) => why !== null).join('; ') || null;
   const checkCheckpoints = async () => {
     await watch.check();
-    return watch.held;
+    return held();
   };
   const rollbackCheck = new PeriodicTask('rollback-watch', config.auditRollbackCheckMs, () => watch.check());
+  const scrubbing = new PeriodicTask('audit-scrub', config.auditScrub.intervalMs, () => scrub.pass());
   // Payments a node on a version before migration 026 wrote during a rolling upgrade have no search
   // trigrams: indexed at start and every minute, so a search finds them without an operator
   // running `gerbang keys reindex-search`. Payments under an older key are left to `keys rotate`.
@@ -182,6 +190,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     signaturePurge.wake();
     checkpoints.start();
     rollbackCheck.start();
+    scrubbing.start();
+    if (config.auditScrub.intervalMs > 0) scrubbing.wake();
     searchIndex.start();
     searchIndex.wake();
     // Runs a process stopped in the middle of are picked up at once, not after the first interval.
@@ -205,6 +215,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       callbacks: dispatcher,
       replayAudit: () => spool.replay(opened.audit),
       checkCheckpoints,
+      scrub,
       close: () => {
         draining = true;
         listening.stopWatching();
@@ -218,6 +229,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           await rateLimitStores.close().catch((error: unknown) => log.warn({ err: error }, 'rate-limit counts could not be added at shutdown'));
           await checkpoints.stop();
           await rollbackCheck.stop();
+          await scrubbing.stop();
           await metricsListener?.close();
           await partners.close();
           await store.close();

@@ -29,6 +29,8 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
     linksAt: (wanted) => repository.linksAt(wanted),
     ownHeads: () => repository.ownHeads(),
     chainHeads: () => repository.chainHeads(),
+    chains: () => repository.chains(),
+    walkChain: (writerId, from, maxLinks) => repository.walkChain(writerId, from, maxLinks),
     checkKeys: () => repository.checkKeys(),
   };
 }

@@ -33,6 +33,8 @@ export interface GatewayMetricsOptions {
   circuits?: () => { partner: string; state: CircuitState }[];
   /** Audit records journaled on local disk, waiting for the database. */
   spoolBacklog?: () => number;
+  /** The background scrub of the audit chains (AuditScrub): its last full cycle and the chains it holds on. */
+  auditScrub?: () => { last: { chains: number; links: number; ms: number; at: number } | null; since: number; breaks: unknown[] };
   /** The running version (package.json). */
   version?: string;
 }
@@ -125,7 +127,7 @@ export class GatewayMetrics {
       registers: [this.registry],
       aggregator: 'max',
     }).set({ version: options.version ?? 'unknown', nodejs: process.version }, 1);
-    const { circuits, spoolBacklog } = options;
+    const { circuits, spoolBacklog, auditScrub } = options;
     if (circuits) {
       new Gauge({
         name: 'gerbang_bank_circuit_state',
@@ -151,9 +153,29 @@ export class GatewayMetrics {
         },
       });
     }
+    if (auditScrub) this.scrubGauges(auditScrub);
     // Present from the start at 0, so `increase()` sees the first failure.
     for (const operation of AUDIT_OPERATIONS) this.auditFailures.inc({ operation }, 0);
     if (options.inDoubt) this.storeGauges(storeReading(options.inDoubt, options.storeReadMs ?? 0), options.clock ?? Date.now);
+  }
+
+  /** The audit scrub's last full cycle (0 until one is complete) and the chains it holds payments on. */
+  private scrubGauges(scrub: NonNullable<GatewayMetricsOptions['auditScrub']>): void {
+    const gauge = (name: string, help: string, value: () => number, aggregator: 'min' | 'max' = 'max') =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        aggregator,
+        collect() {
+          this.set(value());
+        },
+      });
+    gauge('gerbang_audit_scrub_cycle_seconds', 'How long the last full cycle of the audit scrub took (0 until one ends): every audit chain walked from its first link to its head (GERBANG_AUDIT_SCRUB_MS, GERBANG_AUDIT_SCRUB_LINKS). A record deleted inside a chain holds payments within about this.', () => (scrub().last?.ms ?? 0) / 1000);
+    gauge('gerbang_audit_scrub_cycle_links', 'Links the last full cycle of the audit scrub walked (0 until one ends).', () => scrub().last?.links ?? 0);
+    // The stalest worker shows; before its first cycle, a process counts from when it started.
+    gauge('gerbang_audit_scrub_last_cycle_timestamp_seconds', 'When the audit scrub last completed a full cycle, or the process started before its first (Unix seconds): an old value means the scrub is stuck or off (see the log, task audit-scrub).', () => (scrub().last?.at ?? scrub().since) / 1000, 'min');
+    gauge('gerbang_audit_scrub_broken_chains', 'Audit chains the scrub found with records deleted or altered inside them, holding payments (503) until `gerbang audit accept-rollback`.', () => scrub().breaks.length);
   }
 
   /**

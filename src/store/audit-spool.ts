@@ -227,6 +227,8 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     linksAt: (wanted) => repository.linksAt(wanted),
     ownHeads: () => repository.ownHeads(),
     chainHeads: () => repository.chainHeads(),
+    chains: () => repository.chains(),
+    walkChain: (writerId, from, maxLinks) => repository.walkChain(writerId, from, maxLinks),
     checkKeys: () => repository.checkKeys(),
   };
 }

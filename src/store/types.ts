@@ -624,6 +624,20 @@ export interface AuditChainBreak {
   detail: string;
 }
 
+/** Where a piece of a chain walk starts: link `seq`, after the MAC `prevHash` (null: link `seq` taken as it says it follows). */
+export interface ChainPosition {
+  seq: number;
+  prevHash: string | null;
+}
+
+/** What walking a piece of a chain found (AuditRepository.walkChain). */
+export type ChainPiece =
+  /** `next`: where the walk goes on (the last link's MAC carried), or null when it reached the chain's head. */
+  | { links: number; next: ChainPosition | null }
+  | { links: number; break: AuditChainBreak }
+  /** The chain's head is behind `from` (cut back or re-read on another node): the rollback watch's to judge. */
+  | { links: 0; behind: true };
+
 export interface AuditVerifyReport {
   chains: number;
   links: number;
@@ -708,6 +722,14 @@ export interface AuditRepository {
   ownHeads(): { writerId: string; seq: number; hash: string }[];
   /** The head of every chain as the database holds it (audit_writers). */
   chainHeads(): Promise<{ writerId: string; seq: number; hash: string }[]>;
+  /** Every chain: those with a head row (audit_writers) and those holding links whose head row is gone. */
+  chains(): Promise<string[]>;
+  /**
+   * Walks at most `maxLinks` links of chain `writerId` from `from` as `verify` walks a chain, up to
+   * its head as it stands (the background scrub walks every chain this way, piece by piece).
+   * Throws KeyRingError when a link's key is not in the ring.
+   */
+  walkChain(writerId: string, from: ChainPosition, maxLinks: number): Promise<ChainPiece>;
   /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
   checkKeys(): string;
 }

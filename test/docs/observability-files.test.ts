@@ -58,7 +58,7 @@ describe('Observability files and /metrics, checked by promtool', function () {
     expect(text).to.not.contain('gerbang_process_');
   });
 
-  it('has business metrics: transfers by bank and status, in doubt and its oldest age, review queue, circuit state, spool backlog, build info', () => {
+  it('has business metrics: transfers by bank and status, in doubt and its oldest age, review queue, circuit state, spool backlog, audit scrub, build info', () => {
     expect(text).to.match(/^gerbang_transfers_total\{bank="bca",status="SUCCESS"\} 1$/m);
     expect(text).to.match(/^gerbang_transfers_in_doubt\{state="UNKNOWN"\} 0$/m);
     expect(text).to.match(/^gerbang_transfers_in_doubt_oldest_age_seconds\{state="UNKNOWN"\} 0$/m);
@@ -66,6 +66,8 @@ describe('Observability files and /metrics, checked by promtool', function () {
     expect(text).to.match(/^gerbang_review_queue_oldest_age_seconds 0$/m);
     expect(text).to.match(/^gerbang_bank_circuit_state\{partner="bca"\} 0$/m);
     expect(text).to.match(/^gerbang_audit_spool_backlog 0$/m);
+    expect(text).to.match(/^gerbang_audit_scrub_broken_chains 0$/m);
+    expect(text).to.contain('# TYPE gerbang_audit_scrub_last_cycle_timestamp_seconds gauge');
     expect(text).to.match(/^gerbang_build_info\{version="[^"]+",nodejs="v\d+[^"]*"\} 1$/m);
   });
 

@@ -10,40 +10,19 @@
  * pass's share of a 2 s interval, and the SELECT of audit_writers alone. The figures are in
  * docs/performance.md ("The rollback watch"). Asserts nothing.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendCheckpoint, RollbackWatch } from '../../src/audit/index.js';
 import { configureLogger } from '../../src/log/index.js';
-import { migrate, openStore, type Db } from '../../src/store/index.js';
+import { migrate, openStore } from '../../src/store/index.js';
 import { ringOf, testKeySpec } from '../support/audit-keys.js';
 import { writeBareChains } from '../support/bare-chains.js';
 import { createMariaDbDatabase } from '../support/databases.js';
+import { serverCpuMs, serverPid } from '../support/mariadb-cpu.js';
 
 const COUNTS = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [100, 1_000, 10_000];
 const PASSES = 30;
-const TICK_MS = 1000 / 100; // /proc's clock ticks (USER_HZ 100)
-
-/** The CPU so far of the server process `pid`, in ms (user and system), or NaN when it is not on this host. */
-function serverCpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** The pid of the server `db` talks to, from its pid file (other mariadbd processes may run beside it). */
-async function serverPid(db: Db): Promise<number> {
-  const [row] = await db.query<{ file: string }>('SELECT @@pid_file AS file');
-  try {
-    return Number(readFileSync(row.file, 'utf8').trim());
-  } catch {
-    return Number.NaN;
-  }
-}
-
 const ms = (ns: bigint): number => Number(ns) / 1e6;
 const at = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 

@@ -128,7 +128,8 @@ export async function auditCommand(args: string[], io: CliIo, stdout: Writable =
 
 /**
  * `gerbang audit accept-rollback --reason TEXT`: accepts the database as it now is where it is
- * behind its audit checkpoints (exit 0, naming each chain accepted), so the gateways serve again.
+ * behind its audit checkpoints or a chain has records deleted or altered inside it (exit 0, naming
+ * each chain accepted), so the gateways serve again.
  */
 async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseOptions(args, { reason: { type: 'string' } });
@@ -140,12 +141,12 @@ async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number>
   try {
     const { accepted } = await acceptRollback(store, keys, checkpointFile, reason);
     if (accepted.length === 0) {
-      io.out(`Nothing to accept: the database holds everything the checkpoints in ${checkpointFile} vouched for.`);
+      io.out(`Nothing to accept: the database holds everything the checkpoints in ${checkpointFile} vouched for, and every audit chain holds.`);
       return 0;
     }
-    io.out(`Accepted the database as it is (${reason}), where it lacked what the checkpoints vouched for:`);
+    io.out(`Accepted the database as it is (${reason}), where it lacked what the checkpoints vouched for or a chain was broken inside:`);
     for (const b of accepted) io.out(`  - ${b.problem.toUpperCase()}: ${b.detail}`);
-    io.out(`The gateways serve again at their next comparison (every GERBANG_AUDIT_ROLLBACK_CHECK_MS, 2 s by default). The acceptance is a signed line of ${checkpointFile}.`);
+    io.out(`The gateways serve again at their next comparison (every GERBANG_AUDIT_ROLLBACK_CHECK_MS, 2 s by default) and their scrub's next pass (GERBANG_AUDIT_SCRUB_MS). The acceptance is a signed line of ${checkpointFile}.`);
     return 0;
   } finally {
     await store.close();

@@ -7,6 +7,8 @@ import type {
   AuditQuery,
   AuditRepository,
   AuditVerifyReport,
+  ChainPiece,
+  ChainPosition,
   BankCallAudit,
   ChainDependency,
   Db,
@@ -39,7 +41,7 @@ import {
 import { purgeAnonymous } from './audit-purge.js';
 import { chainPlaceProblems } from './audit-chain-place.js';
 import { recordLinkProblems } from './audit-record-links.js';
-import { verifyAudit } from './audit-verify.js';
+import { chainsToWalk, verifyAudit, verifyChainPiece } from './audit-verify.js';
 import { fit, wellFormed } from './row-values.js';
 import { ValueSealer, type ValueOpener } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
@@ -287,6 +289,14 @@ export class SqlAuditRepository implements AuditRepository {
       for (const row of rows) found.push({ writerId: row.writer_id, seq: toNumber(row.seq), hash: row.hash, keyId: row.key_id });
     }
     return found;
+  }
+
+  chains(): Promise<string[]> {
+    return chainsToWalk(this.db);
+  }
+
+  walkChain(writerId: string, from: ChainPosition, maxLinks: number): Promise<ChainPiece> {
+    return verifyChainPiece(this.db, this.sealer, writerId, from, maxLinks);
   }
 
   ownHeads(): { writerId: string; seq: number; hash: string }[] {

@@ -1,6 +1,6 @@
 import { sameSecretText } from '../../security/index.js';
 import { IntegrityError } from '../../errors/index.js';
-import type { AuditChainBreak, AuditExchangeRow, AuditPurgeSummary, AuditVerifyReport, Db, Queryable, SqlValue } from '../types.js';
+import type { AuditChainBreak, AuditExchangeRow, AuditPurgeSummary, AuditVerifyReport, ChainPiece, ChainPosition, Db, Queryable, SqlValue } from '../types.js';
 import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, type LinkFields, type LinkKind } from './audit-chain.js';
 import {
   BANK_CALL_SELECT,
@@ -201,6 +201,42 @@ export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, sinc
   return { links, breaks };
 }
 
+/**
+ * Every chain the scrub walks: each with a head row, and each holding links whose head row was
+ * deleted (its walk names that), sorted.
+ */
+export async function chainsToWalk(db: Queryable): Promise<string[]> {
+  const withLinks = await db.query<{ writer_id: string }>(CHAINS_WITH_LINKS);
+  const withHeads = await db.query<{ writer_id: string }>('SELECT writer_id FROM audit_writers');
+  return [...new Set([...withHeads, ...withLinks].map((r) => r.writer_id))].sort();
+}
+
+/**
+ * Walks at most `maxLinks` links of chain `writerId` from `from`, as `audit verify` walks a chain
+ * (verifyChainAsItStands: each seq there, each prev_hash the link before's MAC, each link's MAC
+ * over its record, a purged record's link as its purge saw it), up to the chain's head as read
+ * now. A chain walked in pieces, each piece carrying the previous one's last MAC, is walked as a
+ * whole: a link missing or altered anywhere breaks the piece that holds it. A chain whose head row
+ * is gone while its links remain breaks. A piece that breaks after `keys rotate` re-linked the chain
+ * under the walk (its carried MAC is an old one) is told apart by walking it again from the link
+ * before it (AuditScrub's confirmation).
+ */
+export async function verifyChainPiece(db: Queryable, sealer: ValueSealer, writerId: string, from: ChainPosition, maxLinks: number): Promise<ChainPiece> {
+  const [head] = await db.query<WriterRow>('SELECT writer_id, last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [writerId]);
+  if (!head) {
+    const [link] = await db.query<{ seq: number | string }>('SELECT seq FROM audit_chain WHERE writer_id = ? LIMIT 1', [writerId]);
+    if (!link) return { links: 0, behind: true };
+    return { links: 0, break: { writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} was deleted from audit_writers while its links remain` } };
+  }
+  const last = toNumber(head.last_seq);
+  if (from.seq > last) return { links: 0, behind: true };
+  const through = Math.min(last, from.seq + Math.max(1, Math.floor(maxLinks)) - 1);
+  const result = await verifyChainAsItStands(db, sealer, head, keyedLinks(sealer), { ...from, through });
+  if (result.break) return { links: Math.max(0, result.links - from.seq + 1), break: result.break };
+  const links = through - from.seq + 1;
+  return { links, next: result.reached.seq >= toNumber(result.head.last_seq) ? null : { seq: result.reached.seq + 1, prevHash: result.reached.hash } };
+}
+
 /** How many times a chain re-linked while it was walked is walked again (`keys rotate` re-links each chain once). */
 const REWALKS = 2;
 
@@ -212,17 +248,22 @@ const REWALKS = 2;
  * REWALKS times. A chain deleted from, altered or forged breaks again, since its head did not
  * move; only a walk that holds from `from` to a head read before it proves the chain.
  */
-async function verifyChainAsItStands(db: Queryable, sealer: ValueSealer, writer: WriterRow, check: LinkCheck, from: ChainStart): Promise<{ links: number; break?: AuditChainBreak }> {
+async function verifyChainAsItStands(db: Queryable, sealer: ValueSealer, writer: WriterRow, check: LinkCheck, from: ChainStart): Promise<ChainWalk & { head: WriterRow }> {
   let head = writer;
   let result = await verifyChain(db, sealer, head, check, undefined, from);
+  // A piece ending before the head (verifyChainPiece) keeps its end; a walk to the head follows it.
+  const piece = from.through !== undefined && from.through < toNumber(writer.last_seq);
   for (let again = 0; result.break && again < REWALKS; again += 1) {
     const [now] = await db.query<WriterRow>('SELECT writer_id, last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [head.writer_id]);
     if (!now || now.last_hash === head.last_hash) break;
     head = now;
-    result = await verifyChain(db, sealer, head, check, undefined, { ...from, through: toNumber(now.last_seq) });
+    result = await verifyChain(db, sealer, head, check, undefined, { ...from, through: piece ? Math.min(from.through!, toNumber(now.last_seq)) : toNumber(now.last_seq) });
   }
-  return result;
+  return { ...result, head };
 }
+
+/** A walk's end: links up to the last one proved (counted from link 1), and that link with its MAC; or the first break. */
+type ChainWalk = { links: number; reached: { seq: number; hash: string | null }; break?: undefined } | { links: number; break: AuditChainBreak };
 
 /**
  * `onLink` gets each verified link; `purged` is set for a link whose record a purge deleted: its
@@ -235,7 +276,7 @@ async function verifyChain(
   check: LinkCheck,
   onLink?: (link: LinkFields, purged?: { hash: string }) => void,
   from: ChainStart = WHOLE_CHAIN,
-): Promise<{ links: number; break?: AuditChainBreak }> {
+): Promise<ChainWalk> {
   const writerId = writer.writer_id;
   // null: the first link walked is taken as it says it follows (a walk begun inside the chain; its own MAC is checked).
   let prevHash: string | null = from.seq === 1 ? GENESIS : from.prevHash;
@@ -261,6 +302,11 @@ async function verifyChain(
     if (page.length < PAGE) break;
   }
   const last = expected - 1;
+  if (from.through !== undefined && from.through < toNumber(writer.last_seq)) {
+    // A piece of the chain (verifyChainPiece): every link up to its end must be there.
+    if (last === from.through) return { links: last, reached: { seq: last, hash: prevHash } };
+    return { links: last, break: { writerId, seq: expected, recordId: null, table: 'audit_chain', problem: 'deleted', detail: `link ${expected} of chain ${writerId} is missing (the chain goes on to link ${toNumber(writer.last_seq)}): a record and its link were deleted` } };
+  }
   if (last !== toNumber(writer.last_seq) || prevHash !== writer.last_hash) {
     return {
       links: last,
@@ -274,7 +320,7 @@ async function verifyChain(
       },
     };
   }
-  return { links: last };
+  return { links: last, reached: { seq: last, hash: prevHash } };
 }
 
 

@@ -1,0 +1,174 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { getLogger } from '../log/index.js';
+import type { KeyRing } from '../security/index.js';
+import type { AuditChainBreak, AuditRepository, ChainPiece, ChainPosition } from '../store/types.js';
+import { CheckpointReader, type CheckpointHistory } from './checkpoints.js';
+
+const log = getLogger('audit');
+
+/** The first link of every chain (it follows the chain's genesis). */
+const FIRST_LINK: ChainPosition = { seq: 1, prevHash: null };
+
+/** One full cycle of the scrub: every chain walked from its first link (or where it was accepted) to its head. */
+export interface ScrubCycle {
+  chains: number;
+  links: number;
+  ms: number;
+  /** When it ended (epoch ms). */
+  at: number;
+}
+
+/** A break found, with the acceptance of its chain there was then (the time of its line), if any. */
+type Finding = AuditChainBreak & { writerId: string; acceptedAt: number | null };
+
+/**
+ * What a piece costs beside its links, in links: its chain's head read, its page and record reads
+ * (a few statements, about what 20 links cost). A store of many short chains (one a process that
+ * ever ran) is walked at the same CPU a pass as one long chain.
+ */
+const PIECE_COST = 20;
+
+/** Completed cycles logged at info at most this often; the others at debug (a small store completes one every pass). */
+const CYCLE_LOG_MS = 60_000;
+
+/**
+ * The background scrub: walks every audit chain from its first link to its head again and again,
+ * as `audit verify` walks it (AuditRepository.walkChain), at most `linksPerPass` links a pass (each
+ * chain's piece counting PIECE_COST more), a pass every GERBANG_AUDIT_SCRUB_MS, so a store of L
+ * links in C chains is walked whole every (L + 20 C) / linksPerPass passes. A payment deleted whole in SQL (its row, its events and their links
+ * from the middle of a chain, the heads left as they were) leaves every head and checkpoint as it
+ * was, so the rollback watch sees nothing; its ERP's resend would be paid again. The walk names
+ * the missing link, and payments are held as the rollback watch holds them (readyz 503, every
+ * request refused naming the chain and the link) until an operator accepts the chain as it
+ * stands (`gerbang audit accept-rollback`, a signed line of the checkpoint file naming it).
+ *
+ * A chain grown under the walk is walked up to its head as read; one `keys rotate` re-linked
+ * between two pieces breaks the piece that carried the old MAC, and a purged record's link stands
+ * as its purge saw it (as in verify). A break is held only when it is still there after
+ * `confirmMs`, walked again from the link before the piece (a cluster node behind, a rotation).
+ * A chain accepted as it stands is walked from the link accepted on.
+ */
+export class AuditScrub {
+  /** The acceptances: read from the checkpoint file as it grows (a gateway), or given once (accept-rollback). */
+  private readonly reader: CheckpointReader | null;
+  private readonly history: CheckpointHistory | null;
+  private readonly findings = new Map<string, Finding>();
+  /** Chains left in this cycle, and the one being walked with where its next piece starts. */
+  private queue: string[] = [];
+  private at: { writerId: string; from: ChainPosition } | null = null;
+  private cycle: { started: number; chains: number; links: number } | null = null;
+  private lastLogged = 0;
+  /** The last full cycle, and how many were completed. */
+  last: ScrubCycle | null = null;
+  cycles = 0;
+  /** When the scrub was made (epoch ms): what a stalled scrub is measured from before its first cycle. */
+  readonly since: number;
+
+  constructor(
+    private readonly audit: Pick<AuditRepository, 'chains' | 'walkChain'>,
+    checkpoints: { ring: KeyRing; path: string; store: string } | { history: CheckpointHistory },
+    private readonly options: { linksPerPass: number; confirmMs?: number; clock?: () => number; quiet?: boolean },
+  ) {
+    this.reader = 'history' in checkpoints ? null : new CheckpointReader(checkpoints.path, checkpoints.ring, checkpoints.store);
+    this.history = 'history' in checkpoints ? checkpoints.history : null;
+    this.since = (options.clock ?? Date.now)();
+  }
+
+  /** Why payments are held (each broken chain and its link), or null. */
+  get held(): string | null {
+    if (this.findings.size === 0) return null;
+    const all = [...this.findings.values()];
+    const named = all.slice(0, 3).map((b) => `chain ${b.writerId} link ${b.seq ?? 'head'}: ${b.detail}`);
+    const more = all.length > named.length ? ` (and ${all.length - named.length} more)` : '';
+    return `the audit scrub found records deleted or altered inside audit chains: ${named.join('; ')}${more}`;
+  }
+
+  /** The breaks held on (one per chain). */
+  get breaks(): AuditChainBreak[] {
+    return [...this.findings.values()].map(({ acceptedAt: _, ...b }) => b);
+  }
+
+  /**
+   * One pass: walks up to `linksPerPass` links, going on where the last pass stopped; a pass that
+   * completes a cycle ends there. Throws when the database cannot be read (the walk goes on from
+   * the same place next pass).
+   */
+  async pass(): Promise<void> {
+    const clock = this.options.clock ?? Date.now;
+    const accepted = (this.history ?? this.reader!.read()).acceptedBreaks;
+    // An acceptance made since the break was found, through a link at or past it, releases its chain.
+    for (const [writerId, found] of this.findings) {
+      const acceptance = accepted.get(writerId);
+      if (acceptance && acceptance.at !== found.acceptedAt && (found.seq === null || acceptance.seq >= found.seq)) this.release(writerId, 'an operator accepted it as it stands');
+    }
+    let budget = this.options.linksPerPass;
+    while (budget > 0) {
+      if (this.at === null) {
+        if (this.queue.length === 0) {
+          if (this.cycle !== null) {
+            this.endCycle(clock());
+            return;
+          }
+          // A chain accepted as gone (its head row deleted, accepted at link 0) is not walked.
+          this.queue = (await this.audit.chains()).filter((writerId) => accepted.get(writerId)?.seq !== 0);
+          this.cycle = { started: clock(), chains: this.queue.length, links: 0 };
+          if (this.queue.length === 0) continue;
+        }
+        const writerId = this.queue.shift()!;
+        const acceptance = accepted.get(writerId);
+        this.at = { writerId, from: acceptance && acceptance.seq > 0 ? { seq: acceptance.seq, prevHash: null } : FIRST_LINK };
+      }
+      const { writerId, from } = this.at;
+      let piece = await this.audit.walkChain(writerId, from, budget);
+      budget -= piece.links + PIECE_COST;
+      this.cycle!.links += piece.links;
+      // A new finding is confirmed before it holds anything; one already held is not waited for again.
+      if ('break' in piece && !this.findings.has(writerId)) piece = await this.confirm(writerId, from, piece.break);
+      if ('break' in piece) {
+        this.hold(writerId, piece.break, accepted.get(writerId)?.at ?? null);
+        this.at = null;
+      } else if ('behind' in piece || piece.next === null) {
+        // Walked to its head (or it is behind where the walk stood: the rollback watch's to judge).
+        if ('next' in piece) this.release(writerId, 'its records hold again');
+        this.at = null;
+      } else {
+        this.at = { writerId, from: piece.next };
+      }
+    }
+  }
+
+  /**
+   * A piece that broke, walked again after `confirmMs` from the link before it (taken as it says:
+   * its own MAC is checked) to the break: the break, or where the walk goes on when it holds now.
+   */
+  private async confirm(writerId: string, from: ChainPosition, found: AuditChainBreak): Promise<ChainPiece> {
+    await sleep(this.options.confirmMs ?? 2_000);
+    const start: ChainPosition = from.prevHash === null || from.seq === 1 ? from : { seq: from.seq - 1, prevHash: null };
+    return this.audit.walkChain(writerId, start, Math.max(1, (found.seq ?? start.seq) - start.seq + 1));
+  }
+
+  private hold(writerId: string, found: AuditChainBreak, acceptedAt: number | null): void {
+    const was = this.findings.get(writerId);
+    this.findings.set(writerId, { ...found, writerId, acceptedAt: was ? was.acceptedAt : acceptedAt });
+    if (!was && !this.options.quiet) log.error({ chain: writerId, seq: found.seq, problem: found.problem, detail: found.detail }, 'payments held: the audit scrub found records deleted or altered inside an audit chain; see `gerbang audit verify`, then `gerbang audit accept-rollback`');
+  }
+
+  private release(writerId: string, why: string): void {
+    if (!this.findings.delete(writerId) || this.options.quiet) return;
+    log.warn({ chain: writerId }, `audit chain no longer held by the scrub: ${why}`);
+    if (this.findings.size === 0) log.warn('payments resumed: no audit chain is held by the scrub');
+  }
+
+  private endCycle(now: number): void {
+    const { started, chains, links } = this.cycle!;
+    this.cycle = null;
+    this.last = { chains, links, ms: now - started, at: now };
+    this.cycles += 1;
+    if (this.options.quiet) return;
+    const line = { chains, links, ms: this.last.ms, broken: this.findings.size };
+    if (now - this.lastLogged >= CYCLE_LOG_MS) {
+      this.lastLogged = now;
+      log.info(line, 'audit scrub: every chain walked from its first link to its head');
+    } else log.debug(line, 'audit scrub: every chain walked from its first link to its head');
+  }
+}
