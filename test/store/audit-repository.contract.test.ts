@@ -206,6 +206,28 @@ forEachBackend('AuditRepository', (ctx) => {
       expect(report.breaks).to.deep.equal([]);
     });
 
+    it('writes the event only when the UPDATE matched, also when the group\'s statements go prepared one by one (a bank answer too large to write into the text)', async () => {
+      const store = createStore(ctx.store().db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: true });
+      // Over 1 MiB of SQL text once sealed and written in hex: the session sends each statement prepared.
+      const large = JSON.stringify({ Status: 'Success', filler: randomBytes(900_000).toString('base64') });
+      const outcomeOf = async (sending: boolean) => {
+        const inbound = exchange();
+        const payment = { clientId: 'gbc_audit', transactionId: inbound.transactionId!, requestHash: 'e'.repeat(64), amount: '10.00', currency: 'IDR', ...(sending ? { sending: { bank: 'bca', operation: 'transfer-intrabank', bankTransactionId: '00000045', bankTransactionDate: '2026-12-05' } } : {}) };
+        const [id, reserved] = await Promise.all([store.audit.open(inbound), store.payments.reserve(payment, 1)]);
+        const leg = new ChainDependency();
+        const [, stored] = await Promise.all([
+          store.audit.recordBankCall({ ...bankCall(id, inbound.requestId, 'transfer-intrabank'), responseBody: large }, undefined, leg),
+          // Not sending: RECEIVED, never sent, so the outcome's UPDATE matches no row.
+          store.payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3, reserved, leg),
+        ]);
+        const events = await ctx.store().db.query<{ seq: number | string; cause: string }>('SELECT seq, cause FROM payment_events WHERE payment_id = ? ORDER BY seq', [reserved.id]);
+        return [stored, events.map((e) => [Number(e.seq), e.cause])];
+      };
+      expect(await outcomeOf(true)).to.deep.equal([true, [[1, 'reserve'], [2, 'send']]]);
+      expect(await outcomeOf(false)).to.deep.equal([false, [[1, 'reserve']]]);
+      expect((await store.audit.verify()).breaks).to.deep.equal([]);
+    });
+
     describe('when the payment is no longer as this process last wrote it (another process wrote it meanwhile)', () => {
       /** A SENDING reservation and its exchange, as the transaction before the bank leaves them. */
       async function sent(store: ReturnType<typeof createStore>) {
