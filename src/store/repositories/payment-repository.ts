@@ -325,7 +325,7 @@ export class SqlPaymentRepository implements PaymentRepository {
         columns: EVENT_COLUMNS,
         values: [id === null ? lastInsertIdSql(dialect) : '?', ...values.map(() => '?')],
         key: ['payment_id', 'seq'],
-        condition: id === null ? '1 = 1' : `${rowCountSql(dialect)} = 1`,
+        condition: id === null ? undefined : `${rowCountSql(dialect)} = 1`,
       }),
       params: id === null ? values : [id, ...values],
     };
