@@ -236,7 +236,8 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
           const afterBank = proxy.commands;
           const leg = new ChainDependency();
           const call = { exchangeId: id, requestId, partner: 'bca', operation: 'transfer-intrabank', method: 'POST', url: 'https://bank.example/transfers', requestHeaders: {}, requestBody: '{}', statusCode: 200, responseBody: '{"Status":"Success"}', errorCode: null, startedAt: 1_100, durationMs: 12 };
-          const outcome = { state: 'SUCCESS' as const, bankReference: '00000044', resultJson: '{"status":"SUCCESS","note":"it\'s \\ é"}', httpStatus: 201 };
+          // The bank's own reference, not the bank id it was sent with (a SNAP bank's referenceNo): its trigrams are added too.
+          const outcome = { state: 'SUCCESS' as const, bankReference: `REF-${randomBytes(4).toString('hex')}`, resultJson: '{"status":"SUCCESS","note":"it\'s \\ é"}', httpStatus: 201 };
           const done = { outcome: 'completed' as const, statusCode: 201, errorCode: null, clientId: null, transactionId: null, amount: null, responseBody: '{"status":"SUCCESS"}', completedAt: 1_500 };
           const [, stored] = await Promise.all([
             store.audit.recordBankCall(call, undefined, leg),
@@ -245,7 +246,9 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
           ]);
           const trips = [afterBank - beforeBank, proxy.commands - afterBank];
           expect(stored).to.equal(true);
-          expect(await store.payments.find(payment.clientId, transactionId)).to.deep.include({ state: 'SUCCESS', resultJson: outcome.resultJson, eventSeq: 2 });
+          expect(await store.payments.find(payment.clientId, transactionId)).to.deep.include({ state: 'SUCCESS', bankReference: outcome.bankReference, resultJson: outcome.resultJson, eventSeq: 2 });
+          const page = await store.paymentSearch.page({ clientId: payment.clientId, text: outcome.bankReference }, 'oldest', null, 50);
+          expect(page.rows.map((p) => p.id)).to.deep.equal([reserved.id]);
           return trips;
         };
         // The first reads the chain's head and opens the session's connection.

@@ -12,7 +12,7 @@ import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull, wellFormed } from './row-values.js';
 import { maskAccount } from './audit-records.js';
 import { KEY_ID_AFTER_PARTIAL_WRITE, paymentPlace, place, ValueSealer, type SealPlace, type ValueOpener } from './sealed-values.js';
-import { gramHashesOf, gramInserts, insertGrams } from './payment-search-grams.js';
+import { gramHashesOf, gramInserts } from './payment-search-grams.js';
 import { macHolds, recordMac } from './record-macs.js';
 
 /**
@@ -155,7 +155,7 @@ interface KnownEvent {
   /**
    * The bank ids the payment held as its writer last wrote it: their trigrams went into the search
    * index with them, so a write that stores one again adds none, unless the row turns out to have
-   * changed since (knownEventWritten), when all of the write's are added.
+   * changed since (its event read back: changed()), when all of the write's are added.
    */
   bankIds?: readonly (string | null)[];
 }
@@ -265,27 +265,27 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   /**
    * Runs `change` (a conditional UPDATE of payment `id`: it changed the row when it matched one)
-   * and, when it did, `then` (what goes with the change) and appends the payment's event in the
-   * same transaction, under a `payment_event` chain link: built from `known` (the row as the write
-   * left it, if nothing else changed it since event `known.seq - 1`) when given, else from the row
-   * read back. `changedSince`: what the change left out for trusting `known`, done when the row
-   * turns out to have changed since. The UPDATE is a deferred record's statement (DeferredRecord):
-   * it travels with the group's other records (a bank call's), and so does, right after it, the
-   * INSERT of the event from `known`, which the database makes only when the UPDATE matched the
-   * row (knownEventStatement): an UPDATE that matched no row still writes no event. Without
-   * `known` the event follows once the UPDATE's result is known, from the row read back.
+   * and, when it did, appends the payment's event in the same transaction, under a `payment_event`
+   * chain link: built from `known` (the row as the write left it, if nothing else changed it since
+   * event `known.seq - 1`) when given, else from the row read back; and `grams`, the search
+   * trigrams the change adds (`added`; `all` of its bank ids' when the row turns out to have
+   * changed since `known`), go with the links (Written.alongside), as nothing later reads them.
+   * The UPDATE is a deferred record's statement (DeferredRecord): it travels with the group's other
+   * records (a bank call's), and so does, right after it, the INSERT of the event from `known`,
+   * which the database makes only when the UPDATE matched the row (knownEventStatement): an UPDATE
+   * that matched no row still writes no event. Without `known` the event follows once the UPDATE's
+   * result is known, from the row read back.
    */
   private async changed(
     cause: PaymentEventCause,
     id: number,
-    change: SqlStatement & { then?: (tx: Queryable) => Promise<void> },
+    update: SqlStatement,
     now: number,
     known?: KnownEvent,
     after?: ChainDependency,
-    changedSince?: (tx: Queryable) => Promise<void>,
+    grams?: { added: bigint[]; all: bigint[] },
   ): Promise<boolean> {
     if (!this.chain) throw new Error('this store has no audit chain: payments cannot be written');
-    const { then, ...update } = change;
     const written = await this.chain.append(
       'payment_event',
       async (q) => ({
@@ -297,8 +297,10 @@ export class SqlPaymentRepository implements PaymentRepository {
             if (event !== undefined && event.affectedRows !== 0) throw new Error(`payments id ${id}: an event was inserted after an UPDATE that matched ${affectedRows} rows`);
             return null;
           }
-          await then?.(tx);
-          return known ? this.knownEventWritten(tx, event, cause, id, now, known, changedSince) : this.appendEvent(tx, cause, id, now);
+          const written = known ? await this.knownEventWritten(tx, event, cause, id, now, known) : await this.appendEvent(tx, cause, id, now);
+          // An event at another seq than `known`'s was built from the row read back: it changed since.
+          const hashes = !grams ? [] : known && written.seq !== known.seq ? grams.all : grams.added;
+          return hashes.length === 0 ? written : { ...written, alongside: gramInserts(tx.dialect, [{ paymentId: id, hashes }], true) };
         },
       }),
       { after },
@@ -334,7 +336,7 @@ export class SqlPaymentRepository implements PaymentRepository {
   /**
    * The event knownEventStatement inserted (`event` is its result), or, when it was skipped because
    * the payment has an event at `known.seq` already, the event of the row as it now stands
-   * (appendEvent), after `changedSince`. Safe because every write of a payment's state appends its
+   * (appendEvent, at a later seq). Safe because every write of a payment's state appends its
    * event in the same transaction, and (payment_id, seq) is unique: the write just made holds the
    * row's lock, so a change committed since the writer's last event has its event at `known.seq`
    * already. A row inserted with warnings (MySQL: INSERT IGNORE lets a value be cut) is read back
@@ -347,12 +349,8 @@ export class SqlPaymentRepository implements PaymentRepository {
     id: number,
     now: number,
     known: KnownEvent,
-    changedSince?: (tx: Queryable) => Promise<void>,
   ): Promise<EventWritten> {
-    if (event.affectedRows !== 1) {
-      await changedSince?.(tx);
-      return this.appendEvent(tx, cause, id, now);
-    }
+    if (event.affectedRows !== 1) return this.appendEvent(tx, cause, id, now);
     const written = this.eventRecord(event.insertId, cause, id, known.seq, known.snapshot, now);
     if (event.warnings) {
       const [row] = await tx.query<PaymentEventRow>(`SELECT ${PAYMENT_EVENT_COLUMNS} FROM payment_events WHERE id = ?`, [event.insertId]);
@@ -635,18 +633,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     const hashes = gramHashesOf(this.sealer.keyRing, bankIds);
     const held = (value: string | null | undefined) => (value !== null && value !== undefined && known?.bankIds?.includes(value) ? undefined : value);
     const added = known?.bankIds ? gramHashesOf(this.sealer.keyRing, { bankReference: held(bankIds.bankReference), bankTransactionId: held(bankIds.bankTransactionId) }) : hashes;
-    const addGrams = async (tx: Queryable, grams: bigint[]) => {
-      if (grams.length > 0) await insertGrams(tx, [{ paymentId: id, hashes: grams }], true);
-    };
-    return this.changed(
-      cause,
-      id,
-      { sql: `UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params, then: (tx) => addGrams(tx, added) },
-      now,
-      known,
-      after,
-      added === hashes ? undefined : (tx) => addGrams(tx, hashes),
-    );
+    return this.changed(cause, id, { sql: `UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params }, now, known, after, { added, all: hashes });
   }
 
   /** Deletes payment `id` when `condition` holds, with a RELEASED event (the row as it was): its history stays. */
