@@ -19,6 +19,11 @@ export interface ExecuteResult {
   affectedRows: number;
   /** Auto-increment id of an INSERT (0 when none). */
   insertId: number;
+  /**
+   * MySQL: how many warnings the statement raised (a value cut or converted where sql_mode lets
+   * it, a row an INSERT IGNORE skipped). Absent on SQLite, which stores what it is given or fails.
+   */
+  warnings?: number;
 }
 
 /** How one read is run. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { CHAIN_PURPOSE, ChainLanes, ChainWriter, GENESIS, linkHash, type LinkKind } from '../../src/store/repositories/audit-chain.js';
-import { ChainDependency, CommitUnknownError, DependencyRefusedError, openDb, UniqueViolationError, type Db, type Queryable, type Transaction } from '../../src/store/index.js';
+import { ChainDependency, CommitUnknownError, createStore, DependencyRefusedError, openDb, UniqueViolationError, type Db, type Queryable, type Transaction } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { countingSessions } from '../support/counting-db.js';
 import { forEachBackend } from '../support/databases.js';
@@ -221,6 +221,39 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
         expect(proxy.commands - before).to.equal(2);
         expect((await bodies(...odd)).sort()).to.deep.equal([...odd].sort());
         expect(await checkedChain(writerId)).to.have.length(1 + odd.length);
+      });
+
+      it('writes each of a transfer\'s two chain transactions in two round trips: its records and the payment\'s event, then the rest with its links, the head\'s move and the COMMIT', async () => {
+        const store = createStore(db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: true });
+        const transfer = async () => {
+          const requestId = `req-${randomBytes(6).toString('hex')}`;
+          const transactionId = `INV-${randomBytes(6).toString('hex')}`;
+          const inbound = { requestId, receivedAt: 1_000, remoteIp: '203.0.113.7', origin: null, method: 'POST', path: '/v1/transfers', clientId: 'gbc_trips', transactionId, amount: '10.00', requestHeaders: {}, requestBody: '{"note":"it\'s é"}' };
+          const sending = { bank: 'bca', operation: 'transfer-intrabank', bankTransactionId: '00000044', bankTransactionDate: '2026-12-05' };
+          const payment = { clientId: 'gbc_trips', transactionId, requestHash: 'c'.repeat(64), amount: '10.00', currency: 'IDR', sending };
+          const beforeBank = proxy.commands;
+          const [id, reserved] = await Promise.all([store.audit.open(inbound), store.payments.reserve(payment, 1)]);
+          const afterBank = proxy.commands;
+          const leg = new ChainDependency();
+          const call = { exchangeId: id, requestId, partner: 'bca', operation: 'transfer-intrabank', method: 'POST', url: 'https://bank.example/transfers', requestHeaders: {}, requestBody: '{}', statusCode: 200, responseBody: '{"Status":"Success"}', errorCode: null, startedAt: 1_100, durationMs: 12 };
+          // The bank's own reference, not the bank id it was sent with (a SNAP bank's referenceNo): its trigrams are added too.
+          const outcome = { state: 'SUCCESS' as const, bankReference: `REF-${randomBytes(4).toString('hex')}`, resultJson: '{"status":"SUCCESS","note":"it\'s \\ é"}', httpStatus: 201 };
+          const done = { outcome: 'completed' as const, statusCode: 201, errorCode: null, clientId: null, transactionId: null, amount: null, responseBody: '{"status":"SUCCESS"}', completedAt: 1_500 };
+          const [, stored] = await Promise.all([
+            store.audit.recordBankCall(call, undefined, leg),
+            store.payments.storeSendOutcome(reserved.id, outcome, 3, reserved, leg),
+            store.audit.complete(id, done, leg),
+          ]);
+          const trips = [afterBank - beforeBank, proxy.commands - afterBank];
+          expect(stored).to.equal(true);
+          expect(await store.payments.find(payment.clientId, transactionId)).to.deep.include({ state: 'SUCCESS', bankReference: outcome.bankReference, resultJson: outcome.resultJson, eventSeq: 2 });
+          const page = await store.paymentSearch.page({ clientId: payment.clientId, text: outcome.bankReference }, 'oldest', null, 50);
+          expect(page.rows.map((p) => p.id)).to.deep.equal([reserved.id]);
+          return trips;
+        };
+        // The first reads the chain's head and opens the session's connection.
+        await transfer();
+        expect(await transfer()).to.deep.equal([2, 2]);
       });
 
       it('fails the whole group when the COMMIT\'s answer is lost (it may have committed), and links the next append after the head it committed', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { ChainDependency, createStore, type BankCallAudit, type InboundCompletion, type InboundExchange } from '../../src/store/index.js';
+import { ChainDependency, createStore, type BankCallAudit, type InboundCompletion, type InboundExchange, type PaymentRecord, type PaymentUpdate } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { recordingSessions } from '../support/counting-db.js';
 import { forEachBackend } from '../support/databases.js';
@@ -129,27 +129,30 @@ forEachBackend('AuditRepository', (ctx) => {
   });
 
   describe('a transfer\'s two chain transactions', () => {
-    it('sends the records of each together, then the payment\'s event, then the rest with the links, the head\'s move and the COMMIT; the chain verifies', async () => {
+    /** The one after the bank: its bank call, the payment's outcome (built from `since`) and the exchange's completion, in one group. */
+    const afterBank = async (store: ReturnType<typeof createStore>, id: number, requestId: string, paymentId: number, outcome: PaymentUpdate, since?: PaymentRecord) => {
+      const leg = new ChainDependency();
+      const [, stored] = await Promise.all([
+        store.audit.recordBankCall(bankCall(id, requestId, 'transfer-intrabank'), undefined, leg),
+        store.payments.storeSendOutcome(paymentId, outcome, 3, since, leg),
+        store.audit.complete(id, completion(), leg),
+      ]);
+      return stored;
+    };
+
+    it('sends the records of each together with the payment\'s event, then the rest with the links, the head\'s move and the COMMIT; the chain verifies', async () => {
       const { db, calls } = recordingSessions(ctx.store().db);
       const store = createStore(db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: true });
       const inbound = exchange();
       const sending = { bank: 'bca', operation: 'transfer-intrabank', bankTransactionId: '00000042', bankTransactionDate: '2026-12-05' };
       const payment = { clientId: 'gbc_audit', transactionId: inbound.transactionId!, requestHash: 'a'.repeat(64), amount: '10.00', currency: 'IDR', sending };
       const [id, reserved] = await Promise.all([store.audit.open(inbound), store.payments.reserve(payment, 1)]);
-      const leg = new ChainDependency();
       const outcome = { state: 'SUCCESS' as const, bankReference: '00000042', resultJson: '{"status":"SUCCESS","note":"it\'s \\ é"}', httpStatus: 201 };
-      const [, stored] = await Promise.all([
-        store.audit.recordBankCall(bankCall(id, inbound.requestId, 'transfer-intrabank'), undefined, leg),
-        store.payments.storeSendOutcome(reserved.id, outcome, 3, reserved, leg),
-        store.audit.complete(id, completion(), leg),
-      ]);
-      expect(stored).to.equal(true);
+      expect(await afterBank(store, id, inbound.requestId, reserved.id, outcome, reserved)).to.equal(true);
       expect(calls()).to.deep.equal([
-        ['INSERT audit_exchanges', 'INSERT payments'],
-        ['INSERT payment_events'],
+        ['INSERT audit_exchanges', 'INSERT payments', 'INSERT payment_events'],
         ['INSERT payment_search_grams', 'INSERT audit_chain', 'UPDATE audit_writers', 'COMMIT'],
-        ['INSERT audit_bank_calls', 'UPDATE payments'],
-        ['INSERT payment_events'],
+        ['INSERT audit_bank_calls', 'UPDATE payments', 'INSERT payment_events'],
         ['INSERT audit_completions', 'INSERT audit_chain', 'UPDATE audit_writers', 'COMMIT'],
       ]);
       expect(await store.payments.find(payment.clientId, payment.transactionId)).to.deep.include({ state: 'SUCCESS', resultJson: outcome.resultJson, eventSeq: 2 });
@@ -177,6 +180,106 @@ forEachBackend('AuditRepository', (ctx) => {
       const [events] = await ctx.store().db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payment_events WHERE payment_id = ?', [reserved.id]);
       expect(Number(events.n)).to.equal(1);
       expect((await store.audit.verify()).breaks).to.deep.equal([]);
+    });
+    it('leaves a chain that audit verify finds whole after 24 transfers at once, a third of them written by another process between the two transactions', async () => {
+      const store = createStore(ctx.store().db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: true });
+      const results = await Promise.all(
+        Array.from({ length: 24 }, async (_, i) => {
+          const inbound = exchange();
+          const sending = { bank: 'bca', operation: 'transfer-intrabank', bankTransactionId: `0000${1000 + i}`, bankTransactionDate: '2026-12-05' };
+          const payment = { clientId: 'gbc_audit', transactionId: inbound.transactionId!, requestHash: 'd'.repeat(64), amount: `${i + 1}.00`, currency: 'IDR', sending };
+          const [id, reserved] = await Promise.all([store.audit.open(inbound), store.payments.reserve(payment, 1)]);
+          // Another writer meanwhile: the resolver puts it in review (its event number taken), or it is settled (the outcome's UPDATE matches no row).
+          if (i % 6 === 1) await store.payments.enterReview(reserved.id, 2);
+          if (i % 6 === 4) await store.payments.settle(reserved.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 2);
+          const stored = await afterBank(store, id, inbound.requestId, reserved.id, { state: 'SUCCESS', bankReference: `REF-${i}`, resultJson: `{"status":"SUCCESS","i":${i}}`, httpStatus: 201 }, reserved);
+          const found = await store.payments.find(payment.clientId, payment.transactionId);
+          return [i % 6, stored, found?.state, found?.eventSeq];
+        }),
+      );
+      for (const [kind, stored, state, eventSeq] of results) {
+        if (kind === 4) expect([stored, state, eventSeq]).to.deep.equal([false, 'FAILED', 2]);
+        else if (kind === 1) expect([stored, state, eventSeq]).to.deep.equal([true, 'SUCCESS', 3]);
+        else expect([stored, state, eventSeq]).to.deep.equal([true, 'SUCCESS', 2]);
+      }
+      const report = await store.audit.verify();
+      expect(report.breaks).to.deep.equal([]);
+    });
+
+    it('writes the event only when the UPDATE matched, also when the group\'s statements go prepared one by one (a bank answer too large to write into the text)', async () => {
+      const store = createStore(ctx.store().db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: true });
+      // Over 1 MiB of SQL text once sealed and written in hex: the session sends each statement prepared.
+      const large = JSON.stringify({ Status: 'Success', filler: randomBytes(900_000).toString('base64') });
+      const outcomeOf = async (sending: boolean) => {
+        const inbound = exchange();
+        const payment = { clientId: 'gbc_audit', transactionId: inbound.transactionId!, requestHash: 'e'.repeat(64), amount: '10.00', currency: 'IDR', ...(sending ? { sending: { bank: 'bca', operation: 'transfer-intrabank', bankTransactionId: '00000045', bankTransactionDate: '2026-12-05' } } : {}) };
+        const [id, reserved] = await Promise.all([store.audit.open(inbound), store.payments.reserve(payment, 1)]);
+        const leg = new ChainDependency();
+        const [, stored] = await Promise.all([
+          store.audit.recordBankCall({ ...bankCall(id, inbound.requestId, 'transfer-intrabank'), responseBody: large }, undefined, leg),
+          // Not sending: RECEIVED, never sent, so the outcome's UPDATE matches no row.
+          store.payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3, reserved, leg),
+        ]);
+        const events = await ctx.store().db.query<{ seq: number | string; cause: string }>('SELECT seq, cause FROM payment_events WHERE payment_id = ? ORDER BY seq', [reserved.id]);
+        return [stored, events.map((e) => [Number(e.seq), e.cause])];
+      };
+      expect(await outcomeOf(true)).to.deep.equal([true, [[1, 'reserve'], [2, 'send']]]);
+      expect(await outcomeOf(false)).to.deep.equal([false, [[1, 'reserve']]]);
+      expect((await store.audit.verify()).breaks).to.deep.equal([]);
+    });
+
+    describe('when the payment is no longer as this process last wrote it (another process wrote it meanwhile)', () => {
+      /** A SENDING reservation and its exchange, as the transaction before the bank leaves them. */
+      async function sent(store: ReturnType<typeof createStore>) {
+        const inbound = exchange();
+        const sending = { bank: 'bca', operation: 'transfer-intrabank', bankTransactionId: '00000043', bankTransactionDate: '2026-12-05' };
+        const payment = { clientId: 'gbc_audit', transactionId: inbound.transactionId!, requestHash: 'b'.repeat(64), amount: '10.00', currency: 'IDR', sending };
+        const [id, reserved] = await Promise.all([store.audit.open(inbound), store.payments.reserve(payment, 1)]);
+        return { inbound, id, reserved };
+      }
+      const events = async (paymentId: number) =>
+        (await ctx.store().db.query<{ seq: number | string; cause: string; state: string }>('SELECT seq, cause, state FROM payment_events WHERE payment_id = ? ORDER BY seq', [paymentId])).map(
+          (e) => [Number(e.seq), e.cause, e.state],
+        );
+
+      it('writes no event when its UPDATE, sent with the event built from that view, matches no row (settled meanwhile)', async () => {
+        const { db, calls } = recordingSessions(ctx.store().db);
+        const store = createStore(db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: true });
+        const { inbound, id, reserved } = await sent(store);
+        expect(await store.payments.settle(reserved.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 2)).to.equal(true);
+        const before = calls().length;
+        expect(await afterBank(store, id, inbound.requestId, reserved.id, { state: 'SUCCESS', bankReference: 'REF-9', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, reserved)).to.equal(false);
+        expect(calls().slice(before)).to.deep.equal([
+          ['INSERT audit_bank_calls', 'UPDATE payments', 'INSERT payment_events'],
+          ['INSERT audit_completions', 'INSERT audit_chain', 'UPDATE audit_writers', 'COMMIT'],
+        ]);
+        expect(await events(reserved.id)).to.deep.equal([
+          [1, 'reserve', 'SENDING'],
+          [2, 'settle', 'FAILED'],
+        ]);
+        expect(await store.payments.find(reserved.clientId, reserved.transactionId)).to.deep.include({ state: 'FAILED', httpStatus: 422, eventSeq: 2 });
+        expect((await store.audit.verify()).breaks).to.deep.equal([]);
+      });
+
+      it('writes the event of the row as it then stands, read back in the same transaction, when that view\'s event number is taken (put in review meanwhile)', async () => {
+        const { db, calls } = recordingSessions(ctx.store().db);
+        const store = createStore(db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: true });
+        const { inbound, id, reserved } = await sent(store);
+        await store.payments.enterReview(reserved.id, 2);
+        const before = calls().length;
+        expect(await afterBank(store, id, inbound.requestId, reserved.id, { state: 'SUCCESS', bankReference: 'REF-8', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, reserved)).to.equal(true);
+        const sentTogether = calls().slice(before);
+        expect(sentTogether[0]).to.deep.equal(['INSERT audit_bank_calls', 'UPDATE payments', 'INSERT payment_events']);
+        expect(sentTogether.slice(-1)[0]).to.include('COMMIT');
+        expect(await events(reserved.id)).to.deep.equal([
+          [1, 'reserve', 'SENDING'],
+          [2, 'review', 'SENDING'],
+          [3, 'send', 'SUCCESS'],
+        ]);
+        // The settled state clears the review, as the row says: find trusts it against event 3.
+        expect(await store.payments.find(reserved.clientId, reserved.transactionId)).to.deep.include({ state: 'SUCCESS', bankReference: 'REF-8', reviewSince: null, eventSeq: 3 });
+        expect((await store.audit.verify()).breaks).to.deep.equal([]);
+      });
     });
   });
 

@@ -37,11 +37,11 @@ forEachBackend('PaymentRepository', (ctx) => {
       expect(String(row.amount_minor)).to.equal('98765432101234');
     });
 
-    it('sends its search trigrams with its chain link, the head\'s move and the COMMIT (one round trip on MySQL), after the payment and its event', async () => {
+    it('sends its event with the payment, and its search trigrams with its chain link, the head\'s move and the COMMIT (one round trip each on MySQL)', async () => {
       const { db, calls } = recordingSessions(ctx.store().db);
       const store = createStore(db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: true });
       const reserved = await store.payments.reserve(newPayment(), 5);
-      expect(calls()).to.deep.equal([['INSERT payments'], ['INSERT payment_events'], ['INSERT payment_search_grams', 'INSERT audit_chain', 'UPDATE audit_writers', 'COMMIT']]);
+      expect(calls()).to.deep.equal([['INSERT payments', 'INSERT payment_events'], ['INSERT payment_search_grams', 'INSERT audit_chain', 'UPDATE audit_writers', 'COMMIT']]);
       const [grams] = await ctx.store().db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payment_search_grams WHERE payment_id = ?', [reserved.id]);
       expect(Number(grams.n)).to.be.greaterThan(0);
       const page = await ctx.store().paymentSearch.page({ clientId: reserved.clientId, text: reserved.transactionId.slice(4) }, 'oldest', null, 50);
@@ -270,6 +270,26 @@ forEachBackend('PaymentRepository', (ctx) => {
           expect(Number(after.n)).to.be.greaterThan(0);
         });
       });
+
+      if (ctx.backend === 'mariadb') {
+        it('fails, writing nothing, when its event is not stored as given (a value the server cut with a warning): never an event its link does not describe', async () => {
+          const { payments, db } = ctx.store();
+          const input = newPayment({ sending: SENDING });
+          const reserved = await payments.reserve(input, 1);
+          // Narrower than the payment's column: the event's INSERT (IGNORE, sent with the UPDATE) keeps the row with the value cut, and a warning.
+          await db.execute('ALTER TABLE payment_events MODIFY http_status SMALLINT NULL');
+          let error: unknown;
+          try {
+            error = await payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', resultJson: '{"status":"SUCCESS"}', httpStatus: 40_000 }, 3, reserved).then(() => null, (e: unknown) => e);
+          } finally {
+            await db.execute('ALTER TABLE payment_events MODIFY http_status INT NULL');
+          }
+          expect(error).to.be.instanceOf(Error).with.property('message').that.contains('was not stored as given');
+          const events = await db.query<EventRow>(EVENTS, [reserved.id]);
+          expect(events.map((e) => [Number(e.seq), e.state])).to.deep.equal([[1, 'SENDING']]);
+          expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'SENDING', eventSeq: 1 });
+        });
+      }
 
       it('does not copy a bank id changed in SQL meanwhile into its event: the payment reads as altered', async () => {
         const { payments, db } = ctx.store();

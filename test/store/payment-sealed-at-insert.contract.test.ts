@@ -120,7 +120,7 @@ forEachBackend('Payments sealed in their INSERT (GERBANG_SEAL_PAYMENTS_AT_INSERT
     const { db, calls } = recordingSessions(ctx.store().db);
     const store = createStore(db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: false });
     const reserved = await store.payments.reserve(newPayment('0201245677'), 5_000);
-    expect(calls()).to.deep.equal([['INSERT payments'], ['INSERT payment_events'], ['UPDATE payments', 'INSERT payment_search_grams', 'INSERT audit_chain', 'UPDATE audit_writers', 'COMMIT']]);
+    expect(calls()).to.deep.equal([['INSERT payments', 'INSERT payment_events'], ['UPDATE payments', 'INSERT payment_search_grams', 'INSERT audit_chain', 'UPDATE audit_writers', 'COMMIT']]);
     expect((await sealedOf(ctx.store().db, reserved.id)).source_account).to.match(/^gcm2\./);
     const found = await ctx.store().payments.find(reserved.clientId, reserved.transactionId);
     expect(found).to.deep.equal(reserved);

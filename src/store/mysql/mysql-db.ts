@@ -87,7 +87,9 @@ async function oneByOne(statements: readonly SqlStatement[], execute: (sql: stri
 }
 
 function executed(header: ResultSetHeader): ExecuteResult {
-  return { affectedRows: header.affectedRows ?? 0, insertId: Number(header.insertId ?? 0) };
+  const result: ExecuteResult = { affectedRows: header.affectedRows ?? 0, insertId: Number(header.insertId ?? 0) };
+  if (header.warningStatus) result.warnings = header.warningStatus;
+  return result;
 }
 
 /** A value written into SQL text as it is, between single quotes: letters, digits and `_ . : @ -` only (no quote, backslash, space or `;`). */

@@ -1,17 +1,18 @@
 import { createHmac } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
-import { REVIEW_STATES, UniqueViolationError, type Db, type Dialect, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue } from '../types.js';
+import { REVIEW_STATES, type Db, type Dialect, type ExecuteResult, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue } from '../types.js';
 import type { ChainLanes, Written } from './audit-chain.js';
 import type { ChainDependency } from '../types.js';
 import { chainCoverage } from './chain-coverage.js';
 import { verifyChainsSince } from './audit-verify.js';
-import { eventPlace, lastTrustedEvent, paymentEventDigest, paymentHistory, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentSnapshot } from './payment-events.js';
+import { eventPlace, lastTrustedEvent, openEvent, PAYMENT_EVENT_COLUMNS, paymentEventDigest, paymentHistory, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentEventRow, type PaymentSnapshot } from './payment-events.js';
+import { insertUnlessTaken, lastInsertIdSql, rowCountSql } from './sql-dialect.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull, wellFormed } from './row-values.js';
 import { maskAccount } from './audit-records.js';
 import { KEY_ID_AFTER_PARTIAL_WRITE, paymentPlace, place, ValueSealer, type SealPlace, type ValueOpener } from './sealed-values.js';
-import { gramHashesOf, gramInserts, insertGrams } from './payment-search-grams.js';
+import { gramHashesOf, gramInserts } from './payment-search-grams.js';
 import { macHolds, recordMac } from './record-macs.js';
 
 /**
@@ -133,6 +134,12 @@ const UPDATABLE: Record<Exclude<keyof PaymentUpdate, 'resultJson'>, string> = {
   bankExternalId: 'bank_external_id',
 };
 
+/** The columns of an event's INSERT, in the order of its values (eventValues). */
+const EVENT_COLUMNS = [
+  'payment_id', 'seq', 'cause', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date', 'bank_reference', 'bank_external_id',
+  'http_status', 'review_since', 'result_json', 'recorded_at', 'key_id',
+];
+
 /** An event appended under its chain link, and its place in the payment's history. */
 type EventWritten = Written & { seq: number };
 
@@ -148,7 +155,7 @@ interface KnownEvent {
   /**
    * The bank ids the payment held as its writer last wrote it: their trigrams went into the search
    * index with them, so a write that stores one again adds none, unless the row turns out to have
-   * changed since (appendKnownEvent), when all of the write's are added.
+   * changed since (its event read back: changed()), when all of the write's are added.
    */
   bankIds?: readonly (string | null)[];
 }
@@ -258,34 +265,42 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   /**
    * Runs `change` (a conditional UPDATE of payment `id`: it changed the row when it matched one)
-   * and, when it did, `then` (what goes with the change) and appends the payment's event in the
-   * same transaction, under a `payment_event` chain link: built from `known` (the row as the write
-   * left it, if nothing else changed it since event `known.seq - 1`) when given, else from the row
-   * read back. `changedSince`: what the change left out for trusting `known`, done when the row
-   * turns out to have changed since. The UPDATE is a deferred record's statement (DeferredRecord):
-   * it travels with the group's other records (a bank call's), and the event follows only once
-   * its result is known, so an UPDATE that matched no row still writes no event.
+   * and, when it did, appends the payment's event in the same transaction, under a `payment_event`
+   * chain link: built from `known` (the row as the write left it, if nothing else changed it since
+   * event `known.seq - 1`) when given, else from the row read back; and `grams`, the search
+   * trigrams the change adds (`added`; `all` of its bank ids' when the row turns out to have
+   * changed since `known`), go with the links (Written.alongside), as nothing later reads them.
+   * The UPDATE is a deferred record's statement (DeferredRecord): it travels with the group's other
+   * records (a bank call's), and so does, right after it, the INSERT of the event from `known`,
+   * which the database makes only when the UPDATE matched the row (knownEventStatement): an UPDATE
+   * that matched no row still writes no event. Without `known` the event follows once the UPDATE's
+   * result is known, from the row read back.
    */
   private async changed(
     cause: PaymentEventCause,
     id: number,
-    change: SqlStatement & { then?: (tx: Queryable) => Promise<void> },
+    update: SqlStatement,
     now: number,
     known?: KnownEvent,
     after?: ChainDependency,
-    changedSince?: (tx: Queryable) => Promise<void>,
+    grams?: { added: bigint[]; all: bigint[] },
   ): Promise<boolean> {
     if (!this.chain) throw new Error('this store has no audit chain: payments cannot be written');
-    const { then, ...update } = change;
     const written = await this.chain.append(
       'payment_event',
-      async () => ({
-        statements: [update],
+      async (q) => ({
+        statements: known ? [update, this.knownEventStatement(q.dialect, cause, id, known, now)] : [update],
         row: `payments:${id}`,
-        finish: async ([{ affectedRows }], tx) => {
-          if (affectedRows !== 1) return null;
-          await then?.(tx);
-          return known ? this.appendKnownEvent(tx, cause, id, now, known, changedSince) : this.appendEvent(tx, cause, id, now);
+        finish: async ([{ affectedRows }, event], tx) => {
+          if (affectedRows !== 1) {
+            // Its condition is the UPDATE's outcome (rowCountSql): it cannot have made a row.
+            if (event !== undefined && event.affectedRows !== 0) throw new Error(`payments id ${id}: an event was inserted after an UPDATE that matched ${affectedRows} rows`);
+            return null;
+          }
+          const written = known ? await this.knownEventWritten(tx, event, cause, id, now, known) : await this.appendEvent(tx, cause, id, now);
+          // An event at another seq than `known`'s was built from the row read back: it changed since.
+          const hashes = !grams ? [] : known && written.seq !== known.seq ? grams.all : grams.added;
+          return hashes.length === 0 ? written : { ...written, alongside: gramInserts(tx.dialect, [{ paymentId: id, hashes }], true) };
         },
       }),
       { after },
@@ -294,21 +309,56 @@ export class SqlPaymentRepository implements PaymentRepository {
   }
 
   /**
-   * Inserts the event of payment `id` as the writer knows the row now stands, without reading it:
-   * `known.snapshot` at `known.seq`. Safe because every write of a payment's state appends its
+   * The INSERT of event `known` of payment `id` (null: of the payment the statement right before it
+   * inserted, by its id: lastInsertIdSql), for a deferred record's statements; with `id`, made only
+   * when the statement right before it (the payment's conditional UPDATE) matched the row
+   * (rowCountSql). Skipped, not refused, when the payment has an event at `known.seq` already
+   * (insertUnlessTaken): the row changed since the writer's last event (or a new payment's id was
+   * used before), which knownEventWritten then handles. Nothing of it is read back: its record is
+   * built from `known` and the INSERT's id.
+   */
+  private knownEventStatement(dialect: Dialect, cause: PaymentEventCause, id: number | null, known: KnownEvent, now: number): SqlStatement {
+    // An answer is sealed for its place (payment id, seq): a new payment's id is not known yet, and its first event has none.
+    if (id === null && known.snapshot.resultJson !== null) throw new Error("a new payment's event cannot seal an answer before its id is known");
+    const [, ...values] = this.eventValues(cause, id ?? 0, known.seq, known.snapshot, now);
+    return {
+      sql: insertUnlessTaken(dialect, {
+        table: 'payment_events',
+        columns: EVENT_COLUMNS,
+        values: [id === null ? lastInsertIdSql(dialect) : '?', ...values.map(() => '?')],
+        key: ['payment_id', 'seq'],
+        condition: id === null ? undefined : `${rowCountSql(dialect)} = 1`,
+      }),
+      params: id === null ? values : [id, ...values],
+    };
+  }
+
+  /**
+   * The event knownEventStatement inserted (`event` is its result), or, when it was skipped because
+   * the payment has an event at `known.seq` already, the event of the row as it now stands
+   * (appendEvent, at a later seq). Safe because every write of a payment's state appends its
    * event in the same transaction, and (payment_id, seq) is unique: the write just made holds the
    * row's lock, so a change committed since the writer's last event has its event at `known.seq`
-   * already, and this INSERT is refused. Then the row is read back (appendEvent), as before.
+   * already. A row inserted with warnings (MySQL: INSERT IGNORE lets a value be cut) is read back
+   * and must be the record built from `known`, else the write fails.
    */
-  private async appendKnownEvent(tx: Queryable, cause: PaymentEventCause, id: number, now: number, known: KnownEvent, changedSince?: (tx: Queryable) => Promise<void>): Promise<EventWritten> {
-    try {
-      return await this.insertEvent(tx, cause, id, known.seq, known.snapshot, now);
-    } catch (error) {
-      // A statement refused by a unique key leaves the transaction and its earlier writes standing.
-      if (!(error instanceof UniqueViolationError)) throw error;
-      await changedSince?.(tx);
-      return this.appendEvent(tx, cause, id, now);
+  private async knownEventWritten(
+    tx: Queryable,
+    event: ExecuteResult,
+    cause: PaymentEventCause,
+    id: number,
+    now: number,
+    known: KnownEvent,
+  ): Promise<EventWritten> {
+    if (event.affectedRows !== 1) return this.appendEvent(tx, cause, id, now);
+    const written = this.eventRecord(event.insertId, cause, id, known.seq, known.snapshot, now);
+    if (event.warnings) {
+      const [row] = await tx.query<PaymentEventRow>(`SELECT ${PAYMENT_EVENT_COLUMNS} FROM payment_events WHERE id = ?`, [event.insertId]);
+      if (!row || paymentEventDigest(openEvent(row, this.sealer)) !== written.contentDigest) {
+        throw new Error(`payment_events id ${event.insertId} (payment ${id} seq ${known.seq}) was not stored as given (${event.warnings} warnings)`);
+      }
     }
+    return written;
   }
 
   /** Inserts the event of payment `id` as the row now stands (`released`: the row that was deleted). */
@@ -328,15 +378,22 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   /** Inserts event `seq` of payment `id` recording `snapshot`; its id and the digest its chain link covers. */
   private async insertEvent(tx: Queryable, cause: PaymentEventCause, id: number, seq: number, snapshot: PaymentSnapshot, now: number): Promise<EventWritten> {
-    const { insertId } = await tx.execute(
-      'INSERT INTO payment_events (payment_id, seq, cause, state, bank, operation, bank_transaction_id, bank_transaction_date, bank_reference, bank_external_id, ' +
-        'http_status, review_since, result_json, recorded_at, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [
-        id, seq, cause, snapshot.state, snapshot.bank, snapshot.operation, snapshot.bankTransactionId, snapshot.bankTransactionDate, snapshot.bankReference,
-        snapshot.bankExternalId, snapshot.httpStatus, snapshot.reviewSince, this.sealer.seal(snapshot.resultJson, eventPlace(id, seq)), now, this.sealer.currentKeyId,
-      ],
-    );
-    return { recordId: insertId, contentDigest: paymentEventDigest({ id: insertId, paymentId: id, seq, cause, recordedAt: now, snapshot }), seq };
+    const values = this.eventValues(cause, id, seq, snapshot, now);
+    const { insertId } = await tx.execute(`INSERT INTO payment_events (${EVENT_COLUMNS.join(', ')}) VALUES (${values.map(() => '?').join(', ')})`, values);
+    return this.eventRecord(insertId, cause, id, seq, snapshot, now);
+  }
+
+  /** The values of EVENT_COLUMNS for event `seq` of payment `id` recording `snapshot` (its answer sealed for its place). */
+  private eventValues(cause: PaymentEventCause, id: number, seq: number, snapshot: PaymentSnapshot, now: number): SqlValue[] {
+    return [
+      id, seq, cause, snapshot.state, snapshot.bank, snapshot.operation, snapshot.bankTransactionId, snapshot.bankTransactionDate, snapshot.bankReference,
+      snapshot.bankExternalId, snapshot.httpStatus, snapshot.reviewSince, this.sealer.seal(snapshot.resultJson, eventPlace(id, seq)), now, this.sealer.currentKeyId,
+    ];
+  }
+
+  /** Event `eventId`, seq `seq` of payment `id` recording `snapshot`, as its chain link covers it. */
+  private eventRecord(eventId: number, cause: PaymentEventCause, id: number, seq: number, snapshot: PaymentSnapshot, now: number): EventWritten {
+    return { recordId: eventId, contentDigest: paymentEventDigest({ id: eventId, paymentId: id, seq, cause, recordedAt: now, snapshot }), seq };
   }
 
   /**
@@ -415,14 +472,15 @@ export class SqlPaymentRepository implements PaymentRepository {
     };
     let seq = 1;
     const { insert, inserted } = this.insertPayment(payment, reserved, { keyId, mac });
-    // Deferred: the payment's INSERT travels with the group's other records (the exchange's open).
-    await this.chain.append('payment_event', async () => ({
-      statements: [insert],
-      finish: async ([{ insertId }], tx) => {
+    // A new row's first event, built from the values inserted. Event 1 exists already only when
+    // the id was used before (a released payment's, were a backend to hand it out again).
+    const known = { seq: 1, snapshot: snapshotAfter(reserved, {}) };
+    // Deferred: the payment's INSERT and its event's travel with the group's other records (the exchange's open).
+    await this.chain.append('payment_event', async (q) => ({
+      statements: [insert, this.knownEventStatement(q.dialect, 'reserve', null, known, now)],
+      finish: async ([{ insertId }, event], tx) => {
         reserved.id = insertId;
-        // A new row's first event, built from the values just inserted. Event 1 exists already
-        // only when the id was used before (a released payment's, on a backend that reuses ids).
-        const written = await this.appendKnownEvent(tx, 'reserve', reserved.id, now, { seq: 1, snapshot: snapshotAfter(reserved, {}) });
+        const written = await this.knownEventWritten(tx, event, 'reserve', reserved.id, now, known);
         seq = written.seq;
         // The sealing UPDATE and the trigrams go with the links (one round trip on MySQL), in the same transaction.
         return { ...written, alongside: inserted(tx.dialect, reserved.id) };
@@ -514,7 +572,7 @@ export class SqlPaymentRepository implements PaymentRepository {
   async storeSendOutcome(id: number, update: PaymentUpdate, now: number, since?: PaymentRecord, after?: ChainDependency): Promise<boolean> {
     const final = update.state === 'SUCCESS' || update.state === 'FAILED';
     const clean = storable(update);
-    // The event from `since` and the values written: no read of the row (appendKnownEvent says why that is safe).
+    // The event from `since` and the values written: no read of the row (knownEventWritten says why that is safe).
     const known =
       since?.id === id && since.eventSeq !== undefined
         ? { seq: since.eventSeq + 1, snapshot: snapshotAfter(since, clean, final ? { reviewSince: null } : {}), bankIds: [since.bankTransactionId, since.bankReference] }
@@ -575,18 +633,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     const hashes = gramHashesOf(this.sealer.keyRing, bankIds);
     const held = (value: string | null | undefined) => (value !== null && value !== undefined && known?.bankIds?.includes(value) ? undefined : value);
     const added = known?.bankIds ? gramHashesOf(this.sealer.keyRing, { bankReference: held(bankIds.bankReference), bankTransactionId: held(bankIds.bankTransactionId) }) : hashes;
-    const addGrams = async (tx: Queryable, grams: bigint[]) => {
-      if (grams.length > 0) await insertGrams(tx, [{ paymentId: id, hashes: grams }], true);
-    };
-    return this.changed(
-      cause,
-      id,
-      { sql: `UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params, then: (tx) => addGrams(tx, added) },
-      now,
-      known,
-      after,
-      added === hashes ? undefined : (tx) => addGrams(tx, hashes),
-    );
+    return this.changed(cause, id, { sql: `UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params }, now, known, after, { added, all: hashes });
   }
 
   /** Deletes payment `id` when `condition` holds, with a RELEASED event (the row as it was): its history stays. */

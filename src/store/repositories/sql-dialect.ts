@@ -37,3 +37,39 @@ export function whereOf(filters: [condition: string, value: SqlValue | undefined
   const where = set.map(([condition]) => condition);
   return { where, params: set.map(([, value]) => value), sql: where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '' };
 }
+
+/**
+ * The auto-increment id (rowid) the connection's last INSERT gave, for the statement right after
+ * that INSERT: MySQL's LAST_INSERT_ID() (the row's own id, however a Galera node interleaves
+ * them), SQLite's last_insert_rowid(). Both are the insertId that INSERT answered.
+ */
+export function lastInsertIdSql(dialect: Dialect): string {
+  return dialect === 'mysql' ? 'LAST_INSERT_ID()' : 'last_insert_rowid()';
+}
+
+/**
+ * The rows the statement right before changed, as its affectedRows says (an UPDATE's matched
+ * rows: mysql2 sets CLIENT_FOUND_ROWS, and SQLite counts every row it matched): MySQL's
+ * ROW_COUNT(), SQLite's changes().
+ */
+export function rowCountSql(dialect: Dialect): string {
+  return dialect === 'mysql' ? 'ROW_COUNT()' : 'changes()';
+}
+
+/**
+ * An INSERT of one row into `table`, of `values` (SQL expressions, `?` for values), and when
+ * `condition` is given only when it holds; skipped (0 rows, no error, the rest of the transaction
+ * standing) when the unique key `key` holds those values already. SQLite: `ON CONFLICT (key) DO
+ * NOTHING`, which skips that key's conflict only. MySQL has no such clause: `INSERT IGNORE`, which
+ * also turns other errors of the row (a value too long) into warnings, so a caller must check the
+ * warnings of a row it inserted (ExecuteResult.warnings). With a condition, a SELECT from a one-row
+ * derived table, the form MySQL 8, MariaDB and SQLite all take (none needs FROM DUAL or a WHERE
+ * without FROM); without, VALUES (on InnoDB a "simple insert", which takes no table lock for its
+ * auto-increment id under innodb_autoinc_lock_mode 1, as INSERT … SELECT does for the statement).
+ */
+export function insertUnlessTaken(dialect: Dialect, spec: { table: string; columns: string[]; values: string[]; key: string[]; condition?: string }): string {
+  const rows = spec.condition === undefined ? `VALUES (${spec.values.join(', ')})` : `SELECT ${spec.values.join(', ')} FROM (SELECT 1 AS n) AS one_row WHERE ${spec.condition}`;
+  return dialect === 'mysql'
+    ? `INSERT IGNORE INTO ${spec.table} (${spec.columns.join(', ')}) ${rows}`
+    : `INSERT INTO ${spec.table} (${spec.columns.join(', ')}) ${rows} ON CONFLICT (${spec.key.join(', ')}) DO NOTHING`;
+}
