@@ -23,10 +23,24 @@ export function jakartaDayStart(day: number): number {
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
-/** `yyyy-MM-dd` in UTC+7. */
+/** The day jakartaDate wrote last, and what it wrote: instants come mostly in runs of one day. */
+let lastDay = Number.NaN;
+let lastDate = '';
+
+/**
+ * `yyyy-MM-dd` in UTC+7. The day written last is written again without a Date: a month's
+ * reconciliation asks the day of each of 50,000 payments, mostly in time order (a Date and a
+ * string built each: about 15 ms of the page).
+ */
 export function jakartaDate(instant: Date | number): string {
-  const d = shifted(instant);
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
+  const day = jakartaDay(ms);
+  if (day === lastDay) return lastDate;
+  const d = shifted(ms);
+  const date = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  lastDay = day;
+  lastDate = date;
+  return date;
 }
 
 /** `yyyy-MM-ddTHH:mm:ss.SSS+07:00`, or without milliseconds when `millis` is false. */

@@ -20,4 +20,22 @@ describe('Jakarta time (UTC+7)', () => {
     expect(jakartaDayStart(jakartaDay(last))).to.equal(first - 86_400_000);
     expect(jakartaDate(jakartaDayStart(jakartaDay(first)))).to.equal('2026-11-25');
   });
+
+  it('dates each instant of a run by its own day: the same day, the day after, back, a Date, an invalid instant', () => {
+    const evening = Date.UTC(2026, 10, 24, 16, 59, 59, 999);
+    const samples: [Date | number, string][] = [
+      [evening, '2026-11-24'],
+      [evening - 3_600_000, '2026-11-24'],
+      [evening + 1, '2026-11-25'],
+      [new Date(evening), '2026-11-24'],
+      [Date.UTC(2025, 1, 28, 17), '2025-03-01'],
+      [evening + 1 + 86_400_000, '2026-11-26'],
+      [Number.NaN, 'NaN-NaN-NaN'],
+      [evening, '2026-11-24'],
+      [Number.POSITIVE_INFINITY, 'NaN-NaN-NaN'],
+      [Number.POSITIVE_INFINITY, 'NaN-NaN-NaN'],
+      [new Date(evening + 1), '2026-11-25'],
+    ];
+    expect(samples.map(([instant]) => jakartaDate(instant))).to.deep.equal(samples.map(([, date]) => date));
+  });
 });

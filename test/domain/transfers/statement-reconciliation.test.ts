@@ -30,6 +30,24 @@ describe('reconcileStatement()', () => {
     expect(counts).to.deep.equal({ matched: 2, 'statement-only': 1, 'gerbang-only': 0, credit: 0, forged: 0 });
   });
 
+  it('lists by day and books the earlier payment first whatever order the statement and the payments come in', () => {
+    const later = payment('INV-7002', '310000.00', 'SUCCESS', '2026-11-21');
+    const earlier = payment('INV-7001', '310000.00', 'SUCCESS', '2026-11-20');
+    const unbooked = payment('INV-7000', '90000.00', 'SUCCESS', '2026-11-19');
+    // One debit the two may both be (its day is the later's, the next of the earlier's): the earlier day books it.
+    const { lines } = reconcileStatement(
+      [debit('2026-11-22', '5000.00', 'BIAYA ADM'), debit('2026-11-21', '310000.00', 'TRF INV-7001 INV-7002'), debit('2026-11-20', '1000.00', 'BIAYA')],
+      [later, earlier, unbooked],
+    );
+    expect(lines.map((l) => [l.kind, 'entry' in l ? l.entry.date : null, 'payment' in l ? l.payment.transactionId : null])).to.deep.equal([
+      ['gerbang-only', null, 'INV-7000'],
+      ['statement-only', '2026-11-20', null],
+      ['matched', '2026-11-21', 'INV-7001'],
+      ['gerbang-only', null, 'INV-7002'],
+      ['statement-only', '2026-11-22', null],
+    ]);
+  });
+
   it('books the first debit in statement order of those it may be (its day, the next, or pending), whichever group it is in', () => {
     const p = payment('INV-ORDER-1', '75000.00', 'SUCCESS', '2026-11-20');
     const q = payment('INV-ORDER-2', '75000.00', 'SUCCESS', '2026-11-20');
