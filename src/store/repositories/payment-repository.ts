@@ -139,6 +139,8 @@ const EVENT_COLUMNS = [
   'payment_id', 'seq', 'cause', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date', 'bank_reference', 'bank_external_id',
   'http_status', 'review_since', 'result_json', 'recorded_at', 'key_id',
 ];
+/** The unique key of payment_events. */
+const EVENT_KEY = ['payment_id', 'seq'];
 
 /** An event appended under its chain link, and its place in the payment's history. */
 type EventWritten = Written & { seq: number };
@@ -312,25 +314,26 @@ export class SqlPaymentRepository implements PaymentRepository {
    * The INSERT of event `known` of payment `id` (null: of the payment the statement right before it
    * inserted, by its id: lastInsertIdSql), for a deferred record's statements; with `id`, made only
    * when the statement right before it (the payment's conditional UPDATE) matched the row
-   * (rowCountSql). Skipped, not refused, when the payment has an event at `known.seq` already
-   * (insertUnlessTaken): the row changed since the writer's last event (or a new payment's id was
-   * used before), which knownEventWritten then handles. Nothing of it is read back: its record is
-   * built from `known` and the INSERT's id.
+   * (rowCountSql): else its seq is `known.seq - 1`, the event `known` follows, which the payment
+   * has (its writer read or wrote it; events are never deleted), so the INSERT is skipped as any
+   * other whose key is taken (a VALUES insert, not INSERT … SELECT: insertUnlessTaken says why).
+   * Skipped, not refused, when the payment has an event at `known.seq` already (insertUnlessTaken):
+   * the row changed since the writer's last event (or a new payment's id was used before), which
+   * knownEventWritten then handles. Nothing of it is read back: its record is built from `known`
+   * and the INSERT's id.
    */
   private knownEventStatement(dialect: Dialect, cause: PaymentEventCause, id: number | null, known: KnownEvent, now: number): SqlStatement {
     // An answer is sealed for its place (payment id, seq): a new payment's id is not known yet, and its first event has none.
     if (id === null && known.snapshot.resultJson !== null) throw new Error("a new payment's event cannot seal an answer before its id is known");
-    const [, ...values] = this.eventValues(cause, id ?? 0, known.seq, known.snapshot, now);
-    return {
-      sql: insertUnlessTaken(dialect, {
-        table: 'payment_events',
-        columns: EVENT_COLUMNS,
-        values: [id === null ? lastInsertIdSql(dialect) : '?', ...values.map(() => '?')],
-        key: ['payment_id', 'seq'],
-        condition: id === null ? undefined : `${rowCountSql(dialect)} = 1`,
-      }),
-      params: id === null ? values : [id, ...values],
-    };
+    if (id !== null && known.seq < 2) throw new Error(`payments id ${id}: event ${known.seq} cannot follow an event the payment has`);
+    const [, , ...values] = this.eventValues(cause, id ?? 0, known.seq, known.snapshot, now);
+    const rest = values.map(() => '?');
+    return id === null
+      ? { sql: insertUnlessTaken(dialect, { table: 'payment_events', columns: EVENT_COLUMNS, values: [lastInsertIdSql(dialect), '?', ...rest], key: EVENT_KEY }), params: [known.seq, ...values] }
+      : {
+          sql: insertUnlessTaken(dialect, { table: 'payment_events', columns: EVENT_COLUMNS, values: ['?', `CASE WHEN ${rowCountSql(dialect)} = 1 THEN ? ELSE ? END`, ...rest], key: EVENT_KEY }),
+          params: [id, known.seq, known.seq - 1, ...values],
+        };
   }
 
   /**

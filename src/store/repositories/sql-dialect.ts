@@ -57,18 +57,20 @@ export function rowCountSql(dialect: Dialect): string {
 }
 
 /**
- * An INSERT of one row into `table`, of `values` (SQL expressions, `?` for values), and when
- * `condition` is given only when it holds; skipped (0 rows, no error, the rest of the transaction
- * standing) when the unique key `key` holds those values already. SQLite: `ON CONFLICT (key) DO
- * NOTHING`, which skips that key's conflict only. MySQL has no such clause: `INSERT IGNORE`, which
- * also turns other errors of the row (a value too long) into warnings, so a caller must check the
- * warnings of a row it inserted (ExecuteResult.warnings). With a condition, a SELECT from a one-row
- * derived table, the form MySQL 8, MariaDB and SQLite all take (none needs FROM DUAL or a WHERE
- * without FROM); without, VALUES (on InnoDB a "simple insert", which takes no table lock for its
- * auto-increment id under innodb_autoinc_lock_mode 1, as INSERT … SELECT does for the statement).
+ * An INSERT of one row into `table`, of `values` (SQL expressions, `?` for values), skipped (0
+ * rows, no error, the rest of the transaction standing) when the unique key `key` holds those
+ * values already. SQLite: `ON CONFLICT (key) DO NOTHING`, which skips that key's conflict only.
+ * MySQL has no such clause: `INSERT IGNORE`, which also turns other errors of the row (a value too
+ * long) into warnings, so a caller must check the warnings of a row it inserted
+ * (ExecuteResult.warnings). Always a VALUES insert: on InnoDB a "simple insert", which takes no
+ * table lock for its auto-increment id under innodb_autoinc_lock_mode 1 (MariaDB's default), where
+ * an INSERT … SELECT holds the table's auto-increment lock for its whole statement, also while it
+ * waits on a row lock, and every other INSERT into the table fails meanwhile (1467). An insert made
+ * only when a condition holds therefore puts that condition into a value of its key
+ * (`CASE WHEN … THEN … ELSE <a key the table holds> END`), so that IGNORE skips it otherwise.
  */
-export function insertUnlessTaken(dialect: Dialect, spec: { table: string; columns: string[]; values: string[]; key: string[]; condition?: string }): string {
-  const rows = spec.condition === undefined ? `VALUES (${spec.values.join(', ')})` : `SELECT ${spec.values.join(', ')} FROM (SELECT 1 AS n) AS one_row WHERE ${spec.condition}`;
+export function insertUnlessTaken(dialect: Dialect, spec: { table: string; columns: string[]; values: string[]; key: string[] }): string {
+  const rows = `VALUES (${spec.values.join(', ')})`;
   return dialect === 'mysql'
     ? `INSERT IGNORE INTO ${spec.table} (${spec.columns.join(', ')}) ${rows}`
     : `INSERT INTO ${spec.table} (${spec.columns.join(', ')}) ${rows} ON CONFLICT (${spec.key.join(', ')}) DO NOTHING`;
