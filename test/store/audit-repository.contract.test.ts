@@ -207,7 +207,8 @@ forEachBackend('AuditRepository', (ctx) => {
     });
 
     it('writes the event only when the UPDATE matched, also when the group\'s statements go prepared one by one (a bank answer too large to write into the text)', async () => {
-      const store = createStore(ctx.store().db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: true });
+      const { db, calls } = recordingSessions(ctx.store().db);
+      const store = createStore(db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: true });
       // Over 1 MiB of SQL text once sealed and written in hex: the session sends each statement prepared.
       const large = JSON.stringify({ Status: 'Success', filler: randomBytes(900_000).toString('base64') });
       const outcomeOf = async (sending: boolean) => {
@@ -215,16 +216,19 @@ forEachBackend('AuditRepository', (ctx) => {
         const payment = { clientId: 'gbc_audit', transactionId: inbound.transactionId!, requestHash: 'e'.repeat(64), amount: '10.00', currency: 'IDR', ...(sending ? { sending: { bank: 'bca', operation: 'transfer-intrabank', bankTransactionId: '00000045', bankTransactionDate: '2026-12-05' } } : {}) };
         const [id, reserved] = await Promise.all([store.audit.open(inbound), store.payments.reserve(payment, 1)]);
         const leg = new ChainDependency();
+        const before = calls().length;
         const [, stored] = await Promise.all([
           store.audit.recordBankCall({ ...bankCall(id, inbound.requestId, 'transfer-intrabank'), responseBody: large }, undefined, leg),
           // Not sending: RECEIVED, never sent, so the outcome's UPDATE matches no row.
           store.payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3, reserved, leg),
         ]);
         const events = await ctx.store().db.query<{ seq: number | string; cause: string }>('SELECT seq, cause FROM payment_events WHERE payment_id = ? ORDER BY seq', [reserved.id]);
-        return [stored, events.map((e) => [Number(e.seq), e.cause])];
+        // The event the UPDATE's outcome decided, nothing read back (an event skipped although the UPDATE matched would be).
+        return [stored, events.map((e) => [Number(e.seq), e.cause]), calls().slice(before)];
       };
-      expect(await outcomeOf(true)).to.deep.equal([true, [[1, 'reserve'], [2, 'send']]]);
-      expect(await outcomeOf(false)).to.deep.equal([false, [[1, 'reserve']]]);
+      const sentTogether = [['INSERT audit_bank_calls', 'UPDATE payments', 'INSERT payment_events'], ['INSERT audit_chain', 'UPDATE audit_writers', 'COMMIT']];
+      expect(await outcomeOf(true)).to.deep.equal([true, [[1, 'reserve'], [2, 'send']], sentTogether]);
+      expect(await outcomeOf(false)).to.deep.equal([false, [[1, 'reserve']], sentTogether]);
       expect((await store.audit.verify()).breaks).to.deep.equal([]);
     });
 
@@ -257,7 +261,11 @@ forEachBackend('AuditRepository', (ctx) => {
           [1, 'reserve', 'SENDING'],
           [2, 'settle', 'FAILED'],
         ]);
-        expect(await store.payments.find(reserved.clientId, reserved.transactionId)).to.deep.include({ state: 'FAILED', httpStatus: 422, eventSeq: 2 });
+        const settled = await store.payments.find(reserved.clientId, reserved.transactionId);
+        expect(settled).to.deep.include({ state: 'FAILED', httpStatus: 422, eventSeq: 2 });
+        // A late outcome from the settled view: its UPDATE matches no row, and its event number (3) is free, yet it is not written.
+        expect(await store.payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: 'REF-9', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 4, settled!)).to.equal(false);
+        expect(await events(reserved.id)).to.have.length(2);
         expect((await store.audit.verify()).breaks).to.deep.equal([]);
       });
 
