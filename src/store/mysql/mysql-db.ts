@@ -18,6 +18,17 @@ import { mysqlPoolOptions } from './mysql-options.js';
 
 const log = getLogger('store');
 
+/**
+ * Set on every connection the store opens (pooled, and each writer session's): the server's
+ * sql_mode, whatever else it holds (ANSI_QUOTES, NO_BACKSLASH_ESCAPES…), with STRICT_ALL_TABLES
+ * added. Under a mode without it (`sql_mode = ''`, as an operator may set the server) a value a
+ * column cannot hold is cut or clipped with a warning and stored, while the record's digest and
+ * MAC cover the value given; strict, the INSERT or UPDATE fails and nothing of its transaction
+ * commits. INSERT IGNORE still only warns (knownEventWritten checks those). The same statement
+ * on MariaDB (Galera too: sql_mode is a session variable) and MySQL 8.
+ */
+const STRICT_SQL_MODE = "sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES')";
+
 /** What the pool and a pooled connection have in common. */
 type Runner = Pick<Pool, 'query' | 'execute'>;
 
@@ -424,6 +435,13 @@ export class MysqlDb implements Db {
         connection.on('error', (error: NodeJS.ErrnoException) => {
           log.warn({ code: error.code, store: this.description }, 'database connection error; the pool replaces it');
         });
+        // Queued before the statement the connection was asked for. A connection whose mode could
+        // not be set is closed: that statement then fails rather than run without it.
+        connection.query(`SET SESSION ${STRICT_SQL_MODE}`, (error) => {
+          if (!error) return;
+          log.error({ code: error.code, store: this.description }, 'could not make the database session strict (sql_mode); the connection is closed');
+          connection.destroy();
+        });
       });
       this.pools[index] = pool = created;
     }
@@ -490,7 +508,7 @@ class MysqlSession implements TransactionSession {
       // which it would skip for a connection already destroyed, leaving that statement (and a
       // chain writer waiting on it) without an answer forever.
       connection.on('end', () => this.forget(connection));
-      connection.query('SET SESSION autocommit = 0', (error) => {
+      connection.query(`SET SESSION autocommit = 0, ${STRICT_SQL_MODE}`, (error) => {
         if (error) {
           this.drop(connection);
           reject(mapMysqlError(error));

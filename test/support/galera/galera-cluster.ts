@@ -25,6 +25,47 @@ export function galeraMissing(): string | null {
   return null;
 }
 
+/**
+ * A new folder under the temp folder (`prefix`), readable by the mysql user, holding `template`:
+ * a datadir mariadb-install-db made (root with an empty password, no test database), owned by mysql.
+ */
+export function installedDataDir(prefix: string): { base: string; template: string } {
+  const base = mkdtempSync(join(tmpdir(), prefix));
+  // mariadbd runs as mysql and must reach its datadir under this folder.
+  chmodSync(base, 0o755);
+  const template = join(base, 'template');
+  mkdirSync(template);
+  const mysql = Number(spawnSync('id', ['-u', 'mysql']).stdout.toString().trim());
+  const mysqlGroup = Number(spawnSync('id', ['-g', 'mysql']).stdout.toString().trim());
+  chownSync(template, mysql, mysqlGroup);
+  const install = spawnSync(
+    INSTALL_DB,
+    ['--no-defaults', '--user=mysql', `--datadir=${template}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
+    { encoding: 'utf8' },
+  );
+  if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}${install.stdout}`);
+  return { base, template };
+}
+
+/** The arguments of a mariadbd (as mysql) on loopback `port` with datadir `dir`, small, as the test machine is shared. */
+export function serverArgs(dir: string, port: number): string[] {
+  return [
+    '--no-defaults',
+    '--user=mysql',
+    `--datadir=${dir}`,
+    `--socket=${join(dir, 'mysqld.sock')}`,
+    `--pid-file=${join(dir, 'mysqld.pid')}`,
+    `--log-error=${join(dir, 'error.log')}`,
+    `--port=${port}`,
+    '--bind-address=127.0.0.1',
+    '--skip-name-resolve',
+    '--performance-schema=OFF',
+    '--innodb-buffer-pool-size=32M',
+    '--innodb-log-file-size=16M',
+    '--max-connections=200',
+  ];
+}
+
 interface NodePorts {
   sql: number;
   group: number;
@@ -61,6 +102,15 @@ export class GaleraNode {
     }
   }
 
+  /** Spawns the node's server with `args` (killed if the test process exits without stopping it). */
+  start(args: string[]): void {
+    const child = spawn(MARIADBD, args, { stdio: 'ignore' });
+    this.child = child;
+    this.exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    live.add(child);
+    child.once('exit', () => live.delete(child));
+  }
+
   /** Sends `signal` to the node's server (SIGKILL: a crash; SIGSTOP/SIGCONT: a hang and its end). */
   signal(signal: NodeJS.Signals): void {
     this.child?.kill(signal);
@@ -84,20 +134,7 @@ export class GaleraCluster {
   static async start(size = 3): Promise<GaleraCluster> {
     const missing = galeraMissing();
     if (missing) throw new Error(`cannot start a Galera cluster: missing ${missing}`);
-    const base = mkdtempSync(join(tmpdir(), 'gerbang-galera-'));
-    // mariadbd runs as mysql and must reach its datadir under this folder.
-    chmodSync(base, 0o755);
-    const template = join(base, 'template');
-    mkdirSync(template);
-    const mysql = Number(spawnSync('id', ['-u', 'mysql']).stdout.toString().trim());
-    const mysqlGroup = Number(spawnSync('id', ['-g', 'mysql']).stdout.toString().trim());
-    chownSync(template, mysql, mysqlGroup);
-    const install = spawnSync(
-      INSTALL_DB,
-      ['--no-defaults', '--user=mysql', `--datadir=${template}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
-      { encoding: 'utf8' },
-    );
-    if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}${install.stdout}`);
+    const { base, template } = installedDataDir('gerbang-galera-');
     const nodes: GaleraNode[] = [];
     for (let i = 0; i < size; i++) {
       const dir = join(base, `node${i + 1}`);
@@ -148,20 +185,8 @@ export class GaleraCluster {
     const peers = this.nodes.map((n) => `127.0.0.1:${n.ports.group}`).join(',');
     const { dir, ports } = node;
     const args = [
-      '--no-defaults',
-      '--user=mysql',
-      `--datadir=${dir}`,
-      `--socket=${join(dir, 'mysqld.sock')}`,
-      `--pid-file=${join(dir, 'mysqld.pid')}`,
-      `--log-error=${join(dir, 'error.log')}`,
-      `--port=${ports.sql}`,
-      '--bind-address=127.0.0.1',
-      '--skip-name-resolve',
       // Small: three servers share a 2-core test machine with everything else.
-      '--performance-schema=OFF',
-      '--innodb-buffer-pool-size=32M',
-      '--innodb-log-file-size=16M',
-      '--max-connections=200',
+      ...serverArgs(dir, ports.sql),
       // What Galera requires of every node.
       '--binlog-format=ROW',
       '--default-storage-engine=InnoDB',
@@ -177,11 +202,7 @@ export class GaleraCluster {
       `--wsrep-sst-receive-address=127.0.0.1:${ports.sst}`,
     ];
     if (options.bootstrap) args.push('--wsrep-new-cluster');
-    const child = spawn(MARIADBD, args, { stdio: 'ignore' });
-    node.child = child;
-    node.exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    live.add(child);
-    child.once('exit', () => live.delete(child));
+    node.start(args);
     await this.waitSynced(index);
   }
 
