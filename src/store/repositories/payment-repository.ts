@@ -327,13 +327,12 @@ export class SqlPaymentRepository implements PaymentRepository {
     if (id === null && known.snapshot.resultJson !== null) throw new Error("a new payment's event cannot seal an answer before its id is known");
     if (id !== null && known.seq < 2) throw new Error(`payments id ${id}: event ${known.seq} cannot follow an event the payment has`);
     const [, , ...values] = this.eventValues(cause, id ?? 0, known.seq, known.snapshot, now);
-    const rest = values.map(() => '?');
-    return id === null
-      ? { sql: insertUnlessTaken(dialect, { table: 'payment_events', columns: EVENT_COLUMNS, values: [lastInsertIdSql(dialect), '?', ...rest], key: EVENT_KEY }), params: [known.seq, ...values] }
-      : {
-          sql: insertUnlessTaken(dialect, { table: 'payment_events', columns: EVENT_COLUMNS, values: ['?', `CASE WHEN ${rowCountSql(dialect)} = 1 THEN ? ELSE ? END`, ...rest], key: EVENT_KEY }),
-          params: [id, known.seq, known.seq - 1, ...values],
-        };
+    const [payment, seq, keyParams] =
+      id === null ? [lastInsertIdSql(dialect), '?', [known.seq]] : ['?', `CASE WHEN ${rowCountSql(dialect)} = 1 THEN ? ELSE ? END`, [id, known.seq, known.seq - 1]];
+    return {
+      sql: insertUnlessTaken(dialect, { table: 'payment_events', columns: EVENT_COLUMNS, values: [payment, seq, ...values.map(() => '?')], key: EVENT_KEY }),
+      params: [...keyParams, ...values],
+    };
   }
 
   /**
