@@ -25,6 +25,7 @@ interface Payment {
  */
 async function pay(gateway: TestGateway, token: string, body: Record<string, unknown>): Promise<Payment> {
   const answers: number[] = [];
+  let lastBody: unknown;
   for (let attempt = 0; attempt < 100; attempt++) {
     let answer: HttpAnswer;
     try {
@@ -35,11 +36,12 @@ async function pay(gateway: TestGateway, token: string, body: Record<string, unk
       continue;
     }
     answers.push(answer.status);
+    lastBody = answer.body;
     const again = answer.status === 503 || (answer.status === 409 && answer.body?.code === 'IDEMPOTENCY_IN_FLIGHT');
     if (!again) return { transactionId: String(body.transactionId), answers, final: answer };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`no final answer for ${String(body.transactionId)}: ${answers.join(',')}`);
+  throw new Error(`no final answer for ${String(body.transactionId)}: ${answers.join(",")} LAST=${JSON.stringify(lastBody)}`);
 }
 
 /** Runs `tasks` with at most `limit` at a time. */
