@@ -300,5 +300,12 @@ describe('Two gateways on a three-node Galera cluster', function () {
       audited = await complete();
     }
     for (const body of bodies) expect(audited.has(String(body.transactionId)), `audit of ${String(body.transactionId)}`).to.equal(true);
+    // Nothing lost from the audit either: every chain walks whole from its first link to its head,
+    // each link's record there, read through both nodes left (a break names its chain and link;
+    // the payment altered in SQL by the test above is a record of its own, not a chain's).
+    for (const node of [0, 2]) {
+      const report = await consoles[node].audit.verify();
+      expect(report.breaks.filter((b) => b.writerId !== null).map((b) => b.detail), `audit verify through node ${node + 1}`).to.deep.equal([]);
+    }
   });
 });
