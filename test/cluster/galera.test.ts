@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { BankSimulator } from '../../src/banks/simulator/index.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openDb, openStore, type Store } from '../../src/store/index.js';
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
@@ -257,6 +257,39 @@ describe('Two gateways on a three-node Galera cluster', function () {
     expect(await sealsOf(2, altered)).to.deep.equal([alteredBefore]);
     expect(await freshRead(2, altered, start, start + DAY)).to.deep.include({ opened: 2 });
     expect(swept.renewed, 'stale seals renewed').to.be.at.least(1);
+  });
+
+  it('commits nothing of a chain session\'s transaction that a conflicting write of another node aborts while its last statements and COMMIT run', async () => {
+    // A record (its unique key) and, in the text ending in COMMIT, a statement long enough for the
+    // other node's write to arrive (the gateway's are short: the race took one run in three), then its link.
+    await cluster.sql(0, `CREATE TABLE ${database}.aborted_records (id BIGINT AUTO_INCREMENT PRIMARY KEY, k VARCHAR(32) NOT NULL UNIQUE) ENGINE=InnoDB`);
+    await cluster.sql(0, `CREATE TABLE ${database}.aborted_links (id BIGINT AUTO_INCREMENT PRIMARY KEY, k VARCHAR(32) NOT NULL) ENGINE=InnoDB`);
+    const db = openDb(cluster.url(0, database));
+    try {
+      const k = randomBytes(6).toString('hex');
+      const session = db.session();
+      const written = session
+        .run(async (tx) => {
+          await tx.execute(`INSERT INTO aborted_records (k) VALUES (?)`, [k]);
+          await tx.commitWith([
+            { sql: 'DO SLEEP(1)', params: [] },
+            { sql: 'INSERT INTO aborted_links (k) VALUES (?)', params: [k] },
+          ]);
+        })
+        .then(
+          () => 'committed',
+          (error: Error) => error.name,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The same key written through node 2: node 1 aborts the session's transaction for it.
+      await cluster.sql(1, `INSERT INTO ${database}.aborted_records (k) VALUES ('${k}')`);
+      // Run again after the conflict, the record's key is taken: refused, nothing of it written.
+      expect(await written).to.equal('UniqueViolationError');
+      await caughtUp(0);
+      expect(await cluster.sql(0, `SELECT k FROM ${database}.aborted_links WHERE k = '${k}'`), 'a link committed without its record').to.deep.equal([]);
+    } finally {
+      await db.close();
+    }
   });
 
   it('keeps paying when the database node of one gateway is killed mid-run: nothing lost, nothing paid twice', async () => {

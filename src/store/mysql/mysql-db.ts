@@ -174,6 +174,19 @@ export function inlineValues(statements: readonly SqlStatement[]): string | null
 }
 
 /**
+ * A savepoint set before a text of statements that ends in COMMIT and released right before the
+ * COMMIT: the release fails (1305), and the server runs nothing after it, when the transaction that
+ * set it is no longer the one open. A Galera node that aborts a transaction for a conflicting
+ * write of another node (a brute-force abort) while a text of statements runs rolls the whole
+ * transaction back, yet runs the text's remaining statements in a new one (autocommit off) and its
+ * COMMIT commits them, answering the deadlock only after (MariaDB 10.11, test/cluster/galera.test.ts):
+ * the chain links and head move of records rolled back were committed, records and links in
+ * different transactions, and the caller, told of a conflict, wrote the records again under new
+ * links. With the savepoint gone, that COMMIT never runs; the caller's ROLLBACK drops the rest.
+ */
+const SAME_TRANSACTION = { begin: 'SAVEPOINT gerbang_whole', end: 'RELEASE SAVEPOINT gerbang_whole' };
+
+/**
  * Sends `text` (inlineValues of `statements`), then COMMIT when `commit`, as one query and answers
  * the statements' results. When the server answers an error it has run nothing after the part
  * that failed: a guard's (ER_SUBQUERY_NO_1_ROW where a guard answers) is NotOneRowError. With
@@ -183,10 +196,14 @@ export function inlineValues(statements: readonly SqlStatement[]): string | null
  * committed.
  */
 function together(runner: Runner, statements: readonly SqlStatement[], text: string, commit: boolean): Promise<ExecuteResult[]> {
-  // What answers each part of the query, in order: a statement (its index), a guard, the COMMIT.
-  const parts: Array<number | 'guard' | 'commit'> = statements.flatMap((statement, i) => (statement.onlyOneRow ? [i, 'guard' as const] : [i]));
+  // What answers each part of the query, in order: a statement (its index), a guard, the
+  // savepoint and its release around the statements (SAME_TRANSACTION), the COMMIT.
+  const parts: Array<number | 'guard' | 'savepoint' | 'commit'> = statements.flatMap((statement, i) => (statement.onlyOneRow ? [i, 'guard' as const] : [i]));
+  const held = commit && text !== '';
+  if (held) parts.unshift('savepoint');
+  if (held) parts.push('savepoint');
   if (commit) parts.push('commit');
-  const sql = commit ? (text === '' ? 'COMMIT' : `${text}; COMMIT`) : text;
+  const sql = commit ? (text === '' ? 'COMMIT' : `${SAME_TRANSACTION.begin}; ${text}; ${SAME_TRANSACTION.end}; COMMIT`) : text;
   return new Promise((resolve, reject) => {
     // The parts that began to answer: mysql2 emits 'fields' once for each.
     let answered = 0;
