@@ -28,6 +28,12 @@ type Finding = AuditChainBreak & { writerId: string; acceptedAt: number | null }
  */
 const PIECE_COST = 20;
 
+/**
+ * How long the passes may fail one after another (the database unreadable, a value the walk
+ * cannot handle) before payments are held: the scrub that cannot move cannot see a deletion.
+ */
+const STALL_MS = 60_000;
+
 /** Completed cycles logged at info at most this often; the others at debug (a small store completes one every pass). */
 const CYCLE_LOG_MS = 60_000;
 
@@ -63,24 +69,39 @@ export class AuditScrub {
   cycles = 0;
   /** When the scrub was made (epoch ms): what a stalled scrub is measured from before its first cycle. */
   readonly since: number;
+  /** When a pass last ended without an error (epoch ms), or null before the first. */
+  lastPass: number | null = null;
+  /** Since when passes fail one after another, and the last error. */
+  private failing: { since: number; error: string } | null = null;
 
   constructor(
     private readonly audit: Pick<AuditRepository, 'chains' | 'walkChain'>,
     checkpoints: { ring: KeyRing; path: string; store: string } | { history: CheckpointHistory },
-    private readonly options: { linksPerPass: number; confirmMs?: number; clock?: () => number; quiet?: boolean },
+    private readonly options: { linksPerPass: number; confirmMs?: number; stallMs?: number; clock?: () => number; quiet?: boolean },
   ) {
     this.reader = 'history' in checkpoints ? null : new CheckpointReader(checkpoints.path, checkpoints.ring, checkpoints.store);
     this.history = 'history' in checkpoints ? checkpoints.history : null;
     this.since = (options.clock ?? Date.now)();
   }
 
-  /** Why payments are held (each broken chain and its link), or null. */
+  /** How long the scrub's passes may fail one after another before payments are held. */
+  get stallMs(): number {
+    return this.options.stallMs ?? STALL_MS;
+  }
+
+  /** Why payments are held (each broken chain and its link, or a scrub that cannot make progress), or null. */
   get held(): string | null {
-    if (this.findings.size === 0) return null;
+    const now = (this.options.clock ?? Date.now)();
+    const stalled =
+      this.failing !== null && now - this.failing.since >= this.stallMs
+        ? `the audit scrub cannot make progress: its passes have failed for ${Math.round((now - this.failing.since) / 1000)} s (${this.failing.error}), so records deleted inside the audit chains would go unseen`
+        : null;
+    if (this.findings.size === 0) return stalled;
     const all = [...this.findings.values()];
     const named = all.slice(0, 3).map((b) => `chain ${b.writerId} link ${b.seq ?? 'head'}: ${b.detail}`);
     const more = all.length > named.length ? ` (and ${all.length - named.length} more)` : '';
-    return `the audit scrub found records deleted or altered inside audit chains: ${named.join('; ')}${more}`;
+    const found = `the audit scrub found records deleted or altered inside audit chains: ${named.join('; ')}${more}`;
+    return stalled === null ? found : `${found}; ${stalled}`;
   }
 
   /** The breaks held on (one per chain). */
@@ -95,6 +116,22 @@ export class AuditScrub {
    */
   async pass(): Promise<void> {
     const clock = this.options.clock ?? Date.now;
+    try {
+      await this.walk(clock);
+      this.failing = null;
+      this.lastPass = clock();
+    } catch (error) {
+      // The position does not move: a pass that throws again and again leaves the chains unwalked.
+      const now = clock();
+      const since = this.failing?.since ?? now;
+      if (this.failing === null && !this.options.quiet) log.warn({ err: error }, 'audit scrub pass failed; payments are held if it cannot make progress for a while');
+      this.failing = { since, error: error instanceof Error ? error.message : String(error) };
+      if (now - since >= this.stallMs && !this.options.quiet) log.error({ err: error, sinceMs: now - since }, 'payments held: the audit scrub cannot make progress');
+      throw error;
+    }
+  }
+
+  private async walk(clock: () => number): Promise<void> {
     const accepted = (this.history ?? this.reader!.read()).acceptedBreaks;
     // An acceptance made since the break was found, through a link at or past it, releases its chain.
     for (const [writerId, found] of this.findings) {

@@ -290,3 +290,54 @@ forEachBackend('The audit scrub while keys rotate re-links the chains under it (
     }
   });
 });
+
+forEachBackend('The audit scrub when a link or record cannot be checked, or its passes fail (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  let gw: TestGateway | undefined;
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+
+  it('holds payments once its passes have failed one after another for its stall time (the database gone), naming why', async function () {
+    this.timeout(30_000);
+    const store = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    let now = Date.now();
+    const scrub = new AuditScrub(store.audit, { ring: ringOf(TEST_AUDIT_KEY), path: join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'c.jsonl'), store: store.db.description }, { linksPerPass: 50, confirmMs: 10, stallMs: 1_000, clock: () => now, quiet: true });
+    await scrub.pass();
+    expect(scrub.lastPass).to.equal(now);
+    // The database goes away under the scrub: every pass throws, the position never moves.
+    await store.close();
+    let failed = 0;
+    await scrub.pass().catch(() => (failed += 1));
+    expect(scrub.held, 'one failed pass holds nothing').to.equal(null);
+    now += 1_000;
+    await scrub.pass().catch(() => (failed += 1));
+    expect(failed).to.equal(2);
+    expect(scrub.held).to.contain('the audit scrub cannot make progress');
+  });
+
+  it('holds on a link re-keyed in SQL to a key the gateway lacks (it cannot be checked), so a payment deleted after it is not paid twice', async function () {
+    this.timeout(120_000);
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '300', ...UNTHROTTLED });
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const body = sampleTransfer();
+    await payInsideChains(gw, auth, body);
+    // The attacker's first move: the first link of every chain names a key no gateway holds.
+    const firsts = await gw.store.db.query<{ writer_id: string }>('SELECT writer_id FROM audit_chain WHERE seq = 1');
+    await gw.store.db.execute("UPDATE audit_chain SET key_id = 'zz' WHERE seq = 1");
+    // Then the payment deleted whole; the ERP resends it.
+    await deleteWhole(gw.store.db, body.transactionId as string);
+    const held = await eventually(async () => firsts.every((f) => gw!.gateway.scrub.held?.includes(`chain ${f.writer_id} link 1`)) && gw!.gateway.scrub.held, 20_000);
+    expect(held).to.contain('cannot be checked').and.to.contain('"zz"');
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(await bankTransfers(gw, body.transactionId as string), 'the transfers the bank received').to.equal(1);
+    // audit verify names the link too, instead of stopping at it.
+    const verify = await runCli(['audit', 'verify'], env());
+    expect(verify.code, verify.stderr).to.equal(1);
+    expect(verify.stdout).to.contain('cannot be checked');
+  });
+});

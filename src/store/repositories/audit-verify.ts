@@ -1,4 +1,4 @@
-import { sameSecretText } from '../../security/index.js';
+import { KeyRingError, sameSecretText } from '../../security/index.js';
 import { IntegrityError } from '../../errors/index.js';
 import type { AuditChainBreak, AuditExchangeRow, AuditPurgeSummary, AuditVerifyReport, ChainPiece, ChainPosition, Db, Queryable, SqlValue } from '../types.js';
 import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, type LinkFields, type LinkKind } from './audit-chain.js';
@@ -69,8 +69,9 @@ const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_completions' | 'audi
  * previous link's hash (reordered), a hash that does not match the record (altered), a chain
  * shorter than its head (newest records deleted). Then records no link covers (inserted, or
  * completed without a completion link). A link whose exchange is gone is intact only when a
- * purge (audit-purge.ts), itself covered by its own link, names that very link. Throws KeyRingError when a value's key is not configured
- * (verification needs every key still in use).
+ * purge (audit-purge.ts), itself covered by its own link, names that very link. A link or record
+ * under a key the ring lacks cannot be checked and is named as a break (verification needs every
+ * key still in use).
  */
 export async function verifyAudit(db: Db, sealer: ValueSealer): Promise<AuditVerifyReport> {
   const breaks: AuditChainBreak[] = [];
@@ -122,7 +123,12 @@ function keyedLinks(sealer: ValueSealer): LinkCheck {
   return (fields, keyId) => {
     if (keyId === null) return { unverifiable: 'it carries no key id: it was not made by the gateway with a ring key (written directly, or a pre-012 link left un-keyed)' };
     let key = keys.get(keyId);
-    if (!key) keys.set(keyId, (key = sealer.keyRing.macKey(CHAIN_PURPOSE, keyId).key));
+    if (!key) {
+      const known = attempt(() => sealer.keyRing.macKey(CHAIN_PURPOSE, keyId).key);
+      // A key the ring lacks: the link cannot be checked, and is named (written directly, or a key left out of the ring).
+      if ('error' in known) return { unverifiable: `it cannot be checked: ${known.error}` };
+      keys.set(keyId, (key = known.value));
+    }
     return linkHash(fields, key);
   };
 }
@@ -506,12 +512,18 @@ async function purgedEntries(db: Queryable, column: 'exchange_id' | 'purge_id', 
   return rows.map((r) => ({ exchangeId: toNumber(r.exchange_id), purgeId: toNumber(r.purge_id), receivedAt: toNumber(r.received_at), writerId: r.writer_id, seq: toNumber(r.seq), linkHash: r.link_hash }));
 }
 
-/** A value that does not open where it is is an altered record; a key the ring lacks is a configuration error. */
+/**
+ * A value that does not open where it is is an altered record; one under a key the ring lacks
+ * cannot be checked, and is named as such (a walk that threw there would stop before the links
+ * after it: a link or value re-keyed in SQL would silence the scrub). Other key ring errors
+ * (the ring itself misconfigured) are thrown.
+ */
 export function attempt<T>(fn: () => T): { value: T } | { error: string } {
   try {
     return { value: fn() };
   } catch (error) {
     if (error instanceof IntegrityError) return { error: error.where };
+    if (error instanceof KeyRingError && error.reason === 'unknown-key') return { error: error.message };
     throw error;
   }
 }
