@@ -20,6 +20,8 @@ export interface RollbackAcceptance {
  * where an earlier acceptance left it): a chain with records deleted or altered inside it is named
  * in the same line (`broken`) with the head it has now, and the scrub walks it from that link on.
  * verify still names its first break: the records are gone, and the line says who accepted that.
+ * Payments whose row alone was deleted (their history left, not ending in a release) or altered
+ * away from its MAC are named in it too (`lostPayments`), and the scrub holds no more on them.
  */
 export async function acceptRollback(store: Store, ring: KeyRing, checkpointFile: string, reason: string, clock: () => number = Date.now): Promise<RollbackAcceptance> {
   const history = readCheckpoints(checkpointFile, ring, store.db.description);
@@ -27,8 +29,9 @@ export async function acceptRollback(store: Store, ring: KeyRing, checkpointFile
   const accepted = breaks.filter((b) => b.writerId !== null);
   const scrub = new AuditScrub(store.audit, { history }, { linksPerPass: Number.POSITIVE_INFINITY, confirmMs: 0, quiet: true });
   await scrub.pass();
-  const broken = scrub.breaks;
-  if (accepted.length === 0 && broken.length === 0) return { accepted: [] };
+  const broken = scrub.breaks.filter((b) => b.writerId !== null);
+  const lostPayments = scrub.breaks.filter((b) => b.writerId === null && b.table === 'payments').map((b) => b.recordId!);
+  if (accepted.length === 0 && broken.length === 0 && lostPayments.length === 0) return { accepted: [] };
   const chains = [...new Set(accepted.map((b) => b.writerId!))];
   // Each broken chain through its head as it stands after the walk (at or past its break).
   const after = new Map((broken.length === 0 ? [] : await store.audit.chainHeads()).map((h) => [h.writerId, h]));
@@ -38,8 +41,9 @@ export async function acceptRollback(store: Store, ring: KeyRing, checkpointFile
     by: `${ACCEPTED_ROLLBACK}: ${reason}`,
     heads: chains.map((writerId) => now.get(writerId) ?? { writerId, seq: 0, hash: '' }),
     ...(broken.length === 0 ? {} : { broken: broken.map((b) => after.get(b.writerId!) ?? { writerId: b.writerId!, seq: 0, hash: '' }) }),
+    ...(lostPayments.length === 0 ? {} : { lostPayments }),
   });
-  return { accepted: [...breaks, ...broken] };
+  return { accepted: [...breaks, ...scrub.breaks] };
 }
 
 /**

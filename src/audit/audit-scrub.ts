@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getLogger } from '../log/index.js';
 import type { KeyRing } from '../security/index.js';
+import type { LostPayment } from '../store/repositories/audit-verify.js';
 import type { AuditChainBreak, AuditRepository, ChainPiece, ChainPosition } from '../store/types.js';
 import { CheckpointReader, type CheckpointHistory } from './checkpoints.js';
 
@@ -34,6 +35,9 @@ const PIECE_COST = 20;
  */
 const STALL_MS = 60_000;
 
+/** Deleted payments held on at most from one range's check (the others are found once those are accepted). */
+const HELD_SHOWN = 20;
+
 /** Completed cycles logged at info at most this often; the others at debug (a small store completes one every pass). */
 const CYCLE_LOG_MS = 60_000;
 
@@ -59,6 +63,10 @@ export class AuditScrub {
   private readonly reader: CheckpointReader | null;
   private readonly history: CheckpointHistory | null;
   private readonly findings = new Map<string, Finding>();
+  /** Payments the ERP's resend would not find (row deleted without its release, or altered away from its MAC), by id. */
+  private readonly deleted = new Map<number, LostPayment>();
+  /** Where the check of every payment's last event goes on (payment_events id): round and round as the chains are. */
+  private sweep = 1;
   /** Chains left in this cycle, and the one being walked with where its next piece starts. */
   private queue: string[] = [];
   private at: { writerId: string; from: ChainPosition } | null = null;
@@ -75,7 +83,7 @@ export class AuditScrub {
   private failing: { since: number; error: string } | null = null;
 
   constructor(
-    private readonly audit: Pick<AuditRepository, 'chains' | 'walkChain'>,
+    private readonly audit: Pick<AuditRepository, 'chains' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId'>,
     checkpoints: { ring: KeyRing; path: string; store: string } | { history: CheckpointHistory },
     private readonly options: { linksPerPass: number; confirmMs?: number; stallMs?: number; clock?: () => number; quiet?: boolean },
   ) {
@@ -96,17 +104,18 @@ export class AuditScrub {
       this.failing !== null && now - this.failing.since >= this.stallMs
         ? `the audit scrub cannot make progress: its passes have failed for ${Math.round((now - this.failing.since) / 1000)} s (${this.failing.error}), so records deleted inside the audit chains would go unseen`
         : null;
-    if (this.findings.size === 0) return stalled;
-    const all = [...this.findings.values()];
-    const named = all.slice(0, 3).map((b) => `chain ${b.writerId} link ${b.seq ?? 'head'}: ${b.detail}`);
+    if (this.findings.size === 0 && this.deleted.size === 0) return stalled;
+    const all = [...[...this.deleted.values()].map((d) => d.detail), ...[...this.findings.values()].map((b) => `chain ${b.writerId} link ${b.seq ?? 'head'}: ${b.detail}`)];
+    const named = all.slice(0, 3);
     const more = all.length > named.length ? ` (and ${all.length - named.length} more)` : '';
     const found = `the audit scrub found records deleted or altered inside audit chains: ${named.join('; ')}${more}`;
     return stalled === null ? found : `${found}; ${stalled}`;
   }
 
-  /** The breaks held on (one per chain). */
+  /** The breaks held on (one per chain, one per payment deleted). */
   get breaks(): AuditChainBreak[] {
-    return [...this.findings.values()].map(({ acceptedAt: _, ...b }) => b);
+    const payments = [...this.deleted.values()].map((d): AuditChainBreak => ({ writerId: null, seq: null, table: 'payments', recordId: d.paymentId, problem: d.kind, detail: d.detail }));
+    return [...payments, ...[...this.findings.values()].map(({ acceptedAt: _, ...b }) => b)];
   }
 
   /**
@@ -132,7 +141,8 @@ export class AuditScrub {
   }
 
   private async walk(clock: () => number): Promise<void> {
-    const accepted = (this.history ?? this.reader!.read()).acceptedBreaks;
+    const { acceptedBreaks: accepted, acceptedDeletions } = this.history ?? this.reader!.read();
+    await this.checkPayments(acceptedDeletions);
     // An acceptance made since the break was found, through a link at or past it, releases its chain.
     for (const [writerId, found] of this.findings) {
       const acceptance = accepted.get(writerId);
@@ -175,6 +185,40 @@ export class AuditScrub {
   }
 
   /**
+   * Payments whose row alone was deleted or altered away from its MAC in SQL (the chains hold; the
+   * ERP's resend would be a new payment, paid again): every pass checks the last events among the newest `linksPerPass`
+   * payment events and the next `linksPerPass` of all of them in turn (round and round, as the
+   * chains are). A finding is checked again after `confirmMs`; an acceptance naming it lets it go.
+   */
+  private async checkPayments(accepted: Map<number, number>): Promise<void> {
+    for (const id of this.deleted.keys()) if (accepted.has(id)) this.letGo(id, 'an operator accepted it as deleted');
+    const span = this.options.linksPerPass;
+    const end = await this.audit.lastPaymentEventId();
+    if (this.sweep > end) this.sweep = 1;
+    const sweep = { fromId: this.sweep, toId: Math.min(end, this.sweep + span - 1) };
+    this.sweep = sweep.toId >= end ? 1 : sweep.toId + 1;
+    const recent = { fromId: Math.max(sweep.toId + 1, end - span + 1), toId: end };
+    for (const range of recent.fromId <= recent.toId ? [sweep, recent] : [sweep]) {
+      const found = (await this.audit.lostPayments(range, HELD_SHOWN)).filter((d) => !accepted.has(d.paymentId));
+      // A payment held before and no longer found where its last event is: its row is back (or released).
+      for (const [id, was] of this.deleted) if (was.eventId >= range.fromId && was.eventId <= range.toId && !found.some((d) => d.paymentId === id)) this.letGo(id, 'its row holds again');
+      const fresh = found.filter((d) => !this.deleted.has(d.paymentId));
+      if (fresh.length > 0) await sleep(this.options.confirmMs ?? 2_000);
+      for (const one of fresh) {
+        if ((await this.audit.lostPayments({ fromId: one.eventId, toId: one.eventId }, 1)).length === 0) continue;
+        this.deleted.set(one.paymentId, one);
+        if (!this.options.quiet) log.error({ payment: one.paymentId, problem: one.kind, detail: one.detail }, 'payments held: the audit scrub found a payment row deleted (its history not ending in its release) or altered away from its MAC; see `gerbang audit verify`, then `gerbang audit accept-rollback`');
+      }
+    }
+  }
+
+  private letGo(paymentId: number, why: string): void {
+    if (!this.deleted.delete(paymentId) || this.options.quiet) return;
+    log.warn({ payment: paymentId }, `deleted payment no longer held by the scrub: ${why}`);
+    if (this.findings.size === 0 && this.deleted.size === 0) log.warn('payments resumed: nothing is held by the scrub');
+  }
+
+  /**
    * A piece that broke, walked again after `confirmMs` from the link before it (taken as it says:
    * its own MAC is checked) to the break: the break, or where the walk goes on when it holds now.
    */
@@ -193,7 +237,7 @@ export class AuditScrub {
   private release(writerId: string, why: string): void {
     if (!this.findings.delete(writerId) || this.options.quiet) return;
     log.warn({ chain: writerId }, `audit chain no longer held by the scrub: ${why}`);
-    if (this.findings.size === 0) log.warn('payments resumed: no audit chain is held by the scrub');
+    if (this.findings.size === 0 && this.deleted.size === 0) log.warn('payments resumed: nothing is held by the scrub');
   }
 
   private endCycle(now: number): void {

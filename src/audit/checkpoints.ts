@@ -42,6 +42,11 @@ export interface Checkpoint {
    * head given; the scrub walks them from that link on.
    */
   broken?: ChainHead[];
+  /**
+   * Only in an acceptance: payments the scrub found with their row deleted while their history does
+   * not end in their release, or altered away from its MAC, by id; the scrub holds no more on them.
+   */
+  lostPayments?: number[];
 }
 
 interface Line extends Checkpoint {
@@ -54,7 +59,18 @@ function macOf(ring: KeyRing, keyId: string, c: Checkpoint): string {
   const { key } = ring.macKey(PURPOSE, keyId);
   return createHmac('sha256', key)
     // `broken` only where a line has it: the lines written before it existed keep their MACs.
-    .update(JSON.stringify([VERSION, c.store, c.at, c.by, c.heads.map((h) => [h.writerId, h.seq, h.hash]), ...(c.broken ? [c.broken.map((h) => [h.writerId, h.seq, h.hash])] : [])]))
+    .update(
+      JSON.stringify([
+        VERSION,
+        c.store,
+        c.at,
+        c.by,
+        c.heads.map((h) => [h.writerId, h.seq, h.hash]),
+        ...(c.broken ? [c.broken.map((h) => [h.writerId, h.seq, h.hash])] : []),
+        // Tagged: a line with deleted payments and no broken chain is not read as one with broken chains.
+        ...(c.lostPayments ? [['lostPayments', ...c.lostPayments]] : []),
+      ]),
+    )
     .digest('hex');
 }
 
@@ -75,7 +91,7 @@ export function checkpointer(path: string, ring: KeyRing, by: string, clock: () 
 
 /** Appends one signed checkpoint line (creating the file 0600 and its folder when missing). */
 export function appendCheckpoint(path: string, ring: KeyRing, checkpoint: Checkpoint): void {
-  if (checkpoint.heads.length === 0 && !checkpoint.broken?.length) return;
+  if (checkpoint.heads.length === 0 && !checkpoint.broken?.length && !checkpoint.lostPayments?.length) return;
   const keyId = ring.currentKeyId;
   const line: Line = { v: VERSION, ...checkpoint, keyId, mac: macOf(ring, keyId, checkpoint) };
   mkdirSync(dirname(path), { recursive: true });
@@ -90,6 +106,8 @@ export interface CheckpointHistory {
   heads: Map<string, ChainHead & { at: number; keyId: string }>;
   /** Per chain, where an operator accepted it as it stands after it was found broken inside (Checkpoint.broken), and when. */
   acceptedBreaks: Map<string, ChainHead & { at: number }>;
+  /** Payments an operator accepted as lost (Checkpoint.lostPayments), by id, and when. */
+  acceptedDeletions: Map<number, number>;
   checkpoints: number;
   /** Lines that are not valid checkpoints (forged, altered, cut): each named by its line number. */
   invalid: string[];
@@ -114,7 +132,7 @@ export const ACCEPTED_ROLLBACK = 'accept-rollback';
  * process can compare the database with it every few seconds however long the file gets.
  */
 export class CheckpointReader {
-  private readonly history: CheckpointHistory = { heads: new Map(), acceptedBreaks: new Map(), checkpoints: 0, invalid: [] };
+  private readonly history: CheckpointHistory = { heads: new Map(), acceptedBreaks: new Map(), acceptedDeletions: new Map(), checkpoints: 0, invalid: [] };
   private offset = 0;
   private lineNumber = 0;
 
@@ -148,6 +166,7 @@ export class CheckpointReader {
   private restart(): void {
     this.history.heads.clear();
     this.history.acceptedBreaks.clear();
+    this.history.acceptedDeletions.clear();
     this.history.checkpoints = 0;
     this.history.invalid.length = 0;
     this.offset = 0;
@@ -177,6 +196,7 @@ export class CheckpointReader {
       if (accepted && head.seq === 0) history.acceptedBreaks.delete(head.writerId);
     }
     if (accepted) for (const head of line.broken ?? []) history.acceptedBreaks.set(head.writerId, { ...head, at: line.at });
+    if (accepted) for (const id of line.lostPayments ?? []) history.acceptedDeletions.set(id, line.at);
   }
 }
 
@@ -185,7 +205,8 @@ function parseLine(text: string): Line | null {
     const line = JSON.parse(text) as Line;
     const ok =
       line.v === VERSION && typeof line.store === 'string' && typeof line.at === 'number' && typeof line.by === 'string' && typeof line.keyId === 'string' && typeof line.mac === 'string' &&
-      [line.heads, ...(line.broken === undefined ? [] : [line.broken])].every((heads) => Array.isArray(heads) && heads.every((h) => typeof h.writerId === 'string' && Number.isSafeInteger(h.seq) && typeof h.hash === 'string'));
+      [line.heads, ...(line.broken === undefined ? [] : [line.broken])].every((heads) => Array.isArray(heads) && heads.every((h) => typeof h.writerId === 'string' && Number.isSafeInteger(h.seq) && typeof h.hash === 'string')) &&
+      (line.lostPayments === undefined || (Array.isArray(line.lostPayments) && line.lostPayments.every((id) => Number.isSafeInteger(id))));
     return ok ? line : null;
   } catch {
     return null;

@@ -229,6 +229,8 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     chainHeads: () => repository.chainHeads(),
     chains: () => repository.chains(),
     walkChain: (writerId, from, maxLinks) => repository.walkChain(writerId, from, maxLinks),
+    lostPayments: (range, limit) => repository.lostPayments(range, limit),
+    lastPaymentEventId: () => repository.lastPaymentEventId(),
     checkKeys: () => repository.checkKeys(),
   };
 }

@@ -10,6 +10,7 @@
 import { AppError } from '../errors/app-error.js';
 import type { BankCall } from '../banks/types.js';
 import type { ChainWriter } from './repositories/audit-chain.js';
+import type { LostPayment } from './repositories/audit-verify.js';
 
 export type Dialect = 'mysql' | 'sqlite';
 
@@ -735,6 +736,14 @@ export interface AuditRepository {
    * Throws KeyRingError when a link's key is not in the ring.
    */
   walkChain(writerId: string, from: ChainPosition, maxLinks: number): Promise<ChainPiece>;
+  /**
+   * Payments whose row is gone while their history does not end in their release (deleted in
+   * SQL), among those whose last event's id is in `range`, at most `limit` (the scrub checks the
+   * newest events every pass and all of them in turn).
+   */
+  lostPayments(range: { fromId: number; toId: number }, limit: number): Promise<LostPayment[]>;
+  /** The newest payment event's id (0 when there is none). */
+  lastPaymentEventId(): Promise<number>;
   /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
   checkKeys(): string;
 }

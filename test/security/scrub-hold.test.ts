@@ -341,3 +341,60 @@ forEachBackend('The audit scrub when a link or record cannot be checked, or its 
     expect(verify.stdout).to.contain('cannot be checked');
   });
 });
+
+forEachBackend('A paid payment whose row alone is deleted in SQL, its events and links left (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  let gw: TestGateway | undefined;
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+
+  it('holds payments naming the payment (every chain still holds), refuses the resend, and pays again once an operator accepts it', async function () {
+    this.timeout(120_000);
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '300', ...UNTHROTTLED });
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const body = sampleTransfer();
+    await payInsideChains(gw, auth, body);
+    const { paymentId } = await paymentLinks(gw.store.db, body.transactionId as string);
+    // An intact store: a whole cycle holds nothing.
+    const cycles = gw.gateway.scrub.cycles;
+    await eventually(async () => gw!.gateway.scrub.cycles >= cycles + 1, 20_000);
+    expect(gw.gateway.scrub.held).to.equal(null);
+
+    await gw.store.db.execute('DELETE FROM payments WHERE id = ?', [paymentId]);
+    expect(await gw.gateway.checkCheckpoints(), 'the heads match the checkpoints').to.equal(null);
+    const held = await eventually(async () => gw!.gateway.scrub.held, 20_000);
+    expect(held).to.contain(`payments id ${paymentId} was deleted`);
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(resent.body.detail).to.contain(`payments id ${paymentId} was deleted`);
+    expect(await bankTransfers(gw, body.transactionId as string), 'the transfers the bank received').to.equal(1);
+
+    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: payment row deleted, looked at'], env());
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    expect(accepted.stdout).to.contain(`payments id ${paymentId} was deleted`);
+    await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
+    expect((await runCli(['audit', 'accept-rollback', '--reason', 'again'], env())).stdout).to.contain('Nothing to accept');
+  });
+
+  it('holds payments on a row moved to another transactionId in SQL (its MAC no longer holds), so the resend of the original is not paid twice', async function () {
+    this.timeout(120_000);
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '300', ...UNTHROTTLED });
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const body = sampleTransfer();
+    await payInsideChains(gw, auth, body);
+    const { paymentId } = await paymentLinks(gw.store.db, body.transactionId as string);
+    await gw.store.db.execute('UPDATE payments SET transaction_id = ? WHERE id = ?', [`moved-${randomBytes(4).toString('hex')}`, paymentId]);
+    const held = await eventually(async () => gw!.gateway.scrub.held, 20_000);
+    expect(held).to.contain(`payments id ${paymentId}`).and.to.contain('no longer match its MAC');
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(await bankTransfers(gw, body.transactionId as string), 'the transfers the bank received').to.equal(1);
+    expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment row moved, looked at'], env())).code).to.equal(0);
+    await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
+  });
+});

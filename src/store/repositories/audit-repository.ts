@@ -41,7 +41,7 @@ import {
 import { purgeAnonymous } from './audit-purge.js';
 import { chainPlaceProblems } from './audit-chain-place.js';
 import { recordLinkProblems } from './audit-record-links.js';
-import { chainsToWalk, verifyAudit, verifyChainPiece } from './audit-verify.js';
+import { chainsToWalk, lastPaymentEventId, lostPayments, verifyAudit, verifyChainPiece, type LostPayment } from './audit-verify.js';
 import { fit, wellFormed } from './row-values.js';
 import { ValueSealer, type ValueOpener } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
@@ -297,6 +297,14 @@ export class SqlAuditRepository implements AuditRepository {
 
   walkChain(writerId: string, from: ChainPosition, maxLinks: number): Promise<ChainPiece> {
     return verifyChainPiece(this.db, this.sealer, writerId, from, maxLinks);
+  }
+
+  lostPayments(range: { fromId: number; toId: number }, limit: number): Promise<LostPayment[]> {
+    return lostPayments(this.db, this.sealer.keyRing, range, limit);
+  }
+
+  lastPaymentEventId(): Promise<number> {
+    return lastPaymentEventId(this.db);
   }
 
   ownHeads(): { writerId: string; seq: number; hash: string }[] {

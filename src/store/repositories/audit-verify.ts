@@ -1,4 +1,4 @@
-import { KeyRingError, sameSecretText } from '../../security/index.js';
+import { KeyRingError, sameSecretText, type KeyRing } from '../../security/index.js';
 import { IntegrityError } from '../../errors/index.js';
 import type { AuditChainBreak, AuditExchangeRow, AuditPurgeSummary, AuditVerifyReport, ChainPiece, ChainPosition, Db, Queryable, SqlValue } from '../types.js';
 import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, type LinkFields, type LinkKind } from './audit-chain.js';
@@ -625,12 +625,8 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage
     if (rows.length < PAGE) break;
     after = toNumber(rows[rows.length - 1].id);
   }
-  // A payment whose history does not end in its release but which is gone: deleted in SQL.
-  const deleted = await db.query<{ payment_id: number | string; seq: number | string; state: string }>(
-    'SELECT e.payment_id, e.seq, e.state FROM payment_events e WHERE e.seq = (SELECT MAX(x.seq) FROM payment_events x WHERE x.payment_id = e.payment_id) ' +
-      `AND e.state <> '${RELEASED}' AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = e.payment_id) ORDER BY e.payment_id LIMIT ${STORED_SHOWN}`,
-  );
-  for (const gone of deleted) payments.push(`payments id ${toNumber(gone.payment_id)} was deleted: its history (last event seq ${toNumber(gone.seq)}, ${gone.state}) does not end in its release`);
+  // Each payment's MAC was checked above: the deleted ones are named here.
+  for (const gone of await lostPayments(db, sealer.keyRing, { fromId: 1, toId: Number.MAX_SAFE_INTEGER }, STORED_SHOWN)) if (gone.kind === 'deleted') payments.push(gone.detail);
   if (payments.length > 0) breaks.push(storedBreak('payments', payments));
   // Console users, clients, their credentials, grants and callback endpoints: each row's MAC, and
   // that it is the row's latest state as its change records say (record-changes.ts). Rows and
@@ -665,6 +661,57 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage
     if (problems.length > 0) breaks.push(storedBreak(table.table as AuditChainBreak['table'], problems));
   }
   return breaks;
+}
+
+/**
+ * A payment the ERP's resend would not find, so that it would be paid again: its row deleted while
+ * its history does not end in its release, or its row altered away from its MAC (moved to another
+ * transactionId or client).
+ */
+export interface LostPayment {
+  paymentId: number;
+  /** Its last event: its id, seq and state. */
+  eventId: number;
+  seq: number;
+  state: string;
+  kind: 'deleted' | 'altered';
+  detail: string;
+}
+
+/**
+ * The payments among those whose last event's id is in `range` (each payment has one last event, so
+ * ranges that cover every event id cover every payment once) whose row is gone though their history
+ * does not end in their release (deleted in SQL), or whose row no longer matches its MAC; at most
+ * `limit` of each, by payment id. A reservation released and deleted with its release event is not one.
+ */
+export async function lostPayments(db: Queryable, ring: KeyRing, range: { fromId: number; toId: number }, limit: number): Promise<LostPayment[]> {
+  const last = 'e.id >= ? AND e.id <= ? AND e.seq = (SELECT MAX(x.seq) FROM payment_events x WHERE x.payment_id = e.payment_id)';
+  const gone = await db.query<{ payment_id: number | string; id: number | string; seq: number | string; state: string }>(
+    `SELECT e.payment_id, e.id, e.seq, e.state FROM payment_events e WHERE ${last} AND e.state <> '${RELEASED}' AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = e.payment_id) ORDER BY e.payment_id LIMIT ?`,
+    [range.fromId, range.toId, limit],
+  );
+  const lost: LostPayment[] = gone.map((r) => {
+    const paymentId = toNumber(r.payment_id);
+    const seq = toNumber(r.seq);
+    return { paymentId, eventId: toNumber(r.id), seq, state: r.state, kind: 'deleted', detail: `payments id ${paymentId} was deleted: its history (last event seq ${seq}, ${r.state}) does not end in its release` };
+  });
+  const rows = await db.query<PaymentRow & { event_id: number | string; event_seq: number | string; event_state: string }>(
+    `SELECT ${PAYMENT_COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}, e.id AS event_id, e.seq AS event_seq, e.state AS event_state FROM payment_events e JOIN payments p ON p.id = e.payment_id WHERE ${last} ORDER BY e.payment_id`,
+    [range.fromId, range.toId],
+  );
+  for (const row of rows) {
+    if (lost.length >= limit * 2) break;
+    const checked = attempt(() => paymentMacProblem(ring, row));
+    const problem = 'error' in checked ? `payments id ${toNumber(row.id)} cannot be checked: ${checked.error}` : checked.value;
+    if (problem !== null) lost.push({ paymentId: toNumber(row.id), eventId: toNumber(row.event_id), seq: toNumber(row.event_seq), state: row.event_state, kind: 'altered', detail: problem });
+  }
+  return lost;
+}
+
+/** The newest payment event's id (0 when there is none). */
+export async function lastPaymentEventId(db: Queryable): Promise<number> {
+  const [{ n }] = await db.query<{ n: number | string | null }>('SELECT MAX(id) AS n FROM payment_events');
+  return n === null ? 0 : toNumber(n);
 }
 
 /**
