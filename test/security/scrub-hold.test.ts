@@ -398,3 +398,34 @@ forEachBackend('A paid payment whose row alone is deleted in SQL, its events and
     await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
   });
 });
+
+forEachBackend('Empty chain heads inserted in SQL to stretch the scrub cycle (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
+  let gw: TestGateway | undefined;
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+
+  it('leaves out heads that record and hold no link: 5,000 of them do not delay the hold on a payment deleted whole', async function () {
+    this.timeout(120_000);
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '300', ...UNTHROTTLED });
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const body = sampleTransfer();
+    await payInsideChains(gw, auth, body);
+    const now = Date.now();
+    for (let i = 0; i < 5_000; i += 500) {
+      const rows = Array.from({ length: 500 }, (_, j) => `w-empty-${String(i + j).padStart(5, '0')}`);
+      await gw.store.db.execute(`INSERT INTO audit_writers (writer_id, host, pid, started_at, last_seq, last_hash, updated_at) VALUES ${rows.map(() => "(?, 'x', 1, ?, 0, '', ?)").join(', ')}`, rows.flatMap((w) => [w, now, now]));
+    }
+    const cycles = gw.gateway.scrub.cycles;
+    await eventually(async () => gw!.gateway.scrub.cycles >= cycles + 2, 30_000);
+    expect(gw.gateway.scrub.last!.chains, 'chains walked a cycle').to.be.below(100);
+    const breaks = await deleteWhole(gw.store.db, body.transactionId as string);
+    const cut = Date.now();
+    await eventually(async () => breaks.some((at) => gw!.gateway.scrub.held?.includes(at)), 30_000);
+    // A cycle of the real chains (one pass here), a pass and 2 s of confirmation; slack for a loaded machine.
+    expect(Date.now() - cut, 'ms from the deletion to the hold').to.be.below(6_000);
+  });
+});

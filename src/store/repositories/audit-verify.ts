@@ -213,7 +213,10 @@ export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, sinc
  */
 export async function chainsToWalk(db: Queryable): Promise<string[]> {
   const withLinks = await db.query<{ writer_id: string }>(CHAINS_WITH_LINKS);
-  const withHeads = await db.query<{ writer_id: string }>('SELECT writer_id FROM audit_writers');
+  // A head that records no link and holds none (a process that linked nothing, or rows inserted to
+  // stretch the cycle) has nothing to walk; one that records no link while its chain holds links is
+  // among those with links, and breaks.
+  const withHeads = await db.query<{ writer_id: string }>('SELECT writer_id FROM audit_writers WHERE last_seq > 0');
   return [...new Set([...withHeads, ...withLinks].map((r) => r.writer_id))].sort();
 }
 
@@ -235,6 +238,10 @@ export async function verifyChainPiece(db: Queryable, sealer: ValueSealer, write
     return { links: 0, break: { writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} was deleted from audit_writers while its links remain` } };
   }
   const last = toNumber(head.last_seq);
+  if (last === 0) {
+    const [link] = await db.query<{ seq: number | string }>('SELECT seq FROM audit_chain WHERE writer_id = ? LIMIT 1', [writerId]);
+    if (link) return { links: 0, break: { writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} records no link while its links remain: it was emptied` } };
+  }
   if (from.seq > last) return { links: 0, behind: true };
   const through = Math.min(last, from.seq + Math.max(1, Math.floor(maxLinks)) - 1);
   const result = await verifyChainAsItStands(db, sealer, head, keyedLinks(sealer), { ...from, through });
