@@ -20,7 +20,7 @@ export interface ScrubCycle {
 }
 
 /** A break found, with the acceptance of its chain there was then (the time of its line), if any. */
-type Finding = AuditChainBreak & { writerId: string; acceptedAt: number | null };
+type Finding = AuditChainBreak & { writerId: string; acceptedAt: number | null; resume: number | null };
 
 /**
  * What a piece costs beside its links, in links: its chain's head read, its page and record reads
@@ -56,13 +56,17 @@ const CYCLE_LOG_MS = 60_000;
  * between two pieces breaks the piece that carried the old MAC, and a purged record's link stands
  * as its purge saw it (as in verify). A break is held only when it is still there after
  * `confirmMs`, walked again from the link before the piece (a cluster node behind, a rotation).
- * A chain accepted as it stands is walked from the link accepted on.
+ * A break accepted exactly (`skips` of an acceptance line) is stepped over, the walk going on at
+ * the link that followed it then; a chain accepted by an older line (through its head) is walked
+ * from that head on. An acceptance (`walkOn`) walks on past each break and lists every one.
  */
 export class AuditScrub {
   /** The acceptances: read from the checkpoint file as it grows (a gateway), or given once (accept-rollback). */
   private readonly reader: CheckpointReader | null;
   private readonly history: CheckpointHistory | null;
   private readonly findings = new Map<string, Finding>();
+  /** With `walkOn`: every break walked over, in order. */
+  private readonly walkedOver: Finding[] = [];
   /** Payments the ERP's resend would not find (row deleted without its release, or altered away from its MAC), by id. */
   private readonly deleted = new Map<number, LostPayment>();
   /** Where the check of every payment's last event goes on (payment_events id): round and round as the chains are. */
@@ -85,7 +89,7 @@ export class AuditScrub {
   constructor(
     private readonly audit: Pick<AuditRepository, 'chains' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId'>,
     checkpoints: { ring: KeyRing; path: string; store: string } | { history: CheckpointHistory },
-    private readonly options: { linksPerPass: number; confirmMs?: number; stallMs?: number; clock?: () => number; quiet?: boolean },
+    private readonly options: { linksPerPass: number; confirmMs?: number; stallMs?: number; clock?: () => number; quiet?: boolean; walkOn?: boolean },
   ) {
     this.reader = 'history' in checkpoints ? null : new CheckpointReader(checkpoints.path, checkpoints.ring, checkpoints.store);
     this.history = 'history' in checkpoints ? checkpoints.history : null;
@@ -115,7 +119,13 @@ export class AuditScrub {
   /** The breaks held on (one per chain, one per payment deleted). */
   get breaks(): AuditChainBreak[] {
     const payments = [...this.deleted.values()].map((d): AuditChainBreak => ({ writerId: null, seq: null, table: 'payments', recordId: d.paymentId, problem: d.kind, detail: d.detail }));
-    return [...payments, ...[...this.findings.values()].map(({ acceptedAt: _, ...b }) => b)];
+    const chains = this.options.walkOn ? this.walkedOver : [...this.findings.values()];
+    return [...payments, ...chains.map(({ acceptedAt: _, resume: __, ...b }) => b)];
+  }
+
+  /** With `walkOn` (an acceptance): every break found inside a chain, with the first link after it (null: none). */
+  get chainBreaks(): { writerId: string; seq: number | null; resume: number | null }[] {
+    return this.walkedOver.map(({ writerId, seq, resume }) => ({ writerId, seq, resume }));
   }
 
   /**
@@ -141,12 +151,19 @@ export class AuditScrub {
   }
 
   private async walk(clock: () => number): Promise<void> {
-    const { acceptedBreaks: accepted, acceptedDeletions } = this.history ?? this.reader!.read();
+    const { acceptedBreaks: accepted, acceptedDeletions, acceptedSkips } = this.history ?? this.reader!.read();
     await this.checkPayments(acceptedDeletions);
-    // An acceptance made since the break was found, through a link at or past it, releases its chain.
+    /** The acceptance of exactly this break (its link, and the first link after it as it was then), if any. */
+    const skipOf = (writerId: string, found: AuditChainBreak, resume: number | null) => {
+      const skip = found.seq === null ? undefined : acceptedSkips.get(writerId)?.get(found.seq);
+      return skip && skip.resume === (resume ?? 0) ? skip : undefined;
+    };
+    // An acceptance made since the break was found (through a link at or past it: lines before
+    // skips; or naming this very break) releases its chain.
     for (const [writerId, found] of this.findings) {
       const acceptance = accepted.get(writerId);
       if (acceptance && acceptance.at !== found.acceptedAt && (found.seq === null || acceptance.seq >= found.seq)) this.release(writerId, 'an operator accepted it as it stands');
+      else if (skipOf(writerId, found, found.resume)) this.release(writerId, 'an operator accepted the break');
     }
     let budget = this.options.linksPerPass;
     while (budget > 0) {
@@ -170,10 +187,20 @@ export class AuditScrub {
       budget -= piece.links + PIECE_COST;
       this.cycle!.links += piece.links;
       // A new finding is confirmed before it holds anything; one already held is not waited for again.
+      if ('break' in piece) {
+        // A break accepted exactly is stepped over: the walk goes on at the link that followed it then.
+        const skip = skipOf(writerId, piece.break, piece.resume);
+        if (skip) {
+          this.at = skip.resume === 0 ? null : { writerId, from: { seq: skip.resume, prevHash: null } };
+          if (this.at === null) this.release(writerId, 'its records hold again');
+          continue;
+        }
+      }
       if ('break' in piece && !this.findings.has(writerId)) piece = await this.confirm(writerId, from, piece.break);
       if ('break' in piece) {
-        this.hold(writerId, piece.break, accepted.get(writerId)?.at ?? null);
-        this.at = null;
+        this.hold(writerId, piece.break, piece.resume, accepted.get(writerId)?.at ?? null);
+        // An acceptance walks on past each break, so that it names and accepts every one of them.
+        this.at = this.options.walkOn && piece.resume !== null ? { writerId, from: { seq: piece.resume, prevHash: null } } : null;
       } else if ('behind' in piece || piece.next === null) {
         // Walked to its head (or it is behind where the walk stood: the rollback watch's to judge).
         if ('next' in piece) this.release(writerId, 'its records hold again');
@@ -228,9 +255,11 @@ export class AuditScrub {
     return this.audit.walkChain(writerId, start, Math.max(1, (found.seq ?? start.seq) - start.seq + 1));
   }
 
-  private hold(writerId: string, found: AuditChainBreak, acceptedAt: number | null): void {
+  private hold(writerId: string, found: AuditChainBreak, resume: number | null, acceptedAt: number | null): void {
     const was = this.findings.get(writerId);
-    this.findings.set(writerId, { ...found, writerId, acceptedAt: was ? was.acceptedAt : acceptedAt });
+    if (this.options.walkOn) this.walkedOver.push({ ...found, writerId, acceptedAt, resume });
+    if (was && this.options.walkOn) return;
+    this.findings.set(writerId, { ...found, writerId, resume, acceptedAt: was ? was.acceptedAt : acceptedAt });
     if (!was && !this.options.quiet) log.error({ chain: writerId, seq: found.seq, problem: found.problem, detail: found.detail }, 'payments held: the audit scrub found records deleted or altered inside an audit chain; see `gerbang audit verify`, then `gerbang audit accept-rollback`');
   }
 

@@ -47,6 +47,19 @@ export interface Checkpoint {
    * not end in their release, or altered away from its MAC, by id; the scrub holds no more on them.
    */
   lostPayments?: number[];
+  /**
+   * Only in an acceptance: each break accepted inside a chain, exactly (its link `seq`, and
+   * `resume`, the first link after it then, 0 when none followed). The scrub walks every chain from
+   * its first link and steps over these breaks only, from `resume` (taken as it says, its own MAC
+   * checked): a break elsewhere, or another link gone after `seq`, holds again.
+   */
+  skips?: AcceptedBreak[];
+}
+
+export interface AcceptedBreak {
+  writerId: string;
+  seq: number;
+  resume: number;
 }
 
 interface Line extends Checkpoint {
@@ -69,6 +82,7 @@ function macOf(ring: KeyRing, keyId: string, c: Checkpoint): string {
         ...(c.broken ? [c.broken.map((h) => [h.writerId, h.seq, h.hash])] : []),
         // Tagged: a line with deleted payments and no broken chain is not read as one with broken chains.
         ...(c.lostPayments ? [['lostPayments', ...c.lostPayments]] : []),
+        ...(c.skips ? [['skips', ...c.skips.map((k) => [k.writerId, k.seq, k.resume])]] : []),
       ]),
     )
     .digest('hex');
@@ -91,7 +105,7 @@ export function checkpointer(path: string, ring: KeyRing, by: string, clock: () 
 
 /** Appends one signed checkpoint line (creating the file 0600 and its folder when missing). */
 export function appendCheckpoint(path: string, ring: KeyRing, checkpoint: Checkpoint): void {
-  if (checkpoint.heads.length === 0 && !checkpoint.broken?.length && !checkpoint.lostPayments?.length) return;
+  if (checkpoint.heads.length === 0 && !checkpoint.broken?.length && !checkpoint.lostPayments?.length && !checkpoint.skips?.length) return;
   const keyId = ring.currentKeyId;
   const line: Line = { v: VERSION, ...checkpoint, keyId, mac: macOf(ring, keyId, checkpoint) };
   mkdirSync(dirname(path), { recursive: true });
@@ -108,6 +122,8 @@ export interface CheckpointHistory {
   acceptedBreaks: Map<string, ChainHead & { at: number }>;
   /** Payments an operator accepted as lost (Checkpoint.lostPayments), by id, and when. */
   acceptedDeletions: Map<number, number>;
+  /** Per chain, each break accepted exactly (Checkpoint.skips): its seq → the link the walk resumes at (0: none) and when. */
+  acceptedSkips: Map<string, Map<number, { resume: number; at: number }>>;
   checkpoints: number;
   /** Lines that are not valid checkpoints (forged, altered, cut): each named by its line number. */
   invalid: string[];
@@ -132,7 +148,7 @@ export const ACCEPTED_ROLLBACK = 'accept-rollback';
  * process can compare the database with it every few seconds however long the file gets.
  */
 export class CheckpointReader {
-  private readonly history: CheckpointHistory = { heads: new Map(), acceptedBreaks: new Map(), acceptedDeletions: new Map(), checkpoints: 0, invalid: [] };
+  private readonly history: CheckpointHistory = { heads: new Map(), acceptedBreaks: new Map(), acceptedDeletions: new Map(), acceptedSkips: new Map(), checkpoints: 0, invalid: [] };
   private offset = 0;
   private lineNumber = 0;
 
@@ -167,6 +183,7 @@ export class CheckpointReader {
     this.history.heads.clear();
     this.history.acceptedBreaks.clear();
     this.history.acceptedDeletions.clear();
+    this.history.acceptedSkips.clear();
     this.history.checkpoints = 0;
     this.history.invalid.length = 0;
     this.offset = 0;
@@ -193,10 +210,20 @@ export class CheckpointReader {
       if (accepted && head.seq === 0) history.heads.delete(head.writerId);
       else if (accepted || !known || head.seq >= known.seq) history.heads.set(head.writerId, { ...head, at: line.at, keyId: line.keyId });
       // A chain accepted as gone is gone with whatever break was accepted in it.
-      if (accepted && head.seq === 0) history.acceptedBreaks.delete(head.writerId);
+      if (accepted && head.seq === 0) {
+        history.acceptedBreaks.delete(head.writerId);
+        history.acceptedSkips.delete(head.writerId);
+      }
     }
     if (accepted) for (const head of line.broken ?? []) history.acceptedBreaks.set(head.writerId, { ...head, at: line.at });
     if (accepted) for (const id of line.lostPayments ?? []) history.acceptedDeletions.set(id, line.at);
+    if (accepted) {
+      for (const skip of line.skips ?? []) {
+        const chain = history.acceptedSkips.get(skip.writerId) ?? new Map<number, { resume: number; at: number }>();
+        chain.set(skip.seq, { resume: skip.resume, at: line.at });
+        history.acceptedSkips.set(skip.writerId, chain);
+      }
+    }
   }
 }
 
@@ -206,7 +233,8 @@ function parseLine(text: string): Line | null {
     const ok =
       line.v === VERSION && typeof line.store === 'string' && typeof line.at === 'number' && typeof line.by === 'string' && typeof line.keyId === 'string' && typeof line.mac === 'string' &&
       [line.heads, ...(line.broken === undefined ? [] : [line.broken])].every((heads) => Array.isArray(heads) && heads.every((h) => typeof h.writerId === 'string' && Number.isSafeInteger(h.seq) && typeof h.hash === 'string')) &&
-      (line.lostPayments === undefined || (Array.isArray(line.lostPayments) && line.lostPayments.every((id) => Number.isSafeInteger(id))));
+      (line.lostPayments === undefined || (Array.isArray(line.lostPayments) && line.lostPayments.every((id) => Number.isSafeInteger(id)))) &&
+      (line.skips === undefined || (Array.isArray(line.skips) && line.skips.every((k) => typeof k.writerId === 'string' && Number.isSafeInteger(k.seq) && Number.isSafeInteger(k.resume))));
     return ok ? line : null;
   } catch {
     return null;

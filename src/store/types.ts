@@ -640,7 +640,8 @@ export interface ChainPosition {
 export type ChainPiece =
   /** `next`: where the walk goes on (the last link's MAC carried), or null when it reached the chain's head. */
   | { links: number; next: ChainPosition | null }
-  | { links: number; break: AuditChainBreak }
+  /** `resume`: the first link after the break (where a walk that goes on past it starts, taken as it says), or null when none follows. */
+  | { links: number; break: AuditChainBreak; resume: number | null }
   /** The chain's head is behind `from` (cut back or re-read on another node): the rollback watch's to judge. */
   | { links: 0; behind: true };
 

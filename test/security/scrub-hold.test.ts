@@ -429,3 +429,50 @@ forEachBackend('Empty chain heads inserted in SQL to stretch the scrub cycle (#1
     expect(Date.now() - cut, 'ms from the deletion to the hold').to.be.below(6_000);
   });
 });
+
+forEachBackend('Acceptance of records deleted inside a chain: every break named, and the history before it still walked (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const asAccepted = (at: string) => at.replace(/^chain (\S+) link (\d+)$/, 'link $2 of chain $1');
+  let gw: TestGateway | undefined;
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+
+  it('names and accepts both of two payments deleted in one chain, and holds again on an earlier payment deleted after the acceptance', async function () {
+    this.timeout(180_000);
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '300', ...UNTHROTTLED });
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const [early, a, b] = [sampleTransfer(), sampleTransfer(), sampleTransfer()];
+    await payInsideChains(gw, auth, early);
+    await payInsideChains(gw, auth, a);
+    expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    await payInsideChains(gw, auth, b);
+    const cutA = await deleteWhole(gw.store.db, a.transactionId as string);
+    const cutB = await deleteWhole(gw.store.db, b.transactionId as string);
+    await eventually(async () => cutA.every((at) => gw!.gateway.scrub.held?.includes(at)), 30_000);
+
+    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: two payments deleted, looked at'], env());
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    // Both deletions are shown to the operator who accepts them, not only the first of each chain.
+    for (const at of [...cutA, ...cutB]) expect(accepted.stdout, at).to.contain(asAccepted(at));
+    await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
+    const cycles = gw.gateway.scrub.cycles;
+    const holds = watchHolds(() => gw!.gateway.scrub.held);
+    await eventually(async () => gw!.gateway.scrub.cycles >= cycles + 2, 20_000);
+    expect(holds(), 'the accepted breaks are stepped over').to.deep.equal([]);
+
+    // A payment from before the accepted breaks, deleted after the acceptance: still walked, held.
+    const cutEarly = await deleteWhole(gw.store.db, early.transactionId as string);
+    await eventually(async () => cutEarly.every((at) => gw!.gateway.scrub.held?.includes(at)), 30_000);
+    expect((await gw.request('/v1/transfers', { json: early, headers: auth })).status).to.equal(503);
+    expect(await bankTransfers(gw, early.transactionId as string)).to.equal(1);
+    const again = await runCli(['audit', 'accept-rollback', '--reason', 'test: early payment deleted, looked at'], env());
+    expect(again.code, again.stderr).to.equal(0);
+    for (const at of cutEarly) expect(again.stdout).to.contain(asAccepted(at));
+    expect(again.stdout, 'breaks accepted before are not listed again').to.not.contain(asAccepted(cutB[0]));
+    await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
+  });
+});

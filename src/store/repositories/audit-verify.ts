@@ -235,17 +235,22 @@ export async function verifyChainPiece(db: Queryable, sealer: ValueSealer, write
   if (!head) {
     const [link] = await db.query<{ seq: number | string }>('SELECT seq FROM audit_chain WHERE writer_id = ? LIMIT 1', [writerId]);
     if (!link) return { links: 0, behind: true };
-    return { links: 0, break: { writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} was deleted from audit_writers while its links remain` } };
+    return { links: 0, resume: null, break: { writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} was deleted from audit_writers while its links remain` } };
   }
   const last = toNumber(head.last_seq);
   if (last === 0) {
     const [link] = await db.query<{ seq: number | string }>('SELECT seq FROM audit_chain WHERE writer_id = ? LIMIT 1', [writerId]);
-    if (link) return { links: 0, break: { writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} records no link while its links remain: it was emptied` } };
+    if (link) return { links: 0, resume: null, break: { writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} records no link while its links remain: it was emptied` } };
   }
   if (from.seq > last) return { links: 0, behind: true };
   const through = Math.min(last, from.seq + Math.max(1, Math.floor(maxLinks)) - 1);
   const result = await verifyChainAsItStands(db, sealer, head, keyedLinks(sealer), { ...from, through });
-  if (result.break) return { links: Math.max(0, result.links - from.seq + 1), break: result.break };
+  if (result.break) {
+    const at = result.break.seq;
+    const [after] = at === null ? [] : await db.query<{ seq: number | string | null }>('SELECT MIN(seq) AS seq FROM audit_chain WHERE writer_id = ? AND seq > ?', [writerId, at]);
+    const resume = after?.seq == null ? null : toNumber(after.seq);
+    return { links: Math.max(0, result.links - from.seq + 1), break: result.break, resume: resume !== null && resume <= toNumber(result.head.last_seq) ? resume : null };
+  }
   const links = through - from.seq + 1;
   return { links, next: result.reached.seq >= toNumber(result.head.last_seq) ? null : { seq: result.reached.seq + 1, prevHash: result.reached.hash } };
 }
