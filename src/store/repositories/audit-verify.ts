@@ -114,23 +114,29 @@ async function purgeSummary(db: Queryable): Promise<AuditVerifyReport['purged']>
   return { purges: toNumber(n), records: records === null ? 0 : toNumber(records), latest: summary };
 }
 
-/** The hash a link should carry, or a reason it cannot be checked (a link without a ring key). */
-type LinkCheck = (fields: LinkFields, keyId: string | null) => string | { unverifiable: string };
+/**
+ * The hash a link should carry, or a reason it cannot be checked (a link without a ring key).
+ * `strict`: a link or record under a key the ring lacks throws KeyRingError instead (a walk whose
+ * caller answers "cannot prove now", or re-links the chain).
+ */
+type LinkCheck = ((fields: LinkFields, keyId: string | null) => string | { unverifiable: string }) & { strict?: boolean };
 
 /** Links made by the gateway since 012: an HMAC under the ring key the link names. */
-function keyedLinks(sealer: ValueSealer): LinkCheck {
+function keyedLinks(sealer: ValueSealer, strict = false): LinkCheck {
   const keys = new Map<string, Buffer>();
-  return (fields, keyId) => {
+  const check: LinkCheck = (fields, keyId) => {
     if (keyId === null) return { unverifiable: 'it carries no key id: it was not made by the gateway with a ring key (written directly, or a pre-012 link left un-keyed)' };
     let key = keys.get(keyId);
     if (!key) {
-      const known = attempt(() => sealer.keyRing.macKey(CHAIN_PURPOSE, keyId).key);
+      const known = strict ? { value: sealer.keyRing.macKey(CHAIN_PURPOSE, keyId).key } : attempt(() => sealer.keyRing.macKey(CHAIN_PURPOSE, keyId).key);
       // A key the ring lacks: the link cannot be checked, and is named (written directly, or a key left out of the ring).
       if ('error' in known) return { unverifiable: `it cannot be checked: ${known.error}` };
       keys.set(keyId, (key = known.value));
     }
     return linkHash(fields, key);
   };
+  check.strict = strict;
+  return check;
 }
 
 /** Where a walk of a chain begins (its link `seq`, after `prevHash`: null when taken as that link says) and ends (`through`: its end when absent). */
@@ -161,7 +167,7 @@ const CHAINS_WITH_LINKS =
  * would be longer, and nothing is walked then. A chain cut at its tail with its head moved back is
  * the checkpoints' to name (storeAgainstCheckpoints).
  */
-export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, since: number, maxLinks: number): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
+export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, since: number, maxLinks: number, options: { strictKeys?: boolean } = {}): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
   // The chains first, their heads after: a link committed meanwhile moved its head in the same transaction.
   const chains = await db.query<{ writer_id: string }>(CHAINS_WITH_LINKS);
   // Each head with its link (null when that link is gone).
@@ -190,7 +196,7 @@ export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, sinc
   }
   const links = idle.length + walks.reduce((n, w) => n + (w.from.through! - w.from.seq + 1), 0);
   if (links > maxLinks) return { beyond: links };
-  const check = keyedLinks(sealer);
+  const check = keyedLinks(sealer, options.strictKeys);
   for (let i = 0; i < idle.length; i += PAGE) {
     const page = idle.slice(i, i + PAGE);
     const digests = await contentDigests(db, sealer, page.map((one) => one.link));
@@ -372,6 +378,7 @@ function checkLink(link: LinkRow, prevHash: string | null, content: Content | un
     return { break: { ...at, problem: 'deleted', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was deleted` } };
   }
   if ('error' in content) {
+    if (content.unknownKey && check.strict) throw content.unknownKey;
     return { break: { ...at, problem: 'altered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) was altered: ${content.error}` } };
   }
   const hash = check({ ...fields, contentDigest: content.digest }, toStringOrNull(link.key_id));
@@ -401,7 +408,7 @@ export async function relinkChains(db: Queryable, sealer: ValueSealer, options: 
     `SELECT w.writer_id, w.last_seq, w.last_hash FROM audit_writers w WHERE EXISTS (SELECT 1 FROM audit_chain c WHERE c.writer_id = w.writer_id AND ${condition}) ORDER BY w.writer_id`,
     options.legacy ? [] : [newest],
   );
-  const check: LinkCheck = options.legacy ? (fields) => legacyLinkHash(fields) : keyedLinks(sealer);
+  const check: LinkCheck = options.legacy ? (fields) => legacyLinkHash(fields) : keyedLinks(sealer, true);
   let relinked = 0;
   for (const writer of stale) {
     const relink = async (q: Queryable): Promise<boolean> => {
@@ -435,7 +442,7 @@ export async function relinkChains(db: Queryable, sealer: ValueSealer, options: 
   return relinked;
 }
 
-export type Content = { digest: string } | { error: string } | { purged: PurgedExchange };
+export type Content = { digest: string } | { error: string; unknownKey?: KeyRingError } | { purged: PurgedExchange };
 
 /** The content digest of every record a page of links names, keyed `kind:id`; absent when the record is gone. */
 async function contentDigests(db: Queryable, sealer: ValueSealer, page: LinkRow[]): Promise<Map<string, Content>> {
@@ -528,14 +535,14 @@ async function purgedEntries(db: Queryable, column: 'exchange_id' | 'purge_id', 
  * A value that does not open where it is is an altered record; one under a key the ring lacks
  * cannot be checked, and is named as such (a walk that threw there would stop before the links
  * after it: a link or value re-keyed in SQL would silence the scrub). Other key ring errors
- * (the ring itself misconfigured) are thrown.
+ * (the ring itself misconfigured) are thrown; a strict walk (LinkCheck.strict) throws `unknownKey`.
  */
-export function attempt<T>(fn: () => T): { value: T } | { error: string } {
+export function attempt<T>(fn: () => T): { value: T } | { error: string; unknownKey?: KeyRingError } {
   try {
     return { value: fn() };
   } catch (error) {
     if (error instanceof IntegrityError) return { error: error.where };
-    if (error instanceof KeyRingError && error.reason === 'unknown-key') return { error: error.message };
+    if (error instanceof KeyRingError && error.reason === 'unknown-key') return { error: error.message, unknownKey: error };
     throw error;
   }
 }
