@@ -35,6 +35,14 @@ const PIECE_COST = 20;
  */
 const STALL_MS = 60_000;
 
+/**
+ * The fast loop's window: every chain's links of the last this many ms are walked every pass
+ * (halved while they are more than a pass's links, down to RECENT_MIN_MS; doubled back while
+ * they are fewer than half).
+ */
+const RECENT_MS = 30 * 60_000;
+const RECENT_MIN_MS = 10_000;
+
 /** Deleted payments held on at most from one range's check (the others are found once those are accepted). */
 const HELD_SHOWN = 20;
 
@@ -81,13 +89,16 @@ export class AuditScrub {
   cycles = 0;
   /** When the scrub was made (epoch ms): what a stalled scrub is measured from before its first cycle. */
   readonly since: number;
+  /** How far back the fast loop's last walk of every chain reached (ms; 0: not even RECENT_MIN_MS fit in a pass). */
+  recentWindowMs = 0;
+  private window = RECENT_MS;
   /** When a pass last ended without an error (epoch ms), or null before the first. */
   lastPass: number | null = null;
   /** Since when passes fail one after another, and the last error. */
   private failing: { since: number; error: string } | null = null;
 
   constructor(
-    private readonly audit: Pick<AuditRepository, 'chains' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId'>,
+    private readonly audit: Pick<AuditRepository, 'chains' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'recentBreaks'>,
     checkpoints: { ring: KeyRing; path: string; store: string } | { history: CheckpointHistory },
     private readonly options: { linksPerPass: number; confirmMs?: number; stallMs?: number; clock?: () => number; quiet?: boolean; walkOn?: boolean },
   ) {
@@ -165,6 +176,7 @@ export class AuditScrub {
       if (acceptance && acceptance.at !== found.acceptedAt && (found.seq === null || acceptance.seq >= found.seq)) this.release(writerId, 'an operator accepted it as it stands');
       else if (skipOf(writerId, found, found.resume)) this.release(writerId, 'an operator accepted the break');
     }
+    if (!this.options.walkOn) await this.walkRecent(clock, accepted, skipOf);
     let budget = this.options.linksPerPass;
     while (budget > 0) {
       if (this.at === null) {
@@ -208,6 +220,41 @@ export class AuditScrub {
       } else {
         this.at = { writerId, from: piece.next };
       }
+    }
+  }
+
+  /**
+   * The fast loop: every chain's links linked in the last `window` ms, walked as verify walks them
+   * from the link linked before (its own MAC checked), at most `linksPerPass` links, every pass;
+   * a deletion among them is held within a pass and the confirmation, however long the history
+   * (the slow walk's cycle grows with it). A break accepted exactly, or below the head an older
+   * acceptance line accepted, is not held; a chain whose head row is gone is the slow walk's.
+   */
+  private async walkRecent(
+    clock: () => number,
+    accepted: CheckpointHistory['acceptedBreaks'],
+    skipOf: (writerId: string, found: AuditChainBreak, resume: number | null) => unknown,
+  ): Promise<void> {
+    const budget = this.options.linksPerPass;
+    const found = await this.audit.recentBreaks(clock() - this.window, budget);
+    if ('beyond' in found) {
+      this.recentWindowMs = 0;
+      this.window = Math.max(RECENT_MIN_MS, Math.floor(this.window / 2));
+      return;
+    }
+    this.recentWindowMs = this.window;
+    if (found.links < budget / 2) this.window = Math.min(RECENT_MS, this.window * 2);
+    for (const one of found.breaks) {
+      const { writerId, seq } = one;
+      if (writerId === null || seq === null || this.findings.has(writerId)) continue;
+      const acceptance = accepted.get(writerId);
+      if (acceptance && seq < acceptance.seq) continue;
+      // The break as the slow walk sees it (where the walk would resume after it), from the link before.
+      const from: ChainPosition = { seq: Math.max(1, seq - 1), prevHash: null };
+      const probe = await this.audit.walkChain(writerId, from, seq - from.seq + 1);
+      if (!('break' in probe) || skipOf(writerId, probe.break, probe.resume)) continue;
+      const confirmed = await this.confirm(writerId, from, probe.break);
+      if ('break' in confirmed) this.hold(writerId, confirmed.break, confirmed.resume, acceptance?.at ?? null);
     }
   }
 

@@ -33,6 +33,7 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
     walkChain: (writerId, from, maxLinks) => repository.walkChain(writerId, from, maxLinks),
     lostPayments: (range, limit) => repository.lostPayments(range, limit),
     lastPaymentEventId: () => repository.lastPaymentEventId(),
+    recentBreaks: (since, maxLinks) => repository.recentBreaks(since, maxLinks),
     checkKeys: () => repository.checkKeys(),
   };
 }

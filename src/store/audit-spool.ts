@@ -231,6 +231,7 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     walkChain: (writerId, from, maxLinks) => repository.walkChain(writerId, from, maxLinks),
     lostPayments: (range, limit) => repository.lostPayments(range, limit),
     lastPaymentEventId: () => repository.lastPaymentEventId(),
+    recentBreaks: (since, maxLinks) => repository.recentBreaks(since, maxLinks),
     checkKeys: () => repository.checkKeys(),
   };
 }

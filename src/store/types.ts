@@ -745,6 +745,12 @@ export interface AuditRepository {
   lostPayments(range: { fromId: number; toId: number }, limit: number): Promise<LostPayment[]>;
   /** The newest payment event's id (0 when there is none). */
   lastPaymentEventId(): Promise<number>;
+  /**
+   * Every chain's links linked since `since` walked as verify walks them (from the link linked
+   * before it, its own MAC checked), the first break of each; `beyond` (and nothing walked) when
+   * that is more than `maxLinks` links. The scrub's fast loop over the recent part of every chain.
+   */
+  recentBreaks(since: number, maxLinks: number): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }>;
   /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
   checkKeys(): string;
 }

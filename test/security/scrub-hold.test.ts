@@ -476,3 +476,42 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
     await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
   });
 });
+
+forEachBackend('The audit scrub on a long history: a recent deletion is held without waiting for the full cycle (#14)', (ctx) => {
+  it('holds on a payment deleted whole after a long history within a few passes, while the slow walk is still far from it', async function () {
+    this.timeout(180_000);
+    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_SCRUB_MS: '0', ...UNTHROTTLED });
+    try {
+      const payer = await gw.createClient();
+      const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+      // A long honest history: 800 exchanges (1,600 links).
+      for (let i = 0; i < 800; i += 50) {
+        await Promise.all(
+          Array.from({ length: 50 }, (_, j) =>
+            gw.store.audit.record(
+              { requestId: `req-${randomBytes(6).toString('hex')}`, receivedAt: Date.now() - 1_000, remoteIp: '198.51.100.9', origin: null, method: 'POST', path: '/v1/auth/token', clientId: null, transactionId: null, amount: null, requestHeaders: {}, requestBody: `{"n":${i + j}}` },
+              { outcome: 'rejected', statusCode: 401, errorCode: 'INVALID_CLIENT', clientId: null, transactionId: null, amount: null, responseBody: '{}', completedAt: Date.now() },
+            ),
+          ),
+        );
+      }
+      // The history ages past the fast loop's shortest window; then the payment, deleted whole.
+      await new Promise((resolve) => setTimeout(resolve, 11_000));
+      const body = sampleTransfer();
+      await payInsideChains(gw, auth, body);
+      const scrub = new AuditScrub(gw.store.audit, { ring: ringOf(TEST_AUDIT_KEY), path: join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'c.jsonl'), store: gw.store.db.description }, { linksPerPass: 50, confirmMs: 50, quiet: true });
+      const breaks = await deleteWhole(gw.store.db, body.transactionId as string);
+      let passes = 0;
+      while (passes < 12 && !breaks.some((at) => scrub.held?.includes(at))) {
+        await scrub.pass();
+        passes += 1;
+      }
+      expect(scrub.held, `held after ${passes} passes of 50 links (the full cycle is over 30)`).to.be.a('string');
+      expect(breaks.some((at) => scrub.held!.includes(at))).to.equal(true);
+      expect(scrub.cycles, 'the slow walk has not gone round').to.equal(0);
+      expect(scrub.recentWindowMs, 'the fast loop covered a window').to.be.at.least(10_000);
+    } finally {
+      await gw.close();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { IntegrityError } from '../../errors/index.js';
 import { probeKeyRing, type KeyRing } from '../../security/index.js';
 import type {
+  AuditChainBreak,
   AnonymousPurge,
   AnonymousPurgeReport,
   AuditExchangeRow,
@@ -41,7 +42,7 @@ import {
 import { purgeAnonymous } from './audit-purge.js';
 import { chainPlaceProblems } from './audit-chain-place.js';
 import { recordLinkProblems } from './audit-record-links.js';
-import { chainsToWalk, lastPaymentEventId, lostPayments, verifyAudit, verifyChainPiece, type LostPayment } from './audit-verify.js';
+import { chainsToWalk, lastPaymentEventId, lostPayments, verifyChainsSince, verifyAudit, verifyChainPiece, type LostPayment } from './audit-verify.js';
 import { fit, wellFormed } from './row-values.js';
 import { ValueSealer, type ValueOpener } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
@@ -301,6 +302,10 @@ export class SqlAuditRepository implements AuditRepository {
 
   lostPayments(range: { fromId: number; toId: number }, limit: number): Promise<LostPayment[]> {
     return lostPayments(this.db, this.sealer.keyRing, range, limit);
+  }
+
+  recentBreaks(since: number, maxLinks: number): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
+    return verifyChainsSince(this.db, this.sealer, since, maxLinks);
   }
 
   lastPaymentEventId(): Promise<number> {
