@@ -36,7 +36,13 @@ export async function acceptRollback(store: Store, ring: KeyRing, checkpointFile
   // A chain whose head row is gone while its links remain is accepted as gone (not walked again);
   // every other break exactly, with the link the walk resumes at.
   const gone = found.filter((b) => b.seq === null).map((b) => ({ writerId: b.writerId, seq: 0, hash: '' }));
-  const skips = found.flatMap((b) => (b.seq === null ? [] : [{ writerId: b.writerId, seq: b.seq, resume: b.resume ?? 0 }]));
+  // A break nothing follows (the chain's newest links deleted, its head left) also names the seq its writer appends next.
+  const heads = found.some((b) => b.seq !== null && b.resume === null) ? new Map((await store.audit.chainHeads()).map((h) => [h.writerId, h.seq])) : new Map<string, number>();
+  const skips = found.flatMap((b) => {
+    if (b.seq === null) return [];
+    const head = heads.get(b.writerId);
+    return [{ writerId: b.writerId, seq: b.seq, resume: b.resume ?? 0, ...(b.resume === null && head !== undefined ? { next: head + 1 } : {}) }];
+  });
   const lostPayments = scrub.breaks.filter((b) => b.writerId === null && b.table === 'payments').map((b) => b.recordId!);
   if (accepted.length === 0 && found.length === 0 && lostPayments.length === 0) return { accepted: [] };
   const chains = [...new Set(accepted.map((b) => b.writerId!))];

@@ -167,7 +167,9 @@ export class AuditScrub {
     /** The acceptance of exactly this break (its link, and the first link after it as it was then), if any. */
     const skipOf = (writerId: string, found: AuditChainBreak, resume: number | null) => {
       const skip = found.seq === null ? undefined : acceptedSkips.get(writerId)?.get(found.seq);
-      return skip && skip.resume === (resume ?? 0) ? skip : undefined;
+      // Nothing followed it then: the link its writer appended next is where the walk resumes once there.
+      const holds = skip && (skip.resume === (resume ?? 0) || (skip.resume === 0 && skip.next !== undefined && resume === skip.next));
+      return holds ? { resume: resume ?? 0 } : undefined;
     };
     // An acceptance made since the break was found (through a link at or past it: lines before
     // skips; or naming this very break) releases its chain.

@@ -60,6 +60,11 @@ export interface AcceptedBreak {
   writerId: string;
   seq: number;
   resume: number;
+  /**
+   * When no link followed the break (`resume` 0: the chain's newest links deleted, its head left):
+   * the seq its writer appends next (its head's then, plus 1), where the walk may resume once it did.
+   */
+  next?: number;
 }
 
 interface Line extends Checkpoint {
@@ -82,7 +87,7 @@ function macOf(ring: KeyRing, keyId: string, c: Checkpoint): string {
         ...(c.broken ? [c.broken.map((h) => [h.writerId, h.seq, h.hash])] : []),
         // Tagged: a line with deleted payments and no broken chain is not read as one with broken chains.
         ...(c.lostPayments ? [['lostPayments', ...c.lostPayments]] : []),
-        ...(c.skips ? [['skips', ...c.skips.map((k) => [k.writerId, k.seq, k.resume])]] : []),
+        ...(c.skips ? [['skips', ...c.skips.map((k) => [k.writerId, k.seq, k.resume, ...(k.next === undefined ? [] : [k.next])])]] : []),
       ]),
     )
     .digest('hex');
@@ -123,7 +128,7 @@ export interface CheckpointHistory {
   /** Payments an operator accepted as lost (Checkpoint.lostPayments), by id, and when. */
   acceptedDeletions: Map<number, number>;
   /** Per chain, each break accepted exactly (Checkpoint.skips): its seq → the link the walk resumes at (0: none) and when. */
-  acceptedSkips: Map<string, Map<number, { resume: number; at: number }>>;
+  acceptedSkips: Map<string, Map<number, { resume: number; next?: number; at: number }>>;
   checkpoints: number;
   /** Lines that are not valid checkpoints (forged, altered, cut): each named by its line number. */
   invalid: string[];
@@ -219,8 +224,8 @@ export class CheckpointReader {
     if (accepted) for (const id of line.lostPayments ?? []) history.acceptedDeletions.set(id, line.at);
     if (accepted) {
       for (const skip of line.skips ?? []) {
-        const chain = history.acceptedSkips.get(skip.writerId) ?? new Map<number, { resume: number; at: number }>();
-        chain.set(skip.seq, { resume: skip.resume, at: line.at });
+        const chain = history.acceptedSkips.get(skip.writerId) ?? new Map<number, { resume: number; next?: number; at: number }>();
+        chain.set(skip.seq, { resume: skip.resume, next: skip.next, at: line.at });
         history.acceptedSkips.set(skip.writerId, chain);
       }
     }
@@ -234,7 +239,7 @@ function parseLine(text: string): Line | null {
       line.v === VERSION && typeof line.store === 'string' && typeof line.at === 'number' && typeof line.by === 'string' && typeof line.keyId === 'string' && typeof line.mac === 'string' &&
       [line.heads, ...(line.broken === undefined ? [] : [line.broken])].every((heads) => Array.isArray(heads) && heads.every((h) => typeof h.writerId === 'string' && Number.isSafeInteger(h.seq) && typeof h.hash === 'string')) &&
       (line.lostPayments === undefined || (Array.isArray(line.lostPayments) && line.lostPayments.every((id) => Number.isSafeInteger(id)))) &&
-      (line.skips === undefined || (Array.isArray(line.skips) && line.skips.every((k) => typeof k.writerId === 'string' && Number.isSafeInteger(k.seq) && Number.isSafeInteger(k.resume))));
+      (line.skips === undefined || (Array.isArray(line.skips) && line.skips.every((k) => typeof k.writerId === 'string' && Number.isSafeInteger(k.seq) && Number.isSafeInteger(k.resume) && (k.next === undefined || Number.isSafeInteger(k.next)))));
     return ok ? line : null;
   } catch {
     return null;

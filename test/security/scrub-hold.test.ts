@@ -475,6 +475,30 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
     expect(again.stdout, 'breaks accepted before are not listed again').to.not.contain(asAccepted(cutB[0]));
     await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
   });
+  it('accepts the newest links of a running gateway\'s chain deleted (its head left), and holds nothing when that gateway links on after it', async function () {
+    this.timeout(120_000);
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '300', ...UNTHROTTLED });
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    // This gateway's own chain (one it links on), its newest two links deleted.
+    const own = gw.store.audit.ownHeads().map((h) => h.writerId);
+    const [head] = await gw.store.db.query<{ writer_id: string; last_seq: number | string }>(
+      `SELECT writer_id, last_seq FROM audit_writers WHERE last_seq > 3 AND writer_id IN (${own.map(() => '?').join(', ')}) ORDER BY last_seq DESC LIMIT 1`,
+      own,
+    );
+    const last = Number(head.last_seq);
+    await gw.store.db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [head.writer_id, last - 1]);
+    await eventually(async () => gw!.gateway.scrub.held?.includes(`chain ${head.writer_id} link ${last - 1}`), 20_000);
+    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: newest links deleted, looked at'], env());
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
+    const holds = watchHolds(() => gw!.gateway.scrub.held);
+    for (let i = 0; i < 3; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    const cycles = gw.gateway.scrub.cycles;
+    await eventually(async () => gw!.gateway.scrub.cycles >= cycles + 2, 20_000);
+    expect(holds(), 'the links appended after the accepted break are walked from there').to.deep.equal([]);
+  });
 });
 
 forEachBackend('The audit scrub on a long history: a recent deletion is held without waiting for the full cycle (#14)', (ctx) => {
