@@ -83,6 +83,13 @@ async function payInsideChains(gw: TestGateway, auth: Record<string, string>, bo
   expect(await bankTransfers(gw, body.transactionId as string)).to.equal(1);
 }
 
+/** A gateway over `url` scrubbing every 300 ms, and the bearer header of a client of its own. */
+async function scrubbingGateway(url: string, checkpoints: string): Promise<{ gw: TestGateway; auth: Record<string, string> }> {
+  const gw = await TestGateway.start(url, { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '300', ...UNTHROTTLED });
+  const payer = await gw.createClient();
+  return { gw, auth: { authorization: `Bearer ${await gw.token(payer)}` } };
+}
+
 forEachBackend('A paid payment deleted whole in SQL, its links cut from the middle of its chain (#14)', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
   const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
@@ -320,9 +327,9 @@ forEachBackend('The audit scrub when a link or record cannot be checked, or its 
 
   it('holds on a link re-keyed in SQL to a key the gateway lacks (it cannot be checked), so a payment deleted after it is not paid twice', async function () {
     this.timeout(120_000);
-    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '300', ...UNTHROTTLED });
-    const payer = await gw.createClient();
-    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const started = await scrubbingGateway(ctx.url(), checkpoints);
+    gw = started.gw;
+    const { auth } = started;
     const body = sampleTransfer();
     await payInsideChains(gw, auth, body);
     // The attacker's first move: the first link of every chain names a key no gateway holds.
@@ -353,9 +360,9 @@ forEachBackend('A paid payment whose row alone is deleted in SQL, its events and
 
   it('holds payments naming the payment (every chain still holds), refuses the resend, and pays again once an operator accepts it', async function () {
     this.timeout(120_000);
-    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '300', ...UNTHROTTLED });
-    const payer = await gw.createClient();
-    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const started = await scrubbingGateway(ctx.url(), checkpoints);
+    gw = started.gw;
+    const { auth } = started;
     const body = sampleTransfer();
     await payInsideChains(gw, auth, body);
     const { paymentId } = await paymentLinks(gw.store.db, body.transactionId as string);
@@ -382,9 +389,9 @@ forEachBackend('A paid payment whose row alone is deleted in SQL, its events and
 
   it('holds payments on a row moved to another transactionId in SQL (its MAC no longer holds), so the resend of the original is not paid twice', async function () {
     this.timeout(120_000);
-    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '300', ...UNTHROTTLED });
-    const payer = await gw.createClient();
-    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const started = await scrubbingGateway(ctx.url(), checkpoints);
+    gw = started.gw;
+    const { auth } = started;
     const body = sampleTransfer();
     await payInsideChains(gw, auth, body);
     const { paymentId } = await paymentLinks(gw.store.db, body.transactionId as string);
@@ -409,9 +416,9 @@ forEachBackend('Empty chain heads inserted in SQL to stretch the scrub cycle (#1
 
   it('leaves out heads that record and hold no link: 5,000 of them do not delay the hold on a payment deleted whole', async function () {
     this.timeout(120_000);
-    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '300', ...UNTHROTTLED });
-    const payer = await gw.createClient();
-    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const started = await scrubbingGateway(ctx.url(), checkpoints);
+    gw = started.gw;
+    const { auth } = started;
     const body = sampleTransfer();
     await payInsideChains(gw, auth, body);
     const now = Date.now();
@@ -442,9 +449,9 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
 
   it('names and accepts both of two payments deleted in one chain, and holds again on an earlier payment deleted after the acceptance', async function () {
     this.timeout(180_000);
-    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '300', ...UNTHROTTLED });
-    const payer = await gw.createClient();
-    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const started = await scrubbingGateway(ctx.url(), checkpoints);
+    gw = started.gw;
+    const { auth } = started;
     const [early, a, b] = [sampleTransfer(), sampleTransfer(), sampleTransfer()];
     await payInsideChains(gw, auth, early);
     await payInsideChains(gw, auth, a);
@@ -477,9 +484,9 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
   });
   it('accepts the newest links of a running gateway\'s chain deleted (its head left), and holds nothing when that gateway links on after it', async function () {
     this.timeout(120_000);
-    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '300', ...UNTHROTTLED });
-    const payer = await gw.createClient();
-    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const started = await scrubbingGateway(ctx.url(), checkpoints);
+    gw = started.gw;
+    const { auth } = started;
     expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
     // This gateway's own chain (one it links on), its newest two links deleted.
     const own = gw.store.audit.ownHeads().map((h) => h.writerId);
