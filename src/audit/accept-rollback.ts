@@ -16,30 +16,46 @@ export interface RollbackAcceptance {
  * start there, so the gateways stop holding payments and verify no longer names those chains. The
  * line stays in the file: what was accepted, when and why can always be read back.
  *
- * Every chain is also walked whole as the gateways' background scrub walks it (AuditScrub, from
- * where an earlier acceptance left it): a chain with records deleted or altered inside it is named
- * in the same line (`broken`) with the head it has now, and the scrub walks it from that link on.
+ * Every chain is also walked whole as the gateways' background scrub walks it (AuditScrub), on
+ * past each break: every record deleted or altered inside a chain is named, and accepted exactly
+ * in the same line (`skips`: the break's link and the first link after it), so the scrub goes on
+ * walking every chain from its first link, stepping over those breaks only (a chain whose head row
+ * is gone is accepted as gone, `broken` at link 0). Lines written before `skips` accepted a chain
+ * through its head then (`broken`), and the scrub still walks such a chain from there.
  * verify still names its first break: the records are gone, and the line says who accepted that.
+ * Payments whose row alone was deleted (their history left, not ending in a release) or altered
+ * away from its MAC are named in it too (`lostPayments`), and the scrub holds no more on them.
  */
 export async function acceptRollback(store: Store, ring: KeyRing, checkpointFile: string, reason: string, clock: () => number = Date.now): Promise<RollbackAcceptance> {
   const history = readCheckpoints(checkpointFile, ring, store.db.description);
   const { breaks, heads: now } = await storeAgainstCheckpoints(store.audit, history, checkpointFile);
   const accepted = breaks.filter((b) => b.writerId !== null);
-  const scrub = new AuditScrub(store.audit, { history }, { linksPerPass: Number.POSITIVE_INFINITY, confirmMs: 0, quiet: true });
+  const scrub = new AuditScrub(store.audit, { history }, { linksPerPass: Number.POSITIVE_INFINITY, confirmMs: 0, quiet: true, walkOn: true });
   await scrub.pass();
-  const broken = scrub.breaks;
-  if (accepted.length === 0 && broken.length === 0) return { accepted: [] };
+  const found = scrub.chainBreaks;
+  // A chain whose head row is gone while its links remain is accepted as gone (not walked again);
+  // every other break exactly, with the link the walk resumes at.
+  const gone = found.filter((b) => b.seq === null).map((b) => ({ writerId: b.writerId, seq: 0, hash: '' }));
+  // A break nothing follows (the chain's newest links deleted, its head left) also names the seq its writer appends next.
+  const heads = found.some((b) => b.seq !== null && b.resume === null) ? new Map((await store.audit.chainHeads()).map((h) => [h.writerId, h.seq])) : new Map<string, number>();
+  const skips = found.flatMap((b) => {
+    if (b.seq === null) return [];
+    const head = heads.get(b.writerId);
+    return [{ writerId: b.writerId, seq: b.seq, resume: b.resume ?? 0, ...(b.resume === null && head !== undefined ? { next: head + 1 } : {}) }];
+  });
+  const lostPayments = scrub.breaks.filter((b) => b.writerId === null && b.table === 'payments').map((b) => b.recordId!);
+  if (accepted.length === 0 && found.length === 0 && lostPayments.length === 0) return { accepted: [] };
   const chains = [...new Set(accepted.map((b) => b.writerId!))];
-  // Each broken chain through its head as it stands after the walk (at or past its break).
-  const after = new Map((broken.length === 0 ? [] : await store.audit.chainHeads()).map((h) => [h.writerId, h]));
   appendCheckpoint(checkpointFile, ring, {
     store: store.db.description,
     at: clock(),
     by: `${ACCEPTED_ROLLBACK}: ${reason}`,
     heads: chains.map((writerId) => now.get(writerId) ?? { writerId, seq: 0, hash: '' }),
-    ...(broken.length === 0 ? {} : { broken: broken.map((b) => after.get(b.writerId!) ?? { writerId: b.writerId!, seq: 0, hash: '' }) }),
+    ...(gone.length === 0 ? {} : { broken: gone }),
+    ...(skips.length === 0 ? {} : { skips }),
+    ...(lostPayments.length === 0 ? {} : { lostPayments }),
   });
-  return { accepted: [...breaks, ...broken] };
+  return { accepted: [...breaks, ...scrub.breaks] };
 }
 
 /**

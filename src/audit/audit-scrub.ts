@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getLogger } from '../log/index.js';
 import type { KeyRing } from '../security/index.js';
+import type { LostPayment } from '../store/repositories/audit-verify.js';
 import type { AuditChainBreak, AuditRepository, ChainPiece, ChainPosition } from '../store/types.js';
 import { CheckpointReader, type CheckpointHistory } from './checkpoints.js';
 
@@ -19,7 +20,7 @@ export interface ScrubCycle {
 }
 
 /** A break found, with the acceptance of its chain there was then (the time of its line), if any. */
-type Finding = AuditChainBreak & { writerId: string; acceptedAt: number | null };
+type Finding = AuditChainBreak & { writerId: string; acceptedAt: number | null; resume: number | null };
 
 /**
  * What a piece costs beside its links, in links: its chain's head read, its page and record reads
@@ -27,6 +28,23 @@ type Finding = AuditChainBreak & { writerId: string; acceptedAt: number | null }
  * ever ran) is walked at the same CPU a pass as one long chain.
  */
 const PIECE_COST = 20;
+
+/**
+ * How long the passes may fail one after another (the database unreadable, a value the walk
+ * cannot handle) before payments are held: the scrub that cannot move cannot see a deletion.
+ */
+const STALL_MS = 60_000;
+
+/**
+ * The fast loop's window: every chain's links of the last this many ms are walked every pass
+ * (halved while they are more than a pass's links, down to RECENT_MIN_MS; doubled back while
+ * they are fewer than half).
+ */
+const RECENT_MS = 30 * 60_000;
+const RECENT_MIN_MS = 10_000;
+
+/** Deleted payments held on at most from one range's check (the others are found once those are accepted). */
+const HELD_SHOWN = 20;
 
 /** Completed cycles logged at info at most this often; the others at debug (a small store completes one every pass). */
 const CYCLE_LOG_MS = 60_000;
@@ -46,13 +64,21 @@ const CYCLE_LOG_MS = 60_000;
  * between two pieces breaks the piece that carried the old MAC, and a purged record's link stands
  * as its purge saw it (as in verify). A break is held only when it is still there after
  * `confirmMs`, walked again from the link before the piece (a cluster node behind, a rotation).
- * A chain accepted as it stands is walked from the link accepted on.
+ * A break accepted exactly (`skips` of an acceptance line) is stepped over, the walk going on at
+ * the link that followed it then; a chain accepted by an older line (through its head) is walked
+ * from that head on. An acceptance (`walkOn`) walks on past each break and lists every one.
  */
 export class AuditScrub {
   /** The acceptances: read from the checkpoint file as it grows (a gateway), or given once (accept-rollback). */
   private readonly reader: CheckpointReader | null;
   private readonly history: CheckpointHistory | null;
   private readonly findings = new Map<string, Finding>();
+  /** With `walkOn`: every break walked over, in order. */
+  private readonly walkedOver: Finding[] = [];
+  /** Payments the ERP's resend would not find (row deleted without its release, or altered away from its MAC), by id. */
+  private readonly deleted = new Map<number, LostPayment>();
+  /** Where the check of every payment's last event goes on (payment_events id): round and round as the chains are. */
+  private sweep = 1;
   /** Chains left in this cycle, and the one being walked with where its next piece starts. */
   private queue: string[] = [];
   private at: { writerId: string; from: ChainPosition } | null = null;
@@ -63,29 +89,54 @@ export class AuditScrub {
   cycles = 0;
   /** When the scrub was made (epoch ms): what a stalled scrub is measured from before its first cycle. */
   readonly since: number;
+  /** How far back the fast loop's last walk of every chain reached (ms; 0: not even RECENT_MIN_MS fit in a pass). */
+  recentWindowMs = 0;
+  private window = RECENT_MS;
+  /** When a pass last ended without an error (epoch ms), or null before the first. */
+  lastPass: number | null = null;
+  /** Since when passes fail one after another, and the last error. */
+  private failing: { since: number; error: string } | null = null;
 
   constructor(
-    private readonly audit: Pick<AuditRepository, 'chains' | 'walkChain'>,
+    private readonly audit: Pick<AuditRepository, 'chains' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'recentBreaks'>,
     checkpoints: { ring: KeyRing; path: string; store: string } | { history: CheckpointHistory },
-    private readonly options: { linksPerPass: number; confirmMs?: number; clock?: () => number; quiet?: boolean },
+    private readonly options: { linksPerPass: number; confirmMs?: number; stallMs?: number; clock?: () => number; quiet?: boolean; walkOn?: boolean },
   ) {
     this.reader = 'history' in checkpoints ? null : new CheckpointReader(checkpoints.path, checkpoints.ring, checkpoints.store);
     this.history = 'history' in checkpoints ? checkpoints.history : null;
     this.since = (options.clock ?? Date.now)();
   }
 
-  /** Why payments are held (each broken chain and its link), or null. */
-  get held(): string | null {
-    if (this.findings.size === 0) return null;
-    const all = [...this.findings.values()];
-    const named = all.slice(0, 3).map((b) => `chain ${b.writerId} link ${b.seq ?? 'head'}: ${b.detail}`);
-    const more = all.length > named.length ? ` (and ${all.length - named.length} more)` : '';
-    return `the audit scrub found records deleted or altered inside audit chains: ${named.join('; ')}${more}`;
+  /** How long the scrub's passes may fail one after another before payments are held. */
+  get stallMs(): number {
+    return this.options.stallMs ?? STALL_MS;
   }
 
-  /** The breaks held on (one per chain). */
+  /** Why payments are held (each broken chain and its link, or a scrub that cannot make progress), or null. */
+  get held(): string | null {
+    const now = (this.options.clock ?? Date.now)();
+    const stalled =
+      this.failing !== null && now - this.failing.since >= this.stallMs
+        ? `the audit scrub cannot make progress: its passes have failed for ${Math.round((now - this.failing.since) / 1000)} s (${this.failing.error}), so records deleted inside the audit chains would go unseen`
+        : null;
+    if (this.findings.size === 0 && this.deleted.size === 0) return stalled;
+    const all = [...[...this.deleted.values()].map((d) => d.detail), ...[...this.findings.values()].map((b) => `chain ${b.writerId} link ${b.seq ?? 'head'}: ${b.detail}`)];
+    const named = all.slice(0, 3);
+    const more = all.length > named.length ? ` (and ${all.length - named.length} more)` : '';
+    const found = `the audit scrub found records deleted or altered inside audit chains: ${named.join('; ')}${more}`;
+    return stalled === null ? found : `${found}; ${stalled}`;
+  }
+
+  /** The breaks held on (one per chain, one per payment deleted). */
   get breaks(): AuditChainBreak[] {
-    return [...this.findings.values()].map(({ acceptedAt: _, ...b }) => b);
+    const payments = [...this.deleted.values()].map((d): AuditChainBreak => ({ writerId: null, seq: null, table: 'payments', recordId: d.paymentId, problem: d.kind, detail: d.detail }));
+    const chains = this.options.walkOn ? this.walkedOver : [...this.findings.values()];
+    return [...payments, ...chains.map(({ acceptedAt: _, resume: __, ...b }) => b)];
+  }
+
+  /** With `walkOn` (an acceptance): every break found inside a chain, with the first link after it (null: none). */
+  get chainBreaks(): { writerId: string; seq: number | null; resume: number | null }[] {
+    return this.walkedOver.map(({ writerId, seq, resume }) => ({ writerId, seq, resume }));
   }
 
   /**
@@ -95,12 +146,39 @@ export class AuditScrub {
    */
   async pass(): Promise<void> {
     const clock = this.options.clock ?? Date.now;
-    const accepted = (this.history ?? this.reader!.read()).acceptedBreaks;
-    // An acceptance made since the break was found, through a link at or past it, releases its chain.
+    try {
+      await this.walk(clock);
+      this.failing = null;
+      this.lastPass = clock();
+    } catch (error) {
+      // The position does not move: a pass that throws again and again leaves the chains unwalked.
+      const now = clock();
+      const since = this.failing?.since ?? now;
+      if (this.failing === null && !this.options.quiet) log.warn({ err: error }, 'audit scrub pass failed; payments are held if it cannot make progress for a while');
+      this.failing = { since, error: error instanceof Error ? error.message : String(error) };
+      if (now - since >= this.stallMs && !this.options.quiet) log.error({ err: error, sinceMs: now - since }, 'payments held: the audit scrub cannot make progress');
+      throw error;
+    }
+  }
+
+  private async walk(clock: () => number): Promise<void> {
+    const { acceptedBreaks: accepted, acceptedDeletions, acceptedSkips } = this.history ?? this.reader!.read();
+    await this.checkPayments(acceptedDeletions);
+    /** The acceptance of exactly this break (its link, and the first link after it as it was then), if any. */
+    const skipOf = (writerId: string, found: AuditChainBreak, resume: number | null) => {
+      const skip = found.seq === null ? undefined : acceptedSkips.get(writerId)?.get(found.seq);
+      // Nothing followed it then: the link its writer appended next is where the walk resumes once there.
+      const holds = skip && (skip.resume === (resume ?? 0) || (skip.resume === 0 && skip.next !== undefined && resume === skip.next));
+      return holds ? { resume: resume ?? 0 } : undefined;
+    };
+    // An acceptance made since the break was found (through a link at or past it: lines before
+    // skips; or naming this very break) releases its chain.
     for (const [writerId, found] of this.findings) {
       const acceptance = accepted.get(writerId);
       if (acceptance && acceptance.at !== found.acceptedAt && (found.seq === null || acceptance.seq >= found.seq)) this.release(writerId, 'an operator accepted it as it stands');
+      else if (skipOf(writerId, found, found.resume)) this.release(writerId, 'an operator accepted the break');
     }
+    if (!this.options.walkOn) await this.walkRecent(clock, accepted, skipOf);
     let budget = this.options.linksPerPass;
     while (budget > 0) {
       if (this.at === null) {
@@ -123,10 +201,20 @@ export class AuditScrub {
       budget -= piece.links + PIECE_COST;
       this.cycle!.links += piece.links;
       // A new finding is confirmed before it holds anything; one already held is not waited for again.
+      if ('break' in piece) {
+        // A break accepted exactly is stepped over: the walk goes on at the link that followed it then.
+        const skip = skipOf(writerId, piece.break, piece.resume);
+        if (skip) {
+          this.at = skip.resume === 0 ? null : { writerId, from: { seq: skip.resume, prevHash: null } };
+          if (this.at === null) this.release(writerId, 'its records hold again');
+          continue;
+        }
+      }
       if ('break' in piece && !this.findings.has(writerId)) piece = await this.confirm(writerId, from, piece.break);
       if ('break' in piece) {
-        this.hold(writerId, piece.break, accepted.get(writerId)?.at ?? null);
-        this.at = null;
+        this.hold(writerId, piece.break, piece.resume, accepted.get(writerId)?.at ?? null);
+        // An acceptance walks on past each break, so that it names and accepts every one of them.
+        this.at = this.options.walkOn && piece.resume !== null ? { writerId, from: { seq: piece.resume, prevHash: null } } : null;
       } else if ('behind' in piece || piece.next === null) {
         // Walked to its head (or it is behind where the walk stood: the rollback watch's to judge).
         if ('next' in piece) this.release(writerId, 'its records hold again');
@@ -135,6 +223,75 @@ export class AuditScrub {
         this.at = { writerId, from: piece.next };
       }
     }
+  }
+
+  /**
+   * The fast loop: every chain's links linked in the last `window` ms, walked as verify walks them
+   * from the link linked before (its own MAC checked), at most `linksPerPass` links, every pass;
+   * a deletion among them is held within a pass and the confirmation, however long the history
+   * (the slow walk's cycle grows with it). A break accepted exactly, or below the head an older
+   * acceptance line accepted, is not held; a chain whose head row is gone is the slow walk's.
+   */
+  private async walkRecent(
+    clock: () => number,
+    accepted: CheckpointHistory['acceptedBreaks'],
+    skipOf: (writerId: string, found: AuditChainBreak, resume: number | null) => unknown,
+  ): Promise<void> {
+    const budget = this.options.linksPerPass;
+    const found = await this.audit.recentBreaks(clock() - this.window, budget);
+    if ('beyond' in found) {
+      this.recentWindowMs = 0;
+      this.window = Math.max(RECENT_MIN_MS, Math.floor(this.window / 2));
+      return;
+    }
+    this.recentWindowMs = this.window;
+    if (found.links < budget / 2) this.window = Math.min(RECENT_MS, this.window * 2);
+    for (const one of found.breaks) {
+      const { writerId, seq } = one;
+      if (writerId === null || seq === null || this.findings.has(writerId)) continue;
+      const acceptance = accepted.get(writerId);
+      if (acceptance && seq < acceptance.seq) continue;
+      // The break as the slow walk sees it (where the walk would resume after it), from the link before.
+      const from: ChainPosition = { seq: Math.max(1, seq - 1), prevHash: null };
+      const probe = await this.audit.walkChain(writerId, from, seq - from.seq + 1);
+      if (!('break' in probe) || skipOf(writerId, probe.break, probe.resume)) continue;
+      const confirmed = await this.confirm(writerId, from, probe.break);
+      if ('break' in confirmed) this.hold(writerId, confirmed.break, confirmed.resume, acceptance?.at ?? null);
+    }
+  }
+
+  /**
+   * Payments whose row alone was deleted or altered away from its MAC in SQL (the chains hold; the
+   * ERP's resend would be a new payment, paid again): every pass checks the last events among the newest `linksPerPass`
+   * payment events and the next `linksPerPass` of all of them in turn (round and round, as the
+   * chains are). A finding is checked again after `confirmMs`; an acceptance naming it lets it go.
+   */
+  private async checkPayments(accepted: Map<number, number>): Promise<void> {
+    for (const id of this.deleted.keys()) if (accepted.has(id)) this.letGo(id, 'an operator accepted it as deleted');
+    const span = this.options.linksPerPass;
+    const end = await this.audit.lastPaymentEventId();
+    if (this.sweep > end) this.sweep = 1;
+    const sweep = { fromId: this.sweep, toId: Math.min(end, this.sweep + span - 1) };
+    this.sweep = sweep.toId >= end ? 1 : sweep.toId + 1;
+    const recent = { fromId: Math.max(sweep.toId + 1, end - span + 1), toId: end };
+    for (const range of recent.fromId <= recent.toId ? [sweep, recent] : [sweep]) {
+      const found = (await this.audit.lostPayments(range, HELD_SHOWN)).filter((d) => !accepted.has(d.paymentId));
+      // A payment held before and no longer found where its last event is: its row is back (or released).
+      for (const [id, was] of this.deleted) if (was.eventId >= range.fromId && was.eventId <= range.toId && !found.some((d) => d.paymentId === id)) this.letGo(id, 'its row holds again');
+      const fresh = found.filter((d) => !this.deleted.has(d.paymentId));
+      if (fresh.length > 0) await sleep(this.options.confirmMs ?? 2_000);
+      for (const one of fresh) {
+        if ((await this.audit.lostPayments({ fromId: one.eventId, toId: one.eventId }, 1)).length === 0) continue;
+        this.deleted.set(one.paymentId, one);
+        if (!this.options.quiet) log.error({ payment: one.paymentId, problem: one.kind, detail: one.detail }, 'payments held: the audit scrub found a payment row deleted (its history not ending in its release) or altered away from its MAC; see `gerbang audit verify`, then `gerbang audit accept-rollback`');
+      }
+    }
+  }
+
+  private letGo(paymentId: number, why: string): void {
+    if (!this.deleted.delete(paymentId) || this.options.quiet) return;
+    log.warn({ payment: paymentId }, `deleted payment no longer held by the scrub: ${why}`);
+    if (this.findings.size === 0 && this.deleted.size === 0) log.warn('payments resumed: nothing is held by the scrub');
   }
 
   /**
@@ -147,16 +304,18 @@ export class AuditScrub {
     return this.audit.walkChain(writerId, start, Math.max(1, (found.seq ?? start.seq) - start.seq + 1));
   }
 
-  private hold(writerId: string, found: AuditChainBreak, acceptedAt: number | null): void {
+  private hold(writerId: string, found: AuditChainBreak, resume: number | null, acceptedAt: number | null): void {
     const was = this.findings.get(writerId);
-    this.findings.set(writerId, { ...found, writerId, acceptedAt: was ? was.acceptedAt : acceptedAt });
+    if (this.options.walkOn) this.walkedOver.push({ ...found, writerId, acceptedAt, resume });
+    if (was && this.options.walkOn) return;
+    this.findings.set(writerId, { ...found, writerId, resume, acceptedAt: was ? was.acceptedAt : acceptedAt });
     if (!was && !this.options.quiet) log.error({ chain: writerId, seq: found.seq, problem: found.problem, detail: found.detail }, 'payments held: the audit scrub found records deleted or altered inside an audit chain; see `gerbang audit verify`, then `gerbang audit accept-rollback`');
   }
 
   private release(writerId: string, why: string): void {
     if (!this.findings.delete(writerId) || this.options.quiet) return;
     log.warn({ chain: writerId }, `audit chain no longer held by the scrub: ${why}`);
-    if (this.findings.size === 0) log.warn('payments resumed: no audit chain is held by the scrub');
+    if (this.findings.size === 0 && this.deleted.size === 0) log.warn('payments resumed: nothing is held by the scrub');
   }
 
   private endCycle(now: number): void {

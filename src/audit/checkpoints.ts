@@ -42,6 +42,29 @@ export interface Checkpoint {
    * head given; the scrub walks them from that link on.
    */
   broken?: ChainHead[];
+  /**
+   * Only in an acceptance: payments the scrub found with their row deleted while their history does
+   * not end in their release, or altered away from its MAC, by id; the scrub holds no more on them.
+   */
+  lostPayments?: number[];
+  /**
+   * Only in an acceptance: each break accepted inside a chain, exactly (its link `seq`, and
+   * `resume`, the first link after it then, 0 when none followed). The scrub walks every chain from
+   * its first link and steps over these breaks only, from `resume` (taken as it says, its own MAC
+   * checked): a break elsewhere, or another link gone after `seq`, holds again.
+   */
+  skips?: AcceptedBreak[];
+}
+
+export interface AcceptedBreak {
+  writerId: string;
+  seq: number;
+  resume: number;
+  /**
+   * When no link followed the break (`resume` 0: the chain's newest links deleted, its head left):
+   * the seq its writer appends next (its head's then, plus 1), where the walk may resume once it did.
+   */
+  next?: number;
 }
 
 interface Line extends Checkpoint {
@@ -54,7 +77,19 @@ function macOf(ring: KeyRing, keyId: string, c: Checkpoint): string {
   const { key } = ring.macKey(PURPOSE, keyId);
   return createHmac('sha256', key)
     // `broken` only where a line has it: the lines written before it existed keep their MACs.
-    .update(JSON.stringify([VERSION, c.store, c.at, c.by, c.heads.map((h) => [h.writerId, h.seq, h.hash]), ...(c.broken ? [c.broken.map((h) => [h.writerId, h.seq, h.hash])] : [])]))
+    .update(
+      JSON.stringify([
+        VERSION,
+        c.store,
+        c.at,
+        c.by,
+        c.heads.map((h) => [h.writerId, h.seq, h.hash]),
+        ...(c.broken ? [c.broken.map((h) => [h.writerId, h.seq, h.hash])] : []),
+        // Tagged: a line with deleted payments and no broken chain is not read as one with broken chains.
+        ...(c.lostPayments ? [['lostPayments', ...c.lostPayments]] : []),
+        ...(c.skips ? [['skips', ...c.skips.map((k) => [k.writerId, k.seq, k.resume, ...(k.next === undefined ? [] : [k.next])])]] : []),
+      ]),
+    )
     .digest('hex');
 }
 
@@ -75,7 +110,7 @@ export function checkpointer(path: string, ring: KeyRing, by: string, clock: () 
 
 /** Appends one signed checkpoint line (creating the file 0600 and its folder when missing). */
 export function appendCheckpoint(path: string, ring: KeyRing, checkpoint: Checkpoint): void {
-  if (checkpoint.heads.length === 0 && !checkpoint.broken?.length) return;
+  if (checkpoint.heads.length === 0 && !checkpoint.broken?.length && !checkpoint.lostPayments?.length && !checkpoint.skips?.length) return;
   const keyId = ring.currentKeyId;
   const line: Line = { v: VERSION, ...checkpoint, keyId, mac: macOf(ring, keyId, checkpoint) };
   mkdirSync(dirname(path), { recursive: true });
@@ -90,6 +125,10 @@ export interface CheckpointHistory {
   heads: Map<string, ChainHead & { at: number; keyId: string }>;
   /** Per chain, where an operator accepted it as it stands after it was found broken inside (Checkpoint.broken), and when. */
   acceptedBreaks: Map<string, ChainHead & { at: number }>;
+  /** Payments an operator accepted as lost (Checkpoint.lostPayments), by id, and when. */
+  acceptedDeletions: Map<number, number>;
+  /** Per chain, each break accepted exactly (Checkpoint.skips): its seq → the link the walk resumes at (0: none) and when. */
+  acceptedSkips: Map<string, Map<number, { resume: number; next?: number; at: number }>>;
   checkpoints: number;
   /** Lines that are not valid checkpoints (forged, altered, cut): each named by its line number. */
   invalid: string[];
@@ -114,7 +153,7 @@ export const ACCEPTED_ROLLBACK = 'accept-rollback';
  * process can compare the database with it every few seconds however long the file gets.
  */
 export class CheckpointReader {
-  private readonly history: CheckpointHistory = { heads: new Map(), acceptedBreaks: new Map(), checkpoints: 0, invalid: [] };
+  private readonly history: CheckpointHistory = { heads: new Map(), acceptedBreaks: new Map(), acceptedDeletions: new Map(), acceptedSkips: new Map(), checkpoints: 0, invalid: [] };
   private offset = 0;
   private lineNumber = 0;
 
@@ -148,6 +187,8 @@ export class CheckpointReader {
   private restart(): void {
     this.history.heads.clear();
     this.history.acceptedBreaks.clear();
+    this.history.acceptedDeletions.clear();
+    this.history.acceptedSkips.clear();
     this.history.checkpoints = 0;
     this.history.invalid.length = 0;
     this.offset = 0;
@@ -174,9 +215,20 @@ export class CheckpointReader {
       if (accepted && head.seq === 0) history.heads.delete(head.writerId);
       else if (accepted || !known || head.seq >= known.seq) history.heads.set(head.writerId, { ...head, at: line.at, keyId: line.keyId });
       // A chain accepted as gone is gone with whatever break was accepted in it.
-      if (accepted && head.seq === 0) history.acceptedBreaks.delete(head.writerId);
+      if (accepted && head.seq === 0) {
+        history.acceptedBreaks.delete(head.writerId);
+        history.acceptedSkips.delete(head.writerId);
+      }
     }
     if (accepted) for (const head of line.broken ?? []) history.acceptedBreaks.set(head.writerId, { ...head, at: line.at });
+    if (accepted) for (const id of line.lostPayments ?? []) history.acceptedDeletions.set(id, line.at);
+    if (accepted) {
+      for (const skip of line.skips ?? []) {
+        const chain = history.acceptedSkips.get(skip.writerId) ?? new Map<number, { resume: number; next?: number; at: number }>();
+        chain.set(skip.seq, { resume: skip.resume, next: skip.next, at: line.at });
+        history.acceptedSkips.set(skip.writerId, chain);
+      }
+    }
   }
 }
 
@@ -185,7 +237,9 @@ function parseLine(text: string): Line | null {
     const line = JSON.parse(text) as Line;
     const ok =
       line.v === VERSION && typeof line.store === 'string' && typeof line.at === 'number' && typeof line.by === 'string' && typeof line.keyId === 'string' && typeof line.mac === 'string' &&
-      [line.heads, ...(line.broken === undefined ? [] : [line.broken])].every((heads) => Array.isArray(heads) && heads.every((h) => typeof h.writerId === 'string' && Number.isSafeInteger(h.seq) && typeof h.hash === 'string'));
+      [line.heads, ...(line.broken === undefined ? [] : [line.broken])].every((heads) => Array.isArray(heads) && heads.every((h) => typeof h.writerId === 'string' && Number.isSafeInteger(h.seq) && typeof h.hash === 'string')) &&
+      (line.lostPayments === undefined || (Array.isArray(line.lostPayments) && line.lostPayments.every((id) => Number.isSafeInteger(id)))) &&
+      (line.skips === undefined || (Array.isArray(line.skips) && line.skips.every((k) => typeof k.writerId === 'string' && Number.isSafeInteger(k.seq) && Number.isSafeInteger(k.resume) && (k.next === undefined || Number.isSafeInteger(k.next)))));
     return ok ? line : null;
   } catch {
     return null;

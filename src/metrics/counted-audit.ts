@@ -31,6 +31,9 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
     chainHeads: () => repository.chainHeads(),
     chains: () => repository.chains(),
     walkChain: (writerId, from, maxLinks) => repository.walkChain(writerId, from, maxLinks),
+    lostPayments: (range, limit) => repository.lostPayments(range, limit),
+    lastPaymentEventId: () => repository.lastPaymentEventId(),
+    recentBreaks: (since, maxLinks) => repository.recentBreaks(since, maxLinks),
     checkKeys: () => repository.checkKeys(),
   };
 }

@@ -229,6 +229,9 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     chainHeads: () => repository.chainHeads(),
     chains: () => repository.chains(),
     walkChain: (writerId, from, maxLinks) => repository.walkChain(writerId, from, maxLinks),
+    lostPayments: (range, limit) => repository.lostPayments(range, limit),
+    lastPaymentEventId: () => repository.lastPaymentEventId(),
+    recentBreaks: (since, maxLinks) => repository.recentBreaks(since, maxLinks),
     checkKeys: () => repository.checkKeys(),
   };
 }

@@ -10,6 +10,7 @@
 import { AppError } from '../errors/app-error.js';
 import type { BankCall } from '../banks/types.js';
 import type { ChainWriter } from './repositories/audit-chain.js';
+import type { LostPayment } from './repositories/audit-verify.js';
 
 export type Dialect = 'mysql' | 'sqlite';
 
@@ -639,7 +640,8 @@ export interface ChainPosition {
 export type ChainPiece =
   /** `next`: where the walk goes on (the last link's MAC carried), or null when it reached the chain's head. */
   | { links: number; next: ChainPosition | null }
-  | { links: number; break: AuditChainBreak }
+  /** `resume`: the first link after the break (where a walk that goes on past it starts, taken as it says), or null when none follows. */
+  | { links: number; break: AuditChainBreak; resume: number | null }
   /** The chain's head is behind `from` (cut back or re-read on another node): the rollback watch's to judge. */
   | { links: 0; behind: true };
 
@@ -735,6 +737,20 @@ export interface AuditRepository {
    * Throws KeyRingError when a link's key is not in the ring.
    */
   walkChain(writerId: string, from: ChainPosition, maxLinks: number): Promise<ChainPiece>;
+  /**
+   * Payments whose row is gone while their history does not end in their release (deleted in
+   * SQL), among those whose last event's id is in `range`, at most `limit` (the scrub checks the
+   * newest events every pass and all of them in turn).
+   */
+  lostPayments(range: { fromId: number; toId: number }, limit: number): Promise<LostPayment[]>;
+  /** The newest payment event's id (0 when there is none). */
+  lastPaymentEventId(): Promise<number>;
+  /**
+   * Every chain's links linked since `since` walked as verify walks them (from the link linked
+   * before it, its own MAC checked), the first break of each; `beyond` (and nothing walked) when
+   * that is more than `maxLinks` links. The scrub's fast loop over the recent part of every chain.
+   */
+  recentBreaks(since: number, maxLinks: number): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }>;
   /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
   checkKeys(): string;
 }

@@ -68,6 +68,7 @@ describe('Observability files and /metrics, checked by promtool', function () {
     expect(text).to.match(/^gerbang_audit_spool_backlog 0$/m);
     expect(text).to.match(/^gerbang_audit_scrub_broken_chains 0$/m);
     expect(text).to.contain('# TYPE gerbang_audit_scrub_last_cycle_timestamp_seconds gauge');
+    expect(text).to.contain('# TYPE gerbang_audit_scrub_last_pass_timestamp_seconds gauge');
     expect(text).to.match(/^gerbang_build_info\{version="[^"]+",nodejs="v\d+[^"]*"\} 1$/m);
   });
 

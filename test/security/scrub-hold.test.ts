@@ -83,6 +83,13 @@ async function payInsideChains(gw: TestGateway, auth: Record<string, string>, bo
   expect(await bankTransfers(gw, body.transactionId as string)).to.equal(1);
 }
 
+/** A gateway over `url` scrubbing every 300 ms, and the bearer header of a client of its own. */
+async function scrubbingGateway(url: string, checkpoints: string): Promise<{ gw: TestGateway; auth: Record<string, string> }> {
+  const gw = await TestGateway.start(url, { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '300', ...UNTHROTTLED });
+  const payer = await gw.createClient();
+  return { gw, auth: { authorization: `Bearer ${await gw.token(payer)}` } };
+}
+
 forEachBackend('A paid payment deleted whole in SQL, its links cut from the middle of its chain (#14)', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
   const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
@@ -287,6 +294,255 @@ forEachBackend('The audit scrub while keys rotate re-links the chains under it (
       expect(scrub.held).to.contain(`chain ${link.writer_id} link ${Number(link.seq)}`);
     } finally {
       await store.close();
+    }
+  });
+});
+
+forEachBackend('The audit scrub when a link or record cannot be checked, or its passes fail (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  let gw: TestGateway | undefined;
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+
+  it('holds payments once its passes have failed one after another for its stall time (the database gone), naming why', async function () {
+    this.timeout(30_000);
+    const store = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    let now = Date.now();
+    const scrub = new AuditScrub(store.audit, { ring: ringOf(TEST_AUDIT_KEY), path: join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'c.jsonl'), store: store.db.description }, { linksPerPass: 50, confirmMs: 10, stallMs: 1_000, clock: () => now, quiet: true });
+    await scrub.pass();
+    expect(scrub.lastPass).to.equal(now);
+    // The database goes away under the scrub: every pass throws, the position never moves.
+    await store.close();
+    let failed = 0;
+    await scrub.pass().catch(() => (failed += 1));
+    expect(scrub.held, 'one failed pass holds nothing').to.equal(null);
+    now += 1_000;
+    await scrub.pass().catch(() => (failed += 1));
+    expect(failed).to.equal(2);
+    expect(scrub.held).to.contain('the audit scrub cannot make progress');
+  });
+
+  it('holds on a link re-keyed in SQL to a key the gateway lacks (it cannot be checked), so a payment deleted after it is not paid twice', async function () {
+    this.timeout(120_000);
+    const started = await scrubbingGateway(ctx.url(), checkpoints);
+    gw = started.gw;
+    const { auth } = started;
+    const body = sampleTransfer();
+    await payInsideChains(gw, auth, body);
+    // The attacker's first move: the first link of every chain names a key no gateway holds.
+    const firsts = await gw.store.db.query<{ writer_id: string }>('SELECT writer_id FROM audit_chain WHERE seq = 1');
+    await gw.store.db.execute("UPDATE audit_chain SET key_id = 'zz' WHERE seq = 1");
+    // Then the payment deleted whole; the ERP resends it.
+    await deleteWhole(gw.store.db, body.transactionId as string);
+    const held = await eventually(async () => firsts.every((f) => gw!.gateway.scrub.held?.includes(`chain ${f.writer_id} link 1`)) && gw!.gateway.scrub.held, 20_000);
+    expect(held).to.contain('cannot be checked').and.to.contain('"zz"');
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(await bankTransfers(gw, body.transactionId as string), 'the transfers the bank received').to.equal(1);
+    // audit verify names the link too, instead of stopping at it.
+    const verify = await runCli(['audit', 'verify'], env());
+    expect(verify.code, verify.stderr).to.equal(1);
+    expect(verify.stdout).to.contain('cannot be checked');
+  });
+});
+
+forEachBackend('A paid payment whose row alone is deleted in SQL, its events and links left (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  let gw: TestGateway | undefined;
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+
+  it('holds payments naming the payment (every chain still holds), refuses the resend, and pays again once an operator accepts it', async function () {
+    this.timeout(120_000);
+    const started = await scrubbingGateway(ctx.url(), checkpoints);
+    gw = started.gw;
+    const { auth } = started;
+    const body = sampleTransfer();
+    await payInsideChains(gw, auth, body);
+    const { paymentId } = await paymentLinks(gw.store.db, body.transactionId as string);
+    // An intact store: a whole cycle holds nothing.
+    const cycles = gw.gateway.scrub.cycles;
+    await eventually(async () => gw!.gateway.scrub.cycles >= cycles + 1, 20_000);
+    expect(gw.gateway.scrub.held).to.equal(null);
+
+    await gw.store.db.execute('DELETE FROM payments WHERE id = ?', [paymentId]);
+    expect(await gw.gateway.checkCheckpoints(), 'the heads match the checkpoints').to.equal(null);
+    const held = await eventually(async () => gw!.gateway.scrub.held, 20_000);
+    expect(held).to.contain(`payments id ${paymentId} was deleted`);
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(resent.body.detail).to.contain(`payments id ${paymentId} was deleted`);
+    expect(await bankTransfers(gw, body.transactionId as string), 'the transfers the bank received').to.equal(1);
+
+    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: payment row deleted, looked at'], env());
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    expect(accepted.stdout).to.contain(`payments id ${paymentId} was deleted`);
+    await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
+    expect((await runCli(['audit', 'accept-rollback', '--reason', 'again'], env())).stdout).to.contain('Nothing to accept');
+  });
+
+  it('holds payments on a row moved to another transactionId in SQL (its MAC no longer holds), so the resend of the original is not paid twice', async function () {
+    this.timeout(120_000);
+    const started = await scrubbingGateway(ctx.url(), checkpoints);
+    gw = started.gw;
+    const { auth } = started;
+    const body = sampleTransfer();
+    await payInsideChains(gw, auth, body);
+    const { paymentId } = await paymentLinks(gw.store.db, body.transactionId as string);
+    await gw.store.db.execute('UPDATE payments SET transaction_id = ? WHERE id = ?', [`moved-${randomBytes(4).toString('hex')}`, paymentId]);
+    const held = await eventually(async () => gw!.gateway.scrub.held, 20_000);
+    expect(held).to.contain(`payments id ${paymentId}`).and.to.contain('no longer match its MAC');
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(await bankTransfers(gw, body.transactionId as string), 'the transfers the bank received').to.equal(1);
+    expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment row moved, looked at'], env())).code).to.equal(0);
+    await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
+  });
+});
+
+forEachBackend('Empty chain heads inserted in SQL to stretch the scrub cycle (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
+  let gw: TestGateway | undefined;
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+
+  it('leaves out heads that record and hold no link: 5,000 of them do not delay the hold on a payment deleted whole', async function () {
+    this.timeout(120_000);
+    const started = await scrubbingGateway(ctx.url(), checkpoints);
+    gw = started.gw;
+    const { auth } = started;
+    const body = sampleTransfer();
+    await payInsideChains(gw, auth, body);
+    const now = Date.now();
+    for (let i = 0; i < 5_000; i += 500) {
+      const rows = Array.from({ length: 500 }, (_, j) => `w-empty-${String(i + j).padStart(5, '0')}`);
+      await gw.store.db.execute(`INSERT INTO audit_writers (writer_id, host, pid, started_at, last_seq, last_hash, updated_at) VALUES ${rows.map(() => "(?, 'x', 1, ?, 0, '', ?)").join(', ')}`, rows.flatMap((w) => [w, now, now]));
+    }
+    const cycles = gw.gateway.scrub.cycles;
+    await eventually(async () => gw!.gateway.scrub.cycles >= cycles + 2, 30_000);
+    expect(gw.gateway.scrub.last!.chains, 'chains walked a cycle').to.be.below(100);
+    const breaks = await deleteWhole(gw.store.db, body.transactionId as string);
+    const cut = Date.now();
+    await eventually(async () => breaks.some((at) => gw!.gateway.scrub.held?.includes(at)), 30_000);
+    // A cycle of the real chains (one pass here), a pass and 2 s of confirmation; slack for a loaded machine.
+    expect(Date.now() - cut, 'ms from the deletion to the hold').to.be.below(6_000);
+  });
+});
+
+forEachBackend('Acceptance of records deleted inside a chain: every break named, and the history before it still walked (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const asAccepted = (at: string) => at.replace(/^chain (\S+) link (\d+)$/, 'link $2 of chain $1');
+  let gw: TestGateway | undefined;
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+
+  it('names and accepts both of two payments deleted in one chain, and holds again on an earlier payment deleted after the acceptance', async function () {
+    this.timeout(180_000);
+    const started = await scrubbingGateway(ctx.url(), checkpoints);
+    gw = started.gw;
+    const { auth } = started;
+    const [early, a, b] = [sampleTransfer(), sampleTransfer(), sampleTransfer()];
+    await payInsideChains(gw, auth, early);
+    await payInsideChains(gw, auth, a);
+    expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    await payInsideChains(gw, auth, b);
+    const cutA = await deleteWhole(gw.store.db, a.transactionId as string);
+    const cutB = await deleteWhole(gw.store.db, b.transactionId as string);
+    await eventually(async () => cutA.every((at) => gw!.gateway.scrub.held?.includes(at)), 30_000);
+
+    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: two payments deleted, looked at'], env());
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    // Both deletions are shown to the operator who accepts them, not only the first of each chain.
+    for (const at of [...cutA, ...cutB]) expect(accepted.stdout, at).to.contain(asAccepted(at));
+    await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
+    const cycles = gw.gateway.scrub.cycles;
+    const holds = watchHolds(() => gw!.gateway.scrub.held);
+    await eventually(async () => gw!.gateway.scrub.cycles >= cycles + 2, 20_000);
+    expect(holds(), 'the accepted breaks are stepped over').to.deep.equal([]);
+
+    // A payment from before the accepted breaks, deleted after the acceptance: still walked, held.
+    const cutEarly = await deleteWhole(gw.store.db, early.transactionId as string);
+    await eventually(async () => cutEarly.every((at) => gw!.gateway.scrub.held?.includes(at)), 30_000);
+    expect((await gw.request('/v1/transfers', { json: early, headers: auth })).status).to.equal(503);
+    expect(await bankTransfers(gw, early.transactionId as string)).to.equal(1);
+    const again = await runCli(['audit', 'accept-rollback', '--reason', 'test: early payment deleted, looked at'], env());
+    expect(again.code, again.stderr).to.equal(0);
+    for (const at of cutEarly) expect(again.stdout).to.contain(asAccepted(at));
+    expect(again.stdout, 'breaks accepted before are not listed again').to.not.contain(asAccepted(cutB[0]));
+    await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
+  });
+  it('accepts the newest links of a running gateway\'s chain deleted (its head left), and holds nothing when that gateway links on after it', async function () {
+    this.timeout(120_000);
+    const started = await scrubbingGateway(ctx.url(), checkpoints);
+    gw = started.gw;
+    const { auth } = started;
+    expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    // This gateway's own chain (one it links on), its newest two links deleted.
+    const own = gw.store.audit.ownHeads().map((h) => h.writerId);
+    const [head] = await gw.store.db.query<{ writer_id: string; last_seq: number | string }>(
+      `SELECT writer_id, last_seq FROM audit_writers WHERE last_seq > 3 AND writer_id IN (${own.map(() => '?').join(', ')}) ORDER BY last_seq DESC LIMIT 1`,
+      own,
+    );
+    const last = Number(head.last_seq);
+    await gw.store.db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [head.writer_id, last - 1]);
+    await eventually(async () => gw!.gateway.scrub.held?.includes(`chain ${head.writer_id} link ${last - 1}`), 20_000);
+    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: newest links deleted, looked at'], env());
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
+    const holds = watchHolds(() => gw!.gateway.scrub.held);
+    for (let i = 0; i < 3; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    const cycles = gw.gateway.scrub.cycles;
+    await eventually(async () => gw!.gateway.scrub.cycles >= cycles + 2, 20_000);
+    expect(holds(), 'the links appended after the accepted break are walked from there').to.deep.equal([]);
+  });
+});
+
+forEachBackend('The audit scrub on a long history: a recent deletion is held without waiting for the full cycle (#14)', (ctx) => {
+  it('holds on a payment deleted whole after a long history within a few passes, while the slow walk is still far from it', async function () {
+    this.timeout(180_000);
+    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_SCRUB_MS: '0', ...UNTHROTTLED });
+    try {
+      const payer = await gw.createClient();
+      const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+      // A long honest history: 800 exchanges (1,600 links).
+      for (let i = 0; i < 800; i += 50) {
+        await Promise.all(
+          Array.from({ length: 50 }, (_, j) =>
+            gw.store.audit.record(
+              { requestId: `req-${randomBytes(6).toString('hex')}`, receivedAt: Date.now() - 1_000, remoteIp: '198.51.100.9', origin: null, method: 'POST', path: '/v1/auth/token', clientId: null, transactionId: null, amount: null, requestHeaders: {}, requestBody: `{"n":${i + j}}` },
+              { outcome: 'rejected', statusCode: 401, errorCode: 'INVALID_CLIENT', clientId: null, transactionId: null, amount: null, responseBody: '{}', completedAt: Date.now() },
+            ),
+          ),
+        );
+      }
+      // The history ages past the fast loop's shortest window; then the payment, deleted whole.
+      await new Promise((resolve) => setTimeout(resolve, 11_000));
+      const body = sampleTransfer();
+      await payInsideChains(gw, auth, body);
+      const scrub = new AuditScrub(gw.store.audit, { ring: ringOf(TEST_AUDIT_KEY), path: join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'c.jsonl'), store: gw.store.db.description }, { linksPerPass: 50, confirmMs: 50, quiet: true });
+      const breaks = await deleteWhole(gw.store.db, body.transactionId as string);
+      let passes = 0;
+      while (passes < 12 && !breaks.some((at) => scrub.held?.includes(at))) {
+        await scrub.pass();
+        passes += 1;
+      }
+      expect(scrub.held, `held after ${passes} passes of 50 links (the full cycle is over 30)`).to.be.a('string');
+      expect(breaks.some((at) => scrub.held!.includes(at))).to.equal(true);
+      expect(scrub.cycles, 'the slow walk has not gone round').to.equal(0);
+      expect(scrub.recentWindowMs, 'the fast loop covered a window').to.be.at.least(10_000);
+    } finally {
+      await gw.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 import { IntegrityError } from '../../errors/index.js';
 import { probeKeyRing, type KeyRing } from '../../security/index.js';
 import type {
+  AuditChainBreak,
   AnonymousPurge,
   AnonymousPurgeReport,
   AuditExchangeRow,
@@ -41,7 +42,7 @@ import {
 import { purgeAnonymous } from './audit-purge.js';
 import { chainPlaceProblems } from './audit-chain-place.js';
 import { recordLinkProblems } from './audit-record-links.js';
-import { chainsToWalk, verifyAudit, verifyChainPiece } from './audit-verify.js';
+import { chainsToWalk, lastPaymentEventId, lostPayments, verifyChainsSince, verifyAudit, verifyChainPiece, type LostPayment } from './audit-verify.js';
 import { fit, wellFormed } from './row-values.js';
 import { ValueSealer, type ValueOpener } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
@@ -297,6 +298,18 @@ export class SqlAuditRepository implements AuditRepository {
 
   walkChain(writerId: string, from: ChainPosition, maxLinks: number): Promise<ChainPiece> {
     return verifyChainPiece(this.db, this.sealer, writerId, from, maxLinks);
+  }
+
+  lostPayments(range: { fromId: number; toId: number }, limit: number): Promise<LostPayment[]> {
+    return lostPayments(this.db, this.sealer.keyRing, range, limit);
+  }
+
+  recentBreaks(since: number, maxLinks: number): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
+    return verifyChainsSince(this.db, this.sealer, since, maxLinks);
+  }
+
+  lastPaymentEventId(): Promise<number> {
+    return lastPaymentEventId(this.db);
   }
 
   ownHeads(): { writerId: string; seq: number; hash: string }[] {

@@ -1,4 +1,4 @@
-import { sameSecretText } from '../../security/index.js';
+import { KeyRingError, sameSecretText, type KeyRing } from '../../security/index.js';
 import { IntegrityError } from '../../errors/index.js';
 import type { AuditChainBreak, AuditExchangeRow, AuditPurgeSummary, AuditVerifyReport, ChainPiece, ChainPosition, Db, Queryable, SqlValue } from '../types.js';
 import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, type LinkFields, type LinkKind } from './audit-chain.js';
@@ -69,8 +69,9 @@ const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_completions' | 'audi
  * previous link's hash (reordered), a hash that does not match the record (altered), a chain
  * shorter than its head (newest records deleted). Then records no link covers (inserted, or
  * completed without a completion link). A link whose exchange is gone is intact only when a
- * purge (audit-purge.ts), itself covered by its own link, names that very link. Throws KeyRingError when a value's key is not configured
- * (verification needs every key still in use).
+ * purge (audit-purge.ts), itself covered by its own link, names that very link. A link or record
+ * under a key the ring lacks cannot be checked and is named as a break (verification needs every
+ * key still in use).
  */
 export async function verifyAudit(db: Db, sealer: ValueSealer): Promise<AuditVerifyReport> {
   const breaks: AuditChainBreak[] = [];
@@ -113,18 +114,29 @@ async function purgeSummary(db: Queryable): Promise<AuditVerifyReport['purged']>
   return { purges: toNumber(n), records: records === null ? 0 : toNumber(records), latest: summary };
 }
 
-/** The hash a link should carry, or a reason it cannot be checked (a link without a ring key). */
-type LinkCheck = (fields: LinkFields, keyId: string | null) => string | { unverifiable: string };
+/**
+ * The hash a link should carry, or a reason it cannot be checked (a link without a ring key).
+ * `strict`: a link or record under a key the ring lacks throws KeyRingError instead (a walk whose
+ * caller answers "cannot prove now", or re-links the chain).
+ */
+type LinkCheck = ((fields: LinkFields, keyId: string | null) => string | { unverifiable: string }) & { strict?: boolean };
 
 /** Links made by the gateway since 012: an HMAC under the ring key the link names. */
-function keyedLinks(sealer: ValueSealer): LinkCheck {
+function keyedLinks(sealer: ValueSealer, strict = false): LinkCheck {
   const keys = new Map<string, Buffer>();
-  return (fields, keyId) => {
+  const check: LinkCheck = (fields, keyId) => {
     if (keyId === null) return { unverifiable: 'it carries no key id: it was not made by the gateway with a ring key (written directly, or a pre-012 link left un-keyed)' };
     let key = keys.get(keyId);
-    if (!key) keys.set(keyId, (key = sealer.keyRing.macKey(CHAIN_PURPOSE, keyId).key));
+    if (!key) {
+      const known = strict ? { value: sealer.keyRing.macKey(CHAIN_PURPOSE, keyId).key } : attempt(() => sealer.keyRing.macKey(CHAIN_PURPOSE, keyId).key);
+      // A key the ring lacks: the link cannot be checked, and is named (written directly, or a key left out of the ring).
+      if ('error' in known) return { unverifiable: `it cannot be checked: ${known.error}` };
+      keys.set(keyId, (key = known.value));
+    }
     return linkHash(fields, key);
   };
+  check.strict = strict;
+  return check;
 }
 
 /** Where a walk of a chain begins (its link `seq`, after `prevHash`: null when taken as that link says) and ends (`through`: its end when absent). */
@@ -155,7 +167,7 @@ const CHAINS_WITH_LINKS =
  * would be longer, and nothing is walked then. A chain cut at its tail with its head moved back is
  * the checkpoints' to name (storeAgainstCheckpoints).
  */
-export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, since: number, maxLinks: number): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
+export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, since: number, maxLinks: number, options: { strictKeys?: boolean } = {}): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
   // The chains first, their heads after: a link committed meanwhile moved its head in the same transaction.
   const chains = await db.query<{ writer_id: string }>(CHAINS_WITH_LINKS);
   // Each head with its link (null when that link is gone).
@@ -184,7 +196,7 @@ export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, sinc
   }
   const links = idle.length + walks.reduce((n, w) => n + (w.from.through! - w.from.seq + 1), 0);
   if (links > maxLinks) return { beyond: links };
-  const check = keyedLinks(sealer);
+  const check = keyedLinks(sealer, options.strictKeys);
   for (let i = 0; i < idle.length; i += PAGE) {
     const page = idle.slice(i, i + PAGE);
     const digests = await contentDigests(db, sealer, page.map((one) => one.link));
@@ -207,7 +219,10 @@ export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, sinc
  */
 export async function chainsToWalk(db: Queryable): Promise<string[]> {
   const withLinks = await db.query<{ writer_id: string }>(CHAINS_WITH_LINKS);
-  const withHeads = await db.query<{ writer_id: string }>('SELECT writer_id FROM audit_writers');
+  // A head that records no link and holds none (a process that linked nothing, or rows inserted to
+  // stretch the cycle) has nothing to walk; one that records no link while its chain holds links is
+  // among those with links, and breaks.
+  const withHeads = await db.query<{ writer_id: string }>('SELECT writer_id FROM audit_writers WHERE last_seq > 0');
   return [...new Set([...withHeads, ...withLinks].map((r) => r.writer_id))].sort();
 }
 
@@ -226,13 +241,22 @@ export async function verifyChainPiece(db: Queryable, sealer: ValueSealer, write
   if (!head) {
     const [link] = await db.query<{ seq: number | string }>('SELECT seq FROM audit_chain WHERE writer_id = ? LIMIT 1', [writerId]);
     if (!link) return { links: 0, behind: true };
-    return { links: 0, break: { writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} was deleted from audit_writers while its links remain` } };
+    return { links: 0, resume: null, break: { writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} was deleted from audit_writers while its links remain` } };
   }
   const last = toNumber(head.last_seq);
+  if (last === 0) {
+    const [link] = await db.query<{ seq: number | string }>('SELECT seq FROM audit_chain WHERE writer_id = ? LIMIT 1', [writerId]);
+    if (link) return { links: 0, resume: null, break: { writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} records no link while its links remain: it was emptied` } };
+  }
   if (from.seq > last) return { links: 0, behind: true };
   const through = Math.min(last, from.seq + Math.max(1, Math.floor(maxLinks)) - 1);
   const result = await verifyChainAsItStands(db, sealer, head, keyedLinks(sealer), { ...from, through });
-  if (result.break) return { links: Math.max(0, result.links - from.seq + 1), break: result.break };
+  if (result.break) {
+    const at = result.break.seq;
+    const [after] = at === null ? [] : await db.query<{ seq: number | string | null }>('SELECT MIN(seq) AS seq FROM audit_chain WHERE writer_id = ? AND seq > ?', [writerId, at]);
+    const resume = after?.seq == null ? null : toNumber(after.seq);
+    return { links: Math.max(0, result.links - from.seq + 1), break: result.break, resume: resume !== null && resume <= toNumber(result.head.last_seq) ? resume : null };
+  }
   const links = through - from.seq + 1;
   return { links, next: result.reached.seq >= toNumber(result.head.last_seq) ? null : { seq: result.reached.seq + 1, prevHash: result.reached.hash } };
 }
@@ -354,6 +378,7 @@ function checkLink(link: LinkRow, prevHash: string | null, content: Content | un
     return { break: { ...at, problem: 'deleted', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was deleted` } };
   }
   if ('error' in content) {
+    if (content.unknownKey && check.strict) throw content.unknownKey;
     return { break: { ...at, problem: 'altered', detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) was altered: ${content.error}` } };
   }
   const hash = check({ ...fields, contentDigest: content.digest }, toStringOrNull(link.key_id));
@@ -383,7 +408,7 @@ export async function relinkChains(db: Queryable, sealer: ValueSealer, options: 
     `SELECT w.writer_id, w.last_seq, w.last_hash FROM audit_writers w WHERE EXISTS (SELECT 1 FROM audit_chain c WHERE c.writer_id = w.writer_id AND ${condition}) ORDER BY w.writer_id`,
     options.legacy ? [] : [newest],
   );
-  const check: LinkCheck = options.legacy ? (fields) => legacyLinkHash(fields) : keyedLinks(sealer);
+  const check: LinkCheck = options.legacy ? (fields) => legacyLinkHash(fields) : keyedLinks(sealer, true);
   let relinked = 0;
   for (const writer of stale) {
     const relink = async (q: Queryable): Promise<boolean> => {
@@ -417,7 +442,7 @@ export async function relinkChains(db: Queryable, sealer: ValueSealer, options: 
   return relinked;
 }
 
-export type Content = { digest: string } | { error: string } | { purged: PurgedExchange };
+export type Content = { digest: string } | { error: string; unknownKey?: KeyRingError } | { purged: PurgedExchange };
 
 /** The content digest of every record a page of links names, keyed `kind:id`; absent when the record is gone. */
 async function contentDigests(db: Queryable, sealer: ValueSealer, page: LinkRow[]): Promise<Map<string, Content>> {
@@ -506,12 +531,18 @@ async function purgedEntries(db: Queryable, column: 'exchange_id' | 'purge_id', 
   return rows.map((r) => ({ exchangeId: toNumber(r.exchange_id), purgeId: toNumber(r.purge_id), receivedAt: toNumber(r.received_at), writerId: r.writer_id, seq: toNumber(r.seq), linkHash: r.link_hash }));
 }
 
-/** A value that does not open where it is is an altered record; a key the ring lacks is a configuration error. */
-export function attempt<T>(fn: () => T): { value: T } | { error: string } {
+/**
+ * A value that does not open where it is is an altered record; one under a key the ring lacks
+ * cannot be checked, and is named as such (a walk that threw there would stop before the links
+ * after it: a link or value re-keyed in SQL would silence the scrub). Other key ring errors
+ * (the ring itself misconfigured) are thrown; a strict walk (LinkCheck.strict) throws `unknownKey`.
+ */
+export function attempt<T>(fn: () => T): { value: T } | { error: string; unknownKey?: KeyRingError } {
   try {
     return { value: fn() };
   } catch (error) {
     if (error instanceof IntegrityError) return { error: error.where };
+    if (error instanceof KeyRingError && error.reason === 'unknown-key') return { error: error.message, unknownKey: error };
     throw error;
   }
 }
@@ -613,12 +644,8 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage
     if (rows.length < PAGE) break;
     after = toNumber(rows[rows.length - 1].id);
   }
-  // A payment whose history does not end in its release but which is gone: deleted in SQL.
-  const deleted = await db.query<{ payment_id: number | string; seq: number | string; state: string }>(
-    'SELECT e.payment_id, e.seq, e.state FROM payment_events e WHERE e.seq = (SELECT MAX(x.seq) FROM payment_events x WHERE x.payment_id = e.payment_id) ' +
-      `AND e.state <> '${RELEASED}' AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = e.payment_id) ORDER BY e.payment_id LIMIT ${STORED_SHOWN}`,
-  );
-  for (const gone of deleted) payments.push(`payments id ${toNumber(gone.payment_id)} was deleted: its history (last event seq ${toNumber(gone.seq)}, ${gone.state}) does not end in its release`);
+  // Each payment's MAC was checked above: the deleted ones are named here.
+  for (const gone of await lostPayments(db, sealer.keyRing, { fromId: 1, toId: Number.MAX_SAFE_INTEGER }, STORED_SHOWN)) if (gone.kind === 'deleted') payments.push(gone.detail);
   if (payments.length > 0) breaks.push(storedBreak('payments', payments));
   // Console users, clients, their credentials, grants and callback endpoints: each row's MAC, and
   // that it is the row's latest state as its change records say (record-changes.ts). Rows and
@@ -653,6 +680,57 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage
     if (problems.length > 0) breaks.push(storedBreak(table.table as AuditChainBreak['table'], problems));
   }
   return breaks;
+}
+
+/**
+ * A payment the ERP's resend would not find, so that it would be paid again: its row deleted while
+ * its history does not end in its release, or its row altered away from its MAC (moved to another
+ * transactionId or client).
+ */
+export interface LostPayment {
+  paymentId: number;
+  /** Its last event: its id, seq and state. */
+  eventId: number;
+  seq: number;
+  state: string;
+  kind: 'deleted' | 'altered';
+  detail: string;
+}
+
+/**
+ * The payments among those whose last event's id is in `range` (each payment has one last event, so
+ * ranges that cover every event id cover every payment once) whose row is gone though their history
+ * does not end in their release (deleted in SQL), or whose row no longer matches its MAC; at most
+ * `limit` of each, by payment id. A reservation released and deleted with its release event is not one.
+ */
+export async function lostPayments(db: Queryable, ring: KeyRing, range: { fromId: number; toId: number }, limit: number): Promise<LostPayment[]> {
+  const last = 'e.id >= ? AND e.id <= ? AND e.seq = (SELECT MAX(x.seq) FROM payment_events x WHERE x.payment_id = e.payment_id)';
+  const gone = await db.query<{ payment_id: number | string; id: number | string; seq: number | string; state: string }>(
+    `SELECT e.payment_id, e.id, e.seq, e.state FROM payment_events e WHERE ${last} AND e.state <> '${RELEASED}' AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = e.payment_id) ORDER BY e.payment_id LIMIT ?`,
+    [range.fromId, range.toId, limit],
+  );
+  const lost: LostPayment[] = gone.map((r) => {
+    const paymentId = toNumber(r.payment_id);
+    const seq = toNumber(r.seq);
+    return { paymentId, eventId: toNumber(r.id), seq, state: r.state, kind: 'deleted', detail: `payments id ${paymentId} was deleted: its history (last event seq ${seq}, ${r.state}) does not end in its release` };
+  });
+  const rows = await db.query<PaymentRow & { event_id: number | string; event_seq: number | string; event_state: string }>(
+    `SELECT ${PAYMENT_COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}, e.id AS event_id, e.seq AS event_seq, e.state AS event_state FROM payment_events e JOIN payments p ON p.id = e.payment_id WHERE ${last} ORDER BY e.payment_id`,
+    [range.fromId, range.toId],
+  );
+  for (const row of rows) {
+    if (lost.length >= limit * 2) break;
+    const checked = attempt(() => paymentMacProblem(ring, row));
+    const problem = 'error' in checked ? `payments id ${toNumber(row.id)} cannot be checked: ${checked.error}` : checked.value;
+    if (problem !== null) lost.push({ paymentId: toNumber(row.id), eventId: toNumber(row.event_id), seq: toNumber(row.event_seq), state: row.event_state, kind: 'altered', detail: problem });
+  }
+  return lost;
+}
+
+/** The newest payment event's id (0 when there is none). */
+export async function lastPaymentEventId(db: Queryable): Promise<number> {
+  const [{ n }] = await db.query<{ n: number | string | null }>('SELECT MAX(id) AS n FROM payment_events');
+  return n === null ? 0 : toNumber(n);
 }
 
 /**

@@ -663,7 +663,8 @@ export class SqlPaymentRepository implements PaymentRepository {
     );
     // A payment from before its history was kept (migration 024) has no event to prove from.
     if (!link) return { beyond: Number.POSITIVE_INFINITY };
-    const proved = await verifyChainsSince(this.db, this.sealer, toNumber(link.recorded_at) - OTHER_CLOCKS_MS, maxLinks);
+    // A key this process lacks (not yet reloaded after keys rotate) is "cannot prove now", not a forgery.
+    const proved = await verifyChainsSince(this.db, this.sealer, toNumber(link.recorded_at) - OTHER_CLOCKS_MS, maxLinks, { strictKeys: true });
     if ('beyond' in proved) return proved;
     if (proved.breaks.length === 0) return { links: proved.links };
     return { problem: `the history of payments id ${id} after its last event cannot be proved whole: ${proved.breaks.map((b) => b.detail).join('; ')}` };
