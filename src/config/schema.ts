@@ -60,7 +60,7 @@ export const SETTINGS = {
   },
   auditScrubLinks: {
     env: 'GERBANG_AUDIT_SCRUB_LINKS',
-    doc: 'Links each pass of the audit scrub (every GERBANG_AUDIT_SCRUB_MS) walks at most, each link with its record read, opened and MAC\'d. A pass of 2,000 links took about 50 ms of the gateway\'s CPU and 35 ms of MariaDB\'s, about 2.5 s and 1.8 s per 100,000 links (docs/performance.md, "The audit scrub"): with the defaults about 2.5 % of a core per gateway process. Every gateway process scrubs on its own, so the database serves it once per process.',
+    doc: 'Links each pass of the audit scrub (every GERBANG_AUDIT_SCRUB_MS) walks at most, each link with its record read, opened and MAC\'d. A pass of 2,000 links took about 50 ms of the gateway\'s CPU and 35 ms of MariaDB\'s, about 2.5 s and 1.8 s per 100,000 links (docs/performance.md, "The audit scrub"): with the defaults about 2.5 % of a core per gateway process for this slow walk alone; under traffic each pass also walks the recent links and checks the payments\' histories (at 150 transfers/s the scrub cost about 14 % of a core, 900-1,000 µs a transfer). Every gateway process scrubs on its own, so the database serves it once per process.',
     schema: Joi.number().integer().min(10).max(100_000).default(2_000),
   },
   auditAnonymousRetentionDays: {
