@@ -96,6 +96,9 @@ export class AuditScrub {
   lastPass: number | null = null;
   /** Since when passes fail one after another, and the last error. */
   private failing: { since: number; error: string } | null = null;
+  private readonly clock: () => number;
+  /** How long a new finding waits before it is walked again to confirm it. */
+  private readonly confirmMs: number;
 
   constructor(
     private readonly audit: Pick<AuditRepository, 'chains' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'recentBreaks'>,
@@ -104,7 +107,9 @@ export class AuditScrub {
   ) {
     this.reader = 'history' in checkpoints ? null : new CheckpointReader(checkpoints.path, checkpoints.ring, checkpoints.store);
     this.history = 'history' in checkpoints ? checkpoints.history : null;
-    this.since = (options.clock ?? Date.now)();
+    this.clock = options.clock ?? Date.now;
+    this.confirmMs = options.confirmMs ?? 2_000;
+    this.since = this.clock();
   }
 
   /** How long the scrub's passes may fail one after another before payments are held. */
@@ -114,7 +119,7 @@ export class AuditScrub {
 
   /** Why payments are held (each broken chain and its link, or a scrub that cannot make progress), or null. */
   get held(): string | null {
-    const now = (this.options.clock ?? Date.now)();
+    const now = this.clock();
     const stalled =
       this.failing !== null && now - this.failing.since >= this.stallMs
         ? `the audit scrub cannot make progress: its passes have failed for ${Math.round((now - this.failing.since) / 1000)} s (${this.failing.error}), so records deleted inside the audit chains would go unseen`
@@ -145,7 +150,7 @@ export class AuditScrub {
    * the same place next pass).
    */
   async pass(): Promise<void> {
-    const clock = this.options.clock ?? Date.now;
+    const clock = this.clock;
     try {
       await this.walk(clock);
       this.failing = null;
@@ -279,7 +284,7 @@ export class AuditScrub {
       // A payment held before and no longer found where its last event is: its row is back (or released).
       for (const [id, was] of this.deleted) if (was.eventId >= range.fromId && was.eventId <= range.toId && !found.some((d) => d.paymentId === id)) this.letGo(id, 'its row holds again');
       const fresh = found.filter((d) => !this.deleted.has(d.paymentId));
-      if (fresh.length > 0) await sleep(this.options.confirmMs ?? 2_000);
+      if (fresh.length > 0) await sleep(this.confirmMs);
       for (const one of fresh) {
         if ((await this.audit.lostPayments({ fromId: one.eventId, toId: one.eventId }, 1)).length === 0) continue;
         this.deleted.set(one.paymentId, one);
@@ -291,7 +296,7 @@ export class AuditScrub {
   private letGo(paymentId: number, why: string): void {
     if (!this.deleted.delete(paymentId) || this.options.quiet) return;
     log.warn({ payment: paymentId }, `deleted payment no longer held by the scrub: ${why}`);
-    if (this.findings.size === 0 && this.deleted.size === 0) log.warn('payments resumed: nothing is held by the scrub');
+    this.logResumed();
   }
 
   /**
@@ -299,7 +304,7 @@ export class AuditScrub {
    * its own MAC is checked) to the break: the break, or where the walk goes on when it holds now.
    */
   private async confirm(writerId: string, from: ChainPosition, found: AuditChainBreak): Promise<ChainPiece> {
-    await sleep(this.options.confirmMs ?? 2_000);
+    await sleep(this.confirmMs);
     const start: ChainPosition = from.prevHash === null || from.seq === 1 ? from : { seq: from.seq - 1, prevHash: null };
     return this.audit.walkChain(writerId, start, Math.max(1, (found.seq ?? start.seq) - start.seq + 1));
   }
@@ -315,6 +320,11 @@ export class AuditScrub {
   private release(writerId: string, why: string): void {
     if (!this.findings.delete(writerId) || this.options.quiet) return;
     log.warn({ chain: writerId }, `audit chain no longer held by the scrub: ${why}`);
+    this.logResumed();
+  }
+
+  /** After a release: says so when nothing is held any more. */
+  private logResumed(): void {
     if (this.findings.size === 0 && this.deleted.size === 0) log.warn('payments resumed: nothing is held by the scrub');
   }
 

@@ -199,9 +199,10 @@ function together(runner: Runner, statements: readonly SqlStatement[], text: str
   // What answers each part of the query, in order: a statement (its index), a guard, the
   // savepoint and its release around the statements (SAME_TRANSACTION), the COMMIT.
   const parts: Array<number | 'guard' | 'savepoint' | 'commit'> = statements.flatMap((statement, i) => (statement.onlyOneRow ? [i, 'guard' as const] : [i]));
-  const held = commit && text !== '';
-  if (held) parts.unshift('savepoint');
-  if (held) parts.push('savepoint');
+  if (commit && text !== '') {
+    parts.unshift('savepoint');
+    parts.push('savepoint');
+  }
   if (commit) parts.push('commit');
   const sql = commit ? (text === '' ? 'COMMIT' : `${SAME_TRANSACTION.begin}; ${text}; ${SAME_TRANSACTION.end}; COMMIT`) : text;
   return new Promise((resolve, reject) => {

@@ -238,15 +238,13 @@ export async function chainsToWalk(db: Queryable): Promise<string[]> {
  */
 export async function verifyChainPiece(db: Queryable, sealer: ValueSealer, writerId: string, from: ChainPosition, maxLinks: number): Promise<ChainPiece> {
   const [head] = await db.query<WriterRow>('SELECT writer_id, last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [writerId]);
-  if (!head) {
+  const last = head ? toNumber(head.last_seq) : 0;
+  if (last === 0) {
+    // No head row, or one that records no link: a chain whose links remain was deleted or emptied; one holding none has nothing to walk.
     const [link] = await db.query<{ seq: number | string }>('SELECT seq FROM audit_chain WHERE writer_id = ? LIMIT 1', [writerId]);
     if (!link) return { links: 0, behind: true };
-    return { links: 0, resume: null, break: { writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} was deleted from audit_writers while its links remain` } };
-  }
-  const last = toNumber(head.last_seq);
-  if (last === 0) {
-    const [link] = await db.query<{ seq: number | string }>('SELECT seq FROM audit_chain WHERE writer_id = ? LIMIT 1', [writerId]);
-    if (link) return { links: 0, resume: null, break: { writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} records no link while its links remain: it was emptied` } };
+    const what = head ? 'records no link while its links remain: it was emptied' : 'was deleted from audit_writers while its links remain';
+    return { links: 0, resume: null, break: { writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} ${what}` } };
   }
   if (from.seq > last) return { links: 0, behind: true };
   const through = Math.min(last, from.seq + Math.max(1, Math.floor(maxLinks)) - 1);
