@@ -19,10 +19,14 @@ export type PaymentEventCause = 'reserve' | 'update' | 'send' | 'settle' | 'chec
 /** The state of an event that released (deleted) an unsent reservation. */
 export const RELEASED = 'RELEASED';
 
-/** Columns of payment_events, in the order every SELECT uses. */
-export const PAYMENT_EVENT_COLUMNS =
-  'id, payment_id, seq, cause, state, bank, operation, bank_transaction_id, bank_transaction_date, bank_reference, bank_external_id, ' +
-  'http_status, review_since, result_json, recorded_at, key_id';
+/** The columns of payment_events an event's INSERT writes, in the order of its values (PaymentRepository's eventValues). */
+export const PAYMENT_EVENT_WRITTEN = [
+  'payment_id', 'seq', 'cause', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date', 'bank_reference', 'bank_external_id',
+  'http_status', 'review_since', 'result_json', 'recorded_at', 'key_id',
+] as const;
+
+/** Columns of payment_events, in the order every SELECT uses: the id, then those written. */
+export const PAYMENT_EVENT_COLUMNS = ['id', ...PAYMENT_EVENT_WRITTEN].join(', ');
 
 export interface PaymentEventRow {
   id: number | string;

@@ -6,7 +6,7 @@ import type { ChainLanes, Written } from './audit-chain.js';
 import type { ChainDependency } from '../types.js';
 import { chainCoverage } from './chain-coverage.js';
 import { verifyChainsSince } from './audit-verify.js';
-import { eventPlace, lastTrustedEvent, openEvent, PAYMENT_EVENT_COLUMNS, paymentEventDigest, paymentHistory, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentEventRow, type PaymentSnapshot } from './payment-events.js';
+import { eventPlace, lastTrustedEvent, openEvent, PAYMENT_EVENT_COLUMNS, PAYMENT_EVENT_WRITTEN, paymentEventDigest, paymentHistory, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentEventRow, type PaymentSnapshot } from './payment-events.js';
 import { insertUnlessTaken, lastInsertIdSql, rowCountSql } from './sql-dialect.js';
 import { amountMinor } from './amount-minor.js';
 import { toNumber, toNumberOrNull, toStringOrNull, wellFormed } from './row-values.js';
@@ -134,11 +134,6 @@ const UPDATABLE: Record<Exclude<keyof PaymentUpdate, 'resultJson'>, string> = {
   bankExternalId: 'bank_external_id',
 };
 
-/** The columns of an event's INSERT, in the order of its values (eventValues). */
-const EVENT_COLUMNS = [
-  'payment_id', 'seq', 'cause', 'state', 'bank', 'operation', 'bank_transaction_id', 'bank_transaction_date', 'bank_reference', 'bank_external_id',
-  'http_status', 'review_since', 'result_json', 'recorded_at', 'key_id',
-];
 /** The unique key of payment_events. */
 const EVENT_KEY = ['payment_id', 'seq'];
 
@@ -330,7 +325,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     const [payment, seq, keyParams] =
       id === null ? [lastInsertIdSql(dialect), '?', [known.seq]] : ['?', `CASE WHEN ${rowCountSql(dialect)} = 1 THEN ? ELSE ? END`, [id, known.seq, known.seq - 1]];
     return {
-      sql: insertUnlessTaken(dialect, { table: 'payment_events', columns: EVENT_COLUMNS, values: [payment, seq, ...values.map(() => '?')], key: EVENT_KEY }),
+      sql: insertUnlessTaken(dialect, { table: 'payment_events', columns: PAYMENT_EVENT_WRITTEN, values: [payment, seq, ...values.map(() => '?')], key: EVENT_KEY }),
       params: [...keyParams, ...values],
     };
   }
@@ -381,11 +376,11 @@ export class SqlPaymentRepository implements PaymentRepository {
   /** Inserts event `seq` of payment `id` recording `snapshot`; its id and the digest its chain link covers. */
   private async insertEvent(tx: Queryable, cause: PaymentEventCause, id: number, seq: number, snapshot: PaymentSnapshot, now: number): Promise<EventWritten> {
     const values = this.eventValues(cause, id, seq, snapshot, now);
-    const { insertId } = await tx.execute(`INSERT INTO payment_events (${EVENT_COLUMNS.join(', ')}) VALUES (${values.map(() => '?').join(', ')})`, values);
+    const { insertId } = await tx.execute(`INSERT INTO payment_events (${PAYMENT_EVENT_WRITTEN.join(', ')}) VALUES (${values.map(() => '?').join(', ')})`, values);
     return this.eventRecord(insertId, cause, id, seq, snapshot, now);
   }
 
-  /** The values of EVENT_COLUMNS for event `seq` of payment `id` recording `snapshot` (its answer sealed for its place). */
+  /** The values of PAYMENT_EVENT_WRITTEN for event `seq` of payment `id` recording `snapshot` (its answer sealed for its place). */
   private eventValues(cause: PaymentEventCause, id: number, seq: number, snapshot: PaymentSnapshot, now: number): SqlValue[] {
     return [
       id, seq, cause, snapshot.state, snapshot.bank, snapshot.operation, snapshot.bankTransactionId, snapshot.bankTransactionDate, snapshot.bankReference,

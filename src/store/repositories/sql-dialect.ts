@@ -69,7 +69,7 @@ export function rowCountSql(dialect: Dialect): string {
  * only when a condition holds therefore puts that condition into a value of its key
  * (`CASE WHEN … THEN … ELSE <a key the table holds> END`), so that IGNORE skips it otherwise.
  */
-export function insertUnlessTaken(dialect: Dialect, spec: { table: string; columns: string[]; values: string[]; key: string[] }): string {
+export function insertUnlessTaken(dialect: Dialect, spec: { table: string; columns: readonly string[]; values: readonly string[]; key: readonly string[] }): string {
   const rows = `VALUES (${spec.values.join(', ')})`;
   return dialect === 'mysql'
     ? `INSERT IGNORE INTO ${spec.table} (${spec.columns.join(', ')}) ${rows}`
