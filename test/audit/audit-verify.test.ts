@@ -1,38 +1,11 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
-import { migrate, openDb, openStore, type Db, type InboundExchange, type Store } from '../../src/store/index.js';
+import { migrate, openDb, openStore, type Db, type Store } from '../../src/store/index.js';
 import { verifyAudit } from '../../src/store/repositories/audit-verify.js';
 import { ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { createMariaDbDatabase, createSqliteDatabase, forEachBackend } from '../support/databases.js';
-
-const exchange = (n: number): InboundExchange => ({
-  requestId: `req-${randomBytes(6).toString('hex')}`,
-  receivedAt: 1_000 + n,
-  remoteIp: '203.0.113.7',
-  origin: null,
-  method: 'POST',
-  path: '/v1/transfers',
-  clientId: 'gbc_verify',
-  transactionId: `INV-${n}`,
-  amount: `${n}.00`,
-  sourceAccount: '0201245680',
-  requestHeaders: { 'content-type': 'application/json' },
-  requestBody: `{"transactionId":"INV-${n}"}`,
-});
-
-const done = (n: number) => ({
-  outcome: 'completed' as const,
-  statusCode: 201,
-  errorCode: null,
-  clientId: null,
-  transactionId: null,
-  amount: null,
-  beneficiaryAccount: '0201245681',
-  responseBody: `{"status":"SUCCESS","n":${n}}`,
-  completedAt: 2_000 + n,
-});
+import { done, exchange } from '../support/recorded-exchanges.js';
 
 /**
  * Two writers (two processes' stores) on one database:
