@@ -43,7 +43,7 @@ const STALL_MS = 60_000;
 const RECENT_MS = 30 * 60_000;
 const RECENT_MIN_MS = 10_000;
 
-/** Deleted payments held on at most from one range's check (the others are found once those are accepted). */
+/** Deleted payments held on at most from one range's check (the others are found once those are accepted; an acceptance finds every one: lostIn). */
 const HELD_SHOWN = 20;
 
 /**
@@ -73,7 +73,8 @@ const CYCLE_LOG_MS = 60_000;
  * `confirmMs`, walked again from the link before the piece (a cluster node behind, a rotation).
  * A break accepted exactly (`skips` of an acceptance line) is stepped over, the walk going on at
  * the link that followed it then; a chain accepted by an older line (through its head) is walked
- * from that head on. An acceptance (`walkOn`) walks on past each break and lists every one.
+ * from that head on. An acceptance (`walkOn`) walks on past each break and lists every one, and
+ * every lost payment; `audit verify` walks so the chains its own walk found broken (`chains`).
  */
 export class AuditScrub {
   /** The acceptances: read from the checkpoint file as it grows (a gateway), or given once (accept-rollback). */

@@ -4,11 +4,11 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acceptRollback, AuditScrub } from '../../src/audit/index.js';
-import { createStore, openDb, openStore, type Db } from '../../src/store/index.js';
+import { createStore, openStore, type Db } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
-import { freshDatabase, recordExchanges } from '../support/recorded-exchanges.js';
+import { databasePerTest, recordInOneChain } from '../support/recorded-exchanges.js';
 
 /**
  * The attacker of docs/security/threat-model.md (writes the database, holds no key) deletes
@@ -18,39 +18,24 @@ import { freshDatabase, recordExchanges } from '../support/recorded-exchanges.js
  */
 
 forEachBackend('gerbang audit verify after records deleted inside a chain, some accepted by an operator (#14)', (ctx) => {
-  let database: { url: string; drop: () => Promise<void> };
+  const database = databasePerTest(ctx.backend);
   let checkpoints = '';
-  /** The attacker's connection: plain SQL, no key. */
-  let db: Db;
-  const env = () => ({ GERBANG_DATABASE_URL: database.url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const env = () => ({ GERBANG_DATABASE_URL: database.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
   const verify = async () => {
     const text = await runCli(['audit', 'verify'], env());
     const json = await runCli(['audit', 'verify', '--format', 'json'], env());
     expect(json.code, 'text and JSON agree on the exit').to.equal(text.code);
     return { code: text.code, text: text.stdout, report: JSON.parse(json.stdout) as { breaks: { recordId: number | null; detail: string }[]; accepted: { recordId: number | null; how: string; detail: string }[] } };
   };
-  beforeEach(async function () {
-    database = await freshDatabase(ctx.backend, this);
+  beforeEach(() => {
     checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-accepted-')), 'audit-checkpoints.jsonl');
-    db = openDb(database.url);
-  });
-  afterEach(async () => {
-    await db.close();
-    await database.drop();
   });
 
   it('names every break of a chain (not only its first), then each accepted one as accepted (exit 0), then a new break alone as a break (exit 1)', async function () {
     this.timeout(60_000);
-    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
-    let links: { id: number; writerId: string; seq: number }[];
-    try {
-      links = await recordExchanges(store, 8);
-    } finally {
-      await store.close();
-    }
-    const writer = links[0].writerId;
-    const inside = links.filter((l) => l.writerId === writer);
-    expect(inside.length, 'one chain holds the records').to.equal(8);
+    const inside = await recordInOneChain(database.url(), 8);
+    const writer = inside[0].writerId;
+    const db = database.db();
     const cut = async (l: { id: number }) => db.execute('DELETE FROM audit_exchanges WHERE id = ?', [l.id]);
     const named = (l: { id: number; seq: number }) => `audit_exchanges id ${l.id} (chain ${writer} seq ${l.seq}, record) was deleted`;
     await cut(inside[1]);
@@ -81,14 +66,14 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
 
   it('accepts every one of 25 payment rows deleted in one acceptance (more than a scrub range holds), so no gateway holds on any after it and verify exits 0', async function () {
     this.timeout(60_000);
-    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    const store = await openStore(database.url(), { auditKeys: TEST_AUDIT_KEYS });
     try {
       const ids: number[] = [];
       for (let i = 0; i < 25; i += 1) {
         ids.push((await store.payments.reserve({ clientId: 'gbc_accept', transactionId: `INV-LOST-${i}-${randomBytes(3).toString('hex')}`, requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR' }, Date.now())).id);
       }
       // The attack: the payment rows deleted in SQL, their histories left.
-      await db.execute(`DELETE FROM payments WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+      await database.db().execute(`DELETE FROM payments WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
 
       const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: 25 payment rows deleted, looked at'], env());
       expect(accepted.code, accepted.stderr).to.equal(0);
@@ -110,14 +95,9 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
 
   it('does not accept a link missing on the first walk and back before the second (a node behind), and accepts one still missing', async function () {
     this.timeout(60_000);
-    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
-    let links: { id: number; writerId: string; seq: number }[];
-    try {
-      links = await recordExchanges(store, 6);
-    } finally {
-      await store.close();
-    }
+    const links = await recordInOneChain(database.url(), 6);
     const writer = links[0].writerId;
+    const db = database.db();
     const [healing, staying] = [links[1], links[4]];
     const [row] = await db.query<Record<string, string | number | null>>('SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq = ?', [writer, healing.seq]);
     await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [writer, healing.seq]);
@@ -127,7 +107,7 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
     const heal = () => db.execute(`INSERT INTO audit_chain (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row).map(() => '?').join(', ')})`, Object.values(row));
     let reads = 0;
     let healed: Promise<unknown> | null = null;
-    const watched = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    const watched = await openStore(database.url(), { auditKeys: TEST_AUDIT_KEYS });
     const proxied = new Proxy(watched.db, {
       get(target, prop) {
         if (prop === 'query') {

@@ -4,11 +4,11 @@ import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditScrub, RollbackWatch } from '../../src/audit/index.js';
-import { openDb, openStore, type Db } from '../../src/store/index.js';
+import { openStore } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
-import { freshDatabase, recordExchanges } from '../support/recorded-exchanges.js';
+import { databasePerTest, recordExchanges } from '../support/recorded-exchanges.js';
 
 /**
  * A checkpoint file kept for years holds lines in every shape the gateway ever wrote (all `v: 1`,
@@ -55,23 +55,15 @@ function oldLine(line: OldLine): string {
 }
 
 forEachBackend('A checkpoint file with lines in every older shape, read by verify, the rollback watch and the scrub (#14)', (ctx) => {
-  let database: { url: string; drop: () => Promise<void> };
-  /** The attacker's connection: plain SQL, no key. */
-  let db: Db;
-  beforeEach(async function () {
-    database = await freshDatabase(ctx.backend, this);
-    db = openDb(database.url);
-  });
-  afterEach(async () => {
-    await db.close();
-    await database.drop();
-  });
+  const database = databasePerTest(ctx.backend);
 
   it('reads each as its gateway meant it: what they accepted holds nothing and verify exits 0 naming it accepted; a break they do not cover is still held and named', async function () {
     this.timeout(60_000);
     const path = join(mkdtempSync(join(tmpdir(), 'gerbang-old-lines-')), 'audit-checkpoints.jsonl');
-    const env = { GERBANG_DATABASE_URL: database.url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: path };
-    const [a, b] = [await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS }), await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS })];
+    const db = database.db();
+    const url = database.url();
+    const env = { GERBANG_DATABASE_URL: url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: path };
+    const [a, b] = [await openStore(url, { auditKeys: TEST_AUDIT_KEYS }), await openStore(url, { auditKeys: TEST_AUDIT_KEYS })];
     try {
       const records = await recordExchanges(a, 10);
       const payment = await a.payments.reserve({ clientId: 'gbc_audit', transactionId: 'INV-OLD-LINES', requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR' }, Date.now());

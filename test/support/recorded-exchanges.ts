@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { migrate, openStore, type InboundExchange, type Store } from '../../src/store/index.js';
+import { migrate, openDb, openStore, type Db, type InboundExchange, type Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from './audit-keys.js';
 import { createMariaDbDatabase, createSqliteDatabase } from './databases.js';
 
@@ -43,15 +43,38 @@ export async function recordExchanges(store: Store, count: number, from = 1): Pr
   return out;
 }
 
-/** A fresh migrated database of `backend` for one test, and its drop. */
-export async function freshDatabase(backend: 'sqlite' | 'mariadb', ctx: Mocha.Context): Promise<{ url: string; drop: () => Promise<void> }> {
-  const database = backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(ctx);
-  const db = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+/** `count` exchanges recorded one after another by a store of its own on `url` (closed after), all in one chain. */
+export async function recordInOneChain(url: string, count: number): Promise<{ id: number; writerId: string; seq: number }[]> {
+  const store = await openStore(url, { auditKeys: TEST_AUDIT_KEYS });
   try {
-    await migrate(db.db, { keys: TEST_AUDIT_KEYS });
+    const links = await recordExchanges(store, count);
+    if (links.some((l) => l.writerId !== links[0].writerId)) throw new Error('the records were linked in more than one chain');
+    return links;
   } finally {
-    await db.close();
+    await store.close();
   }
-  return database;
 }
 
+/**
+ * Hooks that give each test of the suite its own migrated database of `backend` (dropped after it)
+ * and the attacker's connection to it: plain SQL, no key.
+ */
+export function databasePerTest(backend: 'sqlite' | 'mariadb'): { url: () => string; db: () => Db } {
+  let database: { url: string; drop: () => Promise<void> } | undefined;
+  let db: Db | undefined;
+  beforeEach(async function () {
+    database = backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      await migrate(store.db, { keys: TEST_AUDIT_KEYS });
+    } finally {
+      await store.close();
+    }
+    db = openDb(database.url);
+  });
+  afterEach(async () => {
+    await db?.close();
+    await database?.drop();
+  });
+  return { url: () => database!.url, db: () => db! };
+}
