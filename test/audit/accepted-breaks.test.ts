@@ -64,6 +64,21 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
     expect(again.text).to.contain(`DELETED: ${named(inside[6])}`).and.to.contain(`ACCEPTED DELETED: ${named(inside[1])}`);
   });
 
+  it('names a chain whose head row was deleted (its links left), then, once accepted as gone, as accepted (exit 0)', async function () {
+    this.timeout(60_000);
+    const links = await recordInOneChain(database.url(), 3);
+    const writer = links[0].writerId;
+    await database.db().execute('DELETE FROM audit_writers WHERE writer_id = ?', [writer]);
+    const broken = await verify();
+    expect(broken.code, broken.text).to.equal(1);
+    expect(broken.text).to.contain(`DELETED: the head of chain ${writer} was deleted from audit_writers`);
+    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: head row deleted, looked at'], env());
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    const after = await verify();
+    expect(after.code, after.text).to.equal(0);
+    expect(after.report.accepted.map((b) => [b.detail, b.how])).to.deep.equal([[`the head of chain ${writer} was deleted from audit_writers`, 'as-gone']]);
+  });
+
   it('accepts every one of 25 payment rows deleted in one acceptance (more than a scrub range holds), so no gateway holds on any after it and verify exits 0', async function () {
     this.timeout(60_000);
     const store = await openStore(database.url(), { auditKeys: TEST_AUDIT_KEYS });
