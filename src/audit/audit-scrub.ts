@@ -43,8 +43,15 @@ const STALL_MS = 60_000;
 const RECENT_MS = 30 * 60_000;
 const RECENT_MIN_MS = 10_000;
 
-/** Deleted payments held on at most from one range's check (the others are found once those are accepted). */
+/** Deleted payments held on at most from one range's check (the others are found once those are accepted; an acceptance finds every one: lostIn). */
 const HELD_SHOWN = 20;
+
+/**
+ * An acceptance (`walkOn`) checks the payment events a page of this many ids at a time, each page
+ * asked for as many lost payments as it has ids (each payment's last event is one id): every lost
+ * payment is found and named, not the first HELD_SHOWN.
+ */
+const ACCEPTANCE_PAGE = 5_000;
 
 /** Completed cycles logged at info at most this often; the others at debug (a small store completes one every pass). */
 const CYCLE_LOG_MS = 60_000;
@@ -66,7 +73,8 @@ const CYCLE_LOG_MS = 60_000;
  * `confirmMs`, walked again from the link before the piece (a cluster node behind, a rotation).
  * A break accepted exactly (`skips` of an acceptance line) is stepped over, the walk going on at
  * the link that followed it then; a chain accepted by an older line (through its head) is walked
- * from that head on. An acceptance (`walkOn`) walks on past each break and lists every one.
+ * from that head on. An acceptance (`walkOn`) walks on past each break and lists every one, and
+ * every lost payment; `audit verify` walks so the chains its own walk found broken (`chains`).
  */
 export class AuditScrub {
   /** The acceptances: read from the checkpoint file as it grows (a gateway), or given once (accept-rollback). */
@@ -75,6 +83,8 @@ export class AuditScrub {
   private readonly findings = new Map<string, Finding>();
   /** With `walkOn`: every break walked over, in order. */
   private readonly walkedOver: Finding[] = [];
+  /** With `walkOn`: every break stepped over as an operator accepted it exactly (`skips`), in order. */
+  private readonly steppedOver: (AuditChainBreak & { writerId: string; resume: number })[] = [];
   /** Payments the ERP's resend would not find (row deleted without its release, or altered away from its MAC), by id. */
   private readonly deleted = new Map<number, LostPayment>();
   /** Where the check of every payment's last event goes on (payment_events id): round and round as the chains are. */
@@ -103,7 +113,8 @@ export class AuditScrub {
   constructor(
     private readonly audit: Pick<AuditRepository, 'chains' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'recentBreaks'>,
     checkpoints: { ring: KeyRing; path: string; store: string } | { history: CheckpointHistory },
-    private readonly options: { linksPerPass: number; confirmMs?: number; stallMs?: number; clock?: () => number; quiet?: boolean; walkOn?: boolean },
+    /** `walkOn` with `chains`: only those chains walked, and no payment checked (`audit verify`, whose own walk found them broken and checks the payments itself). */
+    private readonly options: { linksPerPass: number; confirmMs?: number; stallMs?: number; clock?: () => number; quiet?: boolean; walkOn?: boolean; chains?: readonly string[] },
   ) {
     this.reader = 'history' in checkpoints ? null : new CheckpointReader(checkpoints.path, checkpoints.ring, checkpoints.store);
     this.history = 'history' in checkpoints ? checkpoints.history : null;
@@ -140,8 +151,13 @@ export class AuditScrub {
   }
 
   /** With `walkOn` (an acceptance): every break found inside a chain, with the first link after it (null: none). */
-  get chainBreaks(): { writerId: string; seq: number | null; resume: number | null }[] {
-    return this.walkedOver.map(({ writerId, seq, resume }) => ({ writerId, seq, resume }));
+  get chainBreaks(): (AuditChainBreak & { writerId: string; resume: number | null })[] {
+    return this.walkedOver.map(({ acceptedAt: _, ...b }) => b);
+  }
+
+  /** With `walkOn`: every break found inside a chain that an operator accepted exactly (`skips`), with the link the walk resumed at (0: none). */
+  get acceptedBreaks(): (AuditChainBreak & { writerId: string; resume: number })[] {
+    return [...this.steppedOver];
   }
 
   /**
@@ -168,7 +184,7 @@ export class AuditScrub {
 
   private async walk(clock: () => number): Promise<void> {
     const { acceptedBreaks: accepted, acceptedDeletions, acceptedSkips } = this.history ?? this.reader!.read();
-    await this.checkPayments(acceptedDeletions);
+    if (this.options.chains === undefined) await this.checkPayments(acceptedDeletions);
     /** The acceptance of exactly this break (its link, and the first link after it as it was then), if any. */
     const skipOf = (writerId: string, found: AuditChainBreak, resume: number | null) => {
       const skip = found.seq === null ? undefined : acceptedSkips.get(writerId)?.get(found.seq);
@@ -193,7 +209,7 @@ export class AuditScrub {
             return;
           }
           // A chain accepted as gone (its head row deleted, accepted at link 0) is not walked.
-          this.queue = (await this.audit.chains()).filter((writerId) => accepted.get(writerId)?.seq !== 0);
+          this.queue = (this.options.walkOn && this.options.chains ? [...this.options.chains] : await this.audit.chains()).filter((writerId) => accepted.get(writerId)?.seq !== 0);
           this.cycle = { started: clock(), chains: this.queue.length, links: 0 };
           if (this.queue.length === 0) continue;
         }
@@ -210,6 +226,7 @@ export class AuditScrub {
         // A break accepted exactly is stepped over: the walk goes on at the link that followed it then.
         const skip = skipOf(writerId, piece.break, piece.resume);
         if (skip) {
+          if (this.options.walkOn) this.steppedOver.push({ ...piece.break, writerId, resume: skip.resume });
           this.at = skip.resume === 0 ? null : { writerId, from: { seq: skip.resume, prevHash: null } };
           if (this.at === null) this.release(writerId, 'its records hold again');
           continue;
@@ -280,7 +297,7 @@ export class AuditScrub {
     this.sweep = sweep.toId >= end ? 1 : sweep.toId + 1;
     const recent = { fromId: Math.max(sweep.toId + 1, end - span + 1), toId: end };
     for (const range of recent.fromId <= recent.toId ? [sweep, recent] : [sweep]) {
-      const found = (await this.audit.lostPayments(range, HELD_SHOWN)).filter((d) => !accepted.has(d.paymentId));
+      const found = (await this.lostIn(range)).filter((d) => !accepted.has(d.paymentId));
       // A payment held before and no longer found where its last event is: its row is back (or released).
       for (const [id, was] of this.deleted) if (was.eventId >= range.fromId && was.eventId <= range.toId && !found.some((d) => d.paymentId === id)) this.letGo(id, 'its row holds again');
       const fresh = found.filter((d) => !this.deleted.has(d.paymentId));
@@ -291,6 +308,17 @@ export class AuditScrub {
         if (!this.options.quiet) log.error({ payment: one.paymentId, problem: one.kind, detail: one.detail }, 'payments held: the audit scrub found a payment row deleted (its history not ending in its release) or altered away from its MAC; see `gerbang audit verify`, then `gerbang audit accept-rollback`');
       }
     }
+  }
+
+  /** The lost payments of `range`: at most HELD_SHOWN, or with `walkOn` every one, a page of ACCEPTANCE_PAGE event ids at a time. */
+  private async lostIn(range: { fromId: number; toId: number }): Promise<LostPayment[]> {
+    if (!this.options.walkOn) return this.audit.lostPayments(range, HELD_SHOWN);
+    const lost: LostPayment[] = [];
+    for (let fromId = range.fromId; fromId <= range.toId; fromId += ACCEPTANCE_PAGE) {
+      const toId = Math.min(range.toId, fromId + ACCEPTANCE_PAGE - 1);
+      lost.push(...(await this.audit.lostPayments({ fromId, toId }, toId - fromId + 1)));
+    }
+    return lost;
   }
 
   private letGo(paymentId: number, why: string): void {
