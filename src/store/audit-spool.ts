@@ -194,13 +194,13 @@ async function apply(repository: AuditRepository, write: SpooledWrite, entry: st
 }
 
 /**
- * The request a spooled write belongs to, for its log line: a whole record and a bank leg name
- * it; a completion names only its exchange's row (`id`), which holds it.
+ * Whose write was spooled, for its log line: a whole record and a bank leg name their request;
+ * a completion names its exchange's row, which holds the request id.
  */
-function requestOf(write: SpooledWrite): { requestId?: string } {
+function ownerOf(write: SpooledWrite): { requestId: string } | { exchangeId: number } {
   if (write.op === 'record') return { requestId: write.exchange.requestId };
   if (write.op === 'bank-call') return { requestId: write.call.requestId };
-  return {};
+  return { exchangeId: write.id };
 }
 
 /**
@@ -217,7 +217,7 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     } catch (error) {
       if (error instanceof DependencyRefusedError) throw error;
       spool.append(entry);
-      log.warn({ ...requestOf(entry), err: error, op: entry.op }, 'audit write spooled to disk: the database refused it');
+      log.warn({ ...ownerOf(entry), err: error, op: entry.op }, 'audit write spooled to disk: the database refused it');
       return fallback;
     }
   };

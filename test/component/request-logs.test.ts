@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { createMariaDbDatabase, createSqliteDatabase } from '../support/databases.js';
+import { createMariaDbBehindProxy, createSqliteDatabase } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { captureLogs } from '../support/log-capture.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 
 type Line = Record<string, unknown>;
 
@@ -20,12 +21,12 @@ for (const backend of ['sqlite', 'mariadb'] as const) {
   describe(`Request logs [${backend}]`, () => {
     let gw: TestGateway;
     let logs: ReturnType<typeof captureLogs>;
-    let database: { url: string; drop: () => Promise<void> };
+    let database: { url: string; drop: () => Promise<void>; proxy?: TcpProxy };
     let token: string;
 
     before(async function () {
       logs = captureLogs('trace');
-      database = backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+      database = backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbBehindProxy(this);
       // No background work of the gateway's own while the requests run: every line is theirs.
       gw = await TestGateway.start(database.url, { GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_AUDIT_SCRUB_MS: '0' });
       token = await gw.token(await gw.createClient());
@@ -58,10 +59,18 @@ for (const backend of ['sqlite', 'mariadb'] as const) {
       return parsed();
     }
 
-    /** Every line carries the id of one of `requests`, and a line naming a transfer carries the id of a request about it. */
+    /**
+     * Every line carries the id of one of `requests`, and a line naming a transfer carries the id of
+     * a request about it. A database connection's own error (its socket closed) belongs to no
+     * request, whichever opened the connection: it carries none.
+     */
     function expectEachLineOwned(lines: Line[], requests: Sent[]): void {
       const ids = new Set(requests.map((sent) => sent.requestId));
       for (const line of lines) {
+        if (line.component === 'store' && /^database (session|connection) error/.test(String(line.msg))) {
+          expect(line.requestId, `a connection's line with a request id: ${JSON.stringify(line)}`).to.equal(undefined);
+          continue;
+        }
         expect(ids.has(String(line.requestId)), `a line without one of the wave's request ids: ${JSON.stringify(line)}`).to.equal(true);
         const about = requests.filter((sent) => sent.transactionId !== undefined && JSON.stringify(line).includes(sent.transactionId));
         if (about.length > 0) expect(about.map((sent) => sent.requestId), JSON.stringify(line)).to.include(line.requestId);
@@ -111,5 +120,23 @@ for (const backend of ['sqlite', 'mariadb'] as const) {
         expect(linesOf(later, invalid).map((line) => line.msg)).to.include('request refused');
       });
     });
+
+    if (backend === 'mariadb') {
+      describe('when the database refuses several transfers at the same time', () => {
+        after(async () => database.proxy?.restore());
+
+        it('writes the audit journal\'s and the error handler\'s lines each with the id of its request, and the connections\' with none', async () => {
+          await database.proxy!.cut();
+          const refused = [transfer('Invoice d'), transfer('Invoice e')];
+          const lines = await wave(refused);
+          expectEachLineOwned(lines, refused);
+          for (const sent of refused) {
+            const mine = linesOf(lines, sent);
+            expect(mine.map((line) => line.msg), JSON.stringify(mine)).to.include.members(['audit write spooled to disk: the database refused it', 'request']);
+            expect(mine.some((line) => line.component === 'http' && line.code === 'STORE_UNAVAILABLE'), 'the error handler\'s line').to.equal(true);
+          }
+        });
+      });
+    }
   });
 }
