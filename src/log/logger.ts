@@ -5,9 +5,9 @@ import { REDACTED, SECRET_HEADERS, SECRET_KEYS } from './redaction.js';
 /**
  * What every log line written for a request carries: its id and, when the caller sent a valid
  * W3C `traceparent`, its trace (which joins our lines to the ERP's or the proxy's trace). The
- * request id step puts it on `res.locals.requestContext`; the pipeline hands it on to the use
- * cases, the bank adapters and the audit trail, which spread it into their lines:
- * `log.warn({ ...requestContext, partner }, '…')`.
+ * request id step puts it on `res.locals.requestContext`; the exchange's audit trail hands it to
+ * the use cases (ExchangeAudit.requestContext), they to the bank adapters (BankCallContext), and
+ * each spreads it into its lines: `log.warn({ ...requestContext, partner }, '…')`.
  *
  * Handed on explicitly, not carried by an AsyncLocalStorage: on Node 20 and 22 (without
  * --experimental-async-context-frame) an AsyncLocalStorage in use installs async_hooks' promise
