@@ -3,7 +3,7 @@
  * bin/gerbang) on a fresh MariaDB database over TCP against the simulator, as `npm run bench` starts
  * them, TAIL_RATE transfers/s (200) open loop for TAIL_SECONDS (20) after 5 s of warm-up, with
  * loop-probe.js preloaded (LOOP_PROBE_HOOKS=1 for the callbacks) and, unless TAIL_NO_PROFILE=1,
- * `--cpu-prof`. Writes into TAIL_OUT (/tmp/gerbang-tail): probe.json, requests.json (each
+ * `--cpu-prof`; TAIL_NODE_FLAGS: node flags for the gateway (space-separated). Writes into TAIL_OUT (/tmp/gerbang-tail): probe.json, requests.json (each
  * request's due time, latency and status) and the profile; prints p50/p90/p99 and what the probe
  * saw. docs/performance.md, "The audit scrub's long turns".
  */
@@ -46,7 +46,7 @@ async function main() {
   process.env.LOOP_PROBE_OUT = join(OUT, 'probe.json');
   const sim = await startSimulator();
   const admin = await mysql.createConnection(MYSQL_URL);
-  const flags = ['--require', join(__dirname, 'loop-probe.js'), ...(process.env.TAIL_NO_PROFILE === '1' ? [] : ['--cpu-prof', `--cpu-prof-dir=${OUT}`])];
+  const flags = [...(process.env.TAIL_NODE_FLAGS ?? '').split(' ').filter(Boolean), '--require', join(__dirname, 'loop-probe.js'), ...(process.env.TAIL_NO_PROFILE === '1' ? [] : ['--cpu-prof', `--cpu-prof-dir=${OUT}`])];
   const g = await startGerbang(admin, sim.value, { name: 'probe', bin: BIN, nodeFlags: flags });
   const make = gatewayTransfers(g.token);
   await load(g.origin, 5, make);
