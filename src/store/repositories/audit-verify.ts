@@ -28,6 +28,7 @@ import { recordChangeDigests, rowHistoryProblems } from './record-history.js';
 import { PAYMENT_COLUMNS, paymentMacProblem, type PaymentRow } from './payment-repository.js';
 import { paymentPlace } from './sealed-values.js';
 import { placeInRow, rowColumns, SEALED_TABLES, type ValueOpener, type ValueSealer } from './sealed-values.js';
+import { TimeSlices } from './time-slices.js';
 
 const PAGE = 500;
 /** Unchained records listed per kind (the count is always given). */
@@ -202,7 +203,9 @@ export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, sinc
   for (let i = 0; i < idle.length; i += PAGE) {
     const page = idle.slice(i, i + PAGE);
     const digests = await contentDigests(db, sealer, page.map((one) => one.link));
+    const slices = new TimeSlices();
     for (const { head, link } of page) {
+      if (slices.due()) await slices.next();
       const checked = checkLink(link, null, digests.get(`${link.kind}:${toNumber(link.record_id)}`), check);
       if ('break' in checked) breaks.push(checked.break);
       else if (link.hash !== head.last_hash) breaks.push({ writerId: head.writer_id, seq: toNumber(head.last_seq), table: 'audit_writers', recordId: null, problem: 'altered', detail: `the head of chain ${head.writer_id} is not its link ${toNumber(head.last_seq)}: the head was altered` });
@@ -312,7 +315,9 @@ async function verifyChain(
       [writerId, expected, from.through ?? Number.MAX_SAFE_INTEGER, PAGE],
     );
     const digests = await contentDigests(db, sealer, page);
+    const slices = new TimeSlices();
     for (const link of page) {
+      if (slices.due()) await slices.next();
       const seq = toNumber(link.seq);
       if (seq !== expected) {
         return { links: expected - 1, break: { writerId, seq: expected, recordId: null, table: 'audit_chain', problem: 'deleted', detail: `link ${expected} of chain ${writerId} is missing (the next one is ${seq}): a record and its link were deleted` } };
@@ -460,20 +465,27 @@ async function contentDigests(db: Queryable, sealer: ValueSealer, page: LinkRow[
   }
   const changeIds = [...new Set(page.filter((l) => l.kind === 'record_change').map((l) => toNumber(l.record_id)))];
   for (const [id, changeDigest] of await recordChangeDigests(db, changeIds)) out.set(`record_change:${id}`, { digest: changeDigest });
+  let slices = new TimeSlices();
   for (const row of events) {
+    if (slices.due()) await slices.next();
     const opened = attempt(() => openEvent(row, sealer));
     out.set(`payment_event:${toNumber(row.id)}`, 'error' in opened ? opened : { digest: paymentEventDigest(opened.value) });
   }
   const exchanges = exchangeIds.length === 0 ? [] : await db.query<ExchangeRow>(`SELECT ${EXCHANGE_SELECT} FROM ${EXCHANGE_FROM} WHERE e.id IN (${exchangeIds.map(() => '?').join(', ')})`, exchangeIds);
   const calls = callIds.length === 0 ? [] : await db.query<BankCallRow>(`SELECT ${BANK_CALL_SELECT} FROM audit_bank_calls WHERE id IN (${callIds.map(() => '?').join(', ')})`, callIds);
+  slices = new TimeSlices();
   for (const row of exchanges) {
+    if (slices.due()) await slices.next();
     const id = toNumber(row.id);
     const { open, final, finished } = exchangeContents(row, sealer);
     out.set(`open:${id}`, open);
     out.set(`record:${id}`, final);
     if (finished) out.set(`complete:${id}`, final);
   }
-  for (const row of calls) out.set(`bank_call:${toNumber(row.id)}`, bankCallContent(row, sealer));
+  for (const row of calls) {
+    if (slices.due()) await slices.next();
+    out.set(`bank_call:${toNumber(row.id)}`, bankCallContent(row, sealer));
+  }
   const gone = exchangeIds.filter((id) => !out.has(`open:${id}`));
   for (const entry of await purgedEntries(db, 'exchange_id', gone)) {
     for (const kind of ['open', 'complete', 'record']) out.set(`${kind}:${entry.exchangeId}`, { purged: entry });
@@ -728,8 +740,10 @@ export async function lostPayments(db: Queryable, ring: KeyRing, range: { fromId
     `SELECT ${PAYMENT_COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}, e.id AS event_id, e.seq AS event_seq, e.state AS event_state FROM payment_events e JOIN payments p ON p.id = e.payment_id WHERE ${last} ORDER BY e.payment_id`,
     [range.fromId, range.toId],
   );
+  const slices = new TimeSlices();
   for (const row of rows) {
     if (lost.length >= limit * 2) break;
+    if (slices.due()) await slices.next();
     const checked = attempt(() => paymentMacProblem(ring, row));
     const problem = 'error' in checked ? `payments id ${toNumber(row.id)} cannot be checked: ${checked.error}` : checked.value;
     if (problem !== null) lost.push({ paymentId: toNumber(row.id), eventId: toNumber(row.event_id), seq: toNumber(row.event_seq), state: row.event_state, kind: 'altered', detail: problem });
