@@ -14,6 +14,7 @@ import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
  * the longest waits at the p99 (docs/performance.md, "The audit scrub's long turns"): the walk now
  * gives the loop back every millisecond or so. Without that, the longest turn of this pass took
  * 22-33 ms; with it 7-8 ms, the driver's decoding of a page's rows, which the walk does not slice.
+ * The bound (16 ms) leaves twice that for a slower or busier machine and still fails the unsliced walk.
  */
 describe('AuditScrub, a pass over the links of 400 transfers paid through a gateway on MariaDB', function () {
   this.timeout(180_000);
@@ -76,6 +77,6 @@ describe('AuditScrub, a pass over the links of 400 transfers paid through a gate
     const own = turns.filter((turn) => !collections.some((gc) => gc.from < turn.to && gc.to > turn.from));
     expect(own.length, 'turns without a collection').to.be.above(10);
     const longest = Math.max(...own.map((turn) => turn.ms));
-    expect(longest, `the longest turn in ms (${own.length} of ${turns.length} turns without a collection)`).to.be.below(12);
+    expect(longest, `the longest turn in ms (${own.length} of ${turns.length} turns without a collection)`).to.be.below(16);
   });
 });
