@@ -93,8 +93,9 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
       const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: 25 payment rows deleted, looked at'], env());
       expect(accepted.code, accepted.stderr).to.equal(0);
       for (const id of ids) expect(accepted.stdout, `payment ${id}`).to.contain(`payments id ${id} was deleted`);
-      const line = JSON.parse(readFileSync(checkpoints, 'utf8').trim().split('\n').at(-1)!) as { lostPayments?: number[] };
-      expect(line.lostPayments?.slice().sort((a, b) => a - b)).to.deep.equal(ids.slice().sort((a, b) => a - b));
+      // Each accepted as what was found: its row deleted.
+      const line = JSON.parse(readFileSync(checkpoints, 'utf8').trim().split('\n').at(-1)!) as { lost?: { id: number; kind: string }[] };
+      expect(line.lost?.map((p) => [p.id, p.kind]).sort((a, b) => Number(a[0]) - Number(b[0]))).to.deep.equal(ids.slice().sort((a, b) => a - b).map((id) => [id, 'deleted']));
 
       // A gateway's scrub reading the file holds on none of them.
       const scrub = new AuditScrub(store.audit, { ring: TEST_AUDIT_KEYS, path: checkpoints, store: store.db.description }, { linksPerPass: 10_000, confirmMs: 0, quiet: true });
