@@ -36,13 +36,14 @@ interface Found {
  *
  * Every chain is also walked whole as the gateways' background scrub walks it (AuditScrub), on
  * past each break: every record deleted or altered inside a chain is named, and accepted exactly
- * in the same line (`skips`: the break's link and the first link after it), so the scrub goes on
- * walking every chain from its first link, stepping over those breaks only (a chain whose head row
- * is gone is accepted as gone, `broken` at link 0). Lines written before `skips` accepted a chain
- * through its head then (`broken`), and the scrub still walks such a chain from there. verify
- * names such breaks as accepted. Payments whose row alone was deleted (their history left, not
- * ending in a release) or altered away from its MAC are named in it too, every one
- * (`lostPayments`), and the scrub holds no more on them.
+ * in the same line (`skips`: the break's link, the first link after it, and what was there,
+ * SeenBreak), so the scrub goes on walking every chain from its first link, stepping over those
+ * breaks only while they are as seen (a chain whose head row is gone is accepted as gone, `broken`
+ * at link 0, with what remained of it). Payments whose row alone was deleted (their history left,
+ * not ending in a release) or altered away from its MAC are named in it too, every one, each with
+ * what was found (`lost`), and the scrub holds no more on them while they are so. What a line of an
+ * older shape accepted without saying what it saw is found again and accepted exactly (the walk
+ * honours only acceptances that say: `exactOnly`).
  *
  * As the scrub confirms a break before it holds, the acceptance accepts only what it finds twice:
  * everything is walked again after `confirmMs` (a Galera node behind its cluster can lack a link
