@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyRing } from '../security/index.js';
 import type { LostPayment } from '../store/repositories/audit-verify.js';
@@ -10,6 +11,8 @@ export interface RollbackAcceptance {
   accepted: AuditChainBreak[];
   /** What one of the two walks found and the other did not (a node behind, or a break made between them): not accepted. */
   unconfirmed: AuditChainBreak[];
+  /** With `expect`: the digest of what it would have accepted, when that is not the one expected (nothing accepted). */
+  differs?: string;
 }
 
 /** How long an acceptance waits before it walks again what it found (the scrub's own confirmation wait). */
@@ -56,7 +59,8 @@ export async function acceptRollback(
   checkpointFile: string,
   reason: string,
   clock: () => number = Date.now,
-  options: { confirmMs?: number } = {},
+  /** `expect`: the digest `audit verify` printed of what there was to accept (acceptanceDigest); anything else is not accepted. */
+  options: { confirmMs?: number; expect?: string } = {},
 ): Promise<RollbackAcceptance> {
   const history = readCheckpoints(checkpointFile, ring, store.db.description);
   const first = await findToAccept(store, history, checkpointFile);
@@ -64,10 +68,13 @@ export async function acceptRollback(
   await sleep(options.confirmMs ?? CONFIRM_MS);
   const again = await findToAccept(store, history, checkpointFile);
   // A chain behind by its checkpointed link; a break inside by its link, the link after it and what it is; a payment by its id.
-  const behind = inBoth(first.behind, again.behind, (b) => `${b.writerId} ${b.seq} ${b.problem}`);
-  const inside = inBoth(first.inside, again.inside, (b) => `${b.writerId} ${b.seq} ${b.resume} ${b.problem} ${b.detail}`);
-  const lost = inBoth(first.lost, again.lost, (b) => `${b.recordId} ${b.problem} ${b.found.digest ?? ''}`);
+  const behind = inBoth(first.behind, again.behind, behindKey);
+  const inside = inBoth(first.inside, again.inside, insideKey);
+  const lost = inBoth(first.lost, again.lost, lostKey);
   const unconfirmed = [...behind.once, ...lost.once.map(withoutFound), ...inside.once.map(withoutResume)];
+  // What the operator looked at (verify's digest) is what is accepted, or nothing: not a break made since.
+  const digest = digestOf({ behind: behind.both, inside: inside.both, lost: lost.both });
+  if (options.expect !== undefined && (digest !== options.expect || unconfirmed.length > 0)) return { accepted: [], unconfirmed, differs: digest };
   const accepted = behind.both.filter((b) => b.writerId !== null);
   // A chain whose head row is gone while its links remain is accepted as gone (not walked again),
   // with what remains of it (a link added under its writer id later is a new break);
@@ -111,6 +118,25 @@ export async function acceptRollback(
   });
   return { accepted: [...behind.both, ...lost.both.map(withoutFound), ...inside.both.map(withoutResume)], unconfirmed };
 }
+
+/**
+ * A digest of what an acceptance would accept now (one walk of findToAccept), or null when there
+ * is nothing: `audit verify` prints it, and `accept-rollback --expect` accepts only that.
+ */
+export async function acceptanceDigest(store: Store, ring: KeyRing, checkpointFile: string): Promise<string | null> {
+  const found = await findToAccept(store, readCheckpoints(checkpointFile, ring, store.db.description), checkpointFile);
+  return found.behind.length + found.inside.length + found.lost.length === 0 ? null : digestOf(found);
+}
+
+/** Each thing to accept by the key its two walks are matched by, sorted, hashed (16 hex digits: to be typed). */
+function digestOf(found: Pick<Found, 'behind' | 'inside' | 'lost'>): string {
+  const keys = [...found.behind.map(behindKey), ...found.inside.map(insideKey), ...found.lost.map(lostKey)].sort();
+  return createHash('sha256').update(JSON.stringify(keys)).digest('hex').slice(0, 16);
+}
+
+const behindKey = (b: AuditChainBreak) => `${b.writerId} ${b.seq} ${b.problem}`;
+const insideKey = (b: Found['inside'][number]) => `${b.writerId} ${b.seq} ${b.resume} ${b.problem} ${b.detail}`;
+const lostKey = (b: Found['lost'][number]) => `${b.recordId} ${b.problem} ${b.found.digest ?? ''}`;
 
 /** One walk: the database against its checkpoints, and every chain and payment as the scrub's acceptance walk sees them (AuditScrub with `walkOn`). */
 async function findToAccept(store: Store, history: CheckpointHistory, checkpointFile: string): Promise<Found> {

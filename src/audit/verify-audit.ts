@@ -1,5 +1,6 @@
 import type { KeyRing } from '../security/index.js';
 import type { AuditChainBreak, AuditVerifyReport, Store } from '../store/types.js';
+import { acceptanceDigest } from './accept-rollback.js';
 import { AuditScrub, goneChainBreaks, type ScrubbedAudit } from './audit-scrub.js';
 import { appendCheckpoint, compareWithCheckpoints, readCheckpoints, type CheckpointHistory } from './checkpoints.js';
 
@@ -19,7 +20,14 @@ export type AcceptedChainBreak = AuditChainBreak & { acceptedAt: number; how: 'e
  * is `unproven`: nothing shows it is the break that was accepted and not one made since, so the
  * report is not `ok` (accept-rollback again writes exact lines for them).
  */
-export type CheckedAuditReport = AuditVerifyReport & { checkpointFile: string; checkpoints: number; accepted: AcceptedChainBreak[]; ok: boolean };
+export type CheckedAuditReport = AuditVerifyReport & {
+  checkpointFile: string;
+  checkpoints: number;
+  accepted: AcceptedChainBreak[];
+  ok: boolean;
+  /** When not `ok`: the digest of what `accept-rollback` would accept now (null: nothing), for its `--expect`. */
+  acceptDigest?: string | null;
+};
 
 /**
  * `gerbang audit verify` as a story: verify every chain and stored value in the database, walk on
@@ -58,7 +66,9 @@ export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: s
     breaks: breaks.length,
     firstBreak: first ? `${first.problem.toUpperCase()}: ${first.detail}` : null,
   });
-  return { ...report, breaks, accepted, checkpointFile, checkpoints: history.checkpoints, ok };
+  // What an acceptance would take, walked as it walks (only when something is not accepted: it walks everything once more).
+  const acceptDigest = ok ? undefined : await acceptanceDigest(store, ring, checkpointFile);
+  return { ...report, breaks, accepted, checkpointFile, checkpoints: history.checkpoints, ok, ...(ok ? {} : { acceptDigest }) };
 }
 
 /**

@@ -200,6 +200,39 @@ forEachBackend('Damage made after an acceptance, where the accepted break is (#1
     });
   });
 
+  describe('when a record is deleted between verify and accept-rollback --expect (the digest verify printed)', () => {
+    it('accepts nothing (exit 1) until given the digest of what there is now, then exactly that', async function () {
+      this.timeout(120_000);
+      const store = await openStore(database.url(), { auditKeys: TEST_AUDIT_KEYS });
+      try {
+        const links = await recordExchanges(store, 5);
+        const db = database.db();
+        await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [links[1].id]);
+        const seen = await verify();
+        expect(seen.code).to.equal(1);
+        const digest = (seen.report as { acceptDigest?: string }).acceptDigest!;
+        expect(digest).to.match(/^[0-9a-f]{16}$/);
+        expect(seen.text).to.contain(`accept-rollback --expect ${digest}`);
+
+        // The attacker's deletion, after the operator looked.
+        await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [links[3].id]);
+        const refused = await runCli(['audit', 'accept-rollback', '--reason', 'test: looked at', '--expect', digest], env());
+        expect(refused.code, refused.stdout).to.equal(1);
+        expect(refused.stderr).to.contain(`NOT accepted: what there is to accept now (digest `).and.to.contain(`is not what audit verify named (--expect ${digest})`);
+        const still = await verify();
+        expect(still.report.breaks.map((b) => b.recordId)).to.deep.equal([links[1].id, links[3].id]);
+
+        const now = (still.report as { acceptDigest?: string }).acceptDigest!;
+        expect(now).to.not.equal(digest);
+        const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: both looked at', '--expect', now], env());
+        expect(accepted.code, accepted.stderr).to.equal(0);
+        expect((await verify()).code).to.equal(0);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   describe('when a payment accepted as altered has its row deleted after', () => {
     it('verify names it deleted, not as accepted (exit 1), and the scrub holds', async function () {
       this.timeout(120_000);
