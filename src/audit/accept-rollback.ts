@@ -1,14 +1,18 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyRing } from '../security/index.js';
+import type { LostPayment } from '../store/repositories/audit-verify.js';
 import type { AuditChainBreak, Store } from '../store/types.js';
 import { AuditScrub } from './audit-scrub.js';
-import { ACCEPTED_ROLLBACK, appendCheckpoint, readCheckpoints, storeAgainstCheckpoints, type ChainHead, type CheckpointHistory } from './checkpoints.js';
+import { ACCEPTED_ROLLBACK, appendCheckpoint, readCheckpoints, storeAgainstCheckpoints, type AcceptedBreak, type ChainHead, type CheckpointHistory, type GoneChain } from './checkpoints.js';
 
 export interface RollbackAcceptance {
   /** What the database lacked (each chain named) and the chains broken inside, empty when it held all the checkpoints vouched for and every chain held. */
   accepted: AuditChainBreak[];
   /** What one of the two walks found and the other did not (a node behind, or a break made between them): not accepted. */
   unconfirmed: AuditChainBreak[];
+  /** With `expect`: the digest of what it would have accepted, when that is not the one expected (nothing accepted). */
+  differs?: string;
 }
 
 /** How long an acceptance waits before it walks again what it found (the scrub's own confirmation wait). */
@@ -21,8 +25,8 @@ interface Found {
   heads: Map<string, ChainHead>;
   /** Every break inside a chain (the scrub's), each with the first link after it (null: none). */
   inside: (AuditChainBreak & { writerId: string; resume: number | null })[];
-  /** Every payment lost (its row deleted without its release, or altered away from its MAC). */
-  lost: AuditChainBreak[];
+  /** Every payment lost (its row deleted without its release, or altered away from its MAC), as found (kind, and the digest of an altered row). */
+  lost: (AuditChainBreak & { found: LostPayment })[];
 }
 
 /**
@@ -35,13 +39,14 @@ interface Found {
  *
  * Every chain is also walked whole as the gateways' background scrub walks it (AuditScrub), on
  * past each break: every record deleted or altered inside a chain is named, and accepted exactly
- * in the same line (`skips`: the break's link and the first link after it), so the scrub goes on
- * walking every chain from its first link, stepping over those breaks only (a chain whose head row
- * is gone is accepted as gone, `broken` at link 0). Lines written before `skips` accepted a chain
- * through its head then (`broken`), and the scrub still walks such a chain from there. verify
- * names such breaks as accepted. Payments whose row alone was deleted (their history left, not
- * ending in a release) or altered away from its MAC are named in it too, every one
- * (`lostPayments`), and the scrub holds no more on them.
+ * in the same line (`skips`: the break's link, the first link after it, and what was there,
+ * SeenBreak), so the scrub goes on walking every chain from its first link, stepping over those
+ * breaks only while they are as seen (a chain whose head row is gone is accepted as gone, `broken`
+ * at link 0, with what remained of it). Payments whose row alone was deleted (their history left,
+ * not ending in a release) or altered away from its MAC are named in it too, every one, each with
+ * what was found (`lost`), and the scrub holds no more on them while they are so. What a line of an
+ * older shape accepted without saying what it saw is found again and accepted exactly (the walk
+ * honours only acceptances that say: `exactOnly`).
  *
  * As the scrub confirms a break before it holds, the acceptance accepts only what it finds twice:
  * everything is walked again after `confirmMs` (a Galera node behind its cluster can lack a link
@@ -54,7 +59,8 @@ export async function acceptRollback(
   checkpointFile: string,
   reason: string,
   clock: () => number = Date.now,
-  options: { confirmMs?: number } = {},
+  /** `expect`: the digest `audit verify` printed of what there was to accept (acceptanceDigest); anything else is not accepted. */
+  options: { confirmMs?: number; expect?: string } = {},
 ): Promise<RollbackAcceptance> {
   const history = readCheckpoints(checkpointFile, ring, store.db.description);
   const first = await findToAccept(store, history, checkpointFile);
@@ -62,41 +68,84 @@ export async function acceptRollback(
   await sleep(options.confirmMs ?? CONFIRM_MS);
   const again = await findToAccept(store, history, checkpointFile);
   // A chain behind by its checkpointed link; a break inside by its link, the link after it and what it is; a payment by its id.
-  const behind = inBoth(first.behind, again.behind, (b) => `${b.writerId} ${b.seq} ${b.problem}`);
-  const inside = inBoth(first.inside, again.inside, (b) => `${b.writerId} ${b.seq} ${b.resume} ${b.problem} ${b.detail}`);
-  const lost = inBoth(first.lost, again.lost, (b) => `${b.recordId} ${b.problem}`);
-  const unconfirmed = [...behind.once, ...lost.once, ...inside.once.map(withoutResume)];
+  const behind = inBoth(first.behind, again.behind, behindKey);
+  const inside = inBoth(first.inside, again.inside, insideKey);
+  const lost = inBoth(first.lost, again.lost, lostKey);
+  const unconfirmed = [...behind.once, ...lost.once.map(withoutFound), ...inside.once.map(withoutResume)];
+  // What the operator looked at (verify's digest) is what is accepted, or nothing: not a break made since.
+  const digest = digestOf({ behind: behind.both, inside: inside.both, lost: lost.both });
+  if (options.expect !== undefined && (digest !== options.expect || unconfirmed.length > 0)) return { accepted: [], unconfirmed, differs: digest };
   const accepted = behind.both.filter((b) => b.writerId !== null);
-  // A chain whose head row is gone while its links remain is accepted as gone (not walked again);
-  // every other break exactly, with the link the walk resumes at.
-  const gone = inside.both.filter((b) => b.seq === null).map((b) => ({ writerId: b.writerId, seq: 0, hash: '' }));
-  // A break nothing follows (the chain's newest links deleted, its head left) also names the seq its writer appends next.
-  const skips = inside.both.flatMap((b) => {
-    if (b.seq === null) return [];
+  // A chain whose head row is gone while its links remain is accepted as gone (not walked again),
+  // with what remains of it (a link added under its writer id later is a new break);
+  // every other break exactly, with the link the walk resumes at and what was there (SeenBreak).
+  const gone: GoneChain[] = [];
+  for (const writerId of new Set(inside.both.filter((b) => b.seq === null).map((b) => b.writerId))) {
+    const { links, maxSeq, digest } = await store.audit.chainRemains(writerId);
+    gone.push({ writerId, seq: 0, hash: '', remained: { links, maxSeq, digest } });
+  }
+  const exact = inside.both.filter((b): b is typeof b & { seq: number } => b.seq !== null);
+  // The link at each break, and the link before a tail cut (the head its chain is checkpointed at from now on).
+  const cuts = exact.filter((b) => b.resume === null && b.seq > 1 && history.heads.has(b.writerId));
+  const asked = [...exact.map((b) => ({ writerId: b.writerId, seq: b.seq })), ...cuts.map((b) => ({ writerId: b.writerId, seq: b.seq - 1 }))];
+  const links = new Map((await store.audit.linksAt(asked)).map((l) => [`${l.writerId} ${l.seq}`, l.hash]));
+  // A break nothing follows (the chain's newest links deleted, its head left) also names the seq its writer appends next, and the head then.
+  const skips = exact.map((b): AcceptedBreak => {
     const head = again.heads.get(b.writerId);
-    return [{ writerId: b.writerId, seq: b.seq, resume: b.resume ?? 0, ...(b.resume === null && head !== undefined ? { next: head.seq + 1 } : {}) }];
+    const tail = b.resume === null && head !== undefined;
+    return {
+      writerId: b.writerId,
+      seq: b.seq,
+      resume: b.resume ?? 0,
+      ...(tail ? { next: head.seq + 1 } : {}),
+      seen: { problem: b.problem, table: b.table, recordId: b.recordId, link: links.get(`${b.writerId} ${b.seq}`) ?? null, ...(tail ? { head: { seq: head.seq, hash: head.hash } } : {}) },
+    };
   });
-  const lostPayments = lost.both.map((b) => b.recordId!);
+  const lostPayments = lost.both.map(({ found }) => ({ id: found.paymentId, kind: found.kind, ...(found.digest === undefined ? {} : { digest: found.digest }) }));
   if (accepted.length === 0 && skips.length === 0 && gone.length === 0 && lostPayments.length === 0) return { accepted: [], unconfirmed };
   const chains = [...new Set(accepted.map((b) => b.writerId!))];
+  // A chain checkpointed at a head whose link was cut (the head row left) is checkpointed at the
+  // link before the cut from now on: its next link is not taken for a rollback past its checkpoint.
+  const cutHeads = cuts.filter((b) => !chains.includes(b.writerId)).map((b) => ({ writerId: b.writerId, seq: b.seq - 1, hash: links.get(`${b.writerId} ${b.seq - 1}`) ?? '' }));
   appendCheckpoint(checkpointFile, ring, {
     store: store.db.description,
     at: clock(),
     by: `${ACCEPTED_ROLLBACK}: ${reason}`,
-    heads: chains.map((writerId) => again.heads.get(writerId) ?? { writerId, seq: 0, hash: '' }),
+    heads: [...chains.map((writerId) => again.heads.get(writerId) ?? { writerId, seq: 0, hash: '' }), ...cutHeads.filter((h) => h.hash !== '')],
     ...(gone.length === 0 ? {} : { broken: gone }),
     ...(skips.length === 0 ? {} : { skips }),
-    ...(lostPayments.length === 0 ? {} : { lostPayments }),
+    ...(lostPayments.length === 0 ? {} : { lost: lostPayments }),
   });
-  return { accepted: [...behind.both, ...lost.both, ...inside.both.map(withoutResume)], unconfirmed };
+  return { accepted: [...behind.both, ...lost.both.map(withoutFound), ...inside.both.map(withoutResume)], unconfirmed };
 }
+
+/**
+ * A digest of what an acceptance would accept now (one walk of findToAccept), or null when there
+ * is nothing: `audit verify` prints it, and `accept-rollback --expect` accepts only that.
+ */
+export async function acceptanceDigest(store: Store, ring: KeyRing, checkpointFile: string): Promise<string | null> {
+  const found = await findToAccept(store, readCheckpoints(checkpointFile, ring, store.db.description), checkpointFile);
+  return found.behind.length + found.inside.length + found.lost.length === 0 ? null : digestOf(found);
+}
+
+/** Each thing to accept by the key its two walks are matched by, sorted, hashed (16 hex digits: to be typed). */
+function digestOf(found: Pick<Found, 'behind' | 'inside' | 'lost'>): string {
+  const keys = [...found.behind.map(behindKey), ...found.inside.map(insideKey), ...found.lost.map(lostKey)].sort();
+  return createHash('sha256').update(JSON.stringify(keys)).digest('hex').slice(0, 16);
+}
+
+const behindKey = (b: AuditChainBreak) => `${b.writerId} ${b.seq} ${b.problem}`;
+const insideKey = (b: Found['inside'][number]) => `${b.writerId} ${b.seq} ${b.resume} ${b.problem} ${b.detail}`;
+const lostKey = (b: Found['lost'][number]) => `${b.recordId} ${b.problem} ${b.found.digest ?? ''}`;
 
 /** One walk: the database against its checkpoints, and every chain and payment as the scrub's acceptance walk sees them (AuditScrub with `walkOn`). */
 async function findToAccept(store: Store, history: CheckpointHistory, checkpointFile: string): Promise<Found> {
   const { breaks: behind, heads } = await storeAgainstCheckpoints(store.audit, history, checkpointFile);
-  const scrub = new AuditScrub(store.audit, { history }, { linksPerPass: Number.POSITIVE_INFINITY, confirmMs: 0, quiet: true, walkOn: true });
+  // exactOnly: a break accepted by a line that did not say what it saw is found again and accepted exactly.
+  const scrub = new AuditScrub(store.audit, { history }, { linksPerPass: Number.POSITIVE_INFINITY, confirmMs: 0, quiet: true, walkOn: true, exactOnly: true });
   await scrub.pass();
-  return { behind, heads, inside: scrub.chainBreaks, lost: scrub.breaks.filter((b) => b.writerId === null && b.table === 'payments') };
+  const lost = scrub.lost.map((found) => ({ writerId: null, seq: null, table: 'payments' as const, recordId: found.paymentId, problem: found.kind, detail: found.detail, found }));
+  return { behind, heads, inside: scrub.chainBreaks, lost };
 }
 
 /** What two walks both found (the second's), and what only one of them did (`once`, each named once). */
@@ -104,6 +153,11 @@ function inBoth<T>(one: T[], two: T[], key: (x: T) => string): { both: T[]; once
   const [inOne, inTwo] = [new Set(one.map(key)), new Set(two.map(key))];
   const once = new Map([...one.filter((x) => !inTwo.has(key(x))), ...two.filter((x) => !inOne.has(key(x)))].map((x) => [key(x), x]));
   return { both: two.filter((x) => inOne.has(key(x))), once: [...once.values()] };
+}
+
+function withoutFound(b: AuditChainBreak & { found: LostPayment }): AuditChainBreak {
+  const { found: _, ...rest } = b;
+  return rest;
 }
 
 function withoutResume(b: AuditChainBreak & { resume?: number | null }): AuditChainBreak {

@@ -1,14 +1,49 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getLogger } from '../log/index.js';
 import type { KeyRing } from '../security/index.js';
-import type { LostPayment } from '../store/repositories/audit-verify.js';
+import { acceptedAs, type LostPayment } from '../store/repositories/audit-verify.js';
 import type { AuditChainBreak, AuditRepository, ChainPiece, ChainPosition } from '../store/types.js';
-import { CheckpointReader, type CheckpointHistory } from './checkpoints.js';
+import { CheckpointReader, type CheckpointHistory, type SeenBreak } from './checkpoints.js';
 
 const log = getLogger('audit');
 
 /** The first link of every chain (it follows the chain's genesis). */
 const FIRST_LINK: ChainPosition = { seq: 1, prevHash: null };
+
+/** What the scrub reads of the audit. */
+export type ScrubbedAudit = Pick<AuditRepository, 'chains' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'recentBreaks' | 'linksAt' | 'chainHeads' | 'chainRemains'>;
+
+/**
+ * Each chain accepted as gone whose acceptance said what remained of it (GoneChain.remained)
+ * and whose remains differ now: a link added under its writer id (a slot for forged records),
+ * altered or removed, or its head row back. Lines that did not say are not compared.
+ */
+export async function goneChainBreaks(audit: Pick<AuditRepository, 'chainRemains'>, accepted: CheckpointHistory['acceptedBreaks']): Promise<(AuditChainBreak & { writerId: string })[]> {
+  const breaks: (AuditChainBreak & { writerId: string })[] = [];
+  for (const [writerId, acceptance] of accepted) {
+    const was = acceptance.remained;
+    if (acceptance.seq !== 0 || was === undefined) continue;
+    const now = await audit.chainRemains(writerId);
+    if (now.head === null && now.links === was.links && now.maxSeq === was.maxSeq && now.digest === was.digest) continue;
+    const what = [
+      ...(now.head === null ? [] : [`its head row is back (link ${now.head.seq})`]),
+      ...(now.links === was.links && now.maxSeq === was.maxSeq && now.digest === was.digest
+        ? []
+        : [`it holds ${now.links} link(s) up to link ${now.maxSeq} where ${was.links} up to link ${was.maxSeq} remained${now.links === was.links && now.maxSeq === was.maxSeq ? ', altered' : ''}`]),
+    ];
+    const when = new Date(acceptance.at).toISOString();
+    breaks.push({ writerId, seq: null, table: 'audit_chain', recordId: null, problem: 'forged', detail: `chain ${writerId}, accepted as gone on ${when}, is not as it was then: ${what.join('; ')} (links added, altered or removed under its writer id since)` });
+  }
+  return breaks;
+}
+
+/**
+ * A break's problem as a match of an accepted one compares it: a missing link is worded
+ * `deleted` by one walk and `truncated` by another (a whole walk, a piece, its confirmation).
+ */
+function sortOf(problem: string): string {
+  return problem === 'truncated' ? 'deleted' : problem;
+}
 
 /** One full cycle of the scrub: every chain walked from its first link (or where it was accepted) to its head. */
 export interface ScrubCycle {
@@ -84,7 +119,7 @@ export class AuditScrub {
   /** With `walkOn`: every break walked over, in order. */
   private readonly walkedOver: Finding[] = [];
   /** With `walkOn`: every break stepped over as an operator accepted it exactly (`skips`), in order. */
-  private readonly steppedOver: (AuditChainBreak & { writerId: string; resume: number })[] = [];
+  private readonly steppedOver: (AuditChainBreak & { writerId: string; resume: number; unproven?: true })[] = [];
   /** Payments the ERP's resend would not find (row deleted without its release, or altered away from its MAC), by id. */
   private readonly deleted = new Map<number, LostPayment>();
   /** Where the check of every payment's last event goes on (payment_events id): round and round as the chains are. */
@@ -111,10 +146,13 @@ export class AuditScrub {
   private readonly confirmMs: number;
 
   constructor(
-    private readonly audit: Pick<AuditRepository, 'chains' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'recentBreaks'>,
+    private readonly audit: ScrubbedAudit,
     checkpoints: { ring: KeyRing; path: string; store: string } | { history: CheckpointHistory },
-    /** `walkOn` with `chains`: only those chains walked, and no payment checked (`audit verify`, whose own walk found them broken and checks the payments itself). */
-    private readonly options: { linksPerPass: number; confirmMs?: number; stallMs?: number; clock?: () => number; quiet?: boolean; walkOn?: boolean; chains?: readonly string[] },
+    /**
+     * `walkOn` with `chains`: only those chains walked, and no payment checked (`audit verify`, whose own walk found them broken and checks the payments itself).
+     * `exactOnly`: acceptances that do not say what they saw (lines written before they did) are not honoured, so that an acceptance finds those breaks again and accepts them exactly.
+     */
+    private readonly options: { linksPerPass: number; confirmMs?: number; stallMs?: number; clock?: () => number; quiet?: boolean; walkOn?: boolean; chains?: readonly string[]; exactOnly?: boolean },
   ) {
     this.reader = 'history' in checkpoints ? null : new CheckpointReader(checkpoints.path, checkpoints.ring, checkpoints.store);
     this.history = 'history' in checkpoints ? checkpoints.history : null;
@@ -155,9 +193,14 @@ export class AuditScrub {
     return this.walkedOver.map(({ acceptedAt: _, ...b }) => b);
   }
 
-  /** With `walkOn`: every break found inside a chain that an operator accepted exactly (`skips`), with the link the walk resumed at (0: none). */
-  get acceptedBreaks(): (AuditChainBreak & { writerId: string; resume: number })[] {
+  /** With `walkOn`: every break found inside a chain that an operator accepted (`skips`), with the link the walk resumed at (0: none); `unproven` when its line did not say what it saw. */
+  get acceptedBreaks(): (AuditChainBreak & { writerId: string; resume: number; unproven?: true })[] {
     return [...this.steppedOver];
+  }
+
+  /** The payments held on (row deleted without its release, or altered away from its MAC), as found. */
+  get lost(): LostPayment[] {
+    return [...this.deleted.values()];
   }
 
   /**
@@ -183,21 +226,30 @@ export class AuditScrub {
   }
 
   private async walk(clock: () => number): Promise<void> {
-    const { acceptedBreaks: accepted, acceptedDeletions, acceptedSkips } = this.history ?? this.reader!.read();
+    const read = this.history ?? this.reader!.read();
+    const { acceptedDeletions, acceptedSkips } = read;
+    // An acceptance walk (exactOnly) takes a chain as accepted only where its line said what remained of it.
+    const accepted = this.options.exactOnly ? new Map([...read.acceptedBreaks].filter(([, a]) => a.seq === 0 && a.remained !== undefined)) : read.acceptedBreaks;
     if (this.options.chains === undefined) await this.checkPayments(acceptedDeletions);
-    /** The acceptance of exactly this break (its link, and the first link after it as it was then), if any. */
-    const skipOf = (writerId: string, found: AuditChainBreak, resume: number | null) => {
+    /**
+     * The acceptance of exactly this break (its link, the first link after it as it was then, and
+     * what was there: SeenBreak), if any; one whose line did not say what it saw is `unproven`.
+     */
+    const skipOf = async (writerId: string, found: AuditChainBreak, resume: number | null) => {
       const skip = found.seq === null ? undefined : acceptedSkips.get(writerId)?.get(found.seq);
+      if (skip === undefined || (skip.seen === undefined && this.options.exactOnly)) return undefined;
       // Nothing followed it then: the link its writer appended next is where the walk resumes once there.
-      const holds = skip && (skip.resume === (resume ?? 0) || (skip.resume === 0 && skip.next !== undefined && resume === skip.next));
-      return holds ? { resume: resume ?? 0 } : undefined;
+      const rejoined = skip.resume === 0 && skip.next !== undefined && resume === skip.next;
+      if (skip.resume !== (resume ?? 0) && !rejoined) return undefined;
+      if (skip.seen === undefined) return { resume: resume ?? 0, unproven: true as const };
+      return (await this.seenAgain(writerId, found, resume, skip.seen, rejoined)) ? { resume: resume ?? 0 } : undefined;
     };
     // An acceptance made since the break was found (through a link at or past it: lines before
     // skips; or naming this very break) releases its chain.
     for (const [writerId, found] of this.findings) {
       const acceptance = accepted.get(writerId);
       if (acceptance && acceptance.at !== found.acceptedAt && (found.seq === null || acceptance.seq >= found.seq)) this.release(writerId, 'an operator accepted it as it stands');
-      else if (skipOf(writerId, found, found.resume)) this.release(writerId, 'an operator accepted the break');
+      else if (await skipOf(writerId, found, found.resume)) this.release(writerId, 'an operator accepted the break');
     }
     if (!this.options.walkOn) await this.walkRecent(clock, accepted, skipOf);
     let budget = this.options.linksPerPass;
@@ -208,14 +260,17 @@ export class AuditScrub {
             this.endCycle(clock());
             return;
           }
-          // A chain accepted as gone (its head row deleted, accepted at link 0) is not walked.
+          // A chain accepted as gone (its head row deleted, accepted at link 0) is not walked: what
+          // remains of it is compared with what remained then (a link added, altered or removed, its head row back, holds).
+          if (this.options.chains === undefined) await this.checkGone(accepted);
           this.queue = (this.options.walkOn && this.options.chains ? [...this.options.chains] : await this.audit.chains()).filter((writerId) => accepted.get(writerId)?.seq !== 0);
           this.cycle = { started: clock(), chains: this.queue.length, links: 0 };
           if (this.queue.length === 0) continue;
         }
         const writerId = this.queue.shift()!;
         const acceptance = accepted.get(writerId);
-        this.at = { writerId, from: acceptance && acceptance.seq > 0 ? { seq: acceptance.seq, prevHash: null } : FIRST_LINK };
+        // A walk that lists every break (walkOn) starts at the first link: those an older line accepted through its head are listed too, for verify to name.
+        this.at = { writerId, from: acceptance && acceptance.seq > 0 && !this.options.walkOn ? { seq: acceptance.seq, prevHash: null } : FIRST_LINK };
       }
       const { writerId, from } = this.at;
       let piece = await this.audit.walkChain(writerId, from, budget);
@@ -224,9 +279,9 @@ export class AuditScrub {
       // A new finding is confirmed before it holds anything; one already held is not waited for again.
       if ('break' in piece) {
         // A break accepted exactly is stepped over: the walk goes on at the link that followed it then.
-        const skip = skipOf(writerId, piece.break, piece.resume);
+        const skip = await skipOf(writerId, piece.break, piece.resume);
         if (skip) {
-          if (this.options.walkOn) this.steppedOver.push({ ...piece.break, writerId, resume: skip.resume });
+          if (this.options.walkOn) this.steppedOver.push({ ...piece.break, writerId, resume: skip.resume, ...('unproven' in skip ? { unproven: skip.unproven } : {}) });
           this.at = skip.resume === 0 ? null : { writerId, from: { seq: skip.resume, prevHash: null } };
           if (this.at === null) this.release(writerId, 'its records hold again');
           continue;
@@ -257,7 +312,7 @@ export class AuditScrub {
   private async walkRecent(
     clock: () => number,
     accepted: CheckpointHistory['acceptedBreaks'],
-    skipOf: (writerId: string, found: AuditChainBreak, resume: number | null) => unknown,
+    skipOf: (writerId: string, found: AuditChainBreak, resume: number | null) => Promise<unknown>,
   ): Promise<void> {
     const budget = this.options.linksPerPass;
     const found = await this.audit.recentBreaks(clock() - this.window, budget);
@@ -276,7 +331,7 @@ export class AuditScrub {
       // The break as the slow walk sees it (where the walk would resume after it), from the link before.
       const from: ChainPosition = { seq: Math.max(1, seq - 1), prevHash: null };
       const probe = await this.audit.walkChain(writerId, from, seq - from.seq + 1);
-      if (!('break' in probe) || skipOf(writerId, probe.break, probe.resume)) continue;
+      if (!('break' in probe) || (await skipOf(writerId, probe.break, probe.resume))) continue;
       const confirmed = await this.confirm(writerId, from, probe.break);
       if ('break' in confirmed) this.hold(writerId, confirmed.break, confirmed.resume, acceptance?.at ?? null);
     }
@@ -288,8 +343,14 @@ export class AuditScrub {
    * payment events and the next `linksPerPass` of all of them in turn (round and round, as the
    * chains are). A finding is checked again after `confirmMs`; an acceptance naming it lets it go.
    */
-  private async checkPayments(accepted: Map<number, number>): Promise<void> {
-    for (const id of this.deleted.keys()) if (accepted.has(id)) this.letGo(id, 'an operator accepted it as deleted');
+  private async checkPayments(acceptances: CheckpointHistory['acceptedDeletions']): Promise<void> {
+    // Accepted: as what it is now (a payment accepted as altered and deleted since is a new finding); by an older line (no kind said) as before, but by an acceptance walk.
+    const accepted = { has: (d: LostPayment) => {
+      const acceptance = acceptances.get(d.paymentId);
+      const as = acceptance === undefined ? 'another' : acceptedAs(acceptance, d.kind, d.digest);
+      return as === 'exactly' || (as === 'unproven' && !this.options.exactOnly);
+    } };
+    for (const [id, d] of this.deleted) if (accepted.has(d)) this.letGo(id, 'an operator accepted it as deleted');
     const span = this.options.linksPerPass;
     const end = await this.audit.lastPaymentEventId();
     if (this.sweep > end) this.sweep = 1;
@@ -297,7 +358,7 @@ export class AuditScrub {
     this.sweep = sweep.toId >= end ? 1 : sweep.toId + 1;
     const recent = { fromId: Math.max(sweep.toId + 1, end - span + 1), toId: end };
     for (const range of recent.fromId <= recent.toId ? [sweep, recent] : [sweep]) {
-      const found = (await this.lostIn(range)).filter((d) => !accepted.has(d.paymentId));
+      const found = (await this.lostIn(range)).filter((d) => !accepted.has(d));
       // A payment held before and no longer found where its last event is: its row is back (or released).
       for (const [id, was] of this.deleted) if (was.eventId >= range.fromId && was.eventId <= range.toId && !found.some((d) => d.paymentId === id)) this.letGo(id, 'its row holds again');
       const fresh = found.filter((d) => !this.deleted.has(d.paymentId));
@@ -307,6 +368,33 @@ export class AuditScrub {
         this.deleted.set(one.paymentId, one);
         if (!this.options.quiet) log.error({ payment: one.paymentId, problem: one.kind, detail: one.detail }, 'payments held: the audit scrub found a payment row deleted (its history not ending in its release) or altered away from its MAC; see `gerbang audit verify`, then `gerbang audit accept-rollback`');
       }
+    }
+  }
+
+  /**
+   * What an acceptance saw at a break (SeenBreak) against the break found at its seq now: the same
+   * problem, table and record, the same link there (or none), and for a tail cut nothing followed
+   * then the same head. Once the writer appended where the walk resumes (`rejoined`) the head moved
+   * on by right, and the cut is worded as a gap: only the absent link is compared.
+   */
+  private async seenAgain(writerId: string, found: AuditChainBreak, resume: number | null, seen: SeenBreak, rejoined: boolean): Promise<boolean> {
+    const [link] = await this.audit.linksAt([{ writerId, seq: found.seq! }]);
+    if ((link?.hash ?? null) !== seen.link) return false;
+    if (rejoined) return true;
+    if (sortOf(found.problem) !== sortOf(seen.problem) || found.table !== seen.table || found.recordId !== seen.recordId) return false;
+    if (resume !== null || seen.head === undefined) return true;
+    const head = (await this.audit.chainHeads()).find((h) => h.writerId === writerId);
+    return head !== undefined && head.seq === seen.head.seq && head.hash === seen.head.hash;
+  }
+
+  /** Chains accepted as gone whose line said what remained of them, each compared with what remains now (goneChainBreaks): held while it differs. */
+  private async checkGone(accepted: CheckpointHistory['acceptedBreaks']): Promise<void> {
+    const changed = await goneChainBreaks(this.audit, accepted);
+    for (const [writerId, acceptance] of accepted) {
+      if (acceptance.seq !== 0 || acceptance.remained === undefined) continue;
+      const found = changed.find((b) => b.writerId === writerId);
+      if (found) this.hold(writerId, found, null, acceptance.at);
+      else if (this.findings.get(writerId)?.seq === null) this.release(writerId, 'what remains of it is as accepted again');
     }
   }
 

@@ -25,7 +25,9 @@ const PURPOSE = 'audit checkpoint';
  * Every line ever written is `v: 1`; the fields added since are optional, and each line's MAC
  * covers only those it has, so a file keeps lines of every shape and all are read: heads alone (a
  * checkpoint, or an acceptance before `broken`), then `broken`, `lostPayments`, `skips`, and `next`
- * in a skip (test/audit/checkpoint-old-lines.test.ts reads a file of each).
+ * in a skip (test/audit/checkpoint-old-lines.test.ts reads a file of each); then what each acceptance
+ * saw: `seen` in a skip, `remained` in a chain accepted as gone, and `lost` (payments with their kind)
+ * in place of `lostPayments`.
  */
 const VERSION = 1;
 
@@ -33,6 +35,12 @@ export interface ChainHead {
   writerId: string;
   seq: number;
   hash: string;
+}
+
+/** A chain accepted as gone (`broken` at link 0) with what remained of it then (ChainRemains without its head: it had none). */
+export interface GoneChain extends ChainHead {
+  /** The links that remained (0: none), the newest's seq and a digest of them all; absent in lines written before it (they said nothing of what remained). */
+  remained?: { links: number; maxSeq: number; digest: string };
 }
 
 export interface Checkpoint {
@@ -48,9 +56,9 @@ export interface Checkpoint {
    * head given; the scrub walks them from that link on. Written since `skips` only for a chain whose
    * head row is gone (link 0: accepted as gone); older lines accepted any broken chain so.
    */
-  broken?: ChainHead[];
+  broken?: GoneChain[];
   /**
-   * Only in an acceptance: payments the scrub found with their row deleted while their history does
+   * Only in an acceptance, in lines written before `lost`: payments the scrub found with their row deleted while their history does
    * not end in their release, or altered away from its MAC, by id; the scrub holds no more on them.
    */
   lostPayments?: number[];
@@ -61,6 +69,31 @@ export interface Checkpoint {
    * checked): a break elsewhere, or another link gone after `seq`, holds again.
    */
   skips?: AcceptedBreak[];
+  /**
+   * Only in an acceptance: each payment accepted as lost, as it was found: `deleted` (its row gone),
+   * or `altered` with `digest` (PaymentRow digest of its row as it stood). Another state of it later
+   * (the altered row deleted, or altered again) is a new finding.
+   */
+  lost?: AcceptedPayment[];
+}
+
+export interface AcceptedPayment {
+  id: number;
+  kind: 'deleted' | 'altered';
+  digest?: string;
+}
+
+/**
+ * What an acceptance saw at a break it accepted exactly: the break (its problem, table and record),
+ * the link at its seq (its MAC, or null: absent) and, when no link followed (a tail cut), the
+ * chain's head then. The break is accepted only while all of it is so.
+ */
+export interface SeenBreak {
+  problem: string;
+  table: string;
+  recordId: number | null;
+  link: string | null;
+  head?: { seq: number; hash: string };
 }
 
 export interface AcceptedBreak {
@@ -72,6 +105,8 @@ export interface AcceptedBreak {
    * the seq its writer appends next (its head's then, plus 1), where the walk may resume once it did.
    */
   next?: number;
+  /** What was there (absent in lines written before it: they accepted whatever break is at `seq`, which verify does not take as proof). */
+  seen?: SeenBreak;
 }
 
 interface Line extends Checkpoint {
@@ -91,13 +126,19 @@ function macOf(ring: KeyRing, keyId: string, c: Checkpoint): string {
         c.at,
         c.by,
         c.heads.map((h) => [h.writerId, h.seq, h.hash]),
-        ...(c.broken ? [c.broken.map((h) => [h.writerId, h.seq, h.hash])] : []),
+        ...(c.broken ? [c.broken.map((h) => [h.writerId, h.seq, h.hash, ...(h.remained === undefined ? [] : [['remained', h.remained.links, h.remained.maxSeq, h.remained.digest]])])] : []),
         // Tagged: a line with deleted payments and no broken chain is not read as one with broken chains.
         ...(c.lostPayments ? [['lostPayments', ...c.lostPayments]] : []),
-        ...(c.skips ? [['skips', ...c.skips.map((k) => [k.writerId, k.seq, k.resume, ...(k.next === undefined ? [] : [k.next])])]] : []),
+        ...(c.skips ? [['skips', ...c.skips.map((k) => [k.writerId, k.seq, k.resume, ...(k.next === undefined ? [] : [k.next]), ...(k.seen === undefined ? [] : [seenFields(k.seen)])])]] : []),
+        ...(c.lost ? [['lost', ...c.lost.map((p) => [p.id, p.kind, ...(p.digest === undefined ? [] : [p.digest])])]] : []),
       ]),
     )
     .digest('hex');
+}
+
+/** A skip's `seen` as its MAC covers it (tagged: never read as `next`). */
+function seenFields(seen: SeenBreak): unknown[] {
+  return ['seen', seen.problem, seen.table, seen.recordId, seen.link, ...(seen.head === undefined ? [] : [seen.head.seq, seen.head.hash])];
 }
 
 /**
@@ -117,7 +158,7 @@ export function checkpointer(path: string, ring: KeyRing, by: string, clock: () 
 
 /** Appends one signed checkpoint line (creating the file 0600 and its folder when missing). */
 export function appendCheckpoint(path: string, ring: KeyRing, checkpoint: Checkpoint): void {
-  if (checkpoint.heads.length === 0 && !checkpoint.broken?.length && !checkpoint.lostPayments?.length && !checkpoint.skips?.length) return;
+  if (checkpoint.heads.length === 0 && !checkpoint.broken?.length && !checkpoint.lostPayments?.length && !checkpoint.skips?.length && !checkpoint.lost?.length) return;
   const keyId = ring.currentKeyId;
   const line: Line = { v: VERSION, ...checkpoint, keyId, mac: macOf(ring, keyId, checkpoint) };
   mkdirSync(dirname(path), { recursive: true });
@@ -131,11 +172,11 @@ export interface CheckpointHistory {
   /** Per chain, the furthest head any valid checkpoint vouched for, and when. */
   heads: Map<string, ChainHead & { at: number; keyId: string }>;
   /** Per chain, where an operator accepted it as it stands after it was found broken inside (Checkpoint.broken), and when. */
-  acceptedBreaks: Map<string, ChainHead & { at: number }>;
-  /** Payments an operator accepted as lost (Checkpoint.lostPayments), by id, and when. */
-  acceptedDeletions: Map<number, number>;
-  /** Per chain, each break accepted exactly (Checkpoint.skips): its seq → the link the walk resumes at (0: none) and when. */
-  acceptedSkips: Map<string, Map<number, { resume: number; next?: number; at: number }>>;
+  acceptedBreaks: Map<string, GoneChain & { at: number }>;
+  /** Payments an operator accepted as lost, by id: when, and as what (Checkpoint.lost; no `kind` from `lostPayments`: not said). */
+  acceptedDeletions: Map<number, { at: number; kind?: 'deleted' | 'altered'; digest?: string }>;
+  /** Per chain, each break accepted exactly (Checkpoint.skips): its seq → the link the walk resumes at (0: none), what was seen there, and when. */
+  acceptedSkips: Map<string, Map<number, { resume: number; next?: number; seen?: SeenBreak; at: number }>>;
   checkpoints: number;
   /** Lines that are not valid checkpoints (forged, altered, cut): each named by its line number. */
   invalid: string[];
@@ -228,15 +269,23 @@ export class CheckpointReader {
       }
     }
     if (accepted) for (const head of line.broken ?? []) history.acceptedBreaks.set(head.writerId, { ...head, at: line.at });
-    if (accepted) for (const id of line.lostPayments ?? []) history.acceptedDeletions.set(id, line.at);
+    if (accepted) for (const id of line.lostPayments ?? []) history.acceptedDeletions.set(id, { at: line.at });
+    if (accepted) for (const p of line.lost ?? []) history.acceptedDeletions.set(p.id, { at: line.at, kind: p.kind, digest: p.digest });
     if (accepted) {
       for (const skip of line.skips ?? []) {
-        const chain = history.acceptedSkips.get(skip.writerId) ?? new Map<number, { resume: number; next?: number; at: number }>();
-        chain.set(skip.seq, { resume: skip.resume, next: skip.next, at: line.at });
+        const chain = history.acceptedSkips.get(skip.writerId) ?? new Map<number, { resume: number; next?: number; seen?: SeenBreak; at: number }>();
+        chain.set(skip.seq, { resume: skip.resume, next: skip.next, seen: skip.seen, at: line.at });
         history.acceptedSkips.set(skip.writerId, chain);
       }
     }
   }
+}
+
+function validSeen(seen: SeenBreak): boolean {
+  return (
+    typeof seen.problem === 'string' && typeof seen.table === 'string' && (seen.recordId === null || Number.isSafeInteger(seen.recordId)) && (seen.link === null || typeof seen.link === 'string') &&
+    (seen.head === undefined || (Number.isSafeInteger(seen.head.seq) && typeof seen.head.hash === 'string'))
+  );
 }
 
 function parseLine(text: string): Line | null {
@@ -245,8 +294,12 @@ function parseLine(text: string): Line | null {
     const ok =
       line.v === VERSION && typeof line.store === 'string' && typeof line.at === 'number' && typeof line.by === 'string' && typeof line.keyId === 'string' && typeof line.mac === 'string' &&
       [line.heads, ...(line.broken === undefined ? [] : [line.broken])].every((heads) => Array.isArray(heads) && heads.every((h) => typeof h.writerId === 'string' && Number.isSafeInteger(h.seq) && typeof h.hash === 'string')) &&
+      (line.broken ?? []).every((h) => h.remained === undefined || (Number.isSafeInteger(h.remained.links) && Number.isSafeInteger(h.remained.maxSeq) && typeof h.remained.digest === 'string')) &&
       (line.lostPayments === undefined || (Array.isArray(line.lostPayments) && line.lostPayments.every((id) => Number.isSafeInteger(id)))) &&
-      (line.skips === undefined || (Array.isArray(line.skips) && line.skips.every((k) => typeof k.writerId === 'string' && Number.isSafeInteger(k.seq) && Number.isSafeInteger(k.resume) && (k.next === undefined || Number.isSafeInteger(k.next)))));
+      (line.lost === undefined || (Array.isArray(line.lost) && line.lost.every((p) => Number.isSafeInteger(p.id) && (p.kind === 'deleted' || p.kind === 'altered') && (p.digest === undefined || typeof p.digest === 'string')))) &&
+      (line.skips === undefined ||
+        (Array.isArray(line.skips) &&
+          line.skips.every((k) => typeof k.writerId === 'string' && Number.isSafeInteger(k.seq) && Number.isSafeInteger(k.resume) && (k.next === undefined || Number.isSafeInteger(k.next)) && (k.seen === undefined || validSeen(k.seen)))));
     return ok ? line : null;
   } catch {
     return null;

@@ -5,5 +5,5 @@ export { verifyAudit, type AcceptedChainBreak, type CheckedAuditReport } from '.
 export { ACCEPTED_ROLLBACK, appendCheckpoint, checkpointer, readCheckpoints, compareWithCheckpoints, storeAgainstCheckpoints, type ChainHead, type Checkpoint, type CheckpointHistory } from './checkpoints.js';
 export { RollbackWatch } from './rollback-watch.js';
 export { AuditScrub, type ScrubCycle } from './audit-scrub.js';
-export { acceptRollback, forgetEarlierDatabase } from './accept-rollback.js';
+export { acceptanceDigest, acceptRollback, forgetEarlierDatabase } from './accept-rollback.js';
 export { purgeAnonymousExchanges, RetentionError, type AnonymousPurgeRequest } from './purge-anonymous.js';

@@ -1,6 +1,7 @@
 import type { KeyRing } from '../security/index.js';
-import type { AuditChainBreak, AuditRepository, AuditVerifyReport, Store } from '../store/types.js';
-import { AuditScrub } from './audit-scrub.js';
+import type { AuditChainBreak, AuditVerifyReport, Store } from '../store/types.js';
+import { acceptanceDigest } from './accept-rollback.js';
+import { AuditScrub, goneChainBreaks, type ScrubbedAudit } from './audit-scrub.js';
 import { appendCheckpoint, compareWithCheckpoints, readCheckpoints, type CheckpointHistory } from './checkpoints.js';
 
 /**
@@ -10,14 +11,23 @@ import { appendCheckpoint, compareWithCheckpoints, readCheckpoints, type Checkpo
  * accepted the chain as it stood through link `through`, and this break is at or before it), or
  * `as-gone` (the chain's head row was deleted and the chain accepted as gone).
  */
-export type AcceptedChainBreak = AuditChainBreak & { acceptedAt: number; how: 'exactly' | 'through-link' | 'as-gone'; through?: number };
+export type AcceptedChainBreak = AuditChainBreak & { acceptedAt: number; how: 'exactly' | 'through-link' | 'as-gone'; through?: number; unproven?: true };
 
 /**
  * verify's report: `breaks` names every break of every chain not accepted (each chain walked on
  * past each break), then the rest; `accepted` the breaks an operator accepted, not counted as
- * breaks.
+ * breaks. One accepted by a line that did not say what it saw (written before acceptances did)
+ * is `unproven`: nothing shows it is the break that was accepted and not one made since, so the
+ * report is not `ok` (accept-rollback again writes exact lines for them).
  */
-export type CheckedAuditReport = AuditVerifyReport & { checkpointFile: string; checkpoints: number; accepted: AcceptedChainBreak[] };
+export type CheckedAuditReport = AuditVerifyReport & {
+  checkpointFile: string;
+  checkpoints: number;
+  accepted: AcceptedChainBreak[];
+  ok: boolean;
+  /** When not `ok`: the digest of what `accept-rollback` would accept now (null: nothing), for its `--expect`. */
+  acceptDigest?: string | null;
+};
 
 /**
  * `gerbang audit verify` as a story: verify every chain and stored value in the database, walk on
@@ -29,23 +39,36 @@ export type CheckedAuditReport = AuditVerifyReport & { checkpointFile: string; c
  */
 export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: string, clock: () => number = Date.now): Promise<CheckedAuditReport> {
   const history = readCheckpoints(checkpointFile, ring, store.db.description);
-  const report = await store.audit.verify({ acceptedPayments: new Set(history.acceptedDeletions.keys()) });
+  const report = await store.audit.verify({ acceptedPayments: history.acceptedDeletions });
   const { breaks, accepted } = await everyChainBreak(store.audit, history, report.breaks);
   accepted.push(
-    ...report.acceptedPayments.map(({ paymentId, problem, detail }): AcceptedChainBreak => ({ writerId: null, seq: null, table: 'payments', recordId: paymentId, problem, detail, acceptedAt: history.acceptedDeletions.get(paymentId)!, how: 'exactly' })),
+    ...report.acceptedPayments.map(({ paymentId, problem, detail, unproven }): AcceptedChainBreak => ({
+      writerId: null,
+      seq: null,
+      table: 'payments',
+      recordId: paymentId,
+      problem,
+      detail,
+      acceptedAt: history.acceptedDeletions.get(paymentId)!.at,
+      how: 'exactly',
+      ...(unproven ? { unproven } : {}),
+    })),
   );
   breaks.push(...(await compareWithCheckpoints(history, checkpointFile, report.heads, (wanted) => store.audit.linksAt(wanted))));
-  // Only a state with no break but what was accepted is vouched for: a checkpoint of a broken one would hide the break next time.
-  if (breaks.length === 0) appendCheckpoint(checkpointFile, ring, { store: store.db.description, at: clock(), by: 'verify', heads: report.heads });
-  const first = breaks[0];
+  const ok = breaks.length === 0 && !accepted.some((b) => b.unproven);
+  // Only a state with no break but what was accepted exactly is vouched for: a checkpoint of a broken one would hide the break next time.
+  if (ok) appendCheckpoint(checkpointFile, ring, { store: store.db.description, at: clock(), by: 'verify', heads: report.heads });
+  const first = breaks[0] ?? accepted.find((b) => b.unproven);
   await store.auditVerifications.record({
     checkedAt: clock(),
-    ok: breaks.length === 0,
+    ok,
     links: report.links,
     breaks: breaks.length,
     firstBreak: first ? `${first.problem.toUpperCase()}: ${first.detail}` : null,
   });
-  return { ...report, breaks, accepted, checkpointFile, checkpoints: history.checkpoints };
+  // What an acceptance would take, walked as it walks (only when something is not accepted: it walks everything once more).
+  const acceptDigest = ok ? undefined : await acceptanceDigest(store, ring, checkpointFile);
+  return { ...report, breaks, accepted, checkpointFile, checkpoints: history.checkpoints, ok, ...(ok ? {} : { acceptDigest }) };
 }
 
 /**
@@ -54,9 +77,11 @@ export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: s
  * with `walkOn`), on past each break and over those accepted exactly. A first break the walk did
  * not find again is kept (it was seen: nothing proves it gone), unless an acceptance covers it.
  */
-async function everyChainBreak(audit: Pick<AuditRepository, 'chains' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'recentBreaks'>, history: CheckpointHistory, found: AuditChainBreak[]): Promise<{ breaks: AuditChainBreak[]; accepted: AcceptedChainBreak[] }> {
+async function everyChainBreak(audit: ScrubbedAudit, history: CheckpointHistory, found: AuditChainBreak[]): Promise<{ breaks: AuditChainBreak[]; accepted: AcceptedChainBreak[] }> {
   const firsts = found.filter((b): b is AuditChainBreak & { writerId: string } => b.writerId !== null);
-  const rest = found.filter((b) => b.writerId === null);
+  // A chain accepted as gone is compared with what remained of it then (its links are not walked).
+  const gone = await goneChainBreaks(audit, history.acceptedBreaks);
+  const rest = [...gone, ...found.filter((b) => b.writerId === null)];
   if (firsts.length === 0) return { breaks: rest, accepted: [] };
   const chains = [...new Set(firsts.map((b) => b.writerId))];
   const scrub = new AuditScrub(audit, { history }, { linksPerPass: Number.POSITIVE_INFINITY, confirmMs: 0, quiet: true, walkOn: true, chains });
@@ -64,14 +89,25 @@ async function everyChainBreak(audit: Pick<AuditRepository, 'chains' | 'walkChai
   const same = (a: AuditChainBreak, b: AuditChainBreak) => a.writerId === b.writerId && a.seq === b.seq;
   // A break verify's own walk named is named as it named it (the scrub's confirmation walks a piece, and words a gap so).
   const asNamed = <T extends AuditChainBreak>(b: T): T => ({ ...b, ...firsts.find((first) => same(first, b)) });
-  const walked = scrub.breaks.filter((b) => b.writerId !== null).map(asNamed);
   const accepted: AcceptedChainBreak[] = scrub.acceptedBreaks.map(({ resume: _, ...b }) => ({ ...asNamed(b), acceptedAt: history.acceptedSkips.get(b.writerId)?.get(b.seq!)?.at ?? 0, how: 'exactly' }));
+  // Lines that did not say what they saw: a break at or below what they accepted is named accepted, unproven.
+  const unproven = (acceptance: { seq: number; remained?: unknown }) => (acceptance.seq === 0 && acceptance.remained !== undefined ? {} : { unproven: true as const });
+  const through = (b: AuditChainBreak) => {
+    const acceptance = b.writerId === null ? undefined : history.acceptedBreaks.get(b.writerId);
+    return acceptance && acceptance.seq > 0 && b.seq !== null && b.seq <= acceptance.seq ? acceptance : undefined;
+  };
+  const walked: AuditChainBreak[] = [];
+  for (const b of scrub.breaks.filter((x) => x.writerId !== null).map(asNamed)) {
+    const acceptance = through(b);
+    if (acceptance) accepted.push({ ...b, acceptedAt: acceptance.at, how: 'through-link', through: acceptance.seq, unproven: true });
+    else walked.push(b);
+  }
   const kept: AuditChainBreak[] = [];
   for (const first of firsts) {
     if (walked.some((b) => same(b, first)) || accepted.some((b) => same(b, first))) continue;
     const acceptance = history.acceptedBreaks.get(first.writerId);
-    if (acceptance && acceptance.seq === 0) accepted.push({ ...first, acceptedAt: acceptance.at, how: 'as-gone' });
-    else if (acceptance && first.seq !== null && first.seq <= acceptance.seq) accepted.push({ ...first, acceptedAt: acceptance.at, how: 'through-link', through: acceptance.seq });
+    if (acceptance && acceptance.seq === 0) accepted.push({ ...first, acceptedAt: acceptance.at, how: 'as-gone', ...unproven(acceptance) });
+    else if (acceptance && first.seq !== null && first.seq <= acceptance.seq) accepted.push({ ...first, acceptedAt: acceptance.at, how: 'through-link', through: acceptance.seq, ...unproven(acceptance) });
     else kept.push(first);
   }
   return { breaks: [...walked, ...kept, ...rest], accepted };

@@ -24,14 +24,16 @@ gerbang audit verify [--format text|json]
   reordered record of every chain, then compares the chain heads with the signed checkpoints in
   GERBANG_AUDIT_CHECKPOINT_FILE (a deleted tail, a vanished chain, a rollback to an older copy)
   and, when all is intact, appends a new checkpoint. Breaks an operator accepted (accept-rollback)
-  are listed as accepted (JSON: "accepted") and do not count. Exit status 0 intact but for
-  accepted breaks, 1 broken.
+  exactly (as the acceptance saw them) are listed as accepted (JSON: "accepted") and do not count;
+  those accepted by an older line that does not say what it saw are named not provably the same
+  break. When something is not accepted, prints the digest of what accept-rollback would accept
+  (JSON: "acceptDigest"). Exit status 0 intact but for breaks accepted exactly, 1 otherwise.
 gerbang audit purge-anonymous [--before ISO] [--dry-run] [--json]
   Deletes rejected requests of anonymous callers (no client identified, no payment, no bank call)
   received more than GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS days ago, or before --before when that
   is earlier. Each purge is recorded in a keyed audit chain, so audit verify reports it (and still
   reports any other deletion). --dry-run counts and deletes nothing. Run it daily from cron.
-gerbang audit accept-rollback --reason TEXT
+gerbang audit accept-rollback --reason TEXT [--expect DIGEST]
   While the database lacks what the checkpoints vouched for (restored from an older copy, a chain
   cut or deleted), every gateway answers 503 and pays no payment run. After checking what is
   missing (audit verify; the bank's statement for payments made since the copy), accept the
@@ -39,7 +41,8 @@ gerbang audit accept-rollback --reason TEXT
   deleted or altered inside them (found by the gateways' audit scrub) are walked and each break
   accepted exactly in the same line, with every payment row deleted or altered. Everything is
   walked twice, 2 s apart; only what both walks found is accepted. Exit 0, or 1 when one walk found
-  something the other did not (named, not accepted: run it again).`;
+  something the other did not (named, not accepted: run it again), or when what it would accept
+  is not what audit verify printed as DIGEST (--expect: nothing accepted; a break made since).`;
 export const BANK_USAGE = `gerbang bank ping [--json]
   Fetches a token from each configured bank partner and reports; exit 1 when one fails.`;
 export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--cidr C]... [--json]

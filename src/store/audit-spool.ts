@@ -232,10 +232,11 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
       return spooled(() => repository.recordBankCall(call, entry, as), { op: 'bank-call', call, entry }, 0);
     },
     list: (query: AuditQuery): Promise<AuditExchangeRow[]> => repository.list(query),
-    verify: () => repository.verify(),
+    verify: (options) => repository.verify(options),
     purgeAnonymous: (purge) => repository.purgeAnonymous(purge),
     linksAt: (wanted) => repository.linksAt(wanted),
     ownHeads: () => repository.ownHeads(),
+    chainRemains: (writerId) => repository.chainRemains(writerId),
     chainHeads: () => repository.chainHeads(),
     chains: () => repository.chains(),
     walkChain: (writerId, from, maxLinks) => repository.walkChain(writerId, from, maxLinks),

@@ -630,6 +630,14 @@ export interface AuditChainBreak {
   detail: string;
 }
 
+/** What the database holds of one chain: its head row (null: gone), how many links, the newest's seq (0: none), and a digest over every link row (seq, kind, record, prev_hash, MAC, key). */
+export interface ChainRemains {
+  head: { seq: number; hash: string } | null;
+  links: number;
+  maxSeq: number;
+  digest: string;
+}
+
 /** Where a piece of a chain walk starts: link `seq`, after the MAC `prevHash` (null: link `seq` taken as it says it follows). */
 export interface ChainPosition {
   seq: number;
@@ -647,7 +655,7 @@ export type ChainPiece =
 
 export interface AuditVerifyOptions {
   /** Payments an operator accepted as lost (`lostPayments` of an acceptance line): their row deleted or altered is not a break, but listed in `acceptedPayments`. */
-  acceptedPayments?: ReadonlySet<number>;
+  acceptedPayments?: ReadonlyMap<number, { kind?: 'deleted' | 'altered'; digest?: string }>;
 }
 
 export interface AuditVerifyReport {
@@ -660,7 +668,7 @@ export interface AuditVerifyReport {
   /** Empty when every chain is intact. At most one per chain (its first break), then unchained records. */
   breaks: AuditChainBreak[];
   /** Payments found lost (row deleted without its release, or altered away from its MAC) that AuditVerifyOptions.acceptedPayments names. */
-  acceptedPayments: { paymentId: number; problem: 'deleted' | 'altered'; detail: string }[];
+  acceptedPayments: { paymentId: number; problem: 'deleted' | 'altered'; detail: string; unproven?: true }[];
   /** Anonymous rejected exchanges deleted by `gerbang audit purge-anonymous` (their links remain and verify). */
   purged: { purges: number; records: number; latest: AuditPurgeSummary | null };
 }
@@ -734,6 +742,8 @@ export interface AuditRepository {
   linksAt(wanted: { writerId: string; seq: number }[]): Promise<{ writerId: string; seq: number; hash: string; keyId: string | null }[]>;
   /** The heads of this process's own chains as it appended them (from memory, not the database). */
   ownHeads(): { writerId: string; seq: number; hash: string }[];
+  /** What the database holds of chain `writerId`: its head row (null: none) and its links (ChainRemains). What an acceptance of a chain as gone records, and later compares. */
+  chainRemains(writerId: string): Promise<ChainRemains>;
   /** The head of every chain as the database holds it (audit_writers). */
   chainHeads(): Promise<{ writerId: string; seq: number; hash: string }[]>;
   /** Every chain: those with a head row (audit_writers) and those holding links whose head row is gone. */

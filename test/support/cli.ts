@@ -35,3 +35,18 @@ export function runCli(args: string[], env: Record<string, string> = {}, input?:
     child.stdin.end(input ?? '');
   });
 }
+
+/** What `audit verify --format json` reports of breaks, as the tests read it. */
+export interface VerifyReport {
+  breaks: { writerId: string | null; recordId: number | null; problem: string; detail: string }[];
+  accepted: { recordId: number | null; how: string; detail: string }[];
+  acceptDigest?: string | null;
+}
+
+/** `gerbang audit verify` run as text and as JSON: its exit (the two must agree, or it throws), the text, and the report. */
+export async function auditVerify(env: Record<string, string>): Promise<{ code: number | null; text: string; report: VerifyReport }> {
+  const text = await runCli(['audit', 'verify'], env);
+  const json = await runCli(['audit', 'verify', '--format', 'json'], env);
+  if (json.code !== text.code) throw new Error(`audit verify exits ${text.code} as text and ${json.code} as JSON`);
+  return { code: text.code, text: text.stdout, report: JSON.parse(json.stdout) as VerifyReport };
+}

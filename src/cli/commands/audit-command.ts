@@ -127,20 +127,27 @@ export async function auditCommand(args: string[], io: CliIo, stdout: Writable =
 }
 
 /**
- * `gerbang audit accept-rollback --reason TEXT`: accepts the database as it now is where it is
+ * `gerbang audit accept-rollback --reason TEXT [--expect DIGEST]`: accepts the database as it now is where it is
  * behind its audit checkpoints or a chain has records deleted or altered inside it, or a payment
  * row was deleted or altered (naming each one accepted), so the gateways serve again. Exit 0, or
- * 1 when one of its two walks found something the other did not (not accepted: run it again).
+ * 1 when one of its two walks found something the other did not (not accepted: run it again), or
+ * when what it would accept is not what `audit verify` named by DIGEST (nothing accepted).
  */
 async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseOptions(args, { reason: { type: 'string' } });
+  const { values } = parseOptions(args, { reason: { type: 'string' }, expect: { type: 'string' } });
   const reason = values.reason?.trim() ?? '';
   if (reason === '') throw new UsageError('--reason is required: say why the database is accepted as it is (it is kept in the checkpoint file)');
   const checkpointFile = loadAuditCheckpointFile(io.env);
   const keys = loadAuditKeys(io.env);
   const store = await openAuditStore(io, keys);
   try {
-    const { accepted, unconfirmed } = await acceptRollback(store, keys, checkpointFile, reason);
+    const { accepted, unconfirmed, differs } = await acceptRollback(store, keys, checkpointFile, reason, Date.now, values.expect === undefined ? {} : { expect: values.expect.trim() });
+    if (differs !== undefined) {
+      io.err(
+        `NOT accepted: what there is to accept now (digest ${differs}) is not what audit verify named (--expect ${values.expect}): something changed since, or one of the two walks found what the other did not. Run gerbang audit verify again and look.`,
+      );
+      return 1;
+    }
     if (accepted.length === 0 && unconfirmed.length === 0) {
       io.out(`Nothing to accept: the database holds everything the checkpoints in ${checkpointFile} vouched for, and every audit chain holds.`);
       return 0;
@@ -166,7 +173,8 @@ const MARKED_SHOWN = 20;
 
 /**
  * `gerbang audit verify`: exit 0 when every chain is intact but for breaks an operator accepted
- * (named as accepted), 1 naming every break of every chain that is not.
+ * exactly (named as accepted), 1 naming every break of every chain that is not, and naming those
+ * accepted by a line that did not say what it saw (not provably the break that was accepted).
  */
 async function verifyCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseOptions(args, { format: { type: 'string', default: 'text' } });
@@ -178,7 +186,7 @@ async function verifyCommand(args: string[], io: CliIo): Promise<number> {
     const report = await verifyAudit(store, keys, checkpointFile);
     if (values.format === 'json') io.out(JSON.stringify(report));
     else io.out(describeReport(report));
-    return report.breaks.length === 0 ? 0 : 1;
+    return report.ok ? 0 : 1;
   } finally {
     await store.close();
   }
@@ -194,14 +202,25 @@ function describeReport(report: CheckedAuditReport): string {
       ]
     : [];
   const accepted = report.accepted.length === 0 ? [] : [`  ${report.accepted.length} break(s) an operator accepted (gerbang audit accept-rollback; the reason is in its line of the checkpoint file), not counted:`, ...report.accepted.map(describeAccepted)];
-  if (report.breaks.length === 0) return [`audit verify: INTACT (${summary})${report.accepted.length === 0 ? '' : ' but for accepted breaks'}`, ...accepted, ...purged].join('\n');
+  const unproven = report.accepted.filter((b) => b.unproven).length;
+  const advice = [
+    ...(unproven === 0
+      ? []
+      : [`  ${unproven} of them accepted by a line that does not say what it saw (written before acceptances did): not provably the same break, it may have been made since. Look at them, then run gerbang audit accept-rollback again: it accepts them exactly.`]),
+    ...(report.acceptDigest
+      ? [`  What accept-rollback would accept now has digest ${report.acceptDigest}: once looked at, accept exactly that with gerbang audit accept-rollback --expect ${report.acceptDigest} --reason "…" (nothing is accepted if it differs).`]
+      : []),
+  ];
+  if (report.breaks.length === 0 && unproven === 0) return [`audit verify: INTACT (${summary})${report.accepted.length === 0 ? '' : ' but for accepted breaks'}`, ...accepted, ...purged].join('\n');
+  if (report.breaks.length === 0) return [`audit verify: NOT PROVEN (${summary}): intact but for accepted breaks, some not provably those accepted`, ...accepted, ...advice, ...purged].join('\n');
   const lines = report.breaks.map((b) => `  - ${b.problem.toUpperCase()}: ${b.detail}`);
-  return [`audit verify: BROKEN (${summary}); every break not accepted:`, ...lines, ...accepted, ...purged].join('\n');
+  return [`audit verify: BROKEN (${summary}); every break not accepted:`, ...lines, ...accepted, ...advice, ...purged].join('\n');
 }
 
 function describeAccepted(b: AcceptedChainBreak): string {
   const how = b.how === 'exactly' ? 'this break' : b.how === 'as-gone' ? 'the chain as gone' : `the chain as it stood through link ${b.through}`;
-  return `  - ACCEPTED ${b.problem.toUpperCase()}: ${b.detail} (an operator accepted ${how} on ${iso(b.acceptedAt)})`;
+  const proof = b.unproven ? '; not provably the same break: that line does not say what it saw' : '';
+  return `  - ACCEPTED ${b.problem.toUpperCase()}: ${b.detail} (an operator accepted ${how} on ${iso(b.acceptedAt)}${proof})`;
 }
 
 function iso(ms: number): string {

@@ -10,6 +10,7 @@ import type {
   AuditVerifyOptions,
   AuditVerifyReport,
   ChainPiece,
+  ChainRemains,
   ChainPosition,
   BankCallAudit,
   ChainDependency,
@@ -43,7 +44,7 @@ import {
 import { purgeAnonymous } from './audit-purge.js';
 import { chainPlaceProblems } from './audit-chain-place.js';
 import { recordLinkProblems } from './audit-record-links.js';
-import { chainsToWalk, lastPaymentEventId, lostPayments, verifyChainsSince, verifyAudit, verifyChainPiece, type LostPayment } from './audit-verify.js';
+import { chainRemains, chainsToWalk, lastPaymentEventId, lostPayments, verifyChainsSince, verifyAudit, verifyChainPiece, type LostPayment } from './audit-verify.js';
 import { fit, wellFormed } from './row-values.js';
 import { ValueSealer, type ValueOpener } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
@@ -291,6 +292,10 @@ export class SqlAuditRepository implements AuditRepository {
       for (const row of rows) found.push({ writerId: row.writer_id, seq: toNumber(row.seq), hash: row.hash, keyId: row.key_id });
     }
     return found;
+  }
+
+  chainRemains(writerId: string): Promise<ChainRemains> {
+    return chainRemains(this.db, writerId);
   }
 
   chains(): Promise<string[]> {

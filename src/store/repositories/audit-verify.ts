@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { KeyRingError, sameSecretText, type KeyRing } from '../../security/index.js';
 import { IntegrityError } from '../../errors/index.js';
-import type { AuditChainBreak, AuditExchangeRow, AuditPurgeSummary, AuditVerifyOptions, AuditVerifyReport, ChainPiece, ChainPosition, Db, Queryable, SqlValue } from '../types.js';
+import type { AuditChainBreak, AuditExchangeRow, AuditPurgeSummary, AuditVerifyOptions, AuditVerifyReport, ChainPiece, ChainPosition, ChainRemains, Db, Queryable, SqlValue } from '../types.js';
 import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, type LinkFields, type LinkKind } from './audit-chain.js';
 import {
   BANK_CALL_SELECT,
@@ -98,7 +99,7 @@ export async function verifyAudit(db: Db, sealer: ValueSealer, options: AuditVer
   if (coverageProblems.length > 0) breaks.push(storedBreak('chain_coverage', coverageProblems));
   breaks.push(...(await unchainedRecords(db, coverage.console_audit.since)));
   const acceptedPayments: AuditVerifyReport['acceptedPayments'] = [];
-  breaks.push(...(await storedValueBreaks(db, sealer, coverage.payments, options.acceptedPayments ?? new Set(), acceptedPayments)));
+  breaks.push(...(await storedValueBreaks(db, sealer, coverage.payments, options.acceptedPayments ?? new Map(), acceptedPayments)));
   const [{ n: exchanges }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_exchanges');
   const [{ n: bankCalls }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_bank_calls');
   const heads = writers.map((w) => ({ writerId: w.writer_id, seq: toNumber(w.last_seq), hash: w.last_hash }));
@@ -222,6 +223,40 @@ export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, sinc
  * Every chain the scrub walks: each with a head row, and each holding links whose head row was
  * deleted (its walk names that), sorted.
  */
+/** Links of one chain read a statement at a time by chainRemains. */
+const REMAINS_PAGE = 5_000;
+
+/**
+ * What the database holds of chain `writerId` (AuditRepository.chainRemains): its head row and a
+ * digest of every link row, read a page at a time. A chain accepted as gone is compared with it
+ * (checkpoints.ts GoneChain): a link added under its writer id, altered or removed, or its head row
+ * back, is a new break.
+ */
+export async function chainRemains(db: Queryable, writerId: string): Promise<ChainRemains> {
+  const [head] = await db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [writerId]);
+  const digest = createHash('sha256');
+  let links = 0;
+  let maxSeq = 0;
+  for (;;) {
+    const rows = await db.query<{ seq: number | string; kind: string; record_id: number | string; recorded_at: number | string; prev_hash: string; hash: string; key_id: string | null }>(
+      'SELECT seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      [writerId, maxSeq, REMAINS_PAGE],
+    );
+    for (const r of rows) digest.update(`${JSON.stringify([toNumber(r.seq), r.kind, toNumber(r.record_id), toNumber(r.recorded_at), r.prev_hash, r.hash, r.key_id])}\n`);
+    links += rows.length;
+    if (rows.length > 0) maxSeq = toNumber(rows[rows.length - 1].seq);
+    if (rows.length < REMAINS_PAGE) break;
+  }
+  return { head: head ? { seq: toNumber(head.last_seq), hash: head.last_hash } : null, links, maxSeq, digest: digest.digest('hex') };
+}
+
+/** A digest of a payment row as it stands (every column): what an acceptance of it as altered records, and later compares. */
+export function paymentRowDigest(row: PaymentRow): string {
+  return createHash('sha256')
+    .update(JSON.stringify(PAYMENT_COLUMNS.split(', ').map((c) => String((row as unknown as Record<string, unknown>)[c] ?? null))))
+    .digest('hex');
+}
+
 export async function chainsToWalk(db: Queryable): Promise<string[]> {
   const withLinks = await db.query<{ writer_id: string }>(CHAINS_WITH_LINKS);
   // A head that records no link and holds none (a process that linked nothing, or rows inserted to
@@ -639,7 +674,7 @@ const STORED_SHOWN = 5;
  * signing keys) opened where it lies. Names the first few of each table. A payment in `accepted`
  * (accepted as lost by an operator) whose row fails its MAC or was deleted goes to `acceptedOut`.
  */
-async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage, accepted: ReadonlySet<number>, acceptedOut: AuditVerifyReport['acceptedPayments']): Promise<AuditChainBreak[]> {
+async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage, accepted: NonNullable<AuditVerifyOptions['acceptedPayments']>, acceptedOut: AuditVerifyReport['acceptedPayments']): Promise<AuditChainBreak[]> {
   const breaks: AuditChainBreak[] = [];
   const payments: string[] = [];
   let after = 0;
@@ -648,8 +683,11 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage
     const last = await lastEventRows(db, rows.map((row) => toNumber(row.id)));
     for (const row of rows) {
       const macProblem = paymentMacProblem(sealer.keyRing, row);
-      if (macProblem !== null && accepted.has(toNumber(row.id))) {
-        acceptedOut.push({ paymentId: toNumber(row.id), problem: 'altered', detail: macProblem });
+      const acceptance = accepted.get(toNumber(row.id));
+      if (macProblem !== null && acceptance !== undefined) {
+        const as = acceptedAs(acceptance, 'altered', paymentRowDigest(row));
+        if (as === 'another') payments.push(`${macProblem} (an operator accepted it ${acceptance.kind === 'deleted' ? 'as deleted' : 'altered, as its row stood then'}; it is not so now)`);
+        else acceptedOut.push({ paymentId: toNumber(row.id), problem: 'altered', detail: macProblem, ...(as === 'unproven' ? { unproven: true as const } : {}) });
         continue;
       }
       // The page and its last events were read by two statements: a payment the gateway moved on
@@ -665,8 +703,10 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage
   // As many more as were accepted: those shown are the first not accepted.
   for (const gone of await lostPayments(db, sealer.keyRing, { fromId: 1, toId: Number.MAX_SAFE_INTEGER }, STORED_SHOWN + accepted.size)) {
     if (gone.kind !== 'deleted') continue;
-    if (accepted.has(gone.paymentId)) acceptedOut.push({ paymentId: gone.paymentId, problem: 'deleted', detail: gone.detail });
-    else payments.push(gone.detail);
+    const acceptance = accepted.get(gone.paymentId);
+    const as = acceptance === undefined ? 'another' : acceptedAs(acceptance, 'deleted');
+    if (as === 'another') payments.push(acceptance === undefined ? gone.detail : `${gone.detail} (an operator accepted it as altered, not deleted)`);
+    else acceptedOut.push({ paymentId: gone.paymentId, problem: 'deleted', detail: gone.detail, ...(as === 'unproven' ? { unproven: true as const } : {}) });
   }
   if (payments.length > 0) breaks.push(storedBreak('payments', payments));
   // Console users, clients, their credentials, grants and callback endpoints: each row's MAC, and
@@ -716,6 +756,8 @@ export interface LostPayment {
   seq: number;
   state: string;
   kind: 'deleted' | 'altered';
+  /** For `altered`: paymentRowDigest of its row as it stands. */
+  digest?: string;
   detail: string;
 }
 
@@ -746,7 +788,7 @@ export async function lostPayments(db: Queryable, ring: KeyRing, range: { fromId
     if (slices.due()) await slices.next();
     const checked = attempt(() => paymentMacProblem(ring, row));
     const problem = 'error' in checked ? `payments id ${toNumber(row.id)} cannot be checked: ${checked.error}` : checked.value;
-    if (problem !== null) lost.push({ paymentId: toNumber(row.id), eventId: toNumber(row.event_id), seq: toNumber(row.event_seq), state: row.event_state, kind: 'altered', detail: problem });
+    if (problem !== null) lost.push({ paymentId: toNumber(row.id), eventId: toNumber(row.event_id), seq: toNumber(row.event_seq), state: row.event_state, kind: 'altered', digest: paymentRowDigest(row), detail: problem });
   }
   return lost;
 }
@@ -779,6 +821,16 @@ function historyProblem(row: PaymentRow, last: PaymentEventRow | undefined, cove
   const opened = attempt(() => ({ event: openEvent(last, sealer), result: sealer.open(toStringOrNull(row.result_json), paymentPlace('result_json', row)) }));
   if ('error' in opened) return opened.error;
   return paymentEventProblem({ id, clientId: row.client_id, transactionId: row.transaction_id, snapshot: snapshotOfRow(row, opened.value.result) }, opened.value.event);
+}
+
+/**
+ * Whether a payment found lost `kind` (with the digest of its row, for altered) is the one an
+ * operator accepted: `exactly`, `another` (accepted as something else: a new finding), or
+ * `unproven` (accepted by a line written before acceptances said what they saw).
+ */
+export function acceptedAs(acceptance: { kind?: 'deleted' | 'altered'; digest?: string }, kind: 'deleted' | 'altered', digest?: string): 'exactly' | 'another' | 'unproven' {
+  if (acceptance.kind === undefined) return 'unproven';
+  return acceptance.kind === kind && (kind === 'deleted' || acceptance.digest === digest) ? 'exactly' : 'another';
 }
 
 function storedBreak(table: AuditChainBreak['table'], problems: string[], problem: 'altered' | 'deleted' = 'altered'): AuditChainBreak {
