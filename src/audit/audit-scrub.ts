@@ -4,6 +4,7 @@ import type { KeyRing } from '../security/index.js';
 import type { LostPayment } from '../store/repositories/audit-verify.js';
 import type { AuditChainBreak, AuditRepository, ChainPiece, ChainPosition } from '../store/types.js';
 import { CheckpointReader, type CheckpointHistory } from './checkpoints.js';
+import { PaymentMemory } from './payment-memory.js';
 
 const log = getLogger('audit');
 
@@ -36,12 +37,19 @@ const PIECE_COST = 20;
 const STALL_MS = 60_000;
 
 /**
- * The fast loop's window: every chain's links of the last this many ms are walked every pass
- * (halved while they are more than a pass's links, down to RECENT_MIN_MS; doubled back while
- * they are fewer than half).
+ * The links proved by the walk of new links whose presence is counted again every pass, in
+ * passes' links (`linksPerPass`): by default the newest 40,000 of them, shared evenly among the
+ * chains that grew (one index range COUNT per chain, made by the database, read nothing; a
+ * deletion among them is found at the next pass).
  */
-const RECENT_MS = 30 * 60_000;
-const RECENT_MIN_MS = 10_000;
+const COUNTED_PASSES = 20;
+
+/**
+ * The links appended since the last pass that one pass proves at most, in passes' links: each is
+ * proved once, so this follows the traffic (20,000 links by default: about 1,600 transfers/s of
+ * this store's gateways together); more are proved at the next passes (`linksBehind`).
+ */
+const NEW_PASSES = 10;
 
 /** Deleted payments held on at most from one range's check (the others are found once those are accepted). */
 const HELD_SHOWN = 20;
@@ -67,6 +75,17 @@ const CYCLE_LOG_MS = 60_000;
  * A break accepted exactly (`skips` of an acceptance line) is stepped over, the walk going on at
  * the link that followed it then; a chain accepted by an older line (through its head) is walked
  * from that head on. An acceptance (`walkOn`) walks on past each break and lists every one.
+ *
+ * Beside that slow walk, every pass proves the links appended since the last pass once each
+ * (walkNew) and has the database count the newest of them again (countLinks): a deletion among
+ * them is held within a pass and the confirmation, without MACing a link twice. And whatever the
+ * walks reach, the double payment itself is closed at its source: every payment whose events'
+ * links either walk proves is remembered by its idempotency key (`memory`, about 26-51 bytes a
+ * payment), as is every payment this process reserves; a new payment for a remembered key is
+ * checked against the remembered payment in the database first (beforeNewPayment), and refused
+ * unsent when that payment was deleted or altered, then held once confirmed. What this process has
+ * not seen (a payment deleted before a pass proved its links, or before the slow walk's first
+ * cycle reached its history since the process started) is still found by the walks only.
  */
 export class AuditScrub {
   /** The acceptances: read from the checkpoint file as it grows (a gateway), or given once (accept-rollback). */
@@ -89,9 +108,26 @@ export class AuditScrub {
   cycles = 0;
   /** When the scrub was made (epoch ms): what a stalled scrub is measured from before its first cycle. */
   readonly since: number;
-  /** How far back the fast loop's last walk of every chain reached (ms; 0: not even RECENT_MIN_MS fit in a pass). */
-  recentWindowMs = 0;
-  private window = RECENT_MS;
+  /** Per chain, where the walk of its new links goes on (`next`), and the first link that walk proved. */
+  private readonly newLinks = new Map<string, { next: ChainPosition; first: number }>();
+  /** Passes that walked new links (the chain it starts with turns round). */
+  private newPasses = 0;
+  /** Links appended that the walk of new links had not proved yet at the last pass (0: it keeps up). */
+  linksBehind = 0;
+  /** Links proved before whose presence the last pass counted. */
+  linksCounted = 0;
+  /**
+   * Every payment whose events' links the scrub proved while its row stood under its MAC, by its
+   * idempotency key (client, transactionId), so that a new payment for that key is checked against
+   * it (beforeNewPayment) whatever became of its records since.
+   */
+  readonly memory = new PaymentMemory();
+  /** The acceptance lines read (the memory's epoch): a payment lost before the last one may be what it accepted. */
+  private epoch = 0;
+  /** Payments the check of a new payment found lost, until confirmed after `confirmMs`: by id, with their key. */
+  private readonly suspects = new Map<number, { clientId: string; transactionId: string; at: number }>();
+  /** Payments held after that check, by id: their key, and the epoch they were held in (a later acceptance lets them go). */
+  private readonly lostKeys = new Map<number, { clientId: string; transactionId: string; epoch: number }>();
   /** When a pass last ended without an error (epoch ms), or null before the first. */
   lastPass: number | null = null;
   /** Since when passes fail one after another, and the last error. */
@@ -101,7 +137,7 @@ export class AuditScrub {
   private readonly confirmMs: number;
 
   constructor(
-    private readonly audit: Pick<AuditRepository, 'chains' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'recentBreaks'>,
+    private readonly audit: Pick<AuditRepository, 'chains' | 'chainHeads' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'linkCounts' | 'paymentKeys' | 'lostPayment'>,
     checkpoints: { ring: KeyRing; path: string; store: string } | { history: CheckpointHistory },
     private readonly options: { linksPerPass: number; confirmMs?: number; stallMs?: number; clock?: () => number; quiet?: boolean; walkOn?: boolean },
   ) {
@@ -166,9 +202,59 @@ export class AuditScrub {
     }
   }
 
+  /**
+   * Before new payment `id` for (`clientId`, `transactionId`) goes to a bank (its reservation has
+   * just found the key free): null at once, from memory, when the scrub remembers no other payment
+   * for that key. Otherwise the payment it remembers is checked exactly in the database, by id
+   * (AuditRepository.lostPayment): null when it was released, or lost before an acceptance read
+   * since it was learned (the operator accepted the database as it stood); else the reason, naming
+   * it. Such a payment is held as the scrub's other findings are once confirmed after `confirmMs`.
+   */
+  beforeNewPayment(clientId: string, transactionId: string, id: number): Promise<string | null> | null {
+    const known = this.memory.recall(clientId, transactionId);
+    if (known === null || known.id === id || known.epoch < this.epoch) {
+      this.memory.remember(clientId, transactionId, id, this.epoch);
+      return null;
+    }
+    return this.checkRemembered({ clientId, transactionId }, known.id, id);
+  }
+
+  private async checkRemembered(key: { clientId: string; transactionId: string }, known: number, id: number): Promise<string | null> {
+    const held = this.deleted.get(known);
+    if (held) return held.detail;
+    const lost = await this.audit.lostPayment(known, key);
+    if (lost === null || (this.history ?? this.reader!.read()).acceptedDeletions.has(known)) {
+      this.memory.remember(key.clientId, key.transactionId, id, this.epoch);
+      return null;
+    }
+    if (!this.suspects.has(known)) {
+      this.suspects.set(known, { ...key, at: this.clock() });
+      if (!this.options.quiet) log.error({ payment: known, newPayment: id, problem: lost.kind, detail: lost.detail }, 'a new payment refused: the audit scrub saw a payment for its transactionId that is lost now; it holds payments once this is confirmed');
+    }
+    return lost.detail;
+  }
+
+  /** The payments the check of a new payment found lost, checked again after `confirmMs`: held when still lost; let go after a later acceptance. */
+  private async confirmLost(accepted: Map<number, number>): Promise<void> {
+    for (const [id, { epoch }] of this.lostKeys) if (this.epoch > epoch) this.letGo(id, 'an operator accepted the database as it stands since');
+    const now = this.clock();
+    for (const [id, key] of this.suspects) {
+      if (now - key.at < this.confirmMs) continue;
+      this.suspects.delete(id);
+      const lost = this.deleted.has(id) || accepted.has(id) ? null : await this.audit.lostPayment(id, key);
+      if (lost === null) continue;
+      this.deleted.set(id, lost);
+      this.lostKeys.set(id, { clientId: key.clientId, transactionId: key.transactionId, epoch: this.epoch });
+      if (!this.options.quiet) log.error({ payment: id, problem: lost.kind, detail: lost.detail }, 'payments held: a new payment was about to be made for the transactionId of a payment the audit scrub had seen, and that payment is lost; see `gerbang audit verify`, then `gerbang audit accept-rollback`');
+    }
+  }
+
   private async walk(clock: () => number): Promise<void> {
-    const { acceptedBreaks: accepted, acceptedDeletions, acceptedSkips } = this.history ?? this.reader!.read();
+    const history = this.history ?? this.reader!.read();
+    const { acceptedBreaks: accepted, acceptedDeletions, acceptedSkips } = history;
+    this.epoch = history.acceptances ?? 0;
     await this.checkPayments(acceptedDeletions);
+    await this.confirmLost(acceptedDeletions);
     /** The acceptance of exactly this break (its link, and the first link after it as it was then), if any. */
     const skipOf = (writerId: string, found: AuditChainBreak, resume: number | null) => {
       const skip = found.seq === null ? undefined : acceptedSkips.get(writerId)?.get(found.seq);
@@ -183,7 +269,7 @@ export class AuditScrub {
       if (acceptance && acceptance.at !== found.acceptedAt && (found.seq === null || acceptance.seq >= found.seq)) this.release(writerId, 'an operator accepted it as it stands');
       else if (skipOf(writerId, found, found.resume)) this.release(writerId, 'an operator accepted the break');
     }
-    if (!this.options.walkOn) await this.walkRecent(clock, accepted, skipOf);
+    if (!this.options.walkOn) await this.walkNew(accepted, acceptedSkips, skipOf);
     let budget = this.options.linksPerPass;
     while (budget > 0) {
       if (this.at === null) {
@@ -205,6 +291,7 @@ export class AuditScrub {
       let piece = await this.audit.walkChain(writerId, from, budget);
       budget -= piece.links + PIECE_COST;
       this.cycle!.links += piece.links;
+      await this.learn(piece);
       // A new finding is confirmed before it holds anything; one already held is not waited for again.
       if ('break' in piece) {
         // A break accepted exactly is stepped over: the walk goes on at the link that followed it then.
@@ -231,38 +318,103 @@ export class AuditScrub {
   }
 
   /**
-   * The fast loop: every chain's links linked in the last `window` ms, walked as verify walks them
-   * from the link linked before (its own MAC checked), at most `linksPerPass` links, every pass;
-   * a deletion among them is held within a pass and the confirmation, however long the history
-   * (the slow walk's cycle grows with it). A break accepted exactly, or below the head an older
-   * acceptance line accepted, is not held; a chain whose head row is gone is the slow walk's.
+   * The walk of new links: every link appended to a chain since the last pass, walked once as verify
+   * walks it (its seq, its prev_hash the MAC of the link before, its MAC over its record) from where
+   * the last pass stopped, the last MAC carried, at most NEW_PASSES × `linksPerPass` links a pass (the chains
+   * taken in turn; the rest at the next pass: `linksBehind`). A chain known at the first pass is
+   * walked from its newest links as many as are counted (the first taken as it says, its own MAC
+   * checked: what came before is the slow walk's); one appearing later from its first link. Links are never MACed twice: what was proved
+   * is then counted by the database, the newest COUNTED_PASSES passes' links every pass (countLinks).
+   * A break is confirmed and held as the slow walk's are; one accepted exactly is stepped over.
    */
-  private async walkRecent(
-    clock: () => number,
+  private async walkNew(
     accepted: CheckpointHistory['acceptedBreaks'],
+    skips: CheckpointHistory['acceptedSkips'],
+    skipOf: (writerId: string, found: AuditChainBreak, resume: number | null) => { resume: number } | undefined,
+  ): Promise<void> {
+    const heads = (await this.audit.chainHeads()).filter((h) => h.seq > 0 && accepted.get(h.writerId)?.seq !== 0);
+    const first = this.newPasses === 0;
+    const turn = heads.length === 0 ? 0 : this.newPasses % heads.length;
+    this.newPasses += 1;
+    let budget = NEW_PASSES * this.options.linksPerPass;
+    let behind = 0;
+    // At the first pass each chain is walked from as far back as its links are counted, so a link
+    // deleted among the newest before the process started is found as soon as after.
+    const back = Math.max(1, Math.floor((COUNTED_PASSES * this.options.linksPerPass) / Math.max(1, heads.length)));
+    for (const head of [...heads.slice(turn), ...heads.slice(0, turn)]) {
+      const { writerId } = head;
+      let at = this.newLinks.get(writerId);
+      // The chain's head moved back (cut, or another node read): the rollback watch's; walked on from there.
+      if (!at || at.next.seq > head.seq + 1) {
+        const from = !at && !first ? 1 : Math.max(1, head.seq - (at ? 0 : back - 1));
+        at = { next: from === 1 ? FIRST_LINK : { seq: from, prevHash: null }, first: from };
+        this.newLinks.set(writerId, at);
+      }
+      if (at.next.seq <= head.seq && budget > 0) {
+        const piece = await this.audit.walkChain(writerId, at.next, budget);
+        budget -= piece.links + PIECE_COST;
+        await this.learn(piece);
+        // Nothing followed a break (or a head moved back): the walk goes on at the next link appended.
+        const past = (resume: number | null): ChainPosition => ({ seq: resume || head.seq + 1, prevHash: null });
+        if ('behind' in piece) at.next = { seq: head.seq, prevHash: null };
+        else if (!('break' in piece)) at.next = piece.after;
+        else {
+          const skip = skipOf(writerId, piece.break, piece.resume);
+          if (skip || this.findings.has(writerId)) at.next = past(skip ? skip.resume : piece.resume);
+          else {
+            const confirmed = await this.confirm(writerId, at.next, piece.break);
+            if ('break' in confirmed) {
+              this.hold(writerId, confirmed.break, confirmed.resume, accepted.get(writerId)?.at ?? null);
+              at.next = past(confirmed.resume);
+            } else if ('after' in confirmed) at.next = confirmed.after;
+          }
+        }
+      }
+      behind += Math.max(0, head.seq - at.next.seq + 1);
+    }
+    this.linksBehind = behind;
+    await this.countLinks(accepted, skips, skipOf);
+  }
+
+  /**
+   * The links the walk of new links proved, counted again by the database every pass: the newest
+   * COUNTED_PASSES × `linksPerPass` of them, shared evenly among the chains that grew, a chain held
+   * or a break accepted exactly left out. A chain that holds fewer links there than were proved is
+   * walked there (from its first link counted, taken as it says) to name the missing link, which is
+   * confirmed and held as any break. A link replaced in SQL by one with the same seq counts as one:
+   * the slow walk's to find, and a payment deleted so is still never paid again (beforeNewPayment).
+   */
+  private async countLinks(
+    accepted: CheckpointHistory['acceptedBreaks'],
+    skips: CheckpointHistory['acceptedSkips'],
     skipOf: (writerId: string, found: AuditChainBreak, resume: number | null) => unknown,
   ): Promise<void> {
-    const budget = this.options.linksPerPass;
-    const found = await this.audit.recentBreaks(clock() - this.window, budget);
-    if ('beyond' in found) {
-      this.recentWindowMs = 0;
-      this.window = Math.max(RECENT_MIN_MS, Math.floor(this.window / 2));
-      return;
-    }
-    this.recentWindowMs = this.window;
-    if (found.links < budget / 2) this.window = Math.min(RECENT_MS, this.window * 2);
-    for (const one of found.breaks) {
-      const { writerId, seq } = one;
-      if (writerId === null || seq === null || this.findings.has(writerId)) continue;
-      const acceptance = accepted.get(writerId);
-      if (acceptance && seq < acceptance.seq) continue;
-      // The break as the slow walk sees it (where the walk would resume after it), from the link before.
-      const from: ChainPosition = { seq: Math.max(1, seq - 1), prevHash: null };
-      const probe = await this.audit.walkChain(writerId, from, seq - from.seq + 1);
+    const grown = [...this.newLinks].filter(([writerId, at]) => !this.findings.has(writerId) && at.next.seq - 1 > at.first);
+    const share = Math.max(2, Math.floor((COUNTED_PASSES * this.options.linksPerPass) / Math.max(1, grown.length)));
+    const ranges = grown.flatMap(([writerId, at]) => {
+      const toSeq = at.next.seq - 1;
+      let fromSeq = Math.max(at.first, toSeq - share + 1);
+      // The links an accepted break took are not there: counted from the link after it.
+      for (const [seq, skip] of skips.get(writerId) ?? []) if (seq <= toSeq) fromSeq = Math.max(fromSeq, skip.resume || skip.next || toSeq + 1);
+      return fromSeq < toSeq ? [{ writerId, fromSeq, toSeq }] : [];
+    });
+    this.linksCounted = ranges.reduce((n, r) => n + r.toSeq - r.fromSeq + 1, 0);
+    if (ranges.length === 0) return;
+    const counts = await this.audit.linkCounts(ranges);
+    for (const { writerId, fromSeq, toSeq } of ranges) {
+      if ((counts.get(writerId) ?? 0) >= toSeq - fromSeq + 1 || this.findings.has(writerId)) continue;
+      const from: ChainPosition = { seq: fromSeq, prevHash: null };
+      const probe = await this.audit.walkChain(writerId, from, toSeq - fromSeq + 1);
       if (!('break' in probe) || skipOf(writerId, probe.break, probe.resume)) continue;
       const confirmed = await this.confirm(writerId, from, probe.break);
-      if ('break' in confirmed) this.hold(writerId, confirmed.break, confirmed.resume, acceptance?.at ?? null);
+      if ('break' in confirmed) this.hold(writerId, confirmed.break, confirmed.resume, accepted.get(writerId)?.at ?? null);
     }
+  }
+
+  /** Remembers the payments of the events whose links a piece proved (their rows read once more, each under its MAC). */
+  private async learn(piece: ChainPiece): Promise<void> {
+    if (this.options.walkOn || !('paymentEvents' in piece) || !piece.paymentEvents?.length) return;
+    for (const p of await this.audit.paymentKeys(piece.paymentEvents)) this.memory.remember(p.clientId, p.transactionId, p.paymentId, this.epoch);
   }
 
   /**
@@ -294,6 +446,12 @@ export class AuditScrub {
   }
 
   private letGo(paymentId: number, why: string): void {
+    // Let go: the key's next payment is made (the operator accepted the payment as lost).
+    const key = this.lostKeys.get(paymentId);
+    if (key) {
+      this.lostKeys.delete(paymentId);
+      this.memory.forget(key.clientId, key.transactionId, paymentId);
+    }
     if (!this.deleted.delete(paymentId) || this.options.quiet) return;
     log.warn({ payment: paymentId }, `deleted payment no longer held by the scrub: ${why}`);
     this.logResumed();
