@@ -101,7 +101,10 @@ export class AuditScrub {
   /** Chains left in this cycle, and the one being walked with where its next piece starts. */
   private queue: string[] = [];
   private at: { writerId: string; from: ChainPosition } | null = null;
-  private cycle: { started: number; chains: number; links: number } | null = null;
+  /** The cycle under way: when it started, its chains and links so far, and the memory's epoch then. */
+  private cycle: { started: number; chains: number; links: number; epoch: number } | null = null;
+  /** Whether a full cycle of the slow walk learned every payment in this epoch (later cycles need not read them again). */
+  private learned = false;
   private lastLogged = 0;
   /** The last full cycle, and how many were completed. */
   last: ScrubCycle | null = null;
@@ -252,6 +255,8 @@ export class AuditScrub {
   private async walk(clock: () => number): Promise<void> {
     const history = this.history ?? this.reader!.read();
     const { acceptedBreaks: accepted, acceptedDeletions, acceptedSkips } = history;
+    // An acceptance read since: the slow walk learns every payment again (in this epoch).
+    if ((history.acceptances ?? 0) !== this.epoch) this.learned = false;
     this.epoch = history.acceptances ?? 0;
     await this.checkPayments(acceptedDeletions);
     await this.confirmLost(acceptedDeletions);
@@ -280,7 +285,7 @@ export class AuditScrub {
           }
           // A chain accepted as gone (its head row deleted, accepted at link 0) is not walked.
           this.queue = (await this.audit.chains()).filter((writerId) => accepted.get(writerId)?.seq !== 0);
-          this.cycle = { started: clock(), chains: this.queue.length, links: 0 };
+          this.cycle = { started: clock(), chains: this.queue.length, links: 0, epoch: this.epoch };
           if (this.queue.length === 0) continue;
         }
         const writerId = this.queue.shift()!;
@@ -291,7 +296,7 @@ export class AuditScrub {
       let piece = await this.audit.walkChain(writerId, from, budget);
       budget -= piece.links + PIECE_COST;
       this.cycle!.links += piece.links;
-      await this.learn(piece);
+      if (!this.learned) await this.learn(piece);
       // A new finding is confirmed before it holds anything; one already held is not waited for again.
       if ('break' in piece) {
         // A break accepted exactly is stepped over: the walk goes on at the link that followed it then.
@@ -487,7 +492,8 @@ export class AuditScrub {
   }
 
   private endCycle(now: number): void {
-    const { started, chains, links } = this.cycle!;
+    const { started, chains, links, epoch } = this.cycle!;
+    if (epoch === this.epoch) this.learned = true;
     this.cycle = null;
     this.last = { chains, links, ms: now - started, at: now };
     this.cycles += 1;
