@@ -151,19 +151,20 @@ forEachBackend('The audit scrub\'s walk of new links (#14)', (ctx) => {
       const payer = await gw.createClient();
       const auth = { authorization: `Bearer ${await gw.token(payer)}` };
       // A short history: every link of it within the old fast loop's window and its 50 links a pass.
-      await history(gw.store, 15);
+      await history(gw.store, 10);
       const scrub = new AuditScrub(store.audit, { ring: ringOf(TEST_AUDIT_KEY), path: join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'c.jsonl'), store: store.db.description }, { linksPerPass: 50, confirmMs: 50, quiet: true });
       const read = watchChainWalks(store.db);
       // Caught up with the newest links (the first passes walk as many back as are counted).
       for (let i = 0; i < 30; i += 1) await scrub.pass();
+      const [{ n: stored }] = await store.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_chain');
       const perPass: number[] = [];
       for (let i = 0; i < 5; i += 1) {
         const before = read();
         await scrub.pass();
         perPass.push(read() - before);
       }
-      // No link appended: the slow walk's 50 links a pass at most, and none of the recent links again.
-      expect(Math.max(...perPass), `links read a pass: ${perPass.join(', ')}`).to.be.at.most(50);
+      // No link appended: at most the slow walk's piece (a cycle ends its pass), none of the recent links again.
+      expect(Math.max(...perPass), `links read a pass, of ${Number(stored)} in the store: ${perPass.join(', ')}`).to.be.at.most(Math.min(50, Number(stored)));
 
       // Traffic between two passes: those links once, with the slow walk's.
       const [{ n: linked }] = await store.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_chain');
