@@ -38,11 +38,11 @@ const STALL_MS = 60_000;
 
 /**
  * The links proved by the walk of new links whose presence is counted again every pass, in
- * passes' links (`linksPerPass`): by default the newest 40,000 of them, shared evenly among the
+ * passes' links (`linksPerPass`): by default the newest 4,000 of them, shared evenly among the
  * chains that grew (one index range COUNT per chain, made by the database, read nothing; a
  * deletion among them is found at the next pass).
  */
-const COUNTED_PASSES = 20;
+const COUNTED_PASSES = 2;
 
 /**
  * The links appended since the last pass that one pass proves at most, in passes' links: each is
@@ -394,11 +394,12 @@ export class AuditScrub {
     skips: CheckpointHistory['acceptedSkips'],
     skipOf: (writerId: string, found: AuditChainBreak, resume: number | null) => unknown,
   ): Promise<void> {
-    const grown = [...this.newLinks].filter(([writerId, at]) => !this.findings.has(writerId) && at.next.seq - 1 > at.first);
+    // A chain accepted as gone is not counted; one accepted through a link is counted from there.
+    const grown = [...this.newLinks].filter(([writerId, at]) => !this.findings.has(writerId) && accepted.get(writerId)?.seq !== 0 && at.next.seq - 1 > at.first);
     const share = Math.max(2, Math.floor((COUNTED_PASSES * this.options.linksPerPass) / Math.max(1, grown.length)));
     const ranges = grown.flatMap(([writerId, at]) => {
       const toSeq = at.next.seq - 1;
-      let fromSeq = Math.max(at.first, toSeq - share + 1);
+      let fromSeq = Math.max(at.first, toSeq - share + 1, accepted.get(writerId)?.seq ?? 0);
       // The links an accepted break took are not there: counted from the link after it.
       for (const [seq, skip] of skips.get(writerId) ?? []) if (seq <= toSeq) fromSeq = Math.max(fromSeq, skip.resume || skip.next || toSeq + 1);
       return fromSeq < toSeq ? [{ writerId, fromSeq, toSeq }] : [];

@@ -93,7 +93,7 @@ forEachBackend('The resend of a paid payment deleted whole before the scrub\'s w
     const payer = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
     await history(payer.store, 800);
     // 10 links a pass: the slow walk needs about a minute for the history, and the traffic outgrows
-    // the newest 200 links counted every pass (and the old fast loop's window: nothing fits in 10).
+    // the newest 20 links counted every pass (and the old fast loop's window: nothing fits in 10).
     const scrubbing = await start({ GERBANG_AUDIT_SCRUB_MS: '300', GERBANG_AUDIT_SCRUB_LINKS: '10' });
     const client = await payer.createClient();
     const auth = { authorization: `Bearer ${await payer.token(client)}` };
