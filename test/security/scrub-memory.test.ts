@@ -115,6 +115,29 @@ forEachBackend('The resend of a paid payment deleted whole before the scrub\'s w
     await eventually(async () => (await scrubbing.request('/readyz')).status === 200, 10_000);
   });
 
+  it('a process started after the payment learns it in its slow walk\'s first cycle: the resend through it is refused', async function () {
+    this.timeout(120_000);
+    const payer = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    const client = await payer.createClient();
+    const auth = { authorization: `Bearer ${await payer.token(client)}` };
+    const body = sampleTransfer();
+    await payInsideChains(payer, auth, body);
+    // Older than the newest links a new process walks at its first pass (2 × 10 links).
+    for (let i = 0; i < 15; i += 1) expect((await payer.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    const scrubbing = await start({ GERBANG_AUDIT_SCRUB_MS: '100', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+    await eventually(async () => scrubbing.gateway.scrub.cycles >= 1, 90_000);
+    const { paymentId } = await paymentLinks(payer.store.db, body.transactionId as string);
+    await deleteWhole(payer.store.db, body.transactionId as string);
+
+    const resent = await scrubbing.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await scrubbing.token(client)}` } });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${client.clientId} / ${body.transactionId}) was deleted with its whole history`);
+    expect((await bankTransfers(payer, body.transactionId as string)) + (await bankTransfers(scrubbing, body.transactionId as string)), 'the transfers the banks received').to.equal(1);
+    await eventually(async () => scrubbing.gateway.scrub.held?.includes(`payments id ${paymentId}`), 30_000);
+    expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env())).code).to.equal(0);
+    await eventually(async () => (await scrubbing.request('/readyz')).status === 200, 10_000);
+  });
+
   it('pays the resend of a reservation released unsent (the bank unreachable): the payment it remembers ends in its release', async function () {
     this.timeout(60_000);
     const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '300' });
