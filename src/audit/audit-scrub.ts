@@ -20,6 +20,9 @@ export interface ScrubCycle {
   at: number;
 }
 
+/** What the scrub reads of the audit repository. */
+export type ScrubbedAudit = Pick<AuditRepository, 'chains' | 'chainHeads' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'linkCounts' | 'paymentKeys' | 'lostPayment'>;
+
 /** A break found, with the acceptance of its chain there was then (the time of its line), if any. */
 type Finding = AuditChainBreak & { writerId: string; acceptedAt: number | null; resume: number | null };
 
@@ -51,8 +54,15 @@ const COUNTED_PASSES = 2;
  */
 const NEW_PASSES = 10;
 
-/** Deleted payments held on at most from one range's check (the others are found once those are accepted). */
+/** Deleted payments held on at most from one range's check (the others are found once those are accepted; an acceptance finds every one: lostIn). */
 const HELD_SHOWN = 20;
+
+/**
+ * An acceptance (`walkOn`) checks the payment events a page of this many ids at a time, each page
+ * asked for as many lost payments as it has ids (each payment's last event is one id): every lost
+ * payment is found and named, not the first HELD_SHOWN.
+ */
+const ACCEPTANCE_PAGE = 5_000;
 
 /** Completed cycles logged at info at most this often; the others at debug (a small store completes one every pass). */
 const CYCLE_LOG_MS = 60_000;
@@ -74,7 +84,8 @@ const CYCLE_LOG_MS = 60_000;
  * `confirmMs`, walked again from the link before the piece (a cluster node behind, a rotation).
  * A break accepted exactly (`skips` of an acceptance line) is stepped over, the walk going on at
  * the link that followed it then; a chain accepted by an older line (through its head) is walked
- * from that head on. An acceptance (`walkOn`) walks on past each break and lists every one.
+ * from that head on. An acceptance (`walkOn`) walks on past each break and lists every one, and
+ * every lost payment; `audit verify` walks so the chains its own walk found broken (`chains`).
  *
  * Beside that slow walk, every pass proves the links appended since the last pass once each
  * (walkNew) and has the database count the newest of them again (countLinks): a deletion among
@@ -94,6 +105,8 @@ export class AuditScrub {
   private readonly findings = new Map<string, Finding>();
   /** With `walkOn`: every break walked over, in order. */
   private readonly walkedOver: Finding[] = [];
+  /** With `walkOn`: every break stepped over as an operator accepted it exactly (`skips`), in order. */
+  private readonly steppedOver: (AuditChainBreak & { writerId: string; resume: number })[] = [];
   /** Payments the ERP's resend would not find (row deleted without its release, or altered away from its MAC), by id. */
   private readonly deleted = new Map<number, LostPayment>();
   /** Where the check of every payment's last event goes on (payment_events id): round and round as the chains are. */
@@ -140,9 +153,10 @@ export class AuditScrub {
   private readonly confirmMs: number;
 
   constructor(
-    private readonly audit: Pick<AuditRepository, 'chains' | 'chainHeads' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'linkCounts' | 'paymentKeys' | 'lostPayment'>,
+    private readonly audit: ScrubbedAudit,
     checkpoints: { ring: KeyRing; path: string; store: string } | { history: CheckpointHistory },
-    private readonly options: { linksPerPass: number; confirmMs?: number; stallMs?: number; clock?: () => number; quiet?: boolean; walkOn?: boolean },
+    /** `walkOn` with `chains`: only those chains walked, and no payment checked (`audit verify`, whose own walk found them broken and checks the payments itself). */
+    private readonly options: { linksPerPass: number; confirmMs?: number; stallMs?: number; clock?: () => number; quiet?: boolean; walkOn?: boolean; chains?: readonly string[] },
   ) {
     this.reader = 'history' in checkpoints ? null : new CheckpointReader(checkpoints.path, checkpoints.ring, checkpoints.store);
     this.history = 'history' in checkpoints ? checkpoints.history : null;
@@ -179,8 +193,13 @@ export class AuditScrub {
   }
 
   /** With `walkOn` (an acceptance): every break found inside a chain, with the first link after it (null: none). */
-  get chainBreaks(): { writerId: string; seq: number | null; resume: number | null }[] {
-    return this.walkedOver.map(({ writerId, seq, resume }) => ({ writerId, seq, resume }));
+  get chainBreaks(): (AuditChainBreak & { writerId: string; resume: number | null })[] {
+    return this.walkedOver.map(({ acceptedAt: _, ...b }) => b);
+  }
+
+  /** With `walkOn`: every break found inside a chain that an operator accepted exactly (`skips`), with the link the walk resumed at (0: none). */
+  get acceptedBreaks(): (AuditChainBreak & { writerId: string; resume: number })[] {
+    return [...this.steppedOver];
   }
 
   /**
@@ -258,7 +277,7 @@ export class AuditScrub {
     // An acceptance read since: the slow walk learns every payment again (in this epoch).
     if ((history.acceptances ?? 0) !== this.epoch) this.learned = false;
     this.epoch = history.acceptances ?? 0;
-    await this.checkPayments(acceptedDeletions);
+    if (this.options.chains === undefined) await this.checkPayments(acceptedDeletions);
     await this.confirmLost(acceptedDeletions);
     /** The acceptance of exactly this break (its link, and the first link after it as it was then), if any. */
     const skipOf = (writerId: string, found: AuditChainBreak, resume: number | null) => {
@@ -284,7 +303,7 @@ export class AuditScrub {
             return;
           }
           // A chain accepted as gone (its head row deleted, accepted at link 0) is not walked.
-          this.queue = (await this.audit.chains()).filter((writerId) => accepted.get(writerId)?.seq !== 0);
+          this.queue = (this.options.walkOn && this.options.chains ? [...this.options.chains] : await this.audit.chains()).filter((writerId) => accepted.get(writerId)?.seq !== 0);
           this.cycle = { started: clock(), chains: this.queue.length, links: 0, epoch: this.epoch };
           if (this.queue.length === 0) continue;
         }
@@ -302,6 +321,7 @@ export class AuditScrub {
         // A break accepted exactly is stepped over: the walk goes on at the link that followed it then.
         const skip = skipOf(writerId, piece.break, piece.resume);
         if (skip) {
+          if (this.options.walkOn) this.steppedOver.push({ ...piece.break, writerId, resume: skip.resume });
           this.at = skip.resume === 0 ? null : { writerId, from: { seq: skip.resume, prevHash: null } };
           if (this.at === null) this.release(writerId, 'its records hold again');
           continue;
@@ -438,7 +458,7 @@ export class AuditScrub {
     this.sweep = sweep.toId >= end ? 1 : sweep.toId + 1;
     const recent = { fromId: Math.max(sweep.toId + 1, end - span + 1), toId: end };
     for (const range of recent.fromId <= recent.toId ? [sweep, recent] : [sweep]) {
-      const found = (await this.audit.lostPayments(range, HELD_SHOWN)).filter((d) => !accepted.has(d.paymentId));
+      const found = (await this.lostIn(range)).filter((d) => !accepted.has(d.paymentId));
       // A payment held before and no longer found where its last event is: its row is back (or released).
       for (const [id, was] of this.deleted) if (was.eventId >= range.fromId && was.eventId <= range.toId && !found.some((d) => d.paymentId === id)) this.letGo(id, 'its row holds again');
       const fresh = found.filter((d) => !this.deleted.has(d.paymentId));
@@ -449,6 +469,17 @@ export class AuditScrub {
         if (!this.options.quiet) log.error({ payment: one.paymentId, problem: one.kind, detail: one.detail }, 'payments held: the audit scrub found a payment row deleted (its history not ending in its release) or altered away from its MAC; see `gerbang audit verify`, then `gerbang audit accept-rollback`');
       }
     }
+  }
+
+  /** The lost payments of `range`: at most HELD_SHOWN, or with `walkOn` every one, a page of ACCEPTANCE_PAGE event ids at a time. */
+  private async lostIn(range: { fromId: number; toId: number }): Promise<LostPayment[]> {
+    if (!this.options.walkOn) return this.audit.lostPayments(range, HELD_SHOWN);
+    const lost: LostPayment[] = [];
+    for (let fromId = range.fromId; fromId <= range.toId; fromId += ACCEPTANCE_PAGE) {
+      const toId = Math.min(range.toId, fromId + ACCEPTANCE_PAGE - 1);
+      lost.push(...(await this.audit.lostPayments({ fromId, toId }, toId - fromId + 1)));
+    }
+    return lost;
   }
 
   private letGo(paymentId: number, why: string): void {

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { BankCall } from '../banks/types.js';
 import { AppError } from '../errors/index.js';
-import { getLogger, redactBodyText, redactHeaders, redactUrl, redactValue } from '../log/index.js';
+import { getLogger, redactBodyText, redactHeaders, redactUrl, redactValue, type RequestContext } from '../log/index.js';
 import { DependencyRefusedError, type AuditOutcome, type AuditRepository, type BankCallAudit, type ChainDependency, type InboundExchange } from '../store/types.js';
 
 const log = getLogger('audit');
@@ -37,6 +37,11 @@ export interface AuditFields {
 
 /** What a use case needs of its exchange's audit record, whether an HTTP request or background work. */
 export interface ExchangeAudit {
+  /**
+   * The HTTP request this exchange is, for the log lines written while handling it (spread into
+   * the line: RequestContext); none for background work. Use cases and bank adapters have it here.
+   */
+  readonly requestContext?: RequestContext;
   set(fields: AuditFields): void;
   /** Commits the exchange before anything goes to the bank; STORE_UNAVAILABLE when it cannot. */
   open(): Promise<number>;
@@ -72,6 +77,10 @@ export class AuditTrail implements ExchangeAudit {
     private readonly clock: () => number,
   ) {}
 
+  get requestContext(): RequestContext {
+    return this.res.locals.requestContext;
+  }
+
   set(fields: AuditFields): void {
     this.fields = { ...this.fields, ...fields };
   }
@@ -85,7 +94,7 @@ export class AuditTrail implements ExchangeAudit {
     try {
       this.exchangeId = await this.repository.open(this.snapshot());
     } catch (error) {
-      log.error({ err: error }, 'audit record could not be written; refusing to proceed');
+      log.error({ ...this.requestContext, err: error }, 'audit record could not be written; refusing to proceed');
       throw new AppError('STORE_UNAVAILABLE', 'The audit store is unavailable, so the request was not processed. Retry later.', {
         headers: { 'Retry-After': '5' },
         cause: error,
@@ -135,7 +144,7 @@ export class AuditTrail implements ExchangeAudit {
         this.finishing = null;
         return;
       }
-      log.error({ err: error, statusCode: status }, 'audit record could not be completed');
+      log.error({ ...this.requestContext, err: error, statusCode: status }, 'audit record could not be completed');
     }
   }
 

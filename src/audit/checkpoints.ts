@@ -21,6 +21,12 @@ const log = getLogger('audit');
  */
 
 const PURPOSE = 'audit checkpoint';
+/**
+ * Every line ever written is `v: 1`; the fields added since are optional, and each line's MAC
+ * covers only those it has, so a file keeps lines of every shape and all are read: heads alone (a
+ * checkpoint, or an acceptance before `broken`), then `broken`, `lostPayments`, `skips`, and `next`
+ * in a skip (test/audit/checkpoint-old-lines.test.ts reads a file of each).
+ */
 const VERSION = 1;
 
 export interface ChainHead {
@@ -39,7 +45,8 @@ export interface Checkpoint {
   /**
    * Only in an acceptance (ACCEPTED_ROLLBACK): chains found broken inside (a link or record
    * missing or altered: the background scrub, AuditScrub), each accepted as it stands through the
-   * head given; the scrub walks them from that link on.
+   * head given; the scrub walks them from that link on. Written since `skips` only for a chain whose
+   * head row is gone (link 0: accepted as gone); older lines accepted any broken chain so.
    */
   broken?: ChainHead[];
   /**

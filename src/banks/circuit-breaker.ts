@@ -11,10 +11,11 @@ export interface CircuitBreakerOptions {
   cooldownMs: number;
   clock?: () => number;
   /**
-   * Also given every exchange this breaker sees (the metrics), so no second wrapper has to list
-   * the adapter's operations again. Synchronous and must not throw.
+   * Also given every exchange this breaker sees (the metrics, the log line) with the context of
+   * the call that made it, so no second wrapper has to list the adapter's operations again.
+   * Synchronous and must not throw.
    */
-  observe?: (call: BankCall) => void;
+  observe?: (call: BankCall, ctx: BankCallContext) => void;
 }
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -40,19 +41,20 @@ export function withCircuitBreaker(adapter: BankAdapter, options: CircuitBreaker
   let openedAt = 0;
   let probing = false;
 
-  const trip = () => {
-    if (state !== 'open') log.warn({ partner: adapter.partner, failures }, 'bank circuit opened: answering 503 without calling the bank');
+  // `ctx`: the call that saw the exchange; its request's context goes on the line.
+  const trip = (ctx: BankCallContext) => {
+    if (state !== 'open') log.warn({ ...ctx.requestContext, partner: adapter.partner, failures }, 'bank circuit opened: answering 503 without calling the bank');
     state = 'open';
     openedAt = clock();
   };
 
-  const observe = (call: BankCall) => {
+  const observe = (call: BankCall, ctx: BankCallContext) => {
     const failed = call.statusCode === null || call.statusCode >= 500;
     if (failed) {
       failures += 1;
-      if (state === 'half-open' || failures >= options.failureThreshold) trip();
+      if (state === 'half-open' || failures >= options.failureThreshold) trip(ctx);
     } else {
-      if (state !== 'closed') log.info({ partner: adapter.partner }, 'bank circuit closed: the bank answers again');
+      if (state !== 'closed') log.info({ ...ctx.requestContext, partner: adapter.partner }, 'bank circuit closed: the bank answers again');
       state = 'closed';
       failures = 0;
     }
@@ -76,9 +78,9 @@ export function withCircuitBreaker(adapter: BankAdapter, options: CircuitBreaker
       probing = true;
     }
     try {
-      return await run({ onCall: async (call) => {
-        observe(call);
-        options.observe?.(call);
+      return await run({ ...ctx, onCall: async (call) => {
+        observe(call, ctx);
+        options.observe?.(call, ctx);
         await ctx.onCall(call);
       } });
     } finally {

@@ -1,3 +1,5 @@
+import type { RequestContext } from '../log/index.js';
+
 /**
  * What the domain knows of a bank: an adapter per protocol, configured per bank partner.
  * The domain never sees HTTP, signatures or the bank's field names; the adapter never sees
@@ -27,6 +29,8 @@ export type BankCallListener = (call: BankCall) => Promise<void>;
 export interface BankCallContext {
   /** Awaited after every exchange; if it throws, the adapter stops and rethrows. */
   onCall: BankCallListener;
+  /** The HTTP request the call is made for, carried by the adapter's log lines; none for background work. */
+  requestContext?: RequestContext;
 }
 
 export type TransferStatus = 'SUCCESS' | 'FAILED' | 'PENDING' | 'UNKNOWN';

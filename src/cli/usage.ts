@@ -20,10 +20,12 @@ export const AUDIT_USAGE = `gerbang audit export --format jsonl|csv [--from ISO]
   CHANGED_OUTSIDE_GERBANG; chains the database lacks against the checkpoints in
   GERBANG_AUDIT_CHECKPOINT_FILE are named on stderr. Exit status 0 when all holds, 1 otherwise.
 gerbang audit verify [--format text|json]
-  Checks every writer's keyed chain and every stored record; names the first altered, deleted or
-  reordered record of each chain, then compares the chain heads with the signed checkpoints in
+  Checks every writer's keyed chain and every stored record; names every altered, deleted or
+  reordered record of every chain, then compares the chain heads with the signed checkpoints in
   GERBANG_AUDIT_CHECKPOINT_FILE (a deleted tail, a vanished chain, a rollback to an older copy)
-  and, when all is intact, appends a new checkpoint. Exit status 0 intact, 1 broken.
+  and, when all is intact, appends a new checkpoint. Breaks an operator accepted (accept-rollback)
+  are listed as accepted (JSON: "accepted") and do not count. Exit status 0 intact but for
+  accepted breaks, 1 broken.
 gerbang audit purge-anonymous [--before ISO] [--dry-run] [--json]
   Deletes rejected requests of anonymous callers (no client identified, no payment, no bank call)
   received more than GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS days ago, or before --before when that
@@ -34,8 +36,10 @@ gerbang audit accept-rollback --reason TEXT
   cut or deleted), every gateway answers 503 and pays no payment run. After checking what is
   missing (audit verify; the bank's statement for payments made since the copy), accept the
   database as it is: a signed line of the checkpoint file, with the reason. Chains with records
-  deleted or altered inside them (found by the gateways' audit scrub) are walked and accepted as
-  they stand in the same line. Exit 0.`;
+  deleted or altered inside them (found by the gateways' audit scrub) are walked and each break
+  accepted exactly in the same line, with every payment row deleted or altered. Everything is
+  walked twice, 2 s apart; only what both walks found is accepted. Exit 0, or 1 when one walk found
+  something the other did not (named, not accepted: run it again).`;
 export const BANK_USAGE = `gerbang bank ping [--json]
   Fetches a token from each configured bank partner and reports; exit 1 when one fails.`;
 export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--cidr C]... [--json]

@@ -141,7 +141,7 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
 function consoleErrorHandler(): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
     const status = isAppError(error) ? error.status : typeof (error as { status?: number }).status === 'number' ? (error as { status: number }).status : 500;
-    if (status >= 500) log.error({ err: error }, 'console request failed');
+    if (status >= 500) log.error({ ...res.locals.requestContext, err: error }, 'console request failed');
     if (res.headersSent) {
       res.destroy();
       return;

@@ -3,7 +3,7 @@ import { createBcaLegacyAdapter } from '../banks/bca-legacy/index.js';
 import { createSnapAdapter, validateSnapPartner } from '../banks/snap/index.js';
 import { createBankSimulator, defaultSandboxPartner, type BankSimulator, type SimPartner } from '../banks/simulator/index.js';
 import { withCircuitBreaker } from '../banks/circuit-breaker.js';
-import type { BankAdapter, BankCall, BankTokenCache } from '../banks/types.js';
+import type { BankAdapter, BankCall, BankCallContext, BankTokenCache } from '../banks/types.js';
 import { ConfigError, type BcaLegacyPartnerConfig, type Config, type PartnerConfig } from '../config/index.js';
 import { createBankHttpClient, type BankHttpClient } from '../egress/index.js';
 import { BankRouter, BCA_BIC, type BankPartner } from '../domain/routing/index.js';
@@ -65,8 +65,8 @@ export async function startBankPartners(
   config: Config,
   store: Pick<Store, 'bankTokens'> & { sequences: Pick<SequenceRepository, 'next'> },
   clock: () => number,
-  /** Sees every exchange with every partner (the metrics). */
-  observe: (call: BankCall) => void = () => undefined,
+  /** Sees every exchange with every partner (the metrics, the log), with its call's context. */
+  observe: (call: BankCall, ctx: BankCallContext) => void = () => undefined,
 ): Promise<BankPartners> {
   let partners: PartnerConfig[];
   let simulator: BankPartners['simulator'] = null;

@@ -125,10 +125,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     // Bank ids in blocks per process, one counter round trip per block (the adapters' external
     // ids, the API's transfers and the payment runs share them).
     const bankIds = new BankIdBlocks(store.sequences);
-    banks = await startBankPartners(config, { bankTokens: store.bankTokens, sequences: bankIds }, clock, (call) => {
+    banks = await startBankPartners(config, { bankTokens: store.bankTokens, sequences: bankIds }, clock, (call, ctx) => {
       metrics.observeBankCall(call);
-      // Logged inside the request's context: the line carries its request id and trace id.
-      bankLog.info({ partner: call.partner, operation: call.operation, status: call.statusCode, bankResponseCode: call.errorCode, durationMs: call.durationMs }, 'bank call');
+      // With the context of the request that made the call: its request id and trace id.
+      bankLog.info({ ...ctx.requestContext, partner: call.partner, operation: call.operation, status: call.statusCode, bankResponseCode: call.errorCode, durationMs: call.durationMs }, 'bank call');
     });
     // The ERP's callbacks: queued in the store when a transfer becomes final (the client's endpoint
     // reused for at most GERBANG_CACHE_STALENESS_MS), delivered signed.
@@ -136,9 +136,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const outbox = outboxNotifier(recentEndpoints(store.callbacks, new RecentReads(config.cacheStalenessMs, clock)), store.audit, clock);
     // Every transfer that becomes final passes here (API, resolver, payment runs): count it.
     const finals: FinalStateNotifier = {
-      notify: (clientId, result) => {
+      notify: (clientId, result, request) => {
         metrics.countFinalTransfer(result.bank ?? 'none', result.status);
-        return outbox.notify(clientId, result);
+        return outbox.notify(clientId, result, request);
       },
     };
     const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, audit: store.audit, signer, clock }, config.callback);

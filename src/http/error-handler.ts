@@ -42,9 +42,10 @@ export function errorHandler(): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const appError = isAppError(error) ? error : (fromBodyParser(error as { type?: string }) ?? fromRouter(error));
     const known = appError ?? new AppError('INTERNAL_ERROR', 'An internal error occurred. Quote the request id when reporting it.');
-    if (!appError) log.error({ err: error }, 'unhandled error');
-    else if (known.status >= 500) log.warn({ code: known.code, err: error, where: (error as { where?: string }).where }, known.message);
-    else log.info({ code: known.code, status: known.status }, 'request refused');
+    const request = res.locals.requestContext;
+    if (!appError) log.error({ ...request, err: error }, 'unhandled error');
+    else if (known.status >= 500) log.warn({ ...request, code: known.code, err: error, where: (error as { where?: string }).where }, known.message);
+    else log.info({ ...request, code: known.code, status: known.status }, 'request refused');
 
     if (res.headersSent) {
       res.destroy();

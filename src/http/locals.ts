@@ -1,5 +1,6 @@
 import type { ClientRecord } from '../store/types.js';
 import type { AuditTrail } from '../audit/index.js';
+import type { RequestContext } from '../log/index.js';
 
 /**
  * What the pipeline steps leave for the ones after them, on `res.locals`. Typed here once so
@@ -10,8 +11,8 @@ declare global {
   namespace Express {
     interface Locals {
       requestId: string;
-      /** The W3C trace id of the caller's `traceparent`, when it sent a valid one. */
-      traceId?: string;
+      /** What every log line of the request carries (spread into the line's object). */
+      requestContext: RequestContext;
       audit: AuditTrail;
       /** The authenticated client, set by the auth step. */
       client?: ClientRecord;

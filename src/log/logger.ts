@@ -1,17 +1,24 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger } from 'pino';
 import { isPm2ClusterWorker } from './pm2-worker.js';
 import { REDACTED, SECRET_HEADERS, SECRET_KEYS } from './redaction.js';
 
-/** Per-request context carried through async calls, so every log line has the request id. */
+/**
+ * What every log line written for a request carries: its id and, when the caller sent a valid
+ * W3C `traceparent`, its trace (which joins our lines to the ERP's or the proxy's trace). The
+ * request id step puts it on `res.locals.requestContext`; the exchange's audit trail hands it to
+ * the use cases (ExchangeAudit.requestContext), they to the bank adapters (BankCallContext), and
+ * each spreads it into its lines: `log.warn({ ...requestContext, partner }, '…')`.
+ *
+ * Handed on explicitly, not carried by an AsyncLocalStorage: on Node 20 and 22 (without
+ * --experimental-async-context-frame) an AsyncLocalStorage in use installs async_hooks' promise
+ * hooks for the whole process, and every promise then pays for them (about 250 promises a
+ * transfer, 4.6 % of the gateway's CPU: docs/performance.md).
+ */
 export interface RequestContext {
   requestId: string;
-  /** From the caller's W3C `traceparent`: joins our log lines to the ERP's or the proxy's trace. */
   traceId?: string;
   parentSpanId?: string;
 }
-
-const context = new AsyncLocalStorage<RequestContext>();
 
 // What a log line must never hold in clear: the value of a secret key (SECRET_KEYS, SECRET_HEADERS,
 // in any case) at the top level of the logged object, one level down (a `headers` or `body` object,
@@ -71,11 +78,6 @@ function createRootLogger(level: string, destination?: pino.DestinationStream): 
       base: { service: 'gerbang', pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { log: redactLogObject },
-      mixin() {
-        const ctx = context.getStore();
-        if (!ctx) return {};
-        return ctx.traceId ? { requestId: ctx.requestId, traceId: ctx.traceId, parentSpanId: ctx.parentSpanId } : { requestId: ctx.requestId };
-      },
     },
     destination ?? standardOutput(),
   );
@@ -134,12 +136,4 @@ export function getLogger(component?: string): Logger {
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(logger) : value;
     },
   });
-}
-
-export function runWithRequestContext<T>(ctx: RequestContext, fn: () => T): T {
-  return context.run(ctx, fn);
-}
-
-export function currentRequestId(): string | undefined {
-  return context.getStore()?.requestId;
 }

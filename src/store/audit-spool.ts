@@ -194,6 +194,16 @@ async function apply(repository: AuditRepository, write: SpooledWrite, entry: st
 }
 
 /**
+ * Whose write was spooled, for its log line: a whole record and a bank leg name their request;
+ * a completion names its exchange's row, which holds the request id.
+ */
+function ownerOf(write: SpooledWrite): { requestId: string } | { exchangeId: number } {
+  if (write.op === 'record') return { requestId: write.exchange.requestId };
+  if (write.op === 'bank-call') return { requestId: write.call.requestId };
+  return { exchangeId: write.id };
+}
+
+/**
  * The audit repository with the spool behind it: a completion, a whole record or a bank leg the
  * database refuses goes to the spool instead of being lost. `open()` is not spooled: it must
  * reach the database before anything goes to a bank (fail closed); nor is a write refused for
@@ -207,7 +217,7 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     } catch (error) {
       if (error instanceof DependencyRefusedError) throw error;
       spool.append(entry);
-      log.warn({ err: error, op: entry.op }, 'audit write spooled to disk: the database refused it');
+      log.warn({ ...ownerOf(entry), err: error, op: entry.op }, 'audit write spooled to disk: the database refused it');
       return fallback;
     }
   };

@@ -649,6 +649,11 @@ export type ChainPiece =
   /** The chain's head is behind `from` (cut back or re-read on another node): the rollback watch's to judge. */
   | { links: 0; behind: true };
 
+export interface AuditVerifyOptions {
+  /** Payments an operator accepted as lost (`lostPayments` of an acceptance line): their row deleted or altered is not a break, but listed in `acceptedPayments`. */
+  acceptedPayments?: ReadonlySet<number>;
+}
+
 export interface AuditVerifyReport {
   chains: number;
   links: number;
@@ -658,6 +663,8 @@ export interface AuditVerifyReport {
   heads: { writerId: string; seq: number; hash: string }[];
   /** Empty when every chain is intact. At most one per chain (its first break), then unchained records. */
   breaks: AuditChainBreak[];
+  /** Payments found lost (row deleted without its release, or altered away from its MAC) that AuditVerifyOptions.acceptedPayments names. */
+  acceptedPayments: { paymentId: number; problem: 'deleted' | 'altered'; detail: string }[];
   /** Anonymous rejected exchanges deleted by `gerbang audit purge-anonymous` (their links remain and verify). */
   purged: { purges: number; records: number; latest: AuditPurgeSummary | null };
 }
@@ -717,7 +724,7 @@ export interface AuditRepository {
   /** Exchanges ordered by id with their bank calls, for export and tests. */
   list(query: AuditQuery): Promise<AuditExchangeRow[]>;
   /** Checks every writer's hash chain against the records; decrypts with the key ring. */
-  verify(): Promise<AuditVerifyReport>;
+  verify(options?: AuditVerifyOptions): Promise<AuditVerifyReport>;
   /**
    * Deletes the anonymous rejected exchanges received before `receivedBefore` (never a client's,
    * never one tied to a payment or a bank call), each purge recorded in this writer's keyed chain

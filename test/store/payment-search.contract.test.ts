@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { IntegrityError } from '../../src/errors/index.js';
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
+import { sealedLineSql } from '../../src/store/repositories/reconciliation-seals.js';
 import type { Db, PaymentCursor, PaymentRecord, PaymentSearch, PaymentSort, SqlValue, Store } from '../../src/store/types.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { forEachBackend } from '../support/databases.js';
@@ -357,6 +358,22 @@ forEachBackend('Payment search (console list)', (ctx) => {
     for (const row of spanRows) {
       expect(Object.keys(row).sort()).to.deep.equal(['amount', 'bank_external_id', 'bank_transaction_date', 'bank_transaction_id', 'created_at', 'id', 'line', 'state', 'transaction_id']);
     }
+  });
+
+  it('writes a sealed line as each value with its length or kind and ~ for null, the same bytes when a column declared NOT NULL holds a null', async () => {
+    // Values declared NOT NULL go into one flat CONCAT on MariaDB; a null among them after all (a
+    // column altered in SQL) must still give the line value by value, as seals were written.
+    const line = sealedLineSql(ctx.store().db.dialect, [
+      { sql: 'n', kind: 'integer', notNull: true },
+      { sql: 'a', kind: 'text', notNull: true },
+      { sql: 'b', kind: 'text' },
+      { sql: '(SELECT MAX(x.h) FROM (SELECT 41 AS h UNION ALL SELECT 42) x WHERE t.k = 1)', kind: 'highest' },
+      { sql: 'c', kind: 'text', notNull: true },
+    ]);
+    const rows = await ctx.store().db.query<{ line: string | null }>(
+      `SELECT ${line} AS line FROM (SELECT 1 AS k, 7 AS n, 'SUCCESS' AS a, NULL AS b, 'IDR' AS c UNION ALL SELECT 2, 8, NULL, 'é', 'IDR' UNION ALL SELECT 3, NULL, 'x', 'y', NULL) t ORDER BY k`,
+    );
+    expect(rows.map((r) => r.line)).to.deep.equal(['#7;7:SUCCESS~#42;3:IDR', '#8;~2:é~3:IDR', '~1:x1:y~~']);
   });
 
   it('marks a payment of the account whose amount was changed in the database, from the same index (migration 030)', async () => {

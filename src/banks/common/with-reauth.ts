@@ -25,7 +25,7 @@ export async function withReauth<T, E extends { code: string }>(
   const first = await attempt(token, false);
   if (first.kind === 'outcome') return first.outcome;
   if (first.kind === 'unavailable') throw refused(first.error);
-  log.info({ partner, bankResponseCode: first.error.code }, 'bank refused the token; renewing it and sending once more');
+  log.info({ ...ctx.requestContext, partner, bankResponseCode: first.error.code }, 'bank refused the token; renewing it and sending once more');
   const second = await attempt(await tokens.renew(ctx, token), true);
   if (second.kind === 'outcome') return second.outcome;
   throw refused(second.error);

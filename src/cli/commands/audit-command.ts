@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { acceptRollback, checkpointer, purgeAnonymousExchanges, readCheckpoints, RetentionError, storeAgainstCheckpoints, verifyAudit, type CheckedAuditReport } from '../../audit/index.js';
+import { acceptRollback, checkpointer, purgeAnonymousExchanges, readCheckpoints, RetentionError, storeAgainstCheckpoints, verifyAudit, type AcceptedChainBreak, type CheckedAuditReport } from '../../audit/index.js';
 import { loadAuditAnonymousRetentionDays, loadAuditCheckpointFile, loadAuditKeys, loadStoreConfig } from '../../config/index.js';
 import { FORGED_STATUS, formulaSafeCsv } from '../../export/index.js';
 import type { KeyRing } from '../../security/index.js';
@@ -128,8 +128,9 @@ export async function auditCommand(args: string[], io: CliIo, stdout: Writable =
 
 /**
  * `gerbang audit accept-rollback --reason TEXT`: accepts the database as it now is where it is
- * behind its audit checkpoints or a chain has records deleted or altered inside it (exit 0, naming
- * each chain accepted), so the gateways serve again.
+ * behind its audit checkpoints or a chain has records deleted or altered inside it, or a payment
+ * row was deleted or altered (naming each one accepted), so the gateways serve again. Exit 0, or
+ * 1 when one of its two walks found something the other did not (not accepted: run it again).
  */
 async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseOptions(args, { reason: { type: 'string' } });
@@ -139,15 +140,22 @@ async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number>
   const keys = loadAuditKeys(io.env);
   const store = await openAuditStore(io, keys);
   try {
-    const { accepted } = await acceptRollback(store, keys, checkpointFile, reason);
-    if (accepted.length === 0) {
+    const { accepted, unconfirmed } = await acceptRollback(store, keys, checkpointFile, reason);
+    if (accepted.length === 0 && unconfirmed.length === 0) {
       io.out(`Nothing to accept: the database holds everything the checkpoints in ${checkpointFile} vouched for, and every audit chain holds.`);
       return 0;
     }
-    io.out(`Accepted the database as it is (${reason}), where it lacked what the checkpoints vouched for or a chain was broken inside:`);
-    for (const b of accepted) io.out(`  - ${b.problem.toUpperCase()}: ${b.detail}`);
-    io.out(`The gateways serve again at their next comparison (every GERBANG_AUDIT_ROLLBACK_CHECK_MS, 2 s by default) and their scrub's next pass (GERBANG_AUDIT_SCRUB_MS). The acceptance is a signed line of ${checkpointFile}.`);
-    return 0;
+    if (accepted.length > 0) {
+      io.out(`Accepted the database as it is (${reason}), where it lacked what the checkpoints vouched for or a chain was broken inside:`);
+      for (const b of accepted) io.out(`  - ${b.problem.toUpperCase()}: ${b.detail}`);
+      io.out(`The gateways serve again at their next comparison (every GERBANG_AUDIT_ROLLBACK_CHECK_MS, 2 s by default) and their scrub's next pass (GERBANG_AUDIT_SCRUB_MS). The acceptance is a signed line of ${checkpointFile}.`);
+    }
+    if (unconfirmed.length === 0) return 0;
+    io.err([
+      'NOT accepted: found by one of the two walks 2 s apart and not by the other (a database node behind its cluster, or a change made meanwhile); run accept-rollback again:',
+      ...unconfirmed.map((b) => `  - ${b.problem.toUpperCase()}: ${b.detail}`),
+    ].join('\n'));
+    return 1;
   } finally {
     await store.close();
   }
@@ -156,7 +164,10 @@ async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number>
 /** Marked exchanges named on stderr (all of them are in the export, with their integrityProblem). */
 const MARKED_SHOWN = 20;
 
-/** `gerbang audit verify`: exit 0 when every chain is intact, 1 with the first break of each chain. */
+/**
+ * `gerbang audit verify`: exit 0 when every chain is intact but for breaks an operator accepted
+ * (named as accepted), 1 naming every break of every chain that is not.
+ */
 async function verifyCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseOptions(args, { format: { type: 'string', default: 'text' } });
   if (values.format !== 'text' && values.format !== 'json') throw new UsageError('--format must be text or json');
@@ -182,9 +193,15 @@ function describeReport(report: CheckedAuditReport): string {
           `purged ${latest.records} received before ${iso(latest.receivedBefore)} (retention ${latest.retentionDays} days)`,
       ]
     : [];
-  if (report.breaks.length === 0) return [`audit verify: INTACT (${summary})`, ...purged].join('\n');
+  const accepted = report.accepted.length === 0 ? [] : [`  ${report.accepted.length} break(s) an operator accepted (gerbang audit accept-rollback; the reason is in its line of the checkpoint file), not counted:`, ...report.accepted.map(describeAccepted)];
+  if (report.breaks.length === 0) return [`audit verify: INTACT (${summary})${report.accepted.length === 0 ? '' : ' but for accepted breaks'}`, ...accepted, ...purged].join('\n');
   const lines = report.breaks.map((b) => `  - ${b.problem.toUpperCase()}: ${b.detail}`);
-  return [`audit verify: BROKEN (${summary}); first break of each chain:`, ...lines, ...purged].join('\n');
+  return [`audit verify: BROKEN (${summary}); every break not accepted:`, ...lines, ...accepted, ...purged].join('\n');
+}
+
+function describeAccepted(b: AcceptedChainBreak): string {
+  const how = b.how === 'exactly' ? 'this break' : b.how === 'as-gone' ? 'the chain as gone' : `the chain as it stood through link ${b.through}`;
+  return `  - ACCEPTED ${b.problem.toUpperCase()}: ${b.detail} (an operator accepted ${how} on ${iso(b.acceptedAt)})`;
 }
 
 function iso(ms: number): string {

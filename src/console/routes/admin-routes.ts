@@ -81,7 +81,7 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
     try {
       text = await store.consoleSessions.takeFlash(locals.session.idHash);
     } catch (error) {
-      log.warn({ err: error }, 'a console flash could not be opened');
+      log.warn({ ...res.locals.requestContext, err: error }, 'a console flash could not be opened');
       return { errors: [{ field: 'form', message: locals.t('flashLost') }] };
     }
     if (text === null) return {};

@@ -111,14 +111,14 @@ function checkPeriod(from: string, to: string, today: string): void {
  */
 async function withFallback<T>(partners: readonly BankPartner[], audit: ExchangeAudit, run: (partner: BankPartner, ctx: BankCallContext) => Promise<T>): Promise<T> {
   await audit.open();
-  const ctx: BankCallContext = { onCall: (call: BankCall) => audit.recordBankCall(call) };
+  const ctx: BankCallContext = { onCall: (call: BankCall) => audit.recordBankCall(call), requestContext: audit.requestContext };
   let lastError: unknown = new AppError('ROUTE_UNAVAILABLE', 'No configured bank partner can answer this.');
   for (const partner of partners) {
     try {
       return await run(partner, ctx);
     } catch (error) {
       if (!isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'ROUTE_UNAVAILABLE')) throw error;
-      log.warn({ partner: partner.name, code: error.code }, 'partner could not answer; trying the next');
+      log.warn({ ...audit.requestContext, partner: partner.name, code: error.code }, 'partner could not answer; trying the next');
       lastError = error;
     }
   }

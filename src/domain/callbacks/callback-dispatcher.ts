@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { request } from 'undici';
-import { getLogger } from '../../log/index.js';
+import { getLogger, type RequestContext } from '../../log/index.js';
 import { auditIntegrityRefusal, InternalAuditTrail } from '../../audit/index.js';
 import { IntegrityError } from '../../errors/index.js';
 import type { AuditRepository, CallbackDelivery, CallbackRepository, RecentReads, RefusedCallback } from '../../store/index.js';
@@ -17,7 +17,8 @@ const TIMEOUT_MS = 5_000;
 
 /** Tells the ERP a transfer is final: puts a notification in the outbox when the client registered an endpoint. */
 export interface FinalStateNotifier {
-  notify(clientId: string, result: TransferResult): Promise<void>;
+  /** `request`: the HTTP request that made it final, if any, for the log lines. */
+  notify(clientId: string, result: TransferResult, request?: RequestContext): Promise<void>;
 }
 
 /** What the outbox reads and writes for each transfer that becomes final. */
@@ -44,7 +45,7 @@ export function recentEndpoints(callbacks: OutboxStore, reads: RecentReads): Out
  */
 export function outboxNotifier(callbacks: OutboxStore, audit: AuditRepository, clock: () => number): FinalStateNotifier {
   return {
-    async notify(clientId, result) {
+    async notify(clientId, result, request) {
       try {
         const url = await callbacks.endpointOf(clientId);
         if (!url) return;
@@ -52,7 +53,7 @@ export function outboxNotifier(callbacks: OutboxStore, audit: AuditRepository, c
         await callbacks.enqueue({ clientId, transactionId: result.transactionId, url, body }, clock());
       } catch (error) {
         // The transfer's state is stored; the ERP can still read it. Never fail a payment over this.
-        log.error({ err: error, transactionId: result.transactionId }, 'callback could not be queued');
+        log.error({ ...request, err: error, transactionId: result.transactionId }, 'callback could not be queued');
         if (error instanceof IntegrityError) await refusalAudited(audit, clock, { clientId, transactionId: result.transactionId, refused: error.where }, 'NOT QUEUED');
       }
     },

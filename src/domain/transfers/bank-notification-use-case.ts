@@ -100,7 +100,8 @@ export async function receiveBankNotification(
       failureConfirmedBy: 'BANK',
       evidence: { kind: 'BANK_NOTIFICATION', detail: `${partner.name} notified latestTransactionStatus ${status} (X-EXTERNAL-ID ${notification.externalId})`, recordedBy: null, recordedAt: new Date(now).toISOString() },
     },
+    audit.requestContext,
   );
-  log.info({ transactionId: payment.transactionId, partner: partner.name, status }, 'final outcome notified by the bank');
+  log.info({ ...audit.requestContext, transactionId: payment.transactionId, partner: partner.name, status }, 'final outcome notified by the bank');
   return { acted: true };
 }

@@ -88,7 +88,7 @@ export async function createTransfer(deps: CreateTransferDeps, request: Transfer
     ctx.audit.set({ sourceAccount: sourceAccountNumber });
     // The account Gerbang chose (none was asked for) is checked too; one asked for was just checked.
     if (sourceAccountNumber !== request.sourceAccountNumber) await checkAccountGranted(deps.accountGrants, ctx.clientId, sourceAccountNumber, 'sourceAccountNumber');
-    first = await firstRoute(deps, { ...request, sourceAccountNumber });
+    first = await firstRoute(deps, { ...request, sourceAccountNumber }, ctx);
   } catch (error) {
     // The exchange's record is settled first (its failure, STORE_UNAVAILABLE, is the answer).
     await opened;
@@ -96,7 +96,7 @@ export async function createTransfer(deps: CreateTransferDeps, request: Transfer
   }
 
   const hash = requestHash(request);
-  const reserved = await reserveOnceOpened(deps, request, ctx.clientId, hash, first?.sending, opened);
+  const reserved = await reserveOnceOpened(deps, request, ctx, hash, first?.sending, opened);
   if ('replay' in reserved) return reserved.replay;
   const payment = reserved.payment;
 
@@ -104,7 +104,7 @@ export async function createTransfer(deps: CreateTransferDeps, request: Transfer
     return await send(deps, { ...request, sourceAccountNumber }, payment, ctx, first);
   } catch (error) {
     // send() throws only while no route executed the transfer: the ERP may retry the same id.
-    await release(deps, payment);
+    await release(deps, payment, ctx);
     throw error;
   }
 }
@@ -134,7 +134,7 @@ function routesOf(deps: CreateTransferDeps, request: TransferRequest & { sourceA
  * for a reservation that loses to an existing one (a resend) is never used: ids are unique, not
  * contiguous, and a day holds 13.6 million of them per corporate.
  */
-async function firstRoute(deps: CreateTransferDeps, request: TransferRequest & { sourceAccountNumber: string }): Promise<FirstRoute | null> {
+async function firstRoute(deps: CreateTransferDeps, request: TransferRequest & { sourceAccountNumber: string }, ctx: TransferContext): Promise<FirstRoute | null> {
   try {
     const routes = routesOf(deps, request);
     const route = routes[0];
@@ -143,7 +143,7 @@ async function firstRoute(deps: CreateTransferDeps, request: TransferRequest & {
     const bankTransactionId = await nextBankTransactionId(deps.sequences, route, now);
     return { routes, sending: { bank: route.partner, operation: route.operation, bankTransactionId, bankTransactionDate: jakartaDate(now) } };
   } catch (error) {
-    log.debug({ err: error, transactionId: request.transactionId }, 'first route not prepared before the reservation; routing after it');
+    log.debug({ ...ctx.audit.requestContext, err: error, transactionId: request.transactionId }, 'first route not prepared before the reservation; routing after it');
     return null;
   }
 }
@@ -185,18 +185,18 @@ async function send(
     const { bankTransactionId, bankTransactionDate: transactionDate } = sending;
     // The plain first choice at debug (the access log has the request, the audit the route and its
     // reason); a later route, taken because an earlier one failed or was skipped, at info.
-    (index === 0 ? log.debug : log.info)({ transactionId: request.transactionId, partner: route.partner, method: route.method, reason: route.reason }, 'transfer routed');
+    (index === 0 ? log.debug : log.info)({ ...ctx.audit.requestContext, transactionId: request.transactionId, partner: route.partner, method: route.method, reason: route.reason }, 'transfer routed');
     try {
       const { outcome, leg } = await sendThrough(route, orderOf(request, bankTransactionId, transactionDate), ctx);
       decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: 'sent' });
-      return await recordOutcome(deps, payment, route, outcome, decisions, ctx.audit, leg);
+      return await recordOutcome(deps, payment, route, outcome, decisions, ctx, leg);
     } catch (error) {
       if (!isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'ROUTE_UNAVAILABLE')) throw error;
       const usable = routes.slice(index + 1).some((next) => !next.onlyAfter || next.onlyAfter === error.extensions.reason);
       if (!usable) throw error;
       failure = error;
       decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: `not sent: ${error.message}` });
-      log.warn({ transactionId: request.transactionId, partner: route.partner, code: error.code }, 'partner could not take the transfer; trying the next route');
+      log.warn({ ...ctx.audit.requestContext, transactionId: request.transactionId, partner: route.partner, code: error.code }, 'partner could not take the transfer; trying the next route');
     }
   }
   throw failure ?? new AppError('ROUTE_UNAVAILABLE', 'No route is left for this transfer.');
@@ -241,6 +241,7 @@ async function sendThrough(route: TransferRoute, order: IntrabankTransferOrder, 
   let sentToBank = false;
   let leg: PendingLeg | null = null;
   const bankCtx = {
+    requestContext: ctx.audit.requestContext,
     onCall: async (call: BankCall) => {
       if (call.operation === 'token') return ctx.audit.recordBankCall(call);
       sentToBank = true;
@@ -266,7 +267,7 @@ async function sendThrough(route: TransferRoute, order: IntrabankTransferOrder, 
     // BANK_UNAVAILABLE is the adapter's word that nothing was executed (not reached, or
     // refused before processing).
     if (legLost === null && (!sentToBank || (isAppError(error) && error.code === 'BANK_UNAVAILABLE'))) throw error;
-    log.error({ err: legLost ?? error, transactionId: order.referenceId }, 'transfer in doubt after an error past sending');
+    log.error({ ...ctx.audit.requestContext, err: legLost ?? error, transactionId: order.referenceId }, 'transfer in doubt after an error past sending');
     return { outcome: IN_DOUBT, leg: null };
   }
 }
@@ -303,10 +304,10 @@ type Reservation = { payment: PaymentRecord } | { replay: TransferReply };
  * one chain group. Nothing goes on unless the record committed: when it did not (STORE_UNAVAILABLE,
  * thrown), a reservation made meanwhile is released, as one that never reached a bank.
  */
-async function reserveOnceOpened(deps: CreateTransferDeps, request: TransferRequest, clientId: string, hash: string, sending: SendingFields | undefined, opened: Promise<number>): Promise<Reservation> {
-  const [record, reservation] = await Promise.allSettled([opened, reserve(deps, request, clientId, hash, sending)]);
+async function reserveOnceOpened(deps: CreateTransferDeps, request: TransferRequest, ctx: TransferContext, hash: string, sending: SendingFields | undefined, opened: Promise<number>): Promise<Reservation> {
+  const [record, reservation] = await Promise.allSettled([opened, reserve(deps, request, ctx, hash, sending)]);
   if (record.status === 'rejected') {
-    if (reservation.status === 'fulfilled' && 'payment' in reservation.value) await release(deps, reservation.value.payment);
+    if (reservation.status === 'fulfilled' && 'payment' in reservation.value) await release(deps, reservation.value.payment, ctx);
     throw record.reason;
   }
   if (reservation.status === 'rejected') throw reservation.reason;
@@ -325,7 +326,8 @@ function paymentDetails(request: TransferRequest): PaymentDetails {
   };
 }
 
-async function reserve(deps: CreateTransferDeps, request: TransferRequest, clientId: string, hash: string, sending: SendingFields | undefined, retried = false): Promise<Reservation> {
+async function reserve(deps: CreateTransferDeps, request: TransferRequest, ctx: TransferContext, hash: string, sending: SendingFields | undefined, retried = false): Promise<Reservation> {
+  const { clientId } = ctx;
   let reserved: PaymentRecord | undefined;
   try {
     reserved = await deps.payments.reserve(
@@ -346,11 +348,11 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, clien
       // The store may have committed the row and lost only its answer (a database node dying
       // as it commits): a row reserved SENDING under this attempt's bank id would then answer
       // every resend 409 and wait for the resolver, though nothing was sent under that id.
-      if (sending) await takeBackOwn(deps, clientId, request.transactionId, hash, sending);
+      if (sending) await takeBackOwn(deps, ctx, request.transactionId, hash, sending);
       throw error;
     }
   }
-  if (reserved) return { payment: await notPaidBefore(deps, reserved) };
+  if (reserved) return { payment: await notPaidBefore(deps, reserved, ctx) };
   const existing = await deps.payments.find(clientId, request.transactionId);
   // Our own reservation, committed by an attempt whose answer was lost and then refused as a
   // duplicate when the write was tried again: the bank id is this attempt's, so nothing was
@@ -359,14 +361,14 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, clien
   // Reserved by a process that stopped before routing it (so it never reached a bank): release it
   // and take the transactionId over, once, when its history proves nothing happened to it since.
   if (!retried && existing && existing.requestHash === hash && looksLeftBehind(existing, deps.clock())) {
-    if (!(await provedLeftBehind(deps, existing, 'taken over'))) {
+    if (!(await provedLeftBehind(deps, existing, 'taken over', ctx.audit.requestContext))) {
       // Never proved sent or unsent: in review, an admin checks with the bank and resolves it
       // (released: this resend goes through then; paid: it replays the success).
       throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId was reserved long ago and is held in the review queue for a person to check; do not pay it under another transactionId before they have.', { headers: { 'Retry-After': '3600' } });
     }
     if (await deps.payments.releaseStale(existing.id, deps.clock() - RESERVATION_STALE_MS)) {
-      log.warn({ transactionId: request.transactionId }, 'released a reservation its process left behind; taking the transfer over');
-      return reserve(deps, request, clientId, hash, sending, true);
+      log.warn({ ...ctx.audit.requestContext, transactionId: request.transactionId }, 'released a reservation its process left behind; taking the transfer over');
+      return reserve(deps, request, ctx, hash, sending, true);
     }
   }
   if (!existing) {
@@ -396,15 +398,15 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, clien
  * paid transfer would be paid again), the reservation is released unsent and STORE_UNAVAILABLE
  * (503) names that payment; so it is when the check cannot be made.
  */
-async function notPaidBefore(deps: CreateTransferDeps, payment: PaymentRecord): Promise<PaymentRecord> {
+async function notPaidBefore(deps: CreateTransferDeps, payment: PaymentRecord, ctx: TransferContext): Promise<PaymentRecord> {
   const checked = deps.newPaymentCheck?.(payment.clientId, payment.transactionId, payment.id);
   if (!checked) return payment;
   const why = await checked.catch(async (error: unknown) => {
-    await release(deps, payment);
+    await release(deps, payment, ctx);
     throw error;
   });
   if (why === null) return payment;
-  await release(deps, payment);
+  await release(deps, payment, ctx);
   throw new AppError('STORE_UNAVAILABLE', `No request is served: ${why}. An operator must check it (gerbang audit verify) and accept it (gerbang audit accept-rollback) first.`, {
     headers: { 'Retry-After': '60' },
   });
@@ -426,17 +428,17 @@ function isOwnReservation(payment: PaymentRecord, hash: string, sending: Sending
  * releases the row if it is this attempt's own (never sent), now or, while the store refuses, in
  * the background, so the ERP's resend is not answered 409 for a transfer no bank ever saw.
  */
-async function takeBackOwn(deps: CreateTransferDeps, clientId: string, transactionId: string, hash: string, sending: SendingFields): Promise<void> {
+async function takeBackOwn(deps: CreateTransferDeps, ctx: TransferContext, transactionId: string, hash: string, sending: SendingFields): Promise<void> {
   const takeBack = async (): Promise<boolean> => {
-    const row = await deps.payments.find(clientId, transactionId);
+    const row = await deps.payments.find(ctx.clientId, transactionId);
     // Not there yet is not proof it never will be: the lost COMMIT may still be running on the
     // server, so this is asked again (writeAgainLater) until the row shows or the tries end.
     if (!row) throw new Error('the reservation is not visible (yet): its COMMIT may still be running');
     if (!isOwnReservation(row, hash, sending)) return true;
-    log.warn({ transactionId, bankTransactionId: sending.bankTransactionId }, 'the reservation was committed though its write failed; released, nothing was sent');
+    log.warn({ ...ctx.audit.requestContext, transactionId, bankTransactionId: sending.bankTransactionId }, 'the reservation was committed though its write failed; released, nothing was sent');
     return deps.payments.release(row.id);
   };
-  await writeNowOrLater('release of a reservation whose write failed', transactionId, takeBack);
+  await writeNowOrLater('release of a reservation whose write failed', transactionId, takeBack, ctx.audit.requestContext);
 }
 
 /**
@@ -452,9 +454,10 @@ async function recordOutcome(
   route: TransferRoute,
   outcome: TransferOutcome,
   routing: RoutingDecision[],
-  audit: ExchangeAudit,
+  ctx: TransferContext,
   leg: PendingLeg | null,
 ): Promise<TransferReply> {
+  const { audit } = ctx;
   const now = deps.clock();
   const result = buildResult({ ...payment, bank: route.partner, operation: route.operation }, outcome, now, routing);
   const httpStatus = httpStatusOf(outcome.status);
@@ -470,7 +473,7 @@ async function recordOutcome(
       payment,
       after,
     );
-    if (stored && final) await deps.finals?.notify(payment.clientId, result);
+    if (stored && final) await deps.finals?.notify(payment.clientId, result, ctx.audit.requestContext);
     return stored;
   };
   // The first try of the outcome's write: beside its leg when there is one (kept unless refused
@@ -481,8 +484,8 @@ async function recordOutcome(
     const [written, stored] = await Promise.allSettled([leg.written, besideLeg, audit.answer(httpStatus, result, leg.dependency)]);
     if (written.status === 'rejected') {
       // Nothing took the leg, so neither its outcome nor its answer was written: in doubt.
-      log.error({ err: written.reason, transactionId: payment.transactionId }, 'transfer in doubt: its bank leg could not be recorded');
-      return recordOutcome(deps, payment, route, IN_DOUBT, routing, audit, null);
+      log.error({ ...ctx.audit.requestContext, err: written.reason, transactionId: payment.transactionId }, 'transfer in doubt: its bank leg could not be recorded');
+      return recordOutcome(deps, payment, route, IN_DOUBT, routing, ctx, null);
     }
     if (!(stored.status === 'rejected' && stored.reason instanceof DependencyRefusedError)) firstTry = besideLeg;
   }
@@ -496,12 +499,12 @@ async function recordOutcome(
   // a resend meets the stored answer rather than 409 until the resolver asks the bank.
   // The exchange's audit record is completed with this answer beside it (usually one chain
   // group); written beside the leg already, answer() writes nothing more.
-  await Promise.all([writeNowOrLater('transfer outcome', payment.transactionId, write, { status: outcome.status }), audit.answer(httpStatus, result)]);
+  await Promise.all([writeNowOrLater('transfer outcome', payment.transactionId, write, ctx.audit.requestContext, { status: outcome.status }), audit.answer(httpStatus, result)]);
   return { httpStatus, result, replayed: false };
 }
 
 /** Frees a reservation that certainly never reached a bank; when the store refuses now, again in the background. */
-async function release(deps: CreateTransferDeps, payment: PaymentRecord): Promise<void> {
+async function release(deps: CreateTransferDeps, payment: PaymentRecord, ctx: TransferContext): Promise<void> {
   // Left in place, the reservation would answer the ERP's resend 409 until it went stale.
-  await writeNowOrLater('release of an unsent reservation', payment.transactionId, () => deps.payments.release(payment.id));
+  await writeNowOrLater('release of an unsent reservation', payment.transactionId, () => deps.payments.release(payment.id), ctx.audit.requestContext);
 }

@@ -49,7 +49,7 @@ export async function getTransfer(deps: GetTransferDeps, clientId: string, trans
   // The same row proved lately by this process is reported as stored (STATUS_PROOF_REUSE_MS).
   const now = deps.clock();
   if (looksLeftBehind(payment, now) && !deps.recentProofs?.holds(payment, now)) {
-    if (await provedLeftBehind(deps, payment, 'reported')) deps.recentProofs?.record(payment, now);
+    if (await provedLeftBehind(deps, payment, 'reported', audit.requestContext)) deps.recentProofs?.record(payment, now);
   }
 
   if (!needsInquiry(payment, deps)) return { result: currentResult(payment, deps.clock()), inquired: false };
@@ -63,18 +63,18 @@ export async function getTransfer(deps: GetTransferDeps, clientId: string, trans
   try {
     outcome = await adapter.transferStatus(
       { bankTransactionId: payment.bankTransactionId, transactionDate: payment.bankTransactionDate, method: methodOfOperation(payment.operation), externalId: payment.bankExternalId, amount: payment.amount, bankReference: payment.bankReference },
-      { onCall: (call: BankCall) => audit.recordBankCall(call) },
+      { onCall: (call: BankCall) => audit.recordBankCall(call), requestContext: audit.requestContext },
     );
   } catch (error) {
     if (!isAppError(error) || error.code !== 'BANK_UNAVAILABLE') throw error;
-    log.warn({ transactionId, code: error.code }, 'status inquiry not possible now; answering the stored state');
+    log.warn({ ...audit.requestContext, transactionId, code: error.code }, 'status inquiry not possible now; answering the stored state');
     return { result: currentResult(payment, deps.clock()), inquired: false };
   }
 
   const settledAt = deps.clock();
   if (outcome.status === 'SUCCESS' || outcome.status === 'FAILED') {
-    const result = await settle(deps.payments, payment, { ...outcome, status: outcome.status }, settledAt, deps.finals);
-    log.info({ transactionId, status: outcome.status }, 'in-doubt transfer resolved by status inquiry');
+    const result = await settle(deps.payments, payment, { ...outcome, status: outcome.status }, settledAt, deps.finals, {}, audit.requestContext);
+    log.info({ ...audit.requestContext, transactionId, status: outcome.status }, 'in-doubt transfer resolved by status inquiry');
     return { result, inquired: true };
   }
   const base = currentResult(payment, settledAt);

@@ -1,6 +1,6 @@
 import { AppError, IntegrityError } from '../../errors/index.js';
 import { KeyRingError } from '../../security/index.js';
-import { getLogger } from '../../log/index.js';
+import { getLogger, type RequestContext } from '../../log/index.js';
 import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
 
 const log = getLogger('transfers');
@@ -87,18 +87,19 @@ export function looksLeftBehind(payment: PaymentRecord, now: number): boolean {
  * does not hold; false when the proof would read more than `proofLinks` links: never a guess, the
  * reservation enters the review queue (once) for a person to check with the bank and resolve.
  * STORE_UNAVAILABLE (503) when that history holds a record under a ring key this process has not
- * loaded (laterHistoryHere). All are logged; `use` says what was refused (`taken over`, `reported`).
+ * loaded (laterHistoryHere). All are logged (with `request`, the request that asked, if any);
+ * `use` says what was refused (`taken over`, `reported`).
  */
-export async function provedLeftBehind(deps: LeftBehindDeps, payment: PaymentRecord, use: string): Promise<boolean> {
+export async function provedLeftBehind(deps: LeftBehindDeps, payment: PaymentRecord, use: string, request?: RequestContext): Promise<boolean> {
   const lacking = await deps.checkpoints();
   const bound = deps.proofLinks ?? TAKEOVER_PROOF_LINKS;
-  const later = lacking === null ? await laterHistoryHere(deps, payment, bound, use) : { problem: lacking };
+  const later = lacking === null ? await laterHistoryHere(deps, payment, bound, use, request) : { problem: lacking };
   if ('problem' in later) {
-    log.error({ transactionId: payment.transactionId, where: later.problem }, `a reservation left behind was not ${use}: its history does not hold`);
+    log.error({ ...request, transactionId: payment.transactionId, where: later.problem }, `a reservation left behind was not ${use}: its history does not hold`);
     throw new IntegrityError(`payments id ${payment.id} (${payment.clientId} / ${payment.transactionId}) was not ${use} as a reservation left behind: ${later.problem}`);
   }
   if ('beyond' in later) {
-    log.error({ transactionId: payment.transactionId, links: later.beyond, bound }, `a reservation left behind was not ${use}: proving it unsent would read too many audit links; run gerbang audit verify`);
+    log.error({ ...request, transactionId: payment.transactionId, links: later.beyond, bound }, `a reservation left behind was not ${use}: proving it unsent would read too many audit links; run gerbang audit verify`);
     if (payment.reviewSince === null) await deps.payments.enterReview(payment.id, deps.clock());
     return false;
   }
@@ -113,12 +114,12 @@ export async function provedLeftBehind(deps: LeftBehindDeps, payment: PaymentRec
  * reload. A key id no ring holds (written in SQL) is refused the same way on every process;
  * `audit verify` names it.
  */
-async function laterHistoryHere(deps: LeftBehindDeps, payment: PaymentRecord, bound: number, use: string): ReturnType<LeftBehindDeps['payments']['laterHistory']> {
+async function laterHistoryHere(deps: LeftBehindDeps, payment: PaymentRecord, bound: number, use: string, request: RequestContext | undefined): ReturnType<LeftBehindDeps['payments']['laterHistory']> {
   try {
     return await deps.payments.laterHistory(payment.id, bound);
   } catch (error) {
     if (!(error instanceof KeyRingError) || error.reason !== 'unknown-key') throw error;
-    log.error({ transactionId: payment.transactionId, err: error }, `a reservation left behind was not ${use}: its later history holds a record under a key this process has not loaded; reload it with the key ring of the others`);
+    log.error({ ...request, transactionId: payment.transactionId, err: error }, `a reservation left behind was not ${use}: its later history holds a record under a key this process has not loaded; reload it with the key ring of the others`);
     throw new AppError('STORE_UNAVAILABLE', 'This transactionId cannot be checked by this gateway process yet (its audit key ring is being reloaded); retry shortly.', { headers: { 'Retry-After': '5' } });
   }
 }

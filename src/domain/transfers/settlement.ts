@@ -1,3 +1,4 @@
+import type { RequestContext } from '../../log/index.js';
 import type { TransferOutcome } from '../../banks/types.js';
 import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
@@ -33,7 +34,7 @@ export interface SettlementProof {
  * status inquiry, the statement, the bank's notification or an admin's evidence — so that reads
  * and idempotent replays return it from now on, and tells the ERP's callback. Only the first
  * settlement counts: when another process settled it meanwhile, that stored result is returned
- * and nothing is announced twice.
+ * and nothing is announced twice. `request`: the HTTP request that learnt it, if any (log lines).
  */
 export async function settle(
   payments: PaymentRepository,
@@ -42,6 +43,7 @@ export async function settle(
   now: number,
   finals?: FinalStateNotifier,
   proof: SettlementProof = {},
+  request?: RequestContext,
 ): Promise<TransferResult> {
   const base = currentResult(payment, now);
   const failureConfirmedBy = outcome.status === 'FAILED' ? (proof.failureConfirmedBy ?? 'BANK') : null;
@@ -62,6 +64,6 @@ export async function settle(
     const stored = await payments.find(payment.clientId, payment.transactionId);
     return stored ? currentResult(stored, now) : result;
   }
-  await finals?.notify(payment.clientId, result);
+  await finals?.notify(payment.clientId, result, request);
   return result;
 }

@@ -6,7 +6,8 @@ const log = getLogger('access');
 /**
  * One log line per request when its answer is done: method, route pattern (never the query
  * string, which could carry what must not be logged), status, duration, the caller's address and
- * client, with the request id and trace id. `aborted` when the caller left before the answer.
+ * client, with the request's context (its id, and its trace when given). `aborted` when the
+ * caller left before the answer.
  */
 export function accessLogStep(): RequestHandler {
   return (req, res, next) => {
@@ -15,8 +16,7 @@ export function accessLogStep(): RequestHandler {
       const pattern = (req.route as { path?: unknown } | undefined)?.path;
       log.info(
         {
-          requestId: res.locals.requestId,
-          ...(res.locals.traceId ? { traceId: res.locals.traceId } : {}),
+          ...res.locals.requestContext,
           method: req.method,
           route: typeof pattern === 'string' ? pattern : null,
           path: req.path,

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { runWithRequestContext } from '../../log/index.js';
 
 /** A caller-supplied id is kept only when it is short and plain, so it cannot inject into logs. */
 const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{8,64}$/;
@@ -19,9 +18,9 @@ export function parseTraceparent(header: string | undefined): { traceId: string;
 
 /**
  * Gives every request an id (the caller's `X-Request-Id` when acceptable, else a UUID), echoes
- * it in the answer, and runs the rest of the pipeline inside a logging context that carries it
- * and, when the caller sent a valid W3C `traceparent`, its trace id: every log line of the
- * request, the bank call's included, then names the trace.
+ * it in the answer, and leaves on `res.locals.requestContext` what every log line of the request
+ * carries (RequestContext in src/log): the id and, when the caller sent a valid W3C
+ * `traceparent`, its trace. The steps after it hand it on, to the bank call's lines included.
  */
 export function requestIdStep(): RequestHandler {
   return (req, res, next) => {
@@ -30,7 +29,7 @@ export function requestIdStep(): RequestHandler {
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
     const trace = parseTraceparent(req.get('traceparent'));
-    if (trace) res.locals.traceId = trace.traceId;
-    runWithRequestContext({ requestId, ...(trace ?? {}) }, next);
+    res.locals.requestContext = trace ? { requestId, traceId: trace.traceId, parentSpanId: trace.parentSpanId } : { requestId };
+    next();
   };
 }

@@ -6,6 +6,7 @@ import type {
   AuditExchangeRow,
   AuditQuery,
   AuditRepository,
+  AuditVerifyOptions,
   AuditVerifyReport,
   ChainPiece,
   ChainPosition,
@@ -269,8 +270,8 @@ export class SqlAuditRepository implements AuditRepository {
     return exchanges;
   }
 
-  verify(): Promise<AuditVerifyReport> {
-    return verifyAudit(this.db, this.sealer);
+  verify(options?: AuditVerifyOptions): Promise<AuditVerifyReport> {
+    return verifyAudit(this.db, this.sealer, options);
   }
 
   purgeAnonymous(purge: AnonymousPurge): Promise<AnonymousPurgeReport> {

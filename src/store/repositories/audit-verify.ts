@@ -1,6 +1,6 @@
 import { KeyRingError, sameSecretText, type KeyRing } from '../../security/index.js';
 import { IntegrityError } from '../../errors/index.js';
-import type { AuditChainBreak, AuditExchangeRow, AuditPurgeSummary, AuditVerifyReport, ChainPiece, ChainPosition, Db, Queryable, SqlValue } from '../types.js';
+import type { AuditChainBreak, AuditExchangeRow, AuditPurgeSummary, AuditVerifyOptions, AuditVerifyReport, ChainPiece, ChainPosition, Db, Queryable, SqlValue } from '../types.js';
 import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, type LinkFields, type LinkKind } from './audit-chain.js';
 import {
   BANK_CALL_SELECT,
@@ -71,9 +71,10 @@ const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_completions' | 'audi
  * completed without a completion link). A link whose exchange is gone is intact only when a
  * purge (audit-purge.ts), itself covered by its own link, names that very link. A link or record
  * under a key the ring lacks cannot be checked and is named as a break (verification needs every
- * key still in use).
+ * key still in use). A payment an operator accepted as lost (`options.acceptedPayments`) is listed
+ * apart, not as a break.
  */
-export async function verifyAudit(db: Db, sealer: ValueSealer): Promise<AuditVerifyReport> {
+export async function verifyAudit(db: Db, sealer: ValueSealer, options: AuditVerifyOptions = {}): Promise<AuditVerifyReport> {
   const breaks: AuditChainBreak[] = [];
   let links = 0;
   const writers = await db.query<WriterRow>('SELECT writer_id, last_seq, last_hash FROM audit_writers ORDER BY started_at, writer_id');
@@ -95,11 +96,12 @@ export async function verifyAudit(db: Db, sealer: ValueSealer): Promise<AuditVer
   const coverageProblems = [coverage.payments.problem, coverage.console_audit.problem].flatMap((p) => p ?? []);
   if (coverageProblems.length > 0) breaks.push(storedBreak('chain_coverage', coverageProblems));
   breaks.push(...(await unchainedRecords(db, coverage.console_audit.since)));
-  breaks.push(...(await storedValueBreaks(db, sealer, coverage.payments)));
+  const acceptedPayments: AuditVerifyReport['acceptedPayments'] = [];
+  breaks.push(...(await storedValueBreaks(db, sealer, coverage.payments, options.acceptedPayments ?? new Set(), acceptedPayments)));
   const [{ n: exchanges }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_exchanges');
   const [{ n: bankCalls }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_bank_calls');
   const heads = writers.map((w) => ({ writerId: w.writer_id, seq: toNumber(w.last_seq), hash: w.last_hash }));
-  return { chains: writers.length, links, exchanges: toNumber(exchanges), bankCalls: toNumber(bankCalls), heads, breaks, purged: await purgeSummary(db) };
+  return { chains: writers.length, links, exchanges: toNumber(exchanges), bankCalls: toNumber(bankCalls), heads, breaks, acceptedPayments, purged: await purgeSummary(db) };
 }
 
 /** How many exchanges purges deleted, and the latest purge (its own link is checked with its chain). */
@@ -635,9 +637,10 @@ const STORED_SHOWN = 5;
 /**
  * The rest of the store the API reports from: every payment's MAC (its fixed fields), and every
  * sealed value outside the audit (payment answers, payment-run lines, queued callbacks, client
- * signing keys) opened where it lies. Names the first few of each table.
+ * signing keys) opened where it lies. Names the first few of each table. A payment in `accepted`
+ * (accepted as lost by an operator) whose row fails its MAC or was deleted goes to `acceptedOut`.
  */
-async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage): Promise<AuditChainBreak[]> {
+async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage, accepted: ReadonlySet<number>, acceptedOut: AuditVerifyReport['acceptedPayments']): Promise<AuditChainBreak[]> {
   const breaks: AuditChainBreak[] = [];
   const payments: string[] = [];
   let after = 0;
@@ -646,6 +649,10 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage
     const last = await lastEventRows(db, rows.map((row) => toNumber(row.id)));
     for (const row of rows) {
       const macProblem = paymentMacProblem(sealer.keyRing, row);
+      if (macProblem !== null && accepted.has(toNumber(row.id))) {
+        acceptedOut.push({ paymentId: toNumber(row.id), problem: 'altered', detail: macProblem });
+        continue;
+      }
       // The page and its last events were read by two statements: a payment the gateway moved on
       // between them looks like a mismatch, so it is read again with its history in one
       // transaction (one snapshot) before it is called forged (as the API's read does).
@@ -656,7 +663,12 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage
     after = toNumber(rows[rows.length - 1].id);
   }
   // Each payment's MAC was checked above: the deleted ones are named here.
-  for (const gone of await lostPayments(db, sealer.keyRing, { fromId: 1, toId: Number.MAX_SAFE_INTEGER }, STORED_SHOWN)) if (gone.kind === 'deleted') payments.push(gone.detail);
+  // As many more as were accepted: those shown are the first not accepted.
+  for (const gone of await lostPayments(db, sealer.keyRing, { fromId: 1, toId: Number.MAX_SAFE_INTEGER }, STORED_SHOWN + accepted.size)) {
+    if (gone.kind !== 'deleted') continue;
+    if (accepted.has(gone.paymentId)) acceptedOut.push({ paymentId: gone.paymentId, problem: 'deleted', detail: gone.detail });
+    else payments.push(gone.detail);
+  }
   if (payments.length > 0) breaks.push(storedBreak('payments', payments));
   // Console users, clients, their credentials, grants and callback endpoints: each row's MAC, and
   // that it is the row's latest state as its change records say (record-changes.ts). Rows and

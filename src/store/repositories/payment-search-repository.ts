@@ -24,7 +24,7 @@ import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ChangedDays, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
-import { daySeal, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type TrustedSeal } from './reconciliation-seals.js';
+import { daySeal, sealedDay, sealedLineSql as lineSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type TrustedSeal } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
 import { lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
@@ -149,16 +149,31 @@ type ReconciledRow = Pick<PaymentRow, (typeof RECONCILED_COLUMN_NAMES)[number]> 
 type ShownRow = Pick<ReconciledRow, (typeof SHOWN_COLUMN_NAMES)[number] | 'line'>;
 const SHOWN_COLUMNS = SHOWN_COLUMN_NAMES.join(', ');
 
+/** The columns of payments a sealed line holds after its id and created_at, in this order; those declared NOT NULL (migrations) marked. */
+const SEALED_TEXT_COLUMNS: [column: string, notNull: boolean][] = [
+  ['state', true],
+  ['amount', true],
+  ['transaction_id', true],
+  ['bank_transaction_id', false],
+  ['bank_transaction_date', false],
+  ['bank_external_id', false],
+  ['source_account', false],
+  ['client_id', true],
+  ['request_hash', true],
+  ['currency', true],
+  ['mac_key_id', false],
+  ['mac', false],
+];
+
 /** The SQL of a payments row's sealed line (reconciliation-seals.ts): the values in this order, then its last event seq. */
 function sealedLineSql(dialect: Dialect): string {
-  const text = (column: string) => sealedValueSql(dialect, column, 'text');
-  const integer = (column: string) => sealedValueSql(dialect, column, 'integer');
   return lineSql(dialect, [
-    integer('id'),
-    integer('created_at'),
-    ...['state', 'amount', 'transaction_id', 'bank_transaction_id', 'bank_transaction_date', 'bank_external_id', 'source_account', 'client_id', 'request_hash', 'currency', 'mac_key_id', 'mac'].map(text),
-    // The highest seq of the events' own index (uq_payment_events_payment_seq): no event row read.
-    sealedValueSql(dialect, '(SELECT MAX(e.seq) FROM payment_events e WHERE e.payment_id = payments.id)', 'highest'),
+    { sql: 'id', kind: 'integer', notNull: true },
+    { sql: 'created_at', kind: 'integer', notNull: true },
+    ...SEALED_TEXT_COLUMNS.map(([sql, notNull]): SealedValue => ({ sql, kind: 'text', notNull })),
+    // The highest seq, read backwards from the events' own index (uq_payment_events_payment_seq):
+    // its last entry only, no event row (MAX(e.seq) read every entry of the payment).
+    { sql: '(SELECT e.seq FROM payment_events e WHERE e.payment_id = payments.id ORDER BY e.seq DESC LIMIT 1)', kind: 'highest' },
   ]);
 }
 

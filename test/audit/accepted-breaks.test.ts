@@ -1,0 +1,156 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { acceptRollback, AuditScrub } from '../../src/audit/index.js';
+import { createStore, openStore, type Db } from '../../src/store/index.js';
+import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { runCli } from '../support/cli.js';
+import { forEachBackend } from '../support/databases.js';
+import { databasePerTest, recordInOneChain } from '../support/recorded-exchanges.js';
+
+/**
+ * The attacker of docs/security/threat-model.md (writes the database, holds no key) deletes
+ * records inside the audit chains and payment rows, in plain SQL. An operator looks and accepts
+ * what was found (`gerbang audit accept-rollback`); `audit verify` must still name every break
+ * that was not accepted, each one, and only those.
+ */
+
+forEachBackend('gerbang audit verify after records deleted inside a chain, some accepted by an operator (#14)', (ctx) => {
+  const database = databasePerTest(ctx.backend);
+  let checkpoints = '';
+  const env = () => ({ GERBANG_DATABASE_URL: database.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const verify = async () => {
+    const text = await runCli(['audit', 'verify'], env());
+    const json = await runCli(['audit', 'verify', '--format', 'json'], env());
+    expect(json.code, 'text and JSON agree on the exit').to.equal(text.code);
+    return { code: text.code, text: text.stdout, report: JSON.parse(json.stdout) as { breaks: { recordId: number | null; detail: string }[]; accepted: { recordId: number | null; how: string; detail: string }[] } };
+  };
+  beforeEach(() => {
+    checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-accepted-')), 'audit-checkpoints.jsonl');
+  });
+
+  it('names every break of a chain (not only its first), then each accepted one as accepted (exit 0), then a new break alone as a break (exit 1)', async function () {
+    this.timeout(60_000);
+    const inside = await recordInOneChain(database.url(), 8);
+    const writer = inside[0].writerId;
+    const db = database.db();
+    const cut = async (l: { id: number }) => db.execute('DELETE FROM audit_exchanges WHERE id = ?', [l.id]);
+    const named = (l: { id: number; seq: number }) => `audit_exchanges id ${l.id} (chain ${writer} seq ${l.seq}, record) was deleted`;
+    await cut(inside[1]);
+    await cut(inside[4]);
+
+    const broken = await verify();
+    expect(broken.code, broken.text).to.equal(1);
+    for (const l of [inside[1], inside[4]]) expect(broken.text, `link ${l.seq}`).to.contain(`DELETED: ${named(l)}`);
+    expect(broken.report.breaks.map((b) => b.recordId)).to.deep.equal([inside[1].id, inside[4].id]);
+    expect(broken.report.accepted).to.deep.equal([]);
+
+    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: two records deleted, looked at'], env());
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    const after = await verify();
+    expect(after.code, after.text).to.equal(0);
+    expect(after.text).to.contain('audit verify: INTACT (').and.to.contain('but for accepted breaks');
+    for (const l of [inside[1], inside[4]]) expect(after.text, `link ${l.seq}`).to.contain(`ACCEPTED DELETED: ${named(l)} (an operator accepted this break on `);
+    expect(after.report.breaks).to.deep.equal([]);
+    expect(after.report.accepted.map((b) => [b.recordId, b.how])).to.deep.equal([[inside[1].id, 'exactly'], [inside[4].id, 'exactly']]);
+
+    await cut(inside[6]);
+    const again = await verify();
+    expect(again.code, again.text).to.equal(1);
+    expect(again.report.breaks.map((b) => b.recordId), 'the new break alone').to.deep.equal([inside[6].id]);
+    expect(again.report.accepted.map((b) => b.recordId)).to.deep.equal([inside[1].id, inside[4].id]);
+    expect(again.text).to.contain(`DELETED: ${named(inside[6])}`).and.to.contain(`ACCEPTED DELETED: ${named(inside[1])}`);
+  });
+
+  it('names a chain whose head row was deleted (its links left), then, once accepted as gone, as accepted (exit 0)', async function () {
+    this.timeout(60_000);
+    const links = await recordInOneChain(database.url(), 3);
+    const writer = links[0].writerId;
+    await database.db().execute('DELETE FROM audit_writers WHERE writer_id = ?', [writer]);
+    const broken = await verify();
+    expect(broken.code, broken.text).to.equal(1);
+    expect(broken.text).to.contain(`DELETED: the head of chain ${writer} was deleted from audit_writers`);
+    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: head row deleted, looked at'], env());
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    const after = await verify();
+    expect(after.code, after.text).to.equal(0);
+    expect(after.report.accepted.map((b) => [b.detail, b.how])).to.deep.equal([[`the head of chain ${writer} was deleted from audit_writers`, 'as-gone']]);
+  });
+
+  it('accepts every one of 25 payment rows deleted in one acceptance (more than a scrub range holds), so no gateway holds on any after it and verify exits 0', async function () {
+    this.timeout(60_000);
+    const store = await openStore(database.url(), { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      const ids: number[] = [];
+      for (let i = 0; i < 25; i += 1) {
+        ids.push((await store.payments.reserve({ clientId: 'gbc_accept', transactionId: `INV-LOST-${i}-${randomBytes(3).toString('hex')}`, requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR' }, Date.now())).id);
+      }
+      // The attack: the payment rows deleted in SQL, their histories left.
+      await database.db().execute(`DELETE FROM payments WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+
+      const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: 25 payment rows deleted, looked at'], env());
+      expect(accepted.code, accepted.stderr).to.equal(0);
+      for (const id of ids) expect(accepted.stdout, `payment ${id}`).to.contain(`payments id ${id} was deleted`);
+      const line = JSON.parse(readFileSync(checkpoints, 'utf8').trim().split('\n').at(-1)!) as { lostPayments?: number[] };
+      expect(line.lostPayments?.slice().sort((a, b) => a - b)).to.deep.equal(ids.slice().sort((a, b) => a - b));
+
+      // A gateway's scrub reading the file holds on none of them.
+      const scrub = new AuditScrub(store.audit, { ring: TEST_AUDIT_KEYS, path: checkpoints, store: store.db.description }, { linksPerPass: 10_000, confirmMs: 0, quiet: true });
+      await scrub.pass();
+      expect(scrub.held).to.equal(null);
+      const verified = await verify();
+      expect(verified.code, verified.text).to.equal(0);
+      expect(verified.report.accepted.map((b) => b.recordId).sort((a, b) => a! - b!)).to.deep.equal(ids.slice().sort((a, b) => a - b));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('does not accept a link missing on the first walk and back before the second (a node behind), and accepts one still missing', async function () {
+    this.timeout(60_000);
+    const links = await recordInOneChain(database.url(), 6);
+    const writer = links[0].writerId;
+    const db = database.db();
+    const [healing, staying] = [links[1], links[4]];
+    const [row] = await db.query<Record<string, string | number | null>>('SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq = ?', [writer, healing.seq]);
+    await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [writer, healing.seq]);
+    await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [staying.id]);
+    // The link comes back once the first walk has read that chain's links twice (its walk and the
+    // scrub's confirmation, 0 ms in an acceptance's walk): as a node that caught up would show it.
+    const heal = () => db.execute(`INSERT INTO audit_chain (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row).map(() => '?').join(', ')})`, Object.values(row));
+    let reads = 0;
+    let healed: Promise<unknown> | null = null;
+    const watched = await openStore(database.url(), { auditKeys: TEST_AUDIT_KEYS });
+    const proxied = new Proxy(watched.db, {
+      get(target, prop) {
+        if (prop === 'query') {
+          return async (sql: string, params?: unknown[]) => {
+            const rows = await target.query(sql, params as never);
+            if (sql.startsWith('SELECT writer_id, seq, kind') && params?.[0] === writer && ++reads === 2) healed = heal();
+            return rows;
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as Db;
+    const accepting = createStore(proxied, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      const result = await acceptRollback(accepting, TEST_AUDIT_KEYS, checkpoints, 'test: one link gone for a moment', Date.now, { confirmMs: 500 });
+      expect(healed, 'the link came back between the two walks').to.not.equal(null);
+      await healed;
+      expect(result.unconfirmed.map((b) => b.seq), 'named, not accepted').to.deep.equal([healing.seq]);
+      expect(result.accepted.map((b) => b.recordId)).to.deep.equal([staying.id]);
+      const line = JSON.parse(readFileSync(checkpoints, 'utf8').trim()) as { skips?: { seq: number }[] };
+      expect(line.skips?.map((k) => k.seq), 'the acceptance line').to.deep.equal([staying.seq]);
+    } finally {
+      await watched.close();
+    }
+    // The chain holds again but for the break accepted: verify exits 0.
+    const verified = await verify();
+    expect(verified.code, verified.text).to.equal(0);
+    expect(existsSync(checkpoints)).to.equal(true);
+  });
+});

@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import { createHmac, hkdfSync } from 'node:crypto';
+import { appendFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditScrub, RollbackWatch } from '../../src/audit/index.js';
+import { openStore } from '../../src/store/index.js';
+import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { runCli } from '../support/cli.js';
+import { forEachBackend } from '../support/databases.js';
+import { databasePerTest, recordExchanges } from '../support/recorded-exchanges.js';
+
+/**
+ * A checkpoint file kept for years holds lines in every shape the gateway ever wrote (all `v: 1`,
+ * each MAC over the fields its writer knew): a checkpoint of heads; an acceptance of heads only
+ * (before `broken`); one accepting a chain broken inside through its head then (`broken`); one
+ * naming deleted payments (`lostPayments`); one accepting a break exactly (`skips` without
+ * `next`). The lines here are written by hand as those gateways wrote them, signed with the test's
+ * own key (HMAC-SHA256 under HKDF-SHA256 of the ring key, info `gerbang audit checkpoint`).
+ */
+const [KEY_ID, RAW_KEY] = TEST_AUDIT_KEY.split(':');
+const LINE_KEY = Buffer.from(hkdfSync('sha256', Buffer.from(RAW_KEY, 'base64'), Buffer.alloc(0), 'gerbang audit checkpoint', 32));
+
+interface Head {
+  writerId: string;
+  seq: number;
+  hash: string;
+}
+
+interface OldLine {
+  store: string;
+  at: number;
+  by: string;
+  heads: Head[];
+  broken?: Head[];
+  lostPayments?: number[];
+  skips?: { writerId: string; seq: number; resume: number }[];
+}
+
+/** One line as the gateway of its time signed it: the MAC covers the parts it knew, in its order, the later ones tagged. */
+function oldLine(line: OldLine): string {
+  const heads = (list: Head[]) => list.map((h) => [h.writerId, h.seq, h.hash]);
+  const signed = [
+    1,
+    line.store,
+    line.at,
+    line.by,
+    heads(line.heads),
+    ...(line.broken ? [heads(line.broken)] : []),
+    ...(line.lostPayments ? [['lostPayments', ...line.lostPayments]] : []),
+    ...(line.skips ? [['skips', ...line.skips.map((k) => [k.writerId, k.seq, k.resume])]] : []),
+  ];
+  const mac = createHmac('sha256', LINE_KEY).update(JSON.stringify(signed)).digest('hex');
+  return `${JSON.stringify({ v: 1, ...line, keyId: KEY_ID, mac })}\n`;
+}
+
+forEachBackend('A checkpoint file with lines in every older shape, read by verify, the rollback watch and the scrub (#14)', (ctx) => {
+  const database = databasePerTest(ctx.backend);
+
+  it('reads each as its gateway meant it: what they accepted holds nothing and verify exits 0 naming it accepted; a break they do not cover is still held and named', async function () {
+    this.timeout(60_000);
+    const path = join(mkdtempSync(join(tmpdir(), 'gerbang-old-lines-')), 'audit-checkpoints.jsonl');
+    const db = database.db();
+    const url = database.url();
+    const env = { GERBANG_DATABASE_URL: url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: path };
+    const [a, b] = [await openStore(url, { auditKeys: TEST_AUDIT_KEYS }), await openStore(url, { auditKeys: TEST_AUDIT_KEYS })];
+    try {
+      const records = await recordExchanges(a, 10);
+      const payment = await a.payments.reserve({ clientId: 'gbc_audit', transactionId: 'INV-OLD-LINES', requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR' }, Date.now());
+      const other = await recordExchanges(b, 2, 100);
+      const chain = records[0].writerId;
+      expect(records.every((r) => r.writerId === chain) && other.every((r) => r.writerId === other[0].writerId && r.writerId !== chain), 'two chains').to.equal(true);
+      const store = a.db.description;
+      const headsNow = async (): Promise<Head[]> =>
+        (await db.query<{ writer_id: string; last_seq: number | string; last_hash: string }>('SELECT writer_id, last_seq, last_hash FROM audit_writers WHERE last_seq > 0')).map((w) => ({ writerId: w.writer_id, seq: Number(w.last_seq), hash: w.last_hash }));
+      const linkOf = async (writerId: string, seq: number): Promise<Head> => {
+        const [link] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, seq]);
+        return { writerId, seq, hash: link.hash };
+      };
+      const t = Date.now() - 60_000;
+      // A checkpoint of every head (the shape since the start).
+      appendFileSync(path, oldLine({ store, at: t, by: 'verify', heads: await headsNow() }));
+
+      // The attacks, in plain SQL: chain B cut back to its first link (record and link deleted, head moved back);
+      const b1 = await linkOf(other[0].writerId, other[0].seq);
+      await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [other[1].writerId, other[1].seq]);
+      await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [other[1].id]);
+      await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [b1.seq, b1.hash, b1.writerId]);
+      // chain A: the records of its 3rd and 9th links deleted; the payment's row deleted.
+      await db.execute('DELETE FROM audit_exchanges WHERE id IN (?, ?)', [records[2].id, records[8].id]);
+      await db.execute('DELETE FROM payments WHERE id = ?', [payment.id]);
+
+      // The acceptances, as the gateways of their time wrote them.
+      appendFileSync(path, oldLine({ store, at: t + 1_000, by: 'accept-rollback: restored chain B from a backup', heads: [b1] }));
+      appendFileSync(path, oldLine({ store, at: t + 2_000, by: 'accept-rollback: record 3 deleted, looked at', heads: [], broken: [await linkOf(chain, records[7].seq)] }));
+      appendFileSync(path, oldLine({ store, at: t + 3_000, by: 'accept-rollback: payment row deleted, looked at', heads: [], lostPayments: [payment.id] }));
+      appendFileSync(path, oldLine({ store, at: t + 4_000, by: 'accept-rollback: record 9 deleted, looked at', heads: [], skips: [{ writerId: chain, seq: records[8].seq, resume: records[9].seq }] }));
+
+      const watch = new RollbackWatch(a.audit, TEST_AUDIT_KEYS, path, store, 0);
+      await watch.check();
+      expect(watch.held, 'the rollback watch').to.equal(null);
+      const scrub = new AuditScrub(a.audit, { ring: TEST_AUDIT_KEYS, path, store }, { linksPerPass: 10_000, confirmMs: 0, quiet: true });
+      await scrub.pass();
+      expect(scrub.cycles, 'a whole cycle walked').to.equal(1);
+      expect(scrub.held, 'the scrub').to.equal(null);
+      const verified = await runCli(['audit', 'verify', '--format', 'json'], env);
+      expect(verified.code, verified.stdout).to.equal(0);
+      const report = JSON.parse(verified.stdout) as { breaks: unknown[]; accepted: { writerId: string | null; seq: number | null; recordId: number | null; how: string; through?: number }[] };
+      expect(report.breaks).to.deep.equal([]);
+      expect(report.accepted.map((x) => [x.writerId, x.seq, x.recordId, x.how, x.through])).to.have.deep.members([
+        [chain, records[2].seq, records[2].id, 'through-link', records[7].seq],
+        [chain, records[8].seq, records[8].id, 'exactly', undefined],
+        [null, null, payment.id, 'exactly', undefined],
+      ]);
+
+      // What no line accepted: a record deleted after the break accepted exactly.
+      const [later] = await recordExchanges(a, 2, 20);
+      await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [later.id]);
+      await scrub.pass();
+      await scrub.pass();
+      expect(scrub.held, 'the scrub').to.contain(`chain ${chain} link ${later.seq}`);
+      const broken = await runCli(['audit', 'verify'], env);
+      expect(broken.code, broken.stdout).to.equal(1);
+      expect(broken.stdout).to.contain(`DELETED: audit_exchanges id ${later.id} (chain ${chain} seq ${later.seq}, record) was deleted`);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
