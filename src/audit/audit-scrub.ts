@@ -4,6 +4,7 @@ import type { KeyRing } from '../security/index.js';
 import type { LostPayment } from '../store/repositories/audit-verify.js';
 import type { AuditChainBreak, AuditRepository, ChainPiece, ChainPosition } from '../store/types.js';
 import { CheckpointReader, type CheckpointHistory } from './checkpoints.js';
+import { stampOf } from '../store/repositories/remembered-payments.js';
 import { PaymentMemory } from './payment-memory.js';
 
 const log = getLogger('audit');
@@ -114,9 +115,9 @@ export class AuditScrub {
   /** Chains left in this cycle, and the one being walked with where its next piece starts. */
   private queue: string[] = [];
   private at: { writerId: string; from: ChainPosition } | null = null;
-  /** The cycle under way: when it started, its chains and links so far, and the memory's epoch then. */
-  private cycle: { started: number; chains: number; links: number; epoch: number } | null = null;
-  /** Whether a full cycle of the slow walk learned every payment in this epoch (later cycles need not read them again). */
+  /** The cycle under way: when it started, its chains and links so far. */
+  private cycle: { started: number; chains: number; links: number } | null = null;
+  /** Whether a full cycle of the slow walk learned every payment (later cycles need not read them again). */
   private learned = false;
   private lastLogged = 0;
   /** The last full cycle, and how many were completed. */
@@ -138,10 +139,10 @@ export class AuditScrub {
    * it (beforeNewPayment) whatever became of its records since.
    */
   readonly memory = new PaymentMemory();
-  /** The acceptance lines read (the memory's epoch): a payment lost before the last one may be what it accepted. */
+  /** The acceptance lines read: a payment held by the check of a new payment before the last one was accepted by it. */
   private epoch = 0;
   /** Payments the check of a new payment found lost, until confirmed after `confirmMs`: by id, with their key. */
-  private readonly suspects = new Map<number, { clientId: string; transactionId: string; at: number }>();
+  private readonly suspects = new Map<number, { clientId: string; transactionId: string; stamp: number; at: number }>();
   /** Payments held after that check, by id: their key, and the epoch they were held in (a later acceptance lets them go). */
   private readonly lostKeys = new Map<number, { clientId: string; transactionId: string; epoch: number }>();
   /** When a pass last ended without an error (epoch ms), or null before the first. */
@@ -227,26 +228,30 @@ export class AuditScrub {
   /**
    * Before new payment `id` for (`clientId`, `transactionId`) goes to a bank (its reservation has
    * just found the key free): null at once, from memory, when the scrub remembers no other payment
-   * for that key. Otherwise the payment it remembers is checked exactly in the database, by id
-   * (AuditRepository.lostPayment): null when it was released, or lost before an acceptance read
-   * since it was learned (the operator accepted the database as it stood); else the reason, naming
-   * it. Such a payment is held as the scrub's other findings are once confirmed after `confirmMs`.
+   * for that key, or remembers this very payment (its id and its creation time, created at
+   * `createdAt`). Otherwise the payment it remembers is checked exactly in the database, by id
+   * (AuditRepository.lostPayment: the row there must carry its key and creation time and agree
+   * with its history), however long ago it was learned: null when it was released, or an
+   * acceptance names it as lost; else the reason, naming it. Such a payment is held as the scrub's
+   * other findings are once confirmed after `confirmMs`, and let go by the next acceptance.
    */
-  beforeNewPayment(clientId: string, transactionId: string, id: number): Promise<string | null> | null {
+  beforeNewPayment(clientId: string, transactionId: string, id: number, createdAt: number): Promise<string | null> | null {
     const known = this.memory.recall(clientId, transactionId);
-    if (known === null || known.id === id || known.epoch < this.epoch) {
-      this.memory.remember(clientId, transactionId, id, this.epoch);
+    if (known === null) {
+      this.memory.remember(clientId, transactionId, id, createdAt);
       return null;
     }
-    return this.checkRemembered({ clientId, transactionId }, known.id, id);
+    // This very payment (its id and creation time: an id alone may have been given out again).
+    if (known.id === id && known.stamp === stampOf(createdAt)) return null;
+    return this.checkRemembered({ clientId, transactionId, stamp: known.stamp }, known.id, id, createdAt);
   }
 
-  private async checkRemembered(key: { clientId: string; transactionId: string }, known: number, id: number): Promise<string | null> {
+  private async checkRemembered(key: { clientId: string; transactionId: string; stamp: number }, known: number, id: number, createdAt: number): Promise<string | null> {
     const held = this.deleted.get(known);
     if (held) return held.detail;
     const lost = await this.audit.lostPayment(known, key);
     if (lost === null || (this.history ?? this.reader!.read()).acceptedDeletions.has(known)) {
-      this.memory.remember(key.clientId, key.transactionId, id, this.epoch);
+      this.memory.remember(key.clientId, key.transactionId, id, createdAt);
       return null;
     }
     if (!this.suspects.has(known)) {
@@ -274,8 +279,6 @@ export class AuditScrub {
   private async walk(clock: () => number): Promise<void> {
     const history = this.history ?? this.reader!.read();
     const { acceptedBreaks: accepted, acceptedDeletions, acceptedSkips } = history;
-    // An acceptance read since: the slow walk learns every payment again (in this epoch).
-    if ((history.acceptances ?? 0) !== this.epoch) this.learned = false;
     this.epoch = history.acceptances ?? 0;
     if (this.options.chains === undefined) await this.checkPayments(acceptedDeletions);
     await this.confirmLost(acceptedDeletions);
@@ -304,7 +307,7 @@ export class AuditScrub {
           }
           // A chain accepted as gone (its head row deleted, accepted at link 0) is not walked.
           this.queue = (this.options.walkOn && this.options.chains ? [...this.options.chains] : await this.audit.chains()).filter((writerId) => accepted.get(writerId)?.seq !== 0);
-          this.cycle = { started: clock(), chains: this.queue.length, links: 0, epoch: this.epoch };
+          this.cycle = { started: clock(), chains: this.queue.length, links: 0 };
           if (this.queue.length === 0) continue;
         }
         const writerId = this.queue.shift()!;
@@ -440,7 +443,13 @@ export class AuditScrub {
   /** Remembers the payments of the events whose links a piece proved (their rows read once more, each under its MAC). */
   private async learn(piece: ChainPiece): Promise<void> {
     if (this.options.walkOn || !('paymentEvents' in piece) || !piece.paymentEvents?.length) return;
-    for (const p of await this.audit.paymentKeys(piece.paymentEvents)) this.memory.remember(p.clientId, p.transactionId, p.paymentId, this.epoch);
+    for (const p of await this.audit.paymentKeys(piece.paymentEvents)) {
+      // The payment remembered, standing now at another id (its row moved there in SQL: the MAC
+      // does not cover the id): the check of its key finds it gone from the id it was made with.
+      const known = this.memory.recall(p.clientId, p.transactionId);
+      if (known !== null && known.id !== p.paymentId && known.stamp === stampOf(p.createdAt)) continue;
+      this.memory.remember(p.clientId, p.transactionId, p.paymentId, p.createdAt);
+    }
   }
 
   /**
@@ -524,8 +533,8 @@ export class AuditScrub {
   }
 
   private endCycle(now: number): void {
-    const { started, chains, links, epoch } = this.cycle!;
-    if (epoch === this.epoch) this.learned = true;
+    const { started, chains, links } = this.cycle!;
+    this.learned = true;
     this.cycle = null;
     this.last = { chains, links, ms: now - started, at: now };
     this.cycles += 1;

@@ -95,7 +95,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const held = () => [watch.held, scrub.held].filter((why) => why !== null).join('; ') || null;
   // A new payment for a key the scrub saw paid is checked against that payment first (by id, only
   // then): deleted in SQL, it is never paid again. Part of the scrub: off with it.
-  const newPaymentCheck = config.auditScrub.intervalMs > 0 ? (clientId: string, transactionId: string, id: number) => scrub.beforeNewPayment(clientId, transactionId, id) : undefined;
+  const newPaymentCheck = config.auditScrub.intervalMs > 0 ? (clientId: string, transactionId: string, id: number, createdAt: number) => scrub.beforeNewPayment(clientId, transactionId, id, createdAt) : undefined;
   const checkCheckpoints = async () => {
     await watch.check();
     return held();

@@ -11,6 +11,7 @@ import { AppError } from '../errors/app-error.js';
 import type { BankCall } from '../banks/types.js';
 import type { ChainWriter } from './repositories/audit-chain.js';
 import type { LostPayment } from './repositories/audit-verify.js';
+import type { RememberedPayment } from './repositories/remembered-payments.js';
 
 export type Dialect = 'mysql' | 'sqlite';
 
@@ -758,14 +759,15 @@ export interface AuditRepository {
   lastPaymentEventId(): Promise<number>;
   /** How many links each chain holds in `ranges` (seq from/to, both included), counted by the database: the scrub's check that links it proved are still there. */
   linkCounts(ranges: { writerId: string; fromSeq: number; toSeq: number }[]): Promise<Map<string, number>>;
-  /** The client and transactionId of the payments of events `eventIds` whose row stands under its MAC (the scrub's memory of payments). */
-  paymentKeys(eventIds: number[]): Promise<{ paymentId: number; clientId: string; transactionId: string }[]>;
+  /** The key and creation time of the payments of events `eventIds` whose row stands under its MAC and agrees with its id's history (the scrub's memory of payments). */
+  paymentKeys(eventIds: number[]): Promise<RememberedPayment[]>;
   /**
-   * Payment `id`, once seen for `key`, checked exactly in one transaction: null when it was released
-   * or its row stands under its MAC; how it was lost otherwise (row deleted without its release, or
-   * with its history; row altered away from its MAC).
+   * Payment `id`, once seen for `key` with its stamp (stampOf its creation time), checked exactly in
+   * one transaction: null when it was released, or the row at its id carries that key and stamp
+   * under its MAC and agrees with its history; how it was lost otherwise (row deleted without its
+   * release, or with its history; row altered; another payment's row at its id).
    */
-  lostPayment(id: number, key: { clientId: string; transactionId: string }): Promise<LostPayment | null>;
+  lostPayment(id: number, key: { clientId: string; transactionId: string; stamp: number }): Promise<LostPayment | null>;
   /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
   checkKeys(): string;
 }

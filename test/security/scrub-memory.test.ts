@@ -165,6 +165,141 @@ forEachBackend('The resend of a paid payment deleted whole before the scrub\'s w
   });
 });
 
+/** How often the bank received `transactionId` across gateways. */
+async function paidTimes(gateways: TestGateway[], transactionId: string): Promise<number> {
+  let n = 0;
+  for (const gw of gateways) n += await bankTransfers(gw, transactionId);
+  return n;
+}
+
+/** A reservation released unsent (the bank's token endpoint refuses once): its payment id. */
+async function releasedUnsent(gw: TestGateway, auth: Record<string, string>): Promise<number> {
+  await gw.store.db.execute('DELETE FROM bank_tokens');
+  const failed = await request(`${gw.gateway.banks.simulator!.url}/_simulator/fail-next`, { method: 'POST', body: JSON.stringify({ operation: 'token', httpStatus: 503 }), headers: { 'content-type': 'application/json' } });
+  await failed.body.dump();
+  const refused = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth });
+  expect([refused.status, refused.body.code], refused.text).to.deep.equal([503, 'BANK_UNAVAILABLE']);
+  const [released] = await gw.store.db.query<{ payment_id: number | string }>("SELECT payment_id FROM payment_events WHERE state = 'RELEASED' ORDER BY id DESC LIMIT 1");
+  return Number(released.payment_id);
+}
+
+forEachBackend('The remembered payment itself, not whatever row stands at its id (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const gateways: TestGateway[] = [];
+  const start = async (extra: Record<string, string>) => {
+    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...UNTHROTTLED, ...extra });
+    gateways.push(gw);
+    return gw;
+  };
+  afterEach(async () => {
+    // Accepted so the next test starts from an intact store.
+    const held = gateways.some((gw) => gw.gateway.scrub.held !== null);
+    while (gateways.length > 0) await gateways.pop()!.close();
+    if (held) expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env())).code).to.equal(0);
+  });
+
+  it('refuses the resend when another payment\'s row was moved onto the deleted payment\'s id (the MAC does not cover the id)', async function () {
+    this.timeout(120_000);
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000' });
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const body = sampleTransfer();
+    await payInsideChains(gw, auth, body);
+    const other = sampleTransfer();
+    expect((await gw.request('/v1/transfers', { json: other, headers: auth })).status).to.equal(201);
+    const db = gw.store.db;
+    const { paymentId } = await paymentLinks(db, body.transactionId as string);
+    const [{ id: otherId }] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [other.transactionId as string]);
+    await deleteWhole(db, body.transactionId as string);
+    await db.execute('UPDATE payments SET id = ? WHERE id = ?', [paymentId, Number(otherId)]);
+
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) is gone: the row at its id is another payment (${payer.clientId} / ${other.transactionId}`);
+    expect(await paidTimes([gw], body.transactionId as string), 'the transfers the bank received').to.equal(1);
+  });
+
+  it('refuses the resend given the deleted payment\'s own id again (the newest payment deleted, the id counter set back)', async function () {
+    this.timeout(120_000);
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000' });
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const body = sampleTransfer();
+    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+    const db = gw.store.db;
+    // Links after the payment's, with no payment after it: anonymous refusals.
+    for (let i = 0; i < 40 && !(await paymentLinks(db, body.transactionId as string)).links.every((l) => l.midChain); i += 1) {
+      await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: 'Bearer nope' } });
+    }
+    const { paymentId } = await paymentLinks(db, body.transactionId as string);
+    await deleteWhole(db, body.transactionId as string);
+    await db.execute('DELETE FROM payment_search_grams WHERE payment_id = ?', [paymentId]);
+    if (ctx.backend === 'sqlite') await db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'payments'", [paymentId - 1]);
+    else await db.execute(`ALTER TABLE payments AUTO_INCREMENT = ${paymentId}`);
+
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) is gone: the row at its id is another payment (${payer.clientId} / ${body.transactionId}`);
+    expect(await paidTimes([gw], body.transactionId as string), 'the transfers the bank received').to.equal(1);
+  });
+
+  it('does not learn a paid row moved onto a released reservation\'s id: the resend is refused once that row is deleted', async function () {
+    this.timeout(120_000);
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+    const scrub = gw.gateway.scrub;
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const db = gw.store.db;
+    const body = sampleTransfer();
+    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+    const [{ id: paidId }] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [body.transactionId as string]);
+    const releasedId = await releasedUnsent(gw, auth);
+    // The attacker: the paid row moved onto the released reservation's id, then a pass proves the release's link.
+    await db.execute('DELETE FROM payment_search_grams WHERE payment_id = ?', [Number(paidId)]);
+    await db.execute('UPDATE payments SET id = ? WHERE id = ?', [releasedId, Number(paidId)]);
+    await scrub.pass();
+    expect(scrub.memory.recall(payer.clientId, body.transactionId as string)?.id, 'the key still names the payment made for it').to.equal(Number(paidId));
+    await db.execute('DELETE FROM payments WHERE id = ?', [releasedId]);
+
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    // Refused (by the check of the key, or the history sweep's hold had it reached the paid payment's events).
+    expect(resent.status, resent.text).to.equal(503);
+    expect(resent.body.detail).to.contain(`payments id ${paidId}`);
+    expect(await paidTimes([gw], body.transactionId as string), 'the transfers the bank received').to.equal(1);
+  });
+
+  it('keeps checking a payment remembered before an unrelated acceptance: its resend is refused once it is deleted whole, the slow walk far away', async function () {
+    this.timeout(300_000);
+    // A history the slow walk needs many passes for (10 links a pass): it does not learn the payment again meanwhile.
+    const writer = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    await history(writer.store, 300);
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+    const scrub = gw.gateway.scrub;
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const body = sampleTransfer();
+    await payInsideChains(gw, auth, body);
+    // The payment's links proved by the walk of new links, before the acceptance.
+    for (let i = 0; i < 50 && (i === 0 || scrub.linksBehind !== 0); i += 1) await scrub.pass();
+    // Another payment deleted whole and accepted as lost: an acceptance that names nothing of `body`'s.
+    const unrelated = sampleTransfer();
+    await payInsideChains(gw, auth, unrelated);
+    await deleteWhole(gw.store.db, unrelated.transactionId as string);
+    expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: another payment deleted, looked at'], env())).code).to.equal(0);
+    await scrub.pass();
+    expect(scrub.held).to.equal(null);
+    expect(scrub.cycles, 'the slow walk has not gone round since').to.equal(0);
+    const { paymentId } = await paymentLinks(gw.store.db, body.transactionId as string);
+    await deleteWhole(gw.store.db, body.transactionId as string);
+
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) was deleted with its whole history`);
+    expect(await paidTimes(gateways, body.transactionId as string), 'the transfers the bank received').to.equal(1);
+  });
+});
+
 forEachBackend('The audit scrub\'s walk of new links (#14)', (ctx) => {
   it('proves each link appended once: a pass reads the links appended since the last one and the slow walk\'s budget, not the recent ones again', async function () {
     this.timeout(120_000);

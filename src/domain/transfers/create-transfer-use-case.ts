@@ -34,7 +34,7 @@ export interface CreateTransferDeps extends LeftBehindDeps {
    * deleted or altered in the database, so this one would pay it again: AuditScrub.beforeNewPayment).
    * Answers from memory unless the key was used before.
    */
-  newPaymentCheck?: (clientId: string, transactionId: string, paymentId: number) => Promise<string | null> | null;
+  newPaymentCheck?: (clientId: string, transactionId: string, paymentId: number, createdAt: number) => Promise<string | null> | null;
 }
 
 export interface TransferContext {
@@ -399,7 +399,7 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, ctx: 
  * (503) names that payment; so it is when the check cannot be made.
  */
 async function notPaidBefore(deps: CreateTransferDeps, payment: PaymentRecord, ctx: TransferContext): Promise<PaymentRecord> {
-  const checked = deps.newPaymentCheck?.(payment.clientId, payment.transactionId, payment.id);
+  const checked = deps.newPaymentCheck?.(payment.clientId, payment.transactionId, payment.id, payment.createdAt);
   if (!checked) return payment;
   const why = await checked.catch(async (error: unknown) => {
     await release(deps, payment, ctx);

@@ -43,7 +43,7 @@ import { purgeAnonymous } from './audit-purge.js';
 import { chainPlaceProblems } from './audit-chain-place.js';
 import { recordLinkProblems } from './audit-record-links.js';
 import { chainsToWalk, lastPaymentEventId, lostPayments, verifyAudit, verifyChainPiece, type LostPayment } from './audit-verify.js';
-import { linkCounts, lostPaymentNow, paymentKeysOfEvents } from './remembered-payments.js';
+import { linkCounts, lostPaymentNow, paymentKeysOfEvents, type RememberedPayment } from './remembered-payments.js';
 import { fit, wellFormed } from './row-values.js';
 import { ValueSealer, type ValueOpener } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
@@ -309,11 +309,11 @@ export class SqlAuditRepository implements AuditRepository {
     return linkCounts(this.db, ranges);
   }
 
-  paymentKeys(eventIds: number[]): Promise<{ paymentId: number; clientId: string; transactionId: string }[]> {
+  paymentKeys(eventIds: number[]): Promise<RememberedPayment[]> {
     return paymentKeysOfEvents(this.db, this.sealer, eventIds);
   }
 
-  lostPayment(id: number, key: { clientId: string; transactionId: string }): Promise<LostPayment | null> {
+  lostPayment(id: number, key: { clientId: string; transactionId: string; stamp: number }): Promise<LostPayment | null> {
     return lostPaymentNow(this.db, this.sealer, id, key);
   }
 
