@@ -115,8 +115,8 @@ export class AuditScrub {
   /** Chains left in this cycle, and the one being walked with where its next piece starts. */
   private queue: string[] = [];
   private at: { writerId: string; from: ChainPosition } | null = null;
-  /** The cycle under way: when it started, its chains and links so far. */
-  private cycle: { started: number; chains: number; links: number } | null = null;
+  /** The cycle under way: when it started, its chains taken so far and their links. */
+  private cycle: { started: number; walked: Set<string>; links: number } | null = null;
   /** Whether a full cycle of the slow walk learned every payment (later cycles need not read them again). */
   private learned = false;
   private lastLogged = 0;
@@ -300,17 +300,25 @@ export class AuditScrub {
     let budget = this.options.linksPerPass;
     while (budget > 0) {
       if (this.at === null) {
-        if (this.queue.length === 0) {
-          if (this.cycle !== null) {
+        // A chain accepted as gone (its head row deleted, accepted at link 0) is not walked.
+        const toWalk = async () => (this.options.walkOn && this.options.chains ? [...this.options.chains] : await this.audit.chains()).filter((writerId) => accepted.get(writerId)?.seq !== 0);
+        if (this.queue.length === 0 && this.cycle !== null) {
+          // A chain that appeared since the cycle started (a process started since) is walked in it
+          // too: else a record of it altered after the walk of new links proved it waited a cycle more.
+          const walked = this.cycle.walked;
+          this.queue = (await toWalk()).filter((writerId) => !walked.has(writerId));
+          if (this.queue.length === 0) {
             this.endCycle(clock());
             return;
           }
-          // A chain accepted as gone (its head row deleted, accepted at link 0) is not walked.
-          this.queue = (this.options.walkOn && this.options.chains ? [...this.options.chains] : await this.audit.chains()).filter((writerId) => accepted.get(writerId)?.seq !== 0);
-          this.cycle = { started: clock(), chains: this.queue.length, links: 0 };
+        }
+        if (this.queue.length === 0) {
+          this.queue = await toWalk();
+          this.cycle = { started: clock(), walked: new Set(), links: 0 };
           if (this.queue.length === 0) continue;
         }
         const writerId = this.queue.shift()!;
+        this.cycle!.walked.add(writerId);
         const acceptance = accepted.get(writerId);
         this.at = { writerId, from: acceptance && acceptance.seq > 0 ? { seq: acceptance.seq, prevHash: null } : FIRST_LINK };
       }
@@ -533,7 +541,8 @@ export class AuditScrub {
   }
 
   private endCycle(now: number): void {
-    const { started, chains, links } = this.cycle!;
+    const { started, links } = this.cycle!;
+    const chains = this.cycle!.walked.size;
     this.learned = true;
     this.cycle = null;
     this.last = { chains, links, ms: now - started, at: now };

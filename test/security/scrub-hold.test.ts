@@ -26,9 +26,6 @@ import { deleteWhole, paymentLinks, payInsideChains, UNTHROTTLED } from '../supp
 /** A setting's documented default. */
 const defaultOf = (name: 'auditScrubMs' | 'auditScrubLinks'): number => SETTINGS[name].schema.validate(undefined).value as number;
 
-
-
-
 /** Whether `text` names one of `breaks`. */
 const namesOne = (text: string, breaks: string[]) => breaks.some((at) => text.includes(at));
 

@@ -341,3 +341,33 @@ forEachBackend('The audit scrub\'s walk of new links (#14)', (ctx) => {
     }
   });
 });
+
+forEachBackend('A record altered after the scrub proved its link (#14)', (ctx) => {
+  it('holds a record altered after the walk of new links proved it within the slow walk\'s cycle under way, its chain appearing after that cycle started', async function () {
+    this.timeout(180_000);
+    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
+    const writer = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '0', ...UNTHROTTLED });
+    let gw: TestGateway | undefined;
+    try {
+      // A history the slow walk needs about 30 passes for (10 links a pass).
+      await history(writer.store, 300);
+      gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10', ...UNTHROTTLED });
+      const scrub = gw.gateway.scrub;
+      const payer = await gw.createClient();
+      const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+      const body = sampleTransfer();
+      expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+      for (let i = 0; i < 50 && (i === 0 || scrub.linksBehind !== 0); i += 1) await scrub.pass();
+      expect(scrub.cycles, 'the slow walk\'s first cycle is under way').to.equal(0);
+      // The attack, in SQL: the payment's request as recorded, changed after its link was proved.
+      const changed = await gw.store.db.execute("UPDATE audit_exchanges SET request_body = '{}' WHERE transaction_id = ? AND method = 'POST'", [body.transactionId as string]);
+      expect(changed.affectedRows).to.equal(1);
+      for (let i = 0; i < 200 && scrub.cycles < 1; i += 1) await scrub.pass();
+      expect(scrub.cycles).to.equal(1);
+      expect(scrub.held ?? '', 'held when the cycle ends').to.match(/audit_exchanges id \d+ \(chain [^ ]+ seq \d+\) was altered/);
+    } finally {
+      await gw?.close();
+      await writer.close();
+    }
+  });
+});
