@@ -356,8 +356,8 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, ctx: 
   const existing = await deps.payments.find(clientId, request.transactionId);
   // Our own reservation, committed by an attempt whose answer was lost and then refused as a
   // duplicate when the write was tried again: the bank id is this attempt's, so nothing was
-  // sent under it and the transfer goes on from here.
-  if (existing && sending && isOwnReservation(existing, hash, sending)) return { payment: existing };
+  // sent under it and the transfer goes on from here, once nothing says its key was paid before.
+  if (existing && sending && isOwnReservation(existing, hash, sending)) return { payment: await notPaidBefore(deps, existing, ctx) };
   // Reserved by a process that stopped before routing it (so it never reached a bank): release it
   // and take the transactionId over, once, when its history proves nothing happened to it since.
   if (!retried && existing && existing.requestHash === hash && looksLeftBehind(existing, deps.clock())) {
