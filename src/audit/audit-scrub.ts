@@ -505,6 +505,8 @@ export class AuditScrub {
     if (key) {
       this.lostKeys.delete(paymentId);
       this.memory.forget(key.clientId, key.transactionId, paymentId);
+      // The operator is told what the acceptance costs: the resend this process refused is paid next time.
+      if (!this.options.quiet) log.warn({ payment: paymentId, clientId: key.clientId, transactionId: key.transactionId }, `payments id ${paymentId} (${key.clientId} / ${key.transactionId}) accepted as lost: ${why}; the next request for its transactionId is paid as a new payment`);
     }
     if (!this.deleted.delete(paymentId) || this.options.quiet) return;
     log.warn({ payment: paymentId }, `deleted payment no longer held by the scrub: ${why}`);

@@ -10,6 +10,7 @@ import { ringOf, TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { watchChainWalks } from '../support/chain-walks.js';
 import { runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
+import { captureLogs } from '../support/log-capture.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { bankTransfers } from '../support/left-behind.js';
 import { deleteWhole, paymentLinks, payInsideChains, UNTHROTTLED } from '../support/payment-deletion.js';
@@ -80,8 +81,15 @@ forEachBackend('The resend of a paid payment deleted whole before the scrub\'s w
 
     const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env());
     expect(accepted.code, accepted.stderr).to.equal(0);
-    await gw.gateway.scrub.pass();
+    const logs = captureLogs('warn');
+    try {
+      await gw.gateway.scrub.pass();
+    } finally {
+      logs.stop();
+    }
     expect(gw.gateway.scrub.held).to.equal(null);
+    // The operator is told which transactionId the acceptance lets be paid again.
+    expect(logs.lines.join('\n')).to.contain(`payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) accepted as lost: an operator accepted the database as it stands since; the next request for its transactionId is paid as a new payment`);
     const next = sampleTransfer();
     const paid = await gw.request('/v1/transfers', { json: next, headers: auth });
     expect([paid.status, paid.body?.status], paid.text).to.deep.equal([201, 'SUCCESS']);
