@@ -92,10 +92,10 @@ const CYCLE_LOG_MS = 60_000;
  * (walkNew) and has the database count the newest of them again (countLinks): a deletion among
  * them is held within a pass and the confirmation, without MACing a link twice. And whatever the
  * walks reach, the double payment itself is closed at its source: every payment whose events'
- * links either walk proves is remembered by its idempotency key (`memory`, about 26-51 bytes a
+ * links either walk proves is remembered by its idempotency key (`memory`, about 29-57 bytes a
  * payment), as is every payment this process reserves; a new payment for a remembered key is
  * checked against the remembered payment in the database first (beforeNewPayment), and refused
- * unsent when that payment was deleted or altered, then held once confirmed. What this process has
+ * unsent when that payment was deleted, altered or replaced at its id, then held once confirmed. What this process has
  * not seen (a payment deleted before a pass proved its links, or before the slow walk's first
  * cycle reached its history since the process started) is still found by the walks only.
  */
