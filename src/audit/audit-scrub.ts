@@ -4,6 +4,8 @@ import type { KeyRing } from '../security/index.js';
 import { acceptedAs, type LostPayment } from '../store/repositories/audit-verify.js';
 import type { AuditChainBreak, AuditRepository, ChainPiece, ChainPosition } from '../store/types.js';
 import { CheckpointReader, type CheckpointHistory, type SeenBreak } from './checkpoints.js';
+import { stampOf } from '../store/repositories/remembered-payments.js';
+import { PaymentMemory } from './payment-memory.js';
 
 const log = getLogger('audit');
 
@@ -11,7 +13,7 @@ const log = getLogger('audit');
 const FIRST_LINK: ChainPosition = { seq: 1, prevHash: null };
 
 /** What the scrub reads of the audit. */
-export type ScrubbedAudit = Pick<AuditRepository, 'chains' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'recentBreaks' | 'linksAt' | 'chainHeads' | 'chainRemains'>;
+export type ScrubbedAudit = Pick<AuditRepository, 'chains' | 'chainHeads' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'linkCounts' | 'paymentKeys' | 'lostPayment' | 'linksAt' | 'chainRemains'>;
 
 /**
  * Each chain accepted as gone whose acceptance said what remained of it (GoneChain.remained)
@@ -54,6 +56,7 @@ export interface ScrubCycle {
   at: number;
 }
 
+/** What the scrub reads of the audit repository. */
 /** A break found, with the acceptance of its chain there was then (the time of its line), if any. */
 type Finding = AuditChainBreak & { writerId: string; acceptedAt: number | null; resume: number | null };
 
@@ -71,12 +74,19 @@ const PIECE_COST = 20;
 const STALL_MS = 60_000;
 
 /**
- * The fast loop's window: every chain's links of the last this many ms are walked every pass
- * (halved while they are more than a pass's links, down to RECENT_MIN_MS; doubled back while
- * they are fewer than half).
+ * The links proved by the walk of new links whose presence is counted again every pass, in
+ * passes' links (`linksPerPass`): by default the newest 4,000 of them, shared evenly among the
+ * chains that grew (one index range COUNT per chain, made by the database, read nothing; a
+ * deletion among them is found at the next pass).
  */
-const RECENT_MS = 30 * 60_000;
-const RECENT_MIN_MS = 10_000;
+const COUNTED_PASSES = 2;
+
+/**
+ * The links appended since the last pass that one pass proves at most, in passes' links: each is
+ * proved once, so this follows the traffic (20,000 links by default: about 1,600 transfers/s of
+ * this store's gateways together); more are proved at the next passes (`linksBehind`).
+ */
+const NEW_PASSES = 10;
 
 /** Deleted payments held on at most from one range's check (the others are found once those are accepted; an acceptance finds every one: lostIn). */
 const HELD_SHOWN = 20;
@@ -110,6 +120,17 @@ const CYCLE_LOG_MS = 60_000;
  * the link that followed it then; a chain accepted by an older line (through its head) is walked
  * from that head on. An acceptance (`walkOn`) walks on past each break and lists every one, and
  * every lost payment; `audit verify` walks so the chains its own walk found broken (`chains`).
+ *
+ * Beside that slow walk, every pass proves the links appended since the last pass once each
+ * (walkNew) and has the database count the newest of them again (countLinks): a deletion among
+ * them is held within a pass and the confirmation, without MACing a link twice. And whatever the
+ * walks reach, the double payment itself is closed at its source: every payment whose events'
+ * links either walk proves is remembered by its idempotency key (`memory`, about 29-57 bytes a
+ * payment), as is every payment this process reserves; a new payment for a remembered key is
+ * checked against the remembered payment in the database first (beforeNewPayment), and refused
+ * unsent when that payment was deleted, altered or replaced at its id, then held once confirmed. What this process has
+ * not seen (a payment deleted before a pass proved its links, or before the slow walk's first
+ * cycle reached its history since the process started) is still found by the walks only.
  */
 export class AuditScrub {
   /** The acceptances: read from the checkpoint file as it grows (a gateway), or given once (accept-rollback). */
@@ -127,16 +148,36 @@ export class AuditScrub {
   /** Chains left in this cycle, and the one being walked with where its next piece starts. */
   private queue: string[] = [];
   private at: { writerId: string; from: ChainPosition } | null = null;
-  private cycle: { started: number; chains: number; links: number } | null = null;
+  /** The cycle under way: when it started, its chains taken so far and their links. */
+  private cycle: { started: number; walked: Set<string>; links: number } | null = null;
+  /** Whether a full cycle of the slow walk learned every payment (later cycles need not read them again). */
+  private learned = false;
   private lastLogged = 0;
   /** The last full cycle, and how many were completed. */
   last: ScrubCycle | null = null;
   cycles = 0;
   /** When the scrub was made (epoch ms): what a stalled scrub is measured from before its first cycle. */
   readonly since: number;
-  /** How far back the fast loop's last walk of every chain reached (ms; 0: not even RECENT_MIN_MS fit in a pass). */
-  recentWindowMs = 0;
-  private window = RECENT_MS;
+  /** Per chain, where the walk of its new links goes on (`next`), and the first link that walk proved. */
+  private readonly newLinks = new Map<string, { next: ChainPosition; first: number }>();
+  /** Passes that walked new links (the chain it starts with turns round). */
+  private newPasses = 0;
+  /** Links appended that the walk of new links had not proved yet at the last pass (0: it keeps up). */
+  linksBehind = 0;
+  /** Links proved before whose presence the last pass counted. */
+  linksCounted = 0;
+  /**
+   * Every payment whose events' links the scrub proved while its row stood under its MAC, by its
+   * idempotency key (client, transactionId), so that a new payment for that key is checked against
+   * it (beforeNewPayment) whatever became of its records since.
+   */
+  readonly memory = new PaymentMemory();
+  /** The acceptance lines read: a payment held by the check of a new payment before the last one was accepted by it. */
+  private epoch = 0;
+  /** Payments the check of a new payment found lost, until confirmed after `confirmMs`: by id, with their key. */
+  private readonly suspects = new Map<number, { clientId: string; transactionId: string; stamp: number; at: number }>();
+  /** Payments held after that check, by id: their key, and the epoch they were held in (a later acceptance lets them go). */
+  private readonly lostKeys = new Map<number, { clientId: string; transactionId: string; epoch: number }>();
   /** When a pass last ended without an error (epoch ms), or null before the first. */
   lastPass: number | null = null;
   /** Since when passes fail one after another, and the last error. */
@@ -225,12 +266,65 @@ export class AuditScrub {
     }
   }
 
+  /**
+   * Before new payment `id` for (`clientId`, `transactionId`) goes to a bank (its reservation has
+   * just found the key free): null at once, from memory, when the scrub remembers no other payment
+   * for that key, or remembers this very payment (its id and its creation time, created at
+   * `createdAt`). Otherwise the payment it remembers is checked exactly in the database, by id
+   * (AuditRepository.lostPayment: the row there must carry its key and creation time and agree
+   * with its history), however long ago it was learned: null when it was released, or an
+   * acceptance names it as lost; else the reason, naming it. Such a payment is held as the scrub's
+   * other findings are once confirmed after `confirmMs`, and let go by the next acceptance.
+   */
+  beforeNewPayment(clientId: string, transactionId: string, id: number, createdAt: number): Promise<string | null> | null {
+    const known = this.memory.recall(clientId, transactionId);
+    if (known === null) {
+      this.memory.remember(clientId, transactionId, id, createdAt);
+      return null;
+    }
+    // This very payment (its id and creation time: an id alone may have been given out again).
+    if (known.id === id && known.stamp === stampOf(createdAt)) return null;
+    return this.checkRemembered({ clientId, transactionId, stamp: known.stamp }, known.id, id, createdAt);
+  }
+
+  private async checkRemembered(key: { clientId: string; transactionId: string; stamp: number }, known: number, id: number, createdAt: number): Promise<string | null> {
+    const held = this.deleted.get(known);
+    if (held) return held.detail;
+    const lost = await this.audit.lostPayment(known, key);
+    if (lost === null || this.acceptedLoss((this.history ?? this.reader!.read()).acceptedDeletions, lost)) {
+      this.memory.remember(key.clientId, key.transactionId, id, createdAt);
+      return null;
+    }
+    if (!this.suspects.has(known)) {
+      this.suspects.set(known, { ...key, at: this.clock() });
+      if (!this.options.quiet) log.error({ payment: known, newPayment: id, problem: lost.kind, detail: lost.detail }, 'a new payment refused: the audit scrub saw a payment for its transactionId that is lost now; it holds payments once this is confirmed');
+    }
+    return lost.detail;
+  }
+
+  /** The payments the check of a new payment found lost, checked again after `confirmMs`: held when still lost; let go after a later acceptance. */
+  private async confirmLost(accepted: CheckpointHistory['acceptedDeletions']): Promise<void> {
+    for (const [id, { epoch }] of this.lostKeys) if (this.epoch > epoch) this.letGo(id, 'an operator accepted the database as it stands since');
+    const now = this.clock();
+    for (const [id, key] of this.suspects) {
+      if (now - key.at < this.confirmMs) continue;
+      this.suspects.delete(id);
+      const lost = this.deleted.has(id) ? null : await this.audit.lostPayment(id, key);
+      if (lost === null || this.acceptedLoss(accepted, lost)) continue;
+      this.deleted.set(id, lost);
+      this.lostKeys.set(id, { clientId: key.clientId, transactionId: key.transactionId, epoch: this.epoch });
+      if (!this.options.quiet) log.error({ payment: id, problem: lost.kind, detail: lost.detail }, 'payments held: a new payment was about to be made for the transactionId of a payment the audit scrub had seen, and that payment is lost; see `gerbang audit verify`, then `gerbang audit accept-rollback`');
+    }
+  }
+
   private async walk(clock: () => number): Promise<void> {
     const read = this.history ?? this.reader!.read();
     const { acceptedDeletions, acceptedSkips } = read;
     // An acceptance walk (exactOnly) takes a chain as accepted only where its line said what remained of it.
     const accepted = this.options.exactOnly ? new Map([...read.acceptedBreaks].filter(([, a]) => a.seq === 0 && a.remained !== undefined)) : read.acceptedBreaks;
+    this.epoch = read.acceptances ?? 0;
     if (this.options.chains === undefined) await this.checkPayments(acceptedDeletions);
+    await this.confirmLost(acceptedDeletions);
     /**
      * The acceptance of exactly this break (its link, the first link after it as it was then, and
      * what was there: SeenBreak), if any; one whose line did not say what it saw is `unproven`.
@@ -251,23 +345,32 @@ export class AuditScrub {
       if (acceptance && acceptance.at !== found.acceptedAt && (found.seq === null || acceptance.seq >= found.seq)) this.release(writerId, 'an operator accepted it as it stands');
       else if (await skipOf(writerId, found, found.resume)) this.release(writerId, 'an operator accepted the break');
     }
-    if (!this.options.walkOn) await this.walkRecent(clock, accepted, skipOf);
+    if (!this.options.walkOn) await this.walkNew(accepted, acceptedSkips, skipOf);
     let budget = this.options.linksPerPass;
     while (budget > 0) {
       if (this.at === null) {
-        if (this.queue.length === 0) {
-          if (this.cycle !== null) {
+        // A chain accepted as gone (its head row deleted, accepted at link 0) is not walked.
+        const toWalk = async () => (this.options.walkOn && this.options.chains ? [...this.options.chains] : await this.audit.chains()).filter((writerId) => accepted.get(writerId)?.seq !== 0);
+        if (this.queue.length === 0 && this.cycle !== null) {
+          // A chain that appeared since the cycle started (a process started since) is walked in it
+          // too: else a record of it altered after the walk of new links proved it waited a cycle more.
+          const walked = this.cycle.walked;
+          this.queue = (await toWalk()).filter((writerId) => !walked.has(writerId));
+          if (this.queue.length === 0) {
             this.endCycle(clock());
             return;
           }
+        }
+        if (this.queue.length === 0) {
           // A chain accepted as gone (its head row deleted, accepted at link 0) is not walked: what
           // remains of it is compared with what remained then (a link added, altered or removed, its head row back, holds).
           if (this.options.chains === undefined) await this.checkGone(accepted);
-          this.queue = (this.options.walkOn && this.options.chains ? [...this.options.chains] : await this.audit.chains()).filter((writerId) => accepted.get(writerId)?.seq !== 0);
-          this.cycle = { started: clock(), chains: this.queue.length, links: 0 };
+          this.queue = await toWalk();
+          this.cycle = { started: clock(), walked: new Set(), links: 0 };
           if (this.queue.length === 0) continue;
         }
         const writerId = this.queue.shift()!;
+        this.cycle!.walked.add(writerId);
         const acceptance = accepted.get(writerId);
         // A walk that lists every break (walkOn) starts at the first link: those an older line accepted through its head are listed too, for verify to name.
         this.at = { writerId, from: acceptance && acceptance.seq > 0 && !this.options.walkOn ? { seq: acceptance.seq, prevHash: null } : FIRST_LINK };
@@ -276,6 +379,7 @@ export class AuditScrub {
       let piece = await this.audit.walkChain(writerId, from, budget);
       budget -= piece.links + PIECE_COST;
       this.cycle!.links += piece.links;
+      if (!this.learned) await this.learn(piece);
       // A new finding is confirmed before it holds anything; one already held is not waited for again.
       if ('break' in piece) {
         // A break accepted exactly is stepped over: the walk goes on at the link that followed it then.
@@ -303,38 +407,121 @@ export class AuditScrub {
   }
 
   /**
-   * The fast loop: every chain's links linked in the last `window` ms, walked as verify walks them
-   * from the link linked before (its own MAC checked), at most `linksPerPass` links, every pass;
-   * a deletion among them is held within a pass and the confirmation, however long the history
-   * (the slow walk's cycle grows with it). A break accepted exactly, or below the head an older
-   * acceptance line accepted, is not held; a chain whose head row is gone is the slow walk's.
+   * The walk of new links: every link appended to a chain since the last pass, walked once as verify
+   * walks it (its seq, its prev_hash the MAC of the link before, its MAC over its record) from where
+   * the last pass stopped, the last MAC carried, at most NEW_PASSES × `linksPerPass` links a pass (the chains
+   * taken in turn; the rest at the next pass: `linksBehind`). A chain known at the first pass is
+   * walked from its newest links as many as are counted (the first taken as it says, its own MAC
+   * checked: what came before is the slow walk's); one appearing later from its first link. Links are never MACed twice: what was proved
+   * is then counted by the database, the newest COUNTED_PASSES passes' links every pass (countLinks).
+   * A break is confirmed and held as the slow walk's are; one accepted exactly is stepped over.
    */
-  private async walkRecent(
-    clock: () => number,
+  private async walkNew(
     accepted: CheckpointHistory['acceptedBreaks'],
+    skips: CheckpointHistory['acceptedSkips'],
+    skipOf: (writerId: string, found: AuditChainBreak, resume: number | null) => Promise<{ resume: number } | undefined>,
+  ): Promise<void> {
+    const heads = (await this.audit.chainHeads()).filter((h) => h.seq > 0 && accepted.get(h.writerId)?.seq !== 0);
+    const first = this.newPasses === 0;
+    const turn = heads.length === 0 ? 0 : this.newPasses % heads.length;
+    this.newPasses += 1;
+    let budget = NEW_PASSES * this.options.linksPerPass;
+    let behind = 0;
+    // At the first pass each chain is walked from as far back as its links are counted, so a link
+    // deleted among the newest before the process started is found as soon as after.
+    const back = Math.max(1, Math.floor((COUNTED_PASSES * this.options.linksPerPass) / Math.max(1, heads.length)));
+    for (const head of [...heads.slice(turn), ...heads.slice(0, turn)]) {
+      const { writerId } = head;
+      let at = this.newLinks.get(writerId);
+      // The chain's head moved back (cut, or another node read): the rollback watch's; walked on from there.
+      if (!at || at.next.seq > head.seq + 1) {
+        const from = !at && !first ? 1 : Math.max(1, head.seq - (at ? 0 : back - 1));
+        at = { next: from === 1 ? FIRST_LINK : { seq: from, prevHash: null }, first: from };
+        this.newLinks.set(writerId, at);
+      }
+      if (at.next.seq <= head.seq && budget > 0) {
+        const piece = await this.audit.walkChain(writerId, at.next, budget);
+        budget -= piece.links + PIECE_COST;
+        await this.learn(piece);
+        // Nothing followed a break (or a head moved back): the walk goes on at the next link appended.
+        const past = (resume: number | null): ChainPosition => ({ seq: resume || head.seq + 1, prevHash: null });
+        if ('behind' in piece) at.next = { seq: head.seq, prevHash: null };
+        else if (!('break' in piece)) at.next = piece.after;
+        else {
+          const skip = await skipOf(writerId, piece.break, piece.resume);
+          if (skip || this.findings.has(writerId)) at.next = past(skip ? skip.resume : piece.resume);
+          else {
+            const confirmed = await this.confirm(writerId, at.next, piece.break);
+            if ('break' in confirmed) {
+              this.hold(writerId, confirmed.break, confirmed.resume, accepted.get(writerId)?.at ?? null);
+              at.next = past(confirmed.resume);
+            } else if ('after' in confirmed) at.next = confirmed.after;
+          }
+        }
+      }
+      behind += Math.max(0, head.seq - at.next.seq + 1);
+    }
+    this.linksBehind = behind;
+    await this.countLinks(accepted, skips, skipOf);
+  }
+
+  /**
+   * The links the walk of new links proved, counted again by the database every pass: the newest
+   * COUNTED_PASSES × `linksPerPass` of them, shared evenly among the chains that grew, a chain held
+   * or a break accepted exactly left out. A chain that holds fewer links there than were proved is
+   * walked there (from its first link counted, taken as it says) to name the missing link, which is
+   * confirmed and held as any break. A link replaced in SQL by one with the same seq counts as one:
+   * the slow walk's to find, and a payment deleted so is still never paid again (beforeNewPayment).
+   */
+  private async countLinks(
+    accepted: CheckpointHistory['acceptedBreaks'],
+    skips: CheckpointHistory['acceptedSkips'],
     skipOf: (writerId: string, found: AuditChainBreak, resume: number | null) => Promise<unknown>,
   ): Promise<void> {
-    const budget = this.options.linksPerPass;
-    const found = await this.audit.recentBreaks(clock() - this.window, budget);
-    if ('beyond' in found) {
-      this.recentWindowMs = 0;
-      this.window = Math.max(RECENT_MIN_MS, Math.floor(this.window / 2));
-      return;
-    }
-    this.recentWindowMs = this.window;
-    if (found.links < budget / 2) this.window = Math.min(RECENT_MS, this.window * 2);
-    for (const one of found.breaks) {
-      const { writerId, seq } = one;
-      if (writerId === null || seq === null || this.findings.has(writerId)) continue;
-      const acceptance = accepted.get(writerId);
-      if (acceptance && seq < acceptance.seq) continue;
-      // The break as the slow walk sees it (where the walk would resume after it), from the link before.
-      const from: ChainPosition = { seq: Math.max(1, seq - 1), prevHash: null };
-      const probe = await this.audit.walkChain(writerId, from, seq - from.seq + 1);
+    // A chain accepted as gone is not counted; one accepted through a link is counted from there.
+    const grown = [...this.newLinks].filter(([writerId, at]) => !this.findings.has(writerId) && accepted.get(writerId)?.seq !== 0 && at.next.seq - 1 > at.first);
+    const share = Math.max(2, Math.floor((COUNTED_PASSES * this.options.linksPerPass) / Math.max(1, grown.length)));
+    const ranges = grown.flatMap(([writerId, at]) => {
+      const toSeq = at.next.seq - 1;
+      let fromSeq = Math.max(at.first, toSeq - share + 1, accepted.get(writerId)?.seq ?? 0);
+      // The links an accepted break took are not there: counted from the link after it.
+      for (const [seq, skip] of skips.get(writerId) ?? []) if (seq <= toSeq) fromSeq = Math.max(fromSeq, skip.resume || skip.next || toSeq + 1);
+      return fromSeq < toSeq ? [{ writerId, fromSeq, toSeq }] : [];
+    });
+    this.linksCounted = ranges.reduce((n, r) => n + r.toSeq - r.fromSeq + 1, 0);
+    if (ranges.length === 0) return;
+    const counts = await this.audit.linkCounts(ranges);
+    for (const { writerId, fromSeq, toSeq } of ranges) {
+      if ((counts.get(writerId) ?? 0) >= toSeq - fromSeq + 1 || this.findings.has(writerId)) continue;
+      const from: ChainPosition = { seq: fromSeq, prevHash: null };
+      const probe = await this.audit.walkChain(writerId, from, toSeq - fromSeq + 1);
       if (!('break' in probe) || (await skipOf(writerId, probe.break, probe.resume))) continue;
       const confirmed = await this.confirm(writerId, from, probe.break);
-      if ('break' in confirmed) this.hold(writerId, confirmed.break, confirmed.resume, acceptance?.at ?? null);
+      if ('break' in confirmed) this.hold(writerId, confirmed.break, confirmed.resume, accepted.get(writerId)?.at ?? null);
     }
+  }
+
+  /** Remembers the payments of the events whose links a piece proved (their rows read once more, each under its MAC). */
+  private async learn(piece: ChainPiece): Promise<void> {
+    if (this.options.walkOn || !('paymentEvents' in piece) || !piece.paymentEvents?.length) return;
+    for (const p of await this.audit.paymentKeys(piece.paymentEvents)) {
+      // The payment remembered, standing now at another id (its row moved there in SQL: the MAC
+      // does not cover the id): the check of its key finds it gone from the id it was made with.
+      const known = this.memory.recall(p.clientId, p.transactionId);
+      if (known !== null && known.id !== p.paymentId && known.stamp === stampOf(p.createdAt)) continue;
+      this.memory.remember(p.clientId, p.transactionId, p.paymentId, p.createdAt);
+    }
+  }
+
+  /**
+   * Whether an acceptance takes lost payment `d`: as what it is now (a payment accepted as altered
+   * and deleted since is a new finding); by an older line (no kind said) as before, but by an
+   * acceptance walk.
+   */
+  private acceptedLoss(acceptances: CheckpointHistory['acceptedDeletions'], d: LostPayment): boolean {
+    const acceptance = acceptances.get(d.paymentId);
+    const as = acceptance === undefined ? 'another' : acceptedAs(acceptance, d.kind, d.digest);
+    return as === 'exactly' || (as === 'unproven' && !this.options.exactOnly);
   }
 
   /**
@@ -344,12 +531,7 @@ export class AuditScrub {
    * chains are). A finding is checked again after `confirmMs`; an acceptance naming it lets it go.
    */
   private async checkPayments(acceptances: CheckpointHistory['acceptedDeletions']): Promise<void> {
-    // Accepted: as what it is now (a payment accepted as altered and deleted since is a new finding); by an older line (no kind said) as before, but by an acceptance walk.
-    const accepted = { has: (d: LostPayment) => {
-      const acceptance = acceptances.get(d.paymentId);
-      const as = acceptance === undefined ? 'another' : acceptedAs(acceptance, d.kind, d.digest);
-      return as === 'exactly' || (as === 'unproven' && !this.options.exactOnly);
-    } };
+    const accepted = { has: (d: LostPayment) => this.acceptedLoss(acceptances, d) };
     for (const [id, d] of this.deleted) if (accepted.has(d)) this.letGo(id, 'an operator accepted it as deleted');
     const span = this.options.linksPerPass;
     const end = await this.audit.lastPaymentEventId();
@@ -410,6 +592,14 @@ export class AuditScrub {
   }
 
   private letGo(paymentId: number, why: string): void {
+    // Let go: the key's next payment is made (the operator accepted the payment as lost).
+    const key = this.lostKeys.get(paymentId);
+    if (key) {
+      this.lostKeys.delete(paymentId);
+      this.memory.forget(key.clientId, key.transactionId, paymentId);
+      // The operator is told what the acceptance costs: the resend this process refused is paid next time.
+      if (!this.options.quiet) log.warn({ payment: paymentId, clientId: key.clientId, transactionId: key.transactionId }, `payments id ${paymentId} (${key.clientId} / ${key.transactionId}) accepted as lost: ${why}; the next request for its transactionId is paid as a new payment`);
+    }
     if (!this.deleted.delete(paymentId) || this.options.quiet) return;
     log.warn({ payment: paymentId }, `deleted payment no longer held by the scrub: ${why}`);
     this.logResumed();
@@ -445,7 +635,9 @@ export class AuditScrub {
   }
 
   private endCycle(now: number): void {
-    const { started, chains, links } = this.cycle!;
+    const { started, links } = this.cycle!;
+    const chains = this.cycle!.walked.size;
+    this.learned = true;
     this.cycle = null;
     this.last = { chains, links, ms: now - started, at: now };
     this.cycles += 1;

@@ -177,6 +177,8 @@ export interface CheckpointHistory {
   acceptedDeletions: Map<number, { at: number; kind?: 'deleted' | 'altered'; digest?: string }>;
   /** Per chain, each break accepted exactly (Checkpoint.skips): its seq → the link the walk resumes at (0: none), what was seen there, and when. */
   acceptedSkips: Map<string, Map<number, { resume: number; next?: number; seen?: SeenBreak; at: number }>>;
+  /** How many acceptance lines (ACCEPTED_ROLLBACK) were read: the scrub's memory of payments lets go what was lost before the last. */
+  acceptances?: number;
   checkpoints: number;
   /** Lines that are not valid checkpoints (forged, altered, cut): each named by its line number. */
   invalid: string[];
@@ -201,7 +203,7 @@ export const ACCEPTED_ROLLBACK = 'accept-rollback';
  * process can compare the database with it every few seconds however long the file gets.
  */
 export class CheckpointReader {
-  private readonly history: CheckpointHistory = { heads: new Map(), acceptedBreaks: new Map(), acceptedDeletions: new Map(), acceptedSkips: new Map(), checkpoints: 0, invalid: [] };
+  private readonly history: CheckpointHistory = { heads: new Map(), acceptedBreaks: new Map(), acceptedDeletions: new Map(), acceptedSkips: new Map(), acceptances: 0, checkpoints: 0, invalid: [] };
   private offset = 0;
   private lineNumber = 0;
 
@@ -237,6 +239,7 @@ export class CheckpointReader {
     this.history.acceptedBreaks.clear();
     this.history.acceptedDeletions.clear();
     this.history.acceptedSkips.clear();
+    this.history.acceptances = 0;
     this.history.checkpoints = 0;
     this.history.invalid.length = 0;
     this.offset = 0;
@@ -258,6 +261,7 @@ export class CheckpointReader {
     if (line.store !== this.store) return; // another database's (a file may serve several installations)
     history.checkpoints += 1;
     const accepted = line.by === ACCEPTED_ROLLBACK || line.by.startsWith(`${ACCEPTED_ROLLBACK}:`);
+    if (accepted) history.acceptances = (history.acceptances ?? 0) + 1;
     for (const head of line.heads) {
       const known = history.heads.get(head.writerId);
       if (accepted && head.seq === 0) history.heads.delete(head.writerId);

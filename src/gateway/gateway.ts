@@ -93,6 +93,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   // as they were) hold payments as a rollback does, until accepted.
   const scrub = new AuditScrub(opened.audit, { ring: config.auditKeys, path: config.auditCheckpointFile, store: opened.db.description }, { linksPerPass: config.auditScrub.linksPerPass });
   const held = () => [watch.held, scrub.held].filter((why) => why !== null).join('; ') || null;
+  // A new payment for a key the scrub saw paid is checked against that payment first (by id, only
+  // then): deleted in SQL, it is never paid again. Part of the scrub: off with it.
+  const newPaymentCheck = config.auditScrub.intervalMs > 0 ? (clientId: string, transactionId: string, id: number, createdAt: number) => scrub.beforeNewPayment(clientId, transactionId, id, createdAt) : undefined;
   const checkCheckpoints = async () => {
     await watch.check();
     return held();
@@ -140,7 +143,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     };
     const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, audit: store.audit, signer, clock }, config.callback);
     const batches = new BatchProcessor(
-      { payments: store.payments, sequences: bankIds, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals, held, checkpoints: checkCheckpoints, proofLinks: config.takeoverProofLinks },
+      { payments: store.payments, sequences: bankIds, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals, held, checkpoints: checkCheckpoints, proofLinks: config.takeoverProofLinks, newPaymentCheck },
       { intervalMs: config.batch.intervalMs, concurrency: config.batch.concurrency },
     );
     const rateLimitStores = new RateLimitStores();
@@ -156,6 +159,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       bankIds,
       held,
       checkCheckpoints,
+      newPaymentCheck,
       rateLimitStores,
       clock,
     });

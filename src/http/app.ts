@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import type { Config } from '../config/index.js';
 import type { BankRouter } from '../domain/routing/index.js';
-import { RecentProofs } from '../domain/transfers/index.js';
+import { RecentProofs, type CreateTransferDeps } from '../domain/transfers/index.js';
 import { accessLogStep } from '../pipeline/access-log/index.js';
 import { auditStep } from '../pipeline/audit/index.js';
 import { ApiKeys, authenticateStep, EntraTokens, RecentClients, type AccessTokens } from '../pipeline/auth/index.js';
@@ -47,6 +47,8 @@ export interface AppDeps {
   held?: () => string | null;
   /** Compares the store with the audit checkpoints now (RollbackWatch), before a stale reservation is taken over; `held` when absent. */
   checkCheckpoints?: () => Promise<string | null>;
+  /** Checks a new payment's key against the payments the audit scrub saw (AuditScrub.beforeNewPayment), before it is sent. */
+  newPaymentCheck?: CreateTransferDeps['newPaymentCheck'];
   /** Keeps the limiters' stores, for the gateway to close them before the store. */
   rateLimitStores?: RateLimitStores;
   clock?: () => number;
@@ -140,7 +142,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(
     transferRoutes(
       routes,
-      { payments: store.payments, sequences: deps.bankIds, accountGrants: recent, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals, checkpoints, proofLinks: config.takeoverProofLinks, recentProofs: new RecentProofs() },
+      { payments: store.payments, sequences: deps.bankIds, accountGrants: recent, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals, checkpoints, proofLinks: config.takeoverProofLinks, recentProofs: new RecentProofs(), newPaymentCheck: deps.newPaymentCheck },
       authenticated,
     ),
   );

@@ -34,7 +34,7 @@ export interface GatewayMetricsOptions {
   /** Audit records journaled on local disk, waiting for the database. */
   spoolBacklog?: () => number;
   /** The background scrub of the audit chains (AuditScrub): its last full cycle and the chains it holds on. */
-  auditScrub?: () => { last: { chains: number; links: number; ms: number; at: number } | null; since: number; lastPass: number | null; recentWindowMs: number; breaks: unknown[] };
+  auditScrub?: () => { last: { chains: number; links: number; ms: number; at: number } | null; since: number; lastPass: number | null; linksBehind: number; memory: { size: number }; breaks: unknown[] };
   /** The running version (package.json). */
   version?: string;
 }
@@ -176,7 +176,8 @@ export class GatewayMetrics {
     // The stalest worker shows; before its first cycle, a process counts from when it started.
     gauge('gerbang_audit_scrub_last_cycle_timestamp_seconds', 'When the audit scrub last completed a full cycle, or the process started before its first (Unix seconds): an old value means the scrub is stuck or off (see the log, task audit-scrub).', () => (scrub().last?.at ?? scrub().since) / 1000, 'min');
     gauge('gerbang_audit_scrub_last_pass_timestamp_seconds', 'When a pass of the audit scrub last ended without an error, or the process started before its first (Unix seconds): passes failing for a minute hold payments (503); an old value means the scrub cannot make progress (see the log, task audit-scrub) or is off.', () => (scrub().lastPass ?? scrub().since) / 1000, 'min');
-    gauge('gerbang_audit_scrub_recent_window_seconds', 'How far back the audit scrub\'s fast loop walked every chain at its last pass (0: not even the last 10 s of links fit in GERBANG_AUDIT_SCRUB_LINKS): a payment deleted whole that was linked within this is held within a pass and 2 s.', () => scrub().recentWindowMs / 1000);
+    gauge('gerbang_audit_scrub_links_behind', 'Links appended to the audit chains that the audit scrub\'s walk of new links had not proved yet at its last pass (0: it keeps up; it proves at most GERBANG_AUDIT_SCRUB_LINKS a pass). A payment is remembered for its transactionId once its links are proved.', () => scrub().linksBehind);
+    gauge('gerbang_audit_scrub_remembered_payments', 'Payments the audit scrub remembers by client and transactionId (a new payment for one of those keys is checked against the remembered payment in the database first).', () => scrub().memory.size);
     gauge('gerbang_audit_scrub_broken_chains', 'Audit chains the scrub found with records deleted or altered inside them, holding payments (503) until `gerbang audit accept-rollback`.', () => scrub().breaks.length);
   }
 

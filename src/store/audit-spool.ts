@@ -242,7 +242,9 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     walkChain: (writerId, from, maxLinks) => repository.walkChain(writerId, from, maxLinks),
     lostPayments: (range, limit) => repository.lostPayments(range, limit),
     lastPaymentEventId: () => repository.lastPaymentEventId(),
-    recentBreaks: (since, maxLinks) => repository.recentBreaks(since, maxLinks),
+    linkCounts: (ranges) => repository.linkCounts(ranges),
+    paymentKeys: (eventIds) => repository.paymentKeys(eventIds),
+    lostPayment: (id, key) => repository.lostPayment(id, key),
     checkKeys: () => repository.checkKeys(),
   };
 }

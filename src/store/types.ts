@@ -11,6 +11,7 @@ import { AppError } from '../errors/app-error.js';
 import type { BankCall } from '../banks/types.js';
 import type { ChainWriter } from './repositories/audit-chain.js';
 import type { LostPayment } from './repositories/audit-verify.js';
+import type { RememberedPayment } from './repositories/remembered-payments.js';
 
 export type Dialect = 'mysql' | 'sqlite';
 
@@ -646,10 +647,14 @@ export interface ChainPosition {
 
 /** What walking a piece of a chain found (AuditRepository.walkChain). */
 export type ChainPiece =
-  /** `next`: where the walk goes on (the last link's MAC carried), or null when it reached the chain's head. */
-  | { links: number; next: ChainPosition | null }
+  /**
+   * `next`: where the walk goes on (the last link's MAC carried), or null when it reached the chain's
+   * head; `after`: the link after the last one walked, with that one's MAC, either way (where a walk
+   * of the links appended later begins). `paymentEvents`: the payment events whose links it proved.
+   */
+  | { links: number; next: ChainPosition | null; after: ChainPosition; paymentEvents: number[] }
   /** `resume`: the first link after the break (where a walk that goes on past it starts, taken as it says), or null when none follows. */
-  | { links: number; break: AuditChainBreak; resume: number | null }
+  | { links: number; break: AuditChainBreak; resume: number | null; paymentEvents?: number[] }
   /** The chain's head is behind `from` (cut back or re-read on another node): the rollback watch's to judge. */
   | { links: 0; behind: true };
 
@@ -762,12 +767,17 @@ export interface AuditRepository {
   lostPayments(range: { fromId: number; toId: number }, limit: number): Promise<LostPayment[]>;
   /** The newest payment event's id (0 when there is none). */
   lastPaymentEventId(): Promise<number>;
+  /** How many links each chain holds in `ranges` (seq from/to, both included), counted by the database: the scrub's check that links it proved are still there. */
+  linkCounts(ranges: { writerId: string; fromSeq: number; toSeq: number }[]): Promise<Map<string, number>>;
+  /** The key and creation time of the payments of events `eventIds` whose row stands under its MAC and agrees with its id's history (the scrub's memory of payments). */
+  paymentKeys(eventIds: number[]): Promise<RememberedPayment[]>;
   /**
-   * Every chain's links linked since `since` walked as verify walks them (from the link linked
-   * before it, its own MAC checked), the first break of each; `beyond` (and nothing walked) when
-   * that is more than `maxLinks` links. The scrub's fast loop over the recent part of every chain.
+   * Payment `id`, once seen for `key` with its stamp (stampOf its creation time), checked exactly in
+   * one transaction: null when it was released, or the row at its id carries that key and stamp
+   * under its MAC and agrees with its history; how it was lost otherwise (row deleted without its
+   * release, or with its history; row altered; another payment's row at its id).
    */
-  recentBreaks(since: number, maxLinks: number): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }>;
+  lostPayment(id: number, key: { clientId: string; transactionId: string; stamp: number }): Promise<LostPayment | null>;
   /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
   checkKeys(): string;
 }

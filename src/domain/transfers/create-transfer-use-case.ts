@@ -28,6 +28,13 @@ export interface CreateTransferDeps extends LeftBehindDeps {
   clock: () => number;
   /** Told when a transfer becomes final (the ERP's callback). */
   finals?: FinalStateNotifier;
+  /**
+   * Asked once a reservation found its key free, before anything is sent: null when no payment was
+   * made for that key before, or the one made was released; why not otherwise (that payment was
+   * deleted or altered in the database, so this one would pay it again: AuditScrub.beforeNewPayment).
+   * Answers from memory unless the key was used before.
+   */
+  newPaymentCheck?: (clientId: string, transactionId: string, paymentId: number, createdAt: number) => Promise<string | null> | null;
 }
 
 export interface TransferContext {
@@ -321,8 +328,9 @@ function paymentDetails(request: TransferRequest): PaymentDetails {
 
 async function reserve(deps: CreateTransferDeps, request: TransferRequest, ctx: TransferContext, hash: string, sending: SendingFields | undefined, retried = false): Promise<Reservation> {
   const { clientId } = ctx;
+  let reserved: PaymentRecord | undefined;
   try {
-    const payment = await deps.payments.reserve(
+    reserved = await deps.payments.reserve(
       {
         clientId,
         transactionId: request.transactionId,
@@ -335,7 +343,6 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, ctx: 
       },
       deps.clock(),
     );
-    return { payment };
   } catch (error) {
     if (!(error instanceof UniqueViolationError)) {
       // The store may have committed the row and lost only its answer (a database node dying
@@ -345,11 +352,12 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, ctx: 
       throw error;
     }
   }
+  if (reserved) return { payment: await notPaidBefore(deps, reserved, ctx) };
   const existing = await deps.payments.find(clientId, request.transactionId);
   // Our own reservation, committed by an attempt whose answer was lost and then refused as a
   // duplicate when the write was tried again: the bank id is this attempt's, so nothing was
-  // sent under it and the transfer goes on from here.
-  if (existing && sending && isOwnReservation(existing, hash, sending)) return { payment: existing };
+  // sent under it and the transfer goes on from here, once nothing says its key was paid before.
+  if (existing && sending && isOwnReservation(existing, hash, sending)) return { payment: await notPaidBefore(deps, existing, ctx) };
   // Reserved by a process that stopped before routing it (so it never reached a bank): release it
   // and take the transactionId over, once, when its history proves nothing happened to it since.
   if (!retried && existing && existing.requestHash === hash && looksLeftBehind(existing, deps.clock())) {
@@ -382,6 +390,26 @@ async function reserve(deps: CreateTransferDeps, request: TransferRequest, ctx: 
     throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId is being processed; retry shortly.', { headers: { 'Retry-After': '1' } });
   }
   return { replay: { httpStatus: existing.httpStatus, result: JSON.parse(existing.resultJson) as TransferResult, replayed: true } };
+}
+
+/**
+ * A new reservation, once nothing says its key was paid before (CreateTransferDeps.newPaymentCheck):
+ * when the payment made for it before was deleted or altered in the database (the ERP's resend of a
+ * paid transfer would be paid again), the reservation is released unsent and STORE_UNAVAILABLE
+ * (503) names that payment; so it is when the check cannot be made.
+ */
+async function notPaidBefore(deps: CreateTransferDeps, payment: PaymentRecord, ctx: TransferContext): Promise<PaymentRecord> {
+  const checked = deps.newPaymentCheck?.(payment.clientId, payment.transactionId, payment.id, payment.createdAt);
+  if (!checked) return payment;
+  const why = await checked.catch(async (error: unknown) => {
+    await release(deps, payment, ctx);
+    throw error;
+  });
+  if (why === null) return payment;
+  await release(deps, payment, ctx);
+  throw new AppError('STORE_UNAVAILABLE', `No request is served: ${why}. An operator must check it (gerbang audit verify) and accept it (gerbang audit accept-rollback) first.`, {
+    headers: { 'Retry-After': '60' },
+  });
 }
 
 /** A row reserved SENDING under this very attempt's bank id (unique: no other attempt holds it). */

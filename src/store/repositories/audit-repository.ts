@@ -1,7 +1,6 @@
 import { IntegrityError } from '../../errors/index.js';
 import { probeKeyRing, type KeyRing } from '../../security/index.js';
 import type {
-  AuditChainBreak,
   AnonymousPurge,
   AnonymousPurgeReport,
   AuditExchangeRow,
@@ -44,7 +43,8 @@ import {
 import { purgeAnonymous } from './audit-purge.js';
 import { chainPlaceProblems } from './audit-chain-place.js';
 import { recordLinkProblems } from './audit-record-links.js';
-import { chainRemains, chainsToWalk, lastPaymentEventId, lostPayments, verifyChainsSince, verifyAudit, verifyChainPiece, type LostPayment } from './audit-verify.js';
+import { chainRemains, chainsToWalk, lastPaymentEventId, lostPayments, verifyAudit, verifyChainPiece, type LostPayment } from './audit-verify.js';
+import { linkCounts, lostPaymentNow, paymentKeysOfEvents, type RememberedPayment } from './remembered-payments.js';
 import { fit, wellFormed } from './row-values.js';
 import { ValueSealer, type ValueOpener } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
@@ -310,8 +310,16 @@ export class SqlAuditRepository implements AuditRepository {
     return lostPayments(this.db, this.sealer.keyRing, range, limit);
   }
 
-  recentBreaks(since: number, maxLinks: number): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
-    return verifyChainsSince(this.db, this.sealer, since, maxLinks);
+  linkCounts(ranges: { writerId: string; fromSeq: number; toSeq: number }[]): Promise<Map<string, number>> {
+    return linkCounts(this.db, ranges);
+  }
+
+  paymentKeys(eventIds: number[]): Promise<RememberedPayment[]> {
+    return paymentKeysOfEvents(this.db, this.sealer, eventIds);
+  }
+
+  lostPayment(id: number, key: { clientId: string; transactionId: string; stamp: number }): Promise<LostPayment | null> {
+    return lostPaymentNow(this.db, this.sealer, id, key);
   }
 
   lastPaymentEventId(): Promise<number> {

@@ -288,15 +288,19 @@ export async function verifyChainPiece(db: Queryable, sealer: ValueSealer, write
   }
   if (from.seq > last) return { links: 0, behind: true };
   const through = Math.min(last, from.seq + Math.max(1, Math.floor(maxLinks)) - 1);
-  const result = await verifyChainAsItStands(db, sealer, head, keyedLinks(sealer), { ...from, through });
+  // The payment events whose links held (the scrub remembers their payments: AuditScrub's memory).
+  let paymentEvents: number[] = [];
+  const onLink = (link: LinkFields | null) => (link === null ? (paymentEvents = []) : link.kind === 'payment_event' && paymentEvents.push(link.recordId));
+  const result = await verifyChainAsItStands(db, sealer, head, keyedLinks(sealer), { ...from, through }, onLink);
   if (result.break) {
     const at = result.break.seq;
     const [after] = at === null ? [] : await db.query<{ seq: number | string | null }>('SELECT MIN(seq) AS seq FROM audit_chain WHERE writer_id = ? AND seq > ?', [writerId, at]);
     const resume = after?.seq == null ? null : toNumber(after.seq);
-    return { links: Math.max(0, result.links - from.seq + 1), break: result.break, resume: resume !== null && resume <= toNumber(result.head.last_seq) ? resume : null };
+    return { links: Math.max(0, result.links - from.seq + 1), break: result.break, resume: resume !== null && resume <= toNumber(result.head.last_seq) ? resume : null, paymentEvents };
   }
   const links = through - from.seq + 1;
-  return { links, next: result.reached.seq >= toNumber(result.head.last_seq) ? null : { seq: result.reached.seq + 1, prevHash: result.reached.hash } };
+  const after = { seq: result.reached.seq + 1, prevHash: result.reached.hash };
+  return { links, next: result.reached.seq >= toNumber(result.head.last_seq) ? null : after, after, paymentEvents };
 }
 
 /** How many times a chain re-linked while it was walked is walked again (`keys rotate` re-links each chain once). */
@@ -310,16 +314,25 @@ const REWALKS = 2;
  * REWALKS times. A chain deleted from, altered or forged breaks again, since its head did not
  * move; only a walk that holds from `from` to a head read before it proves the chain.
  */
-async function verifyChainAsItStands(db: Queryable, sealer: ValueSealer, writer: WriterRow, check: LinkCheck, from: ChainStart): Promise<ChainWalk & { head: WriterRow }> {
+async function verifyChainAsItStands(
+  db: Queryable,
+  sealer: ValueSealer,
+  writer: WriterRow,
+  check: LinkCheck,
+  from: ChainStart,
+  // Each link proved; null before a walk again (the links of the walk before are not proved by it).
+  onLink?: (link: LinkFields | null) => void,
+): Promise<ChainWalk & { head: WriterRow }> {
   let head = writer;
-  let result = await verifyChain(db, sealer, head, check, undefined, from);
+  let result = await verifyChain(db, sealer, head, check, onLink, from);
   // A piece ending before the head (verifyChainPiece) keeps its end; a walk to the head follows it.
   const piece = from.through !== undefined && from.through < toNumber(writer.last_seq);
   for (let again = 0; result.break && again < REWALKS; again += 1) {
     const [now] = await db.query<WriterRow>('SELECT writer_id, last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [head.writer_id]);
     if (!now || now.last_hash === head.last_hash) break;
     head = now;
-    result = await verifyChain(db, sealer, head, check, undefined, { ...from, through: piece ? Math.min(from.through!, toNumber(now.last_seq)) : toNumber(now.last_seq) });
+    onLink?.(null);
+    result = await verifyChain(db, sealer, head, check, onLink, { ...from, through: piece ? Math.min(from.through!, toNumber(now.last_seq)) : toNumber(now.last_seq) });
   }
   return { ...result, head };
 }

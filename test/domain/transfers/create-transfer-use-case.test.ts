@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecentClients } from '../../../src/pipeline/auth/index.js';
-import { InternalAuditTrail } from '../../../src/audit/index.js';
+import { AuditScrub, InternalAuditTrail } from '../../../src/audit/index.js';
 import type { BankCallContext, TransferOutcome } from '../../../src/banks/types.js';
 import type { FinalStateNotifier } from '../../../src/domain/callbacks/index.js';
 import { BankRouter } from '../../../src/domain/routing/index.js';
@@ -847,6 +847,25 @@ forEachBackend('createTransfer', (db) => {
     const [call] = main.transfersSent();
     expect((call.seen as { payment: { bankTransactionId: string } }).payment.bankTransactionId).to.equal((call.query as TransferOrder).bankTransactionId);
     expect(main.transfersSent()).to.have.length(1);
+  });
+
+  it('checks its own reservation, met by the write retried after a lost answer, against the payment the audit scrub remembers for its key: refused unsent when that payment was deleted in SQL', async () => {
+    const scrub = new AuditScrub(store().audit, { ring: TEST_AUDIT_KEYS, path: join(mkdtempSync(join(tmpdir(), 'gerbang-own-')), 'c.jsonl'), store: store().db.description }, { linksPerPass: 50, quiet: true });
+    const checked = (payments?: PaymentRepository): CreateTransferDeps => ({ ...deps(payments), newPaymentCheck: (c, t, id, createdAt) => scrub.beforeNewPayment(c, t, id, createdAt) });
+    const request = onUs();
+    main.answerTransfer(outcome('SUCCESS'));
+    expect(await pay(request, checked())).to.include({ httpStatus: 201, replayed: false });
+    // The attack, as a database writer without a key: the paid payment deleted with its history.
+    const paid = (await payment(request.transactionId))!;
+    await store().db.execute("DELETE FROM audit_chain WHERE kind = 'payment_event' AND record_id IN (SELECT id FROM payment_events WHERE payment_id = ?)", [paid.id]);
+    await store().db.execute('DELETE FROM payment_events WHERE payment_id = ?', [paid.id]);
+    await store().db.execute('DELETE FROM payments WHERE id = ?', [paid.id]);
+
+    const error = await refused(request, checked(losingAnswers(() => new UniqueViolationError('duplicate (client, transactionId)'))));
+    expect(error.code).to.equal('STORE_UNAVAILABLE');
+    expect(error.message).to.contain(`payments id ${paid.id} (${client} / ${request.transactionId}) was deleted with its whole history`);
+    expect(main.transfersSent(), 'the bank paid once').to.have.length(1);
+    expect(await payment(request.transactionId), 'the reservation released unsent').to.equal(null);
   });
 
   it('releases its own reservation when the write failed without saying whether it committed, so a resend pays', async () => {

@@ -1,0 +1,381 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { AuditScrub } from '../../src/audit/index.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { ringOf, TEST_AUDIT_KEY } from '../support/audit-keys.js';
+import { watchChainWalks } from '../support/chain-walks.js';
+import { runCli } from '../support/cli.js';
+import { forEachBackend } from '../support/databases.js';
+import { captureLogs } from '../support/log-capture.js';
+import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { bankTransfers } from '../support/left-behind.js';
+import { deleteWhole, paymentLinks, payInsideChains, UNTHROTTLED } from '../support/payment-deletion.js';
+
+/**
+ * The attack of scrub-hold.test.ts (a paid payment deleted whole in SQL, no key, the chain heads left
+ * as they were) where the scrub's walks have not reached the deletion yet: a pass a minute, or a
+ * budget of links a pass that the traffic outgrows. The scrub remembers every payment it saw by its
+ * idempotency key; the ERP's resend, about to be a new payment for that key, is checked against the
+ * remembered payment in the database and refused unsent (AuditScrub.beforeNewPayment).
+ */
+
+/** Anonymous refusals written as the audit writes them: a long honest history for the slow walk. */
+async function history(store: Store, exchanges: number): Promise<void> {
+  for (let i = 0; i < exchanges; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, exchanges - i) }, (_, j) =>
+        store.audit.record(
+          { requestId: `req-${randomBytes(6).toString('hex')}`, receivedAt: Date.now() - 1_000, remoteIp: '198.51.100.9', origin: null, method: 'POST', path: '/v1/auth/token', clientId: null, transactionId: null, amount: null, requestHeaders: {}, requestBody: `{"n":${i + j}}` },
+          { outcome: 'rejected', statusCode: 401, errorCode: 'INVALID_CLIENT', clientId: null, transactionId: null, amount: null, responseBody: '{}', completedAt: Date.now() },
+        ),
+      ),
+    );
+  }
+}
+
+forEachBackend('The resend of a paid payment deleted whole before the scrub\'s walks reached it (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const gateways: TestGateway[] = [];
+  const start = async (extra: Record<string, string>) => {
+    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...UNTHROTTLED, ...extra });
+    gateways.push(gw);
+    return gw;
+  };
+  afterEach(async () => {
+    while (gateways.length > 0) await gateways.pop()!.close();
+  });
+
+  it('with one scrub pass a minute: answers 503 naming the deleted payment, sends nothing, then holds payments until an operator accepts', async function () {
+    this.timeout(120_000);
+    // The first pass runs at start; the next not before the test ends.
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000' });
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const body = sampleTransfer();
+    await payInsideChains(gw, auth, body);
+    const { paymentId } = await paymentLinks(gw.store.db, body.transactionId as string);
+    await deleteWhole(gw.store.db, body.transactionId as string);
+    expect(gw.gateway.scrub.held, 'no walk has seen the deletion').to.equal(null);
+
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(resent.body.code).to.equal('STORE_UNAVAILABLE');
+    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) was deleted with its whole history`);
+    expect(await bankTransfers(gw, body.transactionId as string), 'the transfers the bank received').to.equal(1);
+    const [{ n }] = await gw.store.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payments WHERE transaction_id = ?', [body.transactionId as string]);
+    expect(Number(n), 'the resend\'s reservation was released unsent').to.equal(0);
+    // Refused again, however often the ERP resends.
+    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(503);
+
+    // Confirmed at the scrub's next pass after its confirmation wait: every payment held, the payment named.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    await gw.gateway.scrub.pass();
+    expect(gw.gateway.scrub.held).to.contain(`payments id ${paymentId} (${payer.clientId} / ${body.transactionId})`);
+    expect((await gw.request('/readyz')).status).to.equal(503);
+    expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(503);
+
+    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env());
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    const logs = captureLogs('warn');
+    try {
+      await gw.gateway.scrub.pass();
+    } finally {
+      logs.stop();
+    }
+    expect(gw.gateway.scrub.held).to.equal(null);
+    // The operator is told which transactionId the acceptance lets be paid again.
+    expect(logs.lines.join('\n')).to.contain(`payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) accepted as lost: an operator accepted the database as it stands since; the next request for its transactionId is paid as a new payment`);
+    const next = sampleTransfer();
+    const paid = await gw.request('/v1/transfers', { json: next, headers: auth });
+    expect([paid.status, paid.body?.status], paid.text).to.deep.equal([201, 'SUCCESS']);
+  });
+
+  it('with a budget of links a pass the traffic outgrows: the payment another process made, seen by this one\'s scrub, is not paid again', async function () {
+    this.timeout(180_000);
+    // The paying process, without a scrub; a long history before the scrubbing one starts.
+    const payer = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    await history(payer.store, 800);
+    // 10 links a pass: the slow walk needs about a minute for the history, and the traffic outgrows
+    // the newest 20 links counted every pass (and the old fast loop's window: nothing fits in 10).
+    const scrubbing = await start({ GERBANG_AUDIT_SCRUB_MS: '300', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+    const client = await payer.createClient();
+    const auth = { authorization: `Bearer ${await payer.token(client)}` };
+    const body = sampleTransfer();
+    await payInsideChains(payer, auth, body);
+    await eventually(async () => scrubbing.gateway.scrub.memory.size > 0 && scrubbing.gateway.scrub.linksBehind === 0, 30_000);
+    for (let i = 0; i < 50; i += 1) expect((await payer.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    const { paymentId } = await paymentLinks(payer.store.db, body.transactionId as string);
+    await deleteWhole(payer.store.db, body.transactionId as string);
+
+    const resent = await scrubbing.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await scrubbing.token(client)}` } });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${client.clientId} / ${body.transactionId})`);
+    expect((await bankTransfers(payer, body.transactionId as string)) + (await bankTransfers(scrubbing, body.transactionId as string)), 'the transfers the banks received').to.equal(1);
+    expect(scrubbing.gateway.scrub.cycles, 'the slow walk has not gone round').to.equal(0);
+    // Accepted so the next test starts from an intact store.
+    await eventually(async () => scrubbing.gateway.scrub.held?.includes(`payments id ${paymentId}`), 30_000);
+    expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env())).code).to.equal(0);
+    await eventually(async () => (await scrubbing.request('/readyz')).status === 200, 10_000);
+  });
+
+  it('a process started after the payment learns it in its slow walk\'s first cycle: the resend through it is refused', async function () {
+    this.timeout(120_000);
+    const payer = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    const client = await payer.createClient();
+    const auth = { authorization: `Bearer ${await payer.token(client)}` };
+    const body = sampleTransfer();
+    await payInsideChains(payer, auth, body);
+    // Older than the newest links a new process walks at its first pass (2 × 10 links).
+    for (let i = 0; i < 15; i += 1) expect((await payer.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    const scrubbing = await start({ GERBANG_AUDIT_SCRUB_MS: '100', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+    await eventually(async () => scrubbing.gateway.scrub.cycles >= 1, 90_000);
+    const { paymentId } = await paymentLinks(payer.store.db, body.transactionId as string);
+    await deleteWhole(payer.store.db, body.transactionId as string);
+
+    const resent = await scrubbing.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await scrubbing.token(client)}` } });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${client.clientId} / ${body.transactionId}) was deleted with its whole history`);
+    expect((await bankTransfers(payer, body.transactionId as string)) + (await bankTransfers(scrubbing, body.transactionId as string)), 'the transfers the banks received').to.equal(1);
+    await eventually(async () => scrubbing.gateway.scrub.held?.includes(`payments id ${paymentId}`), 30_000);
+    expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env())).code).to.equal(0);
+    await eventually(async () => (await scrubbing.request('/readyz')).status === 200, 10_000);
+  });
+
+  it('pays the resend of a reservation released unsent (the bank unreachable): the payment it remembers ends in its release', async function () {
+    this.timeout(60_000);
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '300' });
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const body = sampleTransfer();
+    // The bank's token endpoint refuses once: the transfer never reaches the bank and is released.
+    await gw.store.db.execute('DELETE FROM bank_tokens');
+    const failed = await request(`${gw.gateway.banks.simulator!.url}/_simulator/fail-next`, { method: 'POST', body: JSON.stringify({ operation: 'token', httpStatus: 503 }), headers: { 'content-type': 'application/json' } });
+    await failed.body.dump();
+    const refused = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect([refused.status, refused.body.code], refused.text).to.deep.equal([503, 'BANK_UNAVAILABLE']);
+    const [released] = await gw.store.db.query<{ payment_id: number | string }>("SELECT e.payment_id FROM payment_events e WHERE e.state = 'RELEASED' ORDER BY e.id DESC LIMIT 1");
+    expect(gw.gateway.scrub.memory.recall(payer.clientId, body.transactionId as string)?.id, 'the released payment is remembered').to.equal(Number(released.payment_id));
+    // A pass or two: the scrub proves the release's link too.
+    const passes = gw.gateway.scrub.lastPass;
+    await eventually(async () => gw.gateway.scrub.lastPass !== passes, 10_000);
+
+    const paid = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect([paid.status, paid.body?.status], paid.text).to.deep.equal([201, 'SUCCESS']);
+    expect(await bankTransfers(gw, body.transactionId as string)).to.equal(1);
+    const [now] = await gw.store.db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [body.transactionId as string]);
+    expect(gw.gateway.scrub.memory.recall(payer.clientId, body.transactionId as string)?.id, 'the new payment is remembered instead').to.equal(Number(now.id));
+    expect(gw.gateway.scrub.held).to.equal(null);
+  });
+});
+
+/** How often the bank received `transactionId` across gateways. */
+async function paidTimes(gateways: TestGateway[], transactionId: string): Promise<number> {
+  let n = 0;
+  for (const gw of gateways) n += await bankTransfers(gw, transactionId);
+  return n;
+}
+
+/** A reservation released unsent (the bank's token endpoint refuses once): its payment id. */
+async function releasedUnsent(gw: TestGateway, auth: Record<string, string>): Promise<number> {
+  await gw.store.db.execute('DELETE FROM bank_tokens');
+  const failed = await request(`${gw.gateway.banks.simulator!.url}/_simulator/fail-next`, { method: 'POST', body: JSON.stringify({ operation: 'token', httpStatus: 503 }), headers: { 'content-type': 'application/json' } });
+  await failed.body.dump();
+  const refused = await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth });
+  expect([refused.status, refused.body.code], refused.text).to.deep.equal([503, 'BANK_UNAVAILABLE']);
+  const [released] = await gw.store.db.query<{ payment_id: number | string }>("SELECT payment_id FROM payment_events WHERE state = 'RELEASED' ORDER BY id DESC LIMIT 1");
+  return Number(released.payment_id);
+}
+
+forEachBackend('The remembered payment itself, not whatever row stands at its id (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const gateways: TestGateway[] = [];
+  const start = async (extra: Record<string, string>) => {
+    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...UNTHROTTLED, ...extra });
+    gateways.push(gw);
+    return gw;
+  };
+  afterEach(async () => {
+    // Accepted so the next test starts from an intact store.
+    const held = gateways.some((gw) => gw.gateway.scrub.held !== null);
+    while (gateways.length > 0) await gateways.pop()!.close();
+    if (held) expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env())).code).to.equal(0);
+  });
+
+  it('refuses the resend when another payment\'s row was moved onto the deleted payment\'s id (the MAC does not cover the id)', async function () {
+    this.timeout(120_000);
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000' });
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const body = sampleTransfer();
+    await payInsideChains(gw, auth, body);
+    const other = sampleTransfer();
+    expect((await gw.request('/v1/transfers', { json: other, headers: auth })).status).to.equal(201);
+    const db = gw.store.db;
+    const { paymentId } = await paymentLinks(db, body.transactionId as string);
+    const [{ id: otherId }] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [other.transactionId as string]);
+    await deleteWhole(db, body.transactionId as string);
+    await db.execute('UPDATE payments SET id = ? WHERE id = ?', [paymentId, Number(otherId)]);
+
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) is gone: the row at its id is another payment (${payer.clientId} / ${other.transactionId}`);
+    expect(await paidTimes([gw], body.transactionId as string), 'the transfers the bank received').to.equal(1);
+  });
+
+  it('refuses the resend given the deleted payment\'s own id again (the newest payment deleted, the id counter set back)', async function () {
+    this.timeout(120_000);
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000' });
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const body = sampleTransfer();
+    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+    const db = gw.store.db;
+    // Links after the payment's, with no payment after it: anonymous refusals.
+    for (let i = 0; i < 40 && !(await paymentLinks(db, body.transactionId as string)).links.every((l) => l.midChain); i += 1) {
+      await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: 'Bearer nope' } });
+    }
+    const { paymentId } = await paymentLinks(db, body.transactionId as string);
+    await deleteWhole(db, body.transactionId as string);
+    await db.execute('DELETE FROM payment_search_grams WHERE payment_id = ?', [paymentId]);
+    if (ctx.backend === 'sqlite') await db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'payments'", [paymentId - 1]);
+    else await db.execute(`ALTER TABLE payments AUTO_INCREMENT = ${paymentId}`);
+
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) is gone: the row at its id is another payment (${payer.clientId} / ${body.transactionId}`);
+    expect(await paidTimes([gw], body.transactionId as string), 'the transfers the bank received').to.equal(1);
+  });
+
+  it('does not learn a paid row moved onto a released reservation\'s id: the resend is refused once that row is deleted', async function () {
+    this.timeout(120_000);
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+    const scrub = gw.gateway.scrub;
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const db = gw.store.db;
+    const body = sampleTransfer();
+    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+    const [{ id: paidId }] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [body.transactionId as string]);
+    const releasedId = await releasedUnsent(gw, auth);
+    // The attacker: the paid row moved onto the released reservation's id, then a pass proves the release's link.
+    await db.execute('DELETE FROM payment_search_grams WHERE payment_id = ?', [Number(paidId)]);
+    await db.execute('UPDATE payments SET id = ? WHERE id = ?', [releasedId, Number(paidId)]);
+    await scrub.pass();
+    expect(scrub.memory.recall(payer.clientId, body.transactionId as string)?.id, 'the key still names the payment made for it').to.equal(Number(paidId));
+    await db.execute('DELETE FROM payments WHERE id = ?', [releasedId]);
+
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    // Refused (by the check of the key, or the history sweep's hold had it reached the paid payment's events).
+    expect(resent.status, resent.text).to.equal(503);
+    expect(resent.body.detail).to.contain(`payments id ${paidId}`);
+    expect(await paidTimes([gw], body.transactionId as string), 'the transfers the bank received').to.equal(1);
+  });
+
+  it('keeps checking a payment remembered before an unrelated acceptance: its resend is refused once it is deleted whole, the slow walk far away', async function () {
+    this.timeout(300_000);
+    // A history the slow walk needs many passes for (10 links a pass): it does not learn the payment again meanwhile.
+    const writer = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    await history(writer.store, 300);
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+    const scrub = gw.gateway.scrub;
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const body = sampleTransfer();
+    await payInsideChains(gw, auth, body);
+    // The payment's links proved by the walk of new links, before the acceptance.
+    for (let i = 0; i < 50 && (i === 0 || scrub.linksBehind !== 0); i += 1) await scrub.pass();
+    // Another payment deleted whole and accepted as lost: an acceptance that names nothing of `body`'s.
+    const unrelated = sampleTransfer();
+    await payInsideChains(gw, auth, unrelated);
+    await deleteWhole(gw.store.db, unrelated.transactionId as string);
+    expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: another payment deleted, looked at'], env())).code).to.equal(0);
+    await scrub.pass();
+    expect(scrub.held).to.equal(null);
+    expect(scrub.cycles, 'the slow walk has not gone round since').to.equal(0);
+    const { paymentId } = await paymentLinks(gw.store.db, body.transactionId as string);
+    await deleteWhole(gw.store.db, body.transactionId as string);
+
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) was deleted with its whole history`);
+    expect(await paidTimes(gateways, body.transactionId as string), 'the transfers the bank received').to.equal(1);
+  });
+});
+
+forEachBackend('The audit scrub\'s walk of new links (#14)', (ctx) => {
+  it('proves each link appended once: a pass reads the links appended since the last one and the slow walk\'s budget, not the recent ones again', async function () {
+    this.timeout(120_000);
+    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_SCRUB_MS: '0', ...UNTHROTTLED });
+    const store = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      const payer = await gw.createClient();
+      const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+      // A short history: every link of it within the old fast loop's window and its 50 links a pass.
+      await history(gw.store, 10);
+      const scrub = new AuditScrub(store.audit, { ring: ringOf(TEST_AUDIT_KEY), path: join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'c.jsonl'), store: store.db.description }, { linksPerPass: 50, confirmMs: 50, quiet: true });
+      const read = watchChainWalks(store.db);
+      // Caught up with the newest links (the first passes walk as many back as are counted).
+      for (let i = 0; i < 30; i += 1) await scrub.pass();
+      const [{ n: stored }] = await store.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_chain');
+      const perPass: number[] = [];
+      for (let i = 0; i < 5; i += 1) {
+        const before = read();
+        await scrub.pass();
+        perPass.push(read() - before);
+      }
+      // No link appended: at most the slow walk's piece (a cycle ends its pass), none of the recent links again.
+      expect(Math.max(...perPass), `links read a pass, of ${Number(stored)} in the store: ${perPass.join(', ')}`).to.be.at.most(Math.min(50, Number(stored)));
+
+      // Traffic between two passes: those links once, with the slow walk's.
+      const [{ n: linked }] = await store.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_chain');
+      for (let i = 0; i < 5; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+      const [{ n: now }] = await store.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_chain');
+      const appended = Number(now) - Number(linked);
+      const before = read();
+      await scrub.pass();
+      expect(read() - before, `links read by the pass after ${appended} were appended`).to.be.at.most(appended + 50);
+      expect(scrub.linksBehind).to.equal(0);
+      expect(scrub.memory.size, 'the payments made are remembered').to.be.at.least(5);
+      expect(scrub.held).to.equal(null);
+    } finally {
+      await store.close();
+      await gw.close();
+    }
+  });
+});
+
+forEachBackend('A record altered after the scrub proved its link (#14)', (ctx) => {
+  it('holds a record altered after the walk of new links proved it within the slow walk\'s cycle under way, its chain appearing after that cycle started', async function () {
+    this.timeout(180_000);
+    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
+    const writer = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '0', ...UNTHROTTLED });
+    let gw: TestGateway | undefined;
+    try {
+      // A history the slow walk needs about 30 passes for (10 links a pass).
+      await history(writer.store, 300);
+      gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10', ...UNTHROTTLED });
+      const scrub = gw.gateway.scrub;
+      const payer = await gw.createClient();
+      const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+      const body = sampleTransfer();
+      expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+      for (let i = 0; i < 50 && (i === 0 || scrub.linksBehind !== 0); i += 1) await scrub.pass();
+      expect(scrub.cycles, 'the slow walk\'s first cycle is under way').to.equal(0);
+      // The attack, in SQL: the payment's request as recorded, changed after its link was proved.
+      const changed = await gw.store.db.execute("UPDATE audit_exchanges SET request_body = '{}' WHERE transaction_id = ? AND method = 'POST'", [body.transactionId as string]);
+      expect(changed.affectedRows).to.equal(1);
+      for (let i = 0; i < 200 && scrub.cycles < 1; i += 1) await scrub.pass();
+      expect(scrub.cycles).to.equal(1);
+      expect(scrub.held ?? '', 'held when the cycle ends').to.match(/audit_exchanges id \d+ \(chain [^ ]+ seq \d+\) was altered/);
+    } finally {
+      await gw?.close();
+      await writer.close();
+    }
+  });
+});
