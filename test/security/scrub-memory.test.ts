@@ -62,11 +62,8 @@ forEachBackend('The resend of a paid payment deleted whole before the scrub\'s w
     await deleteWhole(gw.store.db, body.transactionId as string);
     expect(gw.gateway.scrub.held, 'no walk has seen the deletion').to.equal(null);
 
-    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
-    expect(resent.status, resent.text).to.equal(503);
+    const resent = await resendRefused(gw, auth, body, `payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) was deleted with its whole history`, [gw]);
     expect(resent.body.code).to.equal('STORE_UNAVAILABLE');
-    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) was deleted with its whole history`);
-    expect(await bankTransfers(gw, body.transactionId as string), 'the transfers the bank received').to.equal(1);
     const [{ n }] = await gw.store.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payments WHERE transaction_id = ?', [body.transactionId as string]);
     expect(Number(n), 'the resend\'s reservation was released unsent').to.equal(0);
     // Refused again, however often the ERP resends.
@@ -112,15 +109,10 @@ forEachBackend('The resend of a paid payment deleted whole before the scrub\'s w
     const { paymentId } = await paymentLinks(payer.store.db, body.transactionId as string);
     await deleteWhole(payer.store.db, body.transactionId as string);
 
-    const resent = await scrubbing.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await scrubbing.token(client)}` } });
-    expect(resent.status, resent.text).to.equal(503);
-    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${client.clientId} / ${body.transactionId})`);
-    expect((await bankTransfers(payer, body.transactionId as string)) + (await bankTransfers(scrubbing, body.transactionId as string)), 'the transfers the banks received').to.equal(1);
+    await resendRefused(scrubbing, { authorization: `Bearer ${await scrubbing.token(client)}` }, body, `payments id ${paymentId} (${client.clientId} / ${body.transactionId})`, [payer, scrubbing]);
     expect(scrubbing.gateway.scrub.cycles, 'the slow walk has not gone round').to.equal(0);
     // Accepted so the next test starts from an intact store.
-    await eventually(async () => scrubbing.gateway.scrub.held?.includes(`payments id ${paymentId}`), 30_000);
-    expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env())).code).to.equal(0);
-    await eventually(async () => (await scrubbing.request('/readyz')).status === 200, 10_000);
+    await acceptHeld(scrubbing, paymentId, env());
   });
 
   it('a process started after the payment learns it in its slow walk\'s first cycle: the resend through it is refused', async function () {
@@ -137,13 +129,8 @@ forEachBackend('The resend of a paid payment deleted whole before the scrub\'s w
     const { paymentId } = await paymentLinks(payer.store.db, body.transactionId as string);
     await deleteWhole(payer.store.db, body.transactionId as string);
 
-    const resent = await scrubbing.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await scrubbing.token(client)}` } });
-    expect(resent.status, resent.text).to.equal(503);
-    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${client.clientId} / ${body.transactionId}) was deleted with its whole history`);
-    expect((await bankTransfers(payer, body.transactionId as string)) + (await bankTransfers(scrubbing, body.transactionId as string)), 'the transfers the banks received').to.equal(1);
-    await eventually(async () => scrubbing.gateway.scrub.held?.includes(`payments id ${paymentId}`), 30_000);
-    expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env())).code).to.equal(0);
-    await eventually(async () => (await scrubbing.request('/readyz')).status === 200, 10_000);
+    await resendRefused(scrubbing, { authorization: `Bearer ${await scrubbing.token(client)}` }, body, `payments id ${paymentId} (${client.clientId} / ${body.transactionId}) was deleted with its whole history`, [payer, scrubbing]);
+    await acceptHeld(scrubbing, paymentId, env());
   });
 
   it('pays the resend of a reservation released unsent (the bank unreachable): the payment it remembers ends in its release', async function () {
@@ -172,6 +159,22 @@ forEachBackend('The resend of a paid payment deleted whole before the scrub\'s w
     expect(gw.gateway.scrub.held).to.equal(null);
   });
 });
+
+/** `body` sent again through `gw`: refused (503) with `detail` in its problem, and paid once in all by the banks of `paidBy`. */
+async function resendRefused(gw: TestGateway, headers: Record<string, string>, body: Record<string, unknown>, detail: string, paidBy: TestGateway[]) {
+  const resent = await gw.request('/v1/transfers', { json: body, headers });
+  expect(resent.status, resent.text).to.equal(503);
+  expect(resent.body.detail).to.contain(detail);
+  expect(await paidTimes(paidBy, body.transactionId as string), 'the transfers the banks received').to.equal(1);
+  return resent;
+}
+
+/** Once `gw` holds payments on payment `paymentId`: the store accepted as it stands, and `gw` ready again. */
+async function acceptHeld(gw: TestGateway, paymentId: number, env: Record<string, string>): Promise<void> {
+  await eventually(async () => gw.gateway.scrub.held?.includes(`payments id ${paymentId}`), 30_000);
+  expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env)).code).to.equal(0);
+  await eventually(async () => (await gw.request('/readyz')).status === 200, 10_000);
+}
 
 /** How often the bank received `transactionId` across gateways. */
 async function paidTimes(gateways: TestGateway[], transactionId: string): Promise<number> {
@@ -222,10 +225,7 @@ forEachBackend('The remembered payment itself, not whatever row stands at its id
     await deleteWhole(db, body.transactionId as string);
     await db.execute('UPDATE payments SET id = ? WHERE id = ?', [paymentId, Number(otherId)]);
 
-    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
-    expect(resent.status, resent.text).to.equal(503);
-    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) is gone: the row at its id is another payment (${payer.clientId} / ${other.transactionId}`);
-    expect(await paidTimes([gw], body.transactionId as string), 'the transfers the bank received').to.equal(1);
+    await resendRefused(gw, auth, body, `payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) is gone: the row at its id is another payment (${payer.clientId} / ${other.transactionId}`, [gw]);
   });
 
   it('refuses the resend given the deleted payment\'s own id again (the newest payment deleted, the id counter set back)', async function () {
@@ -236,9 +236,10 @@ forEachBackend('The remembered payment itself, not whatever row stands at its id
     const body = sampleTransfer();
     expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
     const db = gw.store.db;
-    // Links after the payment's, with no payment after it: anonymous refusals.
+    // Links after the payment's, with no payment after it: anonymous refusals, eight at once so that
+    // every chain session of the gateway links some (one alone may keep to a chain the payment's links are not in).
     for (let i = 0; i < 40 && !(await paymentLinks(db, body.transactionId as string)).links.every((l) => l.midChain); i += 1) {
-      await gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: 'Bearer nope' } });
+      await Promise.all(Array.from({ length: 8 }, () => gw.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: 'Bearer nope' } })));
     }
     const { paymentId } = await paymentLinks(db, body.transactionId as string);
     await deleteWhole(db, body.transactionId as string);
@@ -246,10 +247,7 @@ forEachBackend('The remembered payment itself, not whatever row stands at its id
     if (ctx.backend === 'sqlite') await db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'payments'", [paymentId - 1]);
     else await db.execute(`ALTER TABLE payments AUTO_INCREMENT = ${paymentId}`);
 
-    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
-    expect(resent.status, resent.text).to.equal(503);
-    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) is gone: the row at its id is another payment (${payer.clientId} / ${body.transactionId}`);
-    expect(await paidTimes([gw], body.transactionId as string), 'the transfers the bank received').to.equal(1);
+    await resendRefused(gw, auth, body, `payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) is gone: the row at its id is another payment (${payer.clientId} / ${body.transactionId}`, [gw]);
   });
 
   it('does not learn a paid row moved onto a released reservation\'s id: the resend is refused once that row is deleted', async function () {
@@ -270,11 +268,8 @@ forEachBackend('The remembered payment itself, not whatever row stands at its id
     expect(scrub.memory.recall(payer.clientId, body.transactionId as string)?.id, 'the key still names the payment made for it').to.equal(Number(paidId));
     await db.execute('DELETE FROM payments WHERE id = ?', [releasedId]);
 
-    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
     // Refused (by the check of the key, or the history sweep's hold had it reached the paid payment's events).
-    expect(resent.status, resent.text).to.equal(503);
-    expect(resent.body.detail).to.contain(`payments id ${paidId}`);
-    expect(await paidTimes([gw], body.transactionId as string), 'the transfers the bank received').to.equal(1);
+    await resendRefused(gw, auth, body, `payments id ${paidId}`, [gw]);
   });
 
   it('keeps checking a payment remembered before an unrelated acceptance: its resend is refused once it is deleted whole, the slow walk far away', async function () {
@@ -301,10 +296,7 @@ forEachBackend('The remembered payment itself, not whatever row stands at its id
     const { paymentId } = await paymentLinks(gw.store.db, body.transactionId as string);
     await deleteWhole(gw.store.db, body.transactionId as string);
 
-    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
-    expect(resent.status, resent.text).to.equal(503);
-    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) was deleted with its whole history`);
-    expect(await paidTimes(gateways, body.transactionId as string), 'the transfers the bank received').to.equal(1);
+    await resendRefused(gw, auth, body, `payments id ${paymentId} (${payer.clientId} / ${body.transactionId}) was deleted with its whole history`, gateways);
   });
 });
 
