@@ -9,7 +9,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { ringOf, TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { watchChainWalks } from '../support/chain-walks.js';
 import { runCli } from '../support/cli.js';
-import { forEachBackend } from '../support/databases.js';
+import { forEachBackend, type BackendContext } from '../support/databases.js';
 import { captureLogs } from '../support/log-capture.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { bankTransfers } from '../support/left-behind.js';
@@ -22,6 +22,28 @@ import { deleteWhole, paymentLinks, payInsideChains, UNTHROTTLED } from '../supp
  * idempotency key; the ERP's resend, about to be a new payment for that key, is checked against the
  * remembered payment in the database and refused unsent (AuditScrub.beforeNewPayment).
  */
+
+/**
+ * The gateways a test starts on `ctx`'s store, sharing one checkpoint file (`env`: the CLI's), each
+ * closed after the test; with `acceptHeld`, a store a test left held is then accepted as it stands,
+ * so that the next test starts from an intact store.
+ */
+function scrubbingGateways(ctx: BackendContext, options: { acceptHeld?: boolean } = {}) {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const gateways: TestGateway[] = [];
+  const start = async (extra: Record<string, string>) => {
+    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...UNTHROTTLED, ...extra });
+    gateways.push(gw);
+    return gw;
+  };
+  afterEach(async () => {
+    const held = options.acceptHeld === true && gateways.some((gw) => gw.gateway.scrub.held !== null);
+    while (gateways.length > 0) await gateways.pop()!.close();
+    if (held) expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env())).code).to.equal(0);
+  });
+  return { env, gateways, start };
+}
 
 /** Anonymous refusals written as the audit writes them: a long honest history for the slow walk. */
 async function history(store: Store, exchanges: number): Promise<void> {
@@ -38,17 +60,7 @@ async function history(store: Store, exchanges: number): Promise<void> {
 }
 
 forEachBackend('The resend of a paid payment deleted whole before the scrub\'s walks reached it (#14)', (ctx) => {
-  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
-  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
-  const gateways: TestGateway[] = [];
-  const start = async (extra: Record<string, string>) => {
-    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...UNTHROTTLED, ...extra });
-    gateways.push(gw);
-    return gw;
-  };
-  afterEach(async () => {
-    while (gateways.length > 0) await gateways.pop()!.close();
-  });
+  const { env, start } = scrubbingGateways(ctx);
 
   it('with one scrub pass a minute: answers 503 naming the deleted payment, sends nothing, then holds payments until an operator accepts', async function () {
     this.timeout(120_000);
@@ -195,20 +207,7 @@ async function releasedUnsent(gw: TestGateway, auth: Record<string, string>): Pr
 }
 
 forEachBackend('The remembered payment itself, not whatever row stands at its id (#14)', (ctx) => {
-  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
-  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
-  const gateways: TestGateway[] = [];
-  const start = async (extra: Record<string, string>) => {
-    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...UNTHROTTLED, ...extra });
-    gateways.push(gw);
-    return gw;
-  };
-  afterEach(async () => {
-    // Accepted so the next test starts from an intact store.
-    const held = gateways.some((gw) => gw.gateway.scrub.held !== null);
-    while (gateways.length > 0) await gateways.pop()!.close();
-    if (held) expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env())).code).to.equal(0);
-  });
+  const { env, gateways, start } = scrubbingGateways(ctx, { acceptHeld: true });
 
   it('refuses the resend when another payment\'s row was moved onto the deleted payment\'s id (the MAC does not cover the id)', async function () {
     this.timeout(120_000);
