@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { createStore, migrate, openDb, type Db } from '../../src/store/index.js';
+import { createStore, type Db } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
-import { createMariaDbDatabase } from '../support/databases.js';
+import { migratedMariaDb } from '../support/databases.js';
 
 /**
  * Under InnoDB's innodb_autoinc_lock_mode 1 (MariaDB's default) an INSERT … SELECT holds the
@@ -13,18 +13,16 @@ import { createMariaDbDatabase } from '../support/databases.js';
  */
 describe('MySQL store: the payment event sent after the bank, while it waits on a row lock (MariaDB)', function () {
   this.timeout(60_000);
-  let database: Awaited<ReturnType<typeof createMariaDbDatabase>>;
+  let database: Awaited<ReturnType<typeof migratedMariaDb>> | undefined;
   let db: Db;
 
   before(async function () {
-    database = await createMariaDbDatabase(this);
-    db = openDb(database.url);
-    await migrate(db);
+    database = await migratedMariaDb(this);
+    db = database.db;
   });
 
   after(async () => {
-    await db?.close();
-    await database?.drop();
+    await database?.close();
   });
 
   const newPayment = (sending: boolean) => ({

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { migrate, openDb, type Db, type SqlStatement, type Transaction } from '../../src/store/index.js';
-import { createMariaDbDatabase } from '../support/databases.js';
+import { type Db, type SqlStatement, type Transaction } from '../../src/store/index.js';
+import { migratedMariaDb } from '../support/databases.js';
 
 /**
  * A transaction that loses a deadlock (ER_LOCK_DEADLOCK 1213, also how Galera reports a
@@ -10,18 +10,16 @@ import { createMariaDbDatabase } from '../support/databases.js';
  */
 describe('MySQL store: a transaction that loses a deadlock (MariaDB)', function () {
   this.timeout(60_000);
-  let database: Awaited<ReturnType<typeof createMariaDbDatabase>>;
+  let database: Awaited<ReturnType<typeof migratedMariaDb>> | undefined;
   let db: Db;
 
   before(async function () {
-    database = await createMariaDbDatabase(this);
-    db = openDb(database.url);
-    await migrate(db);
+    database = await migratedMariaDb(this);
+    db = database.db;
   });
 
   after(async () => {
-    await db?.close();
-    await database?.drop();
+    await database?.close();
   });
 
   /**

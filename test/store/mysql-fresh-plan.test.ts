@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { migrate, openDb, type Db } from '../../src/store/index.js';
-import { createMariaDbDatabase } from '../support/databases.js';
+import { type Db } from '../../src/store/index.js';
+import { migratedMariaDb } from '../support/databases.js';
 
 const COUNT = "ANALYZE FORMAT=JSON SELECT COUNT(*) AS n, SUM(amount_minor) AS total FROM payments WHERE state = ?";
 
@@ -20,14 +20,13 @@ async function plan(db: Db, options: { freshPlan?: boolean } = {}): Promise<{ ke
  */
 describe('MySQL store: a read planned afresh (MariaDB)', function () {
   this.timeout(60_000);
-  let database: Awaited<ReturnType<typeof createMariaDbDatabase>>;
+  let database: Awaited<ReturnType<typeof migratedMariaDb>> | undefined;
   let db: Db;
 
   before(async function () {
-    database = await createMariaDbDatabase(this);
     // One connection: the kept statement and the whole-row read share it, as they do in a busy pool.
-    db = openDb(`${database.url}?connectionLimit=1`);
-    await migrate(db);
+    database = await migratedMariaDb(this, '?connectionLimit=1');
+    db = database.db;
     await db.execute(
       'INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, details_json) ' +
         "SELECT 'c', CONCAT('T-', seq), REPEAT('a', 64), IF(seq % 97 = 0, 'UNKNOWN', IF(seq % 20 = 0, 'FAILED', 'SUCCESS')), '10.00', 1000 + seq, 'IDR', " +
@@ -37,8 +36,7 @@ describe('MySQL store: a read planned afresh (MariaDB)', function () {
   });
 
   after(async () => {
-    await db?.close();
-    await database?.drop();
+    await database?.close();
   });
 
   it('reads the count and sum of a state from the index alone, also after a whole-row read on the same connection', async () => {

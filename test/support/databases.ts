@@ -68,6 +68,27 @@ export async function createMariaDbDatabase(ctx?: Mocha.Context): Promise<{ url:
   return { url: `${TEST_MYSQL_URL}/${name}`, drop: () => onServer(`DROP DATABASE IF EXISTS ${name}`) };
 }
 
+/**
+ * A fresh MariaDB database, migrated, with a pool open on it, for one suite's `before`; `close()`
+ * (for its `after`, safe when `before` failed half-way) closes the pool and drops the database.
+ * `query` is added to the URL (`?connectionLimit=1`: every statement on one connection).
+ */
+export async function migratedMariaDb(ctx: Mocha.Context, query = ''): Promise<{ db: Db; close: () => Promise<void> }> {
+  const database = await createMariaDbDatabase(ctx);
+  const db = openDb(`${database.url}${query}`);
+  const close = async (): Promise<void> => {
+    await db.close();
+    await database.drop();
+  };
+  try {
+    await migrate(db);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { db, close };
+}
+
 /** Runs one statement (with a generated, safe name in it) on a short-lived server connection. */
 async function onServer(sql: string): Promise<void> {
   const admin = openDb(TEST_MYSQL_URL);
