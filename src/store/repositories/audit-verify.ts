@@ -26,7 +26,7 @@ import { linkBeforeTime } from './audit-chain-place.js';
 import type { ConsoleAuditRow } from './console-audit-repository.js';
 import { MACED_TABLES } from './maced-tables.js';
 import { recordChangeDigests, rowHistoryProblems } from './record-history.js';
-import { PAYMENT_COLUMNS, paymentMacProblem, type PaymentRow } from './payment-repository.js';
+import { MACED_PAYMENT_COLUMNS, PAYMENT_COLUMNS, paymentMacProblem, type MacedColumn, type PaymentRow } from './payment-repository.js';
 import { paymentPlace } from './sealed-values.js';
 import { placeInRow, rowColumns, SEALED_TABLES, type ValueOpener, type ValueSealer } from './sealed-values.js';
 import { TimeSlices } from './time-slices.js';
@@ -791,17 +791,29 @@ export async function lostPayments(db: Queryable, ring: KeyRing, range: { fromId
     const seq = toNumber(r.seq);
     return { paymentId, eventId: toNumber(r.id), seq, state: r.state, kind: 'deleted', detail: `payments id ${paymentId} was deleted: its history (last event seq ${seq}, ${r.state}) does not end in its release` };
   });
-  const rows = await db.query<PaymentRow & { event_id: number | string; event_seq: number | string; event_state: string }>(
-    `SELECT ${PAYMENT_COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}, e.id AS event_id, e.seq AS event_seq, e.state AS event_state FROM payment_events e JOIN payments p ON p.id = e.payment_id WHERE ${last} ORDER BY e.payment_id`,
+  // The columns its MAC covers only (not its sealed result and details): every pass checks thousands
+  // of rows; the whole row is read again for those that do not hold (their digest, and the check again).
+  const rows = await db.query<Pick<PaymentRow, 'id' | MacedColumn> & { event_id: number | string; event_seq: number | string; event_state: string }>(
+    `SELECT ${MACED_PAYMENT_COLUMNS.map((c) => `p.${c}`).join(', ')}, e.id AS event_id, e.seq AS event_seq, e.state AS event_state FROM payment_events e JOIN payments p ON p.id = e.payment_id WHERE ${last} ORDER BY e.payment_id`,
     [range.fromId, range.toId],
   );
   const slices = new TimeSlices();
+  const suspects: typeof rows = [];
   for (const row of rows) {
-    if (lost.length >= limit * 2) break;
+    if (lost.length + suspects.length >= limit * 2) break;
     if (slices.due()) await slices.next();
     const checked = attempt(() => paymentMacProblem(ring, row));
+    if ('error' in checked || checked.value !== null) suspects.push(row);
+  }
+  const whole = suspects.length === 0 ? [] : await db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id IN (${suspects.map(() => '?').join(', ')})`, suspects.map((r) => toNumber(r.id)));
+  const byId = new Map(whole.map((row) => [toNumber(row.id), row]));
+  for (const suspect of suspects) {
+    // Gone since (the next pass finds it deleted, if it was), or holding again: not one.
+    const row = byId.get(toNumber(suspect.id));
+    if (row === undefined) continue;
+    const checked = attempt(() => paymentMacProblem(ring, row));
     const problem = 'error' in checked ? `payments id ${toNumber(row.id)} cannot be checked: ${checked.error}` : checked.value;
-    if (problem !== null) lost.push({ paymentId: toNumber(row.id), eventId: toNumber(row.event_id), seq: toNumber(row.event_seq), state: row.event_state, kind: 'altered', digest: paymentRowDigest(row), detail: problem });
+    if (problem !== null) lost.push({ paymentId: toNumber(row.id), eventId: toNumber(suspect.event_id), seq: toNumber(suspect.event_seq), state: suspect.event_state, kind: 'altered', digest: paymentRowDigest(row), detail: problem });
   }
   return lost;
 }

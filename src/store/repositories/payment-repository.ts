@@ -118,6 +118,9 @@ export function paymentMacProblem(ring: KeyRing, row: Pick<PaymentRow, 'id' | Ma
 /** The columns a payment's MAC is checked from (besides its id). */
 export type MacedColumn = 'client_id' | 'transaction_id' | 'request_hash' | 'amount' | 'currency' | 'created_at' | 'mac_key_id' | 'mac';
 
+/** Those columns and the id: what a check of many payments' MACs reads (AuditScrub's check of payment histories). */
+export const MACED_PAYMENT_COLUMNS: readonly ('id' | MacedColumn)[] = ['id', 'client_id', 'transaction_id', 'request_hash', 'amount', 'currency', 'created_at', 'mac_key_id', 'mac'];
+
 function fixedOf(row: Pick<PaymentRow, MacedColumn>): PaymentFixed {
   return { clientId: row.client_id, transactionId: row.transaction_id, requestHash: row.request_hash, amount: row.amount, currency: row.currency, createdAt: toNumber(row.created_at) };
 }
