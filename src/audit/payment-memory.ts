@@ -15,6 +15,9 @@ const MOVED_A_CALL = 8;
 /** A slot of the old table whose entry was taken into the new one (or forgotten) before the migration reached it. */
 const TAKEN = -1;
 
+/** Bytes of an entry written out (PaymentMemory.records): its hash (8), its payment's id (8), its stamp (4). */
+export const RECORD = 20;
+
 /** Slots of a segment of a table: its four arrays (1.25 MiB) allocated when a slot of it is first written. */
 const SEGMENT_BITS = 16;
 
@@ -88,6 +91,27 @@ class Slots {
     segment.stamps[i] = stamp;
   }
 
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** The entries of segment `n` as RECORD-byte records (hi, lo, id, stamp; big-endian), empty and taken slots left out. */
+  records(n: number): Buffer {
+    const segment = this.segments[n];
+    if (segment === undefined) return Buffer.alloc(0);
+    const out = Buffer.alloc(segment.ids.length * RECORD);
+    let end = 0;
+    for (let i = 0; i < segment.ids.length; i += 1) {
+      if (segment.ids[i] <= 0) continue;
+      out.writeUInt32BE(segment.hi[i], end);
+      out.writeUInt32BE(segment.lo[i], end + 4);
+      out.writeDoubleBE(segment.ids[i], end + 8);
+      out.writeUInt32BE(segment.stamps[i], end + 16);
+      end += RECORD;
+    }
+    return out.subarray(0, end);
+  }
+
   /** Empties slot `at` by backward-shift deletion: the entries after the hole that probed past it move into it. */
   remove(at: number): void {
     const { mask } = this;
@@ -121,12 +145,19 @@ class Slots {
  * written meanwhile is first taken out of the old one), so a lookup stays exact throughout.
  */
 export class PaymentMemory {
-  private readonly secret = randomBytes(32);
   private table = new Slots(FIRST_SLOTS);
   /** While the table grows: the old table, and how many of its slots were moved (in slot order). */
   private old: Slots | null = null;
   private moved = 0;
   size = 0;
+  /** Counts the changes that move or drop an entry already written out (a forget, a key taken from the old table, a growth started): records() read across them is not whole. */
+  private changes = 0;
+
+  /**
+   * `secret` keys the hash of the keys: random (this process's), or derived from the key ring when
+   * the memory is written out and read back by the next process (audit/memory-file.ts).
+   */
+  constructor(private readonly secret: Buffer = randomBytes(32)) {}
 
   /** The bytes the table takes at most (both tables while it grows; a segment not written yet takes none). */
   get bytes(): number {
@@ -141,11 +172,41 @@ export class PaymentMemory {
   /** Remembers payment `id`, created at `createdAt` (epoch ms), as the one made for (`clientId`, `transactionId`). */
   remember(clientId: string, transactionId: string, id: number, createdAt: number): void {
     const [hi, lo] = this.hash(clientId, transactionId);
+    this.put(hi, lo, id, stampOf(createdAt));
+  }
+
+  /**
+   * Every entry as RECORD-byte records, a segment of a table at a time (the old table's first while
+   * it grows, so a key's newer entry comes later), to be written out between yields; then `whole()`
+   * says whether they are all of it (no entry moved or dropped meanwhile: else written again later).
+   */
+  *records(): Generator<Buffer> {
+    const changes = this.changes;
+    const tables = [this.old, this.table].filter((t): t is Slots => t !== null);
+    this.wholeSince = changes;
+    for (const table of tables) for (let n = 0; n < table.segmentCount; n += 1) yield table.records(n);
+  }
+
+  private wholeSince = 0;
+
+  /** Whether the records last read (records()) are every entry: nothing moved or dropped since they started. */
+  whole(): boolean {
+    return this.changes === this.wholeSince;
+  }
+
+  /** Takes back entries written out by records() (of a memory keyed by the same secret). */
+  restore(records: Buffer): void {
+    for (let at = 0; at + RECORD <= records.length; at += RECORD) {
+      this.put(records.readUInt32BE(at), records.readUInt32BE(at + 4), records.readDoubleBE(at + 8), records.readUInt32BE(at + 16));
+    }
+  }
+
+  private put(hi: number, lo: number, id: number, stamp: number): void {
     this.takeFromOld(hi, lo);
     const { table } = this;
     const at = table.find(hi, lo);
     if (table.id(at) === 0) this.size += 1;
-    table.put(at, hi, lo, id, stampOf(createdAt));
+    table.put(at, hi, lo, id, stamp);
     this.moveSome();
     if (this.old === null && this.size > table.length * FULLEST) this.startGrowing();
   }
@@ -167,6 +228,7 @@ export class PaymentMemory {
     const at = this.table.find(hi, lo);
     if (this.table.id(at) === id) {
       this.size -= 1;
+      this.changes += 1;
       this.table.remove(at);
     }
     this.moveSome();
@@ -193,9 +255,11 @@ export class PaymentMemory {
     this.table.put(this.table.find(hi, lo), hi, lo, old.id(at), old.stamp(at));
     // Left in place as a non-empty slot: the keys that probed past it are still found.
     old.setId(at, TAKEN);
+    this.changes += 1;
   }
 
   private startGrowing(): void {
+    this.changes += 1;
     this.old = this.table;
     this.moved = 0;
     this.table = new Slots(this.old.length * 2);
