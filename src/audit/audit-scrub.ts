@@ -137,9 +137,11 @@ const CYCLE_LOG_MS = 60_000;
  * links either walk proves is remembered by its idempotency key (`memory`, about 29-57 bytes a
  * payment), as is every payment this process reserves; a new payment for a remembered key is
  * checked against the remembered payment in the database first (beforeNewPayment), and refused
- * unsent when that payment was deleted, altered or replaced at its id, then held once confirmed. What this process has
- * not seen (a payment deleted before a pass proved its links, or before the slow walk's first
- * cycle reached its history since the process started) is still found by the walks only.
+ * unsent when that payment was deleted, altered or replaced at its id, then held once confirmed. The
+ * memory outlives the process (saveMemory, resume: a file beside the checkpoints), and until it is
+ * whole (complete) a new payment whose key it does not know is not sent (afterLearning). What
+ * this process has not seen (a payment deleted before a pass proved its links) is still found by
+ * the walks only.
  */
 export class AuditScrub {
   /** The acceptances: read from the checkpoint file as it grows (a gateway), or given once (accept-rollback). */
