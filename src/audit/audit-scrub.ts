@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError } from '../errors/index.js';
 import { getLogger } from '../log/index.js';
 import type { KeyRing } from '../security/index.js';
 import { acceptedAs, type LostPayment } from '../store/repositories/audit-verify.js';
 import type { AuditChainBreak, AuditRepository, ChainPiece, ChainPosition } from '../store/types.js';
 import { CheckpointReader, type CheckpointHistory, type SeenBreak } from './checkpoints.js';
 import { stampOf } from '../store/repositories/remembered-payments.js';
+import { memorySecret, readMemoryFile, writeMemoryFile } from './memory-file.js';
 import { PaymentMemory } from './payment-memory.js';
 
 const log = getLogger('audit');
@@ -98,6 +100,13 @@ const HELD_SHOWN = 20;
  */
 const ACCEPTANCE_PAGE = 5_000;
 
+/**
+ * How long a new payment whose key the memory does not know waits for the memory to be whole
+ * (AuditScrub.complete) before it is refused unsent, and how often it looks meanwhile.
+ */
+const LEARNING_WAIT_MS = 5_000;
+const LEARNING_POLL_MS = 100;
+
 /** Completed cycles logged at info at most this often; the others at debug (a small store completes one every pass). */
 const CYCLE_LOG_MS = 60_000;
 
@@ -128,9 +137,11 @@ const CYCLE_LOG_MS = 60_000;
  * links either walk proves is remembered by its idempotency key (`memory`, about 29-57 bytes a
  * payment), as is every payment this process reserves; a new payment for a remembered key is
  * checked against the remembered payment in the database first (beforeNewPayment), and refused
- * unsent when that payment was deleted, altered or replaced at its id, then held once confirmed. What this process has
- * not seen (a payment deleted before a pass proved its links, or before the slow walk's first
- * cycle reached its history since the process started) is still found by the walks only.
+ * unsent when that payment was deleted, altered or replaced at its id, then held once confirmed. The
+ * memory outlives the process (saveMemory, resume: a file beside the checkpoints), and until it is
+ * whole (complete) a new payment whose key it does not know is not sent (afterLearning). What
+ * this process has not seen (a payment deleted before a pass proved its links) is still found by
+ * the walks only.
  */
 export class AuditScrub {
   /** The acceptances: read from the checkpoint file as it grows (a gateway), or given once (accept-rollback). */
@@ -171,7 +182,13 @@ export class AuditScrub {
    * idempotency key (client, transactionId), so that a new payment for that key is checked against
    * it (beforeNewPayment) whatever became of its records since.
    */
-  readonly memory = new PaymentMemory();
+  memory: PaymentMemory;
+  /** The ring key the memory's hashes are keyed under (memorySecret), when the memory can be written out; null: a random secret. */
+  private memoryKeyId: string | null = null;
+  /** Whether the memory and the walk of new links' positions were read from the file an earlier process wrote (resume). */
+  private resumed = false;
+  /** Whether, resumed, the walk of new links has proved every link after those positions (and every link of the chains it did not name). */
+  private caughtUp = false;
   /** The acceptance lines read: a payment held by the check of a new payment before the last one was accepted by it. */
   private epoch = 0;
   /** Payments the check of a new payment found lost, until confirmed after `confirmMs`: by id, with their key. */
@@ -196,6 +213,8 @@ export class AuditScrub {
     private readonly options: { linksPerPass: number; confirmMs?: number; stallMs?: number; clock?: () => number; quiet?: boolean; walkOn?: boolean; chains?: readonly string[]; exactOnly?: boolean },
   ) {
     this.reader = 'history' in checkpoints ? null : new CheckpointReader(checkpoints.path, checkpoints.ring, checkpoints.store);
+    this.memoryKeyId = 'ring' in checkpoints ? checkpoints.ring.currentKeyId : null;
+    this.memory = 'ring' in checkpoints ? new PaymentMemory(memorySecret(checkpoints.ring, checkpoints.ring.currentKeyId)) : new PaymentMemory();
     this.history = 'history' in checkpoints ? checkpoints.history : null;
     this.clock = options.clock ?? Date.now;
     this.confirmMs = options.confirmMs ?? 2_000;
@@ -279,6 +298,8 @@ export class AuditScrub {
   beforeNewPayment(clientId: string, transactionId: string, id: number, createdAt: number): Promise<string | null> | null {
     const known = this.memory.recall(clientId, transactionId);
     if (known === null) {
+      // Not known, but the memory is not whole yet: a payment made before this process started may be the key's.
+      if (!this.complete) return this.afterLearning(clientId, transactionId, id, createdAt);
       this.memory.remember(clientId, transactionId, id, createdAt);
       return null;
     }
@@ -300,6 +321,71 @@ export class AuditScrub {
       if (!this.options.quiet) log.error({ payment: known, newPayment: id, problem: lost.kind, detail: lost.detail }, 'a new payment refused: the audit scrub saw a payment for its transactionId that is lost now; it holds payments once this is confirmed');
     }
     return lost.detail;
+  }
+
+  /**
+   * Whether the memory holds every payment a new payment's key could have been paid as before:
+   * once the slow walk's first cycle proved every link and learned every payment of them, or,
+   * resumed from an earlier process's memory (resume), once the walk of new links proved every
+   * link after where that memory ended. Until then a new payment whose key it does not know is
+   * not sent (afterLearning): a payment deleted in SQL before this process could see it would be
+   * paid again.
+   */
+  get complete(): boolean {
+    return this.learned || this.caughtUp;
+  }
+
+  /**
+   * A new payment whose key the memory does not know while it is not whole: waits up to
+   * LEARNING_WAIT_MS for it to be (a process just started on a memory resumed), then checks it as
+   * any; else throws STORE_UNAVAILABLE (503, Retry-After), the reservation released unsent.
+   */
+  private async afterLearning(clientId: string, transactionId: string, id: number, createdAt: number): Promise<string | null> {
+    for (let waited = 0; !this.complete && this.held === null && waited < LEARNING_WAIT_MS; waited += LEARNING_POLL_MS) await sleep(LEARNING_POLL_MS);
+    // What learning found meanwhile (a link or a payment deleted) holds this payment too: it passed the check of holds before it waited.
+    if (this.held !== null) return this.held;
+    if (this.complete) return this.beforeNewPayment(clientId, transactionId, id, createdAt);
+    const how = this.resumed
+      ? `proving the ${this.linksBehind} audit link(s) appended since the memory of payments it resumed from was written`
+      : 'walking every audit link once (no memory of payments written by an earlier process could be read)';
+    throw new AppError(
+      'STORE_UNAVAILABLE',
+      `This gateway process has not yet learned every payment made before it started (its audit scrub is ${how}); a new payment is not sent until it has, so that a payment deleted in the database meanwhile is never paid twice. Retry shortly.`,
+      { headers: { 'Retry-After': '5' } },
+    );
+  }
+
+  /**
+   * Takes the memory of payments and the walk of new links' positions from `path`, written by an
+   * earlier process (saveMemory), so that the memory is whole once the links appended since are
+   * proved, not after a full cycle. Nothing there, or a file that cannot be taken (logged), leaves
+   * the memory to be learned by the first full cycle.
+   */
+  async resume(path: string): Promise<void> {
+    const ring = this.reader === null ? null : this.reader.ring;
+    if (ring === null) return;
+    const read = await readMemoryFile(path, ring, this.reader!.store);
+    if (read === null) return;
+    if ('problem' in read) {
+      if (!this.options.quiet) log.error({ file: path, problem: read.problem }, 'the audit scrub\'s memory of payments could not be read: new payments wait until its first full cycle has learned every payment again');
+      return;
+    }
+    this.memory = read.memory;
+    this.memoryKeyId = read.keyId;
+    for (const [writerId, seq] of read.positions) this.newLinks.set(writerId, { next: { seq: seq + 1, prevHash: null }, first: seq + 1 });
+    this.resumed = true;
+    if (!this.options.quiet) log.info({ file: path, payments: read.memory.size, writtenAt: new Date(read.at).toISOString() }, 'audit scrub: memory of payments resumed; new payments wait until the links appended since are proved');
+  }
+
+  /**
+   * Writes the memory of payments to `path` for the next process (resume), with, per chain, the
+   * link up to which every link was proved and its payments remembered: only once the memory is
+   * whole (complete). False when not written (not whole yet, or changed while written).
+   */
+  async saveMemory(path: string): Promise<boolean> {
+    if (!this.complete || this.reader === null || this.memoryKeyId === null) return false;
+    const positions = new Map([...this.newLinks].map(([writerId, at]) => [writerId, at.next.seq - 1]));
+    return writeMemoryFile(path, this.reader.ring, this.reader.store, this.memory, this.memoryKeyId, positions, this.clock());
   }
 
   /** The payments the check of a new payment found lost, checked again after `confirmMs`: held when still lost; let go after a later acceptance. */
@@ -422,7 +508,8 @@ export class AuditScrub {
     skipOf: (writerId: string, found: AuditChainBreak, resume: number | null) => Promise<{ resume: number } | undefined>,
   ): Promise<void> {
     const heads = (await this.audit.chainHeads()).filter((h) => h.seq > 0 && accepted.get(h.writerId)?.seq !== 0);
-    const first = this.newPasses === 0;
+    // Resumed, every chain is walked from where the earlier process's memory ends (resume), one it did not name from its first link.
+    const first = this.newPasses === 0 && !this.resumed;
     const turn = heads.length === 0 ? 0 : this.newPasses % heads.length;
     this.newPasses += 1;
     let budget = NEW_PASSES * this.options.linksPerPass;
@@ -462,6 +549,7 @@ export class AuditScrub {
       behind += Math.max(0, head.seq - at.next.seq + 1);
     }
     this.linksBehind = behind;
+    if (this.resumed && behind === 0) this.caughtUp = true;
     await this.countLinks(accepted, skips, skipOf);
   }
 

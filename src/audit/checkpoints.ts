@@ -209,8 +209,8 @@ export class CheckpointReader {
 
   constructor(
     private readonly path: string,
-    private readonly ring: KeyRing,
-    private readonly store: string,
+    readonly ring: KeyRing,
+    readonly store: string,
   ) {}
 
   read(): CheckpointHistory {

@@ -4,6 +4,7 @@ export { auditIntegrityRefusal, InternalAuditTrail } from './internal-audit-trai
 export { verifyAudit, type AcceptedChainBreak, type CheckedAuditReport } from './verify-audit.js';
 export { ACCEPTED_ROLLBACK, appendCheckpoint, checkpointer, readCheckpoints, compareWithCheckpoints, storeAgainstCheckpoints, type ChainHead, type Checkpoint, type CheckpointHistory } from './checkpoints.js';
 export { RollbackWatch } from './rollback-watch.js';
+export { memoryFileOf } from './memory-file.js';
 export { AuditScrub, type ScrubCycle } from './audit-scrub.js';
 export { acceptanceDigest, acceptRollback, forgetEarlierDatabase } from './accept-rollback.js';
 export { purgeAnonymousExchanges, RetentionError, type AnonymousPurgeRequest } from './purge-anonymous.js';

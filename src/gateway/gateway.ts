@@ -15,7 +15,7 @@ import { AccessTokens } from '../pipeline/auth/index.js';
 import { RateLimitStores } from '../pipeline/rate-limit/index.js';
 import { AuditSpool, connectionBudgetProblem, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrations, RecentReads, withAuditSpool } from '../store/index.js';
 import { ConfigError } from '../config/index.js';
-import { AuditScrub, checkpointer, RollbackWatch } from '../audit/index.js';
+import { AuditScrub, checkpointer, memoryFileOf, RollbackWatch } from '../audit/index.js';
 import { PeriodicTask } from '../domain/periodic-task.js';
 import type { Store } from '../store/types.js';
 import { startBankPartners, type BankPartners } from './bank-partners.js';
@@ -95,6 +95,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const held = () => [watch.held, scrub.held].filter((why) => why !== null).join('; ') || null;
   // A new payment for a key the scrub saw paid is checked against that payment first (by id, only
   // then): deleted in SQL, it is never paid again. Part of the scrub: off with it.
+  // The scrub's memory of payments, kept beside the checkpoints for the next process (so that it
+  // knows at once what this one saw): written every 5 minutes once whole, and when the process stops.
+  const memoryFile = memoryFileOf(config.auditCheckpointFile, opened.db.description);
+  const memorySave = new PeriodicTask('audit-memory-save', 300_000, async () => void (await scrub.saveMemory(memoryFile)));
   const newPaymentCheck = config.auditScrub.intervalMs > 0 ? (clientId: string, transactionId: string, id: number, createdAt: number) => scrub.beforeNewPayment(clientId, transactionId, id, createdAt) : undefined;
   const checkCheckpoints = async () => {
     await watch.check();
@@ -182,6 +186,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       const { host, allowedCidrs, peersDir } = config.metrics;
       metricsServer = await startMetricsServer(metrics, { host, allowedCidrs, peersDir, port: config.metrics.port });
     }
+    // What an earlier process's scrub had learned: until the links appended since are proved, a new payment waits (AuditScrub.complete).
+    if (config.auditScrub.intervalMs > 0) await scrub.resume(memoryFile);
     // Nothing is served from a database found behind its checkpoints at start either.
     await watch.check().catch((error: unknown) => log.warn({ err: error }, 'the database could not be compared with the audit checkpoints yet'));
     await listenOn(server, config.port, config.host, 'PORT');
@@ -195,7 +201,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     checkpoints.start();
     rollbackCheck.start();
     scrubbing.start();
-    if (config.auditScrub.intervalMs > 0) scrubbing.wake();
+    if (config.auditScrub.intervalMs > 0) {
+      scrubbing.wake();
+      memorySave.start();
+    }
     searchIndex.start();
     searchIndex.wake();
     // Runs a process stopped in the middle of are picked up at once, not after the first interval.
@@ -234,6 +243,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           await checkpoints.stop();
           await rollbackCheck.stop();
           await scrubbing.stop();
+          await memorySave.stop();
+          if (config.auditScrub.intervalMs > 0) await scrub.saveMemory(memoryFile).catch((error: unknown) => log.warn({ err: error, file: memoryFile }, 'the audit scrub\'s memory of payments could not be written at shutdown: the next process learns every payment again first'));
           await metricsListener?.close();
           await partners.close();
           await store.close();

@@ -34,4 +34,44 @@ describe('PaymentMemory', () => {
     expect(memory.recall('gbc_a', 'INV-1')).to.equal(null);
     expect(memory.size).to.equal(1);
   });
+
+  it('grows a few slots a call (the old table still read), every key exact at every call of the growth: found, overwritten or forgotten', () => {
+    const memory = new PaymentMemory();
+    const key = (i: number) => [`gbc_${i % 5}`, `INV-${i}`] as const;
+    const expected = new Map<number, number>();
+    let i = 0;
+    // Up to the call that starts the table's first growth (4,096 slots, 70 % full).
+    while (!memory.growing && i < 10_000) {
+      i += 1;
+      memory.remember(...key(i), i, 0);
+      expected.set(i, i);
+    }
+    expect(memory.growing, 'the table grows over the calls that follow, not inside one').to.equal(true);
+    const startedAt = i;
+    let calls = 0;
+    // Through the growth: new keys, keys written again (a newer payment) and keys forgotten, each checked at once and all every 64 calls.
+    while (memory.growing) {
+      calls += 1;
+      const step = calls % 3;
+      if (step === 0) {
+        i += 1;
+        memory.remember(...key(i), i, 0);
+        expected.set(i, i);
+      } else if (step === 1) {
+        const again = 1 + ((calls * 7919) % startedAt);
+        memory.remember(...key(again), 100_000 + calls, 0);
+        expected.set(again, 100_000 + calls);
+      } else {
+        const gone = 1 + ((calls * 104_729) % startedAt);
+        const id = expected.get(gone);
+        if (id !== undefined) memory.forget(...key(gone), id);
+        expected.delete(gone);
+      }
+      if (calls % 64 === 0) for (let k = 1; k <= i; k += 1) expect(memory.recall(...key(k))?.id ?? null, `key ${k} at call ${calls} of the growth`).to.equal(expected.get(k) ?? null);
+    }
+    // The old table (4,096 slots) moved 8 slots a call: 512 calls, none copying the whole table.
+    expect(calls).to.equal(4_096 / 8);
+    for (let k = 1; k <= i; k += 1) expect(memory.recall(...key(k))?.id ?? null, `key ${k} after the growth`).to.equal(expected.get(k) ?? null);
+    expect(memory.size).to.equal(expected.size);
+  });
 });

@@ -38,11 +38,22 @@ function scrubbingGateways(ctx: BackendContext, options: { acceptHeld?: boolean 
     return gw;
   };
   afterEach(async () => {
-    const held = options.acceptHeld === true && gateways.some((gw) => gw.gateway.scrub.held !== null);
     while (gateways.length > 0) await gateways.pop()!.close();
-    if (held) expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env())).code).to.equal(0);
+    // Whether or not a gateway got to hold it (a pass a minute): the next test's gateway learns the store first and would.
+    if (options.acceptHeld === true) expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env())).code).to.equal(0);
   });
   return { env, gateways, start };
+}
+
+/**
+ * Passes of `gw`'s scrub until its memory is whole (AuditScrub.complete): with a pass a minute,
+ * or a few links a pass, it pays no new payment before.
+ */
+async function learnedAll(gw: TestGateway): Promise<void> {
+  // Not beside the pass the gateway runs at start: one pass at a time.
+  await eventually(async () => gw.gateway.scrub.lastPass !== null, 30_000);
+  for (let i = 0; i < 1_000 && !gw.gateway.scrub.complete; i += 1) await gw.gateway.scrub.pass();
+  expect(gw.gateway.scrub.complete, 'the scrub learned every payment made before it started').to.equal(true);
 }
 
 /** Anonymous refusals written as the audit writes them: a long honest history for the slow walk. */
@@ -233,7 +244,8 @@ forEachBackend('The remembered payment itself, not whatever row stands at its id
     const payer = await gw.createClient();
     const auth = { authorization: `Bearer ${await gw.token(payer)}` };
     const body = sampleTransfer();
-    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+    const paid = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(paid.status, paid.text).to.equal(201);
     const db = gw.store.db;
     // Links after the payment's, with no payment after it: anonymous refusals, eight at once so that
     // every chain session of the gateway links some (one alone may keep to a chain the payment's links are not in).
@@ -253,11 +265,13 @@ forEachBackend('The remembered payment itself, not whatever row stands at its id
     this.timeout(120_000);
     const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
     const scrub = gw.gateway.scrub;
+    await learnedAll(gw);
     const payer = await gw.createClient();
     const auth = { authorization: `Bearer ${await gw.token(payer)}` };
     const db = gw.store.db;
     const body = sampleTransfer();
-    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+    const paid = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(paid.status, paid.text).to.equal(201);
     const [{ id: paidId }] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [body.transactionId as string]);
     const releasedId = await releasedUnsent(gw, auth);
     // The attacker: the paid row moved onto the released reservation's id, then a pass proves the release's link.
@@ -273,11 +287,14 @@ forEachBackend('The remembered payment itself, not whatever row stands at its id
 
   it('keeps checking a payment remembered before an unrelated acceptance: its resend is refused once it is deleted whole, the slow walk far away', async function () {
     this.timeout(300_000);
-    // A history the slow walk needs many passes for (10 links a pass): it does not learn the payment again meanwhile.
-    const writer = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
-    await history(writer.store, 300);
     const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
     const scrub = gw.gateway.scrub;
+    // It learns every payment made before it started (until then it pays no new payment).
+    await learnedAll(gw);
+    const cycles = scrub.cycles;
+    // A history the slow walk's next cycle needs many passes for (10 links a pass): it does not learn the payment again meanwhile.
+    const writer = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    await history(writer.store, 300);
     const payer = await gw.createClient();
     const auth = { authorization: `Bearer ${await gw.token(payer)}` };
     const body = sampleTransfer();
@@ -291,7 +308,7 @@ forEachBackend('The remembered payment itself, not whatever row stands at its id
     expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: another payment deleted, looked at'], env())).code).to.equal(0);
     await scrub.pass();
     expect(scrub.held).to.equal(null);
-    expect(scrub.cycles, 'the slow walk has not gone round since').to.equal(0);
+    expect(scrub.cycles, 'the slow walk has not gone round since').to.equal(cycles);
     const { paymentId } = await paymentLinks(gw.store.db, body.transactionId as string);
     await deleteWhole(gw.store.db, body.transactionId as string);
 
@@ -347,26 +364,106 @@ forEachBackend('A record altered after the scrub proved its link (#14)', (ctx) =
     const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'audit-checkpoints.jsonl');
     const writer = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '0', ...UNTHROTTLED });
     let gw: TestGateway | undefined;
+    let payer: TestGateway | undefined;
     try {
-      // A history the slow walk needs about 30 passes for (10 links a pass).
-      await history(writer.store, 300);
       gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10', ...UNTHROTTLED });
       const scrub = gw.gateway.scrub;
-      const payer = await gw.createClient();
-      const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+      await learnedAll(gw);
+      // A history its next cycle needs about 30 passes for (10 links a pass), that cycle started before the paying process's chain appears.
+      await history(writer.store, 300);
+      await scrub.pass();
+      const cycles = scrub.cycles;
+      payer = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '0', ...UNTHROTTLED });
+      const client = await payer.createClient();
+      const auth = { authorization: `Bearer ${await payer.token(client)}` };
       const body = sampleTransfer();
-      expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+      expect((await payer.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
       for (let i = 0; i < 50 && (i === 0 || scrub.linksBehind !== 0); i += 1) await scrub.pass();
-      expect(scrub.cycles, 'the slow walk\'s first cycle is under way').to.equal(0);
+      expect(scrub.cycles, 'the slow walk\'s cycle is under way').to.equal(cycles);
       // The attack, in SQL: the payment's request as recorded, changed after its link was proved.
       const changed = await gw.store.db.execute("UPDATE audit_exchanges SET request_body = '{}' WHERE transaction_id = ? AND method = 'POST'", [body.transactionId as string]);
       expect(changed.affectedRows).to.equal(1);
-      for (let i = 0; i < 200 && scrub.cycles < 1; i += 1) await scrub.pass();
-      expect(scrub.cycles).to.equal(1);
+      for (let i = 0; i < 200 && scrub.cycles === cycles; i += 1) await scrub.pass();
+      expect(scrub.cycles).to.equal(cycles + 1);
       expect(scrub.held ?? '', 'held when the cycle ends').to.match(/audit_exchanges id \d+ \(chain [^ ]+ seq \d+\) was altered/);
     } finally {
+      await payer?.close();
       await gw?.close();
       await writer.close();
     }
+  });
+});
+
+forEachBackend('The resend of a payment deleted in SQL while no gateway ran, to a gateway just started (#14)', (ctx) => {
+  const { gateways, start } = scrubbingGateways(ctx, { acceptHeld: true });
+
+  /** Pays `body` through a gateway started with `settings`, stops it (its bank received it once), and deletes the payment whole in SQL. */
+  async function paidThenDeletedWhileDown(settings: Record<string, string>) {
+    const first = await start(settings);
+    const payer = await first.createClient();
+    const body = sampleTransfer();
+    await payInsideChains(first, { authorization: `Bearer ${await first.token(payer)}` }, body);
+    const { paymentId } = await paymentLinks(first.store.db, body.transactionId as string);
+    gateways.splice(gateways.indexOf(first), 1);
+    await first.close();
+    const db = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      await deleteWhole(db.db, body.transactionId as string);
+    } finally {
+      await db.close();
+    }
+    return { payer, body, paymentId };
+  }
+
+  it('refuses the resend sent at once: the new process resumed the memory of payments the stopped one wrote beside the checkpoints', async function () {
+    this.timeout(120_000);
+    const { payer, body, paymentId } = await paidThenDeletedWhileDown({ GERBANG_AUDIT_SCRUB_MS: '60000' });
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000' });
+    expect(gw.gateway.scrub.memory.recall(payer.clientId, body.transactionId as string)?.id, 'resumed from the file').to.equal(paymentId);
+
+    const resent = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await gw.token(payer)}` } });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(resent.body.detail).to.contain(`payments id ${paymentId} (${payer.clientId} / ${body.transactionId})`);
+    expect(await bankTransfers(gw, body.transactionId as string), 'sent again to the bank').to.equal(0);
+    await eventually(async () => {
+      await gw.gateway.scrub.pass();
+      return gw.gateway.scrub.held !== null;
+    }, 30_000);
+  });
+
+  it('holds the resend sent at once when no memory was written (the paying process ran without its scrub): refused once the new process finds the deletion, never sent', async function () {
+    this.timeout(120_000);
+    const { payer, body, paymentId } = await paidThenDeletedWhileDown({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000' });
+    expect(gw.gateway.scrub.memory.recall(payer.clientId, body.transactionId as string), 'nothing resumed').to.equal(null);
+
+    const resent = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await gw.token(payer)}` } });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(await bankTransfers(gw, body.transactionId as string), 'sent again to the bank').to.equal(0);
+    const [{ n }] = await gw.store.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payments WHERE transaction_id = ?', [body.transactionId as string]);
+    expect(Number(n), 'the resend\'s reservation was released unsent').to.equal(0);
+    await eventually(async () => {
+      await gw.gateway.scrub.pass();
+      return gw.gateway.scrub.held !== null;
+    }, 30_000);
+    expect(gw.gateway.scrub.held, `payment ${paymentId}'s links`).to.contain('a record and its link were deleted');
+  });
+
+  it('answers 503 with Retry-After, sending nothing, while a new process has not proved the links made before it started, then pays', async function () {
+    this.timeout(120_000);
+    const writer = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    await history(writer.store, 200);
+    // 10 links a pass, a pass a minute: its first cycle is far from done when the request comes.
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+    const payer = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const body = sampleTransfer();
+    const refused = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect([refused.status, refused.body.code, refused.headers['retry-after']], refused.text).to.deep.equal([503, 'STORE_UNAVAILABLE', '5']);
+    expect(refused.body.detail).to.contain('has not yet learned every payment made before it started');
+    expect(await bankTransfers(gw, body.transactionId as string)).to.equal(0);
+    await learnedAll(gw);
+    const paid = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect([paid.status, paid.body?.status], paid.text).to.deep.equal([201, 'SUCCESS']);
   });
 });

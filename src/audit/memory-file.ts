@@ -1,0 +1,109 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import type { KeyRing } from '../security/index.js';
+import { PaymentMemory, RECORD } from './payment-memory.js';
+
+/**
+ * The audit scrub's memory of payments (PaymentMemory) kept OUTSIDE the database, beside the
+ * audit checkpoints, so that a process started later knows at once every payment an earlier one
+ * saw: a payment deleted in SQL while no gateway ran (or before the new process could learn it)
+ * is never paid again when the ERP resends it. One file per database, rewritten whole (a temporary
+ * file renamed over it), 0600:
+ *
+ *   a JSON line {v, store, at, keyId, positions}, the entries (RECORD bytes each), a 32-byte MAC
+ *
+ * `positions` says, per audit chain, the link up to which every link was proved and every payment
+ * of those links remembered: the next process proves the links after it (and every link of a
+ * chain not named) before it takes the memory as whole. The MAC (HMAC-SHA256 under a key derived
+ * from the key ring) covers the line and the entries, so a file written without the keys is not
+ * read; the keys' hashes are keyed by another key derived from the ring (memorySecret), so the file
+ * names no client or transactionId. A file under a key no longer in the ring is not read: the
+ * process learns every payment again.
+ */
+
+const VERSION = 1;
+const PURPOSE = 'audit payment memory';
+const KEYS_PURPOSE = 'audit payment memory keys';
+const MAC_BYTES = 32;
+
+/** The secret the memory's hashes of keys are keyed with under ring key `keyId` (the same in every process). */
+export function memorySecret(ring: KeyRing, keyId: string): Buffer {
+  return ring.macKey(KEYS_PURPOSE, keyId).key;
+}
+
+/** The memory's file for database `store`, beside checkpoint file `checkpointFile` (a checkpoint file may serve several databases). */
+export function memoryFileOf(checkpointFile: string, store: string): string {
+  return `${checkpointFile}.payments-${createHash('sha256').update(store).digest('hex').slice(0, 12)}`;
+}
+
+interface Header {
+  v: number;
+  store: string;
+  at: number;
+  keyId: string;
+  positions: [string, number][];
+}
+
+/**
+ * Writes `memory` (keyed by memorySecret(ring, keyId)) and its chains' `positions` to `path`, a
+ * segment at a time between writes (no long call). False, and nothing replaced, when an entry
+ * moved or was dropped while it was written (written whole next time).
+ */
+export async function writeMemoryFile(path: string, ring: KeyRing, store: string, memory: PaymentMemory, keyId: string, positions: Map<string, number>, at: number): Promise<boolean> {
+  const header: Header = { v: VERSION, store, at, keyId, positions: [...positions] };
+  const line = Buffer.from(`${JSON.stringify(header)}\n`);
+  const mac = createHmac('sha256', ring.macKey(PURPOSE, keyId).key).update(line);
+  const temporary = `${path}.${process.pid}.tmp`;
+  const file = await open(temporary, 'w', 0o600);
+  let whole = false;
+  try {
+    await file.write(line);
+    for (const records of memory.records()) {
+      mac.update(records);
+      if (records.length > 0) await file.write(records);
+    }
+    whole = memory.whole();
+    if (whole) {
+      await file.write(mac.digest());
+      await file.sync();
+    }
+  } finally {
+    await file.close();
+  }
+  if (!whole) {
+    await unlink(temporary);
+    return false;
+  }
+  await rename(temporary, path);
+  return true;
+}
+
+/**
+ * The memory written to `path` for database `store`: null when there is none (or another
+ * database's); `problem` when it cannot be taken (not signed with a ring key, cut, altered).
+ */
+export async function readMemoryFile(path: string, ring: KeyRing, store: string): Promise<{ memory: PaymentMemory; keyId: string; positions: Map<string, number>; at: number } | { problem: string } | null> {
+  if (!existsSync(path)) return null;
+  const bytes = await readFile(path);
+  const end = bytes.indexOf(10);
+  if (end < 0 || bytes.length < end + 1 + MAC_BYTES) return { problem: `${path} is cut or not a payment memory` };
+  let header: Header;
+  try {
+    header = JSON.parse(bytes.subarray(0, end).toString('utf8')) as Header;
+  } catch {
+    return { problem: `${path} is not a payment memory` };
+  }
+  const shaped =
+    header.v === VERSION && typeof header.store === 'string' && typeof header.at === 'number' && typeof header.keyId === 'string' &&
+    Array.isArray(header.positions) && header.positions.every((p) => Array.isArray(p) && typeof p[0] === 'string' && Number.isSafeInteger(p[1]));
+  if (!shaped) return { problem: `${path} is not a payment memory` };
+  if (!ring.keyIds.includes(header.keyId)) return { problem: `${path} is under key ${header.keyId}, no longer in the key ring` };
+  const records = bytes.subarray(end + 1, bytes.length - MAC_BYTES);
+  const mac = createHmac('sha256', ring.macKey(PURPOSE, header.keyId).key).update(bytes.subarray(0, end + 1)).update(records).digest();
+  if (!timingSafeEqual(mac, bytes.subarray(bytes.length - MAC_BYTES)) || records.length % RECORD !== 0) return { problem: `${path} is not signed with a ring key (altered, cut or written by hand)` };
+  if (header.store !== store) return null;
+  const memory = new PaymentMemory(memorySecret(ring, header.keyId));
+  memory.restore(records);
+  return { memory, keyId: header.keyId, positions: new Map(header.positions), at: header.at };
+}
