@@ -431,8 +431,9 @@ export class AuditScrub {
       if (acceptance && acceptance.at !== found.acceptedAt && (found.seq === null || acceptance.seq >= found.seq)) this.release(writerId, 'an operator accepted it as it stands');
       else if (await skipOf(writerId, found, found.resume)) this.release(writerId, 'an operator accepted the break');
     }
-    if (!this.options.walkOn) await this.walkNew(accepted, acceptedSkips, skipOf);
-    let budget = this.options.linksPerPass;
+    if (!this.options.walkOn) await this.walkNew(accepted, acceptedSkips, skipOf, acceptedDeletions);
+    // Until the memory is whole new payments for keys it does not know wait: the walk goes NEW_PASSES times as far a pass.
+    let budget = this.complete ? this.options.linksPerPass : NEW_PASSES * this.options.linksPerPass;
     while (budget > 0) {
       if (this.at === null) {
         // A chain accepted as gone (its head row deleted, accepted at link 0) is not walked.
@@ -465,7 +466,7 @@ export class AuditScrub {
       let piece = await this.audit.walkChain(writerId, from, budget);
       budget -= piece.links + PIECE_COST;
       this.cycle!.links += piece.links;
-      if (!this.learned) await this.learn(piece);
+      if (!this.learned) await this.learn(piece, acceptedDeletions);
       // A new finding is confirmed before it holds anything; one already held is not waited for again.
       if ('break' in piece) {
         // A break accepted exactly is stepped over: the walk goes on at the link that followed it then.
@@ -506,6 +507,7 @@ export class AuditScrub {
     accepted: CheckpointHistory['acceptedBreaks'],
     skips: CheckpointHistory['acceptedSkips'],
     skipOf: (writerId: string, found: AuditChainBreak, resume: number | null) => Promise<{ resume: number } | undefined>,
+    acceptedDeletions: CheckpointHistory['acceptedDeletions'],
   ): Promise<void> {
     const heads = (await this.audit.chainHeads()).filter((h) => h.seq > 0 && accepted.get(h.writerId)?.seq !== 0);
     // Resumed, every chain is walked from where the earlier process's memory ends (resume), one it did not name from its first link.
@@ -529,7 +531,7 @@ export class AuditScrub {
       if (at.next.seq <= head.seq && budget > 0) {
         const piece = await this.audit.walkChain(writerId, at.next, budget);
         budget -= piece.links + PIECE_COST;
-        await this.learn(piece);
+        await this.learn(piece, acceptedDeletions);
         // Nothing followed a break (or a head moved back): the walk goes on at the next link appended.
         const past = (resume: number | null): ChainPosition => ({ seq: resume || head.seq + 1, prevHash: null });
         if ('behind' in piece) at.next = { seq: head.seq, prevHash: null };
@@ -590,8 +592,9 @@ export class AuditScrub {
   }
 
   /** Remembers the payments of the events whose links a piece proved (their rows read once more, each under its MAC). */
-  private async learn(piece: ChainPiece): Promise<void> {
+  private async learn(piece: ChainPiece, acceptedDeletions: CheckpointHistory['acceptedDeletions']): Promise<void> {
     if (this.options.walkOn || !('paymentEvents' in piece) || !piece.paymentEvents?.length) return;
+    await this.lostAmong(piece.paymentEvents, acceptedDeletions);
     for (const p of await this.audit.paymentKeys(piece.paymentEvents)) {
       // The payment remembered, standing now at another id (its row moved there in SQL: the MAC
       // does not cover the id): the check of its key finds it gone from the id it was made with.
@@ -631,14 +634,37 @@ export class AuditScrub {
       const found = (await this.lostIn(range)).filter((d) => !accepted.has(d));
       // A payment held before and no longer found where its last event is: its row is back (or released).
       for (const [id, was] of this.deleted) if (was.eventId >= range.fromId && was.eventId <= range.toId && !found.some((d) => d.paymentId === id)) this.letGo(id, 'its row holds again');
-      const fresh = found.filter((d) => !this.deleted.has(d.paymentId));
-      if (fresh.length > 0) await sleep(this.confirmMs);
-      for (const one of fresh) {
-        if ((await this.audit.lostPayments({ fromId: one.eventId, toId: one.eventId }, 1)).length === 0) continue;
-        this.deleted.set(one.paymentId, one);
-        if (!this.options.quiet) log.error({ payment: one.paymentId, problem: one.kind, detail: one.detail }, 'payments held: the audit scrub found a payment row deleted (its history not ending in its release) or altered away from its MAC; see `gerbang audit verify`, then `gerbang audit accept-rollback`');
-      }
+      await this.holdLost(found);
     }
+  }
+
+  /** Payments found lost (and not accepted): each held once still lost after `confirmMs` (a Galera node may not have applied the commit that released it yet). */
+  private async holdLost(found: LostPayment[]): Promise<void> {
+    const fresh = found.filter((d) => !this.deleted.has(d.paymentId));
+    if (fresh.length > 0) await sleep(this.confirmMs);
+    for (const one of fresh) {
+      if ((await this.audit.lostPayments({ fromId: one.eventId, toId: one.eventId }, 1)).length === 0) continue;
+      this.deleted.set(one.paymentId, one);
+      if (!this.options.quiet) log.error({ payment: one.paymentId, problem: one.kind, detail: one.detail }, 'payments held: the audit scrub found a payment row deleted (its history not ending in its release) or altered away from its MAC; see `gerbang audit verify`, then `gerbang audit accept-rollback`');
+    }
+  }
+
+  /**
+   * Until the memory is whole (complete), the payments of every payment event a walk proved are
+   * checked as the payment check checks them, the lost ones held: learning skips a payment whose
+   * row was deleted or altered (it cannot be remembered), so a row deleted or altered in SQL before
+   * this process could learn its key holds payments before the memory is taken as whole, not when
+   * the payment check's sweep comes round to it.
+   */
+  private async lostAmong(eventIds: number[], acceptances: CheckpointHistory['acceptedDeletions']): Promise<void> {
+    if (this.complete || eventIds.length === 0 || this.options.chains !== undefined) return;
+    let fromId = eventIds[0];
+    let toId = fromId;
+    for (const id of eventIds) {
+      fromId = Math.min(fromId, id);
+      toId = Math.max(toId, id);
+    }
+    await this.holdLost((await this.lostIn({ fromId, toId })).filter((d) => !this.acceptedLoss(acceptances, d)));
   }
 
   /**

@@ -466,4 +466,47 @@ forEachBackend('The resend of a payment deleted in SQL while no gateway ran, to 
     const paid = await gw.request('/v1/transfers', { json: body, headers: auth });
     expect([paid.status, paid.body?.status], paid.text).to.deep.equal([201, 'SUCCESS']);
   });
+
+  it('holds payments before the memory counts as whole when a payment\'s row alone was deleted while no gateway ran, outside what the payment check looks at first', async function () {
+    this.timeout(120_000);
+    // Paid through a gateway without its scrub (no memory written), between other payments: its
+    // events are neither the newest nor the first ones, where the payment check of a pass looks.
+    const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    const payer = await first.createClient();
+    const auth = { authorization: `Bearer ${await first.token(payer)}` };
+    for (let i = 0; i < 12; i += 1) expect((await first.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    const body = sampleTransfer();
+    expect((await first.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+    for (let i = 0; i < 12; i += 1) expect((await first.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    const [{ id }] = await first.store.db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [body.transactionId as string]);
+    const paymentId = Number(id);
+    gateways.splice(gateways.indexOf(first), 1);
+    await first.close();
+    // The attacker, while no gateway runs: the payment's row deleted, its events and links left.
+    const db = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      await db.db.execute('DELETE FROM payment_search_grams WHERE payment_id = ?', [paymentId]);
+      await db.db.execute('DELETE FROM payments WHERE id = ?', [paymentId]);
+    } finally {
+      await db.close();
+    }
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+    await learnedAll(gw);
+    // Held (every request answered 503) once the memory is whole: the resend is never sent.
+    expect(gw.gateway.scrub.held, 'held when the memory became whole').to.contain(`payments id ${paymentId} was deleted`);
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(await bankTransfers(gw, body.transactionId as string), 'sent again to the bank').to.equal(0);
+  });
+
+  it('walks ten times as far a pass while the memory is not whole', async function () {
+    this.timeout(120_000);
+    const writer = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    await history(writer.store, 150);
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+    await eventually(async () => gw.gateway.scrub.lastPass !== null, 30_000);
+    // 150 links and their chains' cost: two passes of 10 links would leave most of them; of 100, none.
+    await gw.gateway.scrub.pass();
+    expect(gw.gateway.scrub.complete, 'whole after the pass at start and one more').to.equal(true);
+  });
 });
