@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { IntegrityError } from '../../src/errors/index.js';
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
+import { proofDigestSql } from '../../src/store/repositories/payment-search-repository.js';
 import { sealedLineSql } from '../../src/store/repositories/reconciliation-seals.js';
 import type { Db, PaymentCursor, PaymentRecord, PaymentSearch, PaymentSort, SqlValue, Store } from '../../src/store/types.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
@@ -293,7 +294,7 @@ forEachBackend('Payment search (console list)', (ctx) => {
     expect(tag('ACC-4')).to.equal(null);
   });
 
-  it('reads a period of one paying account from one index alone, never the rows, a few days per statement (migration 029)', async () => {
+  it('reads a period not sealed by one index, a few days per statement, and each row\'s proof columns by its id (migrations 029, 032)', async () => {
     const store = ctx.store();
     const who = `plan-${randomBytes(4).toString('hex')}`;
     const start = Date.UTC(2031, 2, 5, 1, 0, 0);
@@ -311,7 +312,9 @@ forEachBackend('Payment search (console list)', (ctx) => {
     expect(found.truncated).to.equal(false);
     // The ring's one key's tag, three days per statement (3 + 3 + 2), and the rows from before tags
     // in one; each row's last event seq (in its sealed line: the seals' and kept proofs' history
-    // mark) read in the same statement, one dive a payment into the events' own index.
+    // mark) read in the same statement, one dive a payment into the events' own index. Days not
+    // sealed (these have not ended) are proved row by row: on MariaDB the range of the index, then
+    // each row; SQLite's index holds the proof's columns too (migration 032).
     const reads = sent.filter(({ sql }) => sql.includes('FROM payments WHERE source_account_tag'));
     expect(reads).to.have.length(4);
     for (const { sql, params } of reads) {
@@ -324,11 +327,61 @@ forEachBackend('Payment search (console list)', (ctx) => {
       } else {
         // Read in the index's order too: a sort (filesort) fetched each sorted row from the table again.
         const [step] = (JSON.parse(plan) as { query_block: { nested_loop: { table?: { key: string; using_index?: boolean } }[] } }).query_block.nested_loop;
-        expect({ key: step.table?.key, indexOnly: step.table?.using_index }, plan).to.deep.equal({ key: 'ix_payments_reconcile', indexOnly: true });
-        const tables = [...plan.matchAll(/"table_name": "(\w+)",[^}]*?"key": "(\w+)"[^}]*?"using_index": (true|false)/g)].map((m) => `${m[1]}:${m[2]}:${m[3]}`);
-        expect(tables, plan).to.deep.equal(['payments:ix_payments_reconcile:true', 'e:uq_payment_events_payment_seq:true']);
+        expect({ key: step.table?.key, indexOnly: step.table?.using_index ?? false }, plan).to.deep.equal({ key: 'ix_payments_reconcile', indexOnly: false });
+        expect(plan).not.to.match(/filesort|temporary/);
+        expect(plan).to.match(/"table_name": "e",[^}]*?"key": "uq_payment_events_payment_seq"[^}]*?"using_index": true/);
       }
     }
+  });
+
+  it('keeps in ix_payments_reconcile what the page shows and proof_digest, not the columns only the proof reads, on MariaDB (migration 032)', async () => {
+    const db = ctx.store().db;
+    const columns =
+      ctx.backend === 'sqlite'
+        ? (await db.query<{ name: string }>("SELECT name FROM pragma_index_info('ix_payments_reconcile') ORDER BY seqno")).map((c) => c.name)
+        : (
+            await db.query<{ name: string }>(
+              "SELECT COLUMN_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'payments' AND INDEX_NAME = 'ix_payments_reconcile' ORDER BY SEQ_IN_INDEX",
+            )
+          ).map((c) => c.name);
+    const shown = ['source_account_tag', 'created_at', 'state', 'amount', 'transaction_id', 'bank_transaction_id', 'bank_transaction_date', 'bank_external_id'];
+    // SQLite stores no digest (proofDigestSql): its index keeps the columns themselves (030).
+    expect(columns).to.deep.equal(ctx.backend === 'sqlite' ? [...shown, 'source_account', 'client_id', 'request_hash', 'currency', 'mac_key_id', 'mac'] : [...shown, 'proof_digest']);
+  });
+
+  it('changes a row\'s proof digest (in its sealed line) when any column only the proof reads is changed in SQL, and lets no writer set it', async () => {
+    const store = ctx.store();
+    const who = `digest-${randomBytes(4).toString('hex')}`;
+    const start = Date.UTC(2031, 6, 5, 1, 0, 0);
+    await reservedFrom(store, who, [
+      ['DIGEST-A', '0201245680', start + 1000],
+      ['DIGEST-B', '0201245699', start + 2000],
+    ]);
+    const idOf = async (tx: string) => (await store.db.query<{ id: number }>('SELECT id FROM payments WHERE client_id = ? AND transaction_id = ?', [who, tx]))[0].id;
+    const [a, b] = [await idOf('DIGEST-A'), await idOf('DIGEST-B')];
+    const digestOf = async (id: number) => (await store.db.query<{ d: string }>(`SELECT ${proofDigestSql(store.db.dialect)} AS d FROM payments WHERE id = ?`, [id]))[0].d;
+    const seen = new Set([await digestOf(a)]);
+    // An attacker with the database but no key, one column at a time: each change gives a digest not seen before.
+    const changes: [column: string, value: string | null][] = [
+      ['source_account', null],
+      ['client_id', `${who}-x`],
+      ['request_hash', 'b'.repeat(64)],
+      ['currency', 'USD'],
+      ['mac_key_id', 'other'],
+      ['mac', 'c'.repeat(64)],
+    ];
+    for (const [column, value] of changes) {
+      await store.db.execute(`UPDATE payments SET ${column} = ? WHERE id = ?`, [value, a]);
+      const digest = await digestOf(a);
+      expect(digest, column).to.be.a('string');
+      expect(seen.has(digest), column).to.equal(false);
+      seen.add(digest);
+    }
+    // MariaDB's digest is the database's: a value written for it is refused, or ignored.
+    if (ctx.backend === 'sqlite') return;
+    const before = await digestOf(b);
+    await store.db.execute('UPDATE payments SET proof_digest = ? WHERE id = ?', [Buffer.alloc(16), b]).catch(() => undefined);
+    expect(await digestOf(b)).to.equal(before);
   });
 
   it('reads days all sealed with what the page shows and each row\'s sealed line only, one statement a span, and opens no row', async () => {
@@ -357,6 +410,15 @@ forEachBackend('Payment search (console list)', (ctx) => {
     expect(spanRows).to.have.length(12);
     for (const row of spanRows) {
       expect(Object.keys(row).sort()).to.deep.equal(['amount', 'bank_external_id', 'bank_transaction_date', 'bank_transaction_id', 'created_at', 'id', 'line', 'state', 'transaction_id']);
+    }
+    // From ix_payments_reconcile alone, the lines included (proof_digest is in it: migration 032).
+    for (const { sql, params } of reads.slice(0, 2)) {
+      const plan = await planOf(store, ctx.backend, sql, params);
+      if (ctx.backend === 'sqlite') expect(plan, sql).to.match(/SEARCH payments USING COVERING INDEX ix_payments_reconcile/);
+      else {
+        const [step] = (JSON.parse(plan) as { query_block: { nested_loop: { table?: { key: string; using_index?: boolean } }[] } }).query_block.nested_loop;
+        expect({ key: step.table?.key, indexOnly: step.table?.using_index }, plan).to.deep.equal({ key: 'ix_payments_reconcile', indexOnly: true });
+      }
     }
   });
 
