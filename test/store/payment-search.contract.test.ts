@@ -53,6 +53,20 @@ async function reservedFrom(store: Store, who: string, payments: readonly (reado
   }
 }
 
+/**
+ * Payments `<prefix>-0`, `<prefix>-1`, … of a new client and account, three a day over `days`
+ * closed days from `start` (a Jakarta midnight), proved and sealed by the store's own reading.
+ */
+async function sealedThreeADay(store: Store, prefix: string, start: number, days: number): Promise<{ who: string; account: string }> {
+  const who = `${prefix.toLowerCase()}-${randomBytes(4).toString('hex')}`;
+  const account = `02${parseInt(randomBytes(4).toString('hex'), 16).toString().padStart(10, '0').slice(0, 10)}`;
+  for (let i = 0; i < 3 * days; i += 1) {
+    await store.payments.reserve({ clientId: who, transactionId: `${prefix}-${i}`, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + i * (DAY / 3) + 60_000);
+  }
+  await store.paymentSearch.fromAccount(account, start, start + days * DAY);
+  return { who, account };
+}
+
 /** As an attacker with the database but no key: payment `from`'s sealed account and tag copied onto payment `to`. */
 async function copySealedAccount(store: Store, who: string, from: string, to: string): Promise<void> {
   await store.db.execute(
@@ -386,14 +400,9 @@ forEachBackend('Payment search (console list)', (ctx) => {
 
   it('reads days all sealed with what the page shows and each row\'s sealed line only, one statement a span, and opens no row', async () => {
     const store = ctx.store();
-    const who = `shown-${randomBytes(4).toString('hex')}`;
-    const account = `02${parseInt(randomBytes(4).toString('hex'), 16).toString().padStart(10, '0').slice(0, 10)}`;
-    // 12 payments over 4 closed days (Jakarta midnight of 2026-10-05 on), proved and sealed by the store's own reading.
+    // 12 payments over 4 closed days (Jakarta midnight of 2026-10-05 on).
     const start = Date.UTC(2026, 9, 5) - 7 * 3_600_000;
-    for (let i = 0; i < 12; i += 1) {
-      await store.payments.reserve({ clientId: who, transactionId: `SHOWN-${i}`, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + i * (DAY / 3) + 60_000);
-    }
-    await store.paymentSearch.fromAccount(account, start, start + 4 * DAY);
+    const { account } = await sealedThreeADay(store, 'SHOWN', start, 4);
     const sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[] }[] = [];
     const search = new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS);
     const found = await search.fromAccount(account, start, start + 4 * DAY);
@@ -420,6 +429,29 @@ forEachBackend('Payment search (console list)', (ctx) => {
         expect({ key: step.table?.key, indexOnly: step.table?.using_index }, plan).to.deep.equal({ key: 'ix_payments_reconcile', indexOnly: true });
       }
     }
+  });
+
+  it('reads a day not sealed with its rows\' proof columns, and the sealed days beside it in the same span with what the page shows only', async () => {
+    const store = ctx.store();
+    // 9 payments over 3 closed days: one span.
+    const start = Date.UTC(2026, 9, 12) - 7 * 3_600_000;
+    const { who, account } = await sealedThreeADay(store, 'CUT', start, 3);
+    // The middle day's seal no longer trusted (its MAC cleared, as migration 032 clears older seals).
+    const [{ tag }] = await store.db.query<{ tag: string }>("SELECT source_account_tag AS tag FROM payments WHERE client_id = ? AND transaction_id = 'CUT-0'", [who]);
+    const middle = Math.floor((start + DAY + 7 * 3_600_000) / DAY);
+    expect((await store.db.execute('UPDATE reconciliation_seals SET mac = NULL WHERE account_tag = ? AND day = ?', [tag, middle])).affectedRows).to.equal(1);
+    const sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[] }[] = [];
+    const search = new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS);
+    const found = await search.fromAccount(account, start, start + 3 * DAY);
+    expect(found.rows.map((p) => [p.transactionId, p.integrityProblem])).to.deep.equal(Array.from({ length: 9 }, (_, i) => [`CUT-${i}`, undefined]));
+    // Three reads of the tag: the first day shown, the middle day whole, the last day shown.
+    const reads = sent.filter(({ sql }) => sql.includes('FROM payments WHERE source_account_tag = ?'));
+    const withProofColumns = reads.map(({ rows }) => (rows ?? []).map((row) => [String(row.transaction_id), 'source_account' in row]));
+    expect(withProofColumns).to.deep.equal([
+      [['CUT-0', false], ['CUT-1', false], ['CUT-2', false]],
+      [['CUT-3', true], ['CUT-4', true], ['CUT-5', true]],
+      [['CUT-6', false], ['CUT-7', false], ['CUT-8', false]],
+    ]);
   });
 
   it('writes a sealed line as each value with its length or kind and ~ for null, the same bytes when a column declared NOT NULL holds a null', async () => {

@@ -657,13 +657,16 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     let truncated = false;
     for (const { where, params, spanMs, tag } of reads) {
       const trusted = tag === null || to <= from ? new Map<number, TrustedSeal>() : await trustedSeals(this.db, this.sealer, tag, jakartaDay(from), jakartaDay(to - 1));
-      // A span is read with what is shown only when each of its days is sealed: else most of its
-      // rows are to be proved one by one (or were, and are kept), and it is read whole at once.
-      const sealedAll = (start: number, end: number) => {
-        for (let day = jakartaDay(start); jakartaDayStart(day) < end; day += 1) if (!trusted.has(day)) return false;
-        return true;
+      // A span of days all sealed is read with what is shown only; one of days none sealed whole
+      // at once (most of its rows are to be proved one by one, or were and are kept). A span with
+      // both is cut at the first day whose sealing differs from its first day's, so a sealed day is
+      // never read with its rows' proof columns (since migration 032 each a lookup of its row).
+      const cut = (start: number, end: number) => {
+        const sealed = trusted.has(jakartaDay(start));
+        for (let day = jakartaDay(start) + 1; jakartaDayStart(day) < end; day += 1) if (trusted.has(day) !== sealed) return { end: jakartaDayStart(day), full: !sealed };
+        return { end, full: !sealed };
       };
-      for await (const read of this.reconciledSpans(where, params, from, to, spanMs, (start, end) => !sealedAll(start, end))) {
+      for await (const read of this.reconciledSpans(where, params, from, to, spanMs, cut)) {
         if (read === 'truncated') truncated = true;
         else for (const payment of await this.reconciledPayments(read, tag, trusted, reconciling)) rows.push(payment);
       }
@@ -708,8 +711,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
 
   /**
    * The rows of one read of fromAccount (`where` on the tag), RECONCILE_LIMIT at most in created_at
-   * order, span by span of `spanMs` (with every column a proof reads when `fullFor` the span, else
-   * what is shown), the next span asked for while one is proved; then 'truncated' when rows were left. A span's rows
+   * order, span by span of `spanMs` at most, each cut where `cut` says (a span's end, and whether it
+   * is read with every column a proof reads, else with what is shown), the next span asked for
+   * while one is proved; then 'truncated' when rows were left. A span's rows
    * are garbage once proved (most of a month opened again is in ProvedRows already): all of a
    * month held at once, every young-generation collection copied tens of megabytes of rows still
    * alive (GC took 100-200 ms of a month).
@@ -720,19 +724,18 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     from: number,
     to: number,
     spanMs: number,
-    fullFor: (start: number, end: number) => boolean,
+    cut: (start: number, end: number) => { end: number; full: boolean },
   ): AsyncGenerator<ReconciledSpan | 'truncated'> {
     if (to <= from) return;
     let left = RECONCILE_LIMIT;
     const read = (start: number, limit: number) => {
-      const end = Math.min(to, start + spanMs);
-      const full = fullFor(start, end);
-      return this.readSpan(where, params, start, end, limit, full).then((rows) => ({ ...rows, full }));
+      const { end, full } = cut(start, Math.min(to, start + spanMs));
+      return this.readSpan(where, params, start, end, limit, full).then((rows) => ({ ...rows, full, end }));
     };
     let asked = read(from, left);
-    for (let start = from; start < to; start += spanMs) {
-      const end = Math.min(to, start + spanMs);
+    for (let start = from; start < to; ) {
       const span = await asked;
+      const end = span.end;
       const more = end < to && span.whole;
       if (more) {
         asked = read(end, left - span.rows.length);
@@ -746,6 +749,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       }
       left -= span.rows.length;
       if (!more) return;
+      start = end;
     }
   }
 
