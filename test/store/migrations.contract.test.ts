@@ -11,7 +11,11 @@ import { runStoreWorkers } from '../support/store-workers.js';
 /** Every migration the repository ships, in order (the same for both dialects, checked below). */
 const ALL = loadMigrationFiles('sqlite').map((m) => m.name);
 
-/** The columns every backend's migrations must create, table by table (same names on both dialects). */
+/**
+ * The columns every backend's migrations must create, table by table (same names on both dialects):
+ * the columns written; a generated column is the database's own (payments.proof_digest, migration
+ * 032, on MariaDB and MySQL only).
+ */
 const EXPECTED_COLUMNS: Record<string, string[]> = {
   clients: [
     'id', 'name', 'secret_hash', 'secret_version', 'allowed_origins', 'allowed_cidrs', 'status', 'created_at', 'updated_at',
@@ -73,7 +77,7 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
 async function columnsOf(db: Db, table: string): Promise<string[]> {
   if (db.dialect === 'sqlite') return (await db.query<{ name: string }>(`SELECT name FROM pragma_table_info('${table}') ORDER BY cid`)).map((r) => r.name);
   const rows = await db.query<{ name: string }>(
-    'SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+    "SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND EXTRA NOT LIKE '%GENERATED%' ORDER BY ORDINAL_POSITION",
     [table],
   );
   return rows.map((r) => r.name);
@@ -160,7 +164,7 @@ forEachBackend('Migration 024 on a database with console users and payments from
       await insertOldPayment(db, 'INV-OLD-1');
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the users cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest'] });
     } finally {
       await db.close();
     }
@@ -193,7 +197,7 @@ forEachBackend('Migration 028 on a database whose coverage excuses payments from
       await migrateBelow(db, '028', TEST_AUDIT_KEYS);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the coverage cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest'] });
       expect(await db.query("SELECT records, since FROM chain_coverage WHERE mac IS NOT NULL ORDER BY records")).to.deep.equal([
         { records: 'console_audit', since: 1 },
         { records: 'payments', since: 1001 },
@@ -222,7 +226,7 @@ forEachBackend('Migration 025 on a database with API clients from before it', (c
       await insertClientRowsOf024(db);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest'] });
     } finally {
       await db.close();
     }
@@ -257,8 +261,8 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
       await migrateBelow(db, '027', TEST_AUDIT_KEYS);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be recorded without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await pendingMigrations(db)).to.deep.equal(['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals']);
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals'] });
+      expect(await pendingMigrations(db)).to.deep.equal(['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest']);
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest'] });
       const recorded = await db.query<{ table_name: string; change_kind: string }>('SELECT table_name, change_kind FROM record_changes ORDER BY id');
       expect(recorded.map((r) => `${r.table_name} ${r.change_kind}`)).to.deep.equal([
         'console_users baseline', 'clients baseline', 'client_credentials baseline', 'client_account_grants baseline', 'client_callbacks baseline',
@@ -312,7 +316,7 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
     const db = openDb(database.url);
     try {
       await migrateBelow(db, '027');
-      expect(await migrate(db)).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals'] });
+      expect(await migrate(db)).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest'] });
     } finally {
       await db.close();
       await database.drop();

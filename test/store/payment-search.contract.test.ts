@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { IntegrityError } from '../../src/errors/index.js';
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
+import { proofDigestSql } from '../../src/store/repositories/payment-search-repository.js';
 import { sealedLineSql } from '../../src/store/repositories/reconciliation-seals.js';
 import type { Db, PaymentCursor, PaymentRecord, PaymentSearch, PaymentSort, SqlValue, Store } from '../../src/store/types.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
@@ -50,6 +51,20 @@ async function reservedFrom(store: Store, who: string, payments: readonly (reado
   for (const [tx, account, at] of payments) {
     await store.payments.reserve({ clientId: who, transactionId: tx, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: account }, at);
   }
+}
+
+/**
+ * Payments `<prefix>-0`, `<prefix>-1`, … of a new client and account, three a day over `days`
+ * closed days from `start` (a Jakarta midnight), proved and sealed by the store's own reading.
+ */
+async function sealedThreeADay(store: Store, prefix: string, start: number, days: number): Promise<{ who: string; account: string }> {
+  const who = `${prefix.toLowerCase()}-${randomBytes(4).toString('hex')}`;
+  const account = `02${parseInt(randomBytes(4).toString('hex'), 16).toString().padStart(10, '0').slice(0, 10)}`;
+  for (let i = 0; i < 3 * days; i += 1) {
+    await store.payments.reserve({ clientId: who, transactionId: `${prefix}-${i}`, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + i * (DAY / 3) + 60_000);
+  }
+  await store.paymentSearch.fromAccount(account, start, start + days * DAY);
+  return { who, account };
 }
 
 /** As an attacker with the database but no key: payment `from`'s sealed account and tag copied onto payment `to`. */
@@ -293,7 +308,7 @@ forEachBackend('Payment search (console list)', (ctx) => {
     expect(tag('ACC-4')).to.equal(null);
   });
 
-  it('reads a period of one paying account from one index alone, never the rows, a few days per statement (migration 029)', async () => {
+  it('reads a period not sealed by one index, a few days per statement, and each row\'s proof columns by its id (migrations 029, 032)', async () => {
     const store = ctx.store();
     const who = `plan-${randomBytes(4).toString('hex')}`;
     const start = Date.UTC(2031, 2, 5, 1, 0, 0);
@@ -311,7 +326,9 @@ forEachBackend('Payment search (console list)', (ctx) => {
     expect(found.truncated).to.equal(false);
     // The ring's one key's tag, three days per statement (3 + 3 + 2), and the rows from before tags
     // in one; each row's last event seq (in its sealed line: the seals' and kept proofs' history
-    // mark) read in the same statement, one dive a payment into the events' own index.
+    // mark) read in the same statement, one dive a payment into the events' own index. Days not
+    // sealed (these have not ended) are proved row by row: on MariaDB the range of the index, then
+    // each row; SQLite's index holds the proof's columns too (migration 032).
     const reads = sent.filter(({ sql }) => sql.includes('FROM payments WHERE source_account_tag'));
     expect(reads).to.have.length(4);
     for (const { sql, params } of reads) {
@@ -324,23 +341,68 @@ forEachBackend('Payment search (console list)', (ctx) => {
       } else {
         // Read in the index's order too: a sort (filesort) fetched each sorted row from the table again.
         const [step] = (JSON.parse(plan) as { query_block: { nested_loop: { table?: { key: string; using_index?: boolean } }[] } }).query_block.nested_loop;
-        expect({ key: step.table?.key, indexOnly: step.table?.using_index }, plan).to.deep.equal({ key: 'ix_payments_reconcile', indexOnly: true });
-        const tables = [...plan.matchAll(/"table_name": "(\w+)",[^}]*?"key": "(\w+)"[^}]*?"using_index": (true|false)/g)].map((m) => `${m[1]}:${m[2]}:${m[3]}`);
-        expect(tables, plan).to.deep.equal(['payments:ix_payments_reconcile:true', 'e:uq_payment_events_payment_seq:true']);
+        expect({ key: step.table?.key, indexOnly: step.table?.using_index ?? false }, plan).to.deep.equal({ key: 'ix_payments_reconcile', indexOnly: false });
+        expect(plan).not.to.match(/filesort|temporary/);
+        expect(plan).to.match(/"table_name": "e",[^}]*?"key": "uq_payment_events_payment_seq"[^}]*?"using_index": true/);
       }
     }
   });
 
+  it('keeps in ix_payments_reconcile what the page shows and proof_digest, not the columns only the proof reads, on MariaDB (migration 032)', async () => {
+    const db = ctx.store().db;
+    const columns =
+      ctx.backend === 'sqlite'
+        ? (await db.query<{ name: string }>("SELECT name FROM pragma_index_info('ix_payments_reconcile') ORDER BY seqno")).map((c) => c.name)
+        : (
+            await db.query<{ name: string }>(
+              "SELECT COLUMN_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'payments' AND INDEX_NAME = 'ix_payments_reconcile' ORDER BY SEQ_IN_INDEX",
+            )
+          ).map((c) => c.name);
+    const shown = ['source_account_tag', 'created_at', 'state', 'amount', 'transaction_id', 'bank_transaction_id', 'bank_transaction_date', 'bank_external_id'];
+    // SQLite stores no digest (proofDigestSql): its index keeps the columns themselves (030).
+    expect(columns).to.deep.equal(ctx.backend === 'sqlite' ? [...shown, 'source_account', 'client_id', 'request_hash', 'currency', 'mac_key_id', 'mac'] : [...shown, 'proof_digest']);
+  });
+
+  it('changes a row\'s proof digest (in its sealed line) when any column only the proof reads is changed in SQL, and lets no writer set it', async () => {
+    const store = ctx.store();
+    const who = `digest-${randomBytes(4).toString('hex')}`;
+    const start = Date.UTC(2031, 6, 5, 1, 0, 0);
+    await reservedFrom(store, who, [
+      ['DIGEST-A', '0201245680', start + 1000],
+      ['DIGEST-B', '0201245699', start + 2000],
+    ]);
+    const idOf = async (tx: string) => (await store.db.query<{ id: number }>('SELECT id FROM payments WHERE client_id = ? AND transaction_id = ?', [who, tx]))[0].id;
+    const [a, b] = [await idOf('DIGEST-A'), await idOf('DIGEST-B')];
+    const digestOf = async (id: number) => (await store.db.query<{ d: string }>(`SELECT ${proofDigestSql(store.db.dialect)} AS d FROM payments WHERE id = ?`, [id]))[0].d;
+    const seen = new Set([await digestOf(a)]);
+    // An attacker with the database but no key, one column at a time: each change gives a digest not seen before.
+    const changes: [column: string, value: string | null][] = [
+      ['source_account', null],
+      ['client_id', `${who}-x`],
+      ['request_hash', 'b'.repeat(64)],
+      ['currency', 'USD'],
+      ['mac_key_id', 'other'],
+      ['mac', 'c'.repeat(64)],
+    ];
+    for (const [column, value] of changes) {
+      await store.db.execute(`UPDATE payments SET ${column} = ? WHERE id = ?`, [value, a]);
+      const digest = await digestOf(a);
+      expect(digest, column).to.be.a('string');
+      expect(seen.has(digest), column).to.equal(false);
+      seen.add(digest);
+    }
+    // MariaDB's digest is the database's: a value written for it is refused, or ignored.
+    if (ctx.backend === 'sqlite') return;
+    const before = await digestOf(b);
+    await store.db.execute('UPDATE payments SET proof_digest = ? WHERE id = ?', [Buffer.alloc(16), b]).catch(() => undefined);
+    expect(await digestOf(b)).to.equal(before);
+  });
+
   it('reads days all sealed with what the page shows and each row\'s sealed line only, one statement a span, and opens no row', async () => {
     const store = ctx.store();
-    const who = `shown-${randomBytes(4).toString('hex')}`;
-    const account = `02${parseInt(randomBytes(4).toString('hex'), 16).toString().padStart(10, '0').slice(0, 10)}`;
-    // 12 payments over 4 closed days (Jakarta midnight of 2026-10-05 on), proved and sealed by the store's own reading.
+    // 12 payments over 4 closed days (Jakarta midnight of 2026-10-05 on).
     const start = Date.UTC(2026, 9, 5) - 7 * 3_600_000;
-    for (let i = 0; i < 12; i += 1) {
-      await store.payments.reserve({ clientId: who, transactionId: `SHOWN-${i}`, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + i * (DAY / 3) + 60_000);
-    }
-    await store.paymentSearch.fromAccount(account, start, start + 4 * DAY);
+    const { account } = await sealedThreeADay(store, 'SHOWN', start, 4);
     const sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[] }[] = [];
     const search = new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS);
     const found = await search.fromAccount(account, start, start + 4 * DAY);
@@ -358,6 +420,38 @@ forEachBackend('Payment search (console list)', (ctx) => {
     for (const row of spanRows) {
       expect(Object.keys(row).sort()).to.deep.equal(['amount', 'bank_external_id', 'bank_transaction_date', 'bank_transaction_id', 'created_at', 'id', 'line', 'state', 'transaction_id']);
     }
+    // From ix_payments_reconcile alone, the lines included (proof_digest is in it: migration 032).
+    for (const { sql, params } of reads.slice(0, 2)) {
+      const plan = await planOf(store, ctx.backend, sql, params);
+      if (ctx.backend === 'sqlite') expect(plan, sql).to.match(/SEARCH payments USING COVERING INDEX ix_payments_reconcile/);
+      else {
+        const [step] = (JSON.parse(plan) as { query_block: { nested_loop: { table?: { key: string; using_index?: boolean } }[] } }).query_block.nested_loop;
+        expect({ key: step.table?.key, indexOnly: step.table?.using_index }, plan).to.deep.equal({ key: 'ix_payments_reconcile', indexOnly: true });
+      }
+    }
+  });
+
+  it('reads a day not sealed with its rows\' proof columns, and the sealed days beside it in the same span with what the page shows only', async () => {
+    const store = ctx.store();
+    // 9 payments over 3 closed days: one span.
+    const start = Date.UTC(2026, 9, 12) - 7 * 3_600_000;
+    const { who, account } = await sealedThreeADay(store, 'CUT', start, 3);
+    // The middle day's seal no longer trusted (its MAC cleared, as migration 032 clears older seals).
+    const [{ tag }] = await store.db.query<{ tag: string }>("SELECT source_account_tag AS tag FROM payments WHERE client_id = ? AND transaction_id = 'CUT-0'", [who]);
+    const middle = Math.floor((start + DAY + 7 * 3_600_000) / DAY);
+    expect((await store.db.execute('UPDATE reconciliation_seals SET mac = NULL WHERE account_tag = ? AND day = ?', [tag, middle])).affectedRows).to.equal(1);
+    const sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[] }[] = [];
+    const search = new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS);
+    const found = await search.fromAccount(account, start, start + 3 * DAY);
+    expect(found.rows.map((p) => [p.transactionId, p.integrityProblem])).to.deep.equal(Array.from({ length: 9 }, (_, i) => [`CUT-${i}`, undefined]));
+    // Three reads of the tag: the first day shown, the middle day whole, the last day shown.
+    const reads = sent.filter(({ sql }) => sql.includes('FROM payments WHERE source_account_tag = ?'));
+    const withProofColumns = reads.map(({ rows }) => (rows ?? []).map((row) => [String(row.transaction_id), 'source_account' in row]));
+    expect(withProofColumns).to.deep.equal([
+      [['CUT-0', false], ['CUT-1', false], ['CUT-2', false]],
+      [['CUT-3', true], ['CUT-4', true], ['CUT-5', true]],
+      [['CUT-6', false], ['CUT-7', false], ['CUT-8', false]],
+    ]);
   });
 
   it('writes a sealed line as each value with its length or kind and ~ for null, the same bytes when a column declared NOT NULL holds a null', async () => {

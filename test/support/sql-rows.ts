@@ -10,6 +10,15 @@ export type Row = Record<string, SqlValue>;
 export async function copyRow(db: Db, table: string, where: string, values: SqlValue[]): Promise<Row> {
   const [row] = await db.query<Row>(`SELECT * FROM ${table} WHERE ${where}`, values);
   if (!row) throw new Error(`no ${table} row where ${where}`);
+  // Generated columns (payments.proof_digest, migration 032) are the database's: no writer sets
+  // them (MariaDB refuses the value), a row restored gets them computed again, as a dump leaves them out.
+  if (db.dialect === 'mysql') {
+    const generated = await db.query<{ name: string }>(
+      "SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND EXTRA LIKE '%GENERATED%'",
+      [table],
+    );
+    for (const { name } of generated) delete row[name];
+  }
   return row;
 }
 

@@ -24,7 +24,7 @@ import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ChangedDays, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
-import { daySeal, sealedDay, sealedLineSql as lineSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type TrustedSeal } from './reconciliation-seals.js';
+import { daySeal, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type TrustedSeal } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
 import { lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
@@ -115,8 +115,11 @@ const DAYS_PER_READ = 10;
 const JAKARTA_OFFSET_MS = 7 * 3_600_000;
 
 /**
- * A payment as a reconciliation reads it (ReconciledPayment): the columns of ix_payments_reconcile
- * (migration 029), so the read never opens a row; one sealed value, the paying account, per row.
+ * A payment as a reconciliation proves it row by row (ReconciledPayment): what it shows, and every
+ * column its proof reads (one sealed value, the paying account, and the MAC and what it covers).
+ * On MariaDB and MySQL read from ix_payments_reconcile's range and each row by its id (migration
+ * 032: the index holds what is shown and proof_digest, not the proof's own columns; SQLite's holds
+ * them); only days not proved by a seal or a kept proof are read so.
  */
 const RECONCILED_COLUMN_NAMES = [
   'id',
@@ -149,7 +152,7 @@ type ReconciledRow = Pick<PaymentRow, (typeof RECONCILED_COLUMN_NAMES)[number]> 
 type ShownRow = Pick<ReconciledRow, (typeof SHOWN_COLUMN_NAMES)[number] | 'line'>;
 const SHOWN_COLUMNS = SHOWN_COLUMN_NAMES.join(', ');
 
-/** The columns of payments a sealed line holds after its id and created_at, in this order; those declared NOT NULL (migrations) marked. */
+/** The columns of payments a sealed line holds after its id and created_at, in this order, then proofDigestSql's value; those declared NOT NULL (migrations) marked. */
 const SEALED_TEXT_COLUMNS: [column: string, notNull: boolean][] = [
   ['state', true],
   ['amount', true],
@@ -157,13 +160,22 @@ const SEALED_TEXT_COLUMNS: [column: string, notNull: boolean][] = [
   ['bank_transaction_id', false],
   ['bank_transaction_date', false],
   ['bank_external_id', false],
-  ['source_account', false],
-  ['client_id', true],
-  ['request_hash', true],
-  ['currency', true],
-  ['mac_key_id', false],
-  ['mac', false],
 ];
+/** What only a reconciliation's proof reads of a payment: a sealed line holds it as its proof digest (proofDigestSql). */
+const PROOF_ONLY_COLUMNS = ['source_account', 'client_id', 'request_hash', 'currency', 'mac_key_id', 'mac'] as const;
+
+/**
+ * The SQL of a payments row's proof digest, a text value of its sealed line standing for every
+ * value only the proof reads (PROOF_ONLY_COLUMNS), so one of them changed in SQL changes the line
+ * as surely as when the line held them. On MariaDB and MySQL the stored column proof_digest
+ * (migration 032: 16 bytes of SHA-256 over them, computed by the database on every write of the
+ * row), in hex: a month's lines then come from an index of about 140 bytes an entry instead of
+ * 360. SQLite has no SHA-256, and its index holds those columns (a virtual column is read from an
+ * index only beside them): there the values themselves, each as a line writes it.
+ */
+export function proofDigestSql(dialect: Dialect): string {
+  return dialect === 'mysql' ? 'HEX(proof_digest)' : `(${PROOF_ONLY_COLUMNS.map((c) => sealedValueSql(dialect, c, 'text')).join(' || ')})`;
+}
 
 /** The SQL of a payments row's sealed line (reconciliation-seals.ts): the values in this order, then its last event seq. */
 function sealedLineSql(dialect: Dialect): string {
@@ -171,6 +183,7 @@ function sealedLineSql(dialect: Dialect): string {
     { sql: 'id', kind: 'integer', notNull: true },
     { sql: 'created_at', kind: 'integer', notNull: true },
     ...SEALED_TEXT_COLUMNS.map(([sql, notNull]): SealedValue => ({ sql, kind: 'text', notNull })),
+    { sql: proofDigestSql(dialect), kind: 'text' },
     // The highest seq, read backwards from the events' own index (uq_payment_events_payment_seq):
     // its last entry only, no event row (MAX(e.seq) read every entry of the payment).
     { sql: '(SELECT e.seq FROM payment_events e WHERE e.payment_id = payments.id ORDER BY e.seq DESC LIMIT 1)', kind: 'highest' },
@@ -615,12 +628,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * By the account's keyed tag (migration 022), computed under every ring key (rows tagged before
    * a rotation carry an older key's tag); rows without a tag (written before 022) are opened and
-   * matched here. At most RECONCILE_LIMIT of each. Read from ix_payments_reconcile alone
-   * (migration 029): a month of a busy account is tens of thousands of rows, each a lookup of its
-   * whole row through any other index. A tag's trusted seals are read once for the period; a span
-   * of days all sealed is read with what the page shows and the rows' sealed lines only
-   * (SHOWN_COLUMN_NAMES), and read whole again only when one of its rows is neither kept as proved
-   * nor on a day whose seal holds (reconciledPayments).
+   * matched here. At most RECONCILE_LIMIT of each. Read by ix_payments_reconcile (migrations 029
+   * and 032): a month of a busy account is tens of thousands of rows. A tag's trusted seals are
+   * read once for the period; a span of days all sealed is read from that index alone, with what
+   * the page shows and the rows' sealed lines only (SHOWN_COLUMN_NAMES); a span with a day not
+   * sealed, and a sealed span again when one of its rows is neither kept as proved nor on a day
+   * whose seal holds (reconciledPayments), with each row's proof columns read by its id too.
    */
   async fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }> {
     return this.reconcile(sourceAccount, from, to, false);
@@ -644,13 +657,16 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     let truncated = false;
     for (const { where, params, spanMs, tag } of reads) {
       const trusted = tag === null || to <= from ? new Map<number, TrustedSeal>() : await trustedSeals(this.db, this.sealer, tag, jakartaDay(from), jakartaDay(to - 1));
-      // A span is read with what is shown only when each of its days is sealed: else most of its
-      // rows are to be proved one by one (or were, and are kept), and it is read whole at once.
-      const sealedAll = (start: number, end: number) => {
-        for (let day = jakartaDay(start); jakartaDayStart(day) < end; day += 1) if (!trusted.has(day)) return false;
-        return true;
+      // A span of days all sealed is read with what is shown only; one of days none sealed whole
+      // at once (most of its rows are to be proved one by one, or were and are kept). A span with
+      // both is cut at the first day whose sealing differs from its first day's, so a sealed day is
+      // never read with its rows' proof columns (since migration 032 each a lookup of its row).
+      const cut = (start: number, end: number) => {
+        const sealed = trusted.has(jakartaDay(start));
+        for (let day = jakartaDay(start) + 1; jakartaDayStart(day) < end; day += 1) if (trusted.has(day) !== sealed) return { end: jakartaDayStart(day), full: !sealed };
+        return { end, full: !sealed };
       };
-      for await (const read of this.reconciledSpans(where, params, from, to, spanMs, (start, end) => !sealedAll(start, end))) {
+      for await (const read of this.reconciledSpans(where, params, from, to, spanMs, cut)) {
         if (read === 'truncated') truncated = true;
         else for (const payment of await this.reconciledPayments(read, tag, trusted, reconciling)) rows.push(payment);
       }
@@ -681,8 +697,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * Rows of one read of fromAccount (`where` on the tag) created in [from, to), at most `limit`
    * in created_at order (`whole`: none left past them), each with its sealed line: `whole` its
-   * every column a proof reads (RECONCILED_COLUMN_NAMES), else what is shown only. Read through
-   * ix_payments_reconcile alone, so planned afresh (QueryOptions.freshPlan).
+   * every column a proof reads (RECONCILED_COLUMN_NAMES: a range of ix_payments_reconcile and each
+   * row by its id), else what is shown only (that index alone). Planned afresh (QueryOptions.freshPlan).
    */
   private async readSpan(where: string, params: SqlValue[], from: number, to: number, limit: number, whole: boolean): Promise<{ rows: ShownRow[]; whole: boolean }> {
     const read = await this.db.query<ShownRow>(
@@ -695,8 +711,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
 
   /**
    * The rows of one read of fromAccount (`where` on the tag), RECONCILE_LIMIT at most in created_at
-   * order, span by span of `spanMs` (with every column a proof reads when `fullFor` the span, else
-   * what is shown), the next span asked for while one is proved; then 'truncated' when rows were left. A span's rows
+   * order, span by span of `spanMs` at most, each cut where `cut` says (a span's end, and whether it
+   * is read with every column a proof reads, else with what is shown), the next span asked for
+   * while one is proved; then 'truncated' when rows were left. A span's rows
    * are garbage once proved (most of a month opened again is in ProvedRows already): all of a
    * month held at once, every young-generation collection copied tens of megabytes of rows still
    * alive (GC took 100-200 ms of a month).
@@ -707,19 +724,18 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     from: number,
     to: number,
     spanMs: number,
-    fullFor: (start: number, end: number) => boolean,
+    cut: (start: number, end: number) => { end: number; full: boolean },
   ): AsyncGenerator<ReconciledSpan | 'truncated'> {
     if (to <= from) return;
     let left = RECONCILE_LIMIT;
     const read = (start: number, limit: number) => {
-      const end = Math.min(to, start + spanMs);
-      const full = fullFor(start, end);
-      return this.readSpan(where, params, start, end, limit, full).then((rows) => ({ ...rows, full }));
+      const { end, full } = cut(start, Math.min(to, start + spanMs));
+      return this.readSpan(where, params, start, end, limit, full).then((rows) => ({ ...rows, full, end }));
     };
     let asked = read(from, left);
-    for (let start = from; start < to; start += spanMs) {
-      const end = Math.min(to, start + spanMs);
+    for (let start = from; start < to; ) {
       const span = await asked;
+      const end = span.end;
       const more = end < to && span.whole;
       if (more) {
         asked = read(end, left - span.rows.length);
@@ -733,6 +749,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       }
       left -= span.rows.length;
       if (!more) return;
+      start = end;
     }
   }
 

@@ -5,7 +5,7 @@ import type { KeyRing } from '../../security/index.js';
 import { paymentMacProblem, type MacedColumn, type PaymentRow } from './payment-repository.js';
 import { paymentPlace, ValueSealer } from './sealed-values.js';
 
-/** What a reconciliation checks of each payment it reads (ix_payments_reconcile, migrations 029 and 030). */
+/** What a reconciliation checks of each payment it proves row by row (its proof columns, migrations 029, 030 and 032). */
 export type CheckedRow = Pick<PaymentRow, 'id' | 'source_account' | MacedColumn>;
 
 /**
