@@ -161,7 +161,7 @@ export class AuditScrub {
   private at: { writerId: string; from: ChainPosition } | null = null;
   /** The cycle under way: when it started, its chains taken so far and their links. */
   private cycle: { started: number; walked: Set<string>; links: number } | null = null;
-  /** Whether a full cycle of the slow walk learned every payment (later cycles need not read them again). */
+  /** Whether a full cycle of the slow walk learned every payment (the memory is whole; later cycles learn again what a pass missed). */
   private learned = false;
   private lastLogged = 0;
   /** The last full cycle, and how many were completed. */
@@ -466,7 +466,9 @@ export class AuditScrub {
       let piece = await this.audit.walkChain(writerId, from, budget);
       budget -= piece.links + PIECE_COST;
       this.cycle!.links += piece.links;
-      if (!this.learned) await this.learn(piece, acceptedDeletions);
+      // Every cycle, not the first only: a payment the walk of new links could not learn (its row
+      // moved away in SQL for that pass, then back) is learned within the next cycle.
+      await this.learn(piece, acceptedDeletions);
       // A new finding is confirmed before it holds anything; one already held is not waited for again.
       if ('break' in piece) {
         // A break accepted exactly is stepped over: the walk goes on at the link that followed it then.

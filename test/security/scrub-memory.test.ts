@@ -285,6 +285,53 @@ forEachBackend('The remembered payment itself, not whatever row stands at its id
     await resendRefused(gw, auth, body, `payments id ${paidId}`, [gw]);
   });
 
+  it('learns within the next cycle a payment another process made that a pass could not learn (rows rotated for that pass, then restored): the resend through this process is refused once it is deleted whole', async function () {
+    this.timeout(300_000);
+    const payer = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    const client = await payer.createClient();
+    const auth = { authorization: `Bearer ${await payer.token(client)}` };
+    for (let i = 0; i < 10; i += 1) expect((await payer.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+    const scrub = gw.gateway.scrub;
+    await learnedAll(gw);
+    // Its slow walk's first cycle done too (a memory resumed from the file is whole before it).
+    for (let i = 0; i < 1_000 && (scrub.cycles < 1 || scrub.linksBehind !== 0); i += 1) await scrub.pass();
+    expect(scrub.cycles).to.be.at.least(1);
+    const db = payer.store.db;
+    const releasedId = await releasedUnsent(payer, auth);
+    const body = sampleTransfer();
+    await payInsideChains(payer, auth, body);
+    const { paymentId } = await paymentLinks(db, body.transactionId as string);
+    // O: an older paid payment whose last event the next pass's check of payment histories does not
+    // look at (neither its sweep's next 10 events nor the newest 10), so its row's absence goes unseen.
+    const sweep = (scrub as unknown as { sweep: number }).sweep;
+    const [{ n: end }] = await db.query<{ n: number | string }>('SELECT MAX(id) AS n FROM payment_events');
+    const olds = await db.query<{ payment_id: number | string; last: number | string }>('SELECT p.id AS payment_id, MAX(e.id) AS last FROM payments p JOIN payment_events e ON e.payment_id = p.id WHERE p.client_id = ? GROUP BY p.id ORDER BY p.id', [client.clientId]);
+    const o = olds.find((r) => Number(r.payment_id) !== paymentId && (Number(r.last) < sweep || Number(r.last) > sweep + 9) && Number(r.last) <= Number(end) - 10);
+    expect(o, 'an older payment outside the next pass\'s check').to.not.equal(undefined);
+    const oId = Number(o!.payment_id);
+    // The attacker (SQL, no key), for one pass: O's row onto P's id, P's row onto the released
+    // reservation's id (no value a MAC covers changes), then both back where they were.
+    await db.execute('DELETE FROM payment_search_grams WHERE payment_id IN (?, ?)', [paymentId, oId]);
+    await db.execute('UPDATE payments SET id = ? WHERE id = ?', [releasedId, paymentId]);
+    await db.execute('UPDATE payments SET id = ? WHERE id = ?', [paymentId, oId]);
+    await scrub.pass();
+    expect(scrub.held, `the pass saw nothing wrong: ${scrub.held}`).to.equal(null);
+    expect(scrub.memory.recall(client.clientId, body.transactionId as string), 'the pass did not learn P').to.equal(null);
+    await db.execute('UPDATE payments SET id = ? WHERE id = ?', [oId, paymentId]);
+    await db.execute('UPDATE payments SET id = ? WHERE id = ?', [paymentId, releasedId]);
+    // Traffic: P's links older than the newest counted each pass.
+    for (let i = 0; i < 30; i += 1) expect((await payer.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    // A full cycle of the slow walk started after the restore (the one under way may have passed P's links).
+    const cycles = scrub.cycles;
+    for (let i = 0; i < 1_000 && (scrub.cycles < cycles + 2 || scrub.linksBehind !== 0); i += 1) await scrub.pass();
+    expect(scrub.cycles).to.be.at.least(cycles + 2);
+    expect(scrub.held).to.equal(null);
+    await deleteWhole(db, body.transactionId as string);
+
+    await resendRefused(gw, { authorization: `Bearer ${await gw.token(client)}` }, body, `payments id ${paymentId} (${client.clientId} / ${body.transactionId}) was deleted with its whole history`, gateways);
+  });
+
   it('keeps checking a payment remembered before an unrelated acceptance: its resend is refused once it is deleted whole, the slow walk far away', async function () {
     this.timeout(300_000);
     const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
