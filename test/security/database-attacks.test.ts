@@ -12,6 +12,7 @@ import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+import { writtenColumns } from '../support/sql-rows.js';
 
 /**
  * The attacker of docs/security/threat-model.md: can write to the database (a DBA, a SQL shell,
@@ -32,7 +33,10 @@ async function takeDump(db: Db, name: string): Promise<void> {
 async function restoreDump(db: Db, name: string): Promise<void> {
   // Children before parents out, parents before children back in (completions and bank calls refer to their exchange).
   for (const table of [...DUMPED].reverse()) await db.execute(`DELETE FROM ${table}`);
-  for (const table of DUMPED) await db.execute(`INSERT INTO ${table} SELECT * FROM ${name}_${table}`);
+  for (const table of DUMPED) {
+    const columns = await writtenColumns(db, table);
+    await db.execute(`INSERT INTO ${table} ${columns === '*' ? '' : `(${columns}) `}SELECT ${columns} FROM ${name}_${table}`);
+  }
 }
 
 /**

@@ -10,16 +10,33 @@ export type Row = Record<string, SqlValue>;
 export async function copyRow(db: Db, table: string, where: string, values: SqlValue[]): Promise<Row> {
   const [row] = await db.query<Row>(`SELECT * FROM ${table} WHERE ${where}`, values);
   if (!row) throw new Error(`no ${table} row where ${where}`);
-  // Generated columns (payments.proof_digest, migration 032) are the database's: no writer sets
-  // them (MariaDB refuses the value), a row restored gets them computed again, as a dump leaves them out.
-  if (db.dialect === 'mysql') {
-    const generated = await db.query<{ name: string }>(
-      "SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND EXTRA LIKE '%GENERATED%'",
-      [table],
-    );
-    for (const { name } of generated) delete row[name];
-  }
+  for (const name of await generatedColumns(db, table)) delete row[name];
   return row;
+}
+
+/**
+ * The generated columns of `table` (payments.proof_digest, migration 032): the database's, no
+ * writer sets them (MariaDB refuses the value), a row restored gets them computed again, as a dump
+ * leaves them out. None on SQLite.
+ */
+async function generatedColumns(db: Db, table: string): Promise<string[]> {
+  if (db.dialect !== 'mysql') return [];
+  const generated = await db.query<{ name: string }>(
+    "SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND EXTRA LIKE '%GENERATED%'",
+    [table],
+  );
+  return generated.map(({ name }) => name);
+}
+
+/** The columns a restore of `table` writes, in order: every column but the generated ones (`*` when there are none). */
+export async function writtenColumns(db: Db, table: string): Promise<string> {
+  const generated = await generatedColumns(db, table);
+  if (generated.length === 0) return '*';
+  const columns = await db.query<{ name: string }>(
+    'SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+    [table],
+  );
+  return columns.map(({ name }) => name).filter((name) => !generated.includes(name)).join(', ');
 }
 
 /** Writes `row` back over the row where `where` holds (every column). */
