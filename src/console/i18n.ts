@@ -223,6 +223,9 @@ const ID = {
   outcomeSuccess: 'Berhasil (uang sudah keluar)',
   outcomeFailed: 'Gagal (tidak ada uang keluar)',
   evidenceKind: 'Jenis bukti',
+  evidence_STATEMENT_LINE: 'Baris mutasi rekening',
+  evidence_BANK_REFERENCE: 'Referensi dari bank',
+  evidence_CALL_REFERENCE: 'Nomor tiket panggilan ke bank',
   evidence: 'Bukti',
   resolve: 'Selesaikan',
   reviewResolved: 'Transfer diselesaikan; ERP diberi tahu.',
@@ -497,6 +500,9 @@ const EN: Record<Key, string> = {
   outcomeSuccess: 'Executed (the money left)',
   outcomeFailed: 'Not executed (no money moved)',
   evidenceKind: 'Kind of evidence',
+  evidence_STATEMENT_LINE: 'Statement line',
+  evidence_BANK_REFERENCE: "The bank's reference",
+  evidence_CALL_REFERENCE: 'Reference of a call with the bank',
   evidence: 'Evidence',
   resolve: 'Resolve',
   reviewResolved: 'Transfer resolved; the ERP is told.',
@@ -564,11 +570,14 @@ export function parseLang(value: unknown): Lang {
 }
 
 const STATUS_LABELS: Record<Lang, Record<string, string>> = {
-  id: { SUCCESS: 'Berhasil', FAILED: 'Gagal', PENDING: 'Tertunda', UNKNOWN: 'Belum pasti', RECEIVED: 'Diterima', SENDING: 'Sedang dikirim' },
-  en: { SUCCESS: 'Success', FAILED: 'Failed', PENDING: 'Pending', UNKNOWN: 'In doubt', RECEIVED: 'Received', SENDING: 'Sending' },
+  id: { SUCCESS: 'Berhasil', FAILED: 'Gagal', PENDING: 'Tertunda', UNKNOWN: 'Belum pasti', RECEIVED: 'Diterima', SENDING: 'Sedang dikirim', RELEASED: 'Dilepas' },
+  en: { SUCCESS: 'Success', FAILED: 'Failed', PENDING: 'Pending', UNKNOWN: 'In doubt', RECEIVED: 'Received', SENDING: 'Sending', RELEASED: 'Released' },
 };
 
-/** A payment state in words, e.g. `Berhasil` for SUCCESS; an unknown value is shown as it is. */
+/**
+ * A payment state in words, e.g. `Berhasil` for SUCCESS (and RELEASED, what resolving a
+ * reservation in review as failed makes of it); an unknown value is shown as it is.
+ */
 export function statusLabel(lang: Lang, state: string): string {
   return STATUS_LABELS[lang][state] ?? state;
 }

@@ -52,7 +52,7 @@ describe('Finance console in a browser: a reservation never proved sent or unsen
     await row.locator('select[name=evidenceKind]').selectOption('CALL_REFERENCE');
     await row.locator('input[name=evidence]').fill('BCA call centre ticket 55120: never received');
     await Promise.all([page.waitForLoadState('load'), row.locator('button[type=submit]').click()]);
-    expect(await page.textContent('p.ok')).to.contain(`${transactionId}: RELEASED`);
+    expect(await page.textContent('p.ok')).to.contain(`${transactionId}: Released`);
     expect(await page.locator(`tr[data-payment-id="${paymentId}"]`).count(), 'out of the queue').to.equal(0);
 
     const paid = await resend();

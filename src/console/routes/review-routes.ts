@@ -4,7 +4,7 @@ import { listReviewQueue, resolveReview, type AdminEvidenceKind, type ReviewCros
 import { isAppError } from '../../errors/index.js';
 import type { Store } from '../../store/types.js';
 import { signedIn } from '../console-locals.js';
-import type { Translate } from '../i18n.js';
+import { statusLabel, type Translate } from '../i18n.js';
 import { statementLines, type StatementReader } from '../statement-reader.js';
 import { BASE, requireRole } from '../console-sessions.js';
 import { reviewPage, type ReviewView } from '../views/review-page.js';
@@ -23,8 +23,9 @@ export function reviewRoutes(deps: { store: Store; statements: StatementReader; 
 
   async function render(req: Request, res: Response, status: number, extra: Partial<ReviewView> = {}): Promise<void> {
     const locals = signedIn(res);
-    const items = await listReviewQueue(store.paymentSearch, clock());
-    res.status(status).type('html').send(reviewPage({ ...locals, here: `${BASE}/review`, csrfToken: locals.session.csrfToken }, { items, ...extra }));
+    const [items, clients] = await Promise.all([listReviewQueue(store.paymentSearch, clock()), store.clients.list()]);
+    const clientNames = new Map(clients.map((c) => [c.id, c.name]));
+    res.status(status).type('html').send(reviewPage({ ...locals, here: `${BASE}/review`, csrfToken: locals.session.csrfToken }, { items, clientNames, ...extra }));
   }
 
   router.get(`${BASE}/review`, (req, res) => render(req, res, 200));
@@ -48,7 +49,7 @@ export function reviewRoutes(deps: { store: Store; statements: StatementReader; 
         },
       );
       await store.consoleAudit.record({ at: clock(), username: locals.user.username, action: 'review.resolve', target: result.transactionId, detail: `${result.status}: ${text('evidenceKind')}`, remoteIp: remoteIp(req) });
-      await render(req, res, 200, { notice: `${locals.t('reviewResolved')} ${result.transactionId}: ${result.status}`, crossCheck: crossCheckText(locals.t, result.crossCheck) });
+      await render(req, res, 200, { notice: `${locals.t('reviewResolved')} ${result.transactionId}: ${statusLabel(locals.lang, result.status)}`, crossCheck: crossCheckText(locals.t, result.crossCheck) });
     } catch (error) {
       if (isAppError(error) && error.code === 'REVIEW_CONTRADICTED') {
         const found = String(error.extensions.found ?? error.message);

@@ -37,7 +37,7 @@ ${view.errors && view.errors.length > 0 ? html`<div class="error" role="alert"><
 ${view.secret ? html`<div class="info" role="status" id="new-secret"><p>${t('secretShownOnce')}</p><p class="secret">client_id: <span class="client-id">${view.secret.clientId}</span><br>client_secret: <span class="client-secret">${view.secret.clientSecret}</span></p></div>` : ''}`;
 
   const clients = html`<h2>${t('clients')}</h2>
-<table class="clients"><thead><tr><th>client_id</th><th>${t('name')}</th><th>${t('status')}</th><th>${t('allowedOrigins')} / ${t('allowedCidrs')} (${t('onePerLine')})</th><th>${t('grantedAccounts')} (${t('onePerLine')})</th><th><span class="visually-hidden">${t('actions')}</span></th></tr></thead><tbody>
+<div class="table-wrap"><table class="clients"><thead><tr><th>client_id</th><th>${t('name')}</th><th>${t('status')}</th><th>${t('allowedOrigins')} / ${t('allowedCidrs')} (${t('onePerLine')})</th><th>${t('grantedAccounts')} (${t('onePerLine')})</th><th><span class="visually-hidden">${t('actions')}</span></th></tr></thead><tbody>
 ${view.clients.map(
   (c) => html`<tr data-client-id="${c.id}"><td><code>${c.id}</code></td><td>${c.name}</td><td>${c.status === 'active' ? t('active') : t('disabled')}${c.signing.required ? html`<br><span class="signing">${t('signedRequests')}</span>` : ''}</td>
 <td><form method="post" action="${BASE}/admin/clients/${c.id}/allowlists" class="allowlists">${csrf}
@@ -55,7 +55,7 @@ ${view.clients.map(
 <a class="button rotate" href="${BASE}/admin/clients/${c.id}/confirm/rotate">${t('rotateSecret')}</a></td></tr>
 ${c.integrityProblem !== undefined ? html`<tr class="integrity-failed"><td colspan="6"><p class="error" role="alert">${t('clientIntegrityFailed').replace('{name}', c.name)}</p></td></tr>` : ''}
 ${c.allowedCidrs.length === 0 ? html`<tr class="no-address"><td colspan="6"><p class="warning" role="note">${t('noAllowedAddress').replace('{name}', c.name)}</p></td></tr>` : ''}`,
-)}</tbody></table>
+)}</tbody></table></div>
 <form method="post" action="${BASE}/admin/clients" class="admin-form" id="create-client">${csrf}
 <label>${t('name')} <input name="name" required maxlength="191" value="${typed('create-client', 'name')}"></label>
 <label>${t('allowedOrigins')} (${t('onePerLine')}) <textarea name="origins" rows="2">${typed('create-client', 'origins')}</textarea></label>
@@ -64,7 +64,7 @@ ${c.allowedCidrs.length === 0 ? html`<tr class="no-address"><td colspan="6"><p c
 
   const roleSelect = (selected: string, label: string) => html`<select name="role" aria-label="${label}">${CONSOLE_ROLES.map((r) => html`<option value="${r}"${r === selected ? html` selected` : ''}>${r}</option>`)}</select>`;
   const users = html`<h2>${t('users')}</h2>
-<table class="users"><thead><tr><th>${t('username')}</th><th>${t('role')}</th><th>${t('status')}</th><th>${t('created')}</th><th><span class="visually-hidden">${t('actions')}</span></th></tr></thead><tbody>
+<div class="table-wrap"><table class="users"><thead><tr><th>${t('username')}</th><th>${t('role')}</th><th>${t('status')}</th><th>${t('created')}</th><th><span class="visually-hidden">${t('actions')}</span></th></tr></thead><tbody>
 ${view.users.map(
   (u) => html`<tr data-username="${u.username}"><td>${u.username}</td>
 <td><form method="post" action="${BASE}/admin/users/${u.id}" class="inline">${csrf}${roleSelect(u.role, `${t('role')}: ${u.username}`)}<button type="submit">${t('save')}</button></form></td>
@@ -73,7 +73,7 @@ ${view.users.map(
 <form method="post" action="${BASE}/admin/users/${u.id}/unlock" class="inline">${csrf}<button type="submit" class="unlock">${t('unlockUser')}</button></form>
 <form method="post" action="${BASE}/admin/users/${u.id}/password" class="inline reset-password">${csrf}<input name="password" type="password" required minlength="12" autocomplete="new-password" aria-label="${t('newPassword')}: ${u.username}" placeholder="${t('newPassword')}"><button type="submit">${t('resetPassword')}</button></form></td></tr>
 ${u.integrityProblem !== undefined ? html`<tr class="integrity-failed" data-flagged-user="${u.username}"><td colspan="5"><p class="error" role="alert">${t('userIntegrityFailed').replace('{name}', u.username)}<br>${t('integrityFound')}: <code class="integrity-problem">${u.integrityProblem}</code></p></td></tr>` : ''}`,
-)}</tbody></table>
+)}</tbody></table></div>
 <form method="post" action="${BASE}/admin/users" class="admin-form" id="create-user">${csrf}
 <label>${t('username')} <input name="username" required maxlength="64" value="${typed('create-user', 'username')}"></label>
 <label>${t('role')} ${roleSelect(typed('create-user', 'role', 'viewer'), t('role'))}</label>
