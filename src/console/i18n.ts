@@ -63,6 +63,16 @@ const ID = {
   routesTried: 'Rute yang dicoba',
   routeReason: 'Alasan',
   routeResult: 'Hasil',
+  routeHolder: '{bank} (koneksi {partner}, prioritas {priority})',
+  routeConnection: 'koneksi {partner} (prioritas {priority})',
+  routeOnUs: 'Rekening sumber {account} ada di {holder}, bank yang sama dengan bank penerima: dibayar sebagai transfer sesama bank.',
+  routeInterbank: 'Rekening sumber {account} ada di {holder}; penerima di bank lain, {bank}: transfer antarbank, {why}.',
+  routeAsked: '{method} sesuai permintaan ERP',
+  routeForAmount: '{method} dipilih sesuai jumlahnya',
+  routeBifastUnavailable: '{method} karena BI-FAST tidak tersedia untuk {bank}',
+  routeSent: 'terkirim',
+  routeSkippedNoName: 'dilewati: transfer ke bank lain memerlukan nama penerima',
+  routeNotSent: 'tidak terkirim: {why}',
   story: 'Riwayat',
   statusChanges: 'Perubahan status',
   erpRequest: 'Permintaan dari ERP',
@@ -337,6 +347,16 @@ const EN: Record<Key, string> = {
   routesTried: 'Routes tried',
   routeReason: 'Reason',
   routeResult: 'Result',
+  routeHolder: '{bank} (connection {partner}, priority {priority})',
+  routeConnection: 'connection {partner} (priority {priority})',
+  routeOnUs: "The paying account {account} is held at {holder}, the beneficiary's own bank: paid as a transfer within the bank.",
+  routeInterbank: 'The paying account {account} is held at {holder}; the beneficiary is at another bank, {bank}: interbank transfer, {why}.',
+  routeAsked: '{method} as the ERP asked',
+  routeForAmount: '{method} chosen for the amount',
+  routeBifastUnavailable: '{method} because BI-FAST is not available for {bank}',
+  routeSent: 'sent',
+  routeSkippedNoName: 'skipped: a transfer to another bank needs the beneficiary name',
+  routeNotSent: 'not sent: {why}',
   story: 'History',
   statusChanges: 'Status changes',
   erpRequest: 'Request from the ERP',
@@ -557,6 +577,11 @@ export type LabelKey = Key;
 export function translator(lang: Lang): Translate {
   const table: Record<Key, string> = lang === 'en' ? EN : ID;
   return (key) => table[key];
+}
+
+/** A label with its `{name}` places filled: `fill('{n} hari', { n: 3 })` → `3 hari`. A place without a value is left as it is. */
+export function fill(text: string, values: Record<string, string | number>): string {
+  return text.replace(/\{(\w+)\}/g, (place, name: string) => (Object.hasOwn(values, name) ? String(values[name]) : place));
 }
 
 export function parseLang(value: unknown): Lang {
