@@ -27,9 +27,13 @@ describe('Finance console in a browser: routing reasons, admin errors, the bankâ
       // On-us at BCA, and to a Mandiri account through BCA by online switching.
       ids.onUs = await pay(sampleTransfer({ beneficiaryName: 'PT Sumber Makmur' }), 201);
       ids.interbank = await pay(sampleTransfer({ amount: '150000.00', beneficiaryBankCode: '008', beneficiaryName: 'PT Mandiri Vendor', beneficiaryAccountNumber: '1230004567890' }), 201);
-      // BCA's "timeout, check your statement": in doubt, and it stays so (no resolver).
+      // BCA's "timeout, check your statement": in doubt, and it stays so (no resolver). The ERP's
+      // status check meets BCA's "transaction not found" (ESB-99-127), which is not what the stored answer says.
       gw.simulator.failNext({ code: 'ESB-82-024' });
-      ids.inDoubt = await pay(sampleTransfer({ amount: '3000000.00' }), 202);
+      const inDoubt = sampleTransfer({ amount: '3000000.00' });
+      ids.inDoubt = await pay(inDoubt, 202);
+      const checked = await gw.request(`/v1/transfers/${inDoubt.transactionId as string}`, { headers: auth });
+      expect([checked.status, checked.body.status, checked.body.bankResponseCode]).to.deep.equal([200, 'UNKNOWN', 'ESB-82-024']);
       viewer = await con.createUser('vivi.viewer', 'viewer');
     },
     { GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_AUDIT_SCRUB_MS: '0' },
