@@ -29,7 +29,7 @@ export async function createConsoleUser(
   try {
     return await users.create({ username: input.username, passwordHash: await hashSecret(input.password), role: input.role as ConsoleRole }, now);
   } catch (error) {
-    if (error instanceof UniqueViolationError) throw invalid([{ field: 'username', message: `username ${JSON.stringify(input.username)} is already taken` }]);
+    if (error instanceof UniqueViolationError) throw invalid([{ field: 'username', message: `username ${JSON.stringify(input.username)} is already taken`, rule: 'username-taken', value: input.username }]);
     throw error;
   }
 }
@@ -46,7 +46,7 @@ export async function resetConsolePassword(
   password: string,
   now: number,
 ): Promise<ConsoleUser | null> {
-  if (password.length < MIN_PASSWORD_LENGTH) throw invalid([{ field: 'password', message: `password must be at least ${MIN_PASSWORD_LENGTH} characters` }]);
+  if (password.length < MIN_PASSWORD_LENGTH) throw invalid([{ field: 'password', message: `password must be at least ${MIN_PASSWORD_LENGTH} characters`, rule: 'password-short' }]);
   const user = await deps.users.findByUsername(username);
   if (!user) return null;
   await deps.users.update(user.id, { passwordHash: await hashSecret(password) }, now);
@@ -57,9 +57,9 @@ export async function resetConsolePassword(
 
 export function checkUserInput(input: { username: string; password: string; role: string }): FieldError[] {
   const problems: FieldError[] = [];
-  if (!USERNAME.test(input.username)) problems.push({ field: 'username', message: 'username must be 3–64 letters, digits or . _ @ -' });
-  if (!CONSOLE_ROLES.includes(input.role as ConsoleRole)) problems.push({ field: 'role', message: `role must be one of ${CONSOLE_ROLES.join(', ')}` });
-  if (input.password.length < MIN_PASSWORD_LENGTH) problems.push({ field: 'password', message: `password must be at least ${MIN_PASSWORD_LENGTH} characters` });
+  if (!USERNAME.test(input.username)) problems.push({ field: 'username', message: 'username must be 3–64 letters, digits or . _ @ -', rule: 'bad-username', value: input.username });
+  if (!CONSOLE_ROLES.includes(input.role as ConsoleRole)) problems.push({ field: 'role', message: `role must be one of ${CONSOLE_ROLES.join(', ')}`, rule: 'bad-role', value: input.role });
+  if (input.password.length < MIN_PASSWORD_LENGTH) problems.push({ field: 'password', message: `password must be at least ${MIN_PASSWORD_LENGTH} characters`, rule: 'password-short' });
   return problems;
 }
 

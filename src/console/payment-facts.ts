@@ -1,7 +1,7 @@
-import { bankName } from '../domain/routing/index.js';
+import { bankName, readRouteReason, readRouteResult } from '../domain/routing/index.js';
 import type { PaymentRecord } from '../store/types.js';
 import { bankRefusalText } from './bank-messages.js';
-import type { Lang } from './i18n.js';
+import { fill, translator, type Lang } from './i18n.js';
 
 /** The stored answer's code and message (payments.result_json), when it has them. */
 export function storedAnswer(payment: PaymentRecord): { code: string | null; message: string | null } {
@@ -14,11 +14,15 @@ export function storedAnswer(payment: PaymentRecord): { code: string | null; mes
   }
 }
 
-/** Why a FAILED payment failed, in the clerk's language; null for any other state. */
-export function failureReason(lang: Lang, payment: PaymentRecord, bankIndonesian: string | null = null): string | null {
-  if (payment.state !== 'FAILED') return null;
+/** What the bank answered, as stored, in the clerk's language (bankRefusalText); null when the answer has no code nor message. */
+export function bankRefusal(lang: Lang, payment: PaymentRecord, bankIndonesian: string | null = null): string | null {
   const answer = storedAnswer(payment);
   return bankRefusalText(lang, answer.code, answer.message, bankIndonesian);
+}
+
+/** Why a FAILED payment failed, in the clerk's language; null for any other state. */
+export function failureReason(lang: Lang, payment: PaymentRecord, bankIndonesian: string | null = null): string | null {
+  return payment.state === 'FAILED' ? bankRefusal(lang, payment, bankIndonesian) : null;
 }
 
 /** `Bank Central Asia (014)` for a code, BIC or partner id; the code itself when unknown. */
@@ -31,4 +35,31 @@ export function bankLabel(code: string | null | undefined): string | null {
 /** The beneficiary's account as a given role may see it: full for auditors and admins. */
 export function beneficiaryAccount(payment: PaymentRecord, full: boolean): string | null {
   return full ? (payment.details?.beneficiaryAccount ?? payment.beneficiaryAccountMasked) : payment.beneficiaryAccountMasked;
+}
+
+/**
+ * Why the router chose a route (a stored routing record's reason), in the clerk's language and
+ * with the banks by name; a reason in any other wording (an older router's) as it was stored.
+ */
+export function routeReasonWords(lang: Lang, stored: string): string {
+  const reason = readRouteReason(stored);
+  if (reason === null) return stored;
+  const t = translator(lang);
+  const bank = bankName(reason.bic) ?? reason.bic;
+  const connection = { partner: reason.partner, priority: reason.priority };
+  if (reason.kind === 'on-us') return fill(t('routeOnUs'), { account: reason.account, holder: fill(t('routeHolder'), { bank, ...connection }) });
+  // The connection's own bank is not in the record: named when its name is a bank's (`bca`), else by the connection alone.
+  const partnerBank = bankName(reason.partner);
+  const holder = partnerBank ? fill(t('routeHolder'), { bank: partnerBank, ...connection }) : fill(t('routeConnection'), connection);
+  const method = reason.method === 'BIFAST' ? 'BI-FAST' : reason.method;
+  const why = fill(t(reason.chosen === 'asked' ? 'routeAsked' : reason.chosen === 'amount' ? 'routeForAmount' : 'routeBifastUnavailable'), { method, bank });
+  return fill(t('routeInterbank'), { account: reason.account, holder, bank, why });
+}
+
+/** What became of a route (`sent`, …) in the clerk's language; any other text as it was stored. */
+export function routeResultWords(lang: Lang, stored: string): string {
+  const result = readRouteResult(stored);
+  if (result === null) return stored;
+  const t = translator(lang);
+  return result.kind === 'sent' ? t('routeSent') : result.kind === 'skipped-no-name' ? t('routeSkippedNoName') : fill(t('routeNotSent'), { why: result.why });
 }

@@ -55,7 +55,7 @@ export interface PaymentStory {
   exchanges: StoryExchange[];
   statusChanges: { at: number; status: string }[];
   bodiesShown: boolean;
-  /** BCA's own Indonesian text of its last refusal (`ErrorMessage.Indonesian`), when it sent one. */
+  /** BCA's own Indonesian text (`ErrorMessage.Indonesian`) of the last answer with the stored answer's code, when it sent one. */
   bankIndonesian: string | null;
 }
 
@@ -64,13 +64,19 @@ function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').trim();
 }
 
-/** The Indonesian text of the last bank answer that carries a BCA error body, read from the opened audit. */
-function lastIndonesianText(exchanges: AuditExchangeRow[]): string | null {
+/**
+ * The Indonesian text of the last bank answer that carries a BCA error body of `code` (the stored
+ * answer's), read from the opened audit. Only of that code: a later call's error (a status
+ * inquiry's "not found" after a timeout) is not what the stored answer says.
+ */
+function lastIndonesianText(exchanges: AuditExchangeRow[], code: string | null): string | null {
+  if (code === null) return null;
   let found: string | null = null;
   for (const exchange of exchanges) {
     for (const call of exchange.bankCalls.filter(holds)) {
       const body = parseObject(call.responseBody);
-      const message = body?.ErrorMessage as { Indonesian?: unknown } | undefined;
+      if (typeof body?.ErrorCode !== 'string' || body.ErrorCode.toUpperCase() !== code.toUpperCase()) continue;
+      const message = body.ErrorMessage as { Indonesian?: unknown } | undefined;
       if (message && typeof message.Indonesian === 'string' && message.Indonesian.trim() !== '') found = printable(message.Indonesian).slice(0, 300);
     }
   }
@@ -202,6 +208,6 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
     exchanges: story,
     statusChanges,
     bodiesShown: full,
-    bankIndonesian: lastIndonesianText(ordered),
+    bankIndonesian: lastIndonesianText(ordered, str(result?.bankResponseCode)),
   };
 }

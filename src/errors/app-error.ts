@@ -8,6 +8,13 @@ export interface FieldError {
   /** Dotted path of the offending field as the client sent it, e.g. `amount` or `items.0.name`. */
   field: string;
   message: string;
+  /**
+   * The rule broken, stable (`not-cidr`, `password-short`, …), and the offending value as typed
+   * (never a secret): for a caller that words the error in its own language (the console);
+   * `message` says it in English.
+   */
+  rule?: string;
+  value?: string;
 }
 
 export type ErrorCode =

@@ -12,19 +12,10 @@ export class IpAllowlist {
   constructor(entries: readonly string[]) {
     this.entries = entries;
     for (const entry of entries) {
-      const [address, prefixText, extra] = entry.trim().split('/');
-      const family = isIP(address);
-      if (family === 0 || extra !== undefined) throw new Error(`"${entry}" is not an IP address or CIDR`);
-      const type = family === 4 ? 'ipv4' : 'ipv6';
-      if (prefixText === undefined) {
-        this.list.addAddress(address, type);
-        continue;
-      }
-      const prefix = Number(prefixText);
-      if (!/^\d{1,3}$/.test(prefixText) || prefix > (family === 4 ? 32 : 128)) {
-        throw new Error(`"${entry}" has an invalid prefix length`);
-      }
-      this.list.addSubnet(address, prefix, type);
+      const parsed = parseEntry(entry);
+      if ('rule' in parsed) throw new Error(parsed.message);
+      if (parsed.prefix === null) this.list.addAddress(parsed.address, parsed.type);
+      else this.list.addSubnet(parsed.address, parsed.prefix, parsed.type);
     }
   }
 
@@ -45,15 +36,30 @@ export function normalizeIp(address: string | undefined): string | undefined {
   return isIP(ip) === 0 ? undefined : ip;
 }
 
+/** A bad allowlist entry: which rule it breaks (`not-cidr`, `cidr-prefix`) and the message naming it. */
+export interface CidrProblem {
+  entry: string;
+  rule: 'not-cidr' | 'cidr-prefix';
+  message: string;
+}
+
+function parseEntry(entry: string): { address: string; prefix: number | null; type: 'ipv4' | 'ipv6' } | CidrProblem {
+  const [address, prefixText, extra] = entry.trim().split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return { entry, rule: 'not-cidr', message: `"${entry}" is not an IP address or CIDR` };
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (prefixText === undefined) return { address, prefix: null, type };
+  const prefix = Number(prefixText);
+  if (!/^\d{1,3}$/.test(prefixText) || prefix > (family === 4 ? 32 : 128)) return { entry, rule: 'cidr-prefix', message: `"${entry}" has an invalid prefix length` };
+  return { address, prefix, type };
+}
+
+/** Each bad entry of a list with the rule it breaks (the console words it in the clerk's language). */
+export function cidrProblems(entries: readonly string[]): CidrProblem[] {
+  return entries.map(parseEntry).filter((parsed): parsed is CidrProblem => 'rule' in parsed);
+}
+
 /** Validates a list of entries, returning a message per bad one (for config and CLI input). */
 export function invalidCidrs(entries: readonly string[]): string[] {
-  const problems: string[] = [];
-  for (const entry of entries) {
-    try {
-      new IpAllowlist([entry]);
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
-  }
-  return problems;
+  return cidrProblems(entries).map((problem) => problem.message);
 }

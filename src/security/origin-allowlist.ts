@@ -51,14 +51,19 @@ function parsePattern(entry: string): OriginPattern {
   return { scheme, wildcard: Boolean(wildcard), host, port: port === defaultPort ? '' : port };
 }
 
-export function invalidOrigins(entries: readonly string[]): string[] {
-  const problems: string[] = [];
+/** Each entry that is not a host, wildcard or origin, with the message naming it. */
+export function originProblems(entries: readonly string[]): { entry: string; message: string }[] {
+  const problems: { entry: string; message: string }[] = [];
   for (const entry of entries) {
     try {
       parsePattern(entry);
     } catch (error) {
-      problems.push((error as Error).message);
+      problems.push({ entry, message: (error as Error).message });
     }
   }
   return problems;
+}
+
+export function invalidOrigins(entries: readonly string[]): string[] {
+  return originProblems(entries).map((problem) => problem.message);
 }

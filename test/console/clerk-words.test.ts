@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import { bankRefusalText } from '../../src/console/bank-messages.js';
+import { fieldErrorText } from '../../src/console/field-errors.js';
 import { formatWhen, parseTypedDay } from '../../src/console/format.js';
+import { fill, translator } from '../../src/console/i18n.js';
+import { routeReasonWords, routeResultWords } from '../../src/console/payment-facts.js';
+import { allowlistProblems } from '../../src/domain/clients/index.js';
+import { checkUserInput } from '../../src/console/console-users.js';
 
 describe('the console in the clerk’s words', () => {
   describe('bankRefusalText()', () => {
@@ -16,6 +21,75 @@ describe('the console in the clerk’s words', () => {
       expect(bankRefusalText('id', 'ESB-82-019', null)).to.equal('Saldo tidak cukup (ESB-82-019)');
       expect(bankRefusalText('id', 'XYZ-1', 'Something odd')).to.equal('Something odd (XYZ-1)');
       expect(bankRefusalText('id', null, null)).to.equal(null);
+    });
+  });
+
+  describe('routeReasonWords()', () => {
+    const onUs = "account 0201245680 is held at bca (priority 1), the beneficiary's bank CENAIDJA: paid on-us";
+    const interbank = (why: string) => `account 0201245680 is held at bca-main (priority 2); beneficiary bank BMRIIDJA is another bank: interbank, ${why}`;
+
+    it('words an on-us reason with the bank by name, never its BIC', () => {
+      expect(routeReasonWords('id', onUs)).to.equal('Rekening sumber 0201245680 ada di Bank Central Asia (koneksi bca, prioritas 1), bank yang sama dengan bank penerima: dibayar sebagai transfer sesama bank.');
+      expect(routeReasonWords('en', onUs)).to.equal("The paying account 0201245680 is held at Bank Central Asia (connection bca, priority 1), the beneficiary's own bank: paid as a transfer within the bank.");
+    });
+
+    it('words an interbank reason however its method was chosen, naming a connection whose name is no bank’s by the connection alone', () => {
+      expect(routeReasonWords('id', interbank('SKN as asked'))).to.equal('Rekening sumber 0201245680 ada di koneksi bca-main (prioritas 2); penerima di bank lain, Bank Mandiri: transfer antarbank, SKN sesuai permintaan ERP.');
+      expect(routeReasonWords('id', interbank('BIFAST chosen for the amount'))).to.contain('transfer antarbank, BI-FAST dipilih sesuai jumlahnya.');
+      expect(routeReasonWords('id', interbank('ONLINE because BI-FAST is not available for bank BMRIIDJA'))).to.contain('ONLINE karena BI-FAST tidak tersedia untuk Bank Mandiri.');
+      expect(routeReasonWords('en', interbank('ONLINE because BI-FAST is not available for bank BMRIIDJA'))).to.equal(
+        'The paying account 0201245680 is held at connection bca-main (priority 2); the beneficiary is at another bank, Bank Mandiri: interbank transfer, ONLINE because BI-FAST is not available for Bank Mandiri.',
+      );
+    });
+
+    it('shows a reason of another wording (an older router’s) as it was stored', () => {
+      const older = 'beneficiary bank CENAIDJA is partner bca (priority 1): paid on-us';
+      expect(routeReasonWords('id', older)).to.equal(older);
+      expect(routeReasonWords('id', '')).to.equal('');
+    });
+  });
+
+  describe('routeResultWords()', () => {
+    it('words what became of a route, the bank’s error as it came', () => {
+      expect(routeResultWords('id', 'sent')).to.equal('terkirim');
+      expect(routeResultWords('id', 'skipped: an interbank transfer needs beneficiaryName')).to.equal('dilewati: transfer ke bank lain memerlukan nama penerima');
+      expect(routeResultWords('id', 'not sent: The bank is not answering.')).to.equal('tidak terkirim: The bank is not answering.');
+      expect(routeResultWords('en', 'sent')).to.equal('sent');
+      expect(routeResultWords('id', 'odd')).to.equal('odd');
+    });
+  });
+
+  describe('fieldErrorText()', () => {
+    const [id, en] = [translator('id'), translator('en')];
+
+    it('names the field by its label and the value typed, in the page’s language', () => {
+      const [origin, cidr, prefix] = allowlistProblems(['ftp://erp'], ['bukan-alamat', '10.0.0.0/33']);
+      expect(fieldErrorText(id, cidr)).to.equal('Alamat IP/CIDR yang diizinkan: "bukan-alamat" bukan alamat IP atau CIDR (contoh: 203.0.113.10 atau 203.0.113.0/24).');
+      expect(fieldErrorText(en, cidr)).to.equal('Allowed IP addresses/CIDRs: "bukan-alamat" is not an IP address or CIDR (for example 203.0.113.10 or 203.0.113.0/24).');
+      expect(fieldErrorText(id, prefix)).to.equal('Alamat IP/CIDR yang diizinkan: panjang prefiks "10.0.0.0/33" tidak valid (paling besar /32 untuk IPv4, /128 untuk IPv6).');
+      expect(fieldErrorText(id, origin)).to.match(/^Origin yang diizinkan: "ftp:\/\/erp" bukan nama host/);
+    });
+
+    it('words a console user’s errors without ever showing the password', () => {
+      const problems = checkUserInput({ username: 'a b', password: 'rahasia-ku', role: 'boss' });
+      expect(problems.map((p) => fieldErrorText(id, p))).to.deep.equal([
+        'Nama pengguna: "a b" tidak valid: 3 sampai 64 huruf, angka, atau . _ @ -.',
+        'Peran: "boss" harus salah satu dari viewer, auditor, admin.',
+        'Kata sandi paling sedikit 12 karakter.',
+      ]);
+      expect(problems.map((p) => fieldErrorText(en, p)).join(' ')).not.to.contain('rahasia-ku');
+    });
+
+    it('shows an error of a rule it does not know as its message says it', () => {
+      expect(fieldErrorText(id, { field: 'form', message: 'Pesan dari perubahan terakhir tidak dapat ditampilkan.' })).to.equal('Pesan dari perubahan terakhir tidak dapat ditampilkan.');
+      expect(fieldErrorText(id, { field: 'cidr', message: 'odd', rule: 'toString' })).to.equal('odd');
+    });
+  });
+
+  describe('fill()', () => {
+    it('fills each named place, leaves a place without a value, and takes a value’s $ literally', () => {
+      expect(fill('{n} hari, {x}', { n: 3 })).to.equal('3 hari, {x}');
+      expect(fill('"{value}"', { value: '$& $1' })).to.equal('"$& $1"');
     });
   });
 

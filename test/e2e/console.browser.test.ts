@@ -492,7 +492,7 @@ describe('Finance console in a browser', function () {
           await page.goto(`${con.url}/payments?status=SUCCESS`);
           await page.emulateMedia({ media: 'print' });
           expect(await page.isVisible('form.filters')).to.equal(false);
-          expect(await page.textContent('#print-summary')).to.contain('status=SUCCESS').and.to.contain('WIB');
+          expect(await page.textContent('#print-summary')).to.contain(`Status: ${lang === 'id' ? 'Berhasil' : 'Success'}`).and.to.contain('WIB');
           await page.emulateMedia({ media: 'screen' });
         });
 

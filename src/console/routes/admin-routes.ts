@@ -94,7 +94,7 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
   router.post(`${BASE}/admin/clients`, (req, res) =>
     attempt(req, res, { form: 'create-client', values: { name: field(req, 'name'), origins: field(req, 'origins'), cidrs: field(req, 'cidrs') } }, async () => {
       const name = field(req, 'name').trim();
-      if (!name || name.length > 191) throw invalid([{ field: 'name', message: 'name is required (at most 191 characters)' }]);
+      if (!name || name.length > 191) throw invalid([{ field: 'name', message: 'name is required (at most 191 characters)', rule: 'name-required' }]);
       const { client, clientSecret } = await createClient(store.clients, { name, origins: list(req, 'origins'), cidrs: list(req, 'cidrs') }, clock());
       await audited(req, res, 'admin_client_create', `client:${client.id}`, name);
       return { secret: { clientId: client.id, clientSecret } };
@@ -182,12 +182,12 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
       const target = Number.isNaN(id) ? null : await store.consoleUsers.findById(id);
       if (!target) return 'missing';
       // An admin cannot demote or disable themself: the last admin would lock everyone out.
-      if (target.id === signedIn(res).user.id) throw invalid([{ field: 'user', message: 'you cannot change your own role or status' }]);
+      if (target.id === signedIn(res).user.id) throw invalid([{ field: 'user', message: 'you cannot change your own role or status', rule: 'own-role-or-status' }]);
       const role = field(req, 'role');
       const status = field(req, 'status');
       const change: { role?: ConsoleRole; status?: 'active' | 'disabled' } = {};
       if (role) {
-        if (!CONSOLE_ROLES.includes(role as ConsoleRole)) throw invalid([{ field: 'role', message: `role must be one of ${CONSOLE_ROLES.join(', ')}` }]);
+        if (!CONSOLE_ROLES.includes(role as ConsoleRole)) throw invalid([{ field: 'role', message: `role must be one of ${CONSOLE_ROLES.join(', ')}`, rule: 'bad-role', value: role }]);
         change.role = role as ConsoleRole;
       }
       if (status) change.status = status === 'active' ? 'active' : 'disabled';
@@ -221,7 +221,7 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
     attempt(req, res, null, async () => {
       const target = await userOf(req);
       if (!target) return 'missing';
-      if (target.id === signedIn(res).user.id) throw invalid([{ field: 'user', message: 'change your own password with another admin or gerbang user reset-password' }]);
+      if (target.id === signedIn(res).user.id) throw invalid([{ field: 'user', message: 'change your own password with another admin or gerbang user reset-password', rule: 'own-password' }]);
       await resetConsolePassword({ users: store.consoleUsers, sessions: store.consoleSessions, lockouts: store.lockouts }, target.username, field(req, 'password'), clock());
       await audited(req, res, 'admin_user_reset_password', `user:${target.username}`);
       return { notice: signedIn(res).t('passwordReset') };

@@ -1,6 +1,7 @@
 import type { FieldError } from '../../errors/index.js';
 import type { ClientRecord, ConsoleUser } from '../../store/types.js';
 import { CONSOLE_ROLES } from '../../store/types.js';
+import { fieldErrorText } from '../field-errors.js';
 import { formatWhen } from '../format.js';
 import { html } from '../html.js';
 import { BASE } from '../console-sessions.js';
@@ -33,7 +34,7 @@ export function adminPage(ctx: PageContext, view: AdminView): string {
   const typed = (form: string, name: string, fallback = '') => (view.typed?.form === form ? (view.typed.values[name] ?? fallback) : fallback);
   const notices = html`
 ${view.notice ? html`<p class="ok" role="status">${view.notice}</p>` : ''}
-${view.errors && view.errors.length > 0 ? html`<div class="error" role="alert"><ul>${view.errors.map((e) => html`<li data-field="${e.field}">${e.message}</li>`)}</ul></div>` : ''}
+${view.errors && view.errors.length > 0 ? html`<div class="error" role="alert"><ul>${view.errors.map((e) => html`<li data-field="${e.field}">${fieldErrorText(t, e)}</li>`)}</ul></div>` : ''}
 ${view.secret ? html`<div class="info" role="status" id="new-secret"><p>${t('secretShownOnce')}</p><p class="secret">client_id: <span class="client-id">${view.secret.clientId}</span><br>client_secret: <span class="client-secret">${view.secret.clientSecret}</span></p></div>` : ''}`;
 
   const clients = html`<h2>${t('clients')}</h2>

@@ -3,7 +3,7 @@ import { formatRupiah, formatWhen } from '../format.js';
 import { html, type Html } from '../html.js';
 import { statusLabel, type Translate } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
-import { bankLabel, failureReason, storedAnswer } from '../payment-facts.js';
+import { bankLabel, bankRefusal, failureReason, routeReasonWords, routeResultWords } from '../payment-facts.js';
 import type { PaymentStory, StoryBankCall, StoryExchange } from '../payment-story.js';
 import { integrityMark } from './integrity-mark.js';
 import { layout, type PageContext } from './layout.js';
@@ -40,8 +40,8 @@ function banner(t: Translate, lang: PageContext['lang'], story: PaymentStory): H
             ? (['warning', t('bannerInDoubt'), t('todoInDoubt')] as const)
             : (['warning', t('bannerInProgress'), t('todoInDoubt')] as const);
   const reason = failureReason(lang, p, story.bankIndonesian);
-  const answer = storedAnswer(p);
-  const said = p.state !== 'SUCCESS' && p.state !== 'FAILED' && answer.message ? answer.message : null;
+  // What the bank said of a payment not settled yet (BCA's "timeout, check your statement"), in the clerk's language as a refusal is.
+  const said = p.state !== 'SUCCESS' && p.state !== 'FAILED' ? bankRefusal(lang, p, story.bankIndonesian) : null;
   return html`<section class="banner ${cls}" id="status-banner" aria-labelledby="banner-title">
 <h2 id="banner-title"><span class="status status-${p.state.toLowerCase()}">${statusLabel(lang, p.state)}</span> ${formatRupiah(p.amount)}</h2>
 <p><strong>${t('whatHappened')}:</strong> ${what}</p>
@@ -102,7 +102,7 @@ ${row(t('bankMessage'), story.bankMessage)}
 ${
   story.routes.length > 0
     ? html`<h3>${t('routesTried')}</h3><table class="routes"><thead><tr><th scope="col">${t('bank')}</th><th scope="col">${t('transferMethod')}</th><th scope="col">${t('routeReason')}</th><th scope="col">${t('routeResult')}</th></tr></thead>
-<tbody>${story.routes.map((r) => html`<tr><td>${bankLabel(r.partner)}</td><td>${r.method}</td><td>${r.reason}</td><td>${r.result}</td></tr>`)}</tbody></table>`
+<tbody>${story.routes.map((r) => html`<tr><td>${bankLabel(r.partner)}</td><td>${r.method}</td><td>${routeReasonWords(lang, r.reason)}</td><td>${routeResultWords(lang, r.result)}</td></tr>`)}</tbody></table>`
     : ''
 }`;
 

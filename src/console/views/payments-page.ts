@@ -1,6 +1,6 @@
 import type { FieldError } from '../../errors/index.js';
-import type { ClientRecord, PaymentPage, PaymentTotals } from '../../store/types.js';
-import { formatCount, formatDay, formatRupiah, formatWhen } from '../format.js';
+import type { ClientRecord, PaymentPage, PaymentSort, PaymentTotals } from '../../store/types.js';
+import { formatCount, formatDay, formatRupiah, formatWhen, parseTypedAmount } from '../format.js';
 import { html } from '../html.js';
 import { statusLabel } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
@@ -42,6 +42,32 @@ function totalsProof(ctx: PageContext, totals: PaymentTotals, number: (n: number
   return html`<p class="${totals.changed > 0 ? 'error' : 'info'}" role="status" id="totals-proof" data-proof="proved">${t('totalsProved')}${changed}</p>`;
 }
 
+/**
+ * The filters of a printed list in the clerk's words: each field by its label, a status, client,
+ * bank or sort by its name, an amount in Rupiah; a value that is not one of those as typed.
+ */
+function filterWords(ctx: PageContext, form: FilterForm, clientName: Map<string, string>): string[] {
+  const { t, lang } = ctx;
+  const amount = (typed: string) => {
+    const minor = parseTypedAmount(typed);
+    return minor === null ? typed : formatRupiah(minor);
+  };
+  const words: Record<keyof FilterForm, () => string> = {
+    from: () => `${t('dateFrom')}: ${shownDay(form.from)}`,
+    to: () => `${t('dateTo')}: ${shownDay(form.to)}`,
+    client: () => `${t('client')}: ${clientName.get(form.client) ?? form.client}`,
+    status: () => `${t('status')}: ${statusLabel(lang, form.status)}`,
+    bank: () => `${t('sendingBank')}: ${bankLabel(form.bank) ?? form.bank}`,
+    min: () => `${t('amountMin')}: ${amount(form.min)}`,
+    max: () => `${t('amountMax')}: ${amount(form.max)}`,
+    txn: () => `${t('transactionId')}: ${form.txn}`,
+    ref: () => `${t('bankReference')}: ${form.ref}`,
+    q: () => `${t('searchTerm')}: "${form.q}"`,
+    sort: () => `${t('sort')}: ${(SORTS as readonly string[]).includes(form.sort) ? t(SORT_LABELS[form.sort as PaymentSort]) : form.sort}`,
+  };
+  return (Object.keys(words) as (keyof FilterForm)[]).filter((field) => form[field]).map((field) => words[field]());
+}
+
 export function paymentsPage(ctx: PageContext, view: PaymentsView): string {
   const { t, lang } = ctx;
   const { form } = view;
@@ -74,10 +100,7 @@ export function paymentsPage(ctx: PageContext, view: PaymentsView): string {
       ? html`<div class="error" role="alert"><strong>${t('badFilter')}</strong><ul>${view.errors.map((e) => html`<li id="error-${e.field}" data-field="${e.field}">${e.message}</li>`)}</ul></div>`
       : '';
 
-  const summaryText = Object.entries(form)
-    .filter(([, value]) => value)
-    .map(([key, value]) => `${key}=${value}`)
-    .join(' · ');
+  const summaryText = filterWords(ctx, form, clientName).join(' · ');
   const printHeader = html`<p class="print-only" id="print-summary">${t('filterSummary')}: ${summaryText || t('noFilter')} · ${t('printedAt')}: ${view.printedAt}</p>`;
 
   const page = view.page;

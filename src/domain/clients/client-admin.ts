@@ -1,10 +1,13 @@
 import { AppError, type FieldError } from '../../errors/index.js';
-import { hashSecret, invalidCidrs, invalidOrigins, newClientId, newClientSecret } from '../../security/index.js';
+import { cidrProblems, hashSecret, newClientId, newClientSecret, originProblems } from '../../security/index.js';
 import type { AccountGrantRepository, ClientRecord, ClientRepository } from '../../store/types.js';
 
-/** Each bad Origin pattern or CIDR, with `field` `origin` or `cidr` and the offending value quoted. */
+/** Each bad Origin pattern or CIDR, with `field` `origin` or `cidr`, the offending value quoted, and the rule it breaks. */
 export function allowlistProblems(origins: string[], cidrs: string[]): FieldError[] {
-  return [...invalidOrigins(origins).map((message) => ({ field: 'origin', message })), ...invalidCidrs(cidrs).map((message) => ({ field: 'cidr', message }))];
+  return [
+    ...originProblems(origins).map(({ entry, message }) => ({ field: 'origin', message, rule: 'not-origin', value: entry })),
+    ...cidrProblems(cidrs).map(({ entry, rule, message }) => ({ field: 'cidr', message, rule, value: entry })),
+  ];
 }
 
 function check(origins: string[], cidrs: string[]): void {
@@ -75,7 +78,7 @@ export async function changeAccountGrants(
   now: number,
 ): Promise<boolean> {
   const bad = [...change.grant, ...change.revoke].filter((number) => !ACCOUNT_NUMBER.test(number));
-  if (bad.length > 0) throw new AppError('VALIDATION_FAILED', 'An account number is 5 to 34 digits.', { fields: bad.map((number) => ({ field: 'accounts', message: `${number} is not an account number of 5 to 34 digits` })) });
+  if (bad.length > 0) throw new AppError('VALIDATION_FAILED', 'An account number is 5 to 34 digits.', { fields: bad.map((number) => ({ field: 'accounts', message: `${number} is not an account number of 5 to 34 digits`, rule: 'not-account', value: number })) });
   if (!(await store.clients.findById(clientId))) return false;
   for (const number of change.revoke) await store.accountGrants.revoke(clientId, number);
   for (const number of change.grant) await store.accountGrants.grant(clientId, number, now);

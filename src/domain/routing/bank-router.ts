@@ -2,6 +2,7 @@ import { transferOperation, type BankAdapter, type TransferMethod } from '../../
 import type { TransferLimits } from '../../config/index.js';
 import { AppError } from '../../errors/index.js';
 import { canonicalBic } from './bank-codes.js';
+import { routeReasonText } from './route-reason.js';
 import type { BankIdFormat } from '../transfers/bank-transaction-id.js';
 
 export interface BankPartner {
@@ -32,7 +33,7 @@ export interface TransferRoute {
   /** `transfer-intrabank`, `transfer-bifast`, … (payments.operation, the audit). */
   operation: string;
   adapter: BankAdapter;
-  /** Why this route, for the transfer's routing record. */
+  /** Why this route, for the transfer's routing record (routeReasonText: readRouteReason reads it back). */
   reason: string;
   /**
    * Taken only when the route before it failed for this reason (the adapter's
@@ -105,21 +106,21 @@ export class BankRouter {
 
     const routes: TransferRoute[] = [];
     for (const partner of holders) {
+      const held = { account: request.sourceAccountNumber, partner: partner.name, priority: partner.priority };
       if (partner.bic === bic) {
         if (asked !== undefined && asked !== 'INTRABANK') continue;
-        routes.push(this.toRoute(partner, 'INTRABANK', `account ${request.sourceAccountNumber} is held at ${partner.name} (priority ${partner.priority}), the beneficiary's bank ${bic}: paid on-us`));
+        routes.push(this.toRoute(partner, 'INTRABANK', routeReasonText({ kind: 'on-us', ...held, bic })));
         continue;
       }
       if (asked === 'INTRABANK') continue;
       const method = asked ?? this.methodFor(partner.adapter.interbankMethods, request.amountCents);
       if (method === null || !partner.adapter.interbankMethods.includes(method as InterbankMethod)) continue;
-      const why = asked ? `${method} as asked` : `${method} chosen for the amount`;
-      const held = `account ${request.sourceAccountNumber} is held at ${partner.name} (priority ${partner.priority}); beneficiary bank ${bic} is another bank`;
-      routes.push(this.toRoute(partner, method, `${held}: interbank, ${why}`));
+      const interbank = { kind: 'interbank', ...held, bic } as const;
+      routes.push(this.toRoute(partner, method, routeReasonText({ ...interbank, method: method as InterbankMethod, chosen: asked ? 'asked' : 'amount' })));
       // Not every bank is reachable by BI-FAST: a BI-FAST Gerbang chose itself falls back to
       // switching at the same partner when the bank says BI-FAST is unavailable for this one.
       if (!asked && method === 'BIFAST' && partner.adapter.interbankMethods.includes('ONLINE') && request.amountCents <= this.limits.onlineMaxCents) {
-        routes.push({ ...this.toRoute(partner, 'ONLINE', `${held}: interbank, ONLINE because BI-FAST is not available for bank ${bic}`), onlyAfter: 'BIFAST_UNAVAILABLE' });
+        routes.push({ ...this.toRoute(partner, 'ONLINE', routeReasonText({ ...interbank, method: 'ONLINE', chosen: 'bifast-unavailable' })), onlyAfter: 'BIFAST_UNAVAILABLE' });
       }
     }
     if (routes.length === 0) {

@@ -6,7 +6,7 @@ import type { ExchangeAudit } from '../../audit/index.js';
 import { jakartaDate } from '../../time/index.js';
 import { ChainDependency, DependencyRefusedError, UniqueViolationError, type AccountGrantRepository, type PaymentDetails, type PaymentRecord, type PaymentRepository, type SendingFields, type SequenceRepository } from '../../store/types.js';
 import { checkAccountGranted } from '../accounts/index.js';
-import { canonicalBic, type BankRouter, type TransferRoute } from '../routing/index.js';
+import { canonicalBic, routeResultText, type BankRouter, type TransferRoute } from '../routing/index.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import { nextBankTransactionId } from './bank-transaction-id.js';
 import { looksLeftBehind, provedLeftBehind, RESERVATION_STALE_MS, type LeftBehindDeps } from './left-behind.js';
@@ -172,7 +172,7 @@ async function send(
     // Last unless an unconditional route follows (a fallback is taken only for its reason).
     const last = !routes.slice(index + 1).some((next) => !next.onlyAfter);
     if (route.method !== 'INTRABANK' && !request.beneficiaryName) {
-      decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: 'skipped: an interbank transfer needs beneficiaryName' });
+      decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: routeResultText({ kind: 'skipped-no-name' }) });
       if (!last) continue;
       throw new AppError('VALIDATION_FAILED', 'A transfer to another bank needs the beneficiary name.', {
         fields: [{ field: 'beneficiaryName', message: 'is required for a transfer to another bank' }],
@@ -188,14 +188,14 @@ async function send(
     (index === 0 ? log.debug : log.info)({ ...ctx.audit.requestContext, transactionId: request.transactionId, partner: route.partner, method: route.method, reason: route.reason }, 'transfer routed');
     try {
       const { outcome, leg } = await sendThrough(route, orderOf(request, bankTransactionId, transactionDate), ctx);
-      decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: 'sent' });
+      decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: routeResultText({ kind: 'sent' }) });
       return await recordOutcome(deps, payment, route, outcome, decisions, ctx, leg);
     } catch (error) {
       if (!isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'ROUTE_UNAVAILABLE')) throw error;
       const usable = routes.slice(index + 1).some((next) => !next.onlyAfter || next.onlyAfter === error.extensions.reason);
       if (!usable) throw error;
       failure = error;
-      decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: `not sent: ${error.message}` });
+      decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: routeResultText({ kind: 'not-sent', why: error.message }) });
       log.warn({ ...ctx.audit.requestContext, transactionId: request.transactionId, partner: route.partner, code: error.code }, 'partner could not take the transfer; trying the next route');
     }
   }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { BankAdapter, TransferMethod } from '../../../src/banks/types.js';
-import { BankRouter, bankName, canonicalBic, type BankPartner, type RouteRequest, type TransferRoute } from '../../../src/domain/routing/index.js';
+import { BankRouter, bankName, canonicalBic, readRouteReason, readRouteResult, routeResultText, type BankPartner, type RouteRequest, type TransferRoute } from '../../../src/domain/routing/index.js';
 import { AppError } from '../../../src/errors/index.js';
 
 /**
@@ -269,6 +269,39 @@ describe('BankRouter', () => {
       const r = new BankRouter([partner('a', 'CENAIDJA', 1, [], ALL, closed), partner('b', 'BNINIDJA', 2, [], ALL, closed)], LIMITS);
       await r.close();
       expect(closed.sort()).to.deep.equal(['a', 'b']);
+    });
+  });
+
+  describe('readRouteReason()', () => {
+    it('reads back the facts of every reason the router writes, on-us and interbank, however its method was chosen', () => {
+      const [onUs] = router.route(request({ beneficiaryBankCode: '014' }));
+      const [byAmount, afterBifast] = router.route(request({ beneficiaryBankCode: 'BNINIDJA' }));
+      const [asked] = router.route(request({ transferMethod: 'SKN' }));
+      const held = { account: BCA_ACCOUNT, partner: 'bca-main', priority: 1 };
+      expect([onUs, byAmount, afterBifast, asked].map((r) => readRouteReason(r.reason))).to.deep.equal([
+        { kind: 'on-us', ...held, bic: 'CENAIDJA' },
+        { kind: 'interbank', ...held, bic: 'BNINIDJA', method: 'BIFAST', chosen: 'amount' },
+        { kind: 'interbank', ...held, bic: 'BNINIDJA', method: 'ONLINE', chosen: 'bifast-unavailable' },
+        { kind: 'interbank', ...held, bic: 'BRINIDJA', method: 'SKN', chosen: 'asked' },
+      ]);
+      expect(afterBifast.reason).to.equal(`account ${BCA_ACCOUNT} is held at bca-main (priority 1); beneficiary bank BNINIDJA is another bank: interbank, ONLINE because BI-FAST is not available for bank BNINIDJA`);
+    });
+
+    it('reads a masked account, and nothing of a reason in another wording (an older router\'s, a changed row)', () => {
+      expect(readRouteReason("account ******5680 is held at bca (priority 1), the beneficiary's bank CENAIDJA: paid on-us")).to.deep.equal({ kind: 'on-us', account: '******5680', partner: 'bca', priority: 1, bic: 'CENAIDJA' });
+      expect(readRouteReason('beneficiary bank CENAIDJA is partner bca (priority 1): paid on-us')).to.equal(null);
+      expect(readRouteReason('beneficiary bank BRINIDJA is not a partner: interbank through bca (priority 1), ONLINE chosen for the amount')).to.equal(null);
+      expect(readRouteReason(`account ${BCA_ACCOUNT} is held at bca (priority 1); beneficiary bank BNINIDJA is another bank: interbank, ONLINE because BI-FAST is not available for bank BRINIDJA`)).to.equal(null);
+      expect(readRouteReason(`account ${BCA_ACCOUNT} is held at bca (priority 1), the beneficiary's bank CENAIDJA: paid on-us <script>`)).to.equal(null);
+      expect(readRouteReason('')).to.equal(null);
+    });
+
+    it('reads back what became of a route', () => {
+      for (const result of [{ kind: 'sent' }, { kind: 'skipped-no-name' }, { kind: 'not-sent', why: 'The bank is not answering.' }] as const) {
+        expect(readRouteResult(routeResultText(result))).to.deep.equal(result);
+      }
+      expect(routeResultText({ kind: 'sent' })).to.equal('sent');
+      expect(readRouteResult('something else')).to.equal(null);
     });
   });
 

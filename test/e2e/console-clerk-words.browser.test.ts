@@ -1,0 +1,133 @@
+import { expect } from 'chai';
+import { signInToConsole } from '../support/browser.js';
+import { browserConsole } from '../support/browser-console.js';
+import { sampleTransfer } from '../support/gateway-harness.js';
+
+/**
+ * The console in the clerk's words (#16): what the router, the admin forms, the bank and the
+ * list's filters say reaches the page in its language, banks by name, never as a BIC or a raw
+ * `field=value`. One gateway and one browser for the whole file; each page in both languages.
+ */
+describe('Finance console in a browser: routing reasons, admin errors, the bank’s words and the printed filters in the page’s language', function () {
+  this.timeout(180_000);
+
+  const ids = { onUs: 0, interbank: 0, inDoubt: 0, clientId: '', clientName: '' };
+  let viewer: { username: string; password: string };
+  const suite = browserConsole(
+    async ({ gw, con }) => {
+      const client = await gw.createClient();
+      ids.clientId = client.clientId;
+      ids.clientName = (await gw.store.clients.findById(client.clientId))!.name;
+      const auth = { authorization: `Bearer ${await gw.token(client)}` };
+      const pay = async (transfer: Record<string, unknown>, status: number) => {
+        const answer = await gw.request('/v1/transfers', { headers: auth, json: transfer });
+        expect(answer.status, answer.text).to.equal(status);
+        return (await gw.store.payments.find(client.clientId, transfer.transactionId as string))!.id;
+      };
+      // On-us at BCA, and to a Mandiri account through BCA by online switching.
+      ids.onUs = await pay(sampleTransfer({ beneficiaryName: 'PT Sumber Makmur' }), 201);
+      ids.interbank = await pay(sampleTransfer({ amount: '150000.00', beneficiaryBankCode: '008', beneficiaryName: 'PT Mandiri Vendor', beneficiaryAccountNumber: '1230004567890' }), 201);
+      // BCA's "timeout, check your statement": in doubt, and it stays so (no resolver). The ERP's
+      // status check meets BCA's "transaction not found" (ESB-99-127), which is not what the stored answer says.
+      gw.simulator.failNext({ code: 'ESB-82-024' });
+      const inDoubt = sampleTransfer({ amount: '3000000.00' });
+      ids.inDoubt = await pay(inDoubt, 202);
+      const checked = await gw.request(`/v1/transfers/${inDoubt.transactionId as string}`, { headers: auth });
+      expect([checked.status, checked.body.status, checked.body.bankResponseCode]).to.deep.equal([200, 'UNKNOWN', 'ESB-82-024']);
+      viewer = await con.createUser('vivi.viewer', 'viewer');
+    },
+    { GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_AUDIT_SCRUB_MS: '0' },
+  );
+
+  const WORDS = {
+    id: {
+      onUs: 'Rekening sumber 0201245680 ada di Bank Central Asia (koneksi bca, prioritas 1), bank yang sama dengan bank penerima: dibayar sebagai transfer sesama bank.',
+      interbank: 'Rekening sumber 0201245680 ada di Bank Central Asia (koneksi bca, prioritas 1); penerima di bank lain, Bank Mandiri: transfer antarbank, ONLINE dipilih sesuai jumlahnya.',
+      maskedOnUs: 'Rekening sumber ******5680 ada di Bank Central Asia',
+      sent: 'terkirim',
+      cidrError: 'Alamat IP/CIDR yang diizinkan: "bukan-alamat" bukan alamat IP atau CIDR',
+      bankSaid: 'Kata bank: Timeout, silakan cek mutasi rekening (ESB-82-024)',
+      summary: (client: string) => `Saringan: Klien: ${client} · Status: Berhasil · Urutkan: Jumlah terbesar · Dicetak:`,
+    },
+    en: {
+      onUs: "The paying account 0201245680 is held at Bank Central Asia (connection bca, priority 1), the beneficiary's own bank: paid as a transfer within the bank.",
+      interbank: 'The paying account 0201245680 is held at Bank Central Asia (connection bca, priority 1); the beneficiary is at another bank, Bank Mandiri: interbank transfer, ONLINE chosen for the amount.',
+      maskedOnUs: 'The paying account ******5680 is held at Bank Central Asia',
+      sent: 'sent',
+      cidrError: 'Allowed IP addresses/CIDRs: "bukan-alamat" is not an IP address or CIDR',
+      bankSaid: 'The bank said: Timeout, please check your statement (ESB-82-024)',
+      summary: (client: string) => `Filter: Client: ${client} · Status: Success · Sort: Largest amount · Printed:`,
+    },
+  } as const;
+
+  /** The rows of the detail page's "routes tried" table, as [bank, method, reason, result]. */
+  async function routesTried(paymentId: number): Promise<string[][]> {
+    const { page, con } = suite;
+    await page.goto(`${con.url}/payments/${paymentId}`);
+    const rows = page.locator('table.routes tbody tr');
+    const cells: string[][] = [];
+    for (let i = 0; i < (await rows.count()); i += 1) cells.push((await rows.nth(i).locator('td').allTextContents()).map((text) => text.trim()));
+    return cells;
+  }
+
+  /** What the detail page shows, its technical details opened; the raw bodies (the exchanges as sent, for auditors) stay folded. */
+  async function pageWords(): Promise<string> {
+    await suite.page.locator('details.technical').evaluate((el) => el.setAttribute('open', ''));
+    return suite.page.innerText('main');
+  }
+
+  for (const lang of ['id', 'en'] as const) {
+    const words = WORDS[lang];
+
+    describe(`in ${lang === 'id' ? 'Bahasa Indonesia' : 'English'}`, () => {
+      before(() => signInToConsole(suite.browser, suite.page, suite.con.url, suite.admin, lang));
+
+      it('gives the routing reason in the page’s language with banks by name, never a BIC', async () => {
+        const onUs = await routesTried(ids.onUs);
+        expect(onUs).to.deep.equal([['Bank Central Asia (bca)', 'INTRABANK', words.onUs, words.sent]]);
+        expect(await pageWords()).not.to.contain('CENAIDJA');
+        const interbank = await routesTried(ids.interbank);
+        expect(interbank).to.deep.equal([['Bank Central Asia (bca)', 'ONLINE', words.interbank, words.sent]]);
+        expect(await pageWords()).not.to.contain('BMRIIDJA');
+      });
+
+      it('says an admin form’s error in the page’s language, naming the field and the value, and keeps what was typed', async () => {
+        const { page, con } = suite;
+        await page.goto(`${con.url}/admin`);
+        await page.fill('#create-client input[name=name]', 'ERP Cabang Surabaya');
+        await page.fill('#create-client textarea[name=cidrs]', 'bukan-alamat');
+        await Promise.all([page.waitForResponse((r) => r.url().endsWith('/console/admin/clients')), page.click('#create-client button[type=submit]')]);
+        expect(await page.textContent('[role=alert] li[data-field=cidr]')).to.contain(words.cidrError);
+        expect(await page.inputValue('#create-client input[name=name]')).to.equal('ERP Cabang Surabaya');
+        expect(await page.inputValue('#create-client textarea[name=cidrs]')).to.equal('bukan-alamat');
+      });
+
+      it('says what the bank said of a payment in doubt in the page’s language', async () => {
+        const { page, con } = suite;
+        await page.goto(`${con.url}/payments/${ids.inDoubt}`);
+        const banner = ((await page.textContent('#status-banner')) ?? '').replace(/\s+/g, ' ');
+        expect(banner).to.contain(words.bankSaid);
+      });
+
+      it('prints a list’s filters with their labels, the status’s and the client’s names', async () => {
+        const { page, con } = suite;
+        await page.goto(`${con.url}/payments?client=${ids.clientId}&status=SUCCESS&sort=largest`);
+        await page.emulateMedia({ media: 'print' });
+        const summary = ((await page.textContent('#print-summary')) ?? '').replace(/\s+/g, ' ');
+        await page.emulateMedia({ media: 'screen' });
+        expect(summary).to.contain(words.summary(ids.clientName));
+        expect(summary).not.to.contain(ids.clientId);
+      });
+
+      it('gives a viewer the same words with the paying account masked', async () => {
+        await signInToConsole(suite.browser, suite.page, suite.con.url, viewer, lang);
+        try {
+          const [[, , reason]] = await routesTried(ids.onUs);
+          expect(reason).to.contain(words.maskedOnUs).and.not.to.contain('0201245680');
+        } finally {
+          await signInToConsole(suite.browser, suite.page, suite.con.url, suite.admin, lang);
+        }
+      });
+    });
+  }
+});
