@@ -503,13 +503,15 @@ export function cents(amount: string): number {
 /**
  * The cents of an amount written as plain digits with at most two decimals after a point (what
  * banks, ERPs and the payments table write: `1234567.89`, `15000`, `12.5`), at most 15 characters,
- * read digit by digit; null for anything else (a sign, spaces, an exponent, a trailing point),
- * which cents reads as Number does. The same number as Math.round(Number(amount) * 100) for every
- * such amount: its digits are an integer below 10^15 (exact in a double), and the double nearest
- * the decimal, times 100, is within 0.25 of it. A month's reconciliation reads 100,000 amounts;
+ * read digit by digit; null for anything else (a sign, spaces, an exponent, a trailing point, a
+ * value that is not a string), which cents reads as Number does. The same number as
+ * Math.round(Number(amount) * 100) for every such amount: its digits are an integer below 10^15
+ * (exact in a double), and the double nearest the decimal, times 100, is within 0.25 of it. A month's reconciliation reads 100,000 amounts;
  * Number's parsing of a decimal was a quarter of its matching (docs/performance.md).
  */
 function plainCents(amount: string): number | null {
+  // A value that is not a string after all (a number from JSON past its schema) is Number's too.
+  if (typeof amount !== 'string') return null;
   const length = amount.length;
   if (length === 0 || length > 15) return null;
   let digits = 0;

@@ -114,4 +114,8 @@ describe('cents', () => {
   it('reads anything else as Number does: a sign, spaces, an exponent, a trailing or leading point, more than 15 characters, nothing', () => {
     for (const amount of ['-12.50', '+12.50', ' 12.50', '12.50 ', '1e3', '1.', '.5', '12.345', '1,234.50', '', 'abc', '1234567890123456', '12345678901234.56', '0x10', '1_000']) same(amount);
   });
+
+  it('reads a value that is not a string after all (a number from JSON past its schema) as Number does', () => {
+    for (const amount of [12.5, 0, 250000000, null]) same(amount as unknown as string);
+  });
 });
