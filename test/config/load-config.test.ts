@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/index.js';
+import { cents, loadConfig } from '../../src/config/index.js';
 import { testKeySpec } from '../support/audit-keys.js';
 import { problemsOf } from '../support/config-problems.js';
 
@@ -90,5 +90,32 @@ describe('loadConfig', () => {
       writeFileSync(file, JSON.stringify({ PROT: 9000 }));
       expect(problemsOf({ GERBANG_CONFIG_FILE: file, GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey })[0]).to.contain('unknown setting "PROT"');
     });
+  });
+});
+
+describe('cents', () => {
+  /** The rule cents has always had: the amount as Number reads it, times 100, rounded. */
+  const asNumberReads = (amount: string) => Math.round(Number(amount) * 100);
+  const same = (amount: string) => expect(Object.is(cents(amount), asNumberReads(amount)), `cents(${JSON.stringify(amount)})`).to.equal(true);
+
+  it('reads plain amounts digit by digit to the very number Number gives, up to 15 characters', () => {
+    for (const amount of ['0', '1', '12.5', '12.50', '12.05', '0.01', '007.10', '15000', '250000000.00', '99999999999.99', '999999999999.9', '999999999999999', '123456789012.34']) same(amount);
+    // A fixed walk of amounts of every length and shape (not Math.random: the same every run).
+    let seed = 7;
+    const next = () => (seed = (seed * 48_271) % 2_147_483_647);
+    for (let i = 0; i < 20_000; i += 1) {
+      const whole = String(next()) + String(next());
+      const decimals = next() % 4;
+      const amount = `${whole.slice(0, 1 + (next() % 13))}${decimals === 0 ? '' : `.${String(next()).padStart(decimals, '0').slice(0, decimals)}`}`;
+      same(amount);
+    }
+  });
+
+  it('reads anything else as Number does: a sign, spaces, an exponent, a trailing or leading point, more than 15 characters, nothing', () => {
+    for (const amount of ['-12.50', '+12.50', ' 12.50', '12.50 ', '1e3', '1.', '.5', '12.345', '1,234.50', '', 'abc', '1234567890123456', '12345678901234.56', '0x10', '1_000']) same(amount);
+  });
+
+  it('reads a value that is not a string after all (a number from JSON past its schema) as Number does', () => {
+    for (const amount of [12.5, 0, 250000000, null]) same(amount as unknown as string);
   });
 });
