@@ -4,7 +4,7 @@ import ExcelJS from 'exceljs';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { BankSimulator } from '../../src/banks/simulator/index.js';
-import { axeViolations, signInToConsole } from '../support/browser.js';
+import { axeViolations, signInToConsole, trySignIn } from '../support/browser.js';
 import { browserConsole } from '../support/browser-console.js';
 import { eventually, sampleTransfer, type TestClient } from '../support/gateway-harness.js';
 import { snapCredentials, snapPartnerBlock, startSnapBank } from '../support/snap-bank.js';
@@ -369,14 +369,9 @@ describe('Finance console for a clerk, each point in both languages (#16)', func
     it('admin: unlocks a locked-out user and resets a password', async () => {
       const { page, con, browser } = suite;
       const victim = await con.createUser('lena.locked', 'viewer');
-      await browser.context.clearCookies();
       // Five wrong passwords from this address (GERBANG_LOGIN_MAX_FAILURES) lock it out of this user.
-      for (let i = 0; i < 6; i += 1) {
-        await page.goto(`${con.url}/lang?to=en&back=/console/sign-in`);
-        await page.fill('input[name=username]', victim.username);
-        await page.fill('input[name=password]', i < 5 ? 'not-the-password' : victim.password);
-        await Promise.all([page.waitForLoadState(), page.click('form.sign-in button[type=submit]')]);
-      }
+      for (let i = 0; i < 5; i += 1) await trySignIn(browser, page, con.url, { ...victim, password: 'not-the-password' }, 'en');
+      await trySignIn(browser, page, con.url, victim, 'en');
       expect(page.url(), 'the right password is refused while locked').to.match(/\/console\/sign-in$/);
       expect(await page.textContent('[role=alert]')).to.contain('This account is locked');
 
@@ -394,11 +389,7 @@ describe('Finance console for a clerk, each point in both languages (#16)', func
       await row.locator('form.reset-password input[name=password]').fill('lena-new-password-2026');
       await Promise.all([page.waitForLoadState(), row.locator('form.reset-password button[type=submit]').click()]);
       expect(await page.textContent('[role=status]')).to.contain("Password reset; that user's sessions ended.");
-      await browser.context.clearCookies();
-      await page.goto(`${con.url}/sign-in`);
-      await page.fill('input[name=username]', victim.username);
-      await page.fill('input[name=password]', victim.password);
-      await Promise.all([page.waitForLoadState(), page.click('form.sign-in button[type=submit]')]);
+      await trySignIn(browser, page, con.url, victim, 'en');
       expect(page.url(), 'the old password no longer works').to.match(/\/console\/sign-in$/);
       await signIn({ username: victim.username, password: 'lena-new-password-2026' }, 'en');
       expect(page.url()).to.match(/\/console\/payments/);
