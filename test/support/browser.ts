@@ -68,6 +68,19 @@ export async function axeViolations(page: Page): Promise<string[]> {
 }
 
 /**
+ * Submits the console's sign-in form as `who`, with no cookie of an earlier user (the form in
+ * `lang` when given), and waits for the answer's page: the payment list when the console let
+ * them in, the sign-in page again with its alert when it did not.
+ */
+export async function trySignIn(browser: TestBrowser, page: Page, consoleUrl: string, who: { username: string; password: string }, lang?: 'id' | 'en'): Promise<void> {
+  await browser.context.clearCookies();
+  await page.goto(lang ? `${consoleUrl}/lang?to=${lang}&back=/console/sign-in` : `${consoleUrl}/sign-in`);
+  await page.fill('input[name=username]', who.username);
+  await page.fill('input[name=password]', who.password);
+  await Promise.all([page.waitForLoadState(), page.click('form.sign-in button[type=submit]')]);
+}
+
+/**
  * Signs `who` in to the console at `consoleUrl` (its /console base) with no cookie of an earlier
  * user, landing on the payment list; with `lang`, then switches the labels to it.
  */

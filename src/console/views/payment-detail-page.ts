@@ -8,9 +8,10 @@ import type { PaymentStory, StoryBankCall, StoryExchange } from '../payment-stor
 import { integrityMark } from './integrity-mark.js';
 import { layout, type PageContext } from './layout.js';
 
+/** A folded body; its box scrolls (overflow in console.css), so it takes the keyboard's focus to be scrolled without a mouse. */
 function body(label: string, text: string | null | undefined): Html | '' {
   if (text === undefined) return '';
-  return html`<details class="body"><summary>${label}</summary><pre>${text ?? '—'}</pre></details>`;
+  return html`<details class="body"><summary>${label}</summary><pre tabindex="0">${text ?? '—'}</pre></details>`;
 }
 
 export interface PaymentDetailView {
