@@ -110,4 +110,20 @@ forEachBackend('gerbang audit accept-rollback of a lost payment (#14)', (ctx) =>
     expect(verified.text).to.contain(unreadable);
     await acceptedAsVerified();
   });
+  it('reads nothing from an event whose link was re-keyed in SQL to a key the ring lacks: the payment is named as unreadable, nothing crashes', async function () {
+    this.timeout(120_000);
+    const body = sampleTransfer();
+    const id = await paid(body);
+    const answering = "kind = 'payment_event' AND record_id IN (SELECT id FROM payment_events WHERE payment_id = ? AND result_json IS NOT NULL)";
+    const keys = await gw.store.db.query<{ writer_id: string; seq: number | string; key_id: string }>(`SELECT writer_id, seq, key_id FROM audit_chain WHERE ${answering}`, [id]);
+    await gw.store.db.execute(`UPDATE audit_chain SET key_id = 'zz' WHERE ${answering}`, [id]);
+    await gw.store.db.execute('DELETE FROM payments WHERE id = ?', [id]);
+    const refused = await cli('audit', 'accept-rollback', '--reason', 'test: did not look');
+    expect(refused.code, refused.stdout).to.equal(1);
+    expect(refused.stderr).to.contain(`payment ${id}: its client and transactionId cannot be read back from the database`);
+    expect(refused.stderr).to.not.contain(body.transactionId as string);
+    // The keys put back: the deleted row alone is left to accept.
+    for (const k of keys) await gw.store.db.execute('UPDATE audit_chain SET key_id = ? WHERE writer_id = ? AND seq = ?', [k.key_id, k.writer_id, Number(k.seq)]);
+    await acceptedAsVerified();
+  });
 });

@@ -75,8 +75,12 @@ async function trustedHistory(db: Queryable, sealer: ValueSealer, paymentId: num
   let lastKnown: LostPaymentFacts['lastKnown'] = null;
   for (const row of rows) {
     // An answer that does not open for its place, or an event its link does not vouch for, is not read.
-    const opened = attempt(() => openEvent(row, sealer));
-    if ('error' in opened || !linkHolds(sealer.keyRing, 'payment_event', opened.value.id, paymentEventDigest(opened.value), linkOf.get(opened.value.id))) continue;
+    // (A link under a key the ring lacks cannot vouch for it either: attempt() takes that KeyRingError.)
+    const opened = attempt(() => {
+      const event = openEvent(row, sealer);
+      return linkHolds(sealer.keyRing, 'payment_event', event.id, paymentEventDigest(event), linkOf.get(event.id)) ? event : null;
+    });
+    if ('error' in opened || opened.value === null) continue;
     const { seq, snapshot } = opened.value;
     lastKnown ??= { seq, state: snapshot.state };
     const answer = parsed(snapshot.resultJson);
