@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyRing } from '../security/index.js';
 import type { LostPayment } from '../store/repositories/audit-verify.js';
-import type { AuditChainBreak, Store } from '../store/types.js';
+import type { AuditChainBreak, LostPaymentFacts, Store } from '../store/types.js';
 import { AuditScrub } from './audit-scrub.js';
 import { ACCEPTED_ROLLBACK, appendCheckpoint, readCheckpoints, storeAgainstCheckpoints, type AcceptedBreak, type ChainHead, type CheckpointHistory, type GoneChain } from './checkpoints.js';
 
@@ -13,6 +13,10 @@ export interface RollbackAcceptance {
   unconfirmed: AuditChainBreak[];
   /** With `expect`: the digest of what it would have accepted, when that is not the one expected (nothing accepted). */
   differs?: string;
+  /** Every lost payment among what it accepted, or would have (refused, differs), as much as can be read back of it. */
+  lostPayments: LostPaymentFacts[];
+  /** Without `expect`, lost payments were found: nothing accepted (the operator reads them in `audit verify` and accepts its digest). */
+  refused?: 'lost payments without expect';
 }
 
 /** How long an acceptance waits before it walks again what it found (the scrub's own confirmation wait). */
@@ -64,7 +68,12 @@ export async function acceptRollback(
 ): Promise<RollbackAcceptance> {
   const history = readCheckpoints(checkpointFile, ring, store.db.description);
   const first = await findToAccept(store, history, checkpointFile);
-  if (first.behind.length === 0 && first.inside.length === 0 && first.lost.length === 0) return { accepted: [], unconfirmed: [] };
+  if (first.behind.length === 0 && first.inside.length === 0 && first.lost.length === 0) return { accepted: [], unconfirmed: [], lostPayments: [] };
+  // Accepting a lost payment lets the ERP's resend of its transactionId be paid again: only what
+  // the operator read in `audit verify` (its digest), never blind.
+  if (first.lost.length > 0 && options.expect === undefined) {
+    return { accepted: [], unconfirmed: [], lostPayments: await store.audit.lostPaymentFacts(first.lost.map((l) => l.found)), refused: 'lost payments without expect' };
+  }
   await sleep(options.confirmMs ?? CONFIRM_MS);
   const again = await findToAccept(store, history, checkpointFile);
   // A chain behind by its checkpointed link; a break inside by its link, the link after it and what it is; a payment by its id.
@@ -74,7 +83,8 @@ export async function acceptRollback(
   const unconfirmed = [...behind.once, ...lost.once.map(withoutFound), ...inside.once.map(withoutResume)];
   // What the operator looked at (verify's digest) is what is accepted, or nothing: not a break made since.
   const digest = digestOf({ behind: behind.both, inside: inside.both, lost: lost.both });
-  if (options.expect !== undefined && (digest !== options.expect || unconfirmed.length > 0)) return { accepted: [], unconfirmed, differs: digest };
+  const lostPayments = await store.audit.lostPaymentFacts(lost.both.map((l) => l.found));
+  if (options.expect !== undefined && (digest !== options.expect || unconfirmed.length > 0)) return { accepted: [], unconfirmed, differs: digest, lostPayments };
   const accepted = behind.both.filter((b) => b.writerId !== null);
   // A chain whose head row is gone while its links remain is accepted as gone (not walked again),
   // with what remains of it (a link added under its writer id later is a new break);
@@ -101,8 +111,8 @@ export async function acceptRollback(
       seen: { problem: b.problem, table: b.table, recordId: b.recordId, link: links.get(`${b.writerId} ${b.seq}`) ?? null, ...(tail ? { head: { seq: head.seq, hash: head.hash } } : {}) },
     };
   });
-  const lostPayments = lost.both.map(({ found }) => ({ id: found.paymentId, kind: found.kind, ...(found.digest === undefined ? {} : { digest: found.digest }) }));
-  if (accepted.length === 0 && skips.length === 0 && gone.length === 0 && lostPayments.length === 0) return { accepted: [], unconfirmed };
+  const lostSeen = lost.both.map(({ found }) => ({ id: found.paymentId, kind: found.kind, ...(found.digest === undefined ? {} : { digest: found.digest }) }));
+  if (accepted.length === 0 && skips.length === 0 && gone.length === 0 && lostSeen.length === 0) return { accepted: [], unconfirmed, lostPayments: [] };
   const chains = [...new Set(accepted.map((b) => b.writerId!))];
   // A chain checkpointed at a head whose link was cut (the head row left) is checkpointed at the
   // link before the cut from now on: its next link is not taken for a rollback past its checkpoint.
@@ -114,18 +124,20 @@ export async function acceptRollback(
     heads: [...chains.map((writerId) => again.heads.get(writerId) ?? { writerId, seq: 0, hash: '' }), ...cutHeads.filter((h) => h.hash !== '')],
     ...(gone.length === 0 ? {} : { broken: gone }),
     ...(skips.length === 0 ? {} : { skips }),
-    ...(lostPayments.length === 0 ? {} : { lost: lostPayments }),
+    ...(lostSeen.length === 0 ? {} : { lost: lostSeen }),
   });
-  return { accepted: [...behind.both, ...lost.both.map(withoutFound), ...inside.both.map(withoutResume)], unconfirmed };
+  return { accepted: [...behind.both, ...lost.both.map(withoutFound), ...inside.both.map(withoutResume)], unconfirmed, lostPayments };
 }
 
 /**
- * A digest of what an acceptance would accept now (one walk of findToAccept), or null when there
- * is nothing: `audit verify` prints it, and `accept-rollback --expect` accepts only that.
+ * What an acceptance would accept now (one walk of findToAccept): its digest, or null when there
+ * is nothing (`audit verify` prints it, and `accept-rollback --expect` accepts only that), and the
+ * lost payments among it, as much as can be read back of each (named by verify).
  */
-export async function acceptanceDigest(store: Store, ring: KeyRing, checkpointFile: string): Promise<string | null> {
+export async function whatToAccept(store: Store, ring: KeyRing, checkpointFile: string): Promise<{ digest: string | null; lostPayments: LostPaymentFacts[] }> {
   const found = await findToAccept(store, readCheckpoints(checkpointFile, ring, store.db.description), checkpointFile);
-  return found.behind.length + found.inside.length + found.lost.length === 0 ? null : digestOf(found);
+  const digest = found.behind.length + found.inside.length + found.lost.length === 0 ? null : digestOf(found);
+  return { digest, lostPayments: await store.audit.lostPaymentFacts(found.lost.map((l) => l.found)) };
 }
 
 /** Each thing to accept by the key its two walks are matched by, sorted, hashed (16 hex digits: to be typed). */

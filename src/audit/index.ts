@@ -6,5 +6,6 @@ export { ACCEPTED_ROLLBACK, appendCheckpoint, checkpointer, readCheckpoints, com
 export { RollbackWatch } from './rollback-watch.js';
 export { memoryFileOf } from './memory-file.js';
 export { AuditScrub, type ScrubCycle } from './audit-scrub.js';
-export { acceptanceDigest, acceptRollback, forgetEarlierDatabase } from './accept-rollback.js';
+export { acceptRollback, forgetEarlierDatabase, whatToAccept } from './accept-rollback.js';
+export { describeLostPayment, RESEND_WARNING } from './lost-payment-words.js';
 export { purgeAnonymousExchanges, RetentionError, type AnonymousPurgeRequest } from './purge-anonymous.js';

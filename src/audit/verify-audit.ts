@@ -1,6 +1,6 @@
 import type { KeyRing } from '../security/index.js';
-import type { AuditChainBreak, AuditVerifyReport, Store } from '../store/types.js';
-import { acceptanceDigest } from './accept-rollback.js';
+import type { AuditChainBreak, AuditVerifyReport, LostPaymentFacts, Store } from '../store/types.js';
+import { whatToAccept } from './accept-rollback.js';
 import { AuditScrub, goneChainBreaks, type ScrubbedAudit } from './audit-scrub.js';
 import { appendCheckpoint, compareWithCheckpoints, readCheckpoints, type CheckpointHistory } from './checkpoints.js';
 
@@ -27,6 +27,8 @@ export type CheckedAuditReport = AuditVerifyReport & {
   ok: boolean;
   /** When not `ok`: the digest of what `accept-rollback` would accept now (null: nothing), for its `--expect`. */
   acceptDigest?: string | null;
+  /** When not `ok`: every lost payment among what `accept-rollback` would accept now, as much as can be read back of each. */
+  lostPayments?: LostPaymentFacts[];
 };
 
 /**
@@ -67,8 +69,8 @@ export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: s
     firstBreak: first ? `${first.problem.toUpperCase()}: ${first.detail}` : null,
   });
   // What an acceptance would take, walked as it walks (only when something is not accepted: it walks everything once more).
-  const acceptDigest = ok ? undefined : await acceptanceDigest(store, ring, checkpointFile);
-  return { ...report, breaks, accepted, checkpointFile, checkpoints: history.checkpoints, ok, ...(ok ? {} : { acceptDigest }) };
+  const toAccept = ok ? undefined : await whatToAccept(store, ring, checkpointFile);
+  return { ...report, breaks, accepted, checkpointFile, checkpoints: history.checkpoints, ok, ...(toAccept ? { acceptDigest: toAccept.digest, lostPayments: toAccept.lostPayments } : {}) };
 }
 
 /**

@@ -27,7 +27,10 @@ gerbang audit verify [--format text|json]
   exactly (as the acceptance saw them) are listed as accepted (JSON: "accepted") and do not count;
   those accepted by an older line that does not say what it saw are named not provably the same
   break. When something is not accepted, prints the digest of what accept-rollback would accept
-  (JSON: "acceptDigest"). Exit status 0 intact but for breaks accepted exactly, 1 otherwise.
+  (JSON: "acceptDigest") and names every lost payment in it (a payments row deleted without its
+  release, or altered; JSON: "lostPayments"): its client, transactionId, amount and currency and
+  the last outcome Gerbang knew, from what still holds, or that they cannot be read back. Exit
+  status 0 intact but for breaks accepted exactly, 1 otherwise.
 gerbang audit purge-anonymous [--before ISO] [--dry-run] [--json]
   Deletes rejected requests of anonymous callers (no client identified, no payment, no bank call)
   received more than GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS days ago, or before --before when that
@@ -42,7 +45,10 @@ gerbang audit accept-rollback --reason TEXT [--expect DIGEST]
   accepted exactly in the same line, with every payment row deleted or altered. Everything is
   walked twice, 2 s apart; only what both walks found is accepted. Exit 0, or 1 when one walk found
   something the other did not (named, not accepted: run it again), or when what it would accept
-  is not what audit verify printed as DIGEST (--expect: nothing accepted; a break made since).`;
+  is not what audit verify printed as DIGEST (--expect: nothing accepted; a break made since), or
+  when it includes a lost payment and --expect is not given (nothing accepted: once accepted, the
+  ERP's resend of its transactionId is sent to the bank as a new payment; run audit verify, read
+  every lost payment it names, check the bank statement, then accept with its digest).`;
 export const BANK_USAGE = `gerbang bank ping [--json]
   Fetches a token from each configured bank partner and reports; exit 1 when one fails.`;
 export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--cidr C]... [--json]

@@ -37,6 +37,7 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
     linkCounts: (ranges) => repository.linkCounts(ranges),
     paymentKeys: (eventIds) => repository.paymentKeys(eventIds),
     lostPayment: (id, key) => repository.lostPayment(id, key),
+    lostPaymentFacts: (lost) => repository.lostPaymentFacts(lost),
     checkKeys: () => repository.checkKeys(),
   };
 }

@@ -245,6 +245,7 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     linkCounts: (ranges) => repository.linkCounts(ranges),
     paymentKeys: (eventIds) => repository.paymentKeys(eventIds),
     lostPayment: (id, key) => repository.lostPayment(id, key),
+    lostPaymentFacts: (lost) => repository.lostPaymentFacts(lost),
     checkKeys: () => repository.checkKeys(),
   };
 }

@@ -11,7 +11,10 @@ import { AppError } from '../errors/app-error.js';
 import type { BankCall } from '../banks/types.js';
 import type { ChainWriter } from './repositories/audit-chain.js';
 import type { LostPayment } from './repositories/audit-verify.js';
+import type { LostPaymentFacts } from './repositories/lost-payment-facts.js';
 import type { RememberedPayment } from './repositories/remembered-payments.js';
+
+export type { LostPaymentFacts };
 
 export type Dialect = 'mysql' | 'sqlite';
 
@@ -778,6 +781,12 @@ export interface AuditRepository {
    * release, or with its history; row altered; another payment's row at its id).
    */
   lostPayment(id: number, key: { clientId: string; transactionId: string; stamp: number }): Promise<LostPayment | null>;
+  /**
+   * What can be read back of each lost payment for the operator who accepts it (LostPaymentFacts):
+   * its answer from the newest event whose link holds, the clients whose audited requests for its
+   * transactionId hold, its altered row as it stands; nothing that does not hold.
+   */
+  lostPaymentFacts(lost: Pick<LostPayment, 'paymentId' | 'kind'>[]): Promise<LostPaymentFacts[]>;
   /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
   checkKeys(): string;
 }

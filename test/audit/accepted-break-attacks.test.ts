@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { AuditScrub, readCheckpoints, storeAgainstCheckpoints, appendCheckpoint } from '../../src/audit/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
-import { auditVerify, runCli } from '../support/cli.js';
+import { acceptAsVerified, auditVerify, runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { databasePerTest, recordExchanges, recordInOneChain } from '../support/recorded-exchanges.js';
 
@@ -24,7 +24,7 @@ forEachBackend('Damage made after an acceptance, where the accepted break is (#1
   const env = () => ({ GERBANG_DATABASE_URL: database.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
   const verify = () => auditVerify(env());
   const accept = async (why: string) => {
-    const r = await runCli(['audit', 'accept-rollback', '--reason', why], env());
+    const r = await acceptAsVerified(env(), why);
     expect(r.code, r.stderr + r.stdout).to.equal(0);
   };
   /** What a gateway's scrub holds on after one whole cycle reading the file. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { acceptRollback, AuditScrub } from '../../src/audit/index.js';
 import { createStore, openStore, type Db } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
-import { auditVerify, runCli } from '../support/cli.js';
+import { acceptAsVerified, auditVerify, runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { databasePerTest, recordInOneChain } from '../support/recorded-exchanges.js';
 
@@ -85,7 +85,7 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
       // The attack: the payment rows deleted in SQL, their histories left.
       await database.db().execute(`DELETE FROM payments WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
 
-      const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: 25 payment rows deleted, looked at'], env());
+      const accepted = await acceptAsVerified(env(), 'test: 25 payment rows deleted, looked at');
       expect(accepted.code, accepted.stderr).to.equal(0);
       for (const id of ids) expect(accepted.stdout, `payment ${id}`).to.contain(`payments id ${id} was deleted`);
       // Each accepted as what was found: its row deleted.

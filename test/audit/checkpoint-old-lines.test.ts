@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { AuditScrub, RollbackWatch } from '../../src/audit/index.js';
 import { openStore } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
-import { runCli } from '../support/cli.js';
+import { acceptAsVerified, runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { databasePerTest, recordExchanges } from '../support/recorded-exchanges.js';
 
@@ -119,7 +119,7 @@ forEachBackend('A checkpoint file with lines in every older shape, read by verif
       expect(told.stdout).to.contain('audit verify: NOT PROVEN (').and.to.contain('not provably the same break').and.to.contain('run gerbang audit accept-rollback again');
 
       // accept-rollback again: each accepted exactly, as it is now; verify then passes.
-      const again = await runCli(['audit', 'accept-rollback', '--reason', 'test: old acceptances looked at again'], env);
+      const again = await acceptAsVerified(env, 'test: old acceptances looked at again');
       expect(again.code, again.stderr).to.equal(0);
       const line = JSON.parse(readFileSync(path, 'utf8').trim().split('\n').at(-1)!) as { skips?: { seq: number; seen?: { problem: string } }[]; lost?: { id: number; kind: string }[] };
       expect(line.skips?.map((k) => [k.seq, k.seen?.problem])).to.deep.equal([

@@ -7,7 +7,7 @@ import { AuditScrub } from '../../src/audit/index.js';
 import { SETTINGS } from '../../src/config/schema.js';
 import { openStore } from '../../src/store/index.js';
 import { ringOf, TEST_AUDIT_KEY, testKeySpec } from '../support/audit-keys.js';
-import { runCli, type CliResult } from '../support/cli.js';
+import { acceptAsVerified, runCli, type CliResult } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 import { bankTransfers } from '../support/left-behind.js';
@@ -342,7 +342,7 @@ forEachBackend('A paid payment whose row alone is deleted in SQL, its events and
     expect(resent.body.detail).to.contain(`payments id ${paymentId} was deleted`);
     expect(await bankTransfers(gw, body.transactionId as string), 'the transfers the bank received').to.equal(1);
 
-    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: payment row deleted, looked at'], env());
+    const accepted = await acceptAsVerified(env(), 'test: payment row deleted, looked at');
     expect(accepted.code, accepted.stderr).to.equal(0);
     expect(accepted.stdout).to.contain(`payments id ${paymentId} was deleted`);
     await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
@@ -363,7 +363,7 @@ forEachBackend('A paid payment whose row alone is deleted in SQL, its events and
     const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
     expect(resent.status, resent.text).to.equal(503);
     expect(await bankTransfers(gw, body.transactionId as string), 'the transfers the bank received').to.equal(1);
-    expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment row moved, looked at'], env())).code).to.equal(0);
+    expect((await acceptAsVerified(env(), 'test: payment row moved, looked at')).code).to.equal(0);
     await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
   });
 });
@@ -423,7 +423,7 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
     const cutB = await deleteWhole(gw.store.db, b.transactionId as string);
     await eventually(async () => cutA.every((at) => gw!.gateway.scrub.held?.includes(at)), 30_000);
 
-    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: two payments deleted, looked at'], env());
+    const accepted = await acceptAsVerified(env(), 'test: two payments deleted, looked at');
     expect(accepted.code, accepted.stderr).to.equal(0);
     // Both deletions are shown to the operator who accepts them, not only the first of each chain.
     for (const at of [...cutA, ...cutB]) expect(accepted.stdout, at).to.contain(asAccepted(at));
@@ -438,7 +438,7 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
     await eventually(async () => cutEarly.every((at) => gw!.gateway.scrub.held?.includes(at)), 30_000);
     expect((await gw.request('/v1/transfers', { json: early, headers: auth })).status).to.equal(503);
     expect(await bankTransfers(gw, early.transactionId as string)).to.equal(1);
-    const again = await runCli(['audit', 'accept-rollback', '--reason', 'test: early payment deleted, looked at'], env());
+    const again = await acceptAsVerified(env(), 'test: early payment deleted, looked at');
     expect(again.code, again.stderr).to.equal(0);
     for (const at of cutEarly) expect(again.stdout).to.contain(asAccepted(at));
     expect(again.stdout, 'breaks accepted before are not listed again').to.not.contain(asAccepted(cutB[0]));

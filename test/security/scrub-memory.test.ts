@@ -8,7 +8,7 @@ import { AuditScrub } from '../../src/audit/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { ringOf, TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { watchChainWalks } from '../support/chain-walks.js';
-import { runCli } from '../support/cli.js';
+import { acceptAsVerified } from '../support/cli.js';
 import { forEachBackend, type BackendContext } from '../support/databases.js';
 import { captureLogs } from '../support/log-capture.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
@@ -40,7 +40,7 @@ function scrubbingGateways(ctx: BackendContext, options: { acceptHeld?: boolean 
   afterEach(async () => {
     while (gateways.length > 0) await gateways.pop()!.close();
     // Whether or not a gateway got to hold it (a pass a minute): the next test's gateway learns the store first and would.
-    if (options.acceptHeld === true) expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env())).code).to.equal(0);
+    if (options.acceptHeld === true) expect((await acceptAsVerified(env(), 'test: payment deleted, looked at')).code).to.equal(0);
   });
   return { env, gateways, start };
 }
@@ -99,7 +99,7 @@ forEachBackend('The resend of a paid payment deleted whole before the scrub\'s w
     expect((await gw.request('/readyz')).status).to.equal(503);
     expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(503);
 
-    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env());
+    const accepted = await acceptAsVerified(env(), 'test: payment deleted, looked at');
     expect(accepted.code, accepted.stderr).to.equal(0);
     const logs = captureLogs('warn');
     try {
@@ -195,7 +195,7 @@ async function resendRefused(gw: TestGateway, headers: Record<string, string>, b
 /** Once `gw` holds payments on payment `paymentId`: the store accepted as it stands, and `gw` ready again. */
 async function acceptHeld(gw: TestGateway, paymentId: number, env: Record<string, string>): Promise<void> {
   await eventually(async () => gw.gateway.scrub.held?.includes(`payments id ${paymentId}`), 30_000);
-  expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at'], env)).code).to.equal(0);
+  expect((await acceptAsVerified(env, 'test: payment deleted, looked at')).code).to.equal(0);
   await eventually(async () => (await gw.request('/readyz')).status === 200, 10_000);
 }
 
@@ -352,7 +352,7 @@ forEachBackend('The remembered payment itself, not whatever row stands at its id
     const unrelated = sampleTransfer();
     await payInsideChains(gw, auth, unrelated);
     await deleteWhole(gw.store.db, unrelated.transactionId as string);
-    expect((await runCli(['audit', 'accept-rollback', '--reason', 'test: another payment deleted, looked at'], env())).code).to.equal(0);
+    expect((await acceptAsVerified(env(), 'test: another payment deleted, looked at')).code).to.equal(0);
     await scrub.pass();
     expect(scrub.held).to.equal(null);
     expect(scrub.cycles, 'the slow walk has not gone round since').to.equal(cycles);

@@ -50,3 +50,14 @@ export async function auditVerify(env: Record<string, string>): Promise<{ code: 
   if (json.code !== text.code) throw new Error(`audit verify exits ${text.code} as text and ${json.code} as JSON`);
   return { code: text.code, text: text.stdout, report: JSON.parse(json.stdout) as VerifyReport };
 }
+
+/**
+ * What an operator does to accept a database found broken: `audit verify`, then `audit
+ * accept-rollback --expect` the digest it printed (accept-rollback refuses lost payments without
+ * one). When verify names nothing to accept, accept-rollback alone (it says so).
+ */
+export async function acceptAsVerified(env: Record<string, string>, reason: string): Promise<CliResult> {
+  const verified = await runCli(['audit', 'verify', '--format', 'json'], env);
+  const digest = verified.code === 0 ? undefined : (JSON.parse(verified.stdout) as VerifyReport).acceptDigest;
+  return runCli(['audit', 'accept-rollback', ...(digest ? ['--expect', digest] : []), '--reason', reason], env);
+}

@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { acceptRollback, checkpointer, purgeAnonymousExchanges, readCheckpoints, RetentionError, storeAgainstCheckpoints, verifyAudit, type AcceptedChainBreak, type CheckedAuditReport } from '../../audit/index.js';
+import { acceptRollback, checkpointer, describeLostPayment, purgeAnonymousExchanges, RESEND_WARNING, readCheckpoints, RetentionError, storeAgainstCheckpoints, verifyAudit, type AcceptedChainBreak, type CheckedAuditReport } from '../../audit/index.js';
 import { loadAuditAnonymousRetentionDays, loadAuditCheckpointFile, loadAuditKeys, loadStoreConfig } from '../../config/index.js';
 import { FORGED_STATUS, formulaSafeCsv } from '../../export/index.js';
 import type { KeyRing } from '../../security/index.js';
 import { openStore } from '../../store/index.js';
-import type { AuditChainBreak, AuditExchangeRow, AuditRepository, Store } from '../../store/types.js';
+import type { AuditChainBreak, AuditExchangeRow, AuditRepository, LostPaymentFacts, Store } from '../../store/types.js';
 import { parseIsoOption, parseOptions, UsageError, type CliIo } from '../cli-io.js';
 
 
@@ -131,7 +131,10 @@ export async function auditCommand(args: string[], io: CliIo, stdout: Writable =
  * behind its audit checkpoints or a chain has records deleted or altered inside it, or a payment
  * row was deleted or altered (naming each one accepted), so the gateways serve again. Exit 0, or
  * 1 when one of its two walks found something the other did not (not accepted: run it again), or
- * when what it would accept is not what `audit verify` named by DIGEST (nothing accepted).
+ * when what it would accept is not what `audit verify` named by DIGEST (nothing accepted), or when
+ * it would accept a lost payment without --expect (nothing accepted: its resend would be paid
+ * again, so the operator reads the payments verify names, checks the bank statement, then accepts
+ * verify's digest).
  */
 async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseOptions(args, { reason: { type: 'string' }, expect: { type: 'string' } });
@@ -141,7 +144,18 @@ async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number>
   const keys = loadAuditKeys(io.env);
   const store = await openAuditStore(io, keys);
   try {
-    const { accepted, unconfirmed, differs } = await acceptRollback(store, keys, checkpointFile, reason, Date.now, values.expect === undefined ? {} : { expect: values.expect.trim() });
+    const { accepted, unconfirmed, differs, lostPayments, refused } = await acceptRollback(store, keys, checkpointFile, reason, Date.now, values.expect === undefined ? {} : { expect: values.expect.trim() });
+    if (refused !== undefined) {
+      io.err(
+        [
+          `NOT accepted, nothing written: what there is to accept includes ${lostPayments.length} lost payment(s) (a payments row deleted without its release, or altered):`,
+          ...lostLines(lostPayments),
+          RESEND_WARNING,
+          'Run gerbang audit verify first and read every payment it names; then accept exactly what it named with gerbang audit accept-rollback --expect DIGEST (the digest verify prints) --reason "…".',
+        ].join('\n'),
+      );
+      return 1;
+    }
     if (differs !== undefined) {
       io.err(
         `NOT accepted: what there is to accept now (digest ${differs}) is not what audit verify named (--expect ${values.expect}): something changed since, or one of the two walks found what the other did not. Run gerbang audit verify again and look.`,
@@ -155,6 +169,7 @@ async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number>
     if (accepted.length > 0) {
       io.out(`Accepted the database as it is (${reason}), where it lacked what the checkpoints vouched for or a chain was broken inside:`);
       for (const b of accepted) io.out(`  - ${b.problem.toUpperCase()}: ${b.detail}`);
+      if (lostPayments.length > 0) io.out([`Among them ${lostPayments.length} lost payment(s):`, ...lostLines(lostPayments), RESEND_WARNING].join('\n'));
       io.out(`The gateways serve again at their next comparison (every GERBANG_AUDIT_ROLLBACK_CHECK_MS, 2 s by default) and their scrub's next pass (GERBANG_AUDIT_SCRUB_MS). The acceptance is a signed line of ${checkpointFile}.`);
     }
     if (unconfirmed.length === 0) return 0;
@@ -166,6 +181,11 @@ async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number>
   } finally {
     await store.close();
   }
+}
+
+/** Each lost payment on its line (describeLostPayment). */
+function lostLines(lost: LostPaymentFacts[]): string[] {
+  return lost.map((p) => `  - LOST PAYMENT ${describeLostPayment(p)}`);
 }
 
 /** Marked exchanges named on stderr (all of them are in the export, with their integrityProblem). */
@@ -203,7 +223,11 @@ function describeReport(report: CheckedAuditReport): string {
     : [];
   const accepted = report.accepted.length === 0 ? [] : [`  ${report.accepted.length} break(s) an operator accepted (gerbang audit accept-rollback; the reason is in its line of the checkpoint file), not counted:`, ...report.accepted.map(describeAccepted)];
   const unproven = report.accepted.filter((b) => b.unproven).length;
+  const lost = report.lostPayments ?? [];
   const advice = [
+    ...(lost.length === 0
+      ? []
+      : [`  ${lost.length} lost payment(s) among what accept-rollback would accept (a payments row deleted without its release, or altered):`, ...lostLines(lost).map((l) => `  ${l}`), `  ${RESEND_WARNING}`]),
     ...(unproven === 0
       ? []
       : [`  ${unproven} of them accepted by a line that does not say what it saw (written before acceptances did): not provably the same break, it may have been made since. Look at them, then run gerbang audit accept-rollback again: it accepts them exactly.`]),
