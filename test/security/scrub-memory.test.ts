@@ -557,3 +557,56 @@ forEachBackend('The resend of a payment deleted in SQL while no gateway ran, to 
     expect(gw.gateway.scrub.complete, 'whole after the pass at start and one more').to.equal(true);
   });
 });
+
+forEachBackend('A chain the slow walk\'s first cycle stopped at a break in, accepted since (#14)', (ctx) => {
+  const { env, gateways, start } = scrubbingGateways(ctx, { acceptHeld: true });
+
+  it('does not take the memory as whole until that chain is walked on past the accepted break: a payment behind the break, deleted whole after the acceptance, is not paid again at its resend', async function () {
+    this.timeout(180_000);
+    const payer = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    const client = await payer.createClient();
+    const auth = { authorization: `Bearer ${await payer.token(client)}` };
+    // A history before the payment: the slow walk of a complete memory (10 links a pass) takes many passes to reach it.
+    for (let i = 0; i < 10; i += 1) expect((await payer.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    const body = sampleTransfer();
+    await payInsideChains(payer, auth, body);
+    // Older than the newest links a new process walks at its first pass (2 × 10 links a chain).
+    for (let i = 0; i < 30; i += 1) expect((await payer.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    // The attacker (SQL, no key): in every chain the payment links on, a link before its first one deleted.
+    const db = payer.store.db;
+    const { paymentId, links } = await paymentLinks(db, body.transactionId as string);
+    const breaks: { writerId: string; seq: number }[] = [];
+    for (const writerId of new Set(links.map((l) => l.writerId))) {
+      const first = Math.min(...links.filter((l) => l.writerId === writerId).map((l) => l.seq));
+      const [before] = await db.query<{ seq: number | string }>("SELECT seq FROM audit_chain WHERE writer_id = ? AND seq < ? ORDER BY kind = 'payment_event', seq DESC LIMIT 1", [writerId, first]);
+      expect(before, `a link before the payment's in chain ${writerId}`).to.not.equal(undefined);
+      await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, Number(before.seq)]);
+      breaks.push({ writerId, seq: Number(before.seq) });
+    }
+    // A process started since: its first cycle stops at those breaks and holds.
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+    const scrub = gw.gateway.scrub;
+    await eventually(async () => scrub.lastPass !== null, 30_000);
+    for (let i = 0; i < 1_000 && scrub.cycles < 1; i += 1) await scrub.pass();
+    expect(scrub.cycles, 'its first cycle ended').to.be.at.least(1);
+    for (const at of breaks) expect(scrub.breaks.some((b) => b.writerId === at.writerId && b.seq === at.seq), `held on chain ${at.writerId} link ${at.seq}: ${scrub.held}`).to.equal(true);
+    expect(scrub.memory.recall(client.clientId, body.transactionId as string), 'the payment behind the break is not learned').to.equal(null);
+    // The operator accepts the breaks; the gateway reads it at its next pass and pays again.
+    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: audit links deleted, looked at'], env());
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    await scrub.pass();
+    expect(scrub.held).to.equal(null);
+    const resend = { authorization: `Bearer ${await gw.token(client)}` };
+    // The attacker again: the payment behind the break deleted whole, before the slow walk goes round.
+    await deleteWhole(db, body.transactionId as string);
+
+    const resent = await gw.request('/v1/transfers', { json: body, headers: resend });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(await paidTimes(gateways, body.transactionId as string), 'the transfers the banks received').to.equal(1);
+    // Once walked on past the accepted breaks: the deletion is held (found by the walk, or by the check of the key it learned first).
+    for (let i = 0; i < 1_000 && scrub.held === null; i += 1) await scrub.pass();
+    expect(scrub.held).to.match(new RegExp(`payments id ${paymentId}|a record and its link were deleted`));
+    expect((await gw.request('/v1/transfers', { json: body, headers: resend })).status).to.equal(503);
+    expect(await paidTimes(gateways, body.transactionId as string), 'the transfers the banks received').to.equal(1);
+  });
+});
