@@ -174,6 +174,9 @@ export class AuditScrub {
    * or holding again). A chain accepted as gone is not walked, and leaves it.
    */
   private readonly cutShort = new Set<string>();
+  /** Passes asked for while one runs: one more runs after it, shared by every caller meanwhile (pass()). */
+  private running: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
   private lastLogged = 0;
   /** The last full cycle, and how many were completed. */
   last: ScrubCycle | null = null;
@@ -277,9 +280,30 @@ export class AuditScrub {
   /**
    * One pass: walks up to `linksPerPass` links, going on where the last pass stopped; a pass that
    * completes a cycle ends there. Throws when the database cannot be read (the walk goes on from
-   * the same place next pass).
+   * the same place next pass). One pass at a time: called while one runs (the pass at start, the
+   * periodic one, a caller of its own), it runs one more after it, which every call made meanwhile
+   * shares; the passes never interleave (two walks at the same place would each move it on).
    */
-  async pass(): Promise<void> {
+  pass(): Promise<void> {
+    if (this.queued !== null) return this.queued;
+    if (this.running === null) return this.runPass();
+    const queued = this.running.catch(() => undefined).then(() => {
+      this.queued = null;
+      return this.runPass();
+    });
+    this.queued = queued;
+    return queued;
+  }
+
+  private runPass(): Promise<void> {
+    const running = this.passOnce().finally(() => {
+      if (this.running === running) this.running = null;
+    });
+    this.running = running;
+    return running;
+  }
+
+  private async passOnce(): Promise<void> {
     const clock = this.clock;
     try {
       await this.walk(clock);

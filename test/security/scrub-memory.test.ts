@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { AuditScrub } from '../../src/audit/index.js';
+import type { ScrubbedAudit } from '../../src/audit/audit-scrub.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { ringOf, TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { watchChainWalks } from '../support/chain-walks.js';
@@ -397,6 +398,65 @@ forEachBackend('The audit scrub\'s walk of new links (#14)', (ctx) => {
       expect(read() - before, `links read by the pass after ${appended} were appended`).to.be.at.most(appended + 50);
       expect(scrub.linksBehind).to.equal(0);
       expect(scrub.memory.size, 'the payments made are remembered').to.be.at.least(5);
+      expect(scrub.held).to.equal(null);
+    } finally {
+      await store.close();
+      await gw.close();
+    }
+  });
+});
+
+forEachBackend('Passes of the audit scrub called while one runs (#14)', (ctx) => {
+  it('runs one pass at a time: calls made at once (the pass at start, the periodic one, a caller of its own) never walk side by side, and each is followed by a pass begun after it', async function () {
+    this.timeout(120_000);
+    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_SCRUB_MS: '0', ...UNTHROTTLED });
+    const store = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      await history(gw.store, 200);
+      // The store's own audit repository, its chain walks and its reads of the heads (one a pass) counted.
+      const audit = store.audit;
+      let walking = 0;
+      let mostAtOnce = 0;
+      let passes = 0;
+      const counted: ScrubbedAudit = {
+        chains: () => audit.chains(),
+        chainHeads: () => {
+          passes += 1;
+          return audit.chainHeads();
+        },
+        walkChain: async (writerId, from, maxLinks) => {
+          walking += 1;
+          mostAtOnce = Math.max(mostAtOnce, walking);
+          try {
+            return await audit.walkChain(writerId, from, maxLinks);
+          } finally {
+            walking -= 1;
+          }
+        },
+        lostPayments: (range, limit) => audit.lostPayments(range, limit),
+        lastPaymentEventId: () => audit.lastPaymentEventId(),
+        linkCounts: (ranges) => audit.linkCounts(ranges),
+        paymentKeys: (eventIds) => audit.paymentKeys(eventIds),
+        lostPayment: (id, key) => audit.lostPayment(id, key),
+        linksAt: (wanted) => audit.linksAt(wanted),
+        chainRemains: (writerId) => audit.chainRemains(writerId),
+      };
+      const scrub = new AuditScrub(counted, { ring: ringOf(TEST_AUDIT_KEY), path: join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'c.jsonl'), store: store.db.description }, { linksPerPass: 10, confirmMs: 50, quiet: true });
+      // Before, the passes walked side by side from the same place, and one ended the cycle the other
+      // had ended already: it threw (the cycle under way read as null), a pass failed.
+      const rounds: number[] = [];
+      for (let round = 0; round < 5; round += 1) {
+        const before = passes;
+        await Promise.all([scrub.pass(), scrub.pass(), scrub.pass()]);
+        rounds.push(passes - before);
+      }
+      expect(mostAtOnce, 'chain walks at once').to.equal(1);
+      // The first call's pass, then one more shared by the two made while it ran.
+      expect(rounds, 'passes run for three calls at once').to.deep.equal([2, 2, 2, 2, 2]);
+      // Every chain walked whole, in order: the cycles end as one pass after another would end them.
+      for (let i = 0; i < 200 && scrub.cycles < 1; i += 1) await scrub.pass();
+      expect(scrub.cycles).to.be.at.least(1);
+      expect(scrub.complete).to.equal(true);
       expect(scrub.held).to.equal(null);
     } finally {
       await store.close();
