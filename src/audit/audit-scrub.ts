@@ -161,8 +161,22 @@ export class AuditScrub {
   private at: { writerId: string; from: ChainPosition } | null = null;
   /** The cycle under way: when it started, its chains taken so far and their links. */
   private cycle: { started: number; walked: Set<string>; links: number } | null = null;
-  /** Whether a full cycle of the slow walk learned every payment (the memory is whole; later cycles learn again what a pass missed). */
+  /**
+   * Whether the slow walk learned every payment (the memory is whole; later cycles learn again what
+   * a pass missed): once a full cycle ended and every chain it stopped at a break in (`cutShort`)
+   * was since walked on to its head (past the break, once accepted).
+   */
   private learned = false;
+  /**
+   * Until the memory is whole, the chains whose slow walk stopped at a break it holds on: the
+   * payments of their links behind the break were not learned, so a cycle that ended with one
+   * does not make the memory whole; the chain walked to its head later does (its break accepted,
+   * or holding again). A chain accepted as gone is not walked, and leaves it.
+   */
+  private readonly cutShort = new Set<string>();
+  /** Passes asked for while one runs: one more runs after it, shared by every caller meanwhile (pass()). */
+  private running: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
   private lastLogged = 0;
   /** The last full cycle, and how many were completed. */
   last: ScrubCycle | null = null;
@@ -266,9 +280,30 @@ export class AuditScrub {
   /**
    * One pass: walks up to `linksPerPass` links, going on where the last pass stopped; a pass that
    * completes a cycle ends there. Throws when the database cannot be read (the walk goes on from
-   * the same place next pass).
+   * the same place next pass). One pass at a time: called while one runs (the pass at start, the
+   * periodic one, a caller of its own), it runs one more after it, which every call made meanwhile
+   * shares; the passes never interleave (two walks at the same place would each move it on).
    */
-  async pass(): Promise<void> {
+  pass(): Promise<void> {
+    if (this.queued !== null) return this.queued;
+    if (this.running === null) return this.runPass();
+    const queued = this.running.catch(() => undefined).then(() => {
+      this.queued = null;
+      return this.runPass();
+    });
+    this.queued = queued;
+    return queued;
+  }
+
+  private runPass(): Promise<void> {
+    const running = this.passOnce().finally(() => {
+      if (this.running === running) this.running = null;
+    });
+    this.running = running;
+    return running;
+  }
+
+  private async passOnce(): Promise<void> {
     const clock = this.clock;
     try {
       await this.walk(clock);
@@ -325,7 +360,8 @@ export class AuditScrub {
 
   /**
    * Whether the memory holds every payment a new payment's key could have been paid as before:
-   * once the slow walk's first cycle proved every link and learned every payment of them, or,
+   * once the slow walk's first cycle proved every link and learned every payment of them (a chain
+   * it stopped at a break in, once walked on to its head past the break accepted since), or,
    * resumed from an earlier process's memory (resume), once the walk of new links proved every
    * link after where that memory ended. Until then a new payment whose key it does not know is
    * not sent (afterLearning): a payment deleted in SQL before this process could see it would be
@@ -347,7 +383,9 @@ export class AuditScrub {
     if (this.complete) return this.beforeNewPayment(clientId, transactionId, id, createdAt);
     const how = this.resumed
       ? `proving the ${this.linksBehind} audit link(s) appended since the memory of payments it resumed from was written`
-      : 'walking every audit link once (no memory of payments written by an earlier process could be read)';
+      : this.cycles > 0
+        ? `walking on to their heads the audit chain(s) its first cycle stopped at a break in (${[...this.cutShort].join(', ')}): the payments of their links past the break are not learned yet`
+        : 'walking every audit link once (no memory of payments written by an earlier process could be read)';
     throw new AppError(
       'STORE_UNAVAILABLE',
       `This gateway process has not yet learned every payment made before it started (its audit scrub is ${how}); a new payment is not sent until it has, so that a payment deleted in the database meanwhile is never paid twice. Retry shortly.`,
@@ -454,6 +492,7 @@ export class AuditScrub {
           if (this.options.chains === undefined) await this.checkGone(accepted);
           this.queue = await toWalk();
           this.cycle = { started: clock(), walked: new Set(), links: 0 };
+          if (!this.learned) this.cutShortFirst();
           if (this.queue.length === 0) continue;
         }
         const writerId = this.queue.shift()!;
@@ -476,19 +515,29 @@ export class AuditScrub {
         if (skip) {
           if (this.options.walkOn) this.steppedOver.push({ ...piece.break, writerId, resume: skip.resume, ...('unproven' in skip ? { unproven: skip.unproven } : {}) });
           this.at = skip.resume === 0 ? null : { writerId, from: { seq: skip.resume, prevHash: null } };
-          if (this.at === null) this.release(writerId, 'its records hold again');
+          if (this.at === null) {
+            this.release(writerId, 'its records hold again');
+            this.walkedToHead(writerId);
+          }
           continue;
         }
       }
-      if ('break' in piece && !this.findings.has(writerId)) piece = await this.confirm(writerId, from, piece.break);
+      if ('break' in piece && !this.findings.has(writerId)) {
+        piece = await this.confirm(writerId, from, piece.break);
+        // Holding now (a node behind caught up): the links it proved past where the first walk broke are learned too.
+        if (!('break' in piece)) await this.learn(piece, acceptedDeletions);
+      }
       if ('break' in piece) {
         this.hold(writerId, piece.break, piece.resume, accepted.get(writerId)?.at ?? null);
         // An acceptance walks on past each break, so that it names and accepts every one of them.
         this.at = this.options.walkOn && piece.resume !== null ? { writerId, from: { seq: piece.resume, prevHash: null } } : null;
+        // The payments of its links behind the break are not learned: the memory is not whole by this cycle.
+        if (this.at === null && !this.learned && this.cycles === 0) this.cutShort.add(writerId);
       } else if ('behind' in piece || piece.next === null) {
         // Walked to its head (or it is behind where the walk stood: the rollback watch's to judge).
         if ('next' in piece) this.release(writerId, 'its records hold again');
         this.at = null;
+        this.walkedToHead(writerId);
       } else {
         this.at = { writerId, from: piece.next };
       }
@@ -546,7 +595,10 @@ export class AuditScrub {
             if ('break' in confirmed) {
               this.hold(writerId, confirmed.break, confirmed.resume, accepted.get(writerId)?.at ?? null);
               at.next = past(confirmed.resume);
-            } else if ('after' in confirmed) at.next = confirmed.after;
+            } else if ('after' in confirmed) {
+              await this.learn(confirmed, acceptedDeletions);
+              at.next = confirmed.after;
+            }
           }
         }
       }
@@ -750,10 +802,34 @@ export class AuditScrub {
     if (this.findings.size === 0 && this.deleted.size === 0) log.warn('payments resumed: nothing is held by the scrub');
   }
 
+  /**
+   * A new cycle before the memory is whole: the chains the first cycle stopped at a break in are
+   * walked first (their breaks accepted since, the walk goes on past them), and one no longer
+   * walked (accepted as gone, or vanished) leaves them.
+   */
+  private cutShortFirst(): void {
+    for (const writerId of this.cutShort) if (!this.queue.includes(writerId)) this.cutShort.delete(writerId);
+    this.queue = [...this.queue.filter((w) => this.cutShort.has(w)), ...this.queue.filter((w) => !this.cutShort.has(w))];
+    this.learnedAll();
+  }
+
+  /** The slow walk reached the head of chain `writerId`: every payment of its links is learned. */
+  private walkedToHead(writerId: string): void {
+    if (this.cutShort.delete(writerId)) this.learnedAll();
+  }
+
+  /** The memory is whole once a full cycle ended and no chain it stopped at a break in is left unwalked to its head. */
+  private learnedAll(): void {
+    if (this.learned || this.cycles === 0 || this.cutShort.size > 0) return;
+    this.learned = true;
+    if (!this.options.quiet) log.info('audit scrub: every chain its first cycle stopped at a break in walked to its head since: the memory of payments is whole');
+  }
+
   private endCycle(now: number): void {
     const { started, links } = this.cycle!;
     const chains = this.cycle!.walked.size;
-    this.learned = true;
+    // Whole only when no chain's walk stopped at a break before its head (cutShort): else once those are walked on.
+    if (this.cutShort.size === 0) this.learned = true;
     this.cycle = null;
     this.last = { chains, links, ms: now - started, at: now };
     this.cycles += 1;

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import type { KeyRing } from '../security/index.js';
@@ -9,7 +9,7 @@ import { PaymentMemory, RECORD } from './payment-memory.js';
  * audit checkpoints, so that a process started later knows at once every payment an earlier one
  * saw: a payment deleted in SQL while no gateway ran (or before the new process could learn it)
  * is never paid again when the ERP resends it. One file per database, rewritten whole (a temporary
- * file renamed over it), 0600:
+ * file of this write's own renamed over it), 0600:
  *
  *   a JSON line {v, store, at, keyId, positions}, the entries (RECORD bytes each), a 32-byte MAC
  *
@@ -49,34 +49,44 @@ interface Header {
  * Writes `memory` (keyed by memorySecret(ring, keyId)) and its chains' `positions` to `path`, a
  * segment at a time between writes (no long call). False, and nothing replaced, when an entry
  * moved or was dropped while it was written (written whole next time).
+ *
+ * The processes of one host (PM2's workers, or containers sharing the folder, each pid 1) write
+ * the same file: each write goes to a temporary file of its own (a random name, created
+ * exclusively), synced, then renamed over `path` in one step. A reader finds one writer's file
+ * whole, never two mixed, and each is whole on its own: its memory holds every payment of the
+ * links up to its own positions.
  */
 export async function writeMemoryFile(path: string, ring: KeyRing, store: string, memory: PaymentMemory, keyId: string, positions: Map<string, number>, at: number): Promise<boolean> {
   const header: Header = { v: VERSION, store, at, keyId, positions: [...positions] };
   const line = Buffer.from(`${JSON.stringify(header)}\n`);
   const mac = createHmac('sha256', ring.macKey(PURPOSE, keyId).key).update(line);
-  const temporary = `${path}.${process.pid}.tmp`;
-  const file = await open(temporary, 'w', 0o600);
-  let whole = false;
+  const temporary = `${path}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+  const file = await open(temporary, 'wx', 0o600);
+  let renamed = false;
   try {
-    await file.write(line);
-    for (const records of memory.records()) {
-      mac.update(records);
-      if (records.length > 0) await file.write(records);
+    let whole = false;
+    try {
+      await file.write(line);
+      for (const records of memory.records()) {
+        mac.update(records);
+        if (records.length > 0) await file.write(records);
+      }
+      whole = memory.whole();
+      if (whole) {
+        await file.write(mac.digest());
+        await file.sync();
+      }
+    } finally {
+      await file.close();
     }
-    whole = memory.whole();
-    if (whole) {
-      await file.write(mac.digest());
-      await file.sync();
-    }
+    if (!whole) return false;
+    await rename(temporary, path);
+    renamed = true;
+    return true;
   } finally {
-    await file.close();
+    // A write given up (changed meanwhile, the disk full) leaves no temporary file behind.
+    if (!renamed) await unlink(temporary).catch(() => undefined);
   }
-  if (!whole) {
-    await unlink(temporary);
-    return false;
-  }
-  await rename(temporary, path);
-  return true;
 }
 
 /**

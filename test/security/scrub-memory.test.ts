@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { AuditScrub } from '../../src/audit/index.js';
+import type { ScrubbedAudit } from '../../src/audit/audit-scrub.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { ringOf, TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { watchChainWalks } from '../support/chain-walks.js';
@@ -405,6 +406,65 @@ forEachBackend('The audit scrub\'s walk of new links (#14)', (ctx) => {
   });
 });
 
+forEachBackend('Passes of the audit scrub called while one runs (#14)', (ctx) => {
+  it('runs one pass at a time: calls made at once (the pass at start, the periodic one, a caller of its own) never walk side by side, and each is followed by a pass begun after it', async function () {
+    this.timeout(120_000);
+    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_SCRUB_MS: '0', ...UNTHROTTLED });
+    const store = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      await history(gw.store, 200);
+      // The store's own audit repository, its chain walks and its reads of the heads (one a pass) counted.
+      const audit = store.audit;
+      let walking = 0;
+      let mostAtOnce = 0;
+      let passes = 0;
+      const counted: ScrubbedAudit = {
+        chains: () => audit.chains(),
+        chainHeads: () => {
+          passes += 1;
+          return audit.chainHeads();
+        },
+        walkChain: async (writerId, from, maxLinks) => {
+          walking += 1;
+          mostAtOnce = Math.max(mostAtOnce, walking);
+          try {
+            return await audit.walkChain(writerId, from, maxLinks);
+          } finally {
+            walking -= 1;
+          }
+        },
+        lostPayments: (range, limit) => audit.lostPayments(range, limit),
+        lastPaymentEventId: () => audit.lastPaymentEventId(),
+        linkCounts: (ranges) => audit.linkCounts(ranges),
+        paymentKeys: (eventIds) => audit.paymentKeys(eventIds),
+        lostPayment: (id, key) => audit.lostPayment(id, key),
+        linksAt: (wanted) => audit.linksAt(wanted),
+        chainRemains: (writerId) => audit.chainRemains(writerId),
+      };
+      const scrub = new AuditScrub(counted, { ring: ringOf(TEST_AUDIT_KEY), path: join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'c.jsonl'), store: store.db.description }, { linksPerPass: 10, confirmMs: 50, quiet: true });
+      // Before, the passes walked side by side from the same place, and one ended the cycle the other
+      // had ended already: it threw (the cycle under way read as null), a pass failed.
+      const rounds: number[] = [];
+      for (let round = 0; round < 5; round += 1) {
+        const before = passes;
+        await Promise.all([scrub.pass(), scrub.pass(), scrub.pass()]);
+        rounds.push(passes - before);
+      }
+      expect(mostAtOnce, 'chain walks at once').to.equal(1);
+      // The first call's pass, then one more shared by the two made while it ran.
+      expect(rounds, 'passes run for three calls at once').to.deep.equal([2, 2, 2, 2, 2]);
+      // Every chain walked whole, in order: the cycles end as one pass after another would end them.
+      for (let i = 0; i < 200 && scrub.cycles < 1; i += 1) await scrub.pass();
+      expect(scrub.cycles).to.be.at.least(1);
+      expect(scrub.complete).to.equal(true);
+      expect(scrub.held).to.equal(null);
+    } finally {
+      await store.close();
+      await gw.close();
+    }
+  });
+});
+
 forEachBackend('A record altered after the scrub proved its link (#14)', (ctx) => {
   it('holds a record altered after the walk of new links proved it within the slow walk\'s cycle under way, its chain appearing after that cycle started', async function () {
     this.timeout(180_000);
@@ -555,5 +615,58 @@ forEachBackend('The resend of a payment deleted in SQL while no gateway ran, to 
     // 150 links and their chains' cost: two passes of 10 links would leave most of them; of 100, none.
     await gw.gateway.scrub.pass();
     expect(gw.gateway.scrub.complete, 'whole after the pass at start and one more').to.equal(true);
+  });
+});
+
+forEachBackend('A chain the slow walk\'s first cycle stopped at a break in, accepted since (#14)', (ctx) => {
+  const { env, gateways, start } = scrubbingGateways(ctx, { acceptHeld: true });
+
+  it('does not take the memory as whole until that chain is walked on past the accepted break: a payment behind the break, deleted whole after the acceptance, is not paid again at its resend', async function () {
+    this.timeout(180_000);
+    const payer = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    const client = await payer.createClient();
+    const auth = { authorization: `Bearer ${await payer.token(client)}` };
+    // A history before the payment: the slow walk of a complete memory (10 links a pass) takes many passes to reach it.
+    for (let i = 0; i < 10; i += 1) expect((await payer.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    const body = sampleTransfer();
+    await payInsideChains(payer, auth, body);
+    // Older than the newest links a new process walks at its first pass (2 × 10 links a chain).
+    for (let i = 0; i < 30; i += 1) expect((await payer.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    // The attacker (SQL, no key): in every chain the payment links on, a link before its first one deleted.
+    const db = payer.store.db;
+    const { paymentId, links } = await paymentLinks(db, body.transactionId as string);
+    const breaks: { writerId: string; seq: number }[] = [];
+    for (const writerId of new Set(links.map((l) => l.writerId))) {
+      const first = Math.min(...links.filter((l) => l.writerId === writerId).map((l) => l.seq));
+      const [before] = await db.query<{ seq: number | string }>("SELECT seq FROM audit_chain WHERE writer_id = ? AND seq < ? ORDER BY kind = 'payment_event', seq DESC LIMIT 1", [writerId, first]);
+      expect(before, `a link before the payment's in chain ${writerId}`).to.not.equal(undefined);
+      await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, Number(before.seq)]);
+      breaks.push({ writerId, seq: Number(before.seq) });
+    }
+    // A process started since: its first cycle stops at those breaks and holds.
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+    const scrub = gw.gateway.scrub;
+    await eventually(async () => scrub.lastPass !== null, 30_000);
+    for (let i = 0; i < 1_000 && scrub.cycles < 1; i += 1) await scrub.pass();
+    expect(scrub.cycles, 'its first cycle ended').to.be.at.least(1);
+    for (const at of breaks) expect(scrub.breaks.some((b) => b.writerId === at.writerId && b.seq === at.seq), `held on chain ${at.writerId} link ${at.seq}: ${scrub.held}`).to.equal(true);
+    expect(scrub.memory.recall(client.clientId, body.transactionId as string), 'the payment behind the break is not learned').to.equal(null);
+    // The operator accepts the breaks; the gateway reads it at its next pass and pays again.
+    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: audit links deleted, looked at'], env());
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    await scrub.pass();
+    expect(scrub.held).to.equal(null);
+    const resend = { authorization: `Bearer ${await gw.token(client)}` };
+    // The attacker again: the payment behind the break deleted whole, before the slow walk goes round.
+    await deleteWhole(db, body.transactionId as string);
+
+    const resent = await gw.request('/v1/transfers', { json: body, headers: resend });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(await paidTimes(gateways, body.transactionId as string), 'the transfers the banks received').to.equal(1);
+    // Once walked on past the accepted breaks: the deletion is held (found by the walk, or by the check of the key it learned first).
+    for (let i = 0; i < 1_000 && scrub.held === null; i += 1) await scrub.pass();
+    expect(scrub.held).to.match(new RegExp(`payments id ${paymentId}|a record and its link were deleted`));
+    expect((await gw.request('/v1/transfers', { json: body, headers: resend })).status).to.equal(503);
+    expect(await paidTimes(gateways, body.transactionId as string), 'the transfers the banks received').to.equal(1);
   });
 });
