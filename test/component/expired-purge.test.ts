@@ -46,30 +46,24 @@ forEachBackend('The purge of ended counters', (db) => {
   };
   const kept = ['endedJustNow', 'runningLock', 'runningWindow'];
 
-  it('a console process on its own purges the ended sign-in throttle windows and lockouts at start', async function () {
-    this.timeout(60_000);
-    const keys = await counters('console-sign-in');
-    expect(await left(keys)).to.have.length(5);
-    const con = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' });
-    try {
-      await eventually(async () => (await left(keys)).length === kept.length, 10_000).catch(() => undefined);
-      expect(await left(keys)).to.deep.equal(kept);
-    } finally {
-      await con.close();
-    }
-  });
-
-  it('a gateway purges ended rate-limit windows too, not only lockouts', async function () {
-    this.timeout(60_000);
-    const keys = await counters('ip');
-    const gw = await TestGateway.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' });
-    try {
-      await eventually(async () => (await left(keys)).length === kept.length, 10_000).catch(() => undefined);
-      expect(await left(keys)).to.deep.equal(kept);
-    } finally {
-      await gw.close();
-    }
-  });
+  const processes = [
+    { title: 'a console process on its own purges the ended sign-in throttle windows and lockouts at start', prefix: 'console-sign-in', start: () => TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }) },
+    { title: 'a gateway purges ended rate-limit windows too, not only lockouts', prefix: 'ip', start: () => TestGateway.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }) },
+  ];
+  for (const { title, prefix, start } of processes) {
+    it(title, async function () {
+      this.timeout(60_000);
+      const keys = await counters(prefix);
+      expect(await left(keys)).to.have.length(5);
+      const running = await start();
+      try {
+        await eventually(async () => (await left(keys)).length === kept.length, 10_000).catch(() => undefined);
+        expect(await left(keys)).to.deep.equal(kept);
+      } finally {
+        await running.close();
+      }
+    });
+  }
 
   it('deletes ended windows a batch a statement, every one of them, and no running one', async function () {
     this.timeout(60_000);
