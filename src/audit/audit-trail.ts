@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { BankCall } from '../banks/types.js';
 import { AppError } from '../errors/index.js';
-import { getLogger, redactBodyText, redactHeaders, redactUrl, redactValue, type RequestContext } from '../log/index.js';
+import { getLogger, redactBodyText, redactHeaders, redactUrl, redactValue, truncate, type RequestContext } from '../log/index.js';
 import { DependencyRefusedError, type AuditOutcome, type AuditRepository, type BankCallAudit, type ChainDependency, type InboundExchange } from '../store/types.js';
 
 const log = getLogger('audit');
@@ -24,6 +24,14 @@ export function bankCallAudit(call: BankCall, exchangeId: number | null, request
     durationMs: call.durationMs,
   };
 }
+
+/**
+ * The most characters of an anonymous rejected request's body the audit keeps (the rest is left
+ * out, said as `…[truncated N chars]`, as bank bodies beyond their bound are): a caller no client
+ * was identified for cannot make each refusal cost the audit a whole body up to the parser's limit
+ * (GERBANG_BODY_LIMIT_BYTES, GERBANG_BATCH_BODY_LIMIT_BYTES). Its other fields are kept whole.
+ */
+export const ANONYMOUS_REJECTED_BODY_CHARS = 4096;
 
 /** Fields a later step learns (who the client is, which transfer) and the audit row should carry. */
 export interface AuditFields {
@@ -136,7 +144,7 @@ export class AuditTrail implements ExchangeAudit {
       completedAt: this.clock(),
     };
     try {
-      if (this.exchangeId === null) await this.repository.record(this.snapshot(), completion);
+      if (this.exchangeId === null) await this.repository.record(this.snapshot(anonymousRejected(completion) ? ANONYMOUS_REJECTED_BODY_CHARS : undefined), completion);
       else await this.repository.complete(this.exchangeId, completion, after);
     } catch (error) {
       // Not written, and not to be: the answer it carried was not given (its bank leg went nowhere).
@@ -148,7 +156,8 @@ export class AuditTrail implements ExchangeAudit {
     }
   }
 
-  private snapshot(): InboundExchange {
+  /** The exchange as received; its body cut at `bodyChars` characters when given. */
+  private snapshot(bodyChars?: number): InboundExchange {
     const { req } = this;
     return {
       requestId: this.res.locals.requestId,
@@ -164,16 +173,32 @@ export class AuditTrail implements ExchangeAudit {
       sourceAccount: this.fields.sourceAccount ?? null,
       beneficiaryAccount: this.fields.beneficiaryAccount ?? null,
       requestHeaders: redactHeaders(req.headers as Record<string, unknown>),
-      requestBody: this.requestBodyText(),
+      requestBody: this.requestBodyText(bodyChars),
     };
   }
 
-  private requestBodyText(): string | null {
+  private requestBodyText(bodyChars?: number): string | null {
     const body: unknown = this.req.body;
     if (body !== undefined && body !== null && typeof body === 'object' && Object.keys(body).length > 0) {
-      return JSON.stringify(redactValue(body));
+      const text = JSON.stringify(redactValue(body));
+      return bodyChars === undefined ? text : truncate(text, bodyChars);
     }
     const raw = this.res.locals.rawBody;
-    return raw && raw.length > 0 ? redactBodyText(raw.toString('utf8')) : null;
+    return raw && raw.length > 0 ? redactBodyText(raw.toString('utf8'), bodyChars) : null;
   }
+}
+
+/**
+ * A rejection nothing identified (no client, transfer, amount or account): what `gerbang audit
+ * purge-anonymous` deletes after GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS (audit-purge.ts).
+ */
+function anonymousRejected(completion: { outcome: AuditOutcome } & Required<AuditFields>): boolean {
+  return (
+    completion.outcome === 'rejected' &&
+    completion.clientId === null &&
+    completion.transactionId === null &&
+    completion.amount === null &&
+    completion.sourceAccount === null &&
+    completion.beneficiaryAccount === null
+  );
 }

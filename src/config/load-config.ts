@@ -402,6 +402,7 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
     problems.push('GERBANG_CONSOLE_TLS_CERT_FILE, GERBANG_CONSOLE_TLS_KEY_FILE: give both (HTTPS) or neither (plain HTTP behind a TLS proxy)');
   }
   cidrListProblems(v, ['trustProxy'], problems);
+  signInLockProblems(v, problems);
   const api = consoleApi(v, problems);
   const auditKeys = problems.some((p) => p.startsWith('GERBANG_AUDIT_KEY'))
     ? null
@@ -429,6 +430,24 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
     api,
     dayCloseWib: v.bankDayCloseWib,
   };
+}
+
+/**
+ * One source (an address, an IPv6 /56) must not be able to lock a console user for everyone on its
+ * own: its failures count towards the user-wide lock only up to GERBANG_LOGIN_MAX_FAILURES a window
+ * (src/console/sign-in-use-case.ts), and a window of the user's count meets one window of the
+ * source's, or two when the lock is shorter than the window.
+ */
+function signInLockProblems(v: Partial<Record<SettingName, unknown>>, problems: string[]): void {
+  const [perSource, userWide, lock, window] = [v.loginMaxFailures, v.consoleUserMaxFailures, v.loginLockoutSeconds, v.loginFailureWindowSeconds];
+  if (typeof perSource !== 'number' || typeof userWide !== 'number' || typeof lock !== 'number' || typeof window !== 'number') return;
+  const reach = lock >= window ? perSource : 2 * perSource;
+  if (userWide <= reach) {
+    problems.push(
+      `GERBANG_CONSOLE_USER_MAX_FAILURES: ${userWide} failures lock a console user for everyone, and one address alone can make ${reach} ` +
+        `(GERBANG_LOGIN_MAX_FAILURES ${perSource}${lock >= window ? '' : ', twice over because GERBANG_LOGIN_LOCKOUT_SECONDS is shorter than GERBANG_LOGIN_FAILURE_WINDOW_SECONDS'}); set it above ${reach}`,
+    );
+  }
 }
 
 /** GERBANG_CONSOLE_API_*: all three, or none (null); one or two add a problem. */

@@ -219,7 +219,7 @@ export const SETTINGS = {
   },
   loginMaxFailures: {
     env: 'GERBANG_LOGIN_MAX_FAILURES',
-    doc: 'Failed token requests for one client id or one IP before it is locked out.',
+    doc: 'Failed token requests for one client id or one IP before it is locked out; and failed console sign-ins for one user from one address (an IPv6 address: its /56) before that address is locked out of that user.',
     schema: positive.default(5),
   },
   loginFailureWindowSeconds: {
@@ -358,12 +358,12 @@ export const SETTINGS = {
   },
   consoleSignInPerIp: {
     env: 'GERBANG_CONSOLE_SIGN_IN_PER_IP',
-    doc: 'Console sign-in attempts per minute from one address, counted before any password is hashed: beyond it the console answers 429 until the minute ends, so a flood of sign-ins costs no scrypt (and does not slow the API beside it).',
+    doc: 'Console sign-in attempts per minute from one address, counted before any password is hashed: beyond it the console answers 429 until the minute ends, so a flood of sign-ins costs no scrypt (and does not slow the API beside it). An IPv6 address counts as its /56, as for the API\'s limits, so one host cannot rotate through its own prefix.',
     schema: positive.default(20),
   },
   consoleUserMaxFailures: {
     env: 'GERBANG_CONSOLE_USER_MAX_FAILURES',
-    doc: 'Failed console sign-ins for one user, from all addresses together, before that user is locked for GERBANG_LOGIN_LOCKOUT_SECONDS. One address is locked out of a user after GERBANG_LOGIN_MAX_FAILURES, for that address only, so an attacker cannot lock a user out for everyone. `gerbang user unlock` or the admin page lifts both.',
+    doc: 'Failed console sign-ins for one user, from all addresses together, before that user is locked for GERBANG_LOGIN_LOCKOUT_SECONDS. One address (an IPv6 address: its /56) is locked out of a user after GERBANG_LOGIN_MAX_FAILURES, for that address only, and only those failures of a window count towards this lock, so one address alone cannot lock a user out for everyone, however long it tries: this must be above GERBANG_LOGIN_MAX_FAILURES (above twice it when GERBANG_LOGIN_LOCKOUT_SECONDS is shorter than GERBANG_LOGIN_FAILURE_WINDOW_SECONDS), or the console refuses to start. Many addresses together still can; `gerbang user unlock` or the admin page lifts both.',
     schema: positive.default(50),
   },
   consoleTlsKeyFile: { env: 'GERBANG_CONSOLE_TLS_KEY_FILE', doc: 'PEM private key of GERBANG_CONSOLE_TLS_CERT_FILE.', schema: Joi.string().min(1) },

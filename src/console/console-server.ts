@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { ConsoleConfig } from '../config/index.js';
 import { checkpointer } from '../audit/index.js';
+import { expiredPurgeTask } from '../domain/expired-purge.js';
 import { listenOn } from '../http/listen.js';
 import { getLogger } from '../log/index.js';
 import { migrate, openStore } from '../store/index.js';
@@ -37,8 +38,9 @@ export interface StartConsoleOptions {
 /**
  * Starts the finance console on its own port (HTTPS when a certificate is configured): store
  * (migrated when configured), the reconciliation warmed on a sealed day (reconciliation-warm-up.ts),
- * app, server, a sweep of idle sessions every minute, and the sweep sealing the reconciliation's
- * closed days (seal-sweep.ts).
+ * app, server, a sweep of idle sessions every minute, the purge of ended sign-in counters and
+ * rate-limit windows (expired-purge.ts), and the sweep sealing the reconciliation's closed days
+ * (seal-sweep.ts).
  */
 export async function startConsole(config: ConsoleConfig, options: StartConsoleOptions = {}): Promise<ConsoleServer> {
   const clock = options.clock ?? Date.now;
@@ -74,6 +76,11 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
       if (ownStore) checkpoint(store.db.description, store.audit.ownHeads());
     }, 60_000);
     sweep.unref();
+    // Its sign-in counters (and every other ended counter) purged as the gateway purges them; a
+    // console sharing the gateway's store (the sandbox) leaves it to the gateway.
+    const purge = ownStore ? expiredPurgeTask(store, clock) : null;
+    purge?.start();
+    purge?.wake();
     const sealing = options.sealSweep === false ? null : startSealSweep(store.paymentSearch, clock);
     const port = (server.address() as AddressInfo).port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -85,6 +92,7 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
       store,
       close: async () => {
         clearInterval(sweep);
+        await purge?.stop();
         await sealing?.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();

@@ -16,6 +16,7 @@ import { RateLimitStores } from '../pipeline/rate-limit/index.js';
 import { AuditSpool, connectionBudgetProblem, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrations, RecentReads, withAuditSpool } from '../store/index.js';
 import { ConfigError } from '../config/index.js';
 import { AuditScrub, checkpointer, memoryFileOf, RollbackWatch } from '../audit/index.js';
+import { expiredPurgeTask } from '../domain/expired-purge.js';
 import { PeriodicTask } from '../domain/periodic-task.js';
 import type { Store } from '../store/types.js';
 import { startBankPartners, type BankPartners } from './bank-partners.js';
@@ -75,13 +76,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const counted = withAuditFailureCount(opened.audit, (operation) => metrics.countAuditFailure(operation));
   const store: Store = { ...opened, audit: withAuditSpool(counted, spool) };
   const replay = new PeriodicTask('audit-replay', 5_000, () => spool.replay(opened.audit));
-  // Request signatures older than the time window can never pass again, and sign-in counters
-  // whose window and lock have ended count nothing: forget them at start and every minute (a
-  // flood of anonymous sign-ins leaves no lasting rows).
-  const signaturePurge = new PeriodicTask('expired-purge', 60_000, async () => {
-    await opened.requestSignatures.purgeExpired(clock());
-    await opened.lockouts.purgeExpired(clock());
-  });
+  // Request signatures, sign-in counters and rate-limit windows that count nothing any more,
+  // forgotten at start and every minute (expired-purge.ts).
+  const signaturePurge = expiredPurgeTask(opened, clock);
   // The heads of this process's own chains, as it appended them, checkpointed outside the database
   // every minute (a change of who may pay at once, and the last heads when the store closes).
   const checkpoints = new PeriodicTask('audit-checkpoint', 60_000, async () => checkpoint(opened.db.description, opened.audit.ownHeads()));

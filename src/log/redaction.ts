@@ -131,6 +131,7 @@ function decodeLenient(text: string): string {
   }
 }
 
-function truncate(text: string, maxLength: number): string {
+/** `text` cut at `maxLength` characters, saying how many were left out. */
+export function truncate(text: string, maxLength: number): string {
   return text.length > maxLength ? `${text.slice(0, maxLength)}…[truncated ${text.length - maxLength} chars]` : text;
 }

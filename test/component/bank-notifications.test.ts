@@ -122,4 +122,27 @@ forEachBackend('Bank notifications of RTGS and SKN outcomes', (db) => {
       expect(exchanges.length).to.be.at.least(2);
     });
   });
+
+  describe('a signed notification carrying control and bidirectional characters', () => {
+    before(() => {
+      partner.notifyUrl = 'http://127.0.0.1:9';
+    });
+    after(() => {
+      partner.notifyUrl = gw.url;
+    });
+
+    it('stores and answers its reference and message without them, as the bank\'s answers are', async () => {
+      const body = clearing('RTGS');
+      expect((await pay(body)).body.status).to.equal('PENDING');
+      const { bank_transaction_id: sent } = await stored(body.transactionId);
+      // RLO and PDF would show "REF-9876" reversed; BEL and ESC would reach a terminal or a log.
+      const hostile = { originalPartnerReferenceNo: sent, originalReferenceNo: 'REF-\u202e9876\u202c\u0007X', latestTransactionStatus: '00', transactionStatusDesc: 'ok\u2066\u200fdone\u001b[31m', amount: { value: '150000000.00', currency: 'IDR' } };
+      const res = await notification('transfer-rtgs', hostile, bankKey.privateKeyPem)();
+      expect(res.status, res.text).to.equal(200);
+      const [row] = await gw.store.db.query<{ state: string; bank_reference: string }>('SELECT state, bank_reference FROM payments WHERE transaction_id = ?', [body.transactionId as string]);
+      expect(row).to.deep.equal({ state: 'SUCCESS', bank_reference: 'REF-9876 X' });
+      const answer = (await read(body.transactionId)).body;
+      expect(answer).to.include({ status: 'SUCCESS', bankReference: 'REF-9876 X', bankMessage: 'okdone [31m' });
+    });
+  });
 });

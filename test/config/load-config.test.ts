@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cents, loadConfig } from '../../src/config/index.js';
+import { cents, ConfigError, loadConfig, loadConsoleConfig } from '../../src/config/index.js';
 import { testKeySpec } from '../support/audit-keys.js';
 import { problemsOf } from '../support/config-problems.js';
 
@@ -117,5 +117,28 @@ describe('cents', () => {
 
   it('reads a value that is not a string after all (a number from JSON past its schema) as Number does', () => {
     for (const amount of [12.5, 0, 250000000, null]) same(amount as unknown as string);
+  });
+});
+
+describe('loadConsoleConfig', () => {
+  const consoleProblems = (env: Record<string, string>): string[] => {
+    try {
+      loadConsoleConfig({ GERBANG_AUDIT_KEYS: auditKey, ...env });
+    } catch (error) {
+      expect(error).to.be.instanceOf(ConfigError);
+      return (error as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('refuses a user-wide sign-in lock that one address alone could reach', () => {
+    expect(consoleProblems({})).to.deep.equal([]);
+    expect(consoleProblems({ GERBANG_LOGIN_MAX_FAILURES: '3', GERBANG_CONSOLE_USER_MAX_FAILURES: '4' })).to.deep.equal([]);
+    const [equal] = consoleProblems({ GERBANG_LOGIN_MAX_FAILURES: '5', GERBANG_CONSOLE_USER_MAX_FAILURES: '5' });
+    expect(equal).to.match(/^GERBANG_CONSOLE_USER_MAX_FAILURES: 5 failures .* one address alone can make 5 \(GERBANG_LOGIN_MAX_FAILURES 5\); set it above 5$/);
+    // A lock shorter than the window lets an address count again in the same window of the user's count.
+    const short = { GERBANG_LOGIN_LOCKOUT_SECONDS: '60', GERBANG_LOGIN_FAILURE_WINDOW_SECONDS: '900', GERBANG_LOGIN_MAX_FAILURES: '3' };
+    expect(consoleProblems({ ...short, GERBANG_CONSOLE_USER_MAX_FAILURES: '6' })[0]).to.contain('can make 6').and.to.contain('GERBANG_LOGIN_LOCKOUT_SECONDS is shorter');
+    expect(consoleProblems({ ...short, GERBANG_CONSOLE_USER_MAX_FAILURES: '7' })).to.deep.equal([]);
   });
 });

@@ -178,6 +178,45 @@ forEachBackend('Console sign-in lockout', (db) => {
     });
   });
 
+  describe('an IPv6 network', () => {
+    it('is one source: twelve addresses of one /64 are throttled after the allowance and never lock the user for everyone', async () => {
+      const u = await user();
+      const results: string[] = [];
+      for (let i = 1; i <= 12; i += 1) results.push(outcome(await attempt(u.username, `wrong-${i}-password`, `2001:db8:1:1::${i.toString(16)}`)));
+      // Three failures lock the network out of the user, the allowance of six a minute throttles the rest.
+      expect(results).to.deep.equal(['invalid', 'invalid', 'locked', 'locked', 'locked', 'locked', ...Array(6).fill('throttled')]);
+      // Another address of the same /56 is the same source.
+      expect(outcome(await attempt(u.username, u.password, '2001:db8:1:ff::7'))).to.equal('throttled');
+      now += 60_000;
+      expect(outcome(await attempt(u.username, u.password, '2001:db8:1:ff::7'))).to.equal('locked');
+      // The user signs in from their own IPv4 address and from another /56.
+      expect(outcome(await attempt(u.username, u.password, '192.0.2.7'))).to.equal('ok');
+      expect(outcome(await attempt(u.username, u.password, '2001:db8:1:100::1'))).to.equal('ok');
+      // The audit keeps each full address.
+      expect((await details(u.username)).slice(0, 2).map(([, , ip]) => ip)).to.deep.equal(['2001:db8:1:1::1', '2001:db8:1:1::2']);
+    });
+
+    it('cannot lock the user for everyone, however long it tries, when the lock is shorter than the window', async () => {
+      const u = await user();
+      // 3 failures lock a source for one minute; the window is ten; 7 failures lock the user.
+      const short: SignInDeps = { ...deps({ perIpPerMinute: 6, userMaxFailures: 7 }), lockout: { maxFailures: 3, windowMs: WINDOW_MS, lockMs: 60_000 } };
+      const userWide = `console-user:${encodeURIComponent(u.username)}`;
+      const results: string[] = [];
+      const lockedForEveryone: number[] = [];
+      // Three windows: in each, three failures and then one each time the network's lock has ended.
+      for (let minute = 0; minute < 30; minute += 1) {
+        const tries = minute % 10 === 0 ? 3 : 1;
+        for (let i = 0; i < tries; i += 1) results.push(outcome(await signIn(short, { username: u.username, password: `wrong-${minute}-${i}`, remoteIp: `2001:db8:2:2::${minute.toString(16)}:${i}` })));
+        if ((await db.store().lockouts.get(userWide, now)).lockedUntil > now) lockedForEveryone.push(minute);
+        now += 61_000;
+      }
+      expect(lockedForEveryone).to.deep.equal([]);
+      // Every attempt after the first lock of a window relocked the network only.
+      expect(results.filter((r) => r === 'invalid')).to.have.length(6);
+      expect(outcome(await signIn(short, { username: u.username, password: u.password, remoteIp: '192.0.2.8' }))).to.equal('ok');
+    });
+  });
+
   describe('unlockConsoleUser', () => {
     it('lifts the user\'s locks at every address and overall, and no other user\'s', async () => {
       const u = await user();

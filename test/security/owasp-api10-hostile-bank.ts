@@ -199,6 +199,36 @@ export function unsafeConsumptionSuite(db: BackendContext): void {
       });
     }
 
+    /** Every string inside `value` (keys and values), for a check no JSON escaping can hide. */
+    const strings = (value: unknown): string[] =>
+      typeof value === 'string' ? [value] : value && typeof value === 'object' ? Object.entries(value).flatMap(([k, v]) => [k, ...strings(v)]) : [];
+
+    it('a SUCCESS whose references carry control and bidirectional characters: paid, stored and answered without them', async () => {
+      const hostile = (label: string) => `${label}-\u202e9876\u202c\u0007X\u2066\u001b[0m`;
+      // Intrabank: the ReferenceID beside the TransactionID echoed.
+      const intrabank = await payAgainst(echo((id) => JSON.stringify({ TransactionID: id, TransactionDate: '2026-12-06', ReferenceID: hostile('REF'), Status: 'Success' })));
+      expect(intrabank.res.status, intrabank.res.text).to.equal(201);
+      // Online switching: the PPU number is the bank's reference of the transfer.
+      bank.answer((_req, res, sent) => {
+        const id = (JSON.parse(sent) as { transaction_id: string }).transaction_id;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ transaction_id: id, transaction_date: '2026-12-06', ppu_number: hostile('PPU') }));
+      });
+      const domestic = sampleTransfer({ beneficiaryBankCode: 'BRINIDJA', beneficiaryAccountNumber: '002000000009999', beneficiaryName: 'CV BRI VENDOR', transferMethod: 'ONLINE', amount: '1500.00' });
+      const online = await gw.request('/v1/transfers', { json: domestic, headers: { authorization: `Bearer ${token}` } });
+      expect(online.status, online.text).to.equal(201);
+      expect(online.body).to.include({ status: 'SUCCESS', bankReference: 'PPU-9876 X [0m' });
+      for (const [body, res] of [[intrabank.body, intrabank.res], [domestic, online]] as const) {
+        expect(res.body.status).to.equal('SUCCESS');
+        expect(strings(res.body).filter((t) => BANK_TEXT_FORBIDDEN.test(t)), 'answered').to.deep.equal([]);
+        const payment = await gw.store.payments.find(clientId, body.transactionId as string);
+        expect(strings(payment).filter((t) => BANK_TEXT_FORBIDDEN.test(t)), 'stored').to.deep.equal([]);
+        expect((await gw.request(`/v1/transfers/${body.transactionId as string}`, { headers: { authorization: `Bearer ${token}` } })).body.bankReference).to.equal(res.body.bankReference);
+      }
+      const [row] = await gw.store.db.query<{ bank_reference: string }>('SELECT bank_reference FROM payments WHERE transaction_id = ?', [domestic.transactionId as string]);
+      expect(row.bank_reference).to.equal('PPU-9876 X [0m');
+    });
+
     it('a bank that drips its answer byte by byte is cut off at the deadline: UNKNOWN, audited, while the drip goes on', async () => {
       let dripping = true;
       const { body, res } = await payAgainst((_req, out) => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import Joi from 'joi';
+import { parseBankJson } from '../../banks/common/bank-text.js';
 import { transferOperation, type SignedNotification } from '../../banks/types.js';
 import { AppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
@@ -59,13 +60,9 @@ export async function receiveBankNotification(
   const partner = deps.router.all().find((p) => p.adapter.verifyNotification?.(notification) === true);
   if (!partner) throw new AppError('NOTIFICATION_REFUSED', 'The signature does not verify with any configured bank public key.');
 
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(notification.body);
-  } catch {
-    parsed = undefined;
-  }
-  const { value, error } = bodySchema.validate(parsed, { abortEarly: false });
+  // Every string of it as the bank adapters read the bank's answers: control and bidirectional
+  // characters out before the reference and the message are stored, answered and shown.
+  const { value, error } = bodySchema.validate(parseBankJson(notification.body), { abortEarly: false });
   if (error) throw new AppError('VALIDATION_FAILED', 'The notification cannot be read.', { fields: error.details.map((d) => ({ field: d.path.join('.'), message: d.message })) });
 
   const seen = await deps.notifications.record({ partner: partner.name, externalId: notification.externalId, bodyHash: createHash('sha256').update(notification.body).digest('hex') }, now);

@@ -43,14 +43,23 @@ export function rateLimitStep(options: RateLimitStepOptions): RequestHandler {
         }),
       );
     },
-    // Our key generators are IPv6-aware and trust proxy is set from configuration.
-    validate: { trustProxy: false, xForwardedForHeader: false },
+    // Our key generators are IPv6-aware (addressNetwork, which the library's source check cannot
+    // see through) and trust proxy is set from configuration.
+    validate: { trustProxy: false, xForwardedForHeader: false, keyGeneratorIpFallback: false },
   });
 }
 
-/** IPv6 callers are grouped by /56 so one host cannot rotate through its own prefix. */
+/**
+ * The network a caller's address is counted as: an IPv4 address as it is (an IPv4-mapped IPv6
+ * address as its IPv4 form), an IPv6 address as its /56, so one host cannot rotate through the
+ * addresses of its own prefix. Every per-address limit (the API's and the console sign-in's) counts by it.
+ */
+export function addressNetwork(address: string): string {
+  return ipKeyGenerator(address);
+}
+
 function ipKey(req: Request): string {
-  return ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+  return addressNetwork(req.ip ?? req.socket.remoteAddress ?? 'unknown');
 }
 
 function clientKey(req: Request): string {

@@ -3,6 +3,9 @@ import { counterKey, toNumber } from './row-values.js';
 
 /** LAST_INSERT_ID packing of the MySQL upsert: hits * PACK + milliseconds left in the window. */
 const PACK = 2 ** 32;
+
+/** Ended windows deleted a statement by purgeExpired. */
+const PURGE_BATCH = 500;
 import { upsertSql } from './sql-dialect.js';
 
 /**
@@ -69,8 +72,19 @@ export class SqlRateLimitRepository implements RateLimitRepository {
     await this.db.execute('DELETE FROM rate_limits WHERE rl_key = ?', [counterKey(key)]);
   }
 
-  /** Deletes the windows that ended at or before `now`; returns how many. */
+  /**
+   * Deletes the windows that ended at or before `now`, PURGE_BATCH a statement (by the index on
+   * reset_at), so that no statement is a large write-set on Galera or holds many row locks; returns
+   * how many. The window's end is tested again in the DELETE: one a request renewed since the
+   * SELECT (another node's increment) is kept.
+   */
   async purgeExpired(now: number): Promise<number> {
-    return (await this.db.execute('DELETE FROM rate_limits WHERE reset_at <= ?', [now])).affectedRows;
+    let deleted = 0;
+    for (;;) {
+      const keys = (await this.db.query<{ rl_key: string }>('SELECT rl_key FROM rate_limits WHERE reset_at <= ? ORDER BY reset_at LIMIT ?', [now, PURGE_BATCH])).map((r) => r.rl_key);
+      if (keys.length === 0) return deleted;
+      deleted += (await this.db.execute(`DELETE FROM rate_limits WHERE rl_key IN (${keys.map(() => '?').join(', ')}) AND reset_at <= ?`, [...keys, now])).affectedRows;
+      if (keys.length < PURGE_BATCH) return deleted;
+    }
   }
 }
