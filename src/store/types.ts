@@ -942,10 +942,16 @@ export interface TransferBatchRepository {
   renewLease(id: number, owner: string, now: number, leaseMs: number): Promise<boolean>;
   /** QUEUED lines after `afterLineNo`, in order, at most `limit`. */
   queuedLines(batchPk: number, afterLineNo: number, limit: number): Promise<BatchLineRecord[]>;
-  /** Every line after `afterLineNo`, in order, at most `limit`. */
+  /** Every line after `afterLineNo`, in order, at most `limit`; IntegrityError for a line that fails its MAC or is missing. */
   lines(batchPk: number, afterLineNo: number, limit: number): Promise<BatchLineRecord[]>;
-  recordLine(batchPk: number, lineNo: number, outcome: { state: BatchLineState; httpStatus: number | null; resultJson: string | null }, now: number): Promise<void>;
-  /** Lines per state. */
+  /** Writes a line's outcome with its MAC (over its run, place, transaction id and outcome); nothing when the line is not `line.transactionId`'s. */
+  recordLine(
+    batch: Pick<TransferBatchRecord, 'id' | 'clientId' | 'batchId' | 'lineCount'>,
+    line: Pick<BatchLineRecord, 'lineNo' | 'transactionId'>,
+    outcome: { state: BatchLineState; httpStatus: number | null; resultJson: string | null },
+    now: number,
+  ): Promise<void>;
+  /** Lines per state, each line proved by its MAC and none missing: IntegrityError else. */
   counts(batchPk: number): Promise<Record<BatchLineState, number>>;
   /**
    * Marks it DONE and frees the lease (only while `owner` holds it); QUEUED instead when a line was

@@ -349,6 +349,74 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
         evil.server.close();
       }
     });
+
+    describe('a payment run, its lines written in SQL', () => {
+      const batchId = `RUN-${randomBytes(5).toString('hex')}`;
+      let line: { paid: string; refused: string };
+      const read = () => gw.request(`/v1/transfer-batches/${batchId}?limit=10`, { headers: auth });
+      const verifyCli = () => runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+      /** The run answered 500 AUDIT_INTEGRITY with none of its lines, and `audit verify` exits 1 naming `named`. */
+      async function refusedAndNamed(named: RegExp): Promise<void> {
+        const answer = await read();
+        expect(answer.status, answer.text).to.equal(500);
+        expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+        expect(answer.body).to.not.have.property('lines');
+        expect(answer.text).to.not.contain('REJECTED').and.to.not.contain('SUCCESS');
+        const cli = await verifyCli();
+        expect(cli.code, cli.stdout).to.equal(1);
+        expect(cli.stdout).to.match(named);
+      }
+
+      before(async () => {
+        // Line 1 is paid, line 2 refused by the bank (the simulator's ESB-82-019), through the real gateway and simulator.
+        const paidLine = sampleTransfer({ amount: '1500.00' });
+        const refusedLine = sampleTransfer({ remark: 'SIM ESB-82-019' });
+        line = { paid: paidLine.transactionId as string, refused: refusedLine.transactionId as string };
+        expect((await gw.request('/v1/transfer-batches', { json: { batchId, transfers: [paidLine, refusedLine] }, headers: auth })).status).to.equal(202);
+        const done = await eventually(async () => {
+          const answer = await read();
+          return answer.body.state === 'DONE' ? answer : null;
+        }, 15_000);
+        expect(done.body.lines.map((l: { transactionId: string; state: string; result: { status: string } }) => [l.transactionId, l.state, l.result.status])).to.deep.equal([
+          [line.paid, 'SUBMITTED', 'SUCCESS'],
+          [line.refused, 'SUBMITTED', 'FAILED'],
+        ]);
+      });
+
+      it('refuses a paid line set to REJECTED in SQL (the ERP would pay it again): 500 AUDIT_INTEGRITY, and audit verify exits 1 naming the line', async () => {
+        await db.execute("UPDATE transfer_batch_lines SET state = 'REJECTED' WHERE transaction_id = ?", [line.paid]);
+        try {
+          await refusedAndNamed(new RegExp(`transfer_batch_lines line 1 of run ${batchId} \\(batch_pk \\d+, client ${client.clientId}, transaction ${line.paid}\\) was altered`));
+        } finally {
+          await db.execute("UPDATE transfer_batch_lines SET state = 'SUBMITTED' WHERE transaction_id = ?", [line.paid]);
+        }
+        expect((await read()).body.lines[0].state, 'restored').to.equal('SUBMITTED');
+      });
+
+      it('refuses two lines whose transaction ids were swapped in SQL (the refused one shown with the paid one\'s SUCCESS), and audit verify names both', async () => {
+        const swap = (a: string, b: string) =>
+          db.execute('UPDATE transfer_batch_lines SET transaction_id = CASE WHEN transaction_id = ? THEN ? ELSE ? END WHERE transaction_id IN (?, ?)', [a, b, a, a, b]);
+        await swap(line.paid, line.refused);
+        try {
+          await refusedAndNamed(new RegExp(`line 1 of run ${batchId} \\(batch_pk \\d+, client ${client.clientId}, transaction ${line.refused}\\) was altered[\\s\\S]*line 2 of run ${batchId} \\(batch_pk \\d+, client ${client.clientId}, transaction ${line.paid}\\) was altered`));
+        } finally {
+          await swap(line.refused, line.paid);
+        }
+        expect((await read()).status, 'restored').to.equal(200);
+      });
+
+      it('refuses a run whose refused line was deleted in SQL, and audit verify names the run', async () => {
+        const [saved] = await db.query<Record<string, string | number | null>>('SELECT * FROM transfer_batch_lines WHERE transaction_id = ?', [line.refused]);
+        await db.execute('DELETE FROM transfer_batch_lines WHERE transaction_id = ?', [line.refused]);
+        try {
+          await refusedAndNamed(new RegExp(`1 of the 2 transfer_batch_lines of run ${batchId} \\(batch_pk \\d+, client ${client.clientId}\\) were deleted`));
+        } finally {
+          const columns = Object.keys(saved);
+          await db.execute(`INSERT INTO transfer_batch_lines (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, Object.values(saved));
+        }
+        expect((await read()).status, 'restored').to.equal(200);
+      });
+    });
   });
 
   describe('the coverage of history (chain_coverage)', () => {

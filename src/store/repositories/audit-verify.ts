@@ -25,6 +25,7 @@ import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { linkBeforeTime } from './audit-chain-place.js';
 import type { ConsoleAuditRow } from './console-audit-repository.js';
 import { MACED_TABLES } from './maced-tables.js';
+import { batchLineProblems } from './transfer-batch-repository.js';
 import { recordChangeDigests, rowHistoryProblems } from './record-history.js';
 import { MACED_PAYMENT_COLUMNS, PAYMENT_COLUMNS, paymentMacProblem, type MacedColumn, type PaymentRow } from './payment-repository.js';
 import { paymentPlace } from './sealed-values.js';
@@ -731,6 +732,10 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage
     if (altered.length > 0) breaks.push(storedBreak(table.table, altered));
     if (deleted.length > 0) breaks.push(storedBreak(table.table, deleted, 'deleted'));
   }
+  // Payment-run lines: each against its MAC (its run, place, transaction id and outcome), each run against its count.
+  const lines = await batchLineProblems(db, sealer);
+  if (lines.altered.length > 0) breaks.push(storedBreak('transfer_batch_lines', lines.altered));
+  if (lines.deleted.length > 0) breaks.push(storedBreak('transfer_batch_lines', lines.deleted, 'deleted'));
   for (const table of SEALED_TABLES.filter((t) => !t.table.startsWith('audit_'))) {
     const problems: string[] = [];
     const columns = [...new Set([...table.key, ...rowColumns(table)])];
