@@ -625,7 +625,7 @@ export interface AuditQuery {
 export interface AuditChainBreak {
   writerId: string | null;
   seq: number | null;
-  table: 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'audit_purges' | 'audit_purged_exchanges' | 'payments' | 'payment_events' | 'console_audit' | 'console_users' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'client_credentials' | 'client_account_grants' | 'client_callbacks' | 'chain_coverage' | 'record_changes' | 'checkpoints' | 'reconciliation_seals';
+  table: 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'audit_purges' | 'audit_purged_exchanges' | 'payments' | 'payment_events' | 'console_audit' | 'console_users' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'client_credentials' | 'client_account_grants' | 'client_callbacks' | 'chain_coverage' | 'record_changes' | 'checkpoints' | 'reconciliation_seals' | 'audit_verifications';
   recordId: number | null;
   problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated' | 'forged' | 'vanished' | 'rolled-back';
   detail: string;

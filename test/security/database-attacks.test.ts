@@ -754,6 +754,53 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
   });
 });
 
+forEachBackend('An attacker who deletes the newest (failed) verification result in SQL', (ctx) => {
+  it('does not turn the console overview green again: it says the result cannot be proved, and audit verify names the deleted result', async () => {
+    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-verifications-')), 'audit-checkpoints.jsonl');
+    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints };
+    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_LOG_LEVEL: 'silent' });
+    try {
+      const auth = { authorization: `Bearer ${await gw.token(await gw.createClient())}` };
+      expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    } finally {
+      await gw.close();
+    }
+    const db = ctx.store().db;
+    const first = await runCli(['audit', 'verify'], env);
+    expect(first.code, first.stdout).to.equal(0);
+    // Something broken, a verification that fails and records so, then the break put back and the failed result deleted.
+    const [{ amount }] = await db.query<{ amount: string }>('SELECT amount FROM payments');
+    await db.execute("UPDATE payments SET amount = '999999.00'");
+    expect((await runCli(['audit', 'verify'], env)).code).to.equal(1);
+    await db.execute('UPDATE payments SET amount = ?', [amount]);
+    expect((await db.execute('DELETE FROM audit_verifications WHERE ok = 0')).affectedRows).to.equal(1);
+
+    const con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent' });
+    try {
+      const viewer = await con.createUser(`vic.viewer.${randomBytes(3).toString('hex')}`, 'viewer');
+      const session = new ConsoleClient(con.origin, '127.0.0.71');
+      expect((await session.signIn(viewer.username, viewer.password)).status).to.equal(303);
+      const page = await session.get('/console/overview');
+      expect(page.status).to.equal(200);
+      const status = /<p id="chain-status" class="([^"]*)">([\s\S]*?)<\/p>/.exec(page.text);
+      expect(status?.[1], page.text).to.equal('error');
+      expect(status?.[2]).to.contain('CANNOT BE PROVED').and.to.contain('was deleted');
+    } finally {
+      await con.close();
+    }
+    const named = await runCli(['audit', 'verify'], env);
+    expect(named.code, named.stdout).to.equal(1);
+    expect(named.stdout).to.match(/DELETED: audit_verifications id \d+ \(chain \S+ seq 1, verification\) was deleted/);
+    // Its link and its chain's head deleted too: the chain was checkpointed outside the database when the failed run closed.
+    const [{ writer_id: writer }] = await db.query<{ writer_id: string }>("SELECT writer_id FROM audit_chain WHERE kind = 'verification' AND record_id NOT IN (SELECT id FROM audit_verifications)");
+    await db.execute('DELETE FROM audit_chain WHERE writer_id = ?', [writer]);
+    await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writer]);
+    const vanished = await runCli(['audit', 'verify'], env);
+    expect(vanished.code, vanished.stdout).to.equal(1);
+    expect(vanished.stdout).to.contain(`VANISHED: chain ${writer}`);
+  });
+});
+
 /** An scrypt hash of `secret` in the gateway's stored format, as anyone can make one: it needs no key. */
 async function scryptHash(secret: string): Promise<string> {
   const { hashSecret } = await import('../../src/security/index.js');
