@@ -732,6 +732,25 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       }
     });
 
+    it('marks on the run page a paid payment-run line set to REJECTED in SQL, instead of showing it as it stands', async () => {
+      const viewer = await con.createUser(`rina.viewer.${randomBytes(3).toString('hex')}`, 'viewer');
+      const session = new ConsoleClient(con.origin, '127.0.0.67');
+      expect((await session.signIn(viewer.username, viewer.password)).status).to.equal(303);
+      // A paid line of the run the API tests paid.
+      const [line] = await db.query<{ batch_pk: number | string; line_no: number | string }>("SELECT batch_pk, line_no FROM transfer_batch_lines WHERE state = 'SUBMITTED' AND http_status = 201 ORDER BY batch_pk, line_no LIMIT 1");
+      const row = (text: string) => new RegExp(`<tr data-line="${Number(line.line_no)}" class="outcome-([a-z]+)">`).exec(text)?.[1];
+      const page = () => session.get(`/console/runs/${Number(line.batch_pk)}`);
+      expect(row((await page()).text), 'a genuine line').to.equal('paid');
+      await db.execute("UPDATE transfer_batch_lines SET state = 'REJECTED' WHERE batch_pk = ? AND line_no = ?", [line.batch_pk, line.line_no]);
+      try {
+        const forged = await page();
+        expect(forged.status).to.equal(200);
+        expect(row(forged.text), 'the forged line is marked').to.equal('forged');
+      } finally {
+        await db.execute("UPDATE transfer_batch_lines SET state = 'SUBMITTED' WHERE batch_pk = ? AND line_no = ?", [line.batch_pk, line.line_no]);
+      }
+    });
+
     it('marks on the admin page a client whose address list was widened in SQL, instead of showing it as normal', async () => {
       const admin = await con.createUser(`ada.admin.${randomBytes(3).toString('hex')}`, 'admin');
       const session = new ConsoleClient(con.origin, '127.0.0.65');
