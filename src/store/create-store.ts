@@ -72,7 +72,8 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
     consoleUsers: new SqlConsoleUserRepository(db, keys, audit.chain),
     consoleSessions: new SqlConsoleSessionRepository(db, keys),
     consoleAudit: new SqlConsoleAuditRepository(db, audit.chain),
-    auditVerifications: new SqlAuditVerificationRepository(db, keys),
+    // Each verification result is a record of the audit's chains too, so the newest one deleted is seen.
+    auditVerifications: new SqlAuditVerificationRepository(db, keys, audit.chain),
     keyRotation: new SqlKeyRotationRepository(db, keys, audit.chain),
     close: async () => {
       // The last heads this process wrote, so a tail deleted after it stopped is named too.

@@ -8,6 +8,7 @@ import { CHAIN_COVERAGE } from './repositories/chain-coverage.js';
 import { MACED_AT_025, MACED_TABLES } from './repositories/maced-tables.js';
 import { recordBaseline } from './repositories/record-changes.js';
 import { signUnsignedRows, type MacedTable } from './repositories/record-macs.js';
+import { BATCH_LINES } from './repositories/transfer-batch-repository.js';
 import { ValueSealer } from './repositories/sealed-values.js';
 import { reindexPayments } from './repositories/payment-search-grams.js';
 import { countLegacyValues, sealLegacyValues, signLegacyPayments } from './sealing-migration.js';
@@ -61,6 +62,8 @@ const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null)
   27: { before: (db, keys) => requireKeysForRows(db, keys, MACED_TABLES.map((t) => t.table)), after: recordRowsAsTheyStand },
   // An empty store's coverage rows excuse nothing and need no MAC (chain-coverage.ts): it migrates without keys.
   28: { before: (db, keys) => requireKeysForRows(db, keys, ['chain_coverage'], 'since > 1'), after: (db, keys) => (keys === null ? Promise.resolve() : signRows(db, keys, [CHAIN_COVERAGE], '028')) },
+  // Payment-run lines as they stand get their MAC (transfer-batch-repository.ts); an empty store migrates without keys.
+  33: { before: (db, keys) => requireKeysForRows(db, keys, [BATCH_LINES.table]), after: (db, keys) => (keys === null ? Promise.resolve() : signRows(db, keys, [BATCH_LINES], '033')) },
 };
 
 /**
@@ -207,7 +210,7 @@ async function requireKeysForRows(db: Queryable, keys: KeyRing | null, tables: r
   }
 }
 
-/** 024, 025, 028 after their DDL: every row of `tables` gets its MAC (record-macs.ts). */
+/** 024, 025, 028, 033 after their DDL: every row of `tables` gets its MAC (record-macs.ts). */
 async function signRows(db: Queryable, keys: KeyRing | null, tables: readonly MacedTable[], migration: string): Promise<void> {
   for (const table of tables) {
     const signed = await signUnsignedRows(db, table, new ValueSealer(keys));

@@ -628,7 +628,7 @@ export interface AuditQuery {
 export interface AuditChainBreak {
   writerId: string | null;
   seq: number | null;
-  table: 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'audit_purges' | 'audit_purged_exchanges' | 'payments' | 'payment_events' | 'console_audit' | 'console_users' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'client_credentials' | 'client_account_grants' | 'client_callbacks' | 'chain_coverage' | 'record_changes' | 'checkpoints' | 'reconciliation_seals';
+  table: 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'audit_purges' | 'audit_purged_exchanges' | 'payments' | 'payment_events' | 'console_audit' | 'console_users' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'client_credentials' | 'client_account_grants' | 'client_callbacks' | 'chain_coverage' | 'record_changes' | 'checkpoints' | 'reconciliation_seals' | 'audit_verifications';
   recordId: number | null;
   problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated' | 'forged' | 'vanished' | 'rolled-back';
   detail: string;
@@ -951,10 +951,16 @@ export interface TransferBatchRepository {
   renewLease(id: number, owner: string, now: number, leaseMs: number): Promise<boolean>;
   /** QUEUED lines after `afterLineNo`, in order, at most `limit`. */
   queuedLines(batchPk: number, afterLineNo: number, limit: number): Promise<BatchLineRecord[]>;
-  /** Every line after `afterLineNo`, in order, at most `limit`. */
+  /** Every line after `afterLineNo`, in order, at most `limit`; IntegrityError for a line that fails its MAC or is missing. */
   lines(batchPk: number, afterLineNo: number, limit: number): Promise<BatchLineRecord[]>;
-  recordLine(batchPk: number, lineNo: number, outcome: { state: BatchLineState; httpStatus: number | null; resultJson: string | null }, now: number): Promise<void>;
-  /** Lines per state. */
+  /** Writes a line's outcome with its MAC (over its run, place, transaction id and outcome); nothing when the line is not `line.transactionId`'s. */
+  recordLine(
+    batch: Pick<TransferBatchRecord, 'id' | 'clientId' | 'batchId' | 'lineCount'>,
+    line: Pick<BatchLineRecord, 'lineNo' | 'transactionId'>,
+    outcome: { state: BatchLineState; httpStatus: number | null; resultJson: string | null },
+    now: number,
+  ): Promise<void>;
+  /** Lines per state, each line proved by its MAC and none missing: IntegrityError else. */
   counts(batchPk: number): Promise<Record<BatchLineState, number>>;
   /**
    * Marks it DONE and frees the lease (only while `owner` holds it); QUEUED instead when a line was

@@ -227,7 +227,7 @@ forEachBackend('a payment-run line whose result is sealed under another key than
         1,
       );
       // Paid by a process that already seals with the new key.
-      await after.batches.recordLine(batch.id, 1, { state: 'SUBMITTED', httpStatus: 201, resultJson: '{"status":"SUCCESS"}' }, 2);
+      await after.batches.recordLine(batch, { lineNo: 1, transactionId: 'MIXED-1' }, { state: 'SUBMITTED', httpStatus: 201, resultJson: '{"status":"SUCCESS"}' }, 2);
       const [mixed] = await db.store().db.query<Record<string, string | null>>('SELECT request_json, result_json, key_id FROM transfer_batch_lines WHERE batch_pk = ?', [batch.id]);
       expect([mixed.request_json?.slice(0, 10), mixed.result_json?.slice(0, 10), mixed.key_id]).to.deep.equal(['gcm2.k-old', 'gcm2.k-new', null]);
       expect(await after.batches.lines(batch.id, 0, 1)).to.deep.equal([{ lineNo: 1, transactionId: 'MIXED-1', requestJson, state: 'SUBMITTED', httpStatus: 201, resultJson: '{"status":"SUCCESS"}' }]);

@@ -69,7 +69,19 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
   let paid: string;
   let db: Db;
   let store: Store;
-  const check = () => verifyAudit(store, TEST_AUDIT_KEYS, checkpoints);
+  /**
+   * `audit verify` as the CLI runs it: a store of its own each time, whose chain the result is
+   * recorded on (a `verification` link), closed after, so no live writer of this process holds a
+   * chain the attacks below rewrite.
+   */
+  const check = async () => {
+    const own = await openTestStore(ctx.url());
+    try {
+      return await verifyAudit(own, TEST_AUDIT_KEYS, checkpoints);
+    } finally {
+      await own.close();
+    }
+  };
 
   before(async () => {
     receiver = await startReceiver();
@@ -349,6 +361,74 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
         evil.server.close();
       }
     });
+
+    describe('a payment run, its lines written in SQL', () => {
+      const batchId = `RUN-${randomBytes(5).toString('hex')}`;
+      let line: { paid: string; refused: string };
+      const read = () => gw.request(`/v1/transfer-batches/${batchId}?limit=10`, { headers: auth });
+      const verifyCli = () => runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+      /** The run answered 500 AUDIT_INTEGRITY with none of its lines, and `audit verify` exits 1 naming `named`. */
+      async function refusedAndNamed(named: RegExp): Promise<void> {
+        const answer = await read();
+        expect(answer.status, answer.text).to.equal(500);
+        expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+        expect(answer.body).to.not.have.property('lines');
+        expect(answer.text).to.not.contain('REJECTED').and.to.not.contain('SUCCESS');
+        const cli = await verifyCli();
+        expect(cli.code, cli.stdout).to.equal(1);
+        expect(cli.stdout).to.match(named);
+      }
+
+      before(async () => {
+        // Line 1 is paid, line 2 refused by the bank (the simulator's ESB-82-019), through the real gateway and simulator.
+        const paidLine = sampleTransfer({ amount: '1500.00' });
+        const refusedLine = sampleTransfer({ remark: 'SIM ESB-82-019' });
+        line = { paid: paidLine.transactionId as string, refused: refusedLine.transactionId as string };
+        expect((await gw.request('/v1/transfer-batches', { json: { batchId, transfers: [paidLine, refusedLine] }, headers: auth })).status).to.equal(202);
+        const done = await eventually(async () => {
+          const answer = await read();
+          return answer.body.state === 'DONE' ? answer : null;
+        }, 15_000);
+        expect(done.body.lines.map((l: { transactionId: string; state: string; result: { status: string } }) => [l.transactionId, l.state, l.result.status])).to.deep.equal([
+          [line.paid, 'SUBMITTED', 'SUCCESS'],
+          [line.refused, 'SUBMITTED', 'FAILED'],
+        ]);
+      });
+
+      it('refuses a paid line set to REJECTED in SQL (the ERP would pay it again): 500 AUDIT_INTEGRITY, and audit verify exits 1 naming the line', async () => {
+        await db.execute("UPDATE transfer_batch_lines SET state = 'REJECTED' WHERE transaction_id = ?", [line.paid]);
+        try {
+          await refusedAndNamed(new RegExp(`transfer_batch_lines line 1 of run ${batchId} \\(batch_pk \\d+, client ${client.clientId}, transaction ${line.paid}\\) was altered`));
+        } finally {
+          await db.execute("UPDATE transfer_batch_lines SET state = 'SUBMITTED' WHERE transaction_id = ?", [line.paid]);
+        }
+        expect((await read()).body.lines[0].state, 'restored').to.equal('SUBMITTED');
+      });
+
+      it('refuses two lines whose transaction ids were swapped in SQL (the refused one shown with the paid one\'s SUCCESS), and audit verify names both', async () => {
+        const swap = (a: string, b: string) =>
+          db.execute('UPDATE transfer_batch_lines SET transaction_id = CASE WHEN transaction_id = ? THEN ? ELSE ? END WHERE transaction_id IN (?, ?)', [a, b, a, a, b]);
+        await swap(line.paid, line.refused);
+        try {
+          await refusedAndNamed(new RegExp(`line 1 of run ${batchId} \\(batch_pk \\d+, client ${client.clientId}, transaction ${line.refused}\\) was altered[\\s\\S]*line 2 of run ${batchId} \\(batch_pk \\d+, client ${client.clientId}, transaction ${line.paid}\\) was altered`));
+        } finally {
+          await swap(line.refused, line.paid);
+        }
+        expect((await read()).status, 'restored').to.equal(200);
+      });
+
+      it('refuses a run whose refused line was deleted in SQL, and audit verify names the run', async () => {
+        const [saved] = await db.query<Record<string, string | number | null>>('SELECT * FROM transfer_batch_lines WHERE transaction_id = ?', [line.refused]);
+        await db.execute('DELETE FROM transfer_batch_lines WHERE transaction_id = ?', [line.refused]);
+        try {
+          await refusedAndNamed(new RegExp(`1 of the 2 transfer_batch_lines of run ${batchId} \\(batch_pk \\d+, client ${client.clientId}\\) were deleted`));
+        } finally {
+          const columns = Object.keys(saved);
+          await db.execute(`INSERT INTO transfer_batch_lines (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, Object.values(saved));
+        }
+        expect((await read()).status, 'restored').to.equal(200);
+      });
+    });
   });
 
   describe('the coverage of history (chain_coverage)', () => {
@@ -558,7 +638,8 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
     });
 
     it('names a whole writer\'s chain deleted (records, links and head), from the checkpoint', async () => {
-      const [head] = await db.query<{ writer_id: string }>('SELECT writer_id FROM audit_writers ORDER BY writer_id LIMIT 1');
+      // A chain of the gateway's exchanges (not one of verify's own results).
+      const [head] = await db.query<{ writer_id: string }>("SELECT DISTINCT writer_id FROM audit_chain WHERE kind IN ('open', 'record') ORDER BY writer_id LIMIT 1");
       await deleteRecords(db, await db.query<{ kind: string; record_id: number | string }>('SELECT kind, record_id FROM audit_chain WHERE writer_id = ?', [head.writer_id]));
       await db.execute('DELETE FROM audit_chain WHERE writer_id = ?', [head.writer_id]);
       await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [head.writer_id]);
@@ -651,6 +732,25 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       }
     });
 
+    it('marks on the run page a paid payment-run line set to REJECTED in SQL, instead of showing it as it stands', async () => {
+      const viewer = await con.createUser(`rina.viewer.${randomBytes(3).toString('hex')}`, 'viewer');
+      const session = new ConsoleClient(con.origin, '127.0.0.67');
+      expect((await session.signIn(viewer.username, viewer.password)).status).to.equal(303);
+      // A paid line of the run the API tests paid.
+      const [line] = await db.query<{ batch_pk: number | string; line_no: number | string }>("SELECT batch_pk, line_no FROM transfer_batch_lines WHERE state = 'SUBMITTED' AND http_status = 201 ORDER BY batch_pk, line_no LIMIT 1");
+      const row = (text: string) => new RegExp(`<tr data-line="${Number(line.line_no)}" class="outcome-([a-z]+)">`).exec(text)?.[1];
+      const page = () => session.get(`/console/runs/${Number(line.batch_pk)}`);
+      expect(row((await page()).text), 'a genuine line').to.equal('paid');
+      await db.execute("UPDATE transfer_batch_lines SET state = 'REJECTED' WHERE batch_pk = ? AND line_no = ?", [line.batch_pk, line.line_no]);
+      try {
+        const forged = await page();
+        expect(forged.status).to.equal(200);
+        expect(row(forged.text), 'the forged line is marked').to.equal('forged');
+      } finally {
+        await db.execute("UPDATE transfer_batch_lines SET state = 'SUBMITTED' WHERE batch_pk = ? AND line_no = ?", [line.batch_pk, line.line_no]);
+      }
+    });
+
     it('marks on the admin page a client whose address list was widened in SQL, instead of showing it as normal', async () => {
       const admin = await con.createUser(`ada.admin.${randomBytes(3).toString('hex')}`, 'admin');
       const session = new ConsoleClient(con.origin, '127.0.0.65');
@@ -683,6 +783,53 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
         await db.execute('DELETE FROM console_users WHERE username = ?', [forged]);
       }
     });
+  });
+});
+
+forEachBackend('An attacker who deletes the newest (failed) verification result in SQL', (ctx) => {
+  it('does not turn the console overview green again: it says the result cannot be proved, and audit verify names the deleted result', async () => {
+    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-verifications-')), 'audit-checkpoints.jsonl');
+    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints };
+    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_LOG_LEVEL: 'silent' });
+    try {
+      const auth = { authorization: `Bearer ${await gw.token(await gw.createClient())}` };
+      expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    } finally {
+      await gw.close();
+    }
+    const db = ctx.store().db;
+    const first = await runCli(['audit', 'verify'], env);
+    expect(first.code, first.stdout).to.equal(0);
+    // Something broken, a verification that fails and records so, then the break put back and the failed result deleted.
+    const [{ amount }] = await db.query<{ amount: string }>('SELECT amount FROM payments');
+    await db.execute("UPDATE payments SET amount = '999999.00'");
+    expect((await runCli(['audit', 'verify'], env)).code).to.equal(1);
+    await db.execute('UPDATE payments SET amount = ?', [amount]);
+    expect((await db.execute('DELETE FROM audit_verifications WHERE ok = 0')).affectedRows).to.equal(1);
+
+    const con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent' });
+    try {
+      const viewer = await con.createUser(`vic.viewer.${randomBytes(3).toString('hex')}`, 'viewer');
+      const session = new ConsoleClient(con.origin, '127.0.0.71');
+      expect((await session.signIn(viewer.username, viewer.password)).status).to.equal(303);
+      const page = await session.get('/console/overview');
+      expect(page.status).to.equal(200);
+      const status = /<p id="chain-status" class="([^"]*)">([\s\S]*?)<\/p>/.exec(page.text);
+      expect(status?.[1], page.text).to.equal('error');
+      expect(status?.[2]).to.contain('CANNOT BE PROVED').and.to.contain('was deleted');
+    } finally {
+      await con.close();
+    }
+    const named = await runCli(['audit', 'verify'], env);
+    expect(named.code, named.stdout).to.equal(1);
+    expect(named.stdout).to.match(/DELETED: audit_verifications id \d+ \(chain \S+ seq 1, verification\) was deleted/);
+    // Its link and its chain's head deleted too: the chain was checkpointed outside the database when the failed run closed.
+    const [{ writer_id: writer }] = await db.query<{ writer_id: string }>("SELECT writer_id FROM audit_chain WHERE kind = 'verification' AND record_id NOT IN (SELECT id FROM audit_verifications)");
+    await db.execute('DELETE FROM audit_chain WHERE writer_id = ?', [writer]);
+    await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writer]);
+    const vanished = await runCli(['audit', 'verify'], env);
+    expect(vanished.code, vanished.stdout).to.equal(1);
+    expect(vanished.stdout).to.contain(`VANISHED: chain ${writer}`);
   });
 });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { migrate, openDb, openStore, pendingMigrations, type Db } from '../../src/store/index.js';
 import { loadMigrationFiles } from '../../src/store/migration-files.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
+import { place, ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { TEST_AUDIT_KEYS } from './../support/audit-keys.js';
 import { createMariaDbDatabase, createSqliteDatabase, forEachBackend, migrateBelow } from '../support/databases.js';
 import { runStoreWorkers } from '../support/store-workers.js';
@@ -55,7 +56,7 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   ],
   transfer_batch_lines: [
     'batch_pk', 'line_no', 'transaction_id', 'request_json', 'state', 'http_status', 'result_json', 'updated_at', 'source_account',
-    'beneficiary_account', 'key_id',
+    'beneficiary_account', 'key_id', 'mac_key_id', 'mac',
   ],
   schema_migrations: ['version', 'name', 'checksum', 'applied_at'],
   console_users: ['id', 'username', 'password_hash', 'role', 'status', 'created_at', 'updated_at', 'mac_key_id', 'mac'],
@@ -164,7 +165,7 @@ forEachBackend('Migration 024 on a database with console users and payments from
       await insertOldPayment(db, 'INV-OLD-1');
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the users cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs'] });
     } finally {
       await db.close();
     }
@@ -197,7 +198,7 @@ forEachBackend('Migration 028 on a database whose coverage excuses payments from
       await migrateBelow(db, '028', TEST_AUDIT_KEYS);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the coverage cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs'] });
       expect(await db.query("SELECT records, since FROM chain_coverage WHERE mac IS NOT NULL ORDER BY records")).to.deep.equal([
         { records: 'console_audit', since: 1 },
         { records: 'payments', since: 1001 },
@@ -226,7 +227,7 @@ forEachBackend('Migration 025 on a database with API clients from before it', (c
       await insertClientRowsOf024(db);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs'] });
     } finally {
       await db.close();
     }
@@ -261,8 +262,8 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
       await migrateBelow(db, '027', TEST_AUDIT_KEYS);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be recorded without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await pendingMigrations(db)).to.deep.equal(['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest']);
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest'] });
+      expect(await pendingMigrations(db)).to.deep.equal(['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs']);
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs'] });
       const recorded = await db.query<{ table_name: string; change_kind: string }>('SELECT table_name, change_kind FROM record_changes ORDER BY id');
       expect(recorded.map((r) => `${r.table_name} ${r.change_kind}`)).to.deep.equal([
         'console_users baseline', 'clients baseline', 'client_credentials baseline', 'client_account_grants baseline', 'client_callbacks baseline',
@@ -316,9 +317,51 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
     const db = openDb(database.url);
     try {
       await migrateBelow(db, '027');
-      expect(await migrate(db)).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest'] });
+      expect(await migrate(db)).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs'] });
     } finally {
       await db.close();
+      await database.drop();
+    }
+  });
+});
+
+forEachBackend('Migration 033 on a database with payment-run lines from before it', (ctx) => {
+  it('needs the audit keys, signs the lines as they stand, and refuses a line changed after', async function () {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const db = openDb(database.url);
+    const sealer = new ValueSealer(TEST_AUDIT_KEYS);
+    let batchPk = 0;
+    try {
+      // The database as it stood at 032, a run of two lines (one paid, one queued) written as the gateway then wrote them.
+      await migrateBelow(db, '033', TEST_AUDIT_KEYS);
+      ({ insertId: batchPk } = await db.execute("INSERT INTO transfer_batches (client_id, batch_id, request_hash, line_count, state, created_at, updated_at) VALUES ('gbc_old', 'RUN-OLD', ?, 2, 'PROCESSING', 1, 1)", ['r'.repeat(64)]));
+      for (const [lineNo, state, result] of [[1, 'SUBMITTED', '{"status":"SUCCESS"}'], [2, 'QUEUED', null]] as const) {
+        const at = (column: string) => place('transfer_batch_lines', column, [batchPk, lineNo]);
+        await db.execute('INSERT INTO transfer_batch_lines (batch_pk, line_no, transaction_id, request_json, state, http_status, result_json, updated_at, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)', [
+          batchPk, lineNo, `INV-OLD-${lineNo}`, sealer.seal(`{"transactionId":"INV-OLD-${lineNo}"}`, at('request_json')), state, result === null ? null : 201, sealer.seal(result, at('result_json')), TEST_AUDIT_KEYS.currentKeyId,
+        ]);
+      }
+      const refused = await migrate(db).then(() => null, (e: Error) => e);
+      expect(refused?.message, 'the lines cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['033_batch_line_macs'] });
+    } finally {
+      await db.close();
+    }
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      expect((await store.batches.lines(batchPk, 0, 10)).map((l) => [l.transactionId, l.state, l.resultJson])).to.deep.equal([
+        ['INV-OLD-1', 'SUBMITTED', '{"status":"SUCCESS"}'],
+        ['INV-OLD-2', 'QUEUED', null],
+      ]);
+      expect(await store.batches.counts(batchPk)).to.deep.equal({ QUEUED: 1, SUBMITTED: 1, REJECTED: 0 });
+      expect((await store.audit.verify()).breaks).to.deep.equal([]);
+      // Changed in SQL after the upgrade: no longer what the migration signed.
+      await store.db.execute("UPDATE transfer_batch_lines SET state = 'REJECTED' WHERE batch_pk = ? AND line_no = 1", [batchPk]);
+      const read = await store.batches.lines(batchPk, 0, 10).then(() => null, (e: Error) => e);
+      expect(read?.name).to.equal('IntegrityError');
+      expect((await store.audit.verify()).breaks.map((b) => b.detail).join('\n')).to.contain('transfer_batch_lines line 1 of run RUN-OLD');
+    } finally {
+      await store.close();
       await database.drop();
     }
   });

@@ -102,7 +102,7 @@ export class BatchProcessor {
     const now = () => this.deps.clock();
     try {
       const reply = await createTransfer(this.deps, request, { clientId: batch.clientId, audit });
-      await this.deps.batches.recordLine(batch.id, line.lineNo, { state: 'SUBMITTED', httpStatus: reply.httpStatus, resultJson: JSON.stringify(reply.result) }, now());
+      await this.deps.batches.recordLine(batch, line, { state: 'SUBMITTED', httpStatus: reply.httpStatus, resultJson: JSON.stringify(reply.result) }, now());
       await audit.finish(reply.httpStatus, reply.result);
       return 'done';
     } catch (error) {
@@ -118,14 +118,14 @@ export class BatchProcessor {
         const payment = await this.deps.payments.find(batch.clientId, request.transactionId);
         if (payment) {
           const result = currentResult(payment, now());
-          await this.deps.batches.recordLine(batch.id, line.lineNo, { state: 'SUBMITTED', httpStatus: 202, resultJson: JSON.stringify(result) }, now());
+          await this.deps.batches.recordLine(batch, line, { state: 'SUBMITTED', httpStatus: 202, resultJson: JSON.stringify(result) }, now());
           await audit.finish(202, result);
           return 'done';
         }
       }
       await audit.finish(error.status, problem(error), error.code);
       if (TRANSIENT.has(error.code)) return 'retry';
-      await this.deps.batches.recordLine(batch.id, line.lineNo, { state: 'REJECTED', httpStatus: error.status, resultJson: JSON.stringify(problem(error)) }, now());
+      await this.deps.batches.recordLine(batch, line, { state: 'REJECTED', httpStatus: error.status, resultJson: JSON.stringify(problem(error)) }, now());
       return 'done';
     }
   }

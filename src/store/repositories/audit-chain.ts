@@ -27,7 +27,8 @@ import { toNumber } from './row-values.js';
  * payment's state appends a row of payment_events with a `payment_event` link (payment-repository.ts),
  * and every console audit entry has a `console_audit` link (console-audit-repository.ts); since 027
  * every change of a row that decides who may do what appends a row of record_changes with a
- * `record_change` link (record-changes.ts), several in one write when it changes several rows.
+ * `record_change` link (record-changes.ts), several in one write when it changes several rows;
+ * and every result of `audit verify` a `verification` link (audit-verification-repository.ts).
  */
 
 /**
@@ -58,7 +59,7 @@ export interface DeferredRecord<W extends Written | readonly Written[] | null = 
 
 export const GENESIS = '0'.repeat(64);
 
-export type LinkKind = 'open' | 'complete' | 'record' | 'bank_call' | 'purge' | 'payment_event' | 'console_audit' | 'record_change';
+export type LinkKind = 'open' | 'complete' | 'record' | 'bank_call' | 'purge' | 'payment_event' | 'console_audit' | 'record_change' | 'verification';
 
 export interface LinkFields {
   prevHash: string;

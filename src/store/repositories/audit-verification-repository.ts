@@ -1,9 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { sameSecretText, type KeyRing } from '../../security/index.js';
 import type { AuditVerificationRepository, AuditVerificationRun, Db } from '../types.js';
-import { fit, toNumber, toStringOrNull } from './row-values.js';
+import { linkHolds, STORED_LINK_COLUMNS, type ChainLanes, type StoredLink } from './audit-chain.js';
+import { digest } from './audit-records.js';
+import { fit, toNumber, toStringOrNull, wellFormed } from './row-values.js';
 
-interface RunRow {
+export interface RunRow {
   checked_at: number | string;
   ok: number | string;
   links: number | string;
@@ -16,40 +18,89 @@ interface RunRow {
 /** What a run's MAC key is derived for (KeyRing.macKey). */
 const PURPOSE = 'audit verification';
 
+/** What a `verification` link covers: every field of the result, and its id. */
+export function verificationDigest(id: number, run: AuditVerificationRun): string {
+  return digest(['audit-verification', id, run.checkedAt, run.ok ? 1 : 0, run.links, run.breaks, run.firstBreak]);
+}
+
+/** A stored result as its fields. */
+export function runOfRow(row: Omit<RunRow, 'key_id' | 'mac'>): AuditVerificationRun {
+  return { checkedAt: toNumber(row.checked_at), ok: toNumber(row.ok) === 1, links: toNumber(row.links), breaks: toNumber(row.breaks), firstBreak: toStringOrNull(row.first_break) };
+}
+
 /**
  * One row per audit-chain verification run; the console's overview shows the latest. Each row
  * carries a MAC (HMAC-SHA256 under a ring-derived key the database never holds) of everything it
  * says, so a row written directly in the database (a future-dated "verified OK") is shown as
- * forged, never as green. Without the keys nothing can be vouched for: the latest run is then
- * shown as not verified.
+ * forged, never as green. Each row is also a record of the audit's keyed chains (a `verification`
+ * link of the writer that ran the verification, checkpointed outside the database when it closes):
+ * the newest result deleted (a failed one, so that an older "OK" shows again), or an older genuine
+ * one written over it, no longer matches the newest link, so the overview says so instead of
+ * green, and `audit verify` and the scrub name the missing record. Without the keys nothing can
+ * be vouched for: the latest run is then shown as not verified.
  */
 export class SqlAuditVerificationRepository implements AuditVerificationRepository {
   constructor(
     private readonly db: Db,
     private readonly keys: KeyRing | null = null,
+    private readonly chain: ChainLanes | null = null,
   ) {}
 
   async record(run: AuditVerificationRun): Promise<void> {
-    const stored = { ...run, firstBreak: fit(run.firstBreak, 1024) };
+    // Each value exactly as the row will hold it: the link covers these.
+    const stored = { ...run, firstBreak: run.firstBreak === null ? null : fit(wellFormed(run.firstBreak), 1024) };
     const keyId = this.keys?.currentKeyId ?? null;
-    await this.db.execute('INSERT INTO audit_verifications (checked_at, ok, links, breaks, first_break, key_id, mac) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-      stored.checkedAt,
-      stored.ok ? 1 : 0,
-      stored.links,
-      stored.breaks,
-      stored.firstBreak,
-      keyId,
-      keyId === null ? null : this.macOf(keyId, stored),
-    ]);
+    const insert = (q: Pick<Db, 'execute'>) =>
+      q.execute('INSERT INTO audit_verifications (checked_at, ok, links, breaks, first_break, key_id, mac) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+        stored.checkedAt,
+        stored.ok ? 1 : 0,
+        stored.links,
+        stored.breaks,
+        stored.firstBreak,
+        keyId,
+        keyId === null ? null : this.macOf(keyId, stored),
+      ]);
+    if (!this.chain || keyId === null) {
+      await insert(this.db);
+      return;
+    }
+    await this.chain.append('verification', async (tx) => {
+      const { insertId } = await insert(tx);
+      return { recordId: insertId, contentDigest: verificationDigest(insertId, stored) };
+    });
   }
 
   async latest(): Promise<AuditVerificationRun | null> {
-    const rows = await this.db.query<RunRow>('SELECT checked_at, ok, links, breaks, first_break, key_id, mac FROM audit_verifications ORDER BY checked_at DESC, id DESC LIMIT 1');
+    const rows = await this.db.query<RunRow & { id: number | string }>('SELECT id, checked_at, ok, links, breaks, first_break, key_id, mac FROM audit_verifications ORDER BY checked_at DESC, id DESC LIMIT 1');
+    // The newest result the chains vouch for: its row must be there, and be the one shown.
+    const [newest] = await this.db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'verification' ORDER BY recorded_at DESC, record_id DESC LIMIT 1`);
     const row = rows[0];
+    if (newest && (!row || toNumber(row.id) !== toNumber(newest.record_id))) {
+      const [vouched] = await this.db.query<{ id: number | string }>('SELECT id FROM audit_verifications WHERE id = ?', [toNumber(newest.record_id)]);
+      if (!vouched) {
+        return {
+          checkedAt: toNumber(newest.recorded_at),
+          ok: false,
+          links: 0,
+          breaks: 0,
+          firstBreak: `CANNOT BE PROVED: the newest verification result (id ${toNumber(newest.record_id)}), which the audit chain links, was deleted from the database: run gerbang audit verify`,
+        };
+      }
+    }
     if (!row) return null;
-    const run = { checkedAt: toNumber(row.checked_at), ok: toNumber(row.ok) === 1, links: toNumber(row.links), breaks: toNumber(row.breaks), firstBreak: toStringOrNull(row.first_break) };
-    const problem = this.problemWith(row, run);
+    const run = runOfRow(row);
+    const problem = this.problemWith(row, run) ?? (await this.linkProblem(toNumber(row.id), run));
     return problem === null ? run : { ...run, ok: false, firstBreak: problem };
+  }
+
+  /** Why result `id` is not the one its chain link vouches for, or null when it is. */
+  private async linkProblem(id: number, run: AuditVerificationRun): Promise<string | null> {
+    const [link] = await this.db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'verification' AND record_id = ?`, [id]);
+    if (!link) return 'CANNOT BE PROVED: this verification result has no link in the audit chain (inserted in SQL, or recorded before results were chained): run gerbang audit verify';
+    if (!linkHolds(this.keys!, 'verification', id, verificationDigest(id, run), link)) {
+      return 'FORGED: this verification result is not the one its audit chain link vouches for (written over in the database): run gerbang audit verify';
+    }
+    return null;
   }
 
   /** Why a stored run cannot be believed, or null when its MAC matches. */
@@ -75,7 +126,7 @@ export class SqlAuditVerificationRepository implements AuditVerificationReposito
     let resigned = 0;
     for (const row of rows) {
       if (!ring.keyIds.includes(row.key_id!)) continue;
-      const run = { checkedAt: toNumber(row.checked_at), ok: toNumber(row.ok) === 1, links: toNumber(row.links), breaks: toNumber(row.breaks), firstBreak: toStringOrNull(row.first_break) };
+      const run = runOfRow(row);
       if (this.problemWith(row, run) !== null) continue;
       await this.db.execute('UPDATE audit_verifications SET key_id = ?, mac = ? WHERE id = ? AND mac = ?', [ring.currentKeyId, runMac(ring, ring.currentKeyId, run), toNumber(row.id), row.mac]);
       resigned += 1;

@@ -25,6 +25,8 @@ import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { linkBeforeTime } from './audit-chain-place.js';
 import type { ConsoleAuditRow } from './console-audit-repository.js';
 import { MACED_TABLES } from './maced-tables.js';
+import { batchLineProblems } from './transfer-batch-repository.js';
+import { runOfRow, verificationDigest, type RunRow } from './audit-verification-repository.js';
 import { recordChangeDigests, rowHistoryProblems } from './record-history.js';
 import { MACED_PAYMENT_COLUMNS, PAYMENT_COLUMNS, paymentMacProblem, type MacedColumn, type PaymentRow } from './payment-repository.js';
 import { paymentPlace } from './sealed-values.js';
@@ -52,7 +54,7 @@ interface WriterRow {
   last_hash: string;
 }
 
-const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_purges' | 'payment_events' | 'console_audit' | 'record_changes'> = {
+const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_purges' | 'payment_events' | 'console_audit' | 'record_changes' | 'audit_verifications'> = {
   open: 'audit_exchanges',
   complete: 'audit_completions',
   record: 'audit_exchanges',
@@ -61,6 +63,7 @@ const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_completions' | 'audi
   payment_event: 'payment_events',
   console_audit: 'console_audit',
   record_change: 'record_changes',
+  verification: 'audit_verifications',
 };
 
 /**
@@ -513,6 +516,9 @@ async function contentDigests(db: Queryable, sealer: ValueSealer, page: LinkRow[
   }
   const changeIds = [...new Set(page.filter((l) => l.kind === 'record_change').map((l) => toNumber(l.record_id)))];
   for (const [id, changeDigest] of await recordChangeDigests(db, changeIds)) out.set(`record_change:${id}`, { digest: changeDigest });
+  const runIds = [...new Set(page.filter((l) => l.kind === 'verification').map((l) => toNumber(l.record_id)))];
+  const runs = runIds.length === 0 ? [] : await db.query<RunRow & { id: number | string }>(`SELECT id, checked_at, ok, links, breaks, first_break FROM audit_verifications WHERE id IN (${runIds.map(() => '?').join(', ')})`, runIds);
+  for (const row of runs) out.set(`verification:${toNumber(row.id)}`, { digest: verificationDigest(toNumber(row.id), runOfRow(row)) });
   let slices = new TimeSlices();
   for (const row of events) {
     if (slices.due()) await slices.next();
@@ -646,6 +652,12 @@ async function unchainedRecords(db: Db, consoleAuditSince: number): Promise<Audi
       sql: "FROM record_changes e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'record_change' AND c.record_id = e.id)",
     },
     {
+      table: 'audit_verifications' as const,
+      what: 'verification results without a link (inserted directly)',
+      // Results recorded before they were chained have none: those older than the first with a link.
+      sql: "FROM audit_verifications e WHERE e.id > (SELECT COALESCE(MIN(c0.record_id), e.id) FROM audit_chain c0 WHERE c0.kind = 'verification') AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'verification' AND c.record_id = e.id)",
+    },
+    {
       table: 'audit_bank_calls' as const,
       what: 'bank calls without a link (inserted directly)',
       sql: "FROM audit_bank_calls e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'bank_call' AND c.record_id = e.id)",
@@ -731,6 +743,10 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage
     if (altered.length > 0) breaks.push(storedBreak(table.table, altered));
     if (deleted.length > 0) breaks.push(storedBreak(table.table, deleted, 'deleted'));
   }
+  // Payment-run lines: each against its MAC (its run, place, transaction id and outcome), each run against its count.
+  const lines = await batchLineProblems(db, sealer);
+  if (lines.altered.length > 0) breaks.push(storedBreak('transfer_batch_lines', lines.altered));
+  if (lines.deleted.length > 0) breaks.push(storedBreak('transfer_batch_lines', lines.deleted, 'deleted'));
   for (const table of SEALED_TABLES.filter((t) => !t.table.startsWith('audit_'))) {
     const problems: string[] = [];
     const columns = [...new Set([...table.key, ...rowColumns(table)])];

@@ -3,6 +3,7 @@ import { relinkChains } from './audit-verify.js';
 import { SqlAuditVerificationRepository } from './audit-verification-repository.js';
 import { resignCoverage } from './chain-coverage.js';
 import { MACED_TABLES } from './maced-tables.js';
+import { resignBatchLines } from './transfer-batch-repository.js';
 import type { ChainLanes } from './audit-chain.js';
 import { changeRows } from './record-changes.js';
 import { currentRowProblem, latestRecordOf } from './record-history.js';
@@ -85,6 +86,8 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
     for (const table of MACED_TABLES) await resignRows(this.db, this.chain, table, sealer);
     // Who may lack a history (chain-coverage.ts): written by migrations only, so no change record.
     await resignCoverage(this.db, sealer);
+    // Payment-run lines (transfer-batch-repository.ts): the gateway rewrites them whole, so no change record either.
+    await resignBatchLines(this.db, sealer);
     // The search's trigrams under the newest key too, so retiring the old key loses no payment from a search.
     report.reindexedPayments = await this.reindexSearch();
     report.resignedVerifications = await new SqlAuditVerificationRepository(this.db, ring).resign();

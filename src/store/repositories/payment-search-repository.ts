@@ -31,7 +31,8 @@ import { getLogger } from '../../log/index.js';
 import type { Queryable } from '../types.js';
 import { paymentPlace, place, ValueSealer, type SealPlace } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
-import { BATCH_COLUMNS, toBatch, type BatchRow } from './transfer-batch-repository.js';
+import { BATCH_COLUMNS, BATCH_LINES, toBatch, type BatchRow } from './transfer-batch-repository.js';
+import { recordMacProblem, type MacedRow } from './record-macs.js';
 import { toNumber, toStringOrNull } from './row-values.js';
 import { fieldsContain, GRAM_LENGTH, gramHash, trigramsOf, unindexedPayments } from './payment-search-grams.js';
 import { AppError, IntegrityError } from '../../errors/index.js';
@@ -1251,8 +1252,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const batches = await this.db.query<BatchRow>(`SELECT ${BATCH_COLUMNS} FROM transfer_batches WHERE id = ?`, [batchPk]);
     if (batches.length === 0) return null;
     const batch = toBatch(batches[0]);
-    const lines = await this.db.query<{ line_no: number | string; transaction_id: string; state: BatchLineState; request_json: string }>(
-      'SELECT line_no, transaction_id, state, request_json FROM transfer_batch_lines WHERE batch_pk = ? ORDER BY line_no',
+    // Each line with its MAC (BATCH_LINES): one that does not hold is marked, never shown as proved.
+    const lines = await this.db.query<MacedRow & { line_no: number | string; transaction_id: string; state: BatchLineState; request_json: string }>(
+      `SELECT ${BATCH_LINES.columns} FROM transfer_batch_lines WHERE batch_pk = ? ORDER BY line_no`,
       [batchPk],
     );
     const payments = lines.length === 0
@@ -1266,6 +1268,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       batch,
       lines: lines.map((line) => {
         const failed: string[] = [];
+        const macProblem = recordMacProblem(BATCH_LINES, line, this.sealer);
+        if (macProblem !== null) failed.push(macProblem);
         const request = parseObject(this.openOrNull(line.request_json, place('transfer_batch_lines', 'request_json', [batchPk, toNumber(line.line_no)]), failed));
         const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : null);
         return {
