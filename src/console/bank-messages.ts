@@ -1,3 +1,4 @@
+import { gerbangMessageWords } from './gerbang-messages.js';
 import type { Lang } from './i18n.js';
 
 /**
@@ -92,10 +93,16 @@ export function bankCodeMeaning(lang: Lang, code: string | null): string | null 
 
 /**
  * The refusal a clerk reads: the bank's own Indonesian text on an Indonesian page, else the
- * code's meaning in the page's language, else the bank's message; with the code in brackets.
+ * code's meaning in the page's language, else Gerbang's own text (an in-doubt outcome's guidance)
+ * in the page's language, else the bank's message; with the code in brackets.
  */
 export function bankRefusalText(lang: Lang, code: string | null, bankMessage: string | null, bankIndonesian: string | null = null): string | null {
-  const text = (lang === 'id' ? bankIndonesian : null) ?? bankCodeMeaning(lang, code) ?? bankMessage;
+  const text = (lang === 'id' ? bankIndonesian : null) ?? bankCodeMeaning(lang, code) ?? gerbangText(lang, bankMessage) ?? bankMessage;
   if (text === null) return code;
   return code ? `${text} (${code})` : text;
+}
+
+/** Gerbang's own text (an in-doubt guidance, why a route was not sent) in `lang`; null when it is not one Gerbang writes. */
+export function gerbangText(lang: Lang, message: string | null): string | null {
+  return gerbangMessageWords(lang, message, (l, code, quoted) => bankRefusalText(l, code, quoted === '' ? null : quoted) ?? code);
 }

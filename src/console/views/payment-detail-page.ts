@@ -3,6 +3,7 @@ import { formatRupiah, formatWhen } from '../format.js';
 import { html, type Html } from '../html.js';
 import { statusLabel, type Translate } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
+import { methodWords } from '../gerbang-messages.js';
 import { bankLabel, bankRefusal, failureReason, routeReasonWords, routeResultWords } from '../payment-facts.js';
 import type { PaymentStory, StoryBankCall, StoryExchange } from '../payment-story.js';
 import { integrityMark } from './integrity-mark.js';
@@ -86,7 +87,7 @@ ${row(t('beneficiaryAccount'), story.beneficiaryAccount, 'account')}
 ${row(t('beneficiaryBank'), bankLabel(p.details?.beneficiaryBankCode ?? p.beneficiaryBank))}
 ${row(t('remark'), story.remark)}
 ${row(t('sendingBank'), bankLabel(p.bank))}
-${row(t('transferMethod'), story.transferMethod)}
+${row(t('transferMethod'), story.transferMethod === null ? null : methodWords(lang, story.transferMethod))}
 ${row(t('bankReference'), p.bankReference)}
 ${row(t('created'), formatWhen(lang, p.createdAt, true))}
 ${row(t('updated'), formatWhen(lang, p.updatedAt, true))}
@@ -102,7 +103,7 @@ ${row(t('bankMessage'), story.bankMessage)}
 ${
   story.routes.length > 0
     ? html`<h3>${t('routesTried')}</h3><table class="routes"><thead><tr><th scope="col">${t('bank')}</th><th scope="col">${t('transferMethod')}</th><th scope="col">${t('routeReason')}</th><th scope="col">${t('routeResult')}</th></tr></thead>
-<tbody>${story.routes.map((r) => html`<tr><td>${bankLabel(r.partner)}</td><td>${r.method}</td><td>${routeReasonWords(lang, r.reason)}</td><td>${routeResultWords(lang, r.result)}</td></tr>`)}</tbody></table>`
+<tbody>${story.routes.map((r) => html`<tr><td>${bankLabel(r.partner)}</td><td>${methodWords(lang, r.method)}</td><td>${routeReasonWords(lang, r.reason)}</td><td>${routeResultWords(lang, r.result)}</td></tr>`)}</tbody></table>`
     : ''
 }`;
 
