@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { bankRefusalText, gerbangText } from '../../src/console/bank-messages.js';
 import { methodWords } from '../../src/console/gerbang-messages.js';
+import { crossCheckWords, uncheckedReasonWords } from '../../src/console/review-words.js';
 import { fieldErrorText } from '../../src/console/field-errors.js';
 import { formatWhen, parseTypedDay } from '../../src/console/format.js';
 import { fill, translator } from '../../src/console/i18n.js';
@@ -99,6 +100,34 @@ describe('the console in the clerk’s words', () => {
     it('names the transfer methods in words', () => {
       expect(['INTRABANK', 'ONLINE', 'BIFAST', 'SKN', 'RTGS', 'ODD'].map((m) => methodWords('id', m))).to.deep.equal(['Sesama bank', 'Transfer online', 'BI-FAST', 'SKN (kliring)', 'RTGS (nilai besar)', 'ODD']);
       expect(['INTRABANK', 'ONLINE', 'SKN', 'RTGS'].map((m) => methodWords('en', m))).to.deep.equal(['Within the bank', 'Online transfer', 'SKN (clearing)', 'RTGS (large value)']);
+    });
+  });
+
+  describe('a review’s words', () => {
+    it('words why the statement could not confirm a resolution, the amount in Rupiah and the day close in WIB', () => {
+      const early = "no debit of 3000000.00 on the statement yet, but it proves nothing before 2026-12-06T11:00:00.000Z (the bank's day close)";
+      expect(uncheckedReasonWords('id', early)).to.equal('belum ada debit sebesar Rp 3.000.000,00 di mutasi, tetapi mutasi baru membuktikan sesuatu setelah tutup hari bank (6 Des 2026 18.00 WIB)');
+      expect(uncheckedReasonWords('en', early)).to.equal("no debit of Rp 3.000.000,00 on the statement yet, but the statement proves nothing before the bank's day close (6 Dec 2026 18:00 WIB)");
+      expect(uncheckedReasonWords('id', 'the statement proves nothing either way: no statement could be read (The bank could not be reached (BANK_CONNECT_FAILED).)')).to.equal(
+        'mutasi tidak membuktikan apa pun: mutasi tidak dapat dibaca (The bank could not be reached (BANK_CONNECT_FAILED).)',
+      );
+      expect(uncheckedReasonWords('id', "the statement proves nothing either way: 2 debit(s) of 150000.00 without this transfer's reference")).to.equal('mutasi tidak membuktikan apa pun: 2 debit sebesar Rp 150.000,00 tanpa referensi transfer ini');
+      expect(uncheckedReasonWords('id', 'the statement proves nothing either way: the bank keeps statements 31 days only')).to.equal('mutasi tidak membuktikan apa pun: bank hanya menyimpan mutasi 31 hari');
+      expect(uncheckedReasonWords('id', 'the statement read failed unexpectedly')).to.equal('pembacaan mutasi gagal secara tidak terduga');
+      expect(crossCheckWords('id', { result: 'unchecked', reason: early })).to.match(/^Gerbang tidak dapat mencocokkan keputusan ini .* Alasannya: belum ada debit sebesar Rp 3\.000\.000,00/);
+    });
+
+    it('shows a reason of another wording as it came, and an inner reason it does not know in its own words', () => {
+      expect(uncheckedReasonWords('id', 'something new')).to.equal('something new');
+      expect(uncheckedReasonWords('id', "no debit of 1.00 on the statement yet, but it proves nothing before 2026-13-45T99:00:00Z (the bank's day close)")).to.equal("no debit of 1.00 on the statement yet, but it proves nothing before 2026-13-45T99:00:00Z (the bank's day close)");
+      expect(uncheckedReasonWords('id', 'the statement proves nothing either way: odd')).to.equal('mutasi tidak membuktikan apa pun: odd');
+    });
+
+    it('words the resolve form’s errors naming the field by its label', () => {
+      const [id, en] = [translator('id'), translator('en')];
+      expect(fieldErrorText(id, { field: 'evidence', message: 'must be the statement line or reference, 4 to 500 characters', rule: 'review-evidence' })).to.equal('Bukti: tulis baris mutasi atau referensinya, 4 sampai 500 karakter.');
+      expect(fieldErrorText(en, { field: 'outcome', message: 'must be SUCCESS or FAILED', rule: 'review-outcome' })).to.equal('Outcome: choose Success or Failed.');
+      expect(fieldErrorText(id, { field: 'form', message: 'Payment #1 (T) is not in the review queue (state SUCCESS).', rule: 'review-not-in-queue' })).to.match(/^Transfer ini tidak ada lagi di antrean tinjauan/);
     });
   });
 

@@ -2,6 +2,7 @@ import { ADMIN_EVIDENCE_KINDS, isReservationInReview, type ReviewItem } from '..
 import type { FieldError } from '../../errors/index.js';
 import { BASE } from '../console-sessions.js';
 import { bankRefusalText } from '../bank-messages.js';
+import { fieldErrorText } from '../field-errors.js';
 import { formatDay, formatRupiah, formatWhen } from '../format.js';
 import { html } from '../html.js';
 import { statusLabel } from '../i18n.js';
@@ -33,7 +34,7 @@ export function reviewPage(ctx: PageContext, view: ReviewView): string {
   const messages = html`${view.notice ? html`<p class="ok" role="status">${view.notice}</p>` : ''}${
     view.crossCheck ? html`<p class="info" id="review-cross-check">${view.crossCheck}</p>` : ''
   }${view.contradicted ? html`<p class="error" role="alert" id="review-contradicted">${view.contradicted.text} <code>${view.contradicted.found}</code></p>` : ''}${
-    view.errors && view.errors.length > 0 ? html`<ul class="error" role="alert">${view.errors.map((e) => html`<li>${e.field}: ${e.message}</li>`)}</ul>` : ''
+    view.errors && view.errors.length > 0 ? html`<ul class="error" role="alert">${view.errors.map((e) => html`<li data-field="${e.field}">${fieldErrorText(t, e)}</li>`)}</ul>` : ''
   }`;
   const rows = view.items.map(({ payment, result }) => {
     // What the bank said, in the page's language as a failure reason is (its code kept in brackets).
