@@ -1,6 +1,6 @@
 import { bankName, readRouteReason, readRouteResult } from '../domain/routing/index.js';
 import type { PaymentRecord } from '../store/types.js';
-import { bankRefusalText, gerbangText } from './bank-messages.js';
+import { bankAnswerWords, gerbangText } from './bank-messages.js';
 import { methodWords } from './gerbang-messages.js';
 import { fill, translator, type Lang } from './i18n.js';
 
@@ -17,8 +17,13 @@ export function storedAnswer(payment: PaymentRecord): { code: string | null; mes
 
 /** What the bank answered, as stored, in the clerk's language (bankRefusalText); null when the answer has no code nor message. */
 export function bankRefusal(lang: Lang, payment: PaymentRecord, bankIndonesian: string | null = null): string | null {
+  return bankAnswer(lang, payment, bankIndonesian).text;
+}
+
+/** bankRefusal, and whether the words are Gerbang's own note rather than the bank's (bankAnswerWords). */
+export function bankAnswer(lang: Lang, payment: PaymentRecord, bankIndonesian: string | null = null): { text: string | null; gerbang: boolean } {
   const answer = storedAnswer(payment);
-  return bankRefusalText(lang, answer.code, answer.message, bankIndonesian);
+  return bankAnswerWords(lang, answer.code, answer.message, bankIndonesian);
 }
 
 /** Why a FAILED payment failed, in the clerk's language; null for any other state. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { bankRefusalText, gerbangText } from '../../src/console/bank-messages.js';
+import { bankAnswerWords, bankRefusalText, gerbangText } from '../../src/console/bank-messages.js';
 import { methodWords } from '../../src/console/gerbang-messages.js';
 import { crossCheckWords, uncheckedReasonWords } from '../../src/console/review-words.js';
 import { fieldErrorText } from '../../src/console/field-errors.js';
@@ -87,6 +87,12 @@ describe('the console in the clerk’s words', () => {
         'not sent: The bank refused the token request: Invalid client ID, client secret or grant type (ESB-14-008); nothing was sent.',
       );
       expect(routeResultWords('id', "not sent: Partner bca speaks BCA's legacy API, which has no BI-FAST transfer.")).to.equal('tidak terkirim: Koneksi bca memakai API lama BCA, yang tidak punya transfer BI-FAST.');
+    });
+
+    it('tells Gerbang’s own note from the bank’s words', () => {
+      expect(bankAnswerWords('id', 'BANK_TIMEOUT', 'the bank did not answer in time (X).').gerbang).to.equal(true);
+      expect(bankAnswerWords('id', 'ESB-82-024', 'Timeout, please check your statement').gerbang).to.equal(false);
+      expect(bankAnswerWords('id', 'XYZ', 'Something odd').gerbang).to.equal(false);
     });
 
     it('leaves a text with any sentence it does not know as it was stored', () => {
