@@ -1,3 +1,4 @@
+import { gerbangMessageWords } from './gerbang-messages.js';
 import type { Lang } from './i18n.js';
 
 /**
@@ -92,10 +93,23 @@ export function bankCodeMeaning(lang: Lang, code: string | null): string | null 
 
 /**
  * The refusal a clerk reads: the bank's own Indonesian text on an Indonesian page, else the
- * code's meaning in the page's language, else the bank's message; with the code in brackets.
+ * code's meaning in the page's language, else Gerbang's own text (an in-doubt outcome's guidance)
+ * in the page's language, else the bank's message; with the code in brackets.
  */
 export function bankRefusalText(lang: Lang, code: string | null, bankMessage: string | null, bankIndonesian: string | null = null): string | null {
-  const text = (lang === 'id' ? bankIndonesian : null) ?? bankCodeMeaning(lang, code) ?? bankMessage;
-  if (text === null) return code;
-  return code ? `${text} (${code})` : text;
+  return bankAnswerWords(lang, code, bankMessage, bankIndonesian).text;
+}
+
+/** bankRefusalText, and whether the words are Gerbang's own note (the bank said nothing of its own: no answer in time). */
+export function bankAnswerWords(lang: Lang, code: string | null, bankMessage: string | null, bankIndonesian: string | null = null): { text: string | null; gerbang: boolean } {
+  const bank = (lang === 'id' ? bankIndonesian : null) ?? bankCodeMeaning(lang, code);
+  const own = bank === null ? gerbangText(lang, bankMessage) : null;
+  const text = bank ?? own ?? bankMessage;
+  if (text === null) return { text: code, gerbang: false };
+  return { text: code ? `${text} (${code})` : text, gerbang: own !== null };
+}
+
+/** Gerbang's own text (an in-doubt guidance, why a route was not sent) in `lang`; null when it is not one Gerbang writes. */
+export function gerbangText(lang: Lang, message: string | null): string | null {
+  return gerbangMessageWords(lang, message, (l, code, quoted) => bankRefusalText(l, code, quoted === '' ? null : quoted) ?? code);
 }

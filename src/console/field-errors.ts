@@ -3,7 +3,7 @@ import { CONSOLE_ROLES } from '../store/types.js';
 import { MIN_PASSWORD_LENGTH } from './console-users.js';
 import { fill, type LabelKey, type Translate } from './i18n.js';
 
-/** The admin forms' rules (FieldError.rule) and their words. */
+/** The admin and review forms' rules (FieldError.rule) and their words. */
 const RULES: Record<string, LabelKey> = {
   'not-cidr': 'fieldErr_not-cidr',
   'cidr-prefix': 'fieldErr_cidr-prefix',
@@ -16,6 +16,12 @@ const RULES: Record<string, LabelKey> = {
   'password-short': 'fieldErr_password-short',
   'own-role-or-status': 'fieldErr_own-role-or-status',
   'own-password': 'fieldErr_own-password',
+  'review-outcome': 'fieldErr_review-outcome',
+  'review-evidence-kind': 'fieldErr_review-evidence-kind',
+  'review-evidence': 'fieldErr_review-evidence',
+  'review-not-found': 'fieldErr_review-not-found',
+  'review-not-in-queue': 'fieldErr_review-not-in-queue',
+  'review-forbidden': 'fieldErr_review-forbidden',
 };
 
 /** The label of the form field an error names. */
@@ -27,6 +33,9 @@ const FIELDS: Record<string, LabelKey> = {
   username: 'username',
   role: 'role',
   password: 'password',
+  outcome: 'outcome',
+  evidenceKind: 'evidenceKind',
+  evidence: 'evidence',
 };
 
 /**

@@ -1,6 +1,7 @@
 import { bankName, readRouteReason, readRouteResult } from '../domain/routing/index.js';
 import type { PaymentRecord } from '../store/types.js';
-import { bankRefusalText } from './bank-messages.js';
+import { bankAnswerWords, gerbangText } from './bank-messages.js';
+import { methodWords } from './gerbang-messages.js';
 import { fill, translator, type Lang } from './i18n.js';
 
 /** The stored answer's code and message (payments.result_json), when it has them. */
@@ -16,8 +17,13 @@ export function storedAnswer(payment: PaymentRecord): { code: string | null; mes
 
 /** What the bank answered, as stored, in the clerk's language (bankRefusalText); null when the answer has no code nor message. */
 export function bankRefusal(lang: Lang, payment: PaymentRecord, bankIndonesian: string | null = null): string | null {
+  return bankAnswer(lang, payment, bankIndonesian).text;
+}
+
+/** bankRefusal, and whether the words are Gerbang's own note rather than the bank's (bankAnswerWords). */
+export function bankAnswer(lang: Lang, payment: PaymentRecord, bankIndonesian: string | null = null): { text: string | null; gerbang: boolean } {
   const answer = storedAnswer(payment);
-  return bankRefusalText(lang, answer.code, answer.message, bankIndonesian);
+  return bankAnswerWords(lang, answer.code, answer.message, bankIndonesian);
 }
 
 /** Why a FAILED payment failed, in the clerk's language; null for any other state. */
@@ -51,15 +57,17 @@ export function routeReasonWords(lang: Lang, stored: string): string {
   // The connection's own bank is not in the record: named when its name is a bank's (`bca`), else by the connection alone.
   const partnerBank = bankName(reason.partner);
   const holder = partnerBank ? fill(t('routeHolder'), { bank: partnerBank, ...connection }) : fill(t('routeConnection'), connection);
-  const method = reason.method === 'BIFAST' ? 'BI-FAST' : reason.method;
+  // Mid-sentence: `transfer online`, while an acronym (`BI-FAST`, `SKN (kliring)`) keeps its capitals.
+  const words = methodWords(lang, reason.method);
+  const method = /^[A-Z][a-z]/.test(words) ? words[0].toLowerCase() + words.slice(1) : words;
   const why = fill(t(reason.chosen === 'asked' ? 'routeAsked' : reason.chosen === 'amount' ? 'routeForAmount' : 'routeBifastUnavailable'), { method, bank });
   return fill(t('routeInterbank'), { account: reason.account, holder, bank, why });
 }
 
-/** What became of a route (`sent`, …) in the clerk's language; any other text as it was stored. */
+/** What became of a route (`sent`, …) in the clerk's language, Gerbang's error of a route not sent too; any other text as it was stored. */
 export function routeResultWords(lang: Lang, stored: string): string {
   const result = readRouteResult(stored);
   if (result === null) return stored;
   const t = translator(lang);
-  return result.kind === 'sent' ? t('routeSent') : result.kind === 'skipped-no-name' ? t('routeSkippedNoName') : fill(t('routeNotSent'), { why: result.why });
+  return result.kind === 'sent' ? t('routeSent') : result.kind === 'skipped-no-name' ? t('routeSkippedNoName') : fill(t('routeNotSent'), { why: gerbangText(lang, result.why) ?? result.why });
 }

@@ -264,7 +264,7 @@ forEachBackend('Review queue: transfers the bank neither confirms nor denies', (
       statement = [1, 2].map(() => ({ TransactionDate: ddMM(today()), TransactionType: 'D' as const, TransactionAmount: '5880000.00', TransactionName: 'TRSF E-BANKING DB', Trailer: '' }));
       const done = await resolve('en');
       expect(done.status, done.text).to.equal(200);
-      expect(done.text).to.contain('Gerbang could not cross-check this').and.contain('2 debit(s) of 5880000.00 without this transfer');
+      expect(done.text).to.contain('Gerbang could not cross-check this').and.contain('2 debit(s) of Rp 5.880.000,00 without this transfer');
       expect((await payment(transactionId)).state).to.equal('FAILED');
     } finally {
       await console.close();

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { bankRefusalText } from '../../src/console/bank-messages.js';
+import { bankAnswerWords, bankRefusalText, gerbangText } from '../../src/console/bank-messages.js';
+import { methodWords } from '../../src/console/gerbang-messages.js';
+import { crossCheckWords, uncheckedReasonWords } from '../../src/console/review-words.js';
 import { fieldErrorText } from '../../src/console/field-errors.js';
 import { formatWhen, parseTypedDay } from '../../src/console/format.js';
 import { fill, translator } from '../../src/console/i18n.js';
@@ -34,11 +36,11 @@ describe('the console in the clerk’s words', () => {
     });
 
     it('words an interbank reason however its method was chosen, naming a connection whose name is no bank’s by the connection alone', () => {
-      expect(routeReasonWords('id', interbank('SKN as asked'))).to.equal('Rekening sumber 0201245680 ada di koneksi bca-main (prioritas 2); penerima di bank lain, Bank Mandiri: transfer antarbank, SKN sesuai permintaan ERP.');
+      expect(routeReasonWords('id', interbank('SKN as asked'))).to.equal('Rekening sumber 0201245680 ada di koneksi bca-main (prioritas 2); penerima di bank lain, Bank Mandiri: transfer antarbank, SKN (kliring) sesuai permintaan ERP.');
       expect(routeReasonWords('id', interbank('BIFAST chosen for the amount'))).to.contain('transfer antarbank, BI-FAST dipilih sesuai jumlahnya.');
-      expect(routeReasonWords('id', interbank('ONLINE because BI-FAST is not available for bank BMRIIDJA'))).to.contain('ONLINE karena BI-FAST tidak tersedia untuk Bank Mandiri.');
+      expect(routeReasonWords('id', interbank('ONLINE because BI-FAST is not available for bank BMRIIDJA'))).to.contain('transfer online karena BI-FAST tidak tersedia untuk Bank Mandiri.');
       expect(routeReasonWords('en', interbank('ONLINE because BI-FAST is not available for bank BMRIIDJA'))).to.equal(
-        'The paying account 0201245680 is held at connection bca-main (priority 2); the beneficiary is at another bank, Bank Mandiri: interbank transfer, ONLINE because BI-FAST is not available for Bank Mandiri.',
+        'The paying account 0201245680 is held at connection bca-main (priority 2); the beneficiary is at another bank, Bank Mandiri: interbank transfer, online transfer because BI-FAST is not available for Bank Mandiri.',
       );
     });
 
@@ -54,8 +56,84 @@ describe('the console in the clerk’s words', () => {
       expect(routeResultWords('id', 'sent')).to.equal('terkirim');
       expect(routeResultWords('id', 'skipped: an interbank transfer needs beneficiaryName')).to.equal('dilewati: transfer ke bank lain memerlukan nama penerima');
       expect(routeResultWords('id', 'not sent: The bank is not answering.')).to.equal('tidak terkirim: The bank is not answering.');
+      expect(routeResultWords('id', 'not sent: Bank bca-main is not answering; nothing was sent. Retry later.')).to.equal('tidak terkirim: Bank bca-main tidak menjawab; tidak ada yang dikirim.');
       expect(routeResultWords('en', 'sent')).to.equal('sent');
       expect(routeResultWords('id', 'odd')).to.equal('odd');
+    });
+  });
+
+  describe('Gerbang’s own texts', () => {
+    const timeout = "the bank did not answer in time (UND_ERR_HEADERS_TIMEOUT). The bank has not confirmed the outcome; it will be resolved by status inquiry. Do not pay again under a new transactionId.";
+
+    it('words the in-doubt guidance of a timeout in the page’s language, with the codes it carries', () => {
+      expect(bankRefusalText('id', 'BANK_TIMEOUT', timeout)).to.equal(
+        'Bank tidak menjawab tepat waktu (UND_ERR_HEADERS_TIMEOUT). Bank belum memastikan hasilnya; Gerbang akan menanyakan statusnya ke bank. Jangan bayar ulang dengan ID transaksi baru. (BANK_TIMEOUT)',
+      );
+      expect(bankRefusalText('en', 'BANK_TIMEOUT', timeout)).to.equal(
+        'The bank did not answer in time (UND_ERR_HEADERS_TIMEOUT). The bank has not confirmed the outcome; Gerbang will ask the bank for its status. Do not pay again under a new transaction ID. (BANK_TIMEOUT)',
+      );
+      expect(bankRefusalText('id', null, 'The outcome is not known yet; it will be resolved by status inquiry.')).to.equal('Hasilnya belum diketahui; Gerbang akan menanyakan statusnya ke bank. Jangan bayar ulang.');
+      expect(bankRefusalText('id', null, 'The status inquiry got no answer; the transfer stays in doubt.')).to.equal('Pengecekan status ke bank tidak dijawab; pembayaran tetap belum pasti.');
+      expect(bankRefusalText('id', '2001800', 'Accepted by the bank (transactionStatus 03); not final until the bank reports it settled. The bank has not confirmed the outcome; it will be resolved by status inquiry. Do not pay again under a new transactionId.')).to.equal('Berhasil (2001800)');
+      expect(bankRefusalText('id', null, 'Accepted by the bank; not final until the bank reports it settled. The bank has not confirmed the outcome; it will be resolved by status inquiry. Do not pay again under a new transactionId.')).to.match(/^Diterima bank; belum final sampai bank melaporkannya selesai\. Bank belum memastikan/);
+    });
+
+    it('words why a route was not sent, the bank’s own code inside it by its meaning', () => {
+      expect(routeResultWords('id', 'not sent: The bank could not be reached (BANK_CONNECT_FAILED); the transfer was not sent.')).to.equal('tidak terkirim: Bank tidak dapat dihubungi (BANK_CONNECT_FAILED); transfer tidak dikirim.');
+      expect(routeResultWords('id', 'not sent: BI-FAST is not available for this beneficiary bank at bri-snap (4031815: Do Not Honor); nothing was executed.')).to.equal(
+        'tidak terkirim: BI-FAST tidak tersedia untuk bank penerima ini lewat koneksi bri-snap: Transaksi tidak diizinkan (4031815); tidak ada yang dijalankan.',
+      );
+      expect(routeResultWords('en', 'not sent: The bank refused the token request (ESB-14-008); nothing was sent.')).to.equal(
+        'not sent: The bank refused the token request: Invalid client ID, client secret or grant type (ESB-14-008); nothing was sent.',
+      );
+      expect(routeResultWords('id', "not sent: Partner bca speaks BCA's legacy API, which has no BI-FAST transfer.")).to.equal('tidak terkirim: Koneksi bca memakai API lama BCA, yang tidak punya transfer BI-FAST.');
+    });
+
+    it('tells Gerbang’s own note from the bank’s words', () => {
+      expect(bankAnswerWords('id', 'BANK_TIMEOUT', 'the bank did not answer in time (X).').gerbang).to.equal(true);
+      expect(bankAnswerWords('id', 'ESB-82-024', 'Timeout, please check your statement').gerbang).to.equal(false);
+      expect(bankAnswerWords('id', 'XYZ', 'Something odd').gerbang).to.equal(false);
+    });
+
+    it('leaves a text with any sentence it does not know as it was stored', () => {
+      const odd = 'The outcome is not known yet; it will be resolved by status inquiry. Something else.';
+      expect(bankRefusalText('id', null, odd)).to.equal(odd);
+      expect(bankRefusalText('id', 'BANK_TIMEOUT', 'the bank did not answer in time (X) and more')).to.equal('the bank did not answer in time (X) and more (BANK_TIMEOUT)');
+      expect(bankRefusalText('id', null, '')).to.equal('');
+      expect(gerbangText('id', 'x'.repeat(5000))).to.equal(null);
+    });
+
+    it('names the transfer methods in words', () => {
+      expect(['INTRABANK', 'ONLINE', 'BIFAST', 'SKN', 'RTGS', 'ODD'].map((m) => methodWords('id', m))).to.deep.equal(['Sesama bank', 'Transfer online', 'BI-FAST', 'SKN (kliring)', 'RTGS (nilai besar)', 'ODD']);
+      expect(['INTRABANK', 'ONLINE', 'SKN', 'RTGS'].map((m) => methodWords('en', m))).to.deep.equal(['Within the bank', 'Online transfer', 'SKN (clearing)', 'RTGS (large value)']);
+    });
+  });
+
+  describe('a review’s words', () => {
+    it('words why the statement could not confirm a resolution, the amount in Rupiah and the day close in WIB', () => {
+      const early = "no debit of 3000000.00 on the statement yet, but it proves nothing before 2026-12-06T11:00:00.000Z (the bank's day close)";
+      expect(uncheckedReasonWords('id', early)).to.equal('belum ada debit sebesar Rp 3.000.000,00 di mutasi, tetapi mutasi baru membuktikan sesuatu setelah tutup hari bank (6 Des 2026 18.00 WIB)');
+      expect(uncheckedReasonWords('en', early)).to.equal("no debit of Rp 3.000.000,00 on the statement yet, but the statement proves nothing before the bank's day close (6 Dec 2026 18:00 WIB)");
+      expect(uncheckedReasonWords('id', 'the statement proves nothing either way: no statement could be read (The bank could not be reached (BANK_CONNECT_FAILED).)')).to.equal(
+        'mutasi tidak membuktikan apa pun: mutasi tidak dapat dibaca (The bank could not be reached (BANK_CONNECT_FAILED).)',
+      );
+      expect(uncheckedReasonWords('id', "the statement proves nothing either way: 2 debit(s) of 150000.00 without this transfer's reference")).to.equal('mutasi tidak membuktikan apa pun: 2 debit sebesar Rp 150.000,00 tanpa referensi transfer ini');
+      expect(uncheckedReasonWords('id', 'the statement proves nothing either way: the bank keeps statements 31 days only')).to.equal('mutasi tidak membuktikan apa pun: bank hanya menyimpan mutasi 31 hari');
+      expect(uncheckedReasonWords('id', 'the statement read failed unexpectedly')).to.equal('pembacaan mutasi gagal secara tidak terduga');
+      expect(crossCheckWords('id', { result: 'unchecked', reason: early })).to.match(/^Gerbang tidak dapat mencocokkan keputusan ini .* Alasannya: belum ada debit sebesar Rp 3\.000\.000,00/);
+    });
+
+    it('shows a reason of another wording as it came, and an inner reason it does not know in its own words', () => {
+      expect(uncheckedReasonWords('id', 'something new')).to.equal('something new');
+      expect(uncheckedReasonWords('id', "no debit of 1.00 on the statement yet, but it proves nothing before 2026-13-45T99:00:00Z (the bank's day close)")).to.equal("no debit of 1.00 on the statement yet, but it proves nothing before 2026-13-45T99:00:00Z (the bank's day close)");
+      expect(uncheckedReasonWords('id', 'the statement proves nothing either way: odd')).to.equal('mutasi tidak membuktikan apa pun: odd');
+    });
+
+    it('words the resolve form’s errors naming the field by its label', () => {
+      const [id, en] = [translator('id'), translator('en')];
+      expect(fieldErrorText(id, { field: 'evidence', message: 'must be the statement line or reference, 4 to 500 characters', rule: 'review-evidence' })).to.equal('Bukti: tulis baris mutasi atau referensinya, 4 sampai 500 karakter.');
+      expect(fieldErrorText(en, { field: 'outcome', message: 'must be SUCCESS or FAILED', rule: 'review-outcome' })).to.equal('Outcome: choose Success or Failed.');
+      expect(fieldErrorText(id, { field: 'form', message: 'Payment #1 (T) is not in the review queue (state SUCCESS).', rule: 'review-not-in-queue' })).to.match(/^Transfer ini tidak ada lagi di antrean tinjauan/);
     });
   });
 

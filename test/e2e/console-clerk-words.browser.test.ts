@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { signInToConsole } from '../support/browser.js';
 import { browserConsole } from '../support/browser-console.js';
 import { sampleTransfer } from '../support/gateway-harness.js';
+import { startTestBank, writePartnersFile, type TestBank } from '../support/test-bank.js';
 
 /**
  * The console in the clerk's words (#16): what the router, the admin forms, the bank and the
@@ -11,8 +12,23 @@ import { sampleTransfer } from '../support/gateway-harness.js';
 describe('Finance console in a browser: routing reasons, admin errors, the bank’s words and the printed filters in the page’s language', function () {
   this.timeout(180_000);
 
-  const ids = { onUs: 0, interbank: 0, inDoubt: 0, clientId: '', clientName: '' };
+  const ids = { onUs: 0, interbank: 0, inDoubt: 0, timedOut: 0, notSent: 0, clientId: '', clientName: '' };
   let viewer: { username: string; password: string };
+  // BCA (the connection `bca`) holds 0201245680; 0201245681 is held first by a connection whose
+  // bank cannot be reached (`bca-down`, its simulator closed) and then by `bca-2` on the same BCA.
+  let bank: TestBank;
+  const gatewayEnv: Record<string, string> = { GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_AUDIT_SCRUB_MS: '0', GERBANG_BANK_HEADERS_TIMEOUT_MS: '3000' };
+  before(async () => {
+    bank = await startTestBank();
+    const down = await startTestBank();
+    await down.simulator.close();
+    gatewayEnv.GERBANG_BANK_PARTNERS_FILE = writePartnersFile([
+      bank.partnerBlock('bca', 1, ['0201245680']),
+      down.partnerBlock('bca-down', 1, ['0201245681']),
+      bank.partnerBlock('bca-2', 2, ['0201245681']),
+    ]);
+  });
+  after(() => bank?.simulator.close());
   const suite = browserConsole(
     async ({ gw, con }) => {
       const client = await gw.createClient();
@@ -29,33 +45,46 @@ describe('Finance console in a browser: routing reasons, admin errors, the bank�
       ids.interbank = await pay(sampleTransfer({ amount: '150000.00', beneficiaryBankCode: '008', beneficiaryName: 'PT Mandiri Vendor', beneficiaryAccountNumber: '1230004567890' }), 201);
       // BCA's "timeout, check your statement": in doubt, and it stays so (no resolver). The ERP's
       // status check meets BCA's "transaction not found" (ESB-99-127), which is not what the stored answer says.
-      gw.simulator.failNext({ code: 'ESB-82-024' });
+      bank.simulator.failNext({ code: 'ESB-82-024' });
       const inDoubt = sampleTransfer({ amount: '3000000.00' });
       ids.inDoubt = await pay(inDoubt, 202);
       const checked = await gw.request(`/v1/transfers/${inDoubt.transactionId as string}`, { headers: auth });
       expect([checked.status, checked.body.status, checked.body.bankResponseCode]).to.deep.equal([200, 'UNKNOWN', 'ESB-82-024']);
+      // The bank takes the transfer and never answers: Gerbang's own in-doubt text, no bank code.
+      bank.simulator.failNext({ hang: true });
+      ids.timedOut = await pay(sampleTransfer({ amount: '4000000.00' }), 202);
+      // The first connection of 0201245681 cannot be reached: not sent there, sent through the next.
+      ids.notSent = await pay(sampleTransfer({ sourceAccountNumber: '0201245681', amount: '5000.00' }), 201);
       viewer = await con.createUser('vivi.viewer', 'viewer');
     },
-    { GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_AUDIT_SCRUB_MS: '0' },
+    gatewayEnv,
   );
 
   const WORDS = {
     id: {
       onUs: 'Rekening sumber 0201245680 ada di Bank Central Asia (koneksi bca, prioritas 1), bank yang sama dengan bank penerima: dibayar sebagai transfer sesama bank.',
-      interbank: 'Rekening sumber 0201245680 ada di Bank Central Asia (koneksi bca, prioritas 1); penerima di bank lain, Bank Mandiri: transfer antarbank, ONLINE dipilih sesuai jumlahnya.',
+      interbank: 'Rekening sumber 0201245680 ada di Bank Central Asia (koneksi bca, prioritas 1); penerima di bank lain, Bank Mandiri: transfer antarbank, transfer online dipilih sesuai jumlahnya.',
       maskedOnUs: 'Rekening sumber ******5680 ada di Bank Central Asia',
       sent: 'terkirim',
       cidrError: 'Alamat IP/CIDR yang diizinkan: "bukan-alamat" bukan alamat IP atau CIDR',
       bankSaid: 'Kata bank: Timeout, silakan cek mutasi rekening (ESB-82-024)',
+      timedOut: 'Catatan Gerbang: Bank tidak menjawab tepat waktu (UND_ERR_HEADERS_TIMEOUT). Bank belum memastikan hasilnya; Gerbang akan menanyakan statusnya ke bank. Jangan bayar ulang dengan ID transaksi baru. (BANK_TIMEOUT)',
+      notSent: 'tidak terkirim: Bank tidak dapat dihubungi untuk meminta token (BANK_CONNECT_FAILED); tidak ada yang dikirim.',
+      intrabank: 'Sesama bank',
+      online: 'Transfer online',
       summary: (client: string) => `Saringan: Klien: ${client} · Status: Berhasil · Urutkan: Jumlah terbesar · Dicetak:`,
     },
     en: {
       onUs: "The paying account 0201245680 is held at Bank Central Asia (connection bca, priority 1), the beneficiary's own bank: paid as a transfer within the bank.",
-      interbank: 'The paying account 0201245680 is held at Bank Central Asia (connection bca, priority 1); the beneficiary is at another bank, Bank Mandiri: interbank transfer, ONLINE chosen for the amount.',
+      interbank: 'The paying account 0201245680 is held at Bank Central Asia (connection bca, priority 1); the beneficiary is at another bank, Bank Mandiri: interbank transfer, online transfer chosen for the amount.',
       maskedOnUs: 'The paying account ******5680 is held at Bank Central Asia',
       sent: 'sent',
       cidrError: 'Allowed IP addresses/CIDRs: "bukan-alamat" is not an IP address or CIDR',
       bankSaid: 'The bank said: Timeout, please check your statement (ESB-82-024)',
+      timedOut: "Gerbang's note: The bank did not answer in time (UND_ERR_HEADERS_TIMEOUT). The bank has not confirmed the outcome; Gerbang will ask the bank for its status. Do not pay again under a new transaction ID. (BANK_TIMEOUT)",
+      notSent: 'not sent: The bank could not be reached for a token (BANK_CONNECT_FAILED); nothing was sent.',
+      intrabank: 'Within the bank',
+      online: 'Online transfer',
       summary: (client: string) => `Filter: Client: ${client} · Status: Success · Sort: Largest amount · Printed:`,
     },
   } as const;
@@ -84,10 +113,10 @@ describe('Finance console in a browser: routing reasons, admin errors, the bank�
 
       it('gives the routing reason in the page’s language with banks by name, never a BIC', async () => {
         const onUs = await routesTried(ids.onUs);
-        expect(onUs).to.deep.equal([['Bank Central Asia (bca)', 'INTRABANK', words.onUs, words.sent]]);
+        expect(onUs).to.deep.equal([['Bank Central Asia (bca)', words.intrabank, words.onUs, words.sent]]);
         expect(await pageWords()).not.to.contain('CENAIDJA');
         const interbank = await routesTried(ids.interbank);
-        expect(interbank).to.deep.equal([['Bank Central Asia (bca)', 'ONLINE', words.interbank, words.sent]]);
+        expect(interbank).to.deep.equal([['Bank Central Asia (bca)', words.online, words.interbank, words.sent]]);
         expect(await pageWords()).not.to.contain('BMRIIDJA');
       });
 
@@ -107,6 +136,23 @@ describe('Finance console in a browser: routing reasons, admin errors, the bank�
         await page.goto(`${con.url}/payments/${ids.inDoubt}`);
         const banner = ((await page.textContent('#status-banner')) ?? '').replace(/\s+/g, ' ');
         expect(banner).to.contain(words.bankSaid);
+      });
+
+      it('gives Gerbang’s own in-doubt guidance after a timeout (no answer from the bank) in the page’s language', async () => {
+        const { page, con } = suite;
+        await page.goto(`${con.url}/payments/${ids.timedOut}`);
+        const banner = ((await page.textContent('#status-banner')) ?? '').replace(/\s+/g, ' ');
+        expect(banner).to.contain(words.timedOut);
+      });
+
+      it('says why a route was not sent in the page’s language, and names the methods in words', async () => {
+        const routes = await routesTried(ids.notSent);
+        expect(routes.map(([, method, , result]) => [method, result])).to.deep.equal([
+          [words.intrabank, words.notSent],
+          [words.intrabank, words.sent],
+        ]);
+        const method = await suite.page.locator('th', { hasText: lang === 'id' ? 'Metode transfer' : 'Transfer method' }).first().locator('xpath=following-sibling::td').textContent();
+        expect(method).to.equal(words.intrabank);
       });
 
       it('prints a list’s filters with their labels, the status’s and the client’s names', async () => {

@@ -1,8 +1,14 @@
 import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { axeViolations, signInToConsole } from '../support/browser.js';
 import { browserConsole } from '../support/browser-console.js';
 import { sampleTransfer, type TestGateway } from '../support/gateway-harness.js';
+
+/** docs/console (the finance guide's pictures) when GERBANG_UPDATE_SCREENSHOTS=1, else a temp folder. */
+const SHOTS = process.env.GERBANG_UPDATE_SCREENSHOTS === '1' ? join(__dirname, '..', '..', '..', 'docs', 'console') : mkdtempSync(join(tmpdir(), 'gerbang-shots-'));
 
 /** A transfer the bank neither confirmed nor denied, put in the review queue by the gateway's own resolver. */
 interface InDoubt {
@@ -58,12 +64,15 @@ const WORDS = {
     bankSaid: 'Timeout, silakan cek mutasi rekening (ESB-82-024)',
     evidenceKinds: ['Baris mutasi rekening', 'Referensi dari bank', 'Nomor tiket panggilan ke bank'],
     resolvedAs: 'Gagal',
+    notCrossChecked: 'Alasannya: mutasi tidak membuktikan apa pun: mutasi tidak dapat dibaca (',
   },
   en: {
     status: 'In doubt',
     bankSaid: 'Timeout, please check your statement (ESB-82-024)',
     evidenceKinds: ['Statement line', "The bank's reference", 'Reference of a call with the bank'],
     resolvedAs: 'Failed',
+    // The domain's English reason reads the same on an English page.
+    notCrossChecked: null,
   },
 };
 
@@ -106,6 +115,7 @@ describe('Finance console in a browser: the review queue in the clerk\'s words',
       const kinds = await row.locator('select[name=evidenceKind] option').allTextContents();
       expect(kinds, 'the kinds of evidence in words').to.deep.equal(words.evidenceKinds);
       expect(await axeViolations(page), 'axe on the review page with its resolve forms').to.deep.equal([]);
+      await page.screenshot({ path: join(SHOTS, `review-queue-${lang}.png`), fullPage: true });
 
       await row.locator('select[name=outcome]').selectOption('FAILED');
       await row.locator('select[name=evidenceKind]').selectOption({ label: words.evidenceKinds[2] });
@@ -113,6 +123,7 @@ describe('Finance console in a browser: the review queue in the clerk\'s words',
       await Promise.all([page.waitForLoadState('load'), row.locator('button[type=submit]').click()]);
       expect(await page.textContent('p.ok'), 'the outcome in words').to.contain(`${transactionId}: ${words.resolvedAs}`);
       expect(await page.locator(`tr[data-payment-id="${paymentId}"]`).count(), 'out of the queue').to.equal(0);
+      if (words.notCrossChecked) expect(await page.textContent('#review-cross-check'), 'why the statement could not confirm it, in the page’s language').to.contain(words.notCrossChecked);
 
       await page.goto(`${con.url}/access-log?action=review.resolve`);
       const audited = (await page.locator('table.access-log tbody tr').allTextContents()).filter((text) => text.includes(transactionId));

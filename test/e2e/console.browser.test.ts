@@ -493,6 +493,7 @@ describe('Finance console in a browser', function () {
           await page.emulateMedia({ media: 'print' });
           expect(await page.isVisible('form.filters')).to.equal(false);
           expect(await page.textContent('#print-summary')).to.contain(`Status: ${lang === 'id' ? 'Berhasil' : 'Success'}`).and.to.contain('WIB');
+          await page.screenshot({ path: join(SHOTS, `printed-list-${lang}.png`), fullPage: true });
           await page.emulateMedia({ media: 'screen' });
         });
 
@@ -517,12 +518,14 @@ describe('Finance console in a browser', function () {
           expect(await page.textContent('h1')).to.equal(words.notFound);
           expect(await page.isVisible(`a:text-is("${words.back}")`)).to.equal(true);
           expect(await axeViolations(page)).to.deep.equal([]);
+          await page.screenshot({ path: join(SHOTS, `not-found-${lang}.png`), fullPage: true });
           await signInAs(users.viewer);
           await setLang(lang);
           const forbidden = await page.goto(`${con.url}/access-log`);
           expect(forbidden?.status()).to.equal(403);
           expect(await page.textContent('h1')).to.equal(words.forbidden);
           expect(await axeViolations(page)).to.deep.equal([]);
+          await page.screenshot({ path: join(SHOTS, `forbidden-${lang}.png`), fullPage: true });
         });
 
         it('admin: names the client before rotating its secret, warns of a client with no allowed address; auditors read the access log', async () => {
@@ -544,6 +547,7 @@ describe('Finance console in a browser', function () {
           await page.goto(`${con.url}/access-log?action=export_csv`);
           expect(await page.locator('table.access-log tbody tr[data-action=export_csv]').count()).to.be.greaterThan(0);
           expect(await axeViolations(page)).to.deep.equal([]);
+          await page.screenshot({ path: join(SHOTS, `access-log-${lang}.png`), fullPage: true });
         });
 
         it('the overview and the sign-in page pass axe too', async () => {

@@ -1,10 +1,11 @@
 import { Router, type Request, type Response } from 'express';
 import { outboxNotifier } from '../../domain/callbacks/index.js';
-import { listReviewQueue, resolveReview, type AdminEvidenceKind, type ReviewCrossCheck } from '../../domain/transfers/index.js';
+import { listReviewQueue, resolveReview, type AdminEvidenceKind } from '../../domain/transfers/index.js';
 import { isAppError } from '../../errors/index.js';
 import type { Store } from '../../store/types.js';
 import { signedIn } from '../console-locals.js';
-import { statusLabel, type Translate } from '../i18n.js';
+import { statusLabel } from '../i18n.js';
+import { crossCheckWords } from '../review-words.js';
 import { statementLines, type StatementReader } from '../statement-reader.js';
 import { BASE, requireRole } from '../console-sessions.js';
 import { reviewPage, type ReviewView } from '../views/review-page.js';
@@ -16,6 +17,9 @@ import { remoteIp } from './sign-in-routes.js';
  * through `statements` to cross-check it, audits it and tells the ERP); the console audit keeps
  * who did it too. A resolution the statement contradicts is refused with what was found.
  */
+/** A refused resolution that names no field, by its error code: the rule its words are kept under (field-errors.ts). */
+const FORM_RULES: Record<string, string> = { NOT_FOUND: 'review-not-found', REVIEW_CONFLICT: 'review-not-in-queue', REVIEW_FORBIDDEN: 'review-forbidden' };
+
 export function reviewRoutes(deps: { store: Store; statements: StatementReader; dayCloseWib: string; clock: () => number }): Router {
   const { store, clock } = deps;
   const statements = { lines: statementLines(deps.statements), dayCloseWib: deps.dayCloseWib };
@@ -49,7 +53,7 @@ export function reviewRoutes(deps: { store: Store; statements: StatementReader; 
         },
       );
       await store.consoleAudit.record({ at: clock(), username: locals.user.username, action: 'review.resolve', target: result.transactionId, detail: `${result.status}: ${text('evidenceKind')}`, remoteIp: remoteIp(req) });
-      await render(req, res, 200, { notice: `${locals.t('reviewResolved')} ${result.transactionId}: ${statusLabel(locals.lang, result.status)}`, crossCheck: crossCheckText(locals.t, result.crossCheck) });
+      await render(req, res, 200, { notice: `${locals.t('reviewResolved')} ${result.transactionId}: ${statusLabel(locals.lang, result.status)}`, crossCheck: crossCheckWords(locals.lang, result.crossCheck) });
     } catch (error) {
       if (isAppError(error) && error.code === 'REVIEW_CONTRADICTED') {
         const found = String(error.extensions.found ?? error.message);
@@ -57,13 +61,9 @@ export function reviewRoutes(deps: { store: Store; statements: StatementReader; 
         return;
       }
       if (!isAppError(error) || !['VALIDATION_FAILED', 'NOT_FOUND', 'REVIEW_CONFLICT', 'REVIEW_FORBIDDEN'].includes(error.code)) throw error;
-      await render(req, res, error.status, { errors: error.fields.length > 0 ? error.fields : [{ field: 'form', message: error.message }] });
+      // The form's own error by its code (FORM_RULES), worded on the page; its English message as the fallback.
+      await render(req, res, error.status, { errors: error.fields.length > 0 ? error.fields : [{ field: 'form', message: error.message, rule: FORM_RULES[error.code] }] });
     }
   });
   return router;
-}
-
-/** What the statement said of a recorded resolution, in the page's language (the statement's own words kept). */
-function crossCheckText(t: Translate, check: ReviewCrossCheck): string {
-  return check.result === 'unchecked' ? `${t('reviewNotCrossChecked')} ${check.reason}` : `${t('reviewCrossChecked')} ${check.found}`;
 }

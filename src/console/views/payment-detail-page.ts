@@ -3,7 +3,8 @@ import { formatRupiah, formatWhen } from '../format.js';
 import { html, type Html } from '../html.js';
 import { statusLabel, type Translate } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
-import { bankLabel, bankRefusal, failureReason, routeReasonWords, routeResultWords } from '../payment-facts.js';
+import { methodWords } from '../gerbang-messages.js';
+import { bankAnswer, bankLabel, failureReason, routeReasonWords, routeResultWords } from '../payment-facts.js';
 import type { PaymentStory, StoryBankCall, StoryExchange } from '../payment-story.js';
 import { integrityMark } from './integrity-mark.js';
 import { layout, type PageContext } from './layout.js';
@@ -42,12 +43,13 @@ function banner(t: Translate, lang: PageContext['lang'], story: PaymentStory): H
             : (['warning', t('bannerInProgress'), t('todoInDoubt')] as const);
   const reason = failureReason(lang, p, story.bankIndonesian);
   // What the bank said of a payment not settled yet (BCA's "timeout, check your statement"), in the clerk's language as a refusal is.
-  const said = p.state !== 'SUCCESS' && p.state !== 'FAILED' ? bankRefusal(lang, p, story.bankIndonesian) : null;
+  // When the bank said nothing of its own (no answer in time), Gerbang's note, under its own label.
+  const said = p.state !== 'SUCCESS' && p.state !== 'FAILED' ? bankAnswer(lang, p, story.bankIndonesian) : { text: null, gerbang: false };
   return html`<section class="banner ${cls}" id="status-banner" aria-labelledby="banner-title">
 <h2 id="banner-title"><span class="status status-${p.state.toLowerCase()}">${statusLabel(lang, p.state)}</span> ${formatRupiah(p.amount)}</h2>
 <p><strong>${t('whatHappened')}:</strong> ${what}</p>
 ${reason ? html`<p class="reason"><strong>${t('failureReason')}:</strong> ${reason}</p>` : ''}
-${said ? html`<p><strong>${t('bankSaid')}:</strong> ${said}</p>` : ''}
+${said.text ? html`<p id="bank-said"><strong>${t(said.gerbang ? 'gerbangSaid' : 'bankSaid')}:</strong> ${said.text}</p>` : ''}
 <p><strong>${t('whatToDo')}:</strong> ${todo}</p>
 ${p.state === 'SUCCESS' ? html`<p class="no-print"><a class="button" id="proof-link" href="${BASE}/payments/${p.id}/proof">${t('proofOfPayment')}</a></p>` : ''}
 </section>`;
@@ -87,7 +89,7 @@ ${row(t('beneficiaryAccount'), story.beneficiaryAccount, 'account')}
 ${row(t('beneficiaryBank'), bankLabel(p.details?.beneficiaryBankCode ?? p.beneficiaryBank))}
 ${row(t('remark'), story.remark)}
 ${row(t('sendingBank'), bankLabel(p.bank))}
-${row(t('transferMethod'), story.transferMethod)}
+${row(t('transferMethod'), story.transferMethod === null ? null : methodWords(lang, story.transferMethod))}
 ${row(t('bankReference'), p.bankReference)}
 ${row(t('created'), formatWhen(lang, p.createdAt, true))}
 ${row(t('updated'), formatWhen(lang, p.updatedAt, true))}
@@ -103,7 +105,7 @@ ${row(t('bankMessage'), story.bankMessage)}
 ${
   story.routes.length > 0
     ? html`<h3>${t('routesTried')}</h3><table class="routes"><thead><tr><th scope="col">${t('bank')}</th><th scope="col">${t('transferMethod')}</th><th scope="col">${t('routeReason')}</th><th scope="col">${t('routeResult')}</th></tr></thead>
-<tbody>${story.routes.map((r) => html`<tr><td>${bankLabel(r.partner)}</td><td>${r.method}</td><td>${routeReasonWords(lang, r.reason)}</td><td>${routeResultWords(lang, r.result)}</td></tr>`)}</tbody></table>`
+<tbody>${story.routes.map((r) => html`<tr><td>${bankLabel(r.partner)}</td><td>${methodWords(lang, r.method)}</td><td>${routeReasonWords(lang, r.reason)}</td><td>${routeResultWords(lang, r.result)}</td></tr>`)}</tbody></table>`
     : ''
 }`;
 

@@ -1,7 +1,8 @@
 import { ADMIN_EVIDENCE_KINDS, isReservationInReview, type ReviewItem } from '../../domain/transfers/index.js';
 import type { FieldError } from '../../errors/index.js';
 import { BASE } from '../console-sessions.js';
-import { bankRefusalText } from '../bank-messages.js';
+import { bankAnswerWords } from '../bank-messages.js';
+import { fieldErrorText } from '../field-errors.js';
 import { formatDay, formatRupiah, formatWhen } from '../format.js';
 import { html } from '../html.js';
 import { statusLabel } from '../i18n.js';
@@ -33,11 +34,11 @@ export function reviewPage(ctx: PageContext, view: ReviewView): string {
   const messages = html`${view.notice ? html`<p class="ok" role="status">${view.notice}</p>` : ''}${
     view.crossCheck ? html`<p class="info" id="review-cross-check">${view.crossCheck}</p>` : ''
   }${view.contradicted ? html`<p class="error" role="alert" id="review-contradicted">${view.contradicted.text} <code>${view.contradicted.found}</code></p>` : ''}${
-    view.errors && view.errors.length > 0 ? html`<ul class="error" role="alert">${view.errors.map((e) => html`<li>${e.field}: ${e.message}</li>`)}</ul>` : ''
+    view.errors && view.errors.length > 0 ? html`<ul class="error" role="alert">${view.errors.map((e) => html`<li data-field="${e.field}">${fieldErrorText(t, e)}</li>`)}</ul>` : ''
   }`;
   const rows = view.items.map(({ payment, result }) => {
     // What the bank said, in the page's language as a failure reason is (its code kept in brackets).
-    const said = bankRefusalText(lang, result.bankResponseCode, result.bankMessage);
+    const said = bankAnswerWords(lang, result.bankResponseCode, result.bankMessage);
     return html`<tr data-payment-id="${payment.id}"${payment.integrityProblem !== undefined ? html` class="integrity-failed"` : ''}>
 <td>#${payment.id}</td><td><a href="${BASE}/payments/${payment.id}">${payment.transactionId}</a></td><td>${view.clientNames.get(payment.clientId) ?? payment.clientId}</td>${
       // A forged row shows what `transfer review list` shows: which payment and what was found, in
@@ -46,7 +47,7 @@ export function reviewPage(ctx: PageContext, view: ReviewView): string {
         ? html`<td colspan="5">${integrityMark(t, payment.integrityProblem)}</td><td>${t('reviewForgedNoAction')}</td>`
         : html`<td><span class="status status-${result.status.toLowerCase()}">${statusLabel(lang, result.status)}</span>${
             isReservationInReview(payment) ? html`<br><strong class="reserved">${t('reviewReserved')}</strong>` : ''
-          }${said ? html`<br><span class="bank-said">${t('bankSaid')}: ${said}</span>` : ''}${
+          }${said.text ? html`<br><span class="bank-said">${t(said.gerbang ? 'gerbangSaid' : 'bankSaid')}: ${said.text}</span>` : ''}${
             payment.sourceAccount ? html`<br><a class="statement-link" href="${BASE}/reconciliation?payment=${payment.id}#payment-${payment.id}">${t('reconCheckStatement')}</a>` : ''
           }</td>
 <td class="num">${formatRupiah(payment.amount)}</td><td>${bankLabel(payment.bank) ?? '—'}</td><td>${payment.bankTransactionId ?? '—'}${payment.bankTransactionDate ? html`<br>${formatDay(payment.bankTransactionDate)}` : ''}</td>

@@ -108,9 +108,9 @@ export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): 
   }
   const evidence = input.evidence.trim();
   const fields = [
-    ...(input.outcome === 'SUCCESS' || input.outcome === 'FAILED' ? [] : [{ field: 'outcome', message: 'must be SUCCESS or FAILED' }]),
-    ...((ADMIN_EVIDENCE_KINDS as readonly string[]).includes(input.evidenceKind) ? [] : [{ field: 'evidenceKind', message: `must be one of ${ADMIN_EVIDENCE_KINDS.join(', ')}` }]),
-    ...(evidence.length >= 4 && evidence.length <= 500 ? [] : [{ field: 'evidence', message: 'must be the statement line or reference, 4 to 500 characters' }]),
+    ...(input.outcome === 'SUCCESS' || input.outcome === 'FAILED' ? [] : [{ field: 'outcome', message: 'must be SUCCESS or FAILED', rule: 'review-outcome' }]),
+    ...((ADMIN_EVIDENCE_KINDS as readonly string[]).includes(input.evidenceKind) ? [] : [{ field: 'evidenceKind', message: `must be one of ${ADMIN_EVIDENCE_KINDS.join(', ')}`, rule: 'review-evidence-kind' }]),
+    ...(evidence.length >= 4 && evidence.length <= 500 ? [] : [{ field: 'evidence', message: 'must be the statement line or reference, 4 to 500 characters', rule: 'review-evidence' }]),
   ];
   if (fields.length > 0) throw new AppError('VALIDATION_FAILED', 'The resolution needs an outcome and its evidence.', { fields });
   const payment = await deps.payments.findById(input.paymentId);
