@@ -160,7 +160,7 @@ async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number>
     if (differs !== undefined) {
       io.err(
         [
-          `NOT accepted, nothing written: what there is to accept now (digest ${differs}) is not what audit verify named (--expect ${values.expect}): something changed since, or one of the two walks 2 s apart found what the other did not (a database node behind its cluster, or a change made meanwhile). Run gerbang audit verify again and look.`,
+          `NOT accepted: what there is to accept now (digest ${differs}) is not what audit verify named (--expect ${values.expect}): something changed since, or one of the two walks 2 s apart found what the other did not (a database node behind its cluster, or a change made meanwhile). Run gerbang audit verify again and look.`,
           ...unconfirmed.map((b) => `  - FOUND BY ONE WALK ONLY, ${b.problem.toUpperCase()}: ${b.detail}`),
         ].join('\n'),
       );
