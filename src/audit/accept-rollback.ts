@@ -9,14 +9,17 @@ import { ACCEPTED_ROLLBACK, appendCheckpoint, readCheckpoints, storeAgainstCheck
 export interface RollbackAcceptance {
   /** What the database lacked (each chain named) and the chains broken inside, empty when it held all the checkpoints vouched for and every chain held. */
   accepted: AuditChainBreak[];
-  /** What one of the two walks found and the other did not (a node behind, or a break made between them): not accepted. */
+  /** What one of the two walks found and the other did not (a node behind, or a break made between them): nothing accepted (`differs`). */
   unconfirmed: AuditChainBreak[];
-  /** With `expect`: the digest of what it would have accepted, when that is not the one expected (nothing accepted). */
+  /** The digest of what it would have accepted, when that is not the one expected or a walk found what the other did not (nothing accepted). */
   differs?: string;
   /** Every lost payment among what it accepted, or would have (refused, differs), as much as can be read back of it. */
   lostPayments: LostPaymentFacts[];
-  /** Without `expect`, lost payments were found: nothing accepted (the operator reads them in `audit verify` and accepts its digest). */
-  refused?: 'lost payments without expect';
+  /**
+   * Without `expect`: nothing accepted, nothing written; what there is to accept (named as `audit
+   * verify` names it) and its digest, for the operator to read in `audit verify` and accept by it.
+   */
+  refused?: { wouldAccept: AuditChainBreak[]; digest: string };
 }
 
 /** How long an acceptance waits before it walks again what it found (the scrub's own confirmation wait). */
@@ -52,10 +55,16 @@ interface Found {
  * older shape accepted without saying what it saw is found again and accepted exactly (the walk
  * honours only acceptances that say: `exactOnly`).
  *
+ * An operator accepts only what they looked at: `expect` is the digest `audit verify` printed of
+ * what there was to accept, and without it nothing is accepted, whatever there is (`refused`: what
+ * there is, named, and its digest). A gap inside a chain can hide a payment deleted whole (its
+ * row, events and links), whose resend only a gateway that remembered it stops: it is accepted
+ * only once looked at, like a lost payment.
+ *
  * As the scrub confirms a break before it holds, the acceptance accepts only what it finds twice:
  * everything is walked again after `confirmMs` (a Galera node behind its cluster can lack a link
- * for a moment), and what the second walk no longer finds is named apart and not accepted
- * (`unconfirmed`). What only the second walk found is not accepted either: run it again.
+ * for a moment); what only one walk found is named (`unconfirmed`) and nothing is accepted: run
+ * verify and the acceptance again.
  */
 export async function acceptRollback(
   store: Store,
@@ -63,16 +72,17 @@ export async function acceptRollback(
   checkpointFile: string,
   reason: string,
   clock: () => number = Date.now,
-  /** `expect`: the digest `audit verify` printed of what there was to accept (acceptanceDigest); anything else is not accepted. */
+  /** `expect`: the digest `audit verify` printed of what there was to accept (digestOf); without it, or anything else, nothing is accepted. */
   options: { confirmMs?: number; expect?: string } = {},
 ): Promise<RollbackAcceptance> {
   const history = readCheckpoints(checkpointFile, ring, store.db.description);
   const first = await findToAccept(store, history, checkpointFile);
   if (first.behind.length === 0 && first.inside.length === 0 && first.lost.length === 0) return { accepted: [], unconfirmed: [], lostPayments: [] };
-  // Accepting a lost payment lets the ERP's resend of its transactionId be paid again: only what
-  // the operator read in `audit verify` (its digest), never blind.
-  if (first.lost.length > 0 && options.expect === undefined) {
-    return { accepted: [], unconfirmed: [], lostPayments: await store.audit.lostPaymentFacts(first.lost.map((l) => l.found)), refused: 'lost payments without expect' };
+  // Accepting a lost payment, or a gap that can hide one deleted whole, lets the ERP's resend of its
+  // transactionId be paid again: only what the operator read in `audit verify` (its digest), never blind.
+  if (options.expect === undefined) {
+    const wouldAccept = [...first.behind, ...first.lost.map(withoutFound), ...first.inside.map(withoutResume)];
+    return { accepted: [], unconfirmed: [], lostPayments: await store.audit.lostPaymentFacts(first.lost.map((l) => l.found)), refused: { wouldAccept, digest: digestOf(first) } };
   }
   await sleep(options.confirmMs ?? CONFIRM_MS);
   const again = await findToAccept(store, history, checkpointFile);
@@ -84,7 +94,7 @@ export async function acceptRollback(
   // What the operator looked at (verify's digest) is what is accepted, or nothing: not a break made since.
   const digest = digestOf({ behind: behind.both, inside: inside.both, lost: lost.both });
   const lostPayments = await store.audit.lostPaymentFacts(lost.both.map((l) => l.found));
-  if (options.expect !== undefined && (digest !== options.expect || unconfirmed.length > 0)) return { accepted: [], unconfirmed, differs: digest, lostPayments };
+  if (digest !== options.expect || unconfirmed.length > 0) return { accepted: [], unconfirmed, differs: digest, lostPayments };
   const accepted = behind.both.filter((b) => b.writerId !== null);
   // A chain whose head row is gone while its links remain is accepted as gone (not walked again),
   // with what remains of it (a link added under its writer id later is a new break);

@@ -36,19 +36,21 @@ gerbang audit purge-anonymous [--before ISO] [--dry-run] [--json]
   received more than GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS days ago, or before --before when that
   is earlier. Each purge is recorded in a keyed audit chain, so audit verify reports it (and still
   reports any other deletion). --dry-run counts and deletes nothing. Run it daily from cron.
-gerbang audit accept-rollback --reason TEXT [--expect DIGEST]
+gerbang audit accept-rollback --expect DIGEST --reason TEXT
   While the database lacks what the checkpoints vouched for (restored from an older copy, a chain
   cut or deleted), every gateway answers 503 and pays no payment run. After checking what is
   missing (audit verify; the bank's statement for payments made since the copy), accept the
-  database as it is: a signed line of the checkpoint file, with the reason. Chains with records
-  deleted or altered inside them (found by the gateways' audit scrub) are walked and each break
-  accepted exactly in the same line, with every payment row deleted or altered. Everything is
-  walked twice, 2 s apart; only what both walks found is accepted. Exit 0, or 1 when one walk found
-  something the other did not (named, not accepted: run it again), or when what it would accept
-  is not what audit verify printed as DIGEST (--expect: nothing accepted; a break made since), or
-  when it includes a lost payment and --expect is not given (nothing accepted: once accepted, the
-  ERP's resend of its transactionId is sent to the bank as a new payment; run audit verify, read
-  every lost payment it names, check the bank statement, then accept with its digest).`;
+  database as it is, exactly what audit verify named by DIGEST: a signed line of the checkpoint
+  file, with the reason. Chains with records deleted or altered inside them (found by the
+  gateways' audit scrub) are walked and each break accepted exactly in the same line, with every
+  payment row deleted or altered. Everything is walked twice, 2 s apart. Without --expect nothing
+  is accepted, whatever there is: it names what it would accept (lost payments too) and its
+  digest, exit 1; read audit verify first (a gap in a chain can hide a payment deleted whole; once
+  accepted, the ERP's resend of a lost payment's transactionId is sent to the bank as a new
+  payment: check the bank statement), then re-run with its digest. Exit 0 when accepted or when
+  there is nothing to accept; 1 without --expect, when what it would accept is not what DIGEST
+  named (a break made since), or when one walk found something the other did not (named, nothing
+  accepted: run audit verify and it again).`;
 export const BANK_USAGE = `gerbang bank ping [--json]
   Fetches a token from each configured bank partner and reports; exit 1 when one fails.`;
 export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--cidr C]... [--json]

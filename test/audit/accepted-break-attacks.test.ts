@@ -80,7 +80,7 @@ forEachBackend('Damage made after an acceptance, where the accepted break is (#1
       expect(after.code, after.text).to.equal(1);
       expect(after.text).to.contain(`FORGED: chain ${writer}, accepted as gone on `).and.to.contain('it holds 4 link(s) up to link 1000 where 3 up to link 3 remained');
       expect(await scrubHeld(store)).to.contain(`chain ${writer} link head: chain ${writer}, accepted as gone`);
-      const again = await runCli(['audit', 'accept-rollback', '--reason', 'test: looked at again'], env());
+      const again = await acceptAsVerified(env(), 'test: looked at again');
       expect(again.stdout).to.contain(`chain ${writer}`);
       });
     });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { acceptRollback, AuditScrub } from '../../src/audit/index.js';
 import { createStore, openStore, type Db } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
-import { acceptAsVerified, auditVerify, runCli } from '../support/cli.js';
+import { acceptAsVerified, auditVerify } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { databasePerTest, recordInOneChain } from '../support/recorded-exchanges.js';
 
@@ -42,7 +42,7 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
     expect(broken.report.breaks.map((b) => b.recordId)).to.deep.equal([inside[1].id, inside[4].id]);
     expect(broken.report.accepted).to.deep.equal([]);
 
-    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: two records deleted, looked at'], env());
+    const accepted = await acceptAsVerified(env(), 'test: two records deleted, looked at');
     expect(accepted.code, accepted.stderr).to.equal(0);
     const after = await verify();
     expect(after.code, after.text).to.equal(0);
@@ -67,7 +67,7 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
     const broken = await verify();
     expect(broken.code, broken.text).to.equal(1);
     expect(broken.text).to.contain(`DELETED: the head of chain ${writer} was deleted from audit_writers`);
-    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: head row deleted, looked at'], env());
+    const accepted = await acceptAsVerified(env(), 'test: head row deleted, looked at');
     expect(accepted.code, accepted.stderr).to.equal(0);
     const after = await verify();
     expect(after.code, after.text).to.equal(0);
@@ -104,7 +104,7 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
     }
   });
 
-  it('does not accept a link missing on the first walk and back before the second (a node behind), and accepts one still missing', async function () {
+  it('does not accept a link missing on the first walk and back before the second (a node behind): nothing is accepted, it being not what verify named; verify\'s digest then accepts the one still missing', async function () {
     this.timeout(60_000);
     const links = await recordInOneChain(database.url(), 6);
     const writer = links[0].writerId;
@@ -134,12 +134,20 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
     }) as Db;
     const accepting = createStore(proxied, { auditKeys: TEST_AUDIT_KEYS });
     try {
-      const result = await acceptRollback(accepting, TEST_AUDIT_KEYS, checkpoints, 'test: one link gone for a moment', Date.now, { confirmMs: 500 });
+      // The operator looked at both breaks (verify's digest); the second walk finds one of them back.
+      const looked = (await verify()).report.acceptDigest!;
+      const result = await acceptRollback(accepting, TEST_AUDIT_KEYS, checkpoints, 'test: one link gone for a moment', Date.now, { confirmMs: 500, expect: looked });
       expect(healed, 'the link came back between the two walks').to.not.equal(null);
       await healed;
       expect(result.unconfirmed.map((b) => b.seq), 'named, not accepted').to.deep.equal([healing.seq]);
-      expect(result.accepted.map((b) => b.recordId)).to.deep.equal([staying.id]);
-      const line = JSON.parse(readFileSync(checkpoints, 'utf8').trim()) as { skips?: { seq: number }[] };
+      expect(result.accepted, 'nothing accepted').to.deep.equal([]);
+      expect(result.differs).to.be.a('string').and.to.not.equal(looked);
+      expect(existsSync(checkpoints) ? readFileSync(checkpoints, 'utf8') : '', 'no acceptance line').to.not.contain('accept-rollback:');
+      // Looked at again: the one still missing, accepted by verify's digest.
+      const again = await acceptRollback(watched, TEST_AUDIT_KEYS, checkpoints, 'test: one link gone, looked at again', Date.now, { confirmMs: 500, expect: (await verify()).report.acceptDigest! });
+      expect(again.unconfirmed).to.deep.equal([]);
+      expect(again.accepted.map((b) => b.recordId)).to.deep.equal([staying.id]);
+      const line = JSON.parse(readFileSync(checkpoints, 'utf8').trim().split('\n').at(-1)!) as { skips?: { seq: number }[] };
       expect(line.skips?.map((k) => k.seq), 'the acceptance line').to.deep.equal([staying.seq]);
     } finally {
       await watched.close();

@@ -7,14 +7,15 @@ import { acceptAsVerified, auditVerify, runCli, type CliResult } from '../suppor
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { bankTransfers } from '../support/left-behind.js';
-import { UNTHROTTLED } from '../support/payment-deletion.js';
+import { deleteWhole, payInsideChains, UNTHROTTLED } from '../support/payment-deletion.js';
 
 /**
  * The attacker of docs/security/threat-model.md (writes the database, holds no key) deletes or
- * alters a paid payment's row in plain SQL, its history left. Once an operator accepts the
- * database as it is, the ERP's resend of that transactionId is paid again: so `gerbang audit
- * accept-rollback` accepts a lost payment only with the digest `audit verify` printed, and both
- * name each lost payment as finance can act on it (client, transactionId, amount, last outcome).
+ * alters a paid payment's row in plain SQL, its history left, or deletes it whole (row, events
+ * and links: a gap inside chains). Once an operator accepts the database as it is, the ERP's resend
+ * of that transactionId can be paid again: so `gerbang audit accept-rollback` accepts nothing
+ * without the digest `audit verify` printed, and both name each lost payment as finance can act on
+ * it (client, transactionId, amount, last outcome).
  */
 
 forEachBackend('gerbang audit accept-rollback of a lost payment (#14)', (ctx) => {
@@ -76,6 +77,30 @@ forEachBackend('gerbang audit accept-rollback of a lost payment (#14)', (ctx) =>
     const accepted = await acceptedAsVerified();
     expect(accepted.stdout).to.contain(`payment ${id}: client ${clientId}, transactionId ${body.transactionId}, 100000.00 IDR`);
     expect(accepted.stdout).to.contain(`next request with each transactionId named here is sent to the bank as a NEW payment`).and.to.contain('bank statement');
+    expect(acceptances()).to.equal(before + 1);
+  });
+
+  it('refuses without --expect a chain break (a paid payment deleted whole, its links with it, no lost row to name): nothing appended, the gateway still holds; verify\'s digest accepts it', async function () {
+    this.timeout(120_000);
+    const body = sampleTransfer();
+    await payInsideChains(gw, auth, body);
+    const breaks = await deleteWhole(gw.store.db, body.transactionId as string);
+    await eventually(async () => breaks.every((at) => gw.gateway.scrub.held?.includes(at)), 30_000);
+    const before = acceptances();
+
+    const refused = await cli('audit', 'accept-rollback', '--reason', 'test: did not look');
+    expect(refused.code, refused.stdout).to.equal(1);
+    expect(refused.stderr).to.contain('NOT accepted, nothing written').and.to.contain('Run gerbang audit verify first').and.to.not.contain('LOST PAYMENT');
+    for (const at of breaks) expect(refused.stderr, at).to.contain(at.replace(/^chain (\S+) link (\d+)$/, 'link $2 of chain $1'));
+    expect(acceptances(), 'no acceptance line').to.equal(before);
+    expect((await gw.request('/readyz')).status, 'the gateway still holds').to.equal(503);
+    const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(await bankTransfers(gw, body.transactionId as string), 'the transfers the bank received').to.equal(1);
+
+    expect(refused.stderr).to.match(/What there is to accept now \(digest [0-9a-f]{16}\)/);
+    const accepted = await acceptedAsVerified();
+    for (const at of breaks) expect(accepted.stdout, at).to.contain(at.replace(/^chain (\S+) link (\d+)$/, 'link $2 of chain $1'));
     expect(acceptances()).to.equal(before + 1);
   });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db, SqlValue } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
-import { runCli, type CliResult } from '../support/cli.js';
+import { acceptAsVerified, runCli, type CliResult } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 
@@ -65,7 +65,7 @@ forEachBackend('A change of who may pay deleted with its chain link, and the row
 
   /** Accepts the database as it is (so the next test starts from a gateway that serves). */
   async function accept(): Promise<CliResult> {
-    const accepted = await cli('audit', 'accept-rollback', '--reason', 'test: attack undone by accepting');
+    const accepted = await acceptAsVerified(env(), 'test: attack undone by accepting');
     expect(accepted.code, accepted.stderr).to.equal(0);
     expect(await gw.gateway.checkCheckpoints()).to.equal(null);
     return accepted;

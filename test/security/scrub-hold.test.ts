@@ -81,7 +81,7 @@ forEachBackend('A paid payment deleted whole in SQL, its links cut from the midd
     // Only a full walk names it. Accepted here so the next test starts from an intact store.
     const verify = await cli('audit', 'verify');
     expect(verify.code, verify.stdout).to.equal(1);
-    const accepted = await cli('audit', 'accept-rollback', '--reason', 'test: payment deleted without the scrub');
+    const accepted = await acceptAsVerified(env(), 'test: payment deleted without the scrub');
     expect(accepted.code, accepted.stderr).to.equal(0);
   });
 
@@ -118,7 +118,7 @@ forEachBackend('A paid payment deleted whole in SQL, its links cut from the midd
     const verify = await cli('audit', 'verify');
     expect(verify.code, verify.stdout).to.equal(1);
     // The operator accepts the chains as they stand; the gateway serves again at its next pass.
-    const accepted = await cli('audit', 'accept-rollback', '--reason', 'test: payment deleted, looked at');
+    const accepted = await acceptAsVerified(env(), 'test: payment deleted, looked at');
     expect(accepted.code, accepted.stderr).to.equal(0);
     for (const at of breaks) expect(accepted.stdout).to.contain(at.replace(/^chain (\S+) link (\d+)$/, 'link $2 of chain $1'));
     await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
@@ -140,7 +140,7 @@ forEachBackend('A paid payment deleted whole in SQL, its links cut from the midd
     await eventually(async () => again.every((at) => gw!.gateway.scrub.held?.includes(at)), 30_000);
     expect((await gw.request('/v1/transfers', { json: later, headers: auth })).status).to.equal(503);
     expect(await bankTransfers(gw, later.transactionId as string)).to.equal(1);
-    expect((await cli('audit', 'accept-rollback', '--reason', 'test: second deletion looked at')).code).to.equal(0);
+    expect((await acceptAsVerified(env(), 'test: second deletion looked at')).code).to.equal(0);
     await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
   });
 
@@ -157,7 +157,7 @@ forEachBackend('A paid payment deleted whole in SQL, its links cut from the midd
     await gw.store.db.execute('DELETE FROM payment_events WHERE id = ? AND payment_id = ?', [Number(event.record_id), paymentId]);
     const held = await eventually(async () => gw!.gateway.scrub.held, 20_000);
     expect(held).to.contain(`chain ${newest.writerId} link ${newest.seq}`);
-    expect(await cli('audit', 'accept-rollback', '--reason', 'test: rolled-back payment looked at')).to.include({ code: 0 });
+    expect(await acceptAsVerified(env(), 'test: rolled-back payment looked at')).to.include({ code: 0 });
     await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
   });
 
@@ -175,7 +175,7 @@ forEachBackend('A paid payment deleted whole in SQL, its links cut from the midd
     const held = await eventually(async () => chains.every((w) => gw!.gateway.scrub.held?.includes(`chain ${w} link head`)) && gw!.gateway.scrub.held, 20_000);
     expect(held).to.contain('was deleted from audit_writers while its links remain');
     expect((await gw.request('/readyz')).status).to.equal(503);
-    expect((await cli('audit', 'accept-rollback', '--reason', 'test: head rows deleted, looked at')).code).to.equal(0);
+    expect((await acceptAsVerified(env(), 'test: head rows deleted, looked at')).code).to.equal(0);
     await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
     const cycles = gw.gateway.scrub.cycles;
     const holds = watchHolds(() => gw!.gateway.scrub.held);
@@ -459,7 +459,7 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
     const last = Number(head.last_seq);
     await gw.store.db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [head.writer_id, last - 1]);
     await eventually(async () => gw!.gateway.scrub.held?.includes(`chain ${head.writer_id} link ${last - 1}`), 20_000);
-    const accepted = await runCli(['audit', 'accept-rollback', '--reason', 'test: newest links deleted, looked at'], env());
+    const accepted = await acceptAsVerified(env(), 'test: newest links deleted, looked at');
     expect(accepted.code, accepted.stderr).to.equal(0);
     await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
     const holds = watchHolds(() => gw!.gateway.scrub.held);

@@ -53,8 +53,8 @@ export async function auditVerify(env: Record<string, string>): Promise<{ code: 
 
 /**
  * What an operator does to accept a database found broken: `audit verify`, then `audit
- * accept-rollback --expect` the digest it printed (accept-rollback refuses lost payments without
- * one). When verify names nothing to accept, accept-rollback alone (it says so).
+ * accept-rollback --expect` the digest it printed (accept-rollback accepts nothing without one).
+ * When verify names nothing to accept, accept-rollback alone (it says so).
  */
 export async function acceptAsVerified(env: Record<string, string>, reason: string): Promise<CliResult> {
   const verified = await runCli(['audit', 'verify', '--format', 'json'], env);
