@@ -99,11 +99,17 @@ async function factsOf(
 async function trustedHistory(db: Queryable, sealer: ValueSealer, paymentId: number): Promise<Pick<LostPaymentFacts, 'answered' | 'lastKnown' | 'newestSeq'>> {
   let lastKnown: LostPaymentFacts['lastKnown'] = null;
   let newestSeq: number | null = null;
-  for (let below = Number.MAX_SAFE_INTEGER; ; ) {
-    const rows = await db.query<PaymentEventRow>(`SELECT ${PAYMENT_EVENT_COLUMNS} FROM payment_events WHERE payment_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, [paymentId, below, EVENTS_PAGE]);
+  for (let below: number | null = null; ; ) {
+    const rows = await db.query<PaymentEventRow>(
+      `SELECT ${PAYMENT_EVENT_COLUMNS} FROM payment_events WHERE payment_id = ?${below === null ? '' : ' AND seq < ?'} ORDER BY seq DESC LIMIT ?`,
+      below === null ? [paymentId, EVENTS_PAGE] : [paymentId, below, EVENTS_PAGE],
+    );
     if (rows.length === 0) return { answered: null, lastKnown, newestSeq };
     newestSeq ??= toNumber(rows[0].seq);
-    below = toNumber(rows[rows.length - 1].seq);
+    const last = toNumber(rows[rows.length - 1].seq);
+    // A seq beyond what a number holds exactly (SQLite takes 64 bits) may not move on: read no further.
+    if (below !== null && !(last < below)) return { answered: null, lastKnown, newestSeq };
+    below = last;
     const links = await db.query<StoredLink>(
       `SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'payment_event' AND record_id IN (${rows.map(() => '?').join(', ')})`,
       rows.map((row) => toNumber(row.id)),
