@@ -6,7 +6,7 @@ import { acceptedAs, type LostPayment } from '../store/repositories/audit-verify
 import type { AuditChainBreak, AuditRepository, ChainPiece, ChainPosition } from '../store/types.js';
 import { CheckpointReader, type CheckpointHistory, type SeenBreak } from './checkpoints.js';
 import { stampOf } from '../store/repositories/remembered-payments.js';
-import { memorySecret, readMemoryFile, writeMemoryFile } from './memory-file.js';
+import { memorySecret, readMemoryFile, removeStaleTemporaries, writeMemoryFile } from './memory-file.js';
 import { PaymentMemory } from './payment-memory.js';
 
 const log = getLogger('audit');
@@ -402,6 +402,8 @@ export class AuditScrub {
   async resume(path: string): Promise<void> {
     const ring = this.reader === null ? null : this.reader.ring;
     if (ring === null) return;
+    const removed = await removeStaleTemporaries(path, Date.now());
+    if (removed.length > 0 && !this.options.quiet) log.warn({ file: path, removed }, 'audit scrub: removed the temporary files of memory writes that were killed midway');
     const read = await readMemoryFile(path, ring, this.reader!.store);
     if (read === null) return;
     if ('problem' in read) {

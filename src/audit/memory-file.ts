@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { KeyRing } from '../security/index.js';
 import { PaymentMemory, RECORD } from './payment-memory.js';
 
@@ -37,6 +38,37 @@ export function memoryFileOf(checkpointFile: string, store: string): string {
   return `${checkpointFile}.payments-${createHash('sha256').update(store).digest('hex').slice(0, 12)}`;
 }
 
+/** The random part of a write's temporary file name (writeMemoryFile), in bytes. */
+const TEMPORARY_RANDOM_BYTES = 6;
+
+/**
+ * How old a temporary file of a memory file must be to be taken for the leftover of a write that
+ * was killed: far above any write's time (each write touches its file as it goes), so that another
+ * process's write in progress is never removed.
+ */
+export const STALE_TEMPORARY_MS = 60 * 60_000;
+
+/**
+ * Removes the temporary files of memory file `path` (writeMemoryFile's names: `<path>.<pid>-<hex>.tmp`)
+ * last written more than STALE_TEMPORARY_MS before `now`: a process killed in the middle of a write
+ * leaves its own, which no later write would replace. Files of any other name are left alone.
+ * The names of those removed.
+ */
+export async function removeStaleTemporaries(path: string, now: number): Promise<string[]> {
+  const base = `${basename(path)}.`;
+  const suffix = new RegExp(`^\\d+-[0-9a-f]{${TEMPORARY_RANDOM_BYTES * 2}}\\.tmp$`);
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names.filter((n) => n.startsWith(base) && suffix.test(n.slice(base.length)))) {
+    const file = join(dirname(path), name);
+    // Gone meanwhile (another process cleaned it, or its write renamed it): nothing to do.
+    const written = await stat(file).then((s) => s.mtimeMs, () => null);
+    if (written === null || now - written <= STALE_TEMPORARY_MS) continue;
+    if (await unlink(file).then(() => true, () => false)) removed.push(name);
+  }
+  return removed;
+}
+
 interface Header {
   v: number;
   store: string;
@@ -60,7 +92,7 @@ export async function writeMemoryFile(path: string, ring: KeyRing, store: string
   const header: Header = { v: VERSION, store, at, keyId, positions: [...positions] };
   const line = Buffer.from(`${JSON.stringify(header)}\n`);
   const mac = createHmac('sha256', ring.macKey(PURPOSE, keyId).key).update(line);
-  const temporary = `${path}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+  const temporary = `${path}.${process.pid}-${randomBytes(TEMPORARY_RANDOM_BYTES).toString('hex')}.tmp`;
   const file = await open(temporary, 'wx', 0o600);
   let renamed = false;
   try {

@@ -128,7 +128,7 @@ forEachBackend('gerbang audit accept-rollback of a lost payment (#14)', (ctx) =>
     const refused = await cli('audit', 'accept-rollback', '--reason', 'test: did not look');
     expect(refused.code, refused.stdout).to.equal(1);
     const unreadable = `payment ${id}: its client and transactionId cannot be read back from the database`;
-    expect(refused.stderr).to.match(new RegExp(`${unreadable} \\([^)]*\\); last state Gerbang knew: in doubt: being sent to the bank \\(SENDING\\)`));
+    expect(refused.stderr).to.match(new RegExp(`${unreadable} \\([^)]*\\); the newest event of its history that holds to its audit link, event \\d+, says: in doubt: being sent to the bank \\(SENDING\\)`));
     expect(refused.stderr).to.contain(unreadable);
     expect(refused.stderr).to.not.contain(body.transactionId as string);
     const verified = await auditVerify(env());
@@ -150,5 +150,96 @@ forEachBackend('gerbang audit accept-rollback of a lost payment (#14)', (ctx) =>
     // The keys put back: the deleted row alone is left to accept.
     for (const k of keys) await gw.store.db.execute('UPDATE audit_chain SET key_id = ? WHERE writer_id = ? AND seq = ?', [k.key_id, k.writer_id, Number(k.seq)]);
     await acceptedAsVerified();
+  });
+
+  it('says which newer event does not hold when an UPDATE altered the newest event before the row was deleted, never an older state as the last one', async function () {
+    this.timeout(120_000);
+    const body = sampleTransfer();
+    const id = await paid(body);
+    const events = await gw.store.db.query<{ id: number | string; seq: number | string }>('SELECT id, seq FROM payment_events WHERE payment_id = ? ORDER BY seq', [id]);
+    const [before, newest] = events.slice(-2).map((e) => ({ id: Number(e.id), seq: Number(e.seq) }));
+    // The newest event (the bank's SUCCESS, carrying the answer) altered in place, then the row deleted.
+    await gw.store.db.execute("UPDATE payment_events SET bank_reference = 'FORGED' WHERE id = ?", [newest.id]);
+    await gw.store.db.execute('DELETE FROM payments WHERE id = ?', [id]);
+    const verified = await auditVerify(env());
+    const line = verified.text.split('\n').find((l) => l.includes(`LOST PAYMENT payment ${id}:`)) ?? '';
+    expect(line).to.contain(`the newest event of its history that holds to its audit link, event ${before.seq}, says: `);
+    expect(line).to.contain(`; event ${newest.seq} exists but does not hold its link: what followed event ${before.seq} cannot be read back`);
+    expect(line).to.not.contain('last state Gerbang knew');
+    await acceptedAsVerified();
+  });
+
+  it('names the paying client among those that sent its transactionId, however many requests another client sent for it first', async function () {
+    this.timeout(180_000);
+    const body = sampleTransfer();
+    const other = await gw.createClient();
+    const otherAuth = { authorization: `Bearer ${await gw.token(other)}` };
+    // Another client's payment with the same transactionId, and its resends: 60 audited requests before ours.
+    for (let i = 0; i < 60; i += 1) {
+      const answer = await gw.request('/v1/transfers', { json: body, headers: otherAuth });
+      expect(answer.status, answer.text).to.be.oneOf([200, 201]);
+    }
+    const id = await paid(body);
+    await gw.store.db.execute('DELETE FROM payments WHERE id = ?', [id]);
+    const verified = await auditVerify(env());
+    const named = [clientId, other.clientId].sort().join(', ');
+    expect(verified.text).to.contain(`LOST PAYMENT payment ${id}: client one of ${named} (each sent a request for this transactionId), transactionId ${body.transactionId}`);
+    await acceptedAsVerified();
+  });
+
+  it('shows escaped, on no line of its own, a value an UPDATE wrote with control characters into an altered row (verify and the acceptance)', async function () {
+    this.timeout(120_000);
+    const id = await paid(sampleTransfer());
+    const forged = '\x1b[1A\x1b[2K\r\n  - LOST PAYMENT payment 1: FAKE (FAILED)\u202e';
+    await gw.store.db.execute('UPDATE payments SET transaction_id = ? WHERE id = ?', [forged, id]);
+    const verified = await auditVerify(env());
+    const accepted = await acceptedAsVerified();
+    const escaped = '"\\u001b[1A\\u001b[2K\\u000d\\u000a  - LOST PAYMENT payment 1: FAKE (FAILED)\\u202e"';
+    for (const text of [verified.text, accepted.stdout]) {
+      expect(text).to.not.match(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      expect(text.split('\n').filter((l) => l.includes('FAKE')).every((l) => l.includes('\\u001b[1A\\u001b[2K')), text).to.equal(true);
+      expect(text).to.contain(`its row now says client ${clientId}, transactionId ${escaped}, 100000.00 IDR`);
+    }
+    // verify's own line of the altered row names its client and transactionId too: escaped the same way.
+    expect(verified.text.split('\n').some((l) => l.includes(`payments id ${id}`) && l.includes('\\u001b[1A'))).to.equal(true);
+  });
+
+  it('names a payment whose audited requests cannot be read as unreadable, and still prints the report and its digest', async function () {
+    this.timeout(120_000);
+    const body = sampleTransfer();
+    const id = await paid(body);
+    // Its audited request and its bank calls altered so that none opens: reading the requests for its transactionId fails.
+    await gw.store.db.execute("UPDATE audit_bank_calls SET request_body = 'x' WHERE exchange_id IN (SELECT id FROM audit_exchanges WHERE transaction_id = ?)", [body.transactionId as string]);
+    await gw.store.db.execute("UPDATE audit_exchanges SET request_body = 'x' WHERE transaction_id = ?", [body.transactionId as string]);
+    await gw.store.db.execute('DELETE FROM payments WHERE id = ?', [id]);
+    const verified = await auditVerify(env());
+    expect(verified.code).to.equal(1);
+    expect(verified.report.acceptDigest).to.be.a('string');
+    expect(verified.text, verified.text).to.match(new RegExp(`LOST PAYMENT payment ${id}: cannot be read back \\(.+\\); its row was deleted from the database`));
+    await acceptedAsVerified();
+  });
+
+  it('reads a lost payment\'s history of 70,000 events inserted in SQL: verify names it and prints its digest, the acceptance accepts it', async function () {
+    this.timeout(300_000);
+    const body = sampleTransfer();
+    const id = await paid(body);
+    const [{ seq }] = await gw.store.db.query<{ seq: number | string }>('SELECT MAX(seq) AS seq FROM payment_events WHERE payment_id = ?', [id]);
+    await gw.store.db.execute('DELETE FROM payments WHERE id = ?', [id]);
+    // More events than one statement takes placeholders (SQLite 32,766; MariaDB 65,535), none with a link.
+    const junk = 70_000;
+    const digits = `(${[...Array(10).keys()].map((d) => `SELECT ${d} AS x`).join(' UNION ALL ')})`;
+    const n = 'a.x + 10 * b.x + 100 * c.x + 1000 * d.x + 10000 * e.x';
+    await gw.store.db.execute(
+      `INSERT INTO payment_events (payment_id, seq, cause, state, recorded_at) SELECT ?, ? + 1 + ${n}, 'update', 'SENDING', 1 ` +
+        `FROM ${digits} a, ${digits} b, ${digits} c, ${digits} d, ${digits} e WHERE ${n} < ?`,
+      [id, Number(seq), junk],
+    );
+    const verified = await auditVerify(env());
+    expect(verified.code).to.equal(1);
+    expect(verified.report.acceptDigest).to.be.a('string');
+    expect(verified.text).to.contain(`LOST PAYMENT payment ${id}: client ${clientId}, transactionId ${body.transactionId}, 100000.00 IDR; last outcome Gerbang knew: the bank executed it (SUCCESS)`);
+    expect(verified.text).to.contain(`event ${Number(seq) + junk} exists but does not hold its link: what followed event ${Number(seq)} cannot be read back`);
+    const accepted = await acceptedAsVerified();
+    expect(accepted.stdout).to.contain(`payment ${id}: client ${clientId}, transactionId ${body.transactionId}`);
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditScrub, memoryFileOf } from '../../src/audit/index.js';
@@ -65,6 +65,34 @@ forEachBackend('The memory of payments written by several processes at once (#14
     } finally {
       for (const store of stores) await store.close();
       await gw.close();
+    }
+  });
+
+  it('removes at start the temporary files of its own memory file that a killed write left, old ones only; a write in progress and other files stay', async function () {
+    this.timeout(60_000);
+    const store = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      const folder = mkdtempSync(join(tmpdir(), 'gerbang-memory-'));
+      const checkpoints = join(folder, 'audit-checkpoints.jsonl');
+      const file = memoryFileOf(checkpoints, store.db.description);
+      const other = memoryFileOf(checkpoints, 'another database');
+      const names = {
+        killed: `${file}.4242-0123456789ab.tmp`,
+        writing: `${file}.4243-0123456789ac.tmp`,
+        othersKilled: `${other}.4242-0123456789ab.tmp`,
+        notOurs: `${file}.backup.tmp`,
+      };
+      const hoursAgo = new Date(Date.now() - 2 * 60 * 60_000);
+      for (const [role, name] of Object.entries(names)) {
+        writeFileSync(name, 'partial');
+        if (role !== 'writing') utimesSync(name, hoursAgo, hoursAgo);
+      }
+      const scrub = new AuditScrub(store.audit, { ring: ringOf(TEST_AUDIT_KEY), path: checkpoints, store: store.db.description }, { linksPerPass: 1_000, quiet: true });
+      await scrub.resume(file);
+      const left = readdirSync(folder).sort();
+      expect(left).to.deep.equal([names.writing, names.othersKilled, names.notOurs].map((name) => name.slice(folder.length + 1)).sort());
+    } finally {
+      await store.close();
     }
   });
 });

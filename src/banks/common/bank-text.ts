@@ -9,6 +9,21 @@
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 const BIDI = /[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g;
 
+/** Any character of CONTROL or BIDI. */
+const UNSAFE = new RegExp(`${CONTROL.source}|${BIDI.source}`, 'g');
+
+/**
+ * A value read from the database, for an operator's terminal: as it is when it holds no control
+ * or direction character; otherwise in double quotes with each of them (and each quote and
+ * backslash) escaped as JSON would (`"\u001b[1A…"`), so that a value written in SQL can neither
+ * move the cursor, forge a line, nor pass for a clean one: the operator sees it was hostile.
+ */
+export function visibleText(text: string): string {
+  if (text.search(UNSAFE) === -1) return text;
+  const escaped = text.replace(/["\\]/g, '\\$&').replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `"${escaped}"`;
+}
+
 /** One bank string made safe to store, show and answer (see above). */
 export function bankText(text: string): string {
   return text.replace(BIDI, '').replace(CONTROL, ' ');

@@ -5,6 +5,7 @@ import { loadAuditAnonymousRetentionDays, loadAuditCheckpointFile, loadAuditKeys
 import { FORGED_STATUS, formulaSafeCsv } from '../../export/index.js';
 import type { KeyRing } from '../../security/index.js';
 import { openStore } from '../../store/index.js';
+import { visibleText } from '../../banks/common/bank-text.js';
 import type { AuditChainBreak, AuditExchangeRow, AuditRepository, LostPaymentFacts, Store } from '../../store/types.js';
 import { parseIsoOption, parseOptions, UsageError, type CliIo } from '../cli-io.js';
 
@@ -89,7 +90,7 @@ export async function auditCommand(args: string[], io: CliIo, stdout: Writable =
   const marked = { shown: [] as string[], count: 0 };
   const exported = (row: AuditExchangeRow) => {
     const record = exportRecord(row);
-    if (record.integrityProblem !== null && ++marked.count <= MARKED_SHOWN) marked.shown.push(`  - exchange id ${row.id}: ${record.integrityProblem}`);
+    if (record.integrityProblem !== null && ++marked.count <= MARKED_SHOWN) marked.shown.push(`  - exchange id ${row.id}: ${visibleText(record.integrityProblem)}`);
     return record;
   };
   let lacking: AuditChainBreak[] = [];
@@ -121,7 +122,7 @@ export async function auditCommand(args: string[], io: CliIo, stdout: Writable =
     io.err([`audit export: ${marked.count} exported exchange(s) do not hold to their chain links or their place in their chains (changed, inserted or deleted in the database; see gerbang audit verify), marked in integrityProblem:`, ...marked.shown, ...more].join('\n'));
   }
   if (lacking.length > 0) {
-    io.err([`audit export: the database lacks records the audit checkpoints in ${checkpointFile} vouched for (deleted there; not in this export; see gerbang audit verify):`, ...lacking.map((b) => `  - ${b.problem.toUpperCase()}: ${b.detail}`)].join('\n'));
+    io.err([`audit export: the database lacks records the audit checkpoints in ${checkpointFile} vouched for (deleted there; not in this export; see gerbang audit verify):`, ...lacking.map(breakLine)].join('\n'));
   }
   return 1;
 }
@@ -150,7 +151,7 @@ async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number>
       io.err(
         [
           `NOT accepted, nothing written: accept-rollback accepts only what an operator looked at, named by the digest gerbang audit verify prints (--expect). What there is to accept now (digest ${refused.digest}):`,
-          ...refused.wouldAccept.map((b) => `  - ${b.problem.toUpperCase()}: ${b.detail}`),
+          ...refused.wouldAccept.map(breakLine),
           ...lost,
           'Run gerbang audit verify first and read everything it names (a gap in a chain can hide a payment deleted whole; for each lost payment, check the bank statement); then accept exactly what it named with gerbang audit accept-rollback --expect DIGEST (the digest verify prints) --reason "…".',
         ].join('\n'),
@@ -161,7 +162,7 @@ async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number>
       io.err(
         [
           `NOT accepted: what there is to accept now (digest ${differs}) is not what audit verify named (--expect ${values.expect}): something changed since, or one of the two walks 2 s apart found what the other did not (a database node behind its cluster, or a change made meanwhile). Run gerbang audit verify again and look.`,
-          ...unconfirmed.map((b) => `  - FOUND BY ONE WALK ONLY, ${b.problem.toUpperCase()}: ${b.detail}`),
+          ...unconfirmed.map((b) => `  - FOUND BY ONE WALK ONLY, ${b.problem.toUpperCase()}: ${visibleText(b.detail)}`),
         ].join('\n'),
       );
       return 1;
@@ -172,7 +173,7 @@ async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number>
     }
     if (accepted.length > 0) {
       io.out(`Accepted the database as it is (${reason}), where it lacked what the checkpoints vouched for or a chain was broken inside:`);
-      for (const b of accepted) io.out(`  - ${b.problem.toUpperCase()}: ${b.detail}`);
+      for (const b of accepted) io.out(breakLine(b));
       if (lostPayments.length > 0) io.out([`Among them ${lostPayments.length} lost payment(s):`, ...lostLines(lostPayments), RESEND_WARNING].join('\n'));
       io.out(`The gateways serve again at their next comparison (every GERBANG_AUDIT_ROLLBACK_CHECK_MS, 2 s by default) and their scrub's next pass (GERBANG_AUDIT_SCRUB_MS). The acceptance is a signed line of ${checkpointFile}.`);
     }
@@ -180,6 +181,14 @@ async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number>
   } finally {
     await store.close();
   }
+}
+
+/**
+ * A break on its line. Its detail names values read from the database (a chain's writer, a
+ * payment's client and transactionId): through visibleText, one written in SQL cannot forge a line.
+ */
+function breakLine(b: Pick<AuditChainBreak, 'problem' | 'detail'>): string {
+  return `  - ${b.problem.toUpperCase()}: ${visibleText(b.detail)}`;
 }
 
 /** Each lost payment on its line (describeLostPayment). */
@@ -216,7 +225,7 @@ function describeReport(report: CheckedAuditReport): string {
   const { latest } = report.purged;
   const purged = latest
     ? [
-        `  purged: ${report.purged.records} anonymous rejected exchanges in ${report.purged.purges} purge records; the latest, on ${iso(latest.purgedAt)} by ${latest.purgedBy}, ` +
+        `  purged: ${report.purged.records} anonymous rejected exchanges in ${report.purged.purges} purge records; the latest, on ${iso(latest.purgedAt)} by ${visibleText(latest.purgedBy)}, ` +
           `purged ${latest.records} received before ${iso(latest.receivedBefore)} (retention ${latest.retentionDays} days)`,
       ]
     : [];
@@ -236,14 +245,14 @@ function describeReport(report: CheckedAuditReport): string {
   ];
   if (report.breaks.length === 0 && unproven === 0) return [`audit verify: INTACT (${summary})${report.accepted.length === 0 ? '' : ' but for accepted breaks'}`, ...accepted, ...purged].join('\n');
   if (report.breaks.length === 0) return [`audit verify: NOT PROVEN (${summary}): intact but for accepted breaks, some not provably those accepted`, ...accepted, ...advice, ...purged].join('\n');
-  const lines = report.breaks.map((b) => `  - ${b.problem.toUpperCase()}: ${b.detail}`);
+  const lines = report.breaks.map(breakLine);
   return [`audit verify: BROKEN (${summary}); every break not accepted:`, ...lines, ...accepted, ...advice, ...purged].join('\n');
 }
 
 function describeAccepted(b: AcceptedChainBreak): string {
   const how = b.how === 'exactly' ? 'this break' : b.how === 'as-gone' ? 'the chain as gone' : `the chain as it stood through link ${b.through}`;
   const proof = b.unproven ? '; not provably the same break: that line does not say what it saw' : '';
-  return `  - ACCEPTED ${b.problem.toUpperCase()}: ${b.detail} (an operator accepted ${how} on ${iso(b.acceptedAt)}${proof})`;
+  return `  - ACCEPTED ${b.problem.toUpperCase()}: ${visibleText(b.detail)} (an operator accepted ${how} on ${iso(b.acceptedAt)}${proof})`;
 }
 
 function iso(ms: number): string {

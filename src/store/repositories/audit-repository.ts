@@ -44,7 +44,7 @@ import { purgeAnonymous } from './audit-purge.js';
 import { chainPlaceProblems } from './audit-chain-place.js';
 import { recordLinkProblems } from './audit-record-links.js';
 import { chainRemains, chainsToWalk, lastPaymentEventId, lostPayments, verifyAudit, verifyChainPiece, type LostPayment } from './audit-verify.js';
-import { EXCHANGES_READ, lostPaymentFacts, type LostPaymentFacts } from './lost-payment-facts.js';
+import { EXCHANGES_PAGE, lostPaymentFacts, type LostPaymentFacts } from './lost-payment-facts.js';
 import { linkCounts, lostPaymentNow, paymentKeysOfEvents, type RememberedPayment } from './remembered-payments.js';
 import { fit, wellFormed } from './row-values.js';
 import { ValueSealer, type ValueOpener } from './sealed-values.js';
@@ -324,7 +324,7 @@ export class SqlAuditRepository implements AuditRepository {
   }
 
   lostPaymentFacts(lost: Pick<LostPayment, 'paymentId' | 'kind'>[]): Promise<LostPaymentFacts[]> {
-    return lostPaymentFacts(this.db, this.sealer, (transactionId) => this.list({ transactionId, limit: EXCHANGES_READ }), lost);
+    return lostPaymentFacts(this.db, this.sealer, (transactionId, afterId) => this.list({ transactionId, afterId, limit: EXCHANGES_PAGE }), lost);
   }
 
   lastPaymentEventId(): Promise<number> {
