@@ -207,6 +207,21 @@ async function paidTimes(gateways: TestGateway[], transactionId: string): Promis
   return n;
 }
 
+/**
+ * A payment through `gw` (by a client of its own) made after `before` others and before `after`
+ * more: the `after` make its links older than the newest a new process walks at its first pass
+ * (2 × 10 links a chain at 10 links a pass).
+ */
+async function paidAmongOthers(gw: TestGateway, before: number, after: number) {
+  const client = await gw.createClient();
+  const auth = { authorization: `Bearer ${await gw.token(client)}` };
+  for (let i = 0; i < before; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+  const body = sampleTransfer();
+  await payInsideChains(gw, auth, body);
+  for (let i = 0; i < after; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+  return { client, body };
+}
+
 /** A reservation released unsent (the bank's token endpoint refuses once): its payment id. */
 async function releasedUnsent(gw: TestGateway, auth: Record<string, string>): Promise<number> {
   await gw.store.db.execute('DELETE FROM bank_tokens');
@@ -624,14 +639,8 @@ forEachBackend('A chain the slow walk\'s first cycle stopped at a break in, acce
   it('does not take the memory as whole until that chain is walked on past the accepted break: a payment behind the break, deleted whole after the acceptance, is not paid again at its resend', async function () {
     this.timeout(180_000);
     const payer = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
-    const client = await payer.createClient();
-    const auth = { authorization: `Bearer ${await payer.token(client)}` };
     // A history before the payment: the slow walk of a complete memory (10 links a pass) takes many passes to reach it.
-    for (let i = 0; i < 10; i += 1) expect((await payer.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
-    const body = sampleTransfer();
-    await payInsideChains(payer, auth, body);
-    // Older than the newest links a new process walks at its first pass (2 × 10 links a chain).
-    for (let i = 0; i < 30; i += 1) expect((await payer.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    const { client, body } = await paidAmongOthers(payer, 10, 30);
     // The attacker (SQL, no key): in every chain the payment links on, a link before its first one deleted.
     const db = payer.store.db;
     const { paymentId, links } = await paymentLinks(db, body.transactionId as string);
@@ -699,12 +708,7 @@ forEachBackend('Chains set back or moved aside in SQL while a new process\'s fir
    */
   async function trickedFirstCycle(trick: Trick) {
     const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
-    const client = await first.createClient();
-    const auth = { authorization: `Bearer ${await first.token(client)}` };
-    for (let i = 0; i < 25; i += 1) expect((await first.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
-    const body = sampleTransfer();
-    await payInsideChains(first, auth, body);
-    for (let i = 0; i < 30; i += 1) expect((await first.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    const { client, body } = await paidAmongOthers(first, 25, 30);
     const paidBefore = await bankTransfers(first, body.transactionId as string);
     const { links } = await paymentLinks(first.store.db, body.transactionId as string);
     const stopped = (await first.store.db.query<{ writer_id: string }>('SELECT writer_id FROM audit_writers WHERE last_seq > 1')).map((r) => r.writer_id);
