@@ -168,12 +168,19 @@ export class AuditScrub {
    */
   private learned = false;
   /**
-   * Until the memory is whole, the chains whose slow walk stopped at a break it holds on: the
-   * payments of their links behind the break were not learned, so a cycle that ended with one
-   * does not make the memory whole; the chain walked to its head later does (its break accepted,
-   * or holding again). A chain accepted as gone is not walked, and leaves it.
+   * Until the memory is whole, the chains the slow walk did not walk to a head the attacker cannot
+   * lower (trustedHead): stopped at a break it holds on, their head read lower than one vouched for
+   * or read before (set back in SQL for a pass, or a cluster node behind), or not walked at all
+   * (vanished while the cycle ran). The payments of their links past where the walk stopped were
+   * not learned, so a cycle that ended with one does not make the memory whole; the chain walked
+   * to such a head later does. Only a chain accepted as gone leaves it otherwise.
    */
   private readonly cutShort = new Set<string>();
+  /**
+   * Per chain, the highest head this process read (the walk of new links reads every head each
+   * pass), since the last acceptance line it read (an acceptance may set a head back by right).
+   */
+  private readonly headsRead = new Map<string, number>();
   /** Passes asked for while one runs: one more runs after it, shared by every caller meanwhile (pass()). */
   private running: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
@@ -384,7 +391,7 @@ export class AuditScrub {
     const how = this.resumed
       ? `proving the ${this.linksBehind} audit link(s) appended since the memory of payments it resumed from was written`
       : this.cycles > 0
-        ? `walking on to their heads the audit chain(s) its first cycle stopped at a break in (${[...this.cutShort].join(', ')}): the payments of their links past the break are not learned yet`
+        ? `walking on to their heads the audit chain(s) its first cycle did not walk to a head it cannot be made to take as the end (stopped at a break, its head read lower than before, or not there to walk: ${[...this.cutShort].join(', ')}): the payments of their links past where it stopped are not learned yet`
         : 'walking every audit link once (no memory of payments written by an earlier process could be read)';
     throw new AppError(
       'STORE_UNAVAILABLE',
@@ -448,6 +455,8 @@ export class AuditScrub {
     const { acceptedDeletions, acceptedSkips } = read;
     // An acceptance walk (exactOnly) takes a chain as accepted only where its line said what remained of it.
     const accepted = this.options.exactOnly ? new Map([...read.acceptedBreaks].filter(([, a]) => a.seq === 0 && a.remained !== undefined)) : read.acceptedBreaks;
+    // An acceptance sets heads as they stand (a chain cut back, accepted through a link): the heads read before it no longer bind.
+    if ((read.acceptances ?? 0) !== this.epoch) this.headsRead.clear();
     this.epoch = read.acceptances ?? 0;
     if (this.options.chains === undefined) await this.checkPayments(acceptedDeletions);
     await this.confirmLost(acceptedDeletions);
@@ -484,7 +493,7 @@ export class AuditScrub {
           const walked = this.cycle.walked;
           this.queue = (await toWalk()).filter((writerId) => !walked.has(writerId));
           if (this.queue.length === 0) {
-            this.endCycle(clock());
+            this.endCycle(clock(), read.heads, accepted);
             return;
           }
         }
@@ -494,7 +503,7 @@ export class AuditScrub {
           if (this.options.chains === undefined) await this.checkGone(accepted);
           this.queue = await toWalk();
           this.cycle = { started: clock(), walked: new Set(), links: 0 };
-          if (!this.learned) this.cutShortFirst();
+          if (!this.learned) this.cutShortFirst(accepted);
           if (this.queue.length === 0) continue;
         }
         const writerId = this.queue.shift()!;
@@ -536,10 +545,14 @@ export class AuditScrub {
         // The payments of its links behind the break are not learned: the memory is not whole by this cycle.
         if (this.at === null && !this.learned && this.cycles === 0) this.cutShort.add(writerId);
       } else if ('behind' in piece || piece.next === null) {
-        // Walked to its head (or it is behind where the walk stood: the rollback watch's to judge).
+        // Walked to its head as read (or it is behind where the walk stood: the rollback watch's to judge).
         if ('next' in piece) this.release(writerId, 'its records hold again');
         this.at = null;
-        this.walkedToHead(writerId);
+        // Its head set back in SQL for this pass (or read on a node behind) would end the walk early: walked to a head it cannot lower, or walked again next cycle.
+        const reached = 'behind' in piece ? from.seq - 1 : piece.after.seq - 1;
+        const trusted = this.trustedHead(writerId, read.heads);
+        if (reached >= trusted) this.walkedToHead(writerId);
+        else this.notToHead(writerId, `its head was read at link ${reached}, below link ${trusted} (a checkpoint's, or read before)`);
       } else {
         this.at = { writerId, from: piece.next };
       }
@@ -563,6 +576,7 @@ export class AuditScrub {
     acceptedDeletions: CheckpointHistory['acceptedDeletions'],
   ): Promise<void> {
     const heads = (await this.audit.chainHeads()).filter((h) => h.seq > 0 && accepted.get(h.writerId)?.seq !== 0);
+    for (const { writerId, seq } of heads) this.headsRead.set(writerId, Math.max(seq, this.headsRead.get(writerId) ?? 0));
     // Resumed, every chain is walked from where the earlier process's memory ends (resume), one it did not name from its first link.
     const first = this.newPasses === 0 && !this.resumed;
     const turn = heads.length === 0 ? 0 : this.newPasses % heads.length;
@@ -805,14 +819,31 @@ export class AuditScrub {
   }
 
   /**
-   * A new cycle before the memory is whole: the chains the first cycle stopped at a break in are
-   * walked first (their breaks accepted since, the walk goes on past them), and one no longer
-   * walked (accepted as gone, or vanished) leaves them.
+   * A new cycle before the memory is whole: the chains an earlier cycle did not walk to their heads
+   * (cutShort) are walked first, listed or not (a chain whose rows were moved away for a while is
+   * walked when they are back); only one accepted as gone leaves them.
    */
-  private cutShortFirst(): void {
-    for (const writerId of this.cutShort) if (!this.queue.includes(writerId)) this.cutShort.delete(writerId);
-    this.queue = [...this.queue.filter((w) => this.cutShort.has(w)), ...this.queue.filter((w) => !this.cutShort.has(w))];
+  private cutShortFirst(accepted: CheckpointHistory['acceptedBreaks']): void {
+    for (const writerId of this.cutShort) if (accepted.get(writerId)?.seq === 0) this.cutShort.delete(writerId);
+    const unlisted = this.options.walkOn ? [] : [...this.cutShort].filter((w) => !this.queue.includes(w));
+    this.queue = [...unlisted, ...this.queue.filter((w) => this.cutShort.has(w)), ...this.queue.filter((w) => !this.cutShort.has(w))];
     this.learnedAll();
+  }
+
+  /**
+   * The head of chain `writerId` the attacker cannot set back in SQL: the higher of the furthest
+   * head a checkpoint vouched for (signed, outside the database; as an acceptance set it) and the
+   * highest this process read since the last acceptance (headsRead).
+   */
+  private trustedHead(writerId: string, vouched: CheckpointHistory['heads']): number {
+    return Math.max(vouched.get(writerId)?.seq ?? 0, this.headsRead.get(writerId) ?? 0);
+  }
+
+  /** The slow walk ended on chain `writerId` short of a head it cannot lower: until the memory is whole, it is walked again next cycle. */
+  private notToHead(writerId: string, why: string): void {
+    if (this.learned || this.options.walkOn || this.cutShort.has(writerId)) return;
+    this.cutShort.add(writerId);
+    if (!this.options.quiet) log.warn({ chain: writerId }, `audit scrub: chain ${writerId} not walked to its head: ${why}; the memory of payments is not whole until it is`);
   }
 
   /** The slow walk reached the head of chain `writerId`: every payment of its links is learned. */
@@ -824,12 +855,16 @@ export class AuditScrub {
   private learnedAll(): void {
     if (this.learned || this.cycles === 0 || this.cutShort.size > 0) return;
     this.learned = true;
-    if (!this.options.quiet) log.info('audit scrub: every chain its first cycle stopped at a break in walked to its head since: the memory of payments is whole');
+    if (!this.options.quiet) log.info('audit scrub: every chain its first cycle did not walk to its head walked to it since: the memory of payments is whole');
   }
 
-  private endCycle(now: number): void {
-    const { started, links } = this.cycle!;
-    const chains = this.cycle!.walked.size;
+  private endCycle(now: number, vouched: CheckpointHistory['heads'], accepted: CheckpointHistory['acceptedBreaks']): void {
+    const { started, links, walked } = this.cycle!;
+    const chains = walked.size;
+    // A chain a checkpoint vouched for or this process read, not listed while the cycle ran (its rows moved away meanwhile): not learned.
+    for (const writerId of new Set([...vouched.keys(), ...this.headsRead.keys()])) {
+      if (!walked.has(writerId) && accepted.get(writerId)?.seq !== 0 && this.trustedHead(writerId, vouched) > 0) this.notToHead(writerId, 'it was not there to walk in the cycle');
+    }
     // Whole only when no chain's walk stopped at a break before its head (cutShort): else once those are walked on.
     if (this.cutShort.size === 0) this.learned = true;
     this.cycle = null;

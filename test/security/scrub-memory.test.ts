@@ -207,6 +207,21 @@ async function paidTimes(gateways: TestGateway[], transactionId: string): Promis
   return n;
 }
 
+/**
+ * A payment through `gw` (by a client of its own) made after `before` others and before `after`
+ * more: the `after` make its links older than the newest a new process walks at its first pass
+ * (2 × 10 links a chain at 10 links a pass).
+ */
+async function paidAmongOthers(gw: TestGateway, before: number, after: number) {
+  const client = await gw.createClient();
+  const auth = { authorization: `Bearer ${await gw.token(client)}` };
+  for (let i = 0; i < before; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+  const body = sampleTransfer();
+  await payInsideChains(gw, auth, body);
+  for (let i = 0; i < after; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+  return { client, body };
+}
+
 /** A reservation released unsent (the bank's token endpoint refuses once): its payment id. */
 async function releasedUnsent(gw: TestGateway, auth: Record<string, string>): Promise<number> {
   await gw.store.db.execute('DELETE FROM bank_tokens');
@@ -624,14 +639,8 @@ forEachBackend('A chain the slow walk\'s first cycle stopped at a break in, acce
   it('does not take the memory as whole until that chain is walked on past the accepted break: a payment behind the break, deleted whole after the acceptance, is not paid again at its resend', async function () {
     this.timeout(180_000);
     const payer = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
-    const client = await payer.createClient();
-    const auth = { authorization: `Bearer ${await payer.token(client)}` };
     // A history before the payment: the slow walk of a complete memory (10 links a pass) takes many passes to reach it.
-    for (let i = 0; i < 10; i += 1) expect((await payer.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
-    const body = sampleTransfer();
-    await payInsideChains(payer, auth, body);
-    // Older than the newest links a new process walks at its first pass (2 × 10 links a chain).
-    for (let i = 0; i < 30; i += 1) expect((await payer.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    const { client, body } = await paidAmongOthers(payer, 10, 30);
     // The attacker (SQL, no key): in every chain the payment links on, a link before its first one deleted.
     const db = payer.store.db;
     const { paymentId, links } = await paymentLinks(db, body.transactionId as string);
@@ -668,5 +677,93 @@ forEachBackend('A chain the slow walk\'s first cycle stopped at a break in, acce
     expect(scrub.held).to.match(new RegExp(`payments id ${paymentId}|a record and its link were deleted`));
     expect((await gw.request('/v1/transfers', { json: body, headers: resend })).status).to.equal(503);
     expect(await paidTimes(gateways, body.transactionId as string), 'the transfers the banks received').to.equal(1);
+  });
+});
+
+forEachBackend('Chains set back or moved aside in SQL while a new process\'s first cycle ends (#14)', (ctx) => {
+  const { gateways, start } = scrubbingGateways(ctx, { acceptHeld: true });
+
+  type Links = { writerId: string; seq: number }[];
+  /** What the attacker does to the stopped process's chains `stopped` while the first cycle ends: undone by the function it answers. */
+  type Trick = (db: Store['db'], stopped: string[], links: Links) => Promise<() => Promise<void>>;
+
+  /** The head row of each chain set to link `fakeHead` of it, with that link's own hash (read in SQL). */
+  const headsAt = (fakeHead: (writerId: string, links: Links) => number): Trick => async (db, stopped, links) => {
+    const heads = await db.query<{ writer_id: string; last_seq: number | string; last_hash: string }>(`SELECT writer_id, last_seq, last_hash FROM audit_writers WHERE writer_id IN (${stopped.map(() => '?').join(', ')})`, stopped);
+    for (const h of heads) {
+      const seq = fakeHead(h.writer_id, links);
+      const [link] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [h.writer_id, seq]);
+      await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [seq, link.hash, h.writer_id]);
+    }
+    return async () => {
+      for (const h of heads) await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [Number(h.last_seq), h.last_hash, h.writer_id]);
+    };
+  };
+
+  /**
+   * A payment made between 25 and 30 others by a process without its scrub (no memory written),
+   * which stops; a process started since (10 links a pass, a pass a minute) begins its first cycle.
+   * The attacker (SQL, no key) plays `trick` on the stopped process's chains until that cycle ends
+   * and undoes it, then deletes the payment whole: its resend must not be sent.
+   */
+  async function trickedFirstCycle(trick: Trick) {
+    const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    const { client, body } = await paidAmongOthers(first, 25, 30);
+    const paidBefore = await bankTransfers(first, body.transactionId as string);
+    const { links } = await paymentLinks(first.store.db, body.transactionId as string);
+    const stopped = (await first.store.db.query<{ writer_id: string }>('SELECT writer_id FROM audit_writers WHERE last_seq > 1')).map((r) => r.writer_id);
+    gateways.splice(gateways.indexOf(first), 1);
+    await first.close();
+
+    const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+    const scrub = gw.gateway.scrub;
+    await eventually(async () => scrub.lastPass !== null, 30_000);
+    expect(scrub.complete, 'the first cycle is under way').to.equal(false);
+    const db = gw.store.db;
+    const undo = await trick(db, stopped, links);
+    // Until the first cycle ends (a store of many chains takes more than one pass).
+    for (let i = 0; i < 1_000 && scrub.cycles < 1; i += 1) await scrub.pass();
+    expect(scrub.cycles, 'the first cycle ended').to.be.at.least(1);
+    await undo();
+    expect(scrub.complete, 'whole after a cycle the attacker tricked').to.equal(false);
+    await eventually(async () => (await gw.request('/readyz')).status === 200, 20_000);
+    await deleteWhole(db, body.transactionId as string);
+
+    const resent = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await gw.token(client)}` } });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(paidBefore + (await bankTransfers(gw, body.transactionId as string)), 'the transfers the banks received').to.equal(1);
+  }
+
+  it('does not take the memory as whole when its first cycle read each chain\'s head set back to its first link: the resend of a payment deleted whole after is refused, never sent', async function () {
+    this.timeout(300_000);
+    await trickedFirstCycle(headsAt(() => 1));
+  });
+
+  it('does not take the memory as whole when its first cycle read each chain\'s head set to the link before the payment\'s, with that link\'s own hash: the resend is refused, never sent', async function () {
+    this.timeout(300_000);
+    await trickedFirstCycle(
+      headsAt((writerId, links) => {
+        const mine = links.filter((l) => l.writerId === writerId).map((l) => l.seq);
+        return mine.length > 0 ? Math.min(...mine) - 1 : 1;
+      }),
+    );
+  });
+
+  it('does not take the memory as whole when the chains were gone while its first cycle ended (their head rows and links moved aside in SQL, then back): the resend is refused, never sent', async function () {
+    this.timeout(300_000);
+    await trickedFirstCycle(async (db, stopped) => {
+      const them = stopped.map(() => '?').join(', ');
+      const aside = `hidden_${randomBytes(4).toString('hex')}`;
+      await db.execute(`CREATE TABLE ${aside}_w AS SELECT * FROM audit_writers WHERE writer_id IN (${them})`, stopped);
+      await db.execute(`CREATE TABLE ${aside}_c AS SELECT * FROM audit_chain WHERE writer_id IN (${them})`, stopped);
+      await db.execute(`DELETE FROM audit_chain WHERE writer_id IN (${them})`, stopped);
+      await db.execute(`DELETE FROM audit_writers WHERE writer_id IN (${them})`, stopped);
+      return async () => {
+        await db.execute(`INSERT INTO audit_writers SELECT * FROM ${aside}_w`);
+        await db.execute(`INSERT INTO audit_chain SELECT * FROM ${aside}_c`);
+        await db.execute(`DROP TABLE ${aside}_w`);
+        await db.execute(`DROP TABLE ${aside}_c`);
+      };
+    });
   });
 });
