@@ -839,6 +839,12 @@ export class AuditScrub {
     return Math.max(vouched.get(writerId)?.seq ?? 0, this.headsRead.get(writerId) ?? 0);
   }
 
+  /** Whether the walk of new links proved chain `writerId` from its first link to a head it cannot be made to take as the end (trustedHead), holding nothing on it. */
+  private provedWhole(writerId: string, vouched: CheckpointHistory['heads']): boolean {
+    const at = this.newLinks.get(writerId);
+    return at !== undefined && at.first === 1 && !this.findings.has(writerId) && at.next.seq - 1 >= this.trustedHead(writerId, vouched);
+  }
+
   /** The slow walk ended on chain `writerId` short of a head it cannot lower: until the memory is whole, it is walked again next cycle. */
   private notToHead(writerId: string, why: string): void {
     if (this.learned || this.options.walkOn || this.cutShort.has(writerId)) return;
@@ -862,8 +868,10 @@ export class AuditScrub {
     const { started, links, walked } = this.cycle!;
     const chains = walked.size;
     // A chain a checkpoint vouched for or this process read, not listed while the cycle ran (its rows moved away meanwhile): not learned.
+    // One the walk of new links proved from its first link to such a head (a chain begun since the cycle started: a process or a verify run) had every payment learned there.
     for (const writerId of new Set([...vouched.keys(), ...this.headsRead.keys()])) {
-      if (!walked.has(writerId) && accepted.get(writerId)?.seq !== 0 && this.trustedHead(writerId, vouched) > 0) this.notToHead(writerId, 'it was not there to walk in the cycle');
+      if (walked.has(writerId) || accepted.get(writerId)?.seq === 0 || this.trustedHead(writerId, vouched) === 0 || this.provedWhole(writerId, vouched)) continue;
+      this.notToHead(writerId, 'it was not there to walk in the cycle');
     }
     // Whole only when no chain's walk stopped at a break before its head (cutShort): else once those are walked on.
     if (this.cutShort.size === 0) this.learned = true;

@@ -627,9 +627,10 @@ forEachBackend('The resend of a payment deleted in SQL while no gateway ran, to 
     await history(writer.store, 150);
     const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
     await eventually(async () => gw.gateway.scrub.lastPass !== null, 30_000);
-    // 150 links and their chains' cost: two passes of 10 links would leave most of them; of 100, none.
-    await gw.gateway.scrub.pass();
-    expect(gw.gateway.scrub.complete, 'whole after the pass at start and one more').to.equal(true);
+    // 150 links and their chains' cost: three passes of 10 links would leave most of them; of 100,
+    // none (two are one cycle; a chain begun while that cycle ran, not walked in it, can take one more).
+    for (let more = 0; more < 2 && !gw.gateway.scrub.complete; more += 1) await gw.gateway.scrub.pass();
+    expect(gw.gateway.scrub.complete, 'whole after the pass at start and at most two more').to.equal(true);
   });
 });
 
