@@ -461,11 +461,25 @@ export class AuditScrub {
     if (this.options.chains === undefined) await this.checkPayments(acceptedDeletions);
     await this.confirmLost(acceptedDeletions);
     /**
+     * A walk begun inside a gap accepted exactly (a new process's first window, a head read back)
+     * finds it at the link it began at: the accepted deletion whose gap holds that link and ends
+     * where this one does (the link after it then, or the one its writer appended next). The links
+     * of the gap before it are the walk from the chain's first link's to compare.
+     */
+    const gapAround = (writerId: string, found: AuditChainBreak, resume: number | null) => {
+      if (resume === null || sortOf(found.problem) !== 'deleted' || found.table !== 'audit_chain') return undefined;
+      for (const [seq, skip] of acceptedSkips.get(writerId) ?? []) {
+        const end = skip.resume || skip.next;
+        if (seq < found.seq! && skip.seen?.link === null && sortOf(skip.seen.problem) === 'deleted' && end === resume && found.seq! < end) return skip;
+      }
+      return undefined;
+    };
+    /**
      * The acceptance of exactly this break (its link, the first link after it as it was then, and
      * what was there: SeenBreak), if any; one whose line did not say what it saw is `unproven`.
      */
     const skipOf = async (writerId: string, found: AuditChainBreak, resume: number | null) => {
-      const skip = found.seq === null ? undefined : acceptedSkips.get(writerId)?.get(found.seq);
+      const skip = found.seq === null ? undefined : (acceptedSkips.get(writerId)?.get(found.seq) ?? gapAround(writerId, found, resume));
       if (skip === undefined || (skip.seen === undefined && this.options.exactOnly)) return undefined;
       // Nothing followed it then: the link its writer appended next is where the walk resumes once there.
       const rejoined = skip.resume === 0 && skip.next !== undefined && resume === skip.next;

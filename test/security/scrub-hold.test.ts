@@ -9,6 +9,7 @@ import { openStore } from '../../src/store/index.js';
 import { ringOf, TEST_AUDIT_KEY, testKeySpec } from '../support/audit-keys.js';
 import { acceptAsVerified, runCli, type CliResult } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
+import { captureLogs } from '../support/log-capture.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 import { bankTransfers } from '../support/left-behind.js';
 import { deleteWhole, paymentLinks, payInsideChains, UNTHROTTLED } from '../support/payment-deletion.js';
@@ -43,9 +44,9 @@ function watchHolds(held: () => string | null): () => string[] {
 }
 
 
-/** A gateway over `url` scrubbing every 300 ms, and the bearer header of a client of its own. */
-async function scrubbingGateway(url: string, checkpoints: string): Promise<{ gw: TestGateway; auth: Record<string, string> }> {
-  const gw = await TestGateway.start(url, { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '300', ...UNTHROTTLED });
+/** A gateway over `url` scrubbing every 300 ms (or `scrubMs`; '0': not at all), and the bearer header of a client of its own. */
+async function scrubbingGateway(url: string, checkpoints: string, scrubMs = '300'): Promise<{ gw: TestGateway; auth: Record<string, string> }> {
+  const gw = await TestGateway.start(url, { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: scrubMs, ...UNTHROTTLED });
   const payer = await gw.createClient();
   return { gw, auth: { authorization: `Bearer ${await gw.token(payer)}` } };
 }
@@ -467,6 +468,53 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
     const cycles = gw.gateway.scrub.cycles;
     await eventually(async () => gw!.gateway.scrub.cycles >= cycles + 2, 20_000);
     expect(holds(), 'the links appended after the accepted break are walked from there').to.deep.equal([]);
+  });
+
+  it('steps over an accepted tail cut when its writer appends between a walk\'s read of the head and of the link after the break', async function () {
+    this.timeout(120_000);
+    // The gateway's own scrub off: this one's passes are run here, one statement made to race.
+    const started = await scrubbingGateway(ctx.url(), checkpoints, '0');
+    gw = started.gw;
+    const { auth } = started;
+    expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    // This gateway's own chain (the one it links on), its newest two links deleted.
+    const own = gw.store.audit.ownHeads().map((h) => h.writerId);
+    const [head] = await gw.store.db.query<{ writer_id: string; last_seq: number | string }>(
+      `SELECT writer_id, last_seq FROM audit_writers WHERE last_seq > 3 AND writer_id IN (${own.map(() => '?').join(', ')}) ORDER BY last_seq DESC LIMIT 1`,
+      own,
+    );
+    const last = Number(head.last_seq);
+    await gw.store.db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [head.writer_id, last - 1]);
+    const accepted = await acceptAsVerified(env(), 'test: newest links deleted, looked at');
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    // The writer appends its next links (a transfer) after a walk read the chain's head and before
+    // it looks for the first link after the break: that link is past the head it read.
+    const db = gw.store.db;
+    const query = db.query.bind(db);
+    let armed = true;
+    db.query = (async (sql: string, params?: unknown[], options?: unknown) => {
+      if (armed && sql.includes('MIN(seq)') && sql.includes('audit_chain')) {
+        armed = false;
+        expect((await gw!.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+      }
+      return query(sql, params as never, options as never);
+    }) as typeof db.query;
+    // A hold let go later in the same pass still refused payments meanwhile: every hold it logs is read.
+    const logs = captureLogs('warn');
+    try {
+      const scrub = new AuditScrub(gw.store.audit, { ring: ringOf(TEST_AUDIT_KEY), path: checkpoints, store: db.description }, { linksPerPass: 1, confirmMs: 50 });
+      // A link a pass: its first walk of new links begins at the chain's head as read, inside the
+      // accepted cut. Every chain walked round once (the suite's earlier gateways' too), none held after any pass.
+      for (let i = 0; i < 5_000 && scrub.cycles === 0; i += 1) {
+        await scrub.pass();
+        expect(scrub.held ?? null, `after pass ${i + 1}: ${scrub.held}`).to.equal(null);
+      }
+      expect(scrub.cycles).to.be.greaterThan(0);
+    } finally {
+      logs.stop();
+    }
+    expect(logs.lines.filter((line) => line.includes('payments held')), 'the accepted cut is stepped over, the links after it walked').to.deep.equal([]);
+    expect(armed, 'the walk looked for the link after the break').to.equal(false);
   });
 });
 

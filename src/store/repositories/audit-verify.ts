@@ -299,11 +299,22 @@ export async function verifyChainPiece(db: Queryable, sealer: ValueSealer, write
     const at = result.break.seq;
     const [after] = at === null ? [] : await db.query<{ seq: number | string | null }>('SELECT MIN(seq) AS seq FROM audit_chain WHERE writer_id = ? AND seq > ?', [writerId, at]);
     const resume = after?.seq == null ? null : toNumber(after.seq);
-    return { links: Math.max(0, result.links - from.seq + 1), break: result.break, resume: resume !== null && resume <= toNumber(result.head.last_seq) ? resume : null, paymentEvents };
+    return { links: Math.max(0, result.links - from.seq + 1), break: result.break, resume: resume !== null && (await headReaches(db, result.head, resume)) ? resume : null, paymentEvents };
   }
   const links = through - from.seq + 1;
   const after = { seq: result.reached.seq + 1, prevHash: result.reached.hash };
   return { links, next: result.reached.seq >= toNumber(result.head.last_seq) ? null : after, after, paymentEvents };
+}
+
+/**
+ * Whether link `seq` is at or below the chain's head: the head as the walk read it, or, when the
+ * writer appended since (the link after a break is looked for after the head was read), as it
+ * stands now. A link past the head the chain records is no link of it.
+ */
+async function headReaches(db: Queryable, head: WriterRow, seq: number): Promise<boolean> {
+  if (seq <= toNumber(head.last_seq)) return true;
+  const [now] = await db.query<WriterRow>('SELECT writer_id, last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [head.writer_id]);
+  return now !== undefined && seq <= toNumber(now.last_seq);
 }
 
 /** How many times a chain re-linked while it was walked is walked again (`keys rotate` re-links each chain once). */
