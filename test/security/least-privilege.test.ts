@@ -216,6 +216,7 @@ describe('least-privilege database users (docs/operator-guide.md) [mariadb]', fu
     expect(paid.body?.status, paid.text).to.equal('UNKNOWN');
     const noticesFor = () => receiver!.received.filter((r) => JSON.parse(r.body).transfer.transactionId === body.transactionId);
     expect(noticesFor(), 'nothing said while in doubt').to.have.length(0);
+    expect(await app.query('SELECT id FROM callback_deliveries WHERE transaction_id = ?', [body.transactionId as string]), 'nothing queued while in doubt').to.have.length(0);
     const { settled } = await gw!.gateway.resolver.runOnce();
     expect(settled).to.be.greaterThan(0);
     const events = await app.query<{ state: string }>('SELECT e.state FROM payment_events e JOIN payments p ON p.id = e.payment_id WHERE p.transaction_id = ? ORDER BY e.seq', [body.transactionId as string]);
