@@ -6,11 +6,14 @@ import { join } from 'node:path';
 import { openDb, type Db } from '../../src/store/index.js';
 import { packageRoot } from '../../src/store/package-root.js';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
-import { runCli } from '../support/cli.js';
-import { createMariaDbDatabase, TEST_MYSQL_URL } from '../support/databases.js';
+import { startReceiver, signatureOf, signedUnder, type CallbackReceiver } from '../support/callback-receiver.js';
+import { acceptAsVerified, runCli } from '../support/cli.js';
+import { createMariaDbDatabase } from '../support/databases.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
-import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { bankTransfers } from '../support/left-behind.js';
+import { deleteWhole, payInsideChains, UNTHROTTLED } from '../support/payment-deletion.js';
 
 /** The SQL block that follows `<!-- marker -->` in docs/operator-guide.md, as the operator would paste it. */
 function guideSql(marker: string): string {
@@ -68,7 +71,15 @@ describe('least-privilege database users (docs/operator-guide.md) [mariadb]', fu
   let gw: TestGateway | undefined;
   let app: Db;
   let transactionId = '';
+  let receiver: CallbackReceiver | undefined;
+  // One checkpoint file for the gateway and the CLI, as on a gateway host.
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-lp-')), 'audit-checkpoints.jsonl');
+  /** The environment of a `gerbang` command run as the runtime user. */
+  const asApp = (): Record<string, string> => ({ GERBANG_DATABASE_URL: appUrl, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  /** The outcome of the completion row of payment `transactionId`'s exchange of `method` (CALLBACK, RESOLVE), undefined while there is none. */
+  const completion = async (transactionId: string, method: string): Promise<string | undefined> =>
+    (await app.query<{ outcome: string }>('SELECT c.outcome FROM audit_exchanges e JOIN audit_completions c ON c.exchange_id = e.id WHERE e.transaction_id = ? AND e.method = ?', [transactionId, method]))[0]?.outcome;
+  const bearer = async (): Promise<Record<string, string>> => ({ authorization: `Bearer ${await gw!.token(await gw!.createClient())}` });
 
   before(async function () {
     const database = await createMariaDbDatabase(this);
@@ -76,17 +87,28 @@ describe('least-privilege database users (docs/operator-guide.md) [mariadb]', fu
     names.database = new URL(database.url).pathname.slice(1);
     migrateUrl = urlAs(database.url, names.migrate, names.migratePassword);
     appUrl = urlAs(database.url, names.app, names.appPassword);
-    root = openDb(TEST_MYSQL_URL);
+    // The database administrator (and, later, the attacker with a SQL shell).
+    root = openDb(database.url);
     for (const sql of statements(guideSql('database-users'), names)) await root.execute(sql);
     const migrated = await runCli(['migrate'], { GERBANG_DATABASE_URL: migrateUrl, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
     expect(migrated.code, migrated.stderr).to.equal(0);
     for (const sql of statements(guideSql('runtime-grants'), names)) await root.execute(sql);
-    gw = await TestGateway.start(appUrl, { GERBANG_MIGRATE_ON_START: 'false' });
+    gw = await TestGateway.start(appUrl, {
+      GERBANG_MIGRATE_ON_START: 'false',
+      GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints,
+      GERBANG_AUDIT_SCRUB_MS: '300',
+      GERBANG_CALLBACK_INTERVAL_MS: '50',
+      // The resolver runs by hand (runOnce), so the in-doubt payment is settled by it and nothing else.
+      GERBANG_RESOLVER_INTERVAL_MS: '0',
+      GERBANG_BANK_HEADERS_TIMEOUT_MS: '1500',
+      ...UNTHROTTLED,
+    });
     app = openDb(appUrl);
   });
 
   after(async () => {
     await gw?.close();
+    receiver?.server.close();
     await app?.close();
     for (const user of [names.migrate, names.app]) await root?.execute(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`);
     await root?.close();
@@ -118,7 +140,7 @@ describe('least-privilege database users (docs/operator-guide.md) [mariadb]', fu
     const events = await app.query<{ state: string }>('SELECT e.state FROM payment_events e JOIN payments p ON p.id = e.payment_id WHERE p.transaction_id = ? ORDER BY e.seq', [transactionId]);
     // Reserved straight into SENDING with its bank id (one INSERT), then the outcome.
     expect(events.map((e) => e.state), 'each state change appended').to.deep.equal(['SENDING', 'SUCCESS']);
-    const verify = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: appUrl, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    const verify = await runCli(['audit', 'verify'], asApp());
     expect(verify.code, verify.stdout + verify.stderr).to.equal(0);
     expect(verify.stdout).to.contain('audit verify: INTACT');
   });
@@ -137,6 +159,98 @@ describe('least-privilege database users (docs/operator-guide.md) [mariadb]', fu
     } finally {
       await con.close();
     }
+  });
+
+  it('a payment run (POST /v1/transfer-batches) pays every line as the runtime user, each line its own exchange opened and completed', async () => {
+    const auth = await bearer();
+    const batchId = `RUN-${suffix}`;
+    const lines = [sampleTransfer({ amount: '1000.00' }), sampleTransfer({ amount: '2000.00' }), sampleTransfer({ amount: '3000.00' })];
+    const submitted = await gw!.request('/v1/transfer-batches', { json: { batchId, transfers: lines }, headers: auth });
+    expect(submitted.status, submitted.text).to.equal(202);
+    const done = await eventually(async () => {
+      const run = await gw!.request(`/v1/transfer-batches/${batchId}`, { headers: auth });
+      return run.body?.state === 'DONE' && run;
+    }, 30_000);
+    expect(done.body.progress).to.deep.equal({ queued: 0, submitted: 3, rejected: 0 });
+    expect(done.body.lines.map((l: { result: { transactionId: string; status: string } }) => [l.result.transactionId, l.result.status])).to.deep.equal(lines.map((l) => [l.transactionId, 'SUCCESS']));
+    for (const line of lines) expect(await bankTransfers(gw!, line.transactionId as string), 'each line reached the bank once').to.equal(1);
+    const exchanges = await eventually(async () => {
+      const rows = await app.query<{ path: string; completed: string }>(
+        'SELECT e.path, c.outcome AS completed FROM audit_exchanges e JOIN audit_completions c ON c.exchange_id = e.id WHERE e.path LIKE ? ORDER BY e.path',
+        [`/v1/transfer-batches/${batchId}/lines/%`],
+      );
+      return rows.length === lines.length && rows;
+    });
+    expect(exchanges.map((e) => e.completed)).to.deep.equal(['completed', 'completed', 'completed']);
+  });
+
+  it('a client whose callback URL was set by `gerbang client set-callback` gets the final result signed by the delivery worker, delivered and audited, as the runtime user', async () => {
+    receiver = await startReceiver();
+    const client = await gw!.createClient();
+    const set = await runCli(['client', 'set-callback', '--id', client.clientId, '--url', receiver.url], asApp());
+    expect(set.code, set.stderr).to.equal(0);
+    const auth = { authorization: `Bearer ${await gw!.token(client)}` };
+    const body = sampleTransfer();
+    const paid = await gw!.request('/v1/transfers', { json: body, headers: auth });
+    expect(paid.status, paid.text).to.equal(201);
+    const notice = await eventually(async () => receiver!.received.find((r) => JSON.parse(r.body).transfer.transactionId === body.transactionId), 10_000);
+    expect(JSON.parse(notice.body)).to.deep.equal({ event: 'transfer.final', transfer: paid.body });
+    const key = await gw!.request('/v1/callbacks/public-key', { headers: auth });
+    expect(signatureOf(notice).kid).to.equal(key.body.keyId);
+    expect(signedUnder(notice, key.body.publicKeyPem), 'signed with the published key').to.equal(true);
+    // The delivery's state is written once the receiver has answered, and its attempt is an exchange opened and completed.
+    await eventually(async () => {
+      const [delivery] = await app.query<{ state: string }>('SELECT state FROM callback_deliveries WHERE transaction_id = ?', [body.transactionId as string]);
+      return delivery?.state === 'DELIVERED';
+    });
+    await eventually(async () => (await completion(body.transactionId as string, 'CALLBACK')) === 'completed');
+  });
+
+  it('a payment in doubt is settled by the in-doubt resolver as the runtime user, its events appended, and only then called back', async () => {
+    const client = await gw!.createClient();
+    expect((await runCli(['client', 'set-callback', '--id', client.clientId, '--url', receiver!.url], asApp())).code).to.equal(0);
+    const auth = { authorization: `Bearer ${await gw!.token(client)}` };
+    // The bank executes it and never answers.
+    const body = sampleTransfer({ remark: 'SIM TIMEOUT' });
+    const paid = await gw!.request('/v1/transfers', { json: body, headers: auth });
+    expect(paid.body?.status, paid.text).to.equal('UNKNOWN');
+    const noticesFor = () => receiver!.received.filter((r) => JSON.parse(r.body).transfer.transactionId === body.transactionId);
+    expect(noticesFor(), 'nothing said while in doubt').to.have.length(0);
+    expect(await app.query('SELECT id FROM callback_deliveries WHERE transaction_id = ?', [body.transactionId as string]), 'nothing queued while in doubt').to.have.length(0);
+    const { settled } = await gw!.gateway.resolver.runOnce();
+    expect(settled).to.be.greaterThan(0);
+    const events = await app.query<{ state: string }>('SELECT e.state FROM payment_events e JOIN payments p ON p.id = e.payment_id WHERE p.transaction_id = ? ORDER BY e.seq', [body.transactionId as string]);
+    expect(events.map((e) => e.state), 'each state change appended').to.deep.equal(['SENDING', 'UNKNOWN', 'SUCCESS']);
+    expect(await bankTransfers(gw!, body.transactionId as string), 'never sent again').to.equal(1);
+    expect(await completion(body.transactionId as string, 'RESOLVE'), 'the check is an exchange opened and completed').to.equal('completed');
+    const [notice] = await eventually(async () => noticesFor().length > 0 && noticesFor(), 10_000);
+    expect(JSON.parse(notice.body).transfer).to.include({ transactionId: body.transactionId, status: 'SUCCESS' });
+    expect(signedUnder(notice, (await gw!.request('/v1/callbacks/public-key', { headers: auth })).body.publicKeyPem)).to.equal(true);
+  });
+
+  it('a payment deleted whole in SQL holds the gateway (the scrub) until `gerbang audit verify` and `audit accept-rollback --expect`, run as the runtime user, accept it; then it pays again', async () => {
+    // Everything the gateway wrote so far under the grants (payments, the payment run, callbacks, the resolver's check) verifies.
+    const intact = await runCli(['audit', 'verify'], asApp());
+    expect(intact.code, intact.stdout + intact.stderr).to.equal(0);
+    const auth = await bearer();
+    const body = sampleTransfer();
+    await payInsideChains(gw!, auth, body);
+    const breaks = await deleteWhole(root, body.transactionId as string);
+    await eventually(async () => breaks.every((at) => gw!.gateway.scrub.held?.includes(at)), 30_000);
+    const resent = await gw!.request('/v1/transfers', { json: body, headers: auth });
+    expect([resent.status, resent.body?.code], resent.text).to.deep.equal([503, 'STORE_UNAVAILABLE']);
+    expect(await bankTransfers(gw!, body.transactionId as string), 'the resend is not paid').to.equal(1);
+    const broken = await runCli(['audit', 'verify'], asApp());
+    expect(broken.code, broken.stdout).to.equal(1);
+    const accepted = await acceptAsVerified(asApp(), 'test: payment deleted, looked at');
+    expect(accepted.code, accepted.stdout + accepted.stderr).to.equal(0);
+    for (const at of breaks) expect(accepted.stdout).to.contain(at.replace(/^chain (\S+) link (\d+)$/, 'link $2 of chain $1'));
+    await eventually(async () => (await gw!.request('/readyz')).status === 200, 15_000);
+    const next = sampleTransfer();
+    const paid = await gw!.request('/v1/transfers', { json: next, headers: auth });
+    expect([paid.status, paid.body?.status], paid.text).to.deep.equal([201, 'SUCCESS']);
+    const after = await runCli(['audit', 'verify'], asApp());
+    expect(after.code, after.stdout).to.equal(0);
   });
 
   it('MariaDB refuses the runtime user every UPDATE and DELETE of audit records, an exchange\'s outcome and its completion included; the rows stay as they were', async () => {
@@ -206,7 +320,7 @@ describe('least-privilege database users (docs/operator-guide.md) [mariadb]', fu
       [transactionId],
     );
     await root.execute(`UPDATE ${names.database}.audit_completions SET amount = ? WHERE exchange_id = ?`, ['1.00', completion.id]);
-    const verify = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: appUrl, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    const verify = await runCli(['audit', 'verify'], asApp());
     expect(verify.code).to.equal(1);
     expect(verify.stdout).to.match(new RegExp(`ALTERED: audit_completions id ${completion.id} \\(chain \\S+ seq \\d+, complete\\) was altered`));
   });

@@ -1,3 +1,4 @@
+import { createPublicKey, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -30,4 +31,16 @@ export async function startReceiver(): Promise<CallbackReceiver> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/gerbang/notify`, received, answers, server };
+}
+
+/** The parts of a notice's Gerbang-Signature header (`t=…,kid=…,sig=…`). */
+export function signatureOf(notice: Received): Record<string, string> {
+  const header = String(notice.headers['gerbang-signature']);
+  return Object.fromEntries(header.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+}
+
+/** Whether the notice's signature holds over `body` (default: the body received) under the PEM public key GET /v1/callbacks/public-key publishes. */
+export function signedUnder(notice: Received, publicKeyPem: string, body = notice.body): boolean {
+  const parts = signatureOf(notice);
+  return verify('sha256', Buffer.from(`${parts.t}.${body}`), createPublicKey(publicKeyPem), Buffer.from(parts.sig, 'base64'));
 }
