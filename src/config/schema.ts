@@ -219,7 +219,7 @@ export const SETTINGS = {
   },
   loginMaxFailures: {
     env: 'GERBANG_LOGIN_MAX_FAILURES',
-    doc: 'Failed token requests for one client id or one IP before it is locked out; and failed console sign-ins for one user from one address (an IPv6 address: its /56) before that address is locked out of that user.',
+    doc: 'Failed token requests for one client id or one address (an IPv6 address: its /56) before it is locked out; and failed console sign-ins for one user from one address (an IPv6 address: its /56) before that address is locked out of that user.',
     schema: positive.default(5),
   },
   loginFailureWindowSeconds: {

@@ -1,3 +1,4 @@
+import { bankText } from '../banks/common/bank-text.js';
 import type { AuditExchangeRow, BankCallAudit, PaymentRecord } from '../store/types.js';
 import { maskAccount } from './format.js';
 
@@ -59,15 +60,11 @@ export interface PaymentStory {
   bankIndonesian: string | null;
 }
 
-/** Control and bidirectional-override characters out of the bank's free text before it is shown. */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').trim();
-}
-
 /**
  * The Indonesian text of the last bank answer that carries a BCA error body of `code` (the stored
  * answer's), read from the opened audit. Only of that code: a later call's error (a status
- * inquiry's "not found" after a timeout) is not what the stored answer says.
+ * inquiry's "not found" after a timeout) is not what the stored answer says. Cleaned as every
+ * bank text is (bankText: no control or direction character).
  */
 function lastIndonesianText(exchanges: AuditExchangeRow[], code: string | null): string | null {
   if (code === null) return null;
@@ -77,7 +74,7 @@ function lastIndonesianText(exchanges: AuditExchangeRow[], code: string | null):
       const body = parseObject(call.responseBody);
       if (typeof body?.ErrorCode !== 'string' || body.ErrorCode.toUpperCase() !== code.toUpperCase()) continue;
       const message = body.ErrorMessage as { Indonesian?: unknown } | undefined;
-      if (message && typeof message.Indonesian === 'string' && message.Indonesian.trim() !== '') found = printable(message.Indonesian).slice(0, 300);
+      if (message && typeof message.Indonesian === 'string' && message.Indonesian.trim() !== '') found = bankText(message.Indonesian).trim().slice(0, 300);
     }
   }
   return found;

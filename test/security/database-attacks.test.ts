@@ -231,6 +231,36 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       }
     });
 
+    it('audit verify names a queued callback whose body was replaced in SQL, with clear text or with another delivery\'s ciphertext', async () => {
+      const other = sampleTransfer();
+      expect((await gw.request('/v1/transfers', { json: other, headers: auth })).status).to.equal(201);
+      const bodyOf = async (transactionId: string) => {
+        const rows = await eventually(async () => {
+          const found = await db.query<{ body: string }>('SELECT body FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+          return found.length === 1 ? found : null;
+        });
+        return rows[0].body;
+      };
+      const saved = await bodyOf(paid);
+      const moved = await bodyOf(other.transactionId as string);
+      const named = `callback_deliveries.body of row ["${client.clientId}","${paid}"] is not a value sealed for it`;
+      expect(problems((await check()).breaks), 'intact before').to.not.contain('callback_deliveries');
+      const clear = JSON.stringify({ event: 'transfer.final', transfer: { transactionId: paid, status: 'FAILED' } });
+      try {
+        for (const forged of [clear, moved]) {
+          await db.execute('UPDATE callback_deliveries SET body = ? WHERE client_id = ? AND transaction_id = ?', [forged, client.clientId, paid]);
+          const report = await check();
+          expect(report.ok).to.equal(false);
+          const broken = report.breaks.find((b) => b.table === 'callback_deliveries');
+          expect(broken, problems(report.breaks)).to.include({ problem: 'altered' });
+          expect(broken!.detail).to.contain(named);
+        }
+      } finally {
+        await db.execute('UPDATE callback_deliveries SET body = ? WHERE client_id = ? AND transaction_id = ?', [saved, client.clientId, paid]);
+      }
+      expect(problems((await check()).breaks), 'intact again').to.not.contain('callback_deliveries');
+    });
+
     /** Runs `then` with the client row changed by `attack`, then puts the row back as it was. */
     async function onClient(clientId: string, attack: () => Promise<unknown>, then: () => Promise<void>): Promise<void> {
       const [saved] = await db.query<Record<string, string | number | null>>('SELECT secret_hash, allowed_cidrs, status FROM clients WHERE id = ?', [clientId]);

@@ -1,5 +1,6 @@
 import { AppError } from '../../errors/index.js';
 import type { AccessTokens } from '../../pipeline/auth/access-tokens.js';
+import { addressNetwork } from '../../pipeline/rate-limit/index.js';
 import { decoyHash, IpAllowlist, OriginAllowlist, verifySecret } from '../../security/index.js';
 import type { ClientRecord, ClientRepository, LoginLockoutRepository } from '../../store/types.js';
 
@@ -37,14 +38,16 @@ export interface IssuedToken {
  *     when the client is unknown, disabled or called from elsewhere: every refusal costs the same
  *     scrypt and gets the same 401 answer, so the answer does not tell an outsider which client
  *     ids exist (no 403/401 oracle);
- *  4. a failure counts towards the lockout of the IP, and of the client id unless the caller is
- *     outside the client's addresses (an outsider cannot lock the ERP out).
+ *  4. a failure counts towards the lockout of the caller's address, and of the client id unless
+ *     the caller is outside the client's addresses (an outsider cannot lock the ERP out). The
+ *     address is counted as the API's rate limit groups it (addressNetwork: an IPv6 address as
+ *     its /56), so a host cannot walk around its lockout through the addresses of its prefix.
  * Throws INVALID_CLIENT (401) or CLIENT_LOCKED (429).
  */
 export async function issueToken(deps: IssueTokenDeps, credentials: TokenCredentials, caller: Caller): Promise<IssuedToken> {
   const now = deps.clock();
   const clientKey = `client:${credentials.clientId}`;
-  const ipKey = `ip:${caller.ip ?? 'unknown'}`;
+  const ipKey = `ip:${addressNetwork(caller.ip ?? 'unknown')}`;
   for (const key of [clientKey, ipKey]) {
     const state = await deps.lockouts.get(key, now);
     if (state.lockedUntil > now) throw locked(state.lockedUntil - now);

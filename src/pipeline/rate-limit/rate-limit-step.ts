@@ -52,7 +52,8 @@ export function rateLimitStep(options: RateLimitStepOptions): RequestHandler {
 /**
  * The network a caller's address is counted as: an IPv4 address as it is (an IPv4-mapped IPv6
  * address as its IPv4 form), an IPv6 address as its /56, so one host cannot rotate through the
- * addresses of its own prefix. Every per-address limit (the API's and the console sign-in's) counts by it.
+ * addresses of its own prefix. Every per-address limit (the API's, the console sign-in's and the
+ * token endpoint's lockout) counts by it.
  */
 export function addressNetwork(address: string): string {
   return ipKeyGenerator(address);
