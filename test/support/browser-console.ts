@@ -12,6 +12,8 @@ export interface BrowserConsole {
   page: Page;
   /** An admin of the console to sign in as. */
   admin: { username: string; password: string };
+  /** The suite's database (GERBANG_DATABASE_URL), for the CLI. */
+  databaseUrl: string;
 }
 
 /**
@@ -33,6 +35,7 @@ export function browserConsole(
     requireChromium(this);
     const database = await createMariaDbDatabase(this);
     drop = database.drop;
+    suite.databaseUrl = database.url;
     suite.gw = await TestGateway.start(database.url, { GERBANG_LOG_LEVEL: 'silent', ...gatewayEnv });
     const reader = options.readsStatements ? await suite.gw.createClient() : null;
     const api: Record<string, string> = reader ? { GERBANG_CONSOLE_API_URL: suite.gw.url, GERBANG_CONSOLE_API_CLIENT_ID: reader.clientId, GERBANG_CONSOLE_API_CLIENT_SECRET: reader.clientSecret } : {};
