@@ -1280,6 +1280,12 @@ export interface AuditVerificationRun {
   breaks: number;
   /** The first broken record, in words; null when intact. */
   firstBreak: string | null;
+  /**
+   * Set by AuditVerificationRepository.latest() only: why the newest result cannot be believed
+   * (written, altered or deleted in the database, or no keys here to check it). Its date and
+   * counts are then the forged row's (or none), not to be shown as a verification's; `ok` is false.
+   */
+  integrityProblem?: string;
 }
 
 /** Results of the audit-chain verification, kept so the console can show the last one. */

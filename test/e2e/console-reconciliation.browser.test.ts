@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { axeViolations, launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
+import { axeViolations, computedBackground, launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
 import { TestConsole } from '../support/console-harness.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
@@ -141,8 +141,7 @@ describe('Finance console: reconciliation in a browser', function () {
         expect(await page.textContent('[data-count=statement-only]')).to.equal('1');
         expect(await page.textContent('[data-count=gerbang-only]')).to.equal('1');
         // Highlighted: the unmatched rows are drawn differently from the matched ones.
-        const background = (selector: string) => page.$eval(`${selector} td`, (td) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(td).backgroundColor);
-        expect(await background(`#payment-${ids.notPaid.id}`)).not.to.equal(await background(`#payment-${ids.paid.id}`));
+        expect(await computedBackground(page, `#payment-${ids.notPaid.id} td`)).not.to.equal(await computedBackground(page, `#payment-${ids.paid.id} td`));
         expect(await axeViolations(page)).to.deep.equal([]);
         await page.screenshot({ path: join(SHOTS, `reconciliation-${lang}.png`), fullPage: true });
         const viewed = await con.store.consoleAudit.list({ username: auditor.username, action: 'reconcile' });

@@ -12,6 +12,8 @@ export interface BrowserConsole {
   page: Page;
   /** An admin of the console to sign in as. */
   admin: { username: string; password: string };
+  /** The suite's database (GERBANG_DATABASE_URL), for the CLI. */
+  databaseUrl: string;
 }
 
 /**
@@ -19,12 +21,13 @@ export interface BrowserConsole {
  * to its settings) and a console on a fresh MariaDB database, creates an admin, runs `setUp` (the
  * suite's own data), then opens a browser page; and an `after` that closes them all and drops the
  * database. With `readsStatements` the console reads statements through the gateway's API as a
- * client of its own (GERBANG_CONSOLE_API_*). Skipped without Chromium.
+ * client of its own (GERBANG_CONSOLE_API_*); `consoleEnv` is added to the console's settings (after
+ * the suite's default of 1000 sign-ins a minute from one address). Skipped without Chromium.
  */
 export function browserConsole(
   setUp: (suite: Omit<BrowserConsole, 'browser' | 'page'>) => Promise<void> = async () => undefined,
   gatewayEnv: Record<string, string> = {},
-  options: { readsStatements?: boolean } = {},
+  options: { readsStatements?: boolean; consoleEnv?: Record<string, string> } = {},
 ): BrowserConsole {
   const suite = {} as BrowserConsole;
   let drop: () => Promise<void> = async () => undefined;
@@ -32,10 +35,11 @@ export function browserConsole(
     requireChromium(this);
     const database = await createMariaDbDatabase(this);
     drop = database.drop;
+    suite.databaseUrl = database.url;
     suite.gw = await TestGateway.start(database.url, { GERBANG_LOG_LEVEL: 'silent', ...gatewayEnv });
     const reader = options.readsStatements ? await suite.gw.createClient() : null;
     const api: Record<string, string> = reader ? { GERBANG_CONSOLE_API_URL: suite.gw.url, GERBANG_CONSOLE_API_CLIENT_ID: reader.clientId, GERBANG_CONSOLE_API_CLIENT_SECRET: reader.clientSecret } : {};
-    suite.con = await TestConsole.start(database.url, { GERBANG_LOG_LEVEL: 'silent', GERBANG_CONSOLE_SIGN_IN_PER_IP: '1000', ...api });
+    suite.con = await TestConsole.start(database.url, { GERBANG_LOG_LEVEL: 'silent', GERBANG_CONSOLE_SIGN_IN_PER_IP: '1000', ...api, ...options.consoleEnv });
     suite.admin = await suite.con.createUser('ayu.admin', 'admin');
     await setUp(suite);
     suite.browser = await launchBrowser();

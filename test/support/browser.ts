@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { missingTool } from './missing-tool.js';
 
 /** Debian's chromium (`apt-get install chromium`, see .ci/run); playwright-core downloads no browser. */
@@ -67,17 +67,26 @@ export async function axeViolations(page: Page): Promise<string[]> {
   });
 }
 
+/** The background colour the browser computes for the first element `selector` matches (`rgb(…)`): which of the stylesheet's boxes it is drawn as. */
+export function computedBackground(page: Page, selector: string): Promise<string> {
+  return page.$eval(selector, (el) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor);
+}
+
 /**
  * Submits the console's sign-in form as `who`, with no cookie of an earlier user (the form in
  * `lang` when given), and waits for the answer's page: the payment list when the console let
- * them in, the sign-in page again with its alert when it did not.
+ * them in, the sign-in page again with its alert when it did not. Returns the HTTP status of the
+ * form's answer (303 when let in, 401 for a wrong password, 429 when told to wait).
  */
-export async function trySignIn(browser: TestBrowser, page: Page, consoleUrl: string, who: { username: string; password: string }, lang?: 'id' | 'en'): Promise<void> {
+export async function trySignIn(browser: TestBrowser, page: Page, consoleUrl: string, who: { username: string; password: string }, lang?: 'id' | 'en'): Promise<number> {
   await browser.context.clearCookies();
   await page.goto(lang ? `${consoleUrl}/lang?to=${lang}&back=/console/sign-in` : `${consoleUrl}/sign-in`);
   await page.fill('input[name=username]', who.username);
   await page.fill('input[name=password]', who.password);
-  await Promise.all([page.waitForLoadState(), page.click('form.sign-in button[type=submit]')]);
+  const posted = (answer: Response) => answer.request().method() === 'POST' && new URL(answer.url()).pathname.endsWith('/console/sign-in');
+  const [answer] = await Promise.all([page.waitForResponse(posted), page.click('form.sign-in button[type=submit]')]);
+  await page.waitForLoadState();
+  return answer.status();
 }
 
 /**

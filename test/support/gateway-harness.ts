@@ -84,13 +84,14 @@ export class TestGateway {
   }
 
   /**
-   * Creates a client allowed from all of loopback (or the given lists), granted `accounts`
-   * (default: every company account of the configured partners), and returns its credentials.
+   * Creates a client named `name` (default: a random test name) allowed from all of loopback (or
+   * the given lists), granted `accounts` (default: every company account of the configured
+   * partners), and returns its credentials.
    */
-  async createClient(options: { origins?: string[]; cidrs?: string[]; accounts?: string[] } = {}): Promise<TestClient> {
+  async createClient(options: { name?: string; origins?: string[]; cidrs?: string[]; accounts?: string[] } = {}): Promise<TestClient> {
     const { client, clientSecret } = await createClient(
       this.store,
-      { name: `test-${randomBytes(4).toString('hex')}`, origins: options.origins ?? [], cidrs: options.cidrs ?? ['127.0.0.0/8', '::1/128'] },
+      { name: options.name ?? `test-${randomBytes(4).toString('hex')}`, origins: options.origins ?? [], cidrs: options.cidrs ?? ['127.0.0.0/8', '::1/128'] },
       Date.now(),
     );
     const accounts = options.accounts ?? [...new Set(this.gateway.banks.router.all().flatMap((partner) => partner.accounts))];

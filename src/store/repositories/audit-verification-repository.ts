@@ -78,19 +78,14 @@ export class SqlAuditVerificationRepository implements AuditVerificationReposito
     if (newest && (!row || toNumber(row.id) !== toNumber(newest.record_id))) {
       const [vouched] = await this.db.query<{ id: number | string }>('SELECT id FROM audit_verifications WHERE id = ?', [toNumber(newest.record_id)]);
       if (!vouched) {
-        return {
-          checkedAt: toNumber(newest.recorded_at),
-          ok: false,
-          links: 0,
-          breaks: 0,
-          firstBreak: `CANNOT BE PROVED: the newest verification result (id ${toNumber(newest.record_id)}), which the audit chain links, was deleted from the database: run gerbang audit verify`,
-        };
+        const problem = `CANNOT BE PROVED: the newest verification result (id ${toNumber(newest.record_id)}), which the audit chain links, was deleted from the database: run gerbang audit verify`;
+        return { checkedAt: toNumber(newest.recorded_at), ok: false, links: 0, breaks: 0, firstBreak: problem, integrityProblem: problem };
       }
     }
     if (!row) return null;
     const run = runOfRow(row);
     const problem = this.problemWith(row, run) ?? (await this.linkProblem(toNumber(row.id), run));
-    return problem === null ? run : { ...run, ok: false, firstBreak: problem };
+    return problem === null ? run : { ...run, ok: false, firstBreak: problem, integrityProblem: problem };
   }
 
   /** Why result `id` is not the one its chain link vouches for, or null when it is. */
