@@ -74,6 +74,23 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
     expect(after.report.accepted.map((b) => [b.detail, b.how])).to.deep.equal([[`the head of chain ${writer} was deleted from audit_writers`, 'as-gone']]);
   });
 
+  it('refuses verify\'s digest of a chain whose head row was deleted once one more of its links is deleted after verify (what remains of it is what the operator looked at)', async function () {
+    this.timeout(60_000);
+    const links = await recordInOneChain(database.url(), 3);
+    const writer = links[0].writerId;
+    await database.db().execute('DELETE FROM audit_writers WHERE writer_id = ?', [writer]);
+    const refused = await acceptAsVerified(env(), 'test: head row deleted, looked at before a link was', async () => {
+      await database.db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [writer, links[2].seq]);
+      await database.db().execute('DELETE FROM audit_exchanges WHERE id = ?', [links[2].id]);
+    });
+    expect(refused.code, refused.stdout).to.not.equal(0);
+    expect(refused.stderr + refused.stdout).to.contain('is not what audit verify named');
+    expect(existsSync(checkpoints) ? readFileSync(checkpoints, 'utf8') : '', 'no acceptance line').to.not.contain('accept-rollback:');
+    // Looked at again: accepted as it now is.
+    expect((await acceptAsVerified(env(), 'test: head row and a link deleted, looked at')).code).to.equal(0);
+    expect((await verify()).code).to.equal(0);
+  });
+
   it('accepts every one of 25 payment rows deleted in one acceptance (more than a scrub range holds), so no gateway holds on any after it and verify exits 0', async function () {
     this.timeout(60_000);
     const store = await openStore(database.url(), { auditKeys: TEST_AUDIT_KEYS });

@@ -510,6 +510,7 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
       await gw!.store.db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, last + 1]);
     });
     expect(refused.code, refused.stdout).to.not.equal(0);
+    expect(refused.stderr + refused.stdout).to.contain('is not what audit verify named');
     expect(readFileSync(checkpoints, 'utf8'), 'no acceptance line').to.not.contain('looked at before more were');
     expect((await gw!.request('/readyz')).status).to.equal(503);
     expect((await gw!.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(503);
