@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyRing } from '../security/index.js';
 import type { LostPayment } from '../store/repositories/audit-verify.js';
-import type { AuditChainBreak, LostPaymentFacts, Store } from '../store/types.js';
-import { AuditScrub } from './audit-scrub.js';
+import type { AuditChainBreak, ChainRemains, LostPaymentFacts, Store } from '../store/types.js';
+import { AuditScrub, sortOf } from './audit-scrub.js';
 import { ACCEPTED_ROLLBACK, appendCheckpoint, readCheckpoints, storeAgainstCheckpoints, type AcceptedBreak, type ChainHead, type CheckpointHistory, type GoneChain } from './checkpoints.js';
 
 export interface RollbackAcceptance {
@@ -30,11 +30,21 @@ interface Found {
   /** Chains behind their checkpoints or gone (the rollback watch's breaks), and the heads the database holds. */
   behind: AuditChainBreak[];
   heads: Map<string, ChainHead>;
-  /** Every break inside a chain (the scrub's), each with the first link after it (null: none). */
-  inside: (AuditChainBreak & { writerId: string; resume: number | null })[];
+  /** Every break inside a chain (the scrub's), each with the first link after it (null: none), and what is accepted of it (insideKey). */
+  inside: Inside[];
   /** Every payment lost (its row deleted without its release, or altered away from its MAC), as found (kind, and the digest of an altered row). */
   lost: (AuditChainBreak & { found: LostPayment })[];
 }
+
+/**
+ * A break inside a chain as an acceptance takes it: `link`, the MAC of the link at its seq (null:
+ * absent, or the break has no seq); `resumeAt`, where the walk goes on past it: the first link
+ * after it, or when none follows (its newest links deleted, its head left) the seq its writer
+ * appends next (AcceptedBreak's `next`: its head's plus 1), so that a tail cut its writer has linked
+ * on after since is the same break, resumed at the very link that was to come; `remains`, for a
+ * chain whose head row is gone (seq null), what remains of it (GoneChain's `remained`).
+ */
+type Inside = AuditChainBreak & { writerId: string; resume: number | null; link: string | null; resumeAt: number | null; remains?: ChainRemains };
 
 /**
  * `gerbang audit accept-rollback`: an operator who has looked at a database found behind its
@@ -86,7 +96,7 @@ export async function acceptRollback(
   }
   await sleep(options.confirmMs ?? CONFIRM_MS);
   const again = await findToAccept(store, history, checkpointFile);
-  // A chain behind by its checkpointed link; a break inside by its link, the link after it and what it is; a payment by its id.
+  // A chain behind by its checkpointed link; a break inside by what is accepted of it (insideKey); a payment by its id.
   const behind = inBoth(first.behind, again.behind, behindKey);
   const inside = inBoth(first.inside, again.inside, insideKey);
   const lost = inBoth(first.lost, again.lost, lostKey);
@@ -97,18 +107,18 @@ export async function acceptRollback(
   if (digest !== options.expect || unconfirmed.length > 0) return { accepted: [], unconfirmed, differs: digest, lostPayments };
   const accepted = behind.both.filter((b) => b.writerId !== null);
   // A chain whose head row is gone while its links remain is accepted as gone (not walked again),
-  // with what remains of it (a link added under its writer id later is a new break);
+  // with what remains of it as both walks found it (a link added under its writer id later is a new break);
   // every other break exactly, with the link the walk resumes at and what was there (SeenBreak).
-  const gone: GoneChain[] = [];
-  for (const writerId of new Set(inside.both.filter((b) => b.seq === null).map((b) => b.writerId))) {
-    const { links, maxSeq, digest } = await store.audit.chainRemains(writerId);
-    gone.push({ writerId, seq: 0, hash: '', remained: { links, maxSeq, digest } });
+  const gone = new Map<string, GoneChain>();
+  for (const b of inside.both) {
+    if (b.seq !== null || b.remains === undefined) continue;
+    const { links, maxSeq, digest } = b.remains;
+    gone.set(b.writerId, { writerId: b.writerId, seq: 0, hash: '', remained: { links, maxSeq, digest } });
   }
   const exact = inside.both.filter((b): b is typeof b & { seq: number } => b.seq !== null);
-  // The link at each break, and the link before a tail cut (the head its chain is checkpointed at from now on).
+  // The link before a tail cut (the head its chain is checkpointed at from now on).
   const cuts = exact.filter((b) => b.resume === null && b.seq > 1 && history.heads.has(b.writerId));
-  const asked = [...exact.map((b) => ({ writerId: b.writerId, seq: b.seq })), ...cuts.map((b) => ({ writerId: b.writerId, seq: b.seq - 1 }))];
-  const links = new Map((await store.audit.linksAt(asked)).map((l) => [`${l.writerId} ${l.seq}`, l.hash]));
+  const links = new Map((await store.audit.linksAt(cuts.map((b) => ({ writerId: b.writerId, seq: b.seq - 1 })))).map((l) => [`${l.writerId} ${l.seq}`, l.hash]));
   // A break nothing follows (the chain's newest links deleted, its head left) also names the seq its writer appends next, and the head then.
   const skips = exact.map((b): AcceptedBreak => {
     const head = again.heads.get(b.writerId);
@@ -118,11 +128,11 @@ export async function acceptRollback(
       seq: b.seq,
       resume: b.resume ?? 0,
       ...(tail ? { next: head.seq + 1 } : {}),
-      seen: { problem: b.problem, table: b.table, recordId: b.recordId, link: links.get(`${b.writerId} ${b.seq}`) ?? null, ...(tail ? { head: { seq: head.seq, hash: head.hash } } : {}) },
+      seen: { problem: b.problem, table: b.table, recordId: b.recordId, link: b.link, ...(tail ? { head: { seq: head.seq, hash: head.hash } } : {}) },
     };
   });
   const lostSeen = lost.both.map(({ found }) => ({ id: found.paymentId, kind: found.kind, ...(found.digest === undefined ? {} : { digest: found.digest }) }));
-  if (accepted.length === 0 && skips.length === 0 && gone.length === 0 && lostSeen.length === 0) return { accepted: [], unconfirmed, lostPayments: [] };
+  if (accepted.length === 0 && skips.length === 0 && gone.size === 0 && lostSeen.length === 0) return { accepted: [], unconfirmed, lostPayments: [] };
   const chains = [...new Set(accepted.map((b) => b.writerId!))];
   // A chain checkpointed at a head whose link was cut (the head row left) is checkpointed at the
   // link before the cut from now on: its next link is not taken for a rollback past its checkpoint.
@@ -132,7 +142,7 @@ export async function acceptRollback(
     at: clock(),
     by: `${ACCEPTED_ROLLBACK}: ${reason}`,
     heads: [...chains.map((writerId) => again.heads.get(writerId) ?? { writerId, seq: 0, hash: '' }), ...cutHeads.filter((h) => h.hash !== '')],
-    ...(gone.length === 0 ? {} : { broken: gone }),
+    ...(gone.size === 0 ? {} : { broken: [...gone.values()] }),
     ...(skips.length === 0 ? {} : { skips }),
     ...(lostSeen.length === 0 ? {} : { lost: lostSeen }),
   });
@@ -157,7 +167,12 @@ function digestOf(found: Pick<Found, 'behind' | 'inside' | 'lost'>): string {
 }
 
 const behindKey = (b: AuditChainBreak) => `${b.writerId} ${b.seq} ${b.problem}`;
-const insideKey = (b: Found['inside'][number]) => `${b.writerId} ${b.seq} ${b.resume} ${b.problem} ${b.detail}`;
+/**
+ * Never by its words: those of a gap or tail cut name the chain's head, which moves while its writer
+ * links on (a gateway held by it still records its refusals). A different or new break, one moved,
+ * a further link deleted (the walk resumes elsewhere), or more of a gone chain removed is another key.
+ */
+const insideKey = (b: Inside) => JSON.stringify([b.writerId, b.seq, sortOf(b.problem), b.table, b.recordId, b.link, b.resumeAt, b.remains ?? null]);
 const lostKey = (b: Found['lost'][number]) => `${b.recordId} ${b.problem} ${b.found.digest ?? ''}`;
 
 /** One walk: the database against its checkpoints, and every chain and payment as the scrub's acceptance walk sees them (AuditScrub with `walkOn`). */
@@ -167,7 +182,17 @@ async function findToAccept(store: Store, history: CheckpointHistory, checkpoint
   const scrub = new AuditScrub(store.audit, { history }, { linksPerPass: Number.POSITIVE_INFINITY, confirmMs: 0, quiet: true, walkOn: true, exactOnly: true });
   await scrub.pass();
   const lost = scrub.lost.map((found) => ({ writerId: null, seq: null, table: 'payments' as const, recordId: found.paymentId, problem: found.kind, detail: found.detail, found }));
-  return { behind, heads, inside: scrub.chainBreaks, lost };
+  const breaks = scrub.chainBreaks;
+  const at = breaks.filter((b): b is typeof b & { seq: number } => b.seq !== null).map((b) => ({ writerId: b.writerId, seq: b.seq }));
+  const links = new Map((await store.audit.linksAt(at)).map((l) => [`${l.writerId} ${l.seq}`, l.hash]));
+  const inside: Inside[] = [];
+  for (const b of breaks) {
+    const head = heads.get(b.writerId);
+    const resumeAt = b.resume ?? (b.seq === null || head === undefined ? null : head.seq + 1);
+    const remains = b.seq === null ? { remains: await store.audit.chainRemains(b.writerId) } : {};
+    inside.push({ ...b, link: b.seq === null ? null : (links.get(`${b.writerId} ${b.seq}`) ?? null), resumeAt, ...remains });
+  }
+  return { behind, heads, inside, lost };
 }
 
 /** What two walks both found (the second's), and what only one of them did (`once`, each named once). */
@@ -182,8 +207,8 @@ function withoutFound(b: AuditChainBreak & { found: LostPayment }): AuditChainBr
   return rest;
 }
 
-function withoutResume(b: AuditChainBreak & { resume?: number | null }): AuditChainBreak {
-  const { resume: _, ...rest } = b;
+function withoutResume(b: Inside): AuditChainBreak {
+  const { resume: _, link: __, resumeAt: ___, remains: ____, ...rest } = b;
   return rest;
 }
 

@@ -45,7 +45,7 @@ export async function goneChainBreaks(audit: Pick<AuditRepository, 'chainRemains
  * A break's problem as a match of an accepted one compares it: a missing link is worded
  * `deleted` by one walk and `truncated` by another (a whole walk, a piece, its confirmation).
  */
-function sortOf(problem: string): string {
+export function sortOf(problem: string): string {
   return problem === 'truncated' ? 'deleted' : problem;
 }
 

@@ -4,11 +4,11 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acceptRollback, AuditScrub } from '../../src/audit/index.js';
-import { createStore, openStore, type Db } from '../../src/store/index.js';
+import { createStore, openStore, type Db, type Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { acceptAsVerified, auditVerify } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
-import { databasePerTest, recordInOneChain } from '../support/recorded-exchanges.js';
+import { databasePerTest, recordExchanges, recordInOneChain } from '../support/recorded-exchanges.js';
 
 /**
  * The attacker of docs/security/threat-model.md (writes the database, holds no key) deletes
@@ -72,6 +72,23 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
     const after = await verify();
     expect(after.code, after.text).to.equal(0);
     expect(after.report.accepted.map((b) => [b.detail, b.how])).to.deep.equal([[`the head of chain ${writer} was deleted from audit_writers`, 'as-gone']]);
+  });
+
+  it('refuses verify\'s digest of a chain whose head row was deleted once one more of its links is deleted after verify (what remains of it is what the operator looked at)', async function () {
+    this.timeout(60_000);
+    const links = await recordInOneChain(database.url(), 3);
+    const writer = links[0].writerId;
+    await database.db().execute('DELETE FROM audit_writers WHERE writer_id = ?', [writer]);
+    const refused = await acceptAsVerified(env(), 'test: head row deleted, looked at before a link was', async () => {
+      await database.db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [writer, links[2].seq]);
+      await database.db().execute('DELETE FROM audit_exchanges WHERE id = ?', [links[2].id]);
+    });
+    expect(refused.code, refused.stdout).to.not.equal(0);
+    expect(refused.stderr + refused.stdout).to.contain('is not what audit verify named');
+    expect(existsSync(checkpoints) ? readFileSync(checkpoints, 'utf8') : '', 'no acceptance line').to.not.contain('accept-rollback:');
+    // Looked at again: accepted as it now is.
+    expect((await acceptAsVerified(env(), 'test: head row and a link deleted, looked at')).code).to.equal(0);
+    expect((await verify()).code).to.equal(0);
   });
 
   it('accepts every one of 25 payment rows deleted in one acceptance (more than a scrub range holds), so no gateway holds on any after it and verify exits 0', async function () {
@@ -156,5 +173,48 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
     const verified = await verify();
     expect(verified.code, verified.text).to.equal(0);
     expect(existsSync(checkpoints)).to.equal(true);
+  });
+
+  it('accepts by verify\'s digest the newest links of a chain deleted (its head left) though its writer linked on after verify and between the two walks; verify exits 0 as it links on', async function () {
+    this.timeout(60_000);
+    const writer = await openStore(database.url(), { auditKeys: TEST_AUDIT_KEYS });
+    const accepting = await openStore(database.url(), { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      const links = await recordExchanges(writer, 6);
+      const chain = links[0].writerId;
+      expect(links.map((l) => l.writerId), 'one chain').to.deep.equal(links.map(() => chain));
+      const cut = links[4].seq;
+      // Its newest two records and their links deleted, its head row left.
+      await database.db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [chain, cut]);
+      await database.db().execute('DELETE FROM audit_exchanges WHERE id IN (?, ?)', [links[4].id, links[5].id]);
+      const looked = (await verify()).report.acceptDigest!;
+      // The writer links on while the operator reads verify, and again between the acceptance's two
+      // walks (its second read of the heads): the first walk finds the chain cut at its end, the second a gap.
+      let next = 7;
+      await recordExchanges(writer, 1, next++);
+      let headReads = 0;
+      const audit = new Proxy(accepting.audit, {
+        get(target, prop) {
+          if (prop === 'chainHeads') {
+            return async () => {
+              if (++headReads === 2) await recordExchanges(writer, 1, next++);
+              return target.chainHeads();
+            };
+          }
+          const value = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const result = await acceptRollback({ ...accepting, audit } as Store, TEST_AUDIT_KEYS, checkpoints, 'test: newest links deleted, looked at', Date.now, { confirmMs: 0, expect: looked });
+      expect(headReads, 'two walks').to.be.at.least(2);
+      expect([result.differs, result.unconfirmed], 'accepted').to.deep.equal([undefined, []]);
+      expect(result.accepted.map((b) => [b.writerId, b.seq])).to.deep.equal([[chain, cut]]);
+      await recordExchanges(writer, 2, next);
+      const verified = await verify();
+      expect(verified.code, verified.text).to.equal(0);
+    } finally {
+      await accepting.close();
+      await writer.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditScrub } from '../../src/audit/index.js';
@@ -445,13 +445,15 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
     expect(again.stdout, 'breaks accepted before are not listed again').to.not.contain(asAccepted(cutB[0]));
     await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
   });
-  it('accepts the newest links of a running gateway\'s chain deleted (its head left), and holds nothing when that gateway links on after it', async function () {
-    this.timeout(120_000);
+  /**
+   * A gateway paid once, then its own chain (one it links on, the longest) cut: its newest two
+   * links deleted, its head row left; returns once its scrub holds on the cut.
+   */
+  async function heldOnOwnTail(): Promise<{ auth: Record<string, string>; writerId: string; last: number }> {
     const started = await scrubbingGateway(ctx.url(), checkpoints);
     gw = started.gw;
     const { auth } = started;
     expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
-    // This gateway's own chain (one it links on), its newest two links deleted.
     const own = gw.store.audit.ownHeads().map((h) => h.writerId);
     const [head] = await gw.store.db.query<{ writer_id: string; last_seq: number | string }>(
       `SELECT writer_id, last_seq FROM audit_writers WHERE last_seq > 3 AND writer_id IN (${own.map(() => '?').join(', ')}) ORDER BY last_seq DESC LIMIT 1`,
@@ -460,14 +462,59 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
     const last = Number(head.last_seq);
     await gw.store.db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [head.writer_id, last - 1]);
     await eventually(async () => gw!.gateway.scrub.held?.includes(`chain ${head.writer_id} link ${last - 1}`), 20_000);
+    return { auth, writerId: head.writer_id, last };
+  }
+
+  /** Transfers sent to the held gateway (each refused, and its refusal recorded) until its chain `writerId` links on past link `past`. */
+  async function linkOnWhileHeld(auth: Record<string, string>, writerId: string, past: number): Promise<void> {
+    await eventually(async () => {
+      expect((await gw!.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status, 'refused while held').to.equal(503);
+      const [row] = await gw!.store.db.query<{ last_seq: number | string }>('SELECT last_seq FROM audit_writers WHERE writer_id = ?', [writerId]);
+      return Number(row.last_seq) > past;
+    }, 20_000);
+  }
+
+  /** Transfers paid by the gateway, and two scrub cycles after them with no hold. */
+  async function paysWithoutHold(auth: Record<string, string>): Promise<void> {
+    const holds = watchHolds(() => gw!.gateway.scrub.held);
+    for (let i = 0; i < 3; i += 1) expect((await gw!.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    const cycles = gw!.gateway.scrub.cycles;
+    await eventually(async () => gw!.gateway.scrub.cycles >= cycles + 2, 20_000);
+    expect(holds(), 'the links appended after the accepted break are walked from there').to.deep.equal([]);
+  }
+
+  it('accepts the newest links of a running gateway\'s chain deleted (its head left), and holds nothing when that gateway links on after it', async function () {
+    this.timeout(120_000);
+    const { auth } = await heldOnOwnTail();
     const accepted = await acceptAsVerified(env(), 'test: newest links deleted, looked at');
     expect(accepted.code, accepted.stderr).to.equal(0);
     await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
-    const holds = watchHolds(() => gw!.gateway.scrub.held);
-    for (let i = 0; i < 3; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
-    const cycles = gw.gateway.scrub.cycles;
-    await eventually(async () => gw!.gateway.scrub.cycles >= cycles + 2, 20_000);
-    expect(holds(), 'the links appended after the accepted break are walked from there').to.deep.equal([]);
+    await paysWithoutHold(auth);
+  });
+
+  it('accepts by verify\'s digest the newest links of a held gateway\'s chain deleted though that gateway linked on after verify (its refusals recorded), releases it, and it pays without a new hold', async function () {
+    this.timeout(120_000);
+    const { auth, writerId, last } = await heldOnOwnTail();
+    // Between the operator's verify and the acceptance the held gateway records refusals on that very chain.
+    const accepted = await acceptAsVerified(env(), 'test: newest links deleted, looked at while the gateway refused', () => linkOnWhileHeld(auth, writerId, last + 1));
+    expect(accepted.code, accepted.stdout + accepted.stderr).to.equal(0);
+    expect(accepted.stdout).to.contain(`link ${last - 1} of chain ${writerId}`);
+    await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
+    await paysWithoutHold(auth);
+  });
+
+  it('refuses verify\'s digest once a link the held gateway appended after verify is deleted too (the walk resumes past it), and the gateway stays held', async function () {
+    this.timeout(120_000);
+    const { auth, writerId, last } = await heldOnOwnTail();
+    const refused = await acceptAsVerified(env(), 'test: newest links deleted, looked at before more were', async () => {
+      await linkOnWhileHeld(auth, writerId, last + 1);
+      await gw!.store.db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, last + 1]);
+    });
+    expect(refused.code, refused.stdout).to.not.equal(0);
+    expect(refused.stderr + refused.stdout).to.contain('is not what audit verify named');
+    expect(readFileSync(checkpoints, 'utf8'), 'no acceptance line').to.not.contain('looked at before more were');
+    expect((await gw!.request('/readyz')).status).to.equal(503);
+    expect((await gw!.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(503);
   });
 
   it('steps over an accepted tail cut when its writer appends between a walk\'s read of the head and of the link after the break', async function () {

@@ -54,10 +54,12 @@ export async function auditVerify(env: Record<string, string>): Promise<{ code: 
 /**
  * What an operator does to accept a database found broken: `audit verify`, then `audit
  * accept-rollback --expect` the digest it printed (accept-rollback accepts nothing without one).
- * When verify names nothing to accept, accept-rollback alone (it says so).
+ * When verify names nothing to accept, accept-rollback alone (it says so). `meanwhile`: what
+ * happens while the operator reads verify's report (gateways link on, an attacker deletes more).
  */
-export async function acceptAsVerified(env: Record<string, string>, reason: string): Promise<CliResult> {
+export async function acceptAsVerified(env: Record<string, string>, reason: string, meanwhile?: () => Promise<void>): Promise<CliResult> {
   const verified = await runCli(['audit', 'verify', '--format', 'json'], env);
   const digest = verified.code === 0 ? undefined : (JSON.parse(verified.stdout) as VerifyReport).acceptDigest;
+  await meanwhile?.();
   return runCli(['audit', 'accept-rollback', ...(digest ? ['--expect', digest] : []), '--reason', reason], env);
 }
