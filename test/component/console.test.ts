@@ -269,6 +269,31 @@ forEachBackend('Finance console sessions and admin', (db) => {
       expect(exports[0].detail).to.equal(`client=${erp.id}`);
     });
 
+    it('names the transfer method by its code (INTRABANK, RTGS), the same in both languages, never the internal operation', async () => {
+      const store = con.store;
+      const { client: erp } = await createClient(store.clients, { name: 'PT Metode', origins: [], cidrs: [] }, now);
+      await paid(store, erp.id, 'METHOD-ONUS', '1000.00', now);
+      const rtgs = await store.payments.reserve({ clientId: erp.id, transactionId: 'METHOD-RTGS', requestHash: 'h'.repeat(64), amount: '250000000.00', currency: 'IDR' }, now - 1);
+      await store.payments.update(rtgs.id, { state: 'SUCCESS', bank: 'bca', operation: 'transfer-rtgs' }, now - 1);
+      const { client } = await signedIn('viewer');
+      const methods = async () => {
+        const answer = await client.get(`/console/payments/export.csv?client=${erp.id}&csv=intl`);
+        const rows = parse(answer.text.replace(/^\uFEFF/, ''), { columns: true }) as Record<string, string>[];
+        return Object.fromEntries(rows.map((r) => [r.transaction_id, r.method]));
+      };
+      const indonesian = await methods();
+      expect(indonesian).to.deep.equal({ 'METHOD-ONUS': 'INTRABANK', 'METHOD-RTGS': 'RTGS' });
+      await client.get('/console/lang?to=en');
+      expect(await methods()).to.deep.equal(indonesian);
+      const xlsx = await client.getBuffer(`/console/payments/export.xlsx?client=${erp.id}`);
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.load(xlsx.body as unknown as ArrayBuffer);
+      const sheet = workbook.getWorksheet('payments')!;
+      const header = (sheet.getRow(1).values as unknown[]).slice(1) as string[];
+      const cells = [2, 3].map((r) => [sheet.getRow(r).getCell(header.indexOf('transaction_id') + 1).value, sheet.getRow(r).getCell(header.indexOf('method') + 1).value]);
+      expect(Object.fromEntries(cells)).to.deep.equal(indonesian);
+    });
+
     it('neutralises formulas a spreadsheet would run (client name, ids, bank reference) and keeps ids as text', async () => {
       const store = con.store;
       const { client: erp } = await createClient(store.clients, { name: '=HYPERLINK("http://evil.example/x","Klik")', origins: [], cidrs: [] }, now);
