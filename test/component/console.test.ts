@@ -146,6 +146,29 @@ forEachBackend('Finance console sessions and admin', (db) => {
     });
   });
 
+  describe('a failed payment whose stored answer is Gerbang’s own note, not the bank’s reason', () => {
+    it('shows the note under "Catatan Gerbang" / "Gerbang\'s note" in the page\'s language, never as "Alasan gagal" / "Failure reason"', async () => {
+      const store = con.store;
+      const { client: erp } = await createClient(store.clients, { name: 'PT Tinjauan', origins: [], cidrs: [] }, now);
+      const payment = await store.payments.reserve({ clientId: erp.id, transactionId: 'NOTE-1', requestHash: 'h'.repeat(64), amount: '7500.00', currency: 'IDR' }, now);
+      // As the review queue leaves a payment an admin decided was not executed.
+      const resultJson = JSON.stringify({ transactionId: 'NOTE-1', status: 'FAILED', bankResponseCode: null, bankMessage: 'Resolved in review by ana.admin: not executed, from the recorded evidence.' });
+      await store.payments.update(payment.id, { state: 'FAILED', bank: 'bca', operation: 'transfer-intrabank', resultJson }, now);
+      const { client } = await signedIn('viewer');
+      const banner = async () => {
+        const page = await client.get(`/console/payments/${payment.id}`);
+        return /<section class="banner[^"]*" id="status-banner"[\s\S]*?<\/section>/.exec(page.text)![0].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+      };
+      const indonesian = await banner();
+      expect(indonesian).to.contain('Catatan Gerbang: Diputuskan di antrean tinjauan oleh ana.admin: tidak dijalankan, berdasarkan bukti yang dicatat.');
+      expect(indonesian).to.not.contain('Alasan gagal').and.to.not.contain('Resolved in review');
+      await client.get('/console/lang?to=en');
+      const english = await banner();
+      expect(english).to.contain("Gerbang&#39;s note: Decided in the review queue by ana.admin: not executed, from the recorded evidence.");
+      expect(english).to.not.contain('Failure reason');
+    });
+  });
+
   describe('a payment whose audited exchanges were changed in the database', () => {
     it('shows the altered exchange and bank call marked, with none of their values, and tells the rest of the story', async () => {
       const store = con.store;

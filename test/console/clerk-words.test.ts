@@ -95,6 +95,18 @@ describe('the console in the clerk’s words', () => {
       expect(bankAnswerWords('id', 'XYZ', 'Something odd').gerbang).to.equal(false);
     });
 
+    it('words how a payment in doubt was settled (an admin’s review decision, the resolver’s reading of the statement) as Gerbang’s note', () => {
+      const review = bankAnswerWords('id', null, 'Resolved in review by ana.admin@pt-maju: not executed, from the recorded evidence.');
+      expect(review).to.deep.equal({ text: 'Diputuskan di antrean tinjauan oleh ana.admin@pt-maju: tidak dijalankan, berdasarkan bukti yang dicatat.', gerbang: true });
+      expect(gerbangText('en', 'Resolved in review by ana: executed, from the recorded evidence.')).to.equal('Decided in the review queue by ana: executed, from the recorded evidence.');
+      expect(gerbangText('id', "Executed: the debit is on the paying account's statement.")).to.equal('Dijalankan: debitnya ada di mutasi rekening pembayar.');
+      expect(gerbangText('id', "Not executed: the bank does not know this transfer and the paying account's statement, read after the bank's day closed, shows no debit for it.")).to.equal(
+        'Tidak dijalankan: bank tidak mengenal transfer ini dan mutasi rekening pembayar, dibaca setelah hari bank ditutup, tidak menunjukkan debitnya.',
+      );
+      // A name no console user can have is not a decision Gerbang wrote.
+      expect(gerbangText('id', 'Resolved in review by <b>x</b>: executed, from the recorded evidence.')).to.equal(null);
+    });
+
     it('leaves a text with any sentence it does not know as it was stored', () => {
       const odd = 'The outcome is not known yet; it will be resolved by status inquiry. Something else.';
       expect(bankRefusalText('id', null, odd)).to.equal(odd);
