@@ -229,10 +229,10 @@ describe('Finance console for a clerk, each point in both languages (#16)', func
         const runLine = rows.find((r) => r.transaction_id === ids.runPaid)!;
         expect(runLine).to.include({ run_id: ids.runId, status: 'SUCCESS', source_account: '0201245680' });
         const refused = rows.find((r) => r.transaction_id === ids.closed)!;
-        expect(refused).to.include({ status: 'FAILED', failure_code: 'ESB-82-022', method: 'transfer-intrabank', run_id: '' });
+        expect(refused).to.include({ status: 'FAILED', failure_code: 'ESB-82-022', method: 'INTRABANK', run_id: '' });
         expect(refused.failure_message).to.match(words.closedExport);
         const paid = rows.find((r) => r.transaction_id === ids.paid)!;
-        expect(paid).to.include({ failure_code: '', failure_message: '', method: 'transfer-intrabank' });
+        expect(paid).to.include({ failure_code: '', failure_message: '', method: 'INTRABANK' });
       });
 
       it('the .xlsx holds the same columns, ids and references as text cells, amounts as numbers', async () => {
