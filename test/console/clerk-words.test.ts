@@ -5,7 +5,7 @@ import { crossCheckWords, uncheckedReasonWords } from '../../src/console/review-
 import { fieldErrorText } from '../../src/console/field-errors.js';
 import { formatWhen, parseTypedDay } from '../../src/console/format.js';
 import { fill, translator } from '../../src/console/i18n.js';
-import { routeReasonWords, routeResultWords } from '../../src/console/payment-facts.js';
+import { connectionLabel, routeReasonWords, routeResultWords } from '../../src/console/payment-facts.js';
 import { allowlistProblems } from '../../src/domain/clients/index.js';
 import { checkUserInput } from '../../src/console/console-users.js';
 
@@ -42,6 +42,16 @@ describe('the console in the clerk’s words', () => {
       expect(routeReasonWords('en', interbank('ONLINE because BI-FAST is not available for bank BMRIIDJA'))).to.equal(
         'The paying account 0201245680 is held at connection bca-main (priority 2); the beneficiary is at another bank, Bank Mandiri: interbank transfer, online transfer because BI-FAST is not available for Bank Mandiri.',
       );
+    });
+
+    it('names the connection’s bank when the record keeps it (its BIC), the connection id in brackets', () => {
+      expect(routeReasonWords('id', interbank('SKN as asked'), 'CENAIDJA')).to.equal(
+        'Rekening sumber 0201245680 ada di Bank Central Asia (koneksi bca-main, prioritas 2); penerima di bank lain, Bank Mandiri: transfer antarbank, SKN (kliring) sesuai permintaan ERP.',
+      );
+      expect(routeReasonWords('en', interbank('SKN as asked'), 'CENAIDJA')).to.match(/^The paying account 0201245680 is held at Bank Central Asia \(connection bca-main, priority 2\);/);
+      expect(connectionLabel('bca-main', 'CENAIDJA')).to.equal('Bank Central Asia (bca-main)');
+      expect(connectionLabel('bca-main', null), 'an older record: the connection alone').to.equal('bca-main');
+      expect(connectionLabel('bca-main', 'NOTABANK'), 'a BIC not in the list: the connection alone').to.equal('bca-main');
     });
 
     it('shows a reason of another wording (an older router’s) as it was stored', () => {

@@ -4,7 +4,7 @@ import { html, type Html } from '../html.js';
 import { statusLabel, type Translate } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
 import { methodWords } from '../gerbang-messages.js';
-import { bankAnswer, bankLabel, routeReasonWords, routeResultWords } from '../payment-facts.js';
+import { bankAnswer, bankLabel, connectionLabel, routeReasonWords, routeResultWords } from '../payment-facts.js';
 import type { PaymentStory, StoryBankCall, StoryExchange } from '../payment-story.js';
 import { integrityMark } from './integrity-mark.js';
 import { layout, type PageContext } from './layout.js';
@@ -108,7 +108,7 @@ ${row(t('bankMessage'), story.bankMessage)}
 ${
   story.routes.length > 0
     ? html`<h3>${t('routesTried')}</h3><table class="routes"><thead><tr><th scope="col">${t('bank')}</th><th scope="col">${t('transferMethod')}</th><th scope="col">${t('routeReason')}</th><th scope="col">${t('routeResult')}</th></tr></thead>
-<tbody>${story.routes.map((r) => html`<tr><td>${bankLabel(r.partner)}</td><td>${methodWords(lang, r.method)}</td><td>${routeReasonWords(lang, r.reason)}</td><td>${routeResultWords(lang, r.result)}</td></tr>`)}</tbody></table>`
+<tbody>${story.routes.map((r) => html`<tr><td>${connectionLabel(r.partner, r.bank)}</td><td>${methodWords(lang, r.method)}</td><td>${routeReasonWords(lang, r.reason, r.bank)}</td><td>${routeResultWords(lang, r.result)}</td></tr>`)}</tbody></table>`
     : ''
 }`;
 
