@@ -91,7 +91,7 @@ ${row(t('beneficiaryName'), story.beneficiaryName)}
 ${row(t('beneficiaryAccount'), story.beneficiaryAccount, 'account')}
 ${row(t('beneficiaryBank'), bankLabel(p.details?.beneficiaryBankCode ?? p.beneficiaryBank))}
 ${row(t('remark'), story.remark)}
-${row(t('sendingBank'), bankLabel(p.bank))}
+${row(t('sendingBank'), p.bank ? connectionLabel(p.bank, story.routes.find((r) => r.partner === p.bank)?.bank ?? null) : null)}
 ${row(t('transferMethod'), story.transferMethod === null ? null : methodWords(lang, story.transferMethod))}
 ${row(t('bankReference'), p.bankReference)}
 ${row(t('created'), formatWhen(lang, p.createdAt, true))}
