@@ -10,6 +10,8 @@ import type { Lang } from './i18n.js';
 
 /** A code, a connection or a number inside Gerbang's sentence. */
 const VALUE = String.raw`([A-Za-z0-9_.-]{1,64})`;
+/** A console user's name (3–64 letters, digits or . _ @ -), as a review decision names its admin. */
+const USER = String.raw`([A-Za-z0-9_.@-]{3,64})`;
 /** The bank's own code and message quoted inside Gerbang's sentence: `(4031815: Do Not Honor)`. */
 const QUOTED = String.raw`\(([A-Za-z0-9_.-]{1,64}): (.{0,300})\)`;
 
@@ -52,6 +54,16 @@ const SENTENCES: [RegExp, Words][] = [
     `The bank answered HTTP ${m[1]} with code ${m[2]}; the two contradict each other.`,
   ]],
   [/^In doubt\./, () => ['Belum pasti.', 'In doubt.']],
+  // How a payment in doubt was settled: by an admin in the review queue, or by the resolver from the paying account's statement.
+  [new RegExp(String.raw`^Resolved in review by ${USER}: (executed|not executed), from the recorded evidence\.`), (m) => [
+    `Diputuskan di antrean tinjauan oleh ${m[1]}: ${m[2] === 'executed' ? 'dijalankan' : 'tidak dijalankan'}, berdasarkan bukti yang dicatat.`,
+    `Decided in the review queue by ${m[1]}: ${m[2]}, from the recorded evidence.`,
+  ]],
+  [/^Executed: the debit is on the paying account's statement\./, () => ['Dijalankan: debitnya ada di mutasi rekening pembayar.', "Executed: the debit is on the paying account's statement."]],
+  [/^Not executed: the bank does not know this transfer and the paying account's statement, read after the bank's day closed, shows no debit for it\./, () => [
+    'Tidak dijalankan: bank tidak mengenal transfer ini dan mutasi rekening pembayar, dibaca setelah hari bank ditutup, tidak menunjukkan debitnya.',
+    "Not executed: the bank does not know this transfer and the paying account's statement, read after the bank's day closed, shows no debit for it.",
+  ]],
   // Why a route was not sent (nothing executed: the next route was tried).
   [new RegExp(String.raw`^The bank could not be reached \(${VALUE}\); (the transfer was not sent|nothing was executed)\.`), (m) => [
     `Bank tidak dapat dihubungi (${m[1]}); ${m[2] === 'nothing was executed' ? 'tidak ada yang dijalankan' : 'transfer tidak dikirim'}.`,

@@ -1,3 +1,4 @@
+import { methodOfOperation } from '../banks/types.js';
 import { FORGED_STATUS, formulaSafe } from '../export/index.js';
 import type { ClientRecord, PaymentRecord } from '../store/types.js';
 import { formatJakartaTime } from './format.js';
@@ -43,7 +44,7 @@ export const TEXT_COLUMNS: readonly ExportColumn[] = ['transaction_id', 'source_
 /**
  * One payment as an export row. Accounts are full for roles that see them, masked otherwise;
  * the run id is the payment-run's id when the payment was a run's line; the failure message
- * is in the console's language (the column names are not).
+ * is in the console's language (the column names and codes, `status` and `method`, are not).
  */
 export function exportRow(p: PaymentRecord, clients: Map<string, ClientRecord>, full: boolean, runId: string | null, lang: Lang): ExportRow {
   const row = p.integrityProblem === undefined ? paymentRow(p, clients, full, runId, lang) : forgedRow(p, clients, runId, p.integrityProblem);
@@ -88,7 +89,8 @@ function paymentRow(p: PaymentRecord, clients: Map<string, ClientRecord>, full: 
     beneficiary_account: d ? masked(d.beneficiaryAccount) : (p.beneficiaryAccountMasked ?? ''),
     beneficiary_bank: d?.beneficiaryBankCode ?? p.beneficiaryBank ?? '',
     remark: d?.remark ?? '',
-    method: d?.transferMethod ?? p.operation ?? '',
+    // A code like `status`, in every language: the method the payment went by (the API's `transferMethod`), else the one asked.
+    method: p.operation ? methodOfOperation(p.operation) : (d?.transferMethod ?? ''),
     sending_bank: p.bank ?? '',
     bank_reference: p.bankReference ?? '',
     bank_transaction_id: p.bankTransactionId ?? '',

@@ -38,6 +38,15 @@ export function bankLabel(code: string | null | undefined): string | null {
   return name ? `${name} (${code})` : code;
 }
 
+/**
+ * A partner connection as the clerk knows it: its bank's name, the operator's connection id in
+ * brackets (`Bank Central Asia (bca-main)`); by the connection alone when its bank is not known.
+ */
+export function connectionLabel(partner: string, bank: string | null): string | null {
+  const name = bank ? bankName(bank) : null;
+  return name ? `${name} (${partner})` : bankLabel(partner);
+}
+
 /** The beneficiary's account as a given role may see it: full for auditors and admins. */
 export function beneficiaryAccount(payment: PaymentRecord, full: boolean): string | null {
   return full ? (payment.details?.beneficiaryAccount ?? payment.beneficiaryAccountMasked) : payment.beneficiaryAccountMasked;
@@ -45,18 +54,19 @@ export function beneficiaryAccount(payment: PaymentRecord, full: boolean): strin
 
 /**
  * Why the router chose a route (a stored routing record's reason), in the clerk's language and
- * with the banks by name; a reason in any other wording (an older router's) as it was stored.
+ * with the banks by name (`partnerBank`: the BIC of the connection's bank, which the record keeps
+ * beside the reason); a reason in any other wording (an older router's) as it was stored.
  */
-export function routeReasonWords(lang: Lang, stored: string): string {
+export function routeReasonWords(lang: Lang, stored: string, partnerBank: string | null = null): string {
   const reason = readRouteReason(stored);
   if (reason === null) return stored;
   const t = translator(lang);
   const bank = bankName(reason.bic) ?? reason.bic;
   const connection = { partner: reason.partner, priority: reason.priority };
   if (reason.kind === 'on-us') return fill(t('routeOnUs'), { account: reason.account, holder: fill(t('routeHolder'), { bank, ...connection }) });
-  // The connection's own bank is not in the record: named when its name is a bank's (`bca`), else by the connection alone.
-  const partnerBank = bankName(reason.partner);
-  const holder = partnerBank ? fill(t('routeHolder'), { bank: partnerBank, ...connection }) : fill(t('routeConnection'), connection);
+  // The connection's own bank, as the record keeps it; in an older record, named when the connection's name is a bank's (`bca`), else by the connection alone.
+  const holderBank = (partnerBank ? bankName(partnerBank) : null) ?? bankName(reason.partner);
+  const holder = holderBank ? fill(t('routeHolder'), { bank: holderBank, ...connection }) : fill(t('routeConnection'), connection);
   // Mid-sentence: `transfer online`, while an acronym (`BI-FAST`, `SKN (kliring)`) keeps its capitals.
   const words = methodWords(lang, reason.method);
   const method = /^[A-Z][a-z]/.test(words) ? words[0].toLowerCase() + words.slice(1) : words;

@@ -36,6 +36,8 @@ export interface StoryExchange {
 
 export interface RouteTried {
   partner: string;
+  /** The BIC of the partner's bank, when the routing record keeps it (null in an older record). */
+  bank: string | null;
   method: string;
   reason: string;
   result: string;
@@ -186,6 +188,7 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
   const routes = Array.isArray(result?.routing)
     ? (result.routing as unknown[]).filter((r): r is Record<string, unknown> => r !== null && typeof r === 'object').map((r) => ({
         partner: str(r.partner) ?? '—',
+        bank: str(r.bank),
         method: str(r.method) ?? '—',
         reason: maskReason(str(r.reason) ?? ''),
         result: str(r.result) ?? '',

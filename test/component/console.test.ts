@@ -146,6 +146,29 @@ forEachBackend('Finance console sessions and admin', (db) => {
     });
   });
 
+  describe('a failed payment whose stored answer is Gerbang’s own note, not the bank’s reason', () => {
+    it('shows the note under "Catatan Gerbang" / "Gerbang\'s note" in the page\'s language, never as "Alasan gagal" / "Failure reason"', async () => {
+      const store = con.store;
+      const { client: erp } = await createClient(store.clients, { name: 'PT Tinjauan', origins: [], cidrs: [] }, now);
+      const payment = await store.payments.reserve({ clientId: erp.id, transactionId: 'NOTE-1', requestHash: 'h'.repeat(64), amount: '7500.00', currency: 'IDR' }, now);
+      // As the review queue leaves a payment an admin decided was not executed.
+      const resultJson = JSON.stringify({ transactionId: 'NOTE-1', status: 'FAILED', bankResponseCode: null, bankMessage: 'Resolved in review by ana.admin: not executed, from the recorded evidence.' });
+      await store.payments.update(payment.id, { state: 'FAILED', bank: 'bca', operation: 'transfer-intrabank', resultJson }, now);
+      const { client } = await signedIn('viewer');
+      const banner = async () => {
+        const page = await client.get(`/console/payments/${payment.id}`);
+        return /<section class="banner[^"]*" id="status-banner"[\s\S]*?<\/section>/.exec(page.text)![0].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+      };
+      const indonesian = await banner();
+      expect(indonesian).to.contain('Catatan Gerbang: Diputuskan di antrean tinjauan oleh ana.admin: tidak dijalankan, berdasarkan bukti yang dicatat.');
+      expect(indonesian).to.not.contain('Alasan gagal').and.to.not.contain('Resolved in review');
+      await client.get('/console/lang?to=en');
+      const english = await banner();
+      expect(english).to.contain("Gerbang&#39;s note: Decided in the review queue by ana.admin: not executed, from the recorded evidence.");
+      expect(english).to.not.contain('Failure reason');
+    });
+  });
+
   describe('a payment whose audited exchanges were changed in the database', () => {
     it('shows the altered exchange and bank call marked, with none of their values, and tells the rest of the story', async () => {
       const store = con.store;
@@ -267,6 +290,31 @@ forEachBackend('Finance console sessions and admin', (db) => {
       expect(cell('amount')).to.equal(2475000.5);
       const exports = await store.consoleAudit.list({ username: user.username, action: 'export_xlsx' });
       expect(exports[0].detail).to.equal(`client=${erp.id}`);
+    });
+
+    it('names the transfer method by its code (INTRABANK, RTGS), the same in both languages, never the internal operation', async () => {
+      const store = con.store;
+      const { client: erp } = await createClient(store.clients, { name: 'PT Metode', origins: [], cidrs: [] }, now);
+      await paid(store, erp.id, 'METHOD-ONUS', '1000.00', now);
+      const rtgs = await store.payments.reserve({ clientId: erp.id, transactionId: 'METHOD-RTGS', requestHash: 'h'.repeat(64), amount: '250000000.00', currency: 'IDR' }, now - 1);
+      await store.payments.update(rtgs.id, { state: 'SUCCESS', bank: 'bca', operation: 'transfer-rtgs' }, now - 1);
+      const { client } = await signedIn('viewer');
+      const methods = async () => {
+        const answer = await client.get(`/console/payments/export.csv?client=${erp.id}&csv=intl`);
+        const rows = parse(answer.text.replace(/^\uFEFF/, ''), { columns: true }) as Record<string, string>[];
+        return Object.fromEntries(rows.map((r) => [r.transaction_id, r.method]));
+      };
+      const indonesian = await methods();
+      expect(indonesian).to.deep.equal({ 'METHOD-ONUS': 'INTRABANK', 'METHOD-RTGS': 'RTGS' });
+      await client.get('/console/lang?to=en');
+      expect(await methods()).to.deep.equal(indonesian);
+      const xlsx = await client.getBuffer(`/console/payments/export.xlsx?client=${erp.id}`);
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.load(xlsx.body as unknown as ArrayBuffer);
+      const sheet = workbook.getWorksheet('payments')!;
+      const header = (sheet.getRow(1).values as unknown[]).slice(1) as string[];
+      const cells = [2, 3].map((r) => [sheet.getRow(r).getCell(header.indexOf('transaction_id') + 1).value, sheet.getRow(r).getCell(header.indexOf('method') + 1).value]);
+      expect(Object.fromEntries(cells)).to.deep.equal(indonesian);
     });
 
     it('neutralises formulas a spreadsheet would run (client name, ids, bank reference) and keeps ids as text', async () => {

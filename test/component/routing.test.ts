@@ -183,7 +183,8 @@ forEachBackend('Routing by the paying account', (db) => {
       const res = await pay(body);
       expect(res.status, res.text).to.equal(201);
       expect(res.body).to.include({ status: 'SUCCESS', bank: 'bca-backup' });
-      expect(res.body.routing.map((d: { partner: string }) => d.partner)).to.deep.equal(['bca-main', 'bca-backup']);
+      // Each decision names the connection and the bank it is at (its BIC), so the console can say "BCA", not only `bca-main`.
+      expect(res.body.routing.map((d: { partner: string; bank: string }) => [d.partner, d.bank])).to.deep.equal([['bca-main', 'CENAIDJA'], ['bca-backup', 'CENAIDJA']]);
       expect(res.body.routing[0].result).to.match(/^not sent/);
       expect(res.body.routing[1].result).to.equal('sent');
       expect(transfersAt(backup).length).to.equal(before + 1);

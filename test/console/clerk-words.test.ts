@@ -5,7 +5,7 @@ import { crossCheckWords, uncheckedReasonWords } from '../../src/console/review-
 import { fieldErrorText } from '../../src/console/field-errors.js';
 import { formatWhen, parseTypedDay } from '../../src/console/format.js';
 import { fill, translator } from '../../src/console/i18n.js';
-import { routeReasonWords, routeResultWords } from '../../src/console/payment-facts.js';
+import { connectionLabel, routeReasonWords, routeResultWords } from '../../src/console/payment-facts.js';
 import { allowlistProblems } from '../../src/domain/clients/index.js';
 import { checkUserInput } from '../../src/console/console-users.js';
 
@@ -42,6 +42,16 @@ describe('the console in the clerk’s words', () => {
       expect(routeReasonWords('en', interbank('ONLINE because BI-FAST is not available for bank BMRIIDJA'))).to.equal(
         'The paying account 0201245680 is held at connection bca-main (priority 2); the beneficiary is at another bank, Bank Mandiri: interbank transfer, online transfer because BI-FAST is not available for Bank Mandiri.',
       );
+    });
+
+    it('names the connection’s bank when the record keeps it (its BIC), the connection id in brackets', () => {
+      expect(routeReasonWords('id', interbank('SKN as asked'), 'CENAIDJA')).to.equal(
+        'Rekening sumber 0201245680 ada di Bank Central Asia (koneksi bca-main, prioritas 2); penerima di bank lain, Bank Mandiri: transfer antarbank, SKN (kliring) sesuai permintaan ERP.',
+      );
+      expect(routeReasonWords('en', interbank('SKN as asked'), 'CENAIDJA')).to.match(/^The paying account 0201245680 is held at Bank Central Asia \(connection bca-main, priority 2\);/);
+      expect(connectionLabel('bca-main', 'CENAIDJA')).to.equal('Bank Central Asia (bca-main)');
+      expect(connectionLabel('bca-main', null), 'an older record: the connection alone').to.equal('bca-main');
+      expect(connectionLabel('bca-main', 'NOTABANK'), 'a BIC not in the list: the connection alone').to.equal('bca-main');
     });
 
     it('shows a reason of another wording (an older router’s) as it was stored', () => {
@@ -93,6 +103,18 @@ describe('the console in the clerk’s words', () => {
       expect(bankAnswerWords('id', 'BANK_TIMEOUT', 'the bank did not answer in time (X).').gerbang).to.equal(true);
       expect(bankAnswerWords('id', 'ESB-82-024', 'Timeout, please check your statement').gerbang).to.equal(false);
       expect(bankAnswerWords('id', 'XYZ', 'Something odd').gerbang).to.equal(false);
+    });
+
+    it('words how a payment in doubt was settled (an admin’s review decision, the resolver’s reading of the statement) as Gerbang’s note', () => {
+      const review = bankAnswerWords('id', null, 'Resolved in review by ana.admin@pt-maju: not executed, from the recorded evidence.');
+      expect(review).to.deep.equal({ text: 'Diputuskan di antrean tinjauan oleh ana.admin@pt-maju: tidak dijalankan, berdasarkan bukti yang dicatat.', gerbang: true });
+      expect(gerbangText('en', 'Resolved in review by ana: executed, from the recorded evidence.')).to.equal('Decided in the review queue by ana: executed, from the recorded evidence.');
+      expect(gerbangText('id', "Executed: the debit is on the paying account's statement.")).to.equal('Dijalankan: debitnya ada di mutasi rekening pembayar.');
+      expect(gerbangText('id', "Not executed: the bank does not know this transfer and the paying account's statement, read after the bank's day closed, shows no debit for it.")).to.equal(
+        'Tidak dijalankan: bank tidak mengenal transfer ini dan mutasi rekening pembayar, dibaca setelah hari bank ditutup, tidak menunjukkan debitnya.',
+      );
+      // A name no console user can have is not a decision Gerbang wrote.
+      expect(gerbangText('id', 'Resolved in review by <b>x</b>: executed, from the recorded evidence.')).to.equal(null);
     });
 
     it('leaves a text with any sentence it does not know as it was stored', () => {

@@ -151,6 +151,10 @@ describe('Finance console in a browser: routing reasons, admin errors, the bankâ
           [words.intrabank, words.notSent],
           [words.intrabank, words.sent],
         ]);
+        // Each connection by its bank's name, the operator's connection id in brackets; the sending bank too.
+        expect(routes.map(([bank]) => bank)).to.deep.equal(['Bank Central Asia (bca-down)', 'Bank Central Asia (bca-2)']);
+        const sending = await suite.page.locator('th', { hasText: lang === 'id' ? 'Bank pengirim' : 'Sending bank' }).first().locator('xpath=following-sibling::td').textContent();
+        expect(sending).to.equal('Bank Central Asia (bca-2)');
         const method = await suite.page.locator('th', { hasText: lang === 'id' ? 'Metode transfer' : 'Transfer method' }).first().locator('xpath=following-sibling::td').textContent();
         expect(method).to.equal(words.intrabank);
       });

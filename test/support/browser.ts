@@ -56,15 +56,25 @@ export async function launchBrowser(): Promise<TestBrowser> {
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 /**
- * axe-core's violations on the page as it stands, one line each (rule: the elements). Run through
- * the DevTools protocol, so the console's CSP (no inline script) does not stop it.
+ * axe-core's violations on the page as it stands, one line each (rule: the elements), then, when
+ * it has folded parts (<details>: technical details, bodies, grouped checks), with every one of
+ * them opened, since axe skips what is hidden; the folds are closed again after. Run through the
+ * DevTools protocol, so the console's CSP (no inline script) does not stop it.
  */
 export async function axeViolations(page: Page): Promise<string[]> {
   await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    return (await axe.run()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
+  const run = () =>
+    page.evaluate(async () => {
+      const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
+      return (await axe.run()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    });
+  const asOpened = await run();
+  const folded = page.locator('details:not([open])');
+  if ((await folded.count()) === 0) return asOpened;
+  await folded.evaluateAll((all) => all.forEach((el) => (el.setAttribute('open', ''), el.setAttribute('data-axe-opened', ''))));
+  const unfolded = await run();
+  await page.locator('details[data-axe-opened]').evaluateAll((all) => all.forEach((el) => (el.removeAttribute('open'), el.removeAttribute('data-axe-opened'))));
+  return [...new Set([...asOpened, ...unfolded])];
 }
 
 /** The background colour the browser computes for the first element `selector` matches (`rgb(…)`): which of the stylesheet's boxes it is drawn as. */

@@ -11,12 +11,15 @@ export interface PageAnswer {
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 
 /**
- * A browser-less console user for component tests: keeps the session cookie, reads the CSRF
- * token from the last page, never follows redirects (tests look at them).
+ * A browser-less console user for component tests: keeps the session cookie and the language
+ * chosen (`/console/lang?to=en`), reads the CSRF token from the last page, never follows
+ * redirects (tests look at them).
  */
 export class ConsoleClient {
   cookie = '';
   csrf = '';
+  /** The `gerbang_lang` cookie the console set, sent as a browser would. */
+  private lang = '';
 
   private readonly dispatcher: Agent | undefined;
 
@@ -38,7 +41,7 @@ export class ConsoleClient {
 
   /** A download (an .xlsx): the body as bytes. */
   async getBuffer(path: string): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
-    const res = await request(`${this.origin}${path}`, { headers: this.cookie ? { cookie: this.cookie } : {}, dispatcher: this.origin.startsWith('https:') ? insecure : undefined });
+    const res = await request(`${this.origin}${path}`, { headers: this.cookies(), dispatcher: this.origin.startsWith('https:') ? insecure : undefined });
     const body = Buffer.from(await res.body.arrayBuffer());
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
@@ -53,7 +56,7 @@ export class ConsoleClient {
     const res = await request(`${this.origin}${path}`, {
       method,
       body,
-      headers: { ...(this.cookie ? { cookie: this.cookie } : {}), ...headers },
+      headers: { ...this.cookies(), ...headers },
       dispatcher: this.dispatcher,
     });
     const text = await res.body.text();
@@ -61,6 +64,7 @@ export class ConsoleClient {
     const setCookies = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
     for (const line of setCookies) {
       const [pair, ...attributes] = line.split(';');
+      if (pair.startsWith('gerbang_lang=')) this.lang = pair;
       if (!pair.startsWith('gerbang_console=')) continue;
       const expired = attributes.some((a) => /max-age=0/i.test(a.trim()));
       this.cookie = expired ? '' : pair;
@@ -70,5 +74,10 @@ export class ConsoleClient {
     const flat: Record<string, string> = {};
     for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
     return { status: res.statusCode, headers: flat, setCookies, text, location: flat.location ?? null };
+  }
+
+  private cookies(): Record<string, string> {
+    const cookie = [this.cookie, this.lang].filter((c) => c !== '').join('; ');
+    return cookie ? { cookie } : {};
   }
 }

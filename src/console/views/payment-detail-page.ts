@@ -4,7 +4,7 @@ import { html, type Html } from '../html.js';
 import { statusLabel, type Translate } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
 import { methodWords } from '../gerbang-messages.js';
-import { bankAnswer, bankLabel, failureReason, routeReasonWords, routeResultWords } from '../payment-facts.js';
+import { bankAnswer, bankLabel, connectionLabel, routeReasonWords, routeResultWords } from '../payment-facts.js';
 import type { PaymentStory, StoryBankCall, StoryExchange } from '../payment-story.js';
 import { integrityMark } from './integrity-mark.js';
 import { layout, type PageContext } from './layout.js';
@@ -41,10 +41,13 @@ function banner(t: Translate, lang: PageContext['lang'], story: PaymentStory): H
           : p.state === 'UNKNOWN'
             ? (['warning', t('bannerInDoubt'), t('todoInDoubt')] as const)
             : (['warning', t('bannerInProgress'), t('todoInDoubt')] as const);
-  const reason = failureReason(lang, p, story.bankIndonesian);
+  // Why a payment failed, when the bank said why; Gerbang's own note on it (an admin's review
+  // decision, the resolver's reading of the statement) is not the bank's reason: under its own label.
+  const failed = p.state === 'FAILED' ? bankAnswer(lang, p, story.bankIndonesian) : { text: null, gerbang: false };
+  const reason = failed.gerbang ? null : failed.text;
   // What the bank said of a payment not settled yet (BCA's "timeout, check your statement"), in the clerk's language as a refusal is.
   // When the bank said nothing of its own (no answer in time), Gerbang's note, under its own label.
-  const said = p.state !== 'SUCCESS' && p.state !== 'FAILED' ? bankAnswer(lang, p, story.bankIndonesian) : { text: null, gerbang: false };
+  const said = p.state !== 'SUCCESS' && p.state !== 'FAILED' ? bankAnswer(lang, p, story.bankIndonesian) : failed.gerbang ? failed : { text: null, gerbang: false };
   return html`<section class="banner ${cls}" id="status-banner" aria-labelledby="banner-title">
 <h2 id="banner-title"><span class="status status-${p.state.toLowerCase()}">${statusLabel(lang, p.state)}</span> ${formatRupiah(p.amount)}</h2>
 <p><strong>${t('whatHappened')}:</strong> ${what}</p>
@@ -88,7 +91,7 @@ ${row(t('beneficiaryName'), story.beneficiaryName)}
 ${row(t('beneficiaryAccount'), story.beneficiaryAccount, 'account')}
 ${row(t('beneficiaryBank'), bankLabel(p.details?.beneficiaryBankCode ?? p.beneficiaryBank))}
 ${row(t('remark'), story.remark)}
-${row(t('sendingBank'), bankLabel(p.bank))}
+${row(t('sendingBank'), p.bank ? connectionLabel(p.bank, story.routes.find((r) => r.partner === p.bank)?.bank ?? null) : null)}
 ${row(t('transferMethod'), story.transferMethod === null ? null : methodWords(lang, story.transferMethod))}
 ${row(t('bankReference'), p.bankReference)}
 ${row(t('created'), formatWhen(lang, p.createdAt, true))}
@@ -105,7 +108,7 @@ ${row(t('bankMessage'), story.bankMessage)}
 ${
   story.routes.length > 0
     ? html`<h3>${t('routesTried')}</h3><table class="routes"><thead><tr><th scope="col">${t('bank')}</th><th scope="col">${t('transferMethod')}</th><th scope="col">${t('routeReason')}</th><th scope="col">${t('routeResult')}</th></tr></thead>
-<tbody>${story.routes.map((r) => html`<tr><td>${bankLabel(r.partner)}</td><td>${methodWords(lang, r.method)}</td><td>${routeReasonWords(lang, r.reason)}</td><td>${routeResultWords(lang, r.result)}</td></tr>`)}</tbody></table>`
+<tbody>${story.routes.map((r) => html`<tr><td>${connectionLabel(r.partner, r.bank)}</td><td>${methodWords(lang, r.method)}</td><td>${routeReasonWords(lang, r.reason, r.bank)}</td><td>${routeResultWords(lang, r.result)}</td></tr>`)}</tbody></table>`
     : ''
 }`;
 

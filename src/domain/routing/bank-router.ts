@@ -26,6 +26,8 @@ export interface BankPartner {
 /** One way to pay a transfer: through this partner, by this method. */
 export interface TransferRoute {
   partner: string;
+  /** The BIC of the bank the partner connection is at (BankPartner.bic): the routing record names the bank, not only the connection. */
+  bank?: string;
   /** See BankPartner.idNamespace and idFormat. */
   idNamespace: string;
   idFormat: BankIdFormat;
@@ -152,7 +154,7 @@ export class BankRouter {
   }
 
   private toRoute(partner: BankPartner, method: TransferMethod, reason: string): TransferRoute {
-    return { partner: partner.name, idNamespace: partner.idNamespace, idFormat: partner.idFormat, method, operation: transferOperation(method), adapter: partner.adapter, reason };
+    return { partner: partner.name, bank: partner.bic, idNamespace: partner.idNamespace, idFormat: partner.idFormat, method, operation: transferOperation(method), adapter: partner.adapter, reason };
   }
 
   /** BI-FAST, then online switching, within their limits; above them RTGS from its minimum, SKN below. */

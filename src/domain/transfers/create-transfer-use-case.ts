@@ -6,7 +6,7 @@ import type { ExchangeAudit } from '../../audit/index.js';
 import { jakartaDate } from '../../time/index.js';
 import { ChainDependency, DependencyRefusedError, UniqueViolationError, type AccountGrantRepository, type PaymentDetails, type PaymentRecord, type PaymentRepository, type SendingFields, type SequenceRepository } from '../../store/types.js';
 import { checkAccountGranted } from '../accounts/index.js';
-import { canonicalBic, routeResultText, type BankRouter, type TransferRoute } from '../routing/index.js';
+import { canonicalBic, routeResultText, type BankRouter, type RouteResult, type TransferRoute } from '../routing/index.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
 import { nextBankTransactionId } from './bank-transaction-id.js';
 import { looksLeftBehind, provedLeftBehind, RESERVATION_STALE_MS, type LeftBehindDeps } from './left-behind.js';
@@ -172,7 +172,7 @@ async function send(
     // Last unless an unconditional route follows (a fallback is taken only for its reason).
     const last = !routes.slice(index + 1).some((next) => !next.onlyAfter);
     if (route.method !== 'INTRABANK' && !request.beneficiaryName) {
-      decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: routeResultText({ kind: 'skipped-no-name' }) });
+      decisions.push(decision(route, { kind: 'skipped-no-name' }));
       if (!last) continue;
       throw new AppError('VALIDATION_FAILED', 'A transfer to another bank needs the beneficiary name.', {
         fields: [{ field: 'beneficiaryName', message: 'is required for a transfer to another bank' }],
@@ -188,14 +188,14 @@ async function send(
     (index === 0 ? log.debug : log.info)({ ...ctx.audit.requestContext, transactionId: request.transactionId, partner: route.partner, method: route.method, reason: route.reason }, 'transfer routed');
     try {
       const { outcome, leg } = await sendThrough(route, orderOf(request, bankTransactionId, transactionDate), ctx);
-      decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: routeResultText({ kind: 'sent' }) });
+      decisions.push(decision(route, { kind: 'sent' }));
       return await recordOutcome(deps, payment, route, outcome, decisions, ctx, leg);
     } catch (error) {
       if (!isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'ROUTE_UNAVAILABLE')) throw error;
       const usable = routes.slice(index + 1).some((next) => !next.onlyAfter || next.onlyAfter === error.extensions.reason);
       if (!usable) throw error;
       failure = error;
-      decisions.push({ partner: route.partner, method: route.method, reason: route.reason, result: routeResultText({ kind: 'not-sent', why: error.message }) });
+      decisions.push(decision(route, { kind: 'not-sent', why: error.message }));
       log.warn({ ...ctx.audit.requestContext, transactionId: request.transactionId, partner: route.partner, code: error.code }, 'partner could not take the transfer; trying the next route');
     }
   }
@@ -203,6 +203,11 @@ async function send(
 }
 
 /** Issues the route's bank id and moves the payment to SENDING under it; IDEMPOTENCY_IN_FLIGHT when the reservation is gone. */
+/** A route tried, as the routing record keeps it: the connection and its bank, the method, why, and what became of it. */
+function decision(route: TransferRoute, result: RouteResult): RoutingDecision {
+  return { partner: route.partner, ...(route.bank ? { bank: route.bank } : {}), method: route.method, reason: route.reason, result: routeResultText(result) };
+}
+
 async function markSending(deps: CreateTransferDeps, payment: PaymentRecord, route: TransferRoute): Promise<SendingFields> {
   const now = deps.clock();
   const sending = { bank: route.partner, operation: route.operation, bankTransactionId: await nextBankTransactionId(deps.sequences, route, now), bankTransactionDate: jakartaDate(now) };

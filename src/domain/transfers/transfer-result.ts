@@ -67,6 +67,8 @@ export function guidanceOf(status: TransferStatus, failureConfirmedBy: FailurePr
 
 export interface RoutingDecision {
   partner: string;
+  /** The BIC of the partner's bank; absent in a record written before it was kept. */
+  bank?: string;
   method: TransferMethod;
   reason: string;
   /** `sent`, or why the next route was tried. */
@@ -105,6 +107,7 @@ export const transferResultSchema = Joi.object<TransferResult>({
     .items(
       Joi.object<RoutingDecision>({
         partner: Joi.string().required().description('Bank partner tried.'),
+        bank: Joi.string().description("The BIC of the partner's bank (the bank the connection is at)."),
         method: Joi.string()
           .valid(...TRANSFER_METHODS)
           .required()
