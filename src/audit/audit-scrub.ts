@@ -463,14 +463,17 @@ export class AuditScrub {
     /**
      * A walk begun inside a gap accepted exactly (a new process's first window, a head read back)
      * finds it at the link it began at: the accepted deletion whose gap holds that link and ends
-     * where this one does (the link after it then, or the one its writer appended next). The links
-     * of the gap before it are the walk from the chain's first link's to compare.
+     * where this one does (the link after it then, or the one its writer appended next), and whose
+     * links before it are still none. A link there now (one its writer was made to append inside
+     * the accepted gap, its head row set back in SQL) makes it another gap, not the one accepted.
      */
-    const gapAround = (writerId: string, found: AuditChainBreak, resume: number | null) => {
-      if (resume === null || sortOf(found.problem) !== 'deleted' || found.table !== 'audit_chain') return undefined;
+    const gapAround = async (writerId: string, found: AuditChainBreak, resume: number | null) => {
+      if (resume === null || found.seq === null || sortOf(found.problem) !== 'deleted' || found.table !== 'audit_chain') return undefined;
       for (const [seq, skip] of acceptedSkips.get(writerId) ?? []) {
         const end = skip.resume || skip.next;
-        if (seq < found.seq! && skip.seen?.link === null && sortOf(skip.seen.problem) === 'deleted' && end === resume && found.seq! < end) return skip;
+        if (!(seq < found.seq && skip.seen?.link === null && sortOf(skip.seen.problem) === 'deleted' && end === resume && found.seq < end)) continue;
+        const before = await this.audit.linkCounts([{ writerId, fromSeq: seq, toSeq: found.seq - 1 }]);
+        return (before.get(writerId) ?? 0) === 0 ? skip : undefined;
       }
       return undefined;
     };
@@ -479,7 +482,7 @@ export class AuditScrub {
      * what was there: SeenBreak), if any; one whose line did not say what it saw is `unproven`.
      */
     const skipOf = async (writerId: string, found: AuditChainBreak, resume: number | null) => {
-      const skip = found.seq === null ? undefined : (acceptedSkips.get(writerId)?.get(found.seq) ?? gapAround(writerId, found, resume));
+      const skip = found.seq === null ? undefined : (acceptedSkips.get(writerId)?.get(found.seq) ?? (await gapAround(writerId, found, resume)));
       if (skip === undefined || (skip.seen === undefined && this.options.exactOnly)) return undefined;
       // Nothing followed it then: the link its writer appended next is where the walk resumes once there.
       const rejoined = skip.resume === 0 && skip.next !== undefined && resume === skip.next;

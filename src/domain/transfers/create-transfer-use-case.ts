@@ -202,12 +202,12 @@ async function send(
   throw failure ?? new AppError('ROUTE_UNAVAILABLE', 'No route is left for this transfer.');
 }
 
-/** Issues the route's bank id and moves the payment to SENDING under it; IDEMPOTENCY_IN_FLIGHT when the reservation is gone. */
 /** A route tried, as the routing record keeps it: the connection and its bank, the method, why, and what became of it. */
 function decision(route: TransferRoute, result: RouteResult): RoutingDecision {
   return { partner: route.partner, ...(route.bank ? { bank: route.bank } : {}), method: route.method, reason: route.reason, result: routeResultText(result) };
 }
 
+/** Issues the route's bank id and moves the payment to SENDING under it; IDEMPOTENCY_IN_FLIGHT when the reservation is gone. */
 async function markSending(deps: CreateTransferDeps, payment: PaymentRecord, route: TransferRoute): Promise<SendingFields> {
   const now = deps.clock();
   const sending = { bank: route.partner, operation: route.operation, bankTransactionId: await nextBankTransactionId(deps.sequences, route, now), bankTransactionDate: jakartaDate(now) };
