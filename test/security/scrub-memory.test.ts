@@ -719,11 +719,10 @@ forEachBackend('Chains set back or moved aside in SQL while a new process\'s fir
 
   /**
    * A payment made between 25 and 30 others by a process without its scrub (no memory written),
-   * which stops; a process started since (10 links a pass, a pass a minute) begins its first cycle.
-   * The attacker (SQL, no key) plays `trick` on the stopped process's chains until that cycle ends
-   * and undoes it, then deletes the payment whole: its resend must not be sent.
+   * which stops (its heads checkpointed as it closes): the payment, how often its bank received it,
+   * its links, and the chains then (`stopped`).
    */
-  async function trickedFirstCycle(trick: Trick) {
+  async function paidThenStopped() {
     const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
     const { client, body } = await paidAmongOthers(first, 25, 30);
     const paidBefore = await bankTransfers(first, body.transactionId as string);
@@ -731,6 +730,17 @@ forEachBackend('Chains set back or moved aside in SQL while a new process\'s fir
     const stopped = (await first.store.db.query<{ writer_id: string }>('SELECT writer_id FROM audit_writers WHERE last_seq > 1')).map((r) => r.writer_id);
     gateways.splice(gateways.indexOf(first), 1);
     await first.close();
+    return { client, body, paidBefore, links, stopped };
+  }
+
+  /**
+   * A payment made between 25 and 30 others by a process without its scrub (no memory written),
+   * which stops; a process started since (10 links a pass, a pass a minute) begins its first cycle.
+   * The attacker (SQL, no key) plays `trick` on the stopped process's chains until that cycle ends
+   * and undoes it, then deletes the payment whole: its resend must not be sent.
+   */
+  async function trickedFirstCycle(trick: Trick) {
+    const { client, body, paidBefore, links, stopped } = await paidThenStopped();
 
     const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
     const scrub = gw.gateway.scrub;
@@ -786,13 +796,7 @@ forEachBackend('Chains set back or moved aside in SQL while a new process\'s fir
     expect((await learner.request('/v1/transfers', { json: known, headers: { authorization: `Bearer ${await learner.token(remembered)}` } })).status).to.equal(201);
     gateways.splice(gateways.indexOf(learner), 1);
     await learner.close();
-    const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
-    const { client, body } = await paidAmongOthers(first, 25, 30);
-    const paidBefore = await bankTransfers(first, body.transactionId as string);
-    const { links } = await paymentLinks(first.store.db, body.transactionId as string);
-    const stopped = (await first.store.db.query<{ writer_id: string }>('SELECT writer_id FROM audit_writers WHERE last_seq > 1')).map((r) => r.writer_id);
-    gateways.splice(gateways.indexOf(first), 1);
-    await first.close();
+    const { client, body, paidBefore, links, stopped } = await paidThenStopped();
     const attacker = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
     try {
       const undo = await trick(attacker.db, stopped, links);
