@@ -208,8 +208,10 @@ export class AuditScrub {
   private memoryKeyId: string | null = null;
   /** Whether the memory and the walk of new links' positions were read from the file an earlier process wrote (resume). */
   private resumed = false;
-  /** Whether, resumed, the walk of new links has proved every link after those positions (and every link of the chains it did not name). */
+  /** Whether, resumed, the walk of new links has proved every link after those positions (and every link of the chains it did not name), up to heads it cannot be made to take as the end (trustedHead). */
   private caughtUp = false;
+  /** Resumed, not caught up yet: the chains whose head, as the walk of new links last read it, lies below one a checkpoint vouched for or it read before (or that it did not read at all). */
+  private shortOfHead: string[] = [];
   /** The acceptance lines read: a payment held by the check of a new payment before the last one was accepted by it. */
   private epoch = 0;
   /** Payments the check of a new payment found lost, until confirmed after `confirmMs`: by id, with their key. */
@@ -389,7 +391,9 @@ export class AuditScrub {
     if (this.held !== null) return this.held;
     if (this.complete) return this.beforeNewPayment(clientId, transactionId, id, createdAt);
     const how = this.resumed
-      ? `proving the ${this.linksBehind} audit link(s) appended since the memory of payments it resumed from was written`
+      ? this.linksBehind === 0 && this.shortOfHead.length > 0
+        ? `waiting to read the head of audit chain(s) ${this.shortOfHead.join(', ')} at least as far as a checkpoint vouched for or it read before (set back or moved aside in the database, or a cluster node behind): the links appended there since the memory of payments it resumed from was written are not proved yet`
+        : `proving the ${this.linksBehind} audit link(s) appended since the memory of payments it resumed from was written`
       : this.cycles > 0
         ? `walking on to their heads the audit chain(s) its first cycle did not walk to a head it cannot be made to take as the end (stopped at a break, its head read lower than before, or not there to walk: ${[...this.cutShort].join(', ')}): the payments of their links past where it stopped are not learned yet`
         : 'walking every audit link once (no memory of payments written by an earlier process could be read)';
@@ -497,7 +501,7 @@ export class AuditScrub {
       if (acceptance && acceptance.at !== found.acceptedAt && (found.seq === null || acceptance.seq >= found.seq)) this.release(writerId, 'an operator accepted it as it stands');
       else if (await skipOf(writerId, found, found.resume)) this.release(writerId, 'an operator accepted the break');
     }
-    if (!this.options.walkOn) await this.walkNew(accepted, acceptedSkips, skipOf, acceptedDeletions);
+    if (!this.options.walkOn) await this.walkNew(accepted, acceptedSkips, skipOf, acceptedDeletions, read.heads);
     // Until the memory is whole new payments for keys it does not know wait: the walk goes NEW_PASSES times as far a pass.
     let budget = this.complete ? this.options.linksPerPass : NEW_PASSES * this.options.linksPerPass;
     while (budget > 0) {
@@ -591,6 +595,7 @@ export class AuditScrub {
     skips: CheckpointHistory['acceptedSkips'],
     skipOf: (writerId: string, found: AuditChainBreak, resume: number | null) => Promise<{ resume: number } | undefined>,
     acceptedDeletions: CheckpointHistory['acceptedDeletions'],
+    vouched: CheckpointHistory['heads'],
   ): Promise<void> {
     const heads = (await this.audit.chainHeads()).filter((h) => h.seq > 0 && accepted.get(h.writerId)?.seq !== 0);
     for (const { writerId, seq } of heads) this.headsRead.set(writerId, Math.max(seq, this.headsRead.get(writerId) ?? 0));
@@ -638,7 +643,12 @@ export class AuditScrub {
       behind += Math.max(0, head.seq - at.next.seq + 1);
     }
     this.linksBehind = behind;
-    if (this.resumed && behind === 0) this.caughtUp = true;
+    // Resumed, caught up only once past every head it cannot be made to take as the end (trustedHead):
+    // heads set back in SQL (or moved aside) as it starts would leave the links appended since unproved.
+    if (this.resumed && !this.caughtUp) {
+      this.shortOfHead = this.trustedChains(vouched, accepted).filter((writerId) => !this.newLinksReached(writerId, vouched));
+      if (behind === 0 && this.shortOfHead.length === 0) this.caughtUp = true;
+    }
     await this.countLinks(accepted, skips, skipOf);
   }
 
@@ -856,10 +866,20 @@ export class AuditScrub {
     return Math.max(vouched.get(writerId)?.seq ?? 0, this.headsRead.get(writerId) ?? 0);
   }
 
+  /** The chains with a head the attacker cannot lower (trustedHead), but those accepted as gone. */
+  private trustedChains(vouched: CheckpointHistory['heads'], accepted: CheckpointHistory['acceptedBreaks']): string[] {
+    return [...new Set([...vouched.keys(), ...this.headsRead.keys()])].filter((writerId) => accepted.get(writerId)?.seq !== 0 && this.trustedHead(writerId, vouched) > 0);
+  }
+
+  /** Whether the walk of new links went on past a head of chain `writerId` it cannot be made to take as the end (trustedHead). */
+  private newLinksReached(writerId: string, vouched: CheckpointHistory['heads']): boolean {
+    const at = this.newLinks.get(writerId);
+    return at !== undefined && at.next.seq - 1 >= this.trustedHead(writerId, vouched);
+  }
+
   /** Whether the walk of new links proved chain `writerId` from its first link to a head it cannot be made to take as the end (trustedHead), holding nothing on it. */
   private provedWhole(writerId: string, vouched: CheckpointHistory['heads']): boolean {
-    const at = this.newLinks.get(writerId);
-    return at !== undefined && at.first === 1 && !this.findings.has(writerId) && at.next.seq - 1 >= this.trustedHead(writerId, vouched);
+    return this.newLinks.get(writerId)?.first === 1 && !this.findings.has(writerId) && this.newLinksReached(writerId, vouched);
   }
 
   /** The slow walk ended on chain `writerId` short of a head it cannot lower: until the memory is whole, it is walked again next cycle. */
@@ -886,8 +906,8 @@ export class AuditScrub {
     const chains = walked.size;
     // A chain a checkpoint vouched for or this process read, not listed while the cycle ran (its rows moved away meanwhile): not learned.
     // One the walk of new links proved from its first link to such a head (a chain begun since the cycle started: a process or a verify run) had every payment learned there.
-    for (const writerId of new Set([...vouched.keys(), ...this.headsRead.keys()])) {
-      if (walked.has(writerId) || accepted.get(writerId)?.seq === 0 || this.trustedHead(writerId, vouched) === 0 || this.provedWhole(writerId, vouched)) continue;
+    for (const writerId of this.trustedChains(vouched, accepted)) {
+      if (walked.has(writerId) || this.provedWhole(writerId, vouched)) continue;
       this.notToHead(writerId, 'it was not there to walk in the cycle');
     }
     // Whole only when no chain's walk stopped at a break before its head (cutShort): else once those are walked on.

@@ -681,7 +681,7 @@ forEachBackend('A chain the slow walk\'s first cycle stopped at a break in, acce
   });
 });
 
-forEachBackend('Chains set back or moved aside in SQL while a new process\'s first cycle ends (#14)', (ctx) => {
+forEachBackend('Chains set back or moved aside in SQL while a new process\'s first cycle ends, or while it resumes the memory of payments (#14)', (ctx) => {
   const { gateways, start } = scrubbingGateways(ctx, { acceptHeld: true });
 
   type Links = { writerId: string; seq: number }[];
@@ -701,13 +701,28 @@ forEachBackend('Chains set back or moved aside in SQL while a new process\'s fir
     };
   };
 
+  /** Each chain's head row and links moved aside (another table), then back. */
+  const movedAside: Trick = async (db, stopped) => {
+    const them = stopped.map(() => '?').join(', ');
+    const aside = `hidden_${randomBytes(4).toString('hex')}`;
+    await db.execute(`CREATE TABLE ${aside}_w AS SELECT * FROM audit_writers WHERE writer_id IN (${them})`, stopped);
+    await db.execute(`CREATE TABLE ${aside}_c AS SELECT * FROM audit_chain WHERE writer_id IN (${them})`, stopped);
+    await db.execute(`DELETE FROM audit_chain WHERE writer_id IN (${them})`, stopped);
+    await db.execute(`DELETE FROM audit_writers WHERE writer_id IN (${them})`, stopped);
+    return async () => {
+      await db.execute(`INSERT INTO audit_writers SELECT * FROM ${aside}_w`);
+      await db.execute(`INSERT INTO audit_chain SELECT * FROM ${aside}_c`);
+      await db.execute(`DROP TABLE ${aside}_w`);
+      await db.execute(`DROP TABLE ${aside}_c`);
+    };
+  };
+
   /**
    * A payment made between 25 and 30 others by a process without its scrub (no memory written),
-   * which stops; a process started since (10 links a pass, a pass a minute) begins its first cycle.
-   * The attacker (SQL, no key) plays `trick` on the stopped process's chains until that cycle ends
-   * and undoes it, then deletes the payment whole: its resend must not be sent.
+   * which stops (its heads checkpointed as it closes): the payment, how often its bank received it,
+   * its links, and the chains then (`stopped`).
    */
-  async function trickedFirstCycle(trick: Trick) {
+  async function paidThenStopped() {
     const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
     const { client, body } = await paidAmongOthers(first, 25, 30);
     const paidBefore = await bankTransfers(first, body.transactionId as string);
@@ -715,6 +730,17 @@ forEachBackend('Chains set back or moved aside in SQL while a new process\'s fir
     const stopped = (await first.store.db.query<{ writer_id: string }>('SELECT writer_id FROM audit_writers WHERE last_seq > 1')).map((r) => r.writer_id);
     gateways.splice(gateways.indexOf(first), 1);
     await first.close();
+    return { client, body, paidBefore, links, stopped };
+  }
+
+  /**
+   * A payment made between 25 and 30 others by a process without its scrub (no memory written),
+   * which stops; a process started since (10 links a pass, a pass a minute) begins its first cycle.
+   * The attacker (SQL, no key) plays `trick` on the stopped process's chains until that cycle ends
+   * and undoes it, then deletes the payment whole: its resend must not be sent.
+   */
+  async function trickedFirstCycle(trick: Trick) {
+    const { client, body, paidBefore, links, stopped } = await paidThenStopped();
 
     const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
     const scrub = gw.gateway.scrub;
@@ -752,19 +778,53 @@ forEachBackend('Chains set back or moved aside in SQL while a new process\'s fir
 
   it('does not take the memory as whole when the chains were gone while its first cycle ended (their head rows and links moved aside in SQL, then back): the resend is refused, never sent', async function () {
     this.timeout(300_000);
-    await trickedFirstCycle(async (db, stopped) => {
-      const them = stopped.map(() => '?').join(', ');
-      const aside = `hidden_${randomBytes(4).toString('hex')}`;
-      await db.execute(`CREATE TABLE ${aside}_w AS SELECT * FROM audit_writers WHERE writer_id IN (${them})`, stopped);
-      await db.execute(`CREATE TABLE ${aside}_c AS SELECT * FROM audit_chain WHERE writer_id IN (${them})`, stopped);
-      await db.execute(`DELETE FROM audit_chain WHERE writer_id IN (${them})`, stopped);
-      await db.execute(`DELETE FROM audit_writers WHERE writer_id IN (${them})`, stopped);
-      return async () => {
-        await db.execute(`INSERT INTO audit_writers SELECT * FROM ${aside}_w`);
-        await db.execute(`INSERT INTO audit_chain SELECT * FROM ${aside}_c`);
-        await db.execute(`DROP TABLE ${aside}_w`);
-        await db.execute(`DROP TABLE ${aside}_c`);
-      };
-    });
+    await trickedFirstCycle(movedAside);
+  });
+
+  /**
+   * The memory of payments written by a process that learned every payment, which stops; then a
+   * payment made between 25 and 30 others by a process without its scrub (no memory written),
+   * which stops too (its heads checkpointed as it closes). The attacker (SQL, no key) plays `trick`
+   * on the chains before a new process starts on that memory (resume) and passes once, undoes it,
+   * then deletes the payment whole: its resend must not be sent.
+   */
+  async function trickedResume(trick: Trick) {
+    const learner = await start({ GERBANG_AUDIT_SCRUB_MS: '60000' });
+    await learnedAll(learner);
+    const remembered = await learner.createClient();
+    const known = sampleTransfer();
+    expect((await learner.request('/v1/transfers', { json: known, headers: { authorization: `Bearer ${await learner.token(remembered)}` } })).status).to.equal(201);
+    gateways.splice(gateways.indexOf(learner), 1);
+    await learner.close();
+    const { client, body, paidBefore, links, stopped } = await paidThenStopped();
+    const attacker = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      const undo = await trick(attacker.db, stopped, links);
+      const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+      const scrub = gw.gateway.scrub;
+      expect(scrub.memory.recall(remembered.clientId, known.transactionId as string), 'resumed from the file').to.not.equal(null);
+      expect(scrub.memory.recall(client.clientId, body.transactionId as string), 'the payment made after the memory was written').to.equal(null);
+      await eventually(async () => scrub.lastPass !== null, 30_000);
+      await undo();
+      expect(scrub.complete, 'caught up on heads the attacker set back').to.equal(false);
+      await eventually(async () => (await gw.request('/readyz')).status === 200, 20_000);
+      await deleteWhole(attacker.db, body.transactionId as string);
+
+      const resent = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await gw.token(client)}` } });
+      expect(resent.status, resent.text).to.equal(503);
+      expect(paidBefore + (await bankTransfers(gw, body.transactionId as string)), 'the transfers the banks received').to.equal(1);
+    } finally {
+      await attacker.close();
+    }
+  }
+
+  it('does not take a resumed memory as whole when the new process read each chain\'s head set back to its first link as it started: the resend of a payment made after the memory was written, deleted whole after, is refused, never sent', async function () {
+    this.timeout(300_000);
+    await trickedResume(headsAt(() => 1));
+  });
+
+  it('does not take a resumed memory as whole when the chains were gone as the new process started (their head rows and links moved aside in SQL, then back): the resend is refused, never sent', async function () {
+    this.timeout(300_000);
+    await trickedResume(movedAside);
   });
 });
