@@ -448,11 +448,11 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
     await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
   });
   /**
-   * A gateway paid once, then its own chain (one it links on, the longest) cut: its newest two
-   * links deleted, its head row left; returns once its scrub holds on the cut.
+   * A gateway (scrubbing every `scrubMs`) paid once, then its own chain (one it links on, the
+   * longest) cut: its newest two links deleted, its head row left.
    */
-  async function heldOnOwnTail(): Promise<{ auth: Record<string, string>; writerId: string; last: number }> {
-    const started = await scrubbingGateway(ctx.url(), checkpoints);
+  async function cutOwnTail(scrubMs = '300'): Promise<{ auth: Record<string, string>; writerId: string; last: number }> {
+    const started = await scrubbingGateway(ctx.url(), checkpoints, scrubMs);
     gw = started.gw;
     const { auth } = started;
     expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
@@ -463,8 +463,14 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
     );
     const last = Number(head.last_seq);
     await gw.store.db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [head.writer_id, last - 1]);
-    await eventually(async () => gw!.gateway.scrub.held?.includes(`chain ${head.writer_id} link ${last - 1}`), 20_000);
     return { auth, writerId: head.writer_id, last };
+  }
+
+  /** cutOwnTail, returning once the gateway's scrub holds on the cut. */
+  async function heldOnOwnTail(): Promise<{ auth: Record<string, string>; writerId: string; last: number }> {
+    const cut = await cutOwnTail();
+    await eventually(async () => gw!.gateway.scrub.held?.includes(`chain ${cut.writerId} link ${cut.last - 1}`), 20_000);
+    return cut;
   }
 
   /** Transfers sent to the held gateway (each refused, and its refusal recorded) until its chain `writerId` links on past link `past`. */
@@ -522,23 +528,12 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
   it('steps over an accepted tail cut when its writer appends between a walk\'s read of the head and of the link after the break', async function () {
     this.timeout(120_000);
     // The gateway's own scrub off: this one's passes are run here, one statement made to race.
-    const started = await scrubbingGateway(ctx.url(), checkpoints, '0');
-    gw = started.gw;
-    const { auth } = started;
-    expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
-    // This gateway's own chain (the one it links on), its newest two links deleted.
-    const own = gw.store.audit.ownHeads().map((h) => h.writerId);
-    const [head] = await gw.store.db.query<{ writer_id: string; last_seq: number | string }>(
-      `SELECT writer_id, last_seq FROM audit_writers WHERE last_seq > 3 AND writer_id IN (${own.map(() => '?').join(', ')}) ORDER BY last_seq DESC LIMIT 1`,
-      own,
-    );
-    const last = Number(head.last_seq);
-    await gw.store.db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [head.writer_id, last - 1]);
+    const { auth } = await cutOwnTail('0');
     const accepted = await acceptAsVerified(env(), 'test: newest links deleted, looked at');
     expect(accepted.code, accepted.stderr).to.equal(0);
     // The writer appends its next links (a transfer) after a walk read the chain's head and before
     // it looks for the first link after the break: that link is past the head it read.
-    const db = gw.store.db;
+    const { db, audit } = gw!.store;
     const query = db.query.bind(db);
     let armed = true;
     db.query = (async (sql: string, params?: unknown[], options?: unknown) => {
@@ -551,7 +546,7 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
     // A hold let go later in the same pass still refused payments meanwhile: every hold it logs is read.
     const logs = captureLogs('warn');
     try {
-      const scrub = new AuditScrub(gw.store.audit, { ring: ringOf(TEST_AUDIT_KEY), path: checkpoints, store: db.description }, { linksPerPass: 1, confirmMs: 50 });
+      const scrub = new AuditScrub(audit, { ring: ringOf(TEST_AUDIT_KEY), path: checkpoints, store: db.description }, { linksPerPass: 1, confirmMs: 50 });
       // A link a pass: its first walk of new links begins at the chain's head as read, inside the
       // accepted cut. Every chain walked round once (the suite's earlier gateways' too), none held after any pass.
       for (let i = 0; i < 5_000 && scrub.cycles === 0; i += 1) {
