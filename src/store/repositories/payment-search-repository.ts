@@ -1,5 +1,6 @@
 import type {
   BatchLineState,
+  CountedDailyTotals,
   RunLine,
   TransferBatchRecord,
   DailyBankLatency,
@@ -21,10 +22,10 @@ import { PAYMENT_STATES } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
 import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, REVIEW_STATES_SQL, toPaymentRecord, type PaymentRow } from './payment-repository.js';
 import { chainCoverage, type Coverage } from './chain-coverage.js';
-import { ChangedDays, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
+import { ChangedDays, lastEventId, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
-import { daySeal, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type TrustedSeal } from './reconciliation-seals.js';
+import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, holdingDayTotals, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
 import { lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
@@ -286,6 +287,8 @@ export interface SealSweep {
   sealed: number;
   /** Days whose trusted seal no longer held (proved row by row). */
   stale: number;
+  /** The overview's closed days counted and kept (migration 034: new, or counted again). */
+  daysCounted: number;
   /** Of those, the days that proved whole and were sealed anew; the others' rows stay marked. */
   renewed: number;
   /** Stopped by its budget (or asked to) before every account was looked at. */
@@ -331,8 +334,12 @@ function dayExpression(db: Db, column: string): string {
   return db.dialect === 'mysql' ? `((${column} + ${JAKARTA_OFFSET_MS}) DIV ${DAY_MS})` : `((${column} + ${JAKARTA_OFFSET_MS}) / ${DAY_MS})`;
 }
 
-function dayLabel(dayNumber: unknown): string {
-  return new Date(toNumber(dayNumber) * DAY_MS).toISOString().slice(0, 10);
+
+/** The Jakarta days of [from, to), each with the part of it in the range. */
+function dayRanges(from: number, to: number): { day: number; start: number; end: number }[] {
+  const ranges: { day: number; start: number; end: number }[] = [];
+  for (let day = jakartaDay(from); jakartaDayStart(day) < to; day += 1) ranges.push({ day, start: Math.max(from, jakartaDayStart(day)), end: Math.min(to, jakartaDayStart(day + 1)) });
+  return ranges;
 }
 
 /** Nearest-rank percentile of a histogram sorted by duration. */
@@ -431,7 +438,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    */
   constructor(
     private readonly db: Db,
-    keys: KeyRing | null = null,
+    private readonly keys: KeyRing | null = null,
     private readonly chain: ChainLanes | null = null,
     private readonly clock: () => number = Date.now,
   ) {
@@ -463,9 +470,13 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * `stop` says so; the next run goes on from the tag it stopped at.
    */
   async sealClosedDays(now: number, budgetRows = RECONCILE_LIMIT, stop: () => boolean = () => false): Promise<SealSweep> {
-    const swept: SealSweep = { accounts: 0, rowsRead: 0, rowsProved: 0, sealed: 0, stale: 0, renewed: 0, left: false };
+    const swept: SealSweep = { accounts: 0, rowsRead: 0, rowsProved: 0, sealed: 0, stale: 0, daysCounted: 0, renewed: 0, left: false };
     if (this.chain === null) return swept;
     const { firstDay, lastDay } = sweptDays(now);
+    swept.daysCounted = await this.countClosedDays(
+      Array.from({ length: lastDay - firstDay + 1 }, (_, i) => firstDay + i),
+      stop,
+    );
     const to = jakartaDayStart(lastDay + 1);
     const tags = await paymentTags(this.db);
     await this.#changedDays.read(this.db, tags, firstDay, lastDay);
@@ -1309,22 +1320,39 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * Each day and state is its own range of ix_payments_state_created_amount (state, created_at,
-   * amount_minor), summed from the index alone; the ranges of DAYS_PER_READ days go in one
-   * statement. Grouped by a day computed from each row instead, MariaDB put every payment of the
-   * period through a temporary table (14 days of a million-payment month: 190-270 ms of SQL
-   * against about 60 ms). A plain read: exact whatever writes meanwhile, on any node.
+   * A closed day wholly in [from, to) is taken from its kept totals when they hold
+   * (holdingDayTotals: counted once after the day closed, by the sweep, kept with a MAC and held to
+   * the payment events since); kept totals that do not hold are named and their day counted as the
+   * others. Today, a part of a day, and a closed day without kept totals that hold are counted
+   * (countedDays). A plain read: exact whatever writes meanwhile, on any node.
    */
-  async dailyTotals(from: number, to: number): Promise<DailyPaymentTotals[]> {
-    const ranges: { day: number; start: number; end: number }[] = [];
-    for (let day = jakartaDay(from); jakartaDayStart(day) < to; day += 1) {
-      ranges.push({ day, start: Math.max(from, jakartaDayStart(day)), end: Math.min(to, jakartaDayStart(day + 1)) });
-    }
+  async dailyTotals(from: number, to: number): Promise<CountedDailyTotals> {
+    const ranges = dayRanges(from, to);
+    const today = jakartaDay(this.clock());
+    const closed = ranges.filter((r) => r.day < today && r.start === jakartaDayStart(r.day) && r.end === jakartaDayStart(r.day + 1)).map((r) => r.day);
+    const { kept, problems } = this.keys === null ? { kept: new Map<number, KeptDayTotals>(), problems: [] } : await holdingDayTotals(this.db, this.sealer, closed);
+    const counted = await this.countedDays(ranges.filter((r) => !kept.has(r.day)));
     const totals: DailyPaymentTotals[] = [];
+    for (const { day } of ranges) {
+      for (const s of kept.get(day)?.states ?? counted.get(day) ?? []) if (s.count > 0) totals.push({ day: dayLabel(day), state: s.state, count: s.count, totalMinor: s.totalMinor });
+    }
+    return { totals, integrityProblems: problems };
+  }
+
+  /**
+   * Each day and state of `ranges` is its own range of ix_payments_state_created_amount (state,
+   * created_at, amount_minor), summed from the index alone; the ranges of DAYS_PER_READ days go in
+   * one statement. Grouped by a day computed from each row instead, MariaDB put every payment of
+   * the period through a temporary table (14 days of a million-payment month: 190-270 ms of SQL
+   * against about 60 ms). Every state of each day, those without payments at 0.
+   */
+  private async countedDays(ranges: readonly { day: number; start: number; end: number }[]): Promise<Map<number, StateTotals[]>> {
+    const counted = new Map<number, StateTotals[]>();
     for (let first = 0; first < ranges.length; first += DAYS_PER_READ) {
       const parts: string[] = [];
       const params: SqlValue[] = [];
       for (const { day, start, end } of ranges.slice(first, first + DAYS_PER_READ)) {
+        counted.set(day, []);
         for (const state of PAYMENT_STATES) {
           parts.push('SELECT ? AS day, ? AS state, COUNT(*) AS n, SUM(amount_minor) AS total FROM payments WHERE state = ? AND created_at >= ? AND created_at < ?');
           params.push(day, state, state, start, end);
@@ -1332,11 +1360,34 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       }
       // Each part a range of an index alone: planned for these values (QueryOptions.freshPlan).
       const rows = await this.db.query<{ day: number | string; state: PaymentState; n: number | string; total: number | string | null }>(parts.join(' UNION ALL '), params, { freshPlan: true });
-      for (const row of rows) {
-        if (toNumber(row.n) > 0) totals.push({ day: dayLabel(row.day), state: row.state, count: toNumber(row.n), totalMinor: BigInt(String(row.total ?? 0)) });
-      }
+      for (const row of rows) counted.get(toNumber(row.day))!.push({ state: row.state, count: toNumber(row.n), totalMinor: BigInt(String(row.total ?? 0)) });
     }
-    return totals;
+    return counted;
+  }
+
+  /**
+   * The sweep's counting of the overview's closed days (migration 034): each of `days` whose kept
+   * totals do not hold (none yet, counted before a payment event of the day, under an older key,
+   * or not holding at all: that one is logged, and the page names it until then) is counted from
+   * the payments, after the highest payment_events id is read, and kept (writeSeals: with its MAC
+   * and change record). Returns how many were written.
+   */
+  private async countClosedDays(days: readonly number[], stop: () => boolean): Promise<number> {
+    const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days);
+    for (const problem of problems) log.error({ problem }, 'overview day totals that do not hold: counted again from the payments');
+    const missing = days.filter((day) => !kept.has(day));
+    let written = 0;
+    for (let first = 0; first < missing.length && !stop(); first += DAYS_PER_READ) {
+      const countedAt = this.clock();
+      const eventsTo = await lastEventId(this.db);
+      const counted = await this.countedDays(missing.slice(first, first + DAYS_PER_READ).map((day) => ({ day, start: jakartaDayStart(day), end: jakartaDayStart(day + 1) })));
+      const totals: NewSeal[] = [...counted].map(([day, states]) => {
+        const held = states.filter((s) => s.count > 0);
+        return { tag: DAY_TOTALS_TAG, day, rowCount: held.reduce((n, s) => n + s.count, 0), seal: '', totals: dayTotalsText(eventsTo, held) };
+      });
+      written += await writeSeals(this.chain!, this.sealer, countedAt, totals);
+    }
+    return written;
   }
 
   /**
@@ -1355,7 +1406,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     );
     const byDay = new Map<string, { durationMs: number; count: number }[]>();
     for (const row of rows) {
-      const label = dayLabel(row.day);
+      const label = dayLabel(toNumber(row.day));
       const histogram = byDay.get(label) ?? [];
       histogram.push({ durationMs: toNumber(row.duration_ms), count: toNumber(row.n) });
       byDay.set(label, histogram);
@@ -1376,7 +1427,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const rows = await this.db.query<{ day: number | string; n: number | string }>(
       `SELECT ${day} AS day, COUNT(*) AS n FROM audit_bank_calls WHERE spool_entry IS NOT NULL AND operation <> 'token' GROUP BY ${day}`,
     );
-    return new Map(rows.map((row) => [dayLabel(row.day), toNumber(row.n)]));
+    return new Map(rows.map((row) => [dayLabel(toNumber(row.day)), toNumber(row.n)]));
   }
 
 }
