@@ -1169,8 +1169,9 @@ export interface PaymentSearchRepository {
    */
   fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }>;
   /**
-   * The console's sweep: seals the closed days of the last month of accounts that have payments
-   * (reconciliation-seals.ts) and renews the seals a payment event appended since made stale, each
+   * The console's sweep: counts and keeps the overview's totals of the closed days of the last
+   * month that have none that hold (`daysCounted`), seals the closed days of the last month of
+   * accounts that have payments (reconciliation-seals.ts) and renews the seals a payment event appended since made stale, each
    * such day proved row by row first (one that does not prove is left unsealed, its rows marked);
    * at most `budgetRows` rows proved one by one per run, `stop` asked between accounts. What it
    * did, for the log.
