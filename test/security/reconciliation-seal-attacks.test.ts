@@ -510,6 +510,27 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     expect(read.totals).to.deep.equal(await countedFromPayments());
   });
 
+  it('after a new audit key, takes no kept totals under the older one and names none: the days are counted from the payments, then kept anew under the new key', async () => {
+    await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    expect((await keptRow(1)).mac_key_id).to.equal(TEST_AUDIT_KEYS.currentKeyId);
+    // The same database opened with a newer key added to the ring (a restart after `keys rotate`).
+    const ring = ringOf(TEST_AUDIT_KEY, testKeySpec('newer'));
+    const rotated = await openStore(ctx.url(), { auditKeys: ring });
+    try {
+      const { db: recorded, statements } = recordingStatements(rotated.db);
+      const read = await new SqlPaymentSearchRepository(recorded, ring).dailyTotals(start, start + 3 * DAY);
+      expect(read.integrityProblems).to.deep.equal([]);
+      expect(read.totals).to.deep.equal(await countedFromPayments());
+      expect(statements().filter((s) => s === 'SELECT payments')).to.have.length.greaterThan(0);
+      expect((await rotated.paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.be.at.least(3);
+      expect((await keptRow(1)).mac_key_id).to.equal('newer');
+      const again = await new SqlPaymentSearchRepository(rotated.db, ring).dailyTotals(start, start + 3 * DAY);
+      expect([again.integrityProblems, again.totals]).to.deep.equal([[], await countedFromPayments()]);
+    } finally {
+      await rotated.close();
+    }
+  });
+
   it('counts a day again from the payments once a payment of it moved on after its totals were counted, and the sweep keeps the new figures', async () => {
     await ctx.store().paymentSearch.sealClosedDays(sweepAt);
     const before = await keptRow(2);

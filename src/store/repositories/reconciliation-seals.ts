@@ -318,8 +318,8 @@ const DAY_TOTALS_EVENTS_LIMIT = 20_000;
  * The kept totals of closed `days` (tag DAY_TOTALS_TAG) that hold, and each one that does not
  * named: every day read with its row (if any) and its latest change record in one statement. A
  * row is trusted when its MAC holds under the ring's current key and it carries its latest
- * record's MAC (not an older copy written back, not inserted in SQL); one under an older key of
- * the ring (after `keys rotate`) is left for the sweep to count again, unnamed; any other that
+ * record's MAC (not an older copy written back, not inserted in SQL); one that holds under an
+ * older key of the ring (after `keys rotate`) is left for the sweep to count again, unnamed; any other that
  * does not hold, and a row whose latest record says it exists but is gone (deleted in SQL), is
  * named in `problems`. Then each kept day is held to the payment events since it was counted
  * (eventDays): an event of a payment of that day with an id past the highest read before the
@@ -348,7 +348,6 @@ export async function holdingDayTotals(
       if (gone !== null) problems.push(gone);
       continue;
     }
-    if (row.mac_key_id !== null && row.mac_key_id !== ring.currentKeyId && ring.keyIds.includes(row.mac_key_id)) continue;
     let problem: string | null;
     try {
       problem = currentRowProblem(RECONCILIATION_SEALS, row, row, sealer);
@@ -356,6 +355,7 @@ export async function holdingDayTotals(
       if (!(error instanceof KeyRingError)) throw error;
       problem = `${RECONCILIATION_SEALS.describe(row)} cannot be checked: ${error.message}`;
     }
+    if (problem === null && row.mac_key_id !== ring.currentKeyId) continue;
     const totals = problem === null && row.totals !== null ? parsedDayTotals(String(row.totals)) : null;
     if (problem === null && totals === null) problem = `${RECONCILIATION_SEALS.describe(row)} holds no day totals`;
     if (problem !== null || totals === null) {
