@@ -534,12 +534,17 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
   it('counts a day again from the payments once a payment of it moved on after its totals were counted, and the sweep keeps the new figures', async () => {
     await ctx.store().paymentSearch.sealClosedDays(sweepAt);
     const before = await keptRow(2);
+    // A console process that held the kept totals to the events before (it remembers up to which).
+    const same = new SqlPaymentSearchRepository(db(), TEST_AUDIT_KEYS);
+    expect((await same.dailyTotals(start, start + 3 * DAY)).totals).to.deep.equal(await countedFromPayments());
     // A payment of the third day fails later, through the store (its event recorded).
     expect(await ctx.store().payments.update(ids[ids.length - 1], { state: 'FAILED', bank: 'bca' }, Date.now())).to.equal(true);
     const read = await overview();
     expect(read.problems).to.deep.equal([]);
     expect(read.totals).to.deep.equal(await countedFromPayments());
     expect(read.totals).to.deep.include({ day: days[2], state: 'FAILED', count: 1, totalMinor: 30_325n });
+    expect((await same.dailyTotals(start, start + 3 * DAY)).totals).to.deep.equal(read.totals);
+    await same.close();
     // The sweep counts that day alone again; the figures kept are the new ones.
     expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
     const after = await keptRow(2);

@@ -25,7 +25,7 @@ import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ChangedDays, lastEventId, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
-import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, holdingDayTotals, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals } from './reconciliation-seals.js';
+import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, holdingDayTotals, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
 import { lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
@@ -430,6 +430,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /** Days read whose trusted seal no longer held, and of those the days proved whole, to be sealed anew. */
   #staleSeals = 0;
   #staleSealsProved = 0;
+  /** The overview's kept day totals this process held to the payment events, and up to which (holdingDayTotals). */
+  readonly #checkedTotals = new Map<number, CheckedDayTotals>();
   /** The SQL of a row's sealed line on this store's dialect (sealedLineSql). */
   readonly #sealedLine: string;
 
@@ -1332,7 +1334,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const ranges = dayRanges(from, to);
     const today = jakartaDay(this.clock());
     const closed = ranges.filter((r) => r.day < today && r.start === jakartaDayStart(r.day) && r.end === jakartaDayStart(r.day + 1)).map((r) => r.day);
-    const { kept, problems } = this.keys === null ? { kept: new Map<number, KeptDayTotals>(), problems: [] } : await holdingDayTotals(this.db, this.sealer, closed);
+    const { kept, problems } = this.keys === null ? { kept: new Map<number, KeptDayTotals>(), problems: [] } : await holdingDayTotals(this.db, this.sealer, closed, this.#checkedTotals);
     const counted = await this.countedDays(ranges.filter((r) => !kept.has(r.day)));
     const totals: DailyPaymentTotals[] = [];
     for (const { day } of ranges) {
@@ -1375,7 +1377,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * and change record). Returns how many were written.
    */
   private async countClosedDays(days: readonly number[], stop: () => boolean): Promise<number> {
-    const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days);
+    const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals);
     for (const problem of problems) log.error({ problem }, 'overview day totals that do not hold: counted again from the payments');
     const missing = days.filter((day) => !kept.has(day));
     let written = 0;

@@ -308,6 +308,16 @@ function parsedDayTotals(text: string): { eventsTo: number; states: StateTotals[
 }
 
 /**
+ * Where a process found a day's kept totals (the row with MAC `mac`) held to the payment events:
+ * every event up to `upTo` read (holdingDayTotals), so its next reading of that same row reads the
+ * events from there on (LATE_COMMIT_IDS below it again), not from the count's on.
+ */
+export interface CheckedDayTotals {
+  mac: string;
+  upTo: number;
+}
+
+/**
  * How many payment_events ids past the oldest kept totals' an opening reads at most to hold them to
  * the events since (holdingDayTotals); past it (a sweep stopped for long) every day is counted from
  * the payments instead, as if none were kept. Read by primary key: 20,000 ids took 50-210 ms.
@@ -325,11 +335,14 @@ const DAY_TOTALS_EVENTS_LIMIT = 20_000;
  * (eventDays): an event of a payment of that day with an id past the highest read before the
  * count, or recorded less than SEAL_AFTER_EVENT_MS before the count (its transaction may have
  * committed after the count read its day), and the day's totals are not taken (`stale`).
+ * `checked`: the process's memory of the rows so held before (CheckedDayTotals), kept up to date
+ * here: a month's events since its oldest count are read once a process, not at every opening.
  */
 export async function holdingDayTotals(
   db: Db,
   sealer: ValueSealer,
   days: readonly number[],
+  checked: Map<number, CheckedDayTotals> = new Map(),
 ): Promise<{ kept: Map<number, KeptDayTotals>; problems: string[]; stale: number[] }> {
   const kept = new Map<number, KeptDayTotals>();
   const problems: string[] = [];
@@ -341,6 +354,7 @@ export async function holdingDayTotals(
     [...days.flatMap((day) => [DAY_TOTALS_TAG, day]), ...latest.params],
   );
   const ring = sealer.keyRing;
+  const macs = new Map<number, string>();
   for (const row of rows) {
     const day = toNumber(row.asked_day);
     if (row.account_tag === null) {
@@ -363,9 +377,12 @@ export async function holdingDayTotals(
       continue;
     }
     kept.set(day, { ...totals, countedAt: toNumber(row.sealed_at) });
+    macs.set(day, String(row.mac));
   }
+  for (const day of checked.keys()) if (!kept.has(day) || checked.get(day)!.mac !== macs.get(day)) checked.delete(day);
   if (kept.size === 0) return { kept, problems, stale: [] };
-  const after = Math.max(0, Math.min(...[...kept.values()].map((k) => k.eventsTo)) - LATE_COMMIT_IDS);
+  // Events from the oldest day's count on, or from where an earlier reading of this very row held them.
+  const after = Math.max(0, Math.min(...[...kept].map(([day, k]) => checked.get(day)?.upTo ?? k.eventsTo)) - LATE_COMMIT_IDS);
   const upTo = await lastEventId(db);
   const stale = new Set<number>();
   if (upTo - after > DAY_TOTALS_EVENTS_LIMIT) for (const day of kept.keys()) stale.add(day);
@@ -376,5 +393,7 @@ export async function holdingDayTotals(
     }
   }
   for (const day of stale) kept.delete(day);
+  for (const day of kept.keys()) checked.set(day, { mac: macs.get(day)!, upTo });
+  for (const day of stale) checked.delete(day);
   return { kept, problems, stale: [...stale].sort((a, b) => a - b) };
 }
