@@ -537,8 +537,9 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     // A console process that held the kept totals to the events before (it remembers up to which).
     const same = new SqlPaymentSearchRepository(db(), TEST_AUDIT_KEYS);
     expect((await same.dailyTotals(start, start + 3 * DAY)).totals).to.deep.equal(await countedFromPayments());
-    // A payment of the third day fails later, through the store (its event recorded).
-    expect(await ctx.store().payments.update(ids[ids.length - 1], { state: 'FAILED', bank: 'bca' }, Date.now())).to.equal(true);
+    // A payment of the third day fails later, through the store (its event recorded; older than
+    // the window a count waits for late commits, so the totals counted again are trusted after).
+    expect(await ctx.store().payments.update(ids[ids.length - 1], { state: 'FAILED', bank: 'bca' }, Date.now() - 11 * 60_000)).to.equal(true);
     const read = await overview();
     expect(read.problems).to.deep.equal([]);
     expect(read.totals).to.deep.equal(await countedFromPayments());
@@ -553,5 +554,58 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     const again = await overview();
     expect(again.problems).to.deep.equal([]);
     expect(again.totals).to.deep.equal(await countedFromPayments());
+    // Taken from the kept totals, the new ones: not one payment counted for these closed days.
+    const { db: recorded, statements } = recordingStatements(db());
+    expect((await new SqlPaymentSearchRepository(recorded, TEST_AUDIT_KEYS).dailyTotals(start, start + 3 * DAY)).totals).to.deep.equal(again.totals);
+    expect(statements().filter((s) => s === 'SELECT payments')).to.deep.equal([]);
+  });
+
+  it('never keeps a payment changed in SQL: a forged event makes the sweep count its day again, from payments it proves one by one, and the day keeps no totals while one does not hold', async () => {
+    await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    const genuine = await countedFromPayments();
+    const [target] = await db().query<{ state: string; amount_minor: number | string }>('SELECT state, amount_minor FROM payments WHERE id = ?', [ids[1]]);
+    // Changed in SQL, with an event of its own (no chain link, recorded long ago) so its day is counted again.
+    await db().execute("UPDATE payments SET state = 'SUCCESS', amount_minor = 999999900 WHERE id = ?", [ids[1]]);
+    await db().execute("INSERT INTO payment_events (payment_id, seq, cause, state, recorded_at) VALUES (?, 99, 'update', 'SUCCESS', ?)", [ids[1], 1000]);
+    const logs = captureLogs();
+    try {
+      expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(0);
+    } finally {
+      logs.stop();
+    }
+    const logged = logs.lines.map((l) => JSON.parse(l) as { msg?: string; day?: string });
+    expect(logged.some((l) => l.msg?.includes('payments of the day that do not prove') === true && l.day === days[0])).to.equal(true);
+    expect(await db().query("SELECT day FROM reconciliation_seals WHERE account_tag = '*' AND day = ?", [dayNumber(0)])).to.deep.equal([]);
+    // Written back as it was, the forged event deleted: the overview shows what the payments hold, nothing kept of the change.
+    await db().execute('UPDATE payments SET state = ?, amount_minor = ? WHERE id = ?', [target.state, target.amount_minor, ids[1]]);
+    await db().execute('DELETE FROM payment_events WHERE payment_id = ? AND seq = 99', [ids[1]]);
+    expect(await countedFromPayments()).to.deep.equal(genuine);
+    expect(await overview()).to.deep.equal({ totals: genuine, problems: [] });
+    // The next sweep keeps the day's totals again, from its payments proved.
+    expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
+    expect(await overview()).to.deep.equal({ totals: genuine, problems: [] });
+  });
+
+  it('names kept totals counted up to a payment event id past the highest there is (events deleted, ids gone back), so a later settlement of their day is never hidden', async () => {
+    // A payment of long before the swept days, with an event of a high id (inserted in SQL), while the sweep counts.
+    const old = await ctx.store().payments.reserve({ clientId: who, transactionId: 'TOT-OLD', requestHash: 'a'.repeat(64), amount: '7.00', currency: 'IDR', sourceAccount: newAccount() }, start - 100 * DAY);
+    await db().execute('DELETE FROM reconciliation_seals WHERE account_tag = ? AND day >= ? AND day <= ?', ['*', dayNumber(0), dayNumber(2)]);
+    await db().execute("INSERT INTO payment_events (id, payment_id, seq, cause, state, recorded_at) VALUES (1000000000, ?, 99, 'update', 'RECEIVED', 1000)", [old.id]);
+    expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.be.at.least(3);
+    expect(String((await keptRow(1)).totals)).to.contain('"events":1000000000');
+    // The event deleted and the ids set back: a settlement of the second day gets a lower id.
+    await db().execute('DELETE FROM payment_events WHERE id = 1000000000');
+    if (ctx.backend === 'sqlite') await db().execute("UPDATE sqlite_sequence SET seq = (SELECT MAX(id) FROM payment_events) WHERE name = 'payment_events'");
+    else await db().execute('ALTER TABLE payment_events AUTO_INCREMENT = 1');
+    expect(await ctx.store().payments.update(ids[4], { state: 'SUCCESS', bank: 'bca' }, Date.now() - 11 * 60_000)).to.equal(true);
+    const [{ top }] = await db().query<{ top: number | string }>('SELECT MAX(id) AS top FROM payment_events');
+    expect(Number(top)).to.be.below(1_000_000_000);
+    const read = await overview();
+    expect(read.totals).to.deep.equal(await countedFromPayments());
+    expect(read.totals).to.deep.include({ day: days[1], state: 'SUCCESS', count: 2, totalMinor: 40_150n });
+    expect(read.problems).to.include(`reconciliation_seals row of the kept totals of day ${days[1]} was counted up to payment event id 1000000000, past the highest there is (${Number(top)}): payment events were deleted or their ids went back`);
+    // The sweep counts those days again up to the ids there are: trusted again.
+    expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.be.at.least(3);
+    expect(await overview()).to.deep.equal({ totals: await countedFromPayments(), problems: [] });
   });
 });

@@ -25,7 +25,7 @@ import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ChangedDays, lastEventId, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
-import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, holdingDayTotals, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
+import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
 import { lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
@@ -150,6 +150,8 @@ const SHOWN_COLUMN_NAMES = ['id', 'transaction_id', 'state', 'amount', 'bank_tra
  * event) is proved again even if its row was written back as it was.
  */
 type ReconciledRow = Pick<PaymentRow, (typeof RECONCILED_COLUMN_NAMES)[number]> & { line: string };
+/** A payment's row as proved one by one (SqlPaymentSearchRepository.rowProofs): every column a proof reads. */
+type ProvedRow = Omit<ReconciledRow, 'line'>;
 /** A row read with what is shown and its line only (a month's read when its days are sealed): proved by its day's seal or a kept proof, else read again whole. */
 type ShownRow = Pick<ReconciledRow, (typeof SHOWN_COLUMN_NAMES)[number] | 'line'>;
 const SHOWN_COLUMNS = SHOWN_COLUMN_NAMES.join(', ');
@@ -392,7 +394,7 @@ function wholeDays(span: ReconciledSpan): Map<number, number[]> {
 }
 
 /** A payment's snapshot as a reconciliation read it: `last`'s, with the fields the reconciliation reads taken from the row. */
-function asRead(row: ShownRow, last: PaymentSnapshot): PaymentSnapshot {
+function asRead(row: Omit<ShownRow, 'line'>, last: PaymentSnapshot): PaymentSnapshot {
   return {
     ...last,
     state: row.state,
@@ -477,15 +479,16 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const swept: SealSweep = { accounts: 0, rowsRead: 0, rowsProved: 0, sealed: 0, stale: 0, daysCounted: 0, renewed: 0, left: false };
     if (this.chain === null) return swept;
     const { firstDay, lastDay } = sweptDays(now);
+    const before = { proved: this.#provedOneByOne, sealed: this.#sealsWritten, stale: this.#staleSeals, renewed: this.#staleSealsProved };
     swept.daysCounted = await this.countClosedDays(
       Array.from({ length: lastDay - firstDay + 1 }, (_, i) => firstDay + i),
+      budgetRows,
       stop,
     );
     const to = jakartaDayStart(lastDay + 1);
     const tags = await paymentTags(this.db);
     await this.#changedDays.read(this.db, tags, firstDay, lastDay);
     const after = this.#sweptTag;
-    const before = { proved: this.#provedOneByOne, sealed: this.#sealsWritten, stale: this.#staleSeals, renewed: this.#staleSealsProved };
     for (const tag of [...tags.filter((t) => t > after), ...tags.filter((t) => t <= after)]) {
       if (this.#provedOneByOne - before.proved >= budgetRows || swept.rowsRead >= budgetRows * SWEEP_READS_PER_PROVED || stop()) {
         swept.left = true;
@@ -872,16 +875,13 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * ProvedRows when it holds and is of the account asked for.
    */
   private async provedOneByOne(read: readonly ReconciledRow[], payments: (ReconciledPayment | undefined)[], reconciling: Reconciling): Promise<void> {
-    const ring = this.sealer.keyRing;
     const account = reconciling.account;
     const unproved = read.filter((_, i) => payments[i] === undefined);
-    this.#provedOneByOne += unproved.length;
-    const { accounts, macHolds } = await (this.#checks ??= new ReconciliationChecks(ring)).check(unproved);
-    const history = await this.reconciledHistoryProblems(unproved, reconciling);
+    const { accounts, problems } = await this.rowProofs(unproved, reconciling);
     let next = 0;
     read.forEach((row, i) => {
       if (payments[i] !== undefined) return;
-      const problem = macHolds[next] ? history[next] : paymentMacProblem(ring, row) ?? history[next];
+      const problem = problems[next];
       const payment = this.reconciled(row, accounts[next] ?? this.sealer.open(row.source_account, paymentPlace('source_account', row)), problem);
       next += 1;
       if (payment.sourceAccount === account) {
@@ -895,13 +895,26 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
+   * How the sweep and a reconciliation prove rows one by one: each row's paying account opened
+   * (null: it did not open here) and its MAC checked (ReconciliationChecks), its state held to its
+   * history (reconciledHistoryProblems); each one's problem in words, null when it holds.
+   */
+  private async rowProofs(rows: readonly ProvedRow[], reconciling: Pick<Reconciling, 'coverage'>): Promise<{ accounts: (string | null)[]; problems: (string | null)[] }> {
+    const ring = this.sealer.keyRing;
+    this.#provedOneByOne += rows.length;
+    const { accounts, macHolds } = await (this.#checks ??= new ReconciliationChecks(ring)).check(rows);
+    const history = await this.reconciledHistoryProblems(rows, reconciling);
+    return { accounts, problems: rows.map((row, i) => (macHolds[i] ? history[i] : paymentMacProblem(ring, row) ?? history[i])) };
+  }
+
+  /**
    * For rows proved one by one: each one's state against its history (as the API, the detail page
    * and `audit verify` hold it), null when it holds: its state and bank ids as its last event whose
    * chain link holds says (the reconciliation reads no other field the event records), or no event
    * when it was created before histories were kept. A payment rolled back in SQL to an earlier
    * state (its old row, with its old MAC that still holds) is named here.
    */
-  private async reconciledHistoryProblems(rows: readonly ReconciledRow[], reconciling: Reconciling): Promise<(string | null)[]> {
+  private async reconciledHistoryProblems(rows: readonly ProvedRow[], reconciling: Pick<Reconciling, 'coverage'>): Promise<(string | null)[]> {
     if (rows.length === 0) return [];
     const coverage = (reconciling.coverage ??= (await chainCoverage(this.db, this.sealer)).payments);
     const problems: (string | null)[] = [];
@@ -1373,23 +1386,43 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * The sweep's counting of the overview's closed days (migration 034): each of `days` whose kept
    * totals do not hold (none yet, counted before a payment event of the day, under an older key,
    * or not holding at all: that one is logged, and the page names it until then) is counted from
-   * the payments, after the highest payment_events id is read, and kept (writeSeals: with its MAC
-   * and change record). Returns how many were written.
+   * its payments proved one by one, as the sweep proves a day before sealing it (rowProofs: each
+   * row's MAC, and its state against its latest event whose chain link holds), after the highest
+   * payment_events id is read; each state's sum is of the proved amounts. It is kept (writeSeals:
+   * with its MAC and change record) only when every row of the day proved: a day with a row that
+   * does not keeps no totals (any it had are deleted, the deletion recorded), is logged, and the
+   * overview counts it from the payments. So a payment changed in SQL is never counted into kept
+   * totals, whatever made its day counted again. Stops once `budgetRows` rows were proved (after a
+   * day at least) or `stop` says so. Returns how many days were written.
    */
-  private async countClosedDays(days: readonly number[], stop: () => boolean): Promise<number> {
+  private async countClosedDays(days: readonly number[], budgetRows: number, stop: () => boolean): Promise<number> {
     const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals);
     for (const problem of problems) log.error({ problem }, 'overview day totals that do not hold: counted again from the payments');
-    const missing = days.filter((day) => !kept.has(day));
+    const first = this.#provedOneByOne;
+    const proving: Pick<Reconciling, 'coverage'> = { coverage: null };
     let written = 0;
-    for (let first = 0; first < missing.length && !stop(); first += DAYS_PER_READ) {
+    for (const day of days.filter((d) => !kept.has(d))) {
+      if (stop() || this.#provedOneByOne - first >= budgetRows) break;
       const countedAt = this.clock();
       const eventsTo = await lastEventId(this.db);
-      const counted = await this.countedDays(missing.slice(first, first + DAYS_PER_READ).map((day) => ({ day, start: jakartaDayStart(day), end: jakartaDayStart(day + 1) })));
-      const totals: NewSeal[] = [...counted].map(([day, states]) => {
-        const held = states.filter((s) => s.count > 0);
-        return { tag: DAY_TOTALS_TAG, day, rowCount: held.reduce((n, s) => n + s.count, 0), seal: '', totals: dayTotalsText(eventsTo, held) };
+      const rows = await this.db.query<ProvedRow>(`SELECT ${RECONCILED_COLUMNS} FROM payments WHERE created_at >= ? AND created_at < ?`, [jakartaDayStart(day), jakartaDayStart(day + 1)], {
+        freshPlan: true,
       });
-      written += await writeSeals(this.chain!, this.sealer, countedAt, totals);
+      const failed = (await this.rowProofs(rows, proving)).problems.filter((p): p is string => p !== null);
+      if (failed.length > 0) {
+        log.error({ day: dayLabel(day), payments: failed.length, problem: failed[0] }, 'overview day totals not kept: payments of the day that do not prove, counted from the payments');
+        await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
+        continue;
+      }
+      const states = new Map<PaymentState, StateTotals>();
+      for (const row of rows) {
+        const held = states.get(row.state) ?? { state: row.state, count: 0, totalMinor: 0n };
+        held.count += 1;
+        held.totalMinor += amountMinor(row.amount);
+        states.set(row.state, held);
+      }
+      const held = PAYMENT_STATES.flatMap((state) => states.get(state) ?? []);
+      written += await writeSeals(this.chain!, this.sealer, countedAt, [{ tag: DAY_TOTALS_TAG, day, rowCount: rows.length, seal: '', totals: dayTotalsText(eventsTo, held) }]);
     }
     return written;
   }

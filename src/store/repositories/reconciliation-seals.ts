@@ -255,6 +255,17 @@ export async function writeSeals(chain: ChainLanes, sealer: ValueSealer, now: nu
 }
 
 /**
+ * Deletes the kept totals of `days` (tag DAY_TOTALS_TAG), each deletion recorded (record_changes):
+ * days whose payments did not all prove when they were counted again keep none.
+ */
+export async function dropDayTotals(chain: ChainLanes, sealer: ValueSealer, now: number, days: readonly number[]): Promise<void> {
+  if (days.length === 0) return;
+  await changeRows(chain, sealer, now, async (rows) => {
+    for (const day of days) await rows.delete(RECONCILIATION_SEALS, 'account_tag = ? AND day = ?', [DAY_TOTALS_TAG, day]);
+  });
+}
+
+/**
  * Every account tag payments carry: on MariaDB a loose walk of ix_payments_reconcile's first
  * column (one step a tag: a million payments in milliseconds; the same with a range of
  * created_at read every entry of the range, 2 s).
@@ -331,10 +342,15 @@ const DAY_TOTALS_EVENTS_LIMIT = 20_000;
  * record's MAC (not an older copy written back, not inserted in SQL); one that holds under an
  * older key of the ring (after `keys rotate`) is left for the sweep to count again, unnamed; any other that
  * does not hold, and a row whose latest record says it exists but is gone (deleted in SQL), is
- * named in `problems`. Then each kept day is held to the payment events since it was counted
- * (eventDays): an event of a payment of that day with an id past the highest read before the
- * count, or recorded less than SEAL_AFTER_EVENT_MS before the count (its transaction may have
- * committed after the count read its day), and the day's totals are not taken (`stale`).
+ * named in `problems`, as is one counted up to a payment event id past the highest there is now
+ * (events deleted or their ids reset: later events could have lower ids). Then each kept day is
+ * held to the payment events since it was counted (eventDays, read from no further than the
+ * highest id there is): any event, trusted or not (its chain link is not read here), of a payment
+ * of that day with an id past the highest read before the count, or recorded less than
+ * SEAL_AFTER_EVENT_MS before the count (its transaction may have committed after the count read
+ * its day), and the day's totals are not taken (`stale`). A forged event so only makes the sweep
+ * count the day again, from its payments proved one by one (countClosedDays in
+ * payment-search-repository.ts), never from a row changed in SQL.
  * `checked`: the process's memory of the rows so held before (CheckedDayTotals), kept up to date
  * here: a month's events since its oldest count are read once a process, not at every opening.
  */
@@ -379,11 +395,19 @@ export async function holdingDayTotals(
     kept.set(day, { ...totals, countedAt: toNumber(row.sealed_at) });
     macs.set(day, String(row.mac));
   }
+  // Read after the rows: every event id a row read was counted up to is at most this, unless ids went back.
+  const upTo = await lastEventId(db);
+  for (const [day, k] of kept) {
+    if (k.eventsTo <= upTo) continue;
+    // Counted past the highest id there is (events deleted, their ids reset): events since cannot be told.
+    problems.push(`${RECONCILIATION_SEALS.describe({ account_tag: DAY_TOTALS_TAG, day, mac_key_id: null, mac: null })} was counted up to payment event id ${k.eventsTo}, past the highest there is (${upTo}): payment events were deleted or their ids went back`);
+    kept.delete(day);
+  }
   for (const day of checked.keys()) if (!kept.has(day) || checked.get(day)!.mac !== macs.get(day)) checked.delete(day);
   if (kept.size === 0) return { kept, problems, stale: [] };
-  // Events from the oldest day's count on, or from where an earlier reading of this very row held them.
-  const after = Math.max(0, Math.min(...[...kept].map(([day, k]) => checked.get(day)?.upTo ?? k.eventsTo)) - LATE_COMMIT_IDS);
-  const upTo = await lastEventId(db);
+  // Events from the oldest day's count on, or from where an earlier reading of this very row held
+  // them, never past the highest id there is (as ChangedDays reads them).
+  const after = Math.max(0, Math.min(upTo, ...[...kept].map(([day, k]) => checked.get(day)?.upTo ?? k.eventsTo)) - LATE_COMMIT_IDS);
   const stale = new Set<number>();
   if (upTo - after > DAY_TOTALS_EVENTS_LIMIT) for (const day of kept.keys()) stale.add(day);
   else if (upTo > after) {
