@@ -459,7 +459,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * The console's sweep (#16): seals the closed days of the last SWEEP_DAYS of every account that
    * has payments then, so a clerk's first opening of a month finds its days sealed, and renews the
    * seals a payment's later change made stale. First it counts and keeps the overview's totals of
-   * those closed days whose kept totals do not hold (countClosedDays, migration 034). Then per
+   * those closed days whose kept totals do not hold, from their payments proved one by one
+   * (countClosedDays, migration 034; those rows count towards `budgetRows`). Then per
    * account tag (from where the last run stopped):
    * - its first day with payments and no trusted seal, found by walking from one unsealed day to
    *   the first payment at or after it; the account's reconciliation is read from that day on
