@@ -608,4 +608,25 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.be.at.least(3);
     expect(await overview()).to.deep.equal({ totals: await countedFromPayments(), problems: [] });
   });
+
+  it('in a process started after more payment events than an opening reads, the sweep reads them all and counts none of the days again (none of the events is theirs)', async () => {
+    await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    // 20,001 events of a payment of another day (in SQL: what a busy gateway appends in hours).
+    const busy = await ctx.store().payments.reserve({ clientId: who, transactionId: 'TOT-BUSY', requestHash: 'a'.repeat(64), amount: '9.00', currency: 'IDR', sourceAccount: newAccount() }, start - 100 * DAY);
+    for (let first = 0; first < 20_001; first += 1_000) {
+      const values = Array.from({ length: Math.min(1_000, 20_001 - first) }, (_, k) => `(${busy.id}, ${1_000 + first + k}, 'update', 'RECEIVED', 1000)`);
+      await db().execute(`INSERT INTO payment_events (payment_id, seq, cause, state, recorded_at) VALUES ${values.join(', ')}`);
+    }
+    // An opening of a fresh process reads no more than 20,000 of them: it counts the days from the payments.
+    const { db: recorded, statements } = recordingStatements(db());
+    expect((await new SqlPaymentSearchRepository(recorded, TEST_AUDIT_KEYS).dailyTotals(start, start + 3 * DAY)).totals).to.deep.equal(await countedFromPayments());
+    expect(statements()).to.include('SELECT payments');
+    // The sweep of a fresh process reads them all: no day proved and counted again.
+    const fresh = await openStore(ctx.url(), { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      expect((await fresh.paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(0);
+    } finally {
+      await fresh.close();
+    }
+  });
 });

@@ -1397,7 +1397,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * day at least) or `stop` says so. Returns how many days were written.
    */
   private async countClosedDays(days: readonly number[], budgetRows: number, stop: () => boolean): Promise<number> {
-    const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals);
+    // Every event since the counts read, however many: only a day with one is proved and counted again.
+    const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals, Number.POSITIVE_INFINITY);
     for (const problem of problems) log.error({ problem }, 'overview day totals that do not hold: counted again from the payments');
     const first = this.#provedOneByOne;
     const proving: Pick<Reconciling, 'coverage'> = { coverage: null };

@@ -353,12 +353,16 @@ const DAY_TOTALS_EVENTS_LIMIT = 20_000;
  * payment-search-repository.ts), never from a row changed in SQL.
  * `checked`: the process's memory of the rows so held before (CheckedDayTotals), kept up to date
  * here: a month's events since its oldest count are read once a process, not at every opening.
+ * `maxEvents`: how many event ids it reads at most, past which every day is taken as stale (an
+ * opening: DAY_TOTALS_EVENTS_LIMIT); the sweep reads them all (a recount proves every payment of
+ * a day, far dearer than reading its events).
  */
 export async function holdingDayTotals(
   db: Db,
   sealer: ValueSealer,
   days: readonly number[],
   checked: Map<number, CheckedDayTotals> = new Map(),
+  maxEvents = DAY_TOTALS_EVENTS_LIMIT,
 ): Promise<{ kept: Map<number, KeptDayTotals>; problems: string[]; stale: number[] }> {
   const kept = new Map<number, KeptDayTotals>();
   const problems: string[] = [];
@@ -409,11 +413,21 @@ export async function holdingDayTotals(
   // them, never past the highest id there is (as ChangedDays reads them).
   const after = Math.max(0, Math.min(upTo, ...[...kept].map(([day, k]) => checked.get(day)?.upTo ?? k.eventsTo)) - LATE_COMMIT_IDS);
   const stale = new Set<number>();
-  if (upTo - after > DAY_TOTALS_EVENTS_LIMIT) for (const day of kept.keys()) stale.add(day);
-  else if (upTo > after) {
-    for (const event of await eventDays(db, after, upTo, Math.min(...kept.keys()), Math.max(...kept.keys()))) {
-      const counted = kept.get(event.day);
-      if (counted !== undefined && (event.id > counted.eventsTo || event.recordedAt > counted.countedAt - SEAL_AFTER_EVENT_MS)) stale.add(event.day);
+  if (upTo - after > maxEvents) for (const day of kept.keys()) stale.add(day);
+  else {
+    // DAY_TOTALS_EVENTS_LIMIT events a statement at most (the sweep reads on past it), each
+    // chunk's end found by the primary key (ids may leave gaps of any size).
+    for (let from = after; from < upTo; ) {
+      let to = upTo;
+      if (upTo - from > DAY_TOTALS_EVENTS_LIMIT) {
+        const [end] = await db.query<{ id: number | string }>(`SELECT id FROM payment_events WHERE id > ? AND id <= ? ORDER BY id LIMIT 1 OFFSET ${DAY_TOTALS_EVENTS_LIMIT - 1}`, [from, upTo]);
+        if (end !== undefined) to = toNumber(end.id);
+      }
+      for (const event of await eventDays(db, from, to, Math.min(...kept.keys()), Math.max(...kept.keys()))) {
+        const counted = kept.get(event.day);
+        if (counted !== undefined && (event.id > counted.eventsTo || event.recordedAt > counted.countedAt - SEAL_AFTER_EVENT_MS)) stale.add(event.day);
+      }
+      from = to;
     }
   }
   for (const day of stale) kept.delete(day);
