@@ -439,6 +439,17 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     return { totals: found.totals, problems: found.integrityProblems };
   }
 
+  /** A run of the sweep, and the lines it logged. */
+  async function sweptLogging(): Promise<{ daysCounted: number; logged: { msg?: string; problem?: string; day?: string }[] }> {
+    const logs = captureLogs();
+    try {
+      const { daysCounted } = await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+      return { daysCounted, logged: logs.lines.map((l) => JSON.parse(l) as { msg?: string; problem?: string; day?: string }) };
+    } finally {
+      logs.stop();
+    }
+  }
+
   async function keptRow(n: number): Promise<Row> {
     return copyRow(db(), 'reconciliation_seals', 'account_tag = ? AND day = ?', ['*', dayNumber(n)]);
   }
@@ -483,13 +494,8 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     // The sweep counts it again (and says so in its log); then an older copy, whose MAC holds, written back.
     await writeBack(db(), 'reconciliation_seals', first, where, ['*', dayNumber(0)]);
     await db().execute(`UPDATE reconciliation_seals SET totals = ? WHERE ${where}`, [inflated, '*', dayNumber(0)]);
-    const logs = captureLogs();
-    try {
-      expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
-    } finally {
-      logs.stop();
-    }
-    const logged = logs.lines.map((l) => JSON.parse(l) as { msg?: string; problem?: string });
+    const { daysCounted, logged } = await sweptLogging();
+    expect(daysCounted).to.equal(1);
     expect(logged.some((l) => l.msg?.includes('overview day totals that do not hold') === true && String(l.problem).startsWith(what(0)))).to.equal(true);
     expect((await overview()).problems).to.deep.equal([]);
     await writeBack(db(), 'reconciliation_seals', first, where, ['*', dayNumber(0)]);
@@ -567,13 +573,8 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     // Changed in SQL, with an event of its own (no chain link, recorded long ago) so its day is counted again.
     await db().execute("UPDATE payments SET state = 'SUCCESS', amount_minor = 999999900 WHERE id = ?", [ids[1]]);
     await db().execute("INSERT INTO payment_events (payment_id, seq, cause, state, recorded_at) VALUES (?, 99, 'update', 'SUCCESS', ?)", [ids[1], 1000]);
-    const logs = captureLogs();
-    try {
-      expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(0);
-    } finally {
-      logs.stop();
-    }
-    const logged = logs.lines.map((l) => JSON.parse(l) as { msg?: string; day?: string });
+    const { daysCounted, logged } = await sweptLogging();
+    expect(daysCounted).to.equal(0);
     expect(logged.some((l) => l.msg?.includes('payments of the day that do not prove') === true && l.day === days[0])).to.equal(true);
     expect(await db().query("SELECT day FROM reconciliation_seals WHERE account_tag = '*' AND day = ?", [dayNumber(0)])).to.deep.equal([]);
     // Written back as it was, the forged event deleted: the overview shows what the payments hold, nothing kept of the change.
