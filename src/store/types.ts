@@ -1116,6 +1116,15 @@ export interface DailyPaymentTotals {
   totalMinor: bigint;
 }
 
+export interface CountedDailyTotals {
+  totals: DailyPaymentTotals[];
+  /**
+   * The kept totals of closed days that do not hold (altered, forged, written back or deleted in
+   * SQL: migration 034), each named: their days were counted from the payments instead.
+   */
+  integrityProblems: string[];
+}
+
 export interface ProvedDailyTotals {
   totals: DailyPaymentTotals[];
   /** Payments changed outside Gerbang per UTC+7 day (days without any are absent), not in `totals`. */
@@ -1160,8 +1169,9 @@ export interface PaymentSearchRepository {
    */
   fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }>;
   /**
-   * The console's sweep: seals the closed days of the last month of accounts that have payments
-   * (reconciliation-seals.ts) and renews the seals a payment event appended since made stale, each
+   * The console's sweep: counts and keeps the overview's totals of the closed days of the last
+   * month that have none that hold (`daysCounted`), seals the closed days of the last month of
+   * accounts that have payments (reconciliation-seals.ts) and renews the seals a payment event appended since made stale, each
    * such day proved row by row first (one that does not prove is left unsealed, its rows marked);
    * at most `budgetRows` rows proved one by one per run, `stop` asked between accounts. What it
    * did, for the log.
@@ -1170,7 +1180,7 @@ export interface PaymentSearchRepository {
     now: number,
     budgetRows?: number,
     stop?: () => boolean,
-  ): Promise<{ accounts: number; rowsRead: number; rowsProved: number; sealed: number; stale: number; renewed: number; left: boolean }>;
+  ): Promise<{ accounts: number; rowsRead: number; rowsProved: number; sealed: number; stale: number; daysCounted: number; renewed: number; left: boolean }>;
   /**
    * A closed day with a trusted seal, of the first account that has one, and that account: what the
    * console reads as it starts so a clerk's first reconciliation finds its code and connections
@@ -1185,11 +1195,13 @@ export interface PaymentSearchRepository {
   /** Every bank that has a payment, for the list's bank filter. */
   banks(): Promise<string[]>;
   /**
-   * Counts and totals per UTC+7 day and state, payments created in [from, to): each day and state
-   * summed over its own range of an index, never grouped row by row (a million payments: see
-   * SqlPaymentSearchRepository.dailyTotals).
+   * Counts and totals per UTC+7 day and state, payments created in [from, to), as stored: a closed
+   * day from its kept totals when they hold (counted once after the day closed by the seal sweep,
+   * kept with a MAC, and no payment event of the day since: reconciliation-seals.ts), every other
+   * day summed over its own ranges of an index, never grouped row by row (a million payments: see
+   * SqlPaymentSearchRepository.dailyTotals). Kept totals that do not hold are named.
    */
-  dailyTotals(from: number, to: number): Promise<DailyPaymentTotals[]>;
+  dailyTotals(from: number, to: number): Promise<CountedDailyTotals>;
   /**
    * dailyTotals proved row by row (as PaymentTotals.proof 'proved'): payments changed outside
    * Gerbang are left out and counted per day in `changed`. Null when more than PROVED_LIMIT

@@ -480,17 +480,18 @@ async function sealClosedDays(url: string, end: number): Promise<void> {
   const store = await openStore(url, { auditKeys: AUDIT_KEYS });
   try {
     const began = Date.now();
-    const total = { runs: 0, accounts: 0, rowsProved: 0, sealed: 0 };
+    const total = { runs: 0, accounts: 0, rowsProved: 0, sealed: 0, daysCounted: 0 };
     for (;;) {
       const swept = await store.paymentSearch.sealClosedDays(end, Number.POSITIVE_INFINITY);
       total.runs += 1;
       total.accounts += swept.accounts;
       total.rowsProved += swept.rowsProved;
       total.sealed += swept.sealed;
+      total.daysCounted += swept.daysCounted;
       if (swept.sealed === 0 || total.runs >= 5) break;
     }
     console.log(
-      `seal sweep: ${total.sealed} day seals written over ${total.runs} run(s), ${total.rowsProved.toLocaleString('en')} rows proved one by one, ` +
+      `seal sweep: ${total.sealed} day seals and ${total.daysCounted} overview day totals written over ${total.runs} run(s), ${total.rowsProved.toLocaleString('en')} rows proved one by one, ` +
         `${total.accounts} account readings, ${((Date.now() - began) / 1000).toFixed(1)} s`,
     );
   } finally {

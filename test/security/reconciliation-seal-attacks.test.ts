@@ -11,6 +11,7 @@ import { copyRow, writeBack, type Row } from '../support/sql-rows.js';
 import { TestConsole } from '../support/console-harness.js';
 import { eventually } from '../support/gateway-harness.js';
 import { captureLogs } from '../support/log-capture.js';
+import { recordingStatements } from '../support/counting-db.js';
 
 /**
  * The attacker of docs/security/threat-model.md against the reconciliation's day seals (#16,
@@ -383,6 +384,250 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     } finally {
       await store.close();
       await database.drop();
+    }
+  });
+});
+
+/**
+ * The overview's kept day totals (migration 034, rows of the day seals under the tag '*'): a closed
+ * day's counts and sums per state, counted once by the seal sweep and kept with a MAC and a change
+ * record, against the attacker of docs/security/threat-model.md who alters, forges, writes back or
+ * deletes them in SQL (no key). Figures are compared with what the test counts from the payments
+ * in its own SQL.
+ */
+forEachBackend('An attacker without keys against the overview\'s kept day totals (#16)', (ctx) => {
+  const db = () => ctx.store().db;
+  /** Three closed days of their own in 2024 (a random place, so runs never share them), and a clock two days after. */
+  const start = Date.UTC(2024, 0, 1) - 7 * HOUR + Math.floor(Math.random() * 300) * DAY;
+  const days = [0, 1, 2].map((n) => new Date(start + 7 * HOUR + n * DAY).toISOString().slice(0, 10));
+  const dayNumber = (n: number) => Math.floor((start + 7 * HOUR) / DAY) + n;
+  const sweepAt = start + 4 * DAY + 2 * HOUR;
+  let who = '';
+  const ids: number[] = [];
+
+  before(async () => {
+    who = `totals-${randomBytes(3).toString('hex')}`;
+    for (const [n, count] of [[0, 3], [1, 2], [2, 4]] as const) {
+      for (let i = 0; i < count; i += 1) {
+        const p = await ctx.store().payments.reserve({ clientId: who, transactionId: `TOT-${n}-${i}`, requestHash: 'a'.repeat(64), amount: `${100 * (n + 1) + i}.25`, currency: 'IDR', sourceAccount: newAccount() }, start + n * DAY + (i + 1) * HOUR);
+        ids.push(p.id);
+        if (i === 0) await ctx.store().payments.update(p.id, { state: 'SUCCESS', bank: 'bca' }, start + n * DAY + (i + 1) * HOUR + 60_000);
+      }
+    }
+  });
+
+  /** Each day's figures per state as the test counts them from the payments (its own SQL), as the store hands them out. */
+  async function countedFromPayments(): Promise<{ day: string; state: string; count: number; totalMinor: bigint }[]> {
+    const rows = await db().query<{ created_at: number | string; state: string; amount_minor: number | string }>('SELECT created_at, state, amount_minor FROM payments WHERE created_at >= ? AND created_at < ?', [start, start + 3 * DAY]);
+    const order = ['SUCCESS', 'FAILED', 'PENDING', 'UNKNOWN', 'SENDING', 'RECEIVED'];
+    const byKey = new Map<string, { day: string; state: string; count: number; totalMinor: bigint }>();
+    for (const row of rows) {
+      const day = new Date(Number(row.created_at) + 7 * HOUR).toISOString().slice(0, 10);
+      const entry = byKey.get(`${day} ${row.state}`) ?? { day, state: row.state, count: 0, totalMinor: 0n };
+      entry.count += 1;
+      entry.totalMinor += BigInt(String(row.amount_minor));
+      byKey.set(`${day} ${row.state}`, entry);
+    }
+    return [...byKey.values()].sort((a, b) => a.day.localeCompare(b.day) || order.indexOf(a.state) - order.indexOf(b.state));
+  }
+
+  /** The overview's figures of the three days as a console process that kept nothing reads them. */
+  async function overview(): Promise<{ totals: unknown[]; problems: string[] }> {
+    const search = new SqlPaymentSearchRepository(db(), TEST_AUDIT_KEYS);
+    const found = await search.dailyTotals(start, start + 3 * DAY);
+    await search.close();
+    return { totals: found.totals, problems: found.integrityProblems };
+  }
+
+  /** A run of the sweep, and the lines it logged. */
+  async function sweptLogging(): Promise<{ daysCounted: number; logged: { msg?: string; problem?: string; day?: string }[] }> {
+    const logs = captureLogs();
+    try {
+      const { daysCounted } = await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+      return { daysCounted, logged: logs.lines.map((l) => JSON.parse(l) as { msg?: string; problem?: string; day?: string }) };
+    } finally {
+      logs.stop();
+    }
+  }
+
+  async function keptRow(n: number): Promise<Row> {
+    return copyRow(db(), 'reconciliation_seals', 'account_tag = ? AND day = ?', ['*', dayNumber(n)]);
+  }
+
+  it('keeps each closed day\'s totals once the sweep counted them, and the overview takes them from there: the figures counted from the payments', async () => {
+    const before = await overview();
+    expect(before.problems).to.deep.equal([]);
+    expect(before.totals).to.deep.equal(await countedFromPayments());
+    const swept = await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    expect(swept.daysCounted).to.be.at.least(3);
+    expect(Number((await keptRow(1)).row_count)).to.equal(2);
+    const after = await overview();
+    expect(after.problems).to.deep.equal([]);
+    expect(after.totals).to.deep.equal(await countedFromPayments());
+    expect(after.totals.map((t) => (t as { day: string }).day)).to.include.members(days);
+    // Read from the kept totals: not one payment counted for these closed days.
+    const { db: recorded, statements } = recordingStatements(db());
+    await new SqlPaymentSearchRepository(recorded, TEST_AUDIT_KEYS).dailyTotals(start, start + 3 * DAY);
+    expect(statements().filter((s) => s === 'SELECT payments')).to.deep.equal([]);
+    // A second sweep counts none of them again.
+    expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(0);
+  });
+
+  it('names kept totals altered, copied from another day, written back, inserted or deleted in SQL, and counts their day from the payments', async () => {
+    await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    const where = 'account_tag = ? AND day = ?';
+    const [first, second] = [await keptRow(0), await keptRow(1)];
+    const what = (n: number) => `reconciliation_seals row of the kept totals of day ${days[n]}`;
+    const expectNamed = async (problem: string) => {
+      const read = await overview();
+      expect(read.problems).to.deep.equal([problem]);
+      expect(read.totals).to.deep.equal(await countedFromPayments());
+    };
+    // Altered: a larger sum of SUCCESS.
+    const inflated = String(first.totals).replace(/"SUCCESS",1,"(\d+)"/, '"SUCCESS",1,"999999999"');
+    expect(inflated).not.to.equal(String(first.totals));
+    await db().execute(`UPDATE reconciliation_seals SET totals = ? WHERE ${where}`, [inflated, '*', dayNumber(0)]);
+    await expectNamed(`${what(0)} was altered: its account tag, day, row count, seal, sealing time or day totals no longer match its MAC`);
+    // Another day's totals, with their MAC, copied onto the first day.
+    await db().execute(`UPDATE reconciliation_seals SET totals = ?, row_count = ?, sealed_at = ?, mac_key_id = ?, mac = ? WHERE ${where}`, [second.totals, second.row_count, second.sealed_at, second.mac_key_id, second.mac, '*', dayNumber(0)]);
+    await expectNamed(`${what(0)} was altered: its account tag, day, row count, seal, sealing time or day totals no longer match its MAC`);
+    // The sweep counts it again (and says so in its log); then an older copy, whose MAC holds, written back.
+    await writeBack(db(), 'reconciliation_seals', first, where, ['*', dayNumber(0)]);
+    await db().execute(`UPDATE reconciliation_seals SET totals = ? WHERE ${where}`, [inflated, '*', dayNumber(0)]);
+    const { daysCounted, logged } = await sweptLogging();
+    expect(daysCounted).to.equal(1);
+    expect(logged.some((l) => l.msg?.includes('overview day totals that do not hold') === true && String(l.problem).startsWith(what(0)))).to.equal(true);
+    expect((await overview()).problems).to.deep.equal([]);
+    await writeBack(db(), 'reconciliation_seals', first, where, ['*', dayNumber(0)]);
+    const renewed = await keptRow(0);
+    expect(renewed.mac).to.equal(first.mac);
+    const latestRecord = (await db().query<{ id: number | string }>("SELECT MAX(id) AS id FROM record_changes WHERE table_name = 'reconciliation_seals' AND row_key = ?", [JSON.stringify(['*', String(dayNumber(0))])]))[0].id;
+    await expectNamed(`${what(0)} is not its latest state: it carries another MAC than its latest change record (record_changes id ${Number(latestRecord)}, update), an older copy of the row was written back`);
+    // Deleted.
+    await db().execute(`DELETE FROM reconciliation_seals WHERE ${where}`, ['*', dayNumber(0)]);
+    await expectNamed(`${what(0)} was deleted: its latest change record (record_changes id ${Number(latestRecord)}, update) says it exists`);
+    // Inserted in SQL without a MAC.
+    await db().execute('INSERT INTO reconciliation_seals (account_tag, day, row_count, seal, sealed_at, totals) VALUES (?, ?, ?, ?, ?, ?)', ['*', dayNumber(0), 1, '', Date.now(), inflated]);
+    await expectNamed(`${what(0)} carries no MAC: it was not written by the gateway`);
+    // The sweep counts it anew: kept and trusted again.
+    expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
+    const read = await overview();
+    expect(read.problems).to.deep.equal([]);
+    expect(read.totals).to.deep.equal(await countedFromPayments());
+  });
+
+  it('after a new audit key, takes no kept totals under the older one and names none: the days are counted from the payments, then kept anew under the new key', async () => {
+    await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    expect((await keptRow(1)).mac_key_id).to.equal(TEST_AUDIT_KEYS.currentKeyId);
+    // The same database opened with a newer key added to the ring (a restart after `keys rotate`).
+    const ring = ringOf(TEST_AUDIT_KEY, testKeySpec('newer'));
+    const rotated = await openStore(ctx.url(), { auditKeys: ring });
+    try {
+      const { db: recorded, statements } = recordingStatements(rotated.db);
+      const read = await new SqlPaymentSearchRepository(recorded, ring).dailyTotals(start, start + 3 * DAY);
+      expect(read.integrityProblems).to.deep.equal([]);
+      expect(read.totals).to.deep.equal(await countedFromPayments());
+      expect(statements().filter((s) => s === 'SELECT payments')).to.have.length.greaterThan(0);
+      expect((await rotated.paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.be.at.least(3);
+      expect((await keptRow(1)).mac_key_id).to.equal('newer');
+      const again = await new SqlPaymentSearchRepository(rotated.db, ring).dailyTotals(start, start + 3 * DAY);
+      expect([again.integrityProblems, again.totals]).to.deep.equal([[], await countedFromPayments()]);
+    } finally {
+      await rotated.close();
+    }
+  });
+
+  it('counts a day again from the payments once a payment of it moved on after its totals were counted, and the sweep keeps the new figures', async () => {
+    await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    const before = await keptRow(2);
+    // A console process that held the kept totals to the events before (it remembers up to which).
+    const same = new SqlPaymentSearchRepository(db(), TEST_AUDIT_KEYS);
+    expect((await same.dailyTotals(start, start + 3 * DAY)).totals).to.deep.equal(await countedFromPayments());
+    // A payment of the third day fails later, through the store (its event recorded; older than
+    // the window a count waits for late commits, so the totals counted again are trusted after).
+    expect(await ctx.store().payments.update(ids[ids.length - 1], { state: 'FAILED', bank: 'bca' }, Date.now() - 11 * 60_000)).to.equal(true);
+    const read = await overview();
+    expect(read.problems).to.deep.equal([]);
+    expect(read.totals).to.deep.equal(await countedFromPayments());
+    expect(read.totals).to.deep.include({ day: days[2], state: 'FAILED', count: 1, totalMinor: 30_325n });
+    expect((await same.dailyTotals(start, start + 3 * DAY)).totals).to.deep.equal(read.totals);
+    await same.close();
+    // The sweep counts that day alone again; the figures kept are the new ones.
+    expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
+    const after = await keptRow(2);
+    expect(after.totals).not.to.equal(before.totals);
+    expect(String(after.totals)).to.contain('"FAILED",1,"30325"');
+    const again = await overview();
+    expect(again.problems).to.deep.equal([]);
+    expect(again.totals).to.deep.equal(await countedFromPayments());
+    // Taken from the kept totals, the new ones: not one payment counted for these closed days.
+    const { db: recorded, statements } = recordingStatements(db());
+    expect((await new SqlPaymentSearchRepository(recorded, TEST_AUDIT_KEYS).dailyTotals(start, start + 3 * DAY)).totals).to.deep.equal(again.totals);
+    expect(statements().filter((s) => s === 'SELECT payments')).to.deep.equal([]);
+  });
+
+  it('never keeps a payment changed in SQL: a forged event makes the sweep count its day again, from payments it proves one by one, and the day keeps no totals while one does not hold', async () => {
+    await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    const genuine = await countedFromPayments();
+    const [target] = await db().query<{ state: string; amount_minor: number | string }>('SELECT state, amount_minor FROM payments WHERE id = ?', [ids[1]]);
+    // Changed in SQL, with an event of its own (no chain link, recorded long ago) so its day is counted again.
+    await db().execute("UPDATE payments SET state = 'SUCCESS', amount_minor = 999999900 WHERE id = ?", [ids[1]]);
+    await db().execute("INSERT INTO payment_events (payment_id, seq, cause, state, recorded_at) VALUES (?, 99, 'update', 'SUCCESS', ?)", [ids[1], 1000]);
+    const { daysCounted, logged } = await sweptLogging();
+    expect(daysCounted).to.equal(0);
+    expect(logged.some((l) => l.msg?.includes('payments of the day that do not prove') === true && l.day === days[0])).to.equal(true);
+    expect(await db().query("SELECT day FROM reconciliation_seals WHERE account_tag = '*' AND day = ?", [dayNumber(0)])).to.deep.equal([]);
+    // Written back as it was, the forged event deleted: the overview shows what the payments hold, nothing kept of the change.
+    await db().execute('UPDATE payments SET state = ?, amount_minor = ? WHERE id = ?', [target.state, target.amount_minor, ids[1]]);
+    await db().execute('DELETE FROM payment_events WHERE payment_id = ? AND seq = 99', [ids[1]]);
+    expect(await countedFromPayments()).to.deep.equal(genuine);
+    expect(await overview()).to.deep.equal({ totals: genuine, problems: [] });
+    // The next sweep keeps the day's totals again, from its payments proved.
+    expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
+    expect(await overview()).to.deep.equal({ totals: genuine, problems: [] });
+  });
+
+  it('names kept totals counted up to a payment event id past the highest there is (events deleted, ids gone back), so a later settlement of their day is never hidden', async () => {
+    // A payment of long before the swept days, with an event of a high id (inserted in SQL), while the sweep counts.
+    const old = await ctx.store().payments.reserve({ clientId: who, transactionId: 'TOT-OLD', requestHash: 'a'.repeat(64), amount: '7.00', currency: 'IDR', sourceAccount: newAccount() }, start - 100 * DAY);
+    await db().execute('DELETE FROM reconciliation_seals WHERE account_tag = ? AND day >= ? AND day <= ?', ['*', dayNumber(0), dayNumber(2)]);
+    await db().execute("INSERT INTO payment_events (id, payment_id, seq, cause, state, recorded_at) VALUES (1000000000, ?, 99, 'update', 'RECEIVED', 1000)", [old.id]);
+    expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.be.at.least(3);
+    expect(String((await keptRow(1)).totals)).to.contain('"events":1000000000');
+    // The event deleted and the ids set back: a settlement of the second day gets a lower id.
+    await db().execute('DELETE FROM payment_events WHERE id = 1000000000');
+    if (ctx.backend === 'sqlite') await db().execute("UPDATE sqlite_sequence SET seq = (SELECT MAX(id) FROM payment_events) WHERE name = 'payment_events'");
+    else await db().execute('ALTER TABLE payment_events AUTO_INCREMENT = 1');
+    expect(await ctx.store().payments.update(ids[4], { state: 'SUCCESS', bank: 'bca' }, Date.now() - 11 * 60_000)).to.equal(true);
+    const [{ top }] = await db().query<{ top: number | string }>('SELECT MAX(id) AS top FROM payment_events');
+    expect(Number(top)).to.be.below(1_000_000_000);
+    const read = await overview();
+    expect(read.totals).to.deep.equal(await countedFromPayments());
+    expect(read.totals).to.deep.include({ day: days[1], state: 'SUCCESS', count: 2, totalMinor: 40_150n });
+    expect(read.problems).to.include(`reconciliation_seals row of the kept totals of day ${days[1]} was counted up to payment event id 1000000000, past the highest there is (${Number(top)}): payment events were deleted or their ids went back`);
+    // The sweep counts those days again up to the ids there are: trusted again.
+    expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.be.at.least(3);
+    expect(await overview()).to.deep.equal({ totals: await countedFromPayments(), problems: [] });
+  });
+
+  it('in a process started after more payment events than an opening reads, the sweep reads them all and counts none of the days again (none of the events is theirs)', async () => {
+    await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    // 20,001 events of a payment of another day (in SQL: what a busy gateway appends in hours).
+    const busy = await ctx.store().payments.reserve({ clientId: who, transactionId: 'TOT-BUSY', requestHash: 'a'.repeat(64), amount: '9.00', currency: 'IDR', sourceAccount: newAccount() }, start - 100 * DAY);
+    for (let first = 0; first < 20_001; first += 1_000) {
+      const values = Array.from({ length: Math.min(1_000, 20_001 - first) }, (_, k) => `(${busy.id}, ${1_000 + first + k}, 'update', 'RECEIVED', 1000)`);
+      await db().execute(`INSERT INTO payment_events (payment_id, seq, cause, state, recorded_at) VALUES ${values.join(', ')}`);
+    }
+    // An opening of a fresh process reads no more than 20,000 of them: it counts the days from the payments.
+    const { db: recorded, statements } = recordingStatements(db());
+    expect((await new SqlPaymentSearchRepository(recorded, TEST_AUDIT_KEYS).dailyTotals(start, start + 3 * DAY)).totals).to.deep.equal(await countedFromPayments());
+    expect(statements()).to.include('SELECT payments');
+    // The sweep of a fresh process reads them all: no day proved and counted again.
+    const fresh = await openStore(ctx.url(), { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      expect((await fresh.paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(0);
+    } finally {
+      await fresh.close();
     }
   });
 });

@@ -132,7 +132,7 @@ forEachBackend('Payment search (console list)', (ctx) => {
   });
 
   it('sums each UTC+7 day by state, exactly in minor units', async () => {
-    const totals = await ctx.store().paymentSearch.dailyTotals(base, base + 5 * DAY);
+    const { totals } = await ctx.store().paymentSearch.dailyTotals(base, base + 5 * DAY);
     const first = totals.filter((t) => t.day === '2026-11-10');
     // Day one holds SRCH-0..4: FAILED 0 and 3; SUCCESS 1, 2, 4.
     expect(first.find((t) => t.state === 'FAILED')).to.deep.include({ count: 2, totalMinor: 50_000n + 350_000n });
@@ -148,7 +148,7 @@ forEachBackend('Payment search (console list)', (ctx) => {
       await store.payments.reserve({ clientId: who, transactionId: tx, requestHash: 'a'.repeat(64), amount, currency: 'IDR' }, at);
     }
     const sent: { sql: string; params: SqlValue[] }[] = [];
-    const totals = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).dailyTotals(midnight - DAY, midnight + DAY);
+    const { totals } = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).dailyTotals(midnight - DAY, midnight + DAY);
     expect(totals).to.deep.equal([
       { day: '2031-06-09', state: 'RECEIVED', count: 1, totalMinor: 1_000n },
       { day: '2031-06-10', state: 'RECEIVED', count: 2, totalMinor: 5_005n },

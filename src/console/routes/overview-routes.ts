@@ -10,11 +10,14 @@ import { overviewPage } from '../views/overview-page.js';
 
 /**
  * The days' counts and sums proved row by row when the range holds few enough payments
- * (PROVED_LIMIT), else as stored, which the page then says (a row changed in SQL counts there).
+ * (PROVED_LIMIT), else as stored (closed days as kept when they closed), which the page then says,
+ * naming the kept day totals that do not hold.
  */
-async function dailyFigures(store: Store, from: number, to: number): Promise<ProvedDailyTotals & { proof: 'proved' | 'stored' }> {
+async function dailyFigures(store: Store, from: number, to: number): Promise<ProvedDailyTotals & { proof: 'proved' | 'stored'; integrityProblems: string[] }> {
   const proved = await store.paymentSearch.provedDailyTotals(from, to);
-  return proved ? { ...proved, proof: 'proved' } : { totals: await store.paymentSearch.dailyTotals(from, to), changed: [], proof: 'stored' };
+  if (proved) return { ...proved, proof: 'proved', integrityProblems: [] };
+  const stored = await store.paymentSearch.dailyTotals(from, to);
+  return { totals: stored.totals, changed: [], proof: 'stored', integrityProblems: stored.integrityProblems };
 }
 
 /** The periods the overview offers, in days (the last one the longest). */
@@ -38,7 +41,7 @@ export function overviewRoutes(deps: { store: Store; clock: () => number; latenc
       deps.store.auditVerifications.latest(),
     ]);
     const overview = dailyOverview(figures.totals, latency, from, now, figures.changed);
-    res.type('html').send(overviewPage({ ...locals, here: req.originalUrl, csrfToken: locals.session.csrfToken }, { days, overview, proof: figures.proof, chain }));
+    res.type('html').send(overviewPage({ ...locals, here: req.originalUrl, csrfToken: locals.session.csrfToken }, { days, overview, proof: figures.proof, integrityProblems: figures.integrityProblems, chain }));
   });
   return router;
 }

@@ -13,6 +13,8 @@ export interface OverviewView {
   overview: OverviewDay[];
   /** Whether the daily figures were proved row by row or are as stored (see PaymentTotals.proof). */
   proof: 'proved' | 'stored';
+  /** Kept day totals that do not hold, each named (their days counted from the payments instead). */
+  integrityProblems: string[];
   chain: AuditVerificationRun | null;
 }
 
@@ -60,7 +62,11 @@ ${
       ? html`<p class="${changed > 0 ? 'error' : 'info'}" role="status" id="daily-proof" data-proof="proved">${t('dailyProved')}${
           changed > 0 ? html` <strong class="integrity-failed" id="daily-changed" data-changed="${changed}">${t('dailyChangedNote').replace('{n}', number(changed))}</strong>` : ''
         }</p>`
-      : html`<p class="warning" role="status" id="daily-proof" data-proof="stored">${t('dailyStored').replace('{n}', number(PROVED_LIMIT)).replace('{when}', lastCheck)}</p>`;
+      : html`<p class="warning" role="status" id="daily-proof" data-proof="stored">${t('dailyStored').replace('{n}', number(PROVED_LIMIT)).replace('{when}', lastCheck)}</p>${
+          view.integrityProblems.length > 0
+            ? html`<div class="error" role="alert" id="daily-kept-problems"><p><strong class="integrity-failed">${t('dailyKeptProblems')}</strong></p><ul>${view.integrityProblems.map((p) => html`<li class="integrity-failed">${p}</li>`)}</ul></div>`
+            : ''
+        }`;
   const table = html`<h2 id="daily-figures">${t('dailyFigures')}</h2><p class="hint">${t('dailyFiguresHint')}</p>${proof}<div class="table-wrap" tabindex="0" role="region" aria-labelledby="daily-figures"><table class="daily" aria-labelledby="daily-figures">
 <thead><tr><th scope="col" rowspan="2">${t('day')}</th><th scope="colgroup" colspan="2">${t('allStates')}</th>${PAYMENT_STATES.map((s) => html`<th scope="colgroup" colspan="2">${statusLabel(lang, s)}</th>`)}<th scope="col" rowspan="2" class="num">${t('failureRate')}</th><th scope="col" rowspan="2" class="num">p50 / p95 (ms)</th><th scope="col" rowspan="2" class="num">${t('dailyChanged')}</th></tr>
 <tr>${['all', ...PAYMENT_STATES].map(() => html`<th scope="col" class="num">${t('dailyCount')}</th><th scope="col" class="num">${t('dailySum')}</th>`)}</tr></thead>

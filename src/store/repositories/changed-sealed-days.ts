@@ -28,13 +28,47 @@ export const LATE_COMMIT_IDS = 5_000;
  */
 export const SEAL_AFTER_EVENT_MS = 10 * 60_000;
 
-/** One event appended since the last run: its payment's tag and created_at (null: the payment was released, its row deleted), and when it was recorded. */
-interface EventRow {
-  id: number | string;
+/** One payment event of a day, read by eventDays. */
+export interface DayEvent {
+  id: number;
+  /** Its payment's account tag; null when the payment has none or was released (its row deleted). */
   tag: string | null;
-  created_at: number | string | null;
-  reserved_at: number | string | null;
-  recorded_at: number | string;
+  /** The payment was released: its row is gone, `day` is its reserve event's. */
+  released: boolean;
+  /** The Jakarta day its payment was created on. */
+  day: number;
+  recordedAt: number;
+}
+
+/**
+ * The payment_events of ids in (after, upTo] whose payment was created on a Jakarta day of
+ * [firstDay, lastDay], or was released (its row deleted: its day is its reserve event's, whose
+ * recorded_at is the payment's created_at), walked by their primary key, each payment found by its
+ * own (a LEFT JOIN keeps that order). What changed a day's payments since a given event.
+ */
+export async function eventDays(db: Queryable, after: number, upTo: number, firstDay: number, lastDay: number): Promise<DayEvent[]> {
+  const rows = await db.query<{ id: number | string; payment: number | string | null; tag: string | null; created_at: number | string | null; reserved_at: number | string | null; recorded_at: number | string }>(
+    'SELECT e.id, p.id AS payment, p.source_account_tag AS tag, p.created_at, e.recorded_at, ' +
+      "CASE WHEN p.id IS NULL THEN (SELECT r.recorded_at FROM payment_events r WHERE r.payment_id = e.payment_id AND r.seq = 1 AND r.cause = 'reserve') END AS reserved_at " +
+      'FROM payment_events e LEFT JOIN payments p ON p.id = e.payment_id WHERE e.id > ? AND e.id <= ? ' +
+      'AND (p.id IS NULL OR (p.created_at >= ? AND p.created_at < ?))',
+    [after, upTo, jakartaDayStart(firstDay), jakartaDayStart(lastDay + 1)],
+  );
+  const events: DayEvent[] = [];
+  for (const row of rows) {
+    const created = row.created_at ?? row.reserved_at;
+    if (created === null) continue;
+    const day = jakartaDay(toNumber(created));
+    if (day < firstDay || day > lastDay) continue;
+    events.push({ id: toNumber(row.id), tag: row.tag, released: row.payment === null, day, recordedAt: toNumber(row.recorded_at) });
+  }
+  return events;
+}
+
+/** The highest payment_events id (0 when there is none). */
+export async function lastEventId(db: Queryable): Promise<number> {
+  const [{ top }] = await db.query<{ top: number | string | null }>('SELECT MAX(id) AS top FROM payment_events');
+  return top === null ? 0 : toNumber(top);
 }
 
 /**
@@ -64,28 +98,16 @@ export class ChangedDays {
    * `tags`: every account tag, for the days of released payments.
    */
   async read(db: Queryable, tags: readonly string[], firstDay: number, lastDay: number): Promise<void> {
-    const [{ top }] = await db.query<{ top: number | string | null }>('SELECT MAX(id) AS top FROM payment_events');
-    const upTo = top === null ? 0 : toNumber(top);
+    const upTo = await lastEventId(db);
     const after = Math.max(0, this.#readUpTo === null ? upTo - FIRST_LOOKBACK_IDS : Math.min(this.#readUpTo, upTo) - LATE_COMMIT_IDS);
     if (upTo > after) {
-      // The events walked by their primary key, each payment found by its own (a LEFT JOIN keeps
-      // that order): only those of a payment created in the swept days, or released, come back.
-      const rows = await db.query<EventRow>(
-        'SELECT e.id, p.source_account_tag AS tag, p.created_at, e.recorded_at, ' +
-          "CASE WHEN p.id IS NULL THEN (SELECT r.recorded_at FROM payment_events r WHERE r.payment_id = e.payment_id AND r.seq = 1 AND r.cause = 'reserve') END AS reserved_at " +
-          'FROM payment_events e LEFT JOIN payments p ON p.id = e.payment_id WHERE e.id > ? AND e.id <= ? ' +
-          'AND (p.id IS NULL OR (p.source_account_tag IS NOT NULL AND p.created_at >= ? AND p.created_at < ?))',
-        [after, upTo, jakartaDayStart(firstDay), jakartaDayStart(lastDay + 1)],
-      );
       const taken = new Set<number>();
-      for (const row of rows) {
-        const [id, created] = [toNumber(row.id), row.created_at ?? row.reserved_at];
-        if (created === null) continue;
-        const day = jakartaDay(toNumber(created));
-        if (day < firstDay || day > lastDay) continue;
-        if (id > upTo - LATE_COMMIT_IDS) taken.add(id);
-        if (this.#taken.has(id)) continue;
-        for (const tag of row.tag === null ? tags : [row.tag]) this.#keep(tag, day, toNumber(row.recorded_at));
+      for (const event of await eventDays(db, after, upTo, firstDay, lastDay)) {
+        // A payment without a tag is no account's (it is in no seal).
+        if (event.tag === null && !event.released) continue;
+        if (event.id > upTo - LATE_COMMIT_IDS) taken.add(event.id);
+        if (this.#taken.has(event.id)) continue;
+        for (const tag of event.tag === null ? tags : [event.tag]) this.#keep(tag, event.day, event.recordedAt);
       }
       this.#taken = taken;
     }

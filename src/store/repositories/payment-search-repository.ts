@@ -1,5 +1,6 @@
 import type {
   BatchLineState,
+  CountedDailyTotals,
   RunLine,
   TransferBatchRecord,
   DailyBankLatency,
@@ -21,10 +22,10 @@ import { PAYMENT_STATES } from '../types.js';
 import type { KeyRing } from '../../security/index.js';
 import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, REVIEW_STATES_SQL, toPaymentRecord, type PaymentRow } from './payment-repository.js';
 import { chainCoverage, type Coverage } from './chain-coverage.js';
-import { ChangedDays, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
+import { ChangedDays, lastEventId, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
-import { daySeal, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type TrustedSeal } from './reconciliation-seals.js';
+import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
 import { lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
@@ -149,6 +150,8 @@ const SHOWN_COLUMN_NAMES = ['id', 'transaction_id', 'state', 'amount', 'bank_tra
  * event) is proved again even if its row was written back as it was.
  */
 type ReconciledRow = Pick<PaymentRow, (typeof RECONCILED_COLUMN_NAMES)[number]> & { line: string };
+/** A payment's row as proved one by one (SqlPaymentSearchRepository.rowProofs): every column a proof reads. */
+type ProvedRow = Omit<ReconciledRow, 'line'>;
 /** A row read with what is shown and its line only (a month's read when its days are sealed): proved by its day's seal or a kept proof, else read again whole. */
 type ShownRow = Pick<ReconciledRow, (typeof SHOWN_COLUMN_NAMES)[number] | 'line'>;
 const SHOWN_COLUMNS = SHOWN_COLUMN_NAMES.join(', ');
@@ -286,6 +289,8 @@ export interface SealSweep {
   sealed: number;
   /** Days whose trusted seal no longer held (proved row by row). */
   stale: number;
+  /** The overview's closed days counted and kept (migration 034: new, or counted again). */
+  daysCounted: number;
   /** Of those, the days that proved whole and were sealed anew; the others' rows stay marked. */
   renewed: number;
   /** Stopped by its budget (or asked to) before every account was looked at. */
@@ -331,8 +336,12 @@ function dayExpression(db: Db, column: string): string {
   return db.dialect === 'mysql' ? `((${column} + ${JAKARTA_OFFSET_MS}) DIV ${DAY_MS})` : `((${column} + ${JAKARTA_OFFSET_MS}) / ${DAY_MS})`;
 }
 
-function dayLabel(dayNumber: unknown): string {
-  return new Date(toNumber(dayNumber) * DAY_MS).toISOString().slice(0, 10);
+
+/** The Jakarta days of [from, to), each with the part of it in the range. */
+function dayRanges(from: number, to: number): { day: number; start: number; end: number }[] {
+  const ranges: { day: number; start: number; end: number }[] = [];
+  for (let day = jakartaDay(from); jakartaDayStart(day) < to; day += 1) ranges.push({ day, start: Math.max(from, jakartaDayStart(day)), end: Math.min(to, jakartaDayStart(day + 1)) });
+  return ranges;
 }
 
 /** Nearest-rank percentile of a histogram sorted by duration. */
@@ -385,7 +394,7 @@ function wholeDays(span: ReconciledSpan): Map<number, number[]> {
 }
 
 /** A payment's snapshot as a reconciliation read it: `last`'s, with the fields the reconciliation reads taken from the row. */
-function asRead(row: ShownRow, last: PaymentSnapshot): PaymentSnapshot {
+function asRead(row: Omit<ShownRow, 'line'>, last: PaymentSnapshot): PaymentSnapshot {
   return {
     ...last,
     state: row.state,
@@ -423,6 +432,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /** Days read whose trusted seal no longer held, and of those the days proved whole, to be sealed anew. */
   #staleSeals = 0;
   #staleSealsProved = 0;
+  /** The overview's kept day totals this process held to the payment events, and up to which (holdingDayTotals). */
+  readonly #checkedTotals = new Map<number, CheckedDayTotals>();
   /** The SQL of a row's sealed line on this store's dialect (sealedLineSql). */
   readonly #sealedLine: string;
 
@@ -431,7 +442,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    */
   constructor(
     private readonly db: Db,
-    keys: KeyRing | null = null,
+    private readonly keys: KeyRing | null = null,
     private readonly chain: ChainLanes | null = null,
     private readonly clock: () => number = Date.now,
   ) {
@@ -447,7 +458,10 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * The console's sweep (#16): seals the closed days of the last SWEEP_DAYS of every account that
    * has payments then, so a clerk's first opening of a month finds its days sealed, and renews the
-   * seals a payment's later change made stale. Per account tag (from where the last run stopped):
+   * seals a payment's later change made stale. First it counts and keeps the overview's totals of
+   * those closed days whose kept totals do not hold, from their payments proved one by one
+   * (countClosedDays, migration 034; those rows count towards `budgetRows`). Then per
+   * account tag (from where the last run stopped):
    * - its first day with payments and no trusted seal, found by walking from one unsealed day to
    *   the first payment at or after it; the account's reconciliation is read from that day on
    *   (fromAccount: each such day proved row by row, and sealed when it held; sealed days only
@@ -463,14 +477,19 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * `stop` says so; the next run goes on from the tag it stopped at.
    */
   async sealClosedDays(now: number, budgetRows = RECONCILE_LIMIT, stop: () => boolean = () => false): Promise<SealSweep> {
-    const swept: SealSweep = { accounts: 0, rowsRead: 0, rowsProved: 0, sealed: 0, stale: 0, renewed: 0, left: false };
+    const swept: SealSweep = { accounts: 0, rowsRead: 0, rowsProved: 0, sealed: 0, stale: 0, daysCounted: 0, renewed: 0, left: false };
     if (this.chain === null) return swept;
     const { firstDay, lastDay } = sweptDays(now);
+    const before = { proved: this.#provedOneByOne, sealed: this.#sealsWritten, stale: this.#staleSeals, renewed: this.#staleSealsProved };
+    swept.daysCounted = await this.countClosedDays(
+      Array.from({ length: lastDay - firstDay + 1 }, (_, i) => firstDay + i),
+      budgetRows,
+      stop,
+    );
     const to = jakartaDayStart(lastDay + 1);
     const tags = await paymentTags(this.db);
     await this.#changedDays.read(this.db, tags, firstDay, lastDay);
     const after = this.#sweptTag;
-    const before = { proved: this.#provedOneByOne, sealed: this.#sealsWritten, stale: this.#staleSeals, renewed: this.#staleSealsProved };
     for (const tag of [...tags.filter((t) => t > after), ...tags.filter((t) => t <= after)]) {
       if (this.#provedOneByOne - before.proved >= budgetRows || swept.rowsRead >= budgetRows * SWEEP_READS_PER_PROVED || stop()) {
         swept.left = true;
@@ -857,16 +876,13 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * ProvedRows when it holds and is of the account asked for.
    */
   private async provedOneByOne(read: readonly ReconciledRow[], payments: (ReconciledPayment | undefined)[], reconciling: Reconciling): Promise<void> {
-    const ring = this.sealer.keyRing;
     const account = reconciling.account;
     const unproved = read.filter((_, i) => payments[i] === undefined);
-    this.#provedOneByOne += unproved.length;
-    const { accounts, macHolds } = await (this.#checks ??= new ReconciliationChecks(ring)).check(unproved);
-    const history = await this.reconciledHistoryProblems(unproved, reconciling);
+    const { accounts, problems } = await this.rowProofs(unproved, reconciling);
     let next = 0;
     read.forEach((row, i) => {
       if (payments[i] !== undefined) return;
-      const problem = macHolds[next] ? history[next] : paymentMacProblem(ring, row) ?? history[next];
+      const problem = problems[next];
       const payment = this.reconciled(row, accounts[next] ?? this.sealer.open(row.source_account, paymentPlace('source_account', row)), problem);
       next += 1;
       if (payment.sourceAccount === account) {
@@ -880,13 +896,26 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
+   * How the sweep and a reconciliation prove rows one by one: each row's paying account opened
+   * (null: it did not open here) and its MAC checked (ReconciliationChecks), its state held to its
+   * history (reconciledHistoryProblems); each one's problem in words, null when it holds.
+   */
+  private async rowProofs(rows: readonly ProvedRow[], reconciling: Pick<Reconciling, 'coverage'>): Promise<{ accounts: (string | null)[]; problems: (string | null)[] }> {
+    const ring = this.sealer.keyRing;
+    this.#provedOneByOne += rows.length;
+    const { accounts, macHolds } = await (this.#checks ??= new ReconciliationChecks(ring)).check(rows);
+    const history = await this.reconciledHistoryProblems(rows, reconciling);
+    return { accounts, problems: rows.map((row, i) => (macHolds[i] ? history[i] : paymentMacProblem(ring, row) ?? history[i])) };
+  }
+
+  /**
    * For rows proved one by one: each one's state against its history (as the API, the detail page
    * and `audit verify` hold it), null when it holds: its state and bank ids as its last event whose
    * chain link holds says (the reconciliation reads no other field the event records), or no event
    * when it was created before histories were kept. A payment rolled back in SQL to an earlier
    * state (its old row, with its old MAC that still holds) is named here.
    */
-  private async reconciledHistoryProblems(rows: readonly ReconciledRow[], reconciling: Reconciling): Promise<(string | null)[]> {
+  private async reconciledHistoryProblems(rows: readonly ProvedRow[], reconciling: Pick<Reconciling, 'coverage'>): Promise<(string | null)[]> {
     if (rows.length === 0) return [];
     const coverage = (reconciling.coverage ??= (await chainCoverage(this.db, this.sealer)).payments);
     const problems: (string | null)[] = [];
@@ -1309,22 +1338,39 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * Each day and state is its own range of ix_payments_state_created_amount (state, created_at,
-   * amount_minor), summed from the index alone; the ranges of DAYS_PER_READ days go in one
-   * statement. Grouped by a day computed from each row instead, MariaDB put every payment of the
-   * period through a temporary table (14 days of a million-payment month: 190-270 ms of SQL
-   * against about 60 ms). A plain read: exact whatever writes meanwhile, on any node.
+   * A closed day wholly in [from, to) is taken from its kept totals when they hold
+   * (holdingDayTotals: counted once after the day closed, by the sweep, kept with a MAC and held to
+   * the payment events since); kept totals that do not hold are named and their day counted as the
+   * others. Today, a part of a day, and a closed day without kept totals that hold are counted
+   * (countedDays). A plain read: exact whatever writes meanwhile, on any node.
    */
-  async dailyTotals(from: number, to: number): Promise<DailyPaymentTotals[]> {
-    const ranges: { day: number; start: number; end: number }[] = [];
-    for (let day = jakartaDay(from); jakartaDayStart(day) < to; day += 1) {
-      ranges.push({ day, start: Math.max(from, jakartaDayStart(day)), end: Math.min(to, jakartaDayStart(day + 1)) });
-    }
+  async dailyTotals(from: number, to: number): Promise<CountedDailyTotals> {
+    const ranges = dayRanges(from, to);
+    const today = jakartaDay(this.clock());
+    const closed = ranges.filter((r) => r.day < today && r.start === jakartaDayStart(r.day) && r.end === jakartaDayStart(r.day + 1)).map((r) => r.day);
+    const { kept, problems } = this.keys === null ? { kept: new Map<number, KeptDayTotals>(), problems: [] } : await holdingDayTotals(this.db, this.sealer, closed, this.#checkedTotals);
+    const counted = await this.countedDays(ranges.filter((r) => !kept.has(r.day)));
     const totals: DailyPaymentTotals[] = [];
+    for (const { day } of ranges) {
+      for (const s of kept.get(day)?.states ?? counted.get(day) ?? []) if (s.count > 0) totals.push({ day: dayLabel(day), state: s.state, count: s.count, totalMinor: s.totalMinor });
+    }
+    return { totals, integrityProblems: problems };
+  }
+
+  /**
+   * Each day and state of `ranges` is its own range of ix_payments_state_created_amount (state,
+   * created_at, amount_minor), summed from the index alone; the ranges of DAYS_PER_READ days go in
+   * one statement. Grouped by a day computed from each row instead, MariaDB put every payment of
+   * the period through a temporary table (14 days of a million-payment month: 190-270 ms of SQL
+   * against about 60 ms). Every state of each day, those without payments at 0.
+   */
+  private async countedDays(ranges: readonly { day: number; start: number; end: number }[]): Promise<Map<number, StateTotals[]>> {
+    const counted = new Map<number, StateTotals[]>();
     for (let first = 0; first < ranges.length; first += DAYS_PER_READ) {
       const parts: string[] = [];
       const params: SqlValue[] = [];
       for (const { day, start, end } of ranges.slice(first, first + DAYS_PER_READ)) {
+        counted.set(day, []);
         for (const state of PAYMENT_STATES) {
           parts.push('SELECT ? AS day, ? AS state, COUNT(*) AS n, SUM(amount_minor) AS total FROM payments WHERE state = ? AND created_at >= ? AND created_at < ?');
           params.push(day, state, state, start, end);
@@ -1332,11 +1378,55 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       }
       // Each part a range of an index alone: planned for these values (QueryOptions.freshPlan).
       const rows = await this.db.query<{ day: number | string; state: PaymentState; n: number | string; total: number | string | null }>(parts.join(' UNION ALL '), params, { freshPlan: true });
-      for (const row of rows) {
-        if (toNumber(row.n) > 0) totals.push({ day: dayLabel(row.day), state: row.state, count: toNumber(row.n), totalMinor: BigInt(String(row.total ?? 0)) });
-      }
+      for (const row of rows) counted.get(toNumber(row.day))!.push({ state: row.state, count: toNumber(row.n), totalMinor: BigInt(String(row.total ?? 0)) });
     }
-    return totals;
+    return counted;
+  }
+
+  /**
+   * The sweep's counting of the overview's closed days (migration 034): each of `days` whose kept
+   * totals do not hold (none yet, counted before a payment event of the day, under an older key,
+   * or not holding at all: that one is logged, and the page names it until then) is counted from
+   * its payments proved one by one, as the sweep proves a day before sealing it (rowProofs: each
+   * row's MAC, and its state against its latest event whose chain link holds), after the highest
+   * payment_events id is read; each state's sum is of the proved amounts. It is kept (writeSeals:
+   * with its MAC and change record) only when every row of the day proved: a day with a row that
+   * does not keeps no totals (any it had are deleted, the deletion recorded), is logged, and the
+   * overview counts it from the payments. So a payment changed in SQL is never counted into kept
+   * totals, whatever made its day counted again. Stops once `budgetRows` rows were proved (after a
+   * day at least) or `stop` says so. Returns how many days were written.
+   */
+  private async countClosedDays(days: readonly number[], budgetRows: number, stop: () => boolean): Promise<number> {
+    // Every event since the counts read, however many: only a day with one is proved and counted again.
+    const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals, Number.POSITIVE_INFINITY);
+    for (const problem of problems) log.error({ problem }, 'overview day totals that do not hold: counted again from the payments');
+    const first = this.#provedOneByOne;
+    const proving: Pick<Reconciling, 'coverage'> = { coverage: null };
+    let written = 0;
+    for (const day of days.filter((d) => !kept.has(d))) {
+      if (stop() || this.#provedOneByOne - first >= budgetRows) break;
+      const countedAt = this.clock();
+      const eventsTo = await lastEventId(this.db);
+      const rows = await this.db.query<ProvedRow>(`SELECT ${RECONCILED_COLUMNS} FROM payments WHERE created_at >= ? AND created_at < ?`, [jakartaDayStart(day), jakartaDayStart(day + 1)], {
+        freshPlan: true,
+      });
+      const failed = (await this.rowProofs(rows, proving)).problems.filter((p): p is string => p !== null);
+      if (failed.length > 0) {
+        log.error({ day: dayLabel(day), payments: failed.length, problem: failed[0] }, 'overview day totals not kept: payments of the day that do not prove, counted from the payments');
+        await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
+        continue;
+      }
+      const states = new Map<PaymentState, StateTotals>();
+      for (const row of rows) {
+        const held = states.get(row.state) ?? { state: row.state, count: 0, totalMinor: 0n };
+        held.count += 1;
+        held.totalMinor += amountMinor(row.amount);
+        states.set(row.state, held);
+      }
+      const held = PAYMENT_STATES.flatMap((state) => states.get(state) ?? []);
+      written += await writeSeals(this.chain!, this.sealer, countedAt, [{ tag: DAY_TOTALS_TAG, day, rowCount: rows.length, seal: '', totals: dayTotalsText(eventsTo, held) }]);
+    }
+    return written;
   }
 
   /**
@@ -1355,7 +1445,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     );
     const byDay = new Map<string, { durationMs: number; count: number }[]>();
     for (const row of rows) {
-      const label = dayLabel(row.day);
+      const label = dayLabel(toNumber(row.day));
       const histogram = byDay.get(label) ?? [];
       histogram.push({ durationMs: toNumber(row.duration_ms), count: toNumber(row.n) });
       byDay.set(label, histogram);
@@ -1376,7 +1466,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const rows = await this.db.query<{ day: number | string; n: number | string }>(
       `SELECT ${day} AS day, COUNT(*) AS n FROM audit_bank_calls WHERE spool_entry IS NOT NULL AND operation <> 'token' GROUP BY ${day}`,
     );
-    return new Map(rows.map((row) => [dayLabel(row.day), toNumber(row.n)]));
+    return new Map(rows.map((row) => [dayLabel(toNumber(row.day)), toNumber(row.n)]));
   }
 
 }

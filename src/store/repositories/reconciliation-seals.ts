@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { sameSecretText, type KeyRing } from '../../security/index.js';
-import { UniqueViolationError, type Db, type Dialect, type Queryable } from '../types.js';
+import { KeyRingError, sameSecretText, type KeyRing } from '../../security/index.js';
+import { PAYMENT_STATES, UniqueViolationError, type Db, type Dialect, type PaymentState, type Queryable } from '../types.js';
 import type { ChainLanes } from './audit-chain.js';
+import { eventDays, LATE_COMMIT_IDS, lastEventId, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { changeRows } from './record-changes.js';
-import { currentRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
-import type { MacedRow, MacedTable } from './record-macs.js';
+import { currentRowProblem, missingRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
+import { recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber } from './row-values.js';
 import type { ValueSealer } from './sealed-values.js';
 
@@ -28,16 +29,34 @@ import type { ValueSealer } from './sealed-values.js';
  * cannot re-seal without proving the rows again), and one under an older key is not trusted:
  * the day is proved row by row and sealed anew under the current key. A seal that does not hold
  * costs time, never a wrong answer, so `audit verify` does not walk them.
+ *
+ * The overview's kept day totals (migration 034) are rows of this table too, under the tag
+ * DAY_TOTALS_TAG: a closed day's counts and sums per state (every payment of the day), in
+ * `totals`, which their MAC covers (a seal's `totals` is null and its MAC what it was).
  */
 export const RECONCILIATION_SEALS: MacedTable = {
   table: 'reconciliation_seals',
   purpose: 'reconciliation seal row',
   key: ['account_tag', 'day'],
-  columns: 'account_tag, day, row_count, seal, sealed_at, mac_key_id, mac',
-  fields: (row) => [String(row.account_tag), toNumber(row.day), toNumber(row.row_count), String(row.seal), toNumber(row.sealed_at)],
-  describe: (row) => `reconciliation_seals row of day ${toNumber(row.day)} of tag ${String(row.account_tag).slice(0, 8)}…`,
-  covers: 'its account tag, day, row count, seal or sealing time',
+  columns: 'account_tag, day, row_count, seal, sealed_at, totals, mac_key_id, mac',
+  fields: (row) => {
+    const fields = [String(row.account_tag), toNumber(row.day), toNumber(row.row_count), String(row.seal), toNumber(row.sealed_at)];
+    return row.totals === null || row.totals === undefined ? fields : [...fields, String(row.totals)];
+  },
+  describe: (row) =>
+    String(row.account_tag) === DAY_TOTALS_TAG
+      ? `reconciliation_seals row of the kept totals of day ${dayLabel(toNumber(row.day))}`
+      : `reconciliation_seals row of day ${toNumber(row.day)} of tag ${String(row.account_tag).slice(0, 8)}…`,
+  covers: 'its account tag, day, row count, seal, sealing time or day totals',
 };
+
+/** The account tag of a day's kept totals (every payment of the day, not one account's: a tag is 32 hex digits). */
+export const DAY_TOTALS_TAG = '*';
+
+/** A Jakarta day number as yyyy-MM-dd. */
+export function dayLabel(day: number): string {
+  return new Date(day * 86_400_000).toISOString().slice(0, 10);
+}
 
 /** What the seal itself (over the rows) is keyed for; the row's MAC has its own purpose. */
 const SEAL_PURPOSE = 'reconciliation day seal';
@@ -193,6 +212,8 @@ export interface NewSeal {
   day: number;
   rowCount: number;
   seal: string;
+  /** A day's kept totals (tag DAY_TOTALS_TAG, dayTotalsText); absent for a seal. */
+  totals?: string;
 }
 
 /**
@@ -212,7 +233,7 @@ export async function writeSeals(chain: ChainLanes, sealer: ValueSealer, now: nu
     let written = 0;
     for (const s of seals) {
       const [current] = await rows.tx.query<MacedRow>(`SELECT ${RECONCILIATION_SEALS.columns} FROM reconciliation_seals WHERE account_tag = ? AND day = ?`, [s.tag, s.day]);
-      const values = { row_count: s.rowCount, seal: s.seal, sealed_at: now };
+      const values = { row_count: s.rowCount, seal: s.seal, sealed_at: now, ...(s.totals === undefined ? {} : { totals: s.totals }) };
       // A row without a MAC (inserted in SQL) cannot be guarded by it: recorded as deleted, then sealed anew.
       if (current !== undefined && current.mac === null) await rows.delete(RECONCILIATION_SEALS, 'account_tag = ? AND day = ?', [s.tag, s.day]);
       if (current === undefined || current.mac === null) {
@@ -224,10 +245,23 @@ export async function writeSeals(chain: ChainLanes, sealer: ValueSealer, now: nu
         }
         continue;
       }
-      if (current.seal === s.seal && current.mac_key_id === ring.currentKeyId && toNumber(current.row_count) === s.rowCount) continue;
+      const same = current.seal === s.seal && (current.totals ?? undefined) === s.totals && toNumber(current.row_count) === s.rowCount;
+      // Left as it is only when it holds: a row whose MAC was changed alone is written anew.
+      if (same && current.mac_key_id === ring.currentKeyId && recordMacProblem(RECONCILIATION_SEALS, current, sealer) === null) continue;
       if (await rows.update(RECONCILIATION_SEALS, current, values)) written += 1;
     }
     return written;
+  });
+}
+
+/**
+ * Deletes the kept totals of `days` (tag DAY_TOTALS_TAG), each deletion recorded (record_changes):
+ * days whose payments did not all prove when they were counted again keep none.
+ */
+export async function dropDayTotals(chain: ChainLanes, sealer: ValueSealer, now: number, days: readonly number[]): Promise<void> {
+  if (days.length === 0) return;
+  await changeRows(chain, sealer, now, async (rows) => {
+    for (const day of days) await rows.delete(RECONCILIATION_SEALS, 'account_tag = ? AND day = ?', [DAY_TOTALS_TAG, day]);
   });
 }
 
@@ -239,4 +273,165 @@ export async function writeSeals(chain: ChainLanes, sealer: ValueSealer, now: nu
 export async function paymentTags(q: Queryable): Promise<string[]> {
   const rows = await q.query<{ t: string }>('SELECT source_account_tag AS t FROM payments WHERE source_account_tag IS NOT NULL GROUP BY source_account_tag');
   return rows.map((r) => r.t).sort();
+}
+
+/** One state's count and sum (amount_minor) of a day. */
+export interface StateTotals {
+  state: PaymentState;
+  count: number;
+  totalMinor: bigint;
+}
+
+/**
+ * A day's kept totals as trusted: each state's figures (states without payments absent), the
+ * highest payment_events id read before they were counted, and when they were counted (the
+ * counting console's clock).
+ */
+export interface KeptDayTotals {
+  states: StateTotals[];
+  eventsTo: number;
+  countedAt: number;
+}
+
+/** A day's totals as kept in its row's `totals` (JSON, ASCII): what its MAC covers. */
+export function dayTotalsText(eventsTo: number, states: readonly StateTotals[]): string {
+  return JSON.stringify({ events: eventsTo, states: states.map((s) => [s.state, s.count, s.totalMinor.toString()]) });
+}
+
+/** `totals` read back (dayTotalsText), or null when it is not such a text. */
+function parsedDayTotals(text: string): { eventsTo: number; states: StateTotals[] } | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const kept = value as { events?: unknown; states?: unknown } | null;
+  if (kept === null || typeof kept !== 'object' || !Number.isSafeInteger(kept.events) || !Array.isArray(kept.states)) return null;
+  const states: StateTotals[] = [];
+  for (const entry of kept.states as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 3) return null;
+    const [state, count, total] = entry as unknown[];
+    if (!(PAYMENT_STATES as readonly unknown[]).includes(state) || !Number.isSafeInteger(count) || typeof total !== 'string' || !/^-?\d+$/.test(total)) return null;
+    states.push({ state: state as PaymentState, count: count as number, totalMinor: BigInt(total) });
+  }
+  return { eventsTo: kept.events as number, states };
+}
+
+/**
+ * Where a process found a day's kept totals (the row with MAC `mac`) held to the payment events:
+ * every event up to `upTo` read (holdingDayTotals), so its next reading of that same row reads the
+ * events from there on (LATE_COMMIT_IDS below it again), not from the count's on.
+ */
+export interface CheckedDayTotals {
+  mac: string;
+  upTo: number;
+}
+
+/**
+ * How many payment_events ids past the oldest kept totals' an opening reads at most to hold them to
+ * the events since (holdingDayTotals); past it (a sweep stopped for long) every day is counted from
+ * the payments instead, as if none were kept. Read by primary key: 20,000 ids took 50-210 ms.
+ */
+const DAY_TOTALS_EVENTS_LIMIT = 20_000;
+
+/**
+ * The kept totals of closed `days` (tag DAY_TOTALS_TAG) that hold, and each one that does not
+ * named: every day read with its row (if any) and its latest change record in one statement. A
+ * row is trusted when its MAC holds under the ring's current key and it carries its latest
+ * record's MAC (not an older copy written back, not inserted in SQL); one that holds under an
+ * older key of the ring (after `keys rotate`) is left for the sweep to count again, unnamed; any other that
+ * does not hold, and a row whose latest record says it exists but is gone (deleted in SQL), is
+ * named in `problems`, as is one counted up to a payment event id past the highest there is now
+ * (events deleted or their ids reset: later events could have lower ids). Then each kept day is
+ * held to the payment events since it was counted (eventDays, read from no further than the
+ * highest id there is): any event, trusted or not (its chain link is not read here), of a payment
+ * of that day with an id past the highest read before the count, or recorded less than
+ * SEAL_AFTER_EVENT_MS before the count (its transaction may have committed after the count read
+ * its day), and the day's totals are not taken (`stale`). A forged event so only makes the sweep
+ * count the day again, from its payments proved one by one (countClosedDays in
+ * payment-search-repository.ts), never from a row changed in SQL.
+ * `checked`: the process's memory of the rows so held before (CheckedDayTotals), kept up to date
+ * here: a month's events since its oldest count are read once a process, not at every opening.
+ * `maxEvents`: how many event ids it reads at most, past which every day is taken as stale (an
+ * opening: DAY_TOTALS_EVENTS_LIMIT); the sweep reads them all (a recount proves every payment of
+ * a day, far dearer than reading its events).
+ */
+export async function holdingDayTotals(
+  db: Db,
+  sealer: ValueSealer,
+  days: readonly number[],
+  checked: Map<number, CheckedDayTotals> = new Map(),
+  maxEvents = DAY_TOTALS_EVENTS_LIMIT,
+): Promise<{ kept: Map<number, KeptDayTotals>; problems: string[]; stale: number[] }> {
+  const kept = new Map<number, KeptDayTotals>();
+  const problems: string[] = [];
+  if (days.length === 0) return { kept, problems, stale: [] };
+  const asked = days.map(() => `SELECT ? AS t, CAST(? AS ${db.dialect === 'mysql' ? 'SIGNED' : 'INTEGER'}) AS d`).join(' UNION ALL ');
+  const latest = withLatestRecord(RECONCILIATION_SEALS, 's', { dialect: db.dialect, column: ['k.t', 'k.d'] });
+  const rows = await db.query<MacedRow & LatestRecordColumns & { asked_day: number | string }>(
+    `SELECT k.d AS asked_day, ${latest.columns} FROM (${asked}) k LEFT JOIN reconciliation_seals s ON s.account_tag = k.t AND s.day = k.d ${latest.join}`,
+    [...days.flatMap((day) => [DAY_TOTALS_TAG, day]), ...latest.params],
+  );
+  const ring = sealer.keyRing;
+  const macs = new Map<number, string>();
+  for (const row of rows) {
+    const day = toNumber(row.asked_day);
+    if (row.account_tag === null) {
+      const gone = missingRowProblem(RECONCILIATION_SEALS, { account_tag: DAY_TOTALS_TAG, day }, row, sealer);
+      if (gone !== null) problems.push(gone);
+      continue;
+    }
+    let problem: string | null;
+    try {
+      problem = currentRowProblem(RECONCILIATION_SEALS, row, row, sealer);
+    } catch (error) {
+      if (!(error instanceof KeyRingError)) throw error;
+      problem = `${RECONCILIATION_SEALS.describe(row)} cannot be checked: ${error.message}`;
+    }
+    if (problem === null && row.mac_key_id !== ring.currentKeyId) continue;
+    const totals = problem === null && row.totals !== null ? parsedDayTotals(String(row.totals)) : null;
+    if (problem === null && totals === null) problem = `${RECONCILIATION_SEALS.describe(row)} holds no day totals`;
+    if (problem !== null || totals === null) {
+      problems.push(problem!);
+      continue;
+    }
+    kept.set(day, { ...totals, countedAt: toNumber(row.sealed_at) });
+    macs.set(day, String(row.mac));
+  }
+  // Read after the rows: every event id a row read was counted up to is at most this, unless ids went back.
+  const upTo = await lastEventId(db);
+  for (const [day, k] of kept) {
+    if (k.eventsTo <= upTo) continue;
+    // Counted past the highest id there is (events deleted, their ids reset): events since cannot be told.
+    problems.push(`${RECONCILIATION_SEALS.describe({ account_tag: DAY_TOTALS_TAG, day, mac_key_id: null, mac: null })} was counted up to payment event id ${k.eventsTo}, past the highest there is (${upTo}): payment events were deleted or their ids went back`);
+    kept.delete(day);
+  }
+  for (const day of checked.keys()) if (!kept.has(day) || checked.get(day)!.mac !== macs.get(day)) checked.delete(day);
+  if (kept.size === 0) return { kept, problems, stale: [] };
+  // Events from the oldest day's count on, or from where an earlier reading of this very row held
+  // them, never past the highest id there is (as ChangedDays reads them).
+  const after = Math.max(0, Math.min(upTo, ...[...kept].map(([day, k]) => checked.get(day)?.upTo ?? k.eventsTo)) - LATE_COMMIT_IDS);
+  const stale = new Set<number>();
+  if (upTo - after > maxEvents) for (const day of kept.keys()) stale.add(day);
+  else {
+    // DAY_TOTALS_EVENTS_LIMIT events a statement at most (the sweep reads on past it), each
+    // chunk's end found by the primary key (ids may leave gaps of any size).
+    for (let from = after; from < upTo; ) {
+      let to = upTo;
+      if (upTo - from > DAY_TOTALS_EVENTS_LIMIT) {
+        const [end] = await db.query<{ id: number | string }>(`SELECT id FROM payment_events WHERE id > ? AND id <= ? ORDER BY id LIMIT 1 OFFSET ${DAY_TOTALS_EVENTS_LIMIT - 1}`, [from, upTo]);
+        if (end !== undefined) to = toNumber(end.id);
+      }
+      for (const event of await eventDays(db, from, to, Math.min(...kept.keys()), Math.max(...kept.keys()))) {
+        const counted = kept.get(event.day);
+        if (counted !== undefined && (event.id > counted.eventsTo || event.recordedAt > counted.countedAt - SEAL_AFTER_EVENT_MS)) stale.add(event.day);
+      }
+      from = to;
+    }
+  }
+  for (const day of stale) kept.delete(day);
+  for (const day of kept.keys()) checked.set(day, { mac: macs.get(day)!, upTo });
+  for (const day of stale) checked.delete(day);
+  return { kept, problems, stale: [...stale].sort((a, b) => a - b) };
 }

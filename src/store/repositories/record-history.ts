@@ -134,6 +134,27 @@ export async function latestRecordOf(q: Queryable, table: MacedTable, row: Maced
 export function currentRowProblem(table: MacedTable, row: MacedRow, latest: LatestRecordColumns, sealer: ValueSealer): string | null {
   const macProblem = recordMacProblem(table, row, sealer);
   if (macProblem !== null) return macProblem;
+  const { record, holds } = latestRecordRead(latest, sealer);
+  return historyProblem(table, row, record, holds);
+}
+
+/**
+ * For a row of `table` that is not there (`key`: its key values), read with its latest change
+ * record (withLatestRecord keyed by columns that are there without it): the problem in words when
+ * that record says the row exists (deleted in SQL), or is not the gateway's (its link does not
+ * hold); null when it has none or says the gateway deleted it.
+ */
+export function missingRowProblem(table: MacedTable, key: Record<string, SqlValue>, latest: LatestRecordColumns, sealer: ValueSealer): string | null {
+  const { record, holds } = latestRecordRead(latest, sealer);
+  if (record === undefined) return null;
+  const what = table.describe(key as MacedRow);
+  const id = toNumber(record.id);
+  if (!holds) return `${what} has a latest change record (record_changes id ${id}) that is not the gateway's: its chain link is missing or does not match it`;
+  return record.mac === null ? null : `${what} was deleted: its latest change record (record_changes id ${id}, ${record.change_kind}) says it exists`;
+}
+
+/** The latest change record read with a row (withLatestRecord), and whether its own link holds. */
+function latestRecordRead(latest: LatestRecordColumns, sealer: ValueSealer): { record: RecordRow | undefined; holds: boolean } {
   const record: RecordRow | undefined =
     latest.rc_id === null
       ? undefined
@@ -142,8 +163,7 @@ export function currentRowProblem(table: MacedTable, row: MacedRow, latest: Late
     latest.rl_hash === null
       ? undefined
       : { writer_id: latest.rl_writer_id!, seq: latest.rl_seq!, record_id: latest.rl_record_id!, recorded_at: latest.rl_recorded_at!, prev_hash: latest.rl_prev_hash!, hash: latest.rl_hash, key_id: latest.rl_key_id };
-  const holds = record !== undefined && linkHolds(sealer.keyRing, 'record_change', toNumber(record.id), digestOfRow(record), link);
-  return historyProblem(table, row, record, holds);
+  return { record, holds: record !== undefined && linkHolds(sealer.keyRing, 'record_change', toNumber(record.id), digestOfRow(record), link) };
 }
 
 /**

@@ -1,0 +1,12 @@
+-- 034: kept per-day totals of the console's overview (#16). The overview of 30 days counted every
+-- payment of the period from ix_payments_state_created_amount at every opening (the whole index on
+-- a million payments: thousands of its pages read from disk at every opening). A closed day's counts
+-- and sums per state are now counted once, after the day closed, by the console's seal sweep and
+-- kept here as a row of the day seals (account_tag '*': every payment of the day, not one account),
+-- its figures in `totals` with the highest payment_events id read before they were counted. The row
+-- carries its MAC (over `totals` too) and every write of it a record_changes entry, as a day seal:
+-- one altered, forged, written back from an older copy or deleted in SQL is named on the overview
+-- and its day counted from the payments instead; one whose day a payment event touched after it was
+-- counted is counted again (src/store/repositories/reconciliation-seals.ts). Other rows keep
+-- `totals` NULL, and their MAC is what it was.
+ALTER TABLE reconciliation_seals ADD COLUMN totals VARCHAR(1000) CHARACTER SET ascii COLLATE ascii_bin NULL COMMENT 'account_tag ''*'': the day''s counts and sums per state (JSON)';
