@@ -280,9 +280,9 @@ export async function chainsToWalk(db: Queryable): Promise<string[]> {
  * before it (AuditScrub's confirmation).
  */
 export async function verifyChainPiece(db: Queryable, sealer: ValueSealer, writerId: string, from: ChainPosition, maxLinks: number): Promise<ChainPiece> {
-  const [head] = await db.query<WriterRow>('SELECT writer_id, last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [writerId]);
+  const head = await headRow(db, writerId);
   const last = head ? toNumber(head.last_seq) : 0;
-  if (last === 0) {
+  if (head === undefined || last === 0) {
     // No head row, or one that records no link: a chain whose links remain was deleted or emptied; one holding none has nothing to walk.
     const [link] = await db.query<{ seq: number | string }>('SELECT seq FROM audit_chain WHERE writer_id = ? LIMIT 1', [writerId]);
     if (!link) return { links: 0, behind: true };
@@ -306,6 +306,12 @@ export async function verifyChainPiece(db: Queryable, sealer: ValueSealer, write
   return { links, next: result.reached.seq >= toNumber(result.head.last_seq) ? null : after, after, paymentEvents };
 }
 
+/** Chain `writerId`'s head row as it stands now (undefined: none). */
+async function headRow(db: Queryable, writerId: string): Promise<WriterRow | undefined> {
+  const [row] = await db.query<WriterRow>('SELECT writer_id, last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [writerId]);
+  return row;
+}
+
 /**
  * Whether link `seq` is at or below the chain's head: the head as the walk read it, or, when the
  * writer appended since (the link after a break is looked for after the head was read), as it
@@ -313,7 +319,7 @@ export async function verifyChainPiece(db: Queryable, sealer: ValueSealer, write
  */
 async function headReaches(db: Queryable, head: WriterRow, seq: number): Promise<boolean> {
   if (seq <= toNumber(head.last_seq)) return true;
-  const [now] = await db.query<WriterRow>('SELECT writer_id, last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [head.writer_id]);
+  const now = await headRow(db, head.writer_id);
   return now !== undefined && seq <= toNumber(now.last_seq);
 }
 
@@ -342,7 +348,7 @@ async function verifyChainAsItStands(
   // A piece ending before the head (verifyChainPiece) keeps its end; a walk to the head follows it.
   const piece = from.through !== undefined && from.through < toNumber(writer.last_seq);
   for (let again = 0; result.break && again < REWALKS; again += 1) {
-    const [now] = await db.query<WriterRow>('SELECT writer_id, last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [head.writer_id]);
+    const now = await headRow(db, head.writer_id);
     if (!now || now.last_hash === head.last_hash) break;
     head = now;
     onLink?.(null);
