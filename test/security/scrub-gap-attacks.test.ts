@@ -9,6 +9,7 @@ import { forEachBackend } from '../support/databases.js';
 import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { bankTransfers } from '../support/left-behind.js';
 import { UNTHROTTLED } from '../support/payment-deletion.js';
+import { createStore, openDb, type Store } from '../../src/store/index.js';
 
 const TABLE_OF: Record<string, string> = {
   open: 'audit_exchanges',
@@ -24,98 +25,120 @@ const TABLE_OF: Record<string, string> = {
 
 /**
  * An accepted tail cut leaves links S..H of a live writer's chain free. The attacker (SQL, no key)
- * sets the head row to link S-1 (its own hash): the writer follows the head it re-reads, so the next
- * payments' links are made, with good MACs, at S.. inside the accepted cut. Once one is paid, the
- * attacker deletes it whole with the links after it, leaving the earlier ones (Q0's), and puts the
- * head row back as accepted (H, its hash); the writer links on at H+1 (the cut's `next`). The walk
- * from the chain's first link proves S.. up to the deleted payment and finds the gap after: not the
- * gap accepted (links are there now where it had none), so the scrub holds; a scrub that took it for
- * the accepted cut (it ends where that one did) let the resend of the payment be paid twice.
+ * sets the head row to link S-1 (its own hash), or deletes it: a writer that followed the head it
+ * re-reads would make the next payments' links, with good MACs, at S.. inside the accepted cut;
+ * once one was paid, deleting it whole with the links after it (the earlier ones left) and putting
+ * the head row back made a gap that ends where the accepted one did. The writer refuses instead:
+ * it never links after a head below the highest link it committed (HeadSetBackError), so nothing is
+ * written and nothing sent until the head row is back.
+ *
+ * The scrub holds such a gap all the same (its check that the accepted gap is still empty before
+ * the walk's start): shown with a second writer given the same chain id that never committed past
+ * the set-back head (two processes started with one writer id), writing inside the cut.
  */
 forEachBackend('Links written inside an accepted tail cut, then some deleted whole (#14)', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-review-')), 'audit-checkpoints.jsonl');
   const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
   let gw: TestGateway | undefined;
+  let twin: Store | undefined;
   afterEach(async () => {
+    await twin?.close();
+    twin = undefined;
     await gw?.close();
     gw = undefined;
   });
 
-  it('holds on the payment deleted after links made inside the accepted cut, the earlier ones left: the walk from the first link does not take it for the accepted cut', async function () {
-    this.timeout(180_000);
+  /** A gateway that paid 10 transfers, its chain's newest 30 links deleted and that cut accepted, a scrub walked to completion. */
+  async function acceptedCut() {
     gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '0', ...UNTHROTTLED });
     const payer = await gw.createClient();
     const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+    const send = (body = sampleTransfer()) => gw!.request('/v1/transfers', { json: body, headers: auth });
     const pay = async (body = sampleTransfer()) => {
-      const r = await gw!.request('/v1/transfers', { json: body, headers: auth });
+      const r = await send(body);
       expect(r.status, r.text).to.equal(201);
       return body;
     };
     for (let i = 0; i < 10; i += 1) await pay();
     const db = gw.store.db;
     const [writerId] = gw.store.audit.ownHeads().map((h) => h.writerId);
-    const head0 = async () => (await db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [writerId]))[0];
-    const { last_seq: hSeq, last_hash: hHash } = await head0();
+    const head = async () => (await db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [writerId]))[0];
+    const { last_seq: hSeq, last_hash: hHash } = await head();
     const H = Number(hSeq);
     // The accepted tail cut: the newest 30 links (records left), head left at H.
     const S = H - 29;
     await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [writerId, S]);
     const accepted = await acceptAsVerified(env(), 'review: newest links deleted, looked at');
     expect(accepted.code, accepted.stdout + accepted.stderr).to.equal(0);
-
     // Process B's scrub (it reserves nothing itself): walked to completion, holding nothing.
     const scrub = new AuditScrub(gw.store.audit, { ring: ringOf(TEST_AUDIT_KEY), path: checkpoints, store: db.description }, { linksPerPass: 1, confirmMs: 50 });
     for (let i = 0; i < 5_000 && !scrub.complete; i += 1) await scrub.pass();
     expect(scrub.complete).to.equal(true);
     expect(scrub.held).to.equal(null);
+    const [{ hash: beforeCut }] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, S - 1]);
+    const linksFrom = async (seq: number) => (await db.query<{ seq: number | string }>('SELECT seq FROM audit_chain WHERE writer_id = ? AND seq >= ? ORDER BY seq', [writerId, seq])).map((l) => Number(l.seq));
+    return { gw, db, writerId, head, H, hHash, S, beforeCut, scrub, send, pay, linksFrom };
+  }
 
-    // The window: head row set to link S-1; the writer re-reads it and links P (and Q) at S..
-    const [{ hash: before }] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, S - 1]);
-    await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [S - 1, before, writerId]);
-    const Q0 = await pay();
-    const pFirst = Number((await head0()).last_seq) + 1;
-    const P = await pay();
-    expect(await bankTransfers(gw, P.transactionId as string)).to.equal(1);
-    await pay(); // Q: so P's links are not at the head when B reads it
-    const windowHead = Number((await head0()).last_seq);
+  it('refuses to link after its head row set back inside the accepted cut, or deleted, until it is back: nothing written, nothing sent', async function () {
+    this.timeout(180_000);
+    const { gw, db, writerId, head, H, hHash, S, beforeCut, scrub, send, pay, linksFrom } = await acceptedCut();
+
+    await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [S - 1, beforeCut, writerId]);
+    const setBack = sampleTransfer();
+    const refused = await send(setBack);
+    expect(refused.status, refused.text).to.equal(503);
+    expect(await bankTransfers(gw, setBack.transactionId as string), 'not sent').to.equal(0);
+    expect(await linksFrom(S), 'no link made inside the accepted cut').to.deep.equal([]);
+    expect(Number((await head()).last_seq), 'the head row as the attacker left it').to.equal(S - 1);
+
+    await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writerId]);
+    const headGone = sampleTransfer();
+    expect((await send(headGone)).status).to.equal(503);
+    expect(await bankTransfers(gw, headGone.transactionId as string)).to.equal(0);
+    expect(await linksFrom(S)).to.deep.equal([]);
+    expect(await head(), 'no new head row started at link 0').to.equal(undefined);
+
+    // The head row back as accepted: the writer links on at H+1, the accepted cut's `next`.
+    await db.execute('INSERT INTO audit_writers (writer_id, host, pid, started_at, last_seq, last_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [writerId, 'h', 1, Date.now(), H, hHash, Date.now()]);
+    const back = await pay();
+    expect(await bankTransfers(gw, back.transactionId as string)).to.equal(1);
+    expect((await linksFrom(S))[0]).to.equal(H + 1);
+    const cycles = scrub.cycles;
+    for (let i = 0; i < 5_000 && scrub.cycles < cycles + 2; i += 1) await scrub.pass();
+    expect(scrub.held, 'nothing but the accepted cut is missing').to.equal(null);
+  });
+
+  it('holds on a record deleted after links a second writer of the chain made inside the accepted cut, the earlier ones left: the walk from the first link does not take it for the accepted cut', async function () {
+    this.timeout(180_000);
+    const { db, writerId, head, H, hHash, S, beforeCut, scrub, pay, linksFrom } = await acceptedCut();
+
+    // The window: head row set to link S-1; a second writer of this chain id (it never committed
+    // past S-1, so it follows the head it reads) links Q0, P and Q at S..
+    await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [S - 1, beforeCut, writerId]);
+    const base = db.dialect === 'mysql' ? writerId.replace(/-0$/, '') : writerId;
+    twin = createStore(openDb(ctx.url()), { auditKeys: ringOf(TEST_AUDIT_KEY), auditWriterId: base });
+    const entry = (target: string) => twin!.consoleAudit.record({ at: Date.now(), username: 'twin', action: 'payments.view', target, detail: null, remoteIp: '127.0.0.1' });
+    await entry('Q0');
+    const pFirst = Number((await head()).last_seq) + 1;
+    const P = await entry('P');
+    await entry('Q'); // so P's link is not at the head when B reads it
+    const windowHead = Number((await head()).last_seq);
     expect(windowHead, 'the window fits inside the accepted cut').to.be.lessThan(H);
-    // B runs a pass during the window (its walk of new links reads the head moved back and resets there).
+    expect(await linksFrom(S), 'the twin linked inside the cut').to.deep.equal(Array.from({ length: windowHead - S + 1 }, (_, i) => S + i));
+    await scrub.pass();
     expect(scrub.held, 'nothing is wrong with the chain in the window').to.equal(null);
 
-    // The attacker: every link written in the window deleted with its record, the payments whole, the head back as accepted.
-    const [payment] = await db.query<{ id: number | string; client_id: string; transaction_id: string }>('SELECT id, client_id, transaction_id FROM payments WHERE transaction_id = ?', [P.transactionId as string]);
-    const cutFrom = pFirst;
-    const links = await db.query<{ seq: number | string; kind: string; record_id: number | string }>('SELECT seq, kind, record_id FROM audit_chain WHERE writer_id = ? AND seq >= ?', [writerId, cutFrom]);
-    const paymentIds = new Set<number>();
-    for (const l of links) {
-      if (l.kind === 'payment_event') {
-        const [e] = await db.query<{ payment_id: number | string }>('SELECT payment_id FROM payment_events WHERE id = ?', [l.record_id]);
-        if (e) paymentIds.add(Number(e.payment_id));
-      }
+    // The attacker: P and every link after it deleted with its record, the earlier one (Q0's) left, the head back as accepted.
+    for (const l of await db.query<{ kind: string; record_id: number | string }>('SELECT kind, record_id FROM audit_chain WHERE writer_id = ? AND seq >= ?', [writerId, pFirst])) {
+      await db.execute(`DELETE FROM ${TABLE_OF[l.kind]} WHERE id = ?`, [l.record_id]);
     }
-    // Children before parents: rounds until every delete went through.
-    const deletes: [string, unknown[]][] = [
-      ...links.map((l): [string, unknown[]] => [`DELETE FROM ${TABLE_OF[l.kind]} WHERE ${l.kind === "complete" ? "exchange_id" : "id"} = ?`, [l.record_id]]),
-      ...[...paymentIds].flatMap((id): [string, unknown[]][] => [['DELETE FROM payment_events WHERE payment_id = ?', [id]], ['DELETE FROM payments WHERE id = ?', [id]]]),
-    ];
-    for (let round = 0; round < 10 && deletes.length > 0; round += 1) {
-      for (const d of [...deletes]) {
-        try {
-          await db.execute(d[0], d[1] as never);
-          deletes.splice(deletes.indexOf(d), 1);
-        } catch (error) {
-          if (round === 9) throw error;
-        }
-      }
-    }
-    await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [writerId, cutFrom]);
+    await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [writerId, pFirst]);
     await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [H, hHash, writerId]);
-    expect((await db.query('SELECT id FROM payments WHERE transaction_id = ?', [Q0.transactionId as string])).length, 'Q0 kept').to.equal(1);
-    expect((await db.query('SELECT id FROM payments WHERE id = ?', [payment.id])).length, 'P deleted whole').to.equal(0);
-    // The writer links on: it re-reads the head (H) and appends at H+1, the accepted cut's `next`.
+    expect((await db.query('SELECT id FROM console_audit WHERE id = ?', [P])).length, 'P deleted').to.equal(0);
+    // The gateway's writer links on: its head is back at H, it appends at H+1, the accepted cut's `next`.
     await pay();
-    await pay();
-    expect(Number((await db.query<{ seq: number | string }>('SELECT MIN(seq) AS seq FROM audit_chain WHERE writer_id = ? AND seq >= ?', [writerId, cutFrom]))[0].seq)).to.equal(H + 1);
+    expect((await linksFrom(pFirst))[0]).to.equal(H + 1);
 
     // B walks on: a full cycle more, and many passes.
     const cycles = scrub.cycles;
@@ -125,11 +148,7 @@ forEachBackend('Links written inside an accepted tail cut, then some deleted who
       await scrub.pass();
       if (scrub.held !== was) heldAt.push(`pass ${i}: ${(was = scrub.held)}`);
     }
-    const held = scrub.held;
-    const known = scrub.memory.recall(payment.client_id, payment.transaction_id);
-    const verdict = await scrub.beforeNewPayment(payment.client_id, payment.transaction_id, 999_999, Date.now());
-    expect(held ?? verdict ?? known, `the deletion of the payment (inside the accepted cut, never accepted) is held, or the payment is remembered (${heldAt.join('; ')})`).to.not.equal(null);
-    expect(held, 'the scrub holds').to.be.a('string');
+    expect(scrub.held, `the gap inside the accepted cut (links there now where it had none) is held (${heldAt.join('; ')})`).to.be.a('string');
     // verify names it as not accepted.
     const verify = await runCli(['audit', 'verify'], env());
     expect(verify.code).to.equal(1);

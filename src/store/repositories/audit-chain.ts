@@ -125,6 +125,20 @@ export class HeadMovedError extends Error {
   }
 }
 
+/**
+ * The chain's head in the database is below the highest link this writer committed to it (its
+ * head row set back, or deleted, in SQL): linking after it would write new links, under good
+ * MACs, at seqs the chain already used, inside a cut an operator may have accepted. The writer
+ * refuses every append until the head row is back at or past its own (nothing is written).
+ */
+export class HeadSetBackError extends Error {
+  constructor(writerId: string, found: number | null, committed: number) {
+    const where = found === null ? 'its head row is gone' : `its head row names link ${found}`;
+    super(`the head of audit chain ${writerId} was set back in the database: ${where}, but this process committed link ${committed}; nothing is appended until it is back`);
+    this.name = 'HeadSetBackError';
+  }
+}
+
 interface Head {
   seq: number;
   hash: string;
@@ -163,6 +177,8 @@ export class ChainWriter {
   private readonly session: TransactionSession;
   /** The chain head as committed; undefined until loaded (and after a failed append). */
   private head: Head | undefined;
+  /** The highest seq this writer committed: a head re-read below it was set back (HeadSetBackError). */
+  private highestSeq = 0;
   private readonly queue: PendingAppend[] = [];
   private draining = false;
   /** A drain is due at the end of this turn of the event loop: appends made meanwhile join its group. */
@@ -318,6 +334,7 @@ export class ChainWriter {
       return { head: last, recordIds };
     });
     this.head = next.head;
+    this.highestSeq = Math.max(this.highestSeq, next.head.seq);
     return next.recordIds;
   }
 
@@ -326,10 +343,17 @@ export class ChainWriter {
     return this.head && this.head.seq > 0 ? { writerId: this.writerId, ...this.head } : null;
   }
 
+  /**
+   * The head as the database holds it, re-read after any failed append (a commit whose outcome
+   * was unknown, `keys rotate` re-linking the chain). Never one below the highest link this
+   * writer committed, nor a new head row once it has committed a link (HeadSetBackError).
+   */
   private async loadHead(): Promise<Head> {
     const rows = await this.db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [
       this.writerId,
     ]);
+    const found = rows.length > 0 ? toNumber(rows[0].last_seq) : null;
+    if (this.highestSeq > 0 && (found === null || found < this.highestSeq)) throw new HeadSetBackError(this.writerId, found, this.highestSeq);
     if (rows.length > 0) return { seq: toNumber(rows[0].last_seq), hash: rows[0].last_hash };
     const now = this.clock();
     await this.db.execute('INSERT INTO audit_writers (writer_id, host, pid, started_at, last_seq, last_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
