@@ -256,7 +256,7 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
         expect(await transfer()).to.deep.equal([2, 2]);
       });
 
-      it('fails the whole group when the COMMIT\'s answer is lost (it may have committed), and links the next append after the head it committed', async () => {
+      it('fails the whole group when the COMMIT\'s answer is lost (it may have committed), and links the next append in a new chain, the one it left whole', async () => {
         const writerId = `gc-${randomBytes(4).toString('hex')}`;
         const writer = new ChainWriter(db, writerId, () => TEST_AUDIT_KEYS);
         await writer.append('record', writeAlongside('lost-first'));
@@ -272,10 +272,97 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
         await writer.append('record', writeAlongside('lost-after'));
         // The server carried the COMMIT out: each record once (never written again alone), the chain unbroken.
         expect((await bodies('lost-a', 'lost-b', 'lost-after')).sort()).to.deep.equal(['lost-a', 'lost-after', 'lost-b']);
-        expect(await checkedChain(writerId)).to.have.length(4);
+        expect(await checkedChain(writerId)).to.have.length(3);
+        // Not knowing what it committed, it never links at that chain's seqs again (SQL could set its head row back).
+        expect(writer.writerId).to.not.equal(writerId);
+        expect(await checkedChain(writer.writerId)).to.have.length(1);
       });
     });
   }
+
+  describe('a head row it cannot trust (#14)', () => {
+    const headRow = async (writerId: string) => (await ctx.store().db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [writerId]))[0];
+    const linkHashes = async (writerId: string) => (await ctx.store().db.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM audit_chain WHERE writer_id = ? ORDER BY seq', [writerId])).map((l) => `${l.seq}:${l.hash}`);
+    /** A writer with three links committed, its head row then set back in SQL to link 1 (its own hash) or deleted. */
+    async function setBack(how: 'lowered' | 'deleted'): Promise<{ writer: ChainWriter; left: string; links: string[] }> {
+      const db = ctx.store().db;
+      const left = `gc-${randomBytes(4).toString('hex')}`;
+      const writer = new ChainWriter(db, left, () => TEST_AUDIT_KEYS);
+      for (const body of ['s1', 's2', 's3']) await writer.append('record', writeRecord(body));
+      const [{ hash }] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = 1', [left]);
+      if (how === 'lowered') await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [1, hash, left]);
+      else await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [left]);
+      return { writer, left, links: await linkHashes(left) };
+    }
+
+    for (const how of ['lowered', 'deleted'] as const) {
+      it(`links on in a new chain when its head row was ${how === 'lowered' ? 'set back below what it committed' : 'deleted after it committed'}: no link made twice at a seq of the chain it left`, async () => {
+        const { writer, left, links } = await setBack(how);
+        await writer.append('record', writeRecord(`after-${how}`));
+        expect(await linkHashes(left), 'the chain left as the SQL left it').to.deep.equal(links);
+        expect(writer.writerId).to.not.equal(left);
+        expect(await checkedChain(writer.writerId)).to.have.length(1);
+        expect(Number((await headRow(writer.writerId)).last_seq)).to.equal(1);
+        if (how === 'deleted') expect(await headRow(left), 'no new head row for the chain it left').to.equal(undefined);
+        else expect(Number((await headRow(left)).last_seq)).to.equal(1);
+      });
+    }
+
+    it('follows a head row re-linked at the same seq (keys rotate) and one moved forward: only a lower one is left', async () => {
+      const db = ctx.store().db;
+      const writerId = `gc-${randomBytes(4).toString('hex')}`;
+      const writer = new ChainWriter(db, writerId, () => TEST_AUDIT_KEYS);
+      await writer.append('record', writeRecord('f1'));
+      await writer.append('record', writeRecord('f2'));
+      // Another hash at the same seq (as keys rotate re-links): the next link follows it.
+      await db.execute('UPDATE audit_writers SET last_hash = ? WHERE writer_id = ?', ['f'.repeat(64), writerId]);
+      await writer.append('record', writeRecord('f3'));
+      expect(writer.writerId).to.equal(writerId);
+      const [l3] = await db.query<{ prev_hash: string }>('SELECT prev_hash FROM audit_chain WHERE writer_id = ? AND seq = 3', [writerId]);
+      expect(l3.prev_hash).to.equal('f'.repeat(64));
+    });
+
+    it('links on in a new chain after a COMMIT whose answer was lost, so its committed links deleted and its head row set back to before them cannot make it link there again', async () => {
+      const real = ctx.store().db;
+      const db = Object.create(real) as Db;
+      let loseAnswer = false;
+      // The COMMIT goes through but its answer is lost (the connection killed after the server committed).
+      db.session = () => {
+        const session = real.session();
+        return {
+          run: <T>(fn: (tx: Transaction) => Promise<T>) =>
+            session.run((tx) =>
+              fn({
+                ...tx,
+                commitWith: async (statements) => {
+                  const results = await tx.commitWith(statements);
+                  if (loseAnswer) {
+                    loseAnswer = false;
+                    throw new CommitUnknownError(new Error('answer lost'));
+                  }
+                  return results;
+                },
+              }),
+            ),
+        };
+      };
+      const left = `gc-${randomBytes(4).toString('hex')}`;
+      const writer = new ChainWriter(db, left, () => TEST_AUDIT_KEYS);
+      await writer.append('record', writeRecord('u1'));
+      await writer.append('record', writeRecord('u2'));
+      const [h2] = await real.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = 2', [left]);
+      loseAnswer = true;
+      expect(await writer.append('record', writeRecord('u3')).catch((e: unknown) => e)).to.be.instanceOf(CommitUnknownError);
+      expect(Number((await headRow(left)).last_seq), 'it did commit').to.equal(3);
+      // SQL, no key: link 3 deleted (its record left, as a tail cut is), the head row set back to link 2.
+      await real.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = 3', [left]);
+      await real.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [2, h2.hash, left]);
+      await writer.append('record', writeRecord('u4'));
+      expect(await linkHashes(left), 'no new link 3').to.have.length(2);
+      expect(writer.writerId).to.not.equal(left);
+      expect(await checkedChain(writer.writerId)).to.have.length(1);
+    });
+  });
 
   it('writes the appends of one turn (an exchange\'s record and its reservation) to one chain in one transaction, though other chains are idle', async () => {
     const { db, transactions } = countingDb();

@@ -3,6 +3,9 @@ import { sameSecretText, type KeyRing } from '../../security/index.js';
 import { hostname } from 'node:os';
 import { CommitUnknownError, DependencyRefusedError, NotOneRowError, type ChainDependency, type Db, type ExecuteResult, type Queryable, type SqlStatement, type TransactionSession } from '../types.js';
 import { toNumber } from './row-values.js';
+import { getLogger } from '../../log/index.js';
+
+const log = getLogger('audit-chain');
 
 /**
  * The audit's keyed chains. Each writer (one store instance, i.e. one process) appends every
@@ -125,20 +128,6 @@ export class HeadMovedError extends Error {
   }
 }
 
-/**
- * The chain's head in the database is below the highest link this writer committed to it (its
- * head row set back, or deleted, in SQL): linking after it would write new links, under good
- * MACs, at seqs the chain already used, inside a cut an operator may have accepted. The writer
- * refuses every append until the head row is back at or past its own (nothing is written).
- */
-export class HeadSetBackError extends Error {
-  constructor(writerId: string, found: number | null, committed: number) {
-    const where = found === null ? 'its head row is gone' : `its head row names link ${found}`;
-    super(`the head of audit chain ${writerId} was set back in the database: ${where}, but this process committed link ${committed}; nothing is appended until it is back`);
-    this.name = 'HeadSetBackError';
-  }
-}
-
 interface Head {
   seq: number;
   hash: string;
@@ -177,8 +166,12 @@ export class ChainWriter {
   private readonly session: TransactionSession;
   /** The chain head as committed; undefined until loaded (and after a failed append). */
   private head: Head | undefined;
-  /** The highest seq this writer committed: a head re-read below it was set back (HeadSetBackError). */
+  /** The chain appended to: `freshId()` replaces it when this writer cannot trust the chain's head row (loadHead). */
+  private id: string;
+  /** The highest seq this writer committed to chain `id`: a head row re-read below it was set back. */
   private highestSeq = 0;
+  /** A COMMIT to chain `id` whose outcome is unknown: its head row cannot tell what this writer committed. */
+  private unsure = false;
   private readonly queue: PendingAppend[] = [];
   private draining = false;
   /** A drain is due at the end of this turn of the event loop: appends made meanwhile join its group. */
@@ -186,11 +179,18 @@ export class ChainWriter {
 
   constructor(
     private readonly db: Db,
-    readonly writerId: string,
+    writerId: string,
     private readonly keys: () => KeyRing,
     private readonly clock: () => number = Date.now,
+    private readonly freshId: () => string = newWriterId,
   ) {
+    this.id = writerId;
     this.session = db.session();
+  }
+
+  /** The chain this writer appends to now. */
+  get writerId(): string {
+    return this.id;
   }
 
   /** Appends waiting for this chain, the one being written included. */
@@ -282,7 +282,7 @@ export class ChainWriter {
       try {
         return (await this.appendLinks([one]))[0];
       } catch (error) {
-        this.head = undefined;
+        this.forgetHead(error);
         // `keys rotate` re-linked this chain meanwhile: take its new head and write again.
         if (!(error instanceof HeadMovedError) || attempt === 2) throw error;
       }
@@ -299,11 +299,17 @@ export class ChainWriter {
       group.forEach((one, i) => one.resolve(ids[i]));
       return true;
     } catch (error) {
-      this.head = undefined;
+      this.forgetHead(error);
       if (!(error instanceof CommitUnknownError)) return false;
       for (const one of group) one.reject(error);
       return true;
     }
+  }
+
+  /** After a failed append the head is read again (loadHead); after a COMMIT of unknown outcome, from a new chain. */
+  private forgetHead(error: unknown): void {
+    this.head = undefined;
+    if (error instanceof CommitUnknownError) this.unsure = true;
   }
 
   /** Writes the records and links them after the current head, in one transaction. */
@@ -344,20 +350,34 @@ export class ChainWriter {
   }
 
   /**
-   * The head as the database holds it, re-read after any failed append (a commit whose outcome
-   * was unknown, `keys rotate` re-linking the chain). Never one below the highest link this
-   * writer committed, nor a new head row once it has committed a link (HeadSetBackError).
+   * The head as the database holds it, read before the first append and after any failed one
+   * (`keys rotate` re-linked the chain: the same seq, a new hash). A writer never links at a seq
+   * of its chain twice: once it has committed a link, a head row re-read below it or gone (set
+   * back or deleted in SQL, or a database rolled back under it), or a COMMIT whose outcome it does
+   * not know (an attacker could delete what it committed and set the head row back to where it
+   * stood), makes it link on in a new chain of its own. Following such a head would make new links
+   * with good MACs at seqs the chain used, inside a cut an operator may have accepted, where a
+   * payment linked and then deleted whole leaves a gap that ends where the accepted one did. The
+   * chain left behind stands as it is: the scrub and `audit verify` name it unless it is as an
+   * operator accepted it.
    */
   private async loadHead(): Promise<Head> {
-    const rows = await this.db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [
-      this.writerId,
-    ]);
-    const found = rows.length > 0 ? toNumber(rows[0].last_seq) : null;
-    if (this.highestSeq > 0 && (found === null || found < this.highestSeq)) throw new HeadSetBackError(this.writerId, found, this.highestSeq);
-    if (rows.length > 0) return { seq: toNumber(rows[0].last_seq), hash: rows[0].last_hash };
+    const rows = await this.db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [this.id]);
+    const found = rows.length > 0 ? { seq: toNumber(rows[0].last_seq), hash: rows[0].last_hash } : null;
+    const setBack = this.highestSeq > 0 && (found === null || found.seq < this.highestSeq);
+    if (!setBack && !this.unsure && found !== null) return found;
+    if (setBack || this.unsure) {
+      const left = this.id;
+      const details = { chain: left, committed: this.highestSeq, headRow: found?.seq ?? null };
+      this.id = this.freshId();
+      this.highestSeq = 0;
+      if (setBack) log.error(details, `the head row of audit chain ${left} was set back or deleted in the database (this process committed links past it): this process links on in a new chain, ${this.id}; see \`gerbang audit verify\``);
+      else log.warn(details, `a COMMIT to audit chain ${left} had an unknown outcome: this process links on in a new chain, ${this.id}, so no link of ${left} is made twice`);
+      this.unsure = false;
+    }
     const now = this.clock();
     await this.db.execute('INSERT INTO audit_writers (writer_id, host, pid, started_at, last_seq, last_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-      this.writerId,
+      this.id,
       hostname().slice(0, 255),
       process.pid,
       now,
@@ -497,7 +517,9 @@ export class ChainLanes {
   private readonly lanes: ChainWriter[];
 
   constructor(db: Db, baseId: string, count: number, keys: () => KeyRing) {
-    this.lanes = Array.from({ length: count }, (_, i) => new ChainWriter(db, count === 1 ? baseId : `${baseId}-${i}`, keys));
+    const laneId = (base: string, i: number) => (count === 1 ? base : `${base}-${i}`);
+    // A lane that leaves its chain (ChainWriter.loadHead) starts one named as a new process's would be.
+    this.lanes = Array.from({ length: count }, (_, i) => new ChainWriter(db, laneId(baseId, i), keys, Date.now, () => laneId(newWriterId(), i)));
   }
 
   /** Called with the heads once a change of a maced row committed (set by the store: a checkpoint). */
