@@ -16,6 +16,16 @@ interface LinkRow {
   hash: string;
 }
 
+/** `real` whose writer sessions' transactions commit through `commitWith` (a COMMIT made to go unanswered). */
+function withCommitWith(real: Db, commitWith: (tx: Transaction, statements: Parameters<Transaction['commitWith']>[0]) => ReturnType<Transaction['commitWith']>): Db {
+  const db = Object.create(real) as Db;
+  db.session = () => {
+    const session = real.session();
+    return { run: <T>(fn: (tx: Transaction) => Promise<T>) => session.run((tx) => fn({ ...tx, commitWith: (statements) => commitWith(tx, statements) })) };
+  };
+  return db;
+}
+
 forEachBackend('Audit chain: appends that queue are committed as one group', (ctx) => {
   let table: string;
 
@@ -324,28 +334,14 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
 
     it('links on in a new chain after a COMMIT whose answer was lost, so its committed links deleted and its head row set back to before them cannot make it link there again', async () => {
       const real = ctx.store().db;
-      const db = Object.create(real) as Db;
       let loseAnswer = false;
       // The COMMIT goes through but its answer is lost (the connection killed after the server committed).
-      db.session = () => {
-        const session = real.session();
-        return {
-          run: <T>(fn: (tx: Transaction) => Promise<T>) =>
-            session.run((tx) =>
-              fn({
-                ...tx,
-                commitWith: async (statements) => {
-                  const results = await tx.commitWith(statements);
-                  if (loseAnswer) {
-                    loseAnswer = false;
-                    throw new CommitUnknownError(new Error('answer lost'));
-                  }
-                  return results;
-                },
-              }),
-            ),
-        };
-      };
+      const db = withCommitWith(real, async (tx, statements) => {
+        const results = await tx.commitWith(statements);
+        if (!loseAnswer) return results;
+        loseAnswer = false;
+        throw new CommitUnknownError(new Error('answer lost'));
+      });
       const left = `gc-${randomBytes(4).toString('hex')}`;
       const writer = new ChainWriter(db, left, () => TEST_AUDIT_KEYS);
       await writer.append('record', writeRecord('u1'));
@@ -455,24 +451,11 @@ forEachBackend('Audit chain: appends that queue are committed as one group', (ct
   });
 
   it('fails a dependent with its dependency when their group\'s COMMIT is lost (both, or neither, committed)', async () => {
-    const real = ctx.store().db;
-    const db = Object.create(real) as Db;
     // The group's COMMIT goes unanswered, after every write went in (its outcome unknown; here it rolled back).
-    db.session = () => {
-      const session = real.session();
-      return {
-        run: <T>(fn: (tx: Transaction) => Promise<T>) =>
-          session.run((tx) =>
-            fn({
-              ...tx,
-              commitWith: async (statements) => {
-                await tx.executeAll(statements);
-                throw new CommitUnknownError(new Error('commit lost'));
-              },
-            }),
-          ),
-      };
-    };
+    const db = withCommitWith(ctx.store().db, async (tx, statements) => {
+      await tx.executeAll(statements);
+      throw new CommitUnknownError(new Error('commit lost'));
+    });
     const writer = new ChainWriter(db, `gc-${randomBytes(4).toString('hex')}`, () => TEST_AUDIT_KEYS);
     const leg = new ChainDependency();
     const settled = await Promise.allSettled([
