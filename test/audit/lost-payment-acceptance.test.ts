@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_AUDIT_KEY } from '../support/audit-keys.js';
-import { acceptAsVerified, auditVerify, runCli, type CliResult } from '../support/cli.js';
+import { acceptAsVerified, auditVerify, runCli, type CliResult, type VerifyReport } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { bankTransfers } from '../support/left-behind.js';
@@ -45,9 +45,14 @@ forEachBackend('gerbang audit accept-rollback of a lost payment (#14)', (ctx) =>
     return Number(row.id);
   }
 
-  /** accept-rollback with the digest verify printed, as an operator would; the gateway serves again. */
-  async function acceptedAsVerified(): Promise<CliResult> {
-    const accepted = await acceptAsVerified(env(), 'test: bank statement checked');
+  /**
+   * accept-rollback with the digest verify printed, as an operator would: `verified`'s when the case
+   * has just run audit verify itself, else verify's run first; the gateway serves again.
+   */
+  async function acceptedAsVerified(verified?: { report: VerifyReport }): Promise<CliResult> {
+    const digest = verified?.report.acceptDigest;
+    const reason = 'test: bank statement checked';
+    const accepted = digest ? await cli('audit', 'accept-rollback', '--expect', digest, '--reason', reason) : await acceptAsVerified(env(), reason);
     expect(accepted.code, accepted.stderr).to.equal(0);
     await eventually(async () => (await gw.request('/readyz')).status === 200, 20_000);
     return accepted;
@@ -74,7 +79,7 @@ forEachBackend('gerbang audit accept-rollback of a lost payment (#14)', (ctx) =>
     expect(verified.text).to.contain(`LOST PAYMENT payment ${id}: client ${clientId}, transactionId ${body.transactionId}, 100000.00 IDR; last outcome Gerbang knew: the bank executed it (SUCCESS)`);
     expect(verified.text).to.contain('its row was deleted from the database').and.to.contain('is sent to the bank as a NEW payment');
 
-    const accepted = await acceptedAsVerified();
+    const accepted = await acceptedAsVerified(verified);
     expect(accepted.stdout).to.contain(`payment ${id}: client ${clientId}, transactionId ${body.transactionId}, 100000.00 IDR`);
     expect(accepted.stdout).to.contain(`next request with each transactionId named here is sent to the bank as a NEW payment`).and.to.contain('bank statement');
     expect(acceptances()).to.equal(before + 1);
@@ -115,7 +120,7 @@ forEachBackend('gerbang audit accept-rollback of a lost payment (#14)', (ctx) =>
     expect(refused.stderr).to.contain(named).and.to.contain(`its row now says client ${clientId}, transactionId INV-MOVED, 1.00 IDR (not the gateway's values)`);
     const verified = await auditVerify(env());
     expect(verified.text).to.contain(named).and.to.contain('its row was altered in the database');
-    await acceptedAsVerified();
+    await acceptedAsVerified(verified);
   });
 
   it('says of a payment deleted with every event that carried its answer that its client and transactionId cannot be read back', async function () {
@@ -133,7 +138,7 @@ forEachBackend('gerbang audit accept-rollback of a lost payment (#14)', (ctx) =>
     expect(refused.stderr).to.not.contain(body.transactionId as string);
     const verified = await auditVerify(env());
     expect(verified.text).to.contain(unreadable);
-    await acceptedAsVerified();
+    await acceptedAsVerified(verified);
   });
   it('reads nothing from an event whose link was re-keyed in SQL to a key the ring lacks: the payment is named as unreadable, nothing crashes', async function () {
     this.timeout(120_000);
@@ -166,7 +171,7 @@ forEachBackend('gerbang audit accept-rollback of a lost payment (#14)', (ctx) =>
     expect(line).to.contain(`the newest event of its history that holds to its audit link, event ${before.seq}, says: `);
     expect(line).to.contain(`; event ${newest.seq} exists but does not hold its link: what followed event ${before.seq} cannot be read back`);
     expect(line).to.not.contain('last state Gerbang knew');
-    await acceptedAsVerified();
+    await acceptedAsVerified(verified);
   });
 
   it('names the paying client among those that sent its transactionId, however many requests another client sent for it first', async function () {
@@ -184,7 +189,7 @@ forEachBackend('gerbang audit accept-rollback of a lost payment (#14)', (ctx) =>
     const verified = await auditVerify(env());
     const named = [clientId, other.clientId].sort().join(', ');
     expect(verified.text).to.contain(`LOST PAYMENT payment ${id}: client one of ${named} (each sent a request for this transactionId), transactionId ${body.transactionId}`);
-    await acceptedAsVerified();
+    await acceptedAsVerified(verified);
   });
 
   it('shows escaped, on no line of its own, a value an UPDATE wrote with control characters into an altered row (verify and the acceptance)', async function () {
@@ -193,7 +198,7 @@ forEachBackend('gerbang audit accept-rollback of a lost payment (#14)', (ctx) =>
     const forged = '\x1b[1A\x1b[2K\r\n  - LOST PAYMENT payment 1: FAKE (FAILED)\u202e';
     await gw.store.db.execute('UPDATE payments SET transaction_id = ? WHERE id = ?', [forged, id]);
     const verified = await auditVerify(env());
-    const accepted = await acceptedAsVerified();
+    const accepted = await acceptedAsVerified(verified);
     const escaped = '"\\u001b[1A\\u001b[2K\\u000d\\u000a  - LOST PAYMENT payment 1: FAKE (FAILED)\\u202e"';
     for (const text of [verified.text, accepted.stdout]) {
       expect(text).to.not.match(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
@@ -216,7 +221,7 @@ forEachBackend('gerbang audit accept-rollback of a lost payment (#14)', (ctx) =>
     expect(verified.code).to.equal(1);
     expect(verified.report.acceptDigest).to.be.a('string');
     expect(verified.text, verified.text).to.match(new RegExp(`LOST PAYMENT payment ${id}: cannot be read back \\(.+\\); its row was deleted from the database`));
-    await acceptedAsVerified();
+    await acceptedAsVerified(verified);
   });
 
   it('reads a lost payment\'s history of 70,000 events inserted in SQL: verify names it and prints its digest, the acceptance accepts it', async function () {
@@ -239,7 +244,7 @@ forEachBackend('gerbang audit accept-rollback of a lost payment (#14)', (ctx) =>
     expect(verified.report.acceptDigest).to.be.a('string');
     expect(verified.text).to.contain(`LOST PAYMENT payment ${id}: client ${clientId}, transactionId ${body.transactionId}, 100000.00 IDR; last outcome Gerbang knew: the bank executed it (SUCCESS)`);
     expect(verified.text).to.contain(`event ${Number(seq) + junk} exists but does not hold its link: what followed event ${Number(seq)} cannot be read back`);
-    const accepted = await acceptedAsVerified();
+    const accepted = await acceptedAsVerified(verified);
     expect(accepted.stdout).to.contain(`payment ${id}: client ${clientId}, transactionId ${body.transactionId}`);
   });
 });

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { acceptRollback, whatToAccept } from '../../src/audit/index.js';
+import type { Store } from '../../src/store/index.js';
+import { TEST_AUDIT_KEYS } from './audit-keys.js';
 
 export const BIN = join(__dirname, '..', '..', '..', 'bin', 'gerbang');
 
@@ -62,4 +65,18 @@ export async function acceptAsVerified(env: Record<string, string>, reason: stri
   const digest = verified.code === 0 ? undefined : (JSON.parse(verified.stdout) as VerifyReport).acceptDigest;
   await meanwhile?.();
   return runCli(['audit', 'accept-rollback', ...(digest ? ['--expect', digest] : []), '--reason', reason], env);
+}
+
+/**
+ * What acceptAsVerified does (verify's digest, then the acceptance of exactly that), in this
+ * process and without the acceptance's confirmation wait (2 s, its second walk right after the
+ * first): for a test's cleanup, where a store left broken is accepted so that the next test starts
+ * from an intact one and the CLI is not what the test looks at. Throws unless what verify named
+ * was accepted (the CLI's exit 1).
+ */
+export async function acceptInProcess(store: Store, checkpointFile: string, reason: string): Promise<void> {
+  const { digest } = await whatToAccept(store, TEST_AUDIT_KEYS, checkpointFile);
+  if (digest === null) return;
+  const result = await acceptRollback(store, TEST_AUDIT_KEYS, checkpointFile, reason, Date.now, { confirmMs: 0, expect: digest });
+  if (result.differs !== undefined || result.unconfirmed.length > 0) throw new Error(`not accepted: digest ${result.differs ?? digest}, found by one walk only: ${JSON.stringify(result.unconfirmed)}`);
 }
