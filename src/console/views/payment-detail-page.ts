@@ -4,7 +4,7 @@ import { html, type Html } from '../html.js';
 import { statusLabel, type Translate } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
 import { methodWords } from '../gerbang-messages.js';
-import { bankAnswer, bankLabel, connectionLabel, routeReasonWords, routeResultWords } from '../payment-facts.js';
+import { bankAnswer, bankLabel, connectionLabel, routeReasonWords, routeResultWords, sendingBankLabel } from '../payment-facts.js';
 import type { PaymentStory, StoryBankCall, StoryExchange } from '../payment-story.js';
 import { integrityMark } from './integrity-mark.js';
 import { layout, type PageContext } from './layout.js';
@@ -91,7 +91,7 @@ ${row(t('beneficiaryName'), story.beneficiaryName)}
 ${row(t('beneficiaryAccount'), story.beneficiaryAccount, 'account')}
 ${row(t('beneficiaryBank'), bankLabel(p.details?.beneficiaryBankCode ?? p.beneficiaryBank))}
 ${row(t('remark'), story.remark)}
-${row(t('sendingBank'), p.bank ? connectionLabel(p.bank, story.routes.find((r) => r.partner === p.bank)?.bank ?? null) : null)}
+${row(t('sendingBank'), sendingBankLabel(p))}
 ${row(t('transferMethod'), story.transferMethod === null ? null : methodWords(lang, story.transferMethod))}
 ${row(t('bankReference'), p.bankReference)}
 ${row(t('created'), formatWhen(lang, p.createdAt, true))}
