@@ -1409,7 +1409,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   private async countClosedDays(days: readonly number[], budgetRows: number, stop: () => boolean): Promise<number> {
     // Every event since the counts read, however many: only a day with one is proved and counted again.
     const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals, Number.POSITIVE_INFINITY);
-    for (const problem of problems) log.error({ problem }, 'overview day totals that do not hold: counted again from the payments');
+    for (const problem of problems) log.error({ day: problem.day, problem: problem.found }, 'overview day totals that do not hold: counted again from the payments');
     const first = this.#provedOneByOne;
     const proving: Pick<Reconciling, 'coverage'> = { coverage: null };
     let written = 0;
