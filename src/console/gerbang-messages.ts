@@ -54,10 +54,14 @@ const SENTENCES: [RegExp, Words][] = [
     `The bank answered HTTP ${m[1]} with code ${m[2]}; the two contradict each other.`,
   ]],
   [/^In doubt\./, () => ['Belum pasti.', 'In doubt.']],
-  // How a payment in doubt was settled: by an admin in the review queue, or by the resolver from the paying account's statement.
+  // How a payment in doubt was settled, or a reservation released: by an admin in the review queue, or by the resolver from the paying account's statement.
   [new RegExp(String.raw`^Resolved in review by ${USER}: (executed|not executed), from the recorded evidence\.`), (m) => [
     `Diputuskan di antrean tinjauan oleh ${m[1]}: ${m[2] === 'executed' ? 'dijalankan' : 'tidak dijalankan'}, berdasarkan bukti yang dicatat.`,
     `Decided in the review queue by ${m[1]}: ${m[2]}, from the recorded evidence.`,
+  ]],
+  [new RegExp(String.raw`^Released in review by ${USER}: never sent, from the recorded evidence; the ERP's resend of this transactionId is paid as a new transfer(?:, and so is the payment-run line that met it \(queued again: (\d{1,9})\))?\.`), (m) => [
+    `Dilepas di antrean tinjauan oleh ${m[1]}: tidak pernah dikirim, berdasarkan bukti yang dicatat; pengiriman ulang ID transaksi ini oleh ERP dibayar sebagai transfer baru${m[2] ? `, begitu pula baris proses pembayaran yang tertahan olehnya (diantrekan lagi: ${m[2]})` : ''}.`,
+    `Released in the review queue by ${m[1]}: never sent, from the recorded evidence; the ERP's resend of this transaction ID is paid as a new transfer${m[2] ? `, and so is the payment-run line it held (queued again: ${m[2]})` : ''}.`,
   ]],
   [/^Executed: the debit is on the paying account's statement\./, () => ['Dijalankan: debitnya ada di mutasi rekening pembayar.', "Executed: the debit is on the paying account's statement."]],
   [/^Not executed: the bank does not know this transfer and the paying account's statement, read after the bank's day closed, shows no debit for it\./, () => [

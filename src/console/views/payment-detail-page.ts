@@ -3,6 +3,7 @@ import { formatRupiah, formatWhen } from '../format.js';
 import { html, type Html } from '../html.js';
 import { statusLabel, type Translate } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
+import { gerbangText } from '../bank-messages.js';
 import { methodWords } from '../gerbang-messages.js';
 import { bankAnswer, bankLabel, connectionLabel, routeReasonWords, routeResultWords, sendingBankLabel } from '../payment-facts.js';
 import type { PaymentStory, StoryBankCall, StoryExchange } from '../payment-story.js';
@@ -134,6 +135,7 @@ ${e.bankCalls.length > 0 ? html`<ul class="bank-calls">${e.bankCalls.map(call)}<
 <p><time>${formatWhen(lang, e.at, true)}</time> · <code>${e.method} ${e.path}</code> · ${t('gerbangAnswer')}: ${t('httpStatus')} ${e.statusCode ?? '—'}
 ${e.answerStatus ? html` · <span class="status status-${e.answerStatus.toLowerCase()}">${statusLabel(lang, e.answerStatus)}</span>` : ''}
 ${e.errorCode ? html` · ${t('errorCode')} <code>${e.errorCode}</code>` : ''}</p>
+${e.note ? html`<p class="gerbang-note"><strong>${t('gerbangSaid')}:</strong> ${gerbangText(lang, e.note) ?? e.note}</p>` : ''}
 ${body(t('requestBody'), e.requestBody)}${body(t('responseBody'), e.responseBody)}
 ${e.bankCalls.length > 0 ? html`<ul class="bank-calls">${e.bankCalls.map(call)}</ul>` : ''}
 </li>`;
