@@ -15,8 +15,10 @@ const USER = String.raw`([A-Za-z0-9_.@-]{3,64})`;
 /** The bank's own code and message quoted inside Gerbang's sentence: `(4031815: Do Not Honor)`. */
 const QUOTED = String.raw`\(([A-Za-z0-9_.-]{1,64}): (.{0,300})\)`;
 
-type Words = (m: RegExpExecArray, lang: Lang, bankText: BankText) => [id: string, en: string];
+type Words = (m: RegExpExecArray, lang: Lang, bankText: BankText, connection: Connection) => [id: string, en: string];
 type BankText = (lang: Lang, code: string, message: string) => string;
+/** A bank connection Gerbang's sentence names as a bank (`Bank bca-main is not answering`), as the page names it: `Bank bca-main` unless the caller knows its bank. */
+export type Connection = (partner: string) => string;
 
 const SENTENCES: [RegExp, Words][] = [
   // The network's failures (egress), before the in-doubt guidance or in a "not sent".
@@ -98,16 +100,17 @@ const SENTENCES: [RegExp, Words][] = [
     `Koneksi ${m[1]} memakai API lama BCA, yang tidak punya transfer BI-FAST.`,
     `Connection ${m[1]} uses BCA's older API, which has no BI-FAST transfer.`,
   ]],
-  [new RegExp(String.raw`^Bank ${VALUE} is not answering; nothing was sent\. Retry later\.`), (m) => [`Bank ${m[1]} tidak menjawab; tidak ada yang dikirim.`, `Bank ${m[1]} is not answering; nothing was sent.`]],
-  [new RegExp(String.raw`^Bank ${VALUE} is being probed; nothing was sent\. Retry shortly\.`), (m) => [`Bank ${m[1]} sedang diuji; tidak ada yang dikirim.`, `Bank ${m[1]} is being tested; nothing was sent.`]],
+  [new RegExp(String.raw`^Bank ${VALUE} is not answering; nothing was sent\. Retry later\.`), (m, _l, _b, bank) => [`${bank(m[1])} tidak menjawab; tidak ada yang dikirim.`, `${bank(m[1])} is not answering; nothing was sent.`]],
+  [new RegExp(String.raw`^Bank ${VALUE} is being probed; nothing was sent\. Retry shortly\.`), (m, _l, _b, bank) => [`${bank(m[1])} sedang diuji; tidak ada yang dikirim.`, `${bank(m[1])} is being tested; nothing was sent.`]],
   [new RegExp(String.raw`^The bank answered HTTP (\d{3}) without a SNAP body\.`), (m) => [`Bank menjawab HTTP ${m[1]} tanpa isi yang dapat dibaca.`, `The bank answered HTTP ${m[1]} without a readable body.`]],
 ];
 
 /**
  * Gerbang's own text (`message`, as stored) in `lang`; null when any part of it is not a sentence
- * Gerbang writes. `bankText` words a bank's code and message quoted inside it.
+ * Gerbang writes. `bankText` words a bank's code and message quoted inside it, `connection` a
+ * connection it names as a bank.
  */
-export function gerbangMessageWords(lang: Lang, message: string | null, bankText: BankText): string | null {
+export function gerbangMessageWords(lang: Lang, message: string | null, bankText: BankText, connection: Connection = (partner) => `Bank ${partner}`): string | null {
   if (message === null) return null;
   let rest = message.trim();
   if (rest === '' || rest.length > 2000) return null;
@@ -117,7 +120,7 @@ export function gerbangMessageWords(lang: Lang, message: string | null, bankText
     for (const [pattern, words] of SENTENCES) {
       const m = pattern.exec(rest);
       if (!m) continue;
-      out.push(words(m, lang, bankText)[lang === 'id' ? 0 : 1]);
+      out.push(words(m, lang, bankText, connection)[lang === 'id' ? 0 : 1]);
       rest = rest.slice(m[0].length).trimStart();
       matched = true;
       break;

@@ -96,10 +96,19 @@ export function routeReasonWords(lang: Lang, stored: string, partnerBank: string
   return fill(t('routeInterbank'), { account: reason.account, holder, bank, why });
 }
 
-/** What became of a route (`sent`, …) in the clerk's language, Gerbang's error of a route not sent too; any other text as it was stored. */
-export function routeResultWords(lang: Lang, stored: string): string {
+/**
+ * What became of a route (`sent`, …) in the clerk's language, Gerbang's error of a route not sent
+ * too, the route's connection named as the route's row names it when the error calls it a bank
+ * (`partner`, and `partnerBank`: the BIC the record keeps beside it); any other text as it was stored.
+ */
+export function routeResultWords(lang: Lang, stored: string, partner: string | null = null, partnerBank: string | null = null): string {
   const result = readRouteResult(stored);
   if (result === null) return stored;
   const t = translator(lang);
-  return result.kind === 'sent' ? t('routeSent') : result.kind === 'skipped-no-name' ? t('routeSkippedNoName') : fill(t('routeNotSent'), { why: gerbangText(lang, result.why) ?? result.why });
+  // As the route's row names it when that is by its bank (`Bank Central Asia (bca-main)`); a connection of no known bank as before (`Bank bca-main`).
+  const connection = (named: string) => {
+    const label = named === partner ? connectionLabel(named, partnerBank) : null;
+    return label !== null && label !== named ? label : `Bank ${named}`;
+  };
+  return result.kind === 'sent' ? t('routeSent') : result.kind === 'skipped-no-name' ? t('routeSkippedNoName') : fill(t('routeNotSent'), { why: gerbangText(lang, result.why, connection) ?? result.why });
 }

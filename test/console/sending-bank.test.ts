@@ -31,17 +31,24 @@ forEachBackend('The console’s pages name the sending bank of a payment by its 
   const routing = [{ partner: 'bca-main', bank: 'CENAIDJA', method: 'ONLINE', reason: 'account 0201245680 is held at bca-main (priority 1); beneficiary bank BMRIIDJA is another bank: interbank, ONLINE as asked', result: 'sent' }];
   let inDoubt = 0;
   let paid = 0;
+  let failedOver = 0;
 
   before(async () => {
     const store = db.store();
-    const carried = async (transactionId: string, state: 'UNKNOWN' | 'SUCCESS') => {
+    const carried = async (transactionId: string, state: 'UNKNOWN' | 'SUCCESS', routes = routing) => {
       const p = await store.payments.reserve({ clientId: who, transactionId, requestHash: 'a'.repeat(64), amount: '150000.00', currency: 'IDR', sourceAccount: '0201245680' }, now - 60_000);
-      const resultJson = JSON.stringify({ transactionId, status: state, bank: 'bca-main', transferMethod: 'ONLINE', bankResponseCode: null, bankMessage: null, routing });
-      expect(await store.payments.update(p.id, { state, bank: 'bca-main', operation: 'transfer-online', bankReference: state === 'SUCCESS' ? 'REF-1' : null, resultJson }, now - 50_000)).to.equal(true);
+      const bank = routes[routes.length - 1].partner;
+      const resultJson = JSON.stringify({ transactionId, status: state, bank, transferMethod: 'ONLINE', bankResponseCode: null, bankMessage: null, routing: routes });
+      expect(await store.payments.update(p.id, { state, bank, operation: 'transfer-online', bankReference: state === 'SUCCESS' ? 'REF-1' : null, resultJson }, now - 50_000)).to.equal(true);
       return p.id;
     };
     inDoubt = await carried(`SEND-${randomBytes(3).toString('hex')}`, 'UNKNOWN');
     paid = await carried(`SEND-${randomBytes(3).toString('hex')}`, 'SUCCESS');
+    // bca-main did not answer, so the router went on to a second connection at BCA.
+    failedOver = await carried(`SEND-${randomBytes(3).toString('hex')}`, 'SUCCESS', [
+      { ...routing[0], result: 'not sent: Bank bca-main is not answering; nothing was sent. Retry later.' },
+      { ...routing[0], partner: 'bca-dr', reason: routing[0].reason.replace('bca-main (priority 1)', 'bca-dr (priority 2)') },
+    ]);
     await store.payments.enterReview(inDoubt, now - 40_000);
     con = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }, { clock: () => now, sealSweep: false });
     const user = await con.createUser(`viewer-${randomBytes(3).toString('hex')}`, 'viewer');
@@ -55,6 +62,17 @@ forEachBackend('The console’s pages name the sending bank of a payment by its 
     expect(fact(page, 'Bank pengirim')).to.equal(LABEL);
     const route = /<table class="routes">[\s\S]*?<tbody><tr><td>([^<]*)<\/td>/.exec(page)?.[1];
     expect(route).to.equal(LABEL);
+  });
+
+  it('names a route’s connection by its bank in what became of the route too', async () => {
+    const page = (await client.get(`/console/payments/${failedOver}`)).text;
+    expect(fact(page, 'Bank pengirim')).to.equal('Bank Central Asia (bca-dr)');
+    const routes = /<table class="routes">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(page)![1];
+    const tried = [...routes.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((r) => [...r[1].matchAll(/<td>([^<]*)<\/td>/g)].map((c) => c[1]));
+    expect(tried.map((cells) => [cells[0], cells[3]])).to.deep.equal([
+      [LABEL, 'tidak terkirim: Bank Central Asia (bca-main) tidak menjawab; tidak ada yang dikirim.'],
+      ['Bank Central Asia (bca-dr)', 'terkirim'],
+    ]);
   });
 
   it('shows the same in the payment list’s sending bank column', async () => {

@@ -109,7 +109,7 @@ ${row(t('bankMessage'), story.bankMessage)}
 ${
   story.routes.length > 0
     ? html`<h3>${t('routesTried')}</h3><table class="routes"><thead><tr><th scope="col">${t('bank')}</th><th scope="col">${t('transferMethod')}</th><th scope="col">${t('routeReason')}</th><th scope="col">${t('routeResult')}</th></tr></thead>
-<tbody>${story.routes.map((r) => html`<tr><td>${connectionLabel(r.partner, r.bank)}</td><td>${methodWords(lang, r.method)}</td><td>${routeReasonWords(lang, r.reason, r.bank)}</td><td>${routeResultWords(lang, r.result)}</td></tr>`)}</tbody></table>`
+<tbody>${story.routes.map((r) => html`<tr><td>${connectionLabel(r.partner, r.bank)}</td><td>${methodWords(lang, r.method)}</td><td>${routeReasonWords(lang, r.reason, r.bank)}</td><td>${routeResultWords(lang, r.result, r.partner, r.bank)}</td></tr>`)}</tbody></table>`
     : ''
 }`;
 
