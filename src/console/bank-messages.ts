@@ -1,4 +1,4 @@
-import { gerbangMessageWords } from './gerbang-messages.js';
+import { gerbangMessageWords, type Connection } from './gerbang-messages.js';
 import type { Lang } from './i18n.js';
 
 /**
@@ -109,7 +109,11 @@ export function bankAnswerWords(lang: Lang, code: string | null, bankMessage: st
   return { text: code ? `${text} (${code})` : text, gerbang: own !== null };
 }
 
-/** Gerbang's own text (an in-doubt guidance, why a route was not sent) in `lang`; null when it is not one Gerbang writes. */
-export function gerbangText(lang: Lang, message: string | null): string | null {
-  return gerbangMessageWords(lang, message, (l, code, quoted) => bankRefusalText(l, code, quoted === '' ? null : quoted) ?? code);
+/**
+ * Gerbang's own text (an in-doubt guidance, why a route was not sent) in `lang`; null when it is
+ * not one Gerbang writes. `connection`: how to name a connection the text names as a bank (a
+ * route's, by its bank: connectionLabel).
+ */
+export function gerbangText(lang: Lang, message: string | null, connection?: Connection): string | null {
+  return gerbangMessageWords(lang, message, (l, code, quoted) => bankRefusalText(l, code, quoted === '' ? null : quoted) ?? code, connection);
 }

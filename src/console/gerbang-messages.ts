@@ -15,8 +15,10 @@ const USER = String.raw`([A-Za-z0-9_.@-]{3,64})`;
 /** The bank's own code and message quoted inside Gerbang's sentence: `(4031815: Do Not Honor)`. */
 const QUOTED = String.raw`\(([A-Za-z0-9_.-]{1,64}): (.{0,300})\)`;
 
-type Words = (m: RegExpExecArray, lang: Lang, bankText: BankText) => [id: string, en: string];
+type Words = (m: RegExpExecArray, lang: Lang, bankText: BankText, connection: Connection) => [id: string, en: string];
 type BankText = (lang: Lang, code: string, message: string) => string;
+/** A bank connection Gerbang's sentence names as a bank (`Bank bca-main is not answering`), as the page names it: `Bank bca-main` unless the caller knows its bank. */
+export type Connection = (partner: string) => string;
 
 const SENTENCES: [RegExp, Words][] = [
   // The network's failures (egress), before the in-doubt guidance or in a "not sent".
@@ -54,10 +56,14 @@ const SENTENCES: [RegExp, Words][] = [
     `The bank answered HTTP ${m[1]} with code ${m[2]}; the two contradict each other.`,
   ]],
   [/^In doubt\./, () => ['Belum pasti.', 'In doubt.']],
-  // How a payment in doubt was settled: by an admin in the review queue, or by the resolver from the paying account's statement.
+  // How a payment in doubt was settled, or a reservation released: by an admin in the review queue, or by the resolver from the paying account's statement.
   [new RegExp(String.raw`^Resolved in review by ${USER}: (executed|not executed), from the recorded evidence\.`), (m) => [
     `Diputuskan di antrean tinjauan oleh ${m[1]}: ${m[2] === 'executed' ? 'dijalankan' : 'tidak dijalankan'}, berdasarkan bukti yang dicatat.`,
     `Decided in the review queue by ${m[1]}: ${m[2]}, from the recorded evidence.`,
+  ]],
+  [new RegExp(String.raw`^Released in review by ${USER}: never sent, from the recorded evidence; the ERP's resend of this transactionId is paid as a new transfer(?:, and so is the payment-run line that met it \(queued again: (\d{1,9})\))?\.`), (m) => [
+    `Dilepas di antrean tinjauan oleh ${m[1]}: tidak pernah dikirim, berdasarkan bukti yang dicatat; pengiriman ulang ID transaksi ini oleh ERP dibayar sebagai transfer baru${m[2] ? `, begitu pula baris proses pembayaran yang tertahan olehnya (diantrekan lagi: ${m[2]})` : ''}.`,
+    `Released in the review queue by ${m[1]}: never sent, from the recorded evidence; the ERP's resend of this transaction ID is paid as a new transfer${m[2] ? `, and so is the payment-run line it held (queued again: ${m[2]})` : ''}.`,
   ]],
   [/^Executed: the debit is on the paying account's statement\./, () => ['Dijalankan: debitnya ada di mutasi rekening pembayar.', "Executed: the debit is on the paying account's statement."]],
   [/^Not executed: the bank does not know this transfer and the paying account's statement, read after the bank's day closed, shows no debit for it\./, () => [
@@ -94,16 +100,17 @@ const SENTENCES: [RegExp, Words][] = [
     `Koneksi ${m[1]} memakai API lama BCA, yang tidak punya transfer BI-FAST.`,
     `Connection ${m[1]} uses BCA's older API, which has no BI-FAST transfer.`,
   ]],
-  [new RegExp(String.raw`^Bank ${VALUE} is not answering; nothing was sent\. Retry later\.`), (m) => [`Bank ${m[1]} tidak menjawab; tidak ada yang dikirim.`, `Bank ${m[1]} is not answering; nothing was sent.`]],
-  [new RegExp(String.raw`^Bank ${VALUE} is being probed; nothing was sent\. Retry shortly\.`), (m) => [`Bank ${m[1]} sedang diuji; tidak ada yang dikirim.`, `Bank ${m[1]} is being tested; nothing was sent.`]],
+  [new RegExp(String.raw`^Bank ${VALUE} is not answering; nothing was sent\. Retry later\.`), (m, _l, _b, bank) => [`${bank(m[1])} tidak menjawab; tidak ada yang dikirim.`, `${bank(m[1])} is not answering; nothing was sent.`]],
+  [new RegExp(String.raw`^Bank ${VALUE} is being probed; nothing was sent\. Retry shortly\.`), (m, _l, _b, bank) => [`${bank(m[1])} sedang diuji; tidak ada yang dikirim.`, `${bank(m[1])} is being tested; nothing was sent.`]],
   [new RegExp(String.raw`^The bank answered HTTP (\d{3}) without a SNAP body\.`), (m) => [`Bank menjawab HTTP ${m[1]} tanpa isi yang dapat dibaca.`, `The bank answered HTTP ${m[1]} without a readable body.`]],
 ];
 
 /**
  * Gerbang's own text (`message`, as stored) in `lang`; null when any part of it is not a sentence
- * Gerbang writes. `bankText` words a bank's code and message quoted inside it.
+ * Gerbang writes. `bankText` words a bank's code and message quoted inside it, `connection` a
+ * connection it names as a bank.
  */
-export function gerbangMessageWords(lang: Lang, message: string | null, bankText: BankText): string | null {
+export function gerbangMessageWords(lang: Lang, message: string | null, bankText: BankText, connection: Connection = (partner) => `Bank ${partner}`): string | null {
   if (message === null) return null;
   let rest = message.trim();
   if (rest === '' || rest.length > 2000) return null;
@@ -113,7 +120,7 @@ export function gerbangMessageWords(lang: Lang, message: string | null, bankText
     for (const [pattern, words] of SENTENCES) {
       const m = pattern.exec(rest);
       if (!m) continue;
-      out.push(words(m, lang, bankText)[lang === 'id' ? 0 : 1]);
+      out.push(words(m, lang, bankText, connection)[lang === 'id' ? 0 : 1]);
       rest = rest.slice(m[0].length).trimStart();
       matched = true;
       break;

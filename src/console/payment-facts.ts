@@ -47,6 +47,28 @@ export function connectionLabel(partner: string, bank: string | null): string | 
   return name ? `${name} (${partner})` : bankLabel(partner);
 }
 
+/**
+ * The connection that carried a payment (payments.bank) as the clerk knows it (connectionLabel),
+ * with its bank as the payment's routing record keeps it (the route tried through it); null when
+ * no connection carried it. Every page that names the sending bank shows it so.
+ */
+export function sendingBankLabel(payment: PaymentRecord): string | null {
+  if (!payment.bank) return null;
+  return connectionLabel(payment.bank, routedBank(payment.resultJson, payment.bank));
+}
+
+/** The BIC the stored answer's routing record keeps for connection `partner`; null when it keeps none (an older record, no answer). */
+function routedBank(resultJson: string | null, partner: string): string | null {
+  try {
+    const routing = (JSON.parse(resultJson ?? 'null') as { routing?: unknown } | null)?.routing;
+    if (!Array.isArray(routing)) return null;
+    const route = (routing as unknown[]).find((r): r is { partner: unknown; bank?: unknown } => r !== null && typeof r === 'object' && (r as { partner?: unknown }).partner === partner);
+    return typeof route?.bank === 'string' && route.bank !== '' ? route.bank : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The beneficiary's account as a given role may see it: full for auditors and admins. */
 export function beneficiaryAccount(payment: PaymentRecord, full: boolean): string | null {
   return full ? (payment.details?.beneficiaryAccount ?? payment.beneficiaryAccountMasked) : payment.beneficiaryAccountMasked;
@@ -74,10 +96,19 @@ export function routeReasonWords(lang: Lang, stored: string, partnerBank: string
   return fill(t('routeInterbank'), { account: reason.account, holder, bank, why });
 }
 
-/** What became of a route (`sent`, …) in the clerk's language, Gerbang's error of a route not sent too; any other text as it was stored. */
-export function routeResultWords(lang: Lang, stored: string): string {
+/**
+ * What became of a route (`sent`, …) in the clerk's language, Gerbang's error of a route not sent
+ * too, the route's connection named as the route's row names it when the error calls it a bank
+ * (`partner`, and `partnerBank`: the BIC the record keeps beside it); any other text as it was stored.
+ */
+export function routeResultWords(lang: Lang, stored: string, partner: string | null = null, partnerBank: string | null = null): string {
   const result = readRouteResult(stored);
   if (result === null) return stored;
   const t = translator(lang);
-  return result.kind === 'sent' ? t('routeSent') : result.kind === 'skipped-no-name' ? t('routeSkippedNoName') : fill(t('routeNotSent'), { why: gerbangText(lang, result.why) ?? result.why });
+  // As the route's row names it when that is by its bank (`Bank Central Asia (bca-main)`); a connection of no known bank as before (`Bank bca-main`).
+  const connection = (named: string) => {
+    const label = named === partner ? connectionLabel(named, partnerBank) : null;
+    return label !== null && label !== named ? label : `Bank ${named}`;
+  };
+  return result.kind === 'sent' ? t('routeSent') : result.kind === 'skipped-no-name' ? t('routeSkippedNoName') : fill(t('routeNotSent'), { why: gerbangText(lang, result.why, connection) ?? result.why });
 }

@@ -2,7 +2,7 @@ import { bankText } from '../banks/common/bank-text.js';
 import type { AuditExchangeRow, BankCallAudit, PaymentRecord } from '../store/types.js';
 import { maskAccount } from './format.js';
 
-export type ExchangeKind = 'erpRequest' | 'earlierAttempt' | 'replay' | 'refusedResend' | 'erpStatusCheck' | 'resolverCheck' | 'otherExchange';
+export type ExchangeKind = 'erpRequest' | 'earlierAttempt' | 'replay' | 'refusedResend' | 'erpStatusCheck' | 'resolverCheck' | 'reviewDecision' | 'otherExchange';
 
 export interface StoryBankCall {
   operation: string;
@@ -27,6 +27,8 @@ export interface StoryExchange {
   errorCode: string | null;
   /** The uniform result's status in Gerbang's answer (SUCCESS, FAILED, …), when it has one. */
   answerStatus: string | null;
+  /** A review decision's note in its answer (`Released in review by …`), as stored: shown in the reader's language (gerbangText). */
+  note?: string | null;
   bankCalls: StoryBankCall[];
   requestBody?: string | null;
   responseBody?: string | null;
@@ -117,6 +119,7 @@ function kindOf(exchange: AuditExchangeRow, paying: AuditExchangeRow | undefined
   }
   if (exchange.method === 'GET' && exchange.path.startsWith('/v1/transfers/')) return 'erpStatusCheck';
   if (exchange.method === 'RESOLVE') return 'resolverCheck';
+  if (exchange.method === 'REVIEW') return 'reviewDecision';
   return 'otherExchange';
 }
 
@@ -161,8 +164,11 @@ export function paymentStory(payment: PaymentRecord, exchanges: AuditExchangeRow
   const story: StoryExchange[] = ordered.map((e) => {
     if (!holds(e)) return forgedExchange(e, full);
     const answer = parseObject(e.responseBody);
+    const kind = kindOf(e, paying);
     return {
-      kind: kindOf(e, paying),
+      kind,
+      // What an admin decided is no body: every role reads it, as the banner's note of a payment decided in review.
+      ...(kind === 'reviewDecision' ? { note: str(answer?.bankMessage) } : {}),
       at: e.receivedAt,
       method: e.method,
       path: e.path,

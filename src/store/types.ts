@@ -1122,8 +1122,26 @@ export interface CountedDailyTotals {
    * The kept totals of closed days that do not hold (altered, forged, written back or deleted in
    * SQL: migration 034), each named: their days were counted from the payments instead.
    */
-  integrityProblems: string[];
+  integrityProblems: KeptTotalsProblem[];
 }
+
+/**
+ * Kept totals of a closed day that do not hold (migration 034): the day, what is wrong with them
+ * (`altered`: changed, forged, copied, written back or inserted in SQL, or holding no totals;
+ * `deleted`: gone, though their latest change record says they exist, or that record is not the
+ * gateway's; `unverifiable`: under a key the ring no longer has; `events-gone`: counted up to a
+ * payment event id past the highest there is, events deleted or their ids gone back), and what
+ * was found, naming the row as `audit verify` does. Pages word it from `day` and `kind`.
+ */
+export interface KeptTotalsProblem {
+  /** yyyy-MM-dd in UTC+7. */
+  day: string;
+  kind: KeptTotalsProblemKind;
+  found: string;
+}
+
+export const KEPT_TOTALS_PROBLEM_KINDS = ['altered', 'deleted', 'unverifiable', 'events-gone'] as const;
+export type KeptTotalsProblemKind = (typeof KEPT_TOTALS_PROBLEM_KINDS)[number];
 
 export interface ProvedDailyTotals {
   totals: DailyPaymentTotals[];

@@ -3,9 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
-
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
+import { keptDayOf1001Payments } from '../support/kept-day-totals.js';
 
 /**
  * GET /console/overview over more payments than are checked one by one (figures as stored): a
@@ -16,29 +14,16 @@ const HOUR_MS = 3_600_000;
 forEachBackend('GET /console/overview with kept day totals (#16)', (db) => {
   let con: TestConsole;
   let client: ConsoleClient;
-  // A day of 2023 of this run's own (random), and 10:00 WIB two days after it as the console's clock.
-  const start = Date.UTC(2023, 0, 1) - 7 * HOUR_MS + Math.floor(Math.random() * 300) * DAY_MS;
-  const day = new Date(start + 7 * HOUR_MS).toISOString().slice(0, 10);
-  const dayNumber = Math.floor((start + 7 * HOUR_MS) / DAY_MS);
-  const now = start + 2 * DAY_MS + 10 * HOUR_MS;
-  const who = `kept-${randomBytes(3).toString('hex')}`;
+  let start = 0;
+  let day = '';
+  let dayNumber = 0;
 
   before(async function () {
     this.timeout(120_000);
-    // 1,001 payments of that day, through the store (each with its MAC and events: the sweep keeps
-    // only totals of payments it proved): 1,000 RECEIVED of 1.00, one FAILED of 2.50.
-    for (let first = 0; first <= 1000; first += 50) {
-      await Promise.all(
-        Array.from({ length: Math.min(50, 1001 - first) }, async (_, k) => {
-          const i = first + k;
-          const p = await db.store().payments.reserve({ clientId: who, transactionId: `KEPT-${i}`, requestHash: 'a'.repeat(64), amount: i === 1000 ? '2.50' : '1.00', currency: 'IDR', sourceAccount: '0201245680' }, start + HOUR_MS + i);
-          if (i === 1000) expect(await db.store().payments.update(p.id, { state: 'FAILED', bank: 'bca' }, start + 2 * HOUR_MS)).to.equal(true);
-        }),
-      );
-    }
     // The sweep of a console that ran before: the day counted and kept.
-    expect((await db.store().paymentSearch.sealClosedDays(now)).daysCounted).to.be.at.least(1);
-    con = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }, { clock: () => now, sealSweep: false });
+    const kept = await keptDayOf1001Payments(db.store(), `kept-${randomBytes(3).toString('hex')}`);
+    ({ start, day, dayNumber } = kept);
+    con = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }, { clock: () => kept.now, sealSweep: false });
     const user = await con.createUser(`viewer-${randomBytes(3).toString('hex')}`, 'viewer');
     client = new ConsoleClient(con.origin);
     expect((await client.signIn(user.username, user.password)).status).to.equal(303);

@@ -113,6 +113,15 @@ describe('the console in the clerk’s words', () => {
       expect(gerbangText('id', "Not executed: the bank does not know this transfer and the paying account's statement, read after the bank's day closed, shows no debit for it.")).to.equal(
         'Tidak dijalankan: bank tidak mengenal transfer ini dan mutasi rekening pembayar, dibaca setelah hari bank ditutup, tidak menunjukkan debitnya.',
       );
+      // A reservation released (never sent), with or without a payment-run line queued again.
+      const released = "Released in review by ana.admin: never sent, from the recorded evidence; the ERP's resend of this transactionId is paid as a new transfer";
+      expect(gerbangText('id', `${released}.`)).to.equal('Dilepas di antrean tinjauan oleh ana.admin: tidak pernah dikirim, berdasarkan bukti yang dicatat; pengiriman ulang ID transaksi ini oleh ERP dibayar sebagai transfer baru.');
+      expect(gerbangText('id', `${released}, and so is the payment-run line that met it (queued again: 2).`)).to.equal(
+        'Dilepas di antrean tinjauan oleh ana.admin: tidak pernah dikirim, berdasarkan bukti yang dicatat; pengiriman ulang ID transaksi ini oleh ERP dibayar sebagai transfer baru, begitu pula baris proses pembayaran yang tertahan olehnya (diantrekan lagi: 2).',
+      );
+      expect(gerbangText('en', `${released}, and so is the payment-run line that met it (queued again: 1).`)).to.equal(
+        "Released in the review queue by ana.admin: never sent, from the recorded evidence; the ERP's resend of this transaction ID is paid as a new transfer, and so is the payment-run line it held (queued again: 1).",
+      );
       // A name no console user can have is not a decision Gerbang wrote.
       expect(gerbangText('id', 'Resolved in review by <b>x</b>: executed, from the recorded evidence.')).to.equal(null);
     });

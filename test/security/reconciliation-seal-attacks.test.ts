@@ -436,7 +436,7 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     const search = new SqlPaymentSearchRepository(db(), TEST_AUDIT_KEYS);
     const found = await search.dailyTotals(start, start + 3 * DAY);
     await search.close();
-    return { totals: found.totals, problems: found.integrityProblems };
+    return { totals: found.totals, problems: found.integrityProblems.map((p) => p.found) };
   }
 
   /** A run of the sweep, and the lines it logged. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { IntegrityError } from '../../src/errors/index.js';
-import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
+import { SqlAuditRepository, SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { proofDigestSql } from '../../src/store/repositories/payment-search-repository.js';
 import { sealedLineSql } from '../../src/store/repositories/reconciliation-seals.js';
 import type { Db, PaymentCursor, PaymentRecord, PaymentSearch, PaymentSort, SqlValue, Store } from '../../src/store/types.js';
@@ -9,6 +9,7 @@ import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { forEachBackend } from '../support/databases.js';
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 
 /** Walks every page of a search, as the console's list and export do. */
 async function allPages(store: Store, search: PaymentSearch, sort: PaymentSort, size: number): Promise<PaymentRecord[]> {
@@ -548,5 +549,40 @@ forEachBackend('Payment search (console list)', (ctx) => {
     expect(found.rows.map((p) => p.transactionId)).to.deep.equal(['COPY-OURS']);
     await copySealedAccount(store, who, 'COPY-OURS', 'COPY-SEALED');
     await expectRefusedSealedAccount(store.paymentSearch.fromAccount('0201245680', start, start + DAY));
+  });
+
+  it('counts a closed day larger than one page for the overview\'s kept totals a page at a time, by id, exactly (migration 034)', async () => {
+    const store = ctx.store();
+    const who = `pages-${randomBytes(4).toString('hex')}`;
+    // A Jakarta midnight of 2024 of this run's own, and the sweep two days after it.
+    const start = Date.UTC(2024, 0, 1) - 7 * HOUR + Math.floor(Math.random() * 300) * DAY;
+    const now = start + 2 * DAY + 10 * HOUR;
+    // 7 payments of the day, with a payment of the day after reserved among them (its id between
+    // theirs) and one of the day before and after around them: 5 RECEIVED of 1,000.00, 2 FAILED.
+    const at = [start - 1, start, start + HOUR, start + DAY + HOUR, start + 2 * HOUR, start + 3 * HOUR, start + 4 * HOUR, start + 5 * HOUR, start + DAY - 1, start + DAY];
+    for (const [i, when] of at.entries()) {
+      const p = await store.payments.reserve({ clientId: who, transactionId: `PAGE-${i}`, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: '0201245680' }, when);
+      if (i === 2 || i === 5) expect(await store.payments.update(p.id, { state: 'FAILED', bank: 'bca' }, when + 1000)).to.equal(true);
+    }
+    const sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[] }[] = [];
+    const sweep = new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS, (store.audit as SqlAuditRepository).chain, () => now, 3);
+    expect((await sweep.sealClosedDays(now)).daysCounted).to.be.at.least(1);
+    await sweep.close();
+
+    // The day's rows read in pages of at most 3, every payment of the day once.
+    const pages = sent.filter(({ sql, params }) => /^SELECT id, transaction_id, /.test(sql) && sql.includes('FROM payments WHERE') && !sql.includes('source_account_tag') && params.at(-2) === start);
+    expect(pages.map((p) => p.rows!.length)).to.deep.equal([3, 3, 1]);
+    expect(pages.flatMap((p) => p.rows!.map((r) => r.transaction_id))).to.deep.equal(['PAGE-1', 'PAGE-2', 'PAGE-4', 'PAGE-5', 'PAGE-6', 'PAGE-7', 'PAGE-8']);
+    // Kept as its payments count it.
+    const [kept] = await store.db.query<{ totals: string; row_count: number | string }>("SELECT totals, row_count FROM reconciliation_seals WHERE account_tag = '*' AND day = ?", [Math.floor((start + 7 * HOUR) / DAY)]);
+    expect(Number(kept.row_count)).to.equal(7);
+    expect((JSON.parse(kept.totals) as { states: unknown[] }).states).to.deep.equal([
+      ['FAILED', 2, '200000'],
+      ['RECEIVED', 5, '500000'],
+    ]);
+  });
+
+  it('refuses a page size that is not a whole number of at least 1', () => {
+    for (const size of [0, -1, 2.5, Number.NaN]) expect(() => new SqlPaymentSearchRepository(ctx.store().db, TEST_AUDIT_KEYS, null, Date.now, size)).to.throw(RangeError, /dayPageRows/);
   });
 });

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { ProvedDailyTotals, Store } from '../../store/types.js';
+import type { KeptTotalsProblem, ProvedDailyTotals, Store } from '../../store/types.js';
 import { jakartaDay, jakartaDayStart } from '../../time/index.js';
 import { signedIn } from '../console-locals.js';
 import type { BankLatencyDays } from '../bank-latency-days.js';
@@ -13,7 +13,7 @@ import { overviewPage } from '../views/overview-page.js';
  * (PROVED_LIMIT), else as stored (closed days as kept when they closed), which the page then says,
  * naming the kept day totals that do not hold.
  */
-async function dailyFigures(store: Store, from: number, to: number): Promise<ProvedDailyTotals & { proof: 'proved' | 'stored'; integrityProblems: string[] }> {
+async function dailyFigures(store: Store, from: number, to: number): Promise<ProvedDailyTotals & { proof: 'proved' | 'stored'; integrityProblems: KeptTotalsProblem[] }> {
   const proved = await store.paymentSearch.provedDailyTotals(from, to);
   if (proved) return { ...proved, proof: 'proved', integrityProblems: [] };
   const stored = await store.paymentSearch.dailyTotals(from, to);

@@ -1,8 +1,8 @@
 import { PROVED_LIMIT } from '../../store/index.js';
-import type { AuditVerificationRun } from '../../store/types.js';
+import type { AuditVerificationRun, KeptTotalsProblem } from '../../store/types.js';
 import { formatCount, formatDay, formatJakartaTime, formatRupiah } from '../format.js';
 import { html } from '../html.js';
-import { statusLabel } from '../i18n.js';
+import { fill, statusLabel } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
 import type { OverviewDay } from '../daily-overview.js';
 import { PAYMENT_STATES } from '../payment-filters.js';
@@ -14,11 +14,21 @@ export interface OverviewView {
   /** Whether the daily figures were proved row by row or are as stored (see PaymentTotals.proof). */
   proof: 'proved' | 'stored';
   /** Kept day totals that do not hold, each named (their days counted from the payments instead). */
-  integrityProblems: string[];
+  integrityProblems: KeptTotalsProblem[];
   chain: AuditVerificationRun | null;
 }
 
 const percent = (rate: number | null) => (rate === null ? '—' : `${(rate * 100).toFixed(1).replace('.', ',')} %`);
+
+/**
+ * Kept totals of a day that do not hold, in the reader's words (the day as the table shows it);
+ * what was found, naming the row as `gerbang audit verify` does, folded beneath for whoever runs it.
+ */
+function keptProblem(ctx: PageContext, problem: KeptTotalsProblem) {
+  const { t } = ctx;
+  return html`<li class="integrity-failed" data-day="${problem.day}" data-kind="${problem.kind}">${fill(t(`keptProblem_${problem.kind}`), { day: formatDay(problem.day) })}
+<details class="found"><summary>${t('integrityFound')}</summary><code class="integrity-problem">${problem.found}</code></details></li>`;
+}
 
 /**
  * The overview: charts drawn by Chart.js (served by the console) from the JSON in the
@@ -64,7 +74,7 @@ ${
         }</p>`
       : html`<p class="warning" role="status" id="daily-proof" data-proof="stored">${t('dailyStored').replace('{n}', number(PROVED_LIMIT)).replace('{when}', lastCheck)}</p>${
           view.integrityProblems.length > 0
-            ? html`<div class="error" role="alert" id="daily-kept-problems"><p><strong class="integrity-failed">${t('dailyKeptProblems')}</strong></p><ul>${view.integrityProblems.map((p) => html`<li class="integrity-failed">${p}</li>`)}</ul></div>`
+            ? html`<div class="error" role="alert" id="daily-kept-problems"><p><strong class="integrity-failed">${t('dailyKeptProblems')}</strong></p><ul>${view.integrityProblems.map((p) => keptProblem(ctx, p))}</ul></div>`
             : ''
         }`;
   const table = html`<h2 id="daily-figures">${t('dailyFigures')}</h2><p class="hint">${t('dailyFiguresHint')}</p>${proof}<div class="table-wrap" tabindex="0" role="region" aria-labelledby="daily-figures"><table class="daily" aria-labelledby="daily-figures">

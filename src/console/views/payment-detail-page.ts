@@ -3,8 +3,9 @@ import { formatRupiah, formatWhen } from '../format.js';
 import { html, type Html } from '../html.js';
 import { statusLabel, type Translate } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
+import { gerbangText } from '../bank-messages.js';
 import { methodWords } from '../gerbang-messages.js';
-import { bankAnswer, bankLabel, connectionLabel, routeReasonWords, routeResultWords } from '../payment-facts.js';
+import { bankAnswer, bankLabel, connectionLabel, routeReasonWords, routeResultWords, sendingBankLabel } from '../payment-facts.js';
 import type { PaymentStory, StoryBankCall, StoryExchange } from '../payment-story.js';
 import { integrityMark } from './integrity-mark.js';
 import { layout, type PageContext } from './layout.js';
@@ -91,7 +92,7 @@ ${row(t('beneficiaryName'), story.beneficiaryName)}
 ${row(t('beneficiaryAccount'), story.beneficiaryAccount, 'account')}
 ${row(t('beneficiaryBank'), bankLabel(p.details?.beneficiaryBankCode ?? p.beneficiaryBank))}
 ${row(t('remark'), story.remark)}
-${row(t('sendingBank'), p.bank ? connectionLabel(p.bank, story.routes.find((r) => r.partner === p.bank)?.bank ?? null) : null)}
+${row(t('sendingBank'), sendingBankLabel(p))}
 ${row(t('transferMethod'), story.transferMethod === null ? null : methodWords(lang, story.transferMethod))}
 ${row(t('bankReference'), p.bankReference)}
 ${row(t('created'), formatWhen(lang, p.createdAt, true))}
@@ -108,7 +109,7 @@ ${row(t('bankMessage'), story.bankMessage)}
 ${
   story.routes.length > 0
     ? html`<h3>${t('routesTried')}</h3><table class="routes"><thead><tr><th scope="col">${t('bank')}</th><th scope="col">${t('transferMethod')}</th><th scope="col">${t('routeReason')}</th><th scope="col">${t('routeResult')}</th></tr></thead>
-<tbody>${story.routes.map((r) => html`<tr><td>${connectionLabel(r.partner, r.bank)}</td><td>${methodWords(lang, r.method)}</td><td>${routeReasonWords(lang, r.reason, r.bank)}</td><td>${routeResultWords(lang, r.result)}</td></tr>`)}</tbody></table>`
+<tbody>${story.routes.map((r) => html`<tr><td>${connectionLabel(r.partner, r.bank)}</td><td>${methodWords(lang, r.method)}</td><td>${routeReasonWords(lang, r.reason, r.bank)}</td><td>${routeResultWords(lang, r.result, r.partner, r.bank)}</td></tr>`)}</tbody></table>`
     : ''
 }`;
 
@@ -134,6 +135,7 @@ ${e.bankCalls.length > 0 ? html`<ul class="bank-calls">${e.bankCalls.map(call)}<
 <p><time>${formatWhen(lang, e.at, true)}</time> · <code>${e.method} ${e.path}</code> · ${t('gerbangAnswer')}: ${t('httpStatus')} ${e.statusCode ?? '—'}
 ${e.answerStatus ? html` · <span class="status status-${e.answerStatus.toLowerCase()}">${statusLabel(lang, e.answerStatus)}</span>` : ''}
 ${e.errorCode ? html` · ${t('errorCode')} <code>${e.errorCode}</code>` : ''}</p>
+${e.note ? html`<p class="gerbang-note"><strong>${t('gerbangSaid')}:</strong> ${gerbangText(lang, e.note) ?? e.note}</p>` : ''}
 ${body(t('requestBody'), e.requestBody)}${body(t('responseBody'), e.responseBody)}
 ${e.bankCalls.length > 0 ? html`<ul class="bank-calls">${e.bankCalls.map(call)}</ul>` : ''}
 </li>`;

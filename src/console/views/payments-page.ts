@@ -4,7 +4,7 @@ import { formatCount, formatDay, formatRupiah, formatWhen, parseTypedAmount } fr
 import { html } from '../html.js';
 import { statusLabel } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
-import { bankLabel, beneficiaryAccount, failureReason } from '../payment-facts.js';
+import { bankLabel, beneficiaryAccount, failureReason, sendingBankLabel } from '../payment-facts.js';
 import { encodeCursor, filterQuery, PAYMENT_STATES, SORTS, type FilterForm } from '../payment-filters.js';
 import { PROVED_LIMIT, SEARCH_SCAN_LIMIT, TOTALS_LIMIT } from '../../store/index.js';
 import { integrityMark } from './integrity-mark.js';
@@ -139,7 +139,7 @@ ${named}
 <td class="remark">${p.details?.remark ?? '—'}</td>
 <td><span class="status status-${p.state.toLowerCase()}">${statusLabel(lang, p.state)}</span>${reason ? html`<br><span class="reason">${reason}</span>` : ''}</td>
 <td class="num">${formatRupiah(p.amount)}</td>
-<td>${bankLabel(p.bank) ?? '—'}</td>
+<td>${sendingBankLabel(p) ?? '—'}</td>
 <td>${p.bankReference ?? '—'}</td>
 </tr>`;
           })}</tbody>

@@ -2,7 +2,7 @@ import type { PaymentRecord } from '../../store/types.js';
 import { formatRupiah, formatWhen } from '../format.js';
 import { html } from '../html.js';
 import { statusLabel } from '../i18n.js';
-import { bankLabel } from '../payment-facts.js';
+import { bankLabel, sendingBankLabel } from '../payment-facts.js';
 import { layout, type PageContext } from './layout.js';
 
 export interface ProofView {
@@ -34,7 +34,7 @@ ${row(t('status'), statusLabel(lang, p.state))}
 ${row(t('amount'), formatRupiah(p.amount))}
 ${row(t('bankTransactionDate'), p.bankTransactionDate)}
 ${row(t('created'), formatWhen(lang, p.createdAt, true))}
-${row(t('sendingBank'), bankLabel(p.bank))}
+${row(t('sendingBank'), sendingBankLabel(p))}
 ${row(t('sourceAccount'), view.sourceAccount)}
 ${row(t('beneficiaryName'), p.details?.beneficiaryName)}
 ${row(t('beneficiaryAccount'), view.beneficiaryAccount)}

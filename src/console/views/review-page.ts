@@ -6,7 +6,7 @@ import { fieldErrorText } from '../field-errors.js';
 import { formatDay, formatRupiah, formatWhen } from '../format.js';
 import { html } from '../html.js';
 import { statusLabel } from '../i18n.js';
-import { bankLabel } from '../payment-facts.js';
+import { sendingBankLabel } from '../payment-facts.js';
 import { integrityMark } from './integrity-mark.js';
 import { csrfField, layout, type PageContext } from './layout.js';
 
@@ -50,7 +50,7 @@ export function reviewPage(ctx: PageContext, view: ReviewView): string {
           }${said.text ? html`<br><span class="bank-said">${t(said.gerbang ? 'gerbangSaid' : 'bankSaid')}: ${said.text}</span>` : ''}${
             payment.sourceAccount ? html`<br><a class="statement-link" href="${BASE}/reconciliation?payment=${payment.id}#payment-${payment.id}">${t('reconCheckStatement')}</a>` : ''
           }</td>
-<td class="num">${formatRupiah(payment.amount)}</td><td>${bankLabel(payment.bank) ?? '—'}</td><td>${payment.bankTransactionId ?? '—'}${payment.bankTransactionDate ? html`<br>${formatDay(payment.bankTransactionDate)}` : ''}</td>
+<td class="num">${formatRupiah(payment.amount)}</td><td>${sendingBankLabel(payment) ?? '—'}</td><td>${payment.bankTransactionId ?? '—'}${payment.bankTransactionDate ? html`<br>${formatDay(payment.bankTransactionDate)}` : ''}</td>
 <td>${payment.reviewSince === null ? '' : formatWhen(lang, payment.reviewSince)}</td>
 <td>${
             admin

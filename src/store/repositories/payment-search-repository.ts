@@ -99,6 +99,12 @@ interface CandidateRow {
  * paying 1,600 a day (each is one value opened and a few hundred bytes held while it is matched).
  */
 export const RECONCILE_LIMIT = 50_000;
+/**
+ * How many payments the sweep reads a statement at most when it counts a closed day for the
+ * overview's kept totals (countClosedDays): a day of any size is read in pages, each held and
+ * proved alone, never the whole day at once.
+ */
+const DAY_PAGE_ROWS = 10_000;
 /** How many matching rows the list counts and sums at most (see PaymentTotals.capped). */
 export const TOTALS_LIMIT = 10_000;
 /**
@@ -439,13 +445,17 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
 
   /**
    * @param chain this process's audit chain, to write day seals with their change records; null: none written
+   * @param dayPageRows how many payments the sweep reads a statement at most when it counts a closed day (countClosedDays)
    */
   constructor(
     private readonly db: Db,
     private readonly keys: KeyRing | null = null,
     private readonly chain: ChainLanes | null = null,
     private readonly clock: () => number = Date.now,
+    private readonly dayPageRows = DAY_PAGE_ROWS,
   ) {
+    // Written into the statement's LIMIT: a whole number, never a text.
+    if (!Number.isSafeInteger(dayPageRows) || dayPageRows < 1) throw new RangeError(`dayPageRows must be a whole number of at least 1, not ${String(dayPageRows)}`);
     this.sealer = new ValueSealer(keys);
     this.#sealedLine = sealedLineSql(db.dialect);
   }
@@ -1387,7 +1397,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * The sweep's counting of the overview's closed days (migration 034): each of `days` whose kept
    * totals do not hold (none yet, counted before a payment event of the day, under an older key,
    * or not holding at all: that one is logged, and the page names it until then) is counted from
-   * its payments proved one by one, as the sweep proves a day before sealing it (rowProofs: each
+   * its payments proved one by one (read a page at a time: dayPages), as the sweep proves a day before sealing it (rowProofs: each
    * row's MAC, and its state against its latest event whose chain link holds), after the highest
    * payment_events id is read; each state's sum is of the proved amounts. It is kept (writeSeals:
    * with its MAC and change record) only when every row of the day proved: a day with a row that
@@ -1399,7 +1409,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   private async countClosedDays(days: readonly number[], budgetRows: number, stop: () => boolean): Promise<number> {
     // Every event since the counts read, however many: only a day with one is proved and counted again.
     const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals, Number.POSITIVE_INFINITY);
-    for (const problem of problems) log.error({ problem }, 'overview day totals that do not hold: counted again from the payments');
+    for (const problem of problems) log.error({ day: problem.day, problem: problem.found }, 'overview day totals that do not hold: counted again from the payments');
     const first = this.#provedOneByOne;
     const proving: Pick<Reconciling, 'coverage'> = { coverage: null };
     let written = 0;
@@ -1407,26 +1417,59 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       if (stop() || this.#provedOneByOne - first >= budgetRows) break;
       const countedAt = this.clock();
       const eventsTo = await lastEventId(this.db);
-      const rows = await this.db.query<ProvedRow>(`SELECT ${RECONCILED_COLUMNS} FROM payments WHERE created_at >= ? AND created_at < ?`, [jakartaDayStart(day), jakartaDayStart(day + 1)], {
-        freshPlan: true,
-      });
-      const failed = (await this.rowProofs(rows, proving)).problems.filter((p): p is string => p !== null);
-      if (failed.length > 0) {
-        log.error({ day: dayLabel(day), payments: failed.length, problem: failed[0] }, 'overview day totals not kept: payments of the day that do not prove, counted from the payments');
+      const states = new Map<PaymentState, StateTotals>();
+      let failed = 0;
+      let problem: string | null = null;
+      let rowCount = 0;
+      for await (const rows of this.dayPages(day)) {
+        const problems = (await this.rowProofs(rows, proving)).problems.filter((p): p is string => p !== null);
+        failed += problems.length;
+        problem ??= problems[0] ?? null;
+        rowCount += rows.length;
+        for (const row of rows) {
+          const held = states.get(row.state) ?? { state: row.state, count: 0, totalMinor: 0n };
+          held.count += 1;
+          held.totalMinor += amountMinor(row.amount);
+          states.set(row.state, held);
+        }
+      }
+      if (failed > 0) {
+        log.error({ day: dayLabel(day), payments: failed, problem }, 'overview day totals not kept: payments of the day that do not prove, counted from the payments');
         await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
         continue;
       }
-      const states = new Map<PaymentState, StateTotals>();
-      for (const row of rows) {
-        const held = states.get(row.state) ?? { state: row.state, count: 0, totalMinor: 0n };
-        held.count += 1;
-        held.totalMinor += amountMinor(row.amount);
-        states.set(row.state, held);
-      }
       const held = PAYMENT_STATES.flatMap((state) => states.get(state) ?? []);
-      written += await writeSeals(this.chain!, this.sealer, countedAt, [{ tag: DAY_TOTALS_TAG, day, rowCount: rows.length, seal: '', totals: dayTotalsText(eventsTo, held) }]);
+      written += await writeSeals(this.chain!, this.sealer, countedAt, [{ tag: DAY_TOTALS_TAG, day, rowCount, seal: '', totals: dayTotalsText(eventsTo, held) }]);
     }
     return written;
+  }
+
+  /**
+   * The payments received on UTC+7 `day`, dayPageRows a statement at most, by id (keyset: each
+   * page after the last id of the one before). The walk stays between the lowest and highest id of
+   * the day, read first from a created_at index (its entries hold the id): every payment of the
+   * day has an id between them, whatever order the ids were given in (a clock behind, Galera
+   * nodes interleaving), and a payment of another day between them is dropped by the range. A
+   * closed day gets no new payment; a change to one of its payments meanwhile is a payment event
+   * after the count's, which makes the sweep count the day again.
+   */
+  private async *dayPages(day: number): AsyncGenerator<ProvedRow[]> {
+    const range = [jakartaDayStart(day), jakartaDayStart(day + 1)];
+    const [bounds] = await this.db.query<{ lo: number | string | null; hi: number | string | null }>('SELECT MIN(id) AS lo, MAX(id) AS hi FROM payments WHERE created_at >= ? AND created_at < ?', range, {
+      freshPlan: true,
+    });
+    if (bounds === undefined || bounds.lo === null || bounds.hi === null) return;
+    const hi = toNumber(bounds.hi);
+    for (let after = toNumber(bounds.lo) - 1; after < hi; ) {
+      const rows = await this.db.query<ProvedRow>(
+        `SELECT ${RECONCILED_COLUMNS} FROM payments WHERE id > ? AND id <= ? AND created_at >= ? AND created_at < ? ORDER BY id LIMIT ${this.dayPageRows}`,
+        [after, hi, ...range],
+        { freshPlan: true },
+      );
+      if (rows.length === 0) return;
+      yield rows;
+      after = toNumber(rows[rows.length - 1].id);
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { KeyRingError, sameSecretText, type KeyRing } from '../../security/index.js';
-import { PAYMENT_STATES, UniqueViolationError, type Db, type Dialect, type PaymentState, type Queryable } from '../types.js';
+import { PAYMENT_STATES, UniqueViolationError, type Db, type Dialect, type KeptTotalsProblem, type PaymentState, type Queryable } from '../types.js';
 import type { ChainLanes } from './audit-chain.js';
 import { eventDays, LATE_COMMIT_IDS, lastEventId, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { changeRows } from './record-changes.js';
@@ -363,9 +363,9 @@ export async function holdingDayTotals(
   days: readonly number[],
   checked: Map<number, CheckedDayTotals> = new Map(),
   maxEvents = DAY_TOTALS_EVENTS_LIMIT,
-): Promise<{ kept: Map<number, KeptDayTotals>; problems: string[]; stale: number[] }> {
+): Promise<{ kept: Map<number, KeptDayTotals>; problems: KeptTotalsProblem[]; stale: number[] }> {
   const kept = new Map<number, KeptDayTotals>();
-  const problems: string[] = [];
+  const problems: KeptTotalsProblem[] = [];
   if (days.length === 0) return { kept, problems, stale: [] };
   const asked = days.map(() => `SELECT ? AS t, CAST(? AS ${db.dialect === 'mysql' ? 'SIGNED' : 'INTEGER'}) AS d`).join(' UNION ALL ');
   const latest = withLatestRecord(RECONCILIATION_SEALS, 's', { dialect: db.dialect, column: ['k.t', 'k.d'] });
@@ -379,21 +379,22 @@ export async function holdingDayTotals(
     const day = toNumber(row.asked_day);
     if (row.account_tag === null) {
       const gone = missingRowProblem(RECONCILIATION_SEALS, { account_tag: DAY_TOTALS_TAG, day }, row, sealer);
-      if (gone !== null) problems.push(gone);
+      if (gone !== null) problems.push({ day: dayLabel(day), kind: 'deleted', found: gone });
       continue;
     }
-    let problem: string | null;
+    let problem: Omit<KeptTotalsProblem, 'day'> | null;
     try {
-      problem = currentRowProblem(RECONCILIATION_SEALS, row, row, sealer);
+      const found = currentRowProblem(RECONCILIATION_SEALS, row, row, sealer);
+      problem = found === null ? null : { kind: 'altered', found };
     } catch (error) {
       if (!(error instanceof KeyRingError)) throw error;
-      problem = `${RECONCILIATION_SEALS.describe(row)} cannot be checked: ${error.message}`;
+      problem = { kind: 'unverifiable', found: `${RECONCILIATION_SEALS.describe(row)} cannot be checked: ${error.message}` };
     }
     if (problem === null && row.mac_key_id !== ring.currentKeyId) continue;
     const totals = problem === null && row.totals !== null ? parsedDayTotals(String(row.totals)) : null;
-    if (problem === null && totals === null) problem = `${RECONCILIATION_SEALS.describe(row)} holds no day totals`;
+    if (problem === null && totals === null) problem = { kind: 'altered', found: `${RECONCILIATION_SEALS.describe(row)} holds no day totals` };
     if (problem !== null || totals === null) {
-      problems.push(problem!);
+      problems.push({ day: dayLabel(day), ...problem! });
       continue;
     }
     kept.set(day, { ...totals, countedAt: toNumber(row.sealed_at) });
@@ -404,7 +405,11 @@ export async function holdingDayTotals(
   for (const [day, k] of kept) {
     if (k.eventsTo <= upTo) continue;
     // Counted past the highest id there is (events deleted, their ids reset): events since cannot be told.
-    problems.push(`${RECONCILIATION_SEALS.describe({ account_tag: DAY_TOTALS_TAG, day, mac_key_id: null, mac: null })} was counted up to payment event id ${k.eventsTo}, past the highest there is (${upTo}): payment events were deleted or their ids went back`);
+    problems.push({
+      day: dayLabel(day),
+      kind: 'events-gone',
+      found: `${RECONCILIATION_SEALS.describe({ account_tag: DAY_TOTALS_TAG, day, mac_key_id: null, mac: null })} was counted up to payment event id ${k.eventsTo}, past the highest there is (${upTo}): payment events were deleted or their ids went back`,
+    });
     kept.delete(day);
   }
   for (const day of checked.keys()) if (!kept.has(day) || checked.get(day)!.mac !== macs.get(day)) checked.delete(day);
