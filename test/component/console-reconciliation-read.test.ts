@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { StatementReadError, type StatementReader } from '../../src/console/statement-reader.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
+import { forEachBackend } from '../support/databases.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -14,8 +12,7 @@ const ACCOUNT = '0201245680';
  * GET /console/reconciliation reads Gerbang's payments of the period while the bank's statement
  * is read (#16): the clerk waits for the slower of the two, not for both in turn.
  */
-describe('GET /console/reconciliation: the payments read while the statement is (#16)', () => {
-  let dir: string;
+forEachBackend('GET /console/reconciliation: the payments read while the statement is (#16)', (db) => {
   let con: TestConsole;
   let client: ConsoleClient;
   // 10:00 WIB on a day of 2024; the reconciled day is the day before.
@@ -27,8 +24,7 @@ describe('GET /console/reconciliation: the payments read while the statement is 
   const statements: StatementReader = { read: (account, from, to) => read(account, from, to) };
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gerbang-recon-read-'));
-    con = await TestConsole.start(`sqlite:${join(dir, 'g.sqlite')}`, { GERBANG_LOG_LEVEL: 'silent' }, { clock: () => now, statements, sealSweep: false });
+    con = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }, { clock: () => now, statements, sealSweep: false });
     for (let i = 0; i < 3; i += 1) {
       const p = await con.store.payments.reserve({ clientId: 'recon-read', transactionId: `READ-${i}`, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: ACCOUNT }, start + HOUR_MS + i);
       expect(await con.store.payments.update(p.id, { state: 'SUCCESS', bank: 'bca' }, start + 2 * HOUR_MS)).to.equal(true);
@@ -37,10 +33,7 @@ describe('GET /console/reconciliation: the payments read while the statement is 
     client = new ConsoleClient(con.origin);
     expect((await client.signIn(user.username, user.password)).status).to.equal(303);
   });
-  after(async () => {
-    await con?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => con?.close());
 
   /** Runs `body` with the console's fromAccount replaced by `replacement` (given the real one). */
   async function withFromAccount<T>(replacement: (real: typeof con.store.paymentSearch.fromAccount) => typeof con.store.paymentSearch.fromAccount, body: () => Promise<T>): Promise<T> {
