@@ -4,10 +4,36 @@ import type { PaymentSearchRepository, ReconciledPayment } from '../store/types.
 
 const DAY_MS = 86_400_000;
 
+/** The payments received from an account in a period, each proved (PaymentSearchRepository.fromAccount). */
+export interface PeriodPayments {
+  rows: ReconciledPayment[];
+  truncated: boolean;
+}
+
 /**
- * The reconciliation page's work once it has the bank's statement: the payments received from
- * `account` in the Jakarta days `from`..`to` (yyyy-MM-dd; a payment's transaction date is the day
- * it was received), kept when their transaction day lies in the period, matched to `entries`.
+ * The reconciliation's half that needs no statement: the payments received from `account` in
+ * the Jakarta days `from`..`to` (yyyy-MM-dd; a payment's transaction date is the day it was
+ * received, so the read spans those days and matchPeriod keeps the ones dated in the period),
+ * each proved as fromAccount proves it. The page asks for it while the bank's statement is read.
+ */
+export function periodPayments(search: PaymentSearchRepository, account: string, from: string, to: string): Promise<PeriodPayments> {
+  return search.fromAccount(account, Date.parse(`${from}T00:00:00+07:00`), Date.parse(`${to}T00:00:00+07:00`) + DAY_MS);
+}
+
+/** The payments of periodPayments whose transaction day lies in `from`..`to`, matched to `entries`. */
+export function matchPeriod(payments: PeriodPayments, from: string, to: string, entries: readonly StatementEntry[]): { reconciliation: Reconciliation; truncated: boolean } {
+  const inside = (p: ReconciledPayment) => {
+    const day = paymentDay(p);
+    return day >= from && day <= to;
+  };
+  // Most often every one is (a month's 50,000: no copy of the list).
+  const inPeriod = payments.rows.every(inside) ? payments.rows : payments.rows.filter(inside);
+  return { reconciliation: reconcileStatement(entries, inPeriod), truncated: payments.truncated };
+}
+
+/**
+ * The reconciliation page's work once it has the bank's statement: periodPayments, then
+ * matchPeriod against `entries`.
  */
 export async function reconcilePeriod(
   search: PaymentSearchRepository,
@@ -16,12 +42,5 @@ export async function reconcilePeriod(
   to: string,
   entries: readonly StatementEntry[],
 ): Promise<{ reconciliation: Reconciliation; truncated: boolean }> {
-  const payments = await search.fromAccount(account, Date.parse(`${from}T00:00:00+07:00`), Date.parse(`${to}T00:00:00+07:00`) + DAY_MS);
-  const inside = (p: ReconciledPayment) => {
-    const day = paymentDay(p);
-    return day >= from && day <= to;
-  };
-  // Most often every one is (a month's 50,000: no copy of the list).
-  const inPeriod = payments.rows.every(inside) ? payments.rows : payments.rows.filter(inside);
-  return { reconciliation: reconcileStatement(entries, inPeriod), truncated: payments.truncated };
+  return matchPeriod(await periodPayments(search, account, from, to), from, to, entries);
 }

@@ -4,6 +4,7 @@ import { IntegrityError } from '../../src/errors/index.js';
 import { SqlAuditRepository, SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { proofDigestSql } from '../../src/store/repositories/payment-search-repository.js';
 import { sealedLineSql } from '../../src/store/repositories/reconciliation-seals.js';
+import { trigramsOf } from '../../src/store/repositories/payment-search-grams.js';
 import type { Db, PaymentCursor, PaymentRecord, PaymentSearch, PaymentSort, SqlValue, Store } from '../../src/store/types.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { forEachBackend } from '../support/databases.js';
@@ -227,6 +228,33 @@ forEachBackend('Payment search (console list)', (ctx) => {
       const back = await store.paymentSearch.page({ clientId: who, text: 'invoice' }, 'newest', second.previous, 3, 'before');
       expect(back.rows.map((p) => p.transactionId)).to.deep.equal(['TXT-3', 'TXT-2', 'TXT-1']);
       expect(back.previous).to.equal(null);
+    });
+
+    it('looks each other trigram of a term up in the trigrams\' own index before it reads a candidate\'s payment, and counts each from its newest postings', async () => {
+      const store = ctx.store();
+      const sent: { sql: string; params: SqlValue[] }[] = [];
+      const page = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).page({ clientId: who, text: 'makmur' }, 'newest', null, 10);
+      expect(page.rows.map((p) => p.transactionId)).to.deep.equal(['TXT-0']);
+      // The candidates of each step of the rarest trigram's postings, as sent, planned by the database itself.
+      const steps = sent.filter(({ sql }) => sql.includes('JOIN payments ON id = g.payment_id'));
+      expect(steps).to.have.length.of.at.least(1);
+      for (const { sql, params } of steps) {
+        const plan = await planOf(store, ctx.backend, sql, params);
+        // The order the database reads the tables in, and the index each other trigram is looked up in.
+        const order =
+          ctx.backend === 'sqlite'
+            ? plan.split(' | ').map((step) => /^(?:SEARCH|SCAN) (\w+)(?: USING (?:COVERING )?INDEX (\w+))?/.exec(step)).filter((m) => m !== null).map((m) => [m[1], m[2] ?? null])
+            : (JSON.parse(plan) as { query_block: { nested_loop: { table?: { table_name: string; key: string } }[] } }).query_block.nested_loop.map((n) => [n.table?.table_name, n.table?.key]);
+        // Every trigram (in whichever order the database starts from) in the trigrams' index, the payments last.
+        const grams = ['g', ...Array.from({ length: trigramsOf('makmur').length - 1 }, (_, i) => `x${i}`)];
+        expect(order.slice(0, -1).map(([table]) => table).sort(), plan).to.deep.equal(grams.sort());
+        for (const [table, key] of order.slice(0, -1)) expect(key, `${table}: ${plan}`).to.equal('ix_payment_search_grams_gram');
+        expect(order[order.length - 1][0], plan).to.equal('payments');
+      }
+      // Each trigram's bounded count is taken from its newest postings: the pages the walk, newest first, reads next.
+      const counts = sent.filter(({ sql }) => sql.includes(' AS recent'));
+      expect(counts).to.have.length(trigramsOf('makmur').length);
+      for (const { sql } of counts) expect(sql).to.match(/ORDER BY payment_id DESC LIMIT \d+\) t\) AS n$/);
     });
 
     it('flags the same transactionId paid successfully by another client', async () => {

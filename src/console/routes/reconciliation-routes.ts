@@ -6,7 +6,7 @@ import { jakartaDate } from '../../time/index.js';
 import { signedIn } from '../console-locals.js';
 import { BASE } from '../console-sessions.js';
 import { maskAccount, parseTypedDay } from '../format.js';
-import { reconcilePeriod } from '../reconcile-period.js';
+import { matchPeriod, periodPayments } from '../reconcile-period.js';
 import type { Translate } from '../i18n.js';
 import { StatementReadError, type StatementReader } from '../statement-reader.js';
 import { reconciliationPage, type ReconciliationForm, type ReconciliationView } from '../views/reconciliation-page.js';
@@ -94,6 +94,11 @@ export function reconciliationRoutes(deps: { store: Store; statements: Statement
       detail: `${checked.from}..${checked.to}`,
       remoteIp: remoteIp(req),
     });
+    // Gerbang's payments are read and proved while the bank's statement is read (neither needs
+    // the other): the clerk waits for the slower of the two, not for both one after the other.
+    const payments = periodPayments(store.paymentSearch, account, checked.from, checked.to);
+    // Settled even when the statement's read fails first and the page answers without them.
+    payments.catch(() => undefined);
     let statement: Awaited<ReturnType<StatementReader['read']>>;
     try {
       statement = await statements.read(account, checked.from, checked.to);
@@ -103,7 +108,7 @@ export function reconciliationRoutes(deps: { store: Store; statements: Statement
       res.status(status).type('html').send(reconciliationPage(ctx, { form, errors: [], readError: error, focus }));
       return;
     }
-    const { reconciliation, truncated } = await reconcilePeriod(store.paymentSearch, account, checked.from, checked.to, statement.entries);
+    const { reconciliation, truncated } = matchPeriod(await payments, checked.from, checked.to, statement.entries);
     res.type('html').send(reconciliationPage(ctx, { form, errors: [], result: { bank: statement.bank, reconciliation, truncated }, focus }));
   });
 

@@ -417,6 +417,34 @@ function provedTotals(records: PaymentRecord[]): { count: number; totalMinor: bi
 }
 
 /**
+ * The statement of a text search's candidates among one step of the rarest trigram's postings
+ * (`g`, parameters: each of `others` trigram hashes, then the rarest's, the step's highest and
+ * lowest payment id, then `where`'s): the payments holding every other trigram of the term too
+ * and passing the clear filters `where`, newest first. Every trigram is read in the trigrams' own
+ * index (gram_hash, payment_id), and all of them before the payment's row: a step's postings are
+ * ids in one range, so the lookups stay on a few pages of each trigram's run (the database may
+ * start from whichever trigram has the fewest postings in the range), where the primary key
+ * (payment_id, gram_hash) holds every trigram of a payment together and spreads a step over a
+ * page a posting; and a posting missing one never reads its payment (a row of a few kilobytes).
+ * MariaDB, left to itself, read the payment first and looked the others up by the primary key: a
+ * cold step of 675 postings read 274 pages of the trigrams and 171 of the payments from disk
+ * (130-140 ms), against none of the trigrams and only the candidates' payments so
+ * (docs/performance.md, "Searches' first openings"). The index is forced (FORCE INDEX; SQLite:
+ * INDEXED BY) and the payments read last (STRAIGHT_JOIN; SQLite: CROSS JOIN); each joined trigram
+ * is one row of a unique pair, so the join finds each candidate once, as EXISTS did.
+ */
+function candidatesSql(dialect: Dialect, others: number, where: readonly string[]): string {
+  const mysql = dialect === 'mysql';
+  const index = mysql ? 'FORCE INDEX (ix_payment_search_grams_gram)' : 'INDEXED BY ix_payment_search_grams_gram';
+  const grams = Array.from({ length: others }, (_, i) => ` JOIN payment_search_grams x${i} ${index} ON x${i}.gram_hash = ? AND x${i}.payment_id = g.payment_id`).join('');
+  return (
+    'SELECT id, client_id, created_at, amount_minor, transaction_id, bank_reference, bank_transaction_id, details_json ' +
+    `FROM (payment_search_grams g ${index}${grams}) ${mysql ? 'STRAIGHT_JOIN' : 'CROSS JOIN'} payments ON id = g.payment_id ` +
+    `WHERE ${['g.gram_hash = ?', 'g.payment_id <= ?', 'g.payment_id >= ?', ...where].join(' AND ')} ORDER BY id DESC`
+  );
+}
+
+/**
  * The finance console's read side over the clear columns of payments and audit_bank_calls:
  * filters, keyset pages, daily figures. Bodies are never read here (they are the audit
  * repository's, which decrypts them).
@@ -1148,6 +1176,10 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     // The walk goes newest first, so the trigram to walk is the rarest among the newest payments
     // (of the date range, if any): each one's postings among the newest GRAM_COUNT_BOUND payment
     // ids, then over all (up to the same bound), both index ranges of at most that many entries.
+    // The bounded count is taken from the newest postings down: the same count from either end,
+    // but these are the pages the walk (newest first) and each step's lookups of the other
+    // trigrams read next, where counting from the oldest read as many pages again that nothing
+    // else reads (a first search read them from disk).
     let top = bounds?.hi;
     if (top === undefined) {
       const [newest] = await this.db.query<{ top: number | string | null }>('SELECT MAX(id) AS top FROM payments');
@@ -1158,7 +1190,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       hashes.map(async (hash) => {
         const [row] = await this.db.query<{ recent: number | string; n: number | string }>(
           `SELECT (SELECT COUNT(*) FROM payment_search_grams WHERE gram_hash = ? AND payment_id > ?${within.sql}) AS recent, ` +
-            `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM payment_search_grams WHERE gram_hash = ?${within.sql} LIMIT ${GRAM_COUNT_BOUND}) t) AS n`,
+            `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM payment_search_grams WHERE gram_hash = ?${within.sql} ORDER BY payment_id DESC LIMIT ${GRAM_COUNT_BOUND}) t) AS n`,
           [hash, since, ...within.params, hash, ...within.params],
           { freshPlan: true },
         );
@@ -1171,7 +1203,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const dated = search.from !== undefined || search.to !== undefined;
     counted.sort((a, b) => (dated ? a.n - b.n || a.recent - b.recent : a.recent - b.recent || a.n - b.n));
     const [rarest, ...others] = counted.map((c) => c.hash);
-    const holdsOthers = others.map(() => 'EXISTS (SELECT 1 FROM payment_search_grams x WHERE x.payment_id = g.payment_id AND x.gram_hash = ?)');
+    const candidates = candidatesSql(this.db.dialect, others.length, where);
     let below: number | null = null;
     let walked = 0;
     let exhausted = false;
@@ -1185,13 +1217,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       walked += chunk.length;
       const high = toNumber(chunk[0].payment_id);
       below = toNumber(chunk[chunk.length - 1].payment_id);
-      const rows = await this.db.query<CandidateRow>(
-        `SELECT id, client_id, created_at, amount_minor, transaction_id, bank_reference, bank_transaction_id, details_json FROM payment_search_grams g JOIN payments ON id = g.payment_id ` +
-          `WHERE ${['g.gram_hash = ?', 'g.payment_id <= ?', 'g.payment_id >= ?', ...holdsOthers, ...where].join(' AND ')} ORDER BY id DESC`,
-        [rarest, high, below, ...others, ...params],
-        // Each other trigram looked up by the primary key of the candidate: planned for these values (QueryOptions.freshPlan).
-        { freshPlan: true },
-      );
+      const rows = await this.db.query<CandidateRow>(candidates, [...others, rarest, high, below, ...params], { freshPlan: true });
       for (const row of rows) {
         const id = toNumber(row.id);
         if (found.has(id)) continue;

@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import { StatementReadError, type StatementReader } from '../../src/console/statement-reader.js';
+import { ConsoleClient } from '../support/console-client.js';
+import { TestConsole } from '../support/console-harness.js';
+import { forEachBackend } from '../support/databases.js';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const ACCOUNT = '0201245680';
+
+/**
+ * GET /console/reconciliation reads Gerbang's payments of the period while the bank's statement
+ * is read (#16): the clerk waits for the slower of the two, not for both in turn.
+ */
+forEachBackend('GET /console/reconciliation: the payments read while the statement is (#16)', (db) => {
+  let con: TestConsole;
+  let client: ConsoleClient;
+  // 10:00 WIB on a day of 2024; the reconciled day is the day before.
+  const start = Date.UTC(2024, 2, 10) - 7 * HOUR_MS;
+  const day = new Date(start + 7 * HOUR_MS).toISOString().slice(0, 10);
+  const now = start + DAY_MS + 10 * HOUR_MS;
+  /** What the bank's statement read does for the case under test. */
+  let read: StatementReader['read'] = () => Promise.reject(new Error('no statement set for this case'));
+  const statements: StatementReader = { read: (account, from, to) => read(account, from, to) };
+
+  before(async () => {
+    con = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }, { clock: () => now, statements, sealSweep: false });
+    for (let i = 0; i < 3; i += 1) {
+      const p = await con.store.payments.reserve({ clientId: 'recon-read', transactionId: `READ-${i}`, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: ACCOUNT }, start + HOUR_MS + i);
+      expect(await con.store.payments.update(p.id, { state: 'SUCCESS', bank: 'bca' }, start + 2 * HOUR_MS)).to.equal(true);
+    }
+    const user = await con.createUser('recon-reader', 'viewer');
+    client = new ConsoleClient(con.origin);
+    expect((await client.signIn(user.username, user.password)).status).to.equal(303);
+  });
+  after(() => con?.close());
+
+  /** Runs `body` with the console's fromAccount replaced by `replacement` (given the real one). */
+  async function withFromAccount<T>(replacement: (real: typeof con.store.paymentSearch.fromAccount) => typeof con.store.paymentSearch.fromAccount, body: () => Promise<T>): Promise<T> {
+    const search = con.store.paymentSearch;
+    const real = search.fromAccount.bind(search);
+    search.fromAccount = replacement(real);
+    try {
+      return await body();
+    } finally {
+      delete (search as Partial<typeof search>).fromAccount;
+    }
+  }
+
+  it('asks for the payments before the bank has answered, and matches them once it has', async () => {
+    let asked!: () => void;
+    const paymentsAsked = new Promise<void>((resolve) => (asked = resolve));
+    let paymentsAskedYet = false;
+    let askedBeforeTheBankAnswered = false;
+    // The bank answers once the payments were asked for, or after a second (then the page had waited for the bank first).
+    read = async (account, from, to) => {
+      await Promise.race([paymentsAsked, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+      askedBeforeTheBankAnswered = paymentsAskedYet;
+      return { accountNumber: account, currency: 'IDR', from, to, openingBalance: null, bank: 'bca', entries: [{ date: day, type: 'DEBIT', amount: '1001.00', description: 'TRSF E-BANKING DB READ-1' }] };
+    };
+    const page = await withFromAccount(
+      (real) => (account, from, to) => {
+        paymentsAskedYet = true;
+        asked();
+        return real(account, from, to);
+      },
+      () => client.get(`/console/reconciliation?account=${ACCOUNT}&from=${day}&to=${day}`),
+    );
+    expect(page.status).to.equal(200);
+    expect(askedBeforeTheBankAnswered).to.equal(true);
+    // The debit books its payment; the two others are Gerbang's only.
+    expect(page.text.split('data-kind="matched"').length - 1).to.equal(1);
+    expect(page.text.split('data-kind="gerbang-only"').length - 1).to.equal(2);
+  });
+
+  it('answers the bank\'s refusal in words when the payments\' read fails too, and nothing is left unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      read = () => Promise.reject(new StatementReadError('unknown-account', 'the bank does not know this account'));
+      const page = await withFromAccount(
+        () => () => Promise.reject(new Error('the database went away')),
+        () => client.get(`/console/reconciliation?account=${ACCOUNT}&from=${day}&to=${day}`),
+      );
+      expect(page.status).to.equal(400);
+      expect(page.text).not.to.contain('data-kind="matched"');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).to.deep.equal([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
