@@ -455,6 +455,7 @@ forEachBackend('Passes of the audit scrub called while one runs (#14)', (ctx) =>
         lostPayment: (id, key) => audit.lostPayment(id, key),
         linksAt: (wanted) => audit.linksAt(wanted),
         chainRemains: (writerId) => audit.chainRemains(writerId),
+        remainsPaymentEvents: (writerId, fromSeq, maxLinks) => audit.remainsPaymentEvents(writerId, fromSeq, maxLinks),
       };
       const scrub = new AuditScrub(counted, { ring: ringOf(TEST_AUDIT_KEY), path: join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'c.jsonl'), store: store.db.description }, { linksPerPass: 10, confirmMs: 50, quiet: true });
       // Before, the passes walked side by side from the same place, and one ended the cycle the other
@@ -678,6 +679,47 @@ forEachBackend('A chain the slow walk\'s first cycle stopped at a break in, acce
     expect(scrub.held).to.match(new RegExp(`payments id ${paymentId}|a record and its link were deleted`));
     expect((await gw.request('/v1/transfers', { json: body, headers: resend })).status).to.equal(503);
     expect(await paidTimes(gateways, body.transactionId as string), 'the transfers the banks received').to.equal(1);
+  });
+});
+
+forEachBackend('A chain accepted as gone (its head row deleted), to a process started after the acceptance (#14)', (ctx) => {
+  const { env, gateways, start } = scrubbingGateways(ctx, { acceptHeld: true });
+
+  it('learns the payments of what remains of it in its first cycle, while that is as accepted: the resend of one deleted whole after is refused naming it, never sent', async function () {
+    this.timeout(180_000);
+    // The paying process, without its scrub (no memory written), stops (its heads checkpointed as it closes).
+    const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    const { client, body } = await paidAmongOthers(first, 3, 3);
+    const paidBefore = await bankTransfers(first, body.transactionId as string);
+    const chains = first.store.audit.ownHeads().map((h) => h.writerId);
+    gateways.splice(gateways.indexOf(first), 1);
+    await first.close();
+    // The attacker (SQL, no key): the stopped process's head rows deleted, its links left; the operator accepts those chains as gone.
+    const attacker = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      for (const writerId of chains) await attacker.db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writerId]);
+      const accepted = await acceptAsVerified(env(), 'test: head rows deleted, looked at');
+      expect(accepted.code, accepted.stderr).to.equal(0);
+      const { paymentId, links } = await paymentLinks(attacker.db, body.transactionId as string);
+      expect(links.every((l) => chains.includes(l.writerId)), 'the payment links only on the chains accepted as gone').to.equal(true);
+
+      // A process started after the acceptance, with no memory to resume: its first cycle ends.
+      const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+      const scrub = gw.gateway.scrub;
+      await learnedAll(gw);
+      for (let i = 0; i < 1_000 && scrub.cycles < 1; i += 1) await scrub.pass();
+      expect(scrub.cycles, 'its first cycle ended').to.be.at.least(1);
+      expect(scrub.held).to.equal(null);
+      // The attacker again: the payment deleted whole from what remains, before the next cycle compares it.
+      await deleteWhole(attacker.db, body.transactionId as string);
+
+      const resent = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await gw.token(client)}` } });
+      expect(resent.status, resent.text).to.equal(503);
+      expect(resent.body.detail).to.contain(`payments id ${paymentId} (${client.clientId} / ${body.transactionId}) was deleted with its whole history`);
+      expect(paidBefore + (await bankTransfers(gw, body.transactionId as string)), 'the transfers the banks received').to.equal(1);
+    } finally {
+      await attacker.close();
+    }
   });
 });
 
