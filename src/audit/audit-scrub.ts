@@ -135,7 +135,8 @@ const CYCLE_LOG_MS = 60_000;
  * them is held within a pass and the confirmation, without MACing a link twice. And whatever the
  * walks reach, the double payment itself is closed at its source: every payment whose events'
  * links either walk proves is remembered by its idempotency key (`memory`, about 29-57 bytes a
- * payment), as is every payment this process reserves; a new payment for a remembered key is
+ * payment), as is every payment of what remains of a chain accepted as gone, read each cycle
+ * while it is as accepted (learnGone), and every payment this process reserves; a new payment for a remembered key is
  * checked against the remembered payment in the database first (beforeNewPayment), and refused
  * unsent when that payment was deleted, altered or replaced at its id, then held once confirmed. The
  * memory outlives the process (saveMemory, resume: a file beside the checkpoints), and until it is
