@@ -15,7 +15,7 @@ const log = getLogger('audit');
 const FIRST_LINK: ChainPosition = { seq: 1, prevHash: null };
 
 /** What the scrub reads of the audit. */
-export type ScrubbedAudit = Pick<AuditRepository, 'chains' | 'chainHeads' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'linkCounts' | 'paymentKeys' | 'lostPayment' | 'linksAt' | 'chainRemains'>;
+export type ScrubbedAudit = Pick<AuditRepository, 'chains' | 'chainHeads' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'linkCounts' | 'paymentKeys' | 'lostPayment' | 'linksAt' | 'chainRemains' | 'remainsPaymentEvents'>;
 
 /**
  * Each chain accepted as gone whose acceptance said what remained of it (GoneChain.remained)
@@ -135,7 +135,8 @@ const CYCLE_LOG_MS = 60_000;
  * them is held within a pass and the confirmation, without MACing a link twice. And whatever the
  * walks reach, the double payment itself is closed at its source: every payment whose events'
  * links either walk proves is remembered by its idempotency key (`memory`, about 29-57 bytes a
- * payment), as is every payment this process reserves; a new payment for a remembered key is
+ * payment), as is every payment of what remains of a chain accepted as gone, read each cycle
+ * while it is as accepted (learnGone), and every payment this process reserves; a new payment for a remembered key is
  * checked against the remembered payment in the database first (beforeNewPayment), and refused
  * unsent when that payment was deleted, altered or replaced at its id, then held once confirmed. The
  * memory outlives the process (saveMemory, resume: a file beside the checkpoints), and until it is
@@ -156,9 +157,14 @@ export class AuditScrub {
   private readonly deleted = new Map<number, LostPayment>();
   /** Where the check of every payment's last event goes on (payment_events id): round and round as the chains are. */
   private sweep = 1;
-  /** Chains left in this cycle, and the one being walked with where its next piece starts. */
+  /**
+   * Chains left in this cycle, and the one being walked with where its next piece starts (`gone`:
+   * a chain accepted as gone whose remains are read for their payments, from link `from.seq`).
+   */
   private queue: string[] = [];
-  private at: { writerId: string; from: ChainPosition } | null = null;
+  private at: { writerId: string; from: ChainPosition; gone?: true } | null = null;
+  /** The chains accepted as gone whose remains were as accepted when this cycle started (checkGone): their payments are learned in it (learnGone). */
+  private goneToLearn = new Set<string>();
   /** The cycle under way: when it started, its chains taken so far and their links. */
   private cycle: { started: number; walked: Set<string>; links: number } | null = null;
   /**
@@ -520,9 +526,11 @@ export class AuditScrub {
         }
         if (this.queue.length === 0) {
           // A chain accepted as gone (its head row deleted, accepted at link 0) is not walked: what
-          // remains of it is compared with what remained then (a link added, altered or removed, its head row back, holds).
-          if (this.options.chains === undefined) await this.checkGone(accepted);
-          this.queue = await toWalk();
+          // remains of it is compared with what remained then (a link added, altered or removed, its
+          // head row back, holds); as accepted, the payments of its links are learned in this cycle.
+          const gone = this.options.chains === undefined ? await this.checkGone(accepted) : [];
+          this.goneToLearn = new Set(this.options.walkOn ? [] : gone);
+          this.queue = [...(await toWalk()), ...this.goneToLearn];
           this.cycle = { started: clock(), walked: new Set(), links: 0 };
           if (!this.learned) this.cutShortFirst(accepted);
           if (this.queue.length === 0) continue;
@@ -531,9 +539,15 @@ export class AuditScrub {
         this.cycle!.walked.add(writerId);
         const acceptance = accepted.get(writerId);
         // A walk that lists every break (walkOn) starts at the first link: those an older line accepted through its head are listed too, for verify to name.
-        this.at = { writerId, from: acceptance && acceptance.seq > 0 && !this.options.walkOn ? { seq: acceptance.seq, prevHash: null } : FIRST_LINK };
+        this.at = this.goneToLearn.has(writerId)
+          ? { writerId, from: FIRST_LINK, gone: true }
+          : { writerId, from: acceptance && acceptance.seq > 0 && !this.options.walkOn ? { seq: acceptance.seq, prevHash: null } : FIRST_LINK };
       }
       const { writerId, from } = this.at;
+      if (this.at.gone) {
+        budget -= await this.learnGone(writerId, from.seq, budget, accepted, acceptedDeletions);
+        continue;
+      }
       let piece = await this.audit.walkChain(writerId, from, budget);
       budget -= piece.links + PIECE_COST;
       this.cycle!.links += piece.links;
@@ -688,9 +702,12 @@ export class AuditScrub {
     }
   }
 
-  /** Remembers the payments of the events whose links a piece proved (their rows read once more, each under its MAC). */
-  private async learn(piece: ChainPiece, acceptedDeletions: CheckpointHistory['acceptedDeletions']): Promise<void> {
-    if (this.options.walkOn || !('paymentEvents' in piece) || !piece.paymentEvents?.length) return;
+  /**
+   * Remembers the payments of the events whose links a piece proved, or a page of a gone chain's
+   * remains as accepted listed (learnGone): their rows read once more, each under its MAC.
+   */
+  private async learn(piece: { links: number; paymentEvents?: number[] }, acceptedDeletions: CheckpointHistory['acceptedDeletions']): Promise<void> {
+    if (this.options.walkOn || !piece.paymentEvents?.length) return;
     await this.lostAmong(piece.paymentEvents, acceptedDeletions);
     for (const p of await this.audit.paymentKeys(piece.paymentEvents)) {
       // The payment remembered, standing now at another id (its row moved there in SQL: the MAC
@@ -780,15 +797,45 @@ export class AuditScrub {
     return head !== undefined && head.seq === seen.head.seq && head.hash === seen.head.hash;
   }
 
-  /** Chains accepted as gone whose line said what remained of them, each compared with what remains now (goneChainBreaks): held while it differs. */
-  private async checkGone(accepted: CheckpointHistory['acceptedBreaks']): Promise<void> {
+  /**
+   * Chains accepted as gone whose line said what remained of them, each compared with what remains
+   * now (goneChainBreaks): held while it differs. Those as accepted, whose payments may be learned
+   * (learnGone).
+   */
+  private async checkGone(accepted: CheckpointHistory['acceptedBreaks']): Promise<string[]> {
     const changed = await goneChainBreaks(this.audit, accepted);
+    const asAccepted: string[] = [];
     for (const [writerId, acceptance] of accepted) {
       if (acceptance.seq !== 0 || acceptance.remained === undefined) continue;
       const found = changed.find((b) => b.writerId === writerId);
       if (found) this.hold(writerId, found, null, acceptance.at);
-      else if (this.findings.get(writerId)?.seq === null) this.release(writerId, 'what remains of it is as accepted again');
+      else {
+        asAccepted.push(writerId);
+        if (this.findings.get(writerId)?.seq === null) this.release(writerId, 'what remains of it is as accepted again');
+      }
     }
+    return asAccepted;
+  }
+
+  /**
+   * A page of the links of chain `writerId` from link `fromSeq` on, a chain accepted as gone whose
+   * remains were as accepted when the cycle started (checkGone): the payments of its payment events
+   * learned as the walks' are (learn), at most `budget` links read as they stand (what remains is
+   * compared whole with the acceptance, not walked). A process that did not know them (started
+   * after the acceptance, or without a memory to resume) learns them in its first cycle, before the
+   * memory is whole. Read to its end while it is not whole yet, the chain is compared once more: a
+   * payment deleted with its link after the first comparison and before its page was read is held
+   * then, not left out of a memory taken as whole (once whole, an earlier cycle learned it).
+   * Returns what the page cost, in links.
+   */
+  private async learnGone(writerId: string, fromSeq: number, budget: number, accepted: CheckpointHistory['acceptedBreaks'], acceptedDeletions: CheckpointHistory['acceptedDeletions']): Promise<number> {
+    const page = await this.audit.remainsPaymentEvents(writerId, fromSeq, budget);
+    this.cycle!.links += page.links;
+    await this.learn(page, acceptedDeletions);
+    this.at = page.next === null ? null : { writerId, from: { seq: page.next, prevHash: null }, gone: true };
+    const acceptance = accepted.get(writerId);
+    if (this.at === null && !this.learned && acceptance !== undefined) await this.checkGone(new Map([[writerId, acceptance]]));
+    return page.links + PIECE_COST;
   }
 
   /** The lost payments of `range`: at most HELD_SHOWN, or with `walkOn` every one, a page of ACCEPTANCE_PAGE event ids at a time. */

@@ -752,6 +752,14 @@ export interface AuditRepository {
   ownHeads(): { writerId: string; seq: number; hash: string }[];
   /** What the database holds of chain `writerId`: its head row (null: none) and its links (ChainRemains). What an acceptance of a chain as gone records, and later compares. */
   chainRemains(writerId: string): Promise<ChainRemains>;
+  /**
+   * The links of chain `writerId` from link `fromSeq` on, at most `maxLinks` of them in seq order,
+   * as the rows stand (no MAC checked): how many were read, the record ids of the payment events
+   * among them, and the seq to read on from (null: none is left). The scrub learns so the payments
+   * of what remains of a chain accepted as gone, which is compared whole with what the acceptance
+   * recorded (chainRemains), never walked.
+   */
+  remainsPaymentEvents(writerId: string, fromSeq: number, maxLinks: number): Promise<{ links: number; paymentEvents: number[]; next: number | null }>;
   /** The head of every chain as the database holds it (audit_writers). */
   chainHeads(): Promise<{ writerId: string; seq: number; hash: string }[]>;
   /** Every chain: those with a head row (audit_writers) and those holding links whose head row is gone. */

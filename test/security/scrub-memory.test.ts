@@ -71,6 +71,24 @@ async function history(store: Store, exchanges: number): Promise<void> {
   }
 }
 
+/** What the scrub reads of `audit`, each read passed on but those `instead` makes (a test counting them, or acting between them). */
+function watchedAudit(audit: ScrubbedAudit, instead: Partial<ScrubbedAudit>): ScrubbedAudit {
+  return {
+    chains: () => audit.chains(),
+    chainHeads: () => audit.chainHeads(),
+    walkChain: (writerId, from, maxLinks) => audit.walkChain(writerId, from, maxLinks),
+    lostPayments: (range, limit) => audit.lostPayments(range, limit),
+    lastPaymentEventId: () => audit.lastPaymentEventId(),
+    linkCounts: (ranges) => audit.linkCounts(ranges),
+    paymentKeys: (eventIds) => audit.paymentKeys(eventIds),
+    lostPayment: (id, key) => audit.lostPayment(id, key),
+    linksAt: (wanted) => audit.linksAt(wanted),
+    chainRemains: (writerId) => audit.chainRemains(writerId),
+    remainsPaymentEvents: (writerId, fromSeq, maxLinks) => audit.remainsPaymentEvents(writerId, fromSeq, maxLinks),
+    ...instead,
+  };
+}
+
 forEachBackend('The resend of a paid payment deleted whole before the scrub\'s walks reached it (#14)', (ctx) => {
   const { env, start } = scrubbingGateways(ctx);
 
@@ -434,8 +452,7 @@ forEachBackend('Passes of the audit scrub called while one runs (#14)', (ctx) =>
       let walking = 0;
       let mostAtOnce = 0;
       let passes = 0;
-      const counted: ScrubbedAudit = {
-        chains: () => audit.chains(),
+      const counted = watchedAudit(audit, {
         chainHeads: () => {
           passes += 1;
           return audit.chainHeads();
@@ -449,14 +466,7 @@ forEachBackend('Passes of the audit scrub called while one runs (#14)', (ctx) =>
             walking -= 1;
           }
         },
-        lostPayments: (range, limit) => audit.lostPayments(range, limit),
-        lastPaymentEventId: () => audit.lastPaymentEventId(),
-        linkCounts: (ranges) => audit.linkCounts(ranges),
-        paymentKeys: (eventIds) => audit.paymentKeys(eventIds),
-        lostPayment: (id, key) => audit.lostPayment(id, key),
-        linksAt: (wanted) => audit.linksAt(wanted),
-        chainRemains: (writerId) => audit.chainRemains(writerId),
-      };
+      });
       const scrub = new AuditScrub(counted, { ring: ringOf(TEST_AUDIT_KEY), path: join(mkdtempSync(join(tmpdir(), 'gerbang-scrub-')), 'c.jsonl'), store: store.db.description }, { linksPerPass: 10, confirmMs: 50, quiet: true });
       // Before, the passes walked side by side from the same place, and one ended the cycle the other
       // had ended already: it threw (the cycle under way read as null), a pass failed.
@@ -679,6 +689,84 @@ forEachBackend('A chain the slow walk\'s first cycle stopped at a break in, acce
     expect(scrub.held).to.match(new RegExp(`payments id ${paymentId}|a record and its link were deleted`));
     expect((await gw.request('/v1/transfers', { json: body, headers: resend })).status).to.equal(503);
     expect(await paidTimes(gateways, body.transactionId as string), 'the transfers the banks received').to.equal(1);
+  });
+});
+
+forEachBackend('A chain accepted as gone (its head row deleted), to a process started after the acceptance (#14)', (ctx) => {
+  const { env, gateways, start } = scrubbingGateways(ctx, { acceptHeld: true });
+
+  /**
+   * A payment made among others by a process without its scrub (no memory written), which stops
+   * (its heads checkpointed as it closes); the attacker (SQL through `db`, no key) deletes its head
+   * rows, its links left, and the operator accepts those chains as gone. The payment, how often its
+   * bank received it, and the chains.
+   */
+  async function paidOnGoneChains(db: Store['db']) {
+    const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+    const { client, body } = await paidAmongOthers(first, 3, 3);
+    const paidBefore = await bankTransfers(first, body.transactionId as string);
+    const chains = first.store.audit.ownHeads().map((h) => h.writerId);
+    gateways.splice(gateways.indexOf(first), 1);
+    await first.close();
+    for (const writerId of chains) await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writerId]);
+    const accepted = await acceptAsVerified(env(), 'test: head rows deleted, looked at');
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    const { paymentId, links } = await paymentLinks(db, body.transactionId as string);
+    expect(links.every((l) => chains.includes(l.writerId)), 'the payment links only on the chains accepted as gone').to.equal(true);
+    return { client, body, paymentId, paidBefore, chains };
+  }
+
+  it('learns the payments of what remains of it in its first cycle, while that is as accepted: the resend of one deleted whole after is refused naming it, never sent', async function () {
+    this.timeout(180_000);
+    const attacker = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      const { client, body, paymentId, paidBefore } = await paidOnGoneChains(attacker.db);
+      // A process started after the acceptance, with no memory to resume: its first cycle ends.
+      const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+      const scrub = gw.gateway.scrub;
+      await learnedAll(gw);
+      for (let i = 0; i < 1_000 && scrub.cycles < 1; i += 1) await scrub.pass();
+      expect(scrub.cycles, 'its first cycle ended').to.be.at.least(1);
+      expect(scrub.held).to.equal(null);
+      // The attacker again: the payment deleted whole from what remains, before the next cycle compares it.
+      await deleteWhole(attacker.db, body.transactionId as string);
+
+      const resent = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await gw.token(client)}` } });
+      expect(resent.status, resent.text).to.equal(503);
+      expect(resent.body.detail).to.contain(`payments id ${paymentId} (${client.clientId} / ${body.transactionId}) was deleted with its whole history`);
+      expect(paidBefore + (await bankTransfers(gw, body.transactionId as string)), 'the transfers the banks received').to.equal(1);
+    } finally {
+      await attacker.close();
+    }
+  });
+
+  it('holds when its first cycle ends if a payment of what remains was deleted whole after the cycle compared it and before it read it: the memory is not taken as whole without that payment', async function () {
+    this.timeout(180_000);
+    const store = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      const { body, chains } = await paidOnGoneChains(store.db);
+      // A new process's scrub (5 links a pass), the attacker acting as it reads the first page of those remains.
+      let deleted = false;
+      const pages: { links: number; maxLinks: number }[] = [];
+      const audit = watchedAudit(store.audit, {
+        remainsPaymentEvents: async (writerId, fromSeq, maxLinks) => {
+          if (!deleted) await deleteWhole(store.db, body.transactionId as string);
+          deleted = true;
+          const page = await store.audit.remainsPaymentEvents(writerId, fromSeq, maxLinks);
+          pages.push({ links: page.links, maxLinks });
+          return page;
+        },
+      });
+      const scrub = new AuditScrub(audit, { ring: ringOf(TEST_AUDIT_KEY), path: env().GERBANG_AUDIT_CHECKPOINT_FILE, store: store.db.description }, { linksPerPass: 5, confirmMs: 50, quiet: true });
+      for (let i = 0; i < 1_000 && scrub.cycles < 1; i += 1) await scrub.pass();
+      expect(scrub.cycles, 'its first cycle ended').to.be.at.least(1);
+      expect(deleted, 'the remains were read in the first cycle').to.equal(true);
+      // A page at most the links left of a pass's budget (ten times 5 until the memory is whole).
+      expect(pages.every((p) => p.links <= p.maxLinks && p.maxLinks <= 50), JSON.stringify(pages)).to.equal(true);
+      expect(scrub.held ?? '', 'held as the first cycle ends').to.match(new RegExp(`chain (${chains.join('|')}), accepted as gone on [^,]+, is not as it was then`));
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -12,11 +12,14 @@ import { bankTransfers } from './left-behind.js';
 /** Limits high enough that a test's traffic is never throttled. */
 export const UNTHROTTLED = { GERBANG_RATE_LIMIT_PER_CLIENT: '100000', GERBANG_RATE_LIMIT_PER_IP: '100000' };
 
-/** The links of payment `transactionId`'s events: chain, seq, and whether a later link follows each in its chain. */
+/**
+ * The links of payment `transactionId`'s events: chain, seq, and whether a later link follows each
+ * in its chain (its head row's link; a chain whose head row is gone, its newest link).
+ */
 export async function paymentLinks(db: Db, transactionId: string): Promise<{ paymentId: number; links: { writerId: string; seq: number; midChain: boolean }[] }> {
   const [payment] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [transactionId]);
   const links = await db.query<{ writer_id: string; seq: number | string; last_seq: number | string }>(
-    "SELECT c.writer_id, c.seq, w.last_seq FROM audit_chain c JOIN audit_writers w ON w.writer_id = c.writer_id WHERE c.kind = 'payment_event' AND c.record_id IN (SELECT id FROM payment_events WHERE payment_id = ?)",
+    "SELECT c.writer_id, c.seq, COALESCE(w.last_seq, (SELECT MAX(n.seq) FROM audit_chain n WHERE n.writer_id = c.writer_id)) AS last_seq FROM audit_chain c LEFT JOIN audit_writers w ON w.writer_id = c.writer_id WHERE c.kind = 'payment_event' AND c.record_id IN (SELECT id FROM payment_events WHERE payment_id = ?)",
     [Number(payment.id)],
   );
   return { paymentId: Number(payment.id), links: links.map((l) => ({ writerId: l.writer_id, seq: Number(l.seq), midChain: Number(l.seq) < Number(l.last_seq) })) };

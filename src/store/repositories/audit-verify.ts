@@ -253,6 +253,18 @@ export async function chainRemains(db: Queryable, writerId: string): Promise<Cha
   return { head: head ? { seq: toNumber(head.last_seq), hash: head.last_hash } : null, links, maxSeq, digest: digest.digest('hex') };
 }
 
+/**
+ * At most `maxLinks` links of chain `writerId` from link `fromSeq` on (a page of REMAINS_PAGE at
+ * most), as the rows stand (AuditRepository.remainsPaymentEvents): the record ids of the payment
+ * events among them, and the seq after the last one read (null: none is left).
+ */
+export async function remainsPaymentEvents(db: Queryable, writerId: string, fromSeq: number, maxLinks: number): Promise<{ links: number; paymentEvents: number[]; next: number | null }> {
+  const limit = Math.min(REMAINS_PAGE, Math.max(1, Math.floor(maxLinks)));
+  const rows = await db.query<{ seq: number | string; kind: string; record_id: number | string }>('SELECT seq, kind, record_id FROM audit_chain WHERE writer_id = ? AND seq >= ? ORDER BY seq LIMIT ?', [writerId, fromSeq, limit]);
+  const paymentEvents = rows.filter((r) => r.kind === 'payment_event').map((r) => toNumber(r.record_id));
+  return { links: rows.length, paymentEvents, next: rows.length < limit ? null : toNumber(rows[rows.length - 1].seq) + 1 };
+}
+
 /** A digest of a payment row as it stands (every column): what an acceptance of it as altered records, and later compares. */
 export function paymentRowDigest(row: PaymentRow): string {
   return createHash('sha256')
