@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { AuditScrub } from '../../src/audit/index.js';
 import { ringOf, TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { acceptAsVerified, runCli } from '../support/cli.js';
+import { appendCheckpoint } from '../../src/audit/checkpoints.js';
 import { forEachBackend } from '../support/databases.js';
 import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { bankTransfers } from '../support/left-behind.js';
@@ -82,7 +83,7 @@ forEachBackend('Links written inside an accepted tail cut, then some deleted who
 
   it('links on in a new chain when its head row is set back inside the accepted cut, or deleted: no link made twice at a seq, a chain whose head row is gone named by verify', async function () {
     this.timeout(180_000);
-    const { gw, db, writerId, S, beforeCut, pay, linksFrom } = await acceptedCut();
+    const { gw, db, writerId, H, hHash, S, beforeCut, pay, linksFrom } = await acceptedCut();
     const verify = () => runCli(['audit', 'verify'], env());
     const ownChains = () => gw.store.audit.ownHeads().map((h) => h.writerId);
 
@@ -91,6 +92,10 @@ forEachBackend('Links written inside an accepted tail cut, then some deleted who
     expect(await bankTransfers(gw, setBack.transactionId as string), 'paid once').to.equal(1);
     expect(await linksFrom(S), 'no link made inside the accepted cut').to.deep.equal([]);
     expect(ownChains(), 'linked in a new chain').to.not.include(writerId);
+    // It vouched for the head it committed there as it left: the head row behind it is a rollback.
+    expect(await gw.gateway.checkCheckpoints()).to.contain(`chain ${writerId} ends at link ${S - 1}`);
+    await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [H, hHash, writerId]);
+    expect(await gw.gateway.checkCheckpoints(), 'its head row back as accepted').to.equal(null);
     // The head row of the chain it links on now deleted: it leaves that one too, its links as they were.
     const [newChain] = ownChains().filter((w) => (db.dialect === 'mysql' ? w.endsWith('-0') : true));
     const before = await db.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM audit_chain WHERE writer_id = ? ORDER BY seq', [newChain]);
@@ -156,46 +161,90 @@ forEachBackend('Links written inside an accepted tail cut, then some deleted who
 });
 
 /**
- * Honest (operator guide, "Payments held while the database is behind its checkpoints"): the
- * database rolled back under a running gateway (a replica behind promoted: its chains' newest links
- * and head rows lost); the gateway holds; the operator accepts. The gateways serve again: the
- * writer, its head rows below what it committed, links on in new chains (it never follows them).
+ * A running gateway's own chain rolled back with its head row: honestly (a replica behind promoted),
+ * or by SQL (the head row set back to the link a checkpoint vouched for, the tail deleted later).
+ * The writer links on in a new chain and vouches for the head it committed to the chain it left in
+ * a checkpoint at once: the tail is never left unvouched, and a rollback accepted after that
+ * checkpoint is served again, in the new chain, nothing linked again inside the old one.
  */
-forEachBackend('A running gateway\'s own chains rolled back with their head rows, and accepted (#14)', (ctx) => {
+forEachBackend('A running gateway\'s own chain rolled back with its head row (#14)', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-rollback-')), 'audit-checkpoints.jsonl');
   const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
   let gw: TestGateway | undefined;
-  after(async () => gw?.close());
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
 
-  it('pays again once the rollback is accepted, in new chains, the rolled-back ones left as accepted', async function () {
-    this.timeout(120_000);
-    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '0' });
+  /** A gateway (its scrub off) that paid 4 transfers, a change of who may pay checkpointed; its busiest chain and that chain's head before. */
+  async function paying() {
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '0', ...UNTHROTTLED });
     const payer = await gw.createClient();
     const auth = { authorization: `Bearer ${await gw.token(payer)}` };
-    const send = () => gw!.request('/v1/transfers', { json: sampleTransfer(), headers: auth });
-    for (let i = 0; i < 3; i += 1) expect((await send()).status).to.equal(201);
-    const db = gw.store.db;
-    // A change of who may pay: this process's heads checkpointed outside the database as it commits.
+    const send = (body: Record<string, unknown> = sampleTransfer()) => gw!.request('/v1/transfers', { json: body, headers: auth });
+    for (let i = 0; i < 4; i += 1) expect((await send()).status).to.equal(201);
     const other = await gw.createClient({ accounts: [] });
     await gw.store.clients.setStatus(other.clientId, 'disabled', Date.now());
-    const heads = gw.store.audit.ownHeads().filter((h) => h.seq >= 4);
-    expect(heads.length).to.be.greaterThan(0);
-    for (const h of heads) {
-      const S = h.seq - 2;
-      await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [h.writerId, S]);
-      const [{ hash }] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [h.writerId, S - 1]);
-      await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [S - 1, hash, h.writerId]);
-    }
+    const [busiest] = gw.store.audit.ownHeads().sort((x, y) => y.seq - x.seq);
+    return { gw, db: gw.store.db, send, busiest };
+  }
+
+  /** Chain `writerId` set back to link `to` (its own hash), the links after it deleted unless `keepLinks`. */
+  async function setBack(db: TestGateway['store']['db'], writerId: string, to: number, keepLinks = false) {
+    if (!keepLinks) await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq > ?', [writerId, to]);
+    const [{ hash }] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, to]);
+    await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [to, hash, writerId]);
+  }
+
+  const linksPast = async (db: TestGateway['store']['db'], writerId: string, seq: number) =>
+    Number((await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_chain WHERE writer_id = ? AND seq > ?', [writerId, seq]))[0].n);
+
+  it('pays again once the rollback is accepted, in a new chain, nothing linked again inside the one rolled back; accepted before the writer met it, it holds once more, then pays', async function () {
+    this.timeout(120_000);
+    const { gw, db, send, busiest } = await paying();
+    const to = busiest.seq - 3;
+    await setBack(db, busiest.writerId, to);
     expect(await gw.gateway.checkCheckpoints(), 'held').to.not.equal(null);
-    const accepted = await acceptAsVerified(env(), 'test: a replica behind promoted, looked at');
-    expect(accepted.code, accepted.stdout + accepted.stderr).to.equal(0);
+    // The ERP's requests while held are refused and recorded: the writer meets its chain rolled back, links on in a new one and vouches for the head it left.
+    expect((await send()).status).to.equal(503);
+    expect(gw.store.audit.ownHeads().map((h) => h.writerId)).to.not.include(busiest.writerId);
+    expect((await acceptAsVerified(env(), 'test: a replica behind promoted, looked at')).code).to.equal(0);
     expect(await gw.gateway.checkCheckpoints(), 'released').to.equal(null);
-    const statuses: number[] = [];
-    for (let i = 0; i < 4; i += 1) statuses.push((await send()).status);
-    expect(statuses, 'serves again').to.deep.equal([201, 201, 201, 201]);
-    for (const h of heads) {
-      const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_chain WHERE writer_id = ? AND seq >= ?', [h.writerId, h.seq - 2]);
-      expect(Number(n), `nothing linked again inside chain ${h.writerId}'s accepted rollback`).to.equal(0);
-    }
+    for (let i = 0; i < 4; i += 1) expect((await send()).status).to.equal(201);
+    expect(await linksPast(db, busiest.writerId, to), 'nothing linked again inside the chain rolled back').to.equal(0);
+    expect(await gw.gateway.checkCheckpoints()).to.equal(null);
+
+    // Rolled back again, accepted before the writer met it: the head it vouches for then holds once more (fail closed), and a second acceptance releases it.
+    const [next] = gw.store.audit.ownHeads().sort((x, y) => y.seq - x.seq);
+    await setBack(db, next.writerId, next.seq - 2);
+    expect((await acceptAsVerified(env(), 'test: rolled back again, looked at')).code).to.equal(0);
+    await send();
+    expect(await gw.gateway.checkCheckpoints(), 'the head it left vouched after the acceptance').to.not.equal(null);
+    expect((await acceptAsVerified(env(), 'test: the chain it left, looked at')).code).to.equal(0);
+    expect(await gw.gateway.checkCheckpoints()).to.equal(null);
+    expect((await send()).status).to.equal(201);
+  });
+
+  it('holds when its head row is set back to a link a checkpoint vouched for and the tail it left is deleted later: the head it committed there was vouched as it left', async function () {
+    this.timeout(120_000);
+    const { gw, db, send, busiest } = await paying();
+    // The minute's checkpoint of this chain, then payments after it.
+    appendCheckpoint(checkpoints, ringOf(TEST_AUDIT_KEY), { store: db.description, at: Date.now(), by: `gateway ${process.pid}`, heads: [busiest] });
+    for (let i = 0; i < 2; i += 1) expect((await send()).status).to.equal(201);
+    const [moved] = gw.store.audit.ownHeads().filter((h) => h.writerId === busiest.writerId);
+    expect(moved.seq).to.be.greaterThan(busiest.seq);
+    // SQL: the head row set back to the vouched link (its links left); the writer links on in a new chain.
+    await setBack(db, busiest.writerId, busiest.seq, true);
+    expect(await gw.gateway.checkCheckpoints(), 'the head row set back to what the checkpoint vouched for: nothing seen yet').to.equal(null);
+    await send();
+    expect(gw.store.audit.ownHeads().map((h) => h.writerId)).to.not.include(busiest.writerId);
+    expect(await gw.gateway.checkCheckpoints(), 'the head it left vouched at once: its head row is behind it').to.contain(busiest.writerId);
+    // Later: the tail it left deleted (links; a chain that ends where its head row says).
+    await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq > ?', [busiest.writerId, busiest.seq]);
+    const held = await gw.gateway.checkCheckpoints();
+    expect(held, 'the tail it left was vouched').to.contain(busiest.writerId);
+    const verify = await runCli(['audit', 'verify'], env());
+    expect(verify.code).to.equal(1);
+    expect(verify.stdout).to.contain(busiest.writerId);
   });
 });

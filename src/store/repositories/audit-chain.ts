@@ -172,6 +172,8 @@ export class ChainWriter {
   private highestSeq = 0;
   /** A COMMIT to chain `id` whose outcome is unknown: its head row cannot tell what this writer committed. */
   private unsure = false;
+  /** The last head this writer committed to chain `id` (kept through failures: what it vouches for when it leaves the chain). */
+  private lastCommitted: Head | undefined;
   private readonly queue: PendingAppend[] = [];
   private draining = false;
   /** A drain is due at the end of this turn of the event loop: appends made meanwhile join its group. */
@@ -183,6 +185,7 @@ export class ChainWriter {
     private readonly keys: () => KeyRing,
     private readonly clock: () => number = Date.now,
     private readonly freshId: () => string = newWriterId,
+    private readonly left: (head: { writerId: string; seq: number; hash: string }) => void = () => undefined,
   ) {
     this.id = writerId;
     this.session = db.session();
@@ -340,6 +343,7 @@ export class ChainWriter {
       return { head: last, recordIds };
     });
     this.head = next.head;
+    if (next.head.seq > 0) this.lastCommitted = next.head;
     this.highestSeq = Math.max(this.highestSeq, next.head.seq);
     return next.recordIds;
   }
@@ -369,6 +373,11 @@ export class ChainWriter {
     if (setBack || this.unsure) {
       const left = this.id;
       const details = { chain: left, committed: this.highestSeq, headRow: found?.seq ?? null };
+      // Vouched for outside the database at once (a checkpoint): the links it committed there,
+      // deleted later with their records, are then a rollback the watch holds on, not a chain
+      // that merely ends where its head row was set back to.
+      if (this.lastCommitted) this.left({ writerId: left, ...this.lastCommitted });
+      this.lastCommitted = undefined;
       this.id = this.freshId();
       this.highestSeq = 0;
       if (setBack) log.error(details, `the head row of audit chain ${left} was set back or deleted in the database (this process committed links past it): this process links on in a new chain, ${this.id}; see \`gerbang audit verify\``);
@@ -519,7 +528,7 @@ export class ChainLanes {
   constructor(db: Db, baseId: string, count: number, keys: () => KeyRing) {
     const laneId = (base: string, i: number) => (count === 1 ? base : `${base}-${i}`);
     // A lane that leaves its chain (ChainWriter.loadHead) starts one named as a new process's would be.
-    this.lanes = Array.from({ length: count }, (_, i) => new ChainWriter(db, laneId(baseId, i), keys, Date.now, () => laneId(newWriterId(), i)));
+    this.lanes = Array.from({ length: count }, (_, i) => new ChainWriter(db, laneId(baseId, i), keys, Date.now, () => laneId(newWriterId(), i), (left) => this.recordChanged([...this.heads(), left])));
   }
 
   /** Called with the heads once a change of a maced row committed (set by the store: a checkpoint). */
