@@ -1,9 +1,10 @@
+import { createHash, type Hash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../errors/index.js';
 import { getLogger } from '../log/index.js';
 import type { KeyRing } from '../security/index.js';
 import { acceptedAs, type LostPayment } from '../store/repositories/audit-verify.js';
-import type { AuditChainBreak, AuditRepository, ChainPiece, ChainPosition } from '../store/types.js';
+import type { AuditChainBreak, AuditRepository, ChainPiece, ChainPosition, ChainRemains } from '../store/types.js';
 import { CheckpointReader, type CheckpointHistory, type SeenBreak } from './checkpoints.js';
 import { stampOf } from '../store/repositories/remembered-payments.js';
 import { memorySecret, readMemoryFile, removeStaleTemporaries, writeMemoryFile } from './memory-file.js';
@@ -15,7 +16,7 @@ const log = getLogger('audit');
 const FIRST_LINK: ChainPosition = { seq: 1, prevHash: null };
 
 /** What the scrub reads of the audit. */
-export type ScrubbedAudit = Pick<AuditRepository, 'chains' | 'chainHeads' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'linkCounts' | 'paymentKeys' | 'lostPayment' | 'linksAt' | 'chainRemains' | 'remainsPaymentEvents'>;
+export type ScrubbedAudit = Pick<AuditRepository, 'chains' | 'chainHeads' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'linkCounts' | 'paymentKeys' | 'lostPayment' | 'linksAt' | 'chainRemains' | 'remainsPage'>;
 
 /**
  * Each chain accepted as gone whose acceptance said what remained of it (GoneChain.remained)
@@ -25,21 +26,29 @@ export type ScrubbedAudit = Pick<AuditRepository, 'chains' | 'chainHeads' | 'wal
 export async function goneChainBreaks(audit: Pick<AuditRepository, 'chainRemains'>, accepted: CheckpointHistory['acceptedBreaks']): Promise<(AuditChainBreak & { writerId: string })[]> {
   const breaks: (AuditChainBreak & { writerId: string })[] = [];
   for (const [writerId, acceptance] of accepted) {
-    const was = acceptance.remained;
-    if (acceptance.seq !== 0 || was === undefined) continue;
-    const now = await audit.chainRemains(writerId);
-    if (now.head === null && now.links === was.links && now.maxSeq === was.maxSeq && now.digest === was.digest) continue;
-    const what = [
-      ...(now.head === null ? [] : [`its head row is back (link ${now.head.seq})`]),
-      ...(now.links === was.links && now.maxSeq === was.maxSeq && now.digest === was.digest
-        ? []
-        : [`it holds ${now.links} link(s) up to link ${now.maxSeq} where ${was.links} up to link ${was.maxSeq} remained${now.links === was.links && now.maxSeq === was.maxSeq ? ', altered' : ''}`]),
-    ];
-    const when = new Date(acceptance.at).toISOString();
-    breaks.push({ writerId, seq: null, table: 'audit_chain', recordId: null, problem: 'forged', detail: `chain ${writerId}, accepted as gone on ${when}, is not as it was then: ${what.join('; ')} (links added, altered or removed under its writer id since)` });
+    if (acceptance.seq !== 0 || acceptance.remained === undefined) continue;
+    const found = goneChainBreak(writerId, acceptance, await audit.chainRemains(writerId));
+    if (found !== null) breaks.push(found);
   }
   return breaks;
 }
+
+/** Chain `writerId` accepted as gone against what remains of it `now` (read whole, or as the scrub read it page by page): the break when it differs from what remained then, else null. */
+function goneChainBreak(writerId: string, acceptance: { at: number; remained?: { links: number; maxSeq: number; digest: string } }, now: ChainRemains): (AuditChainBreak & { writerId: string }) | null {
+  const was = acceptance.remained;
+  if (was === undefined || (now.head === null && now.links === was.links && now.maxSeq === was.maxSeq && now.digest === was.digest)) return null;
+  const what = [
+    ...(now.head === null ? [] : [`its head row is back (link ${now.head.seq})`]),
+    ...(now.links === was.links && now.maxSeq === was.maxSeq && now.digest === was.digest
+      ? []
+      : [`it holds ${now.links} link(s) up to link ${now.maxSeq} where ${was.links} up to link ${was.maxSeq} remained${now.links === was.links && now.maxSeq === was.maxSeq ? ', altered' : ''}`]),
+  ];
+  const when = new Date(acceptance.at).toISOString();
+  return { writerId, seq: null, table: 'audit_chain', recordId: null, problem: 'forged', detail: `chain ${writerId}, accepted as gone on ${when}, is not as it was then: ${what.join('; ')} (links added, altered or removed under its writer id since)` };
+}
+
+/** What the scrub read so far of a chain accepted as gone (learnGone): as chainRemains counts and digests it. */
+type GoneRead = { links: number; maxSeq: number; digest: Hash };
 
 /**
  * A break's problem as a match of an accepted one compares it: a missing link is worded
@@ -159,10 +168,11 @@ export class AuditScrub {
   private sweep = 1;
   /**
    * Chains left in this cycle, and the one being walked with where its next piece starts (`gone`:
-   * a chain accepted as gone whose remains are read for their payments, from link `from.seq`).
+   * a chain accepted as gone whose remains are read for their payments, from link `from.seq`, with
+   * the links read so far, the newest's seq and their running digest, as chainRemains counts them).
    */
   private queue: string[] = [];
-  private at: { writerId: string; from: ChainPosition; gone?: true } | null = null;
+  private at: { writerId: string; from: ChainPosition; gone?: GoneRead } | null = null;
   /** The chains accepted as gone whose remains were as accepted when this cycle started (checkGone): their payments are learned in it (learnGone). */
   private goneToLearn = new Set<string>();
   /** The cycle under way: when it started, its chains taken so far and their links. */
@@ -182,6 +192,14 @@ export class AuditScrub {
    * to such a head later does. Only a chain accepted as gone leaves it otherwise.
    */
   private readonly cutShort = new Set<string>();
+  /**
+   * Until the memory is whole, the chains accepted as gone whose payments were not learned yet:
+   * every one accepted when the first cycle started, and one the walk cut short and accepted as
+   * gone since (cutShortFirst). One leaves it once its remains were read to their end in a cycle
+   * and were as accepted (learnGone), or once walked to its head (an acceptance of it no longer
+   * as gone); while one is left the memory is not whole, as with cutShort.
+   */
+  private readonly goneUnlearned = new Set<string>();
   /**
    * Per chain, the highest head this process read (the walk of new links reads every head each
    * pass), since the last acceptance line it read (an acceptance may set a head back by right).
@@ -401,7 +419,7 @@ export class AuditScrub {
         ? `waiting to read the head of audit chain(s) ${this.shortOfHead.join(', ')} at least as far as a checkpoint vouched for or it read before (set back or moved aside in the database, or a cluster node behind): the links appended there since the memory of payments it resumed from was written are not proved yet`
         : `proving the ${this.linksBehind} audit link(s) appended since the memory of payments it resumed from was written`
       : this.cycles > 0
-        ? `walking on to their heads the audit chain(s) its first cycle did not walk to a head it cannot be made to take as the end (stopped at a break, its head read lower than before, or not there to walk: ${[...this.cutShort].join(', ')}): the payments of their links past where it stopped are not learned yet`
+        ? `walking on to their heads the audit chain(s) its first cycle did not walk to a head it cannot be made to take as the end (stopped at a break, its head read lower than before, or not there to walk), or reading what remains of those accepted as gone as accepted (${[...this.cutShort, ...this.goneUnlearned].join(', ')}): the payments of their links are not all learned yet`
         : 'walking every audit link once (no memory of payments written by an earlier process could be read)';
     throw new AppError(
       'STORE_UNAVAILABLE',
@@ -530,6 +548,7 @@ export class AuditScrub {
           // head row back, holds); as accepted, the payments of its links are learned in this cycle.
           const gone = this.options.chains === undefined ? await this.checkGone(accepted) : [];
           this.goneToLearn = new Set(this.options.walkOn ? [] : gone);
+          if (!this.learned && this.cycles === 0 && !this.options.walkOn) for (const [writerId, acceptance] of accepted) if (acceptance.seq === 0 && acceptance.remained !== undefined) this.goneUnlearned.add(writerId);
           this.queue = [...(await toWalk()), ...this.goneToLearn];
           this.cycle = { started: clock(), walked: new Set(), links: 0 };
           if (!this.learned) this.cutShortFirst(accepted);
@@ -540,12 +559,12 @@ export class AuditScrub {
         const acceptance = accepted.get(writerId);
         // A walk that lists every break (walkOn) starts at the first link: those an older line accepted through its head are listed too, for verify to name.
         this.at = this.goneToLearn.has(writerId)
-          ? { writerId, from: FIRST_LINK, gone: true }
+          ? { writerId, from: FIRST_LINK, gone: { links: 0, maxSeq: 0, digest: createHash('sha256') } }
           : { writerId, from: acceptance && acceptance.seq > 0 && !this.options.walkOn ? { seq: acceptance.seq, prevHash: null } : FIRST_LINK };
       }
       const { writerId, from } = this.at;
       if (this.at.gone) {
-        budget -= await this.learnGone(writerId, from.seq, budget, accepted, acceptedDeletions);
+        budget -= await this.learnGone(writerId, from.seq, this.at.gone, budget, accepted, acceptedDeletions);
         continue;
       }
       let piece = await this.audit.walkChain(writerId, from, budget);
@@ -768,17 +787,20 @@ export class AuditScrub {
    * checked as the payment check checks them, the lost ones held: learning skips a payment whose
    * row was deleted or altered (it cannot be remembered), so a row deleted or altered in SQL before
    * this process could learn its key holds payments before the memory is taken as whole, not when
-   * the payment check's sweep comes round to it.
+   * the payment check's sweep comes round to it. Only the ids given are checked, a run of ids at most
+   * `linksPerPass` apart at a time: a record id forged into what remains of a chain accepted as gone
+   * (read before it is compared) does not stretch the check over the whole table.
    */
   private async lostAmong(eventIds: number[], acceptances: CheckpointHistory['acceptedDeletions']): Promise<void> {
     if (this.complete || eventIds.length === 0 || this.options.chains !== undefined) return;
-    let fromId = eventIds[0];
-    let toId = fromId;
-    for (const id of eventIds) {
-      fromId = Math.min(fromId, id);
-      toId = Math.max(toId, id);
+    const ids = [...eventIds].sort((a, b) => a - b);
+    const runs: { fromId: number; toId: number }[] = [];
+    for (const id of ids) {
+      const run = runs[runs.length - 1];
+      if (run !== undefined && id - run.toId <= this.options.linksPerPass) run.toId = id;
+      else runs.push({ fromId: id, toId: id });
     }
-    await this.holdLost((await this.lostIn({ fromId, toId })).filter((d) => !this.acceptedLoss(acceptances, d)));
+    for (const run of runs) await this.holdLost((await this.lostIn(run)).filter((d) => !this.acceptedLoss(acceptances, d)));
   }
 
   /**
@@ -821,20 +843,30 @@ export class AuditScrub {
    * A page of the links of chain `writerId` from link `fromSeq` on, a chain accepted as gone whose
    * remains were as accepted when the cycle started (checkGone): the payments of its payment events
    * learned as the walks' are (learn), at most `budget` links read as they stand (what remains is
-   * compared whole with the acceptance, not walked). A process that did not know them (started
-   * after the acceptance, or without a memory to resume) learns them in its first cycle, before the
-   * memory is whole. Read to its end while it is not whole yet, the chain is compared once more: a
-   * payment deleted with its link after the first comparison and before its page was read is held
-   * then, not left out of a memory taken as whole (once whole, an earlier cycle learned it).
+   * compared whole with the acceptance, not walked), each page added to what was `read` of it so
+   * far. A process that did not know them (started after the acceptance, or without a memory to
+   * resume) learns them in its first cycle, before the memory is whole. Read to its end, the chain
+   * is compared as it was read (count, newest seq, digest) with the acceptance: pages altered while
+   * they were read hold it, its payments not taken as learned. While the memory is not whole yet it
+   * is compared once more as it stands: a payment deleted with its link after its page was read and
+   * before it was learned is held then, not left out of a memory taken as whole (goneUnlearned).
    * Returns what the page cost, in links.
    */
-  private async learnGone(writerId: string, fromSeq: number, budget: number, accepted: CheckpointHistory['acceptedBreaks'], acceptedDeletions: CheckpointHistory['acceptedDeletions']): Promise<number> {
-    const page = await this.audit.remainsPaymentEvents(writerId, fromSeq, budget);
+  private async learnGone(writerId: string, fromSeq: number, read: GoneRead, budget: number, accepted: CheckpointHistory['acceptedBreaks'], acceptedDeletions: CheckpointHistory['acceptedDeletions']): Promise<number> {
+    const page = await this.audit.remainsPage(writerId, fromSeq, budget);
+    for (const row of page.rows) read.digest.update(row);
+    read.links += page.links;
+    read.maxSeq = page.maxSeq ?? read.maxSeq;
     this.cycle!.links += page.links;
     await this.learn(page, acceptedDeletions);
-    this.at = page.next === null ? null : { writerId, from: { seq: page.next, prevHash: null }, gone: true };
+    this.at = page.next === null ? null : { writerId, from: { seq: page.next, prevHash: null }, gone: read };
     const acceptance = accepted.get(writerId);
-    if (this.at === null && !this.learned && acceptance !== undefined) await this.checkGone(new Map([[writerId, acceptance]]));
+    if (this.at !== null || acceptance === undefined) return page.links + PIECE_COST;
+    const found = goneChainBreak(writerId, acceptance, { head: null, links: read.links, maxSeq: read.maxSeq, digest: read.digest.digest('hex') });
+    if (found !== null) this.hold(writerId, found, null, acceptance.at);
+    else if (this.learned || (await this.checkGone(new Map([[writerId, acceptance]]))).includes(writerId)) {
+      if (this.goneUnlearned.delete(writerId)) this.learnedAll();
+    }
     return page.links + PIECE_COST;
   }
 
@@ -895,10 +927,17 @@ export class AuditScrub {
   /**
    * A new cycle before the memory is whole: the chains an earlier cycle did not walk to their heads
    * (cutShort) are walked first, listed or not (a chain whose rows were moved away for a while is
-   * walked when they are back); only one accepted as gone leaves them.
+   * walked when they are back); only one accepted as gone leaves them, its remains read for their
+   * payments before the memory is whole (goneUnlearned).
    */
   private cutShortFirst(accepted: CheckpointHistory['acceptedBreaks']): void {
-    for (const writerId of this.cutShort) if (accepted.get(writerId)?.seq === 0) this.cutShort.delete(writerId);
+    // One accepted as gone leaves it for goneUnlearned: its remains are read for their payments.
+    for (const writerId of this.cutShort) {
+      const acceptance = accepted.get(writerId);
+      if (acceptance?.seq !== 0) continue;
+      this.cutShort.delete(writerId);
+      if (acceptance.remained !== undefined) this.goneUnlearned.add(writerId);
+    }
     const unlisted = this.options.walkOn ? [] : [...this.cutShort].filter((w) => !this.queue.includes(w));
     this.queue = [...unlisted, ...this.queue.filter((w) => this.cutShort.has(w)), ...this.queue.filter((w) => !this.cutShort.has(w))];
     this.learnedAll();
@@ -938,12 +977,13 @@ export class AuditScrub {
 
   /** The slow walk reached the head of chain `writerId`: every payment of its links is learned. */
   private walkedToHead(writerId: string): void {
-    if (this.cutShort.delete(writerId)) this.learnedAll();
+    const cut = this.cutShort.delete(writerId);
+    if (this.goneUnlearned.delete(writerId) || cut) this.learnedAll();
   }
 
   /** The memory is whole once a full cycle ended and no chain it stopped at a break in is left unwalked to its head. */
   private learnedAll(): void {
-    if (this.learned || this.cycles === 0 || this.cutShort.size > 0) return;
+    if (this.learned || this.cycles === 0 || this.cutShort.size > 0 || this.goneUnlearned.size > 0) return;
     this.learned = true;
     if (!this.options.quiet) log.info('audit scrub: every chain its first cycle did not walk to its head walked to it since: the memory of payments is whole');
   }
@@ -957,8 +997,8 @@ export class AuditScrub {
       if (walked.has(writerId) || this.provedWhole(writerId, vouched)) continue;
       this.notToHead(writerId, 'it was not there to walk in the cycle');
     }
-    // Whole only when no chain's walk stopped at a break before its head (cutShort): else once those are walked on.
-    if (this.cutShort.size === 0) this.learned = true;
+    // Whole only when no chain's walk stopped at a break before its head (cutShort) and every chain accepted as gone had its remains learned as accepted (goneUnlearned).
+    if (this.cutShort.size === 0 && this.goneUnlearned.size === 0) this.learned = true;
     this.cycle = null;
     this.last = { chains, links, ms: now - started, at: now };
     this.cycles += 1;

@@ -29,7 +29,7 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
     linksAt: (wanted) => repository.linksAt(wanted),
     ownHeads: () => repository.ownHeads(),
     chainRemains: (writerId) => repository.chainRemains(writerId),
-    remainsPaymentEvents: (writerId, fromSeq, maxLinks) => repository.remainsPaymentEvents(writerId, fromSeq, maxLinks),
+    remainsPage: (writerId, fromSeq, maxLinks) => repository.remainsPage(writerId, fromSeq, maxLinks),
     chainHeads: () => repository.chainHeads(),
     chains: () => repository.chains(),
     walkChain: (writerId, from, maxLinks) => repository.walkChain(writerId, from, maxLinks),

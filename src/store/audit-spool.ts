@@ -237,7 +237,7 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     linksAt: (wanted) => repository.linksAt(wanted),
     ownHeads: () => repository.ownHeads(),
     chainRemains: (writerId) => repository.chainRemains(writerId),
-    remainsPaymentEvents: (writerId, fromSeq, maxLinks) => repository.remainsPaymentEvents(writerId, fromSeq, maxLinks),
+    remainsPage: (writerId, fromSeq, maxLinks) => repository.remainsPage(writerId, fromSeq, maxLinks),
     chainHeads: () => repository.chainHeads(),
     chains: () => repository.chains(),
     walkChain: (writerId, from, maxLinks) => repository.walkChain(writerId, from, maxLinks),

@@ -642,6 +642,15 @@ export interface ChainRemains {
   digest: string;
 }
 
+/** A page of what remains of one chain (remainsPage): each link row as ChainRemains digests it, in seq order, the record ids of its payment events, the newest's seq (null: none) and the seq to read on from (null: none is left). */
+export interface RemainsPage {
+  links: number;
+  rows: string[];
+  paymentEvents: number[];
+  maxSeq: number | null;
+  next: number | null;
+}
+
 /** Where a piece of a chain walk starts: link `seq`, after the MAC `prevHash` (null: link `seq` taken as it says it follows). */
 export interface ChainPosition {
   seq: number;
@@ -754,12 +763,11 @@ export interface AuditRepository {
   chainRemains(writerId: string): Promise<ChainRemains>;
   /**
    * The links of chain `writerId` from link `fromSeq` on, at most `maxLinks` of them in seq order,
-   * as the rows stand (no MAC checked): how many were read, the record ids of the payment events
-   * among them, and the seq to read on from (null: none is left). The scrub learns so the payments
-   * of what remains of a chain accepted as gone, which is compared whole with what the acceptance
-   * recorded (chainRemains), never walked.
+   * as the rows stand (no MAC checked, RemainsPage): chainRemains digests these pages. The scrub
+   * learns so the payments of what remains of a chain accepted as gone, the pages it read digested
+   * as it reads them and compared with what the acceptance recorded, never walked.
    */
-  remainsPaymentEvents(writerId: string, fromSeq: number, maxLinks: number): Promise<{ links: number; paymentEvents: number[]; next: number | null }>;
+  remainsPage(writerId: string, fromSeq: number, maxLinks: number): Promise<RemainsPage>;
   /** The head of every chain as the database holds it (audit_writers). */
   chainHeads(): Promise<{ writerId: string; seq: number; hash: string }[]>;
   /** Every chain: those with a head row (audit_writers) and those holding links whose head row is gone. */

@@ -84,7 +84,7 @@ function watchedAudit(audit: ScrubbedAudit, instead: Partial<ScrubbedAudit>): Sc
     lostPayment: (id, key) => audit.lostPayment(id, key),
     linksAt: (wanted) => audit.linksAt(wanted),
     chainRemains: (writerId) => audit.chainRemains(writerId),
-    remainsPaymentEvents: (writerId, fromSeq, maxLinks) => audit.remainsPaymentEvents(writerId, fromSeq, maxLinks),
+    remainsPage: (writerId, fromSeq, maxLinks) => audit.remainsPage(writerId, fromSeq, maxLinks),
     ...instead,
   };
 }
@@ -749,10 +749,10 @@ forEachBackend('A chain accepted as gone (its head row deleted), to a process st
       let deleted = false;
       const pages: { links: number; maxLinks: number }[] = [];
       const audit = watchedAudit(store.audit, {
-        remainsPaymentEvents: async (writerId, fromSeq, maxLinks) => {
+        remainsPage: async (writerId, fromSeq, maxLinks) => {
           if (!deleted) await deleteWhole(store.db, body.transactionId as string);
           deleted = true;
-          const page = await store.audit.remainsPaymentEvents(writerId, fromSeq, maxLinks);
+          const page = await store.audit.remainsPage(writerId, fromSeq, maxLinks);
           pages.push({ links: page.links, maxLinks });
           return page;
         },
@@ -764,6 +764,140 @@ forEachBackend('A chain accepted as gone (its head row deleted), to a process st
       // A page at most the links left of a pass's budget (ten times 5 until the memory is whole).
       expect(pages.every((p) => p.links <= p.maxLinks && p.maxLinks <= 50), JSON.stringify(pages)).to.equal(true);
       expect(scrub.held ?? '', 'held as the first cycle ends').to.match(new RegExp(`chain (${chains.join('|')}), accepted as gone on [^,]+, is not as it was then`));
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+forEachBackend('A chain accepted as gone, not as accepted when a new process\'s first cycle starts (#14)', (ctx) => {
+  const { env, gateways, start } = scrubbingGateways(ctx, { acceptHeld: true });
+  it('does not take the memory as whole while a gone chain held at its first cycle never had its payments learned', async function () {
+    this.timeout(180_000);
+    const store = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+      const { client, body } = await paidAmongOthers(first, 3, 3);
+      const chains = first.store.audit.ownHeads().map((h) => h.writerId);
+      gateways.splice(gateways.indexOf(first), 1);
+      await first.close();
+      const db = store.db;
+      for (const writerId of chains) await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writerId]);
+      const accepted = await acceptAsVerified(env(), 'test: head rows deleted, looked at');
+      expect(accepted.code, accepted.stderr).to.equal(0);
+      // Attacker: the gone chains' links moved aside for the new process's first cycle (not as accepted: held).
+      const them = chains.map(() => '?').join(', ');
+      const aside = `hidden_${randomBytes(4).toString('hex')}`;
+      await db.execute(`CREATE TABLE ${aside} AS SELECT * FROM audit_chain WHERE writer_id IN (${them})`, chains);
+      await db.execute(`DELETE FROM audit_chain WHERE writer_id IN (${them})`, chains);
+      let armed = false;
+      let deleted = false;
+      const audit = watchedAudit(store.audit, {
+        remainsPage: async (writerId, fromSeq, maxLinks) => {
+          // Attacker: as the second cycle (after the release) reads what remains, the payment deleted whole.
+          if (armed && !deleted) {
+            await deleteWhole(store.db, body.transactionId as string);
+            deleted = true;
+          }
+          return store.audit.remainsPage(writerId, fromSeq, maxLinks);
+        },
+      });
+      const scrub = new AuditScrub(audit, { ring: ringOf(TEST_AUDIT_KEY), path: env().GERBANG_AUDIT_CHECKPOINT_FILE, store: store.db.description }, { linksPerPass: 5, confirmMs: 50, quiet: true });
+      for (let i = 0; i < 1_000 && scrub.cycles < 1; i += 1) await scrub.pass();
+      // Attacker puts the links back: as accepted again.
+      await db.execute(`INSERT INTO audit_chain SELECT * FROM ${aside}`);
+      await db.execute(`DROP TABLE ${aside}`);
+      armed = true;
+      for (let i = 0; i < 1_000 && scrub.cycles < 2; i += 1) await scrub.pass();
+      const verdict = await scrub.beforeNewPayment(client.clientId, body.transactionId as string, 9_999_999, Date.now());
+      expect(verdict, 'the resend of the payment deleted whole is refused').to.be.a('string');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+forEachBackend('A chain accepted as gone whose remains are altered only while they are read (#14)', (ctx) => {
+  const { env, gateways, start } = scrubbingGateways(ctx, { acceptHeld: true });
+  it('learns from the remains as compared, not as read between the two comparisons', async function () {
+    this.timeout(180_000);
+    const store = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+      const { client, body } = await paidAmongOthers(first, 3, 3);
+      const chains = first.store.audit.ownHeads().map((h) => h.writerId);
+      gateways.splice(gateways.indexOf(first), 1);
+      await first.close();
+      const db = store.db;
+      for (const writerId of chains) await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writerId]);
+      const accepted = await acceptAsVerified(env(), 'test: head rows deleted, looked at');
+      expect(accepted.code, accepted.stderr).to.equal(0);
+      const { links } = await paymentLinks(db, body.transactionId as string);
+      const saved = await db.query<{ writer_id: string; seq: number | string; record_id: number | string }>(
+        `SELECT writer_id, seq, record_id FROM audit_chain WHERE ${links.map(() => '(writer_id = ? AND seq = ?)').join(' OR ')}`, links.flatMap((l) => [l.writerId, l.seq]));
+      let reads = 0;
+      const ranges: { fromId: number; toId: number }[] = [];
+      const audit = watchedAudit(store.audit, {
+        remainsPage: async (writerId, fromSeq, maxLinks) => {
+          // Attacker, between the cycle's comparison and the re-comparison: the payment's links point elsewhere while their page is read, then put back.
+          for (const l of saved) await db.execute('UPDATE audit_chain SET record_id = ? WHERE writer_id = ? AND seq = ?', [999_999_999, l.writer_id, l.seq]);
+          const page = await store.audit.remainsPage(writerId, fromSeq, maxLinks);
+          for (const l of saved) await db.execute('UPDATE audit_chain SET record_id = ? WHERE writer_id = ? AND seq = ?', [Number(l.record_id), l.writer_id, l.seq]);
+          reads += 1;
+          return page;
+        },
+        lostPayments: async (range, limit) => {
+          ranges.push(range);
+          return store.audit.lostPayments(range, limit);
+        },
+      });
+      const scrub = new AuditScrub(audit, { ring: ringOf(TEST_AUDIT_KEY), path: env().GERBANG_AUDIT_CHECKPOINT_FILE, store: store.db.description }, { linksPerPass: 5, confirmMs: 50, quiet: true });
+      for (let i = 0; i < 1_000 && scrub.cycles < 1; i += 1) await scrub.pass();
+      expect(reads, 'the remains were read').to.be.above(0);
+      // A record id forged into a page read does not stretch the check of lost payments over the table.
+      expect(ranges.filter((r) => r.toId - r.fromId > 1_000), 'event id ranges checked').to.deep.equal([]);
+      await deleteWhole(store.db, body.transactionId as string);
+      const verdict = await scrub.beforeNewPayment(client.clientId, body.transactionId as string, 9_999_999, Date.now());
+      expect(verdict, 'the resend of the payment deleted whole is refused').to.be.a('string');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+forEachBackend('A chain the first cycle stopped at, accepted as gone before its remains are learned (#14)', (ctx) => {
+  const { env, gateways, start } = scrubbingGateways(ctx, { acceptHeld: true });
+  it('does not take the memory as whole when a chain cut short in the first cycle is accepted as gone before its remains are learned', async function () {
+    this.timeout(180_000);
+    const store = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
+      const { client, body } = await paidAmongOthers(first, 3, 3);
+      const chains = first.store.audit.ownHeads().map((h) => h.writerId);
+      gateways.splice(gateways.indexOf(first), 1);
+      await first.close();
+      const db = store.db;
+      for (const writerId of chains) await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writerId]);
+      let armed = false;
+      let deleted = false;
+      const audit = watchedAudit(store.audit, {
+        remainsPage: async (writerId, fromSeq, maxLinks) => {
+          if (armed && !deleted) {
+            await deleteWhole(store.db, body.transactionId as string);
+            deleted = true;
+          }
+          return store.audit.remainsPage(writerId, fromSeq, maxLinks);
+        },
+      });
+      const scrub = new AuditScrub(audit, { ring: ringOf(TEST_AUDIT_KEY), path: env().GERBANG_AUDIT_CHECKPOINT_FILE, store: store.db.description }, { linksPerPass: 5, confirmMs: 50, quiet: true });
+      for (let i = 0; i < 1_000 && scrub.cycles < 1; i += 1) await scrub.pass();
+      // The operator looks (verify names the head rows deleted, the links intact) and accepts.
+      const accepted = await acceptAsVerified(env(), 'test: head rows deleted, looked at');
+      expect(accepted.code, accepted.stderr).to.equal(0);
+      armed = true;
+      for (let i = 0; i < 1_000 && scrub.cycles < 2; i += 1) await scrub.pass();
+      const verdict = await scrub.beforeNewPayment(client.clientId, body.transactionId as string, 9_999_999, Date.now());
+      expect(verdict, 'the resend of the payment deleted whole is refused').to.be.a('string');
     } finally {
       await store.close();
     }

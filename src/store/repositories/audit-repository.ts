@@ -10,6 +10,7 @@ import type {
   AuditVerifyReport,
   ChainPiece,
   ChainRemains,
+  RemainsPage,
   ChainPosition,
   BankCallAudit,
   ChainDependency,
@@ -43,7 +44,7 @@ import {
 import { purgeAnonymous } from './audit-purge.js';
 import { chainPlaceProblems } from './audit-chain-place.js';
 import { recordLinkProblems } from './audit-record-links.js';
-import { chainRemains, chainsToWalk, lastPaymentEventId, lostPayments, remainsPaymentEvents, verifyAudit, verifyChainPiece, type LostPayment } from './audit-verify.js';
+import { chainRemains, chainsToWalk, lastPaymentEventId, lostPayments, remainsPage, verifyAudit, verifyChainPiece, type LostPayment } from './audit-verify.js';
 import { EXCHANGES_PAGE, lostPaymentFacts, type LostPaymentFacts } from './lost-payment-facts.js';
 import { linkCounts, lostPaymentNow, paymentKeysOfEvents, type RememberedPayment } from './remembered-payments.js';
 import { fit, wellFormed } from './row-values.js';
@@ -299,8 +300,8 @@ export class SqlAuditRepository implements AuditRepository {
     return chainRemains(this.db, writerId);
   }
 
-  remainsPaymentEvents(writerId: string, fromSeq: number, maxLinks: number): Promise<{ links: number; paymentEvents: number[]; next: number | null }> {
-    return remainsPaymentEvents(this.db, writerId, fromSeq, maxLinks);
+  remainsPage(writerId: string, fromSeq: number, maxLinks: number): Promise<RemainsPage> {
+    return remainsPage(this.db, writerId, fromSeq, maxLinks);
   }
 
   chains(): Promise<string[]> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { KeyRingError, sameSecretText, type KeyRing } from '../../security/index.js';
 import { IntegrityError } from '../../errors/index.js';
-import type { AuditChainBreak, AuditExchangeRow, AuditPurgeSummary, AuditVerifyOptions, AuditVerifyReport, ChainPiece, ChainPosition, ChainRemains, Db, Queryable, SqlValue } from '../types.js';
+import type { AuditChainBreak, AuditExchangeRow, AuditPurgeSummary, AuditVerifyOptions, AuditVerifyReport, ChainPiece, ChainPosition, ChainRemains, Db, RemainsPage, Queryable, SqlValue } from '../types.js';
 import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, type LinkFields, type LinkKind } from './audit-chain.js';
 import {
   BANK_CALL_SELECT,
@@ -241,28 +241,36 @@ export async function chainRemains(db: Queryable, writerId: string): Promise<Cha
   let links = 0;
   let maxSeq = 0;
   for (;;) {
-    const rows = await db.query<{ seq: number | string; kind: string; record_id: number | string; recorded_at: number | string; prev_hash: string; hash: string; key_id: string | null }>(
-      'SELECT seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq > ? ORDER BY seq LIMIT ?',
-      [writerId, maxSeq, REMAINS_PAGE],
-    );
-    for (const r of rows) digest.update(`${JSON.stringify([toNumber(r.seq), r.kind, toNumber(r.record_id), toNumber(r.recorded_at), r.prev_hash, r.hash, r.key_id])}\n`);
-    links += rows.length;
-    if (rows.length > 0) maxSeq = toNumber(rows[rows.length - 1].seq);
-    if (rows.length < REMAINS_PAGE) break;
+    const page = await remainsPage(db, writerId, maxSeq + 1, REMAINS_PAGE);
+    for (const row of page.rows) digest.update(row);
+    links += page.links;
+    maxSeq = page.maxSeq ?? maxSeq;
+    if (page.next === null) break;
   }
   return { head: head ? { seq: toNumber(head.last_seq), hash: head.last_hash } : null, links, maxSeq, digest: digest.digest('hex') };
 }
 
 /**
  * At most `maxLinks` links of chain `writerId` from link `fromSeq` on (a page of REMAINS_PAGE at
- * most), as the rows stand (AuditRepository.remainsPaymentEvents): the record ids of the payment
- * events among them, and the seq after the last one read (null: none is left).
+ * most), as the rows stand (AuditRepository.remainsPage): each row as chainRemains digests it
+ * (`rows`, in seq order), the record ids of the payment events among them, the seq of the last one
+ * read (null: none) and the seq after it (`next`, null: none is left).
  */
-export async function remainsPaymentEvents(db: Queryable, writerId: string, fromSeq: number, maxLinks: number): Promise<{ links: number; paymentEvents: number[]; next: number | null }> {
+export async function remainsPage(db: Queryable, writerId: string, fromSeq: number, maxLinks: number): Promise<RemainsPage> {
   const limit = Math.min(REMAINS_PAGE, Math.max(1, Math.floor(maxLinks)));
-  const rows = await db.query<{ seq: number | string; kind: string; record_id: number | string }>('SELECT seq, kind, record_id FROM audit_chain WHERE writer_id = ? AND seq >= ? ORDER BY seq LIMIT ?', [writerId, fromSeq, limit]);
+  const rows = await db.query<{ seq: number | string; kind: string; record_id: number | string; recorded_at: number | string; prev_hash: string; hash: string; key_id: string | null }>(
+    'SELECT seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq >= ? ORDER BY seq LIMIT ?',
+    [writerId, fromSeq, limit],
+  );
   const paymentEvents = rows.filter((r) => r.kind === 'payment_event').map((r) => toNumber(r.record_id));
-  return { links: rows.length, paymentEvents, next: rows.length < limit ? null : toNumber(rows[rows.length - 1].seq) + 1 };
+  const maxSeq = rows.length === 0 ? null : toNumber(rows[rows.length - 1].seq);
+  return {
+    links: rows.length,
+    rows: rows.map((r) => `${JSON.stringify([toNumber(r.seq), r.kind, toNumber(r.record_id), toNumber(r.recorded_at), r.prev_hash, r.hash, r.key_id])}\n`),
+    paymentEvents,
+    maxSeq,
+    next: rows.length < limit || maxSeq === null ? null : maxSeq + 1,
+  };
 }
 
 /** A digest of a payment row as it stands (every column): what an acceptance of it as altered records, and later compares. */
