@@ -701,7 +701,7 @@ forEachBackend('A chain accepted as gone (its head row deleted), to a process st
    * rows, its links left, and the operator accepts those chains as gone. The payment, how often its
    * bank received it, and the chains.
    */
-  async function paidOnGoneChains(db: Store['db']) {
+  async function paidOnGoneChains(db: Store['db'], accept = true) {
     const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
     const { client, body } = await paidAmongOthers(first, 3, 3);
     const paidBefore = await bankTransfers(first, body.transactionId as string);
@@ -709,11 +709,39 @@ forEachBackend('A chain accepted as gone (its head row deleted), to a process st
     gateways.splice(gateways.indexOf(first), 1);
     await first.close();
     for (const writerId of chains) await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writerId]);
-    const accepted = await acceptAsVerified(env(), 'test: head rows deleted, looked at');
-    expect(accepted.code, accepted.stderr).to.equal(0);
+    if (accept) await acceptGone();
     const { paymentId, links } = await paymentLinks(db, body.transactionId as string);
     expect(links.every((l) => chains.includes(l.writerId)), 'the payment links only on the chains accepted as gone').to.equal(true);
     return { client, body, paymentId, paidBefore, chains };
+  }
+
+  /** The operator looks (verify names the head rows deleted, the links intact) and accepts. */
+  async function acceptGone() {
+    const accepted = await acceptAsVerified(env(), 'test: head rows deleted, looked at');
+    expect(accepted.code, accepted.stderr).to.equal(0);
+  }
+
+  /** A new process's scrub (5 links a pass) on `store`, its reads as `instead` has them. */
+  function newScrub(store: Store, instead: Partial<ScrubbedAudit>): AuditScrub {
+    return new AuditScrub(watchedAudit(store.audit, instead), { ring: ringOf(TEST_AUDIT_KEY), path: env().GERBANG_AUDIT_CHECKPOINT_FILE, store: store.db.description }, { linksPerPass: 5, confirmMs: 50, quiet: true });
+  }
+
+  /** Reads of what remains: once `armed()`, the attacker deletes the payment of `transactionId` whole as the first is read. */
+  function deletingAsRead(store: Store, transactionId: string, armed: () => boolean): Partial<ScrubbedAudit> {
+    let deleted = false;
+    return {
+      remainsPage: async (writerId, fromSeq, maxLinks) => {
+        if (armed() && !deleted) await deleteWhole(store.db, transactionId);
+        deleted ||= armed();
+        return store.audit.remainsPage(writerId, fromSeq, maxLinks);
+      },
+    };
+  }
+
+  /** The resend of the payment deleted whole, to `scrub`: refused. */
+  async function resendRefused(scrub: AuditScrub, clientId: string, transactionId: string) {
+    const verdict = await scrub.beforeNewPayment(clientId, transactionId, 9_999_999, Date.now());
+    expect(verdict, 'the resend of the payment deleted whole is refused').to.be.a('string');
   }
 
   it('learns the payments of what remains of it in its first cycle, while that is as accepted: the resend of one deleted whole after is refused naming it, never sent', async function () {
@@ -748,7 +776,7 @@ forEachBackend('A chain accepted as gone (its head row deleted), to a process st
       // A new process's scrub (5 links a pass), the attacker acting as it reads the first page of those remains.
       let deleted = false;
       const pages: { links: number; maxLinks: number }[] = [];
-      const audit = watchedAudit(store.audit, {
+      const scrub = newScrub(store, {
         remainsPage: async (writerId, fromSeq, maxLinks) => {
           if (!deleted) await deleteWhole(store.db, body.transactionId as string);
           deleted = true;
@@ -757,7 +785,6 @@ forEachBackend('A chain accepted as gone (its head row deleted), to a process st
           return page;
         },
       });
-      const scrub = new AuditScrub(audit, { ring: ringOf(TEST_AUDIT_KEY), path: env().GERBANG_AUDIT_CHECKPOINT_FILE, store: store.db.description }, { linksPerPass: 5, confirmMs: 50, quiet: true });
       for (let i = 0; i < 1_000 && scrub.cycles < 1; i += 1) await scrub.pass();
       expect(scrub.cycles, 'its first cycle ended').to.be.at.least(1);
       expect(deleted, 'the remains were read in the first cycle').to.equal(true);
@@ -768,76 +795,61 @@ forEachBackend('A chain accepted as gone (its head row deleted), to a process st
       await store.close();
     }
   });
-});
 
-forEachBackend('A chain accepted as gone, not as accepted when a new process\'s first cycle starts (#14)', (ctx) => {
-  const { env, gateways, start } = scrubbingGateways(ctx, { acceptHeld: true });
-  it('does not take the memory as whole while a gone chain held at its first cycle never had its payments learned', async function () {
+  it('does not take the memory as whole while one, not as accepted as its first cycle started (its links moved aside, then back), has not had its remains learned: the resend of a payment of it deleted whole later is refused', async function () {
     this.timeout(180_000);
     const store = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
     try {
-      const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
-      const { client, body } = await paidAmongOthers(first, 3, 3);
-      const chains = first.store.audit.ownHeads().map((h) => h.writerId);
-      gateways.splice(gateways.indexOf(first), 1);
-      await first.close();
+      const { client, body, chains } = await paidOnGoneChains(store.db);
       const db = store.db;
-      for (const writerId of chains) await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writerId]);
-      const accepted = await acceptAsVerified(env(), 'test: head rows deleted, looked at');
-      expect(accepted.code, accepted.stderr).to.equal(0);
       // Attacker: the gone chains' links moved aside for the new process's first cycle (not as accepted: held).
       const them = chains.map(() => '?').join(', ');
       const aside = `hidden_${randomBytes(4).toString('hex')}`;
       await db.execute(`CREATE TABLE ${aside} AS SELECT * FROM audit_chain WHERE writer_id IN (${them})`, chains);
       await db.execute(`DELETE FROM audit_chain WHERE writer_id IN (${them})`, chains);
       let armed = false;
-      let deleted = false;
-      const audit = watchedAudit(store.audit, {
-        remainsPage: async (writerId, fromSeq, maxLinks) => {
-          // Attacker: as the second cycle (after the release) reads what remains, the payment deleted whole.
-          if (armed && !deleted) {
-            await deleteWhole(store.db, body.transactionId as string);
-            deleted = true;
-          }
-          return store.audit.remainsPage(writerId, fromSeq, maxLinks);
-        },
-      });
-      const scrub = new AuditScrub(audit, { ring: ringOf(TEST_AUDIT_KEY), path: env().GERBANG_AUDIT_CHECKPOINT_FILE, store: store.db.description }, { linksPerPass: 5, confirmMs: 50, quiet: true });
+      const scrub = newScrub(store, deletingAsRead(store, body.transactionId as string, () => armed));
       for (let i = 0; i < 1_000 && scrub.cycles < 1; i += 1) await scrub.pass();
-      // Attacker puts the links back: as accepted again.
+      // Attacker: the links put back (as accepted again); as the second cycle reads them, the payment deleted whole.
       await db.execute(`INSERT INTO audit_chain SELECT * FROM ${aside}`);
       await db.execute(`DROP TABLE ${aside}`);
       armed = true;
       for (let i = 0; i < 1_000 && scrub.cycles < 2; i += 1) await scrub.pass();
-      const verdict = await scrub.beforeNewPayment(client.clientId, body.transactionId as string, 9_999_999, Date.now());
-      expect(verdict, 'the resend of the payment deleted whole is refused').to.be.a('string');
+      await resendRefused(scrub, client.clientId, body.transactionId as string);
     } finally {
       await store.close();
     }
   });
-});
 
-forEachBackend('A chain accepted as gone whose remains are altered only while they are read (#14)', (ctx) => {
-  const { env, gateways, start } = scrubbingGateways(ctx, { acceptHeld: true });
-  it('learns from the remains as compared, not as read between the two comparisons', async function () {
+  it('does not take the memory as whole when a chain its first cycle cut short is accepted as gone before its remains are learned: the resend of a payment of it deleted whole later is refused', async function () {
     this.timeout(180_000);
     const store = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
     try {
-      const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
-      const { client, body } = await paidAmongOthers(first, 3, 3);
-      const chains = first.store.audit.ownHeads().map((h) => h.writerId);
-      gateways.splice(gateways.indexOf(first), 1);
-      await first.close();
+      const { client, body } = await paidOnGoneChains(store.db, false);
+      let armed = false;
+      const scrub = newScrub(store, deletingAsRead(store, body.transactionId as string, () => armed));
+      for (let i = 0; i < 1_000 && scrub.cycles < 1; i += 1) await scrub.pass();
+      await acceptGone();
+      armed = true;
+      for (let i = 0; i < 1_000 && scrub.cycles < 2; i += 1) await scrub.pass();
+      await resendRefused(scrub, client.clientId, body.transactionId as string);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('learns from the remains as compared, not as read: record ids pointed elsewhere only while their page is read hold, and do not stretch the check of lost payments over the table', async function () {
+    this.timeout(180_000);
+    const store = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      const { client, body } = await paidOnGoneChains(store.db);
       const db = store.db;
-      for (const writerId of chains) await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writerId]);
-      const accepted = await acceptAsVerified(env(), 'test: head rows deleted, looked at');
-      expect(accepted.code, accepted.stderr).to.equal(0);
       const { links } = await paymentLinks(db, body.transactionId as string);
       const saved = await db.query<{ writer_id: string; seq: number | string; record_id: number | string }>(
         `SELECT writer_id, seq, record_id FROM audit_chain WHERE ${links.map(() => '(writer_id = ? AND seq = ?)').join(' OR ')}`, links.flatMap((l) => [l.writerId, l.seq]));
       let reads = 0;
       const ranges: { fromId: number; toId: number }[] = [];
-      const audit = watchedAudit(store.audit, {
+      const scrub = newScrub(store, {
         remainsPage: async (writerId, fromSeq, maxLinks) => {
           // Attacker, between the cycle's comparison and the re-comparison: the payment's links point elsewhere while their page is read, then put back.
           for (const l of saved) await db.execute('UPDATE audit_chain SET record_id = ? WHERE writer_id = ? AND seq = ?', [999_999_999, l.writer_id, l.seq]);
@@ -851,53 +863,12 @@ forEachBackend('A chain accepted as gone whose remains are altered only while th
           return store.audit.lostPayments(range, limit);
         },
       });
-      const scrub = new AuditScrub(audit, { ring: ringOf(TEST_AUDIT_KEY), path: env().GERBANG_AUDIT_CHECKPOINT_FILE, store: store.db.description }, { linksPerPass: 5, confirmMs: 50, quiet: true });
       for (let i = 0; i < 1_000 && scrub.cycles < 1; i += 1) await scrub.pass();
       expect(reads, 'the remains were read').to.be.above(0);
       // A record id forged into a page read does not stretch the check of lost payments over the table.
       expect(ranges.filter((r) => r.toId - r.fromId > 1_000), 'event id ranges checked').to.deep.equal([]);
       await deleteWhole(store.db, body.transactionId as string);
-      const verdict = await scrub.beforeNewPayment(client.clientId, body.transactionId as string, 9_999_999, Date.now());
-      expect(verdict, 'the resend of the payment deleted whole is refused').to.be.a('string');
-    } finally {
-      await store.close();
-    }
-  });
-});
-
-forEachBackend('A chain the first cycle stopped at, accepted as gone before its remains are learned (#14)', (ctx) => {
-  const { env, gateways, start } = scrubbingGateways(ctx, { acceptHeld: true });
-  it('does not take the memory as whole when a chain cut short in the first cycle is accepted as gone before its remains are learned', async function () {
-    this.timeout(180_000);
-    const store = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
-    try {
-      const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
-      const { client, body } = await paidAmongOthers(first, 3, 3);
-      const chains = first.store.audit.ownHeads().map((h) => h.writerId);
-      gateways.splice(gateways.indexOf(first), 1);
-      await first.close();
-      const db = store.db;
-      for (const writerId of chains) await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writerId]);
-      let armed = false;
-      let deleted = false;
-      const audit = watchedAudit(store.audit, {
-        remainsPage: async (writerId, fromSeq, maxLinks) => {
-          if (armed && !deleted) {
-            await deleteWhole(store.db, body.transactionId as string);
-            deleted = true;
-          }
-          return store.audit.remainsPage(writerId, fromSeq, maxLinks);
-        },
-      });
-      const scrub = new AuditScrub(audit, { ring: ringOf(TEST_AUDIT_KEY), path: env().GERBANG_AUDIT_CHECKPOINT_FILE, store: store.db.description }, { linksPerPass: 5, confirmMs: 50, quiet: true });
-      for (let i = 0; i < 1_000 && scrub.cycles < 1; i += 1) await scrub.pass();
-      // The operator looks (verify names the head rows deleted, the links intact) and accepts.
-      const accepted = await acceptAsVerified(env(), 'test: head rows deleted, looked at');
-      expect(accepted.code, accepted.stderr).to.equal(0);
-      armed = true;
-      for (let i = 0; i < 1_000 && scrub.cycles < 2; i += 1) await scrub.pass();
-      const verdict = await scrub.beforeNewPayment(client.clientId, body.transactionId as string, 9_999_999, Date.now());
-      expect(verdict, 'the resend of the payment deleted whole is refused').to.be.a('string');
+      await resendRefused(scrub, client.clientId, body.transactionId as string);
     } finally {
       await store.close();
     }
