@@ -168,11 +168,13 @@ export class ChainWriter {
   private head: Head | undefined;
   /** The chain appended to: `freshId()` replaces it when this writer cannot trust the chain's head row (loadHead). */
   private id: string;
-  /** The highest seq this writer committed to chain `id`: a head row re-read below it was set back. */
-  private highestSeq = 0;
   /** A COMMIT to chain `id` whose outcome is unknown: its head row cannot tell what this writer committed. */
   private unsure = false;
-  /** The last head this writer committed to chain `id` (kept through failures: what it vouches for when it leaves the chain). */
+  /**
+   * The last head this writer committed to chain `id`, kept through failures: the highest, as it
+   * never links after a lower one (a head row re-read below it was set back), and what it vouches
+   * for when it leaves the chain.
+   */
   private lastCommitted: Head | undefined;
   private readonly queue: PendingAppend[] = [];
   private draining = false;
@@ -344,7 +346,6 @@ export class ChainWriter {
     });
     this.head = next.head;
     if (next.head.seq > 0) this.lastCommitted = next.head;
-    this.highestSeq = Math.max(this.highestSeq, next.head.seq);
     return next.recordIds;
   }
 
@@ -368,18 +369,18 @@ export class ChainWriter {
   private async loadHead(): Promise<Head> {
     const rows = await this.db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [this.id]);
     const found = rows.length > 0 ? { seq: toNumber(rows[0].last_seq), hash: rows[0].last_hash } : null;
-    const setBack = this.highestSeq > 0 && (found === null || found.seq < this.highestSeq);
+    const committed = this.lastCommitted;
+    const setBack = committed !== undefined && (found === null || found.seq < committed.seq);
     if (!setBack && !this.unsure && found !== null) return found;
     if (setBack || this.unsure) {
       const left = this.id;
-      const details = { chain: left, committed: this.highestSeq, headRow: found?.seq ?? null };
+      const details = { chain: left, committed: committed?.seq ?? 0, headRow: found?.seq ?? null };
       // Vouched for outside the database at once (a checkpoint): the links it committed there,
       // deleted later with their records, are then a rollback the watch holds on, not a chain
       // that merely ends where its head row was set back to.
-      if (this.lastCommitted) this.left({ writerId: left, ...this.lastCommitted });
+      if (committed) this.left({ writerId: left, ...committed });
       this.lastCommitted = undefined;
       this.id = this.freshId();
-      this.highestSeq = 0;
       if (setBack) log.error(details, `the head row of audit chain ${left} was set back or deleted in the database (this process committed links past it): this process links on in a new chain, ${this.id}; see \`gerbang audit verify\``);
       else log.warn(details, `a COMMIT to audit chain ${left} had an unknown outcome: this process links on in a new chain, ${this.id}, so no link of ${left} is made twice`);
       this.unsure = false;
