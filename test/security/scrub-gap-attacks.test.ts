@@ -25,6 +25,23 @@ const TABLE_OF: Record<string, string> = {
 };
 
 /**
+ * A gateway on `url` (its scrub off, its checkpoints in `checkpoints`) with a client of its own:
+ * `send` a transfer, or `pay` one (answered 201, its body returned).
+ */
+async function payingGateway(url: string, checkpoints: string) {
+  const gw = await TestGateway.start(url, { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '0', ...UNTHROTTLED });
+  const payer = await gw.createClient();
+  const auth = { authorization: `Bearer ${await gw.token(payer)}` };
+  const send = (body: Record<string, unknown> = sampleTransfer()) => gw.request('/v1/transfers', { json: body, headers: auth });
+  const pay = async (body: Record<string, unknown> = sampleTransfer()) => {
+    const r = await send(body);
+    expect(r.status, r.text).to.equal(201);
+    return body;
+  };
+  return { gw, send, pay };
+}
+
+/**
  * An accepted tail cut leaves links S..H of a live writer's chain free. The attacker (SQL, no key)
  * sets the head row to link S-1 (its own hash), or deletes it: a writer that followed the head it
  * re-reads would make the next payments' links, with good MACs, at S.. inside the accepted cut;
@@ -51,15 +68,9 @@ forEachBackend('Links written inside an accepted tail cut, then some deleted who
 
   /** A gateway that paid 10 transfers, its chain's newest 30 links deleted and that cut accepted, a scrub walked to completion. */
   async function acceptedCut() {
-    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '0', ...UNTHROTTLED });
-    const payer = await gw.createClient();
-    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
-    const send = (body = sampleTransfer()) => gw!.request('/v1/transfers', { json: body, headers: auth });
-    const pay = async (body = sampleTransfer()) => {
-      const r = await send(body);
-      expect(r.status, r.text).to.equal(201);
-      return body;
-    };
+    const started = await payingGateway(ctx.url(), checkpoints);
+    gw = started.gw;
+    const { pay } = started;
     for (let i = 0; i < 10; i += 1) await pay();
     const db = gw.store.db;
     const [writerId] = gw.store.audit.ownHeads().map((h) => h.writerId);
@@ -178,11 +189,10 @@ forEachBackend('A running gateway\'s own chain rolled back with its head row (#1
 
   /** A gateway (its scrub off) that paid 4 transfers, a change of who may pay checkpointed; its busiest chain and that chain's head before. */
   async function paying() {
-    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '0', ...UNTHROTTLED });
-    const payer = await gw.createClient();
-    const auth = { authorization: `Bearer ${await gw.token(payer)}` };
-    const send = (body: Record<string, unknown> = sampleTransfer()) => gw!.request('/v1/transfers', { json: body, headers: auth });
-    for (let i = 0; i < 4; i += 1) expect((await send()).status).to.equal(201);
+    const started = await payingGateway(ctx.url(), checkpoints);
+    gw = started.gw;
+    const { send, pay } = started;
+    for (let i = 0; i < 4; i += 1) await pay();
     const other = await gw.createClient({ accounts: [] });
     await gw.store.clients.setStatus(other.clientId, 'disabled', Date.now());
     const [busiest] = gw.store.audit.ownHeads().sort((x, y) => y.seq - x.seq);
