@@ -491,15 +491,17 @@ export class AuditScrub {
     /**
      * A walk begun inside a gap accepted exactly (a new process's first window, a head read back)
      * finds it at the link it began at: the accepted deletion whose gap holds that link and ends
-     * where this one does (the link after it then, or the one its writer appended next), and whose
-     * links before it are still none. A link there now (one its writer was made to append inside
-     * the accepted gap, its head row set back in SQL) makes it another gap, not the one accepted.
+     * where this one does (the link after it then, or the one its writer appended next; or, a tail
+     * cut nothing follows yet, nowhere, as then), and whose links before it are still none. A link
+     * there now (one its writer was made to append inside the accepted gap, its head row set back
+     * in SQL) makes it another gap, not the one accepted.
      */
     const gapAround = async (writerId: string, found: AuditChainBreak, resume: number | null) => {
-      if (resume === null || found.seq === null || sortOf(found.problem) !== 'deleted' || found.table !== 'audit_chain') return undefined;
+      if (found.seq === null || sortOf(found.problem) !== 'deleted' || found.table !== 'audit_chain') return undefined;
       for (const [seq, skip] of acceptedSkips.get(writerId) ?? []) {
         const end = skip.resume || skip.next;
-        if (!(seq < found.seq && skip.seen?.link === null && sortOf(skip.seen.problem) === 'deleted' && end === resume && found.seq < end)) continue;
+        const endsAsThen = end === resume || (resume === null && skip.resume === 0);
+        if (!(seq < found.seq && skip.seen?.link === null && sortOf(skip.seen.problem) === 'deleted' && endsAsThen && end !== undefined && found.seq < end)) continue;
         const before = await this.audit.linkCounts([{ writerId, fromSeq: seq, toSeq: found.seq - 1 }]);
         return (before.get(writerId) ?? 0) === 0 ? skip : undefined;
       }
