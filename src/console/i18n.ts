@@ -309,7 +309,7 @@ const ID = {
   reconTruncated: 'Periode ini berisi terlalu banyak pembayaran; hanya {n} yang pertama dicocokkan. Persempit periodenya.',
   reconMatchedHidden: '{n} baris yang cocok tidak ditampilkan (periode ini berisi {total} baris); semua baris yang perlu diperiksa ada di bawah. Persempit periodenya untuk melihat semua baris.',
   reconAttentionCapped: 'Hanya {n} baris pertama yang perlu diperiksa ditampilkan. Persempit periodenya untuk melihat sisanya.',
-  reconFromBank: 'Mutasi dari bank',
+  reconFromBank: 'Mutasi dari',
   reconCheckStatement: 'Cek di mutasi rekening',
   reconNoAccount: 'Pembayaran ini tidak mencatat rekening sumbernya, jadi mutasinya tidak dapat dicocokkan.',
   reconAccountInvalid: 'Isi nomor rekening perusahaan, hanya angka (6 sampai 20 angka).',

@@ -57,6 +57,22 @@ export function sendingBankLabel(payment: PaymentRecord): string | null {
   return connectionLabel(payment.bank, routedBank(payment.resultJson, payment.bank));
 }
 
+/**
+ * The connections of the list's bank filter, each named as its payments are (sendingBankLabel of
+ * its latest payment, `latest`: the store's banks()), keyed by the connection id the filter sends;
+ * two connections of one bank told apart by their ids. A connection whose latest payment was
+ * changed outside Gerbang by its id alone (connectionLabel without a bank): its record may be the forger's.
+ */
+export function connectionLabels(latest: PaymentRecord[]): Map<string, string> {
+  return new Map(
+    latest.flatMap((p) => {
+      if (!p.bank) return [];
+      const label = p.integrityProblem === undefined ? sendingBankLabel(p) : connectionLabel(p.bank, null);
+      return [[p.bank, label ?? p.bank] as const];
+    }),
+  );
+}
+
 /** The BIC the stored answer's routing record keeps for connection `partner`; null when it keeps none (an older record, no answer). */
 function routedBank(resultJson: string | null, partner: string): string | null {
   try {

@@ -23,9 +23,12 @@ export class StatementReadError extends Error {
   }
 }
 
+/** A company account's statement as the API answers it: `bank` the connection that read it, `bankCode` its bank's BIC (absent from an older gateway's answer). */
+export type ReadStatement = AccountStatement & { bank: string; bankCode?: string };
+
 /** Reads a company account's statement for [from, to] (yyyy-MM-dd, Jakarta); throws StatementReadError. */
 export interface StatementReader {
-  read(accountNumber: string, from: string, to: string): Promise<AccountStatement & { bank: string }>;
+  read(accountNumber: string, from: string, to: string): Promise<ReadStatement>;
 }
 
 /** The statement's lines as the review's cross-check reads them: a StatementReadError says none could be had, and why. */
@@ -50,7 +53,8 @@ export const NO_STATEMENTS: StatementReader = {
 /** Each API call may take the bank's time plus the gateway's; past this the page says the API did not answer. */
 const CALL_TIMEOUT_MS = 60_000;
 
-const answerSchema = statementAnswerSchema.unknown(true);
+// A gateway not yet upgraded answers without bankCode: its statement is read all the same, the connection then named by its id.
+const answerSchema = statementAnswerSchema.fork(['bankCode'], (field) => field.optional()).unknown(true);
 
 /**
  * Reads statements through Gerbang's own API (GET /v1/accounts/{n}/statements) as an API client:
@@ -107,7 +111,7 @@ export function apiStatementReader(api: { url: string; clientId: string; clientS
       if (answer.status === 200) {
         const { value, error } = answerSchema.validate(answer.body);
         if (error) throw new StatementReadError('bank-unavailable', `the API's statement answer was not readable (${error.message})`);
-        return value as AccountStatement & { bank: string };
+        return value as ReadStatement;
       }
       const code = String(answer.body.code ?? '');
       const detail = String(answer.body.detail ?? '');

@@ -1226,8 +1226,12 @@ export interface PaymentSearchRepository {
   readonly rowsProvedOneByOne: number;
   /** Other clients' SUCCESS payments with the same transactionId: a possible double payment. */
   duplicatesOf(payment: PaymentRecord): Promise<PaymentRecord[]>;
-  /** Every bank that has a payment, for the list's bank filter. */
-  banks(): Promise<string[]>;
+  /**
+   * For the list's bank filter: the latest payment of every connection that carried one, by its
+   * connection (`bank`); its routing record names the connection's bank. Each marked as findById
+   * marks it when changed outside Gerbang.
+   */
+  banks(): Promise<PaymentRecord[]>;
   /**
    * Counts and totals per UTC+7 day and state, payments created in [from, to), as stored: a closed
    * day from its kept totals when they hold (counted once after the day closed by the seal sweep,

@@ -59,7 +59,7 @@ forEachBackend('Account inquiries, balance and statement through the public API'
 
     const statement = await gw.request(`/v1/accounts/0201777001/statements?from=${today()}&to=${today()}`, { headers: auth });
     expect(statement.status, statement.text).to.equal(200);
-    expect(statement.body).to.include({ accountNumber: '0201777001', openingBalance: '5000000.00', from: today(), to: today() });
+    expect(statement.body).to.include({ accountNumber: '0201777001', openingBalance: '5000000.00', from: today(), to: today(), bank: 'bca', bankCode: 'CENAIDJA' });
     expect(statement.body.entries).to.deep.equal([{ date: today(), type: 'DEBIT', amount: '1250000.00', description: `${paid.body.transactionId} Invoice test`, reference: `${paid.body.transactionId} Invoice test` }]);
   });
 

@@ -16,6 +16,13 @@ function fact(page: string, label: string): string | undefined {
   return new RegExp(`<tr><th scope="row">${label}</th><td[^>]*>([^<]*)</td></tr>`).exec(page)?.[1];
 }
 
+/** The options of the list's bank filter, as [value, label]. */
+function bankOptions(page: string): [string, string][] {
+  const select = /<select name="bank">([\s\S]*?)<\/select>/.exec(page)?.[1];
+  expect(select, 'the bank filter').to.be.a('string');
+  return [...select!.matchAll(/<option value="([^"]*)"[^>]*>([^<]*)<\/option>/g)].map((m) => [m[1], m[2]]);
+}
+
 /**
  * A payment carried by a connection whose id is no bank's name (`bca-main`, as an operator names
  * it in the bank connections' settings): every page that names its sending bank shows it as the
@@ -32,6 +39,8 @@ forEachBackend('The console’s pages name the sending bank of a payment by its 
   let inDoubt = 0;
   let paid = 0;
   let failedOver = 0;
+  // A connection whose only payment was changed in the database: none of its values (its routing record's bank neither) is shown as if real.
+  const forgedConnection = `bca-${randomBytes(3).toString('hex')}`;
 
   before(async () => {
     const store = db.store();
@@ -50,6 +59,9 @@ forEachBackend('The console’s pages name the sending bank of a payment by its 
       { ...routing[0], partner: 'bca-dr', reason: routing[0].reason.replace('bca-main (priority 1)', 'bca-dr (priority 2)') },
     ]);
     await store.payments.enterReview(inDoubt, now - 40_000);
+    const forged = await carried(`SEND-${randomBytes(3).toString('hex')}`, 'SUCCESS', [{ ...routing[0], partner: forgedConnection }]);
+    // As an attacker with the database but no key would: the same sum written otherwise, the MAC left as it was.
+    await store.db.execute("UPDATE payments SET amount = '150000.0' WHERE id = ?", [forged]);
     con = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }, { clock: () => now, sealSweep: false });
     const user = await con.createUser(`viewer-${randomBytes(3).toString('hex')}`, 'viewer');
     client = new ConsoleClient(con.origin);
@@ -81,6 +93,24 @@ forEachBackend('The console’s pages name the sending bank of a payment by its 
     // Created, client, transaction id, beneficiary, remark, status, amount, sending bank, bank reference.
     expect(rowCells(list.text, inDoubt)[7]).to.equal(LABEL);
     expect(rowCells(list.text, paid)[7]).to.equal(LABEL);
+  });
+
+  it('shows the same in the list’s bank filter, two connections of one bank by their ids, each sending its connection id', async () => {
+    const list = await client.get('/console/payments');
+    const options = bankOptions(list.text);
+    expect(options).to.deep.include.members([
+      ['bca-dr', 'Bank Central Asia (bca-dr)'],
+      ['bca-main', LABEL],
+    ]);
+    const filtered = await client.get('/console/payments?bank=bca-dr');
+    expect(filtered.status).to.equal(200);
+    expect([...filtered.text.matchAll(/<tr data-payment-id="(\d+)"/g)].map((m) => Number(m[1]))).to.deep.equal([failedOver]);
+    expect(/id="print-summary">([^<]*)</.exec(filtered.text)?.[1]).to.contain('Bank pengirim: Bank Central Asia (bca-dr)');
+  });
+
+  it('names a connection in the bank filter by its id alone when its latest payment was changed outside Gerbang', async () => {
+    const options = bankOptions((await client.get('/console/payments')).text);
+    expect(options).to.deep.include([forgedConnection, forgedConnection]);
   });
 
   it('shows the same in the review queue’s bank column', async () => {

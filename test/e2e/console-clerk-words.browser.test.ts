@@ -1,13 +1,20 @@
 import { expect } from 'chai';
-import { signInToConsole } from '../support/browser.js';
+import { axeViolations, signInToConsole } from '../support/browser.js';
 import { browserConsole } from '../support/browser-console.js';
 import { sampleTransfer } from '../support/gateway-harness.js';
 import { startTestBank, writePartnersFile, type TestBank } from '../support/test-bank.js';
 
+/** Today in Jakarta, as the clerk types it (dd/mm/yyyy). */
+function typedToday(): string {
+  const [y, m, d] = new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 10).split('-');
+  return `${d}/${m}/${y}`;
+}
+
 /**
  * The console in the clerk's words (#16): what the router, the admin forms, the bank and the
- * list's filters say reaches the page in its language, banks by name, never as a BIC or a raw
- * `field=value`. One gateway and one browser for the whole file; each page in both languages.
+ * list's filters say reaches the page in its language, banks by name, never as a BIC, a
+ * connection id alone or a raw `field=value`. One gateway and one browser for the whole file;
+ * each page in both languages.
  */
 describe('Finance console in a browser: routing reasons, admin errors, the bank’s words and the printed filters in the page’s language', function () {
   this.timeout(180_000);
@@ -58,6 +65,7 @@ describe('Finance console in a browser: routing reasons, admin errors, the bank�
       viewer = await con.createUser('vivi.viewer', 'viewer');
     },
     gatewayEnv,
+    { readsStatements: true },
   );
 
   const WORDS = {
@@ -73,6 +81,9 @@ describe('Finance console in a browser: routing reasons, admin errors, the bank�
       intrabank: 'Sesama bank',
       online: 'Transfer online',
       summary: (client: string) => `Saringan: Klien: ${client} · Status: Berhasil · Urutkan: Jumlah terbesar · Dicetak:`,
+      any: 'Semua',
+      bankSummary: 'Saringan: Bank pengirim: Bank Central Asia (bca-2) · ',
+      statementFrom: 'Mutasi dari Bank Central Asia (bca-2):',
     },
     en: {
       onUs: "The paying account 0201245680 is held at Bank Central Asia (connection bca, priority 1), the beneficiary's own bank: paid as a transfer within the bank.",
@@ -86,6 +97,9 @@ describe('Finance console in a browser: routing reasons, admin errors, the bank�
       intrabank: 'Within the bank',
       online: 'Online transfer',
       summary: (client: string) => `Filter: Client: ${client} · Status: Success · Sort: Largest amount · Printed:`,
+      any: 'Any',
+      bankSummary: 'Filter: Sending bank: Bank Central Asia (bca-2) · ',
+      statementFrom: 'Statement from Bank Central Asia (bca-2):',
     },
   } as const;
 
@@ -167,6 +181,40 @@ describe('Finance console in a browser: routing reasons, admin errors, the bank�
         await page.emulateMedia({ media: 'screen' });
         expect(summary).to.contain(words.summary(ids.clientName));
         expect(summary).not.to.contain(ids.clientId);
+      });
+
+      it('names each connection in the list’s bank filter as the rows do, two of one bank by their ids, and filters by the connection', async () => {
+        const { page, con } = suite;
+        await page.goto(`${con.url}/payments`);
+        const options = page.locator('select[name=bank] option');
+        const shown: [string | null, string | null][] = [];
+        for (let i = 0; i < (await options.count()); i += 1) shown.push([await options.nth(i).getAttribute('value'), await options.nth(i).textContent()]);
+        expect(shown).to.deep.equal([
+          ['', words.any],
+          ['bca', 'Bank Central Asia (bca)'],
+          ['bca-2', 'Bank Central Asia (bca-2)'],
+        ]);
+        expect(await axeViolations(page)).to.deep.equal([]);
+        // The connection id is what the filter sends: the URL keeps it, and the list holds the payment bca-2 carried alone.
+        await page.selectOption('select[name=bank]', 'bca-2');
+        await Promise.all([page.waitForURL(/[?&]bank=bca-2(&|$)/), page.click('form.filters button[type=submit]')]);
+        expect(await page.locator('table.payments tbody tr').evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-payment-id'))))).to.deep.equal([ids.notSent]);
+        expect(await page.locator('select[name=bank] option:checked').textContent()).to.equal('Bank Central Asia (bca-2)');
+        await page.emulateMedia({ media: 'print' });
+        const summary = ((await page.textContent('#print-summary')) ?? '').replace(/\s+/g, ' ');
+        await page.emulateMedia({ media: 'screen' });
+        expect(summary).to.contain(words.bankSummary);
+        expect(await axeViolations(page)).to.deep.equal([]);
+      });
+
+      it('names the connection that read a reconciliation’s statement as the payments’ pages do', async () => {
+        const { page, con } = suite;
+        // 0201245681 is read through bca-2: bca-down, first in line, cannot be reached.
+        const answer = await page.goto(`${con.url}/reconciliation?account=0201245681&from=${encodeURIComponent(typedToday())}&to=${encodeURIComponent(typedToday())}`);
+        expect(answer?.status()).to.equal(200);
+        expect(await page.textContent('#statement-source')).to.equal('Bank Central Asia (bca-2)');
+        expect(((await page.textContent('#recon-summary')) ?? '').replace(/\s+/g, ' ')).to.contain(words.statementFrom);
+        expect(await axeViolations(page)).to.deep.equal([]);
       });
 
       it('gives a viewer the same words with the paying account masked', async () => {

@@ -173,7 +173,36 @@ forEachBackend('Payment search (console list)', (ctx) => {
   });
 
   it('lists the banks that have payments', async () => {
-    expect(await ctx.store().paymentSearch.banks()).to.include.members(['bca', 'bni']);
+    expect((await ctx.store().paymentSearch.banks()).map((p) => p.bank)).to.include.members(['bca', 'bni']);
+  });
+
+  it('gives each connection’s latest payment once, the later id of two written at one millisecond', async () => {
+    const store = ctx.store();
+    const who = `b-${randomBytes(4).toString('hex')}`;
+    const connection = `conn-${randomBytes(3).toString('hex')}`;
+    const at = Date.now();
+    await reservedFrom(store, who, [
+      ['first', '0201245680', at - HOUR],
+      ['second', '0201245680', at],
+      ['third', '0201245680', at],
+    ]);
+    for (const tx of ['first', 'second', 'third']) expect(await store.payments.update((await store.payments.find(who, tx))!.id, { bank: connection }, at)).to.equal(true);
+    const latest = (await store.paymentSearch.banks()).filter((p) => p.bank === connection);
+    expect(latest.map((p) => p.transactionId)).to.deep.equal(['third']);
+  });
+
+  it('finds the connections and their latest payments through ix_payments_bank_created_at, never reading every payment', async () => {
+    const store = ctx.store();
+    const sent: { sql: string; params: SqlValue[] }[] = [];
+    await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).banks();
+    const [connections, latest] = await Promise.all(sent.slice(0, 2).map((q) => planOf(store, ctx.backend, q.sql, q.params)));
+    if (ctx.backend === 'sqlite') {
+      expect(connections).to.match(/^SEARCH payments USING COVERING INDEX ix_payments_bank_created_at/);
+      expect(latest).to.match(/SEARCH payments USING INDEX ix_payments_bank_created_at \(bank=\? AND created_at=\?\)/).and.not.to.match(/SCAN payments/);
+    } else {
+      expect(connections).to.match(/"key": "ix_payments_bank_created_at"/).and.to.match(/"using_index_for_group_by": true/);
+      expect(latest).to.match(/"access_type": "range"/).and.to.match(/"key": "ix_payments_bank_created_at"/).and.not.to.match(/"access_type": "ALL"/);
+    }
   });
 
   describe('text search over sealed names and remarks', () => {

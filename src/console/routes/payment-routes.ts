@@ -9,6 +9,7 @@ import { signedIn } from '../console-locals.js';
 import { BASE, seesBodies } from '../console-sessions.js';
 import { formatWhen, maskAccount } from '../format.js';
 import { describeFilters, parseFilters, type ParsedFilters } from '../payment-filters.js';
+import { connectionLabels } from '../payment-facts.js';
 import { decimalComma, EXPORT_COLUMNS, exportRow, TEXT_COLUMNS, type ExportRow } from '../payment-export.js';
 import { paymentStory } from '../payment-story.js';
 import { messagePage } from '../views/message-page.js';
@@ -83,7 +84,7 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
         errors: filters.errors,
         page,
         clients,
-        banks,
+        banks: connectionLabels(banks),
         at: filters.at,
         pageSize: PAGE_SIZE,
         full: seesBodies(ctx.user.role),

@@ -109,7 +109,7 @@ export function reconciliationRoutes(deps: { store: Store; statements: Statement
       return;
     }
     const { reconciliation, truncated } = matchPeriod(await payments, checked.from, checked.to, statement.entries);
-    res.type('html').send(reconciliationPage(ctx, { form, errors: [], result: { bank: statement.bank, reconciliation, truncated }, focus }));
+    res.type('html').send(reconciliationPage(ctx, { form, errors: [], result: { bank: statement.bank, bankCode: statement.bankCode, reconciliation, truncated }, focus }));
   });
 
   return router;

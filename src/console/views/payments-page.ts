@@ -15,7 +15,8 @@ export interface PaymentsView {
   errors: FieldError[];
   page: PaymentPage | null;
   clients: ClientRecord[];
-  banks: string[];
+  /** The bank filter's connections (connectionLabels): the id each sends, the label it shows. */
+  banks: Map<string, string>;
   /** 1-based position of the page's first row. */
   at: number;
   pageSize: number;
@@ -46,7 +47,7 @@ function totalsProof(ctx: PageContext, totals: PaymentTotals, number: (n: number
  * The filters of a printed list in the clerk's words: each field by its label, a status, client,
  * bank or sort by its name, an amount in Rupiah; a value that is not one of those as typed.
  */
-function filterWords(ctx: PageContext, form: FilterForm, clientName: Map<string, string>): string[] {
+function filterWords(ctx: PageContext, form: FilterForm, clientName: Map<string, string>, bankName: Map<string, string>): string[] {
   const { t, lang } = ctx;
   const amount = (typed: string) => {
     const minor = parseTypedAmount(typed);
@@ -57,7 +58,7 @@ function filterWords(ctx: PageContext, form: FilterForm, clientName: Map<string,
     to: () => `${t('dateTo')}: ${shownDay(form.to)}`,
     client: () => `${t('client')}: ${clientName.get(form.client) ?? form.client}`,
     status: () => `${t('status')}: ${statusLabel(lang, form.status)}`,
-    bank: () => `${t('sendingBank')}: ${bankLabel(form.bank) ?? form.bank}`,
+    bank: () => `${t('sendingBank')}: ${bankName.get(form.bank) ?? bankLabel(form.bank) ?? form.bank}`,
     min: () => `${t('amountMin')}: ${amount(form.min)}`,
     max: () => `${t('amountMax')}: ${amount(form.max)}`,
     txn: () => `${t('transactionId')}: ${form.txn}`,
@@ -80,7 +81,7 @@ export function paymentsPage(ctx: PageContext, view: PaymentsView): string {
   <label>${t('dateTo')} <input name="to" inputmode="numeric" placeholder="${t('datePlaceholder')}" value="${shownDay(form.to)}"${invalid('to')}></label>
   <label>${t('client')} <select name="client">${option('', t('any'), form.client)}${view.clients.map((c) => option(c.id, c.name, form.client))}</select></label>
   <label>${t('status')} <select name="status"${invalid('status')}>${option('', t('any'), form.status)}${PAYMENT_STATES.map((s) => option(s, statusLabel(lang, s), form.status))}</select></label>
-  <label>${t('sendingBank')} <select name="bank">${option('', t('any'), form.bank)}${view.banks.map((b) => option(b, bankLabel(b) ?? b, form.bank))}</select></label>
+  <label>${t('sendingBank')} <select name="bank">${option('', t('any'), form.bank)}${[...view.banks].map(([bank, label]) => option(bank, label, form.bank))}</select></label>
   <label>${t('amountMin')} <input name="min" inputmode="decimal" placeholder="1.000.000,00" value="${form.min}"${invalid('min')}></label>
   <label>${t('amountMax')} <input name="max" inputmode="decimal" placeholder="5.000.000,00" value="${form.max}"${invalid('max')}></label>
   <label>${t('transactionId')} <input name="txn" value="${form.txn}"></label>
@@ -100,7 +101,7 @@ export function paymentsPage(ctx: PageContext, view: PaymentsView): string {
       ? html`<div class="error" role="alert"><strong>${t('badFilter')}</strong><ul>${view.errors.map((e) => html`<li id="error-${e.field}" data-field="${e.field}">${e.message}</li>`)}</ul></div>`
       : '';
 
-  const summaryText = filterWords(ctx, form, clientName).join(' · ');
+  const summaryText = filterWords(ctx, form, clientName, view.banks).join(' · ');
   const printHeader = html`<p class="print-only" id="print-summary">${t('filterSummary')}: ${summaryText || t('noFilter')} · ${t('printedAt')}: ${view.printedAt}</p>`;
 
   const page = view.page;

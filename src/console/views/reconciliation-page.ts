@@ -6,7 +6,7 @@ import { RECONCILE_LIMIT } from '../../store/index.js';
 import { formatCount, formatDay, formatRupiah } from '../format.js';
 import { html, type Html } from '../html.js';
 import { statusLabel } from '../i18n.js';
-import { bankLabel } from '../payment-facts.js';
+import { connectionLabel } from '../payment-facts.js';
 import type { StatementReadError } from '../statement-reader.js';
 import { integrityMark } from './integrity-mark.js';
 import { layout, type PageContext } from './layout.js';
@@ -23,7 +23,8 @@ export interface ReconciliationView {
   errors: { field: keyof ReconciliationForm; message: string }[];
   /** The bank or the API could not give the statement. */
   readError?: StatementReadError;
-  result?: { bank: string; reconciliation: Reconciliation; truncated: boolean };
+  /** `bank`: the connection that read the statement; `bankCode`: its bank's BIC, when the API named it. */
+  result?: { bank: string; bankCode?: string; reconciliation: Reconciliation; truncated: boolean };
   /** The payment the page was opened for (from the review queue): its line is marked. */
   focus?: number;
   /** A note above the form (e.g. the payment records no paying account). */
@@ -82,7 +83,7 @@ export function reconciliationPage(ctx: PageContext, view: ReconciliationView): 
 function results(ctx: PageContext, result: NonNullable<ReconciliationView['result']>, focus: number | undefined): Html {
   const { t, lang } = ctx;
   const { lines, counts } = result.reconciliation;
-  const summary = html`<p class="info" id="recon-summary">${t('reconFromBank')} ${bankLabel(result.bank) ?? result.bank}: ${t('recon_matched')} <strong data-count="matched">${counts.matched}</strong> · ${t('recon_statement-only')} <strong data-count="statement-only">${counts['statement-only']}</strong> · ${t('recon_gerbang-only')} <strong data-count="gerbang-only">${counts['gerbang-only']}</strong> · ${t('recon_credit')} <strong data-count="credit">${counts.credit}</strong>${
+  const summary = html`<p class="info" id="recon-summary">${t('reconFromBank')} <span id="statement-source">${connectionLabel(result.bank, result.bankCode ?? null) ?? result.bank}</span>: ${t('recon_matched')} <strong data-count="matched">${counts.matched}</strong> · ${t('recon_statement-only')} <strong data-count="statement-only">${counts['statement-only']}</strong> · ${t('recon_gerbang-only')} <strong data-count="gerbang-only">${counts['gerbang-only']}</strong> · ${t('recon_credit')} <strong data-count="credit">${counts.credit}</strong>${
     counts.forged > 0 ? html` · <strong class="integrity-failed">${t('recon_forged')}</strong> <strong data-count="forged">${counts.forged}</strong>` : ''
   }</p>${
     counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && lines.length > 0 ? html`<p class="ok" role="status">${t('reconAllMatched')}</p>` : ''

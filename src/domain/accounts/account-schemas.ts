@@ -108,4 +108,5 @@ export const statementAnswerSchema = Joi.object({
     )
     .required(),
   bank: Joi.string().required().description('The partner that answered.'),
+  bankCode: Joi.string().required().description("The bank of the partner that answered, as a BIC: two partners of one bank share it."),
 }).label('Statement');

@@ -67,13 +67,14 @@ export async function getBalance(deps: AccountDeps, clientId: string, accountNum
 }
 
 /** A company account's statement; refused as getBalance is, and for a period the banks refuse (400). */
-export async function getStatement(deps: AccountDeps, clientId: string, accountNumber: string, query: StatementRequestQuery, audit: ExchangeAudit): Promise<AccountStatement & { bank: string }> {
+export async function getStatement(deps: AccountDeps, clientId: string, accountNumber: string, query: StatementRequestQuery, audit: ExchangeAudit): Promise<AccountStatement & { bank: string; bankCode: string }> {
   audit.set({ sourceAccount: accountNumber });
   const partners = await holders(deps, clientId, accountNumber, query.bankCode, audit);
   checkPeriod(query.from, query.to, jakartaDate(deps.clock()));
   return withFallback(partners, audit, async (partner, ctx) => ({
     ...(await partner.adapter.statement({ accountNumber, from: query.from, to: query.to }, ctx)),
     bank: partner.name,
+    bankCode: partner.bic,
   }));
 }
 
