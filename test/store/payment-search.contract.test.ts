@@ -593,7 +593,7 @@ forEachBackend('Payment search (console list)', (ctx) => {
       if (i === 2 || i === 5) expect(await store.payments.update(p.id, { state: 'FAILED', bank: 'bca' }, when + 1000)).to.equal(true);
     }
     const sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[] }[] = [];
-    const sweep = new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS, (store.audit as SqlAuditRepository).chain, () => now, 3);
+    const sweep = new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS, (store.audit as SqlAuditRepository).chain, () => now, { dayPageRows: 3 });
     expect((await sweep.sealClosedDays(now)).daysCounted).to.be.at.least(1);
     await sweep.close();
 
@@ -610,7 +610,11 @@ forEachBackend('Payment search (console list)', (ctx) => {
     ]);
   });
 
-  it('refuses a page size that is not a whole number of at least 1', () => {
-    for (const size of [0, -1, 2.5, Number.NaN]) expect(() => new SqlPaymentSearchRepository(ctx.store().db, TEST_AUDIT_KEYS, null, Date.now, size)).to.throw(RangeError, /dayPageRows/);
+  it('refuses a page size or a search walk\'s bound that is not a whole number of at least 1', () => {
+    for (const size of [0, -1, 2.5, Number.NaN]) {
+      expect(() => new SqlPaymentSearchRepository(ctx.store().db, TEST_AUDIT_KEYS, null, Date.now, { dayPageRows: size })).to.throw(RangeError, /dayPageRows/);
+      expect(() => new SqlPaymentSearchRepository(ctx.store().db, TEST_AUDIT_KEYS, null, Date.now, { gramChunk: size })).to.throw(RangeError, /gramChunk/);
+      expect(() => new SqlPaymentSearchRepository(ctx.store().db, TEST_AUDIT_KEYS, null, Date.now, { gramWalkLimit: size })).to.throw(RangeError, /gramWalkLimit/);
+    }
   });
 });

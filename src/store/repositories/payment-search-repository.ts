@@ -71,6 +71,16 @@ const GRAM_COUNT_BOUND = 5_000;
  */
 const RANGE_BOUND_LIMIT = 200_000;
 
+/** How much some reads of the store take at a time or in all: the constants above unless a test sets them smaller. */
+export interface StoreReadLimits {
+  /** How many payments the sweep reads a statement at most when it counts a closed day (countClosedDays; DAY_PAGE_ROWS). */
+  dayPageRows: number;
+  /** Postings of a trigram a text search's walk reads per step (GRAM_CHUNK). */
+  gramChunk: number;
+  /** Postings a text search's walk reads at most under one key (GRAM_WALK_LIMIT). */
+  gramWalkLimit: number;
+}
+
 /** The lowest and highest payment id of a search's date range (see idBoundsOf). */
 interface IdBounds {
   lo: number;
@@ -470,20 +480,25 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   readonly #checkedTotals = new Map<number, CheckedDayTotals>();
   /** The SQL of a row's sealed line on this store's dialect (sealedLineSql). */
   readonly #sealedLine: string;
+  private readonly limits: StoreReadLimits;
 
   /**
    * @param chain this process's audit chain, to write day seals with their change records; null: none written
-   * @param dayPageRows how many payments the sweep reads a statement at most when it counts a closed day (countClosedDays)
+   * @param limits bounds smaller than the store's own (StoreReadLimits), so a test reaches them with a few rows
+   * @throws RangeError when a limit is not a whole number of at least 1
    */
   constructor(
     private readonly db: Db,
     private readonly keys: KeyRing | null = null,
     private readonly chain: ChainLanes | null = null,
     private readonly clock: () => number = Date.now,
-    private readonly dayPageRows = DAY_PAGE_ROWS,
+    limits: Partial<StoreReadLimits> = {},
   ) {
-    // Written into the statement's LIMIT: a whole number, never a text.
-    if (!Number.isSafeInteger(dayPageRows) || dayPageRows < 1) throw new RangeError(`dayPageRows must be a whole number of at least 1, not ${String(dayPageRows)}`);
+    this.limits = { dayPageRows: DAY_PAGE_ROWS, gramChunk: GRAM_CHUNK, gramWalkLimit: GRAM_WALK_LIMIT, ...limits };
+    // Written into statements' LIMIT: whole numbers, never a text.
+    for (const [name, value] of Object.entries(this.limits)) {
+      if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number of at least 1, not ${String(value)}`);
+    }
     this.sealer = new ValueSealer(keys);
     this.#sealedLine = sealedLineSql(db.dialect);
   }
@@ -1207,12 +1222,13 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     let below: number | null = null;
     let walked = 0;
     let exhausted = false;
-    while (!exhausted && found.size < SEARCH_SCAN_LIMIT && walked < GRAM_WALK_LIMIT) {
+    const { gramChunk, gramWalkLimit } = this.limits;
+    while (!exhausted && found.size < SEARCH_SCAN_LIMIT && walked < gramWalkLimit) {
       const chunk = await this.db.query<{ payment_id: number | string }>(
-        `SELECT payment_id FROM payment_search_grams WHERE gram_hash = ?${within.sql}${below === null ? '' : ' AND payment_id < ?'} ORDER BY payment_id DESC LIMIT ${GRAM_CHUNK}`,
+        `SELECT payment_id FROM payment_search_grams WHERE gram_hash = ?${within.sql}${below === null ? '' : ' AND payment_id < ?'} ORDER BY payment_id DESC LIMIT ${gramChunk}`,
         below === null ? [rarest, ...within.params] : [rarest, ...within.params, below],
       );
-      exhausted = chunk.length < GRAM_CHUNK;
+      exhausted = chunk.length < gramChunk;
       if (chunk.length === 0) break;
       walked += chunk.length;
       const high = toNumber(chunk[0].payment_id);
@@ -1471,7 +1487,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * The payments received on UTC+7 `day`, dayPageRows a statement at most, by id (keyset: each
+   * The payments received on UTC+7 `day`, limits.dayPageRows a statement at most, by id (keyset: each
    * page after the last id of the one before). The walk stays between the lowest and highest id of
    * the day, read first from a created_at index (its entries hold the id): every payment of the
    * day has an id between them, whatever order the ids were given in (a clock behind, Galera
@@ -1488,7 +1504,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const hi = toNumber(bounds.hi);
     for (let after = toNumber(bounds.lo) - 1; after < hi; ) {
       const rows = await this.db.query<ProvedRow>(
-        `SELECT ${RECONCILED_COLUMNS} FROM payments WHERE id > ? AND id <= ? AND created_at >= ? AND created_at < ? ORDER BY id LIMIT ${this.dayPageRows}`,
+        `SELECT ${RECONCILED_COLUMNS} FROM payments WHERE id > ? AND id <= ? AND created_at >= ? AND created_at < ? ORDER BY id LIMIT ${this.limits.dayPageRows}`,
         [after, hi, ...range],
         { freshPlan: true },
       );
