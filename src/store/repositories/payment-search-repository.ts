@@ -54,15 +54,16 @@ function parseObject(text: string | null): Record<string, unknown> | null {
  * it stopped there. Each is opened (AES-GCM, about 45 µs): 1,000 keeps a common term under 300 ms.
  */
 export const SEARCH_SCAN_LIMIT = 1_000;
-/** How many postings of a term's rarest trigram a text search walks at most (newest first). */
+/** How many postings of the trigrams it steps by a text search walks at most under one key (newest first: matchUnder). */
 const GRAM_WALK_LIMIT = 50_000;
-/** Postings read per step of that walk. */
+/** Postings of each trigram of the term read per step of that walk: those of the one walked are the step's. */
 const GRAM_CHUNK = 1_000;
 /**
- * Up to where a trigram's postings are counted to find the rarest: among the newest this many
- * payment ids (the walk's start), and over all (beyond it, all are "common").
+ * How many postings that walk reads in all (each step reads the next GRAM_CHUNK of every trigram
+ * of the term, to choose the one to walk), as a multiple of its bound: a term of up to this many
+ * trigrams is stopped by GRAM_WALK_LIMIT alone, a longer one after fewer steps.
  */
-const GRAM_COUNT_BOUND = 5_000;
+const GRAM_READS_PER_WALKED = 8;
 
 /**
  * How many payments of a date range a text search reads the ids of at most to bound its walk (see
@@ -426,9 +427,41 @@ function provedTotals(records: PaymentRecord[]): { count: number; totalMinor: bi
   return { count: records.length, totalMinor: holding.reduce((sum, record) => sum + amountMinor(record.amount), 0n), proof: 'proved', changed: records.length - holding.length };
 }
 
+/** The trigrams' own index (gram_hash, payment_id), forced: a trigram's postings in id order are one run of it. */
+function gramIndex(dialect: Dialect): string {
+  return dialect === 'mysql' ? 'FORCE INDEX (ix_payment_search_grams_gram)' : 'INDEXED BY ix_payment_search_grams_gram';
+}
+
+/** The next postings of one trigram of a text search's walk, as nextPostingsSql reads them. */
+interface NextPostings {
+  hash: bigint;
+  /** How many (at most a step's). */
+  n: number;
+  /** The lowest and highest payment id among them. */
+  low: number;
+  high: number;
+}
+
 /**
- * The statement of a text search's candidates among one step of the rarest trigram's postings
- * (`g`, parameters: each of `others` trigram hashes, then the rarest's, the step's highest and
+ * The statement reading, for each of `grams` trigrams (its index `i`, in parameter order: each
+ * trigram's hash, then `within`'s parameters, then the walk's position when `below`), how many of
+ * its next `chunk` postings there are below the walk's position and the lowest and highest
+ * payment id among them: `chunk` entries of the trigrams' index at most per trigram, newest first
+ * (the pages the step then reads), one statement for them all.
+ */
+function nextPostingsSql(dialect: Dialect, grams: number, chunk: number, within: string, below: boolean): string {
+  const index = gramIndex(dialect);
+  return Array.from(
+    { length: grams },
+    (_, i) =>
+      `SELECT ${i} AS i, COUNT(*) AS n, MIN(payment_id) AS low, MAX(payment_id) AS high FROM ` +
+      `(SELECT payment_id FROM payment_search_grams ${index} WHERE gram_hash = ?${within}${below ? ' AND payment_id < ?' : ''} ORDER BY payment_id DESC LIMIT ${chunk}) t${i}`,
+  ).join(' UNION ALL ');
+}
+
+/**
+ * The statement of a text search's candidates among one step of the postings of the trigram the
+ * step walks (`g`, parameters: each of `others` trigram hashes, then the walked one's, the step's highest and
  * lowest payment id, then `where`'s): the payments holding every other trigram of the term too
  * and passing the clear filters `where`, newest first. Every trigram is read in the trigrams' own
  * index (gram_hash, payment_id), and all of them before the payment's row: a step's postings are
@@ -445,7 +478,7 @@ function provedTotals(records: PaymentRecord[]): { count: number; totalMinor: bi
  */
 function candidatesSql(dialect: Dialect, others: number, where: readonly string[]): string {
   const mysql = dialect === 'mysql';
-  const index = mysql ? 'FORCE INDEX (ix_payment_search_grams_gram)' : 'INDEXED BY ix_payment_search_grams_gram';
+  const index = gramIndex(dialect);
   const grams = Array.from({ length: others }, (_, i) => ` JOIN payment_search_grams x${i} ${index} ON x${i}.gram_hash = ? AND x${i}.payment_id = g.payment_id`).join('');
   return (
     'SELECT id, client_id, created_at, amount_minor, transaction_id, bank_reference, bank_transaction_id, details_json ' +
@@ -1019,8 +1052,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * A text search (contains, case-insensitive) through the keyed trigram index (migration 026,
    * payment-search-grams.ts): names and remarks are sealed, so no index holds them in clear. Under
-   * each ring key, the term's rarest trigram is walked newest first (at most GRAM_WALK_LIMIT of
-   * its postings) and its payments kept when they hold every other trigram of the term and pass
+   * each ring key, the term's trigrams are walked newest first, each step by the one rarest there
+   * (matchUnder: at most GRAM_WALK_LIMIT postings walked), and their payments kept when they hold
+   * every other trigram of the term and pass
    * the clear filters; each candidate is then opened and the match confirmed, so a hash collision
    * or trigrams spread over two fields never show. At most SEARCH_SCAN_LIMIT candidates are
    * confirmed; `truncated` says when either bound stopped the search. Count, sum and the page come
@@ -1043,7 +1077,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     if (bounds !== 'empty') {
       for (const keyId of ring.keyIds) {
         const stopped = await this.matchUnder(keyId, grams, term, search, bounds, column, found);
-        truncated ||= stopped;
+        truncated ||= stopped !== false;
       }
     }
     // In the page's order, ties broken by id as the list's keyset does.
@@ -1172,8 +1206,17 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * Adds to `found` the confirmed matches of `term` among the payments indexed under ring key
    * `keyId`, newest first, up to SEARCH_SCAN_LIMIT in all, walking only the postings within
-   * `bounds` (the ids of a date range, see idBoundsOf; null: all). Returns true when a bound
-   * stopped the walk with postings left (the figures then cover the newest matches only).
+   * `bounds` (the ids of a date range, see idBoundsOf; null: all). Returns why it stopped with
+   * postings left (the figures then cover the newest matches only): 'matches' at
+   * SEARCH_SCAN_LIMIT, 'walk' at its bound of postings; false when it walked them all.
+   *
+   * Each step reads the next limits.gramChunk postings of every trigram of the term below where
+   * the last step ended (nextPostingsSql) and walks those of the trigram they reach furthest
+   * down with: the rarest there, so the step passes the most payments for its postings, and any
+   * trigram rarer further down is taken when the walk gets there. A fixed trigram, the rarest
+   * among the newest payments, could hold a hundred thousand postings further down and end the
+   * walk at its bound before the matches (#16: "perf-4242" over a million payments). A trigram
+   * with no postings left ends the walk: no payment further down holds the term.
    */
   private async matchUnder(
     keyId: string,
@@ -1183,66 +1226,42 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     bounds: IdBounds | null,
     column: 'created_at' | 'amount_minor',
     found: Map<number, TextMatch>,
-  ): Promise<boolean> {
+  ): Promise<false | 'matches' | 'walk'> {
     const ring = this.sealer.keyRing;
     const { where, params } = conditions(search);
     const hashes = [...new Set(grams.map((gram) => gramHash(ring, gram, keyId)))];
     const within: { sql: string; params: SqlValue[] } = bounds === null ? { sql: '', params: [] } : { sql: ' AND payment_id BETWEEN ? AND ?', params: [bounds.lo, bounds.hi] };
-    // The walk goes newest first, so the trigram to walk is the rarest among the newest payments
-    // (of the date range, if any): each one's postings among the newest GRAM_COUNT_BOUND payment
-    // ids, then over all (up to the same bound), both index ranges of at most that many entries.
-    // The bounded count is taken from the newest postings down: the same count from either end,
-    // but these are the pages the walk (newest first) and each step's lookups of the other
-    // trigrams read next, where counting from the oldest read as many pages again that nothing
-    // else reads (a first search read them from disk).
-    let top = bounds?.hi;
-    if (top === undefined) {
-      const [newest] = await this.db.query<{ top: number | string | null }>('SELECT MAX(id) AS top FROM payments');
-      top = toNumber(newest?.top ?? 0);
-    }
-    const since = Math.max(top - GRAM_COUNT_BOUND, (bounds?.lo ?? 0) - 1);
-    const counted = await Promise.all(
-      hashes.map(async (hash) => {
-        const [row] = await this.db.query<{ recent: number | string; n: number | string }>(
-          `SELECT (SELECT COUNT(*) FROM payment_search_grams WHERE gram_hash = ? AND payment_id > ?${within.sql}) AS recent, ` +
-            `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM payment_search_grams WHERE gram_hash = ?${within.sql} ORDER BY payment_id DESC LIMIT ${GRAM_COUNT_BOUND}) t) AS n`,
-          [hash, since, ...within.params, hash, ...within.params],
-          { freshPlan: true },
-        );
-        return { hash, recent: toNumber(row?.recent ?? 0), n: toNumber(row?.n ?? 0) };
-      }),
-    );
-    if (counted.some((c) => c.n === 0)) return false; // no payment (of the range) holds the term under this key
-    // With a date range the walk also passes payments outside it (between its bounds, or all when
-    // it has none): then the rarest over all (within the bounds) counts first.
-    const dated = search.from !== undefined || search.to !== undefined;
-    counted.sort((a, b) => (dated ? a.n - b.n || a.recent - b.recent : a.recent - b.recent || a.n - b.n));
-    const [rarest, ...others] = counted.map((c) => c.hash);
-    const candidates = candidatesSql(this.db.dialect, others.length, where);
+    const { gramChunk, gramWalkLimit } = this.limits;
+    const candidates = candidatesSql(this.db.dialect, hashes.length - 1, where);
+    // A trigram with fewer than a step's postings left reaches past every payment (the fewer the better).
+    const reach = (next: NextPostings) => (next.n < gramChunk ? Number.NEGATIVE_INFINITY : next.low);
     let below: number | null = null;
     let walked = 0;
-    let exhausted = false;
-    const { gramChunk, gramWalkLimit } = this.limits;
-    while (!exhausted && found.size < SEARCH_SCAN_LIMIT && walked < gramWalkLimit) {
-      const chunk = await this.db.query<{ payment_id: number | string }>(
-        `SELECT payment_id FROM payment_search_grams WHERE gram_hash = ?${within.sql}${below === null ? '' : ' AND payment_id < ?'} ORDER BY payment_id DESC LIMIT ${gramChunk}`,
-        below === null ? [rarest, ...within.params] : [rarest, ...within.params, below],
+    let read = 0;
+    for (;;) {
+      if (found.size >= SEARCH_SCAN_LIMIT) return 'matches';
+      if (walked >= gramWalkLimit || read >= gramWalkLimit * GRAM_READS_PER_WALKED) return 'walk';
+      const rows = await this.db.query<{ i: number | string; n: number | string; low: number | string | null; high: number | string | null }>(
+        nextPostingsSql(this.db.dialect, hashes.length, gramChunk, within.sql, below !== null),
+        hashes.flatMap((hash) => [hash, ...within.params, ...(below === null ? [] : [below])]),
+        { freshPlan: true },
       );
-      exhausted = chunk.length < gramChunk;
-      if (chunk.length === 0) break;
-      walked += chunk.length;
-      const high = toNumber(chunk[0].payment_id);
-      below = toNumber(chunk[chunk.length - 1].payment_id);
-      const rows = await this.db.query<CandidateRow>(candidates, [...others, rarest, high, below, ...params], { freshPlan: true });
-      for (const row of rows) {
+      const next: NextPostings[] = rows.map((row) => ({ hash: hashes[toNumber(row.i)], n: toNumber(row.n), low: toNumber(row.low ?? 0), high: toNumber(row.high ?? 0) }));
+      read += next.reduce((sum, gram) => sum + gram.n, 0);
+      if (next.some((gram) => gram.n === 0)) return false;
+      const [driver, ...others] = next.sort((a, b) => reach(a) - reach(b) || a.n - b.n);
+      const matched = await this.db.query<CandidateRow>(candidates, [...others.map((gram) => gram.hash), driver.hash, driver.high, driver.low, ...params], { freshPlan: true });
+      for (const row of matched) {
         const id = toNumber(row.id);
         if (found.has(id)) continue;
-        if (found.size >= SEARCH_SCAN_LIMIT) return true;
+        if (found.size >= SEARCH_SCAN_LIMIT) return 'matches';
         if (!this.confirms(row, term)) continue;
         found.set(id, { id, key: column === 'created_at' ? toNumber(row.created_at) : String(row.amount_minor) });
       }
+      walked += driver.n;
+      if (driver.n < gramChunk) return false;
+      below = driver.low;
     }
-    return !exhausted;
   }
 
   /** Whether the opened candidate really contains the term: a clear id first, else its sealed name or remark. */
