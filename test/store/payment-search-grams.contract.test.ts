@@ -9,6 +9,7 @@ import { gramHash, gramInserts, insertGrams, trigramsOf } from '../../src/store/
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
 import { createMariaDbDatabase, createSqliteDatabase, everyRow, forEachBackend, migrateBelow } from '../support/databases.js';
+import { searchWalkPayments, WALK_TERM } from '../support/search-walk-payments.js';
 
 const BASE = Date.UTC(2033, 0, 10, 3, 0, 0);
 
@@ -161,7 +162,7 @@ forEachBackend('Payment text search with more matches than it confirms', (ctx) =
       await ctx.store().payments.reserve({ clientId: client, transactionId: `MANY-${i}`, requestHash: 'h'.repeat(64), amount: '1.00', currency: 'IDR' }, BASE + i);
     }
     const page = await ctx.store().paymentSearch.page({ clientId: client, text: 'many-' }, 'newest', null, 10);
-    expect(page.totals).to.deep.include({ count: SEARCH_SCAN_LIMIT, truncated: true });
+    expect(page.totals).to.deep.include({ count: SEARCH_SCAN_LIMIT, truncated: 'matches' });
     expect(page.rows[0].transactionId).to.equal(`MANY-${SEARCH_SCAN_LIMIT}`);
     const oldest = await ctx.store().paymentSearch.page({ clientId: client, text: 'many-' }, 'oldest', null, 10);
     expect(oldest.rows[0].transactionId, 'the oldest of the newest matches').to.equal('MANY-1');
@@ -231,30 +232,27 @@ forEachBackend('Payment text search within a date range', (ctx) => {
 });
 
 forEachBackend('Payment text search whose matches lie below many newer payments holding a part of the term', (ctx) => {
-  // As the million seeded payments of the perf run had it for "perf-4242": the trigram the walk
-  // started from had none of the matches among its newest 50,000 postings (GRAM_WALK_LIMIT), so
-  // the search gave up with none found. Here with steps of 10 postings and 20 walked at most:
-  // "7312" is "731" and "312"; the oldest three payments hold it, below 30 newer ones holding
-  // "312" alone, below 40 newest holding "731" alone. Walking either trigram alone passes 30 or
-  // 40 payments that do not match before the first that does.
-  const client = `w-${randomBytes(4).toString('hex')}`;
-  const search = () => new SqlPaymentSearchRepository(ctx.store().db, TEST_AUDIT_KEYS, null, Date.now, { gramChunk: 10, gramWalkLimit: 20 });
+  // Steps of 10 postings (searchWalkPayments: the walk of either trigram alone passes 30 or 40 payments that do not match).
+  const search = (gramWalkLimit: number) => new SqlPaymentSearchRepository(ctx.store().db, TEST_AUDIT_KEYS, null, Date.now, { gramChunk: 10, gramWalkLimit });
 
   before(async function () {
     this.timeout(60_000);
-    const reserve = (transactionId: string, at: number) => ctx.store().payments.reserve({ clientId: client, transactionId, requestHash: 'h'.repeat(64), amount: '12.00', currency: 'IDR' }, at);
-    for (const tag of ['A', 'B', 'C']) await reserve(`PO-7312-${tag}`, BASE);
-    for (let i = 0; i < 30; i += 1) await reserve(`PO-0312-${i}`, BASE + 1 + i);
-    for (let i = 0; i < 40; i += 1) await reserve(`PO-7310-${i}`, BASE + 100 + i);
+    await searchWalkPayments(ctx.store(), `w-${randomBytes(4).toString('hex')}`, BASE);
   });
 
   it('finds every match within the walk\'s bound, each step walking the trigram whose next postings reach furthest down', async () => {
     const postings = async (gram: string) =>
       Number((await ctx.store().db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payment_search_grams WHERE gram_hash = ?', [gramHash(TEST_AUDIT_KEYS, gram)]))[0].n);
     expect([await postings('731'), await postings('312')], 'the postings of "731" and "312"').to.deep.equal([43, 33]);
-    const page = await search().page({ text: '7312' }, 'newest', null, 10);
+    const page = await search(20).page({ text: WALK_TERM }, 'newest', null, 10);
     expect(page.rows.map((p) => p.transactionId).sort()).to.deep.equal(['PO-7312-A', 'PO-7312-B', 'PO-7312-C']);
     expect(page.totals).to.deep.equal({ count: 3, totalMinor: 3_600n, truncated: false, capped: false, proof: 'proved', changed: 0 });
+  });
+
+  it('says the walk was cut short, not that it stopped at the newest matches, when its bound stops it before them', async () => {
+    const page = await search(10).page({ text: WALK_TERM }, 'newest', null, 10);
+    expect(page.rows).to.deep.equal([]);
+    expect(page.totals).to.deep.include({ count: 0, truncated: 'walk' });
   });
 });
 

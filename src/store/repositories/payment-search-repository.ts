@@ -14,6 +14,7 @@ import type {
   PaymentSearchRepository,
   PaymentSort,
   PaymentState,
+  PaymentTotals,
   ProvedDailyTotals,
   ReconciledPayment,
   SqlValue,
@@ -1057,7 +1058,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * every other trigram of the term and pass
    * the clear filters; each candidate is then opened and the match confirmed, so a hash collision
    * or trigrams spread over two fields never show. At most SEARCH_SCAN_LIMIT candidates are
-   * confirmed; `truncated` says when either bound stopped the search. Count, sum and the page come
+   * confirmed; `truncated` says which bound stopped the search, if one did. Count, sum and the page come
    * from the same confirmed list, so they always agree, and each match is proved as the list
    * proves a row (PaymentTotals.proof 'proved'): the sum leaves out those changed outside Gerbang.
    * Throws AppError VALIDATION_FAILED (field `q`) for a term of fewer than GRAM_LENGTH characters.
@@ -1071,13 +1072,14 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const ring = this.sealer.keyRing;
     const { column, descending } = SORTS[sort];
     const found = new Map<number, TextMatch>();
-    let truncated = false;
+    let truncated: PaymentTotals['truncated'] = false;
     const bounds = await this.idBoundsOf(search);
     // An empty date range: no payment to walk the postings of.
     if (bounds !== 'empty') {
       for (const keyId of ring.keyIds) {
         const stopped = await this.matchUnder(keyId, grams, term, search, bounds, column, found);
-        truncated ||= stopped !== false;
+        // A walk cut short outweighs a full list: payments were left unlooked at, not only matches unshown.
+        if (stopped === 'walk' || truncated === false) truncated = stopped;
       }
     }
     // In the page's order, ties broken by id as the list's keyset does.
