@@ -109,6 +109,16 @@ forEachBackend('Payment text search through the keyed trigram index', (ctx) => {
     expect(await found(store, { clientId: client, text: term })).to.deep.equal(['IDX-4']);
   });
 
+  it('finds a payment by a long remark pasted whole, of more trigrams than either backend joins tables', async () => {
+    const store = ctx.store();
+    const remark = 'Pelunasan tagihan pengiriman barang gudang Surabaya ke Makassar bulan November 2026, faktur FK-2026-11-00457 sesuai kontrak KTR/88/XI';
+    expect(trigramsOf(remark).length, 'distinct trigrams (MariaDB joins 61 tables, SQLite 64)').to.be.above(64);
+    const other = `${client}-long`;
+    await store.payments.reserve({ clientId: other, transactionId: 'IDX-LONG', requestHash: 'h'.repeat(64), amount: '1.00', currency: 'IDR', details: details('CV Panjang', remark) }, BASE + 50);
+    expect(await found(store, { clientId: other, text: remark })).to.deep.equal(['IDX-LONG']);
+    expect(await found(store, { clientId: other, text: `${remark}!` })).to.deep.equal([]);
+  });
+
   it('refuses a term shorter than a trigram, naming the field', async () => {
     const error = await ctx.store().paymentSearch.page({ text: 'pt' }, 'newest', null, 10).then(() => null, (e: unknown) => e);
     expect(isAppError(error) && error.code).to.equal('VALIDATION_FAILED');

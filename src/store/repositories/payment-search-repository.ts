@@ -65,6 +65,12 @@ const GRAM_CHUNK = 1_000;
  * trigrams is stopped by GRAM_WALK_LIMIT alone, a longer one after fewer steps.
  */
 const GRAM_READS_PER_WALKED = 8;
+/**
+ * How many of the term's other trigrams a step's candidates must hold at most: those rarest where
+ * the step is. The confirmation checks the whole term anyway, and a join takes a bounded number
+ * of tables (MariaDB 61, SQLite 64): a long remark pasted whole has more trigrams.
+ */
+const JOINED_GRAMS = 8;
 
 /**
  * How many payments of a date range a text search reads the ids of at most to bound its walk (see
@@ -463,7 +469,7 @@ function nextPostingsSql(dialect: Dialect, grams: number, chunk: number, within:
 /**
  * The statement of a text search's candidates among one step of the postings of the trigram the
  * step walks (`g`, parameters: each of `others` trigram hashes, then the walked one's, the step's highest and
- * lowest payment id, then `where`'s): the payments holding every other trigram of the term too
+ * lowest payment id, then `where`'s): the payments holding those `others` trigrams too
  * and passing the clear filters `where`, newest first. Every trigram is read in the trigrams' own
  * index (gram_hash, payment_id), and all of them before the payment's row: a step's postings are
  * ids in one range, so the lookups stay on a few pages of each trigram's run (the database may
@@ -1055,7 +1061,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * payment-search-grams.ts): names and remarks are sealed, so no index holds them in clear. Under
    * each ring key, the term's trigrams are walked newest first, each step by the one rarest there
    * (matchUnder: at most GRAM_WALK_LIMIT postings walked), and their payments kept when they hold
-   * every other trigram of the term and pass
+   * the other trigrams of the term (the JOINED_GRAMS rarest there) and pass
    * the clear filters; each candidate is then opened and the match confirmed, so a hash collision
    * or trigrams spread over two fields never show. At most SEARCH_SCAN_LIMIT candidates are
    * confirmed; `truncated` says which bound stopped the search, if one did. Count, sum and the page come
@@ -1215,7 +1221,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * Each step reads the next limits.gramChunk postings of every trigram of the term below where
    * the last step ended (nextPostingsSql) and walks those of the trigram they reach furthest
    * down with: the rarest there, so the step passes the most payments for its postings, and any
-   * trigram rarer further down is taken when the walk gets there. A fixed trigram, the rarest
+   * trigram rarer further down is taken when the walk gets there. The step's candidates must hold
+   * the others rarest there too (JOINED_GRAMS of them at most). A fixed trigram, the rarest
    * among the newest payments, could hold a hundred thousand postings further down and end the
    * walk at its bound before the matches (#16: "perf-4242" over a million payments). A trigram
    * with no postings left ends the walk: no payment further down holds the term.
@@ -1234,7 +1241,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const hashes = [...new Set(grams.map((gram) => gramHash(ring, gram, keyId)))];
     const within: { sql: string; params: SqlValue[] } = bounds === null ? { sql: '', params: [] } : { sql: ' AND payment_id BETWEEN ? AND ?', params: [bounds.lo, bounds.hi] };
     const { gramChunk, gramWalkLimit } = this.limits;
-    const candidates = candidatesSql(this.db.dialect, hashes.length - 1, where);
+    const joined = Math.min(hashes.length - 1, JOINED_GRAMS);
+    const candidates = candidatesSql(this.db.dialect, joined, where);
     // A trigram with fewer than a step's postings left reaches past every payment (the fewer the better).
     const reach = (next: NextPostings) => (next.n < gramChunk ? Number.NEGATIVE_INFINITY : next.low);
     let below: number | null = null;
@@ -1252,7 +1260,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       read += next.reduce((sum, gram) => sum + gram.n, 0);
       if (next.some((gram) => gram.n === 0)) return false;
       const [driver, ...others] = next.sort((a, b) => reach(a) - reach(b) || a.n - b.n);
-      const matched = await this.db.query<CandidateRow>(candidates, [...others.map((gram) => gram.hash), driver.hash, driver.high, driver.low, ...params], { freshPlan: true });
+      const held = others.slice(0, joined).map((gram) => gram.hash);
+      const matched = await this.db.query<CandidateRow>(candidates, [...held, driver.hash, driver.high, driver.low, ...params], { freshPlan: true });
       for (const row of matched) {
         const id = toNumber(row.id);
         if (found.has(id)) continue;
