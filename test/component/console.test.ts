@@ -486,15 +486,19 @@ forEachBackend('Finance console sessions and admin', (db) => {
 
 forEachBackend('Finance console search cut short before the matches', (db) => {
   let con: TestConsole;
+  let search: SqlPaymentSearchRepository;
 
   before(async function () {
     this.timeout(60_000);
     await searchWalkPayments(db.store(), `w-${Math.random().toString(36).slice(2, 8)}`, Date.UTC(2033, 0, 10));
     // The console's search in steps of 10 postings, 10 walked at most: the matches lie below 30 payments holding "312" alone.
-    const search = new SqlPaymentSearchRepository(db.store().db, TEST_AUDIT_KEYS, null, Date.now, { gramChunk: 10, gramWalkLimit: 10 });
+    search = new SqlPaymentSearchRepository(db.store().db, TEST_AUDIT_KEYS, null, Date.now, { gramChunk: 10, gramWalkLimit: 10 });
     con = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }, { store: { ...db.store(), paymentSearch: search }, sealSweep: false });
   });
-  after(() => con.close());
+  after(async () => {
+    await con?.close();
+    await search?.close();
+  });
 
   it('says in the clerk’s language that older payments were not looked at and how to narrow the search, never that nothing matches', async () => {
     const user = await con.createUser('cut-short', 'viewer');
