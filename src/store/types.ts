@@ -1081,8 +1081,13 @@ export interface RunLine {
 export interface PaymentTotals {
   count: number;
   totalMinor: bigint;
-  /** True when a text search stopped at its scan limit: the figures cover the newest rows only. */
-  truncated: boolean;
+  /**
+   * A text search only, why it stopped before the end (the figures then cover the newest rows
+   * only): 'matches' at SEARCH_SCAN_LIMIT matches confirmed; 'walk' at its bound of trigram
+   * postings walked, so older payments were not looked at and matches among them are missing.
+   * false: it looked at every payment it could hold the term in.
+   */
+  truncated: false | 'matches' | 'walk';
   /**
    * A text search only: how many payments its trigram index (migration 026) cannot find yet (not
    * indexed, or under a key the ring no longer holds), absent when none; the page names it and

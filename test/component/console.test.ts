@@ -8,11 +8,13 @@ import ExcelJS from 'exceljs';
 import { EXPORT_COLUMNS } from '../../src/console/index.js';
 import { createClient, enableSigning } from '../../src/domain/clients/index.js';
 import { verifySecret } from '../../src/security/index.js';
+import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
 import { missingTool } from '../support/missing-tool.js';
+import { searchWalkPayments, WALK_TERM } from '../support/search-walk-payments.js';
 
 forEachBackend('Finance console sessions and admin', (db) => {
   let con: TestConsole;
@@ -479,6 +481,42 @@ forEachBackend('Finance console sessions and admin', (db) => {
       expect(answer.status).to.equal(400);
       expect((await con.store.consoleUsers.findById(me.id))!.status).to.equal('active');
     });
+  });
+});
+
+forEachBackend('Finance console search cut short before the matches', (db) => {
+  let con: TestConsole;
+  let search: SqlPaymentSearchRepository;
+
+  before(async function () {
+    this.timeout(60_000);
+    await searchWalkPayments(db.store(), `w-${Math.random().toString(36).slice(2, 8)}`, Date.UTC(2033, 0, 10));
+    // The console's search in steps of 10 postings, 10 walked at most: the matches lie below 30 payments holding "312" alone.
+    search = new SqlPaymentSearchRepository(db.store().db, TEST_AUDIT_KEYS, null, Date.now, { gramChunk: 10, gramWalkLimit: 10 });
+    con = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }, { store: { ...db.store(), paymentSearch: search }, sealSweep: false });
+  });
+  after(async () => {
+    await con?.close();
+    await search?.close();
+  });
+
+  it('says in the clerk’s language that older payments were not looked at and how to narrow the search, never that nothing matches', async () => {
+    const user = await con.createUser('cut-short', 'viewer');
+    const client = new ConsoleClient(con.origin);
+    expect((await client.signIn(user.username, user.password)).status).to.equal(303);
+    const indonesian = (await client.get(`/console/payments?q=${WALK_TERM}`)).text;
+    expect(indonesian).to.match(
+      /<p class="warning" role="status" id="search-truncated" data-stopped="walk">Pencarian dihentikan sebelum semua pembayaran diperiksa: [^<]*pembayaran lama yang cocok bisa tidak tampil[^<]*ketik kata yang lebih lengkap \(misalnya nomor referensi utuh\) atau pilih rentang tanggal yang lebih pendek\.<\/p>/,
+    );
+    expect(indonesian).to.contain('Tidak ada pembayaran yang cocok di antara pembayaran yang sempat diperiksa.');
+    expect(indonesian).not.to.contain('Pencarian berhenti pada').and.not.to.contain('Tidak ada pembayaran yang cocok dengan saringan ini.');
+    await client.get('/console/lang?to=en');
+    const english = (await client.get(`/console/payments?q=${WALK_TERM}`)).text;
+    expect(english).to.match(
+      /<p class="warning" role="status" id="search-truncated" data-stopped="walk">The search was cut short before it looked at every payment: [^<]*older matching payments may be missing[^<]*type more of the term \(the whole reference, say\) or choose a shorter date range\.<\/p>/,
+    );
+    expect(english).to.contain('No payment matches among the payments looked at.');
+    expect(english).not.to.contain('The search stopped at the newest').and.not.to.contain('No payment matches these filters.');
   });
 });
 

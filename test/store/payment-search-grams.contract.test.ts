@@ -6,8 +6,10 @@ import { placeOf } from '../../src/security/index.js';
 import { migrate, openDb, openStore, SEARCH_SCAN_LIMIT, type PaymentDetails, type Store } from '../../src/store/index.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
 import { gramHash, gramInserts, insertGrams, trigramsOf } from '../../src/store/repositories/payment-search-grams.js';
+import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
 import { createMariaDbDatabase, createSqliteDatabase, everyRow, forEachBackend, migrateBelow } from '../support/databases.js';
+import { searchWalkPayments, WALK_TERM } from '../support/search-walk-payments.js';
 
 const BASE = Date.UTC(2033, 0, 10, 3, 0, 0);
 
@@ -107,6 +109,16 @@ forEachBackend('Payment text search through the keyed trigram index', (ctx) => {
     expect(await found(store, { clientId: client, text: term })).to.deep.equal(['IDX-4']);
   });
 
+  it('finds a payment by a long remark pasted whole, of more trigrams than either backend joins tables', async () => {
+    const store = ctx.store();
+    const remark = 'Pelunasan tagihan pengiriman barang gudang Surabaya ke Makassar bulan November 2026, faktur FK-2026-11-00457 sesuai kontrak KTR/88/XI';
+    expect(trigramsOf(remark).length, 'distinct trigrams (MariaDB joins 61 tables, SQLite 64)').to.be.above(64);
+    const other = `${client}-long`;
+    await store.payments.reserve({ clientId: other, transactionId: 'IDX-LONG', requestHash: 'h'.repeat(64), amount: '1.00', currency: 'IDR', details: details('CV Panjang', remark) }, BASE + 50);
+    expect(await found(store, { clientId: other, text: remark })).to.deep.equal(['IDX-LONG']);
+    expect(await found(store, { clientId: other, text: `${remark}!` })).to.deep.equal([]);
+  });
+
   it('refuses a term shorter than a trigram, naming the field', async () => {
     const error = await ctx.store().paymentSearch.page({ text: 'pt' }, 'newest', null, 10).then(() => null, (e: unknown) => e);
     expect(isAppError(error) && error.code).to.equal('VALIDATION_FAILED');
@@ -160,7 +172,7 @@ forEachBackend('Payment text search with more matches than it confirms', (ctx) =
       await ctx.store().payments.reserve({ clientId: client, transactionId: `MANY-${i}`, requestHash: 'h'.repeat(64), amount: '1.00', currency: 'IDR' }, BASE + i);
     }
     const page = await ctx.store().paymentSearch.page({ clientId: client, text: 'many-' }, 'newest', null, 10);
-    expect(page.totals).to.deep.include({ count: SEARCH_SCAN_LIMIT, truncated: true });
+    expect(page.totals).to.deep.include({ count: SEARCH_SCAN_LIMIT, truncated: 'matches' });
     expect(page.rows[0].transactionId).to.equal(`MANY-${SEARCH_SCAN_LIMIT}`);
     const oldest = await ctx.store().paymentSearch.page({ clientId: client, text: 'many-' }, 'oldest', null, 10);
     expect(oldest.rows[0].transactionId, 'the oldest of the newest matches').to.equal('MANY-1');
@@ -226,6 +238,31 @@ forEachBackend('Payment text search within a date range', (ctx) => {
     // Nor in a range of payments none of which holds the term.
     const none = await ctx.store().paymentSearch.page({ clientId: client, text: 'tanpa kata', from: BASE + 20 * DAY, to: BASE + 21 * DAY }, 'newest', null, 10);
     expect(none.rows).to.deep.equal([]);
+  });
+});
+
+forEachBackend('Payment text search whose matches lie below many newer payments holding a part of the term', (ctx) => {
+  // Steps of 10 postings (searchWalkPayments: the walk of either trigram alone passes 30 or 40 payments that do not match).
+  const search = (gramWalkLimit: number) => new SqlPaymentSearchRepository(ctx.store().db, TEST_AUDIT_KEYS, null, Date.now, { gramChunk: 10, gramWalkLimit });
+
+  before(async function () {
+    this.timeout(60_000);
+    await searchWalkPayments(ctx.store(), `w-${randomBytes(4).toString('hex')}`, BASE);
+  });
+
+  it('finds every match within the walk\'s bound, each step walking the trigram whose next postings reach furthest down', async () => {
+    const postings = async (gram: string) =>
+      Number((await ctx.store().db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payment_search_grams WHERE gram_hash = ?', [gramHash(TEST_AUDIT_KEYS, gram)]))[0].n);
+    expect([await postings('731'), await postings('312')], 'the postings of "731" and "312"').to.deep.equal([43, 33]);
+    const page = await search(20).page({ text: WALK_TERM }, 'newest', null, 10);
+    expect(page.rows.map((p) => p.transactionId).sort()).to.deep.equal(['PO-7312-A', 'PO-7312-B', 'PO-7312-C']);
+    expect(page.totals).to.deep.equal({ count: 3, totalMinor: 3_600n, truncated: false, capped: false, proof: 'proved', changed: 0 });
+  });
+
+  it('says the walk was cut short, not that it stopped at the newest matches, when its bound stops it before them', async () => {
+    const page = await search(10).page({ text: WALK_TERM }, 'newest', null, 10);
+    expect(page.rows).to.deep.equal([]);
+    expect(page.totals).to.deep.include({ count: 0, truncated: 'walk' });
   });
 });
 

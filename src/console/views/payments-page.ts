@@ -44,6 +44,18 @@ function totalsProof(ctx: PageContext, totals: PaymentTotals, number: (n: number
 }
 
 /**
+ * Why a text search stopped before the end, and how to narrow it: at the newest matches it
+ * confirms (the figures cover those), or cut short before older payments were looked at (matches
+ * among them missing: a warning).
+ */
+function searchStopped(ctx: PageContext, totals: PaymentTotals, number: (n: number) => string) {
+  const { t } = ctx;
+  if (totals.truncated === 'walk') return html`<p class="warning" role="status" id="search-truncated" data-stopped="walk">${t('searchWalkCut')}</p>`;
+  if (totals.truncated === 'matches') return html`<p class="info" role="status" id="search-truncated" data-stopped="matches">${t('searchTruncated').replace('{n}', number(SEARCH_SCAN_LIMIT))}</p>`;
+  return '';
+}
+
+/**
  * The filters of a printed list in the clerk's words: each field by its label, a status, client,
  * bank or sort by its name, an amount in Rupiah; a value that is not one of those as typed.
  */
@@ -112,7 +124,7 @@ export function paymentsPage(ctx: PageContext, view: PaymentsView): string {
   const totals = page
     ? html`<p class="totals" id="list-totals"><strong>${rows.length > 0 ? `${first}–${last}` : '0'}</strong> ${t('rangeOf')} <strong>${page.totals.capped ? `> ${number(TOTALS_LIMIT)}` : number(page.totals.count)}</strong> ${t('matching')} · ${t('total')} <strong>${page.totals.capped ? t('narrowForSum') : formatRupiah(page.totals.totalMinor)}</strong></p>
 ${totalsProof(ctx, page.totals, number)}
-${page.totals.truncated ? html`<p class="info" role="status" id="search-truncated">${t('searchTruncated').replace('{n}', number(SEARCH_SCAN_LIMIT))}</p>` : ''}${
+${searchStopped(ctx, page.totals, number)}${
       page.totals.unindexed ? html`<p class="warning" role="status" id="search-unindexed">${t('searchUnindexed').replace('{n}', number(page.totals.unindexed))}</p>` : ''
     }`
     : '';
@@ -120,7 +132,7 @@ ${page.totals.truncated ? html`<p class="info" role="status" id="search-truncate
     page === null
       ? ''
       : rows.length === 0
-        ? html`<p class="empty">${t('noPayments')}</p>`
+        ? html`<p class="empty">${t(page.totals.truncated === 'walk' ? 'noPaymentsSearched' : 'noPayments')}</p>`
         : html`<div class="table-wrap"><table class="payments">
 <caption class="visually-hidden">${t('payments')}</caption>
 <thead><tr><th scope="col">${t('created')}</th><th scope="col">${t('client')}</th><th scope="col">${t('transactionId')}</th><th scope="col">${t('beneficiary')}</th><th scope="col">${t('remark')}</th><th scope="col">${t('status')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('sendingBank')}</th><th scope="col">${t('bankReference')}</th></tr></thead>

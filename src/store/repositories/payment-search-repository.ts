@@ -14,6 +14,7 @@ import type {
   PaymentSearchRepository,
   PaymentSort,
   PaymentState,
+  PaymentTotals,
   ProvedDailyTotals,
   ReconciledPayment,
   SqlValue,
@@ -54,15 +55,22 @@ function parseObject(text: string | null): Record<string, unknown> | null {
  * it stopped there. Each is opened (AES-GCM, about 45 µs): 1,000 keeps a common term under 300 ms.
  */
 export const SEARCH_SCAN_LIMIT = 1_000;
-/** How many postings of a term's rarest trigram a text search walks at most (newest first). */
+/** How many postings of the trigrams it steps by a text search walks at most under one key (newest first: matchUnder). */
 const GRAM_WALK_LIMIT = 50_000;
-/** Postings read per step of that walk. */
+/** Postings of each trigram of the term read per step of that walk: those of the one walked are the step's. */
 const GRAM_CHUNK = 1_000;
 /**
- * Up to where a trigram's postings are counted to find the rarest: among the newest this many
- * payment ids (the walk's start), and over all (beyond it, all are "common").
+ * How many postings that walk reads in all (each step reads the next GRAM_CHUNK of every trigram
+ * of the term, to choose the one to walk), as a multiple of its bound: a term of up to this many
+ * trigrams is stopped by GRAM_WALK_LIMIT alone, a longer one after fewer steps.
  */
-const GRAM_COUNT_BOUND = 5_000;
+const GRAM_READS_PER_WALKED = 8;
+/**
+ * How many of the term's other trigrams a step's candidates must hold at most: those rarest where
+ * the step is. The confirmation checks the whole term anyway, and a join takes a bounded number
+ * of tables (MariaDB 61, SQLite 64): a long remark pasted whole has more trigrams.
+ */
+const JOINED_GRAMS = 8;
 
 /**
  * How many payments of a date range a text search reads the ids of at most to bound its walk (see
@@ -70,6 +78,16 @@ const GRAM_COUNT_BOUND = 5_000;
  * machine; the whole month took half a second or more, more than the unbounded walk it saves.
  */
 const RANGE_BOUND_LIMIT = 200_000;
+
+/** How much some reads of the store take at a time or in all: the constants above unless a test sets them smaller. */
+export interface StoreReadLimits {
+  /** How many payments the sweep reads a statement at most when it counts a closed day (countClosedDays; DAY_PAGE_ROWS). */
+  dayPageRows: number;
+  /** Postings of a trigram a text search's walk reads per step (GRAM_CHUNK). */
+  gramChunk: number;
+  /** Postings a text search's walk reads at most under one key (GRAM_WALK_LIMIT). */
+  gramWalkLimit: number;
+}
 
 /** The lowest and highest payment id of a search's date range (see idBoundsOf). */
 interface IdBounds {
@@ -416,10 +434,42 @@ function provedTotals(records: PaymentRecord[]): { count: number; totalMinor: bi
   return { count: records.length, totalMinor: holding.reduce((sum, record) => sum + amountMinor(record.amount), 0n), proof: 'proved', changed: records.length - holding.length };
 }
 
+/** The trigrams' own index (gram_hash, payment_id), forced: a trigram's postings in id order are one run of it. */
+function gramIndex(dialect: Dialect): string {
+  return dialect === 'mysql' ? 'FORCE INDEX (ix_payment_search_grams_gram)' : 'INDEXED BY ix_payment_search_grams_gram';
+}
+
+/** The next postings of one trigram of a text search's walk, as nextPostingsSql reads them. */
+interface NextPostings {
+  hash: bigint;
+  /** How many (at most a step's). */
+  n: number;
+  /** The lowest and highest payment id among them. */
+  low: number;
+  high: number;
+}
+
 /**
- * The statement of a text search's candidates among one step of the rarest trigram's postings
- * (`g`, parameters: each of `others` trigram hashes, then the rarest's, the step's highest and
- * lowest payment id, then `where`'s): the payments holding every other trigram of the term too
+ * The statement reading, for each of `grams` trigrams (its index `i`, in parameter order: each
+ * trigram's hash, then `within`'s parameters, then the walk's position when `below`), how many of
+ * its next `chunk` postings there are below the walk's position and the lowest and highest
+ * payment id among them: `chunk` entries of the trigrams' index at most per trigram, newest first
+ * (the pages the step then reads), one statement for them all.
+ */
+function nextPostingsSql(dialect: Dialect, grams: number, chunk: number, within: string, below: boolean): string {
+  const index = gramIndex(dialect);
+  return Array.from(
+    { length: grams },
+    (_, i) =>
+      `SELECT ${i} AS i, COUNT(*) AS n, MIN(payment_id) AS low, MAX(payment_id) AS high FROM ` +
+      `(SELECT payment_id FROM payment_search_grams ${index} WHERE gram_hash = ?${within}${below ? ' AND payment_id < ?' : ''} ORDER BY payment_id DESC LIMIT ${chunk}) t${i}`,
+  ).join(' UNION ALL ');
+}
+
+/**
+ * The statement of a text search's candidates among one step of the postings of the trigram the
+ * step walks (`g`, parameters: each of `others` trigram hashes, then the walked one's, the step's highest and
+ * lowest payment id, then `where`'s): the payments holding those `others` trigrams too
  * and passing the clear filters `where`, newest first. Every trigram is read in the trigrams' own
  * index (gram_hash, payment_id), and all of them before the payment's row: a step's postings are
  * ids in one range, so the lookups stay on a few pages of each trigram's run (the database may
@@ -435,7 +485,7 @@ function provedTotals(records: PaymentRecord[]): { count: number; totalMinor: bi
  */
 function candidatesSql(dialect: Dialect, others: number, where: readonly string[]): string {
   const mysql = dialect === 'mysql';
-  const index = mysql ? 'FORCE INDEX (ix_payment_search_grams_gram)' : 'INDEXED BY ix_payment_search_grams_gram';
+  const index = gramIndex(dialect);
   const grams = Array.from({ length: others }, (_, i) => ` JOIN payment_search_grams x${i} ${index} ON x${i}.gram_hash = ? AND x${i}.payment_id = g.payment_id`).join('');
   return (
     'SELECT id, client_id, created_at, amount_minor, transaction_id, bank_reference, bank_transaction_id, details_json ' +
@@ -470,20 +520,25 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   readonly #checkedTotals = new Map<number, CheckedDayTotals>();
   /** The SQL of a row's sealed line on this store's dialect (sealedLineSql). */
   readonly #sealedLine: string;
+  private readonly limits: StoreReadLimits;
 
   /**
    * @param chain this process's audit chain, to write day seals with their change records; null: none written
-   * @param dayPageRows how many payments the sweep reads a statement at most when it counts a closed day (countClosedDays)
+   * @param limits bounds smaller than the store's own (StoreReadLimits), so a test reaches them with a few rows
+   * @throws RangeError when a limit is not a whole number of at least 1
    */
   constructor(
     private readonly db: Db,
     private readonly keys: KeyRing | null = null,
     private readonly chain: ChainLanes | null = null,
     private readonly clock: () => number = Date.now,
-    private readonly dayPageRows = DAY_PAGE_ROWS,
+    limits: Partial<StoreReadLimits> = {},
   ) {
-    // Written into the statement's LIMIT: a whole number, never a text.
-    if (!Number.isSafeInteger(dayPageRows) || dayPageRows < 1) throw new RangeError(`dayPageRows must be a whole number of at least 1, not ${String(dayPageRows)}`);
+    this.limits = { dayPageRows: DAY_PAGE_ROWS, gramChunk: GRAM_CHUNK, gramWalkLimit: GRAM_WALK_LIMIT, ...limits };
+    // Written into statements' LIMIT: whole numbers, never a text.
+    for (const [name, value] of Object.entries(this.limits)) {
+      if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number of at least 1, not ${String(value)}`);
+    }
     this.sealer = new ValueSealer(keys);
     this.#sealedLine = sealedLineSql(db.dialect);
   }
@@ -1004,11 +1059,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * A text search (contains, case-insensitive) through the keyed trigram index (migration 026,
    * payment-search-grams.ts): names and remarks are sealed, so no index holds them in clear. Under
-   * each ring key, the term's rarest trigram is walked newest first (at most GRAM_WALK_LIMIT of
-   * its postings) and its payments kept when they hold every other trigram of the term and pass
+   * each ring key, the term's trigrams are walked newest first, each step by the one rarest there
+   * (matchUnder: at most GRAM_WALK_LIMIT postings walked), and their payments kept when they hold
+   * the other trigrams of the term (the JOINED_GRAMS rarest there) and pass
    * the clear filters; each candidate is then opened and the match confirmed, so a hash collision
    * or trigrams spread over two fields never show. At most SEARCH_SCAN_LIMIT candidates are
-   * confirmed; `truncated` says when either bound stopped the search. Count, sum and the page come
+   * confirmed; `truncated` says which bound stopped the search, if one did. Count, sum and the page come
    * from the same confirmed list, so they always agree, and each match is proved as the list
    * proves a row (PaymentTotals.proof 'proved'): the sum leaves out those changed outside Gerbang.
    * Throws AppError VALIDATION_FAILED (field `q`) for a term of fewer than GRAM_LENGTH characters.
@@ -1022,13 +1078,14 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const ring = this.sealer.keyRing;
     const { column, descending } = SORTS[sort];
     const found = new Map<number, TextMatch>();
-    let truncated = false;
+    let truncated: PaymentTotals['truncated'] = false;
     const bounds = await this.idBoundsOf(search);
     // An empty date range: no payment to walk the postings of.
     if (bounds !== 'empty') {
       for (const keyId of ring.keyIds) {
         const stopped = await this.matchUnder(keyId, grams, term, search, bounds, column, found);
-        truncated ||= stopped;
+        // A walk cut short outweighs a full list: payments were left unlooked at, not only matches unshown.
+        if (stopped === 'walk' || truncated === false) truncated = stopped;
       }
     }
     // In the page's order, ties broken by id as the list's keyset does.
@@ -1157,8 +1214,18 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * Adds to `found` the confirmed matches of `term` among the payments indexed under ring key
    * `keyId`, newest first, up to SEARCH_SCAN_LIMIT in all, walking only the postings within
-   * `bounds` (the ids of a date range, see idBoundsOf; null: all). Returns true when a bound
-   * stopped the walk with postings left (the figures then cover the newest matches only).
+   * `bounds` (the ids of a date range, see idBoundsOf; null: all). Returns why it stopped with
+   * postings left (the figures then cover the newest matches only): 'matches' at
+   * SEARCH_SCAN_LIMIT, 'walk' at its bound of postings; false when it walked them all.
+   *
+   * Each step reads the next limits.gramChunk postings of every trigram of the term below where
+   * the last step ended (nextPostingsSql) and walks those of the trigram they reach furthest
+   * down with: the rarest there, so the step passes the most payments for its postings, and any
+   * trigram rarer further down is taken when the walk gets there. The step's candidates must hold
+   * the others rarest there too (JOINED_GRAMS of them at most). A fixed trigram, the rarest
+   * among the newest payments, could hold a hundred thousand postings further down and end the
+   * walk at its bound before the matches (#16: "perf-4242" over a million payments). A trigram
+   * with no postings left ends the walk: no payment further down holds the term.
    */
   private async matchUnder(
     keyId: string,
@@ -1168,65 +1235,44 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     bounds: IdBounds | null,
     column: 'created_at' | 'amount_minor',
     found: Map<number, TextMatch>,
-  ): Promise<boolean> {
+  ): Promise<false | 'matches' | 'walk'> {
     const ring = this.sealer.keyRing;
     const { where, params } = conditions(search);
     const hashes = [...new Set(grams.map((gram) => gramHash(ring, gram, keyId)))];
     const within: { sql: string; params: SqlValue[] } = bounds === null ? { sql: '', params: [] } : { sql: ' AND payment_id BETWEEN ? AND ?', params: [bounds.lo, bounds.hi] };
-    // The walk goes newest first, so the trigram to walk is the rarest among the newest payments
-    // (of the date range, if any): each one's postings among the newest GRAM_COUNT_BOUND payment
-    // ids, then over all (up to the same bound), both index ranges of at most that many entries.
-    // The bounded count is taken from the newest postings down: the same count from either end,
-    // but these are the pages the walk (newest first) and each step's lookups of the other
-    // trigrams read next, where counting from the oldest read as many pages again that nothing
-    // else reads (a first search read them from disk).
-    let top = bounds?.hi;
-    if (top === undefined) {
-      const [newest] = await this.db.query<{ top: number | string | null }>('SELECT MAX(id) AS top FROM payments');
-      top = toNumber(newest?.top ?? 0);
-    }
-    const since = Math.max(top - GRAM_COUNT_BOUND, (bounds?.lo ?? 0) - 1);
-    const counted = await Promise.all(
-      hashes.map(async (hash) => {
-        const [row] = await this.db.query<{ recent: number | string; n: number | string }>(
-          `SELECT (SELECT COUNT(*) FROM payment_search_grams WHERE gram_hash = ? AND payment_id > ?${within.sql}) AS recent, ` +
-            `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM payment_search_grams WHERE gram_hash = ?${within.sql} ORDER BY payment_id DESC LIMIT ${GRAM_COUNT_BOUND}) t) AS n`,
-          [hash, since, ...within.params, hash, ...within.params],
-          { freshPlan: true },
-        );
-        return { hash, recent: toNumber(row?.recent ?? 0), n: toNumber(row?.n ?? 0) };
-      }),
-    );
-    if (counted.some((c) => c.n === 0)) return false; // no payment (of the range) holds the term under this key
-    // With a date range the walk also passes payments outside it (between its bounds, or all when
-    // it has none): then the rarest over all (within the bounds) counts first.
-    const dated = search.from !== undefined || search.to !== undefined;
-    counted.sort((a, b) => (dated ? a.n - b.n || a.recent - b.recent : a.recent - b.recent || a.n - b.n));
-    const [rarest, ...others] = counted.map((c) => c.hash);
-    const candidates = candidatesSql(this.db.dialect, others.length, where);
+    const { gramChunk, gramWalkLimit } = this.limits;
+    const joined = Math.min(hashes.length - 1, JOINED_GRAMS);
+    const candidates = candidatesSql(this.db.dialect, joined, where);
+    // A trigram with fewer than a step's postings left reaches past every payment (the fewer the better).
+    const reach = (next: NextPostings) => (next.n < gramChunk ? Number.NEGATIVE_INFINITY : next.low);
     let below: number | null = null;
     let walked = 0;
-    let exhausted = false;
-    while (!exhausted && found.size < SEARCH_SCAN_LIMIT && walked < GRAM_WALK_LIMIT) {
-      const chunk = await this.db.query<{ payment_id: number | string }>(
-        `SELECT payment_id FROM payment_search_grams WHERE gram_hash = ?${within.sql}${below === null ? '' : ' AND payment_id < ?'} ORDER BY payment_id DESC LIMIT ${GRAM_CHUNK}`,
-        below === null ? [rarest, ...within.params] : [rarest, ...within.params, below],
+    let read = 0;
+    for (;;) {
+      if (found.size >= SEARCH_SCAN_LIMIT) return 'matches';
+      if (walked >= gramWalkLimit || read >= gramWalkLimit * GRAM_READS_PER_WALKED) return 'walk';
+      const rows = await this.db.query<{ i: number | string; n: number | string; low: number | string | null; high: number | string | null }>(
+        nextPostingsSql(this.db.dialect, hashes.length, gramChunk, within.sql, below !== null),
+        hashes.flatMap((hash) => [hash, ...within.params, ...(below === null ? [] : [below])]),
+        { freshPlan: true },
       );
-      exhausted = chunk.length < GRAM_CHUNK;
-      if (chunk.length === 0) break;
-      walked += chunk.length;
-      const high = toNumber(chunk[0].payment_id);
-      below = toNumber(chunk[chunk.length - 1].payment_id);
-      const rows = await this.db.query<CandidateRow>(candidates, [...others, rarest, high, below, ...params], { freshPlan: true });
-      for (const row of rows) {
+      const next: NextPostings[] = rows.map((row) => ({ hash: hashes[toNumber(row.i)], n: toNumber(row.n), low: toNumber(row.low ?? 0), high: toNumber(row.high ?? 0) }));
+      read += next.reduce((sum, gram) => sum + gram.n, 0);
+      if (next.some((gram) => gram.n === 0)) return false;
+      const [driver, ...others] = next.sort((a, b) => reach(a) - reach(b) || a.n - b.n);
+      const held = others.slice(0, joined).map((gram) => gram.hash);
+      const matched = await this.db.query<CandidateRow>(candidates, [...held, driver.hash, driver.high, driver.low, ...params], { freshPlan: true });
+      for (const row of matched) {
         const id = toNumber(row.id);
         if (found.has(id)) continue;
-        if (found.size >= SEARCH_SCAN_LIMIT) return true;
+        if (found.size >= SEARCH_SCAN_LIMIT) return 'matches';
         if (!this.confirms(row, term)) continue;
         found.set(id, { id, key: column === 'created_at' ? toNumber(row.created_at) : String(row.amount_minor) });
       }
+      walked += driver.n;
+      if (driver.n < gramChunk) return false;
+      below = driver.low;
     }
-    return !exhausted;
   }
 
   /** Whether the opened candidate really contains the term: a clear id first, else its sealed name or remark. */
@@ -1481,7 +1527,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * The payments received on UTC+7 `day`, dayPageRows a statement at most, by id (keyset: each
+   * The payments received on UTC+7 `day`, limits.dayPageRows a statement at most, by id (keyset: each
    * page after the last id of the one before). The walk stays between the lowest and highest id of
    * the day, read first from a created_at index (its entries hold the id): every payment of the
    * day has an id between them, whatever order the ids were given in (a clock behind, Galera
@@ -1498,7 +1544,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const hi = toNumber(bounds.hi);
     for (let after = toNumber(bounds.lo) - 1; after < hi; ) {
       const rows = await this.db.query<ProvedRow>(
-        `SELECT ${RECONCILED_COLUMNS} FROM payments WHERE id > ? AND id <= ? AND created_at >= ? AND created_at < ? ORDER BY id LIMIT ${this.dayPageRows}`,
+        `SELECT ${RECONCILED_COLUMNS} FROM payments WHERE id > ? AND id <= ? AND created_at >= ? AND created_at < ? ORDER BY id LIMIT ${this.limits.dayPageRows}`,
         [after, hi, ...range],
         { freshPlan: true },
       );
