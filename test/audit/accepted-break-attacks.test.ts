@@ -250,6 +250,43 @@ forEachBackend('Damage made after an acceptance, where the accepted break is (#1
       });
     });
   });
+  // REVIEW (rev1): a running process's scrub proved the links the writer appended after an accepted
+  // tail cut (rejoined at its `next`); then those links are deleted and the head row set back to the
+  // head the acceptance saw. Its walk of new links meets the head moved back and begins at the head's
+  // link, inside the accepted cut: before 013fc8a that was a hold at once (links it proved are gone);
+  // since, the relaxed gapAround takes it for the accepted cut, and nothing holds until the writer
+  // vouches the head it committed (its next link, or its minute's checkpoint).
+  describe('REVIEW: when the links linked on after an accepted tail cut are deleted and the head row set back as accepted', () => {
+    it('a running scrub that proved those links holds at its next pass', async function () {
+      this.timeout(120_000);
+      await withStore(async (store) => {
+      const links = await recordExchanges(store, 212);
+      const writer = links[0].writerId;
+      const db = database.db();
+      const cutFrom = async (seq: number) => {
+        const rows = await db.query<{ record_id: number | string }>("SELECT record_id FROM audit_chain WHERE writer_id = ? AND seq >= ? AND kind = 'record'", [writer, seq]);
+        for (const r of rows) await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [r.record_id]);
+        await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [writer, seq]);
+      };
+      const [head] = await db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [writer]);
+      await cutFrom(links[208].seq);
+      await accept('test: tail cut, looked at');
+      const scrub = new AuditScrub(store.audit, { ring: TEST_AUDIT_KEYS, path: checkpoints, store: store.db.description }, { linksPerPass: 10, confirmMs: 0, quiet: true });
+      for (let i = 0; i < 500 && (!scrub.complete || scrub.held !== null); i += 1) await scrub.pass();
+      expect(scrub.held).to.equal(null);
+      const later = await recordExchanges(store, 4, 300);
+      expect(later[0].seq).to.equal(Number(head.last_seq) + 1);
+      await scrub.pass();
+      expect(scrub.held, 'the links linked on after the cut are proved').to.equal(null);
+      // The attacker: those links deleted, the head row back as the acceptance saw it.
+      await cutFrom(later[0].seq);
+      await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [head.last_seq, head.last_hash, writer]);
+      await scrub.pass();
+      expect(scrub.held, 'links it proved are gone').to.be.a('string');
+      });
+    });
+  });
+
   // REVIEW (rev1): `audit verify` after an accepted tail cut (head row left, nothing after it) is
   // INTACT and vouches the heads it verified, that chain's head row included, whose link is absent;
   // the next verify compares that checkpoint with the links (not the head row) and names a rollback
