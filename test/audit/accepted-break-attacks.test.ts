@@ -50,6 +50,13 @@ forEachBackend('Damage made after an acceptance, where the accepted break is (#1
   };
   const insertLink = (writerId: string, seq: number, eventId: number) =>
     database.db().execute('INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [writerId, seq, 'payment_event', eventId, 1, 'x'.repeat(64), 'y'.repeat(64), 'k']);
+  /** Chain `writer`'s links from `seq` on deleted, with their exchanges (its head row left): a tail cut. */
+  const cutTail = async (writer: string, seq: number) => {
+    const db = database.db();
+    const rows = await db.query<{ record_id: number | string }>("SELECT record_id FROM audit_chain WHERE writer_id = ? AND seq >= ? AND kind = 'record'", [writer, seq]);
+    for (const r of rows) await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [r.record_id]);
+    await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [writer, seq]);
+  };
   /** `fn` with a store of the test's database, closed after. */
   const withStore = async (fn: (store: Store) => Promise<void>) => {
     const store = await openStore(database.url(), { auditKeys: TEST_AUDIT_KEYS });
@@ -149,12 +156,7 @@ forEachBackend('Damage made after an acceptance, where the accepted break is (#1
       await withStore(async (store) => {
       const links = await recordExchanges(store, 6);
       const writer = links[0].writerId;
-      const db = database.db();
-      const cutFrom = async (seq: number) => {
-        const rows = await db.query<{ record_id: number | string }>("SELECT record_id FROM audit_chain WHERE writer_id = ? AND seq >= ? AND kind = 'record'", [writer, seq]);
-        for (const r of rows) await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [r.record_id]);
-        await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [writer, seq]);
-      };
+      const cutFrom = (seq: number) => cutTail(writer, seq);
       await cutFrom(links[4].seq);
       await accept('test: tail cut, looked at');
       const later = await recordExchanges(store, 3, 20);
@@ -263,11 +265,7 @@ forEachBackend('Damage made after an acceptance, where the accepted break is (#1
       const links = await recordExchanges(store, 212);
       const writer = links[0].writerId;
       const db = database.db();
-      const cutFrom = async (seq: number) => {
-        const rows = await db.query<{ record_id: number | string }>("SELECT record_id FROM audit_chain WHERE writer_id = ? AND seq >= ? AND kind = 'record'", [writer, seq]);
-        for (const r of rows) await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [r.record_id]);
-        await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [writer, seq]);
-      };
+      const cutFrom = (seq: number) => cutTail(writer, seq);
       const [head] = await db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [writer]);
       await cutFrom(links[208].seq);
       await accept('test: tail cut, looked at');
@@ -327,11 +325,7 @@ forEachBackend('Damage made after an acceptance, where the accepted break is (#1
       const writer = links[0].writerId;
       expect(links.every((l) => l.writerId === writer)).to.equal(true);
       const db = database.db();
-      const cutFrom = async (seq: number) => {
-        const rows = await db.query<{ record_id: number | string }>("SELECT record_id FROM audit_chain WHERE writer_id = ? AND seq >= ? AND kind = 'record'", [writer, seq]);
-        for (const r of rows) await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [r.record_id]);
-        await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [writer, seq]);
-      };
+      const cutFrom = (seq: number) => cutTail(writer, seq);
       const H1 = links[211].seq;
       await cutFrom(links[208].seq);
       await accept('test: tail cut, looked at');
