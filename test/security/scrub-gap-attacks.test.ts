@@ -7,7 +7,7 @@ import { ringOf, TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { acceptAsVerified, runCli } from '../support/cli.js';
 import { appendCheckpoint } from '../../src/audit/checkpoints.js';
 import { forEachBackend } from '../support/databases.js';
-import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { bankTransfers } from '../support/left-behind.js';
 import { UNTHROTTLED } from '../support/payment-deletion.js';
 import { createStore, openDb, type Store } from '../../src/store/index.js';
@@ -38,7 +38,7 @@ async function payingGateway(url: string, checkpoints: string) {
     expect(r.status, r.text).to.equal(201);
     return body;
   };
-  return { gw, send, pay };
+  return { gw, send, pay, payer };
 }
 
 /**
@@ -260,5 +260,95 @@ forEachBackend('A running gateway\'s own chain rolled back with its head row (#1
     const verify = await runCli(['audit', 'verify'], env());
     expect(verify.code).to.equal(1);
     expect(verify.stdout).to.contain(busiest.writerId);
+  });
+});
+
+/**
+ * REVIEW (rev1): a tail cut whose head row was moved FORWARD in SQL (no link deleted: the chain ends
+ * at link C, its head row says C+100 with a made-up hash) is what an operator is shown and accepts
+ * ("ends at link C but its head records link C+100", no payment lost). Its writer is still alive and
+ * committed only up to C: it follows any head row at or above what it committed (ChainWriter.loadHead),
+ * so with the head row put back at C it links the next payment P inside the accepted cut (C+1..). P
+ * deleted whole with those links and the head row put back at C+100 (above anything the writer
+ * committed there, so it never sees a head set back), the writer follows it and links on at C+101, the
+ * accepted cut's `next`: every walk takes the chain for the cut as accepted, rejoined. A process that
+ * did not see P's links (started after, its memory file older or absent) pays P's resend again.
+ * (On MariaDB a process links on several chains: each of its chains is treated so.)
+ */
+forEachBackend('REVIEW: a writer steered inside an accepted tail cut whose head was moved forward (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-review-fwd-')), 'audit-checkpoints.jsonl');
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const gateways: TestGateway[] = [];
+  afterEach(async () => {
+    while (gateways.length > 0) await gateways.pop()!.close();
+  });
+
+  it('holds (or refuses the resend) once a payment linked inside the accepted cut was deleted whole and the head row put back', async function () {
+    this.timeout(180_000);
+    const started = await payingGateway(ctx.url(), checkpoints);
+    const gw = started.gw;
+    gateways.push(gw);
+    const { pay, send } = started;
+    // Every lane of the process committed once (MariaDB: four), so P's links land in chains cut below.
+    await Promise.all(Array.from({ length: 8 }, () => pay()));
+    const db = gw.store.db;
+    const own = gw.store.audit.ownHeads();
+    const setHead = (writerId: string, seq: number, hash: string) => db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [seq, hash, writerId]);
+    const linksPast = async (writerId: string, seq: number) => (await db.query<{ seq: number | string }>('SELECT seq FROM audit_chain WHERE writer_id = ? AND seq > ? ORDER BY seq', [writerId, seq])).map((l) => Number(l.seq));
+    const FORGED = 'f'.repeat(64);
+
+    // 1. Each head row moved forward (the writer idle): a "tail cut" of links that never were. Accepted as looked at.
+    for (const h of own) await setHead(h.writerId, h.seq + 100, FORGED);
+    const accepted = await acceptAsVerified(env(), 'review: chains end before their heads, no payment lost, looked at');
+    expect(accepted.code, accepted.stdout + accepted.stderr).to.equal(0);
+
+    // 2. The head rows put back where the writer committed: it links the next payment inside the accepted cuts.
+    for (const h of own) await setHead(h.writerId, h.seq, h.hash);
+    const P = await pay();
+    const [{ id: paymentId }] = await db.query<{ id: number | string }>('SELECT id FROM payments WHERE transaction_id = ?', [P.transactionId as string]);
+    const pLinks = await db.query<{ writer_id: string; seq: number | string }>("SELECT writer_id, seq FROM audit_chain WHERE kind = 'payment_event' AND record_id IN (SELECT id FROM payment_events WHERE payment_id = ?)", [paymentId]);
+    for (const l of pLinks) {
+      const cut = own.find((h) => h.writerId === l.writer_id);
+      expect(cut, `P's link ${l.writer_id} ${l.seq} is in a chain cut`).to.not.equal(undefined);
+      expect(Number(l.seq)).to.be.within(cut!.seq + 1, cut!.seq + 99);
+    }
+    expect(await bankTransfers(gw, P.transactionId as string), 'P paid once').to.equal(1);
+    // The minute's checkpoint taken while P's links stand (vouches heads inside the cuts).
+    appendCheckpoint(checkpoints, ringOf(TEST_AUDIT_KEY), { store: db.description, at: Date.now(), by: `gateway ${process.pid}`, heads: gw.store.audit.ownHeads() });
+
+    // 3. P deleted whole with every link made inside the cuts (and their records), the head rows back as accepted.
+    for (const h of own) {
+      for (const l of await db.query<{ kind: string; record_id: number | string }>('SELECT kind, record_id FROM audit_chain WHERE writer_id = ? AND seq > ? ORDER BY seq DESC', [h.writerId, h.seq])) {
+        await db.execute(`DELETE FROM ${TABLE_OF[l.kind]} WHERE ${l.kind === 'complete' ? 'exchange_id' : 'id'} = ?`, [l.record_id]);
+      }
+      await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq > ?', [h.writerId, h.seq]);
+    }
+    await db.execute('DELETE FROM payment_search_grams WHERE payment_id = ?', [paymentId]);
+    await db.execute('DELETE FROM payments WHERE id = ?', [paymentId]);
+    for (const h of own) await setHead(h.writerId, h.seq + 100, FORGED);
+
+    // 4. The writer links on: its head moved under it above what it committed, it follows to the cut's `next`.
+    await send();
+    // (Today it rejoins at C+101 in each chain it links on; a writer that left a chain whose head row moved past what it committed would not.)
+    const rejoined = await Promise.all(own.map(async (h) => (await linksPast(h.writerId, h.seq))[0] ?? null));
+    // The next minute's checkpoint vouches its heads past what the one before did.
+    appendCheckpoint(checkpoints, ringOf(TEST_AUDIT_KEY), { store: db.description, at: Date.now(), by: `gateway ${process.pid}`, heads: gw.store.audit.ownHeads() });
+
+    const verified = await runCli(['audit', 'verify'], env());
+    const rollback = await gw.gateway.checkCheckpoints();
+    const scrub = new AuditScrub(gw.store.audit, { ring: ringOf(TEST_AUDIT_KEY), path: checkpoints, store: db.description }, { linksPerPass: 1_000, confirmMs: 50, quiet: true });
+    for (let i = 0; i < 1_000 && !scrub.complete; i += 1) await scrub.pass();
+
+    // A process started now, scrubbing (no memory file: the payer's scrub is off), gets P's resend.
+    const later = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '100', ...UNTHROTTLED });
+    gateways.push(later);
+    await eventually(async () => later.gateway.scrub.complete || later.gateway.scrub.held !== null, 60_000);
+    // Held, it serves nothing (not even a token): the resend is refused.
+    const token = await later.request('/v1/auth/token', { method: 'POST', json: { client_id: started.payer.clientId, client_secret: started.payer.clientSecret } });
+    const resend = token.status === 200 ? await later.request('/v1/transfers', { json: P, headers: { authorization: `Bearer ${token.body.access_token as string}` } }) : token;
+    const paid = (await bankTransfers(gw, P.transactionId as string)) + (await bankTransfers(later, P.transactionId as string));
+    const seen = `first links after C: ${rejoined}; verify exit ${verified.code} ${verified.stdout.slice(0, 300)}; later held: ${later.gateway.scrub.held}; rollback watch: ${rollback}; fresh scrub held: ${scrub.held}; resend: ${resend.status} ${resend.text.slice(0, 120)}; bank transfers of P: ${paid}`;
+    expect(paid, seen).to.equal(1);
+    expect(verified.code !== 0 || rollback !== null || scrub.held !== null, seen).to.equal(true);
   });
 });
