@@ -357,8 +357,11 @@ export class ChainWriter {
   /**
    * The head as the database holds it, read before the first append and after any failed one
    * (`keys rotate` re-linked the chain: the same seq, a new hash). A writer never links at a seq
-   * of its chain twice: once it has committed a link, a head row re-read below it or gone (set
-   * back or deleted in SQL, or a database rolled back under it), or a COMMIT whose outcome it does
+   * of its chain twice: once it has committed a link, a head row re-read at another seq or gone
+   * (set back or deleted in SQL, or a database rolled back under it; or moved forward, which no
+   * process but this one does, so an attacker who moved it forward, had a tail cut to it
+   * accepted and put it back could not have the links this writer made inside that cut, deleted,
+   * pass as the cut its writer rejoined), or a COMMIT whose outcome it does
    * not know (an attacker could delete what it committed and set the head row back to where it
    * stood), makes it link on in a new chain of its own. Following such a head would make new links
    * with good MACs at seqs the chain used, inside a cut an operator may have accepted, where a
@@ -370,7 +373,7 @@ export class ChainWriter {
     const rows = await this.db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [this.id]);
     const found = rows.length > 0 ? { seq: toNumber(rows[0].last_seq), hash: rows[0].last_hash } : null;
     const committed = this.lastCommitted;
-    const setBack = committed !== undefined && (found === null || found.seq < committed.seq);
+    const setBack = committed !== undefined && (found === null || found.seq !== committed.seq);
     if (!setBack && !this.unsure && found !== null) return found;
     if (setBack || this.unsure) {
       const left = this.id;
@@ -381,7 +384,7 @@ export class ChainWriter {
       if (committed) this.left({ writerId: left, ...committed });
       this.lastCommitted = undefined;
       this.id = this.freshId();
-      if (setBack) log.error(details, `the head row of audit chain ${left} was set back or deleted in the database (this process committed links past it): this process links on in a new chain, ${this.id}; see \`gerbang audit verify\``);
+      if (setBack) log.error(details, `the head row of audit chain ${left} was set back, moved or deleted in the database (it is not at the link this process committed last): this process links on in a new chain, ${this.id}; see \`gerbang audit verify\``);
       else log.warn(details, `a COMMIT to audit chain ${left} had an unknown outcome: this process links on in a new chain, ${this.id}, so no link of ${left} is made twice`);
       this.unsure = false;
     }
