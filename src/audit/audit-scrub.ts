@@ -490,35 +490,42 @@ export class AuditScrub {
     await this.confirmLost(acceptedDeletions);
     /**
      * A walk begun inside a gap accepted exactly (a new process's first window, a head read back)
-     * finds it at the link it began at: the accepted deletion whose gap holds that link and ends
+     * finds it at the link it began at: an accepted deletion whose gap holds that link and ends
      * where this one does (the link after it then, or the one its writer appended next; or, a tail
      * cut nothing follows yet, nowhere, as then), and whose links before it are still none. A link
      * there now (one its writer was made to append inside the accepted gap, its head row set back
-     * in SQL) makes it another gap, not the one accepted.
+     * in SQL) makes it another gap, not the one accepted. Every such acceptance (two tail cuts
+     * accepted, the later from below the earlier, both hold the link): skipOf takes the first
+     * still as seen.
      */
-    const gapAround = async (writerId: string, found: AuditChainBreak, resume: number | null) => {
-      if (found.seq === null || sortOf(found.problem) !== 'deleted' || found.table !== 'audit_chain') return undefined;
+    const gapsAround = async (writerId: string, found: AuditChainBreak, resume: number | null) => {
+      if (found.seq === null || sortOf(found.problem) !== 'deleted' || found.table !== 'audit_chain') return [];
+      const around = [];
       for (const [seq, skip] of acceptedSkips.get(writerId) ?? []) {
         const end = skip.resume || skip.next;
         const endsAsThen = end === resume || (resume === null && skip.resume === 0);
         if (!(seq < found.seq && skip.seen?.link === null && sortOf(skip.seen.problem) === 'deleted' && endsAsThen && end !== undefined && found.seq < end)) continue;
         const before = await this.audit.linkCounts([{ writerId, fromSeq: seq, toSeq: found.seq - 1 }]);
-        return (before.get(writerId) ?? 0) === 0 ? skip : undefined;
+        if ((before.get(writerId) ?? 0) === 0) around.push(skip);
       }
-      return undefined;
+      return around;
     };
     /**
      * The acceptance of exactly this break (its link, the first link after it as it was then, and
      * what was there: SeenBreak), if any; one whose line did not say what it saw is `unproven`.
      */
     const skipOf = async (writerId: string, found: AuditChainBreak, resume: number | null) => {
-      const skip = found.seq === null ? undefined : (acceptedSkips.get(writerId)?.get(found.seq) ?? (await gapAround(writerId, found, resume)));
-      if (skip === undefined || (skip.seen === undefined && this.options.exactOnly)) return undefined;
-      // Nothing followed it then: the link its writer appended next is where the walk resumes once there.
-      const rejoined = skip.resume === 0 && skip.next !== undefined && resume === skip.next;
-      if (skip.resume !== (resume ?? 0) && !rejoined) return undefined;
-      if (skip.seen === undefined) return { resume: resume ?? 0, unproven: true as const };
-      return (await this.seenAgain(writerId, found, resume, skip.seen, rejoined)) ? { resume: resume ?? 0 } : undefined;
+      if (found.seq === null) return undefined;
+      const exact = acceptedSkips.get(writerId)?.get(found.seq);
+      for (const skip of exact ? [exact] : await gapsAround(writerId, found, resume)) {
+        if (skip.seen === undefined && this.options.exactOnly) continue;
+        // Nothing followed it then: the link its writer appended next is where the walk resumes once there.
+        const rejoined = skip.resume === 0 && skip.next !== undefined && resume === skip.next;
+        if (skip.resume !== (resume ?? 0) && !rejoined) continue;
+        if (skip.seen === undefined) return { resume: resume ?? 0, unproven: true as const };
+        if (await this.seenAgain(writerId, found, resume, skip.seen, rejoined)) return { resume: resume ?? 0 };
+      }
+      return undefined;
     };
     // An acceptance made since the break was found (through a link at or past it: lines before
     // skips; or naming this very break) releases its chain.
@@ -817,6 +824,10 @@ export class AuditScrub {
     if (rejoined) return true;
     if (sortOf(found.problem) !== sortOf(seen.problem) || found.table !== seen.table || found.recordId !== seen.recordId) return false;
     if (resume !== null || seen.head === undefined) return true;
+    // A tail cut as accepted: its head row as then, and never read past it by this process (links
+    // its writer linked on with since, proved here, then deleted and the head row set back, are a
+    // rollback, not the cut as accepted).
+    if ((this.headsRead.get(writerId) ?? 0) > seen.head.seq) return false;
     const head = (await this.audit.chainHeads()).find((h) => h.writerId === writerId);
     return head !== undefined && head.seq === seen.head.seq && head.hash === seen.head.hash;
   }
