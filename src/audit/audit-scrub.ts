@@ -195,23 +195,24 @@ export class AuditScrub {
   /**
    * Until the memory is whole, the chains accepted as gone whose payments were not learned yet:
    * every one accepted when the first cycle started, one the walk cut short and accepted as gone
-   * since (cutShortFirst), and one accepted by a line that did not say what remained of it
-   * (goneUnproven). One leaves it once its remains were read to their end in a cycle
-   * and were as accepted (learnGone), or once walked to its head (an acceptance of it no longer
-   * as gone); while one is left the memory is not whole, as with cutShort.
+   * since (cutShortFirst), and one awaited (goneAwaited). One leaves it once its remains were read
+   * to their end in a cycle and were as accepted (learnGone), or once walked to its head (an
+   * acceptance of it no longer as gone); while one is left the memory is not whole, as with cutShort.
    */
   private readonly goneUnlearned = new Set<string>();
   /**
-   * Until the memory is whole, the chains accepted as gone by a line that did not say what remained
-   * of them (written before `remained`), whose payments were not learned since: nothing shows what
-   * remains of them now is what remained then (a payment deleted whole from it, its row, events and
-   * links, leaves no trace there), so their remains are not learned as they stand. Each is in
-   * goneUnlearned too, and keeps a memory resumed from a file (resume) from being whole as well (an
-   * earlier process may have written it without their payments), until an operator accepts again
-   * (`audit verify` names such a line not provably the same break): that line says what remains,
-   * and the remains are then learned as any (learnGone).
+   * Until the memory is whole, the chains accepted as gone whose payments even a memory resumed from
+   * a file may lack (awaitGone): each is in goneUnlearned too, and keeps a resumed memory from being
+   * whole as well, until its remains were learned as accepted (learnGone). `unproven`: accepted by a
+   * line that did not say what remained of it (written before `remained`), whose remains are not
+   * learned as they stand, nothing showing that a payment was not deleted whole from them since (its
+   * row, events and links leave no trace there), until an operator accepts again (`audit verify`
+   * names such a line not provably the same break), saying what remains. Otherwise, resumed: its
+   * remains reach past the link up to which that memory holds the payments of its links.
    */
-  private readonly goneUnproven = new Set<string>();
+  private readonly goneAwaited = new Map<string, { unproven: boolean }>();
+  /** The chains accepted as gone whose remains this process learned as accepted (learnGone): not awaited again. */
+  private readonly goneRead = new Set<string>();
   /**
    * Per chain, the highest head this process read (the walk of new links reads every head each
    * pass), since the last acceptance line it read (an acceptance may set a head back by right).
@@ -408,13 +409,13 @@ export class AuditScrub {
    * once the slow walk's first cycle proved every link and learned every payment of them (a chain
    * it stopped at a break in, once walked on to its head past the break accepted since), or,
    * resumed from an earlier process's memory (resume), once the walk of new links proved every
-   * link after where that memory ended, and no chain accepted as gone by a line that did not say
-   * what remained of it is left unlearned (goneUnproven). Until then a new payment whose key it does not know is
+   * link after where that memory ended and learned what remains of each chain accepted as gone
+   * that it lacks (goneAwaited). Until then a new payment whose key it does not know is
    * not sent (afterLearning): a payment deleted in SQL before this process could see it would be
    * paid again.
    */
   get complete(): boolean {
-    return this.learned || (this.caughtUp && this.goneUnproven.size === 0);
+    return this.learned || (this.caughtUp && this.goneAwaited.size === 0);
   }
 
   /**
@@ -423,25 +424,28 @@ export class AuditScrub {
    * any; else throws STORE_UNAVAILABLE (503, Retry-After), the reservation released unsent.
    */
   private async afterLearning(clientId: string, transactionId: string, id: number, createdAt: number): Promise<string | null> {
-    // A chain only an operator can let be learned (goneUnproven) is not waited for.
-    for (let waited = 0; !this.complete && this.held === null && this.goneUnproven.size === 0 && waited < LEARNING_WAIT_MS; waited += LEARNING_POLL_MS) await sleep(LEARNING_POLL_MS);
+    // A chain only an operator can let be learned (goneAwaited, unproven) is not waited for.
+    const unproven = () => [...this.goneAwaited].filter(([, a]) => a.unproven).map(([writerId]) => writerId);
+    for (let waited = 0; !this.complete && this.held === null && unproven().length === 0 && waited < LEARNING_WAIT_MS; waited += LEARNING_POLL_MS) await sleep(LEARNING_POLL_MS);
     // What learning found meanwhile (a link or a payment deleted) holds this payment too: it passed the check of holds before it waited.
     if (this.held !== null) return this.held;
     if (this.complete) return this.beforeNewPayment(clientId, transactionId, id, createdAt);
-    const unproven = this.goneUnproven.size > 0;
     throw new AppError(
       'STORE_UNAVAILABLE',
-      `This gateway process has not yet learned every payment made before it started (its audit scrub is ${this.learning()}); a new payment is not sent until it has, so that a payment deleted in the database meanwhile is never paid twice. ${unproven ? 'Retry once an operator has done so.' : 'Retry shortly.'}`,
+      `This gateway process has not yet learned every payment made before it started (its audit scrub is ${this.learning(unproven())}); a new payment is not sent until it has, so that a payment deleted in the database meanwhile is never paid twice. ${unproven().length > 0 ? 'Retry once an operator has done so.' : 'Retry shortly.'}`,
       { headers: { 'Retry-After': '5' } },
     );
   }
 
-  /** What the scrub does before its memory is whole, as the refusal of a new payment says it (afterLearning). */
-  private learning(): string {
-    if (this.goneUnproven.size > 0) {
-      return `waiting for an operator: audit chain(s) ${[...this.goneUnproven].join(', ')} were accepted as gone by a checkpoint line written by an older version, which does not say what remained of them, so the payments of what remains cannot be learned from it (one deleted whole from there would go unseen); run \`gerbang audit verify\`, look at what it names, then \`gerbang audit accept-rollback --expect <digest>\` again: its line says what remains, and the gateway learns it`;
+  /** What the scrub does before its memory is whole, as the refusal of a new payment says it (afterLearning); `unproven`: the chains awaited for an operator. */
+  private learning(unproven: string[]): string {
+    if (unproven.length > 0) {
+      return `waiting for an operator: audit chain(s) ${unproven.join(', ')} were accepted as gone by a checkpoint line written by an older version, which does not say what remained of them, so the payments of what remains cannot be learned from it (one deleted whole from there would go unseen); run \`gerbang audit verify\`, look at what it names, then \`gerbang audit accept-rollback --expect <digest>\` again: its line says what remains, and the gateway learns it`;
     }
     if (this.resumed) {
+      if (this.linksBehind === 0 && this.shortOfHead.length === 0 && this.goneAwaited.size > 0) {
+        return `reading what remains of audit chain(s) ${[...this.goneAwaited.keys()].join(', ')}, accepted as gone, for the payments of their links past those the memory it resumed from holds`;
+      }
       return this.linksBehind === 0 && this.shortOfHead.length > 0
         ? `waiting to read the head of audit chain(s) ${this.shortOfHead.join(', ')} at least as far as a checkpoint vouched for or it read before (set back or moved aside in the database, or a cluster node behind): the links appended there since the memory of payments it resumed from was written are not proved yet`
         : `proving the ${this.linksBehind} audit link(s) appended since the memory of payments it resumed from was written`;
@@ -509,7 +513,7 @@ export class AuditScrub {
     // An acceptance sets heads as they stand (a chain cut back, accepted through a link): the heads read before it no longer bind.
     if ((read.acceptances ?? 0) !== this.epoch) this.headsRead.clear();
     this.epoch = read.acceptances ?? 0;
-    if (!this.options.walkOn && this.options.chains === undefined) this.unprovenGone(accepted);
+    if (!this.options.walkOn && this.options.chains === undefined) this.awaitGone(accepted);
     if (this.options.chains === undefined) await this.checkPayments(acceptedDeletions);
     await this.confirmLost(acceptedDeletions);
     /**
@@ -889,6 +893,7 @@ export class AuditScrub {
     const found = goneChainBreak(writerId, acceptance, { head: null, links: read.links, maxSeq: read.maxSeq, digest: read.digest.digest('hex') });
     if (found !== null) this.hold(writerId, found, null, acceptance.at);
     else if (this.learned || (await this.checkGone(new Map([[writerId, acceptance]]))).includes(writerId)) {
+      this.goneRead.add(writerId);
       if (this.goneLearned(writerId)) this.learnedAll();
     }
     return page.links + PIECE_COST;
@@ -1007,22 +1012,32 @@ export class AuditScrub {
 
   /** The payments of chain `writerId`, accepted as gone, learned (or it is no longer gone): it keeps the memory from being whole no more. */
   private goneLearned(writerId: string): boolean {
-    this.goneUnproven.delete(writerId);
+    this.goneAwaited.delete(writerId);
     return this.goneUnlearned.delete(writerId);
   }
 
   /**
-   * Until the memory is whole, each chain accepted as gone by a line that did not say what remained
-   * of it keeps it from being whole (goneUnproven), logged once: its remains are learned only once an
-   * operator accepted it again, saying what remains.
+   * Until the memory is whole, the chains accepted as gone whose payments even a memory resumed
+   * from a file may lack (goneAwaited; logged at error when one waits for an operator): accepted by
+   * a line that did not say what remained of it, or, resumed, whose remains reach past the link up
+   * to which the memory holds the payments of its links (where the file's position for it ends, or
+   * where the walk of new links proved it to before it was accepted as gone; none for a chain
+   * neither named). The walk of new links never walks a chain accepted as gone: those payments are
+   * only in its remains.
    */
-  private unprovenGone(accepted: CheckpointHistory['acceptedBreaks']): void {
+  private awaitGone(accepted: CheckpointHistory['acceptedBreaks']): void {
     if (this.complete) return;
     for (const [writerId, acceptance] of accepted) {
-      if (acceptance.seq !== 0 || acceptance.remained !== undefined || this.goneUnproven.has(writerId)) continue;
-      this.goneUnproven.add(writerId);
+      if (acceptance.seq !== 0 || this.goneRead.has(writerId)) continue;
+      const unproven = acceptance.remained === undefined;
+      const awaited = this.goneAwaited.get(writerId);
+      // Accepted again since, saying what remains: learned as any, no operator awaited.
+      if (awaited) awaited.unproven = unproven;
+      const covered = (this.newLinks.get(writerId)?.next.seq ?? 1) - 1;
+      if (awaited || !(unproven || (this.resumed && acceptance.remained!.maxSeq > covered))) continue;
+      this.goneAwaited.set(writerId, { unproven });
       this.goneUnlearned.add(writerId);
-      if (!this.options.quiet) {
+      if (unproven && !this.options.quiet) {
         log.error(
           { chain: writerId, acceptedAt: new Date(acceptance.at).toISOString() },
           `new payments wait: audit chain ${writerId} was accepted as gone by a checkpoint line written by an older version, which does not say what remained of it, so the memory of payments cannot learn what remains of it (a payment deleted whole from there would go unseen and its resend be paid twice); run \`gerbang audit verify\` (it names the chain not provably the same break), look at what it names, then \`gerbang audit accept-rollback --expect <digest>\` again`,
