@@ -508,8 +508,13 @@ export class AuditScrub {
   private async walk(clock: () => number): Promise<void> {
     const read = this.history ?? this.reader!.read();
     const { acceptedDeletions, acceptedSkips } = read;
-    // An acceptance walk (exactOnly) takes a chain as accepted only where its line said what remained of it.
-    const accepted = this.options.exactOnly ? new Map([...read.acceptedBreaks].filter(([, a]) => a.seq === 0 && a.remained !== undefined)) : read.acceptedBreaks;
+    // An acceptance walk (exactOnly) takes a chain as accepted only where its line said what remained of it;
+    // a walk that lists every break (walkOn) walks what remains of one accepted as gone by a line that did not say, for verify to name what is missing there.
+    const accepted = this.options.exactOnly
+      ? new Map([...read.acceptedBreaks].filter(([, a]) => a.seq === 0 && a.remained !== undefined))
+      : this.options.walkOn
+        ? new Map([...read.acceptedBreaks].filter(([, a]) => a.seq !== 0 || a.remained !== undefined))
+        : read.acceptedBreaks;
     // An acceptance sets heads as they stand (a chain cut back, accepted through a link): the heads read before it no longer bind.
     if ((read.acceptances ?? 0) !== this.epoch) this.headsRead.clear();
     this.epoch = read.acceptances ?? 0;
@@ -931,7 +936,8 @@ export class AuditScrub {
   private async confirm(writerId: string, from: ChainPosition, found: AuditChainBreak): Promise<ChainPiece> {
     await sleep(this.confirmMs);
     const start: ChainPosition = from.prevHash === null || from.seq === 1 ? from : { seq: from.seq - 1, prevHash: null };
-    return this.audit.walkChain(writerId, start, Math.max(1, (found.seq ?? start.seq) - start.seq + 1));
+    // A chain's head row gone is found once what remains of it was walked to its newest link (no more than the piece walked).
+    return this.audit.walkChain(writerId, start, found.seq === null ? Number.POSITIVE_INFINITY : Math.max(1, found.seq - start.seq + 1));
   }
 
   private hold(writerId: string, found: AuditChainBreak, resume: number | null, acceptedAt: number | null): void {

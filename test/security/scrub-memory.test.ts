@@ -9,7 +9,7 @@ import type { ScrubbedAudit } from '../../src/audit/audit-scrub.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { ringOf, TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { watchChainWalks } from '../support/chain-walks.js';
-import { acceptAsVerified, acceptInProcess } from '../support/cli.js';
+import { acceptAsVerified, acceptInProcess, runCli } from '../support/cli.js';
 import { forEachBackend, type BackendContext } from '../support/databases.js';
 import { captureLogs } from '../support/log-capture.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
@@ -815,7 +815,7 @@ forEachBackend('A chain accepted as gone (its head row deleted), to a process st
       expect((await gw.request('/readyz')).status).to.equal(200);
       const auth = { authorization: `Bearer ${await gw.token(client)}` };
       // The attacker: the payment deleted whole from what remains (nothing to compare it with).
-      await deleteWhole(attacker.db, body.transactionId as string);
+      const gaps = await deleteWhole(attacker.db, body.transactionId as string);
 
       const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
       expect([resent.status, resent.body.code, resent.headers['retry-after']], resent.text).to.deep.equal([503, 'STORE_UNAVAILABLE', '5']);
@@ -829,7 +829,13 @@ forEachBackend('A chain accepted as gone (its head row deleted), to a process st
       // And the log, as the scrub first read the line.
       for (const writerId of chains) expect(logs.text(), 'the log names the chain and what to do').to.contain(`audit chain ${writerId} was accepted as gone by a checkpoint line written by an older version`).and.to.contain('gerbang audit accept-rollback --expect');
 
-      // The operator looks (verify names the chains accepted as gone, not provably) and accepts again: the line says what remains.
+      // The operator looks: verify names the chains accepted as gone, not provably, and the links missing from what remains of them (where the payment was).
+      const verified = await runCli(['audit', 'verify', '--format', 'json'], env());
+      expect(verified.code, verified.stdout).to.equal(1);
+      const report = JSON.parse(verified.stdout) as { breaks: { writerId: string | null; seq: number | null; problem: string }[]; accepted: { writerId: string | null; seq: number | null; how: string; unproven?: boolean }[] };
+      expect(report.breaks.filter((b) => b.problem === 'deleted').map((b) => `chain ${b.writerId} link ${b.seq}`), 'the links missing from what remains').to.include.members(gaps);
+      expect(report.accepted.filter((a) => a.seq === null && chains.includes(a.writerId!)).map((a) => [a.writerId, a.how, a.unproven]), 'the chains accepted as gone').to.have.deep.members(chains.map((writerId) => [writerId, 'as-gone', true]));
+      // It accepts again: the line says what remains.
       const accepted = await acceptAsVerified(env(), 'test: older acceptance looked at again');
       expect(accepted.code, accepted.stderr).to.equal(0);
       const line = JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1)!) as { broken?: { writerId: string; seq: number; remained?: unknown }[] };
@@ -846,6 +852,24 @@ forEachBackend('A chain accepted as gone (its head row deleted), to a process st
       expect(again.status, again.text).to.equal(503);
       expect(again.body.detail).to.contain(`payments id ${otherId} (${client.clientId} / ${other.transactionId}) was deleted with its whole history`);
       expect(await bankTransfers(gw, other.transactionId as string), 'sent again to the bank').to.equal(0);
+    } finally {
+      await attacker.close();
+    }
+  });
+
+  it('deleted with a payment of it deleted whole, before any acceptance: verify names the links missing from what remains as well as the head rows, for the operator to look at before accepting it as gone', async function () {
+    this.timeout(120_000);
+    const attacker = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      const { body, chains } = await paidOnGoneChains(attacker.db, false);
+      const gaps = await deleteWhole(attacker.db, body.transactionId as string);
+      const verified = await runCli(['audit', 'verify', '--format', 'json'], env());
+      expect(verified.code, verified.stdout).to.equal(1);
+      const { breaks } = JSON.parse(verified.stdout) as { breaks: { writerId: string | null; seq: number | null; table: string; problem: string }[] };
+      expect(breaks.filter((b) => b.problem === 'deleted' && b.seq !== null).map((b) => `chain ${b.writerId} link ${b.seq}`), 'the links missing from what remains').to.include.members(gaps);
+      expect(breaks.filter((b) => b.table === 'audit_writers').map((b) => b.writerId), 'the head rows deleted').to.include.members(chains);
+      // Accepted once looked at (the next test starts from an intact store).
+      expect((await acceptAsVerified(env(), 'test: head rows and a payment deleted, looked at')).code).to.equal(0);
     } finally {
       await attacker.close();
     }
