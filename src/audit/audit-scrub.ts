@@ -194,12 +194,25 @@ export class AuditScrub {
   private readonly cutShort = new Set<string>();
   /**
    * Until the memory is whole, the chains accepted as gone whose payments were not learned yet:
-   * every one accepted when the first cycle started, and one the walk cut short and accepted as
-   * gone since (cutShortFirst). One leaves it once its remains were read to their end in a cycle
-   * and were as accepted (learnGone), or once walked to its head (an acceptance of it no longer
-   * as gone); while one is left the memory is not whole, as with cutShort.
+   * every one accepted when the first cycle started, one the walk cut short and accepted as gone
+   * since (cutShortFirst), and one awaited (goneAwaited). One leaves it once its remains were read
+   * to their end in a cycle and were as accepted (learnGone), or once walked to its head (an
+   * acceptance of it no longer as gone); while one is left the memory is not whole, as with cutShort.
    */
   private readonly goneUnlearned = new Set<string>();
+  /**
+   * Until the memory is whole, the chains accepted as gone whose payments even a memory resumed from
+   * a file may lack (awaitGone): each is in goneUnlearned too, and keeps a resumed memory from being
+   * whole as well, until its remains were learned as accepted (learnGone). `unproven`: accepted by a
+   * line that did not say what remained of it (written before `remained`), whose remains are not
+   * learned as they stand, nothing showing that a payment was not deleted whole from them since (its
+   * row, events and links leave no trace there), until an operator accepts again (`audit verify`
+   * names such a line not provably the same break), saying what remains. Otherwise, resumed: its
+   * remains reach past the link up to which that memory holds the payments of its links.
+   */
+  private readonly goneAwaited = new Map<string, { unproven: boolean }>();
+  /** The chains accepted as gone whose remains this process learned as accepted (learnGone): not awaited again. */
+  private readonly goneRead = new Set<string>();
   /**
    * Per chain, the highest head this process read (the walk of new links reads every head each
    * pass), since the last acceptance line it read (an acceptance may set a head back by right).
@@ -396,12 +409,13 @@ export class AuditScrub {
    * once the slow walk's first cycle proved every link and learned every payment of them (a chain
    * it stopped at a break in, once walked on to its head past the break accepted since), or,
    * resumed from an earlier process's memory (resume), once the walk of new links proved every
-   * link after where that memory ended. Until then a new payment whose key it does not know is
+   * link after where that memory ended and learned what remains of each chain accepted as gone
+   * that it lacks (goneAwaited). Until then a new payment whose key it does not know is
    * not sent (afterLearning): a payment deleted in SQL before this process could see it would be
    * paid again.
    */
   get complete(): boolean {
-    return this.learned || this.caughtUp;
+    return this.learned || (this.caughtUp && this.goneAwaited.size === 0);
   }
 
   /**
@@ -410,22 +424,35 @@ export class AuditScrub {
    * any; else throws STORE_UNAVAILABLE (503, Retry-After), the reservation released unsent.
    */
   private async afterLearning(clientId: string, transactionId: string, id: number, createdAt: number): Promise<string | null> {
-    for (let waited = 0; !this.complete && this.held === null && waited < LEARNING_WAIT_MS; waited += LEARNING_POLL_MS) await sleep(LEARNING_POLL_MS);
+    // A chain only an operator can let be learned (goneAwaited, unproven) is not waited for.
+    const unproven = () => [...this.goneAwaited].filter(([, a]) => a.unproven).map(([writerId]) => writerId);
+    for (let waited = 0; !this.complete && this.held === null && unproven().length === 0 && waited < LEARNING_WAIT_MS; waited += LEARNING_POLL_MS) await sleep(LEARNING_POLL_MS);
     // What learning found meanwhile (a link or a payment deleted) holds this payment too: it passed the check of holds before it waited.
     if (this.held !== null) return this.held;
     if (this.complete) return this.beforeNewPayment(clientId, transactionId, id, createdAt);
-    const how = this.resumed
-      ? this.linksBehind === 0 && this.shortOfHead.length > 0
-        ? `waiting to read the head of audit chain(s) ${this.shortOfHead.join(', ')} at least as far as a checkpoint vouched for or it read before (set back or moved aside in the database, or a cluster node behind): the links appended there since the memory of payments it resumed from was written are not proved yet`
-        : `proving the ${this.linksBehind} audit link(s) appended since the memory of payments it resumed from was written`
-      : this.cycles > 0
-        ? `walking on to their heads the audit chain(s) its first cycle did not walk to a head it cannot be made to take as the end (stopped at a break, its head read lower than before, or not there to walk), or reading what remains of those accepted as gone as accepted (${[...this.cutShort, ...this.goneUnlearned].join(', ')}): the payments of their links are not all learned yet`
-        : 'walking every audit link once (no memory of payments written by an earlier process could be read)';
     throw new AppError(
       'STORE_UNAVAILABLE',
-      `This gateway process has not yet learned every payment made before it started (its audit scrub is ${how}); a new payment is not sent until it has, so that a payment deleted in the database meanwhile is never paid twice. Retry shortly.`,
+      `This gateway process has not yet learned every payment made before it started (its audit scrub is ${this.learning(unproven())}); a new payment is not sent until it has, so that a payment deleted in the database meanwhile is never paid twice. ${unproven().length > 0 ? 'Retry once an operator has done so.' : 'Retry shortly.'}`,
       { headers: { 'Retry-After': '5' } },
     );
+  }
+
+  /** What the scrub does before its memory is whole, as the refusal of a new payment says it (afterLearning); `unproven`: the chains awaited for an operator. */
+  private learning(unproven: string[]): string {
+    if (unproven.length > 0) {
+      return `waiting for an operator: audit chain(s) ${unproven.join(', ')} were accepted as gone by a checkpoint line written by an older version, which does not say what remained of them, so the payments of what remains cannot be learned from it (one deleted whole from there would go unseen); run \`gerbang audit verify\`, look at what it names, then \`gerbang audit accept-rollback --expect <digest>\` again: its line says what remains, and the gateway learns it`;
+    }
+    if (this.resumed) {
+      if (this.linksBehind === 0 && this.shortOfHead.length === 0 && this.goneAwaited.size > 0) {
+        return `reading what remains of audit chain(s) ${[...this.goneAwaited.keys()].join(', ')}, accepted as gone, for the payments of their links past those the memory it resumed from holds`;
+      }
+      return this.linksBehind === 0 && this.shortOfHead.length > 0
+        ? `waiting to read the head of audit chain(s) ${this.shortOfHead.join(', ')} at least as far as a checkpoint vouched for or it read before (set back or moved aside in the database, or a cluster node behind): the links appended there since the memory of payments it resumed from was written are not proved yet`
+        : `proving the ${this.linksBehind} audit link(s) appended since the memory of payments it resumed from was written`;
+    }
+    return this.cycles > 0
+      ? `walking on to their heads the audit chain(s) its first cycle did not walk to a head it cannot be made to take as the end (stopped at a break, its head read lower than before, or not there to walk), or reading what remains of those accepted as gone as accepted (${[...this.cutShort, ...this.goneUnlearned].join(', ')}): the payments of their links are not all learned yet`
+      : 'walking every audit link once (no memory of payments written by an earlier process could be read)';
   }
 
   /**
@@ -481,11 +508,17 @@ export class AuditScrub {
   private async walk(clock: () => number): Promise<void> {
     const read = this.history ?? this.reader!.read();
     const { acceptedDeletions, acceptedSkips } = read;
-    // An acceptance walk (exactOnly) takes a chain as accepted only where its line said what remained of it.
-    const accepted = this.options.exactOnly ? new Map([...read.acceptedBreaks].filter(([, a]) => a.seq === 0 && a.remained !== undefined)) : read.acceptedBreaks;
+    // An acceptance walk (exactOnly) takes a chain as accepted only where its line said what remained of it;
+    // a walk that lists every break (walkOn) walks what remains of one accepted as gone by a line that did not say, for verify to name what is missing there.
+    const accepted = this.options.exactOnly
+      ? new Map([...read.acceptedBreaks].filter(([, a]) => a.seq === 0 && a.remained !== undefined))
+      : this.options.walkOn
+        ? new Map([...read.acceptedBreaks].filter(([, a]) => a.seq !== 0 || a.remained !== undefined))
+        : read.acceptedBreaks;
     // An acceptance sets heads as they stand (a chain cut back, accepted through a link): the heads read before it no longer bind.
     if ((read.acceptances ?? 0) !== this.epoch) this.headsRead.clear();
     this.epoch = read.acceptances ?? 0;
+    if (!this.options.walkOn && this.options.chains === undefined) this.awaitGone(accepted);
     if (this.options.chains === undefined) await this.checkPayments(acceptedDeletions);
     await this.confirmLost(acceptedDeletions);
     /**
@@ -878,7 +911,8 @@ export class AuditScrub {
     const found = goneChainBreak(writerId, acceptance, { head: null, links: read.links, maxSeq: read.maxSeq, digest: read.digest.digest('hex') });
     if (found !== null) this.hold(writerId, found, null, acceptance.at);
     else if (this.learned || (await this.checkGone(new Map([[writerId, acceptance]]))).includes(writerId)) {
-      if (this.goneUnlearned.delete(writerId)) this.learnedAll();
+      this.goneRead.add(writerId);
+      if (this.goneLearned(writerId)) this.learnedAll();
     }
     return page.links + PIECE_COST;
   }
@@ -915,7 +949,8 @@ export class AuditScrub {
   private async confirm(writerId: string, from: ChainPosition, found: AuditChainBreak): Promise<ChainPiece> {
     await sleep(this.confirmMs);
     const start: ChainPosition = from.prevHash === null || from.seq === 1 ? from : { seq: from.seq - 1, prevHash: null };
-    return this.audit.walkChain(writerId, start, Math.max(1, (found.seq ?? start.seq) - start.seq + 1));
+    // A chain's head row gone is found once what remains of it was walked to its newest link (no more than the piece walked).
+    return this.audit.walkChain(writerId, start, found.seq === null ? Number.POSITIVE_INFINITY : Math.max(1, found.seq - start.seq + 1));
   }
 
   private hold(writerId: string, found: AuditChainBreak, resume: number | null, acceptedAt: number | null): void {
@@ -991,7 +1026,43 @@ export class AuditScrub {
   /** The slow walk reached the head of chain `writerId`: every payment of its links is learned. */
   private walkedToHead(writerId: string): void {
     const cut = this.cutShort.delete(writerId);
-    if (this.goneUnlearned.delete(writerId) || cut) this.learnedAll();
+    if (this.goneLearned(writerId) || cut) this.learnedAll();
+  }
+
+  /** The payments of chain `writerId`, accepted as gone, learned (or it is no longer gone): it keeps the memory from being whole no more. */
+  private goneLearned(writerId: string): boolean {
+    this.goneAwaited.delete(writerId);
+    return this.goneUnlearned.delete(writerId);
+  }
+
+  /**
+   * Until the memory is whole, the chains accepted as gone whose payments even a memory resumed
+   * from a file may lack (goneAwaited; logged at error when one waits for an operator): accepted by
+   * a line that did not say what remained of it, or, resumed, whose remains reach past the link up
+   * to which the memory holds the payments of its links (where the file's position for it ends, or
+   * where the walk of new links proved it to before it was accepted as gone; none for a chain
+   * neither named). The walk of new links never walks a chain accepted as gone: those payments are
+   * only in its remains.
+   */
+  private awaitGone(accepted: CheckpointHistory['acceptedBreaks']): void {
+    if (this.complete) return;
+    for (const [writerId, acceptance] of accepted) {
+      if (acceptance.seq !== 0 || this.goneRead.has(writerId)) continue;
+      const unproven = acceptance.remained === undefined;
+      const awaited = this.goneAwaited.get(writerId);
+      // Accepted again since, saying what remains: learned as any, no operator awaited.
+      if (awaited) awaited.unproven = unproven;
+      const covered = (this.newLinks.get(writerId)?.next.seq ?? 1) - 1;
+      if (awaited || !(unproven || (this.resumed && acceptance.remained!.maxSeq > covered))) continue;
+      this.goneAwaited.set(writerId, { unproven });
+      this.goneUnlearned.add(writerId);
+      if (unproven && !this.options.quiet) {
+        log.error(
+          { chain: writerId, acceptedAt: new Date(acceptance.at).toISOString() },
+          `new payments wait: audit chain ${writerId} was accepted as gone by a checkpoint line written by an older version, which does not say what remained of it, so the memory of payments cannot learn what remains of it (a payment deleted whole from there would go unseen and its resend be paid twice); run \`gerbang audit verify\` (it names the chain not provably the same break), look at what it names, then \`gerbang audit accept-rollback --expect <digest>\` again`,
+        );
+      }
+    }
   }
 
   /** The memory is whole once a full cycle ended and no chain it stopped at a break in is left unwalked to its head. */

@@ -101,7 +101,10 @@ async function everyChainBreak(audit: ScrubbedAudit, history: CheckpointHistory,
   const walked: AuditChainBreak[] = [];
   for (const b of scrub.breaks.filter((x) => x.writerId !== null).map(asNamed)) {
     const acceptance = through(b);
+    // A chain accepted as gone by a line that did not say what remained is walked (what is missing from it named): its head's break is the one accepted.
+    const gone = b.seq === null ? history.acceptedBreaks.get(b.writerId!) : undefined;
     if (acceptance) accepted.push({ ...b, acceptedAt: acceptance.at, how: 'through-link', through: acceptance.seq, unproven: true });
+    else if (gone?.seq === 0) accepted.push({ ...b, acceptedAt: gone.at, how: 'as-gone', ...unproven(gone) });
     else walked.push(b);
   }
   const kept: AuditChainBreak[] = [];

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { createHmac, hkdfSync } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,52 +7,15 @@ import { openStore } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { acceptAsVerified, runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
+import { oldLine, type OldHead } from '../support/old-checkpoint-lines.js';
 import { databasePerTest, recordExchanges } from '../support/recorded-exchanges.js';
 
 /**
- * A checkpoint file kept for years holds lines in every shape the gateway ever wrote (all `v: 1`,
- * each MAC over the fields its writer knew): a checkpoint of heads; an acceptance of heads only
- * (before `broken`); one accepting a chain broken inside through its head then (`broken`); one
- * naming deleted payments (`lostPayments`); one accepting a break exactly (`skips` without
- * `next`). The lines here are written by hand as those gateways wrote them, signed with the test's
- * own key (HMAC-SHA256 under HKDF-SHA256 of the ring key, info `gerbang audit checkpoint`).
+ * A checkpoint file kept for years holds lines in every shape the gateway ever wrote (oldLine): a
+ * checkpoint of heads; an acceptance of heads only (before `broken`); one accepting a chain broken
+ * inside through its head then (`broken`); one naming deleted payments (`lostPayments`); one
+ * accepting a break exactly (`skips` without `next`).
  */
-const [KEY_ID, RAW_KEY] = TEST_AUDIT_KEY.split(':');
-const LINE_KEY = Buffer.from(hkdfSync('sha256', Buffer.from(RAW_KEY, 'base64'), Buffer.alloc(0), 'gerbang audit checkpoint', 32));
-
-interface Head {
-  writerId: string;
-  seq: number;
-  hash: string;
-}
-
-interface OldLine {
-  store: string;
-  at: number;
-  by: string;
-  heads: Head[];
-  broken?: Head[];
-  lostPayments?: number[];
-  skips?: { writerId: string; seq: number; resume: number }[];
-}
-
-/** One line as the gateway of its time signed it: the MAC covers the parts it knew, in its order, the later ones tagged. */
-function oldLine(line: OldLine): string {
-  const heads = (list: Head[]) => list.map((h) => [h.writerId, h.seq, h.hash]);
-  const signed = [
-    1,
-    line.store,
-    line.at,
-    line.by,
-    heads(line.heads),
-    ...(line.broken ? [heads(line.broken)] : []),
-    ...(line.lostPayments ? [['lostPayments', ...line.lostPayments]] : []),
-    ...(line.skips ? [['skips', ...line.skips.map((k) => [k.writerId, k.seq, k.resume])]] : []),
-  ];
-  const mac = createHmac('sha256', LINE_KEY).update(JSON.stringify(signed)).digest('hex');
-  return `${JSON.stringify({ v: 1, ...line, keyId: KEY_ID, mac })}\n`;
-}
-
 forEachBackend('A checkpoint file with lines in every older shape, read by verify, the rollback watch and the scrub (#14)', (ctx) => {
   const database = databasePerTest(ctx.backend);
 
@@ -71,9 +33,9 @@ forEachBackend('A checkpoint file with lines in every older shape, read by verif
       const chain = records[0].writerId;
       expect(records.every((r) => r.writerId === chain) && other.every((r) => r.writerId === other[0].writerId && r.writerId !== chain), 'two chains').to.equal(true);
       const store = a.db.description;
-      const headsNow = async (): Promise<Head[]> =>
+      const headsNow = async (): Promise<OldHead[]> =>
         (await db.query<{ writer_id: string; last_seq: number | string; last_hash: string }>('SELECT writer_id, last_seq, last_hash FROM audit_writers WHERE last_seq > 0')).map((w) => ({ writerId: w.writer_id, seq: Number(w.last_seq), hash: w.last_hash }));
-      const linkOf = async (writerId: string, seq: number): Promise<Head> => {
+      const linkOf = async (writerId: string, seq: number): Promise<OldHead> => {
         const [link] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, seq]);
         return { writerId, seq, hash: link.hash };
       };

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -9,11 +9,12 @@ import type { ScrubbedAudit } from '../../src/audit/audit-scrub.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { ringOf, TEST_AUDIT_KEY } from '../support/audit-keys.js';
 import { watchChainWalks } from '../support/chain-walks.js';
-import { acceptAsVerified, acceptInProcess } from '../support/cli.js';
+import { acceptAsVerified, acceptInProcess, runCli } from '../support/cli.js';
 import { forEachBackend, type BackendContext } from '../support/databases.js';
 import { captureLogs } from '../support/log-capture.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { bankTransfers } from '../support/left-behind.js';
+import { oldLine } from '../support/old-checkpoint-lines.js';
 import { deleteWhole, paymentLinks, payInsideChains, UNTHROTTLED } from '../support/payment-deletion.js';
 
 /**
@@ -203,6 +204,22 @@ forEachBackend('The resend of a paid payment deleted whole before the scrub\'s w
   });
 });
 
+/**
+ * A process of `gateways` that learns every payment, pays one, and stops, writing its memory of
+ * payments as it does: that payment's client and body (`known`), which a process resuming that
+ * memory recalls.
+ */
+async function memoryWritten({ start, gateways }: Pick<ReturnType<typeof scrubbingGateways>, 'start' | 'gateways'>) {
+  const learner = await start({ GERBANG_AUDIT_SCRUB_MS: '60000' });
+  await learnedAll(learner);
+  const remembered = await learner.createClient();
+  const known = sampleTransfer();
+  expect((await learner.request('/v1/transfers', { json: known, headers: { authorization: `Bearer ${await learner.token(remembered)}` } })).status).to.equal(201);
+  gateways.splice(gateways.indexOf(learner), 1);
+  await learner.close();
+  return { remembered, known };
+}
+
 /** `body` sent again through `gw`: refused (503) with `detail` in its problem, and paid once in all by the banks of `paidBy`. */
 async function resendRefused(gw: TestGateway, headers: Record<string, string>, body: Record<string, unknown>, detail: string, paidBy: TestGateway[]) {
   const resent = await gw.request('/v1/transfers', { json: body, headers });
@@ -229,16 +246,17 @@ async function paidTimes(gateways: TestGateway[], transactionId: string): Promis
 /**
  * A payment through `gw` (by a client of its own) made after `before` others and before `after`
  * more: the `after` make its links older than the newest a new process walks at its first pass
- * (2 × 10 links a chain at 10 links a pass).
+ * (2 × 10 links a chain at 10 links a pass). The payment, and those made before it (`earlier`).
  */
 async function paidAmongOthers(gw: TestGateway, before: number, after: number) {
   const client = await gw.createClient();
   const auth = { authorization: `Bearer ${await gw.token(client)}` };
-  for (let i = 0; i < before; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+  const earlier = Array.from({ length: before }, () => sampleTransfer());
+  for (const other of earlier) expect((await gw.request('/v1/transfers', { json: other, headers: auth })).status).to.equal(201);
   const body = sampleTransfer();
   await payInsideChains(gw, auth, body);
   for (let i = 0; i < after; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
-  return { client, body };
+  return { client, body, earlier };
 }
 
 /** A reservation released unsent (the bank's token endpoint refuses once): its payment id. */
@@ -699,11 +717,11 @@ forEachBackend('A chain accepted as gone (its head row deleted), to a process st
    * A payment made among others by a process without its scrub (no memory written), which stops
    * (its heads checkpointed as it closes); the attacker (SQL through `db`, no key) deletes its head
    * rows, its links left, and the operator accepts those chains as gone. The payment, how often its
-   * bank received it, and the chains.
+   * bank received it, the chains, and the payments made before it on them (`earlier`).
    */
   async function paidOnGoneChains(db: Store['db'], accept = true) {
     const first = await start({ GERBANG_AUDIT_SCRUB_MS: '0' });
-    const { client, body } = await paidAmongOthers(first, 3, 3);
+    const { client, body, earlier } = await paidAmongOthers(first, 3, 3);
     const paidBefore = await bankTransfers(first, body.transactionId as string);
     const chains = first.store.audit.ownHeads().map((h) => h.writerId);
     gateways.splice(gateways.indexOf(first), 1);
@@ -712,13 +730,18 @@ forEachBackend('A chain accepted as gone (its head row deleted), to a process st
     if (accept) await acceptGone();
     const { paymentId, links } = await paymentLinks(db, body.transactionId as string);
     expect(links.every((l) => chains.includes(l.writerId)), 'the payment links only on the chains accepted as gone').to.equal(true);
-    return { client, body, paymentId, paidBefore, chains };
+    return { client, body, paymentId, paidBefore, chains, earlier };
   }
 
   /** The operator looks (verify names the head rows deleted, the links intact) and accepts. */
   async function acceptGone() {
     const accepted = await acceptAsVerified(env(), 'test: head rows deleted, looked at');
     expect(accepted.code, accepted.stderr).to.equal(0);
+  }
+
+  /** The acceptance of `chains` as gone as a gateway of an older version wrote it (oldLine): each at link 0, nothing said of what remained. */
+  function olderGoneLine(store: string, chains: string[]): string {
+    return oldLine({ store, at: Date.now(), by: 'accept-rollback: head rows deleted, looked at', heads: [], broken: chains.map((writerId) => ({ writerId, seq: 0, hash: '' })) });
   }
 
   /** A new process's scrub (5 links a pass) on `store`, its reads as `instead` has them. */
@@ -766,6 +789,130 @@ forEachBackend('A chain accepted as gone (its head row deleted), to a process st
     } finally {
       await attacker.close();
     }
+  });
+
+  it('accepted as gone by a line of an older version (nothing said of what remained): the memory is not whole, so the resend of a payment of it deleted whole is refused unsent and new payments wait naming what to do; once accepted again, its remains are learned and a payment of it deleted whole later is refused', async function () {
+    this.timeout(240_000);
+    const attacker = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      const { client, body, paidBefore, chains, earlier } = await paidOnGoneChains(attacker.db, false);
+      // The acceptance as a gateway of an older version wrote it.
+      const file = env().GERBANG_AUDIT_CHECKPOINT_FILE;
+      appendFileSync(file, olderGoneLine(attacker.db.description, chains));
+      // A process started after it, with no memory to resume: its first cycle ends.
+      const logs = captureLogs('error');
+      let gw: TestGateway;
+      try {
+        gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+        await eventually(async () => gw.gateway.scrub.lastPass !== null, 30_000);
+      } finally {
+        logs.stop();
+      }
+      const scrub = gw.gateway.scrub;
+      for (let i = 0; i < 1_000 && scrub.cycles < 1; i += 1) await scrub.pass();
+      expect(scrub.cycles, 'its first cycle ended').to.be.at.least(1);
+      expect(scrub.held).to.equal(null);
+      expect((await gw.request('/readyz')).status).to.equal(200);
+      const auth = { authorization: `Bearer ${await gw.token(client)}` };
+      // The attacker: the payment deleted whole from what remains (nothing to compare it with).
+      const gaps = await deleteWhole(attacker.db, body.transactionId as string);
+
+      const resent = await gw.request('/v1/transfers', { json: body, headers: auth });
+      expect([resent.status, resent.body.code, resent.headers['retry-after']], resent.text).to.deep.equal([503, 'STORE_UNAVAILABLE', '5']);
+      expect(paidBefore + (await bankTransfers(gw, body.transactionId as string)), 'the transfers the banks received').to.equal(1);
+      // Any payment it does not know waits, the 503 saying what the operator must do.
+      const fresh = sampleTransfer();
+      const waiting = await gw.request('/v1/transfers', { json: fresh, headers: auth });
+      expect([waiting.status, waiting.body.code], waiting.text).to.deep.equal([503, 'STORE_UNAVAILABLE']);
+      for (const writerId of chains) expect(waiting.body.detail).to.contain(writerId);
+      expect(waiting.body.detail).to.contain('accepted as gone by a checkpoint line written by an older version').and.to.contain('gerbang audit verify').and.to.contain('gerbang audit accept-rollback --expect').and.to.contain('Retry once an operator has done so');
+      // And the log, as the scrub first read the line.
+      for (const writerId of chains) expect(logs.text(), 'the log names the chain and what to do').to.contain(`audit chain ${writerId} was accepted as gone by a checkpoint line written by an older version`).and.to.contain('gerbang audit accept-rollback --expect');
+
+      // The operator looks: verify names the chains accepted as gone, not provably, and the links missing from what remains of them (where the payment was).
+      const verified = await runCli(['audit', 'verify', '--format', 'json'], env());
+      expect(verified.code, verified.stdout).to.equal(1);
+      const report = JSON.parse(verified.stdout) as { breaks: { writerId: string | null; seq: number | null; problem: string }[]; accepted: { writerId: string | null; seq: number | null; how: string; unproven?: boolean }[] };
+      expect(report.breaks.filter((b) => b.problem === 'deleted').map((b) => `chain ${b.writerId} link ${b.seq}`), 'the links missing from what remains').to.include.members(gaps);
+      expect(report.accepted.filter((a) => a.seq === null && chains.includes(a.writerId!)).map((a) => [a.writerId, a.how, a.unproven]), 'the chains accepted as gone').to.have.deep.members(chains.map((writerId) => [writerId, 'as-gone', true]));
+      // It accepts again: the line says what remains.
+      const accepted = await acceptAsVerified(env(), 'test: older acceptance looked at again');
+      expect(accepted.code, accepted.stderr).to.equal(0);
+      const line = JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1)!) as { broken?: { writerId: string; seq: number; remained?: unknown }[] };
+      expect(line.broken?.filter((b) => b.seq === 0 && b.remained !== undefined).map((b) => b.writerId), 'accepted as gone with what remained').to.have.members(chains);
+      for (let i = 0; i < 1_000 && !scrub.complete; i += 1) await scrub.pass();
+      expect(scrub.complete, 'whole once what remains was learned').to.equal(true);
+      const paid = await gw.request('/v1/transfers', { json: fresh, headers: auth });
+      expect([paid.status, paid.body?.status], paid.text).to.deep.equal([201, 'SUCCESS']);
+      // The attacker again: an earlier payment of what remains deleted whole.
+      const other = earlier[0];
+      const { paymentId: otherId } = await paymentLinks(attacker.db, other.transactionId as string);
+      await deleteWhole(attacker.db, other.transactionId as string);
+      const again = await gw.request('/v1/transfers', { json: other, headers: auth });
+      expect(again.status, again.text).to.equal(503);
+      expect(again.body.detail).to.contain(`payments id ${otherId} (${client.clientId} / ${other.transactionId}) was deleted with its whole history`);
+      expect(await bankTransfers(gw, other.transactionId as string), 'sent again to the bank').to.equal(0);
+    } finally {
+      await attacker.close();
+    }
+  });
+
+  it('deleted with a payment of it deleted whole, before any acceptance: verify names the links missing from what remains as well as the head rows, for the operator to look at before accepting it as gone', async function () {
+    this.timeout(120_000);
+    const attacker = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      const { body, chains } = await paidOnGoneChains(attacker.db, false);
+      const gaps = await deleteWhole(attacker.db, body.transactionId as string);
+      const verified = await runCli(['audit', 'verify', '--format', 'json'], env());
+      expect(verified.code, verified.stdout).to.equal(1);
+      const { breaks } = JSON.parse(verified.stdout) as { breaks: { writerId: string | null; seq: number | null; table: string; problem: string }[] };
+      expect(breaks.filter((b) => b.problem === 'deleted' && b.seq !== null).map((b) => `chain ${b.writerId} link ${b.seq}`), 'the links missing from what remains').to.include.members(gaps);
+      expect(breaks.filter((b) => b.table === 'audit_writers').map((b) => b.writerId), 'the head rows deleted').to.include.members(chains);
+      // Accepted once looked at (the next test starts from an intact store).
+      expect((await acceptAsVerified(env(), 'test: head rows and a payment deleted, looked at')).code).to.equal(0);
+    } finally {
+      await attacker.close();
+    }
+  });
+
+  /**
+   * A memory of payments written before a payment is made on chains then accepted as gone (`accept`
+   * writes the acceptance of those chains); a process resuming that memory passes once, caught up;
+   * the payment deleted whole from what remains and its transactionId sent to it: refused (503),
+   * never sent. The answer.
+   */
+  async function resentToResumed(accept: (store: string, chains: string[]) => Promise<void>) {
+    // A memory of payments written (as its process stops) before the chains' payments were made.
+    const { remembered, known } = await memoryWritten({ start, gateways });
+    const attacker = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      const { client, body, paidBefore, chains } = await paidOnGoneChains(attacker.db, false);
+      await accept(attacker.db.description, chains);
+      const gw = await start({ GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_AUDIT_SCRUB_LINKS: '10' });
+      const scrub = gw.gateway.scrub;
+      expect(scrub.memory.recall(remembered.clientId, known.transactionId as string), 'resumed from the file').to.not.equal(null);
+      await eventually(async () => scrub.lastPass !== null, 30_000);
+      expect(scrub.linksBehind, 'caught up with the links appended since the memory was written').to.equal(0);
+      await deleteWhole(attacker.db, body.transactionId as string);
+
+      const resent = await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await gw.token(client)}` } });
+      expect([resent.status, resent.body.code], resent.text).to.deep.equal([503, 'STORE_UNAVAILABLE']);
+      expect(paidBefore + (await bankTransfers(gw, body.transactionId as string)), 'the transfers the banks received').to.equal(1);
+      return resent;
+    } finally {
+      await attacker.close();
+    }
+  }
+
+  it('accepted as gone by a line of an older version, to a process resuming a memory written before the payments of it: not whole once caught up, the resend of a payment of it deleted whole is refused, never sent', async function () {
+    this.timeout(240_000);
+    const resent = await resentToResumed(async (store, chains) => appendFileSync(env().GERBANG_AUDIT_CHECKPOINT_FILE, olderGoneLine(store, chains)));
+    expect(resent.body.detail).to.contain('accepted as gone by a checkpoint line written by an older version');
+  });
+
+  it('accepted as gone, to a process resuming a memory written before the payments of it: not whole once caught up until it learned what remains, the resend of a payment of it deleted whole is refused, never sent', async function () {
+    this.timeout(240_000);
+    await resentToResumed(() => acceptGone());
   });
 
   it('holds when its first cycle ends if a payment of what remains was deleted whole after the cycle compared it and before it read it: the memory is not taken as whole without that payment', async function () {
@@ -983,13 +1130,7 @@ forEachBackend('Chains set back or moved aside in SQL while a new process\'s fir
    * then deletes the payment whole: its resend must not be sent.
    */
   async function trickedResume(trick: Trick) {
-    const learner = await start({ GERBANG_AUDIT_SCRUB_MS: '60000' });
-    await learnedAll(learner);
-    const remembered = await learner.createClient();
-    const known = sampleTransfer();
-    expect((await learner.request('/v1/transfers', { json: known, headers: { authorization: `Bearer ${await learner.token(remembered)}` } })).status).to.equal(201);
-    gateways.splice(gateways.indexOf(learner), 1);
-    await learner.close();
+    const { remembered, known } = await memoryWritten({ start, gateways });
     const { client, body, paidBefore, links, stopped } = await paidThenStopped();
     const attacker = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY) });
     try {

@@ -295,20 +295,37 @@ export async function chainsToWalk(db: Queryable): Promise<string[]> {
  * over its record, a purged record's link as its purge saw it), up to the chain's head as read
  * now. A chain walked in pieces, each piece carrying the previous one's last MAC, is walked as a
  * whole: a link missing or altered anywhere breaks the piece that holds it. A chain whose head row
- * is gone while its links remain breaks. A piece that breaks after `keys rotate` re-linked the chain
- * under the walk (its carried MAC is an old one) is told apart by walking it again from the link
- * before it (AuditScrub's confirmation).
+ * is gone while its links remain breaks, at its head once what remains was walked (headlessPiece).
+ * A piece that breaks after `keys rotate` re-linked the chain under the walk (its carried MAC is an
+ * old one) is told apart by walking it again from the link before it (AuditScrub's confirmation).
  */
 export async function verifyChainPiece(db: Queryable, sealer: ValueSealer, writerId: string, from: ChainPosition, maxLinks: number): Promise<ChainPiece> {
   const head = await headRow(db, writerId);
   const last = head ? toNumber(head.last_seq) : 0;
-  if (head === undefined || last === 0) {
-    // No head row, or one that records no link: a chain whose links remain was deleted or emptied; one holding none has nothing to walk.
-    const [link] = await db.query<{ seq: number | string }>('SELECT seq FROM audit_chain WHERE writer_id = ? LIMIT 1', [writerId]);
-    if (!link) return { links: 0, behind: true };
-    const what = head ? 'records no link while its links remain: it was emptied' : 'was deleted from audit_writers while its links remain';
-    return { links: 0, resume: null, break: { writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} ${what}` } };
-  }
+  if (head === undefined || last === 0) return headlessPiece(db, sealer, writerId, head !== undefined, from, maxLinks);
+  return walkPiece(db, sealer, head, from, maxLinks);
+}
+
+/**
+ * A chain with no head row, or one that records no link (`emptied`), whose links remain: what
+ * remains is walked as a chain up to its newest link, so that a link missing there (where a
+ * payment deleted whole with its links was) or altered is named as any chain's, and the chain then
+ * breaks at its head. One holding no link has nothing to walk.
+ */
+async function headlessPiece(db: Queryable, sealer: ValueSealer, writerId: string, emptied: boolean, from: ChainPosition, maxLinks: number): Promise<ChainPiece> {
+  const [newest] = await db.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM audit_chain WHERE writer_id = ? ORDER BY seq DESC LIMIT 1', [writerId]);
+  if (!newest) return { links: 0, behind: true };
+  const what = emptied ? 'records no link while its links remain: it was emptied' : 'was deleted from audit_writers while its links remain';
+  const gone = { links: 0, resume: null, break: { writerId, seq: null, table: 'audit_writers' as const, recordId: null, problem: 'deleted' as const, detail: `the head of chain ${writerId} ${what}` } };
+  if (from.seq > toNumber(newest.seq)) return gone;
+  const piece = await walkPiece(db, sealer, { writer_id: writerId, last_seq: newest.seq, last_hash: newest.hash }, from, maxLinks);
+  return 'next' in piece && piece.next === null ? { ...gone, links: piece.links, paymentEvents: piece.paymentEvents } : piece;
+}
+
+/** verifyChainPiece of a chain whose head is `head`. */
+async function walkPiece(db: Queryable, sealer: ValueSealer, head: WriterRow, from: ChainPosition, maxLinks: number): Promise<ChainPiece> {
+  const writerId = head.writer_id;
+  const last = toNumber(head.last_seq);
   if (from.seq > last) return { links: 0, behind: true };
   const through = Math.min(last, from.seq + Math.max(1, Math.floor(maxLinks)) - 1);
   // The payment events whose links held (the scrub remembers their payments: AuditScrub's memory).
