@@ -252,13 +252,11 @@ forEachBackend('Damage made after an acceptance, where the accepted break is (#1
       });
     });
   });
-  // REVIEW (rev1): a running process's scrub proved the links the writer appended after an accepted
-  // tail cut (rejoined at its `next`); then those links are deleted and the head row set back to the
-  // head the acceptance saw. Its walk of new links meets the head moved back and begins at the head's
-  // link, inside the accepted cut: before 013fc8a that was a hold at once (links it proved are gone);
-  // since, the relaxed gapAround takes it for the accepted cut, and nothing holds until the writer
-  // vouches the head it committed (its next link, or its minute's checkpoint).
-  describe('REVIEW: when the links linked on after an accepted tail cut are deleted and the head row set back as accepted', () => {
+  // A running process's scrub proved the links the writer appended after an accepted tail cut
+  // (rejoined at its `next`); then those links are deleted and the head row set back to the head the
+  // acceptance saw. Its walk of new links meets the head moved back and begins at the head's link,
+  // inside the accepted cut: not the cut as accepted, since this process read the head past it.
+  describe('When the links linked on after an accepted tail cut are deleted and the head row set back as accepted', () => {
     it('a running scrub that proved those links holds at its next pass', async function () {
       this.timeout(120_000);
       await withStore(async (store) => {
@@ -285,11 +283,11 @@ forEachBackend('Damage made after an acceptance, where the accepted break is (#1
     });
   });
 
-  // REVIEW (rev1): `audit verify` after an accepted tail cut (head row left, nothing after it) is
-  // INTACT and vouches the heads it verified, that chain's head row included, whose link is absent;
-  // the next verify compares that checkpoint with the links (not the head row) and names a rollback
-  // ("ends at link H but was checkpointed at link H") that accept-rollback does not offer to accept.
-  describe('REVIEW: verify twice after an accepted tail cut', () => {
+  // `audit verify` after an accepted tail cut (head row left, nothing after it) is INTACT and vouches
+  // the heads it verified: that chain's at the link before the cut, not at its head row, whose link
+  // is absent (vouched there, the next verify named a rollback nothing accepts: "ends at link H but
+  // was checkpointed at link H", and the rollback watch held once the writer linked on).
+  describe('Verify twice after an accepted tail cut', () => {
     it('verify stays INTACT (exit 0) and accept-rollback has nothing to accept', async function () {
       this.timeout(120_000);
       await withStore(async (store) => {
@@ -311,12 +309,12 @@ forEachBackend('Damage made after an acceptance, where the accepted break is (#1
     });
   });
 
-  // REVIEW (rev1): two tail cuts accepted in one chain, the later one starting below the earlier (the
-  // writer linked on after the first, then the chain's tail was cut from further back). A new process's
-  // first walk of new links that begins inside the earlier cut's range is inside the later cut too; the
-  // relaxed gapAround takes the first accepted tail cut around it (the earlier, whose head it is no
-  // longer) and stops there, so the process holds falsely at its first pass, until its slow walk comes by.
-  describe('REVIEW: when two tail cuts were accepted, the later from below the earlier', () => {
+  // Two tail cuts accepted in one chain, the later one starting below the earlier (the writer linked
+  // on after the first, then the chain's tail was cut from further back). A new process's first walk
+  // of new links that begins inside the earlier cut's range is inside the later cut too: each
+  // accepted cut around it is tried (the earlier alone, whose head the chain no longer has, held
+  // falsely until the slow walk came by).
+  describe('When two tail cuts were accepted, the later from below the earlier', () => {
     it('a new process holds nothing at its first pass (its walk of new links begins inside both)', async function () {
       this.timeout(120_000);
       await withStore(async (store) => {

@@ -264,18 +264,18 @@ forEachBackend('A running gateway\'s own chain rolled back with its head row (#1
 });
 
 /**
- * REVIEW (rev1): a tail cut whose head row was moved FORWARD in SQL (no link deleted: the chain ends
+ * A tail cut whose head row was moved forward in SQL (no link deleted: the chain ends
  * at link C, its head row says C+100 with a made-up hash) is what an operator is shown and accepts
  * ("ends at link C but its head records link C+100", no payment lost). Its writer is still alive and
- * committed only up to C: it follows any head row at or above what it committed (ChainWriter.loadHead),
- * so with the head row put back at C it links the next payment P inside the accepted cut (C+1..). P
- * deleted whole with those links and the head row put back at C+100 (above anything the writer
- * committed there, so it never sees a head set back), the writer follows it and links on at C+101, the
- * accepted cut's `next`: every walk takes the chain for the cut as accepted, rejoined. A process that
- * did not see P's links (started after, its memory file older or absent) pays P's resend again.
+ * committed only up to C: with the head row put back at C it links the next payment P inside the
+ * accepted cut (C+1..). P deleted whole with those links and the head row put back at C+100, a writer
+ * that followed it linked on at C+101, the accepted cut's `next`, and every walk took the chain for
+ * the cut as accepted, rejoined: a process that did not see P's links (started after, its memory file
+ * older or absent) paid P's resend again. The writer leaves a chain whose head row is at any other
+ * seq than the link it committed last (ChainWriter.loadHead), vouching for that link.
  * (On MariaDB a process links on several chains: each of its chains is treated so.)
  */
-forEachBackend('REVIEW: a writer steered inside an accepted tail cut whose head was moved forward (#14)', (ctx) => {
+forEachBackend('A writer steered inside an accepted tail cut whose head was moved forward (#14)', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-review-fwd-')), 'audit-checkpoints.jsonl');
   const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
   const gateways: TestGateway[] = [];
