@@ -192,7 +192,29 @@ async function findToAccept(store: Store, history: CheckpointHistory, checkpoint
     const remains = b.seq === null ? { remains: await store.audit.chainRemains(b.writerId) } : {};
     inside.push({ ...b, link: b.seq === null ? null : (links.get(`${b.writerId} ${b.seq}`) ?? null), resumeAt, ...remains });
   }
+  for (const b of await goneWithNothingLeft(store.audit, history, inside)) inside.push({ ...b, resume: null, link: null, resumeAt: null });
   return { behind, heads, inside, lost };
+}
+
+/**
+ * Chains accepted as gone by a line that did not say what remained of them (written before
+ * `remained`) of which nothing is left to walk (no head row, no link), none of `named` naming them:
+ * each as a break at its head, with its acceptance's time and what remains (nothing). What
+ * remained then may have been deleted since, payments with it: verify names them accepted but not
+ * provably (exit 1), an acceptance takes them exactly (saying nothing remains), and until then the
+ * gateways' memory of payments waits (AuditScrub's goneAwaited). Unnamed, verify passed, there was
+ * nothing to accept, and the gateways waited forever.
+ */
+export async function goneWithNothingLeft(audit: Pick<Store['audit'], 'chainRemains'>, history: CheckpointHistory, named: readonly { writerId: string | null }[]): Promise<(AuditChainBreak & { writerId: string; at: number; remains: ChainRemains })[]> {
+  const left: (AuditChainBreak & { writerId: string; at: number; remains: ChainRemains })[] = [];
+  for (const [writerId, acceptance] of history.acceptedBreaks) {
+    if (acceptance.seq !== 0 || acceptance.remained !== undefined || named.some((b) => b.writerId === writerId)) continue;
+    const remains = await audit.chainRemains(writerId);
+    if (remains.links > 0 || remains.head !== null) continue;
+    const detail = `the head of chain ${writerId} was deleted from audit_writers and no link of it remains (it was accepted as gone by a line that did not say what remained of it)`;
+    left.push({ writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail, at: acceptance.at, remains });
+  }
+  return left;
 }
 
 /** What two walks both found (the second's), and what only one of them did (`once`, each named once). */

@@ -1,6 +1,6 @@
 import type { KeyRing } from '../security/index.js';
 import type { AuditChainBreak, AuditVerifyReport, LostPaymentFacts, Store } from '../store/types.js';
-import { whatToAccept } from './accept-rollback.js';
+import { goneWithNothingLeft, whatToAccept } from './accept-rollback.js';
 import { AuditScrub, goneChainBreaks, type ScrubbedAudit } from './audit-scrub.js';
 import { appendCheckpoint, compareWithCheckpoints, readCheckpoints, type ChainHead, type CheckpointHistory } from './checkpoints.js';
 
@@ -84,7 +84,9 @@ async function everyChainBreak(audit: ScrubbedAudit, history: CheckpointHistory,
   // A chain accepted as gone is compared with what remained of it then (its links are not walked).
   const gone = await goneChainBreaks(audit, history.acceptedBreaks);
   const rest = [...gone, ...found.filter((b) => b.writerId === null)];
-  if (firsts.length === 0) return { breaks: rest, accepted: [] };
+  // Accepted as gone by an older line, nothing of it left: unproven (what remained may have been deleted since, payments with it).
+  const emptied: AcceptedChainBreak[] = (await goneWithNothingLeft(audit, history, firsts)).map(({ remains: _, at, ...b }) => ({ ...b, acceptedAt: at, how: 'as-gone', unproven: true }));
+  if (firsts.length === 0) return { breaks: rest, accepted: emptied };
   const chains = [...new Set(firsts.map((b) => b.writerId))];
   const scrub = new AuditScrub(audit, { history }, { linksPerPass: Number.POSITIVE_INFINITY, confirmMs: 0, quiet: true, walkOn: true, chains });
   await scrub.pass();
@@ -115,7 +117,7 @@ async function everyChainBreak(audit: ScrubbedAudit, history: CheckpointHistory,
     else if (acceptance && first.seq !== null && first.seq <= acceptance.seq) accepted.push({ ...first, acceptedAt: acceptance.at, how: 'through-link', through: acceptance.seq, ...unproven(acceptance) });
     else kept.push(first);
   }
-  return { breaks: [...walked, ...kept, ...rest], accepted };
+  return { breaks: [...walked, ...kept, ...rest], accepted: [...accepted, ...emptied] };
 }
 
 /**

@@ -111,4 +111,42 @@ forEachBackend('A checkpoint file with lines in every older shape, read by verif
       await b.close();
     }
   });
+
+  it('a chain accepted as gone by an older line with nothing of it left since (no head row, no link): the memory of payments waits, verify offers it to accept, and once accepted exactly the memory is whole', async function () {
+    this.timeout(60_000);
+    const path = join(mkdtempSync(join(tmpdir(), 'gerbang-old-gone-')), 'audit-checkpoints.jsonl');
+    const db = database.db();
+    const env = { GERBANG_DATABASE_URL: database.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: path };
+    const a = await openStore(database.url(), { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      const records = await recordExchanges(a, 3);
+      const chain = records[0].writerId;
+      const store = a.db.description;
+      // Its head row deleted and accepted as gone by a line of the older shape (no `remained`); since, its links and records deleted too.
+      await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [chain]);
+      appendFileSync(path, oldLine({ store, at: Date.now() - 1_000, by: 'accept-rollback: chain A gone, looked at', heads: [{ writerId: chain, seq: 0, hash: '' }], broken: [{ writerId: chain, seq: 0, hash: '' }] }));
+      await db.execute('DELETE FROM audit_chain WHERE writer_id = ?', [chain]);
+      await db.execute(`DELETE FROM audit_exchanges WHERE id IN (${records.map(() => '?').join(', ')})`, records.map((r) => r.id));
+      const scrub = () => new AuditScrub(a.audit, { ring: TEST_AUDIT_KEYS, path, store }, { linksPerPass: 10_000, confirmMs: 0, quiet: true });
+      const waiting = scrub();
+      for (let i = 0; i < 5; i += 1) await waiting.pass();
+      expect(waiting.complete, 'the memory waits for an operator').to.equal(false);
+
+      const verified = await runCli(['audit', 'verify', '--format', 'json'], env);
+      expect(verified.code, verified.stdout).to.equal(1);
+      expect((JSON.parse(verified.stdout) as { acceptDigest?: string | null }).acceptDigest, 'something to accept').to.be.a('string');
+      const again = await acceptAsVerified(env, 'test: chain A gone, nothing of it left, looked at');
+      expect(again.code, again.stdout + again.stderr).to.equal(0);
+      const line = JSON.parse(readFileSync(path, 'utf8').trim().split('\n').at(-1)!) as { broken?: { writerId: string; seq: number; remained?: { links: number } }[] };
+      expect(line.broken?.map((g) => [g.writerId, g.seq, g.remained?.links])).to.deep.equal([[chain, 0, 0]]);
+      const exact = await runCli(['audit', 'verify'], env);
+      expect(exact.code, exact.stdout).to.equal(0);
+      const whole = scrub();
+      for (let i = 0; i < 5 && !whole.complete; i += 1) await whole.pass();
+      expect(whole.complete, 'the memory is whole').to.equal(true);
+      expect(whole.held).to.equal(null);
+    } finally {
+      await a.close();
+    }
+  });
 });
