@@ -218,6 +218,12 @@ export class AuditScrub {
    * pass), since the last acceptance line it read (an acceptance may set a head back by right).
    */
   private readonly headsRead = new Map<string, number>();
+  /**
+   * Per chain, the first head this process read since the last acceptance line it read, and
+   * whether a head read since was another (seq or MAC): a tail cut is as accepted only while every
+   * head read since is its head then (seenAgain).
+   */
+  private readonly headsSince = new Map<string, { seq: number; hash: string; moved: boolean }>();
   /** Passes asked for while one runs: one more runs after it, shared by every caller meanwhile (pass()). */
   private running: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
@@ -516,7 +522,10 @@ export class AuditScrub {
         ? new Map([...read.acceptedBreaks].filter(([, a]) => a.seq !== 0 || a.remained !== undefined))
         : read.acceptedBreaks;
     // An acceptance sets heads as they stand (a chain cut back, accepted through a link): the heads read before it no longer bind.
-    if ((read.acceptances ?? 0) !== this.epoch) this.headsRead.clear();
+    if ((read.acceptances ?? 0) !== this.epoch) {
+      this.headsRead.clear();
+      this.headsSince.clear();
+    }
     this.epoch = read.acceptances ?? 0;
     if (!this.options.walkOn && this.options.chains === undefined) this.awaitGone(accepted);
     if (this.options.chains === undefined) await this.checkPayments(acceptedDeletions);
@@ -673,7 +682,12 @@ export class AuditScrub {
     vouched: CheckpointHistory['heads'],
   ): Promise<void> {
     const heads = (await this.audit.chainHeads()).filter((h) => h.seq > 0 && accepted.get(h.writerId)?.seq !== 0);
-    for (const { writerId, seq } of heads) this.headsRead.set(writerId, Math.max(seq, this.headsRead.get(writerId) ?? 0));
+    for (const { writerId, seq, hash } of heads) {
+      this.headsRead.set(writerId, Math.max(seq, this.headsRead.get(writerId) ?? 0));
+      const since = this.headsSince.get(writerId);
+      if (!since) this.headsSince.set(writerId, { seq, hash, moved: false });
+      else if (since.seq !== seq || since.hash !== hash) since.moved = true;
+    }
     // Resumed, every chain is walked from where the earlier process's memory ends (resume), one it did not name from its first link.
     const first = this.newPasses === 0 && !this.resumed;
     const turn = heads.length === 0 ? 0 : this.newPasses % heads.length;
@@ -857,10 +871,12 @@ export class AuditScrub {
     if (rejoined) return true;
     if (sortOf(found.problem) !== sortOf(seen.problem) || found.table !== seen.table || found.recordId !== seen.recordId) return false;
     if (resume !== null || seen.head === undefined) return true;
-    // A tail cut as accepted: its head row as then, and never read past it by this process (links
-    // its writer linked on with since, proved here, then deleted and the head row set back, are a
-    // rollback, not the cut as accepted).
-    if ((this.headsRead.get(writerId) ?? 0) > seen.head.seq) return false;
+    // A tail cut as accepted: its head row as then, and every head this process read since the
+    // acceptance that one (links its writer linked on with since, proved here, then deleted and the
+    // head row put back as accepted, are a rollback, not the cut as accepted: whether the head row
+    // was put back lower, or higher, as when the cut accepted was a head row moved forward in SQL).
+    const since = this.headsSince.get(writerId);
+    if (since && (since.moved || since.seq !== seen.head.seq || since.hash !== seen.head.hash)) return false;
     const head = (await this.audit.chainHeads()).find((h) => h.writerId === writerId);
     return head !== undefined && head.seq === seen.head.seq && head.hash === seen.head.hash;
   }

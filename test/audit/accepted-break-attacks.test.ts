@@ -283,6 +283,38 @@ forEachBackend('Damage made after an acceptance, where the accepted break is (#1
     });
   });
 
+  // A tail cut accepted whose head row was moved forward in SQL (no link deleted); the head row put
+  // back, the writer links on inside the cut and a running scrub proves those links; then they are
+  // deleted and the head row moved forward again, exactly as accepted. That scrub never read a head
+  // past the cut's, but read another one since the acceptance: not the cut as accepted.
+  describe('When a head row moved forward was accepted as a tail cut, put back, linked on, then those links deleted and the head row moved forward again', () => {
+    it('a running scrub that proved those links holds at its next pass', async function () {
+      this.timeout(120_000);
+      await withStore(async (store) => {
+      const links = await recordExchanges(store, 212);
+      const writer = links[0].writerId;
+      const db = database.db();
+      const setHead = (seq: number | string, hash: string) => db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [seq, hash, writer]);
+      const [head] = await db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [writer]);
+      const scrub = new AuditScrub(store.audit, { ring: TEST_AUDIT_KEYS, path: checkpoints, store: store.db.description }, { linksPerPass: 10, confirmMs: 0, quiet: true });
+      for (let i = 0; i < 500 && (!scrub.complete || scrub.held !== null); i += 1) await scrub.pass();
+      const FORGED = 'f'.repeat(64);
+      await setHead(Number(head.last_seq) + 100, FORGED);
+      await accept('test: chain ends before its head, looked at');
+      await setHead(head.last_seq, head.last_hash);
+      await scrub.pass();
+      const later = await recordExchanges(store, 4, 300);
+      expect(later[0].seq, 'linked inside the accepted cut').to.equal(Number(head.last_seq) + 1);
+      await scrub.pass();
+      expect(scrub.held, 'the links linked on inside the cut are proved').to.equal(null);
+      await cutTail(writer, later[0].seq);
+      await setHead(Number(head.last_seq) + 100, FORGED);
+      await scrub.pass();
+      expect(scrub.held, 'links it proved are gone').to.be.a('string');
+      });
+    });
+  });
+
   // `audit verify` after an accepted tail cut (head row left, nothing after it) is INTACT and vouches
   // the heads it verified: that chain's at the link before the cut, not at its head row, whose link
   // is absent (vouched there, the next verify named a rollback nothing accepts: "ends at link H but
