@@ -252,45 +252,15 @@ forEachBackend('Damage made after an acceptance, where the accepted break is (#1
       });
     });
   });
-  // A running process's scrub proved the links the writer appended after an accepted tail cut
-  // (rejoined at its `next`); then those links are deleted and the head row set back to the head the
-  // acceptance saw. Its walk of new links meets the head moved back and begins at the head's link,
-  // inside the accepted cut: not the cut as accepted, since this process read the head past it.
-  describe('When the links linked on after an accepted tail cut are deleted and the head row set back as accepted', () => {
-    it('a running scrub that proved those links holds at its next pass', async function () {
-      this.timeout(120_000);
-      await withStore(async (store) => {
-      const links = await recordExchanges(store, 212);
-      const writer = links[0].writerId;
-      const db = database.db();
-      const cutFrom = (seq: number) => cutTail(writer, seq);
-      const [head] = await db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [writer]);
-      await cutFrom(links[208].seq);
-      await accept('test: tail cut, looked at');
-      const scrub = new AuditScrub(store.audit, { ring: TEST_AUDIT_KEYS, path: checkpoints, store: store.db.description }, { linksPerPass: 10, confirmMs: 0, quiet: true });
-      for (let i = 0; i < 500 && (!scrub.complete || scrub.held !== null); i += 1) await scrub.pass();
-      expect(scrub.held).to.equal(null);
-      const later = await recordExchanges(store, 4, 300);
-      expect(later[0].seq).to.equal(Number(head.last_seq) + 1);
-      await scrub.pass();
-      expect(scrub.held, 'the links linked on after the cut are proved').to.equal(null);
-      // The attacker: those links deleted, the head row back as the acceptance saw it.
-      await cutFrom(later[0].seq);
-      await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [head.last_seq, head.last_hash, writer]);
-      await scrub.pass();
-      expect(scrub.held, 'links it proved are gone').to.be.a('string');
-      });
-    });
-  });
-
-  // A tail cut accepted whose head row was moved forward in SQL (no link deleted); the head row put
-  // back, the writer links on inside the cut and a running scrub proves those links; then they are
-  // deleted and the head row moved forward again, exactly as accepted. That scrub never read a head
-  // past the cut's, but read another one since the acceptance: not the cut as accepted.
-  describe('When a head row moved forward was accepted as a tail cut, put back, linked on, then those links deleted and the head row moved forward again', () => {
-    it('a running scrub that proved those links holds at its next pass', async function () {
-      this.timeout(120_000);
-      await withStore(async (store) => {
+  // A running process's scrub proved the links the writer appended after an accepted tail cut; then
+  // those links are deleted and the head row put back exactly as the acceptance saw it. That scrub
+  // read another head of the chain since the acceptance: not the cut as accepted, whether the cut
+  // was of links (the writer rejoined at its `next`: a head read past the cut's) or of a head row
+  // moved forward in SQL, put back where the writer left it (it linked on inside the cut: a head read
+  // below the cut's) and moved forward again.
+  describe('When the links linked on after an accepted tail cut are deleted and the head row put back as accepted', () => {
+    /** Chain cut (`forward`: its head row moved 100 links on instead), accepted, linked on, proved by a running scrub; then those links deleted, the head row as accepted: whether that scrub holds. */
+    async function heldAfterLinkedOn(store: Store, forward: boolean): Promise<string | null> {
       const links = await recordExchanges(store, 212);
       const writer = links[0].writerId;
       const db = database.db();
@@ -298,19 +268,36 @@ forEachBackend('Damage made after an acceptance, where the accepted break is (#1
       const [head] = await db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [writer]);
       const scrub = new AuditScrub(store.audit, { ring: TEST_AUDIT_KEYS, path: checkpoints, store: store.db.description }, { linksPerPass: 10, confirmMs: 0, quiet: true });
       for (let i = 0; i < 500 && (!scrub.complete || scrub.held !== null); i += 1) await scrub.pass();
-      const FORGED = 'f'.repeat(64);
-      await setHead(Number(head.last_seq) + 100, FORGED);
+      expect(scrub.held).to.equal(null);
+      const accepted = forward ? { seq: Number(head.last_seq) + 100, hash: 'f'.repeat(64) } : { seq: head.last_seq, hash: head.last_hash };
+      if (forward) await setHead(accepted.seq, accepted.hash);
+      else await cutTail(writer, links[208].seq);
       await accept('test: chain ends before its head, looked at');
-      await setHead(head.last_seq, head.last_hash);
+      // The head row put back where the writer left it: it links on inside the cut.
+      if (forward) await setHead(head.last_seq, head.last_hash);
       await scrub.pass();
       const later = await recordExchanges(store, 4, 300);
-      expect(later[0].seq, 'linked inside the accepted cut').to.equal(Number(head.last_seq) + 1);
+      expect(later[0].seq, 'linked on after the cut\'s links or inside the cut').to.equal(Number(head.last_seq) + 1);
       await scrub.pass();
-      expect(scrub.held, 'the links linked on inside the cut are proved').to.equal(null);
+      expect(scrub.held, 'the links linked on are proved').to.equal(null);
+      // The attacker: those links deleted, the head row as the acceptance saw it.
       await cutTail(writer, later[0].seq);
-      await setHead(Number(head.last_seq) + 100, FORGED);
+      await setHead(accepted.seq, accepted.hash);
       await scrub.pass();
-      expect(scrub.held, 'links it proved are gone').to.be.a('string');
+      return scrub.held;
+    }
+
+    it('a running scrub that proved those links holds at its next pass: a cut of links, the writer rejoined at its next link', async function () {
+      this.timeout(120_000);
+      await withStore(async (store) => {
+        expect(await heldAfterLinkedOn(store, false), 'links it proved are gone').to.be.a('string');
+      });
+    });
+
+    it('a running scrub that proved those links holds at its next pass: a head row moved forward accepted as a cut, put back, linked on inside it, moved forward again', async function () {
+      this.timeout(120_000);
+      await withStore(async (store) => {
+        expect(await heldAfterLinkedOn(store, true), 'links it proved are gone').to.be.a('string');
       });
     });
   });
