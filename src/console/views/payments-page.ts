@@ -4,7 +4,7 @@ import { formatCount, formatDay, formatRupiah, formatWhen, parseTypedAmount } fr
 import { html } from '../html.js';
 import { statusLabel } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
-import { bankLabel, beneficiaryAccount, failureReason, sendingBankLabel } from '../payment-facts.js';
+import { bankLabel, beneficiaryAccount, failureReason, filterBankLabel, sendingBankLabel } from '../payment-facts.js';
 import { encodeCursor, filterQuery, PAYMENT_STATES, SORTS, type FilterForm } from '../payment-filters.js';
 import { PROVED_LIMIT, SEARCH_SCAN_LIMIT, TOTALS_LIMIT } from '../../store/index.js';
 import { integrityMark } from './integrity-mark.js';
@@ -70,7 +70,7 @@ function filterWords(ctx: PageContext, form: FilterForm, clientName: Map<string,
     to: () => `${t('dateTo')}: ${shownDay(form.to)}`,
     client: () => `${t('client')}: ${clientName.get(form.client) ?? form.client}`,
     status: () => `${t('status')}: ${statusLabel(lang, form.status)}`,
-    bank: () => `${t('sendingBank')}: ${bankName.get(form.bank) ?? bankLabel(form.bank) ?? form.bank}`,
+    bank: () => `${t('sendingBank')}: ${filterBankLabel(bankName, form.bank)}`,
     min: () => `${t('amountMin')}: ${amount(form.min)}`,
     max: () => `${t('amountMax')}: ${amount(form.max)}`,
     txn: () => `${t('transactionId')}: ${form.txn}`,
