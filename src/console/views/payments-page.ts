@@ -2,7 +2,7 @@ import type { FieldError } from '../../errors/index.js';
 import type { ClientRecord, PaymentPage, PaymentSort, PaymentTotals } from '../../store/types.js';
 import { formatCount, formatDay, formatRupiah, formatWhen, parseTypedAmount } from '../format.js';
 import { html } from '../html.js';
-import { statusLabel } from '../i18n.js';
+import { fill, statusLabel } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
 import { bankLabel, beneficiaryAccount, failureReason, filterBankLabel, sendingBankLabel } from '../payment-facts.js';
 import { encodeCursor, filterQuery, PAYMENT_STATES, SORTS, type FilterForm } from '../payment-filters.js';
@@ -46,11 +46,14 @@ function totalsProof(ctx: PageContext, totals: PaymentTotals, number: (n: number
 /**
  * Why a text search stopped before the end, and how to narrow it: at the newest matches it
  * confirms (the figures cover those), or cut short before older payments were looked at (matches
- * among them missing: a warning).
+ * among them missing: a warning, saying since when payments were looked at when the store tells it).
  */
 function searchStopped(ctx: PageContext, totals: PaymentTotals, number: (n: number) => string) {
-  const { t } = ctx;
-  if (totals.truncated === 'walk') return html`<p class="warning" role="status" id="search-truncated" data-stopped="walk">${t('searchWalkCut')}</p>`;
+  const { t, lang } = ctx;
+  if (totals.truncated === 'walk') {
+    const looked = totals.reachedAt === undefined ? t('searchWalkNewer') : fill(t('searchWalkSince'), { when: formatWhen(lang, totals.reachedAt) });
+    return html`<p class="warning" role="status" id="search-truncated" data-stopped="walk">${fill(t('searchWalkCut'), { looked })}</p>`;
+  }
   if (totals.truncated === 'matches') return html`<p class="info" role="status" id="search-truncated" data-stopped="matches">${t('searchTruncated').replace('{n}', number(SEARCH_SCAN_LIMIT))}</p>`;
   return '';
 }
