@@ -178,7 +178,9 @@ const ID = {
   matching: 'pembayaran cocok',
   searchTruncated: 'Pencarian berhenti pada {n} pembayaran cocok yang terbaru; jumlah dan total hanya mencakup itu. Ketik kata yang lebih panjang atau persempit rentang tanggal.',
   searchWalkCut:
-    'Pencarian dihentikan sebelum semua pembayaran diperiksa: terlalu banyak pembayaran memuat potongan kata ini. Hanya pembayaran yang lebih baru yang diperiksa, jadi pembayaran lama yang cocok bisa tidak tampil, dan jumlah serta total hanya mencakup yang ditemukan. Untuk mencari semuanya, ketik kata yang lebih lengkap (misalnya nomor referensi utuh) atau pilih rentang tanggal yang lebih pendek.',
+    'Pencarian dihentikan sebelum semua pembayaran diperiksa: terlalu banyak pembayaran memuat potongan kata ini. {looked}, dan jumlah serta total hanya mencakup yang ditemukan. Untuk mencari semuanya, ketik kata yang lebih lengkap (misalnya nomor referensi utuh) atau pilih rentang tanggal yang lebih pendek.',
+  searchWalkNewer: 'Hanya pembayaran yang lebih baru yang diperiksa, jadi pembayaran lama yang cocok bisa tidak tampil',
+  searchWalkSince: 'Hanya pembayaran sejak {when} yang diperiksa; pembayaran sebelum itu tidak diperiksa, jadi yang cocok di antaranya bisa tidak tampil',
   noPaymentsSearched: 'Tidak ada pembayaran yang cocok di antara pembayaran yang sempat diperiksa.',
   searchTooShort: 'Kata yang dicari perlu paling sedikit 3 karakter, misalnya "sum" untuk PT Sumber Makmur.',
   searchUnindexed: '{n} pembayaran belum masuk indeks pencarian, jadi tidak ikut dicari. Minta operator menjalankan "gerbang keys reindex-search".',
@@ -504,7 +506,9 @@ const EN: Record<Key, string> = {
   matching: 'payments match',
   searchTruncated: 'The search stopped at the newest {n} matching payments; the count and total cover those only. Type a longer term or narrow the date range.',
   searchWalkCut:
-    'The search was cut short before it looked at every payment: too many payments hold parts of this term. Only newer payments were looked at, so older matching payments may be missing, and the count and total cover those found only. To search them all, type more of the term (the whole reference, say) or choose a shorter date range.',
+    'The search was cut short before it looked at every payment: too many payments hold parts of this term. {looked}, and the count and total cover those found only. To search them all, type more of the term (the whole reference, say) or choose a shorter date range.',
+  searchWalkNewer: 'Only newer payments were looked at, so older matching payments may be missing',
+  searchWalkSince: 'Only payments made since {when} were looked at; older ones were not, so matches among them may be missing',
   noPaymentsSearched: 'No payment matches among the payments looked at.',
   searchTooShort: 'Type at least 3 characters to search, e.g. "sum" for PT Sumber Makmur.',
   searchUnindexed: '{n} payments are not in the search index yet, so they were not searched. Ask the operator to run "gerbang keys reindex-search".',

@@ -73,6 +73,15 @@ export function connectionLabels(latest: PaymentRecord[]): Map<string, string> {
   );
 }
 
+/**
+ * The connection a list's bank filter asks for (`id`, as the filter sends it) as its option names
+ * it (`banks`: connectionLabels); an id no option has by its bank when it is one (bankLabel), else
+ * as typed. The printed filter summary and the console audit of a list or an export name it so.
+ */
+export function filterBankLabel(banks: ReadonlyMap<string, string>, id: string): string {
+  return banks.get(id) ?? bankLabel(id) ?? id;
+}
+
 /** The BIC the stored answer's routing record keeps for connection `partner`; null when it keeps none (an older record, no answer). */
 function routedBank(resultJson: string | null, partner: string): string | null {
   try {

@@ -3,6 +3,7 @@ import type { PaymentCursor, PaymentSearch, PaymentSort, PaymentState } from '..
 import { GRAM_LENGTH, PAYMENT_STATES, searchForm } from '../store/index.js';
 import { parseTypedAmount, parseTypedDay } from './format.js';
 import { translator, type Translate } from './i18n.js';
+import { filterBankLabel } from './payment-facts.js';
 
 export { PAYMENT_STATES };
 export const SORTS: readonly PaymentSort[] = ['newest', 'oldest', 'largest', 'smallest'];
@@ -135,7 +136,12 @@ export function filterQuery(form: FilterForm, extra: Record<string, string> = {}
   return query ? `?${query}` : '';
 }
 
-/** The filters in words, for the console audit of an export. */
-export function describeFilters(form: FilterForm): string {
-  return FIELDS.filter((field) => form[field]).map((field) => `${field}=${form[field]}`).join(' ') || 'all';
+/**
+ * The filters in words, for the console audit of a list or an export: `field=value`, the bank
+ * filter's connection as its option names it (`banks`: connectionLabels; filterBankLabel), so an
+ * auditor reads the bank beside the connection id (`bank=Bank Central Asia (bca-main)`).
+ */
+export function describeFilters(form: FilterForm, banks: ReadonlyMap<string, string>): string {
+  const value = (field: keyof FilterForm) => (field === 'bank' ? filterBankLabel(banks, form.bank) : form[field]);
+  return FIELDS.filter((field) => form[field]).map((field) => `${field}=${value(field)}`).join(' ') || 'all';
 }

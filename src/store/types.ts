@@ -1089,6 +1089,12 @@ export interface PaymentTotals {
    */
   truncated: false | 'matches' | 'walk';
   /**
+   * A walk cut short only ('walk'): how far back it got, as when the oldest payment it reached was
+   * made (epoch ms, created_at; under several ring keys the latest of each walk's): every payment
+   * made since was looked at, older ones not all. The page says from when matches may be missing.
+   */
+  reachedAt?: number;
+  /**
    * A text search only: how many payments its trigram index (migration 026) cannot find yet (not
    * indexed, or under a key the ring no longer holds), absent when none; the page names it and
    * `gerbang keys reindex-search`.

@@ -28,7 +28,7 @@ forEachBackend('Account inquiries, balance and statement through the public API'
     for (const code of ['014', 'CENAIDJA']) {
       const res = await gw.request('/v1/account-inquiries', { json: { beneficiaryBankCode: code, beneficiaryAccountNumber: '0201999001' }, headers: auth });
       expect(res.status, res.text).to.equal(200);
-      expect(res.body).to.include({ beneficiaryBankCode: 'CENAIDJA', beneficiaryAccountNumber: '0201999001', beneficiaryName: 'CV SUMBER MAKMUR', bank: 'bca', scope: 'internal' });
+      expect(res.body).to.include({ beneficiaryBankCode: 'CENAIDJA', beneficiaryAccountNumber: '0201999001', beneficiaryName: 'CV SUMBER MAKMUR', bank: 'bca', bankCode: 'CENAIDJA', scope: 'internal' });
     }
     const [row] = await eventually(async () => {
       const rows = (await gw.store.audit.list({})).filter((r) => r.path === '/v1/account-inquiries' && r.completedAt);
@@ -55,7 +55,7 @@ forEachBackend('Account inquiries, balance and statement through the public API'
 
     const balance = await gw.request('/v1/accounts/0201777001/balance', { headers: auth });
     expect(balance.status, balance.text).to.equal(200);
-    expect(balance.body).to.include({ accountNumber: '0201777001', currency: 'IDR', balance: '3750000.00', availableBalance: '3750000.00', bank: 'bca' });
+    expect(balance.body).to.include({ accountNumber: '0201777001', currency: 'IDR', balance: '3750000.00', availableBalance: '3750000.00', bank: 'bca', bankCode: 'CENAIDJA' });
 
     const statement = await gw.request(`/v1/accounts/0201777001/statements?from=${today()}&to=${today()}`, { headers: auth });
     expect(statement.status, statement.text).to.equal(200);

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { StatementReadError, type StatementReader } from '../../src/console/statement-reader.js';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { apiStatementReader, StatementReadError, type StatementReader } from '../../src/console/statement-reader.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
@@ -71,6 +74,44 @@ forEachBackend('GET /console/reconciliation: the payments read while the stateme
     // The debit books its payment; the two others are Gerbang's only.
     expect(page.text.split('data-kind="matched"').length - 1).to.equal(1);
     expect(page.text.split('data-kind="gerbang-only"').length - 1).to.equal(2);
+  });
+
+  describe('when the statement is read through the API of a gateway older than bankCode', () => {
+    let api: Server;
+    /** The statement answer's fields past the documented ones of every version (an older gateway's has no bankCode). */
+    let extra: Record<string, string> = {};
+
+    // The gateway's API as its documents (docs/api/openapi.json) describe it: a client token, then the statement.
+    before(async () => {
+      api = createServer((req, res) => {
+        const answer = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        req.resume();
+        if (req.method === 'POST' && req.url === '/v1/auth/token') return answer(200, { access_token: 'older-gateway-token', token_type: 'Bearer', expires_in: 300 });
+        const asked = new URL(req.url ?? '/', 'http://api.invalid');
+        if (req.headers.authorization !== 'Bearer older-gateway-token' || asked.pathname !== `/v1/accounts/${ACCOUNT}/statements`) return answer(404, { code: 'NOT_FOUND', detail: 'No such account.' });
+        const [from, to] = [asked.searchParams.get('from'), asked.searchParams.get('to')];
+        answer(200, { accountNumber: ACCOUNT, currency: 'IDR', from, to, openingBalance: null, entries: [{ date: day, type: 'DEBIT', amount: '1001.00', description: 'TRSF E-BANKING DB READ-1' }], bank: 'bca-2', ...extra });
+      });
+      api.listen(0, '127.0.0.1');
+      await once(api, 'listening');
+    });
+    after(() => api?.close());
+
+    it('reads its statement all the same and names the connection that read it by its id; by its bank once the answer names it', async () => {
+      const reader = apiStatementReader({ url: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, clientId: 'console', clientSecret: 'older-gateway-secret' }, () => now);
+      read = (account, from, to) => reader.read(account, from, to);
+      const source = (text: string) => /<span id="statement-source">([^<]*)<\/span>/.exec(text)?.[1];
+
+      extra = {};
+      const older = await client.get(`/console/reconciliation?account=${ACCOUNT}&from=${day}&to=${day}`);
+      expect(older.status, older.text).to.equal(200);
+      expect(source(older.text)).to.equal('bca-2');
+      expect(older.text.split('data-kind="matched"').length - 1).to.equal(1);
+
+      extra = { bankCode: 'CENAIDJA' };
+      const current = await client.get(`/console/reconciliation?account=${ACCOUNT}&from=${day}&to=${day}`);
+      expect(source(current.text)).to.equal('Bank Central Asia (bca-2)');
+    });
   });
 
   it('answers the bank\'s refusal in words when the payments\' read fails too, and nothing is left unhandled', async () => {

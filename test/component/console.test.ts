@@ -500,20 +500,20 @@ forEachBackend('Finance console search cut short before the matches', (db) => {
     await search?.close();
   });
 
-  it('says in the clerk’s language that older payments were not looked at and how to narrow the search, never that nothing matches', async () => {
+  it('says in the clerk’s language that payments older than the oldest it reached were not looked at and how to narrow the search, never that nothing matches', async () => {
     const user = await con.createUser('cut-short', 'viewer');
     const client = new ConsoleClient(con.origin);
     expect((await client.signIn(user.username, user.password)).status).to.equal(303);
     const indonesian = (await client.get(`/console/payments?q=${WALK_TERM}`)).text;
     expect(indonesian).to.match(
-      /<p class="warning" role="status" id="search-truncated" data-stopped="walk">Pencarian dihentikan sebelum semua pembayaran diperiksa: [^<]*pembayaran lama yang cocok bisa tidak tampil[^<]*ketik kata yang lebih lengkap \(misalnya nomor referensi utuh\) atau pilih rentang tanggal yang lebih pendek\.<\/p>/,
+      /<p class="warning" role="status" id="search-truncated" data-stopped="walk">Pencarian dihentikan sebelum semua pembayaran diperiksa: [^<]*Hanya pembayaran sejak 10 Jan 2033 07\.00 WIB yang diperiksa; pembayaran sebelum itu tidak diperiksa, jadi yang cocok di antaranya bisa tidak tampil[^<]*ketik kata yang lebih lengkap \(misalnya nomor referensi utuh\) atau pilih rentang tanggal yang lebih pendek\.<\/p>/,
     );
     expect(indonesian).to.contain('Tidak ada pembayaran yang cocok di antara pembayaran yang sempat diperiksa.');
     expect(indonesian).not.to.contain('Pencarian berhenti pada').and.not.to.contain('Tidak ada pembayaran yang cocok dengan saringan ini.');
     await client.get('/console/lang?to=en');
     const english = (await client.get(`/console/payments?q=${WALK_TERM}`)).text;
     expect(english).to.match(
-      /<p class="warning" role="status" id="search-truncated" data-stopped="walk">The search was cut short before it looked at every payment: [^<]*older matching payments may be missing[^<]*type more of the term \(the whole reference, say\) or choose a shorter date range\.<\/p>/,
+      /<p class="warning" role="status" id="search-truncated" data-stopped="walk">The search was cut short before it looked at every payment: [^<]*Only payments made since 10 Jan 2033 07:00 WIB were looked at; older ones were not, so matches among them may be missing[^<]*type more of the term \(the whole reference, say\) or choose a shorter date range\.<\/p>/,
     );
     expect(english).to.contain('No payment matches among the payments looked at.');
     expect(english).not.to.contain('The search stopped at the newest').and.not.to.contain('No payment matches these filters.');

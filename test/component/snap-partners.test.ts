@@ -122,10 +122,10 @@ forEachBackend('SNAP bank partners through the public API', (db) => {
     bca.setAccount({ number: '0201555031', name: 'CV SNAP VENDOR', balance: '42.00' });
     const inquiry = await gw.request('/v1/account-inquiries', { json: { beneficiaryBankCode: '014', beneficiaryAccountNumber: '0201555031' }, headers: auth });
     expect(inquiry.status, inquiry.text).to.equal(200);
-    expect(inquiry.body).to.include({ beneficiaryName: 'CV SNAP VENDOR', bank: 'bca-snap' });
+    expect(inquiry.body).to.include({ beneficiaryName: 'CV SNAP VENDOR', bank: 'bca-snap', bankCode: 'CENAIDJA' });
     const balance = await gw.request('/v1/accounts/0201555031/balance', { headers: auth });
     expect(balance.status, balance.text).to.equal(200);
-    expect(balance.body).to.include({ balance: '42.00', bank: 'bca-snap' });
+    expect(balance.body).to.include({ balance: '42.00', bank: 'bca-snap', bankCode: 'CENAIDJA' });
   });
 
   for (const [remark, wait] of [['SIM TIMEOUT', 0], ['SIM PENDING', 500]] as const) {

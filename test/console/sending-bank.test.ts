@@ -113,6 +113,32 @@ forEachBackend('The console’s pages name the sending bank of a payment by its 
     expect(options).to.deep.include([forgedConnection, forgedConnection]);
   });
 
+  it('names the bank filter’s connection so in the access log of a list and an export, keeping its id, in either language', async () => {
+    const auditor = await con.createUser(`auditor-${randomBytes(3).toString('hex')}`, 'auditor');
+    const reader = new ConsoleClient(con.origin);
+    expect((await reader.signIn(auditor.username, auditor.password)).status).to.equal(303);
+    expect((await reader.get('/console/payments?bank=bca-dr&status=SUCCESS')).status).to.equal(200);
+    expect((await reader.get('/console/payments/export.csv?bank=bca-main')).status).to.equal(200);
+    expect((await reader.get(`/console/payments?bank=${forgedConnection}`)).status).to.equal(200);
+    const recorded = await con.store.consoleAudit.list({ username: auditor.username });
+    expect(recorded.filter((e) => e.action === 'list_payments' || e.action === 'export_csv').map((e) => [e.action, e.detail])).to.deep.equal([
+      // A connection whose latest payment was changed outside Gerbang: by its id alone, as its option.
+      ['list_payments', `bank=${forgedConnection}`],
+      ['export_csv', `bank=${LABEL}`],
+      ['list_payments', 'status=SUCCESS bank=Bank Central Asia (bca-dr)'],
+    ]);
+    for (const lang of ['id', 'en']) {
+      await reader.get(`/console/lang?to=${lang}`);
+      const log = (await reader.get(`/console/access-log?user=${auditor.username}`)).text;
+      const details = [...log.matchAll(/<tr data-action="(list_payments|export_csv)">(?:<td[^>]*>.*?<\/td>){4}<td>([^<]*)<\/td>/g)].map((m) => [m[1], m[2]]);
+      expect(details, lang).to.deep.equal([
+        ['list_payments', `bank=${forgedConnection}`],
+        ['export_csv', 'bank=Bank Central Asia (bca-main)'],
+        ['list_payments', 'status=SUCCESS bank=Bank Central Asia (bca-dr)'],
+      ]);
+    }
+  });
+
   it('shows the same in the review queue’s bank column', async () => {
     const review = await client.get('/console/review');
     expect(review.status).to.equal(200);

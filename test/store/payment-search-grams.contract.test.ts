@@ -262,7 +262,27 @@ forEachBackend('Payment text search whose matches lie below many newer payments 
   it('says the walk was cut short, not that it stopped at the newest matches, when its bound stops it before them', async () => {
     const page = await search(10).page({ text: WALK_TERM }, 'newest', null, 10);
     expect(page.rows).to.deep.equal([]);
-    expect(page.totals).to.deep.include({ count: 0, truncated: 'walk' });
+    // One step of 10 postings of "312", the rarest there: down to PO-0312-20, made at BASE + 21.
+    expect(page.totals).to.deep.include({ count: 0, truncated: 'walk', reachedAt: BASE + 21 });
+  });
+});
+
+forEachBackend('Payment text search cut short under two ring keys', (ctx) => {
+  it('tells how far back it got as the later of the two walks\' reach: older payments under the newer key were not looked at', async function () {
+    this.timeout(60_000);
+    // Indexed under the old key, then (the newer current) 1,000 ms later under the new one.
+    await searchWalkPayments(ctx.store(), `w-${randomBytes(4).toString('hex')}`, BASE);
+    const newKey = testKeySpec('walk-new');
+    const both = await openStore(ctx.url(), { auditKeys: ringOf(TEST_AUDIT_KEY, newKey) });
+    try {
+      await searchWalkPayments(both, `w-${randomBytes(4).toString('hex')}`, BASE + 1_000);
+      const search = new SqlPaymentSearchRepository(both.db, ringOf(TEST_AUDIT_KEY, newKey), null, Date.now, { gramChunk: 10, gramWalkLimit: 10 });
+      const page = await search.page({ text: WALK_TERM }, 'newest', null, 10);
+      // Each walk reached its PO-0312-20: BASE + 21 under the old key, BASE + 1,021 under the new.
+      expect(page.totals).to.deep.include({ count: 0, truncated: 'walk', reachedAt: BASE + 1_021 });
+    } finally {
+      await both.close();
+    }
   });
 });
 

@@ -64,7 +64,8 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
   router.get(`${BASE}/payments`, async (req, res) => {
     const ctx = pageContext(req, res);
     const filters = parseFilters(req.query, ctx.t);
-    const [clients, banks] = await Promise.all([store.clients.list(), store.paymentSearch.banks()]);
+    const [clients, latest] = await Promise.all([store.clients.list(), store.paymentSearch.banks()]);
+    const banks = connectionLabels(latest);
     const page = filters.errors.length > 0 ? null : await store.paymentSearch.page(filters.search, filters.sort, filters.cursor, PAGE_SIZE, filters.direction);
     if (page) {
       // A list shows records too: which ones a user saw is the filter and the page they were on.
@@ -73,7 +74,7 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
         username: ctx.user.username,
         action: 'list_payments',
         target: page.rows.length > 0 ? `payments:${page.rows[0].id}..${page.rows[page.rows.length - 1].id}` : 'payments:none',
-        detail: `${describeFilters(filters.form)}${filters.cursor ? ` (from row ${filters.at})` : ''}`,
+        detail: `${describeFilters(filters.form, banks)}${filters.cursor ? ` (from row ${filters.at})` : ''}`,
         remoteIp: remoteIp(req),
       });
     }
@@ -84,7 +85,7 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
         errors: filters.errors,
         page,
         clients,
-        banks: connectionLabels(banks),
+        banks,
         at: filters.at,
         pageSize: PAGE_SIZE,
         full: seesBodies(ctx.user.role),
@@ -101,12 +102,14 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
       res.status(400).type('text/plain').send(filters.errors.map((e) => `${e.field}: ${e.message}`).join('\n'));
       return null;
     }
+    // The bank filter's connection named as the list's option names it (the connections' latest payments, only when it is set).
+    const banks = filters.form.bank ? connectionLabels(await store.paymentSearch.banks()) : new Map<string, string>();
     await store.consoleAudit.record({
       at: clock(),
       username: ctx.user.username,
       action: kind === 'csv' ? 'export_csv' : 'export_xlsx',
       target: 'payments',
-      detail: describeFilters(filters.form),
+      detail: describeFilters(filters.form, banks),
       remoteIp: remoteIp(req),
     });
     return filters;

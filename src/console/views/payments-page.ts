@@ -2,9 +2,9 @@ import type { FieldError } from '../../errors/index.js';
 import type { ClientRecord, PaymentPage, PaymentSort, PaymentTotals } from '../../store/types.js';
 import { formatCount, formatDay, formatRupiah, formatWhen, parseTypedAmount } from '../format.js';
 import { html } from '../html.js';
-import { statusLabel } from '../i18n.js';
+import { fill, statusLabel } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
-import { bankLabel, beneficiaryAccount, failureReason, sendingBankLabel } from '../payment-facts.js';
+import { bankLabel, beneficiaryAccount, failureReason, filterBankLabel, sendingBankLabel } from '../payment-facts.js';
 import { encodeCursor, filterQuery, PAYMENT_STATES, SORTS, type FilterForm } from '../payment-filters.js';
 import { PROVED_LIMIT, SEARCH_SCAN_LIMIT, TOTALS_LIMIT } from '../../store/index.js';
 import { integrityMark } from './integrity-mark.js';
@@ -46,11 +46,14 @@ function totalsProof(ctx: PageContext, totals: PaymentTotals, number: (n: number
 /**
  * Why a text search stopped before the end, and how to narrow it: at the newest matches it
  * confirms (the figures cover those), or cut short before older payments were looked at (matches
- * among them missing: a warning).
+ * among them missing: a warning, saying since when payments were looked at when the store tells it).
  */
 function searchStopped(ctx: PageContext, totals: PaymentTotals, number: (n: number) => string) {
-  const { t } = ctx;
-  if (totals.truncated === 'walk') return html`<p class="warning" role="status" id="search-truncated" data-stopped="walk">${t('searchWalkCut')}</p>`;
+  const { t, lang } = ctx;
+  if (totals.truncated === 'walk') {
+    const looked = totals.reachedAt === undefined ? t('searchWalkNewer') : fill(t('searchWalkSince'), { when: formatWhen(lang, totals.reachedAt) });
+    return html`<p class="warning" role="status" id="search-truncated" data-stopped="walk">${fill(t('searchWalkCut'), { looked })}</p>`;
+  }
   if (totals.truncated === 'matches') return html`<p class="info" role="status" id="search-truncated" data-stopped="matches">${t('searchTruncated').replace('{n}', number(SEARCH_SCAN_LIMIT))}</p>`;
   return '';
 }
@@ -70,7 +73,7 @@ function filterWords(ctx: PageContext, form: FilterForm, clientName: Map<string,
     to: () => `${t('dateTo')}: ${shownDay(form.to)}`,
     client: () => `${t('client')}: ${clientName.get(form.client) ?? form.client}`,
     status: () => `${t('status')}: ${statusLabel(lang, form.status)}`,
-    bank: () => `${t('sendingBank')}: ${bankName.get(form.bank) ?? bankLabel(form.bank) ?? form.bank}`,
+    bank: () => `${t('sendingBank')}: ${filterBankLabel(bankName, form.bank)}`,
     min: () => `${t('amountMin')}: ${amount(form.min)}`,
     max: () => `${t('amountMax')}: ${amount(form.max)}`,
     txn: () => `${t('transactionId')}: ${form.txn}`,

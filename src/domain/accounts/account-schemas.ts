@@ -70,11 +70,17 @@ export const statementQuerySchema = Joi.object<StatementRequestQuery>({
 
 const money = (doc: string) => Joi.string().pattern(/^-?\d+\.\d{2}$/).description(doc);
 
+/** The partner that answered, by its id and by its bank: each answer read from a partner names both. */
+const answeredBy = {
+  bank: Joi.string().required().description('The partner that answered.'),
+  bankCode: Joi.string().required().description("The bank of the partner that answered, as a BIC: two partners of one bank share it."),
+};
+
 export const accountInquiryAnswerSchema = Joi.object({
   beneficiaryBankCode: Joi.string().required().description("The vendor's bank as a BIC."),
   beneficiaryAccountNumber: Joi.string().required().description("The vendor's account number, as the bank knows it."),
   beneficiaryName: Joi.string().required().description('The account holder\'s name: compare it with the vendor master data before paying.'),
-  bank: Joi.string().required().description('The partner that answered.'),
+  ...answeredBy,
   scope: Joi.string().valid('internal', 'external').required().description('`internal`: the partner asked its own books; `external`: another bank\'s, through the network.'),
   inquiredAt: Joi.string().isoDate().required().description('When (ISO 8601, UTC).'),
 }).label('AccountInquiry');
@@ -85,7 +91,7 @@ export const balanceAnswerSchema = Joi.object({
   balance: money('Ledger balance.').required(),
   availableBalance: money('What can be paid out now.').required(),
   holdAmount: money('Amount on hold, when the bank tells it.').allow(null).required(),
-  bank: Joi.string().required().description('The partner that answered.'),
+  ...answeredBy,
   asOf: Joi.string().isoDate().required().description('When (ISO 8601, UTC).'),
 }).label('Balance');
 
@@ -107,6 +113,5 @@ export const statementAnswerSchema = Joi.object({
       }),
     )
     .required(),
-  bank: Joi.string().required().description('The partner that answered.'),
-  bankCode: Joi.string().required().description("The bank of the partner that answered, as a BIC: two partners of one bank share it."),
+  ...answeredBy,
 }).label('Statement');

@@ -21,8 +21,9 @@ export interface AccountInquiryAnswer {
   beneficiaryBankCode: string;
   beneficiaryAccountNumber: string;
   beneficiaryName: string;
-  /** The partner that answered, and whether it asked its own books or another bank's. */
+  /** The partner that answered, its bank (BIC), and whether it asked its own books or another bank's. */
   bank: string;
+  bankCode: string;
   scope: 'internal' | 'external';
   inquiredAt: string;
 }
@@ -46,6 +47,7 @@ export async function inquireAccount(deps: AccountDeps, request: AccountInquiryR
       beneficiaryAccountNumber: found.accountNumber,
       beneficiaryName: found.accountName,
       bank: partner.name,
+      bankCode: partner.bic,
       scope,
       inquiredAt: new Date(deps.clock()).toISOString(),
     };
@@ -56,12 +58,13 @@ export async function inquireAccount(deps: AccountDeps, request: AccountInquiryR
  * A company account's balance, read from the partners holding it. Throws NOT_FOUND (404) for an
  * account not granted to the client, or that no partner holds (or not at `bankCode`).
  */
-export async function getBalance(deps: AccountDeps, clientId: string, accountNumber: string, bankCode: string | undefined, audit: ExchangeAudit): Promise<AccountBalance & { bank: string; asOf: string }> {
+export async function getBalance(deps: AccountDeps, clientId: string, accountNumber: string, bankCode: string | undefined, audit: ExchangeAudit): Promise<AccountBalance & { bank: string; bankCode: string; asOf: string }> {
   audit.set({ sourceAccount: accountNumber });
   const partners = await holders(deps, clientId, accountNumber, bankCode, audit);
   return withFallback(partners, audit, async (partner, ctx) => ({
     ...(await partner.adapter.balance(accountNumber, ctx)),
     bank: partner.name,
+    bankCode: partner.bic,
     asOf: new Date(deps.clock()).toISOString(),
   }));
 }

@@ -1079,15 +1079,19 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const { column, descending } = SORTS[sort];
     const found = new Map<number, TextMatch>();
     let truncated: PaymentTotals['truncated'] = false;
+    // The lowest payment id each walk cut short reached, one per ring key.
+    const cutAt: number[] = [];
     const bounds = await this.idBoundsOf(search);
     // An empty date range: no payment to walk the postings of.
     if (bounds !== 'empty') {
       for (const keyId of ring.keyIds) {
-        const stopped = await this.matchUnder(keyId, grams, term, search, bounds, column, found);
+        const { stopped, reached } = await this.matchUnder(keyId, grams, term, search, bounds, column, found);
         // A walk cut short outweighs a full list: payments were left unlooked at, not only matches unshown.
         if (stopped === 'walk' || truncated === false) truncated = stopped;
+        if (stopped === 'walk' && reached !== null) cutAt.push(reached);
       }
     }
+    const reachedAt = truncated === 'walk' ? await this.reachedAt(cutAt) : null;
     // In the page's order, ties broken by id as the list's keyset does.
     const byKey = (a: { key: number | string; id: number }, b: { key: number | string; id: number }) => {
       const ka = BigInt(a.key);
@@ -1120,6 +1124,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       totals: {
         ...provedTotals(proved),
         truncated,
+        ...(reachedAt !== null ? { reachedAt } : {}),
         capped: false,
         ...(unindexed > 0 ? { unindexed } : {}),
       },
@@ -1216,7 +1221,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * `keyId`, newest first, up to SEARCH_SCAN_LIMIT in all, walking only the postings within
    * `bounds` (the ids of a date range, see idBoundsOf; null: all). Returns why it stopped with
    * postings left (the figures then cover the newest matches only): 'matches' at
-   * SEARCH_SCAN_LIMIT, 'walk' at its bound of postings; false when it walked them all.
+   * SEARCH_SCAN_LIMIT, 'walk' at its bound of postings; false when it walked them all. `reached`:
+   * the lowest payment id its walk reached (every payment from it up was looked at), null before a step.
    *
    * Each step reads the next limits.gramChunk postings of every trigram of the term below where
    * the last step ended (nextPostingsSql) and walks those of the trigram they reach furthest
@@ -1235,7 +1241,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     bounds: IdBounds | null,
     column: 'created_at' | 'amount_minor',
     found: Map<number, TextMatch>,
-  ): Promise<false | 'matches' | 'walk'> {
+  ): Promise<{ stopped: false | 'matches' | 'walk'; reached: number | null }> {
     const ring = this.sealer.keyRing;
     const { where, params } = conditions(search);
     const hashes = [...new Set(grams.map((gram) => gramHash(ring, gram, keyId)))];
@@ -1249,8 +1255,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     let walked = 0;
     let read = 0;
     for (;;) {
-      if (found.size >= SEARCH_SCAN_LIMIT) return 'matches';
-      if (walked >= gramWalkLimit || read >= gramWalkLimit * GRAM_READS_PER_WALKED) return 'walk';
+      if (found.size >= SEARCH_SCAN_LIMIT) return { stopped: 'matches', reached: below };
+      if (walked >= gramWalkLimit || read >= gramWalkLimit * GRAM_READS_PER_WALKED) return { stopped: 'walk', reached: below };
       const rows = await this.db.query<{ i: number | string; n: number | string; low: number | string | null; high: number | string | null }>(
         nextPostingsSql(this.db.dialect, hashes.length, gramChunk, within.sql, below !== null),
         hashes.flatMap((hash) => [hash, ...within.params, ...(below === null ? [] : [below])]),
@@ -1258,21 +1264,35 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       );
       const next: NextPostings[] = rows.map((row) => ({ hash: hashes[toNumber(row.i)], n: toNumber(row.n), low: toNumber(row.low ?? 0), high: toNumber(row.high ?? 0) }));
       read += next.reduce((sum, gram) => sum + gram.n, 0);
-      if (next.some((gram) => gram.n === 0)) return false;
+      if (next.some((gram) => gram.n === 0)) return { stopped: false, reached: below };
       const [driver, ...others] = next.sort((a, b) => reach(a) - reach(b) || a.n - b.n);
       const held = others.slice(0, joined).map((gram) => gram.hash);
       const matched = await this.db.query<CandidateRow>(candidates, [...held, driver.hash, driver.high, driver.low, ...params], { freshPlan: true });
       for (const row of matched) {
         const id = toNumber(row.id);
         if (found.has(id)) continue;
-        if (found.size >= SEARCH_SCAN_LIMIT) return 'matches';
+        if (found.size >= SEARCH_SCAN_LIMIT) return { stopped: 'matches', reached: below };
         if (!this.confirms(row, term)) continue;
         found.set(id, { id, key: column === 'created_at' ? toNumber(row.created_at) : String(row.amount_minor) });
       }
       walked += driver.n;
-      if (driver.n < gramChunk) return false;
+      if (driver.n < gramChunk) return { stopped: false, reached: below };
       below = driver.low;
     }
+  }
+
+  /**
+   * How far back a text search cut short got (PaymentTotals.reachedAt): when the payment at the
+   * lowest id a cut walk reached was made (the next one up when that one is gone), the latest of
+   * those of each ring key: from then on every payment was looked at. Null when none is left.
+   */
+  private async reachedAt(cutAt: number[]): Promise<number | null> {
+    let latest: number | null = null;
+    for (const id of cutAt) {
+      const [row] = await this.db.query<{ created_at: number | string }>('SELECT created_at FROM payments WHERE id >= ? ORDER BY id LIMIT 1', [id]);
+      if (row !== undefined) latest = Math.max(latest ?? Number.NEGATIVE_INFINITY, toNumber(row.created_at));
+    }
+    return latest;
   }
 
   /** Whether the opened candidate really contains the term: a clear id first, else its sealed name or remark. */
