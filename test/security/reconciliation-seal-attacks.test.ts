@@ -591,9 +591,9 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     await ctx.store().paymentSearch.sealClosedDays(sweepAt);
     const genuine = await countedFromPayments();
     const row = await copyRow(db(), 'payments', 'id = ?', [ids[2]]);
-    // Deleted, with an event of its own (no chain link, recorded long ago) so its day is counted again without it.
+    // Deleted, with an event of its own (no chain link, recorded long ago, an answer in clear) so its day is counted again without it.
     await db().execute('DELETE FROM payments WHERE id = ?', [ids[2]]);
-    await db().execute("INSERT INTO payment_events (payment_id, seq, cause, state, recorded_at) VALUES (?, 99, 'update', 'RECEIVED', ?)", [ids[2], 1000]);
+    await db().execute("INSERT INTO payment_events (payment_id, seq, cause, state, result_json, recorded_at) VALUES (?, 99, 'update', 'RECEIVED', '{}', ?)", [ids[2], 1000]);
     const { daysCounted, logged } = await sweptLogging();
     // Written back as it was, the forged event deleted: the history holds again. The gateway goes on (a payment of another day).
     await insertRow(db(), 'payments', row);
@@ -606,7 +606,7 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     expect(daysCounted).to.equal(0);
     expect(await db().query("SELECT day FROM reconciliation_seals WHERE account_tag = '*' AND day = ?", [dayNumber(0)])).to.deep.equal([]);
     const named = logged.find((l) => l.msg?.includes('are not among its payments') === true && l.day === days[0]);
-    expect(named?.problem).to.match(new RegExp(`^payments id ${ids[2]}, created on ${days[0]} by its history, is not among that day's payments, and payment_events id \\d+ \\(payment ${ids[2]} seq 99\\) is not the gateway's`));
+    expect(named?.problem).to.match(new RegExp(`^payments id ${ids[2]}, created on ${days[0]} by its history, is not among that day's payments, and payment_events.result_json of row \\[${ids[2]},99\\] is not a value sealed for it`));
     // The next sweep keeps the day's totals again, the payment counted.
     expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
     expect(Number((await keptRow(0)).row_count)).to.equal(3);

@@ -1554,7 +1554,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const missing: string[] = [];
     for (let i = 0; i < ids.length; i += SEQ_CHUNK) {
       const chunk = ids.slice(i, i + SEQ_CHUNK);
-      const last = await lastTrustedEvents(this.db, this.sealer.keyRing, this.sealer, chunk);
+      const last = await this.lastEventsOrProblems(chunk);
       for (const id of chunk) {
         const event = last.get(id);
         if (event !== undefined && !('problem' in event) && event.snapshot.state === RELEASED) continue;
@@ -1565,6 +1565,25 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       }
     }
     return missing;
+  }
+
+  /**
+   * lastTrustedEvents of `ids`; when an event's answer does not open where it lies (altered in SQL:
+   * IntegrityError), each payment's read alone, and that one's problem is the error's words.
+   */
+  private async lastEventsOrProblems(ids: number[]): Promise<Awaited<ReturnType<typeof lastTrustedEvents>>> {
+    const ring = this.sealer.keyRing;
+    try {
+      return await lastTrustedEvents(this.db, ring, this.sealer, ids);
+    } catch (error) {
+      if (!(error instanceof IntegrityError) || ids.length === 1) {
+        if (error instanceof IntegrityError) return new Map([[ids[0], { problem: error.where }]]);
+        throw error;
+      }
+    }
+    const last: Awaited<ReturnType<typeof lastTrustedEvents>> = new Map();
+    for (const id of ids) for (const [payment, event] of await this.lastEventsOrProblems([id])) last.set(payment, event);
+    return last;
   }
 
   /**
