@@ -7,7 +7,7 @@ import { migrate, openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
 import { createMariaDbDatabase, createSqliteDatabase, forEachBackend } from '../support/databases.js';
-import { copyRow, writeBack, type Row } from '../support/sql-rows.js';
+import { copyRow, insertRow, writeBack, type Row } from '../support/sql-rows.js';
 import { TestConsole } from '../support/console-harness.js';
 import { eventually } from '../support/gateway-harness.js';
 import { captureLogs } from '../support/log-capture.js';
@@ -587,6 +587,50 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     expect(await overview()).to.deep.equal({ totals: genuine, problems: [] });
   });
 
+  it('never leaves a payment deleted in SQL out of kept totals: deleted while a forged event has its day counted again, then written back, the day keeps no totals, the sweep names the payment, and the overview counts it from the payments', async () => {
+    await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    const genuine = await countedFromPayments();
+    const row = await copyRow(db(), 'payments', 'id = ?', [ids[2]]);
+    // Deleted, with an event of its own (no chain link, recorded long ago, an answer in clear) so its day is counted again without it.
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[2]]);
+    await db().execute("INSERT INTO payment_events (payment_id, seq, cause, state, result_json, recorded_at) VALUES (?, 99, 'update', 'RECEIVED', '{}', ?)", [ids[2], 1000]);
+    const { daysCounted, logged } = await sweptLogging();
+    // Written back as it was, the forged event deleted: the history holds again. The gateway goes on (a payment of another day).
+    await insertRow(db(), 'payments', row);
+    await db().execute('DELETE FROM payment_events WHERE payment_id = ? AND seq = 99', [ids[2]]);
+    await ctx.store().payments.reserve({ clientId: who, transactionId: 'TOT-LATER', requestHash: 'a'.repeat(64), amount: '3.00', currency: 'IDR', sourceAccount: newAccount() }, start - 50 * DAY);
+    expect(await countedFromPayments()).to.deep.equal(genuine);
+    // The overview counts the day from the payments, the payment in it (before: kept totals without it, trusted).
+    expect(await overview()).to.deep.equal({ totals: genuine, problems: [] });
+    // The count that did not find it kept nothing for the day, and named the payment.
+    expect(daysCounted).to.equal(0);
+    expect(await db().query("SELECT day FROM reconciliation_seals WHERE account_tag = '*' AND day = ?", [dayNumber(0)])).to.deep.equal([]);
+    const named = logged.find((l) => l.msg?.includes('are not among its payments') === true && l.day === days[0]);
+    expect(named?.problem).to.match(new RegExp(`^payments id ${ids[2]}, created on ${days[0]} by its history, is not among that day's payments, and payment_events.result_json of row \\[${ids[2]},99\\] is not a value sealed for it`));
+    // The next sweep keeps the day's totals again, the payment counted.
+    expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
+    expect(Number((await keptRow(0)).row_count)).to.equal(3);
+    expect(await overview()).to.deep.equal({ totals: genuine, problems: [] });
+  });
+
+  it('names a payment of a kept day deleted in SQL, its history whole, when a payment of that day moves on through the gateway: the day keeps no totals until the row is back', async () => {
+    await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    const row = await copyRow(db(), 'payments', 'id = ?', [ids[0]]);
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[0]]);
+    // Another payment of the day fails later, through the store (older than the window a count waits for late commits).
+    expect(await ctx.store().payments.update(ids[1], { state: 'FAILED', bank: 'bca' }, Date.now() - 11 * 60_000)).to.equal(true);
+    const { daysCounted, logged } = await sweptLogging();
+    await insertRow(db(), 'payments', row);
+    expect(await overview()).to.deep.equal({ totals: await countedFromPayments(), problems: [] });
+    expect(daysCounted).to.equal(0);
+    const named = logged.find((l) => l.msg?.includes('are not among its payments') === true && l.day === days[0]);
+    expect(named?.problem).to.equal(`payments id ${ids[0]}, created on ${days[0]} by its history, is not among that day's payments: it was deleted or moved in SQL, its history (last event seq 2, SUCCESS) does not end in its release`);
+    expect(await db().query("SELECT day FROM reconciliation_seals WHERE account_tag = '*' AND day = ?", [dayNumber(0)])).to.deep.equal([]);
+    expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
+    expect(Number((await keptRow(0)).row_count)).to.equal(3);
+    expect(await overview()).to.deep.equal({ totals: await countedFromPayments(), problems: [] });
+  });
+
   it('names kept totals counted up to a payment event id past the highest there is (events deleted, ids gone back), so a later settlement of their day is never hidden', async () => {
     // A payment of long before the swept days, with an event of a high id (inserted in SQL), while the sweep counts.
     const old = await ctx.store().payments.reserve({ clientId: who, transactionId: 'TOT-OLD', requestHash: 'a'.repeat(64), amount: '7.00', currency: 'IDR', sourceAccount: newAccount() }, start - 100 * DAY);
@@ -629,5 +673,16 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     } finally {
       await fresh.close();
     }
+  });
+
+  // Last: its release is recorded now, so later sweeps count its day again (SEAL_AFTER_EVENT_MS).
+  it('keeps the totals of a day with a payment released through the gateway: its row deleted with its release, it is in no figure', async () => {
+    const released = await ctx.store().payments.reserve({ clientId: who, transactionId: 'TOT-RELEASED', requestHash: 'a'.repeat(64), amount: '5.00', currency: 'IDR', sourceAccount: newAccount() }, start + DAY + 20 * HOUR);
+    expect(await ctx.store().payments.release(released.id)).to.equal(true);
+    const { daysCounted, logged } = await sweptLogging();
+    expect(daysCounted).to.be.at.least(1);
+    expect(logged.filter((l) => l.msg?.includes('not kept') === true)).to.deep.equal([]);
+    expect(Number((await keptRow(1)).row_count)).to.equal(2);
+    expect(await overview()).to.deep.equal({ totals: await countedFromPayments(), problems: [] });
   });
 });

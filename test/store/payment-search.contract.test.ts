@@ -614,7 +614,7 @@ forEachBackend('Payment search (console list)', (ctx) => {
     await expectRefusedSealedAccount(store.paymentSearch.fromAccount('0201245680', start, start + DAY));
   });
 
-  it('counts a closed day larger than one page for the overview\'s kept totals a page at a time, by id, exactly (migration 034)', async () => {
+  it('counts a closed day larger than one page for the overview\'s kept totals a page at a time, by id, exactly, and reads its reserve events a page at a time from their own index (migrations 034, 035)', async () => {
     const store = ctx.store();
     const who = `pages-${randomBytes(4).toString('hex')}`;
     // A Jakarta midnight of 2024 of this run's own, and the sweep two days after it.
@@ -623,8 +623,10 @@ forEachBackend('Payment search (console list)', (ctx) => {
     // 7 payments of the day, with a payment of the day after reserved among them (its id between
     // theirs) and one of the day before and after around them: 5 RECEIVED of 1,000.00, 2 FAILED.
     const at = [start - 1, start, start + HOUR, start + DAY + HOUR, start + 2 * HOUR, start + 3 * HOUR, start + 4 * HOUR, start + 5 * HOUR, start + DAY - 1, start + DAY];
+    const ids: number[] = [];
     for (const [i, when] of at.entries()) {
       const p = await store.payments.reserve({ clientId: who, transactionId: `PAGE-${i}`, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: '0201245680' }, when);
+      ids.push(p.id);
       if (i === 2 || i === 5) expect(await store.payments.update(p.id, { state: 'FAILED', bank: 'bca' }, when + 1000)).to.equal(true);
     }
     const sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[] }[] = [];
@@ -643,6 +645,19 @@ forEachBackend('Payment search (console list)', (ctx) => {
       ['FAILED', 2, '200000'],
       ['RECEIVED', 5, '500000'],
     ]);
+    // The payments its history created that day (their reserve events), in pages of at most 3 too,
+    // each a range of ix_payment_events_reserved alone, in its order: no row read, no sort.
+    const reserved = sent.filter(({ sql, params }) => sql.includes("FROM payment_events WHERE cause = 'reserve'") && params[0] === start);
+    expect(reserved.map((p) => p.rows!.length)).to.deep.equal([3, 3, 1]);
+    expect(reserved.flatMap((p) => p.rows!.map((r) => Number(r.payment_id)))).to.deep.equal([1, 2, 4, 5, 6, 7, 8].map((i) => ids[i]));
+    for (const { sql, params } of reserved) {
+      const plan = await planOf(store, ctx.backend, sql, params);
+      if (ctx.backend === 'sqlite') expect(plan, sql).to.match(/SEARCH payment_events USING COVERING INDEX ix_payment_events_reserved/).and.not.to.match(/TEMP B-TREE/);
+      else {
+        expect(plan, sql).to.match(/"access_type": "range",[^}]*?"key": "ix_payment_events_reserved"/).and.to.match(/"using_index": true/);
+        expect(plan, sql).not.to.match(/filesort|temporary/);
+      }
+    }
   });
 
   it('refuses a page size or a search walk\'s bound that is not a whole number of at least 1', () => {

@@ -220,3 +220,29 @@ function trustedEvent(ring: KeyRing, event: ReturnType<typeof openEvent>, link: 
   if (!linkHolds(ring, 'payment_event', event.id, paymentEventDigest(event), link)) return { problem };
   return { seq: event.seq, snapshot: event.snapshot };
 }
+
+/**
+ * The payment ids of the `reserve` events recorded in [from, to): the payments whose history says
+ * they were created then (a payment's first event is recorded at its created_at, in the same
+ * transaction as its row). Read from ix_payment_events_reserved alone (migration 035), a range of
+ * its entries, `pageRows` a statement at most, each page after the last one's (recorded_at,
+ * payment_id). Whatever the event's link: one altered in SQL still says a payment was created
+ * then, and it is the payment's history (lastTrustedEvents) that says whether it was released.
+ */
+export async function* reservedBetween(q: Queryable, from: number, to: number, pageRows: number): AsyncGenerator<number[]> {
+  let after: { at: number; id: number } | null = null;
+  for (;;) {
+    const rows: { payment_id: number | string; recorded_at: number | string }[] = await q.query(
+      "SELECT payment_id, recorded_at FROM payment_events WHERE cause = 'reserve' AND recorded_at >= ? AND recorded_at < ?" +
+        `${after === null ? '' : ' AND (recorded_at > ? OR (recorded_at = ? AND payment_id > ?))'} ORDER BY recorded_at, payment_id LIMIT ${pageRows}`,
+      after === null ? [from, to] : [from, to, after.at, after.at, after.id],
+      // A range of one index: planned for these values (QueryOptions.freshPlan).
+      { freshPlan: true },
+    );
+    if (rows.length === 0) return;
+    yield rows.map((row) => toNumber(row.payment_id));
+    if (rows.length < pageRows) return;
+    const last = rows[rows.length - 1];
+    after = { at: toNumber(last.recorded_at), id: toNumber(last.payment_id) };
+  }
+}

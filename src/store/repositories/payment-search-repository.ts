@@ -28,7 +28,7 @@ import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
 import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
-import { lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
+import { lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, RELEASED, reservedBetween, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
 import type { Queryable } from '../types.js';
 import { paymentPlace, place, ValueSealer, type SealPlace } from './sealed-values.js';
@@ -1502,10 +1502,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * its payments proved one by one (read a page at a time: dayPages), as the sweep proves a day before sealing it (rowProofs: each
    * row's MAC, and its state against its latest event whose chain link holds), after the highest
    * payment_events id is read; each state's sum is of the proved amounts. It is kept (writeSeals:
-   * with its MAC and change record) only when every row of the day proved: a day with a row that
-   * does not keeps no totals (any it had are deleted, the deletion recorded), is logged, and the
-   * overview counts it from the payments. So a payment changed in SQL is never counted into kept
-   * totals, whatever made its day counted again. Stops once `budgetRows` rows were proved (after a
+   * with its MAC and change record) only when every row of the day proved, and every payment the
+   * keyed history says was created that day is among them or was released (missingFromDay): a day
+   * with a row that does not prove, or a payment missing, keeps no totals (any it had are deleted,
+   * the deletion recorded), is logged, and the overview counts it from the payments. So a payment
+   * changed in SQL is never counted into kept totals, nor one deleted in SQL left out of them
+   * (written back after the count, it would be in no figure), whatever made its day counted again. Stops once `budgetRows` rows were proved (after a
    * day at least) or `stop` says so. Returns how many days were written.
    */
   private async countClosedDays(days: readonly number[], budgetRows: number, stop: () => boolean): Promise<number> {
@@ -1523,12 +1525,14 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       let failed = 0;
       let problem: string | null = null;
       let rowCount = 0;
+      const counted = new Set<number>();
       for await (const rows of this.dayPages(day)) {
         const problems = (await this.rowProofs(rows, proving)).problems.filter((p): p is string => p !== null);
         failed += problems.length;
         problem ??= problems[0] ?? null;
         rowCount += rows.length;
         for (const row of rows) {
+          counted.add(toNumber(row.id));
           const held = states.get(row.state) ?? { state: row.state, count: 0, totalMinor: 0n };
           held.count += 1;
           held.totalMinor += amountMinor(row.amount);
@@ -1540,10 +1544,66 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
         continue;
       }
+      const missing = await this.missingFromDay(day, counted);
+      if (missing.length > 0) {
+        log.error({ day: dayLabel(day), payments: missing.length, problem: missing[0] }, 'overview day totals not kept: payments the history says were created that day are not among its payments, counted from the payments');
+        await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
+        continue;
+      }
       const held = PAYMENT_STATES.flatMap((state) => states.get(state) ?? []);
       written += await writeSeals(this.chain!, this.sealer, countedAt, [{ tag: DAY_TOTALS_TAG, day, rowCount, seal: '', totals: dayTotalsText(eventsTo, held) }]);
     }
     return written;
+  }
+
+  /**
+   * The payments the keyed history says were created on UTC+7 `day` that are not among `counted`
+   * (the ids of the day's payments the sweep counted), each in words as `audit verify` names a
+   * payment deleted in SQL; empty when none is missing. The day's reserve events are read from
+   * their own index (reservedBetween, limits.dayPageRows a statement) and held to `counted` here:
+   * a closed day's payments are the same before and after its pages were read, so one deleted
+   * and written back meanwhile is missing from `counted` all the same. Only a payment whose last
+   * event, under a chain link that holds, released it (RELEASED: its row deleted with it) may be
+   * missing; their last events are read SEQ_CHUNK payments a statement (lastTrustedEvents), and
+   * only for the payments not counted: a day's releases and what was deleted in SQL.
+   */
+  private async missingFromDay(day: number, counted: ReadonlySet<number>): Promise<string[]> {
+    const notCounted = new Set<number>();
+    for await (const ids of reservedBetween(this.db, jakartaDayStart(day), jakartaDayStart(day + 1), this.limits.dayPageRows)) for (const id of ids) if (!counted.has(id)) notCounted.add(id);
+    const ids = [...notCounted];
+    const missing: string[] = [];
+    for (let i = 0; i < ids.length; i += SEQ_CHUNK) {
+      const chunk = ids.slice(i, i + SEQ_CHUNK);
+      const last = await this.lastEventsOrProblems(chunk);
+      for (const id of chunk) {
+        const event = last.get(id);
+        if (event !== undefined && !('problem' in event) && event.snapshot.state === RELEASED) continue;
+        const what = `payments id ${id}, created on ${dayLabel(day)} by its history, is not among that day's payments`;
+        if (event === undefined) missing.push(`${what}: its history is gone`);
+        else if ('problem' in event) missing.push(`${what}, and ${event.problem}`);
+        else missing.push(`${what}: it was deleted or moved in SQL, its history (last event seq ${event.seq}, ${event.snapshot.state}) does not end in its release`);
+      }
+    }
+    return missing;
+  }
+
+  /**
+   * lastTrustedEvents of `ids`; when an event's answer does not open where it lies (altered in SQL:
+   * IntegrityError), each payment's read alone, and that one's problem is the error's words.
+   */
+  private async lastEventsOrProblems(ids: number[]): Promise<Awaited<ReturnType<typeof lastTrustedEvents>>> {
+    const ring = this.sealer.keyRing;
+    try {
+      return await lastTrustedEvents(this.db, ring, this.sealer, ids);
+    } catch (error) {
+      if (!(error instanceof IntegrityError) || ids.length === 1) {
+        if (error instanceof IntegrityError) return new Map([[ids[0], { problem: error.where }]]);
+        throw error;
+      }
+    }
+    const last: Awaited<ReturnType<typeof lastTrustedEvents>> = new Map();
+    for (const id of ids) for (const [payment, event] of await this.lastEventsOrProblems([id])) last.set(payment, event);
+    return last;
   }
 
   /**

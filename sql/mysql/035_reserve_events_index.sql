@@ -1,0 +1,13 @@
+-- 035: the overview's kept day totals prove that no payment of the day is missing (#16, #14). The
+-- seal sweep counted a closed day from the payments there are, each proved one by one: a payment
+-- row deleted in SQL while a forged event had the day counted again, then written back, left kept
+-- totals without it, and nothing named it once it was back. A payment's creation is its `reserve`
+-- event, recorded at the payment's created_at and linked in the keyed audit chain; the sweep now
+-- reads the payment ids of a day's reserve events from this index (a range of it, the ids in its
+-- entries: no row read) and keeps nothing for a day with one among them not counted, unless that
+-- payment's history ends in its release (src/store/repositories/payment-search-repository.ts,
+-- countClosedDays). payment_events had no index by time.
+-- An online ALTER on MariaDB and MySQL (INPLACE, no table copy); on Galera a TOI schema change,
+-- as 022, 026, 029, 030 and 032 were: plan it (three events a payment, a million payments: a
+-- few seconds to build).
+ALTER TABLE payment_events ADD INDEX ix_payment_events_reserved (cause, recorded_at, payment_id);
