@@ -570,19 +570,46 @@ describe('Finance console in a browser', function () {
     });
 
     for (const [label, viewport] of [['at 1024 px', { width: 1024, height: 768 }], ['on a phone', { width: 390, height: 844 }]] as const) {
-      it(`is usable ${label}: nothing but the wide tables scrolls sideways`, async () => {
+      it(`is usable ${label}: nothing but the wide tables scrolls sideways, on every page, in either language`, async () => {
+        /** How far `path` (under /console, or an absolute path) is wider than the window. */
+        const overflowOf = async (path: string): Promise<number> => {
+          await page.goto(path.startsWith('/console/') ? `${con.origin}${path}` : `${con.url}${path}`);
+          return page.evaluate(() => {
+            const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+            return root.scrollWidth - root.clientWidth;
+          });
+        };
+        /** The link `text` on `listPath`, as the page gives it. */
+        const linkOn = async (listPath: string, text: string): Promise<string> => {
+          await page.goto(`${con.url}${listPath}`);
+          return (await page.getAttribute(`a:text-is("${text}")`, 'href'))!;
+        };
         await signInAs(users.auditor);
+        const detail = await linkOn(`/payments?client=${client.clientId}&q=${today.success}`, today.success);
+        const failed = await linkOn(`/payments?client=${client.clientId}&q=${today.failed}`, today.failed);
+        const doubt = await linkOn(`/payments?q=${inDoubt}`, inDoubt);
+        const run = await linkOn('/runs', runId);
+        const bare = await gw.createClient({ cidrs: [] });
         await page.setViewportSize(viewport);
         try {
-          for (const path of ['/payments', `/payments?q=${today.failed}`, '/runs', '/overview']) {
-            await page.goto(`${con.url}${path}`);
-            const overflow = await page.evaluate(() => {
-              const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-              return root.scrollWidth - root.clientWidth;
-            });
-            expect(overflow, path).to.be.at.most(0);
+          for (const lang of ['id', 'en'] as const) {
+            const as = async (who: { username: string; password: string }) => signInToConsole(browser, page, con.url, who, lang);
+            const check = async (paths: string[]) => {
+              for (const path of paths) expect(await overflowOf(path), `${lang} ${path}`).to.be.at.most(0);
+            };
+            await as(users.auditor);
+            await check(['/payments', `/payments?q=${today.failed}`, detail, failed, doubt, `${detail.split('?')[0]}/proof`, '/runs', run, '/overview', '/access-log', '/payments/999999999']);
+            if (lang === 'id') {
+              await page.goto(`${con.url}/payments`);
+              await page.screenshot({ path: join(SHOTS, `payments-list-${viewport.width}.png`), fullPage: false });
+            }
+            await as(users.admin);
+            await check(['/admin', `/admin/clients/${bare.clientId}/confirm/rotate`, `/admin/clients/${bare.clientId}/confirm/disable`]);
+            await as(users.viewer);
+            await check(['/access-log']);
+            await browser.context.clearCookies();
+            await check([`/lang?to=${lang}&back=/console/sign-in`]);
           }
-          await page.screenshot({ path: join(SHOTS, `payments-list-${viewport.width}.png`), fullPage: false });
         } finally {
           await page.setViewportSize({ width: 1280, height: 900 });
         }
