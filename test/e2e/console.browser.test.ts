@@ -335,6 +335,7 @@ describe('Finance console in a browser', function () {
       const row = page.locator(`tr[data-username="${victim.username}"]`);
       await Promise.all([page.waitForLoadState(), row.locator('button.unlock').click()]);
       expect(await page.textContent('[role=status]')).to.contain('Kunci pengguna dibuka');
+      expect(await axeViolations(page), 'axe on the admin page after an unlock').to.deep.equal([]);
       await signInAs(victim);
       expect(page.url()).to.match(/\/console\/payments/);
 
@@ -343,6 +344,7 @@ describe('Finance console in a browser', function () {
       await row.locator('form.reset-password input[name=password]').fill('lia-new-password-2026');
       await Promise.all([page.waitForLoadState(), row.locator('form.reset-password button[type=submit]').click()]);
       expect(await page.textContent('[role=status]')).to.contain('Kata sandi diatur ulang');
+      expect(await axeViolations(page), 'axe on the admin page after a password reset').to.deep.equal([]);
       await browser.context.clearCookies();
       await page.goto(`${con.url}/sign-in`);
       await page.fill('input[name=username]', victim.username);
@@ -392,8 +394,8 @@ describe('Finance console in a browser', function () {
 
     for (const lang of ['id', 'en'] as const) {
       const words = lang === 'id'
-        ? { refused: 'Melebihi jumlah maksimum (ESB-82-006)', of: 'dari', doNotPay: 'Jangan bayar ulang', failedBanner: 'Bank menolak pembayaran ini', runPaid: 'Berhasil dibayar', proof: 'Bukti transfer', duplicate: 'Peringatan pembayaran ganda', reversed: 'Tanggal awal jatuh setelah tanggal akhir', tooShort: 'Kata yang dicari perlu paling sedikit 3 karakter', notFound: 'Halaman tidak ditemukan', forbidden: 'Akses ditolak', back: 'Kembali ke daftar', confirm: 'Ganti rahasia klien' }
-        : { refused: 'Maximum amount exceeded (ESB-82-006)', of: 'of', doNotPay: 'Do not pay again', failedBanner: 'The bank refused this payment', runPaid: 'Paid', proof: 'Proof of payment', duplicate: 'Possible double payment', reversed: 'The start date is after the end date', tooShort: 'Type at least 3 characters to search', notFound: 'Page not found', forbidden: 'Access denied', back: 'Back to the list', confirm: 'Rotate the secret of client' };
+        ? { refused: 'Melebihi jumlah maksimum (ESB-82-006)', of: 'dari', doNotPay: 'Jangan bayar ulang', failedBanner: 'Bank menolak pembayaran ini', runPaid: 'Berhasil dibayar', proof: 'Bukti transfer', duplicate: 'Peringatan pembayaran ganda', reversed: 'Tanggal awal jatuh setelah tanggal akhir', tooShort: 'Kata yang dicari perlu paling sedikit 3 karakter', notFound: 'Halaman tidak ditemukan', forbidden: 'Akses ditolak', back: 'Kembali ke daftar', confirm: 'Ganti rahasia klien', todoFailed: 'Yang harus dilakukan: Perbaiki penyebabnya (lihat alasan di bawah), lalu kirim lagi dari ERP dengan ID transaksi baru.', noAddress: (name: string) => `Klien "${name}" belum punya alamat IP yang diizinkan: semua panggilannya ditolak.` }
+        : { refused: 'Maximum amount exceeded (ESB-82-006)', of: 'of', doNotPay: 'Do not pay again', failedBanner: 'The bank refused this payment', runPaid: 'Paid', proof: 'Proof of payment', duplicate: 'Possible double payment', reversed: 'The start date is after the end date', tooShort: 'Type at least 3 characters to search', notFound: 'Page not found', forbidden: 'Access denied', back: 'Back to the list', confirm: 'Rotate the secret of client', todoFailed: 'What to do: Fix the cause (see the reason below), then send it again from the ERP with a new transaction id.', noAddress: (name: string) => `Client "${name}" has no allowed IP address: every call it makes is refused.` };
 
       describe(`in ${lang === 'id' ? 'Bahasa Indonesia' : 'English'}`, () => {
         it('the list shows beneficiary, bank name, remark and the refusal in the clerk’s words, with count and sum, and finds a sealed name by part of it', async () => {
@@ -462,6 +464,7 @@ describe('Finance console in a browser', function () {
           expect(banner).to.contain(words.failedBanner);
           // BCA's own Indonesian text on an Indonesian page; the code table's words in English.
           expect(banner).to.contain(lang === 'id' ? 'Melebihi jumlah maksimum' : 'Maximum amount exceeded');
+          expect(banner.replace(/\s+/g, ' '), 'what to do after a refusal').to.contain(words.todoFailed);
           expect(await page.getAttribute('details.technical', 'open')).to.equal(null);
           expect(await axeViolations(page)).to.deep.equal([]);
           await Promise.all([page.waitForURL(/\/console\/payments\?/), page.click(`a:text-is("← ${words.back}")`)]);
@@ -477,6 +480,7 @@ describe('Finance console in a browser', function () {
           await page.goto(`${con.url}/payments?client=${client.clientId}&q=${today.success}`);
           await Promise.all([page.waitForURL(/\/console\/payments\/\d+/), page.click(`a:text-is("${today.success}")`)]);
           expect(await page.textContent('#duplicate-warning')).to.contain(words.duplicate);
+          expect(await axeViolations(page), 'axe on the detail page with its duplicate warning').to.deep.equal([]);
           await Promise.all([page.waitForURL(/\/proof$/), page.click('#proof-link')]);
           expect(await page.textContent('h1')).to.equal(words.proof);
           const proof = (await page.textContent('#proof')) ?? '';
@@ -524,6 +528,7 @@ describe('Finance console in a browser', function () {
           const forbidden = await page.goto(`${con.url}/access-log`);
           expect(forbidden?.status()).to.equal(403);
           expect(await page.textContent('h1')).to.equal(words.forbidden);
+          expect(await page.getAttribute(`a:text-is("${words.back}")`, 'href'), 'a way back from the forbidden page').to.equal('/console/payments');
           expect(await axeViolations(page)).to.deep.equal([]);
           await page.screenshot({ path: join(SHOTS, `forbidden-${lang}.png`), fullPage: true });
         });
@@ -533,7 +538,10 @@ describe('Finance console in a browser', function () {
           await signInAs(users.admin);
           await setLang(lang);
           await page.goto(`${con.url}/admin`);
-          expect(await page.locator(`tr.no-address`).count()).to.be.greaterThan(0);
+          const bareName = (await gw.store.clients.findById(bare.clientId))!.name;
+          const warning = page.locator(`tr[data-client-id="${bare.clientId}"] + tr.no-address [role=note]`);
+          expect(await warning.textContent(), 'the warning names the client with no allowed address').to.equal(words.noAddress(bareName));
+          expect(await page.locator(`tr[data-client-id="${client.clientId}"] + tr.no-address`).count(), 'none for a client with an allowed address').to.equal(0);
           expect(await axeViolations(page)).to.deep.equal([]);
           await Promise.all([page.waitForURL(/confirm\/rotate$/), page.click(`tr[data-client-id="${bare.clientId}"] a.rotate`)]);
           expect(await page.textContent('#confirm-question')).to.contain(words.confirm).and.to.contain(bare.clientId);
