@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { axeViolations, signInToConsole } from '../support/browser.js';
+import { axeViolations, sidewaysOverflow, signInToConsole } from '../support/browser.js';
 import { browserConsole } from '../support/browser-console.js';
 import { sampleTransfer, type TestGateway } from '../support/gateway-harness.js';
 
@@ -37,13 +36,6 @@ async function payInDoubt(gw: TestGateway, amount: string): Promise<InDoubt> {
   const record = (await gw.store.clients.findById(client.clientId))!;
   return { paymentId: payment.id, transactionId: payment.transactionId, clientName: record.name, reviewSince: payment.reviewSince! };
 }
-
-/** How far the page's body scrolls sideways: what the console's other "usable at 1024 px / on a phone" tests measure. */
-const sidewaysOverflow = (page: Page) =>
-  page.evaluate(() => {
-    const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-    return root.scrollWidth - root.clientWidth;
-  });
 
 const MONTHS = {
   id: ['Jan', 'Feb', 'Mar', 'Apr', 'Mei', 'Jun', 'Jul', 'Agu', 'Sep', 'Okt', 'Nov', 'Des'],

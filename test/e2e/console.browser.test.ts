@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Store } from '../../src/store/types.js';
-import { axeViolations, launchBrowser, requireChromium, signInToConsole, type TestBrowser } from '../support/browser.js';
+import { axeViolations, launchBrowser, requireChromium, sidewaysOverflow, signInToConsole, type TestBrowser } from '../support/browser.js';
 import { TestConsole } from '../support/console-harness.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
@@ -582,10 +582,7 @@ describe('Finance console in a browser', function () {
         /** How far `path` (under /console, or an absolute path) is wider than the window. */
         const overflowOf = async (path: string): Promise<number> => {
           await page.goto(path.startsWith('/console/') ? `${con.origin}${path}` : `${con.url}${path}`);
-          return page.evaluate(() => {
-            const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-            return root.scrollWidth - root.clientWidth;
-          });
+          return sidewaysOverflow(page);
         };
         /** The link `text` on `listPath`, as the page gives it. */
         const linkOn = async (listPath: string, text: string): Promise<string> => {
