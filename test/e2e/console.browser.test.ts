@@ -394,8 +394,8 @@ describe('Finance console in a browser', function () {
 
     for (const lang of ['id', 'en'] as const) {
       const words = lang === 'id'
-        ? { refused: 'Melebihi jumlah maksimum (ESB-82-006)', of: 'dari', doNotPay: 'Jangan bayar ulang', failedBanner: 'Bank menolak pembayaran ini', runPaid: 'Berhasil dibayar', proof: 'Bukti transfer', duplicate: 'Peringatan pembayaran ganda', reversed: 'Tanggal awal jatuh setelah tanggal akhir', tooShort: 'Kata yang dicari perlu paling sedikit 3 karakter', notFound: 'Halaman tidak ditemukan', forbidden: 'Akses ditolak', back: 'Kembali ke daftar', confirm: 'Ganti rahasia klien', todoFailed: 'Yang harus dilakukan: Perbaiki penyebabnya (lihat alasan di bawah), lalu kirim lagi dari ERP dengan ID transaksi baru.', noAddress: (name: string) => `Klien "${name}" belum punya alamat IP yang diizinkan: semua panggilannya ditolak.` }
-        : { refused: 'Maximum amount exceeded (ESB-82-006)', of: 'of', doNotPay: 'Do not pay again', failedBanner: 'The bank refused this payment', runPaid: 'Paid', proof: 'Proof of payment', duplicate: 'Possible double payment', reversed: 'The start date is after the end date', tooShort: 'Type at least 3 characters to search', notFound: 'Page not found', forbidden: 'Access denied', back: 'Back to the list', confirm: 'Rotate the secret of client', todoFailed: 'What to do: Fix the cause (see the reason below), then send it again from the ERP with a new transaction id.', noAddress: (name: string) => `Client "${name}" has no allowed IP address: every call it makes is refused.` };
+        ? { refused: 'Melebihi jumlah maksimum (ESB-82-006)', of: 'dari', doNotPay: 'Jangan bayar ulang', failedBanner: 'Bank menolak pembayaran ini', runPaid: 'Berhasil dibayar', proof: 'Bukti transfer', duplicate: 'Peringatan pembayaran ganda', reversed: 'Tanggal awal jatuh setelah tanggal akhir', tooShort: 'Kata yang dicari perlu paling sedikit 3 karakter', notFound: 'Halaman tidak ditemukan', forbidden: 'Akses ditolak', back: 'Kembali ke daftar', confirm: 'Ganti rahasia klien', bankDate: 'Tanggal transaksi di bank', todoFailed: 'Yang harus dilakukan: Perbaiki penyebabnya (lihat alasan di bawah), lalu kirim lagi dari ERP dengan ID transaksi baru.', noAddress: (name: string) => `Klien "${name}" belum punya alamat IP yang diizinkan: semua panggilannya ditolak.` }
+        : { refused: 'Maximum amount exceeded (ESB-82-006)', of: 'of', doNotPay: 'Do not pay again', failedBanner: 'The bank refused this payment', runPaid: 'Paid', proof: 'Proof of payment', duplicate: 'Possible double payment', reversed: 'The start date is after the end date', tooShort: 'Type at least 3 characters to search', notFound: 'Page not found', forbidden: 'Access denied', back: 'Back to the list', confirm: 'Rotate the secret of client', bankDate: 'Transaction date at the bank', todoFailed: 'What to do: Fix the cause (see the reason below), then send it again from the ERP with a new transaction id.', noAddress: (name: string) => `Client "${name}" has no allowed IP address: every call it makes is refused.` };
 
       describe(`in ${lang === 'id' ? 'Bahasa Indonesia' : 'English'}`, () => {
         it('the list shows beneficiary, bank name, remark and the refusal in the clerk’s words, with count and sum, and finds a sealed name by part of it', async () => {
@@ -476,15 +476,20 @@ describe('Finance console in a browser', function () {
           await page.screenshot({ path: join(SHOTS, `payment-in-doubt-${lang}.png`), fullPage: true });
         });
 
-        it('warns on the detail page when another client paid the same transaction id, and prints a proof of payment', async () => {
+        it('warns on the detail page when another client paid the same transaction id, and prints a proof of payment, the bank’s day written dd/mm/yyyy on both', async () => {
           await page.goto(`${con.url}/payments?client=${client.clientId}&q=${today.success}`);
           await Promise.all([page.waitForURL(/\/console\/payments\/\d+/), page.click(`a:text-is("${today.success}")`)]);
           expect(await page.textContent('#duplicate-warning')).to.contain(words.duplicate);
           expect(await axeViolations(page), 'axe on the detail page with its duplicate warning').to.deep.equal([]);
+          // The bank's transaction date as the clerk writes a day (dd/mm/yyyy), here and on the proof.
+          const [y, m, d] = (await gw.store.payments.find(client.clientId, today.success))!.bankTransactionDate!.split('-');
+          const bankDay = (where: string) => page.locator(`${where} tr`, { has: page.locator(`th:text-is("${words.bankDate}")`) }).locator('td').textContent();
+          expect(await bankDay('details.technical table.facts')).to.equal(`${d}/${m}/${y}`);
           await Promise.all([page.waitForURL(/\/proof$/), page.click('#proof-link')]);
           expect(await page.textContent('h1')).to.equal(words.proof);
           const proof = (await page.textContent('#proof')) ?? '';
           expect(proof).to.contain('Rp 2.475.000,00').and.to.contain('PT Sumber Makmur').and.to.contain('0201245681').and.to.contain('Bank Central Asia (014)');
+          expect(await bankDay('#proof table.facts'), 'the day the bank booked it, as the clerk writes a day').to.equal(`${d}/${m}/${y}`);
           expect(await axeViolations(page)).to.deep.equal([]);
           await page.emulateMedia({ media: 'print' });
           expect(await page.isVisible('header')).to.equal(false);
