@@ -71,6 +71,11 @@ export function formatDay(isoDay: string): string {
   return `${d}/${m}/${y}`;
 }
 
+/** A day from a URL or a stored record as the clerk writes it (formatDay) when it is `yyyy-mm-dd`, else as it is: never a garbled date. */
+export function shownDay(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? formatDay(value) : value;
+}
+
 /**
  * A day typed by a person, in the console's own text input (the browser's date picker would
  * follow the browser's locale): `25/11/2026`, `25-11-2026`, `25.11.2026` or `2026-11-25`

@@ -150,14 +150,24 @@ describe('Finance console for a clerk, each point in both languages (#16)', func
     return listed();
   }
 
-  /** The CSV export of the list filtered by `query`, downloaded through the page's button, as rows with the header apart. */
-  async function csvExport(query: string): Promise<{ header: string[]; rows: Record<string, string>[] }> {
+  /**
+   * The CSV export of the list filtered by `query`, downloaded through the page's button (the
+   * Indonesian spreadsheet's `;`) or its international link (`,`), as rows with the header apart.
+   */
+  async function csvExport(query: string, kind: 'id' | 'intl' = 'id'): Promise<{ header: string[]; rows: Record<string, string>[] }> {
     const { page, con } = suite;
     await page.goto(`${con.url}/payments?${query}`);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(kind === 'id' ? '#export-csv' : '#export-csv-intl')]);
     const text = readFileSync(await download.path(), 'utf8').replace(/^\uFEFF/, '');
-    const [header] = parse(text, { delimiter: ';', to: 1 }) as string[][];
-    return { header, rows: parse(text, { columns: true, delimiter: ';' }) as Record<string, string>[] };
+    const delimiter = kind === 'id' ? ';' : ',';
+    const [header] = parse(text, { delimiter, to: 1 }) as string[][];
+    return { header, rows: parse(text, { columns: true, delimiter }) as Record<string, string>[] };
+  }
+
+  /** The first facts table of a payment's detail page, as its labels and values. */
+  async function lineFacts(): Promise<Record<string, string>> {
+    const rows = await suite.page.locator('table.facts').first().locator('tr').evaluateAll((trs) => trs.map((tr) => [tr.querySelector('th')?.textContent ?? '', tr.querySelector('td')?.textContent ?? '']));
+    return Object.fromEntries(rows);
   }
 
   /** axe's violations on a page with folded parts (technical details, bodies, checks): axeViolations opens them for axe, which skips what is hidden. */
@@ -182,6 +192,15 @@ describe('Finance console for a clerk, each point in both languages (#16)', func
             disable: 'Nonaktifkan klien',
             bannerSuccess: 'Bank telah melaksanakan pembayaran ini',
             bannerFailed: 'Bank menolak pembayaran ini',
+            /** The facts of the run's paid line (CV Maju Jaya, "Baris dibayar") on its own page, its accounts as the reader may see them. */
+            facts: (shown: { source: string; account: string }) => ({
+              'ID transaksi': ids.runPaid,
+              'Rekening sumber': shown.source,
+              'Nama penerima': 'CV Maju Jaya',
+              'Rekening tujuan': shown.account,
+              'Bank penerima': 'Bank Central Asia (014)',
+              Keterangan: 'Baris dibayar',
+            }),
           }
         : {
             checks: 'automatic status checks',
@@ -195,6 +214,14 @@ describe('Finance console for a clerk, each point in both languages (#16)', func
             disable: 'Disable client',
             bannerSuccess: 'The bank executed this payment',
             bannerFailed: 'The bank refused this payment',
+            facts: (shown: { source: string; account: string }) => ({
+              'Transaction id': ids.runPaid,
+              'Source account': shown.source,
+              'Beneficiary name': 'CV Maju Jaya',
+              'Beneficiary account': shown.account,
+              "Beneficiary's bank": 'Bank Central Asia (014)',
+              Remark: 'Baris dibayar',
+            }),
           };
 
     describe(`in ${lang === 'id' ? 'Bahasa Indonesia' : 'English'}`, () => {
@@ -220,7 +247,7 @@ describe('Finance console for a clerk, each point in both languages (#16)', func
         expect(await axeOpenedAndFolded()).to.deep.equal([]);
       });
 
-      it('exports the same columns from this language’s page: run id on a run line, method and failure on a refusal', async () => {
+      it('exports the same columns from this language’s page: run id on a run line, method and failure on a refusal, a decimal comma beside `;` and a point beside `,`', async () => {
         await signIn(suite.admin, lang);
         const { header, rows } = await csvExport(`client=${client.clientId}`);
         expect(header).to.deep.equal(EXPORT_HEADER);
@@ -230,7 +257,13 @@ describe('Finance console for a clerk, each point in both languages (#16)', func
         expect(refused).to.include({ status: 'FAILED', failure_code: 'ESB-82-022', method: 'INTRABANK', run_id: '' });
         expect(refused.failure_message).to.match(words.closedExport);
         const paid = rows.find((r) => r.transaction_id === ids.paid)!;
-        expect(paid).to.include({ failure_code: '', failure_message: '', method: 'INTRABANK' });
+        expect(paid).to.include({ failure_code: '', failure_message: '', method: 'INTRABANK', amount: '2475000,00' });
+
+        // The international CSV: the same columns and values, `,` between cells and a decimal point.
+        const intl = await csvExport(`client=${client.clientId}`, 'intl');
+        expect(intl.header).to.deep.equal(EXPORT_HEADER);
+        expect(intl.rows.find((r) => r.transaction_id === ids.paid)).to.include({ amount: '2475000.00', method: 'INTRABANK', beneficiary_name: 'PT Sumber Makmur' });
+        expect(intl.rows.find((r) => r.transaction_id === ids.runPaid)).to.include({ amount: '125000.00', run_id: ids.runId });
       });
 
       it('the .xlsx holds the same columns, ids and references as text cells, amounts as numbers', async () => {
@@ -263,7 +296,7 @@ describe('Finance console for a clerk, each point in both languages (#16)', func
         expect(refused.getCell(column('failure_message')).value).to.match(words.closedExport);
       });
 
-      it('shows a run’s paid, failed and in-doubt counts and totals, the source account of each line, and opens a line', async () => {
+      it('shows a run’s paid, failed and in-doubt counts and totals, the source account of each line, and opens a line with all its facts, masked for a viewer as on the run page', async () => {
         const { page, con } = suite;
         await signIn(suite.admin, lang);
         await page.goto(`${con.url}/runs`);
@@ -279,10 +312,20 @@ describe('Finance console for a clerk, each point in both languages (#16)', func
         expect(await axeViolations(page)).to.deep.equal([]);
         await Promise.all([page.waitForURL(/\/console\/payments\/\d+$/), page.click(`table.run-lines a:text-is("${ids.runPaid}")`)]);
         expect(await page.textContent('#status-banner')).to.contain(words.bannerSuccess).and.to.contain('Rp 125.000,00');
-        expect(await page.textContent('table.facts')).to.contain(ids.runPaid);
+        expect(await lineFacts()).to.include(words.facts({ source: '0201245680', account: '0201245681' }));
+
+        // A viewer reads the line's accounts masked on the run page, and the same on the line's own page.
+        await signIn(users.viewer, lang);
+        await page.goto(`${con.url}/runs`);
+        await Promise.all([page.waitForURL(/\/console\/runs\/\d+$/), page.click(`a:text-is("${ids.runId}")`)]);
+        const line = page.locator('table.run-lines tr[data-line="1"]');
+        expect(await line.locator('td.account').textContent()).to.equal('******5680');
+        expect(await line.locator('span.account').textContent()).to.equal('******5681');
+        await Promise.all([page.waitForURL(/\/console\/payments\/\d+$/), page.click(`table.run-lines a:text-is("${ids.runPaid}")`)]);
+        expect(await lineFacts()).to.include(words.facts({ source: '******5680', account: '******5681' }));
       });
 
-      it('finds a payment by part of the bank’s reference, by the bank transaction id and by part of the remark in any case', async () => {
+      it('finds a payment by part of the bank’s reference, of the transaction id, of the bank transaction id and of the remark in any case', async () => {
         await signIn(suite.admin, lang);
         // BCA's legacy reference is the TransactionID Gerbang sent (its bank transaction id); the SNAP bank's referenceNo is a reference of the bank's own.
         const snapPaid = (await suite.gw.store.payments.find(client.clientId, ids.snapPaid))!;
@@ -292,6 +335,9 @@ describe('Finance console for a clerk, each point in both languages (#16)', func
         expect(await search(snapPaid.bankReference!.slice(1))).to.include(ids.snapPaid);
         expect(await search(snapPaid.bankTransactionId!)).to.deep.equal([ids.snapPaid]);
         expect(await search(paid.bankTransactionId!)).to.include(ids.paid);
+        // A part of either id, in any case: what a clerk copies from an ERP screen or a statement line.
+        expect(await search(ids.paid.slice(2, -2).toUpperCase()), 'by part of the transaction id').to.deep.equal([ids.paid]);
+        expect(await search(snapPaid.bankTransactionId!.slice(1, -1)), 'by part of the bank transaction id').to.include(ids.snapPaid);
         expect(await search('inv-KOPI')).to.deep.equal([ids.paid]);
         expect(await suite.page.inputValue('input[name=q]')).to.equal('inv-KOPI');
       });
@@ -387,6 +433,7 @@ describe('Finance console for a clerk, each point in both languages (#16)', func
       await row.locator('form.reset-password input[name=password]').fill('lena-new-password-2026');
       await Promise.all([page.waitForLoadState(), row.locator('form.reset-password button[type=submit]').click()]);
       expect(await page.textContent('[role=status]')).to.contain("Password reset; that user's sessions ended.");
+      expect(await axeViolations(page), 'axe on the admin page after a password reset').to.deep.equal([]);
       await trySignIn(browser, page, con.url, victim, 'en');
       expect(page.url(), 'the old password no longer works').to.match(/\/console\/sign-in$/);
       await signIn({ username: victim.username, password: 'lena-new-password-2026' }, 'en');

@@ -134,6 +134,18 @@ describe('Finance console in a browser: routing reasons, admin errors, the bank�
         expect(await pageWords()).not.to.contain('BMRIIDJA');
       });
 
+      it('names the beneficiary’s bank in the list, another bank’s by its name, beside the bank that sent it', async () => {
+        const { page, con } = suite;
+        await page.goto(`${con.url}/payments?client=${ids.clientId}`);
+        const row = (id: number) => page.locator(`tr[data-payment-id="${id}"]`);
+        expect(await row(ids.interbank).locator('td.beneficiary .name').textContent()).to.equal('PT Mandiri Vendor');
+        expect(await row(ids.interbank).locator('td.beneficiary .account').textContent()).to.equal('1230004567890');
+        expect(await row(ids.interbank).locator('td.beneficiary .bank-name').textContent(), 'the beneficiary’s bank, not the sending one').to.equal('Bank Mandiri (008)');
+        expect(await row(ids.interbank).locator('td:nth-child(8)').textContent(), 'the bank that sent it').to.equal('Bank Central Asia (bca)');
+        expect(await row(ids.onUs).locator('td.beneficiary .bank-name').textContent()).to.equal('Bank Central Asia (014)');
+        expect(await axeViolations(page)).to.deep.equal([]);
+      });
+
       it('says an admin form’s error in the page’s language, naming the field and the value, and keeps what was typed', async () => {
         const { page, con } = suite;
         await page.goto(`${con.url}/admin`);

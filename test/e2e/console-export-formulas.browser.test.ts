@@ -81,6 +81,8 @@ describe('Finance console in a browser: the CSV export runs no formula a client,
           const first = ours.find((r) => r.transaction_id === `'${erp.transactionId}`)!;
           expect(first).to.include({ beneficiary_name: `'${erp.beneficiaryName}`, remark: `'${erp.remark}`, status: 'SUCCESS', source_account: '0201245680', beneficiary_account: '0201245681' });
           expect(ours.find((r) => r.transaction_id === erp.zeros), 'an id with leading zeros is the same text').to.include({ status: 'SUCCESS' });
+          // A decimal comma where `;` separates the cells (Indonesian spreadsheets), a decimal point beside `,`.
+          expect(first.amount, 'the amount as this file’s spreadsheet reads a number').to.equal(delimiter === ';' ? '100000,00' : '100000.00');
           const refused = ours.find((r) => r.transaction_id === `'${erp.refused}`)!;
           expect(refused).to.include({ status: 'FAILED', failure_code: 'ESB-82-022' });
           expect(refused.failure_message, 'in the console’s language').to.match(closed);

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { axeViolations, computedBackground, launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
+import { axeViolations, computedBackground, launchBrowser, requireChromium, sidewaysOverflow, type TestBrowser } from '../support/browser.js';
 import { TestConsole } from '../support/console-harness.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
@@ -200,11 +200,7 @@ describe('Finance console: reconciliation in a browser', function () {
           try {
             await page.goto(`${con.url}${path}`);
             expect(await page.locator('#reconciliation tbody tr').count()).to.be.greaterThan(0);
-            const overflow = await page.evaluate(() => {
-              const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-              return root.scrollWidth - root.clientWidth;
-            });
-            expect(overflow, `${viewport.width} px`).to.be.at.most(0);
+            expect(await sidewaysOverflow(page), `${viewport.width} px`).to.be.at.most(0);
           } finally {
             await page.setViewportSize({ width: 1280, height: 900 });
           }

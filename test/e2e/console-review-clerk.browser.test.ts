@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { axeViolations, signInToConsole } from '../support/browser.js';
+import { axeViolations, sidewaysOverflow, signInToConsole } from '../support/browser.js';
 import { browserConsole } from '../support/browser-console.js';
 import { sampleTransfer, type TestGateway } from '../support/gateway-harness.js';
 
@@ -38,13 +37,6 @@ async function payInDoubt(gw: TestGateway, amount: string): Promise<InDoubt> {
   return { paymentId: payment.id, transactionId: payment.transactionId, clientName: record.name, reviewSince: payment.reviewSince! };
 }
 
-/** How far the page's body scrolls sideways: what the console's other "usable at 1024 px / on a phone" tests measure. */
-const sidewaysOverflow = (page: Page) =>
-  page.evaluate(() => {
-    const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-    return root.scrollWidth - root.clientWidth;
-  });
-
 const MONTHS = {
   id: ['Jan', 'Feb', 'Mar', 'Apr', 'Mei', 'Jun', 'Jul', 'Agu', 'Sep', 'Okt', 'Nov', 'Des'],
   en: ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'],
@@ -64,6 +56,8 @@ const WORDS = {
     bankSaid: 'Timeout, silakan cek mutasi rekening (ESB-82-024)',
     evidenceKinds: ['Baris mutasi rekening', 'Referensi dari bank', 'Nomor tiket panggilan ke bank'],
     resolvedAs: 'Gagal',
+    decided: (admin: string) => `Catatan Gerbang: Diputuskan di antrean tinjauan oleh ${admin}: tidak dijalankan, berdasarkan bukti yang dicatat.`,
+    todoFailed: 'Yang harus dilakukan: Perbaiki penyebabnya (lihat alasan di bawah), lalu kirim lagi dari ERP dengan ID transaksi baru.',
     notCrossChecked: 'Alasannya: mutasi tidak membuktikan apa pun: mutasi tidak dapat dibaca (',
   },
   en: {
@@ -71,6 +65,8 @@ const WORDS = {
     bankSaid: 'Timeout, please check your statement (ESB-82-024)',
     evidenceKinds: ['Statement line', "The bank's reference", 'Reference of a call with the bank'],
     resolvedAs: 'Failed',
+    decided: (admin: string) => `Gerbang's note: Decided in the review queue by ${admin}: not executed, from the recorded evidence.`,
+    todoFailed: 'What to do: Fix the cause (see the reason below), then send it again from the ERP with a new transaction id.',
     // The domain's English reason reads the same on an English page.
     notCrossChecked: null,
   },
@@ -96,7 +92,7 @@ describe('Finance console in a browser: the review queue in the clerk\'s words',
   );
 
   for (const lang of ['id', 'en'] as const) {
-    it(`${lang}: an admin reads a transfer in doubt in words, resolves it with evidence, and the decision is in the access log`, async () => {
+    it(`${lang}: an admin reads a transfer in doubt in words, resolves it with evidence; the payment's page gives the decision as Gerbang's note, and the decision is in the access log`, async () => {
       const { page, con } = suite;
       const words = WORDS[lang];
       const { paymentId, transactionId, clientName, reviewSince } = inDoubt[lang];
@@ -124,6 +120,14 @@ describe('Finance console in a browser: the review queue in the clerk\'s words',
       expect(await page.textContent('p.ok'), 'the outcome in words').to.contain(`${transactionId}: ${words.resolvedAs}`);
       expect(await page.locator(`tr[data-payment-id="${paymentId}"]`).count(), 'out of the queue').to.equal(0);
       if (words.notCrossChecked) expect(await page.textContent('#review-cross-check'), 'why the statement could not confirm it, in the page’s language').to.contain(words.notCrossChecked);
+      expect(await axeViolations(page), 'axe on the page answered after the decision').to.deep.equal([]);
+
+      // The payment's own page: the decision as Gerbang's note (not the bank's words), and what to do.
+      await page.goto(`${con.url}/payments/${paymentId}`);
+      const banner = ((await page.textContent('#status-banner')) ?? '').replace(/\s+/g, ' ');
+      expect(await page.textContent('#bank-said'), 'the decision under Gerbang’s own label').to.equal(words.decided(suite.admin.username));
+      expect(banner).to.contain(words.todoFailed);
+      expect(await axeViolations(page)).to.deep.equal([]);
 
       await page.goto(`${con.url}/access-log?action=review.resolve`);
       const audited = (await page.locator('table.access-log tbody tr').allTextContents()).filter((text) => text.includes(transactionId));

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { signInToConsole } from '../support/browser.js';
+import { axeViolations, signInToConsole } from '../support/browser.js';
 import { browserConsole } from '../support/browser-console.js';
 import { sampleTransfer, type TestGateway } from '../support/gateway-harness.js';
 import { bankTransfers, executeAtTheBank, leaveBehind } from '../support/left-behind.js';
@@ -37,31 +37,46 @@ function reservationInReview(body: Record<string, unknown>, after: (gw: TestGate
  */
 describe('Finance console in a browser: a reservation never proved sent or unsent is resolved in review', function () {
   this.timeout(120_000);
-  const { reserved, setUp } = reservationInReview(sampleTransfer());
-  const suite = browserConsole(setUp, { GERBANG_TAKEOVER_PROOF_LINKS: '1' });
+  /** One reservation for each language's page: releasing one takes it out of the queue. */
+  const left = { en: reservationInReview(sampleTransfer()), id: reservationInReview(sampleTransfer()) };
+  const suite = browserConsole(
+    async (setting) => {
+      await left.en.setUp(setting);
+      await left.id.setUp(setting);
+    },
+    { GERBANG_TAKEOVER_PROOF_LINKS: '1' },
+  );
+  const WORDS = {
+    en: { reserved: 'Reserved, never proved sent or unsent: check with the bank.', released: 'Released' },
+    id: { reserved: 'Dicadangkan, tidak pernah terbukti terkirim atau tidak terkirim: periksa ke bank.', released: 'Dilepas' },
+  };
 
-  it('shows it marked in the review queue; released with evidence, the ERP\'s resend is paid once', async () => {
-    const { page, con, gw } = suite;
-    const { transactionId, paymentId, resend } = reserved;
-    await signInToConsole(suite.browser, page, con.url, suite.admin, 'en');
-    expect((await page.goto(`${con.url}/review`))?.status()).to.equal(200);
-    const row = page.locator(`tr[data-payment-id="${paymentId}"]`);
-    expect(await row.textContent()).to.contain(transactionId).and.contain('Reserved, never proved sent or unsent');
+  for (const lang of ['en', 'id'] as const) {
+    it(`${lang}: shows it marked in the review queue; released with evidence, the answer passes axe and the ERP's resend is paid once`, async () => {
+      const { page, con, gw } = suite;
+      const { transactionId, paymentId, resend } = left[lang].reserved;
+      await signInToConsole(suite.browser, page, con.url, suite.admin, lang);
+      expect((await page.goto(`${con.url}/review`))?.status()).to.equal(200);
+      const row = page.locator(`tr[data-payment-id="${paymentId}"]`);
+      expect(await row.textContent()).to.contain(transactionId);
+      expect(await row.locator('strong.reserved').textContent(), 'marked in the page’s language').to.contain(WORDS[lang].reserved);
 
-    await row.locator('select[name=outcome]').selectOption('FAILED');
-    await row.locator('select[name=evidenceKind]').selectOption('CALL_REFERENCE');
-    await row.locator('input[name=evidence]').fill('BCA call centre ticket 55120: never received');
-    await Promise.all([page.waitForLoadState('load'), row.locator('button[type=submit]').click()]);
-    expect(await page.textContent('p.ok')).to.contain(`${transactionId}: Released`);
-    expect(await page.locator(`tr[data-payment-id="${paymentId}"]`).count(), 'out of the queue').to.equal(0);
+      await row.locator('select[name=outcome]').selectOption('FAILED');
+      await row.locator('select[name=evidenceKind]').selectOption('CALL_REFERENCE');
+      await row.locator('input[name=evidence]').fill('BCA call centre ticket 55120: never received');
+      await Promise.all([page.waitForLoadState('load'), row.locator('button[type=submit]').click()]);
+      expect(await page.textContent('p.ok')).to.contain(`${transactionId}: ${WORDS[lang].released}`);
+      expect(await page.locator(`tr[data-payment-id="${paymentId}"]`).count(), 'out of the queue').to.equal(0);
+      expect(await axeViolations(page), 'axe on the page answered after the release').to.deep.equal([]);
 
-    const paid = await resend();
-    expect([paid.status, paid.body.status], paid.text).to.deep.equal([201, 'SUCCESS']);
-    expect((await resend()).status).to.equal(201);
-    expect(await bankTransfers(gw, transactionId), 'paid once').to.equal(1);
-    const [audited] = await gw.store.db.query<{ action: string; target: string; detail: string }>("SELECT action, target, detail FROM console_audit WHERE action = 'review.resolve' AND target = ?", [transactionId]);
-    expect(audited).to.deep.include({ detail: 'RELEASED: CALL_REFERENCE' });
-  });
+      const paid = await resend();
+      expect([paid.status, paid.body.status], paid.text).to.deep.equal([201, 'SUCCESS']);
+      expect((await resend()).status).to.equal(201);
+      expect(await bankTransfers(gw, transactionId), 'paid once').to.equal(1);
+      const [audited] = await gw.store.db.query<{ action: string; target: string; detail: string }>("SELECT action, target, detail FROM console_audit WHERE action = 'review.resolve' AND target = ?", [transactionId]);
+      expect(audited).to.deep.include({ detail: 'RELEASED: CALL_REFERENCE' });
+    });
+  }
 });
 
 /**
@@ -95,11 +110,13 @@ describe('Finance console in a browser: a resolution the paying account\'s state
     const refusal = page.locator('#review-contradicted');
     expect(await refusal.getAttribute('role')).to.equal('alert');
     expect(await refusal.textContent()).to.contain('Not resolved as Failed').and.contain('would pay it again').and.contain(`DEBIT | 106500.00 | ${transactionId}`);
+    expect(await axeViolations(page), 'axe on the refusal').to.deep.equal([]);
     expect(await page.locator(`tr[data-payment-id="${paymentId}"]`).count(), 'still in the queue').to.equal(1);
 
     await page.goto(`${con.url}/lang?to=id&back=/console/review`);
     await resolveFailed();
     expect(await page.locator('#review-contradicted').textContent()).to.contain('Tidak diselesaikan sebagai Gagal').and.contain(`DEBIT | 106500.00 | ${transactionId}`);
+    expect(await axeViolations(page), 'axe on the refusal').to.deep.equal([]);
 
     expect((await resend()).status, 'held: still in review').to.equal(409);
     expect(await bankTransfers(gw, transactionId), 'paid once, by the bank itself').to.equal(1);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Store } from '../../src/store/types.js';
-import { axeViolations, launchBrowser, requireChromium, signInToConsole, type TestBrowser } from '../support/browser.js';
+import { axeViolations, launchBrowser, requireChromium, sidewaysOverflow, signInToConsole, type TestBrowser } from '../support/browser.js';
 import { TestConsole } from '../support/console-harness.js';
 import { createMariaDbDatabase } from '../support/databases.js';
 import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
@@ -335,6 +335,7 @@ describe('Finance console in a browser', function () {
       const row = page.locator(`tr[data-username="${victim.username}"]`);
       await Promise.all([page.waitForLoadState(), row.locator('button.unlock').click()]);
       expect(await page.textContent('[role=status]')).to.contain('Kunci pengguna dibuka');
+      expect(await axeViolations(page), 'axe on the admin page after an unlock').to.deep.equal([]);
       await signInAs(victim);
       expect(page.url()).to.match(/\/console\/payments/);
 
@@ -343,6 +344,7 @@ describe('Finance console in a browser', function () {
       await row.locator('form.reset-password input[name=password]').fill('lia-new-password-2026');
       await Promise.all([page.waitForLoadState(), row.locator('form.reset-password button[type=submit]').click()]);
       expect(await page.textContent('[role=status]')).to.contain('Kata sandi diatur ulang');
+      expect(await axeViolations(page), 'axe on the admin page after a password reset').to.deep.equal([]);
       await browser.context.clearCookies();
       await page.goto(`${con.url}/sign-in`);
       await page.fill('input[name=username]', victim.username);
@@ -392,8 +394,8 @@ describe('Finance console in a browser', function () {
 
     for (const lang of ['id', 'en'] as const) {
       const words = lang === 'id'
-        ? { refused: 'Melebihi jumlah maksimum (ESB-82-006)', of: 'dari', doNotPay: 'Jangan bayar ulang', failedBanner: 'Bank menolak pembayaran ini', runPaid: 'Berhasil dibayar', proof: 'Bukti transfer', duplicate: 'Peringatan pembayaran ganda', reversed: 'Tanggal awal jatuh setelah tanggal akhir', tooShort: 'Kata yang dicari perlu paling sedikit 3 karakter', notFound: 'Halaman tidak ditemukan', forbidden: 'Akses ditolak', back: 'Kembali ke daftar', confirm: 'Ganti rahasia klien' }
-        : { refused: 'Maximum amount exceeded (ESB-82-006)', of: 'of', doNotPay: 'Do not pay again', failedBanner: 'The bank refused this payment', runPaid: 'Paid', proof: 'Proof of payment', duplicate: 'Possible double payment', reversed: 'The start date is after the end date', tooShort: 'Type at least 3 characters to search', notFound: 'Page not found', forbidden: 'Access denied', back: 'Back to the list', confirm: 'Rotate the secret of client' };
+        ? { refused: 'Melebihi jumlah maksimum (ESB-82-006)', of: 'dari', doNotPay: 'Jangan bayar ulang', failedBanner: 'Bank menolak pembayaran ini', runPaid: 'Berhasil dibayar', proof: 'Bukti transfer', duplicate: 'Peringatan pembayaran ganda', reversed: 'Tanggal awal jatuh setelah tanggal akhir', tooShort: 'Kata yang dicari perlu paling sedikit 3 karakter', notFound: 'Halaman tidak ditemukan', forbidden: 'Akses ditolak', back: 'Kembali ke daftar', confirm: 'Ganti rahasia klien', bankDate: 'Tanggal transaksi di bank', todoFailed: 'Yang harus dilakukan: Perbaiki penyebabnya (lihat alasan di bawah), lalu kirim lagi dari ERP dengan ID transaksi baru.', noAddress: (name: string) => `Klien "${name}" belum punya alamat IP yang diizinkan: semua panggilannya ditolak.` }
+        : { refused: 'Maximum amount exceeded (ESB-82-006)', of: 'of', doNotPay: 'Do not pay again', failedBanner: 'The bank refused this payment', runPaid: 'Paid', proof: 'Proof of payment', duplicate: 'Possible double payment', reversed: 'The start date is after the end date', tooShort: 'Type at least 3 characters to search', notFound: 'Page not found', forbidden: 'Access denied', back: 'Back to the list', confirm: 'Rotate the secret of client', bankDate: 'Transaction date at the bank', todoFailed: 'What to do: Fix the cause (see the reason below), then send it again from the ERP with a new transaction id.', noAddress: (name: string) => `Client "${name}" has no allowed IP address: every call it makes is refused.` };
 
       describe(`in ${lang === 'id' ? 'Bahasa Indonesia' : 'English'}`, () => {
         it('the list shows beneficiary, bank name, remark and the refusal in the clerk’s words, with count and sum, and finds a sealed name by part of it', async () => {
@@ -462,6 +464,7 @@ describe('Finance console in a browser', function () {
           expect(banner).to.contain(words.failedBanner);
           // BCA's own Indonesian text on an Indonesian page; the code table's words in English.
           expect(banner).to.contain(lang === 'id' ? 'Melebihi jumlah maksimum' : 'Maximum amount exceeded');
+          expect(banner.replace(/\s+/g, ' '), 'what to do after a refusal').to.contain(words.todoFailed);
           expect(await page.getAttribute('details.technical', 'open')).to.equal(null);
           expect(await axeViolations(page)).to.deep.equal([]);
           await Promise.all([page.waitForURL(/\/console\/payments\?/), page.click(`a:text-is("← ${words.back}")`)]);
@@ -473,14 +476,20 @@ describe('Finance console in a browser', function () {
           await page.screenshot({ path: join(SHOTS, `payment-in-doubt-${lang}.png`), fullPage: true });
         });
 
-        it('warns on the detail page when another client paid the same transaction id, and prints a proof of payment', async () => {
+        it('warns on the detail page when another client paid the same transaction id, and prints a proof of payment, the bank’s day written dd/mm/yyyy on both', async () => {
           await page.goto(`${con.url}/payments?client=${client.clientId}&q=${today.success}`);
           await Promise.all([page.waitForURL(/\/console\/payments\/\d+/), page.click(`a:text-is("${today.success}")`)]);
           expect(await page.textContent('#duplicate-warning')).to.contain(words.duplicate);
+          expect(await axeViolations(page), 'axe on the detail page with its duplicate warning').to.deep.equal([]);
+          // The bank's transaction date as the clerk writes a day (dd/mm/yyyy), here and on the proof.
+          const [y, m, d] = (await gw.store.payments.find(client.clientId, today.success))!.bankTransactionDate!.split('-');
+          const bankDay = (where: string) => page.locator(`${where} tr`, { has: page.locator(`th:text-is("${words.bankDate}")`) }).locator('td').textContent();
+          expect(await bankDay('details.technical table.facts')).to.equal(`${d}/${m}/${y}`);
           await Promise.all([page.waitForURL(/\/proof$/), page.click('#proof-link')]);
           expect(await page.textContent('h1')).to.equal(words.proof);
           const proof = (await page.textContent('#proof')) ?? '';
           expect(proof).to.contain('Rp 2.475.000,00').and.to.contain('PT Sumber Makmur').and.to.contain('0201245681').and.to.contain('Bank Central Asia (014)');
+          expect(await bankDay('#proof table.facts'), 'the day the bank booked it, as the clerk writes a day').to.equal(`${d}/${m}/${y}`);
           expect(await axeViolations(page)).to.deep.equal([]);
           await page.emulateMedia({ media: 'print' });
           expect(await page.isVisible('header')).to.equal(false);
@@ -524,6 +533,7 @@ describe('Finance console in a browser', function () {
           const forbidden = await page.goto(`${con.url}/access-log`);
           expect(forbidden?.status()).to.equal(403);
           expect(await page.textContent('h1')).to.equal(words.forbidden);
+          expect(await page.getAttribute(`a:text-is("${words.back}")`, 'href'), 'a way back from the forbidden page').to.equal('/console/payments');
           expect(await axeViolations(page)).to.deep.equal([]);
           await page.screenshot({ path: join(SHOTS, `forbidden-${lang}.png`), fullPage: true });
         });
@@ -533,7 +543,10 @@ describe('Finance console in a browser', function () {
           await signInAs(users.admin);
           await setLang(lang);
           await page.goto(`${con.url}/admin`);
-          expect(await page.locator(`tr.no-address`).count()).to.be.greaterThan(0);
+          const bareName = (await gw.store.clients.findById(bare.clientId))!.name;
+          const warning = page.locator(`tr[data-client-id="${bare.clientId}"] + tr.no-address [role=note]`);
+          expect(await warning.textContent(), 'the warning names the client with no allowed address').to.equal(words.noAddress(bareName));
+          expect(await page.locator(`tr[data-client-id="${client.clientId}"] + tr.no-address`).count(), 'none for a client with an allowed address').to.equal(0);
           expect(await axeViolations(page)).to.deep.equal([]);
           await Promise.all([page.waitForURL(/confirm\/rotate$/), page.click(`tr[data-client-id="${bare.clientId}"] a.rotate`)]);
           expect(await page.textContent('#confirm-question')).to.contain(words.confirm).and.to.contain(bare.clientId);
@@ -570,19 +583,43 @@ describe('Finance console in a browser', function () {
     });
 
     for (const [label, viewport] of [['at 1024 px', { width: 1024, height: 768 }], ['on a phone', { width: 390, height: 844 }]] as const) {
-      it(`is usable ${label}: nothing but the wide tables scrolls sideways`, async () => {
+      it(`is usable ${label}: nothing but the wide tables scrolls sideways, on every page, in either language`, async () => {
+        /** How far `path` (under /console, or an absolute path) is wider than the window. */
+        const overflowOf = async (path: string): Promise<number> => {
+          await page.goto(path.startsWith('/console/') ? `${con.origin}${path}` : `${con.url}${path}`);
+          return sidewaysOverflow(page);
+        };
+        /** The link `text` on `listPath`, as the page gives it. */
+        const linkOn = async (listPath: string, text: string): Promise<string> => {
+          await page.goto(`${con.url}${listPath}`);
+          return (await page.getAttribute(`a:text-is("${text}")`, 'href'))!;
+        };
         await signInAs(users.auditor);
+        const detail = await linkOn(`/payments?client=${client.clientId}&q=${today.success}`, today.success);
+        const failed = await linkOn(`/payments?client=${client.clientId}&q=${today.failed}`, today.failed);
+        const doubt = await linkOn(`/payments?q=${inDoubt}`, inDoubt);
+        const run = await linkOn('/runs', runId);
+        const bare = await gw.createClient({ cidrs: [] });
         await page.setViewportSize(viewport);
         try {
-          for (const path of ['/payments', `/payments?q=${today.failed}`, '/runs', '/overview']) {
-            await page.goto(`${con.url}${path}`);
-            const overflow = await page.evaluate(() => {
-              const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-              return root.scrollWidth - root.clientWidth;
-            });
-            expect(overflow, path).to.be.at.most(0);
+          for (const lang of ['id', 'en'] as const) {
+            const as = async (who: { username: string; password: string }) => signInToConsole(browser, page, con.url, who, lang);
+            const check = async (paths: string[]) => {
+              for (const path of paths) expect(await overflowOf(path), `${lang} ${path}`).to.be.at.most(0);
+            };
+            await as(users.auditor);
+            await check(['/payments', `/payments?q=${today.failed}`, detail, failed, doubt, `${detail.split('?')[0]}/proof`, '/runs', run, '/overview', '/access-log', '/payments/999999999']);
+            if (lang === 'id') {
+              await page.goto(`${con.url}/payments`);
+              await page.screenshot({ path: join(SHOTS, `payments-list-${viewport.width}.png`), fullPage: false });
+            }
+            await as(users.admin);
+            await check(['/admin', `/admin/clients/${bare.clientId}/confirm/rotate`, `/admin/clients/${bare.clientId}/confirm/disable`]);
+            await as(users.viewer);
+            await check(['/access-log']);
+            await browser.context.clearCookies();
+            await check([`/lang?to=${lang}&back=/console/sign-in`]);
           }
-          await page.screenshot({ path: join(SHOTS, `payments-list-${viewport.width}.png`), fullPage: false });
         } finally {
           await page.setViewportSize({ width: 1280, height: 900 });
         }

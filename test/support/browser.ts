@@ -77,6 +77,18 @@ export async function axeViolations(page: Page): Promise<string[]> {
   return [...new Set([...asOpened, ...unfolded])];
 }
 
+/**
+ * How many pixels the page as a whole is wider than the window (0 or less: nothing but a wide
+ * table, inside its own box, scrolls sideways): what the console's "usable at 1024 px and on a
+ * phone" tests measure.
+ */
+export function sidewaysOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+    return root.scrollWidth - root.clientWidth;
+  });
+}
+
 /** The background colour the browser computes for the first element `selector` matches (`rgb(…)`): which of the stylesheet's boxes it is drawn as. */
 export function computedBackground(page: Page, selector: string): Promise<string> {
   return page.$eval(selector, (el) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor);

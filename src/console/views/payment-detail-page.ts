@@ -1,5 +1,5 @@
 import type { PaymentRecord } from '../../store/types.js';
-import { formatRupiah, formatWhen } from '../format.js';
+import { formatRupiah, formatWhen, shownDay } from '../format.js';
 import { html, type Html } from '../html.js';
 import { statusLabel, type Translate } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
@@ -102,7 +102,7 @@ ${row(t('updated'), formatWhen(lang, p.updatedAt, true))}
   const routing = html`<h3>${t('routing')}</h3><table class="facts">
 ${row(t('operation'), p.operation)}
 ${row(t('bankTransactionId'), p.bankTransactionId)}
-${row(t('bankTransactionDate'), p.bankTransactionDate)}
+${row(t('bankTransactionDate'), p.bankTransactionDate && shownDay(p.bankTransactionDate))}
 ${row(t('bankResponseCode'), story.bankResponseCode)}
 ${row(t('bankMessage'), story.bankMessage)}
 </table>

@@ -1,5 +1,5 @@
 import type { PaymentRecord } from '../../store/types.js';
-import { formatRupiah, formatWhen } from '../format.js';
+import { formatRupiah, formatWhen, shownDay } from '../format.js';
 import { html } from '../html.js';
 import { statusLabel } from '../i18n.js';
 import { bankLabel, sendingBankLabel } from '../payment-facts.js';
@@ -32,7 +32,7 @@ export function proofPage(ctx: PageContext, view: ProofView): string {
 <table class="facts">
 ${row(t('status'), statusLabel(lang, p.state))}
 ${row(t('amount'), formatRupiah(p.amount))}
-${row(t('bankTransactionDate'), p.bankTransactionDate)}
+${row(t('bankTransactionDate'), p.bankTransactionDate && shownDay(p.bankTransactionDate))}
 ${row(t('created'), formatWhen(lang, p.createdAt, true))}
 ${row(t('sendingBank'), sendingBankLabel(p))}
 ${row(t('sourceAccount'), view.sourceAccount)}

@@ -3,7 +3,7 @@ import { paymentDay } from '../../domain/transfers/index.js';
 import { bankRefusalText } from '../bank-messages.js';
 import { BASE } from '../console-sessions.js';
 import { RECONCILE_LIMIT } from '../../store/index.js';
-import { formatCount, formatDay, formatRupiah } from '../format.js';
+import { formatCount, formatDay, formatRupiah, shownDay } from '../format.js';
 import { html, type Html } from '../html.js';
 import { statusLabel } from '../i18n.js';
 import { connectionLabel } from '../payment-facts.js';
@@ -43,10 +43,6 @@ export const SHOWN_LINES = 1_000;
 /** Whether a line needs a look: anything but a debit booking a successful payment, or money in. */
 function needsLook(line: ReconciliationLine): boolean {
   return line.kind === 'statement-only' || line.kind === 'gerbang-only' || line.kind === 'forged' || (line.kind === 'matched' && line.payment.state !== 'SUCCESS');
-}
-
-function shownDay(value: string): string {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? formatDay(value) : value;
 }
 
 /**
