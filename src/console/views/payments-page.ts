@@ -1,6 +1,6 @@
 import type { FieldError } from '../../errors/index.js';
 import type { ClientRecord, PaymentPage, PaymentSort, PaymentTotals } from '../../store/types.js';
-import { formatCount, formatDay, formatRupiah, formatWhen, parseTypedAmount } from '../format.js';
+import { formatCount, formatRupiah, formatWhen, parseTypedAmount, shownDay } from '../format.js';
 import { html } from '../html.js';
 import { fill, statusLabel } from '../i18n.js';
 import { BASE } from '../console-sessions.js';
@@ -26,11 +26,6 @@ export interface PaymentsView {
 }
 
 const SORT_LABELS = { newest: 'sortNewest', oldest: 'sortOldest', largest: 'sortLargest', smallest: 'sortSmallest' } as const;
-
-/** A typed date shown back as the clerk writes it (`25/11/2026`), whatever was in the URL. */
-function shownDay(value: string): string {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? formatDay(value) : value;
-}
 
 /**
  * How the total was taken, under it: proved row by row (and how many rows were left out as changed
