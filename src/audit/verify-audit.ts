@@ -2,7 +2,7 @@ import type { KeyRing } from '../security/index.js';
 import type { AuditChainBreak, AuditVerifyReport, LostPaymentFacts, Store } from '../store/types.js';
 import { goneWithNothingLeft, whatToAccept } from './accept-rollback.js';
 import { AuditScrub, goneChainBreaks, type ScrubbedAudit } from './audit-scrub.js';
-import { appendCheckpoint, compareWithCheckpoints, readCheckpoints, type ChainHead, type CheckpointHistory } from './checkpoints.js';
+import { absorbHeadFiles, appendCheckpoint, compareWithCheckpoints, readCheckpoints, type ChainHead, type CheckpointHistory } from './checkpoints.js';
 
 /**
  * A break that an operator accepted (`gerbang audit accept-rollback`, a signed line of the
@@ -35,8 +35,9 @@ export type CheckedAuditReport = AuditVerifyReport & {
  * `gerbang audit verify` as a story: verify every chain and stored value in the database, walk on
  * past each break of a broken chain (as an acceptance does: every break named, those an operator
  * accepted set apart), then compare the chain heads with the checkpoints kept outside it (a
- * deleted tail, a vanished chain, a rollback to an older copy are only visible there), then, when
- * nothing is broken but what was accepted, checkpoint the heads just verified. The result is
+ * deleted tail, a vanished chain, a rollback to an older copy are only visible there; the head
+ * files of the writers count as checkpoints), then, when nothing is broken but what was accepted,
+ * checkpoint the heads just verified and remove the head files of ended processes it covers. The result is
  * recorded, signed, for the console's overview.
  */
 export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: string, clock: () => number = Date.now): Promise<CheckedAuditReport> {
@@ -59,7 +60,12 @@ export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: s
   breaks.push(...(await compareWithCheckpoints(history, checkpointFile, report.heads, (wanted) => store.audit.linksAt(wanted))));
   const ok = breaks.length === 0 && !accepted.some((b) => b.unproven);
   // Only a state with no break but what was accepted exactly is vouched for: a checkpoint of a broken one would hide the break next time.
-  if (ok) appendCheckpoint(checkpointFile, ring, { store: store.db.description, at: clock(), by: 'verify', heads: await vouchable(store, history, report.heads) });
+  if (ok) {
+    const heads = await vouchable(store, history, report.heads);
+    appendCheckpoint(checkpointFile, ring, { store: store.db.description, at: clock(), by: 'verify', heads });
+    // The head files of processes that ended, every head of theirs in that line now: no longer needed.
+    absorbHeadFiles(history, heads);
+  }
   const first = breaks[0] ?? accepted.find((b) => b.unproven);
   await store.auditVerifications.record({
     checkedAt: clock(),
