@@ -3,12 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Db } from '../../src/store/index.js';
+import { HeadFile, RollbackWatch } from '../../src/audit/index.js';
+import { openStore, type Db } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { acceptAsVerified, runCli } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { UNTHROTTLED } from '../support/payment-deletion.js';
+import { recordExchanges } from '../support/recorded-exchanges.js';
 import { freePort, spawnGerbang } from '../support/processes.js';
 import { startTestBank, type TestBank } from '../support/test-bank.js';
 
@@ -176,6 +178,49 @@ forEachBackend('Links no checkpoint line vouched for yet, of a gateway killed, c
     const again = await runCli(['audit', 'verify'], env);
     expect(again.code, again.stdout).to.equal(0);
     expect(headFiles(), 'absorbed by verify: its process ended, its line covers it').to.deep.equal([]);
+  });
+
+  it('verify and a new rollback watch name the links a writer made after an accepted tail cut, deleted with the head row put back as accepted before a line vouched for them', async function () {
+    this.timeout(120_000);
+    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-headfile-')), 'audit-checkpoints.jsonl');
+    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints };
+    const db = ctx.store().db;
+    // A writer as a gateway's: its heads in a head file at every commit (its minute's line not come yet).
+    const store = await openStore(ctx.url(), { auditKeys: TEST_AUDIT_KEYS, vouch: new HeadFile(checkpoints, TEST_AUDIT_KEYS) });
+    let writer = '';
+    let accepted = { seq: 0, hash: '' };
+    try {
+      const links = await recordExchanges(store, 12);
+      writer = links[0].writerId;
+      expect(links.every((l) => l.writerId === writer)).to.equal(true);
+      expect((await runCli(['audit', 'verify'], env)).code).to.equal(0);
+      // A tail cut (the head row left), accepted.
+      const cutFrom = links[9].seq;
+      for (const r of await db.query<{ record_id: number | string }>("SELECT record_id FROM audit_chain WHERE writer_id = ? AND seq >= ? AND kind = 'record'", [writer, cutFrom])) await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [Number(r.record_id)]);
+      await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [writer, cutFrom]);
+      const [head] = await db.query<{ last_seq: number | string; last_hash: string }>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [writer]);
+      accepted = { seq: Number(head.last_seq), hash: head.last_hash };
+      const acceptance = await acceptAsVerified(env, 'test: tail cut, looked at');
+      expect(acceptance.code, acceptance.stdout + acceptance.stderr).to.equal(0);
+      // The writer links on after the cut, at its next link.
+      const later = await recordExchanges(store, 4, 100);
+      expect(later.map((l) => [l.writerId, l.seq])).to.deep.equal([13, 14, 15, 16].map((seq) => [writer, seq]));
+      // The attacker: those links deleted with their records, the head row put back as the acceptance saw it.
+      for (const l of later) await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [l.id]);
+      await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq > ?', [writer, accepted.seq]);
+      await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [accepted.seq, accepted.hash, writer]);
+
+      const verify = await runCli(['audit', 'verify'], env);
+      expect(verify.code, verify.stdout).to.equal(1);
+      expect(verify.stdout).to.match(new RegExp(`chain ${writer} ends at link 12 but was checkpointed at link 16 on \\S+ \\(head file `));
+      const watch = new RollbackWatch(ctx.store().audit, TEST_AUDIT_KEYS, checkpoints, db.description, 0);
+      await watch.check();
+      expect(watch.held).to.contain(`chain ${writer} ends at link 12`);
+    } finally {
+      await store.close();
+    }
+    // Its line at close vouches for link 16 as well: accepted as it stands, for the next test.
+    expect((await acceptAsVerified(env, 'test: links after the cut deleted, looked at')).code).to.equal(0);
   });
 
   it('verify names a head file not signed with a ring key (exit 1), and a gateway is not held by it', async function () {
