@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -6,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { HeadFile, RollbackWatch } from '../../src/audit/index.js';
 import { openStore, type Db } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
-import { acceptAsVerified, runCli } from '../support/cli.js';
+import { acceptAsVerified, BIN, runCli, sandboxUnlessBank, type CliResult } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { UNTHROTTLED } from '../support/payment-deletion.js';
@@ -94,6 +95,28 @@ async function settled(db: Db, pid: number): Promise<void> {
   }, 20_000);
 }
 
+/** Whether this host lets a test start a process in a PID namespace of its own (root, util-linux unshare). */
+function ownPidNamespaces(): boolean {
+  return spawnSync('unshare', ['--pid', '--fork', 'true']).status === 0;
+}
+
+/**
+ * `gerbang audit verify` in a PID namespace of its own on this host (a container beside the
+ * gateway's, a Kubernetes pod's sidecar or CronJob sharing the host name and the checkpoint
+ * volume, `docker compose run` of a service with a set `hostname:`): the same host name, other pids.
+ */
+function verifyInOtherPidNamespace(env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('unshare', ['--pid', '--fork', process.execPath, BIN, 'audit', 'verify'], { env: { ...process.env, GERBANG_LOG_LEVEL: 'silent', GERBANG_METRICS_PORT: '0', ...sandboxUnlessBank(env) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 forEachBackend('Links no checkpoint line vouched for yet, of a gateway killed, cut in SQL (#14)', (ctx) => {
   let bank: TestBank;
   let fresh: TestGateway | undefined;
@@ -178,6 +201,63 @@ forEachBackend('Links no checkpoint line vouched for yet, of a gateway killed, c
     const again = await runCli(['audit', 'verify'], env);
     expect(again.code, again.stdout).to.equal(0);
     expect(headFiles(), 'absorbed by verify: its process ended, its line covers it').to.deep.equal([]);
+  });
+
+  it('a verify run where the gateway\'s pid is not seen (another PID namespace, the same host name) leaves a running gateway\'s head file vouching: its links committed after, of a payment, cut in SQL once it is killed, are named and the resend held', async function () {
+    this.timeout(180_000);
+    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-headfile-')), 'audit-checkpoints.jsonl');
+    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env() };
+    if (!ownPidNamespaces()) this.skip();
+    const db = ctx.store().db;
+    const client = JSON.parse((await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env)).stdout) as { clientId: string; clientSecret: string };
+    expect((await runCli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env)).code).to.equal(0);
+
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const jwtSecret = randomBytes(32).toString('hex');
+    const killed = spawnGerbang(['serve'], { ...env, ...UNTHROTTLED, PORT: String(port), GERBANG_JWT_SECRET: jwtSecret, GERBANG_LOG_LEVEL: 'warn', GERBANG_AUDIT_SCRUB_MS: '0' });
+    const pid = killed.child.pid!;
+    const headFiles = () => readdirSync(dirname(checkpoints)).filter((name) => name.includes(`.head-${hostname().slice(0, 40)}-${pid}-`));
+    const body = sampleTransfer();
+    let token = '';
+    let kept = 0;
+    try {
+      await eventually(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status === 200, 30_000);
+      token = ((await (await fetch(`${base}/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }) })).json()) as { access_token: string }).access_token;
+      const pay = async (transfer: Record<string, unknown>) => {
+        const res = await fetch(`${base}/v1/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(transfer) });
+        expect([res.status, ((await res.json()) as { status: string }).status]).to.deep.equal([201, 'SUCCESS']);
+      };
+      await pay(sampleTransfer());
+      await settled(db, pid);
+      expect(headFiles(), 'the running gateway\'s head file').to.have.length(1);
+      // The operator's scheduled verify, in a container of its own: intact, its line appended.
+      const verified = await verifyInOtherPidNamespace(env);
+      expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
+      await pay(body);
+      await settled(db, pid);
+      kept = headFiles().length;
+    } finally {
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+    }
+    expect(bankTransfers(), 'paid once').to.equal(2);
+
+    // The attacker: the killed gateway's links since the last line, its paid payment with them, cut; head rows set back.
+    const vouched = linesVouched(checkpoints);
+    await deletePayment(db, body.transactionId as string);
+    const cut = await cutToCheckpoints(db, pid, vouched);
+    expect(cut, 'the links committed after the last line were cut').to.not.deep.equal([]);
+
+    const verify = await runCli(['audit', 'verify'], env);
+    expect(verify.stdout, `the cut named (head files of the gateway while it ran after that verify: ${kept})`).to.contain(`chain ${cut[0]}`);
+    expect(verify.code, verify.stdout).to.equal(1);
+    fresh = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env(), ...UNTHROTTLED, GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_JWT_SECRET: jwtSecret });
+    for (let i = 0; i < 50 && !fresh.gateway.scrub.complete; i += 1) await fresh.gateway.scrub.pass();
+    expect(await fresh.gateway.checkCheckpoints()).to.contain(cut[0]);
+    const resent = await fresh.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(bankTransfers(), 'the resend was not paid').to.equal(2);
   });
 
   it('verify and a new rollback watch name the links a writer made after an accepted tail cut, deleted with the head row put back as accepted before a line vouched for them', async function () {
