@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { HeadFile, RollbackWatch } from '../../src/audit/index.js';
-import { openStore, type Db } from '../../src/store/index.js';
+import { HeadFile, RollbackWatch, verifyAudit } from '../../src/audit/index.js';
+import { openStore, type Db, type Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { acceptAsVerified, BIN, runCli, sandboxUnlessBank, type CliResult } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
@@ -251,6 +251,65 @@ forEachBackend('Links no checkpoint line vouched for yet, of a gateway killed, c
 
     const verify = await runCli(['audit', 'verify'], env);
     expect(verify.stdout, `the cut named (head files of the gateway while it ran after that verify: ${kept})`).to.contain(`chain ${cut[0]}`);
+    expect(verify.code, verify.stdout).to.equal(1);
+    fresh = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env(), ...UNTHROTTLED, GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_JWT_SECRET: jwtSecret });
+    for (let i = 0; i < 50 && !fresh.gateway.scrub.complete; i += 1) await fresh.gateway.scrub.pass();
+    expect(await fresh.gateway.checkCheckpoints()).to.contain(cut[0]);
+    const resent = await fresh.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(bankTransfers(), 'the resend was not paid').to.equal(2);
+  });
+
+  it('a gateway killed while verify walks the database (after it read the head files, before it appends its line): its links committed meanwhile, of a payment, cut in SQL, are named and the resend held', async function () {
+    this.timeout(180_000);
+    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-headfile-')), 'audit-checkpoints.jsonl');
+    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env() };
+    const db = ctx.store().db;
+    const client = JSON.parse((await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env)).stdout) as { clientId: string; clientSecret: string };
+    expect((await runCli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env)).code).to.equal(0);
+
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const jwtSecret = randomBytes(32).toString('hex');
+    const killed = spawnGerbang(['serve'], { ...env, ...UNTHROTTLED, PORT: String(port), GERBANG_JWT_SECRET: jwtSecret, GERBANG_LOG_LEVEL: 'warn', GERBANG_AUDIT_SCRUB_MS: '0' });
+    const pid = killed.child.pid!;
+    const body = sampleTransfer();
+    let token = '';
+    const pay = async (transfer: Record<string, unknown>) => {
+      const res = await fetch(`${base}/v1/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(transfer) });
+      expect([res.status, ((await res.json()) as { status: string }).status]).to.deep.equal([201, 'SUCCESS']);
+    };
+    try {
+      await eventually(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status === 200, 30_000);
+      token = ((await (await fetch(`${base}/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }) })).json()) as { access_token: string }).access_token;
+      await pay(sampleTransfer());
+      await settled(db, pid);
+      // The operator's verify, its walk of a large database long: meanwhile the gateway pays and is killed (a SIGKILL, an OOM kill, a crash).
+      const store = ctx.store();
+      const audit = Object.create(store.audit) as Store['audit'];
+      audit.verify = async (options) => {
+        const walked = await store.audit.verify(options);
+        await pay(body);
+        await settled(db, pid);
+        killed.child.kill('SIGKILL');
+        await killed.exited;
+        return walked;
+      };
+      const verified = await verifyAudit({ ...store, audit }, TEST_AUDIT_KEYS, checkpoints);
+      expect(verified.breaks, 'intact as walked').to.deep.equal([]);
+    } finally {
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+    }
+    expect(bankTransfers(), 'paid once').to.equal(2);
+
+    const vouched = linesVouched(checkpoints);
+    await deletePayment(db, body.transactionId as string);
+    const cut = await cutToCheckpoints(db, pid, vouched);
+    expect(cut, 'the links committed after the last line were cut').to.not.deep.equal([]);
+
+    const verify = await runCli(['audit', 'verify'], env);
+    expect(verify.stdout).to.contain(`chain ${cut[0]}`);
     expect(verify.code, verify.stdout).to.equal(1);
     fresh = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env(), ...UNTHROTTLED, GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_JWT_SECRET: jwtSecret });
     for (let i = 0; i < 50 && !fresh.gateway.scrub.complete; i += 1) await fresh.gateway.scrub.pass();
