@@ -203,122 +203,6 @@ forEachBackend('Links no checkpoint line vouched for yet, of a gateway killed, c
     expect(headFiles(), 'absorbed by verify: its process ended, its line covers it').to.deep.equal([]);
   });
 
-  it('a verify run where the gateway\'s pid is not seen (another PID namespace, the same host name) leaves a running gateway\'s head file vouching: its links committed after, of a payment, cut in SQL once it is killed, are named and the resend held', async function () {
-    this.timeout(180_000);
-    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-headfile-')), 'audit-checkpoints.jsonl');
-    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env() };
-    if (!ownPidNamespaces()) this.skip();
-    const db = ctx.store().db;
-    const client = JSON.parse((await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env)).stdout) as { clientId: string; clientSecret: string };
-    expect((await runCli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env)).code).to.equal(0);
-
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const jwtSecret = randomBytes(32).toString('hex');
-    const killed = spawnGerbang(['serve'], { ...env, ...UNTHROTTLED, PORT: String(port), GERBANG_JWT_SECRET: jwtSecret, GERBANG_LOG_LEVEL: 'warn', GERBANG_AUDIT_SCRUB_MS: '0' });
-    const pid = killed.child.pid!;
-    const headFiles = () => readdirSync(dirname(checkpoints)).filter((name) => name.includes(`.head-${hostname().slice(0, 40)}-${pid}-`));
-    const body = sampleTransfer();
-    let token = '';
-    let kept = 0;
-    try {
-      await eventually(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status === 200, 30_000);
-      token = ((await (await fetch(`${base}/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }) })).json()) as { access_token: string }).access_token;
-      const pay = async (transfer: Record<string, unknown>) => {
-        const res = await fetch(`${base}/v1/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(transfer) });
-        expect([res.status, ((await res.json()) as { status: string }).status]).to.deep.equal([201, 'SUCCESS']);
-      };
-      await pay(sampleTransfer());
-      await settled(db, pid);
-      expect(headFiles(), 'the running gateway\'s head file').to.have.length(1);
-      // The operator's scheduled verify, in a container of its own: intact, its line appended.
-      const verified = await verifyInOtherPidNamespace(env);
-      expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
-      await pay(body);
-      await settled(db, pid);
-      kept = headFiles().length;
-    } finally {
-      killed.child.kill('SIGKILL');
-      await killed.exited;
-    }
-    expect(bankTransfers(), 'paid once').to.equal(2);
-
-    // The attacker: the killed gateway's links since the last line, its paid payment with them, cut; head rows set back.
-    const vouched = linesVouched(checkpoints);
-    await deletePayment(db, body.transactionId as string);
-    const cut = await cutToCheckpoints(db, pid, vouched);
-    expect(cut, 'the links committed after the last line were cut').to.not.deep.equal([]);
-
-    const verify = await runCli(['audit', 'verify'], env);
-    expect(verify.stdout, `the cut named (head files of the gateway while it ran after that verify: ${kept})`).to.contain(`chain ${cut[0]}`);
-    expect(verify.code, verify.stdout).to.equal(1);
-    fresh = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env(), ...UNTHROTTLED, GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_JWT_SECRET: jwtSecret });
-    for (let i = 0; i < 50 && !fresh.gateway.scrub.complete; i += 1) await fresh.gateway.scrub.pass();
-    expect(await fresh.gateway.checkCheckpoints()).to.contain(cut[0]);
-    const resent = await fresh.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
-    expect(resent.status, resent.text).to.equal(503);
-    expect(bankTransfers(), 'the resend was not paid').to.equal(2);
-  });
-
-  it('a gateway killed while verify walks the database (after it read the head files, before it appends its line): its links committed meanwhile, of a payment, cut in SQL, are named and the resend held', async function () {
-    this.timeout(180_000);
-    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-headfile-')), 'audit-checkpoints.jsonl');
-    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env() };
-    const db = ctx.store().db;
-    const client = JSON.parse((await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env)).stdout) as { clientId: string; clientSecret: string };
-    expect((await runCli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env)).code).to.equal(0);
-
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const jwtSecret = randomBytes(32).toString('hex');
-    const killed = spawnGerbang(['serve'], { ...env, ...UNTHROTTLED, PORT: String(port), GERBANG_JWT_SECRET: jwtSecret, GERBANG_LOG_LEVEL: 'warn', GERBANG_AUDIT_SCRUB_MS: '0' });
-    const pid = killed.child.pid!;
-    const body = sampleTransfer();
-    let token = '';
-    const pay = async (transfer: Record<string, unknown>) => {
-      const res = await fetch(`${base}/v1/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(transfer) });
-      expect([res.status, ((await res.json()) as { status: string }).status]).to.deep.equal([201, 'SUCCESS']);
-    };
-    try {
-      await eventually(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status === 200, 30_000);
-      token = ((await (await fetch(`${base}/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }) })).json()) as { access_token: string }).access_token;
-      await pay(sampleTransfer());
-      await settled(db, pid);
-      // The operator's verify, its walk of a large database long: meanwhile the gateway pays and is killed (a SIGKILL, an OOM kill, a crash).
-      const store = ctx.store();
-      const audit = Object.create(store.audit) as Store['audit'];
-      audit.verify = async (options) => {
-        const walked = await store.audit.verify(options);
-        await pay(body);
-        await settled(db, pid);
-        killed.child.kill('SIGKILL');
-        await killed.exited;
-        return walked;
-      };
-      const verified = await verifyAudit({ ...store, audit }, TEST_AUDIT_KEYS, checkpoints);
-      expect(verified.breaks, 'intact as walked').to.deep.equal([]);
-    } finally {
-      killed.child.kill('SIGKILL');
-      await killed.exited;
-    }
-    expect(bankTransfers(), 'paid once').to.equal(2);
-
-    const vouched = linesVouched(checkpoints);
-    await deletePayment(db, body.transactionId as string);
-    const cut = await cutToCheckpoints(db, pid, vouched);
-    expect(cut, 'the links committed after the last line were cut').to.not.deep.equal([]);
-
-    const verify = await runCli(['audit', 'verify'], env);
-    expect(verify.stdout).to.contain(`chain ${cut[0]}`);
-    expect(verify.code, verify.stdout).to.equal(1);
-    fresh = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env(), ...UNTHROTTLED, GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_JWT_SECRET: jwtSecret });
-    for (let i = 0; i < 50 && !fresh.gateway.scrub.complete; i += 1) await fresh.gateway.scrub.pass();
-    expect(await fresh.gateway.checkCheckpoints()).to.contain(cut[0]);
-    const resent = await fresh.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
-    expect(resent.status, resent.text).to.equal(503);
-    expect(bankTransfers(), 'the resend was not paid').to.equal(2);
-  });
-
   it('verify and a new rollback watch name the links a writer made after an accepted tail cut, deleted with the head row put back as accepted before a line vouched for them', async function () {
     this.timeout(120_000);
     const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-headfile-')), 'audit-checkpoints.jsonl');
@@ -377,5 +261,142 @@ forEachBackend('Links no checkpoint line vouched for yet, of a gateway killed, c
     expect(existsSync(forged)).to.equal(true);
     fresh = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
     expect(await fresh.gateway.checkCheckpoints()).to.equal(null);
+  });
+});
+
+forEachBackend('Head files a verify removes under a running or dying gateway, its links then cut in SQL (#14)', (ctx) => {
+  let bank: TestBank;
+  let fresh: TestGateway | undefined;
+  before(async () => {
+    bank = await startTestBank();
+  });
+  after(() => bank?.simulator.close());
+  afterEach(async () => {
+    await fresh?.close();
+    fresh = undefined;
+  });
+
+  const bankTransfers = () => bank.simulator.calls.filter((c) => c.method === 'POST' && c.path === '/banking/corporates/transfers').length;
+
+  it('a verify run where the gateway\'s pid is not seen (another PID namespace, the same host name) leaves a running gateway\'s head file vouching: its links committed after, of a payment, cut in SQL once it is killed, are named and the resend held', async function () {
+    this.timeout(180_000);
+    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-headfile-')), 'audit-checkpoints.jsonl');
+    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env() };
+    if (!ownPidNamespaces()) this.skip();
+    const db = ctx.store().db;
+    const client = JSON.parse((await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env)).stdout) as { clientId: string; clientSecret: string };
+    expect((await runCli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env)).code).to.equal(0);
+
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const jwtSecret = randomBytes(32).toString('hex');
+    const killed = spawnGerbang(['serve'], { ...env, ...UNTHROTTLED, PORT: String(port), GERBANG_JWT_SECRET: jwtSecret, GERBANG_LOG_LEVEL: 'warn', GERBANG_AUDIT_SCRUB_MS: '0' });
+    const pid = killed.child.pid!;
+    const headFiles = () => readdirSync(dirname(checkpoints)).filter((name) => name.includes(`.head-${hostname().slice(0, 40)}-${pid}-`));
+    const body = sampleTransfer();
+    const paidBefore = bankTransfers();
+    let token = '';
+    let kept = 0;
+    try {
+      await eventually(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status === 200, 30_000);
+      token = ((await (await fetch(`${base}/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }) })).json()) as { access_token: string }).access_token;
+      const pay = async (transfer: Record<string, unknown>) => {
+        const res = await fetch(`${base}/v1/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(transfer) });
+        expect([res.status, ((await res.json()) as { status: string }).status]).to.deep.equal([201, 'SUCCESS']);
+      };
+      await pay(sampleTransfer());
+      await settled(db, pid);
+      expect(headFiles(), 'the running gateway\'s head file').to.have.length(1);
+      // The operator's scheduled verify, in a container of its own: intact, its line appended.
+      const verified = await verifyInOtherPidNamespace(env);
+      expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
+      await pay(body);
+      await settled(db, pid);
+      kept = headFiles().length;
+    } finally {
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+    }
+    expect(bankTransfers() - paidBefore, 'paid once').to.equal(2);
+
+    // The attacker: the killed gateway's links since the last line, its paid payment with them, cut; head rows set back.
+    const vouched = linesVouched(checkpoints);
+    await deletePayment(db, body.transactionId as string);
+    const cut = await cutToCheckpoints(db, pid, vouched);
+    expect(cut, 'the links committed after the last line were cut').to.not.deep.equal([]);
+
+    const verify = await runCli(['audit', 'verify'], env);
+    expect(verify.stdout, `the cut named (head files of the gateway while it ran after that verify: ${kept})`).to.contain(`chain ${cut[0]}`);
+    expect(verify.code, verify.stdout).to.equal(1);
+    fresh = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env(), ...UNTHROTTLED, GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_JWT_SECRET: jwtSecret });
+    for (let i = 0; i < 50 && !fresh.gateway.scrub.complete; i += 1) await fresh.gateway.scrub.pass();
+    expect(await fresh.gateway.checkCheckpoints()).to.contain(cut[0]);
+    const resent = await fresh.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(bankTransfers() - paidBefore, 'the resend was not paid').to.equal(2);
+    // Accepted as it stands, for the next test.
+    expect((await acceptAsVerified(env, 'test: a killed gateway\'s tail cut, looked at')).code).to.equal(0);
+  });
+
+  it('a gateway killed while verify walks the database (after it read the head files, before it appends its line): its links committed meanwhile, of a payment, cut in SQL, are named and the resend held', async function () {
+    this.timeout(180_000);
+    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-headfile-')), 'audit-checkpoints.jsonl');
+    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env() };
+    const db = ctx.store().db;
+    const client = JSON.parse((await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env)).stdout) as { clientId: string; clientSecret: string };
+    expect((await runCli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env)).code).to.equal(0);
+
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const jwtSecret = randomBytes(32).toString('hex');
+    const killed = spawnGerbang(['serve'], { ...env, ...UNTHROTTLED, PORT: String(port), GERBANG_JWT_SECRET: jwtSecret, GERBANG_LOG_LEVEL: 'warn', GERBANG_AUDIT_SCRUB_MS: '0' });
+    const pid = killed.child.pid!;
+    const body = sampleTransfer();
+    const paidBefore = bankTransfers();
+    let token = '';
+    const pay = async (transfer: Record<string, unknown>) => {
+      const res = await fetch(`${base}/v1/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(transfer) });
+      expect([res.status, ((await res.json()) as { status: string }).status]).to.deep.equal([201, 'SUCCESS']);
+    };
+    try {
+      await eventually(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status === 200, 30_000);
+      token = ((await (await fetch(`${base}/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }) })).json()) as { access_token: string }).access_token;
+      await pay(sampleTransfer());
+      await settled(db, pid);
+      // The operator's verify, its walk of a large database long: meanwhile the gateway pays and is killed (a SIGKILL, an OOM kill, a crash).
+      const store = ctx.store();
+      const audit = Object.create(store.audit) as Store['audit'];
+      audit.verify = async (options) => {
+        const walked = await store.audit.verify(options);
+        await pay(body);
+        await settled(db, pid);
+        killed.child.kill('SIGKILL');
+        await killed.exited;
+        return walked;
+      };
+      const verified = await verifyAudit({ ...store, audit }, TEST_AUDIT_KEYS, checkpoints);
+      expect(verified.breaks, 'intact as walked').to.deep.equal([]);
+    } finally {
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+    }
+    expect(bankTransfers() - paidBefore, 'paid once').to.equal(2);
+
+    const vouched = linesVouched(checkpoints);
+    await deletePayment(db, body.transactionId as string);
+    const cut = await cutToCheckpoints(db, pid, vouched);
+    expect(cut, 'the links committed after the last line were cut').to.not.deep.equal([]);
+
+    const verify = await runCli(['audit', 'verify'], env);
+    expect(verify.stdout).to.contain(`chain ${cut[0]}`);
+    expect(verify.code, verify.stdout).to.equal(1);
+    fresh = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env(), ...UNTHROTTLED, GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_JWT_SECRET: jwtSecret });
+    for (let i = 0; i < 50 && !fresh.gateway.scrub.complete; i += 1) await fresh.gateway.scrub.pass();
+    expect(await fresh.gateway.checkCheckpoints()).to.contain(cut[0]);
+    const resent = await fresh.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(bankTransfers() - paidBefore, 'the resend was not paid').to.equal(2);
+    // Accepted as it stands, for the next test.
+    expect((await acceptAsVerified(env, 'test: a killed gateway\'s tail cut, looked at')).code).to.equal(0);
   });
 });
