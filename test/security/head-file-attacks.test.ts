@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { HeadFile, RollbackWatch, verifyAudit } from '../../src/audit/index.js';
+import { acceptRollback, HeadFile, RollbackWatch, verifyAudit, whatToAccept } from '../../src/audit/index.js';
 import { openStore, type Db, type Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
-import { acceptAsVerified, BIN, runCli, sandboxUnlessBank, type CliResult } from '../support/cli.js';
+import { acceptAsVerified, acceptInProcess, BIN, runCli, sandboxUnlessBank, type CliResult } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { UNTHROTTLED } from '../support/payment-deletion.js';
@@ -398,5 +398,35 @@ forEachBackend('Head files a verify removes under a running or dying gateway, it
     expect(bankTransfers() - paidBefore, 'the resend was not paid').to.equal(2);
     // Accepted as it stands, for the next test.
     expect((await acceptAsVerified(env, 'test: a killed gateway\'s tail cut, looked at')).code).to.equal(0);
+  });
+
+  it('an operator on a host whose clock is behind the gateway\'s accepts a database restored behind a killed writer\'s head file: the rollback watch serves again', async function () {
+    this.timeout(60_000);
+    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-headfile-')), 'audit-checkpoints.jsonl');
+    const db = ctx.store().db;
+    // A writer as a gateway's (no line of its own yet: killed before its minute), its heads in its head file.
+    const store = await openStore(ctx.url(), { auditKeys: TEST_AUDIT_KEYS, vouch: new HeadFile(checkpoints, TEST_AUDIT_KEYS) });
+    try {
+      const links = await recordExchanges(store, 6, 500);
+      const writer = links[0].writerId;
+      // The database restored from a copy taken at its third link (honest: a disk lost).
+      const kept = links[2].seq;
+      for (const l of links.slice(3)) await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [l.id]);
+      await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq > ?', [writer, kept]);
+      const [link] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [writer, kept]);
+      await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [kept, link.hash, writer]);
+      const watch = new RollbackWatch(ctx.store().audit, TEST_AUDIT_KEYS, checkpoints, db.description, 0);
+      await watch.check();
+      expect(watch.held, 'held on the restore').to.contain(`chain ${writer} ends at link ${kept}`);
+      // The operator looks and accepts, from a host whose clock is two minutes behind the gateway's.
+      const { digest } = await whatToAccept(ctx.store(), TEST_AUDIT_KEYS, checkpoints);
+      const accepted = await acceptRollback(ctx.store(), TEST_AUDIT_KEYS, checkpoints, 'test: restored from a backup, looked at', () => Date.now() - 120_000, { confirmMs: 0, expect: digest ?? undefined });
+      expect(accepted.accepted.map((b) => b.writerId)).to.include(writer);
+      await watch.check();
+      expect(watch.held, 'serves again once accepted').to.equal(null);
+    } finally {
+      await store.close();
+      await acceptInProcess(ctx.store(), checkpoints, 'test: cleanup');
+    }
   });
 });
