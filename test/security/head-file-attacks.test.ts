@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { acceptRollback, HeadFile, RollbackWatch, verifyAudit, whatToAccept } from '../../src/audit/index.js';
 import { openStore, type Db, type Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
-import { acceptAsVerified, acceptInProcess, BIN, runCli, sandboxUnlessBank, type CliResult } from '../support/cli.js';
+import { acceptAsVerified, acceptInProcess, runCli, type CliResult } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { UNTHROTTLED } from '../support/payment-deletion.js';
@@ -106,18 +106,44 @@ function ownPidNamespaces(): boolean {
  * volume, `docker compose run` of a service with a set `hostname:`): the same host name, other pids.
  */
 function verifyInOtherPidNamespace(env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['--pid', '--fork', process.execPath, BIN, 'audit', 'verify'], { env: { ...process.env, GERBANG_LOG_LEVEL: 'silent', GERBANG_METRICS_PORT: '0', ...sandboxUnlessBank(env) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(['audit', 'verify'], env, undefined, ['unshare', '--pid', '--fork']);
 }
 
-forEachBackend('Links no checkpoint line vouched for yet, of a gateway killed, cut in SQL (#14)', (ctx) => {
+/**
+ * The ERP's client (granted its account) and a real gateway process serving it (`serve`, its scrub
+ * off), its token fetched: `pay` makes a transfer the bank executes, `kill` SIGKILLs the process
+ * (no checkpoint line at stop).
+ */
+async function killableGateway(env: Record<string, string>, jwtSecret: string) {
+  const client = JSON.parse((await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env)).stdout) as { clientId: string; clientSecret: string };
+  expect((await runCli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env)).code).to.equal(0);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const killed = spawnGerbang(['serve'], { ...env, ...UNTHROTTLED, PORT: String(port), GERBANG_JWT_SECRET: jwtSecret, GERBANG_LOG_LEVEL: 'warn', GERBANG_AUDIT_SCRUB_MS: '0' });
+  const kill = async () => {
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+  };
+  let token: string;
+  try {
+    await eventually(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status === 200, 30_000);
+    token = ((await (await fetch(`${base}/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }) })).json()) as { access_token: string }).access_token;
+  } catch (error) {
+    await kill();
+    throw error;
+  }
+  const pay = async (transfer: Record<string, unknown>) => {
+    const res = await fetch(`${base}/v1/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(transfer) });
+    expect([res.status, ((await res.json()) as { status: string }).status]).to.deep.equal([201, 'SUCCESS']);
+  };
+  return { client, pid: killed.child.pid!, token, pay, kill };
+}
+
+/**
+ * A suite's test bank, and the fresh gateway a test starts on it (closed after each test): `bank()`,
+ * the transfers it executed (`bankTransfers`), and `startFresh` (the gateway as `fresh()`).
+ */
+function bankAndFreshGateway() {
   let bank: TestBank;
   let fresh: TestGateway | undefined;
   before(async () => {
@@ -128,31 +154,26 @@ forEachBackend('Links no checkpoint line vouched for yet, of a gateway killed, c
     await fresh?.close();
     fresh = undefined;
   });
+  return {
+    bank: () => bank,
+    bankTransfers: () => bank.simulator.calls.filter((c) => c.method === 'POST' && c.path === '/banking/corporates/transfers').length,
+    startFresh: async (url: string, env: Record<string, string>) => (fresh = await TestGateway.start(url, env)),
+  };
+}
 
-  const bankTransfers = () => bank.simulator.calls.filter((c) => c.method === 'POST' && c.path === '/banking/corporates/transfers').length;
+forEachBackend('Links no checkpoint line vouched for yet, of a gateway killed, cut in SQL (#14)', (ctx) => {
+  const suite = bankAndFreshGateway();
+  const bankTransfers = suite.bankTransfers;
 
   it('verify names each chain cut back behind the head its head file vouched for (exit 1); a fresh gateway holds and never pays the resend; once accepted it serves, and verify removes the file', async function () {
     this.timeout(180_000);
     const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-headfile-')), 'audit-checkpoints.jsonl');
-    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env() };
+    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...suite.bank().env() };
     const db = ctx.store().db;
-    const client = JSON.parse((await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env)).stdout) as { clientId: string; clientSecret: string };
-    expect((await runCli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env)).code).to.equal(0);
-
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
     const jwtSecret = randomBytes(32).toString('hex');
-    const killed = spawnGerbang(['serve'], { ...env, ...UNTHROTTLED, PORT: String(port), GERBANG_JWT_SECRET: jwtSecret, GERBANG_LOG_LEVEL: 'warn', GERBANG_AUDIT_SCRUB_MS: '0' });
-    const pid = killed.child.pid!;
+    const { client, pid, token, pay, kill } = await killableGateway(env, jwtSecret);
     const body = sampleTransfer();
-    let token = '';
     try {
-      await eventually(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status === 200, 30_000);
-      token = ((await (await fetch(`${base}/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }) })).json()) as { access_token: string }).access_token;
-      const pay = async (transfer: Record<string, unknown>) => {
-        const res = await fetch(`${base}/v1/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(transfer) });
-        expect([res.status, ((await res.json()) as { status: string }).status]).to.deep.equal([201, 'SUCCESS']);
-      };
       await pay(sampleTransfer());
       await settled(db, pid);
       // A checkpoint line of every head (the process's own comes a minute apart).
@@ -161,8 +182,7 @@ forEachBackend('Links no checkpoint line vouched for yet, of a gateway killed, c
       await pay(body);
       await settled(db, pid);
     } finally {
-      killed.child.kill('SIGKILL');
-      await killed.exited;
+      await kill();
     }
     expect(bankTransfers(), 'paid once').to.equal(2);
 
@@ -180,7 +200,7 @@ forEachBackend('Links no checkpoint line vouched for yet, of a gateway killed, c
 
     // A fresh gateway on the same checkpoints: held at start, the ERP's resend of the deleted payment never sent.
     // (The ERP's token from before, still valid: a held gateway hands out none.)
-    fresh = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env(), ...UNTHROTTLED, GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_JWT_SECRET: jwtSecret });
+    const fresh = await suite.startFresh(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...suite.bank().env(), ...UNTHROTTLED, GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_JWT_SECRET: jwtSecret });
     for (let i = 0; i < 50 && !fresh.gateway.scrub.complete; i += 1) await fresh.gateway.scrub.pass();
     const held = await fresh.gateway.checkCheckpoints();
     expect(held).to.contain(cut[0]);
@@ -259,51 +279,52 @@ forEachBackend('Links no checkpoint line vouched for yet, of a gateway killed, c
     expect(verify.code, verify.stdout).to.equal(1);
     expect(verify.stdout).to.contain(`head file ${forged} is not a record of chain heads signed with a ring key`);
     expect(existsSync(forged)).to.equal(true);
-    fresh = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    const fresh = await suite.startFresh(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
     expect(await fresh.gateway.checkCheckpoints()).to.equal(null);
   });
 });
 
 forEachBackend('Head files a verify removes under a running or dying gateway, its links then cut in SQL (#14)', (ctx) => {
-  let bank: TestBank;
-  let fresh: TestGateway | undefined;
-  before(async () => {
-    bank = await startTestBank();
-  });
-  after(() => bank?.simulator.close());
-  afterEach(async () => {
-    await fresh?.close();
-    fresh = undefined;
-  });
+  const suite = bankAndFreshGateway();
+  const bankTransfers = suite.bankTransfers;
 
-  const bankTransfers = () => bank.simulator.calls.filter((c) => c.method === 'POST' && c.path === '/banking/corporates/transfers').length;
+  /**
+   * The attacker after `pid` was killed: its links since the last line, the paid payment of `body`
+   * with them, cut and its head rows set back. Verify names the cut (exit 1; `why`: what the test
+   * did to its head file), a fresh gateway holds, the ERP's resend is not paid; then accepted as it
+   * stands, for the next test.
+   */
+  const cutAndResent = async (pid: number, checkpoints: string, env: Record<string, string>, body: Record<string, unknown>, token: string, jwtSecret: string, paidBefore: number, why: string) => {
+    const db = ctx.store().db;
+    const vouched = linesVouched(checkpoints);
+    await deletePayment(db, body.transactionId as string);
+    const cut = await cutToCheckpoints(db, pid, vouched);
+    expect(cut, 'the links committed after the last line were cut').to.not.deep.equal([]);
+    const verify = await runCli(['audit', 'verify'], env);
+    expect(verify.stdout, `the cut named (${why})`).to.contain(`chain ${cut[0]}`);
+    expect(verify.code, verify.stdout).to.equal(1);
+    const fresh = await suite.startFresh(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...suite.bank().env(), ...UNTHROTTLED, GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_JWT_SECRET: jwtSecret });
+    for (let i = 0; i < 50 && !fresh.gateway.scrub.complete; i += 1) await fresh.gateway.scrub.pass();
+    expect(await fresh.gateway.checkCheckpoints()).to.contain(cut[0]);
+    const resent = await fresh.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
+    expect(resent.status, resent.text).to.equal(503);
+    expect(bankTransfers() - paidBefore, 'the resend was not paid').to.equal(2);
+    expect((await acceptAsVerified(env, 'test: a killed gateway\'s tail cut, looked at')).code).to.equal(0);
+  };
 
   it('a verify run where the gateway\'s pid is not seen (another PID namespace, the same host name) leaves a running gateway\'s head file vouching: its links committed after, of a payment, cut in SQL once it is killed, are named and the resend held', async function () {
     this.timeout(180_000);
     const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-headfile-')), 'audit-checkpoints.jsonl');
-    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env() };
+    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...suite.bank().env() };
     if (!ownPidNamespaces()) this.skip();
     const db = ctx.store().db;
-    const client = JSON.parse((await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env)).stdout) as { clientId: string; clientSecret: string };
-    expect((await runCli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env)).code).to.equal(0);
-
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
     const jwtSecret = randomBytes(32).toString('hex');
-    const killed = spawnGerbang(['serve'], { ...env, ...UNTHROTTLED, PORT: String(port), GERBANG_JWT_SECRET: jwtSecret, GERBANG_LOG_LEVEL: 'warn', GERBANG_AUDIT_SCRUB_MS: '0' });
-    const pid = killed.child.pid!;
+    const { pid, token, pay, kill } = await killableGateway(env, jwtSecret);
     const headFiles = () => readdirSync(dirname(checkpoints)).filter((name) => name.includes(`.head-${hostname().slice(0, 40)}-${pid}-`));
     const body = sampleTransfer();
     const paidBefore = bankTransfers();
-    let token = '';
     let kept = 0;
     try {
-      await eventually(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status === 200, 30_000);
-      token = ((await (await fetch(`${base}/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }) })).json()) as { access_token: string }).access_token;
-      const pay = async (transfer: Record<string, unknown>) => {
-        const res = await fetch(`${base}/v1/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(transfer) });
-        expect([res.status, ((await res.json()) as { status: string }).status]).to.deep.equal([201, 'SUCCESS']);
-      };
       await pay(sampleTransfer());
       await settled(db, pid);
       expect(headFiles(), 'the running gateway\'s head file').to.have.length(1);
@@ -314,53 +335,23 @@ forEachBackend('Head files a verify removes under a running or dying gateway, it
       await settled(db, pid);
       kept = headFiles().length;
     } finally {
-      killed.child.kill('SIGKILL');
-      await killed.exited;
+      await kill();
     }
     expect(bankTransfers() - paidBefore, 'paid once').to.equal(2);
 
-    // The attacker: the killed gateway's links since the last line, its paid payment with them, cut; head rows set back.
-    const vouched = linesVouched(checkpoints);
-    await deletePayment(db, body.transactionId as string);
-    const cut = await cutToCheckpoints(db, pid, vouched);
-    expect(cut, 'the links committed after the last line were cut').to.not.deep.equal([]);
-
-    const verify = await runCli(['audit', 'verify'], env);
-    expect(verify.stdout, `the cut named (head files of the gateway while it ran after that verify: ${kept})`).to.contain(`chain ${cut[0]}`);
-    expect(verify.code, verify.stdout).to.equal(1);
-    fresh = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env(), ...UNTHROTTLED, GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_JWT_SECRET: jwtSecret });
-    for (let i = 0; i < 50 && !fresh.gateway.scrub.complete; i += 1) await fresh.gateway.scrub.pass();
-    expect(await fresh.gateway.checkCheckpoints()).to.contain(cut[0]);
-    const resent = await fresh.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
-    expect(resent.status, resent.text).to.equal(503);
-    expect(bankTransfers() - paidBefore, 'the resend was not paid').to.equal(2);
-    // Accepted as it stands, for the next test.
-    expect((await acceptAsVerified(env, 'test: a killed gateway\'s tail cut, looked at')).code).to.equal(0);
+    await cutAndResent(pid, checkpoints, env, body, token, jwtSecret, paidBefore, `head files of the gateway while it ran after that verify: ${kept}`);
   });
 
   it('a gateway killed while verify walks the database (after it read the head files, before it appends its line): its links committed meanwhile, of a payment, cut in SQL, are named and the resend held', async function () {
     this.timeout(180_000);
     const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-headfile-')), 'audit-checkpoints.jsonl');
-    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env() };
+    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...suite.bank().env() };
     const db = ctx.store().db;
-    const client = JSON.parse((await runCli(['client', 'create', '--name', 'erp', '--cidr', '127.0.0.1/32', '--json'], env)).stdout) as { clientId: string; clientSecret: string };
-    expect((await runCli(['client', 'grant-account', '--id', client.clientId, '--account', '0201245680'], env)).code).to.equal(0);
-
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
     const jwtSecret = randomBytes(32).toString('hex');
-    const killed = spawnGerbang(['serve'], { ...env, ...UNTHROTTLED, PORT: String(port), GERBANG_JWT_SECRET: jwtSecret, GERBANG_LOG_LEVEL: 'warn', GERBANG_AUDIT_SCRUB_MS: '0' });
-    const pid = killed.child.pid!;
+    const { pid, token, pay, kill } = await killableGateway(env, jwtSecret);
     const body = sampleTransfer();
     const paidBefore = bankTransfers();
-    let token = '';
-    const pay = async (transfer: Record<string, unknown>) => {
-      const res = await fetch(`${base}/v1/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(transfer) });
-      expect([res.status, ((await res.json()) as { status: string }).status]).to.deep.equal([201, 'SUCCESS']);
-    };
     try {
-      await eventually(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status === 200, 30_000);
-      token = ((await (await fetch(`${base}/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }) })).json()) as { access_token: string }).access_token;
       await pay(sampleTransfer());
       await settled(db, pid);
       // The operator's verify, its walk of a large database long: meanwhile the gateway pays and is killed (a SIGKILL, an OOM kill, a crash).
@@ -370,34 +361,17 @@ forEachBackend('Head files a verify removes under a running or dying gateway, it
         const walked = await store.audit.verify(options);
         await pay(body);
         await settled(db, pid);
-        killed.child.kill('SIGKILL');
-        await killed.exited;
+        await kill();
         return walked;
       };
       const verified = await verifyAudit({ ...store, audit }, TEST_AUDIT_KEYS, checkpoints);
       expect(verified.breaks, 'intact as walked').to.deep.equal([]);
     } finally {
-      killed.child.kill('SIGKILL');
-      await killed.exited;
+      await kill();
     }
     expect(bankTransfers() - paidBefore, 'paid once').to.equal(2);
 
-    const vouched = linesVouched(checkpoints);
-    await deletePayment(db, body.transactionId as string);
-    const cut = await cutToCheckpoints(db, pid, vouched);
-    expect(cut, 'the links committed after the last line were cut').to.not.deep.equal([]);
-
-    const verify = await runCli(['audit', 'verify'], env);
-    expect(verify.stdout).to.contain(`chain ${cut[0]}`);
-    expect(verify.code, verify.stdout).to.equal(1);
-    fresh = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, ...bank.env(), ...UNTHROTTLED, GERBANG_AUDIT_SCRUB_MS: '60000', GERBANG_JWT_SECRET: jwtSecret });
-    for (let i = 0; i < 50 && !fresh.gateway.scrub.complete; i += 1) await fresh.gateway.scrub.pass();
-    expect(await fresh.gateway.checkCheckpoints()).to.contain(cut[0]);
-    const resent = await fresh.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
-    expect(resent.status, resent.text).to.equal(503);
-    expect(bankTransfers() - paidBefore, 'the resend was not paid').to.equal(2);
-    // Accepted as it stands, for the next test.
-    expect((await acceptAsVerified(env, 'test: a killed gateway\'s tail cut, looked at')).code).to.equal(0);
+    await cutAndResent(pid, checkpoints, env, body, token, jwtSecret, paidBefore, 'its head file as verify read it removed once it was killed');
   });
 
   it('an operator on a host whose clock is behind the gateway\'s accepts a database restored behind a killed writer\'s head file: the rollback watch serves again', async function () {
