@@ -398,7 +398,9 @@ export const ACCEPTED_ROLLBACK = 'accept-rollback';
 /**
  * The checkpoints of one file for database `store`, read as it grows: each `read()` reads only
  * the lines appended since the last (the whole file again if it was replaced or cut), so a
- * process can compare the database with it every few seconds however long the file gets.
+ * process can compare the database with it every few seconds however long the file gets. Each
+ * `read()` also reads the head files beside it (HeadFile) as they are then, and takes their heads
+ * as a line's, on top of the lines (a head file only ever raises a chain's head).
  */
 export class CheckpointReader {
   private readonly history: CheckpointHistory = { heads: new Map(), acceptedBreaks: new Map(), acceptedDeletions: new Map(), acceptedSkips: new Map(), acceptances: 0, checkpoints: 0, invalid: [] };
