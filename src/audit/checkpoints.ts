@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { sameSecretText, type KeyRing } from '../security/index.js';
@@ -199,6 +199,8 @@ export interface HeadFileClaim {
   host: string;
   pid: number;
   heads: CommittedHead[];
+  /** The record's MAC: which write of the file was read (absorbHeadFiles removes only that one). */
+  mac: string;
 }
 
 function headMacOf(ring: KeyRing, keyId: string, r: Omit<HeadRecord, 'v' | 'keyId' | 'mac'>): string {
@@ -247,6 +249,13 @@ export class HeadFile {
   /** Vouches for `heads` (every chain this process appends to) of database `store`: one write over the last. */
   committed(store: string, heads: CommittedHead[]): void {
     try {
+      // Removed under it (a verify that took this process for ended, from a PID namespace of its
+      // own on the same host name): written anew, so what it commits from now on is vouched for.
+      if (this.fd !== null && fstatSync(this.fd).nlink === 0) {
+        closeSync(this.fd);
+        this.fd = null;
+        this.longest = 0;
+      }
       if (this.fd === null) {
         mkdirSync(dirname(this.path), { recursive: true });
         this.fd = openSync(this.path, 'w', 0o600);
@@ -295,27 +304,36 @@ function readHeadFiles(path: string, ring: KeyRing, store: string): { files: (He
   const invalid: string[] = [];
   for (const name of names.sort()) {
     const file = join(dir, name);
-    let record: HeadRecord | null | undefined;
-    for (let attempt = 0; attempt < 3 && !record; attempt += 1) {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {
-        record = undefined; // removed meanwhile (its process stopped)
-        break;
-      }
-      // Created, not written yet (its first write follows in the same turn of its event loop): nothing to read.
-      if (text.trim() === '') break;
-      record = parseHeadRecord(text);
-      // A key no longer in the ring (retired after keys rotate): it can only add claims, skipped.
-      if (record && !ring.keyIds.includes(record.keyId)) break;
-      if (record && !sameSecretText(headMacOf(ring, record.keyId, record), record.mac)) record = null;
-    }
+    const record = readHeadFile(file, ring);
     if (record === null) invalid.push(`head file ${file}`);
     if (!record || !ring.keyIds.includes(record.keyId) || record.store !== store) continue;
-    files.push({ path: file, host: record.host, pid: record.pid, heads: record.heads, keyId: record.keyId });
+    files.push({ path: file, host: record.host, pid: record.pid, heads: record.heads, keyId: record.keyId, mac: record.mac });
   }
   return { files, invalid };
+}
+
+/**
+ * One head file as it is now: its record, null when it is not signed with a ring key (forged,
+ * altered; one read while its writer overwrote it is read again first), undefined when there is
+ * none (removed meanwhile, created and not written yet) or it is under a key the ring no longer holds.
+ */
+function readHeadFile(file: string, ring: KeyRing): HeadRecord | null | undefined {
+  let record: HeadRecord | null | undefined;
+  for (let attempt = 0; attempt < 3 && !record; attempt += 1) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return undefined; // removed meanwhile (its process stopped)
+    }
+    // Created, not written yet (its first write follows in the same turn of its event loop): nothing to read.
+    if (text.trim() === '') return undefined;
+    record = parseHeadRecord(text);
+    // A key no longer in the ring (retired after keys rotate): it can only add claims, skipped.
+    if (record && !ring.keyIds.includes(record.keyId)) return undefined;
+    if (record && !sameSecretText(headMacOf(ring, record.keyId, record), record.mac)) record = null;
+  }
+  return record;
 }
 
 function parseHeadRecord(text: string): HeadRecord | null {
@@ -333,14 +351,19 @@ function parseHeadRecord(text: string): HeadRecord | null {
 /**
  * Removes the head files of `history` whose process has ended (this host, its pid gone) and whose
  * every head that counts a checkpoint line just appended (`line`) vouches for: what they held is
- * in the checkpoint file now. A file of a live process, or of another host, is left. The paths removed.
+ * in the checkpoint file now. A file of a live process, or of another host, is left. Each is read
+ * again just before, and removed only as it was read (`history` was read before the walk the line
+ * ends: a process that committed since, then died, left heads no line vouches for). A pid is no
+ * proof of an end (a verify in a PID namespace of its own sees no live gateway): a writer whose
+ * file was removed under it writes it anew at its next commit (HeadFile.committed). The paths removed.
  */
-export function absorbHeadFiles(history: CheckpointHistory, line: readonly ChainHead[]): string[] {
+export function absorbHeadFiles(history: CheckpointHistory, line: readonly ChainHead[], ring: KeyRing): string[] {
   const vouched = new Map(line.map((h) => [h.writerId, h.seq]));
   const removed: string[] = [];
   for (const file of history.headFiles ?? []) {
     if (file.host !== hostname() || processAlive(file.pid)) continue;
     if (!file.heads.every((h) => (vouched.get(h.writerId) ?? -1) >= h.seq)) continue;
+    if (readHeadFile(file.path, ring)?.mac !== file.mac) continue;
     try {
       unlinkSync(file.path);
       removed.push(file.path);
@@ -466,7 +489,7 @@ export class CheckpointReader {
     const claims: HeadFileClaim[] = [];
     for (const file of files) {
       const heads = file.heads.filter((h) => h.at > (this.acceptedAt.get(h.writerId) ?? Number.NEGATIVE_INFINITY));
-      claims.push({ path: file.path, host: file.host, pid: file.pid, heads });
+      claims.push({ path: file.path, host: file.host, pid: file.pid, heads, mac: file.mac });
       for (const head of heads) {
         const known = this.history.heads.get(head.writerId);
         if (known && known.seq >= head.seq) continue;
