@@ -136,12 +136,24 @@ export async function acceptRollback(
   const chains = [...new Set(accepted.map((b) => b.writerId!))];
   // A chain checkpointed at a head whose link was cut (the head row left) is checkpointed at the
   // link before the cut from now on: its next link is not taken for a rollback past its checkpoint.
-  const cutHeads = cuts.filter((b) => !chains.includes(b.writerId)).map((b) => ({ writerId: b.writerId, seq: b.seq - 1, hash: links.get(`${b.writerId} ${b.seq - 1}`) ?? '' }));
+  // So is a chain behind its checkpoint whose head row's own link was cut too (links made after an
+  // accepted tail cut, deleted, the head row put back): its head row's link is not there to vouch for.
+  const cutHeads = new Map(cuts.map((b) => [b.writerId, { writerId: b.writerId, seq: b.seq - 1, hash: links.get(`${b.writerId} ${b.seq - 1}`) ?? '' }]));
+  const behindHead = (writerId: string) => {
+    const cut = cutHeads.get(writerId);
+    return cut !== undefined && cut.hash !== '' ? cut : again.heads.get(writerId) ?? { writerId, seq: 0, hash: '' };
+  };
+  // The head files' heads it looked at are taken by the line (CheckpointReader counts a head file's
+  // head committed after the last acceptance naming its chain): timed no earlier than the latest of
+  // them, so an operator's clock behind the writer's does not leave them counting (a hold that no
+  // acceptance released until the clocks' difference had passed).
+  const named = new Set([...chains, ...cuts.map((b) => b.writerId), ...gone.keys(), ...skips.map((b) => b.writerId)]);
+  const lookedAt = (history.headFiles ?? []).flatMap((file) => file.heads.filter((h) => named.has(h.writerId)).map((h) => h.at));
   appendCheckpoint(checkpointFile, ring, {
     store: store.db.description,
-    at: clock(),
+    at: Math.max(clock(), ...lookedAt),
     by: `${ACCEPTED_ROLLBACK}: ${reason}`,
-    heads: [...chains.map((writerId) => again.heads.get(writerId) ?? { writerId, seq: 0, hash: '' }), ...cutHeads.filter((h) => h.hash !== '')],
+    heads: [...(await vouchable(store, history, chains.map(behindHead))), ...[...cutHeads.values()].filter((h) => !chains.includes(h.writerId) && h.hash !== '')],
     ...(gone.size === 0 ? {} : { broken: [...gone.values()] }),
     ...(skips.length === 0 ? {} : { skips }),
     ...(lostSeen.length === 0 ? {} : { lost: lostSeen }),
@@ -245,4 +257,25 @@ export function forgetEarlierDatabase(checkpointFile: string, ring: KeyRing, sto
   if (history.heads.size === 0) return 0;
   appendCheckpoint(checkpointFile, ring, { store, at: clock(), by: `${ACCEPTED_ROLLBACK}: ${reason}`, heads: [...history.heads.keys()].map((writerId) => ({ writerId, seq: 0, hash: '' })) });
   return history.heads.size;
+}
+
+/**
+ * The heads verify and an acceptance vouch for: each as the database holds it, but a head row an accepted tail
+ * cut left without its link (nothing linked since) by the link before the cut, as the acceptance
+ * checkpointed it. Vouched at the head row, the next verify found the chain behind a checkpoint
+ * nothing accepts, and every rollback watch held once its writer linked on.
+ */
+export async function vouchable(store: Store, history: CheckpointHistory, heads: ChainHead[]): Promise<ChainHead[]> {
+  const present = new Set((await store.audit.linksAt(heads.filter((h) => h.seq > 0))).map((l) => `${l.writerId} ${l.seq}`));
+  const cutBefore = heads.flatMap((h) => {
+    if (h.seq === 0 || present.has(`${h.writerId} ${h.seq}`)) return [];
+    const cuts = [...(history.acceptedSkips.get(h.writerId)?.entries() ?? [])].filter(([, s]) => s.resume === 0 && s.seen?.head?.seq === h.seq && s.seen.head.hash === h.hash);
+    return cuts.length === 0 ? [] : [{ writerId: h.writerId, seq: Math.min(...cuts.map(([seq]) => seq)) - 1 }];
+  });
+  const before = new Map((await store.audit.linksAt(cutBefore.filter((c) => c.seq > 0))).map((l) => [l.writerId, l]));
+  return heads.flatMap((h) => {
+    if (h.seq === 0 || present.has(`${h.writerId} ${h.seq}`)) return [h];
+    const link = before.get(h.writerId);
+    return link ? [{ writerId: h.writerId, seq: link.seq, hash: link.hash }] : [];
+  });
 }

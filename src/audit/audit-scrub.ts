@@ -1009,7 +1009,8 @@ export class AuditScrub {
 
   /**
    * The head of chain `writerId` the attacker cannot set back in SQL: the higher of the furthest
-   * head a checkpoint vouched for (signed, outside the database; as an acceptance set it) and the
+   * head a checkpoint vouched for (signed, outside the database: a line, or a writer's head file
+   * committed after the last acceptance of the chain; as an acceptance set it) and the
    * highest this process read since the last acceptance (headsRead).
    */
   private trustedHead(writerId: string, vouched: CheckpointHistory['heads']): number {

@@ -1,6 +1,7 @@
-import { createHmac } from 'node:crypto';
-import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createHmac, randomBytes } from 'node:crypto';
+import { appendFileSync, chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { sameSecretText, type KeyRing } from '../security/index.js';
 import { getLogger } from '../log/index.js';
 import type { AuditChainBreak, AuditRepository } from '../store/types.js';
@@ -143,15 +144,17 @@ function seenFields(seen: SeenBreak): unknown[] {
 
 /**
  * The checkpoint of one process's own chains (StoreOptions.checkpoint): its heads appended to
- * `path` by `by`. A failure is logged, never thrown: what it vouches for has committed, and the
- * next checkpoint covers it.
+ * `path` by `by`; false when it could not be written. A failure is logged, never thrown: what it
+ * vouches for has committed, and the next checkpoint covers it.
  */
-export function checkpointer(path: string, ring: KeyRing, by: string, clock: () => number = Date.now): (store: string, heads: ChainHead[]) => void {
+export function checkpointer(path: string, ring: KeyRing, by: string, clock: () => number = Date.now): (store: string, heads: ChainHead[]) => boolean {
   return (store, heads) => {
     try {
       appendCheckpoint(path, ring, { store, at: clock(), by, heads });
+      return true;
     } catch (error) {
       log.error({ err: error, file: path }, 'audit checkpoint could not be written (GERBANG_AUDIT_CHECKPOINT_FILE)');
+      return false;
     }
   };
 }
@@ -168,9 +171,225 @@ export function appendCheckpoint(path: string, ring: KeyRing, checkpoint: Checkp
   if (created) chmodSync(path, 0o600);
 }
 
+/** A head vouched for outside the database: when, under which ring key, and by a head file (`from`) rather than a line. */
+export type VouchedHead = ChainHead & { at: number; keyId: string; from?: string };
+
+/** A chain head a writer committed, and when (its clock, just after the COMMIT). */
+export interface CommittedHead extends ChainHead {
+  at: number;
+}
+
+/** What a head file's MAC is keyed for (KeyRing.macKey): never taken for a checkpoint line. */
+const HEAD_PURPOSE = 'audit head file';
+
+/** What a head file holds: one signed record, overwritten in place (padded with spaces to the longest written). */
+interface HeadRecord {
+  v: number;
+  store: string;
+  host: string;
+  pid: number;
+  heads: CommittedHead[];
+  keyId: string;
+  mac: string;
+}
+
+/** A valid head file read (CheckpointHistory.headFiles): where, whose, and the heads of it that count. */
+export interface HeadFileClaim {
+  path: string;
+  host: string;
+  pid: number;
+  heads: CommittedHead[];
+  /** The record's MAC: which write of the file was read (absorbHeadFiles removes only that one). */
+  mac: string;
+}
+
+function headMacOf(ring: KeyRing, keyId: string, r: Omit<HeadRecord, 'v' | 'keyId' | 'mac'>): string {
+  const { key } = ring.macKey(HEAD_PURPOSE, keyId);
+  return createHmac('sha256', key)
+    .update(JSON.stringify([VERSION, r.store, r.host, r.pid, r.heads.map((h) => [h.writerId, h.seq, h.hash, h.at])]))
+    .digest('hex');
+}
+
+/** The head files beside checkpoint file `path` are named `<path>.head-<owner>`. */
+function headFilePrefix(path: string): string {
+  return `${basename(path)}.head-`;
+}
+
+/**
+ * The heads a process committed, vouched for outside the database at every commit, in constant
+ * space: a file of its own beside the checkpoint file (`<checkpoint file>.head-<host>-<pid>-<random>`,
+ * 0600), overwritten in place after each committed group of links with one record signed under
+ * the key ring (each head its chain, seq, link MAC and commit time). A checkpoint line comes a
+ * minute apart; without this, the links a process committed since its last one (a SIGKILL, a
+ * crash) were vouched for by nothing outside the database, and a database writer could delete
+ * that tail with its payments and set the head row back to the last checkpointed link unseen.
+ *
+ * One pwrite of a few hundred bytes a group, no fsync: the page cache outlives the process (a
+ * SIGKILL), not the host (a power loss can lose the last writes; docs/operator-guide.md). A write
+ * that fails is logged once, never thrown: the links have committed, and the lines cover them.
+ * Removed when the store closes after its last heads were appended as a line (`close`); a file
+ * left by a process that died is read by every reader of the checkpoints (CheckpointReader) and
+ * removed by `audit verify` once a line it wrote covers it.
+ */
+export class HeadFile {
+  readonly path: string;
+  private readonly host = hostname();
+  private fd: number | null = null;
+  private longest = 0;
+  private failing = false;
+
+  constructor(
+    checkpointFile: string,
+    private readonly ring: KeyRing,
+  ) {
+    const owner = `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(4).toString('hex')}`.replace(/[^A-Za-z0-9._-]/g, '_');
+    this.path = join(dirname(checkpointFile), `${headFilePrefix(checkpointFile)}${owner}`);
+  }
+
+  /** Vouches for `heads` (every chain this process appends to) of database `store`: one write over the last. */
+  committed(store: string, heads: CommittedHead[]): void {
+    try {
+      // Removed under it (a verify that took this process for ended, from a PID namespace of its
+      // own on the same host name): written anew, so what it commits from now on is vouched for.
+      if (this.fd !== null && fstatSync(this.fd).nlink === 0) {
+        closeSync(this.fd);
+        this.fd = null;
+        this.longest = 0;
+      }
+      if (this.fd === null) {
+        mkdirSync(dirname(this.path), { recursive: true });
+        this.fd = openSync(this.path, 'w', 0o600);
+      }
+      const fields = { store, host: this.host, pid: process.pid, heads };
+      const keyId = this.ring.currentKeyId;
+      const text = JSON.stringify({ v: VERSION, ...fields, keyId, mac: headMacOf(this.ring, keyId, fields) });
+      // Padded over what a longer record left (a chain's seq grew a digit, a lane left its chain): no truncate.
+      const bytes = Buffer.from(`${text.padEnd(this.longest - 1)}\n`);
+      writeSync(this.fd, bytes, 0, bytes.length, 0);
+      this.longest = Math.max(this.longest, bytes.length);
+      this.failing = false;
+    } catch (error) {
+      if (!this.failing) log.error({ err: error, file: this.path }, 'the audit head file could not be written: the links committed since the last checkpoint line are vouched for by nothing outside the database until the next one (GERBANG_AUDIT_CHECKPOINT_FILE)');
+      this.failing = true;
+    }
+  }
+
+  /** The process stops: the file is closed, and removed when its last heads were appended as a checkpoint line (`checkpointed`). */
+  close(checkpointed: boolean): void {
+    try {
+      if (this.fd !== null) closeSync(this.fd);
+      this.fd = null;
+      if (checkpointed && existsSync(this.path)) unlinkSync(this.path);
+    } catch (error) {
+      log.warn({ err: error, file: this.path }, 'the audit head file could not be closed or removed (audit verify removes it once its heads are checkpointed)');
+    }
+  }
+}
+
+/**
+ * The valid head files beside checkpoint file `path`: each record of database `store` (those of
+ * another kept apart), and the names of those that are not valid (forged, altered; one read while
+ * its writer overwrote it is read again first).
+ */
+function readHeadFiles(path: string, ring: KeyRing, store: string): { files: (HeadFileClaim & { keyId: string })[]; invalid: string[] } {
+  const prefix = headFilePrefix(path);
+  const dir = dirname(path);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.startsWith(prefix));
+  } catch {
+    return { files: [], invalid: [] };
+  }
+  const files: (HeadFileClaim & { keyId: string })[] = [];
+  const invalid: string[] = [];
+  for (const name of names.sort()) {
+    const file = join(dir, name);
+    const record = readHeadFile(file, ring);
+    if (record === null) invalid.push(`head file ${file}`);
+    if (!record || !ring.keyIds.includes(record.keyId) || record.store !== store) continue;
+    files.push({ path: file, host: record.host, pid: record.pid, heads: record.heads, keyId: record.keyId, mac: record.mac });
+  }
+  return { files, invalid };
+}
+
+/**
+ * One head file as it is now: its record, null when it is not signed with a ring key (forged,
+ * altered; one read while its writer overwrote it is read again first), undefined when there is
+ * none (removed meanwhile, created and not written yet) or it is under a key the ring no longer holds.
+ */
+function readHeadFile(file: string, ring: KeyRing): HeadRecord | null | undefined {
+  let record: HeadRecord | null | undefined;
+  for (let attempt = 0; attempt < 3 && !record; attempt += 1) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return undefined; // removed meanwhile (its process stopped)
+    }
+    // Created, not written yet (its first write follows in the same turn of its event loop): nothing to read.
+    if (text.trim() === '') return undefined;
+    record = parseHeadRecord(text);
+    // A key no longer in the ring (retired after keys rotate): it can only add claims, skipped.
+    if (record && !ring.keyIds.includes(record.keyId)) return undefined;
+    if (record && !sameSecretText(headMacOf(ring, record.keyId, record), record.mac)) record = null;
+  }
+  return record;
+}
+
+function parseHeadRecord(text: string): HeadRecord | null {
+  try {
+    const r = JSON.parse(text) as HeadRecord;
+    const ok =
+      r.v === VERSION && typeof r.store === 'string' && typeof r.host === 'string' && Number.isSafeInteger(r.pid) && typeof r.keyId === 'string' && typeof r.mac === 'string' &&
+      Array.isArray(r.heads) && r.heads.every((h) => typeof h.writerId === 'string' && Number.isSafeInteger(h.seq) && typeof h.hash === 'string' && typeof h.at === 'number');
+    return ok ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Removes the head files of `history` whose process has ended (this host, its pid gone) and whose
+ * every head that counts a checkpoint line just appended (`line`) vouches for: what they held is
+ * in the checkpoint file now. A file of a live process, or of another host, is left. Each is read
+ * again just before, and removed only as it was read (`history` was read before the walk the line
+ * ends: a process that committed since, then died, left heads no line vouches for). A pid is no
+ * proof of an end (a verify in a PID namespace of its own sees no live gateway): a writer whose
+ * file was removed under it writes it anew at its next commit (HeadFile.committed). The paths removed.
+ */
+export function absorbHeadFiles(history: CheckpointHistory, line: readonly ChainHead[], ring: KeyRing): string[] {
+  const vouched = new Map(line.map((h) => [h.writerId, h.seq]));
+  const removed: string[] = [];
+  for (const file of history.headFiles ?? []) {
+    if (file.host !== hostname() || processAlive(file.pid)) continue;
+    if (!file.heads.every((h) => (vouched.get(h.writerId) ?? -1) >= h.seq)) continue;
+    if (readHeadFile(file.path, ring)?.mac !== file.mac) continue;
+    try {
+      unlinkSync(file.path);
+      removed.push(file.path);
+    } catch {
+      // removed meanwhile, or not ours to remove: read again next time
+    }
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export interface CheckpointHistory {
-  /** Per chain, the furthest head any valid checkpoint vouched for, and when. */
-  heads: Map<string, ChainHead & { at: number; keyId: string }>;
+  /**
+   * Per chain, the furthest head any valid checkpoint vouched for, and when: a line of the file, or
+   * a writer's head file (HeadFile; `from` names it) with a head committed after the last
+   * acceptance line that named its chain.
+   */
+  heads: Map<string, VouchedHead>;
   /** Per chain, where an operator accepted it as it stands after it was found broken inside (Checkpoint.broken), and when. */
   acceptedBreaks: Map<string, GoneChain & { at: number }>;
   /** Payments an operator accepted as lost, by id: when, and as what (Checkpoint.lost; no `kind` from `lostPayments`: not said). */
@@ -180,8 +399,10 @@ export interface CheckpointHistory {
   /** How many acceptance lines (ACCEPTED_ROLLBACK) were read: the scrub's memory of payments lets go what was lost before the last. */
   acceptances?: number;
   checkpoints: number;
-  /** Lines that are not valid checkpoints (forged, altered, cut): each named by its line number. */
+  /** Lines that are not valid checkpoints (forged, altered, cut): each named by its line number; and head files that are not valid, by name. */
   invalid: string[];
+  /** The valid head files of writers of this database (HeadFile), each with the heads that count (those no acceptance line after them named). */
+  headFiles?: HeadFileClaim[];
 }
 
 /** Reads every checkpoint of the file for database `store` (none when the file does not exist yet). */
@@ -200,12 +421,20 @@ export const ACCEPTED_ROLLBACK = 'accept-rollback';
 /**
  * The checkpoints of one file for database `store`, read as it grows: each `read()` reads only
  * the lines appended since the last (the whole file again if it was replaced or cut), so a
- * process can compare the database with it every few seconds however long the file gets.
+ * process can compare the database with it every few seconds however long the file gets. Each
+ * `read()` also reads the head files beside it (HeadFile) as they are then, and takes their heads
+ * as a line's, on top of the lines (a head file only ever raises a chain's head).
  */
 export class CheckpointReader {
   private readonly history: CheckpointHistory = { heads: new Map(), acceptedBreaks: new Map(), acceptedDeletions: new Map(), acceptedSkips: new Map(), acceptances: 0, checkpoints: 0, invalid: [] };
   private offset = 0;
   private lineNumber = 0;
+  /** Lines that are not valid checkpoints (CheckpointHistory.invalid without the head files). */
+  private readonly lineInvalid: string[] = [];
+  /** Per chain, the head the lines alone vouched for where a head file's replaced it (undefined: none). */
+  private readonly overlaid = new Map<string, VouchedHead | undefined>();
+  /** Per chain, when the last acceptance line named it (its head, or as gone): a head file's head committed before is not a claim. */
+  private readonly acceptedAt = new Map<string, number>();
 
   constructor(
     private readonly path: string,
@@ -214,10 +443,17 @@ export class CheckpointReader {
   ) {}
 
   read(): CheckpointHistory {
-    if (!existsSync(this.path)) return this.history;
+    this.withoutHeadFiles();
+    this.readLines();
+    this.withHeadFiles();
+    return this.history;
+  }
+
+  private readLines(): void {
+    if (!existsSync(this.path)) return;
     const size = statSync(this.path).size;
     if (size < this.offset) this.restart();
-    if (size === this.offset) return this.history;
+    if (size === this.offset) return;
     const fd = openSync(this.path, 'r');
     let text: string;
     try {
@@ -231,7 +467,37 @@ export class CheckpointReader {
     const complete = text.lastIndexOf('\n') + 1;
     this.offset += Buffer.byteLength(text.slice(0, complete));
     for (const line of text.slice(0, complete).split('\n').slice(0, -1)) this.take(line);
-    return this.history;
+  }
+
+  /** The heads as the lines alone vouch for them (what the head files added last time taken back), before more lines are read. */
+  private withoutHeadFiles(): void {
+    for (const [writerId, line] of this.overlaid) {
+      if (line) this.history.heads.set(writerId, line);
+      else this.history.heads.delete(writerId);
+    }
+    this.overlaid.clear();
+  }
+
+  /**
+   * The head files (HeadFile) read as they are now, each head a claim like a line's: it counts
+   * unless an acceptance line named its chain at or after its commit (the acceptance took the
+   * chain as it stood then), and raises the chain's head where it is further than the lines'.
+   */
+  private withHeadFiles(): void {
+    const { files, invalid } = readHeadFiles(this.path, this.ring, this.store);
+    this.history.invalid = [...this.lineInvalid, ...invalid];
+    const claims: HeadFileClaim[] = [];
+    for (const file of files) {
+      const heads = file.heads.filter((h) => h.at > (this.acceptedAt.get(h.writerId) ?? Number.NEGATIVE_INFINITY));
+      claims.push({ path: file.path, host: file.host, pid: file.pid, heads, mac: file.mac });
+      for (const head of heads) {
+        const known = this.history.heads.get(head.writerId);
+        if (known && known.seq >= head.seq) continue;
+        if (!this.overlaid.has(head.writerId)) this.overlaid.set(head.writerId, known);
+        this.history.heads.set(head.writerId, { writerId: head.writerId, seq: head.seq, hash: head.hash, at: head.at, keyId: file.keyId, from: `head file ${file.path}` });
+      }
+    }
+    this.history.headFiles = claims;
   }
 
   private restart(): void {
@@ -241,7 +507,9 @@ export class CheckpointReader {
     this.history.acceptedSkips.clear();
     this.history.acceptances = 0;
     this.history.checkpoints = 0;
-    this.history.invalid.length = 0;
+    this.lineInvalid.length = 0;
+    this.overlaid.clear();
+    this.acceptedAt.clear();
     this.offset = 0;
     this.lineNumber = 0;
   }
@@ -255,13 +523,14 @@ export class CheckpointReader {
     if (line !== null && !ring.keyIds.includes(line.keyId)) return;
     const valid = line !== null && sameSecretText(macOf(ring, line.keyId, line), line.mac);
     if (!valid) {
-      history.invalid.push(`line ${this.lineNumber}`);
+      this.lineInvalid.push(`line ${this.lineNumber}`);
       return;
     }
     if (line.store !== this.store) return; // another database's (a file may serve several installations)
     history.checkpoints += 1;
     const accepted = line.by === ACCEPTED_ROLLBACK || line.by.startsWith(`${ACCEPTED_ROLLBACK}:`);
     if (accepted) history.acceptances = (history.acceptances ?? 0) + 1;
+    if (accepted) for (const head of [...line.heads, ...(line.broken ?? [])]) this.acceptedAt.set(head.writerId, line.at);
     for (const head of line.heads) {
       const known = history.heads.get(head.writerId);
       if (accepted && head.seq === 0) history.heads.delete(head.writerId);
@@ -327,7 +596,7 @@ export async function compareWithCheckpoints(history: CheckpointHistory, path: s
     table: 'checkpoints' as const,
     recordId: null,
     problem: 'forged' as const,
-    detail: `${path} ${where} is not a checkpoint signed with a ring key (added or altered by hand)`,
+    detail: where.startsWith('head file ') ? `${where} is not a record of chain heads signed with a ring key (written or altered by hand)` : `${path} ${where} is not a checkpoint signed with a ring key (added or altered by hand)`,
   }));
   const current = new Map(heads.map((h) => [h.writerId, h]));
   // The checkpointed link of every chain, all asked at once; one link a chain, so its chain names it.
@@ -337,7 +606,8 @@ export async function compareWithCheckpoints(history: CheckpointHistory, path: s
   }
   const behind: string[] = [];
   for (const [writerId, seen] of history.heads) {
-    const when = () => new Date(seen.at).toISOString(); // made only for a break, not for each of thousands of chains
+    // Made only for a break, not for each of thousands of chains.
+    const when = () => `${new Date(seen.at).toISOString()}${seen.from === undefined ? '' : ` (${seen.from}, written as its writer committed it)`}`;
     const now = current.get(writerId);
     const link = inDatabase.get(writerId) ?? null;
     if (!now && link === null) {

@@ -9,7 +9,8 @@ const log = getLogger('audit');
 const HELD_ON: readonly AuditChainBreak['problem'][] = ['rolled-back', 'vanished', 'altered'];
 
 /**
- * Compares the database's chain heads with the checkpoints outside it, at start and every few
+ * Compares the database's chain heads with the checkpoints outside it (the lines of the file, and
+ * the head file each writer overwrites at every commit: CheckpointReader), at start and every few
  * seconds, and holds the gateway's payments while the database lacks what a checkpoint vouched
  * for: a chain cut back or deleted, or the whole database restored from an older copy. Such a
  * database has forgotten payments the bank executed (a resend would pay them again) and changes

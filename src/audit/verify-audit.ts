@@ -1,8 +1,8 @@
 import type { KeyRing } from '../security/index.js';
 import type { AuditChainBreak, AuditVerifyReport, LostPaymentFacts, Store } from '../store/types.js';
-import { goneWithNothingLeft, whatToAccept } from './accept-rollback.js';
+import { goneWithNothingLeft, vouchable, whatToAccept } from './accept-rollback.js';
 import { AuditScrub, goneChainBreaks, type ScrubbedAudit } from './audit-scrub.js';
-import { appendCheckpoint, compareWithCheckpoints, readCheckpoints, type ChainHead, type CheckpointHistory } from './checkpoints.js';
+import { absorbHeadFiles, appendCheckpoint, compareWithCheckpoints, readCheckpoints, type CheckpointHistory } from './checkpoints.js';
 
 /**
  * A break that an operator accepted (`gerbang audit accept-rollback`, a signed line of the
@@ -35,8 +35,9 @@ export type CheckedAuditReport = AuditVerifyReport & {
  * `gerbang audit verify` as a story: verify every chain and stored value in the database, walk on
  * past each break of a broken chain (as an acceptance does: every break named, those an operator
  * accepted set apart), then compare the chain heads with the checkpoints kept outside it (a
- * deleted tail, a vanished chain, a rollback to an older copy are only visible there), then, when
- * nothing is broken but what was accepted, checkpoint the heads just verified. The result is
+ * deleted tail, a vanished chain, a rollback to an older copy are only visible there; the head
+ * files of the writers count as checkpoints), then, when nothing is broken but what was accepted,
+ * checkpoint the heads just verified and remove the head files of ended processes it covers. The result is
  * recorded, signed, for the console's overview.
  */
 export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: string, clock: () => number = Date.now): Promise<CheckedAuditReport> {
@@ -59,7 +60,12 @@ export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: s
   breaks.push(...(await compareWithCheckpoints(history, checkpointFile, report.heads, (wanted) => store.audit.linksAt(wanted))));
   const ok = breaks.length === 0 && !accepted.some((b) => b.unproven);
   // Only a state with no break but what was accepted exactly is vouched for: a checkpoint of a broken one would hide the break next time.
-  if (ok) appendCheckpoint(checkpointFile, ring, { store: store.db.description, at: clock(), by: 'verify', heads: await vouchable(store, history, report.heads) });
+  if (ok) {
+    const heads = await vouchable(store, history, report.heads);
+    appendCheckpoint(checkpointFile, ring, { store: store.db.description, at: clock(), by: 'verify', heads });
+    // The head files of processes that ended, every head of theirs in that line now: no longer needed.
+    absorbHeadFiles(history, heads, ring);
+  }
   const first = breaks[0] ?? accepted.find((b) => b.unproven);
   await store.auditVerifications.record({
     checkedAt: clock(),
@@ -120,23 +126,3 @@ async function everyChainBreak(audit: ScrubbedAudit, history: CheckpointHistory,
   return { breaks: [...walked, ...kept, ...rest], accepted: [...accepted, ...emptied] };
 }
 
-/**
- * The heads verify vouches for: each as the database holds it, but a head row an accepted tail
- * cut left without its link (nothing linked since) by the link before the cut, as the acceptance
- * checkpointed it. Vouched at the head row, the next verify found the chain behind a checkpoint
- * nothing accepts, and every rollback watch held once its writer linked on.
- */
-async function vouchable(store: Store, history: CheckpointHistory, heads: ChainHead[]): Promise<ChainHead[]> {
-  const present = new Set((await store.audit.linksAt(heads.filter((h) => h.seq > 0))).map((l) => `${l.writerId} ${l.seq}`));
-  const cutBefore = heads.flatMap((h) => {
-    if (h.seq === 0 || present.has(`${h.writerId} ${h.seq}`)) return [];
-    const cuts = [...(history.acceptedSkips.get(h.writerId)?.entries() ?? [])].filter(([, s]) => s.resume === 0 && s.seen?.head?.seq === h.seq && s.seen.head.hash === h.hash);
-    return cuts.length === 0 ? [] : [{ writerId: h.writerId, seq: Math.min(...cuts.map(([seq]) => seq)) - 1 }];
-  });
-  const before = new Map((await store.audit.linksAt(cutBefore.filter((c) => c.seq > 0))).map((l) => [l.writerId, l]));
-  return heads.flatMap((h) => {
-    if (h.seq === 0 || present.has(`${h.writerId} ${h.seq}`)) return [h];
-    const link = before.get(h.writerId);
-    return link ? [{ writerId: h.writerId, seq: link.seq, hash: link.hash }] : [];
-  });
-}

@@ -35,7 +35,13 @@ export interface StoreOptions {
    * Vouches for this process's chain heads outside the database (src/audit's `checkpointer`):
    * called as each change of a row that decides who may do what commits, and at `close()`.
    */
-  checkpoint?: (store: string, heads: { writerId: string; seq: number; hash: string }[]) => void;
+  checkpoint?: (store: string, heads: { writerId: string; seq: number; hash: string }[]) => boolean;
+  /**
+   * Vouches for this process's chain heads outside the database after every committed group of
+   * links (src/audit's `HeadFile`); closed when the store closes, told whether its last heads were
+   * checkpointed then (its file is then removed).
+   */
+  vouch?: { committed: (store: string, heads: { writerId: string; seq: number; hash: string; at: number }[]) => void; close: (checkpointed: boolean) => void };
   /**
    * Seal a new payment's account and details in its INSERT (GERBANG_SEAL_PAYMENTS_AT_INSERT): one
    * statement less a transfer, readable only by releases that open both forms (sealed-values.ts).
@@ -51,6 +57,8 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
   const paymentSearch = new SqlPaymentSearchRepository(db, keys, audit.chain);
   const checkpoint = options.checkpoint;
   if (checkpoint) audit.chain.checkpointRecordChanges((heads) => checkpoint(db.description, heads));
+  const vouch = options.vouch;
+  if (vouch) audit.chain.vouchCommits((heads) => vouch.committed(db.description, heads));
   return {
     db,
     // Every change of a row that decides who may do what is recorded in the audit's chains (record_changes, migration 027).
@@ -77,7 +85,9 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
     keyRotation: new SqlKeyRotationRepository(db, keys, audit.chain),
     close: async () => {
       // The last heads this process wrote, so a tail deleted after it stopped is named too.
-      checkpoint?.(db.description, audit.ownHeads());
+      const checkpointed = checkpoint?.(db.description, audit.ownHeads()) ?? false;
+      // Its head file says nothing the line did not: removed (kept when the line could not be written).
+      vouch?.close(checkpointed);
       await paymentSearch.close();
       await db.close();
     },

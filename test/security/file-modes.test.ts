@@ -10,7 +10,7 @@ const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
 /**
  * The files a gateway writes beside its database hold what an attacker on the host must not read:
- * the checkpoints and the memory of payments (which payments exist, under which keys), the audit
+ * the checkpoints, the process's head file and the memory of payments (which payments exist, under which keys), the audit
  * journaled while the database is away (sealed, but whole requests), the callback signing key. A
  * real gateway under the usual umask 022 (which would leave a plain file 0644) creates each 0600.
  * MariaDB behind a proxy, so that the database can go away and the audit be journaled on disk.
@@ -33,7 +33,7 @@ describe('Files a gateway creates, under umask 022 (MariaDB)', function () {
     await database?.drop();
   });
 
-  it('creates the checkpoint file, the memory of payments beside it, the audit journal and the callback signing key readable by their owner only (0600)', async () => {
+  it('creates the checkpoint file, its head file and the memory of payments beside it, the audit journal and the callback signing key readable by their owner only (0600)', async () => {
     gw = await TestGateway.start(database.url, {
       GERBANG_AUDIT_CHECKPOINT_FILE: files.checkpoints,
       GERBANG_CALLBACK_KEY_FILE: files.callbackKey,
@@ -43,6 +43,10 @@ describe('Files a gateway creates, under umask 022 (MariaDB)', function () {
     const client = await gw.createClient();
     const auth = { authorization: `Bearer ${await gw.token(client)}` };
     expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+    // Its head file (its chains' heads at every commit), until it stops.
+    const headFiles = readdirSync(join(dir, 'audit')).filter((name) => name.startsWith('checkpoints.jsonl.head-'));
+    expect(headFiles).to.have.length(1);
+    expect(modeOf(join(dir, 'audit', headFiles[0])), 'the head file').to.equal('600');
     // The scrub's memory is written only once whole: its passes until it is.
     await eventually(async () => gw!.gateway.scrub.lastPass !== null, 30_000);
     for (let i = 0; i < 1_000 && !gw.gateway.scrub.complete; i += 1) await gw.gateway.scrub.pass();

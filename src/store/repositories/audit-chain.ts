@@ -176,6 +176,8 @@ export class ChainWriter {
    * for when it leaves the chain.
    */
   private lastCommitted: Head | undefined;
+  /** When `lastCommitted` committed (this writer's clock, just after its COMMIT). */
+  private lastCommittedAt = 0;
   private readonly queue: PendingAppend[] = [];
   private draining = false;
   /** A drain is due at the end of this turn of the event loop: appends made meanwhile join its group. */
@@ -188,6 +190,8 @@ export class ChainWriter {
     private readonly clock: () => number = Date.now,
     private readonly freshId: () => string = newWriterId,
     private readonly left: (head: { writerId: string; seq: number; hash: string }) => void = () => undefined,
+    /** Called after each group that linked a record has committed (ChainLanes: the process's head file). */
+    private readonly committed: () => void = () => undefined,
   ) {
     this.id = writerId;
     this.session = db.session();
@@ -345,8 +349,17 @@ export class ChainWriter {
       return { head: last, recordIds };
     });
     this.head = next.head;
-    if (next.head.seq > 0) this.lastCommitted = next.head;
+    if (next.head !== head && next.head.seq > 0) {
+      this.lastCommitted = next.head;
+      this.lastCommittedAt = this.clock();
+      this.committed();
+    }
     return next.recordIds;
+  }
+
+  /** The last head this writer committed to its chain and when, kept through failed appends (null before its first, and once it left a chain until it commits to the next). */
+  get vouchedHead(): { writerId: string; seq: number; hash: string; at: number } | null {
+    return this.lastCommitted ? { writerId: this.id, ...this.lastCommitted, at: this.lastCommittedAt } : null;
   }
 
   /** The head as this writer last committed it (null before its first append). */
@@ -532,15 +545,42 @@ export class ChainLanes {
   constructor(db: Db, baseId: string, count: number, keys: () => KeyRing) {
     const laneId = (base: string, i: number) => (count === 1 ? base : `${base}-${i}`);
     // A lane that leaves its chain (ChainWriter.loadHead) starts one named as a new process's would be.
-    this.lanes = Array.from({ length: count }, (_, i) => new ChainWriter(db, laneId(baseId, i), keys, Date.now, () => laneId(newWriterId(), i), (left) => this.recordChanged([...this.heads(), left])));
+    this.lanes = Array.from(
+      { length: count },
+      (_, i) =>
+        new ChainWriter(
+          db,
+          laneId(baseId, i),
+          keys,
+          Date.now,
+          () => laneId(newWriterId(), i),
+          (left) => this.recordChanged([...this.heads(), left]),
+          () => this.groupCommitted(this.lanes.flatMap((lane) => lane.vouchedHead ?? [])),
+        ),
+    );
   }
 
   /** Called with the heads once a change of a maced row committed (set by the store: a checkpoint). */
   private recordChanged: (heads: { writerId: string; seq: number; hash: string }[]) => void = () => undefined;
 
-  /** The committed heads of this process's chains (for checkpoints outside the database). */
+  /** Called with every chain's last committed head and when after each committed group (set by the store: the head file). */
+  private groupCommitted: (heads: { writerId: string; seq: number; hash: string; at: number }[]) => void = () => undefined;
+
+  /**
+   * `vouch` is given this process's heads (each chain's last committed head, and when) after every
+   * group of links that committed, so that no link waits for the next checkpoint line (a minute) to
+   * be vouched for outside the database: src/audit's HeadFile, one write a group.
+   */
+  vouchCommits(vouch: (heads: { writerId: string; seq: number; hash: string; at: number }[]) => void): void {
+    this.groupCommitted = vouch;
+  }
+
+  /** The committed heads of this process's chains (for checkpoints outside the database); a chain's last committed one after a failed append. */
   heads(): { writerId: string; seq: number; hash: string }[] {
-    return this.lanes.flatMap((lane) => lane.committedHead ?? []);
+    return this.lanes.flatMap((lane) => {
+      const head = lane.committedHead ?? lane.vouchedHead;
+      return head ? [{ writerId: head.writerId, seq: head.seq, hash: head.hash }] : [];
+    });
   }
 
   /**
