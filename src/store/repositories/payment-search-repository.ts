@@ -76,8 +76,11 @@ const JOINED_GRAMS = 8;
  * How many payments of a date range a text search reads the ids of at most to bound its walk (see
  * idBoundsOf): 3 days of a million-payment month (100,000) took 30-100 ms on a busy two-core
  * machine; the whole month took half a second or more, more than the unbounded walk it saves.
+ * A week of it (233,000) is bounded: "makmur 16" over 7 days answered in 133 ms at p50 and
+ * 170-180 ms first, against 150-158 and 239-294 ms unbounded at 200,000 (a quiet machine,
+ * the two limits alternating; docs/performance.md).
  */
-const RANGE_BOUND_LIMIT = 200_000;
+const RANGE_BOUND_LIMIT = 250_000;
 
 /** How much some reads of the store take at a time or in all: the constants above unless a test sets them smaller. */
 export interface StoreReadLimits {
