@@ -171,6 +171,16 @@ export function appendCheckpoint(path: string, ring: KeyRing, checkpoint: Checkp
   if (created) chmodSync(path, 0o600);
 }
 
+/**
+ * What a process gives its store to vouch for its chain heads outside the database
+ * (StoreOptions.checkpoint and .vouch): the checkpoint lines it appends by `by` (checkpointer),
+ * and its head file beside them, written at every commit (HeadFile). One checkpoint file and key
+ * ring for both, so no process has the one without the other.
+ */
+export function vouchingOptions(path: string, ring: KeyRing, by: string, clock: () => number = Date.now): { checkpoint: (store: string, heads: ChainHead[]) => boolean; vouch: HeadFile } {
+  return { checkpoint: checkpointer(path, ring, by, clock), vouch: new HeadFile(path, ring) };
+}
+
 /** A head vouched for outside the database: when, under which ring key, and by a head file (`from`) rather than a line. */
 export type VouchedHead = ChainHead & { at: number; keyId: string; from?: string };
 

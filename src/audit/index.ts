@@ -2,7 +2,7 @@ export { AuditTrail, bankCallAudit } from './audit-trail.js';
 export type { AuditFields, ExchangeAudit } from './audit-trail.js';
 export { auditIntegrityRefusal, InternalAuditTrail } from './internal-audit-trail.js';
 export { verifyAudit, type AcceptedChainBreak, type CheckedAuditReport } from './verify-audit.js';
-export { ACCEPTED_ROLLBACK, absorbHeadFiles, appendCheckpoint, checkpointer, HeadFile, readCheckpoints, compareWithCheckpoints, storeAgainstCheckpoints, type ChainHead, type Checkpoint, type CheckpointHistory } from './checkpoints.js';
+export { ACCEPTED_ROLLBACK, absorbHeadFiles, appendCheckpoint, checkpointer, HeadFile, readCheckpoints, vouchingOptions, compareWithCheckpoints, storeAgainstCheckpoints, type ChainHead, type Checkpoint, type CheckpointHistory } from './checkpoints.js';
 export { RollbackWatch } from './rollback-watch.js';
 export { memoryFileOf } from './memory-file.js';
 export { AuditScrub, type ScrubCycle } from './audit-scrub.js';

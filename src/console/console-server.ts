@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { ConsoleConfig } from '../config/index.js';
-import { checkpointer, HeadFile } from '../audit/index.js';
+import { vouchingOptions } from '../audit/index.js';
 import { expiredPurgeTask } from '../domain/expired-purge.js';
 import { listenOn } from '../http/listen.js';
 import { getLogger } from '../log/index.js';
@@ -47,8 +47,8 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
   const ownStore = options.store === undefined;
   // Its chains (admin changes, who viewed or exported what) checkpointed outside the database: a
   // change of who may do what at once, the rest every minute and when it stops.
-  const checkpoint = checkpointer(config.auditCheckpointFile, config.auditKeys, `console ${process.pid}`, clock);
-  const store = options.store ?? (await openStore(config.databaseUrl, { auditKeys: config.auditKeys, checkpoint, vouch: new HeadFile(config.auditCheckpointFile, config.auditKeys) }));
+  const { checkpoint, vouch } = vouchingOptions(config.auditCheckpointFile, config.auditKeys, `console ${process.pid}`, clock);
+  const store = options.store ?? (await openStore(config.databaseUrl, { auditKeys: config.auditKeys, checkpoint, vouch }));
   try {
     const statements = options.statements ?? (config.api ? apiStatementReader(config.api, clock) : NO_STATEMENTS);
     if (ownStore && config.migrateOnStart) await migrate(store.db, { keys: config.auditKeys });

@@ -15,7 +15,7 @@ import { AccessTokens } from '../pipeline/auth/index.js';
 import { RateLimitStores } from '../pipeline/rate-limit/index.js';
 import { AuditSpool, connectionBudgetProblem, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrations, RecentReads, withAuditSpool } from '../store/index.js';
 import { ConfigError } from '../config/index.js';
-import { AuditScrub, checkpointer, HeadFile, memoryFileOf, RollbackWatch } from '../audit/index.js';
+import { AuditScrub, memoryFileOf, RollbackWatch, vouchingOptions } from '../audit/index.js';
 import { expiredPurgeTask } from '../domain/expired-purge.js';
 import { PeriodicTask } from '../domain/periodic-task.js';
 import type { Store } from '../store/types.js';
@@ -57,10 +57,9 @@ export interface StartOptions {
  */
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? Date.now;
-  const checkpoint = checkpointer(config.auditCheckpointFile, config.auditKeys, `gateway ${process.pid}`, clock);
-  // Its heads vouched for at every commit too, in a head file of its own beside the checkpoints:
-  // the links of the minute before a crash are not left vouched for by nothing.
-  const vouch = new HeadFile(config.auditCheckpointFile, config.auditKeys);
+  // Its heads vouched for in checkpoint lines, and at every commit in a head file of its own beside
+  // them: the links of the minute before a crash are not left vouched for by nothing.
+  const { checkpoint, vouch } = vouchingOptions(config.auditCheckpointFile, config.auditKeys, `gateway ${process.pid}`, clock);
   const opened = await openStore(config.databaseUrl, { auditKeys: config.auditKeys, checkpoint, vouch, sealPaymentsAtInsert: config.sealPaymentsAtInsert });
   // Audit writes the database refuses are counted (whoever made them: API requests, the
   // resolver, payment runs), then journaled on disk and written once it is back.

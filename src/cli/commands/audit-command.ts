@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { acceptRollback, checkpointer, describeLostPayment, HeadFile, purgeAnonymousExchanges, RESEND_WARNING, readCheckpoints, RetentionError, storeAgainstCheckpoints, verifyAudit, type AcceptedChainBreak, type CheckedAuditReport } from '../../audit/index.js';
+import { acceptRollback, describeLostPayment, purgeAnonymousExchanges, RESEND_WARNING, readCheckpoints, RetentionError, storeAgainstCheckpoints, verifyAudit, vouchingOptions, type AcceptedChainBreak, type CheckedAuditReport } from '../../audit/index.js';
 import { loadAuditAnonymousRetentionDays, loadAuditCheckpointFile, loadAuditKeys, loadStoreConfig } from '../../config/index.js';
 import { FORGED_STATUS, formulaSafeCsv } from '../../export/index.js';
 import type { KeyRing } from '../../security/index.js';
@@ -70,8 +70,7 @@ async function write(stream: Writable, chunk: string): Promise<void> {
  */
 export function openAuditStore(io: CliIo, keys: KeyRing = loadAuditKeys(io.env)): Promise<Store> {
   const { databaseUrl } = loadStoreConfig(io.env);
-  const checkpointFile = loadAuditCheckpointFile(io.env);
-  return openStore(databaseUrl, { auditKeys: keys, checkpoint: checkpointer(checkpointFile, keys, `cli ${process.pid}`), vouch: new HeadFile(checkpointFile, keys) });
+  return openStore(databaseUrl, { auditKeys: keys, ...vouchingOptions(loadAuditCheckpointFile(io.env), keys, `cli ${process.pid}`) });
 }
 
 export async function auditCommand(args: string[], io: CliIo, stdout: Writable = process.stdout): Promise<number> {
