@@ -1157,8 +1157,10 @@ export interface CountedDailyTotals {
  * (`altered`: changed, forged, copied, written back or inserted in SQL, or holding no totals;
  * `deleted`: gone, though their latest change record says they exist, or that record is not the
  * gateway's; `unverifiable`: under a key the ring no longer has; `events-gone`: counted up to a
- * payment event id past the highest there is, events deleted or their ids gone back), and what
- * was found, naming the row as `audit verify` does. Pages word it from `day` and `kind`.
+ * payment event id past the highest there is, events deleted or their ids gone back; `reserves`:
+ * the day has other than as many `reserve` events as when it was counted, a payment the count did
+ * not find put back, or reserve events changed in SQL since), and what was found, naming the row
+ * as `audit verify` does. Pages word it from `day` and `kind`.
  */
 export interface KeptTotalsProblem {
   /** yyyy-MM-dd in UTC+7. */
@@ -1167,7 +1169,7 @@ export interface KeptTotalsProblem {
   found: string;
 }
 
-export const KEPT_TOTALS_PROBLEM_KINDS = ['altered', 'deleted', 'unverifiable', 'events-gone'] as const;
+export const KEPT_TOTALS_PROBLEM_KINDS = ['altered', 'deleted', 'unverifiable', 'events-gone', 'reserves'] as const;
 export type KeptTotalsProblemKind = (typeof KEPT_TOTALS_PROBLEM_KINDS)[number];
 
 export interface ProvedDailyTotals {
