@@ -181,6 +181,8 @@ const ID = {
     'Pencarian dihentikan sebelum semua pembayaran diperiksa: terlalu banyak pembayaran memuat potongan kata ini. {looked}, dan jumlah serta total hanya mencakup yang ditemukan. Untuk mencari semuanya, ketik kata yang lebih lengkap (misalnya nomor referensi utuh) atau pilih rentang tanggal yang lebih pendek.',
   searchWalkNewer: 'Hanya pembayaran yang lebih baru yang diperiksa, jadi pembayaran lama yang cocok bisa tidak tampil',
   searchWalkSince: 'Hanya pembayaran sejak {when} yang diperiksa; pembayaran sebelum itu tidak diperiksa, jadi yang cocok di antaranya bisa tidak tampil',
+  searchWalkUnproved:
+    'Hanya pembayaran yang lebih baru yang diperiksa, jadi pembayaran lama yang cocok bisa tidak tampil; sejak kapan tidak dapat dibuktikan, karena pembayaran tempat pencarian berhenti diubah di database, di luar Gerbang',
   noPaymentsSearched: 'Tidak ada pembayaran yang cocok di antara pembayaran yang sempat diperiksa.',
   searchTooShort: 'Kata yang dicari perlu paling sedikit 3 karakter, misalnya "sum" untuk PT Sumber Makmur.',
   searchUnindexed: '{n} pembayaran belum masuk indeks pencarian, jadi tidak ikut dicari. Minta operator menjalankan "gerbang keys reindex-search".',
@@ -510,6 +512,8 @@ const EN: Record<Key, string> = {
     'The search was cut short before it looked at every payment: too many payments hold parts of this term. {looked}, and the count and total cover those found only. To search them all, type more of the term (the whole reference, say) or choose a shorter date range.',
   searchWalkNewer: 'Only newer payments were looked at, so older matching payments may be missing',
   searchWalkSince: 'Only payments made since {when} were looked at; older ones were not, so matches among them may be missing',
+  searchWalkUnproved:
+    'Only newer payments were looked at, so older matching payments may be missing; since when cannot be proved, as the payment the search stopped at was changed in the database, outside Gerbang',
   noPaymentsSearched: 'No payment matches among the payments looked at.',
   searchTooShort: 'Type at least 3 characters to search, e.g. "sum" for PT Sumber Makmur.',
   searchUnindexed: '{n} payments are not in the search index yet, so they were not searched. Ask the operator to run "gerbang keys reindex-search".',

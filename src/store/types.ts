@@ -1090,10 +1090,17 @@ export interface PaymentTotals {
   truncated: false | 'matches' | 'walk';
   /**
    * A walk cut short only ('walk'): how far back it got, as when the oldest payment it reached was
-   * made (epoch ms, created_at; under several ring keys the latest of each walk's): every payment
+   * made (epoch ms, created_at, proved by the row's MAC and its reserve event's chain link, never
+   * read as stored; under several ring keys the latest of each walk's): every payment
    * made since was looked at, older ones not all. The page says from when matches may be missing.
    */
   reachedAt?: number;
+  /**
+   * A walk cut short only ('walk'), instead of reachedAt: the payment it reached does not prove
+   * when it was made (its row or history changed outside Gerbang), so no time is given; what was
+   * found, naming the payment. The page says from when could not be proved.
+   */
+  reachedUnproved?: string;
   /**
    * A text search only: how many payments its trigram index (migration 026) cannot find yet (not
    * indexed, or under a key the ring no longer holds), absent when none; the page names it and

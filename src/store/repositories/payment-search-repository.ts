@@ -1094,7 +1094,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         if (stopped === 'walk' && reached !== null) cutAt.push(reached);
       }
     }
-    const reachedAt = truncated === 'walk' ? await this.reachedAt(cutAt) : null;
+    const reached = truncated === 'walk' ? await this.reachedAt(cutAt) : null;
     // In the page's order, ties broken by id as the list's keyset does.
     const byKey = (a: { key: number | string; id: number }, b: { key: number | string; id: number }) => {
       const ka = BigInt(a.key);
@@ -1127,7 +1127,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       totals: {
         ...provedTotals(proved),
         truncated,
-        ...(reachedAt !== null ? { reachedAt } : {}),
+        ...(reached === null ? {} : 'at' in reached ? { reachedAt: reached.at } : { reachedUnproved: reached.problem }),
         capped: false,
         ...(unindexed > 0 ? { unindexed } : {}),
       },
@@ -1287,15 +1287,45 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * How far back a text search cut short got (PaymentTotals.reachedAt): when the payment at the
    * lowest id a cut walk reached was made (the next one up when that one is gone), the latest of
-   * those of each ring key: from then on every payment was looked at. Null when none is left.
+   * those of each ring key: from then on every payment was looked at. Each time proved
+   * (provedCreation), never read as stored: `problem` (PaymentTotals.reachedUnproved) when one
+   * does not hold, since the latest cannot then be told. Null when none is left.
    */
-  private async reachedAt(cutAt: number[]): Promise<number | null> {
+  private async reachedAt(cutAt: number[]): Promise<{ at: number } | { problem: string } | null> {
     let latest: number | null = null;
     for (const id of cutAt) {
-      const [row] = await this.db.query<{ created_at: number | string }>('SELECT created_at FROM payments WHERE id >= ? ORDER BY id LIMIT 1', [id]);
-      if (row !== undefined) latest = Math.max(latest ?? Number.NEGATIVE_INFINITY, toNumber(row.created_at));
+      const [row] = await this.db.query<ListedRow>(`SELECT ${LISTED_COLUMNS} FROM payments WHERE id >= ? ORDER BY id LIMIT 1`, [id]);
+      if (row === undefined) continue;
+      const made = await this.provedCreation(row);
+      if ('problem' in made) return made;
+      latest = Math.max(latest ?? Number.NEGATIVE_INFINITY, made.at);
     }
-    return latest;
+    return latest === null ? null : { at: latest };
+  }
+
+  /**
+   * When the payment of `row` was made, proved: the row holds as the list proves one (marked: its
+   * MAC covers its created_at, and its state its last event under a chain link that holds), and its
+   * first event, under a chain link that holds, is its reserve recorded at that very time (the MAC
+   * does not cover the row's id; the event's link does, so a row's fixed columns swapped with
+   * another's, MAC and all, do not pass). A payment without history holds when it was created
+   * before its history was kept (chainCoverage). Else the problem in words.
+   */
+  private async provedCreation(row: ListedRow): Promise<{ at: number } | { problem: string }> {
+    const [record] = await this.marked([row]);
+    if (record.integrityProblem !== undefined) return { problem: record.integrityProblem };
+    const first = (await this.eventsOrProblems([record.id], firstTrustedEvents)).get(record.id);
+    const at = record.createdAt;
+    if (first === undefined) {
+      const coverage = (await chainCoverage(this.db, this.sealer)).payments;
+      if (at < coverage.since && coverage.problem === null) return { at };
+      return { problem: `payments id ${record.id} (${record.clientId} / ${record.transactionId}) has no first event in its history: it was deleted in SQL${coverage.problem === null ? '' : `; ${coverage.problem}`}` };
+    }
+    if ('problem' in first) return first;
+    if (first.cause !== 'reserve' || first.recordedAt !== at) {
+      return { problem: `payments id ${record.id} (${record.clientId} / ${record.transactionId}) says it was made at ${new Date(at).toISOString()}, but its first event is its ${first.cause} recorded at ${new Date(first.recordedAt).toISOString()}` };
+    }
+    return { at };
   }
 
   /** Whether the opened candidate really contains the term: a clear id first, else its sealed name or remark. */
