@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
-import { LINES_PER_PIECE, writeSeals } from '../../src/store/repositories/reconciliation-seals.js';
+import { LINES_PER_PIECE, RESERVES_HELD_MS, writeSeals } from '../../src/store/repositories/reconciliation-seals.js';
 import { ChainLanes } from '../../src/store/repositories/audit-chain.js';
 import { ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { migrate, openStore } from '../../src/store/index.js';
@@ -659,6 +659,8 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
 
   it('never leaves a payment deleted in SQL out of kept totals when its reserve event was also moved out of its day for the count and put back after: the overview names the day, counts it from the payments, and the sweep counts it again', async () => {
     await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    let clock = Date.now();
+    const opened = new SqlPaymentSearchRepository(db(), TEST_AUDIT_KEYS, null, () => clock);
     // Payments of the third day: one deleted, its reserve event moved; another settled meanwhile.
     for (const [victim, settled, move] of [
       [ids[6], ids[5], { out: 'recorded_at = recorded_at - 50 * 86400000', back: 'recorded_at = recorded_at + 50 * 86400000', where: "cause = 'reserve'" }],
@@ -672,6 +674,8 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
       const swept = await sweptLogging();
       expect(swept.daysCounted).to.equal(1);
       expect(Number((await keptRow(2)).row_count)).to.equal(3);
+      // A console process opens the overview meanwhile: the day's reserve events are as many as kept.
+      expect((await opened.dailyTotals(start, start + 3 * DAY)).integrityProblems).to.deep.equal([]);
       // Both put back as they were: the history holds again, audit verify finds nothing.
       await insertRow(db(), 'payments', row);
       await db().execute(`UPDATE payment_events SET ${move.back} WHERE payment_id = ? AND seq = 1`, [victim]);
@@ -683,11 +687,15 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
         `reconciliation_seals row of the kept totals of day ${days[2]} was counted with 3 reserve events of its day, and there are 4: payments were created that day that its count did not find (their rows or events changed in SQL then), or reserve events were changed or deleted in SQL since`,
       ]);
       expect(logged.some((l) => l.level === 50 && l.day === days[2] && l.msg?.includes('other reserve events than counted') === true)).to.equal(true);
+      // The process that found them as kept before they were put back: once RESERVES_HELD_MS went by, it names the day too.
+      clock += RESERVES_HELD_MS;
+      expect(await opened.dailyTotals(start, start + 3 * DAY)).to.deep.equal({ totals: genuine, integrityProblems: [{ day: days[2], kind: 'reserves', found: read.problems[0] }] });
       // The sweep counts it again, the payment counted: trusted, named no more.
       expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
       expect(Number((await keptRow(2)).row_count)).to.equal(4);
       expect(await overview()).to.deep.equal({ totals: genuine, problems: [] });
     }
+    await opened.close();
   });
 
   it('cannot make up for a payment left out of kept totals with a reserve event inserted in SQL, for a payment counted or for one released on another day: the day keeps no totals and the sweep names it', async () => {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { IntegrityError } from '../../src/errors/index.js';
 import { SqlAuditRepository, SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { proofDigestSql } from '../../src/store/repositories/payment-search-repository.js';
-import { sealedLineSql } from '../../src/store/repositories/reconciliation-seals.js';
+import { RESERVES_HELD_MS, sealedLineSql } from '../../src/store/repositories/reconciliation-seals.js';
 import { trigramsOf } from '../../src/store/repositories/payment-search-grams.js';
 import type { Db, PaymentCursor, PaymentRecord, PaymentSearch, PaymentSort, SqlValue, Store } from '../../src/store/types.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
@@ -661,13 +661,23 @@ forEachBackend('Payment search (console list)', (ctx) => {
         expect(plan, sql).not.to.match(/filesort|temporary/);
       }
     }
-    // The overview holds the kept day to its reserve events at every opening: one COUNT of a range of that index a day, the index alone.
+    // An opening holds the kept day to its reserve events: one COUNT of a range of that index a day,
+    // the index alone; the same process's next openings not again before RESERVES_HELD_MS.
     const opening: typeof sent = [];
-    const read = new SqlPaymentSearchRepository(recording(store.db, opening), TEST_AUDIT_KEYS, null, () => now);
-    await read.dailyTotals(start, start + DAY);
-    await read.close();
-    const counts = opening.filter(({ sql }) => sql.includes("COUNT(*) AS n FROM payment_events WHERE cause = 'reserve'"));
+    let clock = now;
+    const read = new SqlPaymentSearchRepository(recording(store.db, opening), TEST_AUDIT_KEYS, null, () => clock);
+    const countsRead = async () => {
+      opening.length = 0;
+      await read.dailyTotals(start, start + DAY);
+      return opening.filter(({ sql }) => sql.includes("COUNT(*) AS n FROM payment_events WHERE cause = 'reserve'"));
+    };
+    const counts = await countsRead();
     expect(counts.map((c) => c.rows)).to.deep.equal([[{ day: Math.floor((start + 7 * HOUR) / DAY), n: 7 }]]);
+    clock += RESERVES_HELD_MS - 1;
+    expect(await countsRead()).to.deep.equal([]);
+    clock += 1;
+    expect(await countsRead()).to.have.length(1);
+    await read.close();
     const plan = await planOf(store, ctx.backend, counts[0].sql, counts[0].params);
     if (ctx.backend === 'sqlite') expect(plan).to.match(/SEARCH payment_events USING COVERING INDEX ix_payment_events_reserved/);
     else expect(plan).to.match(/"access_type": "range",[^}]*?"key": "ix_payment_events_reserved"/).and.to.match(/"using_index": true/);

@@ -26,7 +26,7 @@ import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ChangedDays, lastEventId, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
-import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
+import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, RESERVES_HELD_MS, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
 import { firstTrustedEvents, lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, RELEASED, reservedBetween, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
@@ -1494,7 +1494,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const ranges = dayRanges(from, to);
     const today = jakartaDay(this.clock());
     const closed = ranges.filter((r) => r.day < today && r.start === jakartaDayStart(r.day) && r.end === jakartaDayStart(r.day + 1)).map((r) => r.day);
-    const { kept, problems } = this.keys === null ? { kept: new Map<number, KeptDayTotals>(), problems: [] } : await holdingDayTotals(this.db, this.sealer, closed, this.#checkedTotals);
+    const { kept, problems } = this.keys === null ? { kept: new Map<number, KeptDayTotals>(), problems: [] } : await holdingDayTotals(this.db, this.sealer, closed, this.#checkedTotals, undefined, { now: this.clock(), heldMs: RESERVES_HELD_MS });
     // Nothing but a change in SQL (or a reserve committed after its day was counted) gives this: said where operators look.
     for (const p of problems) if (p.kind === 'reserves') log.error({ day: p.day, problem: p.found }, 'overview day totals whose day has other reserve events than counted: counted from the payments');
     const counted = await this.countedDays(ranges.filter((r) => !kept.has(r.day)));
@@ -1551,7 +1551,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    */
   private async countClosedDays(days: readonly number[], budgetRows: number, stop: () => boolean): Promise<number> {
     // Every event since the counts read, however many: only a day with one is proved and counted again.
-    const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals, Number.POSITIVE_INFINITY);
+    const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals, Number.POSITIVE_INFINITY, { now: this.clock(), heldMs: 0 });
     for (const problem of problems) log.error({ day: problem.day, problem: problem.found }, 'overview day totals that do not hold: counted again from the payments');
     const first = this.#provedOneByOne;
     const proving: Pick<Reconciling, 'coverage'> = { coverage: null };

@@ -331,7 +331,20 @@ function parsedDayTotals(text: string): { eventsTo: number; states: StateTotals[
 export interface CheckedDayTotals {
   mac: string;
   upTo: number;
+  /** When the day's reserve events were last found as many as kept (reservesMoved), by the process's clock. */
+  reservesHeldAt?: number;
 }
+
+/**
+ * How long an opening takes a day's reserve events as found as many as kept by an earlier reading
+ * of the same row in the process (reservesMoved): a little over the console's sweep interval (5
+ * minutes), so in a console running its sweep (which counts them at every run) an opening counts
+ * none, and one without counts them at most once in that time. Counting them costs what counting
+ * the day from its payments does (a month of a million payments: 0.6-1.5 s at load 9,
+ * docs/performance.md): at every opening it would undo what the kept totals save. A reserve event
+ * put back in place is so named within this time, and the day counted from the payments.
+ */
+export const RESERVES_HELD_MS = 6 * 60_000;
 
 /**
  * How many payment_events ids past the oldest kept totals' an opening reads at most to hold them to
@@ -356,14 +369,17 @@ const DAY_TOTALS_EVENTS_LIMIT = 20_000;
  * its day), and the day's totals are not taken (`stale`). A forged event so only makes the sweep
  * count the day again, from its payments proved one by one (countClosedDays in
  * payment-search-repository.ts), never from a row changed in SQL. Last, each day still kept is
- * held to its reserve events at every reading (reservesMoved: one COUNT of an index range a day),
- * and named when they are not as many as counted (a row kept before they were counted with it is
+ * held to its reserve events (reservesMoved: one COUNT of an index range a day; unless `reserves`
+ * says an earlier reading of the same row found them so recently), and named when they are not
+ * as many as counted (a row kept before they were counted with it is
  * left for the sweep to count again, unnamed, as one under an older key).
  * `checked`: the process's memory of the rows so held before (CheckedDayTotals), kept up to date
  * here: a month's events since its oldest count are read once a process, not at every opening.
  * `maxEvents`: how many event ids it reads at most, past which every day is taken as stale (an
  * opening: DAY_TOTALS_EVENTS_LIMIT); the sweep reads them all (a recount proves every payment of
- * a day, far dearer than reading its events).
+ * a day, far dearer than reading its events). `reserves`: the process's clock now, and how long a
+ * day's reserve events found as many as kept by an earlier reading of the same row are taken so
+ * (an opening: RESERVES_HELD_MS; the sweep: 0, it counts them at every run).
  */
 export async function holdingDayTotals(
   db: Db,
@@ -371,6 +387,7 @@ export async function holdingDayTotals(
   days: readonly number[],
   checked: Map<number, CheckedDayTotals> = new Map(),
   maxEvents = DAY_TOTALS_EVENTS_LIMIT,
+  reserves: { now: number; heldMs: number } = { now: Date.now(), heldMs: 0 },
 ): Promise<{ kept: Map<number, KeptDayTotals>; problems: KeptTotalsProblem[]; stale: number[] }> {
   const kept = new Map<number, KeptDayTotals>();
   const problems: KeptTotalsProblem[] = [];
@@ -446,10 +463,16 @@ export async function holdingDayTotals(
     }
   }
   for (const day of stale) kept.delete(day);
-  for (const day of kept.keys()) checked.set(day, { mac: macs.get(day)!, upTo });
+  // An entry of another MAC was deleted above: what it says of the reserve events is of this very row.
+  for (const day of kept.keys()) checked.set(day, { mac: macs.get(day)!, upTo, reservesHeldAt: checked.get(day)?.reservesHeldAt });
   for (const day of stale) checked.delete(day);
-  // At every reading, whatever was held before: a reserve event moved back in place adds no event.
-  for (const [day, problem] of await reservesMoved(db, kept)) {
+  // A reserve event moved back in place adds no event: counted again whatever the events since said.
+  const due = new Map([...kept].filter(([day]) => !(reserves.now - (checked.get(day)?.reservesHeldAt ?? Number.NEGATIVE_INFINITY) < reserves.heldMs)));
+  const moved = await reservesMoved(db, due);
+  for (const day of due.keys()) {
+    if (!moved.has(day)) checked.get(day)!.reservesHeldAt = reserves.now;
+  }
+  for (const [day, problem] of moved) {
     problems.push(problem);
     kept.delete(day);
     checked.delete(day);
