@@ -340,7 +340,7 @@ export interface CheckedDayTotals {
  * of the same row in the process (reservesMoved): a little over the console's sweep interval (5
  * minutes), so in a console running its sweep (which counts them at every run) an opening counts
  * none, and one without counts them at most once in that time. Counting them costs what counting
- * the day from its payments does (a month of a million payments: 0.6-1.5 s at load 9,
+ * the day from its payments does (a month of a million payments: 0.6-2.4 s at load 9,
  * docs/performance.md): at every opening it would undo what the kept totals save. A reserve event
  * put back in place is so named within this time, and the day counted from the payments.
  */
