@@ -487,10 +487,11 @@ forEachBackend('Finance console sessions and admin', (db) => {
 forEachBackend('Finance console search cut short before the matches', (db) => {
   let con: TestConsole;
   let search: SqlPaymentSearchRepository;
+  const walked = `w-${Math.random().toString(36).slice(2, 8)}`;
 
   before(async function () {
     this.timeout(60_000);
-    await searchWalkPayments(db.store(), `w-${Math.random().toString(36).slice(2, 8)}`, Date.UTC(2033, 0, 10));
+    await searchWalkPayments(db.store(), walked, Date.UTC(2033, 0, 10));
     // The console's search in steps of 10 postings, 10 walked at most: the matches lie below 30 payments holding "312" alone.
     search = new SqlPaymentSearchRepository(db.store().db, TEST_AUDIT_KEYS, null, Date.now, { gramChunk: 10, gramWalkLimit: 10 });
     con = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }, { store: { ...db.store(), paymentSearch: search }, sealSweep: false });
@@ -517,6 +518,25 @@ forEachBackend('Finance console search cut short before the matches', (db) => {
     );
     expect(english).to.contain('No payment matches among the payments looked at.');
     expect(english).not.to.contain('The search stopped at the newest').and.not.to.contain('No payment matches these filters.');
+  });
+
+  it('shows no date taken from the payment the walk stopped at once its creation time was changed in SQL: it says from when could not be proved, and what was found', async () => {
+    const user = await con.createUser('cut-forged', 'viewer');
+    const client = new ConsoleClient(con.origin);
+    expect((await client.signIn(user.username, user.password)).status).to.equal(303);
+    const [{ id, created_at: made }] = await db.store().db.query<{ id: number | string; created_at: number | string }>("SELECT id, created_at FROM payments WHERE client_id = ? AND transaction_id = 'PO-0312-20'", [walked]);
+    // A year earlier: the page would say every payment since January 2032 was looked at.
+    await db.store().db.execute('UPDATE payments SET created_at = ? WHERE id = ?', [Date.UTC(2032, 0, 10), id]);
+    try {
+      const page = (await client.get(`/console/payments?q=${WALK_TERM}`)).text;
+      expect(page).to.match(
+        /<div class="warning" role="status" id="search-truncated" data-stopped="walk" data-reached="unproved"><p>Pencarian dihentikan sebelum semua pembayaran diperiksa: [^<]*Hanya pembayaran yang lebih baru yang diperiksa, jadi pembayaran lama yang cocok bisa tidak tampil; sejak kapan tidak dapat dibuktikan, karena pembayaran tempat pencarian berhenti diubah di database, di luar Gerbang[^<]*<\/p>/,
+      );
+      expect(page).to.contain(`<code class="integrity-problem">payments id ${Number(id)} (${walked} / PO-0312-20) was altered`);
+      expect(page).not.to.contain('2032').and.not.to.contain('Hanya pembayaran sejak');
+    } finally {
+      await db.store().db.execute('UPDATE payments SET created_at = ? WHERE id = ?', [made, id]);
+    }
   });
 });
 
