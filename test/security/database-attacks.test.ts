@@ -819,10 +819,27 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
   });
 });
 
-forEachBackend('An attacker who deletes the newest (failed) verification result in SQL', (ctx) => {
-  it('does not turn the console overview green again: it says the result cannot be proved, and audit verify names the deleted result', async () => {
-    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-verifications-')), 'audit-checkpoints.jsonl');
-    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints };
+/**
+ * The link a keyless attacker writes for a record: the chain's formula as it was before #14 (plain
+ * SHA-256 of the link's public fields, docs/security/threat-model.md), over the record's content
+ * digest (SHA-256 of the JSON of its fields), both computable from what the database shows.
+ */
+function keylessLink(link: { prevHash: string; writerId: string; seq: number; kind: string; recordId: number; recordedAt: number }, content: (string | number | null)[]): string {
+  const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+  return sha256(JSON.stringify([link.prevHash, link.writerId, link.seq, link.kind, link.recordId, link.recordedAt, sha256(JSON.stringify(content))]));
+}
+
+forEachBackend('An attacker who hides the newest (failed) verification result in SQL', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-verifications-')), 'audit-checkpoints.jsonl');
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  let db: Db;
+  let con: TestConsole;
+  let session: ConsoleClient;
+  /** The intact result, then the failed one that followed it. */
+  let intact: number;
+  let failed: number;
+
+  before(async () => {
     const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_LOG_LEVEL: 'silent' });
     try {
       const auth = { authorization: `Bearer ${await gw.token(await gw.createClient())}` };
@@ -830,39 +847,91 @@ forEachBackend('An attacker who deletes the newest (failed) verification result 
     } finally {
       await gw.close();
     }
-    const db = ctx.store().db;
-    const first = await runCli(['audit', 'verify'], env);
+    db = ctx.store().db;
+    const first = await runCli(['audit', 'verify'], env());
     expect(first.code, first.stdout).to.equal(0);
-    // Something broken, a verification that fails and records so, then the break put back and the failed result deleted.
+    // Something broken, a verification that fails and records so, then the break put back.
     const [{ amount }] = await db.query<{ amount: string }>('SELECT amount FROM payments');
     await db.execute("UPDATE payments SET amount = '999999.00'");
-    expect((await runCli(['audit', 'verify'], env)).code).to.equal(1);
+    expect((await runCli(['audit', 'verify'], env())).code).to.equal(1);
     await db.execute('UPDATE payments SET amount = ?', [amount]);
-    expect((await db.execute('DELETE FROM audit_verifications WHERE ok = 0')).affectedRows).to.equal(1);
+    const results = await db.query<{ id: number | string; ok: number | string }>('SELECT id, ok FROM audit_verifications ORDER BY id');
+    expect(results.map((r) => Number(r.ok))).to.deep.equal([1, 0]);
+    [intact, failed] = results.map((r) => Number(r.id));
+    con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent' });
+    const viewer = await con.createUser(`vic.viewer.${randomBytes(3).toString('hex')}`, 'viewer');
+    session = new ConsoleClient(con.origin, '127.0.0.71');
+    expect((await session.signIn(viewer.username, viewer.password)).status).to.equal(303);
+    expect((await chainStatus()).className, 'the failed result shown').to.equal('error');
+    // The console wrote its sign-in: from here on only the attacker (and audit verify) writes.
+    await takeDump(db, 'failed');
+  });
 
-    const con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent' });
-    try {
-      const viewer = await con.createUser(`vic.viewer.${randomBytes(3).toString('hex')}`, 'viewer');
-      const session = new ConsoleClient(con.origin, '127.0.0.71');
-      expect((await session.signIn(viewer.username, viewer.password)).status).to.equal(303);
-      const page = await session.get('/console/overview');
-      expect(page.status).to.equal(200);
-      const status = /<p id="chain-status" class="([^"]*)">([\s\S]*?)<\/p>/.exec(page.text);
-      expect(status?.[1], page.text).to.equal('error');
-      expect(status?.[2]).to.contain('CANNOT BE PROVED').and.to.contain('was deleted');
-    } finally {
-      await con.close();
-    }
-    const named = await runCli(['audit', 'verify'], env);
+  afterEach(async () => {
+    await restoreDump(db, 'failed');
+  });
+
+  after(async () => {
+    await con?.close();
+  });
+
+  /** The overview's audit-chain verification box: its class and its text. */
+  async function chainStatus(): Promise<{ className: string | undefined; text: string }> {
+    const page = await session.get('/console/overview');
+    expect(page.status).to.equal(200);
+    const status = /<p id="chain-status" class="([^"]*)">([\s\S]*?)<\/p>/.exec(page.text);
+    expect(status, page.text).to.not.equal(null);
+    return { className: status?.[1], text: status?.[2] ?? '' };
+  }
+
+  it('does not turn the console overview green again: it says the result cannot be proved, and audit verify names the deleted result', async () => {
+    expect((await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed])).affectedRows).to.equal(1);
+    const status = await chainStatus();
+    expect(status.className, status.text).to.equal('error');
+    expect(status.text).to.contain('CANNOT BE PROVED').and.to.contain('was deleted');
+    const named = await runCli(['audit', 'verify'], env());
     expect(named.code, named.stdout).to.equal(1);
     expect(named.stdout).to.match(/DELETED: audit_verifications id \d+ \(chain \S+ seq 1, verification\) was deleted/);
     // Its link and its chain's head deleted too: the chain was checkpointed outside the database when the failed run closed.
     const [{ writer_id: writer }] = await db.query<{ writer_id: string }>("SELECT writer_id FROM audit_chain WHERE kind = 'verification' AND record_id NOT IN (SELECT id FROM audit_verifications)");
     await db.execute('DELETE FROM audit_chain WHERE writer_id = ?', [writer]);
     await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writer]);
-    const vanished = await runCli(['audit', 'verify'], env);
+    const vanished = await runCli(['audit', 'verify'], env());
     expect(vanished.code, vanished.stdout).to.equal(1);
     expect(vanished.stdout).to.contain(`VANISHED: chain ${writer}`);
+  });
+
+  it('does not turn the console overview green with a link inserted for the intact result, newer than the failed one\'s (no key: plain SHA-256): it says FORGED, and audit verify names the link', async () => {
+    const [link] = await db.query<{ recorded_at: number | string; key_id: string }>("SELECT recorded_at, key_id FROM audit_chain WHERE kind = 'verification' AND record_id = ?", [failed]);
+    const [row] = await db.query<{ checked_at: number | string; ok: number | string; links: number | string; breaks: number | string; first_break: string | null }>(
+      'SELECT checked_at, ok, links, breaks, first_break FROM audit_verifications WHERE id = ?',
+      [intact],
+    );
+    await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed]);
+    const forged = { prevHash: '0'.repeat(64), writerId: 'zzzz-forged', seq: 1, kind: 'verification', recordId: intact, recordedAt: Number(link.recorded_at) + 1 };
+    const hash = keylessLink(forged, ['audit-verification', intact, Number(row.checked_at), Number(row.ok), Number(row.links), Number(row.breaks), row.first_break]);
+    // Under the key id the gateway's links carry, as if it were one of them.
+    await db.execute('INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      forged.writerId, forged.seq, forged.kind, forged.recordId, forged.recordedAt, forged.prevHash, hash, link.key_id,
+    ]);
+    const status = await chainStatus();
+    expect(status.className, status.text).to.equal('error');
+    expect(status.text).to.match(/^<strong>[^<]+<\/strong> · .*FORGED: /);
+    const named = await runCli(['audit', 'verify'], env());
+    expect(named.code, named.stdout).to.equal(1);
+    expect(named.stdout).to.match(new RegExp(`: audit_verifications id ${intact} \\(chain zzzz-forged seq 1, verification\\)`));
+    expect(named.stdout).to.contain(`DELETED: audit_verifications id ${failed} `);
+  });
+
+  it('does not turn the console overview green with the failed result\'s own link re-pointed at the intact result: it says FORGED, and audit verify names the link', async () => {
+    await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed]);
+    expect((await db.execute("UPDATE audit_chain SET record_id = ? WHERE kind = 'verification' AND record_id = ?", [intact, failed])).affectedRows).to.equal(1);
+    const status = await chainStatus();
+    expect(status.className, status.text).to.equal('error');
+    expect(status.text).to.match(/^<strong>[^<]+<\/strong> · .*FORGED: /);
+    const named = await runCli(['audit', 'verify'], env());
+    expect(named.code, named.stdout).to.equal(1);
+    expect(named.stdout).to.match(new RegExp(`ALTERED: audit_verifications id ${intact} \\(chain \\S+ seq 1, verification\\)`));
   });
 });
 
