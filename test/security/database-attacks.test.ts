@@ -12,7 +12,7 @@ import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
-import { writtenColumns } from '../support/sql-rows.js';
+import { insertKeylessVerificationLink, writtenColumns } from '../support/sql-rows.js';
 
 /**
  * The attacker of docs/security/threat-model.md: can write to the database (a DBA, a SQL shell,
@@ -819,16 +819,6 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
   });
 });
 
-/**
- * The link a keyless attacker writes for a record: the chain's formula as it was before #14 (plain
- * SHA-256 of the link's public fields, docs/security/threat-model.md), over the record's content
- * digest (SHA-256 of the JSON of its fields), both computable from what the database shows.
- */
-function keylessLink(link: { prevHash: string; writerId: string; seq: number; kind: string; recordId: number; recordedAt: number }, content: (string | number | null)[]): string {
-  const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-  return sha256(JSON.stringify([link.prevHash, link.writerId, link.seq, link.kind, link.recordId, link.recordedAt, sha256(JSON.stringify(content))]));
-}
-
 forEachBackend('An attacker who hides the newest (failed) verification result in SQL', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-verifications-')), 'audit-checkpoints.jsonl');
   const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
@@ -903,17 +893,8 @@ forEachBackend('An attacker who hides the newest (failed) verification result in
 
   it('does not turn the console overview green with a link inserted for the intact result, newer than the failed one\'s (no key: plain SHA-256): it says FORGED, and audit verify names the link', async () => {
     const [link] = await db.query<{ recorded_at: number | string; key_id: string }>("SELECT recorded_at, key_id FROM audit_chain WHERE kind = 'verification' AND record_id = ?", [failed]);
-    const [row] = await db.query<{ checked_at: number | string; ok: number | string; links: number | string; breaks: number | string; first_break: string | null }>(
-      'SELECT checked_at, ok, links, breaks, first_break FROM audit_verifications WHERE id = ?',
-      [intact],
-    );
     await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed]);
-    const forged = { prevHash: '0'.repeat(64), writerId: 'zzzz-forged', seq: 1, kind: 'verification', recordId: intact, recordedAt: Number(link.recorded_at) + 1 };
-    const hash = keylessLink(forged, ['audit-verification', intact, Number(row.checked_at), Number(row.ok), Number(row.links), Number(row.breaks), row.first_break]);
-    // Under the key id the gateway's links carry, as if it were one of them.
-    await db.execute('INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-      forged.writerId, forged.seq, forged.kind, forged.recordId, forged.recordedAt, forged.prevHash, hash, link.key_id,
-    ]);
+    await insertKeylessVerificationLink(db, { recordId: intact, writerId: 'zzzz-forged', recordedAt: Number(link.recorded_at) + 1, keyId: link.key_id });
     const status = await chainStatus();
     expect(status.className, status.text).to.equal('error');
     expect(status.text).to.match(/^<strong>[^<]+<\/strong> · .*FORGED: /);
@@ -932,6 +913,15 @@ forEachBackend('An attacker who hides the newest (failed) verification result in
     const named = await runCli(['audit', 'verify'], env());
     expect(named.code, named.stdout).to.equal(1);
     expect(named.stdout).to.match(new RegExp(`ALTERED: audit_verifications id ${intact} \\(chain \\S+ seq 1, verification\\)`));
+  });
+
+  it('does not turn the console overview green with the failed result\'s link re-pointed at a result inserted in SQL, dated before the intact one: it says FORGED', async () => {
+    await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed]);
+    const older = await db.execute('INSERT INTO audit_verifications (checked_at, ok, links, breaks, first_break) VALUES (?, 0, 1, 1, ?)', [1_000, 'ALTERED: nothing']);
+    expect((await db.execute("UPDATE audit_chain SET record_id = ? WHERE kind = 'verification' AND record_id = ?", [older.insertId, failed])).affectedRows).to.equal(1);
+    const status = await chainStatus();
+    expect(status.className, status.text).to.equal('error');
+    expect(status.text).to.match(new RegExp(`FORGED: the newest verification link in the audit chain \\(chain \\S+ seq 1\\) does not vouch for the result it names \\(id ${older.insertId}\\)`));
   });
 });
 

@@ -75,37 +75,41 @@ export class SqlAuditVerificationRepository implements AuditVerificationReposito
 
   async latest(): Promise<AuditVerificationRun | null> {
     const [row] = await this.db.query<RunRow & { id: number | string }>('SELECT id, checked_at, ok, links, breaks, first_break, key_id, mac FROM audit_verifications ORDER BY checked_at DESC, id DESC LIMIT 1');
-    const cannot = await this.newestLinkProblem();
-    if (cannot) return { checkedAt: cannot.at, ok: false, links: 0, breaks: 0, firstBreak: cannot.problem, integrityProblem: cannot.problem };
-    if (!row) return null;
+    if (!row) {
+      const cannot = await this.newestLinkProblem(null);
+      return cannot && { checkedAt: cannot.at, ok: false, links: 0, breaks: 0, firstBreak: cannot.problem, integrityProblem: cannot.problem };
+    }
+    const id = toNumber(row.id);
     const run = runOfRow(row);
-    const problem = this.problemWith(row, run) ?? (await this.linkProblem(toNumber(row.id), run));
+    const problem = this.problemWith(row, run) ?? (await this.newestLinkProblem(id))?.problem ?? (await this.linkProblem(id, run));
     return problem === null ? run : { ...run, ok: false, firstBreak: problem, integrityProblem: problem };
   }
 
   /**
    * Why the newest verification links (every link of the newest time, a tie read as one) do not
-   * vouch for the results they name: a result deleted, or a link the gateway did not make (inserted
-   * or re-pointed in SQL, its MAC made without the key); null when they do. The newest link may
-   * name another result than the newest by checked_at (two verify runs finishing together): it
-   * holds, so that is no problem.
+   * vouch for the results they name: a result deleted, or a link the gateway did not make for it
+   * (inserted or re-pointed in SQL, its MAC made without the key); null when they do. A link of
+   * `shown`, the result the overview would show, is linkProblem's to check. The newest link may
+   * name another result than the newest by checked_at (two verify runs finishing together): when
+   * it holds, that is no problem.
    */
-  private async newestLinkProblem(): Promise<{ at: number; problem: string } | null> {
+  private async newestLinkProblem(shown: number | null): Promise<{ at: number; problem: string } | null> {
     const newest = await this.db.query<StoredLink>(
       `SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'verification' AND recorded_at = (SELECT MAX(recorded_at) FROM audit_chain WHERE kind = 'verification') ORDER BY writer_id, seq`,
     );
     for (const link of newest) {
       const id = toNumber(link.record_id);
+      if (id === shown) continue;
       const at = toNumber(link.recorded_at);
       const [named] = await this.db.query<Omit<RunRow, 'key_id' | 'mac'>>('SELECT checked_at, ok, links, breaks, first_break FROM audit_verifications WHERE id = ?', [id]);
       if (!named) {
         return { at, problem: `CANNOT BE PROVED: the newest verification result (id ${id}), which the audit chain links, was deleted from the database: run gerbang audit verify` };
       }
-      // Without the keys no link can be checked: the shown result says NOT VERIFIED.
+      // Without the keys no link can be checked: the result shown says NOT VERIFIED.
       if (this.keys === null || linkHolds(this.keys, 'verification', id, verificationDigest(id, runOfRow(named)), link)) continue;
       return {
         at,
-        problem: `FORGED: the newest verification link in the audit chain (chain ${link.writer_id} seq ${toNumber(link.seq)}) is not one gerbang audit verify made for the result it names (id ${id}): inserted or re-pointed in the database: run gerbang audit verify`,
+        problem: `FORGED: the newest verification link in the audit chain (chain ${link.writer_id} seq ${toNumber(link.seq)}) does not vouch for the result it names (id ${id}): the link inserted or re-pointed, or that result altered, in the database: run gerbang audit verify`,
       };
     }
     return null;
