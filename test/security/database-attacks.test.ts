@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
-import { insertKeylessVerificationLink, writtenColumns } from '../support/sql-rows.js';
+import { insertKeylessVerificationLink, keylessLinkHash, writtenColumns } from '../support/sql-rows.js';
 
 /**
  * The attacker of docs/security/threat-model.md: can write to the database (a DBA, a SQL shell,
@@ -542,21 +542,22 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       await restoreDump(db, 'base');
     });
 
-    it('names a fabricated record appended to a chain, its head moved forward (the attacker cannot compute the MAC)', async () => {
+    it('names a fabricated record appended to a chain, its head moved forward, its link as the chain was before #14 (plain SHA-256: the attacker cannot compute the MAC)', async () => {
       const [head] = await db.query<{ writer_id: string; last_seq: number | string; last_hash: string }>('SELECT writer_id, last_seq, last_hash FROM audit_writers ORDER BY writer_id LIMIT 1');
       const [{ id: keyLike }] = await db.query<{ id: string | null }>('SELECT key_id AS id FROM audit_chain WHERE writer_id = ? AND seq = ?', [head.writer_id, Number(head.last_seq)]);
-      // A copy of the newest real exchange, sealed values included, as a new record.
-      const columns = 'request_id, received_at, completed_at, remote_ip, origin, method, path, client_id, transaction_id, amount, outcome, status_code, error_code, request_headers, request_body, response_body, key_id';
-      await db.execute(`INSERT INTO audit_exchanges (${columns}) SELECT ${columns} FROM audit_exchanges WHERE id = (SELECT MAX(id) FROM audit_exchanges)`);
-      const [{ id }] = await db.query<{ id: number | string }>('SELECT MAX(id) AS id FROM audit_exchanges');
-      const seq = Number(head.last_seq) + 1;
-      const hash = createHash('sha256').update(`forged ${seq}`).digest('hex');
-      await db.execute('INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-        head.writer_id, seq, 'record', Number(id), Date.now(), head.last_hash, hash, keyLike,
+      // An admin's action that never happened: a console audit entry, every field of it in clear, so its content digest is the attacker's to compute.
+      const entry = { at: Date.now(), username: 'admin.ayu', action: 'admin_client_enable', target: `client:${client.clientId}`, detail: null, remoteIp: '10.1.2.3' };
+      const { insertId: id } = await db.execute('INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (?, ?, ?, ?, ?, ?)', [
+        entry.at, entry.username, entry.action, entry.target, entry.detail, entry.remoteIp,
       ]);
-      await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [seq, hash, head.writer_id]);
+      const link = { prevHash: head.last_hash, writerId: head.writer_id, seq: Number(head.last_seq) + 1, kind: 'console_audit', recordId: Number(id), recordedAt: Date.now() };
+      const hash = keylessLinkHash(link, ['console-audit', Number(id), entry.at, entry.username, entry.action, entry.target, entry.detail, entry.remoteIp]);
+      await db.execute('INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+        link.writerId, link.seq, link.kind, link.recordId, link.recordedAt, link.prevHash, hash, keyLike,
+      ]);
+      await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [link.seq, hash, head.writer_id]);
       const report = await check();
-      expect(problems(report.breaks)).to.match(new RegExp(`ALTERED: audit_exchanges id ${id} \\(chain ${head.writer_id} seq ${seq}[^)]*\\) was altered`));
+      expect(problems(report.breaks)).to.match(new RegExp(`ALTERED: console_audit id ${id} \\(chain ${head.writer_id} seq ${link.seq}, console_audit\\) was altered or fabricated`));
     });
 
     /** The completion of the paid transfer's exchange (opened before the bank call, completed after), with its link. */
