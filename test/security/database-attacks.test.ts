@@ -916,6 +916,14 @@ forEachBackend('An attacker who hides the newest (failed) verification result in
     expect(named.stdout).to.match(new RegExp(`ALTERED: audit_verifications id ${intact} \\(chain \\S+ seq 1, verification\\)`));
   });
 
+  it('does not turn the console overview green with a copy of the intact result re-inserted, its signature with it: it says CANNOT BE PROVED (no link names the copy)', async () => {
+    await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed]);
+    await db.execute('INSERT INTO audit_verifications (checked_at, ok, links, breaks, first_break, key_id, mac) SELECT checked_at, ok, links, breaks, first_break, key_id, mac FROM audit_verifications WHERE id = ?', [intact]);
+    const status = await chainStatus();
+    expect(status.className, status.text).to.equal('error');
+    expect(status.text).to.contain('CANNOT BE PROVED');
+  });
+
   it('does not turn the console overview green with the failed result\'s link re-pointed at a result inserted in SQL, dated before the intact one: it says FORGED', async () => {
     await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed]);
     const older = await db.execute('INSERT INTO audit_verifications (checked_at, ok, links, breaks, first_break) VALUES (?, 0, 1, 1, ?)', [1_000, 'ALTERED: nothing']);
