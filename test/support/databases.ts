@@ -89,6 +89,37 @@ export async function migratedMariaDb(ctx: Mocha.Context, query = ''): Promise<{
   return { db, close };
 }
 
+/**
+ * A fresh MariaDB database (as createMariaDbDatabase) holding what the database of `templateUrl`
+ * holds: each table as SHOW CREATE TABLE gives it (columns, indexes, foreign keys, engine,
+ * collation) and its rows. A copy of a migrated database is a migrated database, for about 0.1 s
+ * where migrating one takes 0.7-2.6 s on this server: for suites that need a fresh one per test.
+ */
+export async function copyOfMariaDb(templateUrl: string, ctx?: Mocha.Context): Promise<{ url: string; drop: () => Promise<void> }> {
+  const database = await createMariaDbDatabase(ctx);
+  const template = openDb(templateUrl);
+  // One connection: the session's FOREIGN_KEY_CHECKS = 0 lets the tables come in any order.
+  const copy = openDb(`${database.url}?connectionLimit=1`);
+  try {
+    const tables = await template.query<{ name: string }>("SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'");
+    await copy.execute('SET FOREIGN_KEY_CHECKS = 0');
+    const from = new URL(templateUrl).pathname.slice(1);
+    // Names come from the catalogue, not from input.
+    for (const { name } of tables) {
+      const [created] = await template.query<{ 'Create Table': string }>(`SHOW CREATE TABLE \`${name}\``);
+      await copy.execute(created['Create Table']);
+      await copy.execute(`INSERT INTO \`${name}\` SELECT * FROM \`${from}\`.\`${name}\``);
+    }
+  } catch (error) {
+    await database.drop();
+    throw error;
+  } finally {
+    await copy.close();
+    await template.close();
+  }
+  return database;
+}
+
 /** Runs one statement (with a generated, safe name in it) on a short-lived server connection. */
 async function onServer(sql: string): Promise<void> {
   const admin = openDb(TEST_MYSQL_URL);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { migrate, openDb, openStore, type Db, type InboundExchange, type Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from './audit-keys.js';
-import { createMariaDbDatabase, createSqliteDatabase } from './databases.js';
+import { copyOfMariaDb, createMariaDbDatabase, createSqliteDatabase } from './databases.js';
 
 /** Inbound exchange `n` of a client's transfer, as the audit records it. */
 export const exchange = (n: number): InboundExchange => ({
@@ -62,14 +62,26 @@ export async function recordInOneChain(url: string, count: number): Promise<{ id
 export function databasePerTest(backend: 'sqlite' | 'mariadb'): { url: () => string; db: () => Db } {
   let database: { url: string; drop: () => Promise<void> } | undefined;
   let db: Db | undefined;
-  beforeEach(async function () {
-    database = backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
-    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+  // MariaDB: the suite's migrated database, copied for each test (a copy instead of a migration each).
+  let template: { url: string; drop: () => Promise<void> } | undefined;
+  const migrated = async (url: string) => {
+    const store = await openStore(url, { auditKeys: TEST_AUDIT_KEYS });
     try {
       await migrate(store.db, { keys: TEST_AUDIT_KEYS });
     } finally {
       await store.close();
     }
+  };
+  before(async function () {
+    if (backend === 'sqlite') return;
+    template = await createMariaDbDatabase(this);
+    await migrated(template.url);
+  });
+  after(async () => template?.drop());
+  beforeEach(async function () {
+    database = backend === 'sqlite' ? createSqliteDatabase() : await copyOfMariaDb(template!.url, this);
+    // On a copy, the migrations' ledger is checked and nothing applied.
+    await migrated(database.url);
     db = openDb(database.url);
   });
   afterEach(async () => {

@@ -43,17 +43,26 @@ const PAGE = `<!doctype html>
 // Kept in a file of its own (not inline) so the page's CSP needs no 'unsafe-inline' script.
 const START_SCRIPT = `window.ui = SwaggerUIBundle({ url: '/v1/openapi.json', dom_id: '#api-reference', deepLinking: true, validatorUrl: null });\n`;
 
+/** `build`'s result, built at the first call and kept. */
+function once(build: () => string): () => string {
+  let built: string | undefined;
+  return () => (built ??= build());
+}
+
 /**
  * GET /v1/openapi.json (OpenAPI 3.0) and GET /v1/swagger.json (Swagger 2.0, for Power Platform
  * custom connectors), built once from the app's route declarations; GET /docs, the API reference page.
+ * Each document is built when first asked for, not as the app is built: writing the two from the
+ * routes' Joi schemas takes about 150-300 ms of CPU, which every gateway start paid whether or
+ * not anyone fetched them.
  */
 export function docsRoutes(routes: ApiRoute[], options: ApiDocumentOptions): Router {
-  const openApi = JSON.stringify(openApiDocument(routes, options), null, 2);
-  const swagger = JSON.stringify(swaggerDocument(routes, options), null, 2);
+  const openApi = once(() => JSON.stringify(openApiDocument(routes, options), null, 2));
+  const swagger = once(() => JSON.stringify(swaggerDocument(routes, options), null, 2));
   const router = Router();
   const sendJson = (res: Response, text: string) => res.status(200).type('application/json').setHeader('Cache-Control', 'no-cache').send(text);
-  router.get('/v1/openapi.json', (_req, res) => sendJson(res, openApi));
-  router.get('/v1/swagger.json', (_req, res) => sendJson(res, swagger));
+  router.get('/v1/openapi.json', (_req, res) => sendJson(res, openApi()));
+  router.get('/v1/swagger.json', (_req, res) => sendJson(res, swagger()));
   router.get('/docs', (_req, res) => {
     res.setHeader('Content-Security-Policy', PAGE_CSP);
     res.status(200).type('text/html; charset=utf-8').send(PAGE);
