@@ -53,10 +53,10 @@ ${
   view.rolledBack !== null
     ? html`<p id="chain-status" class="error"><strong>${t('chainRolledBack')}</strong> · ${t('chainRolledBackWhy')} ${t('integrityFound')}: <code class="integrity-problem">${view.rolledBack}</code></p>`
     : chain === null
-    ? html`<p class="info" id="chain-status">${t('chainNeverRun')}</p>`
-    : chain.integrityProblem !== undefined
-      ? html`<p id="chain-status" class="error"><strong>${t('chainUnproved')}</strong> · ${t('chainResultUnproved')} ${t('integrityFound')}: <code class="integrity-problem">${chain.integrityProblem}</code></p>`
-      : html`<p id="chain-status" class="${chain.ok ? 'ok' : 'error'}"><strong>${chain.ok ? t('chainOk') : t('chainBroken')}</strong> · ${t('lastRun')}: ${formatJakartaTime(chain.checkedAt)} (WIB) · ${chain.links} ${t('linksChecked')}${chain.firstBreak ? html` · ${chain.firstBreak}` : ''}</p>`
+      ? html`<p class="info" id="chain-status">${t('chainNeverRun')}</p>`
+      : chain.integrityProblem !== undefined
+        ? html`<p id="chain-status" class="error"><strong>${t('chainUnproved')}</strong> · ${t('chainResultUnproved')} ${t('integrityFound')}: <code class="integrity-problem">${chain.integrityProblem}</code></p>`
+        : html`<p id="chain-status" class="${chain.ok ? 'ok' : 'error'}"><strong>${chain.ok ? t('chainOk') : t('chainBroken')}</strong> · ${t('lastRun')}: ${formatJakartaTime(chain.checkedAt)} (WIB) · ${chain.links} ${t('linksChecked')}${chain.firstBreak ? html` · ${chain.firstBreak}` : ''}</p>`
 }</section>`;
   const range = html`<p class="range">${[7, 14, 30].map((n) => html`<a href="${BASE}/overview?days=${n}"${n === view.days ? html` aria-current="page"` : ''}>${n} ${t('days')}</a> `)}</p>`;
   const charts = html`<div class="charts">
