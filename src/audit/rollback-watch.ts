@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { getLogger } from '../log/index.js';
 import type { KeyRing } from '../security/index.js';
 import type { AuditChainBreak, AuditRepository } from '../store/types.js';
@@ -20,17 +21,27 @@ const HELD_ON: readonly AuditChainBreak['problem'][] = ['rolled-back', 'vanished
  *
  * A line of the file that is not a valid checkpoint does not hold anything (anyone who can write
  * the file could delete it as well); `audit verify` names it.
+ *
+ * The console asks it too (`recent`), when its overview is opened: an attacker with SQL and no
+ * key who deletes the newest failed verification run whole (its result, its links, its chain's
+ * head row) leaves an older "intact" result that holds in the database alone; the checkpoint that
+ * the run's process wrote as it closed (and its head file before) names the chain gone.
  */
 export class RollbackWatch {
   private readonly reader: CheckpointReader;
   private breaks: AuditChainBreak[] = [];
+  /** When the last check that completed began, and the checkpoint file's size then (recent). */
+  private checked: { at: number; size: number } | null = null;
+  private checking: Promise<void> | null = null;
 
+  /** `holds`: what this process holds while the database lacks what was vouched for (its log lines name it). */
   constructor(
     private readonly audit: Pick<AuditRepository, 'chainHeads' | 'linksAt'>,
     ring: KeyRing,
     private readonly path: string,
     store: string,
     private readonly confirmMs = 2_000,
+    private readonly holds = 'payments',
   ) {
     this.reader = new CheckpointReader(path, ring, store);
   }
@@ -60,6 +71,39 @@ export class RollbackWatch {
     this.hold(found);
   }
 
+  /**
+   * Why the database is held (`held`), as found by a check begun at most `maxAgeMs` ago and after
+   * the checkpoint file last grew (a new line: new heads to compare); else one check now, shared
+   * by whoever asks meanwhile. The console's overview asks it when opened, so an overview costs a
+   * comparison at most once per `maxAgeMs` (the gateway's interval). Throws as `check` does.
+   */
+  async recent(maxAgeMs: number, clock: () => number = Date.now): Promise<string | null> {
+    const fresh = () => this.checked !== null && this.checked.size === this.fileSize() && clock() - this.checked.at <= maxAgeMs;
+    if (fresh()) return this.held;
+    // One begun before the file grew, or too long ago by the time it ends, is followed by one more.
+    if (this.checking !== null) await this.checking.catch(() => undefined);
+    if (!fresh()) await this.checkOnce(clock);
+    return this.held;
+  }
+
+  /** A check, the one in progress if any; `checked` says when it began and how long the file was then. */
+  private checkOnce(clock: () => number): Promise<void> {
+    this.checking ??= (async () => {
+      const begun = { at: clock(), size: this.fileSize() };
+      try {
+        await this.check();
+        this.checked = begun;
+      } finally {
+        this.checking = null;
+      }
+    })();
+    return this.checking;
+  }
+
+  private fileSize(): number {
+    return existsSync(this.path) ? statSync(this.path).size : 0;
+  }
+
   private async compare(history: CheckpointHistory): Promise<AuditChainBreak[]> {
     const { breaks } = await storeAgainstCheckpoints(this.audit, history, this.path);
     return breaks.filter((b) => HELD_ON.includes(b.problem));
@@ -68,7 +112,7 @@ export class RollbackWatch {
   private hold(breaks: AuditChainBreak[]): void {
     const was = this.breaks.length > 0;
     this.breaks = breaks;
-    if (breaks.length > 0 && !was) log.error({ breaks: breaks.map((b) => b.detail) }, 'payments held: the database was rolled back or cut behind its audit checkpoints; see `gerbang audit verify`');
-    if (breaks.length === 0 && was) log.warn('payments resumed: the database holds what the audit checkpoints vouch for (a rollback was accepted)');
+    if (breaks.length > 0 && !was) log.error({ breaks: breaks.map((b) => b.detail) }, `${this.holds} held: the database was rolled back or cut behind its audit checkpoints; see \`gerbang audit verify\``);
+    if (breaks.length === 0 && was) log.warn(`${this.holds} resumed: the database holds what the audit checkpoints vouch for (a rollback was accepted)`);
   }
 }

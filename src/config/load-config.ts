@@ -356,8 +356,10 @@ export interface ConsoleConfig {
   logLevel: string;
   /** Opens the audit's sealed bodies for the detail view (the same keys as the API). */
   auditKeys: KeyRing;
-  /** Where the console checkpoints its own audit chains (GERBANG_AUDIT_CHECKPOINT_FILE, the API's file). */
+  /** Where the console checkpoints its own audit chains (GERBANG_AUDIT_CHECKPOINT_FILE, the API's file); the overview compares the database with it. */
   auditCheckpointFile: string;
+  /** How long the overview reuses its comparison of the database with the checkpoints (GERBANG_AUDIT_ROLLBACK_CHECK_MS). */
+  auditRollbackCheckMs: number;
   /** The API client the reconciliation and review pages read statements as; null: not configured. */
   api: { url: string; clientId: string; clientSecret: string } | null;
   /** GERBANG_BANK_DAY_CLOSE_WIB: a review's statement shows a debit missing only when read after it. */
@@ -366,6 +368,7 @@ export interface ConsoleConfig {
 
 const CONSOLE_SETTINGS: SettingName[] = [
   'auditCheckpointFile',
+  'auditRollbackCheckMs',
   'consolePort',
   'consoleHost',
   'databaseUrl',
@@ -427,6 +430,7 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
     logLevel: v.logLevel,
     auditKeys: auditKeys as KeyRing,
     auditCheckpointFile: v.auditCheckpointFile,
+    auditRollbackCheckMs: v.auditRollbackCheckMs,
     api,
     dayCloseWib: v.bankDayCloseWib,
   };

@@ -50,7 +50,7 @@ export const SETTINGS = {
   },
   auditRollbackCheckMs: {
     env: 'GERBANG_AUDIT_ROLLBACK_CHECK_MS',
-    doc: 'How often each gateway compares the database\'s audit chain heads with GERBANG_AUDIT_CHECKPOINT_FILE: one SELECT of audit_writers, and the checkpointed links of the chains grown since their last checkpoint, 250 to a statement. A database rolled back or cut under a running gateway is held (503, no payment run paid) within this plus 2 s, the wait that confirms a finding (a Galera node may not yet have applied another node\'s commit). A pass took about 5 ms of the gateway\'s CPU with 1,000 chains and 50 ms with 10,000, and under 1 ms and 4 ms of MariaDB\'s (docs/performance.md, "The rollback watch, every 2 s").',
+    doc: 'How often each gateway compares the database\'s audit chain heads with GERBANG_AUDIT_CHECKPOINT_FILE: one SELECT of audit_writers, and the checkpointed links of the chains grown since their last checkpoint, 250 to a statement. A database rolled back or cut under a running gateway is held (503, no payment run paid) within this plus 2 s, the wait that confirms a finding (a Galera node may not yet have applied another node\'s commit). A pass took about 5 ms of the gateway\'s CPU with 1,000 chains and 50 ms with 10,000, and under 1 ms and 4 ms of MariaDB\'s (docs/performance.md, "The rollback watch, every 2 s"). The finance console compares the same way when its overview is opened, reusing a comparison for this long unless the checkpoint file has grown since, and shows the audit chain verification as rolled back, naming the chain, while the database lacks what the checkpoints vouched for.',
     schema: Joi.number().integer().min(500).max(60_000).default(2_000),
   },
   auditScrubMs: {

@@ -25,6 +25,8 @@ const log = getLogger('console');
 
 export interface ConsoleAppDeps {
   store: Store;
+  /** Why the database holds less than the audit checkpoints outside it vouched for, or null (RollbackWatch.recent): the overview then shows no verification as intact. */
+  checkpoints: () => Promise<string | null>;
   idleTimeoutMs: number;
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
   signInThrottle: SignInThrottle;
@@ -121,7 +123,7 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
   app.use(paymentRoutes({ store, clock }));
   app.use(runRoutes({ store, clock }));
   app.use(accessLogRoutes({ store }));
-  app.use(overviewRoutes({ store, clock, latencyDays: deps.latencyDays ?? new BankLatencyDays(store.paymentSearch) }));
+  app.use(overviewRoutes({ store, clock, checkpoints: deps.checkpoints, latencyDays: deps.latencyDays ?? new BankLatencyDays(store.paymentSearch) }));
   // The review queue: every role sees it; resolving is admin-only (checked on its POST route).
   app.use(reviewRoutes({ store, statements: deps.statements ?? NO_STATEMENTS, dayCloseWib: deps.dayCloseWib, clock }));
   // Reconciliation: every role compares the bank's statement with Gerbang's payments.

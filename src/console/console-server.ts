@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { ConsoleConfig } from '../config/index.js';
-import { vouchingOptions } from '../audit/index.js';
+import { RollbackWatch, vouchingOptions } from '../audit/index.js';
 import { expiredPurgeTask } from '../domain/expired-purge.js';
 import { listenOn } from '../http/listen.js';
 import { getLogger } from '../log/index.js';
@@ -64,7 +64,11 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
         .then((warmed) => log.info({ ...warmed, ms: Date.now() - warming }, warmed === null ? 'reconciliation not warmed: no day sealed yet' : 'reconciliation warmed on a sealed day'))
         .catch((error: unknown) => log.warn({ err: error }, 'reconciliation not warmed at start; the first opening pays its warm-up')),
     ]);
-    const app = buildConsoleApp({ store, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, signInThrottle: config.signInThrottle, trustProxy: config.trustProxy, sandbox: config.sandbox, statements, dayCloseWib: config.dayCloseWib, latencyDays, clock });
+    // The overview's verification box compared with the checkpoints outside the database (as the
+    // gateway's watch compares them), at most once per GERBANG_AUDIT_ROLLBACK_CHECK_MS of openings.
+    const watch = new RollbackWatch(store.audit, config.auditKeys, config.auditCheckpointFile, store.db.description, undefined, "the overview's audit chain verification");
+    const checkpoints = () => watch.recent(config.auditRollbackCheckMs);
+    const app = buildConsoleApp({ store, checkpoints, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, signInThrottle: config.signInThrottle, trustProxy: config.trustProxy, sandbox: config.sandbox, statements, dayCloseWib: config.dayCloseWib, latencyDays, clock });
     const server: Server = config.tls
       ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
       : createHttpServer(app);

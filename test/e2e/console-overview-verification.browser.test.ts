@@ -38,6 +38,8 @@ describe('Finance console in a browser: the overview is not kept green by verifi
       expect(first.code, first.stdout + first.stderr).to.equal(0);
     },
     { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints },
+    // The console reads the checkpoints the gateway and the CLI write (one file, as in production).
+    { consoleEnv: { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints } },
   );
   const verifyEnv = (databaseUrl: string) => ({ GERBANG_DATABASE_URL: databaseUrl, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
   const verify = () => runCli(['audit', 'verify'], verifyEnv(suite.databaseUrl));
@@ -47,6 +49,8 @@ describe('Finance console in a browser: the overview is not kept green by verifi
       intact: 'Utuh',
       unproved: 'Tidak terbukti',
       why: 'Hasil verifikasi terakhir tidak bisa dipercaya (ditulis, diubah atau dihapus di database, atau tidak bisa dicek di sini), jadi rantai audit tidak boleh dianggap utuh',
+      rolledBack: 'Dimundurkan',
+      rolledBackWhy: 'Database tidak lagi memuat catatan audit yang dijamin oleh checkpoint di luar database',
       found: 'Yang ditemukan: ',
       lastRun: 'Terakhir dijalankan',
       links: 'tautan diperiksa',
@@ -56,6 +60,8 @@ describe('Finance console in a browser: the overview is not kept green by verifi
       intact: 'Intact',
       unproved: 'Not proved',
       why: 'The last verification result cannot be believed (written, altered or deleted in the database, or not checkable here), so the audit chain cannot be taken as intact',
+      rolledBack: 'Rolled back',
+      rolledBackWhy: 'The database no longer holds audit records that the checkpoints kept outside it vouched for',
       found: 'What was found: ',
       lastRun: 'Last run',
       links: 'links checked',
@@ -77,15 +83,17 @@ describe('Finance console in a browser: the overview is not kept green by verifi
 
   /**
    * Checks the overview in both languages says, in red and in its words, that the chain is not
-   * proved and why, then `found` (as audit verify words it), and shows no date or count of the row.
+   * proved (or, `rolledBack`, that the database is behind its checkpoints) and why, then `found`
+   * (as audit verify words it), and shows no date or count of the row.
    */
-  function notGreen(found: RegExp): void {
+  function notGreen(found: RegExp, state: 'unproved' | 'rolledBack' = 'unproved'): void {
+    const why = state === 'unproved' ? 'why' : 'rolledBackWhy';
     for (const lang of ['id', 'en'] as const) {
-      it(`shows it in ${lang} not proved, in red, saying in its words why and what was found, none of the row's values`, async () => {
+      it(`shows it in ${lang} ${state === 'unproved' ? 'not proved' : 'rolled back'}, in red, saying in its words why and what was found, none of the row's values`, async () => {
         const status = await chainStatus(lang);
         expect(status.className).to.equal('error');
         expect(status.background).to.equal(RED);
-        expect(status.text.startsWith(`${WORDS[lang].unproved} · ${WORDS[lang].why}`), status.text).to.equal(true);
+        expect(status.text.startsWith(`${WORDS[lang][state]} · ${WORDS[lang][why]}`), status.text).to.equal(true);
         expect(status.text).to.not.contain(WORDS[lang].intact);
         expect(status.text.slice(status.text.indexOf(WORDS[lang].found) + WORDS[lang].found.length)).to.match(found);
         expect(status.text).to.not.contain(WORDS[lang].lastRun).and.to.not.contain(WORDS[lang].links).and.to.not.contain(FORGED_LINKS);
@@ -176,5 +184,28 @@ describe('Finance console in a browser: the overview is not kept green by verifi
       expect(repointed.affectedRows).to.equal(1);
     });
     notGreen(/FORGED: 2 links in the audit chain name this verification result, which has one \(a link inserted or re-pointed in the database\)/);
+  });
+
+  describe('when the failed verifications are deleted whole in SQL (their results, their links and their chains’ heads), the intact result the newest again', () => {
+    before(async () => {
+      const db = suite.gw.store.db;
+      const { intact } = await failedThenIntactNewest();
+      // Every chain of a verification run but the intact one's (the re-pointed link's too): each holds its run's one link.
+      const [{ writer_id: kept }] = await db.query<{ writer_id: string }>("SELECT writer_id FROM audit_chain WHERE kind = 'verification' AND record_id = ? ORDER BY recorded_at, seq LIMIT 1", [intact]);
+      const runs = await db.query<{ writer_id: string; links: number | string; others: number | string }>(
+        "SELECT writer_id, COUNT(*) AS links, SUM(CASE WHEN kind = 'verification' THEN 0 ELSE 1 END) AS others FROM audit_chain WHERE writer_id IN (SELECT writer_id FROM audit_chain WHERE kind = 'verification' AND writer_id <> ?) GROUP BY writer_id",
+        [kept],
+      );
+      expect(runs.length, 'the failed runs of the cases above and this one').to.be.greaterThan(1);
+      for (const run of runs) {
+        expect([Number(run.links), Number(run.others)], run.writer_id).to.deep.equal([1, 0]);
+        await db.execute('DELETE FROM audit_chain WHERE writer_id = ?', [run.writer_id]);
+        expect((await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [run.writer_id])).affectedRows).to.equal(1);
+      }
+      // The database alone: the intact result, its one link the newest, and holding.
+      const left = await suite.con.store.auditVerifications.latest();
+      expect([left?.ok, left?.integrityProblem], left?.firstBreak ?? '').to.deep.equal([true, undefined]);
+    });
+    notGreen(/^the database holds less than the audit checkpoints in \S+ vouched for: chain \S+, checkpointed at link 1 on .* has vanished from the database/, 'rolledBack');
   });
 });

@@ -7,7 +7,8 @@
  * writers between two checkpoints: a link read each), and every chain grown (a checkpoint file
  * behind by all of them: a link read each). Prints the median and 95th percentile of a pass,
  * this process's CPU and the server's (mariadbd's, read from /proc, so other work on the server counts too), a
- * pass's share of a 2 s interval, and the SELECT of audit_writers alone. The figures are in
+ * pass's share of a 2 s interval, the SELECT of audit_writers alone, and what the console's overview
+ * pays when it asks within the interval (RollbackWatch.recent, the comparison reused). The figures are in
  * docs/performance.md ("The rollback watch"). Asserts nothing.
  */
 import { mkdtempSync } from 'node:fs';
@@ -74,6 +75,10 @@ async function measure(chains: number): Promise<void> {
         if (watch.held) throw new Error(`held: ${watch.held}`);
       });
     }
+    // The console's overview asks the same comparison (recent): reused for GERBANG_AUDIT_ROLLBACK_CHECK_MS, a stat of the file an opening.
+    await timed("an overview's ask, the comparison reused", server, async () => {
+      if ((await quiet.recent(60_000)) !== null) throw new Error('held');
+    });
   } finally {
     await store.close();
     await drop();

@@ -820,9 +820,55 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
   });
 });
 
+/** `audit verify`'s environment as the CLI reads it: the database, the keys and the checkpoint file. */
+const verifyEnv = (url: string, checkpoints: string) => ({ GERBANG_DATABASE_URL: url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+
+/**
+ * One transfer, an intact `audit verify`, then one that fails (a payment altered in SQL, put back
+ * after), each run by the CLI (a process of its own, its result on its own chain, checkpointed as
+ * it closes): the ids of the intact result and of the failed one.
+ */
+async function intactThenFailedVerification(url: string, db: Db, checkpoints: string): Promise<{ intact: number; failed: number }> {
+  const gw = await TestGateway.start(url, { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_LOG_LEVEL: 'silent' });
+  try {
+    const auth = { authorization: `Bearer ${await gw.token(await gw.createClient())}` };
+    expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+  } finally {
+    await gw.close();
+  }
+  const first = await runCli(['audit', 'verify'], verifyEnv(url, checkpoints));
+  expect(first.code, first.stdout).to.equal(0);
+  // Something broken, a verification that fails and records so, then the break put back.
+  const [{ amount }] = await db.query<{ amount: string }>('SELECT amount FROM payments');
+  await db.execute("UPDATE payments SET amount = '999999.00'");
+  expect((await runCli(['audit', 'verify'], verifyEnv(url, checkpoints))).code).to.equal(1);
+  await db.execute('UPDATE payments SET amount = ?', [amount]);
+  const results = await db.query<{ id: number | string; ok: number | string }>('SELECT id, ok FROM audit_verifications ORDER BY id');
+  expect(results.map((r) => Number(r.ok))).to.deep.equal([1, 0]);
+  const [intact, failed] = results.map((r) => Number(r.id));
+  return { intact, failed };
+}
+
+/** A console signed in as a viewer, from its own address. */
+async function viewerSession(con: TestConsole, ip: string): Promise<ConsoleClient> {
+  const viewer = await con.createUser(`vic.viewer.${randomBytes(3).toString('hex')}`, 'viewer');
+  const session = new ConsoleClient(con.origin, ip);
+  expect((await session.signIn(viewer.username, viewer.password)).status).to.equal(303);
+  return session;
+}
+
+/** The overview's audit-chain verification box: its class and its text. */
+async function chainStatus(session: ConsoleClient): Promise<{ className: string | undefined; text: string }> {
+  const page = await session.get('/console/overview');
+  expect(page.status).to.equal(200);
+  const status = /<p id="chain-status" class="([^"]*)">([\s\S]*?)<\/p>/.exec(page.text);
+  expect(status, page.text).to.not.equal(null);
+  return { className: status?.[1], text: status?.[2] ?? '' };
+}
+
 forEachBackend('An attacker who hides the newest (failed) verification result in SQL', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-verifications-')), 'audit-checkpoints.jsonl');
-  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const env = () => verifyEnv(ctx.url(), checkpoints);
   let db: Db;
   let con: TestConsole;
   let session: ConsoleClient;
@@ -831,29 +877,11 @@ forEachBackend('An attacker who hides the newest (failed) verification result in
   let failed: number;
 
   before(async () => {
-    const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_LOG_LEVEL: 'silent' });
-    try {
-      const auth = { authorization: `Bearer ${await gw.token(await gw.createClient())}` };
-      expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
-    } finally {
-      await gw.close();
-    }
     db = ctx.store().db;
-    const first = await runCli(['audit', 'verify'], env());
-    expect(first.code, first.stdout).to.equal(0);
-    // Something broken, a verification that fails and records so, then the break put back.
-    const [{ amount }] = await db.query<{ amount: string }>('SELECT amount FROM payments');
-    await db.execute("UPDATE payments SET amount = '999999.00'");
-    expect((await runCli(['audit', 'verify'], env())).code).to.equal(1);
-    await db.execute('UPDATE payments SET amount = ?', [amount]);
-    const results = await db.query<{ id: number | string; ok: number | string }>('SELECT id, ok FROM audit_verifications ORDER BY id');
-    expect(results.map((r) => Number(r.ok))).to.deep.equal([1, 0]);
-    [intact, failed] = results.map((r) => Number(r.id));
+    ({ intact, failed } = await intactThenFailedVerification(ctx.url(), db, checkpoints));
     con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent' });
-    const viewer = await con.createUser(`vic.viewer.${randomBytes(3).toString('hex')}`, 'viewer');
-    session = new ConsoleClient(con.origin, '127.0.0.71');
-    expect((await session.signIn(viewer.username, viewer.password)).status).to.equal(303);
-    expect((await chainStatus()).className, 'the failed result shown').to.equal('error');
+    session = await viewerSession(con, '127.0.0.71');
+    expect((await chainStatus(session)).className, 'the failed result shown').to.equal('error');
     // The console wrote its sign-in: from here on only the attacker (and audit verify) writes.
     await takeDump(db, 'failed');
   });
@@ -866,18 +894,9 @@ forEachBackend('An attacker who hides the newest (failed) verification result in
     await con?.close();
   });
 
-  /** The overview's audit-chain verification box: its class and its text. */
-  async function chainStatus(): Promise<{ className: string | undefined; text: string }> {
-    const page = await session.get('/console/overview');
-    expect(page.status).to.equal(200);
-    const status = /<p id="chain-status" class="([^"]*)">([\s\S]*?)<\/p>/.exec(page.text);
-    expect(status, page.text).to.not.equal(null);
-    return { className: status?.[1], text: status?.[2] ?? '' };
-  }
-
   it('does not turn the console overview green again: it says the result cannot be proved, and audit verify names the deleted result', async () => {
     expect((await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed])).affectedRows).to.equal(1);
-    const status = await chainStatus();
+    const status = await chainStatus(session);
     expect(status.className, status.text).to.equal('error');
     expect(status.text).to.contain('CANNOT BE PROVED').and.to.contain('was deleted');
     const named = await runCli(['audit', 'verify'], env());
@@ -896,7 +915,7 @@ forEachBackend('An attacker who hides the newest (failed) verification result in
     const [link] = await db.query<{ recorded_at: number | string; key_id: string }>("SELECT recorded_at, key_id FROM audit_chain WHERE kind = 'verification' AND record_id = ?", [failed]);
     await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed]);
     await insertKeylessVerificationLink(db, { recordId: intact, writerId: 'zzzz-forged', recordedAt: Number(link.recorded_at) + 1, keyId: link.key_id });
-    const status = await chainStatus();
+    const status = await chainStatus(session);
     expect(status.className, status.text).to.equal('error');
     expect(status.text).to.match(/^<strong>[^<]+<\/strong> · .*FORGED: /);
     const named = await runCli(['audit', 'verify'], env());
@@ -908,7 +927,7 @@ forEachBackend('An attacker who hides the newest (failed) verification result in
   it('does not turn the console overview green with the failed result\'s own link re-pointed at the intact result: it says FORGED, and audit verify names the link', async () => {
     await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed]);
     expect((await db.execute("UPDATE audit_chain SET record_id = ? WHERE kind = 'verification' AND record_id = ?", [intact, failed])).affectedRows).to.equal(1);
-    const status = await chainStatus();
+    const status = await chainStatus(session);
     expect(status.className, status.text).to.equal('error');
     expect(status.text).to.match(/^<strong>[^<]+<\/strong> · .*FORGED: /);
     const named = await runCli(['audit', 'verify'], env());
@@ -919,7 +938,7 @@ forEachBackend('An attacker who hides the newest (failed) verification result in
   it('does not turn the console overview green with a copy of the intact result re-inserted, its signature with it: it says CANNOT BE PROVED (no link names the copy)', async () => {
     await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed]);
     await db.execute('INSERT INTO audit_verifications (checked_at, ok, links, breaks, first_break, key_id, mac) SELECT checked_at, ok, links, breaks, first_break, key_id, mac FROM audit_verifications WHERE id = ?', [intact]);
-    const status = await chainStatus();
+    const status = await chainStatus(session);
     expect(status.className, status.text).to.equal('error');
     expect(status.text).to.contain('CANNOT BE PROVED');
   });
@@ -928,9 +947,41 @@ forEachBackend('An attacker who hides the newest (failed) verification result in
     await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed]);
     const older = await db.execute('INSERT INTO audit_verifications (checked_at, ok, links, breaks, first_break) VALUES (?, 0, 1, 1, ?)', [1_000, 'ALTERED: nothing']);
     expect((await db.execute("UPDATE audit_chain SET record_id = ? WHERE kind = 'verification' AND record_id = ?", [older.insertId, failed])).affectedRows).to.equal(1);
-    const status = await chainStatus();
+    const status = await chainStatus(session);
     expect(status.className, status.text).to.equal('error');
     expect(status.text).to.match(new RegExp(`FORGED: the newest verification link in the audit chain \\(chain \\S+ seq 1\\) does not vouch for the result it names \\(id ${older.insertId}\\)`));
+  });
+});
+
+forEachBackend('An attacker who deletes the newest (failed) verification run whole in SQL: its result, its link and its chain\'s head', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-verifications-')), 'audit-checkpoints.jsonl');
+  let con: TestConsole | undefined;
+
+  after(async () => {
+    await con?.close();
+  });
+
+  it('does not turn the console overview green again: it says the database is behind its checkpoints, naming the vanished chain, though the rows left hold by themselves', async () => {
+    const db = ctx.store().db;
+    const { failed } = await intactThenFailedVerification(ctx.url(), db, checkpoints);
+    // The console reads the checkpoint file the CLI wrote to (one GERBANG_AUDIT_CHECKPOINT_FILE, as in production).
+    con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent', GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    const session = await viewerSession(con, '127.0.0.72');
+    const [{ writer_id: writer }] = await db.query<{ writer_id: string }>("SELECT writer_id FROM audit_chain WHERE kind = 'verification' AND record_id = ?", [failed]);
+    expect((await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed])).affectedRows).to.equal(1);
+    expect((await db.execute('DELETE FROM audit_chain WHERE writer_id = ?', [writer])).affectedRows).to.equal(1);
+    expect((await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writer])).affectedRows).to.equal(1);
+    // What the database alone says: the intact result, its one link the newest, and holding.
+    const left = await con.store.auditVerifications.latest();
+    expect(left?.ok, left?.firstBreak ?? '').to.equal(true);
+    expect(left?.integrityProblem).to.equal(undefined);
+    const status = await chainStatus(session);
+    expect(status.className, status.text).to.equal('error');
+    expect(status.text).to.match(/^<strong>Dimundurkan<\/strong> · Database tidak lagi memuat catatan audit yang dijamin oleh checkpoint di luar database/);
+    expect(status.text).to.contain(`chain ${writer}, checkpointed at link 1 on `).and.to.contain('has vanished from the database');
+    // By the line the run's process appended as it closed (its head file, which held the link from its commit, removed then).
+    expect(status.text).to.not.contain('(head file ');
+    expect(status.text, 'nothing of the intact result shown').to.not.contain('Utuh').and.to.not.contain('Terakhir dijalankan');
   });
 });
 

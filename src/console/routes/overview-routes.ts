@@ -25,9 +25,10 @@ export const OVERVIEW_DAYS = [7, 14, 30] as const;
 
 /**
  * GET /console/overview?days=N: daily counts, totals, failure rate and bank latency, and the last
- * audit-chain verification. `latencyDays` keeps the closed days' bank response times of this process.
+ * audit-chain verification, unless the database lacks what the audit checkpoints outside it vouched
+ * for (`checkpoints`). `latencyDays` keeps the closed days' bank response times of this process.
  */
-export function overviewRoutes(deps: { store: Store; clock: () => number; latencyDays: BankLatencyDays }): Router {
+export function overviewRoutes(deps: { store: Store; clock: () => number; checkpoints: () => Promise<string | null>; latencyDays: BankLatencyDays }): Router {
   const router = Router();
   router.get(`${BASE}/overview`, async (req, res) => {
     const locals = signedIn(res);
@@ -35,13 +36,14 @@ export function overviewRoutes(deps: { store: Store; clock: () => number; latenc
     const now = deps.clock();
     // Whole days in Jakarta time: from midnight (UTC+7) `days - 1` days ago up to now.
     const from = jakartaDayStart(jakartaDay(now) - (days - 1));
-    const [figures, latency, chain] = await Promise.all([
+    const [figures, latency, chain, rolledBack] = await Promise.all([
       dailyFigures(deps.store, from, now + 1),
       deps.latencyDays.between(from, now + 1, now),
       deps.store.auditVerifications.latest(),
+      deps.checkpoints(),
     ]);
     const overview = dailyOverview(figures.totals, latency, from, now, figures.changed);
-    res.type('html').send(overviewPage({ ...locals, here: req.originalUrl, csrfToken: locals.session.csrfToken }, { days, overview, proof: figures.proof, integrityProblems: figures.integrityProblems, chain }));
+    res.type('html').send(overviewPage({ ...locals, here: req.originalUrl, csrfToken: locals.session.csrfToken }, { days, overview, proof: figures.proof, integrityProblems: figures.integrityProblems, chain, rolledBack }));
   });
   return router;
 }

@@ -16,6 +16,8 @@ export interface OverviewView {
   /** Kept day totals that do not hold, each named (their days counted from the payments instead). */
   integrityProblems: KeptTotalsProblem[];
   chain: AuditVerificationRun | null;
+  /** Why the database holds less than the audit checkpoints outside it vouched for (RollbackWatch.held), or null. */
+  rolledBack: string | null;
 }
 
 const percent = (rate: number | null) => (rate === null ? '—' : `${(rate * 100).toFixed(1).replace('.', ',')} %`);
@@ -45,14 +47,16 @@ export function overviewPage(ctx: PageContext, view: OverviewView): string {
     text: { countsByStatus: t('countsByStatus'), failureRate: `${t('failureRate')} (%)`, bankLatency: `${t('bankLatency')} (ms)` },
   };
   const chain = view.chain;
-  // A result that cannot be believed (changed in the database): what was found, none of its values (its date, its counts) as a verification's.
+  // A database behind the checkpoints outside it (a chain deleted or set back), or a result that cannot be believed (changed in the database): what was found, none of its values (its date, its counts) as a verification's.
   const chainBlock = html`<section class="chain"><h2>${t('chainStatus')}</h2>
 ${
-  chain === null
-    ? html`<p class="info" id="chain-status">${t('chainNeverRun')}</p>`
-    : chain.integrityProblem !== undefined
-      ? html`<p id="chain-status" class="error"><strong>${t('chainUnproved')}</strong> · ${t('chainResultUnproved')} ${t('integrityFound')}: <code class="integrity-problem">${chain.integrityProblem}</code></p>`
-      : html`<p id="chain-status" class="${chain.ok ? 'ok' : 'error'}"><strong>${chain.ok ? t('chainOk') : t('chainBroken')}</strong> · ${t('lastRun')}: ${formatJakartaTime(chain.checkedAt)} (WIB) · ${chain.links} ${t('linksChecked')}${chain.firstBreak ? html` · ${chain.firstBreak}` : ''}</p>`
+  view.rolledBack !== null
+    ? html`<p id="chain-status" class="error"><strong>${t('chainRolledBack')}</strong> · ${t('chainRolledBackWhy')} ${t('integrityFound')}: <code class="integrity-problem">${view.rolledBack}</code></p>`
+    : chain === null
+      ? html`<p class="info" id="chain-status">${t('chainNeverRun')}</p>`
+      : chain.integrityProblem !== undefined
+        ? html`<p id="chain-status" class="error"><strong>${t('chainUnproved')}</strong> · ${t('chainResultUnproved')} ${t('integrityFound')}: <code class="integrity-problem">${chain.integrityProblem}</code></p>`
+        : html`<p id="chain-status" class="${chain.ok ? 'ok' : 'error'}"><strong>${chain.ok ? t('chainOk') : t('chainBroken')}</strong> · ${t('lastRun')}: ${formatJakartaTime(chain.checkedAt)} (WIB) · ${chain.links} ${t('linksChecked')}${chain.firstBreak ? html` · ${chain.firstBreak}` : ''}</p>`
 }</section>`;
   const range = html`<p class="range">${[7, 14, 30].map((n) => html`<a href="${BASE}/overview?days=${n}"${n === view.days ? html` aria-current="page"` : ''}>${n} ${t('days')}</a> `)}</p>`;
   const charts = html`<div class="charts">
