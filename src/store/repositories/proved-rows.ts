@@ -72,6 +72,33 @@ export class ProvedRows<V> {
     return true;
   }
 
+  /** Whether day `key` is kept whole as proved for `account` (keptWholeAs may then answer without its lines). */
+  keepsWhole(key: string, account: string): boolean {
+    return this.#days.get(key)?.account === account;
+  }
+
+  /**
+   * Day `key` read without its lines: true when it is kept whole for `account` with `count` lines
+   * and `holds` finds each, the i-th line of the day in (created_at, id) order, to be the very
+   * line kept at its place, `text` from `at` for `length` characters (KeptLine; the day then
+   * counts as kept last, as with dayProof); false at the first that does not hold (the caller
+   * reads the lines and asks dayProof).
+   */
+  keptWholeAs(key: string, account: string, count: number, holds: (text: string, at: number, length: number, i: number) => boolean): boolean {
+    const kept = this.#days.get(key);
+    if (kept === undefined || kept.account !== account || kept.lengths.length !== count) return false;
+    const { pieces, lengths } = kept;
+    for (let i = 0, at = 0; i < count; i += 1) {
+      if (i % LINES_PER_PIECE === 0) at = 0;
+      // Each line after its newline, as dayProof reads it.
+      if (!holds(pieces[Math.floor(i / LINES_PER_PIECE)], at + 1, lengths[i], i)) return false;
+      at += lengths[i] + 1;
+    }
+    this.#days.delete(key);
+    this.#days.set(key, kept);
+    return true;
+  }
+
   /** Keeps day `key`, whose rows, read as `lines` (making `sealed`, sealedDay), were just proved whole for `account`. */
   keepDay(key: string, account: string, sealed: SealedDay, lines: readonly string[]): void {
     this.#forgetDay(key);
