@@ -183,7 +183,7 @@ type ProvedRow = Omit<ReconciledRow, 'line'>;
 type ShownRow = Pick<ReconciledRow, (typeof SHOWN_COLUMN_NAMES)[number] | 'line'>;
 const SHOWN_COLUMNS = SHOWN_COLUMN_NAMES.join(', ');
 /**
- * A row of a span whose days are all kept whole as proved, read without its line (KEPT_SQL):
+ * A row of a span whose days are all kept whole as proved, read without its line (keptColumnsSql):
  * what is shown, and the two values of its line not among them (its proof digest, its last event
  * seq), each compared in place with the line kept (keptLineHolds).
  */
@@ -261,7 +261,7 @@ function keptLineHolds(line: KeptLine, row: KeptRow): boolean {
 /**
  * One statement of a reconciliation's read (`where` on the tag, `params`): its rows (`full`: with
  * every column a proof reads, ReconciledRow) and the span of created_at they cover whole
- * (`whole`: none left past the bound of `limit` rows). `kept`: its days were all kept whole as
+ * (`whole`: none left past the bound of `limit` rows). `keptRows`: its days were all kept whole as
  * proved and sealed when it was asked for, so it was read without lines (`keptRows`, `rows` empty).
  */
 interface ReconciledSpan {
