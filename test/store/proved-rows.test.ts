@@ -80,6 +80,11 @@ describe('ProvedRows (rows a reconciliation proved, by their exact sealed lines)
     expect(proved.keptWholeAs('tag 1', 'a', lines.length - 1, same)).to.equal(false);
     expect(proved.keptWholeAs('tag 1', 'a', lines.length, (text, at, length, i) => i !== LINES_PER_PIECE + 1 && same(text, at, length, i))).to.equal(false);
     expect(proved.keptWholeAs('tag 2', 'a', 0, same)).to.equal(false);
+    // A day whose text is not all ASCII is never read in place (KeptLine needs it): its lines are read.
+    const other = ['#1;2:ok', '#2;4:ÄÖ'];
+    proved.keepDay('tag 3', 'a', sealedDay(other), other);
+    expect(proved.keptWholeAs('tag 3', 'a', other.length, () => true)).to.equal(false);
+    expect(proved.dayProof('tag 3', 'a', other)).to.equal(true);
   });
 
   it('reads a kept line against values read without it (KeptLine): true only for the line the database writes of them, of ASCII texts and safe integers', () => {
@@ -103,7 +108,7 @@ describe('ProvedRows (rows a reconciliation proved, by their exact sealed lines)
     // Digits not as the database writes them (a leading zero) are not the integer.
     expect(reads(12, 1_700_000_000_000, 'SUCCESS', null, '', 4, null, '#012;#1700000000000;7:SUCCESS~0:#4;~')).to.equal(false);
     expect(reads(12, 1_700_000_000_000, 'SUCCESS', null, '', 4, null, '#12;#1700000000000;07:SUCCESS~0:#4;~')).to.equal(false);
-    // A text outside ASCII (its length in UTF-8 bytes), an integer past 2^53 or below 0: not read in place.
+    // A text outside ASCII (its length in UTF-8 bytes; ProvedRows never hands such a line), an integer past 2^53 or below 0: not read in place.
     expect(reads(12, 1_700_000_000_000, 'ÄÖ', null, '', 4, null, '#12;#1700000000000;4:ÄÖ~0:#4;~')).to.equal(false);
     expect(reads(2 ** 53, 1_700_000_000_000, 'SUCCESS', null, '', 4, null, `#${2 ** 53};#1700000000000;7:SUCCESS~0:#4;~`)).to.equal(false);
     expect(reads(-1, 1_700_000_000_000, 'SUCCESS', null, '', 4, null, '#-1;#1700000000000;7:SUCCESS~0:#4;~')).to.equal(false);

@@ -134,11 +134,13 @@ export function sealedLineSql(dialect: Dialect, values: readonly SealedValue[]):
  * Whether a line kept as proved (ProvedRows) is the very line the database would build of values
  * read without it (sealedValueSql's encoding), read value by value in place: no line built, no
  * string made. A page opened again reads its kept days so, sparing the database the lines' CONCAT
- * (#16). Answers true only where the line the database would build is sure to be the kept one:
- * an integer a safe one of at least 0 (`#` and its digits, none leading, `;`), a text one of ASCII
- * characters only (`n:` and itself: its bytes are its characters, one each, and no byte outside
- * ASCII decodes into one), null `~`; anything else (a text outside ASCII, a number where a text
- * is due, an integer past 2^53) is false, and the caller reads the line from the database.
+ * (#16). The kept text must be ASCII (ProvedRows.keptWholeAs hands only lines of days whose whole
+ * text is): a text value equal to a part of it is then ASCII too, its bytes its characters, one
+ * each (and no byte outside ASCII decodes into one), so `n:` and itself is the database's line of
+ * it. Answers true only where the line the database would build is sure to be the kept one: an
+ * integer a safe one of at least 0 (`#` and its digits, none leading, `;`), a text (`n:`, n its
+ * length), null `~`; anything else (a number where a text is due, an integer past 2^53) is false,
+ * and the caller reads the line from the database.
  * One instance serves a whole reading: start() a line, then each value in the line's order, then ended.
  */
 export class KeptLine {
@@ -170,13 +172,11 @@ export class KeptLine {
     if (value === null) return this.#null();
     if (typeof value !== 'string') return false;
     const length = this.#digits(this.#at, 58);
-    if (length === null || length !== value.length || this.#at + length > this.#end) return false;
-    const text = this.#text;
     const at = this.#at;
-    for (let i = 0; i < length; i += 1) {
-      const code = value.charCodeAt(i);
-      if (code >= 0x80 || text.charCodeAt(at + i) !== code) return false;
-    }
+    // Where the value is, it is found first (a native search; a value not there scans the rest of
+    // the piece once, and the page then reads its lines): 16 against 24 ms a month's 50,000 rows
+    // compared character by character in JavaScript.
+    if (length === null || length !== value.length || at + length > this.#end || this.#text.indexOf(value, at) !== at) return false;
     this.#at = at + length;
     return true;
   }
