@@ -181,6 +181,8 @@ const ID = {
     'Pencarian dihentikan sebelum semua pembayaran diperiksa: terlalu banyak pembayaran memuat potongan kata ini. {looked}, dan jumlah serta total hanya mencakup yang ditemukan. Untuk mencari semuanya, ketik kata yang lebih lengkap (misalnya nomor referensi utuh) atau pilih rentang tanggal yang lebih pendek.',
   searchWalkNewer: 'Hanya pembayaran yang lebih baru yang diperiksa, jadi pembayaran lama yang cocok bisa tidak tampil',
   searchWalkSince: 'Hanya pembayaran sejak {when} yang diperiksa; pembayaran sebelum itu tidak diperiksa, jadi yang cocok di antaranya bisa tidak tampil',
+  searchWalkUnproved:
+    'Hanya pembayaran yang lebih baru yang diperiksa, jadi pembayaran lama yang cocok bisa tidak tampil; sejak kapan tidak dapat dibuktikan, karena pembayaran tempat pencarian berhenti diubah di database, di luar Gerbang',
   noPaymentsSearched: 'Tidak ada pembayaran yang cocok di antara pembayaran yang sempat diperiksa.',
   searchTooShort: 'Kata yang dicari perlu paling sedikit 3 karakter, misalnya "sum" untuk PT Sumber Makmur.',
   searchUnindexed: '{n} pembayaran belum masuk indeks pencarian, jadi tidak ikut dicari. Minta operator menjalankan "gerbang keys reindex-search".',
@@ -245,6 +247,7 @@ const ID = {
   keptProblem_deleted: 'Angka tersimpan untuk {day} dihapus dari database, di luar Gerbang.',
   keptProblem_unverifiable: 'Angka tersimpan untuk {day} tidak dapat diperiksa: kunci yang menyegelnya tidak ada lagi di Gerbang.',
   'keptProblem_events-gone': 'Angka tersimpan untuk {day} tidak dapat dibuktikan: catatan perubahan pembayaran dihapus dari database atau nomornya mundur.',
+  keptProblem_reserves: 'Angka tersimpan untuk {day} tidak dapat dibuktikan: pembayaran yang dibuat hari itu menurut riwayatnya tidak sama dengan yang dihitung (diubah di database, di luar Gerbang).',
   dailyChanged: 'Diubah di luar Gerbang',
   dailyChangedNote: '{n} pembayaran diubah di luar Gerbang dan tidak dihitung dalam angka mana pun (kolom terakhir, per hari). Jalankan gerbang audit verify.',
   notCheckedYet: 'belum pernah',
@@ -509,6 +512,8 @@ const EN: Record<Key, string> = {
     'The search was cut short before it looked at every payment: too many payments hold parts of this term. {looked}, and the count and total cover those found only. To search them all, type more of the term (the whole reference, say) or choose a shorter date range.',
   searchWalkNewer: 'Only newer payments were looked at, so older matching payments may be missing',
   searchWalkSince: 'Only payments made since {when} were looked at; older ones were not, so matches among them may be missing',
+  searchWalkUnproved:
+    'Only newer payments were looked at, so older matching payments may be missing; since when cannot be proved, as the payment the search stopped at was changed in the database, outside Gerbang',
   noPaymentsSearched: 'No payment matches among the payments looked at.',
   searchTooShort: 'Type at least 3 characters to search, e.g. "sum" for PT Sumber Makmur.',
   searchUnindexed: '{n} payments are not in the search index yet, so they were not searched. Ask the operator to run "gerbang keys reindex-search".',
@@ -573,6 +578,7 @@ const EN: Record<Key, string> = {
   keptProblem_deleted: 'The kept figures of {day} were deleted from the database, outside Gerbang.',
   keptProblem_unverifiable: 'The kept figures of {day} cannot be checked: the key that sealed them is no longer in Gerbang.',
   'keptProblem_events-gone': 'The kept figures of {day} cannot be proved: payment change records were deleted from the database or their numbers went back.',
+  keptProblem_reserves: 'The kept figures of {day} cannot be proved: the payments its history says were created that day are not those counted (changed in the database, outside Gerbang).',
   dailyChanged: 'Changed outside Gerbang',
   dailyChangedNote: '{n} payment(s) changed outside Gerbang, not counted in any figure (last column, per day). Run gerbang audit verify.',
   notCheckedYet: 'never',

@@ -1090,10 +1090,17 @@ export interface PaymentTotals {
   truncated: false | 'matches' | 'walk';
   /**
    * A walk cut short only ('walk'): how far back it got, as when the oldest payment it reached was
-   * made (epoch ms, created_at; under several ring keys the latest of each walk's): every payment
+   * made (epoch ms, created_at, proved by the row's MAC and its reserve event's chain link, never
+   * read as stored; under several ring keys the latest of each walk's): every payment
    * made since was looked at, older ones not all. The page says from when matches may be missing.
    */
   reachedAt?: number;
+  /**
+   * A walk cut short only ('walk'), instead of reachedAt: the payment it reached does not prove
+   * when it was made (its row or history changed outside Gerbang), so no time is given; what was
+   * found, naming the payment. The page says from when could not be proved.
+   */
+  reachedUnproved?: string;
   /**
    * A text search only: how many payments its trigram index (migration 026) cannot find yet (not
    * indexed, or under a key the ring no longer holds), absent when none; the page names it and
@@ -1157,8 +1164,10 @@ export interface CountedDailyTotals {
  * (`altered`: changed, forged, copied, written back or inserted in SQL, or holding no totals;
  * `deleted`: gone, though their latest change record says they exist, or that record is not the
  * gateway's; `unverifiable`: under a key the ring no longer has; `events-gone`: counted up to a
- * payment event id past the highest there is, events deleted or their ids gone back), and what
- * was found, naming the row as `audit verify` does. Pages word it from `day` and `kind`.
+ * payment event id past the highest there is, events deleted or their ids gone back; `reserves`:
+ * the day has other than as many `reserve` events as when it was counted, a payment the count did
+ * not find put back, or reserve events changed in SQL since), and what was found, naming the row
+ * as `audit verify` does. Pages word it from `day` and `kind`.
  */
 export interface KeptTotalsProblem {
   /** yyyy-MM-dd in UTC+7. */
@@ -1167,7 +1176,7 @@ export interface KeptTotalsProblem {
   found: string;
 }
 
-export const KEPT_TOTALS_PROBLEM_KINDS = ['altered', 'deleted', 'unverifiable', 'events-gone'] as const;
+export const KEPT_TOTALS_PROBLEM_KINDS = ['altered', 'deleted', 'unverifiable', 'events-gone', 'reserves'] as const;
 export type KeptTotalsProblemKind = (typeof KEPT_TOTALS_PROBLEM_KINDS)[number];
 
 export interface ProvedDailyTotals {

@@ -319,7 +319,7 @@ forEachBackend('Finance console sessions and admin', (db) => {
       expect(Object.fromEntries(cells)).to.deep.equal(indonesian);
     });
 
-    it('neutralises formulas a spreadsheet would run (client name, ids, bank reference) and keeps ids as text', async () => {
+    it('neutralises formulas a spreadsheet would run (client name, ids, bank reference) and keeps ids as text, in the CSV and in the .xlsx', async () => {
       const store = con.store;
       const { client: erp } = await createClient(store.clients, { name: '=HYPERLINK("http://evil.example/x","Klik")', origins: [], cidrs: [] }, now);
       // As an attacker with a client, or a bank with a free-text reference, would leave them.
@@ -327,6 +327,7 @@ forEachBackend('Finance console sessions and admin', (db) => {
         { transactionId: '-2+3', reference: '@SUM(1+1)*cmd|/C calc!A0' },
         { transactionId: '+62811', reference: '\tTAB' },
         { transactionId: '00042', reference: '\r=1+1' },
+        { transactionId: 'LINK-1', reference: '=HYPERLINK("http://evil.example/y","Bukti")' },
       ];
       for (const [i, h] of hostile.entries()) await paid(store, erp.id, h.transactionId, '1000.00', now - i, h.reference);
       const { client } = await signedIn('viewer');
@@ -335,9 +336,29 @@ forEachBackend('Finance console sessions and admin', (db) => {
       const rows = parse(answer.text.replace(/^\uFEFF/, ''), { columns: true, delimiter: ';' }) as Record<string, string>[];
       expect(rows).to.have.length(hostile.length);
       for (const row of rows) for (const cell of Object.values(row)) expect(cell, 'no cell starts a formula').to.not.match(/^[=+\-@\t\r]/);
-      expect(rows.map((r) => r.transaction_id)).to.have.members(["'-2+3", "'+62811", '00042']);
-      expect(rows.map((r) => r.bank_reference)).to.have.members(["'@SUM(1+1)*cmd|/C calc!A0", "'\tTAB", "'\r=1+1"]);
+      expect(rows.map((r) => r.transaction_id)).to.have.members(["'-2+3", "'+62811", '00042', 'LINK-1']);
+      expect(rows.map((r) => r.bank_reference)).to.have.members(["'@SUM(1+1)*cmd|/C calc!A0", "'\tTAB", "'\r=1+1", `'=HYPERLINK("http://evil.example/y","Bukti")`]);
       expect(rows[0].client).to.equal(`'=HYPERLINK("http://evil.example/x","Klik")`);
+      // The .xlsx as a spreadsheet reads it: no cell a formula, the hostile ones text cells with the apostrophe.
+      const xlsx = await client.getBuffer(`/console/payments/export.xlsx?client=${erp.id}`);
+      expect(xlsx.status).to.equal(200);
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.load(xlsx.body as unknown as ArrayBuffer);
+      const sheet = workbook.getWorksheet('payments')!;
+      const header = (sheet.getRow(1).values as unknown[]).slice(1) as string[];
+      const cells = [2, 3, 4, 5].map((r) => Object.fromEntries(header.map((name, i) => [name, sheet.getRow(r).getCell(i + 1)])));
+      for (const row of cells) {
+        for (const cell of Object.values(row)) {
+          expect(cell.type, `${cell.address} is no formula`).to.not.equal(ExcelJS.ValueType.Formula);
+          if (typeof cell.value === 'string') expect(cell.value, `${cell.address} starts no formula`).to.not.match(/^[=+\-@\t\r]/);
+        }
+      }
+      const linked = cells.find((row) => row.transaction_id.value === 'LINK-1')!;
+      expect(linked.bank_reference.type).to.equal(ExcelJS.ValueType.String);
+      expect(linked.bank_reference.value).to.equal(`'=HYPERLINK("http://evil.example/y","Bukti")`);
+      expect(linked.client.type).to.equal(ExcelJS.ValueType.String);
+      expect(linked.client.value).to.equal(`'=HYPERLINK("http://evil.example/x","Klik")`);
+      expect(cells.map((row) => row.transaction_id.value)).to.have.members(["'-2+3", "'+62811", '00042', 'LINK-1']);
     });
 
     it('exports a payment inserted in SQL marked CHANGED_OUTSIDE_GERBANG with what was found, its amount and bank values empty (CSV and .xlsx)', async () => {
@@ -487,10 +508,11 @@ forEachBackend('Finance console sessions and admin', (db) => {
 forEachBackend('Finance console search cut short before the matches', (db) => {
   let con: TestConsole;
   let search: SqlPaymentSearchRepository;
+  const walked = `w-${Math.random().toString(36).slice(2, 8)}`;
 
   before(async function () {
     this.timeout(60_000);
-    await searchWalkPayments(db.store(), `w-${Math.random().toString(36).slice(2, 8)}`, Date.UTC(2033, 0, 10));
+    await searchWalkPayments(db.store(), walked, Date.UTC(2033, 0, 10));
     // The console's search in steps of 10 postings, 10 walked at most: the matches lie below 30 payments holding "312" alone.
     search = new SqlPaymentSearchRepository(db.store().db, TEST_AUDIT_KEYS, null, Date.now, { gramChunk: 10, gramWalkLimit: 10 });
     con = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }, { store: { ...db.store(), paymentSearch: search }, sealSweep: false });
@@ -517,6 +539,25 @@ forEachBackend('Finance console search cut short before the matches', (db) => {
     );
     expect(english).to.contain('No payment matches among the payments looked at.');
     expect(english).not.to.contain('The search stopped at the newest').and.not.to.contain('No payment matches these filters.');
+  });
+
+  it('shows no date taken from the payment the walk stopped at once its creation time was changed in SQL: it says from when could not be proved, and what was found', async () => {
+    const user = await con.createUser('cut-forged', 'viewer');
+    const client = new ConsoleClient(con.origin);
+    expect((await client.signIn(user.username, user.password)).status).to.equal(303);
+    const [{ id, created_at: made }] = await db.store().db.query<{ id: number | string; created_at: number | string }>("SELECT id, created_at FROM payments WHERE client_id = ? AND transaction_id = 'PO-0312-20'", [walked]);
+    // A year earlier: the page would say every payment since January 2032 was looked at.
+    await db.store().db.execute('UPDATE payments SET created_at = ? WHERE id = ?', [Date.UTC(2032, 0, 10), id]);
+    try {
+      const page = (await client.get(`/console/payments?q=${WALK_TERM}`)).text;
+      expect(page).to.match(
+        /<div class="warning" role="status" id="search-truncated" data-stopped="walk" data-reached="unproved"><p>Pencarian dihentikan sebelum semua pembayaran diperiksa: [^<]*Hanya pembayaran yang lebih baru yang diperiksa, jadi pembayaran lama yang cocok bisa tidak tampil; sejak kapan tidak dapat dibuktikan, karena pembayaran tempat pencarian berhenti diubah di database, di luar Gerbang[^<]*<\/p>/,
+      );
+      expect(page).to.contain(`<code class="integrity-problem">payments id ${Number(id)} (${walked} / PO-0312-20) was altered`);
+      expect(page).not.to.contain('2032').and.not.to.contain('Hanya pembayaran sejak');
+    } finally {
+      await db.store().db.execute('UPDATE payments SET created_at = ? WHERE id = ?', [made, id]);
+    }
   });
 });
 

@@ -16,12 +16,14 @@ forEachBackend('GET /console/overview names kept day totals that do not hold in 
   let client: ConsoleClient;
   let day = '';
   let dayNumber = 0;
+  let start = 0;
+  let now = 0;
   const where = "account_tag = '*' AND day = ?";
 
   before(async function () {
     this.timeout(120_000);
     const kept = await keptDayOf1001Payments(db.store(), `words-${randomBytes(3).toString('hex')}`);
-    ({ day, dayNumber } = kept);
+    ({ day, dayNumber, start, now } = kept);
     con = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }, { clock: () => kept.now, sealSweep: false });
     const user = await con.createUser(`viewer-${randomBytes(3).toString('hex')}`, 'viewer');
     client = new ConsoleClient(con.origin);
@@ -62,5 +64,24 @@ forEachBackend('GET /console/overview names kept day totals that do not hold in 
     const problems = await named();
     expect(problems.map((p) => p.words)).to.deep.equal([`Angka tersimpan untuk ${shownDay()} dihapus dari database, di luar Gerbang.`]);
     expect(problems[0].found).to.contain('was deleted');
+  });
+
+  it('words kept totals whose day has other reserve events than were counted: one moved out of the day in SQL', async () => {
+    // Counted again (the row was deleted above), then a payment of the day's reserve event given another cause.
+    expect((await db.store().paymentSearch.sealClosedDays(now)).daysCounted).to.be.at.least(1);
+    const [{ id }] = await db.store().db.query<{ id: number | string }>(
+      "SELECT id FROM payment_events WHERE cause = 'reserve' AND recorded_at >= ? AND recorded_at < ? ORDER BY id LIMIT 1",
+      [start, start + 86_400_000],
+    );
+    await db.store().db.execute("UPDATE payment_events SET cause = 'update' WHERE id = ?", [id]);
+    try {
+      const problems = await named();
+      expect(problems.map((p) => p.words)).to.deep.equal([
+        `Angka tersimpan untuk ${shownDay()} tidak dapat dibuktikan: pembayaran yang dibuat hari itu menurut riwayatnya tidak sama dengan yang dihitung (diubah di database, di luar Gerbang).`,
+      ]);
+      expect(problems[0].found).to.contain('was counted with 1001 reserve events of its day, and there are 1000');
+    } finally {
+      await db.store().db.execute("UPDATE payment_events SET cause = 'reserve' WHERE id = ?", [id]);
+    }
   });
 });

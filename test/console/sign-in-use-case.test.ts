@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes, scryptSync } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { unlockConsoleUser } from '../../src/console/index.js';
 import { signIn, type SignInDeps, type SignInResult } from '../../src/console/sign-in-use-case.js';
 import { forEachBackend } from '../support/databases.js';
@@ -39,6 +40,21 @@ forEachBackend('Console sign-in lockout', (db) => {
   function cheapHash(password: string): string {
     const salt = randomBytes(16);
     return ['scrypt', 1024, 8, 1, salt.toString('base64url'), scryptSync(password, salt, 32, { N: 1024, r: 8, p: 1 }).toString('base64url')].join('$');
+  }
+
+  /**
+   * Counts the scrypt derivations of this process (node:crypto's scrypt, which verifySecret calls
+   * for every password it checks, wrapped and called through) until `stop`.
+   */
+  function countScrypt(): { count: () => number; stop: () => void } {
+    const crypto = createRequire(__filename)('node:crypto') as { scrypt: (...args: unknown[]) => void };
+    const real = crypto.scrypt;
+    let count = 0;
+    crypto.scrypt = (...args: unknown[]) => {
+      count += 1;
+      real.apply(crypto, args);
+    };
+    return { count: () => count, stop: () => void (crypto.scrypt = real) };
   }
 
   let serial = 0;
@@ -86,6 +102,23 @@ forEachBackend('Console sign-in lockout', (db) => {
   });
 
   describe('the throttle per address', () => {
+    it('computes no password hash for an attempt it refuses: one scrypt derivation per attempt of the allowance, none after it', async () => {
+      const u = await user();
+      const others = [await user(), await user(), await user()];
+      const derivations = countScrypt();
+      try {
+        for (let i = 0; i < 6; i += 1) expect(outcome(await attempt(others[i % 3].username, `guess-${i}-guess`, '127.0.2.3'))).to.equal('invalid');
+        expect(derivations.count(), 'each attempt of the allowance is checked').to.equal(6);
+        // The right password, a wrong one, a name that is no user (the decoy hash): all refused unchecked.
+        for (const [name, password] of [[u.username, u.password], [u.username, 'guess-guess'], [`nobody${serial}`, 'guess-guess']]) {
+          expect(outcome(await attempt(name, password, '127.0.2.3'))).to.equal('throttled');
+        }
+        expect(derivations.count(), 'no hash for a throttled attempt').to.equal(6);
+      } finally {
+        derivations.stop();
+      }
+    });
+
     it('lets the allowance through and refuses the next attempt unchecked, the right password too, until the minute ends', async () => {
       const u = await user();
       const others = [await user(), await user(), await user()];

@@ -7,6 +7,7 @@ import { axeViolations, computedBackground, signInToConsole } from '../support/b
 import { browserConsole } from '../support/browser-console.js';
 import { runCli } from '../support/cli.js';
 import { sampleTransfer } from '../support/gateway-harness.js';
+import { insertKeylessVerificationLink } from '../support/sql-rows.js';
 
 /** The `.ok` and `.error` boxes of console.css, as the browser computes their backgrounds. */
 const GREEN = 'rgb(227, 243, 228)';
@@ -18,7 +19,10 @@ const FORGED_LINKS = '100000';
  * The overview's audit-chain verification against an attacker who writes the verification results
  * in SQL without keys (issue #14, docs/security/database-attacks.md): after a failed verification,
  * the failed result deleted (so that the older "intact" one is the newest row), then a newer failed
- * result altered into "intact", then an "intact" result dated in the future inserted. In a browser,
+ * result altered into "intact", then an "intact" result dated in the future inserted, then (each
+ * after a new failed verification, the results after the intact one deleted) a link for the intact
+ * result inserted newer than every other (its hash plain SHA-256: no key), and the failed result's
+ * own link re-pointed at the intact one. In a browser,
  * in both languages, the overview is never green: it says the chain is not intact and what was
  * found, and axe passes it. Before the attacks the same page is green (what the checks tell apart).
  */
@@ -131,5 +135,46 @@ describe('Finance console in a browser: the overview is not kept green by verifi
       await suite.gw.store.db.execute('INSERT INTO audit_verifications (checked_at, ok, links, breaks, first_break) VALUES (?, 1, ?, 0, NULL)', [Date.now() + 86_400_000, Number(FORGED_LINKS)]);
     });
     notGreen(/FORGED: this verification result was not written by gerbang audit verify \(no valid signature\)/);
+  });
+
+  /**
+   * A verification that fails (the rows forged above are named), then every result after the
+   * first, intact one deleted in SQL, so that it is the newest row again: its id, and the failed
+   * result's link.
+   */
+  async function failedThenIntactNewest(): Promise<{ intact: number; failedLink: { writer_id: string; seq: number | string; recorded_at: number | string; key_id: string } }> {
+    const db = suite.gw.store.db;
+    const failed = await verify();
+    expect(failed.code, failed.stdout).to.equal(1);
+    const [{ id: failedId }] = await db.query<{ id: number | string }>('SELECT MAX(id) AS id FROM audit_verifications');
+    const [failedLink] = await db.query<{ writer_id: string; seq: number | string; recorded_at: number | string; key_id: string }>(
+      "SELECT writer_id, seq, recorded_at, key_id FROM audit_chain WHERE kind = 'verification' AND record_id = ?",
+      [Number(failedId)],
+    );
+    const [{ id: intact }] = await db.query<{ id: number | string }>('SELECT MIN(id) AS id FROM audit_verifications WHERE ok = 1');
+    await db.execute('DELETE FROM audit_verifications WHERE id > ?', [Number(intact)]);
+    const [{ id: newest }] = await db.query<{ id: number | string }>('SELECT id FROM audit_verifications ORDER BY checked_at DESC, id DESC LIMIT 1');
+    expect(Number(newest), 'the intact result is the newest row left').to.equal(Number(intact));
+    return { intact: Number(intact), failedLink };
+  }
+
+  describe('when, the failed results deleted, a link for the intact one is inserted in SQL newer than every other (no key)', () => {
+    before(async () => {
+      const { intact, failedLink } = await failedThenIntactNewest();
+      await insertKeylessVerificationLink(suite.gw.store.db, { recordId: intact, writerId: 'zzzz-forged', recordedAt: Number(failedLink.recorded_at) + 1, keyId: failedLink.key_id });
+    });
+    after(async () => {
+      await suite.gw.store.db.execute("DELETE FROM audit_chain WHERE writer_id = 'zzzz-forged'");
+    });
+    notGreen(/FORGED: 2 links in the audit chain name this verification result, which has one \(a link inserted or re-pointed in the database\)/);
+  });
+
+  describe('when, the failed results deleted, the failed result’s own link is re-pointed in SQL at the intact one', () => {
+    before(async () => {
+      const { intact, failedLink } = await failedThenIntactNewest();
+      const repointed = await suite.gw.store.db.execute("UPDATE audit_chain SET record_id = ? WHERE kind = 'verification' AND writer_id = ? AND seq = ?", [intact, failedLink.writer_id, Number(failedLink.seq)]);
+      expect(repointed.affectedRows).to.equal(1);
+    });
+    notGreen(/FORGED: 2 links in the audit chain name this verification result, which has one \(a link inserted or re-pointed in the database\)/);
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
-import { writtenColumns } from '../support/sql-rows.js';
+import { insertKeylessVerificationLink, keylessLinkHash, writtenColumns } from '../support/sql-rows.js';
 
 /**
  * The attacker of docs/security/threat-model.md: can write to the database (a DBA, a SQL shell,
@@ -542,21 +542,22 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
       await restoreDump(db, 'base');
     });
 
-    it('names a fabricated record appended to a chain, its head moved forward (the attacker cannot compute the MAC)', async () => {
+    it('names a fabricated record appended to a chain, its head moved forward, its link as the chain was before #14 (plain SHA-256: the attacker cannot compute the MAC)', async () => {
       const [head] = await db.query<{ writer_id: string; last_seq: number | string; last_hash: string }>('SELECT writer_id, last_seq, last_hash FROM audit_writers ORDER BY writer_id LIMIT 1');
       const [{ id: keyLike }] = await db.query<{ id: string | null }>('SELECT key_id AS id FROM audit_chain WHERE writer_id = ? AND seq = ?', [head.writer_id, Number(head.last_seq)]);
-      // A copy of the newest real exchange, sealed values included, as a new record.
-      const columns = 'request_id, received_at, completed_at, remote_ip, origin, method, path, client_id, transaction_id, amount, outcome, status_code, error_code, request_headers, request_body, response_body, key_id';
-      await db.execute(`INSERT INTO audit_exchanges (${columns}) SELECT ${columns} FROM audit_exchanges WHERE id = (SELECT MAX(id) FROM audit_exchanges)`);
-      const [{ id }] = await db.query<{ id: number | string }>('SELECT MAX(id) AS id FROM audit_exchanges');
-      const seq = Number(head.last_seq) + 1;
-      const hash = createHash('sha256').update(`forged ${seq}`).digest('hex');
-      await db.execute('INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-        head.writer_id, seq, 'record', Number(id), Date.now(), head.last_hash, hash, keyLike,
+      // An admin's action that never happened: a console audit entry, every field of it in clear, so its content digest is the attacker's to compute.
+      const entry = { at: Date.now(), username: 'admin.ayu', action: 'admin_client_enable', target: `client:${client.clientId}`, detail: null, remoteIp: '10.1.2.3' };
+      const { insertId: id } = await db.execute('INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (?, ?, ?, ?, ?, ?)', [
+        entry.at, entry.username, entry.action, entry.target, entry.detail, entry.remoteIp,
       ]);
-      await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [seq, hash, head.writer_id]);
+      const link = { prevHash: head.last_hash, writerId: head.writer_id, seq: Number(head.last_seq) + 1, kind: 'console_audit', recordId: Number(id), recordedAt: Date.now() };
+      const hash = keylessLinkHash(link, ['console-audit', Number(id), entry.at, entry.username, entry.action, entry.target, entry.detail, entry.remoteIp]);
+      await db.execute('INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+        link.writerId, link.seq, link.kind, link.recordId, link.recordedAt, link.prevHash, hash, keyLike,
+      ]);
+      await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [link.seq, hash, head.writer_id]);
       const report = await check();
-      expect(problems(report.breaks)).to.match(new RegExp(`ALTERED: audit_exchanges id ${id} \\(chain ${head.writer_id} seq ${seq}[^)]*\\) was altered`));
+      expect(problems(report.breaks)).to.match(new RegExp(`ALTERED: console_audit id ${id} \\(chain ${head.writer_id} seq ${link.seq}, console_audit\\) was altered or fabricated`));
     });
 
     /** The completion of the paid transfer's exchange (opened before the bank call, completed after), with its link. */
@@ -819,10 +820,17 @@ forEachBackend('An attacker who can write the database but holds no key', (ctx) 
   });
 });
 
-forEachBackend('An attacker who deletes the newest (failed) verification result in SQL', (ctx) => {
-  it('does not turn the console overview green again: it says the result cannot be proved, and audit verify names the deleted result', async () => {
-    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-verifications-')), 'audit-checkpoints.jsonl');
-    const env = { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints };
+forEachBackend('An attacker who hides the newest (failed) verification result in SQL', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-verifications-')), 'audit-checkpoints.jsonl');
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  let db: Db;
+  let con: TestConsole;
+  let session: ConsoleClient;
+  /** The intact result, then the failed one that followed it. */
+  let intact: number;
+  let failed: number;
+
+  before(async () => {
     const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_LOG_LEVEL: 'silent' });
     try {
       const auth = { authorization: `Bearer ${await gw.token(await gw.createClient())}` };
@@ -830,39 +838,99 @@ forEachBackend('An attacker who deletes the newest (failed) verification result 
     } finally {
       await gw.close();
     }
-    const db = ctx.store().db;
-    const first = await runCli(['audit', 'verify'], env);
+    db = ctx.store().db;
+    const first = await runCli(['audit', 'verify'], env());
     expect(first.code, first.stdout).to.equal(0);
-    // Something broken, a verification that fails and records so, then the break put back and the failed result deleted.
+    // Something broken, a verification that fails and records so, then the break put back.
     const [{ amount }] = await db.query<{ amount: string }>('SELECT amount FROM payments');
     await db.execute("UPDATE payments SET amount = '999999.00'");
-    expect((await runCli(['audit', 'verify'], env)).code).to.equal(1);
+    expect((await runCli(['audit', 'verify'], env())).code).to.equal(1);
     await db.execute('UPDATE payments SET amount = ?', [amount]);
-    expect((await db.execute('DELETE FROM audit_verifications WHERE ok = 0')).affectedRows).to.equal(1);
+    const results = await db.query<{ id: number | string; ok: number | string }>('SELECT id, ok FROM audit_verifications ORDER BY id');
+    expect(results.map((r) => Number(r.ok))).to.deep.equal([1, 0]);
+    [intact, failed] = results.map((r) => Number(r.id));
+    con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent' });
+    const viewer = await con.createUser(`vic.viewer.${randomBytes(3).toString('hex')}`, 'viewer');
+    session = new ConsoleClient(con.origin, '127.0.0.71');
+    expect((await session.signIn(viewer.username, viewer.password)).status).to.equal(303);
+    expect((await chainStatus()).className, 'the failed result shown').to.equal('error');
+    // The console wrote its sign-in: from here on only the attacker (and audit verify) writes.
+    await takeDump(db, 'failed');
+  });
 
-    const con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent' });
-    try {
-      const viewer = await con.createUser(`vic.viewer.${randomBytes(3).toString('hex')}`, 'viewer');
-      const session = new ConsoleClient(con.origin, '127.0.0.71');
-      expect((await session.signIn(viewer.username, viewer.password)).status).to.equal(303);
-      const page = await session.get('/console/overview');
-      expect(page.status).to.equal(200);
-      const status = /<p id="chain-status" class="([^"]*)">([\s\S]*?)<\/p>/.exec(page.text);
-      expect(status?.[1], page.text).to.equal('error');
-      expect(status?.[2]).to.contain('CANNOT BE PROVED').and.to.contain('was deleted');
-    } finally {
-      await con.close();
-    }
-    const named = await runCli(['audit', 'verify'], env);
+  afterEach(async () => {
+    await restoreDump(db, 'failed');
+  });
+
+  after(async () => {
+    await con?.close();
+  });
+
+  /** The overview's audit-chain verification box: its class and its text. */
+  async function chainStatus(): Promise<{ className: string | undefined; text: string }> {
+    const page = await session.get('/console/overview');
+    expect(page.status).to.equal(200);
+    const status = /<p id="chain-status" class="([^"]*)">([\s\S]*?)<\/p>/.exec(page.text);
+    expect(status, page.text).to.not.equal(null);
+    return { className: status?.[1], text: status?.[2] ?? '' };
+  }
+
+  it('does not turn the console overview green again: it says the result cannot be proved, and audit verify names the deleted result', async () => {
+    expect((await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed])).affectedRows).to.equal(1);
+    const status = await chainStatus();
+    expect(status.className, status.text).to.equal('error');
+    expect(status.text).to.contain('CANNOT BE PROVED').and.to.contain('was deleted');
+    const named = await runCli(['audit', 'verify'], env());
     expect(named.code, named.stdout).to.equal(1);
     expect(named.stdout).to.match(/DELETED: audit_verifications id \d+ \(chain \S+ seq 1, verification\) was deleted/);
     // Its link and its chain's head deleted too: the chain was checkpointed outside the database when the failed run closed.
     const [{ writer_id: writer }] = await db.query<{ writer_id: string }>("SELECT writer_id FROM audit_chain WHERE kind = 'verification' AND record_id NOT IN (SELECT id FROM audit_verifications)");
     await db.execute('DELETE FROM audit_chain WHERE writer_id = ?', [writer]);
     await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [writer]);
-    const vanished = await runCli(['audit', 'verify'], env);
+    const vanished = await runCli(['audit', 'verify'], env());
     expect(vanished.code, vanished.stdout).to.equal(1);
     expect(vanished.stdout).to.contain(`VANISHED: chain ${writer}`);
+  });
+
+  it('does not turn the console overview green with a link inserted for the intact result, newer than the failed one\'s (no key: plain SHA-256): it says FORGED, and audit verify names the link', async () => {
+    const [link] = await db.query<{ recorded_at: number | string; key_id: string }>("SELECT recorded_at, key_id FROM audit_chain WHERE kind = 'verification' AND record_id = ?", [failed]);
+    await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed]);
+    await insertKeylessVerificationLink(db, { recordId: intact, writerId: 'zzzz-forged', recordedAt: Number(link.recorded_at) + 1, keyId: link.key_id });
+    const status = await chainStatus();
+    expect(status.className, status.text).to.equal('error');
+    expect(status.text).to.match(/^<strong>[^<]+<\/strong> · .*FORGED: /);
+    const named = await runCli(['audit', 'verify'], env());
+    expect(named.code, named.stdout).to.equal(1);
+    expect(named.stdout).to.match(new RegExp(`: audit_verifications id ${intact} \\(chain zzzz-forged seq 1, verification\\)`));
+    expect(named.stdout).to.contain(`DELETED: audit_verifications id ${failed} `);
+  });
+
+  it('does not turn the console overview green with the failed result\'s own link re-pointed at the intact result: it says FORGED, and audit verify names the link', async () => {
+    await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed]);
+    expect((await db.execute("UPDATE audit_chain SET record_id = ? WHERE kind = 'verification' AND record_id = ?", [intact, failed])).affectedRows).to.equal(1);
+    const status = await chainStatus();
+    expect(status.className, status.text).to.equal('error');
+    expect(status.text).to.match(/^<strong>[^<]+<\/strong> · .*FORGED: /);
+    const named = await runCli(['audit', 'verify'], env());
+    expect(named.code, named.stdout).to.equal(1);
+    expect(named.stdout).to.match(new RegExp(`ALTERED: audit_verifications id ${intact} \\(chain \\S+ seq 1, verification\\)`));
+  });
+
+  it('does not turn the console overview green with a copy of the intact result re-inserted, its signature with it: it says CANNOT BE PROVED (no link names the copy)', async () => {
+    await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed]);
+    await db.execute('INSERT INTO audit_verifications (checked_at, ok, links, breaks, first_break, key_id, mac) SELECT checked_at, ok, links, breaks, first_break, key_id, mac FROM audit_verifications WHERE id = ?', [intact]);
+    const status = await chainStatus();
+    expect(status.className, status.text).to.equal('error');
+    expect(status.text).to.contain('CANNOT BE PROVED');
+  });
+
+  it('does not turn the console overview green with the failed result\'s link re-pointed at a result inserted in SQL, dated before the intact one: it says FORGED', async () => {
+    await db.execute('DELETE FROM audit_verifications WHERE id = ?', [failed]);
+    const older = await db.execute('INSERT INTO audit_verifications (checked_at, ok, links, breaks, first_break) VALUES (?, 0, 1, 1, ?)', [1_000, 'ALTERED: nothing']);
+    expect((await db.execute("UPDATE audit_chain SET record_id = ? WHERE kind = 'verification' AND record_id = ?", [older.insertId, failed])).affectedRows).to.equal(1);
+    const status = await chainStatus();
+    expect(status.className, status.text).to.equal('error');
+    expect(status.text).to.match(new RegExp(`FORGED: the newest verification link in the audit chain \\(chain \\S+ seq 1\\) does not vouch for the result it names \\(id ${older.insertId}\\)`));
   });
 });
 

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
-import { LINES_PER_PIECE } from '../../src/store/repositories/reconciliation-seals.js';
+import { LINES_PER_PIECE, RESERVES_HELD_MS, writeSeals } from '../../src/store/repositories/reconciliation-seals.js';
+import { ChainLanes } from '../../src/store/repositories/audit-chain.js';
+import { ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { IntegrityError } from '../../src/errors/index.js';
 import { migrate, openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -484,15 +486,23 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     return { totals: found.totals, problems: found.integrityProblems.map((p) => p.found) };
   }
 
-  /** A run of the sweep, and the lines it logged. */
-  async function sweptLogging(): Promise<{ daysCounted: number; logged: { msg?: string; problem?: string; day?: string }[] }> {
+  type Logged = { level?: number; msg?: string; problem?: string; day?: string };
+
+  /** What `run` gives, and the lines logged meanwhile. */
+  async function logging<T>(run: () => Promise<T>): Promise<{ result: T; logged: Logged[] }> {
     const logs = captureLogs();
     try {
-      const { daysCounted } = await ctx.store().paymentSearch.sealClosedDays(sweepAt);
-      return { daysCounted, logged: logs.lines.map((l) => JSON.parse(l) as { msg?: string; problem?: string; day?: string }) };
+      const result = await run();
+      return { result, logged: logs.lines.map((l) => JSON.parse(l) as Logged) };
     } finally {
       logs.stop();
     }
+  }
+
+  /** A run of the sweep, and the lines it logged. */
+  async function sweptLogging(): Promise<{ daysCounted: number; logged: Logged[] }> {
+    const { result, logged } = await logging(() => ctx.store().paymentSearch.sealClosedDays(sweepAt));
+    return { daysCounted: result.daysCounted, logged };
   }
 
   async function keptRow(n: number): Promise<Row> {
@@ -580,6 +590,22 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     } finally {
       await rotated.close();
     }
+  });
+
+  it('takes no kept totals kept before their day\'s reserve events were counted with them, and names none: the day is counted from the payments, then kept anew with them', async () => {
+    await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    const current = await keptRow(1);
+    const older = String(current.totals).replace(/,"reserved":\d+/, '');
+    expect(older).not.to.equal(String(current.totals));
+    // Written as a console of before wrote it: under its MAC and change record, through a chain of its own.
+    const chain = new ChainLanes(db(), `old-console-${randomBytes(3).toString('hex')}`, 1, () => TEST_AUDIT_KEYS);
+    expect(await writeSeals(chain, new ValueSealer(TEST_AUDIT_KEYS), Date.now(), [{ tag: '*', day: dayNumber(1), rowCount: Number(current.row_count), seal: '', totals: older }])).to.equal(1);
+    const { db: recorded, statements } = recordingStatements(db());
+    const read = await new SqlPaymentSearchRepository(recorded, TEST_AUDIT_KEYS).dailyTotals(start, start + 3 * DAY);
+    expect([read.integrityProblems, read.totals]).to.deep.equal([[], await countedFromPayments()]);
+    expect(statements()).to.include('SELECT payments');
+    expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
+    expect(String((await keptRow(1)).totals)).to.equal(String(current.totals));
   });
 
   it('counts a day again from the payments once a payment of it moved on after its totals were counted, and the sweep keeps the new figures', async () => {
@@ -674,6 +700,81 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
     expect(Number((await keptRow(0)).row_count)).to.equal(3);
     expect(await overview()).to.deep.equal({ totals: await countedFromPayments(), problems: [] });
+  });
+
+  it('never leaves a payment deleted in SQL out of kept totals when its reserve event was also moved out of its day for the count and put back after: the overview names the day, counts it from the payments, and the sweep counts it again', async () => {
+    await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    let clock = Date.now();
+    const opened = new SqlPaymentSearchRepository(db(), TEST_AUDIT_KEYS, null, () => clock);
+    // Payments of the third day: one deleted, its reserve event moved; another settled meanwhile.
+    for (const [victim, settled, move] of [
+      [ids[6], ids[5], { out: 'recorded_at = recorded_at - 50 * 86400000', back: 'recorded_at = recorded_at + 50 * 86400000', where: "cause = 'reserve'" }],
+      [ids[7], ids[6], { out: "cause = 'update'", back: "cause = 'reserve'", where: 'seq = 1' }],
+    ] as const) {
+      const row = await copyRow(db(), 'payments', 'id = ?', [victim]);
+      // Deleted, and its reserve event out of the day (moved to another day, or its cause changed), while a genuine settlement of the day has it counted again.
+      await db().execute('DELETE FROM payments WHERE id = ?', [victim]);
+      await db().execute(`UPDATE payment_events SET ${move.out} WHERE payment_id = ? AND ${move.where}`, [victim]);
+      expect(await ctx.store().payments.update(settled, { state: 'FAILED', bank: 'bca' }, Date.now() - 11 * 60_000)).to.equal(true);
+      const swept = await sweptLogging();
+      expect(swept.daysCounted).to.equal(1);
+      expect(Number((await keptRow(2)).row_count)).to.equal(3);
+      // A console process opens the overview meanwhile: the day's reserve events are as many as kept.
+      expect((await opened.dailyTotals(start, start + 3 * DAY)).integrityProblems).to.deep.equal([]);
+      // Both put back as they were: the history holds again, audit verify finds nothing.
+      await insertRow(db(), 'payments', row);
+      await db().execute(`UPDATE payment_events SET ${move.back} WHERE payment_id = ? AND seq = 1`, [victim]);
+      const genuine = await countedFromPayments();
+      // The overview names the day, and counts it from the payments, the payment in it (before: kept totals without it, trusted and unnamed).
+      const { result: read, logged } = await logging(() => overview());
+      expect(read.totals).to.deep.equal(genuine);
+      expect(read.problems).to.deep.equal([
+        `reconciliation_seals row of the kept totals of day ${days[2]} was counted with 3 reserve events of its day, and there are 4: payments were created that day that its count did not find (their rows or events changed in SQL then), or reserve events were changed or deleted in SQL since`,
+      ]);
+      expect(logged.some((l) => l.level === 50 && l.day === days[2] && l.msg?.includes('other reserve events than counted') === true)).to.equal(true);
+      // The process that found them as kept before they were put back: once RESERVES_HELD_MS went by, it names the day too.
+      clock += RESERVES_HELD_MS;
+      expect(await opened.dailyTotals(start, start + 3 * DAY)).to.deep.equal({ totals: genuine, integrityProblems: [{ day: days[2], kind: 'reserves', found: read.problems[0] }] });
+      // The sweep counts it again, the payment counted: trusted, named no more.
+      expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
+      expect(Number((await keptRow(2)).row_count)).to.equal(4);
+      expect(await overview()).to.deep.equal({ totals: genuine, problems: [] });
+    }
+    await opened.close();
+  });
+
+  it('cannot make up for a payment left out of kept totals with a reserve event inserted in SQL, for a payment counted or for one released on another day: the day keeps no totals and the sweep names it', async () => {
+    await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    // A payment released through the gateway on a day of its own, long before.
+    const released = await ctx.store().payments.reserve({ clientId: who, transactionId: 'TOT-PAD', requestHash: 'a'.repeat(64), amount: '6.00', currency: 'IDR', sourceAccount: newAccount() }, start - 60 * DAY);
+    expect(await ctx.store().payments.release(released.id)).to.equal(true);
+    const [victim, counted] = [ids[4], ids[3]];
+    const [{ recorded_at: at }] = await db().query<{ recorded_at: number | string }>("SELECT recorded_at FROM payment_events WHERE payment_id = ? AND cause = 'reserve'", [victim]);
+    for (const [padding, named] of [
+      [counted, `payments id ${counted} has more than one reserve event on ${days[1]}: events were inserted or changed in SQL`],
+      [released.id, `payments id ${released.id}, created on ${days[1]} by its history, is not among that day's payments; its history releases it, but its first event is not its reserve that day (it is its reserve recorded at ${new Date(start - 60 * DAY).toISOString()}): a reserve event was inserted or changed in SQL`],
+    ] as const) {
+      const row = await copyRow(db(), 'payments', 'id = ?', [victim]);
+      // The second day counted again (an event of its own, no link, recorded long ago, not its payment's last) without the victim, whose reserve event is moved to another day,
+      // and one more reserve event there, in its place, so the day's reserve events are as many after as before.
+      await db().execute('DELETE FROM payments WHERE id = ?', [victim]);
+      await db().execute("UPDATE payment_events SET recorded_at = recorded_at - 50 * 86400000 WHERE payment_id = ? AND cause = 'reserve'", [victim]);
+      await db().execute("INSERT INTO payment_events (payment_id, seq, cause, state, recorded_at) VALUES (?, -1, 'update', 'SUCCESS', 1000)", [counted]);
+      await db().execute("INSERT INTO payment_events (payment_id, seq, cause, state, recorded_at) VALUES (?, 0, 'reserve', 'RECEIVED', ?)", [padding, Number(at) + 1]);
+      const { daysCounted, logged } = await sweptLogging();
+      // All put back as it was, the inserted events deleted.
+      await insertRow(db(), 'payments', row);
+      await db().execute("UPDATE payment_events SET recorded_at = recorded_at + 50 * 86400000 WHERE payment_id = ? AND cause = 'reserve'", [victim]);
+      await db().execute('DELETE FROM payment_events WHERE seq <= 0 AND payment_id IN (?, ?)', [counted, padding]);
+      // The count kept nothing for the day, and named the event inserted: the overview counts it from the payments, the victim in it.
+      expect(daysCounted).to.equal(0);
+      expect(logged.find((l) => l.msg?.includes('are not among its payments') === true && l.day === days[1])?.problem).to.equal(named);
+      expect(await db().query("SELECT day FROM reconciliation_seals WHERE account_tag = '*' AND day = ?", [dayNumber(1)])).to.deep.equal([]);
+      expect(await overview()).to.deep.equal({ totals: await countedFromPayments(), problems: [] });
+      expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
+      expect(Number((await keptRow(1)).row_count)).to.equal(2);
+      expect(await overview()).to.deep.equal({ totals: await countedFromPayments(), problems: [] });
+    }
   });
 
   it('names kept totals counted up to a payment event id past the highest there is (events deleted, ids gone back), so a later settlement of their day is never hidden', async () => {

@@ -244,10 +244,11 @@ forEachBackend('Payment text search within a date range', (ctx) => {
 forEachBackend('Payment text search whose matches lie below many newer payments holding a part of the term', (ctx) => {
   // Steps of 10 postings (searchWalkPayments: the walk of either trigram alone passes 30 or 40 payments that do not match).
   const search = (gramWalkLimit: number) => new SqlPaymentSearchRepository(ctx.store().db, TEST_AUDIT_KEYS, null, Date.now, { gramChunk: 10, gramWalkLimit });
+  const client = `w-${randomBytes(4).toString('hex')}`;
 
   before(async function () {
     this.timeout(60_000);
-    await searchWalkPayments(ctx.store(), `w-${randomBytes(4).toString('hex')}`, BASE);
+    await searchWalkPayments(ctx.store(), client, BASE);
   });
 
   it('finds every match within the walk\'s bound, each step walking the trigram whose next postings reach furthest down', async () => {
@@ -264,6 +265,40 @@ forEachBackend('Payment text search whose matches lie below many newer payments 
     expect(page.rows).to.deep.equal([]);
     // One step of 10 postings of "312", the rarest there: down to PO-0312-20, made at BASE + 21.
     expect(page.totals).to.deep.include({ count: 0, truncated: 'walk', reachedAt: BASE + 21 });
+  });
+
+  it('gives no time read from the payment the walk stopped at when it does not hold: its creation time changed in SQL, or its fixed columns swapped with an older payment\'s (MAC and all)', async () => {
+    const db = ctx.store().db;
+    const fixed = ['client_id', 'transaction_id', 'request_hash', 'amount', 'currency', 'created_at', 'mac_key_id', 'mac'];
+    const rowOf = async (tx: string) => (await db.query<Record<string, string | number>>(`SELECT id, ${fixed.join(', ')} FROM payments WHERE client_id = ? AND transaction_id = ?`, [client, tx]))[0];
+    const [stopped, older] = [await rowOf('PO-0312-20'), await rowOf('PO-7312-A')];
+    const write = async (id: string | number, row: Record<string, string | number>) => db.execute(`UPDATE payments SET ${fixed.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, [...fixed.map((c) => row[c]), id]);
+    const attacks: [string, () => Promise<void>, RegExp][] = [
+      ['made a year before', () => db.execute('UPDATE payments SET created_at = ? WHERE id = ?', [BASE - 365 * 86_400_000, stopped.id]).then(() => undefined), new RegExp(`^payments id ${stopped.id} \\(${client} / PO-0312-20\\) was altered`)],
+      [
+        'swapped with PO-7312-A, made at BASE',
+        async () => {
+          await write(older.id, { ...older, transaction_id: 'SWAP' });
+          await write(stopped.id, older);
+          await write(older.id, stopped);
+        },
+        new RegExp(`^payments id ${stopped.id} \\(${client} / PO-7312-A\\) says it was made at ${new Date(BASE).toISOString()}, but its first event is its reserve recorded at ${new Date(BASE + 21).toISOString()}$`),
+      ],
+    ];
+    for (const [what, attack, problem] of attacks) {
+      await attack();
+      try {
+        const page = await search(10).page({ text: WALK_TERM }, 'newest', null, 10);
+        expect(page.totals, what).to.deep.include({ count: 0, truncated: 'walk' });
+        expect(page.totals.reachedAt, what).to.equal(undefined);
+        expect(page.totals.reachedUnproved, what).to.match(problem);
+      } finally {
+        await write(older.id, { ...older, transaction_id: 'SWAP' });
+        await write(stopped.id, stopped);
+        await write(older.id, older);
+      }
+    }
+    expect((await search(10).page({ text: WALK_TERM }, 'newest', null, 10)).totals).to.deep.include({ reachedAt: BASE + 21 });
   });
 });
 

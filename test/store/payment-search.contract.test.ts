@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { IntegrityError } from '../../src/errors/index.js';
 import { SqlAuditRepository, SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { proofDigestSql } from '../../src/store/repositories/payment-search-repository.js';
-import { sealedLineSql } from '../../src/store/repositories/reconciliation-seals.js';
+import { RESERVES_HELD_MS, sealedLineSql } from '../../src/store/repositories/reconciliation-seals.js';
 import { trigramsOf } from '../../src/store/repositories/payment-search-grams.js';
 import type { Db, PaymentCursor, PaymentRecord, PaymentSearch, PaymentSort, SqlValue, Store } from '../../src/store/types.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
@@ -641,10 +641,13 @@ forEachBackend('Payment search (console list)', (ctx) => {
     // Kept as its payments count it.
     const [kept] = await store.db.query<{ totals: string; row_count: number | string }>("SELECT totals, row_count FROM reconciliation_seals WHERE account_tag = '*' AND day = ?", [Math.floor((start + 7 * HOUR) / DAY)]);
     expect(Number(kept.row_count)).to.equal(7);
-    expect((JSON.parse(kept.totals) as { states: unknown[] }).states).to.deep.equal([
-      ['FAILED', 2, '200000'],
-      ['RECEIVED', 5, '500000'],
-    ]);
+    expect(JSON.parse(kept.totals) as { states: unknown[]; reserved: number }).to.deep.include({
+      states: [
+        ['FAILED', 2, '200000'],
+        ['RECEIVED', 5, '500000'],
+      ],
+      reserved: 7,
+    });
     // The payments its history created that day (their reserve events), in pages of at most 3 too,
     // each a range of ix_payment_events_reserved alone, in its order: no row read, no sort.
     const reserved = sent.filter(({ sql, params }) => sql.includes("FROM payment_events WHERE cause = 'reserve'") && params[0] === start);
@@ -658,6 +661,26 @@ forEachBackend('Payment search (console list)', (ctx) => {
         expect(plan, sql).not.to.match(/filesort|temporary/);
       }
     }
+    // An opening holds the kept day to its reserve events: one COUNT of a range of that index a day,
+    // the index alone; the same process's next openings not again before RESERVES_HELD_MS.
+    const opening: typeof sent = [];
+    let clock = now;
+    const read = new SqlPaymentSearchRepository(recording(store.db, opening), TEST_AUDIT_KEYS, null, () => clock);
+    const countsRead = async () => {
+      opening.length = 0;
+      await read.dailyTotals(start, start + DAY);
+      return opening.filter(({ sql }) => sql.includes("COUNT(*) AS n FROM payment_events WHERE cause = 'reserve'"));
+    };
+    const counts = await countsRead();
+    expect(counts.map((c) => c.rows)).to.deep.equal([[{ day: Math.floor((start + 7 * HOUR) / DAY), n: 7 }]]);
+    clock += RESERVES_HELD_MS - 1;
+    expect(await countsRead()).to.deep.equal([]);
+    clock += 1;
+    expect(await countsRead()).to.have.length(1);
+    await read.close();
+    const plan = await planOf(store, ctx.backend, counts[0].sql, counts[0].params);
+    if (ctx.backend === 'sqlite') expect(plan).to.match(/SEARCH payment_events USING COVERING INDEX ix_payment_events_reserved/);
+    else expect(plan).to.match(/"access_type": "range",[^}]*?"key": "ix_payment_events_reserved"/).and.to.match(/"using_index": true/);
   });
 
   it('refuses a page size or a search walk\'s bound that is not a whole number of at least 1', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Db, SqlValue } from '../../src/store/index.js';
 
 /**
@@ -49,4 +50,41 @@ export async function writeBack(db: Db, table: string, row: Row, where: string, 
 export async function insertRow(db: Db, table: string, row: Row): Promise<void> {
   const columns = Object.keys(row);
   await db.execute(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, Object.values(row));
+}
+
+/** A link's fields as audit_chain holds them (its place in a chain, and what it names). */
+export interface LinkPlace {
+  prevHash: string;
+  writerId: string;
+  seq: number;
+  kind: string;
+  recordId: number;
+  recordedAt: number;
+}
+
+/**
+ * The hash a keyless attacker gives a link of theirs: the chain's formula as it was before #14
+ * (docs/security/threat-model.md), plain SHA-256 of the JSON of the link's fields and the record's
+ * content digest (SHA-256 of the JSON of its fields, `content`), both computable from what the
+ * database shows. Accepted only by a verifier that had gone back to keyless links.
+ */
+export function keylessLinkHash(link: LinkPlace, content: (string | number | null)[]): string {
+  const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+  return sha256(JSON.stringify([link.prevHash, link.writerId, link.seq, link.kind, link.recordId, link.recordedAt, sha256(JSON.stringify(content))]));
+}
+
+/**
+ * Inserts the `verification` link a keyless attacker writes for the stored result `recordId` (an
+ * older "OK" one, to show it again): the first of a chain `writerId` of its own (no head row),
+ * under the key id the gateway's links carry (`keyId`), its hash keylessLinkHash of the result's
+ * fields as the table holds them.
+ */
+export async function insertKeylessVerificationLink(db: Db, link: { recordId: number; writerId: string; recordedAt: number; keyId: string }): Promise<void> {
+  const [row] = await db.query<Row>('SELECT checked_at, ok, links, breaks, first_break FROM audit_verifications WHERE id = ?', [link.recordId]);
+  if (!row) throw new Error(`no audit_verifications row ${link.recordId}`);
+  const place = { prevHash: '0'.repeat(64), seq: 1, kind: 'verification', ...link };
+  const content = ['audit-verification', link.recordId, Number(row.checked_at), Number(row.ok), Number(row.links), Number(row.breaks), row.first_break === null ? null : String(row.first_break)];
+  await db.execute('INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+    place.writerId, place.seq, place.kind, place.recordId, place.recordedAt, place.prevHash, keylessLinkHash(place, content), link.keyId,
+  ]);
 }

@@ -41,11 +41,17 @@ function totalsProof(ctx: PageContext, totals: PaymentTotals, number: (n: number
 /**
  * Why a text search stopped before the end, and how to narrow it: at the newest matches it
  * confirms (the figures cover those), or cut short before older payments were looked at (matches
- * among them missing: a warning, saying since when payments were looked at when the store tells it).
+ * among them missing: a warning, saying since when payments were looked at when the store tells it,
+ * or that it could not be proved).
  */
 function searchStopped(ctx: PageContext, totals: PaymentTotals, number: (n: number) => string) {
   const { t, lang } = ctx;
   if (totals.truncated === 'walk') {
+    if (totals.reachedUnproved !== undefined) {
+      // Never a time read from a row that does not hold: what was found folded beneath, as the overview folds it.
+      return html`<div class="warning" role="status" id="search-truncated" data-stopped="walk" data-reached="unproved"><p>${fill(t('searchWalkCut'), { looked: t('searchWalkUnproved') })}</p>
+<details class="found"><summary>${t('integrityFound')}</summary><code class="integrity-problem">${totals.reachedUnproved}</code></details></div>`;
+    }
     const looked = totals.reachedAt === undefined ? t('searchWalkNewer') : fill(t('searchWalkSince'), { when: formatWhen(lang, totals.reachedAt) });
     return html`<p class="warning" role="status" id="search-truncated" data-stopped="walk">${fill(t('searchWalkCut'), { looked })}</p>`;
   }

@@ -36,7 +36,10 @@ export function runOfRow(row: Omit<RunRow, 'key_id' | 'mac'>): AuditVerification
  * link of the writer that ran the verification, checkpointed outside the database when it closes):
  * the newest result deleted (a failed one, so that an older "OK" shows again), or an older genuine
  * one written over it, no longer matches the newest link, so the overview says so instead of
- * green, and `audit verify` and the scrub name the missing record. Without the keys nothing can
+ * green, and `audit verify` and the scrub name the missing record. Only the gateway's links count:
+ * the newest link must hold (its MAC) for the result it names, and the result shown must have
+ * exactly one link, which holds; a link inserted in SQL for an older "OK" result, or the failed
+ * result's link re-pointed at it, is shown as forged. Without the keys nothing can
  * be vouched for: the latest run is then shown as not verified.
  */
 export class SqlAuditVerificationRepository implements AuditVerificationRepository {
@@ -71,28 +74,55 @@ export class SqlAuditVerificationRepository implements AuditVerificationReposito
   }
 
   async latest(): Promise<AuditVerificationRun | null> {
-    const rows = await this.db.query<RunRow & { id: number | string }>('SELECT id, checked_at, ok, links, breaks, first_break, key_id, mac FROM audit_verifications ORDER BY checked_at DESC, id DESC LIMIT 1');
-    // The newest result the chains vouch for: its row must be there, and be the one shown.
-    const [newest] = await this.db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'verification' ORDER BY recorded_at DESC, record_id DESC LIMIT 1`);
-    const row = rows[0];
-    if (newest && (!row || toNumber(row.id) !== toNumber(newest.record_id))) {
-      const [vouched] = await this.db.query<{ id: number | string }>('SELECT id FROM audit_verifications WHERE id = ?', [toNumber(newest.record_id)]);
-      if (!vouched) {
-        const problem = `CANNOT BE PROVED: the newest verification result (id ${toNumber(newest.record_id)}), which the audit chain links, was deleted from the database: run gerbang audit verify`;
-        return { checkedAt: toNumber(newest.recorded_at), ok: false, links: 0, breaks: 0, firstBreak: problem, integrityProblem: problem };
-      }
+    const [row] = await this.db.query<RunRow & { id: number | string }>('SELECT id, checked_at, ok, links, breaks, first_break, key_id, mac FROM audit_verifications ORDER BY checked_at DESC, id DESC LIMIT 1');
+    if (!row) {
+      const cannot = await this.newestLinkProblem(null);
+      return cannot && { checkedAt: cannot.at, ok: false, links: 0, breaks: 0, firstBreak: cannot.problem, integrityProblem: cannot.problem };
     }
-    if (!row) return null;
+    const id = toNumber(row.id);
     const run = runOfRow(row);
-    const problem = this.problemWith(row, run) ?? (await this.linkProblem(toNumber(row.id), run));
+    const problem = this.problemWith(row, run) ?? (await this.newestLinkProblem(id))?.problem ?? (await this.linkProblem(id, run));
     return problem === null ? run : { ...run, ok: false, firstBreak: problem, integrityProblem: problem };
   }
 
-  /** Why result `id` is not the one its chain link vouches for, or null when it is. */
+  /**
+   * Why the newest verification links (every link of the newest time, a tie read as one) do not
+   * vouch for the results they name: a result deleted, or a link the gateway did not make for it
+   * (inserted or re-pointed in SQL, its MAC made without the key); null when they do. A link of
+   * `shown`, the result the overview would show, is linkProblem's to check. The newest link may
+   * name another result than the newest by checked_at (two verify runs finishing together): when
+   * it holds, that is no problem.
+   */
+  private async newestLinkProblem(shown: number | null): Promise<{ at: number; problem: string } | null> {
+    const newest = await this.db.query<StoredLink>(
+      `SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'verification' AND recorded_at = (SELECT MAX(recorded_at) FROM audit_chain WHERE kind = 'verification') ORDER BY writer_id, seq`,
+    );
+    for (const link of newest) {
+      const id = toNumber(link.record_id);
+      if (id === shown) continue;
+      const at = toNumber(link.recorded_at);
+      const [named] = await this.db.query<Omit<RunRow, 'key_id' | 'mac'>>('SELECT checked_at, ok, links, breaks, first_break FROM audit_verifications WHERE id = ?', [id]);
+      if (!named) {
+        return { at, problem: `CANNOT BE PROVED: the newest verification result (id ${id}), which the audit chain links, was deleted from the database: run gerbang audit verify` };
+      }
+      // Without the keys no link can be checked: the result shown says NOT VERIFIED.
+      if (this.keys === null || linkHolds(this.keys, 'verification', id, verificationDigest(id, runOfRow(named)), link)) continue;
+      return {
+        at,
+        problem: `FORGED: the newest verification link in the audit chain (chain ${link.writer_id} seq ${toNumber(link.seq)}) does not vouch for the result it names (id ${id}): the link inserted or re-pointed, or that result altered, in the database: run gerbang audit verify`,
+      };
+    }
+    return null;
+  }
+
+  /** Why result `id` is not the one its chain link vouches for, or null when it is: its one link, and that link holds. */
   private async linkProblem(id: number, run: AuditVerificationRun): Promise<string | null> {
-    const [link] = await this.db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'verification' AND record_id = ?`, [id]);
-    if (!link) return 'CANNOT BE PROVED: this verification result has no link in the audit chain (inserted in SQL, or recorded before results were chained): run gerbang audit verify';
-    if (!linkHolds(this.keys!, 'verification', id, verificationDigest(id, run), link)) {
+    const links = await this.db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'verification' AND record_id = ?`, [id]);
+    if (links.length === 0) return 'CANNOT BE PROVED: this verification result has no link in the audit chain (inserted in SQL, or recorded before results were chained): run gerbang audit verify';
+    if (links.length > 1) {
+      return `FORGED: ${links.length} links in the audit chain name this verification result, which has one (a link inserted or re-pointed in the database): run gerbang audit verify`;
+    }
+    if (!linkHolds(this.keys!, 'verification', id, verificationDigest(id, run), links[0])) {
       return 'FORGED: this verification result is not the one its audit chain link vouches for (written over in the database): run gerbang audit verify';
     }
     return null;

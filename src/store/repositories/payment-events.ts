@@ -157,8 +157,32 @@ export async function lastTrustedEvent(
  * last events, then those events' links. Payments without an event are absent from the map.
  */
 export async function lastTrustedEvents(q: Queryable, ring: KeyRing, sealer: ValueOpener, paymentIds: number[]): Promise<Map<number, { seq: number; snapshot: PaymentSnapshot } | { problem: string }>> {
-  const out = new Map<number, { seq: number; snapshot: PaymentSnapshot } | { problem: string }>();
-  const rows = [...(await lastEventRows(q, paymentIds)).values()];
+  return trustedEventsOf(q, ring, sealer, [...(await lastEventRows(q, paymentIds)).values()]);
+}
+
+/**
+ * The first event (seq 1: its `reserve`, recorded at the payment's created_at) of each of
+ * `paymentIds`, authenticated by its own chain link as lastTrustedEvents does, in two statements.
+ * Payments without one are absent from the map. Throws IntegrityError when an event's answer does
+ * not open where it lies.
+ */
+export async function firstTrustedEvents(q: Queryable, ring: KeyRing, sealer: ValueOpener, paymentIds: number[]): Promise<Map<number, TrustedEvent | { problem: string }>> {
+  if (paymentIds.length === 0) return new Map();
+  const rows = await q.query<PaymentEventRow>(`SELECT ${PAYMENT_EVENT_COLUMNS} FROM payment_events WHERE seq = 1 AND payment_id IN (${paymentIds.map(() => '?').join(', ')})`, paymentIds);
+  return trustedEventsOf(q, ring, sealer, rows);
+}
+
+/** An event whose chain link holds: its place in its payment's history, why and when it was written, and the payment as it then stood. */
+export interface TrustedEvent {
+  seq: number;
+  cause: string;
+  recordedAt: number;
+  snapshot: PaymentSnapshot;
+}
+
+/** Event rows (one a payment) each with its link read (one statement) and held to it, by payment id. */
+async function trustedEventsOf(q: Queryable, ring: KeyRing, sealer: ValueOpener, rows: PaymentEventRow[]): Promise<Map<number, TrustedEvent | { problem: string }>> {
+  const out = new Map<number, TrustedEvent | { problem: string }>();
   const events = rows.map((row) => openEvent(row, sealer));
   const links =
     events.length === 0
@@ -215,10 +239,10 @@ export function paymentHistory(
 }
 
 /** The event when its own chain link's MAC holds, else the problem in words. */
-function trustedEvent(ring: KeyRing, event: ReturnType<typeof openEvent>, link: StoredLink | undefined): { seq: number; snapshot: PaymentSnapshot } | { problem: string } {
+function trustedEvent(ring: KeyRing, event: ReturnType<typeof openEvent>, link: StoredLink | undefined): TrustedEvent | { problem: string } {
   const problem = `payment_events id ${event.id} (payment ${event.paymentId} seq ${event.seq}) is not the gateway's: its chain link is missing or does not match it`;
   if (!linkHolds(ring, 'payment_event', event.id, paymentEventDigest(event), link)) return { problem };
-  return { seq: event.seq, snapshot: event.snapshot };
+  return { seq: event.seq, cause: event.cause, recordedAt: event.recordedAt, snapshot: event.snapshot };
 }
 
 /**
@@ -245,4 +269,28 @@ export async function* reservedBetween(q: Queryable, from: number, to: number, p
     const last = rows[rows.length - 1];
     after = { at: toNumber(last.recorded_at), id: toNumber(last.payment_id) };
   }
+}
+
+/** Days a statement of reservedCounts: one part of a UNION each, well under SQLite's 500. */
+const RESERVED_COUNT_DAYS = 100;
+
+/**
+ * How many `reserve` events are recorded in each of `ranges` ([start, end), epoch ms, each named
+ * by its `day`), by day: one COUNT of a range of ix_payment_events_reserved a day, from the index
+ * alone (migration 035), RESERVED_COUNT_DAYS days a statement. Whatever the events' links, as
+ * reservedBetween reads them.
+ */
+export async function reservedCounts(q: Queryable, ranges: readonly { day: number; start: number; end: number }[]): Promise<Map<number, number>> {
+  const counts = new Map<number, number>();
+  for (let first = 0; first < ranges.length; first += RESERVED_COUNT_DAYS) {
+    const part = ranges.slice(first, first + RESERVED_COUNT_DAYS);
+    const rows = await q.query<{ day: number | string; n: number | string }>(
+      part.map(() => "SELECT ? AS day, COUNT(*) AS n FROM payment_events WHERE cause = 'reserve' AND recorded_at >= ? AND recorded_at < ?").join(' UNION ALL '),
+      part.flatMap((r) => [r.day, r.start, r.end]),
+      // Each part a range of one index: planned for these values (QueryOptions.freshPlan).
+      { freshPlan: true },
+    );
+    for (const row of rows) counts.set(toNumber(row.day), toNumber(row.n));
+  }
+  return counts;
 }

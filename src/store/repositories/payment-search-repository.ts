@@ -26,9 +26,9 @@ import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ChangedDays, lastEventId, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
-import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, KeptLine, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
+import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, KeptLine, RESERVES_HELD_MS, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
-import { lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, RELEASED, reservedBetween, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
+import { firstTrustedEvents, lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, RELEASED, reservedBetween, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
 import type { Queryable } from '../types.js';
 import { paymentPlace, place, ValueSealer, type SealPlace } from './sealed-values.js';
@@ -1175,7 +1175,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         if (stopped === 'walk' && reached !== null) cutAt.push(reached);
       }
     }
-    const reachedAt = truncated === 'walk' ? await this.reachedAt(cutAt) : null;
+    const reached = truncated === 'walk' ? await this.reachedAt(cutAt) : null;
     // In the page's order, ties broken by id as the list's keyset does.
     const byKey = (a: { key: number | string; id: number }, b: { key: number | string; id: number }) => {
       const ka = BigInt(a.key);
@@ -1208,7 +1208,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       totals: {
         ...provedTotals(proved),
         truncated,
-        ...(reachedAt !== null ? { reachedAt } : {}),
+        ...(reached === null ? {} : 'at' in reached ? { reachedAt: reached.at } : { reachedUnproved: reached.problem }),
         capped: false,
         ...(unindexed > 0 ? { unindexed } : {}),
       },
@@ -1368,15 +1368,45 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * How far back a text search cut short got (PaymentTotals.reachedAt): when the payment at the
    * lowest id a cut walk reached was made (the next one up when that one is gone), the latest of
-   * those of each ring key: from then on every payment was looked at. Null when none is left.
+   * those of each ring key: from then on every payment was looked at. Each time proved
+   * (provedCreation), never read as stored: `problem` (PaymentTotals.reachedUnproved) when one
+   * does not hold, since the latest cannot then be told. Null when none is left.
    */
-  private async reachedAt(cutAt: number[]): Promise<number | null> {
+  private async reachedAt(cutAt: number[]): Promise<{ at: number } | { problem: string } | null> {
     let latest: number | null = null;
     for (const id of cutAt) {
-      const [row] = await this.db.query<{ created_at: number | string }>('SELECT created_at FROM payments WHERE id >= ? ORDER BY id LIMIT 1', [id]);
-      if (row !== undefined) latest = Math.max(latest ?? Number.NEGATIVE_INFINITY, toNumber(row.created_at));
+      const [row] = await this.db.query<ListedRow>(`SELECT ${LISTED_COLUMNS} FROM payments WHERE id >= ? ORDER BY id LIMIT 1`, [id]);
+      if (row === undefined) continue;
+      const made = await this.provedCreation(row);
+      if ('problem' in made) return made;
+      latest = Math.max(latest ?? Number.NEGATIVE_INFINITY, made.at);
     }
-    return latest;
+    return latest === null ? null : { at: latest };
+  }
+
+  /**
+   * When the payment of `row` was made, proved: the row holds as the list proves one (marked: its
+   * MAC covers its created_at, and its state its last event under a chain link that holds), and its
+   * first event, under a chain link that holds, is its reserve recorded at that very time (the MAC
+   * does not cover the row's id; the event's link does, so a row's fixed columns swapped with
+   * another's, MAC and all, do not pass). A payment without history holds when it was created
+   * before its history was kept (chainCoverage). Else the problem in words.
+   */
+  private async provedCreation(row: ListedRow): Promise<{ at: number } | { problem: string }> {
+    const [record] = await this.marked([row]);
+    if (record.integrityProblem !== undefined) return { problem: record.integrityProblem };
+    const first = (await this.eventsOrProblems([record.id], firstTrustedEvents)).get(record.id);
+    const at = record.createdAt;
+    if (first === undefined) {
+      const coverage = (await chainCoverage(this.db, this.sealer)).payments;
+      if (at < coverage.since && coverage.problem === null) return { at };
+      return { problem: `payments id ${record.id} (${record.clientId} / ${record.transactionId}) has no first event in its history: it was deleted in SQL${coverage.problem === null ? '' : `; ${coverage.problem}`}` };
+    }
+    if ('problem' in first) return first;
+    if (first.cause !== 'reserve' || first.recordedAt !== at) {
+      return { problem: `payments id ${record.id} (${record.clientId} / ${record.transactionId}) says it was made at ${new Date(at).toISOString()}, but its first event is its ${first.cause} recorded at ${new Date(first.recordedAt).toISOString()}` };
+    }
+    return { at };
   }
 
   /** Whether the opened candidate really contains the term: a clear id first, else its sealed name or remark. */
@@ -1536,15 +1566,18 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * A closed day wholly in [from, to) is taken from its kept totals when they hold
    * (holdingDayTotals: counted once after the day closed, by the sweep, kept with a MAC and held to
-   * the payment events since); kept totals that do not hold are named and their day counted as the
-   * others. Today, a part of a day, and a closed day without kept totals that hold are counted
+   * the payment events since, and to as many reserve events of the day as when counted); kept
+   * totals that do not hold are named (a day with other reserve events logged at error level too)
+   * and their day counted as the others. Today, a part of a day, and a closed day without kept totals that hold are counted
    * (countedDays). A plain read: exact whatever writes meanwhile, on any node.
    */
   async dailyTotals(from: number, to: number): Promise<CountedDailyTotals> {
     const ranges = dayRanges(from, to);
     const today = jakartaDay(this.clock());
     const closed = ranges.filter((r) => r.day < today && r.start === jakartaDayStart(r.day) && r.end === jakartaDayStart(r.day + 1)).map((r) => r.day);
-    const { kept, problems } = this.keys === null ? { kept: new Map<number, KeptDayTotals>(), problems: [] } : await holdingDayTotals(this.db, this.sealer, closed, this.#checkedTotals);
+    const { kept, problems } = this.keys === null ? { kept: new Map<number, KeptDayTotals>(), problems: [] } : await holdingDayTotals(this.db, this.sealer, closed, this.#checkedTotals, undefined, { now: this.clock(), heldMs: RESERVES_HELD_MS });
+    // Nothing but a change in SQL (or a reserve committed after its day was counted) gives this: said where operators look.
+    for (const p of problems) if (p.kind === 'reserves') log.error({ day: p.day, problem: p.found }, 'overview day totals whose day has other reserve events than counted: counted from the payments');
     const counted = await this.countedDays(ranges.filter((r) => !kept.has(r.day)));
     const totals: DailyPaymentTotals[] = [];
     for (const { day } of ranges) {
@@ -1591,12 +1624,15 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * with a row that does not prove, or a payment missing, keeps no totals (any it had are deleted,
    * the deletion recorded), is logged, and the overview counts it from the payments. So a payment
    * changed in SQL is never counted into kept totals, nor one deleted in SQL left out of them
-   * (written back after the count, it would be in no figure), whatever made its day counted again. Stops once `budgetRows` rows were proved (after a
+   * (written back after the count, it would be in no figure), whatever made its day counted again;
+   * and the day's reserve events are kept counted with its totals, so one moved out of the day for
+   * the count and put back after makes the overview name the day and count it from the payments
+   * (holdingDayTotals). Stops once `budgetRows` rows were proved (after a
    * day at least) or `stop` says so. Returns how many days were written.
    */
   private async countClosedDays(days: readonly number[], budgetRows: number, stop: () => boolean): Promise<number> {
     // Every event since the counts read, however many: only a day with one is proved and counted again.
-    const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals, Number.POSITIVE_INFINITY);
+    const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals, Number.POSITIVE_INFINITY, { now: this.clock(), heldMs: 0 });
     for (const problem of problems) log.error({ day: problem.day, problem: problem.found }, 'overview day totals that do not hold: counted again from the payments');
     const first = this.#provedOneByOne;
     const proving: Pick<Reconciling, 'coverage'> = { coverage: null };
@@ -1628,14 +1664,14 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
         continue;
       }
-      const missing = await this.missingFromDay(day, counted);
+      const { missing, reserved } = await this.missingFromDay(day, counted);
       if (missing.length > 0) {
-        log.error({ day: dayLabel(day), payments: missing.length, problem: missing[0] }, 'overview day totals not kept: payments the history says were created that day are not among its payments, counted from the payments');
+        log.error({ day: dayLabel(day), payments: missing.length, problem: missing[0] }, 'overview day totals not kept: payments the history says were created that day are not among its payments, or reserve events of the day do not hold, counted from the payments');
         await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
         continue;
       }
       const held = PAYMENT_STATES.flatMap((state) => states.get(state) ?? []);
-      written += await writeSeals(this.chain!, this.sealer, countedAt, [{ tag: DAY_TOTALS_TAG, day, rowCount, seal: '', totals: dayTotalsText(eventsTo, held) }]);
+      written += await writeSeals(this.chain!, this.sealer, countedAt, [{ tag: DAY_TOTALS_TAG, day, rowCount, seal: '', totals: dayTotalsText(eventsTo, held, reserved) }]);
     }
     return written;
   }
@@ -1643,51 +1679,78 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * The payments the keyed history says were created on UTC+7 `day` that are not among `counted`
    * (the ids of the day's payments the sweep counted), each in words as `audit verify` names a
-   * payment deleted in SQL; empty when none is missing. The day's reserve events are read from
-   * their own index (reservedBetween, limits.dayPageRows a statement) and held to `counted` here:
-   * a closed day's payments are the same before and after its pages were read, so one deleted
-   * and written back meanwhile is missing from `counted` all the same. Only a payment whose last
-   * event, under a chain link that holds, released it (RELEASED: its row deleted with it) may be
-   * missing; their last events are read SEQ_CHUNK payments a statement (lastTrustedEvents), and
-   * only for the payments not counted: a day's releases and what was deleted in SQL.
+   * payment deleted in SQL; empty when none is missing. `reserved`: how many reserve events the
+   * day has, kept with its totals and held to the day's at every reading of them (holdingDayTotals):
+   * a payment left out here by moving its reserve event out of the day for the count, then put
+   * back with it, is one more there. So none of them may be a reserve event added in SQL to make
+   * up for it: a payment with two in the day is named, and so is a payment not counted whose first
+   * event, under a chain link that holds, is not its reserve recorded that day.
+   *
+   * The day's reserve events are read from their own index (reservedBetween, limits.dayPageRows a
+   * statement) and held to `counted` here: a closed day's payments are the same before and after
+   * its pages were read, so one deleted and written back meanwhile is missing from `counted` all
+   * the same. Only a payment whose last event, under a chain link that holds, released it
+   * (RELEASED: its row deleted with it) may be missing; their last and first events are read
+   * SEQ_CHUNK payments a statement (lastTrustedEvents, firstTrustedEvents), and only for the
+   * payments not counted: a day's releases and what was deleted in SQL.
    */
-  private async missingFromDay(day: number, counted: ReadonlySet<number>): Promise<string[]> {
+  private async missingFromDay(day: number, counted: ReadonlySet<number>): Promise<{ missing: string[]; reserved: number }> {
+    const [from, to] = [jakartaDayStart(day), jakartaDayStart(day + 1)];
+    const seen = new Set<number>();
     const notCounted = new Set<number>();
-    for await (const ids of reservedBetween(this.db, jakartaDayStart(day), jakartaDayStart(day + 1), this.limits.dayPageRows)) for (const id of ids) if (!counted.has(id)) notCounted.add(id);
-    const ids = [...notCounted];
     const missing: string[] = [];
+    let reserved = 0;
+    for await (const ids of reservedBetween(this.db, from, to, this.limits.dayPageRows)) {
+      for (const id of ids) {
+        reserved += 1;
+        if (seen.has(id)) missing.push(`payments id ${id} has more than one reserve event on ${dayLabel(day)}: events were inserted or changed in SQL`);
+        seen.add(id);
+        if (!counted.has(id)) notCounted.add(id);
+      }
+    }
+    const ids = [...notCounted];
     for (let i = 0; i < ids.length; i += SEQ_CHUNK) {
       const chunk = ids.slice(i, i + SEQ_CHUNK);
-      const last = await this.lastEventsOrProblems(chunk);
+      const last = await this.eventsOrProblems(chunk, lastTrustedEvents);
+      const released = new Set(chunk.filter((id) => {
+        const event = last.get(id);
+        return event !== undefined && !('problem' in event) && event.snapshot.state === RELEASED;
+      }));
+      const first = await this.eventsOrProblems([...released], firstTrustedEvents);
       for (const id of chunk) {
         const event = last.get(id);
-        if (event !== undefined && !('problem' in event) && event.snapshot.state === RELEASED) continue;
         const what = `payments id ${id}, created on ${dayLabel(day)} by its history, is not among that day's payments`;
-        if (event === undefined) missing.push(`${what}: its history is gone`);
+        if (released.has(id)) {
+          const reserve = first.get(id);
+          if (reserve !== undefined && !('problem' in reserve) && reserve.cause === 'reserve' && reserve.recordedAt >= from && reserve.recordedAt < to) continue;
+          const why = reserve === undefined ? 'it has none' : 'problem' in reserve ? reserve.problem : `it is its ${reserve.cause} recorded at ${new Date(reserve.recordedAt).toISOString()}`;
+          missing.push(`${what}; its history releases it, but its first event is not its reserve that day (${why}): a reserve event was inserted or changed in SQL`);
+        } else if (event === undefined) missing.push(`${what}: its history is gone`);
         else if ('problem' in event) missing.push(`${what}, and ${event.problem}`);
         else missing.push(`${what}: it was deleted or moved in SQL, its history (last event seq ${event.seq}, ${event.snapshot.state}) does not end in its release`);
       }
     }
-    return missing;
+    return { missing, reserved };
   }
 
   /**
-   * lastTrustedEvents of `ids`; when an event's answer does not open where it lies (altered in SQL:
-   * IntegrityError), each payment's read alone, and that one's problem is the error's words.
+   * `read` (lastTrustedEvents, firstTrustedEvents) of `ids`; when an event's answer does not open
+   * where it lies (altered in SQL: IntegrityError), each payment's read alone, and that one's
+   * problem is the error's words.
    */
-  private async lastEventsOrProblems(ids: number[]): Promise<Awaited<ReturnType<typeof lastTrustedEvents>>> {
+  private async eventsOrProblems<E>(ids: number[], read: (q: Queryable, ring: KeyRing, sealer: ValueSealer, ids: number[]) => Promise<Map<number, E | { problem: string }>>): Promise<Map<number, E | { problem: string }>> {
     const ring = this.sealer.keyRing;
     try {
-      return await lastTrustedEvents(this.db, ring, this.sealer, ids);
+      return await read(this.db, ring, this.sealer, ids);
     } catch (error) {
       if (!(error instanceof IntegrityError) || ids.length === 1) {
         if (error instanceof IntegrityError) return new Map([[ids[0], { problem: error.where }]]);
         throw error;
       }
     }
-    const last: Awaited<ReturnType<typeof lastTrustedEvents>> = new Map();
-    for (const id of ids) for (const [payment, event] of await this.lastEventsOrProblems([id])) last.set(payment, event);
-    return last;
+    const events = new Map<number, E | { problem: string }>();
+    for (const id of ids) for (const [payment, event] of await this.eventsOrProblems([id], read)) events.set(payment, event);
+    return events;
   }
 
   /**

@@ -3,6 +3,8 @@ import { KeyRingError, sameSecretText, type KeyRing } from '../../security/index
 import { PAYMENT_STATES, UniqueViolationError, type Db, type Dialect, type KeptTotalsProblem, type PaymentState, type Queryable } from '../types.js';
 import type { ChainLanes } from './audit-chain.js';
 import { eventDays, LATE_COMMIT_IDS, lastEventId, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
+import { reservedCounts } from './payment-events.js';
+import { jakartaDayStart } from '../../time/index.js';
 import { changeRows } from './record-changes.js';
 import { currentRowProblem, missingRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
 import { recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
@@ -363,30 +365,33 @@ export interface StateTotals {
 
 /**
  * A day's kept totals as trusted: each state's figures (states without payments absent), the
- * highest payment_events id read before they were counted, and when they were counted (the
+ * highest payment_events id read before they were counted, how many `reserve` events the day had
+ * then (each naming a payment counted, or one released), and when they were counted (the
  * counting console's clock).
  */
 export interface KeptDayTotals {
   states: StateTotals[];
   eventsTo: number;
+  reserved: number;
   countedAt: number;
 }
 
 /** A day's totals as kept in its row's `totals` (JSON, ASCII): what its MAC covers. */
-export function dayTotalsText(eventsTo: number, states: readonly StateTotals[]): string {
-  return JSON.stringify({ events: eventsTo, states: states.map((s) => [s.state, s.count, s.totalMinor.toString()]) });
+export function dayTotalsText(eventsTo: number, states: readonly StateTotals[], reserved: number): string {
+  return JSON.stringify({ events: eventsTo, states: states.map((s) => [s.state, s.count, s.totalMinor.toString()]), reserved });
 }
 
-/** `totals` read back (dayTotalsText), or null when it is not such a text. */
-function parsedDayTotals(text: string): { eventsTo: number; states: StateTotals[] } | null {
+/** `totals` read back (dayTotalsText; `reserved` null in a row kept before it was: to be counted again), or null when it is not such a text. */
+function parsedDayTotals(text: string): { eventsTo: number; states: StateTotals[]; reserved: number | null } | null {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     return null;
   }
-  const kept = value as { events?: unknown; states?: unknown } | null;
+  const kept = value as { events?: unknown; states?: unknown; reserved?: unknown } | null;
   if (kept === null || typeof kept !== 'object' || !Number.isSafeInteger(kept.events) || !Array.isArray(kept.states)) return null;
+  if (kept.reserved !== undefined && !Number.isSafeInteger(kept.reserved)) return null;
   const states: StateTotals[] = [];
   for (const entry of kept.states as unknown[]) {
     if (!Array.isArray(entry) || entry.length !== 3) return null;
@@ -394,7 +399,7 @@ function parsedDayTotals(text: string): { eventsTo: number; states: StateTotals[
     if (!(PAYMENT_STATES as readonly unknown[]).includes(state) || !Number.isSafeInteger(count) || typeof total !== 'string' || !/^-?\d+$/.test(total)) return null;
     states.push({ state: state as PaymentState, count: count as number, totalMinor: BigInt(total) });
   }
-  return { eventsTo: kept.events as number, states };
+  return { eventsTo: kept.events as number, states, reserved: kept.reserved === undefined ? null : (kept.reserved as number) };
 }
 
 /**
@@ -405,7 +410,20 @@ function parsedDayTotals(text: string): { eventsTo: number; states: StateTotals[
 export interface CheckedDayTotals {
   mac: string;
   upTo: number;
+  /** When the day's reserve events were last found as many as kept (reservesMoved), by the process's clock. */
+  reservesHeldAt?: number;
 }
+
+/**
+ * How long an opening takes a day's reserve events as found as many as kept by an earlier reading
+ * of the same row in the process (reservesMoved): a little over the console's sweep interval (5
+ * minutes), so in a console running its sweep (which counts them at every run) an opening counts
+ * none, and one without counts them at most once in that time. Counting them costs what counting
+ * the day from its payments does (a month of a million payments: 0.6-2.4 s at load 9,
+ * docs/performance.md): at every opening it would undo what the kept totals save. A reserve event
+ * put back in place is so named within this time, and the day counted from the payments.
+ */
+export const RESERVES_HELD_MS = 6 * 60_000;
 
 /**
  * How many payment_events ids past the oldest kept totals' an opening reads at most to hold them to
@@ -429,12 +447,18 @@ const DAY_TOTALS_EVENTS_LIMIT = 20_000;
  * SEAL_AFTER_EVENT_MS before the count (its transaction may have committed after the count read
  * its day), and the day's totals are not taken (`stale`). A forged event so only makes the sweep
  * count the day again, from its payments proved one by one (countClosedDays in
- * payment-search-repository.ts), never from a row changed in SQL.
+ * payment-search-repository.ts), never from a row changed in SQL. Last, each day still kept is
+ * held to its reserve events (reservesMoved: one COUNT of an index range a day; unless `reserves`
+ * says an earlier reading of the same row found them so recently), and named when they are not
+ * as many as counted (a row kept before they were counted with it is
+ * left for the sweep to count again, unnamed, as one under an older key).
  * `checked`: the process's memory of the rows so held before (CheckedDayTotals), kept up to date
  * here: a month's events since its oldest count are read once a process, not at every opening.
  * `maxEvents`: how many event ids it reads at most, past which every day is taken as stale (an
  * opening: DAY_TOTALS_EVENTS_LIMIT); the sweep reads them all (a recount proves every payment of
- * a day, far dearer than reading its events).
+ * a day, far dearer than reading its events). `reserves`: the process's clock now, and how long a
+ * day's reserve events found as many as kept by an earlier reading of the same row are taken so
+ * (an opening: RESERVES_HELD_MS; the sweep: 0, it counts them at every run).
  */
 export async function holdingDayTotals(
   db: Db,
@@ -442,6 +466,7 @@ export async function holdingDayTotals(
   days: readonly number[],
   checked: Map<number, CheckedDayTotals> = new Map(),
   maxEvents = DAY_TOTALS_EVENTS_LIMIT,
+  reserves: { now: number; heldMs: number } = { now: Date.now(), heldMs: 0 },
 ): Promise<{ kept: Map<number, KeptDayTotals>; problems: KeptTotalsProblem[]; stale: number[] }> {
   const kept = new Map<number, KeptDayTotals>();
   const problems: KeptTotalsProblem[] = [];
@@ -476,7 +501,9 @@ export async function holdingDayTotals(
       problems.push({ day: dayLabel(day), ...problem! });
       continue;
     }
-    kept.set(day, { ...totals, countedAt: toNumber(row.sealed_at) });
+    // Kept before their day's reserve events were counted with them: counted again, as under an older key.
+    if (totals.reserved === null) continue;
+    kept.set(day, { ...totals, reserved: totals.reserved, countedAt: toNumber(row.sealed_at) });
     macs.set(day, String(row.mac));
   }
   // Read after the rows: every event id a row read was counted up to is at most this, unless ids went back.
@@ -515,7 +542,47 @@ export async function holdingDayTotals(
     }
   }
   for (const day of stale) kept.delete(day);
-  for (const day of kept.keys()) checked.set(day, { mac: macs.get(day)!, upTo });
+  // An entry of another MAC was deleted above: what it says of the reserve events is of this very row.
+  for (const day of kept.keys()) checked.set(day, { mac: macs.get(day)!, upTo, reservesHeldAt: checked.get(day)?.reservesHeldAt });
   for (const day of stale) checked.delete(day);
+  // A reserve event moved back in place adds no event: counted again whatever the events since said.
+  const due = new Map([...kept].filter(([day]) => !(reserves.now - (checked.get(day)?.reservesHeldAt ?? Number.NEGATIVE_INFINITY) < reserves.heldMs)));
+  const moved = await reservesMoved(db, due);
+  for (const day of due.keys()) {
+    if (!moved.has(day)) checked.get(day)!.reservesHeldAt = reserves.now;
+  }
+  for (const [day, problem] of moved) {
+    problems.push(problem);
+    kept.delete(day);
+    checked.delete(day);
+  }
   return { kept, problems, stale: [...stale].sort((a, b) => a - b) };
+}
+
+/**
+ * The kept days whose `reserve` events are not as many as when their totals were counted, each
+ * named (kind 'reserves'). The count kept them only with every reserve event of the day naming a
+ * payment it counted or one released (countClosedDays in payment-search-repository.ts), one
+ * event a payment; a reserve event moved out of the day (its recorded_at or cause changed, or
+ * deleted) while the day was counted without its payment, then put back with it, makes them one
+ * more than kept, and nothing else would tell. A day's reserve events do not change once it
+ * closed: one committed late (a node's clock behind) is also an event past those the count read,
+ * which makes the day counted again (stale) before this is read. One COUNT of an index range a
+ * day (reservedCounts).
+ */
+async function reservesMoved(db: Queryable, kept: ReadonlyMap<number, KeptDayTotals>): Promise<Map<number, KeptTotalsProblem>> {
+  const moved = new Map<number, KeptTotalsProblem>();
+  if (kept.size === 0) return moved;
+  const counts = await reservedCounts(db, [...kept.keys()].map((day) => ({ day, start: jakartaDayStart(day), end: jakartaDayStart(day + 1) })));
+  for (const [day, k] of kept) {
+    const now = counts.get(day) ?? 0;
+    if (now === k.reserved) continue;
+    const what = RECONCILIATION_SEALS.describe({ account_tag: DAY_TOTALS_TAG, day, mac_key_id: null, mac: null });
+    moved.set(day, {
+      day: dayLabel(day),
+      kind: 'reserves',
+      found: `${what} was counted with ${k.reserved} reserve events of its day, and there are ${now}: payments were created that day that its count did not find (their rows or events changed in SQL then), or reserve events were changed or deleted in SQL since`,
+    });
+  }
+  return moved;
 }
