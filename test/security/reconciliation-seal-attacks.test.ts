@@ -5,6 +5,7 @@ import { accountTag } from '../../src/store/repositories/payment-repository.js';
 import { LINES_PER_PIECE, RESERVES_HELD_MS, writeSeals } from '../../src/store/repositories/reconciliation-seals.js';
 import { ChainLanes } from '../../src/store/repositories/audit-chain.js';
 import { ValueSealer } from '../../src/store/repositories/sealed-values.js';
+import { IntegrityError } from '../../src/errors/index.js';
 import { migrate, openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
@@ -163,6 +164,50 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     expect(page.rows.map((p) => [p.state, p.integrityProblem])).to.deep.equal([
       ['RECEIVED', `payments id ${moved} (${who} / SAME-1) was changed without an event in its history: state "RECEIVED" where its last event (seq 2) says "FAILED"`],
     ]);
+  });
+
+  it('a page opened again reads its kept sealed days without their lines, and still marks their payments changed in SQL since (an amount, a bank id outside ASCII), and refuses one whose paying account was copied from another', async () => {
+    const [account, who, start] = [newAccount(), `kept-${randomBytes(3).toString('hex')}`, dayAt(20)];
+    const ids: number[] = [];
+    for (let day = 0; day < 3; day += 1) ids.push(...(await paid(account, who, start + day * DAY, [`KEPT-${day}-1`, `KEPT-${day}-2`])));
+    await sealed(account, start, 3);
+    // One console process (its own kept proofs), every statement it sends recorded whole.
+    const { db: recorded, statements } = recordingStatements(db(), (sql) => sql);
+    const search = new SqlPaymentSearchRepository(recorded, TEST_AUDIT_KEYS);
+    const spanReads = () => statements().filter((sql) => /FROM payments WHERE source_account_tag = \?/.test(sql));
+    const read = async () => {
+      const before = statements().length;
+      const found = await search.fromAccount(account, start, start + 3 * DAY);
+      const marked = found.rows.filter((p) => p.integrityProblem !== undefined).map((p) => p.id);
+      return { rows: found.rows.map((p) => p.transactionId), marked, withLines: spanReads().filter((sql) => statements().indexOf(sql, before) >= before && / AS line /.test(sql)).length };
+    };
+    try {
+      const names = ids.map((_, i) => `KEPT-${Math.floor(i / 2)}-${(i % 2) + 1}`);
+      // The first opening hashes the three days' lines (proved by their seals), then keeps them.
+      expect(await read()).to.deep.include({ rows: names, marked: [] });
+      expect(spanReads().at(-1)).to.match(/ AS line /);
+      // Opened again: the span read without lines, each row compared with its kept line.
+      const before = statements().length;
+      expect(await read()).to.deep.equal({ rows: names, marked: [], withLines: 0 });
+      expect(statements().slice(before).filter((sql) => /FROM payments WHERE source_account_tag = \?/.test(sql))).to.have.length(1);
+      expect(search.rowsProvedOneByOne).to.equal(0);
+      // Changed in SQL since: each opening again marks what changed, the other rows still as kept.
+      await db().execute("UPDATE payments SET amount = '9000000.00', amount_minor = 900000000 WHERE id = ?", [ids[1]]);
+      expect(await read()).to.deep.include({ rows: names, marked: [ids[1]] });
+      expect(search.rowsProvedOneByOne).to.equal(1);
+      await db().execute("UPDATE payments SET bank_transaction_id = 'BTX-ÄÖ-1' WHERE id = ?", [ids[2]]);
+      expect((await read()).marked).to.deep.equal([ids[1], ids[2]]);
+      const [other] = await db().query<{ source_account: string }>('SELECT source_account FROM payments WHERE id = ?', [ids[5]]);
+      await db().execute('UPDATE payments SET source_account = ? WHERE id = ?', [other.source_account, ids[4]]);
+      // Not sealed for its row: it does not open, and the page is refused rather than shown without it.
+      const refused = await read().then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(refused).to.be.instanceOf(IntegrityError);
+    } finally {
+      await search.close();
+    }
   });
 
   it('(c) does not trust a forged seal, nor one copied from another day or another account: those rows are proved one by one', async () => {

@@ -61,13 +61,13 @@ export function recordingSessions(real: Db): { db: Db; calls: () => string[][] }
 
 /**
  * The real database `real`, the statements asked of it outside a writer session recorded in
- * order, each as its verb and table (`SELECT audit_chain`).
+ * order, each as its verb and table (`SELECT audit_chain`), or as `describe` says.
  */
-export function recordingStatements(real: Db): { db: Db; statements: () => string[] } {
+export function recordingStatements(real: Db, describe: (sql: string) => string = kindOf): { db: Db; statements: () => string[] } {
   const statements: string[] = [];
   const db = Object.create(real) as Db;
   db.query = ((sql: string, ...rest: unknown[]) => {
-    statements.push(kindOf(sql));
+    statements.push(describe(sql));
     return (real.query as (sql: string, ...rest: unknown[]) => unknown)(sql, ...rest);
   }) as Db['query'];
   return { db, statements: () => statements };

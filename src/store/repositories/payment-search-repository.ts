@@ -26,7 +26,7 @@ import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ChangedDays, lastEventId, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
-import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, RESERVES_HELD_MS, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
+import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, KeptLine, RESERVES_HELD_MS, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
 import { firstTrustedEvents, lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, RELEASED, reservedBetween, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
@@ -182,6 +182,12 @@ type ProvedRow = Omit<ReconciledRow, 'line'>;
 /** A row read with what is shown and its line only (a month's read when its days are sealed): proved by its day's seal or a kept proof, else read again whole. */
 type ShownRow = Pick<ReconciledRow, (typeof SHOWN_COLUMN_NAMES)[number] | 'line'>;
 const SHOWN_COLUMNS = SHOWN_COLUMN_NAMES.join(', ');
+/**
+ * A row of a span whose days are all kept whole as proved, read without its line (keptColumnsSql):
+ * what is shown, and the two values of its line not among them (its proof digest, its last event
+ * seq), each compared in place with the line kept (keptLineHolds).
+ */
+type KeptRow = Omit<ShownRow, 'line'> & { digest: unknown; seq: unknown };
 
 /** The columns of payments a sealed line holds after its id and created_at, in this order, then proofDigestSql's value; those declared NOT NULL (migrations) marked. */
 const SEALED_TEXT_COLUMNS: [column: string, notNull: boolean][] = [
@@ -208,6 +214,13 @@ export function proofDigestSql(dialect: Dialect): string {
   return dialect === 'mysql' ? 'HEX(proof_digest)' : `(${PROOF_ONLY_COLUMNS.map((c) => sealedValueSql(dialect, c, 'text')).join(' || ')})`;
 }
 
+/**
+ * A payment's last event seq (null: none), read backwards from the events' own index
+ * (uq_payment_events_payment_seq): its last entry only, no event row (MAX(e.seq) read every entry
+ * of the payment).
+ */
+const LAST_EVENT_SEQ_SQL = '(SELECT e.seq FROM payment_events e WHERE e.payment_id = payments.id ORDER BY e.seq DESC LIMIT 1)';
+
 /** The SQL of a payments row's sealed line (reconciliation-seals.ts): the values in this order, then its last event seq. */
 function sealedLineSql(dialect: Dialect): string {
   return lineSql(dialect, [
@@ -215,16 +228,41 @@ function sealedLineSql(dialect: Dialect): string {
     { sql: 'created_at', kind: 'integer', notNull: true },
     ...SEALED_TEXT_COLUMNS.map(([sql, notNull]): SealedValue => ({ sql, kind: 'text', notNull })),
     { sql: proofDigestSql(dialect), kind: 'text' },
-    // The highest seq, read backwards from the events' own index (uq_payment_events_payment_seq):
-    // its last entry only, no event row (MAX(e.seq) read every entry of the payment).
-    { sql: '(SELECT e.seq FROM payment_events e WHERE e.payment_id = payments.id ORDER BY e.seq DESC LIMIT 1)', kind: 'highest' },
+    { sql: LAST_EVENT_SEQ_SQL, kind: 'highest' },
   ]);
+}
+
+/** The columns of a KeptRow beyond what is shown: the values of its sealed line not among them. */
+function keptColumnsSql(dialect: Dialect): string {
+  return `${proofDigestSql(dialect)} AS digest, ${LAST_EVENT_SEQ_SQL} AS seq`;
+}
+
+/**
+ * Whether `row`, read without its line, is the very line `line` stands at (KeptLine.start): each
+ * value in sealedLineSql's order, compared in place.
+ */
+function keptLineHolds(line: KeptLine, row: KeptRow): boolean {
+  return (
+    line.integer(row.id) &&
+    line.integer(row.created_at) &&
+    // SEALED_TEXT_COLUMNS, in its order.
+    line.text(row.state) &&
+    line.text(row.amount) &&
+    line.text(row.transaction_id) &&
+    line.text(row.bank_transaction_id) &&
+    line.text(row.bank_transaction_date) &&
+    line.text(row.bank_external_id) &&
+    line.text(row.digest) &&
+    line.integer(row.seq) &&
+    line.ended
+  );
 }
 
 /**
  * One statement of a reconciliation's read (`where` on the tag, `params`): its rows (`full`: with
  * every column a proof reads, ReconciledRow) and the span of created_at they cover whole
- * (`whole`: none left past the bound of `limit` rows).
+ * (`whole`: none left past the bound of `limit` rows). `keptRows`: its days were all kept whole as
+ * proved and sealed when it was asked for, so it was read without lines (`keptRows`, `rows` empty).
  */
 interface ReconciledSpan {
   where: string;
@@ -235,7 +273,11 @@ interface ReconciledSpan {
   whole: boolean;
   limit: number;
   full: boolean;
+  keptRows: KeptRow[] | null;
 }
+
+/** How a span is read: with every column a proof reads, with what is shown, or without its lines (every day of it kept whole). */
+type SpanRead = 'full' | 'shown' | 'kept';
 
 /** A whole day of a span not proved by a trusted seal that holds: its rows' places, what they make as sealed, and how it stood (SqlPaymentSearchRepository.provedWithDays). */
 interface DayToSeal {
@@ -403,9 +445,8 @@ function amountMinorProblem(row: ListedRow): string | null {
  * id) order: every Jakarta day between the span's bounds, and not the last row's day when rows
  * were left past the bound.
  */
-function wholeDays(span: ReconciledSpan): Map<number, number[]> {
+function wholeDays(span: Pick<ReconciledSpan, 'from' | 'to' | 'whole'>, rows: readonly Pick<ShownRow, 'id' | 'created_at'>[]): Map<number, number[]> {
   const days = new Map<number, number[]>();
-  const rows = span.rows;
   const cut = span.whole || rows.length === 0 ? null : jakartaDay(toNumber(rows[rows.length - 1].created_at));
   rows.forEach((row, i) => {
     const day = jakartaDay(toNumber(row.created_at));
@@ -508,6 +549,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   #checks: ReconciliationChecks | null = null;
   /** The reconciliation's rows proved so far, by the exact values read (ProvedRows: why a changed row is never taken from it). */
   readonly #proved = new ProvedRows<ReconciledPayment>(KEPT_PROOFS_LIMIT);
+  /** Reads the kept lines of a page opened again against its rows (keptPayments): one for every reading. */
+  #keptLine: KeptLine | null = null;
   /** Rows proved one by one so far (account opened, MAC and history checked): what day seals spare. */
   #provedOneByOne = 0;
   /** The sweep's place among the account tags (sealClosedDays), so each run goes on from the last. */
@@ -523,6 +566,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   readonly #checkedTotals = new Map<number, CheckedDayTotals>();
   /** The SQL of a row's sealed line on this store's dialect (sealedLineSql). */
   readonly #sealedLine: string;
+  /** The SQL of a KeptRow's values beyond what is shown on this store's dialect (keptColumnsSql). */
+  readonly #keptColumns: string;
   private readonly limits: StoreReadLimits;
 
   /**
@@ -544,6 +589,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     }
     this.sealer = new ValueSealer(keys);
     this.#sealedLine = sealedLineSql(db.dialect);
+    this.#keptColumns = keptColumnsSql(db.dialect);
   }
 
   /** How many reconciliation rows this store proved one by one (opened and checked), since it started. */
@@ -777,10 +823,18 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       // at once (most of its rows are to be proved one by one, or were and are kept). A span with
       // both is cut at the first day whose sealing differs from its first day's, so a sealed day is
       // never read with its rows' proof columns (since migration 032 each a lookup of its row).
-      const cut = (start: number, end: number) => {
+      // A span of whole days each sealed and kept whole as proved (a page opened again) is read
+      // without its lines, each row compared in place with its kept line (keptPayments): the
+      // lines' CONCAT was most of the database's time of such a read.
+      const keptWhole = (start: number, end: number) => {
+        if (tag === null || hashKept || jakartaDayStart(jakartaDay(start)) !== start || jakartaDayStart(jakartaDay(end)) !== end) return false;
+        for (let day = jakartaDay(start); jakartaDayStart(day) < end; day += 1) if (!this.#proved.keepsWhole(`${tag} ${day}`, sourceAccount)) return false;
+        return true;
+      };
+      const cut = (start: number, end: number): { end: number; read: SpanRead } => {
         const sealed = trusted.has(jakartaDay(start));
-        for (let day = jakartaDay(start) + 1; jakartaDayStart(day) < end; day += 1) if (trusted.has(day) !== sealed) return { end: jakartaDayStart(day), full: !sealed };
-        return { end, full: !sealed };
+        for (let day = jakartaDay(start) + 1; jakartaDayStart(day) < end; day += 1) if (trusted.has(day) !== sealed) return { end: jakartaDayStart(day), read: sealed ? 'shown' : 'full' };
+        return { end, read: !sealed ? 'full' : keptWhole(start, end) ? 'kept' : 'shown' };
       };
       for await (const read of this.reconciledSpans(where, params, from, to, spanMs, cut)) {
         if (read === 'truncated') truncated = true;
@@ -816,19 +870,19 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * every column a proof reads (RECONCILED_COLUMN_NAMES: a range of ix_payments_reconcile and each
    * row by its id), else what is shown only (that index alone). Planned afresh (QueryOptions.freshPlan).
    */
-  private async readSpan(where: string, params: SqlValue[], from: number, to: number, limit: number, whole: boolean): Promise<{ rows: ShownRow[]; whole: boolean }> {
-    const read = await this.db.query<ShownRow>(
-      `SELECT ${whole ? RECONCILED_COLUMNS : SHOWN_COLUMNS}, ${this.#sealedLine} AS line FROM payments WHERE ${where} AND created_at >= ? AND created_at < ? ORDER BY created_at LIMIT ?`,
-      [...params, from, to, limit + 1],
-      { freshPlan: true },
-    );
-    return { rows: read.length > limit ? read.slice(0, limit) : read, whole: read.length <= limit };
+  private async readSpan(where: string, params: SqlValue[], from: number, to: number, limit: number, how: SpanRead): Promise<{ rows: ShownRow[]; keptRows: KeptRow[] | null; whole: boolean }> {
+    const columns = how === 'full' ? `${RECONCILED_COLUMNS}, ${this.#sealedLine} AS line` : how === 'shown' ? `${SHOWN_COLUMNS}, ${this.#sealedLine} AS line` : `${SHOWN_COLUMNS}, ${this.#keptColumns}`;
+    const read = await this.db.query<ShownRow & KeptRow>(`SELECT ${columns} FROM payments WHERE ${where} AND created_at >= ? AND created_at < ? ORDER BY created_at LIMIT ?`, [...params, from, to, limit + 1], {
+      freshPlan: true,
+    });
+    const rows = read.length > limit ? read.slice(0, limit) : read;
+    return { rows: how === 'kept' ? [] : rows, keptRows: how === 'kept' ? rows : null, whole: read.length <= limit };
   }
 
   /**
    * The rows of one read of fromAccount (`where` on the tag), RECONCILE_LIMIT at most in created_at
-   * order, span by span of `spanMs` at most, each cut where `cut` says (a span's end, and whether it
-   * is read with every column a proof reads, else with what is shown), the next span asked for
+   * order, span by span of `spanMs` at most, each cut where `cut` says (a span's end, and how it
+   * is read: with every column a proof reads, with what is shown, or without its lines), the next span asked for
    * while one is proved; then 'truncated' when rows were left. A span's rows
    * are garbage once proved (most of a month opened again is in ProvedRows already): all of a
    * month held at once, every young-generation collection copied tens of megabytes of rows still
@@ -840,30 +894,31 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     from: number,
     to: number,
     spanMs: number,
-    cut: (start: number, end: number) => { end: number; full: boolean },
+    cut: (start: number, end: number) => { end: number; read: SpanRead },
   ): AsyncGenerator<ReconciledSpan | 'truncated'> {
     if (to <= from) return;
     let left = RECONCILE_LIMIT;
     const read = (start: number, limit: number) => {
-      const { end, full } = cut(start, Math.min(to, start + spanMs));
-      return this.readSpan(where, params, start, end, limit, full).then((rows) => ({ ...rows, full, end }));
+      const { end, read: how } = cut(start, Math.min(to, start + spanMs));
+      return this.readSpan(where, params, start, end, limit, how).then((rows) => ({ ...rows, full: how === 'full', end }));
     };
     let asked = read(from, left);
     for (let start = from; start < to; ) {
       const span = await asked;
       const end = span.end;
       const more = end < to && span.whole;
+      const count = (span.keptRows ?? span.rows).length;
       if (more) {
-        asked = read(end, left - span.rows.length);
+        asked = read(end, left - count);
         // Settled before awaited, so a read failing while this span is proved is not an unhandled rejection.
         asked.catch(() => undefined);
       }
-      yield { where, params, rows: span.rows, from: start, to: end, whole: span.whole, limit: left, full: span.full };
+      yield { where, params, rows: span.rows, keptRows: span.keptRows, from: start, to: end, whole: span.whole, limit: left, full: span.full };
       if (!span.whole) {
         yield 'truncated';
         return;
       }
-      left -= span.rows.length;
+      left -= count;
       if (!more) return;
       start = end;
     }
@@ -888,10 +943,16 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   private async reconciledPayments(span: ReconciledSpan, tag: string | null, trusted: Map<number, TrustedSeal>, reconciling: Reconciling): Promise<ReconciledPayment[]> {
     const account = reconciling.account;
     let read = span;
+    if (read.keptRows !== null) {
+      const kept = this.keptPayments(read, read.keptRows, tag!, account);
+      if (kept !== null) return kept;
+      // A row not as kept, or a day no longer kept: its lines read, and the span proved as any other.
+      read = { ...span, ...(await this.readSpan(span.where, span.params, span.from, span.to, span.limit, 'shown')) };
+    }
     let proof = this.provedWithDays(read, tag, trusted, account, reconciling.hashKept);
     if (proof.payments.includes(undefined)) {
       if (!read.full) {
-        const again = await this.readSpan(span.where, span.params, span.from, span.to, span.limit, true);
+        const again = await this.readSpan(span.where, span.params, span.from, span.to, span.limit, 'full');
         read = { ...span, ...again, full: true };
         proof = this.provedWithDays(read, tag, trusted, account, reconciling.hashKept);
       }
@@ -917,6 +978,26 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
+   * The payments of a span read without its lines (its days each sealed and kept whole as proved
+   * for `account` when it was asked for), each row the very line kept at its place in its day
+   * (keptLineHolds, ProvedRows.keptWholeAs): proved with its day, as provedWithDays proves a day
+   * kept whole (its text the very text kept). Null when a row is not on one of those days or not as
+   * kept, or a day's rows are not as many as kept, or a day is no longer kept: the caller reads the
+   * lines and proves the span as any other.
+   */
+  private keptPayments(span: ReconciledSpan, rows: readonly KeptRow[], tag: string, account: string): ReconciledPayment[] | null {
+    const days = wholeDays(span, rows);
+    let placed = 0;
+    for (const at of days.values()) placed += at.length;
+    if (placed !== rows.length) return null;
+    const line = (this.#keptLine ??= new KeptLine());
+    for (const [day, at] of days) {
+      if (!this.#proved.keptWholeAs(`${tag} ${day}`, account, at.length, (text, offset, length, k) => keptLineHolds(line.start(text, offset, length), rows[at[k]]))) return null;
+    }
+    return rows.map((row) => Object.freeze(this.reconciled(row, account, null)));
+  }
+
+  /**
    * A span's rows proved without opening any: those of a whole day of `tag` kept whole as proved
    * with the very text its rows make, or whose trusted seal that text hashes to (then kept whole),
    * and the others kept one by one as proved with the very line read (ProvedRows); undefined for
@@ -936,7 +1017,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const payments = new Array<ReconciledPayment | undefined>(read.length).fill(undefined);
     const days = new Map<number, DayToSeal>();
     const ring = this.sealer.keyRing;
-    for (const [day, at] of tag === null ? [] : wholeDays(span)) {
+    for (const [day, at] of tag === null ? [] : wholeDays(span, read)) {
       const key = `${tag!} ${day}`;
       const lines = at.map((i) => read[i].line);
       const seal = trusted.get(day);
@@ -1042,7 +1123,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * again by the caller, so the error (IntegrityError when its account was not sealed for it,
    * KeyRingError for a key not configured) is named.
    */
-  private reconciled(row: ShownRow, sourceAccount: string | null, problem: string | null): ReconciledPayment {
+  private reconciled(row: Omit<ShownRow, 'line'>, sourceAccount: string | null, problem: string | null): ReconciledPayment {
     const payment: ReconciledPayment = {
       id: toNumber(row.id),
       transactionId: row.transaction_id,

@@ -32,7 +32,7 @@ import { LINES_PER_PIECE, type SealedDay } from './reconciliation-seals.js';
  */
 export class ProvedRows<V> {
   readonly #kept = new Map<number, { line: string; made: V }>();
-  readonly #days = new Map<string, { account: string; pieces: readonly string[]; lengths: Uint32Array }>();
+  readonly #days = new Map<string, { account: string; pieces: readonly string[]; lengths: Uint32Array; ascii?: boolean }>();
   #dayRows = 0;
 
   /** @param limit how many rows are kept at most, one by one and in days each */
@@ -67,6 +67,36 @@ export class ProvedRows<V> {
       at += i < lengths.length ? lengths[i] + 1 : 0;
     }
     if (each !== null) return each;
+    this.#days.delete(key);
+    this.#days.set(key, kept);
+    return true;
+  }
+
+  /** Whether day `key` is kept whole as proved for `account` (keptWholeAs may then answer without its lines). */
+  keepsWhole(key: string, account: string): boolean {
+    return this.#days.get(key)?.account === account;
+  }
+
+  /**
+   * Day `key` read without its lines: true when it is kept whole for `account` with `count` lines,
+   * its whole text ASCII (what KeptLine needs; checked once a day kept), and `holds` finds each,
+   * the i-th line of the day in (created_at, id) order, to be the very line kept at its place,
+   * `text` from `at` for `length` characters (KeptLine; the day then counts as kept last, as with
+   * dayProof); false at the first that does not hold, or for a text not all ASCII (the caller
+   * reads the lines and asks dayProof).
+   */
+  keptWholeAs(key: string, account: string, count: number, holds: (text: string, at: number, length: number, i: number) => boolean): boolean {
+    const kept = this.#days.get(key);
+    if (kept === undefined || kept.account !== account || kept.lengths.length !== count) return false;
+    // A string's UTF-8 bytes are as many as its characters only when each is ASCII (a native count, a few ms a month).
+    if (!(kept.ascii ??= kept.pieces.every((piece) => Buffer.byteLength(piece, 'utf8') === piece.length))) return false;
+    const { pieces, lengths } = kept;
+    for (let i = 0, at = 0; i < count; i += 1) {
+      if (i % LINES_PER_PIECE === 0) at = 0;
+      // Each line after its newline, as dayProof reads it.
+      if (!holds(pieces[Math.floor(i / LINES_PER_PIECE)], at + 1, lengths[i], i)) return false;
+      at += lengths[i] + 1;
+    }
     this.#days.delete(key);
     this.#days.set(key, kept);
     return true;
