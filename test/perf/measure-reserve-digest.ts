@@ -8,28 +8,17 @@
  * pairs alone (sorted and hashed in the process). Prints p50 / p95 of 20 runs; asserts nothing.
  */
 import { performance } from 'node:perf_hooks';
-import { configureLogger } from '../../src/log/index.js';
 import { migrate, openStore, type Store } from '../../src/store/index.js';
 import { reservedCounts, reservedDigests, reserveEventsDigest } from '../../src/store/repositories/payment-events.js';
 import { ringOf, testKeySpec } from '../support/audit-keys.js';
 import { createMariaDbDatabase, createSqliteDatabase } from '../support/databases.js';
+import { onEachBackend, times } from './perf-runs.js';
 
 const PER_DAY = Number(process.argv[2] ?? 33_334);
 const DAYS = Number(process.argv[3] ?? 3);
 const DAY = 86_400_000;
 /** The sweep's page (DAY_PAGE_ROWS in payment-search-repository.ts). */
 const PAGE_ROWS = 10_000;
-
-async function times(label: string, run: () => unknown): Promise<void> {
-  const samples: number[] = [];
-  for (let i = 0; i < 20; i += 1) {
-    const t = performance.now();
-    await run();
-    samples.push(performance.now() - t);
-  }
-  samples.sort((a, b) => a - b);
-  console.log(`  ${label.padEnd(56)} p50 ${samples[9].toFixed(1).padStart(7)} ms   p95 ${samples[18].toFixed(1).padStart(7)} ms`);
-}
 
 async function measure(backend: 'sqlite' | 'mariadb'): Promise<void> {
   const database = backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase();
@@ -64,9 +53,4 @@ async function measure(backend: 'sqlite' | 'mariadb'): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  configureLogger('warn');
-  for (const backend of (process.env.GERBANG_PERF_BACKENDS ?? 'sqlite,mariadb').split(',') as ('sqlite' | 'mariadb')[]) await measure(backend);
-}
-
-void main();
+onEachBackend(measure);
