@@ -8,24 +8,13 @@
  * Prints p50 / p95 of 20 runs; asserts nothing (speed is reported, never tested).
  */
 import { performance } from 'node:perf_hooks';
-import { configureLogger } from '../../src/log/index.js';
 import { migrate, openStore, PROVED_LIMIT, type Store } from '../../src/store/index.js';
 import { ringOf, testKeySpec } from '../support/audit-keys.js';
 import { createMariaDbDatabase, createSqliteDatabase } from '../support/databases.js';
+import { onEachBackend, times } from './perf-runs.js';
 
 const N = Number(process.argv[2] ?? PROVED_LIMIT);
 const DAY = 86_400_000;
-
-async function times(label: string, run: () => Promise<unknown>): Promise<void> {
-  const samples: number[] = [];
-  for (let i = 0; i < 20; i += 1) {
-    const t = performance.now();
-    await run();
-    samples.push(performance.now() - t);
-  }
-  samples.sort((a, b) => a - b);
-  console.log(`  ${label.padEnd(52)} p50 ${samples[9].toFixed(1).padStart(7)} ms   p95 ${samples[18].toFixed(1).padStart(7)} ms`);
-}
 
 async function measure(backend: 'sqlite' | 'mariadb'): Promise<void> {
   const database = backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase();
@@ -58,9 +47,4 @@ async function measure(backend: 'sqlite' | 'mariadb'): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  configureLogger('warn');
-  for (const backend of (process.env.GERBANG_PERF_BACKENDS ?? 'sqlite,mariadb').split(',') as ('sqlite' | 'mariadb')[]) await measure(backend);
-}
-
-void main();
+onEachBackend(measure);

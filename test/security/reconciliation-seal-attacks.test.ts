@@ -592,20 +592,22 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     }
   });
 
-  it('takes no kept totals kept before their day\'s reserve events were counted with them, and names none: the day is counted from the payments, then kept anew with them', async () => {
+  it('takes no kept totals kept before their day\'s reserve events (or their digest) were counted with them, and names none: the day is counted from the payments, then kept anew with them', async () => {
     await ctx.store().paymentSearch.sealClosedDays(sweepAt);
-    const current = await keptRow(1);
-    const older = String(current.totals).replace(/,"reserved":\d+/, '');
-    expect(older).not.to.equal(String(current.totals));
-    // Written as a console of before wrote it: under its MAC and change record, through a chain of its own.
-    const chain = new ChainLanes(db(), `old-console-${randomBytes(3).toString('hex')}`, 1, () => TEST_AUDIT_KEYS);
-    expect(await writeSeals(chain, new ValueSealer(TEST_AUDIT_KEYS), Date.now(), [{ tag: '*', day: dayNumber(1), rowCount: Number(current.row_count), seal: '', totals: older }])).to.equal(1);
-    const { db: recorded, statements } = recordingStatements(db());
-    const read = await new SqlPaymentSearchRepository(recorded, TEST_AUDIT_KEYS).dailyTotals(start, start + 3 * DAY);
-    expect([read.integrityProblems, read.totals]).to.deep.equal([[], await countedFromPayments()]);
-    expect(statements()).to.include('SELECT payments');
-    expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
-    expect(String((await keptRow(1)).totals)).to.equal(String(current.totals));
+    for (const field of [/,"reserved":\d+/, /,"reserveDigest":"[0-9a-f]{64}"/]) {
+      const current = await keptRow(1);
+      const older = String(current.totals).replace(field, '');
+      expect(older).not.to.equal(String(current.totals));
+      // Written as a console of before wrote it: under its MAC and change record, through a chain of its own.
+      const chain = new ChainLanes(db(), `old-console-${randomBytes(3).toString('hex')}`, 1, () => TEST_AUDIT_KEYS);
+      expect(await writeSeals(chain, new ValueSealer(TEST_AUDIT_KEYS), Date.now(), [{ tag: '*', day: dayNumber(1), rowCount: Number(current.row_count), seal: '', totals: older }])).to.equal(1);
+      const { db: recorded, statements } = recordingStatements(db());
+      const read = await new SqlPaymentSearchRepository(recorded, TEST_AUDIT_KEYS).dailyTotals(start, start + 3 * DAY);
+      expect([read.integrityProblems, read.totals]).to.deep.equal([[], await countedFromPayments()]);
+      expect(statements()).to.include('SELECT payments');
+      expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
+      expect(String((await keptRow(1)).totals)).to.equal(String(current.totals));
+    }
   });
 
   it('counts a day again from the payments once a payment of it moved on after its totals were counted, and the sweep keeps the new figures', async () => {
@@ -741,6 +743,36 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
       expect(await overview()).to.deep.equal({ totals: genuine, problems: [] });
     }
     await opened.close();
+  });
+
+  it('never leaves a payment deleted in SQL out of kept totals when its reserve event, moved out of its day for the count, is put back while another counted payment\'s is moved out: as many reserve events as kept, the sweep names the day and counts it again', async () => {
+    await ctx.store().paymentSearch.sealClosedDays(sweepAt);
+    // Payments of the third day: one deleted, its reserve event's cause changed, while a genuine failure of the day has it counted again.
+    const [victim, swapped, failed] = [ids[8], ids[5], ids[7]];
+    const row = await copyRow(db(), 'payments', 'id = ?', [victim]);
+    await db().execute('DELETE FROM payments WHERE id = ?', [victim]);
+    await db().execute("UPDATE payment_events SET cause = 'update' WHERE payment_id = ? AND seq = 1", [victim]);
+    expect(await ctx.store().payments.update(failed, { state: 'FAILED', bank: 'bca' }, Date.now() - 11 * 60_000)).to.equal(true);
+    expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
+    expect(Number((await keptRow(2)).row_count)).to.equal(3);
+    // Put back, and another counted payment's reserve event moved out of the day in its place: the day's reserve events are as many as kept.
+    await insertRow(db(), 'payments', row);
+    await db().execute("UPDATE payment_events SET cause = 'reserve' WHERE payment_id = ? AND seq = 1", [victim]);
+    await db().execute("UPDATE payment_events SET cause = 'update' WHERE payment_id = ? AND seq = 1", [swapped]);
+    const genuine = await countedFromPayments();
+    // The sweep names the day (at error level) and counts it from the payments, the victim in it (before: kept totals without it, trusted and unnamed).
+    const { daysCounted, logged } = await sweptLogging();
+    expect(daysCounted).to.equal(1);
+    expect(logged.find((l) => l.level === 50 && l.day === days[2])?.problem).to.equal(
+      `reconciliation_seals row of the kept totals of day ${days[2]} was counted with other reserve events of its day than there are now (as many, 3, but not the same events): payments were created that day that its count did not find (their rows or events changed in SQL then), or reserve events were changed or deleted in SQL since`,
+    );
+    expect(Number((await keptRow(2)).row_count)).to.equal(4);
+    expect(await overview()).to.deep.equal({ totals: genuine, problems: [] });
+    // The moved event put back: named by the count, the day counted again, as the others.
+    await db().execute("UPDATE payment_events SET cause = 'reserve' WHERE payment_id = ? AND seq = 1", [swapped]);
+    expect((await overview()).problems).to.have.length(1);
+    expect((await ctx.store().paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
+    expect(await overview()).to.deep.equal({ totals: await countedFromPayments(), problems: [] });
   });
 
   it('cannot make up for a payment left out of kept totals with a reserve event inserted in SQL, for a payment counted or for one released on another day: the day keeps no totals and the sweep names it', async () => {

@@ -661,6 +661,14 @@ forEachBackend('Payment search (console list)', (ctx) => {
         expect(plan, sql).not.to.match(/filesort|temporary/);
       }
     }
+    // The sweep's next run (a process of its own) holds the kept day to its reserve events' identities
+    // (#16): read whole again, in the same pages of that index alone, the day not counted again.
+    const rechecking: typeof sent = [];
+    const next = new SqlPaymentSearchRepository(recording(store.db, rechecking), TEST_AUDIT_KEYS, (store.audit as SqlAuditRepository).chain, () => now, { dayPageRows: 3 });
+    await next.sealClosedDays(now);
+    await next.close();
+    expect(rechecking.filter(({ sql, params }) => sql.includes("FROM payment_events WHERE cause = 'reserve'") && params[0] === start).map((p) => p.rows!.length)).to.deep.equal([3, 3, 1]);
+    expect(rechecking.filter(({ sql, params }) => /^SELECT id, transaction_id, /.test(sql) && params.at(-2) === start)).to.deep.equal([]);
     // An opening holds the kept day to its reserve events: one COUNT of a range of that index a day,
     // the index alone; the same process's next openings not again before RESERVES_HELD_MS.
     const opening: typeof sent = [];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { KeyRing } from '../../security/index.js';
 import type { Queryable } from '../types.js';
 import { linkHolds, STORED_LINK_COLUMNS, type StoredLink } from './audit-chain.js';
@@ -245,6 +246,41 @@ function trustedEvent(ring: KeyRing, event: ReturnType<typeof openEvent>, link: 
   return { seq: event.seq, cause: event.cause, recordedAt: event.recordedAt, snapshot: event.snapshot };
 }
 
+/** A `reserve` event as reservedBetween reads it: its id and its payment's. */
+export interface ReserveEvent {
+  id: number;
+  paymentId: number;
+}
+
+/**
+ * The identities of a day's reserve events in one value, kept with its totals under their row's MAC
+ * (dayTotalsText): SHA-256 of their (id, payment id) pairs in the order of their ids, whatever
+ * order they were read in. Not a count nor a sum: one event moved out of the day and another
+ * put back in (or an id changed) gives another value, however many there are.
+ */
+export function reserveEventsDigest(events: readonly ReserveEvent[]): string {
+  const sorted = [...events].sort((a, b) => a.id - b.id || a.paymentId - b.paymentId);
+  const hash = createHash('sha256');
+  for (const e of sorted) hash.update(`${e.id}:${e.paymentId}\n`);
+  return hash.digest('hex');
+}
+
+/**
+ * How many `reserve` events each of `ranges` has ([start, end), epoch ms, named by its `day`), and
+ * their reserveEventsDigest: every entry of the day's range of ix_payment_events_reserved read
+ * (reservedBetween, `pageRows` a statement), from the index alone. What the sweep holds a kept
+ * day's totals to at every run; dearer than reservedCounts (a day's entries cross the wire).
+ */
+export async function reservedDigests(q: Queryable, ranges: readonly { day: number; start: number; end: number }[], pageRows: number): Promise<Map<number, { count: number; digest: string }>> {
+  const found = new Map<number, { count: number; digest: string }>();
+  for (const { day, start, end } of ranges) {
+    const events: ReserveEvent[] = [];
+    for await (const page of reservedBetween(q, start, end, pageRows)) for (const e of page) events.push(e);
+    found.set(day, { count: events.length, digest: reserveEventsDigest(events) });
+  }
+  return found;
+}
+
 /**
  * The payment ids of the `reserve` events recorded in [from, to): the payments whose history says
  * they were created then (a payment's first event is recorded at its created_at, in the same
@@ -252,19 +288,20 @@ function trustedEvent(ring: KeyRing, event: ReturnType<typeof openEvent>, link: 
  * its entries, `pageRows` a statement at most, each page after the last one's (recorded_at,
  * payment_id). Whatever the event's link: one altered in SQL still says a payment was created
  * then, and it is the payment's history (lastTrustedEvents) that says whether it was released.
+ * Each with the event's own id (the primary key: in every entry of the index, on both backends).
  */
-export async function* reservedBetween(q: Queryable, from: number, to: number, pageRows: number): AsyncGenerator<number[]> {
+export async function* reservedBetween(q: Queryable, from: number, to: number, pageRows: number): AsyncGenerator<ReserveEvent[]> {
   let after: { at: number; id: number } | null = null;
   for (;;) {
-    const rows: { payment_id: number | string; recorded_at: number | string }[] = await q.query(
-      "SELECT payment_id, recorded_at FROM payment_events WHERE cause = 'reserve' AND recorded_at >= ? AND recorded_at < ?" +
+    const rows: { id: number | string; payment_id: number | string; recorded_at: number | string }[] = await q.query(
+      "SELECT id, payment_id, recorded_at FROM payment_events WHERE cause = 'reserve' AND recorded_at >= ? AND recorded_at < ?" +
         `${after === null ? '' : ' AND (recorded_at > ? OR (recorded_at = ? AND payment_id > ?))'} ORDER BY recorded_at, payment_id LIMIT ${pageRows}`,
       after === null ? [from, to] : [from, to, after.at, after.at, after.id],
       // A range of one index: planned for these values (QueryOptions.freshPlan).
       { freshPlan: true },
     );
     if (rows.length === 0) return;
-    yield rows.map((row) => toNumber(row.payment_id));
+    yield rows.map((row) => ({ id: toNumber(row.id), paymentId: toNumber(row.payment_id) }));
     if (rows.length < pageRows) return;
     const last = rows[rows.length - 1];
     after = { at: toNumber(last.recorded_at), id: toNumber(last.payment_id) };

@@ -28,7 +28,7 @@ import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
 import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, KeptLine, RESERVES_HELD_MS, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
-import { firstTrustedEvents, lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, RELEASED, reservedBetween, snapshotOfRow, type PaymentSnapshot } from './payment-events.js';
+import { firstTrustedEvents, lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, RELEASED, reservedBetween, reserveEventsDigest, snapshotOfRow, type PaymentSnapshot, type ReserveEvent } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
 import type { Queryable } from '../types.js';
 import { paymentPlace, place, ValueSealer, type SealPlace } from './sealed-values.js';
@@ -1632,7 +1632,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    */
   private async countClosedDays(days: readonly number[], budgetRows: number, stop: () => boolean): Promise<number> {
     // Every event since the counts read, however many: only a day with one is proved and counted again.
-    const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals, Number.POSITIVE_INFINITY, { now: this.clock(), heldMs: 0 });
+    const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals, Number.POSITIVE_INFINITY, { now: this.clock(), heldMs: 0, pageRows: this.limits.dayPageRows });
     for (const problem of problems) log.error({ day: problem.day, problem: problem.found }, 'overview day totals that do not hold: counted again from the payments');
     const first = this.#provedOneByOne;
     const proving: Pick<Reconciling, 'coverage'> = { coverage: null };
@@ -1664,14 +1664,14 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
         continue;
       }
-      const { missing, reserved } = await this.missingFromDay(day, counted);
+      const { missing, reserved, reserveDigest } = await this.missingFromDay(day, counted);
       if (missing.length > 0) {
         log.error({ day: dayLabel(day), payments: missing.length, problem: missing[0] }, 'overview day totals not kept: payments the history says were created that day are not among its payments, or reserve events of the day do not hold, counted from the payments');
         await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
         continue;
       }
       const held = PAYMENT_STATES.flatMap((state) => states.get(state) ?? []);
-      written += await writeSeals(this.chain!, this.sealer, countedAt, [{ tag: DAY_TOTALS_TAG, day, rowCount, seal: '', totals: dayTotalsText(eventsTo, held, reserved) }]);
+      written += await writeSeals(this.chain!, this.sealer, countedAt, [{ tag: DAY_TOTALS_TAG, day, rowCount, seal: '', totals: dayTotalsText(eventsTo, held, reserved, reserveDigest) }]);
     }
     return written;
   }
@@ -1682,7 +1682,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * payment deleted in SQL; empty when none is missing. `reserved`: how many reserve events the
    * day has, kept with its totals and held to the day's at every reading of them (holdingDayTotals):
    * a payment left out here by moving its reserve event out of the day for the count, then put
-   * back with it, is one more there. So none of them may be a reserve event added in SQL to make
+   * back with it, is one more there; `reserveDigest`: their identities (reserveEventsDigest), kept
+   * with them and held to the day's by the sweep at every run, so that another event of the day
+   * moved out as that one is put back is named all the same. So none of them may be a reserve event added in SQL to make
    * up for it: a payment with two in the day is named, and so is a payment not counted whose first
    * event, under a chain link that holds, is not its reserve recorded that day.
    *
@@ -1694,15 +1696,16 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * SEQ_CHUNK payments a statement (lastTrustedEvents, firstTrustedEvents), and only for the
    * payments not counted: a day's releases and what was deleted in SQL.
    */
-  private async missingFromDay(day: number, counted: ReadonlySet<number>): Promise<{ missing: string[]; reserved: number }> {
+  private async missingFromDay(day: number, counted: ReadonlySet<number>): Promise<{ missing: string[]; reserved: number; reserveDigest: string }> {
     const [from, to] = [jakartaDayStart(day), jakartaDayStart(day + 1)];
     const seen = new Set<number>();
     const notCounted = new Set<number>();
     const missing: string[] = [];
-    let reserved = 0;
-    for await (const ids of reservedBetween(this.db, from, to, this.limits.dayPageRows)) {
-      for (const id of ids) {
-        reserved += 1;
+    const events: ReserveEvent[] = [];
+    for await (const page of reservedBetween(this.db, from, to, this.limits.dayPageRows)) {
+      for (const event of page) {
+        events.push(event);
+        const id = event.paymentId;
         if (seen.has(id)) missing.push(`payments id ${id} has more than one reserve event on ${dayLabel(day)}: events were inserted or changed in SQL`);
         seen.add(id);
         if (!counted.has(id)) notCounted.add(id);
@@ -1730,7 +1733,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         else missing.push(`${what}: it was deleted or moved in SQL, its history (last event seq ${event.seq}, ${event.snapshot.state}) does not end in its release`);
       }
     }
-    return { missing, reserved };
+    return { missing, reserved: events.length, reserveDigest: reserveEventsDigest(events) };
   }
 
   /**

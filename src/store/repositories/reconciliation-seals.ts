@@ -3,7 +3,7 @@ import { KeyRingError, sameSecretText, type KeyRing } from '../../security/index
 import { PAYMENT_STATES, UniqueViolationError, type Db, type Dialect, type KeptTotalsProblem, type PaymentState, type Queryable } from '../types.js';
 import type { ChainLanes } from './audit-chain.js';
 import { eventDays, LATE_COMMIT_IDS, lastEventId, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
-import { reservedCounts } from './payment-events.js';
+import { reservedCounts, reservedDigests } from './payment-events.js';
 import { jakartaDayStart } from '../../time/index.js';
 import { changeRows } from './record-changes.js';
 import { currentRowProblem, missingRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
@@ -366,32 +366,37 @@ export interface StateTotals {
 /**
  * A day's kept totals as trusted: each state's figures (states without payments absent), the
  * highest payment_events id read before they were counted, how many `reserve` events the day had
- * then (each naming a payment counted, or one released), and when they were counted (the
- * counting console's clock).
+ * then (each naming a payment counted, or one released) and their reserveEventsDigest, and when
+ * they were counted (the counting console's clock).
  */
 export interface KeptDayTotals {
   states: StateTotals[];
   eventsTo: number;
   reserved: number;
+  reserveDigest: string;
   countedAt: number;
 }
 
 /** A day's totals as kept in its row's `totals` (JSON, ASCII): what its MAC covers. */
-export function dayTotalsText(eventsTo: number, states: readonly StateTotals[], reserved: number): string {
-  return JSON.stringify({ events: eventsTo, states: states.map((s) => [s.state, s.count, s.totalMinor.toString()]), reserved });
+export function dayTotalsText(eventsTo: number, states: readonly StateTotals[], reserved: number, reserveDigest: string): string {
+  return JSON.stringify({ events: eventsTo, states: states.map((s) => [s.state, s.count, s.totalMinor.toString()]), reserved, reserveDigest });
 }
 
-/** `totals` read back (dayTotalsText; `reserved` null in a row kept before it was: to be counted again), or null when it is not such a text. */
-function parsedDayTotals(text: string): { eventsTo: number; states: StateTotals[]; reserved: number | null } | null {
+/**
+ * `totals` read back (dayTotalsText; `reserved` or `reserveDigest` null in a row kept before they
+ * were: to be counted again), or null when it is not such a text.
+ */
+function parsedDayTotals(text: string): { eventsTo: number; states: StateTotals[]; reserved: number | null; reserveDigest: string | null } | null {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     return null;
   }
-  const kept = value as { events?: unknown; states?: unknown; reserved?: unknown } | null;
+  const kept = value as { events?: unknown; states?: unknown; reserved?: unknown; reserveDigest?: unknown } | null;
   if (kept === null || typeof kept !== 'object' || !Number.isSafeInteger(kept.events) || !Array.isArray(kept.states)) return null;
   if (kept.reserved !== undefined && !Number.isSafeInteger(kept.reserved)) return null;
+  if (kept.reserveDigest !== undefined && (typeof kept.reserveDigest !== 'string' || !/^[0-9a-f]{64}$/.test(kept.reserveDigest))) return null;
   const states: StateTotals[] = [];
   for (const entry of kept.states as unknown[]) {
     if (!Array.isArray(entry) || entry.length !== 3) return null;
@@ -399,7 +404,7 @@ function parsedDayTotals(text: string): { eventsTo: number; states: StateTotals[
     if (!(PAYMENT_STATES as readonly unknown[]).includes(state) || !Number.isSafeInteger(count) || typeof total !== 'string' || !/^-?\d+$/.test(total)) return null;
     states.push({ state: state as PaymentState, count: count as number, totalMinor: BigInt(total) });
   }
-  return { eventsTo: kept.events as number, states, reserved: kept.reserved === undefined ? null : (kept.reserved as number) };
+  return { eventsTo: kept.events as number, states, reserved: kept.reserved === undefined ? null : (kept.reserved as number), reserveDigest: kept.reserveDigest === undefined ? null : (kept.reserveDigest as string) };
 }
 
 /**
@@ -450,15 +455,18 @@ const DAY_TOTALS_EVENTS_LIMIT = 20_000;
  * payment-search-repository.ts), never from a row changed in SQL. Last, each day still kept is
  * held to its reserve events (reservesMoved: one COUNT of an index range a day; unless `reserves`
  * says an earlier reading of the same row found them so recently), and named when they are not
- * as many as counted (a row kept before they were counted with it is
- * left for the sweep to count again, unnamed, as one under an older key).
+ * as many as counted, or (the sweep: `reserves.pageRows`) not the very events counted (a row kept
+ * before they were counted with it is left for the sweep to count again, unnamed, as one under an
+ * older key).
  * `checked`: the process's memory of the rows so held before (CheckedDayTotals), kept up to date
  * here: a month's events since its oldest count are read once a process, not at every opening.
  * `maxEvents`: how many event ids it reads at most, past which every day is taken as stale (an
  * opening: DAY_TOTALS_EVENTS_LIMIT); the sweep reads them all (a recount proves every payment of
  * a day, far dearer than reading its events). `reserves`: the process's clock now, and how long a
  * day's reserve events found as many as kept by an earlier reading of the same row are taken so
- * (an opening: RESERVES_HELD_MS; the sweep: 0, it counts them at every run).
+ * (an opening: RESERVES_HELD_MS; the sweep: 0, it counts them at every run); with `pageRows` (the
+ * sweep), each day's are read whole, that many a statement, and held to the kept digest of their
+ * identities too (reservesMoved): an opening only counts them.
  */
 export async function holdingDayTotals(
   db: Db,
@@ -466,7 +474,7 @@ export async function holdingDayTotals(
   days: readonly number[],
   checked: Map<number, CheckedDayTotals> = new Map(),
   maxEvents = DAY_TOTALS_EVENTS_LIMIT,
-  reserves: { now: number; heldMs: number } = { now: Date.now(), heldMs: 0 },
+  reserves: { now: number; heldMs: number; pageRows?: number } = { now: Date.now(), heldMs: 0 },
 ): Promise<{ kept: Map<number, KeptDayTotals>; problems: KeptTotalsProblem[]; stale: number[] }> {
   const kept = new Map<number, KeptDayTotals>();
   const problems: KeptTotalsProblem[] = [];
@@ -501,9 +509,9 @@ export async function holdingDayTotals(
       problems.push({ day: dayLabel(day), ...problem! });
       continue;
     }
-    // Kept before their day's reserve events were counted with them: counted again, as under an older key.
-    if (totals.reserved === null) continue;
-    kept.set(day, { ...totals, reserved: totals.reserved, countedAt: toNumber(row.sealed_at) });
+    // Kept before their day's reserve events were counted (or their digest kept) with them: counted again, as under an older key.
+    if (totals.reserved === null || totals.reserveDigest === null) continue;
+    kept.set(day, { ...totals, reserved: totals.reserved, reserveDigest: totals.reserveDigest, countedAt: toNumber(row.sealed_at) });
     macs.set(day, String(row.mac));
   }
   // Read after the rows: every event id a row read was counted up to is at most this, unless ids went back.
@@ -547,7 +555,7 @@ export async function holdingDayTotals(
   for (const day of stale) checked.delete(day);
   // A reserve event moved back in place adds no event: counted again whatever the events since said.
   const due = new Map([...kept].filter(([day]) => !(reserves.now - (checked.get(day)?.reservesHeldAt ?? Number.NEGATIVE_INFINITY) < reserves.heldMs)));
-  const moved = await reservesMoved(db, due);
+  const moved = await reservesMoved(db, due, reserves.pageRows);
   for (const day of due.keys()) {
     if (!moved.has(day)) checked.get(day)!.reservesHeldAt = reserves.now;
   }
@@ -568,20 +576,25 @@ export async function holdingDayTotals(
  * more than kept, and nothing else would tell. A day's reserve events do not change once it
  * closed: one committed late (a node's clock behind) is also an event past those the count read,
  * which makes the day counted again (stale) before this is read. One COUNT of an index range a
- * day (reservedCounts).
+ * day (reservedCounts). With `pageRows` (the sweep), the day's range read whole instead
+ * (reservedDigests), and a day whose reserve events are as many as kept but not the same ones (by
+ * their ids and payments' ids: reserveEventsDigest) named too: one put back while another of the
+ * day was moved out of it (its cause changed) keeps the count, not the digest.
  */
-async function reservesMoved(db: Queryable, kept: ReadonlyMap<number, KeptDayTotals>): Promise<Map<number, KeptTotalsProblem>> {
+async function reservesMoved(db: Queryable, kept: ReadonlyMap<number, KeptDayTotals>, pageRows?: number): Promise<Map<number, KeptTotalsProblem>> {
   const moved = new Map<number, KeptTotalsProblem>();
   if (kept.size === 0) return moved;
-  const counts = await reservedCounts(db, [...kept.keys()].map((day) => ({ day, start: jakartaDayStart(day), end: jakartaDayStart(day + 1) })));
+  const ranges = [...kept.keys()].map((day) => ({ day, start: jakartaDayStart(day), end: jakartaDayStart(day + 1) }));
+  const found = pageRows === undefined ? new Map([...(await reservedCounts(db, ranges))].map(([day, count]) => [day, { count, digest: null }])) : await reservedDigests(db, ranges, pageRows);
   for (const [day, k] of kept) {
-    const now = counts.get(day) ?? 0;
-    if (now === k.reserved) continue;
+    const now = found.get(day) ?? { count: 0, digest: null };
+    if (now.count === k.reserved && (now.digest === null || now.digest === k.reserveDigest)) continue;
     const what = RECONCILIATION_SEALS.describe({ account_tag: DAY_TOTALS_TAG, day, mac_key_id: null, mac: null });
+    const changed = now.count === k.reserved ? `with other reserve events of its day than there are now (as many, ${now.count}, but not the same events)` : `with ${k.reserved} reserve events of its day, and there are ${now.count}`;
     moved.set(day, {
       day: dayLabel(day),
       kind: 'reserves',
-      found: `${what} was counted with ${k.reserved} reserve events of its day, and there are ${now}: payments were created that day that its count did not find (their rows or events changed in SQL then), or reserve events were changed or deleted in SQL since`,
+      found: `${what} was counted ${changed}: payments were created that day that its count did not find (their rows or events changed in SQL then), or reserve events were changed or deleted in SQL since`,
     });
   }
   return moved;
