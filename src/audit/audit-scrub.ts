@@ -566,6 +566,11 @@ export class AuditScrub {
         if (skip.resume !== (resume ?? 0) && !rejoined) continue;
         if (skip.seen === undefined) return { resume: resume ?? 0, unproven: true as const };
         if (await this.seenAgain(writerId, found, resume, skip.seen, rejoined)) return { resume: resume ?? 0 };
+        // A tail cut the walk found nothing after, its writer appending the link it was to append
+        // next once the walk had looked (its head compared since has moved on): rejoined, as a walk a
+        // moment later finds it, and walked on from there.
+        const next = skip.next;
+        if (resume === null && skip.resume === 0 && next !== undefined && found.seq < next && (await this.rejoinedSince(writerId, found.seq, next)) && (await this.seenAgain(writerId, found, next, skip.seen, true))) return { resume: next };
       }
       return undefined;
     };
@@ -879,6 +884,19 @@ export class AuditScrub {
     if (since && (since.moved || since.seq !== seen.head.seq || since.hash !== seen.head.hash)) return false;
     const head = (await this.audit.chainHeads()).find((h) => h.writerId === writerId);
     return head !== undefined && head.seq === seen.head.seq && head.hash === seen.head.hash;
+  }
+
+  /**
+   * Whether chain `writerId`, walked with no link found after link `seq` (a tail cut), goes on now
+   * at link `next` with none between, at or below its head: what the walk's look for the first link
+   * after the break (verifyChainPiece) finds when made again, once its writer has appended since.
+   */
+  private async rejoinedSince(writerId: string, seq: number, next: number): Promise<boolean> {
+    const [link] = await this.audit.linksAt([{ writerId, seq: next }]);
+    if (link === undefined) return false;
+    const between = next - 1 > seq ? ((await this.audit.linkCounts([{ writerId, fromSeq: seq + 1, toSeq: next - 1 }])).get(writerId) ?? 0) : 0;
+    const head = (await this.audit.chainHeads()).find((h) => h.writerId === writerId);
+    return between === 0 && head !== undefined && head.seq >= next;
   }
 
   /**

@@ -472,10 +472,13 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
     return cut;
   }
 
-  /** Transfers sent to the held gateway (each refused, and its refusal recorded) until its chain `writerId` links on past link `past`. */
-  async function linkOnWhileHeld(auth: Record<string, string>, writerId: string, past: number): Promise<void> {
+  /**
+   * Transfers sent to the gateway, each answered `status` (503: refused while held, its refusal
+   * recorded; 201: paid), until its chain `writerId` links on past link `past`.
+   */
+  async function linkOnPast(auth: Record<string, string>, writerId: string, past: number, status: 201 | 503): Promise<void> {
     await eventually(async () => {
-      expect((await gw!.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status, 'refused while held').to.equal(503);
+      expect((await gw!.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status, status === 503 ? 'refused while held' : 'paid').to.equal(status);
       const [row] = await gw!.store.db.query<{ last_seq: number | string }>('SELECT last_seq FROM audit_writers WHERE writer_id = ?', [writerId]);
       return Number(row.last_seq) > past;
     }, 20_000);
@@ -503,7 +506,7 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
     this.timeout(120_000);
     const { auth, writerId, last } = await heldOnOwnTail();
     // Between the operator's verify and the acceptance the held gateway records refusals on that very chain.
-    const accepted = await acceptAsVerified(env(), 'test: newest links deleted, looked at while the gateway refused', () => linkOnWhileHeld(auth, writerId, last + 1));
+    const accepted = await acceptAsVerified(env(), 'test: newest links deleted, looked at while the gateway refused', () => linkOnPast(auth, writerId, last + 1, 503));
     expect(accepted.code, accepted.stdout + accepted.stderr).to.equal(0);
     expect(accepted.stdout).to.contain(`link ${last - 1} of chain ${writerId}`);
     await eventually(async () => (await gw!.request('/readyz')).status === 200, 10_000);
@@ -514,7 +517,7 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
     this.timeout(120_000);
     const { auth, writerId, last } = await heldOnOwnTail();
     const refused = await acceptAsVerified(env(), 'test: newest links deleted, looked at before more were', async () => {
-      await linkOnWhileHeld(auth, writerId, last + 1);
+      await linkOnPast(auth, writerId, last + 1, 503);
       await gw!.store.db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, last + 1]);
     });
     expect(refused.code, refused.stdout).to.not.equal(0);
@@ -524,22 +527,27 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
     expect((await gw!.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(503);
   });
 
-  it('steps over an accepted tail cut when its writer appends between a walk\'s read of the head and of the link after the break', async function () {
-    this.timeout(120_000);
-    // The gateway's own scrub off: this one's passes are run here, one statement made to race.
-    const { auth } = await cutOwnTail('0');
+  /**
+   * A scrub of this test's own passes (a link a pass; the gateway's own scrub off) over the accepted
+   * tail cut of cutOwnTail, while its writer appends its next links (transfers, until that chain has
+   * moved on) at one moment of a walk's look for the first link after the break (its MIN(seq)
+   * statement on that chain): `before` it, or `after` it found none and before the walk compares
+   * the chain's head with the head the acceptance saw. Not one pass holds, and none logs a hold.
+   */
+  async function stepsOverWhileAppended(when: 'before' | 'after'): Promise<void> {
+    const { auth, writerId, last } = await cutOwnTail('0');
     await acceptInProcess(ctx.store(), checkpoints, 'test: newest links deleted, looked at');
-    // The writer appends its next links (a transfer) after a walk read the chain's head and before
-    // it looks for the first link after the break: that link is past the head it read.
     const { db, audit } = gw!.store;
     const query = db.query.bind(db);
+    const linkOn = () => linkOnPast(auth, writerId, last, 201);
     let armed = true;
     db.query = (async (sql: string, params?: unknown[], options?: unknown) => {
-      if (armed && sql.includes('MIN(seq)') && sql.includes('audit_chain')) {
-        armed = false;
-        expect((await gw!.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
-      }
-      return query(sql, params as never, options as never);
+      const race = armed && sql.includes('MIN(seq)') && sql.includes('audit_chain') && params?.[0] === writerId;
+      if (race) armed = false;
+      if (race && when === 'before') await linkOn();
+      const rows = await query(sql, params as never, options as never);
+      if (race && when === 'after') await linkOn();
+      return rows;
     }) as typeof db.query;
     // A hold let go later in the same pass still refused payments meanwhile: every hold it logs is read.
     const logs = captureLogs('warn');
@@ -554,9 +562,20 @@ forEachBackend('Acceptance of records deleted inside a chain: every break named,
       expect(scrub.cycles).to.be.greaterThan(0);
     } finally {
       logs.stop();
+      db.query = query;
     }
     expect(logs.lines.filter((line) => line.includes('payments held')), 'the accepted cut is stepped over, the links after it walked').to.deep.equal([]);
     expect(armed, 'the walk looked for the link after the break').to.equal(false);
+  }
+
+  it('steps over an accepted tail cut when its writer appends between a walk\'s read of the head and of the link after the break', async function () {
+    this.timeout(120_000);
+    await stepsOverWhileAppended('before');
+  });
+
+  it('steps over an accepted tail cut when its writer appends right after a walk found no link after the break, before the head is compared with the accepted one', async function () {
+    this.timeout(120_000);
+    await stepsOverWhileAppended('after');
   });
 });
 
