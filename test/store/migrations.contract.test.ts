@@ -132,9 +132,9 @@ forEachBackend('Migrations', (ctx) => {
   });
 });
 
-/** A SUCCESS payment of client gbc_old created at 1000 with its MAC, as the gateway wrote payments before migration 024. */
-async function insertOldPayment(db: Db, transactionId: string): Promise<void> {
-  const fixed = { clientId: 'gbc_old', transactionId, requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: 1000 };
+/** A SUCCESS payment of client gbc_old created at `createdAt` (1000) with its MAC, as the gateway wrote payments before migration 024. */
+async function insertOldPayment(db: Db, transactionId: string, createdAt = 1000): Promise<void> {
+  const fixed = { clientId: 'gbc_old', transactionId, requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt };
   const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
   await db.execute(
     "INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac) VALUES (?, ?, ?, 'SUCCESS', ?, 1000, ?, ?, ?, ?, ?, ?)",
@@ -155,7 +155,7 @@ async function insertClientRowsOf024(db: Db): Promise<void> {
 }
 
 forEachBackend('Migration 024 on a database with console users and payments from before it', (ctx) => {
-  it('needs the audit keys, signs the console users, and leaves the older payments verifying without a history', async function () {
+  it('needs the audit keys, signs the console users, and the older payments get their history as they stood (037)', async function () {
     const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
     const db = openDb(database.url);
     try {
@@ -165,20 +165,29 @@ forEachBackend('Migration 024 on a database with console users and payments from
       await insertOldPayment(db, 'INV-OLD-1');
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the users cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
+      // 037: the payment recorded as it stood, and the coverage excuses nothing any more.
+      expect(await db.query("SELECT seq, cause, state FROM payment_events")).to.deep.equal([{ seq: 1, cause: 'baseline', state: 'SUCCESS' }]);
+      expect(await db.query('SELECT records, since FROM chain_coverage WHERE mac IS NOT NULL ORDER BY records')).to.deep.equal([
+        { records: 'console_audit', since: 0 },
+        { records: 'payments', since: 0 },
+      ]);
     } finally {
       await db.close();
     }
     const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
     try {
       expect(await store.consoleUsers.findByUsername('old.admin')).to.include({ role: 'admin', status: 'active' });
-      expect((await store.payments.find('gbc_old', 'INV-OLD-1'))?.state, 'read without a history: it is older than 024').to.equal('SUCCESS');
+      expect((await store.payments.find('gbc_old', 'INV-OLD-1'))?.state, 'read against its baseline').to.equal('SUCCESS');
       const report = await store.audit.verify();
       expect(report.breaks).to.deep.equal([]);
-      // Its next change starts its history.
+      // Its next change follows its baseline.
       const [{ id }] = await store.db.query<{ id: number }>("SELECT id FROM payments WHERE transaction_id = 'INV-OLD-1'");
       expect(await store.payments.update(Number(id), { bankReference: 'REF-OLD-1' }, 2000)).to.equal(true);
-      expect(await store.db.query('SELECT state, bank_reference FROM payment_events WHERE payment_id = ?', [Number(id)])).to.deep.equal([{ state: 'SUCCESS', bank_reference: 'REF-OLD-1' }]);
+      expect(await store.db.query('SELECT seq, state, bank_reference FROM payment_events WHERE payment_id = ? ORDER BY seq', [Number(id)])).to.deep.equal([
+        { seq: 1, state: 'SUCCESS', bank_reference: null },
+        { seq: 2, state: 'SUCCESS', bank_reference: 'REF-OLD-1' },
+      ]);
       expect((await store.audit.verify()).breaks).to.deep.equal([]);
     } finally {
       await store.close();
@@ -188,7 +197,7 @@ forEachBackend('Migration 024 on a database with console users and payments from
 });
 
 forEachBackend('Migration 028 on a database whose coverage excuses payments from before their history', (ctx) => {
-  it('needs the audit keys, signs the coverage rows, and an older payment still reads and verifies without a history', async function () {
+  it('needs the audit keys and signs the coverage rows; an older payment reads and verifies without a history until 037', async function () {
     const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
     const db = openDb(database.url);
     try {
@@ -196,19 +205,122 @@ forEachBackend('Migration 028 on a database whose coverage excuses payments from
       await migrateBelow(db, '024');
       await insertOldPayment(db, 'INV-OLD-2');
       await migrateBelow(db, '028', TEST_AUDIT_KEYS);
-      const refused = await migrate(db).then(() => null, (e: Error) => e);
+      const refused = await migrateBelow(db, '037').then(() => null, (e: Error) => e);
       expect(refused?.message, 'the coverage cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index'] });
+      await migrateBelow(db, '037', TEST_AUDIT_KEYS);
       expect(await db.query("SELECT records, since FROM chain_coverage WHERE mac IS NOT NULL ORDER BY records")).to.deep.equal([
         { records: 'console_audit', since: 1 },
         { records: 'payments', since: 1001 },
       ]);
+      expect(await db.query('SELECT id FROM payment_events')).to.deep.equal([]);
+    } finally {
+      await db.close();
+    }
+    const readAndVerify = async (): Promise<void> => {
+      const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+      try {
+        expect((await store.payments.find('gbc_old', 'INV-OLD-2'))?.state).to.equal('SUCCESS');
+        expect((await store.audit.verify()).breaks).to.deep.equal([]);
+      } finally {
+        await store.close();
+      }
+    };
+    try {
+      // 037 gives the payment its baseline and moves the coverage to 0 under its own key.
+      const upgraded = openDb(database.url);
+      try {
+        expect(await migrate(upgraded, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+        expect(await upgraded.query("SELECT cause, state FROM payment_events")).to.deep.equal([{ cause: 'baseline', state: 'SUCCESS' }]);
+      } finally {
+        await upgraded.close();
+      }
+      await readAndVerify();
+    } finally {
+      await database.drop();
+    }
+  });
+});
+
+/**
+ * Migration 037 (history-baselines.ts): what chain_coverage excused (payments created before 024
+ * without events, console audit entries without links) is recorded as it stands, and no record is
+ * excused any more.
+ */
+forEachBackend('Migration 037 on a database with payments and console audit entries from before 024', (ctx) => {
+  /** The database as 023 held it with `payments` payments and a console sign-in, migrated with the keys up to 036. */
+  async function legacyDatabase(mocha: Mocha.Context, payments: number): Promise<{ url: string; drop: () => Promise<void> }> {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(mocha);
+    const db = openDb(database.url);
+    try {
+      await migrateBelow(db, '024');
+      for (let i = 1; i <= payments; i += 1) await insertOldPayment(db, `INV-OLD-${i}`, 1000 + (i % 7));
+      await db.execute("INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (1000, 'old.viewer', 'sign-in', NULL, NULL, '10.0.0.9')");
+      await migrateBelow(db, '037', TEST_AUDIT_KEYS);
+    } finally {
+      await db.close();
+    }
+    return database;
+  }
+
+  it('needs the audit keys, records every payment and entry once as it stands (more than a batch: 2,500 payments), and verifies INTACT', async function () {
+    this.timeout(180_000);
+    const database = await legacyDatabase(this, 2500);
+    const db = openDb(database.url);
+    try {
+      const refused = await migrate(db).then(() => null, (e: Error) => e);
+      expect(refused?.message, 'the history cannot be recorded without the keys').to.contain('GERBANG_AUDIT_KEYS');
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+      const [{ n, payments }] = await db.query<{ n: number | string; payments: number | string }>("SELECT COUNT(*) AS n, COUNT(DISTINCT payment_id) AS payments FROM payment_events WHERE seq = 1 AND cause = 'baseline'");
+      expect([Number(n), Number(payments)]).to.deep.equal([2500, 2500]);
+      const [{ links }] = await db.query<{ links: number | string }>("SELECT COUNT(*) AS links FROM audit_chain WHERE kind IN ('payment_event', 'console_audit') AND writer_id LIKE 'migration-037-%'");
+      expect(Number(links)).to.equal(2501);
+      const [{ chains }] = await db.query<{ chains: number | string }>("SELECT COUNT(*) AS chains FROM audit_writers WHERE writer_id LIKE 'migration-037-%'");
+      expect(Number(chains), 'one chain for the whole migration, across its transactions').to.equal(1);
     } finally {
       await db.close();
     }
     const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
     try {
-      expect((await store.payments.find('gbc_old', 'INV-OLD-2'))?.state, 'read without a history: it is older than 024').to.equal('SUCCESS');
+      expect((await store.audit.verify()).breaks).to.deep.equal([]);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  it('cut short, carries on where it stopped and records nothing twice', async function () {
+    this.timeout(180_000);
+    const database = await legacyDatabase(this, 1500);
+    const db = openDb(database.url);
+    try {
+      // A first run stopped after its first batch: the newest 1,000 payments recorded, the coverage moved down past them (as 037 leaves it).
+      const interrupted = new Error('interrupted');
+      let batches = 0;
+      const cut = new Proxy(db, {
+        get: (target, name, receiver) =>
+          name === 'withTransaction'
+            ? async (fn: (tx: unknown) => Promise<unknown>) => {
+                if (ctx.backend === 'mariadb' && (batches += 1) > 1) throw interrupted;
+                return target.withTransaction(fn as never);
+              }
+            : Reflect.get(target, name, receiver),
+      });
+      if (ctx.backend === 'mariadb') {
+        expect(await migrate(cut, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e)).to.equal(interrupted);
+        const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payment_events');
+        expect(Number(n), 'the first batch committed').to.be.at.least(1000).and.below(1500);
+        expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history']);
+      }
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+      const [{ n, payments }] = await db.query<{ n: number | string; payments: number | string }>('SELECT COUNT(*) AS n, COUNT(DISTINCT payment_id) AS payments FROM payment_events');
+      expect([Number(n), Number(payments)]).to.deep.equal([1500, 1500]);
+      const [{ links }] = await db.query<{ links: number | string }>("SELECT COUNT(*) AS links FROM audit_chain WHERE kind = 'payment_event'");
+      expect(Number(links)).to.equal(1500);
+    } finally {
+      await db.close();
+    }
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
       expect((await store.audit.verify()).breaks).to.deep.equal([]);
     } finally {
       await store.close();
@@ -227,7 +339,7 @@ forEachBackend('Migration 025 on a database with API clients from before it', (c
       await insertClientRowsOf024(db);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
     } finally {
       await db.close();
     }
@@ -262,8 +374,8 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
       await migrateBelow(db, '027', TEST_AUDIT_KEYS);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be recorded without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await pendingMigrations(db)).to.deep.equal(['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index']);
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index'] });
+      expect(await pendingMigrations(db)).to.deep.equal(['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history']);
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
       const recorded = await db.query<{ table_name: string; change_kind: string }>('SELECT table_name, change_kind FROM record_changes ORDER BY id');
       expect(recorded.map((r) => `${r.table_name} ${r.change_kind}`)).to.deep.equal([
         'console_users baseline', 'clients baseline', 'client_credentials baseline', 'client_account_grants baseline', 'client_callbacks baseline',
@@ -317,7 +429,7 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
     const db = openDb(database.url);
     try {
       await migrateBelow(db, '027');
-      expect(await migrate(db)).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index'] });
+      expect(await migrate(db)).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
     } finally {
       await db.close();
       await database.drop();
@@ -343,7 +455,7 @@ forEachBackend('Migration 033 on a database with payment-run lines from before i
       }
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the lines cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['033_batch_line_macs', '034_day_totals', '035_reserve_events_index'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
     } finally {
       await db.close();
     }
