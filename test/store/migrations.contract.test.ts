@@ -132,6 +132,17 @@ forEachBackend('Migrations', (ctx) => {
   });
 });
 
+/** `audit verify` of a store opened on `database` finds nothing; the database is dropped after, either way. */
+async function verifiesIntactThenDrop(database: { url: string; drop: () => Promise<void> }): Promise<void> {
+  const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+  try {
+    expect((await store.audit.verify()).breaks).to.deep.equal([]);
+  } finally {
+    await store.close();
+    await database.drop();
+  }
+}
+
 /** A SUCCESS payment of client gbc_old created at `createdAt` (1000) with its MAC, as the gateway wrote payments before migration 024. */
 async function insertOldPayment(db: Db, transactionId: string, createdAt = 1000): Promise<void> {
   const fixed = { clientId: 'gbc_old', transactionId, requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt };
@@ -279,13 +290,7 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
     } finally {
       await db.close();
     }
-    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
-    try {
-      expect((await store.audit.verify()).breaks).to.deep.equal([]);
-    } finally {
-      await store.close();
-      await database.drop();
-    }
+    await verifiesIntactThenDrop(database);
   });
 
   it('cut short, carries on where it stopped and records nothing twice', async function () {
@@ -319,13 +324,7 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
     } finally {
       await db.close();
     }
-    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
-    try {
-      expect((await store.audit.verify()).breaks).to.deep.equal([]);
-    } finally {
-      await store.close();
-      await database.drop();
-    }
+    await verifiesIntactThenDrop(database);
   });
 });
 
@@ -415,13 +414,7 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
     } finally {
       await db.close();
     }
-    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
-    try {
-      expect((await store.audit.verify()).breaks).to.deep.equal([]);
-    } finally {
-      await store.close();
-      await database.drop();
-    }
+    await verifiesIntactThenDrop(database);
   });
 
   it('needs no keys on a database without such rows', async function () {
