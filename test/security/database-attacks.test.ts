@@ -876,6 +876,7 @@ forEachBackend('An attacker who can write the database but holds no key, on reco
   let gw: TestGateway | undefined;
   let paymentId = 0;
   let entryId = 0;
+  let coverageBefore037: Record<string, string | number | null> = {};
 
   before(async function () {
     this.timeout(60_000);
@@ -900,7 +901,9 @@ forEachBackend('An attacker who can write the database but holds no key, on reco
       const row = { id: paymentId, client_id: clientId, transaction_id: 'INV-LEGACY-1', created_at: 1000 };
       await db.execute('UPDATE payments SET result_json = ? WHERE id = ?', [new ValueSealer(TEST_AUDIT_KEYS).seal(answer, paymentPlace('result_json', row)), paymentId]);
       ({ insertId: entryId } = await db.execute("INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (1000, 'old.viewer', 'sign-in', NULL, NULL, '10.0.0.9')"));
-      // Then upgraded with the keys, as an operator does.
+      // Then upgraded with the keys, as an operator does; the attacker read the coverage row as it stood before 037.
+      await migrateBelow(db, '037', TEST_AUDIT_KEYS);
+      [coverageBefore037] = await db.query<Record<string, string | number | null>>("SELECT * FROM chain_coverage WHERE records = 'payments'");
       await migrate(db, { keys: TEST_AUDIT_KEYS });
     } finally {
       await db.close();
@@ -929,6 +932,24 @@ forEachBackend('An attacker who can write the database but holds no key, on reco
     const named = await verify();
     expect(named.code, named.stdout).to.equal(1);
     expect(named.stdout).to.contain(`payments id ${paymentId} (${clientId} / INV-LEGACY-1) was changed without an event in its history: state "SUCCESS" where its last event (seq 1) says "FAILED"`);
+  });
+
+  it('the forged payment with its history hidden and the coverage row from before 037 written back: still 500 AUDIT_INTEGRITY, and both named', async () => {
+    const auth = { authorization: `Bearer ${await gw!.token({ clientId, clientSecret: secret })}` };
+    const db = gw!.store.db;
+    await db.execute("UPDATE payments SET state = 'SUCCESS', bank_reference = 'FORGED-REF', result_json = NULL WHERE id = ?", [paymentId]);
+    await db.execute('UPDATE payment_events SET payment_id = ? WHERE payment_id = ?', [-paymentId, paymentId]);
+    // Its since and MAC as 028 wrote them: they excused this payment then.
+    await db.execute("UPDATE chain_coverage SET since = ?, mac_key_id = ?, mac = ? WHERE records = 'payments'", [coverageBefore037.since, coverageBefore037.mac_key_id, coverageBefore037.mac]);
+    expect(Number(coverageBefore037.since)).to.be.above(1000);
+    const forged = await gw!.request('/v1/transfers/INV-LEGACY-1', { headers: auth });
+    expect(forged.status, forged.text).to.equal(500);
+    expect(forged.body.code).to.equal('AUDIT_INTEGRITY');
+    expect(forged.text).to.not.contain('FORGED-REF');
+    const named = await verify();
+    expect(named.code, named.stdout).to.equal(1);
+    expect(named.stdout).to.contain(`payments id ${paymentId} (${clientId} / INV-LEGACY-1) has no event in its history`);
+    expect(named.stdout).to.contain("chain_coverage row 'payments' was altered");
   });
 
   it('a console audit entry from before 024 changed in SQL: `audit verify` names it', async () => {
