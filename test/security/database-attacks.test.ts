@@ -917,39 +917,44 @@ forEachBackend('An attacker who can write the database but holds no key, on reco
   });
 
   const verify = () => runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: database.url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const legacyAuth = async () => ({ authorization: `Bearer ${await gw!.token({ clientId, clientSecret: secret })}` });
+
+  /** The refused payment written SUCCESS with a forged reference in SQL (`hidden`: its events moved to no payment too): the API refuses it, verify names it with `named`. */
+  async function forgeLegacyPayment(hidden: () => Promise<unknown>, ...named: string[]): Promise<void> {
+    await gw!.store.db.execute("UPDATE payments SET state = 'SUCCESS', bank_reference = 'FORGED-REF', result_json = NULL WHERE id = ?", [paymentId]);
+    await hidden();
+    const forged = await gw!.request('/v1/transfers/INV-LEGACY-1', { headers: await legacyAuth() });
+    expect(forged.status, forged.text).to.equal(500);
+    expect(forged.body.code).to.equal('AUDIT_INTEGRITY');
+    expect(forged.text).to.not.contain('FORGED-REF');
+    const report = await verify();
+    expect(report.code, report.stdout).to.equal(1);
+    for (const words of named) expect(report.stdout).to.contain(words);
+  }
 
   it('the refused payment written SUCCESS in SQL: the API answers 500 AUDIT_INTEGRITY, not the forged state, and `audit verify` names it', async () => {
-    const auth = { authorization: `Bearer ${await gw!.token({ clientId, clientSecret: secret })}` };
-    const before = await gw!.request('/v1/transfers/INV-LEGACY-1', { headers: auth });
+    const before = await gw!.request('/v1/transfers/INV-LEGACY-1', { headers: await legacyAuth() });
     expect(before.status, before.text).to.equal(200);
     expect(before.body.status).to.equal('FAILED');
     expect((await verify()).code, 'INTACT after the upgrade').to.equal(0);
-    await gw!.store.db.execute("UPDATE payments SET state = 'SUCCESS', bank_reference = 'FORGED-REF', result_json = NULL WHERE id = ?", [paymentId]);
-    const forged = await gw!.request('/v1/transfers/INV-LEGACY-1', { headers: auth });
-    expect(forged.status, forged.text).to.equal(500);
-    expect(forged.body.code).to.equal('AUDIT_INTEGRITY');
-    expect(forged.text).to.not.contain('FORGED-REF');
-    const named = await verify();
-    expect(named.code, named.stdout).to.equal(1);
-    expect(named.stdout).to.contain(`payments id ${paymentId} (${clientId} / INV-LEGACY-1) was changed without an event in its history: state "SUCCESS" where its last event (seq 1) says "FAILED"`);
+    await forgeLegacyPayment(
+      () => Promise.resolve(),
+      `payments id ${paymentId} (${clientId} / INV-LEGACY-1) was changed without an event in its history: state "SUCCESS" where its last event (seq 1) says "FAILED"`,
+    );
   });
 
   it('the forged payment with its history hidden and the coverage row from before 037 written back: still 500 AUDIT_INTEGRITY, and both named', async () => {
-    const auth = { authorization: `Bearer ${await gw!.token({ clientId, clientSecret: secret })}` };
-    const db = gw!.store.db;
-    await db.execute("UPDATE payments SET state = 'SUCCESS', bank_reference = 'FORGED-REF', result_json = NULL WHERE id = ?", [paymentId]);
-    await db.execute('UPDATE payment_events SET payment_id = ? WHERE payment_id = ?', [-paymentId, paymentId]);
-    // Its since and MAC as 028 wrote them: they excused this payment then.
-    await db.execute("UPDATE chain_coverage SET since = ?, mac_key_id = ?, mac = ? WHERE records = 'payments'", [coverageBefore037.since, coverageBefore037.mac_key_id, coverageBefore037.mac]);
-    expect(Number(coverageBefore037.since)).to.be.above(1000);
-    const forged = await gw!.request('/v1/transfers/INV-LEGACY-1', { headers: auth });
-    expect(forged.status, forged.text).to.equal(500);
-    expect(forged.body.code).to.equal('AUDIT_INTEGRITY');
-    expect(forged.text).to.not.contain('FORGED-REF');
-    const named = await verify();
-    expect(named.code, named.stdout).to.equal(1);
-    expect(named.stdout).to.contain(`payments id ${paymentId} (${clientId} / INV-LEGACY-1) has no event in its history`);
-    expect(named.stdout).to.contain("chain_coverage row 'payments' was altered");
+    expect(Number(coverageBefore037.since), 'it excused this payment').to.be.above(1000);
+    await forgeLegacyPayment(
+      async () => {
+        const db = gw!.store.db;
+        await db.execute('UPDATE payment_events SET payment_id = ? WHERE payment_id = ?', [-paymentId, paymentId]);
+        // Its since and MAC as 028 wrote them.
+        await db.execute("UPDATE chain_coverage SET since = ?, mac_key_id = ?, mac = ? WHERE records = 'payments'", [coverageBefore037.since, coverageBefore037.mac_key_id, coverageBefore037.mac]);
+      },
+      `payments id ${paymentId} (${clientId} / INV-LEGACY-1) has no event in its history`,
+      "chain_coverage row 'payments' was altered",
+    );
   });
 
   it('a console audit entry from before 024 changed in SQL: `audit verify` names it', async () => {

@@ -5,7 +5,7 @@ import { migrate, openDb, openStore, pendingMigrations, type Db } from '../../sr
 import { loadMigrationFiles } from '../../src/store/migration-files.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
 import { place, ValueSealer } from '../../src/store/repositories/sealed-values.js';
-import { TEST_AUDIT_KEYS } from './../support/audit-keys.js';
+import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from './../support/audit-keys.js';
 import { createMariaDbDatabase, createSqliteDatabase, forEachBackend, migrateBelow } from '../support/databases.js';
 import { runStoreWorkers } from '../support/store-workers.js';
 
@@ -258,14 +258,17 @@ forEachBackend('Migration 028 on a database whose coverage excuses payments from
  * excused any more.
  */
 forEachBackend('Migration 037 on a database with payments and console audit entries from before 024', (ctx) => {
-  /** The database as 023 held it with `payments` payments and a console sign-in, migrated with the keys up to 036. */
-  async function legacyDatabase(mocha: Mocha.Context, payments: number): Promise<{ url: string; drop: () => Promise<void> }> {
+  /** The database as 023 held it with `payments` payments and `entries` console sign-ins, migrated with the keys up to 036. */
+  async function legacyDatabase(mocha: Mocha.Context, payments: number, entries = 1): Promise<{ url: string; drop: () => Promise<void> }> {
     const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(mocha);
     const db = openDb(database.url);
     try {
       await migrateBelow(db, '024');
       for (let i = 1; i <= payments; i += 1) await insertOldPayment(db, `INV-OLD-${i}`, 1000 + (i % 7));
-      await db.execute("INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (1000, 'old.viewer', 'sign-in', NULL, NULL, '10.0.0.9')");
+      for (let i = 0; i < entries; i += 500) {
+        const some = Math.min(500, entries - i);
+        await db.execute(`INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES ${Array(some).fill("(1000, 'old.viewer', 'sign-in', NULL, NULL, '10.0.0.9')").join(', ')}`);
+      }
       await migrateBelow(db, '037', TEST_AUDIT_KEYS);
     } finally {
       await db.close();
@@ -289,6 +292,71 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
       expect(Number(chains), 'one chain for the whole migration, across its transactions').to.equal(1);
     } finally {
       await db.close();
+    }
+    await verifiesIntactThenDrop(database);
+  });
+
+  it('run by four processes at once (PM2 workers starting together): applied once, every payment recorded once, INTACT', async function () {
+    this.timeout(180_000);
+    const database = await legacyDatabase(this, 3000);
+    const results = await runStoreWorkers<string[]>(4, [database.url, 'migrate'], { GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+    expect(results.flat()).to.deep.equal(['037_excused_history']);
+    const db = openDb(database.url);
+    try {
+      const [{ n, payments }] = await db.query<{ n: number | string; payments: number | string }>('SELECT COUNT(*) AS n, COUNT(DISTINCT payment_id) AS payments FROM payment_events');
+      expect([Number(n), Number(payments)]).to.deep.equal([3000, 3000]);
+      const [{ links, records }] = await db.query<{ links: number | string; records: number | string }>(
+        "SELECT (SELECT COUNT(*) FROM audit_chain WHERE kind IN ('payment_event', 'console_audit')) AS links, " +
+          "(SELECT COUNT(*) FROM (SELECT DISTINCT kind, record_id FROM audit_chain WHERE kind IN ('payment_event', 'console_audit')) d) AS records",
+      );
+      expect([Number(links), Number(records)], 'each record linked once').to.deep.equal([3001, 3001]);
+    } finally {
+      await db.close();
+    }
+    await verifiesIntactThenDrop(database);
+  });
+
+  it('by two migrators at once, the second reading the coverage before the first commits its batch: they take turns, nothing linked twice', async function () {
+    this.timeout(180_000);
+    // 1,500 console audit entries (two batches): no unique key stops a record being linked twice, only the coverage row's guard.
+    const database = await legacyDatabase(this, 0, 1500);
+    const first = openDb(database.url);
+    const second = openDb(database.url);
+    try {
+      // The first migrator's first batch of links, written and not committed until the second has read the coverage and waits.
+      let held: () => void = () => undefined;
+      const holding = new Promise<void>((resolve) => (held = resolve));
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let holds = 0;
+      const paused = new Proxy(first, {
+        get: (target, name, receiver) =>
+          name === 'withTransaction'
+            ? (fn: (tx: unknown) => Promise<unknown>) =>
+                target.withTransaction(async (tx) => {
+                  const step = await fn(tx);
+                  if (typeof step === 'object' && step !== null && 'linked' in step && Number(step.linked) > 0 && (holds += 1) === 1) {
+                    held();
+                    await released;
+                  }
+                  return step as never;
+                })
+            : Reflect.get(target, name, receiver),
+      });
+      const one = migrate(paused, { keys: TEST_AUDIT_KEYS });
+      // SQLite migrates in one transaction that takes the write lock first (BEGIN IMMEDIATE): the second waits for all of it.
+      if (ctx.backend === 'mariadb') await holding;
+      const two = migrate(second, { keys: TEST_AUDIT_KEYS });
+      setTimeout(release, 1000);
+      const applied = await Promise.all([one, two]);
+      expect(applied.flatMap((a) => a.applied)).to.deep.equal(['037_excused_history']);
+      const [{ links, records }] = await first.query<{ links: number | string; records: number | string }>(
+        "SELECT (SELECT COUNT(*) FROM audit_chain WHERE kind = 'console_audit') AS links, (SELECT COUNT(DISTINCT record_id) FROM audit_chain WHERE kind = 'console_audit') AS records",
+      );
+      expect([Number(links), Number(records)], 'each entry linked once').to.deep.equal([1500, 1500]);
+    } finally {
+      await first.close();
+      await second.close();
     }
     await verifiesIntactThenDrop(database);
   });
