@@ -145,10 +145,13 @@ async function step(tx: Queryable, sealer: ValueSealer, excused: Excused, writer
   if (!row) return { done: true };
   const since = toNumber(row.since);
   if (row.mac === null && since <= EXCUSES_NOTHING) return { done: true };
-  if (since === 0 && recordMacProblem(CHAIN_COVERAGE, row, sealer) === null) return { done: true };
-  if (recordMacProblem(CHAIN_COVERAGE, row, sealer) !== null && recordMacProblem(PRE_037_COVERAGE, row, sealer) !== null) {
+  // Under 037's key when this migration moved it (0 once done), else 028's.
+  const holdsNow = recordMacProblem(CHAIN_COVERAGE, row, sealer) === null;
+  if (holdsNow && since === 0) return { done: true };
+  const problem = holdsNow ? null : recordMacProblem(PRE_037_COVERAGE, row, sealer);
+  if (problem !== null) {
     // Altered: it excuses nothing already, and is left as it is for `audit verify` to name.
-    log.error({ records: excused.records }, `migration 037: ${recordMacProblem(PRE_037_COVERAGE, row, sealer)}; no ${excused.records} record was given a history on its word`);
+    log.error({ records: excused.records }, `migration 037: ${problem}; no ${excused.records} record was given a history on its word`);
     return { done: true };
   }
   const from = since <= EXCUSES_NOTHING ? 0 : ((await excused.lowest(tx, since)) ?? 0);
