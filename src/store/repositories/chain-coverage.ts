@@ -9,16 +9,23 @@ import type { ValueSealer } from './sealed-values.js';
  * link. Excusing records is what a forger needs, so each row carries a MAC of the key ring
  * (migration 028, record-macs.ts) and is read only through chainCoverage: the API's status read,
  * the console's marks and `audit verify` all get the same answer from it.
+ *
+ * Migration 037 (history-baselines.ts) gave every record it excused its history and moved both rows
+ * to 0 (nothing excused), under a MAC key derived for another purpose than 028's: a row as it stood
+ * before 037, written back in SQL with its MAC (a backup, or a reader who noted it), holds no more.
  */
 export const CHAIN_COVERAGE: MacedTable = {
   table: 'chain_coverage',
-  purpose: 'chain coverage',
+  purpose: 'chain coverage since 037',
   key: ['records'],
   columns: 'records, since, mac_key_id, mac',
   fields: (row) => [String(row.records), toNumber(row.since)],
   describe: (row) => `chain_coverage row '${String(row.records)}'`,
   covers: 'its kind of records or its since',
 };
+
+/** What the coverage rows' MAC key was derived for from migration 028 to 037 (read by 037 alone). */
+export const PRE_037_COVERAGE: MacedTable = { ...CHAIN_COVERAGE, purpose: 'chain coverage' };
 
 /** The kinds of records covered: payments by created_at, console audit entries by id. */
 export type CoveredRecords = 'payments' | 'console_audit';
@@ -32,7 +39,7 @@ export interface Coverage {
 }
 
 /** A row that excuses nothing: no payment is created at time 0 and console audit ids start at 1 (an empty store's 024 wrote 1). */
-const EXCUSES_NOTHING = 1;
+export const EXCUSES_NOTHING = 1;
 
 const WHOLE: Record<CoveredRecords, string> = { payments: 'every payment must have its history', console_audit: 'every console audit entry must have its chain link' };
 

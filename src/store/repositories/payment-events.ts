@@ -13,8 +13,8 @@ import { place, type SealPlace, type ValueOpener } from './sealed-values.js';
  * event must say the same, which `audit verify` and the status read check (paymentEventProblem).
  */
 
-/** Why an event was written. */
-export type PaymentEventCause = 'reserve' | 'update' | 'send' | 'settle' | 'check' | 'review' | 'release';
+/** Why an event was written (`baseline`: migration 037 recorded a payment from before 024 as it stood, history-baselines.ts). */
+export type PaymentEventCause = 'reserve' | 'update' | 'send' | 'settle' | 'check' | 'review' | 'release' | 'baseline';
 
 /** The state of an event that released (deleted) an unsent reservation. */
 export const RELEASED = 'RELEASED';
@@ -212,7 +212,9 @@ export async function lastEventRows(q: Queryable, paymentIds: number[]): Promise
 /**
  * Why payment `payment` has no event, or null when it was created before its history was kept
  * (`coverage`, read by chainCoverage; a coverage row that cannot be trusted excuses nothing and
- * is named too).
+ * is named too). Since migration 037 the coverage excuses no payment (each one it excused was
+ * given a `baseline` event), unless a key holder moved it, as test/load/console-perf.ts does for
+ * the payments it seeds without a history.
  */
 export function missingHistoryProblem(payment: { id: number; clientId: string; transactionId: string; createdAt: number }, coverage: Coverage): string | null {
   if (payment.createdAt < coverage.since) return null;
