@@ -1309,7 +1309,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * first event, under a chain link that holds, is its reserve recorded at that very time (the MAC
    * does not cover the row's id; the event's link does, so a row's fixed columns swapped with
    * another's, MAC and all, do not pass). A payment without history holds when it was created
-   * before its history was kept (chainCoverage). Else the problem in words.
+   * before its history was kept (chainCoverage), and so does one whose first event is the baseline
+   * migration 037 recorded it by, when it was made before that. Else the problem in words.
    */
   private async provedCreation(row: ListedRow): Promise<{ at: number } | { problem: string }> {
     const [record] = await this.marked([row]);
@@ -1322,6 +1323,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       return { problem: `payments id ${record.id} (${record.clientId} / ${record.transactionId}) has no first event in its history: it was deleted in SQL${coverage.problem === null ? '' : `; ${coverage.problem}`}` };
     }
     if ('problem' in first) return first;
+    // Recorded as it stood by migration 037 (made before its history was kept): its time rests on
+    // its MAC, as it did before 037 for a payment without history.
+    if (first.cause === 'baseline' && at < first.recordedAt) return { at };
     if (first.cause !== 'reserve' || first.recordedAt !== at) {
       return { problem: `payments id ${record.id} (${record.clientId} / ${record.transactionId}) says it was made at ${new Date(at).toISOString()}, but its first event is its ${first.cause} recorded at ${new Date(first.recordedAt).toISOString()}` };
     }
