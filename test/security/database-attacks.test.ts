@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyAudit } from '../../src/audit/index.js';
 import { migrate, openDb, type AuditChainBreak, type Db, type Store } from '../../src/store/index.js';
+import { COVERAGE_IN_PROGRESS } from '../../src/store/repositories/chain-coverage.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
+import { recordMac } from '../../src/store/repositories/record-macs.js';
 import { paymentPlace, ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
@@ -1022,6 +1024,21 @@ forEachBackend('An attacker who can write the database but holds no key, on reco
       },
       `payments id ${paymentId} (${clientId} / INV-LEGACY-1) has no event in its history`,
       "chain_coverage row 'payments' was altered",
+    );
+  });
+
+  it('the forged payment with its history hidden and a coverage row 037 wrote on its way down written back (MySQL commits one a batch): still 500 AUDIT_INTEGRITY, and both named', async () => {
+    // The row as 037's step() commits it below the payment (since 1001) after a batch, MAC included: a reader noted it while 037 ran.
+    const sealer = new ValueSealer(TEST_AUDIT_KEYS);
+    const { keyId, mac } = recordMac(TEST_AUDIT_KEYS, COVERAGE_IN_PROGRESS.purpose, COVERAGE_IN_PROGRESS.fields({ records: 'payments', since: 1001, mac_key_id: null, mac: null }, sealer));
+    await forgeLegacyPayment(
+      async () => {
+        const db = gw!.store.db;
+        await db.execute('UPDATE payment_events SET payment_id = ? WHERE payment_id = ?', [-paymentId, paymentId]);
+        await db.execute("UPDATE chain_coverage SET since = 1001, mac_key_id = ?, mac = ? WHERE records = 'payments'", [keyId, mac]);
+      },
+      `payments id ${paymentId} (${clientId} / INV-LEGACY-1) has no event in its history`,
+      "chain_coverage row 'payments' is one migration 037 wrote while it ran",
     );
   });
 

@@ -5,7 +5,7 @@ import type { Db, Queryable, SqlValue } from '../types.js';
 import { UniqueViolationError } from '../types.js';
 import { appendOnOwnChain, type ChainHead, type LinkKind, type Written } from './audit-chain.js';
 import { consoleAuditDigest } from './audit-records.js';
-import { CHAIN_COVERAGE, EXCUSES_NOTHING, PRE_037_COVERAGE, type CoveredRecords } from './chain-coverage.js';
+import { CHAIN_COVERAGE, COVERAGE_IN_PROGRESS, EXCUSES_NOTHING, PRE_037_COVERAGE, type CoveredRecords } from './chain-coverage.js';
 import type { ConsoleAuditRow } from './console-audit-repository.js';
 import { eventPlace, PAYMENT_EVENT_WRITTEN, paymentEventDigest, snapshotOfRow } from './payment-events.js';
 import { PAYMENT_COLUMNS, paymentMacProblem, type PaymentRow } from './payment-repository.js';
@@ -34,8 +34,11 @@ const log = getLogger('store');
  * again), then writes the records and links. So the coverage always excuses exactly what has no
  * history yet, a migration cut short carries on where it stopped, and nothing is recorded twice
  * (payment_events' (payment_id, seq) is unique as well: a gateway that wrote a payment's first event
- * meanwhile makes the batch run again, without that payment). Finally both rows stand at 0 under
- * CHAIN_COVERAGE's key, whose purpose differs from 028's. No lock but the rows written.
+ * meanwhile makes the batch run again, without that payment). The rows on the way down are MAC'd
+ * under COVERAGE_IN_PROGRESS, which this step alone accepts (a reader excuses nothing by them, so
+ * one noted while 037 ran and written back later excuses nothing); finally both rows stand at 0
+ * under CHAIN_COVERAGE's key, whose purpose differs from 028's and from the rows in progress. No
+ * lock but the rows written.
  */
 
 /** Records a transaction. */
@@ -145,17 +148,18 @@ async function step(tx: Queryable, sealer: ValueSealer, excused: Excused, writer
   if (!row) return { done: true };
   const since = toNumber(row.since);
   if (row.mac === null && since <= EXCUSES_NOTHING) return { done: true };
-  // Under 037's key when this migration moved it (0 once done), else 028's.
+  // Under the readers' key once this migration is done (0), under 037's own while it runs, else 028's.
   const holdsNow = recordMacProblem(CHAIN_COVERAGE, row, sealer) === null;
   if (holdsNow && since === 0) return { done: true };
-  const problem = holdsNow ? null : recordMacProblem(PRE_037_COVERAGE, row, sealer);
+  const problem = holdsNow || recordMacProblem(COVERAGE_IN_PROGRESS, row, sealer) === null ? null : recordMacProblem(PRE_037_COVERAGE, row, sealer);
   if (problem !== null) {
     // Altered: it excuses nothing already, and is left as it is for `audit verify` to name.
     log.error({ records: excused.records }, `migration 037: ${problem}; no ${excused.records} record was given a history on its word`);
     return { done: true };
   }
   const from = since <= EXCUSES_NOTHING ? 0 : ((await excused.lowest(tx, since)) ?? 0);
-  const { keyId, mac } = recordMac(sealer.keyRing, CHAIN_COVERAGE.purpose, CHAIN_COVERAGE.fields({ records: excused.records, since: from, mac_key_id: null, mac: null }, sealer));
+  const signedAs = from === 0 ? CHAIN_COVERAGE : COVERAGE_IN_PROGRESS;
+  const { keyId, mac } = recordMac(sealer.keyRing, signedAs.purpose, signedAs.fields({ records: excused.records, since: from, mac_key_id: null, mac: null }, sealer));
   const moved = await tx.execute('UPDATE chain_coverage SET since = ?, mac_key_id = ?, mac = ? WHERE records = ? AND since = ? AND mac_key_id = ? AND mac = ?', [
     from, keyId, mac, excused.records, row.since, row.mac_key_id, row.mac,
   ]);
