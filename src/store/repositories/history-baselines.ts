@@ -22,7 +22,9 @@ const log = getLogger('store');
  * into such a payment in SQL was reported by the API and passed `audit verify` (issue #14).
  *
  * Each payment without an event that the coverage excuses gets a `baseline` event (seq 1) recording
- * it as it stands, under a `payment_event` link; each such console audit entry gets its
+ * it as it stands, dated its created_at (as a reserve event is: the day it was made, under the
+ * link's digest, so the console's kept day totals count it as they count reserves), under a
+ * `payment_event` link; each such console audit entry gets its
  * `console_audit` link as it stands; all in a chain of the migration's own, under the ring's key.
  * The baseline is the state at the upgrade, which the operator vouches for by upgrading
  * (docs/security/threat-model.md). A payment whose MAC does not hold, or whose answer does not open
@@ -57,7 +59,7 @@ interface Excused {
   /** The `position` (created_at or id) of the BATCH-th newest record below `since` without its history; null when there are fewer. */
   lowest(tx: Queryable, since: number): Promise<number | null>;
   /** Writes (payments: their events) and describes the records in [from, since) without their history. */
-  record(tx: Queryable, sealer: ValueSealer, from: number, since: number, now: number): Promise<{ written: Written[]; skipped: string[] }>;
+  record(tx: Queryable, sealer: ValueSealer, from: number, since: number): Promise<{ written: Written[]; skipped: string[] }>;
 }
 
 const NO_EVENT = 'NOT EXISTS (SELECT 1 FROM payment_events e WHERE e.payment_id = p.id)';
@@ -67,12 +69,13 @@ const PAYMENTS: Excused = {
   records: 'payments',
   kind: 'payment_event',
   lowest: (tx, since) => nth(tx, `SELECT created_at AS at FROM payments p WHERE created_at < ? AND ${NO_EVENT} ORDER BY created_at DESC`, since),
-  record: async (tx, sealer, from, since, now) => {
+  record: async (tx, sealer, from, since) => {
     const rows = await tx.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments p WHERE created_at >= ? AND created_at < ? AND ${NO_EVENT} ORDER BY id`, [from, since]);
     const skipped: string[] = [];
-    const events: { paymentId: number; snapshot: ReturnType<typeof snapshotOfRow>; values: SqlValue[] }[] = [];
+    const events: { paymentId: number; createdAt: number; snapshot: ReturnType<typeof snapshotOfRow>; values: SqlValue[] }[] = [];
     for (const row of rows) {
       const paymentId = toNumber(row.id);
+      const createdAt = toNumber(row.created_at);
       let problem: string | null;
       let result: string | null = null;
       try {
@@ -89,9 +92,9 @@ const PAYMENTS: Excused = {
       const snapshot = snapshotOfRow(row, result);
       const values: SqlValue[] = [
         paymentId, 1, 'baseline', snapshot.state, snapshot.bank, snapshot.operation, snapshot.bankTransactionId, snapshot.bankTransactionDate, snapshot.bankReference,
-        snapshot.bankExternalId, snapshot.httpStatus, snapshot.reviewSince, sealer.seal(snapshot.resultJson, eventPlace(paymentId, 1)), now, sealer.currentKeyId,
+        snapshot.bankExternalId, snapshot.httpStatus, snapshot.reviewSince, sealer.seal(snapshot.resultJson, eventPlace(paymentId, 1)), createdAt, sealer.currentKeyId,
       ];
-      events.push({ paymentId, snapshot, values });
+      events.push({ paymentId, createdAt, snapshot, values });
     }
     const written: Written[] = [];
     for (let i = 0; i < events.length; i += EVENTS_PER_INSERT) {
@@ -107,7 +110,7 @@ const PAYMENTS: Excused = {
       const idOf = new Map(ids.map((r) => [toNumber(r.payment_id), toNumber(r.id)]));
       for (const e of some) {
         const id = idOf.get(e.paymentId)!;
-        written.push({ recordId: id, contentDigest: paymentEventDigest({ id, paymentId: e.paymentId, seq: 1, cause: 'baseline', recordedAt: now, snapshot: e.snapshot }) });
+        written.push({ recordId: id, contentDigest: paymentEventDigest({ id, paymentId: e.paymentId, seq: 1, cause: 'baseline', recordedAt: e.createdAt, snapshot: e.snapshot }) });
       }
     }
     return { written, skipped };
@@ -165,11 +168,10 @@ async function step(tx: Queryable, sealer: ValueSealer, excused: Excused, writer
   ]);
   if (moved.affectedRows !== 1) return { again: true };
   if (since <= EXCUSES_NOTHING) return { linked: 0, skipped: [], head };
-  const now = Date.now();
   let skipped: string[] = [];
   let linked = 0;
   const next = await appendOnOwnChain(tx, sealer.keyRing, writerId, head, excused.kind, async (q) => {
-    const recorded = await excused.record(q, sealer, from, since, now);
+    const recorded = await excused.record(q, sealer, from, since);
     skipped = recorded.skipped;
     linked = recorded.written.length;
     return recorded.written;
