@@ -7,6 +7,7 @@ import { paymentMac } from '../../src/store/repositories/payment-repository.js';
 import { place, ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from './../support/audit-keys.js';
 import { createMariaDbDatabase, createSqliteDatabase, forEachBackend, migrateBelow } from '../support/databases.js';
+import { captureLogs } from '../support/log-capture.js';
 import { runStoreWorkers } from '../support/store-workers.js';
 
 /** Every migration the repository ships, in order (the same for both dialects, checked below). */
@@ -366,6 +367,34 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
       await second.close();
     }
     await verifiesIntactThenDrop(database);
+  });
+
+  it('records the others of a payment under a key the ring does not hold, leaves it without a history and names it; refuses to run on a coverage row under such a key, naming it', async function () {
+    this.timeout(60_000);
+    const database = await legacyDatabase(this, 3);
+    const db = openDb(database.url);
+    try {
+      await db.execute("UPDATE payments SET mac_key_id = 'ghost' WHERE transaction_id = 'INV-OLD-2'");
+      await db.execute("UPDATE chain_coverage SET mac_key_id = 'ghost' WHERE records = 'console_audit'");
+      // (MySQL: the payments recorded by the first run, which names the one it leaves.)
+      const logs = captureLogs();
+      try {
+        const refused = await migrate(db, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e);
+        expect(refused?.message).to.contain("migration 037: the chain_coverage row 'console_audit' is MACed under key 'ghost', which the ring does not hold");
+        expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history']);
+        // The row restored: 037 runs on.
+        await db.execute("UPDATE chain_coverage SET mac_key_id = ? WHERE records = 'console_audit'", [TEST_AUDIT_KEYS.currentKeyId]);
+        expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+      } finally {
+        logs.stop();
+      }
+      expect(logs.lines.some((l) => l.includes('migration 037: not recorded as it stands, left without a history: payments id') && l.includes('(gbc_old / INV-OLD-2) is under a key GERBANG_AUDIT_KEYS does not hold'))).to.equal(true);
+      const recorded = await db.query<{ transaction_id: string }>('SELECT p.transaction_id FROM payments p JOIN payment_events e ON e.payment_id = p.id ORDER BY p.transaction_id');
+      expect(recorded.map((r) => r.transaction_id)).to.deep.equal(['INV-OLD-1', 'INV-OLD-3']);
+    } finally {
+      await db.close();
+      await database.drop();
+    }
   });
 
   it('cut short, carries on where it stopped and records nothing twice', async function () {

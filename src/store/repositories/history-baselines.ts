@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
+import { KeyRingError } from '../../security/index.js';
 import type { Db, Queryable, SqlValue } from '../types.js';
 import { UniqueViolationError } from '../types.js';
 import { appendOnOwnChain, type ChainHead, type LinkKind, type Written } from './audit-chain.js';
@@ -82,8 +83,10 @@ const PAYMENTS: Excused = {
         problem = paymentMacProblem(sealer.keyRing, row);
         if (problem === null) result = sealer.open(toStringOrNull(row.result_json), paymentPlace('result_json', row));
       } catch (error) {
-        if (!(error instanceof IntegrityError)) throw error;
-        problem = error.where;
+        // A key the ring does not hold (a MAC key id or a sealed answer's) proves nothing of it: not vouched for, named, as an altered row.
+        if (error instanceof KeyRingError && error.reason === 'unknown-key') problem = `payments id ${paymentId} (${row.client_id} / ${row.transaction_id}) is under a key GERBANG_AUDIT_KEYS does not hold (${error.message})`;
+        else if (error instanceof IntegrityError) problem = error.where;
+        else throw error;
       }
       if (problem !== null) {
         skipped.push(problem);
@@ -152,9 +155,16 @@ async function step(tx: Queryable, sealer: ValueSealer, excused: Excused, writer
   const since = toNumber(row.since);
   if (row.mac === null && since <= EXCUSES_NOTHING) return { done: true };
   // Under the readers' key once this migration is done (0), under 037's own while it runs, else 028's.
-  const holdsNow = recordMacProblem(CHAIN_COVERAGE, row, sealer) === null;
-  if (holdsNow && since === 0) return { done: true };
-  const problem = holdsNow || recordMacProblem(COVERAGE_IN_PROGRESS, row, sealer) === null ? null : recordMacProblem(PRE_037_COVERAGE, row, sealer);
+  let holdsNow: boolean;
+  let problem: string | null;
+  try {
+    holdsNow = recordMacProblem(CHAIN_COVERAGE, row, sealer) === null;
+    if (holdsNow && since === 0) return { done: true };
+    problem = holdsNow || recordMacProblem(COVERAGE_IN_PROGRESS, row, sealer) === null ? null : recordMacProblem(PRE_037_COVERAGE, row, sealer);
+  } catch (error) {
+    if (!(error instanceof KeyRingError && error.reason === 'unknown-key')) throw error;
+    throw new KeyRingError(error.setting, `migration 037: the chain_coverage row '${excused.records}' is MACed under key '${String(row.mac_key_id)}', which the ring does not hold, so what it excuses cannot be proved and no record was given a history on its word: configure that key, or restore the row from a backup (${error.message})`, 'unknown-key');
+  }
   if (problem !== null) {
     // Altered: it excuses nothing already, and is left as it is for `audit verify` to name.
     log.error({ records: excused.records }, `migration 037: ${problem}; no ${excused.records} record was given a history on its word`);
