@@ -397,6 +397,30 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
     }
   });
 
+  it('stops, not applied, on a coverage row deleted or altered, naming it, and runs once it is restored', async function () {
+    this.timeout(60_000);
+    const database = await legacyDatabase(this, 2);
+    const db = openDb(database.url);
+    try {
+      const [saved] = await db.query<Record<string, string | number | null>>("SELECT * FROM chain_coverage WHERE records = 'payments'");
+      await db.execute("DELETE FROM chain_coverage WHERE records = 'payments'");
+      const deleted = await migrate(db, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e);
+      expect(deleted?.message).to.contain("migration 037: the chain_coverage row 'payments' was deleted");
+      expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history']);
+      await db.execute('INSERT INTO chain_coverage (records, since, mac_key_id, mac) VALUES (?, ?, ?, ?)', [saved.records, Number(saved.since) + 1, saved.mac_key_id, saved.mac]);
+      const altered = await migrate(db, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e);
+      expect(altered?.message).to.contain("migration 037: chain_coverage row 'payments' was altered");
+      expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history']);
+      await db.execute("UPDATE chain_coverage SET since = ? WHERE records = 'payments'", [saved.since]);
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+      const [{ n }] = await db.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM payment_events WHERE cause = 'baseline'");
+      expect(Number(n)).to.equal(2);
+    } finally {
+      await db.close();
+    }
+    await verifiesIntactThenDrop(database);
+  });
+
   it('cut short, carries on where it stopped and records nothing twice', async function () {
     this.timeout(180_000);
     const database = await legacyDatabase(this, 1500);

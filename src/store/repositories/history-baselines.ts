@@ -29,7 +29,9 @@ const log = getLogger('store');
  * `console_audit` link as it stands; all in a chain of the migration's own, under the ring's key.
  * The baseline is the state at the upgrade, which the operator vouches for by upgrading
  * (docs/security/threat-model.md). A payment whose MAC does not hold, or whose answer does not open
- * for its place, is not recorded: it is left without a history, named as such, never blessed.
+ * for its place, or that is under a key the ring does not hold, is not recorded: it is left without
+ * a history, named as such, never blessed. A coverage row deleted, altered or under such a key stops
+ * the migration (not applied), naming it: what it excused cannot be told; restored, 037 runs again.
  *
  * Batched from the newest excused record down, `BATCH` a transaction on MySQL: each transaction
  * first moves its coverage row's `since` down to the oldest record it covers (re-MAC'd, guarded by
@@ -150,8 +152,8 @@ type Step = { done: true } | { again: true } | { linked: number; skipped: string
  */
 async function step(tx: Queryable, sealer: ValueSealer, excused: Excused, writerId: string, head: ChainHead | null): Promise<Step> {
   const [row] = await tx.query<MacedRow>(`SELECT ${CHAIN_COVERAGE.columns} FROM chain_coverage WHERE records = ?`, [excused.records]);
-  // Deleted: it excuses nothing (chainCoverage), and `audit verify` names it.
-  if (!row) return { done: true };
+  // Deleted: what it excused cannot be told, so nothing is recorded and 037 stops (not applied), to run again once the row is restored.
+  if (!row) throw new Error(`migration 037: the chain_coverage row '${excused.records}' was deleted, so which ${excused.records} records it excused cannot be told and none was given a history: restore the row from a backup and start again`);
   const since = toNumber(row.since);
   if (row.mac === null && since <= EXCUSES_NOTHING) return { done: true };
   // Under the readers' key once this migration is done (0), under 037's own while it runs, else 028's.
@@ -165,11 +167,8 @@ async function step(tx: Queryable, sealer: ValueSealer, excused: Excused, writer
     if (!(error instanceof KeyRingError && error.reason === 'unknown-key')) throw error;
     throw new KeyRingError(error.setting, `migration 037: the chain_coverage row '${excused.records}' is MACed under key '${String(row.mac_key_id)}', which the ring does not hold, so what it excuses cannot be proved and no record was given a history on its word: configure that key, or restore the row from a backup (${error.message})`, 'unknown-key');
   }
-  if (problem !== null) {
-    // Altered: it excuses nothing already, and is left as it is for `audit verify` to name.
-    log.error({ records: excused.records }, `migration 037: ${problem}; no ${excused.records} record was given a history on its word`);
-    return { done: true };
-  }
+  // Altered: as deleted, 037 stops, the row left as it is (`audit verify` names it), to run again once it is restored.
+  if (problem !== null) throw new Error(`migration 037: ${problem}; no ${excused.records} record was given a history on its word: restore the row from a backup and start again`);
   const from = since <= EXCUSES_NOTHING ? 0 : ((await excused.lowest(tx, since)) ?? 0);
   const signedAs = from === 0 ? CHAIN_COVERAGE : COVERAGE_IN_PROGRESS;
   const { keyId, mac } = recordMac(sealer.keyRing, signedAs.purpose, signedAs.fields({ records: excused.records, since: from, mac_key_id: null, mac: null }, sealer));
