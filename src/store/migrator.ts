@@ -4,8 +4,9 @@ import { loadMigrationFiles, type MigrationFile } from './migration-files.js';
 import type { KeyRing } from '../security/index.js';
 import { relinkChains } from './repositories/audit-verify.js';
 import { CONSOLE_USERS } from './repositories/console-user-repository.js';
-import { CHAIN_COVERAGE } from './repositories/chain-coverage.js';
+import { PRE_037_COVERAGE } from './repositories/chain-coverage.js';
 import { MACED_AT_025, MACED_TABLES } from './repositories/maced-tables.js';
+import { recordExcusedHistory } from './repositories/history-baselines.js';
 import { recordBaseline } from './repositories/record-changes.js';
 import { signUnsignedRows, type MacedTable } from './repositories/record-macs.js';
 import { BATCH_LINES } from './repositories/transfer-batch-repository.js';
@@ -60,10 +61,12 @@ const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null)
   25: { before: (db, keys) => requireKeysForRows(db, keys, MACED_AT_025.map((t) => t.table)), after: (db, keys) => signRows(db, keys, MACED_AT_025, '025') },
   26: { before: (db, keys) => requireKeysForRows(db, keys, ['payments']), after: indexStoredPayments },
   27: { before: (db, keys) => requireKeysForRows(db, keys, MACED_TABLES.map((t) => t.table)), after: recordRowsAsTheyStand },
-  // An empty store's coverage rows excuse nothing and need no MAC (chain-coverage.ts): it migrates without keys.
-  28: { before: (db, keys) => requireKeysForRows(db, keys, ['chain_coverage'], 'since > 1'), after: (db, keys) => (keys === null ? Promise.resolve() : signRows(db, keys, [CHAIN_COVERAGE], '028')) },
+  // An empty store's coverage rows excuse nothing and need no MAC (chain-coverage.ts): it migrates without keys. Signed as 028 did, for 037 to read.
+  28: { before: (db, keys) => requireKeysForRows(db, keys, ['chain_coverage'], 'since > 1'), after: (db, keys) => (keys === null ? Promise.resolve() : signRows(db, keys, [PRE_037_COVERAGE], '028')) },
   // Payment-run lines as they stand get their MAC (transfer-batch-repository.ts); an empty store migrates without keys.
   33: { before: (db, keys) => requireKeysForRows(db, keys, [BATCH_LINES.table]), after: (db, keys) => (keys === null ? Promise.resolve() : signRows(db, keys, [BATCH_LINES], '033')) },
+  // What the coverage excused gets its history (history-baselines.ts): needs the keys when a row excuses anything or carries a MAC (028's, re-MAC'd).
+  37: { before: (db, keys) => requireKeysForRows(db, keys, ['chain_coverage'], 'since > 1 OR mac IS NOT NULL'), after: recordExcused },
 };
 
 /**
@@ -198,9 +201,9 @@ async function requireKeysToSeal(db: Queryable, keys: KeyRing | null): Promise<v
 }
 
 /**
- * 024 to 028 before their DDL: the rows of `tables` (those matching `where`) are then signed
- * (024, 025, 028), indexed for the search (026, payments) or recorded (027) with the key ring, so
- * it is needed when there are any.
+ * 024 to 037 before their DDL: the rows of `tables` (those matching `where`) are then signed
+ * (024, 025, 028, 033), indexed for the search (026, payments) or recorded (027, 037) with the key
+ * ring, so it is needed when there are any.
  */
 async function requireKeysForRows(db: Queryable, keys: KeyRing | null, tables: readonly string[], where = '1 = 1'): Promise<void> {
   if (keys !== null) return;
@@ -248,6 +251,18 @@ async function recordRowsAsTheyStand(db: Queryable, keys: KeyRing | null): Promi
   const record = (q: Queryable) => recordBaseline(q, MACED_TABLES, new ValueSealer(keys));
   const recorded = 'withTransaction' in db ? await (db as Db).withTransaction(record) : await record(db);
   log.info({ recorded }, 'migration 027: console users, clients, credentials, grants and callback endpoints recorded as they stand');
+}
+
+/**
+ * 037 after its DDL: every payment and console audit entry the coverage excused recorded as it
+ * stands, and the coverage moved to 0 (history-baselines.ts), a batch a transaction on MySQL. Cut
+ * short, the migration is not recorded and runs again, carrying on below where the coverage stands.
+ */
+async function recordExcused(db: Queryable, keys: KeyRing | null): Promise<void> {
+  // Without keys (`before`): no coverage row excuses anything or carries a MAC, so nothing to do.
+  if (keys === null) return;
+  const recorded = await recordExcusedHistory(db, new ValueSealer(keys));
+  if (recorded.payments + recorded.console_audit > 0) log.info(recorded, 'migration 037: payments and console audit entries from before 024 recorded as they stand');
 }
 
 /** 012 after its DDL: seals every stored value for its place, signs the payments, re-links the chains. */

@@ -452,9 +452,12 @@ async function measure(): Promise<void> {
 
 /**
  * The seeded payments have no history (no payment_events: the seeding writes the rows alone), as
- * payments written before migration 024 kept one: the coverage row says from when a payment must
- * have it (chain-coverage.ts), signed with the run's key as migration 028 signs it. Without it
- * every seeded payment is marked as not written by the gateway, and no day of theirs is sealed.
+ * payments written before migration 024 had none until migration 037 recorded them: the coverage
+ * row says from when a payment must have it (chain-coverage.ts), moved past them and signed with
+ * the run's key as a migration signs it (037 left it at 0). Without it every seeded payment is
+ * marked as not written by the gateway, and no day of theirs is sealed. A database kept by a run
+ * before 037 gets its payments recorded by 037 when it is reused (GERBANG_PERF_REUSE): they are
+ * then measured with a history of one event each, as an upgraded deployment's are.
  */
 async function coverSeededPayments(url: string): Promise<void> {
   const db = openDb(url);

@@ -4,13 +4,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyAudit } from '../../src/audit/index.js';
-import type { AuditChainBreak, Db, Store } from '../../src/store/index.js';
+import { migrate, openDb, type AuditChainBreak, type Db, type Store } from '../../src/store/index.js';
+import { COVERAGE_IN_PROGRESS } from '../../src/store/repositories/chain-coverage.js';
+import { paymentMac } from '../../src/store/repositories/payment-repository.js';
+import { recordMac } from '../../src/store/repositories/record-macs.js';
+import { paymentPlace, ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
 import { runCli } from '../support/cli.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
-import { forEachBackend } from '../support/databases.js';
+import { createMariaDbDatabase, createSqliteDatabase, forEachBackend, migrateBelow } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 import { insertKeylessVerificationLink, keylessLinkHash, writtenColumns } from '../support/sql-rows.js';
 
@@ -982,6 +986,118 @@ forEachBackend('An attacker who deletes the newest (failed) verification run who
     // By the line the run's process appended as it closed (its head file, which held the link from its commit, removed then).
     expect(status.text).to.not.contain('(head file ');
     expect(status.text, 'nothing of the intact result shown').to.not.contain('Utuh').and.to.not.contain('Terakhir dijalankan');
+  });
+});
+
+forEachBackend('An attacker who can write the database but holds no key, on records from before migration 024', (ctx) => {
+  const secret = `legacy-secret-${randomBytes(8).toString('hex')}`;
+  const clientId = `gbc_legacy${randomBytes(3).toString('hex')}`;
+  let database: { url: string; drop: () => Promise<void> };
+  let checkpoints: string;
+  let gw: TestGateway | undefined;
+  let paymentId = 0;
+  let entryId = 0;
+  let coverageBefore037: Record<string, string | number | null> = {};
+
+  before(async function () {
+    this.timeout(60_000);
+    database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-legacy-')), 'audit-checkpoints.jsonl');
+    const db = openDb(database.url);
+    try {
+      // The database as 023 held it: a client, a payment the bank refused (with its MAC and its
+      // answer sealed for its place, as the gateway then wrote them) and a console sign-in.
+      await migrateBelow(db, '024');
+      await db.execute(
+        "INSERT INTO clients (id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at) VALUES (?, 'ERP', ?, 1, '[]', '[\"127.0.0.0/8\",\"::1/128\"]', 'active', 1, 1)",
+        [clientId, await scryptHash(secret)],
+      );
+      const fixed = { clientId, transactionId: 'INV-LEGACY-1', requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: 1000 };
+      const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
+      ({ insertId: paymentId } = await db.execute(
+        "INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, bank_reference, amount, amount_minor, currency, http_status, created_at, updated_at, key_id, mac_key_id, mac) VALUES (?, ?, ?, 'FAILED', 'bca', NULL, ?, 1000, ?, 422, ?, ?, ?, ?, ?)",
+        [fixed.clientId, fixed.transactionId, fixed.requestHash, fixed.amount, fixed.currency, fixed.createdAt, fixed.createdAt, TEST_AUDIT_KEYS.currentKeyId, keyId, mac],
+      ));
+      const answer = JSON.stringify({ transactionId: 'INV-LEGACY-1', status: 'FAILED', bankReference: null, bankResponseCode: 'ESB-82-019', bankMessage: 'Refused' });
+      const row = { id: paymentId, client_id: clientId, transaction_id: 'INV-LEGACY-1', created_at: 1000 };
+      await db.execute('UPDATE payments SET result_json = ? WHERE id = ?', [new ValueSealer(TEST_AUDIT_KEYS).seal(answer, paymentPlace('result_json', row)), paymentId]);
+      ({ insertId: entryId } = await db.execute("INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (1000, 'old.viewer', 'sign-in', NULL, NULL, '10.0.0.9')"));
+      // Then upgraded with the keys, as an operator does; the attacker read the coverage row as it stood before 037.
+      await migrateBelow(db, '037', TEST_AUDIT_KEYS);
+      [coverageBefore037] = await db.query<Record<string, string | number | null>>("SELECT * FROM chain_coverage WHERE records = 'payments'");
+      await migrate(db, { keys: TEST_AUDIT_KEYS });
+    } finally {
+      await db.close();
+    }
+    gw = await TestGateway.start(database.url, { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '0' });
+  });
+
+  after(async () => {
+    await gw?.close();
+    await database?.drop();
+  });
+
+  const verify = () => runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: database.url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const legacyAuth = async () => ({ authorization: `Bearer ${await gw!.token({ clientId, clientSecret: secret })}` });
+
+  /** The refused payment written SUCCESS with a forged reference in SQL (`hidden`: its events moved to no payment too): the API refuses it, verify names it with `named`. */
+  async function forgeLegacyPayment(hidden: () => Promise<unknown>, ...named: string[]): Promise<void> {
+    await gw!.store.db.execute("UPDATE payments SET state = 'SUCCESS', bank_reference = 'FORGED-REF', result_json = NULL WHERE id = ?", [paymentId]);
+    await hidden();
+    const forged = await gw!.request('/v1/transfers/INV-LEGACY-1', { headers: await legacyAuth() });
+    expect(forged.status, forged.text).to.equal(500);
+    expect(forged.body.code).to.equal('AUDIT_INTEGRITY');
+    expect(forged.text).to.not.contain('FORGED-REF');
+    const report = await verify();
+    expect(report.code, report.stdout).to.equal(1);
+    for (const words of named) expect(report.stdout).to.contain(words);
+  }
+
+  it('the refused payment written SUCCESS in SQL: the API answers 500 AUDIT_INTEGRITY, not the forged state, and `audit verify` names it', async () => {
+    const before = await gw!.request('/v1/transfers/INV-LEGACY-1', { headers: await legacyAuth() });
+    expect(before.status, before.text).to.equal(200);
+    expect(before.body.status).to.equal('FAILED');
+    expect((await verify()).code, 'INTACT after the upgrade').to.equal(0);
+    await forgeLegacyPayment(
+      () => Promise.resolve(),
+      `payments id ${paymentId} (${clientId} / INV-LEGACY-1) was changed without an event in its history: state "SUCCESS" where its last event (seq 1) says "FAILED"`,
+    );
+  });
+
+  it('the forged payment with its history hidden and the coverage row from before 037 written back: still 500 AUDIT_INTEGRITY, and both named', async () => {
+    expect(Number(coverageBefore037.since), 'it excused this payment').to.be.above(1000);
+    await forgeLegacyPayment(
+      async () => {
+        const db = gw!.store.db;
+        await db.execute('UPDATE payment_events SET payment_id = ? WHERE payment_id = ?', [-paymentId, paymentId]);
+        // Its since and MAC as 028 wrote them.
+        await db.execute("UPDATE chain_coverage SET since = ?, mac_key_id = ?, mac = ? WHERE records = 'payments'", [coverageBefore037.since, coverageBefore037.mac_key_id, coverageBefore037.mac]);
+      },
+      `payments id ${paymentId} (${clientId} / INV-LEGACY-1) has no event in its history`,
+      "chain_coverage row 'payments' was altered",
+    );
+  });
+
+  it('the forged payment with its history hidden and a coverage row 037 wrote on its way down written back (MySQL commits one a batch): still 500 AUDIT_INTEGRITY, and both named', async () => {
+    // The row as 037's step() commits it below the payment (since 1001) after a batch, MAC included: a reader noted it while 037 ran.
+    const sealer = new ValueSealer(TEST_AUDIT_KEYS);
+    const { keyId, mac } = recordMac(TEST_AUDIT_KEYS, COVERAGE_IN_PROGRESS.purpose, COVERAGE_IN_PROGRESS.fields({ records: 'payments', since: 1001, mac_key_id: null, mac: null }, sealer));
+    await forgeLegacyPayment(
+      async () => {
+        const db = gw!.store.db;
+        await db.execute('UPDATE payment_events SET payment_id = ? WHERE payment_id = ?', [-paymentId, paymentId]);
+        await db.execute("UPDATE chain_coverage SET since = 1001, mac_key_id = ?, mac = ? WHERE records = 'payments'", [keyId, mac]);
+      },
+      `payments id ${paymentId} (${clientId} / INV-LEGACY-1) has no event in its history`,
+      "chain_coverage row 'payments' is one migration 037 wrote while it ran",
+    );
+  });
+
+  it('a console audit entry from before 024 changed in SQL: `audit verify` names it', async () => {
+    await gw!.store.db.execute("UPDATE console_audit SET username = 'someone.else' WHERE id = ?", [entryId]);
+    const named = await verify();
+    expect(named.code, named.stdout).to.equal(1);
+    expect(named.stdout).to.match(new RegExp(`console_audit id ${entryId}\\b[^\\n]*(altered|does not match)`));
   });
 });
 

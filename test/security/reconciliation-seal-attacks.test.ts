@@ -1,15 +1,15 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
-import { accountTag } from '../../src/store/repositories/payment-repository.js';
+import { accountTag, paymentMac } from '../../src/store/repositories/payment-repository.js';
 import { LINES_PER_PIECE, RESERVES_HELD_MS, writeSeals } from '../../src/store/repositories/reconciliation-seals.js';
 import { ChainLanes } from '../../src/store/repositories/audit-chain.js';
 import { ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { IntegrityError } from '../../src/errors/index.js';
-import { migrate, openStore } from '../../src/store/index.js';
+import { migrate, openDb, openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { ringOf, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testKeySpec } from '../support/audit-keys.js';
-import { createMariaDbDatabase, createSqliteDatabase, forEachBackend } from '../support/databases.js';
+import { createMariaDbDatabase, createSqliteDatabase, forEachBackend, migrateBelow } from '../support/databases.js';
 import { copyRow, insertRow, writeBack, type Row } from '../support/sql-rows.js';
 import { TestConsole } from '../support/console-harness.js';
 import { eventually } from '../support/gateway-harness.js';
@@ -862,5 +862,73 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     expect(logged.filter((l) => l.msg?.includes('not kept') === true)).to.deep.equal([]);
     expect(Number((await keptRow(1)).row_count)).to.equal(2);
     expect(await overview()).to.deep.equal({ totals: await countedFromPayments(), problems: [] });
+  });
+});
+
+forEachBackend('An attacker without keys against the kept day totals of a day of payments from before migration 024 (#16, #14)', (ctx) => {
+  let database: { url: string; drop: () => Promise<void> };
+  let store: Store | undefined;
+  /** A closed Jakarta day three days back, and a sweep two hours after it closed its last month. */
+  const start = Math.floor((Date.now() + 7 * HOUR) / DAY) * DAY - 7 * HOUR - 3 * DAY;
+  const day = new Date(start + 7 * HOUR).toISOString().slice(0, 10);
+  const sweepAt = Date.now() + 2 * HOUR;
+  const ids: number[] = [];
+
+  before(async function () {
+    this.timeout(60_000);
+    database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const legacy = openDb(database.url);
+    try {
+      // Three payments of that day as the gateway wrote them before 024 (no event), then the upgrade: 037 gives each its baseline.
+      await migrateBelow(legacy, '024');
+      for (let i = 0; i < 3; i += 1) {
+        const fixed = { clientId: 'gbc_old', transactionId: `INV-DAY-${i}`, requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: start + (i + 1) * HOUR };
+        const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
+        const { insertId } = await legacy.execute(
+          "INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac) VALUES (?, ?, ?, 'SUCCESS', ?, 1000, ?, ?, ?, ?, ?, ?)",
+          [fixed.clientId, fixed.transactionId, fixed.requestHash, fixed.amount, fixed.currency, fixed.createdAt, fixed.createdAt, TEST_AUDIT_KEYS.currentKeyId, keyId, mac],
+        );
+        ids.push(insertId);
+      }
+      await migrate(legacy, { keys: TEST_AUDIT_KEYS });
+    } finally {
+      await legacy.close();
+    }
+    store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+  });
+
+  after(async () => {
+    await store?.close();
+    await database?.drop();
+  });
+
+  /** The overview's figures of the day as a console process that kept nothing reads them. */
+  async function overview(): Promise<{ totals: unknown[]; problems: string[] }> {
+    const search = new SqlPaymentSearchRepository(store!.db, TEST_AUDIT_KEYS, null, () => sweepAt);
+    const found = await search.dailyTotals(start, start + DAY);
+    await search.close();
+    return { totals: found.totals, problems: found.integrityProblems.map((p) => p.found) };
+  }
+
+  it('never leaves a payment deleted in SQL out of kept totals: deleted while the sweep counts the day, then written back, the day keeps no totals, the sweep names the payment, and the overview counts it from the payments', async () => {
+    const genuine = [{ day, state: 'SUCCESS', count: 3, totalMinor: 3000n }];
+    expect(await overview()).to.deep.equal({ totals: genuine, problems: [] });
+    const row = await copyRow(store!.db, 'payments', 'id = ?', [ids[1]]);
+    await store!.db.execute('DELETE FROM payments WHERE id = ?', [ids[1]]);
+    const logs = captureLogs();
+    try {
+      await store!.paymentSearch.sealClosedDays(sweepAt);
+    } finally {
+      logs.stop();
+    }
+    await insertRow(store!.db, 'payments', row);
+    // Its baseline is dated the day it was made (its created_at), so the count that did not find it kept nothing and named it.
+    const logged = logs.lines.map((l) => JSON.parse(l) as { msg?: string; problem?: string; day?: string });
+    expect(logged.find((l) => l.msg?.includes('are not among its payments') === true && l.day === day)?.problem).to.contain(`payments id ${ids[1]}, created on ${day} by its history, is not among that day's payments`);
+    expect(await store!.db.query("SELECT day FROM reconciliation_seals WHERE account_tag = '*' AND day = ?", [Math.floor((start + 7 * HOUR) / DAY)])).to.deep.equal([]);
+    expect(await overview()).to.deep.equal({ totals: genuine, problems: [] });
+    // The next sweep keeps the day's totals, the payment counted.
+    expect((await store!.paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(1);
+    expect(await overview()).to.deep.equal({ totals: genuine, problems: [] });
   });
 });

@@ -5,8 +5,9 @@ import { migrate, openDb, openStore, pendingMigrations, type Db } from '../../sr
 import { loadMigrationFiles } from '../../src/store/migration-files.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
 import { place, ValueSealer } from '../../src/store/repositories/sealed-values.js';
-import { TEST_AUDIT_KEYS } from './../support/audit-keys.js';
+import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from './../support/audit-keys.js';
 import { createMariaDbDatabase, createSqliteDatabase, forEachBackend, migrateBelow } from '../support/databases.js';
+import { captureLogs } from '../support/log-capture.js';
 import { runStoreWorkers } from '../support/store-workers.js';
 
 /** Every migration the repository ships, in order (the same for both dialects, checked below). */
@@ -132,9 +133,27 @@ forEachBackend('Migrations', (ctx) => {
   });
 });
 
-/** A SUCCESS payment of client gbc_old created at 1000 with its MAC, as the gateway wrote payments before migration 024. */
-async function insertOldPayment(db: Db, transactionId: string): Promise<void> {
-  const fixed = { clientId: 'gbc_old', transactionId, requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: 1000 };
+/** `audit verify` of a store opened on `database` finds nothing; the database is dropped after, either way. */
+async function verifiesIntactThenDrop(database: { url: string; drop: () => Promise<void> }): Promise<void> {
+  try {
+    await verifiesIntact(database.url);
+  } finally {
+    await database.drop();
+  }
+}
+
+async function verifiesIntact(url: string): Promise<void> {
+  const store = await openStore(url, { auditKeys: TEST_AUDIT_KEYS });
+  try {
+    expect((await store.audit.verify()).breaks).to.deep.equal([]);
+  } finally {
+    await store.close();
+  }
+}
+
+/** A SUCCESS payment of client gbc_old created at `createdAt` (1000) with its MAC, as the gateway wrote payments before migration 024. */
+async function insertOldPayment(db: Db, transactionId: string, createdAt = 1000): Promise<void> {
+  const fixed = { clientId: 'gbc_old', transactionId, requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt };
   const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
   await db.execute(
     "INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac) VALUES (?, ?, ?, 'SUCCESS', ?, 1000, ?, ?, ?, ?, ?, ?)",
@@ -155,7 +174,7 @@ async function insertClientRowsOf024(db: Db): Promise<void> {
 }
 
 forEachBackend('Migration 024 on a database with console users and payments from before it', (ctx) => {
-  it('needs the audit keys, signs the console users, and leaves the older payments verifying without a history', async function () {
+  it('needs the audit keys, signs the console users, and the older payments get their history as they stood (037)', async function () {
     const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
     const db = openDb(database.url);
     try {
@@ -165,20 +184,29 @@ forEachBackend('Migration 024 on a database with console users and payments from
       await insertOldPayment(db, 'INV-OLD-1');
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the users cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
+      // 037: the payment recorded as it stood, and the coverage excuses nothing any more.
+      expect(await db.query("SELECT seq, cause, state FROM payment_events")).to.deep.equal([{ seq: 1, cause: 'baseline', state: 'SUCCESS' }]);
+      expect(await db.query('SELECT records, since FROM chain_coverage WHERE mac IS NOT NULL ORDER BY records')).to.deep.equal([
+        { records: 'console_audit', since: 0 },
+        { records: 'payments', since: 0 },
+      ]);
     } finally {
       await db.close();
     }
     const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
     try {
       expect(await store.consoleUsers.findByUsername('old.admin')).to.include({ role: 'admin', status: 'active' });
-      expect((await store.payments.find('gbc_old', 'INV-OLD-1'))?.state, 'read without a history: it is older than 024').to.equal('SUCCESS');
+      expect((await store.payments.find('gbc_old', 'INV-OLD-1'))?.state, 'read against its baseline').to.equal('SUCCESS');
       const report = await store.audit.verify();
       expect(report.breaks).to.deep.equal([]);
-      // Its next change starts its history.
+      // Its next change follows its baseline.
       const [{ id }] = await store.db.query<{ id: number }>("SELECT id FROM payments WHERE transaction_id = 'INV-OLD-1'");
       expect(await store.payments.update(Number(id), { bankReference: 'REF-OLD-1' }, 2000)).to.equal(true);
-      expect(await store.db.query('SELECT state, bank_reference FROM payment_events WHERE payment_id = ?', [Number(id)])).to.deep.equal([{ state: 'SUCCESS', bank_reference: 'REF-OLD-1' }]);
+      expect(await store.db.query('SELECT seq, state, bank_reference FROM payment_events WHERE payment_id = ? ORDER BY seq', [Number(id)])).to.deep.equal([
+        { seq: 1, state: 'SUCCESS', bank_reference: null },
+        { seq: 2, state: 'SUCCESS', bank_reference: 'REF-OLD-1' },
+      ]);
       expect((await store.audit.verify()).breaks).to.deep.equal([]);
     } finally {
       await store.close();
@@ -188,7 +216,7 @@ forEachBackend('Migration 024 on a database with console users and payments from
 });
 
 forEachBackend('Migration 028 on a database whose coverage excuses payments from before their history', (ctx) => {
-  it('needs the audit keys, signs the coverage rows, and an older payment still reads and verifies without a history', async function () {
+  it('needs the audit keys and signs the coverage rows; an older payment reads and verifies without a history until 037', async function () {
     const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
     const db = openDb(database.url);
     try {
@@ -196,24 +224,253 @@ forEachBackend('Migration 028 on a database whose coverage excuses payments from
       await migrateBelow(db, '024');
       await insertOldPayment(db, 'INV-OLD-2');
       await migrateBelow(db, '028', TEST_AUDIT_KEYS);
-      const refused = await migrate(db).then(() => null, (e: Error) => e);
+      const refused = await migrateBelow(db, '037').then(() => null, (e: Error) => e);
       expect(refused?.message, 'the coverage cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index'] });
+      await migrateBelow(db, '037', TEST_AUDIT_KEYS);
       expect(await db.query("SELECT records, since FROM chain_coverage WHERE mac IS NOT NULL ORDER BY records")).to.deep.equal([
         { records: 'console_audit', since: 1 },
         { records: 'payments', since: 1001 },
       ]);
+      expect(await db.query('SELECT id FROM payment_events')).to.deep.equal([]);
     } finally {
       await db.close();
     }
-    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    const readAndVerify = async (): Promise<void> => {
+      const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+      try {
+        expect((await store.payments.find('gbc_old', 'INV-OLD-2'))?.state).to.equal('SUCCESS');
+        expect((await store.audit.verify()).breaks).to.deep.equal([]);
+      } finally {
+        await store.close();
+      }
+    };
     try {
-      expect((await store.payments.find('gbc_old', 'INV-OLD-2'))?.state, 'read without a history: it is older than 024').to.equal('SUCCESS');
-      expect((await store.audit.verify()).breaks).to.deep.equal([]);
+      // 037 gives the payment its baseline and moves the coverage to 0 under its own key.
+      const upgraded = openDb(database.url);
+      try {
+        expect(await migrate(upgraded, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+        expect(await upgraded.query("SELECT cause, state FROM payment_events")).to.deep.equal([{ cause: 'baseline', state: 'SUCCESS' }]);
+      } finally {
+        await upgraded.close();
+      }
+      await readAndVerify();
     } finally {
-      await store.close();
       await database.drop();
     }
+  });
+});
+
+/**
+ * Migration 037 (history-baselines.ts): what chain_coverage excused (payments created before 024
+ * without events, console audit entries without links) is recorded as it stands, and no record is
+ * excused any more.
+ */
+forEachBackend('Migration 037 on a database with payments and console audit entries from before 024', (ctx) => {
+  /** The database as 023 held it with `payments` payments and `entries` console sign-ins, migrated with the keys up to 036. */
+  async function legacyDatabase(mocha: Mocha.Context, payments: number, entries = 1): Promise<{ url: string; drop: () => Promise<void> }> {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(mocha);
+    const db = openDb(database.url);
+    try {
+      await migrateBelow(db, '024');
+      for (let i = 1; i <= payments; i += 1) await insertOldPayment(db, `INV-OLD-${i}`, 1000 + (i % 7));
+      for (let i = 0; i < entries; i += 500) {
+        const some = Math.min(500, entries - i);
+        await db.execute(`INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES ${Array(some).fill("(1000, 'old.viewer', 'sign-in', NULL, NULL, '10.0.0.9')").join(', ')}`);
+      }
+      await migrateBelow(db, '037', TEST_AUDIT_KEYS);
+    } finally {
+      await db.close();
+    }
+    return database;
+  }
+
+  it('needs the audit keys, records every payment and entry once as it stands (more than a batch: 2,500 payments), and verifies INTACT', async function () {
+    this.timeout(180_000);
+    const database = await legacyDatabase(this, 2500);
+    const db = openDb(database.url);
+    try {
+      const refused = await migrate(db).then(() => null, (e: Error) => e);
+      expect(refused?.message, 'the history cannot be recorded without the keys').to.contain('GERBANG_AUDIT_KEYS');
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+      const [{ n, payments }] = await db.query<{ n: number | string; payments: number | string }>("SELECT COUNT(*) AS n, COUNT(DISTINCT payment_id) AS payments FROM payment_events WHERE seq = 1 AND cause = 'baseline'");
+      expect([Number(n), Number(payments)]).to.deep.equal([2500, 2500]);
+      const [{ links }] = await db.query<{ links: number | string }>("SELECT COUNT(*) AS links FROM audit_chain WHERE kind IN ('payment_event', 'console_audit') AND writer_id LIKE 'migration-037-%'");
+      expect(Number(links)).to.equal(2501);
+      const [{ chains }] = await db.query<{ chains: number | string }>("SELECT COUNT(*) AS chains FROM audit_writers WHERE writer_id LIKE 'migration-037-%'");
+      expect(Number(chains), 'one chain for the whole migration, across its transactions').to.equal(1);
+    } finally {
+      await db.close();
+    }
+    await verifiesIntactThenDrop(database);
+  });
+
+  it('run by four processes at once (PM2 workers starting together): applied once, every payment recorded once, INTACT', async function () {
+    this.timeout(180_000);
+    const database = await legacyDatabase(this, 3000);
+    const results = await runStoreWorkers<string[]>(4, [database.url, 'migrate'], { GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+    expect(results.flat()).to.deep.equal(['037_excused_history']);
+    const db = openDb(database.url);
+    try {
+      const [{ n, payments }] = await db.query<{ n: number | string; payments: number | string }>('SELECT COUNT(*) AS n, COUNT(DISTINCT payment_id) AS payments FROM payment_events');
+      expect([Number(n), Number(payments)]).to.deep.equal([3000, 3000]);
+      const [{ links, records }] = await db.query<{ links: number | string; records: number | string }>(
+        "SELECT (SELECT COUNT(*) FROM audit_chain WHERE kind IN ('payment_event', 'console_audit')) AS links, " +
+          "(SELECT COUNT(*) FROM (SELECT DISTINCT kind, record_id FROM audit_chain WHERE kind IN ('payment_event', 'console_audit')) d) AS records",
+      );
+      expect([Number(links), Number(records)], 'each record linked once').to.deep.equal([3001, 3001]);
+    } finally {
+      await db.close();
+    }
+    await verifiesIntactThenDrop(database);
+  });
+
+  it('by two migrators at once, the second reading the coverage before the first commits its batch: they take turns, nothing linked twice', async function () {
+    this.timeout(180_000);
+    // 1,500 console audit entries (two batches): no unique key stops a record being linked twice, only the coverage row's guard.
+    const database = await legacyDatabase(this, 0, 1500);
+    const first = openDb(database.url);
+    const second = openDb(database.url);
+    try {
+      // The first migrator's first batch of links, written and not committed until the second has read the coverage and waits.
+      let held: () => void = () => undefined;
+      const holding = new Promise<void>((resolve) => (held = resolve));
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let holds = 0;
+      const paused = new Proxy(first, {
+        get: (target, name, receiver) =>
+          name === 'withTransaction'
+            ? (fn: (tx: unknown) => Promise<unknown>) =>
+                target.withTransaction(async (tx) => {
+                  const step = await fn(tx);
+                  if (typeof step === 'object' && step !== null && 'linked' in step && Number(step.linked) > 0 && (holds += 1) === 1) {
+                    held();
+                    await released;
+                  }
+                  return step as never;
+                })
+            : Reflect.get(target, name, receiver),
+      });
+      const one = migrate(paused, { keys: TEST_AUDIT_KEYS });
+      // SQLite migrates in one transaction that takes the write lock first (BEGIN IMMEDIATE): the second waits for all of it.
+      if (ctx.backend === 'mariadb') await holding;
+      const two = migrate(second, { keys: TEST_AUDIT_KEYS });
+      setTimeout(release, 1000);
+      const applied = await Promise.all([one, two]);
+      expect(applied.flatMap((a) => a.applied)).to.deep.equal(['037_excused_history']);
+      const [{ links, records }] = await first.query<{ links: number | string; records: number | string }>(
+        "SELECT (SELECT COUNT(*) FROM audit_chain WHERE kind = 'console_audit') AS links, (SELECT COUNT(DISTINCT record_id) FROM audit_chain WHERE kind = 'console_audit') AS records",
+      );
+      expect([Number(links), Number(records)], 'each entry linked once').to.deep.equal([1500, 1500]);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+    await verifiesIntactThenDrop(database);
+  });
+
+  it('records the others of a payment under a key the ring does not hold, leaves it without a history and names it; refuses to run on a coverage row under such a key, naming it', async function () {
+    this.timeout(60_000);
+    const database = await legacyDatabase(this, 3);
+    const db = openDb(database.url);
+    try {
+      await db.execute("UPDATE payments SET mac_key_id = 'ghost' WHERE transaction_id = 'INV-OLD-2'");
+      await db.execute("UPDATE chain_coverage SET mac_key_id = 'ghost' WHERE records = 'console_audit'");
+      // (MySQL: the payments recorded by the first run, which names the one it leaves.)
+      const logs = captureLogs();
+      try {
+        const refused = await migrate(db, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e);
+        expect(refused?.message).to.contain("migration 037: the chain_coverage row 'console_audit' is MACed under key 'ghost', which the ring does not hold");
+        expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history']);
+        // The row restored: 037 runs on.
+        await db.execute("UPDATE chain_coverage SET mac_key_id = ? WHERE records = 'console_audit'", [TEST_AUDIT_KEYS.currentKeyId]);
+        expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+      } finally {
+        logs.stop();
+      }
+      expect(logs.lines.some((l) => l.includes('migration 037: not recorded as it stands, left without a history: payments id') && l.includes('(gbc_old / INV-OLD-2) is under a key GERBANG_AUDIT_KEYS does not hold'))).to.equal(true);
+      const recorded = await db.query<{ transaction_id: string }>('SELECT p.transaction_id FROM payments p JOIN payment_events e ON e.payment_id = p.id ORDER BY p.transaction_id');
+      expect(recorded.map((r) => r.transaction_id)).to.deep.equal(['INV-OLD-1', 'INV-OLD-3']);
+    } finally {
+      await db.close();
+      await database.drop();
+    }
+  });
+
+  it('stops, not applied, on a coverage row deleted or altered, naming it, and runs once it is restored', async function () {
+    this.timeout(60_000);
+    const database = await legacyDatabase(this, 2);
+    const db = openDb(database.url);
+    try {
+      const [saved] = await db.query<Record<string, string | number | null>>("SELECT * FROM chain_coverage WHERE records = 'payments'");
+      await db.execute("DELETE FROM chain_coverage WHERE records = 'payments'");
+      const deleted = await migrate(db, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e);
+      expect(deleted?.message).to.contain("migration 037: the chain_coverage row 'payments' was deleted");
+      expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history']);
+      await db.execute('INSERT INTO chain_coverage (records, since, mac_key_id, mac) VALUES (?, ?, ?, ?)', [saved.records, Number(saved.since) + 1, saved.mac_key_id, saved.mac]);
+      const altered = await migrate(db, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e);
+      expect(altered?.message).to.contain("migration 037: chain_coverage row 'payments' was altered");
+      expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history']);
+      await db.execute("UPDATE chain_coverage SET since = ? WHERE records = 'payments'", [saved.since]);
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+      const [{ n }] = await db.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM payment_events WHERE cause = 'baseline'");
+      expect(Number(n)).to.equal(2);
+    } finally {
+      await db.close();
+    }
+    await verifiesIntactThenDrop(database);
+  });
+
+  it('cut short, carries on where it stopped and records nothing twice', async function () {
+    this.timeout(180_000);
+    const database = await legacyDatabase(this, 1500);
+    const db = openDb(database.url);
+    try {
+      // A first run stopped after its first batch: the newest 1,000 payments recorded, the coverage moved down past them (as 037 leaves it).
+      const interrupted = new Error('interrupted');
+      let batches = 0;
+      const cut = new Proxy(db, {
+        get: (target, name, receiver) =>
+          name === 'withTransaction'
+            ? async (fn: (tx: unknown) => Promise<unknown>) => {
+                if (ctx.backend === 'mariadb' && (batches += 1) > 1) throw interrupted;
+                return target.withTransaction(fn as never);
+              }
+            : Reflect.get(target, name, receiver),
+      });
+      let halfway: Record<string, string | number | null> | undefined;
+      if (ctx.backend === 'mariadb') {
+        expect(await migrate(cut, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e)).to.equal(interrupted);
+        const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payment_events');
+        expect(Number(n), 'the first batch committed').to.be.at.least(1000).and.below(1500);
+        expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history']);
+        [halfway] = await db.query<Record<string, string | number | null>>("SELECT * FROM chain_coverage WHERE records = 'payments'");
+      }
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+      const [{ n, payments }] = await db.query<{ n: number | string; payments: number | string }>('SELECT COUNT(*) AS n, COUNT(DISTINCT payment_id) AS payments FROM payment_events');
+      expect([Number(n), Number(payments)]).to.deep.equal([1500, 1500]);
+      const [{ links }] = await db.query<{ links: number | string }>("SELECT COUNT(*) AS links FROM audit_chain WHERE kind = 'payment_event'");
+      expect(Number(links)).to.equal(1500);
+      if (halfway) {
+        await verifiesIntact(database.url);
+        // The row the first run committed, noted by a reader then and written back now: it excuses nothing, and verify names it.
+        expect(Number(halfway.since), 'it excused the payments not yet recorded').to.be.above(1000);
+        await db.execute("UPDATE chain_coverage SET since = ?, mac_key_id = ?, mac = ? WHERE records = 'payments'", [halfway.since, halfway.mac_key_id, halfway.mac]);
+        const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+        try {
+          const { breaks } = await store.audit.verify();
+          expect(breaks.map((b) => b.table)).to.deep.equal(['chain_coverage']);
+          expect(JSON.stringify(breaks)).to.contain("chain_coverage row 'payments' is one migration 037 wrote while it ran");
+        } finally {
+          await store.close();
+        }
+        await database.drop();
+        return;
+      }
+    } finally {
+      await db.close();
+    }
+    await verifiesIntactThenDrop(database);
   });
 });
 
@@ -227,7 +484,7 @@ forEachBackend('Migration 025 on a database with API clients from before it', (c
       await insertClientRowsOf024(db);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
     } finally {
       await db.close();
     }
@@ -262,8 +519,8 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
       await migrateBelow(db, '027', TEST_AUDIT_KEYS);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be recorded without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await pendingMigrations(db)).to.deep.equal(['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index']);
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index'] });
+      expect(await pendingMigrations(db)).to.deep.equal(['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history']);
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
       const recorded = await db.query<{ table_name: string; change_kind: string }>('SELECT table_name, change_kind FROM record_changes ORDER BY id');
       expect(recorded.map((r) => `${r.table_name} ${r.change_kind}`)).to.deep.equal([
         'console_users baseline', 'clients baseline', 'client_credentials baseline', 'client_account_grants baseline', 'client_callbacks baseline',
@@ -303,13 +560,7 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
     } finally {
       await db.close();
     }
-    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
-    try {
-      expect((await store.audit.verify()).breaks).to.deep.equal([]);
-    } finally {
-      await store.close();
-      await database.drop();
-    }
+    await verifiesIntactThenDrop(database);
   });
 
   it('needs no keys on a database without such rows', async function () {
@@ -317,7 +568,7 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
     const db = openDb(database.url);
     try {
       await migrateBelow(db, '027');
-      expect(await migrate(db)).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index'] });
+      expect(await migrate(db)).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
     } finally {
       await db.close();
       await database.drop();
@@ -343,7 +594,7 @@ forEachBackend('Migration 033 on a database with payment-run lines from before i
       }
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the lines cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['033_batch_line_macs', '034_day_totals', '035_reserve_events_index'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
     } finally {
       await db.close();
     }

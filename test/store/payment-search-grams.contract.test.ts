@@ -365,7 +365,7 @@ forEachBackend('Migration 026 on payments stored before it', (ctx) => {
       );
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the payments cannot be indexed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
     } finally {
       await db.close();
     }
@@ -373,6 +373,41 @@ forEachBackend('Migration 026 on payments stored before it', (ctx) => {
     try {
       expect(await found(store, { text: 'lama sek' })).to.deep.equal(['INV-OLD-26']);
       expect(await found(store, { text: 'old-26' })).to.deep.equal(['INV-OLD-26']);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  it('says since when a walk cut short at such a payment looked, recorded as it stood by migration 037 (its first event a baseline, not a reserve)', async function () {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const db = openDb(database.url);
+    try {
+      await migrateBelow(db, '024');
+      // Two payments as the gateway wrote them before 024 (no history): a walk of one posting stops at the newer.
+      for (const [id, createdAt] of [[7, 1000], [8, 2000]]) {
+        const fixed = { clientId: 'gbc_old', transactionId: `INV-OLD-${id}`, requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt };
+        const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
+        const sealed = TEST_AUDIT_KEYS.encrypt(JSON.stringify(details('CV Lama Sekali', 'Tagihan lama')), placeOf('payments', 'details_json', [id]));
+        await db.execute(
+          'INSERT INTO payments (id, client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at, key_id, mac_key_id, mac, details_json) ' +
+            "VALUES (?, ?, ?, ?, 'SUCCESS', ?, 1000, ?, ?, ?, ?, ?, ?, ?)",
+          [id, fixed.clientId, fixed.transactionId, fixed.requestHash, fixed.amount, fixed.currency, createdAt, createdAt, TEST_AUDIT_KEYS.currentKeyId, keyId, mac, sealed],
+        );
+      }
+      await migrate(db, { keys: TEST_AUDIT_KEYS });
+    } finally {
+      await db.close();
+    }
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      const [first] = await store.db.query<{ cause: string }>('SELECT cause FROM payment_events WHERE payment_id = 8 AND seq = 1');
+      expect(first.cause).to.equal('baseline');
+      const cut = new SqlPaymentSearchRepository(store.db, TEST_AUDIT_KEYS, null, Date.now, { gramChunk: 1, gramWalkLimit: 1 });
+      const page = await cut.page({ text: 'lama sekali' }, 'newest', null, 10);
+      expect(page.rows.map((p) => p.transactionId)).to.deep.equal(['INV-OLD-8']);
+      expect(page.totals).to.deep.include({ truncated: 'walk', reachedAt: 2000 });
+      expect(page.totals.reachedUnproved).to.equal(undefined);
     } finally {
       await store.close();
       await database.drop();

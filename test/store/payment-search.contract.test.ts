@@ -677,7 +677,7 @@ forEachBackend('Payment search (console list)', (ctx) => {
     const countsRead = async () => {
       opening.length = 0;
       await read.dailyTotals(start, start + DAY);
-      return opening.filter(({ sql }) => sql.includes("COUNT(*) AS n FROM payment_events WHERE cause = 'reserve'"));
+      return opening.filter(({ sql }) => sql.includes("COUNT(*) AS n FROM payment_events WHERE cause IN ('reserve', 'baseline')"));
     };
     const counts = await countsRead();
     expect(counts.map((c) => c.rows)).to.deep.equal([[{ day: Math.floor((start + 7 * HOUR) / DAY), n: 7 }]]);

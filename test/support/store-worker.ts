@@ -1,10 +1,11 @@
 /**
  * A separate OS process doing store work, for tests of what several PM2 workers (or nodes) do
  * at once on one database. Usage: node store-worker.js <url> <migrate|sequence|bank-ids|increment> [name] [count]
- * Prints one JSON value on stdout.
+ * Prints one JSON value on stdout. `migrate` migrates with the key ring of GERBANG_AUDIT_KEYS when it is set.
  */
 import { BankIdBlocks } from '../../src/domain/transfers/index.js';
 import { migrate, openStore } from '../../src/store/index.js';
+import { ringOf } from './audit-keys.js';
 
 async function main(): Promise<void> {
   const [url, action, name = '', countText = '0'] = process.argv.slice(2);
@@ -12,7 +13,8 @@ async function main(): Promise<void> {
   const store = await openStore(url);
   try {
     if (action === 'migrate') {
-      process.stdout.write(JSON.stringify((await migrate(store.db)).applied));
+      const keys = process.env.GERBANG_AUDIT_KEYS ? ringOf(...process.env.GERBANG_AUDIT_KEYS.split(',')) : null;
+      process.stdout.write(JSON.stringify((await migrate(store.db, { keys })).applied));
     } else if (action === 'sequence') {
       const values = await Promise.all(Array.from({ length: count }, () => store.sequences.next(name)));
       process.stdout.write(JSON.stringify(values));

@@ -133,6 +133,9 @@ interface Head {
   hash: string;
 }
 
+/** A chain's head: its last link's seq and hash. */
+export type ChainHead = Head;
+
 /** What an append is to others: a dependency (`as`), or a dependent (`after`). */
 export interface AppendOptions {
   as?: ChainDependency;
@@ -518,18 +521,34 @@ async function writeLinked(
  * records, links and head commit together. Returns how many records were linked.
  */
 export async function appendOnNewChain(q: Queryable, ring: KeyRing, writerId: string, kind: LinkKind, write: RecordWrite, clock: () => number = Date.now): Promise<number> {
+  return (await appendOnOwnChain(q, ring, writerId, null, kind, write, clock))?.seq ?? 0;
+}
+
+/**
+ * appendOnNewChain for a one-off writer that links in several transactions (a migration's batches):
+ * the records `write` makes on `q` linked after `head`, the head this writer last committed to its
+ * chain `writerId` (null: none yet, the chain begins here), and the chain's head row moved to the
+ * last, guarded by `head` (NotOneRowError when it is not there). Returns the new head (`head`
+ * when `write` recorded nothing); the caller keeps it once `q`'s transaction has committed.
+ */
+export async function appendOnOwnChain(q: Queryable, ring: KeyRing, writerId: string, head: ChainHead | null, kind: LinkKind, write: RecordWrite, clock: () => number = Date.now): Promise<ChainHead | null> {
   const recordedAt = clock();
-  const genesis = { seq: 0, hash: GENESIS };
-  const { last, links } = await writeLinked(q, ring, writerId, genesis, recordedAt, [{ kind, write }]);
-  if (last === genesis) return 0;
-  await q.executeAll([
-    ...links,
-    {
-      sql: 'INSERT INTO audit_writers (writer_id, host, pid, started_at, last_seq, last_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      params: [writerId, hostname().slice(0, 255), process.pid, recordedAt, last.seq, last.hash, recordedAt],
-    },
-  ]);
-  return last.seq;
+  const from = head ?? { seq: 0, hash: GENESIS };
+  const { last, links } = await writeLinked(q, ring, writerId, from, recordedAt, [{ kind, write }]);
+  if (last === from) return head;
+  const moveHead: SqlStatement =
+    head === null
+      ? {
+          sql: 'INSERT INTO audit_writers (writer_id, host, pid, started_at, last_seq, last_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          params: [writerId, hostname().slice(0, 255), process.pid, recordedAt, last.seq, last.hash, recordedAt],
+        }
+      : {
+          sql: 'UPDATE audit_writers SET last_seq = ?, last_hash = ?, updated_at = ? WHERE writer_id = ? AND last_seq = ? AND last_hash = ?',
+          params: [last.seq, last.hash, recordedAt, writerId, head.seq, head.hash],
+          onlyOneRow: true,
+        };
+  await q.executeAll([...links, moveHead]);
+  return last;
 }
 
 /**

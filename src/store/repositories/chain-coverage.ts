@@ -9,16 +9,32 @@ import type { ValueSealer } from './sealed-values.js';
  * link. Excusing records is what a forger needs, so each row carries a MAC of the key ring
  * (migration 028, record-macs.ts) and is read only through chainCoverage: the API's status read,
  * the console's marks and `audit verify` all get the same answer from it.
+ *
+ * Migration 037 (history-baselines.ts) gave every record it excused its history and moved both rows
+ * to 0 (nothing excused), under a MAC key derived for another purpose than 028's: a row as it stood
+ * before 037, written back in SQL with its MAC (a backup, or a reader who noted it), holds no more.
+ * On MySQL 037 commits a row a batch on its way down: those rows are MAC'd under a third purpose
+ * (COVERAGE_IN_PROGRESS) that only 037 itself accepts, so a reader who noted one while 037 ran
+ * cannot write it back later to excuse the payments below it again. CHAIN_COVERAGE, the readers'
+ * purpose, is written only for the final row (0). A reader meeting a row of 037 in progress excuses
+ * nothing (fail closed): while 037 runs, a payment from before 024 it has not yet recorded is
+ * refused (500 AUDIT_INTEGRITY) and named by `audit verify` until 037 finishes.
  */
 export const CHAIN_COVERAGE: MacedTable = {
   table: 'chain_coverage',
-  purpose: 'chain coverage',
+  purpose: 'chain coverage since 037',
   key: ['records'],
   columns: 'records, since, mac_key_id, mac',
   fields: (row) => [String(row.records), toNumber(row.since)],
   describe: (row) => `chain_coverage row '${String(row.records)}'`,
   covers: 'its kind of records or its since',
 };
+
+/** The rows 037 commits on its way down to 0 (MySQL, a batch each): accepted by 037's own step alone, never by a reader. */
+export const COVERAGE_IN_PROGRESS: MacedTable = { ...CHAIN_COVERAGE, purpose: 'chain coverage 037 in progress' };
+
+/** What the coverage rows' MAC key was derived for from migration 028 to 037 (read by 037 alone). */
+export const PRE_037_COVERAGE: MacedTable = { ...CHAIN_COVERAGE, purpose: 'chain coverage' };
 
 /** The kinds of records covered: payments by created_at, console audit entries by id. */
 export type CoveredRecords = 'payments' | 'console_audit';
@@ -32,7 +48,7 @@ export interface Coverage {
 }
 
 /** A row that excuses nothing: no payment is created at time 0 and console audit ids start at 1 (an empty store's 024 wrote 1). */
-const EXCUSES_NOTHING = 1;
+export const EXCUSES_NOTHING = 1;
 
 const WHOLE: Record<CoveredRecords, string> = { payments: 'every payment must have its history', console_audit: 'every console audit entry must have its chain link' };
 
@@ -49,7 +65,11 @@ export async function chainCoverage(q: Queryable, sealer: ValueSealer): Promise<
     const since = toNumber(row.since);
     if (row.mac === null && since <= EXCUSES_NOTHING) return { since, problem: null };
     const problem = recordMacProblem(CHAIN_COVERAGE, row, sealer);
-    return problem === null ? { since, problem: null } : { since: 0, problem: `${problem}, so ${WHOLE[records]}` };
+    if (problem === null) return { since, problem: null };
+    if (recordMacProblem(COVERAGE_IN_PROGRESS, row, sealer) === null) {
+      return { since: 0, problem: `chain_coverage row '${records}' is one migration 037 wrote while it ran (since ${since}): it excuses nothing, so ${WHOLE[records]} (037 not finished, or the row written back after it)` };
+    }
+    return { since: 0, problem: `${problem}, so ${WHOLE[records]}` };
   };
   return { payments: coverageOf('payments'), console_audit: coverageOf('console_audit') };
 }

@@ -14,8 +14,8 @@ import { place, type SealPlace, type ValueOpener } from './sealed-values.js';
  * event must say the same, which `audit verify` and the status read check (paymentEventProblem).
  */
 
-/** Why an event was written. */
-export type PaymentEventCause = 'reserve' | 'update' | 'send' | 'settle' | 'check' | 'review' | 'release';
+/** Why an event was written (`baseline`: migration 037 recorded a payment from before 024 as it stood, history-baselines.ts). */
+export type PaymentEventCause = 'reserve' | 'update' | 'send' | 'settle' | 'check' | 'review' | 'release' | 'baseline';
 
 /** The state of an event that released (deleted) an unsent reservation. */
 export const RELEASED = 'RELEASED';
@@ -213,7 +213,9 @@ export async function lastEventRows(q: Queryable, paymentIds: number[]): Promise
 /**
  * Why payment `payment` has no event, or null when it was created before its history was kept
  * (`coverage`, read by chainCoverage; a coverage row that cannot be trusted excuses nothing and
- * is named too).
+ * is named too). Since migration 037 the coverage excuses no payment (each one it excused was
+ * given a `baseline` event), unless a key holder moved it, as test/load/console-perf.ts does for
+ * the payments it seeds without a history.
  */
 export function missingHistoryProblem(payment: { id: number; clientId: string; transactionId: string; createdAt: number }, coverage: Coverage): string | null {
   if (payment.createdAt < coverage.since) return null;
@@ -282,29 +284,37 @@ export async function reservedDigests(q: Queryable, ranges: readonly { day: numb
 }
 
 /**
- * The payment ids of the `reserve` events recorded in [from, to): the payments whose history says
- * they were created then (a payment's first event is recorded at its created_at, in the same
- * transaction as its row). Read from ix_payment_events_reserved alone (migration 035), a range of
- * its entries, `pageRows` a statement at most, each page after the last one's (recorded_at,
- * payment_id). Whatever the event's link: one altered in SQL still says a payment was created
- * then, and it is the payment's history (lastTrustedEvents) that says whether it was released.
- * Each with the event's own id (the primary key: in every entry of the index, on both backends).
+ * The causes of a payment's first event, recorded at its created_at: `reserve` (in the same
+ * transaction as its row), or `baseline` (migration 037, a payment from before 024 as it stood,
+ * dated its created_at).
+ */
+export const CREATION_CAUSES = ['reserve', 'baseline'] as const;
+
+/**
+ * The first events (CREATION_CAUSES) recorded in [from, to): the payments whose history says they
+ * were created then. Read from ix_payment_events_reserved alone (migration 035), a range of its
+ * entries a cause, `pageRows` a statement at most, each page after the last one's (recorded_at,
+ * payment_id). Whatever the event's link: one altered in SQL still says a payment was created then,
+ * and it is the payment's history (lastTrustedEvents) that says whether it was released. Each with
+ * the event's own id (the primary key: in every entry of the index, on both backends).
  */
 export async function* reservedBetween(q: Queryable, from: number, to: number, pageRows: number): AsyncGenerator<ReserveEvent[]> {
-  let after: { at: number; id: number } | null = null;
-  for (;;) {
-    const rows: { id: number | string; payment_id: number | string; recorded_at: number | string }[] = await q.query(
-      "SELECT id, payment_id, recorded_at FROM payment_events WHERE cause = 'reserve' AND recorded_at >= ? AND recorded_at < ?" +
-        `${after === null ? '' : ' AND (recorded_at > ? OR (recorded_at = ? AND payment_id > ?))'} ORDER BY recorded_at, payment_id LIMIT ${pageRows}`,
-      after === null ? [from, to] : [from, to, after.at, after.at, after.id],
-      // A range of one index: planned for these values (QueryOptions.freshPlan).
-      { freshPlan: true },
-    );
-    if (rows.length === 0) return;
-    yield rows.map((row) => ({ id: toNumber(row.id), paymentId: toNumber(row.payment_id) }));
-    if (rows.length < pageRows) return;
-    const last = rows[rows.length - 1];
-    after = { at: toNumber(last.recorded_at), id: toNumber(last.payment_id) };
+  for (const cause of CREATION_CAUSES) {
+    let after: { at: number; id: number } | null = null;
+    for (;;) {
+      const rows: { id: number | string; payment_id: number | string; recorded_at: number | string }[] = await q.query(
+        `SELECT id, payment_id, recorded_at FROM payment_events WHERE cause = '${cause}' AND recorded_at >= ? AND recorded_at < ?` +
+          `${after === null ? '' : ' AND (recorded_at > ? OR (recorded_at = ? AND payment_id > ?))'} ORDER BY recorded_at, payment_id LIMIT ${pageRows}`,
+        after === null ? [from, to] : [from, to, after.at, after.at, after.id],
+        // A range of one index: planned for these values (QueryOptions.freshPlan).
+        { freshPlan: true },
+      );
+      if (rows.length === 0) break;
+      yield rows.map((row) => ({ id: toNumber(row.id), paymentId: toNumber(row.payment_id) }));
+      if (rows.length < pageRows) break;
+      const last = rows[rows.length - 1];
+      after = { at: toNumber(last.recorded_at), id: toNumber(last.payment_id) };
+    }
   }
 }
 
@@ -312,8 +322,8 @@ export async function* reservedBetween(q: Queryable, from: number, to: number, p
 const RESERVED_COUNT_DAYS = 100;
 
 /**
- * How many `reserve` events are recorded in each of `ranges` ([start, end), epoch ms, each named
- * by its `day`), by day: one COUNT of a range of ix_payment_events_reserved a day, from the index
+ * How many first events (CREATION_CAUSES) are recorded in each of `ranges` ([start, end), epoch ms,
+ * each named by its `day`), by day: one COUNT of two ranges of ix_payment_events_reserved a day, from the index
  * alone (migration 035), RESERVED_COUNT_DAYS days a statement. Whatever the events' links, as
  * reservedBetween reads them.
  */
@@ -322,7 +332,7 @@ export async function reservedCounts(q: Queryable, ranges: readonly { day: numbe
   for (let first = 0; first < ranges.length; first += RESERVED_COUNT_DAYS) {
     const part = ranges.slice(first, first + RESERVED_COUNT_DAYS);
     const rows = await q.query<{ day: number | string; n: number | string }>(
-      part.map(() => "SELECT ? AS day, COUNT(*) AS n FROM payment_events WHERE cause = 'reserve' AND recorded_at >= ? AND recorded_at < ?").join(' UNION ALL '),
+      part.map(() => "SELECT ? AS day, COUNT(*) AS n FROM payment_events WHERE cause IN ('reserve', 'baseline') AND recorded_at >= ? AND recorded_at < ?").join(' UNION ALL '),
       part.flatMap((r) => [r.day, r.start, r.end]),
       // Each part a range of one index: planned for these values (QueryOptions.freshPlan).
       { freshPlan: true },

@@ -28,7 +28,7 @@ import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
 import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, KeptLine, RESERVES_HELD_MS, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
-import { firstTrustedEvents, lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, RELEASED, reservedBetween, reserveEventsDigest, snapshotOfRow, type PaymentSnapshot, type ReserveEvent } from './payment-events.js';
+import { CREATION_CAUSES, firstTrustedEvents, lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, RELEASED, reservedBetween, reserveEventsDigest, snapshotOfRow, type PaymentSnapshot, type ReserveEvent } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
 import type { Queryable } from '../types.js';
 import { paymentPlace, place, ValueSealer, type SealPlace } from './sealed-values.js';
@@ -1390,7 +1390,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * first event, under a chain link that holds, is its reserve recorded at that very time (the MAC
    * does not cover the row's id; the event's link does, so a row's fixed columns swapped with
    * another's, MAC and all, do not pass). A payment without history holds when it was created
-   * before its history was kept (chainCoverage). Else the problem in words.
+   * before its history was kept (chainCoverage); one made before it whose first event is the
+   * baseline migration 037 recorded it by is held to it as to a reserve (dated its created_at).
+   * Else the problem in words.
    */
   private async provedCreation(row: ListedRow): Promise<{ at: number } | { problem: string }> {
     const [record] = await this.marked([row]);
@@ -1403,7 +1405,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       return { problem: `payments id ${record.id} (${record.clientId} / ${record.transactionId}) has no first event in its history: it was deleted in SQL${coverage.problem === null ? '' : `; ${coverage.problem}`}` };
     }
     if ('problem' in first) return first;
-    if (first.cause !== 'reserve' || first.recordedAt !== at) {
+    // A baseline: recorded as it stood by migration 037 (made before its history was kept), dated its created_at.
+    if (!CREATION_CAUSES.includes(first.cause as (typeof CREATION_CAUSES)[number]) || first.recordedAt !== at) {
       return { problem: `payments id ${record.id} (${record.clientId} / ${record.transactionId}) says it was made at ${new Date(at).toISOString()}, but its first event is its ${first.cause} recorded at ${new Date(first.recordedAt).toISOString()}` };
     }
     return { at };
@@ -1725,7 +1728,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         const what = `payments id ${id}, created on ${dayLabel(day)} by its history, is not among that day's payments`;
         if (released.has(id)) {
           const reserve = first.get(id);
-          if (reserve !== undefined && !('problem' in reserve) && reserve.cause === 'reserve' && reserve.recordedAt >= from && reserve.recordedAt < to) continue;
+          if (reserve !== undefined && !('problem' in reserve) && CREATION_CAUSES.includes(reserve.cause as (typeof CREATION_CAUSES)[number]) && reserve.recordedAt >= from && reserve.recordedAt < to) continue;
           const why = reserve === undefined ? 'it has none' : 'problem' in reserve ? reserve.problem : `it is its ${reserve.cause} recorded at ${new Date(reserve.recordedAt).toISOString()}`;
           missing.push(`${what}; its history releases it, but its first event is not its reserve that day (${why}): a reserve event was inserted or changed in SQL`);
         } else if (event === undefined) missing.push(`${what}: its history is gone`);

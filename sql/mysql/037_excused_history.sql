@@ -1,0 +1,17 @@
+-- 037: no record is excused from its history any more. chain_coverage (024, 028) excused the
+-- payments created before 024 from having events and the console audit entries before it from
+-- having links: a state, bank reference or answer written in SQL into such a payment (a refused
+-- payment made to read SUCCESS) was reported by the API and passed `audit verify` (issue #14).
+--
+-- This migration's step in code (src/store/migrator.ts, src/store/repositories/history-baselines.ts)
+-- records, with the key ring, every payment without events that the coverage excused as it now
+-- stands, a `baseline` event (seq 1) under a `payment_event` link, and every console audit entry
+-- it excused under a `console_audit` link, in a chain of the migration's own; each transaction
+-- (1,000 records on MySQL) first moves its coverage row down past the records it then covers,
+-- re-MAC'd and guarded by the row as read, so a migration cut short carries on where it stopped,
+-- writes nothing twice, and two migrators take turns (no lock but the rows written). Both rows
+-- end at 0 (nothing excused) under a MAC key derived for another purpose than 028's, so a row from
+-- before written back in SQL excuses nothing. The baseline is the state at the upgrade, which the
+-- operator vouches for by upgrading (docs/security/threat-model.md, docs/operator-guide.md). A
+-- payment whose MAC does not hold, or whose answer does not open, is not recorded: it is named.
+-- Needs the key ring when a coverage row excuses anything or carries a MAC. No DDL.
