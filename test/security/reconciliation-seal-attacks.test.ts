@@ -319,6 +319,26 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     expect((await sealsOf(account)).map((s) => Number(s.row_count))).to.deep.equal([2, 2, 2]);
   });
 
+  it('does not read in place a span with a day kept whole that no row is on any more (deleted in SQL): its lines are read, and the day named', async () => {
+    const { account, start, ids, day } = await threeSealedDays(24);
+    const { db: recorded, statements } = recordingStatements(db(), (sql) => sql);
+    const search = new SqlPaymentSearchRepository(recorded, TEST_AUDIT_KEYS);
+    const read = async () => {
+      const before = statements().length;
+      const found = await search.fromAccount(account, start, start + 3 * DAY);
+      const withLines = statements().slice(before).filter((sql) => /FROM payments WHERE source_account_tag = \?/.test(sql) && / AS line /.test(sql)).length;
+      return { rows: found.rows.length, missing: found.missing, withLines };
+    };
+    // Proved by the seals and kept whole; then read in place, without the lines.
+    expect((await read()).withLines).to.be.above(0);
+    expect(await read()).to.deep.equal({ rows: 6, missing: [], withLines: 0 });
+    await db().execute('DELETE FROM payments WHERE id IN (?, ?)', [ids[2], ids[3]]);
+    const after = await read();
+    expect(after.withLines).to.be.above(0);
+    expect(after).to.deep.include({ rows: 4, missing: [{ day, sealed: 2, found: 0 }] });
+    await search.close();
+  });
+
   it('names no missing payment on a sealed day whose payment was released through the gateway since it was sealed', async () => {
     const { ids, read } = await threeSealedDays(21);
     expect(await ctx.store().payments.release(ids[3])).to.equal(true);
