@@ -1,6 +1,6 @@
 import type { StatementEntry } from '../banks/types.js';
 import { paymentDay, reconcileStatement, type Reconciliation } from '../domain/transfers/index.js';
-import type { PaymentSearchRepository, ReconciledPayment } from '../store/types.js';
+import type { MissingPayments, PaymentSearchRepository, ReconciledPayment } from '../store/types.js';
 
 const DAY_MS = 86_400_000;
 
@@ -8,6 +8,15 @@ const DAY_MS = 86_400_000;
 export interface PeriodPayments {
   rows: ReconciledPayment[];
   truncated: boolean;
+  /** Sealed days with payments deleted in the database, outside Gerbang. */
+  missing: MissingPayments[];
+}
+
+/** What the page shows of a period: the lines matched, whether the period held more, the days missing payments. */
+export interface MatchedPeriod {
+  reconciliation: Reconciliation;
+  truncated: boolean;
+  missing: MissingPayments[];
 }
 
 /**
@@ -21,14 +30,14 @@ export function periodPayments(search: PaymentSearchRepository, account: string,
 }
 
 /** The payments of periodPayments whose transaction day lies in `from`..`to`, matched to `entries`. */
-export function matchPeriod(payments: PeriodPayments, from: string, to: string, entries: readonly StatementEntry[]): { reconciliation: Reconciliation; truncated: boolean } {
+export function matchPeriod(payments: PeriodPayments, from: string, to: string, entries: readonly StatementEntry[]): MatchedPeriod {
   const inside = (p: ReconciledPayment) => {
     const day = paymentDay(p);
     return day >= from && day <= to;
   };
   // Most often every one is (a month's 50,000: no copy of the list).
   const inPeriod = payments.rows.every(inside) ? payments.rows : payments.rows.filter(inside);
-  return { reconciliation: reconcileStatement(entries, inPeriod), truncated: payments.truncated };
+  return { reconciliation: reconcileStatement(entries, inPeriod), truncated: payments.truncated, missing: payments.missing.filter((m) => m.day >= from && m.day <= to) };
 }
 
 /**
@@ -41,6 +50,6 @@ export async function reconcilePeriod(
   from: string,
   to: string,
   entries: readonly StatementEntry[],
-): Promise<{ reconciliation: Reconciliation; truncated: boolean }> {
+): Promise<MatchedPeriod> {
   return matchPeriod(await periodPayments(search, account, from, to), from, to, entries);
 }

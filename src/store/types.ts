@@ -1192,6 +1192,23 @@ export interface DailyBankLatency {
   p95Ms: number;
 }
 
+/** A sealed day of a reconciliation with fewer payments than its trusted seal counted (PaymentSearchRepository.fromAccount). */
+export interface MissingPayments {
+  /** The Jakarta day, yyyy-MM-dd. */
+  day: string;
+  /** How many payments its seal counted (of the account's tag, as sealed). */
+  sealed: number;
+  /** How many were read, with those released through Gerbang since it was sealed. */
+  found: number;
+}
+
+/** The payments of an account in a period, each proved, and what could not be read whole. */
+export interface ReconciledPeriod {
+  rows: ReconciledPayment[];
+  truncated: boolean;
+  missing: MissingPayments[];
+}
+
 export interface PaymentSearchRepository {
   /**
    * One page of payments matching `search`, in `sort` order, after `cursor` (keyset pagination:
@@ -1220,8 +1237,11 @@ export interface PaymentSearchRepository {
    * (ProvedRows), nor a row of a closed day whose trusted seal its rows hash to (migration 031,
    * reconciliation-seals.ts); a closed day proved whole is sealed when the store has an audit
    * chain. The payments handed out are frozen and may be the same objects as an earlier read's.
+   * `missing` names each sealed day read whole with fewer payments than its trusted seal counted,
+   * the difference not made by payments released through Gerbang (their chained release events):
+   * payments deleted in the database, outside Gerbang; such a day is never sealed anew.
    */
-  fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }>;
+  fromAccount(sourceAccount: string, from: number, to: number): Promise<ReconciledPeriod>;
   /**
    * The console's sweep: counts and keeps the overview's totals of the closed days of the last
    * month that have none that hold (`daysCounted`), seals the closed days of the last month of

@@ -132,4 +132,25 @@ forEachBackend('GET /console/reconciliation: the payments read while the stateme
       process.off('unhandledRejection', onUnhandled);
     }
   });
+  it('names a day of the period whose payments were deleted in SQL after it was sealed, in the clerk\'s language, and says not that every line matched', async () => {
+    const account = '0201999001';
+    const ids: number[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      ids.push((await con.store.payments.reserve({ clientId: 'recon-gone', transactionId: `GONE-${i}`, requestHash: 'a'.repeat(64), amount: `${2000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + HOUR_MS + i)).id);
+      expect(await con.store.payments.update(ids[i], { state: 'SUCCESS', bank: 'bca' }, start + 2 * HOUR_MS)).to.equal(true);
+    }
+    // The statement books the payment left: every line of the page matches.
+    read = async (asked, from, to) => ({ accountNumber: asked, currency: 'IDR', from, to, openingBalance: null, bank: 'bca', entries: [{ date: day, type: 'DEBIT', amount: '2000.00', description: 'TRSF E-BANKING DB GONE-0' }] });
+    const url = `/console/reconciliation?account=${account}&from=${day}&to=${day}`;
+    // The first reading proves the day and seals it (the console's clock is past the day's end).
+    expect((await client.get(url)).text).not.to.contain('data-missing-day');
+    await con.store.db.execute('DELETE FROM payments WHERE id = ?', [ids[1]]);
+    const page = await client.get(url);
+    expect(page.status).to.equal(200);
+    expect(page.text).to.contain(`data-missing-day="${day}"`);
+    expect(page.text).to.contain('DIHAPUS DI LUAR GERBANG');
+    expect(page.text).to.contain('Segel hari itu mencatat 2 pembayaran, yang masih ada atau dibatalkan lewat Gerbang hanya 1.');
+    expect(page.text.split('data-kind="matched"').length - 1).to.equal(1);
+    expect(page.text).not.to.contain('recon-all-matched');
+  });
 });

@@ -75,4 +75,15 @@ describe('a payment changed in the database, in a reconciliation', () => {
     expect(html).to.contain('<strong data-count="forged">1</strong>').and.to.contain('DIUBAH DI LUAR GERBANG').and.to.contain('payments id 2 (c / INV-100002) was altered');
     expect(html).not.to.contain('Semua baris cocok');
   });
+  it('names each day whose payments were deleted in the database (no line to mark) in the clerk\'s language, and says not that every line matched', () => {
+    const kept = payment(1, 'SUCCESS');
+    const reconciliation = reconcileStatement([kept].map(debitOf), [kept]);
+    const shown = (lang: 'id' | 'en') =>
+      reconciliationPage(
+        { t: translator(lang), lang, here: '/console/reconciliation' },
+        { form: { account: '0201245680', from: '2026-11-20', to: '2026-11-20' }, errors: [], result: { bank: 'bca', reconciliation, truncated: false, missing: [{ day: '2026-11-20', sealed: 2, found: 1 }] } },
+      );
+    expect(shown('en')).to.contain('data-missing-day="2026-11-20"').and.to.contain("DELETED OUTSIDE GERBANG: payments of").and.to.contain('seal counted 2 payments; only 1 are still there');
+    expect(shown('id')).to.contain('DIHAPUS DI LUAR GERBANG: pembayaran tanggal').and.not.to.contain('Semua baris cocok');
+  });
 });

@@ -37,7 +37,7 @@ async function freshRead(store: Store, account: string, from: number, to: number
   const search = new SqlPaymentSearchRepository(store.db, TEST_AUDIT_KEYS);
   const found = await search.fromAccount(account, from, to);
   await search.close();
-  return { rows: found.rows, opened: search.rowsProvedOneByOne };
+  return { rows: found.rows, missing: found.missing, opened: search.rowsProvedOneByOne };
 }
 
 forEachBackend('An attacker without keys against the reconciliation day seals (#16)', (ctx) => {
@@ -278,6 +278,72 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
       ['ROLL-1', 'RECEIVED', undefined],
       ['ROLL-2', 'RECEIVED', `payments id ${moved} (${who} / ROLL-2) was changed without an event in its history: state "RECEIVED" where its last event (seq 2) says "FAILED"`],
     ]);
+  });
+
+  /**
+   * Three sealed days of two payments each, read again by the process that proved them (which keeps
+   * them whole: its next reading compares each row in place with its kept line) and by a fresh one.
+   */
+  async function threeSealedDays(n: number): Promise<{ account: string; start: number; ids: number[]; day: string; read: () => Promise<unknown[]> }> {
+    const [account, who, start] = [newAccount(), `gone-${randomBytes(3).toString('hex')}`, dayAt(n)];
+    const ids: number[] = [];
+    for (let day = 0; day < 3; day += 1) ids.push(...(await paid(account, who, start + day * DAY, [`GONE-${day}-1`, `GONE-${day}-2`])));
+    await sealed(account, start, 3);
+    expect((await sealsOf(account)).map((s) => Number(s.row_count))).to.deep.equal([2, 2, 2]);
+    const shown = (found: { rows: { id: number; integrityProblem?: string }[]; missing: unknown[] }) => [found.rows.map((p) => [p.id, p.integrityProblem]), found.missing];
+    const read = async () => [shown(await ctx.store().paymentSearch.fromAccount(account, start, start + 3 * DAY)), shown(await freshRead(ctx.store(), account, start, start + 3 * DAY))];
+    expect(await read()).to.deep.equal(Array(2).fill([ids.map((id) => [id, undefined]), []]));
+    return { account, start, ids, day: `2026-11-${String(n + 1).padStart(2, '0')}`, read };
+  }
+
+  it('names a sealed day whose payments were all deleted in SQL (with their history or not) as missing payments, in the process that kept it and in a fresh one, every time', async () => {
+    for (const [n, withEvents] of [[12, true], [15, false]] as const) {
+      const { account, ids, day, read } = await threeSealedDays(n);
+      if (withEvents) await db().execute('DELETE FROM payment_events WHERE payment_id IN (?, ?)', [ids[2], ids[3]]);
+      await db().execute('DELETE FROM payments WHERE id IN (?, ?)', [ids[2], ids[3]]);
+      const left = [ids[0], ids[1], ids[4], ids[5]].map((id) => [id, undefined]);
+      const named = [left, [{ day, sealed: 2, found: 0 }]];
+      expect(await read()).to.deep.equal([named, named]);
+      // Never sealed anew without them: named at the next reading too.
+      expect(await read()).to.deep.equal([named, named]);
+      expect((await sealsOf(account)).map((s) => Number(s.row_count))).to.deep.equal([2, 2, 2]);
+    }
+  });
+
+  it('names a sealed day one of whose payments was deleted in SQL as missing a payment, though the other still proves, in the process that kept it and in a fresh one, every time', async () => {
+    const { account, ids, day, read } = await threeSealedDays(18);
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+    const named = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), [{ day, sealed: 2, found: 1 }]];
+    expect(await read()).to.deep.equal([named, named]);
+    expect(await read()).to.deep.equal([named, named]);
+    expect((await sealsOf(account)).map((s) => Number(s.row_count))).to.deep.equal([2, 2, 2]);
+  });
+
+  it('does not read in place a span with a day kept whole that no row is on any more (deleted in SQL): its lines are read, and the day named', async () => {
+    const { account, start, ids, day } = await threeSealedDays(24);
+    const { db: recorded, statements } = recordingStatements(db(), (sql) => sql);
+    const search = new SqlPaymentSearchRepository(recorded, TEST_AUDIT_KEYS);
+    const read = async () => {
+      const before = statements().length;
+      const found = await search.fromAccount(account, start, start + 3 * DAY);
+      const withLines = statements().slice(before).filter((sql) => /FROM payments WHERE source_account_tag = \?/.test(sql) && / AS line /.test(sql)).length;
+      return { rows: found.rows.length, missing: found.missing, withLines };
+    };
+    // Proved by the seals and kept whole; then read in place, without the lines.
+    expect((await read()).withLines).to.be.above(0);
+    expect(await read()).to.deep.equal({ rows: 6, missing: [], withLines: 0 });
+    await db().execute('DELETE FROM payments WHERE id IN (?, ?)', [ids[2], ids[3]]);
+    const after = await read();
+    expect(after.withLines).to.be.above(0);
+    expect(after).to.deep.include({ rows: 4, missing: [{ day, sealed: 2, found: 0 }] });
+    await search.close();
+  });
+
+  it('names no missing payment on a sealed day whose payment was released through the gateway since it was sealed', async () => {
+    const { ids, read } = await threeSealedDays(21);
+    expect(await ctx.store().payments.release(ids[3])).to.equal(true);
+    const left = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), []];
+    expect(await read()).to.deep.equal([left, left]);
   });
 
   it('does not seal a day that has not ended, nor one with a payment that does not hold', async () => {

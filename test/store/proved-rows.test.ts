@@ -112,6 +112,8 @@ describe('ProvedRows (rows a reconciliation proved, by their exact sealed lines)
     expect(reads(12, 1_700_000_000_000, 'ÄÖ', null, '', 4, null, '#12;#1700000000000;4:ÄÖ~0:#4;~')).to.equal(false);
     expect(reads(2 ** 53, 1_700_000_000_000, 'SUCCESS', null, '', 4, null, `#${2 ** 53};#1700000000000;7:SUCCESS~0:#4;~`)).to.equal(false);
     expect(reads(-1, 1_700_000_000_000, 'SUCCESS', null, '', 4, null, '#-1;#1700000000000;7:SUCCESS~0:#4;~')).to.equal(false);
+    // -0 is no integer the database writes (its line says 0): not read as 0.
+    expect(reads(12, 1_700_000_000_000, 'SUCCESS', null, '', -0, null, '#12;#1700000000000;7:SUCCESS~0:#0;~')).to.equal(false);
     // Nothing past the line, nothing left of it.
     expect(reads(12, 1_700_000_000_000, 'SUCCESS', null, '', 4, null, `${line}~`)).to.equal(false);
     const kept = new KeptLine().start(line, 0, line.length);

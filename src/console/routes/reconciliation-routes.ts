@@ -108,8 +108,8 @@ export function reconciliationRoutes(deps: { store: Store; statements: Statement
       res.status(status).type('html').send(reconciliationPage(ctx, { form, errors: [], readError: error, focus }));
       return;
     }
-    const { reconciliation, truncated } = matchPeriod(await payments, checked.from, checked.to, statement.entries);
-    res.type('html').send(reconciliationPage(ctx, { form, errors: [], result: { bank: statement.bank, bankCode: statement.bankCode, reconciliation, truncated }, focus }));
+    const matched = matchPeriod(await payments, checked.from, checked.to, statement.entries);
+    res.type('html').send(reconciliationPage(ctx, { form, errors: [], result: { bank: statement.bank, bankCode: statement.bankCode, ...matched }, focus }));
   });
 
   return router;

@@ -157,7 +157,7 @@ export async function lastTrustedEvent(
  * lastTrustedEvent for many payments at once (a page of the console), in two statements: their
  * last events, then those events' links. Payments without an event are absent from the map.
  */
-export async function lastTrustedEvents(q: Queryable, ring: KeyRing, sealer: ValueOpener, paymentIds: number[]): Promise<Map<number, { seq: number; snapshot: PaymentSnapshot } | { problem: string }>> {
+export async function lastTrustedEvents(q: Queryable, ring: KeyRing, sealer: ValueOpener, paymentIds: number[]): Promise<Map<number, TrustedEvent | { problem: string }>> {
   return trustedEventsOf(q, ring, sealer, [...(await lastEventRows(q, paymentIds)).values()]);
 }
 

@@ -6,6 +6,7 @@ import type {
   DailyBankLatency,
   DailyPaymentTotals,
   Db,
+  MissingPayments,
   Dialect,
   PaymentCursor,
   PaymentPage,
@@ -17,6 +18,7 @@ import type {
   PaymentTotals,
   ProvedDailyTotals,
   ReconciledPayment,
+  ReconciledPeriod,
   SqlValue,
 } from '../types.js';
 import { PAYMENT_STATES } from '../types.js';
@@ -461,6 +463,20 @@ function wholeDays(span: Pick<ReconciledSpan, 'from' | 'to' | 'whole'>, rows: re
   return days;
 }
 
+/**
+ * Counts a span's rows (`rows`, in created_at order) on each Jakarta day into `counted`, and
+ * returns up to where its days were read whole: its end, or the start of its last row's day when
+ * rows were left past it.
+ */
+function countedDays(span: Pick<ReconciledSpan, 'from' | 'to' | 'whole'>, rows: readonly Pick<ShownRow, 'created_at'>[], counted: Map<number, number>): number {
+  for (const row of rows) {
+    const day = jakartaDay(toNumber(row.created_at));
+    counted.set(day, (counted.get(day) ?? 0) + 1);
+  }
+  if (span.whole) return span.to;
+  return rows.length === 0 ? span.from : Math.max(span.from, jakartaDayStart(jakartaDay(toNumber(rows[rows.length - 1].created_at))));
+}
+
 /** A payment's snapshot as a reconciliation read it: `last`'s, with the fields the reconciliation reads taken from the row. */
 function asRead(row: Omit<ShownRow, 'line'>, last: PaymentSnapshot): PaymentSnapshot {
   return {
@@ -797,12 +813,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * sealed, and a sealed span again when one of its rows is neither kept as proved nor on a day
    * whose seal holds (reconciledPayments), with each row's proof columns read by its id too.
    */
-  async fromAccount(sourceAccount: string, from: number, to: number): Promise<{ rows: ReconciledPayment[]; truncated: boolean }> {
+  async fromAccount(sourceAccount: string, from: number, to: number): Promise<ReconciledPeriod> {
     return this.reconcile(sourceAccount, from, to, false);
   }
 
   /** fromAccount, `hashKept` as Reconciling says. */
-  private async reconcile(sourceAccount: string, from: number, to: number, hashKept: boolean): Promise<{ rows: ReconciledPayment[]; truncated: boolean }> {
+  private async reconcile(sourceAccount: string, from: number, to: number, hashKept: boolean): Promise<ReconciledPeriod> {
     const ring = this.sealer.keyRing;
     const tags = [...new Set(ring.keyIds.map((keyId) => accountTag(ring, sourceAccount, keyId)))];
     // One tag (or no tag) per read, in the index's own order: a sort of the rows (several tags in
@@ -816,6 +832,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     ];
     const reconciling: Reconciling = { account: sourceAccount, hashKept, now: this.clock(), coverage: null, seals: [] };
     const rows: ReconciledPayment[] = [];
+    const missing: MissingPayments[] = [];
     let truncated = false;
     for (const { where, params, spanMs, tag } of reads) {
       const trusted = tag === null || to <= from ? new Map<number, TrustedSeal>() : await trustedSeals(this.db, this.sealer, tag, jakartaDay(from), jakartaDay(to - 1));
@@ -836,16 +853,65 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         for (let day = jakartaDay(start) + 1; jakartaDayStart(day) < end; day += 1) if (trusted.has(day) !== sealed) return { end: jakartaDayStart(day), read: sealed ? 'shown' : 'full' };
         return { end, read: !sealed ? 'full' : keptWhole(start, end) ? 'kept' : 'shown' };
       };
+      // The rows read on each whole day, and up to where the days were read whole.
+      const counted = new Map<number, number>();
+      let readTo = from;
       for await (const read of this.reconciledSpans(where, params, from, to, spanMs, cut)) {
-        if (read === 'truncated') truncated = true;
-        else for (const payment of await this.reconciledPayments(read, tag, trusted, reconciling)) rows.push(payment);
+        if (read === 'truncated') {
+          truncated = true;
+          continue;
+        }
+        readTo = countedDays(read, read.keptRows ?? read.rows, counted);
+        for (const payment of await this.reconciledPayments(read, tag, trusted, reconciling)) rows.push(payment);
       }
+      if (tag !== null) for (const short of await this.missingPayments(tag, trusted, counted, from, readTo, reconciling)) missing.push(short);
     }
     await this.sealDays(reconciling.seals);
     const byTime = (a: ReconciledPayment, b: ReconciledPayment) => a.createdAt - b.createdAt || a.id - b.id;
     // Most often in order already (one tag, no ties out of id order): then not sorted.
     if (rows.some((row, i) => i > 0 && byTime(rows[i - 1], row) > 0)) rows.sort(byTime);
-    return { rows, truncated };
+    return { rows, truncated, missing };
+  }
+
+  /**
+   * The trusted sealed days of `tag` read whole (within [from, readTo)) with fewer rows than their
+   * seal counted (`counted`: the rows read on each), less those released through Gerbang since
+   * the day was sealed (releasedSince): payments deleted in the database, outside Gerbang. Such a
+   * day is not sealed anew (its seals taken out of `reconciling`): its seal keeps counting what
+   * was deleted, so every later reading names the day too. Costs nothing for a day as sealed.
+   */
+  private async missingPayments(tag: string, trusted: Map<number, TrustedSeal>, counted: Map<number, number>, from: number, readTo: number, reconciling: Reconciling): Promise<MissingPayments[]> {
+    const missing: MissingPayments[] = [];
+    for (const [day, seal] of trusted) {
+      const read = counted.get(day) ?? 0;
+      if (read >= seal.rowCount || jakartaDayStart(day) < from || jakartaDayStart(day + 1) > readTo) continue;
+      const found = read + (await this.releasedSince(day, seal.sealedAt - SEAL_AFTER_EVENT_MS));
+      if (found >= seal.rowCount) continue;
+      missing.push({ day: dayLabel(day), sealed: seal.rowCount, found });
+      reconciling.seals = reconciling.seals.filter((s) => s.tag !== tag || s.day !== day);
+    }
+    return missing.sort((a, b) => (a.day < b.day ? -1 : 1));
+  }
+
+  /**
+   * How many payments created on UTC+7 `day` (their reserve events, by their own index) have no
+   * row and were released through Gerbang at `since` or later: their last event, under a chain
+   * link that holds, is their release. A release's tag is not known (its row is gone): one of any
+   * account counts.
+   */
+  private async releasedSince(day: number, since: number): Promise<number> {
+    const gone = await this.db.query<{ payment_id: number | string }>(
+      "SELECT r.payment_id FROM payment_events r LEFT JOIN payments p ON p.id = r.payment_id WHERE r.cause = 'reserve' AND r.recorded_at >= ? AND r.recorded_at < ? AND p.id IS NULL",
+      [jakartaDayStart(day), jakartaDayStart(day + 1)],
+    );
+    const ids = gone.map((row) => toNumber(row.payment_id));
+    let released = 0;
+    for (let i = 0; i < ids.length; i += SEQ_CHUNK) {
+      for (const event of (await this.eventsOrProblems(ids.slice(i, i + SEQ_CHUNK), lastTrustedEvents)).values()) {
+        if (!('problem' in event) && event.snapshot.state === RELEASED && event.recordedAt >= since) released += 1;
+      }
+    }
+    return released;
   }
 
   /**
@@ -993,6 +1059,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const line = (this.#keptLine ??= new KeptLine());
     for (const [day, at] of days) {
       if (!this.#proved.keptWholeAs(`${tag} ${day}`, account, at.length, (text, offset, length, k) => keptLineHolds(line.start(text, offset, length), rows[at[k]]))) return null;
+    }
+    // A day kept whole that no row read is on now (its rows deleted) is not as kept either.
+    const readTo = countedDays(span, rows, new Map());
+    for (let day = jakartaDay(span.from); jakartaDayStart(day + 1) <= readTo; day += 1) {
+      if (!days.has(day) && this.#proved.keepsWhole(`${tag} ${day}`, account) && !this.#proved.keptWholeAs(`${tag} ${day}`, account, 0, () => false)) return null;
     }
     return rows.map((row) => Object.freeze(this.reconciled(row, account, null)));
   }

@@ -161,7 +161,7 @@ export class KeptLine {
   /** Whether the next value of the line is the integer (or null) `value`, as `integer` or `highest` write it. */
   integer(value: unknown): boolean {
     if (value === null) return this.#null();
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) return false;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || Object.is(value, -0)) return false;
     const text = this.#text;
     if (this.#at >= this.#end || text.charCodeAt(this.#at) !== 35) return false;
     const digits = this.#digits(this.#at + 1, 59);
