@@ -901,7 +901,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    */
   private async releasedSince(day: number, since: number): Promise<number> {
     const gone = await this.db.query<{ payment_id: number | string }>(
-      "SELECT r.payment_id FROM payment_events r LEFT JOIN payments p ON p.id = r.payment_id WHERE r.cause = 'reserve' AND r.recorded_at >= ? AND r.recorded_at < ? AND p.id IS NULL",
+      "SELECT r.payment_id FROM payment_events r LEFT JOIN payments p ON p.id = r.payment_id WHERE r.cause IN ('reserve', 'baseline') AND r.recorded_at >= ? AND r.recorded_at < ? AND p.id IS NULL",
       [jakartaDayStart(day), jakartaDayStart(day + 1)],
     );
     const ids = gone.map((row) => toNumber(row.payment_id));
