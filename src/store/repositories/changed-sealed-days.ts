@@ -1,5 +1,6 @@
 import { jakartaDay, jakartaDayStart } from '../../time/index.js';
 import type { Queryable } from '../types.js';
+import { CREATION_CAUSES_SQL } from './payment-events.js';
 import { toNumber } from './row-values.js';
 
 /**
@@ -49,7 +50,7 @@ export interface DayEvent {
 export async function eventDays(db: Queryable, after: number, upTo: number, firstDay: number, lastDay: number): Promise<DayEvent[]> {
   const rows = await db.query<{ id: number | string; payment: number | string | null; tag: string | null; created_at: number | string | null; reserved_at: number | string | null; recorded_at: number | string }>(
     'SELECT e.id, p.id AS payment, p.source_account_tag AS tag, p.created_at, e.recorded_at, ' +
-      "CASE WHEN p.id IS NULL THEN (SELECT r.recorded_at FROM payment_events r WHERE r.payment_id = e.payment_id AND r.seq = 1 AND r.cause IN ('reserve', 'baseline')) END AS reserved_at " +
+      `CASE WHEN p.id IS NULL THEN (SELECT r.recorded_at FROM payment_events r WHERE r.payment_id = e.payment_id AND r.seq = 1 AND r.cause IN (${CREATION_CAUSES_SQL})) END AS reserved_at ` +
       'FROM payment_events e LEFT JOIN payments p ON p.id = e.payment_id WHERE e.id > ? AND e.id <= ? ' +
       'AND (p.id IS NULL OR (p.created_at >= ? AND p.created_at < ?))',
     [after, upTo, jakartaDayStart(firstDay), jakartaDayStart(lastDay + 1)],

@@ -290,6 +290,14 @@ export async function reservedDigests(q: Queryable, ranges: readonly { day: numb
  */
 export const CREATION_CAUSES = ['reserve', 'baseline'] as const;
 
+/** CREATION_CAUSES as an SQL list, for `cause IN (...)`. */
+export const CREATION_CAUSES_SQL = CREATION_CAUSES.map((cause) => `'${cause}'`).join(', ');
+
+/** Whether `cause` is one of a payment's first events (CREATION_CAUSES). */
+export function isCreationCause(cause: string): boolean {
+  return (CREATION_CAUSES as readonly string[]).includes(cause);
+}
+
 /**
  * The first events (CREATION_CAUSES) recorded in [from, to): the payments whose history says they
  * were created then. Read from ix_payment_events_reserved alone (migration 035), a range of its
@@ -332,7 +340,7 @@ export async function reservedCounts(q: Queryable, ranges: readonly { day: numbe
   for (let first = 0; first < ranges.length; first += RESERVED_COUNT_DAYS) {
     const part = ranges.slice(first, first + RESERVED_COUNT_DAYS);
     const rows = await q.query<{ day: number | string; n: number | string }>(
-      part.map(() => "SELECT ? AS day, COUNT(*) AS n FROM payment_events WHERE cause IN ('reserve', 'baseline') AND recorded_at >= ? AND recorded_at < ?").join(' UNION ALL '),
+      part.map(() => `SELECT ? AS day, COUNT(*) AS n FROM payment_events WHERE cause IN (${CREATION_CAUSES_SQL}) AND recorded_at >= ? AND recorded_at < ?`).join(' UNION ALL '),
       part.flatMap((r) => [r.day, r.start, r.end]),
       // Each part a range of one index: planned for these values (QueryOptions.freshPlan).
       { freshPlan: true },

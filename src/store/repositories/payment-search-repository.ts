@@ -30,7 +30,7 @@ import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
 import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, KeptLine, RESERVES_HELD_MS, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
-import { CREATION_CAUSES, firstTrustedEvents, lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, RELEASED, reservedBetween, reserveEventsDigest, snapshotOfRow, type PaymentSnapshot, type ReserveEvent } from './payment-events.js';
+import { CREATION_CAUSES_SQL, firstTrustedEvents, isCreationCause, lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, RELEASED, reservedBetween, reserveEventsDigest, snapshotOfRow, type PaymentSnapshot, type ReserveEvent } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
 import type { Queryable } from '../types.js';
 import { paymentPlace, place, ValueSealer, type SealPlace } from './sealed-values.js';
@@ -901,7 +901,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    */
   private async releasedSince(day: number, since: number): Promise<number> {
     const gone = await this.db.query<{ payment_id: number | string }>(
-      "SELECT r.payment_id FROM payment_events r LEFT JOIN payments p ON p.id = r.payment_id WHERE r.cause IN ('reserve', 'baseline') AND r.recorded_at >= ? AND r.recorded_at < ? AND p.id IS NULL",
+      `SELECT r.payment_id FROM payment_events r LEFT JOIN payments p ON p.id = r.payment_id WHERE r.cause IN (${CREATION_CAUSES_SQL}) AND r.recorded_at >= ? AND r.recorded_at < ? AND p.id IS NULL`,
       [jakartaDayStart(day), jakartaDayStart(day + 1)],
     );
     const ids = gone.map((row) => toNumber(row.payment_id));
@@ -1477,7 +1477,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     }
     if ('problem' in first) return first;
     // A baseline: recorded as it stood by migration 037 (made before its history was kept), dated its created_at.
-    if (!CREATION_CAUSES.includes(first.cause as (typeof CREATION_CAUSES)[number]) || first.recordedAt !== at) {
+    if (!isCreationCause(first.cause) || first.recordedAt !== at) {
       return { problem: `payments id ${record.id} (${record.clientId} / ${record.transactionId}) says it was made at ${new Date(at).toISOString()}, but its first event is its ${first.cause} recorded at ${new Date(first.recordedAt).toISOString()}` };
     }
     return { at };
@@ -1799,7 +1799,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         const what = `payments id ${id}, created on ${dayLabel(day)} by its history, is not among that day's payments`;
         if (released.has(id)) {
           const reserve = first.get(id);
-          if (reserve !== undefined && !('problem' in reserve) && CREATION_CAUSES.includes(reserve.cause as (typeof CREATION_CAUSES)[number]) && reserve.recordedAt >= from && reserve.recordedAt < to) continue;
+          if (reserve !== undefined && !('problem' in reserve) && isCreationCause(reserve.cause) && reserve.recordedAt >= from && reserve.recordedAt < to) continue;
           const why = reserve === undefined ? 'it has none' : 'problem' in reserve ? reserve.problem : `it is its ${reserve.cause} recorded at ${new Date(reserve.recordedAt).toISOString()}`;
           missing.push(`${what}; its history releases it, but its first event is not its reserve that day (${why}): a reserve event was inserted or changed in SQL`);
         } else if (event === undefined) missing.push(`${what}: its history is gone`);
