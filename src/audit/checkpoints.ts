@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { sameSecretText, type KeyRing } from '../security/index.js';
@@ -460,13 +460,15 @@ export class CheckpointReader {
   }
 
   private readLines(): void {
-    if (!existsSync(this.path)) return;
-    const size = statSync(this.path).size;
-    if (size < this.offset) this.restart();
-    if (size === this.offset) return;
-    const fd = openSync(this.path, 'r');
+    // Opened first, its length then read from the open file: one removed or replaced meanwhile is
+    // either no file yet or the file as opened, never an error between two looks at its name.
+    const fd = openIfThere(this.path);
+    if (fd === null) return;
     let text: string;
     try {
+      const size = fstatSync(fd).size;
+      if (size < this.offset) this.restart();
+      if (size === this.offset) return;
       const bytes = Buffer.alloc(size - this.offset);
       readSync(fd, bytes, 0, bytes.length, this.offset);
       text = bytes.toString('utf8');
@@ -675,4 +677,14 @@ export async function storeAgainstCheckpoints(
     return asked.length === 0 ? answered : [...answered, ...(await audit.linksAt(asked))];
   });
   return { breaks, heads };
+}
+
+/** `path` opened for reading, or null when there is no such file (as it stands at the open itself). */
+function openIfThere(path: string): number | null {
+  try {
+    return openSync(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
 }

@@ -1,5 +1,4 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { KeyRing } from '../security/index.js';
@@ -126,8 +125,12 @@ export async function writeMemoryFile(path: string, ring: KeyRing, store: string
  * database's); `problem` when it cannot be taken (not signed with a ring key, cut, altered).
  */
 export async function readMemoryFile(path: string, ring: KeyRing, store: string): Promise<{ memory: PaymentMemory; keyId: string; positions: Map<string, number>; at: number } | { problem: string } | null> {
-  if (!existsSync(path)) return null;
-  const bytes = await readFile(path);
+  // Read in one call: a file removed meanwhile is none, not an error between a look and a read.
+  const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  if (bytes === null) return null;
   const end = bytes.indexOf(10);
   if (end < 0 || bytes.length < end + 1 + MAC_BYTES) return { problem: `${path} is cut or not a payment memory` };
   let header: Header;

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { getLogger } from '../log/index.js';
 import type { KeyRing } from '../security/index.js';
 import type { AuditChainBreak, AuditRepository } from '../store/types.js';
@@ -100,8 +100,9 @@ export class RollbackWatch {
     return this.checking;
   }
 
+  /** The checkpoint file's length; 0 while there is none (in one call: a file removed meanwhile does not throw). */
   private fileSize(): number {
-    return existsSync(this.path) ? statSync(this.path).size : 0;
+    return statSync(this.path, { throwIfNoEntry: false })?.size ?? 0;
   }
 
   private async compare(history: CheckpointHistory): Promise<AuditChainBreak[]> {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import fs, { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendCheckpoint, RollbackWatch } from '../../src/audit/index.js';
@@ -35,5 +35,19 @@ forEachBackend('RollbackWatch.check() over 600 chains grown since their checkpoi
     await watch.check();
     for (const link of cut) expect(watch.held).to.contain(`chain ${link.writerId}`);
     expect(watch.held).to.contain('2 chains are behind their checkpoints');
+  });
+
+  it('reads the checkpoint file\'s length in one call: a file removed between a look and a read is no file, not a thrown error taking the console overview down', async () => {
+    const store = createStore(ctx.store().db, { auditKeys: TEST_AUDIT_KEYS });
+    const path = join(mkdtempSync(join(tmpdir(), 'gerbang-watch-')), 'audit-checkpoints.jsonl');
+    const watch = new RollbackWatch(store.audit, TEST_AUDIT_KEYS, path, ctx.store().db.description, 10);
+    // The file is there when looked for and gone when read: what a rotation or a removal between two calls leaves.
+    const existsSync = fs.existsSync;
+    fs.existsSync = (p) => p === path || existsSync(p);
+    try {
+      expect(await watch.recent(60_000)).to.equal(null);
+    } finally {
+      fs.existsSync = existsSync;
+    }
   });
 });
