@@ -16,7 +16,7 @@ const log = getLogger('audit');
 const FIRST_LINK: ChainPosition = { seq: 1, prevHash: null };
 
 /** What the scrub reads of the audit. */
-export type ScrubbedAudit = Pick<AuditRepository, 'chains' | 'chainHeads' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'linkCounts' | 'paymentKeys' | 'lostPayment' | 'linksAt' | 'chainRemains' | 'remainsPage'>;
+export type ScrubbedAudit = Pick<AuditRepository, 'chains' | 'chainHeads' | 'walkChain' | 'lostPayments' | 'lastPaymentEventId' | 'linkCounts' | 'paymentKeys' | 'lostPayment' | 'linksAt' | 'chainRemains' | 'remainsPage' | 'resumeAfterBreak'>;
 
 /**
  * Each chain accepted as gone whose acceptance said what remained of it (GoneChain.remained)
@@ -888,15 +888,11 @@ export class AuditScrub {
 
   /**
    * Whether chain `writerId`, walked with no link found after link `seq` (a tail cut), goes on now
-   * at link `next` with none between, at or below its head: what the walk's look for the first link
-   * after the break (verifyChainPiece) finds when made again, once its writer has appended since.
+   * at link `next` with none between, at or below its head: the walk's own look for the first link
+   * after the break (verifyChainPiece's `resume`), made again once its writer has appended since.
    */
   private async rejoinedSince(writerId: string, seq: number, next: number): Promise<boolean> {
-    const [link] = await this.audit.linksAt([{ writerId, seq: next }]);
-    if (link === undefined) return false;
-    const between = next - 1 > seq ? ((await this.audit.linkCounts([{ writerId, fromSeq: seq + 1, toSeq: next - 1 }])).get(writerId) ?? 0) : 0;
-    const head = (await this.audit.chainHeads()).find((h) => h.writerId === writerId);
-    return between === 0 && head !== undefined && head.seq >= next;
+    return (await this.audit.resumeAfterBreak(writerId, seq)) === next;
   }
 
   /**

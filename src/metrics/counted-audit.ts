@@ -33,6 +33,7 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
     chainHeads: () => repository.chainHeads(),
     chains: () => repository.chains(),
     walkChain: (writerId, from, maxLinks) => repository.walkChain(writerId, from, maxLinks),
+    resumeAfterBreak: (writerId, seq) => repository.resumeAfterBreak(writerId, seq),
     lostPayments: (range, limit) => repository.lostPayments(range, limit),
     lastPaymentEventId: () => repository.lastPaymentEventId(),
     linkCounts: (ranges) => repository.linkCounts(ranges),

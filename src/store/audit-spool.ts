@@ -241,6 +241,7 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     chainHeads: () => repository.chainHeads(),
     chains: () => repository.chains(),
     walkChain: (writerId, from, maxLinks) => repository.walkChain(writerId, from, maxLinks),
+    resumeAfterBreak: (writerId, seq) => repository.resumeAfterBreak(writerId, seq),
     lostPayments: (range, limit) => repository.lostPayments(range, limit),
     lastPaymentEventId: () => repository.lastPaymentEventId(),
     linkCounts: (ranges) => repository.linkCounts(ranges),

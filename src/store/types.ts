@@ -778,6 +778,8 @@ export interface AuditRepository {
    * Throws KeyRingError when a link's key is not in the ring.
    */
   walkChain(writerId: string, from: ChainPosition, maxLinks: number): Promise<ChainPiece>;
+  /** Where a walk of chain `writerId` that broke at link `seq` goes on, looked for again now: walkChain's `resume` (null: no link after it at or below the head). */
+  resumeAfterBreak(writerId: string, seq: number): Promise<number | null>;
   /**
    * Payments whose row is gone while their history does not end in their release (deleted in
    * SQL), among those whose last event's id is in `range`, at most `limit` (the scrub checks the

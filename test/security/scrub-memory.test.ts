@@ -78,6 +78,7 @@ function watchedAudit(audit: ScrubbedAudit, instead: Partial<ScrubbedAudit>): Sc
     chains: () => audit.chains(),
     chainHeads: () => audit.chainHeads(),
     walkChain: (writerId, from, maxLinks) => audit.walkChain(writerId, from, maxLinks),
+    resumeAfterBreak: (writerId, seq) => audit.resumeAfterBreak(writerId, seq),
     lostPayments: (range, limit) => audit.lostPayments(range, limit),
     lastPaymentEventId: () => audit.lastPaymentEventId(),
     linkCounts: (ranges) => audit.linkCounts(ranges),

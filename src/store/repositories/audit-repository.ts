@@ -44,7 +44,7 @@ import {
 import { purgeAnonymous } from './audit-purge.js';
 import { chainPlaceProblems } from './audit-chain-place.js';
 import { recordLinkProblems } from './audit-record-links.js';
-import { chainRemains, chainsToWalk, lastPaymentEventId, lostPayments, remainsPage, verifyAudit, verifyChainPiece, type LostPayment } from './audit-verify.js';
+import { chainRemains, chainsToWalk, lastPaymentEventId, lostPayments, remainsPage, resumeAfterBreakNow, verifyAudit, verifyChainPiece, type LostPayment } from './audit-verify.js';
 import { EXCHANGES_PAGE, lostPaymentFacts, type LostPaymentFacts } from './lost-payment-facts.js';
 import { linkCounts, lostPaymentNow, paymentKeysOfEvents, type RememberedPayment } from './remembered-payments.js';
 import { fit, wellFormed } from './row-values.js';
@@ -310,6 +310,10 @@ export class SqlAuditRepository implements AuditRepository {
 
   walkChain(writerId: string, from: ChainPosition, maxLinks: number): Promise<ChainPiece> {
     return verifyChainPiece(this.db, this.sealer, writerId, from, maxLinks);
+  }
+
+  resumeAfterBreak(writerId: string, seq: number): Promise<number | null> {
+    return resumeAfterBreakNow(this.db, writerId, seq);
   }
 
   lostPayments(range: { fromId: number; toId: number }, limit: number): Promise<LostPayment[]> {

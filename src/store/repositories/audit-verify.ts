@@ -324,7 +324,6 @@ async function headlessPiece(db: Queryable, sealer: ValueSealer, writerId: strin
 
 /** verifyChainPiece of a chain whose head is `head`. */
 async function walkPiece(db: Queryable, sealer: ValueSealer, head: WriterRow, from: ChainPosition, maxLinks: number): Promise<ChainPiece> {
-  const writerId = head.writer_id;
   const last = toNumber(head.last_seq);
   if (from.seq > last) return { links: 0, behind: true };
   const through = Math.min(last, from.seq + Math.max(1, Math.floor(maxLinks)) - 1);
@@ -334,13 +333,28 @@ async function walkPiece(db: Queryable, sealer: ValueSealer, head: WriterRow, fr
   const result = await verifyChainAsItStands(db, sealer, head, keyedLinks(sealer), { ...from, through }, onLink);
   if (result.break) {
     const at = result.break.seq;
-    const [after] = at === null ? [] : await db.query<{ seq: number | string | null }>('SELECT MIN(seq) AS seq FROM audit_chain WHERE writer_id = ? AND seq > ?', [writerId, at]);
-    const resume = after?.seq == null ? null : toNumber(after.seq);
-    return { links: Math.max(0, result.links - from.seq + 1), break: result.break, resume: resume !== null && (await headReaches(db, result.head, resume)) ? resume : null, paymentEvents };
+    const resume = at === null ? null : await resumeAfterBreak(db, result.head, at);
+    return { links: Math.max(0, result.links - from.seq + 1), break: result.break, resume, paymentEvents };
   }
   const links = through - from.seq + 1;
   const after = { seq: result.reached.seq + 1, prevHash: result.reached.hash };
   return { links, next: result.reached.seq >= toNumber(result.head.last_seq) ? null : after, after, paymentEvents };
+}
+
+/**
+ * Where a walk that broke at link `at` of a chain whose head is `head` goes on: the first link
+ * after it, when at or below the head (headReaches); null when none is.
+ */
+async function resumeAfterBreak(db: Queryable, head: WriterRow, at: number): Promise<number | null> {
+  const [after] = await db.query<{ seq: number | string | null }>('SELECT MIN(seq) AS seq FROM audit_chain WHERE writer_id = ? AND seq > ?', [head.writer_id, at]);
+  const resume = after?.seq == null ? null : toNumber(after.seq);
+  return resume !== null && (await headReaches(db, head, resume)) ? resume : null;
+}
+
+/** resumeAfterBreak of chain `writerId` against its head as it stands now (null: no head row, or no link after). */
+export async function resumeAfterBreakNow(db: Queryable, writerId: string, at: number): Promise<number | null> {
+  const head = await headRow(db, writerId);
+  return head === undefined ? null : resumeAfterBreak(db, head, at);
 }
 
 /** Chain `writerId`'s head row as it stands now (undefined: none). */
