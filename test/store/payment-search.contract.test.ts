@@ -25,16 +25,22 @@ async function allPages(store: Store, search: PaymentSearch, sort: PaymentSort, 
   return out;
 }
 
-/** A Db that notes each query it is asked (as sent), then asks `db`: to plan a repository's own statements. */
-function recording(db: Db, sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[] }[]): Db {
+/**
+ * A Db that notes each query it is asked (as sent), then asks `db`: to plan a repository's own
+ * statements. `sentAt` and `answeredAt` place each sending and answer in one count, so statements
+ * sent together (each sent before the first of them is answered) can be told from ones in turn.
+ */
+function recording(db: Db, sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[]; sentAt?: number; answeredAt?: number }[]): Db {
+  let events = 0;
   return new Proxy(db, {
     get: (target, name) =>
       name === 'query'
         ? async (sql: string, params: SqlValue[] = [], options?: unknown) => {
-            const entry: (typeof sent)[number] = { sql, params };
+            const entry: (typeof sent)[number] = { sql, params, sentAt: events++ };
             sent.push(entry);
             const rows = await target.query<Record<string, unknown>>(sql, params, options as never);
             entry.rows = rows;
+            entry.answeredAt = events++;
             return rows;
           }
         : Reflect.get(target, name),
@@ -290,6 +296,37 @@ forEachBackend('Payment search (console list)', (ctx) => {
         const plan = await planOf(store, ctx.backend, sql, params);
         expect(plan).to.contain('ix_payment_search_grams_gram').and.not.to.match(/filesort|TEMP B-TREE/);
       }
+    });
+
+    it("reads a step's candidates on MariaDB in slices of its ids sent together (its pages read from disk at once), on SQLite in one statement; the same matches", async () => {
+      const store = ctx.store();
+      const sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[]; sentAt?: number; answeredAt?: number }[] = [];
+      const page = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).page({ clientId: who, text: 'invoice' }, 'newest', null, 10);
+      expect(page.rows.map((p) => p.transactionId)).to.deep.equal(['TXT-3', 'TXT-2', 'TXT-1', 'TXT-0']);
+      const ids = page.rows.map((p) => p.id);
+      // The walk's first step: its next postings, then its candidates (before any next step's postings).
+      const [next, nextStep] = sent.filter(({ sql }) => sql.includes(' AS low'));
+      const steps = sent.filter(({ sql, sentAt }) => sql.includes('JOIN payments ON id = g.payment_id') && sentAt! < (nextStep?.sentAt ?? Infinity));
+      // Each statement's share of the step's ids: its parameters after the trigrams it joins and the walked one.
+      const slices = steps.map(({ sql, params }) => {
+        const at = (sql.match(/ JOIN payment_search_grams x\d+ /g) ?? []).length + 1;
+        return [Number(params[at]), Number(params[at + 1])];
+      });
+      if (ctx.backend === 'sqlite') expect(slices).to.have.length(1);
+      else {
+        expect(slices).to.have.length(4);
+        // Sent together: each before any of them was answered.
+        const firstAnswer = Math.min(...steps.map((q) => q.answeredAt!));
+        for (const q of steps) expect(q.sentAt).to.be.below(firstAnswer);
+      }
+      // Highest first, each next one right below the last: every id of the step once, and the step is one trigram's postings.
+      slices.forEach(([high, low], i) => {
+        expect(high).to.be.at.least(low);
+        if (i > 0) expect(high).to.equal(slices[i - 1][1] - 1);
+      });
+      const walked = (next.rows ?? []).map((row) => [Number(row.high), Number(row.low)]);
+      expect(walked).to.deep.include([slices[0][0], slices[slices.length - 1][1]]);
+      for (const id of ids) expect(id).to.be.within(slices[slices.length - 1][1], slices[0][0]);
     });
 
     it('flags the same transactionId paid successfully by another client', async () => {
