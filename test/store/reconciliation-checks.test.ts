@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { placeOf } from '../../src/security/index.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
 import { ReconciliationChecks, type CheckedRow } from '../../src/store/repositories/reconciliation-checks.js';
@@ -48,6 +50,21 @@ describe('the reconciliation checks on worker threads', function () {
     // Closed with the store: a late check still answers, in the caller's thread.
     expect((await checks.check(rows.slice(0, 3))).accounts).to.deep.equal(['020124001', '020124002', '020124003']);
     expect(checks.threads).to.equal(0);
+  });
+
+  it('keep their process alive while a worker owes an answer: a script with nothing else running gets its answer, not a silent exit 0', () => {
+    // A command or script reconciling a long period: the only thing its event loop waits for is the worker's answer.
+    const script = `
+      const { ReconciliationChecks } = require(${JSON.stringify(join(__dirname, '../../src/store/repositories/reconciliation-checks.js'))});
+      const { TEST_AUDIT_KEYS } = require(${JSON.stringify(join(__dirname, '../support/audit-keys.js'))});
+      const rows = Array.from({ length: 4000 }, (_, i) => ({ id: i + 1, source_account: 'not sealed', client_id: 'erp-1', transaction_id: 'INV-' + i, request_hash: 'a', amount: '1.00', currency: 'IDR', created_at: 0, mac_key_id: null, mac: null }));
+      const checks = new ReconciliationChecks(TEST_AUDIT_KEYS, 1);
+      checks.check(rows).then((answer) => { console.log('answered ' + answer.macHolds.length + ' on ' + checks.threads + ' worker'); return checks.close(); });
+    `;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.stderr).to.equal('');
+    expect(child.stdout.trim()).to.equal('answered 4000 on 1 worker');
+    expect(child.status).to.equal(0);
   });
 
   it('open accounts sealed in their payment\'s INSERT (gcm3) beside those sealed for its id, in either thread', async () => {

@@ -101,10 +101,12 @@ export class ReconciliationChecks {
       worker.on('message', ({ id, checks }: { id: number; checks: RowChecks }) => {
         entry.pending.get(id)?.resolve(checks);
         entry.pending.delete(id);
+        if (entry.pending.size === 0) worker.unref();
       });
       worker.on('error', fail);
       worker.on('exit', (code) => fail(new Error(`a reconciliation check worker stopped (exit code ${code})`)));
-      // An idle worker keeps no process alive; close() ends it with the store.
+      // An idle worker keeps no process alive (close() ends it with the store); one that owes an
+      // answer does (#ask): else a script whose only wait is that answer exits 0 half-way.
       worker.unref();
       this.#workers.push(entry);
     }
@@ -115,6 +117,7 @@ export class ReconciliationChecks {
     const id = (this.#asked += 1);
     return new Promise((resolve, reject) => {
       entry.pending.set(id, { resolve, reject });
+      entry.worker.ref();
       entry.worker.postMessage({ id, rows });
     });
   }
