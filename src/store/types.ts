@@ -1200,6 +1200,8 @@ export interface MissingPayments {
   sealed: number;
   /** How many were read, with those released through Gerbang since it was sealed. */
   found: number;
+  /** The ids of the payments its seal covered that are neither read nor released through Gerbang since (a seal since migration 041); absent for an older seal, which holds a count only. */
+  deleted?: number[];
 }
 
 /** The payments of an account in a period, each proved, and what could not be read whole. */
@@ -1237,9 +1239,10 @@ export interface PaymentSearchRepository {
    * (ProvedRows), nor a row of a closed day whose trusted seal its rows hash to (migration 031,
    * reconciliation-seals.ts); a closed day proved whole is sealed when the store has an audit
    * chain. The payments handed out are frozen and may be the same objects as an earlier read's.
-   * `missing` names each sealed day read whole with fewer payments than its trusted seal counted,
-   * the difference not made by payments released through Gerbang (their chained release events):
-   * payments deleted in the database, outside Gerbang; such a day is never sealed anew.
+   * `missing` names each sealed day read whole without a payment its trusted seal covered that was
+   * not released through Gerbang since (its chained release event): payments deleted in the
+   * database, outside Gerbang, each by its id (a seal since migration 041; an older one is held to
+   * its count); such a day is never sealed anew.
    */
   fromAccount(sourceAccount: string, from: number, to: number): Promise<ReconciledPeriod>;
   /**

@@ -81,9 +81,10 @@ describe('a payment changed in the database, in a reconciliation', () => {
     const shown = (lang: 'id' | 'en') =>
       reconciliationPage(
         { t: translator(lang), lang, here: '/console/reconciliation' },
-        { form: { account: '0201245680', from: '2026-11-20', to: '2026-11-20' }, errors: [], result: { bank: 'bca', reconciliation, truncated: false, missing: [{ day: '2026-11-20', sealed: 2, found: 1 }] } },
+        { form: { account: '0201245680', from: '2026-11-20', to: '2026-11-20' }, errors: [], result: { bank: 'bca', reconciliation, truncated: false, missing: [{ day: '2026-11-20', sealed: 2, found: 1, deleted: [7] }] } },
       );
     expect(shown('en')).to.contain('data-missing-day="2026-11-20"').and.to.contain("DELETED OUTSIDE GERBANG: payments of").and.to.contain('seal counted 2 payments; only 1 are still there');
+    expect(shown('en')).to.contain('data-deleted-ids="7"').and.to.contain('not released through Gerbang: id 7.');
     expect(shown('id')).to.contain('DIHAPUS DI LUAR GERBANG: pembayaran tanggal').and.not.to.contain('Semua baris cocok');
   });
 });

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { accountTag, paymentMac } from '../../src/store/repositories/payment-repository.js';
-import { LINES_PER_PIECE, RESERVES_HELD_MS, writeSeals } from '../../src/store/repositories/reconciliation-seals.js';
+import { LINES_PER_PIECE, RECONCILIATION_SEALS, RESERVES_HELD_MS, writeSeals } from '../../src/store/repositories/reconciliation-seals.js';
+import { changeRows } from '../../src/store/repositories/record-changes.js';
+import type { MacedRow } from '../../src/store/repositories/record-macs.js';
 import { ChainLanes } from '../../src/store/repositories/audit-chain.js';
 import { ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { IntegrityError } from '../../src/errors/index.js';
@@ -302,7 +304,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
       if (withEvents) await db().execute('DELETE FROM payment_events WHERE payment_id IN (?, ?)', [ids[2], ids[3]]);
       await db().execute('DELETE FROM payments WHERE id IN (?, ?)', [ids[2], ids[3]]);
       const left = [ids[0], ids[1], ids[4], ids[5]].map((id) => [id, undefined]);
-      const named = [left, [{ day, sealed: 2, found: 0 }]];
+      const named = [left, [{ day, sealed: 2, found: 0, deleted: [ids[2], ids[3]] }]];
       expect(await read()).to.deep.equal([named, named]);
       // Never sealed anew without them: named at the next reading too.
       expect(await read()).to.deep.equal([named, named]);
@@ -313,7 +315,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
   it('names a sealed day one of whose payments was deleted in SQL as missing a payment, though the other still proves, in the process that kept it and in a fresh one, every time', async () => {
     const { account, ids, day, read } = await threeSealedDays(18);
     await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
-    const named = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), [{ day, sealed: 2, found: 1 }]];
+    const named = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), [{ day, sealed: 2, found: 1, deleted: [ids[3]] }]];
     expect(await read()).to.deep.equal([named, named]);
     expect(await read()).to.deep.equal([named, named]);
     expect((await sealsOf(account)).map((s) => Number(s.row_count))).to.deep.equal([2, 2, 2]);
@@ -335,7 +337,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     await db().execute('DELETE FROM payments WHERE id IN (?, ?)', [ids[2], ids[3]]);
     const after = await read();
     expect(after.withLines).to.be.above(0);
-    expect(after).to.deep.include({ rows: 4, missing: [{ day, sealed: 2, found: 0 }] });
+    expect(after).to.deep.include({ rows: 4, missing: [{ day, sealed: 2, found: 0, deleted: [ids[2], ids[3]] }] });
     await search.close();
   });
 
@@ -344,6 +346,55 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     expect(await ctx.store().payments.release(ids[3])).to.equal(true);
     const left = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), []];
     expect(await read()).to.deep.equal([left, left]);
+  });
+
+  it('names a payment deleted in SQL on a sealed day by its id, though payments of that day were released through the gateway since (one of this account, one of another): as many releases as rows deleted hide nothing', async () => {
+    const { account, start, ids, day, read } = await threeSealedDays(26);
+    const [theirs] = await paid(newAccount(), `other-${randomBytes(3).toString('hex')}`, start + DAY, ['OTHER-1']);
+    expect(await ctx.store().payments.release(ids[2])).to.equal(true);
+    expect(await ctx.store().payments.release(theirs)).to.equal(true);
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+    const named = [[ids[0], ids[1], ids[4], ids[5]].map((id) => [id, undefined]), [{ day, sealed: 2, found: 1, deleted: [ids[3]] }]];
+    expect(await read()).to.deep.equal([named, named]);
+    expect(await read()).to.deep.equal([named, named]);
+    expect((await sealsOf(account)).map((s) => Number(s.row_count))).to.deep.equal([2, 2, 2]);
+  });
+
+  it('names a payment deleted in SQL on a sealed day by its id when a row of another account of that day was given this account\'s tag in SQL to keep the count', async () => {
+    const { account, start, ids, day, read } = await threeSealedDays(1);
+    const [theirs] = await paid(newAccount(), `other-${randomBytes(3).toString('hex')}`, start + DAY, ['OTHER-2']);
+    await db().execute('UPDATE payments SET source_account_tag = ? WHERE id = ?', [accountTag(TEST_AUDIT_KEYS, account), theirs]);
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+    const named = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), [{ day, sealed: 2, found: 1, deleted: [ids[3]] }]];
+    expect(await read()).to.deep.equal([named, named]);
+    expect(await read()).to.deep.equal([named, named]);
+  });
+
+  it('holds a day sealed before seals named their payments (migration 041) to its count, and seals anew with their ids each day whose rows still hash to its seal: a deletion is then named by its id despite releases', async () => {
+    const { account, start, ids, day, read } = await threeSealedDays(29);
+    const ring = TEST_AUDIT_KEYS;
+    const sealer = new ValueSealer(ring);
+    // Written back as a console of before 041 wrote them: a count and a seal, under their MAC and change record.
+    const seals = await sealsOf(account);
+    await changeRows(new ChainLanes(db(), `old-console-${randomBytes(3).toString('hex')}`, 1, () => ring), sealer, Date.now(), async (rows) => {
+      for (const seal of seals) expect(await rows.update(RECONCILIATION_SEALS, seal as MacedRow, { payment_ids: null })).to.equal(true);
+    });
+    expect((await sealsOf(account)).map((s) => s.payment_ids)).to.deep.equal([null, null, null]);
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+    const counted = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), [{ day, sealed: 2, found: 1 }]];
+    expect(await read()).to.deep.equal([counted, counted]);
+    // A console that writes seals hashes the days: the two whose rows hash to their seal are sealed anew with their ids, the short one never.
+    const console = new SqlPaymentSearchRepository(db(), ring, new ChainLanes(db(), `console-${randomBytes(3).toString('hex')}`, 1, () => ring));
+    await console.fromAccount(account, start, start + 3 * DAY);
+    await console.close();
+    expect((await sealsOf(account)).map((s) => [Number(s.row_count), s.payment_ids === null])).to.deep.equal([[2, false], [2, true], [2, false]]);
+    expect(await read()).to.deep.equal([counted, counted]);
+    const [theirs] = await paid(newAccount(), `other-${randomBytes(3).toString('hex')}`, start, ['OTHER-3']);
+    expect(await ctx.store().payments.release(ids[0])).to.equal(true);
+    expect(await ctx.store().payments.release(theirs)).to.equal(true);
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[1]]);
+    const named = [[ids[2], ids[4], ids[5]].map((id) => [id, undefined]), [{ day: '2026-11-29', sealed: 2, found: 1, deleted: [ids[1]] }, { day, sealed: 2, found: 1 }]];
+    expect(await read()).to.deep.equal([named, named]);
   });
 
   it('does not seal a day that has not ended, nor one with a payment that does not hold', async () => {

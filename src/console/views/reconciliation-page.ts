@@ -87,7 +87,9 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
       html`<div class="integrity-failed" role="alert" data-missing-day="${m.day}"><strong class="integrity-failed">${t('reconPaymentsDeleted')
         .replace('{day}', formatDay(m.day))
         .replace('{sealed}', formatCount(lang, m.sealed))
-        .replace('{found}', formatCount(lang, m.found))}</strong></div>`,
+        .replace('{found}', formatCount(lang, m.found))}</strong>${
+        m.deleted === undefined ? '' : html` <span data-deleted-ids="${m.deleted.join(' ')}">${t('reconPaymentsDeletedIds').replace('{ids}', m.deleted.join(', '))}</span>`
+      }</div>`,
   );
   const summary = html`<p class="info" id="recon-summary">${t('reconFromBank')} <span id="statement-source">${connectionLabel(result.bank, result.bankCode ?? null) ?? result.bank}</span>: ${t('recon_matched')} <strong data-count="matched">${counts.matched}</strong> · ${t('recon_statement-only')} <strong data-count="statement-only">${counts['statement-only']}</strong> · ${t('recon_gerbang-only')} <strong data-count="gerbang-only">${counts['gerbang-only']}</strong> · ${t('recon_credit')} <strong data-count="credit">${counts.credit}</strong>${
     counts.forged > 0 ? html` · <strong class="integrity-failed">${t('recon_forged')}</strong> <strong data-count="forged">${counts.forged}</strong>` : ''
