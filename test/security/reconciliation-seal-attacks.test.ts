@@ -397,6 +397,31 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     expect(await read()).to.deep.equal([named, named]);
   });
 
+  it('says the period is truncated when a sealed span read again (a payment of it changed in SQL) comes back with more rows than its bound (one written into the day meanwhile), its last row left out', async () => {
+    const [account, who, start] = [newAccount(), `cut-${randomBytes(3).toString('hex')}`, dayAt(2)];
+    const ids = await paid(account, who, start, ['CUT-1', 'CUT-2', 'CUT-3']);
+    await sealed(account, start);
+    await db().execute("UPDATE payments SET amount = '9.00' WHERE id = ?", [ids[1]]);
+    // A reconciliation bound to 3 rows; a payment of the day written (between the first two) just before its proof columns are read again.
+    let written: number | null = null;
+    const store = ctx.store();
+    const real = store.db;
+    const racing = Object.create(real) as typeof real;
+    racing.query = (async (sql: string, ...rest: unknown[]) => {
+      if (written === null && /^SELECT id, transaction_id, state, amount, bank_transaction_id, bank_transaction_date, bank_external_id, created_at, source_account, /.test(sql)) {
+        written = -1;
+        written = (await store.payments.reserve({ clientId: who, transactionId: 'CUT-LATE', requestHash: 'a'.repeat(64), amount: '5.00', currency: 'IDR', sourceAccount: account }, start + HOUR + HOUR / 2)).id;
+      }
+      return (real.query as (sql: string, ...rest: unknown[]) => unknown)(sql, ...rest);
+    }) as typeof real.query;
+    const search = new SqlPaymentSearchRepository(racing, TEST_AUDIT_KEYS, null, Date.now, { reconcileRows: 3 });
+    const found = await search.fromAccount(account, start, start + DAY);
+    await search.close();
+    expect(written).to.be.above(0);
+    expect(found.rows.map((p) => p.transactionId)).to.deep.equal(['CUT-1', 'CUT-LATE', 'CUT-2']);
+    expect(found.truncated).to.equal(true);
+  });
+
   it('does not seal a day that has not ended, nor one with a payment that does not hold', async () => {
     const [account, who] = [newAccount(), `open-${randomBytes(3).toString('hex')}`];
     const today = Date.now() - ((Date.now() + 7 * HOUR) % DAY);

@@ -92,6 +92,8 @@ export interface StoreReadLimits {
   gramChunk: number;
   /** Postings a text search's walk reads at most under one key (GRAM_WALK_LIMIT). */
   gramWalkLimit: number;
+  /** Payments a reconciliation reads at most under one tag (RECONCILE_LIMIT). */
+  reconcileRows: number;
 }
 
 /** The lowest and highest payment id of a search's date range (see idBoundsOf). */
@@ -300,6 +302,8 @@ interface Reconciling {
   now: number;
   coverage: Coverage | null;
   seals: NewSeal[];
+  /** A span read again (its rows' proof columns, or its lines) held more rows than its bound: those past it were left out (the period is truncated). */
+  cut: boolean;
 }
 
 /**
@@ -600,7 +604,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     private readonly clock: () => number = Date.now,
     limits: Partial<StoreReadLimits> = {},
   ) {
-    this.limits = { dayPageRows: DAY_PAGE_ROWS, gramChunk: GRAM_CHUNK, gramWalkLimit: GRAM_WALK_LIMIT, ...limits };
+    this.limits = { dayPageRows: DAY_PAGE_ROWS, gramChunk: GRAM_CHUNK, gramWalkLimit: GRAM_WALK_LIMIT, reconcileRows: RECONCILE_LIMIT, ...limits };
     // Written into statements' LIMIT: whole numbers, never a text.
     for (const [name, value] of Object.entries(this.limits)) {
       if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number of at least 1, not ${String(value)}`);
@@ -832,7 +836,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       // Rows from before the tags are few, if any: one read, never sealed, so read whole at once.
       { where: 'source_account_tag IS NULL AND source_account IS NOT NULL', params: [], spanMs: to - from, tag: null },
     ];
-    const reconciling: Reconciling = { account: sourceAccount, hashKept, now: this.clock(), coverage: null, seals: [] };
+    const reconciling: Reconciling = { account: sourceAccount, hashKept, now: this.clock(), coverage: null, seals: [], cut: false };
     const rows: ReconciledPayment[] = [];
     const missing: MissingPayments[] = [];
     let truncated = false;
@@ -869,6 +873,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       if (tag !== null) for (const short of await this.missingPayments(tag, trusted, counted, from, readTo, reconciling)) missing.push(short);
     }
     await this.sealDays(reconciling.seals);
+    if (reconciling.cut) truncated = true;
     const byTime = (a: ReconciledPayment, b: ReconciledPayment) => a.createdAt - b.createdAt || a.id - b.id;
     // Most often in order already (one tag, no ties out of id order): then not sorted.
     if (rows.some((row, i) => i > 0 && byTime(rows[i - 1], row) > 0)) rows.sort(byTime);
@@ -989,7 +994,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     cut: (start: number, end: number) => { end: number; read: SpanRead },
   ): AsyncGenerator<ReconciledSpan | 'truncated'> {
     if (to <= from) return;
-    let left = RECONCILE_LIMIT;
+    let left = this.limits.reconcileRows;
     const read = (start: number, limit: number) => {
       const { end, read: how } = cut(start, Math.min(to, start + spanMs));
       return this.readSpan(where, params, start, end, limit, how).then((rows) => ({ ...rows, full: how === 'full', end }));
@@ -1050,6 +1055,10 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       }
       await this.provedOneByOne(read.rows as ReconciledRow[], proof.payments, reconciling);
     }
+    // Rows written into the span since its first read (a payment of today, a clock behind on
+    // another node) can take a read again past the span's bound: its rows past it are left out, as
+    // a period past RECONCILE_LIMIT's are, and the page says so.
+    if (!read.whole) reconciling.cut = true;
     const payments = proof.payments as ReconciledPayment[];
     const ring = this.sealer.keyRing;
     for (const [day, { at, lines, sealed, stale, keptWhole }] of proof.days) {
