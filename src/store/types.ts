@@ -1209,6 +1209,13 @@ export interface ReconciledPeriod {
   rows: ReconciledPayment[];
   truncated: boolean;
   missing: MissingPayments[];
+  /**
+   * The Jakarta days of the period (yyyy-MM-dd) not held to a trusted seal read whole, so not
+   * checked for payments deleted in the database: a day not sealed yet (today, a day closed less
+   * than an hour ago, one the sweep or a reading has not sealed, one with a payment that does not
+   * hold, one with no payment at all), or one past RECONCILE_LIMIT.
+   */
+  unchecked: string[];
 }
 
 export interface PaymentSearchRepository {
@@ -1242,7 +1249,8 @@ export interface PaymentSearchRepository {
    * `missing` names each sealed day read whole without a payment its trusted seal covered that was
    * not released through Gerbang since (its chained release event): payments deleted in the
    * database, outside Gerbang, each by its id (a seal since migration 041; an older one is held to
-   * its count); such a day is never sealed anew.
+   * its count); such a day is never sealed anew. `unchecked` names the days of the period no seal
+   * held so (ReconciledPeriod).
    */
   fromAccount(sourceAccount: string, from: number, to: number): Promise<ReconciledPeriod>;
   /**

@@ -143,7 +143,10 @@ forEachBackend('GET /console/reconciliation: the payments read while the stateme
     read = async (asked, from, to) => ({ accountNumber: asked, currency: 'IDR', from, to, openingBalance: null, bank: 'bca', entries: [{ date: day, type: 'DEBIT', amount: '2000.00', description: 'TRSF E-BANKING DB GONE-0' }] });
     const url = `/console/reconciliation?account=${account}&from=${day}&to=${day}`;
     // The first reading proves the day and seals it (the console's clock is past the day's end).
-    expect((await client.get(url)).text).not.to.contain('data-missing-day');
+    const first = (await client.get(url)).text;
+    expect(first).not.to.contain('data-missing-day');
+    // Not sealed when it was read: the page says the day was not checked for deleted payments.
+    expect(first).to.contain(`data-unchecked-days="${day}"`).and.to.contain('Tidak diperiksa terhadap pembayaran yang dihapus di database');
     // One payment deleted in SQL, and one of that day (of another account) released through Gerbang: as many as were deleted.
     const released = (await con.store.payments.reserve({ clientId: 'recon-gone', transactionId: 'GONE-RELEASED', requestHash: 'a'.repeat(64), amount: '3000.00', currency: 'IDR', sourceAccount: '0201999002' }, start + HOUR_MS + 9)).id;
     await con.store.db.execute('DELETE FROM payments WHERE id = ?', [ids[1]]);
@@ -156,5 +159,6 @@ forEachBackend('GET /console/reconciliation: the payments read while the stateme
     expect(page.text).to.contain(`data-deleted-ids="${ids[1]}"`).and.to.contain(`tidak dibatalkan lewat Gerbang: id ${ids[1]}.`);
     expect(page.text.split('data-kind="matched"').length - 1).to.equal(1);
     expect(page.text).not.to.contain('recon-all-matched');
+    expect(page.text).not.to.contain('recon-unchecked');
   });
 });

@@ -87,4 +87,15 @@ describe('a payment changed in the database, in a reconciliation', () => {
     expect(shown('en')).to.contain('data-deleted-ids="7"').and.to.contain('not released through Gerbang: id 7.');
     expect(shown('id')).to.contain('DIHAPUS DI LUAR GERBANG: pembayaran tanggal').and.not.to.contain('Semua baris cocok');
   });
+  it('names the days not checked for payments deleted in the database (no day seal held them) beside "every line matches", in the clerk\'s language', () => {
+    const kept = payment(1, 'SUCCESS');
+    const reconciliation = reconcileStatement([kept].map(debitOf), [kept]);
+    const shown = (lang: 'id' | 'en') =>
+      reconciliationPage(
+        { t: translator(lang), lang, here: '/console/reconciliation' },
+        { form: { account: '0201245680', from: '2026-11-20', to: '2026-11-21' }, errors: [], result: { bank: 'bca', reconciliation, truncated: false, missing: [], unchecked: ['2026-11-21'] } },
+      );
+    expect(shown('en')).to.contain('Every line matches.').and.to.contain('data-unchecked-days="2026-11-21"').and.to.contain('Not checked for payments deleted from the database').and.to.contain('21/11/2026');
+    expect(shown('id')).to.contain('Tidak diperiksa terhadap pembayaran yang dihapus di database');
+  });
 });

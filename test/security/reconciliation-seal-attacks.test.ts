@@ -422,6 +422,17 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     expect(found.truncated).to.equal(true);
   });
 
+  it('names the days of the period no trusted seal held its payments to, as not checked for deleted payments (a day without payments, a day not sealed yet), and not the sealed days read whole', async () => {
+    const { account, start } = await threeSealedDays(4);
+    const [other, who] = [newAccount(), `unchecked-${randomBytes(3).toString('hex')}`];
+    await paid(other, who, start, ['UNSEALED-1']);
+    const label = (n: number) => new Date(start + n * DAY + 7 * HOUR).toISOString().slice(0, 10);
+    const search = new SqlPaymentSearchRepository(db(), TEST_AUDIT_KEYS);
+    expect((await search.fromAccount(account, start - DAY, start + 3 * DAY)).unchecked).to.deep.equal([label(-1)]);
+    expect((await search.fromAccount(other, start, start + 2 * DAY)).unchecked).to.deep.equal([label(0), label(1)]);
+    await search.close();
+  });
+
   it('does not seal a day that has not ended, nor one with a payment that does not hold', async () => {
     const [account, who] = [newAccount(), `open-${randomBytes(3).toString('hex')}`];
     const today = Date.now() - ((Date.now() + 7 * HOUR) % DAY);

@@ -840,6 +840,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const rows: ReconciledPayment[] = [];
     const missing: MissingPayments[] = [];
     let truncated = false;
+    // The days a read held to a trusted seal, read whole, and those with rows it did not.
+    const checked = new Set<number>();
+    const unchecked = new Set<number>();
     for (const { where, params, spanMs, tag } of reads) {
       const trusted = tag === null || to <= from ? new Map<number, TrustedSeal>() : await trustedSeals(this.db, this.sealer, tag, jakartaDay(from), jakartaDay(to - 1));
       // A span of days all sealed is read with what is shown only; one of days none sealed whole
@@ -871,13 +874,20 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         for (const payment of await this.reconciledPayments(read, tag, trusted, reconciling)) rows.push(payment);
       }
       if (tag !== null) for (const short of await this.missingPayments(tag, trusted, counted, from, readTo, reconciling)) missing.push(short);
+      for (let day = jakartaDay(from); to > from && jakartaDayStart(day) < to; day += 1) {
+        const whole = jakartaDayStart(day) >= from && jakartaDayStart(day + 1) <= readTo;
+        if (trusted.has(day) && whole) checked.add(day);
+        else if (trusted.has(day) || counted.has(day)) unchecked.add(day);
+      }
     }
     await this.sealDays(reconciling.seals);
     if (reconciling.cut) truncated = true;
     const byTime = (a: ReconciledPayment, b: ReconciledPayment) => a.createdAt - b.createdAt || a.id - b.id;
     // Most often in order already (one tag, no ties out of id order): then not sorted.
     if (rows.some((row, i) => i > 0 && byTime(rows[i - 1], row) > 0)) rows.sort(byTime);
-    return { rows, truncated, missing };
+    const days: string[] = [];
+    for (let day = jakartaDay(from); to > from && jakartaDayStart(day) < to; day += 1) if (!checked.has(day) || unchecked.has(day)) days.push(dayLabel(day));
+    return { rows, truncated, missing, unchecked: days };
   }
 
   /**
