@@ -10,6 +10,8 @@ export interface PeriodPayments {
   truncated: boolean;
   /** Sealed days with payments deleted in the database, outside Gerbang. */
   missing: MissingPayments[];
+  /** Days (yyyy-MM-dd) not checked for payments deleted in the database (ReconciledPeriod.unchecked). */
+  unchecked: string[];
 }
 
 /** What the page shows of a period: the lines matched, whether the period held more, the days missing payments. */
@@ -17,6 +19,7 @@ export interface MatchedPeriod {
   reconciliation: Reconciliation;
   truncated: boolean;
   missing: MissingPayments[];
+  unchecked: string[];
 }
 
 /**
@@ -37,7 +40,12 @@ export function matchPeriod(payments: PeriodPayments, from: string, to: string, 
   };
   // Most often every one is (a month's 50,000: no copy of the list).
   const inPeriod = payments.rows.every(inside) ? payments.rows : payments.rows.filter(inside);
-  return { reconciliation: reconcileStatement(entries, inPeriod), truncated: payments.truncated, missing: payments.missing.filter((m) => m.day >= from && m.day <= to) };
+  return {
+    reconciliation: reconcileStatement(entries, inPeriod),
+    truncated: payments.truncated,
+    missing: payments.missing.filter((m) => m.day >= from && m.day <= to),
+    unchecked: payments.unchecked.filter((day) => day >= from && day <= to),
+  };
 }
 
 /**

@@ -1202,6 +1202,8 @@ export interface MissingPayments {
   sealed: number;
   /** How many were read, with those released through Gerbang since it was sealed. */
   found: number;
+  /** The ids of the payments its seal covered that are neither read nor released through Gerbang since (a seal since migration 041); absent for an older seal, which holds a count only. */
+  deleted?: number[];
 }
 
 /** The payments of an account in a period, each proved, and what could not be read whole. */
@@ -1209,6 +1211,13 @@ export interface ReconciledPeriod {
   rows: ReconciledPayment[];
   truncated: boolean;
   missing: MissingPayments[];
+  /**
+   * The Jakarta days of the period (yyyy-MM-dd) not held to a trusted seal read whole, so not
+   * checked for payments deleted in the database: a day not sealed yet (today, a day closed less
+   * than an hour ago, one the sweep or a reading has not sealed, one with a payment that does not
+   * hold, one with no payment at all), or one past RECONCILE_LIMIT.
+   */
+  unchecked: string[];
 }
 
 export interface PaymentSearchRepository {
@@ -1239,9 +1248,11 @@ export interface PaymentSearchRepository {
    * (ProvedRows), nor a row of a closed day whose trusted seal its rows hash to (migration 031,
    * reconciliation-seals.ts); a closed day proved whole is sealed when the store has an audit
    * chain. The payments handed out are frozen and may be the same objects as an earlier read's.
-   * `missing` names each sealed day read whole with fewer payments than its trusted seal counted,
-   * the difference not made by payments released through Gerbang (their chained release events):
-   * payments deleted in the database, outside Gerbang; such a day is never sealed anew.
+   * `missing` names each sealed day read whole without a payment its trusted seal covered that was
+   * not released through Gerbang since (its chained release event): payments deleted in the
+   * database, outside Gerbang, each by its id (a seal since migration 041; an older one is held to
+   * its count); such a day is never sealed anew. `unchecked` names the days of the period no seal
+   * held so (ReconciledPeriod).
    */
   fromAccount(sourceAccount: string, from: number, to: number): Promise<ReconciledPeriod>;
   /**

@@ -132,7 +132,7 @@ forEachBackend('GET /console/reconciliation: the payments read while the stateme
       process.off('unhandledRejection', onUnhandled);
     }
   });
-  it('names a day of the period whose payments were deleted in SQL after it was sealed, in the clerk\'s language, and says not that every line matched', async () => {
+  it('names a day of the period whose payment was deleted in SQL after it was sealed, by its id, though a payment of that day of another account was released through Gerbang since, in the clerk\'s language, and says not that every line matched', async () => {
     const account = '0201999001';
     const ids: number[] = [];
     for (let i = 0; i < 2; i += 1) {
@@ -143,14 +143,22 @@ forEachBackend('GET /console/reconciliation: the payments read while the stateme
     read = async (asked, from, to) => ({ accountNumber: asked, currency: 'IDR', from, to, openingBalance: null, bank: 'bca', entries: [{ date: day, type: 'DEBIT', amount: '2000.00', description: 'TRSF E-BANKING DB GONE-0' }] });
     const url = `/console/reconciliation?account=${account}&from=${day}&to=${day}`;
     // The first reading proves the day and seals it (the console's clock is past the day's end).
-    expect((await client.get(url)).text).not.to.contain('data-missing-day');
+    const first = (await client.get(url)).text;
+    expect(first).not.to.contain('data-missing-day');
+    // Not sealed when it was read: the page says the day was not checked for deleted payments.
+    expect(first).to.contain(`data-unchecked-days="${day}"`).and.to.contain('Tidak diperiksa terhadap pembayaran yang dihapus di database');
+    // One payment deleted in SQL, and one of that day (of another account) released through Gerbang: as many as were deleted.
+    const released = (await con.store.payments.reserve({ clientId: 'recon-gone', transactionId: 'GONE-RELEASED', requestHash: 'a'.repeat(64), amount: '3000.00', currency: 'IDR', sourceAccount: '0201999002' }, start + HOUR_MS + 9)).id;
     await con.store.db.execute('DELETE FROM payments WHERE id = ?', [ids[1]]);
+    expect(await con.store.payments.release(released)).to.equal(true);
     const page = await client.get(url);
     expect(page.status).to.equal(200);
     expect(page.text).to.contain(`data-missing-day="${day}"`);
     expect(page.text).to.contain('DIHAPUS DI LUAR GERBANG');
     expect(page.text).to.contain('Segel hari itu mencatat 2 pembayaran, yang masih ada atau dibatalkan lewat Gerbang hanya 1.');
+    expect(page.text).to.contain(`data-deleted-ids="${ids[1]}"`).and.to.contain(`tidak dibatalkan lewat Gerbang: id ${ids[1]}.`);
     expect(page.text.split('data-kind="matched"').length - 1).to.equal(1);
     expect(page.text).not.to.contain('recon-all-matched');
+    expect(page.text).not.to.contain('recon-unchecked');
   });
 });

@@ -3,7 +3,7 @@ import type { StatementEntry } from '../../src/banks/types.js';
 import { translator } from '../../src/console/i18n.js';
 import { reconciliationPage, SHOWN_LINES } from '../../src/console/views/reconciliation-page.js';
 import { reconcileStatement } from '../../src/domain/transfers/statement-reconciliation.js';
-import type { PaymentRecord, PaymentState } from '../../src/store/types.js';
+import type { MissingPayments, PaymentRecord, PaymentState } from '../../src/store/types.js';
 import { paymentRecord } from '../support/payment-records.js';
 
 function payment(id: number, state: PaymentState): PaymentRecord {
@@ -75,15 +75,21 @@ describe('a payment changed in the database, in a reconciliation', () => {
     expect(html).to.contain('<strong data-count="forged">1</strong>').and.to.contain('DIUBAH DI LUAR GERBANG').and.to.contain('payments id 2 (c / INV-100002) was altered');
     expect(html).not.to.contain('Semua baris cocok');
   });
-  it('names each day whose payments were deleted in the database (no line to mark) in the clerk\'s language, and says not that every line matched', () => {
+  /** The page in `lang` of one payment its statement line matches, on 2026-11-20 and `to`, with what the read says of deleted payments (`checks`). */
+  const oneMatched = (lang: 'id' | 'en', to: string, checks: { missing: MissingPayments[]; unchecked?: string[] }) => {
     const kept = payment(1, 'SUCCESS');
     const reconciliation = reconcileStatement([kept].map(debitOf), [kept]);
-    const shown = (lang: 'id' | 'en') =>
-      reconciliationPage(
-        { t: translator(lang), lang, here: '/console/reconciliation' },
-        { form: { account: '0201245680', from: '2026-11-20', to: '2026-11-20' }, errors: [], result: { bank: 'bca', reconciliation, truncated: false, missing: [{ day: '2026-11-20', sealed: 2, found: 1 }] } },
-      );
+    return reconciliationPage({ t: translator(lang), lang, here: '/console/reconciliation' }, { form: { account: '0201245680', from: '2026-11-20', to }, errors: [], result: { bank: 'bca', reconciliation, truncated: false, ...checks } });
+  };
+  it('names each day whose payments were deleted in the database (no line to mark) in the clerk\'s language, and says not that every line matched', () => {
+    const shown = (lang: 'id' | 'en') => oneMatched(lang, '2026-11-20', { missing: [{ day: '2026-11-20', sealed: 2, found: 1, deleted: [7] }] });
     expect(shown('en')).to.contain('data-missing-day="2026-11-20"').and.to.contain("DELETED OUTSIDE GERBANG: payments of").and.to.contain('seal counted 2 payments; only 1 are still there');
+    expect(shown('en')).to.contain('data-deleted-ids="7"').and.to.contain('not released through Gerbang: id 7.');
     expect(shown('id')).to.contain('DIHAPUS DI LUAR GERBANG: pembayaran tanggal').and.not.to.contain('Semua baris cocok');
+  });
+  it('names the days not checked for payments deleted in the database (no day seal held them) beside "every line matches", in the clerk\'s language', () => {
+    const shown = (lang: 'id' | 'en') => oneMatched(lang, '2026-11-21', { missing: [], unchecked: ['2026-11-21'] });
+    expect(shown('en')).to.contain('Every line matches.').and.to.contain('data-unchecked-days="2026-11-21"').and.to.contain('Not checked for payments deleted from the database').and.to.contain('21/11/2026');
+    expect(shown('id')).to.contain('Tidak diperiksa terhadap pembayaran yang dihapus di database');
   });
 });

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { accountTag, paymentMac } from '../../src/store/repositories/payment-repository.js';
-import { LINES_PER_PIECE, RESERVES_HELD_MS, writeSeals } from '../../src/store/repositories/reconciliation-seals.js';
+import { LINES_PER_PIECE, RECONCILIATION_SEALS, RESERVES_HELD_MS, writeSeals } from '../../src/store/repositories/reconciliation-seals.js';
+import { changeRows } from '../../src/store/repositories/record-changes.js';
+import type { MacedRow } from '../../src/store/repositories/record-macs.js';
 import { ChainLanes } from '../../src/store/repositories/audit-chain.js';
 import { ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { IntegrityError } from '../../src/errors/index.js';
@@ -302,7 +304,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
       if (withEvents) await db().execute('DELETE FROM payment_events WHERE payment_id IN (?, ?)', [ids[2], ids[3]]);
       await db().execute('DELETE FROM payments WHERE id IN (?, ?)', [ids[2], ids[3]]);
       const left = [ids[0], ids[1], ids[4], ids[5]].map((id) => [id, undefined]);
-      const named = [left, [{ day, sealed: 2, found: 0 }]];
+      const named = [left, [{ day, sealed: 2, found: 0, deleted: [ids[2], ids[3]] }]];
       expect(await read()).to.deep.equal([named, named]);
       // Never sealed anew without them: named at the next reading too.
       expect(await read()).to.deep.equal([named, named]);
@@ -313,7 +315,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
   it('names a sealed day one of whose payments was deleted in SQL as missing a payment, though the other still proves, in the process that kept it and in a fresh one, every time', async () => {
     const { account, ids, day, read } = await threeSealedDays(18);
     await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
-    const named = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), [{ day, sealed: 2, found: 1 }]];
+    const named = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), [{ day, sealed: 2, found: 1, deleted: [ids[3]] }]];
     expect(await read()).to.deep.equal([named, named]);
     expect(await read()).to.deep.equal([named, named]);
     expect((await sealsOf(account)).map((s) => Number(s.row_count))).to.deep.equal([2, 2, 2]);
@@ -335,7 +337,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     await db().execute('DELETE FROM payments WHERE id IN (?, ?)', [ids[2], ids[3]]);
     const after = await read();
     expect(after.withLines).to.be.above(0);
-    expect(after).to.deep.include({ rows: 4, missing: [{ day, sealed: 2, found: 0 }] });
+    expect(after).to.deep.include({ rows: 4, missing: [{ day, sealed: 2, found: 0, deleted: [ids[2], ids[3]] }] });
     await search.close();
   });
 
@@ -344,6 +346,91 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     expect(await ctx.store().payments.release(ids[3])).to.equal(true);
     const left = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), []];
     expect(await read()).to.deep.equal([left, left]);
+  });
+
+  it('names a payment deleted in SQL on a sealed day by its id, though payments of that day were released through the gateway since (one of this account, one of another): as many releases as rows deleted hide nothing', async () => {
+    const { account, start, ids, day, read } = await threeSealedDays(26);
+    const [theirs] = await paid(newAccount(), `other-${randomBytes(3).toString('hex')}`, start + DAY, ['OTHER-1']);
+    expect(await ctx.store().payments.release(ids[2])).to.equal(true);
+    expect(await ctx.store().payments.release(theirs)).to.equal(true);
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+    const named = [[ids[0], ids[1], ids[4], ids[5]].map((id) => [id, undefined]), [{ day, sealed: 2, found: 1, deleted: [ids[3]] }]];
+    expect(await read()).to.deep.equal([named, named]);
+    expect(await read()).to.deep.equal([named, named]);
+    expect((await sealsOf(account)).map((s) => Number(s.row_count))).to.deep.equal([2, 2, 2]);
+  });
+
+  it('names a payment deleted in SQL on a sealed day by its id when a row of another account of that day was given this account\'s tag in SQL to keep the count', async () => {
+    const { account, start, ids, day, read } = await threeSealedDays(1);
+    const [theirs] = await paid(newAccount(), `other-${randomBytes(3).toString('hex')}`, start + DAY, ['OTHER-2']);
+    await db().execute('UPDATE payments SET source_account_tag = ? WHERE id = ?', [accountTag(TEST_AUDIT_KEYS, account), theirs]);
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+    const named = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), [{ day, sealed: 2, found: 1, deleted: [ids[3]] }]];
+    expect(await read()).to.deep.equal([named, named]);
+    expect(await read()).to.deep.equal([named, named]);
+  });
+
+  it('holds a day sealed before seals named their payments (migration 041) to its count, and seals anew with their ids each day whose rows still hash to its seal: a deletion is then named by its id despite releases', async () => {
+    const { account, start, ids, day, read } = await threeSealedDays(29);
+    const ring = TEST_AUDIT_KEYS;
+    const sealer = new ValueSealer(ring);
+    // Written back as a console of before 041 wrote them: a count and a seal, under their MAC and change record.
+    const seals = await sealsOf(account);
+    await changeRows(new ChainLanes(db(), `old-console-${randomBytes(3).toString('hex')}`, 1, () => ring), sealer, Date.now(), async (rows) => {
+      for (const seal of seals) expect(await rows.update(RECONCILIATION_SEALS, seal as MacedRow, { payment_ids: null })).to.equal(true);
+    });
+    expect((await sealsOf(account)).map((s) => s.payment_ids)).to.deep.equal([null, null, null]);
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+    const counted = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), [{ day, sealed: 2, found: 1 }]];
+    expect(await read()).to.deep.equal([counted, counted]);
+    // A console that writes seals hashes the days: the two whose rows hash to their seal are sealed anew with their ids, the short one never.
+    const console = new SqlPaymentSearchRepository(db(), ring, new ChainLanes(db(), `console-${randomBytes(3).toString('hex')}`, 1, () => ring));
+    await console.fromAccount(account, start, start + 3 * DAY);
+    await console.close();
+    expect((await sealsOf(account)).map((s) => [Number(s.row_count), s.payment_ids === null])).to.deep.equal([[2, false], [2, true], [2, false]]);
+    expect(await read()).to.deep.equal([counted, counted]);
+    const [theirs] = await paid(newAccount(), `other-${randomBytes(3).toString('hex')}`, start, ['OTHER-3']);
+    expect(await ctx.store().payments.release(ids[0])).to.equal(true);
+    expect(await ctx.store().payments.release(theirs)).to.equal(true);
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[1]]);
+    const named = [[ids[2], ids[4], ids[5]].map((id) => [id, undefined]), [{ day: '2026-11-29', sealed: 2, found: 1, deleted: [ids[1]] }, { day, sealed: 2, found: 1 }]];
+    expect(await read()).to.deep.equal([named, named]);
+  });
+
+  it('says the period is truncated when a sealed span read again (a payment of it changed in SQL) comes back with more rows than its bound (one written into the day meanwhile), its last row left out', async () => {
+    const [account, who, start] = [newAccount(), `cut-${randomBytes(3).toString('hex')}`, dayAt(2)];
+    const ids = await paid(account, who, start, ['CUT-1', 'CUT-2', 'CUT-3']);
+    await sealed(account, start);
+    await db().execute("UPDATE payments SET amount = '9.00' WHERE id = ?", [ids[1]]);
+    // A reconciliation bound to 3 rows; a payment of the day written (between the first two) just before its proof columns are read again.
+    let written: number | null = null;
+    const store = ctx.store();
+    const real = store.db;
+    const racing = Object.create(real) as typeof real;
+    racing.query = (async (sql: string, ...rest: unknown[]) => {
+      if (written === null && /^SELECT id, transaction_id, state, amount, bank_transaction_id, bank_transaction_date, bank_external_id, created_at, source_account, /.test(sql)) {
+        written = -1;
+        written = (await store.payments.reserve({ clientId: who, transactionId: 'CUT-LATE', requestHash: 'a'.repeat(64), amount: '5.00', currency: 'IDR', sourceAccount: account }, start + HOUR + HOUR / 2)).id;
+      }
+      return (real.query as (sql: string, ...rest: unknown[]) => unknown)(sql, ...rest);
+    }) as typeof real.query;
+    const search = new SqlPaymentSearchRepository(racing, TEST_AUDIT_KEYS, null, Date.now, { reconcileRows: 3 });
+    const found = await search.fromAccount(account, start, start + DAY);
+    await search.close();
+    expect(written).to.be.above(0);
+    expect(found.rows.map((p) => p.transactionId)).to.deep.equal(['CUT-1', 'CUT-LATE', 'CUT-2']);
+    expect(found.truncated).to.equal(true);
+  });
+
+  it('names the days of the period no trusted seal held its payments to, as not checked for deleted payments (a day without payments, a day not sealed yet), and not the sealed days read whole', async () => {
+    const { account, start } = await threeSealedDays(4);
+    const [other, who] = [newAccount(), `unchecked-${randomBytes(3).toString('hex')}`];
+    await paid(other, who, start, ['UNSEALED-1']);
+    const label = (n: number) => new Date(start + n * DAY + 7 * HOUR).toISOString().slice(0, 10);
+    const search = new SqlPaymentSearchRepository(db(), TEST_AUDIT_KEYS);
+    expect((await search.fromAccount(account, start - DAY, start + 3 * DAY)).unchecked).to.deep.equal([label(-1)]);
+    expect((await search.fromAccount(other, start, start + 2 * DAY)).unchecked).to.deep.equal([label(0), label(1)]);
+    await search.close();
   });
 
   it('does not seal a day that has not ended, nor one with a payment that does not hold', async () => {

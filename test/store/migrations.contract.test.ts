@@ -184,7 +184,7 @@ forEachBackend('Migration 024 on a database with console users and payments from
       await insertOldPayment(db, 'INV-OLD-1');
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the users cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history', '041_seal_payment_ids'] });
       // 037: the payment recorded as it stood, and the coverage excuses nothing any more.
       expect(await db.query("SELECT seq, cause, state FROM payment_events")).to.deep.equal([{ seq: 1, cause: 'baseline', state: 'SUCCESS' }]);
       expect(await db.query('SELECT records, since FROM chain_coverage WHERE mac IS NOT NULL ORDER BY records')).to.deep.equal([
@@ -248,7 +248,7 @@ forEachBackend('Migration 028 on a database whose coverage excuses payments from
       // 037 gives the payment its baseline and moves the coverage to 0 under its own key.
       const upgraded = openDb(database.url);
       try {
-        expect(await migrate(upgraded, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+        expect(await migrate(upgraded, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history', '041_seal_payment_ids'] });
         expect(await upgraded.query("SELECT cause, state FROM payment_events")).to.deep.equal([{ cause: 'baseline', state: 'SUCCESS' }]);
       } finally {
         await upgraded.close();
@@ -291,7 +291,7 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
     try {
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the history cannot be recorded without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history', '041_seal_payment_ids'] });
       const [{ n, payments }] = await db.query<{ n: number | string; payments: number | string }>("SELECT COUNT(*) AS n, COUNT(DISTINCT payment_id) AS payments FROM payment_events WHERE seq = 1 AND cause = 'baseline'");
       expect([Number(n), Number(payments)]).to.deep.equal([2500, 2500]);
       const [{ links }] = await db.query<{ links: number | string }>("SELECT COUNT(*) AS links FROM audit_chain WHERE kind IN ('payment_event', 'console_audit') AND writer_id LIKE 'migration-037-%'");
@@ -308,7 +308,7 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
     this.timeout(180_000);
     const database = await legacyDatabase(this, 3000);
     const results = await runStoreWorkers<string[]>(4, [database.url, 'migrate'], { GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
-    expect(results.flat()).to.deep.equal(['037_excused_history']);
+    expect(results.flat()).to.deep.equal(['037_excused_history', '041_seal_payment_ids']);
     const db = openDb(database.url);
     try {
       const [{ n, payments }] = await db.query<{ n: number | string; payments: number | string }>('SELECT COUNT(*) AS n, COUNT(DISTINCT payment_id) AS payments FROM payment_events');
@@ -357,7 +357,7 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
       const two = migrate(second, { keys: TEST_AUDIT_KEYS });
       setTimeout(release, 1000);
       const applied = await Promise.all([one, two]);
-      expect(applied.flatMap((a) => a.applied)).to.deep.equal(['037_excused_history']);
+      expect(applied.flatMap((a) => a.applied)).to.deep.equal(['037_excused_history', '041_seal_payment_ids']);
       const [{ links, records }] = await first.query<{ links: number | string; records: number | string }>(
         "SELECT (SELECT COUNT(*) FROM audit_chain WHERE kind = 'console_audit') AS links, (SELECT COUNT(DISTINCT record_id) FROM audit_chain WHERE kind = 'console_audit') AS records",
       );
@@ -381,10 +381,10 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
       try {
         const refused = await migrate(db, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e);
         expect(refused?.message).to.contain("migration 037: the chain_coverage row 'console_audit' is MACed under key 'ghost', which the ring does not hold");
-        expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history']);
+        expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history', '041_seal_payment_ids']);
         // The row restored: 037 runs on.
         await db.execute("UPDATE chain_coverage SET mac_key_id = ? WHERE records = 'console_audit'", [TEST_AUDIT_KEYS.currentKeyId]);
-        expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+        expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history', '041_seal_payment_ids'] });
       } finally {
         logs.stop();
       }
@@ -406,13 +406,13 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
       await db.execute("DELETE FROM chain_coverage WHERE records = 'payments'");
       const deleted = await migrate(db, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e);
       expect(deleted?.message).to.contain("migration 037: the chain_coverage row 'payments' was deleted");
-      expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history']);
+      expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history', '041_seal_payment_ids']);
       await db.execute('INSERT INTO chain_coverage (records, since, mac_key_id, mac) VALUES (?, ?, ?, ?)', [saved.records, Number(saved.since) + 1, saved.mac_key_id, saved.mac]);
       const altered = await migrate(db, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e);
       expect(altered?.message).to.contain("migration 037: chain_coverage row 'payments' was altered");
-      expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history']);
+      expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history', '041_seal_payment_ids']);
       await db.execute("UPDATE chain_coverage SET since = ? WHERE records = 'payments'", [saved.since]);
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history', '041_seal_payment_ids'] });
       const [{ n }] = await db.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM payment_events WHERE cause = 'baseline'");
       expect(Number(n)).to.equal(2);
     } finally {
@@ -443,10 +443,10 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
         expect(await migrate(cut, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e)).to.equal(interrupted);
         const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payment_events');
         expect(Number(n), 'the first batch committed').to.be.at.least(1000).and.below(1500);
-        expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history']);
+        expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history', '041_seal_payment_ids']);
         [halfway] = await db.query<Record<string, string | number | null>>("SELECT * FROM chain_coverage WHERE records = 'payments'");
       }
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history', '041_seal_payment_ids'] });
       const [{ n, payments }] = await db.query<{ n: number | string; payments: number | string }>('SELECT COUNT(*) AS n, COUNT(DISTINCT payment_id) AS payments FROM payment_events');
       expect([Number(n), Number(payments)]).to.deep.equal([1500, 1500]);
       const [{ links }] = await db.query<{ links: number | string }>("SELECT COUNT(*) AS links FROM audit_chain WHERE kind = 'payment_event'");
@@ -484,7 +484,7 @@ forEachBackend('Migration 025 on a database with API clients from before it', (c
       await insertClientRowsOf024(db);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history', '041_seal_payment_ids'] });
     } finally {
       await db.close();
     }
@@ -519,8 +519,8 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
       await migrateBelow(db, '027', TEST_AUDIT_KEYS);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be recorded without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await pendingMigrations(db)).to.deep.equal(['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history']);
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
+      expect(await pendingMigrations(db)).to.deep.equal(['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history', '041_seal_payment_ids']);
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history', '041_seal_payment_ids'] });
       const recorded = await db.query<{ table_name: string; change_kind: string }>('SELECT table_name, change_kind FROM record_changes ORDER BY id');
       expect(recorded.map((r) => `${r.table_name} ${r.change_kind}`)).to.deep.equal([
         'console_users baseline', 'clients baseline', 'client_credentials baseline', 'client_account_grants baseline', 'client_callbacks baseline',
@@ -568,7 +568,7 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
     const db = openDb(database.url);
     try {
       await migrateBelow(db, '027');
-      expect(await migrate(db)).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
+      expect(await migrate(db)).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history', '041_seal_payment_ids'] });
     } finally {
       await db.close();
       await database.drop();
@@ -594,7 +594,7 @@ forEachBackend('Migration 033 on a database with payment-run lines from before i
       }
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the lines cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history', '041_seal_payment_ids'] });
     } finally {
       await db.close();
     }

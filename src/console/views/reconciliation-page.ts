@@ -25,7 +25,7 @@ export interface ReconciliationView {
   /** The bank or the API could not give the statement. */
   readError?: StatementReadError;
   /** `bank`: the connection that read the statement; `bankCode`: its bank's BIC, when the API named it. */
-  result?: { bank: string; bankCode?: string; reconciliation: Reconciliation; truncated: boolean; missing?: MissingPayments[] };
+  result?: { bank: string; bankCode?: string; reconciliation: Reconciliation; truncated: boolean; missing?: MissingPayments[]; unchecked?: string[] };
   /** The payment the page was opened for (from the review queue): its line is marked. */
   focus?: number;
   /** A note above the form (e.g. the payment records no paying account). */
@@ -87,13 +87,21 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
       html`<div class="integrity-failed" role="alert" data-missing-day="${m.day}"><strong class="integrity-failed">${t('reconPaymentsDeleted')
         .replace('{day}', formatDay(m.day))
         .replace('{sealed}', formatCount(lang, m.sealed))
-        .replace('{found}', formatCount(lang, m.found))}</strong></div>`,
+        .replace('{found}', formatCount(lang, m.found))}</strong>${
+        m.deleted === undefined ? '' : html` <span data-deleted-ids="${m.deleted.join(' ')}">${t('reconPaymentsDeletedIds').replace('{ids}', m.deleted.join(', '))}</span>`
+      }</div>`,
   );
+  // Days no seal held the payments to: a payment deleted there in the database is not named.
+  const notChecked = result.unchecked ?? [];
+  const unchecked =
+    notChecked.length === 0
+      ? ''
+      : html`<p class="info" id="recon-unchecked" data-unchecked-days="${notChecked.join(' ')}">${t('reconUnchecked').replace('{days}', notChecked.map(formatDay).join(', '))}</p>`;
   const summary = html`<p class="info" id="recon-summary">${t('reconFromBank')} <span id="statement-source">${connectionLabel(result.bank, result.bankCode ?? null) ?? result.bank}</span>: ${t('recon_matched')} <strong data-count="matched">${counts.matched}</strong> · ${t('recon_statement-only')} <strong data-count="statement-only">${counts['statement-only']}</strong> · ${t('recon_gerbang-only')} <strong data-count="gerbang-only">${counts['gerbang-only']}</strong> · ${t('recon_credit')} <strong data-count="credit">${counts.credit}</strong>${
     counts.forged > 0 ? html` · <strong class="integrity-failed">${t('recon_forged')}</strong> <strong data-count="forged">${counts.forged}</strong>` : ''
   }</p>${
     counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && missing.length === 0 && lines.length > 0 ? html`<p class="ok" role="status" id="recon-all-matched">${t('reconAllMatched')}</p>` : ''
-  }${gone}${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated').replace('{n}', formatCount(lang, RECONCILE_LIMIT))}</p>` : ''}`;
+  }${gone}${unchecked}${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated').replace('{n}', formatCount(lang, RECONCILE_LIMIT))}</p>` : ''}`;
   if (lines.length === 0) return html`${summary}<p class="empty">${t('reconEmpty')}</p>`;
   let shown = lines;
   let note: Html | string = '';

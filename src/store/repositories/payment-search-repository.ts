@@ -28,7 +28,7 @@ import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ChangedDays, lastEventId, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
-import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, KeptLine, RESERVES_HELD_MS, sealedDay, sealedLineSql as lineSql, sealedValueSql, sealHolds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
+import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, KeptLine, RESERVES_HELD_MS, sealedDay, sealedIdsAre, sealedLineSql as lineSql, sealedPaymentIds, sealedValueSql, sealHolds, parsedSealedIds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
 import { CREATION_CAUSES_SQL, firstTrustedEvents, isCreationCause, lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, RELEASED, reservedBetween, reserveEventsDigest, snapshotOfRow, type PaymentSnapshot, type ReserveEvent } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
@@ -103,6 +103,8 @@ export interface StoreReadLimits {
   gramChunk: number;
   /** Postings a text search's walk reads at most under one key (GRAM_WALK_LIMIT). */
   gramWalkLimit: number;
+  /** Payments a reconciliation reads at most under one tag (RECONCILE_LIMIT). */
+  reconcileRows: number;
 }
 
 /** The lowest and highest payment id of a search's date range (see idBoundsOf). */
@@ -311,6 +313,8 @@ interface Reconciling {
   now: number;
   coverage: Coverage | null;
   seals: NewSeal[];
+  /** A span read again (its rows' proof columns, or its lines) held more rows than its bound: those past it were left out (the period is truncated). */
+  cut: boolean;
 }
 
 /**
@@ -475,14 +479,16 @@ function wholeDays(span: Pick<ReconciledSpan, 'from' | 'to' | 'whole'>, rows: re
 }
 
 /**
- * Counts a span's rows (`rows`, in created_at order) on each Jakarta day into `counted`, and
- * returns up to where its days were read whole: its end, or the start of its last row's day when
- * rows were left past it.
+ * Puts the ids of a span's rows (`rows`, in created_at order) on each Jakarta day into `counted`,
+ * in that order, and returns up to where its days were read whole: its end, or the start of its
+ * last row's day when rows were left past it.
  */
-function countedDays(span: Pick<ReconciledSpan, 'from' | 'to' | 'whole'>, rows: readonly Pick<ShownRow, 'created_at'>[], counted: Map<number, number>): number {
+function countedDays(span: Pick<ReconciledSpan, 'from' | 'to' | 'whole'>, rows: readonly Pick<ShownRow, 'id' | 'created_at'>[], counted: Map<number, number[]>): number {
   for (const row of rows) {
     const day = jakartaDay(toNumber(row.created_at));
-    counted.set(day, (counted.get(day) ?? 0) + 1);
+    const ids = counted.get(day);
+    if (ids === undefined) counted.set(day, [toNumber(row.id)]);
+    else ids.push(toNumber(row.id));
   }
   if (span.whole) return span.to;
   return rows.length === 0 ? span.from : Math.max(span.from, jakartaDayStart(jakartaDay(toNumber(rows[rows.length - 1].created_at))));
@@ -626,7 +632,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     private readonly clock: () => number = Date.now,
     limits: Partial<StoreReadLimits> = {},
   ) {
-    this.limits = { dayPageRows: DAY_PAGE_ROWS, gramChunk: GRAM_CHUNK, gramWalkLimit: GRAM_WALK_LIMIT, ...limits };
+    this.limits = { dayPageRows: DAY_PAGE_ROWS, gramChunk: GRAM_CHUNK, gramWalkLimit: GRAM_WALK_LIMIT, reconcileRows: RECONCILE_LIMIT, ...limits };
     // Written into statements' LIMIT: whole numbers, never a text.
     for (const [name, value] of Object.entries(this.limits)) {
       if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number of at least 1, not ${String(value)}`);
@@ -858,10 +864,13 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       // Rows from before the tags are few, if any: one read, never sealed, so read whole at once.
       { where: 'source_account_tag IS NULL AND source_account IS NOT NULL', params: [], spanMs: to - from, tag: null },
     ];
-    const reconciling: Reconciling = { account: sourceAccount, hashKept, now: this.clock(), coverage: null, seals: [] };
+    const reconciling: Reconciling = { account: sourceAccount, hashKept, now: this.clock(), coverage: null, seals: [], cut: false };
     const rows: ReconciledPayment[] = [];
     const missing: MissingPayments[] = [];
     let truncated = false;
+    // The days a read held to a trusted seal, read whole, and those with rows it did not.
+    const checked = new Set<number>();
+    const unchecked = new Set<number>();
     for (const { where, params, spanMs, tag } of reads) {
       const trusted = tag === null || to <= from ? new Map<number, TrustedSeal>() : await trustedSeals(this.db, this.sealer, tag, jakartaDay(from), jakartaDay(to - 1));
       // A span of days all sealed is read with what is shown only; one of days none sealed whole
@@ -881,8 +890,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         for (let day = jakartaDay(start) + 1; jakartaDayStart(day) < end; day += 1) if (trusted.has(day) !== sealed) return { end: jakartaDayStart(day), read: sealed ? 'shown' : 'full' };
         return { end, read: !sealed ? 'full' : keptWhole(start, end) ? 'kept' : 'shown' };
       };
-      // The rows read on each whole day, and up to where the days were read whole.
-      const counted = new Map<number, number>();
+      // The ids of the rows read on each day, and up to where the days were read whole.
+      const counted = new Map<number, number[]>();
       let readTo = from;
       for await (const read of this.reconciledSpans(where, params, from, to, spanMs, cut)) {
         if (read === 'truncated') {
@@ -893,50 +902,85 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         for (const payment of await this.reconciledPayments(read, tag, trusted, reconciling)) rows.push(payment);
       }
       if (tag !== null) for (const short of await this.missingPayments(tag, trusted, counted, from, readTo, reconciling)) missing.push(short);
+      for (let day = jakartaDay(from); to > from && jakartaDayStart(day) < to; day += 1) {
+        const whole = jakartaDayStart(day) >= from && jakartaDayStart(day + 1) <= readTo;
+        if (trusted.has(day) && whole) checked.add(day);
+        else if (trusted.has(day) || counted.has(day)) unchecked.add(day);
+      }
     }
     await this.sealDays(reconciling.seals);
+    if (reconciling.cut) truncated = true;
     const byTime = (a: ReconciledPayment, b: ReconciledPayment) => a.createdAt - b.createdAt || a.id - b.id;
     // Most often in order already (one tag, no ties out of id order): then not sorted.
     if (rows.some((row, i) => i > 0 && byTime(rows[i - 1], row) > 0)) rows.sort(byTime);
-    return { rows, truncated, missing };
+    const days: string[] = [];
+    for (let day = jakartaDay(from); to > from && jakartaDayStart(day) < to; day += 1) if (!checked.has(day) || unchecked.has(day)) days.push(dayLabel(day));
+    return { rows, truncated, missing, unchecked: days };
   }
 
   /**
-   * The trusted sealed days of `tag` read whole (within [from, readTo)) with fewer rows than their
-   * seal counted (`counted`: the rows read on each), less those released through Gerbang since
-   * the day was sealed (releasedSince): payments deleted in the database, outside Gerbang. Such a
-   * day is not sealed anew (its seals taken out of `reconciling`): its seal keeps counting what
-   * was deleted, so every later reading names the day too. Costs nothing for a day as sealed.
+   * The trusted sealed days of `tag` read whole (within [from, readTo)) that lack a payment their
+   * seal covered (`counted`: the ids of the rows read on each): payments deleted in the database,
+   * outside Gerbang. A seal since migration 041 names its payments (TrustedSeal.paymentIds): each
+   * one not read must have been released through Gerbang since the day was sealed (its own history,
+   * releasedSince), and any other is named by its id, whatever else the day holds (a release of
+   * another payment, a row of another account given this tag in SQL). A seal written before is
+   * held to its count, a payment of that day of any account released since making up for one row
+   * (releasedOfDay; the threat model states the limit). Such a day is not sealed anew (its seals
+   * taken out of `reconciling`): its seal keeps what was deleted, so every later reading names the
+   * day too. A day read as sealed costs a walk of its sealed ids beside the ids read.
    */
-  private async missingPayments(tag: string, trusted: Map<number, TrustedSeal>, counted: Map<number, number>, from: number, readTo: number, reconciling: Reconciling): Promise<MissingPayments[]> {
+  private async missingPayments(tag: string, trusted: Map<number, TrustedSeal>, counted: Map<number, number[]>, from: number, readTo: number, reconciling: Reconciling): Promise<MissingPayments[]> {
     const missing: MissingPayments[] = [];
     for (const [day, seal] of trusted) {
-      const read = counted.get(day) ?? 0;
-      if (read >= seal.rowCount || jakartaDayStart(day) < from || jakartaDayStart(day + 1) > readTo) continue;
-      const found = read + (await this.releasedSince(day, seal.sealedAt - SEAL_AFTER_EVENT_MS));
-      if (found >= seal.rowCount) continue;
-      missing.push({ day: dayLabel(day), sealed: seal.rowCount, found });
+      if (jakartaDayStart(day) < from || jakartaDayStart(day + 1) > readTo) continue;
+      const read = counted.get(day) ?? [];
+      const since = seal.sealedAt - SEAL_AFTER_EVENT_MS;
+      let short: MissingPayments | null = null;
+      // The very payments sealed, in their order: nothing gone (most days, walked in place).
+      const held = seal.paymentIds !== null && sealedIdsAre(seal.paymentIds, read);
+      // Never other than such a list under a trusted seal's MAC; were it not, the day is held to its count.
+      const sealedIds = seal.paymentIds === null || held ? null : parsedSealedIds(seal.paymentIds);
+      if (sealedIds !== null) {
+        const present = new Set(read);
+        const gone = sealedIds.filter((id) => !present.has(id));
+        const released = await this.releasedSince(gone, since);
+        const deleted = gone.filter((id) => !released.has(id));
+        if (deleted.length > 0) short = { day: dayLabel(day), sealed: seal.rowCount, found: seal.rowCount - deleted.length, deleted };
+      } else if (!held) {
+        const found = read.length >= seal.rowCount ? read.length : read.length + (await this.releasedOfDay(day, since));
+        if (found < seal.rowCount) short = { day: dayLabel(day), sealed: seal.rowCount, found };
+      }
+      if (short === null) continue;
+      missing.push(short);
       reconciling.seals = reconciling.seals.filter((s) => s.tag !== tag || s.day !== day);
     }
     return missing.sort((a, b) => (a.day < b.day ? -1 : 1));
   }
 
   /**
-   * How many payments created on UTC+7 `day` (their reserve events, by their own index) have no
-   * row and were released through Gerbang at `since` or later: their last event, under a chain
-   * link that holds, is their release. A release's tag is not known (its row is gone): one of any
+   * For a seal written before migration 041 (its count alone): how many payments created on UTC+7
+   * `day` (their first events, by their own index) have no row and were released through Gerbang
+   * at `since` or later (releasedSince). A release's tag is not known (its row is gone): one of any
    * account counts.
    */
-  private async releasedSince(day: number, since: number): Promise<number> {
+  private async releasedOfDay(day: number, since: number): Promise<number> {
     const gone = await this.db.query<{ payment_id: number | string }>(
       `SELECT r.payment_id FROM payment_events r LEFT JOIN payments p ON p.id = r.payment_id WHERE r.cause IN (${CREATION_CAUSES_SQL}) AND r.recorded_at >= ? AND r.recorded_at < ? AND p.id IS NULL`,
       [jakartaDayStart(day), jakartaDayStart(day + 1)],
     );
-    const ids = gone.map((row) => toNumber(row.payment_id));
-    let released = 0;
+    return (await this.releasedSince(gone.map((row) => toNumber(row.payment_id)), since)).size;
+  }
+
+  /**
+   * Those of payments `ids` released through Gerbang at `since` or later: their last event, under a
+   * chain link that holds, is their release (its row deleted with it).
+   */
+  private async releasedSince(ids: readonly number[], since: number): Promise<Set<number>> {
+    const released = new Set<number>();
     for (let i = 0; i < ids.length; i += SEQ_CHUNK) {
-      for (const event of (await this.eventsOrProblems(ids.slice(i, i + SEQ_CHUNK), lastTrustedEvents)).values()) {
-        if (!('problem' in event) && event.snapshot.state === RELEASED && event.recordedAt >= since) released += 1;
+      for (const [id, event] of await this.eventsOrProblems(ids.slice(i, i + SEQ_CHUNK), lastTrustedEvents)) {
+        if (!('problem' in event) && event.snapshot.state === RELEASED && event.recordedAt >= since) released.add(id);
       }
     }
     return released;
@@ -991,7 +1035,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     cut: (start: number, end: number) => { end: number; read: SpanRead },
   ): AsyncGenerator<ReconciledSpan | 'truncated'> {
     if (to <= from) return;
-    let left = RECONCILE_LIMIT;
+    let left = this.limits.reconcileRows;
     const read = (start: number, limit: number) => {
       const { end, read: how } = cut(start, Math.min(to, start + spanMs));
       return this.readSpan(where, params, start, end, limit, how).then((rows) => ({ ...rows, full: how === 'full', end }));
@@ -1043,15 +1087,19 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       // A row not as kept, or a day no longer kept: its lines read, and the span proved as any other.
       read = { ...span, ...(await this.readSpan(span.where, span.params, span.from, span.to, span.limit, 'shown')) };
     }
-    let proof = this.provedWithDays(read, tag, trusted, account, reconciling.hashKept);
+    let proof = this.provedWithDays(read, tag, trusted, account, reconciling.hashKept, reconciling.seals);
     if (proof.payments.includes(undefined)) {
       if (!read.full) {
         const again = await this.readSpan(span.where, span.params, span.from, span.to, span.limit, 'full');
         read = { ...span, ...again, full: true };
-        proof = this.provedWithDays(read, tag, trusted, account, reconciling.hashKept);
+        proof = this.provedWithDays(read, tag, trusted, account, reconciling.hashKept, reconciling.seals);
       }
       await this.provedOneByOne(read.rows as ReconciledRow[], proof.payments, reconciling);
     }
+    // Rows written into the span since its first read (a payment of today, a clock behind on
+    // another node) can take a read again past the span's bound: its rows past it are left out, as
+    // a period past RECONCILE_LIMIT's are, and the page says so.
+    if (!read.whole) reconciling.cut = true;
     const payments = proof.payments as ReconciledPayment[];
     const ring = this.sealer.keyRing;
     for (const [day, { at, lines, sealed, stale, keptWhole }] of proof.days) {
@@ -1065,7 +1113,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       // Sealed at the end of the reconciliation.
       if (stale) this.#staleSealsProved += 1;
       const { seal } = daySeal(ring, account, tag!, day, sealed, ring.currentKeyId);
-      reconciling.seals.push({ tag: tag!, day, rowCount: sealed.rows, seal });
+      reconciling.seals.push({ tag: tag!, day, rowCount: sealed.rows, seal, paymentIds: sealedPaymentIds(at.map((i) => payments[i].id)) });
     }
     // The tag narrows; the opened account decides (a tag is 128 bits of an HMAC, the account is the fact).
     return payments.filter((payment) => payment.sourceAccount === account);
@@ -1103,7 +1151,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * the rest. With the span's whole days not proved by a trusted seal (to be kept whole and sealed
    * once each of their rows is proved): each with its rows' places in (created_at, id) order, what
    * they make as sealed, whether its trusted seal no longer held (`stale`) and whether it is kept
-   * whole already with that very text (`keptWhole`).
+   * whole already with that very text (`keptWhole`). A day whose seal, written before migration
+   * 041 (a count, no ids), its rows were hashed to and held: its seal with their ids put in `seals`.
    */
   private provedWithDays(
     span: ReconciledSpan,
@@ -1111,6 +1160,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     trusted: Map<number, TrustedSeal>,
     account: string,
     hashKept: boolean,
+    seals: NewSeal[],
   ): { payments: (ReconciledPayment | undefined)[]; days: Map<number, DayToSeal> } {
     const read = span.rows;
     const payments = new Array<ReconciledPayment | undefined>(read.length).fill(undefined);
@@ -1126,12 +1176,16 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       const sealedOf = () => (sealed ??= sealedDay(lines));
       // A page takes a day kept whole as proved without hashing it; the sweep (hashKept) hashes it
       // too, so a seal that no longer holds for that very text is found and renewed.
-      const holds = seal !== undefined && (kept === true && !hashKept ? true : sealHolds(ring, account, tag!, day, sealedOf(), seal));
+      const hashed = seal !== undefined && (kept !== true || hashKept);
+      const holds = seal !== undefined && (!hashed || sealHolds(ring, account, tag!, day, sealedOf(), seal));
       // Kept whole (a page opened again), or sealed: no row opened.
       if (kept === true || holds) {
         for (const i of at) payments[i] = Object.freeze(this.reconciled(read[i], account, null));
         if (!holds) days.set(day, { at, lines, sealed: sealedOf(), stale: seal !== undefined, keptWhole: true });
         else if (kept !== true) this.#proved.keepDay(key, account, sealedOf(), lines);
+        // A seal from before migration 041 that these very rows hash to covered these very payments:
+        // written again with their ids, so the day is held to them from now on.
+        if (holds && hashed && seal.paymentIds === null) seals.push({ tag: tag!, day, rowCount: seal.rowCount, seal: seal.seal, paymentIds: sealedPaymentIds(at.map((i) => toNumber(read[i].id))) });
       } else {
         // Changed since it was kept: its rows still as kept are proved, the others proved again.
         at.forEach((i, k) => {

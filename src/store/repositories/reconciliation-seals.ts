@@ -40,10 +40,13 @@ export const RECONCILIATION_SEALS: MacedTable = {
   table: 'reconciliation_seals',
   purpose: 'reconciliation seal row',
   key: ['account_tag', 'day'],
-  columns: 'account_tag, day, row_count, seal, sealed_at, totals, mac_key_id, mac',
+  columns: 'account_tag, day, row_count, seal, sealed_at, totals, payment_ids, mac_key_id, mac',
   fields: (row) => {
     const fields = [String(row.account_tag), toNumber(row.day), toNumber(row.row_count), String(row.seal), toNumber(row.sealed_at)];
-    return row.totals === null || row.totals === undefined ? fields : [...fields, String(row.totals)];
+    const totals = row.totals === null || row.totals === undefined ? null : String(row.totals);
+    // A seal's payment ids (041) after a null totals: never read as another row's totals moved over.
+    if (row.payment_ids !== null && row.payment_ids !== undefined) return [...fields, totals, String(row.payment_ids)];
+    return totals === null ? fields : [...fields, totals];
   },
   describe: (row) =>
     String(row.account_tag) === DAY_TOTALS_TAG
@@ -217,6 +220,68 @@ export interface TrustedSeal {
   seal: string;
   /** When it was written (the sealing console's clock). */
   sealedAt: number;
+  /** The ids of the payments it covered, in its lines' order (sealedPaymentIds); null: written before migration 041, its count alone. */
+  paymentIds: string | null;
+}
+
+/**
+ * The ids of a day's sealed payments, in its lines' (created_at, id) order, as a seal row keeps
+ * them (migration 041): each as its difference from the one before (the first from 0) in base 36,
+ * `-` before a negative one, joined by commas. A busy account's payments of a day are close in id:
+ * a few characters each.
+ */
+export function sealedPaymentIds(ids: readonly number[]): string {
+  let before = 0;
+  return ids
+    .map((id) => {
+      const text = (id - before).toString(36);
+      before = id;
+      return text;
+    })
+    .join(',');
+}
+
+/**
+ * Whether the sealed ids `text` (sealedPaymentIds) are exactly `ids` in this order, read in place
+ * (no id decoded into a string: a month's 50,000 at every opening). False for any other text.
+ */
+export function sealedIdsAre(text: string, ids: readonly number[]): boolean {
+  if (ids.length === 0) return text === '';
+  let at = 0;
+  let before = 0;
+  for (let k = 0; k < ids.length; k += 1) {
+    const negative = text.charCodeAt(at) === 45;
+    if (negative) at += 1;
+    let n = 0;
+    const from = at;
+    for (; at < text.length && text.charCodeAt(at) !== 44; at += 1) {
+      const c = text.charCodeAt(at);
+      const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 122 ? c - 87 : -1;
+      if (digit < 0 || at - from > 10) return false;
+      n = n * 36 + digit;
+    }
+    if (at === from) return false;
+    before += negative ? -n : n;
+    if (before !== ids[k]) return false;
+    // A comma between ids, none after the last.
+    if (k < ids.length - 1 ? text.charCodeAt(at) !== 44 : at !== text.length) return false;
+    at += 1;
+  }
+  return true;
+}
+
+/** The ids a seal row keeps (sealedPaymentIds) read back; null when `text` is not such a list (a seal row's MAC covers it: never so when trusted). */
+export function parsedSealedIds(text: string): number[] | null {
+  if (text === '') return [];
+  const ids: number[] = [];
+  let before = 0;
+  for (const part of text.split(',')) {
+    if (!/^-?[0-9a-z]{1,11}$/.test(part)) return null;
+    before += parseInt(part, 36);
+    if (!Number.isSafeInteger(before) || before < 1) return null;
+    ids.push(before);
+  }
+  return ids;
 }
 
 /**
@@ -282,7 +347,7 @@ export async function trustedSeals(db: Db, sealer: ValueSealer, tag: string, fir
   for (const row of rows) {
     if (row.mac_key_id !== ring.currentKeyId) continue;
     if (currentRowProblem(RECONCILIATION_SEALS, row, row, sealer) !== null) continue;
-    trusted.set(toNumber(row.day), { rowCount: toNumber(row.row_count), seal: String(row.seal), sealedAt: toNumber(row.sealed_at) });
+    trusted.set(toNumber(row.day), { rowCount: toNumber(row.row_count), seal: String(row.seal), sealedAt: toNumber(row.sealed_at), paymentIds: row.payment_ids === null ? null : String(row.payment_ids) });
   }
   return trusted;
 }
@@ -293,6 +358,8 @@ export interface NewSeal {
   day: number;
   rowCount: number;
   seal: string;
+  /** The ids of the payments sealed, in its lines' order (sealedPaymentIds); absent for kept totals. */
+  paymentIds?: string;
   /** A day's kept totals (tag DAY_TOTALS_TAG, dayTotalsText); absent for a seal. */
   totals?: string;
 }
@@ -314,7 +381,7 @@ export async function writeSeals(chain: ChainLanes, sealer: ValueSealer, now: nu
     let written = 0;
     for (const s of seals) {
       const [current] = await rows.tx.query<MacedRow>(`SELECT ${RECONCILIATION_SEALS.columns} FROM reconciliation_seals WHERE account_tag = ? AND day = ?`, [s.tag, s.day]);
-      const values = { row_count: s.rowCount, seal: s.seal, sealed_at: now, ...(s.totals === undefined ? {} : { totals: s.totals }) };
+      const values = { row_count: s.rowCount, seal: s.seal, sealed_at: now, ...(s.totals === undefined ? {} : { totals: s.totals }), ...(s.paymentIds === undefined ? {} : { payment_ids: s.paymentIds }) };
       // A row without a MAC (inserted in SQL) cannot be guarded by it: recorded as deleted, then sealed anew.
       if (current !== undefined && current.mac === null) await rows.delete(RECONCILIATION_SEALS, 'account_tag = ? AND day = ?', [s.tag, s.day]);
       if (current === undefined || current.mac === null) {
@@ -326,7 +393,7 @@ export async function writeSeals(chain: ChainLanes, sealer: ValueSealer, now: nu
         }
         continue;
       }
-      const same = current.seal === s.seal && (current.totals ?? undefined) === s.totals && toNumber(current.row_count) === s.rowCount;
+      const same = current.seal === s.seal && (current.totals ?? undefined) === s.totals && (current.payment_ids ?? undefined) === s.paymentIds && toNumber(current.row_count) === s.rowCount;
       // Left as it is only when it holds: a row whose MAC was changed alone is written anew.
       if (same && current.mac_key_id === ring.currentKeyId && recordMacProblem(RECONCILIATION_SEALS, current, sealer) === null) continue;
       if (await rows.update(RECONCILIATION_SEALS, current, values)) written += 1;

@@ -1,0 +1,13 @@
+-- 041: a day seal names the payments it covered (#16). A day read whole was held to its seal's
+-- row_count, and a payment released through Gerbang since the seal (its row deleted with its
+-- release event) made up for one row: its account is not known once its row is gone, so as many
+-- releases of that day's payments of any account as rows deleted in SQL hid the deletion, and a
+-- row of another account given this account's tag in SQL kept the count. A seal written from now
+-- on keeps the ids of the payments it covered, in its lines' (created_at, id) order, each as the
+-- difference from the one before in base 36 (a day of a busy account: a few kilobytes), under the
+-- row's MAC (reconciliation-seals.ts); a day read whole must then hold every one of them, or its
+-- payment's history under a chain link that holds must end in its release since the seal: any
+-- other is named by its id. A seal written before keeps this NULL and is held to its count, with
+-- the limit above, until its day is sealed anew (a payment of it moving on, a new audit key).
+-- Written by the console only, as the rest of the row.
+ALTER TABLE reconciliation_seals ADD COLUMN payment_ids MEDIUMTEXT CHARACTER SET ascii COLLATE ascii_bin NULL COMMENT 'the sealed payments'' ids (041), base-36 differences in line order';
