@@ -421,6 +421,22 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
     await verifiesIntactThenDrop(database);
   });
 
+  it('finished but not recorded in schema_migrations (a MySQL migrator stopped between its last batch and its ledger row): runs again, records nothing twice, INTACT', async function () {
+    this.timeout(60_000);
+    const database = await legacyDatabase(this, 3);
+    const db = openDb(database.url);
+    try {
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+      await db.execute('DELETE FROM schema_migrations WHERE version = 37');
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+      const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payment_events');
+      expect(Number(n)).to.equal(3);
+    } finally {
+      await db.close();
+    }
+    await verifiesIntactThenDrop(database);
+  });
+
   it('cut short, carries on where it stopped and records nothing twice', async function () {
     this.timeout(180_000);
     const database = await legacyDatabase(this, 1500);
@@ -540,6 +556,24 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
       await store.close();
       await database.drop();
     }
+  });
+
+  it('finished but not recorded in schema_migrations (a MySQL migrator stopped between its step and its ledger row): runs again, each row recorded again as it is, INTACT', async function () {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const db = openDb(database.url);
+    try {
+      await migrateBelow(db, '024');
+      await insertClientRowsOf024(db);
+      await migrateBelow(db, '028', TEST_AUDIT_KEYS);
+      await db.execute('DELETE FROM schema_migrations WHERE version = 27');
+      await migrateBelow(db, '028', TEST_AUDIT_KEYS);
+      const [{ n }] = await db.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM record_changes WHERE table_name = 'clients'");
+      expect(Number(n), 'recorded once a run').to.equal(2);
+      expect((await migrate(db, { keys: TEST_AUDIT_KEYS })).applied[0]).to.equal('028_keyed_coverage');
+    } finally {
+      await db.close();
+    }
+    await verifiesIntactThenDrop(database);
   });
 
   it('records more rows than one statement could link (8,300 account grants: 66,400 values, over what MySQL and SQLite bind), and verifies INTACT', async function () {
