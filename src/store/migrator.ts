@@ -138,7 +138,7 @@ async function applyOne(db: Db, file: MigrationFile, keys: KeyRing | null): Prom
       await CODE_STEPS[file.version]?.before(tx, keys);
       const again = await CODE_STEPS[file.version]?.again?.(tx, keys);
       if (again) throw ranBefore(db, file, again);
-      for (const statement of file.statements) await tx.execute(statement);
+      for (const [i, statement] of file.statements.entries()) await tx.execute(statement).catch((error: unknown) => Promise.reject(statementFailed(db, file, i, error)));
       await CODE_STEPS[file.version]?.after(tx, keys);
       await recordVersion(tx, file);
       return true;
@@ -153,13 +153,13 @@ async function applyOne(db: Db, file: MigrationFile, keys: KeyRing | null): Prom
     verifyChecksum(db, file, winner);
     return false;
   }
-  for (const statement of file.statements) {
+  for (const [i, statement] of file.statements.entries()) {
     try {
       await db.execute(statement);
     } catch (error) {
       if (isAppError(error)) throw error; // STORE_UNAVAILABLE: nothing to wait for
       const winner = await waitForVersion(db, file.version);
-      if (winner === null) throw error;
+      if (winner === null) throw statementFailed(db, file, i, error);
       verifyChecksum(db, file, winner);
       return false;
     }
@@ -220,6 +220,21 @@ function ranBefore(db: Db, file: MigrationFile, why: string): Error {
       'Not applied again: run again it would vouch with the audit keys for what its first run did not (a row of schema_migrations ' +
       'deleted in SQL, or what the migration keyed written back). Restore the database from a backup taken after the migration, ' +
       'or see "A migration refused as already run" in docs/operator-guide.md.',
+  );
+}
+
+/**
+ * A statement of a migration not recorded as applied failed: named, with the file and the database.
+ * A column or row it adds already there means it ran: its ledger row deleted in SQL, and the step
+ * in code of one that signs stored data (012, 024, 025, 026, 028, 033) not run again.
+ */
+function statementFailed(db: Db, file: MigrationFile, index: number, error: unknown): unknown {
+  if (isAppError(error) || !(error instanceof Error)) return error;
+  return new Error(
+    `store: migration ${file.name} failed on ${db.description} at statement ${index + 1} of ${file.file}: ${error.message}. ` +
+      'Nothing of it was recorded. If what it adds is already there, it already ran and its row in schema_migrations was deleted: ' +
+      'see "A migration refused as already run" in docs/operator-guide.md.',
+    { cause: error },
   );
 }
 
