@@ -2,6 +2,7 @@ import { isAppError } from '../errors/app-error.js';
 import { getLogger } from '../log/index.js';
 import { loadMigrationFiles, type MigrationFile } from './migration-files.js';
 import type { KeyRing } from '../security/index.js';
+import type { WriterHead } from './repositories/audit-chain.js';
 import { relinkChains } from './repositories/audit-verify.js';
 import { CONSOLE_USERS } from './repositories/console-user-repository.js';
 import { PRE_037_COVERAGE } from './repositories/chain-coverage.js';
@@ -36,7 +37,8 @@ const TABLE_EXISTS = {
   sqlite: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
 } as const;
 
-type Step = (db: Queryable, keys: KeyRing | null) => Promise<void>;
+/** A step in code; `vouch` takes the head of a chain it wrote, checkpointed once the migration is recorded (MigrateOptions.checkpoint). */
+type Step = (db: Queryable, keys: KeyRing | null, vouch: (head: WriterHead | null) => void) => Promise<void>;
 
 interface LedgerRow {
   version: number;
@@ -51,6 +53,14 @@ export interface MigrateOptions {
    * stored (012). Needed only when there is such data; without it they name GERBANG_AUDIT_KEYS.
    */
   keys?: KeyRing | null;
+  /**
+   * Vouches outside the database for the chains the steps of 027 and 037 wrote (their records of
+   * stored data as it stood), once the migration is recorded, as a process vouches for its own
+   * (StoreOptions.checkpoint: a line of GERBANG_AUDIT_CHECKPOINT_FILE). Such a chain cut back or
+   * deleted later, with the records it vouched for, to make the migration run again with nothing in
+   * the database showing it ran, is then named by `audit verify` and holds the gateway.
+   */
+  checkpoint?: (store: string, heads: WriterHead[]) => boolean;
 }
 
 /**
@@ -65,7 +75,7 @@ export interface MigrateOptions {
  * would then record, as they stand, rows forged since (applyOne refuses instead). The others
  * (012, 024, 025, 026, 028, 033) add columns: run again, their statements fail before the step.
  */
-const CODE_STEPS: Record<number, { before: Step; after: Step; again?: (db: Queryable, keys: KeyRing | null) => Promise<string | null> }> = {
+const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null) => Promise<void>; after: Step; again?: (db: Queryable, keys: KeyRing | null) => Promise<string | null> }> = {
   12: { before: requireKeysToSeal, after: sealAndRelink },
   24: { before: (db, keys) => requireKeysForRows(db, keys, [CONSOLE_USERS.table]), after: (db, keys) => signRows(db, keys, [CONSOLE_USERS], '024') },
   25: { before: (db, keys) => requireKeysForRows(db, keys, MACED_AT_025.map((t) => t.table)), after: (db, keys) => signRows(db, keys, MACED_AT_025, '025') },
@@ -96,7 +106,12 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<{ a
   }
   const applied: string[] = [];
   for (const file of files.filter((f) => !ledger.has(f.version))) {
-    if (await applyOne(db, file, options.keys ?? null)) {
+    const heads: WriterHead[] = [];
+    const vouch = (head: WriterHead | null): void => {
+      if (head !== null) heads.push(head);
+    };
+    if (await applyOne(db, file, options.keys ?? null, vouch)) {
+      if (heads.length > 0) options.checkpoint?.(db.description, heads);
       applied.push(file.name);
       log.info({ migration: file.name, store: db.description }, 'migration applied');
     }
@@ -127,7 +142,7 @@ export async function pendingMigrations(db: Db, options: MigrateOptions = {}): P
  * the winner's ledger row before giving up, so a race is not mistaken for a broken migration.
  * No GET_LOCK: it is not replicated and not available on every managed MySQL.
  */
-async function applyOne(db: Db, file: MigrationFile, keys: KeyRing | null): Promise<boolean> {
+async function applyOne(db: Db, file: MigrationFile, keys: KeyRing | null, vouch: (head: WriterHead | null) => void): Promise<boolean> {
   if (db.dialect === 'sqlite') {
     return db.withTransaction(async (tx) => {
       const already = await readVersion(tx, file.version);
@@ -139,7 +154,7 @@ async function applyOne(db: Db, file: MigrationFile, keys: KeyRing | null): Prom
       const again = await CODE_STEPS[file.version]?.again?.(tx, keys);
       if (again) throw ranBefore(db, file, again);
       for (const [i, statement] of file.statements.entries()) await tx.execute(statement).catch((error: unknown) => Promise.reject(statementFailed(db, file, i, error)));
-      await CODE_STEPS[file.version]?.after(tx, keys);
+      await CODE_STEPS[file.version]?.after(tx, keys, vouch);
       await recordVersion(tx, file);
       return true;
     });
@@ -164,7 +179,7 @@ async function applyOne(db: Db, file: MigrationFile, keys: KeyRing | null): Prom
       return false;
     }
   }
-  await CODE_STEPS[file.version]?.after(db, keys);
+  await CODE_STEPS[file.version]?.after(db, keys, vouch);
   try {
     await recordVersion(db, file);
     return true;
@@ -294,12 +309,13 @@ async function indexStoredPayments(db: Queryable, keys: KeyRing | null): Promise
  * and callback endpoint as it stands (record-changes.ts), in one transaction on MySQL too, so a
  * migration cut short records nothing and runs again.
  */
-async function recordRowsAsTheyStand(db: Queryable, keys: KeyRing | null): Promise<void> {
+async function recordRowsAsTheyStand(db: Queryable, keys: KeyRing | null, vouch: (head: WriterHead | null) => void): Promise<void> {
   const counts = await Promise.all(MACED_TABLES.map(async (t) => Number((await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t.table}`))[0].n)));
   if (counts.every((n) => n === 0)) return;
   const record = (q: Queryable) => recordBaseline(q, MACED_TABLES, new ValueSealer(keys));
-  const recorded = 'withTransaction' in db ? await (db as Db).withTransaction(record) : await record(db);
-  log.info({ recorded }, 'migration 027: console users, clients, credentials, grants and callback endpoints recorded as they stand');
+  const head = 'withTransaction' in db ? await (db as Db).withTransaction(record) : await record(db);
+  vouch(head);
+  log.info({ recorded: head?.seq ?? 0 }, 'migration 027: console users, clients, credentials, grants and callback endpoints recorded as they stand');
 }
 
 /**
@@ -334,10 +350,11 @@ async function rowsRecordedBefore(db: Queryable, keys: KeyRing | null): Promise<
  * stands, and the coverage moved to 0 (history-baselines.ts), a batch a transaction on MySQL. Cut
  * short, the migration is not recorded and runs again, carrying on below where the coverage stands.
  */
-async function recordExcused(db: Queryable, keys: KeyRing | null): Promise<void> {
+async function recordExcused(db: Queryable, keys: KeyRing | null, vouch: (head: WriterHead | null) => void): Promise<void> {
   // Without keys (`before`): no coverage row excuses anything or carries a MAC, so nothing to do.
   if (keys === null) return;
-  const recorded = await recordExcusedHistory(db, new ValueSealer(keys));
+  const { recorded, head } = await recordExcusedHistory(db, new ValueSealer(keys));
+  vouch(head);
   if (recorded.payments + recorded.console_audit > 0) log.info(recorded, 'migration 037: payments and console audit entries from before 024 recorded as they stand');
 }
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyAudit } from '../../src/audit/index.js';
+import { checkpointer, verifyAudit } from '../../src/audit/index.js';
 import { migrate, openDb, type AuditChainBreak, type Db, type SqlValue, type Store } from '../../src/store/index.js';
 import { COVERAGE_IN_PROGRESS } from '../../src/store/repositories/chain-coverage.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
@@ -1088,7 +1088,7 @@ forEachBackend('An attacker who can write the database but holds no key, who mak
     this.timeout(60_000);
     database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
     checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-set-back-')), 'audit-checkpoints.jsonl');
-    legacy = await upgradedLegacyDatabase(database.url, clientId, secret);
+    legacy = await upgradedLegacyDatabase(database.url, clientId, secret, checkpoints);
   });
 
   afterEach(async () => {
@@ -1096,6 +1096,16 @@ forEachBackend('An attacker who can write the database but holds no key, who mak
     gw = undefined;
     await database?.drop();
   });
+
+  /** A read of the database (no gateway running). */
+  async function gwlessQuery<T>(sql: string): Promise<T[]> {
+    const db = openDb(database.url);
+    try {
+      return await db.query<T>(sql);
+    } finally {
+      await db.close();
+    }
+  }
 
   /** SQL without a key, as the attacker writes it. */
   async function inSql(...statements: [string, SqlValue[]][]): Promise<void> {
@@ -1174,6 +1184,28 @@ forEachBackend('An attacker who can write the database but holds no key, who mak
     await expectRefused('037', 'already');
   });
 
+  it('and every link of 037\'s chain deleted with the events, its head row too (nothing in the database shows it ran): the gateway answers 503 to every request, naming the vanished chain, and verify names it', async function () {
+    this.timeout(60_000);
+    const before = legacy.coverageBefore037;
+    const [{ writer_id: chain }] = await gwlessQuery<{ writer_id: string }>("SELECT writer_id FROM audit_writers WHERE writer_id LIKE 'migration-037-%'");
+    await inSql(
+      ...forgeAndSetBack037(true),
+      ['DELETE FROM audit_chain WHERE writer_id = ?', [chain]],
+      ['DELETE FROM audit_writers WHERE writer_id = ?', [chain]],
+      ["UPDATE chain_coverage SET since = ?, mac_key_id = ?, mac = ? WHERE records = 'payments'", [before.since, before.mac_key_id, before.mac]],
+    );
+    // 037 runs again and records the forged state: only the checkpoint its first run wrote outside the database shows it.
+    gw = await TestGateway.start(database.url, { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '0' });
+    const auth = { authorization: `Bearer ${await gw.token({ clientId, clientSecret: secret }).catch(() => 'none')}` };
+    const answer = await gw.request('/v1/transfers/INV-LEGACY-1', { headers: auth });
+    expect(answer.status, answer.text).to.equal(503);
+    expect(answer.body.code).to.equal('STORE_UNAVAILABLE');
+    expect(answer.text).to.contain(chain).and.to.not.contain('FORGED-REF');
+    const report = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: database.url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    expect(report.code, report.stdout).to.equal(1);
+    expect(report.stdout).to.contain(chain);
+  });
+
   it('027 deleted from schema_migrations and a disabled client\'s row from before it was disabled written back: the next start refuses, naming 027, and the client still gets no token', async function () {
     this.timeout(60_000);
     const env = { GERBANG_DATABASE_URL: database.url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints };
@@ -1207,10 +1239,10 @@ interface LegacyRecords {
 /**
  * The database at `url` as 023 held it (a client with `secret`, a payment the bank refused, with
  * its MAC and its answer sealed for its place as the gateway then wrote them, and a console
- * sign-in), then upgraded with the keys as an operator does; an attacker read the coverage row
- * as it stood before 037.
+ * sign-in), then upgraded with the keys as an operator does (vouching for 037's chain in
+ * `checkpoints` when given); an attacker read the coverage row as it stood before 037.
  */
-async function upgradedLegacyDatabase(url: string, clientId: string, secret: string): Promise<LegacyRecords> {
+async function upgradedLegacyDatabase(url: string, clientId: string, secret: string, checkpoints?: string): Promise<LegacyRecords> {
   const db = openDb(url);
   try {
     await migrateBelow(db, '024');
@@ -1230,7 +1262,8 @@ async function upgradedLegacyDatabase(url: string, clientId: string, secret: str
     const { insertId: entryId } = await db.execute("INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (1000, 'old.viewer', 'sign-in', NULL, NULL, '10.0.0.9')");
     await migrateBelow(db, '037', TEST_AUDIT_KEYS);
     const [coverageBefore037] = await db.query<Record<string, string | number | null>>("SELECT * FROM chain_coverage WHERE records = 'payments'");
-    await migrate(db, { keys: TEST_AUDIT_KEYS });
+    // As `gerbang migrate` does with GERBANG_AUDIT_CHECKPOINT_FILE: 037's chain vouched for outside the database.
+    await migrate(db, { keys: TEST_AUDIT_KEYS, checkpoint: checkpoints === undefined ? undefined : checkpointer(checkpoints, TEST_AUDIT_KEYS, 'migrate') });
     return { paymentId, entryId, coverageBefore037 };
   } finally {
     await db.close();

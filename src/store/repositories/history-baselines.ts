@@ -4,7 +4,7 @@ import { getLogger } from '../../log/index.js';
 import { KeyRingError } from '../../security/index.js';
 import type { Db, Queryable, SqlValue } from '../types.js';
 import { UniqueViolationError } from '../types.js';
-import { appendOnOwnChain, type ChainHead, type LinkKind, type Written } from './audit-chain.js';
+import { appendOnOwnChain, type ChainHead, type LinkKind, type WriterHead, type Written } from './audit-chain.js';
 import { consoleAuditDigest } from './audit-records.js';
 import { CHAIN_COVERAGE, COVERAGE_IN_PROGRESS, EXCUSES_NOTHING, PRE_037_COVERAGE, type CoveredRecords } from './chain-coverage.js';
 import type { ConsoleAuditRow } from './console-audit-repository.js';
@@ -237,9 +237,9 @@ async function step(tx: Queryable, sealer: ValueSealer, excused: Excused, writer
 /**
  * Migration 037's step in code (see above). `db` is the store (MySQL: a transaction a batch) or the
  * migration's transaction (SQLite: all of it in one). Returns how many payments and console audit
- * entries were recorded.
+ * entries were recorded, and the head of its chain (null: none), to vouch for outside the database.
  */
-export async function recordExcusedHistory(db: Queryable, sealer: ValueSealer): Promise<Record<CoveredRecords, number>> {
+export async function recordExcusedHistory(db: Queryable, sealer: ValueSealer): Promise<{ recorded: Record<CoveredRecords, number>; head: WriterHead | null }> {
   const inTransaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => ('withTransaction' in db ? (db as Db).withTransaction(fn) : fn(db));
   const writerId = `${OWN_CHAIN}${randomBytes(8).toString('hex')}`;
   let head: ChainHead | null = null;
@@ -266,7 +266,7 @@ export async function recordExcusedHistory(db: Queryable, sealer: ValueSealer): 
     }
     if (counts[excused.records] > 0) log.info({ records: excused.records, recorded: counts[excused.records], ms: Date.now() - began }, 'migration 037: records from before 024 recorded as they stand; none is excused from its history any more');
   }
-  return counts;
+  return { recorded: counts, head: head === null ? null : { writerId, ...head } };
 }
 
 /**
