@@ -51,7 +51,7 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
   const store = options.store ?? (await openStore(config.databaseUrl, { auditKeys: config.auditKeys, checkpoint, vouch }));
   try {
     const statements = options.statements ?? (config.api ? apiStatementReader(config.api, clock) : NO_STATEMENTS);
-    if (ownStore && config.migrateOnStart) await migrate(store.db, { keys: config.auditKeys });
+    if (ownStore && config.migrateOnStart) await migrate(store.db, { keys: config.auditKeys, checkpoint });
     // Before listening, side by side (one waits on MariaDB while the other works): the overview's
     // bank response times of closed days, grouped once, and the reconciliation's code, connections
     // and heap readied on a sealed day (reconciliation-warm-up.ts). A failure of either is logged:

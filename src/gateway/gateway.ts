@@ -122,7 +122,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const budget = await connectionBudgetProblem(opened.db, config.databaseUrl, config.workers);
     if (budget) throw new ConfigError([budget]);
     if (config.migrateOnStart) {
-      const { applied } = await migrate(store.db, { keys: config.auditKeys });
+      // The chains of 027 and 037 (stored data recorded as it stood) vouched for beside this process's own.
+      const { applied } = await migrate(store.db, { keys: config.auditKeys, checkpoint });
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
     // Bank ids in blocks per process, one counter round trip per block (the adapters' external

@@ -2,12 +2,14 @@ import { isAppError } from '../errors/app-error.js';
 import { getLogger } from '../log/index.js';
 import { loadMigrationFiles, type MigrationFile } from './migration-files.js';
 import type { KeyRing } from '../security/index.js';
+import type { WriterHead } from './repositories/audit-chain.js';
 import { relinkChains } from './repositories/audit-verify.js';
 import { CONSOLE_USERS } from './repositories/console-user-repository.js';
 import { PRE_037_COVERAGE } from './repositories/chain-coverage.js';
 import { MACED_AT_025, MACED_TABLES } from './repositories/maced-tables.js';
-import { recordExcusedHistory } from './repositories/history-baselines.js';
+import { excusedHistoryAgain, recordExcusedHistory } from './repositories/history-baselines.js';
 import { recordBaseline } from './repositories/record-changes.js';
+import { rowHistoryProblems } from './repositories/record-history.js';
 import { signUnsignedRows, type MacedTable } from './repositories/record-macs.js';
 import { BATCH_LINES } from './repositories/transfer-batch-repository.js';
 import { ValueSealer } from './repositories/sealed-values.js';
@@ -30,10 +32,13 @@ const LEDGER_DDL = {
     'applied_at INTEGER NOT NULL)',
 } as const;
 
-const LEDGER_EXISTS = {
-  mysql: "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'schema_migrations'",
-  sqlite: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+const TABLE_EXISTS = {
+  mysql: 'SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+  sqlite: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
 } as const;
+
+/** A step in code; `vouch` takes the head of a chain it wrote, checkpointed once the migration is recorded (MigrateOptions.checkpoint). */
+type Step = (db: Queryable, keys: KeyRing | null, vouch: (head: WriterHead | null) => void) => Promise<void>;
 
 interface LedgerRow {
   version: number;
@@ -48,25 +53,40 @@ export interface MigrateOptions {
    * stored (012). Needed only when there is such data; without it they name GERBANG_AUDIT_KEYS.
    */
   keys?: KeyRing | null;
+  /**
+   * Vouches outside the database for the chains the steps of 027 and 037 wrote (their records of
+   * stored data as it stood), once the migration is recorded, as a process vouches for its own
+   * (StoreOptions.checkpoint: a line of GERBANG_AUDIT_CHECKPOINT_FILE). Such a chain cut back or
+   * deleted later, with the records it vouched for, to make the migration run again with nothing in
+   * the database showing it ran, is then named by `audit verify` and holds the gateway.
+   */
+  checkpoint?: (store: string, heads: WriterHead[]) => boolean;
 }
 
 /**
  * Migrations with a step in code, run in the same transaction (SQLite) or right after their
  * statements (MySQL). `before` runs first and must change nothing: it refuses (naming the
  * setting) while the DDL has not run yet, so a refused migration can simply be run again.
+ *
+ * `again`, after `before`, for a step that vouches with the keys for data as it stands and whose
+ * statements would all run a second time (IF NOT EXISTS, or none): why its keyed record shows it
+ * already ran on this database and a second run would vouch for what the first did not, else null.
+ * Its row in schema_migrations carries no MAC: a writer without keys can delete it, and the step
+ * would then record, as they stand, rows forged since (applyOne refuses instead). The others
+ * (012, 024, 025, 026, 028, 033) add columns: run again, their statements fail before the step.
  */
-const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null) => Promise<void>; after: (db: Queryable, keys: KeyRing | null) => Promise<void> }> = {
+const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null) => Promise<void>; after: Step; again?: (db: Queryable, keys: KeyRing | null) => Promise<string | null> }> = {
   12: { before: requireKeysToSeal, after: sealAndRelink },
   24: { before: (db, keys) => requireKeysForRows(db, keys, [CONSOLE_USERS.table]), after: (db, keys) => signRows(db, keys, [CONSOLE_USERS], '024') },
   25: { before: (db, keys) => requireKeysForRows(db, keys, MACED_AT_025.map((t) => t.table)), after: (db, keys) => signRows(db, keys, MACED_AT_025, '025') },
   26: { before: (db, keys) => requireKeysForRows(db, keys, ['payments']), after: indexStoredPayments },
-  27: { before: (db, keys) => requireKeysForRows(db, keys, MACED_TABLES.map((t) => t.table)), after: recordRowsAsTheyStand },
+  27: { before: (db, keys) => requireKeysForRows(db, keys, MACED_TABLES.map((t) => t.table)), after: recordRowsAsTheyStand, again: rowsRecordedBefore },
   // An empty store's coverage rows excuse nothing and need no MAC (chain-coverage.ts): it migrates without keys. Signed as 028 did, for 037 to read.
   28: { before: (db, keys) => requireKeysForRows(db, keys, ['chain_coverage'], 'since > 1'), after: (db, keys) => (keys === null ? Promise.resolve() : signRows(db, keys, [PRE_037_COVERAGE], '028')) },
   // Payment-run lines as they stand get their MAC (transfer-batch-repository.ts); an empty store migrates without keys.
   33: { before: (db, keys) => requireKeysForRows(db, keys, [BATCH_LINES.table]), after: (db, keys) => (keys === null ? Promise.resolve() : signRows(db, keys, [BATCH_LINES], '033')) },
   // What the coverage excused gets its history (history-baselines.ts): needs the keys when a row excuses anything or carries a MAC (028's, re-MAC'd).
-  37: { before: (db, keys) => requireKeysForRows(db, keys, ['chain_coverage'], 'since > 1 OR mac IS NOT NULL'), after: recordExcused },
+  37: { before: (db, keys) => requireKeysForRows(db, keys, ['chain_coverage'], 'since > 1 OR mac IS NOT NULL'), after: recordExcused, again: (db, keys) => (keys === null ? Promise.resolve(null) : excusedHistoryAgain(db, new ValueSealer(keys))) },
 };
 
 /**
@@ -86,7 +106,12 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<{ a
   }
   const applied: string[] = [];
   for (const file of files.filter((f) => !ledger.has(f.version))) {
-    if (await applyOne(db, file, options.keys ?? null)) {
+    const heads: WriterHead[] = [];
+    const vouch = (head: WriterHead | null): void => {
+      if (head !== null) heads.push(head);
+    };
+    if (await applyOne(db, file, options.keys ?? null, vouch)) {
+      if (heads.length > 0) options.checkpoint?.(db.description, heads);
       applied.push(file.name);
       log.info({ migration: file.name, store: db.description }, 'migration applied');
     }
@@ -97,7 +122,7 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<{ a
 /** Names of the migrations not yet applied (all of them on an empty database). Used by /readyz. */
 export async function pendingMigrations(db: Db, options: MigrateOptions = {}): Promise<string[]> {
   const files = loadMigrationFiles(db.dialect, options.directory);
-  const hasLedger = (await db.query(LEDGER_EXISTS[db.dialect])).length > 0;
+  const hasLedger = await tableExists(db, 'schema_migrations');
   const ledger = hasLedger ? await readLedger(db) : new Map<number, string>();
   return files.filter((file) => !ledger.has(file.version)).map((file) => file.name);
 }
@@ -117,7 +142,7 @@ export async function pendingMigrations(db: Db, options: MigrateOptions = {}): P
  * the winner's ledger row before giving up, so a race is not mistaken for a broken migration.
  * No GET_LOCK: it is not replicated and not available on every managed MySQL.
  */
-async function applyOne(db: Db, file: MigrationFile, keys: KeyRing | null): Promise<boolean> {
+async function applyOne(db: Db, file: MigrationFile, keys: KeyRing | null, vouch: (head: WriterHead | null) => void): Promise<boolean> {
   if (db.dialect === 'sqlite') {
     return db.withTransaction(async (tx) => {
       const already = await readVersion(tx, file.version);
@@ -126,25 +151,35 @@ async function applyOne(db: Db, file: MigrationFile, keys: KeyRing | null): Prom
         return false;
       }
       await CODE_STEPS[file.version]?.before(tx, keys);
-      for (const statement of file.statements) await tx.execute(statement);
-      await CODE_STEPS[file.version]?.after(tx, keys);
+      const again = await CODE_STEPS[file.version]?.again?.(tx, keys);
+      if (again) throw ranBefore(db, file, again);
+      for (const [i, statement] of file.statements.entries()) await tx.execute(statement).catch((error: unknown) => Promise.reject(statementFailed(db, file, i, error)));
+      await CODE_STEPS[file.version]?.after(tx, keys, vouch);
       await recordVersion(tx, file);
       return true;
     });
   }
   await CODE_STEPS[file.version]?.before(db, keys);
-  for (const statement of file.statements) {
+  const again = await CODE_STEPS[file.version]?.again?.(db, keys);
+  if (again) {
+    // Another migrator may have run it whole meanwhile, its ledger row not yet written: as for a failed DDL.
+    const winner = await waitForVersion(db, file.version);
+    if (winner === null) throw ranBefore(db, file, again);
+    verifyChecksum(db, file, winner);
+    return false;
+  }
+  for (const [i, statement] of file.statements.entries()) {
     try {
       await db.execute(statement);
     } catch (error) {
       if (isAppError(error)) throw error; // STORE_UNAVAILABLE: nothing to wait for
       const winner = await waitForVersion(db, file.version);
-      if (winner === null) throw error;
+      if (winner === null) throw statementFailed(db, file, i, error);
       verifyChecksum(db, file, winner);
       return false;
     }
   }
-  await CODE_STEPS[file.version]?.after(db, keys);
+  await CODE_STEPS[file.version]?.after(db, keys, vouch);
   try {
     await recordVersion(db, file);
     return true;
@@ -191,6 +226,35 @@ function verifyChecksum(db: Db, file: MigrationFile, recorded: string): void {
       `(recorded checksum ${recorded.slice(0, 12)}…, file now ${file.checksum.slice(0, 12)}…). ` +
       'Restore the file as it was and put the change in a new numbered migration.',
   );
+}
+
+/** The refusal of a migration that `again` found already ran: not applied, named, the gateway not started. */
+function ranBefore(db: Db, file: MigrationFile, why: string): Error {
+  return new Error(
+    `store: migration ${file.name} already ran on ${db.description}, though schema_migrations does not record it: ${why}. ` +
+      'Not applied again: run again it would vouch with the audit keys for what its first run did not (a row of schema_migrations ' +
+      'deleted in SQL, or what the migration keyed written back). Restore the database from a backup taken after the migration, ' +
+      'or see "A migration refused as already run" in docs/operator-guide.md.',
+  );
+}
+
+/**
+ * A statement of a migration not recorded as applied failed: named, with the file and the database.
+ * A column or row it adds already there means it ran: its ledger row deleted in SQL, and the step
+ * in code of one that signs stored data (012, 024, 025, 026, 028, 033) not run again.
+ */
+function statementFailed(db: Db, file: MigrationFile, index: number, error: unknown): unknown {
+  if (isAppError(error) || !(error instanceof Error)) return error;
+  return new Error(
+    `store: migration ${file.name} failed on ${db.description} at statement ${index + 1} of ${file.file}: ${error.message}. ` +
+      'Nothing of it was recorded. If what it adds is already there, it already ran and its row in schema_migrations was deleted: ' +
+      'see "A migration refused as already run" in docs/operator-guide.md.',
+    { cause: error },
+  );
+}
+
+async function tableExists(db: Queryable, table: string): Promise<boolean> {
+  return (await db.query(TABLE_EXISTS[db.dialect], [table])).length > 0;
 }
 
 /** 012 before its DDL: without a key ring, refuses when there is anything to seal or re-link. */
@@ -245,12 +309,40 @@ async function indexStoredPayments(db: Queryable, keys: KeyRing | null): Promise
  * and callback endpoint as it stands (record-changes.ts), in one transaction on MySQL too, so a
  * migration cut short records nothing and runs again.
  */
-async function recordRowsAsTheyStand(db: Queryable, keys: KeyRing | null): Promise<void> {
+async function recordRowsAsTheyStand(db: Queryable, keys: KeyRing | null, vouch: (head: WriterHead | null) => void): Promise<void> {
   const counts = await Promise.all(MACED_TABLES.map(async (t) => Number((await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t.table}`))[0].n)));
   if (counts.every((n) => n === 0)) return;
   const record = (q: Queryable) => recordBaseline(q, MACED_TABLES, new ValueSealer(keys));
-  const recorded = 'withTransaction' in db ? await (db as Db).withTransaction(record) : await record(db);
-  log.info({ recorded }, 'migration 027: console users, clients, credentials, grants and callback endpoints recorded as they stand');
+  const head = 'withTransaction' in db ? await (db as Db).withTransaction(record) : await record(db);
+  vouch(head);
+  log.info({ recorded: head?.seq ?? 0 }, 'migration 027: console users, clients, credentials, grants and callback endpoints recorded as they stand');
+}
+
+/**
+ * 027 again: its change records (or their links to records since deleted) are there, so it ran. Run again it would record
+ * every row as it stands, an older copy written back in SQL (a client from before it was disabled)
+ * or a row restored after its deletion among them, and so make it the row's latest state. A row
+ * that is not what its latest record says, or a record linked and gone, stops it (named, as by
+ * `audit verify`); when every row is, a second run records them as they are recorded (a MySQL
+ * migrator cut short between its step and its ledger row).
+ */
+async function rowsRecordedBefore(db: Queryable, keys: KeyRing | null): Promise<string | null> {
+  if (keys === null || !(await tableExists(db, 'record_changes'))) return null;
+  const [{ gone }] = await db.query<{ gone: number | string }>(
+    "SELECT COUNT(*) AS gone FROM audit_chain c LEFT JOIN record_changes r ON r.id = c.record_id WHERE c.kind = 'record_change' AND r.id IS NULL",
+  );
+  const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM record_changes');
+  // Neither records nor links: it never ran (MySQL: its table made, its step cut short).
+  if (Number(n) === 0 && Number(gone) === 0) return null;
+  const problems = Number(gone) > 0 ? [`${Number(gone)} change record(s) linked in the audit chains are gone`] : [];
+  const sealer = new ValueSealer(keys);
+  for (const table of MACED_TABLES) {
+    const { altered, deleted } = await rowHistoryProblems(db, table, sealer);
+    problems.push(...altered, ...deleted);
+  }
+  if (problems.length === 0) return null;
+  const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
+  return `its change records (record_changes) are there and say otherwise of the rows: ${problems.slice(0, 5).join('; ')}${more}`;
 }
 
 /**
@@ -258,10 +350,11 @@ async function recordRowsAsTheyStand(db: Queryable, keys: KeyRing | null): Promi
  * stands, and the coverage moved to 0 (history-baselines.ts), a batch a transaction on MySQL. Cut
  * short, the migration is not recorded and runs again, carrying on below where the coverage stands.
  */
-async function recordExcused(db: Queryable, keys: KeyRing | null): Promise<void> {
+async function recordExcused(db: Queryable, keys: KeyRing | null, vouch: (head: WriterHead | null) => void): Promise<void> {
   // Without keys (`before`): no coverage row excuses anything or carries a MAC, so nothing to do.
   if (keys === null) return;
-  const recorded = await recordExcusedHistory(db, new ValueSealer(keys));
+  const { recorded, head } = await recordExcusedHistory(db, new ValueSealer(keys));
+  vouch(head);
   if (recorded.payments + recorded.console_audit > 0) log.info(recorded, 'migration 037: payments and console audit entries from before 024 recorded as they stand');
 }
 

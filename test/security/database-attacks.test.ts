@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyAudit } from '../../src/audit/index.js';
-import { migrate, openDb, type AuditChainBreak, type Db, type Store } from '../../src/store/index.js';
+import { checkpointer, verifyAudit } from '../../src/audit/index.js';
+import { migrate, openDb, type AuditChainBreak, type Db, type SqlValue, type Store } from '../../src/store/index.js';
 import { COVERAGE_IN_PROGRESS } from '../../src/store/repositories/chain-coverage.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
 import { recordMac } from '../../src/store/repositories/record-macs.js';
@@ -16,7 +16,7 @@ import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { createMariaDbDatabase, createSqliteDatabase, forEachBackend, migrateBelow } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
-import { insertKeylessVerificationLink, keylessLinkHash, writtenColumns } from '../support/sql-rows.js';
+import { copyRow, insertKeylessVerificationLink, keylessLinkHash, writeBack, writtenColumns } from '../support/sql-rows.js';
 
 /**
  * The attacker of docs/security/threat-model.md: can write to the database (a DBA, a SQL shell,
@@ -1003,32 +1003,7 @@ forEachBackend('An attacker who can write the database but holds no key, on reco
     this.timeout(60_000);
     database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
     checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-legacy-')), 'audit-checkpoints.jsonl');
-    const db = openDb(database.url);
-    try {
-      // The database as 023 held it: a client, a payment the bank refused (with its MAC and its
-      // answer sealed for its place, as the gateway then wrote them) and a console sign-in.
-      await migrateBelow(db, '024');
-      await db.execute(
-        "INSERT INTO clients (id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at) VALUES (?, 'ERP', ?, 1, '[]', '[\"127.0.0.0/8\",\"::1/128\"]', 'active', 1, 1)",
-        [clientId, await scryptHash(secret)],
-      );
-      const fixed = { clientId, transactionId: 'INV-LEGACY-1', requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: 1000 };
-      const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
-      ({ insertId: paymentId } = await db.execute(
-        "INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, bank_reference, amount, amount_minor, currency, http_status, created_at, updated_at, key_id, mac_key_id, mac) VALUES (?, ?, ?, 'FAILED', 'bca', NULL, ?, 1000, ?, 422, ?, ?, ?, ?, ?)",
-        [fixed.clientId, fixed.transactionId, fixed.requestHash, fixed.amount, fixed.currency, fixed.createdAt, fixed.createdAt, TEST_AUDIT_KEYS.currentKeyId, keyId, mac],
-      ));
-      const answer = JSON.stringify({ transactionId: 'INV-LEGACY-1', status: 'FAILED', bankReference: null, bankResponseCode: 'ESB-82-019', bankMessage: 'Refused' });
-      const row = { id: paymentId, client_id: clientId, transaction_id: 'INV-LEGACY-1', created_at: 1000 };
-      await db.execute('UPDATE payments SET result_json = ? WHERE id = ?', [new ValueSealer(TEST_AUDIT_KEYS).seal(answer, paymentPlace('result_json', row)), paymentId]);
-      ({ insertId: entryId } = await db.execute("INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (1000, 'old.viewer', 'sign-in', NULL, NULL, '10.0.0.9')"));
-      // Then upgraded with the keys, as an operator does; the attacker read the coverage row as it stood before 037.
-      await migrateBelow(db, '037', TEST_AUDIT_KEYS);
-      [coverageBefore037] = await db.query<Record<string, string | number | null>>("SELECT * FROM chain_coverage WHERE records = 'payments'");
-      await migrate(db, { keys: TEST_AUDIT_KEYS });
-    } finally {
-      await db.close();
-    }
+    ({ paymentId, entryId, coverageBefore037 } = await upgradedLegacyDatabase(database.url, clientId, secret));
     gw = await TestGateway.start(database.url, { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '0' });
   });
 
@@ -1100,6 +1075,200 @@ forEachBackend('An attacker who can write the database but holds no key, on reco
     expect(named.stdout).to.match(new RegExp(`console_audit id ${entryId}\\b[^\\n]*(altered|does not match)`));
   });
 });
+
+forEachBackend('An attacker who can write the database but holds no key, who makes a migration that keyed the stored data run again', (ctx) => {
+  const secret = `legacy-secret-${randomBytes(8).toString('hex')}`;
+  const clientId = `gbc_legacy${randomBytes(3).toString('hex')}`;
+  let database: { url: string; drop: () => Promise<void> };
+  let checkpoints: string;
+  let legacy: LegacyRecords;
+  let gw: TestGateway | undefined;
+
+  beforeEach(async function () {
+    this.timeout(60_000);
+    database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-set-back-')), 'audit-checkpoints.jsonl');
+    legacy = await upgradedLegacyDatabase(database.url, clientId, secret, checkpoints);
+  });
+
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+    await database?.drop();
+  });
+
+  /** A read of the database (no gateway running). */
+  async function gwlessQuery<T>(sql: string): Promise<T[]> {
+    const db = openDb(database.url);
+    try {
+      return await db.query<T>(sql);
+    } finally {
+      await db.close();
+    }
+  }
+
+  /** SQL without a key, as the attacker writes it. */
+  async function inSql(...statements: [string, SqlValue[]][]): Promise<void> {
+    const db = openDb(database.url);
+    try {
+      for (const [sql, params] of statements) await db.execute(sql, params);
+    } finally {
+      await db.close();
+    }
+  }
+
+  /** The refused payment written SUCCESS with a forged reference, its history moved to no payment (`deleted`: deleted), and 037's row deleted from schema_migrations. */
+  const forgeAndSetBack037 = (deleted = false): [string, SqlValue[]][] => [
+    ["UPDATE payments SET state = 'SUCCESS', bank_reference = 'FORGED-REF', result_json = NULL WHERE id = ?", [legacy.paymentId]],
+    deleted ? ['DELETE FROM payment_events WHERE payment_id = ?', [legacy.paymentId]] : ['UPDATE payment_events SET payment_id = ? WHERE payment_id = ?', [-legacy.paymentId, legacy.paymentId]],
+    ['DELETE FROM schema_migrations WHERE version = 37', []],
+  ];
+
+  /** A gateway started on the database (migrating, as by default) refuses to start, naming `migration` and `named`. */
+  async function startRefused(migration: string, ...named: string[]): Promise<void> {
+    const refused = await TestGateway.start(database.url, { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints }).then(
+      (started) => {
+        gw = started;
+        return null;
+      },
+      (error: Error) => error,
+    );
+    expect(refused?.message, 'the start refused').to.be.a('string');
+    expect(refused!.message).to.contain(`migration ${migration}`);
+    for (const words of named) expect(refused!.message).to.contain(words);
+  }
+
+  /**
+   * The next start that migrates refuses, naming the migration and `named`; nothing was recorded
+   * of the forged payment; `audit verify` exits 1 naming it; a gateway started without migrating
+   * does not answer SUCCESS for it.
+   */
+  async function expectRefused(migration: string, ...named: string[]): Promise<void> {
+    await startRefused(migration, ...named);
+    const db = openDb(database.url);
+    try {
+      const [{ n }] = await db.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM payment_events WHERE bank_reference = 'FORGED-REF'");
+      expect(Number(n), 'the forged state recorded in no event').to.equal(0);
+    } finally {
+      await db.close();
+    }
+    const report = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: database.url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    expect(report.code, report.stdout).to.equal(1);
+    expect(report.stdout).to.contain(`payments id ${legacy.paymentId} (${clientId} / INV-LEGACY-1)`);
+    gw = await TestGateway.start(database.url, { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_MIGRATE_ON_START: 'false', GERBANG_AUDIT_SCRUB_MS: '0' });
+    const answer = await gw.request('/v1/transfers/INV-LEGACY-1', { headers: { authorization: `Bearer ${await gw.token({ clientId, clientSecret: secret })}` } });
+    expect(answer.status, answer.text).to.equal(500);
+    expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+    expect(answer.text).to.not.contain('FORGED-REF');
+  }
+
+  it('037 deleted from schema_migrations, the forged payment\'s history moved away: the next start refuses, naming 037 and the payment; verify names it; the API does not answer SUCCESS', async function () {
+    this.timeout(60_000);
+    await inSql(...forgeAndSetBack037());
+    await expectRefused('037', `payments id ${legacy.paymentId} (${clientId} / INV-LEGACY-1)`);
+  });
+
+  it('and the coverage row from before 037 written back (its since and MAC as 028 wrote them): the next start refuses, naming 037, and records nothing', async function () {
+    this.timeout(60_000);
+    const before = legacy.coverageBefore037;
+    expect(Number(before.since), 'it excused this payment').to.be.above(1000);
+    await inSql(...forgeAndSetBack037(), ["UPDATE chain_coverage SET since = ?, mac_key_id = ?, mac = ? WHERE records = 'payments'", [before.since, before.mac_key_id, before.mac]]);
+    await expectRefused('037', 'already');
+  });
+
+  it('the history deleted and a coverage row 037 wrote on its way down written back (MySQL commits one a batch): the next start refuses, naming 037, and records nothing', async function () {
+    this.timeout(60_000);
+    const sealer = new ValueSealer(TEST_AUDIT_KEYS);
+    const { keyId, mac } = recordMac(TEST_AUDIT_KEYS, COVERAGE_IN_PROGRESS.purpose, COVERAGE_IN_PROGRESS.fields({ records: 'payments', since: 1001, mac_key_id: null, mac: null }, sealer));
+    await inSql(...forgeAndSetBack037(true), ["UPDATE chain_coverage SET since = 1001, mac_key_id = ?, mac = ? WHERE records = 'payments'", [keyId, mac]]);
+    await expectRefused('037', 'already');
+  });
+
+  it('and every link of 037\'s chain deleted with the events, its head row too (nothing in the database shows it ran): the gateway answers 503 to every request, naming the vanished chain, and verify names it', async function () {
+    this.timeout(60_000);
+    const before = legacy.coverageBefore037;
+    const [{ writer_id: chain }] = await gwlessQuery<{ writer_id: string }>("SELECT writer_id FROM audit_writers WHERE writer_id LIKE 'migration-037-%'");
+    await inSql(
+      ...forgeAndSetBack037(true),
+      ['DELETE FROM audit_chain WHERE writer_id = ?', [chain]],
+      ['DELETE FROM audit_writers WHERE writer_id = ?', [chain]],
+      ["UPDATE chain_coverage SET since = ?, mac_key_id = ?, mac = ? WHERE records = 'payments'", [before.since, before.mac_key_id, before.mac]],
+    );
+    // 037 runs again and records the forged state: only the checkpoint its first run wrote outside the database shows it.
+    gw = await TestGateway.start(database.url, { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_AUDIT_SCRUB_MS: '0' });
+    const auth = { authorization: `Bearer ${await gw.token({ clientId, clientSecret: secret }).catch(() => 'none')}` };
+    const answer = await gw.request('/v1/transfers/INV-LEGACY-1', { headers: auth });
+    expect(answer.status, answer.text).to.equal(503);
+    expect(answer.body.code).to.equal('STORE_UNAVAILABLE');
+    expect(answer.text).to.contain(chain).and.to.not.contain('FORGED-REF');
+    const report = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: database.url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    expect(report.code, report.stdout).to.equal(1);
+    expect(report.stdout).to.contain(chain);
+  });
+
+  it('027 deleted from schema_migrations and a disabled client\'s row from before it was disabled written back: the next start refuses, naming 027, and the client still gets no token', async function () {
+    this.timeout(60_000);
+    const env = { GERBANG_DATABASE_URL: database.url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints };
+    gw = await TestGateway.start(database.url, { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    const client = await gw.createClient({ accounts: [] });
+    const active = await copyRow(gw.store.db, 'clients', 'id = ?', [client.clientId]);
+    const disabled = await runCli(['client', 'disable', '--id', client.clientId], env);
+    expect(disabled.code, disabled.stderr).to.equal(0);
+    await writeBack(gw.store.db, 'clients', active, 'id = ?', [client.clientId]);
+    await gw.close();
+    gw = undefined;
+    await inSql(['DELETE FROM schema_migrations WHERE version = 27', []]);
+    await startRefused('027', 'already');
+    gw = await TestGateway.start(database.url, { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_MIGRATE_ON_START: 'false' });
+    const answer = await gw.request('/v1/auth/token', { method: 'POST', json: { client_id: client.clientId, client_secret: client.clientSecret } });
+    expect(answer.status, answer.text).to.equal(500);
+    expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+    const report = await runCli(['audit', 'verify'], env);
+    expect(report.code, report.stdout).to.equal(1);
+    expect(report.stdout).to.contain(client.clientId);
+  });
+});
+
+/** What upgradedLegacyDatabase made: the refused payment and console sign-in from before 024, and the payments' coverage row as it stood before 037. */
+interface LegacyRecords {
+  paymentId: number;
+  entryId: number;
+  coverageBefore037: Record<string, string | number | null>;
+}
+
+/**
+ * The database at `url` as 023 held it (a client with `secret`, a payment the bank refused, with
+ * its MAC and its answer sealed for its place as the gateway then wrote them, and a console
+ * sign-in), then upgraded with the keys as an operator does (vouching for 037's chain in
+ * `checkpoints` when given); an attacker read the coverage row as it stood before 037.
+ */
+async function upgradedLegacyDatabase(url: string, clientId: string, secret: string, checkpoints?: string): Promise<LegacyRecords> {
+  const db = openDb(url);
+  try {
+    await migrateBelow(db, '024');
+    await db.execute(
+      "INSERT INTO clients (id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at) VALUES (?, 'ERP', ?, 1, '[]', '[\"127.0.0.0/8\",\"::1/128\"]', 'active', 1, 1)",
+      [clientId, await scryptHash(secret)],
+    );
+    const fixed = { clientId, transactionId: 'INV-LEGACY-1', requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR', createdAt: 1000 };
+    const { keyId, mac } = paymentMac(TEST_AUDIT_KEYS, fixed);
+    const { insertId: paymentId } = await db.execute(
+      "INSERT INTO payments (client_id, transaction_id, request_hash, state, bank, bank_reference, amount, amount_minor, currency, http_status, created_at, updated_at, key_id, mac_key_id, mac) VALUES (?, ?, ?, 'FAILED', 'bca', NULL, ?, 1000, ?, 422, ?, ?, ?, ?, ?)",
+      [fixed.clientId, fixed.transactionId, fixed.requestHash, fixed.amount, fixed.currency, fixed.createdAt, fixed.createdAt, TEST_AUDIT_KEYS.currentKeyId, keyId, mac],
+    );
+    const answer = JSON.stringify({ transactionId: 'INV-LEGACY-1', status: 'FAILED', bankReference: null, bankResponseCode: 'ESB-82-019', bankMessage: 'Refused' });
+    const row = { id: paymentId, client_id: clientId, transaction_id: 'INV-LEGACY-1', created_at: 1000 };
+    await db.execute('UPDATE payments SET result_json = ? WHERE id = ?', [new ValueSealer(TEST_AUDIT_KEYS).seal(answer, paymentPlace('result_json', row)), paymentId]);
+    const { insertId: entryId } = await db.execute("INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (1000, 'old.viewer', 'sign-in', NULL, NULL, '10.0.0.9')");
+    await migrateBelow(db, '037', TEST_AUDIT_KEYS);
+    const [coverageBefore037] = await db.query<Record<string, string | number | null>>("SELECT * FROM chain_coverage WHERE records = 'payments'");
+    // As `gerbang migrate` does with GERBANG_AUDIT_CHECKPOINT_FILE: 037's chain vouched for outside the database.
+    await migrate(db, { keys: TEST_AUDIT_KEYS, checkpoint: checkpoints === undefined ? undefined : checkpointer(checkpoints, TEST_AUDIT_KEYS, 'migrate') });
+    return { paymentId, entryId, coverageBefore037 };
+  } finally {
+    await db.close();
+  }
+}
 
 /** An scrypt hash of `secret` in the gateway's stored format, as anyone can make one: it needs no key. */
 async function scryptHash(secret: string): Promise<string> {

@@ -6,7 +6,7 @@ import { loadMigrationFiles } from '../../src/store/migration-files.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
 import { place, ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from './../support/audit-keys.js';
-import { createMariaDbDatabase, createSqliteDatabase, forEachBackend, migrateBelow } from '../support/databases.js';
+import { createMariaDbDatabase, createSqliteDatabase, everyRow, forEachBackend, migrateBelow } from '../support/databases.js';
 import { captureLogs } from '../support/log-capture.js';
 import { runStoreWorkers } from '../support/store-workers.js';
 
@@ -97,6 +97,43 @@ forEachBackend('Migrations', (ctx) => {
         expect(await columnsOf(ctx.store().db, table), table).to.deep.equal(columns);
       }
     });
+  });
+
+  describe('when the row of a migration that signs or seals stored data is deleted from schema_migrations', () => {
+    // 027 and 037 would run again: their own tests show them refused. These add columns, so run again their statements fail before their step signs anything.
+    before(async () => {
+      // Rows an attacker inserted without a MAC, which 012 (the payment), 024 (the user), 025 (the client) and 026 (the payment's search index) would sign or index.
+      const db = ctx.store().db;
+      await db.execute("INSERT INTO console_users (username, password_hash, role, status, created_at, updated_at) VALUES ('forged.admin', 'scrypt$x', 'admin', 'active', 1, 1)");
+      await db.execute("INSERT INTO clients (id, name, secret_hash, secret_version, allowed_origins, allowed_cidrs, status, created_at, updated_at) VALUES ('gbc_forged', 'ERP', 'scrypt$x', 1, '[]', '[\"0.0.0.0/0\"]', 'active', 1, 1)");
+      await db.execute("INSERT INTO payments (client_id, transaction_id, request_hash, state, amount, amount_minor, currency, created_at, updated_at) VALUES ('gbc_forged', 'INV-FORGED', ?, 'SUCCESS', '10.00', 1000, 'IDR', 1, 1)", ['h'.repeat(64)]);
+    });
+
+    after(async () => {
+      const db = ctx.store().db;
+      await db.execute("DELETE FROM payments WHERE transaction_id = 'INV-FORGED'");
+      await db.execute("DELETE FROM clients WHERE id = 'gbc_forged'");
+      await db.execute("DELETE FROM console_users WHERE username = 'forged.admin'");
+    });
+
+    for (const version of [12, 24, 25, 26, 28, 33]) {
+      it(`${String(version).padStart(3, '0')}: refuses to run it again, naming it, and signs nothing`, async function () {
+        this.timeout(60_000);
+        const db = ctx.store().db;
+        const [row] = await db.query<Record<string, string | number>>('SELECT version, name, checksum, applied_at FROM schema_migrations WHERE version = ?', [version]);
+        await db.execute('DELETE FROM schema_migrations WHERE version = ?', [version]);
+        try {
+          const before = await everyRow(db);
+          const refused = await migrate(db, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e);
+          expect(refused?.message, 'refused').to.contain(`migration ${row.name}`);
+          expect(await pendingMigrations(db)).to.deep.equal([row.name]);
+          expect(await everyRow(db), 'nothing signed, sealed or indexed').to.equal(before);
+        } finally {
+          await db.execute('DELETE FROM schema_migrations WHERE version = ?', [version]);
+          await db.execute('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)', [row.version, row.name, row.checksum, row.applied_at]);
+        }
+      });
+    }
   });
 
   describe('when an applied migration file was edited afterwards', () => {
@@ -421,6 +458,22 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
     await verifiesIntactThenDrop(database);
   });
 
+  it('finished but not recorded in schema_migrations (a MySQL migrator stopped between its last batch and its ledger row): runs again, records nothing twice, INTACT', async function () {
+    this.timeout(60_000);
+    const database = await legacyDatabase(this, 3);
+    const db = openDb(database.url);
+    try {
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+      await db.execute('DELETE FROM schema_migrations WHERE version = 37');
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['037_excused_history'] });
+      const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payment_events');
+      expect(Number(n)).to.equal(3);
+    } finally {
+      await db.close();
+    }
+    await verifiesIntactThenDrop(database);
+  });
+
   it('cut short, carries on where it stopped and records nothing twice', async function () {
     this.timeout(180_000);
     const database = await legacyDatabase(this, 1500);
@@ -540,6 +593,24 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
       await store.close();
       await database.drop();
     }
+  });
+
+  it('finished but not recorded in schema_migrations (a MySQL migrator stopped between its step and its ledger row): runs again, each row recorded again as it is, INTACT', async function () {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const db = openDb(database.url);
+    try {
+      await migrateBelow(db, '024');
+      await insertClientRowsOf024(db);
+      await migrateBelow(db, '028', TEST_AUDIT_KEYS);
+      await db.execute('DELETE FROM schema_migrations WHERE version = 27');
+      await migrateBelow(db, '028', TEST_AUDIT_KEYS);
+      const [{ n }] = await db.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM record_changes WHERE table_name = 'clients'");
+      expect(Number(n), 'recorded once a run').to.equal(2);
+      expect((await migrate(db, { keys: TEST_AUDIT_KEYS })).applied[0]).to.equal('028_keyed_coverage');
+    } finally {
+      await db.close();
+    }
+    await verifiesIntactThenDrop(database);
   });
 
   it('records more rows than one statement could link (8,300 account grants: 66,400 values, over what MySQL and SQLite bind), and verifies INTACT', async function () {

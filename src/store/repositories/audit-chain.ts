@@ -133,6 +133,9 @@ interface Head {
   hash: string;
 }
 
+/** A chain's head with its writer: what a checkpoint outside the database vouches for (StoreOptions.checkpoint). */
+export type WriterHead = Head & { writerId: string };
+
 /** A chain's head: its last link's seq and hash. */
 export type ChainHead = Head;
 

@@ -4,7 +4,7 @@ import { getLogger } from '../../log/index.js';
 import { KeyRingError } from '../../security/index.js';
 import type { Db, Queryable, SqlValue } from '../types.js';
 import { UniqueViolationError } from '../types.js';
-import { appendOnOwnChain, type ChainHead, type LinkKind, type Written } from './audit-chain.js';
+import { appendOnOwnChain, type ChainHead, type LinkKind, type WriterHead, type Written } from './audit-chain.js';
 import { consoleAuditDigest } from './audit-records.js';
 import { CHAIN_COVERAGE, COVERAGE_IN_PROGRESS, EXCUSES_NOTHING, PRE_037_COVERAGE, type CoveredRecords } from './chain-coverage.js';
 import type { ConsoleAuditRow } from './console-audit-repository.js';
@@ -63,7 +63,13 @@ interface Excused {
   lowest(tx: Queryable, since: number): Promise<number | null>;
   /** Writes (payments: their events) and describes the records in [from, since) without their history. */
   record(tx: Queryable, sealer: ValueSealer, from: number, since: number): Promise<{ written: Written[]; skipped: string[] }>;
+  /** What a run of 037 already recorded: the lowest position (created_at or id) of a record it gave a history, null when none; how many it linked are gone. */
+  recorded(q: Queryable): Promise<{ lowest: number | null; gone: number }>;
 }
+
+/** The chains 037 writes its links in, one a run (`migration-037-<random>`), as a LIKE pattern. */
+const OWN_CHAIN = 'migration-037-';
+const OWN_CHAINS = `${OWN_CHAIN}%`;
 
 /**
  * Payments `p` without an event, as an anti-join: a NOT EXISTS was turned by MariaDB into a
@@ -87,22 +93,12 @@ const PAYMENTS: Excused = {
     for (const row of rows) {
       const paymentId = toNumber(row.id);
       const createdAt = toNumber(row.created_at);
-      let problem: string | null;
-      let result: string | null = null;
-      try {
-        problem = paymentMacProblem(sealer.keyRing, row);
-        if (problem === null) result = sealer.open(toStringOrNull(row.result_json), paymentPlace('result_json', row));
-      } catch (error) {
-        // A key the ring does not hold (a MAC key id or a sealed answer's) proves nothing of it: not vouched for, named, as an altered row.
-        if (error instanceof KeyRingError && error.reason === 'unknown-key') problem = `payments id ${paymentId} (${row.client_id} / ${row.transaction_id}) is under a key GERBANG_AUDIT_KEYS does not hold (${error.message})`;
-        else if (error instanceof IntegrityError) problem = error.where;
-        else throw error;
-      }
-      if (problem !== null) {
-        skipped.push(problem);
+      const vouched = asItStands(row, sealer);
+      if ('problem' in vouched) {
+        skipped.push(vouched.problem);
         continue;
       }
-      const snapshot = snapshotOfRow(row, result);
+      const snapshot = snapshotOfRow(row, vouched.result);
       const values: SqlValue[] = [
         paymentId, 1, 'baseline', snapshot.state, snapshot.bank, snapshot.operation, snapshot.bankTransactionId, snapshot.bankTransactionDate, snapshot.bankReference,
         snapshot.bankExternalId, snapshot.httpStatus, snapshot.reviewSince, sealer.seal(snapshot.resultJson, eventPlace(paymentId, 1)), createdAt, sealer.currentKeyId,
@@ -128,7 +124,34 @@ const PAYMENTS: Excused = {
     }
     return { written, skipped };
   },
+  recorded: async (q) => {
+    // Each link's payment found through its event: an event deleted, or moved to a payment that is not there, leaves the link without one.
+    const [links] = await q.query<{ e_at: number | string | null; p_at: number | string | null; gone: number | string }>(
+      'SELECT MIN(e.recorded_at) AS e_at, MIN(p.created_at) AS p_at, COALESCE(SUM(CASE WHEN p.id IS NULL THEN 1 ELSE 0 END), 0) AS gone ' +
+        "FROM audit_chain c LEFT JOIN payment_events e ON e.id = c.record_id LEFT JOIN payments p ON p.id = e.payment_id WHERE c.writer_id LIKE ? AND c.kind = 'payment_event'",
+      [OWN_CHAINS],
+    );
+    // 037 alone writes `baseline` events, dated their payment's created_at: one whose link was deleted still tells.
+    const [baselines] = await q.query<{ at: number | string | null }>("SELECT MIN(recorded_at) AS at FROM payment_events WHERE cause = 'baseline'");
+    return { lowest: lowestOf(links.e_at, links.p_at, baselines.at), gone: toNumber(links.gone) };
+  },
 };
+
+/**
+ * What 037 would record of a payment without events: its answer opened for its place, or why it
+ * is not vouched for (its MAC does not hold, its answer does not open, or it is under a key the
+ * ring does not hold: proving nothing of it, named as an altered row).
+ */
+function asItStands(row: PaymentRow, sealer: ValueSealer): { result: string | null } | { problem: string } {
+  try {
+    const problem = paymentMacProblem(sealer.keyRing, row);
+    return problem !== null ? { problem } : { result: sealer.open(toStringOrNull(row.result_json), paymentPlace('result_json', row)) };
+  } catch (error) {
+    if (error instanceof KeyRingError && error.reason === 'unknown-key') return { problem: `payments id ${toNumber(row.id)} (${row.client_id} / ${row.transaction_id}) is under a key GERBANG_AUDIT_KEYS does not hold (${error.message})` };
+    if (error instanceof IntegrityError) return { problem: error.where };
+    throw error;
+  }
+}
 
 const CONSOLE_AUDIT: Excused = {
   records: 'console_audit',
@@ -143,7 +166,20 @@ const CONSOLE_AUDIT: Excused = {
     });
     return { written, skipped: [] };
   },
+  recorded: async (q) => {
+    const [links] = await q.query<{ at: number | string | null; gone: number | string }>(
+      "SELECT MIN(c.record_id) AS at, COALESCE(SUM(CASE WHEN a.id IS NULL THEN 1 ELSE 0 END), 0) AS gone FROM audit_chain c LEFT JOIN console_audit a ON a.id = c.record_id WHERE c.writer_id LIKE ? AND c.kind = 'console_audit'",
+      [OWN_CHAINS],
+    );
+    return { lowest: lowestOf(links.at), gone: toNumber(links.gone) };
+  },
 };
+
+/** The lowest of the values a MIN() gave (null: no row), or null when none did. */
+function lowestOf(...values: (number | string | null)[]): number | null {
+  const given = values.filter((v): v is number | string => v !== null).map(toNumber);
+  return given.length === 0 ? null : Math.min(...given);
+}
 
 /** The `at` of the BATCH-th row `select` (ordered newest first) gives, or null when it gives fewer. */
 async function nth(tx: Queryable, select: string, since: number): Promise<number | null> {
@@ -201,11 +237,11 @@ async function step(tx: Queryable, sealer: ValueSealer, excused: Excused, writer
 /**
  * Migration 037's step in code (see above). `db` is the store (MySQL: a transaction a batch) or the
  * migration's transaction (SQLite: all of it in one). Returns how many payments and console audit
- * entries were recorded.
+ * entries were recorded, and the head of its chain (null: none), to vouch for outside the database.
  */
-export async function recordExcusedHistory(db: Queryable, sealer: ValueSealer): Promise<Record<CoveredRecords, number>> {
+export async function recordExcusedHistory(db: Queryable, sealer: ValueSealer): Promise<{ recorded: Record<CoveredRecords, number>; head: WriterHead | null }> {
   const inTransaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => ('withTransaction' in db ? (db as Db).withTransaction(fn) : fn(db));
-  const writerId = `migration-037-${randomBytes(8).toString('hex')}`;
+  const writerId = `${OWN_CHAIN}${randomBytes(8).toString('hex')}`;
   let head: ChainHead | null = null;
   const counts: Record<CoveredRecords, number> = { payments: 0, console_audit: 0 };
   for (const excused of [PAYMENTS, CONSOLE_AUDIT]) {
@@ -230,5 +266,75 @@ export async function recordExcusedHistory(db: Queryable, sealer: ValueSealer): 
     }
     if (counts[excused.records] > 0) log.info({ records: excused.records, recorded: counts[excused.records], ms: Date.now() - began }, 'migration 037: records from before 024 recorded as they stand; none is excused from its history any more');
   }
-  return counts;
+  return { recorded: counts, head: head === null ? null : { writerId, ...head } };
+}
+
+/**
+ * Before migration 037 runs on a database that does not record it as applied: why running it would
+ * give a history to what its own earlier run did not vouch for, in words, else null (a database
+ * never through it, or one where a run was cut short and carries on). The migrator refuses it then
+ * (migrator.ts), the gateway does not start.
+ *
+ * 037 records a payment as it stands: run again after its row in schema_migrations was deleted in
+ * SQL, on a payment whose history was moved away or deleted and whose state was forged, under a
+ * coverage row from before it (or from its way down) written back, it would record the forgery
+ * under a genuine link. What 037 keyed tells that it ran: its own chains' links and its `baseline`
+ * events lie at or above where its coverage row stood at every moment of its run (each batch moves
+ * the row down with its links), so
+ * - a record it linked that is gone (an event deleted or moved away) or that lies below the row
+ *   now (an older row written back), and
+ * - once the payments' row holds at 0 (it recorded every payment it excused), a payment without
+ *   events that it would record (its MAC holds): its history was deleted after it,
+ * each stop it, named. Its links are read before its row: the row only moves down, so a migrator
+ * running meanwhile never makes a link read here lie below the row read after it. Not caught: an
+ * attacker who deletes, with the events, the links at the tail of 037's chain and moves its head
+ * row back; the chain then holds less than the checkpoints outside the database vouched for
+ * (rolled back, named by `audit verify` and held on by the gateway), once a checkpoint saw it.
+ */
+export async function excusedHistoryAgain(q: Queryable, sealer: ValueSealer): Promise<string | null> {
+  const found: string[] = [];
+  for (const excused of [PAYMENTS, CONSOLE_AUDIT]) {
+    const { lowest, gone } = await excused.recorded(q);
+    const [row] = await q.query<MacedRow>(`SELECT ${CHAIN_COVERAGE.columns} FROM chain_coverage WHERE records = ?`, [excused.records]);
+    // Deleted, altered or under a key the ring does not hold: step() refuses it, naming it.
+    const coverage = signedCoverage(row, sealer);
+    if (coverage === null) continue;
+    if (gone > 0) found.push(`${gone} record(s) of ${excused.records} it linked in its own chain are gone (deleted, or moved to another payment)`);
+    if (lowest !== null && lowest < coverage.since) {
+      found.push(`it already recorded ${excused.records} below where the chain_coverage row '${excused.records}' now says they are excused (since ${coverage.since}; one recorded at ${lowest}): an older row written back`);
+    }
+    if (excused === PAYMENTS && coverage.final) {
+      const unrecorded = await vouchedWithoutEvents(q, sealer);
+      if (unrecorded.length > 0) found.push(`it already recorded every payment it excused (the chain_coverage row 'payments' holds at ${coverage.since}), yet ${unrecorded.join(', ')} ${unrecorded.length === 1 ? 'has' : 'have'} no event in its history: deleted since`);
+    }
+  }
+  return found.length === 0 ? null : found.join('; ');
+}
+
+/** A coverage row's since, `final` when 037 finished with it (or it excuses nothing, unsigned: an empty store's); null when it does not hold (step() names it). */
+function signedCoverage(row: MacedRow | undefined, sealer: ValueSealer): { since: number; final: boolean } | null {
+  if (!row) return null;
+  const since = toNumber(row.since);
+  if (row.mac === null) return since <= EXCUSES_NOTHING ? { since, final: true } : null;
+  try {
+    if (recordMacProblem(CHAIN_COVERAGE, row, sealer) === null) return { since, final: true };
+    return [COVERAGE_IN_PROGRESS, PRE_037_COVERAGE].some((signedAs) => recordMacProblem(signedAs, row, sealer) === null) ? { since, final: false } : null;
+  } catch (error) {
+    if (error instanceof KeyRingError) return null;
+    throw error;
+  }
+}
+
+/** Up to `limit` payments without events that 037 would record as they stand (asItStands), named. */
+async function vouchedWithoutEvents(q: Queryable, sealer: ValueSealer, limit = 10): Promise<string[]> {
+  const named: string[] = [];
+  for (let after = Number.MIN_SAFE_INTEGER; ; ) {
+    const rows = await q.query<PaymentRow>(`SELECT ${P_COLUMNS} FROM ${WITHOUT_EVENTS} WHERE p.id > ? AND ${NO_EVENT} ORDER BY p.id LIMIT ${BATCH}`, [after]);
+    for (const row of rows) {
+      if ('problem' in asItStands(row, sealer)) continue; // not recorded by 037 either: named by verify as it stands
+      if (named.push(`payments id ${toNumber(row.id)} (${row.client_id} / ${row.transaction_id})`) >= limit) return named;
+    }
+    if (rows.length < BATCH) return named;
+    after = toNumber(rows[rows.length - 1].id);
+  }
 }

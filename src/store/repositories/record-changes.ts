@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable, SqlValue } from '../types.js';
-import { appendOnNewChain, type ChainLanes, type Written } from './audit-chain.js';
+import { appendOnOwnChain, type ChainLanes, type WriterHead, type Written } from './audit-chain.js';
 import { digest } from './audit-records.js';
 import { byKey, recordMac, type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber, toStringOrNull } from './row-values.js';
@@ -139,11 +139,12 @@ export async function changeRows<T>(chain: ChainLanes, sealer: ValueSealer, now:
 /**
  * Migration 027: a `baseline` record of every row of `tables` that carries a MAC, as it stands,
  * in a chain of the migration's own. A row without a MAC is not recorded (it is named by its MAC
- * check, and as unrecorded). Returns the number recorded.
+ * check, and as unrecorded). Returns the head of its chain (its seq: the number recorded; null: none).
  */
-export async function recordBaseline(q: Queryable, tables: readonly MacedTable[], sealer: ValueSealer): Promise<number> {
+export async function recordBaseline(q: Queryable, tables: readonly MacedTable[], sealer: ValueSealer): Promise<WriterHead | null> {
   const ring = sealer.keyRing;
-  return appendOnNewChain(q, ring, `migration-027-${randomBytes(8).toString('hex')}`, 'record_change', async (tx) => {
+  const writerId = `migration-027-${randomBytes(8).toString('hex')}`;
+  const head = await appendOnOwnChain(q, ring, writerId, null, 'record_change', async (tx) => {
     const rows = new RowChanges(tx, sealer, Date.now());
     for (const table of tables) {
       for (const row of await tx.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE mac IS NOT NULL ORDER BY ${table.key.join(', ')}`)) {
@@ -152,4 +153,5 @@ export async function recordBaseline(q: Queryable, tables: readonly MacedTable[]
     }
     return rows.written;
   });
+  return head === null ? null : { writerId, ...head };
 }
