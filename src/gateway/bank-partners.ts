@@ -25,7 +25,10 @@ export interface BankPartners {
  * read from the store is reused in-process for at most `stalenessMs` (GERBANG_CACHE_STALENESS_MS):
  * one SELECT per interval instead of one per payment, and a token dropped from the shared cache
  * (by an operator, or invalidated by another node after the bank refused it) stops being used
- * here within that time. A token this process stores or drops is seen by it at once.
+ * here within that time. A token this process stores or drops is seen by it at once, and one
+ * that will not do (expired, refused) is read from the store again as soon as a refresh is
+ * claimed for it. An expired token is never used: the kept copy carries its expiry, which the
+ * token provider checks on every use.
  */
 export function storeTokenCache(repository: BankTokenRepository, clock: () => number, prefix = '', stalenessMs = 0): BankTokenCache {
   const recent = new Map<string, { readAt: number; token: string; expiresAt: number }>();
@@ -50,7 +53,13 @@ export function storeTokenCache(repository: BankTokenRepository, clock: () => nu
       recent.delete(partner);
       await repository.invalidate(prefix + partner, token);
     },
-    claimRefresh: (partner, owner, leaseMs) => repository.claimRefresh(prefix + partner, owner, clock(), leaseMs),
+    // A process asks for the refresh when its token will not do: from then on it reads the store
+    // (each poll of fetchTokenOnce), so it takes the token another node just fetched instead of
+    // fetching, and at some banks invalidating, one of its own because its kept copy is still young.
+    claimRefresh: (partner, owner, leaseMs) => {
+      recent.delete(partner);
+      return repository.claimRefresh(prefix + partner, owner, clock(), leaseMs);
+    },
     releaseRefresh: (partner, owner) => repository.releaseRefresh(prefix + partner, owner),
   };
 }
