@@ -301,7 +301,7 @@ export const SETTINGS = {
   },
   cacheStalenessMs: {
     env: 'GERBANG_CACHE_STALENESS_MS',
-    doc: 'How long a process keeps using a client row, an account grant of a client, the callback endpoint of a client or a bank token it read from the store before reading it again. A disabled client, a rotated secret, a changed allowlist, a revoked account, a callback endpoint registered, changed or removed, or a bank token dropped from the shared cache takes effect on every node within this time (a new grant at once). 0 reads the store on every request.',
+    doc: 'How long a process keeps using a client row, an account grant of a client, the callback endpoint of a client or a bank token it read from the store before reading it again. A disabled client, a rotated secret, a changed allowlist (the origins allowed before authentication, CORS preflights included, too), a revoked account, a callback endpoint registered, changed or removed, or a bank token dropped from the shared cache takes effect on every node within this time (a new grant at once). 0 reads the store on every request.',
     schema: Joi.number().integer().min(0).max(1_000).default(1_000),
   },
   sealPaymentsAtInsert: {
