@@ -242,5 +242,9 @@ describe('Client rows, callback endpoints and bank tokens across two nodes, reus
     now += 1;
     expect(await tokens.get('bca'), 'read again once as old as the bound').to.equal(null);
     expect(reads).to.equal(3);
+    // The requests in flight when the kept copy ages out share one read.
+    await tokens.put('bca', 'third', now + 3_600_000);
+    expect((await Promise.all(Array.from({ length: 10 }, () => tokens.get('bca')))).map((t) => t?.token)).to.deep.equal(Array(10).fill('third'));
+    expect(reads).to.equal(4);
   });
 });

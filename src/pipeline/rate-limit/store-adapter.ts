@@ -45,6 +45,8 @@ export class SharedRateLimitStore implements Store {
   readonly localKeys = false;
   private windowMs = 60_000;
   private readonly windows = new Map<string, LocalWindow>();
+  /** Per key, the hit being counted in the store now, settled once its window is kept. */
+  private readonly reading = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(
@@ -59,19 +61,45 @@ export class SharedRateLimitStore implements Store {
   }
 
   async increment(key: string): Promise<ClientRateLimitInfo> {
-    const now = this.clock();
-    const local = this.windows.get(key);
-    if (local && !local.failed && now < local.resetAt && (local.timer !== null || local.sending > 0 || now - local.readAt < this.syncMs)) {
-      local.pending += 1;
-      this.scheduleSync(key, local);
-      return { totalHits: local.shared + local.sending + local.pending, resetTime: new Date(local.resetAt) };
+    for (;;) {
+      const now = this.clock();
+      const local = this.windows.get(key);
+      if (local && !local.failed && now < local.resetAt && (local.timer !== null || local.sending > 0 || now - local.readAt < this.syncMs)) {
+        local.pending += 1;
+        this.scheduleSync(key, local);
+        return { totalHits: local.shared + local.sending + local.pending, resetTime: new Date(local.resetAt) };
+      }
+      // Hits that come while another hit of this key is counted in the store wait for its answer
+      // and are judged on it: one statement for a burst, not one each (nor each carrying the same
+      // hits not yet added, nor each replacing the window the others counted into).
+      const reading = this.syncMs > 0 ? this.reading.get(key) : undefined;
+      if (reading) {
+        await reading.catch(() => undefined);
+        continue;
+      }
+      return this.countInStore(key, local, now);
     }
-    // The first hit of a window, of a quiet key whose view is older than S (the other processes'
-    // hits meanwhile are unknown here), or after a failed synchronisation is counted in the store now.
+  }
+
+  /**
+   * The first hit of a window, of a quiet key whose view is older than S (the other processes'
+   * hits meanwhile are unknown here), or after a failed synchronisation: counted in the store now,
+   * with the hits this process counted and had not yet added.
+   */
+  private async countInStore(key: string, local: LocalWindow | undefined, now: number): Promise<ClientRateLimitInfo> {
     const carried = local && now < local.resetAt ? local.pending + local.sending : 0;
-    const { hits, resetAt } = await this.repository.increment(this.prefix + key, this.windowMs, now, 1 + carried);
-    if (this.syncMs > 0) this.keep(key, { resetAt, shared: hits, readAt: now, pending: 0, sending: 0, timer: null, failed: false }, now);
-    return { totalHits: hits, resetTime: new Date(resetAt) };
+    const counting = this.repository.increment(this.prefix + key, this.windowMs, now, 1 + carried);
+    if (this.syncMs <= 0) return toInfo(await counting);
+    const done: Promise<void> = counting
+      .then(
+        ({ hits, resetAt }) => this.keep(key, { resetAt, shared: hits, readAt: now, pending: 0, sending: 0, timer: null, failed: false }, now),
+        () => undefined,
+      )
+      .finally(() => {
+        if (this.reading.get(key) === done) this.reading.delete(key);
+      });
+    this.reading.set(key, done);
+    return toInfo(await counting);
   }
 
   async decrement(key: string): Promise<void> {
@@ -154,6 +182,10 @@ export class SharedRateLimitStore implements Store {
       local.failed = true;
     }
   }
+}
+
+function toInfo({ hits, resetAt }: { hits: number; resetAt: number }): ClientRateLimitInfo {
+  return { totalHits: hits, resetTime: new Date(resetAt) };
 }
 
 /**
