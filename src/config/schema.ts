@@ -209,7 +209,7 @@ export const SETTINGS = {
   rateLimitPerClient: { env: 'GERBANG_RATE_LIMIT_PER_CLIENT', doc: 'Requests per window for one authenticated client.', schema: positive.default(300) },
   rateLimitSyncMs: {
     env: 'GERBANG_RATE_LIMIT_SYNC_MS',
-    doc: 'The per-IP and per-client limits are counted in each process and added to the shared store at most this often per caller (0: every request is one statement in the store). Across processes and nodes a limit can be overshot by what the other processes admit in this time; one process alone is exact. The token endpoint\'s limit is always counted in the store.',
+    doc: 'The per-IP and per-client limits are counted in each process and added to the shared store at most this often per caller, in one statement that also reads the other processes\' hits (0: every request is one statement in the store). A request waits for the store only as its caller\'s first of a window or its first after a quiet spell longer than this. Across processes and nodes a window admits at most the limit plus what the other processes admit for that caller in 3 × (this interval + one statement\'s time): with N processes each admitting r requests a second for the caller, the limit + (N − 1) × r × 3 × (interval + statement), and never more than N × the limit; one process alone is exact. The token endpoint\'s limit is always counted in the store.',
     schema: Joi.number().integer().min(0).max(1_000).default(100),
   },
   rateLimitTokenPerIp: {
@@ -301,7 +301,7 @@ export const SETTINGS = {
   },
   cacheStalenessMs: {
     env: 'GERBANG_CACHE_STALENESS_MS',
-    doc: 'How long a process keeps using a client row, an account grant of a client, the callback endpoint of a client or a bank token it read from the store before reading it again. A disabled client, a rotated secret, a changed allowlist, a revoked account, a callback endpoint registered, changed or removed, or a bank token dropped from the shared cache takes effect on every node within this time (a new grant at once). 0 reads the store on every request.',
+    doc: 'How long a process keeps using a client row, an account grant of a client, the callback endpoint of a client or a bank token it read from the store before reading it again. A disabled client, a rotated secret, a changed allowlist (the origins allowed before authentication, CORS preflights included, too), a revoked account, a callback endpoint registered, changed or removed, or a bank token dropped from the shared cache takes effect on every node within this time (a new grant at once). 0 reads the store on every request.',
     schema: Joi.number().integer().min(0).max(1_000).default(1_000),
   },
   sealPaymentsAtInsert: {

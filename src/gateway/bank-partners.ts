@@ -9,6 +9,7 @@ import { createBankHttpClient, type BankHttpClient } from '../egress/index.js';
 import { BankRouter, BCA_BIC, type BankPartner } from '../domain/routing/index.js';
 import { nextBankTransactionId, type BankIdSource } from '../domain/transfers/bank-transaction-id.js';
 import { getLogger } from '../log/index.js';
+import { RecentReads } from '../store/index.js';
 import type { BankTokenRepository, SequenceRepository, Store } from '../store/types.js';
 
 const log = getLogger('banks');
@@ -25,32 +26,38 @@ export interface BankPartners {
  * read from the store is reused in-process for at most `stalenessMs` (GERBANG_CACHE_STALENESS_MS):
  * one SELECT per interval instead of one per payment, and a token dropped from the shared cache
  * (by an operator, or invalidated by another node after the bank refused it) stops being used
- * here within that time. A token this process stores or drops is seen by it at once.
+ * here within that time. A token this process stores or drops is seen by it at once, and one
+ * that will not do (expired, refused) is read from the store again as soon as a refresh is
+ * claimed for it. An expired token is never used: the kept copy carries its expiry, which the
+ * token provider checks on every use.
  */
 export function storeTokenCache(repository: BankTokenRepository, clock: () => number, prefix = '', stalenessMs = 0): BankTokenCache {
-  const recent = new Map<string, { readAt: number; token: string; expiresAt: number }>();
+  // Concurrent reads of a partner's token share one SELECT (RecentReads): the requests in flight
+  // when the kept copy ages out do not each read the store.
+  const recent = new RecentReads(stalenessMs, clock);
+  const read = async (partner: string) => {
+    const record = await repository.get(prefix + partner);
+    return record && { token: record.token, expiresAt: record.expiresAt };
+  };
   return {
-    async get(partner) {
-      const kept = recent.get(partner);
-      if (kept && clock() - kept.readAt < stalenessMs) return { token: kept.token, expiresAt: kept.expiresAt };
-      const readAt = clock();
-      const record = await repository.get(prefix + partner);
-      if (!record) {
-        recent.delete(partner);
-        return null;
-      }
-      if (stalenessMs > 0) recent.set(partner, { readAt, token: record.token, expiresAt: record.expiresAt });
-      return { token: record.token, expiresAt: record.expiresAt };
-    },
+    get: (partner) => recent.read(partner, () => read(partner), (record) => record !== null),
     async put(partner, token, expiresAt) {
-      recent.delete(partner);
+      recent.drop(partner);
       await repository.put({ partner: prefix + partner, token, expiresAt, fetchedAt: clock() });
+      recent.drop(partner);
     },
     async invalidate(partner, token) {
-      recent.delete(partner);
+      recent.drop(partner);
       await repository.invalidate(prefix + partner, token);
+      recent.drop(partner);
     },
-    claimRefresh: (partner, owner, leaseMs) => repository.claimRefresh(prefix + partner, owner, clock(), leaseMs),
+    // A process asks for the refresh when its token will not do: from then on it reads the store
+    // (each poll of fetchTokenOnce), so it takes the token another node just fetched instead of
+    // fetching, and at some banks invalidating, one of its own because its kept copy is still young.
+    claimRefresh: (partner, owner, leaseMs) => {
+      recent.drop(partner);
+      return repository.claimRefresh(prefix + partner, owner, clock(), leaseMs);
+    },
     releaseRefresh: (partner, owner) => repository.releaseRefresh(prefix + partner, owner),
   };
 }

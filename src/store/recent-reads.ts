@@ -36,6 +36,11 @@ export class RecentReads {
     return reading;
   }
 
+  /** Drops what is kept under `key` (this process changed it): the next read asks the store. */
+  drop(key: string): void {
+    this.entries.delete(key);
+  }
+
   private forget(key: string, read: Promise<unknown>): void {
     if (this.entries.get(key)?.read === read) this.entries.delete(key);
   }

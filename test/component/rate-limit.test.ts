@@ -38,6 +38,63 @@ forEachBackend('Rate limits', (db) => {
     expect(statuses).to.deep.equal([401, 401, 401, 401, 429]);
   });
 
+  it('holds a per-IP limit across two gateways: one idle for longer than the interval reads the other\'s hits before it admits', async () => {
+    // Counted in each process and synchronised every 100 ms (the default). a admits one request and
+    // goes quiet; b admits the rest of the limit; b's hits reach the store within its interval.
+    const limit = 12;
+    const env = { GERBANG_RATE_LIMIT_PER_IP: String(limit), GERBANG_RATE_LIMIT_SYNC_MS: '100' };
+    const [c, d] = [await TestGateway.start(db.url(), env), await TestGateway.start(db.url(), env)];
+    const from = { localAddress: '127.0.0.9' };
+    try {
+      expect((await c.request('/v1/transfers/none', from)).status, 'c admits the first').to.equal(401);
+      for (let i = 1; i < limit; i += 1) expect((await d.request('/v1/transfers/none', from)).status, `d admits request ${i + 1}`).to.equal(401);
+      const stored = async () => Number((await a.store.db.query<{ hits: number | string }>("SELECT hits FROM rate_limits WHERE rl_key = 'ip:127.0.0.9'"))[0]?.hits ?? 0);
+      await eventually(async () => (await stored()) === limit);
+      // c last read the window when it held 1 hit; it must not admit on that view.
+      const burst = await Promise.all(Array.from({ length: limit }, () => c.request('/v1/transfers/none', from)));
+      const admitted = burst.filter((res) => res.status !== 429);
+      expect(admitted, 'c admitted past the limit the store held').to.have.length(0);
+      expect(Number(burst[0].headers['retry-after'])).to.be.greaterThan(0);
+    } finally {
+      await c.close();
+      await d.close();
+    }
+  });
+
+  it('keeps two gateways taking one address\'s requests at once within the documented bound: the limit plus what the other admitted in 3 × (interval + one statement)', async () => {
+    const limit = 30;
+    const syncMs = 100;
+    /** One statement's time, generous for a loaded machine (the bound's d). */
+    const statementMs = 100;
+    const env = { GERBANG_RATE_LIMIT_PER_IP: String(limit), GERBANG_RATE_LIMIT_SYNC_MS: String(syncMs) };
+    const nodes = [await TestGateway.start(db.url(), env), await TestGateway.start(db.url(), env)];
+    const from = { localAddress: '127.0.0.10' };
+    const answers: { node: number; sent: number; answered: number; status: number }[] = [];
+    try {
+      // Each node takes the address's requests four at a time, until both have sent 2 × the limit.
+      await Promise.all(
+        nodes.flatMap((node, i) =>
+          Array.from({ length: 4 }, async () => {
+            while (answers.filter((x) => x.node === i).length < limit) {
+              const sent = Date.now();
+              const res = await node.request('/v1/transfers/none', from);
+              answers.push({ node: i, sent, answered: Date.now(), status: res.status });
+            }
+          }),
+        ),
+      );
+    } finally {
+      for (const node of nodes) await node.close();
+    }
+    const admitted = answers.filter((x) => x.status !== 429);
+    expect(answers.filter((x) => x.status === 429), 'the limit was reached').to.not.have.length(0);
+    // For each admitted request, what the other node admitted that it may not have seen: the other
+    // node's admitted requests whose time overlaps the 3(S + d) before it (counted generously).
+    const span = 3 * (syncMs + statementMs);
+    const unseen = Math.max(...admitted.map((x) => admitted.filter((y) => y.node !== x.node && y.answered >= x.sent - span && y.sent <= x.answered).length));
+    expect(admitted.length, `admitted ${admitted.length}; the bound ${limit} + ${unseen}`).to.be.at.most(limit + unseen);
+  });
+
   it('adds the hits still counted in the process to the store when a gateway stops', async () => {
     // Synchronised at most once a second: the stop adds the later hits before the store closes.
     const c = await TestGateway.start(db.url(), { GERBANG_RATE_LIMIT_PER_IP: '100', GERBANG_RATE_LIMIT_SYNC_MS: '1000' });

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { TRANSFER_PATH } from '../../src/banks/bca-legacy/index.js';
+import { createTokenProvider, TOKEN_REFRESH_MARGIN_MS } from '../../src/banks/common/token-provider.js';
 import { storeTokenCache } from '../../src/gateway/bank-partners.js';
 import type { Store } from '../../src/store/index.js';
 import { createMariaDbDatabase } from '../support/databases.js';
-import { sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+import { sampleTransfer, TestGateway, type HttpAnswer, type TestClient } from '../support/gateway-harness.js';
 import { startTestBank, type TestBank } from '../support/test-bank.js';
 
 const BOUND_MS = 1_000;
@@ -44,12 +45,19 @@ describe('Client rows, callback endpoints and bank tokens across two nodes, reus
     return tokens;
   }
 
-  /** Milliseconds until `node` refuses the token with 401, asking every 50 ms. */
-  async function untilRefused(node: TestGateway, token: string, since: number): Promise<number> {
+  /**
+   * Milliseconds until `node` answers `ask` with `refused` (401 by default), asking every 50 ms;
+   * every answer before it must be `accepted` (the old state still served, as it may be within the bound).
+   */
+  async function untilRefused(node: TestGateway, token: string, since: number, refused = 401): Promise<number> {
+    return untilAnswered(() => node.request('/v1/transfers/INV-none', { headers: { authorization: `Bearer ${token}` } }), since, refused, 404);
+  }
+
+  async function untilAnswered(ask: () => Promise<HttpAnswer>, since: number, refused: number, accepted: number): Promise<number> {
     for (;;) {
-      const answer = await node.request('/v1/transfers/INV-none', { headers: { authorization: `Bearer ${token}` } });
-      if (answer.status === 401) return Date.now() - since;
-      expect(answer.status, answer.text).to.equal(404);
+      const answer = await ask();
+      if (answer.status === refused) return Date.now() - since;
+      expect(answer.status, answer.text).to.equal(accepted);
       if (Date.now() - since > 10 * BOUND_MS) throw new Error('still accepted after ten times the bound');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -60,6 +68,11 @@ describe('Client rows, callback endpoints and bank tokens across two nodes, reus
   const changes = [
     { what: 'a client disabled', change: (store: Store, id: string) => store.clients.setStatus(id, 'disabled', Date.now()) },
     { what: 'the tokens of a rotated secret', change: (store: Store, id: string) => store.clients.rotateSecret(id, 'scrypt$rotated', Date.now()) },
+    {
+      what: 'a caller its address list no longer holds',
+      change: (store: Store, id: string) => store.clients.setAllowlists(id, { allowedOrigins: [], allowedCidrs: ['203.0.113.0/24'] }, Date.now()),
+      refused: 403,
+    },
   ];
   for (const change of changes) {
     it(`refuses ${change.what} in the database on both nodes within the bound`, async () => {
@@ -67,10 +80,43 @@ describe('Client rows, callback endpoints and bank tokens across two nodes, reus
       const tokens = await warm(client);
       const changed = Date.now();
       await change.change(nodes[0].store, client.clientId);
-      const took = await Promise.all(nodes.map((node, i) => untilRefused(node, tokens[i], changed)));
+      const took = await Promise.all(nodes.map((node, i) => untilRefused(node, tokens[i], changed, change.refused)));
       for (const ms of took) expect(ms).to.be.at.most(BOUND_MS + SLACK_MS);
     });
   }
+
+  it('refuses, before authentication, an origin removed from its client on both nodes within the bound (CORS preflight 403)', async () => {
+    const origin = `https://erp-${Date.now().toString(36)}.example`;
+    const client = await nodes[0].createClient({ origins: [origin] });
+    const preflight = (node: TestGateway) => () => node.request('/v1/transfers', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    for (const node of nodes) expect((await preflight(node)()).status, 'the origin is allowed while its client lists it').to.equal(204);
+    const removed = Date.now();
+    await nodes[0].store.clients.setAllowlists(client.clientId, { allowedOrigins: [], allowedCidrs: ['127.0.0.0/8', '::1/128'] }, removed);
+    const took = await Promise.all(nodes.map((node) => untilAnswered(preflight(node), removed, 403, 204)));
+    for (const ms of took) expect(ms).to.be.at.most(BOUND_MS + SLACK_MS);
+  });
+
+  it('never serves a client row an attacker re-enabled in SQL: its tokens stay refused (401), then 500 AUDIT_INTEGRITY on both nodes once the row is read again', async () => {
+    const client = await nodes[0].createClient();
+    const tokens = await warm(client);
+    const disabled = Date.now();
+    await nodes[0].store.clients.setStatus(client.clientId, 'disabled', disabled);
+    await Promise.all(nodes.map((node, i) => untilRefused(node, tokens[i], disabled)));
+    // Written as an attacker with SQL access and no key writes it: the row's MAC is left as it was.
+    const forged = Date.now();
+    await nodes[0].store.db.execute("UPDATE clients SET status = 'active' WHERE id = ?", [client.clientId]);
+    const read = (node: TestGateway, token: string) => () => node.request('/v1/transfers/INV-none', { headers: { authorization: `Bearer ${token}` } });
+    // Until the row is read again the disabled one is served (401); after, the forged one is refused.
+    await Promise.all(nodes.map((node, i) => untilAnswered(read(node, tokens[i]), forged, 500, 401)));
+    for (const [i, node] of nodes.entries()) {
+      // Refused again and again: a row that fails its check is never kept in place of a read.
+      for (let n = 0; n < 3; n += 1) {
+        const answer = await read(node, tokens[i])();
+        expect(answer.status, answer.text).to.equal(500);
+        expect(answer.body.code).to.equal('AUDIT_INTEGRITY');
+      }
+    }
+  });
 
   it('refuses an account grant revoked in the database on both nodes within the bound (404, nothing sent)', async () => {
     const client = await nodes[0].createClient();
@@ -142,6 +188,34 @@ describe('Client rows, callback endpoints and bank tokens across two nodes, reus
     expect(tokenRequests() - before, 'neither node kept the dropped token; the second took the first one\'s new token').to.equal(1);
   });
 
+  it('fetches one new token for two nodes whose kept copies expire together: the waiting node reads the store, not its kept copy', async () => {
+    let now = 7_000_000;
+    const partner = `recent-rows-${Date.now().toString(36)}`;
+    const requests: string[] = [];
+    const node = (name: string, ms: number) =>
+      createTokenProvider({
+        partner,
+        tokens: storeTokenCache(nodes[0].store.bankTokens, () => now, '', BOUND_MS),
+        now: () => new Date(now),
+        request: async () => {
+          requests.push(name);
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          return { accessToken: `new-from-${name}`, expiresInSeconds: 3600 };
+        },
+      });
+    const [a, b] = [node('a', 300), node('b', 0)];
+    const ctx = { onCall: async () => undefined };
+    await nodes[0].store.bankTokens.put({ partner, token: 'old', expiresAt: now + TOKEN_REFRESH_MARGIN_MS + 500, fetchedAt: now });
+    expect([await a.current(ctx), await b.current(ctx)], 'both keep the shared token').to.deep.equal(['old', 'old']);
+    // Within the bound of their reads the kept token comes within the refresh margin of its expiry.
+    now += 600;
+    const first = a.current(ctx);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = b.current(ctx);
+    expect(await Promise.all([first, second])).to.deep.equal(['new-from-a', 'new-from-a']);
+    expect(requests, 'one token request to the bank for both nodes').to.deep.equal(['a']);
+  });
+
   it('reads the shared token once per interval on a node, and sees its own new token at once', async () => {
     let reads = 0;
     const shared = nodes[0].store.bankTokens;
@@ -168,5 +242,9 @@ describe('Client rows, callback endpoints and bank tokens across two nodes, reus
     now += 1;
     expect(await tokens.get('bca'), 'read again once as old as the bound').to.equal(null);
     expect(reads).to.equal(3);
+    // The requests in flight when the kept copy ages out share one read.
+    await tokens.put('bca', 'third', now + 3_600_000);
+    expect((await Promise.all(Array.from({ length: 10 }, () => tokens.get('bca')))).map((t) => t?.token)).to.deep.equal(Array(10).fill('third'));
+    expect(reads).to.equal(4);
   });
 });

@@ -50,6 +50,23 @@ forEachBackend('Rate limits counted in the process, synchronised with the store'
     expect(await storedHits(k)).to.equal(50);
   });
 
+  it('counts a burst of concurrent hits on a new or quiet key with one statement, then locally, and loses none', async () => {
+    const repo = counted();
+    const a = limiter(repo.wrapped);
+    const k = key();
+    const burst = async () => (await Promise.all(Array.from({ length: 20 }, () => a.increment(k)))).map((info) => info.totalHits).sort((x, y) => x - y);
+    expect(await burst(), 'the first of a window').to.deep.equal(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(repo.calls, 'one hit in the store, the 19 that waited for it counted here').to.deep.equal([1]);
+    await settle();
+    expect(repo.calls).to.deep.equal([1, 19]);
+    // Quiet for longer than the interval: the next burst reads the store again, once.
+    await settle();
+    expect(await burst()).to.deep.equal(Array.from({ length: 20 }, (_, i) => i + 21));
+    expect(repo.calls).to.deep.equal([1, 19, 1]);
+    await a.flush();
+    expect(await storedHits(k)).to.equal(40);
+  });
+
   it("sees another process's hits within the interval, and both add up in the store", async () => {
     const k = key();
     const [a, b] = [limiter(counted().wrapped), limiter(counted().wrapped)];

@@ -8,12 +8,14 @@ export interface ClientOrigins {
 
 /**
  * The union of every active client's origins, for the guard that runs before authentication.
- * An allowed origin is answered from memory for `ttlMs`; one the cached list does not allow
- * makes it re-read the store, so a client created a moment ago (by the CLI, in another process)
- * is served at once. A refused origin thus costs one read of the small clients table, no more
- * than the rate limiter's write that follows for an allowed one.
+ * An allowed origin is answered from memory for `ttlMs` (GERBANG_CACHE_STALENESS_MS: an origin
+ * removed from its client, or a client disabled, stops being allowed, CORS preflights included,
+ * on every node within it, as the client's own lists do after authentication); one the cached
+ * list does not allow makes it re-read the store, so a client created a moment ago (by the CLI,
+ * in another process) is served at once. A refused origin thus costs one read of the small
+ * clients table, no more than the rate limiter's write that follows for an allowed one.
  */
-export function clientOriginsCache(clients: ClientRepository, clock: () => number, ttlMs = 30_000): ClientOrigins {
+export function clientOriginsCache(clients: ClientRepository, clock: () => number, ttlMs: number): ClientOrigins {
   let cached: { at: number; list: OriginAllowlist } | null = null;
   const load = async () => {
     const all = await clients.list();

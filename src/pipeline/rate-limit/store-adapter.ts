@@ -12,6 +12,8 @@ interface LocalWindow {
   resetAt: number;
   /** The window's hits from every process, as the store said at the last synchronisation. */
   shared: number;
+  /** When the statement that answered `shared` was sent (this process's clock). */
+  readAt: number;
   /** Hits admitted here since, not yet added to the store (`sending`: being added now). */
   pending: number;
   sending: number;
@@ -24,12 +26,17 @@ interface LocalWindow {
  * express-rate-limit's Store on Gerbang's own store, so every PM2 worker and every node counts
  * against the same windows (process memory would give each worker its own allowance).
  *
- * With `syncMs` 0 every hit is one statement in the store. Above 0 (the API's per-IP and
- * per-client limiters: GERBANG_RATE_LIMIT_SYNC_MS), a key's first hit of a window still goes to
- * the store, and later hits are counted here and added to the store in one statement per key at
- * most every `syncMs`, which then answers the hits of every process. A process sees its own hits
- * at once and the others' within `syncMs` plus one statement, so across the cluster a limit can be
- * overshot by at most what the other processes admit in that time; one process alone is exact.
+ * With `syncMs` (S) 0 every hit is one statement in the store. Above 0 (the API's per-IP and
+ * per-client limiters: GERBANG_RATE_LIMIT_SYNC_MS), hits are counted here and added to the store
+ * in one statement per key at most every S, which answers the window's hits of every process
+ * (the process's view). A hit is counted here only while that view is younger than S or a
+ * statement that renews it is scheduled or under way; otherwise (a key's first hit of a window,
+ * its first after a quiet spell of more than S, or after a failed synchronisation) it goes to the
+ * store before it is admitted. So a view is never older than 2S plus one statement (d) when a hit
+ * is judged on it, and another process's hit is in the store at most S + 2d after it was admitted:
+ * a hit admitted here misses at most what the other processes admitted in the last 3(S + d). Across
+ * the cluster a window therefore admits at most the limit plus what the other processes admit in
+ * 3(S + d) (a bound of limit + (processes - 1) x their rate x 3(S + d)); one process alone is exact.
  * When the store cannot take a synchronisation, the key's next hit goes to the store again and
  * fails closed with it (503), carrying the hits not yet added.
  */
@@ -38,6 +45,8 @@ export class SharedRateLimitStore implements Store {
   readonly localKeys = false;
   private windowMs = 60_000;
   private readonly windows = new Map<string, LocalWindow>();
+  /** Per key, the hit being counted in the store now, settled once its window is kept. */
+  private readonly reading = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(
@@ -52,18 +61,45 @@ export class SharedRateLimitStore implements Store {
   }
 
   async increment(key: string): Promise<ClientRateLimitInfo> {
-    const now = this.clock();
-    const local = this.windows.get(key);
-    if (local && !local.failed && now < local.resetAt) {
-      local.pending += 1;
-      this.scheduleSync(key, local);
-      return { totalHits: local.shared + local.sending + local.pending, resetTime: new Date(local.resetAt) };
+    for (;;) {
+      const now = this.clock();
+      const local = this.windows.get(key);
+      if (local && !local.failed && now < local.resetAt && (local.timer !== null || local.sending > 0 || now - local.readAt < this.syncMs)) {
+        local.pending += 1;
+        this.scheduleSync(key, local);
+        return { totalHits: local.shared + local.sending + local.pending, resetTime: new Date(local.resetAt) };
+      }
+      // Hits that come while another hit of this key is counted in the store wait for its answer
+      // and are judged on it: one statement for a burst, not one each (nor each carrying the same
+      // hits not yet added, nor each replacing the window the others counted into).
+      const reading = this.syncMs > 0 ? this.reading.get(key) : undefined;
+      if (reading) {
+        await reading.catch(() => undefined);
+        continue;
+      }
+      return this.countInStore(key, local, now);
     }
-    // The first hit of a window (or after a failed synchronisation) is counted in the store now.
+  }
+
+  /**
+   * The first hit of a window, of a quiet key whose view is older than S (the other processes'
+   * hits meanwhile are unknown here), or after a failed synchronisation: counted in the store now,
+   * with the hits this process counted and had not yet added.
+   */
+  private async countInStore(key: string, local: LocalWindow | undefined, now: number): Promise<ClientRateLimitInfo> {
     const carried = local && now < local.resetAt ? local.pending + local.sending : 0;
-    const { hits, resetAt } = await this.repository.increment(this.prefix + key, this.windowMs, now, 1 + carried);
-    if (this.syncMs > 0) this.keep(key, { resetAt, shared: hits, pending: 0, sending: 0, timer: null, failed: false }, now);
-    return { totalHits: hits, resetTime: new Date(resetAt) };
+    const counting = this.repository.increment(this.prefix + key, this.windowMs, now, 1 + carried);
+    if (this.syncMs <= 0) return toInfo(await counting);
+    const done: Promise<void> = counting
+      .then(
+        ({ hits, resetAt }) => this.keep(key, { resetAt, shared: hits, readAt: now, pending: 0, sending: 0, timer: null, failed: false }, now),
+        () => undefined,
+      )
+      .finally(() => {
+        if (this.reading.get(key) === done) this.reading.delete(key);
+      });
+    this.reading.set(key, done);
+    return toInfo(await counting);
   }
 
   async decrement(key: string): Promise<void> {
@@ -135,6 +171,7 @@ export class SharedRateLimitStore implements Store {
     try {
       const { hits, resetAt } = await this.repository.increment(this.prefix + key, this.windowMs, now, local.sending);
       local.shared = hits;
+      local.readAt = now;
       local.resetAt = resetAt;
       local.sending = 0;
       if (local.pending > 0) this.scheduleSync(key, local);
@@ -145,6 +182,10 @@ export class SharedRateLimitStore implements Store {
       local.failed = true;
     }
   }
+}
+
+function toInfo({ hits, resetAt }: { hits: number; resetAt: number }): ClientRateLimitInfo {
+  return { totalHits: hits, resetTime: new Date(resetAt) };
 }
 
 /**

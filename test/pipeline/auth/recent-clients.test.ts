@@ -72,6 +72,16 @@ forEachBackend('Client rows reused for at most the staleness bound', (ctx) => {
     expect(flaky.reads).to.have.length(2);
   });
 
+  it('keeps a row under its exact id: the id padded with a space, or in other case, is another id and reads the store (no client)', async () => {
+    const id = await newClient();
+    const store = counted((x) => ctx.store().clients.findById(x));
+    const recent = new RecentClients({ clients: store, accountGrants: ctx.store().accountGrants }, 1_000, clock);
+    expect((await recent.findById(id))?.id).to.equal(id);
+    // MariaDB's PAD SPACE collation and a case-insensitive one match these in SQL; the cache must not.
+    for (const other of [`${id} `, ` ${id}`, id.toUpperCase()]) expect(await recent.findById(other), JSON.stringify(other)).to.equal(null);
+    expect(store.reads).to.deep.equal([id, `${id} `, ` ${id}`, id.toUpperCase()]);
+  });
+
   it('reads the store on every request with a bound of 0', async () => {
     const id = await newClient();
     const store = counted((x) => ctx.store().clients.findById(x));
