@@ -5,9 +5,10 @@ import type { KeyRing } from '../security/index.js';
 import { relinkChains } from './repositories/audit-verify.js';
 import { CONSOLE_USERS } from './repositories/console-user-repository.js';
 import { PRE_037_COVERAGE } from './repositories/chain-coverage.js';
-import { MACED_AT_025, MACED_TABLES } from './repositories/maced-tables.js';
+import { CALLBACK_DELIVERIES } from './repositories/callback-repository.js';
+import { MACED_AT_025, RECORDED_AT_027 } from './repositories/maced-tables.js';
 import { recordExcusedHistory } from './repositories/history-baselines.js';
-import { recordBaseline } from './repositories/record-changes.js';
+import { keyStoredRows, recordBaseline } from './repositories/record-changes.js';
 import { signUnsignedRows, type MacedTable } from './repositories/record-macs.js';
 import { BATCH_LINES } from './repositories/transfer-batch-repository.js';
 import { ValueSealer } from './repositories/sealed-values.js';
@@ -60,13 +61,15 @@ const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null)
   24: { before: (db, keys) => requireKeysForRows(db, keys, [CONSOLE_USERS.table]), after: (db, keys) => signRows(db, keys, [CONSOLE_USERS], '024') },
   25: { before: (db, keys) => requireKeysForRows(db, keys, MACED_AT_025.map((t) => t.table)), after: (db, keys) => signRows(db, keys, MACED_AT_025, '025') },
   26: { before: (db, keys) => requireKeysForRows(db, keys, ['payments']), after: indexStoredPayments },
-  27: { before: (db, keys) => requireKeysForRows(db, keys, MACED_TABLES.map((t) => t.table)), after: recordRowsAsTheyStand },
+  27: { before: (db, keys) => requireKeysForRows(db, keys, RECORDED_AT_027.map((t) => t.table)), after: recordRowsAsTheyStand },
   // An empty store's coverage rows excuse nothing and need no MAC (chain-coverage.ts): it migrates without keys. Signed as 028 did, for 037 to read.
   28: { before: (db, keys) => requireKeysForRows(db, keys, ['chain_coverage'], 'since > 1'), after: (db, keys) => (keys === null ? Promise.resolve() : signRows(db, keys, [PRE_037_COVERAGE], '028')) },
   // Payment-run lines as they stand get their MAC (transfer-batch-repository.ts); an empty store migrates without keys.
   33: { before: (db, keys) => requireKeysForRows(db, keys, [BATCH_LINES.table]), after: (db, keys) => (keys === null ? Promise.resolve() : signRows(db, keys, [BATCH_LINES], '033')) },
   // What the coverage excused gets its history (history-baselines.ts): needs the keys when a row excuses anything or carries a MAC (028's, re-MAC'd).
   37: { before: (db, keys) => requireKeysForRows(db, keys, ['chain_coverage'], 'since > 1 OR mac IS NOT NULL'), after: recordExcused },
+  // Queued callbacks as they stand get their MAC and a baseline record (record-changes.ts); an empty outbox migrates without keys.
+  38: { before: (db, keys) => requireKeysForRows(db, keys, [CALLBACK_DELIVERIES.table]), after: keyStoredDeliveries },
 };
 
 /**
@@ -201,8 +204,8 @@ async function requireKeysToSeal(db: Queryable, keys: KeyRing | null): Promise<v
 }
 
 /**
- * 024 to 037 before their DDL: the rows of `tables` (those matching `where`) are then signed
- * (024, 025, 028, 033), indexed for the search (026, payments) or recorded (027, 037) with the key
+ * 024 to 038 before their DDL: the rows of `tables` (those matching `where`) are then signed
+ * (024, 025, 028, 033), indexed for the search (026, payments), recorded (027, 037) or both (038) with the key
  * ring, so it is needed when there are any.
  */
 async function requireKeysForRows(db: Queryable, keys: KeyRing | null, tables: readonly string[], where = '1 = 1'): Promise<void> {
@@ -246,9 +249,9 @@ async function indexStoredPayments(db: Queryable, keys: KeyRing | null): Promise
  * migration cut short records nothing and runs again.
  */
 async function recordRowsAsTheyStand(db: Queryable, keys: KeyRing | null): Promise<void> {
-  const counts = await Promise.all(MACED_TABLES.map(async (t) => Number((await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t.table}`))[0].n)));
+  const counts = await Promise.all(RECORDED_AT_027.map(async (t) => Number((await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t.table}`))[0].n)));
   if (counts.every((n) => n === 0)) return;
-  const record = (q: Queryable) => recordBaseline(q, MACED_TABLES, new ValueSealer(keys));
+  const record = (q: Queryable) => recordBaseline(q, RECORDED_AT_027, new ValueSealer(keys));
   const recorded = 'withTransaction' in db ? await (db as Db).withTransaction(record) : await record(db);
   log.info({ recorded }, 'migration 027: console users, clients, credentials, grants and callback endpoints recorded as they stand');
 }
@@ -263,6 +266,43 @@ async function recordExcused(db: Queryable, keys: KeyRing | null): Promise<void>
   if (keys === null) return;
   const recorded = await recordExcusedHistory(db, new ValueSealer(keys));
   if (recorded.payments + recorded.console_audit > 0) log.info(recorded, 'migration 037: payments and console audit entries from before 024 recorded as they stand');
+}
+
+/**
+ * 038 after its DDL: every queued callback without a MAC gets one and its `baseline` change record
+ * (keyStoredRows), 500 a transaction on MySQL. Cut short, the migration is not recorded and runs
+ * again, carrying on with the rows not yet keyed; run twice, it finds none.
+ */
+async function keyStoredDeliveries(db: Queryable, keys: KeyRing | null): Promise<void> {
+  await addMacColumns(db, CALLBACK_DELIVERIES.table);
+  // Without keys (`before`): the outbox is empty, so nothing to key.
+  if (keys === null) return;
+  const began = Date.now();
+  const keyed = await keyStoredRows(db, CALLBACK_DELIVERIES, new ValueSealer(keys), 'id', '038');
+  if (keyed > 0) log.info({ keyed, ms: Date.now() - began }, 'migration 038: queued callbacks keyed and recorded as they stand');
+}
+
+/**
+ * 038's DDL, in code so that a run cut short runs again on MySQL (its DDL commits by itself, and
+ * MySQL 8 has no ADD COLUMN IF NOT EXISTS): `table`'s MAC columns (record-macs.ts) added when they
+ * are not there. Another migrator adding them meanwhile is no error.
+ */
+async function addMacColumns(db: Queryable, table: string): Promise<void> {
+  const present = async () =>
+    (db.dialect === 'sqlite'
+      ? await db.query(`SELECT name FROM pragma_table_info('${table}') WHERE name IN ('mac_key_id', 'mac')`)
+      : await db.query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME IN ('mac_key_id', 'mac')", [table])
+    ).length === 2;
+  if (await present()) return;
+  const ddl =
+    db.dialect === 'sqlite'
+      ? [`ALTER TABLE ${table} ADD COLUMN mac_key_id TEXT NULL`, `ALTER TABLE ${table} ADD COLUMN mac TEXT NULL`]
+      : [`ALTER TABLE ${table} ADD COLUMN mac_key_id VARCHAR(32) NULL, ADD COLUMN mac CHAR(64) NULL`];
+  try {
+    for (const statement of ddl) await db.execute(statement);
+  } catch (error) {
+    if (!(await present())) throw error;
+  }
 }
 
 /** 012 after its DDL: seals every stored value for its place, signs the payments, re-links the chains. */

@@ -18,7 +18,7 @@ export type MacedRow = Record<string, string | number | null> & { mac_key_id: st
 
 /** A table whose rows carry a MAC: what the migration, `keys rotate` and `audit verify` walk. */
 export interface MacedTable {
-  table: 'console_users' | 'clients' | 'client_credentials' | 'client_account_grants' | 'client_callbacks' | 'chain_coverage' | 'reconciliation_seals' | 'transfer_batch_lines';
+  table: 'console_users' | 'clients' | 'client_credentials' | 'client_account_grants' | 'client_callbacks' | 'callback_deliveries' | 'chain_coverage' | 'reconciliation_seals' | 'transfer_batch_lines';
   /** What its MAC key is derived for (KeyRing.macKey). */
   purpose: string;
   /** Primary key columns: a row is re-MACed by them, guarded by the MAC read. */
