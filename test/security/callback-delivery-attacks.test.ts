@@ -249,3 +249,55 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
     });
   });
 });
+
+forEachBackend('A sent callback\'s delivery cut from its chain\'s tail, and its row written back as queued', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-callback-cut-')), 'audit-checkpoints.jsonl');
+  const db = () => ctx.store().db;
+  let gw: TestGateway;
+  let receiver: CallbackReceiver;
+
+  before(async () => {
+    receiver = await startReceiver();
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50' });
+  });
+  after(async () => {
+    await gw?.close();
+    receiver?.server.close();
+  });
+
+  it('holds the gateway (the checkpoints vouched for the cut links) and sends nothing again', async () => {
+    const client = await gw.createClient();
+    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+    const auth = { authorization: `Bearer ${await gw.token(client)}` };
+    await gw.gateway.callbacks.stop();
+    const body = sampleTransfer();
+    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+    const transactionId = body.transactionId as string;
+    const [queuedRow] = await eventually(async () => {
+      const rows = await db().query<Row>('SELECT * FROM callback_deliveries WHERE transaction_id = ?', [transactionId]);
+      return rows.length === 1 && rows;
+    });
+    gw.gateway.callbacks.start();
+    await eventually(async () => (await copyRow(db(), 'callback_deliveries', 'id = ?', [queuedRow.id])).state === 'DELIVERED');
+    await gw.gateway.callbacks.stop();
+    expect(receiver.received).to.have.length(1);
+
+    // The record of its delivery and every link after it on that chain deleted, the head moved back; the row written back as queued.
+    const [record] = await db().query<{ id: number | string }>("SELECT id FROM record_changes WHERE table_name = 'callback_deliveries' AND row_key = ? ORDER BY id DESC LIMIT 1", [
+      JSON.stringify([client.clientId, transactionId]),
+    ]);
+    const [link] = await db().query<{ writer_id: string; seq: number | string }>("SELECT writer_id, seq FROM audit_chain WHERE kind = 'record_change' AND record_id = ?", [Number(record.id)]);
+    const cut = await db().query<{ kind: string; record_id: number | string }>('SELECT kind, record_id FROM audit_chain WHERE writer_id = ? AND seq >= ?', [link.writer_id, link.seq]);
+    for (const gone of cut.filter((l) => l.kind === 'record_change')) await db().execute('DELETE FROM record_changes WHERE id = ?', [Number(gone.record_id)]);
+    await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [link.writer_id, link.seq]);
+    const [last] = await db().query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, Number(link.seq) - 1]);
+    await db().execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [Number(link.seq) - 1, last.hash, link.writer_id]);
+    await writeBack(db(), 'callback_deliveries', { ...queuedRow, lease_owner: null, lease_until: null }, 'id = ?', [queuedRow.id]);
+
+    expect(await gw.gateway.checkCheckpoints()).to.contain(`chain ${link.writer_id}`);
+    gw.gateway.callbacks.start();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(receiver.received, 'not sent again while held').to.have.length(1);
+    expect((await copyRow(db(), 'callback_deliveries', 'id = ?', [queuedRow.id])).state).to.equal('PENDING');
+  });
+});

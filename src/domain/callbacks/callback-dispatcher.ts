@@ -80,7 +80,19 @@ export class CallbackDispatcher {
   private readonly task: PeriodicTask;
 
   constructor(
-    private readonly deps: { callbacks: CallbackRepository; audit: AuditRepository; signer: CallbackSigner; clock: () => number },
+    private readonly deps: {
+      callbacks: CallbackRepository;
+      audit: AuditRepository;
+      signer: CallbackSigner;
+      clock: () => number;
+      /**
+       * Why the store is held (the database lacks what the checkpoints vouched for, or the scrub
+       * found records missing), or null: nothing is claimed nor sent meanwhile, as no payment is
+       * made, so a delivery's newest change cut from a chain's tail with its row written back as
+       * queued is not sent again.
+       */
+      held?: () => string | null;
+    },
     private readonly options: { intervalMs: number; retryBaseMs: number },
   ) {
     this.task = new PeriodicTask('callbacks', options.intervalMs, () => this.runOnce());
@@ -95,6 +107,7 @@ export class CallbackDispatcher {
   }
 
   async runOnce(): Promise<number> {
+    if (this.deps.held?.()) return 0;
     const due = await this.deps.callbacks.claimDue({ owner: this.owner, now: this.deps.clock(), leaseMs: 60_000, limit: 20 });
     await Promise.all(due.map((delivery) => ('refused' in delivery ? this.refuse(delivery) : this.deliver(delivery))));
     return due.length;
