@@ -134,6 +134,26 @@ forEachBackend('Migrations', (ctx) => {
 });
 
 /** `audit verify` of a store opened on `database` finds nothing; the database is dropped after, either way. */
+/**
+ * `db` for a migration stopped after its first transaction (MariaDB: a migration step of batches, a
+ * transaction each): every later withTransaction throws `interrupted`. SQLite migrates in one
+ * transaction, so nothing is cut there.
+ */
+function cutAfterFirstTransaction(db: Db, backend: 'sqlite' | 'mariadb'): { cut: Db; interrupted: Error } {
+  const interrupted = new Error('interrupted');
+  let batches = 0;
+  const cut = new Proxy(db, {
+    get: (target, name, receiver) =>
+      name === 'withTransaction'
+        ? async (fn: (tx: unknown) => Promise<unknown>) => {
+            if (backend === 'mariadb' && (batches += 1) > 1) throw interrupted;
+            return target.withTransaction(fn as never);
+          }
+        : Reflect.get(target, name, receiver),
+  });
+  return { cut, interrupted };
+}
+
 async function verifiesIntactThenDrop(database: { url: string; drop: () => Promise<void> }): Promise<void> {
   try {
     await verifiesIntact(database.url);
@@ -427,17 +447,7 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
     const db = openDb(database.url);
     try {
       // A first run stopped after its first batch: the newest 1,000 payments recorded, the coverage moved down past them (as 037 leaves it).
-      const interrupted = new Error('interrupted');
-      let batches = 0;
-      const cut = new Proxy(db, {
-        get: (target, name, receiver) =>
-          name === 'withTransaction'
-            ? async (fn: (tx: unknown) => Promise<unknown>) => {
-                if (ctx.backend === 'mariadb' && (batches += 1) > 1) throw interrupted;
-                return target.withTransaction(fn as never);
-              }
-            : Reflect.get(target, name, receiver),
-      });
+      const { cut, interrupted } = cutAfterFirstTransaction(db, ctx.backend);
       let halfway: Record<string, string | number | null> | undefined;
       if (ctx.backend === 'mariadb') {
         expect(await migrate(cut, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e)).to.equal(interrupted);
@@ -732,17 +742,7 @@ forEachBackend('Migration 038 on a database with queued callbacks from before it
     const database = await outboxOf037(this, 1200);
     const db = openDb(database.url);
     try {
-      const interrupted = new Error('interrupted');
-      let batches = 0;
-      const cut = new Proxy(db, {
-        get: (target, name, receiver) =>
-          name === 'withTransaction'
-            ? async (fn: (tx: unknown) => Promise<unknown>) => {
-                if (ctx.backend === 'mariadb' && (batches += 1) > 1) throw interrupted;
-                return target.withTransaction(fn as never);
-              }
-            : Reflect.get(target, name, receiver),
-      });
+      const { cut, interrupted } = cutAfterFirstTransaction(db, ctx.backend);
       if (ctx.backend === 'mariadb') {
         expect(await migrate(cut, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e)).to.equal(interrupted);
         expect(await keyedCounts(db), 'the first batch committed').to.deep.equal({ keyed: 500, records: 500, rows: 500, links: 500 });

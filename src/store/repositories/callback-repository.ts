@@ -46,6 +46,7 @@ export const CALLBACK_DELIVERIES: MacedTable = {
   fields: (row) => [String(row.client_id), String(row.transaction_id), String(row.state), Number(row.attempts), Number(row.next_attempt_at)],
   describe: (row) => `callback_deliveries id ${String(row.id)} (client ${String(row.client_id)}, transactionId ${String(row.transaction_id)})`,
   covers: 'its client, transaction id, state, attempts or next attempt time',
+  frequent: true,
 };
 
 /**
@@ -108,7 +109,7 @@ export class SqlCallbackRepository implements CallbackRepository {
     const body = this.sealer.seal(delivery.body, place('callback_deliveries', 'body', [delivery.clientId, delivery.transactionId]));
     const row = { client_id: delivery.clientId, transaction_id: delivery.transactionId, url: delivery.url, body, key_id: this.sealer.keyRing.currentKeyId, state: 'PENDING', attempts: 0, next_attempt_at: now, created_at: now, updated_at: now };
     try {
-      await changeRows(this.chain, this.sealer, now, (rows) => rows.insert(CALLBACK_DELIVERIES, row), { checkpoint: false });
+      await changeRows(this.chain, this.sealer, now, (rows) => rows.insert(CALLBACK_DELIVERIES, row), { checkpoint: !CALLBACK_DELIVERIES.frequent });
     } catch (error) {
       // Settled twice (a late bank answer and the resolver): one notification is enough.
       if (!(error instanceof UniqueViolationError)) throw error;
@@ -218,7 +219,7 @@ export class SqlCallbackRepository implements CallbackRepository {
         };
         if (!(await rows.update(CALLBACK_DELIVERIES, current, changes, 'update', leased))) throw new IntegrityError(`${CALLBACK_DELIVERIES.describe(current)} changed while its attempt was written: not recorded`);
       },
-      { checkpoint: false },
+      { checkpoint: !CALLBACK_DELIVERIES.frequent },
     );
   }
 }

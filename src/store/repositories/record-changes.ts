@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { IntegrityError } from '../../errors/index.js';
 import type { Db, Queryable, SqlValue } from '../types.js';
 import { appendOnNewChain, appendOnOwnChain, type ChainHead, type ChainLanes, type Written } from './audit-chain.js';
 import { digest } from './audit-records.js';
-import { byKey, recordMac, type MacedRow, type MacedTable } from './record-macs.js';
+import { byKey, macOfStoredRow, recordMac, type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber, toStringOrNull } from './row-values.js';
 import type { ValueSealer } from './sealed-values.js';
 
@@ -129,8 +128,8 @@ export class RowChanges {
  * records commit with their links, or none of it does. `body` may run twice (a group commit
  * rolled back runs each write again alone), so it reads what it changes inside the transaction.
  * Once committed, a change of who may do what is checkpointed at once (ChainLanes.changeCommitted);
- * `checkpoint: false` for a queued callback's state, written at every attempt: its group's head
- * file vouches for it as for a payment's events, no checkpoint line a callback.
+ * `checkpoint: false` for a table whose rows change at every turn (MacedTable.frequent: a queued
+ * callback, at every attempt): its group's head file vouches for it as for a payment's events.
  */
 export async function changeRows<T>(chain: ChainLanes, sealer: ValueSealer, now: number, body: (rows: RowChanges) => Promise<T>, options: { checkpoint?: boolean } = {}): Promise<T> {
   let result: { value: T } | undefined;
@@ -191,14 +190,8 @@ export async function keyStoredRows(db: Queryable, table: MacedTable, sealer: Va
         count = 0;
         const changes = new RowChanges(q, sealer, Date.now());
         for (const row of rows) {
-          let fields: readonly unknown[];
-          try {
-            fields = table.fields(row, sealer);
-          } catch (error) {
-            if (error instanceof IntegrityError) continue;
-            throw error;
-          }
-          const mac = recordMac(sealer.keyRing, table.purpose, fields);
+          const mac = macOfStoredRow(table, row, sealer);
+          if (mac === null) continue;
           const asRead = guarded.map((c) => (row[c] === null ? `${c} IS NULL` : `${c} = ?`)).join(' AND ');
           const values = guarded.flatMap((c) => (row[c] === null ? [] : [row[c]]));
           if ((await q.execute(`UPDATE ${table.table} SET mac_key_id = ?, mac = ? WHERE ${asRead} AND mac IS NULL`, [mac.keyId, mac.mac, ...values])).affectedRows !== 1) continue;
