@@ -61,12 +61,14 @@ export function outboxNotifier(callbacks: OutboxStore, audit: AuditRepository, c
 }
 
 /**
- * The audit record of a notification refused because its body or its client's endpoint failed
- * its integrity check: internal work answered 500 AUDIT_INTEGRITY, naming the client and the
- * endpoint's row, so `gerbang audit export` and the console show it, not only a log line.
+ * The audit record of a notification refused because its own row, its body or its client's
+ * endpoint failed its integrity check: internal work answered 500 AUDIT_INTEGRITY, naming the
+ * client and the row refused, so `gerbang audit export` and the console show it, not only a log line.
  */
 async function refusalAudited(audit: AuditRepository, clock: () => number, refusal: Omit<RefusedCallback, 'id'>, delivery: 'FAILED' | 'NOT QUEUED' | 'NOT SENT'): Promise<void> {
-  const work = { method: 'CALLBACK', path: `/internal/callbacks/${refusal.transactionId}`, requestBody: { endpoint: `client_callbacks of client ${refusal.clientId}` } };
+  // What was refused: the delivery's own row (not Gerbang's latest state of it), or its body or its client's endpoint.
+  const refused = refusal.leftAsIs ? { delivery: `callback_deliveries of client ${refusal.clientId}, transactionId ${refusal.transactionId}` } : { endpoint: `client_callbacks of client ${refusal.clientId}` };
+  const work = { method: 'CALLBACK', path: `/internal/callbacks/${refusal.transactionId}`, requestBody: refused };
   await auditIntegrityRefusal(audit, clock, work, refusal, { delivery, refused: refusal.refused });
 }
 
