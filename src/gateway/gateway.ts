@@ -145,7 +145,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         return outbox.notify(clientId, result, request);
       },
     };
-    const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, audit: store.audit, signer, clock }, config.callback);
+    const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, audit: store.audit, signer, clock, held }, config.callback);
     const batches = new BatchProcessor(
       { payments: store.payments, sequences: bankIds, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals, held, checkpoints: checkCheckpoints, proofLinks: config.takeoverProofLinks, newPaymentCheck },
       { intervalMs: config.batch.intervalMs, concurrency: config.batch.concurrency },

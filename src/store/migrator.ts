@@ -6,9 +6,10 @@ import type { WriterHead } from './repositories/audit-chain.js';
 import { relinkChains } from './repositories/audit-verify.js';
 import { CONSOLE_USERS } from './repositories/console-user-repository.js';
 import { PRE_037_COVERAGE } from './repositories/chain-coverage.js';
-import { MACED_AT_025, MACED_TABLES } from './repositories/maced-tables.js';
+import { CALLBACK_DELIVERIES } from './repositories/callback-repository.js';
+import { MACED_AT_025, RECORDED_AT_027 } from './repositories/maced-tables.js';
 import { excusedHistoryAgain, recordExcusedHistory } from './repositories/history-baselines.js';
-import { recordBaseline } from './repositories/record-changes.js';
+import { keyStoredRows, recordBaseline } from './repositories/record-changes.js';
 import { rowHistoryProblems } from './repositories/record-history.js';
 import { signUnsignedRows, type MacedTable } from './repositories/record-macs.js';
 import { BATCH_LINES } from './repositories/transfer-batch-repository.js';
@@ -80,13 +81,15 @@ const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null)
   24: { before: (db, keys) => requireKeysForRows(db, keys, [CONSOLE_USERS.table]), after: (db, keys) => signRows(db, keys, [CONSOLE_USERS], '024') },
   25: { before: (db, keys) => requireKeysForRows(db, keys, MACED_AT_025.map((t) => t.table)), after: (db, keys) => signRows(db, keys, MACED_AT_025, '025') },
   26: { before: (db, keys) => requireKeysForRows(db, keys, ['payments']), after: indexStoredPayments },
-  27: { before: (db, keys) => requireKeysForRows(db, keys, MACED_TABLES.map((t) => t.table)), after: recordRowsAsTheyStand, again: rowsRecordedBefore },
+  27: { before: (db, keys) => requireKeysForRows(db, keys, RECORDED_AT_027.map((t) => t.table)), after: recordRowsAsTheyStand, again: rowsRecordedBefore },
   // An empty store's coverage rows excuse nothing and need no MAC (chain-coverage.ts): it migrates without keys. Signed as 028 did, for 037 to read.
   28: { before: (db, keys) => requireKeysForRows(db, keys, ['chain_coverage'], 'since > 1'), after: (db, keys) => (keys === null ? Promise.resolve() : signRows(db, keys, [PRE_037_COVERAGE], '028')) },
   // Payment-run lines as they stand get their MAC (transfer-batch-repository.ts); an empty store migrates without keys.
   33: { before: (db, keys) => requireKeysForRows(db, keys, [BATCH_LINES.table]), after: (db, keys) => (keys === null ? Promise.resolve() : signRows(db, keys, [BATCH_LINES], '033')) },
   // What the coverage excused gets its history (history-baselines.ts): needs the keys when a row excuses anything or carries a MAC (028's, re-MAC'd).
   37: { before: (db, keys) => requireKeysForRows(db, keys, ['chain_coverage'], 'since > 1 OR mac IS NOT NULL'), after: recordExcused, again: (db, keys) => (keys === null ? Promise.resolve(null) : excusedHistoryAgain(db, new ValueSealer(keys))) },
+  // Queued callbacks as they stand get their MAC and a baseline record (record-changes.ts); an empty outbox migrates without keys.
+  38: { before: (db, keys) => requireKeysForRows(db, keys, [CALLBACK_DELIVERIES.table]), after: keyStoredDeliveries, again: deliveriesRecordedBefore },
 };
 
 /**
@@ -265,8 +268,8 @@ async function requireKeysToSeal(db: Queryable, keys: KeyRing | null): Promise<v
 }
 
 /**
- * 024 to 037 before their DDL: the rows of `tables` (those matching `where`) are then signed
- * (024, 025, 028, 033), indexed for the search (026, payments) or recorded (027, 037) with the key
+ * 024 to 038 before their DDL: the rows of `tables` (those matching `where`) are then signed
+ * (024, 025, 028, 033), indexed for the search (026, payments), recorded (027, 037) or both (038) with the key
  * ring, so it is needed when there are any.
  */
 async function requireKeysForRows(db: Queryable, keys: KeyRing | null, tables: readonly string[], where = '1 = 1'): Promise<void> {
@@ -310,9 +313,9 @@ async function indexStoredPayments(db: Queryable, keys: KeyRing | null): Promise
  * migration cut short records nothing and runs again.
  */
 async function recordRowsAsTheyStand(db: Queryable, keys: KeyRing | null, vouch: (head: WriterHead | null) => void): Promise<void> {
-  const counts = await Promise.all(MACED_TABLES.map(async (t) => Number((await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t.table}`))[0].n)));
+  const counts = await Promise.all(RECORDED_AT_027.map(async (t) => Number((await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t.table}`))[0].n)));
   if (counts.every((n) => n === 0)) return;
-  const record = (q: Queryable) => recordBaseline(q, MACED_TABLES, new ValueSealer(keys));
+  const record = (q: Queryable) => recordBaseline(q, RECORDED_AT_027, new ValueSealer(keys));
   const head = 'withTransaction' in db ? await (db as Db).withTransaction(record) : await record(db);
   vouch(head);
   log.info({ recorded: head?.seq ?? 0 }, 'migration 027: console users, clients, credentials, grants and callback endpoints recorded as they stand');
@@ -328,21 +331,27 @@ async function recordRowsAsTheyStand(db: Queryable, keys: KeyRing | null, vouch:
  */
 async function rowsRecordedBefore(db: Queryable, keys: KeyRing | null): Promise<string | null> {
   if (keys === null || !(await tableExists(db, 'record_changes'))) return null;
-  const [{ gone }] = await db.query<{ gone: number | string }>(
-    "SELECT COUNT(*) AS gone FROM audit_chain c LEFT JOIN record_changes r ON r.id = c.record_id WHERE c.kind = 'record_change' AND r.id IS NULL",
-  );
+  const gone = await goneChangeRecords(db);
   const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM record_changes');
   // Neither records nor links: it never ran (MySQL: its table made, its step cut short).
-  if (Number(n) === 0 && Number(gone) === 0) return null;
-  const problems = Number(gone) > 0 ? [`${Number(gone)} change record(s) linked in the audit chains are gone`] : [];
+  if (Number(n) === 0 && gone === 0) return null;
+  const problems = gone > 0 ? [`${gone} change record(s) linked in the audit chains are gone`] : [];
   const sealer = new ValueSealer(keys);
-  for (const table of MACED_TABLES) {
+  for (const table of RECORDED_AT_027) {
     const { altered, deleted } = await rowHistoryProblems(db, table, sealer);
     problems.push(...altered, ...deleted);
   }
   if (problems.length === 0) return null;
   const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
   return `its change records (record_changes) are there and say otherwise of the rows: ${problems.slice(0, 5).join('; ')}${more}`;
+}
+
+/** How many `record_change` links of the audit chains name a change record that is gone. */
+async function goneChangeRecords(db: Queryable): Promise<number> {
+  const [{ gone }] = await db.query<{ gone: number | string }>(
+    "SELECT COUNT(*) AS gone FROM audit_chain c LEFT JOIN record_changes r ON r.id = c.record_id WHERE c.kind = 'record_change' AND r.id IS NULL",
+  );
+  return Number(gone);
 }
 
 /**
@@ -356,6 +365,56 @@ async function recordExcused(db: Queryable, keys: KeyRing | null, vouch: (head: 
   const { recorded, head } = await recordExcusedHistory(db, new ValueSealer(keys));
   vouch(head);
   if (recorded.payments + recorded.console_audit > 0) log.info(recorded, 'migration 037: payments and console audit entries from before 024 recorded as they stand');
+}
+
+/**
+ * 038 after its DDL: every queued callback without a MAC gets one and its `baseline` change record
+ * (keyStoredRows), 500 a transaction on MySQL. Cut short, the migration is not recorded and runs
+ * again, carrying on with the rows not yet keyed; run twice, it finds none.
+ */
+async function keyStoredDeliveries(db: Queryable, keys: KeyRing | null, vouch: (head: WriterHead | null) => void): Promise<void> {
+  await addMacColumns(db, CALLBACK_DELIVERIES.table);
+  // Without keys (`before`): the outbox is empty, so nothing to key.
+  if (keys === null) return;
+  const began = Date.now();
+  const { keyed, head } = await keyStoredRows(db, CALLBACK_DELIVERIES, new ValueSealer(keys), 'id', '038');
+  vouch(head);
+  if (keyed > 0) log.info({ keyed, ms: Date.now() - began }, 'migration 038: queued callbacks keyed and recorded as they stand');
+}
+
+/**
+ * 038 again (its row deleted from schema_migrations): a queued callback that has a change record
+ * is never keyed again (keyStoredRows), so a delivery set back or held in SQL, its MAC cleared,
+ * stays unkeyed and named. A change record linked and gone (the row's records deleted so that it
+ * looks never keyed) stops it, named, as it stops 027.
+ */
+async function deliveriesRecordedBefore(db: Queryable, keys: KeyRing | null): Promise<string | null> {
+  if (keys === null || !(await tableExists(db, 'record_changes'))) return null;
+  const gone = await goneChangeRecords(db);
+  return gone > 0 ? `${gone} change record(s) linked in the audit chains are gone: a queued callback whose records were deleted would be keyed as it stands` : null;
+}
+
+/**
+ * 038's DDL, in code so that a run cut short runs again on MySQL (its DDL commits by itself, and
+ * MySQL 8 has no ADD COLUMN IF NOT EXISTS): `table`'s MAC columns (record-macs.ts) added when they
+ * are not there. Another migrator adding them meanwhile is no error.
+ */
+async function addMacColumns(db: Queryable, table: string): Promise<void> {
+  const present = async () =>
+    (db.dialect === 'sqlite'
+      ? await db.query(`SELECT name FROM pragma_table_info('${table}') WHERE name IN ('mac_key_id', 'mac')`)
+      : await db.query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME IN ('mac_key_id', 'mac')", [table])
+    ).length === 2;
+  if (await present()) return;
+  const ddl =
+    db.dialect === 'sqlite'
+      ? [`ALTER TABLE ${table} ADD COLUMN mac_key_id TEXT NULL`, `ALTER TABLE ${table} ADD COLUMN mac TEXT NULL`]
+      : [`ALTER TABLE ${table} ADD COLUMN mac_key_id VARCHAR(32) NULL, ADD COLUMN mac CHAR(64) NULL`];
+  try {
+    for (const statement of ddl) await db.execute(statement);
+  } catch (error) {
+    if (!(await present())) throw error;
+  }
 }
 
 /** 012 after its DDL: seals every stored value for its place, signs the payments, re-links the chains. */

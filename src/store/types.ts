@@ -1017,13 +1017,16 @@ export interface RefusedPayment {
 /**
  * A queued notification that must never be signed nor sent: its body or its client's endpoint
  * failed its integrity check (`refused` says which, in words). The dispatcher marks it FAILED and
- * audits the refusal.
+ * audits the refusal; `leftAsIs`: its own row is not Gerbang's latest state of it (its MAC or
+ * change record, migration 038), so it is audited and left as it is (writing it would record it
+ * as Gerbang's), for `audit verify` to name, and refused again at each claim.
  */
 export interface RefusedCallback {
   id: number;
   clientId: string;
   transactionId: string;
   refused: string;
+  leftAsIs?: true;
 }
 
 export interface CallbackRepository {
@@ -1035,7 +1038,10 @@ export interface CallbackRepository {
   enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void>;
   /** Leases due PENDING notifications to `owner`: each ready to send, or refused (never to be signed nor sent). */
   claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<(CallbackDelivery | RefusedCallback)[]>;
-  /** Records an attempt: DELIVERED, PENDING again at `nextAttemptAt`, or FAILED for good; frees the lease. */
+  /**
+   * Records an attempt: DELIVERED, PENDING again at `nextAttemptAt`, or FAILED for good; frees the
+   * lease. Throws IntegrityError when the row is no longer Gerbang's latest state of it (nothing written).
+   */
   recordAttempt(id: number, owner: string, attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number }, now: number): Promise<void>;
 }
 

@@ -58,6 +58,12 @@ forEachBackend('Callbacks to the ERP when a transfer becomes final', (db) => {
       return rows.length >= 3 ? rows : null;
     });
     expect(audited).to.have.length(3);
+    // Each state change is recorded with the MAC it left (migration 038), and the delivery verifies as Gerbang's latest state of it.
+    const changes = await gw.store.db.query<{ change_kind: string }>("SELECT change_kind FROM record_changes WHERE table_name = 'callback_deliveries' AND row_key = ? ORDER BY id", [
+      JSON.stringify([client.clientId, body.transactionId]),
+    ]);
+    expect(changes.map((c) => c.change_kind)).to.deep.equal(['insert', 'update', 'update', 'update']);
+    expect((await gw.store.audit.verify()).breaks).to.deep.equal([]);
   });
 
   it('says nothing while a transfer is in doubt, and posts it once the status inquiry settles it', async () => {

@@ -10,8 +10,10 @@ import { createMariaDbDatabase, createSqliteDatabase, everyRow, forEachBackend, 
 import { captureLogs } from '../support/log-capture.js';
 import { runStoreWorkers } from '../support/store-workers.js';
 
-/** The migrations a database migrated below 037 is given: 037 and every one after it (the same files in either dialect). */
-const FROM_037 = loadMigrationFiles('sqlite').filter((f) => f.version >= 37).map((f) => f.name);
+/** The migrations a database migrated below `version` is given: that one and every one after it (the same files in either dialect). */
+const fromVersion = (version: number): string[] => loadMigrationFiles('sqlite').filter((f) => f.version >= version).map((f) => f.name);
+const FROM_037 = fromVersion(37);
+const FROM_038 = fromVersion(38);
 
 /** Every migration the repository ships, in order (the same for both dialects, checked below). */
 const ALL = loadMigrationFiles('sqlite').map((m) => m.name);
@@ -56,7 +58,7 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   client_account_grants: ['client_id', 'account_digest', 'account_masked', 'granted_at', 'mac_key_id', 'mac'],
   callback_deliveries: [
     'id', 'client_id', 'transaction_id', 'url', 'body', 'state', 'attempts', 'next_attempt_at', 'last_status', 'last_error', 'lease_owner',
-    'lease_until', 'created_at', 'updated_at', 'key_id',
+    'lease_until', 'created_at', 'updated_at', 'key_id', 'mac_key_id', 'mac',
   ],
   transfer_batch_lines: [
     'batch_pk', 'line_no', 'transaction_id', 'request_json', 'state', 'http_status', 'result_json', 'updated_at', 'source_account',
@@ -174,6 +176,26 @@ forEachBackend('Migrations', (ctx) => {
 });
 
 /** `audit verify` of a store opened on `database` finds nothing; the database is dropped after, either way. */
+/**
+ * `db` for a migration stopped after its first transaction (MariaDB: a migration step of batches, a
+ * transaction each): every later withTransaction throws `interrupted`. SQLite migrates in one
+ * transaction, so nothing is cut there.
+ */
+function cutAfterFirstTransaction(db: Db, backend: 'sqlite' | 'mariadb'): { cut: Db; interrupted: Error } {
+  const interrupted = new Error('interrupted');
+  let batches = 0;
+  const cut = new Proxy(db, {
+    get: (target, name, receiver) =>
+      name === 'withTransaction'
+        ? async (fn: (tx: unknown) => Promise<unknown>) => {
+            if (backend === 'mariadb' && (batches += 1) > 1) throw interrupted;
+            return target.withTransaction(fn as never);
+          }
+        : Reflect.get(target, name, receiver),
+  });
+  return { cut, interrupted };
+}
+
 async function verifiesIntactThenDrop(database: { url: string; drop: () => Promise<void> }): Promise<void> {
   try {
     await verifiesIntact(database.url);
@@ -224,7 +246,7 @@ forEachBackend('Migration 024 on a database with console users and payments from
       await insertOldPayment(db, 'INV-OLD-1');
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the users cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history', '041_seal_payment_ids'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['024_appended_history', '025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', ...FROM_037] });
       // 037: the payment recorded as it stood, and the coverage excuses nothing any more.
       expect(await db.query("SELECT seq, cause, state FROM payment_events")).to.deep.equal([{ seq: 1, cause: 'baseline', state: 'SUCCESS' }]);
       expect(await db.query('SELECT records, since FROM chain_coverage WHERE mac IS NOT NULL ORDER BY records')).to.deep.equal([
@@ -348,7 +370,7 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
     this.timeout(180_000);
     const database = await legacyDatabase(this, 3000);
     const results = await runStoreWorkers<string[]>(4, [database.url, 'migrate'], { GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
-    expect(results.flat()).to.deep.equal(['037_excused_history', '041_seal_payment_ids']);
+    expect(results.flat().sort()).to.deep.equal(FROM_037);
     const db = openDb(database.url);
     try {
       const [{ n, payments }] = await db.query<{ n: number | string; payments: number | string }>('SELECT COUNT(*) AS n, COUNT(DISTINCT payment_id) AS payments FROM payment_events');
@@ -397,7 +419,7 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
       const two = migrate(second, { keys: TEST_AUDIT_KEYS });
       setTimeout(release, 1000);
       const applied = await Promise.all([one, two]);
-      expect(applied.flatMap((a) => a.applied)).to.deep.equal(['037_excused_history', '041_seal_payment_ids']);
+      expect(applied.flatMap((a) => a.applied).sort()).to.deep.equal(FROM_037);
       const [{ links, records }] = await first.query<{ links: number | string; records: number | string }>(
         "SELECT (SELECT COUNT(*) FROM audit_chain WHERE kind = 'console_audit') AS links, (SELECT COUNT(DISTINCT record_id) FROM audit_chain WHERE kind = 'console_audit') AS records",
       );
@@ -421,7 +443,7 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
       try {
         const refused = await migrate(db, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e);
         expect(refused?.message).to.contain("migration 037: the chain_coverage row 'console_audit' is MACed under key 'ghost', which the ring does not hold");
-        expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history', '041_seal_payment_ids']);
+        expect(await pendingMigrations(db)).to.deep.equal(FROM_037);
         // The row restored: 037 runs on.
         await db.execute("UPDATE chain_coverage SET mac_key_id = ? WHERE records = 'console_audit'", [TEST_AUDIT_KEYS.currentKeyId]);
         expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: FROM_037 });
@@ -446,11 +468,11 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
       await db.execute("DELETE FROM chain_coverage WHERE records = 'payments'");
       const deleted = await migrate(db, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e);
       expect(deleted?.message).to.contain("migration 037: the chain_coverage row 'payments' was deleted");
-      expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history', '041_seal_payment_ids']);
+      expect(await pendingMigrations(db)).to.deep.equal(FROM_037);
       await db.execute('INSERT INTO chain_coverage (records, since, mac_key_id, mac) VALUES (?, ?, ?, ?)', [saved.records, Number(saved.since) + 1, saved.mac_key_id, saved.mac]);
       const altered = await migrate(db, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e);
       expect(altered?.message).to.contain("migration 037: chain_coverage row 'payments' was altered");
-      expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history', '041_seal_payment_ids']);
+      expect(await pendingMigrations(db)).to.deep.equal(FROM_037);
       await db.execute("UPDATE chain_coverage SET since = ? WHERE records = 'payments'", [saved.since]);
       expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: FROM_037 });
       const [{ n }] = await db.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM payment_events WHERE cause = 'baseline'");
@@ -483,23 +505,13 @@ forEachBackend('Migration 037 on a database with payments and console audit entr
     const db = openDb(database.url);
     try {
       // A first run stopped after its first batch: the newest 1,000 payments recorded, the coverage moved down past them (as 037 leaves it).
-      const interrupted = new Error('interrupted');
-      let batches = 0;
-      const cut = new Proxy(db, {
-        get: (target, name, receiver) =>
-          name === 'withTransaction'
-            ? async (fn: (tx: unknown) => Promise<unknown>) => {
-                if (ctx.backend === 'mariadb' && (batches += 1) > 1) throw interrupted;
-                return target.withTransaction(fn as never);
-              }
-            : Reflect.get(target, name, receiver),
-      });
+      const { cut, interrupted } = cutAfterFirstTransaction(db, ctx.backend);
       let halfway: Record<string, string | number | null> | undefined;
       if (ctx.backend === 'mariadb') {
         expect(await migrate(cut, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e)).to.equal(interrupted);
         const [{ n }] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payment_events');
         expect(Number(n), 'the first batch committed').to.be.at.least(1000).and.below(1500);
-        expect(await pendingMigrations(db)).to.deep.equal(['037_excused_history', '041_seal_payment_ids']);
+        expect(await pendingMigrations(db)).to.deep.equal(FROM_037);
         [halfway] = await db.query<Record<string, string | number | null>>("SELECT * FROM chain_coverage WHERE records = 'payments'");
       }
       expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: FROM_037 });
@@ -540,7 +552,7 @@ forEachBackend('Migration 025 on a database with API clients from before it', (c
       await insertClientRowsOf024(db);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history', '041_seal_payment_ids'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['025_client_macs', '026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', ...FROM_037] });
     } finally {
       await db.close();
     }
@@ -575,8 +587,8 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
       await migrateBelow(db, '027', TEST_AUDIT_KEYS);
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the rows cannot be recorded without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await pendingMigrations(db)).to.deep.equal(['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history', '041_seal_payment_ids']);
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history', '041_seal_payment_ids'] });
+      expect(await pendingMigrations(db)).to.deep.equal(['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', ...FROM_037]);
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', ...FROM_037] });
       const recorded = await db.query<{ table_name: string; change_kind: string }>('SELECT table_name, change_kind FROM record_changes ORDER BY id');
       expect(recorded.map((r) => `${r.table_name} ${r.change_kind}`)).to.deep.equal([
         'console_users baseline', 'clients baseline', 'client_credentials baseline', 'client_account_grants baseline', 'client_callbacks baseline',
@@ -642,7 +654,7 @@ forEachBackend('Migration 027 on a database with console users, clients, credent
     const db = openDb(database.url);
     try {
       await migrateBelow(db, '027');
-      expect(await migrate(db)).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history', '041_seal_payment_ids'] });
+      expect(await migrate(db)).to.deep.equal({ applied: ['027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', ...FROM_037] });
     } finally {
       await db.close();
       await database.drop();
@@ -668,7 +680,7 @@ forEachBackend('Migration 033 on a database with payment-run lines from before i
       }
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the lines cannot be signed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history', '041_seal_payment_ids'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['033_batch_line_macs', '034_day_totals', '035_reserve_events_index', ...FROM_037] });
     } finally {
       await db.close();
     }
@@ -718,6 +730,131 @@ describe('Migration files', () => {
   it('split into single statements (multipleStatements stays off)', () => {
     for (const migration of loadMigrationFiles('mysql')) {
       for (const statement of migration.statements) expect(statement).to.not.match(/;\s*$/m);
+    }
+  });
+});
+
+/**
+ * Migration 038 (record-changes.ts, keyStoredRows): every queued callback already stored gets its
+ * MAC and a `baseline` change record as it stands, so one held back or sent again in SQL after the
+ * upgrade is refused and named, and a delivery from before is sent as it was queued.
+ */
+forEachBackend('Migration 038 on a database with queued callbacks from before it', (ctx) => {
+  const sealer = new ValueSealer(TEST_AUDIT_KEYS);
+  /** The states of the `count` deliveries of client gbc_old, in id order: every third one queued. */
+  const stateOf = (i: number) => ['PENDING', 'DELIVERED', 'FAILED'][i % 3];
+
+  /** The database as 037 left it, the client's endpoint signed and recorded, and `count` deliveries written as the gateway wrote them before 038. */
+  async function outboxOf037(mocha: Mocha.Context, count: number): Promise<{ url: string; drop: () => Promise<void> }> {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(mocha);
+    const db = openDb(database.url);
+    try {
+      await migrateBelow(db, '024');
+      await insertClientRowsOf024(db);
+      await migrateBelow(db, '038', TEST_AUDIT_KEYS);
+      for (let from = 0; from < count; from += 250) {
+        const rows = Array.from({ length: Math.min(250, count - from) }, (_, k) => {
+          const i = from + k;
+          const transactionId = `INV-OUT-${i}`;
+          const body = sealer.seal(JSON.stringify({ event: 'transfer.final', transfer: { transactionId, status: 'SUCCESS' } }), place('callback_deliveries', 'body', ['gbc_old', transactionId]));
+          return ['gbc_old', transactionId, 'https://erp.example.co.id/hook', body, TEST_AUDIT_KEYS.currentKeyId, stateOf(i), i % 3 === 0 ? 0 : 1, 1000 + i, 1000, 1000 + i];
+        });
+        await db.execute(
+          `INSERT INTO callback_deliveries (client_id, transaction_id, url, body, key_id, state, attempts, next_attempt_at, created_at, updated_at) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+          rows.flat(),
+        );
+      }
+    } finally {
+      await db.close();
+    }
+    return database;
+  }
+
+  /** How many deliveries carry a MAC, how many baseline records they have, and how many distinct rows those name. */
+  async function keyedCounts(db: Db): Promise<{ keyed: number; records: number; rows: number; links: number }> {
+    const [row] = await db.query<Record<string, number | string>>(
+      "SELECT (SELECT COUNT(*) FROM callback_deliveries WHERE mac IS NOT NULL) AS keyed, (SELECT COUNT(*) FROM record_changes WHERE table_name = 'callback_deliveries' AND change_kind = 'baseline') AS records, " +
+        "(SELECT COUNT(DISTINCT row_key) FROM record_changes WHERE table_name = 'callback_deliveries') AS rows_named, (SELECT COUNT(*) FROM audit_chain WHERE writer_id LIKE 'migration-038-%') AS links",
+    );
+    return { keyed: Number(row.keyed), records: Number(row.records), rows: Number(row.rows_named), links: Number(row.links) };
+  }
+
+  it('needs the audit keys, keys every delivery once as it stands (more than a batch: 1,200), sends the queued ones as they were, and names one changed after', async function () {
+    this.timeout(120_000);
+    const database = await outboxOf037(this, 1200);
+    const db = openDb(database.url);
+    try {
+      const refused = await migrate(db).then(() => null, (e: Error) => e);
+      expect(refused?.message, 'the deliveries cannot be keyed without the keys').to.contain('GERBANG_AUDIT_KEYS');
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: FROM_038 });
+      expect(await keyedCounts(db)).to.deep.equal({ keyed: 1200, records: 1200, rows: 1200, links: 1200 });
+      const [{ chains }] = await db.query<{ chains: number | string }>("SELECT COUNT(*) AS chains FROM audit_writers WHERE writer_id LIKE 'migration-038-%'");
+      expect(Number(chains), 'one chain for the whole migration, across its transactions').to.equal(1);
+    } finally {
+      await db.close();
+    }
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      expect((await store.audit.verify()).breaks).to.deep.equal([]);
+      // The queued ones are claimed ready to send, none refused.
+      const claimed = await store.callbacks.claimDue({ owner: 'after-038', now: Date.now(), leaseMs: 60_000, limit: 100 });
+      expect(claimed.filter((c) => 'refused' in c)).to.deep.equal([]);
+      expect(claimed.map((c) => c.transactionId)).to.deep.equal(Array.from({ length: 100 }, (_, k) => `INV-OUT-${3 * k}`));
+      await store.callbacks.recordAttempt(claimed[0].id, 'after-038', { state: 'DELIVERED', status: 204, error: null, nextAttemptAt: Date.now() }, Date.now());
+      expect((await store.audit.verify()).breaks, 'its attempt recorded after its baseline').to.deep.equal([]);
+      // A delivered one set back to PENDING in SQL after the upgrade.
+      await store.db.execute("UPDATE callback_deliveries SET state = 'PENDING', lease_until = NULL WHERE transaction_id = 'INV-OUT-1'");
+      expect((await store.audit.verify()).breaks.map((b) => b.detail).join('\n')).to.contain('(client gbc_old, transactionId INV-OUT-1) was altered');
+      const again = await store.callbacks.claimDue({ owner: 'after-038', now: Date.now(), leaseMs: 60_000, limit: 100 });
+      expect(again.find((c) => c.transactionId === 'INV-OUT-1')).to.deep.include({ leftAsIs: true });
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  it('cut short after its first batch, carries on with the rows not yet keyed and keys none twice', async function () {
+    this.timeout(120_000);
+    const database = await outboxOf037(this, 1200);
+    const db = openDb(database.url);
+    try {
+      const { cut, interrupted } = cutAfterFirstTransaction(db, ctx.backend);
+      if (ctx.backend === 'mariadb') {
+        expect(await migrate(cut, { keys: TEST_AUDIT_KEYS }).then(() => null, (e: Error) => e)).to.equal(interrupted);
+        expect(await keyedCounts(db), 'the first batch committed').to.deep.equal({ keyed: 500, records: 500, rows: 500, links: 500 });
+        expect(await pendingMigrations(db)).to.deep.equal(FROM_038);
+      }
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: FROM_038 });
+      expect(await keyedCounts(db)).to.deep.equal({ keyed: 1200, records: 1200, rows: 1200, links: 1200 });
+    } finally {
+      await db.close();
+    }
+    await verifiesIntactThenDrop(database);
+  });
+
+  it('run by four processes at once (PM2 workers starting together): applied once, every delivery keyed and recorded once, INTACT', async function () {
+    this.timeout(180_000);
+    const database = await outboxOf037(this, 1200);
+    const results = await runStoreWorkers<string[]>(4, [database.url, 'migrate'], { GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY });
+    expect(results.flat().sort()).to.deep.equal(FROM_038);
+    const db = openDb(database.url);
+    try {
+      expect(await keyedCounts(db)).to.deep.equal({ keyed: 1200, records: 1200, rows: 1200, links: 1200 });
+    } finally {
+      await db.close();
+    }
+    await verifiesIntactThenDrop(database);
+  });
+
+  it('needs no keys on a database without queued callbacks', async function () {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
+    const db = openDb(database.url);
+    try {
+      await migrateBelow(db, '038');
+      expect(await migrate(db)).to.deep.equal({ applied: FROM_038 });
+    } finally {
+      await db.close();
+      await database.drop();
     }
   });
 });

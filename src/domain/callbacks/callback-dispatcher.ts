@@ -61,12 +61,14 @@ export function outboxNotifier(callbacks: OutboxStore, audit: AuditRepository, c
 }
 
 /**
- * The audit record of a notification refused because its body or its client's endpoint failed
- * its integrity check: internal work answered 500 AUDIT_INTEGRITY, naming the client and the
- * endpoint's row, so `gerbang audit export` and the console show it, not only a log line.
+ * The audit record of a notification refused because its own row, its body or its client's
+ * endpoint failed its integrity check: internal work answered 500 AUDIT_INTEGRITY, naming the
+ * client and the row refused, so `gerbang audit export` and the console show it, not only a log line.
  */
-async function refusalAudited(audit: AuditRepository, clock: () => number, refusal: Omit<RefusedCallback, 'id'>, delivery: 'FAILED' | 'NOT QUEUED'): Promise<void> {
-  const work = { method: 'CALLBACK', path: `/internal/callbacks/${refusal.transactionId}`, requestBody: { endpoint: `client_callbacks of client ${refusal.clientId}` } };
+async function refusalAudited(audit: AuditRepository, clock: () => number, refusal: Omit<RefusedCallback, 'id'>, delivery: 'FAILED' | 'NOT QUEUED' | 'NOT SENT'): Promise<void> {
+  // What was refused: the delivery's own row (not Gerbang's latest state of it), or its body or its client's endpoint.
+  const refused = refusal.leftAsIs ? { delivery: `callback_deliveries of client ${refusal.clientId}, transactionId ${refusal.transactionId}` } : { endpoint: `client_callbacks of client ${refusal.clientId}` };
+  const work = { method: 'CALLBACK', path: `/internal/callbacks/${refusal.transactionId}`, requestBody: refused };
   await auditIntegrityRefusal(audit, clock, work, refusal, { delivery, refused: refusal.refused });
 }
 
@@ -80,7 +82,19 @@ export class CallbackDispatcher {
   private readonly task: PeriodicTask;
 
   constructor(
-    private readonly deps: { callbacks: CallbackRepository; audit: AuditRepository; signer: CallbackSigner; clock: () => number },
+    private readonly deps: {
+      callbacks: CallbackRepository;
+      audit: AuditRepository;
+      signer: CallbackSigner;
+      clock: () => number;
+      /**
+       * Why the store is held (the database lacks what the checkpoints vouched for, or the scrub
+       * found records missing), or null: nothing is claimed nor sent meanwhile, as no payment is
+       * made, so a delivery's newest change cut from a chain's tail with its row written back as
+       * queued is not sent again.
+       */
+      held?: () => string | null;
+    },
     private readonly options: { intervalMs: number; retryBaseMs: number },
   ) {
     this.task = new PeriodicTask('callbacks', options.intervalMs, () => this.runOnce());
@@ -95,15 +109,20 @@ export class CallbackDispatcher {
   }
 
   async runOnce(): Promise<number> {
+    if (this.deps.held?.()) return 0;
     const due = await this.deps.callbacks.claimDue({ owner: this.owner, now: this.deps.clock(), leaseMs: 60_000, limit: 20 });
     await Promise.all(due.map((delivery) => ('refused' in delivery ? this.refuse(delivery) : this.deliver(delivery))));
     return due.length;
   }
 
-  /** Never signed nor sent: audited, then marked FAILED for good. */
+  /**
+   * Never signed nor sent: audited, then marked FAILED for good; one whose own row does not hold
+   * is audited and left as it is (claimed, and refused, again once its lease ends).
+   */
   private async refuse(delivery: RefusedCallback): Promise<void> {
     log.error({ deliveryId: delivery.id, clientId: delivery.clientId, transactionId: delivery.transactionId, problem: delivery.refused }, 'queued callback refused: never signed nor sent');
-    await refusalAudited(this.deps.audit, this.deps.clock, delivery, 'FAILED');
+    await refusalAudited(this.deps.audit, this.deps.clock, delivery, delivery.leftAsIs ? 'NOT SENT' : 'FAILED');
+    if (delivery.leftAsIs) return;
     const now = this.deps.clock();
     await this.deps.callbacks.recordAttempt(delivery.id, this.owner, { state: 'FAILED', status: null, error: `refused: ${delivery.refused}`, nextAttemptAt: now }, now);
   }
@@ -135,7 +154,13 @@ export class CallbackDispatcher {
     const attempts = delivery.attempts + 1;
     const state = delivered ? 'DELIVERED' : attempts >= MAX_ATTEMPTS ? 'FAILED' : 'PENDING';
     const backoff = Math.min(this.options.retryBaseMs * 2 ** (attempts - 1), 4 * 3_600_000);
-    await this.deps.callbacks.recordAttempt(delivery.id, this.owner, { state, status, error, nextAttemptAt: this.deps.clock() + backoff }, this.deps.clock());
+    try {
+      await this.deps.callbacks.recordAttempt(delivery.id, this.owner, { state, status, error, nextAttemptAt: this.deps.clock() + backoff }, this.deps.clock());
+    } catch (caught) {
+      // Its row was changed in SQL while it was being sent: the attempt stays audited (below), the row as it is, for verify to name.
+      if (!(caught instanceof IntegrityError)) throw caught;
+      log.error({ deliveryId: delivery.id, clientId: delivery.clientId, transactionId: delivery.transactionId, problem: caught.where }, 'callback attempt not recorded: its row is not Gerbang\'s latest state');
+    }
     await audit.finish(delivered ? 200 : 502, { delivery: state, status, error, attempts });
     if (!delivered) log.warn({ transactionId: delivery.transactionId, status, error, attempts, state }, 'callback not delivered');
   }

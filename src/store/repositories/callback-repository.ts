@@ -5,7 +5,8 @@ import { IntegrityError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { ChainLanes } from './audit-chain.js';
 import { changeRows } from './record-changes.js';
-import { checkedCurrent, currentRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
+import { KeyRingError } from '../../security/index.js';
+import { checkedCurrent, currentRowProblem, latestRecordAs, withLatestRecord, type LatestRecordColumns } from './record-history.js';
 import { type MacedRow, type MacedTable } from './record-macs.js';
 import { place, ValueSealer } from './sealed-values.js';
 
@@ -24,6 +25,35 @@ export const CALLBACK_ENDPOINTS: MacedTable = {
   describe: (row) => `client_callbacks of client ${String(row.client_id)}`,
   covers: 'its client or URL',
 };
+
+/**
+ * A queued notification carries a MAC (migration 038) of what decides whether and when it is sent:
+ * its client and transaction id (together its Gerbang-Event-Id and its body's sealed place, unique
+ * in the outbox), its state, attempts and next attempt time; and every change of one (queued, each
+ * attempt, refused) is recorded with the MAC it leaves (record-changes.ts). A row held back or sent
+ * again in SQL (deleted, set DELIVERED or FAILED, its next attempt moved, set back to PENDING, its
+ * attempts reset, inserted back) either fails its MAC or is not its latest state: never signed nor
+ * sent, and `audit verify` names it, or names it deleted. Not covered, as they decide nothing: the
+ * surrogate id (the dispatcher reads the row it leased by it), the queued URL (never used: the
+ * endpoint is read at sending), the last status and error (words for a person), the times of the
+ * row and the lease (a lease further ahead than Gerbang grants is not honoured: claimDue).
+ */
+export const CALLBACK_DELIVERIES: MacedTable = {
+  table: 'callback_deliveries',
+  purpose: 'callback delivery',
+  key: ['client_id', 'transaction_id'],
+  columns: 'id, client_id, transaction_id, state, attempts, next_attempt_at, mac_key_id, mac',
+  fields: (row) => [String(row.client_id), String(row.transaction_id), String(row.state), Number(row.attempts), Number(row.next_attempt_at)],
+  describe: (row) => `callback_deliveries id ${String(row.id)} (client ${String(row.client_id)}, transactionId ${String(row.transaction_id)})`,
+  covers: 'its client, transaction id, state, attempts or next attempt time',
+  frequent: true,
+};
+
+/**
+ * A lease further ahead than a claim of now could have set, with a minute of margin for the other
+ * nodes' clocks, was not set by Gerbang (a writer holding a delivery back): not honoured.
+ */
+const LEASE_CLOCK_MARGIN_MS = 60_000;
 
 /**
  * Client callback endpoints and the outbox of notifications (sql/*\/007_callbacks.sql). A
@@ -74,12 +104,12 @@ export class SqlCallbackRepository implements CallbackRepository {
     return row ? String(checkedCurrent(CALLBACK_ENDPOINTS, row, row, this.sealer).url) : null;
   }
 
+  /** Queued with its MAC and change record (CALLBACK_DELIVERIES), on this process's audit chain. */
   async enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void> {
+    const body = this.sealer.seal(delivery.body, place('callback_deliveries', 'body', [delivery.clientId, delivery.transactionId]));
+    const row = { client_id: delivery.clientId, transaction_id: delivery.transactionId, url: delivery.url, body, key_id: this.sealer.keyRing.currentKeyId, state: 'PENDING', attempts: 0, next_attempt_at: now, created_at: now, updated_at: now };
     try {
-      await this.db.execute(
-        "INSERT INTO callback_deliveries (client_id, transaction_id, url, body, key_id, state, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'PENDING', 0, ?, ?, ?)",
-        [delivery.clientId, delivery.transactionId, delivery.url, this.sealer.seal(delivery.body, place('callback_deliveries', 'body', [delivery.clientId, delivery.transactionId])), this.sealer.keyRing.currentKeyId, now, now, now],
-      );
+      await changeRows(this.chain, this.sealer, now, (rows) => rows.insert(CALLBACK_DELIVERIES, row), { checkpoint: !CALLBACK_DELIVERIES.frequent });
     } catch (error) {
       // Settled twice (a late bank answer and the resolver): one notification is enough.
       if (!(error instanceof UniqueViolationError)) throw error;
@@ -88,64 +118,108 @@ export class SqlCallbackRepository implements CallbackRepository {
 
   async claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<(CallbackDelivery | RefusedCallback)[]> {
     const { owner, now, leaseMs } = options;
-    const candidates = await this.db.query<{ id: number | string }>(
-      "SELECT id FROM callback_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?",
-      [now, now, Math.max(1, Math.min(Math.trunc(options.limit), 100))],
+    // A lease beyond what a claim grants was written by someone else than Gerbang: claimed over.
+    const forgedLease = now + leaseMs + LEASE_CLOCK_MARGIN_MS;
+    const candidates = await this.db.query<{ id: number | string; lease_until: number | string | null }>(
+      "SELECT id, lease_until FROM callback_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ? OR lease_until > ?) ORDER BY id LIMIT ?",
+      [now, now, forgedLease, Math.max(1, Math.min(Math.trunc(options.limit), 100))],
     );
     const claimed: (CallbackDelivery | RefusedCallback)[] = [];
-    for (const { id } of candidates) {
-      const won = await this.db.execute("UPDATE callback_deliveries SET lease_owner = ?, lease_until = ? WHERE id = ? AND state = 'PENDING' AND (lease_until IS NULL OR lease_until <= ?)", [
+    for (const { id, lease_until: leaseUntil } of candidates) {
+      const won = await this.db.execute("UPDATE callback_deliveries SET lease_owner = ?, lease_until = ? WHERE id = ? AND state = 'PENDING' AND (lease_until IS NULL OR lease_until <= ? OR lease_until > ?)", [
         owner,
         now + leaseMs,
         toNumber(id),
         now,
+        forgedLease,
       ]);
       if (won.affectedRows !== 1) continue;
-      // The endpoint's latest change record with it, in the same statement (one snapshot).
+      if (leaseUntil !== null && toNumber(leaseUntil) > forgedLease) log.error({ deliveryId: toNumber(id), leaseUntil: toNumber(leaseUntil) }, 'queued callback was leased further ahead than Gerbang leases (written in SQL): claimed over');
+      // The delivery's and the endpoint's latest change records with them, in the same statement (one snapshot).
+      const own = withLatestRecord(CALLBACK_DELIVERIES, 'd', { dialect: this.db.dialect, column: ['d.client_id', 'd.transaction_id'] }, 'd');
       const latest = withLatestRecord(CALLBACK_ENDPOINTS, 'c', { dialect: this.db.dialect, column: 'c.client_id' });
-      const rows = await this.db.query<{ id: number | string; client_id: string; transaction_id: string; url: string; body: string; attempts: number | string; registered: string | null; registered_by: string | null; mac_key_id: string | null; mac: string | null } & LatestRecordColumns>(
-        `SELECT d.id, d.client_id, d.transaction_id, d.url, d.body, d.attempts, c.url AS registered, c.client_id AS registered_by, c.mac_key_id, c.mac, ${latest.recordColumns} FROM callback_deliveries d ` +
-          `LEFT JOIN client_callbacks c ON c.client_id = d.client_id ${latest.join} WHERE d.id = ? AND d.lease_owner = ?`,
-        [...latest.params, toNumber(id), owner],
+      const rows = await this.db.query<MacedRow & { url: string; body: string; registered: string | null; registered_by: string | null; registered_mac_key_id: string | null; registered_mac: string | null } & LatestRecordColumns>(
+        `SELECT ${own.columns}, d.url, d.body, c.url AS registered, c.client_id AS registered_by, c.mac_key_id AS registered_mac_key_id, c.mac AS registered_mac, ${latest.recordColumns} FROM callback_deliveries d ` +
+          `${own.join} LEFT JOIN client_callbacks c ON c.client_id = d.client_id ${latest.join} WHERE d.id = ? AND d.lease_owner = ?`,
+        [...own.params, ...latest.params, toNumber(id), owner],
       );
       const row = rows[0];
       if (!row) continue;
+      const clientId = String(row.client_id);
+      const transactionId = String(row.transaction_id);
+      // Its own row first: not Gerbang's latest state (altered, written back, inserted back), it is
+      // neither sent nor written (which would record it as Gerbang's), left for verify to name.
+      const heldBack = this.deliveryProblem(row);
+      if (heldBack !== null) {
+        claimed.push({ id: toNumber(row.id), clientId, transactionId, refused: heldBack, leftAsIs: true });
+        continue;
+      }
       // The URL is looked up again now: a delivery goes to the client's registered endpoint only,
       // never to a URL rewritten in the queued row. Never signed nor sent: a body not sealed for
       // this row (forged, moved), a client with no endpoint any more, or an endpoint whose MAC does
       // not hold (its URL rewritten in SQL) or that is not its latest state (an older one written
       // back): returned refused, for the dispatcher to mark and audit.
-      const endpoint: MacedRow = { client_id: row.registered_by, url: row.registered, mac_key_id: row.mac_key_id, mac: row.mac };
+      const endpoint: MacedRow = { client_id: row.registered_by, url: row.registered, mac_key_id: row.registered_mac_key_id, mac: row.registered_mac };
       const refusal =
         row.registered === null
           ? 'the client has no registered callback endpoint'
           : currentRowProblem(CALLBACK_ENDPOINTS, endpoint, row, this.sealer);
       let body: string | null = null;
       try {
-        body = this.sealer.open(row.body, place('callback_deliveries', 'body', [row.client_id, row.transaction_id]));
+        body = this.sealer.open(row.body, place('callback_deliveries', 'body', [clientId, transactionId]));
       } catch (error) {
         if (!(error instanceof IntegrityError)) throw error;
       }
       const problem = refusal ?? (body === null ? 'the body failed its integrity check (not sealed for this delivery)' : null);
       if (problem !== null) {
-        claimed.push({ id: toNumber(row.id), clientId: row.client_id, transactionId: row.transaction_id, refused: problem });
+        claimed.push({ id: toNumber(row.id), clientId, transactionId, refused: problem });
         continue;
       }
-      if (row.registered !== row.url) log.warn({ deliveryId: toNumber(row.id), clientId: row.client_id }, 'queued callback URL differs from the registered endpoint: sent to the registered one');
-      claimed.push({ id: toNumber(row.id), clientId: row.client_id, transactionId: row.transaction_id, url: row.registered!, body: body!, attempts: toNumber(row.attempts) });
+      if (row.registered !== row.url) log.warn({ deliveryId: toNumber(row.id), clientId }, 'queued callback URL differs from the registered endpoint: sent to the registered one');
+      claimed.push({ id: toNumber(row.id), clientId, transactionId, url: row.registered!, body: body!, attempts: toNumber(row.attempts) });
     }
     return claimed;
   }
 
+  /** Why a delivery's row (read with its latest record as `d`) is not Gerbang's latest state of it, or null. */
+  private deliveryProblem(row: MacedRow & Record<string, unknown>): string | null {
+    try {
+      return currentRowProblem(CALLBACK_DELIVERIES, row, latestRecordAs(row, 'd'), this.sealer);
+    } catch (error) {
+      // MACed or linked under a key the ring does not hold: nothing proves it, so it is not sent.
+      if (error instanceof KeyRingError && error.reason === 'unknown-key') return `${CALLBACK_DELIVERIES.describe(row)} cannot be checked: ${error.message}`;
+      throw error;
+    }
+  }
+
+  /**
+   * Written with its MAC and change record, over the row as this owner leased it, which must be
+   * Gerbang's latest state of it (else IntegrityError naming it: changed in SQL since its claim,
+   * nothing written). Nothing is written when the lease was lost meanwhile.
+   */
   async recordAttempt(
     id: number,
     owner: string,
     attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number },
     now: number,
   ): Promise<void> {
-    await this.db.execute(
-      'UPDATE callback_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?',
-      [attempt.state, attempt.status, attempt.error?.slice(0, 500) ?? null, attempt.nextAttemptAt, now, id, owner],
+    const leased = { sql: 'lease_owner = ?', values: [owner] };
+    await changeRows(
+      this.chain,
+      this.sealer,
+      now,
+      async (rows) => {
+        const latest = withLatestRecord(CALLBACK_DELIVERIES, 'd', { dialect: this.db.dialect, column: ['d.client_id', 'd.transaction_id'] });
+        const [row] = await rows.tx.query<MacedRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM callback_deliveries d ${latest.join} WHERE d.id = ? AND d.lease_owner = ?`, [...latest.params, id, owner]);
+        if (!row) return;
+        const current = checkedCurrent(CALLBACK_DELIVERIES, row, row, this.sealer);
+        const changes = {
+          state: attempt.state, attempts: toNumber(current.attempts) + 1, last_status: attempt.status, last_error: attempt.error?.slice(0, 500) ?? null,
+          next_attempt_at: attempt.nextAttemptAt, lease_owner: null, lease_until: null, updated_at: now,
+        };
+        if (!(await rows.update(CALLBACK_DELIVERIES, current, changes, 'update', leased))) throw new IntegrityError(`${CALLBACK_DELIVERIES.describe(current)} changed while its attempt was written: not recorded`);
+      },
+      { checkpoint: !CALLBACK_DELIVERIES.frequent },
     );
   }
 }

@@ -195,7 +195,7 @@ async function resignRows(db: Queryable, chain: ChainLanes, table: MacedTable, s
       // Never re-MACed (recorded as the gateway's) when it is not its latest state: left for verify to name.
       if (currentRowProblem(table, row, await latestRecordOf(changes.tx, table, row), sealer) !== null) return false;
       return changes.update(table, row, {}, 'rotate');
-    });
+    }, { checkpoint: !table.frequent });
     if (rotated) resigned += 1;
   }
   return resigned;

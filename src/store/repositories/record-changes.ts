@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Queryable, SqlValue } from '../types.js';
-import { appendOnOwnChain, type ChainLanes, type WriterHead, type Written } from './audit-chain.js';
+import type { Db, Queryable, SqlValue } from '../types.js';
+import { appendOnOwnChain, type ChainHead, type ChainLanes, type WriterHead, type Written } from './audit-chain.js';
 import { digest } from './audit-records.js';
-import { byKey, recordMac, type MacedRow, type MacedTable } from './record-macs.js';
+import { byKey, macOfStoredRow, recordMac, type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber, toStringOrNull } from './row-values.js';
 import type { ValueSealer } from './sealed-values.js';
 
@@ -80,14 +80,17 @@ export class RowChanges {
 
   /**
    * Writes `changes` over `current` (a row read with table.columns, whose MAC the caller checked)
-   * with the MAC of the row they make, and its record; guarded by the MAC read, so false (nothing
-   * written) when another write changed the row meanwhile: read it again and retry.
+   * with the MAC of the row they make, and its record; guarded by the MAC read (and `guard`, a
+   * condition of the caller's: a queued callback's lease), so false (nothing written) when another
+   * write changed the row meanwhile: read it again and retry.
    */
-  async update(table: MacedTable, current: MacedRow, changes: Record<string, SqlValue>, change: 'update' | 'rotate' = 'update'): Promise<boolean> {
+  async update(table: MacedTable, current: MacedRow, changes: Record<string, SqlValue>, change: 'update' | 'rotate' = 'update', guard?: { sql: string; values: SqlValue[] }): Promise<boolean> {
     const mac = this.macOf(table, { ...current, ...changes });
     const at = byKey(table, current);
     const assignments = [...Object.keys(changes), 'mac_key_id', 'mac'].map((c) => `${c} = ?`).join(', ');
-    const result = await this.tx.execute(`UPDATE ${table.table} SET ${assignments} WHERE ${at.sql} AND mac = ?`, [...Object.values(changes), mac.keyId, mac.mac, ...at.values, current.mac]);
+    const result = await this.tx.execute(`UPDATE ${table.table} SET ${assignments} WHERE ${at.sql} AND mac = ?${guard ? ` AND ${guard.sql}` : ''}`, [
+      ...Object.values(changes), mac.keyId, mac.mac, ...at.values, current.mac, ...(guard?.values ?? []),
+    ]);
     if (result.affectedRows === 0) return false;
     await this.record(table, current, mac, change);
     return true;
@@ -124,15 +127,18 @@ export class RowChanges {
  * Runs `body` in a transaction of this process's audit chain: the rows it writes and their
  * records commit with their links, or none of it does. `body` may run twice (a group commit
  * rolled back runs each write again alone), so it reads what it changes inside the transaction.
+ * Once committed, a change of who may do what is checkpointed at once (ChainLanes.changeCommitted);
+ * `checkpoint: false` for a table whose rows change at every turn (MacedTable.frequent: a queued
+ * callback, at every attempt): its group's head file vouches for it as for a payment's events.
  */
-export async function changeRows<T>(chain: ChainLanes, sealer: ValueSealer, now: number, body: (rows: RowChanges) => Promise<T>): Promise<T> {
+export async function changeRows<T>(chain: ChainLanes, sealer: ValueSealer, now: number, body: (rows: RowChanges) => Promise<T>, options: { checkpoint?: boolean } = {}): Promise<T> {
   let result: { value: T } | undefined;
   await chain.append('record_change', async (tx) => {
     const rows = new RowChanges(tx, sealer, now);
     result = { value: await body(rows) };
     return rows.written;
   });
-  chain.changeCommitted();
+  if (options.checkpoint ?? true) chain.changeCommitted();
   return result!.value;
 }
 
@@ -154,4 +160,64 @@ export async function recordBaseline(q: Queryable, tables: readonly MacedTable[]
     return rows.written;
   });
   return head === null ? null : { writerId, ...head };
+}
+
+/** Rows keyed a transaction by keyStoredRows on MySQL (each an UPDATE and a record: 1,000 statements). */
+const KEYED_PER_TRANSACTION = 500;
+
+/**
+ * A migration's step in code for a table whose rows get their MAC and their history together
+ * (038, callback_deliveries): every row without a MAC gets one and a `baseline` record, under
+ * links of a chain of the migration's own, KEYED_PER_TRANSACTION rows a transaction when `db` is
+ * the store (MySQL), all in the migration's transaction when it is one (SQLite). Rows are read
+ * upwards by `order` (an indexed unique column of `table.columns`), each UPDATE guarded by `mac IS
+ * NULL` and by the row's columns as read: a migration cut short carries on with the rows not yet
+ * keyed; two migrators at once key each row once (the second's UPDATE matches nothing, so it
+ * records nothing; a Galera conflict runs the batch again); a row another writer changed meanwhile
+ * is left without a MAC, to be named, never keyed as it no longer stands. A row whose fields do
+ * not open is left without one too. No lock but the rows written. Returns how many were keyed.
+ */
+export async function keyStoredRows(db: Queryable, table: MacedTable, sealer: ValueSealer, order: string, migration: string): Promise<{ keyed: number; head: WriterHead | null }> {
+  const inTransaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => ('withTransaction' in db ? (db as Db).withTransaction(fn) : fn(db));
+  const writerId = `migration-${migration}-${randomBytes(8).toString('hex')}`;
+  const guarded = table.columns.split(', ').filter((c) => c !== 'mac_key_id' && c !== 'mac');
+  let head: ChainHead | null = null;
+  let after = 0;
+  let keyed = 0;
+  for (;;) {
+    const batch = await inTransaction(async (tx) => {
+      const rows = await tx.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE ${order} > ? AND mac IS NULL ORDER BY ${order} LIMIT ?`, [after, KEYED_PER_TRANSACTION]);
+      const recorded = await rowsWithRecords(tx, table, rows);
+      let count = 0;
+      const next = await appendOnOwnChain(tx, sealer.keyRing, writerId, head, 'record_change', async (q) => {
+        count = 0;
+        const changes = new RowChanges(q, sealer, Date.now());
+        for (const row of rows) {
+          // A row with a change record was keyed before: its MAC cleared in SQL (set back, held) is named, never keyed as it stands.
+          if (recorded.has(rowKeyOf(table, row))) continue;
+          const mac = macOfStoredRow(table, row, sealer);
+          if (mac === null) continue;
+          const asRead = guarded.map((c) => (row[c] === null ? `${c} IS NULL` : `${c} = ?`)).join(' AND ');
+          const values = guarded.flatMap((c) => (row[c] === null ? [] : [row[c]]));
+          if ((await q.execute(`UPDATE ${table.table} SET mac_key_id = ?, mac = ? WHERE ${asRead} AND mac IS NULL`, [mac.keyId, mac.mac, ...values])).affectedRows !== 1) continue;
+          await changes.record(table, row, mac, 'baseline');
+          count += 1;
+        }
+        return changes.written;
+      });
+      return { next, count, last: rows.length === 0 ? null : Number(rows[rows.length - 1][order]) };
+    });
+    if (batch.last === null) return { keyed, head: head === null ? null : { writerId, ...head } };
+    head = batch.next;
+    keyed += batch.count;
+    after = batch.last;
+  }
+}
+
+/** The keys (rowKeyOf) of those of `rows` of `table` that have a change record. */
+async function rowsWithRecords(q: Queryable, table: MacedTable, rows: readonly MacedRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const keys = rows.map((row) => rowKeyOf(table, row));
+  const found = await q.query<{ row_key: string }>(`SELECT DISTINCT row_key FROM record_changes WHERE table_name = ? AND row_key IN (${keys.map(() => '?').join(', ')})`, [table.table, ...keys]);
+  return new Set(found.map((r) => r.row_key));
 }

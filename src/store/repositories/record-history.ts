@@ -90,7 +90,10 @@ function historyProblem(table: MacedTable, row: MacedRow, last: RecordRow | Unve
 /** Columns withLatestRecord adds to a SELECT: the record's as `rc_…`, its link's as `rl_…`. */
 export type LatestRecordColumns = { [K in keyof RecordRow as `rc_${K}`]: RecordRow[K] | null } & { [K in keyof StoredLink as `rl_${K}`]: StoredLink[K] | null };
 
-const LATEST_COLUMNS = [...RECORD_COLUMNS.split(', ').map((c) => `r.${c} AS rc_${c}`), ...STORED_LINK_COLUMNS.split(', ').map((c) => `l.${c} AS rl_${c}`)].join(', ');
+/** The select list of a latest record and its link, joined as `${as}r` and `${as}l`, named `${as}rc_…` and `${as}rl_…`. */
+function latestColumns(as: string): string {
+  return [...RECORD_COLUMNS.split(', ').map((c) => `${as}r.${c} AS ${as}rc_${c}`), ...STORED_LINK_COLUMNS.split(', ').map((c) => `${as}l.${c} AS ${as}rl_${c}`)].join(', ');
+}
 
 /**
  * What to add to the SELECT of one row of `table` (as `alias`) to read its latest change record and
@@ -98,31 +101,41 @@ const LATEST_COLUMNS = [...RECORD_COLUMNS.split(', ').map((c) => `r.${c} AS rc_$
  * and `recordColumns`), `join` after the FROM, `params` bound before the WHERE's. The row is named
  * by its key values, or, for a key not known before the statement (a console user found by name, a
  * queued callback's endpoint, the reconciliation seals of a range of days), by its columns: their
- * text must need no JSON escape, else no record is found and the row is refused.
+ * text must need no JSON escape, else no record is found and the row is refused. `as` prefixes the
+ * joins' aliases and the record's columns, for a statement that reads the records of two rows (a
+ * queued callback and its endpoint): read them back with latestRecordAs.
  */
 export function withLatestRecord(
   table: MacedTable,
   alias: string,
   key: readonly SqlValue[] | { dialect: Dialect; column: string | readonly string[] },
+  as = '',
 ): { columns: string; recordColumns: string; join: string; params: SqlValue[] } {
   const byColumn = !Array.isArray(key) ? (key as { dialect: Dialect; column: string | readonly string[] }) : null;
   const parts = byColumn === null ? [] : typeof byColumn.column === 'string' ? [byColumn.column] : byColumn.column;
   // rowKeyOf's JSON array of the values as text, built in SQL: ["a","b"].
   const rowKey = byColumn === null ? '?' : byColumn.dialect === 'mysql' ? `CONCAT('["', ${parts.join(`, '","', `)}, '"]')` : `('["' || ${parts.join(` || '","' || `)} || '"]')`;
+  const recordColumns = latestColumns(as);
   return {
-    columns: `${table.columns.split(', ').map((c) => `${alias}.${c}`).join(', ')}, ${LATEST_COLUMNS}`,
-    recordColumns: LATEST_COLUMNS,
+    columns: `${table.columns.split(', ').map((c) => `${alias}.${c}`).join(', ')}, ${recordColumns}`,
+    recordColumns,
     join:
-      `LEFT JOIN record_changes r ON r.id = (SELECT MAX(x.id) FROM record_changes x WHERE x.table_name = '${table.table}' AND x.row_key = ${rowKey}) ` +
-      "LEFT JOIN audit_chain l ON l.kind = 'record_change' AND l.record_id = r.id",
+      `LEFT JOIN record_changes ${as}r ON ${as}r.id = (SELECT MAX(${as}x.id) FROM record_changes ${as}x WHERE ${as}x.table_name = '${table.table}' AND ${as}x.row_key = ${rowKey}) ` +
+      `LEFT JOIN audit_chain ${as}l ON ${as}l.kind = 'record_change' AND ${as}l.record_id = ${as}r.id`,
     params: byColumn === null ? [JSON.stringify((key as readonly SqlValue[]).map(String))] : [],
   };
+}
+
+/** The latest record columns a statement read with withLatestRecord(…, `as`), as their unprefixed names. */
+export function latestRecordAs(row: Record<string, unknown>, as: string): LatestRecordColumns {
+  const names = [...RECORD_COLUMNS.split(', ').map((c) => `rc_${c}`), ...STORED_LINK_COLUMNS.split(', ').map((c) => `rl_${c}`)];
+  return Object.fromEntries(names.map((name) => [name, row[`${as}${name}`] ?? null])) as LatestRecordColumns;
 }
 
 /** The latest change record of `row` and its link, in one statement (for a row read without withLatestRecord). */
 export async function latestRecordOf(q: Queryable, table: MacedTable, row: MacedRow): Promise<LatestRecordColumns> {
   const { join, params } = withLatestRecord(table, 'd', table.key.map((c) => row[c]));
-  const [found] = await q.query<LatestRecordColumns>(`SELECT ${LATEST_COLUMNS} FROM (SELECT 1 AS one) d ${join}`, params);
+  const [found] = await q.query<LatestRecordColumns>(`SELECT ${latestColumns('')} FROM (SELECT 1 AS one) d ${join}`, params);
   return found;
 }
 

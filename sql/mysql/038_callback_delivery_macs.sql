@@ -1,0 +1,22 @@
+-- 038: a queued callback's state was under no key, so a database writer without the keys could
+-- hold a notification back (delete its row, set it DELIVERED or FAILED, move its next attempt
+-- ahead) or have it sent again (set a sent one back to PENDING, reset its attempts, insert a
+-- deleted one back with its own sealed body), and `audit verify` named none of it (issue #14).
+-- Each delivery now carries a MAC of the key ring over its client, transaction id (together the
+-- notification's Gerbang-Event-Id and its body's sealed place), state, attempts and next attempt
+-- time (src/store/repositories/callback-repository.ts, CALLBACK_DELIVERIES), and every change
+-- Gerbang makes of one (queued, each attempt, refused) is recorded in record_changes with the MAC
+-- it leaves, under a `record_change` link (as the rows of 027). The dispatcher never signs nor
+-- sends a delivery whose row does not hold or is not its latest state; `audit verify` names it,
+-- and names a recorded delivery that is gone.
+--
+-- This migration is its step in code (src/store/migrator.ts, src/store/repositories/record-changes.ts).
+-- It adds the two columns, when they are not there yet:
+--   ALTER TABLE callback_deliveries ADD COLUMN mac_key_id VARCHAR(32) NULL, ADD COLUMN mac CHAR(64) NULL
+-- (in code, not here: a MySQL DDL statement commits by itself and MySQL 8 has no ADD COLUMN IF NOT
+-- EXISTS, so a run cut short after it could not run again), then gives every delivery already
+-- stored its MAC and a `baseline` record, 500 a transaction, each row guarded by `mac IS NULL` and
+-- its columns as read, in a chain of the migration's own: cut short, it carries on with the rows
+-- not yet keyed; two migrators at once key each row once (no lock but the rows written). Needs the
+-- key ring when there are deliveries. The runtime user already UPDATEs this table and INSERTs into
+-- record_changes (docs/operator-guide.md): no new grant.

@@ -1,0 +1,4 @@
+-- 038 (embedded SQLite): each queued callback carries a MAC of the key ring over its client,
+-- transaction id, state, attempts and next attempt time, and every change is recorded in
+-- record_changes. Its columns (mac_key_id TEXT NULL, mac TEXT NULL) are added by the step in code,
+-- as on MySQL; see sql/mysql/038_callback_delivery_macs.sql.

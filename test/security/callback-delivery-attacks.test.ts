@@ -1,0 +1,324 @@
+import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrate } from '../../src/store/index.js';
+import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
+import { runCli, type CliResult } from '../support/cli.js';
+import { forEachBackend } from '../support/databases.js';
+import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
+import { captureLogs } from '../support/log-capture.js';
+import { copyRow, insertRow, writeBack, type Row } from '../support/sql-rows.js';
+
+/**
+ * The database writer without keys of docs/security/threat-model.md against the outbox of
+ * notifications to the ERP (callback_deliveries, migration 038): holding a transfer's notification
+ * back (the row deleted, set DELIVERED or FAILED, its next attempt moved ahead, leased far ahead)
+ * or having it sent again (a sent one set back to PENDING, its attempts reset, a deleted one
+ * inserted back with its own sealed body). Every change is made in SQL only, as the attacker
+ * would; the genuine deliveries are made by the gateway.
+ */
+
+forEachBackend('An attacker without keys who holds back or repeats a queued callback', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-callback-attacks-')), 'audit-checkpoints.jsonl');
+  const db = () => ctx.store().db;
+  let gw: TestGateway;
+  let receiver: CallbackReceiver;
+  let client: TestClient;
+  let auth: Record<string, string>;
+  let logs: ReturnType<typeof captureLogs>;
+
+  before(async () => {
+    logs = captureLogs('error');
+    receiver = await startReceiver();
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50', GERBANG_CALLBACK_RETRY_BASE_MS: '300' });
+    client = await gw.createClient();
+    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+    auth = { authorization: `Bearer ${await gw.token(client)}` };
+  });
+  after(async () => {
+    logs.stop();
+    await gw?.close();
+    receiver?.server.close();
+  });
+
+  const verify = (): Promise<CliResult> => runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+
+  /** `audit verify` exits 1 and names each of `named`. */
+  async function expectNamed(...named: string[]): Promise<void> {
+    const result = await verify();
+    expect(result.code, result.stdout + result.stderr).to.equal(1);
+    for (const text of named) expect(result.stdout + result.stderr).to.contain(text);
+  }
+
+  const noticesFor = (transactionId: string) => receiver.received.filter((r) => (JSON.parse(r.body) as { transfer: { transactionId: string } }).transfer.transactionId === transactionId);
+  const rowOf = (transactionId: string): Promise<Row> => copyRow(db(), 'callback_deliveries', 'client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+  const described = (row: Row) => `callback_deliveries id ${String(row.id)} (client ${client.clientId}, transactionId ${String(row.transaction_id)})`;
+
+  /** A paid transfer whose notification is queued while the dispatcher is stopped: its id and its row, PENDING. */
+  async function queued(): Promise<{ transactionId: string; row: Row }> {
+    await gw.gateway.callbacks.stop();
+    const body = sampleTransfer();
+    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+    const transactionId = body.transactionId as string;
+    const row = await eventually(async () => (await db().query<Row>('SELECT id FROM callback_deliveries WHERE transaction_id = ?', [transactionId])).length === 1 && rowOf(transactionId));
+    expect(row.state).to.equal('PENDING');
+    return { transactionId, row };
+  }
+
+  /** A notification delivered by the gateway: its id, its row as queued (PENDING) and as delivered. */
+  async function delivered(): Promise<{ transactionId: string; pending: Row; sent: Row }> {
+    const { transactionId, row: pending } = await queued();
+    gw.gateway.callbacks.start();
+    const sent = await eventually(async () => {
+      const row = await rowOf(transactionId);
+      return row.state === 'DELIVERED' && row;
+    });
+    expect(noticesFor(transactionId)).to.have.length(1);
+    return { transactionId, pending, sent };
+  }
+
+  /** The dispatcher's refusal of `transactionId`'s delivery, audited (never signed nor sent) and logged at error level naming the row. */
+  async function refused(transactionId: string, problem: string): Promise<void> {
+    const [audited] = await eventually(async () => {
+      const rows = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.errorCode === 'AUDIT_INTEGRITY');
+      return rows.length > 0 && rows;
+    });
+    expect(audited.responseBody).to.contain('NOT SENT').and.to.contain(problem);
+    expect(logs.lines.filter((line) => line.includes('queued callback refused') && line.includes(transactionId)).join('\n')).to.contain(problem);
+  }
+
+  /** Puts `row` back as Gerbang left it (over what the attack left, or inserted again), with the dispatcher running. */
+  async function putBack(row: Row): Promise<void> {
+    await db().execute('DELETE FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [row.client_id, row.transaction_id]);
+    await insertRow(db(), 'callback_deliveries', { ...row, lease_owner: null, lease_until: null });
+    gw.gateway.callbacks.start();
+  }
+
+  /** Lets the dispatcher run a few rounds (it runs every 50 ms), so a notification it would send is sent. */
+  const afterSomeRounds = () => new Promise((resolve) => setTimeout(resolve, 400));
+
+  describe('holding a notification back', () => {
+    it('deleted while queued: never sent, and audit verify names the delivery deleted', async () => {
+      const { transactionId, row } = await queued();
+      await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [row.id]);
+      try {
+        gw.gateway.callbacks.start();
+        await afterSomeRounds();
+        expect(noticesFor(transactionId)).to.have.length(0);
+        await expectNamed(`callback_deliveries ["${client.clientId}","${transactionId}"] was deleted: its latest change record`);
+      } finally {
+        await putBack(row);
+      }
+    });
+
+    for (const state of ['DELIVERED', 'FAILED']) {
+      it(`set ${state} while queued: never sent, and audit verify names it altered`, async () => {
+        const { transactionId, row } = await queued();
+        await db().execute('UPDATE callback_deliveries SET state = ? WHERE id = ?', [state, row.id]);
+        try {
+          gw.gateway.callbacks.start();
+          await afterSomeRounds();
+          expect(noticesFor(transactionId)).to.have.length(0);
+          await expectNamed(`${described(row)} was altered: its client, transaction id, state, attempts or next attempt time no longer match its MAC`);
+        } finally {
+          await putBack(row);
+        }
+      });
+    }
+
+    it('its next attempt moved ahead: audit verify names it altered, and once due it is refused, not sent', async () => {
+      const { transactionId, row } = await queued();
+      await db().execute('UPDATE callback_deliveries SET next_attempt_at = ? WHERE id = ?', [Date.now() + 1_000, row.id]);
+      try {
+        gw.gateway.callbacks.start();
+        await expectNamed(`${described(row)} was altered`);
+        await refused(transactionId, `${described(row)} was altered`);
+        expect(noticesFor(transactionId)).to.have.length(0);
+        expect((await rowOf(transactionId)).state, 'left as it is, for verify to name').to.equal('PENDING');
+      } finally {
+        await putBack(row);
+      }
+    });
+
+    it('leased far ahead (a lease no claim grants): claimed over and sent', async () => {
+      const { transactionId, row } = await queued();
+      await db().execute("UPDATE callback_deliveries SET lease_owner = 'held-back', lease_until = ? WHERE id = ?", [Date.now() + 86_400_000, row.id]);
+      gw.gateway.callbacks.start();
+      await eventually(async () => noticesFor(transactionId).length === 1);
+      await eventually(async () => (await rowOf(transactionId)).state === 'DELIVERED');
+      expect(logs.text()).to.contain('queued callback was leased further ahead than Gerbang leases');
+    });
+  });
+
+  describe('having a notification sent again', () => {
+    it('a sent one set back to PENDING (its row as queued, written back): refused, not sent again, and named as not its latest state', async () => {
+      const { transactionId, pending, sent } = await delivered();
+      await writeBack(db(), 'callback_deliveries', pending, 'id = ?', [pending.id]);
+      try {
+        const problem = `${described(pending)} is not its latest state`;
+        await refused(transactionId, problem);
+        await afterSomeRounds();
+        expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+        await expectNamed(problem);
+      } finally {
+        await putBack(sent);
+      }
+    });
+
+    it('a sent one set back to PENDING in place (state alone): refused, not sent again, and named altered', async () => {
+      const { transactionId, sent } = await delivered();
+      await db().execute("UPDATE callback_deliveries SET state = 'PENDING' WHERE id = ?", [sent.id]);
+      try {
+        await refused(transactionId, `${described(sent)} was altered`);
+        await afterSomeRounds();
+        expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+        await expectNamed(`${described(sent)} was altered`);
+      } finally {
+        await putBack(sent);
+      }
+    });
+
+    it('its attempts reset while it is retried (in place, then its row from an earlier attempt written back): refused each time, and named', async () => {
+      receiver.answers.push(500, 500, 500, 500);
+      const { transactionId } = await queued();
+      gw.gateway.callbacks.start();
+      const first = await eventually(async () => {
+        const row = await rowOf(transactionId);
+        return Number(row.attempts) === 1 && row;
+      });
+      await eventually(async () => Number((await rowOf(transactionId)).attempts) === 2);
+      await gw.gateway.callbacks.stop();
+      const second = await rowOf(transactionId);
+      const sentSoFar = noticesFor(transactionId).length;
+      expect(sentSoFar).to.equal(2);
+      try {
+        // In place: attempts 0 and due now.
+        await db().execute('UPDATE callback_deliveries SET attempts = 0, next_attempt_at = ? WHERE id = ?', [Date.now(), second.id]);
+        gw.gateway.callbacks.start();
+        await refused(transactionId, `${described(second)} was altered`);
+        await expectNamed(`${described(second)} was altered`);
+        // The genuine row of its first attempt, due now: its MAC holds, but it is not the latest.
+        await writeBack(db(), 'callback_deliveries', { ...first, lease_owner: null, lease_until: null }, 'id = ?', [first.id]);
+        await eventually(async () => {
+          const rows = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && (r.responseBody ?? '').includes('is not its latest state'));
+          return rows.length > 0;
+        }, 5_000);
+        await expectNamed(`${described(first)} is not its latest state`);
+        expect(noticesFor(transactionId), 'no attempt made from a reset row').to.have.length(sentSoFar);
+      } finally {
+        receiver.answers.length = 0;
+        await putBack(second);
+      }
+    });
+
+    it('deleted once sent and inserted back as it was queued, with its own sealed body (same id, or a new one): refused, not sent again, and named', async () => {
+      const { transactionId, pending, sent } = await delivered();
+      await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [pending.id]);
+      await insertRow(db(), 'callback_deliveries', pending);
+      try {
+        const problem = `${described(pending)} is not its latest state`;
+        await refused(transactionId, problem);
+        await expectNamed(problem);
+        // Again under an id of its own (the row key is its client and transaction id, as its event id).
+        await gw.gateway.callbacks.stop();
+        await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [pending.id]);
+        const { id: _id, ...withoutId } = pending;
+        await insertRow(db(), 'callback_deliveries', withoutId);
+        const [{ id }] = await db().query<{ id: number }>('SELECT id FROM callback_deliveries WHERE transaction_id = ?', [transactionId]);
+        expect(Number(id)).to.not.equal(Number(pending.id));
+        gw.gateway.callbacks.start();
+        await eventually(async () => logs.lines.some((line) => line.includes('queued callback refused') && line.includes(`callback_deliveries id ${Number(id)} `)));
+        await afterSomeRounds();
+        expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+        await expectNamed(`callback_deliveries id ${Number(id)} (client ${client.clientId}, transactionId ${transactionId}) is not its latest state`);
+      } finally {
+        await putBack(sent);
+      }
+    });
+  });
+
+  describe('having migration 038 key a forged row', () => {
+    it('a sent one set back to PENDING with its MAC cleared and 038 deleted from schema_migrations: 038 runs again but keys no row that has a record, so it is refused, not sent again, and named', async () => {
+      const { transactionId, sent } = await delivered();
+      await db().execute("UPDATE callback_deliveries SET state = 'PENDING', attempts = 0, next_attempt_at = 0, mac = NULL, mac_key_id = NULL WHERE id = ?", [sent.id]);
+      await db().execute('DELETE FROM schema_migrations WHERE version = 38');
+      try {
+        // The next migrating start runs 038 again (its columns are there; it adds none).
+        expect((await migrate(db(), { keys: TEST_AUDIT_KEYS })).applied).to.deep.equal(['038_callback_delivery_macs']);
+        const problem = `${described(sent)} carries no MAC`;
+        expect((await rowOf(transactionId)).mac, 'not keyed as it stands').to.equal(null);
+        await refused(transactionId, problem);
+        await afterSomeRounds();
+        expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+        await expectNamed(problem);
+      } finally {
+        await putBack(sent);
+      }
+    });
+  });
+
+  describe('once every row is put back as Gerbang left it', () => {
+    it('audit verify is INTACT: the genuine deliveries and retries are named nowhere', async () => {
+      // The rows put back PENDING are sent now; each attempt recorded as it goes.
+      await eventually(async () => (await db().query('SELECT id FROM callback_deliveries WHERE state = ?', ['PENDING'])).length === 0, 10_000);
+      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(10);
+      const result = await verify();
+      expect(result.code, result.stdout + result.stderr).to.equal(0);
+      expect(result.stdout).to.contain('INTACT');
+    });
+  });
+});
+
+forEachBackend('A sent callback\'s delivery cut from its chain\'s tail, and its row written back as queued', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-callback-cut-')), 'audit-checkpoints.jsonl');
+  const db = () => ctx.store().db;
+  let gw: TestGateway;
+  let receiver: CallbackReceiver;
+
+  before(async () => {
+    receiver = await startReceiver();
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50' });
+  });
+  after(async () => {
+    await gw?.close();
+    receiver?.server.close();
+  });
+
+  it('holds the gateway (the checkpoints vouched for the cut links) and sends nothing again', async () => {
+    const client = await gw.createClient();
+    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+    const auth = { authorization: `Bearer ${await gw.token(client)}` };
+    await gw.gateway.callbacks.stop();
+    const body = sampleTransfer();
+    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+    const transactionId = body.transactionId as string;
+    const [queuedRow] = await eventually(async () => {
+      const rows = await db().query<Row>('SELECT * FROM callback_deliveries WHERE transaction_id = ?', [transactionId]);
+      return rows.length === 1 && rows;
+    });
+    gw.gateway.callbacks.start();
+    await eventually(async () => (await copyRow(db(), 'callback_deliveries', 'id = ?', [queuedRow.id])).state === 'DELIVERED');
+    await gw.gateway.callbacks.stop();
+    expect(receiver.received).to.have.length(1);
+
+    // The record of its delivery and every link after it on that chain deleted, the head moved back; the row written back as queued.
+    const [record] = await db().query<{ id: number | string }>("SELECT id FROM record_changes WHERE table_name = 'callback_deliveries' AND row_key = ? ORDER BY id DESC LIMIT 1", [
+      JSON.stringify([client.clientId, transactionId]),
+    ]);
+    const [link] = await db().query<{ writer_id: string; seq: number | string }>("SELECT writer_id, seq FROM audit_chain WHERE kind = 'record_change' AND record_id = ?", [Number(record.id)]);
+    const cut = await db().query<{ kind: string; record_id: number | string }>('SELECT kind, record_id FROM audit_chain WHERE writer_id = ? AND seq >= ?', [link.writer_id, link.seq]);
+    for (const gone of cut.filter((l) => l.kind === 'record_change')) await db().execute('DELETE FROM record_changes WHERE id = ?', [Number(gone.record_id)]);
+    await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq >= ?', [link.writer_id, link.seq]);
+    const [last] = await db().query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, Number(link.seq) - 1]);
+    await db().execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [Number(link.seq) - 1, last.hash, link.writer_id]);
+    await writeBack(db(), 'callback_deliveries', { ...queuedRow, lease_owner: null, lease_until: null }, 'id = ?', [queuedRow.id]);
+
+    expect(await gw.gateway.checkCheckpoints()).to.contain(`chain ${link.writer_id}`);
+    gw.gateway.callbacks.start();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(receiver.received, 'not sent again while held').to.have.length(1);
+    expect((await copyRow(db(), 'callback_deliveries', 'id = ?', [queuedRow.id])).state).to.equal('PENDING');
+  });
+});
