@@ -239,6 +239,28 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
     });
   });
 
+  describe('crowding the outbox', () => {
+    it('100 forged PENDING rows ahead of a genuine one in the claim\'s order: each refused and audited, the genuine notification still sent at once, not after a lease per 20 forged rows', async () => {
+      // The dispatcher stopped (queued()): one run of it, made here, is all there is.
+      const { transactionId } = await queued();
+      const now = Date.now();
+      try {
+        for (let i = 1; i <= 100; i += 1) {
+          await insertRow(db(), 'callback_deliveries', { id: -i, client_id: client.clientId, transaction_id: `FORGED-CROWD-${i}`, url: receiver.url, body: 'x', state: 'PENDING', attempts: 0, next_attempt_at: 0, created_at: now, updated_at: now });
+        }
+        // Five claims of forged rows come before it (each refused row left as it is, leased for a
+        // minute): one run reaches it, where a run of one claim left it for the fifth run after.
+        expect(await gw.gateway.callbacks.runOnce()).to.equal(101);
+        expect(noticesFor(transactionId)).to.have.length(1);
+        await refused('FORGED-CROWD-100', 'callback_deliveries id -100');
+        expect(noticesFor('FORGED-CROWD-1'), 'a forged row is never sent').to.have.length(0);
+      } finally {
+        await db().execute("DELETE FROM callback_deliveries WHERE transaction_id LIKE 'FORGED-CROWD-%'");
+        gw.gateway.callbacks.start();
+      }
+    });
+  });
+
   describe('having migration 038 key a forged row', () => {
     it('a sent one set back to PENDING with its MAC cleared and 038 deleted from schema_migrations: 038 runs again but keys no row that has a record, so it is refused, not sent again, and named', async () => {
       const { transactionId, sent } = await delivered();
@@ -263,7 +285,7 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
     it('audit verify is INTACT: the genuine deliveries and retries are named nowhere', async () => {
       // The rows put back PENDING are sent now; each attempt recorded as it goes.
       await eventually(async () => (await db().query('SELECT id FROM callback_deliveries WHERE state = ?', ['PENDING'])).length === 0, 10_000);
-      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(10);
+      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(11);
       const result = await verify();
       expect(result.code, result.stdout + result.stderr).to.equal(0);
       expect(result.stdout).to.contain('INTACT');

@@ -72,6 +72,12 @@ async function refusalAudited(audit: AuditRepository, clock: () => number, refus
   await auditIntegrityRefusal(audit, clock, work, refusal, { delivery, refused: refusal.refused });
 }
 
+/** Deliveries claimed at a time. */
+const CLAIM_SIZE = 20;
+
+/** Claims one run makes at most while its claims hold refused rows (CLAIM_SIZE × this: 1,000 rows). */
+const CLAIMS_A_RUN = 50;
+
 /**
  * Delivers queued notifications from every API process: the store leases each to one process.
  * A 2xx answer delivers it; anything else is tried again with back-off (GERBANG_CALLBACK_RETRY_BASE_MS doubling to 4 h),
@@ -108,11 +114,22 @@ export class CallbackDispatcher {
     return this.task.stop();
   }
 
+  /**
+   * Claims and sends what is due, CLAIM_SIZE at a time. A claim holding rows refused as they stand
+   * (left as they are, leased for a minute) is followed by another in the same run, up to
+   * CLAIMS_A_RUN: rows forged in SQL ahead of the genuine ones in the claim's order do not hold the
+   * genuine notifications back for a lease each.
+   */
   async runOnce(): Promise<number> {
-    if (this.deps.held?.()) return 0;
-    const due = await this.deps.callbacks.claimDue({ owner: this.owner, now: this.deps.clock(), leaseMs: 60_000, limit: 20 });
-    await Promise.all(due.map((delivery) => ('refused' in delivery ? this.refuse(delivery) : this.deliver(delivery))));
-    return due.length;
+    let claimed = 0;
+    for (let claim = 0; claim < CLAIMS_A_RUN; claim += 1) {
+      if (this.deps.held?.()) return claimed;
+      const due = await this.deps.callbacks.claimDue({ owner: this.owner, now: this.deps.clock(), leaseMs: 60_000, limit: CLAIM_SIZE });
+      await Promise.all(due.map((delivery) => ('refused' in delivery ? this.refuse(delivery) : this.deliver(delivery))));
+      claimed += due.length;
+      if (due.length < CLAIM_SIZE || !due.some((delivery) => 'refused' in delivery && delivery.leftAsIs)) return claimed;
+    }
+    return claimed;
   }
 
   /**
