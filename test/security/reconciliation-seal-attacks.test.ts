@@ -212,7 +212,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     }
   });
 
-  it('(c) does not trust a forged seal, nor one copied from another day or another account: those rows are proved one by one', async () => {
+  it('(c) does not trust a forged seal, nor one copied from another day or another account: those rows are proved one by one, and the day named and never sealed anew', async () => {
     const [account, other, who, start] = [newAccount(), newAccount(), `forge-${randomBytes(3).toString('hex')}`, dayAt(6)];
     await paid(account, who, start, ['FORGE-1', 'FORGE-2']);
     await paid(account, who, start + DAY, ['FORGE-3', 'FORGE-4']);
@@ -240,9 +240,10 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
       ['FORGE-3', undefined],
       ['FORGE-4', undefined],
     ]);
-    // The console's next reading seals both days anew, and they are trusted again.
+    // The forged day is named, and never sealed anew (what it held cannot be told): proved one by one at every reading.
+    expect(read.missing.map((m) => [m.day, typeof m.sealProblem])).to.deep.equal([['2026-11-06', 'string']]);
     await sealed(account, start, 2);
-    expect(await freshRead(ctx.store(), account, start, start + 2 * DAY)).to.deep.include({ opened: 0 });
+    expect(await freshRead(ctx.store(), account, start, start + 2 * DAY)).to.deep.include({ opened: 2 });
   });
 
   it('(d) does not trust an older seal restored together with the rows it was made over', async () => {
@@ -319,6 +320,37 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     expect(await read()).to.deep.equal([named, named]);
     expect(await read()).to.deep.equal([named, named]);
     expect((await sealsOf(account)).map((s) => Number(s.row_count))).to.deep.equal([2, 2, 2]);
+  });
+
+  it('names a sealed day whose seal row was deleted or changed in SQL with one of its payments, logs it as an error, and never seals the day anew without it', async () => {
+    const attacks: [number, string][] = [
+      [3, 'DELETE FROM reconciliation_seals WHERE account_tag = ? AND day = ?'],
+      [6, 'UPDATE reconciliation_seals SET payment_ids = NULL WHERE account_tag = ? AND day = ?'],
+      [9, 'UPDATE reconciliation_seals SET row_count = 1, payment_ids = NULL, mac = NULL, mac_key_id = NULL WHERE account_tag = ? AND day = ?'],
+    ];
+    for (const [n, attack] of attacks) {
+      const { account, ids, day, read } = await threeSealedDays(n);
+      const [before] = (await sealsOf(account)).slice(1);
+      await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+      await db().execute(attack, [accountTag(TEST_AUDIT_KEYS, account), Number(before.day)]);
+      const left = [ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]);
+      const alerted = (found: unknown[]) => (found as [unknown, { day: string; sealed: number; found: number; sealProblem?: string }[]][]).map(([rows, missing]) => [rows, missing.map((m) => [m.day, m.found, typeof m.sealProblem])]);
+      const named = [left, [[day, 1, 'string']]];
+      const logs = captureLogs();
+      let result: unknown[];
+      try {
+        result = await read();
+      } finally {
+        logs.stop();
+      }
+      expect(alerted(result)).to.deep.equal([named, named], attack);
+      const logged = logs.lines.map((l) => JSON.parse(l) as { level?: number; msg?: string; day?: string });
+      expect(logged.filter((l) => l.level === 50 && l.day === day && /seal deleted or changed/.test(l.msg ?? '')).length).to.be.above(0);
+      // Never sealed anew without the payment: named at every later reading.
+      expect(alerted(await read())).to.deep.equal([named, named], attack);
+      const after = (await sealsOf(account)).find((s) => Number(s.day) === Number(before.day));
+      expect(after === undefined || after.mac === null || after.payment_ids === null, attack).to.equal(true);
+    }
   });
 
   it('does not read in place a span with a day kept whole that no row is on any more (deleted in SQL): its lines are read, and the day named', async () => {
