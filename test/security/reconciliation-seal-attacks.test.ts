@@ -353,6 +353,50 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     }
   });
 
+  it('names a payment deleted in SQL between a sealed span\'s first read and its read again whole (a payment of the day moved on through the gateway), and never seals the day without it', async () => {
+    const { account, start, ids, day, read } = await threeSealedDays(27);
+    // A genuine settlement: the day's seal no longer holds, so its span is read again with every column.
+    await ctx.store().payments.update(ids[2], { state: 'FAILED', bank: 'bca' }, start + DAY + 3 * HOUR);
+    const real = db();
+    let deleted = false;
+    let reads = 0;
+    const racing = Object.create(real) as typeof real;
+    racing.query = (async (sql: string, params?: unknown[]) => {
+      // Deleted just before the span's second read (the first read all three sealed days).
+      if (/FROM payments WHERE source_account_tag = \?/.test(sql) && (reads += 1) === 2) {
+        deleted = true;
+        await real.execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+      }
+      return real.query(sql, params as never);
+    }) as typeof real.query;
+    const search = new SqlPaymentSearchRepository(racing, TEST_AUDIT_KEYS, new ChainLanes(real, `race-${randomBytes(3).toString('hex')}`, 1, () => TEST_AUDIT_KEYS));
+    const found = await search.fromAccount(account, start, start + 3 * DAY);
+    await search.close();
+    expect(deleted).to.equal(true);
+    const named = [{ day, sealed: 2, found: 1, deleted: [ids[3]] }];
+    expect(found.missing).to.deep.equal(named);
+    expect((await read())[1]).to.deep.equal([[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), named]);
+  });
+
+  it('after a new audit key, names a payment deleted in SQL from a day sealed under the older one, at the first reading and every later one, and never seals the day anew without it', async () => {
+    const { account, start, ids, day } = await threeSealedDays(25);
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+    // The same database opened with a newer key added to the ring (a restart after `keys rotate`).
+    const ring = ringOf(TEST_AUDIT_KEY, testKeySpec('newer'));
+    const rotated = await openStore(ctx.url(), { auditKeys: ring });
+    try {
+      const named = [{ day, sealed: 2, found: 1, deleted: [ids[3]] }];
+      expect((await rotated.paymentSearch.fromAccount(account, start, start + 3 * DAY)).missing).to.deep.equal(named);
+      const fresh = new SqlPaymentSearchRepository(rotated.db, ring);
+      const again = await fresh.fromAccount(account, start, start + 3 * DAY);
+      await fresh.close();
+      expect(again.missing).to.deep.equal(named);
+      expect(again.unchecked).to.deep.equal([]);
+    } finally {
+      await rotated.close();
+    }
+  });
+
   it('does not read in place a span with a day kept whole that no row is on any more (deleted in SQL): its lines are read, and the day named', async () => {
     const { account, start, ids, day } = await threeSealedDays(24);
     const { db: recorded, statements } = recordingStatements(db(), (sql) => sql);
