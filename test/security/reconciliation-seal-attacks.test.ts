@@ -353,6 +353,16 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     }
   });
 
+  it('names a payment deleted in SQL from a sealed day whose seal\'s MAC alone was cleared in SQL (as migration 032 cleared them): its values are still those its change record covers, so the day is held to them', async () => {
+    const { account, ids, day, read } = await threeSealedDays(9);
+    const [, second] = await sealsOf(account);
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+    await db().execute('UPDATE reconciliation_seals SET mac = NULL, mac_key_id = NULL WHERE account_tag = ? AND day = ?', [second.account_tag, second.day]);
+    const named = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), [{ day, sealed: 2, found: 1, deleted: [ids[3]] }]];
+    expect(await read()).to.deep.equal([named, named]);
+    expect(await read()).to.deep.equal([named, named]);
+  });
+
   it('names a payment deleted in SQL between a sealed span\'s first read and its read again whole (a payment of the day moved on through the gateway), and never seals the day without it', async () => {
     const { account, start, ids, day, read } = await threeSealedDays(27);
     // A genuine settlement: the day's seal no longer holds, so its span is read again with every column.
