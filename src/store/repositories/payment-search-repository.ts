@@ -931,7 +931,10 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * held to its count, a payment of that day of any account released since making up for one row
    * (releasedOfDay; the threat model states the limit). Such a day is not sealed anew (its seals
    * taken out of `reconciling`): its seal keeps what was deleted, so every later reading names the
-   * day too. A day read as sealed costs a walk of its sealed ids beside the ids read.
+   * day too. `held`: the seals whose values are the gateway's (sealsOfDays: under an older key too,
+   * or with their MAC alone cleared). A day in `broken` (its seal deleted or changed in SQL) is
+   * named (sealProblem), logged, and never sealed anew either. A day read as sealed costs a walk of
+   * its sealed ids beside the ids read.
    */
   private async missingPayments(
     tag: string,

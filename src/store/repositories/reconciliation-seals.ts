@@ -28,9 +28,10 @@ import type { ValueSealer } from './sealed-values.js';
  * exactly what the state check against the payment history is there to catch.
  *
  * Not in MACED_TABLES: a seal is a kept proof, never a fact. `keys rotate` leaves it be (it
- * cannot re-seal without proving the rows again), and one under an older key is not trusted:
- * the day is proved row by row and sealed anew under the current key. A seal that does not hold
- * costs time, never a wrong answer, so `audit verify` does not walk them.
+ * cannot re-seal without proving the rows again), and one under an older key is not trusted to
+ * prove rows: the day is proved row by row and sealed anew under the current key, though its ids
+ * still hold the day to its payments (sealsOfDays). A seal row deleted or changed in SQL names its
+ * day and keeps it from being sealed anew; `audit verify` does not walk the seals.
  *
  * The overview's kept day totals (migration 034) are rows of this table too, under the tag
  * DAY_TOTALS_TAG: a closed day's counts and sums per state (every payment of the day), in
