@@ -1210,6 +1210,13 @@ export interface MissingPayments {
   found: number;
   /** The ids of the payments its seal covered that are neither read nor released through Gerbang since (a seal since migration 041); absent for an older seal, which holds a count only. */
   deleted?: number[];
+  /**
+   * Set when the day's seal itself was deleted or changed outside Gerbang (its change records say
+   * it existed, or its row no longer holds its MAC or its latest record): what the day held cannot
+   * be told, so payments deleted with it cannot be named; `sealed` and `found` are then both the
+   * payments read. The day is never sealed again, so every reading names it.
+   */
+  sealProblem?: string;
 }
 
 /** The payments of an account in a period, each proved, and what could not be read whole. */

@@ -87,9 +87,18 @@ describe('a payment changed in the database, in a reconciliation', () => {
     expect(shown('en')).to.contain('data-deleted-ids="7"').and.to.contain('not released through Gerbang: id 7.');
     expect(shown('id')).to.contain('DIHAPUS DI LUAR GERBANG: pembayaran tanggal').and.not.to.contain('Semua baris cocok');
   });
-  it('names the days not checked for payments deleted in the database (no day seal held them) beside "every line matches", in the clerk\'s language', () => {
+  it('names the days not checked for payments deleted in the database (no day seal held them), and then says not that every line matches, only that every statement line does, in the clerk\'s language', () => {
     const shown = (lang: 'id' | 'en') => oneMatched(lang, '2026-11-21', { missing: [], unchecked: ['2026-11-21'] });
-    expect(shown('en')).to.contain('Every line matches.').and.to.contain('data-unchecked-days="2026-11-21"').and.to.contain('Not checked for payments deleted from the database').and.to.contain('21/11/2026');
-    expect(shown('id')).to.contain('Tidak diperiksa terhadap pembayaran yang dihapus di database');
+    expect(shown('en')).not.to.contain('Every line matches.').and.not.to.contain('id="recon-all-matched"');
+    expect(shown('en')).to.contain('Every statement line matches, but not every day was checked').and.to.contain('data-unchecked-days="2026-11-21"').and.to.contain('Not checked for payments deleted from the database').and.to.contain('21/11/2026');
+    expect(shown('id')).to.contain('Tidak diperiksa terhadap pembayaran yang dihapus di database').and.not.to.contain('Semua baris cocok');
+    expect(oneMatched('en', '2026-11-21', { missing: [], unchecked: [] })).to.contain('id="recon-all-matched"');
+  });
+  it('names a day whose seal was deleted or changed in the database as an alert, with what was found, in the clerk\'s language, and says not that every line matched', () => {
+    const missing = [{ day: '2026-11-20', sealed: 1, found: 1, sealProblem: 'reconciliation_seals row of day 20412 of tag 0123abcd… was deleted' }];
+    const shown = (lang: 'id' | 'en') => oneMatched(lang, '2026-11-20', { missing, unchecked: ['2026-11-20'] });
+    expect(shown('en')).to.contain('role="alert" data-missing-day="2026-11-20" data-seal-broken="2026-11-20"').and.to.contain('SEAL CHANGED OUTSIDE GERBANG: the seal of 20/11/2026').and.to.contain('was deleted');
+    expect(shown('en')).not.to.contain('Every line matches').and.not.to.contain('Every statement line matches');
+    expect(shown('id')).to.contain('SEGEL DIUBAH DI LUAR GERBANG');
   });
 });

@@ -212,7 +212,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     }
   });
 
-  it('(c) does not trust a forged seal, nor one copied from another day or another account: those rows are proved one by one', async () => {
+  it('(c) does not trust a forged seal, nor one copied from another day or another account: those rows are proved one by one, and the day named and never sealed anew', async () => {
     const [account, other, who, start] = [newAccount(), newAccount(), `forge-${randomBytes(3).toString('hex')}`, dayAt(6)];
     await paid(account, who, start, ['FORGE-1', 'FORGE-2']);
     await paid(account, who, start + DAY, ['FORGE-3', 'FORGE-4']);
@@ -240,9 +240,10 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
       ['FORGE-3', undefined],
       ['FORGE-4', undefined],
     ]);
-    // The console's next reading seals both days anew, and they are trusted again.
+    // The forged day is named, and never sealed anew (what it held cannot be told): proved one by one at every reading.
+    expect(read.missing.map((m) => [m.day, typeof m.sealProblem])).to.deep.equal([['2026-11-06', 'string']]);
     await sealed(account, start, 2);
-    expect(await freshRead(ctx.store(), account, start, start + 2 * DAY)).to.deep.include({ opened: 0 });
+    expect(await freshRead(ctx.store(), account, start, start + 2 * DAY)).to.deep.include({ opened: 2 });
   });
 
   it('(d) does not trust an older seal restored together with the rows it was made over', async () => {
@@ -319,6 +320,91 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     expect(await read()).to.deep.equal([named, named]);
     expect(await read()).to.deep.equal([named, named]);
     expect((await sealsOf(account)).map((s) => Number(s.row_count))).to.deep.equal([2, 2, 2]);
+  });
+
+  it('names a sealed day whose seal row was deleted or changed in SQL with one of its payments, logs it as an error, and never seals the day anew without it', async () => {
+    const attacks: [number, string][] = [
+      [3, 'DELETE FROM reconciliation_seals WHERE account_tag = ? AND day = ?'],
+      [6, 'UPDATE reconciliation_seals SET payment_ids = NULL WHERE account_tag = ? AND day = ?'],
+      [9, 'UPDATE reconciliation_seals SET row_count = 1, payment_ids = NULL, mac = NULL, mac_key_id = NULL WHERE account_tag = ? AND day = ?'],
+    ];
+    for (const [n, attack] of attacks) {
+      const { account, ids, day, read } = await threeSealedDays(n);
+      const [before] = (await sealsOf(account)).slice(1);
+      await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+      await db().execute(attack, [accountTag(TEST_AUDIT_KEYS, account), Number(before.day)]);
+      const left = [ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]);
+      const alerted = (found: unknown[]) => (found as [unknown, { day: string; sealed: number; found: number; sealProblem?: string }[]][]).map(([rows, missing]) => [rows, missing.map((m) => [m.day, m.found, typeof m.sealProblem])]);
+      const named = [left, [[day, 1, 'string']]];
+      const logs = captureLogs();
+      let result: unknown[];
+      try {
+        result = await read();
+      } finally {
+        logs.stop();
+      }
+      expect(alerted(result)).to.deep.equal([named, named], attack);
+      const logged = logs.lines.map((l) => JSON.parse(l) as { level?: number; msg?: string; day?: string });
+      expect(logged.filter((l) => l.level === 50 && l.day === day && /seal deleted or changed/.test(l.msg ?? '')).length).to.be.above(0);
+      // Never sealed anew without the payment: named at every later reading.
+      expect(alerted(await read())).to.deep.equal([named, named], attack);
+      const after = (await sealsOf(account)).find((s) => Number(s.day) === Number(before.day));
+      expect(after === undefined || after.mac === null || after.payment_ids === null, attack).to.equal(true);
+    }
+  });
+
+  it('names a payment deleted in SQL from a sealed day whose seal\'s MAC alone was cleared in SQL (as migration 032 cleared them): its values are still those its change record covers, so the day is held to them', async () => {
+    const { account, ids, day, read } = await threeSealedDays(9);
+    const [, second] = await sealsOf(account);
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+    await db().execute('UPDATE reconciliation_seals SET mac = NULL, mac_key_id = NULL WHERE account_tag = ? AND day = ?', [second.account_tag, second.day]);
+    const named = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), [{ day, sealed: 2, found: 1, deleted: [ids[3]] }]];
+    expect(await read()).to.deep.equal([named, named]);
+    expect(await read()).to.deep.equal([named, named]);
+  });
+
+  it('names a payment deleted in SQL between a sealed span\'s first read and its read again whole (a payment of the day moved on through the gateway), and never seals the day without it', async () => {
+    const { account, start, ids, day, read } = await threeSealedDays(27);
+    // A genuine settlement: the day's seal no longer holds, so its span is read again with every column.
+    await ctx.store().payments.update(ids[2], { state: 'FAILED', bank: 'bca' }, start + DAY + 3 * HOUR);
+    const real = db();
+    let deleted = false;
+    let reads = 0;
+    const racing = Object.create(real) as typeof real;
+    racing.query = (async (sql: string, params?: unknown[]) => {
+      // Deleted just before the span's second read (the first read all three sealed days).
+      if (/FROM payments WHERE source_account_tag = \?/.test(sql) && (reads += 1) === 2) {
+        deleted = true;
+        await real.execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+      }
+      return real.query(sql, params as never);
+    }) as typeof real.query;
+    const search = new SqlPaymentSearchRepository(racing, TEST_AUDIT_KEYS, new ChainLanes(real, `race-${randomBytes(3).toString('hex')}`, 1, () => TEST_AUDIT_KEYS));
+    const found = await search.fromAccount(account, start, start + 3 * DAY);
+    await search.close();
+    expect(deleted).to.equal(true);
+    const named = [{ day, sealed: 2, found: 1, deleted: [ids[3]] }];
+    expect(found.missing).to.deep.equal(named);
+    expect((await read())[1]).to.deep.equal([[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), named]);
+  });
+
+  it('after a new audit key, names a payment deleted in SQL from a day sealed under the older one, at the first reading and every later one, and never seals the day anew without it', async () => {
+    const { account, start, ids, day } = await threeSealedDays(25);
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+    // The same database opened with a newer key added to the ring (a restart after `keys rotate`).
+    const ring = ringOf(TEST_AUDIT_KEY, testKeySpec('newer'));
+    const rotated = await openStore(ctx.url(), { auditKeys: ring });
+    try {
+      const named = [{ day, sealed: 2, found: 1, deleted: [ids[3]] }];
+      expect((await rotated.paymentSearch.fromAccount(account, start, start + 3 * DAY)).missing).to.deep.equal(named);
+      const fresh = new SqlPaymentSearchRepository(rotated.db, ring);
+      const again = await fresh.fromAccount(account, start, start + 3 * DAY);
+      await fresh.close();
+      expect(again.missing).to.deep.equal(named);
+      expect(again.unchecked).to.deep.equal([]);
+    } finally {
+      await rotated.close();
+    }
   });
 
   it('does not read in place a span with a day kept whole that no row is on any more (deleted in SQL): its lines are read, and the day named', async () => {

@@ -82,9 +82,10 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
   const { lines, counts } = result.reconciliation;
   const missing = result.missing ?? [];
   // Payments deleted in the database have no line to mark: each such day is named above the lines.
-  const gone = missing.map(
-    (m) =>
-      html`<div class="integrity-failed" role="alert" data-missing-day="${m.day}"><strong class="integrity-failed">${t('reconPaymentsDeleted')
+  const gone = missing.map((m) =>
+    m.sealProblem !== undefined
+      ? html`<div class="integrity-failed" role="alert" data-missing-day="${m.day}" data-seal-broken="${m.day}"><strong class="integrity-failed">${t('reconSealBroken').replace('{day}', formatDay(m.day))}</strong> <span>${m.sealProblem}</span></div>`
+      : html`<div class="integrity-failed" role="alert" data-missing-day="${m.day}"><strong class="integrity-failed">${t('reconPaymentsDeleted')
         .replace('{day}', formatDay(m.day))
         .replace('{sealed}', formatCount(lang, m.sealed))
         .replace('{found}', formatCount(lang, m.found))}</strong>${
@@ -100,7 +101,12 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
   const summary = html`<p class="info" id="recon-summary">${t('reconFromBank')} <span id="statement-source">${connectionLabel(result.bank, result.bankCode ?? null) ?? result.bank}</span>: ${t('recon_matched')} <strong data-count="matched">${counts.matched}</strong> · ${t('recon_statement-only')} <strong data-count="statement-only">${counts['statement-only']}</strong> · ${t('recon_gerbang-only')} <strong data-count="gerbang-only">${counts['gerbang-only']}</strong> · ${t('recon_credit')} <strong data-count="credit">${counts.credit}</strong>${
     counts.forged > 0 ? html` · <strong class="integrity-failed">${t('recon_forged')}</strong> <strong data-count="forged">${counts.forged}</strong>` : ''
   }</p>${
-    counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && missing.length === 0 && lines.length > 0 ? html`<p class="ok" role="status" id="recon-all-matched">${t('reconAllMatched')}</p>` : ''
+    counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && missing.length === 0 && lines.length > 0
+      ? // A day not checked for deleted payments is not known to match whole: said so, not as an all-clear.
+        notChecked.length === 0
+        ? html`<p class="ok" role="status" id="recon-all-matched">${t('reconAllMatched')}</p>`
+        : html`<p class="info" role="status" id="recon-lines-matched">${t('reconLinesMatchedUnchecked')}</p>`
+      : ''
   }${gone}${unchecked}${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated').replace('{n}', formatCount(lang, RECONCILE_LIMIT))}</p>` : ''}`;
   if (lines.length === 0) return html`${summary}<p class="empty">${t('reconEmpty')}</p>`;
   let shown = lines;

@@ -28,7 +28,7 @@ import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ChangedDays, lastEventId, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
-import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, KeptLine, RESERVES_HELD_MS, sealedDay, sealedIdsAre, sealedLineSql as lineSql, sealedPaymentIds, sealedValueSql, sealHolds, parsedSealedIds, paymentTags, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
+import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, KeptLine, RESERVES_HELD_MS, sealedDay, sealedIdsAre, sealedLineSql as lineSql, sealedPaymentIds, sealedValueSql, sealHolds, parsedSealedIds, paymentTags, sealsOfDays, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
 import { CREATION_CAUSES_SQL, firstTrustedEvents, isCreationCause, lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, RELEASED, reservedBetween, reserveEventsDigest, snapshotOfRow, type PaymentSnapshot, type ReserveEvent } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
@@ -872,7 +872,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const checked = new Set<number>();
     const unchecked = new Set<number>();
     for (const { where, params, spanMs, tag } of reads) {
-      const trusted = tag === null || to <= from ? new Map<number, TrustedSeal>() : await trustedSeals(this.db, this.sealer, tag, jakartaDay(from), jakartaDay(to - 1));
+      const none = { trusted: new Map<number, TrustedSeal>(), held: new Map<number, TrustedSeal>(), broken: new Map<number, string>() };
+      const { trusted, held, broken } = tag === null || to <= from ? none : await sealsOfDays(this.db, this.sealer, tag, jakartaDay(from), jakartaDay(to - 1));
       // A span of days all sealed is read with what is shown only; one of days none sealed whole
       // at once (most of its rows are to be proved one by one, or were and are kept). A span with
       // both is cut at the first day whose sealing differs from its first day's, so a sealed day is
@@ -898,14 +899,16 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
           truncated = true;
           continue;
         }
-        readTo = countedDays(read, read.keptRows ?? read.rows, counted);
-        for (const payment of await this.reconciledPayments(read, tag, trusted, reconciling)) rows.push(payment);
+        // Counted from the rows proved (a span read again holds the rows as they are now, and its seal is made of them).
+        const { payments, proved } = await this.reconciledPayments(read, tag, trusted, reconciling);
+        readTo = countedDays(proved, proved.keptRows ?? proved.rows, counted);
+        for (const payment of payments) rows.push(payment);
       }
-      if (tag !== null) for (const short of await this.missingPayments(tag, trusted, counted, from, readTo, reconciling)) missing.push(short);
+      if (tag !== null) for (const short of await this.missingPayments(tag, held, broken, counted, from, readTo, reconciling)) missing.push(short);
       for (let day = jakartaDay(from); to > from && jakartaDayStart(day) < to; day += 1) {
         const whole = jakartaDayStart(day) >= from && jakartaDayStart(day + 1) <= readTo;
-        if (trusted.has(day) && whole) checked.add(day);
-        else if (trusted.has(day) || counted.has(day)) unchecked.add(day);
+        if (held.has(day) && whole) checked.add(day);
+        else if (held.has(day) || counted.has(day) || broken.has(day)) unchecked.add(day);
       }
     }
     await this.sealDays(reconciling.seals);
@@ -928,11 +931,29 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * held to its count, a payment of that day of any account released since making up for one row
    * (releasedOfDay; the threat model states the limit). Such a day is not sealed anew (its seals
    * taken out of `reconciling`): its seal keeps what was deleted, so every later reading names the
-   * day too. A day read as sealed costs a walk of its sealed ids beside the ids read.
+   * day too. `held`: the seals whose values are the gateway's (sealsOfDays: under an older key too,
+   * or with their MAC alone cleared). A day in `broken` (its seal deleted or changed in SQL) is
+   * named (sealProblem), logged, and never sealed anew either. A day read as sealed costs a walk of
+   * its sealed ids beside the ids read.
    */
-  private async missingPayments(tag: string, trusted: Map<number, TrustedSeal>, counted: Map<number, number[]>, from: number, readTo: number, reconciling: Reconciling): Promise<MissingPayments[]> {
+  private async missingPayments(
+    tag: string,
+    held: Map<number, TrustedSeal>,
+    broken: Map<number, string>,
+    counted: Map<number, number[]>,
+    from: number,
+    readTo: number,
+    reconciling: Reconciling,
+  ): Promise<MissingPayments[]> {
     const missing: MissingPayments[] = [];
-    for (const [day, seal] of trusted) {
+    for (const [day, problem] of broken) {
+      // Nothing but a change in SQL gives this: said where operators look, and the day never sealed anew.
+      log.error({ day: dayLabel(day), problem }, 'reconciliation day seal deleted or changed outside the gateway: the day is not sealed again');
+      const read = counted.get(day)?.length ?? 0;
+      missing.push({ day: dayLabel(day), sealed: read, found: read, sealProblem: problem });
+      reconciling.seals = reconciling.seals.filter((s) => s.tag !== tag || s.day !== day);
+    }
+    for (const [day, seal] of held) {
       if (jakartaDayStart(day) < from || jakartaDayStart(day + 1) > readTo) continue;
       const read = counted.get(day) ?? [];
       const since = seal.sealedAt - SEAL_AFTER_EVENT_MS;
@@ -1076,14 +1097,15 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * A closed day not proved by a trusted seal that holds (none, or one that no longer holds) whose
    * every row held, all of the account asked for, is then kept whole and to be sealed.
    * What is kept in clear is the account asked for, one copy (clerks type it in the form), never
-   * an account opened from a row of another.
+   * an account opened from a row of another. Returns the payments and the span as proved (read
+   * again when it was): what the day's deleted payments are counted from, as its seal is made of it.
    */
-  private async reconciledPayments(span: ReconciledSpan, tag: string | null, trusted: Map<number, TrustedSeal>, reconciling: Reconciling): Promise<ReconciledPayment[]> {
+  private async reconciledPayments(span: ReconciledSpan, tag: string | null, trusted: Map<number, TrustedSeal>, reconciling: Reconciling): Promise<{ payments: ReconciledPayment[]; proved: ReconciledSpan }> {
     const account = reconciling.account;
     let read = span;
     if (read.keptRows !== null) {
       const kept = this.keptPayments(read, read.keptRows, tag!, account);
-      if (kept !== null) return kept;
+      if (kept !== null) return { payments: kept, proved: read };
       // A row not as kept, or a day no longer kept: its lines read, and the span proved as any other.
       read = { ...span, ...(await this.readSpan(span.where, span.params, span.from, span.to, span.limit, 'shown')) };
     }
@@ -1116,7 +1138,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       reconciling.seals.push({ tag: tag!, day, rowCount: sealed.rows, seal, paymentIds: sealedPaymentIds(at.map((i) => payments[i].id)) });
     }
     // The tag narrows; the opened account decides (a tag is 128 bits of an HMAC, the account is the fact).
-    return payments.filter((payment) => payment.sourceAccount === account);
+    return { payments: payments.filter((payment) => payment.sourceAccount === account), proved: read };
   }
 
   /**

@@ -28,9 +28,10 @@ import type { ValueSealer } from './sealed-values.js';
  * exactly what the state check against the payment history is there to catch.
  *
  * Not in MACED_TABLES: a seal is a kept proof, never a fact. `keys rotate` leaves it be (it
- * cannot re-seal without proving the rows again), and one under an older key is not trusted:
- * the day is proved row by row and sealed anew under the current key. A seal that does not hold
- * costs time, never a wrong answer, so `audit verify` does not walk them.
+ * cannot re-seal without proving the rows again), and one under an older key is not trusted to
+ * prove rows: the day is proved row by row and sealed anew under the current key, though its ids
+ * still hold the day to its payments (sealsOfDays). A seal row deleted or changed in SQL names its
+ * day and keeps it from being sealed anew; `audit verify` does not walk the seals.
  *
  * The overview's kept day totals (migration 034) are rows of this table too, under the tag
  * DAY_TOTALS_TAG: a closed day's counts and sums per state (every payment of the day), in
@@ -331,25 +332,83 @@ export function sealHolds(ring: KeyRing, account: string, tag: string, day: numb
 }
 
 /**
- * The seals of `tag` for days `first` to `last` that can be trusted, by day: each read with its
- * latest change record and that record's link in the same statement, and kept only when its MAC
- * holds, it carries its latest record's MAC (not an older copy written back, not inserted in
- * SQL) and it is under the ring's current key. Any other seal is as good as none.
+ * The seals of `tag` for days `first` to `last` that can be trusted, by day (sealsOfDays' `trusted`).
  */
 export async function trustedSeals(db: Db, sealer: ValueSealer, tag: string, first: number, last: number): Promise<Map<number, TrustedSeal>> {
-  const latest = withLatestRecord(RECONCILIATION_SEALS, 's', { dialect: db.dialect, column: ['s.account_tag', 's.day'] });
-  const rows = await db.query<MacedRow & LatestRecordColumns>(
-    `SELECT ${latest.columns} FROM reconciliation_seals s ${latest.join} WHERE s.account_tag = ? AND s.day >= ? AND s.day <= ?`,
-    [...latest.params, tag, first, last],
-  );
-  const ring = sealer.keyRing;
+  return (await sealsOfDays(db, sealer, tag, first, last)).trusted;
+}
+
+/** Days read a statement by sealsOfDays. */
+const SEAL_DAYS_CHUNK = 366;
+
+/**
+ * The seals of `tag` for days `first` to `last`, by day: every day read with its row (if any) and
+ * its latest change record and that record's link in one statement, as the kept day totals are
+ * (holdingDayTotals).
+ * - `trusted`: a seal whose MAC holds under the ring's current key and that carries its latest
+ *   record's MAC (not an older copy written back, not inserted in SQL): its hash may prove a day.
+ * - `held`: those, and a seal whose MAC holds under an older key of the ring (after `keys rotate`),
+ *   or whose MAC was cleared (migration 032 cleared every seal's) while its values are still those
+ *   its latest record's MAC covers: what it says of the day's payments (its ids, or its count)
+ *   is the gateway's, so the day is held to them (missingPayments), though its hash proves nothing.
+ * - `broken`: a day whose latest record says a seal exists while its row is gone (deleted in SQL),
+ *   or whose row holds neither way (values changed in SQL, an older copy written back, inserted in
+ *   SQL, a record not the gateway's), each problem in words: what the day held cannot be told,
+ *   and the caller names the day and never seals it anew (that would forget what was deleted).
+ * A seal or record under a key no longer in the ring is neither (the day is not checked): removing
+ * a key from the ring forgets what it proved.
+ */
+export async function sealsOfDays(
+  db: Db,
+  sealer: ValueSealer,
+  tag: string,
+  first: number,
+  last: number,
+): Promise<{ trusted: Map<number, TrustedSeal>; held: Map<number, TrustedSeal>; broken: Map<number, string> }> {
   const trusted = new Map<number, TrustedSeal>();
-  for (const row of rows) {
-    if (row.mac_key_id !== ring.currentKeyId) continue;
-    if (currentRowProblem(RECONCILIATION_SEALS, row, row, sealer) !== null) continue;
-    trusted.set(toNumber(row.day), { rowCount: toNumber(row.row_count), seal: String(row.seal), sealedAt: toNumber(row.sealed_at), paymentIds: row.payment_ids === null ? null : String(row.payment_ids) });
+  const held = new Map<number, TrustedSeal>();
+  const broken = new Map<number, string>();
+  if (last < first) return { trusted, held, broken };
+  const latest = withLatestRecord(RECONCILIATION_SEALS, 's', { dialect: db.dialect, column: ['k.t', 'k.d'] });
+  const rows: (MacedRow & LatestRecordColumns & { asked_day: number | string })[] = [];
+  // SQLite takes at most 500 terms of a compound SELECT: a longer period is read in chunks.
+  for (let from = first; from <= last; from += SEAL_DAYS_CHUNK) {
+    const days: number[] = [];
+    for (let day = from; day <= Math.min(last, from + SEAL_DAYS_CHUNK - 1); day += 1) days.push(day);
+    const asked = days.map(() => `SELECT ? AS t, CAST(? AS ${db.dialect === 'mysql' ? 'SIGNED' : 'INTEGER'}) AS d`).join(' UNION ALL ');
+    rows.push(
+      ...(await db.query<MacedRow & LatestRecordColumns & { asked_day: number | string }>(
+        `SELECT k.d AS asked_day, ${latest.columns} FROM (${asked}) k LEFT JOIN reconciliation_seals s ON s.account_tag = k.t AND s.day = k.d ${latest.join}`,
+        [...days.flatMap((day) => [tag, day]), ...latest.params],
+      )),
+    );
   }
-  return trusted;
+  const ring = sealer.keyRing;
+  for (const row of rows) {
+    const day = toNumber(row.asked_day);
+    try {
+      if (row.account_tag === null) {
+        const gone = missingRowProblem(RECONCILIATION_SEALS, { account_tag: tag, day }, row, sealer);
+        if (gone !== null) broken.set(day, gone);
+        continue;
+      }
+      const seal = { rowCount: toNumber(row.row_count), seal: String(row.seal), sealedAt: toNumber(row.sealed_at), paymentIds: row.payment_ids === null ? null : String(row.payment_ids) };
+      // Its MAC cleared (migration 032), its values still those its latest record's MAC covers.
+      const cleared = row.mac === null && row.mac_key_id === null && row.rc_mac !== null && row.rc_mac_key_id !== null;
+      const problem = cleared
+        ? currentRowProblem(RECONCILIATION_SEALS, { ...row, mac: row.rc_mac, mac_key_id: row.rc_mac_key_id }, row, sealer)
+        : currentRowProblem(RECONCILIATION_SEALS, row, row, sealer);
+      if (problem !== null) {
+        broken.set(day, problem);
+        continue;
+      }
+      held.set(day, seal);
+      if (!cleared && row.mac_key_id === ring.currentKeyId) trusted.set(day, seal);
+    } catch (error) {
+      if (!(error instanceof KeyRingError)) throw error;
+    }
+  }
+  return { trusted, held, broken };
 }
 
 /** A day proved row by row, to be sealed. */
