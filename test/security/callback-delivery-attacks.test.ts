@@ -89,6 +89,14 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
     expect(logs.lines.filter((line) => line.includes('queued callback refused') && line.includes(transactionId)).join('\n')).to.contain(problem);
   }
 
+  /** Refused as `problem` (refused), still sent once only after some rounds, and named by verify. */
+  async function refusedAndNamed(transactionId: string, problem: string): Promise<void> {
+    await refused(transactionId, problem);
+    await afterSomeRounds();
+    expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+    await expectNamed(problem);
+  }
+
   /** Puts `row` back as Gerbang left it (over what the attack left, or inserted again), with the dispatcher running. */
   async function putBack(row: Row): Promise<void> {
     await db().execute('DELETE FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [row.client_id, row.transaction_id]);
@@ -158,10 +166,7 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       await writeBack(db(), 'callback_deliveries', pending, 'id = ?', [pending.id]);
       try {
         const problem = `${described(pending)} is not its latest state`;
-        await refused(transactionId, problem);
-        await afterSomeRounds();
-        expect(noticesFor(transactionId), 'sent once').to.have.length(1);
-        await expectNamed(problem);
+        await refusedAndNamed(transactionId, problem);
       } finally {
         await putBack(sent);
       }
@@ -271,10 +276,7 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
         expect((await migrate(db(), { keys: TEST_AUDIT_KEYS })).applied).to.deep.equal(['038_callback_delivery_macs']);
         const problem = `${described(sent)} carries no MAC`;
         expect((await rowOf(transactionId)).mac, 'not keyed as it stands').to.equal(null);
-        await refused(transactionId, problem);
-        await afterSomeRounds();
-        expect(noticesFor(transactionId), 'sent once').to.have.length(1);
-        await expectNamed(problem);
+        await refusedAndNamed(transactionId, problem);
       } finally {
         await putBack(sent);
       }
