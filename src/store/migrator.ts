@@ -2,7 +2,7 @@ import { isAppError } from '../errors/app-error.js';
 import { getLogger } from '../log/index.js';
 import { loadMigrationFiles, type MigrationFile } from './migration-files.js';
 import type { KeyRing } from '../security/index.js';
-import type { WriterHead } from './repositories/audit-chain.js';
+import { inOwnTransaction, type WriterHead } from './repositories/audit-chain.js';
 import { relinkChains } from './repositories/audit-verify.js';
 import { CONSOLE_USERS } from './repositories/console-user-repository.js';
 import { PRE_037_COVERAGE } from './repositories/chain-coverage.js';
@@ -316,7 +316,7 @@ async function recordRowsAsTheyStand(db: Queryable, keys: KeyRing | null, vouch:
   const counts = await Promise.all(RECORDED_AT_027.map(async (t) => Number((await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t.table}`))[0].n)));
   if (counts.every((n) => n === 0)) return;
   const record = (q: Queryable) => recordBaseline(q, RECORDED_AT_027, new ValueSealer(keys));
-  const head = 'withTransaction' in db ? await (db as Db).withTransaction(record) : await record(db);
+  const head = await inOwnTransaction(db, record);
   vouch(head);
   log.info({ recorded: head?.seq ?? 0 }, 'migration 027: console users, clients, credentials, grants and callback endpoints recorded as they stand');
 }

@@ -528,6 +528,15 @@ export async function appendOnNewChain(q: Queryable, ring: KeyRing, writerId: st
 }
 
 /**
+ * `fn` in a transaction of its own when `db` is the store (a migration's step on MySQL, whose DDL
+ * commits by itself: a transaction a batch), or in `db` as it is when it already is one (SQLite:
+ * the migration's transaction).
+ */
+export function inOwnTransaction<T>(db: Queryable, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return 'withTransaction' in db ? (db as Db).withTransaction(fn) : fn(db);
+}
+
+/**
  * appendOnNewChain for a one-off writer that links in several transactions (a migration's batches):
  * the records `write` makes on `q` linked after `head`, the head this writer last committed to its
  * chain `writerId` (null: none yet, the chain begins here), and the chain's head row moved to the

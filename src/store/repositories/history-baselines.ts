@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import { KeyRingError } from '../../security/index.js';
-import type { Db, Queryable, SqlValue } from '../types.js';
+import type { Queryable, SqlValue } from '../types.js';
 import { UniqueViolationError } from '../types.js';
-import { appendOnOwnChain, type ChainHead, type LinkKind, type WriterHead, type Written } from './audit-chain.js';
+import { appendOnOwnChain, inOwnTransaction, type ChainHead, type LinkKind, type WriterHead, type Written } from './audit-chain.js';
 import { consoleAuditDigest } from './audit-records.js';
 import { CHAIN_COVERAGE, COVERAGE_IN_PROGRESS, EXCUSES_NOTHING, PRE_037_COVERAGE, type CoveredRecords } from './chain-coverage.js';
 import type { ConsoleAuditRow } from './console-audit-repository.js';
@@ -240,7 +240,6 @@ async function step(tx: Queryable, sealer: ValueSealer, excused: Excused, writer
  * entries were recorded, and the head of its chain (null: none), to vouch for outside the database.
  */
 export async function recordExcusedHistory(db: Queryable, sealer: ValueSealer): Promise<{ recorded: Record<CoveredRecords, number>; head: WriterHead | null }> {
-  const inTransaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => ('withTransaction' in db ? (db as Db).withTransaction(fn) : fn(db));
   const writerId = `${OWN_CHAIN}${randomBytes(8).toString('hex')}`;
   let head: ChainHead | null = null;
   const counts: Record<CoveredRecords, number> = { payments: 0, console_audit: 0 };
@@ -250,7 +249,7 @@ export async function recordExcusedHistory(db: Queryable, sealer: ValueSealer): 
     for (;;) {
       let done: Step;
       try {
-        done = await inTransaction((tx) => step(tx, sealer, excused, writerId, head));
+        done = await inOwnTransaction(db, (tx) => step(tx, sealer, excused, writerId, head));
       } catch (error) {
         // A gateway's first event of a payment of the batch: the batch again, without it (MySQL; SQLite migrates alone).
         if (!(error instanceof UniqueViolationError) || !('withTransaction' in db) || ++taken > MAX_TAKEN) throw error;

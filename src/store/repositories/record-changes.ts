@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Db, Queryable, SqlValue } from '../types.js';
-import { appendOnOwnChain, type ChainHead, type ChainLanes, type WriterHead, type Written } from './audit-chain.js';
+import type { Queryable, SqlValue } from '../types.js';
+import { appendOnOwnChain, inOwnTransaction, type ChainHead, type ChainLanes, type WriterHead, type Written } from './audit-chain.js';
 import { digest } from './audit-records.js';
 import { byKey, macOfStoredRow, recordMac, type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber, toStringOrNull } from './row-values.js';
@@ -178,14 +178,13 @@ const KEYED_PER_TRANSACTION = 500;
  * not open is left without one too. No lock but the rows written. Returns how many were keyed.
  */
 export async function keyStoredRows(db: Queryable, table: MacedTable, sealer: ValueSealer, order: string, migration: string): Promise<{ keyed: number; head: WriterHead | null }> {
-  const inTransaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => ('withTransaction' in db ? (db as Db).withTransaction(fn) : fn(db));
   const writerId = `migration-${migration}-${randomBytes(8).toString('hex')}`;
   const guarded = table.columns.split(', ').filter((c) => c !== 'mac_key_id' && c !== 'mac');
   let head: ChainHead | null = null;
   let after = 0;
   let keyed = 0;
   for (;;) {
-    const batch = await inTransaction(async (tx) => {
+    const batch = await inOwnTransaction(db, async (tx) => {
       const rows = await tx.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE ${order} > ? AND mac IS NULL ORDER BY ${order} LIMIT ?`, [after, KEYED_PER_TRANSACTION]);
       const recorded = await rowsWithRecords(tx, table, rows);
       let count = 0;
