@@ -881,22 +881,32 @@ forEachBackend('An attacker who hides the newest (failed) verification result in
   let intact: number;
   let failed: number;
 
+  /**
+   * A console of its own for each case, with a checkpoint file of its own: it links every page
+   * viewed (the console's access log) and checkpoints its chain, so the dump written back after a
+   * case cuts that chain behind the checkpoints of the console that wrote it, which would then say
+   * the database was rolled back (sooner or later, as its checkpoints fall) instead of what the case looks at.
+   */
+  const viewing = async (): Promise<void> => {
+    const own = join(mkdtempSync(join(tmpdir(), 'gerbang-console-')), 'audit-checkpoints.jsonl');
+    con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent', GERBANG_AUDIT_CHECKPOINT_FILE: own });
+    session = await viewerSession(con, '127.0.0.71');
+  };
+
   before(async () => {
     db = ctx.store().db;
     ({ intact, failed } = await intactThenFailedVerification(ctx.url(), db, checkpoints));
-    con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent' });
-    session = await viewerSession(con, '127.0.0.71');
-    expect((await chainStatus(session)).className, 'the failed result shown').to.equal('error');
-    // The console wrote its sign-in: from here on only the attacker (and audit verify) writes.
     await takeDump(db, 'failed');
   });
 
-  afterEach(async () => {
-    await restoreDump(db, 'failed');
+  beforeEach(async () => {
+    await viewing();
+    expect((await chainStatus(session)).className, 'the failed result shown').to.equal('error');
   });
 
-  after(async () => {
+  afterEach(async () => {
     await con?.close();
+    await restoreDump(db, 'failed');
   });
 
   it('does not turn the console overview green again: it says the result cannot be proved, and audit verify names the deleted result', async () => {
