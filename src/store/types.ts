@@ -1043,6 +1043,13 @@ export interface CallbackRepository {
    * lease. Throws IntegrityError when the row is no longer Gerbang's latest state of it (nothing written).
    */
   recordAttempt(id: number, owner: string, attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number }, now: number): Promise<void>;
+  /**
+   * Queues a delivery again, as enqueue does (PENDING, no attempts, due now, its MAC and change
+   * record), over one whose row does not hold or that was deleted in SQL: `found` says what was
+   * wrong with it. Nothing is written when its row is Gerbang's latest state of it, or when no
+   * delivery of that transfer was ever recorded (`notRequeued` says which).
+   */
+  requeue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<{ found: string } | { notRequeued: string }>;
 }
 
 // ---------------------------------------------------------------- payment search (finance console)

@@ -283,11 +283,98 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
     });
   });
 
+  describe('the operator queues a held-back notification again (gerbang callback requeue)', () => {
+    const admin = `ops-${Date.now().toString(36)}`;
+    before(async () => {
+      await gw.store.consoleUsers.create({ username: admin, passwordHash: 'x', role: 'admin' }, Date.now());
+    });
+
+    const requeue = (transactionId: string, reason = 'verify named it; the ERP never got it'): Promise<CliResult> =>
+      runCli(['callback', 'requeue', '--client', client.clientId, '--transaction-id', transactionId, '--admin', admin, '--reason', reason], {
+        GERBANG_DATABASE_URL: ctx.url(),
+        GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
+        GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints,
+      });
+    /** The transfer's answer as its payment holds it (what the ERP must be told). */
+    const answerOf = async (transactionId: string) => JSON.parse((await gw.store.payments.find(client.clientId, transactionId))!.resultJson!) as unknown;
+    const requeueAudits = async (transactionId: string) => (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK-REQUEUE');
+
+    /** Queued again: sent once, with the payment's own answer, to the registered endpoint; audited with who and why; verify names it no more. */
+    async function sentOnceAndNoLongerNamed(transactionId: string, result: CliResult): Promise<void> {
+      expect(result.code, result.stdout + result.stderr).to.equal(0);
+      const [notice] = await eventually(async () => noticesFor(transactionId).length > 0 && noticesFor(transactionId));
+      expect(JSON.parse(notice.body).transfer, 'from the payment, not the row found').to.deep.equal(await answerOf(transactionId));
+      await eventually(async () => (await rowOf(transactionId)).state === 'DELIVERED');
+      await afterSomeRounds();
+      expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+      const audited = (await requeueAudits(transactionId)).filter((a) => a.statusCode === 200);
+      expect(audited, 'requeued once').to.have.length(1);
+      expect(audited[0].requestBody).to.contain(admin).and.to.contain('verify named it');
+      const verified = await verify();
+      expect(verified.stdout + verified.stderr, 'no longer named').to.not.contain(transactionId);
+    }
+
+    it('deleted while queued: queued again from the payment, sent once, and no longer named', async () => {
+      const { transactionId, row } = await queued();
+      await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [row.id]);
+      gw.gateway.callbacks.start();
+      await expectNamed(`callback_deliveries ["${client.clientId}","${transactionId}"] was deleted`);
+      const result = await requeue(transactionId);
+      expect(result.stdout).to.contain('was deleted');
+      await sentOnceAndNoLongerNamed(transactionId, result);
+    });
+
+    it('set FAILED while queued, its URL and body forged too: sent to the registered endpoint with the payment\'s answer, once, and no longer named', async () => {
+      const { transactionId, row } = await queued();
+      await db().execute("UPDATE callback_deliveries SET state = 'FAILED', url = 'http://127.0.0.1:9/forged', body = '{\"forged\":true}' WHERE id = ?", [row.id]);
+      gw.gateway.callbacks.start();
+      await expectNamed(`${described(row)} was altered`);
+      await sentOnceAndNoLongerNamed(transactionId, await requeue(transactionId));
+    });
+
+    it('refused while the client has no callback endpoint, or the payment itself was changed in SQL, or the delivery holds: nothing queued, each refusal audited', async () => {
+      const { transactionId, row } = await queued();
+      await db().execute("UPDATE callback_deliveries SET state = 'DELIVERED' WHERE id = ?", [row.id]);
+      gw.gateway.callbacks.start();
+      // No endpoint.
+      await gw.store.callbacks.setEndpoint(client.clientId, null, Date.now());
+      let result: CliResult;
+      try {
+        result = await requeue(transactionId);
+      } finally {
+        await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+      }
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.contain(`NOT queued again: client ${client.clientId} has no callback endpoint`);
+      // The payment's own state changed in SQL: it proves nothing.
+      const payment = await copyRow(db(), 'payments', 'client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+      await db().execute("UPDATE payments SET state = 'FAILED' WHERE id = ?", [payment.id]);
+      try {
+        result = await requeue(transactionId);
+      } finally {
+        await writeBack(db(), 'payments', payment, 'id = ?', [payment.id]);
+      }
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.contain(`NOT queued again: the payment of client ${client.clientId}, transactionId ${transactionId} does not hold itself`);
+      expect((await rowOf(transactionId)).state, 'nothing queued').to.equal('DELIVERED');
+      expect(noticesFor(transactionId)).to.have.length(0);
+      // Queued again once it is looked at; a second time, the delivery holds.
+      await sentOnceAndNoLongerNamed(transactionId, await requeue(transactionId));
+      result = await requeue(transactionId);
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.contain('holds (it is DELIVERED as Gerbang left it): nothing to queue again');
+      const audits = await requeueAudits(transactionId);
+      expect(audits.map((a) => a.statusCode).sort()).to.deep.equal([200, 409, 409, 409]);
+      await afterSomeRounds();
+      expect(noticesFor(transactionId), 'still sent once').to.have.length(1);
+    });
+  });
+
   describe('once every row is put back as Gerbang left it', () => {
     it('audit verify is INTACT: the genuine deliveries and retries are named nowhere', async () => {
       // The rows put back PENDING are sent now; each attempt recorded as it goes.
       await eventually(async () => (await db().query('SELECT id FROM callback_deliveries WHERE state = ?', ['PENDING'])).length === 0, 10_000);
-      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(11);
+      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(14);
       const result = await verify();
       expect(result.code, result.stdout + result.stderr).to.equal(0);
       expect(result.stdout).to.contain('INTACT');

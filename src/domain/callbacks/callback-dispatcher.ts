@@ -39,6 +39,11 @@ export function recentEndpoints(callbacks: OutboxStore, reads: RecentReads): Out
   };
 }
 
+/** What the ERP is sent when a transfer is final: its answer, as GET /v1/transfers/{id} gives it. */
+export function notificationBody(result: TransferResult): string {
+  return JSON.stringify({ event: 'transfer.final', transfer: result });
+}
+
 /**
  * Queues a notification for the client's registered endpoint. An endpoint whose row fails its MAC
  * (its URL rewritten in SQL) gets nothing queued, and the refusal is audited (refusalAudited).
@@ -49,8 +54,7 @@ export function outboxNotifier(callbacks: OutboxStore, audit: AuditRepository, c
       try {
         const url = await callbacks.endpointOf(clientId);
         if (!url) return;
-        const body = JSON.stringify({ event: 'transfer.final', transfer: result });
-        await callbacks.enqueue({ clientId, transactionId: result.transactionId, url, body }, clock());
+        await callbacks.enqueue({ clientId, transactionId: result.transactionId, url, body: notificationBody(result) }, clock());
       } catch (error) {
         // The transfer's state is stored; the ERP can still read it. Never fail a payment over this.
         log.error({ ...request, err: error, transactionId: result.transactionId }, 'callback could not be queued');
