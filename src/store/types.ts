@@ -1029,6 +1029,24 @@ export interface RefusedCallback {
   leftAsIs?: true;
 }
 
+/** The notifications past their next attempt time and not attempted yet (a lease held, the dispatcher off, refused rows). */
+export interface OverdueCallbacks {
+  count: number;
+  /** The oldest next attempt time among them (epoch ms), or null when none is overdue. */
+  oldestDueAt: number | null;
+}
+
+/** A due notification under a lease a claim honours (not claimable until it ends). */
+export interface LeasedCallback {
+  id: number;
+  clientId: string;
+  transactionId: string;
+  attempts: number;
+  nextAttemptAt: number;
+  leaseOwner: string | null;
+  leaseUntil: number;
+}
+
 export interface CallbackRepository {
   /** Registers (or, with null, removes) the client's endpoint. */
   setEndpoint(clientId: string, url: string | null, now: number): Promise<void>;
@@ -1050,6 +1068,13 @@ export interface CallbackRepository {
    * delivery of that transfer was ever recorded (`notRequeued` says which).
    */
   requeue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<{ found: string } | { notRequeued: string }>;
+  /** PENDING notifications whose next attempt time is past at `now`: how many, and the oldest such time. */
+  overdue(now: number): Promise<OverdueCallbacks>;
+  /**
+   * The due PENDING notifications under a lease claimDue honours at `now` for `leaseMs` (one
+   * ending after `now`, and not further ahead than a claim grants), in next attempt order, up to `limit`.
+   */
+  leasedDue(options: { now: number; leaseMs: number; limit: number }): Promise<LeasedCallback[]>;
 }
 
 // ---------------------------------------------------------------- payment search (finance console)

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CallbackDispatcher, CallbackSigner } from '../../src/domain/callbacks/index.js';
 import { migrate } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
@@ -431,5 +432,88 @@ forEachBackend('A sent callback\'s delivery cut from its chain\'s tail, and its 
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(receiver.received, 'not sent again while held').to.have.length(1);
     expect((await copyRow(db(), 'callback_deliveries', 'id = ?', [queuedRow.id])).state).to.equal('PENDING');
+  });
+});
+
+forEachBackend('An attacker without keys who keeps rewriting a due callback\'s lease before it ends', (ctx) => {
+  const db = () => ctx.store().db;
+  let gw: TestGateway;
+  let receiver: CallbackReceiver;
+  let client: TestClient;
+  let logs: ReturnType<typeof captureLogs>;
+  let signer: CallbackSigner;
+
+  before(async () => {
+    logs = captureLogs('warn');
+    receiver = await startReceiver();
+    gw = await TestGateway.start(ctx.url(), { GERBANG_CALLBACK_INTERVAL_MS: '50', GERBANG_METRICS_STORE_READ_SECONDS: '0' });
+    client = await gw.createClient();
+    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+    signer = CallbackSigner.fromFile(join(mkdtempSync(join(tmpdir(), 'gerbang-held-lease-')), 'key.pem'));
+  });
+  after(async () => {
+    logs.stop();
+    await gw?.close();
+    receiver?.server.close();
+  });
+
+  const noticesFor = (transactionId: string) => receiver.received.filter((r) => (JSON.parse(r.body) as { transfer: { transactionId: string } }).transfer.transactionId === transactionId);
+  const heldLines = (transactionId: string) => logs.lines.filter((line) => line.includes('due callback held under a lease') && line.includes(transactionId));
+  /** The overdue gauges as the gateway's /metrics shows them now. */
+  async function overdue(): Promise<{ count: number; ageSeconds: number }> {
+    const text = await (await fetch(gw.gateway.metricsUrl!)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    return { count: value('gerbang_callbacks_overdue'), ageSeconds: value('gerbang_callbacks_overdue_oldest_age_seconds') };
+  }
+  /**
+   * A dispatcher of the gateway's store on a clock of the test's (the gateway's own is stopped),
+   * run at `times` moments 50 s apart from `start`, `before` done before each run. Returns the next moment.
+   */
+  async function runsOver(times: number, before: (now: number) => Promise<void>, start = Date.now()): Promise<number> {
+    let now = start;
+    const dispatcher = new CallbackDispatcher({ callbacks: gw.store.callbacks, audit: gw.store.audit, signer, clock: () => now }, { intervalMs: 0, retryBaseMs: 30_000 });
+    for (let step = 0; step < times; step += 1) {
+      await before(now);
+      await dispatcher.runOnce();
+      now += 50_000;
+    }
+    return now;
+  }
+
+  it('held 250 s by a lease rewritten every 50 s, 110 s ahead (within what a claim is granted): not sent, overdue in /metrics, and logged once, naming it; sent once the writer stops', async () => {
+    await gw.gateway.callbacks.stop();
+    const body = sampleTransfer();
+    const auth = { authorization: `Bearer ${await gw.token(client)}` };
+    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+    const transactionId = body.transactionId as string;
+    const [row] = await eventually(async () => {
+      const rows = await db().query<Row>('SELECT * FROM callback_deliveries WHERE transaction_id = ?', [transactionId]);
+      return rows.length === 1 && rows;
+    });
+    const now = await runsOver(6, (at) => db().execute("UPDATE callback_deliveries SET lease_owner = 'held-back', lease_until = ? WHERE id = ?", [at + 110_000, row.id]).then(() => undefined));
+    expect(noticesFor(transactionId), 'held back').to.have.length(0);
+    const [line] = heldLines(transactionId);
+    expect(heldLines(transactionId), 'logged once while it stays held').to.have.length(1);
+    expect(line).to.contain(`"deliveryId":${Number(row.id)}`).and.to.contain(`"clientId":"${client.clientId}"`).and.to.contain('"leaseOwner":"held-back"');
+    const shown = await overdue();
+    expect(shown.count).to.equal(1);
+    expect(shown.ageSeconds).to.be.greaterThan(0).and.to.be.at.most((Date.now() - Number(row.next_attempt_at)) / 1000);
+    // The writer stops: its last lease ends, and the next run sends it.
+    await runsOver(1, async () => undefined, now + 120_000);
+    expect(noticesFor(transactionId)).to.have.length(1);
+    expect(await overdue()).to.deep.equal({ count: 0, ageSeconds: 0 });
+  });
+
+  it('a forged row refused and leased again by each claim as its lease ends: refused, never logged as held under a lease', async () => {
+    const now = Date.now();
+    await insertRow(db(), 'callback_deliveries', { id: -1, client_id: client.clientId, transaction_id: 'FORGED-LEASED', url: receiver.url, body: 'x', state: 'PENDING', attempts: 0, next_attempt_at: 0, created_at: now, updated_at: now });
+    try {
+      await runsOver(6, async () => undefined);
+      expect(logs.lines.filter((l) => l.includes('queued callback refused') && l.includes('FORGED-LEASED')), 'refused').to.not.deep.equal([]);
+      expect(heldLines('FORGED-LEASED')).to.deep.equal([]);
+      expect((await overdue()).count, 'overdue while it stays').to.equal(1);
+    } finally {
+      await db().execute("DELETE FROM callback_deliveries WHERE transaction_id = 'FORGED-LEASED'");
+    }
   });
 });

@@ -1,5 +1,5 @@
 import type { KeyRing } from '../../security/index.js';
-import { UniqueViolationError, type CallbackDelivery, type CallbackRepository, type Db, type RefusedCallback, type SqlValue } from '../types.js';
+import { UniqueViolationError, type CallbackDelivery, type CallbackRepository, type Db, type LeasedCallback, type OverdueCallbacks, type RefusedCallback, type SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
 import { IntegrityError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
@@ -53,7 +53,7 @@ export const CALLBACK_DELIVERIES: MacedTable = {
  * A lease further ahead than a claim of now could have set, with a minute of margin for the other
  * nodes' clocks, was not set by Gerbang (a writer holding a delivery back): not honoured.
  */
-const LEASE_CLOCK_MARGIN_MS = 60_000;
+export const LEASE_CLOCK_MARGIN_MS = 60_000;
 
 /** A notification to queue: the client's endpoint and the transfer's answer, as the ERP gets it. */
 type QueuedNotification = { clientId: string; transactionId: string; url: string; body: string };
@@ -213,6 +213,28 @@ export class SqlCallbackRepository implements CallbackRepository {
       claimed.push({ id: toNumber(row.id), clientId, transactionId, url: row.registered!, body: body!, attempts: toNumber(row.attempts) });
     }
     return claimed;
+  }
+
+  async overdue(now: number): Promise<OverdueCallbacks> {
+    // One range of ix_callback_deliveries_due (state, next_attempt_at): the due rows only, however many were delivered.
+    const [row] = await this.db.query<{ n: number | string; oldest: number | string | null }>(
+      "SELECT COUNT(*) AS n, MIN(next_attempt_at) AS oldest FROM callback_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ?",
+      [now],
+    );
+    return { count: toNumber(row?.n ?? 0), oldestDueAt: row?.oldest === null || row?.oldest === undefined ? null : toNumber(row.oldest) };
+  }
+
+  async leasedDue(options: { now: number; leaseMs: number; limit: number }): Promise<LeasedCallback[]> {
+    const { now, leaseMs } = options;
+    // The same range of ix_callback_deliveries_due as claimDue's, the leases it honours (the others it claims over).
+    const rows = await this.db.query<{ id: number | string; client_id: string; transaction_id: string; attempts: number | string; next_attempt_at: number | string; lease_owner: string | null; lease_until: number | string }>(
+      "SELECT id, client_id, transaction_id, attempts, next_attempt_at, lease_owner, lease_until FROM callback_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ? AND lease_until > ? AND lease_until <= ? ORDER BY next_attempt_at LIMIT ?",
+      [now, now, now + leaseMs + LEASE_CLOCK_MARGIN_MS, Math.max(1, Math.min(Math.trunc(options.limit), 1_000))],
+    );
+    return rows.map((r) => ({
+      id: toNumber(r.id), clientId: String(r.client_id), transactionId: String(r.transaction_id), attempts: toNumber(r.attempts), nextAttemptAt: toNumber(r.next_attempt_at),
+      leaseOwner: r.lease_owner === null ? null : String(r.lease_owner), leaseUntil: toNumber(r.lease_until),
+    }));
   }
 
   /** Why a delivery's row (read with its latest record as `d`) is not Gerbang's latest state of it, or null. */
