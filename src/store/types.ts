@@ -1027,6 +1027,11 @@ export interface RefusedCallback {
   transactionId: string;
   refused: string;
   leftAsIs?: true;
+  /**
+   * With `leftAsIs`: the row as it was found (what its MAC covers, its MAC, and `refused`), in one
+   * string: refused again as it stands, it is the same forged state.
+   */
+  asFound?: string;
 }
 
 /** The notifications past their next attempt time and not attempted yet (a lease held, the dispatcher off, refused rows). */

@@ -435,7 +435,7 @@ forEachBackend('A sent callback\'s delivery cut from its chain\'s tail, and its 
   });
 });
 
-forEachBackend('An attacker without keys who keeps rewriting a due callback\'s lease before it ends', (ctx) => {
+forEachBackend('An attacker without keys who keeps a due callback unsent for minutes (a dispatcher on a clock of the test\'s)', (ctx) => {
   const db = () => ctx.store().db;
   let gw: TestGateway;
   let receiver: CallbackReceiver;
@@ -447,6 +447,8 @@ forEachBackend('An attacker without keys who keeps rewriting a due callback\'s l
     logs = captureLogs('warn');
     receiver = await startReceiver();
     gw = await TestGateway.start(ctx.url(), { GERBANG_CALLBACK_INTERVAL_MS: '50', GERBANG_METRICS_STORE_READ_SECONDS: '0' });
+    // The dispatchers here run on the test's clock; the gateway's own sends nothing meanwhile.
+    await gw.gateway.callbacks.stop();
     client = await gw.createClient();
     await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
     signer = CallbackSigner.fromFile(join(mkdtempSync(join(tmpdir(), 'gerbang-held-lease-')), 'key.pem'));
@@ -459,6 +461,8 @@ forEachBackend('An attacker without keys who keeps rewriting a due callback\'s l
 
   const noticesFor = (transactionId: string) => receiver.received.filter((r) => (JSON.parse(r.body) as { transfer: { transactionId: string } }).transfer.transactionId === transactionId);
   const heldLines = (transactionId: string) => logs.lines.filter((line) => line.includes('due callback held under a lease') && line.includes(transactionId));
+  const refusedLines = (transactionId: string) => logs.lines.filter((line) => line.includes('queued callback refused') && line.includes(transactionId));
+  const refusalAudits = async (transactionId: string) => (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.errorCode === 'AUDIT_INTEGRITY');
   /** The overdue gauges as the gateway's /metrics shows them now. */
   async function overdue(): Promise<{ count: number; ageSeconds: number }> {
     const text = await (await fetch(gw.gateway.metricsUrl!)).text();
@@ -466,54 +470,84 @@ forEachBackend('An attacker without keys who keeps rewriting a due callback\'s l
     return { count: value('gerbang_callbacks_overdue'), ageSeconds: value('gerbang_callbacks_overdue_oldest_age_seconds') };
   }
   /**
-   * A dispatcher of the gateway's store on a clock of the test's (the gateway's own is stopped),
-   * run at `times` moments 50 s apart from `start`, `before` done before each run. Returns the next moment.
+   * A dispatcher (as a process of its own) of the gateway's store on a clock of the test's from
+   * `start`: `runs` runs it `times`, 50 s apart, doing `before` before each run.
    */
-  async function runsOver(times: number, before: (now: number) => Promise<void>, start = Date.now()): Promise<number> {
-    let now = start;
-    const dispatcher = new CallbackDispatcher({ callbacks: gw.store.callbacks, audit: gw.store.audit, signer, clock: () => now }, { intervalMs: 0, retryBaseMs: 30_000 });
-    for (let step = 0; step < times; step += 1) {
-      await before(now);
-      await dispatcher.runOnce();
-      now += 50_000;
-    }
-    return now;
+  function dispatcherFrom(start = Date.now()) {
+    const clock = { now: start };
+    const dispatcher = new CallbackDispatcher({ callbacks: gw.store.callbacks, audit: gw.store.audit, signer, clock: () => clock.now }, { intervalMs: 0, retryBaseMs: 30_000 });
+    const runs = async (times: number, before: (now: number) => Promise<unknown> = async () => undefined) => {
+      for (let step = 0; step < times; step += 1) {
+        await before(clock.now);
+        await dispatcher.runOnce();
+        clock.now += 50_000;
+      }
+    };
+    return { clock, runs };
   }
+  /** A forged PENDING row of the client's, due since 1970, never written by the gateway. */
+  const forged = (id: number, transactionId: string) =>
+    insertRow(db(), 'callback_deliveries', { id, client_id: client.clientId, transaction_id: transactionId, url: receiver.url, body: 'x', state: 'PENDING', attempts: 0, next_attempt_at: 0, created_at: Date.now(), updated_at: Date.now() });
 
-  it('held 250 s by a lease rewritten every 50 s, 110 s ahead (within what a claim is granted): not sent, overdue in /metrics, and logged once, naming it; sent once the writer stops', async () => {
-    await gw.gateway.callbacks.stop();
-    const body = sampleTransfer();
-    const auth = { authorization: `Bearer ${await gw.token(client)}` };
-    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
-    const transactionId = body.transactionId as string;
-    const [row] = await eventually(async () => {
-      const rows = await db().query<Row>('SELECT * FROM callback_deliveries WHERE transaction_id = ?', [transactionId]);
-      return rows.length === 1 && rows;
+  describe('its lease rewritten before it ends', () => {
+    it('held 250 s by a lease rewritten every 50 s, 110 s ahead (within what a claim is granted): not sent, overdue in /metrics, and logged once, naming it; sent once the writer stops', async () => {
+      const body = sampleTransfer();
+      const auth = { authorization: `Bearer ${await gw.token(client)}` };
+      expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+      const transactionId = body.transactionId as string;
+      const [row] = await eventually(async () => {
+        const rows = await db().query<Row>('SELECT * FROM callback_deliveries WHERE transaction_id = ?', [transactionId]);
+        return rows.length === 1 && rows;
+      });
+      const held = dispatcherFrom();
+      await held.runs(6, (at) => db().execute("UPDATE callback_deliveries SET lease_owner = 'held-back', lease_until = ? WHERE id = ?", [at + 110_000, row.id]));
+      expect(noticesFor(transactionId), 'held back').to.have.length(0);
+      const [line] = heldLines(transactionId);
+      expect(heldLines(transactionId), 'logged once while it stays held').to.have.length(1);
+      expect(line).to.contain(`"deliveryId":${Number(row.id)}`).and.to.contain(`"clientId":"${client.clientId}"`).and.to.contain('"leaseOwner":"held-back"');
+      const shown = await overdue();
+      expect(shown.count).to.equal(1);
+      expect(shown.ageSeconds).to.be.greaterThan(0).and.to.be.at.most((Date.now() - Number(row.next_attempt_at)) / 1000);
+      // The writer stops: its last lease ends, and the next run sends it.
+      await dispatcherFrom(held.clock.now + 120_000).runs(1);
+      expect(noticesFor(transactionId)).to.have.length(1);
+      expect(await overdue()).to.deep.equal({ count: 0, ageSeconds: 0 });
     });
-    const now = await runsOver(6, (at) => db().execute("UPDATE callback_deliveries SET lease_owner = 'held-back', lease_until = ? WHERE id = ?", [at + 110_000, row.id]).then(() => undefined));
-    expect(noticesFor(transactionId), 'held back').to.have.length(0);
-    const [line] = heldLines(transactionId);
-    expect(heldLines(transactionId), 'logged once while it stays held').to.have.length(1);
-    expect(line).to.contain(`"deliveryId":${Number(row.id)}`).and.to.contain(`"clientId":"${client.clientId}"`).and.to.contain('"leaseOwner":"held-back"');
-    const shown = await overdue();
-    expect(shown.count).to.equal(1);
-    expect(shown.ageSeconds).to.be.greaterThan(0).and.to.be.at.most((Date.now() - Number(row.next_attempt_at)) / 1000);
-    // The writer stops: its last lease ends, and the next run sends it.
-    await runsOver(1, async () => undefined, now + 120_000);
-    expect(noticesFor(transactionId)).to.have.length(1);
-    expect(await overdue()).to.deep.equal({ count: 0, ageSeconds: 0 });
+
+    it('a forged row refused and leased again by each claim as its lease ends: refused, never logged as held under a lease', async () => {
+      await forged(-1, 'FORGED-LEASED');
+      try {
+        await dispatcherFrom().runs(6);
+        expect(refusedLines('FORGED-LEASED'), 'refused').to.not.deep.equal([]);
+        expect(heldLines('FORGED-LEASED')).to.deep.equal([]);
+        expect((await overdue()).count, 'overdue while it stays').to.equal(1);
+      } finally {
+        await db().execute("DELETE FROM callback_deliveries WHERE transaction_id = 'FORGED-LEASED'");
+      }
+    });
   });
 
-  it('a forged row refused and leased again by each claim as its lease ends: refused, never logged as held under a lease', async () => {
-    const now = Date.now();
-    await insertRow(db(), 'callback_deliveries', { id: -1, client_id: client.clientId, transaction_id: 'FORGED-LEASED', url: receiver.url, body: 'x', state: 'PENDING', attempts: 0, next_attempt_at: 0, created_at: now, updated_at: now });
-    try {
-      await runsOver(6, async () => undefined);
-      expect(logs.lines.filter((l) => l.includes('queued callback refused') && l.includes('FORGED-LEASED')), 'refused').to.not.deep.equal([]);
-      expect(heldLines('FORGED-LEASED')).to.deep.equal([]);
-      expect((await overdue()).count, 'overdue while it stays').to.equal(1);
-    } finally {
-      await db().execute("DELETE FROM callback_deliveries WHERE transaction_id = 'FORGED-LEASED'");
-    }
+  describe('a forged row left as it is, claimed and refused again as each lease ends', () => {
+    it('audited and logged once per forged state: two claims of the same row, one record; the row forged otherwise, a second; a process started anew, once more', async () => {
+      await forged(-2, 'FORGED-ONCE');
+      try {
+        const running = dispatcherFrom();
+        // Claimed at 0 s and at 100 s (its lease of 60 s ended), refused each time.
+        await running.runs(3);
+        expect(await refusalAudits('FORGED-ONCE'), 'one audit record').to.have.length(1);
+        expect(refusedLines('FORGED-ONCE'), 'one log line').to.have.length(1);
+        await db().execute('UPDATE callback_deliveries SET attempts = 5 WHERE id = -2');
+        await running.runs(4);
+        const [, second] = await refusalAudits('FORGED-ONCE');
+        expect(await refusalAudits('FORGED-ONCE'), 'forged otherwise: a second').to.have.length(2);
+        expect(second.responseBody).to.contain('NOT SENT');
+        expect(refusedLines('FORGED-ONCE')).to.have.length(2);
+        await dispatcherFrom(running.clock.now + 120_000).runs(1);
+        expect(await refusalAudits('FORGED-ONCE'), 'a restarted process reports it once more').to.have.length(3);
+        expect(noticesFor('FORGED-ONCE')).to.have.length(0);
+      } finally {
+        await db().execute("DELETE FROM callback_deliveries WHERE transaction_id = 'FORGED-ONCE'");
+      }
+    });
   });
 });

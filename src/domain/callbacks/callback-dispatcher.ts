@@ -96,6 +96,9 @@ const HELD_LONGER_THAN_A_CLAIM_MS = LEASE_MS + LEASE_CLOCK_MARGIN_MS;
 /** Due leased deliveries watched a run (leasedDue): beyond these, the oldest due are watched. */
 const LEASES_WATCHED = 200;
 
+/** Forged rows whose refusal a process remembers (reportedOnce), the least recently refused forgotten first. */
+const REFUSALS_REMEMBERED = 20_000;
+
 /**
  * Delivers queued notifications from every API process: the store leases each to one process.
  * A 2xx answer delivers it; anything else is tried again with back-off (GERBANG_CALLBACK_RETRY_BASE_MS doubling to 4 h),
@@ -110,6 +113,8 @@ export class CallbackDispatcher {
    * that was logged.
    */
   private leased = new Map<number, { since: number; attempts: number; nextAttemptAt: number; warned: boolean }>();
+  /** The forged state (RefusedCallback.asFound) last audited and logged for each row refused as it stands, by id. */
+  private readonly reported = new Map<number, string>();
 
   constructor(
     private readonly deps: {
@@ -189,11 +194,33 @@ export class CallbackDispatcher {
    * is audited and left as it is (claimed, and refused, again once its lease ends).
    */
   private async refuse(delivery: RefusedCallback): Promise<void> {
+    if (this.reportedAlready(delivery)) return;
     log.error({ deliveryId: delivery.id, clientId: delivery.clientId, transactionId: delivery.transactionId, problem: delivery.refused }, 'queued callback refused: never signed nor sent');
     await refusalAudited(this.deps.audit, this.deps.clock, delivery, delivery.leftAsIs ? 'NOT SENT' : 'FAILED');
-    if (delivery.leftAsIs) return;
+    if (delivery.leftAsIs) return this.remember(delivery);
     const now = this.deps.clock();
     await this.deps.callbacks.recordAttempt(delivery.id, this.owner, { state: 'FAILED', status: null, error: `refused: ${delivery.refused}`, nextAttemptAt: now }, now);
+  }
+
+  /**
+   * True when this process already audited and logged `delivery` refused as it stands now: a
+   * forged row left as it is is claimed and refused again each minute, and is reported once per
+   * forged state (again when it is forged otherwise). In memory: a restarted process, or another
+   * node, reports it once more; past REFUSALS_REMEMBERED rows, the least recently refused are
+   * forgotten (reported again then).
+   */
+  private reportedAlready(delivery: RefusedCallback): boolean {
+    if (delivery.asFound === undefined || this.reported.get(delivery.id) !== delivery.asFound) return false;
+    this.remember(delivery);
+    return true;
+  }
+
+  /** Remembers `delivery` as reported in the state it was found (once its audit record is written), as the most recently refused. */
+  private remember(delivery: RefusedCallback): void {
+    if (delivery.asFound === undefined) return;
+    this.reported.delete(delivery.id);
+    this.reported.set(delivery.id, delivery.asFound);
+    if (this.reported.size > REFUSALS_REMEMBERED) this.reported.delete(this.reported.keys().next().value!);
   }
 
   private async deliver(delivery: CallbackDelivery): Promise<void> {

@@ -185,7 +185,8 @@ export class SqlCallbackRepository implements CallbackRepository {
       // neither sent nor written (which would record it as Gerbang's), left for verify to name.
       const heldBack = this.deliveryProblem(row);
       if (heldBack !== null) {
-        claimed.push({ id: toNumber(row.id), clientId, transactionId, refused: heldBack, leftAsIs: true });
+        const asFound = JSON.stringify([toNumber(row.id), ...CALLBACK_DELIVERIES.fields(row, this.sealer), row.mac_key_id, row.mac, heldBack]);
+        claimed.push({ id: toNumber(row.id), clientId, transactionId, refused: heldBack, leftAsIs: true, asFound });
         continue;
       }
       // The URL is looked up again now: a delivery goes to the client's registered endpoint only,
