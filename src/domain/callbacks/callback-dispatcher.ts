@@ -96,7 +96,7 @@ const HELD_LONGER_THAN_A_CLAIM_MS = LEASE_MS + LEASE_CLOCK_MARGIN_MS;
 /** Due leased deliveries watched a run (leasedDue): beyond these, the oldest due are watched. */
 const LEASES_WATCHED = 200;
 
-/** Forged rows whose refusal a process remembers (reportedOnce), the least recently refused forgotten first. */
+/** Forged rows whose refusal a process remembers (reportedAlready), the least recently refused forgotten first. */
 const REFUSALS_REMEMBERED = 20_000;
 
 /**
