@@ -39,6 +39,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; usage: string }> 
   sign: { load: async () => (await import('./commands/sign-command.js')).signCommand, usage: usages.SIGN_USAGE },
   bank: { load: async () => (await import('./commands/bank-command.js')).bankCommand, usage: usages.BANK_USAGE },
   transfer: { load: async () => (await import('./commands/transfer-command.js')).transferCommand, usage: usages.TRANSFER_USAGE },
+  callback: { load: async () => (await import('./commands/callback-command.js')).callbackCommand, usage: usages.CALLBACK_USAGE },
   openapi: { load: async () => (await import('./commands/openapi-command.js')).openapiCommand, usage: usages.OPENAPI_USAGE },
   simulator: { load: async () => (await import('./commands/simulator-command.js')).simulatorCommand, usage: usages.SIMULATOR_USAGE },
   config: {

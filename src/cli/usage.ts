@@ -133,6 +133,16 @@ gerbang transfer review resolve ID --admin USERNAME --outcome SUCCESS|FAILED --e
   unreadable or inconclusive, it goes ahead and says NOT CROSS-CHECKED and why.
   A payment changed in the database outside Gerbang is listed marked, with what was found and none
   of its values; list and show then exit 1, naming it on stderr, and resolve refuses it.`;
+export const CALLBACK_USAGE = `gerbang callback requeue --client ID --transaction-id TX --admin USERNAME --reason TEXT [--json]
+  Queues again the notification to the ERP of a final transfer whose delivery audit verify names
+  (deleted, set DELIVERED or FAILED, or otherwise changed in SQL: the dispatcher refuses such a row
+  and never sends it), as Gerbang queues it: the transfer's answer read from the payment's own
+  state (never from the row found), for the client's registered endpoint, no attempts yet. It is
+  sent at the dispatcher's next run, and audit verify no longer names it. Refused, nothing queued,
+  when USERNAME is not an active console admin, the payment is missing, not final or itself
+  changed outside Gerbang, the client has no callback endpoint (or one that does not hold), or the
+  delivery holds (as Gerbang left it) or was never queued. Audited (method CALLBACK-REQUEUE) with
+  USERNAME, the reason and what was found. Exit 0 queued, 1 refused (why on stderr).`;
 export const USER_USAGE = `gerbang user create --username U --role viewer|auditor|admin [--password-stdin]
 gerbang user list
 gerbang user unlock --username U

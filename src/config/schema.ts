@@ -395,7 +395,7 @@ export const SETTINGS = {
   },
   metricsStoreReadSeconds: {
     env: 'GERBANG_METRICS_STORE_READ_SECONDS',
-    doc: 'The in-doubt and review-queue gauges read the store at most once per this many seconds in each process; a scrape in between shows the last reading. 0 reads at every scrape.',
+    doc: 'The in-doubt, review-queue and overdue-callback gauges read the store at most once per this many seconds in each process; a scrape in between shows the last reading. 0 reads at every scrape.',
     schema: Joi.number().integer().min(0).max(3600).default(10),
   },
   metricsHost: {

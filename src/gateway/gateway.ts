@@ -67,6 +67,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   let banks: BankPartners | undefined;
   const metrics = new GatewayMetrics({
     inDoubt: () => opened.payments.inDoubtSummary(),
+    overdueCallbacks: (now) => opened.callbacks.overdue(now),
     storeReadMs: config.metrics.storeReadMs,
     clock,
     longestBankCallSeconds: config.resolver.sendingStaleMs / 1000,

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BankCall } from '../banks/types.js';
 import type { CircuitState } from '../banks/circuit-breaker.js';
-import type { InDoubtSummary } from '../store/types.js';
+import type { InDoubtSummary, OverdueCallbacks } from '../store/types.js';
 
 /** Seconds. From a cached replay (~1 ms) up; `withLongest` adds the bank's longest exchange. */
 const HTTP_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -23,6 +23,8 @@ const TOTAL_NAMED_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_reques
 export interface GatewayMetricsOptions {
   /** The transfers in doubt and the review queue (a store read, at a scrape, at most once per `storeReadMs`). */
   inDoubt?: () => Promise<InDoubtSummary>;
+  /** The notifications to the ERP past their next attempt time (a store read, at a scrape, at most once per `storeReadMs`). */
+  overdueCallbacks?: (now: number) => Promise<OverdueCallbacks>;
   /** The least time between two store reads of one process; 0: at every scrape. */
   storeReadMs?: number;
   /** Now, in epoch ms (the ages are measured against it). */
@@ -157,6 +159,37 @@ export class GatewayMetrics {
     // Present from the start at 0, so `increase()` sees the first failure.
     for (const operation of AUDIT_OPERATIONS) this.auditFailures.inc({ operation }, 0);
     if (options.inDoubt) this.storeGauges(storeReading(options.inDoubt, options.storeReadMs ?? 0), options.clock ?? Date.now);
+    if (options.overdueCallbacks) this.callbackGauges(options.overdueCallbacks, options.storeReadMs ?? 0, options.clock ?? Date.now);
+  }
+
+  /**
+   * The outbox of notifications to the ERP: what is past its next attempt time and not attempted.
+   * A delivery is claimed within GERBANG_CALLBACK_INTERVAL_MS of being due and its attempt recorded
+   * within seconds (a failed one moves its next attempt time ahead), so an overdue one for minutes
+   * is held: under a lease rewritten outside Gerbang (not under the MAC), refused as changed in SQL
+   * (audit verify names it), the dispatcher off on every node, or the store held. Read from the
+   * store (one range of ix_callback_deliveries_due), shared by every worker and node (max).
+   */
+  private callbackGauges(overdue: (now: number) => Promise<OverdueCallbacks>, storeReadMs: number, clock: () => number): void {
+    // Measured at the reading's own time: a reading reused within storeReadMs ages as a reading.
+    const read = storeReading(async () => {
+      const now = clock();
+      return { now, ...(await overdue(now)) };
+    }, storeReadMs);
+    new Gauge({
+      name: 'gerbang_callbacks_overdue',
+      help: 'Notifications to the ERP past their next attempt time and not attempted yet (PENDING). Read from the store, shared by every worker and node (aggregate with max).',
+      registers: [this.registry],
+      aggregator: 'max',
+      collect: fromStore(read, (gauge, { count }) => gauge.set(count)),
+    });
+    new Gauge({
+      name: 'gerbang_callbacks_overdue_oldest_age_seconds',
+      help: 'How long the most overdue notification to the ERP has been past its next attempt time without an attempt; 0 when none is. Minutes: it is held (a lease rewritten outside Gerbang, a row refused as changed in SQL, the dispatcher off). Read from the store, shared by every worker and node (aggregate with max).',
+      registers: [this.registry],
+      aggregator: 'max',
+      collect: fromStore(read, (gauge, { now, oldestDueAt }) => gauge.set(oldestDueAt === null ? 0 : Math.max(0, (now - oldestDueAt) / 1000))),
+    });
   }
 
   /** The audit scrub's last full cycle (0 until one is complete) and the chains it holds payments on. */
@@ -189,21 +222,14 @@ export class GatewayMetrics {
    */
   private storeGauges(read: () => Promise<InDoubtSummary>, clock: () => number): void {
     const ageSeconds = (since: number | null) => (since === null ? 0 : Math.max(0, (clock() - since) / 1000));
-    const fromStore = (fill: (gauge: Gauge<string>, summary: InDoubtSummary) => void) =>
-      async function collect(this: Gauge<string>) {
-        try {
-          fill(this, await read());
-        } catch {
-          this.reset();
-        }
-      };
+    const fromSummary = (fill: (gauge: Gauge<string>, summary: InDoubtSummary) => void) => fromStore(read, fill);
     new Gauge({
       name: 'gerbang_transfers_in_doubt',
       help: 'Transfers whose bank outcome is not known yet, by state (SENDING, UNKNOWN, PENDING), read from the store. The store is shared: every worker and node reports the same value (aggregate with max, not sum).',
       labelNames: ['state'] as const,
       registers: [this.registry],
       aggregator: 'max',
-      collect: fromStore((gauge, { states }) => {
+      collect: fromSummary((gauge, { states }) => {
         for (const [state, { count }] of Object.entries(states)) gauge.set({ state }, count);
       }),
     });
@@ -213,7 +239,7 @@ export class GatewayMetrics {
       labelNames: ['state'] as const,
       registers: [this.registry],
       aggregator: 'max',
-      collect: fromStore((gauge, { states }) => {
+      collect: fromSummary((gauge, { states }) => {
         for (const [state, { oldestCreatedAt }] of Object.entries(states)) gauge.set({ state }, ageSeconds(oldestCreatedAt));
       }),
     });
@@ -222,14 +248,14 @@ export class GatewayMetrics {
       help: 'Transfers in the review queue: still in doubt past GERBANG_REVIEW_AFTER_MS, waiting for an admin to resolve them with evidence. Read from the store, shared by every worker and node (aggregate with max).',
       registers: [this.registry],
       aggregator: 'max',
-      collect: fromStore((gauge, { review }) => gauge.set(review.count)),
+      collect: fromSummary((gauge, { review }) => gauge.set(review.count)),
     });
     new Gauge({
       name: 'gerbang_review_queue_oldest_age_seconds',
       help: 'How long the oldest transfer in the review queue has waited there; 0 when the queue is empty. Read from the store, shared by every worker and node (aggregate with max).',
       registers: [this.registry],
       aggregator: 'max',
-      collect: fromStore((gauge, { review }) => gauge.set(ageSeconds(review.oldestSince))),
+      collect: fromSummary((gauge, { review }) => gauge.set(ageSeconds(review.oldestSince))),
     });
   }
 
@@ -259,6 +285,17 @@ export class GatewayMetrics {
   async render(): Promise<{ contentType: string; text: string }> {
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
+}
+
+/** A gauge's collect from a store reading: a reading that fails (or takes over 2 s) drops the gauge from the scrape instead of failing it. */
+function fromStore<T>(read: () => Promise<T>, fill: (gauge: Gauge<string>, reading: T) => void) {
+  return async function collect(this: Gauge<string>) {
+    try {
+      fill(this, await read());
+    } catch {
+      this.reset();
+    }
+  };
 }
 
 /**

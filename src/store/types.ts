@@ -1027,6 +1027,29 @@ export interface RefusedCallback {
   transactionId: string;
   refused: string;
   leftAsIs?: true;
+  /**
+   * With `leftAsIs`: the row as it was found (what its MAC covers, its MAC, and `refused`), in one
+   * string: refused again as it stands, it is the same forged state.
+   */
+  asFound?: string;
+}
+
+/** The notifications past their next attempt time and not attempted yet (a lease held, the dispatcher off, refused rows). */
+export interface OverdueCallbacks {
+  count: number;
+  /** The oldest next attempt time among them (epoch ms), or null when none is overdue. */
+  oldestDueAt: number | null;
+}
+
+/** A due notification under a lease a claim honours (not claimable until it ends). */
+export interface LeasedCallback {
+  id: number;
+  clientId: string;
+  transactionId: string;
+  attempts: number;
+  nextAttemptAt: number;
+  leaseOwner: string | null;
+  leaseUntil: number;
 }
 
 export interface CallbackRepository {
@@ -1043,6 +1066,20 @@ export interface CallbackRepository {
    * lease. Throws IntegrityError when the row is no longer Gerbang's latest state of it (nothing written).
    */
   recordAttempt(id: number, owner: string, attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number }, now: number): Promise<void>;
+  /**
+   * Queues a delivery again, as enqueue does (PENDING, no attempts, due now, its MAC and change
+   * record), over one whose row does not hold or that was deleted in SQL: `found` says what was
+   * wrong with it. Nothing is written when its row is Gerbang's latest state of it, or when no
+   * delivery of that transfer was ever recorded (`notRequeued` says which).
+   */
+  requeue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<{ found: string } | { notRequeued: string }>;
+  /** PENDING notifications whose next attempt time is past at `now`: how many, and the oldest such time. */
+  overdue(now: number): Promise<OverdueCallbacks>;
+  /**
+   * The due PENDING notifications under a lease claimDue honours at `now` for `leaseMs` (one
+   * ending after `now`, and not further ahead than a claim grants), in next attempt order, up to `limit`.
+   */
+  leasedDue(options: { now: number; leaseMs: number; limit: number }): Promise<LeasedCallback[]>;
 }
 
 // ---------------------------------------------------------------- payment search (finance console)

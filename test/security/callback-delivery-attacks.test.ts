@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CallbackDispatcher, CallbackSigner } from '../../src/domain/callbacks/index.js';
 import { migrate } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
@@ -283,11 +284,98 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
     });
   });
 
+  describe('the operator queues a held-back notification again (gerbang callback requeue)', () => {
+    const admin = `ops-${Date.now().toString(36)}`;
+    before(async () => {
+      await gw.store.consoleUsers.create({ username: admin, passwordHash: 'x', role: 'admin' }, Date.now());
+    });
+
+    const requeue = (transactionId: string, reason = 'verify named it; the ERP never got it'): Promise<CliResult> =>
+      runCli(['callback', 'requeue', '--client', client.clientId, '--transaction-id', transactionId, '--admin', admin, '--reason', reason], {
+        GERBANG_DATABASE_URL: ctx.url(),
+        GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
+        GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints,
+      });
+    /** The transfer's answer as its payment holds it (what the ERP must be told). */
+    const answerOf = async (transactionId: string) => JSON.parse((await gw.store.payments.find(client.clientId, transactionId))!.resultJson!) as unknown;
+    const requeueAudits = async (transactionId: string) => (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK-REQUEUE');
+
+    /** Queued again: sent once, with the payment's own answer, to the registered endpoint; audited with who and why; verify names it no more. */
+    async function sentOnceAndNoLongerNamed(transactionId: string, result: CliResult): Promise<void> {
+      expect(result.code, result.stdout + result.stderr).to.equal(0);
+      const [notice] = await eventually(async () => noticesFor(transactionId).length > 0 && noticesFor(transactionId));
+      expect(JSON.parse(notice.body).transfer, 'from the payment, not the row found').to.deep.equal(await answerOf(transactionId));
+      await eventually(async () => (await rowOf(transactionId)).state === 'DELIVERED');
+      await afterSomeRounds();
+      expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+      const audited = (await requeueAudits(transactionId)).filter((a) => a.statusCode === 200);
+      expect(audited, 'requeued once').to.have.length(1);
+      expect(audited[0].requestBody).to.contain(admin).and.to.contain('verify named it');
+      const verified = await verify();
+      expect(verified.stdout + verified.stderr, 'no longer named').to.not.contain(transactionId);
+    }
+
+    it('deleted while queued: queued again from the payment, sent once, and no longer named', async () => {
+      const { transactionId, row } = await queued();
+      await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [row.id]);
+      gw.gateway.callbacks.start();
+      await expectNamed(`callback_deliveries ["${client.clientId}","${transactionId}"] was deleted`);
+      const result = await requeue(transactionId);
+      expect(result.stdout).to.contain('was deleted');
+      await sentOnceAndNoLongerNamed(transactionId, result);
+    });
+
+    it('set FAILED while queued, its URL and body forged too: sent to the registered endpoint with the payment\'s answer, once, and no longer named', async () => {
+      const { transactionId, row } = await queued();
+      await db().execute("UPDATE callback_deliveries SET state = 'FAILED', url = 'http://127.0.0.1:9/forged', body = '{\"forged\":true}' WHERE id = ?", [row.id]);
+      gw.gateway.callbacks.start();
+      await expectNamed(`${described(row)} was altered`);
+      await sentOnceAndNoLongerNamed(transactionId, await requeue(transactionId));
+    });
+
+    it('refused while the client has no callback endpoint, or the payment itself was changed in SQL, or the delivery holds: nothing queued, each refusal audited', async () => {
+      const { transactionId, row } = await queued();
+      await db().execute("UPDATE callback_deliveries SET state = 'DELIVERED' WHERE id = ?", [row.id]);
+      gw.gateway.callbacks.start();
+      // No endpoint.
+      await gw.store.callbacks.setEndpoint(client.clientId, null, Date.now());
+      let result: CliResult;
+      try {
+        result = await requeue(transactionId);
+      } finally {
+        await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+      }
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.contain(`NOT queued again: client ${client.clientId} has no callback endpoint`);
+      // The payment's own state changed in SQL: it proves nothing.
+      const payment = await copyRow(db(), 'payments', 'client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+      await db().execute("UPDATE payments SET state = 'FAILED' WHERE id = ?", [payment.id]);
+      try {
+        result = await requeue(transactionId);
+      } finally {
+        await writeBack(db(), 'payments', payment, 'id = ?', [payment.id]);
+      }
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.contain(`NOT queued again: the payment of client ${client.clientId}, transactionId ${transactionId} does not hold itself`);
+      expect((await rowOf(transactionId)).state, 'nothing queued').to.equal('DELIVERED');
+      expect(noticesFor(transactionId)).to.have.length(0);
+      // Queued again once it is looked at; a second time, the delivery holds.
+      await sentOnceAndNoLongerNamed(transactionId, await requeue(transactionId));
+      result = await requeue(transactionId);
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.contain('holds (it is DELIVERED as Gerbang left it): nothing to queue again');
+      const audits = await requeueAudits(transactionId);
+      expect(audits.map((a) => a.statusCode).sort()).to.deep.equal([200, 409, 409, 409]);
+      await afterSomeRounds();
+      expect(noticesFor(transactionId), 'still sent once').to.have.length(1);
+    });
+  });
+
   describe('once every row is put back as Gerbang left it', () => {
     it('audit verify is INTACT: the genuine deliveries and retries are named nowhere', async () => {
       // The rows put back PENDING are sent now; each attempt recorded as it goes.
       await eventually(async () => (await db().query('SELECT id FROM callback_deliveries WHERE state = ?', ['PENDING'])).length === 0, 10_000);
-      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(11);
+      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(14);
       const result = await verify();
       expect(result.code, result.stdout + result.stderr).to.equal(0);
       expect(result.stdout).to.contain('INTACT');
@@ -344,5 +432,122 @@ forEachBackend('A sent callback\'s delivery cut from its chain\'s tail, and its 
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(receiver.received, 'not sent again while held').to.have.length(1);
     expect((await copyRow(db(), 'callback_deliveries', 'id = ?', [queuedRow.id])).state).to.equal('PENDING');
+  });
+});
+
+forEachBackend('An attacker without keys who keeps a due callback unsent for minutes (a dispatcher on a clock of the test\'s)', (ctx) => {
+  const db = () => ctx.store().db;
+  let gw: TestGateway;
+  let receiver: CallbackReceiver;
+  let client: TestClient;
+  let logs: ReturnType<typeof captureLogs>;
+  let signer: CallbackSigner;
+
+  before(async () => {
+    logs = captureLogs('warn');
+    receiver = await startReceiver();
+    gw = await TestGateway.start(ctx.url(), { GERBANG_CALLBACK_INTERVAL_MS: '50', GERBANG_METRICS_STORE_READ_SECONDS: '0' });
+    // The dispatchers here run on the test's clock; the gateway's own sends nothing meanwhile.
+    await gw.gateway.callbacks.stop();
+    client = await gw.createClient();
+    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+    signer = CallbackSigner.fromFile(join(mkdtempSync(join(tmpdir(), 'gerbang-held-lease-')), 'key.pem'));
+  });
+  after(async () => {
+    logs.stop();
+    await gw?.close();
+    receiver?.server.close();
+  });
+
+  const noticesFor = (transactionId: string) => receiver.received.filter((r) => (JSON.parse(r.body) as { transfer: { transactionId: string } }).transfer.transactionId === transactionId);
+  const heldLines = (transactionId: string) => logs.lines.filter((line) => line.includes('due callback held under a lease') && line.includes(transactionId));
+  const refusedLines = (transactionId: string) => logs.lines.filter((line) => line.includes('queued callback refused') && line.includes(transactionId));
+  const refusalAudits = async (transactionId: string) => (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.errorCode === 'AUDIT_INTEGRITY');
+  /** The overdue gauges as the gateway's /metrics shows them now. */
+  async function overdue(): Promise<{ count: number; ageSeconds: number }> {
+    const text = await (await fetch(gw.gateway.metricsUrl!)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    return { count: value('gerbang_callbacks_overdue'), ageSeconds: value('gerbang_callbacks_overdue_oldest_age_seconds') };
+  }
+  /**
+   * A dispatcher (as a process of its own) of the gateway's store on a clock of the test's from
+   * `start`: `runs` runs it `times`, 50 s apart, doing `before` before each run.
+   */
+  function dispatcherFrom(start = Date.now()) {
+    const clock = { now: start };
+    const dispatcher = new CallbackDispatcher({ callbacks: gw.store.callbacks, audit: gw.store.audit, signer, clock: () => clock.now }, { intervalMs: 0, retryBaseMs: 30_000 });
+    const runs = async (times: number, before: (now: number) => Promise<unknown> = async () => undefined) => {
+      for (let step = 0; step < times; step += 1) {
+        await before(clock.now);
+        await dispatcher.runOnce();
+        clock.now += 50_000;
+      }
+    };
+    return { clock, runs };
+  }
+  /** A forged PENDING row of the client's, due since 1970, never written by the gateway. */
+  const forged = (id: number, transactionId: string) =>
+    insertRow(db(), 'callback_deliveries', { id, client_id: client.clientId, transaction_id: transactionId, url: receiver.url, body: 'x', state: 'PENDING', attempts: 0, next_attempt_at: 0, created_at: Date.now(), updated_at: Date.now() });
+
+  describe('its lease rewritten before it ends', () => {
+    it('held 250 s by a lease rewritten every 50 s, 110 s ahead (within what a claim is granted): not sent, overdue in /metrics, and logged once, naming it; sent once the writer stops', async () => {
+      const body = sampleTransfer();
+      const auth = { authorization: `Bearer ${await gw.token(client)}` };
+      expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+      const transactionId = body.transactionId as string;
+      const [row] = await eventually(async () => {
+        const rows = await db().query<Row>('SELECT * FROM callback_deliveries WHERE transaction_id = ?', [transactionId]);
+        return rows.length === 1 && rows;
+      });
+      const held = dispatcherFrom();
+      await held.runs(6, (at) => db().execute("UPDATE callback_deliveries SET lease_owner = 'held-back', lease_until = ? WHERE id = ?", [at + 110_000, row.id]));
+      expect(noticesFor(transactionId), 'held back').to.have.length(0);
+      const [line] = heldLines(transactionId);
+      expect(heldLines(transactionId), 'logged once while it stays held').to.have.length(1);
+      expect(line).to.contain(`"deliveryId":${Number(row.id)}`).and.to.contain(`"clientId":"${client.clientId}"`).and.to.contain('"leaseOwner":"held-back"');
+      const shown = await overdue();
+      expect(shown.count).to.equal(1);
+      expect(shown.ageSeconds).to.be.greaterThan(0).and.to.be.at.most((Date.now() - Number(row.next_attempt_at)) / 1000);
+      // The writer stops: its last lease ends, and the next run sends it.
+      await dispatcherFrom(held.clock.now + 120_000).runs(1);
+      expect(noticesFor(transactionId)).to.have.length(1);
+      expect(await overdue()).to.deep.equal({ count: 0, ageSeconds: 0 });
+    });
+
+    it('a forged row refused and leased again by each claim as its lease ends: refused, never logged as held under a lease', async () => {
+      await forged(-1, 'FORGED-LEASED');
+      try {
+        await dispatcherFrom().runs(6);
+        expect(refusedLines('FORGED-LEASED'), 'refused').to.not.deep.equal([]);
+        expect(heldLines('FORGED-LEASED')).to.deep.equal([]);
+        expect((await overdue()).count, 'overdue while it stays').to.equal(1);
+      } finally {
+        await db().execute("DELETE FROM callback_deliveries WHERE transaction_id = 'FORGED-LEASED'");
+      }
+    });
+  });
+
+  describe('a forged row left as it is, claimed and refused again as each lease ends', () => {
+    it('audited and logged once per forged state: two claims of the same row, one record; the row forged otherwise, a second; a process started anew, once more', async () => {
+      await forged(-2, 'FORGED-ONCE');
+      try {
+        const running = dispatcherFrom();
+        // Claimed at 0 s and at 100 s (its lease of 60 s ended), refused each time.
+        await running.runs(3);
+        expect(await refusalAudits('FORGED-ONCE'), 'one audit record').to.have.length(1);
+        expect(refusedLines('FORGED-ONCE'), 'one log line').to.have.length(1);
+        await db().execute('UPDATE callback_deliveries SET attempts = 5 WHERE id = -2');
+        await running.runs(4);
+        const [, second] = await refusalAudits('FORGED-ONCE');
+        expect(await refusalAudits('FORGED-ONCE'), 'forged otherwise: a second').to.have.length(2);
+        expect(second.responseBody).to.contain('NOT SENT');
+        expect(refusedLines('FORGED-ONCE')).to.have.length(2);
+        await dispatcherFrom(running.clock.now + 120_000).runs(1);
+        expect(await refusalAudits('FORGED-ONCE'), 'a restarted process reports it once more').to.have.length(3);
+        expect(noticesFor('FORGED-ONCE')).to.have.length(0);
+      } finally {
+        await db().execute("DELETE FROM callback_deliveries WHERE transaction_id = 'FORGED-ONCE'");
+      }
+    });
   });
 });

@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { getLogger, type RequestContext } from '../../log/index.js';
 import { auditIntegrityRefusal, InternalAuditTrail } from '../../audit/index.js';
 import { IntegrityError } from '../../errors/index.js';
-import type { AuditRepository, CallbackDelivery, CallbackRepository, RecentReads, RefusedCallback } from '../../store/index.js';
+import { LEASE_CLOCK_MARGIN_MS, type AuditRepository, type CallbackDelivery, type CallbackRepository, type LeasedCallback, type RecentReads, type RefusedCallback } from '../../store/index.js';
 import { PeriodicTask } from '../periodic-task.js';
 import type { TransferResult } from '../transfers/transfer-result.js';
 import type { CallbackSigner } from './callback-signer.js';
@@ -39,6 +39,11 @@ export function recentEndpoints(callbacks: OutboxStore, reads: RecentReads): Out
   };
 }
 
+/** What the ERP is sent when a transfer is final: its answer, as GET /v1/transfers/{id} gives it. */
+export function notificationBody(result: TransferResult): string {
+  return JSON.stringify({ event: 'transfer.final', transfer: result });
+}
+
 /**
  * Queues a notification for the client's registered endpoint. An endpoint whose row fails its MAC
  * (its URL rewritten in SQL) gets nothing queued, and the refusal is audited (refusalAudited).
@@ -49,8 +54,7 @@ export function outboxNotifier(callbacks: OutboxStore, audit: AuditRepository, c
       try {
         const url = await callbacks.endpointOf(clientId);
         if (!url) return;
-        const body = JSON.stringify({ event: 'transfer.final', transfer: result });
-        await callbacks.enqueue({ clientId, transactionId: result.transactionId, url, body }, clock());
+        await callbacks.enqueue({ clientId, transactionId: result.transactionId, url, body: notificationBody(result) }, clock());
       } catch (error) {
         // The transfer's state is stored; the ERP can still read it. Never fail a payment over this.
         log.error({ ...request, err: error, transactionId: result.transactionId }, 'callback could not be queued');
@@ -78,6 +82,23 @@ const CLAIM_SIZE = 20;
 /** Claims one run makes at most while its claims hold refused rows (CLAIM_SIZE × this: 1,000 rows). */
 const CLAIMS_A_RUN = 50;
 
+/** How long a claim leases what it claims: a process stopped while sending leaves it to another after this. */
+const LEASE_MS = 60_000;
+
+/**
+ * The longest a due delivery stays under leases of Gerbang's claims without an attempt recorded:
+ * a lease, with another node's clock ahead by the margin claimDue allows. A claim sends within
+ * seconds and records the attempt (freeing the lease, moving the next attempt time); a refused row
+ * stays leased to the end and is claimed again when the lease ends, which every run watching it sees.
+ */
+const HELD_LONGER_THAN_A_CLAIM_MS = LEASE_MS + LEASE_CLOCK_MARGIN_MS;
+
+/** Due leased deliveries watched a run (leasedDue): beyond these, the oldest due are watched. */
+const LEASES_WATCHED = 200;
+
+/** Forged rows whose refusal a process remembers (reportedAlready), the least recently refused forgotten first. */
+const REFUSALS_REMEMBERED = 20_000;
+
 /**
  * Delivers queued notifications from every API process: the store leases each to one process.
  * A 2xx answer delivers it; anything else is tried again with back-off (GERBANG_CALLBACK_RETRY_BASE_MS doubling to 4 h),
@@ -86,6 +107,14 @@ const CLAIMS_A_RUN = 50;
 export class CallbackDispatcher {
   readonly owner = `${hostname().slice(0, 30)}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly task: PeriodicTask;
+  /**
+   * The due deliveries this process saw under a lease at its last run, by id: since when it has
+   * seen each held without a break, as it then stood (attempts, next attempt time), and whether
+   * that was logged.
+   */
+  private leased = new Map<number, { since: number; attempts: number; nextAttemptAt: number; warned: boolean }>();
+  /** The forged state (RefusedCallback.asFound) last audited and logged for each row refused as it stands, by id. */
+  private readonly reported = new Map<number, string>();
 
   constructor(
     private readonly deps: {
@@ -122,9 +151,12 @@ export class CallbackDispatcher {
    */
   async runOnce(): Promise<number> {
     let claimed = 0;
+    if (this.deps.held?.()) return claimed;
+    // Before the claims: a lease that ended is seen ended here, before a claim of this run takes the row again.
+    await this.watchLeases(this.deps.clock());
     for (let claim = 0; claim < CLAIMS_A_RUN; claim += 1) {
       if (this.deps.held?.()) return claimed;
-      const due = await this.deps.callbacks.claimDue({ owner: this.owner, now: this.deps.clock(), leaseMs: 60_000, limit: CLAIM_SIZE });
+      const due = await this.deps.callbacks.claimDue({ owner: this.owner, now: this.deps.clock(), leaseMs: LEASE_MS, limit: CLAIM_SIZE });
       await Promise.all(due.map((delivery) => ('refused' in delivery ? this.refuse(delivery) : this.deliver(delivery))));
       claimed += due.length;
       if (due.length < CLAIM_SIZE || !due.some((delivery) => 'refused' in delivery && delivery.leftAsIs)) return claimed;
@@ -133,15 +165,62 @@ export class CallbackDispatcher {
   }
 
   /**
+   * `lease_until` is outside the MAC, and claimDue honours a lease up to a claim's length plus a
+   * clock margin ahead: a writer who rewrites the lease of a due delivery before it ends holds
+   * that notification back, unnamed by audit verify. Each run notes the due deliveries under such
+   * a lease; one seen held at every run, unchanged (no attempt recorded), for longer than a claim of
+   * Gerbang's holds one (HELD_LONGER_THAN_A_CLAIM_MS) is logged at warn level, naming it, once while
+   * it stays held (gerbang_callbacks_overdue_oldest_age_seconds shows it too). On a cluster a row
+   * another node refuses (forged) and claims again the moment its lease ends may be logged too.
+   */
+  private async watchLeases(now: number): Promise<void> {
+    const rows = await this.deps.callbacks.leasedDue({ now, leaseMs: LEASE_MS, limit: LEASES_WATCHED });
+    const seen = new Map<number, { since: number; attempts: number; nextAttemptAt: number; warned: boolean }>();
+    for (const row of rows) {
+      const before = this.leased.get(row.id);
+      const held = before !== undefined && before.attempts === row.attempts && before.nextAttemptAt === row.nextAttemptAt ? before : { since: now, attempts: row.attempts, nextAttemptAt: row.nextAttemptAt, warned: false };
+      if (!held.warned && now - held.since > HELD_LONGER_THAN_A_CLAIM_MS) {
+        held.warned = true;
+        log.warn(heldLease(row, now - held.since), 'due callback held under a lease longer than a claim of Gerbang lasts (its lease rewritten outside Gerbang?): not sent');
+      }
+      seen.set(row.id, held);
+    }
+    // A delivery no longer leased and due (claimable, sent, or changed) is forgotten.
+    this.leased = seen;
+  }
+
+  /**
    * Never signed nor sent: audited, then marked FAILED for good; one whose own row does not hold
    * is audited and left as it is (claimed, and refused, again once its lease ends).
    */
   private async refuse(delivery: RefusedCallback): Promise<void> {
+    if (this.reportedAlready(delivery)) return;
     log.error({ deliveryId: delivery.id, clientId: delivery.clientId, transactionId: delivery.transactionId, problem: delivery.refused }, 'queued callback refused: never signed nor sent');
     await refusalAudited(this.deps.audit, this.deps.clock, delivery, delivery.leftAsIs ? 'NOT SENT' : 'FAILED');
-    if (delivery.leftAsIs) return;
+    if (delivery.leftAsIs) return this.remember(delivery);
     const now = this.deps.clock();
     await this.deps.callbacks.recordAttempt(delivery.id, this.owner, { state: 'FAILED', status: null, error: `refused: ${delivery.refused}`, nextAttemptAt: now }, now);
+  }
+
+  /**
+   * True when this process already audited and logged `delivery` refused as it stands now: a
+   * forged row left as it is is claimed and refused again each minute, and is reported once per
+   * forged state (again when it is forged otherwise). In memory: a restarted process, or another
+   * node, reports it once more; past REFUSALS_REMEMBERED rows, the least recently refused are
+   * forgotten (reported again then).
+   */
+  private reportedAlready(delivery: RefusedCallback): boolean {
+    if (delivery.asFound === undefined || this.reported.get(delivery.id) !== delivery.asFound) return false;
+    this.remember(delivery);
+    return true;
+  }
+
+  /** Remembers `delivery` as reported in the state it was found (once its audit record is written), as the most recently refused. */
+  private remember(delivery: RefusedCallback): void {
+    if (delivery.asFound === undefined) return;
+    this.reported.delete(delivery.id);
+    this.reported.set(delivery.id, delivery.asFound);
+    if (this.reported.size > REFUSALS_REMEMBERED) this.reported.delete(this.reported.keys().next().value!);
   }
 
   private async deliver(delivery: CallbackDelivery): Promise<void> {
@@ -181,4 +260,9 @@ export class CallbackDispatcher {
     await audit.finish(delivered ? 200 : 502, { delivery: state, status, error, attempts });
     if (!delivered) log.warn({ transactionId: delivery.transactionId, status, error, attempts, state }, 'callback not delivered');
   }
+}
+
+/** The log fields naming a delivery held under a lease. */
+function heldLease(row: LeasedCallback, heldMs: number) {
+  return { deliveryId: row.id, clientId: row.clientId, transactionId: row.transactionId, leaseOwner: row.leaseOwner, leaseUntil: row.leaseUntil, dueSince: row.nextAttemptAt, heldMs };
 }

@@ -1,12 +1,12 @@
 import type { KeyRing } from '../../security/index.js';
-import { UniqueViolationError, type CallbackDelivery, type CallbackRepository, type Db, type RefusedCallback } from '../types.js';
+import { UniqueViolationError, type CallbackDelivery, type CallbackRepository, type Db, type LeasedCallback, type OverdueCallbacks, type RefusedCallback, type SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
 import { IntegrityError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { ChainLanes } from './audit-chain.js';
 import { changeRows } from './record-changes.js';
 import { KeyRingError } from '../../security/index.js';
-import { checkedCurrent, currentRowProblem, latestRecordAs, withLatestRecord, type LatestRecordColumns } from './record-history.js';
+import { checkedCurrent, currentRowProblem, latestRecordAs, latestRecordOf, missingRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
 import { type MacedRow, type MacedTable } from './record-macs.js';
 import { place, ValueSealer } from './sealed-values.js';
 
@@ -53,7 +53,10 @@ export const CALLBACK_DELIVERIES: MacedTable = {
  * A lease further ahead than a claim of now could have set, with a minute of margin for the other
  * nodes' clocks, was not set by Gerbang (a writer holding a delivery back): not honoured.
  */
-const LEASE_CLOCK_MARGIN_MS = 60_000;
+export const LEASE_CLOCK_MARGIN_MS = 60_000;
+
+/** A notification to queue: the client's endpoint and the transfer's answer, as the ERP gets it. */
+type QueuedNotification = { clientId: string; transactionId: string; url: string; body: string };
 
 /**
  * Client callback endpoints and the outbox of notifications (sql/*\/007_callbacks.sql). A
@@ -105,15 +108,46 @@ export class SqlCallbackRepository implements CallbackRepository {
   }
 
   /** Queued with its MAC and change record (CALLBACK_DELIVERIES), on this process's audit chain. */
-  async enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void> {
-    const body = this.sealer.seal(delivery.body, place('callback_deliveries', 'body', [delivery.clientId, delivery.transactionId]));
-    const row = { client_id: delivery.clientId, transaction_id: delivery.transactionId, url: delivery.url, body, key_id: this.sealer.keyRing.currentKeyId, state: 'PENDING', attempts: 0, next_attempt_at: now, created_at: now, updated_at: now };
+  async enqueue(delivery: QueuedNotification, now: number): Promise<void> {
     try {
-      await changeRows(this.chain, this.sealer, now, (rows) => rows.insert(CALLBACK_DELIVERIES, row), { checkpoint: !CALLBACK_DELIVERIES.frequent });
+      await changeRows(this.chain, this.sealer, now, (rows) => rows.insert(CALLBACK_DELIVERIES, this.queuedRow(delivery, now)), { checkpoint: !CALLBACK_DELIVERIES.frequent });
     } catch (error) {
       // Settled twice (a late bank answer and the resolver): one notification is enough.
       if (!(error instanceof UniqueViolationError)) throw error;
     }
+  }
+
+  /**
+   * In one transaction: the delivery's row read with its latest change record; one that does not
+   * hold is deleted (with its record), and the delivery queued again as enqueue queues it (a new
+   * id, its own record after the deletion's): a delivery deleted in SQL is queued again the same
+   * way. Another writer meanwhile (the row changed again, or two operators at once): the delete
+   * matches nothing, or the insert throws UniqueViolationError; run it again, it then says whether
+   * the row holds.
+   */
+  async requeue(delivery: QueuedNotification, now: number): Promise<{ found: string } | { notRequeued: string }> {
+    const key = [delivery.clientId, delivery.transactionId];
+    return changeRows(this.chain, this.sealer, now, async (rows) => {
+      const own = withLatestRecord(CALLBACK_DELIVERIES, 'd', key, 'd');
+      const [row] = (await rows.tx.query<MacedRow & LatestRecordColumns>(`SELECT ${own.columns} FROM callback_deliveries d ${own.join} WHERE d.client_id = ? AND d.transaction_id = ?`, [...own.params, ...key])).filter(
+        (r) => r.client_id === delivery.clientId && r.transaction_id === delivery.transactionId,
+      );
+      const keyed = { client_id: delivery.clientId, transaction_id: delivery.transactionId, mac_key_id: null, mac: null };
+      const found = row ? this.deliveryProblem(row) : missingRowProblem(CALLBACK_DELIVERIES, keyed, await latestRecordOf(rows.tx, CALLBACK_DELIVERIES, keyed), this.sealer);
+      if (found === null) {
+        const what = `the delivery of client ${delivery.clientId}, transactionId ${delivery.transactionId}`;
+        return { notRequeued: row ? `${what} holds (it is ${String(row.state)} as Gerbang left it)` : `${what} was never queued (or Gerbang deleted it)` };
+      }
+      if (row) await rows.delete(CALLBACK_DELIVERIES, 'client_id = ? AND transaction_id = ?', key);
+      await rows.insert(CALLBACK_DELIVERIES, this.queuedRow(delivery, now));
+      return { found };
+    });
+  }
+
+  /** A delivery as enqueue writes it: its body sealed for its place, PENDING, no attempts, due `now`. */
+  private queuedRow(delivery: QueuedNotification, now: number): Record<string, SqlValue> {
+    const body = this.sealer.seal(delivery.body, place('callback_deliveries', 'body', [delivery.clientId, delivery.transactionId]));
+    return { client_id: delivery.clientId, transaction_id: delivery.transactionId, url: delivery.url, body, key_id: this.sealer.keyRing.currentKeyId, state: 'PENDING', attempts: 0, next_attempt_at: now, created_at: now, updated_at: now };
   }
 
   async claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<(CallbackDelivery | RefusedCallback)[]> {
@@ -151,7 +185,8 @@ export class SqlCallbackRepository implements CallbackRepository {
       // neither sent nor written (which would record it as Gerbang's), left for verify to name.
       const heldBack = this.deliveryProblem(row);
       if (heldBack !== null) {
-        claimed.push({ id: toNumber(row.id), clientId, transactionId, refused: heldBack, leftAsIs: true });
+        const asFound = JSON.stringify([toNumber(row.id), ...CALLBACK_DELIVERIES.fields(row, this.sealer), row.mac_key_id, row.mac, heldBack]);
+        claimed.push({ id: toNumber(row.id), clientId, transactionId, refused: heldBack, leftAsIs: true, asFound });
         continue;
       }
       // The URL is looked up again now: a delivery goes to the client's registered endpoint only,
@@ -179,6 +214,28 @@ export class SqlCallbackRepository implements CallbackRepository {
       claimed.push({ id: toNumber(row.id), clientId, transactionId, url: row.registered!, body: body!, attempts: toNumber(row.attempts) });
     }
     return claimed;
+  }
+
+  async overdue(now: number): Promise<OverdueCallbacks> {
+    // One range of ix_callback_deliveries_due (state, next_attempt_at): the due rows only, however many were delivered.
+    const [row] = await this.db.query<{ n: number | string; oldest: number | string | null }>(
+      "SELECT COUNT(*) AS n, MIN(next_attempt_at) AS oldest FROM callback_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ?",
+      [now],
+    );
+    return { count: toNumber(row?.n ?? 0), oldestDueAt: row?.oldest === null || row?.oldest === undefined ? null : toNumber(row.oldest) };
+  }
+
+  async leasedDue(options: { now: number; leaseMs: number; limit: number }): Promise<LeasedCallback[]> {
+    const { now, leaseMs } = options;
+    // The same range of ix_callback_deliveries_due as claimDue's, the leases it honours (the others it claims over).
+    const rows = await this.db.query<{ id: number | string; client_id: string; transaction_id: string; attempts: number | string; next_attempt_at: number | string; lease_owner: string | null; lease_until: number | string }>(
+      "SELECT id, client_id, transaction_id, attempts, next_attempt_at, lease_owner, lease_until FROM callback_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ? AND lease_until > ? AND lease_until <= ? ORDER BY next_attempt_at LIMIT ?",
+      [now, now, now + leaseMs + LEASE_CLOCK_MARGIN_MS, Math.max(1, Math.min(Math.trunc(options.limit), 1_000))],
+    );
+    return rows.map((r) => ({
+      id: toNumber(r.id), clientId: String(r.client_id), transactionId: String(r.transaction_id), attempts: toNumber(r.attempts), nextAttemptAt: toNumber(r.next_attempt_at),
+      leaseOwner: r.lease_owner === null ? null : String(r.lease_owner), leaseUntil: toNumber(r.lease_until),
+    }));
   }
 
   /** Why a delivery's row (read with its latest record as `d`) is not Gerbang's latest state of it, or null. */

@@ -7,7 +7,7 @@ export { SqlLoginLockoutRepository } from './login-lockout-repository.js';
 export { SqlBankTokenRepository } from './bank-token-repository.js';
 export { SqlSequenceRepository } from './sequence-repository.js';
 export { SqlTransferBatchRepository } from './transfer-batch-repository.js';
-export { SqlCallbackRepository } from './callback-repository.js';
+export { LEASE_CLOCK_MARGIN_MS, SqlCallbackRepository } from './callback-repository.js';
 export { amountMinor } from './amount-minor.js';
 export { PROVED_LIMIT, RECONCILE_LIMIT, SEARCH_SCAN_LIMIT, SqlPaymentSearchRepository, TOTALS_LIMIT } from './payment-search-repository.js';
 export { GRAM_LENGTH, searchForm } from './payment-search-grams.js';

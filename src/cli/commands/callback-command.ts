@@ -1,0 +1,34 @@
+import { openAuditStore } from './audit-command.js';
+import { requeueCallback } from '../../domain/callbacks/index.js';
+import { visibleText } from '../../banks/common/bank-text.js';
+import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
+
+/**
+ * `gerbang callback requeue --client ID --transaction-id TX --admin USERNAME --reason TEXT`: the
+ * notification of a final transfer whose delivery audit verify names (deleted, or changed in
+ * SQL, so the dispatcher refuses it) queued again from the payment's own state
+ * (requeueCallback). Exit 0 when queued, 1 refused (why on stderr; nothing queued).
+ */
+export async function callbackCommand(args: string[], io: CliIo): Promise<number> {
+  const [action, ...rest] = args;
+  if (action !== 'requeue') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected requeue`);
+  const { values } = parseOptions(rest, { client: { type: 'string' }, 'transaction-id': { type: 'string' }, admin: { type: 'string' }, reason: { type: 'string' }, json: { type: 'boolean' } });
+  const input = { clientId: required(values.client, '--client'), transactionId: required(values['transaction-id'], '--transaction-id'), admin: required(values.admin, '--admin'), reason: values.reason ?? '' };
+  if (input.reason.trim() === '') throw new UsageError('--reason is required: say why the notification is queued again (it is kept in the audit)');
+  const store = await openAuditStore(io);
+  try {
+    const outcome = await requeueCallback({ payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, clock: Date.now }, input);
+    if (values.json) io.out(JSON.stringify(outcome));
+    if (!outcome.requeued) {
+      io.err(`NOT queued again: ${visibleText(outcome.refused)}.`);
+      return 1;
+    }
+    if (!values.json) {
+      io.out(`The notification of client ${input.clientId}, transactionId ${input.transactionId} is queued again for ${outcome.url}, from the payment's own state; it is sent at the dispatcher's next run.`);
+      io.out(`  What was wrong with its delivery: ${visibleText(outcome.found)}`);
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

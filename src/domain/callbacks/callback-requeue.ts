@@ -1,0 +1,76 @@
+import { InternalAuditTrail } from '../../audit/index.js';
+import { IntegrityError } from '../../errors/index.js';
+import type { AuditRepository, CallbackRepository, ConsoleUserRepository, PaymentRepository } from '../../store/types.js';
+import { currentResult } from '../transfers/settlement.js';
+import { notificationBody } from './callback-dispatcher.js';
+
+/**
+ * The operator's way out for a notification held back in SQL (its delivery deleted, or set
+ * DELIVERED or FAILED, or otherwise changed so the dispatcher refuses it, and `audit verify`
+ * names it): the delivery is queued again as Gerbang queues it, from the payment's own keyed
+ * state, never from the row found (which proves nothing). It is then sent once, and verify no
+ * longer names it. Audited (method CALLBACK-REQUEUE) with who asked and why, requeued or refused.
+ */
+export interface RequeueDeps {
+  payments: Pick<PaymentRepository, 'find'>;
+  callbacks: Pick<CallbackRepository, 'endpointOf' | 'requeue'>;
+  consoleUsers: Pick<ConsoleUserRepository, 'findByUsername'>;
+  audit: AuditRepository;
+  clock: () => number;
+}
+
+export interface RequeueRequest {
+  clientId: string;
+  transactionId: string;
+  /** Console username of the admin who looked at what audit verify named. */
+  admin: string;
+  /** Why (kept in the audit). */
+  reason: string;
+}
+
+/** Queued again (`found`: what was wrong with the delivery, `url`: where it goes), or refused (`refused`: why, nothing written but the audit). */
+export type RequeueOutcome = { requeued: true; found: string; url: string } | { requeued: false; refused: string };
+
+/**
+ * Queues the delivery of `clientId`'s `transactionId` again when its row does not hold or was
+ * deleted in SQL. Refused, with nothing queued, when `admin` is not an active console admin, the
+ * reason is empty, the payment is not there, not final, or does not hold itself (changed in SQL:
+ * its state proves nothing either), the client has no callback endpoint or one that does not hold,
+ * or the delivery holds (it goes or went as Gerbang left it) or was never queued.
+ */
+export async function requeueCallback(deps: RequeueDeps, input: RequeueRequest): Promise<RequeueOutcome> {
+  const reason = input.reason.trim();
+  const audit = new InternalAuditTrail(deps.audit, { method: 'CALLBACK-REQUEUE', path: `/internal/callbacks/${input.transactionId}`, requestBody: { admin: input.admin, via: 'cli', reason } }, deps.clock);
+  audit.set({ clientId: input.clientId, transactionId: input.transactionId });
+  const outcome = await requeued(deps, input, reason);
+  await audit.finish(outcome.requeued ? 200 : 409, outcome);
+  return outcome;
+}
+
+async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string): Promise<RequeueOutcome> {
+  const refused = (why: string): RequeueOutcome => ({ requeued: false, refused: why });
+  const user = await deps.consoleUsers.findByUsername(input.admin);
+  if (!user || user.role !== 'admin' || user.status !== 'active') return refused(`only an active console admin may queue a notification again; ${JSON.stringify(input.admin)} is not one`);
+  if (reason === '') return refused('a reason is required');
+  const transfer = `payment of client ${input.clientId}, transactionId ${input.transactionId}`;
+  const payment = await heldRecord(() => deps.payments.find(input.clientId, input.transactionId));
+  if (payment === null) return refused(`there is no ${transfer}`);
+  if ('problem' in payment) return refused(`the ${transfer} does not hold itself (${payment.problem}): its state proves nothing, so nothing is told the ERP from it; see gerbang audit verify`);
+  if (payment.state !== 'SUCCESS' && payment.state !== 'FAILED') return refused(`the ${transfer} is not final (${payment.state}): the ERP is told when it becomes final`);
+  const url = await heldRecord(() => deps.callbacks.endpointOf(input.clientId));
+  if (url === null) return refused(`client ${input.clientId} has no callback endpoint (gerbang client set-callback)`);
+  if (typeof url !== 'string') return refused(`the callback endpoint of client ${input.clientId} does not hold (${url.problem}); register it again with gerbang client set-callback`);
+  const now = deps.clock();
+  const written = await deps.callbacks.requeue({ clientId: input.clientId, transactionId: input.transactionId, url, body: notificationBody(currentResult(payment, now)) }, now);
+  return 'found' in written ? { requeued: true, found: written.found, url } : refused(`${written.notRequeued}: nothing to queue again`);
+}
+
+/** What `read` returns, or the problem of a record that failed its integrity check. */
+async function heldRecord<T>(read: () => Promise<T>): Promise<T | { problem: string }> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof IntegrityError) return { problem: error.where };
+    throw error;
+  }
+}
