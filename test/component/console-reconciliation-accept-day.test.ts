@@ -164,6 +164,20 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     expect(await alerts(account, 15)).to.include({ missing: false });
   });
 
+  it('a day all of whose sealed payments were deleted in SQL is accepted with none: sealed empty, and the day checked', async () => {
+    const account = '0201777007';
+    const ids = await sealedDay(account, 21);
+    await db.store().db.execute(`DELETE FROM payments WHERE id IN (${ids.join(', ')})`);
+    expect(await alerts(account, 21)).to.include({ missing: true, deleted: ids.join(' ') });
+    expect((await acceptDay(account, 21, (await digestOf(account, 21)).digest)).code).to.equal(0);
+    expect(await alerts(account, 21)).to.deep.equal({ missing: false, deleted: null, sealBroken: false, unchecked: false });
+    const [seal] = await db.store().db.query<{ row_count: number | string; payment_ids: string | null }>('SELECT row_count, payment_ids FROM reconciliation_seals WHERE account_tag = ? AND day = ?', [
+      accountTag(TEST_AUDIT_KEYS, account),
+      Date.parse(`${dayOf(21)}T00:00:00Z`) / DAY_MS,
+    ]);
+    expect([Number(seal.row_count), seal.payment_ids]).to.deep.equal([0, '']);
+  });
+
   it('refuses to seal a day one of whose payments was changed in SQL, writing nothing: the page still names the day', async () => {
     const account = '0201777006';
     const ids = await sealedDay(account, 18);
