@@ -131,6 +131,22 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     expect(entry.detail).to.contain(`digest ${digest}; reason: bank statement checked, ticket FIN-42; accepted: SEAL CHANGED OUTSIDE GERBANG`);
   });
 
+  it('(b) the day\'s seal row changed in SQL (its ids cleared; its count lowered with its MAC cleared): named until accepted by its digest; accepted, the page names it no more', async () => {
+    for (const [n, account, attack] of [
+      [24, '0201777008', 'UPDATE reconciliation_seals SET payment_ids = NULL WHERE account_tag = ? AND day = ?'],
+      [27, '0201777009', 'UPDATE reconciliation_seals SET row_count = 1, payment_ids = NULL, mac = NULL, mac_key_id = NULL WHERE account_tag = ? AND day = ?'],
+    ] as const) {
+      const ids = await sealedDay(account, n);
+      await db.store().db.execute('DELETE FROM payments WHERE id = ?', [ids[1]]);
+      await db.store().db.execute(attack, [accountTag(TEST_AUDIT_KEYS, account), Date.parse(`${dayOf(n)}T00:00:00Z`) / DAY_MS]);
+      expect(await alerts(account, n), attack).to.include({ missing: true, sealBroken: true });
+      const { digest } = await digestOf(account, n);
+      expect(await alerts(account, n), attack).to.include({ missing: true, sealBroken: true });
+      expect((await acceptDay(account, n, digest)).code, attack).to.equal(0);
+      expect(await alerts(account, n), attack).to.deep.equal({ missing: false, deleted: null, sealBroken: false, unchecked: false });
+    }
+  });
+
   it('(c) a payment of an accepted day deleted in SQL later is named again, by its id', async () => {
     for (const [n, account, attack] of [
       [9, '0201777003', 'DELETE FROM payments WHERE id = ?'],
