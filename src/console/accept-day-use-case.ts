@@ -54,6 +54,7 @@ export interface DayAcceptanceResult {
 export async function acceptReconciliationDay(store: Store, request: DayAcceptanceRequest, clock: () => number = Date.now): Promise<DayAcceptanceResult> {
   const masked = maskAccount(request.account);
   let result: Pick<DayAcceptanceResult, 'digest' | 'refused'> = { digest: null };
+  let recorded = false;
   const read = await store.paymentSearch.acceptDay(request.account, request.day, async (found) => {
     const digest = acceptDigest(request.day, masked, found);
     if (request.expect === undefined || request.expect !== digest) {
@@ -69,7 +70,12 @@ export async function acceptReconciliationDay(store: Store, request: DayAcceptan
       detail: `digest ${digest}; reason: ${request.reason}; accepted: ${found.map(describeAlert).join('; ')}`,
       remoteIp: request.remoteIp,
     });
+    recorded = true;
     return true;
+  }).catch((error: unknown) => {
+    if (!recorded) throw error;
+    // Recorded, not sealed: the page still names the day, and the entry says it was accepted.
+    throw new Error(`the acceptance is in the console audit, but the day was not sealed (the page still names it): ${(error as Error).message}. Run the command again.`, { cause: error });
   });
   const { found, checked } = read;
   if (found.length === 0) return { masked, found, checked, digest: null };
