@@ -69,6 +69,9 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     };
   }
 
+  /** The key of day n's seal row of `account` (its tag, its day number), as an attack in SQL names it. */
+  const sealKey = (account: string, n: number) => [accountTag(TEST_AUDIT_KEYS, account), Date.parse(`${dayOf(n)}T00:00:00Z`) / DAY_MS];
+
   /** Everything an acceptance would write: the seal rows, the change records and the acceptances on the console audit. */
   async function written(): Promise<string> {
     const seals = await db.store().db.query('SELECT account_tag, day, row_count, seal, sealed_at, payment_ids, mac FROM reconciliation_seals ORDER BY account_tag, day');
@@ -118,7 +121,7 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     const account = '0201777002';
     const ids = await sealedDay(account, 6);
     await db.store().db.execute('DELETE FROM payments WHERE id = ?', [ids[0]]);
-    await db.store().db.execute('DELETE FROM reconciliation_seals WHERE account_tag = ? AND day = ?', [accountTag(TEST_AUDIT_KEYS, account), Date.parse(`${dayOf(6)}T00:00:00Z`) / DAY_MS]);
+    await db.store().db.execute('DELETE FROM reconciliation_seals WHERE account_tag = ? AND day = ?', sealKey(account, 6));
     expect(await alerts(account, 6)).to.include({ missing: true, sealBroken: true });
     const { digest, stderr } = await digestOf(account, 6);
     expect(stderr).to.contain('SEAL CHANGED OUTSIDE GERBANG: reconciliation_seals row of day').and.to.contain('was deleted');
@@ -138,7 +141,7 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     ] as const) {
       const ids = await sealedDay(account, n);
       await db.store().db.execute('DELETE FROM payments WHERE id = ?', [ids[1]]);
-      await db.store().db.execute(attack, [accountTag(TEST_AUDIT_KEYS, account), Date.parse(`${dayOf(n)}T00:00:00Z`) / DAY_MS]);
+      await db.store().db.execute(attack, sealKey(account, n));
       expect(await alerts(account, n), attack).to.include({ missing: true, sealBroken: true });
       const { digest } = await digestOf(account, n);
       expect(await alerts(account, n), attack).to.include({ missing: true, sealBroken: true });
@@ -153,8 +156,7 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
       [12, '0201777004', 'DELETE FROM reconciliation_seals WHERE account_tag = ? AND day = ?'],
     ] as const) {
       const ids = await sealedDay(account, n);
-      if (attack.includes('payments')) await db.store().db.execute(attack, [ids[0]]);
-      else await db.store().db.execute(attack, [accountTag(TEST_AUDIT_KEYS, account), Date.parse(`${dayOf(n)}T00:00:00Z`) / DAY_MS]);
+      await db.store().db.execute(attack, attack.includes('payments') ? [ids[0]] : sealKey(account, n));
       expect((await acceptDay(account, n, (await digestOf(account, n)).digest)).code, attack).to.equal(0);
       expect(await alerts(account, n), attack).to.include({ missing: false });
       await db.store().db.execute('DELETE FROM payments WHERE id = ?', [ids[2]]);
@@ -187,10 +189,7 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     expect(await alerts(account, 21)).to.include({ missing: true, deleted: ids.join(' ') });
     expect((await acceptDay(account, 21, (await digestOf(account, 21)).digest)).code).to.equal(0);
     expect(await alerts(account, 21)).to.deep.equal({ missing: false, deleted: null, sealBroken: false, unchecked: false });
-    const [seal] = await db.store().db.query<{ row_count: number | string; payment_ids: string | null }>('SELECT row_count, payment_ids FROM reconciliation_seals WHERE account_tag = ? AND day = ?', [
-      accountTag(TEST_AUDIT_KEYS, account),
-      Date.parse(`${dayOf(21)}T00:00:00Z`) / DAY_MS,
-    ]);
+    const [seal] = await db.store().db.query<{ row_count: number | string; payment_ids: string | null }>('SELECT row_count, payment_ids FROM reconciliation_seals WHERE account_tag = ? AND day = ?', sealKey(account, 21));
     expect([Number(seal.row_count), seal.payment_ids]).to.deep.equal([0, '']);
   });
 
