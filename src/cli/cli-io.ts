@@ -8,6 +8,9 @@ export class UsageError extends Error {
   }
 }
 
+/** Who did it, in the console audit, when a change comes from the command line on the host. */
+export const CLI_ACTOR = '(cli)';
+
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;

@@ -50,7 +50,19 @@ gerbang audit accept-rollback --expect DIGEST --reason TEXT
   payment: check the bank statement), then re-run with its digest. Exit 0 when accepted or when
   there is nothing to accept; 1 without --expect, when what it would accept is not what DIGEST
   named (a break made since), or when one walk found something the other did not (named, nothing
-  accepted: run audit verify and it again).`;
+  accepted: run audit verify and it again).
+gerbang audit accept-day --account ACCOUNT --day YYYY-MM-DD --expect DIGEST --reason TEXT
+  A day the console's reconciliation names in red (DELETED OUTSIDE GERBANG: sealed payments
+  deleted in the database; SEAL CHANGED OUTSIDE GERBANG: the day's seal deleted or changed there)
+  is named at every reading. After investigating (the bank statement, what could be restored),
+  accept the day as it is: it is sealed anew with the payments it holds now, so the alert is no
+  longer shown and a payment of it deleted later is named again. The acceptance is a console audit
+  entry (access log, action reconciliation_day_accept) with the reason, what was accepted and its
+  digest. Without --expect nothing is written: it names what the day's alerts are (the account
+  masked, each deleted id) and their digest, exit 1; re-run with that digest. Exit 0 when accepted
+  or when the day names nothing (nothing written); 1 without --expect, when the day names anything
+  else now than DIGEST (another payment deleted since: nothing written), or when the day cannot be
+  sealed (a payment of it changed in the database: nothing written).`;
 export const BANK_USAGE = `gerbang bank ping [--json]
   Fetches a token from each configured bank partner and reports; exit 1 when one fails.`;
 export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--cidr C]... [--json]

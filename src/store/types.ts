@@ -1256,6 +1256,18 @@ export interface MissingPayments {
   sealProblem?: string;
 }
 
+/** A day's alerts as an operator's acceptance read them, and what came of it (PaymentSearchRepository.acceptDay). */
+export interface DayAcceptance {
+  /** The day's alerts as the reconciliation names them (payments deleted, its seal changed outside Gerbang); empty: nothing to accept. */
+  found: MissingPayments[];
+  /** Whether the day was sealed anew from its payments as proved now. */
+  sealed: boolean;
+  /** Whether a trusted seal held the day's payments when it was read (else the day is not checked for deleted payments). */
+  checked: boolean;
+  /** Why the day cannot be sealed (nothing written, the acceptance not asked). */
+  unsealable?: string;
+}
+
 /** The payments of an account in a period, each proved, and what could not be read whole. */
 export interface ReconciledPeriod {
   rows: ReconciledPayment[];
@@ -1305,6 +1317,17 @@ export interface PaymentSearchRepository {
    * held so (ReconciledPeriod).
    */
   fromAccount(sourceAccount: string, from: number, to: number): Promise<ReconciledPeriod>;
+  /**
+   * An operator's acceptance of a day the reconciliation names (`day`, yyyy-MM-dd, of
+   * `sourceAccount`): the day is read as fromAccount reads it, nothing written. When it names the
+   * day (`found`) and every payment of it holds, `accept` is asked with what was found; when it
+   * answers true, the day is sealed anew (writeSeals, each seal with its change record) from the
+   * payments as proved by that very reading, each tag's day the reading named: its payments
+   * deleted are no longer named, and its seal holds the day to the payments it has now (one
+   * deleted later is named). A tag none of whose payments is left on the day is sealed empty.
+   * Throws RangeError for a `day` that is not one, Error when the store has no audit chain.
+   */
+  acceptDay(sourceAccount: string, day: string, accept: (found: MissingPayments[]) => Promise<boolean>): Promise<DayAcceptance>;
   /**
    * The console's sweep: counts and keeps the overview's totals of the closed days of the last
    * month that have none that hold (`daysCounted`), seals the closed days of the last month of

@@ -86,6 +86,9 @@ describe('a payment changed in the database, in a reconciliation', () => {
     expect(shown('en')).to.contain('data-missing-day="2026-11-20"').and.to.contain("DELETED OUTSIDE GERBANG: payments of").and.to.contain('seal counted 2 payments; only 1 are still there');
     expect(shown('en')).to.contain('data-deleted-ids="7"').and.to.contain('not released through Gerbang: id 7.');
     expect(shown('id')).to.contain('DIHAPUS DI LUAR GERBANG: pembayaran tanggal').and.not.to.contain('Semua baris cocok');
+    // What to do once investigated: the operator's acceptance.
+    expect(shown('en')).to.contain('an operator can accept the day with gerbang audit accept-day');
+    expect(shown('id')).to.contain('operator dapat menerima hari itu dengan gerbang audit accept-day');
   });
   it('names the days not checked for payments deleted in the database (no day seal held them), and then says not that every line matches, only that every statement line does, in the clerk\'s language', () => {
     const shown = (lang: 'id' | 'en') => oneMatched(lang, '2026-11-21', { missing: [], unchecked: ['2026-11-21'] });
@@ -99,6 +102,7 @@ describe('a payment changed in the database, in a reconciliation', () => {
     const shown = (lang: 'id' | 'en') => oneMatched(lang, '2026-11-20', { missing, unchecked: ['2026-11-20'] });
     expect(shown('en')).to.contain('role="alert" data-missing-day="2026-11-20" data-seal-broken="2026-11-20"').and.to.contain('SEAL CHANGED OUTSIDE GERBANG: the seal of 20/11/2026').and.to.contain('was deleted');
     expect(shown('en')).not.to.contain('Every line matches').and.not.to.contain('Every statement line matches');
-    expect(shown('id')).to.contain('SEGEL DIUBAH DI LUAR GERBANG');
+    expect(shown('id')).to.contain('SEGEL DIUBAH DI LUAR GERBANG').and.to.contain('menerimanya dengan gerbang audit accept-day');
+    expect(shown('en')).to.contain('until an operator, after investigating, accepts it with gerbang audit accept-day');
   });
 });

@@ -7,7 +7,8 @@ import type { KeyRing } from '../../security/index.js';
 import { openStore } from '../../store/index.js';
 import { visibleText } from '../../banks/common/bank-text.js';
 import type { AuditChainBreak, AuditExchangeRow, AuditRepository, LostPaymentFacts, Store } from '../../store/types.js';
-import { parseIsoOption, parseOptions, UsageError, type CliIo } from '../cli-io.js';
+import { acceptReconciliationDay, DAY_ACCEPTED_ACTION, describeAlert } from '../../console/accept-day-use-case.js';
+import { CLI_ACTOR, parseIsoOption, parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 
 
 const CSV_COLUMNS = [
@@ -78,7 +79,8 @@ export async function auditCommand(args: string[], io: CliIo, stdout: Writable =
   if (action === 'verify') return verifyCommand(rest, io);
   if (action === 'purge-anonymous') return purgeCommand(rest, io);
   if (action === 'accept-rollback') return acceptRollbackCommand(rest, io);
-  if (action !== 'export') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected export, verify, purge-anonymous or accept-rollback`);
+  if (action === 'accept-day') return acceptDayCommand(rest, io);
+  if (action !== 'export') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected export, verify, purge-anonymous, accept-rollback or accept-day`);
   const { values } = parseOptions(rest, { format: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } });
   if (values.format !== 'jsonl' && values.format !== 'csv') throw new UsageError('--format must be jsonl or csv');
   const from = parseIsoOption(values.from, '--from');
@@ -177,6 +179,65 @@ async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number>
       if (lostPayments.length > 0) io.out([`Among them ${lostPayments.length} lost payment(s):`, ...lostLines(lostPayments), RESEND_WARNING].join('\n'));
       io.out(`The gateways serve again at their next comparison (every GERBANG_AUDIT_ROLLBACK_CHECK_MS, 2 s by default) and their scrub's next pass (GERBANG_AUDIT_SCRUB_MS). The acceptance is a signed line of ${checkpointFile}.`);
     }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * `gerbang audit accept-day --account ACCOUNT --day YYYY-MM-DD --expect DIGEST --reason TEXT`:
+ * accepts a day the reconciliation names in red (DELETED OUTSIDE GERBANG, SEAL CHANGED OUTSIDE
+ * GERBANG) as it now is, exactly what a run without --expect named by DIGEST
+ * (acceptReconciliationDay). Exit 0 when accepted or when the day names nothing (nothing
+ * written); 1 without --expect (what there is to accept named, with its digest), when what is found
+ * now is not what DIGEST named, or when the day cannot be sealed (a payment of it that does not
+ * hold): nothing written then.
+ */
+async function acceptDayCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseOptions(args, { account: { type: 'string' }, day: { type: 'string' }, reason: { type: 'string' }, expect: { type: 'string' } });
+  const account = required(values.account, '--account').replace(/[\s.-]/g, '');
+  if (!/^\d{6,20}$/.test(account)) throw new UsageError('--account must be a company account number (6 to 20 digits)');
+  const day = required(values.day, '--day');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || parseIsoOption(day, '--day') === undefined) throw new UsageError(`--day must be a day as yyyy-MM-dd (2026-11-12), got ${JSON.stringify(day)}`);
+  const reason = values.reason?.trim() ?? '';
+  if (reason === '') throw new UsageError('--reason is required: say what was investigated (it is kept in the console audit)');
+  const store = await openAuditStore(io);
+  try {
+    const expect = values.expect?.trim();
+    const result = await acceptReconciliationDay(store, { account, day, reason, ...(expect === undefined ? {} : { expect }), actor: CLI_ACTOR, remoteIp: 'local' });
+    const what = `day ${day} of account ${result.masked}`;
+    const alerts = result.found.map((m) => `  - ${describeAlert(m)}`);
+    if (result.found.length === 0) {
+      io.out(`Nothing to accept: the reconciliation names nothing on ${what} (no payment deleted, no seal changed outside Gerbang). Nothing written.${result.checked ? '' : ' The day is not checked for deleted payments either (no day seal holds it: not sealed yet, or without payments).'}`);
+      return 0;
+    }
+    if (result.refused === 'unsealable') {
+      io.err([`NOT accepted, nothing written: ${what} cannot be sealed anew: ${result.unsealable}. What it names:`, ...alerts].join('\n'));
+      return 1;
+    }
+    if (result.refused === 'differs') {
+      io.err([`NOT accepted, nothing written: what ${what} names now (digest ${result.digest}) is not what was looked at (--expect ${expect}): it changed since. What it names now:`, ...alerts, 'Look at it again, then accept it by its new digest.'].join('\n'));
+      return 1;
+    }
+    if (result.refused === 'no-digest') {
+      io.err(
+        [
+          `NOT accepted, nothing written: accept-day accepts only what an operator looked at, named by its digest (--expect). What ${what} names now (digest ${result.digest}):`,
+          ...alerts,
+          'Accepting seals the day anew with the payments it holds now: the payments named are no longer named, the alert is no longer shown, and a payment of the day deleted later is named again. Check each deleted payment on the bank statement and restore what can be restored first (gerbang audit verify names what is gone);',
+          `then accept exactly this with gerbang audit accept-day --account ACCOUNT --day ${day} --expect ${result.digest} --reason "…".`,
+        ].join('\n'),
+      );
+      return 1;
+    }
+    io.out(
+      [
+        `Accepted ${what} as it is (${reason}); the day is sealed anew with the payments it holds now, and the reconciliation no longer names:`,
+        ...alerts,
+        `The acceptance is in the console audit (access log, action ${DAY_ACCEPTED_ACTION}) with its digest ${result.digest}.`,
+      ].join('\n'),
+    );
     return 0;
   } finally {
     await store.close();

@@ -6,11 +6,8 @@ import { openAuditStore } from './audit-command.js';
 // a user command needs only these two use cases.
 import { createConsoleUser, resetConsolePassword } from '../../console/console-users.js';
 import { unlockConsoleUser } from '../../console/sign-in-use-case.js';
-import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
+import { CLI_ACTOR, parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 
-
-/** Who did it, in the console audit, when a change comes from the command line on the host. */
-const CLI_ACTOR = '(cli)';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   let text = '';

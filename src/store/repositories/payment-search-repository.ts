@@ -5,6 +5,7 @@ import type {
   TransferBatchRecord,
   DailyBankLatency,
   DailyPaymentTotals,
+  DayAcceptance,
   Db,
   MissingPayments,
   Dialect,
@@ -313,8 +314,22 @@ interface Reconciling {
   now: number;
   coverage: Coverage | null;
   seals: NewSeal[];
+  /**
+   * The days named (missingPayments) of each tag, never sealed by a reading: the ids of the rows
+   * read on each, and the seal its rows as proved now make (absent when they made none: a row
+   * that does not hold, or none read). What an operator's acceptance seals (acceptDay).
+   */
+  withheld: WithheldDay[];
   /** A span read again (its rows' proof columns, or its lines) held more rows than its bound: those past it were left out (the period is truncated). */
   cut: boolean;
+}
+
+/** A day of a tag named by a reading and so not sealed (Reconciling.withheld). */
+interface WithheldDay {
+  tag: string;
+  day: number;
+  read: number[];
+  seal?: NewSeal;
 }
 
 /**
@@ -851,8 +866,40 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     return this.reconcile(sourceAccount, from, to, false);
   }
 
-  /** fromAccount, `hashKept` as Reconciling says. */
+  /** fromAccount, `hashKept` as Reconciling says: read, then the days proved whole sealed. */
   private async reconcile(sourceAccount: string, from: number, to: number, hashKept: boolean): Promise<ReconciledPeriod> {
+    const { period, reconciling } = await this.readPeriod(sourceAccount, from, to, hashKept);
+    await this.sealDays(reconciling.seals);
+    return period;
+  }
+
+  async acceptDay(sourceAccount: string, day: string, accept: (found: MissingPayments[]) => Promise<boolean>): Promise<DayAcceptance> {
+    if (this.chain === null) throw new Error('this store has no audit chain: a day cannot be sealed');
+    const n = Date.parse(`${day}T00:00:00Z`) / 86_400_000;
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || !Number.isSafeInteger(n) || dayLabel(n) !== day) throw new RangeError(`not a day: ${JSON.stringify(day)}`);
+    // Hashed even where kept as proved: the seal written is made of what is read now.
+    const { period, reconciling } = await this.readPeriod(sourceAccount, jakartaDayStart(n), jakartaDayStart(n + 1), true);
+    const found = period.missing;
+    const checked = !period.unchecked.includes(day);
+    if (found.length === 0) return { found, sealed: false, checked };
+    const ring = this.sealer.keyRing;
+    // A tag none of whose rows is left on the day is sealed empty: the day is then held to having none.
+    const seals = reconciling.withheld.map(
+      (w) => w.seal ?? (w.read.length === 0 ? { tag: w.tag, day: w.day, rowCount: 0, seal: daySeal(ring, sourceAccount, w.tag, w.day, sealedDay([]), ring.currentKeyId).seal, paymentIds: '' } : null),
+    );
+    const unsealable = period.truncated
+      ? `the day holds more payments than one reading proves (${this.limits.reconcileRows})`
+      : seals.includes(null) || period.rows.some((p) => p.integrityProblem !== undefined)
+        ? 'a payment of the day does not hold (changed in the database: marked on the reconciliation page), so the day cannot be sealed; restore it first'
+        : undefined;
+    if (unsealable !== undefined) return { found, sealed: false, checked, unsealable };
+    if (!(await accept(found))) return { found, sealed: false, checked };
+    this.#sealsWritten += await writeSeals(this.chain, this.sealer, this.clock(), seals as NewSeal[]);
+    return { found, sealed: true, checked };
+  }
+
+  /** A reconciliation's reading (fromAccount), nothing written: the period, and what it would seal (Reconciling). */
+  private async readPeriod(sourceAccount: string, from: number, to: number, hashKept: boolean): Promise<{ period: ReconciledPeriod; reconciling: Reconciling }> {
     const ring = this.sealer.keyRing;
     const tags = [...new Set(ring.keyIds.map((keyId) => accountTag(ring, sourceAccount, keyId)))];
     // One tag (or no tag) per read, in the index's own order: a sort of the rows (several tags in
@@ -864,7 +911,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       // Rows from before the tags are few, if any: one read, never sealed, so read whole at once.
       { where: 'source_account_tag IS NULL AND source_account IS NOT NULL', params: [], spanMs: to - from, tag: null },
     ];
-    const reconciling: Reconciling = { account: sourceAccount, hashKept, now: this.clock(), coverage: null, seals: [], cut: false };
+    const reconciling: Reconciling = { account: sourceAccount, hashKept, now: this.clock(), coverage: null, seals: [], withheld: [], cut: false };
     const rows: ReconciledPayment[] = [];
     const missing: MissingPayments[] = [];
     let truncated = false;
@@ -911,14 +958,13 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         else if (held.has(day) || counted.has(day) || broken.has(day)) unchecked.add(day);
       }
     }
-    await this.sealDays(reconciling.seals);
     if (reconciling.cut) truncated = true;
     const byTime = (a: ReconciledPayment, b: ReconciledPayment) => a.createdAt - b.createdAt || a.id - b.id;
     // Most often in order already (one tag, no ties out of id order): then not sorted.
     if (rows.some((row, i) => i > 0 && byTime(rows[i - 1], row) > 0)) rows.sort(byTime);
     const days: string[] = [];
     for (let day = jakartaDay(from); to > from && jakartaDayStart(day) < to; day += 1) if (!checked.has(day) || unchecked.has(day)) days.push(dayLabel(day));
-    return { rows, truncated, missing, unchecked: days };
+    return { period: { rows, truncated, missing, unchecked: days }, reconciling };
   }
 
   /**
@@ -946,12 +992,16 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     reconciling: Reconciling,
   ): Promise<MissingPayments[]> {
     const missing: MissingPayments[] = [];
+    const withhold = (day: number) => {
+      reconciling.withheld.push({ tag, day, read: counted.get(day) ?? [], seal: reconciling.seals.find((s) => s.tag === tag && s.day === day) });
+      reconciling.seals = reconciling.seals.filter((s) => s.tag !== tag || s.day !== day);
+    };
     for (const [day, problem] of broken) {
       // Nothing but a change in SQL gives this: said where operators look, and the day never sealed anew.
       log.error({ day: dayLabel(day), problem }, 'reconciliation day seal deleted or changed outside the gateway: the day is not sealed again');
       const read = counted.get(day)?.length ?? 0;
       missing.push({ day: dayLabel(day), sealed: read, found: read, sealProblem: problem });
-      reconciling.seals = reconciling.seals.filter((s) => s.tag !== tag || s.day !== day);
+      withhold(day);
     }
     for (const [day, seal] of held) {
       if (jakartaDayStart(day) < from || jakartaDayStart(day + 1) > readTo) continue;
@@ -974,7 +1024,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       }
       if (short === null) continue;
       missing.push(short);
-      reconciling.seals = reconciling.seals.filter((s) => s.tag !== tag || s.day !== day);
+      withhold(day);
     }
     return missing.sort((a, b) => (a.day < b.day ? -1 : 1));
   }
