@@ -72,3 +72,22 @@ export function recordingStatements(real: Db, describe: (sql: string) => string 
   }) as Db['query'];
   return { db, statements: () => statements };
 }
+
+/**
+ * The real database `real`, `then` run once right after the first statement outside a writer
+ * session whose SQL matches `pattern`, before its rows are handed back: another process's write
+ * between a read and what the reader does with it.
+ */
+export function writeAfterRead(real: Db, pattern: RegExp, then: () => Promise<void>): Db {
+  let done = false;
+  const db = Object.create(real) as Db;
+  db.query = (async (sql: string, ...rest: unknown[]) => {
+    const rows = await (real.query as (sql: string, ...rest: unknown[]) => Promise<unknown>)(sql, ...rest);
+    if (!done && pattern.test(sql)) {
+      done = true;
+      await then();
+    }
+    return rows;
+  }) as Db['query'];
+  return db;
+}

@@ -132,15 +132,30 @@ export function latestRecordAs(row: Record<string, unknown>, as: string): Latest
   return Object.fromEntries(names.map((name) => [name, row[`${as}${name}`] ?? null])) as LatestRecordColumns;
 }
 
-/** The latest change record of `row` and its link, in one statement (for a row read without withLatestRecord). */
-export async function latestRecordOf(q: Queryable, table: MacedTable, row: MacedRow): Promise<LatestRecordColumns> {
-  const { join, params } = withLatestRecord(table, 'd', table.key.map((c) => row[c]));
-  const [found] = await q.query<LatestRecordColumns>(`SELECT ${latestColumns('')} FROM (SELECT 1 AS one) d ${join}`, params);
-  return found;
+/**
+ * The latest change record of each of `rows` and its link, by row key (rowKeyOf), in two
+ * statements whatever their number (all nulls for a row with none): for rows read without
+ * withLatestRecord (a page of `keys rotate`).
+ */
+export async function latestRecordsOf(q: Queryable, table: MacedTable, rows: readonly MacedRow[]): Promise<Map<string, LatestRecordColumns>> {
+  const keys = [...new Set(rows.map((row) => rowKeyOf(table, row)))];
+  const none = latestRecordAs({}, '');
+  const latest = new Map<string, LatestRecordColumns>(keys.map((key) => [key, none]));
+  if (keys.length === 0) return latest;
+  // The newest record id of each row first (the index on table_name, row_key, id), then those records with their links by id.
+  const newest = await q.query<{ id: number | string }>(`SELECT MAX(id) AS id FROM record_changes WHERE table_name = ? AND row_key IN (${keys.map(() => '?').join(', ')}) GROUP BY row_key`, [table.table, ...keys]);
+  if (newest.length === 0) return latest;
+  const ids = newest.map((r) => toNumber(r.id));
+  const found = await q.query<LatestRecordColumns>(
+    `SELECT ${latestColumns('')} FROM record_changes r LEFT JOIN audit_chain l ON l.kind = 'record_change' AND l.record_id = r.id WHERE r.id IN (${ids.map(() => '?').join(', ')})`,
+    ids,
+  );
+  for (const record of found) latest.set(String(record.rc_row_key), record);
+  return latest;
 }
 
 /**
- * The problem of `row` (read with its latest record, withLatestRecord or latestRecordOf) in words:
+ * The problem of `row` (read with its latest record, withLatestRecord or latestRecordsOf) in words:
  * its MAC does not hold, or it is not its latest state as its change records say (written back
  * from an older copy, restored after its deletion, inserted in SQL); null when it holds.
  */
