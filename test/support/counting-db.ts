@@ -91,3 +91,26 @@ export function writeAfterRead(real: Db, pattern: RegExp, then: () => Promise<vo
   }) as Db['query'];
   return db;
 }
+
+/**
+ * The real database `real`, the most rows one statement whose SQL matches `pattern` handed back,
+ * in a transaction or not: what a reader held of a table at once.
+ */
+export function largestReads(real: Db, pattern: RegExp): { db: Db; largest: () => number } {
+  let largest = 0;
+  const measured = <Q extends Pick<Db, 'query'>>(q: Q): Q['query'] =>
+    (async (sql: string, ...rest: unknown[]) => {
+      const rows = (await (q.query as (sql: string, ...rest: unknown[]) => Promise<unknown[]>)(sql, ...rest)) as unknown[];
+      if (pattern.test(sql)) largest = Math.max(largest, rows.length);
+      return rows;
+    }) as Q['query'];
+  const db = Object.create(real) as Db;
+  db.query = measured(real);
+  db.withTransaction = (fn) =>
+    real.withTransaction((tx) => {
+      const counted = Object.create(tx) as Transaction;
+      counted.query = measured(tx);
+      return fn(counted);
+    });
+  return { db, largest: () => largest };
+}
