@@ -72,3 +72,45 @@ export function recordingStatements(real: Db, describe: (sql: string) => string 
   }) as Db['query'];
   return { db, statements: () => statements };
 }
+
+/**
+ * The real database `real`, `then` run once right after the first statement outside a writer
+ * session whose SQL matches `pattern`, before its rows are handed back: another process's write
+ * between a read and what the reader does with it.
+ */
+export function writeAfterRead(real: Db, pattern: RegExp, then: () => Promise<void>): Db {
+  let done = false;
+  const db = Object.create(real) as Db;
+  db.query = (async (sql: string, ...rest: unknown[]) => {
+    const rows = await (real.query as (sql: string, ...rest: unknown[]) => Promise<unknown>)(sql, ...rest);
+    if (!done && pattern.test(sql)) {
+      done = true;
+      await then();
+    }
+    return rows;
+  }) as Db['query'];
+  return db;
+}
+
+/**
+ * The real database `real`, the most rows one statement whose SQL matches `pattern` handed back,
+ * in a transaction or not: what a reader held of a table at once.
+ */
+export function largestReads(real: Db, pattern: RegExp): { db: Db; largest: () => number } {
+  let largest = 0;
+  const measured = <Q extends Pick<Db, 'query'>>(q: Q): Q['query'] =>
+    (async (sql: string, ...rest: unknown[]) => {
+      const rows = (await (q.query as (sql: string, ...rest: unknown[]) => Promise<unknown[]>)(sql, ...rest)) as unknown[];
+      if (pattern.test(sql)) largest = Math.max(largest, rows.length);
+      return rows;
+    }) as Q['query'];
+  const db = Object.create(real) as Db;
+  db.query = measured(real);
+  db.withTransaction = (fn) =>
+    real.withTransaction((tx) => {
+      const counted = Object.create(tx) as Transaction;
+      counted.query = measured(tx);
+      return fn(counted);
+    });
+  return { db, largest: () => largest };
+}

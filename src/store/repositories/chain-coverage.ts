@@ -81,7 +81,7 @@ export async function chainCoverage(q: Queryable, sealer: ValueSealer): Promise<
  * `audit verify` to name.
  */
 export async function resignCoverage(db: Queryable, sealer: ValueSealer): Promise<void> {
-  for (const row of await rowsUnderOlderKeys(db, CHAIN_COVERAGE, sealer)) {
+  for (const row of (await rowsUnderOlderKeys(db, CHAIN_COVERAGE, sealer)).rows) {
     const { keyId, mac } = recordMac(sealer.keyRing, CHAIN_COVERAGE.purpose, CHAIN_COVERAGE.fields(row, sealer));
     await db.execute('UPDATE chain_coverage SET mac_key_id = ?, mac = ? WHERE records = ? AND mac = ?', [keyId, mac, row.records, row.mac]);
   }

@@ -5,11 +5,11 @@ import { resignCoverage } from './chain-coverage.js';
 import { MACED_TABLES } from './maced-tables.js';
 import { resignBatchLines } from './transfer-batch-repository.js';
 import type { ChainLanes } from './audit-chain.js';
-import { changeRows } from './record-changes.js';
-import { currentRowProblem, latestRecordOf } from './record-history.js';
-import { rowsUnderOlderKeys, type MacedTable } from './record-macs.js';
+import { changeRows, rowKeyOf } from './record-changes.js';
+import { currentRowProblem, latestRecordsOf } from './record-history.js';
+import { afterKey, rowsUnderOlderKeys, type MacedTable } from './record-macs.js';
 import { accountTag, PAYMENT_COLUMNS, paymentMac, paymentMacProblem, type PaymentRow } from './payment-repository.js';
-import type { Db, KeyRotationRepository, KeyRotationReport, Queryable, SqlValue } from '../types.js';
+import type { Db, KeyRotationRepository, KeyRotationReport, SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
 import { reindexPayments } from './payment-search-grams.js';
 import { KEY_ID_AFTER_PARTIAL_WRITE, paymentPlace, place, placeInRow, rowColumns, SEALED_TABLES, ValueSealer, type SealedTable } from './sealed-values.js';
@@ -83,7 +83,7 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
     report.relinkedChains = await relinkChains(this.db, sealer, { legacy: false, transaction: (fn) => this.db.withTransaction(fn) });
     report.resignedPayments = await resignPayments(this.db, sealer);
     // Console users, clients, their credentials, grants and callback endpoints (record-macs.ts), each with its change record.
-    for (const table of MACED_TABLES) await resignRows(this.db, this.chain, table, sealer);
+    for (const table of MACED_TABLES) await resignRows(this.db, this.chain, table, sealer, batchSize);
     // Who may lack a history (chain-coverage.ts): written by migrations only, so no change record.
     await resignCoverage(this.db, sealer);
     // Payment-run lines (transfer-batch-repository.ts): the gateway rewrites them whole, so no change record either.
@@ -135,15 +135,12 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
 
 /** Rows not under `keyId`, after the key `after` (null: from the start), in key order. */
 function staleRows(db: Db, table: SealedTable, keyId: string, after: SqlValue[] | null, limit: number): Promise<SealedRow[]> {
-  const [first, second] = table.key;
-  // Keyset pagination on the primary key: (a > ?) or, for a two-column key, (a > ? OR (a = ? AND b > ?)).
-  const position = after === null ? '' : second === undefined ? ` AND ${first} > ?` : ` AND (${first} > ? OR (${first} = ? AND ${second} > ?))`;
-  const positionValues = after === null ? [] : second === undefined ? after : [after[0], after[0], after[1]];
+  const position = afterKey(table.key, after);
   const holding = table.holding ? ` AND ${table.holding}` : '';
   return db.query<SealedRow>(
     `SELECT ${[...new Set([...table.key, ...rowColumns(table)])].join(', ')}, key_id, ${table.sealed.join(', ')} FROM ${table.table} ` +
-      `WHERE (key_id IS NULL OR key_id <> ?)${holding}${position} ORDER BY ${table.key.join(', ')} LIMIT ?`,
-    [keyId, ...positionValues, limit],
+      `WHERE (key_id IS NULL OR key_id <> ?)${holding}${position.sql === '' ? '' : ` AND ${position.sql}`} ORDER BY ${table.key.join(', ')} LIMIT ?`,
+    [keyId, ...position.values, limit],
   );
 }
 
@@ -185,19 +182,35 @@ async function resignPayments(db: Db, sealer: ValueSealer): Promise<number> {
 
 /**
  * `keys rotate`: every row whose MAC holds under an older ring key gets the newest key's MAC, and
- * its record, guarded by the MAC read (a write of the gateway meanwhile wins). A row that does not
- * hold, or is not its latest state, is left as it is, for `audit verify` to name. Returns the number re-MACed.
+ * its record: read `batchSize` rows at a time in key order (never the table whole: the outbox of
+ * queued callbacks grows with every transfer), each page re-MACed in one transaction of the
+ * audit's chains (its UPDATEs, its records and their links a few round trips and one COMMIT, as
+ * the sealed tables are re-encrypted a batch a transaction). Each UPDATE is guarded by the MAC
+ * read, so a write of the gateway meanwhile (a dispatcher's attempt at a queued callback, under
+ * the newest key: every process has it before a rotation) wins and is never re-MACed from the
+ * values read before it. A row that does not hold, or is not its latest state, is left as it is,
+ * for `audit verify` to name. Returns the number re-MACed.
  */
-async function resignRows(db: Queryable, chain: ChainLanes, table: MacedTable, sealer: ValueSealer): Promise<number> {
+async function resignRows(db: Db, chain: ChainLanes, table: MacedTable, sealer: ValueSealer, batchSize: number): Promise<number> {
   let resigned = 0;
-  for (const row of await rowsUnderOlderKeys(db, table, sealer)) {
-    const rotated = await changeRows(chain, sealer, Date.now(), async (changes) => {
-      // Never re-MACed (recorded as the gateway's) when it is not its latest state: left for verify to name.
-      if (currentRowProblem(table, row, await latestRecordOf(changes.tx, table, row), sealer) !== null) return false;
-      return changes.update(table, row, {}, 'rotate');
-    }, { checkpoint: !table.frequent });
-    if (rotated) resigned += 1;
-  }
+  let after: SqlValue[] | null = null;
+  do {
+    const page = await rowsUnderOlderKeys(db, table, sealer, { after, limit: batchSize });
+    after = page.next;
+    if (page.rows.length === 0) continue;
+    resigned += await changeRows(
+      chain,
+      sealer,
+      Date.now(),
+      async (changes) => {
+        const latest = await latestRecordsOf(changes.tx, table, page.rows);
+        // Never re-MACed (recorded as the gateway's) when it is not its latest state: left for verify to name.
+        const current = page.rows.filter((row) => currentRowProblem(table, row, latest.get(rowKeyOf(table, row))!, sealer) === null);
+        const written = await changes.updateAll(table, current.map((row) => ({ current: row, changes: {} })), 'rotate');
+        return written.filter(Boolean).length;
+      },
+      { checkpoint: !table.frequent },
+    );
+  } while (after !== null);
   return resigned;
 }
-

@@ -85,15 +85,39 @@ export class RowChanges {
    * write changed the row meanwhile: read it again and retry.
    */
   async update(table: MacedTable, current: MacedRow, changes: Record<string, SqlValue>, change: 'update' | 'rotate' = 'update', guard?: { sql: string; values: SqlValue[] }): Promise<boolean> {
-    const mac = this.macOf(table, { ...current, ...changes });
-    const at = byKey(table, current);
-    const assignments = [...Object.keys(changes), 'mac_key_id', 'mac'].map((c) => `${c} = ?`).join(', ');
-    const result = await this.tx.execute(`UPDATE ${table.table} SET ${assignments} WHERE ${at.sql} AND mac = ?${guard ? ` AND ${guard.sql}` : ''}`, [
-      ...Object.values(changes), mac.keyId, mac.mac, ...at.values, current.mac, ...(guard?.values ?? []),
-    ]);
-    if (result.affectedRows === 0) return false;
-    await this.record(table, current, mac, change);
-    return true;
+    return (await this.updateAll(table, [{ current, changes }], change, guard))[0];
+  }
+
+  /**
+   * update() of several rows: their UPDATEs in one executeAll, then the records of those written
+   * in another (a writer session sends each as one round trip), so a page of `keys rotate` costs
+   * two round trips, not two a row. Each UPDATE is guarded by its row's MAC as read (and `guard`):
+   * per row, false when another write changed it meanwhile (nothing written for it).
+   */
+  async updateAll(
+    table: MacedTable,
+    rows: readonly { current: MacedRow; changes: Record<string, SqlValue> }[],
+    change: 'update' | 'rotate' = 'update',
+    guard?: { sql: string; values: SqlValue[] },
+  ): Promise<boolean[]> {
+    const writes = rows.map(({ current, changes }) => {
+      const mac = this.macOf(table, { ...current, ...changes });
+      const at = byKey(table, current);
+      const assignments = [...Object.keys(changes), 'mac_key_id', 'mac'].map((c) => `${c} = ?`).join(', ');
+      return {
+        current,
+        mac,
+        statement: {
+          sql: `UPDATE ${table.table} SET ${assignments} WHERE ${at.sql} AND mac = ?${guard ? ` AND ${guard.sql}` : ''}`,
+          params: [...Object.values(changes), mac.keyId, mac.mac, ...at.values, current.mac, ...(guard?.values ?? [])],
+        },
+      };
+    });
+    if (writes.length === 0) return [];
+    const results = await this.tx.executeAll(writes.map((w) => w.statement));
+    const written = results.map((result) => result.affectedRows > 0);
+    await this.recordAll(table, writes.filter((_, i) => written[i]).map(({ current, mac }) => ({ row: current, mac })), change);
+    return written;
   }
 
   /** Deletes the rows of `table` that match `where`, each with its record. Returns how many. */
@@ -111,11 +135,20 @@ export class RowChanges {
 
   /** The record of `row` carrying `mac` (null: deleted). */
   async record(table: MacedTable, row: Record<string, unknown>, mac: { keyId: string; mac: string } | null, change: ChangeKind): Promise<void> {
-    const fields = { table: table.table, rowKey: rowKeyOf(table, row), change, macKeyId: mac?.keyId ?? null, mac: mac?.mac ?? null, recordedAt: this.now };
-    const { insertId } = await this.tx.execute('INSERT INTO record_changes (table_name, row_key, change_kind, mac_key_id, mac, recorded_at) VALUES (?, ?, ?, ?, ?, ?)', [
-      fields.table, fields.rowKey, fields.change, fields.macKeyId, fields.mac, fields.recordedAt,
-    ]);
-    this.written.push({ recordId: insertId, contentDigest: recordDigest({ id: insertId, ...fields }) });
+    await this.recordAll(table, [{ row, mac }], change);
+  }
+
+  /** record() of several rows, their INSERTs in one executeAll (each its own: its id is its link's). */
+  private async recordAll(table: MacedTable, rows: readonly { row: Record<string, unknown>; mac: { keyId: string; mac: string } | null }[], change: ChangeKind): Promise<void> {
+    if (rows.length === 0) return;
+    const records = rows.map(({ row, mac }) => ({ table: table.table, rowKey: rowKeyOf(table, row), change, macKeyId: mac?.keyId ?? null, mac: mac?.mac ?? null, recordedAt: this.now }));
+    const results = await this.tx.executeAll(
+      records.map((fields) => ({
+        sql: 'INSERT INTO record_changes (table_name, row_key, change_kind, mac_key_id, mac, recorded_at) VALUES (?, ?, ?, ?, ?, ?)',
+        params: [fields.table, fields.rowKey, fields.change, fields.macKeyId, fields.mac, fields.recordedAt],
+      })),
+    );
+    records.forEach((fields, i) => this.written.push({ recordId: results[i].insertId, contentDigest: recordDigest({ id: results[i].insertId, ...fields }) }));
   }
 
   private macOf(table: MacedTable, row: Record<string, unknown>): { keyId: string; mac: string } {

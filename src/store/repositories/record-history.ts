@@ -3,7 +3,7 @@ import { KeyRingError, type KeyRing } from '../../security/index.js';
 import type { Dialect, Queryable, SqlValue } from '../types.js';
 import { linkHolds, STORED_LINK_COLUMNS, type StoredLink } from './audit-chain.js';
 import { digestOfRow, RECORD_COLUMNS, rowKeyOf, type RecordRow } from './record-changes.js';
-import { recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
+import { afterKey, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber } from './row-values.js';
 import type { ValueSealer } from './sealed-values.js';
 
@@ -22,29 +22,61 @@ const PAGE = 500;
  * with no link or a forged one is the chain walk's and the unchained check's to name, never the
  * row's truth). `altered`: a row carrying another MAC than its latest record's (an older copy
  * written back), one whose latest record says it was deleted, one with no record (inserted in
- * SQL), and the row's own MAC problem; `deleted`: a recorded row that is gone.
+ * SQL), and the row's own MAC problem; `deleted`: a recorded row that is gone. Rows are read a
+ * page at a time in key order, each page with the records of its keys, then the recorded keys a
+ * page at a time with whether their rows are there: memory stays bounded by the page whatever
+ * the table's size (the outbox of queued callbacks grows with every transfer). Run it in one
+ * transaction (one snapshot), so a row the gateway changes meanwhile is not mistaken for one
+ * written back.
  */
 export async function rowHistoryProblems(db: Queryable, table: MacedTable, sealer: ValueSealer): Promise<{ altered: string[]; deleted: string[] }> {
-  const latest = await latestTrustedRecords(db, table, sealer.keyRing);
   const altered: string[] = [];
-  const rows = await db.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} ORDER BY ${table.key.join(', ')}`);
-  const present = new Set<string>();
-  for (const row of rows) {
-    const key = rowKeyOf(table, row);
-    present.add(key);
-    const problem = recordMacProblem(table, row, sealer) ?? historyProblem(table, row, latest.get(key), true);
-    if (problem !== null) altered.push(problem);
-  }
-  const deleted: string[] = [];
-  for (const [key, last] of latest) {
-    if (typeof last === 'string') {
-      if (!present.has(key)) altered.push(`${table.table} ${key} cannot be checked: ${last}`);
-      continue;
+  let after: SqlValue[] | null = null;
+  do {
+    const position = afterKey(table.key, after);
+    const rows = await db.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table}${position.sql === '' ? '' : ` WHERE ${position.sql}`} ORDER BY ${table.key.join(', ')} LIMIT ?`, [...position.values, PAGE]);
+    const last = rows.at(-1);
+    after = last && rows.length === PAGE ? table.key.map((c) => last[c]) : null;
+    const latest = await latestTrustedRecords(db, table, sealer.keyRing, rows.map((row) => rowKeyOf(table, row)));
+    for (const row of rows) {
+      const problem = recordMacProblem(table, row, sealer) ?? historyProblem(table, row, latest.get(rowKeyOf(table, row)), true);
+      if (problem !== null) altered.push(problem);
     }
-    if (last.mac === null || present.has(key)) continue;
-    deleted.push(`${table.table} ${key} was deleted: its latest change record (record_changes id ${toNumber(last.id)}, ${last.change_kind}) says it exists`);
+  } while (after !== null);
+  const deleted: string[] = [];
+  let afterRowKey = '';
+  for (;;) {
+    const keys = (await db.query<{ row_key: string }>('SELECT DISTINCT row_key FROM record_changes WHERE table_name = ? AND row_key > ? ORDER BY row_key LIMIT ?', [table.table, afterRowKey, PAGE])).map((r) => r.row_key);
+    if (keys.length === 0) break;
+    const latest = await latestTrustedRecords(db, table, sealer.keyRing, keys);
+    const present = await presentRows(db, table, keys);
+    for (const key of keys) {
+      const last = latest.get(key);
+      if (last === undefined || present.has(key)) continue;
+      if (typeof last === 'string') altered.push(`${table.table} ${key} cannot be checked: ${last}`);
+      else if (last.mac !== null) deleted.push(`${table.table} ${key} was deleted: its latest change record (record_changes id ${toNumber(last.id)}, ${last.change_kind}) says it exists`);
+    }
+    if (keys.length < PAGE) break;
+    afterRowKey = keys[keys.length - 1];
   }
   return { altered, deleted };
+}
+
+/** Which of the row keys `keys` (rowKeyOf) name a row of `table` that is there. */
+async function presentRows(db: Queryable, table: MacedTable, keys: readonly string[]): Promise<Set<string>> {
+  // A row key is the JSON array of its key columns' values as text (rowKeyOf); one that is not is no row's.
+  const values = keys.flatMap((key) => {
+    try {
+      const parsed = JSON.parse(key) as unknown;
+      return Array.isArray(parsed) && parsed.length === table.key.length && parsed.every((v) => typeof v === 'string') ? [parsed as string[]] : [];
+    } catch {
+      return [];
+    }
+  });
+  if (values.length === 0) return new Set();
+  const one = `(${table.key.map((c) => `${c} = ?`).join(' AND ')})`;
+  const found = await db.query<MacedRow>(`SELECT ${table.key.join(', ')} FROM ${table.table} WHERE ${values.map(() => one).join(' OR ')}`, values.flat());
+  return new Set(found.map((row) => rowKeyOf(table, row)));
 }
 
 /**
@@ -53,7 +85,7 @@ export async function rowHistoryProblems(db: Queryable, table: MacedTable, seale
  * its latest state as its latest change record whose link holds says.
  */
 export async function listedRowProblems(q: Queryable, table: MacedTable, rows: readonly MacedRow[], sealer: ValueSealer): Promise<(string | null)[]> {
-  const latest = await latestTrustedRecords(q, table, sealer.keyRing);
+  const latest = await latestTrustedRecords(q, table, sealer.keyRing, rows.map((row) => rowKeyOf(table, row)));
   return rows.map((row) => macProblemOrMissingKey(table, row, sealer) ?? historyProblem(table, row, latest.get(rowKeyOf(table, row)), true));
 }
 
@@ -132,15 +164,30 @@ export function latestRecordAs(row: Record<string, unknown>, as: string): Latest
   return Object.fromEntries(names.map((name) => [name, row[`${as}${name}`] ?? null])) as LatestRecordColumns;
 }
 
-/** The latest change record of `row` and its link, in one statement (for a row read without withLatestRecord). */
-export async function latestRecordOf(q: Queryable, table: MacedTable, row: MacedRow): Promise<LatestRecordColumns> {
-  const { join, params } = withLatestRecord(table, 'd', table.key.map((c) => row[c]));
-  const [found] = await q.query<LatestRecordColumns>(`SELECT ${latestColumns('')} FROM (SELECT 1 AS one) d ${join}`, params);
-  return found;
+/**
+ * The latest change record of each of `rows` and its link, by row key (rowKeyOf), in two
+ * statements whatever their number (all nulls for a row with none): for rows read without
+ * withLatestRecord (a page of `keys rotate`).
+ */
+export async function latestRecordsOf(q: Queryable, table: MacedTable, rows: readonly MacedRow[]): Promise<Map<string, LatestRecordColumns>> {
+  const keys = [...new Set(rows.map((row) => rowKeyOf(table, row)))];
+  const none = latestRecordAs({}, '');
+  const latest = new Map<string, LatestRecordColumns>(keys.map((key) => [key, none]));
+  if (keys.length === 0) return latest;
+  // The newest record id of each row first (the index on table_name, row_key, id), then those records with their links by id.
+  const newest = await q.query<{ id: number | string }>(`SELECT MAX(id) AS id FROM record_changes WHERE table_name = ? AND row_key IN (${keys.map(() => '?').join(', ')}) GROUP BY row_key`, [table.table, ...keys]);
+  if (newest.length === 0) return latest;
+  const ids = newest.map((r) => toNumber(r.id));
+  const found = await q.query<LatestRecordColumns>(
+    `SELECT ${latestColumns('')} FROM record_changes r LEFT JOIN audit_chain l ON l.kind = 'record_change' AND l.record_id = r.id WHERE r.id IN (${ids.map(() => '?').join(', ')})`,
+    ids,
+  );
+  for (const record of found) latest.set(String(record.rc_row_key), record);
+  return latest;
 }
 
 /**
- * The problem of `row` (read with its latest record, withLatestRecord or latestRecordOf) in words:
+ * The problem of `row` (read with its latest record, withLatestRecord or latestRecordsOf) in words:
  * its MAC does not hold, or it is not its latest state as its change records say (written back
  * from an older copy, restored after its deletion, inserted in SQL); null when it holds.
  */
@@ -189,15 +236,15 @@ export function checkedCurrent<R extends MacedRow>(table: MacedTable, row: R, la
   return row;
 }
 
-/** The latest record of each row of `table` whose own link holds, by row key. */
-async function latestTrustedRecords(db: Queryable, table: MacedTable, ring: KeyRing): Promise<Map<string, RecordRow | Unverifiable>> {
+/** The latest record of each of the rows `keys` (rowKeyOf) of `table` whose own link holds, by row key. */
+async function latestTrustedRecords(db: Queryable, table: MacedTable, ring: KeyRing, keys: readonly string[]): Promise<Map<string, RecordRow | Unverifiable>> {
   // A record linked under a key no longer in the ring proves nothing either way: the row is named
   // as not checkable (fail closed) instead of the whole table failing (a page, `gerbang doctor`).
   const latest = new Map<string, RecordRow | Unverifiable>();
-  let after = 0;
-  for (;;) {
-    const records = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM record_changes WHERE table_name = ? AND id > ? ORDER BY id LIMIT ?`, [table.table, after, PAGE]);
-    if (records.length === 0) return latest;
+  for (let at = 0; at < keys.length; at += PAGE) {
+    const some = keys.slice(at, at + PAGE);
+    const records = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM record_changes WHERE table_name = ? AND row_key IN (${some.map(() => '?').join(', ')}) ORDER BY id`, [table.table, ...some]);
+    if (records.length === 0) continue;
     const ids = records.map((r) => toNumber(r.id));
     const links = await db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'record_change' AND record_id IN (${ids.map(() => '?').join(', ')})`, ids);
     const linkOf = new Map(links.map((link) => [toNumber(link.record_id), link]));
@@ -209,8 +256,8 @@ async function latestTrustedRecords(db: Queryable, table: MacedTable, ring: KeyR
         latest.set(record.row_key, `its latest change record (record_changes id ${toNumber(record.id)}) is linked under ${error.message}`);
       }
     }
-    after = ids[ids.length - 1];
   }
+  return latest;
 }
 
 /** The content digest of each record_changes row of `ids` (the chain walk's), keyed by id. */

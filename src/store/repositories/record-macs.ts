@@ -108,11 +108,38 @@ export async function signUnsignedRows(db: Queryable, table: MacedTable, sealer:
 }
 
 /**
+ * Keyset pagination on a key of one or two columns, after the key values `after` (null: from the
+ * start): `a > ?`, or `(a > ? OR (a = ? AND b > ?))`, with its values; '' with none for null.
+ */
+export function afterKey(key: readonly string[], after: readonly SqlValue[] | null): { sql: string; values: SqlValue[] } {
+  const [first, second] = key;
+  if (after === null) return { sql: '', values: [] };
+  if (second === undefined) return { sql: `${first} > ?`, values: [after[0]] };
+  return { sql: `(${first} > ? OR (${first} = ? AND ${second} > ?))`, values: [after[0], after[0], after[1]] };
+}
+
+/**
  * `keys rotate`: the rows of `table` whose MAC holds under an older ring key, to be re-MACed under
  * the newest. A row that does not hold, or whose key is gone, is left out: `audit verify` names it.
+ * With `page`: of the next `page.limit` rows under an older key after the key `page.after` (null:
+ * from the start), in key order, and `next`, the key to read on from (null: none left), so a large
+ * table (the outbox of queued callbacks) is never held whole.
  */
-export async function rowsUnderOlderKeys(db: Queryable, table: MacedTable, sealer: ValueSealer): Promise<MacedRow[]> {
+export async function rowsUnderOlderKeys(
+  db: Queryable,
+  table: MacedTable,
+  sealer: ValueSealer,
+  page?: { after: readonly SqlValue[] | null; limit: number },
+): Promise<{ rows: MacedRow[]; next: SqlValue[] | null }> {
   const ring = sealer.keyRing;
-  const rows = await db.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE mac_key_id <> ?`, [ring.currentKeyId]);
-  return rows.filter((row) => row.mac_key_id !== null && ring.keyIds.includes(row.mac_key_id) && recordMacProblem(table, row, sealer) === null);
+  const position = afterKey(table.key, page?.after ?? null);
+  const rows = await db.query<MacedRow>(
+    `SELECT ${table.columns} FROM ${table.table} WHERE mac_key_id <> ?${position.sql === '' ? '' : ` AND ${position.sql}`}${page ? ` ORDER BY ${table.key.join(', ')} LIMIT ?` : ''}`,
+    [ring.currentKeyId, ...position.values, ...(page ? [page.limit] : [])],
+  );
+  const last = rows.at(-1);
+  return {
+    rows: rows.filter((row) => row.mac_key_id !== null && ring.keyIds.includes(row.mac_key_id) && recordMacProblem(table, row, sealer) === null),
+    next: page && last && rows.length === page.limit ? table.key.map((c) => last[c]) : null,
+  };
 }
