@@ -1,6 +1,7 @@
 /**
- * `npm run bench:console`: seeds a million payments, each with its audit exchange and bank call,
- * into a fresh MariaDB/MySQL database, starts the real finance console on it, signs in over
+ * `npm run bench:console`: seeds a million payments, each with its history (two events under
+ * their keyed chain links, as the gateway writes them: seedPayments) and its audit exchange and
+ * bank call, into a fresh MariaDB/MySQL database, starts the real finance console on it, signs in over
  * HTTP and measures how long each page takes to answer, p50 / p95 / max of 20 runs: the list and
  * its filters, the text search (with and without a date range), a day to a month of one
  * account's reconciliation, the detail page and the overview; then the CSV export.
@@ -34,11 +35,11 @@ import type { StatementEntry } from '../../src/banks/types.js';
 import { configureLogger } from '../../src/log/index.js';
 import { migrate, openDb, openStore } from '../../src/store/index.js';
 import { accountTag, paymentMac } from '../../src/store/repositories/payment-repository.js';
-import { CHAIN_COVERAGE } from '../../src/store/repositories/chain-coverage.js';
-import { recordMac } from '../../src/store/repositories/record-macs.js';
+import { appendOnOwnChain, type ChainHead, type Written } from '../../src/store/repositories/audit-chain.js';
+import { eventPlace, PAYMENT_EVENT_WRITTEN, paymentEventDigest, type PaymentEventCause, type PaymentSnapshot } from '../../src/store/repositories/payment-events.js';
 import { placeOf } from '../../src/security/index.js';
 import { reindexPayments } from '../../src/store/repositories/payment-search-grams.js';
-import { ValueSealer } from '../../src/store/repositories/sealed-values.js';
+import { place, ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { ringOf, testKeySpec } from '../support/audit-keys.js';
 
 const SERVER = (process.env.GERBANG_PERF_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
@@ -76,17 +77,33 @@ const RECONCILED = ACCOUNTS[3];
  * account sealed for that row with the run's key, the account's keyed tag (migration 022) beside
  * it, so the text search and the reconciliation pay the real decryption cost on every row they
  * open. Sealing is bound to the row's id, so the rows are built here with their ids (1..ROWS).
+ *
+ * Each with its history (migration 024) as the gateway writes it for a transfer sent on its first
+ * route (create-transfer-use-case.ts): a `reserve` event at its created_at (SENDING under the
+ * route's bank id), then the `send` event with the bank's outcome, the answer kept (result_json,
+ * sealed for the payment row and for the event's place) and its HTTP status, 800 ms later; each
+ * event under a `payment_event` link of a keyed audit chain (appendOnOwnChain: the gateway's link
+ * code), one chain per batch of the seeding as each gateway process has its own. The payments row
+ * is its last event, so every read that holds a payment to its history (the list, the search, the
+ * reconciliation, the seal sweep) pays what it pays in production: since migration 037 no payment
+ * is excused from having one (chain-coverage.ts). Event ids are given (2 a payment) so that
+ * sealing and links need no read back.
  */
 async function seedPayments(db: ReturnType<typeof openDb>, first: number, last: number, start: number, step: number): Promise<void> {
   const ROWS_PER_INSERT = 500;
   const columns =
     'id, client_id, transaction_id, request_hash, state, bank, operation, bank_transaction_id, bank_transaction_date, bank_reference, amount, amount_minor, ' +
-    'currency, http_status, created_at, updated_at, key_id, details_json, beneficiary_account, beneficiary_bank, source_account, source_account_tag, mac_key_id, mac';
+    'currency, result_json, http_status, created_at, updated_at, key_id, details_json, beneficiary_account, beneficiary_bank, source_account, source_account_tag, mac_key_id, mac';
   const width = columns.split(',').length;
   const tags = ACCOUNTS.map((account) => accountTag(AUDIT_KEYS, account));
+  const sealer = new ValueSealer(AUDIT_KEYS);
+  const writerId = `perf-seed-${first}`;
+  let head: ChainHead | null = null;
   for (let from = first; from <= last; from += ROWS_PER_INSERT) {
     const to = Math.min(last, from + ROWS_PER_INSERT - 1);
     const values: (string | number | null)[] = [];
+    const events: (string | number | null)[] = [];
+    const written: Written[] = [];
     for (let seq = from; seq <= to; seq += 1) {
       const at = start + seq * step;
       const minor = (seq * 7919) % 250_000_000 + 10_000;
@@ -96,18 +113,47 @@ async function seedPayments(db: ReturnType<typeof openDb>, first: number, last: 
       const details = { sourceAccount: account, beneficiaryAccount: `02012${String(i).padStart(5, '0')}`, beneficiaryBankCode: '014', beneficiaryName: `${NAMES[i % NAMES.length]} ${i}`, remark: `Invoice INV-${i}`, transferMethod: null };
       const day = new Date(at + 7 * 3_600_000).toISOString().slice(0, 10);
       const amount = `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
+      const bank = seq % 7 === 0 ? 'bni' : 'bca';
+      const bankTransactionId = String(seq % 100_000_000).padStart(8, '0');
+      const bankReference = state === 'SUCCESS' ? String(seq).padStart(10, '0') : null;
+      const answer = JSON.stringify({
+        transactionId: `PERF-${seq}`, status: state, amount, currency: 'IDR', bank, transferMethod: 'INTRABANK', bankReference,
+        bankResponseCode: state === 'FAILED' ? '0407' : '0000', bankMessage: state === 'FAILED' ? 'Insufficient funds' : 'Success',
+        createdAt: new Date(at).toISOString(), updatedAt: new Date(at + 800).toISOString(), routing: [{ partner: bank, method: 'INTRABANK', reason: 'default', result: 'sent' }],
+      });
+      const httpStatus = state === 'SUCCESS' || state === 'FAILED' ? 201 : 202;
       values.push(
-        seq, `perf-client-${seq % 5}`, `PERF-${seq}`, 'a'.repeat(64), state, seq % 7 === 0 ? 'bni' : 'bca', 'transfer-intrabank', String(seq % 100_000_000).padStart(8, '0'), day,
-        String(seq).padStart(10, '0'), amount, minor, 'IDR', 201, at, at + 800, AUDIT_KEYS.currentKeyId,
+        seq, `perf-client-${seq % 5}`, `PERF-${seq}`, 'a'.repeat(64), state, bank, 'transfer-intrabank', bankTransactionId, day,
+        bankReference, amount, minor, 'IDR', sealer.seal(answer, place('payments', 'result_json', [seq])), httpStatus, at, at + 800, AUDIT_KEYS.currentKeyId,
         AUDIT_KEYS.encrypt(JSON.stringify(details), placeOf('payments', 'details_json', [seq])), '******5681', '014',
         AUDIT_KEYS.encrypt(account, placeOf('payments', 'source_account', [seq])), tags[seq % ACCOUNTS.length],
       );
       const fixed = { clientId: `perf-client-${seq % 5}`, transactionId: `PERF-${seq}`, requestHash: 'a'.repeat(64), amount, currency: 'IDR', createdAt: at };
       const { keyId, mac } = paymentMac(AUDIT_KEYS, fixed);
       values.push(keyId, mac);
+      const sending = { bank, operation: 'transfer-intrabank', bankTransactionId, bankTransactionDate: day, bankExternalId: null, reviewSince: null };
+      const history: [PaymentEventCause, number, PaymentSnapshot][] = [
+        ['reserve', at, { state: 'SENDING', ...sending, bankReference: null, httpStatus: null, resultJson: null }],
+        ['send', at + 800, { state, ...sending, bankReference, httpStatus, resultJson: answer }],
+      ];
+      for (const [index, [cause, recordedAt, s]] of history.entries()) {
+        const id = seq * 2 - 1 + index;
+        events.push(id, seq, index + 1, cause, s.state, s.bank, s.operation, s.bankTransactionId, s.bankTransactionDate, s.bankReference, s.bankExternalId,
+          s.httpStatus, s.reviewSince, sealer.seal(s.resultJson, eventPlace(seq, index + 1)), recordedAt, AUDIT_KEYS.currentKeyId);
+        written.push({ recordId: id, contentDigest: paymentEventDigest({ id, paymentId: seq, seq: index + 1, cause, recordedAt, snapshot: s }) });
+      }
     }
     const rows = to - from + 1;
-    await db.execute(`INSERT INTO payments (${columns}) VALUES ${Array.from({ length: rows }, () => `(${Array(width).fill('?').join(', ')})`).join(', ')}`, values);
+    const eventWidth = PAYMENT_EVENT_WRITTEN.length + 1;
+    const linkedAt = start + to * step + 800;
+    head = await db.withTransaction(async (tx) => {
+      await tx.execute(`INSERT INTO payments (${columns}) VALUES ${Array.from({ length: rows }, () => `(${Array(width).fill('?').join(', ')})`).join(', ')}`, values);
+      await tx.execute(
+        `INSERT INTO payment_events (id, ${PAYMENT_EVENT_WRITTEN.join(', ')}) VALUES ${Array.from({ length: written.length }, () => `(${Array(eventWidth).fill('?').join(', ')})`).join(', ')}`,
+        events,
+      );
+      return appendOnOwnChain(tx, AUDIT_KEYS, writerId, head, 'payment_event', async () => written, () => linkedAt);
+    });
   }
 }
 
@@ -139,7 +185,7 @@ async function seed(url: string, end: number): Promise<void> {
       process.stdout.write(`  seeded ${last.toLocaleString('en')} payments, exchanges and bank calls\r`);
     }
     process.stdout.write('\n');
-    await db.execute('ANALYZE TABLE payments, audit_exchanges, audit_bank_calls');
+    await db.execute('ANALYZE TABLE payments, payment_events, audit_chain, audit_exchanges, audit_bank_calls');
   } finally {
     await db.close();
   }
@@ -336,7 +382,7 @@ async function measure(): Promise<void> {
     }
   }
 
-  await coverSeededPayments(url);
+  await requireHistory(url);
   await sealClosedDays(url, end);
   const statements = seededStatements(end);
   // The console measured starts with nothing proved in its memory; the days were sealed above by
@@ -451,24 +497,16 @@ async function measure(): Promise<void> {
 }
 
 /**
- * The seeded payments have no history (no payment_events: the seeding writes the rows alone), as
- * payments written before migration 024 had none until migration 037 recorded them: the coverage
- * row says from when a payment must have it (chain-coverage.ts), moved past them and signed with
- * the run's key as a migration signs it (037 left it at 0). Without it every seeded payment is
- * marked as not written by the gateway, and no day of theirs is sealed. A database kept by a run
- * before 037 gets its payments recorded by 037 when it is reused (GERBANG_PERF_REUSE): they are
- * then measured with a history of one event each, as an upgraded deployment's are.
+ * A kept database's payments must have their history as the seeding writes it (seedPayments): one
+ * kept by an earlier version of this script had none, its coverage row moved past them and signed
+ * by the script, which no production database looks like since migration 037. Such a database is
+ * refused (seed anew: GERBANG_PERF_REUSE=no), not measured as if it were one.
  */
-async function coverSeededPayments(url: string): Promise<void> {
+async function requireHistory(url: string): Promise<void> {
   const db = openDb(url);
   try {
-    const [newest] = await db.query<{ at: number | string }>('SELECT MAX(created_at) AS at FROM payments');
-    const since = Number(newest.at) + 1;
-    const [row] = await db.query<{ since: number | string }>("SELECT since FROM chain_coverage WHERE records = 'payments'");
-    if (row && Number(row.since) >= since) return;
-    const { keyId, mac } = recordMac(AUDIT_KEYS, CHAIN_COVERAGE.purpose, CHAIN_COVERAGE.fields({ records: 'payments', since, mac_key_id: null, mac: null }, new ValueSealer(AUDIT_KEYS)));
-    await db.execute("UPDATE chain_coverage SET since = ?, mac_key_id = ?, mac = ? WHERE records = 'payments'", [since, keyId, mac]);
-    console.log('chain_coverage: the seeded payments predate their history (signed)');
+    const [row] = await db.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM payment_events e JOIN payments p ON p.id = e.payment_id WHERE p.transaction_id = 'PERF-1'");
+    if (Number(row?.n ?? 0) === 0) throw new Error('the reused database\'s payments have no history (seeded by an earlier version of this script): seed anew with GERBANG_PERF_REUSE=no');
   } finally {
     await db.close();
   }

@@ -329,6 +329,36 @@ forEachBackend('Payment search (console list)', (ctx) => {
       for (const id of ids) expect(id).to.be.within(slices[slices.length - 1][1], slices[0][0]);
     });
 
+    it("reads the matches' last events on MariaDB in slices of their payments sent together (their pages read from disk at once), on SQLite in one statement; the same page", async () => {
+      const store = ctx.store();
+      const sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[]; sentAt?: number; answeredAt?: number }[] = [];
+      const page = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS, null, Date.now, { eventSliceIds: 1 }).page({ clientId: who, text: 'invoice' }, 'newest', null, 10);
+      expect(page.rows.map((p) => p.transactionId)).to.deep.equal(['TXT-3', 'TXT-2', 'TXT-1', 'TXT-0']);
+      expect(page.rows.filter((p) => p.integrityProblem !== undefined)).to.deep.equal([]);
+      // The proof's reads of the last events (lastEventRows), each with the payments it reads as its parameters.
+      const reads = sent.filter(({ sql }) => sql.includes('MAX(seq) AS seq FROM payment_events'));
+      const slices = reads.map(({ params }) => params.map(Number));
+      expect(slices.flat().sort((a, b) => a - b)).to.deep.equal(page.rows.map((p) => p.id).sort((a, b) => a - b));
+      if (ctx.backend === 'sqlite') expect(slices).to.have.length(1);
+      else {
+        expect(slices).to.have.length(4);
+        // Sent together: each before any of them was answered.
+        const firstAnswer = Math.min(...reads.map((q) => q.answeredAt!));
+        for (const q of reads) expect(q.sentAt).to.be.below(firstAnswer);
+      }
+      // A payment changed in SQL without its event is still marked when its events are read in a slice.
+      const forged = page.rows[1];
+      await store.db.execute("UPDATE payments SET state = 'FAILED' WHERE id = ?", [forged.id]);
+      try {
+        const again = await new SqlPaymentSearchRepository(store.db, TEST_AUDIT_KEYS, null, Date.now, { eventSliceIds: 1 }).page({ clientId: who, text: 'invoice' }, 'newest', null, 10);
+        expect(again.rows.map((p) => [p.transactionId, p.integrityProblem !== undefined])).to.deep.equal([['TXT-3', false], ['TXT-2', true], ['TXT-1', false], ['TXT-0', false]]);
+        expect(again.rows[1].integrityProblem).to.match(/without an event in its history/);
+      } finally {
+        // The describe's payments are shared by its tests: put back as it was.
+        await store.db.execute('UPDATE payments SET state = ? WHERE id = ?', [forged.state, forged.id]);
+      }
+    });
+
     it('flags the same transactionId paid successfully by another client', async () => {
       const store = ctx.store();
       const twin = await store.payments.reserve({ clientId: other, transactionId: 'TXT-1', requestHash: 'h'.repeat(64), amount: '200.00', currency: 'IDR' }, base);

@@ -31,7 +31,7 @@ import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
 import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, KeptLine, RESERVES_HELD_MS, sealedDay, sealedIdsAre, sealedLineSql as lineSql, sealedPaymentIds, sealedValueSql, sealHolds, parsedSealedIds, paymentTags, sealsOfDays, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
 import type { ChainLanes } from './audit-chain.js';
-import { CREATION_CAUSES_SQL, firstTrustedEvents, isCreationCause, lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, RELEASED, reservedBetween, reserveEventsDigest, snapshotOfRow, type PaymentSnapshot, type ReserveEvent } from './payment-events.js';
+import { CREATION_CAUSES_SQL, firstTrustedEvents, isCreationCause, lastTrustedEvents, missingHistoryProblem, paymentEventProblem, paymentHistory, RELEASED, reservedBetween, reserveEventsDigest, snapshotOfRow, type PaymentSnapshot, type ReserveEvent, type TrustedEvent } from './payment-events.js';
 import { getLogger } from '../../log/index.js';
 import type { Queryable } from '../types.js';
 import { paymentPlace, place, ValueSealer, type SealPlace } from './sealed-values.js';
@@ -87,6 +87,15 @@ const JOINED_GRAMS = 8;
 const CANDIDATE_READS_MYSQL = 4;
 
 /**
+ * In how many statements at once the console's pages read the last events of the payments they
+ * prove on MariaDB and MySQL (lastEventsOf), EVENT_SLICE_IDS payments a statement at least: a
+ * page of the list (50) in one, the 1,000 matches of a search in four. Each event and its link
+ * are rows on pages of their own, read one after the other within a statement.
+ */
+const EVENT_READS_MYSQL = 4;
+const EVENT_SLICE_IDS = 100;
+
+/**
  * How many payments of a date range a text search reads the ids of at most to bound its walk (see
  * idBoundsOf): 3 days of a million-payment month (100,000) took 30-100 ms on a busy two-core
  * machine; the whole month took half a second or more, more than the unbounded walk it saves.
@@ -106,6 +115,8 @@ export interface StoreReadLimits {
   gramWalkLimit: number;
   /** Payments a reconciliation reads at most under one tag (RECONCILE_LIMIT). */
   reconcileRows: number;
+  /** Payments whose last events one of a page's statements reads at least when it reads them in slices (EVENT_SLICE_IDS). */
+  eventSliceIds: number;
 }
 
 /** The lowest and highest payment id of a search's date range (see idBoundsOf). */
@@ -647,7 +658,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     private readonly clock: () => number = Date.now,
     limits: Partial<StoreReadLimits> = {},
   ) {
-    this.limits = { dayPageRows: DAY_PAGE_ROWS, gramChunk: GRAM_CHUNK, gramWalkLimit: GRAM_WALK_LIMIT, reconcileRows: RECONCILE_LIMIT, ...limits };
+    this.limits = { dayPageRows: DAY_PAGE_ROWS, gramChunk: GRAM_CHUNK, gramWalkLimit: GRAM_WALK_LIMIT, reconcileRows: RECONCILE_LIMIT, eventSliceIds: EVENT_SLICE_IDS, ...limits };
     // Written into statements' LIMIT: whole numbers, never a text.
     for (const [name, value] of Object.entries(this.limits)) {
       if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number of at least 1, not ${String(value)}`);
@@ -1488,7 +1499,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const problems = new Map<number, string>();
     if (rows.length === 0) return problems;
     const ring = this.sealer.keyRing;
-    const last = await lastTrustedEvents(q, ring, this.sealer, records.map((r) => r.id));
+    const last = await this.lastEventsOf(q, records.map((r) => r.id));
     const coverage = (await chainCoverage(q, this.sealer)).payments;
     rows.forEach((row, i) => {
       const record = records[i];
@@ -1497,6 +1508,23 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       if (problem !== null) problems.set(record.id, problem);
     });
     return problems;
+  }
+
+  /**
+   * lastTrustedEvents of `ids` read with `q`. On MariaDB and MySQL through the pool (`q` is the
+   * store's, not a transaction's), in up to EVENT_READS_MYSQL slices of limits.eventSliceIds ids
+   * or more (EVENT_SLICE_IDS) sent together: each payment's last event and its chain link are rows
+   * on pages of their own, which InnoDB reads one after the other within a statement (the 1,000
+   * matches a search proves: about 2,000 pages not in the buffer pool on a first opening).
+   */
+  private async lastEventsOf(q: Queryable, ids: number[]): Promise<Map<number, TrustedEvent | { problem: string }>> {
+    const ring = this.sealer.keyRing;
+    const parts = q === this.db && q.dialect === 'mysql' ? Math.min(EVENT_READS_MYSQL, Math.floor(ids.length / this.limits.eventSliceIds)) : 1;
+    if (parts <= 1) return lastTrustedEvents(q, ring, this.sealer, ids);
+    const size = Math.ceil(ids.length / parts);
+    const slices = Array.from({ length: parts }, (_, i) => ids.slice(i * size, (i + 1) * size)).filter((slice) => slice.length > 0);
+    const read = await Promise.all(slices.map((slice) => lastTrustedEvents(q, ring, this.sealer, slice)));
+    return new Map(read.flatMap((events) => [...events]));
   }
 
   /**
