@@ -99,6 +99,28 @@ forEachBackend('Rate limits counted in the process, synchronised with the store'
     expect(await storedHits(k)).to.equal(6);
   });
 
+  it('does not take a quiet view for a young one when the wall clock steps back: the next burst reads the store, and the limit holds', async () => {
+    const LIMIT = 12;
+    let stepMs = 0;
+    const [a, b] = [limiter(counted().wrapped, () => Date.now() + stepMs), limiter(counted().wrapped)];
+    const k = key();
+    const admitted = async (store: SharedRateLimitStore, n: number) => {
+      let ok = 0;
+      for (let i = 0; i < n; i += 1) if ((await store.increment(k)).totalHits <= LIMIT) ok += 1;
+      return ok;
+    };
+    const first = await admitted(a, 1);
+    await settle();
+    const second = await admitted(b, 20);
+    await settle();
+    await settle();
+    // a's view is older than the interval; its wall clock steps back 5 s (an NTP step).
+    stepMs = -5_000;
+    const third = await admitted(a, 20);
+    expect(first + second + third, `admitted ${first} + ${second} + ${third}`).to.equal(LIMIT);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it("does not carry the hits of an ended window into the next", async () => {
     let now = Date.now();
     const a = limiter(counted().wrapped, () => now);

@@ -1,4 +1,5 @@
 import { OriginAllowlist } from '../../security/index.js';
+import { elapsedClock, isYoung } from '../../time/index.js';
 import type { ClientRepository } from '../../store/types.js';
 
 export interface ClientOrigins {
@@ -13,9 +14,10 @@ export interface ClientOrigins {
  * on every node within it, as the client's own lists do after authentication); one the cached
  * list does not allow makes it re-read the store, so a client created a moment ago (by the CLI,
  * in another process) is served at once. A refused origin thus costs one read of the small
- * clients table, no more than the rate limiter's write that follows for an allowed one.
+ * clients table, no more than the rate limiter's write that follows for an allowed one. Ages are
+ * measured on `clock`, a monotonic one (elapsedClock; tests inject their own).
  */
-export function clientOriginsCache(clients: ClientRepository, clock: () => number, ttlMs: number): ClientOrigins {
+export function clientOriginsCache(clients: ClientRepository, ttlMs: number, clock: () => number = elapsedClock): ClientOrigins {
   let cached: { at: number; list: OriginAllowlist } | null = null;
   const load = async () => {
     const all = await clients.list();
@@ -26,8 +28,7 @@ export function clientOriginsCache(clients: ClientRepository, clock: () => numbe
   };
   return {
     async allows(origin) {
-      const age = cached ? clock() - cached.at : Infinity;
-      if (!cached || age >= ttlMs) return (await load()).allows(origin);
+      if (!cached || !isYoung(clock() - cached.at, ttlMs)) return (await load()).allows(origin);
       return cached.list.allows(origin) || (await load()).allows(origin);
     },
   };

@@ -1,6 +1,7 @@
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
 import { getLogger } from '../../log/index.js';
 import type { RateLimitRepository } from '../../store/types.js';
+import { elapsedClock, isYoung } from '../../time/index.js';
 
 const log = getLogger('rate-limit');
 
@@ -12,7 +13,7 @@ interface LocalWindow {
   resetAt: number;
   /** The window's hits from every process, as the store said at the last synchronisation. */
   shared: number;
-  /** When the statement that answered `shared` was sent (this process's clock). */
+  /** When the statement that answered `shared` was sent (this process's monotonic clock, `elapsed`). */
   readAt: number;
   /** Hits admitted here since, not yet added to the store (`sending`: being added now). */
   pending: number;
@@ -54,6 +55,8 @@ export class SharedRateLimitStore implements Store {
     readonly prefix: string,
     private readonly clock: () => number,
     private readonly syncMs = 0,
+    /** What a view's age is measured on: monotonic (a wall clock stepped back would make an old view young). */
+    private readonly elapsed: () => number = elapsedClock,
   ) {}
 
   init(options: Options): void {
@@ -64,7 +67,7 @@ export class SharedRateLimitStore implements Store {
     for (;;) {
       const now = this.clock();
       const local = this.windows.get(key);
-      if (local && !local.failed && now < local.resetAt && (local.timer !== null || local.sending > 0 || now - local.readAt < this.syncMs)) {
+      if (local && !local.failed && now < local.resetAt && (local.timer !== null || local.sending > 0 || isYoung(this.elapsed() - local.readAt, this.syncMs))) {
         local.pending += 1;
         this.scheduleSync(key, local);
         return { totalHits: local.shared + local.sending + local.pending, resetTime: new Date(local.resetAt) };
@@ -88,11 +91,12 @@ export class SharedRateLimitStore implements Store {
    */
   private async countInStore(key: string, local: LocalWindow | undefined, now: number): Promise<ClientRateLimitInfo> {
     const carried = local && now < local.resetAt ? local.pending + local.sending : 0;
+    const sentAt = this.elapsed();
     const counting = this.repository.increment(this.prefix + key, this.windowMs, now, 1 + carried);
     if (this.syncMs <= 0) return toInfo(await counting);
     const done: Promise<void> = counting
       .then(
-        ({ hits, resetAt }) => this.keep(key, { resetAt, shared: hits, readAt: now, pending: 0, sending: 0, timer: null, failed: false }, now),
+        ({ hits, resetAt }) => this.keep(key, { resetAt, shared: hits, readAt: sentAt, pending: 0, sending: 0, timer: null, failed: false }, now),
         () => undefined,
       )
       .finally(() => {
@@ -168,10 +172,11 @@ export class SharedRateLimitStore implements Store {
     }
     local.sending = local.pending;
     local.pending = 0;
+    const sentAt = this.elapsed();
     try {
       const { hits, resetAt } = await this.repository.increment(this.prefix + key, this.windowMs, now, local.sending);
       local.shared = hits;
-      local.readAt = now;
+      local.readAt = sentAt;
       local.resetAt = resetAt;
       local.sending = 0;
       if (local.pending > 0) this.scheduleSync(key, local);
