@@ -39,8 +39,11 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     entry !== null && entry.expiresAt - TOKEN_REFRESH_MARGIN_MS > options.now().getTime();
 
   async function request(ctx: BankCallContext): Promise<string> {
+    // Its lifetime counts from when it was asked for (the bank issued it at most then): of two
+    // fetches that overlapped, the one asked for later expires later, and the store keeps it.
+    const askedAt = options.now().getTime();
     const answer = await options.request(ctx);
-    await tokens.put(partner, answer.accessToken, options.now().getTime() + answer.expiresInSeconds * 1000);
+    await tokens.put(partner, answer.accessToken, askedAt + answer.expiresInSeconds * 1000);
     return answer.accessToken;
   }
 
