@@ -121,6 +121,24 @@ forEachBackend('Rate limits counted in the process, synchronised with the store'
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('tries a refused synchronisation again: the hits counted here reach the store once it answers, though the key gets no more hits here', async () => {
+    const LIMIT = 12;
+    const flaky = counted();
+    const [a, b] = [limiter(flaky.wrapped), limiter(counted().wrapped)];
+    const k = key();
+    let admitted = 0;
+    // a: the window's first hit in the store, then 7 counted here within the interval.
+    for (let i = 0; i < 8; i += 1) if ((await a.increment(k)).totalHits <= LIMIT) admitted += 1;
+    flaky.fail(true);
+    await settle();
+    flaky.fail(false);
+    await new Promise((resolve) => setTimeout(resolve, 20 * SYNC_MS));
+    for (let i = 0; i < 20; i += 1) if ((await b.increment(k)).totalHits <= LIMIT) admitted += 1;
+    expect(admitted, 'a counted 8, b no more than the rest of the limit').to.equal(LIMIT);
+    await Promise.all([a.close(), b.close()]);
+    expect(await storedHits(k)).to.equal(28);
+  });
+
   it("does not carry the hits of an ended window into the next", async () => {
     let now = Date.now();
     const a = limiter(counted().wrapped, () => now);
