@@ -52,4 +52,26 @@ forEachBackend('Origins allowed before authentication, read for at most the stal
     }
     expect(allowedPastBound, 'ms after the removal at which the origin was still allowed').to.deep.equal([]);
   });
+
+  it('reads the clients once for a flood of unknown origins, concurrent or one after the other, not once each', async () => {
+    const { clients, state } = slowable();
+    const now = 50_000;
+    const origins = clientOriginsCache(clients, 1_000, () => now);
+    const unknown = (i: number) => `https://made-up-${i}.example`;
+    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => origins.allows(unknown(i))));
+    expect(answers.every((allowed) => !allowed)).to.equal(true);
+    // The first read, then one re-read sent after every one of them came, shared.
+    expect(state.lists).to.equal(2);
+    for (let i = 100; i < 200; i += 1) expect(await origins.allows(unknown(i))).to.equal(false);
+    expect(state.lists, 'requests that came no later than the last re-read was sent share it').to.equal(2);
+  });
+
+  it('serves the origin of a client created a moment ago, by another process, at once', async () => {
+    const origins = clientOriginsCache(ctx.store().clients, 1_000);
+    expect(await origins.allows('https://not-yet.example')).to.equal(false);
+    for (let i = 0; i < 3; i += 1) {
+      const { origin } = await clientWithOrigin();
+      expect(await origins.allows(origin), origin).to.equal(true);
+    }
+  });
 });
