@@ -57,4 +57,32 @@ forEachBackend('One bank token fetch for every process, however slow the bank', 
     expect(await late).to.equal('token-of-first-asked');
     expect((await ctx.store().bankTokens.get(partner))?.token).to.equal('token-of-asked-after');
   });
+
+  it('shares one wait among the requests of a process while a dead node holds the claim: one claim and one read per poll, not one each', async () => {
+    const partner = `dead-${Date.now().toString(36)}`;
+    const repository = ctx.store().bankTokens;
+    let claims = 0;
+    const counted: typeof repository = {
+      get: (p) => repository.get(p),
+      put: (record) => repository.put(record),
+      invalidate: (p, token) => repository.invalidate(p, token),
+      claimRefresh: (p, owner, now, leaseMs) => ((claims += 1), repository.claimRefresh(p, owner, now, leaseMs)),
+      releaseRefresh: (p, owner) => repository.releaseRefresh(p, owner),
+    };
+    let requests = 0;
+    const provider = createTokenProvider({
+      partner,
+      tokens: storeTokenCache(counted, Date.now),
+      now: () => new Date(),
+      request: async () => ((requests += 1), { accessToken: 'fresh', expiresInSeconds: 3600 }),
+    });
+    // A node claimed the refresh and died: its claim row, as claimRefresh writes it, a short lease.
+    await repository.claimRefresh(partner, 'dead-node', Date.now(), LEASE_MS);
+    const answers = await Promise.all(Array.from({ length: 50 }, () => provider.current({ onCall: async () => undefined })));
+    expect(answers).to.deep.equal(Array(50).fill('fresh'));
+    expect(requests).to.equal(1);
+    // Each of 50 waiting requests claimed at least once on its own before; one shared wait polls
+    // once per 50 ms, a few times over the lease.
+    expect(claims).to.be.below(50);
+  });
 });
