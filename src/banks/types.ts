@@ -236,9 +236,10 @@ export interface BankAdapter {
 /** Shared bank-token cache (the store's bank_tokens table), so workers and nodes share one token. */
 export interface BankTokenCache {
   get(partner: string): Promise<{ token: string; expiresAt: number } | null>;
+  /** Stores the token, unless the one stored expires later. */
   put(partner: string, token: string, expiresAt: number): Promise<void>;
   invalidate(partner: string, token: string): Promise<void>;
-  /** Claims the next fetch of the partner's token for `leaseMs` across workers and nodes (see fetchTokenOnce). */
+  /** Claims the next fetch of the partner's token for `leaseMs` across workers and nodes, or renews `owner`'s claim (see fetchTokenOnce). */
   claimRefresh(partner: string, owner: string, leaseMs: number): Promise<boolean>;
   releaseRefresh(partner: string, owner: string): Promise<void>;
 }

@@ -31,10 +31,11 @@ export interface BankPartners {
  * claimed for it. An expired token is never used: the kept copy carries its expiry, which the
  * token provider checks on every use.
  */
-export function storeTokenCache(repository: BankTokenRepository, clock: () => number, prefix = '', stalenessMs = 0): BankTokenCache {
+export function storeTokenCache(repository: BankTokenRepository, clock: () => number, prefix = '', stalenessMs = 0, elapsed?: () => number): BankTokenCache {
   // Concurrent reads of a partner's token share one SELECT (RecentReads): the requests in flight
-  // when the kept copy ages out do not each read the store.
-  const recent = new RecentReads(stalenessMs, clock);
+  // when the kept copy ages out do not each read the store. The copy's age is measured on the
+  // monotonic `elapsed` (RecentReads' default), not on the wall `clock`.
+  const recent = new RecentReads(stalenessMs, elapsed);
   const read = async (partner: string) => {
     const record = await repository.get(prefix + partner);
     return record && { token: record.token, expiresAt: record.expiresAt };

@@ -138,7 +138,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     // The ERP's callbacks: queued in the store when a transfer becomes final (the client's endpoint
     // reused for at most GERBANG_CACHE_STALENESS_MS), delivered signed.
     const signer = CallbackSigner.fromFile(config.callback.keyFile);
-    const outbox = outboxNotifier(recentEndpoints(store.callbacks, new RecentReads(config.cacheStalenessMs, clock)), store.audit, clock);
+    const outbox = outboxNotifier(recentEndpoints(store.callbacks, new RecentReads(config.cacheStalenessMs)), store.audit, clock);
     // Every transfer that becomes final passes here (API, resolver, payment runs): count it.
     const finals: FinalStateNotifier = {
       notify: (clientId, result, request) => {

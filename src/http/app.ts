@@ -92,7 +92,7 @@ export function buildApp(deps: AppDeps): Express {
   // 4a. A database rolled back behind its audit checkpoints serves nothing (recorded by the audit above).
   app.use(storeHeldStep({ held }));
   // 5. Global IP and Origin allowlists: the cheapest refusal, before any body is read.
-  app.use(globalCallerGuardStep({ allowedOrigins: config.allowedOrigins, allowedCidrs: config.allowedCidrs, clientOrigins: clientOriginsCache(store.clients, clock, config.cacheStalenessMs) }));
+  app.use(globalCallerGuardStep({ allowedOrigins: config.allowedOrigins, allowedCidrs: config.allowedCidrs, clientOrigins: clientOriginsCache(store.clients, config.cacheStalenessMs) }));
   // 6. Per-IP rate limit before parsing or hashing anything, to blunt floods cheaply.
   app.use(rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perIp, name: 'ip', syncMs: limits.syncMs, stores: deps.rateLimitStores }));
 
@@ -126,7 +126,7 @@ export function buildApp(deps: AppDeps): Express {
   // sign (it covers the raw body, so it comes after the parser that keeps it), then each route
   // validates and runs its use case.
   // Client rows and account grants as fresh as GERBANG_CACHE_STALENESS_MS promises, for every route.
-  const recent = new RecentClients(store, config.cacheStalenessMs, clock);
+  const recent = new RecentClients(store, config.cacheStalenessMs);
   const authenticatedCaller = [
     authenticateStep({
       tokens: deps.tokens,

@@ -1,3 +1,5 @@
+import { elapsedClock, isYoung } from '../time/index.js';
+
 /** Entries kept at most; past it the oldest read goes first (a flood of ids cannot grow memory). */
 const MAX_ENTRIES = 10_000;
 
@@ -6,22 +8,24 @@ const MAX_ENTRIES = 10_000;
  * promise to operators (GERBANG_CACHE_STALENESS_MS, at most 1 s) within which a change made in the
  * store by any process is seen by this one. Only what `keep` accepts is reused, a read that failed
  * (a row that failed its MAC check: IntegrityError) never is, and concurrent reads under one key
- * share one query. 0 reads the store every time.
+ * share one query. 0 reads the store every time. Ages are measured on `elapsed`, a monotonic
+ * clock (elapsedClock; tests inject their own): a wall clock stepped back would keep every read
+ * "fresh" for the length of the step. An age below 0 (a clock that went back) counts as stale.
  */
 export class RecentReads {
   private readonly entries = new Map<string, { readAt: number; read: Promise<unknown> }>();
 
   constructor(
     private readonly stalenessMs: number,
-    private readonly clock: () => number = Date.now,
+    private readonly elapsed: () => number = elapsedClock,
   ) {}
 
   /** The read under `key` made less than `stalenessMs` ago, else a new one; kept only when `keep` accepts its value. */
   read<T>(key: string, read: () => Promise<T>, keep: (value: T) => boolean = () => true): Promise<T> {
     if (this.stalenessMs <= 0) return read();
-    const now = this.clock();
+    const now = this.elapsed();
     const entry = this.entries.get(key);
-    if (entry && now - entry.readAt < this.stalenessMs) return entry.read as Promise<T>;
+    if (entry && isYoung(now - entry.readAt, this.stalenessMs)) return entry.read as Promise<T>;
     const reading = read();
     this.entries.delete(key);
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);

@@ -899,13 +899,14 @@ export interface BankTokenRecord {
 
 export interface BankTokenRepository {
   get(partner: string): Promise<BankTokenRecord | null>;
+  /** Stores the token, unless the one stored expires later (a late fetch never replaces a newer token). */
   put(record: BankTokenRecord): Promise<void>;
   /** Removes the token only if it is still `token` (another worker may have refreshed it). */
   invalidate(partner: string, token: string): Promise<void>;
   /**
    * Claims the right to fetch the partner's next token for `leaseMs`, so that one worker of all
    * nodes fetches it and the others wait for it in the store. True when `owner` holds it now
-   * (freshly, or again after the previous holder's lease ran out).
+   * (freshly, again after the previous holder's lease ran out, or renewed: `owner` held it already).
    */
   claimRefresh(partner: string, owner: string, now: number, leaseMs: number): Promise<boolean>;
   /** Gives the claim up (only if `owner` still holds it). */

@@ -1,1 +1,2 @@
+export { elapsedClock, isYoung } from './elapsed-clock.js';
 export { jakartaDate, jakartaDay, jakartaDayStart, jakartaTimestamp } from './jakarta-time.js';

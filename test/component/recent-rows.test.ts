@@ -21,6 +21,9 @@ describe('Client rows, callback endpoints and bank tokens across two nodes, reus
   let database: Awaited<ReturnType<typeof createMariaDbDatabase>>;
   let bank: TestBank;
   const nodes: TestGateway[] = [];
+  /** A third node whose wall clock is the system's plus `stepMs` (a clock stepped by NTP, a VM resume, `date -s`). */
+  let stepped: TestGateway;
+  let stepMs = 0;
 
   before(async function () {
     database = await createMariaDbDatabase(this);
@@ -28,9 +31,11 @@ describe('Client rows, callback endpoints and bank tokens across two nodes, reus
     const env = bank.env({ GERBANG_RESOLVER_INTERVAL_MS: '0', GERBANG_CACHE_STALENESS_MS: String(BOUND_MS) });
     nodes.push(await TestGateway.start(database.url, env));
     nodes.push(await TestGateway.start(database.url, env));
+    stepped = await TestGateway.start(database.url, env, { clock: () => Date.now() + stepMs });
   });
   after(async () => {
     for (const node of nodes) await node.close();
+    await stepped?.close();
     await bank?.simulator.close();
     await database?.drop();
   });
@@ -145,6 +150,33 @@ describe('Client rows, callback endpoints and bank tokens across two nodes, reus
     expect(transfersSent()).to.equal(sentBefore);
   });
 
+  it('on a node whose wall clock steps back an hour, refuses a client disabled and its account revoked within the bound (ages on the monotonic clock)', async () => {
+    const client = await nodes[0].createClient();
+    const token = await stepped.token(client);
+    const pay = () => stepped.request('/v1/transfers', { json: sampleTransfer(), headers: { authorization: `Bearer ${token}` } });
+    const paid = await pay();
+    expect(paid.status, paid.text).to.equal(201);
+    stepMs = -3_600_000;
+    try {
+      const changed = Date.now();
+      expect(await nodes[0].store.clients.setStatus(client.clientId, 'disabled', changed)).to.equal(true);
+      expect(await nodes[0].store.accountGrants.revoke(client.clientId, '0201245680')).to.equal(true);
+      for (;;) {
+        const answer = await pay();
+        if (answer.status !== 201) {
+          expect(answer.status, answer.text).to.be.oneOf([401, 404]);
+          break;
+        }
+        // Measured on the wall clock, the stepped node kept its reads "fresh" for the hour of the step.
+        if (Date.now() - changed > 10 * BOUND_MS) throw new Error('still paying for a disabled client after ten times the bound');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(Date.now() - changed).to.be.at.most(BOUND_MS + SLACK_MS);
+    } finally {
+      stepMs = 0;
+    }
+  });
+
   it('stops queueing callbacks for an endpoint removed in the database on both nodes within the bound', async () => {
     const client = await nodes[0].createClient();
     // Set as the CLI sets it, from another process; nothing is posted to it (the port is closed).
@@ -195,7 +227,7 @@ describe('Client rows, callback endpoints and bank tokens across two nodes, reus
     const node = (name: string, ms: number) =>
       createTokenProvider({
         partner,
-        tokens: storeTokenCache(nodes[0].store.bankTokens, () => now, '', BOUND_MS),
+        tokens: storeTokenCache(nodes[0].store.bankTokens, () => now, '', BOUND_MS, () => now),
         now: () => new Date(now),
         request: async () => {
           requests.push(name);
@@ -230,7 +262,7 @@ describe('Client rows, callback endpoints and bank tokens across two nodes, reus
       releaseRefresh: (partner, owner) => shared.releaseRefresh(partner, owner),
     };
     let now = 5_000_000;
-    const tokens = storeTokenCache(counted, () => now, 'recent-rows:', BOUND_MS);
+    const tokens = storeTokenCache(counted, () => now, 'recent-rows:', BOUND_MS, () => now);
     await tokens.put('bca', 'first', now + 3_600_000);
     for (let i = 0; i < 10; i += 1) expect((await tokens.get('bca'))?.token).to.equal('first');
     expect(reads).to.equal(1);

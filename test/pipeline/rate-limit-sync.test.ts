@@ -99,6 +99,46 @@ forEachBackend('Rate limits counted in the process, synchronised with the store'
     expect(await storedHits(k)).to.equal(6);
   });
 
+  it('does not take a quiet view for a young one when the wall clock steps back: the next burst reads the store, and the limit holds', async () => {
+    const LIMIT = 12;
+    let stepMs = 0;
+    const [a, b] = [limiter(counted().wrapped, () => Date.now() + stepMs), limiter(counted().wrapped)];
+    const k = key();
+    const admitted = async (store: SharedRateLimitStore, n: number) => {
+      let ok = 0;
+      for (let i = 0; i < n; i += 1) if ((await store.increment(k)).totalHits <= LIMIT) ok += 1;
+      return ok;
+    };
+    const first = await admitted(a, 1);
+    await settle();
+    const second = await admitted(b, 20);
+    await settle();
+    await settle();
+    // a's view is older than the interval; its wall clock steps back 5 s (an NTP step).
+    stepMs = -5_000;
+    const third = await admitted(a, 20);
+    expect(first + second + third, `admitted ${first} + ${second} + ${third}`).to.equal(LIMIT);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('tries a refused synchronisation again: the hits counted here reach the store once it answers, though the key gets no more hits here', async () => {
+    const LIMIT = 12;
+    const flaky = counted();
+    const [a, b] = [limiter(flaky.wrapped), limiter(counted().wrapped)];
+    const k = key();
+    let admitted = 0;
+    // a: the window's first hit in the store, then 7 counted here within the interval.
+    for (let i = 0; i < 8; i += 1) if ((await a.increment(k)).totalHits <= LIMIT) admitted += 1;
+    flaky.fail(true);
+    await settle();
+    flaky.fail(false);
+    await new Promise((resolve) => setTimeout(resolve, 20 * SYNC_MS));
+    for (let i = 0; i < 20; i += 1) if ((await b.increment(k)).totalHits <= LIMIT) admitted += 1;
+    expect(admitted, 'a counted 8, b no more than the rest of the limit').to.equal(LIMIT);
+    await Promise.all([a.close(), b.close()]);
+    expect(await storedHits(k)).to.equal(28);
+  });
+
   it("does not carry the hits of an ended window into the next", async () => {
     let now = Date.now();
     const a = limiter(counted().wrapped, () => now);

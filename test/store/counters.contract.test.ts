@@ -181,6 +181,14 @@ forEachBackend('BankTokenRepository', (ctx) => {
     expect(await bankTokens.get(partner)).to.deep.equal({ partner, token: 't2', expiresAt: 20, fetchedAt: 2 });
   });
 
+  it('keeps the stored token when the one put expires earlier (a fetch answered after a newer one was stored)', async () => {
+    const { bankTokens } = ctx.store();
+    const partner = unique('bca');
+    await bankTokens.put({ partner, token: 'newer', expiresAt: 20, fetchedAt: 5 });
+    await bankTokens.put({ partner, token: 'older', expiresAt: 15, fetchedAt: 6 });
+    expect(await bankTokens.get(partner)).to.deep.equal({ partner, token: 'newer', expiresAt: 20, fetchedAt: 5 });
+  });
+
   describe('invalidate', () => {
     describe('when another worker has already stored a fresh token', () => {
       it('keeps the fresh token', async () => {
@@ -213,6 +221,16 @@ forEachBackend('BankTokenRepository', (ctx) => {
       await bankTokens.releaseRefresh(partner, 'w2');
       expect(await bankTokens.claimRefresh(partner, 'w3', 1_600, 500)).to.equal(true);
       expect(await bankTokens.get(partner)).to.equal(null);
+    });
+
+    it('renews the lease of the holder that claims again, so no one else takes it while the holder lives', async () => {
+      const { bankTokens } = ctx.store();
+      const partner = unique('renew');
+      expect(await bankTokens.claimRefresh(partner, 'w1', 1_000, 500)).to.equal(true);
+      expect(await bankTokens.claimRefresh(partner, 'w1', 1_400, 500), 'renewed until 1,900').to.equal(true);
+      expect(await bankTokens.claimRefresh(partner, 'w2', 1_600, 500)).to.equal(false);
+      expect(await bankTokens.claimRefresh(partner, 'w2', 1_900, 500)).to.equal(true);
+      expect(await bankTokens.claimRefresh(partner, 'w1', 2_000, 500), 'w1 lost it once its lease ran out').to.equal(false);
     });
 
     it('gives it to exactly one of many concurrent claimants', async () => {

@@ -7,12 +7,14 @@ export function memoryTokens(): BankTokenCache & { entries: Map<string, { token:
   return {
     entries,
     get: async (partner) => entries.get(partner) ?? null,
-    put: async (partner, token, expiresAt) => void entries.set(partner, { token, expiresAt }),
+    put: async (partner, token, expiresAt) => {
+      if ((entries.get(partner)?.expiresAt ?? -Infinity) <= expiresAt) entries.set(partner, { token, expiresAt });
+    },
     invalidate: async (partner, token) => {
       if (entries.get(partner)?.token === token) entries.delete(partner);
     },
     claimRefresh: async (partner, owner) => {
-      if (claims.has(partner)) return false;
+      if (claims.has(partner)) return claims.get(partner) === owner;
       claims.set(partner, owner);
       return true;
     },

@@ -47,7 +47,8 @@ export class TestGateway {
     this.jwtSecret = jwtSecret;
   }
 
-  static async start(databaseUrl: string, env: Record<string, string> = {}): Promise<TestGateway> {
+  /** `options.clock`: the node's wall clock (a node whose clock was stepped); ages stay on the monotonic clock. */
+  static async start(databaseUrl: string, env: Record<string, string> = {}, options: { clock?: () => number } = {}): Promise<TestGateway> {
     const jwtSecret = randomBytes(32).toString('hex');
     const config = loadConfig({
       GERBANG_DATABASE_URL: databaseUrl,
@@ -66,7 +67,7 @@ export class TestGateway {
       GERBANG_CACHE_STALENESS_MS: '0',
       ...sandboxUnlessBank(env),
     });
-    return new TestGateway(await startGateway(config), jwtSecret);
+    return new TestGateway(await startGateway(config, options), jwtSecret);
   }
 
   get url(): string {

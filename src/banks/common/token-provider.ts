@@ -39,8 +39,11 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     entry !== null && entry.expiresAt - TOKEN_REFRESH_MARGIN_MS > options.now().getTime();
 
   async function request(ctx: BankCallContext): Promise<string> {
+    // Its lifetime counts from when it was asked for (the bank issued it at most then): of two
+    // fetches that overlapped, the one asked for later expires later, and the store keeps it.
+    const askedAt = options.now().getTime();
     const answer = await options.request(ctx);
-    await tokens.put(partner, answer.accessToken, options.now().getTime() + answer.expiresInSeconds * 1000);
+    await tokens.put(partner, answer.accessToken, askedAt + answer.expiresInSeconds * 1000);
     return answer.accessToken;
   }
 
@@ -51,9 +54,20 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     return inflight;
   }
 
-  /** A fresh token other than `refused`, fetched by one worker of all nodes when none is stored. */
+  /**
+   * A fresh token other than `refused`, fetched by one worker of all nodes when none is stored.
+   * The requests of this process that need one share one claim and one wait: a claim held by a
+   * node that died is polled once per poll here, not once per waiting request.
+   */
+  const waits = new Map<string, Promise<string>>();
   function shared(ctx: BankCallContext, refused?: string): Promise<string> {
-    return fetchTokenOnce(tokens, partner, (cached) => cached.token !== refused && isFresh(cached), () => fetch(ctx));
+    const key = refused ?? '';
+    let wait = waits.get(key);
+    if (!wait) {
+      wait = fetchTokenOnce(tokens, partner, (cached) => cached.token !== refused && isFresh(cached), () => fetch(ctx)).finally(() => waits.delete(key));
+      waits.set(key, wait);
+    }
+    return wait;
   }
 
   return {

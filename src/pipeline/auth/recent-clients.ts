@@ -22,9 +22,10 @@ export class RecentClients {
   constructor(
     private readonly store: RecentClientsStore,
     stalenessMs: number,
-    clock: () => number = Date.now,
+    /** The monotonic clock the reads' ages are measured on (RecentReads); tests inject their own. */
+    elapsed?: () => number,
   ) {
-    this.reads = new RecentReads(stalenessMs, clock);
+    this.reads = new RecentReads(stalenessMs, elapsed);
   }
 
   findById(id: string): Promise<ClientRecord | null> {

@@ -1,18 +1,21 @@
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
 import { getLogger } from '../../log/index.js';
 import type { RateLimitRepository } from '../../store/types.js';
+import { elapsedClock, isYoung } from '../../time/index.js';
 
 const log = getLogger('rate-limit');
 
 /** Windows this process keeps counts of at most; past it a new key is counted in the store only. */
 const MAX_LOCAL_KEYS = 10_000;
+/** The longest wait between two tries of a synchronisation the store refused (doubling from S). */
+const MAX_RETRY_MS = 10_000;
 
 /** What this process knows of one key's shared window. */
 interface LocalWindow {
   resetAt: number;
   /** The window's hits from every process, as the store said at the last synchronisation. */
   shared: number;
-  /** When the statement that answered `shared` was sent (this process's clock). */
+  /** When the statement that answered `shared` was sent (this process's monotonic clock, `elapsed`). */
   readAt: number;
   /** Hits admitted here since, not yet added to the store (`sending`: being added now). */
   pending: number;
@@ -20,6 +23,8 @@ interface LocalWindow {
   timer: NodeJS.Timeout | null;
   /** The last synchronisation failed: the next hit goes to the store and fails closed with it. */
   failed: boolean;
+  /** Synchronisations failed in a row (the retry waits S × 2^(failures − 1), at most MAX_RETRY_MS). */
+  failures: number;
 }
 
 /**
@@ -38,7 +43,11 @@ interface LocalWindow {
  * the cluster a window therefore admits at most the limit plus what the other processes admit in
  * 3(S + d) (a bound of limit + (processes - 1) x their rate x 3(S + d)); one process alone is exact.
  * When the store cannot take a synchronisation, the key's next hit goes to the store again and
- * fails closed with it (503), carrying the hits not yet added.
+ * fails closed with it (503), carrying the hits not yet added; and the synchronisation is tried
+ * again after S, then twice as long each time up to 10 s, so a key that gets no more hits here
+ * still has its hits added once the store answers again (within 10 s of that). While the store is
+ * down nothing is admitted that is not counted: every hit that reaches the store fails closed,
+ * and the others are those already counted here.
  */
 export class SharedRateLimitStore implements Store {
   /** Keys are shared with other processes: express-rate-limit must not assume it sees them all. */
@@ -54,6 +63,8 @@ export class SharedRateLimitStore implements Store {
     readonly prefix: string,
     private readonly clock: () => number,
     private readonly syncMs = 0,
+    /** What a view's age is measured on: monotonic (a wall clock stepped back would make an old view young). */
+    private readonly elapsed: () => number = elapsedClock,
   ) {}
 
   init(options: Options): void {
@@ -64,7 +75,7 @@ export class SharedRateLimitStore implements Store {
     for (;;) {
       const now = this.clock();
       const local = this.windows.get(key);
-      if (local && !local.failed && now < local.resetAt && (local.timer !== null || local.sending > 0 || now - local.readAt < this.syncMs)) {
+      if (local && !local.failed && now < local.resetAt && (local.timer !== null || local.sending > 0 || isYoung(this.elapsed() - local.readAt, this.syncMs))) {
         local.pending += 1;
         this.scheduleSync(key, local);
         return { totalHits: local.shared + local.sending + local.pending, resetTime: new Date(local.resetAt) };
@@ -88,11 +99,12 @@ export class SharedRateLimitStore implements Store {
    */
   private async countInStore(key: string, local: LocalWindow | undefined, now: number): Promise<ClientRateLimitInfo> {
     const carried = local && now < local.resetAt ? local.pending + local.sending : 0;
+    const sentAt = this.elapsed();
     const counting = this.repository.increment(this.prefix + key, this.windowMs, now, 1 + carried);
     if (this.syncMs <= 0) return toInfo(await counting);
     const done: Promise<void> = counting
       .then(
-        ({ hits, resetAt }) => this.keep(key, { resetAt, shared: hits, readAt: now, pending: 0, sending: 0, timer: null, failed: false }, now),
+        ({ hits, resetAt }) => this.keep(key, { resetAt, shared: hits, readAt: sentAt, pending: 0, sending: 0, timer: null, failed: false, failures: 0 }, now),
         () => undefined,
       )
       .finally(() => {
@@ -168,19 +180,47 @@ export class SharedRateLimitStore implements Store {
     }
     local.sending = local.pending;
     local.pending = 0;
+    const sentAt = this.elapsed();
     try {
       const { hits, resetAt } = await this.repository.increment(this.prefix + key, this.windowMs, now, local.sending);
       local.shared = hits;
-      local.readAt = now;
+      local.readAt = sentAt;
       local.resetAt = resetAt;
       local.sending = 0;
+      local.failed = false;
+      local.failures = 0;
       if (local.pending > 0) this.scheduleSync(key, local);
     } catch (error) {
       log.warn({ err: error, limiter: this.prefix }, 'rate-limit counts could not be added to the store; the next request counts in the store');
       local.pending += local.sending;
       local.sending = 0;
       local.failed = true;
+      local.failures += 1;
+      this.scheduleRetry(key, local);
     }
+  }
+
+  /**
+   * Tries a refused synchronisation again, unless a hit has carried its counts into the store
+   * meanwhile (the key's window was replaced). Hits that come while it is under way wait for it
+   * (as for any statement of the key), so its counts are never carried twice.
+   */
+  private scheduleRetry(key: string, local: LocalWindow): void {
+    if (local.timer || this.closed) return;
+    local.timer = setTimeout(
+      () => {
+        local.timer = null;
+        if (this.windows.get(key) !== local) return;
+        // A hit of the key is in the store now, carrying these counts: try again after it if it fails.
+        if (this.reading.has(key)) return this.scheduleRetry(key, local);
+        const retry: Promise<void> = this.sync(key, local).finally(() => {
+          if (this.reading.get(key) === retry) this.reading.delete(key);
+        });
+        this.reading.set(key, retry);
+      },
+      Math.min(this.syncMs * 2 ** (local.failures - 1), MAX_RETRY_MS),
+    );
+    local.timer.unref();
   }
 }
 

@@ -50,6 +50,18 @@ forEachBackend('Client rows reused for at most the staleness bound', (ctx) => {
     expect(store.reads).to.have.length(2);
   });
 
+  it('reads the row again when the clock its ages are measured on goes back: a negative age is not young', async () => {
+    const id = await newClient();
+    const store = counted((x) => ctx.store().clients.findById(x));
+    const recent = new RecentClients({ clients: store, accountGrants: ctx.store().accountGrants }, 1_000, clock);
+    await recent.findById(id);
+    await ctx.store().clients.setStatus(id, 'disabled', now);
+    now -= 3_600_000;
+    expect((await recent.findById(id))?.status, 'a row read "in the future" is not kept').to.equal('disabled');
+    expect(store.reads).to.have.length(2);
+    now += 3_600_000;
+  });
+
   it('never keeps an unknown id or a failed read: the next request asks the store again', async () => {
     const store = counted((x) => ctx.store().clients.findById(x));
     const recent = new RecentClients({ clients: store, accountGrants: ctx.store().accountGrants }, 1_000, clock);
