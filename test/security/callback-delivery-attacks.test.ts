@@ -369,13 +369,65 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       await afterSomeRounds();
       expect(noticesFor(transactionId), 'still sent once').to.have.length(1);
     });
+    /** A trigger refusing each INSERT into `table` (for which `when` holds), as a database writer could add; dropped by the returned function. */
+    async function refusedInserts(table: string, when: string): Promise<() => Promise<unknown>> {
+      const name = `refuse_${table}`;
+      await db().execute(
+        ctx.backend === 'sqlite'
+          ? `CREATE TRIGGER ${name} BEFORE INSERT ON ${table} WHEN ${when} BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END`
+          : `CREATE TRIGGER ${name} BEFORE INSERT ON ${table} FOR EACH ROW IF ${when} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by a trigger'; END IF`,
+      );
+      return () => db().execute(`DROP TRIGGER ${name}`);
+    }
+
+    it('refused, nothing queued, while its audit record cannot be written (the insert refused by a trigger); queued once it can', async () => {
+      const { transactionId, row } = await queued();
+      await db().execute("UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", [row.id]);
+      gw.gateway.callbacks.start();
+      const drop = await refusedInserts('audit_exchanges', "NEW.method = 'CALLBACK-REQUEUE'");
+      let result: CliResult;
+      try {
+        result = await requeue(transactionId);
+      } finally {
+        await drop();
+      }
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.contain('NOT queued again: its audit record could not be written').and.to.contain('nothing is queued again unrecorded');
+      expect((await rowOf(transactionId)).state, 'nothing queued').to.equal('FAILED');
+      await afterSomeRounds();
+      expect(noticesFor(transactionId)).to.have.length(0);
+      expect(await requeueAudits(transactionId)).to.have.length(0);
+      await sentOnceAndNoLongerNamed(transactionId, await requeue(transactionId));
+    });
+
+    it('its own write failing (the queued row\'s insert refused by a trigger): nothing queued, and its audit record completed as 500 naming the error', async () => {
+      const { transactionId, row } = await queued();
+      await db().execute("UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", [row.id]);
+      gw.gateway.callbacks.start();
+      const drop = await refusedInserts('callback_deliveries', `NEW.transaction_id = '${transactionId}'`);
+      let result: CliResult;
+      try {
+        result = await requeue(transactionId);
+      } finally {
+        await drop();
+      }
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.contain('refused by a trigger');
+      expect((await rowOf(transactionId)).state, 'nothing queued').to.equal('FAILED');
+      const [audited, ...more] = await requeueAudits(transactionId);
+      expect(more).to.deep.equal([]);
+      expect(audited.statusCode).to.equal(500);
+      expect(audited.errorCode).to.equal('INTERNAL_ERROR');
+      expect(audited.responseBody).to.contain('refused by a trigger');
+      await sentOnceAndNoLongerNamed(transactionId, await requeue(transactionId));
+    });
   });
 
   describe('once every row is put back as Gerbang left it', () => {
     it('audit verify is INTACT: the genuine deliveries and retries are named nowhere', async () => {
       // The rows put back PENDING are sent now; each attempt recorded as it goes.
       await eventually(async () => (await db().query('SELECT id FROM callback_deliveries WHERE state = ?', ['PENDING'])).length === 0, 10_000);
-      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(14);
+      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(16);
       const result = await verify();
       expect(result.code, result.stdout + result.stderr).to.equal(0);
       expect(result.stdout).to.contain('INTACT');
