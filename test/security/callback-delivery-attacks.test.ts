@@ -566,6 +566,29 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
       expect(await overdue()).to.deep.equal({ count: 0, ageSeconds: 0 });
     });
 
+    it('held 300 s by a lease rewritten every 50 s with its id (outside the MAC) changed each time: still logged once, naming it and the id it had', async () => {
+      const body = sampleTransfer();
+      const auth = { authorization: `Bearer ${await gw.token(client)}` };
+      expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+      const transactionId = body.transactionId as string;
+      const [row] = await eventually(async () => {
+        const rows = await db().query<Row>('SELECT * FROM callback_deliveries WHERE transaction_id = ?', [transactionId]);
+        return rows.length === 1 && rows;
+      });
+      let id = Number(row.id);
+      const held = dispatcherFrom();
+      await held.runs(7, async (at) => {
+        await db().execute("UPDATE callback_deliveries SET id = ?, lease_owner = 'held-back', lease_until = ? WHERE id = ?", [id + 100_000, at + 110_000, id]);
+        id += 100_000;
+      });
+      expect(noticesFor(transactionId), 'held back').to.have.length(0);
+      expect(heldLines(transactionId), 'logged once while it stays held').to.have.length(1);
+      // First seen held (at the first run) with the id the first rewrite gave it; logged at the fourth (150 s held), under the id the fourth gave it.
+      expect(heldLines(transactionId)[0]).to.contain(`"idWas":${Number(row.id) + 100_000}`).and.to.contain(`"deliveryId":${Number(row.id) + 400_000}`).and.to.contain('"leaseOwner":"held-back"');
+      await dispatcherFrom(held.clock.now + 120_000).runs(1);
+      expect(noticesFor(transactionId)).to.have.length(1);
+    });
+
     it('a forged row refused and leased again by each claim as its lease ends: refused, never logged as held under a lease', async () => {
       await forged(-1, 'FORGED-LEASED');
       try {
