@@ -624,5 +624,18 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
         await db().execute("DELETE FROM callback_deliveries WHERE transaction_id = 'FORGED-ONCE'");
       }
     });
+
+    it('remembered by a digest of the state found, not its values: a row with a MAC of 1 MB (SQLite enforces no column width) costs the memory 44 characters', async () => {
+      const mac = ctx.backend === 'sqlite' ? 'm'.repeat(1_000_000) : 'm'.repeat(64);
+      await insertRow(db(), 'callback_deliveries', { id: -3, client_id: client.clientId, transaction_id: 'FORGED-BIG', url: receiver.url, body: 'x', state: 'PENDING', attempts: 0, next_attempt_at: 0, mac_key_id: 'k', mac, created_at: Date.now(), updated_at: Date.now() });
+      try {
+        const claimed = await gw.store.callbacks.claimDue({ owner: 'attack-test', now: Date.now(), leaseMs: 60_000, limit: 100 });
+        const [refusal] = claimed.filter((delivery) => delivery.transactionId === 'FORGED-BIG');
+        expect(refusal).to.have.property('leftAsIs', true);
+        expect((refusal as { asFound: string }).asFound).to.match(/^[A-Za-z0-9+/]{43}=$/);
+      } finally {
+        await db().execute("DELETE FROM callback_deliveries WHERE transaction_id = 'FORGED-BIG'");
+      }
+    });
   });
 });

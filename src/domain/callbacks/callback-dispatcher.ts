@@ -114,7 +114,7 @@ export class CallbackDispatcher {
    * (attempts, next attempt time), the id it first had, and whether that was logged.
    */
   private leased = new Map<string, HeldDelivery>();
-  /** The forged state (RefusedCallback.asFound) last audited and logged for each row refused as it stands, by id. */
+  /** The digest of the forged state (RefusedCallback.asFound) last audited and logged for each row refused as it stands, by id. */
   private readonly reported = new Map<number, string>();
 
   constructor(

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { KeyRing } from '../../security/index.js';
 import { UniqueViolationError, type CallbackDelivery, type CallbackRepository, type Db, type LeasedCallback, type OverdueCallbacks, type RefusedCallback, type SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
@@ -185,7 +186,8 @@ export class SqlCallbackRepository implements CallbackRepository {
       // neither sent nor written (which would record it as Gerbang's), left for verify to name.
       const heldBack = this.deliveryProblem(row);
       if (heldBack !== null) {
-        const asFound = JSON.stringify([toNumber(row.id), ...CALLBACK_DELIVERIES.fields(row, this.sealer), row.mac_key_id, row.mac, heldBack]);
+        // A digest, not the values: they are the writer's, of any size (SQLite enforces no column width), and a process remembers up to 20,000 of them.
+        const asFound = createHash('sha256').update(JSON.stringify([toNumber(row.id), ...CALLBACK_DELIVERIES.fields(row, this.sealer), row.mac_key_id, row.mac, heldBack])).digest('base64');
         claimed.push({ id: toNumber(row.id), clientId, transactionId, refused: heldBack, leftAsIs: true, asFound });
         continue;
       }
