@@ -369,6 +369,26 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       await afterSomeRounds();
       expect(noticesFor(transactionId), 'still sent once').to.have.length(1);
     });
+    it('a delivered one with a newer change record inserted in SQL (no chain link): judged as verify judges it, it holds, so it is refused, not sent again', async () => {
+      const { transactionId, sent } = await delivered();
+      const [inserted] = await db().query<{ id: number | string }>('SELECT MAX(id) + 1000 AS id FROM record_changes');
+      await insertRow(db(), 'record_changes', {
+        id: Number(inserted.id), table_name: 'callback_deliveries', row_key: JSON.stringify([client.clientId, transactionId]), change_kind: 'update', mac_key_id: sent.mac_key_id, mac: sent.mac, recorded_at: Date.now(),
+      });
+      let result: CliResult;
+      try {
+        await expectNamed('UNCHAINED');
+        result = await requeue(transactionId);
+      } finally {
+        await db().execute('DELETE FROM record_changes WHERE id = ?', [Number(inserted.id)]);
+      }
+      expect(result.code, result.stdout + result.stderr).to.equal(1);
+      expect(result.stderr).to.contain('holds (it is DELIVERED as Gerbang left it): nothing to queue again');
+      expect((await rowOf(transactionId)).id, 'the row left as it is').to.equal(sent.id);
+      await afterSomeRounds();
+      expect(noticesFor(transactionId), 'not sent again').to.have.length(1);
+    });
+
     /** A trigger refusing each INSERT into `table` (for which `when` holds), as a database writer could add; dropped by the returned function. */
     async function refusedInserts(table: string, when: string): Promise<() => Promise<unknown>> {
       const name = `refuse_${table}`;
@@ -427,7 +447,7 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
     it('audit verify is INTACT: the genuine deliveries and retries are named nowhere', async () => {
       // The rows put back PENDING are sent now; each attempt recorded as it goes.
       await eventually(async () => (await db().query('SELECT id FROM callback_deliveries WHERE state = ?', ['PENDING'])).length === 0, 10_000);
-      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(16);
+      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(17);
       const result = await verify();
       expect(result.code, result.stdout + result.stderr).to.equal(0);
       expect(result.stdout).to.contain('INTACT');

@@ -37,14 +37,55 @@ export async function rowHistoryProblems(db: Queryable, table: MacedTable, seale
   }
   const deleted: string[] = [];
   for (const [key, last] of latest) {
-    if (typeof last === 'string') {
-      if (!present.has(key)) altered.push(`${table.table} ${key} cannot be checked: ${last}`);
-      continue;
-    }
-    if (last.mac === null || present.has(key)) continue;
-    deleted.push(`${table.table} ${key} was deleted: its latest change record (record_changes id ${toNumber(last.id)}, ${last.change_kind}) says it exists`);
+    if (present.has(key)) continue;
+    const problem = goneRowProblem(table, key, last);
+    if (problem !== null) (typeof last === 'string' ? altered : deleted).push(problem);
   }
   return { altered, deleted };
+}
+
+/** For a row of `table` that is not there (`key`: its row key) whose latest record whose link holds is `last`: why that is wrong, or null (the gateway deleted it). */
+function goneRowProblem(table: MacedTable, key: string, last: RecordRow | Unverifiable): string | null {
+  if (typeof last === 'string') return `${table.table} ${key} cannot be checked: ${last}`;
+  if (last.mac === null) return null;
+  return `${table.table} ${key} was deleted: its latest change record (record_changes id ${toNumber(last.id)}, ${last.change_kind}) says it exists`;
+}
+
+/**
+ * One row of `table`, `row` as read (undefined: not there) by its key values `key`, judged as
+ * `audit verify` judges it (rowHistoryProblems): against its latest change record whose own link
+ * holds, a record inserted in SQL (no link, or a forged one) never being its truth. The problem in
+ * words, or null when it holds (or, not there, was never recorded or was deleted by the gateway).
+ * For a decision an operator asks for (requeueing a delivery), where a record added in SQL must
+ * not make a genuine row look forged; the gateway's own reads refuse a row whose latest record is
+ * not linked instead (withLatestRecord, fail closed).
+ */
+export async function verifiedRowProblem(q: Queryable, table: MacedTable, key: readonly SqlValue[], row: MacedRow | undefined, sealer: ValueSealer): Promise<string | null> {
+  const rowKey = JSON.stringify(key.map(String));
+  const last = await latestTrustedRecordOf(q, table, rowKey, sealer.keyRing);
+  if (row !== undefined) return macProblemOrMissingKey(table, row, sealer) ?? historyProblem(table, row, last, true);
+  return last === undefined ? null : goneRowProblem(table, rowKey, last);
+}
+
+/** The latest record of the row of `table` keyed `rowKey` whose own link holds (newest first, a page at a time), as latestTrustedRecords reads it for every row. */
+async function latestTrustedRecordOf(q: Queryable, table: MacedTable, rowKey: string, ring: KeyRing): Promise<RecordRow | Unverifiable | undefined> {
+  let before = Number.MAX_SAFE_INTEGER;
+  for (;;) {
+    const records = await q.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM record_changes WHERE table_name = ? AND row_key = ? AND id < ? ORDER BY id DESC LIMIT ?`, [table.table, rowKey, before, PAGE]);
+    if (records.length === 0) return undefined;
+    const ids = records.map((r) => toNumber(r.id));
+    const links = await q.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'record_change' AND record_id IN (${ids.map(() => '?').join(', ')})`, ids);
+    const linkOf = new Map(links.map((link) => [toNumber(link.record_id), link]));
+    for (const record of records) {
+      try {
+        if (linkHolds(ring, 'record_change', toNumber(record.id), digestOfRow(record), linkOf.get(toNumber(record.id)))) return record;
+      } catch (error) {
+        if (!(error instanceof KeyRingError) || error.reason !== 'unknown-key') throw error;
+        return `its latest change record (record_changes id ${toNumber(record.id)}) is linked under ${error.message}`;
+      }
+    }
+    before = ids[ids.length - 1];
+  }
 }
 
 /**
