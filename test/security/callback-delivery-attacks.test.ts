@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CallbackDispatcher, CallbackSigner } from '../../src/domain/callbacks/index.js';
-import { migrate } from '../../src/store/index.js';
+import { migrate, openDb, type SqlValue } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
 import { runCli, type CliResult } from '../support/cli.js';
@@ -389,6 +389,61 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       expect(noticesFor(transactionId), 'not sent again').to.have.length(1);
     });
 
+    /**
+     * Two requeues of `transactionId` at once (MariaDB): both started while a transaction of the
+     * test's holds `lockSql`'s lock, so each waits behind it, then released together. Their results.
+     */
+    async function twoAtOnce(transactionId: string, lockSql: string, params: SqlValue[]): Promise<CliResult[]> {
+      const locker = openDb(ctx.url());
+      try {
+        const both = await locker.withTransaction(async (tx) => {
+          await tx.query(lockSql, params);
+          const started = [requeue(transactionId), requeue(transactionId)];
+          // Polled slower than eventually polls: InnoDB refreshes innodb_trx only when it was not read for 100 ms.
+          const waiting = async () => Number((await tx.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"))[0].n);
+          for (let poll = 0; poll < 120 && (await waiting()) < 2; poll += 1) await new Promise((resolve) => setTimeout(resolve, 250));
+          expect(await waiting(), 'both requeues wait behind the lock').to.equal(2);
+          return { started };
+        });
+        return await Promise.all(both.started);
+      } finally {
+        await locker.close();
+      }
+    }
+
+    /** One of `results` queued it (exit 0), the other refused cleanly (exit 1, no stack), each audited; it is sent once. */
+    async function queuedOnceByTwo(transactionId: string, results: CliResult[]): Promise<void> {
+      const [won, lost] = results[0].code === 0 ? results : [results[1], results[0]];
+      expect(won.code, won.stdout + won.stderr).to.equal(0);
+      expect(lost.code, lost.stdout + lost.stderr).to.equal(1);
+      expect(lost.stderr).to.match(/^NOT queued again: the delivery of client \S+, transactionId \S+ (holds \(it is PENDING as Gerbang left it\)|was queued meanwhile)/);
+      expect(won.stdout + lost.stderr).to.not.contain('undefined').and.to.not.contain('    at ');
+      expect((await requeueAudits(transactionId)).map((a) => a.statusCode).sort()).to.deep.equal([200, 409]);
+      await eventually(async () => noticesFor(transactionId).length > 0);
+      await afterSomeRounds();
+      expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+      const verified = await verify();
+      expect(verified.stdout + verified.stderr, 'no longer named').to.not.contain(transactionId);
+    }
+
+    it('two at once of a row set FAILED (MariaDB: both wait on its lock): one queues it, the other, reading the row the first queued, is refused; sent once', async function () {
+      if (ctx.backend !== 'mariadb') this.skip();
+      this.timeout(60_000);
+      const { transactionId, row } = await queued();
+      await db().execute("UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", [row.id]);
+      gw.gateway.callbacks.start();
+      await queuedOnceByTwo(transactionId, await twoAtOnce(transactionId, 'SELECT id FROM callback_deliveries WHERE id = ? FOR UPDATE', [row.id]));
+    });
+
+    it('two at once of a deleted one (MariaDB: both past their read before either commits): one queues it, the other is refused cleanly and audited; sent once', async function () {
+      if (ctx.backend !== 'mariadb') this.skip();
+      this.timeout(60_000);
+      const { transactionId, row } = await queued();
+      await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [row.id]);
+      gw.gateway.callbacks.start();
+      await queuedOnceByTwo(transactionId, await twoAtOnce(transactionId, 'SELECT id FROM callback_deliveries WHERE client_id = ? AND transaction_id = ? FOR UPDATE', [client.clientId, transactionId]));
+    });
+
     /** A trigger refusing each INSERT into `table` (for which `when` holds), as a database writer could add; dropped by the returned function. */
     async function refusedInserts(table: string, when: string): Promise<() => Promise<unknown>> {
       const name = `refuse_${table}`;
@@ -447,7 +502,7 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
     it('audit verify is INTACT: the genuine deliveries and retries are named nowhere', async () => {
       // The rows put back PENDING are sent now; each attempt recorded as it goes.
       await eventually(async () => (await db().query('SELECT id FROM callback_deliveries WHERE state = ?', ['PENDING'])).length === 0, 10_000);
-      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(17);
+      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(ctx.backend === 'mariadb' ? 19 : 17);
       const result = await verify();
       expect(result.code, result.stdout + result.stderr).to.equal(0);
       expect(result.stdout).to.contain('INTACT');
