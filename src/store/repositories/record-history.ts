@@ -73,18 +73,9 @@ async function latestTrustedRecordOf(q: Queryable, table: MacedTable, rowKey: st
   for (;;) {
     const records = await q.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM record_changes WHERE table_name = ? AND row_key = ? AND id < ? ORDER BY id DESC LIMIT ?`, [table.table, rowKey, before, PAGE]);
     if (records.length === 0) return undefined;
-    const ids = records.map((r) => toNumber(r.id));
-    const links = await q.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'record_change' AND record_id IN (${ids.map(() => '?').join(', ')})`, ids);
-    const linkOf = new Map(links.map((link) => [toNumber(link.record_id), link]));
-    for (const record of records) {
-      try {
-        if (linkHolds(ring, 'record_change', toNumber(record.id), digestOfRow(record), linkOf.get(toNumber(record.id)))) return record;
-      } catch (error) {
-        if (!(error instanceof KeyRingError) || error.reason !== 'unknown-key') throw error;
-        return `its latest change record (record_changes id ${toNumber(record.id)}) is linked under ${error.message}`;
-      }
-    }
-    before = ids[ids.length - 1];
+    const found = (await trustedRecords(q, records, ring)).find(([, proves]) => proves !== null);
+    if (found) return found[1]!;
+    before = toNumber(records[records.length - 1].id);
   }
 }
 
@@ -232,26 +223,35 @@ export function checkedCurrent<R extends MacedRow>(table: MacedTable, row: R, la
 
 /** The latest record of each row of `table` whose own link holds, by row key. */
 async function latestTrustedRecords(db: Queryable, table: MacedTable, ring: KeyRing): Promise<Map<string, RecordRow | Unverifiable>> {
-  // A record linked under a key no longer in the ring proves nothing either way: the row is named
-  // as not checkable (fail closed) instead of the whole table failing (a page, `gerbang doctor`).
   const latest = new Map<string, RecordRow | Unverifiable>();
   let after = 0;
   for (;;) {
     const records = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM record_changes WHERE table_name = ? AND id > ? ORDER BY id LIMIT ?`, [table.table, after, PAGE]);
     if (records.length === 0) return latest;
-    const ids = records.map((r) => toNumber(r.id));
-    const links = await db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'record_change' AND record_id IN (${ids.map(() => '?').join(', ')})`, ids);
-    const linkOf = new Map(links.map((link) => [toNumber(link.record_id), link]));
-    for (const record of records) {
-      try {
-        if (linkHolds(ring, 'record_change', toNumber(record.id), digestOfRow(record), linkOf.get(toNumber(record.id)))) latest.set(record.row_key, record);
-      } catch (error) {
-        if (!(error instanceof KeyRingError) || error.reason !== 'unknown-key') throw error;
-        latest.set(record.row_key, `its latest change record (record_changes id ${toNumber(record.id)}) is linked under ${error.message}`);
-      }
-    }
-    after = ids[ids.length - 1];
+    for (const [record, proves] of await trustedRecords(db, records, ring)) if (proves !== null) latest.set(record.row_key, proves);
+    after = toNumber(records[records.length - 1].id);
   }
+}
+
+/**
+ * Each of `records` with what it proves: itself when its own link holds; why it cannot be checked
+ * when it is linked under a key no longer in the ring (it proves nothing either way: the row is
+ * named as not checkable, fail closed, instead of the whole table failing: a page, `gerbang
+ * doctor`); null when its link is missing or does not hold (the chain walk's and the unchained
+ * check's to name, never the row's truth).
+ */
+async function trustedRecords(db: Queryable, records: RecordRow[], ring: KeyRing): Promise<[RecordRow, RecordRow | Unverifiable | null][]> {
+  const ids = records.map((r) => toNumber(r.id));
+  const links = await db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'record_change' AND record_id IN (${ids.map(() => '?').join(', ')})`, ids);
+  const linkOf = new Map(links.map((link) => [toNumber(link.record_id), link]));
+  return records.map((record) => {
+    try {
+      return [record, linkHolds(ring, 'record_change', toNumber(record.id), digestOfRow(record), linkOf.get(toNumber(record.id))) ? record : null];
+    } catch (error) {
+      if (!(error instanceof KeyRingError) || error.reason !== 'unknown-key') throw error;
+      return [record, `its latest change record (record_changes id ${toNumber(record.id)}) is linked under ${error.message}`];
+    }
+  });
 }
 
 /** The content digest of each record_changes row of `ids` (the chain walk's), keyed by id. */
