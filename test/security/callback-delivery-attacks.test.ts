@@ -444,13 +444,13 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       await queuedOnceByTwo(transactionId, await twoAtOnce(transactionId, 'SELECT id FROM callback_deliveries WHERE client_id = ? AND transaction_id = ? FOR UPDATE', [client.clientId, transactionId]));
     });
 
-    /** A trigger refusing each INSERT into `table` (for which `when` holds), as a database writer could add; dropped by the returned function. */
-    async function refusedInserts(table: string, when: string): Promise<() => Promise<unknown>> {
+    /** A trigger refusing each `write` of `table` (for which `when` holds), as a database writer could add; dropped by the returned function. */
+    async function refusedWrites(write: 'INSERT' | 'DELETE', table: string, when: string): Promise<() => Promise<unknown>> {
       const name = `refuse_${table}`;
       await db().execute(
         ctx.backend === 'sqlite'
-          ? `CREATE TRIGGER ${name} BEFORE INSERT ON ${table} WHEN ${when} BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END`
-          : `CREATE TRIGGER ${name} BEFORE INSERT ON ${table} FOR EACH ROW IF ${when} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by a trigger'; END IF`,
+          ? `CREATE TRIGGER ${name} BEFORE ${write} ON ${table} WHEN ${when} BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END`
+          : `CREATE TRIGGER ${name} BEFORE ${write} ON ${table} FOR EACH ROW IF ${when} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by a trigger'; END IF`,
       );
       return () => db().execute(`DROP TRIGGER ${name}`);
     }
@@ -459,7 +459,7 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       const { transactionId, row } = await queued();
       await db().execute("UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", [row.id]);
       gw.gateway.callbacks.start();
-      const drop = await refusedInserts('audit_exchanges', "NEW.method = 'CALLBACK-REQUEUE'");
+      const drop = await refusedWrites('INSERT', 'audit_exchanges', "NEW.method = 'CALLBACK-REQUEUE'");
       let result: CliResult;
       try {
         result = await requeue(transactionId);
@@ -475,11 +475,11 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       await sentOnceAndNoLongerNamed(transactionId, await requeue(transactionId));
     });
 
-    it('its own write failing (the queued row\'s insert refused by a trigger): nothing queued, and its audit record completed as 500 naming the error', async () => {
+    it('its own write failing (the forged row\'s delete refused by a trigger): nothing queued, and its audit record completed as 500 naming the error', async () => {
       const { transactionId, row } = await queued();
       await db().execute("UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", [row.id]);
       gw.gateway.callbacks.start();
-      const drop = await refusedInserts('callback_deliveries', `NEW.transaction_id = '${transactionId}'`);
+      const drop = await refusedWrites('DELETE', 'callback_deliveries', `OLD.transaction_id = '${transactionId}'`);
       let result: CliResult;
       try {
         result = await requeue(transactionId);
