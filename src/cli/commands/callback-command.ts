@@ -7,7 +7,8 @@ import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
  * `gerbang callback requeue --client ID --transaction-id TX --admin USERNAME --reason TEXT`: the
  * notification of a final transfer whose delivery audit verify names (deleted, or changed in
  * SQL, so the dispatcher refuses it) queued again from the payment's own state
- * (requeueCallback). Exit 0 when queued, 1 refused (why on stderr; nothing queued).
+ * (requeueCallback). Exit 0 when queued, 1 refused (why on stderr; nothing queued), its audit
+ * record unwritable included (nothing is queued unrecorded).
  */
 export async function callbackCommand(args: string[], io: CliIo): Promise<number> {
   const [action, ...rest] = args;
@@ -19,6 +20,7 @@ export async function callbackCommand(args: string[], io: CliIo): Promise<number
   try {
     const outcome = await requeueCallback({ payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, clock: Date.now }, input);
     if (values.json) io.out(JSON.stringify(outcome));
+    if (outcome.auditIncomplete) io.err(`WARNING: the CALLBACK-REQUEUE audit record of transactionId ${input.transactionId} was opened, but its outcome could not be written (see the log); it stays without an answer.`);
     if (!outcome.requeued) {
       io.err(`NOT queued again: ${visibleText(outcome.refused)}.`);
       return 1;

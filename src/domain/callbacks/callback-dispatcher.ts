@@ -108,12 +108,13 @@ export class CallbackDispatcher {
   readonly owner = `${hostname().slice(0, 30)}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly task: PeriodicTask;
   /**
-   * The due deliveries this process saw under a lease at its last run, by id: since when it has
-   * seen each held without a break, as it then stood (attempts, next attempt time), and whether
-   * that was logged.
+   * The due deliveries this process saw under a lease at its last run, by client and transaction
+   * id (deliveryKey: what the MAC covers; the surrogate id is not, and a writer may change it at
+   * each lease rewritten): since when it has seen each held without a break, as it then stood
+   * (attempts, next attempt time), the id it first had, and whether that was logged.
    */
-  private leased = new Map<number, { since: number; attempts: number; nextAttemptAt: number; warned: boolean }>();
-  /** The forged state (RefusedCallback.asFound) last audited and logged for each row refused as it stands, by id. */
+  private leased = new Map<string, HeldDelivery>();
+  /** The digest of the forged state (RefusedCallback.asFound) last audited and logged for each row refused as it stands, by id. */
   private readonly reported = new Map<number, string>();
 
   constructor(
@@ -170,20 +171,22 @@ export class CallbackDispatcher {
    * that notification back, unnamed by audit verify. Each run notes the due deliveries under such
    * a lease; one seen held at every run, unchanged (no attempt recorded), for longer than a claim of
    * Gerbang's holds one (HELD_LONGER_THAN_A_CLAIM_MS) is logged at warn level, naming it, once while
-   * it stays held (gerbang_callbacks_overdue_oldest_age_seconds shows it too). On a cluster a row
+   * it stays held (gerbang_callbacks_overdue_oldest_age_seconds shows it too). A delivery is known
+   * by its client and transaction id, so its id changed in SQL with each lease does not hide it. On a cluster a row
    * another node refuses (forged) and claims again the moment its lease ends may be logged too.
    */
   private async watchLeases(now: number): Promise<void> {
     const rows = await this.deps.callbacks.leasedDue({ now, leaseMs: LEASE_MS, limit: LEASES_WATCHED });
-    const seen = new Map<number, { since: number; attempts: number; nextAttemptAt: number; warned: boolean }>();
+    const seen = new Map<string, HeldDelivery>();
     for (const row of rows) {
-      const before = this.leased.get(row.id);
-      const held = before !== undefined && before.attempts === row.attempts && before.nextAttemptAt === row.nextAttemptAt ? before : { since: now, attempts: row.attempts, nextAttemptAt: row.nextAttemptAt, warned: false };
+      const key = deliveryKey(row);
+      const before = this.leased.get(key);
+      const held = before !== undefined && before.attempts === row.attempts && before.nextAttemptAt === row.nextAttemptAt ? before : { since: now, firstId: row.id, attempts: row.attempts, nextAttemptAt: row.nextAttemptAt, warned: false };
       if (!held.warned && now - held.since > HELD_LONGER_THAN_A_CLAIM_MS) {
         held.warned = true;
-        log.warn(heldLease(row, now - held.since), 'due callback held under a lease longer than a claim of Gerbang lasts (its lease rewritten outside Gerbang?): not sent');
+        log.warn(heldLease(row, held, now), 'due callback held under a lease longer than a claim of Gerbang lasts (its lease rewritten outside Gerbang?): not sent');
       }
-      seen.set(row.id, held);
+      seen.set(key, held);
     }
     // A delivery no longer leased and due (claimable, sent, or changed) is forgotten.
     this.leased = seen;
@@ -262,7 +265,16 @@ export class CallbackDispatcher {
   }
 }
 
-/** The log fields naming a delivery held under a lease. */
-function heldLease(row: LeasedCallback, heldMs: number) {
-  return { deliveryId: row.id, clientId: row.clientId, transactionId: row.transactionId, leaseOwner: row.leaseOwner, leaseUntil: row.leaseUntil, dueSince: row.nextAttemptAt, heldMs };
+/** A due delivery seen under a lease at every run since `since`, as it then stood, by the id it had then. */
+type HeldDelivery = { since: number; firstId: number; attempts: number; nextAttemptAt: number; warned: boolean };
+
+/** A delivery's identity under its MAC (its client and transaction id), as a map key. */
+function deliveryKey(row: { clientId: string; transactionId: string }): string {
+  return JSON.stringify([row.clientId, row.transactionId]);
+}
+
+/** The log fields naming a delivery held under a lease (`idWas`: the id it had when first seen held, when changed since: in SQL). */
+function heldLease(row: LeasedCallback, held: HeldDelivery, now: number) {
+  const idWas = held.firstId === row.id ? {} : { idWas: held.firstId };
+  return { deliveryId: row.id, ...idWas, clientId: row.clientId, transactionId: row.transactionId, leaseOwner: row.leaseOwner, leaseUntil: row.leaseUntil, dueSince: row.nextAttemptAt, heldMs: now - held.since };
 }

@@ -1,5 +1,5 @@
 import { InternalAuditTrail } from '../../audit/index.js';
-import { IntegrityError } from '../../errors/index.js';
+import { AppError, IntegrityError } from '../../errors/index.js';
 import type { AuditRepository, CallbackRepository, ConsoleUserRepository, PaymentRepository } from '../../store/types.js';
 import { currentResult } from '../transfers/settlement.js';
 import { notificationBody } from './callback-dispatcher.js';
@@ -28,23 +28,35 @@ export interface RequeueRequest {
   reason: string;
 }
 
-/** Queued again (`found`: what was wrong with the delivery, `url`: where it goes), or refused (`refused`: why, nothing written but the audit). */
-export type RequeueOutcome = { requeued: true; found: string; url: string } | { requeued: false; refused: string };
+/**
+ * Queued again (`found`: what was wrong with the delivery, `url`: where it goes), or refused
+ * (`refused`: why, nothing written but the audit). `unaudited`: its audit record could not be
+ * opened, so nothing was done; `auditIncomplete`: done, but the record's outcome could not be
+ * written (the record stays open, without an answer).
+ */
+export type RequeueOutcome = ({ requeued: true; found: string; url: string } | { requeued: false; refused: string; unaudited?: true }) & { auditIncomplete?: true };
 
 /**
  * Queues the delivery of `clientId`'s `transactionId` again when its row does not hold or was
  * deleted in SQL. Refused, with nothing queued, when `admin` is not an active console admin, the
  * reason is empty, the payment is not there, not final, or does not hold itself (changed in SQL:
  * its state proves nothing either), the client has no callback endpoint or one that does not hold,
- * or the delivery holds (it goes or went as Gerbang left it) or was never queued.
+ * or the delivery holds (it goes or went as Gerbang left it) or was never queued. Never done
+ * unrecorded: its audit record is opened first, and when it cannot be written nothing is queued
+ * (refused, `unaudited`); an error thrown meanwhile is recorded as 500 and thrown on.
  */
 export async function requeueCallback(deps: RequeueDeps, input: RequeueRequest): Promise<RequeueOutcome> {
   const reason = input.reason.trim();
   const audit = new InternalAuditTrail(deps.audit, { method: 'CALLBACK-REQUEUE', path: `/internal/callbacks/${input.transactionId}`, requestBody: { admin: input.admin, via: 'cli', reason } }, deps.clock);
   audit.set({ clientId: input.clientId, transactionId: input.transactionId });
-  const outcome = await requeued(deps, input, reason);
-  await audit.finish(outcome.requeued ? 200 : 409, outcome);
-  return outcome;
+  try {
+    const { result, completed } = await audit.recorded(() => requeued(deps, input, reason), (outcome) => ({ statusCode: outcome.requeued ? 200 : 409, body: outcome }));
+    return completed ? result : { ...result, auditIncomplete: true };
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'STORE_UNAVAILABLE' || audit.opened) throw error;
+    const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
+    return { requeued: false, refused: `its audit record could not be written (${cause}), and nothing is queued again unrecorded`, unaudited: true };
+  }
 }
 
 async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string): Promise<RequeueOutcome> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { KeyRing } from '../../security/index.js';
 import { UniqueViolationError, type CallbackDelivery, type CallbackRepository, type Db, type LeasedCallback, type OverdueCallbacks, type RefusedCallback, type SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
@@ -6,7 +7,7 @@ import { getLogger } from '../../log/index.js';
 import type { ChainLanes } from './audit-chain.js';
 import { changeRows } from './record-changes.js';
 import { KeyRingError } from '../../security/index.js';
-import { checkedCurrent, currentRowProblem, latestRecordAs, latestRecordOf, missingRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
+import { checkedCurrent, currentRowProblem, latestRecordAs, verifiedRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
 import { type MacedRow, type MacedTable } from './record-macs.js';
 import { place, ValueSealer } from './sealed-values.js';
 
@@ -118,30 +119,37 @@ export class SqlCallbackRepository implements CallbackRepository {
   }
 
   /**
-   * In one transaction: the delivery's row read with its latest change record; one that does not
-   * hold is deleted (with its record), and the delivery queued again as enqueue queues it (a new
-   * id, its own record after the deletion's): a delivery deleted in SQL is queued again the same
-   * way. Another writer meanwhile (the row changed again, or two operators at once): the delete
-   * matches nothing, or the insert throws UniqueViolationError; run it again, it then says whether
-   * the row holds.
+   * In one transaction: the delivery's row read, locked (FOR UPDATE on MySQL/MariaDB, node-local on
+   * Galera, whose certification conflicts the transaction path runs again; SQLite's transactions
+   * are serialized), and judged against its latest change record whose link holds; one that does
+   * not hold is deleted (by its key, id and MAC as read, with its record), and the delivery queued
+   * again as enqueue queues it (a new id, its own record after the deletion's): a delivery deleted
+   * in SQL is queued again the same way. Two requeues at once: the second reads, once the first
+   * commits, the row the first queued (it holds: refused), or its insert meets that row (refused:
+   * queued meanwhile); never the first's fresh row deleted.
    */
   async requeue(delivery: QueuedNotification, now: number): Promise<{ found: string } | { notRequeued: string }> {
     const key = [delivery.clientId, delivery.transactionId];
-    return changeRows(this.chain, this.sealer, now, async (rows) => {
-      const own = withLatestRecord(CALLBACK_DELIVERIES, 'd', key, 'd');
-      const [row] = (await rows.tx.query<MacedRow & LatestRecordColumns>(`SELECT ${own.columns} FROM callback_deliveries d ${own.join} WHERE d.client_id = ? AND d.transaction_id = ?`, [...own.params, ...key])).filter(
-        (r) => r.client_id === delivery.clientId && r.transaction_id === delivery.transactionId,
-      );
-      const keyed = { client_id: delivery.clientId, transaction_id: delivery.transactionId, mac_key_id: null, mac: null };
-      const found = row ? this.deliveryProblem(row) : missingRowProblem(CALLBACK_DELIVERIES, keyed, await latestRecordOf(rows.tx, CALLBACK_DELIVERIES, keyed), this.sealer);
-      if (found === null) {
-        const what = `the delivery of client ${delivery.clientId}, transactionId ${delivery.transactionId}`;
-        return { notRequeued: row ? `${what} holds (it is ${String(row.state)} as Gerbang left it)` : `${what} was never queued (or Gerbang deleted it)` };
-      }
-      if (row) await rows.delete(CALLBACK_DELIVERIES, 'client_id = ? AND transaction_id = ?', key);
-      await rows.insert(CALLBACK_DELIVERIES, this.queuedRow(delivery, now));
-      return { found };
-    });
+    const what = `the delivery of client ${delivery.clientId}, transactionId ${delivery.transactionId}`;
+    const locked = this.db.dialect === 'mysql' ? ' FOR UPDATE' : '';
+    try {
+      return await changeRows(this.chain, this.sealer, now, async (rows) => {
+        const [row] = (await rows.tx.query<MacedRow>(`SELECT ${CALLBACK_DELIVERIES.columns} FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?${locked}`, key)).filter(
+          (r) => r.client_id === delivery.clientId && r.transaction_id === delivery.transactionId,
+        );
+        // Judged as audit verify judges it: a change record inserted in SQL (unlinked) does not make a genuine row, a delivered one, look forged.
+        const found = await verifiedRowProblem(rows.tx, CALLBACK_DELIVERIES, key, row, this.sealer);
+        if (found === null) return { notRequeued: row ? `${what} holds (it is ${String(row.state)} as Gerbang left it)` : `${what} was never queued (or Gerbang deleted it)` };
+        if (row && (await rows.delete(CALLBACK_DELIVERIES, 'client_id = ? AND transaction_id = ? AND id = ? AND (mac = ? OR (mac IS NULL AND ? IS NULL))', [...key, row.id, row.mac, row.mac])) !== 1) {
+          return { notRequeued: `${what} changed while it was queued again (another requeue?); run it again` };
+        }
+        await rows.insert(CALLBACK_DELIVERIES, this.queuedRow(delivery, now));
+        return { found };
+      });
+    } catch (error) {
+      if (!(error instanceof UniqueViolationError)) throw error;
+      return { notRequeued: `${what} was queued meanwhile (by another requeue, at the same time)` };
+    }
   }
 
   /** A delivery as enqueue writes it: its body sealed for its place, PENDING, no attempts, due `now`. */
@@ -185,7 +193,8 @@ export class SqlCallbackRepository implements CallbackRepository {
       // neither sent nor written (which would record it as Gerbang's), left for verify to name.
       const heldBack = this.deliveryProblem(row);
       if (heldBack !== null) {
-        const asFound = JSON.stringify([toNumber(row.id), ...CALLBACK_DELIVERIES.fields(row, this.sealer), row.mac_key_id, row.mac, heldBack]);
+        // A digest, not the values: they are the writer's, of any size (SQLite enforces no column width), and a process remembers up to 20,000 of them.
+        const asFound = createHash('sha256').update(JSON.stringify([toNumber(row.id), ...CALLBACK_DELIVERIES.fields(row, this.sealer), row.mac_key_id, row.mac, heldBack])).digest('base64');
         claimed.push({ id: toNumber(row.id), clientId, transactionId, refused: heldBack, leftAsIs: true, asFound });
         continue;
       }

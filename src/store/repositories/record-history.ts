@@ -53,8 +53,8 @@ export async function rowHistoryProblems(db: Queryable, table: MacedTable, seale
     for (const key of keys) {
       const last = latest.get(key);
       if (last === undefined || present.has(key)) continue;
-      if (typeof last === 'string') altered.push(`${table.table} ${key} cannot be checked: ${last}`);
-      else if (last.mac !== null) deleted.push(`${table.table} ${key} was deleted: its latest change record (record_changes id ${toNumber(last.id)}, ${last.change_kind}) says it exists`);
+      const problem = goneRowProblem(table, key, last);
+      if (problem !== null) (typeof last === 'string' ? altered : deleted).push(problem);
     }
     if (keys.length < PAGE) break;
     afterRowKey = keys[keys.length - 1];
@@ -77,6 +77,41 @@ async function presentRows(db: Queryable, table: MacedTable, keys: readonly stri
   const one = `(${table.key.map((c) => `${c} = ?`).join(' AND ')})`;
   const found = await db.query<MacedRow>(`SELECT ${table.key.join(', ')} FROM ${table.table} WHERE ${values.map(() => one).join(' OR ')}`, values.flat());
   return new Set(found.map((row) => rowKeyOf(table, row)));
+}
+
+/** For a row of `table` that is not there (`key`: its row key) whose latest record whose link holds is `last`: why that is wrong, or null (the gateway deleted it). */
+function goneRowProblem(table: MacedTable, key: string, last: RecordRow | Unverifiable): string | null {
+  if (typeof last === 'string') return `${table.table} ${key} cannot be checked: ${last}`;
+  if (last.mac === null) return null;
+  return `${table.table} ${key} was deleted: its latest change record (record_changes id ${toNumber(last.id)}, ${last.change_kind}) says it exists`;
+}
+
+/**
+ * One row of `table`, `row` as read (undefined: not there) by its key values `key`, judged as
+ * `audit verify` judges it (rowHistoryProblems): against its latest change record whose own link
+ * holds, a record inserted in SQL (no link, or a forged one) never being its truth. The problem in
+ * words, or null when it holds (or, not there, was never recorded or was deleted by the gateway).
+ * For a decision an operator asks for (requeueing a delivery), where a record added in SQL must
+ * not make a genuine row look forged; the gateway's own reads refuse a row whose latest record is
+ * not linked instead (withLatestRecord, fail closed).
+ */
+export async function verifiedRowProblem(q: Queryable, table: MacedTable, key: readonly SqlValue[], row: MacedRow | undefined, sealer: ValueSealer): Promise<string | null> {
+  const rowKey = JSON.stringify(key.map(String));
+  const last = await latestTrustedRecordOf(q, table, rowKey, sealer.keyRing);
+  if (row !== undefined) return macProblemOrMissingKey(table, row, sealer) ?? historyProblem(table, row, last, true);
+  return last === undefined ? null : goneRowProblem(table, rowKey, last);
+}
+
+/** The latest record of the row of `table` keyed `rowKey` whose own link holds (newest first, a page at a time), as latestTrustedRecords reads it for every row. */
+async function latestTrustedRecordOf(q: Queryable, table: MacedTable, rowKey: string, ring: KeyRing): Promise<RecordRow | Unverifiable | undefined> {
+  let before = Number.MAX_SAFE_INTEGER;
+  for (;;) {
+    const records = await q.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM record_changes WHERE table_name = ? AND row_key = ? AND id < ? ORDER BY id DESC LIMIT ?`, [table.table, rowKey, before, PAGE]);
+    if (records.length === 0) return undefined;
+    const found = (await trustedRecords(q, records, ring)).find(([, proves]) => proves !== null);
+    if (found) return found[1]!;
+    before = toNumber(records[records.length - 1].id);
+  }
 }
 
 /**
@@ -243,26 +278,35 @@ export function checkedCurrent<R extends MacedRow>(table: MacedTable, row: R, la
 
 /** The latest record of each of the rows `keys` (rowKeyOf) of `table` whose own link holds, by row key. */
 async function latestTrustedRecords(db: Queryable, table: MacedTable, ring: KeyRing, keys: readonly string[]): Promise<Map<string, RecordRow | Unverifiable>> {
-  // A record linked under a key no longer in the ring proves nothing either way: the row is named
-  // as not checkable (fail closed) instead of the whole table failing (a page, `gerbang doctor`).
   const latest = new Map<string, RecordRow | Unverifiable>();
   for (let at = 0; at < keys.length; at += PAGE) {
     const some = keys.slice(at, at + PAGE);
     const records = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM record_changes WHERE table_name = ? AND row_key IN (${some.map(() => '?').join(', ')}) ORDER BY id`, [table.table, ...some]);
     if (records.length === 0) continue;
-    const ids = records.map((r) => toNumber(r.id));
-    const links = await db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'record_change' AND record_id IN (${ids.map(() => '?').join(', ')})`, ids);
-    const linkOf = new Map(links.map((link) => [toNumber(link.record_id), link]));
-    for (const record of records) {
-      try {
-        if (linkHolds(ring, 'record_change', toNumber(record.id), digestOfRow(record), linkOf.get(toNumber(record.id)))) latest.set(record.row_key, record);
-      } catch (error) {
-        if (!(error instanceof KeyRingError) || error.reason !== 'unknown-key') throw error;
-        latest.set(record.row_key, `its latest change record (record_changes id ${toNumber(record.id)}) is linked under ${error.message}`);
-      }
-    }
+    for (const [record, proves] of await trustedRecords(db, records, ring)) if (proves !== null) latest.set(record.row_key, proves);
   }
   return latest;
+}
+
+/**
+ * Each of `records` with what it proves: itself when its own link holds; why it cannot be checked
+ * when it is linked under a key no longer in the ring (it proves nothing either way: the row is
+ * named as not checkable, fail closed, instead of the whole table failing: a page, `gerbang
+ * doctor`); null when its link is missing or does not hold (the chain walk's and the unchained
+ * check's to name, never the row's truth).
+ */
+async function trustedRecords(db: Queryable, records: RecordRow[], ring: KeyRing): Promise<[RecordRow, RecordRow | Unverifiable | null][]> {
+  const ids = records.map((r) => toNumber(r.id));
+  const links = await db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'record_change' AND record_id IN (${ids.map(() => '?').join(', ')})`, ids);
+  const linkOf = new Map(links.map((link) => [toNumber(link.record_id), link]));
+  return records.map((record) => {
+    try {
+      return [record, linkHolds(ring, 'record_change', toNumber(record.id), digestOfRow(record), linkOf.get(toNumber(record.id))) ? record : null];
+    } catch (error) {
+      if (!(error instanceof KeyRingError) || error.reason !== 'unknown-key') throw error;
+      return [record, `its latest change record (record_changes id ${toNumber(record.id)}) is linked under ${error.message}`];
+    }
+  });
 }
 
 /** The content digest of each record_changes row of `ids` (the chain walk's), keyed by id. */
