@@ -621,16 +621,22 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
   const forged = (id: number, transactionId: string) =>
     insertRow(db(), 'callback_deliveries', { id, client_id: client.clientId, transaction_id: transactionId, url: receiver.url, body: 'x', state: 'PENDING', attempts: 0, next_attempt_at: 0, created_at: Date.now(), updated_at: Date.now() });
 
+  /** A transfer paid through the gateway, and its notification's delivery row once queued. */
+  async function paidAndQueued(): Promise<{ transactionId: string; row: Row }> {
+    const body = sampleTransfer();
+    const auth = { authorization: `Bearer ${await gw.token(client)}` };
+    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+    const transactionId = body.transactionId as string;
+    const [row] = await eventually(async () => {
+      const rows = await db().query<Row>('SELECT * FROM callback_deliveries WHERE transaction_id = ?', [transactionId]);
+      return rows.length === 1 && rows;
+    });
+    return { transactionId, row };
+  }
+
   describe('its lease rewritten before it ends', () => {
     it('held 250 s by a lease rewritten every 50 s, 110 s ahead (within what a claim is granted): not sent, overdue in /metrics, and logged once, naming it; sent once the writer stops', async () => {
-      const body = sampleTransfer();
-      const auth = { authorization: `Bearer ${await gw.token(client)}` };
-      expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
-      const transactionId = body.transactionId as string;
-      const [row] = await eventually(async () => {
-        const rows = await db().query<Row>('SELECT * FROM callback_deliveries WHERE transaction_id = ?', [transactionId]);
-        return rows.length === 1 && rows;
-      });
+      const { transactionId, row } = await paidAndQueued();
       const held = dispatcherFrom();
       await held.runs(6, (at) => db().execute("UPDATE callback_deliveries SET lease_owner = 'held-back', lease_until = ? WHERE id = ?", [at + 110_000, row.id]));
       expect(noticesFor(transactionId), 'held back').to.have.length(0);
@@ -647,14 +653,7 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
     });
 
     it('held 300 s by a lease rewritten every 50 s with its id (outside the MAC) changed each time: still logged once, naming it and the id it had', async () => {
-      const body = sampleTransfer();
-      const auth = { authorization: `Bearer ${await gw.token(client)}` };
-      expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
-      const transactionId = body.transactionId as string;
-      const [row] = await eventually(async () => {
-        const rows = await db().query<Row>('SELECT * FROM callback_deliveries WHERE transaction_id = ?', [transactionId]);
-        return rows.length === 1 && rows;
-      });
+      const { transactionId, row } = await paidAndQueued();
       let id = Number(row.id);
       const held = dispatcherFrom();
       await held.runs(7, async (at) => {
