@@ -221,11 +221,6 @@ export async function latestRecordsOf(q: Queryable, table: MacedTable, rows: rea
   return latest;
 }
 
-/** The latest change record of `row` and its link (latestRecordsOf of one row): for a row read without withLatestRecord. */
-export async function latestRecordOf(q: Queryable, table: MacedTable, row: MacedRow): Promise<LatestRecordColumns> {
-  return (await latestRecordsOf(q, table, [row])).get(rowKeyOf(table, row)) ?? latestRecordAs({}, '');
-}
-
 /**
  * The problem of `row` (read with its latest record, withLatestRecord or latestRecordsOf) in words:
  * its MAC does not hold, or it is not its latest state as its change records say (written back
