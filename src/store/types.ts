@@ -1446,6 +1446,13 @@ export interface ConsoleAuditRepository {
   record(entry: ConsoleAuditEntry): Promise<number>;
   /** Newest first. */
   list(query: { username?: string; action?: string; limit?: number }): Promise<(ConsoleAuditEntry & { id: number })[]>;
+  /**
+   * The entries of `action` whose target is exactly one of `targets`, newest first (at most 1,000),
+   * only those that hold under their `console_audit` chain link's MAC, as `audit verify` judges
+   * them: an entry inserted or changed in SQL, by a writer without the chain key, is left out.
+   * None without audit keys (nothing can be proved).
+   */
+  provedEntries(query: { action: string; targets: readonly string[] }): Promise<(ConsoleAuditEntry & { id: number })[]>;
 }
 
 // ---------------------------------------------------------------- audit-chain verification runs
