@@ -1075,6 +1075,12 @@ export interface CallbackRepository {
    * delivery of that transfer was ever recorded (`notRequeued` says which).
    */
   requeue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<{ found: string } | { notRequeued: string }>;
+  /**
+   * What is wrong with the delivery of that transfer, judged as requeue judges it (its row against
+   * its latest change record whose link holds), nothing written: null when it holds or was never
+   * recorded; else the problem in words (deleted, altered, written back).
+   */
+  deliveryProblemOf(clientId: string, transactionId: string): Promise<string | null>;
   /** PENDING notifications whose next attempt time is past at `now`: how many, and the oldest such time. */
   overdue(now: number): Promise<OverdueCallbacks>;
   /**

@@ -288,4 +288,15 @@ export class SqlCallbackRepository implements CallbackRepository {
       { checkpoint: !CALLBACK_DELIVERIES.frequent },
     );
   }
+
+  /**
+   * What is wrong with the delivery of `clientId`'s `transactionId`, judged as requeue and `audit
+   * verify` judge it (verifiedRowProblem), nothing written nor locked: null when its row holds, or
+   * when none was ever recorded. For a page that offers the requeue (the console's payment detail).
+   */
+  async deliveryProblemOf(clientId: string, transactionId: string): Promise<string | null> {
+    const key = [clientId, transactionId];
+    const [row] = (await this.db.query<MacedRow>(`SELECT ${CALLBACK_DELIVERIES.columns} FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?`, key)).filter((r) => r.client_id === clientId && r.transaction_id === transactionId);
+    return verifiedRowProblem(this.db, CALLBACK_DELIVERIES, key, row, this.sealer);
+  }
 }
