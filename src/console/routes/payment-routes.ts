@@ -211,7 +211,14 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
   async function requeueShown(res: Response, paymentId: number): Promise<RequeueShown | undefined> {
     const { session, lang } = signedIn(res);
     const text = await store.consoleSessions.takeFlash(session.idHash).catch(() => null);
-    const flash = text === null ? null : (JSON.parse(text) as { requeue?: { payment: number; requeued: boolean; refused?: string } });
+    type Kept = { requeue?: { payment: number; requeued: boolean; refused?: string } } | null;
+    const flash = ((): Kept => {
+      try {
+        return text === null ? null : (JSON.parse(text) as Kept);
+      } catch {
+        return null; // another page's message, or none that reads: nothing to show here
+      }
+    })();
     if (flash?.requeue?.payment !== paymentId) return undefined;
     const { requeued, refused } = flash.requeue;
     return requeued ? { requeued } : { requeued, refused: requeueRefusalWords(lang, refused ?? '') };
