@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { visibleText } from '../banks/common/bank-text.js';
+import type { KeyRing } from '../security/index.js';
+import { accountTag } from '../store/index.js';
 import type { MissingPayments, Store } from '../store/types.js';
 import { maskAccount } from './format.js';
 
@@ -48,10 +50,11 @@ export interface DayAcceptanceResult {
  * digest of what was found (acceptDigest) printed by a run without it, and without it, or when
  * the day now holds anything else (another payment deleted since), nothing is written. The
  * acceptance is a console audit entry (action DAY_ACCEPTED_ACTION, appended to the keyed audit
- * chains) naming the account as the console masks it, the day, the digest, the reason and what was
- * accepted, written before the day is sealed: an alert never disappears without its record.
+ * chains) naming the account as the console masks it with its keyed tag (acceptanceTarget), the
+ * day, the digest, the reason and what was accepted, written before the day is sealed: an alert
+ * never disappears without its record. `keys`: the store's audit key ring (the tag's key).
  */
-export async function acceptReconciliationDay(store: Store, request: DayAcceptanceRequest, clock: () => number = Date.now): Promise<DayAcceptanceResult> {
+export async function acceptReconciliationDay(store: Store, keys: KeyRing, request: DayAcceptanceRequest, clock: () => number = Date.now): Promise<DayAcceptanceResult> {
   const masked = maskAccount(request.account);
   let result: Pick<DayAcceptanceResult, 'digest' | 'refused'> = { digest: null };
   let recorded = false;
@@ -66,7 +69,7 @@ export async function acceptReconciliationDay(store: Store, request: DayAcceptan
       at: clock(),
       username: request.actor,
       action: DAY_ACCEPTED_ACTION,
-      target: `account:${masked} day:${request.day}`,
+      target: acceptanceTarget(keys, request.account, request.day),
       detail: `digest ${digest}; reason: ${request.reason}; accepted: ${found.map(describeAlert).join('; ')}`,
       remoteIp: request.remoteIp,
     });
@@ -81,6 +84,16 @@ export async function acceptReconciliationDay(store: Store, request: DayAcceptan
   if (found.length === 0) return { masked, found, checked, digest: null };
   if (read.unsealable !== undefined) return { masked, found, checked, digest: acceptDigest(request.day, masked, found), refused: 'unsealable', unsealable: read.unsealable };
   return { masked, found, checked, ...result };
+}
+
+/**
+ * The console audit target of an acceptance of `day` of `account`: the account as the console
+ * masks it (what a person reads), the day, and the account's keyed tag (as the payments' and the
+ * seals', under `keyId`, the ring's current key by default), which tells apart two accounts that
+ * end in the same four digits without naming the account (acceptedDays finds it by it).
+ */
+export function acceptanceTarget(keys: KeyRing, account: string, day: string, keyId?: string): string {
+  return `account:${maskAccount(account)} day:${day} tag:${accountTag(keys, account, keyId)}`;
 }
 
 /**

@@ -17,6 +17,7 @@ import { accessLogRoutes } from './routes/access-log-routes.js';
 import { messagePage } from './views/message-page.js';
 import { reviewRoutes } from './routes/review-routes.js';
 import { reconciliationRoutes } from './routes/reconciliation-routes.js';
+import type { KeyRing } from '../security/index.js';
 import { NO_STATEMENTS, type StatementReader } from './statement-reader.js';
 import { signInRoutes, signOutRoute } from './routes/sign-in-routes.js';
 import type { SignInThrottle } from './sign-in-use-case.js';
@@ -25,6 +26,8 @@ const log = getLogger('console');
 
 export interface ConsoleAppDeps {
   store: Store;
+  /** The store's audit key ring: acceptances of reconciliation days are found by their keyed account tags (day-acceptances.ts). */
+  keys: KeyRing;
   /** Why the database holds less than the audit checkpoints outside it vouched for, or null (RollbackWatch.recent): the overview then shows no verification as intact. */
   checkpoints: () => Promise<string | null>;
   idleTimeoutMs: number;
@@ -127,7 +130,7 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
   // The review queue: every role sees it; resolving is admin-only (checked on its POST route).
   app.use(reviewRoutes({ store, statements: deps.statements ?? NO_STATEMENTS, dayCloseWib: deps.dayCloseWib, clock }));
   // Reconciliation: every role compares the bank's statement with Gerbang's payments.
-  app.use(reconciliationRoutes({ store, statements: deps.statements ?? NO_STATEMENTS, clock }));
+  app.use(reconciliationRoutes({ store, keys: deps.keys, statements: deps.statements ?? NO_STATEMENTS, clock }));
   app.use(`${BASE}/admin`, requireRole('admin'));
   app.use(adminRoutes({ store, clock }));
 

@@ -68,7 +68,7 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
     // gateway's watch compares them), at most once per GERBANG_AUDIT_ROLLBACK_CHECK_MS of openings.
     const watch = new RollbackWatch(store.audit, config.auditKeys, config.auditCheckpointFile, store.db.description, undefined, "the overview's audit chain verification");
     const checkpoints = () => watch.recent(config.auditRollbackCheckMs);
-    const app = buildConsoleApp({ store, checkpoints, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, signInThrottle: config.signInThrottle, trustProxy: config.trustProxy, sandbox: config.sandbox, statements, dayCloseWib: config.dayCloseWib, latencyDays, clock });
+    const app = buildConsoleApp({ store, keys: config.auditKeys, checkpoints, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, signInThrottle: config.signInThrottle, trustProxy: config.trustProxy, sandbox: config.sandbox, statements, dayCloseWib: config.dayCloseWib, latencyDays, clock });
     const server: Server = config.tls
       ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
       : createHttpServer(app);

@@ -79,7 +79,7 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
     paymentSearch,
     consoleUsers: new SqlConsoleUserRepository(db, keys, audit.chain),
     consoleSessions: new SqlConsoleSessionRepository(db, keys),
-    consoleAudit: new SqlConsoleAuditRepository(db, audit.chain),
+    consoleAudit: new SqlConsoleAuditRepository(db, audit.chain, keys),
     // Each verification result is a record of the audit's chains too, so the newest one deleted is seen.
     auditVerifications: new SqlAuditVerificationRepository(db, keys, audit.chain),
     keyRotation: new SqlKeyRotationRepository(db, keys, audit.chain),

@@ -1075,6 +1075,12 @@ export interface CallbackRepository {
    * delivery of that transfer was ever recorded (`notRequeued` says which).
    */
   requeue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<{ found: string } | { notRequeued: string }>;
+  /**
+   * What is wrong with the delivery of that transfer, judged as requeue judges it (its row against
+   * its latest change record whose link holds), nothing written: null when it holds or was never
+   * recorded; else the problem in words (deleted, altered, written back).
+   */
+  deliveryProblemOf(clientId: string, transactionId: string): Promise<string | null>;
   /** PENDING notifications whose next attempt time is past at `now`: how many, and the oldest such time. */
   overdue(now: number): Promise<OverdueCallbacks>;
   /**
@@ -1446,6 +1452,13 @@ export interface ConsoleAuditRepository {
   record(entry: ConsoleAuditEntry): Promise<number>;
   /** Newest first. */
   list(query: { username?: string; action?: string; limit?: number }): Promise<(ConsoleAuditEntry & { id: number })[]>;
+  /**
+   * The entries of `action` whose target is exactly one of `targets`, newest first (at most 1,000),
+   * only those that hold under their `console_audit` chain link's MAC, as `audit verify` judges
+   * them: an entry inserted or changed in SQL, by a writer without the chain key, is left out.
+   * None without audit keys (nothing can be proved).
+   */
+  provedEntries(query: { action: string; targets: readonly string[] }): Promise<(ConsoleAuditEntry & { id: number })[]>;
 }
 
 // ---------------------------------------------------------------- audit-chain verification runs

@@ -108,8 +108,8 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     expect(accepted.stdout).to.contain(`Accepted day ${dayOf(3)} of account ******7001`).and.to.contain(`deleted: id ${ids[1]}`);
     expect(await alerts(account, 3)).to.deep.equal({ missing: false, deleted: null, sealBroken: false, unchecked: false });
     const log = (await client.get('/console/access-log?action=reconciliation_day_accept')).text;
-    const rows = [...log.matchAll(/<tr data-action="reconciliation_day_accept">(?:<td[^>]*>.*?<\/td>)<td>([^<]*)<\/td><td><code>[^<]*<\/code><\/td><td>([^<]*)<\/td><td>([^<]*)<\/td>/g)].map((m) => m.slice(1));
-    expect(rows).to.deep.include(['(cli)', `account:******7001 day:${dayOf(3)}`, `digest ${digest}; reason: bank statement checked, ticket FIN-42; accepted: DELETED OUTSIDE GERBANG: the seal counted 3 payment(s), 2 still there or released through Gerbang, deleted: id ${ids[1]}`]);
+    const rows = [...log.matchAll(/<tr data-action="reconciliation_day_accept"[^>]*>(?:<td[^>]*>.*?<\/td>)<td>([^<]*)<\/td><td><code>[^<]*<\/code><\/td><td>([^<]*)<\/td><td>([^<]*)<\/td>/g)].map((m) => m.slice(1));
+    expect(rows).to.deep.include(['(cli)', `account:******7001 day:${dayOf(3)} tag:${accountTag(TEST_AUDIT_KEYS, account)}`, `digest ${digest}; reason: bank statement checked, ticket FIN-42; accepted: DELETED OUTSIDE GERBANG: the seal counted 3 payment(s), 2 still there or released through Gerbang, deleted: id ${ids[1]}`]);
     // Once: accepted again, there is nothing to accept and nothing is written.
     const before = await written();
     const again = await acceptDay(account, 3, digest);
@@ -130,7 +130,7 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     expect(accepted.code, accepted.stderr).to.equal(0);
     expect(await alerts(account, 6)).to.deep.equal({ missing: false, deleted: null, sealBroken: false, unchecked: false });
     const [entry] = await con.store.consoleAudit.list({ action: 'reconciliation_day_accept' });
-    expect(entry).to.include({ username: '(cli)', target: `account:******7002 day:${dayOf(6)}`, remoteIp: 'local' });
+    expect(entry).to.include({ username: '(cli)', target: `account:******7002 day:${dayOf(6)} tag:${accountTag(TEST_AUDIT_KEYS, account)}`, remoteIp: 'local' });
     expect(entry.detail).to.contain(`digest ${digest}; reason: bank statement checked, ticket FIN-42; accepted: SEAL CHANGED OUTSIDE GERBANG`);
   });
 
@@ -162,6 +162,18 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
       await db.store().db.execute('DELETE FROM payments WHERE id = ?', [ids[2]]);
       expect(await alerts(account, n), attack).to.include({ missing: true, deleted: String(ids[2]), sealBroken: false });
     }
+  });
+
+  it('the accepted day carries a note naming the acceptance; another account ending in the same four digits (masked alike) gets none on that day', async () => {
+    const account = '0201777010';
+    const twin = '0991777010';
+    const ids = await sealedDay(account, 28);
+    await sealedDay(twin, 28);
+    await db.store().db.execute('DELETE FROM payments WHERE id = ?', [ids[2]]);
+    expect((await acceptDay(account, 28, (await digestOf(account, 28)).digest)).code).to.equal(0);
+    const [entry] = await con.store.consoleAudit.list({ action: 'reconciliation_day_accept' });
+    expect(await page(account, 28)).to.contain(`data-accepted-day="${dayOf(28)}" data-accept-entry="${entry.id}"`).and.to.contain(`data-accepted-deleted-ids="${ids[2]}"`);
+    expect(await page(twin, 28)).not.to.contain('data-accepted-day');
   });
 
   it('(d) refuses a digest printed before another payment of the day was deleted, writing nothing; the day then names both, and is accepted by its new digest', async () => {

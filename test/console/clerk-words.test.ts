@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { bankAnswerWords, bankRefusalText, gerbangText } from '../../src/console/bank-messages.js';
 import { methodWords } from '../../src/console/gerbang-messages.js';
 import { crossCheckWords, uncheckedReasonWords } from '../../src/console/review-words.js';
+import { requeueRefusalWords } from '../../src/console/requeue-words.js';
 import { fieldErrorText } from '../../src/console/field-errors.js';
 import { formatWhen, parseTypedDay } from '../../src/console/format.js';
 import { fill, translator } from '../../src/console/i18n.js';
@@ -137,6 +138,24 @@ describe('the console in the clerk’s words', () => {
     it('names the transfer methods in words', () => {
       expect(['INTRABANK', 'ONLINE', 'BIFAST', 'SKN', 'RTGS', 'ODD'].map((m) => methodWords('id', m))).to.deep.equal(['Sesama bank', 'Transfer online', 'BI-FAST', 'SKN (kliring)', 'RTGS (nilai besar)', 'ODD']);
       expect(['INTRABANK', 'ONLINE', 'SKN', 'RTGS'].map((m) => methodWords('en', m))).to.deep.equal(['Within the bank', 'Online transfer', 'SKN (clearing)', 'RTGS (large value)']);
+    });
+  });
+
+  describe('a requeue’s refusals', () => {
+    // As requeueCallback words them (src/domain/callbacks/callback-requeue.ts, the repository's `notRequeued`).
+    const what = 'the delivery of client gbc_1, transactionId INV-1';
+    it('words each known refusal in the page’s language, whatever values it carries', () => {
+      expect(requeueRefusalWords('id', `${what} holds (it is DELIVERED as Gerbang left it): nothing to queue again`)).to.equal(translator('id')('requeueRefusedHolds'));
+      expect(requeueRefusalWords('en', `${what} was never queued (or Gerbang deleted it): nothing to queue again`)).to.equal(translator('en')('requeueRefusedNeverQueued'));
+      expect(requeueRefusalWords('id', 'only an active console admin may queue a notification again; "rudi" is not one')).to.equal(translator('id')('requeueRefusedNotAdmin'));
+      expect(requeueRefusalWords('id', 'the payment of client gbc_1, transactionId INV-1 is not final (UNKNOWN): the ERP is told when it becomes final')).to.equal(translator('id')('requeueRefusedNotFinal'));
+      expect(requeueRefusalWords('en', 'client gbc_1 has no callback endpoint (gerbang client set-callback)')).to.equal(translator('en')('requeueRefusedNoEndpoint'));
+      expect(requeueRefusalWords('id', 'its audit record could not be written (pool closed), and nothing is queued again unrecorded')).to.equal(translator('id')('requeueRefusedUnaudited'));
+    });
+
+    it('shows a refusal of another wording as it came, without control or bidi characters', () => {
+      expect(requeueRefusalWords('id', 'the notification was already delivered (audit id 7); use --send-again')).to.equal('the notification was already delivered (audit id 7); use --send-again');
+      expect(requeueRefusalWords('en', 'odd\u202e text\u0007')).not.to.match(/[\u202e\u0007]/);
     });
   });
 

@@ -130,7 +130,7 @@ forEachBackend('The console’s pages name the sending bank of a payment by its 
     for (const lang of ['id', 'en']) {
       await reader.get(`/console/lang?to=${lang}`);
       const log = (await reader.get(`/console/access-log?user=${auditor.username}`)).text;
-      const details = [...log.matchAll(/<tr data-action="(list_payments|export_csv)">(?:<td[^>]*>.*?<\/td>){4}<td>([^<]*)<\/td>/g)].map((m) => [m[1], m[2]]);
+      const details = [...log.matchAll(/<tr data-action="(list_payments|export_csv)"[^>]*>(?:<td[^>]*>.*?<\/td>){4}<td>([^<]*)<\/td>/g)].map((m) => [m[1], m[2]]);
       expect(details, lang).to.deep.equal([
         ['list_payments', `bank=${forgedConnection}`],
         ['export_csv', 'bank=Bank Central Asia (bca-main)'],

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { launchBrowser, requireChromium, type TestBrowser } from './browser.js';
 import { TestConsole } from './console-harness.js';
-import { createMariaDbDatabase } from './databases.js';
+import { createMariaDbDatabase, createSqliteDatabase, type Backend } from './databases.js';
 import { TestGateway } from './gateway-harness.js';
 
 /** What a browser suite of the console works with; set by the suite's `before`, closed by its `after`. */
@@ -22,18 +22,19 @@ export interface BrowserConsole {
  * suite's own data), then opens a browser page; and an `after` that closes them all and drops the
  * database. With `readsStatements` the console reads statements through the gateway's API as a
  * client of its own (GERBANG_CONSOLE_API_*); `consoleEnv` is added to the console's settings (after
- * the suite's default of 1000 sign-ins a minute from one address). Skipped without Chromium.
+ * the suite's default of 1000 sign-ins a minute from one address); `backend` (default MariaDB)
+ * puts them on a fresh embedded store file instead. Skipped without Chromium.
  */
 export function browserConsole(
   setUp: (suite: Omit<BrowserConsole, 'browser' | 'page'>) => Promise<void> = async () => undefined,
   gatewayEnv: Record<string, string> = {},
-  options: { readsStatements?: boolean; consoleEnv?: Record<string, string> } = {},
+  options: { readsStatements?: boolean; consoleEnv?: Record<string, string>; backend?: Backend } = {},
 ): BrowserConsole {
   const suite = {} as BrowserConsole;
   let drop: () => Promise<void> = async () => undefined;
   before(async function () {
     requireChromium(this);
-    const database = await createMariaDbDatabase(this);
+    const database = options.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
     drop = database.drop;
     suite.databaseUrl = database.url;
     suite.gw = await TestGateway.start(database.url, { GERBANG_LOG_LEVEL: 'silent', ...gatewayEnv });

@@ -202,10 +202,11 @@ async function acceptDayCommand(args: string[], io: CliIo): Promise<number> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || parseIsoOption(day, '--day') === undefined) throw new UsageError(`--day must be a day as yyyy-MM-dd (2026-11-12), got ${JSON.stringify(day)}`);
   const reason = values.reason?.trim() ?? '';
   if (reason === '') throw new UsageError('--reason is required: say what was investigated (it is kept in the console audit)');
-  const store = await openAuditStore(io);
+  const keys = loadAuditKeys(io.env);
+  const store = await openAuditStore(io, keys);
   try {
     const expect = values.expect?.trim();
-    const result = await acceptReconciliationDay(store, { account, day, reason, ...(expect === undefined ? {} : { expect }), actor: CLI_ACTOR, remoteIp: 'local' });
+    const result = await acceptReconciliationDay(store, keys, { account, day, reason, ...(expect === undefined ? {} : { expect }), actor: CLI_ACTOR, remoteIp: 'local' });
     const what = `day ${day} of account ${result.masked}`;
     const alerts = result.found.map((m) => `  - ${describeAlert(m)}`);
     if (result.found.length === 0) {

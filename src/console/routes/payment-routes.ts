@@ -1,12 +1,13 @@
 import ExcelJS from 'exceljs';
 import { Router, type Request, type Response } from 'express';
 import { once } from 'node:events';
+import { requeueCallback } from '../../domain/callbacks/index.js';
 import { formulaSafeCsv } from '../../export/index.js';
 import { IntegrityError } from '../../errors/index.js';
 import type { PaymentCursor, PaymentRecord, Store } from '../../store/types.js';
 import { jakartaTimestamp } from '../../time/index.js';
 import { signedIn } from '../console-locals.js';
-import { BASE, seesBodies } from '../console-sessions.js';
+import { BASE, requireRole, seesBodies } from '../console-sessions.js';
 import { formatWhen, maskAccount } from '../format.js';
 import { describeFilters, parseFilters, type ParsedFilters } from '../payment-filters.js';
 import { connectionLabels } from '../payment-facts.js';
@@ -16,6 +17,8 @@ import { messagePage } from '../views/message-page.js';
 import { paymentDetailPage } from '../views/payment-detail-page.js';
 import { paymentsPage } from '../views/payments-page.js';
 import { proofPage } from '../views/proof-page.js';
+import { requeueConfirmPage, type RequeueShown } from '../views/requeue-page.js';
+import { requeueRefusalWords } from '../requeue-words.js';
 import { remoteIp } from './sign-in-routes.js';
 
 export interface PaymentRouteDeps {
@@ -180,11 +183,15 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
     const ctx = pageContext(req, res);
     const payment = await openPayment(req, res, 'view_payment');
     if (!payment) return notFound(req, res);
-    // Bodies only through the audit repository: it is the one place that decrypts them.
-    const [exchanges, clients, duplicates] = await Promise.all([
+    const holds = payment.integrityProblem === undefined;
+    // Bodies only through the audit repository: it is the one place that decrypts them. A final
+    // payment's notification to the ERP judged as a requeue judges it (held back in SQL: offered again).
+    const [exchanges, clients, duplicates, heldBack, requeued] = await Promise.all([
       store.audit.list({ clientId: payment.clientId, transactionId: payment.transactionId, limit: 1000 }),
       store.clients.list(),
-      payment.state === 'SUCCESS' && payment.integrityProblem === undefined ? store.paymentSearch.duplicatesOf(payment) : Promise.resolve([]),
+      payment.state === 'SUCCESS' && holds ? store.paymentSearch.duplicatesOf(payment) : Promise.resolve([]),
+      holds && (payment.state === 'SUCCESS' || payment.state === 'FAILED') ? store.callbacks.deliveryProblemOf(payment.clientId, payment.transactionId) : Promise.resolve(null),
+      req.query.requeue === 'done' ? requeueShown(res, payment.id) : Promise.resolve(undefined),
     ]);
     const name = new Map(clients.map((c) => [c.id, c.name]));
     res.type('html').send(
@@ -194,8 +201,61 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
         // A forged payment is no proof of a double payment, nor is its amount shown.
         duplicates: duplicates.filter((d) => d.integrityProblem === undefined).map((d) => ({ payment: d, clientName: name.get(d.clientId) ?? d.clientId })),
         back: listLink(req.query.back),
+        ...(heldBack === null ? {} : { heldBack: { paymentId: payment.id, problem: heldBack } }),
+        ...(requeued === undefined ? {} : { requeued }),
       }),
     );
+  });
+
+  /** What the requeue of payment `paymentId` left for its page (its flash, taken once); undefined when none. */
+  async function requeueShown(res: Response, paymentId: number): Promise<RequeueShown | undefined> {
+    const { session, lang } = signedIn(res);
+    const text = await store.consoleSessions.takeFlash(session.idHash).catch(() => null);
+    type Kept = { requeue?: { payment: number; requeued: boolean; refused?: string } } | null;
+    const flash = ((): Kept => {
+      try {
+        return text === null ? null : (JSON.parse(text) as Kept);
+      } catch {
+        return null; // another page's message, or none that reads: nothing to show here
+      }
+    })();
+    if (flash?.requeue?.payment !== paymentId) return undefined;
+    const { requeued, refused } = flash.requeue;
+    return requeued ? { requeued } : { requeued, refused: requeueRefusalWords(lang, refused ?? '') };
+  }
+
+  /**
+   * POST /console/payments/{id}/requeue (admins; CSRF as every form): the payment's notification
+   * to the ERP queued again (requeueCallback, audited with via `console`, and in the console
+   * audit). The first post answers the confirmation naming the client and the transaction; the
+   * confirmed one does it and redirects to the detail page (Post/Redirect/Get: a reload repeats
+   * nothing), which shows the outcome once, a refusal in the clerk's language where it is known.
+   */
+  router.post(`${BASE}/payments/:id/requeue`, requireRole('admin'), async (req, res) => {
+    const ctx = pageContext(req, res);
+    const raw = String(req.params.id);
+    const payment = /^\d{1,15}$/.test(raw) ? await store.paymentSearch.findById(Number(raw)) : null;
+    if (!payment) return notFound(req, res);
+    const reason = (typeof req.body?.reason === 'string' ? (req.body.reason as string) : '').trim().slice(0, 500);
+    if (req.body?.confirmed !== 'yes') {
+      const client = await store.clients.findById(payment.clientId);
+      res.type('html').send(requeueConfirmPage(ctx, { paymentId: payment.id, clientId: payment.clientId, clientName: client?.name ?? payment.clientId, transactionId: payment.transactionId, reason }));
+      return;
+    }
+    const outcome = await requeueCallback(
+      { payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, clock },
+      { clientId: payment.clientId, transactionId: payment.transactionId, admin: ctx.user.username, reason, via: 'console' },
+    );
+    await store.consoleAudit.record({
+      at: clock(),
+      username: ctx.user.username,
+      action: 'callback_requeue',
+      target: `payment:${payment.id}`,
+      detail: `${outcome.requeued ? `requeued (${outcome.found})` : `refused: ${outcome.refused}`}; reason: ${reason}`,
+      remoteIp: remoteIp(req),
+    });
+    await store.consoleSessions.setFlash(ctx.session.idHash, JSON.stringify({ requeue: { payment: payment.id, requeued: outcome.requeued, ...(outcome.requeued ? {} : { refused: outcome.refused }) } }));
+    res.redirect(303, `${BASE}/payments/${payment.id}?requeue=done`);
   });
 
   router.get(`${BASE}/payments/:id/proof`, async (req, res) => {

@@ -1,7 +1,9 @@
 import { Router } from 'express';
 import { MAX_STATEMENT_DAYS } from '../../banks/types.js';
 import { paymentDay } from '../../domain/transfers/index.js';
+import type { KeyRing } from '../../security/index.js';
 import type { Store } from '../../store/types.js';
+import { acceptedDays } from '../day-acceptances.js';
 import { jakartaDate } from '../../time/index.js';
 import { signedIn } from '../console-locals.js';
 import { BASE } from '../console-sessions.js';
@@ -44,10 +46,12 @@ function checkForm(form: ReconciliationForm, today: string, t: Translate): { err
  * Gerbang's API by `statements`) beside Gerbang's payments from that account, for every role.
  * `?payment=ID` (the review queue's link) opens it on that payment's paying account and days,
  * unless the payment is marked changed outside Gerbang: then the page shows the mark, unfilled.
+ * A day of the period an operator accepted (gerbang audit accept-day) carries a note saying who,
+ * when, why and what, read from the console audit's entries that hold under their chain links.
  * A refusal or an outage of the bank or the API is shown in words on the page, never as a crash.
  */
-export function reconciliationRoutes(deps: { store: Store; statements: StatementReader; clock: () => number }): Router {
-  const { store, statements, clock } = deps;
+export function reconciliationRoutes(deps: { store: Store; keys: KeyRing; statements: StatementReader; clock: () => number }): Router {
+  const { store, keys, statements, clock } = deps;
   const router = Router();
 
   router.get(`${BASE}/reconciliation`, async (req, res) => {
@@ -97,8 +101,11 @@ export function reconciliationRoutes(deps: { store: Store; statements: Statement
     // Gerbang's payments are read and proved while the bank's statement is read (neither needs
     // the other): the clerk waits for the slower of the two, not for both one after the other.
     const payments = periodPayments(store.paymentSearch, account, checked.from, checked.to);
+    // The days an operator accepted (gerbang audit accept-day), from the console audit's proved entries.
+    const accepted = acceptedDays(store.consoleAudit, keys, account, checked.from, checked.to);
     // Settled even when the statement's read fails first and the page answers without them.
     payments.catch(() => undefined);
+    accepted.catch(() => undefined);
     let statement: Awaited<ReturnType<StatementReader['read']>>;
     try {
       statement = await statements.read(account, checked.from, checked.to);
@@ -109,7 +116,7 @@ export function reconciliationRoutes(deps: { store: Store; statements: Statement
       return;
     }
     const matched = matchPeriod(await payments, checked.from, checked.to, statement.entries);
-    res.type('html').send(reconciliationPage(ctx, { form, errors: [], result: { bank: statement.bank, bankCode: statement.bankCode, ...matched }, focus }));
+    res.type('html').send(reconciliationPage(ctx, { form, errors: [], result: { bank: statement.bank, bankCode: statement.bankCode, ...matched, accepted: await accepted }, focus }));
   });
 
   return router;

@@ -9,6 +9,7 @@ import { bankAnswer, bankLabel, connectionLabel, routeReasonWords, routeResultWo
 import type { PaymentStory, StoryBankCall, StoryExchange } from '../payment-story.js';
 import { integrityMark } from './integrity-mark.js';
 import { layout, type PageContext } from './layout.js';
+import { heldBackSection, requeueOutcome, type HeldBackNotification, type RequeueShown } from './requeue-page.js';
 
 /** A folded body; its box scrolls (overflow in console.css), so it takes the keyboard's focus to be scrolled without a mouse. */
 function body(label: string, text: string | null | undefined): Html | '' {
@@ -23,6 +24,10 @@ export interface PaymentDetailView {
   duplicates: { payment: PaymentRecord; clientName: string }[];
   /** Where the "back" link goes: the list with the clerk's filters and page. */
   back: string;
+  /** The payment's notification to the ERP does not hold (deleted or changed in SQL): marked, and offered to admins again. */
+  heldBack?: HeldBackNotification;
+  /** What came of the requeue just asked (shown once, after its redirect). */
+  requeued?: RequeueShown;
 }
 
 /** What happened and what to do, in plain words, for each state. */
@@ -163,7 +168,7 @@ ${story.bodiesShown ? '' : html`<p class="info">${t('bodiesHidden')}</p>`}
   return layout(
     ctx,
     `${t('paymentDetail')}: ${p.transactionId}`,
-    html`${back}${banner(t, lang, story)}${duplicates}${summary}${changes}
+    html`${back}${view.requeued ? requeueOutcome(ctx, view.requeued) : ''}${banner(t, lang, story)}${view.heldBack ? heldBackSection(ctx, view.heldBack) : ''}${duplicates}${summary}${changes}
 <details class="technical"><summary><h2>${t('technicalDetails')}</h2></summary>${routing}${history}</details>`,
   );
 }

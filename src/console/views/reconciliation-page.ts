@@ -3,12 +3,14 @@ import { paymentDay } from '../../domain/transfers/index.js';
 import { bankRefusalText } from '../bank-messages.js';
 import { BASE } from '../console-sessions.js';
 import { RECONCILE_LIMIT } from '../../store/index.js';
-import { formatCount, formatDay, formatRupiah, shownDay } from '../format.js';
+import { formatCount, formatDay, formatRupiah, formatWhen, shownDay } from '../format.js';
 import { html, type Html } from '../html.js';
-import { statusLabel } from '../i18n.js';
+import { fill, statusLabel } from '../i18n.js';
 import { connectionLabel } from '../payment-facts.js';
 import type { StatementReadError } from '../statement-reader.js';
 import type { MissingPayments } from '../../store/index.js';
+import { DAY_ACCEPTED_ACTION } from '../accept-day-use-case.js';
+import type { DayAcceptanceNote } from '../day-acceptances.js';
 import { integrityMark } from './integrity-mark.js';
 import { layout, type PageContext } from './layout.js';
 
@@ -25,7 +27,7 @@ export interface ReconciliationView {
   /** The bank or the API could not give the statement. */
   readError?: StatementReadError;
   /** `bank`: the connection that read the statement; `bankCode`: its bank's BIC, when the API named it. */
-  result?: { bank: string; bankCode?: string; reconciliation: Reconciliation; truncated: boolean; missing?: MissingPayments[]; unchecked?: string[] };
+  result?: { bank: string; bankCode?: string; reconciliation: Reconciliation; truncated: boolean; missing?: MissingPayments[]; unchecked?: string[]; accepted?: DayAcceptanceNote[] };
   /** The payment the page was opened for (from the review queue): its line is marked. */
   focus?: number;
   /** A note above the form (e.g. the payment records no paying account). */
@@ -107,7 +109,7 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
         ? html`<p class="ok" role="status" id="recon-all-matched">${t('reconAllMatched')}</p>`
         : html`<p class="info" role="status" id="recon-lines-matched">${t('reconLinesMatchedUnchecked')}</p>`
       : ''
-  }${gone}${unchecked}${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated').replace('{n}', formatCount(lang, RECONCILE_LIMIT))}</p>` : ''}`;
+  }${gone}${(result.accepted ?? []).map((note) => acceptedNote(ctx, note))}${unchecked}${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated').replace('{n}', formatCount(lang, RECONCILE_LIMIT))}</p>` : ''}`;
   if (lines.length === 0) return html`${summary}<p class="empty">${t('reconEmpty')}</p>`;
   let shown = lines;
   let note: Html | string = '';
@@ -123,6 +125,21 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
   return html`${summary}${note}<div class="table-wrap"><table class="reconciliation" id="reconciliation"><caption class="visually-hidden">${t('reconciliation')}</caption>
 <thead><tr><th scope="col">${t('reconDate')}</th><th scope="col">${t('reconBankSide')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('reconGerbangSide')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('reconResult')}</th></tr></thead>
 <tbody>${shown.map((line) => row(ctx, line, focus))}</tbody></table></div>`;
+}
+
+/**
+ * A day an operator accepted (gerbang audit accept-day): who, when, why and what the alert named
+ * then, with a link to its access-log entry for those who may read the log (auditors, admins).
+ */
+function acceptedNote(ctx: PageContext, note: DayAcceptanceNote): Html {
+  const { t, lang } = ctx;
+  const auditor = ctx.user !== undefined && ctx.user.role !== 'viewer';
+  return html`<div class="info day-accepted" role="note" data-accepted-day="${note.day}" data-accept-entry="${note.entryId}"><strong>${fill(t('reconDayAccepted'), { day: formatDay(note.day), who: note.username, when: formatWhen(lang, note.at) })}</strong>
+<span class="accept-reason">${fill(t('reconAcceptedReason'), { reason: note.reason })}</span>${
+    note.deletedIds.length > 0 ? html` <span data-accepted-deleted-ids="${note.deletedIds.join(' ')}">${fill(t('reconAcceptedDeletedIds'), { ids: note.deletedIds.join(', ') })}</span>` : ''
+  }${note.sealChanged ? html` <span class="accept-seal">${t('reconAcceptedSealChanged')}</span>` : ''}${note.cut ? html` <span>${t('reconAcceptedCut')}</span>` : ''}${
+    auditor ? html` <a href="${BASE}/access-log?action=${DAY_ACCEPTED_ACTION}#entry-${note.entryId}">${fill(t('reconAcceptedLogLink'), { id: note.entryId })}</a>` : ''
+  }</div>`;
 }
 
 function row(ctx: PageContext, line: ReconciliationLine, focus: number | undefined): Html {

@@ -26,6 +26,8 @@ export interface RequeueRequest {
   admin: string;
   /** Why (kept in the audit). */
   reason: string;
+  /** Where it was asked (kept in the audit); `cli` unless said. */
+  via?: 'cli' | 'console';
 }
 
 /**
@@ -47,7 +49,7 @@ export type RequeueOutcome = ({ requeued: true; found: string; url: string } | {
  */
 export async function requeueCallback(deps: RequeueDeps, input: RequeueRequest): Promise<RequeueOutcome> {
   const reason = input.reason.trim();
-  const audit = new InternalAuditTrail(deps.audit, { method: 'CALLBACK-REQUEUE', path: `/internal/callbacks/${input.transactionId}`, requestBody: { admin: input.admin, via: 'cli', reason } }, deps.clock);
+  const audit = new InternalAuditTrail(deps.audit, { method: 'CALLBACK-REQUEUE', path: `/internal/callbacks/${input.transactionId}`, requestBody: { admin: input.admin, via: input.via ?? 'cli', reason } }, deps.clock);
   audit.set({ clientId: input.clientId, transactionId: input.transactionId });
   try {
     const { result, completed } = await audit.recorded(() => requeued(deps, input, reason), (outcome) => ({ statusCode: outcome.requeued ? 200 : 409, body: outcome }));

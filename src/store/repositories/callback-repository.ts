@@ -288,4 +288,19 @@ export class SqlCallbackRepository implements CallbackRepository {
       { checkpoint: !CALLBACK_DELIVERIES.frequent },
     );
   }
+
+  /**
+   * What is wrong with the delivery of `clientId`'s `transactionId`, judged as requeue and `audit
+   * verify` judge it (verifiedRowProblem), nothing written nor locked: null when its row holds, or
+   * when none was ever recorded. For a page that offers the requeue (the console's payment detail).
+   * The row and its records read in one transaction (one snapshot), as verify reads them: an
+   * attempt the dispatcher records between the two reads is not mistaken for a row written back.
+   */
+  async deliveryProblemOf(clientId: string, transactionId: string): Promise<string | null> {
+    const key = [clientId, transactionId];
+    return this.db.withTransaction(async (tx) => {
+      const [row] = (await tx.query<MacedRow>(`SELECT ${CALLBACK_DELIVERIES.columns} FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?`, key)).filter((r) => r.client_id === clientId && r.transaction_id === transactionId);
+      return verifiedRowProblem(tx, CALLBACK_DELIVERIES, key, row, this.sealer);
+    });
+  }
 }

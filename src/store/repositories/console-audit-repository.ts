@@ -1,5 +1,6 @@
+import type { KeyRing } from '../../security/index.js';
 import type { ConsoleAuditEntry, ConsoleAuditRepository, Db, SqlValue } from '../types.js';
-import type { ChainLanes } from './audit-chain.js';
+import { linkHolds, STORED_LINK_COLUMNS, type ChainLanes, type StoredLink } from './audit-chain.js';
 import { consoleAuditDigest } from './audit-records.js';
 import { fit, toNumber, toStringOrNull, wellFormed } from './row-values.js';
 
@@ -22,6 +23,7 @@ export class SqlConsoleAuditRepository implements ConsoleAuditRepository {
   constructor(
     private readonly db: Db,
     private readonly chain: ChainLanes | null = null,
+    private readonly keys: KeyRing | null = null,
   ) {}
 
   async record(entry: ConsoleAuditEntry): Promise<number> {
@@ -57,14 +59,35 @@ export class SqlConsoleAuditRepository implements ConsoleAuditRepository {
       `SELECT id, at, username, action, target, detail, remote_ip FROM console_audit${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
       [...params, limit],
     );
-    return rows.map((row) => ({
-      id: toNumber(row.id),
-      at: toNumber(row.at),
-      username: row.username,
-      action: row.action,
-      target: toStringOrNull(row.target),
-      detail: toStringOrNull(row.detail),
-      remoteIp: row.remote_ip,
-    }));
+    return rows.map(entryOf);
   }
+
+  async provedEntries(query: { action: string; targets: readonly string[] }): Promise<(ConsoleAuditEntry & { id: number })[]> {
+    const targets = [...new Set(query.targets)];
+    if (targets.length === 0 || this.keys === null) return [];
+    const rows = (
+      await this.db.query<ConsoleAuditRow>(
+        `SELECT id, at, username, action, target, detail, remote_ip FROM console_audit WHERE action = ? AND target IN (${targets.map(() => '?').join(', ')}) ORDER BY id DESC LIMIT 1000`,
+        [query.action, ...targets],
+      )
+    ).filter((row) => row.action === query.action && targets.includes(row.target ?? ''));
+    if (rows.length === 0) return [];
+    const ids = rows.map((row) => toNumber(row.id));
+    const links = await this.db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'console_audit' AND record_id IN (${ids.map(() => '?').join(', ')})`, ids);
+    const ring = this.keys;
+    // Held when one of its links holds for it as read: a link written in SQL cannot, without the chain key.
+    return rows.map(entryOf).filter((entry) => links.some((link) => toNumber(link.record_id) === entry.id && linkHolds(ring, 'console_audit', entry.id, consoleAuditDigest(entry), link)));
+  }
+}
+
+function entryOf(row: ConsoleAuditRow): ConsoleAuditEntry & { id: number } {
+  return {
+    id: toNumber(row.id),
+    at: toNumber(row.at),
+    username: row.username,
+    action: row.action,
+    target: toStringOrNull(row.target),
+    detail: toStringOrNull(row.detail),
+    remoteIp: row.remote_ip,
+  };
 }

@@ -1,6 +1,6 @@
 export { SqlClientRepository } from './client-repository.js';
 export { SqlClientCredentialRepository } from './client-credential-repository.js';
-export { SqlPaymentRepository } from './payment-repository.js';
+export { accountTag, SqlPaymentRepository } from './payment-repository.js';
 export { SqlAuditRepository } from './audit-repository.js';
 export { SqlRateLimitRepository } from './rate-limit-repository.js';
 export { SqlLoginLockoutRepository } from './login-lockout-repository.js';
