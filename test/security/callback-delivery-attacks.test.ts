@@ -10,7 +10,7 @@ import { runCli, type CliResult } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 import { captureLogs } from '../support/log-capture.js';
-import { copyRow, insertRow, writeBack, type Row } from '../support/sql-rows.js';
+import { copyRow, insertRow, refusedWrites, writeBack, type Row } from '../support/sql-rows.js';
 
 /**
  * The database writer without keys of docs/security/threat-model.md against the outbox of
@@ -281,21 +281,6 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       } finally {
         await putBack(sent);
       }
-    });
-  });
-
-  // Before the operator's requeues: one of them has a database trigger refuse a CLI process's
-  // first audit write, and verify then names that process's empty chain as rolled back (its head
-  // row written, no link; a false alarm not fixed yet), which the requeue cases' own checks of
-  // verify do not look at.
-  describe('once every row is put back as Gerbang left it', () => {
-    it('audit verify is INTACT: the genuine deliveries and retries are named nowhere', async () => {
-      // The rows put back PENDING are sent now; each attempt recorded as it goes.
-      await eventually(async () => (await db().query('SELECT id FROM callback_deliveries WHERE state = ?', ['PENDING'])).length === 0, 10_000);
-      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(11);
-      const result = await verify();
-      expect(result.code, result.stdout + result.stderr).to.equal(0);
-      expect(result.stdout).to.contain('INTACT');
     });
   });
 
@@ -570,22 +555,11 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       await queuedOnceByTwo(transactionId, await twoAtOnce(transactionId, 'SELECT id FROM callback_deliveries WHERE client_id = ? AND transaction_id = ? FOR UPDATE', [client.clientId, transactionId]));
     });
 
-    /** A trigger refusing each `write` of `table` (for which `when` holds), as a database writer could add; dropped by the returned function. */
-    async function refusedWrites(write: 'INSERT' | 'DELETE', table: string, when: string): Promise<() => Promise<unknown>> {
-      const name = `refuse_${table}`;
-      await db().execute(
-        ctx.backend === 'sqlite'
-          ? `CREATE TRIGGER ${name} BEFORE ${write} ON ${table} WHEN ${when} BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END`
-          : `CREATE TRIGGER ${name} BEFORE ${write} ON ${table} FOR EACH ROW IF ${when} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by a trigger'; END IF`,
-      );
-      return () => db().execute(`DROP TRIGGER ${name}`);
-    }
-
     it('refused, nothing queued, while its audit record cannot be written (the insert refused by a trigger); queued once it can', async () => {
       const { transactionId, row } = await queued();
       await db().execute("UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", [row.id]);
       gw.gateway.callbacks.start();
-      const drop = await refusedWrites('INSERT', 'audit_exchanges', "NEW.method = 'CALLBACK-REQUEUE'");
+      const drop = await refusedWrites(db(), 'INSERT', 'audit_exchanges', "NEW.method = 'CALLBACK-REQUEUE'");
       let result: CliResult;
       try {
         result = await requeue(transactionId);
@@ -605,7 +579,7 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       const { transactionId, row } = await queued();
       await db().execute("UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", [row.id]);
       gw.gateway.callbacks.start();
-      const drop = await refusedWrites('DELETE', 'callback_deliveries', `OLD.transaction_id = '${transactionId}'`);
+      const drop = await refusedWrites(db(), 'DELETE', 'callback_deliveries', `OLD.transaction_id = '${transactionId}'`);
       let result: CliResult;
       try {
         result = await requeue(transactionId);
@@ -621,6 +595,21 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       expect(audited.errorCode).to.equal('INTERNAL_ERROR');
       expect(audited.responseBody).to.contain('refused by a trigger');
       await sentOnceAndNoLongerNamed(transactionId, await requeue(transactionId));
+    });
+  });
+
+  // Last: every attack above put back, every requeue's notification sent (one requeue had a
+  // trigger refuse a CLI process's first audit write, leaving a chain with its head row at link 0
+  // and no link, which verify takes for what it is: nothing linked, nothing rolled back).
+  describe('once every row is put back as Gerbang left it', () => {
+    it('audit verify is INTACT: the genuine deliveries, retries and requeues are named nowhere', async () => {
+      // The rows put back PENDING are sent now; each attempt recorded as it goes.
+      await eventually(async () => (await db().query('SELECT id FROM callback_deliveries WHERE state = ?', ['PENDING'])).length === 0, 10_000);
+      const [{ n }] = await db().query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payments WHERE client_id = ?', [client.clientId]);
+      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a payment').to.have.length(Number(n));
+      const result = await verify();
+      expect(result.code, result.stdout + result.stderr).to.equal(0);
+      expect(result.stdout).to.contain('INTACT');
     });
   });
 });
