@@ -546,7 +546,9 @@ export class CheckpointReader {
     for (const head of line.heads) {
       const known = history.heads.get(head.writerId);
       if (accepted && head.seq === 0) history.heads.delete(head.writerId);
-      else if (accepted || !known || head.seq >= known.seq) history.heads.set(head.writerId, { ...head, at: line.at, keyId: line.keyId });
+      // Another line's head at link 0 vouches for nothing, no link having been made (a head row whose
+      // writer's first append the database refused, as verify checkpointed those before it left them out).
+      else if (head.seq > 0 && (accepted || !known || head.seq >= known.seq)) history.heads.set(head.writerId, { ...head, at: line.at, keyId: line.keyId });
       // A chain accepted as gone is gone with whatever break was accepted in it.
       if (accepted && head.seq === 0) {
         history.acceptedBreaks.delete(head.writerId);

@@ -61,7 +61,8 @@ export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: s
   const ok = breaks.length === 0 && !accepted.some((b) => b.unproven);
   // Only a state with no break but what was accepted exactly is vouched for: a checkpoint of a broken one would hide the break next time.
   if (ok) {
-    const heads = await vouchable(store, history, report.heads);
+    // A head row at link 0 (its writer's first append refused by the database) has no link to vouch for.
+    const heads = await vouchable(store, history, report.heads.filter((h) => h.seq > 0));
     appendCheckpoint(checkpointFile, ring, { store: store.db.description, at: clock(), by: 'verify', heads });
     // The head files of processes that ended, every head of theirs in that line now: no longer needed.
     absorbHeadFiles(history, heads, ring);

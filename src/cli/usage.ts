@@ -145,7 +145,7 @@ gerbang transfer review resolve ID --admin USERNAME --outcome SUCCESS|FAILED --e
   unreadable or inconclusive, it goes ahead and says NOT CROSS-CHECKED and why.
   A payment changed in the database outside Gerbang is listed marked, with what was found and none
   of its values; list and show then exit 1, naming it on stderr, and resolve refuses it.`;
-export const CALLBACK_USAGE = `gerbang callback requeue --client ID --transaction-id TX --admin USERNAME --reason TEXT [--json]
+export const CALLBACK_USAGE = `gerbang callback requeue --client ID --transaction-id TX --admin USERNAME --reason TEXT [--send-again] [--json]
   Queues again the notification to the ERP of a final transfer whose delivery audit verify names
   (deleted, set DELIVERED or FAILED, or otherwise changed in SQL: the dispatcher refuses such a row
   and never sends it), as Gerbang queues it: the transfer's answer read from the payment's own
@@ -153,8 +153,13 @@ export const CALLBACK_USAGE = `gerbang callback requeue --client ID --transactio
   sent at the dispatcher's next run, and audit verify no longer names it. Refused, nothing queued,
   when USERNAME is not an active console admin, the payment is missing, not final or itself
   changed outside Gerbang, the client has no callback endpoint (or one that does not hold), or the
-  delivery holds (as Gerbang left it) or was never queued. Audited (method CALLBACK-REQUEUE) with
-  USERNAME, the reason and what was found. Exit 0 queued, 1 refused (why on stderr).`;
+  delivery holds (as Gerbang left it) or was never queued. Refused too when the audit says the
+  ERP's endpoint took it already (a CALLBACK record, holding under the audit chain's key, of an
+  attempt answered 2xx: when and to which URL are said), since queued again it would be sent a
+  second time, or when that cannot be told (a record of the transfer that does not hold, or the
+  audit unreadable); --send-again sends it anyway, recorded as a deliberate second send.
+  Audited (method CALLBACK-REQUEUE) with USERNAME, the reason, --send-again and what was found.
+  Exit 0 queued, 1 refused (why on stderr).`;
 export const USER_USAGE = `gerbang user create --username U --role viewer|auditor|admin [--password-stdin]
 gerbang user list
 gerbang user unlock --username U

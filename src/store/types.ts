@@ -1071,10 +1071,11 @@ export interface CallbackRepository {
   /**
    * Queues a delivery again, as enqueue does (PENDING, no attempts, due now, its MAC and change
    * record), over one whose row does not hold or that was deleted in SQL: `found` says what was
-   * wrong with it. Nothing is written when its row is Gerbang's latest state of it, or when no
-   * delivery of that transfer was ever recorded (`notRequeued` says which).
+   * wrong with it (`queued`: true). Nothing is written when its row is Gerbang's latest state of
+   * it, or when no delivery of that transfer was ever recorded (`notRequeued` says which), nor
+   * with `judgeOnly`: the delivery judged alone, `found` then with `queued` false.
    */
-  requeue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<{ found: string } | { notRequeued: string }>;
+  requeue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number, options?: { judgeOnly?: boolean }): Promise<{ found: string; queued: boolean } | { notRequeued: string }>;
   /**
    * What is wrong with the delivery of that transfer, judged as requeue judges it (its row against
    * its latest change record whose link holds), nothing written: null when it holds or was never

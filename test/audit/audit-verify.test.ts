@@ -1,11 +1,17 @@
 import { expect } from 'chai';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { appendCheckpoint } from '../../src/audit/index.js';
 import { migrate, openDb, openStore, type Db, type Store } from '../../src/store/index.js';
+import { GENESIS } from '../../src/store/repositories/audit-chain.js';
 import { verifyAudit } from '../../src/store/repositories/audit-verify.js';
 import { ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { createMariaDbDatabase, createSqliteDatabase, forEachBackend } from '../support/databases.js';
 import { done, exchange } from '../support/recorded-exchanges.js';
+import { refusedWrites } from '../support/sql-rows.js';
 
 /**
  * Two writers (two processes' stores) on one database:
@@ -171,6 +177,83 @@ forEachBackend('gerbang audit verify', (ctx) => {
     const result = await verify(url);
     expect(result.code).to.equal(1);
     expect(result.stdout).to.match(/UNCHAINED: 1 exchanges without an open or record link \(inserted directly\), first ids: \d+/);
+  });
+
+  describe('against its checkpoints', () => {
+    let checkpoints = '';
+    const checked = () => runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    const intact = async () => {
+      const result = await checked();
+      expect(result.code, result.stdout + result.stderr).to.equal(0);
+      expect(result.stdout).to.contain('INTACT');
+    };
+
+    beforeEach(async () => {
+      checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-verify-')), 'audit-checkpoints.jsonl');
+      await intact();
+    });
+
+    /**
+     * A CLI process whose first audit write the database refuses (a trigger on audit_exchanges):
+     * its chain's head row is written at link 0 before the append that fails, and no link follows.
+     * That chain's writer id.
+     */
+    async function emptyChain(): Promise<string> {
+      const before = new Set((await db.query<{ writer_id: string }>('SELECT writer_id FROM audit_writers')).map((w) => w.writer_id));
+      const drop = await refusedWrites(db, 'INSERT', 'audit_exchanges', "NEW.method = 'CALLBACK-REQUEUE'");
+      try {
+        const refused = await runCli(['callback', 'requeue', '--client', 'gbc_any', '--transaction-id', 'INV-1', '--admin', 'ops', '--reason', 'test'], { GERBANG_DATABASE_URL: url, GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+        expect(refused.code, refused.stdout + refused.stderr).to.equal(1);
+        expect(refused.stderr).to.contain('its audit record could not be written').and.to.contain('refused by a trigger');
+      } finally {
+        await drop();
+      }
+      const added = (await db.query<{ writer_id: string; last_seq: number | string }>('SELECT writer_id, last_seq FROM audit_writers')).filter((w) => !before.has(w.writer_id));
+      expect(added.map((w) => Number(w.last_seq)), 'one head row, at link 0').to.deep.equal([0]);
+      expect(await db.query('SELECT seq FROM audit_chain WHERE writer_id = ?', [added[0].writer_id]), 'no link').to.deep.equal([]);
+      return added[0].writer_id;
+    }
+
+    /** Every head the checkpoint lines vouch for, as `writer@seq`. */
+    const checkpointedHeads = () =>
+      readFileSync(checkpoints, 'utf8').trim().split('\n').flatMap((line) => (JSON.parse(line) as { heads: { writerId: string; seq: number }[] }).heads.map((h) => `${h.writerId}@${h.seq}`));
+
+    it('stays INTACT, verified again and again, after a CLI process whose first audit write the database refused (a chain with its head row at link 0 and no link), and vouches for no link 0', async () => {
+      const empty = await emptyChain();
+      await intact();
+      await intact();
+      expect(checkpointedHeads(), 'a head at link 0 vouches for nothing').to.not.include(`${empty}@0`);
+    });
+
+    it('takes a checkpoint of a chain at link 0 (as verify wrote them before) for nothing vouched: INTACT with its empty chain\'s head row there, or deleted', async () => {
+      const empty = await emptyChain();
+      const [head] = await db.query<{ last_hash: string }>('SELECT last_hash FROM audit_writers WHERE writer_id = ?', [empty]);
+      appendCheckpoint(checkpoints, TEST_AUDIT_KEYS, { store: db.description, at: Date.now(), by: 'verify', heads: [{ writerId: empty, seq: 0, hash: head.last_hash }] });
+      await intact();
+      await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [empty]);
+      await intact();
+    });
+
+    it('still names a chain checkpointed at a link whose links were all deleted with their records, its head row set back to link 0, or deleted', async () => {
+      // Writer A's chain: #1 opened, its bank call, #1 completed, #2 and #3 recorded (5 links).
+      const [chain] = await db.query<{ writer_id: string; last_seq: number | string }>(
+        "SELECT w.writer_id, w.last_seq FROM audit_writers w JOIN audit_chain c ON c.writer_id = w.writer_id WHERE c.kind = 'open' AND c.record_id = ?",
+        [ids[0]],
+      );
+      expect(Number(chain.last_seq)).to.equal(5);
+      const mine = ids.slice(0, 3);
+      const marks = mine.map(() => '?').join(', ');
+      for (const sql of [`DELETE FROM audit_bank_calls WHERE exchange_id IN (${marks})`, `DELETE FROM audit_completions WHERE exchange_id IN (${marks})`, `DELETE FROM audit_exchanges WHERE id IN (${marks})`]) await db.execute(sql, mine);
+      await db.execute('DELETE FROM audit_chain WHERE writer_id = ?', [chain.writer_id]);
+      await db.execute('UPDATE audit_writers SET last_seq = 0, last_hash = ? WHERE writer_id = ?', [GENESIS, chain.writer_id]);
+      let result = await checked();
+      expect(result.code, result.stdout).to.equal(1);
+      expect(result.stdout).to.contain(`ROLLED-BACK: chain ${chain.writer_id} ends at link 0 but was checkpointed at link 5`);
+      await db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [chain.writer_id]);
+      result = await checked();
+      expect(result.code, result.stdout).to.equal(1);
+      expect(result.stdout).to.contain(`VANISHED: chain ${chain.writer_id}, checkpointed at link 5 on `);
+    });
   });
 });
 

@@ -10,7 +10,7 @@ import { runCli, type CliResult } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 import { captureLogs } from '../support/log-capture.js';
-import { copyRow, insertRow, writeBack, type Row } from '../support/sql-rows.js';
+import { copyRow, insertRow, refusedWrites, writeBack, type Row } from '../support/sql-rows.js';
 
 /**
  * The database writer without keys of docs/security/threat-model.md against the outbox of
@@ -284,29 +284,14 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
     });
   });
 
-  // Before the operator's requeues: one of them has a database trigger refuse a CLI process's
-  // first audit write, and verify then names that process's empty chain as rolled back (its head
-  // row written, no link; a false alarm not fixed yet), which the requeue cases' own checks of
-  // verify do not look at.
-  describe('once every row is put back as Gerbang left it', () => {
-    it('audit verify is INTACT: the genuine deliveries and retries are named nowhere', async () => {
-      // The rows put back PENDING are sent now; each attempt recorded as it goes.
-      await eventually(async () => (await db().query('SELECT id FROM callback_deliveries WHERE state = ?', ['PENDING'])).length === 0, 10_000);
-      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a test').to.have.length(11);
-      const result = await verify();
-      expect(result.code, result.stdout + result.stderr).to.equal(0);
-      expect(result.stdout).to.contain('INTACT');
-    });
-  });
-
   describe('the operator queues a held-back notification again (gerbang callback requeue)', () => {
     const admin = `ops-${Date.now().toString(36)}`;
     before(async () => {
       await gw.store.consoleUsers.create({ username: admin, passwordHash: 'x', role: 'admin' }, Date.now());
     });
 
-    const requeue = (transactionId: string, reason = 'verify named it; the ERP never got it'): Promise<CliResult> =>
-      runCli(['callback', 'requeue', '--client', client.clientId, '--transaction-id', transactionId, '--admin', admin, '--reason', reason], {
+    const requeue = (transactionId: string, reason = 'verify named it; the ERP never got it', ...options: string[]): Promise<CliResult> =>
+      runCli(['callback', 'requeue', '--client', client.clientId, '--transaction-id', transactionId, '--admin', admin, '--reason', reason, ...options], {
         GERBANG_DATABASE_URL: ctx.url(),
         GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
         GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints,
@@ -404,6 +389,116 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       expect(noticesFor(transactionId), 'not sent again').to.have.length(1);
     });
 
+    it('answered 500 once (an attempt the audit records as not delivered), then set FAILED: never delivered, so queued again and sent once', async () => {
+      receiver.answers.push(500);
+      const { transactionId } = await queued();
+      gw.gateway.callbacks.start();
+      await eventually(async () => Number((await rowOf(transactionId)).attempts) === 1);
+      await gw.gateway.callbacks.stop();
+      const [attempt] = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK');
+      expect(attempt.statusCode, 'its attempt audited as not delivered').to.equal(502);
+      const row = await rowOf(transactionId);
+      await db().execute("UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", [row.id]);
+      gw.gateway.callbacks.start();
+      await expectNamed(`${described(row)} was altered`);
+      expect(noticesFor(transactionId), 'the attempt answered 500').to.have.length(1);
+      const result = await requeue(transactionId);
+      expect(result.code, result.stdout + result.stderr).to.equal(0);
+      await eventually(async () => (await rowOf(transactionId)).state === 'DELIVERED');
+      await afterSomeRounds();
+      expect(noticesFor(transactionId), 'the attempt answered 500, and the one queued again').to.have.length(2);
+      expect((await requeueAudits(transactionId)).map((a) => a.statusCode)).to.deep.equal([200]);
+      const verified = await verify();
+      expect(verified.stdout + verified.stderr, 'no longer named').to.not.contain(transactionId);
+    });
+
+    /** The audit record of the one attempt that delivered `transactionId`'s notification (its endpoint answered 2xx), once written (after the row's). */
+    const deliveredAttempt = (transactionId: string) =>
+      eventually(async () => {
+        const attempts = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.statusCode === 200);
+        return attempts.length === 1 && attempts[0];
+      });
+
+    /** How audit verify names `row`'s delivery deleted. */
+    const namedDeleted = (row: Row) => `callback_deliveries ["${client.clientId}","${String(row.transaction_id)}"] was deleted`;
+
+    for (const [change, sql, named] of [
+      ['deleted', 'DELETE FROM callback_deliveries WHERE id = ?', namedDeleted],
+      ['set FAILED', "UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", (row: Row) => `${described(row)} was altered`],
+    ] as const) {
+      it(`delivered (its endpoint answered 204), then its row ${change}: refused, saying when and where it was delivered, nothing queued nor sent a second time, and still named`, async () => {
+        const { transactionId, sent } = await delivered();
+        const attempt = await deliveredAttempt(transactionId);
+        await db().execute(sql, [sent.id]);
+        try {
+          await expectNamed(named(sent));
+          const result = await requeue(transactionId);
+          expect(result.code, result.stdout + result.stderr).to.equal(1);
+          expect(result.stderr).to.contain(`NOT queued again: ${named(sent)}`);
+          expect(result.stderr).to.contain(`but the ERP's endpoint took it already: delivered to ${receiver.url} at ${new Date(attempt.completedAt!).toISOString()}, answered 204`);
+          expect(result.stderr).to.contain(`audit_exchanges id ${attempt.id}`).and.to.contain('it would be sent a second time').and.to.contain('--send-again');
+          const rows = await db().query<Row>('SELECT id, state FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+          expect(rows.map((r) => [Number(r.id), r.state]), 'nothing queued').to.deep.equal(change === 'deleted' ? [] : [[Number(sent.id), 'FAILED']]);
+          await afterSomeRounds();
+          expect(noticesFor(transactionId), 'not sent a second time').to.have.length(1);
+          const audits = await requeueAudits(transactionId);
+          expect(audits.map((a) => a.statusCode)).to.deep.equal([409]);
+          expect(audits[0].responseBody).to.contain('took it already');
+          await expectNamed(named(sent));
+        } finally {
+          await putBack(sent);
+        }
+      });
+    }
+
+    it('delivered, then its row deleted, queued again with --send-again: sent a second time as asked, and its audit record says it is a deliberate second send', async () => {
+      const { transactionId, sent } = await delivered();
+      const attempt = await deliveredAttempt(transactionId);
+      await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [sent.id]);
+      await expectNamed(namedDeleted(sent));
+      const result = await requeue(transactionId, 'the ERP lost it; asked to send it again', '--send-again');
+      expect(result.code, result.stdout + result.stderr).to.equal(0);
+      expect(result.stdout).to.contain(`A SECOND SEND: sent again as asked (--send-again), although the ERP's endpoint took it already: delivered to ${receiver.url} at ${new Date(attempt.completedAt!).toISOString()}`);
+      await eventually(async () => noticesFor(transactionId).length === 2);
+      await eventually(async () => (await rowOf(transactionId)).state === 'DELIVERED');
+      await afterSomeRounds();
+      const notices = noticesFor(transactionId);
+      expect(notices, 'sent twice in all').to.have.length(2);
+      expect(JSON.parse(notices[1].body).transfer, 'the payment\'s answer').to.deep.equal(await answerOf(transactionId));
+      const [audited, ...more] = await requeueAudits(transactionId);
+      expect(more).to.deep.equal([]);
+      expect(audited.statusCode).to.equal(200);
+      expect(JSON.parse(audited.requestBody!)).to.include({ admin, sendAgain: true });
+      expect(JSON.parse(audited.responseBody!).secondSend).to.contain(`sent again as asked (--send-again), although the ERP's endpoint took it already: delivered to ${receiver.url}`);
+      const verified = await verify();
+      expect(verified.stdout + verified.stderr, 'no longer named').to.not.contain(transactionId);
+    });
+
+    it('delivered, the audit record of its delivery then altered in SQL (its answer made 502) and its row deleted: whether it was delivered cannot be told, so refused; queued again only with --send-again', async function () {
+      this.timeout(60_000);
+      const { transactionId, sent } = await delivered();
+      const attempt = await deliveredAttempt(transactionId);
+      await db().execute('UPDATE audit_completions SET status_code = 502 WHERE exchange_id = ?', [attempt.id]);
+      await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [sent.id]);
+      try {
+        await expectNamed(`audit_completions id ${attempt.id}`, namedDeleted(sent));
+        let result = await requeue(transactionId);
+        expect(result.code, result.stdout + result.stderr).to.equal(1);
+        expect(result.stderr).to.contain(`but whether the ERP's endpoint took it already cannot be told: audit_exchanges id ${attempt.id} of transactionId ${transactionId} does not hold`);
+        expect(result.stderr).to.contain('--send-again');
+        expect(await db().query('SELECT id FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]), 'nothing queued').to.deep.equal([]);
+        result = await requeue(transactionId, 'the ERP says it never got it', '--send-again');
+        expect(result.code, result.stdout + result.stderr).to.equal(0);
+        expect(result.stdout).to.contain('A SECOND SEND: sent again as asked (--send-again), although whether the ERP\'s endpoint took it already cannot be told');
+        expect((await requeueAudits(transactionId)).map((a) => a.statusCode)).to.deep.equal([409, 200]);
+      } finally {
+        await db().execute('UPDATE audit_completions SET status_code = 200 WHERE exchange_id = ?', [attempt.id]);
+        // The scrub holds sending (and payments) while it finds the record altered; let go once it holds again.
+        await eventually(async () => gw.gateway.scrub.held === null, 30_000);
+      }
+      await eventually(async () => noticesFor(transactionId).length === 2, 10_000);
+    });
+
     /**
      * Two requeues of `transactionId` at once (MariaDB): both started while a transaction of the
      * test's holds `lockSql`'s lock, so each waits behind it, then released together. Their results.
@@ -460,22 +555,11 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       await queuedOnceByTwo(transactionId, await twoAtOnce(transactionId, 'SELECT id FROM callback_deliveries WHERE client_id = ? AND transaction_id = ? FOR UPDATE', [client.clientId, transactionId]));
     });
 
-    /** A trigger refusing each `write` of `table` (for which `when` holds), as a database writer could add; dropped by the returned function. */
-    async function refusedWrites(write: 'INSERT' | 'DELETE', table: string, when: string): Promise<() => Promise<unknown>> {
-      const name = `refuse_${table}`;
-      await db().execute(
-        ctx.backend === 'sqlite'
-          ? `CREATE TRIGGER ${name} BEFORE ${write} ON ${table} WHEN ${when} BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END`
-          : `CREATE TRIGGER ${name} BEFORE ${write} ON ${table} FOR EACH ROW IF ${when} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by a trigger'; END IF`,
-      );
-      return () => db().execute(`DROP TRIGGER ${name}`);
-    }
-
     it('refused, nothing queued, while its audit record cannot be written (the insert refused by a trigger); queued once it can', async () => {
       const { transactionId, row } = await queued();
       await db().execute("UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", [row.id]);
       gw.gateway.callbacks.start();
-      const drop = await refusedWrites('INSERT', 'audit_exchanges', "NEW.method = 'CALLBACK-REQUEUE'");
+      const drop = await refusedWrites(db(), 'INSERT', 'audit_exchanges', "NEW.method = 'CALLBACK-REQUEUE'");
       let result: CliResult;
       try {
         result = await requeue(transactionId);
@@ -495,7 +579,7 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       const { transactionId, row } = await queued();
       await db().execute("UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", [row.id]);
       gw.gateway.callbacks.start();
-      const drop = await refusedWrites('DELETE', 'callback_deliveries', `OLD.transaction_id = '${transactionId}'`);
+      const drop = await refusedWrites(db(), 'DELETE', 'callback_deliveries', `OLD.transaction_id = '${transactionId}'`);
       let result: CliResult;
       try {
         result = await requeue(transactionId);
@@ -511,6 +595,21 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       expect(audited.errorCode).to.equal('INTERNAL_ERROR');
       expect(audited.responseBody).to.contain('refused by a trigger');
       await sentOnceAndNoLongerNamed(transactionId, await requeue(transactionId));
+    });
+  });
+
+  // Last: every attack above put back, every requeue's notification sent (one requeue had a
+  // trigger refuse a CLI process's first audit write, leaving a chain with its head row at link 0
+  // and no link, which verify takes for what it is: nothing linked, nothing rolled back).
+  describe('once every row is put back as Gerbang left it', () => {
+    it('audit verify is INTACT: the genuine deliveries, retries and requeues are named nowhere', async () => {
+      // The rows put back PENDING are sent now; each attempt recorded as it goes.
+      await eventually(async () => (await db().query('SELECT id FROM callback_deliveries WHERE state = ?', ['PENDING'])).length === 0, 10_000);
+      const [{ n }] = await db().query<{ n: number | string }>('SELECT COUNT(*) AS n FROM payments WHERE client_id = ?', [client.clientId]);
+      expect(await db().query('SELECT id FROM callback_deliveries'), 'one a payment').to.have.length(Number(n));
+      const result = await verify();
+      expect(result.code, result.stdout + result.stderr).to.equal(0);
+      expect(result.stdout).to.contain('INTACT');
     });
   });
 });

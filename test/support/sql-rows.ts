@@ -88,3 +88,17 @@ export async function insertKeylessVerificationLink(db: Db, link: { recordId: nu
     place.writerId, place.seq, place.kind, place.recordId, place.recordedAt, place.prevHash, keylessLinkHash(place, content), link.keyId,
   ]);
 }
+
+/**
+ * A trigger refusing each `write` of `table` for which `when` holds (`NEW.…` or `OLD.…`), as a
+ * database writer could add; dropped by the returned function.
+ */
+export async function refusedWrites(db: Db, write: 'INSERT' | 'DELETE', table: string, when: string): Promise<() => Promise<unknown>> {
+  const name = `refuse_${table}`;
+  await db.execute(
+    db.dialect === 'mysql'
+      ? `CREATE TRIGGER ${name} BEFORE ${write} ON ${table} FOR EACH ROW IF ${when} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by a trigger'; END IF`
+      : `CREATE TRIGGER ${name} BEFORE ${write} ON ${table} WHEN ${when} BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END`,
+  );
+  return () => db.execute(`DROP TRIGGER ${name}`);
+}

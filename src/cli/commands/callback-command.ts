@@ -4,17 +4,21 @@ import { visibleText } from '../../banks/common/bank-text.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
 
 /**
- * `gerbang callback requeue --client ID --transaction-id TX --admin USERNAME --reason TEXT`: the
- * notification of a final transfer whose delivery audit verify names (deleted, or changed in
- * SQL, so the dispatcher refuses it) queued again from the payment's own state
- * (requeueCallback). Exit 0 when queued, 1 refused (why on stderr; nothing queued), its audit
- * record unwritable included (nothing is queued unrecorded).
+ * `gerbang callback requeue --client ID --transaction-id TX --admin USERNAME --reason TEXT
+ * [--send-again]`: the notification of a final transfer whose delivery audit verify names
+ * (deleted, or changed in SQL, so the dispatcher refuses it) queued again from the payment's own
+ * state (requeueCallback); one the audit says the ERP took already (or cannot tell) only with
+ * --send-again. Exit 0 when queued, 1 refused (why on stderr; nothing queued), its audit record
+ * unwritable included (nothing is queued unrecorded).
  */
 export async function callbackCommand(args: string[], io: CliIo): Promise<number> {
   const [action, ...rest] = args;
   if (action !== 'requeue') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected requeue`);
-  const { values } = parseOptions(rest, { client: { type: 'string' }, 'transaction-id': { type: 'string' }, admin: { type: 'string' }, reason: { type: 'string' }, json: { type: 'boolean' } });
-  const input = { clientId: required(values.client, '--client'), transactionId: required(values['transaction-id'], '--transaction-id'), admin: required(values.admin, '--admin'), reason: values.reason ?? '' };
+  const { values } = parseOptions(rest, { client: { type: 'string' }, 'transaction-id': { type: 'string' }, admin: { type: 'string' }, reason: { type: 'string' }, 'send-again': { type: 'boolean' }, json: { type: 'boolean' } });
+  const input = {
+    clientId: required(values.client, '--client'), transactionId: required(values['transaction-id'], '--transaction-id'), admin: required(values.admin, '--admin'), reason: values.reason ?? '',
+    sendAgain: values['send-again'] === true,
+  };
   if (input.reason.trim() === '') throw new UsageError('--reason is required: say why the notification is queued again (it is kept in the audit)');
   const store = await openAuditStore(io);
   try {
@@ -28,6 +32,7 @@ export async function callbackCommand(args: string[], io: CliIo): Promise<number
     if (!values.json) {
       io.out(`The notification of client ${input.clientId}, transactionId ${input.transactionId} is queued again for ${outcome.url}, from the payment's own state; it is sent at the dispatcher's next run.`);
       io.out(`  What was wrong with its delivery: ${visibleText(outcome.found)}`);
+      if (outcome.secondSend !== undefined) io.out(`  A SECOND SEND: ${visibleText(outcome.secondSend)}.`);
     }
     return 0;
   } finally {

@@ -8,6 +8,7 @@ import { LEASE_CLOCK_MARGIN_MS, type AuditRepository, type CallbackDelivery, typ
 import { PeriodicTask } from '../periodic-task.js';
 import type { TransferResult } from '../transfers/transfer-result.js';
 import type { CallbackSigner } from './callback-signer.js';
+import { CALLBACK_METHOD, type AttemptAnswered, type AttemptAsked } from './earlier-deliveries.js';
 
 const log = getLogger('callbacks');
 
@@ -72,7 +73,7 @@ export function outboxNotifier(callbacks: OutboxStore, audit: AuditRepository, c
 async function refusalAudited(audit: AuditRepository, clock: () => number, refusal: Omit<RefusedCallback, 'id'>, delivery: 'FAILED' | 'NOT QUEUED' | 'NOT SENT'): Promise<void> {
   // What was refused: the delivery's own row (not Gerbang's latest state of it), or its body or its client's endpoint.
   const refused = refusal.leftAsIs ? { delivery: `callback_deliveries of client ${refusal.clientId}, transactionId ${refusal.transactionId}` } : { endpoint: `client_callbacks of client ${refusal.clientId}` };
-  const work = { method: 'CALLBACK', path: `/internal/callbacks/${refusal.transactionId}`, requestBody: refused };
+  const work = { method: CALLBACK_METHOD, path: `/internal/callbacks/${refusal.transactionId}`, requestBody: refused };
   await auditIntegrityRefusal(audit, clock, work, refusal, { delivery, refused: refusal.refused });
 }
 
@@ -227,7 +228,9 @@ export class CallbackDispatcher {
   }
 
   private async deliver(delivery: CallbackDelivery): Promise<void> {
-    const audit = new InternalAuditTrail(this.deps.audit, { method: 'CALLBACK', path: `/internal/callbacks/${delivery.transactionId}`, requestBody: { url: delivery.url, body: JSON.parse(delivery.body) } }, this.deps.clock);
+    // Read back by requeue (earlierDeliveries): an attempt the endpoint answered 2xx is not sent again unasked.
+    const asked: AttemptAsked = { url: delivery.url, body: JSON.parse(delivery.body) };
+    const audit = new InternalAuditTrail(this.deps.audit, { method: CALLBACK_METHOD, path: `/internal/callbacks/${delivery.transactionId}`, requestBody: asked }, this.deps.clock);
     audit.set({ clientId: delivery.clientId, transactionId: delivery.transactionId });
     let status: number | null = null;
     let error: string | null = null;
@@ -260,7 +263,8 @@ export class CallbackDispatcher {
       if (!(caught instanceof IntegrityError)) throw caught;
       log.error({ deliveryId: delivery.id, clientId: delivery.clientId, transactionId: delivery.transactionId, problem: caught.where }, 'callback attempt not recorded: its row is not Gerbang\'s latest state');
     }
-    await audit.finish(delivered ? 200 : 502, { delivery: state, status, error, attempts });
+    const answered: AttemptAnswered = { delivery: state, status, error, attempts };
+    await audit.finish(delivered ? 200 : 502, answered);
     if (!delivered) log.warn({ transactionId: delivery.transactionId, status, error, attempts, state }, 'callback not delivered');
   }
 }

@@ -3,18 +3,22 @@ import { AppError, IntegrityError } from '../../errors/index.js';
 import type { AuditRepository, CallbackRepository, ConsoleUserRepository, PaymentRepository } from '../../store/types.js';
 import { currentResult } from '../transfers/settlement.js';
 import { notificationBody } from './callback-dispatcher.js';
+import { earlierDeliveries, type EarlierDeliveries } from './earlier-deliveries.js';
 
 /**
  * The operator's way out for a notification held back in SQL (its delivery deleted, or set
  * DELIVERED or FAILED, or otherwise changed so the dispatcher refuses it, and `audit verify`
  * names it): the delivery is queued again as Gerbang queues it, from the payment's own keyed
  * state, never from the row found (which proves nothing). It is then sent once, and verify no
- * longer names it. Audited (method CALLBACK-REQUEUE) with who asked and why, requeued or refused.
+ * longer names it. A notification the ERP's endpoint took already (its keyed audit says so) is
+ * not sent a second time unless asked (`sendAgain`). Audited (method CALLBACK-REQUEUE) with who
+ * asked and why, requeued or refused.
  */
 export interface RequeueDeps {
   payments: Pick<PaymentRepository, 'find'>;
   callbacks: Pick<CallbackRepository, 'endpointOf' | 'requeue'>;
   consoleUsers: Pick<ConsoleUserRepository, 'findByUsername'>;
+  /** Where the requeue is recorded, and where the notification's earlier deliveries are read (CALLBACK records). */
   audit: AuditRepository;
   clock: () => number;
 }
@@ -28,28 +32,38 @@ export interface RequeueRequest {
   reason: string;
   /** Where it was asked (kept in the audit); `cli` unless said. */
   via?: 'cli' | 'console';
+  /**
+   * Queue it even though the audit says the ERP's endpoint took it already, or cannot tell: a
+   * deliberate second send, said so in the audit record.
+   */
+  sendAgain?: boolean;
 }
 
 /**
- * Queued again (`found`: what was wrong with the delivery, `url`: where it goes), or refused
+ * Queued again (`found`: what was wrong with the delivery, `url`: where it goes, `secondSend`:
+ * asked with sendAgain over a delivery the audit records or cannot rule out, in words), or refused
  * (`refused`: why, nothing written but the audit). `unaudited`: its audit record could not be
  * opened, so nothing was done; `auditIncomplete`: done, but the record's outcome could not be
  * written (the record stays open, without an answer).
  */
-export type RequeueOutcome = ({ requeued: true; found: string; url: string } | { requeued: false; refused: string; unaudited?: true }) & { auditIncomplete?: true };
+export type RequeueOutcome = ({ requeued: true; found: string; url: string; secondSend?: string } | { requeued: false; refused: string; unaudited?: true }) & { auditIncomplete?: true };
 
 /**
  * Queues the delivery of `clientId`'s `transactionId` again when its row does not hold or was
  * deleted in SQL. Refused, with nothing queued, when `admin` is not an active console admin, the
  * reason is empty, the payment is not there, not final, or does not hold itself (changed in SQL:
  * its state proves nothing either), the client has no callback endpoint or one that does not hold,
- * or the delivery holds (it goes or went as Gerbang left it) or was never queued. Never done
- * unrecorded: its audit record is opened first, and when it cannot be written nothing is queued
- * (refused, `unaudited`); an error thrown meanwhile is recorded as 500 and thrown on.
+ * or the delivery holds (it goes or went as Gerbang left it) or was never queued; and, unless
+ * `sendAgain`, when a CALLBACK record that holds under the audit chain's key says the ERP's
+ * endpoint answered 2xx to it (queued again, it would be sent a second time), or when that cannot
+ * be told (earlierDeliveries: fail closed). Never done unrecorded: its audit record is opened
+ * first, and when it cannot be written nothing is queued (refused, `unaudited`); an error thrown
+ * meanwhile is recorded as 500 and thrown on.
  */
 export async function requeueCallback(deps: RequeueDeps, input: RequeueRequest): Promise<RequeueOutcome> {
   const reason = input.reason.trim();
-  const audit = new InternalAuditTrail(deps.audit, { method: 'CALLBACK-REQUEUE', path: `/internal/callbacks/${input.transactionId}`, requestBody: { admin: input.admin, via: input.via ?? 'cli', reason } }, deps.clock);
+  const asked = { admin: input.admin, via: input.via ?? 'cli', reason, ...(input.sendAgain ? { sendAgain: true } : {}) };
+  const audit = new InternalAuditTrail(deps.audit, { method: 'CALLBACK-REQUEUE', path: `/internal/callbacks/${input.transactionId}`, requestBody: asked }, deps.clock);
   audit.set({ clientId: input.clientId, transactionId: input.transactionId });
   try {
     const { result, completed } = await audit.recorded(() => requeued(deps, input, reason), (outcome) => ({ statusCode: outcome.requeued ? 200 : 409, body: outcome }));
@@ -74,9 +88,23 @@ async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string
   const url = await heldRecord(() => deps.callbacks.endpointOf(input.clientId));
   if (url === null) return refused(`client ${input.clientId} has no callback endpoint (gerbang client set-callback)`);
   if (typeof url !== 'string') return refused(`the callback endpoint of client ${input.clientId} does not hold (${url.problem}); register it again with gerbang client set-callback`);
+  const sentBefore = sentAlready(await earlierDeliveries(deps.audit, input.clientId, input.transactionId));
   const now = deps.clock();
-  const written = await deps.callbacks.requeue({ clientId: input.clientId, transactionId: input.transactionId, url, body: notificationBody(currentResult(payment, now)) }, now);
-  return 'found' in written ? { requeued: true, found: written.found, url } : refused(`${written.notRequeued}: nothing to queue again`);
+  const notification = { clientId: input.clientId, transactionId: input.transactionId, url, body: notificationBody(currentResult(payment, now)) };
+  // Judged first either way: a delivery that holds is refused as such, sent before or not.
+  const written = await deps.callbacks.requeue(notification, now, { judgeOnly: sentBefore !== null && !input.sendAgain });
+  if ('notRequeued' in written) return refused(`${written.notRequeued}: nothing to queue again`);
+  if (!written.queued) return refused(`${written.found}; but ${sentBefore}, so queued again it would be sent a second time and the ERP may act on it twice. Tell the ERP to read the transfer (GET /v1/transfers/{transactionId}); to send it anyway, run again with --send-again (recorded as a deliberate second send)`);
+  return { requeued: true, found: written.found, url, ...(sentBefore === null ? {} : { secondSend: `sent again as asked (--send-again), although ${sentBefore}` }) };
+}
+
+/** Why the notification may have reached the ERP already, in words, or null when its audit records no delivery. */
+function sentAlready(earlier: EarlierDeliveries): string | null {
+  if ('untellable' in earlier) return `whether the ERP's endpoint took it already cannot be told: ${earlier.untellable}`;
+  const last = earlier.delivered;
+  if (last === null) return null;
+  const times = earlier.times === 1 ? '' : ` (${earlier.times} deliveries recorded, the last one here)`;
+  return `the ERP's endpoint took it already: delivered to ${last.url} at ${new Date(last.at).toISOString()}, answered ${last.status}${times}, as its audit record (audit_exchanges id ${last.exchangeId}, holding under the audit chain's key) says`;
 }
 
 /** What `read` returns, or the problem of a record that failed its integrity check. */

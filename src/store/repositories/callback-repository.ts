@@ -126,9 +126,11 @@ export class SqlCallbackRepository implements CallbackRepository {
    * again as enqueue queues it (a new id, its own record after the deletion's): a delivery deleted
    * in SQL is queued again the same way. Two requeues at once: the second reads, once the first
    * commits, the row the first queued (it holds: refused), or its insert meets that row (refused:
-   * queued meanwhile); never the first's fresh row deleted.
+   * queued meanwhile); never the first's fresh row deleted. With `judgeOnly` nothing is written:
+   * what was found is returned (`queued` false), for a requeue refused once the delivery is judged
+   * (it was delivered before: requeueCallback).
    */
-  async requeue(delivery: QueuedNotification, now: number): Promise<{ found: string } | { notRequeued: string }> {
+  async requeue(delivery: QueuedNotification, now: number, options: { judgeOnly?: boolean } = {}): Promise<{ found: string; queued: boolean } | { notRequeued: string }> {
     const key = [delivery.clientId, delivery.transactionId];
     const what = `the delivery of client ${delivery.clientId}, transactionId ${delivery.transactionId}`;
     const locked = this.db.dialect === 'mysql' ? ' FOR UPDATE' : '';
@@ -140,11 +142,12 @@ export class SqlCallbackRepository implements CallbackRepository {
         // Judged as audit verify judges it: a change record inserted in SQL (unlinked) does not make a genuine row, a delivered one, look forged.
         const found = await verifiedRowProblem(rows.tx, CALLBACK_DELIVERIES, key, row, this.sealer);
         if (found === null) return { notRequeued: row ? `${what} holds (it is ${String(row.state)} as Gerbang left it)` : `${what} was never queued (or Gerbang deleted it)` };
+        if (options.judgeOnly) return { found, queued: false };
         if (row && (await rows.delete(CALLBACK_DELIVERIES, 'client_id = ? AND transaction_id = ? AND id = ? AND (mac = ? OR (mac IS NULL AND ? IS NULL))', [...key, row.id, row.mac, row.mac])) !== 1) {
           return { notRequeued: `${what} changed while it was queued again (another requeue?); run it again` };
         }
         await rows.insert(CALLBACK_DELIVERIES, this.queuedRow(delivery, now));
-        return { found };
+        return { found, queued: true };
       });
     } catch (error) {
       if (!(error instanceof UniqueViolationError)) throw error;
