@@ -19,6 +19,7 @@ const KNOWN: [RegExp, Parameters<ReturnType<typeof translator>>[0]][] = [
   [/^the delivery of client .* was never queued \(or Gerbang deleted it\): nothing to queue again$/, 'requeueRefusedNeverQueued'],
   [/^the delivery of client .* (changed while it was queued again|was queued meanwhile)/, 'requeueRefusedConcurrent'],
   [/^its audit record could not be written /, 'requeueRefusedUnaudited'],
+  [/; but .*, so queued again it would be sent a second time /, 'requeueRefusedSentBefore'],
 ];
 
 /** The refusal `refused` in `lang` when it is one of requeueCallback's known refusals; else the text as it is. */

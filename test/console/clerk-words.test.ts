@@ -151,6 +151,9 @@ describe('the console in the clerk’s words', () => {
       expect(requeueRefusalWords('id', 'the payment of client gbc_1, transactionId INV-1 is not final (UNKNOWN): the ERP is told when it becomes final')).to.equal(translator('id')('requeueRefusedNotFinal'));
       expect(requeueRefusalWords('en', 'client gbc_1 has no callback endpoint (gerbang client set-callback)')).to.equal(translator('en')('requeueRefusedNoEndpoint'));
       expect(requeueRefusalWords('id', 'its audit record could not be written (pool closed), and nothing is queued again unrecorded')).to.equal(translator('id')('requeueRefusedUnaudited'));
+      const sentBefore = `${what} was deleted in SQL; but the ERP's endpoint took it on 2026-12-07 06:00 UTC (https://erp.example/cb answered 204), so queued again it would be sent a second time and the ERP may act on it twice. Tell the ERP to read the transfer (GET /v1/transfers/{transactionId}); to send it anyway, run again with --send-again (recorded as a deliberate second send)`;
+      expect(requeueRefusalWords('id', sentBefore)).to.equal(translator('id')('requeueRefusedSentBefore'));
+      expect(requeueRefusalWords('en', sentBefore.replace("the ERP's endpoint took it", "whether the ERP's endpoint took it already cannot be told: a record does not hold"))).to.equal(translator('en')('requeueRefusedSentBefore'));
     });
 
     it('shows a refusal of another wording as it came, without control or bidi characters', () => {
