@@ -1,4 +1,4 @@
-import type { ConsoleAuditEntry, ConsoleAuditRepository, Db, SqlValue } from '../types.js';
+import { CONSOLE_AUDIT_DETAIL_MAX, type ConsoleAuditEntry, type ConsoleAuditRepository, type Db, type SqlValue } from '../types.js';
 import type { ChainLanes } from './audit-chain.js';
 import { consoleAuditDigest } from './audit-records.js';
 import { fit, toNumber, toStringOrNull, wellFormed } from './row-values.js';
@@ -32,7 +32,7 @@ export class SqlConsoleAuditRepository implements ConsoleAuditRepository {
       username: fit(wellFormed(entry.username), 64),
       action: fit(wellFormed(entry.action), 32),
       target: entry.target === null ? null : fit(wellFormed(entry.target), 191),
-      detail: entry.detail === null ? null : fit(wellFormed(entry.detail), 1024),
+      detail: entry.detail === null ? null : fit(wellFormed(entry.detail), CONSOLE_AUDIT_DETAIL_MAX),
       remoteIp: fit(wellFormed(entry.remoteIp), 64),
     };
     return this.chain.append('console_audit', async (tx) => {
