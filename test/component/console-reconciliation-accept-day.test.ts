@@ -174,6 +174,26 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     }
   });
 
+  it('(c) a payment of an accepted day deleted in SQL later with the day\'s seal row, its change records and their links: the day is never sealed clean again, only shown not checked', async () => {
+    const account = '0201777019';
+    const ids = await sealedDay(account, 16);
+    await db.store().db.execute('DELETE FROM payments WHERE id = ?', [ids[0]]);
+    expect((await acceptDay(account, 16, (await digestOf(account, 16)).digest)).code).to.equal(0);
+    const [tag, day] = sealKey(account, 16) as [string, number];
+    const changes = await db.store().db.query<{ id: number | string }>("SELECT id FROM record_changes WHERE table_name = 'reconciliation_seals' AND row_key LIKE ?", [`%${tag}%`]);
+    expect(changes.length).to.be.greaterThan(0);
+    await db.store().db.execute('DELETE FROM payments WHERE id = ?', [ids[2]]);
+    await db.store().db.execute('DELETE FROM reconciliation_seals WHERE account_tag = ? AND day = ?', [tag, day]);
+    for (const { id } of changes) {
+      await db.store().db.execute("DELETE FROM audit_chain WHERE kind = 'record_change' AND record_id = ?", [id]);
+      await db.store().db.execute('DELETE FROM record_changes WHERE id = ?', [id]);
+    }
+    for (const reading of ['first', 'second']) {
+      expect(await alerts(account, 16), reading).to.include({ unchecked: true });
+      expect(await db.store().db.query('SELECT day FROM reconciliation_seals WHERE account_tag = ? AND day = ?', [tag, day]), reading).to.deep.equal([]);
+    }
+  });
+
   it('(d) refuses a digest printed before another payment of the day was deleted, writing nothing; the day then names both, and is accepted by its new digest', async () => {
     const account = '0201777005';
     const ids = await sealedDay(account, 15);
@@ -263,6 +283,26 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     const refused = await acceptDay(account, 8, digest);
     expect(refused.code, refused.stdout).to.equal(1);
     expect(refused.stderr).to.contain(`--expect ${digest} is not the digest that was printed`).and.to.contain(`  - 2 payment(s): id ${ids[0]}, ${ids[2]}`);
+    expect(await written()).to.equal(before);
+  });
+
+  it('refuses a digest when a payment of the day was rolled back in SQL after the look (its last event and that event\'s link deleted, its row set back to the event before), writing nothing', async () => {
+    const account = '0201777020';
+    const ids = await sealedDay(account, 17);
+    await db.store().db.execute('DELETE FROM payments WHERE id = ?', [ids[0]]);
+    const { digest } = await digestOf(account, 17);
+    const events = await db.store().db.query<{ id: number | string; state: string; bank: string | null; operation: string | null; http_status: number | null }>(
+      'SELECT id, state, bank, operation, http_status FROM payment_events WHERE payment_id = ? ORDER BY seq',
+      [ids[2]],
+    );
+    const [previous, last] = events.slice(-2);
+    await db.store().db.execute("DELETE FROM audit_chain WHERE kind = 'payment_event' AND record_id = ?", [last.id]);
+    await db.store().db.execute('DELETE FROM payment_events WHERE id = ?', [last.id]);
+    await db.store().db.execute('UPDATE payments SET state = ?, bank = ?, operation = ?, http_status = ? WHERE id = ?', [previous.state, previous.bank, previous.operation, previous.http_status, ids[2]]);
+    const before = await written();
+    const refused = await acceptDay(account, 17, digest);
+    expect(refused.code, refused.stdout).to.equal(1);
+    expect(refused.stderr).to.contain(`--expect ${digest} is not the digest that was printed`);
     expect(await written()).to.equal(before);
   });
 
