@@ -336,8 +336,6 @@ interface Reconciling {
   cut: boolean;
   /** The ids of the account's payments read without a tag (`source_account_tag IS NULL`): a row's tag cleared in SQL reads so. */
   untagged: number[];
-  /** The days of `seals` (`${tag} ${day}`) no trusted seal held before: sealed for the first time (withoutLostDays). */
-  firstSeals: Set<string>;
 }
 
 /** A day of a tag named by a reading and so not sealed (Reconciling.withheld). */
@@ -885,30 +883,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /** fromAccount, `hashKept` as Reconciling says: read, then the days proved whole sealed. */
   private async reconcile(sourceAccount: string, from: number, to: number, hashKept: boolean): Promise<ReconciledPeriod> {
     const { period, reconciling } = await this.readPeriod(sourceAccount, from, to, hashKept);
-    await this.sealDays(await this.withoutLostDays(reconciling));
+    await this.sealDays(reconciling.seals);
     return period;
-  }
-
-  /**
-   * The seals of `reconciling` but those of a day sealed for the first time (no trusted seal
-   * held it) on which a payment was created whose row is gone and was not released through
-   * Gerbang (lostOfDay): a day's seal row deleted in SQL with its change records and their links
-   * leaves no trace of it, and sealed anew from what is left, a payment deleted with it would
-   * never be named. Such a day is left unsealed (not checked, and said so on the page) and logged.
-   * The release's account is not known (its row is gone): a payment of any account lost that day
-   * keeps the day unsealed (the threat model states the limit). One query a day sealed for the
-   * first time.
-   */
-  private async withoutLostDays(reconciling: Reconciling): Promise<NewSeal[]> {
-    const lost = new Map<number, number[]>();
-    for (const seal of reconciling.seals) {
-      if (!reconciling.firstSeals.has(`${seal.tag} ${seal.day}`) || lost.has(seal.day)) continue;
-      lost.set(seal.day, await this.lostOfDay(seal.day));
-    }
-    for (const [day, ids] of lost) {
-      if (ids.length > 0) log.error({ day: dayLabel(day), paymentIds: ids }, 'payments created that day were deleted outside the gateway and not released: the day is not sealed');
-    }
-    return reconciling.seals.filter((seal) => !reconciling.firstSeals.has(`${seal.tag} ${seal.day}`) || lost.get(seal.day)!.length === 0);
   }
 
   async acceptDay(sourceAccount: string, day: string, accept: (toAccept: DayToAccept) => Promise<boolean>): Promise<DayAcceptance> {
@@ -958,7 +934,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       // Rows from before the tags are few, if any: one read, never sealed, so read whole at once.
       { where: 'source_account_tag IS NULL AND source_account IS NOT NULL', params: [], spanMs: to - from, tag: null },
     ];
-    const reconciling: Reconciling = { account: sourceAccount, hashKept, now: this.clock(), coverage: null, seals: [], withheld: [], cut: false, untagged: [], firstSeals: new Set() };
+    const reconciling: Reconciling = { account: sourceAccount, hashKept, now: this.clock(), coverage: null, seals: [], withheld: [], cut: false, untagged: [] };
     const rows: ReconciledPayment[] = [];
     const missing: MissingPayments[] = [];
     let truncated = false;
@@ -1101,23 +1077,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * account counts.
    */
   private async releasedOfDay(day: number, since: number): Promise<number> {
-    return (await this.releasedSince(await this.goneOfDay(day), since)).size;
-  }
-
-  /** Payments created on UTC+7 `day` (their first events, by their own index) that have no row and were never released through Gerbang (releasedSince). */
-  private async lostOfDay(day: number): Promise<number[]> {
-    const gone = await this.goneOfDay(day);
-    const released = await this.releasedSince(gone, 0);
-    return gone.filter((id) => !released.has(id));
-  }
-
-  /** Payments created on UTC+7 `day` (their first events) that have no row. */
-  private async goneOfDay(day: number): Promise<number[]> {
     const gone = await this.db.query<{ payment_id: number | string }>(
       `SELECT r.payment_id FROM payment_events r LEFT JOIN payments p ON p.id = r.payment_id WHERE r.cause IN (${CREATION_CAUSES_SQL}) AND r.recorded_at >= ? AND r.recorded_at < ? AND p.id IS NULL`,
       [jakartaDayStart(day), jakartaDayStart(day + 1)],
     );
-    return gone.map((row) => toNumber(row.payment_id));
+    return (await this.releasedSince(gone.map((row) => toNumber(row.payment_id)), since)).size;
   }
 
   /**
@@ -1263,7 +1227,6 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       if (stale) this.#staleSealsProved += 1;
       const { seal } = daySeal(ring, account, tag!, day, sealed, ring.currentKeyId);
       reconciling.seals.push({ tag: tag!, day, rowCount: sealed.rows, seal, paymentIds: sealedPaymentIds(at.map((i) => payments[i].id)) });
-      if (!stale) reconciling.firstSeals.add(`${tag!} ${day}`);
     }
     // The tag narrows; the opened account decides (a tag is 128 bits of an HMAC, the account is the fact).
     return { payments: payments.filter((payment) => payment.sourceAccount === account), proved: read };
