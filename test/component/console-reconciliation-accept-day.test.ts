@@ -90,6 +90,22 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
   const acceptDay = (account: string, n: number | string, expectDigest?: string, reason = 'bank statement checked, ticket FIN-42') =>
     runCli(['audit', 'accept-day', '--account', account, '--day', typeof n === 'string' ? n : dayOf(n), ...(expectDigest === undefined ? [] : ['--expect', expectDigest]), '--reason', reason], env);
 
+  /** A sealed day of `account` (sealedDay) with its payment `i` deleted in SQL, looked at: its ids and the digest printed. */
+  async function lookedAtDeletion(account: string, n: number, i: number): Promise<{ ids: number[]; digest: string }> {
+    const ids = await sealedDay(account, n);
+    await db.store().db.execute('DELETE FROM payments WHERE id = ?', [ids[i]]);
+    return { ids, digest: (await digestOf(account, n)).digest };
+  }
+
+  /** Runs accept-day (as acceptDay) expecting it refused, exit `code`, with nothing written; what it printed. */
+  async function refusedDay(account: string, n: number | string, expectDigest?: string, reason?: string, code = 1): Promise<{ stdout: string; stderr: string }> {
+    const before = await written();
+    const refused = await acceptDay(account, n, expectDigest, reason);
+    expect(refused.code, refused.stdout + refused.stderr).to.equal(code);
+    expect(await written()).to.equal(before);
+    return refused;
+  }
+
   /** Runs accept-day without --expect: refused, exit 1, nothing written; the digest it printed. */
   async function digestOf(account: string, n: number): Promise<{ digest: string; stderr: string }> {
     const before = await written();
@@ -226,12 +242,9 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
       const ids = await sealedDay(account, n);
       await db.store().db.execute('UPDATE payments SET source_account_tag = ? WHERE id = ?', [tag, ids[1]]);
       expect(await alerts(account, n), String(tag)).to.include({ missing: true, deleted: null, moved: String(ids[1]) });
-      const before = await written();
-      const looked = await acceptDay(account, n);
-      expect(looked.code, looked.stderr).to.equal(1);
+      const looked = await refusedDay(account, n);
       expect(looked.stderr).to.contain(`CHANGED OUTSIDE GERBANG: the seal counted 3 payment(s), 2 still there or released through Gerbang, still in the database but not under the account on the day (changed in SQL): id ${ids[1]}`);
       expect(looked.stderr).to.contain(`cannot be sealed anew: payment id ${ids[1]} is still in the database but not under the account's tag`).and.not.to.contain('--expect ');
-      expect(await written()).to.equal(before);
       expect(await alerts(account, n), String(tag)).to.include({ missing: true, moved: String(ids[1]) });
     }
   });
@@ -241,11 +254,7 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     const ids = await sealedDay(account, 7);
     await db.store().db.execute('DELETE FROM reconciliation_seals WHERE account_tag = ? AND day = ?', sealKey(account, 7));
     await db.store().db.execute('UPDATE payments SET source_account_tag = NULL WHERE id = ?', [ids[0]]);
-    const before = await written();
-    const looked = await acceptDay(account, 7);
-    expect(looked.code, looked.stderr).to.equal(1);
-    expect(looked.stderr).to.contain(`cannot be sealed anew: payment id ${ids[0]} is still in the database but not under the account's tag`);
-    expect(await written()).to.equal(before);
+    expect((await refusedDay(account, 7)).stderr).to.contain(`cannot be sealed anew: payment id ${ids[0]} is still in the database but not under the account's tag`);
   });
 
   it('refuses a digest when the payments to seal were swapped in SQL after the look (the seal row deleted, so the count alone stays the same), writing nothing', async () => {
@@ -259,18 +268,13 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     // After the look: the first back, the second out; as many payments read as when looked at.
     await db.store().db.execute('UPDATE payments SET source_account_tag = ? WHERE id = ?', [own.tag, ids[0]]);
     await db.store().db.execute('UPDATE payments SET source_account_tag = ? WHERE id = ?', [FORGED_TAG, ids[1]]);
-    const before = await written();
-    const refused = await acceptDay(account, 8, digest);
-    expect(refused.code, refused.stdout).to.equal(1);
+    const refused = await refusedDay(account, 8, digest);
     expect(refused.stderr).to.contain(`--expect ${digest} is not the digest that was printed`).and.to.contain(`  - 2 payment(s): id ${ids[0]}, ${ids[2]}`);
-    expect(await written()).to.equal(before);
   });
 
   it('refuses a digest when a payment of the day was rolled back in SQL after the look (its last event and that event\'s link deleted, its row set back to the event before), writing nothing', async () => {
     const account = '0201777020';
-    const ids = await sealedDay(account, 17);
-    await db.store().db.execute('DELETE FROM payments WHERE id = ?', [ids[0]]);
-    const { digest } = await digestOf(account, 17);
+    const { ids, digest } = await lookedAtDeletion(account, 17, 0);
     const events = await db.store().db.query<{ id: number | string; state: string; bank: string | null; operation: string | null; http_status: number | null }>(
       'SELECT id, state, bank, operation, http_status FROM payment_events WHERE payment_id = ? ORDER BY seq',
       [ids[2]],
@@ -279,11 +283,7 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     await db.store().db.execute("DELETE FROM audit_chain WHERE kind = 'payment_event' AND record_id = ?", [last.id]);
     await db.store().db.execute('DELETE FROM payment_events WHERE id = ?', [last.id]);
     await db.store().db.execute('UPDATE payments SET state = ?, bank = ?, operation = ?, http_status = ? WHERE id = ?', [previous.state, previous.bank, previous.operation, previous.http_status, ids[2]]);
-    const before = await written();
-    const refused = await acceptDay(account, 17, digest);
-    expect(refused.code, refused.stdout).to.equal(1);
-    expect(refused.stderr).to.contain(`--expect ${digest} is not the digest that was printed`);
-    expect(await written()).to.equal(before);
+    expect((await refusedDay(account, 17, digest)).stderr).to.contain(`--expect ${digest} is not the digest that was printed`);
   });
 
   it('refuses the digest printed for another account ending in the same four digits (seals from before they named their payments: the same count short); the record names the account by its tag', async () => {
@@ -298,11 +298,7 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     await db.store().db.execute('DELETE FROM payments WHERE id IN (?, ?)', [idsA[0], idsB[0]]);
     const { digest, stderr } = await digestOf(a, 10);
     expect(stderr).to.contain('DELETED OUTSIDE GERBANG: the seal counted 3 payment(s), 2 still there or released through Gerbang\n');
-    const before = await written();
-    const refused = await acceptDay(b, 10, digest);
-    expect(refused.code, refused.stdout).to.equal(1);
-    expect(refused.stderr).to.contain(`--expect ${digest} is not the digest that was printed for what day ${dayOf(10)} of account ******7014`);
-    expect(await written()).to.equal(before);
+    expect((await refusedDay(b, 10, digest)).stderr).to.contain(`--expect ${digest} is not the digest that was printed for what day ${dayOf(10)} of account ******7014`);
     expect((await acceptDay(a, 10, digest)).code).to.equal(0);
     const entry = (await con.store.consoleAudit.list({ action: 'reconciliation_day_accept' })).find((e) => e.target === `account:******7014 day:${dayOf(10)}`)!;
     expect(entry.detail).to.contain(`; account tag ${accountTag(TEST_AUDIT_KEYS, a)}; `).and.not.to.contain(a);
@@ -311,15 +307,11 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
 
   it('accepts the digest typed in capitals; refuses a mistyped one as not a digest (exit 2, naming --expect), writing nothing', async () => {
     const account = '0201777015';
-    const ids = await sealedDay(account, 11);
-    await db.store().db.execute('DELETE FROM payments WHERE id = ?', [ids[2]]);
-    const { digest } = await digestOf(account, 11);
-    const before = await written();
+    const { digest } = await lookedAtDeletion(account, 11, 2);
     for (const typo of [digest.slice(1), `${digest.slice(0, 15)}g`]) {
-      const refused = await acceptDay(account, 11, typo);
-      expect([refused.code, refused.stderr.split('\n')[0]]).to.deep.equal([2, `gerbang audit: --expect must be the digest accept-day printed (16 hex digits, as 9c41d7e02ab35f60), got ${JSON.stringify(typo)}`]);
+      const refused = await refusedDay(account, 11, typo, undefined, 2);
+      expect(refused.stderr.split('\n')[0]).to.equal(`gerbang audit: --expect must be the digest accept-day printed (16 hex digits, as 9c41d7e02ab35f60), got ${JSON.stringify(typo)}`);
     }
-    expect(await written()).to.equal(before);
     const accepted = await acceptDay(account, 11, digest.toUpperCase());
     expect(accepted.code, accepted.stderr).to.equal(0);
     expect(await alerts(account, 11)).to.include({ missing: false });
@@ -368,20 +360,16 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     const p = await con.store.payments.reserve({ clientId: 'accept-day', transactionId: `ACC-${account}-today`, requestHash: 'a'.repeat(64), amount: '5.00', currency: 'IDR', sourceAccount: account }, t - 60_000);
     await con.store.payments.update(p.id, { state: 'SUCCESS', bank: 'bca' }, t - 30_000);
     await db.store().db.execute('INSERT INTO reconciliation_seals (account_tag, day, row_count, seal, sealed_at) VALUES (?, ?, 5, ?, ?)', [accountTag(TEST_AUDIT_KEYS, account), Date.parse(`${today}T00:00:00Z`) / DAY_MS, 'x', t]);
-    const before = await written();
     const next = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
     for (const day of [today, '2999-01-01']) {
-      const refused = await acceptDay(account, day, '0123456789abcdef');
-      expect([refused.code, refused.stderr]).to.deep.equal([1, `NOT accepted, nothing written: day ${day} of account ******7017 is not closed yet: accept it after ${next(day)} 01:00 WIB, when it is sealed.\n`]);
+      const refused = await refusedDay(account, day, '0123456789abcdef');
+      expect(refused.stderr).to.equal(`NOT accepted, nothing written: day ${day} of account ******7017 is not closed yet: accept it after ${next(day)} 01:00 WIB, when it is sealed.\n`);
     }
-    expect(await written()).to.equal(before);
   });
 
   it('the record refused by the database (a trigger): NOT accepted, nothing written, the cause said without a stack; the day still named', async () => {
     const account = '0201777018';
-    const ids = await sealedDay(account, 14);
-    await db.store().db.execute('DELETE FROM payments WHERE id = ?', [ids[1]]);
-    const { digest } = await digestOf(account, 14);
+    const { ids, digest } = await lookedAtDeletion(account, 14, 1);
     const before = await written();
     await db.store().db.execute(
       db.backend === 'sqlite'
