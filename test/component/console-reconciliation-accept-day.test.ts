@@ -367,23 +367,38 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     }
   });
 
+  /** Runs `run` while a trigger refuses every `write` (INSERT, UPDATE) on `table`, as a DBA could. */
+  async function whileRefused<T>(table: string, write: string, run: () => Promise<T>): Promise<T> {
+    const name = `refuse_${table}`;
+    await db.store().db.execute(
+      db.backend === 'sqlite'
+        ? `CREATE TRIGGER ${name} BEFORE ${write} ON ${table} BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END`
+        : `CREATE TRIGGER ${name} BEFORE ${write} ON ${table} FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by a trigger'`,
+    );
+    try {
+      return await run();
+    } finally {
+      await db.store().db.execute(`DROP TRIGGER ${name}`);
+    }
+  }
+
   it('the record refused by the database (a trigger): NOT accepted, nothing written, the cause said without a stack; the day still named', async () => {
     const account = '0201777018';
     const { ids, digest } = await lookedAtDeletion(account, 14, 1);
-    const before = await written();
-    await db.store().db.execute(
-      db.backend === 'sqlite'
-        ? "CREATE TRIGGER refuse_console_audit BEFORE INSERT ON console_audit BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
-        : "CREATE TRIGGER refuse_console_audit BEFORE INSERT ON console_audit FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by a trigger'",
-    );
-    try {
-      const refused = await acceptDay(account, 14, digest);
-      expect(refused.code).to.equal(1);
-      expect(refused.stderr).to.match(new RegExp(`^NOT accepted, nothing written: the acceptance of day ${dayOf(14)} of account \\*{6}7018 could not be written to the console audit: [^\\n]*refused by a trigger[^\\n]*\\n$`));
-    } finally {
-      await db.store().db.execute('DROP TRIGGER refuse_console_audit');
-    }
-    expect(await written()).to.equal(before);
+    const refused = await whileRefused('console_audit', 'INSERT', () => refusedDay(account, 14, digest));
+    expect(refused.stderr).to.match(new RegExp(`^NOT accepted, nothing written: the acceptance of day ${dayOf(14)} of account \\*{6}7018 could not be written to the console audit: [^\\n]*refused by a trigger[^\\n]*\\n$`));
     expect(await alerts(account, 14)).to.include({ missing: true, deleted: String(ids[1]) });
+  });
+
+  it('the seal refused by the database after the record was written: NOT sealed, said without a stack with the record kept; the day still named, and accepted by the same digest once run again', async () => {
+    const account = '0201777021';
+    const { ids, digest } = await lookedAtDeletion(account, 19, 1);
+    const run = await whileRefused('reconciliation_seals', 'UPDATE', () => acceptDay(account, 19, digest));
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(new RegExp(`^NOT sealed: the acceptance of day ${dayOf(19)} of account \\*{6}7021 is in the console audit \\(digest ${digest}\\), but the day was not sealed \\(the page still names it\\): [^\\n]*refused by a trigger[^\\n]*\\. Run the command again\\.\\n$`));
+    expect((await con.store.consoleAudit.list({ action: 'reconciliation_day_accept' })).filter((e) => e.target?.endsWith(dayOf(19)))).to.have.length(1);
+    expect(await alerts(account, 19)).to.include({ missing: true, deleted: String(ids[1]) });
+    expect((await acceptDay(account, 19, digest)).code).to.equal(0);
+    expect(await alerts(account, 19)).to.include({ missing: false });
   });
 });
