@@ -361,9 +361,9 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     await con.store.payments.update(p.id, { state: 'SUCCESS', bank: 'bca' }, t - 30_000);
     await db.store().db.execute('INSERT INTO reconciliation_seals (account_tag, day, row_count, seal, sealed_at) VALUES (?, ?, 5, ?, ?)', [accountTag(TEST_AUDIT_KEYS, account), Date.parse(`${today}T00:00:00Z`) / DAY_MS, 'x', t]);
     const next = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
-    for (const day of [today, '2999-01-01']) {
+    for (const [day, after] of [[today, next(today)], ['2999-01-01', '2999-01-02'], ['9999-12-31', '10000-01-01']]) {
       const refused = await refusedDay(account, day, '0123456789abcdef');
-      expect(refused.stderr).to.equal(`NOT accepted, nothing written: day ${day} of account ******7017 is not closed yet: accept it after ${next(day)} 01:00 WIB, when it is sealed.\n`);
+      expect(refused.stderr).to.equal(`NOT accepted, nothing written: day ${day} of account ******7017 is not closed yet: accept it after ${after} 01:00 WIB, when it is sealed.\n`);
     }
   });
 

@@ -8,7 +8,7 @@ import { openStore } from '../../store/index.js';
 import { visibleText } from '../../banks/common/bank-text.js';
 import type { AuditChainBreak, AuditExchangeRow, AuditRepository, LostPaymentFacts, Store } from '../../store/types.js';
 import { acceptReconciliationDay, DAY_ACCEPTED_ACTION, describeAlert, isDigest, reasonProblem } from '../../console/accept-day-use-case.js';
-import { formatJakartaTime } from '../../console/format.js';
+import { jakartaTimestamp } from '../../time/index.js';
 import { ACCEPT_DAY_USAGE } from '../usage.js';
 import { CLI_ACTOR, parseIsoOption, parseOptions, UsageError, type CliIo } from '../cli-io.js';
 
@@ -230,7 +230,7 @@ async function acceptDayCommand(args: string[], io: CliIo): Promise<number> {
       return 1;
     }
     if (result.refused === 'not-closed') {
-      io.err(`NOT accepted, nothing written: ${what} is not closed yet: accept it after ${formatJakartaTime(result.closesAt!).slice(0, 16)} WIB, when it is sealed.`);
+      io.err(`NOT accepted, nothing written: ${what} is not closed yet: accept it after ${jakartaTimestamp(result.closesAt!, false).replace('T', ' ').replace(/:\d{2}\+07:00$/, '')} WIB, when it is sealed.`);
       return 1;
     }
     if (result.found.length === 0) {
