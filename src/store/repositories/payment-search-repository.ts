@@ -911,7 +911,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const unsealable = period.truncated
       ? `the day holds more payments than one reading proves (${this.limits.reconcileRows})`
       : left.length > 0
-        ? `payment id ${left.join(', ')} is still in the database but not under the account's tag (changed in SQL): sealing the day would leave it out; restore its row first (gerbang audit verify)`
+        ? `payment id ${left.join(', ')} is still in the database but not under the account's tag (changed in SQL; a payment from before account tags has none until gerbang keys rotate tags it): sealing the day would leave it out; restore its row first (gerbang audit verify)`
         : seals.includes(null) || period.rows.some((p) => p.integrityProblem !== undefined)
           ? 'a payment of the day does not hold (changed in the database: marked on the reconciliation page), so the day cannot be sealed; restore it first'
           : undefined;
