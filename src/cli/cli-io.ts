@@ -1,8 +1,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-/** A mistake in how the command was called: printed with the usage line, exit status 2. */
+/** A mistake in how the command was called: printed with the usage line (`usage`: one action's, else the command's), exit status 2. */
 export class UsageError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly usage?: string,
+  ) {
     super(message);
     this.name = 'UsageError';
   }

@@ -97,7 +97,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return await run(args, SANDBOX_AWARE.has(name) ? (await import('./sandbox-settings.js')).withSandboxSettings(io) : io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`gerbang ${name}: ${error.message}\n${command.usage}`);
+      io.err(`gerbang ${name}: ${error.message}\n${error.usage ?? command.usage}`);
       return 2;
     }
     if (error instanceof ConfigError) {

@@ -14,6 +14,22 @@ export const SANDBOX_USAGE = 'gerbang sandbox\n  Runs the API against the built-
 export const CONSOLE_USAGE = 'gerbang console\n  Runs the finance console on CONSOLE_PORT (its own process; the API port never serves it).';
 export const MIGRATE_USAGE = 'gerbang migrate\n  Applies pending migrations to GERBANG_DATABASE_URL.';
 export const CONFIG_USAGE = 'gerbang config doc\n  Prints the configuration reference (docs/configuration.md).';
+/** `gerbang audit accept-day`: printed alone when it is called wrong, and in AUDIT_USAGE. */
+export const ACCEPT_DAY_USAGE = `gerbang audit accept-day --account ACCOUNT --day YYYY-MM-DD --expect DIGEST --reason TEXT
+  A day the console's reconciliation names in red (DELETED OUTSIDE GERBANG: sealed payments
+  deleted in the database; SEAL CHANGED OUTSIDE GERBANG: the day's seal deleted or changed there)
+  is named at every reading. After investigating (the bank statement, what could be restored),
+  accept the day as it is: it is sealed anew with the payments it holds now, so the alert is no
+  longer shown and a payment of it deleted later is named again. The acceptance is a console audit
+  entry (access log, action reconciliation_day_accept): its digest, the account's tag, what was
+  accepted and the reason (plain text, at most 300 characters). Without --expect nothing is
+  written: it names what the day's alerts are (the account masked, each deleted id), the ids of
+  the payments it would seal, and their digest (16 hex digits), exit 1; re-run with that digest.
+  Exit 0 when accepted or when the day names nothing (nothing written); 1 without --expect, when
+  DIGEST is not the digest printed for what the day names and would seal now (another payment
+  deleted or changed since, or mistyped: nothing written), when the day cannot be sealed (a
+  payment of it changed in the database, a sealed payment still there under another account or
+  time: nothing written), or when the day is not closed yet (01:00 WIB the next day).`;
 export const AUDIT_USAGE = `gerbang audit export --format jsonl|csv [--from ISO] [--to ISO]
   One record per inbound exchange with its bank calls, oldest first, to stdout (decrypted). A record
   that does not hold to its chain links or its place in its chains is exported marked
@@ -51,18 +67,7 @@ gerbang audit accept-rollback --expect DIGEST --reason TEXT
   there is nothing to accept; 1 without --expect, when what it would accept is not what DIGEST
   named (a break made since), or when one walk found something the other did not (named, nothing
   accepted: run audit verify and it again).
-gerbang audit accept-day --account ACCOUNT --day YYYY-MM-DD --expect DIGEST --reason TEXT
-  A day the console's reconciliation names in red (DELETED OUTSIDE GERBANG: sealed payments
-  deleted in the database; SEAL CHANGED OUTSIDE GERBANG: the day's seal deleted or changed there)
-  is named at every reading. After investigating (the bank statement, what could be restored),
-  accept the day as it is: it is sealed anew with the payments it holds now, so the alert is no
-  longer shown and a payment of it deleted later is named again. The acceptance is a console audit
-  entry (access log, action reconciliation_day_accept) with the reason, what was accepted and its
-  digest. Without --expect nothing is written: it names what the day's alerts are (the account
-  masked, each deleted id) and their digest, exit 1; re-run with that digest. Exit 0 when accepted
-  or when the day names nothing (nothing written); 1 without --expect, when the day names anything
-  else now than DIGEST (another payment deleted since: nothing written), or when the day cannot be
-  sealed (a payment of it changed in the database: nothing written).`;
+${ACCEPT_DAY_USAGE}`;
 export const BANK_USAGE = `gerbang bank ping [--json]
   Fetches a token from each configured bank partner and reports; exit 1 when one fails.`;
 export const CLIENT_USAGE = `gerbang client create --name N [--origin O]... [--cidr C]... [--json]

@@ -2,20 +2,26 @@ import { createHash } from 'node:crypto';
 import { visibleText } from '../banks/common/bank-text.js';
 import type { KeyRing } from '../security/index.js';
 import { accountTag } from '../store/index.js';
-import type { MissingPayments, Store } from '../store/types.js';
+import { CONSOLE_AUDIT_DETAIL_MAX, type DayAcceptance, type DaySealing, type MissingPayments, type Store } from '../store/types.js';
 import { maskAccount } from './format.js';
 
 /** The console audit's action of an acceptance (shown on the access log, filtered by it). */
 export const DAY_ACCEPTED_ACTION = 'reconciliation_day_accept';
+
+/** How long a reason may be: it must leave room in the record for what was accepted (CONSOLE_AUDIT_DETAIL_MAX). */
+export const ACCEPT_REASON_MAX = 300;
+
+/** A digest as acceptDigest prints it. */
+const DIGEST = /^[0-9a-f]{16}$/;
 
 export interface DayAcceptanceRequest {
   /** The company account, digits only. */
   account: string;
   /** The Jakarta day, yyyy-MM-dd. */
   day: string;
-  /** Why the operator accepts it (what was investigated): kept in the console audit. */
+  /** Why the operator accepts it (what was investigated): kept in the console audit. Checked by reasonProblem. */
   reason: string;
-  /** The digest printed when the day was looked at (acceptDigest); without it nothing is accepted. */
+  /** The digest printed when the day was looked at (acceptDigest; any case); without it nothing is accepted. */
   expect?: string;
   /** Who accepts, as the console audit names them, and from where. */
   actor: string;
@@ -27,18 +33,45 @@ export interface DayAcceptanceResult {
   masked: string;
   /** The day's alerts as read now; empty: nothing to accept (nothing written). */
   found: MissingPayments[];
+  /** What accepting seals: each tag's day with the ids of the payments read on it (DaySealing). */
+  sealing: DaySealing[];
   /** Whether a trusted seal held the day when it was read (DayAcceptance.checked). */
   checked: boolean;
-  /** The digest of what was found (null when nothing was). */
+  /** The digest of what was found and what would be sealed (null when nothing was found). */
   digest: string | null;
   /**
    * Why nothing was accepted: `no-digest` (no `expect`: what there is and its digest are for the
-   * operator to read), `differs` (what is found now is not what `expect` named: the day changed
-   * since it was looked at), `unsealable` (`unsealable` says why). Absent when accepted, or when
-   * there was nothing to accept.
+   * operator to read), `differs` (`expect` is not the digest of what is found now: the day changed
+   * since it was looked at, or the digest was mistyped), `unsealable` (`unsealable` says why),
+   * `not-closed` (the day is not closed yet: `closesAt`), `too-long` (the record would not fit the
+   * console audit: `unsealable` says why), `not-recorded` (writing the record failed: `failure`;
+   * nothing written). Absent when accepted, or when there was nothing to accept.
    */
-  refused?: 'no-digest' | 'differs' | 'unsealable';
+  refused?: 'no-digest' | 'differs' | 'unsealable' | 'not-closed' | 'too-long' | 'not-recorded';
   unsealable?: string;
+  /** When the day can be accepted (epoch ms), for `not-closed`. */
+  closesAt?: number;
+  /** What failed, for `not-recorded`; and, accepted on the record, when the day could not be sealed (`recordedNotSealed`). */
+  failure?: string;
+  /** The acceptance is in the console audit, but the day was not sealed (`failure` says why): run the command again. */
+  recordedNotSealed?: true;
+}
+
+/**
+ * Why a reason cannot be kept (null when it can): it is kept as typed in the console audit and
+ * shown on the access log, so it is plain text of at most ACCEPT_REASON_MAX characters, no
+ * control or direction character (visibleText would show it escaped), not blank.
+ */
+export function reasonProblem(reason: string): string | null {
+  if (reason.trim() === '') return 'is required: say what was investigated (it is kept in the console audit)';
+  if (reason.length > ACCEPT_REASON_MAX) return `is ${reason.length} characters long; at most ${ACCEPT_REASON_MAX} are kept (name the ticket that holds the rest)`;
+  if (visibleText(reason) !== reason) return 'must be plain text on one line: it holds a control or direction character (a new line, an escape, a right-to-left mark)';
+  return null;
+}
+
+/** Whether `expect` is written as acceptDigest prints a digest (any case). */
+export function isDigest(expect: string): boolean {
+  return DIGEST.test(expect.toLowerCase());
 }
 
 /**
@@ -47,43 +80,48 @@ export interface DayAcceptanceResult {
  * the alert, shown at every reading until then, is no longer: the day is sealed anew from its
  * payments as proved now (PaymentSearchRepository.acceptDay), so a payment of it deleted later is
  * named again. As `audit accept-rollback`, only what the operator looked at: `expect` is the
- * digest of what was found (acceptDigest) printed by a run without it, and without it, or when
- * the day now holds anything else (another payment deleted since), nothing is written. The
- * acceptance is a console audit entry (action DAY_ACCEPTED_ACTION, appended to the keyed audit
- * chains) naming the account as the console masks it with its keyed tag (acceptanceTarget), the
- * day, the digest, the reason and what was accepted, written before the day is sealed: an alert
- * never disappears without its record. `keys`: the store's audit key ring (the tag's key).
+ * digest of what was found and of what would be sealed (acceptDigest: the very payments, the new
+ * seal) printed by a run without it, and without it, or when the day now holds anything else
+ * (another payment deleted since, another set of payments to seal), nothing is written. A day not
+ * closed yet is not read. The acceptance is a console audit entry (action DAY_ACCEPTED_ACTION,
+ * appended to the keyed audit chains), target `account:MASKED day:DAY tag:TAG`
+ * (acceptanceTarget; `keys`: the store's audit key ring, the tag's key), detail `digest D; account
+ * tag T; accepted: ALERTS; reason: R` (acceptanceDetail), whole or not at all, written before the
+ * day is sealed: an alert never disappears without its record.
  */
 export async function acceptReconciliationDay(store: Store, keys: KeyRing, request: DayAcceptanceRequest, clock: () => number = Date.now): Promise<DayAcceptanceResult> {
   const masked = maskAccount(request.account);
-  let result: Pick<DayAcceptanceResult, 'digest' | 'refused'> = { digest: null };
+  const expect = request.expect?.toLowerCase();
+  let result: Pick<DayAcceptanceResult, 'digest' | 'refused' | 'unsealable' | 'failure'> = { digest: null };
   let recorded = false;
-  const read = await store.paymentSearch.acceptDay(request.account, request.day, async (found) => {
-    const digest = acceptDigest(request.day, masked, found);
-    if (request.expect === undefined || request.expect !== digest) {
-      result = { digest, refused: request.expect === undefined ? 'no-digest' : 'differs' };
-      return false;
-    }
-    result = { digest };
-    await store.consoleAudit.record({
-      at: clock(),
-      username: request.actor,
-      action: DAY_ACCEPTED_ACTION,
-      target: acceptanceTarget(keys, request.account, request.day),
-      detail: `digest ${digest}; reason: ${request.reason}; accepted: ${found.map(describeAlert).join('; ')}`,
-      remoteIp: request.remoteIp,
+  let read: DayAcceptance;
+  try {
+    read = await store.paymentSearch.acceptDay(request.account, request.day, async ({ found, tag, sealing }) => {
+      const digest = acceptDigest(request.day, tag, found, sealing);
+      if (expect === undefined || expect !== digest) {
+        result = { digest, refused: expect === undefined ? 'no-digest' : 'differs' };
+        return false;
+      }
+      const detail = acceptanceDetail(digest, tag, found, request.reason);
+      if (detail.length > CONSOLE_AUDIT_DETAIL_MAX) {
+        result = { digest, refused: 'too-long', unsealable: `its record would be ${detail.length} characters, the console audit keeps ${CONSOLE_AUDIT_DETAIL_MAX}: shorten --reason` };
+        return false;
+      }
+      result = { digest };
+      await store.consoleAudit.record({ at: clock(), username: request.actor, action: DAY_ACCEPTED_ACTION, target: acceptanceTarget(keys, request.account, request.day), detail, remoteIp: request.remoteIp });
+      recorded = true;
+      return true;
     });
-    recorded = true;
-    return true;
-  }).catch((error: unknown) => {
-    if (!recorded) throw error;
+  } catch (error) {
+    if (!(error instanceof Error) || result.digest === null) throw error;
     // Recorded, not sealed: the page still names the day, and the entry says it was accepted.
-    throw new Error(`the acceptance is in the console audit, but the day was not sealed (the page still names it): ${(error as Error).message}. Run the command again.`, { cause: error });
-  });
-  const { found, checked } = read;
-  if (found.length === 0) return { masked, found, checked, digest: null };
-  if (read.unsealable !== undefined) return { masked, found, checked, digest: acceptDigest(request.day, masked, found), refused: 'unsealable', unsealable: read.unsealable };
-  return { masked, found, checked, ...result };
+    return { masked, found: [], sealing: [], checked: false, digest: result.digest, failure: error.message, ...(recorded ? { recordedNotSealed: true } : { refused: 'not-recorded' }) };
+  }
+  const { found, checked, sealing } = read;
+  if (read.closesAt !== undefined) return { masked, found, sealing, checked, digest: null, refused: 'not-closed', closesAt: read.closesAt };
+  if (found.length === 0) return { masked, found, sealing, checked, digest: null };
+  if (read.unsealable !== undefined) return { masked, found, sealing, checked, digest: acceptDigest(request.day, read.tag, found, sealing), refused: 'unsealable', unsealable: read.unsealable };
+  return { masked, found, sealing, checked, ...result };
 }
 
 /**
@@ -97,18 +135,33 @@ export function acceptanceTarget(keys: KeyRing, account: string, day: string, ke
 }
 
 /**
- * The digest of a day's alerts as found (16 hex digits: to be typed): its day, the account as
- * masked, and every alert with what it names (counts, deleted ids, the seal's problem). Another
- * payment deleted, or the seal changed again, is another digest.
+ * The acceptance's console audit detail: `digest D; account tag T; accepted: A1; A2…; reason: R`,
+ * what identifies it first (its digest, the account's tag: two accounts masked alike are two
+ * tags), then each alert accepted (describeAlert), the operator's reason last.
  */
-export function acceptDigest(day: string, masked: string, found: readonly MissingPayments[]): string {
-  const alerts = found.map((m) => [m.day, m.sealed, m.found, m.deleted ?? null, m.sealProblem ?? null]);
-  return createHash('sha256').update(JSON.stringify(['reconciliation-day', day, masked, alerts])).digest('hex').slice(0, 16);
+export function acceptanceDetail(digest: string, tag: string, found: readonly MissingPayments[], reason: string): string {
+  return `digest ${digest}; account tag ${tag}; accepted: ${found.map(describeAlert).join('; ')}; reason: ${reason}`;
+}
+
+/**
+ * The digest of a day's alerts as found and of what accepting it seals (16 hex digits: to be
+ * typed): its day, the account's tag (not its mask: two accounts ending alike differ), every
+ * alert with what it names (counts, deleted and moved ids, the seal's problem), and each day to
+ * seal with the ids of its payments and its new seal. Another payment deleted, the seal changed
+ * again, another set of payments to seal (rows moved in or out of the day in SQL, a row changed)
+ * is another digest.
+ */
+export function acceptDigest(day: string, tag: string, found: readonly MissingPayments[], sealing: readonly DaySealing[]): string {
+  const alerts = found.map((m) => [m.day, m.sealed, m.found, m.deleted ?? null, m.moved ?? null, m.sealProblem ?? null]);
+  const seals = sealing.map((s) => [s.tag, s.day, s.paymentIds, s.seal]);
+  return createHash('sha256').update(JSON.stringify(['reconciliation-day', day, tag, alerts, seals])).digest('hex').slice(0, 16);
 }
 
 /** One alert in words, as the console names it (English); a seal's problem through visibleText (read from the database). */
 export function describeAlert(m: MissingPayments): string {
   if (m.sealProblem !== undefined) return `SEAL CHANGED OUTSIDE GERBANG: ${visibleText(m.sealProblem)} (${m.found} payment(s) of the day read now)`;
   const ids = m.deleted === undefined ? '' : `, deleted: id ${m.deleted.join(', ')}`;
-  return `DELETED OUTSIDE GERBANG: the seal counted ${m.sealed} payment(s), ${m.found} still there or released through Gerbang${ids}`;
+  const moved = m.moved === undefined ? '' : `, still in the database but not under the account on the day (changed in SQL): id ${m.moved.join(', ')}`;
+  const what = m.deleted === undefined && m.moved !== undefined ? 'CHANGED OUTSIDE GERBANG' : 'DELETED OUTSIDE GERBANG';
+  return `${what}: the seal counted ${m.sealed} payment(s), ${m.found} still there or released through Gerbang${ids}${moved}`;
 }

@@ -1,5 +1,5 @@
 import type { KeyRing } from '../security/index.js';
-import type { ConsoleAuditEntry, ConsoleAuditRepository } from '../store/types.js';
+import { CONSOLE_AUDIT_DETAIL_MAX, type ConsoleAuditEntry, type ConsoleAuditRepository } from '../store/types.js';
 import { acceptanceTarget, DAY_ACCEPTED_ACTION } from './accept-day-use-case.js';
 
 const DAY_MS = 86_400_000;
@@ -22,9 +22,6 @@ export interface DayAcceptanceNote {
   cut: boolean;
 }
 
-/** The console audit column's size (console-audit-repository.ts): a longer detail is cut there. */
-const DETAIL_SIZE = 1024;
-
 /**
  * The acceptances of the days `from`..`to` (yyyy-MM-dd) of `account`, newest first, read from the
  * console audit's entries that hold under their chain links (ConsoleAuditRepository.provedEntries):
@@ -42,19 +39,32 @@ export async function acceptedDays(consoleAudit: Pick<ConsoleAuditRepository, 'p
 
 /**
  * An acceptance entry's words back into their parts: its detail is written by
- * acceptReconciliationDay as `digest D; reason: R; accepted: ALERTS`, the alerts as describeAlert
- * words them (the reason is the operator's: the last `; accepted: ` is the alerts').
+ * acceptReconciliationDay as `digest D; account tag T; accepted: ALERTS; reason: R`
+ * (acceptanceDetail), the alerts as describeAlert words them and the reason, the operator's, last
+ * (the first `; reason: ` after the alerts is the reason's). An entry of the earlier form `digest D;
+ * reason: R; accepted: ALERTS` (possibly cut to the column's size) is read as well.
  */
 function noteOf(entry: ConsoleAuditEntry & { id: number }): DayAcceptanceNote {
   const detail = entry.detail ?? '';
   const day = /\bday:(\d{4}-\d{2}-\d{2})\b/.exec(entry.target ?? '')?.[1] ?? '';
-  const afterDigest = detail.replace(/^digest [0-9a-f]+; /, '').replace(/^reason: /, '');
-  const split = afterDigest.lastIndexOf('; accepted: ');
-  const reason = split < 0 ? afterDigest : afterDigest.slice(0, split);
-  const alerts = split < 0 ? '' : afterDigest.slice(split + '; accepted: '.length);
-  const cut = detail.length >= DETAIL_SIZE;
+  const { reason, alerts } = /^digest [0-9a-f]+; account tag [0-9a-f]+; accepted: /.test(detail) ? currentForm(detail) : earlierForm(detail);
+  const cut = detail.length >= CONSOLE_AUDIT_DETAIL_MAX;
   const named = [...alerts.matchAll(/deleted: id ([\d, ]+)/g)].flatMap((m) => m[1].split(',').map((id) => id.trim()).filter((id) => /^\d+$/.test(id)));
   // A cut detail may end inside an id: its last digits are not known, so it is not shown as one.
   const deletedIds = (cut && named.length > 0 && detail.endsWith(named[named.length - 1]) ? named.slice(0, -1) : named).map(Number);
   return { day, entryId: entry.id, at: entry.at, username: entry.username, reason, deletedIds, sealChanged: alerts.includes('SEAL CHANGED OUTSIDE GERBANG'), cut };
+}
+
+/** `digest D; account tag T; accepted: ALERTS; reason: R`: whole (a longer one is refused, not cut). */
+function currentForm(detail: string): { reason: string; alerts: string } {
+  const afterAccepted = detail.slice(detail.indexOf('; accepted: ') + '; accepted: '.length);
+  const split = afterAccepted.indexOf('; reason: ');
+  return split < 0 ? { reason: '', alerts: afterAccepted } : { reason: afterAccepted.slice(split + '; reason: '.length), alerts: afterAccepted.slice(0, split) };
+}
+
+/** `digest D; reason: R; accepted: ALERTS`, as acceptances were first written (cut to the column's size). */
+function earlierForm(detail: string): { reason: string; alerts: string } {
+  const afterDigest = detail.replace(/^digest [0-9a-f]+; /, '').replace(/^reason: /, '');
+  const split = afterDigest.lastIndexOf('; accepted: ');
+  return split < 0 ? { reason: afterDigest, alerts: '' } : { reason: afterDigest.slice(0, split), alerts: afterDigest.slice(split + '; accepted: '.length) };
 }

@@ -1257,6 +1257,12 @@ export interface MissingPayments {
   /** The ids of the payments its seal covered that are neither read nor released through Gerbang since (a seal since migration 041); absent for an older seal, which holds a count only. */
   deleted?: number[];
   /**
+   * The ids of payments its seal covered whose rows are still in the database but no longer read
+   * on the day under the account (their account tag or their time changed in SQL): not deleted, an
+   * integrity problem; a day naming one is never accepted (acceptDay) until the row is restored.
+   */
+  moved?: number[];
+  /**
    * Set when the day's seal itself was deleted or changed outside Gerbang (its change records say
    * it existed, or its row no longer holds its MAC or its latest record): what the day held cannot
    * be told, so payments deleted with it cannot be named; `sealed` and `found` are then both the
@@ -1265,16 +1271,34 @@ export interface MissingPayments {
   sealProblem?: string;
 }
 
-/** A day's alerts as an operator's acceptance read them, and what came of it (PaymentSearchRepository.acceptDay). */
-export interface DayAcceptance {
+/** What an operator's acceptance of a day is asked to accept (PaymentSearchRepository.acceptDay). */
+export interface DayToAccept {
   /** The day's alerts as the reconciliation names them (payments deleted, its seal changed outside Gerbang); empty: nothing to accept. */
   found: MissingPayments[];
+  /** The account's tag under the current key (what the acceptance's digest and record name instead of the account). */
+  tag: string;
+  /** What an acceptance seals: each tag's day as it would be sealed anew (empty when `found` is). */
+  sealing: DaySealing[];
+}
+
+/** A day's alerts as an operator's acceptance read them, and what came of it (PaymentSearchRepository.acceptDay). */
+export interface DayAcceptance extends DayToAccept {
   /** Whether the day was sealed anew from its payments as proved now. */
   sealed: boolean;
   /** Whether a trusted seal held the day's payments when it was read (else the day is not checked for deleted payments). */
   checked: boolean;
   /** Why the day cannot be sealed (nothing written, the acceptance not asked). */
   unsealable?: string;
+  /** Set when the day is not closed yet (a day of the future too): when it can be accepted (epoch ms); nothing read, nothing written. */
+  closesAt?: number;
+}
+
+/** One tag's day as an acceptance would seal it anew: the ids of the rows read on it (in their order) and the new seal (its MAC, hex). */
+export interface DaySealing {
+  tag: string;
+  day: string;
+  paymentIds: number[];
+  seal: string;
 }
 
 /** The payments of an account in a period, each proved, and what could not be read whole. */
@@ -1334,9 +1358,13 @@ export interface PaymentSearchRepository {
    * payments as proved by that very reading, each tag's day the reading named: its payments
    * deleted are no longer named, and its seal holds the day to the payments it has now (one
    * deleted later is named). A tag none of whose payments is left on the day is sealed empty.
+   * `accept` is asked with what would be sealed too (DayToAccept), so what is accepted names the
+   * very payments sealed. Not asked (`unsealable`): a day that would leave out a row still in the
+   * database (MissingPayments.moved; a row of the account read without its tag), a payment that
+   * does not hold, a day past one reading; nothing read (`closesAt`): a day not closed yet.
    * Throws RangeError for a `day` that is not one, Error when the store has no audit chain.
    */
-  acceptDay(sourceAccount: string, day: string, accept: (found: MissingPayments[]) => Promise<boolean>): Promise<DayAcceptance>;
+  acceptDay(sourceAccount: string, day: string, accept: (toAccept: DayToAccept) => Promise<boolean>): Promise<DayAcceptance>;
   /**
    * The console's sweep: counts and keeps the overview's totals of the closed days of the last
    * month that have none that hold (`daysCounted`), seals the closed days of the last month of
@@ -1440,11 +1468,15 @@ export interface ConsoleSessionRepository {
   takeFlash(idHash: string): Promise<string | null>;
 }
 
+/** How many characters a console audit entry's detail keeps (ConsoleAuditRepository.record cuts the rest). */
+export const CONSOLE_AUDIT_DETAIL_MAX = 1024;
+
 export interface ConsoleAuditEntry {
   at: number;
   username: string;
   action: string;
   target: string | null;
+  /** At most CONSOLE_AUDIT_DETAIL_MAX characters kept. */
   detail: string | null;
   remoteIp: string;
 }

@@ -1,9 +1,15 @@
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StatementReader } from '../../src/console/statement-reader.js';
+import { ChainLanes } from '../../src/store/repositories/audit-chain.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
+import { changeRows } from '../../src/store/repositories/record-changes.js';
+import type { MacedRow } from '../../src/store/repositories/record-macs.js';
+import { RECONCILIATION_SEALS } from '../../src/store/repositories/reconciliation-seals.js';
+import { ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { ConsoleClient } from '../support/console-client.js';
@@ -39,16 +45,16 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
   });
   after(() => con?.close());
 
-  /** Three payments of `account` on day n, settled, and the day sealed by a first reading of the page. */
-  async function sealedDay(account: string, n: number): Promise<number[]> {
+  /** `count` payments (three) of `account` on day n, settled, and the day sealed by a first reading of the page. */
+  async function sealedDay(account: string, n: number, count = 3): Promise<number[]> {
     const ids: number[] = [];
-    for (let i = 0; i < 3; i += 1) {
+    for (let i = 0; i < count; i += 1) {
       const p = await con.store.payments.reserve({ clientId: 'accept-day', transactionId: `ACC-${account}-${i}`, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, dayStart(n) + HOUR_MS + i);
       expect(await con.store.payments.update(p.id, { state: 'SUCCESS', bank: 'bca' }, dayStart(n) + 2 * HOUR_MS)).to.equal(true);
       ids.push(p.id);
     }
     await page(account, n);
-    expect(await alerts(account, n)).to.deep.equal({ missing: false, deleted: null, sealBroken: false, unchecked: false });
+    expect(await alerts(account, n)).to.deep.equal({ missing: false, deleted: null, moved: null, sealBroken: false, unchecked: false });
     return ids;
   }
 
@@ -64,6 +70,7 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     return {
       missing: html.includes(`data-missing-day="${dayOf(n)}"`),
       deleted: /data-deleted-ids="([^"]*)"/.exec(html)?.[1] ?? null,
+      moved: /data-moved-ids="([^"]*)"/.exec(html)?.[1] ?? null,
       sealBroken: html.includes(`data-seal-broken="${dayOf(n)}"`),
       unchecked: /data-unchecked-days="[^"]*"/.test(html) && (/data-unchecked-days="([^"]*)"/.exec(html)![1].split(' ').includes(dayOf(n))),
     };
@@ -80,8 +87,24 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     return JSON.stringify([seals, Number(changes.n), accepted.length]);
   }
 
-  const acceptDay = (account: string, n: number, expectDigest?: string) =>
-    runCli(['audit', 'accept-day', '--account', account, '--day', dayOf(n), ...(expectDigest === undefined ? [] : ['--expect', expectDigest]), '--reason', 'bank statement checked, ticket FIN-42'], env);
+  const acceptDay = (account: string, n: number | string, expectDigest?: string, reason = 'bank statement checked, ticket FIN-42') =>
+    runCli(['audit', 'accept-day', '--account', account, '--day', typeof n === 'string' ? n : dayOf(n), ...(expectDigest === undefined ? [] : ['--expect', expectDigest]), '--reason', reason], env);
+
+  /** A sealed day of `account` (sealedDay) with its payment `i` deleted in SQL, looked at: its ids and the digest printed. */
+  async function lookedAtDeletion(account: string, n: number, i: number): Promise<{ ids: number[]; digest: string }> {
+    const ids = await sealedDay(account, n);
+    await db.store().db.execute('DELETE FROM payments WHERE id = ?', [ids[i]]);
+    return { ids, digest: (await digestOf(account, n)).digest };
+  }
+
+  /** Runs accept-day (as acceptDay) expecting it refused, exit `code`, with nothing written; what it printed. */
+  async function refusedDay(account: string, n: number | string, expectDigest?: string, reason?: string, code = 1): Promise<{ stdout: string; stderr: string }> {
+    const before = await written();
+    const refused = await acceptDay(account, n, expectDigest, reason);
+    expect(refused.code, refused.stdout + refused.stderr).to.equal(code);
+    expect(await written()).to.equal(before);
+    return refused;
+  }
 
   /** Runs accept-day without --expect: refused, exit 1, nothing written; the digest it printed. */
   async function digestOf(account: string, n: number): Promise<{ digest: string; stderr: string }> {
@@ -106,10 +129,11 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     const accepted = await acceptDay(account, 3, digest);
     expect(accepted.code, accepted.stderr).to.equal(0);
     expect(accepted.stdout).to.contain(`Accepted day ${dayOf(3)} of account ******7001`).and.to.contain(`deleted: id ${ids[1]}`);
-    expect(await alerts(account, 3)).to.deep.equal({ missing: false, deleted: null, sealBroken: false, unchecked: false });
+    expect(await alerts(account, 3)).to.deep.equal({ missing: false, deleted: null, moved: null, sealBroken: false, unchecked: false });
     const log = (await client.get('/console/access-log?action=reconciliation_day_accept')).text;
     const rows = [...log.matchAll(/<tr data-action="reconciliation_day_accept"[^>]*>(?:<td[^>]*>.*?<\/td>)<td>([^<]*)<\/td><td><code>[^<]*<\/code><\/td><td>([^<]*)<\/td><td>([^<]*)<\/td>/g)].map((m) => m.slice(1));
-    expect(rows).to.deep.include(['(cli)', `account:******7001 day:${dayOf(3)} tag:${accountTag(TEST_AUDIT_KEYS, account)}`, `digest ${digest}; reason: bank statement checked, ticket FIN-42; accepted: DELETED OUTSIDE GERBANG: the seal counted 3 payment(s), 2 still there or released through Gerbang, deleted: id ${ids[1]}`]);
+    const tag = accountTag(TEST_AUDIT_KEYS, account);
+    expect(rows).to.deep.include(['(cli)', `account:******7001 day:${dayOf(3)} tag:${tag}`, `digest ${digest}; account tag ${tag}; accepted: DELETED OUTSIDE GERBANG: the seal counted 3 payment(s), 2 still there or released through Gerbang, deleted: id ${ids[1]}; reason: bank statement checked, ticket FIN-42`]);
     // Once: accepted again, there is nothing to accept and nothing is written.
     const before = await written();
     const again = await acceptDay(account, 3, digest);
@@ -128,10 +152,12 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     expect(await alerts(account, 6)).to.include({ missing: true, sealBroken: true });
     const accepted = await acceptDay(account, 6, digest);
     expect(accepted.code, accepted.stderr).to.equal(0);
-    expect(await alerts(account, 6)).to.deep.equal({ missing: false, deleted: null, sealBroken: false, unchecked: false });
+    expect(await alerts(account, 6)).to.deep.equal({ missing: false, deleted: null, moved: null, sealBroken: false, unchecked: false });
     const [entry] = await con.store.consoleAudit.list({ action: 'reconciliation_day_accept' });
     expect(entry).to.include({ username: '(cli)', target: `account:******7002 day:${dayOf(6)} tag:${accountTag(TEST_AUDIT_KEYS, account)}`, remoteIp: 'local' });
-    expect(entry.detail).to.contain(`digest ${digest}; reason: bank statement checked, ticket FIN-42; accepted: SEAL CHANGED OUTSIDE GERBANG`);
+    expect(entry.detail).to.contain(`digest ${digest}; account tag ${accountTag(TEST_AUDIT_KEYS, account)}; accepted: SEAL CHANGED OUTSIDE GERBANG`).and.to.match(/; reason: bank statement checked, ticket FIN-42$/);
+    // The look named what accepting seals: the two payments left, by id.
+    expect(stderr).to.contain(`Accepting seals the day anew with these payments of it (each tag of the account):\n  - 2 payment(s): id ${ids[1]}, ${ids[2]}`);
   });
 
   it('(b) the day\'s seal row changed in SQL (its ids cleared; its count lowered with its MAC cleared): named until accepted by its digest; accepted, the page names it no more', async () => {
@@ -146,7 +172,7 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
       const { digest } = await digestOf(account, n);
       expect(await alerts(account, n), attack).to.include({ missing: true, sealBroken: true });
       expect((await acceptDay(account, n, digest)).code, attack).to.equal(0);
-      expect(await alerts(account, n), attack).to.deep.equal({ missing: false, deleted: null, sealBroken: false, unchecked: false });
+      expect(await alerts(account, n), attack).to.deep.equal({ missing: false, deleted: null, moved: null, sealBroken: false, unchecked: false });
     }
   });
 
@@ -185,7 +211,7 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     const before = await written();
     const refused = await acceptDay(account, 15, stale);
     expect(refused.code).to.equal(1);
-    expect(refused.stderr).to.contain('NOT accepted, nothing written').and.to.contain(`(--expect ${stale}): it changed since`).and.to.contain(`deleted: id ${ids[0]}, ${ids[1]}`);
+    expect(refused.stderr).to.contain(`NOT accepted, nothing written: --expect ${stale} is not the digest that was printed for what day ${dayOf(15)}`).and.to.contain(`deleted: id ${ids[0]}, ${ids[1]}`);
     expect(await written()).to.equal(before);
     expect(await alerts(account, 15)).to.include({ missing: true, deleted: `${ids[0]} ${ids[1]}` });
     const { digest } = await digestOf(account, 15);
@@ -200,7 +226,7 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     await db.store().db.execute(`DELETE FROM payments WHERE id IN (${ids.join(', ')})`);
     expect(await alerts(account, 21)).to.include({ missing: true, deleted: ids.join(' ') });
     expect((await acceptDay(account, 21, (await digestOf(account, 21)).digest)).code).to.equal(0);
-    expect(await alerts(account, 21)).to.deep.equal({ missing: false, deleted: null, sealBroken: false, unchecked: false });
+    expect(await alerts(account, 21)).to.deep.equal({ missing: false, deleted: null, moved: null, sealBroken: false, unchecked: false });
     const [seal] = await db.store().db.query<{ row_count: number | string; payment_ids: string | null }>('SELECT row_count, payment_ids FROM reconciliation_seals WHERE account_tag = ? AND day = ?', sealKey(account, 21));
     expect([Number(seal.row_count), seal.payment_ids]).to.deep.equal([0, '']);
   });
@@ -216,5 +242,175 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     expect(refused.stderr).to.contain('cannot be sealed anew: a payment of the day does not hold');
     expect(await written()).to.equal(before);
     expect(await alerts(account, 18)).to.include({ missing: true, deleted: String(ids[0]) });
+  });
+  /** A tag no account has (what an attacker without the key can write). */
+  const FORGED_TAG = 'deadbeefdeadbeefdeadbeefdeadbeef';
+
+  it('a sealed payment whose account tag is cleared or forged in SQL is named as changed, not deleted; the day is never accepted without it, and nothing is written', async () => {
+    for (const [n, account, tag] of [
+      [4, '0201777010', null],
+      [5, '0201777011', FORGED_TAG],
+    ] as const) {
+      const ids = await sealedDay(account, n);
+      await db.store().db.execute('UPDATE payments SET source_account_tag = ? WHERE id = ?', [tag, ids[1]]);
+      expect(await alerts(account, n), String(tag)).to.include({ missing: true, deleted: null, moved: String(ids[1]) });
+      const looked = await refusedDay(account, n);
+      expect(looked.stderr).to.contain(`CHANGED OUTSIDE GERBANG: the seal counted 3 payment(s), 2 still there or released through Gerbang, still in the database but not under the account on the day (changed in SQL): id ${ids[1]}`);
+      expect(looked.stderr).to.contain(`cannot be sealed anew: payment id ${ids[1]} is still in the database but not under the account's tag`).and.not.to.contain('--expect ');
+      expect(await alerts(account, n), String(tag)).to.include({ missing: true, moved: String(ids[1]) });
+    }
+  });
+
+  it('a day whose seal row was deleted is not accepted while a payment of the account is read there without its tag (cleared in SQL)', async () => {
+    const account = '0201777012';
+    const ids = await sealedDay(account, 7);
+    await db.store().db.execute('DELETE FROM reconciliation_seals WHERE account_tag = ? AND day = ?', sealKey(account, 7));
+    await db.store().db.execute('UPDATE payments SET source_account_tag = NULL WHERE id = ?', [ids[0]]);
+    expect((await refusedDay(account, 7)).stderr).to.contain(`cannot be sealed anew: payment id ${ids[0]} is still in the database but not under the account's tag`);
+  });
+
+  it('refuses a digest when the payments to seal were swapped in SQL after the look (the seal row deleted, so the count alone stays the same), writing nothing', async () => {
+    const account = '0201777013';
+    const ids = await sealedDay(account, 8);
+    await db.store().db.execute('DELETE FROM reconciliation_seals WHERE account_tag = ? AND day = ?', sealKey(account, 8));
+    const [own] = await db.store().db.query<{ tag: string }>('SELECT source_account_tag AS tag FROM payments WHERE id = ?', [ids[0]]);
+    await db.store().db.execute('UPDATE payments SET source_account_tag = ? WHERE id = ?', [FORGED_TAG, ids[0]]);
+    const { digest, stderr } = await digestOf(account, 8);
+    expect(stderr).to.contain(`  - 2 payment(s): id ${ids[1]}, ${ids[2]}`);
+    // After the look: the first back, the second out; as many payments read as when looked at.
+    await db.store().db.execute('UPDATE payments SET source_account_tag = ? WHERE id = ?', [own.tag, ids[0]]);
+    await db.store().db.execute('UPDATE payments SET source_account_tag = ? WHERE id = ?', [FORGED_TAG, ids[1]]);
+    const refused = await refusedDay(account, 8, digest);
+    expect(refused.stderr).to.contain(`--expect ${digest} is not the digest that was printed`).and.to.contain(`  - 2 payment(s): id ${ids[0]}, ${ids[2]}`);
+  });
+
+  it('refuses a digest when a payment of the day was rolled back in SQL after the look (its last event and that event\'s link deleted, its row set back to the event before), writing nothing', async () => {
+    const account = '0201777020';
+    const { ids, digest } = await lookedAtDeletion(account, 17, 0);
+    const events = await db.store().db.query<{ id: number | string; state: string; bank: string | null; operation: string | null; http_status: number | null }>(
+      'SELECT id, state, bank, operation, http_status FROM payment_events WHERE payment_id = ? ORDER BY seq',
+      [ids[2]],
+    );
+    const [previous, last] = events.slice(-2);
+    await db.store().db.execute("DELETE FROM audit_chain WHERE kind = 'payment_event' AND record_id = ?", [last.id]);
+    await db.store().db.execute('DELETE FROM payment_events WHERE id = ?', [last.id]);
+    await db.store().db.execute('UPDATE payments SET state = ?, bank = ?, operation = ?, http_status = ? WHERE id = ?', [previous.state, previous.bank, previous.operation, previous.http_status, ids[2]]);
+    expect((await refusedDay(account, 17, digest)).stderr).to.contain(`--expect ${digest} is not the digest that was printed`);
+  });
+
+  it('refuses the digest printed for another account ending in the same four digits (seals from before they named their payments: the same count short); the record names the account by its tag', async () => {
+    const [a, b] = ['0201777014', '0999997014'];
+    const [idsA, idsB] = [await sealedDay(a, 10), await sealedDay(b, 10)];
+    // Written back as a console of before migration 041 wrote them: a count and a seal, under their MAC and change record.
+    const old = new ChainLanes(db.store().db, `old-console-${randomBytes(3).toString('hex')}`, 1, () => TEST_AUDIT_KEYS);
+    const seals = await db.store().db.query<MacedRow>('SELECT * FROM reconciliation_seals WHERE account_tag IN (?, ?) AND day = ?', [sealKey(a, 10)[0], ...sealKey(b, 10)]);
+    await changeRows(old, new ValueSealer(TEST_AUDIT_KEYS), now, async (rows) => {
+      for (const seal of seals) expect(await rows.update(RECONCILIATION_SEALS, seal, { payment_ids: null })).to.equal(true);
+    });
+    await db.store().db.execute('DELETE FROM payments WHERE id IN (?, ?)', [idsA[0], idsB[0]]);
+    const { digest, stderr } = await digestOf(a, 10);
+    expect(stderr).to.contain('DELETED OUTSIDE GERBANG: the seal counted 3 payment(s), 2 still there or released through Gerbang\n');
+    expect((await refusedDay(b, 10, digest)).stderr).to.contain(`--expect ${digest} is not the digest that was printed for what day ${dayOf(10)} of account ******7014`);
+    expect((await acceptDay(a, 10, digest)).code).to.equal(0);
+    const entry = (await con.store.consoleAudit.list({ action: 'reconciliation_day_accept' })).find((e) => e.target === `account:******7014 day:${dayOf(10)}`)!;
+    expect(entry.detail).to.contain(`; account tag ${accountTag(TEST_AUDIT_KEYS, a)}; `).and.not.to.contain(a);
+    expect(await alerts(b, 10)).to.include({ missing: true, deleted: null });
+  });
+
+  it('accepts the digest typed in capitals; refuses a mistyped one as not a digest (exit 2, naming --expect), writing nothing', async () => {
+    const account = '0201777015';
+    const { digest } = await lookedAtDeletion(account, 11, 2);
+    for (const typo of [digest.slice(1), `${digest.slice(0, 15)}g`]) {
+      const refused = await refusedDay(account, 11, typo, undefined, 2);
+      expect(refused.stderr.split('\n')[0]).to.equal(`gerbang audit: --expect must be the digest accept-day printed (16 hex digits, as 9c41d7e02ab35f60), got ${JSON.stringify(typo)}`);
+    }
+    const accepted = await acceptDay(account, 11, digest.toUpperCase());
+    expect(accepted.code, accepted.stderr).to.equal(0);
+    expect(await alerts(account, 11)).to.include({ missing: false });
+  });
+
+  it('keeps the whole record or none: a reason past 300 characters is refused (exit 2), and a record past what the console audit keeps is refused, naming its length; accepted, every id is in it, the reason last', async () => {
+    const account = '0201777016';
+    const ids = await sealedDay(account, 13, 130);
+    const gone = ids.slice(0, 125);
+    await db.store().db.execute(`DELETE FROM payments WHERE id IN (${gone.join(', ')})`);
+    const { digest } = await digestOf(account, 13);
+    const before = await written();
+    const long = await acceptDay(account, 13, digest, `ticket FIN-42 ${'x'.repeat(300)}`);
+    expect([long.code, long.stderr.split('\n')[0]]).to.deep.equal([2, 'gerbang audit: --reason is 314 characters long; at most 300 are kept (name the ticket that holds the rest)']);
+    const big = await acceptDay(account, 13, digest, `ticket FIN-42 ${'x'.repeat(280)}`);
+    expect(big.code, big.stdout).to.equal(1);
+    expect(big.stderr).to.match(/cannot be accepted: its record would be \d{4} characters, the console audit keeps 1024: shorten --reason/);
+    expect(await written()).to.equal(before);
+    expect((await acceptDay(account, 13, digest, 'FIN-42')).code).to.equal(0);
+    const entry = (await con.store.consoleAudit.list({ action: 'reconciliation_day_accept' })).find((e) => e.target?.endsWith(dayOf(13)))!;
+    expect(entry.detail).to.contain(`deleted: id ${gone.join(', ')}; reason: FIN-42`).and.to.match(/; reason: FIN-42$/);
+  });
+
+  it('refuses a reason with control or direction characters, a day not written yyyy-MM-dd or not real, an account not digits, with accept-day\'s usage alone (exit 2), writing nothing', async () => {
+    const before = await written();
+    for (const [account, day, reason, error] of [
+      ['0201777001', '2024-03-03', 'ok\u001b[2K\rACCEPTED BY CFO', '--reason must be plain text on one line'],
+      ['0201777001', '2024-03-03', 'ok \u202Egnp.exe', '--reason must be plain text on one line'],
+      ['0201777001', '2024-03-03', 'first line\nsecond line', '--reason must be plain text on one line'],
+      ['0201777001', '2024-03-03', '   ', '--reason is required'],
+      ['0201777001', '2024-02-30', 'r', '--day must be a day as yyyy-MM-dd (2026-11-12), got "2024-02-30"'],
+      ['0201777001', '2024-03-01T00:00', 'r', '--day must be a day as yyyy-MM-dd'],
+      ['abc', '2024-03-03', 'r', '--account must be a company account number (6 to 20 digits), got "abc"'],
+    ]) {
+      const refused = await acceptDay(account, day, '0123456789abcdef', reason);
+      expect(refused.code, error).to.equal(2);
+      expect(refused.stderr, error).to.contain(`gerbang audit: ${error}`).and.to.contain('\ngerbang audit accept-day --account ACCOUNT').and.not.to.contain('gerbang audit export');
+    }
+    expect(await written()).to.equal(before);
+  });
+
+  it('refuses a day not closed yet (today, with a seal row inserted in SQL; a day to come), naming when it can be accepted, writing nothing', async () => {
+    const account = '0201777017';
+    const t = Date.now();
+    const today = new Date(t + 7 * HOUR_MS).toISOString().slice(0, 10);
+    const p = await con.store.payments.reserve({ clientId: 'accept-day', transactionId: `ACC-${account}-today`, requestHash: 'a'.repeat(64), amount: '5.00', currency: 'IDR', sourceAccount: account }, t - 60_000);
+    await con.store.payments.update(p.id, { state: 'SUCCESS', bank: 'bca' }, t - 30_000);
+    await db.store().db.execute('INSERT INTO reconciliation_seals (account_tag, day, row_count, seal, sealed_at) VALUES (?, ?, 5, ?, ?)', [accountTag(TEST_AUDIT_KEYS, account), Date.parse(`${today}T00:00:00Z`) / DAY_MS, 'x', t]);
+    const next = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
+    for (const [day, after] of [[today, next(today)], ['2999-01-01', '2999-01-02'], ['9999-12-31', '10000-01-01']]) {
+      const refused = await refusedDay(account, day, '0123456789abcdef');
+      expect(refused.stderr).to.equal(`NOT accepted, nothing written: day ${day} of account ******7017 is not closed yet: accept it after ${after} 01:00 WIB, when it is sealed.\n`);
+    }
+  });
+
+  /** Runs `run` while a trigger refuses every `write` (INSERT, UPDATE) on `table`, as a DBA could. */
+  async function whileRefused<T>(table: string, write: string, run: () => Promise<T>): Promise<T> {
+    const name = `refuse_${table}`;
+    await db.store().db.execute(
+      db.backend === 'sqlite'
+        ? `CREATE TRIGGER ${name} BEFORE ${write} ON ${table} BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END`
+        : `CREATE TRIGGER ${name} BEFORE ${write} ON ${table} FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by a trigger'`,
+    );
+    try {
+      return await run();
+    } finally {
+      await db.store().db.execute(`DROP TRIGGER ${name}`);
+    }
+  }
+
+  it('the record refused by the database (a trigger): NOT accepted, nothing written, the cause said without a stack; the day still named', async () => {
+    const account = '0201777018';
+    const { ids, digest } = await lookedAtDeletion(account, 14, 1);
+    const refused = await whileRefused('console_audit', 'INSERT', () => refusedDay(account, 14, digest));
+    expect(refused.stderr).to.match(new RegExp(`^NOT accepted, nothing written: the acceptance of day ${dayOf(14)} of account \\*{6}7018 could not be written to the console audit: [^\\n]*refused by a trigger[^\\n]*\\n$`));
+    expect(await alerts(account, 14)).to.include({ missing: true, deleted: String(ids[1]) });
+  });
+
+  it('the seal refused by the database after the record was written: NOT sealed, said without a stack with the record kept; the day still named, and accepted by the same digest once run again', async () => {
+    const account = '0201777021';
+    const { ids, digest } = await lookedAtDeletion(account, 19, 1);
+    const run = await whileRefused('reconciliation_seals', 'UPDATE', () => acceptDay(account, 19, digest));
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(new RegExp(`^NOT sealed: the acceptance of day ${dayOf(19)} of account \\*{6}7021 is in the console audit \\(digest ${digest}\\), but the day was not sealed \\(the page still names it\\): [^\\n]*refused by a trigger[^\\n]*\\. Run the command again\\.\\n$`));
+    expect((await con.store.consoleAudit.list({ action: 'reconciliation_day_accept' })).filter((e) => e.target?.endsWith(dayOf(19)))).to.have.length(1);
+    expect(await alerts(account, 19)).to.include({ missing: true, deleted: String(ids[1]) });
+    expect((await acceptDay(account, 19, digest)).code).to.equal(0);
+    expect(await alerts(account, 19)).to.include({ missing: false });
   });
 });

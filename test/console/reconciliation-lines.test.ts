@@ -90,6 +90,14 @@ describe('a payment changed in the database, in a reconciliation', () => {
     expect(shown('en')).to.contain('an operator can accept the day with gerbang audit accept-day');
     expect(shown('id')).to.contain('operator dapat menerima hari itu dengan gerbang audit accept-day');
   });
+  it('names a sealed payment still in the database but no longer under the account on its day as changed, not deleted, in the clerk\'s language, and says it cannot be accepted until restored', () => {
+    const shown = (lang: 'id' | 'en') => oneMatched(lang, '2026-11-20', { missing: [{ day: '2026-11-20', sealed: 2, found: 1, moved: [8] }] });
+    expect(shown('en')).to.contain('data-missing-day="2026-11-20"').and.to.contain('CHANGED OUTSIDE GERBANG: payments sealed on 20/11/2026 are still in the database').and.to.contain('data-moved-ids="8"');
+    expect(shown('en')).to.contain('no longer under this account on that day: id 8.').and.to.contain('the day cannot be accepted with gerbang audit accept-day until then');
+    expect(shown('en')).not.to.contain('DELETED OUTSIDE GERBANG').and.not.to.contain('data-deleted-ids');
+    expect(shown('id')).to.contain('DIUBAH DI LUAR GERBANG: pembayaran tanggal 20/11/2026 yang disegel masih ada di database').and.to.contain('tidak lagi pada rekening ini di hari itu: id 8.');
+    expect(shown('id')).not.to.contain('DIHAPUS DI LUAR GERBANG').and.not.to.contain('Semua baris cocok');
+  });
   it('names the days not checked for payments deleted in the database (no day seal held them), and then says not that every line matches, only that every statement line does, in the clerk\'s language', () => {
     const shown = (lang: 'id' | 'en') => oneMatched(lang, '2026-11-21', { missing: [], unchecked: ['2026-11-21'] });
     expect(shown('en')).not.to.contain('Every line matches.').and.not.to.contain('id="recon-all-matched"');

@@ -7,8 +7,10 @@ import type { KeyRing } from '../../security/index.js';
 import { openStore } from '../../store/index.js';
 import { visibleText } from '../../banks/common/bank-text.js';
 import type { AuditChainBreak, AuditExchangeRow, AuditRepository, LostPaymentFacts, Store } from '../../store/types.js';
-import { acceptReconciliationDay, DAY_ACCEPTED_ACTION, describeAlert } from '../../console/accept-day-use-case.js';
-import { CLI_ACTOR, parseIsoOption, parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
+import { acceptReconciliationDay, DAY_ACCEPTED_ACTION, describeAlert, isDigest, reasonProblem } from '../../console/accept-day-use-case.js';
+import { jakartaTimestamp } from '../../time/index.js';
+import { ACCEPT_DAY_USAGE } from '../usage.js';
+import { CLI_ACTOR, parseIsoOption, parseOptions, UsageError, type CliIo } from '../cli-io.js';
 
 
 const CSV_COLUMNS = [
@@ -190,35 +192,66 @@ async function acceptRollbackCommand(args: string[], io: CliIo): Promise<number>
  * accepts a day the reconciliation names in red (DELETED OUTSIDE GERBANG, SEAL CHANGED OUTSIDE
  * GERBANG) as it now is, exactly what a run without --expect named by DIGEST
  * (acceptReconciliationDay). Exit 0 when accepted or when the day names nothing (nothing
- * written); 1 without --expect (what there is to accept named, with its digest), when what is found
- * now is not what DIGEST named, or when the day cannot be sealed (a payment of it that does not
- * hold): nothing written then.
+ * written); 1 without --expect (what there is to accept named, with the ids it would seal and its
+ * digest), when DIGEST is not the digest of what is found now, when the day cannot be sealed (a
+ * payment of it that does not hold, a sealed one moved out of it in SQL) or is not closed yet, or
+ * when the record could not be written: nothing written then. A bad option is a UsageError with
+ * this action's usage (ACCEPT_DAY_USAGE).
  */
 async function acceptDayCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseOptions(args, { account: { type: 'string' }, day: { type: 'string' }, reason: { type: 'string' }, expect: { type: 'string' } });
-  const account = required(values.account, '--account').replace(/[\s.-]/g, '');
-  if (!/^\d{6,20}$/.test(account)) throw new UsageError('--account must be a company account number (6 to 20 digits)');
-  const day = required(values.day, '--day');
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || parseIsoOption(day, '--day') === undefined) throw new UsageError(`--day must be a day as yyyy-MM-dd (2026-11-12), got ${JSON.stringify(day)}`);
+  const usage = (message: string) => new UsageError(message, ACCEPT_DAY_USAGE);
+  let values;
+  try {
+    ({ values } = parseOptions(args, { account: { type: 'string' }, day: { type: 'string' }, reason: { type: 'string' }, expect: { type: 'string' } }));
+  } catch (error) {
+    throw usage((error as Error).message);
+  }
+  const account = (values.account ?? '').replace(/[\s.-]/g, '');
+  if (!/^[0-9]{6,20}$/.test(account)) throw usage(`--account must be a company account number (6 to 20 digits), got ${JSON.stringify(values.account ?? '')}`);
+  const day = values.day ?? '';
+  if (!isDay(day)) throw usage(`--day must be a day as yyyy-MM-dd (2026-11-12), got ${JSON.stringify(day)}`);
   const reason = values.reason?.trim() ?? '';
-  if (reason === '') throw new UsageError('--reason is required: say what was investigated (it is kept in the console audit)');
+  const problem = reasonProblem(reason);
+  if (problem !== null) throw usage(`--reason ${problem}`);
+  const expect = values.expect?.trim();
+  if (expect !== undefined && !isDigest(expect)) throw usage(`--expect must be the digest accept-day printed (16 hex digits, as 9c41d7e02ab35f60), got ${JSON.stringify(expect)}`);
   const keys = loadAuditKeys(io.env);
   const store = await openAuditStore(io, keys);
   try {
-    const expect = values.expect?.trim();
     const result = await acceptReconciliationDay(store, keys, { account, day, reason, ...(expect === undefined ? {} : { expect }), actor: CLI_ACTOR, remoteIp: 'local' });
     const what = `day ${day} of account ${result.masked}`;
     const alerts = result.found.map((m) => `  - ${describeAlert(m)}`);
+    const sealing = result.sealing.map((s) => `  - ${s.paymentIds.length} payment(s)${s.paymentIds.length === 0 ? '' : `: id ${s.paymentIds.join(', ')}`}`);
+    if (result.recordedNotSealed) {
+      io.err(`NOT sealed: the acceptance of ${what} is in the console audit (digest ${result.digest}), but the day was not sealed (the page still names it): ${visibleText(result.failure ?? '')}. Run the command again.`);
+      return 1;
+    }
+    if (result.refused === 'not-recorded') {
+      io.err(`NOT accepted, nothing written: the acceptance of ${what} could not be written to the console audit: ${visibleText(result.failure ?? '')}`);
+      return 1;
+    }
+    if (result.refused === 'not-closed') {
+      io.err(`NOT accepted, nothing written: ${what} is not closed yet: accept it after ${jakartaTimestamp(result.closesAt!, false).replace('T', ' ').replace(/:\d{2}\+07:00$/, '')} WIB, when it is sealed.`);
+      return 1;
+    }
     if (result.found.length === 0) {
       io.out(`Nothing to accept: the reconciliation names nothing on ${what} (no payment deleted, no seal changed outside Gerbang). Nothing written.${result.checked ? '' : ' The day is not checked for deleted payments either (no day seal holds it: not sealed yet, or without payments).'}`);
       return 0;
     }
-    if (result.refused === 'unsealable') {
-      io.err([`NOT accepted, nothing written: ${what} cannot be sealed anew: ${result.unsealable}. What it names:`, ...alerts].join('\n'));
+    if (result.refused === 'unsealable' || result.refused === 'too-long') {
+      io.err([`NOT accepted, nothing written: ${what} cannot be ${result.refused === 'too-long' ? 'accepted' : 'sealed anew'}: ${result.unsealable}. What it names:`, ...alerts].join('\n'));
       return 1;
     }
+    const sealed = ['Accepting seals the day anew with these payments of it (each tag of the account):', ...sealing];
     if (result.refused === 'differs') {
-      io.err([`NOT accepted, nothing written: what ${what} names now (digest ${result.digest}) is not what was looked at (--expect ${expect}): it changed since. What it names now:`, ...alerts, 'Look at it again, then accept it by its new digest.'].join('\n'));
+      io.err(
+        [
+          `NOT accepted, nothing written: --expect ${expect} is not the digest that was printed for what ${what} names now (digest ${result.digest}): the day changed since it was looked at, or the digest was mistyped. What it names now:`,
+          ...alerts,
+          ...sealed,
+          'Look at it again, then accept it by its digest.',
+        ].join('\n'),
+      );
       return 1;
     }
     if (result.refused === 'no-digest') {
@@ -226,6 +259,7 @@ async function acceptDayCommand(args: string[], io: CliIo): Promise<number> {
         [
           `NOT accepted, nothing written: accept-day accepts only what an operator looked at, named by its digest (--expect). What ${what} names now (digest ${result.digest}):`,
           ...alerts,
+          ...sealed,
           'Accepting seals the day anew with the payments it holds now: the payments named are no longer named, the alert is no longer shown, and a payment of the day deleted later is named again. Check each deleted payment on the bank statement and restore what can be restored first (gerbang audit verify names what is gone);',
           `then accept exactly this with gerbang audit accept-day --account ACCOUNT --day ${day} --expect ${result.digest} --reason "…".`,
         ].join('\n'),
@@ -243,6 +277,11 @@ async function acceptDayCommand(args: string[], io: CliIo): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/** A real day written yyyy-MM-dd (not 2024-02-30). */
+function isDay(text: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) && new Date(`${text}T00:00:00Z`).toISOString().slice(0, 10) === text;
 }
 
 /**

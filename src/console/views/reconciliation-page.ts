@@ -87,12 +87,12 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
   const gone = missing.map((m) =>
     m.sealProblem !== undefined
       ? html`<div class="integrity-failed" role="alert" data-missing-day="${m.day}" data-seal-broken="${m.day}"><strong class="integrity-failed">${t('reconSealBroken').replace('{day}', formatDay(m.day))}</strong> <span>${m.sealProblem}</span></div>`
-      : html`<div class="integrity-failed" role="alert" data-missing-day="${m.day}"><strong class="integrity-failed">${t('reconPaymentsDeleted')
+      : html`<div class="integrity-failed" role="alert" data-missing-day="${m.day}"><strong class="integrity-failed">${t(m.deleted === undefined && m.moved !== undefined ? 'reconPaymentsMoved' : 'reconPaymentsDeleted')
         .replace('{day}', formatDay(m.day))
         .replace('{sealed}', formatCount(lang, m.sealed))
         .replace('{found}', formatCount(lang, m.found))}</strong>${
         m.deleted === undefined ? '' : html` <span data-deleted-ids="${m.deleted.join(' ')}">${t('reconPaymentsDeletedIds').replace('{ids}', m.deleted.join(', '))}</span>`
-      }</div>`,
+      }${m.moved === undefined ? '' : html` <span data-moved-ids="${m.moved.join(' ')}">${t('reconPaymentsMovedIds').replace('{ids}', m.moved.join(', '))}</span>`}</div>`,
   );
   // Days no seal held the payments to: a payment deleted there in the database is not named.
   const notChecked = result.unchecked ?? [];

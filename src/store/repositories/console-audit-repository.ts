@@ -1,5 +1,5 @@
 import type { KeyRing } from '../../security/index.js';
-import type { ConsoleAuditEntry, ConsoleAuditRepository, Db, SqlValue } from '../types.js';
+import { CONSOLE_AUDIT_DETAIL_MAX, type ConsoleAuditEntry, type ConsoleAuditRepository, type Db, type SqlValue } from '../types.js';
 import { linkHolds, STORED_LINK_COLUMNS, type ChainLanes, type StoredLink } from './audit-chain.js';
 import { consoleAuditDigest } from './audit-records.js';
 import { fit, toNumber, toStringOrNull, wellFormed } from './row-values.js';
@@ -34,7 +34,7 @@ export class SqlConsoleAuditRepository implements ConsoleAuditRepository {
       username: fit(wellFormed(entry.username), 64),
       action: fit(wellFormed(entry.action), 32),
       target: entry.target === null ? null : fit(wellFormed(entry.target), 191),
-      detail: entry.detail === null ? null : fit(wellFormed(entry.detail), 1024),
+      detail: entry.detail === null ? null : fit(wellFormed(entry.detail), CONSOLE_AUDIT_DETAIL_MAX),
       remoteIp: fit(wellFormed(entry.remoteIp), 64),
     };
     return this.chain.append('console_audit', async (tx) => {

@@ -6,6 +6,7 @@ import type {
   DailyBankLatency,
   DailyPaymentTotals,
   DayAcceptance,
+  DayToAccept,
   Db,
   MissingPayments,
   Dialect,
@@ -333,6 +334,8 @@ interface Reconciling {
   withheld: WithheldDay[];
   /** A span read again (its rows' proof columns, or its lines) held more rows than its bound: those past it were left out (the period is truncated). */
   cut: boolean;
+  /** The ids of the account's payments read without a tag (`source_account_tag IS NULL`): a row's tag cleared in SQL reads so. */
+  untagged: number[];
 }
 
 /** A day of a tag named by a reading and so not sealed (Reconciling.withheld). */
@@ -884,29 +887,38 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     return period;
   }
 
-  async acceptDay(sourceAccount: string, day: string, accept: (found: MissingPayments[]) => Promise<boolean>): Promise<DayAcceptance> {
+  async acceptDay(sourceAccount: string, day: string, accept: (toAccept: DayToAccept) => Promise<boolean>): Promise<DayAcceptance> {
     if (this.chain === null) throw new Error('this store has no audit chain: a day cannot be sealed');
     const n = Date.parse(`${day}T00:00:00Z`) / 86_400_000;
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || !Number.isSafeInteger(n) || dayLabel(n) !== day) throw new RangeError(`not a day: ${JSON.stringify(day)}`);
+    const ring = this.sealer.keyRing;
+    const tag = accountTag(ring, sourceAccount);
+    // A day is sealed once closed (as a reading seals it): one not closed yet is not read.
+    const closesAt = jakartaDayStart(n + 1) + SEAL_MARGIN_MS;
+    if (closesAt > this.clock()) return { found: [], sealed: false, checked: false, closesAt, tag, sealing: [] };
     // Hashed even where kept as proved: the seal written is made of what is read now.
     const { period, reconciling } = await this.readPeriod(sourceAccount, jakartaDayStart(n), jakartaDayStart(n + 1), true);
     const found = period.missing;
     const checked = !period.unchecked.includes(day);
-    if (found.length === 0) return { found, sealed: false, checked };
-    const ring = this.sealer.keyRing;
+    if (found.length === 0) return { found, sealed: false, checked, tag, sealing: [] };
     // A tag none of whose rows is left on the day is sealed empty: the day is then held to having none.
     const seals = reconciling.withheld.map(
       (w) => w.seal ?? (w.read.length === 0 ? { tag: w.tag, day: w.day, rowCount: 0, seal: daySeal(ring, sourceAccount, w.tag, w.day, sealedDay([]), ring.currentKeyId).seal, paymentIds: '' } : null),
     );
+    const sealing = reconciling.withheld.flatMap((w, i) => (seals[i] === null ? [] : [{ tag: w.tag, day: dayLabel(w.day), paymentIds: w.read, seal: seals[i].seal }]));
+    // Sealed without them, a row still there (moved out in SQL, or read without its tag) would be out of every later reading.
+    const left = [...new Set([...found.flatMap((m) => m.moved ?? []), ...reconciling.untagged])];
     const unsealable = period.truncated
       ? `the day holds more payments than one reading proves (${this.limits.reconcileRows})`
-      : seals.includes(null) || period.rows.some((p) => p.integrityProblem !== undefined)
-        ? 'a payment of the day does not hold (changed in the database: marked on the reconciliation page), so the day cannot be sealed; restore it first'
-        : undefined;
-    if (unsealable !== undefined) return { found, sealed: false, checked, unsealable };
-    if (!(await accept(found))) return { found, sealed: false, checked };
+      : left.length > 0
+        ? `payment id ${left.join(', ')} is still in the database but not under the account's tag (changed in SQL; a payment from before account tags has none until gerbang keys rotate tags it): sealing the day would leave it out; restore its row first (gerbang audit verify)`
+        : seals.includes(null) || period.rows.some((p) => p.integrityProblem !== undefined)
+          ? 'a payment of the day does not hold (changed in the database: marked on the reconciliation page), so the day cannot be sealed; restore it first'
+          : undefined;
+    if (unsealable !== undefined) return { found, sealed: false, checked, unsealable, tag, sealing };
+    if (!(await accept({ found, tag, sealing }))) return { found, sealed: false, checked, tag, sealing };
     this.#sealsWritten += await writeSeals(this.chain, this.sealer, this.clock(), seals as NewSeal[]);
-    return { found, sealed: true, checked };
+    return { found, sealed: true, checked, tag, sealing };
   }
 
   /** A reconciliation's reading (fromAccount), nothing written: the period, and what it would seal (Reconciling). */
@@ -922,7 +934,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       // Rows from before the tags are few, if any: one read, never sealed, so read whole at once.
       { where: 'source_account_tag IS NULL AND source_account IS NOT NULL', params: [], spanMs: to - from, tag: null },
     ];
-    const reconciling: Reconciling = { account: sourceAccount, hashKept, now: this.clock(), coverage: null, seals: [], withheld: [], cut: false };
+    const reconciling: Reconciling = { account: sourceAccount, hashKept, now: this.clock(), coverage: null, seals: [], withheld: [], cut: false, untagged: [] };
     const rows: ReconciledPayment[] = [];
     const missing: MissingPayments[] = [];
     let truncated = false;
@@ -961,6 +973,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         const { payments, proved } = await this.reconciledPayments(read, tag, trusted, reconciling);
         readTo = countedDays(proved, proved.keptRows ?? proved.rows, counted);
         for (const payment of payments) rows.push(payment);
+        if (tag === null) reconciling.untagged.push(...payments.map((payment) => payment.id));
       }
       if (tag !== null) for (const short of await this.missingPayments(tag, held, broken, counted, from, readTo, reconciling)) missing.push(short);
       for (let day = jakartaDay(from); to > from && jakartaDayStart(day) < to; day += 1) {
@@ -984,7 +997,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * outside Gerbang. A seal since migration 041 names its payments (TrustedSeal.paymentIds): each
    * one not read must have been released through Gerbang since the day was sealed (its own history,
    * releasedSince), and any other is named by its id, whatever else the day holds (a release of
-   * another payment, a row of another account given this tag in SQL). A seal written before is
+   * another payment, a row of another account given this tag in SQL); one whose row is still in
+   * `payments` (its tag or its time changed in SQL) is named apart (`moved`): not a deletion, and
+   * the day is not accepted while it is so (acceptDay). A seal written before is
    * held to its count, a payment of that day of any account released since making up for one row
    * (releasedOfDay; the threat model states the limit). Such a day is not sealed anew (its seals
    * taken out of `reconciling`): its seal keeps what was deleted, so every later reading names the
@@ -1026,9 +1041,14 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       if (sealedIds !== null) {
         const present = new Set(read);
         const gone = sealedIds.filter((id) => !present.has(id));
-        const released = await this.releasedSince(gone, since);
-        const deleted = gone.filter((id) => !released.has(id));
-        if (deleted.length > 0) short = { day: dayLabel(day), sealed: seal.rowCount, found: seal.rowCount - deleted.length, deleted };
+        // A row still there was not deleted: its tag or its time was changed in SQL (not a deletion to accept).
+        const there = await this.rowsThere(gone);
+        const released = await this.releasedSince(gone.filter((id) => !there.has(id)), since);
+        const deleted = gone.filter((id) => !released.has(id) && !there.has(id));
+        const moved = gone.filter((id) => there.has(id));
+        if (deleted.length > 0 || moved.length > 0) {
+          short = { day: dayLabel(day), sealed: seal.rowCount, found: seal.rowCount - deleted.length - moved.length, ...(deleted.length > 0 ? { deleted } : {}), ...(moved.length > 0 ? { moved } : {}) };
+        }
       } else if (!held) {
         const found = read.length >= seal.rowCount ? read.length : read.length + (await this.releasedOfDay(day, since));
         if (found < seal.rowCount) short = { day: dayLabel(day), sealed: seal.rowCount, found };
@@ -1038,6 +1058,16 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       withhold(day);
     }
     return missing.sort((a, b) => (a.day < b.day ? -1 : 1));
+  }
+
+  /** Those of payments `ids` whose rows are in `payments`. */
+  private async rowsThere(ids: readonly number[]): Promise<Set<number>> {
+    const there = new Set<number>();
+    for (let i = 0; i < ids.length; i += SEQ_CHUNK) {
+      const chunk = ids.slice(i, i + SEQ_CHUNK);
+      for (const row of await this.db.query<{ id: number | string }>(`SELECT id FROM payments WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk)) there.add(toNumber(row.id));
+    }
+    return there;
   }
 
   /**
