@@ -13,7 +13,7 @@ export function accessLogPage(ctx: PageContext, entries: (ConsoleAuditEntry & { 
 <label>${t('username')} <input name="user" value="${filter.username}"></label>
 <label>${t('action')} <input name="action" value="${filter.action}" placeholder="export_csv"></label>
 <div class="actions"><button type="submit">${t('apply')}</button></div></form>
-<div class="table-wrap"><table class="access-log"><thead><tr><th scope="col">${t('created')}</th><th scope="col">${t('username')}</th><th scope="col">${t('action')}</th><th scope="col">${t('target')}</th><th scope="col">${t('detail')}</th><th scope="col">${t('remoteIp')}</th></tr></thead>
+<div class="table-wrap" tabindex="0" role="region" aria-label="${t('accessLog')}"><table class="access-log"><thead><tr><th scope="col">${t('created')}</th><th scope="col">${t('username')}</th><th scope="col">${t('action')}</th><th scope="col">${t('target')}</th><th scope="col">${t('detail')}</th><th scope="col">${t('remoteIp')}</th></tr></thead>
 <tbody>${entries.map((e) => html`<tr data-action="${e.action}" id="entry-${e.id}"><td class="when">${formatWhen(lang, e.at, true)}</td><td>${e.username}</td><td><code>${e.action}</code></td><td>${e.target}</td><td>${e.detail ?? ''}</td><td>${e.remoteIp}</td></tr>`)}</tbody></table></div>`,
   );
 }

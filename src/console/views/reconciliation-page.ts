@@ -122,7 +122,7 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
       attention.length > SHOWN_LINES ? html`<p class="warning" role="status" id="recon-attention-capped">${t('reconAttentionCapped').replace('{n}', formatCount(lang, SHOWN_LINES))}</p>` : ''
     }`;
   }
-  return html`${summary}${note}<div class="table-wrap"><table class="reconciliation" id="reconciliation"><caption class="visually-hidden">${t('reconciliation')}</caption>
+  return html`${summary}${note}<div class="table-wrap" tabindex="0" role="region" aria-label="${t('reconciliation')}"><table class="reconciliation" id="reconciliation"><caption class="visually-hidden">${t('reconciliation')}</caption>
 <thead><tr><th scope="col">${t('reconDate')}</th><th scope="col">${t('reconBankSide')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('reconGerbangSide')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('reconResult')}</th></tr></thead>
 <tbody>${shown.map((line) => row(ctx, line, focus))}</tbody></table></div>`;
 }
