@@ -22,10 +22,14 @@ export interface RateLimitStepOptions {
 /**
  * A limiter with standard `RateLimit` headers (IETF draft 8) whose counters live in the shared
  * store. Over the limit it answers 429 as a problem document with Retry-After. If the store
- * cannot count, the request fails (503) instead of passing uncounted: fail closed.
+ * cannot count, the request fails (503) instead of passing uncounted: fail closed. It counts a
+ * request once however often the request passes it: the caller guard runs the per-IP limiter on
+ * the requests it refuses or must read the store for, and the same limiter, next in the pipeline,
+ * then lets such a request by without counting it again.
  */
 export function rateLimitStep(options: RateLimitStepOptions): RequestHandler {
   const keyOf = options.by === 'client' ? clientKey : ipKey;
+  const counted = new WeakSet<Request>();
   return rateLimit({
     windowMs: options.windowMs,
     limit: options.limit,
@@ -34,6 +38,11 @@ export function rateLimitStep(options: RateLimitStepOptions): RequestHandler {
     identifier: options.name,
     store: (options.stores ?? new RateLimitStores()).create(options.repository, `${options.name}:`, options.clock, options.syncMs ?? 0),
     keyGenerator: keyOf,
+    skip: (req) => {
+      if (counted.has(req)) return true;
+      counted.add(req);
+      return false;
+    },
     passOnStoreError: false,
     handler: (_req, res, next) => {
       const retryAfter = res.getHeader('Retry-After');
