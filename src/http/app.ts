@@ -91,7 +91,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(securityHeadersStep());
   // 4a. A database rolled back behind its audit checkpoints serves nothing (recorded by the audit above).
   app.use(storeHeldStep({ held }));
-  const perIp = rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perIp, name: 'ip', syncMs: limits.syncMs, stores: deps.rateLimitStores });
+  const perIp = rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perIp, name: 'ip', syncMs: limits.syncMs, stores: deps.rateLimitStores, maxWindows: limits.localWindows });
   // 5. Global IP and Origin allowlists: the cheapest refusal, before any body is read. What it
   //    refuses (and a request that waits for a read of the clients' origins) it counts against the
   //    per-IP limit first, so made-up origins from one address end in 429 and cost no more reads.
@@ -139,7 +139,7 @@ export function buildApp(deps: AppDeps): Express {
       apiKeys: new ApiKeys(store.clientCredentials),
       entra: config.entra ? new EntraTokens(config.entra, clock) : null,
     }),
-    rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perClient, name: 'client', by: 'client', syncMs: limits.syncMs, stores: deps.rateLimitStores }),
+    rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perClient, name: 'client', by: 'client', syncMs: limits.syncMs, stores: deps.rateLimitStores, maxWindows: limits.localWindows }),
   ];
   const signed = requestSignatureStep({ keys: config.auditKeys, replays: store.requestSignatures, clock });
   const authenticated = [...authenticatedCaller, ...bodyParserStep({ limitBytes: config.bodyLimitBytes }), signed];

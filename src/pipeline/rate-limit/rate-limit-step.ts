@@ -17,6 +17,8 @@ export interface RateLimitStepOptions {
   syncMs?: number;
   /** Where the limiter's store is kept, for the gateway to close it before the store (default: its own). */
   stores?: RateLimitStores;
+  /** Keys counted in this process at most (GERBANG_RATE_LIMIT_LOCAL_WINDOWS); past it a key is counted in the store on every hit. */
+  maxWindows?: number;
 }
 
 /**
@@ -36,7 +38,7 @@ export function rateLimitStep(options: RateLimitStepOptions): RequestHandler {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     identifier: options.name,
-    store: (options.stores ?? new RateLimitStores()).create(options.repository, `${options.name}:`, options.clock, options.syncMs ?? 0),
+    store: (options.stores ?? new RateLimitStores()).create(options.repository, `${options.name}:`, options.clock, options.syncMs ?? 0, options.maxWindows),
     keyGenerator: keyOf,
     skip: (req) => {
       if (counted.has(req)) return true;
