@@ -36,7 +36,7 @@ const CORS_HEADERS = 'Authorization, Content-Type, X-Request-Id';
  * made-up origins cost no read. A request the guard lets through is counted by the per-IP step
  * after it, as before, or here once if it waited for a read: each request counts once, so a
  * legitimate caller's count is what it was; only refused requests count now where they did not.
- * Allowed CORS preflights, answered here, are still not counted.
+ * CORS preflights answered here for an origin the last read allows are still not counted.
  */
 export function globalCallerGuardStep(options: GlobalCallerGuardOptions): RequestHandler {
   const cidrs = options.allowedCidrs.length > 0 ? new IpAllowlist(options.allowedCidrs) : null;
