@@ -39,7 +39,7 @@ export interface Config {
   allowedCidrs: string[];
   bodyLimitBytes: number;
   batch: { maxLines: number; bodyLimitBytes: number; concurrency: number; intervalMs: number };
-  rateLimit: { windowMs: number; perIp: number; perClient: number; tokenPerIp: number; syncMs: number };
+  rateLimit: { windowMs: number; perIp: number; perClient: number; tokenPerIp: number; syncMs: number; localWindows: number };
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
   /** `sandbox`: GERBANG_SANDBOX=true, the built-in simulator plays BCA and no money moves. */
   bank: { mode: 'sandbox' } | { mode: 'live'; partners: PartnerConfig[] };
@@ -262,6 +262,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       perClient: v.rateLimitPerClient,
       tokenPerIp: v.rateLimitTokenPerIp,
       syncMs: v.rateLimitSyncMs as number,
+      localWindows: v.rateLimitLocalWindows as number,
     },
     lockout: {
       maxFailures: v.loginMaxFailures,

@@ -65,6 +65,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   // resolver, payment runs), then journaled on disk and written once it is back.
   const spool = new AuditSpool(config.auditSpoolDir, config.databaseUrl, config.auditKeys);
   let banks: BankPartners | undefined;
+  // The API's rate limiters' stores: their windows kept here are a gauge, and they are closed before the store.
+  const rateLimitStores = new RateLimitStores();
   const metrics = new GatewayMetrics({
     inDoubt: () => opened.payments.inDoubtSummary(),
     overdueCallbacks: (now) => opened.callbacks.overdue(now),
@@ -74,6 +76,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     circuits: () => (banks?.router.all() ?? []).flatMap((p) => ('circuit' in p.adapter ? [{ partner: p.name, state: (p.adapter as BreakingAdapter).circuit() }] : [])),
     spoolBacklog: () => spool.backlog(),
     auditScrub: () => scrub,
+    rateLimitWindows: () => rateLimitStores.localWindows(),
     version: packageVersion(),
   });
   const counted = withAuditFailureCount(opened.audit, (operation) => metrics.countAuditFailure(operation));
@@ -151,7 +154,6 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       { payments: store.payments, sequences: bankIds, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals, held, checkpoints: checkCheckpoints, proofLinks: config.takeoverProofLinks, newPaymentCheck },
       { intervalMs: config.batch.intervalMs, concurrency: config.batch.concurrency },
     );
-    const rateLimitStores = new RateLimitStores();
     const app = buildApp({
       config,
       store,

@@ -91,10 +91,14 @@ export function buildApp(deps: AppDeps): Express {
   app.use(securityHeadersStep());
   // 4a. A database rolled back behind its audit checkpoints serves nothing (recorded by the audit above).
   app.use(storeHeldStep({ held }));
-  // 5. Global IP and Origin allowlists: the cheapest refusal, before any body is read.
-  app.use(globalCallerGuardStep({ allowedOrigins: config.allowedOrigins, allowedCidrs: config.allowedCidrs, clientOrigins: clientOriginsCache(store.clients, config.cacheStalenessMs) }));
-  // 6. Per-IP rate limit before parsing or hashing anything, to blunt floods cheaply.
-  app.use(rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perIp, name: 'ip', syncMs: limits.syncMs, stores: deps.rateLimitStores }));
+  const perIp = rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perIp, name: 'ip', syncMs: limits.syncMs, stores: deps.rateLimitStores, maxWindows: limits.localWindows });
+  // 5. Global IP and Origin allowlists: the cheapest refusal, before any body is read. What it
+  //    refuses (and a request that waits for a read of the clients' origins) it counts against the
+  //    per-IP limit first, so made-up origins from one address end in 429 and cost no more reads.
+  app.use(globalCallerGuardStep({ allowedOrigins: config.allowedOrigins, allowedCidrs: config.allowedCidrs, clientOrigins: clientOriginsCache(store.clients, config.cacheStalenessMs), perAddressLimit: perIp }));
+  // 6. Per-IP rate limit before parsing or hashing anything, to blunt floods cheaply (a request
+  //    the guard counted already is not counted again).
+  app.use(perIp);
 
   // 7. The API documents and reference page: public knowledge, so no token (import tools fetch
   //    them anonymously), but only for allowed callers and after the per-IP limit.
@@ -135,7 +139,7 @@ export function buildApp(deps: AppDeps): Express {
       apiKeys: new ApiKeys(store.clientCredentials),
       entra: config.entra ? new EntraTokens(config.entra, clock) : null,
     }),
-    rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perClient, name: 'client', by: 'client', syncMs: limits.syncMs, stores: deps.rateLimitStores }),
+    rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perClient, name: 'client', by: 'client', syncMs: limits.syncMs, stores: deps.rateLimitStores, maxWindows: limits.localWindows }),
   ];
   const signed = requestSignatureStep({ keys: config.auditKeys, replays: store.requestSignatures, clock });
   const authenticated = [...authenticatedCaller, ...bodyParserStep({ limitBytes: config.bodyLimitBytes }), signed];

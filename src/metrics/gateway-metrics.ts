@@ -37,6 +37,8 @@ export interface GatewayMetricsOptions {
   spoolBacklog?: () => number;
   /** The background scrub of the audit chains (AuditScrub): its last full cycle and the chains it holds on. */
   auditScrub?: () => { last: { chains: number; links: number; ms: number; at: number } | null; since: number; lastPass: number | null; linksBehind: number; memory: { size: number }; breaks: unknown[] };
+  /** Each rate limiter's windows kept in this process (RateLimitStores.localWindows). */
+  rateLimitWindows?: () => { limiter: string; windows: number }[];
   /** The running version (package.json). */
   version?: string;
 }
@@ -152,6 +154,20 @@ export class GatewayMetrics {
         aggregator: 'max',
         collect() {
           this.set(spoolBacklog());
+        },
+      });
+    }
+    const { rateLimitWindows } = options;
+    if (rateLimitWindows) {
+      new Gauge({
+        name: 'gerbang_rate_limit_local_windows',
+        help: 'Callers whose rate-limit window this process counts itself, by limiter (ip, client; token-ip is counted in the store): at most GERBANG_RATE_LIMIT_LOCAL_WINDOWS each. At the bound, new callers are counted in the shared store on every request (exact, slower).',
+        labelNames: ['limiter'] as const,
+        registers: [this.registry],
+        // Each worker has its own bound: the fullest one shows.
+        aggregator: 'max',
+        collect() {
+          for (const { limiter, windows } of rateLimitWindows()) this.set({ limiter }, windows);
         },
       });
     }

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import type { ClientRepository } from '../../src/store/index.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 
@@ -111,5 +113,73 @@ forEachBackend('Caller guard with global lists and a trusted proxy', (db) => {
       headers: { 'x-forwarded-for': '10.20.30.40' },
     });
     expect(res.status, res.text).to.equal(200);
+  });
+});
+
+forEachBackend('Caller guard refusals, counted against the per-IP limit', (db) => {
+  const LIMIT = 5;
+  let gw: TestGateway;
+  /** Reads of the whole clients table (the origins allowed before authentication) since the gateway started. */
+  let reads = 0;
+
+  before(async () => {
+    // The last read of the clients kept for the longest allowed, 1 s (the harness reads on every
+    // request): each refused request below renews it by the re-read it forces, so a read in the
+    // requests just after is one they force. 127.0.0.0/24 may call; 127.0.1.0/24 may not.
+    gw = await TestGateway.start(db.url(), { GERBANG_RATE_LIMIT_PER_IP: String(LIMIT), GERBANG_CACHE_STALENESS_MS: '1000', GERBANG_ALLOWED_CIDRS: '127.0.0.0/24' });
+    const clients = gw.store.clients as { list: ClientRepository['list'] };
+    const list = clients.list.bind(clients);
+    clients.list = async () => {
+      reads += 1;
+      return list();
+    };
+  });
+  after(async () => gw?.close());
+
+  const madeUp = (i: number) => `https://made-up-${i}-${randomBytes(3).toString('hex')}.example`;
+
+  it('answers made-up origins 403 up to the limit, then 429 with Retry-After and no read of the clients, each audited; another address with an allowed origin is served', async () => {
+    const client = await gw.createClient({ origins: ['https://erp.example.com'] });
+    const answers = [];
+    let readsBeforeLimit = 0;
+    for (let i = 0; i < LIMIT + 3; i += 1) {
+      if (i === LIMIT) readsBeforeLimit = reads;
+      answers.push(await gw.request('/v1/transfers/none', { headers: { origin: madeUp(i) }, localAddress: '127.0.0.21' }));
+    }
+    const readsPastLimit = reads - readsBeforeLimit;
+    expect(answers.map((res) => res.status)).to.deep.equal([...Array<number>(LIMIT).fill(403), 429, 429, 429]);
+    expect(readsPastLimit, 'reads of the clients for made-up origins past the limit').to.equal(0);
+    for (const res of answers.slice(LIMIT)) {
+      expect(res.body.code).to.equal('RATE_LIMITED');
+      expect(Number(res.headers['retry-after'])).to.be.greaterThan(0);
+      const row = await eventually(async () => (await gw.store.audit.list({ requestId: res.headers['x-request-id'] }))[0]);
+      expect(row, 'the refusal has its audit row').to.deep.include({ statusCode: 429, errorCode: 'RATE_LIMITED', outcome: 'rejected', remoteIp: '127.0.0.21' });
+    }
+
+    const res = await gw.request('/v1/auth/token', { json: { client_id: client.clientId, client_secret: client.clientSecret }, headers: { origin: 'https://erp.example.com' }, localAddress: '127.0.0.22' });
+    expect(res.status, res.text).to.equal(200);
+    expect(res.headers['access-control-allow-origin']).to.equal('https://erp.example.com');
+  });
+
+  it('counts a request whose origin needed a new read once: a new client\'s caller gets its whole limit', async () => {
+    // A read of the clients now (the re-read a made-up origin forces, from another address), then
+    // the client: its origin is allowed only on a read sent after its first request came.
+    expect((await gw.request('/v1/transfers/none', { headers: { origin: madeUp(0) }, localAddress: '127.0.0.24' })).status).to.equal(403);
+    const origin = `https://new-erp-${randomBytes(3).toString('hex')}.example`;
+    await gw.createClient({ origins: [origin] });
+    const statuses: number[] = [];
+    for (let i = 0; i <= LIMIT; i += 1) statuses.push((await gw.request('/v1/transfers/none', { headers: { origin }, localAddress: '127.0.0.23' })).status);
+    expect(statuses).to.deep.equal([...Array<number>(LIMIT).fill(401), 429]);
+  });
+
+  it('answers an address outside the global list 403 up to the limit, then 429 with Retry-After', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT + 2; i += 1) {
+      const res = await gw.request('/v1/transfers/none', { localAddress: '127.0.1.5' });
+      statuses.push(res.status);
+      if (res.status === 429) expect(Number(res.headers['retry-after'])).to.be.greaterThan(0);
+      else expect(res.body.code).to.equal('IP_NOT_ALLOWED');
+    }
+    expect(statuses).to.deep.equal([...Array<number>(LIMIT).fill(403), 429, 429]);
   });
 });

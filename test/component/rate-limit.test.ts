@@ -106,4 +106,43 @@ forEachBackend('Rate limits', (db) => {
     const { hits } = await a.store.rateLimits.increment('ip:127.0.0.7', 60_000, Date.now());
     expect(hits - 1, 'hits counted in the store after the stop').to.equal(5);
   });
+
+  it('counts 200 addresses behind a trusted proxy each exactly to its limit while keeping at most GERBANG_RATE_LIMIT_LOCAL_WINDOWS windows (gauge)', async () => {
+    const limit = 2;
+    const bound = 50;
+    const c = await TestGateway.start(db.url(), { GERBANG_TRUST_PROXY: '127.0.0.1', GERBANG_RATE_LIMIT_PER_IP: String(limit), GERBANG_RATE_LIMIT_LOCAL_WINDOWS: String(bound) });
+    const addresses = Array.from({ length: 200 }, (_, i) => `10.77.${i >> 8}.${i & 255}`);
+    const windows = async () => {
+      const text = await (await fetch(c.gateway.metricsUrl!)).text();
+      return Number(/^gerbang_rate_limit_local_windows\{limiter="ip"\} (\d+)$/m.exec(text)?.[1]);
+    };
+    const seen: number[] = [];
+    let flooding = true;
+    const watch = (async () => {
+      while (flooding) seen.push(await windows());
+    })();
+    const statuses = new Map<string, number[]>(addresses.map((a) => [a, []]));
+    try {
+      for (let round = 0; round <= limit; round += 1) {
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: 20 }, async () => {
+            while (next < addresses.length) {
+              const address = addresses[next++];
+              statuses.get(address)!.push((await c.request('/v1/transfers/none', { headers: { 'x-forwarded-for': address } })).status);
+            }
+          }),
+        );
+      }
+      flooding = false;
+      await watch;
+      seen.push(await windows());
+    } finally {
+      flooding = false;
+      await c.close();
+    }
+    const wrong = [...statuses].filter(([, s]) => s.join() !== '401,401,429');
+    expect(wrong, 'addresses not refused exactly at their limit').to.deep.equal([]);
+    expect(Math.max(...seen), `windows kept, sampled ${seen.length} times`).to.equal(bound);
+  });
 });

@@ -28,8 +28,8 @@ forEachBackend('Rate limits counted in the process, synchronised with the store'
     return { wrapped, calls, fail: (on: boolean) => (failing = on) };
   }
 
-  function limiter(repository: RateLimitRepository, clock: () => number = Date.now): SharedRateLimitStore {
-    const store = new SharedRateLimitStore(repository, 'sync-test:', clock, SYNC_MS);
+  function limiter(repository: RateLimitRepository, clock: () => number = Date.now, maxWindows?: number): SharedRateLimitStore {
+    const store = new SharedRateLimitStore(repository, 'sync-test:', clock, SYNC_MS, { maxWindows });
     store.init({ windowMs: WINDOW_MS } as Options);
     return store;
   }
@@ -162,5 +162,49 @@ forEachBackend('Rate limits counted in the process, synchronised with the store'
     await a.increment(k);
     await settle();
     expect(repo.calls, 'a hit after close is not scheduled for a store that is closing').to.deep.equal([1, 4]);
+  });
+
+  describe('with more distinct keys than windows it may keep', () => {
+    const BOUND = 50;
+
+    it('refuses each of 200 keys exactly at its limit, counting those past the bound in the store, and never keeps more than the bound', async () => {
+      const LIMIT = 3;
+      const a = limiter(counted().wrapped, Date.now, BOUND);
+      const keys = Array.from({ length: 200 }, () => key());
+      const admitted = new Map(keys.map((k) => [k, 0]));
+      let largest = 0;
+      // Five rounds; in each, every key's hit at once (the first round opens 200 windows together).
+      for (let round = 0; round < LIMIT + 2; round += 1) {
+        await Promise.all(
+          keys.map(async (k) => {
+            if ((await a.increment(k)).totalHits <= LIMIT) admitted.set(k, admitted.get(k)! + 1);
+            largest = Math.max(largest, a.localWindows);
+          }),
+        );
+      }
+      expect([...admitted.values()].filter((n) => n !== LIMIT), 'keys admitted other than exactly the limit').to.deep.equal([]);
+      expect(largest, 'windows kept at most').to.equal(BOUND);
+      await a.close();
+      for (const k of [keys[0], keys[199]]) expect(await storedHits(k), `${k} in the store`).to.equal(LIMIT + 2);
+    });
+
+    it('drops windows that ended to make room, and keeps none that still count', async () => {
+      let now = Date.now();
+      const repo = counted();
+      const a = limiter(repo.wrapped, () => now, BOUND);
+      const hitTwice = async (k: string) => {
+        const before = repo.calls.length;
+        await a.increment(k);
+        await a.increment(k);
+        return repo.calls.length - before;
+      };
+      const first = Array.from({ length: BOUND }, () => key());
+      for (const k of first) await a.increment(k);
+      expect(await hitTwice(key()), 'a key past the bound: both hits in the store').to.equal(2);
+      now += WINDOW_MS;
+      expect(await hitTwice(key()), 'the windows ended: room for a new key, its second hit counted here').to.equal(1);
+      expect(a.localWindows).to.be.at.most(BOUND);
+      await a.close();
+    });
   });
 });

@@ -11,6 +11,12 @@ export interface GlobalCallerGuardOptions {
   allowedCidrs: string[];
   /** Origins that some active client allows (the union of their lists), for requests before authentication. */
   clientOrigins: ClientOrigins;
+  /**
+   * The per-IP rate limit (rateLimitStep, the one that follows the guard): run here on a request
+   * before it is refused, and before a request waits for a new read of the clients' origins. It
+   * counts a request once, so the same step after the guard does not count those it let through again.
+   */
+  perAddressLimit: RequestHandler;
 }
 
 const CORS_METHODS = 'GET, POST, OPTIONS';
@@ -23,18 +29,32 @@ const CORS_HEADERS = 'Authorization, Content-Type, X-Request-Id';
  *   (server-to-server calls carry no Origin and are judged by IP and credentials);
  * - a CORS preflight from an allowed origin is answered here.
  * Fails closed: an address that cannot be read is not in any list.
+ *
+ * Every refusal counts against the caller's per-IP limit, and so does a request with an origin
+ * the last read of the clients did not allow, before it waits for a new read: once its address is
+ * past the limit the caller is answered 429 with Retry-After, as any caller past it, and its
+ * made-up origins cost no read. A request the guard lets through is counted by the per-IP step
+ * after it, as before, or here once if it waited for a read: each request counts once, so a
+ * legitimate caller's count is what it was; only refused requests count now where they did not.
+ * CORS preflights answered here for an origin the last read allows are still not counted.
  */
 export function globalCallerGuardStep(options: GlobalCallerGuardOptions): RequestHandler {
   const cidrs = options.allowedCidrs.length > 0 ? new IpAllowlist(options.allowedCidrs) : null;
   const origins = new OriginAllowlist(options.allowedOrigins);
+  /** Counts the request against its address's limit; throws RATE_LIMITED past it (or the store's error). */
+  const count = (req: Request, res: Response) =>
+    new Promise<void>((resolve, reject) => {
+      void options.perAddressLimit(req, res, (error?: unknown) => (error ? reject(error) : resolve()));
+    });
 
   return async (req, res, next) => {
     if (cidrs && !cidrs.allows(req.ip)) {
+      await count(req, res);
       throw new AppError('IP_NOT_ALLOWED', 'Requests from this address are not allowed.');
     }
     const origin = req.get('origin');
     if (origin !== undefined) {
-      const allowed = origins.allows(origin) || (await options.clientOrigins.allows(origin));
+      const allowed = origins.allows(origin) || (await options.clientOrigins.allows(origin, () => count(req, res)));
       if (!allowed) throw new AppError('ORIGIN_NOT_ALLOWED', `Origin ${JSON.stringify(origin)} is not allowed.`);
       allowCors(res, origin);
       if (req.method === 'OPTIONS') {

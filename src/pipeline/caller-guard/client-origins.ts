@@ -4,8 +4,12 @@ import { RecentReads, type ClientRepository } from '../../store/index.js';
 import { elapsedClock } from '../../time/index.js';
 
 export interface ClientOrigins {
-  /** True when some active client whose row holds its MAC allows `origin`. */
-  allows(origin: string): Promise<boolean>;
+  /**
+   * True when some active client whose row holds its MAC allows `origin`. When the last read does
+   * not allow it, `beforeRecheck` runs before the request waits for a new read (the guard counts
+   * the request against its address's limit there: past it, it throws and no read is waited for).
+   */
+  allows(origin: string, beforeRecheck?: () => Promise<void>): Promise<boolean>;
 }
 
 const KEY = 'origins';
@@ -23,10 +27,11 @@ const RECHECK_GAP_MS = 100;
  *
  * An origin that read does not allow is judged on a read sent after the request came, so a
  * client created a moment ago (by the CLI, in another process) is served at once. Those re-reads
- * run before the per-address limit and cost a read of the whole clients table, so anonymous
- * requests with made-up origins must not each force one: every request waiting for one shares
- * it, and they are sent at most every 100 ms (the bound, if shorter): at most 10 a second in a
- * process however many come, each such request waiting at most that long for its answer.
+ * cost a read of the whole clients table, so anonymous requests with made-up origins must not
+ * each force one: every request waiting for one shares it, and they are sent at most every 100 ms
+ * (the bound, if shorter): at most 10 a second in a process however many come, each such request
+ * waiting at most that long for its answer. The guard counts such a request against its address's
+ * limit first (`beforeRecheck`), so an address past it gets no re-read at all.
  */
 export function clientOriginsCache(clients: ClientRepository, ttlMs: number, clock: () => number = elapsedClock): ClientOrigins {
   const reads = new RecentReads(ttlMs, clock);
@@ -54,9 +59,10 @@ export function clientOriginsCache(clients: ClientRepository, ttlMs: number, clo
   };
 
   return {
-    async allows(origin) {
+    async allows(origin, beforeRecheck) {
       const arrived = clock();
       if ((await reads.read(KEY, load)).allows(origin)) return true;
+      await beforeRecheck?.();
       return (await readSince(arrived)).allows(origin);
     },
   };

@@ -17,23 +17,34 @@ export interface RateLimitStepOptions {
   syncMs?: number;
   /** Where the limiter's store is kept, for the gateway to close it before the store (default: its own). */
   stores?: RateLimitStores;
+  /** Keys counted in this process at most (GERBANG_RATE_LIMIT_LOCAL_WINDOWS); past it a key is counted in the store on every hit. */
+  maxWindows?: number;
 }
 
 /**
  * A limiter with standard `RateLimit` headers (IETF draft 8) whose counters live in the shared
  * store. Over the limit it answers 429 as a problem document with Retry-After. If the store
- * cannot count, the request fails (503) instead of passing uncounted: fail closed.
+ * cannot count, the request fails (503) instead of passing uncounted: fail closed. It counts a
+ * request once however often the request passes it: the caller guard runs the per-IP limiter on
+ * the requests it refuses or must read the store for, and the same limiter, next in the pipeline,
+ * then lets such a request by without counting it again.
  */
 export function rateLimitStep(options: RateLimitStepOptions): RequestHandler {
   const keyOf = options.by === 'client' ? clientKey : ipKey;
+  const counted = new WeakSet<Request>();
   return rateLimit({
     windowMs: options.windowMs,
     limit: options.limit,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     identifier: options.name,
-    store: (options.stores ?? new RateLimitStores()).create(options.repository, `${options.name}:`, options.clock, options.syncMs ?? 0),
+    store: (options.stores ?? new RateLimitStores()).create(options.repository, `${options.name}:`, options.clock, options.syncMs ?? 0, options.maxWindows),
     keyGenerator: keyOf,
+    skip: (req) => {
+      if (counted.has(req)) return true;
+      counted.add(req);
+      return false;
+    },
     passOnStoreError: false,
     handler: (_req, res, next) => {
       const retryAfter = res.getHeader('Retry-After');

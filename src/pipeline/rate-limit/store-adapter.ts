@@ -5,8 +5,10 @@ import { elapsedClock, isYoung } from '../../time/index.js';
 
 const log = getLogger('rate-limit');
 
-/** Windows this process keeps counts of at most; past it a new key is counted in the store only. */
-const MAX_LOCAL_KEYS = 10_000;
+/** Windows a limiter keeps counts of at most, by default (GERBANG_RATE_LIMIT_LOCAL_WINDOWS). */
+export const DEFAULT_LOCAL_WINDOWS = 10_000;
+/** The least time between two looks through a full map for windows that ended (each is a walk of the whole map). */
+const SWEEP_GAP_MS = 1_000;
 /** The longest wait between two tries of a synchronisation the store refused (doubling from S). */
 const MAX_RETRY_MS = 10_000;
 
@@ -48,6 +50,15 @@ interface LocalWindow {
  * still has its hits added once the store answers again (within 10 s of that). While the store is
  * down nothing is admitted that is not counted: every hit that reaches the store fails closed,
  * and the others are those already counted here.
+ *
+ * A window is kept here for at most `maxWindows` keys (GERBANG_RATE_LIMIT_LOCAL_WINDOWS), so many
+ * distinct keys (addresses an attacker spoofs behind a trusted proxy, made-up client ids) cannot
+ * grow the process: when the map is full, windows that have ended with nothing left to add are
+ * dropped first; a key that still finds no room is counted in the store on every hit, as with S
+ * 0 (exact, a statement each), never admitted uncounted, and no live window is ever dropped to make
+ * room (its hits not yet added would be lost). The ended windows are looked for at most once a
+ * second and only once one can have ended, so a flood of keys past the bound does not walk the map
+ * on every hit.
  */
 export class SharedRateLimitStore implements Store {
   /** Keys are shared with other processes: express-rate-limit must not assume it sees them all. */
@@ -57,15 +68,29 @@ export class SharedRateLimitStore implements Store {
   /** Per key, the hit being counted in the store now, settled once its window is kept. */
   private readonly reading = new Map<string, Promise<void>>();
   private closed = false;
+  /** No window kept here ends before this (wall clock, as window ends are). */
+  private earliestEnd = Infinity;
+  /** When the map was last looked through for ended windows (`elapsed`). */
+  private sweptAt = -Infinity;
+  private readonly maxWindows: number;
+  /** What a view's age is measured on: monotonic (a wall clock stepped back would make an old view young). */
+  private readonly elapsed: () => number;
 
   constructor(
     private readonly repository: RateLimitRepository,
     readonly prefix: string,
     private readonly clock: () => number,
     private readonly syncMs = 0,
-    /** What a view's age is measured on: monotonic (a wall clock stepped back would make an old view young). */
-    private readonly elapsed: () => number = elapsedClock,
-  ) {}
+    options: { maxWindows?: number; elapsed?: () => number } = {},
+  ) {
+    this.maxWindows = options.maxWindows ?? DEFAULT_LOCAL_WINDOWS;
+    this.elapsed = options.elapsed ?? elapsedClock;
+  }
+
+  /** The keys this process keeps a window of now (at most `maxWindows`; gauge gerbang_rate_limit_local_windows). */
+  get localWindows(): number {
+    return this.windows.size;
+  }
 
   init(options: Options): void {
     this.windowMs = options.windowMs;
@@ -146,13 +171,29 @@ export class SharedRateLimitStore implements Store {
     await this.flush();
   }
 
+  /** Keeps `window` for `key` if there is room (see the class): else the key is counted in the store on every hit. */
   private keep(key: string, window: LocalWindow, now: number): void {
     this.forget(key);
-    if (this.windows.size >= MAX_LOCAL_KEYS) {
-      for (const [other, local] of this.windows) if (local.resetAt <= now && local.pending === 0 && local.sending === 0) this.forget(other);
-      if (this.windows.size >= MAX_LOCAL_KEYS) return;
-    }
+    if (this.windows.size >= this.maxWindows && !this.sweep(now)) return;
     this.windows.set(key, window);
+    this.earliestEnd = Math.min(this.earliestEnd, window.resetAt);
+  }
+
+  /**
+   * Drops the windows that ended and hold no hit to add (a window that ended while hits were
+   * pending is emptied by its next synchronisation). Walks the map only once a window
+   * can have ended, and at most once a second. True when there is room now.
+   */
+  private sweep(now: number): boolean {
+    const at = this.elapsed();
+    if (now < this.earliestEnd || at - this.sweptAt < SWEEP_GAP_MS) return false;
+    this.sweptAt = at;
+    this.earliestEnd = Infinity;
+    for (const [key, local] of this.windows) {
+      if (local.resetAt <= now && local.pending === 0 && local.sending === 0) this.forget(key);
+      else this.earliestEnd = Math.min(this.earliestEnd, local.resetAt);
+    }
+    return this.windows.size < this.maxWindows;
   }
 
   private forget(key: string): void {
@@ -235,10 +276,15 @@ function toInfo({ hits, resetAt }: { hits: number; resetAt: number }): ClientRat
 export class RateLimitStores {
   private readonly stores: SharedRateLimitStore[] = [];
 
-  create(repository: RateLimitRepository, prefix: string, clock: () => number, syncMs: number): SharedRateLimitStore {
-    const store = new SharedRateLimitStore(repository, prefix, clock, syncMs);
+  create(repository: RateLimitRepository, prefix: string, clock: () => number, syncMs: number, maxWindows?: number): SharedRateLimitStore {
+    const store = new SharedRateLimitStore(repository, prefix, clock, syncMs, { maxWindows });
     this.stores.push(store);
     return store;
+  }
+
+  /** Each limiter's windows kept in this process now, by its name (`ip`, `client`, `token-ip`). */
+  localWindows(): { limiter: string; windows: number }[] {
+    return this.stores.map((store) => ({ limiter: store.prefix.replace(/:$/, ''), windows: store.localWindows }));
   }
 
   async close(): Promise<void> {
