@@ -666,6 +666,73 @@ forEachBackend('A sent callback\'s delivery cut from its chain\'s tail, and its 
   });
 });
 
+forEachBackend('An attacker without keys who deletes the audit record of a delivered callback, then has it queued again', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-callback-unaudited-')), 'audit-checkpoints.jsonl');
+  const db = () => ctx.store().db;
+  const admin = `ops-${Date.now().toString(36)}`;
+  let gw: TestGateway;
+  let receiver: CallbackReceiver;
+  let client: TestClient;
+
+  before(async () => {
+    receiver = await startReceiver();
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50' });
+    client = await gw.createClient();
+    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+    await gw.store.consoleUsers.create({ username: admin, passwordHash: 'x', role: 'admin' }, Date.now());
+  });
+  after(async () => {
+    await gw?.close();
+    receiver?.server.close();
+  });
+
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const requeue = (transactionId: string, ...options: string[]): Promise<CliResult> =>
+    runCli(['callback', 'requeue', '--client', client.clientId, '--transaction-id', transactionId, '--admin', admin, '--reason', 'verify named it', ...options], env());
+  const noticesFor = (transactionId: string) => receiver.received.filter((r) => (JSON.parse(r.body) as { transfer: { transactionId: string } }).transfer.transactionId === transactionId);
+  const rowsOf = (transactionId: string) => db().query<Row>('SELECT id, state FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+
+  for (const [change, sql] of [
+    ['deleted', 'DELETE FROM callback_deliveries WHERE id = ?'],
+    ['set FAILED', "UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?"],
+  ] as const) {
+    it(`delivered, its CALLBACK audit record deleted and its row ${change}: the attempt its keyed change records hold is not audited, so refused without --send-again; verify names all three`, async function () {
+      this.timeout(60_000);
+      const body = sampleTransfer();
+      expect((await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await gw.token(client)}` } })).status).to.equal(201);
+      const transactionId = body.transactionId as string;
+      const sent = await eventually(async () => {
+        const row = await copyRow(db(), 'callback_deliveries', 'client_id = ? AND transaction_id = ?', [client.clientId, transactionId]).catch(() => null);
+        return row?.state === 'DELIVERED' && row;
+      });
+      const attempt = await eventually(async () => {
+        const attempts = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.statusCode === 200);
+        return attempts.length === 1 && attempts[0];
+      });
+      expect(noticesFor(transactionId)).to.have.length(1);
+      await db().execute('DELETE FROM audit_completions WHERE exchange_id = ?', [attempt.id]);
+      await db().execute('DELETE FROM audit_exchanges WHERE id = ?', [attempt.id]);
+      await db().execute(sql, [sent.id]);
+
+      const verified = await runCli(['audit', 'verify'], env());
+      expect(verified.code, verified.stdout + verified.stderr).to.equal(1);
+      expect(verified.stdout + verified.stderr).to.contain(`audit_exchanges id ${attempt.id}`).and.to.contain(transactionId);
+
+      const result = await requeue(transactionId);
+      expect(result.code, result.stdout + result.stderr).to.equal(1);
+      expect(result.stderr).to.contain('record 1 delivery attempt(s) and its audit holds records of 0: an attempt is on record whose audit record is missing').and.to.contain('--send-again');
+      expect((await rowsOf(transactionId)).map((r) => r.state), 'nothing queued').to.deep.equal(change === 'deleted' ? [] : ['FAILED']);
+      const audits = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK-REQUEUE');
+      expect(audits.map((a) => a.statusCode)).to.deep.equal([409]);
+      expect(audits[0].responseBody).to.contain('audit record is missing');
+
+      const asked = await requeue(transactionId, '--send-again');
+      expect(asked.code, asked.stdout + asked.stderr).to.equal(0);
+      await eventually(async () => noticesFor(transactionId).length === 2, 10_000);
+    });
+  }
+});
+
 forEachBackend('An attacker without keys who keeps a due callback unsent for minutes (a dispatcher on a clock of the test\'s)', (ctx) => {
   const db = () => ctx.store().db;
   let gw: TestGateway;

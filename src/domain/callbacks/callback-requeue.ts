@@ -56,7 +56,9 @@ export type RequeueOutcome = ({ requeued: true; found: string; url: string; seco
  * or the delivery holds (it goes or went as Gerbang left it) or was never queued; and, unless
  * `sendAgain`, when a CALLBACK record that holds under the audit chain's key says the ERP's
  * endpoint answered 2xx to it (queued again, it would be sent a second time), or when that cannot
- * be told (earlierDeliveries: fail closed). Never done unrecorded: its audit record is opened
+ * be told (earlierDeliveries: fail closed), or when the delivery's keyed change records record
+ * more attempts than its CALLBACK records that hold answer for (one deleted: it may have been
+ * delivered). Never done unrecorded: its audit record is opened
  * first, and when it cannot be written nothing is queued (refused, `unaudited`); an error thrown
  * meanwhile is recorded as 500 and thrown on.
  */
@@ -88,13 +90,20 @@ async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string
   const url = await heldRecord(() => deps.callbacks.endpointOf(input.clientId));
   if (url === null) return refused(`client ${input.clientId} has no callback endpoint (gerbang client set-callback)`);
   if (typeof url !== 'string') return refused(`the callback endpoint of client ${input.clientId} does not hold (${url.problem}); register it again with gerbang client set-callback`);
-  const sentBefore = sentAlready(await earlierDeliveries(deps.audit, input.clientId, input.transactionId));
+  const earlier = await earlierDeliveries(deps.audit, input.clientId, input.transactionId);
+  const sentBefore = sentAlready(earlier);
   const now = deps.clock();
   const notification = { clientId: input.clientId, transactionId: input.transactionId, url, body: notificationBody(currentResult(payment, now)) };
-  // Judged first either way: a delivery that holds is refused as such, sent before or not.
-  const written = await deps.callbacks.requeue(notification, now, { judgeOnly: sentBefore !== null && !input.sendAgain });
+  // Judged first either way: a delivery that holds is refused as such, sent before or not. Not
+  // asked to send again, its recorded attempts must each have their audit record (none 2xx).
+  const written = await deps.callbacks.requeue(notification, now, input.sendAgain ? {} : { judgeOnly: sentBefore !== null, attemptsAudited: 'attempts' in earlier ? earlier.attempts : 0 });
   if ('notRequeued' in written) return refused(`${written.notRequeued}: nothing to queue again`);
-  if (!written.queued) return refused(`${written.found}; but ${sentBefore}, so queued again it would be sent a second time and the ERP may act on it twice. Tell the ERP to read the transfer (GET /v1/transfers/{transactionId}); to send it anyway, run again with --send-again (recorded as a deliberate second send)`);
+  const tellErp = 'Tell the ERP to read the transfer (GET /v1/transfers/{transactionId}); to send it anyway, run again with --send-again (recorded as a deliberate second send)';
+  if (!written.queued && written.attemptsRecorded !== undefined) {
+    const audited = 'attempts' in earlier ? earlier.attempts : 0;
+    return refused(`${written.found}; but its change records (keyed) record ${written.attemptsRecorded} delivery attempt(s) and its audit holds records of ${audited}: an attempt is on record whose audit record is missing (deleted? see gerbang audit verify), so it may have been delivered, and queued again it may be sent a second time. ${tellErp}`);
+  }
+  if (!written.queued) return refused(`${written.found}; but ${sentBefore}, so queued again it would be sent a second time and the ERP may act on it twice. ${tellErp}`);
   return { requeued: true, found: written.found, url, ...(sentBefore === null ? {} : { secondSend: `sent again as asked (--send-again), although ${sentBefore}` }) };
 }
 

@@ -19,10 +19,11 @@ export interface Delivered {
 
 /**
  * What the keyed audit says of earlier deliveries of a notification: `delivered`, the newest of
- * its attempts the endpoint answered 2xx (null: none), and how many there were; or `untellable`,
- * why that cannot be told.
+ * its attempts the endpoint answered 2xx (null: none), and how many there were (`times`);
+ * `attempts`, how many attempts it records in all (each one the dispatcher records on the
+ * delivery's row: sent, or refused and marked FAILED); or `untellable`, why that cannot be told.
  */
-export type EarlierDeliveries = { delivered: Delivered | null; times: number } | { untellable: string };
+export type EarlierDeliveries = { delivered: Delivered | null; times: number; attempts: number } | { untellable: string };
 
 /** Exchanges read a page. */
 const PAGE = 500;
@@ -39,6 +40,7 @@ const PAGE = 500;
 export async function earlierDeliveries(audit: Pick<AuditRepository, 'list'>, clientId: string, transactionId: string): Promise<EarlierDeliveries> {
   let delivered: Delivered | null = null;
   let times = 0;
+  let attempts = 0;
   try {
     for (let afterId: number | undefined; ; ) {
       const page = await audit.list({ transactionId, afterId, limit: PAGE });
@@ -47,11 +49,12 @@ export async function earlierDeliveries(audit: Pick<AuditRepository, 'list'>, cl
         if (record.method !== CALLBACK_METHOD || record.clientId !== clientId) continue;
         const found = deliveredBy(record);
         if (typeof found === 'string') return { untellable: found };
+        if (recordsAnAttempt(record)) attempts += 1;
         if (found === null) continue;
         times += 1;
         delivered = found;
       }
-      if (page.length < PAGE) return { delivered, times };
+      if (page.length < PAGE) return { delivered, times, attempts };
       afterId = page[page.length - 1].id;
     }
   } catch (error) {
@@ -77,5 +80,15 @@ function deliveredBy(record: AuditExchangeRow): Delivered | null | string {
     return status !== null && status >= 200 && status < 300 ? { url: asked.url, at: record.completedAt ?? record.receivedAt, status, exchangeId: record.id } : null;
   } catch (error) {
     return `${what} cannot be read (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+/** Whether a CALLBACK record that holds answers for an attempt written on the delivery's row (sent, or refused and marked FAILED), not a refusal that left it as it was. */
+function recordsAnAttempt(record: AuditExchangeRow): boolean {
+  try {
+    const { delivery } = JSON.parse(record.responseBody ?? '') as Partial<AttemptAnswered>;
+    return delivery === 'DELIVERED' || delivery === 'PENDING' || delivery === 'FAILED';
+  } catch {
+    return false;
   }
 }

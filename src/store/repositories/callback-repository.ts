@@ -7,7 +7,7 @@ import { getLogger } from '../../log/index.js';
 import type { ChainLanes } from './audit-chain.js';
 import { changeRows } from './record-changes.js';
 import { KeyRingError } from '../../security/index.js';
-import { checkedCurrent, currentRowProblem, latestRecordAs, verifiedRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
+import { checkedCurrent, currentRowProblem, latestRecordAs, trustedChangesOf, verifiedRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
 import { type MacedRow, type MacedTable } from './record-macs.js';
 import { place, ValueSealer } from './sealed-values.js';
 
@@ -128,9 +128,11 @@ export class SqlCallbackRepository implements CallbackRepository {
    * commits, the row the first queued (it holds: refused), or its insert meets that row (refused:
    * queued meanwhile); never the first's fresh row deleted. With `judgeOnly` nothing is written:
    * what was found is returned (`queued` false), for a requeue refused once the delivery is judged
-   * (it was delivered before: requeueCallback).
+   * (it was delivered before: requeueCallback). With `attemptsAudited`, nothing is written either
+   * when the delivery's change records whose link holds record more attempts (recordAttempt's
+   * updates) than its audit holds records of: one was deleted, and it may have been delivered.
    */
-  async requeue(delivery: QueuedNotification, now: number, options: { judgeOnly?: boolean } = {}): Promise<{ found: string; queued: boolean } | { notRequeued: string }> {
+  async requeue(delivery: QueuedNotification, now: number, options: { judgeOnly?: boolean; attemptsAudited?: number } = {}): Promise<{ found: string; queued: boolean; attemptsRecorded?: number } | { notRequeued: string }> {
     const key = [delivery.clientId, delivery.transactionId];
     const what = `the delivery of client ${delivery.clientId}, transactionId ${delivery.transactionId}`;
     const locked = this.db.dialect === 'mysql' ? ' FOR UPDATE' : '';
@@ -143,6 +145,11 @@ export class SqlCallbackRepository implements CallbackRepository {
         const found = await verifiedRowProblem(rows.tx, CALLBACK_DELIVERIES, key, row, this.sealer);
         if (found === null) return { notRequeued: row ? `${what} holds (it is ${String(row.state)} as Gerbang left it)` : `${what} was never queued (or Gerbang deleted it)` };
         if (options.judgeOnly) return { found, queued: false };
+        if (options.attemptsAudited !== undefined) {
+          // Each attempt recordAttempt wrote is an update record of the delivery's own history (a queued one deleted and queued again included).
+          const attemptsRecorded = await trustedChangesOf(rows.tx, CALLBACK_DELIVERIES, key, 'update', this.sealer.keyRing);
+          if (attemptsRecorded > options.attemptsAudited) return { found, queued: false, attemptsRecorded };
+        }
         if (row && (await rows.delete(CALLBACK_DELIVERIES, 'client_id = ? AND transaction_id = ? AND id = ? AND (mac = ? OR (mac IS NULL AND ? IS NULL))', [...key, row.id, row.mac, row.mac])) !== 1) {
           return { notRequeued: `${what} changed while it was queued again (another requeue?); run it again` };
         }
