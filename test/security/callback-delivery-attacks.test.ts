@@ -666,7 +666,7 @@ forEachBackend('A sent callback\'s delivery cut from its chain\'s tail, and its 
   });
 });
 
-forEachBackend('An attacker without keys who deletes the audit record of a delivered callback, then has it queued again', (ctx) => {
+forEachBackend('An attacker without keys who has a callback queued again while it is being sent, or once its audit record is deleted', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-callback-unaudited-')), 'audit-checkpoints.jsonl');
   const db = () => ctx.store().db;
   const admin = `ops-${Date.now().toString(36)}`;
@@ -692,32 +692,100 @@ forEachBackend('An attacker without keys who deletes the audit record of a deliv
   const noticesFor = (transactionId: string) => receiver.received.filter((r) => (JSON.parse(r.body) as { transfer: { transactionId: string } }).transfer.transactionId === transactionId);
   const rowsOf = (transactionId: string) => db().query<Row>('SELECT id, state FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
 
-  for (const [change, sql] of [
-    ['deleted', 'DELETE FROM callback_deliveries WHERE id = ?'],
-    ['set FAILED', "UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?"],
-  ] as const) {
-    it(`delivered, its CALLBACK audit record deleted and its row ${change}: the attempt its keyed change records hold is not audited, so refused without --send-again; verify names all three`, async function () {
-      this.timeout(60_000);
-      const body = sampleTransfer();
-      expect((await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await gw.token(client)}` } })).status).to.equal(201);
-      const transactionId = body.transactionId as string;
-      const sent = await eventually(async () => {
-        const row = await copyRow(db(), 'callback_deliveries', 'client_id = ? AND transaction_id = ?', [client.clientId, transactionId]).catch(() => null);
-        return row?.state === 'DELIVERED' && row;
-      });
-      const attempt = await eventually(async () => {
-        const attempts = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.statusCode === 200);
-        return attempts.length === 1 && attempts[0];
-      });
-      expect(noticesFor(transactionId)).to.have.length(1);
+  /** A paid transfer whose notification the endpoint has received and not answered yet (its answers held): its id, its row, and the release. */
+  async function inFlight(): Promise<{ transactionId: string; row: Row; release: () => void }> {
+    const release = receiver.hold();
+    const body = sampleTransfer();
+    expect((await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await gw.token(client)}` } })).status).to.equal(201);
+    const transactionId = body.transactionId as string;
+    await eventually(async () => noticesFor(transactionId).length === 1);
+    const row = await copyRow(db(), 'callback_deliveries', 'client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+    return { transactionId, row, release };
+  }
+
+  /** The CALLBACK record of the one attempt at `transactionId`, once completed. */
+  const attemptRecord = (transactionId: string) =>
+    eventually(async () => {
+      const records = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK');
+      return records.length === 1 && records[0].outcome !== 'in_progress' && records[0];
+    }, 15_000);
+
+  it('while it is being sent (its answer not back yet) and its row altered in SQL: its audit record is open, so refused; with --send-again, refused while its row is leased; sent once', async function () {
+    this.timeout(60_000);
+    const { transactionId, row, release } = await inFlight();
+    let result: CliResult;
+    let asked: CliResult;
+    try {
+      const open = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK');
+      expect(open.map((r) => r.outcome), 'its audit record opened before the POST').to.deep.equal(['in_progress']);
+      await db().execute('UPDATE callback_deliveries SET attempts = 7 WHERE id = ?', [row.id]);
+      result = await requeue(transactionId);
+      asked = await requeue(transactionId, '--send-again');
+    } finally {
+      release();
+    }
+    expect(result.code, result.stdout + result.stderr).to.equal(1);
+    expect(result.stderr).to.contain('has no outcome (it is being sent now, or its process stopped before the outcome was written): it may have been delivered');
+    expect(asked.code, asked.stdout + asked.stderr).to.equal(1);
+    expect(asked.stderr).to.match(/is leased to \S+ until \S+ \(a process may be sending it now\); run it again after then/);
+    const attempt = await attemptRecord(transactionId);
+    expect(JSON.parse(attempt.responseBody!).notRecorded).to.contain('its row is not Gerbang\'s latest state');
+    expect((await rowsOf(transactionId)).map((r) => Number(r.id)), 'the row left as it is').to.deep.equal([Number(row.id)]);
+    expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+  });
+
+  it('while it is being sent, its row deleted in SQL: the attempt is not recorded on a row, which its audit record says; the ERP took it, so a requeue is refused', async function () {
+    this.timeout(60_000);
+    const { transactionId, row, release } = await inFlight();
+    try {
+      await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [row.id]);
+    } finally {
+      release();
+    }
+    const attempt = await attemptRecord(transactionId);
+    expect(attempt.statusCode).to.equal(200);
+    expect(JSON.parse(attempt.responseBody!).notRecorded).to.contain('no longer leased to this process');
+    const result = await requeue(transactionId);
+    expect(result.code, result.stdout + result.stderr).to.equal(1);
+    expect(result.stderr).to.contain(`the ERP's endpoint took it already`).and.to.contain(`audit_exchanges id ${attempt.id}`);
+    expect(await rowsOf(transactionId), 'nothing queued').to.deep.equal([]);
+    expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+  });
+
+  // Last: an audit record deleted holds the gateway (the scrub finds it) for the rest of the block.
+  it('delivered, its CALLBACK audit record deleted and its row deleted or set FAILED: the attempt its keyed change records hold is not audited, so refused without --send-again; verify names all three', async function () {
+    this.timeout(60_000);
+    const attacks = [
+      { change: 'deleted', sql: 'DELETE FROM callback_deliveries WHERE id = ?' },
+      { change: 'set FAILED', sql: "UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?" },
+    ];
+    const auth = { authorization: `Bearer ${await gw.token(client)}` };
+    // Both delivered before either attack: a deleted audit record holds the gateway once the scrub finds it.
+    const delivered = await Promise.all(
+      attacks.map(async (attack) => {
+        const body = sampleTransfer();
+        expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+        const transactionId = body.transactionId as string;
+        const sent = await eventually(async () => {
+          const row = await copyRow(db(), 'callback_deliveries', 'client_id = ? AND transaction_id = ?', [client.clientId, transactionId]).catch(() => null);
+          return row?.state === 'DELIVERED' && row;
+        });
+        const attempt = await attemptRecord(transactionId);
+        expect(attempt.statusCode).to.equal(200);
+        return { ...attack, transactionId, sent, attempt };
+      }),
+    );
+    expect(delivered.map(({ transactionId }) => noticesFor(transactionId).length), 'each sent once').to.deep.equal([1, 1]);
+    for (const { sql, sent, attempt } of delivered) {
       await db().execute('DELETE FROM audit_completions WHERE exchange_id = ?', [attempt.id]);
       await db().execute('DELETE FROM audit_exchanges WHERE id = ?', [attempt.id]);
       await db().execute(sql, [sent.id]);
+    }
+    const verified = await runCli(['audit', 'verify'], env());
+    expect(verified.code, verified.stdout + verified.stderr).to.equal(1);
+    for (const { transactionId, attempt } of delivered) expect(verified.stdout + verified.stderr).to.contain(`audit_exchanges id ${attempt.id}`).and.to.contain(transactionId);
 
-      const verified = await runCli(['audit', 'verify'], env());
-      expect(verified.code, verified.stdout + verified.stderr).to.equal(1);
-      expect(verified.stdout + verified.stderr).to.contain(`audit_exchanges id ${attempt.id}`).and.to.contain(transactionId);
-
+    for (const { change, transactionId } of delivered) {
       const result = await requeue(transactionId);
       expect(result.code, result.stdout + result.stderr).to.equal(1);
       expect(result.stderr).to.contain('record 1 delivery attempt(s) and its audit holds records of 0: an attempt is on record whose audit record is missing').and.to.contain('--send-again');
@@ -725,12 +793,11 @@ forEachBackend('An attacker without keys who deletes the audit record of a deliv
       const audits = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK-REQUEUE');
       expect(audits.map((a) => a.statusCode)).to.deep.equal([409]);
       expect(audits[0].responseBody).to.contain('audit record is missing');
-
       const asked = await requeue(transactionId, '--send-again');
       expect(asked.code, asked.stdout + asked.stderr).to.equal(0);
-      await eventually(async () => noticesFor(transactionId).length === 2, 10_000);
-    });
-  }
+      expect(await rowsOf(transactionId), 'queued again as asked').to.have.length(1);
+    }
+  });
 });
 
 forEachBackend('An attacker without keys who keeps a due callback unsent for minutes (a dispatcher on a clock of the test\'s)', (ctx) => {

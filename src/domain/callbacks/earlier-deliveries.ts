@@ -5,7 +5,14 @@ export const CALLBACK_METHOD = 'CALLBACK';
 
 /** What a delivery attempt's audit record asks (its request) and answers (its response), as deliver writes them. */
 export type AttemptAsked = { url: string; body: unknown };
-export type AttemptAnswered = { delivery: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; attempts: number };
+export type AttemptAnswered = {
+  delivery: 'DELIVERED' | 'PENDING' | 'FAILED';
+  status: number | null;
+  error: string | null;
+  attempts: number;
+  /** Why the attempt is not recorded on the delivery's row (its lease lost, its row changed or deleted meanwhile, the store failing), when it is not. */
+  notRecorded?: string;
+};
 
 /** A notification the ERP's endpoint took (answered 2xx), as its attempt's audit record says. */
 export interface Delivered {
@@ -65,13 +72,13 @@ export async function earlierDeliveries(audit: Pick<AuditRepository, 'list'>, cl
 /**
  * The delivery a CALLBACK record that holds proves (an attempt the endpoint answered 2xx), null
  * when it proves none (an attempt that failed, a refusal to send), or why it cannot be read: an
- * attempt's record not completed (the process stopped before its outcome was written: it may have
- * been delivered), or not as deliver writes it.
+ * attempt's record not completed (opened before the POST: being sent now, or the process stopped
+ * before its outcome was written: it may have been delivered), or not as deliver writes it.
  */
 function deliveredBy(record: AuditExchangeRow): Delivered | null | string {
   if (record.errorCode === 'AUDIT_INTEGRITY') return null;
   const what = `the delivery attempt recorded as audit_exchanges id ${record.id}`;
-  if (record.outcome === 'in_progress') return `${what} has no outcome (its process stopped before it was written): it may have been delivered`;
+  if (record.outcome === 'in_progress') return `${what} has no outcome (it is being sent now, or its process stopped before the outcome was written): it may have been delivered`;
   try {
     const asked = JSON.parse(record.requestBody ?? '') as AttemptAsked;
     const answered = JSON.parse(record.responseBody ?? '') as AttemptAnswered;
