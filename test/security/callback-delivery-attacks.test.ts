@@ -555,6 +555,31 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       await queuedOnceByTwo(transactionId, await twoAtOnce(transactionId, 'SELECT id FROM callback_deliveries WHERE client_id = ? AND transaction_id = ? FOR UPDATE', [client.clientId, transactionId]));
     });
 
+    it('a reason of 120,000 characters, or one holding control or direction characters, refused naming the reason (its record bounded); a client id with a trailing space finds no payment on any backend', async function () {
+      this.timeout(60_000);
+      const { transactionId, row } = await queued();
+      await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [row.id]);
+      gw.gateway.callbacks.start();
+      const long = await requeue(transactionId, 'x'.repeat(120_000));
+      expect(long.code, long.stdout + long.stderr).to.equal(1);
+      expect(long.stderr).to.contain('NOT queued again: the reason is 120000 characters long; at most 300 are kept');
+      const marked = await requeue(transactionId, 'ab\u001b[31mRED\u202eevil');
+      expect(marked.code, marked.stdout + marked.stderr).to.equal(1);
+      expect(marked.stderr).to.contain('NOT queued again: the reason must be plain text on one line: it holds a control or direction character');
+      const padded = await runCli(['callback', 'requeue', '--client', `${client.clientId} `, '--transaction-id', transactionId, '--admin', admin, '--reason', 'verify named it'], {
+        GERBANG_DATABASE_URL: ctx.url(),
+        GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
+        GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints,
+      });
+      expect(padded.code, padded.stdout + padded.stderr).to.equal(1);
+      expect(padded.stderr).to.contain(`NOT queued again: there is no payment of client ${client.clientId} , transactionId ${transactionId}`);
+      expect(await db().query('SELECT id FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]), 'nothing queued').to.deep.equal([]);
+      const audits = await requeueAudits(transactionId);
+      expect(audits.map((a) => a.statusCode), 'each refusal audited').to.deep.equal([409, 409, 409]);
+      expect(audits[0].requestBody!.length, 'the long reason kept bounded').to.be.below(1_000);
+      await sentOnceAndNoLongerNamed(transactionId, await requeue(transactionId));
+    });
+
     it('refused, nothing queued, while its audit record cannot be written (the insert refused by a trigger); queued once it can', async () => {
       const { transactionId, row } = await queued();
       await db().execute("UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", [row.id]);

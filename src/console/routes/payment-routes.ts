@@ -1,7 +1,9 @@
 import ExcelJS from 'exceljs';
 import { Router, type Request, type Response } from 'express';
 import { once } from 'node:events';
+import { visibleText } from '../../banks/common/bank-text.js';
 import { requeueCallback } from '../../domain/callbacks/index.js';
+import { OPERATOR_REASON_MAX } from '../../domain/operator-reason.js';
 import { formulaSafeCsv } from '../../export/index.js';
 import { IntegrityError } from '../../errors/index.js';
 import type { PaymentCursor, PaymentRecord, Store } from '../../store/types.js';
@@ -236,7 +238,8 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
     const raw = String(req.params.id);
     const payment = /^\d{1,15}$/.test(raw) ? await store.paymentSearch.findById(Number(raw)) : null;
     if (!payment) return notFound(req, res);
-    const reason = (typeof req.body?.reason === 'string' ? (req.body.reason as string) : '').trim().slice(0, 500);
+    // Judged by requeueCallback (reasonProblem), as from the CLI: not cut here.
+    const reason = (typeof req.body?.reason === 'string' ? (req.body.reason as string) : '').trim();
     if (req.body?.confirmed !== 'yes') {
       const client = await store.clients.findById(payment.clientId);
       res.type('html').send(requeueConfirmPage(ctx, { paymentId: payment.id, clientId: payment.clientId, clientName: client?.name ?? payment.clientId, transactionId: payment.transactionId, reason }));
@@ -251,7 +254,8 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
       username: ctx.user.username,
       action: 'callback_requeue',
       target: `payment:${payment.id}`,
-      detail: `${outcome.requeued ? `requeued (${outcome.found})` : `refused: ${outcome.refused}`}; reason: ${reason}`,
+      // A reason refused (too long, a control or direction character) is kept bounded and visible.
+      detail: `${outcome.requeued ? `requeued (${outcome.found})` : `refused: ${outcome.refused}`}; reason: ${visibleText(reason.slice(0, OPERATOR_REASON_MAX))}`,
       remoteIp: remoteIp(req),
     });
     await store.consoleSessions.setFlash(ctx.session.idHash, JSON.stringify({ requeue: { payment: payment.id, requeued: outcome.requeued, ...(outcome.requeued ? {} : { refused: outcome.refused }) } }));

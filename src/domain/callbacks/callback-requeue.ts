@@ -3,6 +3,7 @@ import { AppError, IntegrityError } from '../../errors/index.js';
 import type { AuditRepository, CallbackRepository, ConsoleUserRepository, PaymentRepository } from '../../store/types.js';
 import { currentResult } from '../transfers/settlement.js';
 import { notificationBody } from './callback-dispatcher.js';
+import { OPERATOR_REASON_MAX, reasonProblem } from '../operator-reason.js';
 import { earlierDeliveries, type EarlierDeliveries } from './earlier-deliveries.js';
 
 /**
@@ -51,7 +52,8 @@ export type RequeueOutcome = ({ requeued: true; found: string; url: string; seco
 /**
  * Queues the delivery of `clientId`'s `transactionId` again when its row does not hold or was
  * deleted in SQL. Refused, with nothing queued, when `admin` is not an active console admin, the
- * reason is empty, the payment is not there, not final, or does not hold itself (changed in SQL:
+ * reason cannot be kept (reasonProblem: blank, too long, a control or direction character; the
+ * same from the CLI and the console), the payment is not there, not final, or does not hold itself (changed in SQL:
  * its state proves nothing either), the client has no callback endpoint or one that does not hold,
  * or the delivery holds (it goes or went as Gerbang left it) or was never queued; and, unless
  * `sendAgain`, when a CALLBACK record that holds under the audit chain's key says the ERP's
@@ -64,7 +66,9 @@ export type RequeueOutcome = ({ requeued: true; found: string; url: string; seco
  */
 export async function requeueCallback(deps: RequeueDeps, input: RequeueRequest): Promise<RequeueOutcome> {
   const reason = input.reason.trim();
-  const asked = { admin: input.admin, via: input.via ?? 'cli', reason, ...(input.sendAgain ? { sendAgain: true } : {}) };
+  // Kept in bounded form when refused for its length (the record says how long it was).
+  const kept = reason.length > OPERATOR_REASON_MAX ? `${reason.slice(0, OPERATOR_REASON_MAX)}… (${reason.length} characters)` : reason;
+  const asked = { admin: input.admin, via: input.via ?? 'cli', reason: kept, ...(input.sendAgain ? { sendAgain: true } : {}) };
   const audit = new InternalAuditTrail(deps.audit, { method: 'CALLBACK-REQUEUE', path: `/internal/callbacks/${input.transactionId}`, requestBody: asked }, deps.clock);
   audit.set({ clientId: input.clientId, transactionId: input.transactionId });
   try {
@@ -81,7 +85,8 @@ async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string
   const refused = (why: string): RequeueOutcome => ({ requeued: false, refused: why });
   const user = await deps.consoleUsers.findByUsername(input.admin);
   if (!user || user.role !== 'admin' || user.status !== 'active') return refused(`only an active console admin may queue a notification again; ${JSON.stringify(input.admin)} is not one`);
-  if (reason === '') return refused('a reason is required');
+  const problem = reasonProblem(reason);
+  if (problem !== null) return refused(`the reason ${problem}`);
   const transfer = `payment of client ${input.clientId}, transactionId ${input.transactionId}`;
   const payment = await heldRecord(() => deps.payments.find(input.clientId, input.transactionId));
   if (payment === null) return refused(`there is no ${transfer}`);
