@@ -1468,14 +1468,21 @@ export interface ConsoleSessionRepository {
   deleteForUser(userId: number): Promise<void>;
   /** Removes sessions idle since before `idleBefore`; returns how many. */
   purgeIdle(idleBefore: number): Promise<number>;
-  /** Keeps a message for the session's next page, sealed (it may hold a new client secret); replaces one not shown yet. */
-  setFlash(idHash: string, message: string): Promise<void>;
   /**
-   * The message kept for this session, cleared in the same step: of two requests racing for it,
-   * one gets it and the other null. Null too when there is none.
+   * Keeps a message for the session's next page of `purpose`, sealed (it may hold a new client
+   * secret); replaces one of that purpose not shown yet, and leaves the other purposes' messages.
    */
-  takeFlash(idHash: string): Promise<string | null>;
+  setFlash(idHash: string, purpose: FlashPurpose, message: string): Promise<void>;
+  /**
+   * The message of `purpose` kept for this session, cleared in the same step (the others kept): of
+   * two requests racing for it, one gets it and the other null. Null too when there is none.
+   */
+  takeFlash(idHash: string, purpose: FlashPurpose): Promise<string | null>;
 }
+
+/** What a console page leaves a message for: the admin page (a new client secret among them), a requeue's outcome on its payment's page. */
+export const FLASH_PURPOSES = ['admin', 'requeue'] as const;
+export type FlashPurpose = (typeof FLASH_PURPOSES)[number];
 
 /** How many characters a console audit entry's detail keeps (ConsoleAuditRepository.record cuts the rest). */
 export const CONSOLE_AUDIT_DETAIL_MAX = 1024;
