@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { CallbackDispatcher, CallbackSigner } from '../../src/domain/callbacks/index.js';
 import { migrate, openDb, type SqlValue } from '../../src/store/index.js';
@@ -311,6 +311,8 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       const audited = (await requeueAudits(transactionId)).filter((a) => a.statusCode === 200);
       expect(audited, 'requeued once').to.have.length(1);
       expect(audited[0].requestBody).to.contain(admin).and.to.contain('verify named it');
+      // --admin is a name typed: the OS user and host that ran the command kept beside it.
+      expect(JSON.parse(audited[0].requestBody!).ranBy).to.deep.equal({ osUser: userInfo().username, host: hostname() });
       const verified = await verify();
       expect(verified.stdout + verified.stderr, 'no longer named').to.not.contain(transactionId);
     }

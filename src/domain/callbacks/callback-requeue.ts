@@ -33,6 +33,8 @@ export interface RequeueRequest {
   reason: string;
   /** Where it was asked (kept in the audit); `cli` unless said. */
   via?: 'cli' | 'console';
+  /** The CLI's: the operating-system user and host that ran it (kept in the audit beside `admin`, a name typed there). */
+  ranBy?: { osUser: string; host: string };
   /**
    * Queue it even though the audit says the ERP's endpoint took it already, or cannot tell: a
    * deliberate second send, said so in the audit record.
@@ -68,7 +70,7 @@ export async function requeueCallback(deps: RequeueDeps, input: RequeueRequest):
   const reason = input.reason.trim();
   // Kept in bounded form when refused for its length (the record says how long it was).
   const kept = reason.length > OPERATOR_REASON_MAX ? `${reason.slice(0, OPERATOR_REASON_MAX)}… (${reason.length} characters)` : reason;
-  const asked = { admin: input.admin, via: input.via ?? 'cli', reason: kept, ...(input.sendAgain ? { sendAgain: true } : {}) };
+  const asked = { admin: input.admin, via: input.via ?? 'cli', ...(input.ranBy === undefined ? {} : { ranBy: input.ranBy }), reason: kept, ...(input.sendAgain ? { sendAgain: true } : {}) };
   const audit = new InternalAuditTrail(deps.audit, { method: 'CALLBACK-REQUEUE', path: `/internal/callbacks/${input.transactionId}`, requestBody: asked }, deps.clock);
   audit.set({ clientId: input.clientId, transactionId: input.transactionId });
   try {
