@@ -1078,12 +1078,13 @@ export interface CallbackRepository {
    * `attemptsAudited` (how many of its attempts the keyed audit holds records of), nothing is
    * written either when its change records (those whose link holds) record more attempts than
    * that (an attempt's audit record deleted: it may have been delivered): `queued` false and
-   * `attemptsRecorded`, how many they record.
+   * `attemptsRecorded`, how many they record; with `queueUnaudited` it is queued all the same
+   * (a second send asked for), `attemptsRecorded` then saying so.
    */
   requeue(
     delivery: { clientId: string; transactionId: string; url: string; body: string },
     now: number,
-    options?: { judgeOnly?: boolean; attemptsAudited?: number },
+    options?: { judgeOnly?: boolean; attemptsAudited?: number; queueUnaudited?: boolean },
   ): Promise<{ found: string; queued: boolean; attemptsRecorded?: number } | { notRequeued: string }>;
   /**
    * What is wrong with the delivery of that transfer, judged as requeue judges it (its row against

@@ -822,6 +822,7 @@ forEachBackend('An attacker without keys who has a callback queued again while i
       expect(audits[0].responseBody).to.contain('audit record is missing');
       const asked = await requeue(transactionId, '--send-again');
       expect(asked.code, asked.stdout + asked.stderr).to.equal(0);
+      expect(asked.stdout).to.contain('A SECOND SEND: sent again as asked (--send-again), although its change records (keyed) record 1 delivery attempt(s) and its audit holds records of 0');
       expect(await rowsOf(transactionId), 'queued again as asked').to.have.length(1);
     }
   });

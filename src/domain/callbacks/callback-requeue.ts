@@ -103,15 +103,15 @@ async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string
   const notification = { clientId: input.clientId, transactionId: input.transactionId, url, body: notificationBody(currentResult(payment, now)) };
   // Judged first either way: a delivery that holds is refused as such, sent before or not. Not
   // asked to send again, its recorded attempts must each have their audit record (none 2xx).
-  const written = await deps.callbacks.requeue(notification, now, input.sendAgain ? {} : { judgeOnly: sentBefore !== null, attemptsAudited: 'attempts' in earlier ? earlier.attempts : 0 });
+  const audited = 'attempts' in earlier ? earlier.attempts : undefined;
+  const written = await deps.callbacks.requeue(notification, now, input.sendAgain ? { attemptsAudited: audited, queueUnaudited: true } : { judgeOnly: sentBefore !== null, attemptsAudited: audited ?? 0 });
   if ('notRequeued' in written) return refused(`${written.notRequeued}: nothing to queue again`);
+  const unaudited = written.attemptsRecorded === undefined ? null : `its change records (keyed) record ${written.attemptsRecorded} delivery attempt(s) and its audit holds records of ${audited ?? 0}: an attempt is on record whose audit record is missing (deleted? see gerbang audit verify)`;
   const tellErp = 'Tell the ERP to read the transfer (GET /v1/transfers/{transactionId}); to send it anyway, run again with --send-again (recorded as a deliberate second send)';
-  if (!written.queued && written.attemptsRecorded !== undefined) {
-    const audited = 'attempts' in earlier ? earlier.attempts : 0;
-    return refused(`${written.found}; but its change records (keyed) record ${written.attemptsRecorded} delivery attempt(s) and its audit holds records of ${audited}: an attempt is on record whose audit record is missing (deleted? see gerbang audit verify), so it may have been delivered, and queued again it may be sent a second time. ${tellErp}`);
-  }
+  if (!written.queued && unaudited !== null) return refused(`${written.found}; but ${unaudited}, so it may have been delivered, and queued again it may be sent a second time. ${tellErp}`);
   if (!written.queued) return refused(`${written.found}; but ${sentBefore}, so queued again it would be sent a second time and the ERP may act on it twice. ${tellErp}`);
-  return { requeued: true, found: written.found, url, ...(sentBefore === null ? {} : { secondSend: `sent again as asked (--send-again), although ${sentBefore}` }) };
+  const although = sentBefore ?? unaudited;
+  return { requeued: true, found: written.found, url, ...(although === null ? {} : { secondSend: `sent again as asked (--send-again), although ${although}` }) };
 }
 
 /** Why the notification may have reached the ERP already, in words, or null when its audit records no delivery. */

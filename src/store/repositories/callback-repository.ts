@@ -131,9 +131,10 @@ export class SqlCallbackRepository implements CallbackRepository {
    * (it was delivered before: requeueCallback). Nor while its row is leased to a process (one
    * may be sending it: refused, naming when the lease ends). With `attemptsAudited`, nothing is written either
    * when the delivery's change records whose link holds record more attempts (recordAttempt's
-   * updates) than its audit holds records of: one was deleted, and it may have been delivered.
+   * updates) than its audit holds records of: one was deleted, and it may have been delivered
+   * (`attemptsRecorded` says how many; with `queueUnaudited`, queued all the same, and said).
    */
-  async requeue(delivery: QueuedNotification, now: number, options: { judgeOnly?: boolean; attemptsAudited?: number } = {}): Promise<{ found: string; queued: boolean; attemptsRecorded?: number } | { notRequeued: string }> {
+  async requeue(delivery: QueuedNotification, now: number, options: { judgeOnly?: boolean; attemptsAudited?: number; queueUnaudited?: boolean } = {}): Promise<{ found: string; queued: boolean; attemptsRecorded?: number } | { notRequeued: string }> {
     const key = [delivery.clientId, delivery.transactionId];
     const what = `the delivery of client ${delivery.clientId}, transactionId ${delivery.transactionId}`;
     const locked = this.db.dialect === 'mysql' ? ' FOR UPDATE' : '';
@@ -146,11 +147,10 @@ export class SqlCallbackRepository implements CallbackRepository {
         const found = await verifiedRowProblem(rows.tx, CALLBACK_DELIVERIES, key, row, this.sealer);
         if (found === null) return { notRequeued: row ? `${what} holds (it is ${String(row.state)} as Gerbang left it)` : `${what} was never queued (or Gerbang deleted it)` };
         if (options.judgeOnly) return { found, queued: false };
-        if (options.attemptsAudited !== undefined) {
-          // Each attempt recordAttempt wrote is an update record of the delivery's own history (a queued one deleted and queued again included).
-          const attemptsRecorded = await trustedChangesOf(rows.tx, CALLBACK_DELIVERIES, key, 'update', this.sealer.keyRing);
-          if (attemptsRecorded > options.attemptsAudited) return { found, queued: false, attemptsRecorded };
-        }
+        // Each attempt recordAttempt wrote is an update record of the delivery's own history (a queued one deleted and queued again included).
+        const recorded = options.attemptsAudited === undefined ? 0 : await trustedChangesOf(rows.tx, CALLBACK_DELIVERIES, key, 'update', this.sealer.keyRing);
+        const unaudited = options.attemptsAudited !== undefined && recorded > options.attemptsAudited ? { attemptsRecorded: recorded } : {};
+        if ('attemptsRecorded' in unaudited && !options.queueUnaudited) return { found, queued: false, ...unaudited };
         // A process may be sending it now (its row changed in SQL since its claim): replaced, it would be sent twice. A row refused as it stands is leased by no one (claimDue).
         if (row && row.lease_owner !== null && row.lease_until !== null && toNumber(row.lease_until as number) > now) {
           return { notRequeued: `${what} is leased to ${String(row.lease_owner)} until ${new Date(toNumber(row.lease_until as number)).toISOString()} (a process may be sending it now); run it again after then` };
@@ -159,7 +159,7 @@ export class SqlCallbackRepository implements CallbackRepository {
           return { notRequeued: `${what} changed while it was queued again (another requeue?); run it again` };
         }
         await rows.insert(CALLBACK_DELIVERIES, this.queuedRow(delivery, now));
-        return { found, queued: true };
+        return { found, queued: true, ...unaudited };
       });
     } catch (error) {
       if (!(error instanceof UniqueViolationError)) throw error;
