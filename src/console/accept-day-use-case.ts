@@ -8,9 +8,6 @@ import { maskAccount } from './format.js';
 /** The console audit's action of an acceptance (shown on the access log, filtered by it). */
 export const DAY_ACCEPTED_ACTION = 'reconciliation_day_accept';
 
-/** How long a reason may be: it must leave room in the record for what was accepted (CONSOLE_AUDIT_DETAIL_MAX). */
-export const ACCEPT_REASON_MAX = 300;
-
 /** A digest as acceptDigest prints it. */
 const DIGEST = /^[0-9a-f]{16}$/;
 
@@ -19,7 +16,7 @@ export interface DayAcceptanceRequest {
   account: string;
   /** The Jakarta day, yyyy-MM-dd. */
   day: string;
-  /** Why the operator accepts it (what was investigated): kept in the console audit. Checked by reasonProblem. */
+  /** Why the operator accepts it (what was investigated): kept in the console audit. Checked by reasonProblem (domain/operator-reason). */
   reason: string;
   /** The digest printed when the day was looked at (acceptDigest; any case); without it nothing is accepted. */
   expect?: string;
@@ -55,18 +52,6 @@ export interface DayAcceptanceResult {
   failure?: string;
   /** The acceptance is in the console audit, but the day was not sealed (`failure` says why): run the command again. */
   recordedNotSealed?: true;
-}
-
-/**
- * Why a reason cannot be kept (null when it can): it is kept as typed in the console audit and
- * shown on the access log, so it is plain text of at most ACCEPT_REASON_MAX characters, no
- * control or direction character (visibleText would show it escaped), not blank.
- */
-export function reasonProblem(reason: string): string | null {
-  if (reason.trim() === '') return 'is required: say what was investigated (it is kept in the console audit)';
-  if (reason.length > ACCEPT_REASON_MAX) return `is ${reason.length} characters long; at most ${ACCEPT_REASON_MAX} are kept (name the ticket that holds the rest)`;
-  if (visibleText(reason) !== reason) return 'must be plain text on one line: it holds a control or direction character (a new line, an escape, a right-to-left mark)';
-  return null;
 }
 
 /** Whether `expect` is written as acceptDigest prints a digest (any case). */

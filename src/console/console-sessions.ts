@@ -1,10 +1,13 @@
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { ConsoleRole, ConsoleSessionRepository, ConsoleUserRepository } from '../store/types.js';
+import { getLogger } from '../log/index.js';
+import type { ConsoleAuditRepository, ConsoleRole, ConsoleSessionRepository, ConsoleUserRepository } from '../store/types.js';
 import { consoleLocals, signedIn } from './console-locals.js';
 import { parseLang, translator } from './i18n.js';
 import { messagePage } from './views/message-page.js';
+
+const log = getLogger('console');
 
 export const SESSION_COOKIE = 'gerbang_console';
 export const LANG_COOKIE = 'gerbang_lang';
@@ -113,9 +116,33 @@ export function csrfStep(): RequestHandler {
 
 /** Lets only the given roles through; others get a 403 page with a way back. */
 export function requireRole(...roles: ConsoleRole[]): RequestHandler {
-  return (req, res, next) => {
+  return roleGate(roles);
+}
+
+/**
+ * requireRole for a change (a POST that queues, resolves): a user of another role is refused 403
+ * as there, and the refusal is kept in the console audit first (action `forbidden`, the page as
+ * its target, the role that asked and the roles allowed), so a viewer's or an auditor's attempt
+ * is on the access log, not only in the web server's. When that record cannot be written the
+ * answer is still 403 (logged).
+ */
+export function requireRoleRecorded(audit: Pick<ConsoleAuditRepository, 'record'>, clock: () => number, ...roles: ConsoleRole[]): RequestHandler {
+  return roleGate(roles, async (req, user) => {
+    const detail = `${req.method} refused: role ${user.role}; only ${roles.join(' or ')} may`;
+    await audit
+      .record({ at: clock(), username: user.username, action: FORBIDDEN_ACTION, target: req.originalUrl.slice(0, 191), detail, remoteIp: req.ip ?? req.socket.remoteAddress ?? 'unknown' })
+      .catch((error: unknown) => log.error({ err: error, path: req.originalUrl, username: user.username }, 'a forbidden console request could not be recorded'));
+  });
+}
+
+/** The console audit's action of a request refused for its user's role (requireRoleRecorded). */
+export const FORBIDDEN_ACTION = 'forbidden';
+
+function roleGate(roles: ConsoleRole[], refused?: (req: Request, user: { username: string; role: ConsoleRole }) => Promise<void>): RequestHandler {
+  return async (req, res, next) => {
     const { user, session, t, lang, sandbox } = signedIn(res);
     if (!roles.includes(user.role)) {
+      await refused?.(req, user);
       res.status(403).type('html').send(messagePage({ t, lang, user, sandbox, here: req.originalUrl, csrfToken: session.csrfToken }, t('pageForbidden'), t('forbidden')));
       return;
     }

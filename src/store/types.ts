@@ -1066,16 +1066,26 @@ export interface CallbackRepository {
   /**
    * Records an attempt: DELIVERED, PENDING again at `nextAttemptAt`, or FAILED for good; frees the
    * lease. Throws IntegrityError when the row is no longer Gerbang's latest state of it (nothing written).
+   * False (nothing written) when the row is no longer leased to `owner` (deleted, or leased to another).
    */
-  recordAttempt(id: number, owner: string, attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number }, now: number): Promise<void>;
+  recordAttempt(id: number, owner: string, attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number }, now: number): Promise<boolean>;
   /**
    * Queues a delivery again, as enqueue does (PENDING, no attempts, due now, its MAC and change
    * record), over one whose row does not hold or that was deleted in SQL: `found` says what was
    * wrong with it (`queued`: true). Nothing is written when its row is Gerbang's latest state of
    * it, or when no delivery of that transfer was ever recorded (`notRequeued` says which), nor
-   * with `judgeOnly`: the delivery judged alone, `found` then with `queued` false.
+   * with `judgeOnly`: the delivery judged alone, `found` then with `queued` false. With
+   * `attemptsAudited` (how many of its attempts the keyed audit holds records of), nothing is
+   * written either when its change records (those whose link holds) record more attempts than
+   * that (an attempt's audit record deleted: it may have been delivered): `queued` false and
+   * `attemptsRecorded`, how many they record; with `queueUnaudited` it is queued all the same
+   * (a second send asked for), `attemptsRecorded` then saying so.
    */
-  requeue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number, options?: { judgeOnly?: boolean }): Promise<{ found: string; queued: boolean } | { notRequeued: string }>;
+  requeue(
+    delivery: { clientId: string; transactionId: string; url: string; body: string },
+    now: number,
+    options?: { judgeOnly?: boolean; attemptsAudited?: number; queueUnaudited?: boolean },
+  ): Promise<{ found: string; queued: boolean; attemptsRecorded?: number } | { notRequeued: string }>;
   /**
    * What is wrong with the delivery of that transfer, judged as requeue judges it (its row against
    * its latest change record whose link holds), nothing written: null when it holds or was never
@@ -1459,14 +1469,21 @@ export interface ConsoleSessionRepository {
   deleteForUser(userId: number): Promise<void>;
   /** Removes sessions idle since before `idleBefore`; returns how many. */
   purgeIdle(idleBefore: number): Promise<number>;
-  /** Keeps a message for the session's next page, sealed (it may hold a new client secret); replaces one not shown yet. */
-  setFlash(idHash: string, message: string): Promise<void>;
   /**
-   * The message kept for this session, cleared in the same step: of two requests racing for it,
-   * one gets it and the other null. Null too when there is none.
+   * Keeps a message for the session's next page of `purpose`, sealed (it may hold a new client
+   * secret); replaces one of that purpose not shown yet, and leaves the other purposes' messages.
    */
-  takeFlash(idHash: string): Promise<string | null>;
+  setFlash(idHash: string, purpose: FlashPurpose, message: string): Promise<void>;
+  /**
+   * The message of `purpose` kept for this session, cleared in the same step (the others kept): of
+   * two requests racing for it, one gets it and the other null. Null too when there is none.
+   */
+  takeFlash(idHash: string, purpose: FlashPurpose): Promise<string | null>;
 }
+
+/** What a console page leaves a message for: the admin page (a new client secret among them), a requeue's outcome on its payment's page. */
+export const FLASH_PURPOSES = ['admin', 'requeue'] as const;
+export type FlashPurpose = (typeof FLASH_PURPOSES)[number];
 
 /** How many characters a console audit entry's detail keeps (ConsoleAuditRepository.record cuts the rest). */
 export const CONSOLE_AUDIT_DETAIL_MAX = 1024;

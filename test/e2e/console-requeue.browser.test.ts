@@ -12,7 +12,8 @@ import { eventually, sampleTransfer, type TestClient } from '../support/gateway-
  * a reason, confirms on a page naming the client and the transaction, and is sent back to the
  * page (Post/Redirect/Get), which says what came of it; the ERP's endpoint (a real HTTP server)
  * receives it once, and a reload repeats nothing. A viewer sees the mark, no form, and a POST of
- * theirs is refused 403. Both languages, axe-clean; both backends. The attacks are SQL.
+ * theirs is refused 403 and kept on the access log. The page's one-time message is its own: a new
+ * client secret waiting for the admin page is not taken by it. Both languages, axe-clean; both backends. The attacks are SQL.
  */
 for (const backend of ['sqlite', 'mariadb'] as const) {
   describe(`Finance console in a browser: an admin sends a held-back notification again from the payment's page [${backend}]`, function () {
@@ -69,6 +70,9 @@ for (const backend of ['sqlite', 'mariadb'] as const) {
       expect(await page.locator('#requeue-form').count()).to.equal(0);
       expect(await axeViolations(page)).to.deep.equal([]);
       expect((await postRequeue(page, held.deleted.id)).status).to.equal(403);
+      // The refusal on the access log: who tried what, as which role.
+      const refusals = await suite.con.store.consoleAudit.list({ action: 'forbidden', username: viewer.username });
+      expect(refusals.map((e) => [e.target, e.detail])).to.deep.equal([[`/console/payments/${held.deleted.id}/requeue`, 'POST refused: role viewer; only admin may']]);
       expect(await requeueAudits(held.deleted.transactionId)).to.have.length(0);
       expect(await deliveryOf(held.deleted.transactionId)).to.equal(undefined);
     });
@@ -138,5 +142,20 @@ for (const backend of ['sqlite', 'mariadb'] as const) {
         expect(log.filter((e) => e.target === `payment:${id}`).map((e) => e.detail!.split(' ')[0])).to.deep.equal(['refused:', 'requeued']);
       });
     }
+
+    it('a requeue\'s page takes only its own message: a new client secret, shown once on the admin page, still waits there after a payment page is opened with ?requeue=done', async () => {
+      const { page, browser, con, admin } = suite;
+      await signInToConsole(browser, page, con.url, admin, 'en');
+      await page.goto(`${con.url}/admin`);
+      const csrf = (await page.getAttribute('input[name=_csrf]', 'value'))!;
+      const made = await page.request.post(`${con.url}/admin/clients`, { form: { _csrf: csrf, name: 'PT Flash Probe', origins: '', cidrs: '' }, maxRedirects: 0, headers: { origin: new URL(con.url).origin } });
+      expect(made.status()).to.equal(303);
+      await page.goto(`${con.url}/payments/${held.deleted.id}?requeue=done`);
+      expect(await page.locator('#requeue-outcome').count(), 'no requeue outcome of its own').to.equal(0);
+      await page.goto(`${con.url}/admin`);
+      expect(await page.textContent('#new-secret .client-secret'), 'the secret still shown once').to.match(/\S{16,}/);
+      await page.reload();
+      expect(await page.locator('#new-secret').count(), 'once').to.equal(0);
+    });
   });
 }

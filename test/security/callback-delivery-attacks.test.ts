@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { CallbackDispatcher, CallbackSigner } from '../../src/domain/callbacks/index.js';
 import { migrate, openDb, type SqlValue } from '../../src/store/index.js';
@@ -311,6 +311,8 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       const audited = (await requeueAudits(transactionId)).filter((a) => a.statusCode === 200);
       expect(audited, 'requeued once').to.have.length(1);
       expect(audited[0].requestBody).to.contain(admin).and.to.contain('verify named it');
+      // --admin is a name typed: the OS user and host that ran the command kept beside it.
+      expect(JSON.parse(audited[0].requestBody!).ranBy).to.deep.equal({ osUser: userInfo().username, host: hostname() });
       const verified = await verify();
       expect(verified.stdout + verified.stderr, 'no longer named').to.not.contain(transactionId);
     }
@@ -555,6 +557,31 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
       await queuedOnceByTwo(transactionId, await twoAtOnce(transactionId, 'SELECT id FROM callback_deliveries WHERE client_id = ? AND transaction_id = ? FOR UPDATE', [client.clientId, transactionId]));
     });
 
+    it('a reason of 120,000 characters, or one holding control or direction characters, refused naming the reason (its record bounded); a client id with a trailing space finds no payment on any backend', async function () {
+      this.timeout(60_000);
+      const { transactionId, row } = await queued();
+      await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [row.id]);
+      gw.gateway.callbacks.start();
+      const long = await requeue(transactionId, 'x'.repeat(120_000));
+      expect(long.code, long.stdout + long.stderr).to.equal(1);
+      expect(long.stderr).to.contain('NOT queued again: the reason is 120000 characters long; at most 300 are kept');
+      const marked = await requeue(transactionId, 'ab\u001b[31mRED\u202eevil');
+      expect(marked.code, marked.stdout + marked.stderr).to.equal(1);
+      expect(marked.stderr).to.contain('NOT queued again: the reason must be plain text on one line: it holds a control or direction character');
+      const padded = await runCli(['callback', 'requeue', '--client', `${client.clientId} `, '--transaction-id', transactionId, '--admin', admin, '--reason', 'verify named it'], {
+        GERBANG_DATABASE_URL: ctx.url(),
+        GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY,
+        GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints,
+      });
+      expect(padded.code, padded.stdout + padded.stderr).to.equal(1);
+      expect(padded.stderr).to.contain(`NOT queued again: there is no payment of client ${client.clientId} , transactionId ${transactionId}`);
+      expect(await db().query('SELECT id FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]), 'nothing queued').to.deep.equal([]);
+      const audits = await requeueAudits(transactionId);
+      expect(audits.map((a) => a.statusCode), 'each refusal audited').to.deep.equal([409, 409, 409]);
+      expect(audits[0].requestBody!.length, 'the long reason kept bounded').to.be.below(1_000);
+      await sentOnceAndNoLongerNamed(transactionId, await requeue(transactionId));
+    });
+
     it('refused, nothing queued, while its audit record cannot be written (the insert refused by a trigger); queued once it can', async () => {
       const { transactionId, row } = await queued();
       await db().execute("UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?", [row.id]);
@@ -663,6 +690,141 @@ forEachBackend('A sent callback\'s delivery cut from its chain\'s tail, and its 
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(receiver.received, 'not sent again while held').to.have.length(1);
     expect((await copyRow(db(), 'callback_deliveries', 'id = ?', [queuedRow.id])).state).to.equal('PENDING');
+  });
+});
+
+forEachBackend('An attacker without keys who has a callback queued again while it is being sent, or once its audit record is deleted', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-callback-unaudited-')), 'audit-checkpoints.jsonl');
+  const db = () => ctx.store().db;
+  const admin = `ops-${Date.now().toString(36)}`;
+  let gw: TestGateway;
+  let receiver: CallbackReceiver;
+  let client: TestClient;
+
+  before(async () => {
+    receiver = await startReceiver();
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50' });
+    client = await gw.createClient();
+    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+    await gw.store.consoleUsers.create({ username: admin, passwordHash: 'x', role: 'admin' }, Date.now());
+  });
+  after(async () => {
+    await gw?.close();
+    receiver?.server.close();
+  });
+
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const requeue = (transactionId: string, ...options: string[]): Promise<CliResult> =>
+    runCli(['callback', 'requeue', '--client', client.clientId, '--transaction-id', transactionId, '--admin', admin, '--reason', 'verify named it', ...options], env());
+  const noticesFor = (transactionId: string) => receiver.received.filter((r) => (JSON.parse(r.body) as { transfer: { transactionId: string } }).transfer.transactionId === transactionId);
+  const rowsOf = (transactionId: string) => db().query<Row>('SELECT id, state FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+
+  /** A paid transfer whose notification the endpoint has received and not answered yet (its answers held): its id, its row, and the release. */
+  async function inFlight(): Promise<{ transactionId: string; row: Row; release: () => void }> {
+    const release = receiver.hold();
+    const body = sampleTransfer();
+    expect((await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await gw.token(client)}` } })).status).to.equal(201);
+    const transactionId = body.transactionId as string;
+    await eventually(async () => noticesFor(transactionId).length === 1);
+    const row = await copyRow(db(), 'callback_deliveries', 'client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+    return { transactionId, row, release };
+  }
+
+  /** The CALLBACK record of the one attempt at `transactionId`, once completed. */
+  const attemptRecord = (transactionId: string) =>
+    eventually(async () => {
+      const records = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK');
+      return records.length === 1 && records[0].outcome !== 'in_progress' && records[0];
+    }, 15_000);
+
+  it('while it is being sent (its answer not back yet) and its row altered in SQL: its audit record is open, so refused; with --send-again, refused while its row is leased; sent once', async function () {
+    this.timeout(60_000);
+    const { transactionId, row, release } = await inFlight();
+    let result: CliResult;
+    let asked: CliResult;
+    try {
+      const open = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK');
+      expect(open.map((r) => r.outcome), 'its audit record opened before the POST').to.deep.equal(['in_progress']);
+      await db().execute('UPDATE callback_deliveries SET attempts = 7 WHERE id = ?', [row.id]);
+      result = await requeue(transactionId);
+      asked = await requeue(transactionId, '--send-again');
+    } finally {
+      release();
+    }
+    expect(result.code, result.stdout + result.stderr).to.equal(1);
+    expect(result.stderr).to.contain('has no outcome (it is being sent now, or its process stopped before the outcome was written): it may have been delivered');
+    expect(asked.code, asked.stdout + asked.stderr).to.equal(1);
+    expect(asked.stderr).to.match(/is leased to \S+ until \S+ \(a process may be sending it now\); run it again after then/);
+    const attempt = await attemptRecord(transactionId);
+    expect(JSON.parse(attempt.responseBody!).notRecorded).to.contain('its row is not Gerbang\'s latest state');
+    expect((await rowsOf(transactionId)).map((r) => Number(r.id)), 'the row left as it is').to.deep.equal([Number(row.id)]);
+    expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+  });
+
+  it('while it is being sent, its row deleted in SQL: the attempt is not recorded on a row, which its audit record says; the ERP took it, so a requeue is refused', async function () {
+    this.timeout(60_000);
+    const { transactionId, row, release } = await inFlight();
+    try {
+      await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [row.id]);
+    } finally {
+      release();
+    }
+    const attempt = await attemptRecord(transactionId);
+    expect(attempt.statusCode).to.equal(200);
+    expect(JSON.parse(attempt.responseBody!).notRecorded).to.contain('no longer leased to this process');
+    const result = await requeue(transactionId);
+    expect(result.code, result.stdout + result.stderr).to.equal(1);
+    expect(result.stderr).to.contain(`the ERP's endpoint took it already`).and.to.contain(`audit_exchanges id ${attempt.id}`);
+    expect(await rowsOf(transactionId), 'nothing queued').to.deep.equal([]);
+    expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+  });
+
+  // Last: an audit record deleted holds the gateway (the scrub finds it) for the rest of the block.
+  it('delivered, its CALLBACK audit record deleted and its row deleted or set FAILED: the attempt its keyed change records hold is not audited, so refused without --send-again; verify names all three', async function () {
+    this.timeout(60_000);
+    const attacks = [
+      { change: 'deleted', sql: 'DELETE FROM callback_deliveries WHERE id = ?' },
+      { change: 'set FAILED', sql: "UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?" },
+    ];
+    const auth = { authorization: `Bearer ${await gw.token(client)}` };
+    // Both delivered before either attack: a deleted audit record holds the gateway once the scrub finds it.
+    const delivered = await Promise.all(
+      attacks.map(async (attack) => {
+        const body = sampleTransfer();
+        expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+        const transactionId = body.transactionId as string;
+        const sent = await eventually(async () => {
+          const row = await copyRow(db(), 'callback_deliveries', 'client_id = ? AND transaction_id = ?', [client.clientId, transactionId]).catch(() => null);
+          return row?.state === 'DELIVERED' && row;
+        });
+        const attempt = await attemptRecord(transactionId);
+        expect(attempt.statusCode).to.equal(200);
+        return { ...attack, transactionId, sent, attempt };
+      }),
+    );
+    expect(delivered.map(({ transactionId }) => noticesFor(transactionId).length), 'each sent once').to.deep.equal([1, 1]);
+    for (const { sql, sent, attempt } of delivered) {
+      await db().execute('DELETE FROM audit_completions WHERE exchange_id = ?', [attempt.id]);
+      await db().execute('DELETE FROM audit_exchanges WHERE id = ?', [attempt.id]);
+      await db().execute(sql, [sent.id]);
+    }
+    const verified = await runCli(['audit', 'verify'], env());
+    expect(verified.code, verified.stdout + verified.stderr).to.equal(1);
+    for (const { transactionId, attempt } of delivered) expect(verified.stdout + verified.stderr).to.contain(`audit_exchanges id ${attempt.id}`).and.to.contain(transactionId);
+
+    for (const { change, transactionId } of delivered) {
+      const result = await requeue(transactionId);
+      expect(result.code, result.stdout + result.stderr).to.equal(1);
+      expect(result.stderr).to.contain('record 1 delivery attempt(s) and its audit holds records of 0: an attempt is on record whose audit record is missing').and.to.contain('--send-again');
+      expect((await rowsOf(transactionId)).map((r) => r.state), 'nothing queued').to.deep.equal(change === 'deleted' ? [] : ['FAILED']);
+      const audits = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK-REQUEUE');
+      expect(audits.map((a) => a.statusCode)).to.deep.equal([409]);
+      expect(audits[0].responseBody).to.contain('audit record is missing');
+      const asked = await requeue(transactionId, '--send-again');
+      expect(asked.code, asked.stdout + asked.stderr).to.equal(0);
+      expect(asked.stdout).to.contain('A SECOND SEND: sent again as asked (--send-again), although its change records (keyed) record 1 delivery attempt(s) and its audit holds records of 0');
+      expect(await rowsOf(transactionId), 'queued again as asked').to.have.length(1);
+    }
   });
 });
 

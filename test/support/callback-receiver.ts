@@ -13,6 +13,8 @@ export interface CallbackReceiver {
   received: Received[];
   /** Statuses to answer next, in order (then 204). */
   answers: number[];
+  /** Holds every answer (each notification received, none answered) until the function returned is called: a send in flight. */
+  hold(): () => void;
   server: Server;
 }
 
@@ -20,17 +22,28 @@ export interface CallbackReceiver {
 export async function startReceiver(): Promise<CallbackReceiver> {
   const received: Received[] = [];
   const answers: number[] = [];
+  let held: Promise<void> = Promise.resolve();
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
       received.push({ headers: req.headers, body });
-      res.statusCode = answers.shift() ?? 204;
-      res.end();
+      void held.then(() => {
+        res.statusCode = answers.shift() ?? 204;
+        res.end();
+      });
     });
   });
+  const hold = () => {
+    let release!: () => void;
+    held = new Promise((resolve) => (release = resolve));
+    return () => {
+      release();
+      held = Promise.resolve();
+    };
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/gerbang/notify`, received, answers, server };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/gerbang/notify`, received, answers, hold, server };
 }
 
 /** The parts of a notice's Gerbang-Signature header (`t=…,kid=…,sig=…`). */

@@ -1,3 +1,4 @@
+import { hostname, userInfo } from 'node:os';
 import { openAuditStore } from './audit-command.js';
 import { requeueCallback } from '../../domain/callbacks/index.js';
 import { visibleText } from '../../banks/common/bank-text.js';
@@ -8,7 +9,8 @@ import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
  * [--send-again]`: the notification of a final transfer whose delivery audit verify names
  * (deleted, or changed in SQL, so the dispatcher refuses it) queued again from the payment's own
  * state (requeueCallback); one the audit says the ERP took already (or cannot tell) only with
- * --send-again. Exit 0 when queued, 1 refused (why on stderr; nothing queued), its audit record
+ * --send-again. Its audit record keeps the OS user and host that ran it beside --admin (a name
+ * typed). Exit 0 when queued, 1 refused (why on stderr; nothing queued), its audit record
  * unwritable included (nothing is queued unrecorded).
  */
 export async function callbackCommand(args: string[], io: CliIo): Promise<number> {
@@ -18,6 +20,8 @@ export async function callbackCommand(args: string[], io: CliIo): Promise<number
   const input = {
     clientId: required(values.client, '--client'), transactionId: required(values['transaction-id'], '--transaction-id'), admin: required(values.admin, '--admin'), reason: values.reason ?? '',
     sendAgain: values['send-again'] === true,
+    // `--admin` is a name typed: who ran it on which host is kept beside it.
+    ranBy: ranBy(),
   };
   if (input.reason.trim() === '') throw new UsageError('--reason is required: say why the notification is queued again (it is kept in the audit)');
   const store = await openAuditStore(io);
@@ -38,4 +42,15 @@ export async function callbackCommand(args: string[], io: CliIo): Promise<number
   } finally {
     await store.close();
   }
+}
+
+/** The operating-system user running the command and its host (`unknown` when the system cannot say). */
+function ranBy(): { osUser: string; host: string } {
+  let osUser = 'unknown';
+  try {
+    osUser = userInfo().username;
+  } catch {
+    // No passwd entry for the uid (a container): unknown.
+  }
+  return { osUser, host: hostname() };
 }

@@ -66,7 +66,7 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
       const result = await change();
       if (result === 'missing') return render(req, res, 404, { errors: [{ field: 'id', message: locals.t('notFound') }] });
       const flash: Flash = { notice: result.notice ?? locals.t('saved'), ...(result.secret ? { secret: result.secret } : {}) };
-      await store.consoleSessions.setFlash(locals.session.idHash, JSON.stringify(flash));
+      await store.consoleSessions.setFlash(locals.session.idHash, 'admin', JSON.stringify(flash));
       res.redirect(303, `${BASE}/admin`);
     } catch (error) {
       if (!isAppError(error) || error.code !== 'VALIDATION_FAILED') throw error;
@@ -79,7 +79,7 @@ export function adminRoutes(deps: { store: Store; clock: () => number }): Router
     const locals = signedIn(res);
     let text: string | null;
     try {
-      text = await store.consoleSessions.takeFlash(locals.session.idHash);
+      text = await store.consoleSessions.takeFlash(locals.session.idHash, 'admin');
     } catch (error) {
       log.warn({ ...res.locals.requestContext, err: error }, 'a console flash could not be opened');
       return { errors: [{ field: 'form', message: locals.t('flashLost') }] };

@@ -1,13 +1,15 @@
 import ExcelJS from 'exceljs';
 import { Router, type Request, type Response } from 'express';
 import { once } from 'node:events';
+import { visibleText } from '../../banks/common/bank-text.js';
 import { requeueCallback } from '../../domain/callbacks/index.js';
+import { OPERATOR_REASON_MAX } from '../../domain/operator-reason.js';
 import { formulaSafeCsv } from '../../export/index.js';
 import { IntegrityError } from '../../errors/index.js';
 import type { PaymentCursor, PaymentRecord, Store } from '../../store/types.js';
 import { jakartaTimestamp } from '../../time/index.js';
 import { signedIn } from '../console-locals.js';
-import { BASE, requireRole, seesBodies } from '../console-sessions.js';
+import { BASE, requireRoleRecorded, seesBodies } from '../console-sessions.js';
 import { formatWhen, maskAccount } from '../format.js';
 import { describeFilters, parseFilters, type ParsedFilters } from '../payment-filters.js';
 import { connectionLabels } from '../payment-facts.js';
@@ -210,7 +212,7 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
   /** What the requeue of payment `paymentId` left for its page (its flash, taken once); undefined when none. */
   async function requeueShown(res: Response, paymentId: number): Promise<RequeueShown | undefined> {
     const { session, lang } = signedIn(res);
-    const text = await store.consoleSessions.takeFlash(session.idHash).catch(() => null);
+    const text = await store.consoleSessions.takeFlash(session.idHash, 'requeue').catch(() => null);
     type Kept = { requeue?: { payment: number; requeued: boolean; refused?: string } } | null;
     const flash = ((): Kept => {
       try {
@@ -231,12 +233,13 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
    * confirmed one does it and redirects to the detail page (Post/Redirect/Get: a reload repeats
    * nothing), which shows the outcome once, a refusal in the clerk's language where it is known.
    */
-  router.post(`${BASE}/payments/:id/requeue`, requireRole('admin'), async (req, res) => {
+  router.post(`${BASE}/payments/:id/requeue`, requireRoleRecorded(store.consoleAudit, clock, 'admin'), async (req, res) => {
     const ctx = pageContext(req, res);
     const raw = String(req.params.id);
     const payment = /^\d{1,15}$/.test(raw) ? await store.paymentSearch.findById(Number(raw)) : null;
     if (!payment) return notFound(req, res);
-    const reason = (typeof req.body?.reason === 'string' ? (req.body.reason as string) : '').trim().slice(0, 500);
+    // Judged by requeueCallback (reasonProblem), as from the CLI: not cut here.
+    const reason = (typeof req.body?.reason === 'string' ? (req.body.reason as string) : '').trim();
     if (req.body?.confirmed !== 'yes') {
       const client = await store.clients.findById(payment.clientId);
       res.type('html').send(requeueConfirmPage(ctx, { paymentId: payment.id, clientId: payment.clientId, clientName: client?.name ?? payment.clientId, transactionId: payment.transactionId, reason }));
@@ -251,10 +254,11 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
       username: ctx.user.username,
       action: 'callback_requeue',
       target: `payment:${payment.id}`,
-      detail: `${outcome.requeued ? `requeued (${outcome.found})` : `refused: ${outcome.refused}`}; reason: ${reason}`,
+      // A reason refused (too long, a control or direction character) is kept bounded and visible.
+      detail: `${outcome.requeued ? `requeued (${outcome.found})` : `refused: ${outcome.refused}`}; reason: ${visibleText(reason.slice(0, OPERATOR_REASON_MAX))}`,
       remoteIp: remoteIp(req),
     });
-    await store.consoleSessions.setFlash(ctx.session.idHash, JSON.stringify({ requeue: { payment: payment.id, requeued: outcome.requeued, ...(outcome.requeued ? {} : { refused: outcome.refused }) } }));
+    await store.consoleSessions.setFlash(ctx.session.idHash, 'requeue', JSON.stringify({ requeue: { payment: payment.id, requeued: outcome.requeued, ...(outcome.requeued ? {} : { refused: outcome.refused }) } }));
     res.redirect(303, `${BASE}/payments/${payment.id}?requeue=done`);
   });
 

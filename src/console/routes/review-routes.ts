@@ -7,7 +7,7 @@ import { signedIn } from '../console-locals.js';
 import { statusLabel } from '../i18n.js';
 import { crossCheckWords } from '../review-words.js';
 import { statementLines, type StatementReader } from '../statement-reader.js';
-import { BASE, requireRole } from '../console-sessions.js';
+import { BASE, requireRoleRecorded } from '../console-sessions.js';
 import { reviewPage, type ReviewView } from '../views/review-page.js';
 import { remoteIp } from './sign-in-routes.js';
 
@@ -34,7 +34,7 @@ export function reviewRoutes(deps: { store: Store; statements: StatementReader; 
 
   router.get(`${BASE}/review`, (req, res) => render(req, res, 200));
 
-  router.post(`${BASE}/review/:id/resolve`, requireRole('admin'), async (req, res) => {
+  router.post(`${BASE}/review/:id/resolve`, requireRoleRecorded(store.consoleAudit, clock, 'admin'), async (req, res) => {
     const locals = signedIn(res);
     const text = (name: string) => (typeof req.body?.[name] === 'string' ? (req.body[name] as string) : '');
     const raw = String(req.params.id);

@@ -1,3 +1,4 @@
+import { OPERATOR_REASON_MAX } from '../../domain/operator-reason.js';
 import { BASE } from '../console-sessions.js';
 import { html, type Html } from '../html.js';
 import { fill } from '../i18n.js';
@@ -28,7 +29,7 @@ export function heldBackSection(ctx: PageContext, held: HeldBackNotification): H
 <div class="integrity-failed" role="alert"><h2 id="callback-held-back-title">${t('requeueTitle')}</h2><p><strong>${t('requeueHeldBack')}</strong></p><p><code>${held.problem}</code></p></div>${
     admin
       ? html`<p>${t('requeueHint')}</p><form method="post" action="${BASE}/payments/${held.paymentId}/requeue" class="admin-form no-print" id="requeue-form">${csrfField(ctx)}
-<label class="reason">${t('requeueReason')} <textarea name="reason" rows="2" maxlength="500" required></textarea></label>
+<label class="reason">${t('requeueReason')} <textarea name="reason" rows="2" maxlength="${OPERATOR_REASON_MAX}" required></textarea></label>
 <button type="submit">${t('requeueTitle')}</button></form>`
       : ''
   }</section>`;
@@ -54,7 +55,7 @@ export function requeueConfirmPage(ctx: PageContext, view: { paymentId: number; 
     html`<div class="warning" role="alert" id="confirm-question"><p>${fill(t('requeueConfirm'), { tx: view.transactionId, name: view.clientName, id: view.clientId })}</p><p>${t('requeueHint')}</p></div>
 <form method="post" action="${BASE}/payments/${view.paymentId}/requeue" class="admin-form" id="confirm-form">${csrfField(ctx)}
 <input type="hidden" name="confirmed" value="yes">
-<label class="reason">${t('requeueReason')} <textarea name="reason" rows="2" maxlength="500" required>${view.reason}</textarea></label>
+<label class="reason">${t('requeueReason')} <textarea name="reason" rows="2" maxlength="${OPERATOR_REASON_MAX}" required>${view.reason}</textarea></label>
 <button type="submit" id="confirm-yes">${t('requeueTitle')}: ${view.transactionId}</button>
 <a href="${BASE}/payments/${view.paymentId}">${t('cancel')}</a></form>`,
   );

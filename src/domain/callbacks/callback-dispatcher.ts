@@ -227,11 +227,25 @@ export class CallbackDispatcher {
     if (this.reported.size > REFUSALS_REMEMBERED) this.reported.delete(this.reported.keys().next().value!);
   }
 
+  /**
+   * Its audit record is opened before the POST and finished after it whatever recording the
+   * attempt on its row does: a send in flight, or one whose process stopped, leaves a record
+   * without an outcome, which a requeue reads as "it may have been delivered" (earlierDeliveries)
+   * and refuses without --send-again. When that record cannot be opened, nothing is sent (the
+   * lease ends, and it is claimed again). Opening it first costs no round trip: the record was
+   * opened (then completed) after the POST before.
+   */
   private async deliver(delivery: CallbackDelivery): Promise<void> {
     // Read back by requeue (earlierDeliveries): an attempt the endpoint answered 2xx is not sent again unasked.
     const asked: AttemptAsked = { url: delivery.url, body: JSON.parse(delivery.body) };
     const audit = new InternalAuditTrail(this.deps.audit, { method: CALLBACK_METHOD, path: `/internal/callbacks/${delivery.transactionId}`, requestBody: asked }, this.deps.clock);
     audit.set({ clientId: delivery.clientId, transactionId: delivery.transactionId });
+    try {
+      await audit.open();
+    } catch (caught) {
+      log.error({ err: caught, deliveryId: delivery.id, clientId: delivery.clientId, transactionId: delivery.transactionId }, 'callback not sent: its audit record could not be opened (sent once its lease ends and it can)');
+      return;
+    }
     let status: number | null = null;
     let error: string | null = null;
     try {
@@ -256,15 +270,29 @@ export class CallbackDispatcher {
     const attempts = delivery.attempts + 1;
     const state = delivered ? 'DELIVERED' : attempts >= MAX_ATTEMPTS ? 'FAILED' : 'PENDING';
     const backoff = Math.min(this.options.retryBaseMs * 2 ** (attempts - 1), 4 * 3_600_000);
+    const where = { deliveryId: delivery.id, clientId: delivery.clientId, transactionId: delivery.transactionId };
+    let notRecorded: string | undefined;
+    let failed: unknown;
     try {
-      await this.deps.callbacks.recordAttempt(delivery.id, this.owner, { state, status, error, nextAttemptAt: this.deps.clock() + backoff }, this.deps.clock());
+      if (!(await this.deps.callbacks.recordAttempt(delivery.id, this.owner, { state, status, error, nextAttemptAt: this.deps.clock() + backoff }, this.deps.clock()))) {
+        // Its lease taken over, or its row deleted (a requeue, SQL) while it was sent: said in its audit record, for whoever queues it again.
+        notRecorded = 'its row was no longer leased to this process (deleted or taken over while it was sent): the attempt is not recorded on it';
+        log.warn(where, `callback attempt not recorded: ${notRecorded}`);
+      }
     } catch (caught) {
       // Its row was changed in SQL while it was being sent: the attempt stays audited (below), the row as it is, for verify to name.
-      if (!(caught instanceof IntegrityError)) throw caught;
-      log.error({ deliveryId: delivery.id, clientId: delivery.clientId, transactionId: delivery.transactionId, problem: caught.where }, 'callback attempt not recorded: its row is not Gerbang\'s latest state');
+      if (caught instanceof IntegrityError) {
+        notRecorded = `its row is not Gerbang's latest state (${caught.where}): the attempt is not recorded on it`;
+        log.error({ ...where, problem: caught.where }, 'callback attempt not recorded: its row is not Gerbang\'s latest state');
+      } else {
+        // The store failing: the outcome is audited all the same, then the error thrown on.
+        notRecorded = `recording it failed (${caught instanceof Error ? caught.message : String(caught)})`;
+        failed = caught;
+      }
     }
-    const answered: AttemptAnswered = { delivery: state, status, error, attempts };
+    const answered: AttemptAnswered = { delivery: state, status, error, attempts, ...(notRecorded === undefined ? {} : { notRecorded }) };
     await audit.finish(delivered ? 200 : 502, answered);
+    if (failed !== undefined) throw failed;
     if (!delivered) log.warn({ transactionId: delivery.transactionId, status, error, attempts, state }, 'callback not delivered');
   }
 }

@@ -3,6 +3,7 @@ import { AppError, IntegrityError } from '../../errors/index.js';
 import type { AuditRepository, CallbackRepository, ConsoleUserRepository, PaymentRepository } from '../../store/types.js';
 import { currentResult } from '../transfers/settlement.js';
 import { notificationBody } from './callback-dispatcher.js';
+import { OPERATOR_REASON_MAX, reasonProblem } from '../operator-reason.js';
 import { earlierDeliveries, type EarlierDeliveries } from './earlier-deliveries.js';
 
 /**
@@ -32,6 +33,8 @@ export interface RequeueRequest {
   reason: string;
   /** Where it was asked (kept in the audit); `cli` unless said. */
   via?: 'cli' | 'console';
+  /** The CLI's: the operating-system user and host that ran it (kept in the audit beside `admin`, a name typed there). */
+  ranBy?: { osUser: string; host: string };
   /**
    * Queue it even though the audit says the ERP's endpoint took it already, or cannot tell: a
    * deliberate second send, said so in the audit record.
@@ -51,18 +54,23 @@ export type RequeueOutcome = ({ requeued: true; found: string; url: string; seco
 /**
  * Queues the delivery of `clientId`'s `transactionId` again when its row does not hold or was
  * deleted in SQL. Refused, with nothing queued, when `admin` is not an active console admin, the
- * reason is empty, the payment is not there, not final, or does not hold itself (changed in SQL:
+ * reason cannot be kept (reasonProblem: blank, too long, a control or direction character; the
+ * same from the CLI and the console), the payment is not there, not final, or does not hold itself (changed in SQL:
  * its state proves nothing either), the client has no callback endpoint or one that does not hold,
  * or the delivery holds (it goes or went as Gerbang left it) or was never queued; and, unless
  * `sendAgain`, when a CALLBACK record that holds under the audit chain's key says the ERP's
  * endpoint answered 2xx to it (queued again, it would be sent a second time), or when that cannot
- * be told (earlierDeliveries: fail closed). Never done unrecorded: its audit record is opened
+ * be told (earlierDeliveries: fail closed), or when the delivery's keyed change records record
+ * more attempts than its CALLBACK records that hold answer for (one deleted: it may have been
+ * delivered). Never done unrecorded: its audit record is opened
  * first, and when it cannot be written nothing is queued (refused, `unaudited`); an error thrown
  * meanwhile is recorded as 500 and thrown on.
  */
 export async function requeueCallback(deps: RequeueDeps, input: RequeueRequest): Promise<RequeueOutcome> {
   const reason = input.reason.trim();
-  const asked = { admin: input.admin, via: input.via ?? 'cli', reason, ...(input.sendAgain ? { sendAgain: true } : {}) };
+  // Kept in bounded form when refused for its length (the record says how long it was).
+  const kept = reason.length > OPERATOR_REASON_MAX ? `${reason.slice(0, OPERATOR_REASON_MAX)}… (${reason.length} characters)` : reason;
+  const asked = { admin: input.admin, via: input.via ?? 'cli', ...(input.ranBy === undefined ? {} : { ranBy: input.ranBy }), reason: kept, ...(input.sendAgain ? { sendAgain: true } : {}) };
   const audit = new InternalAuditTrail(deps.audit, { method: 'CALLBACK-REQUEUE', path: `/internal/callbacks/${input.transactionId}`, requestBody: asked }, deps.clock);
   audit.set({ clientId: input.clientId, transactionId: input.transactionId });
   try {
@@ -79,7 +87,8 @@ async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string
   const refused = (why: string): RequeueOutcome => ({ requeued: false, refused: why });
   const user = await deps.consoleUsers.findByUsername(input.admin);
   if (!user || user.role !== 'admin' || user.status !== 'active') return refused(`only an active console admin may queue a notification again; ${JSON.stringify(input.admin)} is not one`);
-  if (reason === '') return refused('a reason is required');
+  const problem = reasonProblem(reason);
+  if (problem !== null) return refused(`the reason ${problem}`);
   const transfer = `payment of client ${input.clientId}, transactionId ${input.transactionId}`;
   const payment = await heldRecord(() => deps.payments.find(input.clientId, input.transactionId));
   if (payment === null) return refused(`there is no ${transfer}`);
@@ -88,14 +97,21 @@ async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string
   const url = await heldRecord(() => deps.callbacks.endpointOf(input.clientId));
   if (url === null) return refused(`client ${input.clientId} has no callback endpoint (gerbang client set-callback)`);
   if (typeof url !== 'string') return refused(`the callback endpoint of client ${input.clientId} does not hold (${url.problem}); register it again with gerbang client set-callback`);
-  const sentBefore = sentAlready(await earlierDeliveries(deps.audit, input.clientId, input.transactionId));
+  const earlier = await earlierDeliveries(deps.audit, input.clientId, input.transactionId);
+  const sentBefore = sentAlready(earlier);
   const now = deps.clock();
   const notification = { clientId: input.clientId, transactionId: input.transactionId, url, body: notificationBody(currentResult(payment, now)) };
-  // Judged first either way: a delivery that holds is refused as such, sent before or not.
-  const written = await deps.callbacks.requeue(notification, now, { judgeOnly: sentBefore !== null && !input.sendAgain });
+  // Judged first either way: a delivery that holds is refused as such, sent before or not. Not
+  // asked to send again, its recorded attempts must each have their audit record (none 2xx).
+  const audited = 'attempts' in earlier ? earlier.attempts : undefined;
+  const written = await deps.callbacks.requeue(notification, now, input.sendAgain ? { attemptsAudited: audited, queueUnaudited: true } : { judgeOnly: sentBefore !== null, attemptsAudited: audited ?? 0 });
   if ('notRequeued' in written) return refused(`${written.notRequeued}: nothing to queue again`);
-  if (!written.queued) return refused(`${written.found}; but ${sentBefore}, so queued again it would be sent a second time and the ERP may act on it twice. Tell the ERP to read the transfer (GET /v1/transfers/{transactionId}); to send it anyway, run again with --send-again (recorded as a deliberate second send)`);
-  return { requeued: true, found: written.found, url, ...(sentBefore === null ? {} : { secondSend: `sent again as asked (--send-again), although ${sentBefore}` }) };
+  const unaudited = written.attemptsRecorded === undefined ? null : `its change records (keyed) record ${written.attemptsRecorded} delivery attempt(s) and its audit holds records of ${audited ?? 0}: an attempt is on record whose audit record is missing (deleted? see gerbang audit verify)`;
+  const tellErp = 'Tell the ERP to read the transfer (GET /v1/transfers/{transactionId}); to send it anyway, run again with --send-again (recorded as a deliberate second send)';
+  if (!written.queued && unaudited !== null) return refused(`${written.found}; but ${unaudited}, so it may have been delivered, and queued again it may be sent a second time. ${tellErp}`);
+  if (!written.queued) return refused(`${written.found}; but ${sentBefore}, so queued again it would be sent a second time and the ERP may act on it twice. ${tellErp}`);
+  const although = sentBefore ?? unaudited;
+  return { requeued: true, found: written.found, url, ...(although === null ? {} : { secondSend: `sent again as asked (--send-again), although ${although}` }) };
 }
 
 /** Why the notification may have reached the ERP already, in words, or null when its audit records no delivery. */

@@ -7,7 +7,7 @@ import { getLogger } from '../../log/index.js';
 import type { ChainLanes } from './audit-chain.js';
 import { changeRows } from './record-changes.js';
 import { KeyRingError } from '../../security/index.js';
-import { checkedCurrent, currentRowProblem, latestRecordAs, verifiedRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
+import { checkedCurrent, currentRowProblem, latestRecordAs, trustedChangesOf, verifiedRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
 import { type MacedRow, type MacedTable } from './record-macs.js';
 import { place, ValueSealer } from './sealed-values.js';
 
@@ -128,26 +128,38 @@ export class SqlCallbackRepository implements CallbackRepository {
    * commits, the row the first queued (it holds: refused), or its insert meets that row (refused:
    * queued meanwhile); never the first's fresh row deleted. With `judgeOnly` nothing is written:
    * what was found is returned (`queued` false), for a requeue refused once the delivery is judged
-   * (it was delivered before: requeueCallback).
+   * (it was delivered before: requeueCallback). Nor while its row is leased to a process (one
+   * may be sending it: refused, naming when the lease ends). With `attemptsAudited`, nothing is written either
+   * when the delivery's change records whose link holds record more attempts (recordAttempt's
+   * updates) than its audit holds records of: one was deleted, and it may have been delivered
+   * (`attemptsRecorded` says how many; with `queueUnaudited`, queued all the same, and said).
    */
-  async requeue(delivery: QueuedNotification, now: number, options: { judgeOnly?: boolean } = {}): Promise<{ found: string; queued: boolean } | { notRequeued: string }> {
+  async requeue(delivery: QueuedNotification, now: number, options: { judgeOnly?: boolean; attemptsAudited?: number; queueUnaudited?: boolean } = {}): Promise<{ found: string; queued: boolean; attemptsRecorded?: number } | { notRequeued: string }> {
     const key = [delivery.clientId, delivery.transactionId];
     const what = `the delivery of client ${delivery.clientId}, transactionId ${delivery.transactionId}`;
     const locked = this.db.dialect === 'mysql' ? ' FOR UPDATE' : '';
     try {
       return await changeRows(this.chain, this.sealer, now, async (rows) => {
-        const [row] = (await rows.tx.query<MacedRow>(`SELECT ${CALLBACK_DELIVERIES.columns} FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?${locked}`, key)).filter(
+        const [row] = (await rows.tx.query<MacedRow>(`SELECT ${CALLBACK_DELIVERIES.columns}, lease_owner, lease_until FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?${locked}`, key)).filter(
           (r) => r.client_id === delivery.clientId && r.transaction_id === delivery.transactionId,
         );
         // Judged as audit verify judges it: a change record inserted in SQL (unlinked) does not make a genuine row, a delivered one, look forged.
         const found = await verifiedRowProblem(rows.tx, CALLBACK_DELIVERIES, key, row, this.sealer);
         if (found === null) return { notRequeued: row ? `${what} holds (it is ${String(row.state)} as Gerbang left it)` : `${what} was never queued (or Gerbang deleted it)` };
         if (options.judgeOnly) return { found, queued: false };
+        // Each attempt recordAttempt wrote is an update record of the delivery's own history (a queued one deleted and queued again included).
+        const recorded = options.attemptsAudited === undefined ? 0 : await trustedChangesOf(rows.tx, CALLBACK_DELIVERIES, key, 'update', this.sealer.keyRing);
+        const unaudited = options.attemptsAudited !== undefined && recorded > options.attemptsAudited ? { attemptsRecorded: recorded } : {};
+        if ('attemptsRecorded' in unaudited && !options.queueUnaudited) return { found, queued: false, ...unaudited };
+        // A process may be sending it now (its row changed in SQL since its claim): replaced, it would be sent twice. A row refused as it stands is leased by no one (claimDue).
+        if (row && row.lease_owner !== null && row.lease_until !== null && toNumber(row.lease_until as number) > now) {
+          return { notRequeued: `${what} is leased to ${String(row.lease_owner)} until ${new Date(toNumber(row.lease_until as number)).toISOString()} (a process may be sending it now); run it again after then` };
+        }
         if (row && (await rows.delete(CALLBACK_DELIVERIES, 'client_id = ? AND transaction_id = ? AND id = ? AND (mac = ? OR (mac IS NULL AND ? IS NULL))', [...key, row.id, row.mac, row.mac])) !== 1) {
           return { notRequeued: `${what} changed while it was queued again (another requeue?); run it again` };
         }
         await rows.insert(CALLBACK_DELIVERIES, this.queuedRow(delivery, now));
-        return { found, queued: true };
+        return { found, queued: true, ...unaudited };
       });
     } catch (error) {
       if (!(error instanceof UniqueViolationError)) throw error;
@@ -198,6 +210,8 @@ export class SqlCallbackRepository implements CallbackRepository {
       if (heldBack !== null) {
         // A digest, not the values: they are the writer's, of any size (SQLite enforces no column width), and a process remembers up to 20,000 of them.
         const asFound = createHash('sha256').update(JSON.stringify([toNumber(row.id), ...CALLBACK_DELIVERIES.fields(row, this.sealer), row.mac_key_id, row.mac, heldBack])).digest('base64');
+        // Kept leased (claimed again once the lease ends), but by no process: nothing sends it, so a requeue may replace it meanwhile.
+        await this.db.execute('UPDATE callback_deliveries SET lease_owner = NULL WHERE id = ? AND lease_owner = ?', [toNumber(row.id), owner]);
         claimed.push({ id: toNumber(row.id), clientId, transactionId, refused: heldBack, leftAsIs: true, asFound });
         continue;
       }
@@ -264,29 +278,31 @@ export class SqlCallbackRepository implements CallbackRepository {
   /**
    * Written with its MAC and change record, over the row as this owner leased it, which must be
    * Gerbang's latest state of it (else IntegrityError naming it: changed in SQL since its claim,
-   * nothing written). Nothing is written when the lease was lost meanwhile.
+   * nothing written). Nothing is written when the lease was lost meanwhile (its row deleted, or
+   * leased to another): false then, else true.
    */
   async recordAttempt(
     id: number,
     owner: string,
     attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number },
     now: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const leased = { sql: 'lease_owner = ?', values: [owner] };
-    await changeRows(
+    return changeRows(
       this.chain,
       this.sealer,
       now,
       async (rows) => {
         const latest = withLatestRecord(CALLBACK_DELIVERIES, 'd', { dialect: this.db.dialect, column: ['d.client_id', 'd.transaction_id'] });
         const [row] = await rows.tx.query<MacedRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM callback_deliveries d ${latest.join} WHERE d.id = ? AND d.lease_owner = ?`, [...latest.params, id, owner]);
-        if (!row) return;
+        if (!row) return false;
         const current = checkedCurrent(CALLBACK_DELIVERIES, row, row, this.sealer);
         const changes = {
           state: attempt.state, attempts: toNumber(current.attempts) + 1, last_status: attempt.status, last_error: attempt.error?.slice(0, 500) ?? null,
           next_attempt_at: attempt.nextAttemptAt, lease_owner: null, lease_until: null, updated_at: now,
         };
         if (!(await rows.update(CALLBACK_DELIVERIES, current, changes, 'update', leased))) throw new IntegrityError(`${CALLBACK_DELIVERIES.describe(current)} changed while its attempt was written: not recorded`);
+        return true;
       },
       { checkpoint: !CALLBACK_DELIVERIES.frequent },
     );

@@ -555,7 +555,9 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   async find(clientId: string, transactionId: string): Promise<PaymentRecord | null> {
     const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE client_id = ? AND transaction_id = ?`, [clientId, transactionId]);
-    return rows.length > 0 ? this.checkedRecord(rows[0]) : null;
+    // MariaDB's collations are PAD SPACE (`client_id = 'gbc_1 '` finds gbc_1's): compared again, exactly, on every backend.
+    const row = rows.find((r) => r.client_id === clientId && r.transaction_id === transactionId);
+    return row === undefined ? null : this.checkedRecord(row);
   }
 
   /** Sets the given fields (undefined ones are left alone) and updated_at; a result is sealed, and the row's key id with it. */

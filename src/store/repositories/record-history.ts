@@ -2,7 +2,7 @@ import { IntegrityError } from '../../errors/index.js';
 import { KeyRingError, type KeyRing } from '../../security/index.js';
 import type { Dialect, Queryable, SqlValue } from '../types.js';
 import { linkHolds, STORED_LINK_COLUMNS, type StoredLink } from './audit-chain.js';
-import { digestOfRow, RECORD_COLUMNS, rowKeyOf, type RecordRow } from './record-changes.js';
+import { digestOfRow, RECORD_COLUMNS, rowKeyOf, type ChangeKind, type RecordRow } from './record-changes.js';
 import { afterKey, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber } from './row-values.js';
 import type { ValueSealer } from './sealed-values.js';
@@ -111,6 +111,22 @@ async function latestTrustedRecordOf(q: Queryable, table: MacedTable, rowKey: st
     const found = (await trustedRecords(q, records, ring)).find(([, proves]) => proves !== null);
     if (found) return found[1]!;
     before = toNumber(records[records.length - 1].id);
+  }
+}
+
+/**
+ * How many change records of kind `kind` the row of `table` keyed `key` has whose own link holds
+ * (or is under a key no longer configured: counted, fail closed), over its whole history, a row
+ * deleted and queued again included. For a decision that must not rest on what an attacker may
+ * have deleted elsewhere (the attempts of a queued callback recorded, against their audit records).
+ */
+export async function trustedChangesOf(q: Queryable, table: MacedTable, key: readonly SqlValue[], kind: ChangeKind, ring: KeyRing): Promise<number> {
+  let counted = 0;
+  for (let after = 0; ; ) {
+    const records = await q.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM record_changes WHERE table_name = ? AND row_key = ? AND change_kind = ? AND id > ? ORDER BY id LIMIT ?`, [table.table, JSON.stringify(key.map(String)), kind, after, PAGE]);
+    counted += records.length === 0 ? 0 : (await trustedRecords(q, records, ring)).filter(([, proves]) => proves !== null).length;
+    if (records.length < PAGE) return counted;
+    after = toNumber(records[records.length - 1].id);
   }
 }
 
