@@ -45,8 +45,10 @@ gerbang audit verify [--format text|json]
   break. When something is not accepted, prints the digest of what accept-rollback would accept
   (JSON: "acceptDigest") and names every lost payment in it (a payments row deleted without its
   release, or altered; JSON: "lostPayments"): its client, transactionId, amount and currency and
-  the last outcome Gerbang knew, from what still holds, or that they cannot be read back. Exit
-  status 0 intact but for breaks accepted exactly, 1 otherwise.
+  the last outcome Gerbang knew, from what still holds, or that they cannot be read back. Then
+  lists the reconciliation days operators accepted (accept-day) whose entries hold under their
+  chain links (JSON: "acceptedDays"); they are not breaks. Exit status 0 intact but for breaks
+  accepted exactly, 1 otherwise.
 gerbang audit purge-anonymous [--before ISO] [--dry-run] [--json]
   Deletes rejected requests of anonymous callers (no client identified, no payment, no bank call)
   received more than GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS days ago, or before --before when that

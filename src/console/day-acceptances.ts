@@ -6,6 +6,8 @@ const DAY_MS = 86_400_000;
 
 /** An operator's acceptance of a reconciliation day (gerbang audit accept-day), as its console audit entry holds it. */
 export interface DayAcceptanceNote {
+  /** The account as the console masks it (the entry's target names it so). */
+  account: string;
   /** The Jakarta day accepted, yyyy-MM-dd. */
   day: string;
   /** The console audit entry (the access log's row). */
@@ -37,6 +39,18 @@ export async function acceptedDays(consoleAudit: Pick<ConsoleAuditRepository, 'p
   return entries.map(noteOf);
 }
 
+/** The most acceptances everyAcceptedDay reads (the newest). */
+export const ACCEPTED_DAYS_LISTED = 1000;
+
+/**
+ * Every acceptance of a day of any account, newest first, of the newest ACCEPTED_DAYS_LISTED
+ * acceptance entries, only those that hold under their chain links (as acceptedDays): what `audit
+ * verify` lists. An entry forged in SQL is not among them (verify names it as a break).
+ */
+export async function everyAcceptedDay(consoleAudit: Pick<ConsoleAuditRepository, 'provedEntries'>): Promise<DayAcceptanceNote[]> {
+  return (await consoleAudit.provedEntries({ action: DAY_ACCEPTED_ACTION, limit: ACCEPTED_DAYS_LISTED })).map(noteOf);
+}
+
 /**
  * An acceptance entry's words back into their parts: its detail is written by
  * acceptReconciliationDay as `digest D; account tag T; accepted: ALERTS; reason: R`
@@ -47,12 +61,13 @@ export async function acceptedDays(consoleAudit: Pick<ConsoleAuditRepository, 'p
 function noteOf(entry: ConsoleAuditEntry & { id: number }): DayAcceptanceNote {
   const detail = entry.detail ?? '';
   const day = /\bday:(\d{4}-\d{2}-\d{2})\b/.exec(entry.target ?? '')?.[1] ?? '';
+  const account = /^account:(\S+)/.exec(entry.target ?? '')?.[1] ?? '';
   const { reason, alerts } = /^digest [0-9a-f]+; account tag [0-9a-f]+; accepted: /.test(detail) ? currentForm(detail) : earlierForm(detail);
   const cut = detail.length >= CONSOLE_AUDIT_DETAIL_MAX;
   const named = [...alerts.matchAll(/deleted: id ([\d, ]+)/g)].flatMap((m) => m[1].split(',').map((id) => id.trim()).filter((id) => /^\d+$/.test(id)));
   // A cut detail may end inside an id: its last digits are not known, so it is not shown as one.
   const deletedIds = (cut && named.length > 0 && detail.endsWith(named[named.length - 1]) ? named.slice(0, -1) : named).map(Number);
-  return { day, entryId: entry.id, at: entry.at, username: entry.username, reason, deletedIds, sealChanged: alerts.includes('SEAL CHANGED OUTSIDE GERBANG'), cut };
+  return { account, day, entryId: entry.id, at: entry.at, username: entry.username, reason, deletedIds, sealChanged: alerts.includes('SEAL CHANGED OUTSIDE GERBANG'), cut };
 }
 
 /** `digest D; account tag T; accepted: ALERTS; reason: R`: whole (a longer one is refused, not cut). */

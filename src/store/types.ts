@@ -1503,12 +1503,13 @@ export interface ConsoleAuditRepository {
   /** Newest first. */
   list(query: { username?: string; action?: string; limit?: number }): Promise<(ConsoleAuditEntry & { id: number })[]>;
   /**
-   * The entries of `action` whose target is exactly one of `targets`, newest first (at most 1,000),
-   * only those that hold under their `console_audit` chain link's MAC, as `audit verify` judges
-   * them: an entry inserted or changed in SQL, by a writer without the chain key, is left out.
-   * None without audit keys (nothing can be proved).
+   * The entries of `action` whose target is exactly one of `targets` (every entry of `action`
+   * when `targets` is absent), newest first, of the newest `limit` such rows (at most and by
+   * default 1,000), only those that hold under their `console_audit` chain link's MAC, as `audit
+   * verify` judges them: an entry inserted or changed in SQL, by a writer without the chain key,
+   * is left out. None without audit keys (nothing can be proved).
    */
-  provedEntries(query: { action: string; targets: readonly string[] }): Promise<(ConsoleAuditEntry & { id: number })[]>;
+  provedEntries(query: { action: string; targets?: readonly string[]; limit?: number }): Promise<(ConsoleAuditEntry & { id: number })[]>;
 }
 
 // ---------------------------------------------------------------- audit-chain verification runs

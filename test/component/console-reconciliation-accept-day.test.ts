@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StatementReader } from '../../src/console/statement-reader.js';
+import { jakartaTimestamp } from '../../src/time/index.js';
 import { ChainLanes } from '../../src/store/repositories/audit-chain.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
 import { changeRows } from '../../src/store/repositories/record-changes.js';
@@ -11,7 +12,7 @@ import type { MacedRow } from '../../src/store/repositories/record-macs.js';
 import { RECONCILIATION_SEALS } from '../../src/store/repositories/reconciliation-seals.js';
 import { ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
-import { runCli } from '../support/cli.js';
+import { acceptAsVerified, auditVerify, runCli } from '../support/cli.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
@@ -115,6 +116,40 @@ forEachBackend('gerbang audit accept-day: an operator accepts a day the reconcil
     expect(await written()).to.equal(before);
     return { digest: /\(digest ([0-9a-f]{16})\)/.exec(looked.stderr)![1], stderr: looked.stderr };
   }
+
+  // First in this database: verify walks everything, so the attacks of the tests after it (payments deleted, not accepted) would be its breaks.
+  it('audit verify lists each day accepted (who, when in WIB, the masked account, the day, the ids named deleted, the reason), not as a break; an acceptance row inserted in SQL is not listed, and is a break naming it', async () => {
+    const account = '0201777040';
+    const { ids, digest } = await lookedAtDeletion(account, 22, 1);
+    expect((await acceptDay(account, 22, digest, 'statement read, ticket FIN-77')).code).to.equal(0);
+    // The payment deleted in SQL is verify's break until accepted with accept-rollback; the day's acceptance is not one.
+    const rolledBack = await acceptAsVerified(env, 'payment deleted in SQL, investigated in FIN-77');
+    expect(rolledBack.code, rolledBack.stderr).to.equal(0);
+    const [entry] = (await con.store.consoleAudit.list({ action: 'reconciliation_day_accept' })).filter((e) => e.target?.includes(` day:${dayOf(22)} `));
+    const line = `  - ACCEPTED DAY ${dayOf(22)} of account ******7040 by (cli) on ${jakartaTimestamp(entry.at, false)} (entry ${entry.id}): deleted: id ${ids[1]}; reason: statement read, ticket FIN-77`;
+    const intact = await auditVerify(env);
+    expect(intact.code, intact.text).to.equal(0);
+    expect(intact.text.split('\n')).to.include('  1 reconciliation day(s) an operator accepted (gerbang audit accept-day), not breaks:').and.to.include(line);
+    expect(intact.report.acceptedDays).to.deep.equal([{ account: '******7040', day: dayOf(22), entryId: entry.id, at: entry.at, username: '(cli)', reason: 'statement read, ticket FIN-77', deletedIds: [ids[1]], sealChanged: false, cut: false }]);
+    // Forged: another day of the account accepted by a row written in SQL, without the chain key.
+    const tag = accountTag(TEST_AUDIT_KEYS, account);
+    await db.store().db.execute('INSERT INTO console_audit (at, username, action, target, detail, remote_ip) VALUES (?, ?, ?, ?, ?, ?)', [
+      now,
+      'cfo',
+      'reconciliation_day_accept',
+      `account:******7040 day:${dayOf(23)} tag:${tag}`,
+      `digest 0123456789abcdef; account tag ${tag}; accepted: DELETED OUTSIDE GERBANG: the seal counted 2 payment(s), 1 still there or released through Gerbang, deleted: id 999; reason: forged in SQL`,
+      'local',
+    ]);
+    const [forged] = await db.store().db.query<{ id: number | string }>("SELECT MAX(id) AS id FROM console_audit WHERE username = 'cfo'");
+    const broken = await auditVerify(env);
+    expect(broken.code, broken.text).to.equal(1);
+    expect(broken.text).to.contain(`  - UNCHAINED: 1 console audit entries without a link (inserted directly), first ids: ${Number(forged.id)}`).and.not.to.contain('forged in SQL').and.not.to.contain(dayOf(23));
+    expect(broken.text.split('\n')).to.include(line);
+    expect(broken.report.acceptedDays?.map((d) => d.day)).to.deep.equal([dayOf(22)]);
+    expect(broken.report.breaks.map((b) => [b.problem, b.recordId])).to.deep.include(['unchained', Number(forged.id)]);
+    await db.store().db.execute('DELETE FROM console_audit WHERE id = ?', [forged.id]);
+  });
 
   it('(a) a sealed payment deleted in SQL: named until accepted by its digest; without it nothing is written; accepted, the page names it no more and the access log shows who accepted what and why', async () => {
     const account = '0201777001';

@@ -45,6 +45,8 @@ export interface VerifyReport {
   breaks: { writerId: string | null; recordId: number | null; problem: string; detail: string }[];
   accepted: { recordId: number | null; how: string; detail: string }[];
   acceptDigest?: string | null;
+  /** The reconciliation days operators accepted (gerbang audit accept-day), as held under their chain links. */
+  acceptedDays?: { account: string; day: string; entryId: number; at: number; username: string; reason: string; deletedIds: number[]; sealChanged: boolean; cut: boolean }[];
 }
 
 /** `gerbang audit verify` run as text and as JSON: its exit (the two must agree, or it throws), the text, and the report. */

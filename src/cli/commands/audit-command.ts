@@ -8,6 +8,7 @@ import { openStore } from '../../store/index.js';
 import { visibleText } from '../../banks/common/bank-text.js';
 import type { AuditChainBreak, AuditExchangeRow, AuditRepository, LostPaymentFacts, Store } from '../../store/types.js';
 import { acceptReconciliationDay, DAY_ACCEPTED_ACTION, describeAlert, isDigest } from '../../console/accept-day-use-case.js';
+import { ACCEPTED_DAYS_LISTED, everyAcceptedDay, type DayAcceptanceNote } from '../../console/day-acceptances.js';
 import { reasonProblem } from '../../domain/operator-reason.js';
 import { jakartaTimestamp } from '../../time/index.js';
 import { ACCEPT_DAY_USAGE } from '../usage.js';
@@ -305,6 +306,8 @@ const MARKED_SHOWN = 20;
  * `gerbang audit verify`: exit 0 when every chain is intact but for breaks an operator accepted
  * exactly (named as accepted), 1 naming every break of every chain that is not, and naming those
  * accepted by a line that did not say what it saw (not provably the break that was accepted).
+ * Then the reconciliation days operators accepted (accept-day), which are not breaks: the exit is
+ * the same with or without them.
  */
 async function verifyCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseOptions(args, { format: { type: 'string', default: 'text' } });
@@ -314,8 +317,10 @@ async function verifyCommand(args: string[], io: CliIo): Promise<number> {
   const store = await openAuditStore(io, keys);
   try {
     const report = await verifyAudit(store, keys, checkpointFile);
-    if (values.format === 'json') io.out(JSON.stringify(report));
-    else io.out(describeReport(report));
+    // Not breaks, and no part of verify's verdict: what operators accepted, as the chain proves it.
+    const acceptedDays = await everyAcceptedDay(store.consoleAudit);
+    if (values.format === 'json') io.out(JSON.stringify({ ...report, acceptedDays }));
+    else io.out([describeReport(report), ...describeAcceptedDays(acceptedDays)].join('\n'));
     return report.ok ? 0 : 1;
   } finally {
     await store.close();
@@ -349,6 +354,24 @@ function describeReport(report: CheckedAuditReport): string {
   if (report.breaks.length === 0) return [`audit verify: NOT PROVEN (${summary}): intact but for accepted breaks, some not provably those accepted`, ...accepted, ...advice, ...purged].join('\n');
   const lines = report.breaks.map(breakLine);
   return [`audit verify: BROKEN (${summary}); every break not accepted:`, ...lines, ...accepted, ...advice, ...purged].join('\n');
+}
+
+/**
+ * The reconciliation days operators accepted (gerbang audit accept-day), each on its line: who,
+ * when (WIB), the masked account and the day, the ids named deleted or the seal named changed,
+ * the reason. Only acceptances whose entries hold under their chain links (everyAcceptedDay).
+ */
+function describeAcceptedDays(days: DayAcceptanceNote[]): string[] {
+  if (days.length === 0) return [];
+  const bound = days.length >= ACCEPTED_DAYS_LISTED ? ` (the newest ${ACCEPTED_DAYS_LISTED}; the access log, action ${DAY_ACCEPTED_ACTION}, has the rest)` : '';
+  return [
+    `  ${days.length} reconciliation day(s) an operator accepted (gerbang audit accept-day), not breaks${bound}:`,
+    ...days.map((d) => {
+      const named = [...(d.deletedIds.length === 0 ? [] : [`deleted: id ${d.deletedIds.join(', ')}`]), ...(d.sealChanged ? ['seal changed outside Gerbang'] : [])];
+      const cut = d.cut ? ' (record cut to the column\'s size: ids or reason may be incomplete)' : '';
+      return `  - ACCEPTED DAY ${d.day} of account ${visibleText(d.account)} by ${visibleText(d.username)} on ${jakartaTimestamp(d.at, false)} (entry ${d.entryId}): ${named.join('; ') || 'nothing named'}; reason: ${visibleText(d.reason)}${cut}`;
+    }),
+  ];
 }
 
 function describeAccepted(b: AcceptedChainBreak): string {

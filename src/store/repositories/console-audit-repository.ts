@@ -4,6 +4,9 @@ import { linkHolds, STORED_LINK_COLUMNS, type ChainLanes, type StoredLink } from
 import { consoleAuditDigest } from './audit-records.js';
 import { fit, toNumber, toStringOrNull, wellFormed } from './row-values.js';
 
+/** The most entries provedEntries reads at once. */
+const PROVED_MAX = 1000;
+
 export interface ConsoleAuditRow {
   id: number | string;
   at: number | string;
@@ -62,15 +65,14 @@ export class SqlConsoleAuditRepository implements ConsoleAuditRepository {
     return rows.map(entryOf);
   }
 
-  async provedEntries(query: { action: string; targets: readonly string[] }): Promise<(ConsoleAuditEntry & { id: number })[]> {
-    const targets = [...new Set(query.targets)];
-    if (targets.length === 0 || this.keys === null) return [];
+  async provedEntries(query: { action: string; targets?: readonly string[]; limit?: number }): Promise<(ConsoleAuditEntry & { id: number })[]> {
+    const targets = query.targets === undefined ? undefined : [...new Set(query.targets)];
+    if (targets?.length === 0 || this.keys === null) return [];
+    const limit = Math.min(Math.max(Math.trunc(query.limit ?? PROVED_MAX), 1), PROVED_MAX);
+    const inTargets = targets === undefined ? '' : ` AND target IN (${targets.map(() => '?').join(', ')})`;
     const rows = (
-      await this.db.query<ConsoleAuditRow>(
-        `SELECT id, at, username, action, target, detail, remote_ip FROM console_audit WHERE action = ? AND target IN (${targets.map(() => '?').join(', ')}) ORDER BY id DESC LIMIT 1000`,
-        [query.action, ...targets],
-      )
-    ).filter((row) => row.action === query.action && targets.includes(row.target ?? ''));
+      await this.db.query<ConsoleAuditRow>(`SELECT id, at, username, action, target, detail, remote_ip FROM console_audit WHERE action = ?${inTargets} ORDER BY id DESC LIMIT ?`, [query.action, ...(targets ?? []), limit])
+    ).filter((row) => row.action === query.action && (targets === undefined || targets.includes(row.target ?? '')));
     if (rows.length === 0) return [];
     const ids = rows.map((row) => toNumber(row.id));
     const links = await this.db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'console_audit' AND record_id IN (${ids.map(() => '?').join(', ')})`, ids);
