@@ -39,10 +39,10 @@ export async function openLoop(origin: string, options: { rate: number; seconds:
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     const req = options.make(i);
-    // Counted from when it was due, or from when it went out if the timer fired early (libuv's timers
-    // run against the loop's cached clock, up to a millisecond before the real one): never a
-    // negative latency pulling every percentile down.
-    const from = Math.max(due, performance.now());
+    // Counted from when it was due (a request sent late carries the wait), or from when it went out
+    // if the timer fired early (libuv's timers run against the loop's cached clock, up to a
+    // millisecond before the real one): never a negative latency pulling every percentile down.
+    const from = Math.min(due, performance.now());
     inflight.push(
       pool
         .request({ method: req.method, path: req.path, headers: req.headers, body: req.body })
