@@ -389,7 +389,7 @@ const RECONCILE_SPAN_MS = 3 * DAY_MS;
  * is the reconciled account's, so its month touches nearly every page of that index over the
  * month (about 4,000 pages), and InnoDB reads the pages one statement needs one after the other.
  * Not in the buffer pool (a first opening), a month's ten span statements took 75-170 ms each
- * (docs/performance.md, "The month's first opening: its spans read in slices"). The embedded
+ * (docs/performance.md, "The list by client and status; the month's spans in slices"). The embedded
  * store reads through the operating system's cache on its one connection: one statement there.
  */
 const SPAN_READS_MYSQL = 4;
