@@ -1136,7 +1136,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const mysql = this.db.dialect === 'mysql';
     // In slices of its time sent together (SPAN_READS_MYSQL), joined back oldest first: the same
     // rows in the same order (rows of one created_at fall in one slice), each slice at most the
-    // span's limit + 1, so the first limit + 1 of them are the span's. The index is named: a slice
+    // span's limit + 1, so the first limit + 1 of them are the span's (a span holding more than
+    // the period's bound, an account past RECONCILE_LIMIT, reads up to four times the rows it
+    // keeps, once: the reading stops there). The index is named: a slice
     // of a few hours holding few payments of any account, MariaDB took the created_at index and
     // looked up every payment of those hours for its tag.
     const sql = `SELECT ${columns} FROM payments${mysql ? ' FORCE INDEX (ix_payments_reconcile)' : ''} WHERE ${where} AND created_at >= ? AND created_at < ? ORDER BY created_at LIMIT ?`;
