@@ -187,6 +187,29 @@ forEachBackend('Payment search (console list)', (ctx) => {
     }
   });
 
+  it('walks a client and status filter, with dates, from ix_payments_client_state_created alone in the page\'s order (migration 043): no row opened to test the state', async () => {
+    const store = ctx.store();
+    const who = `cs-${randomBytes(4).toString('hex')}`;
+    const start = Date.UTC(2031, 7, 3, 1, 0, 0);
+    for (let i = 0; i < 6; i += 1) {
+      const p = await store.payments.reserve({ clientId: who, transactionId: `CS-${i}`, requestHash: 'a'.repeat(64), amount: '100.00', currency: 'IDR' }, start + i * HOUR);
+      if (i % 2 === 0) await store.payments.update(p.id, { state: 'SUCCESS', bank: 'bca' }, start + i * HOUR + 1);
+    }
+    const sent: { sql: string; params: SqlValue[] }[] = [];
+    const page = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).page({ clientId: who, state: 'SUCCESS', from: start, to: start + DAY }, 'newest', null, 50);
+    expect(page.rows.map((p) => p.transactionId)).to.deep.equal(['CS-4', 'CS-2', 'CS-0']);
+    // The walk past the totals' bound (`LIMIT 1 OFFSET …`), as the database plans it.
+    const walk = sent.find(({ sql }) => /^SELECT id FROM payments WHERE .* OFFSET \d+$/.test(sql));
+    expect(walk, sent.map(({ sql }) => sql).join('\n')).to.not.equal(undefined);
+    const plan = await planOf(store, ctx.backend, walk!.sql, walk!.params);
+    if (ctx.backend === 'sqlite') expect(plan).to.match(/COVERING INDEX ix_payments_client_state_created/).and.not.to.match(/TEMP B-TREE/);
+    else {
+      const [step] = (JSON.parse(plan) as { query_block: { nested_loop: { table?: { key: string; using_index?: boolean } }[] } }).query_block.nested_loop;
+      expect({ key: step.table?.key, indexOnly: step.table?.using_index ?? false }, plan).to.deep.equal({ key: 'ix_payments_client_state_created', indexOnly: true });
+      expect(plan).not.to.match(/filesort|temporary/);
+    }
+  });
+
   it('lists the banks that have payments', async () => {
     expect((await ctx.store().paymentSearch.banks()).map((p) => p.bank)).to.include.members(['bca', 'bni']);
   });
