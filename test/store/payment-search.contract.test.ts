@@ -47,6 +47,15 @@ function recording(db: Db, sent: { sql: string; params: SqlValue[]; rows?: Recor
   });
 }
 
+/**
+ * The reconciliation's reads of its spans among `reads` (in the order sent), each span's slices
+ * joined: on MariaDB a span is read in four statements sent together (readSpan), on SQLite in one.
+ */
+function spansOf<T>(backend: string, reads: readonly T[]): T[][] {
+  const per = backend === 'sqlite' ? 1 : 4;
+  return Array.from({ length: Math.ceil(reads.length / per) }, (_, i) => reads.slice(i * per, (i + 1) * per));
+}
+
 /** The database's own plan of `sql`: MariaDB's EXPLAIN FORMAT=JSON, or SQLite's EXPLAIN QUERY PLAN steps joined. */
 async function planOf(store: Store, backend: string, sql: string, params: SqlValue[]): Promise<string> {
   if (backend === 'sqlite') return (await store.db.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)).map((p) => p.detail).join(' | ');
@@ -175,6 +184,29 @@ forEachBackend('Payment search (console list)', (ctx) => {
         for (const table of tables) expect(table.using_index === true && covering.test(table.key ?? ''), JSON.stringify(table)).to.equal(true);
         expect(plan).not.to.match(/"filesort"|"temporary_table"/);
       }
+    }
+  });
+
+  it('walks a client and status filter, with dates, from ix_payments_client_state_created alone in the page\'s order (migration 043): no row opened to test the state', async () => {
+    const store = ctx.store();
+    const who = `cs-${randomBytes(4).toString('hex')}`;
+    const start = Date.UTC(2031, 7, 3, 1, 0, 0);
+    for (let i = 0; i < 6; i += 1) {
+      const p = await store.payments.reserve({ clientId: who, transactionId: `CS-${i}`, requestHash: 'a'.repeat(64), amount: '100.00', currency: 'IDR' }, start + i * HOUR);
+      if (i % 2 === 0) await store.payments.update(p.id, { state: 'SUCCESS', bank: 'bca' }, start + i * HOUR + 1);
+    }
+    const sent: { sql: string; params: SqlValue[] }[] = [];
+    const page = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).page({ clientId: who, state: 'SUCCESS', from: start, to: start + DAY }, 'newest', null, 50);
+    expect(page.rows.map((p) => p.transactionId)).to.deep.equal(['CS-4', 'CS-2', 'CS-0']);
+    // The walk past the totals' bound (`LIMIT 1 OFFSET …`), as the database plans it.
+    const walk = sent.find(({ sql }) => /^SELECT id FROM payments WHERE .* OFFSET \d+$/.test(sql));
+    expect(walk, sent.map(({ sql }) => sql).join('\n')).to.not.equal(undefined);
+    const plan = await planOf(store, ctx.backend, walk!.sql, walk!.params);
+    if (ctx.backend === 'sqlite') expect(plan).to.match(/COVERING INDEX ix_payments_client_state_created/).and.not.to.match(/TEMP B-TREE/);
+    else {
+      const [step] = (JSON.parse(plan) as { query_block: { nested_loop: { table?: { key: string; using_index?: boolean } }[] } }).query_block.nested_loop;
+      expect({ key: step.table?.key, indexOnly: step.table?.using_index ?? false }, plan).to.deep.equal({ key: 'ix_payments_client_state_created', indexOnly: true });
+      expect(plan).not.to.match(/filesort|temporary/);
     }
   });
 
@@ -460,8 +492,9 @@ forEachBackend('Payment search (console list)', (ctx) => {
     // mark) read in the same statement, one dive a payment into the events' own index. Days not
     // sealed (these have not ended) are proved row by row: on MariaDB the range of the index, then
     // each row; SQLite's index holds the proof's columns too (migration 032).
-    const reads = sent.filter(({ sql }) => sql.includes('FROM payments WHERE source_account_tag'));
-    expect(reads).to.have.length(4);
+    const reads = sent.filter(({ sql }) => /FROM payments( FORCE INDEX \(ix_payments_reconcile\))? WHERE source_account_tag/.test(sql));
+    expect(spansOf(ctx.backend, reads)).to.have.length(4);
+    expect(reads).to.have.length(ctx.backend === 'sqlite' ? 4 : 16);
     for (const { sql, params } of reads) {
       const plan = await planOf(store, ctx.backend, sql, params);
       if (ctx.backend === 'sqlite') {
@@ -543,22 +576,57 @@ forEachBackend('Payment search (console list)', (ctx) => {
     expect(search.rowsProvedOneByOne).to.equal(0);
     // Two spans (3 days + 1) of the tag, and the rows from before tags: no other read of payments.
     const reads = sent.filter(({ sql }) => /FROM payments\b/.test(sql) && !sql.includes('reconciliation_seals'));
-    expect(reads).to.have.length(3);
+    const spans = spansOf(ctx.backend, reads);
+    expect(spans).to.have.length(3);
     // What the page shows and the line its day's seal is checked with: neither the sealed account
     // nor the MAC and what only it covers are decoded one by one.
-    const spanRows = reads.slice(0, 2).flatMap(({ rows }) => rows ?? []);
+    const spanRows = spans.slice(0, 2).flat().flatMap(({ rows }) => rows ?? []);
     expect(spanRows).to.have.length(12);
     for (const row of spanRows) {
       expect(Object.keys(row).sort()).to.deep.equal(['amount', 'bank_external_id', 'bank_transaction_date', 'bank_transaction_id', 'created_at', 'id', 'line', 'state', 'transaction_id']);
     }
     // From ix_payments_reconcile alone, the lines included (proof_digest is in it: migration 032).
-    for (const { sql, params } of reads.slice(0, 2)) {
+    for (const { sql, params } of spans.slice(0, 2).flat()) {
       const plan = await planOf(store, ctx.backend, sql, params);
       if (ctx.backend === 'sqlite') expect(plan, sql).to.match(/SEARCH payments USING COVERING INDEX ix_payments_reconcile/);
       else {
         const [step] = (JSON.parse(plan) as { query_block: { nested_loop: { table?: { key: string; using_index?: boolean } }[] } }).query_block.nested_loop;
         expect({ key: step.table?.key, indexOnly: step.table?.using_index }, plan).to.deep.equal({ key: 'ix_payments_reconcile', indexOnly: true });
       }
+    }
+  });
+
+  it('reads a span on MariaDB in slices of its time sent together (its rows\' last events read from disk at once), on SQLite in one statement; the same rows in the same order', async () => {
+    const store = ctx.store();
+    // 12 payments over 4 closed days, sealed: a first opening of a fresh console reads their lines.
+    const start = Date.UTC(2026, 9, 20) - 7 * 3_600_000;
+    const { account } = await sealedThreeADay(store, 'SLICE', start, 4);
+    const sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[]; sentAt?: number; answeredAt?: number }[] = [];
+    const found = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).fromAccount(account, start, start + 4 * DAY);
+    expect(found.rows.map((p) => [p.transactionId, p.integrityProblem])).to.deep.equal(Array.from({ length: 12 }, (_, i) => [`SLICE-${i}`, undefined]));
+    const reads = sent.filter(({ sql }) => /FROM payments( FORCE INDEX \(ix_payments_reconcile\))? WHERE source_account_tag = \?/.test(sql));
+    // Two spans of the tag (3 days + 1): each span's statements, their bounds (created_at >= low AND < high).
+    const spans = spansOf(ctx.backend, reads);
+    expect(spans.map((span) => [Number(span[0].params[1]), Number(span[span.length - 1].params[2])])).to.deep.equal([
+      [start, start + 3 * DAY],
+      [start + 3 * DAY, start + 4 * DAY],
+    ]);
+    for (const span of spans) {
+      if (ctx.backend === 'sqlite') expect(span).to.have.length(1);
+      else {
+        expect(span).to.have.length(4);
+        // Sent together: each before any of them was answered; each slice right after the one before, none overlapping.
+        const firstAnswer = Math.min(...span.map((q) => q.answeredAt!));
+        for (const q of span) expect(q.sentAt).to.be.below(firstAnswer);
+        span.forEach((q, i) => {
+          expect(Number(q.params[2])).to.be.above(Number(q.params[1]));
+          if (i > 0) expect(Number(q.params[1])).to.equal(Number(span[i - 1].params[2]));
+        });
+      }
+      // Joined oldest first, the very rows one statement over the span reads, in its order.
+      const [first, last] = [span[0], span[span.length - 1]];
+      const whole = await store.db.query<{ id: number | string }>(first.sql, [first.params[0], first.params[1], last.params[2], first.params[3]]);
+      expect(span.flatMap(({ rows }) => (rows ?? []).map((row) => Number(row.id)))).to.deep.equal(whole.map((row) => Number(row.id)));
     }
   });
 
@@ -576,8 +644,8 @@ forEachBackend('Payment search (console list)', (ctx) => {
     const found = await search.fromAccount(account, start, start + 3 * DAY);
     expect(found.rows.map((p) => [p.transactionId, p.integrityProblem])).to.deep.equal(Array.from({ length: 9 }, (_, i) => [`CUT-${i}`, undefined]));
     // Three reads of the tag: the first day shown, the middle day whole, the last day shown.
-    const reads = sent.filter(({ sql }) => sql.includes('FROM payments WHERE source_account_tag = ?'));
-    const withProofColumns = reads.map(({ rows }) => (rows ?? []).map((row) => [String(row.transaction_id), 'source_account' in row]));
+    const reads = sent.filter(({ sql }) => /FROM payments( FORCE INDEX \(ix_payments_reconcile\))? WHERE source_account_tag = \?/.test(sql));
+    const withProofColumns = spansOf(ctx.backend, reads).map((span) => span.flatMap(({ rows }) => rows ?? []).map((row) => [String(row.transaction_id), 'source_account' in row]));
     expect(withProofColumns).to.deep.equal([
       [['CUT-0', false], ['CUT-1', false], ['CUT-2', false]],
       [['CUT-3', true], ['CUT-4', true], ['CUT-5', true]],

@@ -380,8 +380,19 @@ type ListedRow = PaymentRow & { amount_minor?: number | string };
  * opened again, or after its days one by one, opens and checks only what is new or changed.
  */
 const KEPT_PROOFS_LIMIT = 2 * RECONCILE_LIMIT;
-/** How much of a reconciliation's period one statement reads (see reconciledSpans): a month in ten reads. */
+/** How much of a reconciliation's period one read takes (see reconciledSpans): a month in ten reads. */
 const RECONCILE_SPAN_MS = 3 * DAY_MS;
+/**
+ * In how many statements at once a reconciliation's span is read on MariaDB and MySQL, each over
+ * its share of the span's time (readSpan). Each row's line ends with its last event seq, read
+ * from the events' index (uq_payment_events_payment_seq): one in twenty payments of the million
+ * is the reconciled account's, so its month touches nearly every page of that index over the
+ * month (about 4,000 pages), and InnoDB reads the pages one statement needs one after the other.
+ * Not in the buffer pool (a first opening), a month's ten span statements took 75-170 ms each
+ * (docs/performance.md, "The list by client and status; the month's spans in slices"). The embedded
+ * store reads through the operating system's cache on its one connection: one statement there.
+ */
+const SPAN_READS_MYSQL = 4;
 
 /** A payment's paying account as read to open it (paymentPlace: where it is sealed). */
 interface PlacedRow {
@@ -1122,9 +1133,17 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    */
   private async readSpan(where: string, params: SqlValue[], from: number, to: number, limit: number, how: SpanRead): Promise<{ rows: ShownRow[]; keptRows: KeptRow[] | null; whole: boolean }> {
     const columns = how === 'full' ? `${RECONCILED_COLUMNS}, ${this.#sealedLine} AS line` : how === 'shown' ? `${SHOWN_COLUMNS}, ${this.#sealedLine} AS line` : `${SHOWN_COLUMNS}, ${this.#keptColumns}`;
-    const read = await this.db.query<ShownRow & KeptRow>(`SELECT ${columns} FROM payments WHERE ${where} AND created_at >= ? AND created_at < ? ORDER BY created_at LIMIT ?`, [...params, from, to, limit + 1], {
-      freshPlan: true,
-    });
+    const mysql = this.db.dialect === 'mysql';
+    // In slices of its time sent together (SPAN_READS_MYSQL), joined back oldest first: the same
+    // rows in the same order (rows of one created_at fall in one slice), each slice at most the
+    // span's limit + 1, so the first limit + 1 of them are the span's (a span holding more than
+    // the period's bound, an account past RECONCILE_LIMIT, reads up to four times the rows it
+    // keeps, once: the reading stops there). The index is named: a slice
+    // of a few hours holding few payments of any account, MariaDB took the created_at index and
+    // looked up every payment of those hours for its tag.
+    const sql = `SELECT ${columns} FROM payments${mysql ? ' FORCE INDEX (ix_payments_reconcile)' : ''} WHERE ${where} AND created_at >= ? AND created_at < ? ORDER BY created_at LIMIT ?`;
+    const slices = stepSlices(from, to - 1, mysql ? SPAN_READS_MYSQL : 1).reverse();
+    const read = (await Promise.all(slices.map(([high, low]) => this.db.query<ShownRow & KeptRow>(sql, [...params, low, high + 1, limit + 1], { freshPlan: true })))).flat();
     const rows = read.length > limit ? read.slice(0, limit) : read;
     return { rows: how === 'kept' ? [] : rows, keptRows: how === 'kept' ? rows : null, whole: read.length <= limit };
   }
