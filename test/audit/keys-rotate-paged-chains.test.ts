@@ -7,6 +7,7 @@ import { createStore, openDb, type Db, type SqlStatement, type SqlValue, type Tr
 import { ringOf, TEST_AUDIT_KEY, testKeySpec } from '../support/audit-keys.js';
 import { auditVerify, runCli } from '../support/cli.js';
 import { forEachBackend, storedClient } from '../support/databases.js';
+import { spawnGerbang } from '../support/processes.js';
 
 /**
  * `keys rotate` re-links an audit chain longer than one page a page a transaction (`--batch-size`
@@ -146,5 +147,53 @@ forEachBackend('keys rotate over an audit chain longer than a page', (ctx) => {
     expect(verified.report.breaks).to.deep.equal([]);
     expect(verified.code, verified.text).to.equal(0);
     expect(verified.text).to.include('INTACT');
+  });
+});
+
+/**
+ * The real `keys rotate` killed (SIGKILL) while it re-links a chain a link a transaction: the
+ * database rolls back the transaction it had open, and what it committed before stands.
+ */
+forEachBackend('keys rotate killed while it re-links an audit chain', (ctx) => {
+  const NEW = testKeySpec(`k${randomBytes(3).toString('hex')}`);
+  const OLD_ID = TEST_AUDIT_KEY.split(':')[0];
+  const QUEUED = 150;
+
+  it('leaves a chain audit verify walks INTACT with both keys, and keys rotate run again finishes it (INTACT with the new key alone)', async function () {
+    this.timeout(300_000);
+    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-killed-rotate-')), 'audit-checkpoints.jsonl');
+    const env = (keys: string) => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: keys, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_LOG_LEVEL: 'silent' });
+    const store = ctx.store();
+    const now = Date.now();
+    const clientId = await storedClient(store, now);
+    await store.callbacks.setEndpoint(clientId, 'https://erp.example/callbacks', now);
+    for (let i = 0; i < QUEUED; i += 1) await store.callbacks.enqueue({ clientId, transactionId: `INV-KILLED-${i}`, url: 'https://erp.example/callbacks', body: `{"n":${i}}` }, now);
+    const [{ writer_id: chain }] = await store.db.query<{ writer_id: string }>('SELECT writer_id FROM audit_chain GROUP BY writer_id ORDER BY COUNT(*) DESC LIMIT 1');
+    const marked = async () => (await store.db.query('SELECT seq FROM audit_chain WHERE writer_id = ? AND seq = 0', [chain])).length > 0;
+
+    const rotation = spawnGerbang(['keys', 'rotate', '--batch-size', '1'], env(`${TEST_AUDIT_KEY},${NEW}`));
+    // Killed as soon as the chain's first page has committed (its mark is there).
+    let ended = false;
+    void rotation.exited.then(() => (ended = true));
+    while (!ended && !(await marked())) await new Promise((resolve) => setTimeout(resolve, 2));
+    const endedBeforeKill = ended;
+    rotation.child.kill('SIGKILL');
+    await rotation.exited;
+    expect(endedBeforeKill, `keys rotate ended before it was killed: ${rotation.output()}`).to.equal(false);
+    const [{ n: old }] = await store.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_chain WHERE writer_id = ? AND seq > 0 AND key_id = ?', [chain, OLD_ID]);
+    expect(await marked(), 'the chain is half re-linked').to.equal(true);
+    expect(Number(old), 'links are left under the old key').to.be.above(0);
+
+    const between = await auditVerify(env(`${TEST_AUDIT_KEY},${NEW}`));
+    expect(between.report.breaks).to.deep.equal([]);
+    expect(between.code, between.text).to.equal(0);
+
+    const again = await runCli(['keys', 'rotate', '--batch-size', '50'], env(`${TEST_AUDIT_KEY},${NEW}`));
+    expect(again.code, again.stderr).to.equal(0);
+    expect(await marked()).to.equal(false);
+    const after = await auditVerify(env(NEW));
+    expect(after.report.breaks).to.deep.equal([]);
+    expect(after.code, after.text).to.equal(0);
+    expect(after.text).to.include('INTACT');
   });
 });
