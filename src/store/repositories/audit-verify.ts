@@ -379,9 +379,10 @@ const REWALKS = 2;
 
 /**
  * verifyChain from `from` up to `writer`, its head as read before; when that walk breaks and the
- * chain's head has been rewritten since (`keys rotate` re-linked the chain in one transaction
- * between the head's read and its links' read, or between two pages of links: every MAC, prev_hash
- * and the head change at once), the chain is walked again up to its head as it stands, at most
+ * chain's head has been rewritten since (`keys rotate` re-linked the chain's last page between the
+ * head's read and its links' read, or between two pages of links: its MACs, prev_hashes and head
+ * change at once), or the chain holds a rotation's mark (RelinkMark: a rotation re-linking it a page
+ * a transaction moved on under the walk), the chain is walked again up to its head as it stands, at most
  * REWALKS times. A chain deleted from, altered or forged breaks again, since its head did not
  * move; only a walk that holds from `from` to a head read before it proves the chain.
  */
