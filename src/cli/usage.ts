@@ -112,7 +112,8 @@ export const KEYS_USAGE = `gerbang keys generate [--id ID]
 gerbang keys rotate [--batch-size N]
   Re-encrypts every sealed value (audit records, payment answers, payment-run lines, callbacks,
   clients' request-signing keys) to the newest key (the last in GERBANG_AUDIT_KEYS /
-  GERBANG_AUDIT_KEY_FILES), N rows per transaction (default 200), while gateways keep serving.
+  GERBANG_AUDIT_KEY_FILES), N rows per transaction (default 200), while gateways keep serving;
+  re-links the audit chains N links per transaction, going on from where a run stopped half-way.
   Exit status 0 when no row is left under an older key. Also makes the console search's trigram
   index (migration 026) again under the newest key.
 gerbang keys reindex-search

@@ -831,9 +831,11 @@ export interface KeyRotationRepository {
   /**
    * Re-encrypts every sealed value (audit, payment answers, payment-run lines, callbacks) not sealed
    * with the newest key, `batchSize` rows per short transaction, while other processes keep
-   * writing. `onBatch` reports progress. Throws KeyRingError naming the setting without a key ring.
+   * writing. `onBatch` reports progress. Audit chains are re-linked `batchSize` links a
+   * transaction; `onChainRelinked` is given each chain's new head once the chain is re-linked whole
+   * (to be checkpointed: its head link's MAC changed). Throws KeyRingError naming the setting without a key ring.
    */
-  rotate(options: { batchSize: number; onBatch?: (done: KeyRotationReport['records']) => void }): Promise<KeyRotationReport>;
+  rotate(options: { batchSize: number; onBatch?: (done: KeyRotationReport['records']) => void; onChainRelinked?: (head: { writerId: string; seq: number; hash: string }) => void }): Promise<KeyRotationReport>;
   /**
    * Indexes for the console's text search (migration 026) every payment not yet indexed under the
    * newest key, 500 per transaction; returns how many. Idempotent. `onBatch` reports progress.

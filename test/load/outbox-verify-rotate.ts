@@ -15,11 +15,14 @@
  *   GERBANG_PERF_MYSQL_URL  server to use (default mysql://root@127.0.0.1:3306)
  *   GERBANG_PERF_BACKEND    mariadb (default) or sqlite (the embedded store, in a temp file)
  *   GERBANG_PERF_ROWS       deliveries to seed (default 100000)
+ *   GERBANG_PERF_ROTATE_BEFORE  (sqlite only) another build's bin/gerbang, e.g. of the release
+ *                               before: `keys rotate` is run with it too, on a copy of the seeded
+ *                               database, just before this build's, for a before/after in one run
  *
  * A measurement, not a test: it prints figures and fails only when a result is wrong.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configureLogger } from '../../src/log/index.js';
@@ -30,6 +33,7 @@ import { runCli, type CliResult } from '../support/cli.js';
 const SERVER = (process.env.GERBANG_PERF_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
 const BACKEND = process.env.GERBANG_PERF_BACKEND ?? 'mariadb';
 const ROWS = Number(process.env.GERBANG_PERF_ROWS ?? 100_000);
+const ROTATE_BEFORE = process.env.GERBANG_PERF_ROTATE_BEFORE;
 const OLD = testKeySpec('k-old');
 const NEW = testKeySpec('k-new');
 /** Deliveries queued at once: their appends share the chains' group commits, as a busy gateway's do. */
@@ -93,8 +97,8 @@ async function seed(store: Store, clientId: string): Promise<void> {
 }
 
 /** The CLI under /usr/bin/time: its result, seconds and peak RSS (MiB). */
-async function timed(args: string[], env: Record<string, string>): Promise<{ result: CliResult; seconds: number; rssMiB: number }> {
-  const result = await runCli(args, env, undefined, ['/usr/bin/time', '-f', 'GERBANG-TIME %e %M']);
+async function timed(args: string[], env: Record<string, string>, bin?: string): Promise<{ result: CliResult; seconds: number; rssMiB: number }> {
+  const result = await runCli(args, env, undefined, ['/usr/bin/time', '-f', 'GERBANG-TIME %e %M'], bin);
   const match = /GERBANG-TIME ([\d.]+) (\d+)/.exec(result.stderr);
   if (!match) throw new Error(`no timing from /usr/bin/time: ${result.stderr}`);
   return { result, seconds: Number(match[1]), rssMiB: Number(match[2]) / 1024 };
@@ -148,6 +152,18 @@ async function main(): Promise<void> {
     if (verified.result.code !== 0 || !verified.result.stdout.includes('INTACT')) throw new Error(`the seeded outbox does not verify INTACT: ${verified.result.stdout}${verified.result.stderr}`);
     console.log(figure('audit verify', verified));
 
+    if (ROTATE_BEFORE !== undefined && BACKEND === 'sqlite') {
+      // The same seeded database, copied (closed: no WAL left), rotated by the other build first.
+      const file = url.slice('sqlite:'.length);
+      const copy = join(folder, 'before.sqlite');
+      copyFileSync(file, copy);
+      if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${copy}-wal`);
+      console.log(`load average before rotate by ${ROTATE_BEFORE}: ${load()}`);
+      const before = await timed(['keys', 'rotate', '--batch-size', '500'], { ...env(`${OLD},${NEW}`), GERBANG_DATABASE_URL: `sqlite:${copy}`, GERBANG_AUDIT_CHECKPOINT_FILE: join(folder, 'before-checkpoints.jsonl') }, ROTATE_BEFORE);
+      if (before.result.code !== 0) throw new Error(`keys rotate by ${ROTATE_BEFORE} exited ${before.result.code}: ${before.result.stdout}${before.result.stderr}`);
+      console.log(figure(`keys rotate by ${ROTATE_BEFORE}`, before));
+      rmSync(copy, { force: true });
+    }
     console.log(`load average before rotate: ${load()}`);
     const rotated = await timed(['keys', 'rotate', '--batch-size', '500'], env(`${OLD},${NEW}`));
     if (rotated.result.code !== 0) throw new Error(`keys rotate exited ${rotated.result.code}: ${rotated.result.stdout}${rotated.result.stderr}`);

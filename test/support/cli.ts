@@ -22,10 +22,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `bin/gerbang` in a child process with the given environment additions (under `wrap`, a command that runs the rest: `unshare --pid --fork`). */
-export function runCli(args: string[], env: Record<string, string> = {}, input?: string, wrap: string[] = []): Promise<CliResult> {
+/**
+ * Runs the real `bin/gerbang` in a child process with the given environment additions (under `wrap`, a command that runs the rest: `unshare --pid --fork`).
+ * `bin`: another build's launcher (a benchmark's run of the release before).
+ */
+export function runCli(args: string[], env: Record<string, string> = {}, input?: string, wrap: string[] = [], bin = BIN): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const [command, ...rest] = [...wrap, process.execPath, BIN, ...args];
+    const [command, ...rest] = [...wrap, process.execPath, bin, ...args];
     const child = spawn(command, rest, {
       env: { ...process.env, GERBANG_LOG_LEVEL: 'silent', GERBANG_METRICS_PORT: '0', ...sandboxUnlessBank(env) },
       stdio: ['pipe', 'pipe', 'pipe'],

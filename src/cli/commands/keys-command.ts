@@ -1,3 +1,5 @@
+import { checkpointer } from '../../audit/index.js';
+import { loadAuditCheckpointFile, loadAuditKeys } from '../../config/index.js';
 import { newKeySpec } from '../../security/index.js';
 import type { KeyRotationReport } from '../../store/index.js';
 import { parseOptions, UsageError, type CliIo } from '../cli-io.js';
@@ -19,11 +21,16 @@ export async function keysCommand(args: string[], io: CliIo): Promise<number> {
   if (action === 'seal-payments-by-id') return sealPaymentsById(batchSizeOf(rest), io);
   if (action !== 'rotate') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected generate, rotate, reindex-search or seal-payments-by-id`);
   const batchSize = batchSizeOf(rest);
-  const store = await openAuditStore(io);
+  const keys = loadAuditKeys(io.env);
+  const store = await openAuditStore(io, keys);
+  // A chain re-linked whole has a new MAC at its head: checkpointed at once, so a checkpoint of its head
+  // before (signed with the new key by a process that had it already) is not taken for a chain rewritten.
+  const checkpoint = checkpointer(loadAuditCheckpointFile(io.env), keys, `keys rotate ${process.pid}`);
   try {
     let shown = 0;
     const report = await store.keyRotation.rotate({
       batchSize,
+      onChainRelinked: (head) => checkpoint(store.db.description, [head]),
       onBatch: (records) => {
         // One progress line per ~10 batches keeps a big rotation's output readable.
         const done = Object.values(records).reduce((a, b) => a + b, 0);

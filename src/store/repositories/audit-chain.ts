@@ -115,6 +115,57 @@ function linkText(l: LinkFields): string {
   return JSON.stringify([l.prevHash, l.writerId, l.seq, l.kind, l.recordId, l.recordedAt, l.contentDigest]);
 }
 
+/**
+ * Where `keys rotate` stands in a chain it re-links a page a transaction (audit-verify.ts
+ * relinkChains): a row of audit_chain at seq 0 (no link has it: a chain starts at 1, and every walk
+ * reads from there) saying that links 1 to `seq` are re-linked under key `keyId` and that link `seq`
+ * was `was` before, the prev_hash the link after it still carries. Its MAC (relinkMarkHash) binds
+ * the two hashes of that link, so a walk crosses the seam only where a holder of the chain key put
+ * it; the row is deleted in the transaction that re-links the chain's last page.
+ */
+export interface RelinkMark {
+  seq: number;
+  was: string;
+  mac: string;
+  keyId: string;
+}
+
+/** The seq of a chain's RelinkMark row. */
+export const RELINK_MARK_SEQ = 0;
+
+/** The MAC of a RelinkMark: link `seq` of chain `writerId` was `was` and is `now` (a text no link's can be: a link's starts with a hash). */
+export function relinkMarkHash(key: Buffer, writerId: string, seq: number, was: string, now: string): string {
+  return createHmac('sha256', key).update(JSON.stringify(['relink', writerId, seq, was, now])).digest('hex');
+}
+
+/** Chain `writerId`'s RelinkMark as stored, or null (no rotation stopped half-way through it). */
+export async function relinkMarkOf(q: Queryable, writerId: string): Promise<RelinkMark | null> {
+  const [row] = await q.query<{ record_id: number | string; prev_hash: string; hash: string; key_id: string | null }>(
+    'SELECT record_id, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq = ?',
+    [writerId, RELINK_MARK_SEQ],
+  );
+  return row ? { seq: toNumber(row.record_id), was: row.prev_hash, mac: row.hash, keyId: row.key_id ?? '' } : null;
+}
+
+/**
+ * The statement that leaves `mark` as chain `writerId`'s RelinkMark, where `before` was (null:
+ * none): guarded by it, so two rotations of one chain at once cannot both move it (the later one
+ * rolls back its page: NotOneRowError, or a duplicate key).
+ */
+export function relinkMarkStatement(writerId: string, mark: RelinkMark, before: RelinkMark | null, at: number): SqlStatement {
+  if (before === null) {
+    return {
+      sql: 'INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      params: [writerId, RELINK_MARK_SEQ, 'relink', mark.seq, at, mark.was, mark.mac, mark.keyId],
+    };
+  }
+  return {
+    sql: 'UPDATE audit_chain SET record_id = ?, recorded_at = ?, prev_hash = ?, hash = ?, key_id = ? WHERE writer_id = ? AND seq = ? AND record_id = ? AND hash = ?',
+    params: [mark.seq, at, mark.was, mark.mac, mark.keyId, writerId, RELINK_MARK_SEQ, before.seq, before.mac],
+    onlyOneRow: true,
+  };
+}
+
 /** A writer id: host, pid and a random part (a restarted process with a reused pid is a new writer). */
 export function newWriterId(): string {
   return `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(4).toString('hex')}`;

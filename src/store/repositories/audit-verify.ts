@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { KeyRingError, sameSecretText, type KeyRing } from '../../security/index.js';
 import { IntegrityError } from '../../errors/index.js';
-import type { AuditChainBreak, AuditExchangeRow, AuditPurgeSummary, AuditVerifyOptions, AuditVerifyReport, ChainPiece, ChainPosition, ChainRemains, Db, RemainsPage, Queryable, SqlValue } from '../types.js';
-import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, type LinkFields, type LinkKind } from './audit-chain.js';
+import { NotOneRowError, type AuditChainBreak, type AuditExchangeRow, type AuditPurgeSummary, type AuditVerifyOptions, type AuditVerifyReport, type ChainPiece, type ChainPosition, type ChainRemains, type Db, type RemainsPage, type Queryable, type SqlStatement, type SqlValue } from '../types.js';
+import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, RELINK_MARK_SEQ, relinkMarkHash, relinkMarkOf, relinkMarkStatement, type LinkFields, type LinkKind, type RelinkMark } from './audit-chain.js';
 import {
   BANK_CALL_SELECT,
   bankCallDigest,
@@ -379,9 +379,10 @@ const REWALKS = 2;
 
 /**
  * verifyChain from `from` up to `writer`, its head as read before; when that walk breaks and the
- * chain's head has been rewritten since (`keys rotate` re-linked the chain in one transaction
- * between the head's read and its links' read, or between two pages of links: every MAC, prev_hash
- * and the head change at once), the chain is walked again up to its head as it stands, at most
+ * chain's head has been rewritten since (`keys rotate` re-linked the chain's last page between the
+ * head's read and its links' read, or between two pages of links: its MACs, prev_hashes and head
+ * change at once), or the chain holds a rotation's mark (RelinkMark: a rotation re-linking it a page
+ * a transaction moved on under the walk), the chain is walked again up to its head as it stands, at most
  * REWALKS times. A chain deleted from, altered or forged breaks again, since its head did not
  * move; only a walk that holds from `from` to a head read before it proves the chain.
  */
@@ -400,7 +401,8 @@ async function verifyChainAsItStands(
   const piece = from.through !== undefined && from.through < toNumber(writer.last_seq);
   for (let again = 0; result.break && again < REWALKS; again += 1) {
     const now = await headRow(db, head.writer_id);
-    if (!now || now.last_hash === head.last_hash) break;
+    // A rotation re-linking the chain a page at a time moves its mark, not its head, until its last page.
+    if (!now || (now.last_hash === head.last_hash && (await relinkMarkOf(db, head.writer_id)) === null)) break;
     head = now;
     onLink?.(null);
     result = await verifyChain(db, sealer, head, check, onLink, { ...from, through: piece ? Math.min(from.through!, toNumber(now.last_seq)) : toNumber(now.last_seq) });
@@ -441,7 +443,14 @@ async function verifyChain(
       if (seq !== expected) {
         return { links: expected - 1, break: { writerId, seq: expected, recordId: null, table: 'audit_chain', problem: 'deleted', detail: `link ${expected} of chain ${writerId} is missing (the next one is ${seq}): a record and its link were deleted` } };
       }
-      const checked = checkLink(link, prevHash, digests.get(`${link.kind}:${toNumber(link.record_id)}`), check);
+      const content = digests.get(`${link.kind}:${toNumber(link.record_id)}`);
+      let checked = checkLink(link, prevHash, content, check);
+      if ('break' in checked && checked.break.problem === 'reordered' && prevHash !== null) {
+        // Where a rotation stopped half-way (RelinkMark), the link after its mark follows the MAC the link before had.
+        const seam = await relinkSeam(db, sealer, writerId, expected - 1, prevHash, link.prev_hash);
+        if (seam === true) checked = checkLink(link, link.prev_hash, content, check);
+        else if (seam !== false) checked = { break: { ...checked.break, detail: `${checked.break.detail}: ${seam}` } };
+      }
       if ('break' in checked) return { links: expected - 1, break: checked.break };
       onLink?.(checked.fields, checked.purged);
       prevHash = link.hash;
@@ -471,6 +480,22 @@ async function verifyChain(
   return { links: last, reached: { seq: last, hash: prevHash } };
 }
 
+
+/**
+ * Whether a walk goes on from link `seq` of chain `writerId`, whose MAC is `now`, to a link that
+ * follows `was` instead, across the mark of a rotation that stopped there (RelinkMark): true when
+ * the chain's mark is at `seq` and its MAC binds `was` to `now`; why not, when a mark there says
+ * `was` but does not hold (written or altered in SQL, or under a key the ring lacks); false when
+ * no mark is there (the break stands as it is).
+ */
+async function relinkSeam(db: Queryable, sealer: ValueSealer, writerId: string, seq: number, now: string, was: string): Promise<boolean | string> {
+  const mark = await relinkMarkOf(db, writerId);
+  if (mark === null || mark.seq !== seq || mark.was !== was) return false;
+  const key = attempt(() => sealer.keyRing.macKey(CHAIN_PURPOSE, mark.keyId).key);
+  if ('error' in key) return `the mark a key rotation left at link ${seq} cannot be checked: ${key.error}`;
+  if (!sameSecretText(relinkMarkHash(key.value, writerId, seq, was, now), mark.mac)) return `the mark a key rotation left at link ${seq} does not hold: it was written or altered in SQL`;
+  return true;
+}
 
 /**
  * Link `link` where it stands: after `prevHash` (null: taken as it says), over its record's
@@ -516,54 +541,137 @@ function checkLink(link: LinkRow, prevHash: string | null, content: Content | un
 }
 
 /**
- * Re-links chains with the ring's newest chain key, each only after checking it whole with the
- * keys its links were made with, so a chain intact before verifies after:
+ * Re-links chains with the ring's newest chain key, so a chain intact before verifies after:
  * - `legacy` (migration 012): chains of plain SHA-256 links (no key id), on the migration's
  *   connection;
- * - otherwise (`keys rotate`): chains with links under an older ring key, each in its own
- *   transaction whose head update is guarded, so a gateway appending meanwhile either waits and
- *   re-reads the new head (HeadMovedError) or makes this chain be skipped until the next run.
- * A chain broken before stays as it is (verify names it). Returns the number re-linked.
+ * - otherwise (`keys rotate`): chains with links under an older ring key, each page in its own
+ *   transaction (`transaction`).
+ * A chain is re-linked `pageSize` links at a time in seq order (relinkChain), each link checked
+ * with the key it was made with before its new MAC is written, so memory and each transaction stay
+ * bounded however long a chain grows (a transaction a chain was a write-set as large as the chain:
+ * on Galera, past wsrep_max_ws_size, and a long certification for every node). A chain broken before
+ * stays as it is from its break on (verify names it). `relinked` is given the new head of each
+ * chain re-linked whole, as it commits. Returns the number of chains re-linked whole.
  */
-export async function relinkChains(db: Queryable, sealer: ValueSealer, options: { legacy: boolean; transaction?: Db['withTransaction'] }): Promise<number> {
+export async function relinkChains(
+  db: Queryable,
+  sealer: ValueSealer,
+  options: { legacy: boolean; transaction?: Db['withTransaction']; pageSize?: number; relinked?: (head: { writerId: string; seq: number; hash: string }) => void },
+): Promise<number> {
   const newest = options.legacy ? null : sealer.keyRing.currentKeyId; // the migration needs no key when there is no chain
   const condition = options.legacy ? 'c.key_id IS NULL' : 'c.key_id IS NOT NULL AND c.key_id <> ?';
-  const stale = await db.query<WriterRow>(
-    `SELECT w.writer_id, w.last_seq, w.last_hash FROM audit_writers w WHERE EXISTS (SELECT 1 FROM audit_chain c WHERE c.writer_id = w.writer_id AND ${condition}) ORDER BY w.writer_id`,
+  const stale = await db.query<{ writer_id: string }>(
+    `SELECT w.writer_id FROM audit_writers w WHERE EXISTS (SELECT 1 FROM audit_chain c WHERE c.writer_id = w.writer_id AND ${condition}) ORDER BY w.writer_id`,
     options.legacy ? [] : [newest],
   );
   const check: LinkCheck = options.legacy ? (fields) => legacyLinkHash(fields) : keyedLinks(sealer, true);
+  const transaction = options.transaction ?? ((fn: (q: Queryable) => Promise<unknown>) => fn(db));
+  const pageSize = Math.max(1, Math.floor(options.pageSize ?? RELINK_PAGE));
   let relinked = 0;
-  for (const writer of stale) {
-    const relink = async (q: Queryable): Promise<boolean> => {
-      const links: (LinkFields & { purgedHash?: string })[] = [];
-      const result = await verifyChain(q, sealer, writer, check, (fields, purged) => links.push({ ...fields, purgedHash: purged?.hash }));
-      if (result.break) return false;
-      const { keyId, key } = sealer.keyRing.macKey(CHAIN_PURPOSE);
-      let prevHash = GENESIS;
-      for (const link of links) {
-        // A purged record's link keeps its MAC (audit_purged_exchanges names it); the next link follows it.
-        if (link.purgedHash !== undefined) {
-          prevHash = link.purgedHash;
-          continue;
-        }
-        const hash = linkHash({ ...link, prevHash }, key);
-        await q.execute('UPDATE audit_chain SET prev_hash = ?, hash = ?, key_id = ? WHERE writer_id = ? AND seq = ?', [prevHash, hash, keyId, link.writerId, link.seq]);
-        prevHash = hash;
-      }
-      const moved = await q.execute('UPDATE audit_writers SET last_hash = ? WHERE writer_id = ? AND last_seq = ? AND last_hash = ?', [prevHash, writer.writer_id, toNumber(writer.last_seq), writer.last_hash]);
-      if (moved.affectedRows !== 1) throw new Error(`audit chain ${writer.writer_id} moved while it was re-linked`);
-      return true;
-    };
+  for (const { writer_id: writerId } of stale) {
     try {
-      const done = options.transaction ? await options.transaction((tx) => relink(tx)) : await relink(db);
-      if (done) relinked += 1;
+      // A mark of a rotation to another key that stopped half-way: that one is finished first, under its key.
+      const mark = await relinkMarkOf(db, writerId);
+      if (mark !== null && mark.keyId !== sealer.keyRing.currentKeyId && (await relinkChain(db, sealer, writerId, check, mark.keyId, transaction, pageSize)) === false) continue;
+      const head = await relinkChain(db, sealer, writerId, check, sealer.keyRing.currentKeyId, transaction, pageSize);
+      if (head === false) continue;
+      relinked += 1;
+      options.relinked?.({ writerId, ...head });
     } catch (error) {
       if (!options.transaction) throw error;
-      // A writer appended meanwhile: everything of this chain rolled back; the next run re-links it.
+      // A writer appended under the last page each time, or another rotation moved the mark: what
+      // committed stands (the mark says where), the next run goes on from there.
     }
   }
   return relinked;
+}
+
+/** Links re-linked a transaction at most by relinkChains, unless told otherwise (`keys rotate --batch-size`). */
+const RELINK_PAGE = 2_000;
+
+/** How many times the last page of a chain is tried again when its writer appended meanwhile. */
+const LAST_PAGE_TRIES = 3;
+
+/**
+ * Re-links chain `writerId` under key `keyId`, `pageSize` links a transaction from where its
+ * RelinkMark says an earlier run stopped (from link 1 when none did). Each page's links are
+ * walked as verifyChain walks them (each seq there, each prev_hash the link before's old MAC,
+ * each MAC over its record under its own key) and written with their new MACs, and the mark moved
+ * to the page's last link (its old and new MAC bound by the mark's own), in one transaction. A
+ * process killed between two pages leaves links under the new key up to the mark and under their
+ * old key after it, which `audit verify` walks across the mark, and a later run goes on from it.
+ * The last page moves the chain's head, guarded by the head read in its transaction (a writer
+ * appending meanwhile makes it roll back and be read again, at most LAST_PAGE_TRIES times), and
+ * deletes the mark. Its new head when the chain is re-linked whole; false when it breaks (left as
+ * it is from the page that breaks) or its mark does not hold.
+ */
+async function relinkChain(
+  db: Queryable,
+  sealer: ValueSealer,
+  writerId: string,
+  check: LinkCheck,
+  keyId: string,
+  transaction: (fn: (q: Queryable) => Promise<unknown>) => Promise<unknown>,
+  pageSize: number,
+): Promise<{ seq: number; hash: string } | false> {
+  const { key } = sealer.keyRing.macKey(CHAIN_PURPOSE, keyId);
+  let mark = await relinkMarkOf(db, writerId);
+  let at = { seq: 1, was: GENESIS, now: GENESIS };
+  if (mark !== null) {
+    const [link] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, mark.seq]);
+    if (mark.keyId !== keyId || !link || !sameSecretText(relinkMarkHash(key, writerId, mark.seq, mark.was, link.hash), mark.mac)) return false;
+    at = { seq: mark.seq + 1, was: mark.was, now: link.hash };
+  }
+  for (let lastPageTries = 0; ; ) {
+    const page = await transaction(async (q) => {
+      const head = await headRow(q, writerId);
+      if (!head) return 'broken';
+      const last = toNumber(head.last_seq);
+      const through = Math.min(last, at.seq + pageSize - 1);
+      const links = await q.query<LinkRow>(
+        'SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq >= ? AND seq <= ? ORDER BY seq',
+        [writerId, at.seq, through],
+      );
+      const digests = await contentDigests(q, sealer, links);
+      const updates: SqlStatement[] = [];
+      let { was, now } = at;
+      let expected = at.seq;
+      for (const link of links) {
+        if (toNumber(link.seq) !== expected) return 'broken';
+        const checked = checkLink(link, was, digests.get(`${link.kind}:${toNumber(link.record_id)}`), check);
+        if ('break' in checked) return 'broken';
+        if (checked.purged) {
+          // A purged record's link keeps its MAC (audit_purged_exchanges names it); the next link follows it.
+          was = now = checked.purged.hash;
+        } else {
+          const hash = linkHash({ ...checked.fields, prevHash: now }, key);
+          updates.push({ sql: 'UPDATE audit_chain SET prev_hash = ?, hash = ?, key_id = ? WHERE writer_id = ? AND seq = ? AND hash = ?', params: [now, hash, keyId, writerId, expected, link.hash], onlyOneRow: true });
+          was = link.hash;
+          now = hash;
+        }
+        expected += 1;
+      }
+      if (expected - 1 !== through) return 'broken';
+      const moved = { seq: through, was, mac: relinkMarkHash(key, writerId, through, was, now), keyId };
+      if (through === last) {
+        if (was !== head.last_hash) return 'broken';
+        updates.push({ sql: 'UPDATE audit_writers SET last_hash = ? WHERE writer_id = ? AND last_seq = ? AND last_hash = ?', params: [now, writerId, last, head.last_hash], onlyOneRow: true });
+        if (mark !== null) updates.push({ sql: 'DELETE FROM audit_chain WHERE writer_id = ? AND seq = ? AND record_id = ? AND hash = ?', params: [writerId, RELINK_MARK_SEQ, mark.seq, mark.mac], onlyOneRow: true });
+      } else updates.push(relinkMarkStatement(writerId, moved, mark, Date.now()));
+      // A gateway that appended after the head was read moved it: the last page rolls back (NotOneRowError) and is read again.
+      await q.executeAll(updates);
+      return { at: { seq: through + 1, was, now }, mark: through === last ? null : moved };
+    }).catch((error: unknown) => {
+      if (error instanceof NotOneRowError && (lastPageTries += 1) < LAST_PAGE_TRIES) return 'again';
+      throw error;
+    });
+    if (page === 'broken') return false;
+    if (page === 'again') continue;
+    const done = page as { at: typeof at; mark: RelinkMark | null };
+    if (done.mark === null) return { seq: done.at.seq - 1, hash: done.at.now };
+    at = done.at;
+    mark = done.mark;
+  }
 }
 
 export type Content = { digest: string } | { error: string; unknownKey?: KeyRingError } | { purged: PurgedExchange };

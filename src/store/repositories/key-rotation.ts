@@ -38,7 +38,7 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
     private readonly chain: ChainLanes,
   ) {}
 
-  async rotate(options: { batchSize: number; onBatch?: (done: KeyRotationReport['records']) => void }): Promise<KeyRotationReport> {
+  async rotate(options: Parameters<KeyRotationRepository['rotate']>[0]): Promise<KeyRotationReport> {
     const sealer = new ValueSealer(this.ring);
     const keyId = sealer.keyRing.currentKeyId;
     const batchSize = Math.min(Math.max(Math.trunc(options.batchSize), 1), 5_000);
@@ -80,7 +80,8 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
     }
     // The MACs under the older keys: checked with them, then made again with the newest key.
     const ring = sealer.keyRing;
-    report.relinkedChains = await relinkChains(this.db, sealer, { legacy: false, transaction: (fn) => this.db.withTransaction(fn) });
+    // Each chain `batchSize` links a transaction, resumable from where a run killed half-way stopped (relinkChains).
+    report.relinkedChains = await relinkChains(this.db, sealer, { legacy: false, transaction: (fn) => this.db.withTransaction(fn), pageSize: batchSize, relinked: options.onChainRelinked });
     report.resignedPayments = await resignPayments(this.db, sealer);
     // Console users, clients, their credentials, grants and callback endpoints (record-macs.ts), each with its change record.
     for (const table of MACED_TABLES) await resignRows(this.db, this.chain, table, sealer, batchSize);
