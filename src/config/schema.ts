@@ -65,7 +65,7 @@ export const SETTINGS = {
   },
   auditAnonymousRetentionDays: {
     env: 'GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS',
-    doc: 'Days the audit keeps rejected requests from anonymous callers (no client identified, no payment, no bank call): `gerbang audit purge-anonymous`, run daily from cron, deletes the older ones, each purge recorded in a keyed audit chain so `audit verify` tells it from a deletion. Every other record (a client\'s request, anything tied to a payment) is kept whatever this says.',
+    doc: 'Days the audit keeps rejected requests from anonymous callers (no client identified, no payment, no bank call), and their CORS preflights and GETs of the API documents: `gerbang audit purge-anonymous`, run daily from cron, deletes the older ones, each purge recorded in a keyed audit chain so `audit verify` tells it from a deletion. Every other record (a client\'s request, anything tied to a payment, a failed exchange, a bank\'s notification) is kept whatever this says.',
     schema: Joi.number().integer().min(1).max(36_500).default(90),
   },
   callbackKeyFile: {
