@@ -224,8 +224,13 @@ export const SETTINGS = {
   },
   loginMaxFailures: {
     env: 'GERBANG_LOGIN_MAX_FAILURES',
-    doc: 'Failed token requests for one client id or one address (an IPv6 address: its /56) before it is locked out; and failed console sign-ins for one user from one address (an IPv6 address: its /56) before that address is locked out of that user.',
+    doc: 'Failed token requests from one address (an IPv6 address: its /56) before that address is locked out, and for one client id from one address before that address is locked out of that client (the whole client: GERBANG_CLIENT_MAX_FAILURES); and failed console sign-ins for one user from one address (an IPv6 address: its /56) before that address is locked out of that user.',
     schema: positive.default(5),
+  },
+  clientMaxFailures: {
+    env: 'GERBANG_CLIENT_MAX_FAILURES',
+    doc: 'Failed token requests for one client id, from all addresses together, before that client is locked out of the token endpoint for GERBANG_LOGIN_LOCKOUT_SECONDS from everywhere (CLIENT_LOCKED). One address inside the client\'s CIDRs (an IPv6 address: its /56) is locked out of that client after GERBANG_LOGIN_MAX_FAILURES, for that address only, and only those failures of a window count towards this lock, so another tenant of a shared range (a cloud\'s outbound addresses) cannot lock the ERP out on its own, however long it tries: this must be above GERBANG_LOGIN_MAX_FAILURES (above twice it when GERBANG_LOGIN_LOCKOUT_SECONDS is shorter than GERBANG_LOGIN_FAILURE_WINDOW_SECONDS), or the gateway refuses to start. Many addresses together still can, which keeps guessing across addresses bounded; the ERP\'s next token lifts nothing while it lasts.',
+    schema: positive.default(50),
   },
   loginFailureWindowSeconds: {
     env: 'GERBANG_LOGIN_FAILURE_WINDOW_SECONDS',
