@@ -18,7 +18,7 @@ export function fromBodyParser(error: { type?: unknown; status?: unknown; expose
     case 'entity.too.large':
       return new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than this endpoint accepts.');
     case 'encoding.unsupported':
-      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'The request body\'s Content-Encoding is not accepted (identity, gzip or deflate).');
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'The request body\'s Content-Encoding is not accepted (identity, gzip, deflate or br).');
     case 'charset.unsupported':
       return new AppError('UNSUPPORTED_MEDIA_TYPE', 'The request body must be UTF-8.');
     case 'parameters.too.many':
