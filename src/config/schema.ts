@@ -205,7 +205,7 @@ export const SETTINGS = {
     doc: 'Length of a rate-limit window.',
     schema: positive.default(60),
   },
-  rateLimitPerIp: { env: 'GERBANG_RATE_LIMIT_PER_IP', doc: 'Requests per window from one IP address (every route).', schema: positive.default(600) },
+  rateLimitPerIp: { env: 'GERBANG_RATE_LIMIT_PER_IP', doc: 'Requests per window from one IP address (every route, CORS preflights and health probes included; the operator\'s own probes from GERBANG_METRICS_ALLOWED_CIDRS excepted).', schema: positive.default(600) },
   rateLimitPerClient: { env: 'GERBANG_RATE_LIMIT_PER_CLIENT', doc: 'Requests per window for one authenticated client.', schema: positive.default(300) },
   rateLimitSyncMs: {
     env: 'GERBANG_RATE_LIMIT_SYNC_MS',
@@ -415,7 +415,7 @@ export const SETTINGS = {
   },
   metricsAllowedCidrs: {
     env: 'GERBANG_METRICS_ALLOWED_CIDRS',
-    doc: 'Socket addresses (IPs/CIDRs) allowed to read /metrics; anyone else, and any request with X-Forwarded-For or Forwarded, gets 404. Empty: nobody.',
+    doc: 'Socket addresses (IPs/CIDRs) allowed to read /metrics; anyone else, and any request with X-Forwarded-For or Forwarded, gets 404. Empty: nobody. The same addresses are the operator\'s own health probes on the API port (PM2, a local monitor; straight, not through the proxy): only they are told /readyz\'s mode and checks, and their /healthz and /readyz are neither counted against the per-IP limit nor audited. Probes from anyone else (a load balancer) get `{"status":"ready"}` or `unready` alone, counted against GERBANG_RATE_LIMIT_PER_IP and audited (purged with the anonymous records).',
     schema: Joi.array().items(Joi.string().trim().min(1)).default(['127.0.0.1/32', '::1/128']),
     list: true,
   },

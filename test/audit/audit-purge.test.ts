@@ -125,7 +125,7 @@ forEachBackend('gerbang audit purge-anonymous', (ctx) => {
     expect(exported.stdout.trim().split('\n')).to.have.length(before.length - 5);
   });
 
-  it('deletes old CORS preflights and anonymous GETs of the API documents too, never a failed exchange or another completed one', async () => {
+  it('deletes old CORS preflights and anonymous GETs of the API documents and probes too, never a failed exchange or another completed one', async () => {
     const store = await openStore(url, { auditKeys: TEST_AUDIT_KEYS });
     const at = written.old + 10;
     const answered = (statusCode: number) => refused(at, { outcome: 'completed', statusCode, errorCode: null, responseBody: null });
@@ -137,6 +137,7 @@ forEachBackend('gerbang audit purge-anonymous', (ctx) => {
         await store.audit.record(anonymous(at, { method: 'GET', path: '/v1/openapi.json', requestBody: null }), answered(200)),
         await store.audit.record(anonymous(at, { method: 'GET', path: '/v1/swagger.json?x=1', requestBody: null }), answered(200)),
         await store.audit.record(anonymous(at, { method: 'GET', path: '/docs', requestBody: null }), answered(200)),
+        await store.audit.record(anonymous(at, { method: 'GET', path: '/readyz', requestBody: null }), answered(200)),
       ];
       kept = [
         // A failed exchange (a 5xx) is kept for its investigation.

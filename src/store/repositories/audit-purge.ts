@@ -7,21 +7,22 @@ import { toNumber } from './row-values.js';
 import type { ValueSealer } from './sealed-values.js';
 
 /**
- * The API documents (src/http/routes/docs-routes.ts): anonymous GETs of public knowledge, whose
- * answers carry nothing of a client or payment.
+ * The API documents (src/http/routes/docs-routes.ts) and the health probes of callers other than
+ * the operator's own (health-routes.ts, audited since #17): anonymous GETs whose answers carry
+ * nothing of a client or payment.
  */
-const DOCUMENT_PATHS = ['/v1/openapi.json', '/v1/swagger.json', '/docs', '/docs/reference.js', '/docs/swagger-ui.css', '/docs/swagger-ui-bundle.js'];
+const ANONYMOUS_GET_PATHS = ['/v1/openapi.json', '/v1/swagger.json', '/docs', '/docs/reference.js', '/docs/swagger-ui.css', '/docs/swagger-ui-bundle.js', '/healthz', '/readyz'];
 
 /**
  * Which exchanges of table alias `t` a purge may delete: anonymous (no client was identified),
  * tied to no payment (no transaction id, amount or account) and to no bank call, and either
  * rejected or one of the anonymous answers that carry nothing: a CORS preflight (OPTIONS,
- * answered by the caller guard) or a GET of the API documents. A failed exchange (a 5xx) and
- * any other completed one (a bank's notification) are kept. Repeated in the DELETE itself, so a
+ * answered by the caller guard), a GET of the API documents or a health probe's. A failed
+ * exchange (a 5xx) and any other completed one (a bank's notification) are kept. Repeated in the DELETE itself, so a
  * row that changed between the read and the delete is never taken.
  */
 function anonymousPurgeable(t: string): string {
-  const documents = DOCUMENT_PATHS.map((path) => `${t}.path = '${path}' OR ${t}.path LIKE '${path}?%'`).join(' OR ');
+  const documents = ANONYMOUS_GET_PATHS.map((path) => `${t}.path = '${path}' OR ${t}.path LIKE '${path}?%'`).join(' OR ');
   return (
     `(${t}.outcome = 'rejected' OR (${t}.outcome = 'completed' AND (${t}.method = 'OPTIONS' OR (${t}.method IN ('GET', 'HEAD') AND (${documents}))))) ` +
     `AND ${t}.client_id IS NULL AND ${t}.transaction_id IS NULL AND ${t}.amount IS NULL ` +
