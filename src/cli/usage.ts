@@ -50,8 +50,8 @@ gerbang audit verify [--format text|json]
   chain links (JSON: "acceptedDays"); they are not breaks. Exit status 0 intact but for breaks
   accepted exactly, 1 otherwise.
 gerbang audit purge-anonymous [--before ISO] [--dry-run] [--json]
-  Deletes rejected requests of anonymous callers (no client identified, no payment, no bank call)
-  received more than GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS days ago, or before --before when that
+  Deletes rejected requests of anonymous callers (no client identified, no payment, no bank call),
+  and their CORS preflights and GETs of the API documents, received more than GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS days ago, or before --before when that
   is earlier. Each purge is recorded in a keyed audit chain, so audit verify reports it (and still
   reports any other deletion). --dry-run counts and deletes nothing. Run it daily from cron.
 gerbang audit accept-rollback --expect DIGEST --reason TEXT

@@ -40,7 +40,8 @@ export interface Config {
   bodyLimitBytes: number;
   batch: { maxLines: number; bodyLimitBytes: number; concurrency: number; intervalMs: number };
   rateLimit: { windowMs: number; perIp: number; perClient: number; tokenPerIp: number; syncMs: number; localWindows: number };
-  lockout: { maxFailures: number; windowMs: number; lockMs: number };
+  /** Token requests: `maxFailures` per address and per client and address, `clientMaxFailures` per client from all addresses. */
+  lockout: { maxFailures: number; windowMs: number; lockMs: number; clientMaxFailures: number };
   /** `sandbox`: GERBANG_SANDBOX=true, the built-in simulator plays BCA and no money moves. */
   bank: { mode: 'sandbox' } | { mode: 'live'; partners: PartnerConfig[] };
   /** Automatic choice of the interbank method by amount, in cents (see GERBANG_*_AMOUNT). */
@@ -192,6 +193,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
   }
   const partners: PartnerConfig[] = values.bankPartnersFile === undefined ? [] : readPartnersFile(values.bankPartnersFile as string, problems);
   cidrListProblems(values, ['metricsAllowedCidrs', 'allowedCidrs', 'trustProxy'], problems);
+  lockReachProblems(values, 'clientMaxFailures', 'a client is locked out of the token endpoint', problems);
   if ((values.tlsCertFile === undefined) !== (values.tlsKeyFile === undefined)) {
     problems.push('GERBANG_TLS_CERT_FILE, GERBANG_TLS_KEY_FILE: give both for native HTTPS, or neither for plain HTTP behind a proxy');
   }
@@ -268,6 +270,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       maxFailures: v.loginMaxFailures,
       windowMs: (v.loginFailureWindowSeconds as number) * 1000,
       lockMs: (v.loginLockoutSeconds as number) * 1000,
+      clientMaxFailures: v.clientMaxFailures,
     },
     bank: partners.length === 0 ? { mode: 'sandbox' } : { mode: 'live', partners },
     transferLimits: {
@@ -406,7 +409,7 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
     problems.push('GERBANG_CONSOLE_TLS_CERT_FILE, GERBANG_CONSOLE_TLS_KEY_FILE: give both (HTTPS) or neither (plain HTTP behind a TLS proxy)');
   }
   cidrListProblems(v, ['trustProxy'], problems);
-  signInLockProblems(v, problems);
+  lockReachProblems(v, 'consoleUserMaxFailures', 'a console user is locked', problems);
   const api = consoleApi(v, problems);
   const auditKeys = problems.some((p) => p.startsWith('GERBANG_AUDIT_KEY'))
     ? null
@@ -438,18 +441,19 @@ export function loadConsoleConfig(env: Env = process.env, overrides: Env = {}): 
 }
 
 /**
- * One source (an address, an IPv6 /56) must not be able to lock a console user for everyone on its
- * own: its failures count towards the user-wide lock only up to GERBANG_LOGIN_MAX_FAILURES a window
- * (src/console/sign-in-use-case.ts), and a window of the user's count meets one window of the
- * source's, or two when the lock is shorter than the window.
+ * One source (an address, an IPv6 /56) must not be able to lock a console user or an API client
+ * for everyone on its own: its failures count towards the wide lock (`wide`) only up to
+ * GERBANG_LOGIN_MAX_FAILURES a window (src/console/sign-in-use-case.ts,
+ * src/domain/auth/issue-token-use-case.ts), and a window of the wide count meets one window of
+ * the source's, or two when the lock is shorter than the window.
  */
-function signInLockProblems(v: Partial<Record<SettingName, unknown>>, problems: string[]): void {
-  const [perSource, userWide, lock, window] = [v.loginMaxFailures, v.consoleUserMaxFailures, v.loginLockoutSeconds, v.loginFailureWindowSeconds];
-  if (typeof perSource !== 'number' || typeof userWide !== 'number' || typeof lock !== 'number' || typeof window !== 'number') return;
+function lockReachProblems(v: Partial<Record<SettingName, unknown>>, wide: 'consoleUserMaxFailures' | 'clientMaxFailures', locks: string, problems: string[]): void {
+  const [perSource, wideMax, lock, window] = [v.loginMaxFailures, v[wide], v.loginLockoutSeconds, v.loginFailureWindowSeconds];
+  if (typeof perSource !== 'number' || typeof wideMax !== 'number' || typeof lock !== 'number' || typeof window !== 'number') return;
   const reach = lock >= window ? perSource : 2 * perSource;
-  if (userWide <= reach) {
+  if (wideMax <= reach) {
     problems.push(
-      `GERBANG_CONSOLE_USER_MAX_FAILURES: ${userWide} failures lock a console user for everyone, and one address alone can make ${reach} ` +
+      `${SETTINGS[wide].env}: ${wideMax} failures mean ${locks} for everyone, and one address alone can make ${reach} ` +
         `(GERBANG_LOGIN_MAX_FAILURES ${perSource}${lock >= window ? '' : ', twice over because GERBANG_LOGIN_LOCKOUT_SECONDS is shorter than GERBANG_LOGIN_FAILURE_WINDOW_SECONDS'}); set it above ${reach}`,
     );
   }

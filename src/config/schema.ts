@@ -65,7 +65,7 @@ export const SETTINGS = {
   },
   auditAnonymousRetentionDays: {
     env: 'GERBANG_AUDIT_ANONYMOUS_RETENTION_DAYS',
-    doc: 'Days the audit keeps rejected requests from anonymous callers (no client identified, no payment, no bank call): `gerbang audit purge-anonymous`, run daily from cron, deletes the older ones, each purge recorded in a keyed audit chain so `audit verify` tells it from a deletion. Every other record (a client\'s request, anything tied to a payment) is kept whatever this says.',
+    doc: 'Days the audit keeps rejected requests from anonymous callers (no client identified, no payment, no bank call), and their CORS preflights and GETs of the API documents: `gerbang audit purge-anonymous`, run daily from cron, deletes the older ones, each purge recorded in a keyed audit chain so `audit verify` tells it from a deletion. Every other record (a client\'s request, anything tied to a payment, a failed exchange, a bank\'s notification) is kept whatever this says.',
     schema: Joi.number().integer().min(1).max(36_500).default(90),
   },
   callbackKeyFile: {
@@ -205,7 +205,7 @@ export const SETTINGS = {
     doc: 'Length of a rate-limit window.',
     schema: positive.default(60),
   },
-  rateLimitPerIp: { env: 'GERBANG_RATE_LIMIT_PER_IP', doc: 'Requests per window from one IP address (every route).', schema: positive.default(600) },
+  rateLimitPerIp: { env: 'GERBANG_RATE_LIMIT_PER_IP', doc: 'Requests per window from one IP address (every route, CORS preflights and health probes included; the operator\'s own probes from GERBANG_METRICS_ALLOWED_CIDRS excepted).', schema: positive.default(600) },
   rateLimitPerClient: { env: 'GERBANG_RATE_LIMIT_PER_CLIENT', doc: 'Requests per window for one authenticated client.', schema: positive.default(300) },
   rateLimitSyncMs: {
     env: 'GERBANG_RATE_LIMIT_SYNC_MS',
@@ -224,8 +224,13 @@ export const SETTINGS = {
   },
   loginMaxFailures: {
     env: 'GERBANG_LOGIN_MAX_FAILURES',
-    doc: 'Failed token requests for one client id or one address (an IPv6 address: its /56) before it is locked out; and failed console sign-ins for one user from one address (an IPv6 address: its /56) before that address is locked out of that user.',
+    doc: 'Failed token requests from one address (an IPv6 address: its /56) before that address is locked out, and for one client id from one address before that address is locked out of that client (the whole client: GERBANG_CLIENT_MAX_FAILURES); and failed console sign-ins for one user from one address (an IPv6 address: its /56) before that address is locked out of that user.',
     schema: positive.default(5),
+  },
+  clientMaxFailures: {
+    env: 'GERBANG_CLIENT_MAX_FAILURES',
+    doc: 'Failed token requests for one client id, from all addresses together, before that client is locked out of the token endpoint for GERBANG_LOGIN_LOCKOUT_SECONDS from everywhere (CLIENT_LOCKED). One address inside the client\'s CIDRs (an IPv6 address: its /56) is locked out of that client after GERBANG_LOGIN_MAX_FAILURES, for that address only, and only those failures of a window count towards this lock, so another tenant of a shared range (a cloud\'s outbound addresses) cannot lock the ERP out on its own, however long it tries: this must be above GERBANG_LOGIN_MAX_FAILURES (above twice it when GERBANG_LOGIN_LOCKOUT_SECONDS is shorter than GERBANG_LOGIN_FAILURE_WINDOW_SECONDS), or the gateway refuses to start. Many addresses together still can, which keeps guessing across addresses bounded; the ERP\'s next token lifts nothing while it lasts.',
+    schema: positive.default(50),
   },
   loginFailureWindowSeconds: {
     env: 'GERBANG_LOGIN_FAILURE_WINDOW_SECONDS',
@@ -410,7 +415,7 @@ export const SETTINGS = {
   },
   metricsAllowedCidrs: {
     env: 'GERBANG_METRICS_ALLOWED_CIDRS',
-    doc: 'Socket addresses (IPs/CIDRs) allowed to read /metrics; anyone else, and any request with X-Forwarded-For or Forwarded, gets 404. Empty: nobody.',
+    doc: 'Socket addresses (IPs/CIDRs) allowed to read /metrics; anyone else, and any request with X-Forwarded-For or Forwarded, gets 404. Empty: nobody. The same addresses are the operator\'s own health probes on the API port (PM2, a local monitor; straight, not through the proxy): only they are told /readyz\'s mode and checks, and their /healthz and /readyz are neither counted against the per-IP limit nor audited. Probes from anyone else (a load balancer) get `{"status":"ready"}` or `unready` alone, counted against GERBANG_RATE_LIMIT_PER_IP and audited (purged with the anonymous records).',
     schema: Joi.array().items(Joi.string().trim().min(1)).default(['127.0.0.1/32', '::1/128']),
     list: true,
   },

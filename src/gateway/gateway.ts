@@ -13,7 +13,7 @@ import { getLogger } from '../log/index.js';
 import { GatewayMetrics, startMetricsServer, withAuditFailureCount, type MetricsServer } from '../metrics/index.js';
 import { AccessTokens } from '../pipeline/auth/index.js';
 import { RateLimitStores } from '../pipeline/rate-limit/index.js';
-import { AuditSpool, connectionBudgetProblem, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrations, RecentReads, withAuditSpool } from '../store/index.js';
+import { AuditSpool, connectionBudgetProblem, describeStoreFailure, migrate, openStore, packageVersion, pendingMigrationsCheck, RecentReads, withAuditSpool } from '../store/index.js';
 import { ConfigError } from '../config/index.js';
 import { AuditScrub, memoryFileOf, RollbackWatch, vouchingOptions } from '../audit/index.js';
 import { expiredPurgeTask } from '../domain/expired-purge.js';
@@ -159,7 +159,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       store,
       tokens: new AccessTokens(config.jwt),
       router: banks.router,
-      pendingMigrations: () => pendingMigrations(store.db),
+      pendingMigrations: pendingMigrationsCheck(store.db),
       wakeBatches: () => batches.wake(),
       callbacks: { finals, signer },
       metrics,

@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Config } from '../config/index.js';
 import type { BankRouter } from '../domain/routing/index.js';
 import { RecentProofs, type CreateTransferDeps } from '../domain/transfers/index.js';
@@ -15,7 +15,7 @@ import { requestSignatureStep } from '../pipeline/request-signature/index.js';
 import { securityHeadersStep } from '../pipeline/security-headers/index.js';
 import { storeHeldStep } from '../pipeline/store-held/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
-import { checkKeys } from '../security/index.js';
+import { checkKeys, directFrom, IpAllowlist } from '../security/index.js';
 import type { SequenceRepository, Store } from '../store/types.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { apiRoutes, routeList } from './api/index.js';
@@ -80,18 +80,26 @@ export function buildApp(deps: AppDeps): Express {
   app.use(accessLogStep());
   // 1b. Metrics right after: every request is counted and timed, probes and refusals included.
   app.use(metricsStep({ metrics: deps.metrics }));
-  // 2. Health probes come before the audit and the guards: monitors poll them every few
-  //    seconds and they carry no payment data.
   const held = deps.held ?? (() => null);
   const checkpoints = deps.checkCheckpoints ?? (async () => held());
-  app.use(healthRoutes(routes, { mode: config.bank.mode, db: store.db, pendingMigrations: deps.pendingMigrations, checkKeys: () => checkKeys(deps.tokens, () => store.audit.checkKeys()), held }));
+  const perIp = rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perIp, name: 'ip', syncMs: limits.syncMs, stores: deps.rateLimitStores, maxWindows: limits.localWindows });
+  const operatorProbes = new IpAllowlist(config.metrics.allowedCidrs);
+  const probes = (detail: boolean, steps: RequestHandler[]) =>
+    healthRoutes(routes, { mode: config.bank.mode, db: store.db, pendingMigrations: deps.pendingMigrations, checkKeys: () => checkKeys(deps.tokens, () => store.audit.checkKeys()), held, detail }, steps);
+  // 2. The operator's own health probes (PM2, a local monitor: straight from an address of
+  //    GERBANG_METRICS_ALLOWED_CIDRS, loopback by default, not through the proxy) come before the
+  //    audit and the limits: they poll every few seconds, carry no payment data, and a liveness
+  //    answer must not wait for the store. Only they see /readyz's mode and checks.
+  app.use(probes(true, [(req, _res, next) => next(directFrom(operatorProbes, req) ? undefined : 'route')]));
   // 3. Audit next, so every exchange, including every rejection below, gets its record.
   app.use(auditStep({ repository: store.audit, clock }));
   // 4. Security headers on every answer, refusals included.
   app.use(securityHeadersStep());
+  // 4'. Probes from anyone else (a load balancer, the internet): counted against the per-IP limit
+  //     and audited, told ready or not and nothing more; before the store hold, which /readyz reports.
+  app.use(probes(false, [perIp]));
   // 4a. A database rolled back behind its audit checkpoints serves nothing (recorded by the audit above).
   app.use(storeHeldStep({ held }));
-  const perIp = rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perIp, name: 'ip', syncMs: limits.syncMs, stores: deps.rateLimitStores, maxWindows: limits.localWindows });
   // 5. Global IP and Origin allowlists: the cheapest refusal, before any body is read. What it
   //    refuses (and a request that waits for a read of the clients' origins) it counts against the
   //    per-IP limit first, so made-up origins from one address end in 429 and cost no more reads.

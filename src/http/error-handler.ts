@@ -5,26 +5,6 @@ import { PROBLEM_CONTENT_TYPE, problemDocument } from './problem-details.js';
 
 const log = getLogger('http');
 
-/** body-parser's error types, turned into our codes; anything else from it is a bad request body. */
-function fromBodyParser(error: { type?: string; status?: number }): AppError | null {
-  switch (error.type) {
-    case 'entity.parse.failed':
-      return new AppError('INVALID_JSON', 'The request body is not valid JSON (only an object or array is accepted).');
-    case 'entity.too.large':
-      return new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than this endpoint accepts.');
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'The request body must be UTF-8.');
-    case 'parameters.too.many':
-    case 'request.aborted':
-    case 'request.size.invalid':
-    case 'stream.encoding.set':
-      return new AppError('VALIDATION_FAILED', 'The request body could not be read.');
-    default:
-      return null;
-  }
-}
-
 /** The router's own refusal: a path parameter that is not valid percent-encoding (a URIError, status 400). */
 function fromRouter(error: unknown): AppError | null {
   if (error instanceof URIError) {
@@ -40,7 +20,7 @@ function fromRouter(error: unknown): AppError | null {
  */
 export function errorHandler(): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const appError = isAppError(error) ? error : (fromBodyParser(error as { type?: string }) ?? fromRouter(error));
+    const appError = isAppError(error) ? error : fromRouter(error);
     const known = appError ?? new AppError('INTERNAL_ERROR', 'An internal error occurred. Quote the request id when reporting it.');
     const request = res.locals.requestContext;
     if (!appError) log.error({ ...request, err: error }, 'unhandled error');

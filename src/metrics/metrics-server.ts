@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../config/index.js';
 import { listenOn } from '../http/listen.js';
 import { getLogger } from '../log/index.js';
-import { IpAllowlist } from '../security/index.js';
+import { directFrom, IpAllowlist } from '../security/index.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { MetricsPeers } from './metrics-peers.js';
 
@@ -47,9 +47,8 @@ export async function startMetricsServer(metrics: GatewayMetrics, options: Metri
     return { contentType: registry.contentType, text: await registry.metrics() };
   };
   const server: Server = createServer((req, res) => {
-    const proxied = req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined;
     const path = (req.url ?? '').split('?')[0];
-    if (proxied || !allowlist.allows(req.socket.remoteAddress) || req.method !== 'GET' || path !== '/metrics') {
+    if (!directFrom(allowlist, req) || req.method !== 'GET' || path !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found\n');
       return;
     }

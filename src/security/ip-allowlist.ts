@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 
 /**
@@ -62,4 +63,14 @@ export function cidrProblems(entries: readonly string[]): CidrProblem[] {
 /** Validates a list of entries, returning a message per bad one (for config and CLI input). */
 export function invalidCidrs(entries: readonly string[]): string[] {
   return cidrProblems(entries).map((problem) => problem.message);
+}
+
+/**
+ * The request comes straight from an address of `list`: its socket address is in it and no proxy
+ * forwarded it (no X-Forwarded-For, no Forwarded). So a caller through nginx, whose socket is
+ * nginx's own loopback address, is never taken for a local operator's probe or scraper.
+ */
+export function directFrom(list: IpAllowlist, req: IncomingMessage): boolean {
+  const proxied = req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined;
+  return !proxied && list.allows(req.socket.remoteAddress);
 }

@@ -5,7 +5,7 @@
 export { openStore, openDb } from './open-store.js';
 export { createStore, type StoreOptions } from './create-store.js';
 export { describeDatabaseUrl, describeStoreFailure, parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
-export { migrate, pendingMigrations, type MigrateOptions } from './migrator.js';
+export { migrate, pendingMigrations, pendingMigrationsCheck, type MigrateOptions } from './migrator.js';
 export { accountTag, amountMinor, GRAM_LENGTH, LEASE_CLOCK_MARGIN_MS, PROVED_LIMIT, RECONCILE_LIMIT, SEARCH_SCAN_LIMIT, searchForm, TOTALS_LIMIT } from './repositories/index.js';
 export { packageRoot, packageVersion } from './package-root.js';
 export * from './types.js';

@@ -122,12 +122,23 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<{ a
   return { applied };
 }
 
-/** Names of the migrations not yet applied (all of them on an empty database). Used by /readyz. */
+/** Names of the migrations not yet applied (all of them on an empty database). Used by `gerbang doctor`. */
 export async function pendingMigrations(db: Db, options: MigrateOptions = {}): Promise<string[]> {
-  const files = loadMigrationFiles(db.dialect, options.directory);
-  const hasLedger = await tableExists(db, 'schema_migrations');
-  const ledger = hasLedger ? await readLedger(db) : new Map<number, string>();
-  return files.filter((file) => !ledger.has(file.version)).map((file) => file.name);
+  return pendingMigrationsCheck(db, options)();
+}
+
+/**
+ * pendingMigrations for a process that asks again and again (/readyz): the migration files are
+ * read, hashed and split once, here (they do not change while the process runs; a new release is
+ * a restart), so each answer costs the store's ledger read alone.
+ */
+export function pendingMigrationsCheck(db: Db, options: MigrateOptions = {}): () => Promise<string[]> {
+  const names = loadMigrationFiles(db.dialect, options.directory).map((file) => ({ version: file.version, name: file.name }));
+  return async () => {
+    const hasLedger = await tableExists(db, 'schema_migrations');
+    const ledger = hasLedger ? await readLedger(db) : new Map<number, string>();
+    return names.filter((file) => !ledger.has(file.version)).map((file) => file.name);
+  };
 }
 
 /**

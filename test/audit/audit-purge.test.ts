@@ -59,7 +59,8 @@ async function writeAudit(url: string): Promise<Written> {
     const recentAnonymous = await store.audit.record(anonymous(Date.now() - 10 * DAY), refused(Date.now() - 10 * DAY));
     const oldClient = await store.audit.record(anonymous(old, { clientId: 'gbc_partner' }), refused(old, { clientId: 'gbc_partner' }));
     const oldPaymentLinked = await store.audit.record(anonymous(old, { path: '/v1/transfers', transactionId: 'INV-7' }), refused(old, { statusCode: 403, errorCode: 'IP_NOT_ALLOWED' }));
-    const oldCompleted = await store.audit.record(anonymous(old, { method: 'GET', path: '/v1/openapi.json' }), refused(old, { outcome: 'completed', statusCode: 200, errorCode: null }));
+    // A bank's notification: anonymous (no client) and completed, but evidence of a payment's outcome.
+    const oldCompleted = await store.audit.record(anonymous(old, { path: '/v1/notifications/bi-fast' }), refused(old, { outcome: 'completed', statusCode: 200, errorCode: null }));
     const oldWithBankCall = await store.audit.record(anonymous(old + 50), refused(old + 50));
     await store.audit.recordBankCall({
       exchangeId: oldWithBankCall, requestId: 'req-bank', partner: 'bca', operation: 'token', method: 'POST', url: 'https://bank/token',
@@ -102,7 +103,7 @@ forEachBackend('gerbang audit purge-anonymous', (ctx) => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('deletes only anonymous rejected exchanges older than the retention, and verify reports the purge, exit 0', async () => {
+  it('deletes only anonymous exchanges older than the retention, and verify reports the purge, exit 0', async () => {
     const before = await ids();
     const result = await cli('purge-anonymous', '--json');
     expect(result.code, result.stderr).to.equal(0);
@@ -114,7 +115,7 @@ forEachBackend('gerbang audit purge-anonymous', (ctx) => {
     const verify = await cli('verify');
     expect(verify.code, verify.stdout).to.equal(0);
     expect(verify.stdout).to.contain('audit verify: INTACT');
-    expect(verify.stdout).to.match(/purged: 5 anonymous rejected exchanges in 1 purge records; the latest, on \S+Z by gerbang audit purge-anonymous on \S+ as \S+, purged 5 received before \S+Z \(retention 90 days\)/);
+    expect(verify.stdout).to.match(/purged: 5 anonymous exchanges in 1 purge records; the latest, on \S+Z by gerbang audit purge-anonymous on \S+ as \S+, purged 5 received before \S+Z \(retention 90 days\)/);
     const json = JSON.parse((await cli('verify', '--format', 'json')).stdout);
     expect(json.purged).to.include({ purges: 1, records: 5 });
     expect(json.purged.latest.receivedBefore).to.equal(Date.parse(report.receivedBefore));
@@ -124,11 +125,46 @@ forEachBackend('gerbang audit purge-anonymous', (ctx) => {
     expect(exported.stdout.trim().split('\n')).to.have.length(before.length - 5);
   });
 
+  it('deletes old CORS preflights and anonymous GETs of the API documents and probes too, never a failed exchange or another completed one', async () => {
+    const store = await openStore(url, { auditKeys: TEST_AUDIT_KEYS });
+    const at = written.old + 10;
+    const answered = (statusCode: number) => refused(at, { outcome: 'completed', statusCode, errorCode: null, responseBody: null });
+    let purgeable: number[];
+    let kept: number[];
+    try {
+      purgeable = [
+        await store.audit.record(anonymous(at, { method: 'OPTIONS', path: '/v1/transfers', requestBody: null, requestHeaders: { 'access-control-request-method': 'POST', 'x-padding': 'x'.repeat(8000) } }), answered(204)),
+        await store.audit.record(anonymous(at, { method: 'GET', path: '/v1/openapi.json', requestBody: null }), answered(200)),
+        await store.audit.record(anonymous(at, { method: 'GET', path: '/v1/swagger.json?x=1', requestBody: null }), answered(200)),
+        await store.audit.record(anonymous(at, { method: 'GET', path: '/docs', requestBody: null }), answered(200)),
+        await store.audit.record(anonymous(at, { method: 'GET', path: '/readyz', requestBody: null }), answered(200)),
+      ];
+      kept = [
+        // A failed exchange (a 5xx) is kept for its investigation.
+        await store.audit.record(anonymous(at), refused(at, { outcome: 'failed', statusCode: 500, errorCode: 'INTERNAL_ERROR' })),
+        // A client's preflight-looking request, and a completed anonymous POST, are kept.
+        await store.audit.record(anonymous(at, { method: 'OPTIONS', clientId: 'gbc_partner' }), answered(204)),
+        await store.audit.record(anonymous(at, { method: 'POST', path: '/v1/openapi.json' }), answered(200)),
+        await store.audit.record(anonymous(at, { method: 'GET', path: '/v1/openapi.json.bak' }), answered(200)),
+      ];
+    } finally {
+      await store.close();
+    }
+    const before = await ids();
+    const result = await cli('purge-anonymous', '--json');
+    expect(result.code, result.stderr).to.equal(0);
+    expect(JSON.parse(result.stdout)).to.include({ records: 5 + purgeable.length, kept: 0 });
+    expect(await ids()).to.deep.equal(before.filter((id) => !written.oldAnonymous.includes(id) && !purgeable.includes(id)));
+    expect(await ids()).to.include.members([...kept, written.oldCompleted, written.oldClient, written.oldPaymentLinked, written.oldWithBankCall]);
+    const verify = await cli('verify');
+    expect(verify.code, verify.stdout).to.equal(0);
+  });
+
   it('counts with --dry-run and deletes nothing, creating no chain', async () => {
     const before = await ids();
     const result = await cli('purge-anonymous', '--dry-run');
     expect(result.code, result.stderr).to.equal(0);
-    expect(result.stdout).to.match(/^audit purge-anonymous: would purge 5 anonymous rejected exchanges received before \S+Z \(retention 90 days\)\n$/);
+    expect(result.stdout).to.match(/^audit purge-anonymous: would purge 5 anonymous exchanges received before \S+Z \(retention 90 days\)\n$/);
     expect(await ids()).to.deep.equal(before);
     expect(await db.query('SELECT * FROM audit_purges')).to.deep.equal([]);
   });
@@ -228,6 +264,6 @@ forEachBackend('gerbang audit purge-anonymous', (ctx) => {
     expect(stale.map((r) => Number(r.record_id))).to.deep.equal(written.oldAnonymous);
     const verify = await runCli(['audit', 'verify'], { ...env, GERBANG_AUDIT_KEYS: next });
     expect(verify.code, verify.stdout).to.equal(0);
-    expect(verify.stdout).to.contain('purged: 5 anonymous rejected exchanges');
+    expect(verify.stdout).to.contain('purged: 5 anonymous exchanges');
   });
 });

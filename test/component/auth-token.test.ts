@@ -7,7 +7,7 @@ forEachBackend('POST /v1/auth/token', (db) => {
   let client: TestClient;
 
   before(async () => {
-    gw = await TestGateway.start(db.url(), { GERBANG_LOGIN_MAX_FAILURES: '3' });
+    gw = await TestGateway.start(db.url(), { GERBANG_LOGIN_MAX_FAILURES: '3', GERBANG_CLIENT_MAX_FAILURES: '7' });
     client = await gw.createClient();
   });
   after(async () => gw?.close());
@@ -87,18 +87,36 @@ forEachBackend('POST /v1/auth/token', (db) => {
   });
 
   describe('after repeated failures for one client id', () => {
-    it('locks the client out (429 with Retry-After), even with the right secret', async () => {
+    const attempt = (who: TestClient, secret: string, localAddress: string) => gw.request('/v1/auth/token', { json: { client_id: who.clientId, client_secret: secret }, localAddress });
+
+    it('locks the address that failed out of the client (429 with Retry-After, even with the right secret), and the ERP at another address of its range still gets its token', async () => {
+      // Another tenant of a shared range the client allows (127.0.0.0/8 here) guesses on and on.
+      const erp = await gw.createClient();
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i += 1) statuses.push((await attempt(erp, `guess-${i}`, '127.0.0.3')).status);
+      expect(statuses).to.deep.equal([401, 401, 429, 429, 429, 429, 429, 429]);
+      const mine = await attempt(erp, erp.clientSecret, '127.0.0.3');
+      expect(mine.status, 'the attacker\'s own address stays locked').to.equal(429);
+      expect(mine.body.code).to.equal('CLIENT_LOCKED');
+      expect(Number(mine.headers['retry-after'])).to.be.greaterThan(0);
+      expect((await auditOf(mine.headers['x-request-id'])).errorCode).to.equal('CLIENT_LOCKED');
+
+      const res = await attempt(erp, erp.clientSecret, '127.0.0.33');
+      expect(res.status, res.text).to.equal(200);
+    });
+
+    it('locks the client for every address once many addresses together fail GERBANG_CLIENT_MAX_FAILURES times: guessing across addresses stays bounded', async () => {
       const victim = await gw.createClient();
-      for (let i = 0; i < 3; i += 1) {
-        const res = await gw.request('/v1/auth/token', { json: { client_id: victim.clientId, client_secret: `guess-${i}` }, localAddress: '127.0.0.3' });
-        expect(res.status).to.be.oneOf([401, 429]);
+      const statuses: number[] = [];
+      for (const address of ['127.0.0.34', '127.0.0.35', '127.0.0.36']) {
+        for (let i = 0; i < 3; i += 1) statuses.push((await attempt(victim, `guess-${i}`, address)).status);
       }
-      const res = await gw.request('/v1/auth/token', { json: { client_id: victim.clientId, client_secret: victim.clientSecret } });
+      // Each address is locked at its own third failure; the seventh failure in all (the third
+      // address's first) locks the client.
+      expect(statuses).to.deep.equal([401, 401, 429, 401, 401, 429, 429, 429, 429]);
+      const res = await attempt(victim, victim.clientSecret, '127.0.0.37');
       expect(res.status).to.equal(429);
       expect(res.body.code).to.equal('CLIENT_LOCKED');
-      expect(Number(res.headers['retry-after'])).to.be.greaterThan(0);
-      const row = await auditOf(res.headers['x-request-id']);
-      expect(row.errorCode).to.equal('CLIENT_LOCKED');
     });
   });
 
@@ -151,14 +169,15 @@ forEachBackend('POST /v1/auth/token', (db) => {
   describe('with a client id padded with spaces (MariaDB compares with PAD SPACE)', () => {
     it('is an unknown client even with the right secret, and does not reset the real id\'s lockout counter', async () => {
       const victim = await gw.createClient();
-      for (const address of ['127.0.0.8', '127.0.0.9']) {
-        const res = await gw.request('/v1/auth/token', { json: { client_id: victim.clientId, client_secret: 'guess' }, localAddress: address });
+      // Six failures from six addresses (none locked on its own), one short of GERBANG_CLIENT_MAX_FAILURES.
+      for (let i = 0; i < 6; i += 1) {
+        const res = await gw.request('/v1/auth/token', { json: { client_id: victim.clientId, client_secret: 'guess' }, localAddress: `127.0.0.${40 + i}` });
         expect(res.status).to.equal(401);
       }
       const padded = await gw.request('/v1/auth/token', { json: { client_id: `${victim.clientId}  `, client_secret: victim.clientSecret }, localAddress: '127.0.0.10' });
       expect(padded.status, 'a padded id is not the client').to.equal(401);
-      const third = await gw.request('/v1/auth/token', { json: { client_id: victim.clientId, client_secret: 'guess' }, localAddress: '127.0.0.11' });
-      expect(third.status, 'the third failure still locks: the padded request reset nothing').to.equal(429);
+      const seventh = await gw.request('/v1/auth/token', { json: { client_id: victim.clientId, client_secret: 'guess' }, localAddress: '127.0.0.11' });
+      expect(seventh.status, 'the seventh failure still locks: the padded request reset nothing').to.equal(429);
     });
   });
 

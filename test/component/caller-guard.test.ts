@@ -172,6 +172,23 @@ forEachBackend('Caller guard refusals, counted against the per-IP limit', (db) =
     expect(statuses).to.deep.equal([...Array<number>(LIMIT).fill(401), 429]);
   });
 
+  it('counts allowed CORS preflights: past the limit they get 429 with the CORS headers of their origin', async () => {
+    const origin = `https://preflight-${randomBytes(3).toString('hex')}.example`;
+    await gw.createClient({ origins: [origin] });
+    const answers = [];
+    for (let i = 0; i < LIMIT + 2; i += 1) {
+      answers.push(await gw.request('/v1/transfers', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' }, localAddress: '127.0.0.25' }));
+    }
+    expect(answers.map((res) => res.status)).to.deep.equal([...Array<number>(LIMIT).fill(204), 429, 429]);
+    for (const res of answers.slice(LIMIT)) {
+      expect(res.body.code).to.equal('RATE_LIMITED');
+      expect(Number(res.headers['retry-after'])).to.be.greaterThan(0);
+      expect(res.headers['access-control-allow-origin'], 'the browser can read the 429').to.equal(origin);
+    }
+    // The address's limit is spent for its other requests too.
+    expect((await gw.request('/v1/transfers/none', { headers: { origin }, localAddress: '127.0.0.25' })).status).to.equal(429);
+  });
+
   it('answers an address outside the global list 403 up to the limit, then 429 with Retry-After', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < LIMIT + 2; i += 1) {

@@ -8,7 +8,7 @@ forEachBackend('Rate limits', (db) => {
 
   before(async () => {
     // Two gateway processes' worth of app on one store: the counters must be shared.
-    const env = { GERBANG_RATE_LIMIT_PER_IP: '100', GERBANG_RATE_LIMIT_TOKEN_PER_IP: '4', GERBANG_LOGIN_MAX_FAILURES: '1000' };
+    const env = { GERBANG_RATE_LIMIT_PER_IP: '100', GERBANG_RATE_LIMIT_TOKEN_PER_IP: '4', GERBANG_LOGIN_MAX_FAILURES: '1000', GERBANG_CLIENT_MAX_FAILURES: '2001' };
     a = await TestGateway.start(db.url(), env);
     b = await TestGateway.start(db.url(), env);
   });

@@ -21,6 +21,18 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('with a client-wide token lock one address alone could reach', () => {
+    it('refuses to start, naming GERBANG_CLIENT_MAX_FAILURES and the per-address allowance', () => {
+      const base = { GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey, GERBANG_SANDBOX: 'true' };
+      expect(loadConfig(base).lockout).to.include({ maxFailures: 5, clientMaxFailures: 50 });
+      const [equal] = problemsOf({ ...base, GERBANG_LOGIN_MAX_FAILURES: '5', GERBANG_CLIENT_MAX_FAILURES: '5' });
+      expect(equal).to.match(/^GERBANG_CLIENT_MAX_FAILURES: 5 failures .* one address alone can make 5 \(GERBANG_LOGIN_MAX_FAILURES 5\); set it above 5$/);
+      const short = { ...base, GERBANG_LOGIN_LOCKOUT_SECONDS: '60', GERBANG_LOGIN_FAILURE_WINDOW_SECONDS: '900', GERBANG_LOGIN_MAX_FAILURES: '3' };
+      expect(problemsOf({ ...short, GERBANG_CLIENT_MAX_FAILURES: '6' })[0]).to.contain('can make 6');
+      expect(loadConfig({ ...short, GERBANG_CLIENT_MAX_FAILURES: '7' }).lockout.clientMaxFailures).to.equal(7);
+    });
+  });
+
   describe('when a value is wrong', () => {
     it('names the variable, what is allowed and what it got', () => {
       const problems = problemsOf({ GERBANG_JWT_SECRET: secret, GERBANG_AUDIT_KEYS: auditKey, GERBANG_SANDBOX: 'true', PORT: 'eighty' });

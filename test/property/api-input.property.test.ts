@@ -21,6 +21,7 @@ describe('Any input to the API (property)', function () {
       GERBANG_RATE_LIMIT_PER_CLIENT: '100000',
       GERBANG_RATE_LIMIT_TOKEN_PER_IP: '100000',
       GERBANG_LOGIN_MAX_FAILURES: '100000',
+      GERBANG_CLIENT_MAX_FAILURES: '200001',
     });
     token = await gw.token(await gw.createClient());
   });

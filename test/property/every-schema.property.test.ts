@@ -32,6 +32,7 @@ describe('Every request schema, through the running app (property)', function ()
       GERBANG_RATE_LIMIT_PER_CLIENT: '1000000',
       GERBANG_RATE_LIMIT_TOKEN_PER_IP: '1000000',
       GERBANG_LOGIN_MAX_FAILURES: '1000000',
+      GERBANG_CLIENT_MAX_FAILURES: '2000001',
       GERBANG_RESOLVER_INTERVAL_MS: '0',
     });
     auth = { authorization: `Bearer ${await gw.token(await gw.createClient())}` };

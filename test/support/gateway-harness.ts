@@ -27,7 +27,8 @@ export interface RequestOptions {
   method?: Dispatcher.HttpMethod;
   headers?: Record<string, string>;
   json?: unknown;
-  body?: string;
+  /** The body as it is sent (bytes: a compressed body). */
+  body?: string | Buffer;
   /** Local address the test's HTTP client binds to (127.0.0.2 to call from "another" IP). */
   localAddress?: string;
 }

@@ -332,7 +332,7 @@ function describeReport(report: CheckedAuditReport): string {
   const { latest } = report.purged;
   const purged = latest
     ? [
-        `  purged: ${report.purged.records} anonymous rejected exchanges in ${report.purged.purges} purge records; the latest, on ${iso(latest.purgedAt)} by ${visibleText(latest.purgedBy)}, ` +
+        `  purged: ${report.purged.records} anonymous exchanges in ${report.purged.purges} purge records; the latest, on ${iso(latest.purgedAt)} by ${visibleText(latest.purgedBy)}, ` +
           `purged ${latest.records} received before ${iso(latest.receivedBefore)} (retention ${latest.retentionDays} days)`,
       ]
     : [];
@@ -405,7 +405,7 @@ async function purgeCommand(args: string[], io: CliIo): Promise<number> {
     }
     const verb = report.dryRun ? 'would purge' : 'purged';
     const kept = report.kept > 0 ? `; ${report.kept} kept because their record does not verify against its chain link (see gerbang audit verify)` : '';
-    io.out(`audit purge-anonymous: ${verb} ${report.records} anonymous rejected exchanges received before ${iso(report.receivedBefore)} (retention ${retentionDays} days)${report.dryRun ? '' : ` in ${report.purges} purge records`}${kept}`);
+    io.out(`audit purge-anonymous: ${verb} ${report.records} anonymous exchanges received before ${iso(report.receivedBefore)} (retention ${retentionDays} days)${report.dryRun ? '' : ` in ${report.purges} purge records`}${kept}`);
     return 0;
   } finally {
     await store.close();

@@ -18,7 +18,8 @@ export interface IssueTokenDeps {
   clients: ClientRepository;
   lockouts: LoginLockoutRepository;
   tokens: AccessTokens;
-  lockout: { maxFailures: number; windowMs: number; lockMs: number };
+  /** `maxFailures` per source and per (client, source); `clientMaxFailures` per client from all sources. */
+  lockout: { maxFailures: number; windowMs: number; lockMs: number; clientMaxFailures: number };
   clock: () => number;
 }
 
@@ -30,7 +31,8 @@ export interface IssuedToken {
 
 /**
  * Client-credentials grant:
- *  1. a client id or IP that is locked out is refused before anything else is checked;
+ *  1. a source, a client id at this source or a client id everywhere that is locked out is
+ *     refused before anything else is checked (so the lock cannot be probed for the secret);
  *  2. the client must exist (its id matched exactly), be active, and be called from one of its
  *     addresses and origins; a caller from elsewhere never has its secret checked against the
  *     real hash (it cannot even try secrets);
@@ -38,17 +40,27 @@ export interface IssuedToken {
  *     when the client is unknown, disabled or called from elsewhere: every refusal costs the same
  *     scrypt and gets the same 401 answer, so the answer does not tell an outsider which client
  *     ids exist (no 403/401 oracle);
- *  4. a failure counts towards the lockout of the caller's address, and of the client id unless
- *     the caller is outside the client's addresses (an outsider cannot lock the ERP out). The
- *     address is counted as the API's rate limit groups it (addressNetwork: an IPv6 address as
- *     its /56), so a host cannot walk around its lockout through the addresses of its prefix.
+ *  4. a failure counts towards the lockout of the caller's source, and, unless the caller is
+ *     outside the client's addresses (an outsider cannot lock the ERP out), of the client id at
+ *     this source (GERBANG_LOGIN_MAX_FAILURES) and of the client id everywhere
+ *     (`clientMaxFailures`), as the console's sign-in does: a failure counts towards the
+ *     client-wide lock only while its source is within its own allowance, so one source inside a
+ *     shared range (another tenant of a cloud's outbound addresses) locks the client out at that
+ *     source only, never for the ERP at its other addresses (loadConfig refuses a
+ *     `clientMaxFailures` one source could reach); many sources together still lock the client,
+ *     so guessing across addresses stays bounded. A source is the address as the API's rate
+ *     limit groups it (addressNetwork: an IPv6 address as its /56), so a host cannot walk around
+ *     its lockout through the addresses of its prefix.
  * Throws INVALID_CLIENT (401) or CLIENT_LOCKED (429).
  */
 export async function issueToken(deps: IssueTokenDeps, credentials: TokenCredentials, caller: Caller): Promise<IssuedToken> {
   const now = deps.clock();
+  const source = addressNetwork(caller.ip ?? 'unknown');
   const clientKey = `client:${credentials.clientId}`;
-  const ipKey = `ip:${addressNetwork(caller.ip ?? 'unknown')}`;
-  for (const key of [clientKey, ipKey]) {
+  const ipKey = `ip:${source}`;
+  // The client id at this source: `|` after the id, so no client id spells another's key with a source.
+  const clientSourceKey = `client-source:${encodeURIComponent(credentials.clientId)}|${source}`;
+  for (const key of [ipKey, clientSourceKey, clientKey]) {
     const state = await deps.lockouts.get(key, now);
     if (state.lockedUntil > now) throw locked(state.lockedUntil - now);
   }
@@ -59,11 +71,15 @@ export async function issueToken(deps: IssueTokenDeps, credentials: TokenCredent
   const eligible = client !== null && !fromOutside;
   const valid = await verifySecret(credentials.clientSecret, eligible ? client.secretHash : await decoyHash());
   if (!eligible || !valid) {
-    let lockedFor = 0;
-    for (const key of fromOutside ? [ipKey] : [clientKey, ipKey]) {
-      const state = await deps.lockouts.recordFailure(key, deps.lockout, now);
-      if (state.lockedUntil > now) lockedFor = Math.max(lockedFor, state.lockedUntil - now);
+    const states = [await deps.lockouts.recordFailure(ipKey, deps.lockout, now)];
+    if (!fromOutside) {
+      const fromHere = await deps.lockouts.recordFailure(clientSourceKey, deps.lockout, now);
+      states.push(fromHere);
+      if (fromHere.failures <= deps.lockout.maxFailures) {
+        states.push(await deps.lockouts.recordFailure(clientKey, { ...deps.lockout, maxFailures: deps.lockout.clientMaxFailures }, now));
+      }
     }
+    const lockedFor = Math.max(0, ...states.map((state) => state.lockedUntil - now));
     if (lockedFor > 0) throw locked(lockedFor);
     // The reason stays on the server (logs); the caller learns only that it failed.
     const reason = !found ? 'unknown client id' : !client ? 'client disabled' : fromOutside ? 'caller outside the client\'s addresses or origins' : 'wrong secret';
@@ -74,6 +90,7 @@ export async function issueToken(deps: IssueTokenDeps, credentials: TokenCredent
     });
   }
 
+  await deps.lockouts.clear(clientSourceKey);
   await deps.lockouts.clear(clientKey);
   return {
     access_token: deps.tokens.issue(client.id, client.secretVersion),

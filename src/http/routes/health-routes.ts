@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Db } from '../../store/types.js';
 import { mountRoute, type ApiRoutes } from '../api/index.js';
 
@@ -11,6 +11,8 @@ export interface HealthDeps {
   checkKeys: () => string;
   /** Why the store is held (behind its audit checkpoints), or null. */
   held: () => string | null;
+  /** /readyz names its mode and checks (for the operator's own probes); else it says only ready or not. */
+  detail: boolean;
 }
 
 /**
@@ -18,14 +20,17 @@ export interface HealthDeps {
  * payments — the store answers, every migration is applied, the keys work (an access token
  * signs and verifies, an audit value seals and opens), and the store holds what the audit
  * checkpoints outside it vouched for; 503 otherwise, naming the failing check.
- * `mode` says `live` or `sandbox` (with a warning: nothing it reports moved money).
+ * With `detail`, `mode` says `live` or `sandbox` (with a warning: nothing it reports moved money)
+ * and `checks` names each check's state; without, the answer is the status alone (what a load
+ * balancer needs), so a caller from elsewhere learns nothing of the installation. `steps` run
+ * before each probe (who may ask, the per-IP limit).
  */
-export function healthRoutes(routes: ApiRoutes, deps: HealthDeps): Router {
+export function healthRoutes(routes: ApiRoutes, deps: HealthDeps, steps: RequestHandler[] = []): Router {
   const router = Router();
-  mountRoute(router, routes.health, [], (_req, res) => {
+  mountRoute(router, routes.health, steps, (_req, res) => {
     res.status(200).json({ status: 'ok' });
   });
-  mountRoute(router, routes.readiness, [], async (_req, res) => {
+  mountRoute(router, routes.readiness, steps, async (_req, res) => {
     const checks: Record<string, string> = {};
     try {
       await deps.db.ping();
@@ -43,6 +48,10 @@ export function healthRoutes(routes: ApiRoutes, deps: HealthDeps): Router {
       checks.keys = (error as Error).message;
     }
     const ready = Object.values(checks).every((value) => value === 'ok') && checks.migrations !== undefined;
+    if (!deps.detail) {
+      res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unready' });
+      return;
+    }
     const sandbox = deps.mode === 'sandbox' ? { mode: 'sandbox', warning: 'SANDBOX MODE: payments go to the built-in bank simulator; no bank is contacted and no money moves' } : { mode: 'live' };
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unready', ...sandbox, checks });
   });

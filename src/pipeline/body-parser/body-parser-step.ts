@@ -1,6 +1,7 @@
 import express, { type RequestHandler } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../../errors/index.js';
+import { fromBodyParser } from './body-errors.js';
 
 export interface BodyParserOptions {
   limitBytes: number;
@@ -15,15 +16,16 @@ function keepRaw(_req: IncomingMessage, res: ServerResponse, buf: Buffer): void 
 
 /**
  * Strict JSON bodies (objects and arrays only) up to `limitBytes`; a body of any other type is
- * refused with 415 instead of being silently ignored. Parse failures become INVALID_JSON and
- * PAYLOAD_TOO_LARGE in the error handler.
+ * refused with 415 instead of being silently ignored. The parsers' refusals are passed on as
+ * AppErrors (fromBodyParser): INVALID_JSON, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
+ * VALIDATION_FAILED; anything else they raise goes on as it is.
  */
 export function bodyParserStep(options: BodyParserOptions): RequestHandler[] {
   const steps: RequestHandler[] = [
-    express.json({ strict: true, limit: options.limitBytes, type: ['application/json', 'application/*+json'], verify: keepRaw }),
+    translated(express.json({ strict: true, limit: options.limitBytes, type: ['application/json', 'application/*+json'], verify: keepRaw })),
   ];
   if (options.allowForm) {
-    steps.push(express.urlencoded({ extended: false, limit: options.limitBytes, parameterLimit: 20, verify: keepRaw }));
+    steps.push(translated(express.urlencoded({ extended: false, limit: options.limitBytes, parameterLimit: 20, verify: keepRaw })));
   }
   steps.push((req, _res, next) => {
     if (req.body === undefined && hasBody(req)) {
@@ -37,4 +39,9 @@ export function bodyParserStep(options: BodyParserOptions): RequestHandler[] {
 
 function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+/** `parser`, its errors passed on as our codes where they are the caller's fault. */
+function translated(parser: RequestHandler): RequestHandler {
+  return (req, res, next) => parser(req, res, (error?: unknown) => next(error === undefined ? undefined : (fromBodyParser((error ?? {}) as Parameters<typeof fromBodyParser>[0]) ?? error)));
 }

@@ -36,7 +36,8 @@ const CORS_HEADERS = 'Authorization, Content-Type, X-Request-Id';
  * made-up origins cost no read. A request the guard lets through is counted by the per-IP step
  * after it, as before, or here once if it waited for a read: each request counts once, so a
  * legitimate caller's count is what it was; only refused requests count now where they did not.
- * CORS preflights answered here for an origin the last read allows are still not counted.
+ * A CORS preflight answered here is counted too, before it is answered (once, as any request):
+ * past the limit it gets the 429, with the CORS headers of its allowed origin.
  */
 export function globalCallerGuardStep(options: GlobalCallerGuardOptions): RequestHandler {
   const cidrs = options.allowedCidrs.length > 0 ? new IpAllowlist(options.allowedCidrs) : null;
@@ -58,6 +59,9 @@ export function globalCallerGuardStep(options: GlobalCallerGuardOptions): Reques
       if (!allowed) throw new AppError('ORIGIN_NOT_ALLOWED', `Origin ${JSON.stringify(origin)} is not allowed.`);
       allowCors(res, origin);
       if (req.method === 'OPTIONS') {
+        // Counted like any request (once, if it waited for a read above): a 429 keeps the CORS
+        // headers just set, so the browser shows the limit rather than a CORS failure.
+        await count(req, res);
         res.setHeader('Access-Control-Allow-Methods', CORS_METHODS);
         res.setHeader('Access-Control-Allow-Headers', CORS_HEADERS);
         res.setHeader('Access-Control-Max-Age', '600');

@@ -7,16 +7,31 @@ import { toNumber } from './row-values.js';
 import type { ValueSealer } from './sealed-values.js';
 
 /**
- * Which exchanges a purge may delete: rejected, anonymous (no client was identified), tied to no
- * payment (no transaction id, amount or account) and to no bank call. Repeated in the DELETE
- * itself, so a row that changed between the read and the delete is never taken.
+ * The API documents (src/http/routes/docs-routes.ts) and the health probes of callers other than
+ * the operator's own (health-routes.ts, audited since #17): anonymous GETs whose answers carry
+ * nothing of a client or payment.
  */
-const ANONYMOUS_REJECTED =
-  "e.outcome = 'rejected' AND e.client_id IS NULL AND e.transaction_id IS NULL AND e.amount IS NULL " +
-  'AND e.source_account IS NULL AND e.beneficiary_account IS NULL ' +
-  'AND NOT EXISTS (SELECT 1 FROM audit_bank_calls b WHERE b.exchange_id = e.id) ' +
-  // Recorded whole: an exchange with a completion row (023) was opened first and has several links.
-  'AND NOT EXISTS (SELECT 1 FROM audit_completions x WHERE x.exchange_id = e.id)';
+const ANONYMOUS_GET_PATHS = ['/v1/openapi.json', '/v1/swagger.json', '/docs', '/docs/reference.js', '/docs/swagger-ui.css', '/docs/swagger-ui-bundle.js', '/healthz', '/readyz'];
+
+/**
+ * Which exchanges of table alias `t` a purge may delete: anonymous (no client was identified),
+ * tied to no payment (no transaction id, amount or account) and to no bank call, and either
+ * rejected or one of the anonymous answers that carry nothing: a CORS preflight (OPTIONS,
+ * answered by the caller guard), a GET of the API documents or a health probe's. A failed
+ * exchange (a 5xx) and any other completed one (a bank's notification) are kept. Repeated in the DELETE itself, so a
+ * row that changed between the read and the delete is never taken.
+ */
+function anonymousPurgeable(t: string): string {
+  const documents = ANONYMOUS_GET_PATHS.map((path) => `${t}.path = '${path}' OR ${t}.path LIKE '${path}?%'`).join(' OR ');
+  return (
+    `(${t}.outcome = 'rejected' OR (${t}.outcome = 'completed' AND (${t}.method = 'OPTIONS' OR (${t}.method IN ('GET', 'HEAD') AND (${documents}))))) ` +
+    `AND ${t}.client_id IS NULL AND ${t}.transaction_id IS NULL AND ${t}.amount IS NULL ` +
+    `AND ${t}.source_account IS NULL AND ${t}.beneficiary_account IS NULL ` +
+    `AND NOT EXISTS (SELECT 1 FROM audit_bank_calls b WHERE b.exchange_id = ${t}.id) ` +
+    // Recorded whole: an exchange with a completion row (023) was opened first and has several links.
+    `AND NOT EXISTS (SELECT 1 FROM audit_completions x WHERE x.exchange_id = ${t}.id)`
+  );
+}
 
 /** Exchanges per purge record (one transaction, one link): a bounded transaction on every backend. */
 const DEFAULT_BATCH = 200;
@@ -33,7 +48,8 @@ interface LinkRow {
 }
 
 /**
- * Deletes the anonymous rejected exchanges received before `receivedBefore`, a batch at a time.
+ * Deletes the anonymous exchanges (rejected, preflights, document GETs: anonymousPurgeable)
+ * received before `receivedBefore`, a batch at a time.
  * Each batch is one transaction: the purge record, the list of the exchanges it deletes (each
  * with the chain link that covered it) and the deletion, appended to the writer's keyed chain as
  * a `purge` link, commit together or not at all.
@@ -50,7 +66,7 @@ export async function purgeAnonymous(db: Db, chain: ChainLanes, sealer: ValueSea
   let afterId = 0;
   for (;;) {
     const rows = await db.query<ExchangeRow>(
-      `SELECT ${EXCHANGE_SELECT} FROM ${EXCHANGE_FROM} WHERE e.received_at < ? AND e.id > ? AND ${ANONYMOUS_REJECTED} ORDER BY e.id LIMIT ?`,
+      `SELECT ${EXCHANGE_SELECT} FROM ${EXCHANGE_FROM} WHERE e.received_at < ? AND e.id > ? AND ${anonymousPurgeable('e')} ORDER BY e.id LIMIT ?`,
       [purge.receivedBefore, afterId, batch],
     );
     if (rows.length === 0) break;
@@ -114,7 +130,7 @@ async function deleteBatch(tx: Queryable, purge: AnonymousPurge, entries: Purged
     entries.flatMap((e) => [e.exchangeId, insertId, e.receivedAt, e.writerId, e.seq, e.linkHash]),
   );
   const ids = entries.map((e) => e.exchangeId);
-  const deleted = await tx.execute(`DELETE FROM audit_exchanges WHERE id IN (${ids.map(() => '?').join(', ')}) AND received_at < ? AND ${ANONYMOUS_REJECTED.replace(/\be\./g, 'audit_exchanges.')}`, [
+  const deleted = await tx.execute(`DELETE FROM audit_exchanges WHERE id IN (${ids.map(() => '?').join(', ')}) AND received_at < ? AND ${anonymousPurgeable('audit_exchanges')}`, [
     ...ids,
     purge.receivedBefore,
   ]);

@@ -20,7 +20,7 @@ forEachBackend('Token endpoint lockout of a source address', (db) => {
       lockouts: store.lockouts,
       // No attempt here succeeds, so no token is ever issued.
       tokens: undefined as unknown as IssueTokenDeps['tokens'],
-      lockout: { maxFailures: 3, windowMs: 15 * 60_000, lockMs: 15 * 60_000 },
+      lockout: { maxFailures: 3, windowMs: 15 * 60_000, lockMs: 15 * 60_000, clientMaxFailures: 7 },
       clock: () => now,
     };
   };
