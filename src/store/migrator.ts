@@ -6,11 +6,11 @@ import { inOwnTransaction, type WriterHead } from './repositories/audit-chain.js
 import { relinkChains } from './repositories/audit-verify.js';
 import { CONSOLE_USERS } from './repositories/console-user-repository.js';
 import { PRE_037_COVERAGE } from './repositories/chain-coverage.js';
-import { CALLBACK_DELIVERIES } from './repositories/callback-repository.js';
+import { CALLBACK_DELIVERIES, PRE_045_DELIVERIES } from './repositories/callback-repository.js';
 import { MACED_AT_025, RECORDED_AT_027 } from './repositories/maced-tables.js';
 import { excusedHistoryAgain, recordExcusedHistory } from './repositories/history-baselines.js';
 import { keyStoredRows, recordBaseline } from './repositories/record-changes.js';
-import { rowHistoryProblems } from './repositories/record-history.js';
+import { latestStatesUnder, rowHistoryProblems } from './repositories/record-history.js';
 import { signUnsignedRows, type MacedTable } from './repositories/record-macs.js';
 import { BATCH_LINES } from './repositories/transfer-batch-repository.js';
 import { ValueSealer } from './repositories/sealed-values.js';
@@ -90,6 +90,8 @@ const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null)
   37: { before: (db, keys) => requireKeysForRows(db, keys, ['chain_coverage'], 'since > 1 OR mac IS NOT NULL'), after: recordExcused, again: (db, keys) => (keys === null ? Promise.resolve(null) : excusedHistoryAgain(db, new ValueSealer(keys))) },
   // Queued callbacks as they stand get their MAC and a baseline record (record-changes.ts); an empty outbox migrates without keys.
   38: { before: (db, keys) => requireKeysForRows(db, keys, [CALLBACK_DELIVERIES.table]), after: keyStoredDeliveries, again: deliveriesRecordedBefore },
+  // Queued callbacks keyed before their MAC covered their id are keyed again with it, those that hold as their latest state (record-changes.ts); no keyed delivery: no keys needed.
+  45: { before: (db, keys) => requireKeysForRows(db, keys, [CALLBACK_DELIVERIES.table], 'mac IS NOT NULL'), after: rekeyStoredDeliveries, again: deliveriesRecordedBefore },
 };
 
 /**
@@ -380,6 +382,26 @@ async function keyStoredDeliveries(db: Queryable, keys: KeyRing | null, vouch: (
   const { keyed, head } = await keyStoredRows(db, CALLBACK_DELIVERIES, new ValueSealer(keys), 'id', '038');
   vouch(head);
   if (keyed > 0) log.info({ keyed, ms: Date.now() - began }, 'migration 038: queued callbacks keyed and recorded as they stand');
+}
+
+/**
+ * 045 after its (empty) DDL: every queued callback whose MAC holds as 038 made it (PRE_045_DELIVERIES,
+ * its id left out) and that is its latest state gets the MAC that covers its id and a `rotate`
+ * change record (keyStoredRows' `rekey`), 500 a transaction on MySQL, in a chain of the
+ * migration's own that the checkpoints vouch for. One that does not hold is left as it is, named by
+ * `audit verify` and refused by the dispatcher as before. Cut short, the migration is not recorded
+ * and runs again, carrying on with the rows not yet keyed (those keyed no longer hold as 038 made
+ * them). Run again with its ledger row deleted, it is refused when a linked change record is gone,
+ * as 038 is (deliveriesRecordedBefore).
+ */
+async function rekeyStoredDeliveries(db: Queryable, keys: KeyRing | null, vouch: (head: WriterHead | null) => void): Promise<void> {
+  // Without keys (`before`): no delivery carries a MAC, so nothing to key again.
+  if (keys === null) return;
+  const began = Date.now();
+  const sealer = new ValueSealer(keys);
+  const { keyed, head } = await keyStoredRows(db, CALLBACK_DELIVERIES, sealer, 'id', '045', { holding: latestStatesUnder(PRE_045_DELIVERIES, sealer) });
+  vouch(head);
+  if (keyed > 0) log.info({ keyed, ms: Date.now() - began }, 'migration 045: queued callbacks keyed again, their MAC now covering their id');
 }
 
 /**

@@ -203,7 +203,7 @@ export class CallbackDispatcher {
     await refusalAudited(this.deps.audit, this.deps.clock, delivery, delivery.leftAsIs ? 'NOT SENT' : 'FAILED');
     if (delivery.leftAsIs) return this.remember(delivery);
     const now = this.deps.clock();
-    await this.deps.callbacks.recordAttempt(delivery.id, this.owner, { state: 'FAILED', status: null, error: `refused: ${delivery.refused}`, nextAttemptAt: now }, now);
+    await this.deps.callbacks.recordAttempt(delivery, this.owner, { state: 'FAILED', status: null, error: `refused: ${delivery.refused}`, nextAttemptAt: now }, now);
   }
 
   /**
@@ -274,7 +274,7 @@ export class CallbackDispatcher {
     let notRecorded: string | undefined;
     let failed: unknown;
     try {
-      if (!(await this.deps.callbacks.recordAttempt(delivery.id, this.owner, { state, status, error, nextAttemptAt: this.deps.clock() + backoff }, this.deps.clock()))) {
+      if (!(await this.deps.callbacks.recordAttempt(delivery, this.owner, { state, status, error, nextAttemptAt: this.deps.clock() + backoff }, this.deps.clock()))) {
         // Its lease taken over, or its row deleted (a requeue, SQL) while it was sent: said in its audit record, for whoever queues it again.
         notRecorded = 'its row was no longer leased to this process (deleted or taken over while it was sent): the attempt is not recorded on it';
         log.warn(where, `callback attempt not recorded: ${notRecorded}`);

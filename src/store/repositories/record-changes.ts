@@ -67,12 +67,18 @@ export class RowChanges {
   /**
    * Inserts `row` (every column but the MAC's; a key column left out is the table's
    * AUTO_INCREMENT id) with its MAC, and its record. Returns the insert id. Throws
-   * UniqueViolationError when the key exists.
+   * UniqueViolationError when the key exists. A MAC that covers the id the insert gives the row
+   * (MacedTable.generatedId) is set right after the insert, in the same transaction: no other
+   * transaction sees the row without it.
    */
   async insert(table: MacedTable, row: Record<string, SqlValue>): Promise<number> {
-    const mac = this.macOf(table, row);
-    const columns = [...Object.keys(row), 'mac_key_id', 'mac'];
-    const { insertId } = await this.tx.execute(`INSERT INTO ${table.table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, [...Object.values(row), mac.keyId, mac.mac]);
+    const generated = table.generatedId !== undefined && !(table.generatedId in row) ? table.generatedId : null;
+    const before = generated === null ? this.macOf(table, row) : null;
+    const columns = [...Object.keys(row), ...(before === null ? [] : ['mac_key_id', 'mac'])];
+    const values = [...Object.values(row), ...(before === null ? [] : [before.keyId, before.mac])];
+    const { insertId } = await this.tx.execute(`INSERT INTO ${table.table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, values);
+    const mac = before ?? this.macOf(table, { ...row, [generated!]: insertId });
+    if (before === null) await this.tx.execute(`UPDATE ${table.table} SET mac_key_id = ?, mac = ? WHERE ${generated!} = ?`, [mac.keyId, mac.mac, insertId]);
     const keyed = table.key.every((c) => c in row) ? row : { ...row, [table.key[0]]: insertId };
     await this.record(table, keyed, mac, 'insert');
     return insertId;
@@ -209,17 +215,32 @@ const KEYED_PER_TRANSACTION = 500;
  * records nothing; a Galera conflict runs the batch again); a row another writer changed meanwhile
  * is left without a MAC, to be named, never keyed as it no longer stands. A row whose fields do
  * not open is left without one too. No lock but the rows written. Returns how many were keyed.
+ *
+ * With `rekey` (045: a queued callback's MAC as it was before it covered the row's id), the rows
+ * keyed are instead those carrying a MAC that `rekey.holding` finds hold under the older
+ * definition and are their latest state (latestStatesUnder): each is given the MAC `table` gives
+ * it and a `rotate` record, its UPDATE guarded by its MAC as read too. A row that does not hold is
+ * left as it is, to be named. A row keyed so no longer holds under the older definition: a second
+ * run, or one cut short and run again, keys it no more.
  */
-export async function keyStoredRows(db: Queryable, table: MacedTable, sealer: ValueSealer, order: string, migration: string): Promise<{ keyed: number; head: WriterHead | null }> {
+export async function keyStoredRows(
+  db: Queryable,
+  table: MacedTable,
+  sealer: ValueSealer,
+  order: string,
+  migration: string,
+  rekey?: { holding: (q: Queryable, rows: readonly MacedRow[]) => Promise<ReadonlySet<MacedRow>> },
+): Promise<{ keyed: number; head: WriterHead | null }> {
   const writerId = `migration-${migration}-${randomBytes(8).toString('hex')}`;
-  const guarded = table.columns.split(', ').filter((c) => c !== 'mac_key_id' && c !== 'mac');
+  const guarded = table.columns.split(', ').filter((c) => c !== 'mac_key_id' && (rekey !== undefined || c !== 'mac'));
   let head: ChainHead | null = null;
   let after = 0;
   let keyed = 0;
   for (;;) {
     const batch = await inOwnTransaction(db, async (tx) => {
-      const rows = await tx.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE ${order} > ? AND mac IS NULL ORDER BY ${order} LIMIT ?`, [after, KEYED_PER_TRANSACTION]);
-      const recorded = await rowsWithRecords(tx, table, rows);
+      const rows = await tx.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE ${order} > ? AND mac IS ${rekey === undefined ? '' : 'NOT '}NULL ORDER BY ${order} LIMIT ?`, [after, KEYED_PER_TRANSACTION]);
+      const recorded = rekey === undefined ? await rowsWithRecords(tx, table, rows) : new Set<string>();
+      const holding = rekey === undefined ? null : await rekey.holding(tx, rows);
       let count = 0;
       const next = await appendOnOwnChain(tx, sealer.keyRing, writerId, head, 'record_change', async (q) => {
         count = 0;
@@ -227,12 +248,13 @@ export async function keyStoredRows(db: Queryable, table: MacedTable, sealer: Va
         for (const row of rows) {
           // A row with a change record was keyed before: its MAC cleared in SQL (set back, held) is named, never keyed as it stands.
           if (recorded.has(rowKeyOf(table, row))) continue;
+          if (holding !== null && !holding.has(row)) continue;
           const mac = macOfStoredRow(table, row, sealer);
           if (mac === null) continue;
           const asRead = guarded.map((c) => (row[c] === null ? `${c} IS NULL` : `${c} = ?`)).join(' AND ');
           const values = guarded.flatMap((c) => (row[c] === null ? [] : [row[c]]));
-          if ((await q.execute(`UPDATE ${table.table} SET mac_key_id = ?, mac = ? WHERE ${asRead} AND mac IS NULL`, [mac.keyId, mac.mac, ...values])).affectedRows !== 1) continue;
-          await changes.record(table, row, mac, 'baseline');
+          if ((await q.execute(`UPDATE ${table.table} SET mac_key_id = ?, mac = ? WHERE ${asRead}${rekey === undefined ? ' AND mac IS NULL' : ''}`, [mac.keyId, mac.mac, ...values])).affectedRows !== 1) continue;
+          await changes.record(table, row, mac, rekey === undefined ? 'baseline' : 'rotate');
           count += 1;
         }
         return changes.written;

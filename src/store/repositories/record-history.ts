@@ -250,6 +250,28 @@ export function currentRowProblem(table: MacedTable, row: MacedRow, latest: Late
 }
 
 /**
+ * Those of `rows` (read with `table.columns`) whose MAC holds under `table` and that are their
+ * latest state (currentRowProblem, their latest change records read with latestRecordsOf): for
+ * a migration that gives them a MAC under a newer definition of their table (keyStoredRows'
+ * `rekey`, 045). A row under a key not configured does not hold.
+ */
+export function latestStatesUnder(table: MacedTable, sealer: ValueSealer): (q: Queryable, rows: readonly MacedRow[]) => Promise<ReadonlySet<MacedRow>> {
+  return async (q, rows) => {
+    const latest = await latestRecordsOf(q, table, rows);
+    return new Set(
+      rows.filter((row) => {
+        try {
+          return currentRowProblem(table, row, latest.get(rowKeyOf(table, row))!, sealer) === null;
+        } catch (error) {
+          if (error instanceof KeyRingError && error.reason === 'unknown-key') return false;
+          throw error;
+        }
+      }),
+    );
+  };
+}
+
+/**
  * For a row of `table` that is not there (`key`: its key values), read with its latest change
  * record (withLatestRecord keyed by columns that are there without it): the problem in words when
  * that record says the row exists (deleted in SQL), or is not the gateway's (its link does not
