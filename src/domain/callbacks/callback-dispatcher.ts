@@ -110,8 +110,8 @@ export class CallbackDispatcher {
   private readonly task: PeriodicTask;
   /**
    * The due deliveries this process saw under a lease at its last run, by client and transaction
-   * id (deliveryKey: what the MAC covers; the surrogate id is not, and a writer may change it at
-   * each lease rewritten): since when it has seen each held without a break, as it then stood
+   * id (deliveryKey: its change records' key; a writer may change its id at each lease rewritten,
+   * which its MAC then refuses once the lease ends): since when it has seen each held without a break, as it then stood
    * (attempts, next attempt time), the id it first had, and whether that was logged.
    */
   private leased = new Map<string, HeldDelivery>();
@@ -173,7 +173,8 @@ export class CallbackDispatcher {
    * a lease; one seen held at every run, unchanged (no attempt recorded), for longer than a claim of
    * Gerbang's holds one (HELD_LONGER_THAN_A_CLAIM_MS) is logged at warn level, naming it, once while
    * it stays held (gerbang_callbacks_overdue_oldest_age_seconds shows it too). A delivery is known
-   * by its client and transaction id, so its id changed in SQL with each lease does not hide it. On a cluster a row
+   * by its client and transaction id, so its id changed in SQL with each lease does not hide it
+   * (nor does it get it sent: its MAC covers its id). On a cluster a row
    * another node refuses (forged) and claims again the moment its lease ends may be logged too.
    */
   private async watchLeases(now: number): Promise<void> {
@@ -300,7 +301,7 @@ export class CallbackDispatcher {
 /** A due delivery seen under a lease at every run since `since`, as it then stood, by the id it had then. */
 type HeldDelivery = { since: number; firstId: number; attempts: number; nextAttemptAt: number; warned: boolean };
 
-/** A delivery's identity under its MAC (its client and transaction id), as a map key. */
+/** A delivery's identity in its change records (its client and transaction id), as a map key. */
 function deliveryKey(row: { clientId: string; transactionId: string }): string {
   return JSON.stringify([row.clientId, row.transactionId]);
 }
