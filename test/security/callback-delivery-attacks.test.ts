@@ -163,6 +163,8 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
         expect(noticesFor(transactionId), 'never sent').to.have.length(0);
         expect((await rowOf(transactionId)).state, 'left as it is, for verify to name').to.equal('PENDING');
         await expectNamed(problem);
+        // What the console's payment page reads to mark it and offer the requeue (an admin's, never on its own).
+        expect(await gw.store.callbacks.deliveryProblemOf(client.clientId, transactionId)).to.equal(problem);
       } finally {
         await putBack(row);
       }
