@@ -408,7 +408,9 @@ async function rekeyStoredDeliveries(db: Queryable, keys: KeyRing | null, vouch:
  * 038 again (its row deleted from schema_migrations): a queued callback that has a change record
  * is never keyed again (keyStoredRows), so a delivery set back or held in SQL, its MAC cleared,
  * stays unkeyed and named. A change record linked and gone (the row's records deleted so that it
- * looks never keyed) stops it, named, as it stops 027.
+ * looks never keyed) stops it, named, as it stops 027. 045 again likewise: its rows keyed no
+ * longer hold as 038 keyed them, so only a delivery whose later records were deleted could be
+ * keyed again as it stands.
  */
 async function deliveriesRecordedBefore(db: Queryable, keys: KeyRing | null): Promise<string | null> {
   if (keys === null || !(await tableExists(db, 'record_changes'))) return null;
