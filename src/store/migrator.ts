@@ -375,11 +375,15 @@ async function recordExcused(db: Queryable, keys: KeyRing | null, vouch: (head: 
  * again, carrying on with the rows not yet keyed; run twice, it finds none.
  */
 async function keyStoredDeliveries(db: Queryable, keys: KeyRing | null, vouch: (head: WriterHead | null) => void): Promise<void> {
-  await addMacColumns(db, CALLBACK_DELIVERIES.table);
+  await addColumns(db, CALLBACK_DELIVERIES.table, [
+    { name: 'mac_key_id', sqlite: 'TEXT NULL', mysql: 'VARCHAR(32) NULL' },
+    { name: 'mac', sqlite: 'TEXT NULL', mysql: 'CHAR(64) NULL' },
+  ]);
   // Without keys (`before`): the outbox is empty, so nothing to key.
   if (keys === null) return;
   const began = Date.now();
-  const { keyed, head } = await keyStoredRows(db, CALLBACK_DELIVERIES, new ValueSealer(keys), 'id', '038');
+  // As 038 keyed them before 045 (the id left out; record_changes has no row_id yet): 045 keys them again with it.
+  const { keyed, head } = await keyStoredRows(db, PRE_045_DELIVERIES, new ValueSealer(keys), 'id', '038');
   vouch(head);
   if (keyed > 0) log.info({ keyed, ms: Date.now() - began }, 'migration 038: queued callbacks keyed and recorded as they stand');
 }
@@ -395,6 +399,7 @@ async function keyStoredDeliveries(db: Queryable, keys: KeyRing | null, vouch: (
  * as 038 is (deliveriesRecordedBefore).
  */
 async function rekeyStoredDeliveries(db: Queryable, keys: KeyRing | null, vouch: (head: WriterHead | null) => void): Promise<void> {
+  await addColumns(db, 'record_changes', [{ name: 'row_id', sqlite: 'INTEGER NULL', mysql: 'BIGINT NULL' }]);
   // Without keys (`before`): no delivery carries a MAC, so nothing to key again.
   if (keys === null) return;
   const began = Date.now();
@@ -419,21 +424,23 @@ async function deliveriesRecordedBefore(db: Queryable, keys: KeyRing | null): Pr
 }
 
 /**
- * 038's DDL, in code so that a run cut short runs again on MySQL (its DDL commits by itself, and
- * MySQL 8 has no ADD COLUMN IF NOT EXISTS): `table`'s MAC columns (record-macs.ts) added when they
- * are not there. Another migrator adding them meanwhile is no error.
+ * 038's and 045's DDL, in code so that a run cut short runs again on MySQL (its DDL commits by
+ * itself, and MySQL 8 has no ADD COLUMN IF NOT EXISTS): `columns` of `table` (038: the MAC columns
+ * of record-macs.ts; 045: record_changes.row_id) added when they are not all there, in one
+ * statement on MySQL. Another migrator adding them meanwhile is no error.
  */
-async function addMacColumns(db: Queryable, table: string): Promise<void> {
+async function addColumns(db: Queryable, table: string, columns: readonly { name: string; sqlite: string; mysql: string }[]): Promise<void> {
+  const names = columns.map((c) => `'${c.name}'`).join(', ');
   const present = async () =>
     (db.dialect === 'sqlite'
-      ? await db.query(`SELECT name FROM pragma_table_info('${table}') WHERE name IN ('mac_key_id', 'mac')`)
-      : await db.query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME IN ('mac_key_id', 'mac')", [table])
-    ).length === 2;
+      ? await db.query(`SELECT name FROM pragma_table_info('${table}') WHERE name IN (${names})`)
+      : await db.query(`SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME IN (${names})`, [table])
+    ).length === columns.length;
   if (await present()) return;
   const ddl =
     db.dialect === 'sqlite'
-      ? [`ALTER TABLE ${table} ADD COLUMN mac_key_id TEXT NULL`, `ALTER TABLE ${table} ADD COLUMN mac TEXT NULL`]
-      : [`ALTER TABLE ${table} ADD COLUMN mac_key_id VARCHAR(32) NULL, ADD COLUMN mac CHAR(64) NULL`];
+      ? columns.map((c) => `ALTER TABLE ${table} ADD COLUMN ${c.name} ${c.sqlite}`)
+      : [`ALTER TABLE ${table} ${columns.map((c) => `ADD COLUMN ${c.name} ${c.mysql}`).join(', ')}`];
   try {
     for (const statement of ddl) await db.execute(statement);
   } catch (error) {

@@ -80,7 +80,7 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   console_sessions: ['id_hash', 'user_id', 'csrf_token', 'created_at', 'last_seen_at', 'flash'],
   console_audit: ['id', 'at', 'username', 'action', 'target', 'detail', 'remote_ip'],
   audit_verifications: ['id', 'checked_at', 'ok', 'links', 'breaks', 'first_break', 'key_id', 'mac'],
-  record_changes: ['id', 'table_name', 'row_key', 'change_kind', 'mac_key_id', 'mac', 'recorded_at'],
+  record_changes: ['id', 'table_name', 'row_key', 'change_kind', 'mac_key_id', 'mac', 'recorded_at', 'row_id'],
 };
 
 async function columnsOf(db: Db, table: string): Promise<string[]> {
@@ -920,7 +920,7 @@ forEachBackend('Migration 045 on a database with queued callbacks keyed before t
       const id = await idOf(store.db, 'INV-ID-4');
       await store.db.execute('UPDATE callback_deliveries SET id = ? WHERE id = ?', [-id, id]);
       const details = (await store.audit.verify()).breaks.map((b) => b.detail).join('\n');
-      expect(details).to.contain(`callback_deliveries id ${-id} (client gbc_old, transactionId INV-ID-4) was altered: its id`);
+      expect(details).to.contain(`callback_deliveries id ${-id} (client gbc_old, transactionId INV-ID-4) was altered: its id was changed from ${id}, the id its latest change record`);
       const again = await store.callbacks.claimDue({ owner: 'after-045', now: Date.now(), leaseMs: 60_000, limit: 1 });
       expect(again.find((c) => c.transactionId === 'INV-ID-4')).to.deep.include({ leftAsIs: true });
     } finally {

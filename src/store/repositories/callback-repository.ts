@@ -37,7 +37,8 @@ export const CALLBACK_ENDPOINTS: MacedTable = {
  * attempts reset, inserted back, its id changed) either fails its MAC or is not its latest state:
  * never signed nor sent, and `audit verify` names it, or names it deleted. The id is known once the
  * row is inserted: the row is given its MAC then, in the same transaction (RowChanges.insert,
- * `generatedId`), as a payment event's link is written after its insert. Not covered, as they
+ * `generatedId`), as a payment event's link is written after its insert; each change record names
+ * the id too (record_changes.row_id), so an id changed is named with the one it had. Not covered, as they
  * decide nothing: the queued URL (never used: the endpoint is read at sending), the last status
  * and error (words for a person), the times of the row and the lease (a lease further ahead than
  * Gerbang grants is not honoured: claimDue).
@@ -55,11 +56,17 @@ export const CALLBACK_DELIVERIES: MacedTable = {
 };
 
 /**
- * What a delivery's MAC covered from migration 038 to 045 (its id left out): read by 045 alone,
- * which gives each delivery that holds under it, as its latest state, the MAC covering its id.
+ * What a delivery's MAC covered from migration 038 to 045 (its id left out, nor named by its
+ * change records): what 038 keys the deliveries stored before it under, and what 045 reads, giving
+ * each delivery that holds under it, as its latest state, the MAC covering its id.
  */
 export const PRE_045_DELIVERIES: MacedTable = {
-  ...CALLBACK_DELIVERIES,
+  table: CALLBACK_DELIVERIES.table,
+  purpose: CALLBACK_DELIVERIES.purpose,
+  key: CALLBACK_DELIVERIES.key,
+  columns: CALLBACK_DELIVERIES.columns,
+  describe: CALLBACK_DELIVERIES.describe,
+  frequent: true,
   fields: (row, sealer) => CALLBACK_DELIVERIES.fields(row, sealer).slice(1),
   covers: 'its client, transaction id, state, attempts or next attempt time',
 };

@@ -26,7 +26,8 @@ export interface MacedTable {
   /**
    * The AUTO_INCREMENT column its MAC covers (a queued callback's id, migration 045), when a row
    * is inserted without it: RowChanges.insert inserts the row, then gives it its MAC once the id is
-   * known, in the same transaction.
+   * known, in the same transaction. Its change records name the id (record_changes.row_id), and
+   * a row whose id is not the one its latest record names is named with both (record-history.ts).
    */
   generatedId?: string;
   /** The columns read (mac_key_id and mac among them). */
