@@ -6,11 +6,11 @@ import { inOwnTransaction, type WriterHead } from './repositories/audit-chain.js
 import { relinkChains } from './repositories/audit-verify.js';
 import { CONSOLE_USERS } from './repositories/console-user-repository.js';
 import { PRE_037_COVERAGE } from './repositories/chain-coverage.js';
-import { CALLBACK_DELIVERIES } from './repositories/callback-repository.js';
+import { CALLBACK_DELIVERIES, PRE_045_DELIVERIES } from './repositories/callback-repository.js';
 import { MACED_AT_025, RECORDED_AT_027 } from './repositories/maced-tables.js';
 import { excusedHistoryAgain, recordExcusedHistory } from './repositories/history-baselines.js';
 import { keyStoredRows, recordBaseline } from './repositories/record-changes.js';
-import { rowHistoryProblems } from './repositories/record-history.js';
+import { latestStatesUnder, rowHistoryProblems } from './repositories/record-history.js';
 import { signUnsignedRows, type MacedTable } from './repositories/record-macs.js';
 import { BATCH_LINES } from './repositories/transfer-batch-repository.js';
 import { ValueSealer } from './repositories/sealed-values.js';
@@ -90,6 +90,8 @@ const CODE_STEPS: Record<number, { before: (db: Queryable, keys: KeyRing | null)
   37: { before: (db, keys) => requireKeysForRows(db, keys, ['chain_coverage'], 'since > 1 OR mac IS NOT NULL'), after: recordExcused, again: (db, keys) => (keys === null ? Promise.resolve(null) : excusedHistoryAgain(db, new ValueSealer(keys))) },
   // Queued callbacks as they stand get their MAC and a baseline record (record-changes.ts); an empty outbox migrates without keys.
   38: { before: (db, keys) => requireKeysForRows(db, keys, [CALLBACK_DELIVERIES.table]), after: keyStoredDeliveries, again: deliveriesRecordedBefore },
+  // Queued callbacks keyed before their MAC covered their id are keyed again with it, those that hold as their latest state (record-changes.ts); no keyed delivery: no keys needed.
+  45: { before: (db, keys) => requireKeysForRows(db, keys, [CALLBACK_DELIVERIES.table], 'mac IS NOT NULL'), after: rekeyStoredDeliveries, again: deliveriesRecordedBefore },
 };
 
 /**
@@ -384,20 +386,47 @@ async function recordExcused(db: Queryable, keys: KeyRing | null, vouch: (head: 
  * again, carrying on with the rows not yet keyed; run twice, it finds none.
  */
 async function keyStoredDeliveries(db: Queryable, keys: KeyRing | null, vouch: (head: WriterHead | null) => void): Promise<void> {
-  await addMacColumns(db, CALLBACK_DELIVERIES.table);
+  await addColumns(db, CALLBACK_DELIVERIES.table, [
+    { name: 'mac_key_id', sqlite: 'TEXT NULL', mysql: 'VARCHAR(32) NULL' },
+    { name: 'mac', sqlite: 'TEXT NULL', mysql: 'CHAR(64) NULL' },
+  ]);
   // Without keys (`before`): the outbox is empty, so nothing to key.
   if (keys === null) return;
   const began = Date.now();
-  const { keyed, head } = await keyStoredRows(db, CALLBACK_DELIVERIES, new ValueSealer(keys), 'id', '038');
+  // As 038 keyed them before 045 (the id left out; record_changes has no row_id yet): 045 keys them again with it.
+  const { keyed, head } = await keyStoredRows(db, PRE_045_DELIVERIES, new ValueSealer(keys), 'id', '038');
   vouch(head);
   if (keyed > 0) log.info({ keyed, ms: Date.now() - began }, 'migration 038: queued callbacks keyed and recorded as they stand');
+}
+
+/**
+ * 045 after its (empty) DDL: every queued callback whose MAC holds as 038 made it (PRE_045_DELIVERIES,
+ * its id left out) and that is its latest state gets the MAC that covers its id and a `rotate`
+ * change record (keyStoredRows' `rekey`), 500 a transaction on MySQL, in a chain of the
+ * migration's own that the checkpoints vouch for. One that does not hold is left as it is, named by
+ * `audit verify` and refused by the dispatcher as before. Cut short, the migration is not recorded
+ * and runs again, carrying on with the rows not yet keyed (those keyed no longer hold as 038 made
+ * them). Run again with its ledger row deleted, it is refused when a linked change record is gone,
+ * as 038 is (deliveriesRecordedBefore).
+ */
+async function rekeyStoredDeliveries(db: Queryable, keys: KeyRing | null, vouch: (head: WriterHead | null) => void): Promise<void> {
+  await addColumns(db, 'record_changes', [{ name: 'row_id', sqlite: 'INTEGER NULL', mysql: 'BIGINT NULL' }]);
+  // Without keys (`before`): no delivery carries a MAC, so nothing to key again.
+  if (keys === null) return;
+  const began = Date.now();
+  const sealer = new ValueSealer(keys);
+  const { keyed, head } = await keyStoredRows(db, CALLBACK_DELIVERIES, sealer, 'id', '045', { holding: latestStatesUnder(PRE_045_DELIVERIES, sealer) });
+  vouch(head);
+  if (keyed > 0) log.info({ keyed, ms: Date.now() - began }, 'migration 045: queued callbacks keyed again, their MAC now covering their id');
 }
 
 /**
  * 038 again (its row deleted from schema_migrations): a queued callback that has a change record
  * is never keyed again (keyStoredRows), so a delivery set back or held in SQL, its MAC cleared,
  * stays unkeyed and named. A change record linked and gone (the row's records deleted so that it
- * looks never keyed) stops it, named, as it stops 027.
+ * looks never keyed) stops it, named, as it stops 027. 045 again likewise: its rows keyed no
+ * longer hold as 038 keyed them, so only a delivery whose later records were deleted could be
+ * keyed again as it stands.
  */
 async function deliveriesRecordedBefore(db: Queryable, keys: KeyRing | null): Promise<string | null> {
   if (keys === null || !(await tableExists(db, 'record_changes'))) return null;
@@ -406,21 +435,23 @@ async function deliveriesRecordedBefore(db: Queryable, keys: KeyRing | null): Pr
 }
 
 /**
- * 038's DDL, in code so that a run cut short runs again on MySQL (its DDL commits by itself, and
- * MySQL 8 has no ADD COLUMN IF NOT EXISTS): `table`'s MAC columns (record-macs.ts) added when they
- * are not there. Another migrator adding them meanwhile is no error.
+ * 038's and 045's DDL, in code so that a run cut short runs again on MySQL (its DDL commits by
+ * itself, and MySQL 8 has no ADD COLUMN IF NOT EXISTS): `columns` of `table` (038: the MAC columns
+ * of record-macs.ts; 045: record_changes.row_id) added when they are not all there, in one
+ * statement on MySQL. Another migrator adding them meanwhile is no error.
  */
-async function addMacColumns(db: Queryable, table: string): Promise<void> {
+async function addColumns(db: Queryable, table: string, columns: readonly { name: string; sqlite: string; mysql: string }[]): Promise<void> {
+  const names = columns.map((c) => `'${c.name}'`).join(', ');
   const present = async () =>
     (db.dialect === 'sqlite'
-      ? await db.query(`SELECT name FROM pragma_table_info('${table}') WHERE name IN ('mac_key_id', 'mac')`)
-      : await db.query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME IN ('mac_key_id', 'mac')", [table])
-    ).length === 2;
+      ? await db.query(`SELECT name FROM pragma_table_info('${table}') WHERE name IN (${names})`)
+      : await db.query(`SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME IN (${names})`, [table])
+    ).length === columns.length;
   if (await present()) return;
   const ddl =
     db.dialect === 'sqlite'
-      ? [`ALTER TABLE ${table} ADD COLUMN mac_key_id TEXT NULL`, `ALTER TABLE ${table} ADD COLUMN mac TEXT NULL`]
-      : [`ALTER TABLE ${table} ADD COLUMN mac_key_id VARCHAR(32) NULL, ADD COLUMN mac CHAR(64) NULL`];
+      ? columns.map((c) => `ALTER TABLE ${table} ADD COLUMN ${c.name} ${c.sqlite}`)
+      : [`ALTER TABLE ${table} ${columns.map((c) => `ADD COLUMN ${c.name} ${c.mysql}`).join(', ')}`];
   try {
     for (const statement of ddl) await db.execute(statement);
   } catch (error) {

@@ -1067,10 +1067,11 @@ export interface CallbackRepository {
   claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<(CallbackDelivery | RefusedCallback)[]>;
   /**
    * Records an attempt: DELIVERED, PENDING again at `nextAttemptAt`, or FAILED for good; frees the
-   * lease. Throws IntegrityError when the row is no longer Gerbang's latest state of it (nothing written).
+   * lease. The row is read by the delivery's client and transaction id: throws IntegrityError when
+   * it is no longer Gerbang's latest state of it, its id changed since the claim included (nothing written).
    * False (nothing written) when the row is no longer leased to `owner` (deleted, or leased to another).
    */
-  recordAttempt(id: number, owner: string, attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number }, now: number): Promise<boolean>;
+  recordAttempt(delivery: { id: number; clientId: string; transactionId: string }, owner: string, attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number }, now: number): Promise<boolean>;
   /**
    * Queues a delivery again, as enqueue does (PENDING, no attempts, due now, its MAC and change
    * record), over one whose row does not hold or that was deleted in SQL: `found` says what was

@@ -35,7 +35,7 @@ forEachBackend('keys rotate over an outbox a dispatcher attempts meanwhile', (ct
         const owner = 'dispatcher-during-rotation';
         const [delivery] = await dispatcher.callbacks.claimDue({ owner, now: now + 1, leaseMs: 60_000, limit: 1 });
         expect(delivery, delivery && 'refused' in delivery ? delivery.refused : 'claimed').to.include({ clientId }).and.not.to.have.property('refused');
-        await dispatcher.callbacks.recordAttempt(delivery.id, owner, { state: 'PENDING', status: 503, error: 'HTTP 503', nextAttemptAt: now + 2 }, now + 1);
+        await dispatcher.callbacks.recordAttempt(delivery, owner, { state: 'PENDING', status: 503, error: 'HTTP 503', nextAttemptAt: now + 2 }, now + 1);
         attempted = delivery.id;
       } finally {
         await dispatcher.close();

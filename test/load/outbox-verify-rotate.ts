@@ -87,7 +87,7 @@ async function seed(store: Store, clientId: string): Promise<void> {
           const last = step === plan.length - 1;
           // Due again next round while its plan goes on; a last PENDING waits an hour (not due).
           const nextAttemptAt = last && state === 'PENDING' ? claimNow + LATER : claimNow + 1;
-          return store.callbacks.recordAttempt(delivery.id, owner, { state, status: state === 'DELIVERED' ? 200 : 503, error: state === 'DELIVERED' ? null : 'HTTP 503', nextAttemptAt }, claimNow);
+          return store.callbacks.recordAttempt(delivery, owner, { state, status: state === 'DELIVERED' ? 200 : 503, error: state === 'DELIVERED' ? null : 'HTTP 503', nextAttemptAt }, claimNow);
         }),
       );
     }

@@ -130,7 +130,7 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
           gw.gateway.callbacks.start();
           await afterSomeRounds();
           expect(noticesFor(transactionId)).to.have.length(0);
-          await expectNamed(`${described(row)} was altered: its client, transaction id, state, attempts or next attempt time no longer match its MAC`);
+          await expectNamed(`${described(row)} was altered: its id, client, transaction id, state, attempts or next attempt time no longer match its MAC`);
         } finally {
           await putBack(row);
         }
@@ -146,6 +146,25 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
         await refused(transactionId, `${described(row)} was altered`);
         expect(noticesFor(transactionId)).to.have.length(0);
         expect((await rowOf(transactionId)).state, 'left as it is, for verify to name').to.equal('PENDING');
+      } finally {
+        await putBack(row);
+      }
+    });
+
+    it('its id changed while queued: never sent, refused naming it, and audit verify names it by its client, transaction id and both ids', async () => {
+      const { transactionId, row } = await queued();
+      const moved = Number(row.id) + 1_000_000;
+      await db().execute('UPDATE callback_deliveries SET id = ? WHERE id = ?', [moved, row.id]);
+      try {
+        gw.gateway.callbacks.start();
+        const problem = `callback_deliveries id ${moved} (client ${client.clientId}, transactionId ${transactionId}) was altered: its id was changed from ${Number(row.id)}, the id its latest change record`;
+        await refused(transactionId, problem);
+        await afterSomeRounds();
+        expect(noticesFor(transactionId), 'never sent').to.have.length(0);
+        expect((await rowOf(transactionId)).state, 'left as it is, for verify to name').to.equal('PENDING');
+        await expectNamed(problem);
+        // What the console's payment page reads to mark it and offer the requeue (an admin's, never on its own).
+        expect(await gw.store.callbacks.deliveryProblemOf(client.clientId, transactionId)).to.contain(problem);
       } finally {
         await putBack(row);
       }
@@ -238,7 +257,7 @@ forEachBackend('An attacker without keys who holds back or repeats a queued call
         await eventually(async () => logs.lines.some((line) => line.includes('queued callback refused') && line.includes(`callback_deliveries id ${Number(id)} `)));
         await afterSomeRounds();
         expect(noticesFor(transactionId), 'sent once').to.have.length(1);
-        await expectNamed(`callback_deliveries id ${Number(id)} (client ${client.clientId}, transactionId ${transactionId}) is not its latest state`);
+        await expectNamed(`callback_deliveries id ${Number(id)} (client ${client.clientId}, transactionId ${transactionId}) was altered: its id`);
       } finally {
         await putBack(sent);
       }
@@ -913,7 +932,7 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
       expect(await overdue()).to.deep.equal({ count: 0, ageSeconds: 0 });
     });
 
-    it('held 300 s by a lease rewritten every 50 s with its id (outside the MAC) changed each time: still logged once, naming it and the id it had', async () => {
+    it('held 300 s by a lease rewritten every 50 s with its id changed each time: still logged once, naming it and the id it had; refused once the writer stops (its id is under its MAC), never sent', async () => {
       const { transactionId, row } = await paidAndQueued();
       let id = Number(row.id);
       const held = dispatcherFrom();
@@ -926,7 +945,9 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
       // First seen held (at the first run) with the id the first rewrite gave it; logged at the fourth (150 s held), under the id the fourth gave it.
       expect(heldLines(transactionId)[0]).to.contain(`"idWas":${Number(row.id) + 100_000}`).and.to.contain(`"deliveryId":${Number(row.id) + 400_000}`).and.to.contain('"leaseOwner":"held-back"');
       await dispatcherFrom(held.clock.now + 120_000).runs(1);
-      expect(noticesFor(transactionId)).to.have.length(1);
+      expect(noticesFor(transactionId), 'never sent').to.have.length(0);
+      expect(refusedLines(transactionId).join('\n')).to.contain(`callback_deliveries id ${id} (client ${client.clientId}, transactionId ${transactionId}) was altered: its id`);
+      await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [id]);
     });
 
     it('a forged row refused and leased again by each claim as its lease ends: refused, never logged as held under a lease', async () => {
@@ -939,6 +960,31 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
       } finally {
         await db().execute("DELETE FROM callback_deliveries WHERE transaction_id = 'FORGED-LEASED'");
       }
+    });
+  });
+
+  describe('its id changed between its claim and its attempt\'s write', () => {
+    it('sent once: the attempt is not recorded on it, its audit record naming both ids, and once its lease ends it is refused, not sent a second time', async () => {
+      const { transactionId, row } = await paidAndQueued();
+      const moved = Number(row.id) + 1_000_000;
+      const release = receiver.hold();
+      const sending = dispatcherFrom();
+      const run = sending.runs(1);
+      try {
+        await eventually(async () => noticesFor(transactionId).length === 1);
+        await db().execute('UPDATE callback_deliveries SET id = ? WHERE id = ?', [moved, row.id]);
+      } finally {
+        release();
+      }
+      await run;
+      const [attempt] = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.errorCode !== 'AUDIT_INTEGRITY');
+      expect(JSON.parse(attempt.responseBody!).notRecorded).to.contain(`callback_deliveries id ${moved} (client ${client.clientId}, transactionId ${transactionId}) was claimed as id ${Number(row.id)}`);
+      // Its lease (a minute) ended: claimed again, and refused.
+      await dispatcherFrom(sending.clock.now + 120_000).runs(2);
+      expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+      expect(refusedLines(transactionId).join('\n')).to.contain(`callback_deliveries id ${moved} (client ${client.clientId}, transactionId ${transactionId}) was altered: its id was changed from ${Number(row.id)}`);
+      expect((await refusalAudits(transactionId)).length, 'the refusal audited').to.be.greaterThan(0);
+      await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [moved]);
     });
   });
 

@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { migrate, openDb, openStore, pendingMigrations, type Db } from '../../src/store/index.js';
 import { loadMigrationFiles } from '../../src/store/migration-files.js';
+import { PRE_045_DELIVERIES } from '../../src/store/repositories/callback-repository.js';
 import { paymentMac } from '../../src/store/repositories/payment-repository.js';
+import { keyStoredRows } from '../../src/store/repositories/record-changes.js';
 import { place, ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from './../support/audit-keys.js';
 import { createMariaDbDatabase, createSqliteDatabase, everyRow, forEachBackend, migrateBelow } from '../support/databases.js';
@@ -78,7 +80,7 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   console_sessions: ['id_hash', 'user_id', 'csrf_token', 'created_at', 'last_seen_at', 'flash'],
   console_audit: ['id', 'at', 'username', 'action', 'target', 'detail', 'remote_ip'],
   audit_verifications: ['id', 'checked_at', 'ok', 'links', 'breaks', 'first_break', 'key_id', 'mac'],
-  record_changes: ['id', 'table_name', 'row_key', 'change_kind', 'mac_key_id', 'mac', 'recorded_at'],
+  record_changes: ['id', 'table_name', 'row_key', 'change_kind', 'mac_key_id', 'mac', 'recorded_at', 'row_id'],
 };
 
 async function columnsOf(db: Db, table: string): Promise<string[]> {
@@ -800,7 +802,7 @@ forEachBackend('Migration 038 on a database with queued callbacks from before it
       const claimed = await store.callbacks.claimDue({ owner: 'after-038', now: Date.now(), leaseMs: 60_000, limit: 100 });
       expect(claimed.filter((c) => 'refused' in c)).to.deep.equal([]);
       expect(claimed.map((c) => c.transactionId)).to.deep.equal(Array.from({ length: 100 }, (_, k) => `INV-OUT-${3 * k}`));
-      await store.callbacks.recordAttempt(claimed[0].id, 'after-038', { state: 'DELIVERED', status: 204, error: null, nextAttemptAt: Date.now() }, Date.now());
+      await store.callbacks.recordAttempt(claimed[0], 'after-038', { state: 'DELIVERED', status: 204, error: null, nextAttemptAt: Date.now() }, Date.now());
       expect((await store.audit.verify()).breaks, 'its attempt recorded after its baseline').to.deep.equal([]);
       // A delivered one set back to PENDING in SQL after the upgrade.
       await store.db.execute("UPDATE callback_deliveries SET state = 'PENDING', lease_until = NULL WHERE transaction_id = 'INV-OUT-1'");
@@ -854,6 +856,75 @@ forEachBackend('Migration 038 on a database with queued callbacks from before it
       expect(await migrate(db)).to.deep.equal({ applied: FROM_038 });
     } finally {
       await db.close();
+      await database.drop();
+    }
+  });
+});
+
+/**
+ * Migration 045 (keyStoredRows' `rekey`): a queued callback keyed before its MAC covered its id
+ * (as 038 keyed it) is keyed again with its id, when it holds as its latest state, so an id changed
+ * in SQL after the upgrade is named; one that did not hold is left as it is, still named.
+ */
+forEachBackend('Migration 045 on a database with queued callbacks keyed before their id was under their MAC', (ctx) => {
+  const sealer = new ValueSealer(TEST_AUDIT_KEYS);
+  const FROM_045 = fromVersion(45);
+
+  /** The database as 044 left it, with `count` deliveries keyed as 038 keyed them (their MAC without their id) and recorded. */
+  async function outboxOf044(mocha: Mocha.Context, count: number): Promise<{ url: string; drop: () => Promise<void> }> {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(mocha);
+    const db = openDb(database.url);
+    try {
+      await migrateBelow(db, '045', TEST_AUDIT_KEYS);
+      const rows = Array.from({ length: count }, (_, i) => {
+        const transactionId = `INV-ID-${i}`;
+        const body = sealer.seal(JSON.stringify({ event: 'transfer.final', transfer: { transactionId, status: 'SUCCESS' } }), place('callback_deliveries', 'body', ['gbc_old', transactionId]));
+        return ['gbc_old', transactionId, 'https://erp.example.co.id/hook', body, TEST_AUDIT_KEYS.currentKeyId, 'PENDING', 0, 1000 + i, 1000, 1000 + i];
+      });
+      await db.execute(
+        `INSERT INTO callback_deliveries (client_id, transaction_id, url, body, key_id, state, attempts, next_attempt_at, created_at, updated_at) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        rows.flat(),
+      );
+      await keyStoredRows(db, PRE_045_DELIVERIES, sealer, 'id', '038');
+    } finally {
+      await db.close();
+    }
+    return database;
+  }
+
+  const idOf = async (db: Db, transactionId: string) => Number((await db.query<{ id: number | string }>('SELECT id FROM callback_deliveries WHERE transaction_id = ?', [transactionId]))[0].id);
+
+  it('needs the audit keys, keys again every delivery that holds (more than a batch: 600) with its id, leaves one altered before as it is, and names an id changed after', async function () {
+    this.timeout(120_000);
+    const database = await outboxOf044(this, 600);
+    const db = openDb(database.url);
+    try {
+      // Altered before the upgrade: not keyed again, still named.
+      await db.execute("UPDATE callback_deliveries SET state = 'DELIVERED' WHERE transaction_id = 'INV-ID-1'");
+      const refused = await migrate(db).then(() => null, (e: Error) => e);
+      expect(refused?.message, 'the deliveries cannot be keyed again without the keys').to.contain('GERBANG_AUDIT_KEYS');
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: FROM_045 });
+      const [{ rotated }] = await db.query<{ rotated: number | string }>("SELECT COUNT(*) AS rotated FROM record_changes WHERE table_name = 'callback_deliveries' AND change_kind = 'rotate'");
+      expect(Number(rotated)).to.equal(599);
+    } finally {
+      await db.close();
+    }
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    try {
+      const altered = await idOf(store.db, 'INV-ID-1');
+      expect((await store.audit.verify()).breaks.map((b) => b.detail).join('\n')).to.contain(`callback_deliveries id ${altered} (client gbc_old, transactionId INV-ID-1) was altered`);
+      const claimed = await store.callbacks.claimDue({ owner: 'after-045', now: Date.now(), leaseMs: 60_000, limit: 3 });
+      // Its own row holds (gbc_old has no endpoint here: refused for that, not left as it is).
+      expect(claimed.map((c) => [c.transactionId, 'leftAsIs' in c])).to.deep.equal([['INV-ID-0', false], ['INV-ID-2', false], ['INV-ID-3', false]]);
+      // Its id changed in SQL after the upgrade (to one first in the claims' order).
+      const id = await idOf(store.db, 'INV-ID-4');
+      await store.db.execute('UPDATE callback_deliveries SET id = ? WHERE id = ?', [-id, id]);
+      const details = (await store.audit.verify()).breaks.map((b) => b.detail).join('\n');
+      expect(details).to.contain(`callback_deliveries id ${-id} (client gbc_old, transactionId INV-ID-4) was altered: its id was changed from ${id}, the id its latest change record`);
+      const again = await store.callbacks.claimDue({ owner: 'after-045', now: Date.now(), leaseMs: 60_000, limit: 1 });
+      expect(again.find((c) => c.transactionId === 'INV-ID-4')).to.deep.include({ leftAsIs: true });
+    } finally {
+      await store.close();
       await database.drop();
     }
   });

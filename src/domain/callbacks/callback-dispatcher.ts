@@ -110,8 +110,8 @@ export class CallbackDispatcher {
   private readonly task: PeriodicTask;
   /**
    * The due deliveries this process saw under a lease at its last run, by client and transaction
-   * id (deliveryKey: what the MAC covers; the surrogate id is not, and a writer may change it at
-   * each lease rewritten): since when it has seen each held without a break, as it then stood
+   * id (deliveryKey: its change records' key; a writer may change its id at each lease rewritten,
+   * which its MAC then refuses once the lease ends): since when it has seen each held without a break, as it then stood
    * (attempts, next attempt time), the id it first had, and whether that was logged.
    */
   private leased = new Map<string, HeldDelivery>();
@@ -173,7 +173,8 @@ export class CallbackDispatcher {
    * a lease; one seen held at every run, unchanged (no attempt recorded), for longer than a claim of
    * Gerbang's holds one (HELD_LONGER_THAN_A_CLAIM_MS) is logged at warn level, naming it, once while
    * it stays held (gerbang_callbacks_overdue_oldest_age_seconds shows it too). A delivery is known
-   * by its client and transaction id, so its id changed in SQL with each lease does not hide it. On a cluster a row
+   * by its client and transaction id, so its id changed in SQL with each lease does not hide it
+   * (nor does it get it sent: its MAC covers its id). On a cluster a row
    * another node refuses (forged) and claims again the moment its lease ends may be logged too.
    */
   private async watchLeases(now: number): Promise<void> {
@@ -203,7 +204,7 @@ export class CallbackDispatcher {
     await refusalAudited(this.deps.audit, this.deps.clock, delivery, delivery.leftAsIs ? 'NOT SENT' : 'FAILED');
     if (delivery.leftAsIs) return this.remember(delivery);
     const now = this.deps.clock();
-    await this.deps.callbacks.recordAttempt(delivery.id, this.owner, { state: 'FAILED', status: null, error: `refused: ${delivery.refused}`, nextAttemptAt: now }, now);
+    await this.deps.callbacks.recordAttempt(delivery, this.owner, { state: 'FAILED', status: null, error: `refused: ${delivery.refused}`, nextAttemptAt: now }, now);
   }
 
   /**
@@ -274,7 +275,7 @@ export class CallbackDispatcher {
     let notRecorded: string | undefined;
     let failed: unknown;
     try {
-      if (!(await this.deps.callbacks.recordAttempt(delivery.id, this.owner, { state, status, error, nextAttemptAt: this.deps.clock() + backoff }, this.deps.clock()))) {
+      if (!(await this.deps.callbacks.recordAttempt(delivery, this.owner, { state, status, error, nextAttemptAt: this.deps.clock() + backoff }, this.deps.clock()))) {
         // Its lease taken over, or its row deleted (a requeue, SQL) while it was sent: said in its audit record, for whoever queues it again.
         notRecorded = 'its row was no longer leased to this process (deleted or taken over while it was sent): the attempt is not recorded on it';
         log.warn(where, `callback attempt not recorded: ${notRecorded}`);
@@ -300,7 +301,7 @@ export class CallbackDispatcher {
 /** A due delivery seen under a lease at every run since `since`, as it then stood, by the id it had then. */
 type HeldDelivery = { since: number; firstId: number; attempts: number; nextAttemptAt: number; warned: boolean };
 
-/** A delivery's identity under its MAC (its client and transaction id), as a map key. */
+/** A delivery's identity in its change records (its client and transaction id), as a map key. */
 function deliveryKey(row: { clientId: string; transactionId: string }): string {
   return JSON.stringify([row.clientId, row.transactionId]);
 }

@@ -8,7 +8,7 @@ import type { ChainLanes } from './audit-chain.js';
 import { changeRows } from './record-changes.js';
 import { KeyRingError } from '../../security/index.js';
 import { checkedCurrent, currentRowProblem, latestRecordAs, trustedChangesOf, verifiedRowProblem, withLatestRecord, type LatestRecordColumns } from './record-history.js';
-import { type MacedRow, type MacedTable } from './record-macs.js';
+import { recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
 import { place, ValueSealer } from './sealed-values.js';
 
 const log = getLogger('store');
@@ -29,25 +29,46 @@ export const CALLBACK_ENDPOINTS: MacedTable = {
 
 /**
  * A queued notification carries a MAC (migration 038) of what decides whether and when it is sent:
- * its client and transaction id (together its Gerbang-Event-Id and its body's sealed place, unique
- * in the outbox), its state, attempts and next attempt time; and every change of one (queued, each
+ * its id (since 045: the row the dispatcher leases, sends and records the attempt on), its client
+ * and transaction id (together its Gerbang-Event-Id and its body's sealed place, unique in the
+ * outbox), its state, attempts and next attempt time; and every change of one (queued, each
  * attempt, refused) is recorded with the MAC it leaves (record-changes.ts). A row held back or sent
  * again in SQL (deleted, set DELIVERED or FAILED, its next attempt moved, set back to PENDING, its
- * attempts reset, inserted back) either fails its MAC or is not its latest state: never signed nor
- * sent, and `audit verify` names it, or names it deleted. Not covered, as they decide nothing: the
- * surrogate id (the dispatcher reads the row it leased by it), the queued URL (never used: the
- * endpoint is read at sending), the last status and error (words for a person), the times of the
- * row and the lease (a lease further ahead than Gerbang grants is not honoured: claimDue).
+ * attempts reset, inserted back, its id changed) either fails its MAC or is not its latest state:
+ * never signed nor sent, and `audit verify` names it, or names it deleted. The id is known once the
+ * row is inserted: the row is given its MAC then, in the same transaction (RowChanges.insert,
+ * `generatedId`), as a payment event's link is written after its insert; each change record names
+ * the id too (record_changes.row_id), so an id changed is named with the one it had. Not covered, as they
+ * decide nothing: the queued URL (never used: the endpoint is read at sending), the last status
+ * and error (words for a person), the times of the row and the lease (a lease further ahead than
+ * Gerbang grants is not honoured: claimDue).
  */
 export const CALLBACK_DELIVERIES: MacedTable = {
   table: 'callback_deliveries',
   purpose: 'callback delivery',
   key: ['client_id', 'transaction_id'],
+  generatedId: 'id',
   columns: 'id, client_id, transaction_id, state, attempts, next_attempt_at, mac_key_id, mac',
-  fields: (row) => [String(row.client_id), String(row.transaction_id), String(row.state), Number(row.attempts), Number(row.next_attempt_at)],
+  fields: (row) => [Number(row.id), String(row.client_id), String(row.transaction_id), String(row.state), Number(row.attempts), Number(row.next_attempt_at)],
   describe: (row) => `callback_deliveries id ${String(row.id)} (client ${String(row.client_id)}, transactionId ${String(row.transaction_id)})`,
-  covers: 'its client, transaction id, state, attempts or next attempt time',
+  covers: 'its id, client, transaction id, state, attempts or next attempt time',
   frequent: true,
+};
+
+/**
+ * What a delivery's MAC covered from migration 038 to 045 (its id left out, nor named by its
+ * change records): what 038 keys the deliveries stored before it under, and what 045 reads, giving
+ * each delivery that holds under it, as its latest state, the MAC covering its id.
+ */
+export const PRE_045_DELIVERIES: MacedTable = {
+  table: CALLBACK_DELIVERIES.table,
+  purpose: CALLBACK_DELIVERIES.purpose,
+  key: CALLBACK_DELIVERIES.key,
+  columns: CALLBACK_DELIVERIES.columns,
+  describe: CALLBACK_DELIVERIES.describe,
+  frequent: true,
+  fields: (row, sealer) => CALLBACK_DELIVERIES.fields(row, sealer).slice(1),
+  covers: 'its client, transaction id, state, attempts or next attempt time',
 };
 
 /**
@@ -278,11 +299,14 @@ export class SqlCallbackRepository implements CallbackRepository {
   /**
    * Written with its MAC and change record, over the row as this owner leased it, which must be
    * Gerbang's latest state of it (else IntegrityError naming it: changed in SQL since its claim,
-   * nothing written). Nothing is written when the lease was lost meanwhile (its row deleted, or
-   * leased to another): false then, else true.
+   * nothing written). The row is read by the delivery's client and transaction id (its key), not
+   * by the id it was claimed under: one whose id was changed in SQL since its claim is found, and
+   * refused as its MAC (which covers the id) says, naming both ids; it stays as it is, refused by
+   * every claim after (never sent a second time). Nothing is written when the lease was lost
+   * meanwhile (its row deleted, or leased to another): false then, else true.
    */
   async recordAttempt(
-    id: number,
+    delivery: { id: number; clientId: string; transactionId: string },
     owner: string,
     attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number },
     now: number,
@@ -294,8 +318,18 @@ export class SqlCallbackRepository implements CallbackRepository {
       now,
       async (rows) => {
         const latest = withLatestRecord(CALLBACK_DELIVERIES, 'd', { dialect: this.db.dialect, column: ['d.client_id', 'd.transaction_id'] });
-        const [row] = await rows.tx.query<MacedRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM callback_deliveries d ${latest.join} WHERE d.id = ? AND d.lease_owner = ?`, [...latest.params, id, owner]);
+        const [row] = (
+          await rows.tx.query<MacedRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM callback_deliveries d ${latest.join} WHERE d.client_id = ? AND d.transaction_id = ? AND d.lease_owner = ?`, [
+            ...latest.params,
+            delivery.clientId,
+            delivery.transactionId,
+            owner,
+          ])
+        ).filter((r) => r.client_id === delivery.clientId && r.transaction_id === delivery.transactionId);
         if (!row) return false;
+        if (toNumber(row.id as number) !== delivery.id && recordMacProblem(CALLBACK_DELIVERIES, row, this.sealer) !== null) {
+          throw new IntegrityError(`${CALLBACK_DELIVERIES.describe(row)} was claimed as id ${delivery.id}: its id was changed since (it no longer matches its MAC)`);
+        }
         const current = checkedCurrent(CALLBACK_DELIVERIES, row, row, this.sealer);
         const changes = {
           state: attempt.state, attempts: toNumber(current.attempts) + 1, last_status: attempt.status, last_error: attempt.error?.slice(0, 500) ?? null,

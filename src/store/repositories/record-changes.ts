@@ -3,7 +3,7 @@ import type { Queryable, SqlValue } from '../types.js';
 import { appendOnOwnChain, inOwnTransaction, type ChainHead, type ChainLanes, type WriterHead, type Written } from './audit-chain.js';
 import { digest } from './audit-records.js';
 import { byKey, macOfStoredRow, recordMac, type MacedRow, type MacedTable } from './record-macs.js';
-import { toNumber, toStringOrNull } from './row-values.js';
+import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
 import type { ValueSealer } from './sealed-values.js';
 
 /**
@@ -24,7 +24,7 @@ import type { ValueSealer } from './sealed-values.js';
 export type ChangeKind = 'insert' | 'update' | 'delete' | 'rotate' | 'baseline';
 
 /** The columns of record_changes, in the order every SELECT uses. */
-export const RECORD_COLUMNS = 'id, table_name, row_key, change_kind, mac_key_id, mac, recorded_at';
+export const RECORD_COLUMNS = 'id, table_name, row_key, change_kind, mac_key_id, mac, recorded_at, row_id';
 
 export interface RecordRow {
   id: number | string;
@@ -34,6 +34,12 @@ export interface RecordRow {
   mac_key_id: string | null;
   mac: string | null;
   recorded_at: number | string;
+  /**
+   * The id the row had (migration 045), for a table whose MAC covers its generated id (a queued
+   * callback, MacedTable.generatedId): so an id changed in SQL is named with the one it had. NULL
+   * for the other tables and for records written before.
+   */
+  row_id: number | string | null;
 }
 
 /** A row's key as record_changes holds it: the JSON array of its key columns' values as text. */
@@ -41,13 +47,16 @@ export function rowKeyOf(table: MacedTable, row: Record<string, unknown>): strin
   return JSON.stringify(table.key.map((c) => String(row[c])));
 }
 
-/** What a `record_change` link covers: every field of the record. */
-function recordDigest(r: { id: number; table: string; rowKey: string; change: string; macKeyId: string | null; mac: string | null; recordedAt: number }): string {
-  return digest(['record-change', r.id, r.table, r.rowKey, r.change, r.macKeyId, r.mac, r.recordedAt]);
+/** What a `record_change` link covers: every field of the record (its row's id only when it names one: a record from before 045 is digested as it was). */
+function recordDigest(r: { id: number; table: string; rowKey: string; change: string; macKeyId: string | null; mac: string | null; recordedAt: number; rowId: number | null }): string {
+  return digest(['record-change', r.id, r.table, r.rowKey, r.change, r.macKeyId, r.mac, r.recordedAt, ...(r.rowId === null ? [] : [r.rowId])]);
 }
 
 export function digestOfRow(row: RecordRow): string {
-  return recordDigest({ id: toNumber(row.id), table: row.table_name, rowKey: row.row_key, change: row.change_kind, macKeyId: toStringOrNull(row.mac_key_id), mac: toStringOrNull(row.mac), recordedAt: toNumber(row.recorded_at) });
+  return recordDigest({
+    id: toNumber(row.id), table: row.table_name, rowKey: row.row_key, change: row.change_kind, macKeyId: toStringOrNull(row.mac_key_id), mac: toStringOrNull(row.mac), recordedAt: toNumber(row.recorded_at),
+    rowId: toNumberOrNull(row.row_id ?? null),
+  });
 }
 
 /**
@@ -67,14 +76,20 @@ export class RowChanges {
   /**
    * Inserts `row` (every column but the MAC's; a key column left out is the table's
    * AUTO_INCREMENT id) with its MAC, and its record. Returns the insert id. Throws
-   * UniqueViolationError when the key exists.
+   * UniqueViolationError when the key exists. A MAC that covers the id the insert gives the row
+   * (MacedTable.generatedId) is set right after the insert, in the same transaction: no other
+   * transaction sees the row without it.
    */
   async insert(table: MacedTable, row: Record<string, SqlValue>): Promise<number> {
-    const mac = this.macOf(table, row);
-    const columns = [...Object.keys(row), 'mac_key_id', 'mac'];
-    const { insertId } = await this.tx.execute(`INSERT INTO ${table.table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, [...Object.values(row), mac.keyId, mac.mac]);
+    const generated = table.generatedId !== undefined && !(table.generatedId in row) ? table.generatedId : null;
+    const before = generated === null ? this.macOf(table, row) : null;
+    const columns = [...Object.keys(row), ...(before === null ? [] : ['mac_key_id', 'mac'])];
+    const values = [...Object.values(row), ...(before === null ? [] : [before.keyId, before.mac])];
+    const { insertId } = await this.tx.execute(`INSERT INTO ${table.table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, values);
+    const mac = before ?? this.macOf(table, { ...row, [generated!]: insertId });
+    if (before === null) await this.tx.execute(`UPDATE ${table.table} SET mac_key_id = ?, mac = ? WHERE ${generated!} = ?`, [mac.keyId, mac.mac, insertId]);
     const keyed = table.key.every((c) => c in row) ? row : { ...row, [table.key[0]]: insertId };
-    await this.record(table, keyed, mac, 'insert');
+    await this.record(table, generated === null ? keyed : { ...keyed, [generated]: insertId }, mac, 'insert');
     return insertId;
   }
 
@@ -122,7 +137,7 @@ export class RowChanges {
 
   /** Deletes the rows of `table` that match `where`, each with its record. Returns how many. */
   async delete(table: MacedTable, where: string, values: SqlValue[]): Promise<number> {
-    const rows = await this.tx.query<MacedRow>(`SELECT ${table.key.join(', ')} FROM ${table.table} WHERE ${where}`, values);
+    const rows = await this.tx.query<MacedRow>(`SELECT ${[...table.key, ...(table.generatedId === undefined ? [] : [table.generatedId])].join(', ')} FROM ${table.table} WHERE ${where}`, values);
     let deleted = 0;
     for (const row of rows) {
       const at = byKey(table, row);
@@ -141,11 +156,15 @@ export class RowChanges {
   /** record() of several rows, their INSERTs in one executeAll (each its own: its id is its link's). */
   private async recordAll(table: MacedTable, rows: readonly { row: Record<string, unknown>; mac: { keyId: string; mac: string } | null }[], change: ChangeKind): Promise<void> {
     if (rows.length === 0) return;
-    const records = rows.map(({ row, mac }) => ({ table: table.table, rowKey: rowKeyOf(table, row), change, macKeyId: mac?.keyId ?? null, mac: mac?.mac ?? null, recordedAt: this.now }));
+    // The row's own id, for a table whose MAC covers it (MacedTable.generatedId, migration 045); the column left out for the others (written before 045 too).
+    const id = table.generatedId;
+    const records = rows.map(({ row, mac }) => ({
+      table: table.table, rowKey: rowKeyOf(table, row), change, macKeyId: mac?.keyId ?? null, mac: mac?.mac ?? null, recordedAt: this.now, rowId: id === undefined ? null : toNumberOrNull((row[id] ?? null) as number | null),
+    }));
     const results = await this.tx.executeAll(
       records.map((fields) => ({
-        sql: 'INSERT INTO record_changes (table_name, row_key, change_kind, mac_key_id, mac, recorded_at) VALUES (?, ?, ?, ?, ?, ?)',
-        params: [fields.table, fields.rowKey, fields.change, fields.macKeyId, fields.mac, fields.recordedAt],
+        sql: `INSERT INTO record_changes (table_name, row_key, change_kind, mac_key_id, mac, recorded_at${id === undefined ? '' : ', row_id'}) VALUES (?, ?, ?, ?, ?, ?${id === undefined ? '' : ', ?'})`,
+        params: [fields.table, fields.rowKey, fields.change, fields.macKeyId, fields.mac, fields.recordedAt, ...(id === undefined ? [] : [fields.rowId])],
       })),
     );
     records.forEach((fields, i) => this.written.push({ recordId: results[i].insertId, contentDigest: recordDigest({ id: results[i].insertId, ...fields }) }));
@@ -209,17 +228,32 @@ const KEYED_PER_TRANSACTION = 500;
  * records nothing; a Galera conflict runs the batch again); a row another writer changed meanwhile
  * is left without a MAC, to be named, never keyed as it no longer stands. A row whose fields do
  * not open is left without one too. No lock but the rows written. Returns how many were keyed.
+ *
+ * With `rekey` (045: a queued callback's MAC as it was before it covered the row's id), the rows
+ * keyed are instead those carrying a MAC that `rekey.holding` finds hold under the older
+ * definition and are their latest state (latestStatesUnder): each is given the MAC `table` gives
+ * it and a `rotate` record, its UPDATE guarded by its MAC as read too. A row that does not hold is
+ * left as it is, to be named. A row keyed so no longer holds under the older definition: a second
+ * run, or one cut short and run again, keys it no more.
  */
-export async function keyStoredRows(db: Queryable, table: MacedTable, sealer: ValueSealer, order: string, migration: string): Promise<{ keyed: number; head: WriterHead | null }> {
+export async function keyStoredRows(
+  db: Queryable,
+  table: MacedTable,
+  sealer: ValueSealer,
+  order: string,
+  migration: string,
+  rekey?: { holding: (q: Queryable, rows: readonly MacedRow[]) => Promise<ReadonlySet<MacedRow>> },
+): Promise<{ keyed: number; head: WriterHead | null }> {
   const writerId = `migration-${migration}-${randomBytes(8).toString('hex')}`;
-  const guarded = table.columns.split(', ').filter((c) => c !== 'mac_key_id' && c !== 'mac');
+  const guarded = table.columns.split(', ').filter((c) => c !== 'mac_key_id' && (rekey !== undefined || c !== 'mac'));
   let head: ChainHead | null = null;
   let after = 0;
   let keyed = 0;
   for (;;) {
     const batch = await inOwnTransaction(db, async (tx) => {
-      const rows = await tx.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE ${order} > ? AND mac IS NULL ORDER BY ${order} LIMIT ?`, [after, KEYED_PER_TRANSACTION]);
-      const recorded = await rowsWithRecords(tx, table, rows);
+      const rows = await tx.query<MacedRow>(`SELECT ${table.columns} FROM ${table.table} WHERE ${order} > ? AND mac IS ${rekey === undefined ? '' : 'NOT '}NULL ORDER BY ${order} LIMIT ?`, [after, KEYED_PER_TRANSACTION]);
+      const recorded = rekey === undefined ? await rowsWithRecords(tx, table, rows) : new Set<string>();
+      const holding = rekey === undefined ? null : await rekey.holding(tx, rows);
       let count = 0;
       const next = await appendOnOwnChain(tx, sealer.keyRing, writerId, head, 'record_change', async (q) => {
         count = 0;
@@ -227,12 +261,13 @@ export async function keyStoredRows(db: Queryable, table: MacedTable, sealer: Va
         for (const row of rows) {
           // A row with a change record was keyed before: its MAC cleared in SQL (set back, held) is named, never keyed as it stands.
           if (recorded.has(rowKeyOf(table, row))) continue;
+          if (holding !== null && !holding.has(row)) continue;
           const mac = macOfStoredRow(table, row, sealer);
           if (mac === null) continue;
           const asRead = guarded.map((c) => (row[c] === null ? `${c} IS NULL` : `${c} = ?`)).join(' AND ');
           const values = guarded.flatMap((c) => (row[c] === null ? [] : [row[c]]));
-          if ((await q.execute(`UPDATE ${table.table} SET mac_key_id = ?, mac = ? WHERE ${asRead} AND mac IS NULL`, [mac.keyId, mac.mac, ...values])).affectedRows !== 1) continue;
-          await changes.record(table, row, mac, 'baseline');
+          if ((await q.execute(`UPDATE ${table.table} SET mac_key_id = ?, mac = ? WHERE ${asRead}${rekey === undefined ? ' AND mac IS NULL' : ''}`, [mac.keyId, mac.mac, ...values])).affectedRows !== 1) continue;
+          await changes.record(table, row, mac, rekey === undefined ? 'baseline' : 'rotate');
           count += 1;
         }
         return changes.written;

@@ -39,7 +39,8 @@ export async function rowHistoryProblems(db: Queryable, table: MacedTable, seale
     after = last && rows.length === PAGE ? table.key.map((c) => last[c]) : null;
     const latest = await latestTrustedRecords(db, table, sealer.keyRing, rows.map((row) => rowKeyOf(table, row)));
     for (const row of rows) {
-      const problem = recordMacProblem(table, row, sealer) ?? historyProblem(table, row, latest.get(rowKeyOf(table, row)), true);
+      const last = latest.get(rowKeyOf(table, row));
+      const problem = idChangedProblem(table, row, last) ?? recordMacProblem(table, row, sealer) ?? historyProblem(table, row, last, true);
       if (problem !== null) altered.push(problem);
     }
   } while (after !== null);
@@ -98,7 +99,7 @@ function goneRowProblem(table: MacedTable, key: string, last: RecordRow | Unveri
 export async function verifiedRowProblem(q: Queryable, table: MacedTable, key: readonly SqlValue[], row: MacedRow | undefined, sealer: ValueSealer): Promise<string | null> {
   const rowKey = JSON.stringify(key.map(String));
   const last = await latestTrustedRecordOf(q, table, rowKey, sealer.keyRing);
-  if (row !== undefined) return macProblemOrMissingKey(table, row, sealer) ?? historyProblem(table, row, last, true);
+  if (row !== undefined) return idChangedProblem(table, row, last) ?? macProblemOrMissingKey(table, row, sealer) ?? historyProblem(table, row, last, true);
   return last === undefined ? null : goneRowProblem(table, rowKey, last);
 }
 
@@ -106,7 +107,7 @@ export async function verifiedRowProblem(q: Queryable, table: MacedTable, key: r
 async function latestTrustedRecordOf(q: Queryable, table: MacedTable, rowKey: string, ring: KeyRing): Promise<RecordRow | Unverifiable | undefined> {
   let before = Number.MAX_SAFE_INTEGER;
   for (;;) {
-    const records = await q.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM record_changes WHERE table_name = ? AND row_key = ? AND id < ? ORDER BY id DESC LIMIT ?`, [table.table, rowKey, before, PAGE]);
+    const records = await q.query<RecordRow>(`SELECT ${recordColumnsOf(table)} FROM record_changes WHERE table_name = ? AND row_key = ? AND id < ? ORDER BY id DESC LIMIT ?`, [table.table, rowKey, before, PAGE]);
     if (records.length === 0) return undefined;
     const found = (await trustedRecords(q, records, ring)).find(([, proves]) => proves !== null);
     if (found) return found[1]!;
@@ -123,7 +124,7 @@ async function latestTrustedRecordOf(q: Queryable, table: MacedTable, rowKey: st
 export async function trustedChangesOf(q: Queryable, table: MacedTable, key: readonly SqlValue[], kind: ChangeKind, ring: KeyRing): Promise<number> {
   let counted = 0;
   for (let after = 0; ; ) {
-    const records = await q.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM record_changes WHERE table_name = ? AND row_key = ? AND change_kind = ? AND id > ? ORDER BY id LIMIT ?`, [table.table, JSON.stringify(key.map(String)), kind, after, PAGE]);
+    const records = await q.query<RecordRow>(`SELECT ${recordColumnsOf(table)} FROM record_changes WHERE table_name = ? AND row_key = ? AND change_kind = ? AND id > ? ORDER BY id LIMIT ?`, [table.table, JSON.stringify(key.map(String)), kind, after, PAGE]);
     counted += records.length === 0 ? 0 : (await trustedRecords(q, records, ring)).filter(([, proves]) => proves !== null).length;
     if (records.length < PAGE) return counted;
     after = toNumber(records[records.length - 1].id);
@@ -137,7 +138,10 @@ export async function trustedChangesOf(q: Queryable, table: MacedTable, key: rea
  */
 export async function listedRowProblems(q: Queryable, table: MacedTable, rows: readonly MacedRow[], sealer: ValueSealer): Promise<(string | null)[]> {
   const latest = await latestTrustedRecords(q, table, sealer.keyRing, rows.map((row) => rowKeyOf(table, row)));
-  return rows.map((row) => macProblemOrMissingKey(table, row, sealer) ?? historyProblem(table, row, latest.get(rowKeyOf(table, row)), true));
+  return rows.map((row) => {
+    const last = latest.get(rowKeyOf(table, row));
+    return idChangedProblem(table, row, last) ?? macProblemOrMissingKey(table, row, sealer) ?? historyProblem(table, row, last, true);
+  });
 }
 
 /** recordMacProblem, with a key not configured named as the row's problem rather than thrown. */
@@ -148,6 +152,19 @@ function macProblemOrMissingKey(table: MacedTable, row: MacedRow, sealer: ValueS
     if (error instanceof KeyRingError && error.reason === 'unknown-key') return `${table.describe(row)} cannot be checked: ${error.message}`;
     throw error;
   }
+}
+
+/**
+ * For a table whose MAC covers its generated id (a queued callback, MacedTable.generatedId): when
+ * `row`'s id is not the one its latest change record whose link holds (`last`) names, the change
+ * in words, naming both ids (its MAC fails too, but cannot say which id it had); else null. A
+ * record from before 045 names no id: its MAC alone judges the row.
+ */
+function idChangedProblem(table: MacedTable, row: MacedRow, last: RecordRow | Unverifiable | undefined): string | null {
+  const id = table.generatedId;
+  if (id === undefined || last === undefined || typeof last === 'string' || last.row_id === null || last.row_id === undefined || last.mac === null) return null;
+  if (String(row[id]) === String(toNumber(last.row_id))) return null;
+  return `${table.describe(row)} was altered: its id was changed from ${toNumber(last.row_id)}, the id its latest change record (record_changes id ${toNumber(last.id)}, ${last.change_kind}) names`;
 }
 
 /** A latest record whose link is under an audit key no longer configured: why it cannot be checked. */
@@ -174,8 +191,22 @@ function historyProblem(table: MacedTable, row: MacedRow, last: RecordRow | Unve
 export type LatestRecordColumns = { [K in keyof RecordRow as `rc_${K}`]: RecordRow[K] | null } & { [K in keyof StoredLink as `rl_${K}`]: StoredLink[K] | null };
 
 /** The select list of a latest record and its link, joined as `${as}r` and `${as}l`, named `${as}rc_…` and `${as}rl_…`. */
-function latestColumns(as: string): string {
-  return [...RECORD_COLUMNS.split(', ').map((c) => `${as}r.${c} AS ${as}rc_${c}`), ...STORED_LINK_COLUMNS.split(', ').map((c) => `${as}l.${c} AS ${as}rl_${c}`)].join(', ');
+function latestColumns(table: MacedTable, as: string): string {
+  return [...RECORD_COLUMNS.split(', ').map((c) => `${readsColumn(table, c) ? `${as}r.${c}` : 'NULL'} AS ${as}rc_${c}`), ...STORED_LINK_COLUMNS.split(', ').map((c) => `${as}l.${c} AS ${as}rl_${c}`)].join(', ');
+}
+
+/**
+ * RECORD_COLUMNS of `table`'s records: row_id read only for a table whose
+ * MAC covers its generated id (MacedTable.generatedId), NULL for the others, so the records of the
+ * tables 027 recorded are read as before 045 added the column (027 run again below it).
+ */
+function recordColumnsOf(table: MacedTable): string {
+  return RECORD_COLUMNS.split(', ').map((c) => (readsColumn(table, c) ? c : `NULL AS ${c}`)).join(', ');
+}
+
+/** Whether `table`'s records are read with `column` of record_changes (recordColumnsOf). */
+function readsColumn(table: MacedTable, column: string): boolean {
+  return column !== 'row_id' || table.generatedId !== undefined;
 }
 
 /**
@@ -198,7 +229,7 @@ export function withLatestRecord(
   const parts = byColumn === null ? [] : typeof byColumn.column === 'string' ? [byColumn.column] : byColumn.column;
   // rowKeyOf's JSON array of the values as text, built in SQL: ["a","b"].
   const rowKey = byColumn === null ? '?' : byColumn.dialect === 'mysql' ? `CONCAT('["', ${parts.join(`, '","', `)}, '"]')` : `('["' || ${parts.join(` || '","' || `)} || '"]')`;
-  const recordColumns = latestColumns(as);
+  const recordColumns = latestColumns(table, as);
   return {
     columns: `${table.columns.split(', ').map((c) => `${alias}.${c}`).join(', ')}, ${recordColumns}`,
     recordColumns,
@@ -230,7 +261,7 @@ export async function latestRecordsOf(q: Queryable, table: MacedTable, rows: rea
   if (newest.length === 0) return latest;
   const ids = newest.map((r) => toNumber(r.id));
   const found = await q.query<LatestRecordColumns>(
-    `SELECT ${latestColumns('')} FROM record_changes r LEFT JOIN audit_chain l ON l.kind = 'record_change' AND l.record_id = r.id WHERE r.id IN (${ids.map(() => '?').join(', ')})`,
+    `SELECT ${latestColumns(table, '')} FROM record_changes r LEFT JOIN audit_chain l ON l.kind = 'record_change' AND l.record_id = r.id WHERE r.id IN (${ids.map(() => '?').join(', ')})`,
     ids,
   );
   for (const record of found) latest.set(String(record.rc_row_key), record);
@@ -243,10 +274,30 @@ export async function latestRecordsOf(q: Queryable, table: MacedTable, rows: rea
  * from an older copy, restored after its deletion, inserted in SQL); null when it holds.
  */
 export function currentRowProblem(table: MacedTable, row: MacedRow, latest: LatestRecordColumns, sealer: ValueSealer): string | null {
-  const macProblem = recordMacProblem(table, row, sealer);
-  if (macProblem !== null) return macProblem;
   const { record, holds } = latestRecordRead(latest, sealer);
-  return historyProblem(table, row, record, holds);
+  return (holds ? idChangedProblem(table, row, record) : null) ?? recordMacProblem(table, row, sealer) ?? historyProblem(table, row, record, holds);
+}
+
+/**
+ * Those of `rows` (read with `table.columns`) whose MAC holds under `table` and that are their
+ * latest state (currentRowProblem, their latest change records read with latestRecordsOf): for
+ * a migration that gives them a MAC under a newer definition of their table (keyStoredRows'
+ * `rekey`, 045). A row under a key not configured does not hold.
+ */
+export function latestStatesUnder(table: MacedTable, sealer: ValueSealer): (q: Queryable, rows: readonly MacedRow[]) => Promise<ReadonlySet<MacedRow>> {
+  return async (q, rows) => {
+    const latest = await latestRecordsOf(q, table, rows);
+    return new Set(
+      rows.filter((row) => {
+        try {
+          return currentRowProblem(table, row, latest.get(rowKeyOf(table, row))!, sealer) === null;
+        } catch (error) {
+          if (error instanceof KeyRingError && error.reason === 'unknown-key') return false;
+          throw error;
+        }
+      }),
+    );
+  };
 }
 
 /**
@@ -269,7 +320,10 @@ function latestRecordRead(latest: LatestRecordColumns, sealer: ValueSealer): { r
   const record: RecordRow | undefined =
     latest.rc_id === null
       ? undefined
-      : { id: latest.rc_id, table_name: latest.rc_table_name!, row_key: latest.rc_row_key!, change_kind: latest.rc_change_kind!, mac_key_id: latest.rc_mac_key_id, mac: latest.rc_mac, recorded_at: latest.rc_recorded_at! };
+      : {
+          id: latest.rc_id, table_name: latest.rc_table_name!, row_key: latest.rc_row_key!, change_kind: latest.rc_change_kind!, mac_key_id: latest.rc_mac_key_id, mac: latest.rc_mac, recorded_at: latest.rc_recorded_at!,
+          row_id: latest.rc_row_id ?? null,
+        };
   const link: StoredLink | undefined =
     latest.rl_hash === null
       ? undefined
@@ -292,7 +346,7 @@ async function latestTrustedRecords(db: Queryable, table: MacedTable, ring: KeyR
   const latest = new Map<string, RecordRow | Unverifiable>();
   for (let at = 0; at < keys.length; at += PAGE) {
     const some = keys.slice(at, at + PAGE);
-    const records = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM record_changes WHERE table_name = ? AND row_key IN (${some.map(() => '?').join(', ')}) ORDER BY id`, [table.table, ...some]);
+    const records = await db.query<RecordRow>(`SELECT ${recordColumnsOf(table)} FROM record_changes WHERE table_name = ? AND row_key IN (${some.map(() => '?').join(', ')}) ORDER BY id`, [table.table, ...some]);
     if (records.length === 0) continue;
     for (const [record, proves] of await trustedRecords(db, records, ring)) if (proves !== null) latest.set(record.row_key, proves);
   }

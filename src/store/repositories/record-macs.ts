@@ -23,6 +23,13 @@ export interface MacedTable {
   purpose: string;
   /** Primary key columns: a row is re-MACed by them, guarded by the MAC read. */
   key: readonly string[];
+  /**
+   * The AUTO_INCREMENT column its MAC covers (a queued callback's id, migration 045), when a row
+   * is inserted without it: RowChanges.insert inserts the row, then gives it its MAC once the id is
+   * known, in the same transaction. Its change records name the id (record_changes.row_id), and
+   * a row whose id is not the one its latest record names is named with both (record-history.ts).
+   */
+  generatedId?: string;
   /** The columns read (mac_key_id and mac among them). */
   columns: string;
   /** The fields the MAC covers, from a row read with `columns`. May throw IntegrityError (a sealed field that does not open). */

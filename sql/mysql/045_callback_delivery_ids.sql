@@ -1,0 +1,22 @@
+-- 045: a queued callback's id was outside its MAC and its change records (038), so a database
+-- writer without the keys could change it unnamed: `audit verify` was silent, and an id changed
+-- between a claim and its attempt's write left the attempt unrecorded, so the notification was
+-- claimed and sent again once its lease ended (issue #14). A delivery's MAC now covers its id
+-- too (src/store/repositories/callback-repository.ts, CALLBACK_DELIVERIES); a row is given it
+-- right after its insert, in the same transaction, once the id is known, as a payment event's
+-- link is written after its insert. A delivery whose id was changed in SQL fails its MAC: never
+-- signed nor sent, its attempt never recorded on it, named by `audit verify`.
+--
+-- Each change record of a delivery names the id the row had (record_changes.row_id, covered by
+-- the record's link), so `audit verify` names an id changed in SQL with the one it had.
+--
+-- This migration is its step in code (src/store/migrator.ts, src/store/repositories/record-changes.ts).
+-- It adds the column, when it is not there yet:
+--   ALTER TABLE record_changes ADD COLUMN row_id BIGINT NULL
+-- (in code, not here: a MySQL DDL statement commits by itself and MySQL 8 has no ADD COLUMN IF NOT
+-- EXISTS, so a run cut short after it could not run again), then gives every delivery whose MAC holds as 038 made it and that is its latest state (as its latest change
+-- record whose link holds says) is given the MAC covering its id and a `rotate` change record,
+-- 500 a transaction, each UPDATE guarded by the row's columns and MAC as read, in a chain of the
+-- migration's own (vouched for by the checkpoints): cut short, it carries on with the rows not yet
+-- keyed. A delivery that does not hold is left as it is, named. Needs the key ring when a delivery
+-- carries a MAC. No new grant.

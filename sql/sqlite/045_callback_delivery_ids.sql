@@ -1,0 +1,4 @@
+-- 045 (embedded SQLite): a queued callback's MAC now covers its id too, and its change records name
+-- it (record_changes.row_id INTEGER NULL, added by the step in code); every delivery that holds
+-- as 038 keyed it, as its latest state, is keyed again by the step in code, as on MySQL; see
+-- sql/mysql/045_callback_delivery_ids.sql.
