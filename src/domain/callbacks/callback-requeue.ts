@@ -21,6 +21,12 @@ export interface RequeueDeps {
   consoleUsers: Pick<ConsoleUserRepository, 'findByUsername'>;
   /** Where the requeue is recorded, and where the notification's earlier deliveries are read (CALLBACK records). */
   audit: AuditRepository;
+  /**
+   * Why the keyed audit chains do not hold as a whole for the records made from `since` (epoch ms)
+   * on, or null (src/audit's ChainGuard): the CALLBACK records and change records that say whether
+   * it was delivered prove nothing while a gap may be where one of them was.
+   */
+  chains: (since: number) => Promise<string | null>;
   clock: () => number;
 }
 
@@ -62,7 +68,9 @@ export type RequeueOutcome = ({ requeued: true; found: string; url: string; seco
  * endpoint answered 2xx to it (queued again, it would be sent a second time), or when that cannot
  * be told (earlierDeliveries: fail closed), or when the delivery's keyed change records record
  * more attempts than its CALLBACK records that hold answer for (one deleted: it may have been
- * delivered). Never done unrecorded: its audit record is opened
+ * delivered), or when the audit chains do not hold as a whole since the payment was made
+ * (`chains`: a CALLBACK record and the attempts' change records deleted with their links leave
+ * them agreeing, and only the gap says so). Never done unrecorded: its audit record is opened
  * first, and when it cannot be written nothing is queued (refused, `unaudited`); an error thrown
  * meanwhile is recorded as 500 and thrown on.
  */
@@ -97,6 +105,9 @@ async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string
   const url = await heldRecord(() => deps.callbacks.endpointOf(input.clientId));
   if (url === null) return refused(`client ${input.clientId} has no callback endpoint (gerbang client set-callback)`);
   if (typeof url !== 'string') return refused(`the callback endpoint of client ${input.clientId} does not hold (${url.problem}); register it again with gerbang client set-callback`);
+  // Whatever says it was delivered (its CALLBACK records, its attempts' change records) was linked after the payment was made.
+  const gap = input.sendAgain ? null : await deps.chains(payment.createdAt);
+  if (gap !== null) return refused(`whether the ERP's endpoint took the ${transfer} already cannot be told while ${gap.replace(/; run `gerbang audit verify`$/, '')}: a gap may be where its delivery's audit record or attempts were. Run gerbang audit verify first; to send it anyway, run again with --send-again (recorded as a deliberate second send)`);
   const earlier = await earlierDeliveries(deps.audit, input.clientId, input.transactionId);
   const sentBefore = sentAlready(earlier);
   const now = deps.clock();
