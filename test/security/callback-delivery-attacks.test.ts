@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { CallbackDispatcher, CallbackSigner } from '../../src/domain/callbacks/index.js';
@@ -825,6 +825,102 @@ forEachBackend('An attacker without keys who has a callback queued again while i
       expect(asked.stdout).to.contain('A SECOND SEND: sent again as asked (--send-again), although its change records (keyed) record 1 delivery attempt(s) and its audit holds records of 0');
       expect(await rowsOf(transactionId), 'queued again as asked').to.have.length(1);
     }
+  });
+});
+
+forEachBackend('An attacker without keys who deletes a delivered callback\'s audit record and attempts with their chain links (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-callback-gap-')), 'audit-checkpoints.jsonl');
+  const db = () => ctx.store().db;
+  const admin = `ops-${Date.now().toString(36)}`;
+  let gw: TestGateway;
+  let receiver: CallbackReceiver;
+  let client: TestClient;
+
+  before(async () => {
+    receiver = await startReceiver();
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50' });
+    client = await gw.createClient();
+    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+    await gw.store.consoleUsers.create({ username: admin, passwordHash: 'x', role: 'admin' }, Date.now());
+  });
+  after(async () => {
+    await gw?.close();
+    receiver?.server.close();
+  });
+
+  const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+  const requeue = (transactionId: string, ...options: string[]): Promise<CliResult> =>
+    runCli(['callback', 'requeue', '--client', client.clientId, '--transaction-id', transactionId, '--admin', admin, '--reason', 'verify named it', ...options], env());
+  const noticesFor = (transactionId: string) => receiver.received.filter((r) => (JSON.parse(r.body) as { transfer: { transactionId: string } }).transfer.transactionId === transactionId);
+  const rowKey = (transactionId: string) => JSON.stringify([client.clientId, transactionId]);
+
+  /** A paid transfer whose notification the gateway delivered (its endpoint answered), with its CALLBACK audit record: its id, row and record. */
+  async function delivered(): Promise<{ transactionId: string; sent: Row; attempt: { id: number } }> {
+    const body = sampleTransfer();
+    expect((await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await gw.token(client)}` } })).status).to.equal(201);
+    const transactionId = body.transactionId as string;
+    const sent = await eventually(async () => {
+      const row = await copyRow(db(), 'callback_deliveries', 'client_id = ? AND transaction_id = ?', [client.clientId, transactionId]).catch(() => null);
+      return row?.state === 'DELIVERED' && row;
+    });
+    const attempt = await eventually(async () => {
+      const records = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.outcome !== 'in_progress');
+      return records.length === 1 && records[0];
+    }, 15_000);
+    expect(noticesFor(transactionId)).to.have.length(1);
+    return { transactionId, sent, attempt };
+  }
+
+  it('honest: a delivery deleted alone is queued again and sent once, after audit verify checkpointed the chains and with a CLI chain at link 0', async function () {
+    this.timeout(60_000);
+    await gw.gateway.callbacks.stop();
+    const body = sampleTransfer();
+    expect((await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await gw.token(client)}` } })).status).to.equal(201);
+    const transactionId = body.transactionId as string;
+    const row = await eventually(async () => (await db().query<Row>('SELECT id FROM callback_deliveries WHERE transaction_id = ?', [transactionId]))[0]);
+    // Verified intact first: verify checkpoints the heads it walked.
+    const verified = await runCli(['audit', 'verify'], env());
+    expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
+    expect(readFileSync(checkpoints, 'utf8')).to.contain('"by":"verify"');
+    await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [row.id]);
+    gw.gateway.callbacks.start();
+    await insertRow(db(), 'audit_writers', { writer_id: 'cli-host-4343-0badf00d', host: 'cli-host', pid: 4343, started_at: Date.now(), last_seq: 0, last_hash: '0'.repeat(64), updated_at: Date.now() });
+    const result = await requeue(transactionId);
+    expect(result.code, result.stdout + result.stderr).to.equal(0);
+    await eventually(async () => noticesFor(transactionId).length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+  });
+
+  // Last: the gap it leaves stays.
+  it('delivered, then its CALLBACK record and the change records of its attempt deleted with their links and its row deleted: refused, naming the gap and audit verify, and the endpoint is not hit a second time; with --send-again it is', async function () {
+    this.timeout(60_000);
+    const { transactionId, sent, attempt } = await delivered();
+    // The CALLBACK record (its exchange, its completion) and their links.
+    await db().execute("DELETE FROM audit_chain WHERE kind IN ('open', 'complete', 'record') AND record_id = ?", [attempt.id]);
+    await db().execute('DELETE FROM audit_completions WHERE exchange_id = ?', [attempt.id]);
+    await db().execute('DELETE FROM audit_exchanges WHERE id = ?', [attempt.id]);
+    // Every change record of the delivery after the one that queued it (its attempt), with their links.
+    const changes = await db().query<{ id: number | string }>("SELECT id FROM record_changes WHERE table_name = 'callback_deliveries' AND row_key = ? ORDER BY id", [rowKey(transactionId)]);
+    expect(changes.length, 'queued, then its attempt recorded').to.be.greaterThan(1);
+    for (const { id } of changes.slice(1)) {
+      await db().execute("DELETE FROM audit_chain WHERE kind = 'record_change' AND record_id = ?", [Number(id)]);
+      await db().execute('DELETE FROM record_changes WHERE id = ?', [Number(id)]);
+    }
+    await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [sent.id]);
+
+    const result = await requeue(transactionId);
+    expect(result.code, result.stdout + result.stderr).to.equal(1);
+    expect(result.stderr).to.contain('NOT queued again: whether the ERP\'s endpoint took the payment of client').and.to.contain('cannot be told while the audit chains do not hold as a whole: ');
+    expect(result.stderr).to.match(/chain \S+ holds \d+ of the \d+ links/).and.to.contain('Run gerbang audit verify first').and.to.contain('--send-again');
+    expect(await db().query('SELECT id FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]), 'nothing queued').to.deep.equal([]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(noticesFor(transactionId), 'the endpoint hit once').to.have.length(1);
+    const audits = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK-REQUEUE');
+    expect(audits.map((a) => a.statusCode)).to.deep.equal([409]);
+
+    const asked = await requeue(transactionId, '--send-again');
+    expect(asked.code, asked.stdout + asked.stderr).to.equal(0);
   });
 });
 
