@@ -350,7 +350,8 @@ export interface ExcludedLinks {
  * chain, no row read: a link deleted anywhere in that range, a record deleted with it, leaves the
  * count short). `excluded`: per chain, the links an operator accepted as broken (an acceptance's
  * skips, a chain accepted through a link or as gone: src/audit's acceptedLinks), not counted; a
- * chain excluded whole is not looked at. Not the walk of `audit verify` (a record deleted while
+ * chain excluded whole is not looked at. A head link under a ring key this process lacks (written
+ * by a process given a newer key first) is not MAC'd here; its chain is counted whole. Not the walk of `audit verify` (a record deleted while
  * its link stays, a link altered inside the chain, are its to name), nor the checkpoints outside
  * the database (a tail cut with its head set back, a chain deleted whole: src/audit's ChainGuard
  * adds them). Returns the breaks found, each named.
@@ -365,14 +366,17 @@ export async function chainGaps(db: Queryable, sealer: ValueSealer, options: { s
     if ((!head || toNumber(head.last_seq) === 0) && !isExcluded(writerId, 1)) breaks.push(headlessBreak(writerId, head !== undefined));
   }
   const counted = [...heads.values()].filter((h) => toNumber(h.last_seq) > 0);
-  breaks.push(...(await headLinkBreaks(db, sealer, counted.filter((h) => !isExcluded(h.writer_id, toNumber(h.last_seq))), keyedLinks(sealer))));
+  // A head link under a ring key this process lacks (another process's, before this one is given it) cannot be checked here: its chain is counted.
+  const ring = sealer.keyRing.keyIds;
+  const checkable = (h: HeadWithLink) => h.link === null || h.link.key_id === null || ring.includes(h.link.key_id);
+  breaks.push(...(await headLinkBreaks(db, sealer, counted.filter((h) => !isExcluded(h.writer_id, toNumber(h.last_seq)) && checkable(h)), keyedLinks(sealer))));
   // A record made at `since` by one node may be linked OTHER_CLOCKS_MS earlier by another's clock.
   const since = options.since === undefined ? undefined : options.since - OTHER_CLOCKS_MS;
   for (const head of counted) {
     const writerId = head.writer_id;
     const last = toNumber(head.last_seq);
     // Idle since then: no link of it is that recent (its head link's time is under the MAC just checked).
-    if (since !== undefined && head.link !== null && toNumber(head.link.recorded_at) < since && !isExcluded(writerId, last)) continue;
+    if (since !== undefined && head.link !== null && toNumber(head.link.recorded_at) < since && !isExcluded(writerId, last) && checkable(head)) continue;
     const from = since === undefined ? 1 : await countFrom(db, sealer, writerId, last, since);
     const skipped = (excluded.get(writerId) ?? []).map((r) => ({ from: Math.max(r.from, from), to: Math.min(r.to, last) })).filter((r) => r.from <= r.to);
     const expected = last - from + 1 - skipped.reduce((n, r) => n + r.to - r.from + 1, 0);
