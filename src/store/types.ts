@@ -1082,7 +1082,8 @@ export interface CallbackRepository {
    * record), over one whose row does not hold or that was deleted in SQL: `found` says what was
    * wrong with it (`queued`: true). Nothing is written when its row is Gerbang's latest state of
    * it, or when no delivery of that transfer was ever recorded (`notRequeued` says which), nor
-   * with `judgeOnly`: the delivery judged alone, `found` then with `queued` false. With
+   * with `judgeOnly`: the delivery judged alone, `found` then with `queued` false (with
+   * `countAttempts` too, its attempts held to `attemptsAudited` as below, writing nothing). With
    * `attemptsAudited` (how many of its attempts the keyed audit holds records of), nothing is
    * written either when its change records (those whose link holds) record more attempts than
    * that (an attempt's audit record deleted: it may have been delivered): `queued` false and
@@ -1092,7 +1093,7 @@ export interface CallbackRepository {
   requeue(
     delivery: { clientId: string; transactionId: string; url: string; body: string },
     now: number,
-    options?: { judgeOnly?: boolean; attemptsAudited?: number; queueUnaudited?: boolean },
+    options?: { judgeOnly?: boolean; countAttempts?: boolean; attemptsAudited?: number; queueUnaudited?: boolean },
   ): Promise<{ found: string; queued: boolean; attemptsRecorded?: number } | { notRequeued: string }>;
   /**
    * What is wrong with the delivery of that transfer, judged as requeue judges it (its row against

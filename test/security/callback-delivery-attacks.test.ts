@@ -897,7 +897,7 @@ forEachBackend('An attacker without keys who deletes a delivered callback\'s aud
 
     const result = await requeue(transactionId);
     expect(result.code, result.stdout + result.stderr).to.equal(1);
-    expect(result.stderr).to.contain('NOT queued again: whether the ERP\'s endpoint took the payment of bench.client').and.to.contain('cannot be told while the audit chains do not hold as a whole: ');
+    expect(result.stderr).to.contain('NOT queued again: whether the ERP\'s endpoint took the payment of client').and.to.contain('cannot be told while the audit chains do not hold as a whole: ');
     expect(result.stderr).to.match(/chain \S+ holds \d+ of the \d+ links/).and.to.contain('Run gerbang audit verify first').and.to.contain('--send-again');
     expect(await db().query('SELECT id FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [bench.client.clientId, transactionId]), 'nothing queued').to.deep.equal([]);
     await new Promise((resolve) => setTimeout(resolve, 400));

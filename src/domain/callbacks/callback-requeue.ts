@@ -115,7 +115,7 @@ async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string
   // Judged first either way: a delivery that holds is refused as such, sent before or not. Not
   // asked to send again, its recorded attempts must each have their audit record (none 2xx).
   const audited = 'attempts' in earlier ? earlier.attempts : undefined;
-  const written = await deps.callbacks.requeue(notification, now, input.sendAgain ? { attemptsAudited: audited, queueUnaudited: true } : { judgeOnly: sentBefore !== null || gap !== null, attemptsAudited: audited ?? 0 });
+  const written = await deps.callbacks.requeue(notification, now, input.sendAgain ? { attemptsAudited: audited, queueUnaudited: true } : { judgeOnly: sentBefore !== null || gap !== null, countAttempts: gap !== null, attemptsAudited: audited ?? 0 });
   if ('notRequeued' in written) return refused(`${written.notRequeued}: nothing to queue again`);
   const unaudited = written.attemptsRecorded === undefined ? null : `its change records (keyed) record ${written.attemptsRecorded} delivery attempt(s) and its audit holds records of ${audited ?? 0}: an attempt is on record whose audit record is missing (deleted? see gerbang audit verify)`;
   const tellErp = 'Tell the ERP to read the transfer (GET /v1/transfers/{transactionId}); to send it anyway, run again with --send-again (recorded as a deliberate second send)';
