@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ChainGuard } from '../../src/audit/index.js';
 import type { StatementReader } from '../../src/console/statement-reader.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
@@ -113,6 +114,15 @@ forEachBackend('An attacker without keys who deletes records with their chain li
     text = await page(later, n + 1);
     expect(text).not.to.contain('recon-unprovable');
     expect((await sealOf(later, n + 1)).map((s) => Number(s.row_count))).to.deep.equal([1]);
+  });
+
+  it('a checkpoint file that is there but cannot be read is a problem (fail closed), one not written yet vouches for nothing', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'gerbang-recon-gap-unreadable-'));
+    // A folder where the file should be: opened, it cannot be read.
+    const unreadable = new ChainGuard(con.store.audit, TEST_AUDIT_KEYS, folder, con.store.db.description);
+    expect(await unreadable.problem()).to.contain(`the audit checkpoint file ${folder} cannot be read`);
+    const none = new ChainGuard(con.store.audit, TEST_AUDIT_KEYS, join(folder, 'not-yet.jsonl'), con.store.db.description);
+    expect(await none.problem()).to.equal(null);
   });
 
   // Last: the gap it leaves stays.
