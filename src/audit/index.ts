@@ -4,6 +4,7 @@ export { auditIntegrityRefusal, InternalAuditTrail } from './internal-audit-trai
 export { verifyAudit, type AcceptedChainBreak, type CheckedAuditReport } from './verify-audit.js';
 export { ACCEPTED_ROLLBACK, absorbHeadFiles, appendCheckpoint, checkpointer, HeadFile, readCheckpoints, vouchingOptions, compareWithCheckpoints, storeAgainstCheckpoints, type ChainHead, type Checkpoint, type CheckpointHistory } from './checkpoints.js';
 export { RollbackWatch } from './rollback-watch.js';
+export { ChainGuard } from './chain-guard.js';
 export { memoryFileOf } from './memory-file.js';
 export { AuditScrub, type ScrubCycle } from './audit-scrub.js';
 export { acceptRollback, forgetEarlierDatabase, whatToAccept } from './accept-rollback.js';

@@ -7,7 +7,7 @@ import { CheckpointReader, storeAgainstCheckpoints, type CheckpointHistory } fro
 const log = getLogger('audit');
 
 /** What the watch holds on: the database lacks what a checkpoint vouched for. */
-const HELD_ON: readonly AuditChainBreak['problem'][] = ['rolled-back', 'vanished', 'altered'];
+export const HELD_ON: readonly AuditChainBreak['problem'][] = ['rolled-back', 'vanished', 'altered'];
 
 /**
  * Compares the database's chain heads with the checkpoints outside it (the lines of the file, and

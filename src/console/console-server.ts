@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { ConsoleConfig } from '../config/index.js';
-import { RollbackWatch, vouchingOptions } from '../audit/index.js';
+import { ChainGuard, RollbackWatch, vouchingOptions } from '../audit/index.js';
 import { expiredPurgeTask } from '../domain/expired-purge.js';
 import { listenOn } from '../http/listen.js';
 import { getLogger } from '../log/index.js';
@@ -52,6 +52,10 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
   try {
     const statements = options.statements ?? (config.api ? apiStatementReader(config.api, clock) : NO_STATEMENTS);
     if (ownStore && config.migrateOnStart) await migrate(store.db, { keys: config.auditKeys, checkpoint });
+    // Asked before a day is sealed (by a reading or the sweep) or a notification queued again (#16, #14).
+    const guard = new ChainGuard(store.audit, config.auditKeys, config.auditCheckpointFile, store.db.description);
+    const chains = (since: number) => guard.problem(since);
+    store.paymentSearch.guardSeals(chains);
     // Before listening, side by side (one waits on MariaDB while the other works): the overview's
     // bank response times of closed days, grouped once, and the reconciliation's code, connections
     // and heap readied on a sealed day (reconciliation-warm-up.ts). A failure of either is logged:
@@ -68,7 +72,7 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
     // gateway's watch compares them), at most once per GERBANG_AUDIT_ROLLBACK_CHECK_MS of openings.
     const watch = new RollbackWatch(store.audit, config.auditKeys, config.auditCheckpointFile, store.db.description, undefined, "the overview's audit chain verification");
     const checkpoints = () => watch.recent(config.auditRollbackCheckMs);
-    const app = buildConsoleApp({ store, keys: config.auditKeys, checkpoints, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, signInThrottle: config.signInThrottle, trustProxy: config.trustProxy, sandbox: config.sandbox, statements, dayCloseWib: config.dayCloseWib, latencyDays, clock });
+    const app = buildConsoleApp({ store, keys: config.auditKeys, checkpoints, chains, idleTimeoutMs: config.idleTimeoutMs, lockout: config.lockout, signInThrottle: config.signInThrottle, trustProxy: config.trustProxy, sandbox: config.sandbox, statements, dayCloseWib: config.dayCloseWib, latencyDays, clock });
     const server: Server = config.tls
       ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
       : createHttpServer(app);

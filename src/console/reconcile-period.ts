@@ -12,6 +12,8 @@ export interface PeriodPayments {
   missing: MissingPayments[];
   /** Days (yyyy-MM-dd) not checked for payments deleted in the database (ReconciledPeriod.unchecked). */
   unchecked: string[];
+  /** Days not sealed because the audit chains do not hold as a whole, and why (ReconciledPeriod.unprovable). */
+  unprovable?: { days: string[]; problem: string };
 }
 
 /** What the page shows of a period: the lines matched, whether the period held more, the days missing payments. */
@@ -20,6 +22,7 @@ export interface MatchedPeriod {
   truncated: boolean;
   missing: MissingPayments[];
   unchecked: string[];
+  unprovable?: { days: string[]; problem: string };
 }
 
 /**
@@ -45,7 +48,14 @@ export function matchPeriod(payments: PeriodPayments, from: string, to: string, 
     truncated: payments.truncated,
     missing: payments.missing.filter((m) => m.day >= from && m.day <= to),
     unchecked: payments.unchecked.filter((day) => day >= from && day <= to),
+    ...unprovableIn(payments.unprovable, from, to),
   };
+}
+
+/** The days of `unprovable` in `from`..`to`, as `unprovable` of a MatchedPeriod (none: nothing). */
+function unprovableIn(unprovable: PeriodPayments['unprovable'], from: string, to: string): { unprovable?: { days: string[]; problem: string } } {
+  const days = unprovable?.days.filter((day) => day >= from && day <= to) ?? [];
+  return days.length === 0 ? {} : { unprovable: { days, problem: unprovable!.problem } };
 }
 
 /**

@@ -18,6 +18,7 @@ const KNOWN: [RegExp, Parameters<ReturnType<typeof translator>>[0]][] = [
   [/^the delivery of client .* holds \(it is [A-Z]+ as Gerbang left it\): nothing to queue again$/, 'requeueRefusedHolds'],
   [/^the delivery of client .* was never queued \(or Gerbang deleted it\): nothing to queue again$/, 'requeueRefusedNeverQueued'],
   [/^the delivery of client .* (changed while it was queued again|was queued meanwhile)/, 'requeueRefusedConcurrent'],
+  [/^whether the ERP's endpoint took the payment of client .* already cannot be told while the audit chains do not hold as a whole/, 'requeueRefusedChainGap'],
   [/^its audit record could not be written /, 'requeueRefusedUnaudited'],
   [/; but .*, so queued again it would be sent a second time /, 'requeueRefusedSentBefore'],
 ];

@@ -31,6 +31,7 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
     chainRemains: (writerId) => repository.chainRemains(writerId),
     remainsPage: (writerId, fromSeq, maxLinks) => repository.remainsPage(writerId, fromSeq, maxLinks),
     chainHeads: () => repository.chainHeads(),
+    chainGaps: (options) => repository.chainGaps(options),
     chains: () => repository.chains(),
     walkChain: (writerId, from, maxLinks) => repository.walkChain(writerId, from, maxLinks),
     resumeAfterBreak: (writerId, seq) => repository.resumeAfterBreak(writerId, seq),

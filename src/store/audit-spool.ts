@@ -239,6 +239,7 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     chainRemains: (writerId) => repository.chainRemains(writerId),
     remainsPage: (writerId, fromSeq, maxLinks) => repository.remainsPage(writerId, fromSeq, maxLinks),
     chainHeads: () => repository.chainHeads(),
+    chainGaps: (options) => repository.chainGaps(options),
     chains: () => repository.chains(),
     walkChain: (writerId, from, maxLinks) => repository.walkChain(writerId, from, maxLinks),
     resumeAfterBreak: (writerId, seq) => repository.resumeAfterBreak(writerId, seq),

@@ -770,6 +770,14 @@ export interface AuditRepository {
   remainsPage(writerId: string, fromSeq: number, maxLinks: number): Promise<RemainsPage>;
   /** The head of every chain as the database holds it (audit_writers). */
   chainHeads(): Promise<{ writerId: string; seq: number; hash: string }[]>;
+  /**
+   * Whether every chain holds as a whole as far as the database alone cheaply proves it: each
+   * chain holding links has its head row, each head row's link is there under a MAC that holds,
+   * and each chain's links are all there from link 1 (with `since`: from the last one linked
+   * before that time) to its head, counted on the primary key (audit-verify.ts chainGaps).
+   * `excluded`: per chain, links an operator accepted as broken, left out. The breaks found.
+   */
+  chainGaps(options?: { since?: number; excluded?: ReadonlyMap<string, readonly { from: number; to: number }[]> }): Promise<AuditChainBreak[]>;
   /** Every chain: those with a head row (audit_writers) and those holding links whose head row is gone. */
   chains(): Promise<string[]>;
   /**
@@ -1077,7 +1085,8 @@ export interface CallbackRepository {
    * record), over one whose row does not hold or that was deleted in SQL: `found` says what was
    * wrong with it (`queued`: true). Nothing is written when its row is Gerbang's latest state of
    * it, or when no delivery of that transfer was ever recorded (`notRequeued` says which), nor
-   * with `judgeOnly`: the delivery judged alone, `found` then with `queued` false. With
+   * with `judgeOnly`: the delivery judged alone, `found` then with `queued` false (with
+   * `countAttempts` too, its attempts held to `attemptsAudited` as below, writing nothing). With
    * `attemptsAudited` (how many of its attempts the keyed audit holds records of), nothing is
    * written either when its change records (those whose link holds) record more attempts than
    * that (an attempt's audit record deleted: it may have been delivered): `queued` false and
@@ -1087,7 +1096,7 @@ export interface CallbackRepository {
   requeue(
     delivery: { clientId: string; transactionId: string; url: string; body: string },
     now: number,
-    options?: { judgeOnly?: boolean; attemptsAudited?: number; queueUnaudited?: boolean },
+    options?: { judgeOnly?: boolean; countAttempts?: boolean; attemptsAudited?: number; queueUnaudited?: boolean },
   ): Promise<{ found: string; queued: boolean; attemptsRecorded?: number } | { notRequeued: string }>;
   /**
    * What is wrong with the delivery of that transfer, judged as requeue judges it (its row against
@@ -1326,6 +1335,14 @@ export interface ReconciledPeriod {
    * hold, one with no payment at all), or one past RECONCILE_LIMIT.
    */
   unchecked: string[];
+  /**
+   * Days (yyyy-MM-dd) proved whole by this reading that are not sealed because the audit chains
+   * do not hold as a whole (the chain guard: a record deleted with its link, a chain cut back or
+   * deleted), with the problem in words: their payments each agree with the last event left of
+   * their history, which proves nothing while a later one may have been deleted. Each is in
+   * `unchecked` too. Absent when none.
+   */
+  unprovable?: { days: string[]; problem: string };
 }
 
 export interface PaymentSearchRepository {
@@ -1378,6 +1395,14 @@ export interface PaymentSearchRepository {
    * Throws RangeError for a `day` that is not one, Error when the store has no audit chain.
    */
   acceptDay(sourceAccount: string, day: string, accept: (toAccept: DayToAccept) => Promise<boolean>): Promise<DayAcceptance>;
+  /**
+   * What a seal, a day's acceptance and the kept day totals ask before they are written (#16): why
+   * the audit chains do not hold as a whole from `since` on (epoch ms: the start of the first day
+   * sealed, less other nodes' clocks' margin), or null when they do. The console gives its
+   * ChainGuard (src/audit: the database and the checkpoints outside it); without one the store
+   * asks the database alone (AuditRepository.chainGaps).
+   */
+  guardSeals(problem: (since: number) => Promise<string | null>): void;
   /**
    * The console's sweep: counts and keeps the overview's totals of the closed days of the last
    * month that have none that hold (`daysCounted`), seals the closed days of the last month of

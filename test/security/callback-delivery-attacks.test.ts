@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { CallbackDispatcher, CallbackSigner } from '../../src/domain/callbacks/index.js';
@@ -7,7 +7,7 @@ import { migrate, openDb, type SqlValue } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
 import { runCli, type CliResult } from '../support/cli.js';
-import { forEachBackend } from '../support/databases.js';
+import { forEachBackend, type BackendContext } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
 import { captureLogs } from '../support/log-capture.js';
 import { copyRow, insertRow, refusedWrites, writeBack, type Row } from '../support/sql-rows.js';
@@ -712,47 +712,55 @@ forEachBackend('A sent callback\'s delivery cut from its chain\'s tail, and its 
   });
 });
 
-forEachBackend('An attacker without keys who has a callback queued again while it is being sent, or once its audit record is deleted', (ctx) => {
-  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-callback-unaudited-')), 'audit-checkpoints.jsonl');
-  const db = () => ctx.store().db;
-  const admin = `ops-${Date.now().toString(36)}`;
-  let gw: TestGateway;
-  let receiver: CallbackReceiver;
-  let client: TestClient;
-
+/**
+ * What the requeue blocks below share: a gateway of their own (a checkpoint file, the dispatcher
+ * every 50 ms) delivering a client's notifications to a receiver, an admin who may queue one
+ * again, the CLI's `callback requeue` as that admin, and the notifications the receiver got.
+ */
+function requeueBench(ctx: BackendContext, name: string) {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), `gerbang-callback-${name}-`)), 'audit-checkpoints.jsonl');
+  const bench = { checkpoints, admin: `ops-${Date.now().toString(36)}`, gw: undefined as unknown as TestGateway, receiver: undefined as unknown as CallbackReceiver, client: undefined as unknown as TestClient };
   before(async () => {
-    receiver = await startReceiver();
-    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50' });
-    client = await gw.createClient();
-    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
-    await gw.store.consoleUsers.create({ username: admin, passwordHash: 'x', role: 'admin' }, Date.now());
+    bench.receiver = await startReceiver();
+    bench.gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50' });
+    bench.client = await bench.gw.createClient();
+    await bench.gw.store.callbacks.setEndpoint(bench.client.clientId, bench.receiver.url, Date.now());
+    await bench.gw.store.consoleUsers.create({ username: bench.admin, passwordHash: 'x', role: 'admin' }, Date.now());
   });
   after(async () => {
-    await gw?.close();
-    receiver?.server.close();
+    await bench.gw?.close();
+    bench.receiver?.server.close();
   });
-
   const env = () => ({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
-  const requeue = (transactionId: string, ...options: string[]): Promise<CliResult> =>
-    runCli(['callback', 'requeue', '--client', client.clientId, '--transaction-id', transactionId, '--admin', admin, '--reason', 'verify named it', ...options], env());
-  const noticesFor = (transactionId: string) => receiver.received.filter((r) => (JSON.parse(r.body) as { transfer: { transactionId: string } }).transfer.transactionId === transactionId);
-  const rowsOf = (transactionId: string) => db().query<Row>('SELECT id, state FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+  return {
+    bench,
+    db: () => ctx.store().db,
+    env,
+    requeue: (transactionId: string, ...options: string[]): Promise<CliResult> =>
+      runCli(['callback', 'requeue', '--client', bench.client.clientId, '--transaction-id', transactionId, '--admin', bench.admin, '--reason', 'verify named it', ...options], env()),
+    noticesFor: (transactionId: string) => bench.receiver.received.filter((r) => (JSON.parse(r.body) as { transfer: { transactionId: string } }).transfer.transactionId === transactionId),
+  };
+}
+
+forEachBackend('An attacker without keys who has a callback queued again while it is being sent, or once its audit record is deleted', (ctx) => {
+  const { bench, db, env, requeue, noticesFor } = requeueBench(ctx, 'unaudited');
+  const rowsOf = (transactionId: string) => db().query<Row>('SELECT id, state FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [bench.client.clientId, transactionId]);
 
   /** A paid transfer whose notification the endpoint has received and not answered yet (its answers held): its id, its row, and the release. */
   async function inFlight(): Promise<{ transactionId: string; row: Row; release: () => void }> {
-    const release = receiver.hold();
+    const release = bench.receiver.hold();
     const body = sampleTransfer();
-    expect((await gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await gw.token(client)}` } })).status).to.equal(201);
+    expect((await bench.gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await bench.gw.token(bench.client)}` } })).status).to.equal(201);
     const transactionId = body.transactionId as string;
     await eventually(async () => noticesFor(transactionId).length === 1);
-    const row = await copyRow(db(), 'callback_deliveries', 'client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+    const row = await copyRow(db(), 'callback_deliveries', 'client_id = ? AND transaction_id = ?', [bench.client.clientId, transactionId]);
     return { transactionId, row, release };
   }
 
   /** The CALLBACK record of the one attempt at `transactionId`, once completed. */
   const attemptRecord = (transactionId: string) =>
     eventually(async () => {
-      const records = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK');
+      const records = (await bench.gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK');
       return records.length === 1 && records[0].outcome !== 'in_progress' && records[0];
     }, 15_000);
 
@@ -762,7 +770,7 @@ forEachBackend('An attacker without keys who has a callback queued again while i
     let result: CliResult;
     let asked: CliResult;
     try {
-      const open = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK');
+      const open = (await bench.gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK');
       expect(open.map((r) => r.outcome), 'its audit record opened before the POST').to.deep.equal(['in_progress']);
       await db().execute('UPDATE callback_deliveries SET attempts = 7 WHERE id = ?', [row.id]);
       result = await requeue(transactionId);
@@ -805,15 +813,15 @@ forEachBackend('An attacker without keys who has a callback queued again while i
       { change: 'deleted', sql: 'DELETE FROM callback_deliveries WHERE id = ?' },
       { change: 'set FAILED', sql: "UPDATE callback_deliveries SET state = 'FAILED' WHERE id = ?" },
     ];
-    const auth = { authorization: `Bearer ${await gw.token(client)}` };
+    const auth = { authorization: `Bearer ${await bench.gw.token(bench.client)}` };
     // Both delivered before either attack: a deleted audit record holds the gateway once the scrub finds it.
     const delivered = await Promise.all(
       attacks.map(async (attack) => {
         const body = sampleTransfer();
-        expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+        expect((await bench.gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
         const transactionId = body.transactionId as string;
         const sent = await eventually(async () => {
-          const row = await copyRow(db(), 'callback_deliveries', 'client_id = ? AND transaction_id = ?', [client.clientId, transactionId]).catch(() => null);
+          const row = await copyRow(db(), 'callback_deliveries', 'client_id = ? AND transaction_id = ?', [bench.client.clientId, transactionId]).catch(() => null);
           return row?.state === 'DELIVERED' && row;
         });
         const attempt = await attemptRecord(transactionId);
@@ -836,7 +844,7 @@ forEachBackend('An attacker without keys who has a callback queued again while i
       expect(result.code, result.stdout + result.stderr).to.equal(1);
       expect(result.stderr).to.contain('record 1 delivery attempt(s) and its audit holds records of 0: an attempt is on record whose audit record is missing').and.to.contain('--send-again');
       expect((await rowsOf(transactionId)).map((r) => r.state), 'nothing queued').to.deep.equal(change === 'deleted' ? [] : ['FAILED']);
-      const audits = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK-REQUEUE');
+      const audits = (await bench.gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK-REQUEUE');
       expect(audits.map((a) => a.statusCode)).to.deep.equal([409]);
       expect(audits[0].responseBody).to.contain('audit record is missing');
       const asked = await requeue(transactionId, '--send-again');
@@ -844,6 +852,80 @@ forEachBackend('An attacker without keys who has a callback queued again while i
       expect(asked.stdout).to.contain('A SECOND SEND: sent again as asked (--send-again), although its change records (keyed) record 1 delivery attempt(s) and its audit holds records of 0');
       expect(await rowsOf(transactionId), 'queued again as asked').to.have.length(1);
     }
+  });
+});
+
+forEachBackend('An attacker without keys who deletes a delivered callback\'s audit record and attempts with their chain links (#14)', (ctx) => {
+  const { bench, db, env, requeue, noticesFor } = requeueBench(ctx, 'gap');
+  const rowKey = (transactionId: string) => JSON.stringify([bench.client.clientId, transactionId]);
+
+  /** A paid transfer whose notification the gateway delivered (its endpoint answered), with its CALLBACK audit record: its id, row and record. */
+  async function delivered(): Promise<{ transactionId: string; sent: Row; attempt: { id: number } }> {
+    const body = sampleTransfer();
+    expect((await bench.gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await bench.gw.token(bench.client)}` } })).status).to.equal(201);
+    const transactionId = body.transactionId as string;
+    const sent = await eventually(async () => {
+      const row = await copyRow(db(), 'callback_deliveries', 'client_id = ? AND transaction_id = ?', [bench.client.clientId, transactionId]).catch(() => null);
+      return row?.state === 'DELIVERED' && row;
+    });
+    const attempt = await eventually(async () => {
+      const records = (await bench.gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.outcome !== 'in_progress');
+      return records.length === 1 && records[0];
+    }, 15_000);
+    expect(noticesFor(transactionId)).to.have.length(1);
+    return { transactionId, sent, attempt };
+  }
+
+  it('honest: a delivery deleted alone is queued again and sent once, after audit verify checkpointed the chains and with a CLI chain at link 0', async function () {
+    this.timeout(60_000);
+    await bench.gw.gateway.callbacks.stop();
+    const body = sampleTransfer();
+    expect((await bench.gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${await bench.gw.token(bench.client)}` } })).status).to.equal(201);
+    const transactionId = body.transactionId as string;
+    const row = await eventually(async () => (await db().query<Row>('SELECT id FROM callback_deliveries WHERE transaction_id = ?', [transactionId]))[0]);
+    // Verified intact first: verify checkpoints the heads it walked.
+    const verified = await runCli(['audit', 'verify'], env());
+    expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
+    expect(readFileSync(bench.checkpoints, 'utf8')).to.contain('"by":"verify"');
+    await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [row.id]);
+    bench.gw.gateway.callbacks.start();
+    await insertRow(db(), 'audit_writers', { writer_id: 'cli-host-4343-0badf00d', host: 'cli-host', pid: 4343, started_at: Date.now(), last_seq: 0, last_hash: '0'.repeat(64), updated_at: Date.now() });
+    const result = await requeue(transactionId);
+    expect(result.code, result.stdout + result.stderr).to.equal(0);
+    await eventually(async () => noticesFor(transactionId).length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+  });
+
+  // Last: the gap it leaves stays.
+  it('delivered, then its CALLBACK record and the change records of its attempt deleted with their links and its row deleted: refused, naming the gap and audit verify, and the endpoint is not hit a second time; with --send-again it is', async function () {
+    this.timeout(60_000);
+    const { transactionId, sent, attempt } = await delivered();
+    // The CALLBACK record (its exchange, its completion) and their links.
+    await db().execute("DELETE FROM audit_chain WHERE kind IN ('open', 'complete', 'record') AND record_id = ?", [attempt.id]);
+    await db().execute('DELETE FROM audit_completions WHERE exchange_id = ?', [attempt.id]);
+    await db().execute('DELETE FROM audit_exchanges WHERE id = ?', [attempt.id]);
+    // Every change record of the delivery after the one that queued it (its attempt), with their links.
+    const changes = await db().query<{ id: number | string }>("SELECT id FROM record_changes WHERE table_name = 'callback_deliveries' AND row_key = ? ORDER BY id", [rowKey(transactionId)]);
+    expect(changes.length, 'queued, then its attempt recorded').to.be.greaterThan(1);
+    for (const { id } of changes.slice(1)) {
+      await db().execute("DELETE FROM audit_chain WHERE kind = 'record_change' AND record_id = ?", [Number(id)]);
+      await db().execute('DELETE FROM record_changes WHERE id = ?', [Number(id)]);
+    }
+    await db().execute('DELETE FROM callback_deliveries WHERE id = ?', [sent.id]);
+
+    const result = await requeue(transactionId);
+    expect(result.code, result.stdout + result.stderr).to.equal(1);
+    expect(result.stderr).to.contain('NOT queued again: whether the ERP\'s endpoint took the payment of client').and.to.contain('cannot be told while the audit chains do not hold as a whole: ');
+    expect(result.stderr).to.match(/chain \S+ holds \d+ of the \d+ links/).and.to.contain('Run gerbang audit verify first').and.to.contain('--send-again');
+    expect(await db().query('SELECT id FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [bench.client.clientId, transactionId]), 'nothing queued').to.deep.equal([]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(noticesFor(transactionId), 'the endpoint hit once').to.have.length(1);
+    const audits = (await bench.gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK-REQUEUE');
+    expect(audits.map((a) => a.statusCode)).to.deep.equal([409]);
+
+    const asked = await requeue(transactionId, '--send-again');
+    expect(asked.code, asked.stdout + asked.stderr).to.equal(0);
   });
 });
 

@@ -27,6 +27,11 @@ import { recordingStatements } from '../support/counting-db.js';
  */
 
 const DAY = 86_400_000;
+/**
+ * The newer key of a ring after `keys rotate`: one for the whole file, as one installation has one
+ * key under an id (its chains hold links made under it by every process given it).
+ */
+const NEWER_KEY = testKeySpec('newer');
 const HOUR = 3_600_000;
 
 /** A company account of this test alone (its seals are its own). */
@@ -393,7 +398,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     const { account, start, ids, day } = await threeSealedDays(25);
     await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
     // The same database opened with a newer key added to the ring (a restart after `keys rotate`).
-    const ring = ringOf(TEST_AUDIT_KEY, testKeySpec('newer'));
+    const ring = ringOf(TEST_AUDIT_KEY, NEWER_KEY);
     const rotated = await openStore(ctx.url(), { auditKeys: ring });
     try {
       const named = [{ day, sealed: 2, found: 1, deleted: [ids[3]] }];
@@ -539,7 +544,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     const [older] = await sealsOf(account);
     expect(older.mac_key_id).to.equal(TEST_AUDIT_KEYS.currentKeyId);
     // The same database opened with a newer key added to the ring (a restart after `keys rotate`).
-    const ring = ringOf(TEST_AUDIT_KEY, testKeySpec('newer'));
+    const ring = ringOf(TEST_AUDIT_KEY, NEWER_KEY);
     const rotated = await openStore(ctx.url(), { auditKeys: ring });
     try {
       await rotated.paymentSearch.fromAccount(account, start, start + DAY);
@@ -815,7 +820,7 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     await ctx.store().paymentSearch.sealClosedDays(sweepAt);
     expect((await keptRow(1)).mac_key_id).to.equal(TEST_AUDIT_KEYS.currentKeyId);
     // The same database opened with a newer key added to the ring (a restart after `keys rotate`).
-    const ring = ringOf(TEST_AUDIT_KEY, testKeySpec('newer'));
+    const ring = ringOf(TEST_AUDIT_KEY, NEWER_KEY);
     const rotated = await openStore(ctx.url(), { auditKeys: ring });
     try {
       const { db: recorded, statements } = recordingStatements(rotated.db);

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { acceptRollback, describeLostPayment, purgeAnonymousExchanges, RESEND_WARNING, readCheckpoints, RetentionError, storeAgainstCheckpoints, verifyAudit, vouchingOptions, type AcceptedChainBreak, type CheckedAuditReport } from '../../audit/index.js';
+import { acceptRollback, ChainGuard, describeLostPayment, purgeAnonymousExchanges, RESEND_WARNING, readCheckpoints, RetentionError, storeAgainstCheckpoints, verifyAudit, vouchingOptions, type AcceptedChainBreak, type CheckedAuditReport } from '../../audit/index.js';
 import { loadAuditAnonymousRetentionDays, loadAuditCheckpointFile, loadAuditKeys, loadStoreConfig } from '../../config/index.js';
 import { FORGED_STATUS, formulaSafeCsv } from '../../export/index.js';
 import type { KeyRing } from '../../security/index.js';
@@ -73,9 +73,18 @@ async function write(stream: Writable, chunk: string): Promise<void> {
  * database (GERBANG_AUDIT_CHECKPOINT_FILE): a change of who may do what as it commits, the rest
  * when the store closes.
  */
-export function openAuditStore(io: CliIo, keys: KeyRing = loadAuditKeys(io.env)): Promise<Store> {
+export async function openAuditStore(io: CliIo, keys: KeyRing = loadAuditKeys(io.env)): Promise<Store> {
   const { databaseUrl } = loadStoreConfig(io.env);
-  return openStore(databaseUrl, { auditKeys: keys, ...vouchingOptions(loadAuditCheckpointFile(io.env), keys, `cli ${process.pid}`) });
+  const store = await openStore(databaseUrl, { auditKeys: keys, ...vouchingOptions(loadAuditCheckpointFile(io.env), keys, `cli ${process.pid}`) });
+  // A day accepted here is sealed only while the chains hold, as the console seals one.
+  const guard = chainGuardOf(io, store, keys);
+  store.paymentSearch.guardSeals((since) => guard.problem(since));
+  return store;
+}
+
+/** The chain guard of `store` (ChainGuard): its database and the checkpoints of GERBANG_AUDIT_CHECKPOINT_FILE. */
+export function chainGuardOf(io: CliIo, store: Store, keys: KeyRing = loadAuditKeys(io.env)): ChainGuard {
+  return new ChainGuard(store.audit, keys, loadAuditCheckpointFile(io.env), store.db.description);
 }
 
 export async function auditCommand(args: string[], io: CliIo, stdout: Writable = process.stdout): Promise<number> {

@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import { openAuditStore } from './audit-command.js';
+import { chainGuardOf, openAuditStore } from './audit-command.js';
 import { requeueCallback } from '../../domain/callbacks/index.js';
 import { visibleText } from '../../banks/common/bank-text.js';
 import { parseOptions, required, UsageError, type CliIo } from '../cli-io.js';
@@ -26,7 +26,8 @@ export async function callbackCommand(args: string[], io: CliIo): Promise<number
   if (input.reason.trim() === '') throw new UsageError('--reason is required: say why the notification is queued again (it is kept in the audit)');
   const store = await openAuditStore(io);
   try {
-    const outcome = await requeueCallback({ payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, clock: Date.now }, input);
+    const guard = chainGuardOf(io, store);
+    const outcome = await requeueCallback({ payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, chains: (since) => guard.problem(since), clock: Date.now }, input);
     if (values.json) io.out(JSON.stringify(outcome));
     if (outcome.auditIncomplete) io.err(`WARNING: the CALLBACK-REQUEUE audit record of transactionId ${input.transactionId} was opened, but its outcome could not be written (see the log); it stays without an answer.`);
     if (!outcome.requeued) {

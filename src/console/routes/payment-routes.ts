@@ -26,6 +26,8 @@ import { remoteIp } from './sign-in-routes.js';
 export interface PaymentRouteDeps {
   store: Store;
   clock: () => number;
+  /** Why the audit chains do not hold as a whole from a time on, or null (ConsoleAppDeps.chains): a requeue asks it first. */
+  chains: (since: number) => Promise<string | null>;
 }
 
 const PAGE_SIZE = 50;
@@ -246,7 +248,7 @@ export function paymentRoutes(deps: PaymentRouteDeps): Router {
       return;
     }
     const outcome = await requeueCallback(
-      { payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, clock },
+      { payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, chains: deps.chains, clock },
       { clientId: payment.clientId, transactionId: payment.transactionId, admin: ctx.user.username, reason, via: 'console' },
     );
     await store.consoleAudit.record({

@@ -27,7 +27,7 @@ export interface ReconciliationView {
   /** The bank or the API could not give the statement. */
   readError?: StatementReadError;
   /** `bank`: the connection that read the statement; `bankCode`: its bank's BIC, when the API named it. */
-  result?: { bank: string; bankCode?: string; reconciliation: Reconciliation; truncated: boolean; missing?: MissingPayments[]; unchecked?: string[]; accepted?: DayAcceptanceNote[] };
+  result?: { bank: string; bankCode?: string; reconciliation: Reconciliation; truncated: boolean; missing?: MissingPayments[]; unchecked?: string[]; unprovable?: { days: string[]; problem: string }; accepted?: DayAcceptanceNote[] };
   /** The payment the page was opened for (from the review queue): its line is marked. */
   focus?: number;
   /** A note above the form (e.g. the payment records no paying account). */
@@ -94,6 +94,10 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
         m.deleted === undefined ? '' : html` <span data-deleted-ids="${m.deleted.join(' ')}">${t('reconPaymentsDeletedIds').replace('{ids}', m.deleted.join(', '))}</span>`
       }${m.moved === undefined ? '' : html` <span data-moved-ids="${m.moved.join(' ')}">${t('reconPaymentsMovedIds').replace('{ids}', m.moved.join(', '))}</span>`}</div>`,
   );
+  // Days proved against histories whose newest events may have been deleted with their links: not sealed, the chains' problem named.
+  const unprovable = result.unprovable
+    ? html`<div class="integrity-failed" role="alert" id="recon-unprovable" data-unprovable-days="${result.unprovable.days.join(' ')}"><strong class="integrity-failed">${t('reconChainGap').replace('{days}', result.unprovable.days.map(formatDay).join(', '))}</strong> <span>${result.unprovable.problem}</span></div>`
+    : '';
   // Days no seal held the payments to: a payment deleted there in the database is not named.
   const notChecked = result.unchecked ?? [];
   const unchecked =
@@ -103,13 +107,13 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
   const summary = html`<p class="info" id="recon-summary">${t('reconFromBank')} <span id="statement-source">${connectionLabel(result.bank, result.bankCode ?? null) ?? result.bank}</span>: ${t('recon_matched')} <strong data-count="matched">${counts.matched}</strong> · ${t('recon_statement-only')} <strong data-count="statement-only">${counts['statement-only']}</strong> · ${t('recon_gerbang-only')} <strong data-count="gerbang-only">${counts['gerbang-only']}</strong> · ${t('recon_credit')} <strong data-count="credit">${counts.credit}</strong>${
     counts.forged > 0 ? html` · <strong class="integrity-failed">${t('recon_forged')}</strong> <strong data-count="forged">${counts.forged}</strong>` : ''
   }</p>${
-    counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && missing.length === 0 && lines.length > 0
+    counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && missing.length === 0 && result.unprovable === undefined && lines.length > 0
       ? // A day not checked for deleted payments is not known to match whole: said so, not as an all-clear.
         notChecked.length === 0
         ? html`<p class="ok" role="status" id="recon-all-matched">${t('reconAllMatched')}</p>`
         : html`<p class="info" role="status" id="recon-lines-matched">${t('reconLinesMatchedUnchecked')}</p>`
       : ''
-  }${gone}${(result.accepted ?? []).map((note) => acceptedNote(ctx, note))}${unchecked}${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated').replace('{n}', formatCount(lang, RECONCILE_LIMIT))}</p>` : ''}`;
+  }${unprovable}${gone}${(result.accepted ?? []).map((note) => acceptedNote(ctx, note))}${unchecked}${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated').replace('{n}', formatCount(lang, RECONCILE_LIMIT))}</p>` : ''}`;
   if (lines.length === 0) return html`${summary}<p class="empty">${t('reconEmpty')}</p>`;
   let shown = lines;
   let note: Html | string = '';

@@ -21,6 +21,12 @@ export interface RequeueDeps {
   consoleUsers: Pick<ConsoleUserRepository, 'findByUsername'>;
   /** Where the requeue is recorded, and where the notification's earlier deliveries are read (CALLBACK records). */
   audit: AuditRepository;
+  /**
+   * Why the keyed audit chains do not hold as a whole for the records made from `since` (epoch ms)
+   * on, or null (src/audit's ChainGuard): the CALLBACK records and change records that say whether
+   * it was delivered prove nothing while a gap may be where one of them was.
+   */
+  chains: (since: number) => Promise<string | null>;
   clock: () => number;
 }
 
@@ -62,7 +68,9 @@ export type RequeueOutcome = ({ requeued: true; found: string; url: string; seco
  * endpoint answered 2xx to it (queued again, it would be sent a second time), or when that cannot
  * be told (earlierDeliveries: fail closed), or when the delivery's keyed change records record
  * more attempts than its CALLBACK records that hold answer for (one deleted: it may have been
- * delivered). Never done unrecorded: its audit record is opened
+ * delivered), or when the audit chains do not hold as a whole since the payment was made
+ * (`chains`: a CALLBACK record and the attempts' change records deleted with their links leave
+ * them agreeing, and only the gap says so). Never done unrecorded: its audit record is opened
  * first, and when it cannot be written nothing is queued (refused, `unaudited`); an error thrown
  * meanwhile is recorded as 500 and thrown on.
  */
@@ -99,16 +107,20 @@ async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string
   if (typeof url !== 'string') return refused(`the callback endpoint of client ${input.clientId} does not hold (${url.problem}); register it again with gerbang client set-callback`);
   const earlier = await earlierDeliveries(deps.audit, input.clientId, input.transactionId);
   const sentBefore = sentAlready(earlier);
+  // Its audit saying it was not delivered proves that only while no record of it can be missing:
+  // whatever says so (its CALLBACK records, its attempts' change records) was linked after the payment was made.
+  const gap = input.sendAgain || sentBefore !== null ? null : await deps.chains(payment.createdAt);
   const now = deps.clock();
   const notification = { clientId: input.clientId, transactionId: input.transactionId, url, body: notificationBody(currentResult(payment, now)) };
   // Judged first either way: a delivery that holds is refused as such, sent before or not. Not
   // asked to send again, its recorded attempts must each have their audit record (none 2xx).
   const audited = 'attempts' in earlier ? earlier.attempts : undefined;
-  const written = await deps.callbacks.requeue(notification, now, input.sendAgain ? { attemptsAudited: audited, queueUnaudited: true } : { judgeOnly: sentBefore !== null, attemptsAudited: audited ?? 0 });
+  const written = await deps.callbacks.requeue(notification, now, input.sendAgain ? { attemptsAudited: audited, queueUnaudited: true } : { judgeOnly: sentBefore !== null || gap !== null, countAttempts: gap !== null, attemptsAudited: audited ?? 0 });
   if ('notRequeued' in written) return refused(`${written.notRequeued}: nothing to queue again`);
   const unaudited = written.attemptsRecorded === undefined ? null : `its change records (keyed) record ${written.attemptsRecorded} delivery attempt(s) and its audit holds records of ${audited ?? 0}: an attempt is on record whose audit record is missing (deleted? see gerbang audit verify)`;
   const tellErp = 'Tell the ERP to read the transfer (GET /v1/transfers/{transactionId}); to send it anyway, run again with --send-again (recorded as a deliberate second send)';
   if (!written.queued && unaudited !== null) return refused(`${written.found}; but ${unaudited}, so it may have been delivered, and queued again it may be sent a second time. ${tellErp}`);
+  if (!written.queued && gap !== null) return refused(`whether the ERP's endpoint took the ${transfer} already cannot be told while ${gap.replace(/; run `gerbang audit verify`$/, '')}: a gap may be where its delivery's audit record or attempts were. Run gerbang audit verify first; to send it anyway, run again with --send-again (recorded as a deliberate second send)`);
   if (!written.queued) return refused(`${written.found}; but ${sentBefore}, so queued again it would be sent a second time and the ERP may act on it twice. ${tellErp}`);
   const although = sentBefore ?? unaudited;
   return { requeued: true, found: written.found, url, ...(although === null ? {} : { secondSend: `sent again as asked (--send-again), although ${although}` }) };

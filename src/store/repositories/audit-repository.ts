@@ -3,6 +3,7 @@ import { probeKeyRing, type KeyRing } from '../../security/index.js';
 import type {
   AnonymousPurge,
   AnonymousPurgeReport,
+  AuditChainBreak,
   AuditExchangeRow,
   AuditQuery,
   AuditRepository,
@@ -44,7 +45,7 @@ import {
 import { purgeAnonymous } from './audit-purge.js';
 import { chainPlaceProblems } from './audit-chain-place.js';
 import { recordLinkProblems } from './audit-record-links.js';
-import { chainRemains, chainsToWalk, lastPaymentEventId, lostPayments, remainsPage, resumeAfterBreakNow, verifyAudit, verifyChainPiece, type LostPayment } from './audit-verify.js';
+import { chainGaps, chainRemains, chainsToWalk, lastPaymentEventId, lostPayments, remainsPage, resumeAfterBreakNow, verifyAudit, verifyChainPiece, type ExcludedLinks, type LostPayment } from './audit-verify.js';
 import { EXCHANGES_PAGE, lostPaymentFacts, type LostPaymentFacts } from './lost-payment-facts.js';
 import { linkCounts, lostPaymentNow, paymentKeysOfEvents, type RememberedPayment } from './remembered-payments.js';
 import { fit, wellFormed } from './row-values.js';
@@ -347,6 +348,10 @@ export class SqlAuditRepository implements AuditRepository {
   async chainHeads(): Promise<{ writerId: string; seq: number; hash: string }[]> {
     const rows = await this.db.query<{ writer_id: string; last_seq: number | string; last_hash: string }>('SELECT writer_id, last_seq, last_hash FROM audit_writers');
     return rows.map((r) => ({ writerId: r.writer_id, seq: toNumber(r.last_seq), hash: r.last_hash }));
+  }
+
+  chainGaps(options?: { since?: number; excluded?: ReadonlyMap<string, readonly ExcludedLinks[]> }): Promise<AuditChainBreak[]> {
+    return chainGaps(this.db, this.sealer, options);
   }
 
   checkKeys(): string {

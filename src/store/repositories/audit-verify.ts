@@ -28,7 +28,7 @@ import { MACED_TABLES } from './maced-tables.js';
 import { batchLineProblems } from './transfer-batch-repository.js';
 import { runOfRow, verificationDigest, type RunRow } from './audit-verification-repository.js';
 import { recordChangeDigests, rowHistoryProblems } from './record-history.js';
-import { MACED_PAYMENT_COLUMNS, PAYMENT_COLUMNS, paymentMacProblem, type MacedColumn, type PaymentRow } from './payment-repository.js';
+import { MACED_PAYMENT_COLUMNS, OTHER_CLOCKS_MS, PAYMENT_COLUMNS, paymentMacProblem, type MacedColumn, type PaymentRow } from './payment-repository.js';
 import { paymentPlace } from './sealed-values.js';
 import { placeInRow, rowColumns, SEALED_TABLES, type ValueOpener, type ValueSealer } from './sealed-values.js';
 import { TimeSlices } from './time-slices.js';
@@ -175,27 +175,18 @@ const CHAINS_WITH_LINKS =
  * the checkpoints' to name (storeAgainstCheckpoints).
  */
 export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, since: number, maxLinks: number, options: { strictKeys?: boolean } = {}): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
-  // The chains first, their heads after: a link committed meanwhile moved its head in the same transaction.
-  const chains = await db.query<{ writer_id: string }>(CHAINS_WITH_LINKS);
-  // Each head with its link (null when that link is gone).
-  const rows = await db.query<WriterRow & Omit<LinkRow, 'writer_id'> & { linked: string | null }>(
-    'SELECT w.writer_id, w.last_seq, w.last_hash, c.writer_id AS linked, c.seq, c.kind, c.record_id, c.recorded_at, c.prev_hash, c.hash, c.key_id ' +
-      'FROM audit_writers w LEFT JOIN audit_chain c ON c.writer_id = w.writer_id AND c.seq = w.last_seq',
-  );
-  const heads = new Map(
-    rows.map(({ writer_id, last_seq, last_hash, linked, ...link }) => [writer_id, { writer_id, last_seq, last_hash, link: linked === null ? null : { ...link, writer_id: linked } }]),
-  );
+  const { chains, heads } = await chainsAndHeads(db);
   const breaks: AuditChainBreak[] = [];
   // A chain idle since `since` is proved by its head link (all of them checked together); the others walked from the link before it.
-  const idle: { head: WriterRow; link: LinkRow }[] = [];
+  const idle: HeadWithLink[] = [];
   const walks: { writer: WriterRow; from: ChainStart }[] = [];
-  for (const { writer_id: writerId } of chains) {
+  for (const writerId of chains) {
     const head = heads.get(writerId);
     const last = head ? toNumber(head.last_seq) : 0;
     if (!head || last === 0) {
-      breaks.push({ writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} was deleted from audit_writers${head ? ' (it records no link)' : ''} while its links remain` });
+      breaks.push(headlessBreak(writerId, head !== undefined));
     } else if (head.link !== null && toNumber(head.link.recorded_at) < since) {
-      idle.push({ head, link: head.link });
+      idle.push(head);
     } else {
       const start = await linkBeforeTime(db, writerId, last, since);
       walks.push({ writer: head, from: start === 0 ? { ...WHOLE_CHAIN, through: last } : { seq: start, prevHash: null, through: last } });
@@ -204,22 +195,213 @@ export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, sinc
   const links = idle.length + walks.reduce((n, w) => n + (w.from.through! - w.from.seq + 1), 0);
   if (links > maxLinks) return { beyond: links };
   const check = keyedLinks(sealer, options.strictKeys);
-  for (let i = 0; i < idle.length; i += PAGE) {
-    const page = idle.slice(i, i + PAGE);
-    const digests = await contentDigests(db, sealer, page.map((one) => one.link));
-    const slices = new TimeSlices();
-    for (const { head, link } of page) {
-      if (slices.due()) await slices.next();
-      const checked = checkLink(link, null, digests.get(`${link.kind}:${toNumber(link.record_id)}`), check);
-      if ('break' in checked) breaks.push(checked.break);
-      else if (link.hash !== head.last_hash) breaks.push({ writerId: head.writer_id, seq: toNumber(head.last_seq), table: 'audit_writers', recordId: null, problem: 'altered', detail: `the head of chain ${head.writer_id} is not its link ${toNumber(head.last_seq)}: the head was altered` });
-    }
-  }
+  breaks.push(...(await headLinkBreaks(db, sealer, idle, check)));
   for (const { writer, from } of walks) {
     const result = await verifyChainAsItStands(db, sealer, writer, check, from);
     if (result.break) breaks.push(result.break);
   }
   return { links, breaks };
+}
+
+/** A head row with the link at its seq (null: that link is gone). */
+type HeadWithLink = WriterRow & { link: LinkRow | null };
+
+/**
+ * Every head row with the link at its seq (by writer id, in the database's order), then the
+ * chains holding links whose head row is gone or records no link (headlessChains), each of those
+ * looked for again among the head rows (one begun after they were read has its own now, and is
+ * left to the next look: its links were all linked since). `chains`: every chain to prove, those
+ * with a head at a link and the headless ones, in writer order.
+ */
+async function chainsAndHeads(db: Queryable): Promise<{ chains: string[]; heads: Map<string, HeadWithLink> }> {
+  const rows = await db.query<WriterRow & Omit<LinkRow, 'writer_id'> & { linked: string | null }>(
+    'SELECT w.writer_id, w.last_seq, w.last_hash, c.writer_id AS linked, c.seq, c.kind, c.record_id, c.recorded_at, c.prev_hash, c.hash, c.key_id ' +
+      'FROM audit_writers w LEFT JOIN audit_chain c ON c.writer_id = w.writer_id AND c.seq = w.last_seq ORDER BY w.writer_id',
+  );
+  const heads = new Map(
+    rows.map(({ writer_id, last_seq, last_hash, linked, ...link }) => [writer_id, { writer_id, last_seq, last_hash, link: linked === null ? null : { ...link, writer_id: linked } }]),
+  );
+  let headless = await headlessChains(db, [...heads.values()]);
+  if (headless.length > 0) {
+    const begun = new Set<string>();
+    for (let i = 0; i < headless.length; i += GAP_SEEKS) {
+      const some = headless.slice(i, i + GAP_SEEKS);
+      for (const row of await db.query<{ writer_id: string }>(`SELECT writer_id FROM audit_writers WHERE last_seq > 0 AND writer_id IN (${some.map(() => '?').join(', ')})`, some)) begun.add(row.writer_id);
+    }
+    headless = headless.filter((writerId) => !begun.has(writerId));
+  }
+  const linked = [...heads.values()].filter((h) => toNumber(h.last_seq) > 0).map((h) => h.writer_id);
+  return { chains: [...new Set([...linked, ...headless])], heads };
+}
+
+/** Index seeks a statement of headlessChains (SQLite takes at most 500 terms of a compound SELECT). */
+const GAP_SEEKS = 200;
+
+/**
+ * The chains holding links whose head row is gone (deleted from audit_writers) or records no link
+ * (`heads`, in the database's order of writer ids, those at link 0 among them): one index seek on
+ * audit_chain's primary key between each two head rows (the lowest writer id there, if any) and
+ * one for each head at link 0, GAP_SEEKS a statement; a gap holding one is looked in again past
+ * it. A store of C chains costs C seeks, whatever its links (a recursive walk of DISTINCT writer
+ * ids took MariaDB 20 s over two million links).
+ */
+async function headlessChains(db: Queryable, heads: readonly WriterRow[]): Promise<string[]> {
+  const found: string[] = [];
+  // Each gap between two head rows' writer ids (null: open at that end).
+  let gaps: { after: string | null; before: string | null }[] = [];
+  for (let i = 0; i <= heads.length; i += 1) gaps.push({ after: i === 0 ? null : heads[i - 1].writer_id, before: i === heads.length ? null : heads[i].writer_id });
+  const empty = heads.filter((h) => toNumber(h.last_seq) === 0).map((h) => h.writer_id);
+  for (let i = 0; i < empty.length; i += GAP_SEEKS) {
+    const some = empty.slice(i, i + GAP_SEEKS);
+    const rows = await db.query<{ w: string | null }>(some.map(() => 'SELECT (SELECT writer_id FROM audit_chain WHERE writer_id = ? LIMIT 1) AS w').join(' UNION ALL '), some);
+    for (const row of rows) if (row.w !== null) found.push(row.w);
+  }
+  while (gaps.length > 0) {
+    const next: typeof gaps = [];
+    for (let i = 0; i < gaps.length; i += GAP_SEEKS) {
+      const some = gaps.slice(i, i + GAP_SEEKS);
+      const parts = some.map((g) => `SELECT (SELECT MIN(writer_id) FROM audit_chain WHERE 1 = 1${g.after === null ? '' : ' AND writer_id > ?'}${g.before === null ? '' : ' AND writer_id < ?'}) AS w`);
+      const rows = await db.query<{ w: string | null }>(parts.join(' UNION ALL '), some.flatMap((g) => [g.after, g.before].filter((v): v is string => v !== null)));
+      rows.forEach((row, k) => {
+        if (row.w === null) return;
+        found.push(row.w);
+        next.push({ after: row.w, before: some[k].before });
+      });
+    }
+    gaps = next;
+  }
+  return found;
+}
+
+/** A chain holding links whose head row is gone (`recordsNone`: there, at link 0). */
+function headlessBreak(writerId: string, recordsNone: boolean): AuditChainBreak {
+  return { writerId, seq: null, table: 'audit_writers', recordId: null, problem: 'deleted', detail: `the head of chain ${writerId} was deleted from audit_writers${recordsNone ? ' (it records no link)' : ''} while its links remain` };
+}
+
+/**
+ * Each head row held to the link at its seq: that link there, its MAC over its record holding
+ * (taken as it says it follows: its place is the count's or the walk's), and the head row carrying
+ * that very MAC. Read PAGE links' records a statement.
+ */
+async function headLinkBreaks(db: Queryable, sealer: ValueSealer, heads: readonly HeadWithLink[], check: LinkCheck): Promise<AuditChainBreak[]> {
+  const breaks: AuditChainBreak[] = [];
+  for (const head of heads) {
+    if (head.link === null) {
+      const last = toNumber(head.last_seq);
+      breaks.push({ writerId: head.writer_id, seq: last, table: 'audit_chain', recordId: null, problem: 'truncated', detail: `link ${last} of chain ${head.writer_id}, its head, is missing: its newest records were deleted or the head was altered` });
+    }
+  }
+  const linked = heads.filter((h): h is HeadWithLink & { link: LinkRow } => h.link !== null);
+  for (let i = 0; i < linked.length; i += PAGE) {
+    const page = linked.slice(i, i + PAGE);
+    const digests = await contentDigests(db, sealer, page.map((one) => one.link));
+    const slices = new TimeSlices();
+    for (const head of page) {
+      if (slices.due()) await slices.next();
+      const { link } = head;
+      const checked = checkLink(link, null, digests.get(`${link.kind}:${toNumber(link.record_id)}`), check);
+      if ('break' in checked) breaks.push(checked.break);
+      else if (link.hash !== head.last_hash) breaks.push({ writerId: head.writer_id, seq: toNumber(head.last_seq), table: 'audit_writers', recordId: null, problem: 'altered', detail: `the head of chain ${head.writer_id} is not its link ${toNumber(head.last_seq)}: the head was altered` });
+    }
+  }
+  return breaks;
+}
+
+/**
+ * Where chainGaps counts chain `writerId` (its head `last`) from to cover every link linked at or
+ * after `since`: the last link linked before it (linkBeforeTime), when that very link is there and
+ * its MAC holds over its record and its time (a chain's links are linked in time order, so every
+ * link after `since` follows it); else link 1. A time changed in SQL to steer the search past a
+ * gap is so never believed: the whole chain is counted instead.
+ */
+async function countFrom(db: Queryable, sealer: ValueSealer, writerId: string, last: number, since: number): Promise<number> {
+  const at = await linkBeforeTime(db, writerId, last, since);
+  if (at <= 1) return 1;
+  const [link] = await db.query<LinkRow>('SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, at]);
+  if (link === undefined || toNumber(link.recorded_at) >= since) return 1;
+  const digests = await contentDigests(db, sealer, [link]);
+  const checked = checkLink(link, null, digests.get(`${link.kind}:${toNumber(link.record_id)}`), keyedLinks(sealer));
+  return 'break' in checked ? 1 : at;
+}
+
+/** Breaks named in chainProblem's words at most (the rest counted). */
+const NAMED_BREAKS = 3;
+
+/** Breaks found by chainGaps (and the checkpoints: src/audit's ChainGuard) as one problem in words, or null when there are none. */
+export function chainProblem(breaks: readonly AuditChainBreak[]): string | null {
+  if (breaks.length === 0) return null;
+  const named = breaks.slice(0, NAMED_BREAKS).map((b) => b.detail);
+  const more = breaks.length > NAMED_BREAKS ? ` (and ${breaks.length - NAMED_BREAKS} more)` : '';
+  return `the audit chains do not hold as a whole: ${named.join('; ')}${more}; run \`gerbang audit verify\``;
+}
+
+/** Links up to which chainGaps counts a chain whole whatever `since` (a process's chain of a day or two: about 2 ms of MariaDB). */
+const COUNTED_WHOLE = 20_000;
+
+/** Links of a chain left out of chainGaps' count, both ends included (`to` Infinity: to its head). */
+export interface ExcludedLinks {
+  from: number;
+  to: number;
+}
+
+/**
+ * Whether the chains hold as a whole as far as the database alone can cheaply prove it, without
+ * walking a link: every chain holding links has its head row; each head row's link is there, its
+ * MAC over its record holds and the head carries it (headLinkBreaks); and every chain's links are
+ * all there from link 1 (or, with `since`, from the last link linked before that time less
+ * OTHER_CLOCKS_MS, another node's clock behind: linkBeforeTime) up to its head as read, counted by the database on the primary key (one COUNT a
+ * chain, no row read: a link deleted anywhere in that range, a record deleted with it, leaves the
+ * count short). `excluded`: per chain, the links an operator accepted as broken (an acceptance's
+ * skips, a chain accepted through a link or as gone: src/audit's acceptedLinks), not counted; a
+ * chain excluded whole is not looked at. A head link under a ring key this process lacks (written
+ * by a process given a newer key first) is not MAC'd here; its chain is counted whole. Not the walk of `audit verify` (a record deleted while
+ * its link stays, a link altered inside the chain, are its to name), nor the checkpoints outside
+ * the database (a tail cut with its head set back, a chain deleted whole: src/audit's ChainGuard
+ * adds them). Returns the breaks found, each named.
+ */
+export async function chainGaps(db: Queryable, sealer: ValueSealer, options: { since?: number; excluded?: ReadonlyMap<string, readonly ExcludedLinks[]> } = {}): Promise<AuditChainBreak[]> {
+  const { chains, heads } = await chainsAndHeads(db);
+  const excluded = options.excluded ?? new Map<string, readonly ExcludedLinks[]>();
+  const isExcluded = (writerId: string, seq: number) => (excluded.get(writerId) ?? []).some((r) => seq >= r.from && seq <= r.to);
+  const breaks: AuditChainBreak[] = [];
+  for (const writerId of chains) {
+    const head = heads.get(writerId);
+    if ((!head || toNumber(head.last_seq) === 0) && !isExcluded(writerId, 1)) breaks.push(headlessBreak(writerId, head !== undefined));
+  }
+  const counted = [...heads.values()].filter((h) => toNumber(h.last_seq) > 0);
+  // A head link under a ring key this process lacks (another process's, before this one is given it) cannot be checked here: its chain is counted.
+  const ring = sealer.keyRing.keyIds;
+  const checkable = (h: HeadWithLink) => h.link === null || h.link.key_id === null || ring.includes(h.link.key_id);
+  breaks.push(...(await headLinkBreaks(db, sealer, counted.filter((h) => !isExcluded(h.writer_id, toNumber(h.last_seq)) && checkable(h)), keyedLinks(sealer))));
+  // A record made at `since` by one node may be linked OTHER_CLOCKS_MS earlier by another's clock.
+  const since = options.since === undefined ? undefined : options.since - OTHER_CLOCKS_MS;
+  for (const head of counted) {
+    const writerId = head.writer_id;
+    const last = toNumber(head.last_seq);
+    // Idle since then: no link of it is that recent (its head link's time is under the MAC just checked).
+    if (since !== undefined && head.link !== null && toNumber(head.link.recorded_at) < since && !isExcluded(writerId, last) && checkable(head)) continue;
+    // A short chain is counted whole: one COUNT of a few thousand entries costs less than halving its seqs.
+    const from = since === undefined || last <= COUNTED_WHOLE ? 1 : await countFrom(db, sealer, writerId, last, since);
+    const skipped = (excluded.get(writerId) ?? []).map((r) => ({ from: Math.max(r.from, from), to: Math.min(r.to, last) })).filter((r) => r.from <= r.to);
+    const expected = last - from + 1 - skipped.reduce((n, r) => n + r.to - r.from + 1, 0);
+    if (expected <= 0) continue;
+    const [row] = await db.query<{ n: number | string }>(
+      `SELECT COUNT(*) AS n FROM audit_chain WHERE writer_id = ? AND seq >= ? AND seq <= ?${skipped.map(() => ' AND (seq < ? OR seq > ?)').join('')}`,
+      [writerId, from, last, ...skipped.flatMap((r) => [r.from, r.to])],
+    );
+    const found = toNumber(row?.n ?? 0);
+    if (found === expected) continue;
+    const where = from === 1 ? 'from link 1' : `from link ${from} (the last one linked before ${new Date(since!).toISOString()})`;
+    breaks.push({
+      writerId,
+      seq: null,
+      table: 'audit_chain',
+      recordId: null,
+      problem: 'deleted',
+      detail: `chain ${writerId} holds ${found} of the ${expected} links ${where} to its head, link ${last}${skipped.length === 0 ? '' : ' (those accepted as broken left out)'}: ${expected - found} missing, records and their links deleted (\`gerbang audit verify\` names them)`,
+    });
+  }
+  return breaks;
 }
 
 /**

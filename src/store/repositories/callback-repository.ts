@@ -155,7 +155,7 @@ export class SqlCallbackRepository implements CallbackRepository {
    * updates) than its audit holds records of: one was deleted, and it may have been delivered
    * (`attemptsRecorded` says how many; with `queueUnaudited`, queued all the same, and said).
    */
-  async requeue(delivery: QueuedNotification, now: number, options: { judgeOnly?: boolean; attemptsAudited?: number; queueUnaudited?: boolean } = {}): Promise<{ found: string; queued: boolean; attemptsRecorded?: number } | { notRequeued: string }> {
+  async requeue(delivery: QueuedNotification, now: number, options: { judgeOnly?: boolean; countAttempts?: boolean; attemptsAudited?: number; queueUnaudited?: boolean } = {}): Promise<{ found: string; queued: boolean; attemptsRecorded?: number } | { notRequeued: string }> {
     const key = [delivery.clientId, delivery.transactionId];
     const what = `the delivery of client ${delivery.clientId}, transactionId ${delivery.transactionId}`;
     const locked = this.db.dialect === 'mysql' ? ' FOR UPDATE' : '';
@@ -167,11 +167,11 @@ export class SqlCallbackRepository implements CallbackRepository {
         // Judged as audit verify judges it: a change record inserted in SQL (unlinked) does not make a genuine row, a delivered one, look forged.
         const found = await verifiedRowProblem(rows.tx, CALLBACK_DELIVERIES, key, row, this.sealer);
         if (found === null) return { notRequeued: row ? `${what} holds (it is ${String(row.state)} as Gerbang left it)` : `${what} was never queued (or Gerbang deleted it)` };
-        if (options.judgeOnly) return { found, queued: false };
+        if (options.judgeOnly && !options.countAttempts) return { found, queued: false };
         // Each attempt recordAttempt wrote is an update record of the delivery's own history (a queued one deleted and queued again included).
         const recorded = options.attemptsAudited === undefined ? 0 : await trustedChangesOf(rows.tx, CALLBACK_DELIVERIES, key, 'update', this.sealer.keyRing);
         const unaudited = options.attemptsAudited !== undefined && recorded > options.attemptsAudited ? { attemptsRecorded: recorded } : {};
-        if ('attemptsRecorded' in unaudited && !options.queueUnaudited) return { found, queued: false, ...unaudited };
+        if (options.judgeOnly || ('attemptsRecorded' in unaudited && !options.queueUnaudited)) return { found, queued: false, ...unaudited };
         // A process may be sending it now (its row changed in SQL since its claim): replaced, it would be sent twice. A row refused as it stands is leased by no one (claimDue).
         if (row && row.lease_owner !== null && row.lease_until !== null && toNumber(row.lease_until as number) > now) {
           return { notRequeued: `${what} is leased to ${String(row.lease_owner)} until ${new Date(toNumber(row.lease_until as number)).toISOString()} (a process may be sending it now); run it again after then` };

@@ -20,7 +20,7 @@ import { macHolds, recordMac } from './record-macs.js';
  * node's clock may run this much behind the one that linked the event, so a later event it linked
  * may carry an earlier time. Nodes keep NTP time (docs/operator-guide.md); 10 s is far beyond its drift.
  */
-const OTHER_CLOCKS_MS = 10_000;
+export const OTHER_CLOCKS_MS = 10_000;
 
 /** How long a payment in doubt that failed its integrity check is held by the resolver that found it: it is named again after. */
 export const REFUSED_PAYMENT_HOLD_MS = 24 * 3_600_000;

@@ -28,6 +28,7 @@ import type { KeyRing } from '../../security/index.js';
 import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, REVIEW_STATES_SQL, toPaymentRecord, type PaymentRow } from './payment-repository.js';
 import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ChangedDays, lastEventId, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
+import { chainGaps, chainProblem } from './audit-verify.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
 import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, KeptLine, RESERVES_HELD_MS, sealedDay, sealedIdsAre, sealedLineSql as lineSql, sealedPaymentIds, sealedValueSql, sealHolds, parsedSealedIds, paymentTags, sealsOfDays, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
@@ -659,6 +660,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /** The SQL of a KeptRow's values beyond what is shown on this store's dialect (keptColumnsSql). */
   readonly #keptColumns: string;
   private readonly limits: StoreReadLimits;
+  /** What a seal asks first (guardSeals): why the audit chains do not hold from a time on, or null. */
+  #chainGuard: (since: number) => Promise<string | null>;
 
   /**
    * @param chain this process's audit chain, to write day seals with their change records; null: none written
@@ -678,8 +681,14 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number of at least 1, not ${String(value)}`);
     }
     this.sealer = new ValueSealer(keys);
+    // The database's own proof until a guard holding the checkpoints outside it is given (guardSeals).
+    this.#chainGuard = async (since) => chainProblem(await chainGaps(this.db, this.sealer, { since }));
     this.#sealedLine = sealedLineSql(db.dialect);
     this.#keptColumns = keptColumnsSql(db.dialect);
+  }
+
+  guardSeals(problem: (since: number) => Promise<string | null>): void {
+    this.#chainGuard = problem;
   }
 
   /** How many reconciliation rows this store proved one by one (opened and checked), since it started. */
@@ -894,8 +903,28 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /** fromAccount, `hashKept` as Reconciling says: read, then the days proved whole sealed. */
   private async reconcile(sourceAccount: string, from: number, to: number, hashKept: boolean): Promise<ReconciledPeriod> {
     const { period, reconciling } = await this.readPeriod(sourceAccount, from, to, hashKept);
-    await this.sealDays(reconciling.seals);
-    return period;
+    const problem = await this.sealingProblem(reconciling.seals.map((s) => s.day));
+    if (problem === null) {
+      await this.sealDays(reconciling.seals);
+      return period;
+    }
+    // Proved whole against histories that may have lost their newest events: not sealed, and said so.
+    const days = [...new Set(reconciling.seals.map((s) => dayLabel(s.day)))].sort();
+    log.error({ days, problem }, 'reconciliation days not sealed: the audit chains do not hold as a whole');
+    const unchecked = [...new Set([...period.unchecked, ...days])].sort();
+    return { ...period, unchecked, unprovable: { days, problem } };
+  }
+
+  /**
+   * Why days `days` may not be sealed now, or null: the chain guard (guardSeals) asked from the
+   * first one's start on (other nodes' clocks allowed for: chainGaps). A seal rests on each payment's last event being its
+   * last, on the seals and acceptances of the day and on its releases, all linked since its
+   * payments were created; an older link bears on none of them (reasoned in docs/operator-guide.md,
+   * "Reconciliation day seals"). Null when there is nothing to seal.
+   */
+  private async sealingProblem(days: readonly number[]): Promise<string | null> {
+    if (days.length === 0 || this.chain === null) return null;
+    return this.#chainGuard(jakartaDayStart(Math.min(...days)));
   }
 
   async acceptDay(sourceAccount: string, day: string, accept: (toAccept: DayToAccept) => Promise<boolean>): Promise<DayAcceptance> {
@@ -927,6 +956,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
           ? 'a payment of the day does not hold (changed in the database: marked on the reconciliation page), so the day cannot be sealed; restore it first'
           : undefined;
     if (unsealable !== undefined) return { found, sealed: false, checked, unsealable, tag, sealing };
+    const chainProblemNow = await this.sealingProblem([n]);
+    if (chainProblemNow !== null) return { found, sealed: false, checked, unsealable: chainProblemNow, tag, sealing };
     if (!(await accept({ found, tag, sealing }))) return { found, sealed: false, checked, tag, sealing };
     this.#sealsWritten += await writeSeals(this.chain, this.sealer, this.clock(), seals as NewSeal[]);
     return { found, sealed: true, checked, tag, sealing };
@@ -1974,6 +2005,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       const { missing, reserved, reserveDigest } = await this.missingFromDay(day, counted);
       if (missing.length > 0) {
         log.error({ day: dayLabel(day), payments: missing.length, problem: missing[0] }, 'overview day totals not kept: payments the history says were created that day are not among its payments, or reserve events of the day do not hold, counted from the payments');
+        await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
+        continue;
+      }
+      const unprovable = await this.sealingProblem([day]);
+      if (unprovable !== null) {
+        log.error({ day: dayLabel(day), problem: unprovable }, 'overview day totals not kept: the audit chains do not hold as a whole, counted from the payments');
         await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
         continue;
       }

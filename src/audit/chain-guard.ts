@@ -1,0 +1,72 @@
+import type { KeyRing } from '../security/index.js';
+import type { AuditRepository } from '../store/types.js';
+import { chainProblem } from '../store/repositories/audit-verify.js';
+import { CheckpointReader, storeAgainstCheckpoints, type CheckpointHistory } from './checkpoints.js';
+import { HELD_ON } from './rollback-watch.js';
+
+/**
+ * Whether the keyed audit chains hold as a whole right now, as far as can be cheaply proved (#16,
+ * #14): what a reader that trusts one link's MAC asks before it acts on it. A record deleted with
+ * its link leaves a gap in its writer's chain, and each link left still holds by itself: a
+ * payment's newest event deleted with its link (its row set back to the event before) agrees with
+ * its history; a day's seal deleted with its change records leaves the day as if never sealed; a
+ * notification's delivery record and attempts deleted leave it as if never sent. `problem` says so
+ * before the reconciliation seals a day or a notification is queued again:
+ * - the database's own (AuditRepository.chainGaps): every chain holding links has its head row,
+ *   each head row's link holds under its MAC, and every chain's links are all there from link 1
+ *   (with `since`, from the last one linked before that time) to its head, one COUNT a chain on
+ *   the primary key; links an operator accepted as broken (`gerbang audit accept-rollback`) left out;
+ * - and against the checkpoints outside the database (the lines of the checkpoint file and the
+ *   head files beside it, read as the file grows): a chain cut back behind what a checkpoint
+ *   vouched for (its newest links deleted and its head set back), or deleted whole, as the
+ *   rollback watch holds on it (storeAgainstCheckpoints). A file that is there but cannot be read
+ *   is a problem too (fail closed); one not written yet vouches for nothing.
+ * Not `audit verify`'s walk: a record deleted while its link stays, or a link altered inside the
+ * chain, are its to name (and the scrub's).
+ */
+export class ChainGuard {
+  private readonly reader: CheckpointReader;
+
+  constructor(
+    private readonly audit: Pick<AuditRepository, 'chainGaps' | 'chainHeads' | 'linksAt'>,
+    ring: KeyRing,
+    private readonly path: string,
+    store: string,
+  ) {
+    this.reader = new CheckpointReader(path, ring, store);
+  }
+
+  /**
+   * Null when the chains hold as above; else why not, in words naming each chain and its links
+   * (the first NAMED). `since`: only links linked from then on need be there (a reader that
+   * depends on nothing older: the seal of days from a day's start on). Throws when the database
+   * cannot be read.
+   */
+  async problem(since?: number): Promise<string | null> {
+    let history: CheckpointHistory;
+    try {
+      history = this.reader.read();
+    } catch (error) {
+      return `the audit checkpoint file ${this.path} cannot be read (${error instanceof Error ? error.message : String(error)}), so whether the chains were cut back cannot be told (GERBANG_AUDIT_CHECKPOINT_FILE)`;
+    }
+    const breaks = await this.audit.chainGaps({ since, excluded: acceptedLinks(history) });
+    if (history.heads.size > 0) breaks.push(...(await storeAgainstCheckpoints(this.audit, history, this.path)).breaks.filter((b) => HELD_ON.includes(b.problem)));
+    return chainProblem(breaks);
+  }
+}
+
+/**
+ * The links of each chain an operator accepted as broken (lines of `gerbang audit accept-rollback`):
+ * a skip's links from its break up to the one the walk resumes at (or, after a tail cut, up to
+ * the one its writer appended next), a chain accepted as it stood through a link (older lines) up
+ * to that link, a chain accepted as gone whole.
+ */
+export function acceptedLinks(history: CheckpointHistory): Map<string, { from: number; to: number }[]> {
+  const accepted = new Map<string, { from: number; to: number }[]>();
+  const add = (writerId: string, range: { from: number; to: number }) => accepted.set(writerId, [...(accepted.get(writerId) ?? []), range]);
+  for (const [writerId, acceptance] of history.acceptedBreaks) add(writerId, { from: 1, to: acceptance.seq === 0 ? Number.POSITIVE_INFINITY : acceptance.seq });
+  for (const [writerId, skips] of history.acceptedSkips) {
+    for (const [seq, skip] of skips) add(writerId, { from: seq, to: skip.resume > 0 ? skip.resume - 1 : skip.next !== undefined ? skip.next - 1 : Number.POSITIVE_INFINITY });
+  }
+  return accepted;
+}

@@ -1,0 +1,160 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChainGuard } from '../../src/audit/index.js';
+import type { StatementReader } from '../../src/console/statement-reader.js';
+import { accountTag } from '../../src/store/repositories/payment-repository.js';
+import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { runCli } from '../support/cli.js';
+import { ConsoleClient } from '../support/console-client.js';
+import { TestConsole } from '../support/console-harness.js';
+import { forEachBackend } from '../support/databases.js';
+import { copyRow, insertRow, writeBack, type Row } from '../support/sql-rows.js';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/**
+ * The attacker of docs/security/threat-model.md (a database writer without keys) against the
+ * reconciliation's day seals through the audit chains (#16, F5 and F6): a payment's newest event
+ * deleted with its chain link and its row set back to the event before, or a sealed day's payment
+ * deleted whole with the day's seal row, its change records and all their links. Each link left
+ * holds by itself; only the gap says what is missing. The payments and seals are written by the
+ * store and the console; the attacks in SQL only.
+ */
+forEachBackend('An attacker without keys who deletes records with their chain links under the reconciliation (#16)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-recon-gap-')), 'audit-checkpoints.jsonl');
+  let con: TestConsole;
+  let client: ConsoleClient;
+  // Days of 2024-03 long closed; the console's clock on 2024-03-20.
+  const dayStart = (n: number) => Date.UTC(2024, 2, n) - 7 * HOUR_MS;
+  const label = (n: number) => `2024-03-${String(n).padStart(2, '0')}`;
+  const now = dayStart(20) + 10 * HOUR_MS;
+  const statements: StatementReader = { read: async (account, from, to) => ({ accountNumber: account, currency: 'IDR', from, to, openingBalance: null, bank: 'bca', entries: [] }) };
+  const db = () => con.store.db;
+
+  before(async () => {
+    con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent', GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints }, { clock: () => now, statements, sealSweep: false });
+    const user = await con.createUser('recon-gap', 'viewer');
+    client = new ConsoleClient(con.origin);
+    expect((await client.signIn(user.username, user.password)).status).to.equal(303);
+  });
+  after(() => con?.close());
+
+  /** Payments of `account` made on day `n` as the gateway makes them: reserved, then settled SUCCESS (two events each). */
+  async function paid(account: string, n: number, txs: string[]): Promise<number[]> {
+    const ids: number[] = [];
+    for (const [i, tx] of txs.entries()) {
+      const p = await con.store.payments.reserve({ clientId: 'recon-gap', transactionId: tx, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, dayStart(n) + HOUR_MS + i);
+      expect(await con.store.payments.update(p.id, { state: 'SUCCESS', bank: 'bca', bankTransactionId: `BT-${tx}` }, dayStart(n) + 2 * HOUR_MS + i)).to.equal(true);
+      ids.push(p.id);
+    }
+    return ids;
+  }
+
+  /** The reconciliation page of `account` for day `n`, in the clerk's language (Indonesian unless `lang`). */
+  const page = async (account: string, n: number, lang: 'id' | 'en' = 'id') => {
+    await client.get(`/console/lang?to=${lang}`);
+    const read = await client.get(`/console/reconciliation?account=${account}&from=${label(n)}&to=${label(n)}`);
+    expect(read.status, read.text).to.equal(200);
+    return read.text;
+  };
+  /** The seal row of `account`'s day `n` (its Jakarta day number), if any. */
+  const sealOf = async (account: string, n: number) => db().query<Row>('SELECT * FROM reconciliation_seals WHERE account_tag = ? AND day = ?', [accountTag(TEST_AUDIT_KEYS, account), Date.UTC(2024, 2, n) / DAY_MS]);
+
+  /** A payment's newest event and its chain link, as they stand (to delete, then put back). */
+  async function newestEvent(id: number): Promise<{ event: Row; link: Row }> {
+    const event = await copyRow(db(), 'payment_events', 'payment_id = ? AND seq = (SELECT MAX(seq) FROM payment_events WHERE payment_id = ?)', [id, id]);
+    const link = await copyRow(db(), 'audit_chain', "kind = 'payment_event' AND record_id = ?", [event.id]);
+    return { event, link };
+  }
+
+  it('F5: a payment\'s newest event deleted with its link and its row set back to the event before: the day is not sealed and the page says why (id, en); put back, it is sealed, and after audit verify checkpointed it with a CLI chain at link 0 too', async function () {
+    this.timeout(60_000);
+    const account = '0201777001';
+    const n = 5;
+    const [first] = await paid(account, n, ['GAP-1']);
+    const reserved = await con.store.payments.reserve({ clientId: 'recon-gap', transactionId: 'GAP-2', requestHash: 'a'.repeat(64), amount: '1001.00', currency: 'IDR', sourceAccount: account }, dayStart(n) + 3 * HOUR_MS);
+    // Its row as its first event left it, with the MAC it had then (which covers what never changes).
+    const before = await copyRow(db(), 'payments', 'id = ?', [reserved.id]);
+    expect(await con.store.payments.update(reserved.id, { state: 'SUCCESS', bank: 'bca', bankTransactionId: 'BT-GAP-2' }, dayStart(n) + 4 * HOUR_MS)).to.equal(true);
+    const ids = [first, reserved.id];
+    const settled = await copyRow(db(), 'payments', 'id = ?', [ids[1]]);
+    const { event, link } = await newestEvent(ids[1]);
+    await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
+    await db().execute('DELETE FROM payment_events WHERE id = ?', [event.id]);
+    await writeBack(db(), 'payments', before, 'id = ?', [ids[1]]);
+    try {
+      const id = await page(account, n);
+      expect(id).to.contain(`data-unprovable-days="${label(n)}"`).and.to.contain('TIDAK DAPAT DIBUKTIKAN: rantai audit tidak utuh');
+      expect(id).to.contain(`chain ${String(link.writer_id)} holds`).and.to.contain('1 missing');
+      expect(id).not.to.contain('recon-all-matched').and.not.to.contain('recon-lines-matched');
+      expect(id).to.contain(`data-unchecked-days="${label(n)}"`);
+      const en = await page(account, n, 'en');
+      expect(en).to.contain('NOT PROVABLE: the audit chains do not hold as a whole');
+      expect(await sealOf(account, n), 'not sealed with the rolled-back payment').to.deep.equal([]);
+    } finally {
+      await insertRow(db(), 'payment_events', event);
+      await insertRow(db(), 'audit_chain', link);
+      await writeBack(db(), 'payments', settled, 'id = ?', [ids[1]]);
+    }
+    // Put back as the gateway left it: proved and sealed, nothing named.
+    let text = await page(account, n);
+    expect(text).not.to.contain('recon-unprovable');
+    expect((await sealOf(account, n)).map((s) => Number(s.row_count))).to.deep.equal([2]);
+
+    // No false alarm once audit verify checkpointed the chains, nor with a CLI process's chain at link 0 (its first append refused).
+    const verified = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
+    expect(existsSync(checkpoints) && readFileSync(checkpoints, 'utf8')).to.contain('"by":"verify"');
+    await insertRow(db(), 'audit_writers', { writer_id: 'cli-host-4242-0badf00d', host: 'cli-host', pid: 4242, started_at: now, last_seq: 0, last_hash: '0'.repeat(64), updated_at: now });
+    const later = '0201777002';
+    await paid(later, n + 1, ['GAP-3']);
+    text = await page(later, n + 1);
+    expect(text).not.to.contain('recon-unprovable');
+    expect((await sealOf(later, n + 1)).map((s) => Number(s.row_count))).to.deep.equal([1]);
+  });
+
+  it('a checkpoint file that is there but cannot be read is a problem (fail closed), one not written yet vouches for nothing', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'gerbang-recon-gap-unreadable-'));
+    // A folder where the file should be: opened, it cannot be read.
+    const unreadable = new ChainGuard(con.store.audit, TEST_AUDIT_KEYS, folder, con.store.db.description);
+    expect(await unreadable.problem()).to.contain(`the audit checkpoint file ${folder} cannot be read`);
+    const none = new ChainGuard(con.store.audit, TEST_AUDIT_KEYS, join(folder, 'not-yet.jsonl'), con.store.db.description);
+    expect(await none.problem()).to.equal(null);
+  });
+
+  // Last: the gap it leaves stays.
+  it('F6: a sealed day\'s payment deleted whole (its row, events and their links) with the day\'s seal row, its change records and their links: not sealed anew as clean, and the page says why', async function () {
+    this.timeout(60_000);
+    const account = '0201777003';
+    const n = 8;
+    const ids = await paid(account, n, ['GONE-1', 'GONE-2']);
+    expect(await page(account, n)).not.to.contain('recon-unprovable');
+    const [seal] = await sealOf(account, n);
+    expect(Number(seal.row_count)).to.equal(2);
+    const key = JSON.stringify([String(seal.account_tag), String(Number(seal.day))]);
+    const changes = await db().query<{ id: number | string }>("SELECT id FROM record_changes WHERE table_name = 'reconciliation_seals' AND row_key = ?", [key]);
+    expect(changes.length, 'the seal\'s change records').to.be.greaterThan(0);
+    const events = await db().query<{ id: number | string }>('SELECT id FROM payment_events WHERE payment_id = ?', [ids[1]]);
+    for (const { id } of changes) {
+      await db().execute("DELETE FROM audit_chain WHERE kind = 'record_change' AND record_id = ?", [Number(id)]);
+      await db().execute('DELETE FROM record_changes WHERE id = ?', [Number(id)]);
+    }
+    for (const { id } of events) {
+      await db().execute("DELETE FROM audit_chain WHERE kind = 'payment_event' AND record_id = ?", [Number(id)]);
+      await db().execute('DELETE FROM payment_events WHERE id = ?', [Number(id)]);
+    }
+    await db().execute('DELETE FROM payment_search_grams WHERE payment_id = ?', [ids[1]]);
+    await db().execute('DELETE FROM payments WHERE id = ?', [ids[1]]);
+    await db().execute('DELETE FROM reconciliation_seals WHERE account_tag = ? AND day = ?', [seal.account_tag, seal.day]);
+
+    const text = await page(account, n);
+    expect(text).to.contain(`data-unprovable-days="${label(n)}"`).and.to.contain('rantai audit tidak utuh');
+    expect(await sealOf(account, n), 'not sealed anew with one payment').to.deep.equal([]);
+    // Read again (the sweep's reading too): still not sealed.
+    expect(await page(account, n)).to.contain('recon-unprovable');
+    expect(await sealOf(account, n)).to.deep.equal([]);
+  });
+});
