@@ -181,6 +181,26 @@ forEachBackend('keys rotate over an audit chain longer than a page', (ctx) => {
     expect(restored.report.breaks).to.deep.equal([]);
   });
 
+  it('is named unfinished by keys rotate run again while a link after its mark is altered in SQL, which exits 1 saying to run audit verify, and leaves the mark', async function () {
+    this.timeout(60_000);
+    const at = 2 * PAGE + 2;
+    const db = openDb(ctx.url());
+    try {
+      const [{ hash }] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [chain, at]);
+      await db.execute('UPDATE audit_chain SET hash = ? WHERE writer_id = ? AND seq = ?', [randomBytes(32).toString('hex'), chain, at]);
+      try {
+        const broken = await runCli(['keys', 'rotate', '--batch-size', String(PAGE)], env(`${TEST_AUDIT_KEY},${NEW}`));
+        expect(broken.code, broken.stdout).to.equal(1);
+        expect(broken.stderr).to.include(`chain ${chain} is re-linked up to its link ${2 * PAGE} under key ${NEW_ID}`).and.include(`seq ${at}`).and.include('run `gerbang audit verify`, which names the break');
+        expect(Number((await markOf()).record_id), 'the mark stays where it was').to.equal(2 * PAGE);
+      } finally {
+        await db.execute('UPDATE audit_chain SET hash = ? WHERE writer_id = ? AND seq = ?', [hash, chain, at]);
+      }
+    } finally {
+      await db.close();
+    }
+  });
+
   it('is named unfinished by keys rotate run again without the old key, which exits 1 saying to put that key back, and leaves the chain as it stands', async function () {
     this.timeout(60_000);
     const alone = await runCli(['keys', 'rotate', '--batch-size', String(PAGE)], env(NEW));
