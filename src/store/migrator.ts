@@ -463,6 +463,6 @@ async function addColumns(db: Queryable, table: string, columns: readonly { name
 async function sealAndRelink(db: Queryable, keys: KeyRing | null): Promise<void> {
   const sealed = await sealLegacyValues(db, keys);
   const signed = await signLegacyPayments(db, keys);
-  const relinked = await relinkChains(db, new ValueSealer(keys), { legacy: true });
+  const { relinked } = await relinkChains(db, new ValueSealer(keys), { legacy: true });
   if (sealed + signed + relinked > 0) log.info({ sealed, signed, relinked }, 'migration 012: stored values sealed for their place, payments signed, audit chains re-linked with the ring key');
 }

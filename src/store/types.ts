@@ -819,11 +819,22 @@ export interface AuditRepository {
 
 // ---------------------------------------------------------------- sealed values: key rotation
 
+/** A chain `keys rotate` could not re-link whole under the newest key: how far it stands and why, in words. */
+export interface UnfinishedChain {
+  writerId: string;
+  problem: string;
+}
+
 export interface KeyRotationReport {
   /** The key every value is sealed with afterwards. */
   keyId: string;
   /** Audit chains, payment MACs and verification runs made again under the newest key (after checking them under their own). */
   relinkedChains?: number;
+  /**
+   * Audit chains left not re-linked whole, each with why in words and what to do (a key the ring
+   * lacks, named; a break; a writer that kept appending): `keys rotate` exits 1 while there is one.
+   */
+  unfinishedChains?: UnfinishedChain[];
   resignedPayments?: number;
   resignedVerifications?: number;
   /** Payments whose search trigrams (migration 026) were made again under the newest key. */

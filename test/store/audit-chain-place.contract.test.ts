@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { chainPlaceProblems, type PageLink } from '../../src/store/repositories/audit-chain-place.js';
 import { EXCHANGE_FROM, EXCHANGE_SELECT, type ExchangeRow } from '../../src/store/repositories/audit-records.js';
 import type { Db } from '../../src/store/types.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { forEachBackend } from '../support/databases.js';
 
 /**
@@ -54,7 +55,7 @@ forEachBackend('The export page held to its place in its chains', (ctx) => {
       { kind: 'record', recordId: token, at: 1200 },
     ]);
     const { rows, links } = await pageOf(db, [paid, token]);
-    const found = await chainPlaceProblems(db, rows, [], links);
+    const found = await chainPlaceProblems(db, TEST_AUDIT_KEYS, rows, [], links);
     expect([...found.keys()]).to.deep.equal([paid]);
     expect(found.get(paid)).to.equal(`audit_bank_calls id 99 (chain ${lane(1)} seq 1, bank_call) was deleted: its chain link is still there`);
   });
@@ -74,9 +75,9 @@ forEachBackend('The export page held to its place in its chains', (ctx) => {
     const { rows, links } = await pageOf(db, [first, second]);
     // Bank call 77 is not in the database either: present it to the check as the page's own.
     const call = { id: 77, exchange_id: first } as never;
-    expect(await chainPlaceProblems(db, rows, [call], links)).to.deep.equal(new Map());
+    expect(await chainPlaceProblems(db, TEST_AUDIT_KEYS, rows, [call], links)).to.deep.equal(new Map());
     await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = 4', [writer]);
-    const found = await chainPlaceProblems(db, rows, [], links);
+    const found = await chainPlaceProblems(db, TEST_AUDIT_KEYS, rows, [], links);
     expect([...found.keys()], 'only the exchange open across the gap').to.deep.equal([first]);
     expect(found.get(first)).to.equal(`link 4 of chain ${writer} is missing (the next one is 5): a record and its link were deleted`);
   });

@@ -41,12 +41,22 @@ export async function keysCommand(args: string[], io: CliIo): Promise<number> {
       },
     });
     io.out(`keys rotate: ${tally(report.records)} re-encrypted to key ${report.keyId} in ${report.batches} batches`);
-    if (report.remaining === 0) return 0;
-    io.err(
-      `keys rotate: ${report.remaining} rows are still under an older key: a gateway without key ${report.keyId} keeps writing them. ` +
-        'Give every process (gateways and the console) the new key (last in GERBANG_AUDIT_KEYS), reload, and run this again.',
-    );
-    return 1;
+    // A chain left half re-linked still needs its older key: the rotation is not done while one is.
+    const unfinished = report.unfinishedChains ?? [];
+    for (const chain of unfinished) io.err(`keys rotate: ${chain.problem}`);
+    if (unfinished.length > 0) {
+      io.err(
+        `keys rotate: ${unfinished.length} audit chain(s) are not re-linked whole under key ${report.keyId}: keep every older key in GERBANG_AUDIT_KEYS ` +
+          '(put back, before the new one, a key named above as not configured) and run this again; `gerbang audit verify` names a chain that breaks. Retire no key before this exits 0.',
+      );
+    }
+    if (report.remaining > 0) {
+      io.err(
+        `keys rotate: ${report.remaining} rows are still under an older key: a gateway without key ${report.keyId} keeps writing them. ` +
+          'Give every process (gateways and the console) the new key (last in GERBANG_AUDIT_KEYS), reload, and run this again.',
+      );
+    }
+    return report.remaining === 0 && unfinished.length === 0 ? 0 : 1;
   } finally {
     await store.close();
   }

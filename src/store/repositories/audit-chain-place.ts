@@ -1,5 +1,6 @@
+import type { KeyRing } from '../../security/index.js';
 import type { Queryable } from '../types.js';
-import { GENESIS, type LinkKind, type StoredLink } from './audit-chain.js';
+import { GENESIS, isLink, relinkSeam, type LinkKind, type StoredLink } from './audit-chain.js';
 import type { BankCallRow, ExchangeRow } from './audit-records.js';
 import { toNumber } from './row-values.js';
 
@@ -67,8 +68,11 @@ function processOf(writerId: string): string {
  * (from the link before the process's first to the link after its last), whether or not it holds
  * one of them: a process links an exchange's bank call on whichever of its chains is free, so a
  * bank call deleted with or without its link may sit on a chain that holds nothing else of the page.
+ * Where `keys rotate` stopped half-way through a chain, the link after its mark follows the MAC
+ * the link before had: that seam is crossed where (and only where) the mark holds under `ring`
+ * (relinkSeam, as `audit verify` crosses it).
  */
-export async function chainPlaceProblems(q: Queryable, exchanges: ExchangeRow[], calls: BankCallRow[], links: PageLink[]): Promise<Map<number, string>> {
+export async function chainPlaceProblems(q: Queryable, ring: KeyRing, exchanges: ExchangeRow[], calls: BankCallRow[], links: PageLink[]): Promise<Map<number, string>> {
   const found = new Map<number, string>();
   if (links.length === 0) return found;
   const exchangeIds = new Set(exchanges.map((row) => toNumber(row.id)));
@@ -123,7 +127,11 @@ export async function chainPlaceProblems(q: Queryable, exchanges: ExchangeRow[],
         breaks.push({ writerId, seq: expected, recordedAt: null, kind: null, between: { from: prevAt ?? at, to: at }, detail: `link ${expected} of chain ${writerId} is missing (the next one is ${seq}): a record and its link were deleted` });
       } else if (prevHash !== null && link.prev_hash !== prevHash && state !== 'purged') {
         // A link a purge names is kept as the purge saw it (audit-verify.ts): it need not follow.
-        breaks.push({ writerId, seq, recordedAt: null, kind: link.kind, between: { from: prevAt ?? at, to: at }, detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) does not follow the link before it: links were deleted, reordered or replaced` });
+        const seam = await relinkSeam(q, ring, writerId, seq - 1, prevHash, link.prev_hash);
+        if (seam !== true) {
+          const why = seam === false ? '' : `: ${seam}`;
+          breaks.push({ writerId, seq, recordedAt: null, kind: link.kind, between: { from: prevAt ?? at, to: at }, detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}) does not follow the link before it: links were deleted, reordered or replaced${why}` });
+        }
       }
       if (state === 'deleted') {
         breaks.push({ writerId, seq, recordedAt: at, kind: link.kind, between: { from: at, to: at }, detail: `${table} id ${recordId} (chain ${writerId} seq ${seq}, ${link.kind}) was deleted: its chain link is still there` });
@@ -182,7 +190,7 @@ const PROBE = 8;
 /** The seq of the last link of `writerId` before seq `below` linked before `time` (0: none, the chain's start). */
 async function linkBefore(q: Queryable, writerId: string, below: number, time: number): Promise<number> {
   for (let limit = PROBE; ; limit *= 8) {
-    const rows = await q.query<{ seq: number | string; recorded_at: number | string }>('SELECT seq, recorded_at FROM audit_chain WHERE writer_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?', [writerId, below, limit]);
+    const rows = await q.query<{ seq: number | string; recorded_at: number | string }>(`SELECT seq, recorded_at FROM audit_chain WHERE writer_id = ? AND seq < ? AND ${isLink()} ORDER BY seq DESC LIMIT ?`, [writerId, below, limit]);
     const earlier = rows.find((row) => toNumber(row.recorded_at) < time);
     if (earlier) return toNumber(earlier.seq);
     if (rows.length < limit) return 0;

@@ -133,18 +133,59 @@ export interface RelinkMark {
 /** The seq of a chain's RelinkMark row. */
 export const RELINK_MARK_SEQ = 0;
 
+/** The kind of a chain's RelinkMark row (no link has it). */
+export const RELINK_MARK_KIND = 'relink';
+
+/**
+ * The condition that keeps a chain's RelinkMark out of a lookup of links by kind and record id
+ * (`alias`: the table's, with its dot). The mark's kind and time are not under its MAC, so a row at
+ * seq 0 altered in SQL could pass for any link: a reader finding a record's link never takes it
+ * (`audit verify` names a row there that is not a mark holding where it stands: markBreak).
+ */
+export function isLink(alias = ''): string {
+  return `${alias}seq > ${RELINK_MARK_SEQ}`;
+}
+
 /** The MAC of a RelinkMark: link `seq` of chain `writerId` was `was` and is `now` (a text no link's can be: a link's starts with a hash). */
 export function relinkMarkHash(key: Buffer, writerId: string, seq: number, was: string, now: string): string {
   return createHmac('sha256', key).update(JSON.stringify(['relink', writerId, seq, was, now])).digest('hex');
 }
 
-/** Chain `writerId`'s RelinkMark as stored, or null (no rotation stopped half-way through it). */
-export async function relinkMarkOf(q: Queryable, writerId: string): Promise<RelinkMark | null> {
-  const [row] = await q.query<{ record_id: number | string; prev_hash: string; hash: string; key_id: string | null }>(
-    'SELECT record_id, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq = ?',
+/** Chain `writerId`'s row at seq 0 as stored (a RelinkMark, and the kind it has), or null (no rotation stopped half-way through it). */
+export async function relinkMarkOf(q: Queryable, writerId: string): Promise<(RelinkMark & { kind: string }) | null> {
+  const [row] = await q.query<{ kind: string; record_id: number | string; prev_hash: string; hash: string; key_id: string | null }>(
+    'SELECT kind, record_id, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq = ?',
     [writerId, RELINK_MARK_SEQ],
   );
-  return row ? { seq: toNumber(row.record_id), was: row.prev_hash, mac: row.hash, keyId: row.key_id ?? '' } : null;
+  return row ? { kind: row.kind, seq: toNumber(row.record_id), was: row.prev_hash, mac: row.hash, keyId: row.key_id ?? '' } : null;
+}
+
+/**
+ * Why `mark`, chain `writerId`'s row at seq 0, is not a rotation's mark holding over link
+ * `mark.seq` whose MAC is `now` as it stands; null when it is: its kind is a mark's, and its MAC
+ * under the ring key it names binds `was` to `now` for this very chain and link (a mark copied to
+ * another chain, moved to another link, or left over a link re-linked since, does not hold).
+ */
+export function markProblem(ring: KeyRing, writerId: string, mark: RelinkMark & { kind: string }, now: string): string | null {
+  const what = `the mark a key rotation left at link ${mark.seq}`;
+  if (mark.kind !== RELINK_MARK_KIND) return `${what} is of kind ${JSON.stringify(mark.kind)}, not a mark's: it was written or altered in SQL`;
+  if (!ring.keyIds.includes(mark.keyId)) return `${what} cannot be checked: it is under key ${JSON.stringify(mark.keyId)}, which GERBANG_AUDIT_KEYS lacks (known: ${ring.keyIds.join(', ')})`;
+  const { key } = ring.macKey(CHAIN_PURPOSE, mark.keyId);
+  return sameSecretText(relinkMarkHash(key, writerId, mark.seq, mark.was, now), mark.mac) ? null : `${what} does not hold: it was written or altered in SQL`;
+}
+
+/**
+ * Whether a walk goes on from link `seq` of chain `writerId`, whose MAC is `now`, to a link that
+ * follows `was` instead, across the mark of a rotation that stopped there (RelinkMark): true when
+ * the chain's mark is at `seq` and holds (markProblem); why not, when a mark there says `was` but
+ * does not hold (written or altered in SQL, or under a key the ring lacks); false when no mark is
+ * there (the break stands as it is). Every walk that holds links to the link before them crosses
+ * a rotation's seam here (`audit verify` and the scrub, an export's chain places).
+ */
+export async function relinkSeam(q: Queryable, ring: KeyRing, writerId: string, seq: number, now: string, was: string): Promise<boolean | string> {
+  const mark = await relinkMarkOf(q, writerId);
+  if (mark === null || mark.seq !== seq || mark.was !== was) return false;
+  return markProblem(ring, writerId, mark, now) ?? true;
 }
 
 /**
@@ -156,7 +197,7 @@ export function relinkMarkStatement(writerId: string, mark: RelinkMark, before: 
   if (before === null) {
     return {
       sql: 'INSERT INTO audit_chain (writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      params: [writerId, RELINK_MARK_SEQ, 'relink', mark.seq, at, mark.was, mark.mac, mark.keyId],
+      params: [writerId, RELINK_MARK_SEQ, RELINK_MARK_KIND, mark.seq, at, mark.was, mark.mac, mark.keyId],
     };
   }
   return {

@@ -1,7 +1,7 @@
 import { sameSecretText } from '../../security/index.js';
 import { IntegrityError } from '../../errors/index.js';
 import type { AnonymousPurge, AnonymousPurgeReport, Db, Queryable } from '../types.js';
-import { CHAIN_PURPOSE, linkHash, type ChainLanes } from './audit-chain.js';
+import { CHAIN_PURPOSE, isLink, linkHash, type ChainLanes } from './audit-chain.js';
 import { EXCHANGE_FROM, EXCHANGE_SELECT, finalDigest, openExchange, purgeDigest, type ExchangeRow, type PurgedExchange, type PurgeRecord } from './audit-records.js';
 import { toNumber } from './row-values.js';
 import type { ValueSealer } from './sealed-values.js';
@@ -87,7 +87,7 @@ export async function purgeAnonymous(db: Db, chain: ChainLanes, sealer: ValueSea
 async function intactEntries(db: Queryable, sealer: ValueSealer, rows: ExchangeRow[]): Promise<PurgedExchange[]> {
   const ids = rows.map((row) => toNumber(row.id));
   const links = await db.query<LinkRow>(
-    `SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE kind IN ('open', 'complete', 'record') AND record_id IN (${ids.map(() => '?').join(', ')})`,
+    `SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE ${isLink()} AND kind IN ('open', 'complete', 'record') AND record_id IN (${ids.map(() => '?').join(', ')})`,
     ids,
   );
   const linksOf = new Map<number, LinkRow[]>();

@@ -1,6 +1,6 @@
 import type { KeyRing } from '../../security/index.js';
 import type { AuditExchangeRow, Queryable } from '../types.js';
-import { linkHolds, STORED_LINK_COLUMNS, type LinkKind, type StoredLink } from './audit-chain.js';
+import { isLink, linkHolds, STORED_LINK_COLUMNS, type LinkKind, type StoredLink } from './audit-chain.js';
 import type { BankCallRow, ExchangeRow, StoredBankCall } from './audit-records.js';
 import { bankCallContent, exchangeContents, type Content } from './audit-verify.js';
 import type { ValueOpener } from './sealed-values.js';
@@ -40,8 +40,8 @@ export async function recordLinkProblems(
   const callIds = calls.map((row) => toNumber(row.id));
   const marks = (ids: number[]) => (ids.length === 0 ? 'NULL' : ids.map(() => '?').join(', '));
   const links = await q.query<StoredLink & { kind: LinkKind }>(
-    `SELECT kind, ${STORED_LINK_COLUMNS} FROM audit_chain WHERE (kind IN ('open', 'complete', 'record') AND record_id IN (${marks(exchangeIds)})) ` +
-      `OR (kind = 'bank_call' AND record_id IN (${marks(callIds)}))`,
+    `SELECT kind, ${STORED_LINK_COLUMNS} FROM audit_chain WHERE ${isLink()} AND ((kind IN ('open', 'complete', 'record') AND record_id IN (${marks(exchangeIds)})) ` +
+      `OR (kind = 'bank_call' AND record_id IN (${marks(callIds)})))`,
     [...exchangeIds, ...callIds],
   );
   found.links = links;

@@ -263,7 +263,7 @@ export class SqlAuditRepository implements AuditRepository {
     const whole = <T extends { id: number }>(records: T[]) => new Map(records.filter((record) => reader.opened(record)).map((record) => [record.id, record]));
     const problems = await recordLinkProblems(this.db, this.sealer.keyRing, this.sealer, rows, calls, { exchanges: whole(opened), bankCalls: whole(openedCalls) });
     if (query.inChain) {
-      for (const [id, problem] of await chainPlaceProblems(this.db, rows, calls, problems.links)) {
+      for (const [id, problem] of await chainPlaceProblems(this.db, this.sealer.keyRing, rows, calls, problems.links)) {
         const own = problems.exchanges.get(id);
         problems.exchanges.set(id, own === undefined ? problem : `${own}; ${problem}`);
       }

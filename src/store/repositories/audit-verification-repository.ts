@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { sameSecretText, type KeyRing } from '../../security/index.js';
 import type { AuditVerificationRepository, AuditVerificationRun, Db } from '../types.js';
-import { linkHolds, STORED_LINK_COLUMNS, type ChainLanes, type StoredLink } from './audit-chain.js';
+import { isLink, linkHolds, STORED_LINK_COLUMNS, type ChainLanes, type StoredLink } from './audit-chain.js';
 import { digest } from './audit-records.js';
 import { fit, toNumber, toStringOrNull, wellFormed } from './row-values.js';
 
@@ -95,7 +95,7 @@ export class SqlAuditVerificationRepository implements AuditVerificationReposito
    */
   private async newestLinkProblem(shown: number | null): Promise<{ at: number; problem: string } | null> {
     const newest = await this.db.query<StoredLink>(
-      `SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'verification' AND recorded_at = (SELECT MAX(recorded_at) FROM audit_chain WHERE kind = 'verification') ORDER BY writer_id, seq`,
+      `SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE ${isLink()} AND kind = 'verification' AND recorded_at = (SELECT MAX(recorded_at) FROM audit_chain WHERE ${isLink()} AND kind = 'verification') ORDER BY writer_id, seq`,
     );
     for (const link of newest) {
       const id = toNumber(link.record_id);
@@ -117,7 +117,7 @@ export class SqlAuditVerificationRepository implements AuditVerificationReposito
 
   /** Why result `id` is not the one its chain link vouches for, or null when it is: its one link, and that link holds. */
   private async linkProblem(id: number, run: AuditVerificationRun): Promise<string | null> {
-    const links = await this.db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'verification' AND record_id = ?`, [id]);
+    const links = await this.db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE ${isLink()} AND kind = 'verification' AND record_id = ?`, [id]);
     if (links.length === 0) return 'CANNOT BE PROVED: this verification result has no link in the audit chain (inserted in SQL, or recorded before results were chained): run gerbang audit verify';
     if (links.length > 1) {
       return `FORGED: ${links.length} links in the audit chain name this verification result, which has one (a link inserted or re-pointed in the database): run gerbang audit verify`;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { KeyRingError, sameSecretText, type KeyRing } from '../../security/index.js';
 import { IntegrityError } from '../../errors/index.js';
-import { NotOneRowError, type AuditChainBreak, type AuditExchangeRow, type AuditPurgeSummary, type AuditVerifyOptions, type AuditVerifyReport, type ChainPiece, type ChainPosition, type ChainRemains, type Db, type RemainsPage, type Queryable, type SqlStatement, type SqlValue } from '../types.js';
-import { CHAIN_PURPOSE, GENESIS, legacyLinkHash, linkHash, RELINK_MARK_SEQ, relinkMarkHash, relinkMarkOf, relinkMarkStatement, type LinkFields, type LinkKind, type RelinkMark } from './audit-chain.js';
+import { NotOneRowError, type AuditChainBreak, type AuditExchangeRow, type AuditPurgeSummary, type AuditVerifyOptions, type AuditVerifyReport, type ChainPiece, type ChainPosition, type ChainRemains, type Db, type RemainsPage, type Queryable, type SqlStatement, type SqlValue, type UnfinishedChain } from '../types.js';
+import { CHAIN_PURPOSE, GENESIS, isLink, legacyLinkHash, linkHash, markProblem, RELINK_MARK_SEQ, relinkMarkHash, relinkMarkOf, relinkMarkStatement, relinkSeam, type LinkFields, type LinkKind, type RelinkMark } from './audit-chain.js';
 import {
   BANK_CALL_SELECT,
   bankCallDigest,
@@ -94,6 +94,9 @@ export async function verifyAudit(db: Db, sealer: ValueSealer, options: AuditVer
     const result = await verifyChainAsItStands(db, sealer, writer, check, WHOLE_CHAIN);
     links += result.links;
     if (result.break) breaks.push(result.break);
+    // Its row at seq 0, read with the links it names in one snapshot (a rotation moves it a page at a time).
+    const mark = await db.withTransaction((tx) => markBreak(tx, sealer.keyRing, writer.writer_id));
+    if (mark !== null) breaks.push(mark);
   }
   // Who may lack a history (chain_coverage) is itself under a MAC: a row moved or deleted is named
   // and excuses nothing, so the records it would have excused are named too.
@@ -629,7 +632,7 @@ async function verifyChain(
       let checked = checkLink(link, prevHash, content, check);
       if ('break' in checked && checked.break.problem === 'reordered' && prevHash !== null) {
         // Where a rotation stopped half-way (RelinkMark), the link after its mark follows the MAC the link before had.
-        const seam = await relinkSeam(db, sealer, writerId, expected - 1, prevHash, link.prev_hash);
+        const seam = await relinkSeam(db, sealer.keyRing, writerId, expected - 1, prevHash, link.prev_hash);
         if (seam === true) checked = checkLink(link, link.prev_hash, content, check);
         else if (seam !== false) checked = { break: { ...checked.break, detail: `${checked.break.detail}: ${seam}` } };
       }
@@ -662,22 +665,6 @@ async function verifyChain(
   return { links: last, reached: { seq: last, hash: prevHash } };
 }
 
-
-/**
- * Whether a walk goes on from link `seq` of chain `writerId`, whose MAC is `now`, to a link that
- * follows `was` instead, across the mark of a rotation that stopped there (RelinkMark): true when
- * the chain's mark is at `seq` and its MAC binds `was` to `now`; why not, when a mark there says
- * `was` but does not hold (written or altered in SQL, or under a key the ring lacks); false when
- * no mark is there (the break stands as it is).
- */
-async function relinkSeam(db: Queryable, sealer: ValueSealer, writerId: string, seq: number, now: string, was: string): Promise<boolean | string> {
-  const mark = await relinkMarkOf(db, writerId);
-  if (mark === null || mark.seq !== seq || mark.was !== was) return false;
-  const key = attempt(() => sealer.keyRing.macKey(CHAIN_PURPOSE, mark.keyId).key);
-  if ('error' in key) return `the mark a key rotation left at link ${seq} cannot be checked: ${key.error}`;
-  if (!sameSecretText(relinkMarkHash(key.value, writerId, seq, was, now), mark.mac)) return `the mark a key rotation left at link ${seq} does not hold: it was written or altered in SQL`;
-  return true;
-}
 
 /**
  * Link `link` where it stands: after `prevHash` (null: taken as it says), over its record's
@@ -733,13 +720,18 @@ function checkLink(link: LinkRow, prevHash: string | null, content: Content | un
  * bounded however long a chain grows (a transaction a chain was a write-set as large as the chain:
  * on Galera, past wsrep_max_ws_size, and a long certification for every node). A chain broken before
  * stays as it is from its break on (verify names it). `relinked` is given the new head of each
- * chain re-linked whole, as it commits. Returns the number of chains re-linked whole.
+ * chain re-linked whole, as it commits. Returns the number of chains re-linked whole (`relinked`)
+ * and each chain it could not finish with why (`unfinished`: how far it stands, and a link or mark
+ * under a key the ring lacks, named; the chain broken, where; its mark not holding; its writer
+ * appending under its last page each time it was tried; another run moving its mark): such a chain
+ * is left as it stands, its mark saying how far it is re-linked, for a later run to go on from. The
+ * migration (no `transaction`) throws instead.
  */
 export async function relinkChains(
   db: Queryable,
   sealer: ValueSealer,
   options: { legacy: boolean; transaction?: Db['withTransaction']; pageSize?: number; relinked?: (head: { writerId: string; seq: number; hash: string }) => void },
-): Promise<number> {
+): Promise<{ relinked: number; unfinished: UnfinishedChain[] }> {
   const newest = options.legacy ? null : sealer.keyRing.currentKeyId; // the migration needs no key when there is no chain
   const condition = options.legacy ? 'c.key_id IS NULL' : 'c.key_id IS NOT NULL AND c.key_id <> ?';
   const stale = await db.query<{ writer_id: string }>(
@@ -750,22 +742,71 @@ export async function relinkChains(
   const transaction = options.transaction ?? ((fn: (q: Queryable) => Promise<unknown>) => fn(db));
   const pageSize = Math.max(1, Math.floor(options.pageSize ?? RELINK_PAGE));
   let relinked = 0;
+  const unfinished: UnfinishedChain[] = [];
   for (const { writer_id: writerId } of stale) {
+    let done: RelinkEnd;
     try {
       // A mark of a rotation to another key that stopped half-way: that one is finished first, under its key.
       const mark = await relinkMarkOf(db, writerId);
-      if (mark !== null && mark.keyId !== sealer.keyRing.currentKeyId && (await relinkChain(db, sealer, writerId, check, mark.keyId, transaction, pageSize)) === false) continue;
-      const head = await relinkChain(db, sealer, writerId, check, sealer.keyRing.currentKeyId, transaction, pageSize);
-      if (head === false) continue;
-      relinked += 1;
-      options.relinked?.({ writerId, ...head });
+      done = mark !== null && mark.keyId !== sealer.keyRing.currentKeyId ? await relinkChain(db, sealer, writerId, check, mark.keyId, transaction, pageSize) : { seq: 0, hash: '' };
+      if (!('unfinished' in done)) done = await relinkChain(db, sealer, writerId, check, sealer.keyRing.currentKeyId, transaction, pageSize);
     } catch (error) {
       if (!options.transaction) throw error;
-      // A writer appended under the last page each time, or another rotation moved the mark: what
-      // committed stands (the mark says where), the next run goes on from there.
+      // What committed stands (the mark says where): the next run goes on from there.
+      done = { unfinished: whyStopped(error) };
     }
+    if ('unfinished' in done) {
+      unfinished.push({ writerId, problem: `${await howFar(db, writerId)}: ${done.unfinished}` });
+      continue;
+    }
+    relinked += 1;
+    options.relinked?.({ writerId, ...done });
   }
-  return relinked;
+  return { relinked, unfinished };
+}
+
+/**
+ * Chain `writerId`'s row at seq 0, when it has one, held to what only a rotation stopped half-way
+ * leaves there (RelinkMark): a mark holding over the link it names as that link stands
+ * (markProblem: its kind, its MAC for this chain and link), followed by a link not re-linked yet,
+ * one still carrying the MAC the link at the mark had under its older key (a mark the rotation's
+ * last page deleted, written back in SQL, is left behind: the link after it follows that link's
+ * new MAC). Anything else there is named: no link has seq 0, and a reader looking up a record's
+ * link must never take one for it (isLink).
+ */
+async function markBreak(q: Queryable, ring: KeyRing, writerId: string): Promise<AuditChainBreak | null> {
+  const mark = await relinkMarkOf(q, writerId);
+  if (mark === null) return null;
+  const named = mark.seq >= 1 ? await q.query<{ seq: number | string; prev_hash: string; hash: string; key_id: string | null }>('SELECT seq, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq IN (?, ?)', [writerId, mark.seq, mark.seq + 1]) : [];
+  const at = named.find((l) => toNumber(l.seq) === mark.seq);
+  const after = named.find((l) => toNumber(l.seq) === mark.seq + 1);
+  const problem =
+    at === undefined
+      ? `it names link ${mark.seq}, which the chain does not hold`
+      : (markProblem(ring, writerId, mark, at.hash) ??
+        (after !== undefined && after.prev_hash === mark.was && (mark.was !== at.hash || after.key_id !== mark.keyId)
+          ? null
+          : `it is left behind: no link after link ${mark.seq} still follows the MAC it had under its older key (the rotation that left it has re-linked them, and deletes its mark as it ends): written back in SQL`));
+  if (problem === null) return null;
+  return { writerId, seq: RELINK_MARK_SEQ, table: 'audit_chain', recordId: null, problem: 'forged', detail: `the row at seq ${RELINK_MARK_SEQ} of chain ${writerId} (kind ${mark.kind}), where a key rotation keeps its mark: ${problem}` };
+}
+
+/** How relinkChain ended: the chain's new head, or why it stopped (with what to do). */
+type RelinkEnd = { seq: number; hash: string } | { unfinished: string };
+
+/** What to do about an error that stopped a chain's re-linking, in words. */
+function whyStopped(error: unknown): string {
+  if (error instanceof KeyRingError && error.reason === 'unknown-key') {
+    return `${error.message}: put that key back in GERBANG_AUDIT_KEYS (before the new one) and run keys rotate again`;
+  }
+  return `re-linking it stopped: ${error instanceof Error ? error.message : String(error)}; run keys rotate again once no other run is going on`;
+}
+
+/** How far chain `writerId` is re-linked as it stands (its RelinkMark), in words. */
+async function howFar(db: Queryable, writerId: string): Promise<string> {
+  const mark = await relinkMarkOf(db, writerId);
+  if (mark === null) return `chain ${writerId} still has links under older keys`;
+  return `chain ${writerId} is re-linked up to its link ${mark.seq} under key ${mark.keyId} (the rotation's mark at seq 0 says so), its links after it still under older keys`;
 }
 
 /** Links re-linked a transaction at most by relinkChains, unless told otherwise (`keys rotate --batch-size`). */
@@ -784,8 +825,9 @@ const LAST_PAGE_TRIES = 3;
  * old key after it, which `audit verify` walks across the mark, and a later run goes on from it.
  * The last page moves the chain's head, guarded by the head read in its transaction (a writer
  * appending meanwhile makes it roll back and be read again, at most LAST_PAGE_TRIES times), and
- * deletes the mark. Its new head when the chain is re-linked whole; false when it breaks (left as
- * it is from the page that breaks) or its mark does not hold.
+ * deletes the mark. Its new head when the chain is re-linked whole; else why not (it breaks: left
+ * as it is from the page that breaks; its mark does not hold; its writer kept appending; another
+ * run moved its mark). Throws KeyRingError for a link under a key the ring lacks.
  */
 async function relinkChain(
   db: Queryable,
@@ -795,21 +837,27 @@ async function relinkChain(
   keyId: string,
   transaction: (fn: (q: Queryable) => Promise<unknown>) => Promise<unknown>,
   pageSize: number,
-): Promise<{ seq: number; hash: string } | false> {
+): Promise<RelinkEnd> {
   const { key } = sealer.keyRing.macKey(CHAIN_PURPOSE, keyId);
-  let mark = await relinkMarkOf(db, writerId);
+  const broken = (why: string) => ({ unfinished: `${why}: run \`gerbang audit verify\`, which names the break` });
+  const stored = await relinkMarkOf(db, writerId);
+  let mark: RelinkMark | null = stored;
   let at = { seq: 1, was: GENESIS, now: GENESIS };
-  if (mark !== null) {
-    const [link] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, mark.seq]);
-    if (mark.keyId !== keyId || !link || !sameSecretText(relinkMarkHash(key, writerId, mark.seq, mark.was, link.hash), mark.mac)) return false;
-    at = { seq: mark.seq + 1, was: mark.was, now: link.hash };
+  if (stored !== null) {
+    const [link] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, stored.seq]);
+    if (!link) return broken(`link ${stored.seq} of chain ${writerId}, where the rotation's mark is, is missing`);
+    const problem = stored.keyId === keyId ? markProblem(sealer.keyRing, writerId, stored, link.hash) : `the mark a key rotation left at link ${stored.seq} is under key ${stored.keyId}, not ${keyId}`;
+    if (problem !== null) return broken(problem);
+    at = { seq: stored.seq + 1, was: stored.was, now: link.hash };
   }
   for (let lastPageTries = 0; ; ) {
+    let lastPage = false;
     const page = await transaction(async (q) => {
       const head = await headRow(q, writerId);
-      if (!head) return 'broken';
+      if (!head) return broken(`the head of chain ${writerId} was deleted from audit_writers`);
       const last = toNumber(head.last_seq);
       const through = Math.min(last, at.seq + pageSize - 1);
+      lastPage = through === last;
       const links = await q.query<LinkRow>(
         'SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq >= ? AND seq <= ? ORDER BY seq',
         [writerId, at.seq, through],
@@ -819,9 +867,9 @@ async function relinkChain(
       let { was, now } = at;
       let expected = at.seq;
       for (const link of links) {
-        if (toNumber(link.seq) !== expected) return 'broken';
+        if (toNumber(link.seq) !== expected) return broken(`link ${expected} of chain ${writerId} is missing`);
         const checked = checkLink(link, was, digests.get(`${link.kind}:${toNumber(link.record_id)}`), check);
-        if ('break' in checked) return 'broken';
+        if ('break' in checked) return broken(checked.break.detail);
         if (checked.purged) {
           // A purged record's link keeps its MAC (audit_purged_exchanges names it); the next link follows it.
           was = now = checked.purged.hash;
@@ -833,22 +881,24 @@ async function relinkChain(
         }
         expected += 1;
       }
-      if (expected - 1 !== through) return 'broken';
+      if (expected - 1 !== through) return broken(`link ${expected} of chain ${writerId} is missing (its head records link ${last})`);
       const moved = { seq: through, was, mac: relinkMarkHash(key, writerId, through, was, now), keyId };
-      if (through === last) {
-        if (was !== head.last_hash) return 'broken';
+      if (lastPage) {
+        if (was !== head.last_hash) return broken(`the head of chain ${writerId} is not its link ${last}`);
         updates.push({ sql: 'UPDATE audit_writers SET last_hash = ? WHERE writer_id = ? AND last_seq = ? AND last_hash = ?', params: [now, writerId, last, head.last_hash], onlyOneRow: true });
         if (mark !== null) updates.push({ sql: 'DELETE FROM audit_chain WHERE writer_id = ? AND seq = ? AND record_id = ? AND hash = ?', params: [writerId, RELINK_MARK_SEQ, mark.seq, mark.mac], onlyOneRow: true });
       } else updates.push(relinkMarkStatement(writerId, moved, mark, Date.now()));
       // A gateway that appended after the head was read moved it: the last page rolls back (NotOneRowError) and is read again.
       await q.executeAll(updates);
-      return { at: { seq: through + 1, was, now }, mark: through === last ? null : moved };
+      return { at: { seq: through + 1, was, now }, mark: lastPage ? null : moved };
     }).catch((error: unknown) => {
-      if (error instanceof NotOneRowError && (lastPageTries += 1) < LAST_PAGE_TRIES) return 'again';
-      throw error;
+      if (!(error instanceof NotOneRowError)) throw error;
+      if (!lastPage) return { unfinished: 'another keys rotate moved its mark or re-linked its links meanwhile: run keys rotate again once that one has ended' };
+      if ((lastPageTries += 1) < LAST_PAGE_TRIES) return 'again';
+      return { unfinished: `its writer appended to it each of the ${LAST_PAGE_TRIES} times its last page was re-linked: run keys rotate again (at a quieter time)` };
     });
-    if (page === 'broken') return false;
     if (page === 'again') continue;
+    if (typeof page === 'object' && page !== null && 'unfinished' in page) return page as { unfinished: string };
     const done = page as { at: typeof at; mark: RelinkMark | null };
     if (done.mark === null) return { seq: done.at.seq - 1, hash: done.at.now };
     at = done.at;
@@ -980,55 +1030,55 @@ async function unchainedRecords(db: Db, consoleAuditSince: number): Promise<Audi
     {
       table: 'audit_exchanges' as const,
       what: 'exchanges without an open or record link (inserted directly)',
-      sql: "FROM audit_exchanges e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind IN ('open', 'record') AND c.record_id = e.id)",
+      sql: `FROM audit_exchanges e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE ${isLink('c.')} AND c.kind IN ('open', 'record') AND c.record_id = e.id)`,
     },
     {
       table: 'audit_exchanges' as const,
       what: 'finished exchanges without a completion link (outcome changed directly)',
-      sql: "FROM audit_exchanges e WHERE e.outcome <> 'in_progress' AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind IN ('complete', 'record') AND c.record_id = e.id)",
+      sql: `FROM audit_exchanges e WHERE e.outcome <> 'in_progress' AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE ${isLink('c.')} AND c.kind IN ('complete', 'record') AND c.record_id = e.id)`,
     },
     {
       table: 'audit_completions' as const,
       what: 'exchange completions without a completion link (inserted directly)',
-      sql: "FROM (SELECT exchange_id AS id FROM audit_completions) e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'complete' AND c.record_id = e.id)",
+      sql: `FROM (SELECT exchange_id AS id FROM audit_completions) e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE ${isLink('c.')} AND c.kind = 'complete' AND c.record_id = e.id)`,
     },
     {
       table: 'payment_events' as const,
       what: 'payment events without a link (inserted directly)',
-      sql: "FROM payment_events e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'payment_event' AND c.record_id = e.id)",
+      sql: `FROM payment_events e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE ${isLink('c.')} AND c.kind = 'payment_event' AND c.record_id = e.id)`,
     },
     {
       table: 'console_audit' as const,
       what: 'console audit entries without a link (inserted directly)',
       // Entries from before migration 024 have none (chain_coverage).
-      sql: "FROM console_audit e WHERE e.id >= ? AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'console_audit' AND c.record_id = e.id)",
+      sql: `FROM console_audit e WHERE e.id >= ? AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE ${isLink('c.')} AND c.kind = 'console_audit' AND c.record_id = e.id)`,
       params: [consoleAuditSince],
     },
     {
       table: 'record_changes' as const,
       what: 'change records of console users, clients, credentials, grants or callback endpoints without a link (inserted directly)',
-      sql: "FROM record_changes e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'record_change' AND c.record_id = e.id)",
+      sql: `FROM record_changes e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE ${isLink('c.')} AND c.kind = 'record_change' AND c.record_id = e.id)`,
     },
     {
       table: 'audit_verifications' as const,
       what: 'verification results without a link (inserted directly)',
       // Results recorded before they were chained have none: those older than the first with a link.
-      sql: "FROM audit_verifications e WHERE e.id > (SELECT COALESCE(MIN(c0.record_id), e.id) FROM audit_chain c0 WHERE c0.kind = 'verification') AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'verification' AND c.record_id = e.id)",
+      sql: `FROM audit_verifications e WHERE e.id > (SELECT COALESCE(MIN(c0.record_id), e.id) FROM audit_chain c0 WHERE ${isLink('c0.')} AND c0.kind = 'verification') AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE ${isLink('c.')} AND c.kind = 'verification' AND c.record_id = e.id)`,
     },
     {
       table: 'audit_bank_calls' as const,
       what: 'bank calls without a link (inserted directly)',
-      sql: "FROM audit_bank_calls e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'bank_call' AND c.record_id = e.id)",
+      sql: `FROM audit_bank_calls e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE ${isLink('c.')} AND c.kind = 'bank_call' AND c.record_id = e.id)`,
     },
     {
       table: 'audit_purges' as const,
       what: 'purges without a link (inserted directly)',
-      sql: "FROM audit_purges e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'purge' AND c.record_id = e.id)",
+      sql: `FROM audit_purges e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE ${isLink('c.')} AND c.kind = 'purge' AND c.record_id = e.id)`,
     },
     {
       table: 'audit_purged_exchanges' as const,
       what: 'purged exchanges named by no purge with a link (deletions passed off as a purge)',
-      sql: "FROM (SELECT exchange_id AS id, purge_id FROM audit_purged_exchanges) e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'purge' AND c.record_id = e.purge_id)",
+      sql: `FROM (SELECT exchange_id AS id, purge_id FROM audit_purged_exchanges) e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE ${isLink('c.')} AND c.kind = 'purge' AND c.record_id = e.purge_id)`,
     },
   ];
   const breaks: AuditChainBreak[] = [];

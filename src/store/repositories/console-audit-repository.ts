@@ -1,6 +1,6 @@
 import type { KeyRing } from '../../security/index.js';
 import { CONSOLE_AUDIT_DETAIL_MAX, type ConsoleAuditEntry, type ConsoleAuditRepository, type Db, type SqlValue } from '../types.js';
-import { linkHolds, STORED_LINK_COLUMNS, type ChainLanes, type StoredLink } from './audit-chain.js';
+import { isLink, linkHolds, STORED_LINK_COLUMNS, type ChainLanes, type StoredLink } from './audit-chain.js';
 import { consoleAuditDigest } from './audit-records.js';
 import { fit, toNumber, toStringOrNull, wellFormed } from './row-values.js';
 
@@ -75,7 +75,7 @@ export class SqlConsoleAuditRepository implements ConsoleAuditRepository {
     ).filter((row) => row.action === query.action && (targets === undefined || targets.includes(row.target ?? '')));
     if (rows.length === 0) return [];
     const ids = rows.map((row) => toNumber(row.id));
-    const links = await this.db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'console_audit' AND record_id IN (${ids.map(() => '?').join(', ')})`, ids);
+    const links = await this.db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE ${isLink()} AND kind = 'console_audit' AND record_id IN (${ids.map(() => '?').join(', ')})`, ids);
     const ring = this.keys;
     // Held when one of its links holds for it as read: a link written in SQL cannot, without the chain key.
     return rows.map(entryOf).filter((entry) => links.some((link) => toNumber(link.record_id) === entry.id && linkHolds(ring, 'console_audit', entry.id, consoleAuditDigest(entry), link)));

@@ -4,7 +4,7 @@ import { getLogger } from '../../log/index.js';
 import { KeyRingError } from '../../security/index.js';
 import type { Queryable, SqlValue } from '../types.js';
 import { UniqueViolationError } from '../types.js';
-import { appendOnOwnChain, inOwnTransaction, type ChainHead, type LinkKind, type WriterHead, type Written } from './audit-chain.js';
+import { appendOnOwnChain, isLink, inOwnTransaction, type ChainHead, type LinkKind, type WriterHead, type Written } from './audit-chain.js';
 import { consoleAuditDigest } from './audit-records.js';
 import { CHAIN_COVERAGE, COVERAGE_IN_PROGRESS, EXCUSES_NOTHING, PRE_037_COVERAGE, type CoveredRecords } from './chain-coverage.js';
 import type { ConsoleAuditRow } from './console-audit-repository.js';
@@ -80,7 +80,7 @@ const WITHOUT_EVENTS = 'payments p LEFT JOIN payment_events e ON e.payment_id = 
 const NO_EVENT = 'e.payment_id IS NULL';
 /** PAYMENT_COLUMNS of `p` (payment_events has columns of the same names). */
 const P_COLUMNS = PAYMENT_COLUMNS.split(',').map((c) => `p.${c.trim()}`).join(', ');
-const NO_LINK = "NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.kind = 'console_audit' AND c.record_id = a.id)";
+const NO_LINK = `NOT EXISTS (SELECT 1 FROM audit_chain c WHERE ${isLink('c.')} AND c.kind = 'console_audit' AND c.record_id = a.id)`;
 
 const PAYMENTS: Excused = {
   records: 'payments',
@@ -128,7 +128,7 @@ const PAYMENTS: Excused = {
     // Each link's payment found through its event: an event deleted, or moved to a payment that is not there, leaves the link without one.
     const [links] = await q.query<{ e_at: number | string | null; p_at: number | string | null; gone: number | string }>(
       'SELECT MIN(e.recorded_at) AS e_at, MIN(p.created_at) AS p_at, COALESCE(SUM(CASE WHEN p.id IS NULL THEN 1 ELSE 0 END), 0) AS gone ' +
-        "FROM audit_chain c LEFT JOIN payment_events e ON e.id = c.record_id LEFT JOIN payments p ON p.id = e.payment_id WHERE c.writer_id LIKE ? AND c.kind = 'payment_event'",
+        `FROM audit_chain c LEFT JOIN payment_events e ON e.id = c.record_id LEFT JOIN payments p ON p.id = e.payment_id WHERE c.writer_id LIKE ? AND ${isLink('c.')} AND c.kind = 'payment_event'`,
       [OWN_CHAINS],
     );
     // 037 alone writes `baseline` events, dated their payment's created_at: one whose link was deleted still tells.
@@ -168,7 +168,7 @@ const CONSOLE_AUDIT: Excused = {
   },
   recorded: async (q) => {
     const [links] = await q.query<{ at: number | string | null; gone: number | string }>(
-      "SELECT MIN(c.record_id) AS at, COALESCE(SUM(CASE WHEN a.id IS NULL THEN 1 ELSE 0 END), 0) AS gone FROM audit_chain c LEFT JOIN console_audit a ON a.id = c.record_id WHERE c.writer_id LIKE ? AND c.kind = 'console_audit'",
+      `SELECT MIN(c.record_id) AS at, COALESCE(SUM(CASE WHEN a.id IS NULL THEN 1 ELSE 0 END), 0) AS gone FROM audit_chain c LEFT JOIN console_audit a ON a.id = c.record_id WHERE c.writer_id LIKE ? AND ${isLink('c.')} AND c.kind = 'console_audit'`,
       [OWN_CHAINS],
     );
     return { lowest: lowestOf(links.at), gone: toNumber(links.gone) };

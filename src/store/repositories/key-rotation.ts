@@ -81,7 +81,9 @@ export class SqlKeyRotationRepository implements KeyRotationRepository {
     // The MACs under the older keys: checked with them, then made again with the newest key.
     const ring = sealer.keyRing;
     // Each chain `batchSize` links a transaction, resumable from where a run killed half-way stopped (relinkChains).
-    report.relinkedChains = await relinkChains(this.db, sealer, { legacy: false, transaction: (fn) => this.db.withTransaction(fn), pageSize: batchSize, relinked: options.onChainRelinked });
+    const chains = await relinkChains(this.db, sealer, { legacy: false, transaction: (fn) => this.db.withTransaction(fn), pageSize: batchSize, relinked: options.onChainRelinked });
+    report.relinkedChains = chains.relinked;
+    report.unfinishedChains = chains.unfinished;
     report.resignedPayments = await resignPayments(this.db, sealer);
     // Console users, clients, their credentials, grants and callback endpoints (record-macs.ts), each with its change record.
     for (const table of MACED_TABLES) await resignRows(this.db, this.chain, table, sealer, batchSize);

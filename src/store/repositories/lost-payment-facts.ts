@@ -1,5 +1,5 @@
 import type { AuditExchangeRow, Queryable } from '../types.js';
-import { STORED_LINK_COLUMNS, linkHolds, type StoredLink } from './audit-chain.js';
+import { isLink, STORED_LINK_COLUMNS, linkHolds, type StoredLink } from './audit-chain.js';
 import { attempt, type LostPayment } from './audit-verify.js';
 import { openEvent, PAYMENT_EVENT_COLUMNS, paymentEventDigest, type PaymentEventRow } from './payment-events.js';
 import type { PaymentRow } from './payment-repository.js';
@@ -111,7 +111,7 @@ async function trustedHistory(db: Queryable, sealer: ValueSealer, paymentId: num
     if (below !== null && !(last < below)) return { answered: null, lastKnown, newestSeq };
     below = last;
     const links = await db.query<StoredLink>(
-      `SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'payment_event' AND record_id IN (${rows.map(() => '?').join(', ')})`,
+      `SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE ${isLink()} AND kind = 'payment_event' AND record_id IN (${rows.map(() => '?').join(', ')})`,
       rows.map((row) => toNumber(row.id)),
     );
     const linkOf = new Map(links.map((link) => [toNumber(link.record_id), link]));

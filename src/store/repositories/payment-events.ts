@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KeyRing } from '../../security/index.js';
 import type { Queryable } from '../types.js';
-import { linkHolds, STORED_LINK_COLUMNS, type StoredLink } from './audit-chain.js';
+import { isLink, linkHolds, STORED_LINK_COLUMNS, type StoredLink } from './audit-chain.js';
 import type { Coverage } from './chain-coverage.js';
 import { digest } from './audit-records.js';
 import { toNumber, toNumberOrNull, toStringOrNull } from './row-values.js';
@@ -149,7 +149,7 @@ export async function lastTrustedEvent(
   const [row] = await q.query<PaymentEventRow>(`SELECT ${PAYMENT_EVENT_COLUMNS} FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1`, [paymentId]);
   if (!row) return null;
   const event = openEvent(row, sealer);
-  const [link] = await q.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'payment_event' AND record_id = ?`, [event.id]);
+  const [link] = await q.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE ${isLink()} AND kind = 'payment_event' AND record_id = ?`, [event.id]);
   return trustedEvent(ring, event, link);
 }
 
@@ -189,7 +189,7 @@ async function trustedEventsOf(q: Queryable, ring: KeyRing, sealer: ValueOpener,
     events.length === 0
       ? []
       : await q.query<StoredLink>(
-          `SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'payment_event' AND record_id IN (${events.map(() => '?').join(', ')})`,
+          `SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE ${isLink()} AND kind = 'payment_event' AND record_id IN (${events.map(() => '?').join(', ')})`,
           events.map((e) => e.id),
         );
   const linkOf = new Map(links.map((link) => [toNumber(link.record_id), link]));

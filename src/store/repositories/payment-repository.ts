@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
 import { REVIEW_STATES, type Db, type Dialect, type ExecuteResult, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue } from '../types.js';
-import type { ChainLanes, Written } from './audit-chain.js';
+import { isLink, type ChainLanes, type Written } from './audit-chain.js';
 import type { ChainDependency } from '../types.js';
 import { chainCoverage } from './chain-coverage.js';
 import { verifyChainsSince } from './audit-verify.js';
@@ -658,7 +658,7 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   async laterHistory(id: number, maxLinks: number): Promise<{ links: number } | { problem: string } | { beyond: number }> {
     const [link] = await this.db.query<{ recorded_at: number | string }>(
-      "SELECT recorded_at FROM audit_chain WHERE kind = 'payment_event' AND record_id = (SELECT id FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1)",
+      `SELECT recorded_at FROM audit_chain WHERE ${isLink()} AND kind = 'payment_event' AND record_id = (SELECT id FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1)`,
       [id],
     );
     // A payment from before its history was kept (migration 024) has no event to prove from.

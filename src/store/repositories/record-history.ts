@@ -1,7 +1,7 @@
 import { IntegrityError } from '../../errors/index.js';
 import { KeyRingError, type KeyRing } from '../../security/index.js';
 import type { Dialect, Queryable, SqlValue } from '../types.js';
-import { linkHolds, STORED_LINK_COLUMNS, type StoredLink } from './audit-chain.js';
+import { isLink, linkHolds, STORED_LINK_COLUMNS, type StoredLink } from './audit-chain.js';
 import { digestOfRow, RECORD_COLUMNS, rowKeyOf, type ChangeKind, type RecordRow } from './record-changes.js';
 import { afterKey, recordMacProblem, type MacedRow, type MacedTable } from './record-macs.js';
 import { toNumber } from './row-values.js';
@@ -235,7 +235,7 @@ export function withLatestRecord(
     recordColumns,
     join:
       `LEFT JOIN record_changes ${as}r ON ${as}r.id = (SELECT MAX(${as}x.id) FROM record_changes ${as}x WHERE ${as}x.table_name = '${table.table}' AND ${as}x.row_key = ${rowKey}) ` +
-      `LEFT JOIN audit_chain ${as}l ON ${as}l.kind = 'record_change' AND ${as}l.record_id = ${as}r.id`,
+      `LEFT JOIN audit_chain ${as}l ON ${isLink(`${as}l.`)} AND ${as}l.kind = 'record_change' AND ${as}l.record_id = ${as}r.id`,
     params: byColumn === null ? [JSON.stringify((key as readonly SqlValue[]).map(String))] : [],
   };
 }
@@ -261,7 +261,7 @@ export async function latestRecordsOf(q: Queryable, table: MacedTable, rows: rea
   if (newest.length === 0) return latest;
   const ids = newest.map((r) => toNumber(r.id));
   const found = await q.query<LatestRecordColumns>(
-    `SELECT ${latestColumns(table, '')} FROM record_changes r LEFT JOIN audit_chain l ON l.kind = 'record_change' AND l.record_id = r.id WHERE r.id IN (${ids.map(() => '?').join(', ')})`,
+    `SELECT ${latestColumns(table, '')} FROM record_changes r LEFT JOIN audit_chain l ON ${isLink('l.')} AND l.kind = 'record_change' AND l.record_id = r.id WHERE r.id IN (${ids.map(() => '?').join(', ')})`,
     ids,
   );
   for (const record of found) latest.set(String(record.rc_row_key), record);
@@ -362,7 +362,7 @@ async function latestTrustedRecords(db: Queryable, table: MacedTable, ring: KeyR
  */
 async function trustedRecords(db: Queryable, records: RecordRow[], ring: KeyRing): Promise<[RecordRow, RecordRow | Unverifiable | null][]> {
   const ids = records.map((r) => toNumber(r.id));
-  const links = await db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE kind = 'record_change' AND record_id IN (${ids.map(() => '?').join(', ')})`, ids);
+  const links = await db.query<StoredLink>(`SELECT ${STORED_LINK_COLUMNS} FROM audit_chain WHERE ${isLink()} AND kind = 'record_change' AND record_id IN (${ids.map(() => '?').join(', ')})`, ids);
   const linkOf = new Map(links.map((link) => [toNumber(link.record_id), link]));
   return records.map((record) => {
     try {
