@@ -28,7 +28,7 @@ export class ChainGuard {
   private readonly reader: CheckpointReader;
 
   constructor(
-    private readonly audit: Pick<AuditRepository, 'chainGaps' | 'chainHeads' | 'linksAt'>,
+    private readonly audit: Pick<AuditRepository, 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain'>,
     ring: KeyRing,
     private readonly path: string,
     store: string,

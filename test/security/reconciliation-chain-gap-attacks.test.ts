@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChainGuard } from '../../src/audit/index.js';
+import { ChainGuard, readCheckpoints, storeAgainstCheckpoints } from '../../src/audit/index.js';
 import type { StatementReader } from '../../src/console/statement-reader.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
@@ -214,6 +214,30 @@ forEachBackend('An attacker without keys who deletes records with their chain li
     expect(await guard.problem(dayStart(n))).to.equal(null);
     expect(await page(account, n)).not.to.contain('recon-unprovable');
     expect((await sealOf(account, n)).map((s) => Number(s.row_count))).to.deep.equal([1]);
+  });
+
+  it('a checkpointed head link replaced by a made-up one under a key id the ring lacks (the head row set to it): the checkpoints name the chain rewritten, not taken for a key rotation; put back, nothing named', async function () {
+    this.timeout(60_000);
+    const account = '0201777014';
+    const n = 12;
+    const { link } = await settledOnce(account, n, 'CKPT-1');
+    const verified = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
+    const against = async () => (await storeAgainstCheckpoints(con.store.audit, readCheckpoints(checkpoints, TEST_AUDIT_KEYS, con.store.db.description), checkpoints)).breaks;
+    expect(readCheckpoints(checkpoints, TEST_AUDIT_KEYS, con.store.db.description).heads.get(String(link.writer_id))?.seq, 'its head checkpointed').to.equal(Number(link.seq));
+    expect(await against()).to.deep.equal([]);
+    const replace = async (row: Row) => {
+      await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
+      await insertRow(db(), 'audit_chain', row);
+      await db().execute('UPDATE audit_writers SET last_hash = ? WHERE writer_id = ?', [row.hash, link.writer_id]);
+    };
+    await replace({ ...link, key_id: 'k-not-in-ring', hash: 'd'.repeat(64) });
+    try {
+      expect((await against()).map((b) => [b.writerId, b.problem])).to.deep.equal([[link.writer_id, 'altered']]);
+    } finally {
+      await replace(link);
+    }
+    expect(await against()).to.deep.equal([]);
   });
 
   // Last: the gap it leaves stays.
