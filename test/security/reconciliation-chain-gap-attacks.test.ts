@@ -133,6 +133,12 @@ forEachBackend('An attacker without keys who deletes records with their chain li
     const settled = await copyRow(db(), 'payments', 'id = ?', [p.id]);
     return { id: p.id, reserved, settled, ...(await newestEvent(p.id)) };
   }
+  /** Link `row` put in the place of chain link `at` (its writer and seq); with `head`, the chain's head row set to it as well. */
+  async function putInPlace(at: Row, row: Row, head = false): Promise<void> {
+    await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [at.writer_id, at.seq]);
+    await insertRow(db(), 'audit_chain', row);
+    if (head) await db().execute('UPDATE audit_writers SET last_hash = ? WHERE writer_id = ?', [row.hash, at.writer_id]);
+  }
   /** A payment settled after the one attacked, so that its link is not its chain's head. */
   const later = (account: string, n: number, tx: string) => paid(account, n, [tx]);
 
@@ -163,17 +169,15 @@ forEachBackend('An attacker without keys who deletes records with their chain li
     const n = 10;
     const { id, reserved, settled, event, link } = await settledOnce(account, n, 'JUNK-1');
     await later(account, n, 'JUNK-2');
-    await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
     await db().execute('DELETE FROM payment_events WHERE id = ?', [event.id]);
-    await insertRow(db(), 'audit_chain', { ...link, kind: 'record_change', record_id: 999999999, hash: 'f'.repeat(64) });
+    await putInPlace(link, { ...link, kind: 'record_change', record_id: 999999999, hash: 'f'.repeat(64) });
     await writeBack(db(), 'payments', reserved, 'id = ?', [id]);
     try {
       const text = await page(account, n, 'en');
       expect(text).to.contain(`data-unprovable-days="${label(n)}"`).and.to.contain(`seq ${String(link.seq)}`);
       expect(await sealOf(account, n), 'not sealed over the rolled-back payment').to.deep.equal([]);
     } finally {
-      await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
-      await insertRow(db(), 'audit_chain', link);
+      await putInPlace(link, link);
       await insertRow(db(), 'payment_events', event);
       await writeBack(db(), 'payments', settled, 'id = ?', [id]);
     }
@@ -189,11 +193,7 @@ forEachBackend('An attacker without keys who deletes records with their chain li
     const [head] = await db().query<Row>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [link.writer_id]);
     expect(Number(head.last_seq), 'the settle event is its chain\'s head').to.equal(Number(link.seq));
     const guard = new ChainGuard(con.store.audit, TEST_AUDIT_KEYS, checkpoints, con.store.db.description);
-    const replace = async (row: Row) => {
-      await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
-      await insertRow(db(), 'audit_chain', row);
-      await db().execute('UPDATE audit_writers SET last_hash = ? WHERE writer_id = ?', [row.hash, link.writer_id]);
-    };
+    const replace = (row: Row) => putInPlace(link, row, true);
     try {
       await replace({ ...link, hash: 'd'.repeat(64) });
       expect(await guard.problem(dayStart(n)), 'under the ring\'s key id').to.contain(`payment_events id ${String(event.id)}`);
@@ -226,11 +226,7 @@ forEachBackend('An attacker without keys who deletes records with their chain li
     const against = async () => (await storeAgainstCheckpoints(con.store.audit, readCheckpoints(checkpoints, TEST_AUDIT_KEYS, con.store.db.description), checkpoints)).breaks;
     expect(readCheckpoints(checkpoints, TEST_AUDIT_KEYS, con.store.db.description).heads.get(String(link.writer_id))?.seq, 'its head checkpointed').to.equal(Number(link.seq));
     expect(await against()).to.deep.equal([]);
-    const replace = async (row: Row) => {
-      await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
-      await insertRow(db(), 'audit_chain', row);
-      await db().execute('UPDATE audit_writers SET last_hash = ? WHERE writer_id = ?', [row.hash, link.writer_id]);
-    };
+    const replace = (row: Row) => putInPlace(link, row, true);
     await replace({ ...link, key_id: 'k-not-in-ring', hash: 'd'.repeat(64) });
     try {
       expect((await against()).map((b) => [b.writerId, b.problem])).to.deep.equal([[link.writer_id, 'altered']]);
