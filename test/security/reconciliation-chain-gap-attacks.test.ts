@@ -6,7 +6,7 @@ import { ChainGuard, readCheckpoints, storeAgainstCheckpoints } from '../../src/
 import type { StatementReader } from '../../src/console/statement-reader.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
-import { runCli } from '../support/cli.js';
+import { acceptAsVerified, runCli } from '../support/cli.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
@@ -234,6 +234,23 @@ forEachBackend('An attacker without keys who deletes records with their chain li
       await replace(link);
     }
     expect(await against()).to.deep.equal([]);
+  });
+
+  it('a gap an operator accepted (audit accept-rollback, after audit verify named it) is left out of the walk: another account\'s payments of that day are sealed', async function () {
+    this.timeout(120_000);
+    const n = 13;
+    const { id, reserved, event, link } = await settledOnce('0201777015', n, 'ACC-1');
+    await later('0201777015', n, 'ACC-2');
+    await db().execute('DELETE FROM payment_events WHERE id = ?', [event.id]);
+    await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
+    await writeBack(db(), 'payments', reserved, 'id = ?', [id]);
+    const other = '0201777016';
+    await paid(other, n, ['ACC-3']);
+    expect(await page(other, n), 'the gap not yet accepted').to.contain(`data-unprovable-days="${label(n)}"`);
+    const accepted = await acceptAsVerified({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints }, 'investigated in FIN-16');
+    expect(accepted.code, accepted.stdout + accepted.stderr).to.equal(0);
+    expect(await page(other, n)).not.to.contain('recon-unprovable');
+    expect((await sealOf(other, n)).map((s) => Number(s.row_count))).to.deep.equal([1]);
   });
 
   // Last: the gap it leaves stays.
