@@ -12,23 +12,24 @@ import { HELD_ON } from './rollback-watch.js';
  * its history; a day's seal deleted with its change records leaves the day as if never sealed; a
  * notification's delivery record and attempts deleted leave it as if never sent. `problem` says so
  * before the reconciliation seals a day or a notification is queued again:
- * - the database's own (AuditRepository.chainGaps): every chain holding links has its head row,
- *   each head row's link holds under its MAC, and every chain's links are all there from link 1
- *   (with `since`, from the last one linked before that time) to its head, one COUNT a chain on
- *   the primary key; links an operator accepted as broken (`gerbang audit accept-rollback`) left out;
+ * - the database's own (AuditRepository.chainGaps): every chain holding links has its head row; a
+ *   chain idle since `since` is proved by its head link's MAC; every other chain's links linked
+ *   since then are walked in order as `audit verify` walks them, each MAC over its record (so a
+ *   record deleted while its link stays, or a made-up link in a deleted one's place, is found);
+ *   a link under a key the ring lacks is not provable; links an operator accepted as broken
+ *   (`gerbang audit accept-rollback`) left out;
  * - and against the checkpoints outside the database (the lines of the checkpoint file and the
  *   head files beside it, read as the file grows): a chain cut back behind what a checkpoint
  *   vouched for (its newest links deleted and its head set back), or deleted whole, as the
  *   rollback watch holds on it (storeAgainstCheckpoints). A file that is there but cannot be read
  *   is a problem too (fail closed); one not written yet vouches for nothing.
- * Not `audit verify`'s walk: a record deleted while its link stays, or a link altered inside the
- * chain, are its to name (and the scrub's).
+ * Links older than `since` are `audit verify`'s (and the scrub's) to prove.
  */
 export class ChainGuard {
   private readonly reader: CheckpointReader;
 
   constructor(
-    private readonly audit: Pick<AuditRepository, 'chainGaps' | 'chainHeads' | 'linksAt'>,
+    private readonly audit: Pick<AuditRepository, 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain'>,
     ring: KeyRing,
     private readonly path: string,
     store: string,

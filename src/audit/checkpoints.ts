@@ -597,13 +597,23 @@ function parseLine(text: string): Line | null {
 /** The links a comparison asks for (one a chain) and those the database holds (AuditRepository.linksAt). */
 type LinksAt = (wanted: { writerId: string; seq: number }[]) => Promise<{ writerId: string; seq: number; hash: string; keyId: string | null }[]>;
 
+/** Whether link `seq` of chain `writerId` holds where it stands: there, under a ring key, its MAC over its record (AuditRepository.walkChain of that one link). */
+type LinkHolds = (writerId: string, seq: number) => Promise<boolean>;
+
+/** LinkHolds answered by `audit`'s walk of the one link. */
+export function linkHoldsIn(audit: Pick<AuditRepository, 'walkChain'>): LinkHolds {
+  return async (writerId, seq) => 'next' in (await audit.walkChain(writerId, { seq, prevHash: null }, 1));
+}
+
 /**
  * What the database lacks that the checkpoints vouched for. `linksAt` answers the MACs the
  * database holds for the links asked for (a link gone is left out); `heads` are the database's
  * chain heads. Names each chain that vanished, was cut back (its newest records deleted, or the
- * database restored from an older copy), or holds another link where a checkpoint saw one.
+ * database restored from an older copy), or holds another link where a checkpoint saw one. A link
+ * under another key than the one checkpointed was re-linked by `keys rotate` only if its MAC holds
+ * under a ring key (`holds`): a made-up one under a key id the ring lacks is `altered`.
  */
-export async function compareWithCheckpoints(history: CheckpointHistory, path: string, heads: ChainHead[], linksAt: LinksAt): Promise<AuditChainBreak[]> {
+export async function compareWithCheckpoints(history: CheckpointHistory, path: string, heads: ChainHead[], linksAt: LinksAt, holds: LinkHolds): Promise<AuditChainBreak[]> {
   const breaks: AuditChainBreak[] = history.invalid.map((where) => ({
     writerId: null,
     seq: null,
@@ -636,8 +646,8 @@ export async function compareWithCheckpoints(history: CheckpointHistory, path: s
         problem: 'rolled-back',
         detail: `chain ${writerId} ends at link ${now?.seq ?? 0} but was checkpointed at link ${seen.seq} on ${when()}: its newest records were deleted, or the database was restored from an older copy`,
       });
-    } else if (link.keyId === seen.keyId && !sameSecretText(link.hash, seen.hash)) {
-      // (A link under another key was re-linked by keys rotate; the chain walk checks its MAC.)
+    } else if (!sameSecretText(link.hash, seen.hash) && (link.keyId === seen.keyId || !(await holds(writerId, seen.seq)))) {
+      // (A link under another key whose MAC holds was re-linked by keys rotate.)
       breaks.push({ writerId, seq: seen.seq, table: 'audit_chain', recordId: null, problem: 'altered', detail: `link ${seen.seq} of chain ${writerId} is not the one checkpointed on ${when()}: the chain was rewritten` });
     }
   }
@@ -661,7 +671,7 @@ export async function compareWithCheckpoints(history: CheckpointHistory, path: s
  * chains: of processes that have ended).
  */
 export async function storeAgainstCheckpoints(
-  audit: Pick<AuditRepository, 'chainHeads' | 'linksAt'>,
+  audit: Pick<AuditRepository, 'chainHeads' | 'linksAt' | 'walkChain'>,
   history: CheckpointHistory,
   path: string,
 ): Promise<{ breaks: AuditChainBreak[]; heads: Map<string, ChainHead> }> {
@@ -677,7 +687,7 @@ export async function storeAgainstCheckpoints(
       else asked.push(link);
     }
     return asked.length === 0 ? answered : [...answered, ...(await audit.linksAt(asked))];
-  });
+  }, linkHoldsIn(audit));
   return { breaks, heads };
 }
 

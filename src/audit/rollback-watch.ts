@@ -36,7 +36,7 @@ export class RollbackWatch {
 
   /** `holds`: what this process holds while the database lacks what was vouched for (its log lines name it). */
   constructor(
-    private readonly audit: Pick<AuditRepository, 'chainHeads' | 'linksAt'>,
+    private readonly audit: Pick<AuditRepository, 'chainHeads' | 'linksAt' | 'walkChain'>,
     ring: KeyRing,
     private readonly path: string,
     store: string,

@@ -2,7 +2,7 @@ import type { KeyRing } from '../security/index.js';
 import type { AuditChainBreak, AuditVerifyReport, LostPaymentFacts, Store } from '../store/types.js';
 import { goneWithNothingLeft, vouchable, whatToAccept } from './accept-rollback.js';
 import { AuditScrub, goneChainBreaks, type ScrubbedAudit } from './audit-scrub.js';
-import { absorbHeadFiles, appendCheckpoint, compareWithCheckpoints, readCheckpoints, type CheckpointHistory } from './checkpoints.js';
+import { absorbHeadFiles, appendCheckpoint, compareWithCheckpoints, linkHoldsIn, readCheckpoints, type CheckpointHistory } from './checkpoints.js';
 
 /**
  * A break that an operator accepted (`gerbang audit accept-rollback`, a signed line of the
@@ -57,7 +57,7 @@ export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: s
       ...(unproven ? { unproven } : {}),
     })),
   );
-  breaks.push(...(await compareWithCheckpoints(history, checkpointFile, report.heads, (wanted) => store.audit.linksAt(wanted))));
+  breaks.push(...(await compareWithCheckpoints(history, checkpointFile, report.heads, (wanted) => store.audit.linksAt(wanted), linkHoldsIn(store.audit))));
   const ok = breaks.length === 0 && !accepted.some((b) => b.unproven);
   // Only a state with no break but what was accepted exactly is vouched for: a checkpoint of a broken one would hide the break next time.
   if (ok) {

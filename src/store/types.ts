@@ -771,13 +771,15 @@ export interface AuditRepository {
   /** The head of every chain as the database holds it (audit_writers). */
   chainHeads(): Promise<{ writerId: string; seq: number; hash: string }[]>;
   /**
-   * Whether every chain holds as a whole as far as the database alone cheaply proves it: each
-   * chain holding links has its head row, each head row's link is there under a MAC that holds,
-   * and each chain's links are all there from link 1 (with `since`: from the last one linked
-   * before that time) to its head, counted on the primary key (audit-verify.ts chainGaps).
-   * `excluded`: per chain, links an operator accepted as broken, left out. The breaks found.
+   * Whether every chain holds as a whole from `since` on (absent: from link 1), as `audit verify`
+   * walks it: each chain holding links has its head row, each chain idle since then is proved by
+   * its head link's MAC, and every other chain's links from the last one linked before that time
+   * to its head are walked, each there, each following the one before, each MAC over its record
+   * (audit-verify.ts chainGaps). A link under a key the ring lacks is a break naming the key.
+   * `excluded`: per chain, links an operator accepted as broken, not walked. `maxLinks`: a walk
+   * longer than that is not made, and named a break. The breaks found.
    */
-  chainGaps(options?: { since?: number; excluded?: ReadonlyMap<string, readonly { from: number; to: number }[]> }): Promise<AuditChainBreak[]>;
+  chainGaps(options?: { since?: number; excluded?: ReadonlyMap<string, readonly { from: number; to: number }[]>; maxLinks?: number }): Promise<AuditChainBreak[]>;
   /** Every chain: those with a head row (audit_writers) and those holding links whose head row is gone. */
   chains(): Promise<string[]>;
   /**

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ChainGuard } from '../../src/audit/index.js';
 import { createStore, openDb, type Db, type SqlStatement, type SqlValue, type Transaction } from '../../src/store/index.js';
 import { ringOf, TEST_AUDIT_KEY, testKeySpec } from '../support/audit-keys.js';
 import { auditVerify, runCli } from '../support/cli.js';
@@ -120,6 +121,19 @@ forEachBackend('keys rotate over an audit chain longer than a page', (ctx) => {
     expect(verified.report.breaks).to.deep.equal([]);
     expect(verified.code, verified.text).to.equal(0);
     expect(verified.text).to.include('INTACT');
+  });
+
+  it('is proved whole across the mark by the chain guard a seal or a requeue asks (with both keys), and not provable naming the new key without it', async function () {
+    this.timeout(60_000);
+    const both = createStore(openDb(ctx.url()), { auditKeys: ringOf(TEST_AUDIT_KEY, NEW) });
+    const oldOnly = createStore(openDb(ctx.url()), { auditKeys: ringOf(TEST_AUDIT_KEY) });
+    try {
+      expect(await new ChainGuard(both.audit, ringOf(TEST_AUDIT_KEY, NEW), checkpoints, both.db.description).problem(0)).to.equal(null);
+      expect(await new ChainGuard(oldOnly.audit, ringOf(TEST_AUDIT_KEY), checkpoints, oldOnly.db.description).problem(0)).to.contain(`"${NEW_ID}"`).and.to.contain('give the console the key');
+    } finally {
+      await both.close();
+      await oldOnly.close();
+    }
   });
 
   it('is broken where the mark was when the mark is deleted or its MAC altered in SQL (fail closed)', async function () {

@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChainGuard } from '../../src/audit/index.js';
+import { ChainGuard, readCheckpoints, storeAgainstCheckpoints } from '../../src/audit/index.js';
 import type { StatementReader } from '../../src/console/statement-reader.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
-import { runCli } from '../support/cli.js';
+import { acceptAsVerified, runCli } from '../support/cli.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend } from '../support/databases.js';
@@ -88,7 +88,7 @@ forEachBackend('An attacker without keys who deletes records with their chain li
     try {
       const id = await page(account, n);
       expect(id).to.contain(`data-unprovable-days="${label(n)}"`).and.to.contain('TIDAK DAPAT DIBUKTIKAN: rantai audit tidak utuh');
-      expect(id).to.contain(`chain ${String(link.writer_id)} holds`).and.to.contain('1 missing');
+      expect(id).to.contain(`link ${String(link.seq)} of chain ${String(link.writer_id)} is missing`).and.to.contain('a record and its link were deleted');
       expect(id).not.to.contain('recon-all-matched').and.not.to.contain('recon-lines-matched');
       expect(id).to.contain(`data-unchecked-days="${label(n)}"`);
       const en = await page(account, n, 'en');
@@ -123,6 +123,134 @@ forEachBackend('An attacker without keys who deletes records with their chain li
     expect(await unreadable.problem()).to.contain(`the audit checkpoint file ${folder} cannot be read`);
     const none = new ChainGuard(con.store.audit, TEST_AUDIT_KEYS, join(folder, 'not-yet.jsonl'), con.store.db.description);
     expect(await none.problem()).to.equal(null);
+  });
+
+  /** A payment of `account` reserved then settled on day `n`: its id, its row as reserved (with the MAC it had then) and as settled, its settle event and that event's link. */
+  async function settledOnce(account: string, n: number, tx: string): Promise<{ id: number; reserved: Row; settled: Row; event: Row; link: Row }> {
+    const p = await con.store.payments.reserve({ clientId: 'recon-gap', transactionId: tx, requestHash: 'a'.repeat(64), amount: '1001.00', currency: 'IDR', sourceAccount: account }, dayStart(n) + 3 * HOUR_MS);
+    const reserved = await copyRow(db(), 'payments', 'id = ?', [p.id]);
+    expect(await con.store.payments.update(p.id, { state: 'SUCCESS', bank: 'bca', bankTransactionId: `BT-${tx}` }, dayStart(n) + 4 * HOUR_MS)).to.equal(true);
+    const settled = await copyRow(db(), 'payments', 'id = ?', [p.id]);
+    return { id: p.id, reserved, settled, ...(await newestEvent(p.id)) };
+  }
+  /** Link `row` put in the place of chain link `at` (its writer and seq); with `head`, the chain's head row set to it as well. */
+  async function putInPlace(at: Row, row: Row, head = false): Promise<void> {
+    await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [at.writer_id, at.seq]);
+    await insertRow(db(), 'audit_chain', row);
+    if (head) await db().execute('UPDATE audit_writers SET last_hash = ? WHERE writer_id = ?', [row.hash, at.writer_id]);
+  }
+  /** A payment settled after the one attacked, so that its link is not its chain's head. */
+  const later = (account: string, n: number, tx: string) => paid(account, n, [tx]);
+
+  it('a payment\'s settle event deleted while its link stays (the count of links unchanged), its row set back as reserved: the day is not sealed and the page names the record deleted; put back, it is sealed', async function () {
+    this.timeout(60_000);
+    const account = '0201777011';
+    const n = 9;
+    const { id, reserved, settled, event } = await settledOnce(account, n, 'KEEP-1');
+    await later(account, n, 'KEEP-2');
+    await db().execute('DELETE FROM payment_events WHERE id = ?', [event.id]);
+    await writeBack(db(), 'payments', reserved, 'id = ?', [id]);
+    try {
+      const text = await page(account, n, 'en');
+      expect(text).to.contain(`data-unprovable-days="${label(n)}"`).and.to.contain('NOT PROVABLE: the audit chains do not hold as a whole');
+      expect(text).to.contain(`payment_events id ${String(event.id)}`).and.to.contain('was deleted');
+      expect(await sealOf(account, n), 'not sealed over the rolled-back payment').to.deep.equal([]);
+    } finally {
+      await insertRow(db(), 'payment_events', event);
+      await writeBack(db(), 'payments', settled, 'id = ?', [id]);
+    }
+    expect(await page(account, n)).not.to.contain('recon-unprovable');
+    expect((await sealOf(account, n)).map((s) => Number(s.row_count))).to.deep.equal([2]);
+  });
+
+  it('a payment\'s settle event deleted with its link and a made-up link put in its place (the count unchanged), its row set back as reserved: the day is not sealed; put back, it is sealed', async function () {
+    this.timeout(60_000);
+    const account = '0201777012';
+    const n = 10;
+    const { id, reserved, settled, event, link } = await settledOnce(account, n, 'JUNK-1');
+    await later(account, n, 'JUNK-2');
+    await db().execute('DELETE FROM payment_events WHERE id = ?', [event.id]);
+    await putInPlace(link, { ...link, kind: 'record_change', record_id: 999999999, hash: 'f'.repeat(64) });
+    await writeBack(db(), 'payments', reserved, 'id = ?', [id]);
+    try {
+      const text = await page(account, n, 'en');
+      expect(text).to.contain(`data-unprovable-days="${label(n)}"`).and.to.contain(`seq ${String(link.seq)}`);
+      expect(await sealOf(account, n), 'not sealed over the rolled-back payment').to.deep.equal([]);
+    } finally {
+      await putInPlace(link, link);
+      await insertRow(db(), 'payment_events', event);
+      await writeBack(db(), 'payments', settled, 'id = ?', [id]);
+    }
+    expect(await page(account, n)).not.to.contain('recon-unprovable');
+    expect((await sealOf(account, n)).map((s) => Number(s.row_count))).to.deep.equal([2]);
+  });
+
+  it('a chain\'s head link replaced by a made-up one (the head row set to it): refused under the ring\'s key id, and under a key id the ring lacks not provable, naming the key; its settle event then deleted and the row set back: the day is not sealed; put back, it is sealed', async function () {
+    this.timeout(60_000);
+    const account = '0201777013';
+    const n = 11;
+    const { id, reserved, settled, event, link } = await settledOnce(account, n, 'HEAD-1');
+    const [head] = await db().query<Row>('SELECT last_seq, last_hash FROM audit_writers WHERE writer_id = ?', [link.writer_id]);
+    expect(Number(head.last_seq), 'the settle event is its chain\'s head').to.equal(Number(link.seq));
+    const guard = new ChainGuard(con.store.audit, TEST_AUDIT_KEYS, checkpoints, con.store.db.description);
+    const replace = (row: Row) => putInPlace(link, row, true);
+    try {
+      await replace({ ...link, hash: 'd'.repeat(64) });
+      expect(await guard.problem(dayStart(n)), 'under the ring\'s key id').to.contain(`payment_events id ${String(event.id)}`);
+      await replace({ ...link, key_id: 'k-not-in-ring', hash: 'd'.repeat(64) });
+      expect(await guard.problem(dayStart(n))).to.contain('"k-not-in-ring"').and.to.contain('give the console the key');
+      await db().execute('DELETE FROM payment_events WHERE id = ?', [event.id]);
+      await writeBack(db(), 'payments', reserved, 'id = ?', [id]);
+      expect(await guard.problem(dayStart(n))).to.be.a('string');
+      // Read as the page reads it, without the page's own audit record (its link would follow the made-up one, and stay).
+      const read = await con.store.paymentSearch.fromAccount(account, dayStart(n), dayStart(n + 1));
+      expect(read.unprovable?.days).to.deep.equal([label(n)]);
+      expect(await sealOf(account, n), 'not sealed over the rolled-back payment').to.deep.equal([]);
+    } finally {
+      await replace(link);
+      if ((await db().query('SELECT id FROM payment_events WHERE id = ?', [event.id])).length === 0) await insertRow(db(), 'payment_events', event);
+      await writeBack(db(), 'payments', settled, 'id = ?', [id]);
+    }
+    expect(await guard.problem(dayStart(n))).to.equal(null);
+    expect(await page(account, n)).not.to.contain('recon-unprovable');
+    expect((await sealOf(account, n)).map((s) => Number(s.row_count))).to.deep.equal([1]);
+  });
+
+  it('a checkpointed head link replaced by a made-up one under a key id the ring lacks (the head row set to it): the checkpoints name the chain rewritten, not taken for a key rotation; put back, nothing named', async function () {
+    this.timeout(60_000);
+    const account = '0201777014';
+    const n = 12;
+    const { link } = await settledOnce(account, n, 'CKPT-1');
+    const verified = await runCli(['audit', 'verify'], { GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints });
+    expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
+    const against = async () => (await storeAgainstCheckpoints(con.store.audit, readCheckpoints(checkpoints, TEST_AUDIT_KEYS, con.store.db.description), checkpoints)).breaks;
+    expect(readCheckpoints(checkpoints, TEST_AUDIT_KEYS, con.store.db.description).heads.get(String(link.writer_id))?.seq, 'its head checkpointed').to.equal(Number(link.seq));
+    expect(await against()).to.deep.equal([]);
+    const replace = (row: Row) => putInPlace(link, row, true);
+    await replace({ ...link, key_id: 'k-not-in-ring', hash: 'd'.repeat(64) });
+    try {
+      expect((await against()).map((b) => [b.writerId, b.problem])).to.deep.equal([[link.writer_id, 'altered']]);
+    } finally {
+      await replace(link);
+    }
+    expect(await against()).to.deep.equal([]);
+  });
+
+  it('a gap an operator accepted (audit accept-rollback, after audit verify named it) is left out of the walk: another account\'s payments of that day are sealed', async function () {
+    this.timeout(120_000);
+    const n = 13;
+    const { id, reserved, event, link } = await settledOnce('0201777015', n, 'ACC-1');
+    await later('0201777015', n, 'ACC-2');
+    await db().execute('DELETE FROM payment_events WHERE id = ?', [event.id]);
+    await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
+    await writeBack(db(), 'payments', reserved, 'id = ?', [id]);
+    const other = '0201777016';
+    await paid(other, n, ['ACC-3']);
+    expect(await page(other, n), 'the gap not yet accepted').to.contain(`data-unprovable-days="${label(n)}"`);
+    const accepted = await acceptAsVerified({ GERBANG_DATABASE_URL: ctx.url(), GERBANG_AUDIT_KEYS: TEST_AUDIT_KEY, GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints }, 'investigated in FIN-16');
+    expect(accepted.code, accepted.stdout + accepted.stderr).to.equal(0);
+    expect(await page(other, n)).not.to.contain('recon-unprovable');
+    expect((await sealOf(other, n)).map((s) => Number(s.row_count))).to.deep.equal([1]);
   });
 
   // Last: the gap it leaves stays.

@@ -171,14 +171,27 @@ const CHAINS_WITH_LINKS =
  * Proves that no link was deleted from any chain since time `since`: every chain's links from the
  * last one linked before it (that one included: its MAC says when it was linked) up to the chain's
  * head as read are walked as `audit verify` walks them (each seq there, each prev_hash the link
- * before's hash, each MAC over its record). A chain whose head link was linked before `since` is
- * proved by that link alone; a chain whose head row was deleted or emptied while its links remain
- * is named. At most `maxLinks` links are read: `beyond` (the links it would take) when the walk
+ * before's hash, each MAC over its record: a record deleted while its link stays, or a link put in
+ * a deleted one's place, breaks the walk). A chain whose head link was linked before `since` is
+ * proved by that link alone (its MAC over its record and its time, the head row carrying it); a
+ * chain whose head row was deleted or emptied while its links remain is named. `excluded`: per
+ * chain, links an operator accepted as broken (src/audit's acceptedLinks), not walked (the walk
+ * resumes after them, taking the next link as it says it follows); a chain excluded whole is not
+ * looked at. At most `maxLinks` links are read: `beyond` (the links it would take) when the walk
  * would be longer, and nothing is walked then. A chain cut at its tail with its head moved back is
- * the checkpoints' to name (storeAgainstCheckpoints).
+ * the checkpoints' to name (storeAgainstCheckpoints). `strictKeys`: a link or record under a key
+ * the ring lacks throws KeyRingError (else it is named a break).
  */
-export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, since: number, maxLinks: number, options: { strictKeys?: boolean } = {}): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
+export async function verifyChainsSince(
+  db: Queryable,
+  sealer: ValueSealer,
+  since: number,
+  maxLinks: number,
+  options: { strictKeys?: boolean; excluded?: ReadonlyMap<string, readonly ExcludedLinks[]> } = {},
+): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
   const { chains, heads } = await chainsAndHeads(db);
+  const excluded = options.excluded ?? new Map<string, readonly ExcludedLinks[]>();
+  const isExcluded = (writerId: string, seq: number) => (excluded.get(writerId) ?? []).some((r) => seq >= r.from && seq <= r.to);
   const breaks: AuditChainBreak[] = [];
   // A chain idle since `since` is proved by its head link (all of them checked together); the others walked from the link before it.
   const idle: HeadWithLink[] = [];
@@ -187,12 +200,12 @@ export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, sinc
     const head = heads.get(writerId);
     const last = head ? toNumber(head.last_seq) : 0;
     if (!head || last === 0) {
-      breaks.push(headlessBreak(writerId, head !== undefined));
-    } else if (head.link !== null && toNumber(head.link.recorded_at) < since) {
+      if (!isExcluded(writerId, 1)) breaks.push(headlessBreak(writerId, head !== undefined));
+    } else if (head.link !== null && toNumber(head.link.recorded_at) < since && !isExcluded(writerId, last)) {
       idle.push(head);
     } else {
       const start = await linkBeforeTime(db, writerId, last, since);
-      walks.push({ writer: head, from: start === 0 ? { ...WHOLE_CHAIN, through: last } : { seq: start, prevHash: null, through: last } });
+      walks.push(...walkedPieces(head, start, excluded.get(writerId) ?? []));
     }
   }
   const links = idle.length + walks.reduce((n, w) => n + (w.from.through! - w.from.seq + 1), 0);
@@ -204,6 +217,27 @@ export async function verifyChainsSince(db: Queryable, sealer: ValueSealer, sinc
     if (result.break) breaks.push(result.break);
   }
   return { links, breaks };
+}
+
+/**
+ * The walks proving chain `head` from link `start` (0: from link 1) to its head, around the links
+ * `excluded` (accepted as broken): one piece before each accepted range, and one after the last
+ * up to the head; a piece after a range takes its first link as it says it follows.
+ */
+function walkedPieces(head: WriterRow, start: number, excluded: readonly ExcludedLinks[]): { writer: WriterRow; from: ChainStart }[] {
+  const last = toNumber(head.last_seq);
+  const pieces: { writer: WriterRow; from: ChainStart }[] = [];
+  let seq = Math.max(1, start);
+  let prevHash: string | null = start === 0 ? GENESIS : null;
+  for (const range of [...excluded].sort((a, b) => a.from - b.from)) {
+    if (range.to < seq) continue;
+    if (range.from > last) break;
+    if (range.from > seq) pieces.push({ writer: head, from: { seq, prevHash, through: range.from - 1 } });
+    seq = range.to + 1;
+    prevHash = null;
+  }
+  if (seq <= last) pieces.push({ writer: head, from: { seq, prevHash, through: last } });
+  return pieces;
 }
 
 /** A head row with the link at its seq (null: that link is gone). */
@@ -310,23 +344,6 @@ async function headLinkBreaks(db: Queryable, sealer: ValueSealer, heads: readonl
   return breaks;
 }
 
-/**
- * Where chainGaps counts chain `writerId` (its head `last`) from to cover every link linked at or
- * after `since`: the last link linked before it (linkBeforeTime), when that very link is there and
- * its MAC holds over its record and its time (a chain's links are linked in time order, so every
- * link after `since` follows it); else link 1. A time changed in SQL to steer the search past a
- * gap is so never believed: the whole chain is counted instead.
- */
-async function countFrom(db: Queryable, sealer: ValueSealer, writerId: string, last: number, since: number): Promise<number> {
-  const at = await linkBeforeTime(db, writerId, last, since);
-  if (at <= 1) return 1;
-  const [link] = await db.query<LinkRow>('SELECT writer_id, seq, kind, record_id, recorded_at, prev_hash, hash, key_id FROM audit_chain WHERE writer_id = ? AND seq = ?', [writerId, at]);
-  if (link === undefined || toNumber(link.recorded_at) >= since) return 1;
-  const digests = await contentDigests(db, sealer, [link]);
-  const checked = checkLink(link, null, digests.get(`${link.kind}:${toNumber(link.record_id)}`), keyedLinks(sealer));
-  return 'break' in checked ? 1 : at;
-}
-
 /** Breaks named in chainProblem's words at most (the rest counted). */
 const NAMED_BREAKS = 3;
 
@@ -338,73 +355,39 @@ export function chainProblem(breaks: readonly AuditChainBreak[]): string | null 
   return `the audit chains do not hold as a whole: ${named.join('; ')}${more}; run \`gerbang audit verify\``;
 }
 
-/** Links up to which chainGaps counts a chain whole whatever `since` (a process's chain of a day or two: about 2 ms of MariaDB). */
-const COUNTED_WHOLE = 20_000;
-
-/** Links of a chain left out of chainGaps' count, both ends included (`to` Infinity: to its head). */
+/** Links of each chain an operator accepted as broken, both ends included (`to` Infinity: to its head): not walked. */
 export interface ExcludedLinks {
   from: number;
   to: number;
 }
 
 /**
- * Whether the chains hold as a whole as far as the database alone can cheaply prove it, without
- * walking a link: every chain holding links has its head row; each head row's link is there, its
- * MAC over its record holds and the head carries it (headLinkBreaks); and every chain's links are
- * all there from link 1 (or, with `since`, from the last link linked before that time less
- * OTHER_CLOCKS_MS, another node's clock behind: linkBeforeTime) up to its head as read, counted by the database on the primary key (one COUNT a
- * chain, no row read: a link deleted anywhere in that range, a record deleted with it, leaves the
- * count short). `excluded`: per chain, the links an operator accepted as broken (an acceptance's
- * skips, a chain accepted through a link or as gone: src/audit's acceptedLinks), not counted; a
- * chain excluded whole is not looked at. A head link under a ring key this process lacks (written
- * by a process given a newer key first) is not MAC'd here; its chain is counted whole. Not the walk of `audit verify` (a record deleted while
- * its link stays, a link altered inside the chain, are its to name), nor the checkpoints outside
- * the database (a tail cut with its head set back, a chain deleted whole: src/audit's ChainGuard
- * adds them). Returns the breaks found, each named.
+ * Whether the chains hold as a whole from time `since` on (`since` absent: from link 1), as
+ * `audit verify` would prove it for those links: verifyChainsSince with `since` less
+ * OTHER_CLOCKS_MS (another node's clock behind) walks every chain's links linked since then, each
+ * with its MAC over its record, and proves a chain idle since then by its head link alone.
+ * `excluded`: links accepted as broken, not walked. A link or record under a key the ring lacks
+ * (written by a process given a newer key first, or forged under a made-up key id) cannot be
+ * proved: it is named a break (fail closed) asking for the key. `maxLinks`: at most that many
+ * links are read; a longer walk is not made and named a break too (a day too old to prove cheaply:
+ * the caller may leave it to one that may walk it). Not the checkpoints outside the database (a
+ * tail cut with its head set back, a chain deleted whole: src/audit's ChainGuard adds them).
+ * Returns the breaks found, each named.
  */
-export async function chainGaps(db: Queryable, sealer: ValueSealer, options: { since?: number; excluded?: ReadonlyMap<string, readonly ExcludedLinks[]> } = {}): Promise<AuditChainBreak[]> {
-  const { chains, heads } = await chainsAndHeads(db);
-  const excluded = options.excluded ?? new Map<string, readonly ExcludedLinks[]>();
-  const isExcluded = (writerId: string, seq: number) => (excluded.get(writerId) ?? []).some((r) => seq >= r.from && seq <= r.to);
-  const breaks: AuditChainBreak[] = [];
-  for (const writerId of chains) {
-    const head = heads.get(writerId);
-    if ((!head || toNumber(head.last_seq) === 0) && !isExcluded(writerId, 1)) breaks.push(headlessBreak(writerId, head !== undefined));
+export async function chainGaps(db: Queryable, sealer: ValueSealer, options: { since?: number; excluded?: ReadonlyMap<string, readonly ExcludedLinks[]>; maxLinks?: number } = {}): Promise<AuditChainBreak[]> {
+  const since = options.since === undefined ? 0 : options.since - OTHER_CLOCKS_MS;
+  const maxLinks = options.maxLinks ?? Number.POSITIVE_INFINITY;
+  let proved: Awaited<ReturnType<typeof verifyChainsSince>>;
+  try {
+    proved = await verifyChainsSince(db, sealer, since, maxLinks, { strictKeys: true, excluded: options.excluded });
+  } catch (error) {
+    if (!(error instanceof KeyRingError)) throw error;
+    return [{ writerId: null, seq: null, table: 'audit_chain', recordId: null, problem: 'forged', detail: `a link or record since then is under a key this process's ring lacks, so it cannot be proved (${error.message}): give the console the key (GERBANG_AUDIT_KEYS) if it was rotated in` }];
   }
-  const counted = [...heads.values()].filter((h) => toNumber(h.last_seq) > 0);
-  // A head link under a ring key this process lacks (another process's, before this one is given it) cannot be checked here: its chain is counted.
-  const ring = sealer.keyRing.keyIds;
-  const checkable = (h: HeadWithLink) => h.link === null || h.link.key_id === null || ring.includes(h.link.key_id);
-  breaks.push(...(await headLinkBreaks(db, sealer, counted.filter((h) => !isExcluded(h.writer_id, toNumber(h.last_seq)) && checkable(h)), keyedLinks(sealer))));
-  // A record made at `since` by one node may be linked OTHER_CLOCKS_MS earlier by another's clock.
-  const since = options.since === undefined ? undefined : options.since - OTHER_CLOCKS_MS;
-  for (const head of counted) {
-    const writerId = head.writer_id;
-    const last = toNumber(head.last_seq);
-    // Idle since then: no link of it is that recent (its head link's time is under the MAC just checked).
-    if (since !== undefined && head.link !== null && toNumber(head.link.recorded_at) < since && !isExcluded(writerId, last) && checkable(head)) continue;
-    // A short chain is counted whole: one COUNT of a few thousand entries costs less than halving its seqs.
-    const from = since === undefined || last <= COUNTED_WHOLE ? 1 : await countFrom(db, sealer, writerId, last, since);
-    const skipped = (excluded.get(writerId) ?? []).map((r) => ({ from: Math.max(r.from, from), to: Math.min(r.to, last) })).filter((r) => r.from <= r.to);
-    const expected = last - from + 1 - skipped.reduce((n, r) => n + r.to - r.from + 1, 0);
-    if (expected <= 0) continue;
-    const [row] = await db.query<{ n: number | string }>(
-      `SELECT COUNT(*) AS n FROM audit_chain WHERE writer_id = ? AND seq >= ? AND seq <= ?${skipped.map(() => ' AND (seq < ? OR seq > ?)').join('')}`,
-      [writerId, from, last, ...skipped.flatMap((r) => [r.from, r.to])],
-    );
-    const found = toNumber(row?.n ?? 0);
-    if (found === expected) continue;
-    const where = from === 1 ? 'from link 1' : `from link ${from} (the last one linked before ${new Date(since!).toISOString()})`;
-    breaks.push({
-      writerId,
-      seq: null,
-      table: 'audit_chain',
-      recordId: null,
-      problem: 'deleted',
-      detail: `chain ${writerId} holds ${found} of the ${expected} links ${where} to its head, link ${last}${skipped.length === 0 ? '' : ' (those accepted as broken left out)'}: ${expected - found} missing, records and their links deleted (\`gerbang audit verify\` names them)`,
-    });
+  if ('beyond' in proved) {
+    return [{ writerId: null, seq: null, table: 'audit_chain', recordId: null, problem: 'truncated', detail: `proving the chains since ${new Date(since).toISOString()} takes ${proved.beyond} links, more than ${maxLinks} read here: left to the seal sweep` }];
   }
-  return breaks;
+  return proved.breaks;
 }
 
 /**
