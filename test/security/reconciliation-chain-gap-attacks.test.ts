@@ -254,6 +254,42 @@ forEachBackend('An attacker without keys who deletes records with their chain li
   });
 
   // Last: the gap it leaves stays.
+  it('while the chains do not hold, one run of the seal sweep walks them once, however many days it counts and accounts it would seal; put back, the next run seals them', async function () {
+    this.timeout(120_000);
+    const accounts = ['0201777021', '0201777022'];
+    const n = 14;
+    const { id, reserved, settled, event } = await settledOnce(accounts[0], n, 'SWEEP-1');
+    await later(accounts[0], n, 'SWEEP-2');
+    await paid(accounts[1], n, ['SWEEP-3']);
+    // The console's guard, asked through a count of its walks.
+    const guard = new ChainGuard(con.store.audit, TEST_AUDIT_KEYS, checkpoints, con.store.db.description);
+    let walks = 0;
+    con.store.paymentSearch.guardSeals((since) => {
+      walks += 1;
+      return guard.problem(since);
+    });
+    try {
+      await db().execute('DELETE FROM payment_events WHERE id = ?', [event.id]);
+      await writeBack(db(), 'payments', reserved, 'id = ?', [id]);
+      try {
+        const swept = await con.store.paymentSearch.sealClosedDays(now);
+        expect(walks, 'walks of the chains in one run').to.equal(1);
+        expect(swept.sealed).to.equal(0);
+        for (const account of accounts) expect(await sealOf(account, n), account).to.deep.equal([]);
+      } finally {
+        await insertRow(db(), 'payment_events', event);
+        await writeBack(db(), 'payments', settled, 'id = ?', [id]);
+      }
+      walks = 0;
+      await con.store.paymentSearch.sealClosedDays(now);
+      expect(walks, 'the next run asks again').to.be.greaterThan(0);
+      expect((await sealOf(accounts[0], n)).map((s) => Number(s.row_count))).to.deep.equal([2]);
+      expect((await sealOf(accounts[1], n)).map((s) => Number(s.row_count))).to.deep.equal([1]);
+    } finally {
+      con.store.paymentSearch.guardSeals((since) => guard.problem(since));
+    }
+  });
+
   it('F6: a sealed day\'s payment deleted whole (its row, events and their links) with the day\'s seal row, its change records and their links: not sealed anew as clean, and the page says why', async function () {
     this.timeout(60_000);
     const account = '0201777003';

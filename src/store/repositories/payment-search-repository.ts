@@ -722,17 +722,20 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     if (this.chain === null) return swept;
     const { firstDay, lastDay } = sweptDays(now);
     const before = { proved: this.#provedOneByOne, sealed: this.#sealsWritten, stale: this.#staleSeals, renewed: this.#staleSealsProved };
+    const guard = this.runGuard();
     swept.daysCounted = await this.countClosedDays(
       Array.from({ length: lastDay - firstDay + 1 }, (_, i) => firstDay + i),
       budgetRows,
       stop,
+      guard.problem,
     );
     const to = jakartaDayStart(lastDay + 1);
     const tags = await paymentTags(this.db);
     await this.#changedDays.read(this.db, tags, firstDay, lastDay);
     const after = this.#sweptTag;
     for (const tag of [...tags.filter((t) => t > after), ...tags.filter((t) => t <= after)]) {
-      if (this.#provedOneByOne - before.proved >= budgetRows || swept.rowsRead >= budgetRows * SWEEP_READS_PER_PROVED || stop()) {
+      // The chains found not to hold: nothing more is sealed this run, and no account read for it.
+      if (this.#provedOneByOne - before.proved >= budgetRows || swept.rowsRead >= budgetRows * SWEEP_READS_PER_PROVED || stop() || guard.found() !== null) {
         swept.left = true;
         break;
       }
@@ -748,8 +751,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       const row = first?.row ?? (await this.firstPaymentOf(tag, jakartaDayStart(changed[0]), to));
       const account = row === undefined ? null : this.accountOf(tag, row);
       if (account === null) continue;
-      for (const day of changed) swept.rowsRead += (await this.reconcile(account, jakartaDayStart(day), jakartaDayStart(day + 1), true)).rows.length;
-      if (first !== null) swept.rowsRead += (await this.fromAccount(account, jakartaDayStart(first.day), to)).rows.length;
+      for (const day of changed) swept.rowsRead += (await this.reconcile(account, jakartaDayStart(day), jakartaDayStart(day + 1), true, guard.problem)).rows.length;
+      if (first !== null) swept.rowsRead += (await this.reconcile(account, jakartaDayStart(first.day), to, false, guard.problem)).rows.length;
       swept.accounts += 1;
     }
     swept.rowsProved = this.#provedOneByOne - before.proved;
@@ -900,10 +903,16 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     return this.reconcile(sourceAccount, from, to, false);
   }
 
-  /** fromAccount, `hashKept` as Reconciling says: read, then the days proved whole sealed. */
-  private async reconcile(sourceAccount: string, from: number, to: number, hashKept: boolean): Promise<ReconciledPeriod> {
+  /** fromAccount, `hashKept` as Reconciling says: read, then the days proved whole sealed (if `guard` finds the chains hold). */
+  private async reconcile(
+    sourceAccount: string,
+    from: number,
+    to: number,
+    hashKept: boolean,
+    guard: (days: readonly number[]) => Promise<string | null> = (days) => this.sealingProblem(days),
+  ): Promise<ReconciledPeriod> {
     const { period, reconciling } = await this.readPeriod(sourceAccount, from, to, hashKept);
-    const problem = await this.sealingProblem(reconciling.seals.map((s) => s.day));
+    const problem = await guard(reconciling.seals.map((s) => s.day));
     if (problem === null) {
       await this.sealDays(reconciling.seals);
       return period;
@@ -925,6 +934,20 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   private async sealingProblem(days: readonly number[]): Promise<string | null> {
     if (days.length === 0 || this.chain === null) return null;
     return this.#chainGuard(jakartaDayStart(Math.min(...days)));
+  }
+
+  /**
+   * sealingProblem for one run of the sweep: once it finds the chains do not hold, every later
+   * day of the run is refused with that problem without walking them again (each walk is of every
+   * link since its day began: a month of a busy store is a minute, and the run asks for each day
+   * it counts and each account it seals). Sealing nothing is always safe; the next run asks anew.
+   */
+  private runGuard(): { problem: (days: readonly number[]) => Promise<string | null>; found: () => string | null } {
+    let found: string | null = null;
+    return {
+      problem: async (days) => found ?? (found = await this.sealingProblem(days)),
+      found: () => found,
+    };
   }
 
   async acceptDay(sourceAccount: string, day: string, accept: (toAccept: DayToAccept) => Promise<boolean>): Promise<DayAcceptance> {
@@ -1968,7 +1991,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * (holdingDayTotals). Stops once `budgetRows` rows were proved (after a
    * day at least) or `stop` says so. Returns how many days were written.
    */
-  private async countClosedDays(days: readonly number[], budgetRows: number, stop: () => boolean): Promise<number> {
+  private async countClosedDays(days: readonly number[], budgetRows: number, stop: () => boolean, guard: (days: readonly number[]) => Promise<string | null>): Promise<number> {
     // Every event since the counts read, however many: only a day with one is proved and counted again.
     const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals, Number.POSITIVE_INFINITY, { now: this.clock(), heldMs: 0, pageRows: this.limits.dayPageRows });
     for (const problem of problems) log.error({ day: problem.day, problem: problem.found }, 'overview day totals that do not hold: counted again from the payments');
@@ -2008,7 +2031,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
         continue;
       }
-      const unprovable = await this.sealingProblem([day]);
+      const unprovable = await guard([day]);
       if (unprovable !== null) {
         log.error({ day: dayLabel(day), problem: unprovable }, 'overview day totals not kept: the audit chains do not hold as a whole, counted from the payments');
         await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
