@@ -47,15 +47,33 @@ async function freshRead(store: Store, account: string, from: number, to: number
   return { rows: found.rows, missing: found.missing, opened: search.rowsProvedOneByOne };
 }
 
+/**
+ * `opened`, its seals' chain guard asking nothing: the seals' own checks, each as if the attacker
+ * had made the chains whole again. These attacks delete payments, events and seals without their
+ * links, which the chain guard (proving every link since a day began, with its record) names on
+ * its own before any seal (reconciliation-chain-gap-attacks); the database is the whole block's,
+ * so one such deletion would keep every later test's day from being sealed at all.
+ */
+function chainsWhole<T extends Store | SqlPaymentSearchRepository>(opened: T): T {
+  const either: Store | SqlPaymentSearchRepository = opened;
+  ('paymentSearch' in either ? either.paymentSearch : either).guardSeals(async () => null);
+  return opened;
+}
+
 forEachBackend('An attacker without keys against the reconciliation day seals (#16)', (ctx) => {
   const db = () => ctx.store().db;
-  // The seals' own checks, each as if the attacker had made the chains whole again: these attacks
-  // delete payments and events without their links, which the chain guard (proving every link
-  // since a day began, with its record) names on its own before any seal (reconciliation-chain-gap-
-  // attacks), and one such deletion would keep every later test's day from being sealed at all.
-  before(() => ctx.store().paymentSearch.guardSeals(async () => null));
+  // The seals' own checks, each as if the attacker had made the chains whole again (chainsWhole).
+  before(() => chainsWhole(ctx.store()));
   /** Jakarta midnight starting a day of 2026-11 long over (the seal margin is an hour). */
   const dayAt = (n: number) => Date.UTC(2026, 10, n, 0, 0, 0) - 7 * HOUR;
+
+  /** A migrated database of this backend for one test alone (dropped by `drop`), and a store over it. */
+  async function ownDatabase(): Promise<{ url: string; store: Store; drop: () => Promise<void> }> {
+    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase();
+    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    await migrate(store.db);
+    return { url: database.url, store, drop: database.drop };
+  }
 
   /** Payments of `account` reserved on the day starting at `start`, as the gateway writes them (each with its reserve event). */
   async function paid(account: string, who: string, start: number, txs: string[], store = ctx.store()): Promise<number[]> {
@@ -72,8 +90,8 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     await ctx.store().paymentSearch.fromAccount(account, start, start + days * DAY);
   }
 
-  async function sealsOf(account: string): Promise<Row[]> {
-    return db().query<Row>('SELECT * FROM reconciliation_seals WHERE account_tag = ? ORDER BY day', [accountTag(TEST_AUDIT_KEYS, account)]);
+  async function sealsOf(account: string, on = db()): Promise<Row[]> {
+    return on.query<Row>('SELECT * FROM reconciliation_seals WHERE account_tag = ? ORDER BY day', [accountTag(TEST_AUDIT_KEYS, account)]);
   }
 
   it('seals a day once every row was proved, and a later reading of the sealed day opens no account', async () => {
@@ -390,7 +408,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
       }
       return real.query(sql, params as never);
     }) as typeof real.query;
-    const search = new SqlPaymentSearchRepository(racing, TEST_AUDIT_KEYS, new ChainLanes(real, `race-${randomBytes(3).toString('hex')}`, 1, () => TEST_AUDIT_KEYS));
+    const search = chainsWhole(new SqlPaymentSearchRepository(racing, TEST_AUDIT_KEYS, new ChainLanes(real, `race-${randomBytes(3).toString('hex')}`, 1, () => TEST_AUDIT_KEYS)));
     const found = await search.fromAccount(account, start, start + 3 * DAY);
     await search.close();
     expect(deleted).to.equal(true);
@@ -404,7 +422,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
     // The same database opened with a newer key added to the ring (a restart after `keys rotate`).
     const ring = ringOf(TEST_AUDIT_KEY, NEWER_KEY);
-    const rotated = await openStore(ctx.url(), { auditKeys: ring });
+    const rotated = chainsWhole(await openStore(ctx.url(), { auditKeys: ring }));
     try {
       const named = [{ day, sealed: 2, found: 1, deleted: [ids[3]] }];
       expect((await rotated.paymentSearch.fromAccount(account, start, start + 3 * DAY)).missing).to.deep.equal(named);
@@ -481,7 +499,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     const counted = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), [{ day, sealed: 2, found: 1 }]];
     expect(await read()).to.deep.equal([counted, counted]);
     // A console that writes seals hashes the days: the two whose rows hash to their seal are sealed anew with their ids, the short one never.
-    const console = new SqlPaymentSearchRepository(db(), ring, new ChainLanes(db(), `console-${randomBytes(3).toString('hex')}`, 1, () => ring));
+    const console = chainsWhole(new SqlPaymentSearchRepository(db(), ring, new ChainLanes(db(), `console-${randomBytes(3).toString('hex')}`, 1, () => ring)));
     await console.fromAccount(account, start, start + 3 * DAY);
     await console.close();
     expect((await sealsOf(account)).map((s) => [Number(s.row_count), s.payment_ids === null])).to.deep.equal([[2, false], [2, true], [2, false]]);
@@ -550,7 +568,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     expect(older.mac_key_id).to.equal(TEST_AUDIT_KEYS.currentKeyId);
     // The same database opened with a newer key added to the ring (a restart after `keys rotate`).
     const ring = ringOf(TEST_AUDIT_KEY, NEWER_KEY);
-    const rotated = await openStore(ctx.url(), { auditKeys: ring });
+    const rotated = chainsWhole(await openStore(ctx.url(), { auditKeys: ring }));
     try {
       await rotated.paymentSearch.fromAccount(account, start, start + DAY);
       expect(rotated.paymentSearch.rowsProvedOneByOne).to.equal(2);
@@ -571,7 +589,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     const [account, who, start] = [newAccount(), `race-${randomBytes(3).toString('hex')}`, dayAt(12)];
     await paid(account, who, start, ['RACE-1', 'RACE-2']);
     await paid(account, who, start + DAY, ['RACE-3']);
-    const consoles = [await openStore(ctx.url(), { auditKeys: TEST_AUDIT_KEYS }), await openStore(ctx.url(), { auditKeys: TEST_AUDIT_KEYS })];
+    const consoles = [chainsWhole(await openStore(ctx.url(), { auditKeys: TEST_AUDIT_KEYS })), chainsWhole(await openStore(ctx.url(), { auditKeys: TEST_AUDIT_KEYS }))];
     try {
       const reads = await Promise.all(consoles.map((c) => c.paymentSearch.fromAccount(account, start, start + 2 * DAY)));
       expect(reads.map((r) => r.rows.length)).to.deep.equal([3, 3]);
@@ -583,20 +601,29 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
   });
 
   it('a console process seals the closed days by its sweep at start, and says so in its log', async () => {
-    const [account, who] = [newAccount(), `start-${randomBytes(3).toString('hex')}`];
-    const midnight = Date.now() - ((Date.now() + 7 * HOUR) % DAY);
-    await paid(account, who, midnight - 5 * DAY, ['START-1', 'START-2']);
-    const logged = captureLogs('info');
-    const con = await TestConsole.start(ctx.url());
+    // A database of its own, its chains whole: the console installs its chain guard (ChainGuard)
+    // and sweeps at start before the test could make it ask nothing (chainsWhole), and this block's
+    // attacks leave gaps in the block's database that the guard rightly names.
+    const { url, store, drop } = await ownDatabase();
     try {
-      const seals = await eventually(async () => ((await sealsOf(account)).length > 0 ? sealsOf(account) : null), 20_000);
-      expect(seals.map((s) => Number(s.row_count))).to.deep.equal([2]);
-      await eventually(async () => logged.lines.some((line) => line.includes('reconciliation seal sweep')), 20_000);
+      const [account, who] = [newAccount(), `start-${randomBytes(3).toString('hex')}`];
+      const midnight = Date.now() - ((Date.now() + 7 * HOUR) % DAY);
+      await paid(account, who, midnight - 5 * DAY, ['START-1', 'START-2'], store);
+      const logged = captureLogs('info');
+      const con = await TestConsole.start(url);
+      try {
+        const seals = await eventually(async () => ((await sealsOf(account, store.db)).length > 0 ? sealsOf(account, store.db) : null), 20_000);
+        expect(seals.map((s) => Number(s.row_count))).to.deep.equal([2]);
+        await eventually(async () => logged.lines.some((line) => line.includes('reconciliation seal sweep')), 20_000);
+      } finally {
+        await con.close();
+        logged.stop();
+      }
+      expect(await freshRead(store, account, midnight - 5 * DAY, midnight - 4 * DAY)).to.deep.include({ opened: 0 });
     } finally {
-      await con.close();
-      logged.stop();
+      await store.close();
+      await drop();
     }
-    expect(await freshRead(ctx.store(), account, midnight - 5 * DAY, midnight - 4 * DAY)).to.deep.include({ opened: 0 });
   });
 
   it('the sweep seals the closed days of the last month of accounts that have payments', async () => {
@@ -654,10 +681,8 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
   });
 
   it('a sweep over a sealed store reads none of its payments until one changes, then that day alone, and the days of a released payment', async () => {
-    const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase();
-    const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    const { store, drop } = await ownDatabase();
     try {
-      await migrate(store.db);
       const [who, midnight] = [`quiet-${randomBytes(3).toString('hex')}`, Date.now() - ((Date.now() + 7 * HOUR) % DAY)];
       const [ids, accounts] = [[] as number[], [newAccount(), newAccount(), newAccount()]];
       for (const [a, account] of accounts.entries()) {
@@ -680,7 +705,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
       }
     } finally {
       await store.close();
-      await database.drop();
+      await drop();
     }
   });
 });
@@ -694,6 +719,8 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
  */
 forEachBackend('An attacker without keys against the overview\'s kept day totals (#16)', (ctx) => {
   const db = () => ctx.store().db;
+  // The kept totals' own checks, each as if the attacker had made the chains whole again (chainsWhole).
+  before(() => chainsWhole(ctx.store()));
   /** Three closed days of their own in 2024 (a random place, so runs never share them), and a clock two days after. */
   const start = Date.UTC(2024, 0, 1) - 7 * HOUR + Math.floor(Math.random() * 300) * DAY;
   const days = [0, 1, 2].map((n) => new Date(start + 7 * HOUR + n * DAY).toISOString().slice(0, 10));
@@ -826,7 +853,7 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     expect((await keptRow(1)).mac_key_id).to.equal(TEST_AUDIT_KEYS.currentKeyId);
     // The same database opened with a newer key added to the ring (a restart after `keys rotate`).
     const ring = ringOf(TEST_AUDIT_KEY, NEWER_KEY);
-    const rotated = await openStore(ctx.url(), { auditKeys: ring });
+    const rotated = chainsWhole(await openStore(ctx.url(), { auditKeys: ring }));
     try {
       const { db: recorded, statements } = recordingStatements(rotated.db);
       const read = await new SqlPaymentSearchRepository(recorded, ring).dailyTotals(start, start + 3 * DAY);
@@ -1095,7 +1122,7 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     expect((await new SqlPaymentSearchRepository(recorded, TEST_AUDIT_KEYS).dailyTotals(start, start + 3 * DAY)).totals).to.deep.equal(await countedFromPayments());
     expect(statements()).to.include('SELECT payments');
     // The sweep of a fresh process reads them all: no day proved and counted again.
-    const fresh = await openStore(ctx.url(), { auditKeys: TEST_AUDIT_KEYS });
+    const fresh = chainsWhole(await openStore(ctx.url(), { auditKeys: TEST_AUDIT_KEYS }));
     try {
       expect((await fresh.paymentSearch.sealClosedDays(sweepAt)).daysCounted).to.equal(0);
     } finally {
