@@ -399,13 +399,17 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     const real = db();
     let deleted = false;
     let reads = 0;
+    let deleting: Promise<unknown> | null = null;
     const racing = Object.create(real) as typeof real;
     racing.query = (async (sql: string, params?: unknown[]) => {
-      // Deleted just before the span's second read (the first read all three sealed days; on MariaDB in four slices).
+      // Deleted just before the span's second read (the first read all three sealed days; on MariaDB
+      // in four slices, sent together: each slice of the second read waits for the delete, or one
+      // sent beside the first could read the row before it is gone).
       if (/FROM payments( FORCE INDEX \(ix_payments_reconcile\))? WHERE source_account_tag = \?/.test(sql) && (reads += 1) === (ctx.backend === 'sqlite' ? 2 : 5)) {
         deleted = true;
-        await real.execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
+        deleting = real.execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
       }
+      if (deleting !== null) await deleting;
       return real.query(sql, params as never);
     }) as typeof real.query;
     const search = chainsWhole(new SqlPaymentSearchRepository(racing, TEST_AUDIT_KEYS, new ChainLanes(real, `race-${randomBytes(3).toString('hex')}`, 1, () => TEST_AUDIT_KEYS)));
