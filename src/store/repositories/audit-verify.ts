@@ -390,10 +390,6 @@ export async function chainGaps(db: Queryable, sealer: ValueSealer, options: { s
   return proved.breaks;
 }
 
-/**
- * Every chain the scrub walks: each with a head row, and each holding links whose head row was
- * deleted (its walk names that), sorted.
- */
 /** Links of one chain read a statement at a time by chainRemains. */
 const REMAINS_PAGE = 5_000;
 
@@ -448,6 +444,10 @@ export function paymentRowDigest(row: PaymentRow): string {
     .digest('hex');
 }
 
+/**
+ * Every chain the scrub walks: each with a head row, and each holding links whose head row was
+ * deleted (its walk names that), sorted.
+ */
 export async function chainsToWalk(db: Queryable): Promise<string[]> {
   const withLinks = await db.query<{ writer_id: string }>(CHAINS_WITH_LINKS);
   // A head that records no link and holds none (a process that linked nothing, or rows inserted to
