@@ -1,6 +1,6 @@
 import type { KeyRing } from '../security/index.js';
-import type { AuditRepository } from '../store/types.js';
-import { chainProblem } from '../store/repositories/audit-verify.js';
+import type { AuditRepository, ChainsAnswer } from '../store/types.js';
+import { answerProblem, chainsAnswer } from '../store/repositories/audit-verify.js';
 import { CheckpointReader, storeAgainstCheckpoints, type CheckpointHistory } from './checkpoints.js';
 import { HELD_ON } from './rollback-watch.js';
 
@@ -44,15 +44,24 @@ export class ChainGuard {
    * cannot be read.
    */
   async problem(since?: number): Promise<string | null> {
+    return answerProblem(await this.answer(since));
+  }
+
+  /**
+   * problem, the database's walk bounded by `maxLinks` (a reading's: chainGaps): `left` when it
+   * would be longer and the checkpoints name nothing (what a walk not made leaves unproved is the
+   * seal sweep's to prove); a break found, by the checkpoints or without a walk, is the problem.
+   */
+  async answer(since?: number, maxLinks?: number): Promise<ChainsAnswer> {
     let history: CheckpointHistory;
     try {
       history = this.reader.read();
     } catch (error) {
       return `the audit checkpoint file ${this.path} cannot be read (${error instanceof Error ? error.message : String(error)}), so whether the chains were cut back cannot be told (GERBANG_AUDIT_CHECKPOINT_FILE)`;
     }
-    const breaks = await this.audit.chainGaps({ since, excluded: acceptedLinks(history) });
+    const breaks = await this.audit.chainGaps({ since, excluded: acceptedLinks(history), maxLinks });
     if (history.heads.size > 0) breaks.push(...(await storeAgainstCheckpoints(this.audit, history, this.path)).breaks.filter((b) => HELD_ON.includes(b.problem)));
-    return chainProblem(breaks);
+    return chainsAnswer(breaks);
   }
 }
 

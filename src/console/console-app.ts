@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { isAppError } from '../errors/index.js';
 import { getLogger } from '../log/index.js';
 import { requestIdStep } from '../pipeline/request-id/index.js';
-import { chainProblem, packageRoot } from '../store/index.js';
+import { answerProblem, databaseChains, packageRoot } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { consoleLocals } from './console-locals.js';
 import { BASE, csrfStep, LANG_COOKIE, languageStep, requireRole, sessionStep } from './console-sessions.js';
@@ -34,7 +34,7 @@ export interface ConsoleAppDeps {
    * Why the keyed audit chains do not hold as a whole for records made from `since` on, or null
    * (src/audit's ChainGuard: the database and the checkpoints outside it): asked before a
    * notification is queued again, as the store's seals ask it (guardSeals). Default: the database
-   * alone (AuditRepository.chainGaps).
+   * alone (databaseChains, as the store's own default).
    */
   chains?: (since: number) => Promise<string | null>;
   idleTimeoutMs: number;
@@ -130,7 +130,7 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
 
   // 6. The pages: every role reads payments and the overview; only admins administer.
   app.use(signOutRoute(signInDeps));
-  app.use(paymentRoutes({ store, clock, chains: deps.chains ?? (async (since) => chainProblem(await store.audit.chainGaps({ since }))) }));
+  app.use(paymentRoutes({ store, clock, chains: deps.chains ?? (async (since) => answerProblem(await databaseChains(store.audit, since))) }));
   app.use(runRoutes({ store, clock }));
   app.use(accessLogRoutes({ store }));
   app.use(overviewRoutes({ store, clock, checkpoints: deps.checkpoints, latencyDays: deps.latencyDays ?? new BankLatencyDays(store.paymentSearch) }));

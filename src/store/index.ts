@@ -8,7 +8,7 @@ export { describeDatabaseUrl, describeStoreFailure, parseDatabaseUrl, type Datab
 export { migrate, pendingMigrations, pendingMigrationsCheck, type MigrateOptions } from './migrator.js';
 export { accountTag, amountMinor, GRAM_LENGTH, LEASE_CLOCK_MARGIN_MS, PROVED_LIMIT, RECONCILE_LIMIT, SEARCH_SCAN_LIMIT, searchForm, TOTALS_LIMIT } from './repositories/index.js';
 export { packageRoot, packageVersion } from './package-root.js';
-export { chainProblem } from './repositories/audit-verify.js';
+export { answerProblem, chainProblem, databaseChains } from './repositories/audit-verify.js';
 export * from './types.js';
 export { AuditSpool, withAuditSpool } from './audit-spool.js';
 export { connectionBudgetProblem } from './connection-budget.js';

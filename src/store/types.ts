@@ -630,9 +630,19 @@ export interface AuditChainBreak {
   seq: number | null;
   table: 'audit_exchanges' | 'audit_completions' | 'audit_bank_calls' | 'audit_chain' | 'audit_writers' | 'audit_purges' | 'audit_purged_exchanges' | 'payments' | 'payment_events' | 'console_audit' | 'console_users' | 'transfer_batch_lines' | 'callback_deliveries' | 'clients' | 'client_credentials' | 'client_account_grants' | 'client_callbacks' | 'chain_coverage' | 'record_changes' | 'checkpoints' | 'reconciliation_seals' | 'audit_verifications';
   recordId: number | null;
-  problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated' | 'forged' | 'vanished' | 'rolled-back';
+  /** `unwalked`: no break, a walk not made (AuditRepository.chainGaps' `maxLinks`): nothing was proved either way. */
+  problem: 'altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated' | 'forged' | 'vanished' | 'rolled-back' | 'unwalked';
   detail: string;
 }
+
+/**
+ * What a chain guard answers for the chains from a time on (PaymentSearchRepository.guardSeals):
+ * null when they hold; a problem in words when they do not (or cannot be proved: a key the ring
+ * lacks); `left` when proving them would walk more links than the reader may (its `maxLinks`):
+ * nothing was proved either way, `left` says so in words, and the seal sweep, which walks them
+ * whole, proves them.
+ */
+export type ChainsAnswer = string | null | { left: string };
 
 /** What the database holds of one chain: its head row (null: gone), how many links, the newest's seq (0: none), and a digest over every link row (seq, kind, record, prev_hash, MAC, key). */
 export interface ChainRemains {
@@ -777,7 +787,7 @@ export interface AuditRepository {
    * to its head are walked, each there, each following the one before, each MAC over its record
    * (audit-verify.ts chainGaps). A link under a key the ring lacks is a break naming the key.
    * `excluded`: per chain, links an operator accepted as broken, not walked. `maxLinks`: a walk
-   * longer than that is not made, and named a break. The breaks found.
+   * longer than that is not made: then one `unwalked` break says so, and nothing else is named. The breaks found.
    */
   chainGaps(options?: { since?: number; excluded?: ReadonlyMap<string, readonly { from: number; to: number }[]>; maxLinks?: number }): Promise<AuditChainBreak[]>;
   /** Every chain: those with a head row (audit_writers) and those holding links whose head row is gone. */
@@ -1356,6 +1366,14 @@ export interface ReconciledPeriod {
    * `unchecked` too. Absent when none.
    */
   unprovable?: { days: string[]; problem: string };
+  /**
+   * Days (yyyy-MM-dd) proved whole by this reading that are not sealed because proving the audit
+   * chains since their start walks more links than a reading may (StoreReadLimits.readingChainLinks):
+   * nothing was proved either way, so they are not sealed and not checked (each is in `unchecked`
+   * too); the seal sweep proves them on its next run (those older than its window as this reading
+   * asked it). `detail`: the chain guard's words. Absent when none.
+   */
+  leftToSweep?: { days: string[]; detail: string };
 }
 
 export interface PaymentSearchRepository {
@@ -1409,26 +1427,28 @@ export interface PaymentSearchRepository {
    */
   acceptDay(sourceAccount: string, day: string, accept: (toAccept: DayToAccept) => Promise<boolean>): Promise<DayAcceptance>;
   /**
-   * What a seal, a day's acceptance and the kept day totals ask before they are written (#16): why
-   * the audit chains do not hold as a whole from `since` on (epoch ms: the start of the first day
-   * sealed, less other nodes' clocks' margin), or null when they do. The console gives its
+   * What a seal, a day's acceptance and the kept day totals ask before they are written (#16):
+   * whether the audit chains hold as a whole from `since` on (epoch ms: the start of the first day
+   * sealed, less other nodes' clocks' margin), walking at most `maxLinks` links when given (a
+   * reading's bound; the sweep and an acceptance give none): ChainsAnswer. The console gives its
    * ChainGuard (src/audit: the database and the checkpoints outside it); without one the store
-   * asks the database alone (AuditRepository.chainGaps).
+   * asks the database alone (databaseChains).
    */
-  guardSeals(problem: (since: number) => Promise<string | null>): void;
+  guardSeals(guard: (since: number, maxLinks?: number) => Promise<ChainsAnswer>): void;
   /**
    * The console's sweep: counts and keeps the overview's totals of the closed days of the last
    * month that have none that hold (`daysCounted`), seals the closed days of the last month of
    * accounts that have payments (reconciliation-seals.ts) and renews the seals a payment event appended since made stale, each
    * such day proved row by row first (one that does not prove is left unsealed, its rows marked);
-   * at most `budgetRows` rows proved one by one per run, `stop` asked between accounts. What it
-   * did, for the log.
+   * at most `budgetRows` rows proved one by one per run, `stop` asked between accounts. First it
+   * reads and seals the spans older than that month readings left to it (`requested`: fromAccount's
+   * `leftToSweep`), its chain walks unbounded. What it did, for the log.
    */
   sealClosedDays(
     now: number,
     budgetRows?: number,
     stop?: () => boolean,
-  ): Promise<{ accounts: number; rowsRead: number; rowsProved: number; sealed: number; stale: number; daysCounted: number; renewed: number; left: boolean }>;
+  ): Promise<{ accounts: number; rowsRead: number; rowsProved: number; sealed: number; stale: number; daysCounted: number; renewed: number; left: boolean; requested: number }>;
   /**
    * A closed day with a trusted seal, of the first account that has one, and that account: what the
    * console reads as it starts so a clerk's first reconciliation finds its code and connections

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { KeyRingError, sameSecretText, type KeyRing } from '../../security/index.js';
 import { IntegrityError } from '../../errors/index.js';
-import { NotOneRowError, type AuditChainBreak, type AuditExchangeRow, type AuditPurgeSummary, type AuditVerifyOptions, type AuditVerifyReport, type ChainPiece, type ChainPosition, type ChainRemains, type Db, type RemainsPage, type Queryable, type SqlStatement, type SqlValue, type UnfinishedChain } from '../types.js';
+import { NotOneRowError, type AuditChainBreak, type AuditRepository, type ChainsAnswer, type AuditExchangeRow, type AuditPurgeSummary, type AuditVerifyOptions, type AuditVerifyReport, type ChainPiece, type ChainPosition, type ChainRemains, type Db, type RemainsPage, type Queryable, type SqlStatement, type SqlValue, type UnfinishedChain } from '../types.js';
 import { CHAIN_PURPOSE, GENESIS, isLink, legacyLinkHash, linkHash, markProblem, RELINK_MARK_SEQ, relinkMarkHash, relinkMarkOf, relinkMarkStatement, relinkSeam, type LinkFields, type LinkKind, type RelinkMark } from './audit-chain.js';
 import {
   BANK_CALL_SELECT,
@@ -178,7 +178,7 @@ const CHAINS_WITH_LINKS =
  * chain, links an operator accepted as broken (src/audit's acceptedLinks), not walked (the walk
  * resumes after them, taking the next link as it says it follows); a chain excluded whole is not
  * looked at. At most `maxLinks` links are read: `beyond` (the links it would take) when the walk
- * would be longer, and nothing is walked then. A chain cut at its tail with its head moved back is
+ * would be longer, and nothing is walked then (`breaks`: the headless chains, found without a walk). A chain cut at its tail with its head moved back is
  * the checkpoints' to name (storeAgainstCheckpoints). `strictKeys`: a link or record under a key
  * the ring lacks throws KeyRingError (else it is named a break).
  */
@@ -188,7 +188,7 @@ export async function verifyChainsSince(
   since: number,
   maxLinks: number,
   options: { strictKeys?: boolean; excluded?: ReadonlyMap<string, readonly ExcludedLinks[]> } = {},
-): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number }> {
+): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number; breaks: AuditChainBreak[] }> {
   const { chains, heads } = await chainsAndHeads(db);
   const excluded = options.excluded ?? new Map<string, readonly ExcludedLinks[]>();
   const isExcluded = (writerId: string, seq: number) => (excluded.get(writerId) ?? []).some((r) => seq >= r.from && seq <= r.to);
@@ -209,7 +209,7 @@ export async function verifyChainsSince(
     }
   }
   const links = idle.length + walks.reduce((n, w) => n + (w.from.through! - w.from.seq + 1), 0);
-  if (links > maxLinks) return { beyond: links };
+  if (links > maxLinks) return { beyond: links, breaks };
   const check = keyedLinks(sealer, options.strictKeys);
   breaks.push(...(await headLinkBreaks(db, sealer, idle, check)));
   for (const { writer, from } of walks) {
@@ -347,12 +347,43 @@ async function headLinkBreaks(db: Queryable, sealer: ValueSealer, heads: readonl
 /** Breaks named in chainProblem's words at most (the rest counted). */
 const NAMED_BREAKS = 3;
 
-/** Breaks found by chainGaps (and the checkpoints: src/audit's ChainGuard) as one problem in words, or null when there are none. */
+/**
+ * Breaks found by chainGaps (and the checkpoints: src/audit's ChainGuard) as one problem in words,
+ * or null when there are none. A walk left undone (`unwalked`) is a problem here too (fail closed):
+ * a caller that may be told so apart asks chainsAnswer.
+ */
 export function chainProblem(breaks: readonly AuditChainBreak[]): string | null {
   if (breaks.length === 0) return null;
   const named = breaks.slice(0, NAMED_BREAKS).map((b) => b.detail);
   const more = breaks.length > NAMED_BREAKS ? ` (and ${breaks.length - NAMED_BREAKS} more)` : '';
   return `the audit chains do not hold as a whole: ${named.join('; ')}${more}; run \`gerbang audit verify\``;
+}
+
+/**
+ * Breaks found by a walk bounded by `maxLinks` (chainGaps, and the checkpoints) as a guard's
+ * answer (ChainsAnswer): a break found, the walk left undone or not, is the problem; else the walk
+ * left undone (`unwalked`) is `left`, in chainGaps' words; else null.
+ */
+export function chainsAnswer(breaks: readonly AuditChainBreak[]): ChainsAnswer {
+  const found = breaks.filter((b) => b.problem !== 'unwalked');
+  if (found.length > 0) return chainProblem(found);
+  const unwalked = breaks.find((b) => b.problem === 'unwalked');
+  return unwalked === undefined ? null : { left: unwalked.detail };
+}
+
+/** A guard's answer as a problem or null, a walk left undone a problem too (fail closed): for a reader that must know now. */
+export function answerProblem(answer: ChainsAnswer): string | null {
+  return answer !== null && typeof answer === 'object' ? answer.left : answer;
+}
+
+/**
+ * The chain guard of the database alone (no checkpoints outside it: src/audit's ChainGuard adds
+ * them): chainGaps from `since` on, at most `maxLinks` links walked, as a guard's answer. What the
+ * store's seals ask until the console gives its ChainGuard (guardSeals), and what the console asks
+ * before a notification is queued again without one.
+ */
+export async function databaseChains(audit: Pick<AuditRepository, 'chainGaps'>, since: number, maxLinks?: number): Promise<ChainsAnswer> {
+  return chainsAnswer(await audit.chainGaps({ since, maxLinks }));
 }
 
 /** Links of each chain an operator accepted as broken, both ends included (`to` Infinity: to its head): not walked. */
@@ -369,8 +400,9 @@ export interface ExcludedLinks {
  * `excluded`: links accepted as broken, not walked. A link or record under a key the ring lacks
  * (written by a process given a newer key first, or forged under a made-up key id) cannot be
  * proved: it is named a break (fail closed) asking for the key. `maxLinks`: at most that many
- * links are read; a longer walk is not made and named a break too (a day too old to prove cheaply:
- * the caller may leave it to one that may walk it). Not the checkpoints outside the database (a
+ * links are read; a longer walk is not made and named by one `unwalked` break (beside the headless
+ * chains, found without a walk): a reading that would seal a day too old to prove cheaply leaves it
+ * to the seal sweep, which walks the chains whole (chainsAnswer tells it apart). Not the checkpoints outside the database (a
  * tail cut with its head set back, a chain deleted whole: src/audit's ChainGuard adds them).
  * Returns the breaks found, each named.
  */
@@ -385,7 +417,8 @@ export async function chainGaps(db: Queryable, sealer: ValueSealer, options: { s
     return [{ writerId: null, seq: null, table: 'audit_chain', recordId: null, problem: 'forged', detail: `a link or record since then is under a key this process's ring lacks, so it cannot be proved (${error.message}): give the console the key (GERBANG_AUDIT_KEYS) if it was rotated in` }];
   }
   if ('beyond' in proved) {
-    return [{ writerId: null, seq: null, table: 'audit_chain', recordId: null, problem: 'truncated', detail: `proving the chains since ${new Date(since).toISOString()} takes ${proved.beyond} links, more than ${maxLinks} read here: left to the seal sweep` }];
+    const detail = `the audit chains since ${new Date(since).toISOString()} are not proved yet: that walks ${proved.beyond} links, more than the ${maxLinks} a reading walks, so it is left to the seal sweep, which proves them on its next run`;
+    return [...proved.breaks, { writerId: null, seq: null, table: 'audit_chain', recordId: null, problem: 'unwalked', detail }];
   }
   return proved.breaks;
 }

@@ -1,5 +1,6 @@
 import type {
   BatchLineState,
+  ChainsAnswer,
   CountedDailyTotals,
   RunLine,
   TransferBatchRecord,
@@ -28,7 +29,7 @@ import type { KeyRing } from '../../security/index.js';
 import { accountTag, openPaymentRow, parseDetails, PAYMENT_COLUMNS, paymentMacProblem, REVIEW_STATES_SQL, toPaymentRecord, type PaymentRow } from './payment-repository.js';
 import { chainCoverage, type Coverage } from './chain-coverage.js';
 import { ChangedDays, lastEventId, SEAL_AFTER_EVENT_MS } from './changed-sealed-days.js';
-import { chainGaps, chainProblem } from './audit-verify.js';
+import { answerProblem, chainGaps, databaseChains } from './audit-verify.js';
 import { ProvedRows } from './proved-rows.js';
 import { ReconciliationChecks } from './reconciliation-checks.js';
 import { dayLabel, daySeal, dayTotalsText, DAY_TOTALS_TAG, dropDayTotals, holdingDayTotals, KeptLine, RESERVES_HELD_MS, sealedDay, sealedIdsAre, sealedLineSql as lineSql, sealedPaymentIds, sealedValueSql, sealHolds, parsedSealedIds, paymentTags, sealsOfDays, trustedSeals, writeSeals, type NewSeal, type SealedDay, type SealedValue, type StateTotals, type TrustedSeal, type KeptDayTotals, type CheckedDayTotals } from './reconciliation-seals.js';
@@ -119,7 +120,21 @@ export interface StoreReadLimits {
   reconcileRows: number;
   /** Payments whose last events one of a page's statements reads at least when it reads them in slices (EVENT_SLICE_IDS). */
   eventSliceIds: number;
+  /** Audit chain links a reading's chain guard walks at most before it seals days (READING_CHAIN_LINKS). */
+  readingChainLinks: number;
 }
+
+/**
+ * How many audit chain links a reading (fromAccount) walks at most to prove the chains hold before
+ * it seals the days it proved whole (guardSeals; chainGaps' `maxLinks`). On the million-payment
+ * database a walk costs about 24 µs a link (one day back: about 67,000 links in 1.6 s; a month: 2
+ * million links in about 60 s; docs/operator-guide.md, "Reconciliation day seals"), so 20,000
+ * links keep a clerk's reading under half a second of walking: enough for a quiet store's days,
+ * and on a busy one a few hours of links. A longer walk is not made: those days are left unsealed,
+ * shown as not proved yet, and the seal sweep proves them (requestSweep); the sweep and a day's
+ * acceptance walk whole.
+ */
+const READING_CHAIN_LINKS = 20_000;
 
 /** The lowest and highest payment id of a search's date range (see idBoundsOf). */
 interface IdBounds {
@@ -361,6 +376,12 @@ const SWEEP_DAYS = 32;
  * long stop) reads a part of them and the next run goes on.
  */
 const SWEEP_READS_PER_PROVED = 4;
+/**
+ * How many spans of days older than the sweep's window readings may ask the sweep to prove at
+ * once (requestSweep): each is a clerk's period (a month at most), read and sealed by the sweep's
+ * next run; past it the oldest request is let go (logged), the clerk's next reading asks again.
+ */
+const REQUESTED_SPANS = 8;
 
 /** The closed days the sweep seals and the warm-up picks from, at `now`: the last SWEEP_DAYS ended SEAL_MARGIN_MS ago or more. */
 function sweptDays(now: number): { firstDay: number; lastDay: number } {
@@ -422,6 +443,15 @@ export interface SealSweep {
   renewed: number;
   /** Stopped by its budget (or asked to) before every account was looked at. */
   left: boolean;
+  /** Spans older than its window that readings asked it to prove (requestSweep), read this run. */
+  requested: number;
+}
+
+/** Days of an account older than the sweep's window a reading left to it (requestSweep): Jakarta day numbers, both ends included. */
+interface RequestedSpan {
+  account: string;
+  firstDay: number;
+  lastDay: number;
 }
 
 /** A search's date range on created_at, as whereOf filters. */
@@ -660,8 +690,15 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /** The SQL of a KeptRow's values beyond what is shown on this store's dialect (keptColumnsSql). */
   readonly #keptColumns: string;
   private readonly limits: StoreReadLimits;
-  /** What a seal asks first (guardSeals): why the audit chains do not hold from a time on, or null. */
-  #chainGuard: (since: number) => Promise<string | null>;
+  /** What a seal asks first (guardSeals): whether the audit chains hold from a time on, at most `maxLinks` walked. */
+  #chainGuard: (since: number, maxLinks?: number) => Promise<ChainsAnswer>;
+  /** Spans of days older than the sweep's window that readings left to it (requestSweep), oldest first. */
+  #requestedSpans: RequestedSpan[] = [];
+  /**
+   * The problem the sweep's chain guard found last, asked from `since` on (noteSweepFinding): a
+   * reading whose walk is left to the sweep from `since` or before is not provable with it.
+   */
+  #sweepFinding: { since: number; problem: string } | null = null;
 
   /**
    * @param chain this process's audit chain, to write day seals with their change records; null: none written
@@ -675,20 +712,28 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     private readonly clock: () => number = Date.now,
     limits: Partial<StoreReadLimits> = {},
   ) {
-    this.limits = { dayPageRows: DAY_PAGE_ROWS, gramChunk: GRAM_CHUNK, gramWalkLimit: GRAM_WALK_LIMIT, reconcileRows: RECONCILE_LIMIT, eventSliceIds: EVENT_SLICE_IDS, ...limits };
+    this.limits = {
+      dayPageRows: DAY_PAGE_ROWS,
+      gramChunk: GRAM_CHUNK,
+      gramWalkLimit: GRAM_WALK_LIMIT,
+      reconcileRows: RECONCILE_LIMIT,
+      eventSliceIds: EVENT_SLICE_IDS,
+      readingChainLinks: READING_CHAIN_LINKS,
+      ...limits,
+    };
     // Written into statements' LIMIT: whole numbers, never a text.
     for (const [name, value] of Object.entries(this.limits)) {
       if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number of at least 1, not ${String(value)}`);
     }
     this.sealer = new ValueSealer(keys);
     // The database's own proof until a guard holding the checkpoints outside it is given (guardSeals).
-    this.#chainGuard = async (since) => chainProblem(await chainGaps(this.db, this.sealer, { since }));
+    this.#chainGuard = (since, maxLinks) => databaseChains({ chainGaps: (options) => chainGaps(this.db, this.sealer, options) }, since, maxLinks);
     this.#sealedLine = sealedLineSql(db.dialect);
     this.#keptColumns = keptColumnsSql(db.dialect);
   }
 
-  guardSeals(problem: (since: number) => Promise<string | null>): void {
-    this.#chainGuard = problem;
+  guardSeals(guard: (since: number, maxLinks?: number) => Promise<ChainsAnswer>): void {
+    this.#chainGuard = guard;
   }
 
   /** How many reconciliation rows this store proved one by one (opened and checked), since it started. */
@@ -718,7 +763,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * `stop` says so; the next run goes on from the tag it stopped at.
    */
   async sealClosedDays(now: number, budgetRows = RECONCILE_LIMIT, stop: () => boolean = () => false): Promise<SealSweep> {
-    const swept: SealSweep = { accounts: 0, rowsRead: 0, rowsProved: 0, sealed: 0, stale: 0, daysCounted: 0, renewed: 0, left: false };
+    const swept: SealSweep = { accounts: 0, rowsRead: 0, rowsProved: 0, sealed: 0, stale: 0, daysCounted: 0, renewed: 0, left: false, requested: 0 };
     if (this.chain === null) return swept;
     const { firstDay, lastDay } = sweptDays(now);
     const before = { proved: this.#provedOneByOne, sealed: this.#sealsWritten, stale: this.#staleSeals, renewed: this.#staleSealsProved };
@@ -729,13 +774,24 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       stop,
       guard.problem,
     );
+    // The chains found not to hold: nothing more is sealed this run, and no account read for it.
+    const spent = () => this.#provedOneByOne - before.proved >= budgetRows || swept.rowsRead >= budgetRows * SWEEP_READS_PER_PROVED || stop() || guard.found() !== null;
+    // First the spans older than the window that readings left to it (requestSweep): a clerk waits on them.
+    while (this.#requestedSpans.length > 0) {
+      if (spent()) {
+        swept.left = true;
+        break;
+      }
+      const span = this.#requestedSpans.shift()!;
+      swept.rowsRead += (await this.reconcile(span.account, jakartaDayStart(span.firstDay), jakartaDayStart(span.lastDay + 1), false, guard.problem)).rows.length;
+      swept.requested += 1;
+    }
     const to = jakartaDayStart(lastDay + 1);
     const tags = await paymentTags(this.db);
     await this.#changedDays.read(this.db, tags, firstDay, lastDay);
     const after = this.#sweptTag;
     for (const tag of [...tags.filter((t) => t > after), ...tags.filter((t) => t <= after)]) {
-      // The chains found not to hold: nothing more is sealed this run, and no account read for it.
-      if (this.#provedOneByOne - before.proved >= budgetRows || swept.rowsRead >= budgetRows * SWEEP_READS_PER_PROVED || stop() || guard.found() !== null) {
+      if (spent()) {
         swept.left = true;
         break;
       }
@@ -903,25 +959,61 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     return this.reconcile(sourceAccount, from, to, false);
   }
 
-  /** fromAccount, `hashKept` as Reconciling says: read, then the days proved whole sealed (if `guard` finds the chains hold). */
+  /**
+   * fromAccount, `hashKept` as Reconciling says: read, then the days proved whole sealed if `guard`
+   * finds the chains hold. A reading's guard walks at most limits.readingChainLinks links (the
+   * sweep's walks them whole): a longer walk proves nothing either way, so those days are not
+   * sealed, are listed as not checked and as `leftToSweep`, and the sweep is asked for those older
+   * than its window (requestSweep); unless a run of the sweep found the chains broken over them
+   * (sweepFinding), then they are `unprovable` with that problem.
+   */
   private async reconcile(
     sourceAccount: string,
     from: number,
     to: number,
     hashKept: boolean,
-    guard: (days: readonly number[]) => Promise<string | null> = (days) => this.sealingProblem(days),
+    guard: (days: readonly number[]) => Promise<ChainsAnswer> = (days) => this.sealingProblem(days, this.limits.readingChainLinks),
   ): Promise<ReconciledPeriod> {
     const { period, reconciling } = await this.readPeriod(sourceAccount, from, to, hashKept);
-    const problem = await guard(reconciling.seals.map((s) => s.day));
-    if (problem === null) {
+    const sealed = reconciling.seals.map((s) => s.day);
+    let answer = await guard(sealed);
+    if (answer === null) {
       await this.sealDays(reconciling.seals);
       return period;
     }
-    // Proved whole against histories that may have lost their newest events: not sealed, and said so.
-    const days = [...new Set(reconciling.seals.map((s) => dayLabel(s.day)))].sort();
-    log.error({ days, problem }, 'reconciliation days not sealed: the audit chains do not hold as a whole');
+    const days = [...new Set(sealed.map(dayLabel))].sort();
     const unchecked = [...new Set([...period.unchecked, ...days])].sort();
-    return { ...period, unchecked, unprovable: { days, problem } };
+    if (typeof answer === 'object') {
+      this.requestSweep(sourceAccount, sealed);
+      const found = this.#sweepFinding;
+      if (found === null || found.since < jakartaDayStart(Math.min(...sealed))) {
+        log.info({ days, left: answer.left }, 'reconciliation days not sealed by this reading: proving the audit chains since then is left to the seal sweep');
+        return { ...period, unchecked, leftToSweep: { days, detail: answer.left } };
+      }
+      // Links since the sweep's start are among those since these days' start: its problem is theirs.
+      answer = found.problem;
+    }
+    // Proved whole against histories that may have lost their newest events: not sealed, and said so.
+    log.error({ days, problem: answer }, 'reconciliation days not sealed: the audit chains do not hold as a whole');
+    return { ...period, unchecked, unprovable: { days, problem: answer } };
+  }
+
+  /**
+   * Asks the seal sweep's next run to read and seal `days` (Jakarta day numbers) of `account` that
+   * lie before its window (it seals the days inside by itself), and the window's first day (it
+   * leaves the window as the day turns, maybe before that run): their span, unless a span asked
+   * already holds it. At most REQUESTED_SPANS are kept, the oldest let go past that.
+   */
+  private requestSweep(account: string, days: readonly number[]): void {
+    const { firstDay } = sweptDays(this.clock());
+    const old = days.filter((day) => day <= firstDay);
+    if (old.length === 0) return;
+    const span: RequestedSpan = { account, firstDay: Math.min(...old), lastDay: Math.max(...old) };
+    if (this.#requestedSpans.some((r) => r.account === account && r.firstDay <= span.firstDay && r.lastDay >= span.lastDay)) return;
+    this.#requestedSpans.push(span);
+    if (this.#requestedSpans.length <= REQUESTED_SPANS) return;
+    const dropped = this.#requestedSpans.shift()!;
+    log.warn({ from: dayLabel(dropped.firstDay), to: dayLabel(dropped.lastDay), kept: REQUESTED_SPANS }, 'reconciliation: a span left to the seal sweep let go (too many asked); a reading of it asks again');
   }
 
   /**
@@ -929,11 +1021,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * first one's start on (other nodes' clocks allowed for: chainGaps). A seal rests on each payment's last event being its
    * last, on the seals and acceptances of the day and on its releases, all linked since its
    * payments were created; an older link bears on none of them (reasoned in docs/operator-guide.md,
-   * "Reconciliation day seals"). Null when there is nothing to seal.
+   * "Reconciliation day seals"). Null when there is nothing to seal. `maxLinks`: a longer walk is
+   * not made (`left`).
    */
-  private async sealingProblem(days: readonly number[]): Promise<string | null> {
+  private async sealingProblem(days: readonly number[], maxLinks?: number): Promise<ChainsAnswer> {
     if (days.length === 0 || this.chain === null) return null;
-    return this.#chainGuard(jakartaDayStart(Math.min(...days)));
+    return this.#chainGuard(jakartaDayStart(Math.min(...days)), maxLinks);
   }
 
   /**
@@ -941,13 +1034,29 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * day of the run is refused with that problem without walking them again (each walk is of every
    * link since its day began: a month of a busy store is a minute, and the run asks for each day
    * it counts and each account it seals). Sealing nothing is always safe; the next run asks anew.
+   * What it finds is kept for readings (sweepFinding).
    */
   private runGuard(): { problem: (days: readonly number[]) => Promise<string | null>; found: () => string | null } {
     let found: string | null = null;
     return {
-      problem: async (days) => found ?? (found = await this.sealingProblem(days)),
+      problem: async (days) => {
+        if (found !== null || days.length === 0) return found;
+        found = answerProblem(await this.sealingProblem(days));
+        this.noteSweepFinding(jakartaDayStart(Math.min(...days)), found);
+        return found;
+      },
       found: () => found,
     };
+  }
+
+  /**
+   * Keeps what the sweep's guard found asked from `since` on (sweepFinding): a problem replaces
+   * the one kept; the chains holding from `since` on clear one found from then or later (an
+   * operator accepted the break meanwhile).
+   */
+  private noteSweepFinding(since: number, problem: string | null): void {
+    if (problem !== null) this.#sweepFinding = { since, problem };
+    else if (this.#sweepFinding !== null && this.#sweepFinding.since >= since) this.#sweepFinding = null;
   }
 
   async acceptDay(sourceAccount: string, day: string, accept: (toAccept: DayToAccept) => Promise<boolean>): Promise<DayAcceptance> {
@@ -979,7 +1088,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
           ? 'a payment of the day does not hold (changed in the database: marked on the reconciliation page), so the day cannot be sealed; restore it first'
           : undefined;
     if (unsealable !== undefined) return { found, sealed: false, checked, unsealable, tag, sealing };
-    const chainProblemNow = await this.sealingProblem([n]);
+    const chainProblemNow = answerProblem(await this.sealingProblem([n]));
     if (chainProblemNow !== null) return { found, sealed: false, checked, unsealable: chainProblemNow, tag, sealing };
     if (!(await accept({ found, tag, sealing }))) return { found, sealed: false, checked, tag, sealing };
     this.#sealsWritten += await writeSeals(this.chain, this.sealer, this.clock(), seals as NewSeal[]);

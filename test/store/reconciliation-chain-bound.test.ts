@@ -1,0 +1,148 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { SqlAuditRepository, SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
+import { accountTag } from '../../src/store/repositories/payment-repository.js';
+import type { StoreReadLimits } from '../../src/store/repositories/payment-search-repository.js';
+import type { Store } from '../../src/store/types.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { forEachBackend } from '../support/databases.js';
+import { copyRow, insertRow, writeBack, type Row } from '../support/sql-rows.js';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+/**
+ * A reading's chain walk is bounded (#16): before a reading seals the days it proved whole, it
+ * proves the audit chains since their start walking at most StoreReadLimits.readingChainLinks
+ * links. A longer walk proves nothing either way: the days are not sealed, not checked, and
+ * named as left to the seal sweep, which walks the chains whole and seals them (days older than
+ * its window too, as the reading asked it). A real break stays not provable.
+ */
+forEachBackend('A reconciliation reading whose audit chain walk would pass its bound (#16)', (ctx) => {
+  const store = (): Store => ctx.store();
+  const chain = () => (store().audit as SqlAuditRepository).chain;
+  /** A Jakarta midnight of 2024 of this test's own (each test a day of its own, far from the others). */
+  const midnight = (slot: number) => Date.UTC(2024, 0, 1) - 7 * HOUR + slot * DAY;
+  const label = (start: number) => new Date(start + 7 * HOUR).toISOString().slice(0, 10);
+  /** A repository of its own on the store's database and chain, its clock at `now`, its bounds `limits`. */
+  const searchAt = (now: number, limits: Partial<StoreReadLimits> = {}) => new SqlPaymentSearchRepository(store().db, TEST_AUDIT_KEYS, chain(), () => now, limits);
+  /** The day seals of `account` on the day starting at `start`. */
+  const sealsOf = async (account: string, start: number) =>
+    (await store().db.query<{ row_count: number | string }>('SELECT row_count FROM reconciliation_seals WHERE account_tag = ? AND day = ?', [accountTag(TEST_AUDIT_KEYS, account), Math.floor((start + 7 * HOUR) / DAY)])).map((s) => Number(s.row_count));
+  /** A new account's payments on the day starting at `start`, each reserved then settled SUCCESS (two events each): their ids, and their rows as reserved (with the MAC they had then). */
+  async function paidOn(start: number, count: number): Promise<{ account: string; ids: number[]; reserved: Row[] }> {
+    const account = `02${parseInt(randomBytes(4).toString('hex'), 16).toString().padStart(10, '0').slice(0, 10)}`;
+    const ids: number[] = [];
+    const reserved: Row[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const p = await store().payments.reserve({ clientId: 'bound', transactionId: `B-${account}-${i}`, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + HOUR + i);
+      reserved.push(await copyRow(store().db, 'payments', 'id = ?', [p.id]));
+      expect(await store().payments.update(p.id, { state: 'SUCCESS', bank: 'bca', bankTransactionId: `BT-${account}-${i}` }, start + 2 * HOUR + i)).to.equal(true);
+      ids.push(p.id);
+    }
+    return { account, ids, reserved };
+  }
+
+  it('a reading with a tiny bound seals nothing and counts the day as not checked, naming it left to the seal sweep; the sweep seals it and a later reading holds it to its seal', async () => {
+    const start = midnight(100);
+    const now = start + 2 * DAY + 10 * HOUR;
+    const { account } = await paidOn(start, 3);
+    const search = searchAt(now, { readingChainLinks: 1 });
+    try {
+      const read = await search.fromAccount(account, start, start + DAY);
+      expect(read.rows).to.have.length(3);
+      expect(read.leftToSweep?.days).to.deep.equal([label(start)]);
+      expect(read.leftToSweep?.detail).to.contain('are not proved yet').and.to.contain('more than the 1 a reading walks').and.to.contain('left to the seal sweep, which proves them on its next run');
+      expect(read.unchecked).to.include(label(start));
+      expect(read.unprovable).to.equal(undefined);
+      expect(await sealsOf(account, start), 'not sealed by the reading').to.deep.equal([]);
+
+      const swept = await search.sealClosedDays(now);
+      expect(swept.sealed).to.be.at.least(1);
+      expect(await sealsOf(account, start), 'sealed by the sweep, which walks whole').to.deep.equal([3]);
+      const again = await search.fromAccount(account, start, start + DAY);
+      expect(again.leftToSweep).to.equal(undefined);
+      expect(again.unchecked).not.to.include(label(start));
+    } finally {
+      await search.close();
+    }
+  });
+
+  it('a day older than the sweep\'s window left to it by a reading is read and sealed by the sweep\'s next run (a span asked of it), never before a reading asks', async () => {
+    const start = midnight(140);
+    // Forty days on: the day is outside the 32 the sweep seals by itself.
+    const now = start + 40 * DAY + 10 * HOUR;
+    const { account } = await paidOn(start, 2);
+    const search = searchAt(now, { readingChainLinks: 1 });
+    try {
+      expect((await search.sealClosedDays(now)).requested, 'nothing asked yet').to.equal(0);
+      expect(await sealsOf(account, start), 'outside the window: the sweep alone leaves it').to.deep.equal([]);
+      const read = await search.fromAccount(account, start, start + DAY);
+      expect(read.leftToSweep?.days).to.deep.equal([label(start)]);
+      expect(await sealsOf(account, start)).to.deep.equal([]);
+
+      const swept = await search.sealClosedDays(now);
+      expect(swept.requested).to.equal(1);
+      expect(await sealsOf(account, start)).to.deep.equal([2]);
+      expect((await search.sealClosedDays(now)).requested, 'asked once, proved once').to.equal(0);
+      const again = await search.fromAccount(account, start, start + DAY);
+      expect(again.leftToSweep).to.equal(undefined);
+      expect(again.unchecked).not.to.include(label(start));
+    } finally {
+      await search.close();
+    }
+  });
+
+  it('a payment\'s newest event deleted with its link (as an attacker without a key) stays not provable within the bound; past it the day is left to the sweep until the sweep finds the break, then not provable; put back, the sweep seals it', async () => {
+    const start = midnight(200);
+    const now = start + 40 * DAY + 10 * HOUR;
+    const { account, ids, reserved } = await paidOn(start, 2);
+    // The first payment (its settle event not its chain's head): its row as settled, its settle event and that event's link.
+    const id = ids[0];
+    const settled = await copyRow(store().db, 'payments', 'id = ?', [id]);
+    const event = await copyRow(store().db, 'payment_events', 'payment_id = ? AND seq = (SELECT MAX(seq) FROM payment_events WHERE payment_id = ?)', [id, id]);
+    const link = await copyRow(store().db, 'audit_chain', "kind = 'payment_event' AND record_id = ?", [event.id]);
+    const within = searchAt(now);
+    const bounded = searchAt(now, { readingChainLinks: 1 });
+    await store().db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
+    await store().db.execute('DELETE FROM payment_events WHERE id = ?', [event.id]);
+    // Its row set back as its reserve left it, under the MAC it had then: it agrees with the history left.
+    await writeBack(store().db, 'payments', reserved[0], 'id = ?', [id]);
+    try {
+      const inBound = await within.fromAccount(account, start, start + DAY);
+      expect(inBound.unprovable?.days).to.deep.equal([label(start)]);
+      expect(inBound.unprovable?.problem).to.contain(`link ${String(link.seq)} of chain ${String(link.writer_id)} is missing`);
+      expect(inBound.leftToSweep).to.equal(undefined);
+
+      const past = await bounded.fromAccount(account, start, start + DAY);
+      expect(past.leftToSweep?.days).to.deep.equal([label(start)]);
+      expect(past.unprovable).to.equal(undefined);
+      // The sweep's walk (whole) finds the break: nothing sealed, the span left asked for its next run.
+      const broken = await bounded.sealClosedDays(now);
+      expect(broken).to.deep.include({ sealed: 0, requested: 0, left: true });
+      expect(await sealsOf(account, start), 'not sealed over the rolled-back payment').to.deep.equal([]);
+      const found = await bounded.fromAccount(account, start, start + DAY);
+      expect(found.leftToSweep, 'no longer "proved shortly"').to.equal(undefined);
+      expect(found.unprovable?.days).to.deep.equal([label(start)]);
+      expect(found.unprovable?.problem).to.contain(`link ${String(link.seq)} of chain ${String(link.writer_id)} is missing`);
+      expect(found.unchecked).to.include(label(start));
+      expect(await sealsOf(account, start)).to.deep.equal([]);
+    } finally {
+      await insertRow(store().db, 'payment_events', event);
+      await insertRow(store().db, 'audit_chain', link);
+      await writeBack(store().db, 'payments', settled, 'id = ?', [id]);
+    }
+    try {
+      // Put back: the sweep proves the chains hold now, and reads and seals the span asked.
+      expect((await bounded.sealClosedDays(now)).requested).to.equal(1);
+      expect(await sealsOf(account, start)).to.deep.equal([2]);
+      const held = await bounded.fromAccount(account, start, start + DAY);
+      expect(held.unprovable).to.equal(undefined);
+      expect(held.leftToSweep).to.equal(undefined);
+      expect(held.unchecked).not.to.include(label(start));
+    } finally {
+      await within.close();
+      await bounded.close();
+    }
+  });
+});
