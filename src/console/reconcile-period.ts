@@ -14,6 +14,8 @@ export interface PeriodPayments {
   unchecked: string[];
   /** Days not sealed because the audit chains do not hold as a whole, and why (ReconciledPeriod.unprovable). */
   unprovable?: { days: string[]; problem: string };
+  /** Days not sealed because proving the chains was left to the seal sweep, and the guard's words (ReconciledPeriod.leftToSweep). */
+  leftToSweep?: { days: string[]; detail: string };
 }
 
 /** What the page shows of a period: the lines matched, whether the period held more, the days missing payments. */
@@ -23,6 +25,7 @@ export interface MatchedPeriod {
   missing: MissingPayments[];
   unchecked: string[];
   unprovable?: { days: string[]; problem: string };
+  leftToSweep?: { days: string[]; detail: string };
 }
 
 /**
@@ -43,19 +46,22 @@ export function matchPeriod(payments: PeriodPayments, from: string, to: string, 
   };
   // Most often every one is (a month's 50,000: no copy of the list).
   const inPeriod = payments.rows.every(inside) ? payments.rows : payments.rows.filter(inside);
+  const unprovable = daysIn(payments.unprovable, from, to);
+  const leftToSweep = daysIn(payments.leftToSweep, from, to);
   return {
     reconciliation: reconcileStatement(entries, inPeriod),
     truncated: payments.truncated,
     missing: payments.missing.filter((m) => m.day >= from && m.day <= to),
     unchecked: payments.unchecked.filter((day) => day >= from && day <= to),
-    ...unprovableIn(payments.unprovable, from, to),
+    ...(unprovable === undefined ? {} : { unprovable }),
+    ...(leftToSweep === undefined ? {} : { leftToSweep }),
   };
 }
 
-/** The days of `unprovable` in `from`..`to`, as `unprovable` of a MatchedPeriod (none: nothing). */
-function unprovableIn(unprovable: PeriodPayments['unprovable'], from: string, to: string): { unprovable?: { days: string[]; problem: string } } {
-  const days = unprovable?.days.filter((day) => day >= from && day <= to) ?? [];
-  return days.length === 0 ? {} : { unprovable: { days, problem: unprovable!.problem } };
+/** `named` (unprovable, leftToSweep) with its days in `from`..`to` only; undefined when none is. */
+function daysIn<T extends { days: string[] }>(named: T | undefined, from: string, to: string): T | undefined {
+  const days = named?.days.filter((day) => day >= from && day <= to) ?? [];
+  return named === undefined || days.length === 0 ? undefined : { ...named, days };
 }
 
 /**

@@ -21,6 +21,7 @@ import {
 } from './repositories/index.js';
 import type { KeyRing } from '../security/index.js';
 import type { Db, Store } from './types.js';
+import type { StoreReadLimits } from './repositories/payment-search-repository.js';
 
 export interface StoreOptions {
   /**
@@ -47,6 +48,8 @@ export interface StoreOptions {
    * statement less a transfer, readable only by releases that open both forms (sealed-values.ts).
    */
   sealPaymentsAtInsert?: boolean;
+  /** Bounds of the store's reads smaller than its own (StoreReadLimits), so a test reaches them with a few rows. */
+  readLimits?: Partial<StoreReadLimits>;
 }
 
 /** Wires every repository onto one Db; `close()` ends the reconciliation's worker threads and closes the Db (pool or file). */
@@ -54,7 +57,7 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
   const keys = options.auditKeys ?? null;
   const audit = new SqlAuditRepository(db, { keys, writerId: options.auditWriterId });
   // Day seals of the reconciliation are written with their change records on the audit's chains (migration 031).
-  const paymentSearch = new SqlPaymentSearchRepository(db, keys, audit.chain);
+  const paymentSearch = new SqlPaymentSearchRepository(db, keys, audit.chain, undefined, options.readLimits);
   const checkpoint = options.checkpoint;
   if (checkpoint) audit.chain.checkpointRecordChanges((heads) => checkpoint(db.description, heads));
   const vouch = options.vouch;

@@ -27,7 +27,7 @@ export interface ReconciliationView {
   /** The bank or the API could not give the statement. */
   readError?: StatementReadError;
   /** `bank`: the connection that read the statement; `bankCode`: its bank's BIC, when the API named it. */
-  result?: { bank: string; bankCode?: string; reconciliation: Reconciliation; truncated: boolean; missing?: MissingPayments[]; unchecked?: string[]; unprovable?: { days: string[]; problem: string }; accepted?: DayAcceptanceNote[] };
+  result?: { bank: string; bankCode?: string; reconciliation: Reconciliation; truncated: boolean; missing?: MissingPayments[]; unchecked?: string[]; unprovable?: { days: string[]; problem: string }; leftToSweep?: { days: string[]; detail: string }; accepted?: DayAcceptanceNote[] };
   /** The payment the page was opened for (from the review queue): its line is marked. */
   focus?: number;
   /** A note above the form (e.g. the payment records no paying account). */
@@ -79,9 +79,18 @@ export function reconciliationPage(ctx: PageContext, view: ReconciliationView): 
   return layout(ctx, t('reconciliation'), html`<p>${t('reconIntro')}</p>${notice}${formHtml}${errors}${readError}${view.result ? results(ctx, view.result, view.focus) : ''}`);
 }
 
+/** Whether `line` matched a payment of a day whose proof was left to the seal sweep (`notProved`: those days): shown as not proved yet, not as matched. */
+function notProvedYet(line: ReconciliationLine, notProved: ReadonlySet<string>): boolean {
+  return line.kind === 'matched' && notProved.has(paymentDay(line.payment));
+}
+
 function results(ctx: PageContext, result: NonNullable<ReconciliationView['result']>, focus: number | undefined): Html {
   const { t, lang } = ctx;
-  const { lines, counts } = result.reconciliation;
+  const { lines } = result.reconciliation;
+  // Lines matched on a day left to the seal sweep are not counted as matched: counted apart.
+  const notProved = new Set(result.leftToSweep?.days ?? []);
+  const waiting = notProved.size === 0 ? 0 : lines.filter((line) => notProvedYet(line, notProved)).length;
+  const counts = { ...result.reconciliation.counts, matched: result.reconciliation.counts.matched - waiting };
   const missing = result.missing ?? [];
   // Payments deleted in the database have no line to mark: each such day is named above the lines.
   const gone = missing.map((m) =>
@@ -98,6 +107,10 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
   const unprovable = result.unprovable
     ? html`<div class="integrity-failed" role="alert" id="recon-unprovable" data-unprovable-days="${result.unprovable.days.join(' ')}"><strong class="integrity-failed">${t('reconChainGap').replace('{days}', result.unprovable.days.map(formatDay).join(', '))}</strong> <span>${result.unprovable.problem}</span></div>`
     : '';
+  // Days not proved either way (the chain walk left to the seal sweep): not sealed, not matched; amber, not the alarm above.
+  const leftToSweep = result.leftToSweep
+    ? html`<div class="warning" role="status" id="recon-left-to-sweep" data-left-days="${result.leftToSweep.days.join(' ')}"><strong>${t('reconLeftToSweep').replace('{days}', result.leftToSweep.days.map(formatDay).join(', '))}</strong> <span>${result.leftToSweep.detail}</span></div>`
+    : '';
   // Days no seal held the payments to: a payment deleted there in the database is not named.
   const notChecked = result.unchecked ?? [];
   const unchecked =
@@ -106,14 +119,14 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
       : html`<p class="info" id="recon-unchecked" data-unchecked-days="${notChecked.join(' ')}">${t('reconUnchecked').replace('{days}', notChecked.map(formatDay).join(', '))}</p>`;
   const summary = html`<p class="info" id="recon-summary">${t('reconFromBank')} <span id="statement-source">${connectionLabel(result.bank, result.bankCode ?? null) ?? result.bank}</span>: ${t('recon_matched')} <strong data-count="matched">${counts.matched}</strong> · ${t('recon_statement-only')} <strong data-count="statement-only">${counts['statement-only']}</strong> · ${t('recon_gerbang-only')} <strong data-count="gerbang-only">${counts['gerbang-only']}</strong> · ${t('recon_credit')} <strong data-count="credit">${counts.credit}</strong>${
     counts.forged > 0 ? html` · <strong class="integrity-failed">${t('recon_forged')}</strong> <strong data-count="forged">${counts.forged}</strong>` : ''
-  }</p>${
-    counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && missing.length === 0 && result.unprovable === undefined && lines.length > 0
+  }${waiting > 0 ? html` · ${t('recon_notProved')} <strong data-count="not-proved">${waiting}</strong>` : ''}</p>${
+    counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && missing.length === 0 && result.unprovable === undefined && result.leftToSweep === undefined && lines.length > 0
       ? // A day not checked for deleted payments is not known to match whole: said so, not as an all-clear.
         notChecked.length === 0
         ? html`<p class="ok" role="status" id="recon-all-matched">${t('reconAllMatched')}</p>`
         : html`<p class="info" role="status" id="recon-lines-matched">${t('reconLinesMatchedUnchecked')}</p>`
       : ''
-  }${unprovable}${gone}${(result.accepted ?? []).map((note) => acceptedNote(ctx, note))}${unchecked}${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated').replace('{n}', formatCount(lang, RECONCILE_LIMIT))}</p>` : ''}`;
+  }${unprovable}${leftToSweep}${gone}${(result.accepted ?? []).map((note) => acceptedNote(ctx, note))}${unchecked}${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated').replace('{n}', formatCount(lang, RECONCILE_LIMIT))}</p>` : ''}`;
   if (lines.length === 0) return html`${summary}<p class="empty">${t('reconEmpty')}</p>`;
   let shown = lines;
   let note: Html | string = '';
@@ -128,7 +141,7 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
   }
   return html`${summary}${note}<div class="table-wrap" tabindex="0" role="region" aria-label="${t('reconciliation')}"><table class="reconciliation" id="reconciliation"><caption class="visually-hidden">${t('reconciliation')}</caption>
 <thead><tr><th scope="col">${t('reconDate')}</th><th scope="col">${t('reconBankSide')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('reconGerbangSide')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('reconResult')}</th></tr></thead>
-<tbody>${shown.map((line) => row(ctx, line, focus))}</tbody></table></div>`;
+<tbody>${shown.map((line) => row(ctx, line, focus, notProvedYet(line, notProved)))}</tbody></table></div>`;
 }
 
 /**
@@ -146,7 +159,8 @@ function acceptedNote(ctx: PageContext, note: DayAcceptanceNote): Html {
   }</div>`;
 }
 
-function row(ctx: PageContext, line: ReconciliationLine, focus: number | undefined): Html {
+/** One line of the table; `notProved`: a matched line of a day left to the seal sweep (notProvedYet), shown so and not as matched. */
+function row(ctx: PageContext, line: ReconciliationLine, focus: number | undefined, notProved: boolean): Html {
   const { t, lang } = ctx;
   const entry = line.kind === 'gerbang-only' || line.kind === 'forged' ? null : line.entry;
   const payment = line.kind === 'matched' || line.kind === 'gerbang-only' || line.kind === 'forged' ? line.payment : null;
@@ -166,15 +180,17 @@ function row(ctx: PageContext, line: ReconciliationLine, focus: number | undefin
           ? t('reconFailedButDebited')
           : line.kind === 'matched' && line.payment.state !== 'SUCCESS'
             ? t('reconInDoubtDebited')
-            : null;
+            : notProved
+              ? t('reconNotProvedHint')
+              : null;
   const alarm = line.kind === 'matched' && line.payment.state === 'FAILED';
   const focused = payment !== null && payment.id === focus;
-  return html`<tr class="recon-${line.kind}${alarm ? ' recon-alarm' : ''}${focused ? ' recon-focus' : ''}" data-kind="${line.kind}"${payment ? html` data-payment-id="${payment.id}" id="payment-${payment.id}"` : ''}>
+  return html`<tr class="recon-${line.kind}${notProved ? ' recon-not-proved' : ''}${alarm ? ' recon-alarm' : ''}${focused ? ' recon-focus' : ''}" data-kind="${line.kind}"${notProved ? html` data-not-proved="true"` : ''}${payment ? html` data-payment-id="${payment.id}" id="payment-${payment.id}"` : ''}>
 <td>${formatDay(day)}</td>
 <td>${bankCell}</td>
 <td class="num">${entry ? formatRupiah(entry.amount.replace(/^-/, '')) : '—'}</td>
 <td>${paymentCell}</td>
 <td class="num">${payment ? formatRupiah(payment.amount) : '—'}</td>
-<td>${line.kind === 'forged' ? integrityMark(t, line.payment.integrityProblem) : html`<strong>${t(`recon_${line.kind}`)}</strong>${hint ? html`<br><span class="reason">${hint}</span>` : ''}`}</td>
+<td>${line.kind === 'forged' ? integrityMark(t, line.payment.integrityProblem) : html`<strong>${notProved ? t('recon_notProved') : t(`recon_${line.kind}`)}</strong>${hint ? html`<br><span class="reason">${hint}</span>` : ''}`}</td>
 </tr>`;
 }

@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import type { StatementReader } from '../../src/console/statement-reader.js';
+import { migrate, openStore, type Store } from '../../src/store/index.js';
+import { accountTag } from '../../src/store/repositories/payment-repository.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { axeViolations, computedBackground, launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
+import { TestConsole } from '../support/console-harness.js';
+import { createMariaDbDatabase } from '../support/databases.js';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+/** docs/console (the finance guide's pictures) when GERBANG_UPDATE_SCREENSHOTS=1, else a temp folder. */
+const SHOTS = process.env.GERBANG_UPDATE_SCREENSHOTS === '1' ? join(__dirname, '..', '..', '..', 'docs', 'console') : mkdtempSync(join(tmpdir(), 'gerbang-shots-'));
+const ACCOUNT = '0201245690';
+
+/**
+ * A reading whose audit chain walk would pass its bound (#16): the console's store reads with a
+ * bound of one link, so its first reading of a closed day cannot prove the chains since then. The
+ * page shows those days as not proved yet (amber, both languages), never as matched; the seal
+ * sweep proves and seals them, and the page then shows them matched.
+ */
+describe('Finance console: a reconciliation day left to the seal sweep, in a browser (#16)', function () {
+  this.timeout(120_000);
+
+  let drop: () => Promise<void> = async () => undefined;
+  let store: Store;
+  let con: TestConsole;
+  let browser: TestBrowser;
+  let page: Page;
+  // A closed day two days back (Jakarta), its payments, and the statement debiting each.
+  const dayStart = Math.floor((Date.now() + 7 * HOUR_MS) / DAY_MS) * DAY_MS - 7 * HOUR_MS - 2 * DAY_MS;
+  const day = new Date(dayStart + 7 * HOUR_MS).toISOString().slice(0, 10);
+  const typed = `${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`;
+  const payments = [
+    { tx: `LEFT-${Date.now()}-1`, amount: '1500000.00' },
+    { tx: `LEFT-${Date.now()}-2`, amount: '2750000.00' },
+  ];
+  const statements: StatementReader = {
+    read: async (account, from, to) => ({
+      accountNumber: account,
+      currency: 'IDR',
+      from,
+      to,
+      openingBalance: null,
+      bank: 'bca',
+      entries: payments.map((p) => ({ date: day, type: 'DEBIT' as const, amount: p.amount, description: `TRSF E-BANKING DB ${p.tx}` })),
+    }),
+  };
+  let user: { username: string; password: string };
+
+  before(async function () {
+    requireChromium(this);
+    const database = await createMariaDbDatabase(this);
+    drop = database.drop;
+    // The console's store, its reading's chain walk bounded to one link.
+    store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS, readLimits: { readingChainLinks: 1 } });
+    await migrate(store.db);
+    for (const [i, p] of payments.entries()) {
+      const reserved = await store.payments.reserve({ clientId: 'left', transactionId: p.tx, requestHash: 'a'.repeat(64), amount: p.amount, currency: 'IDR', sourceAccount: ACCOUNT }, dayStart + 3 * HOUR_MS + i);
+      expect(await store.payments.update(reserved.id, { state: 'SUCCESS', bank: 'bca', bankTransactionId: `BT-${p.tx}` }, dayStart + 4 * HOUR_MS + i)).to.equal(true);
+    }
+    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-recon-left-')), 'audit-checkpoints.jsonl');
+    con = await TestConsole.start(database.url, { GERBANG_LOG_LEVEL: 'silent', GERBANG_CONSOLE_SIGN_IN_PER_IP: '1000', GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints }, { store, statements, sealSweep: false });
+    user = await con.createUser('sari.rekon', 'viewer');
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    await page.goto(`${con.url}/sign-in`);
+    await page.fill('input[name=username]', user.username);
+    await page.fill('input[name=password]', user.password);
+    await Promise.all([page.waitForURL(/\/console\/payments/), page.click('form.sign-in button[type=submit]')]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await con?.close();
+    await store?.close();
+    await drop();
+  });
+
+  const open = async (lang: 'id' | 'en') => {
+    await page.goto(`${con.url}/lang?to=${lang}&back=/console/payments`);
+    const answer = await page.goto(`${con.url}/reconciliation?account=${ACCOUNT}&from=${encodeURIComponent(typed)}&to=${encodeURIComponent(typed)}`);
+    expect(answer?.status()).to.equal(200);
+  };
+  const sealRows = async () => (await store.db.query<{ row_count: number | string }>('SELECT row_count FROM reconciliation_seals WHERE account_tag = ?', [accountTag(TEST_AUDIT_KEYS, ACCOUNT)])).map((s) => Number(s.row_count));
+
+  for (const lang of ['id', 'en'] as const) {
+    const words = lang === 'id' ? { left: 'BELUM DIBUKTIKAN', sweep: 'Sapuan segel membuktikannya', line: 'Belum dibuktikan' } : { left: 'NOT PROVED YET', sweep: 'The seal sweep proves it', line: 'Not proved yet' };
+
+    it(`shows a day whose chain walk was left to the seal sweep as not proved yet, in amber, its lines shown but none counted as matched, nothing sealed (${lang})`, async () => {
+      await open(lang);
+      const left = page.locator('#recon-left-to-sweep');
+      expect(await left.getAttribute('data-left-days')).to.equal(day);
+      expect(await left.getAttribute('role')).to.equal('status');
+      expect(await left.textContent()).to.contain(words.left).and.to.contain(words.sweep).and.to.contain('left to the seal sweep, which proves them on its next run');
+      // Amber as the page's other warnings, not the red of a chain that does not hold.
+      expect(await computedBackground(page, '#recon-left-to-sweep')).to.equal('rgb(255, 245, 214)');
+      expect(await page.locator('#recon-unprovable').count()).to.equal(0);
+      expect(await page.locator('#recon-all-matched').count()).to.equal(0);
+      expect(await page.locator('#recon-lines-matched').count()).to.equal(0);
+      expect(await page.getAttribute('#recon-unchecked', 'data-unchecked-days')).to.contain(day);
+      expect(await page.textContent('[data-count=matched]')).to.equal('0');
+      expect(await page.textContent('[data-count=not-proved]')).to.equal('2');
+      const rows = page.locator('tr[data-not-proved=true]');
+      expect(await rows.count()).to.equal(2);
+      for (const text of await rows.allTextContents()) expect(text).to.contain(words.line);
+      expect(await axeViolations(page)).to.deep.equal([]);
+      await page.screenshot({ path: join(SHOTS, `reconciliation-left-to-sweep-${lang}.png`), fullPage: true });
+      expect(await sealRows(), 'a reading left to the sweep seals nothing').to.deep.equal([]);
+    });
+  }
+
+  it('once the seal sweep has run (not before: the readings sealed nothing), the same day shows matched in both languages', async () => {
+    expect(await sealRows()).to.deep.equal([]);
+    const swept = await con.store.paymentSearch.sealClosedDays(Date.now());
+    expect(swept.sealed).to.be.at.least(1);
+    expect(await sealRows()).to.deep.equal([2]);
+    for (const lang of ['id', 'en'] as const) {
+      await open(lang);
+      expect(await page.locator('#recon-left-to-sweep').count()).to.equal(0);
+      expect(await page.locator('tr[data-not-proved=true]').count()).to.equal(0);
+      expect(await page.textContent('[data-count=matched]')).to.equal('2');
+      expect(await page.locator('#recon-all-matched').count()).to.equal(1);
+      expect(await axeViolations(page)).to.deep.equal([]);
+    }
+  });
+});
