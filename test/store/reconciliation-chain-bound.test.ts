@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { SqlAuditRepository, SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
 import type { StoreReadLimits } from '../../src/store/repositories/payment-search-repository.js';
+import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { forEachBackend } from '../support/databases.js';
@@ -90,6 +91,33 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
       expect(again.unchecked).not.to.include(label(start));
     } finally {
       await search.close();
+    }
+  });
+
+  it('a chain whose head row was deleted while its links remain (as an attacker without a key) is not provable past the bound too: found without a walk', async () => {
+    const start = midnight(260);
+    const now = start + 2 * DAY + 10 * HOUR;
+    const { account } = await paidOn(start, 2);
+    // Another process's chain (a store of its own, its writer's links), its head row then deleted;
+    // the store's own chain holds more links since then than the bound.
+    const other = await openStore(ctx.url(), { auditKeys: TEST_AUDIT_KEYS });
+    const p = await other.payments.reserve({ clientId: 'bound', transactionId: `B-OTHER-${account}`, requestHash: 'a'.repeat(64), amount: '5000.00', currency: 'IDR', sourceAccount: '0201999999' }, start + HOUR);
+    await other.close();
+    const event = await copyRow(store().db, 'payment_events', 'payment_id = ?', [p.id]);
+    const link = await copyRow(store().db, 'audit_chain', "kind = 'payment_event' AND record_id = ?", [event.id]);
+    expect(store().audit.ownHeads().map((h) => h.writerId)).not.to.include(link.writer_id);
+    const head = await copyRow(store().db, 'audit_writers', 'writer_id = ?', [link.writer_id]);
+    const bounded = searchAt(now, { readingChainLinks: 1 });
+    await store().db.execute('DELETE FROM audit_writers WHERE writer_id = ?', [link.writer_id]);
+    try {
+      const read = await bounded.fromAccount(account, start, start + DAY);
+      expect(read.leftToSweep).to.equal(undefined);
+      expect(read.unprovable?.days).to.deep.equal([label(start)]);
+      expect(read.unprovable?.problem).to.contain(`the head of chain ${String(link.writer_id)} was deleted from audit_writers`);
+      expect(await sealsOf(account, start)).to.deep.equal([]);
+    } finally {
+      await insertRow(store().db, 'audit_writers', head);
+      await bounded.close();
     }
   });
 

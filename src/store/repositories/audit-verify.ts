@@ -178,9 +178,10 @@ const CHAINS_WITH_LINKS =
  * chain, links an operator accepted as broken (src/audit's acceptedLinks), not walked (the walk
  * resumes after them, taking the next link as it says it follows); a chain excluded whole is not
  * looked at. At most `maxLinks` links are read: `beyond` (the links it would take) when the walk
- * would be longer, and nothing is walked then (`breaks`: the headless chains, found without a walk). A chain cut at its tail with its head moved back is
- * the checkpoints' to name (storeAgainstCheckpoints). `strictKeys`: a link or record under a key
- * the ring lacks throws KeyRingError (else it is named a break).
+ * would be longer, and nothing is walked then (`breaks`: the headless chains, found without a
+ * walk). A chain cut at its tail with its head moved back is the checkpoints' to name
+ * (storeAgainstCheckpoints). `strictKeys`: a link or record under a key the ring lacks throws
+ * KeyRingError (else it is named a break).
  */
 export async function verifyChainsSince(
   db: Queryable,
@@ -401,9 +402,10 @@ export interface ExcludedLinks {
  * (written by a process given a newer key first, or forged under a made-up key id) cannot be
  * proved: it is named a break (fail closed) asking for the key. `maxLinks`: at most that many
  * links are read; a longer walk is not made and named by one `unwalked` break (beside the headless
- * chains, found without a walk): a reading that would seal a day too old to prove cheaply leaves it
- * to the seal sweep, which walks the chains whole (chainsAnswer tells it apart). Not the checkpoints outside the database (a
- * tail cut with its head set back, a chain deleted whole: src/audit's ChainGuard adds them).
+ * chains, found without a walk): a reading that would seal a day too old to prove cheaply leaves
+ * it to the seal sweep, which walks the chains whole (chainsAnswer tells it apart). Not the
+ * checkpoints outside the database (a tail cut with its head set back, a chain deleted whole:
+ * src/audit's ChainGuard adds them).
  * Returns the breaks found, each named.
  */
 export async function chainGaps(db: Queryable, sealer: ValueSealer, options: { since?: number; excluded?: ReadonlyMap<string, readonly ExcludedLinks[]>; maxLinks?: number } = {}): Promise<AuditChainBreak[]> {
