@@ -365,7 +365,7 @@ forEachBackend('Migration 026 on payments stored before it', (ctx) => {
       );
       const refused = await migrate(db).then(() => null, (e: Error) => e);
       expect(refused?.message, 'the payments cannot be indexed without the keys').to.contain('GERBANG_AUDIT_KEYS');
-      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history', '038_callback_delivery_macs', '041_seal_payment_ids', '042_console_audit_action_index', '043_client_state_index', '045_callback_delivery_ids'] });
+      expect(await migrate(db, { keys: TEST_AUDIT_KEYS })).to.deep.equal({ applied: ['026_payment_search_grams', '027_record_changes', '028_keyed_coverage', '029_reconciliation_index', '030_reconciliation_macs', '031_reconciliation_seals', '032_reconciliation_digest', '033_batch_line_macs', '034_day_totals', '035_reserve_events_index', '037_excused_history', '038_callback_delivery_macs', '041_seal_payment_ids', '042_console_audit_action_index', '043_client_state_index', '045_callback_delivery_ids', '046_created_day_index'] });
     } finally {
       await db.close();
     }

@@ -210,6 +210,44 @@ forEachBackend('Payment search (console list)', (ctx) => {
     }
   });
 
+  it('bounds a text search\'s date range by the lowest and highest id of each of its days, two dives of ix_payments_created_day a day (migration 046): no range of a created_at index walked', async () => {
+    const store = ctx.store();
+    const who = `cd-${randomBytes(4).toString('hex')}`;
+    // A Jakarta midnight, three days with payments and a fourth without; the third day's written
+    // first (a clock behind): its id is below the others'.
+    const start = Date.UTC(2031, 8, 3) - 7 * HOUR;
+    const written: number[] = [];
+    for (const [i, at] of [start + 2 * DAY + HOUR, start + HOUR, start + DAY + HOUR, start + 2 * DAY + 2 * HOUR].entries()) {
+      const details = { sourceAccount: '0201245680', beneficiaryAccount: '0201245681', beneficiaryBankCode: '014', beneficiaryName: 'PT Hari Raya', remark: `Invoice HARI-${i}`, transferMethod: null };
+      written.push((await store.payments.reserve({ clientId: who, transactionId: `CD-${i}`, requestHash: 'h'.repeat(64), amount: '100.00', currency: 'IDR', details }, at)).id);
+    }
+    const sent: { sql: string; params: SqlValue[]; rows?: Record<string, unknown>[] }[] = [];
+    const page = await new SqlPaymentSearchRepository(recording(store.db, sent), TEST_AUDIT_KEYS).page({ clientId: who, text: 'hari raya', from: start, to: start + 4 * DAY }, 'oldest', null, 10);
+    expect(page.rows.map((p) => p.transactionId)).to.deep.equal(['CD-1', 'CD-2', 'CD-0', 'CD-3']);
+    // The bounds' read: one statement for the four days, each day by equality, its lowest and highest id.
+    const bounds = sent.filter(({ sql }) => /MIN\(id\)/.test(sql) && !sql.includes('payment_search_grams'));
+    expect(bounds.map(({ sql }) => sql.includes('COUNT(')), bounds.map(({ sql }) => sql).join('\n')).to.deep.equal([false]);
+    const first = Math.floor((start + 7 * HOUR) / DAY);
+    expect(bounds[0].params.map(Number)).to.deep.equal([first, first, first + 1, first + 1, first + 2, first + 2, first + 3, first + 3]);
+    const [lo, hi] = [Math.min(...written), Math.max(...written)];
+    const days = (bounds[0].rows ?? []).map((row) => [row.lo === null ? null : Number(row.lo), row.hi === null ? null : Number(row.hi)]);
+    expect(days).to.deep.equal([[written[1], written[1]], [written[2], written[2]], [Math.min(written[0], written[3]), Math.max(written[0], written[3])], [null, null]]);
+    expect(Math.min(...days.flat().filter((id): id is number => id !== null))).to.equal(lo);
+    expect(Math.max(...days.flat().filter((id): id is number => id !== null))).to.equal(hi);
+    const plan = await planOf(store, ctx.backend, bounds[0].sql, bounds[0].params);
+    if (ctx.backend === 'sqlite') {
+      const reads = plan.split(' | ').filter((step) => /payments/.test(step));
+      expect(reads, plan).to.have.length(8);
+      for (const step of reads) expect(step, plan).to.match(/^SEARCH payments USING COVERING INDEX ix_payments_created_day \(<expr>=\?\)$/);
+    } else {
+      // Each day's MIN and MAX read from the index's ends at the optimisation (no table read, no range walked).
+      const messages = [...plan.matchAll(/"message": "([^"]+)"/g)].map((m) => m[1]).filter((m) => m !== 'No tables used');
+      expect(messages, plan).to.have.length(8);
+      for (const message of messages) expect(['Select tables optimized away', 'No matching min/max row'], plan).to.include(message);
+      expect(plan).not.to.match(/"table_name"|"access_type"/);
+    }
+  });
+
   it('lists the banks that have payments', async () => {
     expect((await ctx.store().paymentSearch.banks()).map((p) => p.bank)).to.include.members(['bca', 'bni']);
   });

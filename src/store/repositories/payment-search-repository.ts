@@ -99,14 +99,23 @@ const EVENT_READS_MYSQL = 4;
 const EVENT_SLICE_IDS = 100;
 
 /**
- * How many payments of a date range a text search reads the ids of at most to bound its walk (see
- * idBoundsOf): 3 days of a million-payment month (100,000) took 30-100 ms on a busy two-core
- * machine; the whole month took half a second or more, more than the unbounded walk it saves.
+ * How many payments of a date range open on one side (or of more than BOUND_DAYS_LIMIT days) a
+ * text search reads the ids of at most to bound its walk (see idBoundsOf; a range with both ends
+ * is bounded day by day since migration 046): 3 days of a million-payment month (100,000) took
+ * 30-100 ms on a busy two-core machine; the whole month took half a second or more, more than the
+ * unbounded walk it saves.
  * A week of it (233,000) is bounded: "makmur 16" over 7 days answered in 133 ms at p50 and
  * 170-180 ms first, against 150-158 and 239-294 ms unbounded at 200,000 (a quiet machine,
  * the two limits alternating; docs/performance.md).
  */
 const RANGE_BOUND_LIMIT = 250_000;
+/**
+ * How many Jakarta days of a date range one statement reads the id bounds of (idBoundsOf: two
+ * index dives a day, each a scalar subquery of a compound SELECT: under SQLite's 500 terms).
+ */
+const BOUND_DAYS_PER_READ = 100;
+/** How many Jakarta days a date range spans at most to be bounded day by day (idBoundsOfDays): a longer one is read as a range open on one side is. */
+const BOUND_DAYS_LIMIT = 4 * BOUND_DAYS_PER_READ;
 
 /** How much some reads of the store take at a time or in all: the constants above unless a test sets them smaller. */
 export interface StoreReadLimits {
@@ -489,8 +498,17 @@ const SORTS: Record<PaymentSort, { column: 'created_at' | 'amount_minor'; descen
 };
 
 /** The Jakarta day number of an epoch-ms column, the same integer on both backends. */
-function dayExpression(db: Db, column: string): string {
+function dayExpression(db: Pick<Db, 'dialect'>, column: string): string {
   return db.dialect === 'mysql' ? `((${column} + ${JAKARTA_OFFSET_MS}) DIV ${DAY_MS})` : `((${column} + ${JAKARTA_OFFSET_MS}) / ${DAY_MS})`;
+}
+
+/**
+ * A payment's Jakarta day of created_at as ix_payments_created_day indexes it (migration 046): on
+ * MariaDB and MySQL its virtual column created_day (dayExpression's value), on SQLite the indexed
+ * expression itself, which a query must write as the index does.
+ */
+function createdDaySql(db: Pick<Db, 'dialect'>): string {
+  return db.dialect === 'mysql' ? 'created_day' : dayExpression(db, 'created_at');
 }
 
 
@@ -1740,18 +1758,28 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * The lowest and highest id of the payments inside a search's date range, read from a created_at
-   * index (its entries hold the id). Null: the search has no date range, or more than
-   * RANGE_BOUND_LIMIT payments are inside it (the walk is then not bounded, as without a range);
-   * 'empty': no payment is inside it.
+   * Bounds of the ids of the payments inside a search's date range: the walk then reads only the
+   * postings between them. Null: the search has no date range, or (a range open on one side, or
+   * of more than BOUND_DAYS_LIMIT days) more than RANGE_BOUND_LIMIT payments are inside it (the
+   * walk is then not bounded, as without a range); 'empty': no payment is inside it.
    *
    * Exact whatever order the ids were given in (an older created_at may hold a higher id: a clock
    * behind, Galera nodes interleaving their auto-increments): every payment inside the range has
-   * an id between the range's MIN and MAX, so walking only the postings between them misses none.
-   * The bounds only prune: the candidate query still applies the range itself, so a payment
-   * outside it whose id lies between them is dropped there.
+   * an id between the bounds, so walking only the postings between them misses none. The bounds
+   * only prune: the candidate query still applies the range itself, so a payment outside it whose
+   * id lies between them is dropped there.
+   *
+   * A range with both ends is bounded by the Jakarta days it touches (idBoundsOfDays): the lowest
+   * and highest id of each day, two dives of ix_payments_created_day a day (migration 046): a week
+   * of a million-payment month took 1-7 ms against 121-399 ms for a walk of its 233,000 entries of
+   * a created_at index (docs/performance.md). Those days hold every payment of the range (and, at a
+   * range's ends inside a day, a few more: wider bounds, never narrower). A range open on one side
+   * (or spanning more than BOUND_DAYS_LIMIT days) reads that index's entries of the range, at most
+   * RANGE_BOUND_LIMIT of them.
    */
   private async idBoundsOf(search: PaymentSearch): Promise<IdBounds | null | 'empty'> {
+    const { from, to } = search;
+    if (from !== undefined && to !== undefined && jakartaDay(to - 1) - jakartaDay(from) < BOUND_DAYS_LIMIT) return this.idBoundsOfDays(from, to);
     const { where, params } = whereOf(dateFilters(search));
     if (where.length === 0) return null;
     const [row] = await this.db.query<{ n: number | string; lo: number | string | null; hi: number | string | null }>(
@@ -1763,6 +1791,31 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     if (row === undefined || row.lo === null || row.hi === null) return 'empty';
     // Cut short at the limit, MIN and MAX are of part of the range only: no bounds.
     return toNumber(row.n) > RANGE_BOUND_LIMIT ? null : { lo: toNumber(row.lo), hi: toNumber(row.hi) };
+  }
+
+  /**
+   * The lowest and highest id of the payments created on the Jakarta days of [from, to) (idBoundsOf),
+   * each day's read by equality on ix_payments_created_day (migration 046): its first and last
+   * entry, which the primary key orders within the day. BOUND_DAYS_PER_READ days a statement, one
+   * row a day (null, null for a day without payments); 'empty' when no day has any.
+   */
+  private async idBoundsOfDays(from: number, to: number): Promise<IdBounds | 'empty'> {
+    if (to <= from) return 'empty';
+    const day = createdDaySql(this.db);
+    let lo: number | null = null;
+    let hi: number | null = null;
+    for (let first = jakartaDay(from), last = jakartaDay(to - 1); first <= last; first += BOUND_DAYS_PER_READ) {
+      const days = Array.from({ length: Math.min(BOUND_DAYS_PER_READ, last - first + 1) }, (_, i) => first + i);
+      const rows = await this.db.query<{ lo: number | string | null; hi: number | string | null }>(
+        days.map(() => `SELECT (SELECT MIN(id) FROM payments WHERE ${day} = ?) AS lo, (SELECT MAX(id) FROM payments WHERE ${day} = ?) AS hi`).join(' UNION ALL '),
+        days.flatMap((d) => [d, d]),
+      );
+      for (const row of rows) {
+        if (row.lo !== null) lo = Math.min(lo ?? Number.POSITIVE_INFINITY, toNumber(row.lo));
+        if (row.hi !== null) hi = Math.max(hi ?? Number.NEGATIVE_INFINITY, toNumber(row.hi));
+      }
+    }
+    return lo === null || hi === null ? 'empty' : { lo, hi };
   }
 
   /**
