@@ -1,4 +1,5 @@
 import type { KeyRing } from '../security/index.js';
+import { accountTag } from '../store/index.js';
 import { CONSOLE_AUDIT_DETAIL_MAX, type ConsoleAuditEntry, type ConsoleAuditRepository } from '../store/types.js';
 import { acceptanceTarget, DAY_ACCEPTED_ACTION } from './accept-day-use-case.js';
 
@@ -34,7 +35,8 @@ export interface DayAcceptanceNote {
 export async function acceptedDays(consoleAudit: Pick<ConsoleAuditRepository, 'provedEntries'>, keys: KeyRing, account: string, from: string, to: string): Promise<DayAcceptanceNote[]> {
   const days: string[] = [];
   for (let at = Date.parse(`${from}T00:00:00Z`); at <= Date.parse(`${to}T00:00:00Z`) && days.length <= 62; at += DAY_MS) days.push(new Date(at).toISOString().slice(0, 10));
-  const targets = days.flatMap((day) => keys.keyIds.map((keyId) => acceptanceTarget(keys, account, day, keyId)));
+  const tags = keys.keyIds.map((keyId) => accountTag(keys, account, keyId));
+  const targets = days.flatMap((day) => tags.map((tag) => acceptanceTarget(account, day, tag)));
   const entries = await consoleAudit.provedEntries({ action: DAY_ACCEPTED_ACTION, targets });
   return entries.map(noteOf);
 }
