@@ -58,7 +58,9 @@ export async function everyAcceptedDay(consoleAudit: Pick<ConsoleAuditRepository
  * acceptReconciliationDay as `digest D; account tag T; accepted: ALERTS; reason: R`
  * (acceptanceDetail), the alerts as describeAlert words them and the reason, the operator's, last
  * (the first `; reason: ` after the alerts is the reason's). An entry of the earlier form `digest D;
- * reason: R; accepted: ALERTS` (possibly cut to the column's size) is read as well.
+ * reason: R; accepted: ALERTS` (possibly cut to the column's size), as accept-day's first release
+ * wrote it (its target without the tag: listed by everyAcceptedDay, never found by acceptedDays),
+ * is read as well: databases that release ran on hold such entries.
  */
 function noteOf(entry: ConsoleAuditEntry & { id: number }): DayAcceptanceNote {
   const detail = entry.detail ?? '';
