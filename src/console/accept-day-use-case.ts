@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 import { visibleText } from '../banks/common/bank-text.js';
-import type { KeyRing } from '../security/index.js';
-import { accountTag } from '../store/index.js';
 import { CONSOLE_AUDIT_DETAIL_MAX, type DayAcceptance, type DaySealing, type MissingPayments, type Store } from '../store/types.js';
 import { maskAccount } from './format.js';
 
@@ -70,11 +68,11 @@ export function isDigest(expect: string): boolean {
  * (another payment deleted since, another set of payments to seal), nothing is written. A day not
  * closed yet is not read. The acceptance is a console audit entry (action DAY_ACCEPTED_ACTION,
  * appended to the keyed audit chains), target `account:MASKED day:DAY tag:TAG`
- * (acceptanceTarget; `keys`: the store's audit key ring, the tag's key), detail `digest D; account
+ * (acceptanceTarget, the tag as the store's reading computed it), detail `digest D; account
  * tag T; accepted: ALERTS; reason: R` (acceptanceDetail), whole or not at all, written before the
  * day is sealed: an alert never disappears without its record.
  */
-export async function acceptReconciliationDay(store: Store, keys: KeyRing, request: DayAcceptanceRequest, clock: () => number = Date.now): Promise<DayAcceptanceResult> {
+export async function acceptReconciliationDay(store: Store, request: DayAcceptanceRequest, clock: () => number = Date.now): Promise<DayAcceptanceResult> {
   const masked = maskAccount(request.account);
   const expect = request.expect?.toLowerCase();
   let result: Pick<DayAcceptanceResult, 'digest' | 'refused' | 'unsealable' | 'failure'> = { digest: null };
@@ -93,7 +91,7 @@ export async function acceptReconciliationDay(store: Store, keys: KeyRing, reque
         return false;
       }
       result = { digest };
-      await store.consoleAudit.record({ at: clock(), username: request.actor, action: DAY_ACCEPTED_ACTION, target: acceptanceTarget(keys, request.account, request.day), detail, remoteIp: request.remoteIp });
+      await store.consoleAudit.record({ at: clock(), username: request.actor, action: DAY_ACCEPTED_ACTION, target: acceptanceTarget(request.account, request.day, tag), detail, remoteIp: request.remoteIp });
       recorded = true;
       return true;
     });
@@ -111,12 +109,12 @@ export async function acceptReconciliationDay(store: Store, keys: KeyRing, reque
 
 /**
  * The console audit target of an acceptance of `day` of `account`: the account as the console
- * masks it (what a person reads), the day, and the account's keyed tag (as the payments' and the
- * seals', under `keyId`, the ring's current key by default), which tells apart two accounts that
- * end in the same four digits without naming the account (acceptedDays finds it by it).
+ * masks it (what a person reads), the day, and the account's keyed tag `tag` (accountTag, as the
+ * payments' and the seals': the ring's current key when it is written), which tells apart two
+ * accounts that end in the same four digits without naming the account (acceptedDays finds it by it).
  */
-export function acceptanceTarget(keys: KeyRing, account: string, day: string, keyId?: string): string {
-  return `account:${maskAccount(account)} day:${day} tag:${accountTag(keys, account, keyId)}`;
+export function acceptanceTarget(account: string, day: string, tag: string): string {
+  return `account:${maskAccount(account)} day:${day} tag:${tag}`;
 }
 
 /**

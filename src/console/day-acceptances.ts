@@ -1,4 +1,5 @@
 import type { KeyRing } from '../security/index.js';
+import { accountTag } from '../store/index.js';
 import { CONSOLE_AUDIT_DETAIL_MAX, type ConsoleAuditEntry, type ConsoleAuditRepository } from '../store/types.js';
 import { acceptanceTarget, DAY_ACCEPTED_ACTION } from './accept-day-use-case.js';
 
@@ -34,7 +35,8 @@ export interface DayAcceptanceNote {
 export async function acceptedDays(consoleAudit: Pick<ConsoleAuditRepository, 'provedEntries'>, keys: KeyRing, account: string, from: string, to: string): Promise<DayAcceptanceNote[]> {
   const days: string[] = [];
   for (let at = Date.parse(`${from}T00:00:00Z`); at <= Date.parse(`${to}T00:00:00Z`) && days.length <= 62; at += DAY_MS) days.push(new Date(at).toISOString().slice(0, 10));
-  const targets = days.flatMap((day) => keys.keyIds.map((keyId) => acceptanceTarget(keys, account, day, keyId)));
+  const tags = keys.keyIds.map((keyId) => accountTag(keys, account, keyId));
+  const targets = days.flatMap((day) => tags.map((tag) => acceptanceTarget(account, day, tag)));
   const entries = await consoleAudit.provedEntries({ action: DAY_ACCEPTED_ACTION, targets });
   return entries.map(noteOf);
 }
@@ -56,7 +58,9 @@ export async function everyAcceptedDay(consoleAudit: Pick<ConsoleAuditRepository
  * acceptReconciliationDay as `digest D; account tag T; accepted: ALERTS; reason: R`
  * (acceptanceDetail), the alerts as describeAlert words them and the reason, the operator's, last
  * (the first `; reason: ` after the alerts is the reason's). An entry of the earlier form `digest D;
- * reason: R; accepted: ALERTS` (possibly cut to the column's size) is read as well.
+ * reason: R; accepted: ALERTS` (possibly cut to the column's size), as accept-day's first release
+ * wrote it (its target without the tag: listed by everyAcceptedDay, never found by acceptedDays),
+ * is read as well: databases that release ran on hold such entries.
  */
 function noteOf(entry: ConsoleAuditEntry & { id: number }): DayAcceptanceNote {
   const detail = entry.detail ?? '';

@@ -49,6 +49,8 @@ export interface Gateway {
 
 export interface StartOptions {
   clock?: () => number;
+  /** The monotonic clock on which the app's reads of client rows are aged (elapsedClock; tests inject their own). */
+  elapsed?: () => number;
 }
 
 /**
@@ -169,6 +171,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       newPaymentCheck,
       rateLimitStores,
       clock,
+      elapsed: options.elapsed,
     });
     let draining = false;
     // While draining, every answer asks the client to drop its keep-alive connection.

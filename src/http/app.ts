@@ -52,6 +52,8 @@ export interface AppDeps {
   /** Keeps the limiters' stores, for the gateway to close them before the store. */
   rateLimitStores?: RateLimitStores;
   clock?: () => number;
+  /** The monotonic clock on which reads of client rows kept for GERBANG_CACHE_STALENESS_MS are aged (elapsedClock when absent). */
+  elapsed?: () => number;
 }
 
 /**
@@ -103,7 +105,7 @@ export function buildApp(deps: AppDeps): Express {
   // 5. Global IP and Origin allowlists: the cheapest refusal, before any body is read. What it
   //    refuses (and a request that waits for a read of the clients' origins) it counts against the
   //    per-IP limit first, so made-up origins from one address end in 429 and cost no more reads.
-  app.use(globalCallerGuardStep({ allowedOrigins: config.allowedOrigins, allowedCidrs: config.allowedCidrs, clientOrigins: clientOriginsCache(store.clients, config.cacheStalenessMs), perAddressLimit: perIp }));
+  app.use(globalCallerGuardStep({ allowedOrigins: config.allowedOrigins, allowedCidrs: config.allowedCidrs, clientOrigins: clientOriginsCache(store.clients, config.cacheStalenessMs, deps.elapsed), perAddressLimit: perIp }));
   // 6. Per-IP rate limit before parsing or hashing anything, to blunt floods cheaply (a request
   //    the guard counted already is not counted again).
   app.use(perIp);
@@ -138,7 +140,7 @@ export function buildApp(deps: AppDeps): Express {
   // sign (it covers the raw body, so it comes after the parser that keeps it), then each route
   // validates and runs its use case.
   // Client rows and account grants as fresh as GERBANG_CACHE_STALENESS_MS promises, for every route.
-  const recent = new RecentClients(store, config.cacheStalenessMs);
+  const recent = new RecentClients(store, config.cacheStalenessMs, deps.elapsed);
   const authenticatedCaller = [
     authenticateStep({
       tokens: deps.tokens,

@@ -121,12 +121,24 @@ forEachBackend('Caller guard refusals, counted against the per-IP limit', (db) =
   let gw: TestGateway;
   /** Reads of the whole clients table (the origins allowed before authentication) since the gateway started. */
   let reads = 0;
+  /**
+   * The gateway's monotonic clock, on which its reads of the clients are aged: it moves only when
+   * a request is sent, by the least gap between two re-reads (100 ms), so however slow the machine
+   * the last read is as old as the requests sent since say, and a read in the requests just after
+   * a forced one (well inside the 1 s bound) is one they force, never one the bound asks for.
+   */
+  let elapsed = 0;
+  const STEP_MS = 100;
+  const request = (path: string, options: Parameters<TestGateway['request']>[1]) => {
+    elapsed += STEP_MS;
+    return gw.request(path, options);
+  };
 
   before(async () => {
     // The last read of the clients kept for the longest allowed, 1 s (the harness reads on every
-    // request): each refused request below renews it by the re-read it forces, so a read in the
-    // requests just after is one they force. 127.0.0.0/24 may call; 127.0.1.0/24 may not.
-    gw = await TestGateway.start(db.url(), { GERBANG_RATE_LIMIT_PER_IP: String(LIMIT), GERBANG_CACHE_STALENESS_MS: '1000', GERBANG_ALLOWED_CIDRS: '127.0.0.0/24' });
+    // request): each refused request below renews it by the re-read it forces.
+    // 127.0.0.0/24 may call; 127.0.1.0/24 may not.
+    gw = await TestGateway.start(db.url(), { GERBANG_RATE_LIMIT_PER_IP: String(LIMIT), GERBANG_CACHE_STALENESS_MS: '1000', GERBANG_ALLOWED_CIDRS: '127.0.0.0/24' }, { elapsed: () => elapsed });
     const clients = gw.store.clients as { list: ClientRepository['list'] };
     const list = clients.list.bind(clients);
     clients.list = async () => {
@@ -141,13 +153,15 @@ forEachBackend('Caller guard refusals, counted against the per-IP limit', (db) =
   it('answers made-up origins 403 up to the limit, then 429 with Retry-After and no read of the clients, each audited; another address with an allowed origin is served', async () => {
     const client = await gw.createClient({ origins: ['https://erp.example.com'] });
     const answers = [];
+    const readsAtStart = reads;
     let readsBeforeLimit = 0;
     for (let i = 0; i < LIMIT + 3; i += 1) {
       if (i === LIMIT) readsBeforeLimit = reads;
-      answers.push(await gw.request('/v1/transfers/none', { headers: { origin: madeUp(i) }, localAddress: '127.0.0.21' }));
+      answers.push(await request('/v1/transfers/none', { headers: { origin: madeUp(i) }, localAddress: '127.0.0.21' }));
     }
     const readsPastLimit = reads - readsBeforeLimit;
     expect(answers.map((res) => res.status)).to.deep.equal([...Array<number>(LIMIT).fill(403), 429, 429, 429]);
+    expect(readsBeforeLimit - readsAtStart, 'reads forced by made-up origins up to the limit, one each').to.be.at.least(LIMIT);
     expect(readsPastLimit, 'reads of the clients for made-up origins past the limit').to.equal(0);
     for (const res of answers.slice(LIMIT)) {
       expect(res.body.code).to.equal('RATE_LIMITED');
@@ -156,7 +170,7 @@ forEachBackend('Caller guard refusals, counted against the per-IP limit', (db) =
       expect(row, 'the refusal has its audit row').to.deep.include({ statusCode: 429, errorCode: 'RATE_LIMITED', outcome: 'rejected', remoteIp: '127.0.0.21' });
     }
 
-    const res = await gw.request('/v1/auth/token', { json: { client_id: client.clientId, client_secret: client.clientSecret }, headers: { origin: 'https://erp.example.com' }, localAddress: '127.0.0.22' });
+    const res = await request('/v1/auth/token', { json: { client_id: client.clientId, client_secret: client.clientSecret }, headers: { origin: 'https://erp.example.com' }, localAddress: '127.0.0.22' });
     expect(res.status, res.text).to.equal(200);
     expect(res.headers['access-control-allow-origin']).to.equal('https://erp.example.com');
   });
@@ -164,11 +178,11 @@ forEachBackend('Caller guard refusals, counted against the per-IP limit', (db) =
   it('counts a request whose origin needed a new read once: a new client\'s caller gets its whole limit', async () => {
     // A read of the clients now (the re-read a made-up origin forces, from another address), then
     // the client: its origin is allowed only on a read sent after its first request came.
-    expect((await gw.request('/v1/transfers/none', { headers: { origin: madeUp(0) }, localAddress: '127.0.0.24' })).status).to.equal(403);
+    expect((await request('/v1/transfers/none', { headers: { origin: madeUp(0) }, localAddress: '127.0.0.24' })).status).to.equal(403);
     const origin = `https://new-erp-${randomBytes(3).toString('hex')}.example`;
     await gw.createClient({ origins: [origin] });
     const statuses: number[] = [];
-    for (let i = 0; i <= LIMIT; i += 1) statuses.push((await gw.request('/v1/transfers/none', { headers: { origin }, localAddress: '127.0.0.23' })).status);
+    for (let i = 0; i <= LIMIT; i += 1) statuses.push((await request('/v1/transfers/none', { headers: { origin }, localAddress: '127.0.0.23' })).status);
     expect(statuses).to.deep.equal([...Array<number>(LIMIT).fill(401), 429]);
   });
 
@@ -177,7 +191,7 @@ forEachBackend('Caller guard refusals, counted against the per-IP limit', (db) =
     await gw.createClient({ origins: [origin] });
     const answers = [];
     for (let i = 0; i < LIMIT + 2; i += 1) {
-      answers.push(await gw.request('/v1/transfers', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' }, localAddress: '127.0.0.25' }));
+      answers.push(await request('/v1/transfers', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' }, localAddress: '127.0.0.25' }));
     }
     expect(answers.map((res) => res.status)).to.deep.equal([...Array<number>(LIMIT).fill(204), 429, 429]);
     for (const res of answers.slice(LIMIT)) {
@@ -186,13 +200,13 @@ forEachBackend('Caller guard refusals, counted against the per-IP limit', (db) =
       expect(res.headers['access-control-allow-origin'], 'the browser can read the 429').to.equal(origin);
     }
     // The address's limit is spent for its other requests too.
-    expect((await gw.request('/v1/transfers/none', { headers: { origin }, localAddress: '127.0.0.25' })).status).to.equal(429);
+    expect((await request('/v1/transfers/none', { headers: { origin }, localAddress: '127.0.0.25' })).status).to.equal(429);
   });
 
   it('answers an address outside the global list 403 up to the limit, then 429 with Retry-After', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < LIMIT + 2; i += 1) {
-      const res = await gw.request('/v1/transfers/none', { localAddress: '127.0.1.5' });
+      const res = await request('/v1/transfers/none', { localAddress: '127.0.1.5' });
       statuses.push(res.status);
       if (res.status === 429) expect(Number(res.headers['retry-after'])).to.be.greaterThan(0);
       else expect(res.body.code).to.equal('IP_NOT_ALLOWED');

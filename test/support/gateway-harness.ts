@@ -48,8 +48,8 @@ export class TestGateway {
     this.jwtSecret = jwtSecret;
   }
 
-  /** `options.clock`: the node's wall clock (a node whose clock was stepped); ages stay on the monotonic clock. */
-  static async start(databaseUrl: string, env: Record<string, string> = {}, options: { clock?: () => number } = {}): Promise<TestGateway> {
+  /** `options.clock`: the node's wall clock (a node whose clock was stepped); `options.elapsed`: the monotonic clock the client reads are aged on. */
+  static async start(databaseUrl: string, env: Record<string, string> = {}, options: { clock?: () => number; elapsed?: () => number } = {}): Promise<TestGateway> {
     const jwtSecret = randomBytes(32).toString('hex');
     const config = loadConfig({
       GERBANG_DATABASE_URL: databaseUrl,

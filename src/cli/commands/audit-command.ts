@@ -229,7 +229,7 @@ async function acceptDayCommand(args: string[], io: CliIo): Promise<number> {
   const keys = loadAuditKeys(io.env);
   const store = await openAuditStore(io, keys);
   try {
-    const result = await acceptReconciliationDay(store, keys, { account, day, reason, ...(expect === undefined ? {} : { expect }), actor: CLI_ACTOR, remoteIp: 'local' });
+    const result = await acceptReconciliationDay(store, { account, day, reason, ...(expect === undefined ? {} : { expect }), actor: CLI_ACTOR, remoteIp: 'local' });
     const what = `day ${day} of account ${result.masked}`;
     const alerts = result.found.map((m) => `  - ${describeAlert(m)}`);
     const sealing = result.sealing.map((s) => `  - ${s.paymentIds.length} payment(s)${s.paymentIds.length === 0 ? '' : `: id ${s.paymentIds.join(', ')}`}`);

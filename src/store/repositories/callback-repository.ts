@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KeyRing } from '../../security/index.js';
-import { UniqueViolationError, type CallbackDelivery, type CallbackRepository, type Db, type LeasedCallback, type OverdueCallbacks, type RefusedCallback, type SqlValue } from '../types.js';
+import { UniqueViolationError, type CallbackDelivery, type CallbackRepository, type Db, type LeasedCallback, type OverdueCallbacks, type Queryable, type RefusedCallback, type SqlValue } from '../types.js';
 import { toNumber } from './row-values.js';
 import { IntegrityError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
@@ -158,12 +158,9 @@ export class SqlCallbackRepository implements CallbackRepository {
   async requeue(delivery: QueuedNotification, now: number, options: { judgeOnly?: boolean; countAttempts?: boolean; attemptsAudited?: number; queueUnaudited?: boolean } = {}): Promise<{ found: string; queued: boolean; attemptsRecorded?: number } | { notRequeued: string }> {
     const key = [delivery.clientId, delivery.transactionId];
     const what = `the delivery of client ${delivery.clientId}, transactionId ${delivery.transactionId}`;
-    const locked = this.db.dialect === 'mysql' ? ' FOR UPDATE' : '';
     try {
       return await changeRows(this.chain, this.sealer, now, async (rows) => {
-        const [row] = (await rows.tx.query<MacedRow>(`SELECT ${CALLBACK_DELIVERIES.columns}, lease_owner, lease_until FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?${locked}`, key)).filter(
-          (r) => r.client_id === delivery.clientId && r.transaction_id === delivery.transactionId,
-        );
+        const row = await this.deliveryRow(rows.tx, delivery.clientId, delivery.transactionId, { lock: true });
         // Judged as audit verify judges it: a change record inserted in SQL (unlinked) does not make a genuine row, a delivered one, look forged.
         const found = await verifiedRowProblem(rows.tx, CALLBACK_DELIVERIES, key, row, this.sealer);
         if (found === null) return { notRequeued: row ? `${what} holds (it is ${String(row.state)} as Gerbang left it)` : `${what} was never queued (or Gerbang deleted it)` };
@@ -350,10 +347,18 @@ export class SqlCallbackRepository implements CallbackRepository {
    * attempt the dispatcher records between the two reads is not mistaken for a row written back.
    */
   async deliveryProblemOf(clientId: string, transactionId: string): Promise<string | null> {
-    const key = [clientId, transactionId];
-    return this.db.withTransaction(async (tx) => {
-      const [row] = (await tx.query<MacedRow>(`SELECT ${CALLBACK_DELIVERIES.columns} FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?`, key)).filter((r) => r.client_id === clientId && r.transaction_id === transactionId);
-      return verifiedRowProblem(tx, CALLBACK_DELIVERIES, key, row, this.sealer);
-    });
+    return this.db.withTransaction(async (tx) => verifiedRowProblem(tx, CALLBACK_DELIVERIES, [clientId, transactionId], await this.deliveryRow(tx, clientId, transactionId), this.sealer));
+  }
+
+  /**
+   * The delivery row of `clientId`'s `transactionId` as requeue and deliveryProblemOf judge it
+   * (its MACed columns and its lease), its key compared exactly (MariaDB's collation finds 'a '
+   * for 'a'), or undefined. `lock`: read FOR UPDATE on MySQL/MariaDB, for requeue, which deletes
+   * and replaces it in the same transaction; a page that only looks locks nothing.
+   */
+  private async deliveryRow(tx: Queryable, clientId: string, transactionId: string, options: { lock?: boolean } = {}): Promise<MacedRow | undefined> {
+    const locked = options.lock && this.db.dialect === 'mysql' ? ' FOR UPDATE' : '';
+    const rows = await tx.query<MacedRow>(`SELECT ${CALLBACK_DELIVERIES.columns}, lease_owner, lease_until FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?${locked}`, [clientId, transactionId]);
+    return rows.find((r) => r.client_id === clientId && r.transaction_id === transactionId);
   }
 }
