@@ -91,12 +91,25 @@ export interface Transaction extends Queryable {
   commitWith(statements: readonly SqlStatement[]): Promise<ExecuteResult[]>;
 }
 
+/** What PaymentRepository.laterHistory proved of a payment's history after its last event. */
+export type LaterHistory = { links: number } | { problem: string } | { beyond: number } | { moved: true };
+
 export interface Db extends Queryable {
   /**
    * Runs `fn` in one transaction on one connection; commits when it resolves, rolls back
    * when it throws, and always releases the connection.
    */
   withTransaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn`'s reads on one connection in one read-only transaction, so every read sees the
+   * database as one snapshot: a write another connection commits meanwhile is seen by none of them
+   * (a row read and a proof over other tables then describe the same moment). MySQL/MariaDB: START
+   * TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY under REPEATABLE READ, taken at once; SQLite: a
+   * read transaction, its snapshot taken at its first read. Ended (rolled back: nothing to commit)
+   * when `fn` settles, and the connection released. Keep `fn` short: on MySQL/MariaDB an open
+   * snapshot holds back the purge of older row versions.
+   */
+  withSnapshot<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   /**
    * A writer of its own, for callers that run many short transactions one after another (the
    * audit's hash chains): `run(fn)` has withTransaction's contract, on a connection kept for
@@ -466,14 +479,17 @@ export interface PaymentRepository {
    */
   releaseStale(id: number, staleBefore: number): Promise<boolean>;
   /**
-   * Proves that nothing of payment `id`'s history after its last event was deleted with its chain
+   * Proves that nothing of `payment`'s history after its last event was deleted with its chain
    * links, so that the state its row and last event agree on is its latest: no link of any audit
    * chain is missing, moved or altered from the link before that event (by the time it was linked,
-   * less a margin for the clocks of other nodes) to each chain's head. `problem` names what does not
-   * hold; `beyond` is the number of links the proof would read when that is more than `maxLinks`
-   * (nothing is proved then). The chains' heads are the checkpoints' to vouch for.
+   * less a margin for the clocks of other nodes) to each chain's head. All of it read in one
+   * snapshot (Db.withSnapshot): the row read again there (its MAC and its last event checked, as
+   * find() checks them) and the chains walked there. `moved`: the row there is gone or no longer the
+   * one given (its state, updated_at or request hash), so nothing is proved of it; `problem` names
+   * what does not hold; `beyond` is the number of links the proof would read when that is more than
+   * `maxLinks` (nothing is proved then). The chains' heads are the checkpoints' to vouch for.
    */
-  laterHistory(id: number, maxLinks: number): Promise<{ links: number } | { problem: string } | { beyond: number }>;
+  laterHistory(payment: PaymentRecord, maxLinks: number): Promise<LaterHistory>;
   /**
    * Deletes a reservation that certainly never reached the bank (state RECEIVED or SENDING), so
    * the ERP may retry the same transactionId. Returns false when the row is in another state.

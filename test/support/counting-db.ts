@@ -1,4 +1,4 @@
-import type { Db, Transaction } from '../../src/store/index.js';
+import type { Db, Queryable, Transaction } from '../../src/store/index.js';
 
 /**
  * The real database `real`, the transactions of its writer sessions (the audit chains' groups)
@@ -75,20 +75,28 @@ export function recordingStatements(real: Db, describe: (sql: string) => string 
 
 /**
  * The real database `real`, `then` run once right after the first statement outside a writer
- * session whose SQL matches `pattern`, before its rows are handed back: another process's write
- * between a read and what the reader does with it.
+ * session (in a snapshot too: withSnapshot) whose SQL matches `pattern`, before its rows are
+ * handed back: another process's write between a read and what the reader does with it.
  */
 export function writeAfterRead(real: Db, pattern: RegExp, then: () => Promise<void>): Db {
   let done = false;
+  const watched = <Q extends Pick<Db, 'query'>>(q: Q): Q['query'] =>
+    (async (sql: string, ...rest: unknown[]) => {
+      const rows = await (q.query as (sql: string, ...rest: unknown[]) => Promise<unknown>)(sql, ...rest);
+      if (!done && pattern.test(sql)) {
+        done = true;
+        await then();
+      }
+      return rows;
+    }) as Q['query'];
   const db = Object.create(real) as Db;
-  db.query = (async (sql: string, ...rest: unknown[]) => {
-    const rows = await (real.query as (sql: string, ...rest: unknown[]) => Promise<unknown>)(sql, ...rest);
-    if (!done && pattern.test(sql)) {
-      done = true;
-      await then();
-    }
-    return rows;
-  }) as Db['query'];
+  db.query = watched(real);
+  db.withSnapshot = (fn) =>
+    real.withSnapshot((q) => {
+      const seen = Object.create(q) as Queryable;
+      seen.query = watched(q);
+      return fn(seen);
+    });
   return db;
 }
 

@@ -83,8 +83,9 @@ export function looksLeftBehind(payment: PaymentRecord, now: number): boolean {
  * middle of a chain and write its row back as it was while RECEIVED; the row and its last event
  * then agree, and only the chains show the hole. So the database must hold what the audit
  * checkpoints vouched for, and every chain must be whole from that reservation's event to its
- * head (PaymentRepository.laterHistory). Throws IntegrityError (500 AUDIT_INTEGRITY) naming what
- * does not hold; false when the proof would read more than `proofLinks` links: never a guess, the
+ * head, read in one snapshot with the row itself (PaymentRepository.laterHistory). A row changed
+ * since `payment` was read is IDEMPOTENCY_IN_FLIGHT (409, Retry-After 1): the retry reads it anew.
+ * Throws IntegrityError (500 AUDIT_INTEGRITY) naming what does not hold; false when the proof would read more than `proofLinks` links: never a guess, the
  * reservation enters the review queue (once) for a person to check with the bank and resolve.
  * STORE_UNAVAILABLE (503) when that history holds a record under a ring key this process has not
  * loaded (laterHistoryHere). All are logged (with `request`, the request that asked, if any);
@@ -94,6 +95,11 @@ export async function provedLeftBehind(deps: LeftBehindDeps, payment: PaymentRec
   const lacking = await deps.checkpoints();
   const bound = deps.proofLinks ?? TAKEOVER_PROOF_LINKS;
   const later = lacking === null ? await laterHistoryHere(deps, payment, bound, use, request) : { problem: lacking };
+  if ('moved' in later) {
+    // Moved on (or released) since it was read, by its own request or another's takeover: what it is now is for the retry to read.
+    log.warn({ ...request, transactionId: payment.transactionId }, `a reservation left behind was not ${use}: it changed while it was being proved`);
+    throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId is being processed; retry shortly.', { headers: { 'Retry-After': '1' } });
+  }
   if ('problem' in later) {
     log.error({ ...request, transactionId: payment.transactionId, where: later.problem }, `a reservation left behind was not ${use}: its history does not hold`);
     throw new IntegrityError(`payments id ${payment.id} (${payment.clientId} / ${payment.transactionId}) was not ${use} as a reservation left behind: ${later.problem}`);
@@ -116,7 +122,7 @@ export async function provedLeftBehind(deps: LeftBehindDeps, payment: PaymentRec
  */
 async function laterHistoryHere(deps: LeftBehindDeps, payment: PaymentRecord, bound: number, use: string, request: RequestContext | undefined): ReturnType<LeftBehindDeps['payments']['laterHistory']> {
   try {
-    return await deps.payments.laterHistory(payment.id, bound);
+    return await deps.payments.laterHistory(payment, bound);
   } catch (error) {
     if (!(error instanceof KeyRingError) || error.reason !== 'unknown-key') throw error;
     log.error({ ...request, transactionId: payment.transactionId, err: error }, `a reservation left behind was not ${use}: its later history holds a record under a key this process has not loaded; reload it with the key ring of the others`);

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
-import { REVIEW_STATES, type Db, type Dialect, type ExecuteResult, type InDoubtState, type InDoubtSummary, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue } from '../types.js';
+import { REVIEW_STATES, type Db, type Dialect, type ExecuteResult, type InDoubtState, type InDoubtSummary, type LaterHistory, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue } from '../types.js';
 import { isLink, type ChainLanes, type Written } from './audit-chain.js';
 import type { ChainDependency } from '../types.js';
 import { chainCoverage } from './chain-coverage.js';
@@ -656,18 +656,29 @@ export class SqlPaymentRepository implements PaymentRepository {
     return this.deleteWithEvent(id, "state = 'RECEIVED' AND updated_at <= ?", [staleBefore], Date.now());
   }
 
-  async laterHistory(id: number, maxLinks: number): Promise<{ links: number } | { problem: string } | { beyond: number }> {
-    const [link] = await this.db.query<{ recorded_at: number | string }>(
-      `SELECT recorded_at FROM audit_chain WHERE ${isLink()} AND kind = 'payment_event' AND record_id = (SELECT id FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1)`,
-      [id],
-    );
-    // A payment from before its history was kept (migration 024) has no event to prove from.
-    if (!link) return { beyond: Number.POSITIVE_INFINITY };
-    // A key this process lacks (not yet reloaded after keys rotate) is "cannot prove now", not a forgery.
-    const proved = await verifyChainsSince(this.db, this.sealer, toNumber(link.recorded_at) - OTHER_CLOCKS_MS, maxLinks, { strictKeys: true });
-    if ('beyond' in proved) return proved;
-    if (proved.breaks.length === 0) return { links: proved.links };
-    return { problem: `the history of payments id ${id} after its last event cannot be proved whole: ${proved.breaks.map((b) => b.detail).join('; ')}` };
+  async laterHistory(payment: PaymentRecord, maxLinks: number): Promise<LaterHistory> {
+    const id = payment.id;
+    // One snapshot for the row, its last event and the chains: read one by one, a writer in SQL
+    // putting the deleted later events and their links back and taking them out again could show
+    // the row check a history without them and the walk one with them, each whole.
+    return this.db.withSnapshot(async (q) => {
+      const [row] = await q.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
+      const record = row && toPaymentRecord(row, this.sealer);
+      if (!record || record.state !== payment.state || record.updatedAt !== payment.updatedAt || record.requestHash !== payment.requestHash) return { moved: true };
+      const history = await this.history(q, row, record);
+      if ('problem' in history) return { problem: history.problem };
+      const [link] = await q.query<{ recorded_at: number | string }>(
+        `SELECT recorded_at FROM audit_chain WHERE ${isLink()} AND kind = 'payment_event' AND record_id = (SELECT id FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1)`,
+        [id],
+      );
+      // A payment from before its history was kept (migration 024) has no event to prove from.
+      if (!link) return { beyond: Number.POSITIVE_INFINITY };
+      // A key this process lacks (not yet reloaded after keys rotate) is "cannot prove now", not a forgery.
+      const proved = await verifyChainsSince(q, this.sealer, toNumber(link.recorded_at) - OTHER_CLOCKS_MS, maxLinks, { strictKeys: true });
+      if ('beyond' in proved) return proved;
+      if (proved.breaks.length === 0) return { links: proved.links };
+      return { problem: `the history of payments id ${id} after its last event cannot be proved whole: ${proved.breaks.map((b) => b.detail).join('; ')}` };
+    });
   }
 
   async claimDue(options: { owner: string; now: number; leaseMs: number; sendingStaleBefore: number; limit: number }): Promise<(PaymentRecord | RefusedPayment)[]> {

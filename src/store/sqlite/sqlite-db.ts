@@ -3,7 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { CommitUnknownError, committable, oneRowChecked, type Db, type ExecuteResult, type SqlValue, type SqlStatement, type Transaction, type TransactionSession } from '../types.js';
+import { CommitUnknownError, committable, oneRowChecked, type Db, type ExecuteResult, type Queryable, type SqlValue, type SqlStatement, type Transaction, type TransactionSession } from '../types.js';
 import { readableByOthers } from '../../security/index.js';
 import { AsyncMutex } from '../async-mutex.js';
 import { mapSqliteError } from './sqlite-errors.js';
@@ -102,8 +102,20 @@ export class SqliteDb implements Db {
    * (for up to the busy timeout) instead of both reading and then one failing at its first write.
    */
   withTransaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.inTransaction('BEGIN IMMEDIATE', fn);
+  }
+
+  /**
+   * A read transaction (BEGIN DEFERRED: its snapshot is taken at its first read, and WAL keeps it
+   * while other processes write), this connection held for the whole of `fn` as withTransaction holds it.
+   */
+  withSnapshot<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    return this.inTransaction('BEGIN DEFERRED', fn);
+  }
+
+  private inTransaction<T>(begin: string, fn: (tx: Transaction) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
-      this.run('BEGIN IMMEDIATE');
+      this.run(begin);
       const tx = this.transaction();
       try {
         const result = await holding.run(this.mutex, () => fn(tx));
