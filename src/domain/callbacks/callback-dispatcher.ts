@@ -234,7 +234,9 @@ export class CallbackDispatcher {
    * without an outcome, which a requeue reads as "it may have been delivered" (earlierDeliveries)
    * and refuses without --send-again. When that record cannot be opened, nothing is sent (the
    * lease ends, and it is claimed again). Opening it first costs no round trip: the record was
-   * opened (then completed) after the POST before.
+   * opened (then completed) after the POST before. Before it, the delivery's own CALLBACK records
+   * are read (one query, attemptNotOnItsRow): an attempt its row lost is refused, never posted
+   * again, and one another process is posting now is left to it.
    */
   private async deliver(delivery: CallbackDelivery): Promise<void> {
     // At most one POST an attempt: one its row lost (or one another process sends now) is not sent again.

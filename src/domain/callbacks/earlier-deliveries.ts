@@ -56,7 +56,7 @@ export async function earlierDeliveries(audit: Pick<AuditRepository, 'list'>, cl
   let attempts = 0;
   try {
     for await (const record of callbackRecords(audit, clientId, transactionId)) {
-      if (typeof record === 'string') return { untellable: record };
+      if (record.integrityProblem !== undefined) return { untellable: `audit_exchanges id ${record.id} of transactionId ${transactionId} does not hold (${record.integrityProblem})` };
       const found = deliveredBy(record);
       if (typeof found === 'string') return { untellable: found };
       if (recordsAnAttempt(record)) attempts += 1;
@@ -72,18 +72,14 @@ export async function earlierDeliveries(audit: Pick<AuditRepository, 'list'>, cl
 
 /**
  * The CALLBACK records of `clientId`'s notification of `transactionId`, page by page, each held to
- * its own chain links (AuditRepository.list); the first record of that transaction id that does
- * not hold, whatever its method or client, ends them, said in words.
+ * its own chain links (AuditRepository.list), and every record of that transaction id that does
+ * not hold (`integrityProblem`), whatever its method or client: its values are the writer's.
  */
-async function* callbackRecords(audit: Pick<AuditRepository, 'list'>, clientId: string, transactionId: string): AsyncGenerator<AuditExchangeRow | string> {
+async function* callbackRecords(audit: Pick<AuditRepository, 'list'>, clientId: string, transactionId: string): AsyncGenerator<AuditExchangeRow> {
   for (let afterId: number | undefined; ; ) {
     const page = await audit.list({ transactionId, afterId, limit: PAGE });
     for (const record of page) {
-      if (record.integrityProblem !== undefined) {
-        yield `audit_exchanges id ${record.id} of transactionId ${transactionId} does not hold (${record.integrityProblem})`;
-        return;
-      }
-      if (record.method === CALLBACK_METHOD && record.clientId === clientId) yield record;
+      if (record.integrityProblem !== undefined || (record.method === CALLBACK_METHOD && record.clientId === clientId)) yield record;
     }
     if (page.length < PAGE) return;
     afterId = page[page.length - 1].id;
@@ -94,10 +90,11 @@ async function* callbackRecords(audit: Pick<AuditRepository, 'list'>, clientId: 
  * Why a claimed delivery must not be sent now, from its own attempts' CALLBACK records (those
  * naming its id): `refused`, one of them records an attempt its row does not (a later attempt
  * number than the row's attempts: sent, and its record on the row lost — its lease cleared in SQL
- * while it was sent, or its change record cut from its chain with the row written back as queued),
- * or a record does not hold; `inFlight`, an attempt of it opened after `openedSince` has no outcome
- * yet (another process sends it now, its lease cleared in SQL). An attempt opened before, with no
- * outcome, is one whose process stopped: sent again, as before these records. Null: send it.
+ * while it was sent, or its change record cut from its chain with the row written back as queued);
+ * `inFlight`, an attempt of it opened after `openedSince` has no outcome yet (another process
+ * sends it now, its lease cleared in SQL). An attempt opened before, with no outcome, is one whose
+ * process stopped: sent again, as before these records. Null: send it. A record that does not hold
+ * is not read (its values are the writer's): the scrub holds sending while it does not.
  */
 export async function attemptNotOnItsRow(
   audit: Pick<AuditRepository, 'list'>,
@@ -107,8 +104,8 @@ export async function attemptNotOnItsRow(
   const what = `callback_deliveries id ${delivery.id} (client ${delivery.clientId}, transactionId ${delivery.transactionId})`;
   try {
     for await (const record of callbackRecords(audit, delivery.clientId, delivery.transactionId)) {
-      if (typeof record === 'string') return { refused: `${what} cannot be told unsent: ${record}` };
-      if (record.errorCode === 'AUDIT_INTEGRITY') continue;
+      // Not holding (its values the writer's): the scrub holds sending until it holds again, and an operator's --send-again is not undone here.
+      if (record.integrityProblem !== undefined || record.errorCode === 'AUDIT_INTEGRITY') continue;
       const asked = JSON.parse(record.requestBody ?? '{}') as Partial<AttemptAsked>;
       if (asked.deliveryId !== delivery.id) continue;
       if (record.outcome === 'in_progress') {
