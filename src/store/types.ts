@@ -1112,13 +1112,17 @@ export interface CallbackRepository {
   enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void>;
   /** Leases due PENDING notifications to `owner`: each ready to send, or refused (never to be signed nor sent). */
   claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<(CallbackDelivery | RefusedCallback)[]>;
+  /** Gives up `owner`'s lease of delivery `id` (its lease end kept: claimed again after it), nothing sent: when it is not `owner`'s lease, nothing. */
+  releaseLease(id: number, owner: string): Promise<void>;
   /**
    * Records an attempt: DELIVERED, PENDING again at `nextAttemptAt`, or FAILED for good; frees the
    * lease. The row is read by the delivery's client and transaction id: throws IntegrityError when
    * it is no longer Gerbang's latest state of it, its id changed since the claim included (nothing written).
-   * False (nothing written) when the row is no longer leased to `owner` (deleted, or leased to another).
+   * False (nothing written) when the row is no longer leased to `owner` (deleted, or leased to
+   * another); a lease cleared (outside the MAC) is recorded over when the row is still, as its MAC
+   * proves, what was claimed (`attempts`: as claimed; without it, never).
    */
-  recordAttempt(delivery: { id: number; clientId: string; transactionId: string }, owner: string, attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number }, now: number): Promise<boolean>;
+  recordAttempt(delivery: { id: number; clientId: string; transactionId: string; attempts?: number }, owner: string, attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number }, now: number): Promise<boolean>;
   /**
    * Queues a delivery again, as enqueue does (PENDING, no attempts, due now, its MAC and change
    * record), over one whose row does not hold or that was deleted in SQL: `found` says what was

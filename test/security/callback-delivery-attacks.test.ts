@@ -1129,6 +1129,70 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
     });
   });
 
+  describe('its lease cleared while it is being sent (lease_owner and lease_until are outside its MAC)', () => {
+    /** Sends `transactionId`'s notification with a dispatcher whose POST is held until `during` has run: the dispatcher, its run done. */
+    async function sentWhile(transactionId: string, during: () => Promise<unknown>) {
+      const release = receiver.hold();
+      const sending = dispatcherFrom();
+      const run = sending.runs(1);
+      try {
+        await eventually(async () => noticesFor(transactionId).length === 1);
+        await during();
+      } finally {
+        release();
+      }
+      await run;
+      return sending;
+    }
+    const attemptsOf = async (transactionId: string) => (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.errorCode !== 'AUDIT_INTEGRITY');
+
+    it('cleared: the attempt is recorded on its row all the same (DELIVERED), and it is not sent a second time, nor by another process claiming it while it is sent', async () => {
+      const { transactionId, row } = await paidAndQueued();
+      const sending = await sentWhile(transactionId, async () => {
+        await db().execute('UPDATE callback_deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = ?', [row.id]);
+        // Another process claims it meanwhile: its attempt is being sent, so not sent by that one.
+        await dispatcherFrom().runs(1);
+      });
+      expect((await copyRow(db(), 'callback_deliveries', 'id = ?', [row.id])).state, 'recorded').to.equal('DELIVERED');
+      await dispatcherFrom(sending.clock.now + 120_000).runs(2);
+      expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+      const [attempt] = await attemptsOf(transactionId);
+      expect(JSON.parse(attempt.responseBody!)).to.not.have.property('notRecorded');
+    });
+
+    it('given to a made-up owner: the attempt is not recorded on its row, and the next claim refuses it, naming the audit record of the attempt its row lost; sent once', async () => {
+      const { transactionId, row } = await paidAndQueued();
+      const sending = await sentWhile(transactionId, () => db().execute("UPDATE callback_deliveries SET lease_owner = 'another-node', lease_until = ? WHERE id = ?", [Date.now(), row.id]));
+      const [attempt] = await attemptsOf(transactionId);
+      expect(JSON.parse(attempt.responseBody!).notRecorded).to.contain('no longer leased to this process');
+      await dispatcherFrom(sending.clock.now + 120_000).runs(3);
+      expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+      expect(refusedLines(transactionId).join('\n')).to.contain(`callback_deliveries id ${Number(row.id)} (client ${client.clientId}, transactionId ${transactionId}) records 0 attempt(s), but audit_exchanges id ${attempt.id} records attempt 1 of it, DELIVERED`);
+      expect((await refusalAudits(transactionId))[0].responseBody).to.contain('NOT SENT');
+    });
+  });
+
+  describe('its attempt\'s change record cut from the middle of its chain, its row written back as queued', () => {
+    it('refused before it is sent: its CALLBACK audit record shows the attempt its row lost; sent once', async () => {
+      const { transactionId, row: queuedRow } = await paidAndQueued();
+      const sending = dispatcherFrom();
+      await sending.runs(1);
+      expect((await copyRow(db(), 'callback_deliveries', 'id = ?', [queuedRow.id])).state).to.equal('DELIVERED');
+      // More of the gateway's work after it: its attempt's link is not its chain's tail.
+      await paidAndQueued();
+      const [record] = await db().query<{ id: number | string }>("SELECT id FROM record_changes WHERE table_name = 'callback_deliveries' AND row_key = ? ORDER BY id DESC LIMIT 1", [JSON.stringify([client.clientId, transactionId])]);
+      const [link] = await db().query<Row>("SELECT writer_id, seq FROM audit_chain WHERE kind = 'record_change' AND record_id = ?", [Number(record.id)]);
+      const [head] = await db().query<Row>('SELECT last_seq FROM audit_writers WHERE writer_id = ?', [link.writer_id]);
+      expect(Number(head.last_seq), 'cut from the middle').to.be.greaterThan(Number(link.seq));
+      await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
+      await db().execute('DELETE FROM record_changes WHERE id = ?', [Number(record.id)]);
+      await writeBack(db(), 'callback_deliveries', { ...queuedRow, lease_owner: null, lease_until: null }, 'id = ?', [queuedRow.id]);
+      await dispatcherFrom(sending.clock.now + 120_000).runs(2);
+      expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+      expect(refusedLines(transactionId).join('\n')).to.contain(`callback_deliveries id ${Number(queuedRow.id)} (client ${client.clientId}, transactionId ${transactionId}) records 0 attempt(s)`).and.to.contain('records attempt 1 of it, DELIVERED');
+    });
+  });
+
   describe('a forged row left as it is, claimed and refused again as each lease ends', () => {
     it('audited and logged once per forged state: two claims of the same row, one record; the row forged otherwise, a second; a process started anew, once more', async () => {
       await forged(-2, 'FORGED-ONCE');

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { request } from 'undici';
 import { getLogger, type RequestContext } from '../../log/index.js';
@@ -8,7 +8,7 @@ import { LEASE_CLOCK_MARGIN_MS, type AuditRepository, type CallbackDelivery, typ
 import { PeriodicTask } from '../periodic-task.js';
 import type { TransferResult } from '../transfers/transfer-result.js';
 import type { CallbackSigner } from './callback-signer.js';
-import { CALLBACK_METHOD, type AttemptAnswered, type AttemptAsked } from './earlier-deliveries.js';
+import { attemptNotOnItsRow, CALLBACK_METHOD, type AttemptAnswered, type AttemptAsked } from './earlier-deliveries.js';
 
 const log = getLogger('callbacks');
 
@@ -234,11 +234,25 @@ export class CallbackDispatcher {
    * without an outcome, which a requeue reads as "it may have been delivered" (earlierDeliveries)
    * and refuses without --send-again. When that record cannot be opened, nothing is sent (the
    * lease ends, and it is claimed again). Opening it first costs no round trip: the record was
-   * opened (then completed) after the POST before.
+   * opened (then completed) after the POST before. Before it, the delivery's own CALLBACK records
+   * are read (one query, attemptNotOnItsRow): an attempt its row lost is refused, never posted
+   * again, and one another process is posting now is left to it.
    */
   private async deliver(delivery: CallbackDelivery): Promise<void> {
-    // Read back by requeue (earlierDeliveries): an attempt the endpoint answered 2xx is not sent again unasked.
-    const asked: AttemptAsked = { url: delivery.url, body: JSON.parse(delivery.body) };
+    // At most one POST an attempt: one its row lost (or one another process sends now) is not sent again.
+    const lost = await attemptNotOnItsRow(this.deps.audit, delivery, this.deps.clock() - HELD_LONGER_THAN_A_CLAIM_MS);
+    if (lost !== null) {
+      // Leased by no process (its lease end kept): the process sending it records the attempt over a lease it finds cleared (recordAttempt).
+      await this.deps.callbacks.releaseLease(delivery.id, this.owner);
+      if ('inFlight' in lost) {
+        log.warn({ deliveryId: delivery.id, clientId: delivery.clientId, transactionId: delivery.transactionId, exchangeId: lost.inFlight }, 'callback not sent: an attempt of it is being sent now (its lease cleared outside Gerbang?)');
+        return;
+      }
+      const asFound = createHash('sha256').update(JSON.stringify([delivery.id, delivery.attempts, lost.refused])).digest('base64');
+      return this.refuse({ id: delivery.id, clientId: delivery.clientId, transactionId: delivery.transactionId, refused: lost.refused, leftAsIs: true, asFound });
+    }
+    // Read back by requeue (earlierDeliveries): an attempt the endpoint answered 2xx is not sent again unasked; and before each send (attemptNotOnItsRow).
+    const asked: AttemptAsked = { url: delivery.url, body: JSON.parse(delivery.body), deliveryId: delivery.id, attempt: delivery.attempts + 1 };
     const audit = new InternalAuditTrail(this.deps.audit, { method: CALLBACK_METHOD, path: `/internal/callbacks/${delivery.transactionId}`, requestBody: asked }, this.deps.clock);
     audit.set({ clientId: delivery.clientId, transactionId: delivery.transactionId });
     try {

@@ -4,7 +4,13 @@ import type { AuditExchangeRow, AuditRepository } from '../../store/types.js';
 export const CALLBACK_METHOD = 'CALLBACK';
 
 /** What a delivery attempt's audit record asks (its request) and answers (its response), as deliver writes them. */
-export type AttemptAsked = { url: string; body: unknown };
+export type AttemptAsked = {
+  url: string;
+  body: unknown;
+  /** The delivery's row (its MAC-covered id) and the attempt this is of it (its attempts as claimed, plus one): read back before each send (attemptNotOnItsRow). Absent from records written before. */
+  deliveryId?: number;
+  attempt?: number;
+};
 export type AttemptAnswered = {
   delivery: 'DELIVERED' | 'PENDING' | 'FAILED';
   status: number | null;
@@ -49,23 +55,72 @@ export async function earlierDeliveries(audit: Pick<AuditRepository, 'list'>, cl
   let times = 0;
   let attempts = 0;
   try {
-    for (let afterId: number | undefined; ; ) {
-      const page = await audit.list({ transactionId, afterId, limit: PAGE });
-      for (const record of page) {
-        if (record.integrityProblem !== undefined) return { untellable: `audit_exchanges id ${record.id} of transactionId ${transactionId} does not hold (${record.integrityProblem})` };
-        if (record.method !== CALLBACK_METHOD || record.clientId !== clientId) continue;
-        const found = deliveredBy(record);
-        if (typeof found === 'string') return { untellable: found };
-        if (recordsAnAttempt(record)) attempts += 1;
-        if (found === null) continue;
-        times += 1;
-        delivered = found;
-      }
-      if (page.length < PAGE) return { delivered, times, attempts };
-      afterId = page[page.length - 1].id;
+    for await (const record of callbackRecords(audit, clientId, transactionId)) {
+      if (record.integrityProblem !== undefined) return { untellable: `audit_exchanges id ${record.id} of transactionId ${transactionId} does not hold (${record.integrityProblem})` };
+      const found = deliveredBy(record);
+      if (typeof found === 'string') return { untellable: found };
+      if (recordsAnAttempt(record)) attempts += 1;
+      if (found === null) continue;
+      times += 1;
+      delivered = found;
     }
+    return { delivered, times, attempts };
   } catch (error) {
     return { untellable: `its audit records cannot be read (${error instanceof Error ? error.message : String(error)})` };
+  }
+}
+
+/**
+ * The CALLBACK records of `clientId`'s notification of `transactionId`, page by page, each held to
+ * its own chain links (AuditRepository.list), and every record of that transaction id that does
+ * not hold (`integrityProblem`), whatever its method or client: its values are the writer's.
+ */
+async function* callbackRecords(audit: Pick<AuditRepository, 'list'>, clientId: string, transactionId: string): AsyncGenerator<AuditExchangeRow> {
+  for (let afterId: number | undefined; ; ) {
+    const page = await audit.list({ transactionId, afterId, limit: PAGE });
+    for (const record of page) {
+      if (record.integrityProblem !== undefined || (record.method === CALLBACK_METHOD && record.clientId === clientId)) yield record;
+    }
+    if (page.length < PAGE) return;
+    afterId = page[page.length - 1].id;
+  }
+}
+
+/**
+ * Why a claimed delivery must not be sent now, from its own attempts' CALLBACK records (those
+ * naming its id): `refused`, one of them records an attempt its row does not (a later attempt
+ * number than the row's attempts: sent, and its record on the row lost — its lease cleared in SQL
+ * while it was sent, or its change record cut from its chain with the row written back as queued);
+ * `inFlight`, an attempt of it opened after `openedSince` has no outcome yet (another process
+ * sends it now, its lease cleared in SQL). An attempt opened before, with no outcome, is one whose
+ * process stopped: sent again, as before these records. Null: send it. A record that does not hold
+ * is not read (its values are the writer's): the scrub holds sending while it does not.
+ */
+export async function attemptNotOnItsRow(
+  audit: Pick<AuditRepository, 'list'>,
+  delivery: { id: number; clientId: string; transactionId: string; attempts: number },
+  openedSince: number,
+): Promise<{ refused: string } | { inFlight: number } | null> {
+  const what = `callback_deliveries id ${delivery.id} (client ${delivery.clientId}, transactionId ${delivery.transactionId})`;
+  try {
+    for await (const record of callbackRecords(audit, delivery.clientId, delivery.transactionId)) {
+      // Not holding (its values the writer's): the scrub holds sending until it holds again, and an operator's --send-again is not undone here.
+      if (record.integrityProblem !== undefined || record.errorCode === 'AUDIT_INTEGRITY') continue;
+      const asked = JSON.parse(record.requestBody ?? '{}') as Partial<AttemptAsked>;
+      if (asked.deliveryId !== delivery.id) continue;
+      if (record.outcome === 'in_progress') {
+        if (record.receivedAt > openedSince) return { inFlight: record.id };
+        continue;
+      }
+      const answered = JSON.parse(record.responseBody ?? '{}') as Partial<AttemptAnswered>;
+      if (typeof answered.attempts === 'number' && answered.attempts > delivery.attempts) {
+        const lost = answered.notRecorded === undefined ? '' : ` (not recorded: ${answered.notRecorded})`;
+        return { refused: `${what} records ${delivery.attempts} attempt(s), but audit_exchanges id ${record.id} records attempt ${answered.attempts} of it, ${answered.delivery ?? 'its outcome unknown'} with status ${answered.status ?? 'none'}${lost}: its row lost that attempt (its lease or its change records altered in SQL?): not sent again` };
+      }
+    }
+    return null;
+  } catch (error) {
+    return { refused: `${what} cannot be told unsent: its audit records cannot be read (${error instanceof Error ? error.message : String(error)})` };
   }
 }
 

@@ -229,7 +229,7 @@ export class SqlCallbackRepository implements CallbackRepository {
         // A digest, not the values: they are the writer's, of any size (SQLite enforces no column width), and a process remembers up to 20,000 of them.
         const asFound = createHash('sha256').update(JSON.stringify([toNumber(row.id), ...CALLBACK_DELIVERIES.fields(row, this.sealer), row.mac_key_id, row.mac, heldBack])).digest('base64');
         // Kept leased (claimed again once the lease ends), but by no process: nothing sends it, so a requeue may replace it meanwhile.
-        await this.db.execute('UPDATE callback_deliveries SET lease_owner = NULL WHERE id = ? AND lease_owner = ?', [toNumber(row.id), owner]);
+        await this.releaseLease(toNumber(row.id), owner);
         claimed.push({ id: toNumber(row.id), clientId, transactionId, refused: heldBack, leftAsIs: true, asFound });
         continue;
       }
@@ -258,6 +258,10 @@ export class SqlCallbackRepository implements CallbackRepository {
       claimed.push({ id: toNumber(row.id), clientId, transactionId, url: row.registered!, body: body!, attempts: toNumber(row.attempts) });
     }
     return claimed;
+  }
+
+  async releaseLease(id: number, owner: string): Promise<void> {
+    await this.db.execute('UPDATE callback_deliveries SET lease_owner = NULL WHERE id = ? AND lease_owner = ?', [id, owner]);
   }
 
   async overdue(now: number): Promise<OverdueCallbacks> {
@@ -299,16 +303,19 @@ export class SqlCallbackRepository implements CallbackRepository {
    * nothing written). The row is read by the delivery's client and transaction id (its key), not
    * by the id it was claimed under: one whose id was changed in SQL since its claim is found, and
    * refused as its MAC (which covers the id) says, naming both ids; it stays as it is, refused by
-   * every claim after (never sent a second time). Nothing is written when the lease was lost
-   * meanwhile (its row deleted, or leased to another): false then, else true.
+   * every claim after (never sent a second time). Its lease columns are outside the MAC: a row
+   * whose lease was cleared in SQL while it was sent is recorded all the same when it is, as its
+   * MAC and latest record prove, what this owner claimed (its id, PENDING, `attempts` as claimed);
+   * else it would stay PENDING and be sent again. Nothing is written when the lease was lost
+   * meanwhile (its row deleted, replaced by a requeue, leased to another, or its attempt recorded by
+   * the process that claimed it after this lease ended): false then, else true.
    */
   async recordAttempt(
-    delivery: { id: number; clientId: string; transactionId: string },
+    delivery: { id: number; clientId: string; transactionId: string; attempts?: number },
     owner: string,
     attempt: { state: 'DELIVERED' | 'PENDING' | 'FAILED'; status: number | null; error: string | null; nextAttemptAt: number },
     now: number,
   ): Promise<boolean> {
-    const leased = { sql: 'lease_owner = ?', values: [owner] };
     return changeRows(
       this.chain,
       this.sealer,
@@ -316,18 +323,22 @@ export class SqlCallbackRepository implements CallbackRepository {
       async (rows) => {
         const latest = withLatestRecord(CALLBACK_DELIVERIES, 'd', { dialect: this.db.dialect, column: ['d.client_id', 'd.transaction_id'] });
         const [row] = (
-          await rows.tx.query<MacedRow & LatestRecordColumns>(`SELECT ${latest.columns} FROM callback_deliveries d ${latest.join} WHERE d.client_id = ? AND d.transaction_id = ? AND d.lease_owner = ?`, [
+          await rows.tx.query<MacedRow & LatestRecordColumns>(`SELECT ${latest.columns}, d.lease_owner FROM callback_deliveries d ${latest.join} WHERE d.client_id = ? AND d.transaction_id = ?`, [
             ...latest.params,
             delivery.clientId,
             delivery.transactionId,
-            owner,
           ])
         ).filter((r) => r.client_id === delivery.clientId && r.transaction_id === delivery.transactionId);
-        if (!row) return false;
+        // Leased to another process (its claim after this lease ended): left to it, which sends and records it.
+        if (!row || (row.lease_owner !== null && row.lease_owner !== owner)) return false;
         if (toNumber(row.id as number) !== delivery.id && recordMacProblem(CALLBACK_DELIVERIES, row, this.sealer) !== null) {
           throw new IntegrityError(`${CALLBACK_DELIVERIES.describe(row)} was claimed as id ${delivery.id}: its id was changed since (it no longer matches its MAC)`);
         }
         const current = checkedCurrent(CALLBACK_DELIVERIES, row, row, this.sealer);
+        const cleared = row.lease_owner === null;
+        // Its lease cleared (in SQL, or by a record of this attempt another process wrote): recorded only over the row as this owner claimed it.
+        if (cleared && (toNumber(current.id as number) !== delivery.id || String(current.state) !== 'PENDING' || toNumber(current.attempts as number) !== delivery.attempts)) return false;
+        const leased = cleared ? { sql: 'lease_owner IS NULL', values: [] } : { sql: 'lease_owner = ?', values: [owner] };
         const changes = {
           state: attempt.state, attempts: toNumber(current.attempts) + 1, last_status: attempt.status, last_error: attempt.error?.slice(0, 500) ?? null,
           next_attempt_at: attempt.nextAttemptAt, lease_owner: null, lease_until: null, updated_at: now,
