@@ -515,11 +515,12 @@ export class AuditScrub {
     const read = this.history ?? this.reader!.read();
     const { acceptedDeletions, acceptedSkips } = read;
     // An acceptance walk (exactOnly) takes a chain as accepted only where its line said what remained of it;
-    // a walk that lists every break (walkOn) walks what remains of one accepted as gone by a line that did not say, for verify to name what is missing there.
+    // a walk that lists every break (walkOn) walks what remains of every chain accepted as gone, for verify to name what is missing or
+    // altered there (accepting a chain as gone accepted its head's absence, not a record that stops matching its link since).
     const accepted = this.options.exactOnly
       ? new Map([...read.acceptedBreaks].filter(([, a]) => a.seq === 0 && a.remained !== undefined))
       : this.options.walkOn
-        ? new Map([...read.acceptedBreaks].filter(([, a]) => a.seq !== 0 || a.remained !== undefined))
+        ? new Map([...read.acceptedBreaks].filter(([, a]) => a.seq !== 0))
         : read.acceptedBreaks;
     // An acceptance sets heads as they stand (a chain cut back, accepted through a link): the heads read before it no longer bind.
     if ((read.acceptances ?? 0) !== this.epoch) {

@@ -59,8 +59,8 @@ export class ChainGuard {
     } catch (error) {
       return `the audit checkpoint file ${this.path} cannot be read (${error instanceof Error ? error.message : String(error)}), so whether the chains were cut back cannot be told (GERBANG_AUDIT_CHECKPOINT_FILE)`;
     }
-    const breaks = await this.audit.chainGaps({ since, excluded: acceptedLinks(history), maxLinks });
-    if (history.heads.size > 0) breaks.push(...(await storeAgainstCheckpoints(this.audit, history, this.path)).breaks.filter((b) => HELD_ON.includes(b.problem)));
+    const breaks = await this.audit.chainGaps({ since, excluded: acceptedLinks(history), gone: goneChains(history), maxLinks });
+    if (history.heads.size > 0) breaks.push(...(await storeAgainstCheckpoints(this.audit, history, this.path, { readLinks: true })).breaks.filter((b) => HELD_ON.includes(b.problem)));
     return chainsAnswer(breaks);
   }
 }
@@ -68,15 +68,24 @@ export class ChainGuard {
 /**
  * The links of each chain an operator accepted as broken (lines of `gerbang audit accept-rollback`):
  * a skip's links from its break up to the one the walk resumes at (or, after a tail cut, up to
- * the one its writer appended next), a chain accepted as it stood through a link (older lines) up
- * to that link, a chain accepted as gone whole.
+ * the one its writer appended next), and a chain accepted as it stood through a link (older lines) up
+ * to that link. A chain accepted as gone is not among them (goneChains).
  */
 export function acceptedLinks(history: CheckpointHistory): Map<string, { from: number; to: number }[]> {
   const accepted = new Map<string, { from: number; to: number }[]>();
   const add = (writerId: string, range: { from: number; to: number }) => accepted.set(writerId, [...(accepted.get(writerId) ?? []), range]);
-  for (const [writerId, acceptance] of history.acceptedBreaks) add(writerId, { from: 1, to: acceptance.seq === 0 ? Number.POSITIVE_INFINITY : acceptance.seq });
+  for (const [writerId, acceptance] of history.acceptedBreaks) if (acceptance.seq > 0) add(writerId, { from: 1, to: acceptance.seq });
   for (const [writerId, skips] of history.acceptedSkips) {
     for (const [seq, skip] of skips) add(writerId, { from: seq, to: skip.resume > 0 ? skip.resume - 1 : skip.next !== undefined ? skip.next - 1 : Number.POSITIVE_INFINITY });
   }
   return accepted;
+}
+
+/**
+ * The chains an operator accepted as gone (their head row deleted: `broken` at link 0). Accepting
+ * one excuses its missing head and the breaks accepted in it exactly (acceptedLinks), not a record
+ * of what remains that stops matching its link later: the guard walks what remains (chainGaps' `gone`).
+ */
+export function goneChains(history: CheckpointHistory): Set<string> {
+  return new Set([...history.acceptedBreaks].filter(([, acceptance]) => acceptance.seq === 0).map(([writerId]) => writerId));
 }

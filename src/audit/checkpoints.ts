@@ -668,12 +668,16 @@ export async function compareWithCheckpoints(history: CheckpointHistory, path: s
  * What the database lacks that `history` vouched for (its lines that are not valid checkpoints
  * left aside), and the database's chain heads it was compared with: for the rollback watch,
  * `accept-rollback` and `audit export`. A chain still at the head a checkpoint saw needs no read of its link (most
- * chains: of processes that have ended).
+ * chains: of processes that have ended), unless `readLinks`: the chain guard, whose walk read the
+ * heads in another statement, reads every link vouched for where it lies (a head row switched
+ * between an older link and the one checkpointed, its links after the older one deleted, would
+ * show each read a head that holds).
  */
 export async function storeAgainstCheckpoints(
   audit: Pick<AuditRepository, 'chainHeads' | 'linksAt' | 'walkChain'>,
   history: CheckpointHistory,
   path: string,
+  options: { readLinks?: boolean } = {},
 ): Promise<{ breaks: AuditChainBreak[]; heads: Map<string, ChainHead> }> {
   const heads = new Map((await audit.chainHeads()).map((h) => [h.writerId, h]));
   const breaks = await compareWithCheckpoints({ ...history, invalid: [] }, path, [...heads.values()], async (wanted) => {
@@ -683,7 +687,7 @@ export async function storeAgainstCheckpoints(
     for (const link of wanted) {
       const head = heads.get(link.writerId);
       const seen = history.heads.get(link.writerId);
-      if (head && seen && head.seq === link.seq && head.hash === seen.hash) answered.push({ writerId: link.writerId, seq: link.seq, hash: head.hash, keyId: seen.keyId });
+      if (!options.readLinks && head && seen && head.seq === link.seq && head.hash === seen.hash) answered.push({ writerId: link.writerId, seq: link.seq, hash: head.hash, keyId: seen.keyId });
       else asked.push(link);
     }
     return asked.length === 0 ? answered : [...answered, ...(await audit.linksAt(asked))];

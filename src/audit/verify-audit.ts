@@ -88,7 +88,7 @@ export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: s
  */
 async function everyChainBreak(audit: ScrubbedAudit, history: CheckpointHistory, found: AuditChainBreak[]): Promise<{ breaks: AuditChainBreak[]; accepted: AcceptedChainBreak[] }> {
   const firsts = found.filter((b): b is AuditChainBreak & { writerId: string } => b.writerId !== null);
-  // A chain accepted as gone is compared with what remained of it then (its links are not walked).
+  // A chain accepted as gone is compared with what remained of it then, and what remains is walked below (the scrub's walk, walkOn).
   const gone = await goneChainBreaks(audit, history.acceptedBreaks);
   const rest = [...gone, ...found.filter((b) => b.writerId === null)];
   // Accepted as gone by an older line, nothing of it left: unproven (what remained may have been deleted since, payments with it).

@@ -802,10 +802,12 @@ export interface AuditRepository {
    * its head link's MAC, and every other chain's links from the last one linked before that time
    * to its head are walked, each there, each following the one before, each MAC over its record
    * (audit-verify.ts chainGaps). A link under a key the ring lacks is a break naming the key.
-   * `excluded`: per chain, links an operator accepted as broken, not walked. `maxLinks`: a walk
-   * longer than that is not made: then one `unwalked` break says so, and nothing else is named. The breaks found.
+   * `excluded`: per chain, links an operator accepted as broken, not walked. `gone`: chains accepted
+   * as gone (their head row deleted): the head's absence is accepted, what remains is walked up to
+   * its newest link all the same, each MAC over its record. `maxLinks`: a walk longer than that is
+   * not made: then one `unwalked` break says so, and nothing else is named. The breaks found.
    */
-  chainGaps(options?: { since?: number; excluded?: ReadonlyMap<string, readonly { from: number; to: number }[]>; maxLinks?: number }): Promise<AuditChainBreak[]>;
+  chainGaps(options?: { since?: number; excluded?: ReadonlyMap<string, readonly { from: number; to: number }[]>; gone?: ReadonlySet<string>; maxLinks?: number }): Promise<AuditChainBreak[]>;
   /** Every chain: those with a head row (audit_writers) and those holding links whose head row is gone. */
   chains(): Promise<string[]>;
   /**

@@ -350,7 +350,7 @@ export class SqlAuditRepository implements AuditRepository {
     return rows.map((r) => ({ writerId: r.writer_id, seq: toNumber(r.last_seq), hash: r.last_hash }));
   }
 
-  chainGaps(options?: { since?: number; excluded?: ReadonlyMap<string, readonly ExcludedLinks[]>; maxLinks?: number }): Promise<AuditChainBreak[]> {
+  chainGaps(options?: { since?: number; excluded?: ReadonlyMap<string, readonly ExcludedLinks[]>; gone?: ReadonlySet<string>; maxLinks?: number }): Promise<AuditChainBreak[]> {
     return chainGaps(this.db, this.sealer, options);
   }
 

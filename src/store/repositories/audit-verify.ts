@@ -177,23 +177,25 @@ const NEXT_CHAIN = 'SELECT writer_id FROM audit_chain WHERE writer_id > ? ORDER 
  * chain whose head row was deleted or emptied while its links remain is named. `excluded`: per
  * chain, links an operator accepted as broken (src/audit's acceptedLinks), not walked (the walk
  * resumes after them, taking the next link as it says it follows); a chain excluded whole is not
- * looked at. At most `maxLinks` links are read: `beyond` (the links it would take) when the walk
- * would be longer, and nothing is walked then (`breaks`: the headless chains, found without a
- * walk). A chain cut at its tail with its head moved back is the checkpoints' to name
- * (storeAgainstCheckpoints). `strictKeys`: a link or record under a key the ring lacks throws
- * KeyRingError (else it is named a break).
+ * looked at. `gone`: chains accepted as gone (their head row deleted): their missing head is not
+ * named, but what remains of them is walked as any chain's up to its newest link (goneWalks): the
+ * acceptance excused the head, not a record that stops matching its link since. At most
+ * `maxLinks` links are read: `beyond` (the links it would take) when the walk would be longer, and
+ * nothing is walked then (`breaks`: the headless chains, found without a walk). A chain cut at its
+ * tail with its head moved back is the checkpoints' to name (storeAgainstCheckpoints).
+ * `strictKeys`: a link or record under a key the ring lacks throws KeyRingError (else it is named
+ * a break).
  */
 export async function verifyChainsSince(
   db: Queryable,
   sealer: ValueSealer,
   since: number,
   maxLinks: number,
-  options: { strictKeys?: boolean; excluded?: ReadonlyMap<string, readonly ExcludedLinks[]> } = {},
+  options: { strictKeys?: boolean; excluded?: ReadonlyMap<string, readonly ExcludedLinks[]>; gone?: ReadonlySet<string> } = {},
 ): Promise<{ links: number; breaks: AuditChainBreak[] } | { beyond: number; breaks: AuditChainBreak[] }> {
-  const { chains, heads } = await chainsAndHeads(db);
+  const { chains, heads, breaks } = await chainsAndHeads(db);
   const excluded = options.excluded ?? new Map<string, readonly ExcludedLinks[]>();
   const isExcluded = (writerId: string, seq: number) => (excluded.get(writerId) ?? []).some((r) => seq >= r.from && seq <= r.to);
-  const breaks: AuditChainBreak[] = [];
   // A chain idle since `since` is proved by its head link (all of them checked together); the others walked from the link before it.
   const idle: HeadWithLink[] = [];
   const walks: { writer: WriterRow; from: ChainStart }[] = [];
@@ -201,7 +203,8 @@ export async function verifyChainsSince(
     const head = heads.get(writerId);
     const last = head ? toNumber(head.last_seq) : 0;
     if (!head || last === 0) {
-      if (!isExcluded(writerId, 1)) breaks.push(headlessBreak(writerId, head !== undefined));
+      if (options.gone?.has(writerId)) walks.push(...(await goneWalks(db, writerId, since, excluded.get(writerId) ?? [])));
+      else if (!isExcluded(writerId, 1)) breaks.push(headlessBreak(writerId, head !== undefined));
     } else if (head.link !== null && toNumber(head.link.recorded_at) < since && !isExcluded(writerId, last)) {
       idle.push(head);
     } else {
@@ -241,35 +244,86 @@ function walkedPieces(head: WriterRow, start: number, excluded: readonly Exclude
   return pieces;
 }
 
+/**
+ * The walks proving what remains of chain `writerId`, accepted as gone (no head row), from the
+ * link before `since` up to its newest link taken as its head, around the links `excluded` (none
+ * when nothing remains). A link deleted from its tail since is verify's to name (its remains
+ * against what remained when it was accepted).
+ */
+async function goneWalks(db: Queryable, writerId: string, since: number, excluded: readonly ExcludedLinks[]): Promise<{ writer: WriterRow; from: ChainStart }[]> {
+  const [newest] = await db.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM audit_chain WHERE writer_id = ? AND seq > 0 ORDER BY seq DESC LIMIT 1', [writerId]);
+  if (!newest) return [];
+  const head: WriterRow = { writer_id: writerId, last_seq: newest.seq, last_hash: newest.hash };
+  return walkedPieces(head, await linkBeforeTime(db, writerId, toNumber(newest.seq), since), excluded);
+}
+
 /** A head row with the link at its seq (null: that link is gone). */
 type HeadWithLink = WriterRow & { link: LinkRow | null };
 
 /**
  * Every head row with the link at its seq (by writer id, in the database's order), then the
  * chains holding links whose head row is gone or records no link (headlessChains), each of those
- * looked for again among the head rows (one begun after they were read has its own now, and is
- * left to the next look: its links were all linked since). `chains`: every chain to prove, those
- * with a head at a link and the headless ones, in writer order.
+ * read again among the head rows: one that has a head now (a writer begun after the rows were
+ * read, or a head row switched back and forth) is walked up to it, like any chain whose head was
+ * read at a link (its links must all be there up to it); one still without is named. Then each
+ * chain holding links past its head as read (headsBehind). `chains`: every chain to prove, those
+ * with a head at a link and the headless ones, in writer order; `breaks`: heads found set back.
  */
-async function chainsAndHeads(db: Queryable): Promise<{ chains: string[]; heads: Map<string, HeadWithLink> }> {
+async function chainsAndHeads(db: Queryable): Promise<{ chains: string[]; heads: Map<string, HeadWithLink>; breaks: AuditChainBreak[] }> {
   const rows = await db.query<WriterRow & Omit<LinkRow, 'writer_id'> & { linked: string | null }>(
     'SELECT w.writer_id, w.last_seq, w.last_hash, c.writer_id AS linked, c.seq, c.kind, c.record_id, c.recorded_at, c.prev_hash, c.hash, c.key_id ' +
       'FROM audit_writers w LEFT JOIN audit_chain c ON c.writer_id = w.writer_id AND c.seq = w.last_seq ORDER BY w.writer_id',
   );
   const heads = new Map(
-    rows.map(({ writer_id, last_seq, last_hash, linked, ...link }) => [writer_id, { writer_id, last_seq, last_hash, link: linked === null ? null : { ...link, writer_id: linked } }]),
+    rows.map(({ writer_id, last_seq, last_hash, linked, ...link }): [string, HeadWithLink] => [writer_id, { writer_id, last_seq, last_hash, link: linked === null ? null : { ...link, writer_id: linked } }]),
   );
-  let headless = await headlessChains(db, [...heads.values()]);
-  if (headless.length > 0) {
-    const begun = new Set<string>();
-    for (let i = 0; i < headless.length; i += GAP_SEEKS) {
-      const some = headless.slice(i, i + GAP_SEEKS);
-      for (const row of await db.query<{ writer_id: string }>(`SELECT writer_id FROM audit_writers WHERE last_seq > 0 AND writer_id IN (${some.map(() => '?').join(', ')})`, some)) begun.add(row.writer_id);
-    }
-    headless = headless.filter((writerId) => !begun.has(writerId));
-  }
+  const headless = await headlessChains(db, [...heads.values()]);
+  for (const now of await headRows(db, headless)) if (toNumber(now.last_seq) > 0) heads.set(now.writer_id, { ...now, link: null });
+  const breaks = await headsBehind(db, heads);
   const linked = [...heads.values()].filter((h) => toNumber(h.last_seq) > 0).map((h) => h.writer_id);
-  return { chains: [...new Set([...linked, ...headless])], heads };
+  return { chains: [...new Set([...linked, ...headless])], heads, breaks };
+}
+
+/** The head rows of chains `writerIds` as they stand now, GAP_SEEKS a statement (a chain without one left out). */
+async function headRows(db: Queryable, writerIds: readonly string[]): Promise<WriterRow[]> {
+  const found: WriterRow[] = [];
+  for (let i = 0; i < writerIds.length; i += GAP_SEEKS) {
+    const some = writerIds.slice(i, i + GAP_SEEKS);
+    found.push(...(await db.query<WriterRow>(`SELECT writer_id, last_seq, last_hash FROM audit_writers WHERE writer_id IN (${some.map(() => '?').join(', ')})`, some)));
+  }
+  return found;
+}
+
+/**
+ * The chains of `heads` (each at a link) holding links past the head read: one index seek each,
+ * GAP_SEEKS a statement. Such a head is read again: one its writer moved on since up to them
+ * (headMovedOn) replaces it in `heads` (walked up to it); any other was set back behind the links
+ * the chain holds (an older link's head, written in SQL, proves nothing of the links after it),
+ * and is a break naming its chain.
+ */
+async function headsBehind(db: Queryable, heads: Map<string, HeadWithLink>): Promise<AuditChainBreak[]> {
+  const linked = [...heads.values()].filter((h) => toNumber(h.last_seq) > 0);
+  const past = new Map<string, number>();
+  for (let i = 0; i < linked.length; i += GAP_SEEKS) {
+    const some = linked.slice(i, i + GAP_SEEKS);
+    const rows = await db.query<{ m: number | string | null }>(some.map(() => 'SELECT (SELECT MAX(seq) FROM audit_chain WHERE writer_id = ?) AS m').join(' UNION ALL '), some.map((h) => h.writer_id));
+    rows.forEach((row, k) => {
+      if (row.m !== null && toNumber(row.m) > toNumber(some[k].last_seq)) past.set(some[k].writer_id, toNumber(row.m));
+    });
+  }
+  const breaks: AuditChainBreak[] = [];
+  const now = new Map((await headRows(db, [...past.keys()])).map((h) => [h.writer_id, h]));
+  for (const [writerId, newest] of past) {
+    const was = heads.get(writerId)!;
+    const head = now.get(writerId);
+    if (head !== undefined && toNumber(head.last_seq) >= newest && (await headMovedOn(db, was, head))) {
+      heads.set(writerId, { ...head, link: null });
+      continue;
+    }
+    const last = toNumber(was.last_seq);
+    breaks.push({ writerId, seq: last, table: 'audit_writers', recordId: null, problem: 'altered', detail: `the head of chain ${writerId} records link ${last} while the chain holds links up to link ${newest}: the head was set back` });
+  }
+  return breaks;
 }
 
 /** Index seeks a statement of headlessChains (SQLite takes at most 500 terms of a compound SELECT). */
@@ -398,7 +452,8 @@ export interface ExcludedLinks {
  * `audit verify` would prove it for those links: verifyChainsSince with `since` less
  * OTHER_CLOCKS_MS (another node's clock behind) walks every chain's links linked since then, each
  * with its MAC over its record, and proves a chain idle since then by its head link alone.
- * `excluded`: links accepted as broken, not walked. A link or record under a key the ring lacks
+ * `excluded`: links accepted as broken, not walked; `gone`: chains accepted as gone, whose missing
+ * head is accepted while what remains of them is walked. A link or record under a key the ring lacks
  * (written by a process given a newer key first, or forged under a made-up key id) cannot be
  * proved: it is named a break (fail closed) asking for the key. `maxLinks`: at most that many
  * links are read; a longer walk is not made and named by one `unwalked` break (beside the headless
@@ -408,12 +463,12 @@ export interface ExcludedLinks {
  * src/audit's ChainGuard adds them).
  * Returns the breaks found, each named.
  */
-export async function chainGaps(db: Queryable, sealer: ValueSealer, options: { since?: number; excluded?: ReadonlyMap<string, readonly ExcludedLinks[]>; maxLinks?: number } = {}): Promise<AuditChainBreak[]> {
+export async function chainGaps(db: Queryable, sealer: ValueSealer, options: { since?: number; excluded?: ReadonlyMap<string, readonly ExcludedLinks[]>; gone?: ReadonlySet<string>; maxLinks?: number } = {}): Promise<AuditChainBreak[]> {
   const since = options.since === undefined ? 0 : options.since - OTHER_CLOCKS_MS;
   const maxLinks = options.maxLinks ?? Number.POSITIVE_INFINITY;
   let proved: Awaited<ReturnType<typeof verifyChainsSince>>;
   try {
-    proved = await verifyChainsSince(db, sealer, since, maxLinks, { strictKeys: true, excluded: options.excluded });
+    proved = await verifyChainsSince(db, sealer, since, maxLinks, { strictKeys: true, excluded: options.excluded, gone: options.gone });
   } catch (error) {
     if (!(error instanceof KeyRingError)) throw error;
     return [{ writerId: null, seq: null, table: 'audit_chain', recordId: null, problem: 'forged', detail: `a link or record since then is under a key this process's ring lacks, so it cannot be proved (${error.message}): give the console the key (GERBANG_AUDIT_KEYS) if it was rotated in` }];
@@ -593,8 +648,10 @@ const REWALKS = 2;
  * head's read and its links' read, or between two pages of links: its MACs, prev_hashes and head
  * change at once), or the chain holds a rotation's mark (RelinkMark: a rotation re-linking it a page
  * a transaction moved on under the walk), the chain is walked again up to its head as it stands, at most
- * REWALKS times. A chain deleted from, altered or forged breaks again, since its head did not
- * move; only a walk that holds from `from` to a head read before it proves the chain.
+ * REWALKS times (headMovedOn). A chain deleted from, altered or forged breaks again, since its head
+ * did not move on: a head row set back (to an older link of the chain, or to link 0), gone, or
+ * moved on from a link that is no longer there as it was, keeps the break; only a walk that holds
+ * from `from` to a head read before it proves the chain.
  */
 async function verifyChainAsItStands(
   db: Queryable,
@@ -611,13 +668,33 @@ async function verifyChainAsItStands(
   const piece = from.through !== undefined && from.through < toNumber(writer.last_seq);
   for (let again = 0; result.break && again < REWALKS; again += 1) {
     const now = await headRow(db, head.writer_id);
-    // A rotation re-linking the chain a page at a time moves its mark, not its head, until its last page.
-    if (!now || (now.last_hash === head.last_hash && (await relinkMarkOf(db, head.writer_id)) === null)) break;
+    if (!now || !(await headMovedOn(db, head, now))) break;
     head = now;
     onLink?.(null);
     result = await verifyChain(db, sealer, head, check, onLink, { ...from, through: piece ? Math.min(from.through!, toNumber(now.last_seq)) : toNumber(now.last_seq) });
   }
   return { ...result, head };
+}
+
+/**
+ * Whether chain head `now` moved on from `was` (read before it) as only its writer or `keys rotate`
+ * moves it, so that a walk up to `now` covers every link up to `was`: on to a later link while the
+ * link at `was` is still there with the MAC `was` carried (its writer appended), or re-linked at
+ * the same link or later (a rotation: its mark at seq 0 there, or the head's MAC changed at the
+ * same link). A head set back (to an older link or to link 0, whose all-zero MAC is GENESIS) never
+ * moved on: the links between are not walked up to it, so a break among them stays a break.
+ */
+async function headMovedOn(db: Queryable, was: WriterRow, now: WriterRow): Promise<boolean> {
+  const before = toNumber(was.last_seq);
+  const after = toNumber(now.last_seq);
+  if (after < before) return false;
+  // A head at link 0 vouched for no link: a walk up to any later head covers all it did.
+  if (before === 0) return after > 0;
+  // A rotation re-linking the chain a page at a time moves its mark, not its head, until its last page.
+  const relinking = async () => (await relinkMarkOf(db, was.writer_id)) !== null;
+  if (after === before) return now.last_hash !== was.last_hash || (await relinking());
+  const [link] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [was.writer_id, before]);
+  return (link !== undefined && link.hash === was.last_hash) || (await relinking());
 }
 
 /** A walk's end: links up to the last one proved (counted from link 1), and that link with its MAC; or the first break. */
