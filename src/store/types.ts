@@ -426,6 +426,9 @@ export interface SendingFields {
   bankTransactionDate: string;
 }
 
+/** A bank id the caller knows was never executed (not sent, or refused before processing): PaymentRepository.release. */
+export type UnsentBankId = Pick<SendingFields, 'bank' | 'bankTransactionId'>;
+
 export interface NewPayment {
   clientId: string;
   transactionId: string;
@@ -491,10 +494,12 @@ export interface PaymentRepository {
    */
   laterHistory(payment: PaymentRecord, maxLinks: number): Promise<LaterHistory>;
   /**
-   * Deletes a reservation that certainly never reached the bank (state RECEIVED or SENDING), so
-   * the ERP may retry the same transactionId. Returns false when the row is in another state.
+   * Deletes a reservation that certainly never reached the bank, so the ERP may retry the same
+   * transactionId: RECEIVED, or SENDING under the bank id `unsent` (the one the caller knows was
+   * never executed; a row SENDING under any other id, or `unsent` null, is kept for the resolver).
+   * Returns false when the row is in another state.
    */
-  release(id: number): Promise<boolean>;
+  release(id: number, unsent: UnsentBankId | null): Promise<boolean>;
   /**
    * Leases the payments the resolver should check now — UNKNOWN or PENDING whose next check is
    * due, and SENDING ones last touched before `sendingStaleBefore` (a process died mid-send) —

@@ -150,7 +150,7 @@ forEachBackend('GET /console/reconciliation: the payments read while the stateme
     // One payment deleted in SQL, and one of that day (of another account) released through Gerbang: as many as were deleted.
     const released = (await con.store.payments.reserve({ clientId: 'recon-gone', transactionId: 'GONE-RELEASED', requestHash: 'a'.repeat(64), amount: '3000.00', currency: 'IDR', sourceAccount: '0201999002' }, start + HOUR_MS + 9)).id;
     await con.store.db.execute('DELETE FROM payments WHERE id = ?', [ids[1]]);
-    expect(await con.store.payments.release(released)).to.equal(true);
+    expect(await con.store.payments.release(released, null)).to.equal(true);
     const page = await client.get(url);
     expect(page.status).to.equal(200);
     expect(page.text).to.contain(`data-missing-day="${day}"`);

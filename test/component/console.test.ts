@@ -218,7 +218,7 @@ forEachBackend('Finance console sessions and admin', (db) => {
         { outcome: 'completed', statusCode: 503, errorCode: 'BANK_UNAVAILABLE', clientId: null, transactionId: null, amount: null, responseBody: '{"code":"BANK_UNAVAILABLE"}', completedAt: t0 + 900 },
       );
       await store.audit.recordBankCall({ exchangeId: first, requestId: 'req-twice-1', partner: 'bca', operation: 'transfer-intrabank', method: 'POST', url: 'https://bank.example/transfers', requestHeaders: {}, requestBody: '{}', statusCode: 400, responseBody: '{"ErrorCode":"ESB-14-001"}', errorCode: 'ESB-14-001', startedAt: t0 + 10, durationMs: 50 });
-      await store.payments.release(refused.id);
+      await store.payments.release(refused.id, null);
       // The second request, with the same transactionId and another beneficiary: reserved anew, paid.
       const t1 = t0 + 60_000;
       const payment = await store.payments.reserve({ clientId: 'erp-twice', transactionId: 'TWICE-1', requestHash: 'b'.repeat(64), amount: '7000.00', currency: 'IDR' }, t1 + 5);

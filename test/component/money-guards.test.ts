@@ -120,5 +120,27 @@ forEachBackend('Money guards around the bank call', (db: BackendContext) => {
       const payment = await db.store().payments.find(clientId, transfer.transactionId as string);
       expect(payment?.state, 'the payment stays in doubt for the status inquiry').to.be.oneOf(['UNKNOWN', 'SENDING']);
     });
+
+    it('takes an undocumented ESB-14 code as in doubt, never as a refusal before processing: the resend is not sent again', async () => {
+      // ESB-14 holds timeouts too (-006, -007): a code of that family that no document names says
+      // nothing about whether the core executed the transfer, which this bank did.
+      const transfer = sampleTransfer();
+      const before = transfersReceived();
+      bank.answer((req, res) => {
+        if (!isTransfer(req)) return res.end();
+        res.statusCode = 400;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ ErrorCode: 'ESB-14-099', ErrorMessage: { Indonesian: 'Kesalahan', English: 'Error' } }));
+      });
+      const first = await pay(transfer);
+      expect(first.status, first.text).to.equal(202);
+      expect(first.body.status).to.equal('UNKNOWN');
+      bank.answer((req, res, body) => (isTransfer(req) ? answerSuccess(body, res) : res.end()));
+      const resend = await pay(transfer);
+      expect(resend.status, resend.text).to.equal(202);
+      expect(transfersReceived() - before, 'the resend did not reach the bank').to.equal(1);
+      const payment = await db.store().payments.find(clientId, transfer.transactionId as string);
+      expect(payment?.state, 'the payment stays in doubt for the status inquiry').to.equal('UNKNOWN');
+    });
   });
 });

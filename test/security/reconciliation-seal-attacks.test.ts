@@ -462,7 +462,7 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
 
   it('names no missing payment on a sealed day whose payment was released through the gateway since it was sealed', async () => {
     const { ids, read } = await threeSealedDays(21);
-    expect(await ctx.store().payments.release(ids[3])).to.equal(true);
+    expect(await ctx.store().payments.release(ids[3], null)).to.equal(true);
     const left = [[ids[0], ids[1], ids[2], ids[4], ids[5]].map((id) => [id, undefined]), []];
     expect(await read()).to.deep.equal([left, left]);
   });
@@ -470,8 +470,8 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
   it('names a payment deleted in SQL on a sealed day by its id, though payments of that day were released through the gateway since (one of this account, one of another): as many releases as rows deleted hide nothing', async () => {
     const { account, start, ids, day, read } = await threeSealedDays(26);
     const [theirs] = await paid(newAccount(), `other-${randomBytes(3).toString('hex')}`, start + DAY, ['OTHER-1']);
-    expect(await ctx.store().payments.release(ids[2])).to.equal(true);
-    expect(await ctx.store().payments.release(theirs)).to.equal(true);
+    expect(await ctx.store().payments.release(ids[2], null)).to.equal(true);
+    expect(await ctx.store().payments.release(theirs, null)).to.equal(true);
     await db().execute('DELETE FROM payments WHERE id = ?', [ids[3]]);
     const named = [[ids[0], ids[1], ids[4], ids[5]].map((id) => [id, undefined]), [{ day, sealed: 2, found: 1, deleted: [ids[3]] }]];
     expect(await read()).to.deep.equal([named, named]);
@@ -509,8 +509,8 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     expect((await sealsOf(account)).map((s) => [Number(s.row_count), s.payment_ids === null])).to.deep.equal([[2, false], [2, true], [2, false]]);
     expect(await read()).to.deep.equal([counted, counted]);
     const [theirs] = await paid(newAccount(), `other-${randomBytes(3).toString('hex')}`, start, ['OTHER-3']);
-    expect(await ctx.store().payments.release(ids[0])).to.equal(true);
-    expect(await ctx.store().payments.release(theirs)).to.equal(true);
+    expect(await ctx.store().payments.release(ids[0], null)).to.equal(true);
+    expect(await ctx.store().payments.release(theirs, null)).to.equal(true);
     await db().execute('DELETE FROM payments WHERE id = ?', [ids[1]]);
     const named = [[ids[2], ids[4], ids[5]].map((id) => [id, undefined]), [{ day: '2026-11-29', sealed: 2, found: 1, deleted: [ids[1]] }, { day, sealed: 2, found: 1 }]];
     expect(await read()).to.deep.equal([named, named]);
@@ -1060,7 +1060,7 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
     await ctx.store().paymentSearch.sealClosedDays(sweepAt);
     // A payment released through the gateway on a day of its own, long before.
     const released = await ctx.store().payments.reserve({ clientId: who, transactionId: 'TOT-PAD', requestHash: 'a'.repeat(64), amount: '6.00', currency: 'IDR', sourceAccount: newAccount() }, start - 60 * DAY);
-    expect(await ctx.store().payments.release(released.id)).to.equal(true);
+    expect(await ctx.store().payments.release(released.id, null)).to.equal(true);
     const [victim, counted] = [ids[4], ids[3]];
     const [{ recorded_at: at }] = await db().query<{ recorded_at: number | string }>("SELECT recorded_at FROM payment_events WHERE payment_id = ? AND cause = 'reserve'", [victim]);
     for (const [padding, named] of [
@@ -1137,7 +1137,7 @@ forEachBackend('An attacker without keys against the overview\'s kept day totals
   // Last: its release is recorded now, so later sweeps count its day again (SEAL_AFTER_EVENT_MS).
   it('keeps the totals of a day with a payment released through the gateway: its row deleted with its release, it is in no figure', async () => {
     const released = await ctx.store().payments.reserve({ clientId: who, transactionId: 'TOT-RELEASED', requestHash: 'a'.repeat(64), amount: '5.00', currency: 'IDR', sourceAccount: newAccount() }, start + DAY + 20 * HOUR);
-    expect(await ctx.store().payments.release(released.id)).to.equal(true);
+    expect(await ctx.store().payments.release(released.id, null)).to.equal(true);
     const { daysCounted, logged } = await sweptLogging();
     expect(daysCounted).to.be.at.least(1);
     expect(logged.filter((l) => l.msg?.includes('not kept') === true)).to.deep.equal([]);

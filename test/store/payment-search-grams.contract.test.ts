@@ -142,7 +142,7 @@ forEachBackend('Payment text search through the keyed trigram index', (ctx) => {
     const store = ctx.store();
     const p = await store.payments.reserve({ clientId: client, transactionId: 'IDX-GONE', requestHash: 'h'.repeat(64), amount: '1.00', currency: 'IDR', details: details('Warung Sementara', 'batal') }, BASE + 99);
     expect(await found(store, { clientId: client, text: 'sementara' })).to.deep.equal(['IDX-GONE']);
-    expect(await store.payments.release(p.id)).to.equal(true);
+    expect(await store.payments.release(p.id, null)).to.equal(true);
     expect(await store.db.query('SELECT payment_id FROM payment_search_grams WHERE payment_id = ?', [p.id])).to.deep.equal([]);
   });
 

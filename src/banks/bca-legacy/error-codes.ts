@@ -55,13 +55,15 @@ export const BCA_ERROR_CODES: Readonly<Record<string, BcaErrorCode>> = {
 };
 
 /**
- * The outcome class of an ESB code answered with `httpStatus`. A code missing from the table:
- * on a 4xx the bank explicitly refused (ESB-14-* is its security layer, so the call was refused;
- * anything else is a business refusal); on any other status nothing can be concluded: in doubt.
+ * The outcome class of an ESB code answered with `httpStatus`. A code missing from the table is
+ * in doubt unless it is a business refusal (a 4xx outside ESB-14-*). ESB-14-* is not only the
+ * security layer's refusal of the call: its timeouts (-006, -007) come after the core may have
+ * executed the payment, so an ESB-14 code no document names proves nothing was executed and is
+ * never taken as "unavailable" (which would free the transactionId for a resend).
  */
 export function classifyBcaError(code: string, httpStatus: number): BcaOutcomeClass {
   const known = BCA_ERROR_CODES[code];
   if (known) return known.outcome;
-  if (httpStatus >= 400 && httpStatus < 500) return code.startsWith('ESB-14-') ? 'unavailable' : 'failed';
+  if (httpStatus >= 400 && httpStatus < 500 && !code.startsWith('ESB-14-')) return 'failed';
   return 'in-doubt';
 }

@@ -4,7 +4,7 @@ import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { ExchangeAudit } from '../../audit/index.js';
 import { jakartaDate } from '../../time/index.js';
-import { ChainDependency, DependencyRefusedError, UniqueViolationError, type AccountGrantRepository, type PaymentDetails, type PaymentRecord, type PaymentRepository, type SendingFields, type SequenceRepository } from '../../store/types.js';
+import { ChainDependency, DependencyRefusedError, UniqueViolationError, type AccountGrantRepository, type PaymentDetails, type PaymentRecord, type PaymentRepository, type SendingFields, type SequenceRepository, type UnsentBankId } from '../../store/types.js';
 import { checkAccountGranted } from '../accounts/index.js';
 import { canonicalBic, routeResultText, type BankRouter, type RouteResult, type TransferRoute } from '../routing/index.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
@@ -100,13 +100,13 @@ export async function createTransfer(deps: CreateTransferDeps, request: Transfer
   if ('replay' in reserved) return reserved.replay;
   const payment = reserved.payment;
 
-  try {
-    return await send(deps, { ...request, sourceAccountNumber }, payment, ctx, first);
-  } catch (error) {
-    // send() throws only while no route executed the transfer: the ERP may retry the same id.
-    await release(deps, payment, ctx);
-    throw error;
-  }
+  // An error thrown by send() may come after a bank executed the transfer (its outcome or its
+  // answer not recorded): the reservation is kept for the resolver, never released for a resend.
+  const sent = await send(deps, { ...request, sourceAccountNumber }, payment, ctx, first);
+  if ('reply' in sent) return sent.reply;
+  // No route executed the transfer: the ERP may retry the same id.
+  await release(deps, sent.payment, ctx);
+  throw sent.unsent;
 }
 
 /** The routes, the first one's bank id issued, for a reservation made straight into SENDING. */
@@ -149,10 +149,18 @@ async function firstRoute(deps: CreateTransferDeps, request: TransferRequest & {
 }
 
 /**
+ * What became of a reservation sent: the answer, or `unsent` (the error to throw) while no route
+ * executed the transfer, with the payment as last written, its bank id certainly never executed.
+ */
+type Sent = { reply: TransferReply } | { unsent: unknown; payment: PaymentRecord };
+
+/**
  * Tries the routes in order. A route whose partner certainly did not take the transfer
  * (BANK_UNAVAILABLE: not reached, circuit open, refused before processing; or a method it
  * cannot send) gives way to the next, each under a fresh bank id; the first that takes it
  * decides the outcome. Every decision is kept in the result, so the audit shows the route.
+ * Only what proves nothing was executed is returned `unsent`; anything thrown (an outcome or
+ * its answer not recorded once a bank took the transfer) leaves the reservation in place.
  */
 async function send(
   deps: CreateTransferDeps,
@@ -160,10 +168,15 @@ async function send(
   reserved: PaymentRecord,
   ctx: TransferContext,
   first: FirstRoute | null,
-): Promise<TransferReply> {
-  const routes = first?.routes ?? routesOf(deps, request);
+): Promise<Sent> {
   // The payment as last written, for the outcome's event (its eventSeq is unknown after an update()).
   let payment = reserved;
+  let routes: TransferRoute[];
+  try {
+    routes = first?.routes ?? routesOf(deps, request);
+  } catch (error) {
+    return { unsent: error, payment };
+  }
   const decisions: RoutingDecision[] = [];
   let failure: AppError | null = null;
   for (const [index, route] of routes.entries()) {
@@ -174,32 +187,41 @@ async function send(
     if (route.method !== 'INTRABANK' && !request.beneficiaryName) {
       decisions.push(decision(route, { kind: 'skipped-no-name' }));
       if (!last) continue;
-      throw new AppError('VALIDATION_FAILED', 'A transfer to another bank needs the beneficiary name.', {
+      const unsent = new AppError('VALIDATION_FAILED', 'A transfer to another bank needs the beneficiary name.', {
         fields: [{ field: 'beneficiaryName', message: 'is required for a transfer to another bank' }],
       });
+      return { unsent, payment };
     }
     // The first route was written with the reservation (reserved SENDING); a later one is marked now.
     const reservedSending = index === 0 && first !== null;
-    const sending = reservedSending ? first.sending : await markSending(deps, payment, route);
+    let sending: SendingFields;
+    try {
+      sending = reservedSending ? first.sending : await markSending(deps, payment, route);
+    } catch (error) {
+      return { unsent: error, payment };
+    }
     if (!reservedSending) payment = { ...payment, state: 'SENDING', ...sending, eventSeq: undefined };
     const { bankTransactionId, bankTransactionDate: transactionDate } = sending;
     // The plain first choice at debug (the access log has the request, the audit the route and its
     // reason); a later route, taken because an earlier one failed or was skipped, at info.
     (index === 0 ? log.debug : log.info)({ ...ctx.audit.requestContext, transactionId: request.transactionId, partner: route.partner, method: route.method, reason: route.reason }, 'transfer routed');
+    let sent: Awaited<ReturnType<typeof sendThrough>>;
     try {
-      const { outcome, leg } = await sendThrough(route, orderOf(request, bankTransactionId, transactionDate), ctx);
-      decisions.push(decision(route, { kind: 'sent' }));
-      return await recordOutcome(deps, payment, route, outcome, decisions, ctx, leg);
+      sent = await sendThrough(route, orderOf(request, bankTransactionId, transactionDate), ctx);
     } catch (error) {
-      if (!isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'ROUTE_UNAVAILABLE')) throw error;
+      // sendThrough throws only while nothing was executed.
+      if (!isAppError(error) || (error.code !== 'BANK_UNAVAILABLE' && error.code !== 'ROUTE_UNAVAILABLE')) return { unsent: error, payment };
       const usable = routes.slice(index + 1).some((next) => !next.onlyAfter || next.onlyAfter === error.extensions.reason);
-      if (!usable) throw error;
+      if (!usable) return { unsent: error, payment };
       failure = error;
       decisions.push(decision(route, { kind: 'not-sent', why: error.message }));
       log.warn({ ...ctx.audit.requestContext, transactionId: request.transactionId, partner: route.partner, code: error.code }, 'partner could not take the transfer; trying the next route');
+      continue;
     }
+    decisions.push(decision(route, { kind: 'sent' }));
+    return { reply: await recordOutcome(deps, payment, route, sent.outcome, decisions, ctx, sent.leg) };
   }
-  throw failure ?? new AppError('ROUTE_UNAVAILABLE', 'No route is left for this transfer.');
+  return { unsent: failure ?? new AppError('ROUTE_UNAVAILABLE', 'No route is left for this transfer.'), payment };
 }
 
 /** A route tried, as the routing record keeps it: the connection and its bank, the method, why, and what became of it. */
@@ -441,7 +463,7 @@ async function takeBackOwn(deps: CreateTransferDeps, ctx: TransferContext, trans
     if (!row) throw new Error('the reservation is not visible (yet): its COMMIT may still be running');
     if (!isOwnReservation(row, hash, sending)) return true;
     log.warn({ ...ctx.audit.requestContext, transactionId, bankTransactionId: sending.bankTransactionId }, 'the reservation was committed though its write failed; released, nothing was sent');
-    return deps.payments.release(row.id);
+    return deps.payments.release(row.id, sending);
   };
   await writeNowOrLater('release of a reservation whose write failed', transactionId, takeBack, ctx.audit.requestContext);
 }
@@ -508,8 +530,17 @@ async function recordOutcome(
   return { httpStatus, result, replayed: false };
 }
 
-/** Frees a reservation that certainly never reached a bank; when the store refuses now, again in the background. */
+/**
+ * Frees a reservation that certainly never reached a bank (`payment` as last written: RECEIVED,
+ * or SENDING under a bank id never executed); when the store refuses now, again in the background.
+ * A row that moved on meanwhile (another bank id, an outcome stored) is kept.
+ */
 async function release(deps: CreateTransferDeps, payment: PaymentRecord, ctx: TransferContext): Promise<void> {
   // Left in place, the reservation would answer the ERP's resend 409 until it went stale.
-  await writeNowOrLater('release of an unsent reservation', payment.transactionId, () => deps.payments.release(payment.id), ctx.audit.requestContext);
+  await writeNowOrLater('release of an unsent reservation', payment.transactionId, () => deps.payments.release(payment.id, unsentBankId(payment)), ctx.audit.requestContext);
+}
+
+/** The bank id a reservation was last written SENDING under, or null for one never routed. */
+function unsentBankId(payment: PaymentRecord): UnsentBankId | null {
+  return payment.state === 'SENDING' && payment.bank !== null && payment.bankTransactionId !== null ? { bank: payment.bank, bankTransactionId: payment.bankTransactionId } : null;
 }

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
-import { REVIEW_STATES, type Db, type Dialect, type ExecuteResult, type InDoubtState, type InDoubtSummary, type LaterHistory, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue } from '../types.js';
+import { REVIEW_STATES, type Db, type Dialect, type ExecuteResult, type InDoubtState, type InDoubtSummary, type LaterHistory, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue, type UnsentBankId } from '../types.js';
 import { isLink, type ChainLanes, type Written } from './audit-chain.js';
 import type { ChainDependency } from '../types.js';
 import { chainCoverage } from './chain-coverage.js';
@@ -186,9 +186,6 @@ function storable<T extends PaymentUpdate>(fields: T): T {
   for (const [field, value] of Object.entries(fields)) out[field] = typeof value === 'string' && field !== 'resultJson' ? wellFormed(value) : value;
   return out as T;
 }
-
-/** States in which the bank has certainly not been asked to move the money. */
-const RELEASABLE: PaymentState[] = ['RECEIVED', 'SENDING'];
 
 /** REVIEW_STATES as a list of SQL literals, for `state IN (…)`. */
 export const REVIEW_STATES_SQL = REVIEW_STATES.map((state) => `'${state}'`).join(', ');
@@ -755,8 +752,9 @@ export class SqlPaymentRepository implements PaymentRepository {
     return { states, review: { count: toNumber(review?.n ?? 0), oldestSince: toNumberOrNull(review?.oldest ?? null) } };
   }
 
-  /** Deletes the reservation only while it is RECEIVED or SENDING; false otherwise. */
-  async release(id: number): Promise<boolean> {
-    return this.deleteWithEvent(id, `state IN (${RELEASABLE.map(() => '?').join(', ')})`, RELEASABLE, Date.now());
+  /** Deletes the reservation only while it is RECEIVED, or SENDING under the bank id `unsent` names; false otherwise. */
+  async release(id: number, unsent: UnsentBankId | null): Promise<boolean> {
+    if (!unsent) return this.deleteWithEvent(id, "state = 'RECEIVED'", [], Date.now());
+    return this.deleteWithEvent(id, "(state = 'RECEIVED' OR (state = 'SENDING' AND bank = ? AND bank_transaction_id = ?))", [unsent.bank, unsent.bankTransactionId], Date.now());
   }
 }

@@ -94,7 +94,7 @@ forEachBackend('settle()', (db) => {
 
   it('answers its own outcome, stores and announces nothing, when the payment is gone (released: it never reached the bank)', async () => {
     const payment = await sending();
-    expect(await db.store().payments.release(payment.id)).to.equal(true);
+    expect(await db.store().payments.release(payment.id, { bank: 'bca', bankTransactionId: '00000001' })).to.equal(true);
     const result = await settle(db.store().payments, payment, { status: 'FAILED', bankReference: null, bankResponseCode: '06', bankMessage: 'failed' }, NOW, finals);
     expect(result).to.deep.include({ status: 'FAILED', failureConfirmedBy: 'BANK', bankResponseCode: '06' });
     expect(notified).to.deep.equal([]);
