@@ -90,9 +90,12 @@ describe('Finance console: a reconciliation day left to the seal sweep, in a bro
   const sealRows = async () => (await store.db.query<{ row_count: number | string }>('SELECT row_count FROM reconciliation_seals WHERE account_tag = ?', [accountTag(TEST_AUDIT_KEYS, ACCOUNT)])).map((s) => Number(s.row_count));
 
   for (const lang of ['id', 'en'] as const) {
-    const words = lang === 'id' ? { left: 'BELUM DIBUKTIKAN', sweep: 'Sapuan segel membuktikannya', line: 'Belum dibuktikan' } : { left: 'NOT PROVED YET', sweep: 'The seal sweep proves it', line: 'Not proved yet' };
+    const words =
+      lang === 'id'
+        ? { left: 'BELUM DIBUKTIKAN', sweep: 'Sapuan segel membuktikannya', line: 'Belum dibuktikan', matched: 'Cocok', notReconciled: 'jangan dianggap sudah direkonsiliasi', ask: 'tanyakan ke operator' }
+        : { left: 'NOT PROVED YET', sweep: 'The seal sweep proves it', line: 'Not proved yet', matched: 'Matched', notReconciled: 'do not treat it as reconciled', ask: 'ask the operator' };
 
-    it(`shows a day whose chain walk was left to the seal sweep as not proved yet, in amber, its lines shown but none counted as matched, nothing sealed (${lang})`, async () => {
+    it(`shows a day whose chain walk was left to the seal sweep as not proved yet, in amber, its lines of their own kind, none matched nor counted as matched, nothing sealed (${lang})`, async () => {
       await open(lang);
       const left = page.locator('#recon-left-to-sweep');
       expect(await left.getAttribute('data-left-days')).to.equal(day);
@@ -106,11 +109,25 @@ describe('Finance console: a reconciliation day left to the seal sweep, in a bro
       expect(await page.getAttribute('#recon-unchecked', 'data-unchecked-days')).to.contain(day);
       expect(await page.textContent('[data-count=matched]')).to.equal('0');
       expect(await page.textContent('[data-count=not-proved]')).to.equal('2');
-      const rows = page.locator('tr[data-not-proved=true]');
+      // Their own kind, class and words: nothing keyed on `matched` (styles, counts, the clerk's eye) takes them.
+      const rows = page.locator('#reconciliation tbody tr');
       expect(await rows.count()).to.equal(2);
-      for (const text of await rows.allTextContents()) expect(text).to.contain(words.line);
+      for (const tr of await rows.all()) expect([await tr.getAttribute('data-kind'), await tr.getAttribute('class')]).to.deep.equal(['not-proved', 'recon-not-proved']);
+      expect(await page.locator('tr[data-kind=matched], tr.recon-matched').count()).to.equal(0);
+      expect(await page.locator('#reconciliation tbody tr td:last-child strong').allTextContents()).to.deep.equal([words.line, words.line]);
+      for (const text of await rows.allTextContents()) expect(text).to.contain(words.notReconciled).and.to.contain(words.ask).and.not.to.contain(words.matched);
+      // Drawn amber as the day's notice, not as a matched line (no background).
+      expect(await computedBackground(page, '#reconciliation tbody tr td')).to.equal('rgb(255, 245, 214)');
+      // Printed, the lines still read not proved, never matched.
+      await page.emulateMedia({ media: 'print' });
+      try {
+        expect(await page.locator('#reconciliation tbody tr td:last-child strong').allInnerTexts()).to.deep.equal([words.line, words.line]);
+        expect(await page.innerText('#recon-summary')).to.contain(`${words.line} 2`).and.to.contain(`${words.matched} 0`);
+      } finally {
+        await page.emulateMedia({ media: 'screen' });
+      }
       expect(await axeViolations(page)).to.deep.equal([]);
-      await page.screenshot({ path: join(SHOTS, `reconciliation-left-to-sweep-${lang}.png`), fullPage: true });
+      await page.screenshot({ path: join(SHOTS, `reconciliation-not-proved-${lang}.png`), fullPage: true });
       expect(await sealRows(), 'a reading left to the sweep seals nothing').to.deep.equal([]);
     });
   }
@@ -123,8 +140,10 @@ describe('Finance console: a reconciliation day left to the seal sweep, in a bro
     for (const lang of ['id', 'en'] as const) {
       await open(lang);
       expect(await page.locator('#recon-left-to-sweep').count()).to.equal(0);
-      expect(await page.locator('tr[data-not-proved=true]').count()).to.equal(0);
+      expect(await page.locator('tr[data-kind=not-proved]').count()).to.equal(0);
+      expect(await page.locator('tr[data-kind=matched]').count()).to.equal(2);
       expect(await page.textContent('[data-count=matched]')).to.equal('2');
+      expect(await page.locator('[data-count=not-proved]').count()).to.equal(0);
       expect(await page.locator('#recon-all-matched').count()).to.equal(1);
       expect(await axeViolations(page)).to.deep.equal([]);
     }
