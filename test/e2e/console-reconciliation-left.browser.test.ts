@@ -36,9 +36,10 @@ describe('Finance console: a reconciliation day left to the seal sweep, in a bro
   const day = new Date(dayStart + 7 * HOUR_MS).toISOString().slice(0, 10);
   const typed = `${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`;
   const payments = [
-    { tx: `LEFT-${Date.now()}-1`, amount: '1500000.00' },
-    { tx: `LEFT-${Date.now()}-2`, amount: '2750000.00' },
+    { tx: `LEFT-${Date.now()}-1`, amount: '1500000.00', day },
+    { tx: `LEFT-${Date.now()}-2`, amount: '2750000.00', day },
   ];
+  // The statement debits each payment made (the last test adds some of the day before) on its day, within the period asked.
   const statements: StatementReader = {
     read: async (account, from, to) => ({
       accountNumber: account,
@@ -47,7 +48,7 @@ describe('Finance console: a reconciliation day left to the seal sweep, in a bro
       to,
       openingBalance: null,
       bank: 'bca',
-      entries: payments.map((p) => ({ date: day, type: 'DEBIT' as const, amount: p.amount, description: `TRSF E-BANKING DB ${p.tx}` })),
+      entries: payments.filter((p) => p.day >= from && p.day <= to).map((p) => ({ date: p.day, type: 'DEBIT' as const, amount: p.amount, description: `TRSF E-BANKING DB ${p.tx}` })),
     }),
   };
   let user: { username: string; password: string };
@@ -82,9 +83,9 @@ describe('Finance console: a reconciliation day left to the seal sweep, in a bro
     await drop();
   });
 
-  const open = async (lang: 'id' | 'en') => {
+  const open = async (lang: 'id' | 'en', from = typed) => {
     await page.goto(`${con.url}/lang?to=${lang}&back=/console/payments`);
-    const answer = await page.goto(`${con.url}/reconciliation?account=${ACCOUNT}&from=${encodeURIComponent(typed)}&to=${encodeURIComponent(typed)}`);
+    const answer = await page.goto(`${con.url}/reconciliation?account=${ACCOUNT}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(typed)}`);
     expect(answer?.status()).to.equal(200);
   };
   const sealRows = async () => (await store.db.query<{ row_count: number | string }>('SELECT row_count FROM reconciliation_seals WHERE account_tag = ?', [accountTag(TEST_AUDIT_KEYS, ACCOUNT)])).map((s) => Number(s.row_count));
@@ -127,7 +128,6 @@ describe('Finance console: a reconciliation day left to the seal sweep, in a bro
         await page.emulateMedia({ media: 'screen' });
       }
       expect(await axeViolations(page)).to.deep.equal([]);
-      await page.screenshot({ path: join(SHOTS, `reconciliation-not-proved-${lang}.png`), fullPage: true });
       expect(await sealRows(), 'a reading left to the sweep seals nothing').to.deep.equal([]);
     });
   }
@@ -146,6 +146,39 @@ describe('Finance console: a reconciliation day left to the seal sweep, in a bro
       expect(await page.locator('[data-count=not-proved]').count()).to.equal(0);
       expect(await page.locator('#recon-all-matched').count()).to.equal(1);
       expect(await axeViolations(page)).to.deep.equal([]);
+    }
+  });
+
+  it('a period of a day proved beside a day not proved: only the proved lines are matched and counted so, the others their own kind, in both languages', async () => {
+    // Payments of the day before, after the sweep sealed `day`: this reading must prove the chains since then, past its bound.
+    const before = new Date(dayStart - DAY_MS + 7 * HOUR_MS).toISOString().slice(0, 10);
+    const earlier = [
+      { tx: `LEFT-${Date.now()}-3`, amount: '3250000.00', day: before },
+      { tx: `LEFT-${Date.now()}-4`, amount: '4125000.00', day: before },
+      { tx: `LEFT-${Date.now()}-5`, amount: '980000.00', day: before },
+    ];
+    for (const [i, p] of earlier.entries()) {
+      const reserved = await store.payments.reserve({ clientId: 'left', transactionId: p.tx, requestHash: 'b'.repeat(64), amount: p.amount, currency: 'IDR', sourceAccount: ACCOUNT }, dayStart - DAY_MS + 3 * HOUR_MS + i);
+      expect(await store.payments.update(reserved.id, { state: 'SUCCESS', bank: 'bca', bankTransactionId: `BT-${p.tx}` }, dayStart - DAY_MS + 4 * HOUR_MS + i)).to.equal(true);
+    }
+    payments.push(...earlier);
+    const from = `${before.slice(8, 10)}/${before.slice(5, 7)}/${before.slice(0, 4)}`;
+    for (const lang of ['id', 'en'] as const) {
+      const words = lang === 'id' ? { line: 'Belum dibuktikan', matched: 'Cocok' } : { line: 'Not proved yet', matched: 'Matched' };
+      await open(lang, from);
+      expect(await page.getAttribute('#recon-left-to-sweep', 'data-left-days')).to.equal(before);
+      const kinds: Record<string, string | null> = {};
+      for (const tr of await page.locator('#reconciliation tbody tr').all()) kinds[(await tr.locator('td:nth-child(4) a').textContent()) ?? ''] = await tr.getAttribute('data-kind');
+      expect(kinds).to.deep.equal(Object.fromEntries(payments.map((p) => [p.tx, p.day === day ? 'matched' : 'not-proved'])));
+      expect(await page.locator('tr.recon-matched td:last-child strong').allTextContents()).to.deep.equal([words.matched, words.matched]);
+      expect(await page.locator('tr.recon-not-proved td:last-child strong').allTextContents()).to.deep.equal([words.line, words.line, words.line]);
+      expect(await page.textContent('[data-count=matched]')).to.equal('2');
+      expect(await page.textContent('[data-count=not-proved]')).to.equal('3');
+      expect(await page.locator('#recon-all-matched').count()).to.equal(0);
+      // Drawn apart from the matched lines, not only in words.
+      expect(await computedBackground(page, 'tr.recon-not-proved td')).to.equal('rgb(255, 245, 214)').and.not.to.equal(await computedBackground(page, 'tr.recon-matched td'));
+      expect(await axeViolations(page)).to.deep.equal([]);
+      await page.screenshot({ path: join(SHOTS, `reconciliation-not-proved-${lang}.png`), fullPage: true });
     }
   });
 });
