@@ -38,7 +38,10 @@ export function periodPayments(search: PaymentSearchRepository, account: string,
   return search.fromAccount(account, Date.parse(`${from}T00:00:00+07:00`), Date.parse(`${to}T00:00:00+07:00`) + DAY_MS);
 }
 
-/** The payments of periodPayments whose transaction day lies in `from`..`to`, matched to `entries`. */
+/**
+ * The payments of periodPayments whose transaction day lies in `from`..`to`, matched to `entries`;
+ * a line booking a payment of a day left to the seal sweep is `not-proved`, not `matched`.
+ */
 export function matchPeriod(payments: PeriodPayments, from: string, to: string, entries: readonly StatementEntry[]): MatchedPeriod {
   const inside = (p: ReconciledPayment) => {
     const day = paymentDay(p);
@@ -49,7 +52,8 @@ export function matchPeriod(payments: PeriodPayments, from: string, to: string, 
   const unprovable = daysIn(payments.unprovable, from, to);
   const leftToSweep = daysIn(payments.leftToSweep, from, to);
   return {
-    reconciliation: reconcileStatement(entries, inPeriod),
+    // A debit booking a payment of a day left to the seal sweep is not proved: never matched.
+    reconciliation: reconcileStatement(entries, inPeriod, new Set(leftToSweep?.days)),
     truncated: payments.truncated,
     missing: payments.missing.filter((m) => m.day >= from && m.day <= to),
     unchecked: payments.unchecked.filter((day) => day >= from && day <= to),

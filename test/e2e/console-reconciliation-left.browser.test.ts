@@ -36,9 +36,10 @@ describe('Finance console: a reconciliation day left to the seal sweep, in a bro
   const day = new Date(dayStart + 7 * HOUR_MS).toISOString().slice(0, 10);
   const typed = `${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`;
   const payments = [
-    { tx: `LEFT-${Date.now()}-1`, amount: '1500000.00' },
-    { tx: `LEFT-${Date.now()}-2`, amount: '2750000.00' },
+    { tx: `LEFT-${Date.now()}-1`, amount: '1500000.00', day },
+    { tx: `LEFT-${Date.now()}-2`, amount: '2750000.00', day },
   ];
+  // The statement debits each payment made (the last test adds some of the day before) on its day, within the period asked.
   const statements: StatementReader = {
     read: async (account, from, to) => ({
       accountNumber: account,
@@ -47,7 +48,7 @@ describe('Finance console: a reconciliation day left to the seal sweep, in a bro
       to,
       openingBalance: null,
       bank: 'bca',
-      entries: payments.map((p) => ({ date: day, type: 'DEBIT' as const, amount: p.amount, description: `TRSF E-BANKING DB ${p.tx}` })),
+      entries: payments.filter((p) => p.day >= from && p.day <= to).map((p) => ({ date: p.day, type: 'DEBIT' as const, amount: p.amount, description: `TRSF E-BANKING DB ${p.tx}` })),
     }),
   };
   let user: { username: string; password: string };
@@ -82,17 +83,20 @@ describe('Finance console: a reconciliation day left to the seal sweep, in a bro
     await drop();
   });
 
-  const open = async (lang: 'id' | 'en') => {
+  const open = async (lang: 'id' | 'en', from = typed) => {
     await page.goto(`${con.url}/lang?to=${lang}&back=/console/payments`);
-    const answer = await page.goto(`${con.url}/reconciliation?account=${ACCOUNT}&from=${encodeURIComponent(typed)}&to=${encodeURIComponent(typed)}`);
+    const answer = await page.goto(`${con.url}/reconciliation?account=${ACCOUNT}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(typed)}`);
     expect(answer?.status()).to.equal(200);
   };
   const sealRows = async () => (await store.db.query<{ row_count: number | string }>('SELECT row_count FROM reconciliation_seals WHERE account_tag = ?', [accountTag(TEST_AUDIT_KEYS, ACCOUNT)])).map((s) => Number(s.row_count));
 
   for (const lang of ['id', 'en'] as const) {
-    const words = lang === 'id' ? { left: 'BELUM DIBUKTIKAN', sweep: 'Sapuan segel membuktikannya', line: 'Belum dibuktikan' } : { left: 'NOT PROVED YET', sweep: 'The seal sweep proves it', line: 'Not proved yet' };
+    const words =
+      lang === 'id'
+        ? { left: 'BELUM DIBUKTIKAN', sweep: 'Sapuan segel membuktikannya', line: 'Belum dibuktikan', matched: 'Cocok', notReconciled: 'jangan dianggap sudah direkonsiliasi', ask: 'tanyakan ke operator' }
+        : { left: 'NOT PROVED YET', sweep: 'The seal sweep proves it', line: 'Not proved yet', matched: 'Matched', notReconciled: 'do not treat it as reconciled', ask: 'ask the operator' };
 
-    it(`shows a day whose chain walk was left to the seal sweep as not proved yet, in amber, its lines shown but none counted as matched, nothing sealed (${lang})`, async () => {
+    it(`shows a day whose chain walk was left to the seal sweep as not proved yet, in amber, its lines of their own kind, none matched nor counted as matched, nothing sealed (${lang})`, async () => {
       await open(lang);
       const left = page.locator('#recon-left-to-sweep');
       expect(await left.getAttribute('data-left-days')).to.equal(day);
@@ -106,11 +110,24 @@ describe('Finance console: a reconciliation day left to the seal sweep, in a bro
       expect(await page.getAttribute('#recon-unchecked', 'data-unchecked-days')).to.contain(day);
       expect(await page.textContent('[data-count=matched]')).to.equal('0');
       expect(await page.textContent('[data-count=not-proved]')).to.equal('2');
-      const rows = page.locator('tr[data-not-proved=true]');
+      // Their own kind, class and words: nothing keyed on `matched` (styles, counts, the clerk's eye) takes them.
+      const rows = page.locator('#reconciliation tbody tr');
       expect(await rows.count()).to.equal(2);
-      for (const text of await rows.allTextContents()) expect(text).to.contain(words.line);
+      for (const tr of await rows.all()) expect([await tr.getAttribute('data-kind'), await tr.getAttribute('class')]).to.deep.equal(['not-proved', 'recon-not-proved']);
+      expect(await page.locator('tr[data-kind=matched], tr.recon-matched').count()).to.equal(0);
+      expect(await page.locator('#reconciliation tbody tr td:last-child strong').allTextContents()).to.deep.equal([words.line, words.line]);
+      for (const text of await rows.allTextContents()) expect(text).to.contain(words.notReconciled).and.to.contain(words.ask).and.not.to.contain(words.matched);
+      // Drawn amber as the day's notice, not as a matched line (no background).
+      expect(await computedBackground(page, '#reconciliation tbody tr td')).to.equal('rgb(255, 245, 214)');
+      // Printed, the lines still read not proved, never matched.
+      await page.emulateMedia({ media: 'print' });
+      try {
+        expect(await page.locator('#reconciliation tbody tr td:last-child strong').allInnerTexts()).to.deep.equal([words.line, words.line]);
+        expect(await page.innerText('#recon-summary')).to.contain(`${words.line} 2`).and.to.contain(`${words.matched} 0`);
+      } finally {
+        await page.emulateMedia({ media: 'screen' });
+      }
       expect(await axeViolations(page)).to.deep.equal([]);
-      await page.screenshot({ path: join(SHOTS, `reconciliation-left-to-sweep-${lang}.png`), fullPage: true });
       expect(await sealRows(), 'a reading left to the sweep seals nothing').to.deep.equal([]);
     });
   }
@@ -123,10 +140,45 @@ describe('Finance console: a reconciliation day left to the seal sweep, in a bro
     for (const lang of ['id', 'en'] as const) {
       await open(lang);
       expect(await page.locator('#recon-left-to-sweep').count()).to.equal(0);
-      expect(await page.locator('tr[data-not-proved=true]').count()).to.equal(0);
+      expect(await page.locator('tr[data-kind=not-proved]').count()).to.equal(0);
+      expect(await page.locator('tr[data-kind=matched]').count()).to.equal(2);
       expect(await page.textContent('[data-count=matched]')).to.equal('2');
+      expect(await page.locator('[data-count=not-proved]').count()).to.equal(0);
       expect(await page.locator('#recon-all-matched').count()).to.equal(1);
       expect(await axeViolations(page)).to.deep.equal([]);
+    }
+  });
+
+  it('a period of a day proved beside a day not proved: only the proved lines are matched and counted so, the others their own kind, in both languages', async () => {
+    // Payments of the day before, after the sweep sealed `day`: this reading must prove the chains since then, past its bound.
+    const before = new Date(dayStart - DAY_MS + 7 * HOUR_MS).toISOString().slice(0, 10);
+    const earlier = [
+      { tx: `LEFT-${Date.now()}-3`, amount: '3250000.00', day: before },
+      { tx: `LEFT-${Date.now()}-4`, amount: '4125000.00', day: before },
+      { tx: `LEFT-${Date.now()}-5`, amount: '980000.00', day: before },
+    ];
+    for (const [i, p] of earlier.entries()) {
+      const reserved = await store.payments.reserve({ clientId: 'left', transactionId: p.tx, requestHash: 'b'.repeat(64), amount: p.amount, currency: 'IDR', sourceAccount: ACCOUNT }, dayStart - DAY_MS + 3 * HOUR_MS + i);
+      expect(await store.payments.update(reserved.id, { state: 'SUCCESS', bank: 'bca', bankTransactionId: `BT-${p.tx}` }, dayStart - DAY_MS + 4 * HOUR_MS + i)).to.equal(true);
+    }
+    payments.push(...earlier);
+    const from = `${before.slice(8, 10)}/${before.slice(5, 7)}/${before.slice(0, 4)}`;
+    for (const lang of ['id', 'en'] as const) {
+      const words = lang === 'id' ? { line: 'Belum dibuktikan', matched: 'Cocok' } : { line: 'Not proved yet', matched: 'Matched' };
+      await open(lang, from);
+      expect(await page.getAttribute('#recon-left-to-sweep', 'data-left-days')).to.equal(before);
+      const kinds: Record<string, string | null> = {};
+      for (const tr of await page.locator('#reconciliation tbody tr').all()) kinds[(await tr.locator('td:nth-child(4) a').textContent()) ?? ''] = await tr.getAttribute('data-kind');
+      expect(kinds).to.deep.equal(Object.fromEntries(payments.map((p) => [p.tx, p.day === day ? 'matched' : 'not-proved'])));
+      expect(await page.locator('tr.recon-matched td:last-child strong').allTextContents()).to.deep.equal([words.matched, words.matched]);
+      expect(await page.locator('tr.recon-not-proved td:last-child strong').allTextContents()).to.deep.equal([words.line, words.line, words.line]);
+      expect(await page.textContent('[data-count=matched]')).to.equal('2');
+      expect(await page.textContent('[data-count=not-proved]')).to.equal('3');
+      expect(await page.locator('#recon-all-matched').count()).to.equal(0);
+      // Drawn apart from the matched lines, not only in words.
+      expect(await computedBackground(page, 'tr.recon-not-proved td')).to.equal('rgb(255, 245, 214)').and.not.to.equal(await computedBackground(page, 'tr.recon-matched td'));
+      expect(await axeViolations(page)).to.deep.equal([]);
+      await page.screenshot({ path: join(SHOTS, `reconciliation-not-proved-${lang}.png`), fullPage: true });
     }
   });
 });

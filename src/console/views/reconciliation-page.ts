@@ -43,9 +43,9 @@ export interface ReconciliationView {
  */
 export const SHOWN_LINES = 1_000;
 
-/** Whether a line needs a look: anything but a debit booking a successful payment, or money in. */
+/** Whether a line needs a look: anything but a debit booking a successful payment (proved), or money in. */
 function needsLook(line: ReconciliationLine): boolean {
-  return line.kind === 'statement-only' || line.kind === 'gerbang-only' || line.kind === 'forged' || (line.kind === 'matched' && line.payment.state !== 'SUCCESS');
+  return line.kind === 'statement-only' || line.kind === 'gerbang-only' || line.kind === 'forged' || line.kind === 'not-proved' || (line.kind === 'matched' && line.payment.state !== 'SUCCESS');
 }
 
 /**
@@ -79,18 +79,9 @@ export function reconciliationPage(ctx: PageContext, view: ReconciliationView): 
   return layout(ctx, t('reconciliation'), html`<p>${t('reconIntro')}</p>${notice}${formHtml}${errors}${readError}${view.result ? results(ctx, view.result, view.focus) : ''}`);
 }
 
-/** Whether `line` matched a payment of a day whose proof was left to the seal sweep (`notProved`: those days): shown as not proved yet, not as matched. */
-function notProvedYet(line: ReconciliationLine, notProved: ReadonlySet<string>): boolean {
-  return line.kind === 'matched' && notProved.has(paymentDay(line.payment));
-}
-
 function results(ctx: PageContext, result: NonNullable<ReconciliationView['result']>, focus: number | undefined): Html {
   const { t, lang } = ctx;
-  const { lines } = result.reconciliation;
-  // Lines matched on a day left to the seal sweep are not counted as matched: counted apart.
-  const notProved = new Set(result.leftToSweep?.days ?? []);
-  const waiting = notProved.size === 0 ? 0 : lines.filter((line) => notProvedYet(line, notProved)).length;
-  const counts = { ...result.reconciliation.counts, matched: result.reconciliation.counts.matched - waiting };
+  const { lines, counts } = result.reconciliation;
   const missing = result.missing ?? [];
   // Payments deleted in the database have no line to mark: each such day is named above the lines.
   const gone = missing.map((m) =>
@@ -119,8 +110,8 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
       : html`<p class="info" id="recon-unchecked" data-unchecked-days="${notChecked.join(' ')}">${t('reconUnchecked').replace('{days}', notChecked.map(formatDay).join(', '))}</p>`;
   const summary = html`<p class="info" id="recon-summary">${t('reconFromBank')} <span id="statement-source">${connectionLabel(result.bank, result.bankCode ?? null) ?? result.bank}</span>: ${t('recon_matched')} <strong data-count="matched">${counts.matched}</strong> · ${t('recon_statement-only')} <strong data-count="statement-only">${counts['statement-only']}</strong> · ${t('recon_gerbang-only')} <strong data-count="gerbang-only">${counts['gerbang-only']}</strong> · ${t('recon_credit')} <strong data-count="credit">${counts.credit}</strong>${
     counts.forged > 0 ? html` · <strong class="integrity-failed">${t('recon_forged')}</strong> <strong data-count="forged">${counts.forged}</strong>` : ''
-  }${waiting > 0 ? html` · ${t('recon_notProved')} <strong data-count="not-proved">${waiting}</strong>` : ''}</p>${
-    counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && missing.length === 0 && result.unprovable === undefined && result.leftToSweep === undefined && lines.length > 0
+  }${counts['not-proved'] > 0 ? html` · ${t('recon_not-proved')} <strong data-count="not-proved">${counts['not-proved']}</strong>` : ''}</p>${
+    counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && counts['not-proved'] === 0 && missing.length === 0 && result.unprovable === undefined && result.leftToSweep === undefined && lines.length > 0
       ? // A day not checked for deleted payments is not known to match whole: said so, not as an all-clear.
         notChecked.length === 0
         ? html`<p class="ok" role="status" id="recon-all-matched">${t('reconAllMatched')}</p>`
@@ -141,7 +132,7 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
   }
   return html`${summary}${note}<div class="table-wrap" tabindex="0" role="region" aria-label="${t('reconciliation')}"><table class="reconciliation" id="reconciliation"><caption class="visually-hidden">${t('reconciliation')}</caption>
 <thead><tr><th scope="col">${t('reconDate')}</th><th scope="col">${t('reconBankSide')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('reconGerbangSide')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('reconResult')}</th></tr></thead>
-<tbody>${shown.map((line) => row(ctx, line, focus, notProvedYet(line, notProved)))}</tbody></table></div>`;
+<tbody>${shown.map((line) => row(ctx, line, focus))}</tbody></table></div>`;
 }
 
 /**
@@ -159,11 +150,16 @@ function acceptedNote(ctx: PageContext, note: DayAcceptanceNote): Html {
   }</div>`;
 }
 
-/** One line of the table; `notProved`: a matched line of a day left to the seal sweep (notProvedYet), shown so and not as matched. */
-function row(ctx: PageContext, line: ReconciliationLine, focus: number | undefined, notProved: boolean): Html {
+/**
+ * One line of the table, its kind in words and as data-kind. A `not-proved` line (its day's audit
+ * chains not proved) reads as such, never as matched, and keeps the warning of its payment's state.
+ */
+function row(ctx: PageContext, line: ReconciliationLine, focus: number | undefined): Html {
   const { t, lang } = ctx;
   const entry = line.kind === 'gerbang-only' || line.kind === 'forged' ? null : line.entry;
-  const payment = line.kind === 'matched' || line.kind === 'gerbang-only' || line.kind === 'forged' ? line.payment : null;
+  const payment = line.kind === 'credit' || line.kind === 'statement-only' ? null : line.payment;
+  // A debit booking a payment, proved or not: what its state says of the money.
+  const booked = line.kind === 'matched' || line.kind === 'not-proved' ? line.payment : null;
   const day = entry ? entry.date : paymentDay(payment!);
   const bankCell = entry
     ? html`<span class="entry-type">${entry.type === 'DEBIT' ? t('debit') : t('credit')}</span>${entry.pending ? html` (${t('notBookedYet')})` : ''}<br><span class="entry-text">${entry.description}${entry.reference && entry.reference !== entry.description ? html` · ${entry.reference}` : ''}</span>`
@@ -171,26 +167,19 @@ function row(ctx: PageContext, line: ReconciliationLine, focus: number | undefin
   const paymentCell = payment
     ? html`<a href="${BASE}/payments/${payment.id}">${payment.transactionId}</a><br><span class="status status-${payment.state.toLowerCase()}">${statusLabel(lang, payment.state)}</span>${payment.bankTransactionId ? html` <span class="bank-id">${payment.bankTransactionId}</span>` : ''}`
     : html`<span class="none">—</span>`;
-  const hint =
-    line.kind === 'statement-only'
-      ? t('reconStatementOnlyHint')
-      : line.kind === 'gerbang-only'
-        ? t('reconGerbangOnlyHint')
-        : line.kind === 'matched' && line.payment.state === 'FAILED'
-          ? t('reconFailedButDebited')
-          : line.kind === 'matched' && line.payment.state !== 'SUCCESS'
-            ? t('reconInDoubtDebited')
-            : notProved
-              ? t('reconNotProvedHint')
-              : null;
-  const alarm = line.kind === 'matched' && line.payment.state === 'FAILED';
+  const stateHint = booked?.state === 'FAILED' ? t('reconFailedButDebited') : booked !== null && booked.state !== 'SUCCESS' ? t('reconInDoubtDebited') : null;
+  const hints = [
+    line.kind === 'statement-only' ? t('reconStatementOnlyHint') : line.kind === 'gerbang-only' ? t('reconGerbangOnlyHint') : stateHint,
+    line.kind === 'not-proved' ? t('reconNotProvedHint') : null,
+  ].filter((hint) => hint !== null);
+  const alarm = booked?.state === 'FAILED';
   const focused = payment !== null && payment.id === focus;
-  return html`<tr class="recon-${line.kind}${notProved ? ' recon-not-proved' : ''}${alarm ? ' recon-alarm' : ''}${focused ? ' recon-focus' : ''}" data-kind="${line.kind}"${notProved ? html` data-not-proved="true"` : ''}${payment ? html` data-payment-id="${payment.id}" id="payment-${payment.id}"` : ''}>
+  return html`<tr class="recon-${line.kind}${alarm ? ' recon-alarm' : ''}${focused ? ' recon-focus' : ''}" data-kind="${line.kind}"${payment ? html` data-payment-id="${payment.id}" id="payment-${payment.id}"` : ''}>
 <td>${formatDay(day)}</td>
 <td>${bankCell}</td>
 <td class="num">${entry ? formatRupiah(entry.amount.replace(/^-/, '')) : '—'}</td>
 <td>${paymentCell}</td>
 <td class="num">${payment ? formatRupiah(payment.amount) : '—'}</td>
-<td>${line.kind === 'forged' ? integrityMark(t, line.payment.integrityProblem) : html`<strong>${notProved ? t('recon_notProved') : t(`recon_${line.kind}`)}</strong>${hint ? html`<br><span class="reason">${hint}</span>` : ''}`}</td>
+<td>${line.kind === 'forged' ? integrityMark(t, line.payment.integrityProblem) : html`<strong>${t(`recon_${line.kind}`)}</strong>${hints.map((hint) => html`<br><span class="reason">${hint}</span>`)}`}</td>
 </tr>`;
 }

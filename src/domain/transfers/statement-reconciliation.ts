@@ -12,10 +12,14 @@ import { mentions } from './statement-proof.js';
  * - `gerbang-only`: a payment Gerbang sent (or may have sent) that no debit books;
  * - `credit`: money in, which Gerbang never sends: shown for completeness, never a problem;
  * - `forged`: a payment whose MAC does not hold (its amount, transaction id or time changed in the
- *   database): never matched, never counted as paid, shown with what was found.
+ *   database): never matched, never counted as paid, shown with what was found;
+ * - `not-proved`: a debit and the payment it books, of a day whose audit chains were not proved
+ *   (the walk passed a reading's bound and was left to the seal sweep): the payment may not stand
+ *   as its history says, so the line is neither matched nor counted as matched until the day is.
  */
 export type ReconciliationLine =
   | { kind: 'matched'; entry: StatementEntry; payment: ReconciledPayment }
+  | { kind: 'not-proved'; entry: StatementEntry; payment: ReconciledPayment }
   | { kind: 'statement-only'; entry: StatementEntry }
   | { kind: 'gerbang-only'; payment: ReconciledPayment }
   | { kind: 'credit'; entry: StatementEntry }
@@ -58,9 +62,10 @@ function nextDay(day: string): string {
  * the money left although Gerbang reported a failure. Payments never sent (RECEIVED) are left out.
  * A payment marked changed outside Gerbang (integrityProblem) books nothing: its line is `forged`
  * (its facts may be the forger's), and a debit it would have booked stays statement-only.
- * Lines come out by day, statement order kept within a day.
+ * A debit booking a payment of one of `notProved` (yyyy-MM-dd: days whose audit chains were not
+ * proved) is `not-proved`, never `matched`. Lines come out by day, statement order kept within a day.
  */
-export function reconcileStatement(entries: readonly StatementEntry[], payments: readonly ReconciledPayment[]): Reconciliation {
+export function reconcileStatement(entries: readonly StatementEntry[], payments: readonly ReconciledPayment[], notProved: ReadonlySet<string> = new Set()): Reconciliation {
   // Debits by amount in cents: a payment is compared with the debits of its amount only, so a
   // month of a busy account is not every payment against every line.
   // A debit's place alone while it is the only one of its amount (most are): no array each.
@@ -113,7 +118,7 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
   // outside Gerbang, each with its day (side by side: no object a line for the sorting).
   const lines: ReconciliationLine[] = [];
   const lineDays: string[] = [];
-  const counts = { matched: 0, 'statement-only': 0, 'gerbang-only': 0, credit: 0, forged: 0 };
+  const counts = { matched: 0, 'not-proved': 0, 'statement-only': 0, 'gerbang-only': 0, credit: 0, forged: 0 };
   const add = (line: ReconciliationLine, day: string) => {
     lines.push(line);
     lineDays.push(day);
@@ -121,7 +126,9 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
   };
   entries.forEach((entry, i) => {
     const payment = booked[i];
-    add(payment !== undefined ? { kind: 'matched', entry, payment } : entry.type === 'CREDIT' ? { kind: 'credit', entry } : { kind: 'statement-only', entry }, entry.date);
+    if (payment === undefined) add(entry.type === 'CREDIT' ? { kind: 'credit', entry } : { kind: 'statement-only', entry }, entry.date);
+    // Most periods have no day left unproved: no day worked out again for them.
+    else add({ kind: notProved.size > 0 && notProved.has(paymentDay(payment)) ? 'not-proved' : 'matched', entry, payment }, entry.date);
   });
   sorted.forEach((payment, c) => {
     if (bookedOne[c] === 0 && payment.state !== 'FAILED') add({ kind: 'gerbang-only', payment }, days[c]);
