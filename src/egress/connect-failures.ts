@@ -15,15 +15,21 @@ subscribe('undici:client:connectError', (message) => {
   if (error !== null && typeof error === 'object') failures.add(error);
 });
 
-/** Codes only the connect phase produces: a second, belt-and-braces test of "not sent". */
-const CONNECT_ONLY_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+/**
+ * A second, belt-and-braces test of "not sent", by code: a connect timeout, or an error of the
+ * `connect` system call or of the name lookup before it. The same codes on an established socket
+ * (Linux reports "read EHOSTUNREACH" when an ICMP unreachable arrives while a written request is
+ * retransmitted) come after the request went out, and count as sent.
+ */
+const CONNECT_TIMEOUT = 'UND_ERR_CONNECT_TIMEOUT';
+const CONNECT_PHASE_SYSCALLS = new Set(['connect', 'getaddrinfo']);
 
 /** True when `error` (or its cause) certainly happened before the request was sent. */
 export function failedBeforeSending(error: unknown): boolean {
   for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 4; depth += 1) {
     if (failures.has(current)) return true;
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && CONNECT_ONLY_CODES.has(code)) return true;
+    const { code, syscall } = current as { code?: unknown; syscall?: unknown };
+    if (code === CONNECT_TIMEOUT || (typeof syscall === 'string' && CONNECT_PHASE_SYSCALLS.has(syscall))) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;
