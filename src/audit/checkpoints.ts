@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { sameSecretText, type KeyRing } from '../security/index.js';
 import { getLogger } from '../log/index.js';
-import type { AuditChainBreak, AuditRepository } from '../store/types.js';
+import type { AuditChainBreak, AuditRepository, ChainReader } from '../store/types.js';
 
 const log = getLogger('audit');
 
@@ -671,10 +671,11 @@ export async function compareWithCheckpoints(history: CheckpointHistory, path: s
  * chains: of processes that have ended), unless `readLinks`: the chain guard, whose walk read the
  * heads in another statement, reads every link vouched for where it lies (a head row switched
  * between an older link and the one checkpointed, its links after the older one deleted, would
- * show each read a head that holds).
+ * show each read a head that holds); so does the takeover's proof (RollbackWatch.vouched), in the
+ * snapshot its walk reads.
  */
 export async function storeAgainstCheckpoints(
-  audit: Pick<AuditRepository, 'chainHeads' | 'linksAt' | 'walkChain'>,
+  audit: ChainReader,
   history: CheckpointHistory,
   path: string,
   options: { readLinks?: boolean } = {},

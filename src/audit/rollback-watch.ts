@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { getLogger } from '../log/index.js';
 import type { KeyRing } from '../security/index.js';
-import type { AuditChainBreak, AuditRepository } from '../store/types.js';
+import type { AuditChainBreak, AuditRepository, VouchedChains } from '../store/types.js';
 import { CheckpointReader, storeAgainstCheckpoints, type CheckpointHistory } from './checkpoints.js';
 
 const log = getLogger('audit');
@@ -48,10 +48,25 @@ export class RollbackWatch {
 
   /** Why payments are held (the chains the database lacks), or null when it holds all the checkpoints vouched for. */
   get held(): string | null {
-    if (this.breaks.length === 0) return null;
-    const named = this.breaks.slice(0, 3).map((b) => b.detail);
-    const more = this.breaks.length > named.length ? ` (and ${this.breaks.length - named.length} more)` : '';
-    return `the database holds less than the audit checkpoints in ${this.path} vouched for: ${named.join('; ')}${more}`;
+    return this.lacking(this.breaks);
+  }
+
+  /**
+   * The checkpoints as the file and head files stand now, for a proof to compare the chains of its
+   * own snapshot with (PaymentRepository.laterHistory): read before that snapshot begins, so that
+   * it holds every link they vouch for unless it was taken out; every link vouched for is read
+   * where it lies in it (readLinks), not taken from a head row that could be set back and forth.
+   * Holds nothing: what it finds is that proof's problem. Throws when the file cannot be read.
+   */
+  vouched(): VouchedChains {
+    const read = this.reader.read();
+    // The reader's history grows in place at its next read: these heads are the ones read now.
+    const history: CheckpointHistory = { ...read, heads: new Map(read.heads) };
+    return async (chains) => {
+      if (history.heads.size === 0) return null;
+      const { breaks } = await storeAgainstCheckpoints(chains, history, this.path, { readLinks: true });
+      return this.lacking(breaks.filter((b) => HELD_ON.includes(b.problem)));
+    };
   }
 
   /** Reads what was appended to the file and compares the database with it. Throws when the database cannot be read. */
@@ -108,6 +123,14 @@ export class RollbackWatch {
   private async compare(history: CheckpointHistory): Promise<AuditChainBreak[]> {
     const { breaks } = await storeAgainstCheckpoints(this.audit, history, this.path);
     return breaks.filter((b) => HELD_ON.includes(b.problem));
+  }
+
+  /** What `breaks` say the database lacks, in words (the first three named), or null when none. */
+  private lacking(breaks: readonly AuditChainBreak[]): string | null {
+    if (breaks.length === 0) return null;
+    const named = breaks.slice(0, 3).map((b) => b.detail);
+    const more = breaks.length > named.length ? ` (and ${breaks.length - named.length} more)` : '';
+    return `the database holds less than the audit checkpoints in ${this.path} vouched for: ${named.join('; ')}${more}`;
   }
 
   private hold(breaks: AuditChainBreak[]): void {

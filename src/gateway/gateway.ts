@@ -109,6 +109,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     await watch.check();
     return held();
   };
+  const vouched = () => watch.vouched();
   const rollbackCheck = new PeriodicTask('rollback-watch', config.auditRollbackCheckMs, () => watch.check());
   const scrubbing = new PeriodicTask('audit-scrub', config.auditScrub.intervalMs, () => scrub.pass());
   // Payments a node on a version before migration 026 wrote during a rolling upgrade have no search
@@ -153,7 +154,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     };
     const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, audit: store.audit, signer, clock, held }, config.callback);
     const batches = new BatchProcessor(
-      { payments: store.payments, sequences: bankIds, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals, held, checkpoints: checkCheckpoints, proofLinks: config.takeoverProofLinks, newPaymentCheck },
+      { payments: store.payments, sequences: bankIds, accountGrants: store.accountGrants, router: banks.router, batches: store.batches, audit: store.audit, clock, finals, held, checkpoints: checkCheckpoints, vouched, proofLinks: config.takeoverProofLinks, newPaymentCheck },
       { intervalMs: config.batch.intervalMs, concurrency: config.batch.concurrency },
     );
     const app = buildApp({
@@ -168,6 +169,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       bankIds,
       held,
       checkCheckpoints,
+      vouched,
       newPaymentCheck,
       rateLimitStores,
       clock,

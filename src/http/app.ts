@@ -16,7 +16,7 @@ import { securityHeadersStep } from '../pipeline/security-headers/index.js';
 import { storeHeldStep } from '../pipeline/store-held/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 import { checkKeys, directFrom, IpAllowlist } from '../security/index.js';
-import type { SequenceRepository, Store } from '../store/types.js';
+import type { SequenceRepository, Store, VouchedChains } from '../store/types.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { apiRoutes, routeList } from './api/index.js';
 import './locals.js';
@@ -47,6 +47,8 @@ export interface AppDeps {
   held?: () => string | null;
   /** Compares the store with the audit checkpoints now (RollbackWatch), before a stale reservation is taken over; `held` when absent. */
   checkCheckpoints?: () => Promise<string | null>;
+  /** The audit checkpoints as they stand now (RollbackWatch.vouched), for the proof of a stale reservation in its snapshot; none vouched for when absent. */
+  vouched?: () => VouchedChains;
   /** Checks a new payment's key against the payments the audit scrub saw (AuditScrub.beforeNewPayment), before it is sent. */
   newPaymentCheck?: CreateTransferDeps['newPaymentCheck'];
   /** Keeps the limiters' stores, for the gateway to close them before the store. */
@@ -84,6 +86,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(metricsStep({ metrics: deps.metrics }));
   const held = deps.held ?? (() => null);
   const checkpoints = deps.checkCheckpoints ?? (async () => held());
+  const vouched = deps.vouched ?? (() => async () => null);
   const perIp = rateLimitStep({ repository: store.rateLimits, clock, windowMs: limits.windowMs, limit: limits.perIp, name: 'ip', syncMs: limits.syncMs, stores: deps.rateLimitStores, maxWindows: limits.localWindows });
   const operatorProbes = new IpAllowlist(config.metrics.allowedCidrs);
   const probes = (detail: boolean, steps: RequestHandler[]) =>
@@ -156,7 +159,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(
     transferRoutes(
       routes,
-      { payments: store.payments, sequences: deps.bankIds, accountGrants: recent, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals, checkpoints, proofLinks: config.takeoverProofLinks, recentProofs: new RecentProofs(), newPaymentCheck: deps.newPaymentCheck },
+      { payments: store.payments, sequences: deps.bankIds, accountGrants: recent, router: deps.router, clock, sendingStaleMs: config.resolver.sendingStaleMs, finals: deps.callbacks.finals, checkpoints, vouched, proofLinks: config.takeoverProofLinks, recentProofs: new RecentProofs(), newPaymentCheck: deps.newPaymentCheck },
       authenticated,
     ),
   );

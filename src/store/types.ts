@@ -94,6 +94,17 @@ export interface Transaction extends Queryable {
 /** What PaymentRepository.laterHistory proved of a payment's history after its last event. */
 export type LaterHistory = { links: number } | { problem: string } | { beyond: number } | { moved: true };
 
+/** The audit chains' heads, links and walks as one reader reads them: the store's pool, or one snapshot (Db.withSnapshot). */
+export type ChainReader = Pick<AuditRepository, 'chainHeads' | 'linksAt' | 'walkChain'>;
+
+/**
+ * The audit checkpoints outside the database as read at one moment (src/audit's
+ * RollbackWatch.vouched): what the chains, as `chains` reads them, lack of what they vouched for
+ * (each chain named), or null. Read before a snapshot begins, they vouch only for links committed
+ * before it: that snapshot holds them all unless they were taken out of the database.
+ */
+export type VouchedChains = (chains: ChainReader) => Promise<string | null>;
+
 export interface Db extends Queryable {
   /**
    * Runs `fn` in one transaction on one connection; commits when it resolves, rolls back
@@ -490,9 +501,12 @@ export interface PaymentRepository {
    * find() checks them) and the chains walked there. `moved`: the row there is gone or no longer the
    * one given (its state, updated_at or request hash), so nothing is proved of it; `problem` names
    * what does not hold; `beyond` is the number of links the proof would read when that is more than
-   * `maxLinks` (nothing is proved then). The chains' heads are the checkpoints' to vouch for.
+   * `maxLinks` (nothing is proved then). The chains' heads are the checkpoints' to vouch for:
+   * `vouched` is compared with the chains in that same snapshot (a chain cut at its tail with its
+   * head set back walks whole, and a comparison read apart from the walk could see it whole while
+   * the walk sees it cut), and what they lack of it is the `problem`.
    */
-  laterHistory(payment: PaymentRecord, maxLinks: number): Promise<LaterHistory>;
+  laterHistory(payment: PaymentRecord, maxLinks: number, vouched: VouchedChains): Promise<LaterHistory>;
   /**
    * Deletes a reservation that certainly never reached the bank, so the ERP may retry the same
    * transactionId: RECEIVED, or SENDING under the bank id `unsent` (the one the caller knows was

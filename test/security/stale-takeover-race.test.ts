@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { provedLeftBehind } from '../../src/domain/transfers/left-behind.js';
 import { IntegrityError } from '../../src/errors/index.js';
 import { createStore, openDb, type Db, type Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { writeAfterRead } from '../support/counting-db.js';
-import { forEachBackend, type BackendContext } from '../support/databases.js';
+import { attackerDb, forEachBackend } from '../support/databases.js';
 import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { bankTransfers, leaveBehind } from '../support/left-behind.js';
 import { copyRow, insertRow, type Row } from '../support/sql-rows.js';
@@ -50,17 +50,6 @@ async function laterEvents(attacker: Db, id: number): Promise<LaterEvents> {
       for (const l of links) await insertRow(attacker, 'audit_chain', l);
     },
   };
-}
-
-/**
- * The attacker's own connection to the database of `ctx`. For SQLite, the file under a path of
- * its own: this process's connections to one path share one lock, which a snapshot holds (another
- * process's connection has its own).
- */
-function attackerDb(ctx: BackendContext): Db {
-  if (ctx.backend === 'mariadb') return openDb(ctx.url());
-  const path = ctx.url().slice('sqlite:'.length);
-  return openDb(`sqlite:${dirname(path)}/./${basename(path)}`);
 }
 
 forEachBackend('A paid transfer rolled back to its reservation, its later events put back and taken out while the ERP resends it (#16)', (ctx) => {
@@ -168,7 +157,7 @@ forEachBackend('The proof of a reservation left behind, its later events put bac
     );
     const payment = (await watched.payments.find(clientId, transactionId))!;
     expect([payment.state, putBack], 'the row read with its later events out').to.deep.equal(['RECEIVED', false]);
-    const deps = { payments: watched.payments, clock: Date.now, checkpoints: async () => null };
+    const deps = { payments: watched.payments, clock: Date.now, checkpoints: async () => null, vouched: () => async () => null };
     const error = await provedLeftBehind(deps, payment, 'taken over').then(
       (proved) => expect.fail(`proved left behind (${String(proved)}): the walk saw the events put back after the row was checked without them`),
       (e: unknown) => e,

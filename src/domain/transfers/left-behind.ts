@@ -1,7 +1,7 @@
 import { AppError, IntegrityError } from '../../errors/index.js';
 import { KeyRingError } from '../../security/index.js';
 import { getLogger, type RequestContext } from '../../log/index.js';
-import type { PaymentRecord, PaymentRepository } from '../../store/types.js';
+import type { PaymentRecord, PaymentRepository, VouchedChains } from '../../store/types.js';
 
 const log = getLogger('transfers');
 
@@ -32,6 +32,13 @@ export interface LeftBehindDeps {
    * what they vouched for, or null. Asked before a reservation left behind is taken over or reported.
    */
   checkpoints: () => Promise<string | null>;
+  /**
+   * The audit checkpoints as they stand now (RollbackWatch.vouched), read before the proof's
+   * snapshot begins and compared with the chains in it (laterHistory): the comparison above reads
+   * the database apart from the proof's walk, and a chain whose tail an attacker cuts and puts
+   * back meanwhile (its head row set back and forth) would look whole to each.
+   */
+  vouched: () => VouchedChains;
   /** The most audit links the proof may read (GERBANG_TAKEOVER_PROOF_LINKS); TAKEOVER_PROOF_LINKS when absent. */
   proofLinks?: number;
 }
@@ -81,9 +88,10 @@ export function looksLeftBehind(payment: PaymentRecord, now: number): boolean {
  * Proves that a reservation that looks left behind is still what its process left: a database
  * writer without the keys can delete a sent payment's newer events with their links from the
  * middle of a chain and write its row back as it was while RECEIVED; the row and its last event
- * then agree, and only the chains show the hole. So the database must hold what the audit
- * checkpoints vouched for, and every chain must be whole from that reservation's event to its
- * head, read in one snapshot with the row itself (PaymentRepository.laterHistory). A row changed
+ * then agree, and only the chains show the hole (or, cut at a chain's tail with its head row set
+ * back, only the checkpoints). So the database must hold what the audit checkpoints vouched for,
+ * and every chain must be whole from that reservation's event to its head, all read in one
+ * snapshot with the row itself (PaymentRepository.laterHistory, given `vouched`). A row changed
  * since `payment` was read is IDEMPOTENCY_IN_FLIGHT (409, Retry-After 1): the retry reads it anew.
  * Throws IntegrityError (500 AUDIT_INTEGRITY) naming what does not hold; false when the proof would read more than `proofLinks` links: never a guess, the
  * reservation enters the review queue (once) for a person to check with the bank and resolve.
@@ -122,7 +130,7 @@ export async function provedLeftBehind(deps: LeftBehindDeps, payment: PaymentRec
  */
 async function laterHistoryHere(deps: LeftBehindDeps, payment: PaymentRecord, bound: number, use: string, request: RequestContext | undefined): ReturnType<LeftBehindDeps['payments']['laterHistory']> {
   try {
-    return await deps.payments.laterHistory(payment, bound);
+    return await deps.payments.laterHistory(payment, bound, deps.vouched());
   } catch (error) {
     if (!(error instanceof KeyRingError) || error.reason !== 'unknown-key') throw error;
     log.error({ ...request, transactionId: payment.transactionId, err: error }, `a reservation left behind was not ${use}: its later history holds a record under a key this process has not loaded; reload it with the key ring of the others`);

@@ -15,6 +15,7 @@ import type {
   ChainPosition,
   BankCallAudit,
   ChainDependency,
+  ChainReader,
   Db,
   InboundCompletion,
   InboundExchange,
@@ -22,7 +23,7 @@ import type {
   SqlValue,
 } from '../types.js';
 import { ChainLanes, newWriterId } from './audit-chain.js';
-import { toNumber } from './row-values.js';
+import { chainReader } from './chain-reader.js';
 import {
   BANK_CALL_SELECT,
   bankCallDigest,
@@ -45,7 +46,7 @@ import {
 import { purgeAnonymous } from './audit-purge.js';
 import { chainPlaceProblems } from './audit-chain-place.js';
 import { recordLinkProblems } from './audit-record-links.js';
-import { chainGaps, chainRemains, chainsToWalk, lastPaymentEventId, lostPayments, remainsPage, resumeAfterBreakNow, verifyAudit, verifyChainPiece, type ExcludedLinks, type LostPayment } from './audit-verify.js';
+import { chainGaps, chainRemains, chainsToWalk, lastPaymentEventId, lostPayments, remainsPage, resumeAfterBreakNow, verifyAudit, type ExcludedLinks, type LostPayment } from './audit-verify.js';
 import { EXCHANGES_PAGE, lostPaymentFacts, type LostPaymentFacts } from './lost-payment-facts.js';
 import { linkCounts, lostPaymentNow, paymentKeysOfEvents, type RememberedPayment } from './remembered-payments.js';
 import { fit, wellFormed } from './row-values.js';
@@ -59,8 +60,6 @@ const CHAINS_PER_MYSQL_PROCESS = 4;
 const MAX_OPEN_REQUESTS = 10_000;
 
 const MAX_LIMIT = 1_000;
-/** Links read by one statement of linksAt: 500 placeholders, under SQLite's oldest limit of 999. */
-const LINKS_A_STATEMENT = 250;
 
 /** Column sizes of sql/mysql/001_initial.sql that a caller-controlled value could exceed. */
 const SIZE = { requestId: 64, remoteIp: 64, origin: 512, method: 16, path: 1024, clientId: 191, transactionId: 191, amount: 64, errorCode: 64 };
@@ -97,6 +96,8 @@ export class SqlAuditRepository implements AuditRepository {
   private readonly sealer: ValueSealer;
   /** This process's chains: the audit's, and every other record appended to them (payment events). */
   readonly chain: ChainLanes;
+  /** The chains' heads, links and walks, read through the pool. */
+  private readonly reader: ChainReader;
   /**
    * Each exchange this process opened and has not completed yet, as written. complete() hashes
    * the final row from it instead of reading and decrypting the row again.
@@ -109,6 +110,7 @@ export class SqlAuditRepository implements AuditRepository {
   ) {
     this.sealer = new ValueSealer(options.keys);
     this.chain = new ChainLanes(db, options.writerId ?? newWriterId(), db.dialect === 'mysql' ? CHAINS_PER_MYSQL_PROCESS : 1, () => this.sealer.keyRing);
+    this.reader = chainReader(db, this.sealer);
   }
 
   /** Inserts the exchange as in_progress (committed before the bank is called) and returns its id. */
@@ -282,19 +284,8 @@ export class SqlAuditRepository implements AuditRepository {
     return purgeAnonymous(this.db, this.chain, this.sealer, purge);
   }
 
-  async linksAt(wanted: { writerId: string; seq: number }[]): Promise<{ writerId: string; seq: number; hash: string; keyId: string | null }[]> {
-    const found: { writerId: string; seq: number; hash: string; keyId: string | null }[] = [];
-    // Each link found by the primary key, many a statement: the rollback watch asks for every
-    // chain grown since its checkpoint every 2 s, and one statement a link cost a round trip each.
-    for (let from = 0; from < wanted.length; from += LINKS_A_STATEMENT) {
-      const some = wanted.slice(from, from + LINKS_A_STATEMENT);
-      const rows = await this.db.query<{ writer_id: string; seq: number | string; hash: string; key_id: string | null }>(
-        `SELECT writer_id, seq, hash, key_id FROM audit_chain WHERE ${some.map(() => '(writer_id = ? AND seq = ?)').join(' OR ')}`,
-        some.flatMap((link) => [link.writerId, link.seq]),
-      );
-      for (const row of rows) found.push({ writerId: row.writer_id, seq: toNumber(row.seq), hash: row.hash, keyId: row.key_id });
-    }
-    return found;
+  linksAt(wanted: { writerId: string; seq: number }[]): Promise<{ writerId: string; seq: number; hash: string; keyId: string | null }[]> {
+    return this.reader.linksAt(wanted);
   }
 
   chainRemains(writerId: string): Promise<ChainRemains> {
@@ -310,7 +301,7 @@ export class SqlAuditRepository implements AuditRepository {
   }
 
   walkChain(writerId: string, from: ChainPosition, maxLinks: number): Promise<ChainPiece> {
-    return verifyChainPiece(this.db, this.sealer, writerId, from, maxLinks);
+    return this.reader.walkChain(writerId, from, maxLinks);
   }
 
   resumeAfterBreak(writerId: string, seq: number): Promise<number | null> {
@@ -345,9 +336,8 @@ export class SqlAuditRepository implements AuditRepository {
     return this.chain.heads();
   }
 
-  async chainHeads(): Promise<{ writerId: string; seq: number; hash: string }[]> {
-    const rows = await this.db.query<{ writer_id: string; last_seq: number | string; last_hash: string }>('SELECT writer_id, last_seq, last_hash FROM audit_writers');
-    return rows.map((r) => ({ writerId: r.writer_id, seq: toNumber(r.last_seq), hash: r.last_hash }));
+  chainHeads(): Promise<{ writerId: string; seq: number; hash: string }[]> {
+    return this.reader.chainHeads();
   }
 
   chainGaps(options?: { since?: number; excluded?: ReadonlyMap<string, readonly ExcludedLinks[]>; gone?: ReadonlySet<string>; maxLinks?: number }): Promise<AuditChainBreak[]> {

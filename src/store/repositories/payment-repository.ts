@@ -3,8 +3,9 @@ import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
 import { REVIEW_STATES, type Db, type Dialect, type ExecuteResult, type InDoubtState, type InDoubtSummary, type LaterHistory, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue, type UnsentBankId } from '../types.js';
 import { isLink, type ChainLanes, type Written } from './audit-chain.js';
-import type { ChainDependency } from '../types.js';
+import type { ChainDependency, VouchedChains } from '../types.js';
 import { chainCoverage } from './chain-coverage.js';
+import { chainReader } from './chain-reader.js';
 import { verifyChainsSince } from './audit-verify.js';
 import { eventPlace, lastTrustedEvent, openEvent, PAYMENT_EVENT_COLUMNS, PAYMENT_EVENT_WRITTEN, paymentEventDigest, paymentHistory, RELEASED, snapshotOfRow, type PaymentEventCause, type PaymentEventRow, type PaymentSnapshot } from './payment-events.js';
 import { insertUnlessTaken, lastInsertIdSql, rowCountSql } from './sql-dialect.js';
@@ -653,17 +654,19 @@ export class SqlPaymentRepository implements PaymentRepository {
     return this.deleteWithEvent(id, "state = 'RECEIVED' AND updated_at <= ?", [staleBefore], Date.now());
   }
 
-  async laterHistory(payment: PaymentRecord, maxLinks: number): Promise<LaterHistory> {
+  async laterHistory(payment: PaymentRecord, maxLinks: number, vouched: VouchedChains): Promise<LaterHistory> {
     const id = payment.id;
-    // One snapshot for the row, its last event and the chains: read one by one, a writer in SQL
-    // putting the deleted later events and their links back and taking them out again could show
-    // the row check a history without them and the walk one with them, each whole.
+    // One snapshot for the row, its last event, the checkpoints' comparison and the chains: read
+    // one by one, a writer in SQL putting the deleted later events and their links back (and the
+    // head row forward) and taking them out again could show each check a history that holds.
     return this.db.withSnapshot(async (q) => {
       const [row] = await q.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
       const record = row && toPaymentRecord(row, this.sealer);
       if (!record || record.state !== payment.state || record.updatedAt !== payment.updatedAt || record.requestHash !== payment.requestHash) return { moved: true };
       const history = await this.history(q, row, record);
       if ('problem' in history) return { problem: history.problem };
+      const lacking = await vouched(chainReader(q, this.sealer));
+      if (lacking !== null) return { problem: lacking };
       const [link] = await q.query<{ recorded_at: number | string }>(
         `SELECT recorded_at FROM audit_chain WHERE ${isLink()} AND kind = 'payment_event' AND record_id = (SELECT id FROM payment_events WHERE payment_id = ? ORDER BY seq DESC LIMIT 1)`,
         [id],

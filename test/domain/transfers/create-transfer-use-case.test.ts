@@ -88,7 +88,7 @@ forEachBackend('createTransfer', (db) => {
       ],
       LIMITS,
     );
-    return { payments, sequences: store().sequences, accountGrants: store().accountGrants, router, clock: () => now, finals, checkpoints: async () => null };
+    return { payments, sequences: store().sequences, accountGrants: store().accountGrants, router, clock: () => now, finals, checkpoints: async () => null, vouched: () => async () => null };
   }
 
   let invoices = 0;
@@ -680,9 +680,9 @@ forEachBackend('createTransfer', (db) => {
     await store().payments.reserve({ clientId: client, transactionId: request.transactionId, requestHash: requestHash(request), amount: request.amount, currency: 'IDR', sourceAccount: SOURCE }, now);
     now += 60_000;
     let bound = 0;
-    const payments = faulty('laterHistory', (real) => (id, maxLinks) => {
+    const payments = faulty('laterHistory', (real) => (id, maxLinks, vouched) => {
       bound = maxLinks;
-      return real(id, maxLinks).then(() => ({ beyond: maxLinks + 1 }));
+      return real(id, maxLinks, vouched).then(() => ({ beyond: maxLinks + 1 }));
     });
     const error = await refused(request, deps(payments));
     expect(bound).to.equal(TAKEOVER_PROOF_LINKS);
