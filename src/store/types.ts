@@ -504,7 +504,8 @@ export interface PaymentRepository {
    * `maxLinks` (nothing is proved then). The chains' heads are the checkpoints' to vouch for:
    * `vouched` is compared with the chains in that same snapshot (a chain cut at its tail with its
    * head set back walks whole, and a comparison read apart from the walk could see it whole while
-   * the walk sees it cut), and what they lack of it is the `problem`.
+   * the walk sees it cut), and what they lack of it is the `problem`; so is a break found before
+   * any walk (a head set back, a headless chain), however many links the walk would read.
    */
   laterHistory(payment: PaymentRecord, maxLinks: number, vouched: VouchedChains): Promise<LaterHistory>;
   /**

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import type { Db, Store } from '../../src/store/index.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway, type TestClient } from '../support/gateway-harness.js';
-import { bankTransfers, leaveBehind } from '../support/left-behind.js';
-import { captureLogs } from '../support/log-capture.js';
+import { bankTransfers, leaveBehind, resendLogged } from '../support/left-behind.js';
 import { copyRow, insertRow, type Row } from '../support/sql-rows.js';
 
 /**
@@ -122,19 +121,12 @@ onItsOwnDatabase('A paid transfer rolled back in SQL to the reservation left beh
     // No chain head moved: the rollback watch holds nothing.
     expect(await gw.gateway.checkCheckpoints()).to.equal(null);
 
-    const logs = captureLogs('error');
-    let again;
-    try {
-      again = await gw.request('/v1/transfers', { json: body, headers: auth });
-    } finally {
-      logs.stop();
-    }
+    const { answer: again, refusal } = await resendLogged(gw, body, auth);
     expect(again.status, again.text).to.equal(500);
     expect(again.body.code).to.equal('AUDIT_INTEGRITY');
     expect(await bankTransfers(transactionId)).to.equal(1);
-    const [refusal] = logs.lines.map((line) => JSON.parse(line) as { msg: string; transactionId?: string; where?: string }).filter((line) => line.transactionId === transactionId);
-    expect(refusal.msg).to.equal('a reservation left behind was not taken over: its history does not hold');
-    expect(refusal.where).to.match(new RegExp(`^the history of payments id ${old} after its last event cannot be proved whole: .*link \\d+ of chain \\S+ is missing`));
+    expect(refusal?.msg).to.equal('a reservation left behind was not taken over: its history does not hold');
+    expect(refusal?.where).to.match(new RegExp(`^the history of payments id ${old} after its last event cannot be proved whole: .*link \\d+ of chain \\S+ is missing`));
     // Nothing was taken over: the row is still the one written back, and the refusal is in the audit.
     const [row] = await db.query<{ id: number | string; state: string }>('SELECT id, state FROM payments WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
     expect([Number(row.id), row.state]).to.deep.equal([old, 'RECEIVED']);

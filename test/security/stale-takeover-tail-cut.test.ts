@@ -11,7 +11,8 @@ import { createStore, openDb, openStore, type Db, type PaymentRecord, type Store
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { writeAfterRead } from '../support/counting-db.js';
 import { attackerDb, forEachBackend } from '../support/databases.js';
-import { sampleTransfer } from '../support/gateway-harness.js';
+import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { bankTransfers, resendLogged } from '../support/left-behind.js';
 import { copyRow, insertRow, type Row } from '../support/sql-rows.js';
 
 /**
@@ -26,6 +27,9 @@ import { copyRow, insertRow, type Row } from '../support/sql-rows.js';
  * attacker who puts the tail back and takes it out again can show a comparison with the
  * checkpoints read apart from the proof's walk the tail whole and the walk the tail cut; here the
  * cut lands right after the rollback watch read the heads.
+ *
+ * A chain head set back behind links its chain still holds is found before any walk: named, even
+ * when the walk would read more links than the proof's bound.
  */
 /** The transfer of `body` reserved by `store` a minute ago and left RECEIVED (its process stopped before routing it). */
 function reservedBy(store: Store, clientId: string, body: Record<string, unknown>): Promise<PaymentRecord> {
@@ -119,5 +123,42 @@ forEachBackend('Proving a reservation left behind whose paid tail is cut right a
     expect(watch.held).to.contain(`chain ${tail.chain} ends at link`);
     const [row] = await attacker.query<{ state: string }>('SELECT state FROM payments WHERE id = ?', [tail.reservation.id]);
     expect(row.state).to.equal('RECEIVED');
+  });
+});
+
+forEachBackend('The resend of a reservation left behind, a chain head set back and the proof longer than its bound (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-head-back-')), 'audit-checkpoints.jsonl');
+  let gw: TestGateway;
+  before(async () => {
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_TAKEOVER_PROOF_LINKS: '3', GERBANG_AUDIT_SCRUB_MS: '0' });
+  });
+  after(() => gw?.close());
+
+  it('answers 500 AUDIT_INTEGRITY naming the chain whose head was set back, not 409 for review, and sends nothing', async () => {
+    const client = await gw.createClient();
+    const auth = { authorization: `Bearer ${await gw.token(client)}` };
+    const body = sampleTransfer();
+    const transactionId = body.transactionId as string;
+    // Left behind by another process (the suite's store, vouched for by no checkpoint), which went on linking records.
+    const other = ctx.store();
+    const reservation = await reservedBy(other, client.clientId, body);
+    for (let i = 0; i < 6; i += 1) await reservedBy(other, client.clientId, sampleTransfer());
+    // The attack, in SQL: one of its chains' head row set back a link, its newest link left where it is.
+    const [chain] = other.audit.ownHeads().sort((a, b) => b.seq - a.seq);
+    expect(chain.seq).to.be.greaterThan(1);
+    const db = gw.store.db;
+    const [older] = await db.query<{ hash: string }>('SELECT hash FROM audit_chain WHERE writer_id = ? AND seq = ?', [chain.writerId, chain.seq - 1]);
+    await db.execute('UPDATE audit_writers SET last_seq = ?, last_hash = ? WHERE writer_id = ?', [chain.seq - 1, older.hash, chain.writerId]);
+    // No checkpoint vouched for that chain: only the proof's own reading of the heads finds it.
+    expect(await gw.gateway.checkCheckpoints()).to.equal(null);
+
+    const { answer: again, refusal } = await resendLogged(gw, body, auth);
+    expect([again.status, again.body.code], again.text).to.deep.equal([500, 'AUDIT_INTEGRITY']);
+    expect(refusal?.msg).to.equal('a reservation left behind was not taken over: its history does not hold');
+    expect(refusal?.where).to.contain(`the head of chain ${chain.writerId} records link ${chain.seq - 1} while the chain holds links up to link ${chain.seq}: the head was set back`);
+    expect(await bankTransfers(gw, transactionId)).to.equal(0);
+    // Not put in the review queue as merely too long to prove: still the reservation as it was left.
+    const [row] = await db.query<{ id: number | string; state: string; review_since: number | string | null }>('SELECT id, state, review_since FROM payments WHERE client_id = ? AND transaction_id = ?', [client.clientId, transactionId]);
+    expect([Number(row.id), row.state, row.review_since]).to.deep.equal([reservation.id, 'RECEIVED', null]);
   });
 });

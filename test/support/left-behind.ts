@@ -4,7 +4,8 @@ import { requestHash } from '../../src/domain/transfers/request-hash.js';
 import { transferRequestSchema, type TransferRequest } from '../../src/domain/transfers/transfer-schema.js';
 import type { PaymentRecord } from '../../src/store/types.js';
 import { jakartaDate } from '../../src/time/index.js';
-import type { TestGateway } from './gateway-harness.js';
+import type { HttpAnswer, TestGateway } from './gateway-harness.js';
+import { captureLogs } from './log-capture.js';
 
 /**
  * A reservation of `body` left RECEIVED at `at` (a minute ago) by a gateway process that stopped
@@ -47,4 +48,20 @@ export async function executeAtTheBank(gw: TestGateway, body: Record<string, unk
     { onCall: async () => undefined },
   );
   expect(outcome.status, JSON.stringify(outcome)).to.equal('SUCCESS');
+}
+
+/**
+ * The ERP's resend of `body` to `gw`, and the error line logged for its transactionId (a refusal
+ * to take it over names there what does not hold: `where`), if any.
+ */
+export async function resendLogged(gw: TestGateway, body: Record<string, unknown>, headers: Record<string, string>): Promise<{ answer: HttpAnswer; refusal?: { msg: string; where?: string } }> {
+  const logs = captureLogs('error');
+  let answer: HttpAnswer;
+  try {
+    answer = await gw.request('/v1/transfers', { json: body, headers });
+  } finally {
+    logs.stop();
+  }
+  const [refusal] = logs.lines.map((line) => JSON.parse(line) as { msg: string; transactionId?: string; where?: string }).filter((line) => line.transactionId === body.transactionId);
+  return { answer, refusal };
 }

@@ -91,7 +91,8 @@ export function looksLeftBehind(payment: PaymentRecord, now: number): boolean {
  * then agree, and only the chains show the hole (or, cut at a chain's tail with its head row set
  * back, only the checkpoints). So the database must hold what the audit checkpoints vouched for,
  * and every chain must be whole from that reservation's event to its head, all read in one
- * snapshot with the row itself (PaymentRepository.laterHistory, given `vouched`). A row changed
+ * snapshot with the row itself (PaymentRepository.laterHistory, given `vouched`); a break found
+ * before any walk is a problem however long the walk would be. A row changed
  * since `payment` was read is IDEMPOTENCY_IN_FLIGHT (409, Retry-After 1): the retry reads it anew.
  * Throws IntegrityError (500 AUDIT_INTEGRITY) naming what does not hold; false when the proof would read more than `proofLinks` links: never a guess, the
  * reservation enters the review queue (once) for a person to check with the bank and resolve.

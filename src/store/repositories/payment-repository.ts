@@ -675,9 +675,9 @@ export class SqlPaymentRepository implements PaymentRepository {
       if (!link) return { beyond: Number.POSITIVE_INFINITY };
       // A key this process lacks (not yet reloaded after keys rotate) is "cannot prove now", not a forgery.
       const proved = await verifyChainsSince(q, this.sealer, toNumber(link.recorded_at) - OTHER_CLOCKS_MS, maxLinks, { strictKeys: true });
-      if ('beyond' in proved) return proved;
-      if (proved.breaks.length === 0) return { links: proved.links };
-      return { problem: `the history of payments id ${id} after its last event cannot be proved whole: ${proved.breaks.map((b) => b.detail).join('; ')}` };
+      // Breaks found before the walk (a head set back, a headless chain) are named even when the walk would be too long.
+      if (proved.breaks.length > 0) return { problem: `the history of payments id ${id} after its last event cannot be proved whole: ${proved.breaks.map((b) => b.detail).join('; ')}` };
+      return 'beyond' in proved ? { beyond: proved.beyond } : { links: proved.links };
     });
   }
 
