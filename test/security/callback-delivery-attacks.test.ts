@@ -1193,6 +1193,55 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
     });
   });
 
+  describe('its attempt\'s change record cut from the middle of its chain, its row written back as queued, and its CALLBACK record altered in place', () => {
+    it('refused: a CALLBACK record of its transaction that does not hold cannot tell that attempt unsent; sent once', async () => {
+      const { transactionId, row: queuedRow } = await paidAndQueued();
+      const sending = dispatcherFrom();
+      await sending.runs(1);
+      expect((await copyRow(db(), 'callback_deliveries', 'id = ?', [queuedRow.id])).state).to.equal('DELIVERED');
+      await paidAndQueued();
+      const [record] = await db().query<{ id: number | string }>("SELECT id FROM record_changes WHERE table_name = 'callback_deliveries' AND row_key = ? ORDER BY id DESC LIMIT 1", [JSON.stringify([client.clientId, transactionId])]);
+      const [link] = await db().query<Row>("SELECT writer_id, seq FROM audit_chain WHERE kind = 'record_change' AND record_id = ?", [Number(record.id)]);
+      await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
+      await db().execute('DELETE FROM record_changes WHERE id = ?', [Number(record.id)]);
+      await writeBack(db(), 'callback_deliveries', { ...queuedRow, lease_owner: null, lease_until: null }, 'id = ?', [queuedRow.id]);
+      // One column its MAC covers changed: the record no longer holds, and its values are the writer's.
+      const [attempt] = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.errorCode !== 'AUDIT_INTEGRITY');
+      await db().execute('UPDATE audit_exchanges SET received_at = received_at + 1 WHERE id = ?', [attempt.id]);
+      await dispatcherFrom(sending.clock.now + 120_000).runs(2);
+      expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+      expect(refusedLines(transactionId).join('\n')).to.contain(`audit_exchanges id ${attempt.id}`);
+    });
+  });
+
+  describe('its lease cleared between one process\'s check of its attempts and the POST', () => {
+    it('posted once: of two processes sending the same attempt, the one whose audit record was opened first posts it', async () => {
+      const { transactionId, row } = await paidAndQueued();
+      let hooked = false;
+      const other = dispatcherFrom();
+      // Process A reads the delivery's CALLBACK records; right after, the attacker clears the lease
+      // in SQL and process B claims the row and sends it as far as it may.
+      const auditA = Object.create(gw.store.audit) as typeof gw.store.audit;
+      auditA.list = async (...args: Parameters<typeof gw.store.audit.list>) => {
+        const rows = await gw.store.audit.list(...args);
+        if (!hooked && args[0]?.transactionId === transactionId) {
+          hooked = true;
+          await db().execute('UPDATE callback_deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = ?', [row.id]);
+          await other.runs(1);
+        }
+        return rows;
+      };
+      const a = new CallbackDispatcher({ callbacks: gw.store.callbacks, audit: auditA, signer, clock: () => Date.now() }, { intervalMs: 0, retryBaseMs: 30_000 });
+      await a.runOnce();
+      expect(hooked).to.equal(true);
+      await eventually(async () => noticesFor(transactionId).length >= 1);
+      // Both processes have finished their runs: a second POST would have been made by now.
+      expect(noticesFor(transactionId), 'posted once').to.have.length(1);
+      const attempts = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.errorCode !== 'AUDIT_INTEGRITY');
+      expect(attempts.map((r) => JSON.parse(r.responseBody!).delivery).sort(), 'one attempt posted, the other recorded not sent').to.deep.equal(['DELIVERED', 'NOT SENT']);
+    });
+  });
+
   describe('a forged row left as it is, claimed and refused again as each lease ends', () => {
     it('audited and logged once per forged state: two claims of the same row, one record; the row forged otherwise, a second; a process started anew, once more', async () => {
       await forged(-2, 'FORGED-ONCE');
