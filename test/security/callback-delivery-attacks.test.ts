@@ -1172,48 +1172,6 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
     });
   });
 
-  describe('its attempt\'s change record cut from the middle of its chain, its row written back as queued', () => {
-    it('refused before it is sent: its CALLBACK audit record shows the attempt its row lost; sent once', async () => {
-      const { transactionId, row: queuedRow } = await paidAndQueued();
-      const sending = dispatcherFrom();
-      await sending.runs(1);
-      expect((await copyRow(db(), 'callback_deliveries', 'id = ?', [queuedRow.id])).state).to.equal('DELIVERED');
-      // More of the gateway's work after it: its attempt's link is not its chain's tail.
-      await paidAndQueued();
-      const [record] = await db().query<{ id: number | string }>("SELECT id FROM record_changes WHERE table_name = 'callback_deliveries' AND row_key = ? ORDER BY id DESC LIMIT 1", [JSON.stringify([client.clientId, transactionId])]);
-      const [link] = await db().query<Row>("SELECT writer_id, seq FROM audit_chain WHERE kind = 'record_change' AND record_id = ?", [Number(record.id)]);
-      const [head] = await db().query<Row>('SELECT last_seq FROM audit_writers WHERE writer_id = ?', [link.writer_id]);
-      expect(Number(head.last_seq), 'cut from the middle').to.be.greaterThan(Number(link.seq));
-      await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
-      await db().execute('DELETE FROM record_changes WHERE id = ?', [Number(record.id)]);
-      await writeBack(db(), 'callback_deliveries', { ...queuedRow, lease_owner: null, lease_until: null }, 'id = ?', [queuedRow.id]);
-      await dispatcherFrom(sending.clock.now + 120_000).runs(2);
-      expect(noticesFor(transactionId), 'sent once').to.have.length(1);
-      expect(refusedLines(transactionId).join('\n')).to.contain(`callback_deliveries id ${Number(queuedRow.id)} (client ${client.clientId}, transactionId ${transactionId}) records 0 attempt(s)`).and.to.contain('records attempt 1 of it, DELIVERED');
-    });
-  });
-
-  describe('its attempt\'s change record cut from the middle of its chain, its row written back as queued, and its CALLBACK record altered in place', () => {
-    it('refused: a CALLBACK record of its transaction that does not hold cannot tell that attempt unsent; sent once', async () => {
-      const { transactionId, row: queuedRow } = await paidAndQueued();
-      const sending = dispatcherFrom();
-      await sending.runs(1);
-      expect((await copyRow(db(), 'callback_deliveries', 'id = ?', [queuedRow.id])).state).to.equal('DELIVERED');
-      await paidAndQueued();
-      const [record] = await db().query<{ id: number | string }>("SELECT id FROM record_changes WHERE table_name = 'callback_deliveries' AND row_key = ? ORDER BY id DESC LIMIT 1", [JSON.stringify([client.clientId, transactionId])]);
-      const [link] = await db().query<Row>("SELECT writer_id, seq FROM audit_chain WHERE kind = 'record_change' AND record_id = ?", [Number(record.id)]);
-      await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
-      await db().execute('DELETE FROM record_changes WHERE id = ?', [Number(record.id)]);
-      await writeBack(db(), 'callback_deliveries', { ...queuedRow, lease_owner: null, lease_until: null }, 'id = ?', [queuedRow.id]);
-      // One column its MAC covers changed: the record no longer holds, and its values are the writer's.
-      const [attempt] = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.errorCode !== 'AUDIT_INTEGRITY');
-      await db().execute('UPDATE audit_exchanges SET received_at = received_at + 1 WHERE id = ?', [attempt.id]);
-      await dispatcherFrom(sending.clock.now + 120_000).runs(2);
-      expect(noticesFor(transactionId), 'sent once').to.have.length(1);
-      expect(refusedLines(transactionId).join('\n')).to.contain(`audit_exchanges id ${attempt.id}`);
-    });
-  });
-
   describe('its lease cleared between one process\'s check of its attempts and the POST', () => {
     it('posted once: of two processes sending the same attempt, the one whose audit record was opened first posts it', async () => {
       const { transactionId, row } = await paidAndQueued();
@@ -1239,6 +1197,35 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
       expect(noticesFor(transactionId), 'posted once').to.have.length(1);
       const attempts = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.errorCode !== 'AUDIT_INTEGRITY');
       expect(attempts.map((r) => JSON.parse(r.responseBody!).delivery).sort(), 'one attempt posted, the other recorded not sent').to.deep.equal(['DELIVERED', 'NOT SENT']);
+    });
+  });
+
+  describe('its attempt\'s change record cut from the middle of its chain, its row written back as queued', () => {
+    it('refused before it is sent: its CALLBACK audit record shows the attempt its row lost; sent once', async () => {
+      const { transactionId, row: queuedRow } = await paidAndQueued();
+      const sending = dispatcherFrom();
+      await sending.runs(1);
+      expect((await copyRow(db(), 'callback_deliveries', 'id = ?', [queuedRow.id])).state).to.equal('DELIVERED');
+      // More of the gateway's work after it: its attempt's link is not its chain's tail.
+      await paidAndQueued();
+      const [record] = await db().query<{ id: number | string }>("SELECT id FROM record_changes WHERE table_name = 'callback_deliveries' AND row_key = ? ORDER BY id DESC LIMIT 1", [JSON.stringify([client.clientId, transactionId])]);
+      const [link] = await db().query<Row>("SELECT writer_id, seq FROM audit_chain WHERE kind = 'record_change' AND record_id = ?", [Number(record.id)]);
+      const [head] = await db().query<Row>('SELECT last_seq FROM audit_writers WHERE writer_id = ?', [link.writer_id]);
+      expect(Number(head.last_seq), 'cut from the middle').to.be.greaterThan(Number(link.seq));
+      await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
+      await db().execute('DELETE FROM record_changes WHERE id = ?', [Number(record.id)]);
+      await writeBack(db(), 'callback_deliveries', { ...queuedRow, lease_owner: null, lease_until: null }, 'id = ?', [queuedRow.id]);
+      await dispatcherFrom(sending.clock.now + 120_000).runs(2);
+      expect(noticesFor(transactionId), 'sent once').to.have.length(1);
+      expect(refusedLines(transactionId).join('\n')).to.contain(`callback_deliveries id ${Number(queuedRow.id)} (client ${client.clientId}, transactionId ${transactionId}) records 0 attempt(s)`).and.to.contain('records attempt 1 of it, DELIVERED');
+
+      // Its attempt's CALLBACK record altered in place as well (one column its MAC covers): it no
+      // longer holds and its values are the writer's, so it cannot tell the attempt unsent either.
+      const [attempt] = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.errorCode !== 'AUDIT_INTEGRITY');
+      await db().execute('UPDATE audit_exchanges SET received_at = received_at + 1 WHERE id = ?', [attempt.id]);
+      await dispatcherFrom(sending.clock.now + 240_000).runs(2);
+      expect(noticesFor(transactionId), 'still sent once').to.have.length(1);
+      expect(refusedLines(transactionId).join('\n')).to.contain(`audit_exchanges id ${attempt.id} of its transaction does not hold`);
     });
   });
 
