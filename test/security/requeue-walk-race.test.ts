@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChainGuard } from '../../src/audit/index.js';
 import { requeueCallback } from '../../src/domain/callbacks/index.js';
-import { createStore, openDb, type Db, type Store } from '../../src/store/index.js';
+import type { Db, Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
-import { writeAfterRead } from '../support/counting-db.js';
 import { forEachBackend } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
-import { attackerDb, linkedRecords } from '../support/later-events.js';
+import { attackedStore, attackerDb, linkedRecords } from '../support/later-events.js';
 import { copyRow, type Row } from '../support/sql-rows.js';
 
 /**
@@ -24,6 +23,9 @@ import { copyRow, type Row } from '../support/sql-rows.js';
  * own connection right after the records are read, and go again after the walk: the records and
  * the walk are read in one snapshot, so the walk finds the gap, and nothing is queued.
  */
+/** The read of a transaction's audit records (AuditRepository.list). */
+const EXCHANGES = /FROM audit_exchanges e LEFT JOIN audit_completions c/;
+
 forEachBackend('A delivered notification\'s audit record put back between the requeue\'s read of it and its walk of the chains (#14, H2)', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-requeue-race-')), 'audit-checkpoints.jsonl');
   let gw: TestGateway;
@@ -87,14 +89,9 @@ forEachBackend('A delivered notification\'s audit record put back between the re
     await delivery.takeOut();
 
     // Back right after its records are read, out again once the chains are walked.
-    let putBack = false;
-    watched = createStore(
-      writeAfterRead(openDb(ctx.url()), /FROM audit_exchanges e LEFT JOIN audit_completions c/, async () => {
-        await delivery.putBack();
-        putBack = true;
-      }),
-      { auditKeys: TEST_AUDIT_KEYS },
-    );
+    const attacked = attackedStore(ctx, [EXCHANGES]);
+    attacked.arm([EXCHANGES, delivery.putBack]);
+    watched = attacked.store;
     const store = watched;
     const guard = new ChainGuard(store.audit, TEST_AUDIT_KEYS, checkpoints, store.db.description);
     const chains = async (since: number, audit: Parameters<typeof guard.problem>[1]) => {
@@ -104,7 +101,7 @@ forEachBackend('A delivered notification\'s audit record put back between the re
     };
     const deps = { payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, chains, clock: Date.now };
     const outcome = await requeueCallback(deps, { clientId: client.clientId, transactionId, admin, reason: 'verify named it; the ERP never got it' });
-    expect(putBack, 'its records were put back during the requeue').to.equal(true);
+    expect(attacked.fired(), 'its records were put back during the requeue').to.equal(true);
     expect(outcome.requeued, JSON.stringify(outcome)).to.equal(false);
     expect('refused' in outcome && outcome.refused).to.contain('cannot be told while the audit chains do not hold as a whole');
     expect(await gw.store.db.query(`SELECT id FROM callback_deliveries WHERE ${where[0]}`, [...where[1]]), 'nothing queued').to.deep.equal([]);

@@ -3,15 +3,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StatementReader } from '../../src/console/statement-reader.js';
-import { createStore, openDb, type Db, type Store } from '../../src/store/index.js';
+import type { Db, Store } from '../../src/store/index.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
 import { DAY_TOTALS_TAG } from '../../src/store/repositories/reconciliation-seals.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
-import { writeAfterRead } from '../support/counting-db.js';
 import { forEachBackend, type BackendContext } from '../support/databases.js';
-import { attackerDb, laterEvents, type LaterEvents } from '../support/later-events.js';
+import { attackedStore, attackerDb, laterEvents, type LaterEvents } from '../support/later-events.js';
 import { copyRow, writeBack, type Row } from '../support/sql-rows.js';
 
 const DAY_MS = 86_400_000;
@@ -39,24 +38,8 @@ const dayStart = (n: number) => Date.UTC(2024, 2, n) - 7 * HOUR_MS;
 const label = (n: number) => `2024-03-${String(n).padStart(2, '0')}`;
 const NOW = dayStart(20) + 10 * HOUR_MS;
 
-/** What the attacker does right after a statement matching `after` is read. */
-type Step = [after: RegExp, act: () => Promise<void>];
-
-/**
- * A store over the database of `ctx` whose reads run the steps `arm` was given, in order, each
- * right after the next statement it waits for (on this store's connections, the attacker's SQL
- * on its own); `fired` says whether all of them ran.
- */
-function watchedStore(ctx: BackendContext): { store: Store; arm: (...steps: Step[]) => void; fired: () => boolean } {
-  let steps: Step[] = [];
-  const next = async () => {
-    const [[, act], ...rest] = steps;
-    steps = rest;
-    await act();
-  };
-  const db = [LAST_EVENT_LINKS, DAY_PAGE].reduce((watched, pattern) => writeAfterRead(watched, pattern, next, () => steps[0]?.[0] === pattern), openDb(ctx.url()));
-  return { store: createStore(db, { auditKeys: TEST_AUDIT_KEYS }), arm: (...armed) => (steps = armed), fired: () => steps.length === 0 };
-}
+/** A store whose reads let the attacker act right after the last events' links, or a day's page, are read. */
+const watchedStore = (ctx: BackendContext) => attackedStore(ctx, [LAST_EVENT_LINKS, DAY_PAGE]);
 
 /**
  * Payment of `account` made on day `n` and paid (reserved, then SUCCESS), then another payment

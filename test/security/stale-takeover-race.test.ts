@@ -4,11 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provedLeftBehind } from '../../src/domain/transfers/left-behind.js';
 import { IntegrityError } from '../../src/errors/index.js';
-import { createStore, openDb, type Db, type Store } from '../../src/store/index.js';
-import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
-import { writeAfterRead } from '../support/counting-db.js';
+import type { Db, Store } from '../../src/store/index.js';
 import { forEachBackend } from '../support/databases.js';
-import { attackerDb, laterEvents } from '../support/later-events.js';
+import { attackedStore, attackerDb, laterEvents } from '../support/later-events.js';
 import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { bankTransfers, leaveBehind } from '../support/left-behind.js';
 import { copyRow, insertRow } from '../support/sql-rows.js';
@@ -119,22 +117,18 @@ forEachBackend('The proof of a reservation left behind, its later events put bac
     await later.takeOut();
     await attacker.execute('DELETE FROM payments WHERE id = ?', [reserved.id]);
     await insertRow(attacker, 'payments', reservation);
-    let putBack = false;
-    watched = createStore(
-      writeAfterRead(openDb(ctx.url()), /FROM audit_writers w LEFT JOIN audit_chain c/, async () => {
-        await later.putBack();
-        putBack = true;
-      }),
-      { auditKeys: TEST_AUDIT_KEYS },
-    );
+    const heads = /FROM audit_writers w LEFT JOIN audit_chain c/;
+    const attacked = attackedStore(ctx, [heads]);
+    attacked.arm([heads, later.putBack]);
+    watched = attacked.store;
     const payment = (await watched.payments.find(clientId, transactionId))!;
-    expect([payment.state, putBack], 'the row read with its later events out').to.deep.equal(['RECEIVED', false]);
+    expect([payment.state, attacked.fired()], 'the row read with its later events out').to.deep.equal(['RECEIVED', false]);
     const deps = { payments: watched.payments, clock: Date.now, checkpoints: async () => null };
     const error = await provedLeftBehind(deps, payment, 'taken over').then(
       (proved) => expect.fail(`proved left behind (${String(proved)}): the walk saw the events put back after the row was checked without them`),
       (e: unknown) => e,
     );
-    expect(putBack, `the later events were put back during the proof (${String(error)})`).to.equal(true);
+    expect(attacked.fired(), `the later events were put back during the proof (${String(error)})`).to.equal(true);
     expect(error).to.be.instanceOf(IntegrityError);
     expect((error as IntegrityError).where).to.contain(`payments id ${reserved.id}`);
   });

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { basename, dirname } from 'node:path';
-import { openDb, type Db } from '../../src/store/index.js';
+import { createStore, openDb, type Db, type Store } from '../../src/store/index.js';
+import { TEST_AUDIT_KEYS } from './audit-keys.js';
+import { writeAfterRead } from './counting-db.js';
 import type { BackendContext } from './databases.js';
 import { insertRow, type Row } from './sql-rows.js';
 
@@ -56,4 +58,24 @@ export function attackerDb(ctx: BackendContext): Db {
   if (ctx.backend === 'mariadb') return openDb(ctx.url());
   const path = ctx.url().slice('sqlite:'.length);
   return openDb(`sqlite:${dirname(path)}/./${basename(path)}`);
+}
+
+/** What the attacker does right after a statement matching `after` is read. */
+export type Step = [after: RegExp, act: () => Promise<void>];
+
+/**
+ * A store over the database of `ctx` (keys TEST_AUDIT_KEYS) whose reads run the steps `arm` was
+ * given, in order, each right after the next statement matching its pattern (one of `patterns`),
+ * in a snapshot too (writeAfterRead): the attacker's SQL on its own connection at that moment.
+ * `fired` says whether all of them ran.
+ */
+export function attackedStore(ctx: BackendContext, patterns: readonly RegExp[]): { store: Store; arm: (...steps: Step[]) => void; fired: () => boolean } {
+  let steps: Step[] = [];
+  const next = async () => {
+    const [[, act], ...rest] = steps;
+    steps = rest;
+    await act();
+  };
+  const db = patterns.reduce((watched, pattern) => writeAfterRead(watched, pattern, next, () => steps[0]?.[0] === pattern), openDb(ctx.url()));
+  return { store: createStore(db, { auditKeys: TEST_AUDIT_KEYS }), arm: (...armed) => (steps = armed), fired: () => steps.length === 0 };
 }
