@@ -665,6 +665,13 @@ export interface AuditChainBreak {
  */
 export type ChainsAnswer = string | null | { left: string };
 
+/**
+ * A seal's chain guard (PaymentSearchRepository.guardSeals): the chains from `since` on, at most
+ * `maxLinks` walked, read on `q`, the snapshot (Db.withSnapshot) in which the store reads again
+ * the rows the seal is made of (H2: read one by one, the rows could be a state the walk never saw).
+ */
+export type SealGuard = (since: number, maxLinks: number | undefined, q: Queryable) => Promise<ChainsAnswer>;
+
 /** What the database holds of one chain: its head row (null: gone), how many links, the newest's seq (0: none), and a digest over every link row (seq, kind, record, prev_hash, MAC, key). */
 export interface ChainRemains {
   head: { seq: number; hash: string } | null;
@@ -850,7 +857,22 @@ export interface AuditRepository {
   lostPaymentFacts(lost: Pick<LostPayment, 'paymentId' | 'kind'>[]): Promise<LostPaymentFacts[]>;
   /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
   checkKeys(): string;
+  /**
+   * This repository's reads (AuditReads) made on `q`, a snapshot of its database (Db.withSnapshot)
+   * that the caller holds: a record read and a walk of the chains that prove it then describe the
+   * same moment, wherever the caller reads its other rows in that snapshot too.
+   */
+  readingOn(q: Queryable): AuditReads;
+  /**
+   * Runs `fn` with this repository's reads made in one snapshot of its database (readingOn in
+   * Db.withSnapshot): what `fn` reads of a notification's records and the walk of the chains that
+   * proves none of them was deleted (#14, H2). Keep `fn` to reads.
+   */
+  inSnapshot<T>(fn: (audit: AuditReads) => Promise<T>): Promise<T>;
 }
+
+/** What a chain guard and a reader of audit records ask of the audit, made in one snapshot (AuditRepository.readingOn). */
+export type AuditReads = Pick<AuditRepository, 'list' | 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain'>;
 
 // ---------------------------------------------------------------- sealed values: key rotation
 
@@ -1459,9 +1481,10 @@ export interface PaymentSearchRepository {
    * sealed, less other nodes' clocks' margin), walking at most `maxLinks` links when given (a
    * reading's bound; the sweep and an acceptance give none): ChainsAnswer. The console gives its
    * ChainGuard (src/audit: the database and the checkpoints outside it); without one the store
-   * asks the database alone (databaseChains).
+   * asks the database alone (databaseChains). Asked in the snapshot `q` in which the rows the seal
+   * is made of are read again (SealGuard).
    */
-  guardSeals(guard: (since: number, maxLinks?: number) => Promise<ChainsAnswer>): void;
+  guardSeals(guard: SealGuard): void;
   /**
    * The console's sweep: counts and keeps the overview's totals of the closed days of the last
    * month that have none that hold (`daysCounted`), seals the closed days of the last month of
