@@ -1,7 +1,7 @@
 import { AppError } from '../../errors/index.js';
 import { isEgressError, type BankHttpClient, type BankRequest } from '../../egress/index.js';
 import Joi from 'joi';
-import { transferOperation, type AccountBalance, type AccountInquiryResult, type AccountStatement, type BankAdapter, type BankCallContext, type BankTokenCache, type IntrabankTransferOrder, type InterbankTransferOrder, type StatusOutcome, type TransferOutcome, type TransferStatusQuery } from '../types.js';
+import { STATEMENT_MAX_LINES, transferOperation, type AccountBalance, type AccountInquiryResult, type AccountStatement, type BankAdapter, type BankCallContext, type BankTokenCache, type IntrabankTransferOrder, type InterbankTransferOrder, type StatusOutcome, type TransferOutcome, type TransferStatusQuery } from '../types.js';
 import { requireReportedFields } from '../common/reported-fields.js';
 import { withReauth as sharedWithReauth, type AttemptVerdict } from '../common/with-reauth.js';
 import { createExchange, type ExchangeFn } from './bank-exchange.js';
@@ -334,7 +334,7 @@ const STATEMENT_ANSWER = Joi.object<{
         Trailer: Joi.string().allow('').max(512),
       }).unknown(true),
     )
-    .max(9000)
+    .max(STATEMENT_MAX_LINES)
     .required(),
 })
   .unknown(true)
