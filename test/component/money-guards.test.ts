@@ -27,6 +27,13 @@ forEachBackend('Money guards around the bank call', (db: BackendContext) => {
     res.end(JSON.stringify({ TransactionID: sent.TransactionID, TransactionDate: sent.TransactionDate, ReferenceID: sent.ReferenceID, Status: 'Success' }));
   }
 
+  /** A BCA error body with `code`, on HTTP `status`. */
+  function answerEsb(res: ServerResponse, status: number, code: string, english: string): void {
+    res.statusCode = status;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ ErrorCode: code, ErrorMessage: { Indonesian: english, English: english } }));
+  }
+
   function isTransfer(req: IncomingMessage): boolean {
     return req.method === 'POST' && req.url === '/banking/corporates/transfers';
   }
@@ -128,9 +135,7 @@ forEachBackend('Money guards around the bank call', (db: BackendContext) => {
       const before = transfersReceived();
       bank.answer((req, res) => {
         if (!isTransfer(req)) return res.end();
-        res.statusCode = 400;
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ ErrorCode: 'ESB-14-099', ErrorMessage: { Indonesian: 'Kesalahan', English: 'Error' } }));
+        answerEsb(res, 400, 'ESB-14-099', 'Error');
       });
       const first = await pay(transfer);
       expect(first.status, first.text).to.equal(202);
@@ -141,6 +146,40 @@ forEachBackend('Money guards around the bank call', (db: BackendContext) => {
       expect(transfersReceived() - before, 'the resend did not reach the bank').to.equal(1);
       const payment = await db.store().payments.find(clientId, transfer.transactionId as string);
       expect(payment?.state, 'the payment stays in doubt for the status inquiry').to.equal('UNKNOWN');
+    });
+  });
+
+  describe('when the bank answers "refused before processing" with a status it never sends that code with', () => {
+    it('answers in doubt for maintenance (ESB-14-005) on HTTP 200, where only its documented 503 frees the transactionId for a resend', async () => {
+      const contradicted = sampleTransfer();
+      const before = transfersReceived();
+      bank.answer((req, res) => (isTransfer(req) ? answerEsb(res, 200, 'ESB-14-005', 'System under maintenance') : res.end()));
+      const first = await pay(contradicted);
+      expect(first.status, first.text).to.equal(202);
+      expect(first.body).to.include({ status: 'UNKNOWN', bankResponseCode: 'ESB-14-005' });
+      bank.answer((req, res, body) => (isTransfer(req) ? answerSuccess(body, res) : res.end()));
+      expect((await pay(contradicted)).status).to.equal(202);
+      expect(transfersReceived() - before, 'the resend did not reach the bank').to.equal(1);
+      expect((await db.store().payments.find(clientId, contradicted.transactionId as string))?.state).to.equal('UNKNOWN');
+
+      const documented = sampleTransfer();
+      bank.answer((req, res) => (isTransfer(req) ? answerEsb(res, 503, 'ESB-14-005', 'System under maintenance') : res.end()));
+      const refused = await pay(documented);
+      expect(refused.status, refused.text).to.equal(503);
+      bank.answer((req, res, body) => (isTransfer(req) ? answerSuccess(body, res) : res.end()));
+      const resent = await pay(documented);
+      expect(resent.status, resent.text).to.equal(201);
+      expect(transfersReceived() - before, 'the documented refusal let the same transactionId be sent again').to.equal(3);
+    });
+
+    it('answers in doubt for a token refusal (ESB-14-009) on HTTP 200, without renewing the token and sending again', async () => {
+      const transfer = sampleTransfer();
+      const before = transfersReceived();
+      bank.answer((req, res) => (isTransfer(req) ? answerEsb(res, 200, 'ESB-14-009', 'Unauthorized') : res.end()));
+      const first = await pay(transfer);
+      expect(first.status, first.text).to.equal(202);
+      expect(first.body).to.include({ status: 'UNKNOWN', bankResponseCode: 'ESB-14-009' });
+      expect(transfersReceived() - before, 'sent once, not again under a new token').to.equal(1);
     });
   });
 });
