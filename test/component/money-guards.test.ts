@@ -182,4 +182,24 @@ forEachBackend('Money guards around the bank call', (db: BackendContext) => {
       expect(transfersReceived() - before, 'sent once, not again under a new token').to.equal(1);
     });
   });
+
+  describe('when the resend after a token refusal (ESB-14-009) is answered "TransactionID must be unique" (ESB-82-003)', () => {
+    it('answers in doubt, never FAILED: the bank holds the first send, which the status inquiry resolves', async () => {
+      const transfer = sampleTransfer();
+      const before = transfersReceived();
+      let sends = 0;
+      bank.answer((req, res) => {
+        if (!isTransfer(req)) return res.end();
+        sends += 1;
+        if (sends === 1) answerEsb(res, 401, 'ESB-14-009', 'Unauthorized');
+        else answerEsb(res, 400, 'ESB-82-003', 'TransactionID must be unique');
+      });
+      const answer = await pay(transfer);
+      expect(transfersReceived() - before, 'sent, then resent once under a new token').to.equal(2);
+      expect(answer.status, answer.text).to.equal(202);
+      expect(answer.body).to.include({ status: 'UNKNOWN', bankResponseCode: 'ESB-82-003' });
+      expect(answer.body.guidance).to.match(/Do NOT pay again/);
+      expect((await db.store().payments.find(clientId, transfer.transactionId as string))?.state).to.equal('UNKNOWN');
+    });
+  });
 });
