@@ -153,7 +153,7 @@ forEachBackend('PaymentRepository', (ctx) => {
       const input = newPayment();
       const reserved = await payments.reserve({ ...input, sending: SENDING }, 1);
       // Appended in the same turn: one group, whose UPDATEs used to run together before either event read the row.
-      const [updated, settled] = await Promise.all([payments.update(reserved.id, { state: 'PENDING' }, 2), payments.settle(reserved.id, { state: 'SUCCESS', bankReference: 'REF-2' }, 3)]);
+      const [updated, settled] = await Promise.all([payments.update(reserved.id, { state: 'PENDING' }, 2), payments.settle(reserved.id, { state: 'SUCCESS', bankReference: 'REF-2' }, 3, reserved)]);
       expect([updated, settled]).to.deep.equal([true, true]);
       const events = (await db.query<EventRow>(EVENTS, [reserved.id])).map((e) => [Number(e.seq), e.cause, e.state]);
       expect(events).to.deep.equal([
@@ -200,7 +200,7 @@ forEachBackend('PaymentRepository', (ctx) => {
       const input = newPayment();
       const reserved = await payments.reserve(input, 1);
       await payments.update(reserved.id, { state: 'SENDING' }, 2);
-      expect(await payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: 'REF-1', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3)).to.equal(true);
+      expect(await payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: 'REF-1', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3, (await payments.findById(reserved.id))!)).to.equal(true);
       expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'SUCCESS', bankReference: 'REF-1', httpStatus: 201, resultJson: '{"status":"SUCCESS"}' });
     });
 
@@ -291,15 +291,15 @@ forEachBackend('PaymentRepository', (ctx) => {
         });
       }
 
-      it('does not copy a bank id changed in SQL meanwhile into its event: the payment reads as altered', async () => {
+      it('stores nothing over a bank id changed in SQL meanwhile (not the one it was sent with): the payment reads as altered', async () => {
         const { payments, db } = ctx.store();
         const input = newPayment({ sending: SENDING });
         const reserved = await payments.reserve(input, 1);
         await db.execute('UPDATE payments SET bank_transaction_id = ? WHERE id = ?', ['00000099', reserved.id]);
-        await payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3, reserved);
+        expect(await payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3, reserved)).to.equal(false);
         const error = await payments.find(input.clientId, input.transactionId).then(() => null, (e: unknown) => e);
         expect(error).to.have.property('code', 'AUDIT_INTEGRITY');
-        expect(error).to.have.property('where').that.contains('bank transaction id "00000099" where its last event (seq 2) says "00000042"');
+        expect(error).to.have.property('where').that.contains('bank transaction id "00000099" where its last event (seq 1) says "00000042"');
       });
     });
 
@@ -308,8 +308,8 @@ forEachBackend('PaymentRepository', (ctx) => {
       const input = newPayment();
       const reserved = await payments.reserve(input, 1);
       await payments.update(reserved.id, { state: 'SENDING' }, 2);
-      expect(await payments.settle(reserved.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 3)).to.equal(true);
-      expect(await payments.storeSendOutcome(reserved.id, { state: 'UNKNOWN', resultJson: '{"status":"UNKNOWN"}', httpStatus: 202 }, 4)).to.equal(false);
+      expect(await payments.settle(reserved.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 3, reserved)).to.equal(true);
+      expect(await payments.storeSendOutcome(reserved.id, { state: 'UNKNOWN', resultJson: '{"status":"UNKNOWN"}', httpStatus: 202 }, 4, reserved)).to.equal(false);
       expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'FAILED', httpStatus: 422 });
     });
   });
@@ -358,11 +358,11 @@ forEachBackend('PaymentRepository', (ctx) => {
       const { payments, db } = ctx.store();
       const before = await payments.inDoubtSummary();
       const reserved = await payments.reserve(newPayment(), 100);
-      expect(await payments.settle(reserved.id, { state: 'SUCCESS' }, 200), 'not in review: never settled from RECEIVED').to.equal(false);
+      expect(await payments.settle(reserved.id, { state: 'SUCCESS' }, 200, reserved), 'not in review: never settled from RECEIVED').to.equal(false);
       await payments.enterReview(reserved.id, 300);
       expect((await payments.listInReview(1000)).map((p) => p.id)).to.include(reserved.id);
       expect((await payments.inDoubtSummary()).review.count).to.equal(before.review.count + 1);
-      expect(await payments.settle(reserved.id, { state: 'SUCCESS', resultJson: '{}', httpStatus: 201 }, 400)).to.equal(true);
+      expect(await payments.settle(reserved.id, { state: 'SUCCESS', resultJson: '{}', httpStatus: 201 }, 400, reserved)).to.equal(true);
       expect((await payments.listInReview(1000)).map((p) => p.id)).not.to.include(reserved.id);
       const events = await db.query<{ cause: string; state: string; review_since: number | string | null }>(EVENTS, [reserved.id]);
       expect(events.map((e) => [e.cause, e.state, e.review_since === null ? null : Number(e.review_since)])).to.deep.equal([
@@ -385,7 +385,7 @@ forEachBackend('PaymentRepository', (ctx) => {
       await payments.update(settled.id, { state: 'UNKNOWN' }, 10);
       await payments.enterReview(unknown.id, 5_000);
       await payments.enterReview(settled.id, 4_000);
-      await payments.settle(settled.id, { state: 'SUCCESS' }, 6_000);
+      await payments.settle(settled.id, { state: 'SUCCESS' }, 6_000, settled);
       await payments.reserve(newPayment(), 1);
       const after = await payments.inDoubtSummary();
       expect(after.states.UNKNOWN.count).to.equal(before.states.UNKNOWN.count + 1);

@@ -264,6 +264,6 @@ export class InDoubtResolver {
     const base = Math.max(this.options.intervalMs, 1_000);
     const backoff = Math.min(this.options.maxBackoffMs ?? 15 * 60_000, base * 2 ** Math.min(attempts, 20));
     const now = this.deps.clock();
-    await this.deps.payments.recordCheck(payment.id, this.owner, { state, checkAttempts: attempts, notFoundCount, nextCheckAt: now + backoff }, now);
+    await this.deps.payments.recordCheck(payment.id, this.owner, { state, checkAttempts: attempts, notFoundCount, nextCheckAt: now + backoff }, now, payment);
   }
 }

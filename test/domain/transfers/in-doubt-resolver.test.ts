@@ -122,7 +122,7 @@ forEachBackend('InDoubtResolver', (db) => {
       const answer = buildResult(payment, { status: state as TransferStatus, bankReference: payment.bankReference, bankResponseCode: 'ESB-14-006', bankMessage: 'Timeout' }, at, [
         { partner: bank.partner, method: 'INTRABANK', reason: 'on-us', result: 'sent' },
       ]);
-      await payments.storeSendOutcome(reserved.id, { state, resultJson: JSON.stringify(answer), httpStatus: 202 }, at);
+      await payments.storeSendOutcome(reserved.id, { state, resultJson: JSON.stringify(answer), httpStatus: 202 }, at, payment);
     }
     return (await payments.findById(reserved.id))!;
   }
@@ -246,7 +246,7 @@ forEachBackend('InDoubtResolver', (db) => {
       now = RECEIVED + HOUR;
       bank.answerStatus(async () => {
         // A bank notification (another process) settles it first.
-        await store().payments.settle(payment.id, { state: 'FAILED', resultJson: JSON.stringify({ status: 'FAILED', by: 'notification' }), httpStatus: 422 }, now);
+        await store().payments.settle(payment.id, { state: 'FAILED', resultJson: JSON.stringify({ status: 'FAILED', by: 'notification' }), httpStatus: 422 }, now, payment);
         return status('SUCCESS');
       });
       expect(await resolver().runOnce()).to.deep.equal({ checked: 1, settled: 1 });
