@@ -314,6 +314,42 @@ forEachBackend('PaymentRepository', (ctx) => {
     });
   });
 
+  describe('when the row moved to another bank id (a fallback route) after a decision was made on it', () => {
+    const FALLBACK = { ...SENDING, operation: 'transfer-online', bankTransactionId: '00000043' };
+    /** A payment SENDING under SENDING's id, as read then, and the same row moved on to FALLBACK's since. */
+    const moved = async () => {
+      const { payments } = ctx.store();
+      const input = newPayment({ sending: SENDING });
+      const read = await payments.reserve(input, 1);
+      expect(await payments.markSending(read.id, FALLBACK, 2, read)).to.equal(true);
+      return { payments, input, read };
+    };
+
+    it('settles nothing, stores no send outcome and records no check for the old id, and the row stays SENDING under the new one', async () => {
+      const { payments, input, read } = await moved();
+      expect(await payments.settle(read.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 3, read), 'settle').to.equal(false);
+      expect(await payments.storeSendOutcome(read.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 4, read), 'storeSendOutcome').to.equal(false);
+      const [claimed] = await payments.claimDue({ owner: 'resolver-a', now: 10, leaseMs: 1_000, sendingStaleBefore: 10, limit: 10 });
+      expect(claimed).to.have.property('id', read.id);
+      await payments.recordCheck(read.id, 'resolver-a', { state: 'UNKNOWN', checkAttempts: 1, notFoundCount: 1, nextCheckAt: 20 }, 5, read);
+      expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'SENDING', bankTransactionId: '00000043', checkAttempts: 0, resultJson: null });
+      // The lease is freed all the same: another resolver may check the row under its new id.
+      expect(await payments.claimDue({ owner: 'resolver-b', now: 11, leaseMs: 1_000, sendingStaleBefore: 10, limit: 10 })).to.have.length(1);
+      // What is learnt about the new id is stored.
+      const current = (await payments.find(input.clientId, input.transactionId))!;
+      expect(await payments.settle(current.id, { state: 'SUCCESS', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 12, current)).to.equal(true);
+    });
+
+    it('moves it no further from what its sender last wrote: a row settled or moved on meanwhile is not marked SENDING again', async () => {
+      const { payments, input, read } = await moved();
+      expect(await payments.markSending(read.id, { ...FALLBACK, bankTransactionId: '00000044' }, 3, read), 'from the old id').to.equal(false);
+      const current = (await payments.find(input.clientId, input.transactionId))!;
+      expect(await payments.settle(current.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 4, current)).to.equal(true);
+      expect(await payments.markSending(current.id, { ...FALLBACK, bankTransactionId: '00000044' }, 5, current), 'from a settled row').to.equal(false);
+      expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'FAILED', bankTransactionId: '00000043' });
+    });
+  });
+
   describe('release', () => {
     it('deletes a reservation that never reached the bank, so the id can be reserved again', async () => {
       const { payments } = ctx.store();
