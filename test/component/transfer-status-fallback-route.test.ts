@@ -120,7 +120,13 @@ forEachBackend('GET /v1/transfers/{id} and the resolver while the fallback route
   // A test that failed half-way leaves no leg of the bank held for the next.
   afterEach(() => Object.values(held).forEach((leg) => leg?.release()));
 
-  const interbank = () => sampleTransfer({ sourceAccountNumber: '0201558001', beneficiaryBankCode: '542', beneficiaryAccountNumber: '100200300400', beneficiaryName: 'CV JAGO VENDOR', amount: '1500.00' });
+  /** POSTs a new transfer to another bank's account with the bank's `legs` held: the POST's answer, and the gates to release them. */
+  const postHolding = <L extends keyof typeof held>(...legs: L[]) => {
+    const gates = {} as Record<L, Gate>;
+    for (const leg of legs) held[leg] = gates[leg] = gate();
+    const body = sampleTransfer({ sourceAccountNumber: '0201558001', beneficiaryBankCode: '542', beneficiaryAccountNumber: '100200300400', beneficiaryName: 'CV JAGO VENDOR', amount: '1500.00' });
+    return { body, txId: body.transactionId as string, post: gw.request('/v1/transfers', { json: body, headers: auth }), gates };
+  };
   /** The payment's state and bank id as stored, and the checks the resolver recorded on it. */
   const stored = async (transactionId: string) => {
     const [row] = await gw.store.db.query<{ state: string; bank_transaction_id: string; check_attempts: number | string }>(
@@ -130,42 +136,47 @@ forEachBackend('GET /v1/transfers/{id} and the resolver while the fallback route
     return row && { state: row.state, bankTransactionId: row.bank_transaction_id, checks: Number(row.check_attempts) };
   };
 
+  /**
+   * Sends a transfer whose BI-FAST leg the bank refuses, with `read` (a GET, a resolver pass) asking
+   * about the BI-FAST id once the sender stalled past the stale time; the bank's answer to it
+   * arrives after the sender moved the row to the online id and sent it (held at the bank).
+   */
+  const readRacingTheFallback = async <T>(read: (transactionId: string) => Promise<T>) => {
+    const { txId, post, gates } = postHolding('bifast', 'online', 'status');
+    const bifastId = await gates.bifast.arrived;
+    expect(await stored(txId)).to.deep.include({ state: 'SENDING', bankTransactionId: bifastId });
+
+    stepMs += STALLED_MS;
+    const reading = read(txId);
+    expect(await gates.status.arrived).to.equal(bifastId);
+    // The bank's refusal reaches the sender, which moves the row to the online id and sends it.
+    gates.bifast.release();
+    const onlineId = await gates.online.arrived;
+    expect(await stored(txId)).to.deep.include({ state: 'SENDING', bankTransactionId: onlineId });
+    gates.status.release();
+    const answer = await reading;
+    /** The bank executes the online transfer: the POST answers SUCCESS and the row keeps it. */
+    const executeOnline = async () => {
+      gates.online.release();
+      const posted = await post;
+      expect([posted.status, posted.body.status], posted.text).to.deep.equal([201, 'SUCCESS']);
+      expect(executed).to.deep.equal([onlineId]);
+      expect(await stored(txId)).to.deep.include({ state: 'SUCCESS', bankTransactionId: onlineId });
+    };
+    return { txId, onlineId, answer, executeOnline };
+  };
+
   for (const reader of ['GET', 'resolver'] as const) {
     describe(`when the ${reader} asked about the refused BI-FAST id before the online id was sent, and the bank answers "failed" after`, () => {
       it('stores nothing of it: the transfer the online route executed is SUCCESS, in the row, the POST and every later read', async function () {
         this.timeout(20_000);
-        const body = interbank();
-        const txId = body.transactionId as string;
-        held.bifast = gate();
-        held.online = gate();
-        held.status = gate();
-        const post = gw.request('/v1/transfers', { json: body, headers: auth });
-        const bifastId = await held.bifast.arrived;
-        expect(await stored(txId)).to.deep.include({ state: 'SENDING', bankTransactionId: bifastId });
-
-        // The sender stalls past the stale time: the row looks interrupted, and is asked about.
-        stepMs += STALLED_MS;
-        const read = reader === 'GET' ? gw.request(`/v1/transfers/${txId}`, { headers: auth }) : gw.gateway.resolver.runOnce();
-        expect(await held.status.arrived).to.equal(bifastId);
-
-        // The bank's refusal reaches the sender, which moves the row to the online id and sends it.
-        held.bifast.release();
-        const onlineId = await held.online.arrived;
+        const poll = (txId: string) => gw.request(`/v1/transfers/${txId}`, { headers: auth }).then((answer) => answer.body.status as string);
+        const { txId, onlineId, answer, executeOnline } = await readRacingTheFallback<unknown>((txId) => (reader === 'GET' ? poll(txId) : gw.gateway.resolver.runOnce()));
+        // The ERP polling is told what the row holds now: being sent, never FAILED.
+        if (reader === 'GET') expect(answer).to.equal('PENDING');
         expect(await stored(txId)).to.deep.include({ state: 'SENDING', bankTransactionId: onlineId });
-
-        // The bank's "failed" about the BI-FAST id arrives: the row holds another id now.
-        held.status.release();
-        const answered = await read;
-        if (reader === 'GET') expect((answered as { body: { status: string } }).body.status).to.equal('PENDING');
-        expect(await stored(txId)).to.deep.include({ state: 'SENDING', bankTransactionId: onlineId });
-
-        held.online.release();
-        const posted = await post;
-        expect([posted.status, posted.body.status], posted.text).to.deep.equal([201, 'SUCCESS']);
-        expect(executed).to.deep.equal([onlineId]);
-        expect(await stored(txId)).to.deep.include({ state: 'SUCCESS', bankTransactionId: onlineId });
-        const again = await gw.request(`/v1/transfers/${txId}`, { headers: auth });
-        expect(again.body.status).to.equal('SUCCESS');
+        await executeOnline();
+        expect(await poll(txId)).to.equal('SUCCESS');
       });
     });
   }
@@ -173,11 +184,8 @@ forEachBackend('GET /v1/transfers/{id} and the resolver while the fallback route
   describe('when a status read settled the BI-FAST id FAILED before the sender turned to the online route', () => {
     it('sends nothing more: 409 to the POST, nothing executed, and the ERP is told FAILED from then on', async function () {
       this.timeout(20_000);
-      const body = interbank();
-      const txId = body.transactionId as string;
-      held.bifast = gate();
-      const post = gw.request('/v1/transfers', { json: body, headers: auth });
-      const bifastId = await held.bifast.arrived;
+      const { body, txId, post, gates } = postHolding('bifast');
+      const bifastId = await gates.bifast.arrived;
 
       stepMs += STALLED_MS;
       const polled = await gw.request(`/v1/transfers/${txId}`, { headers: auth });
@@ -185,7 +193,7 @@ forEachBackend('GET /v1/transfers/{id} and the resolver while the fallback route
       expect(await stored(txId)).to.deep.include({ state: 'FAILED', bankTransactionId: bifastId });
 
       // The refusal reaches the sender: the row is no longer what it wrote, so it stops.
-      held.bifast.release();
+      gates.bifast.release();
       const posted = await post;
       expect([posted.status, posted.body.code], posted.text).to.deep.equal([409, 'IDEMPOTENCY_IN_FLIGHT']);
       expect(executed).to.deep.equal([]);
@@ -199,51 +207,28 @@ forEachBackend('GET /v1/transfers/{id} and the resolver while the fallback route
   describe('when the resolver asked about the BI-FAST id and the bank answers "pending" after the row moved to the online id', () => {
     it('records no check on the row: it stays SENDING under the online id, unchecked, until its outcome is stored', async function () {
       this.timeout(20_000);
-      const body = interbank();
-      const txId = body.transactionId as string;
       statusOf = () => '03';
-      held.bifast = gate();
-      held.online = gate();
-      held.status = gate();
-      const post = gw.request('/v1/transfers', { json: body, headers: auth });
-      const bifastId = await held.bifast.arrived;
-
-      stepMs += STALLED_MS;
-      const run = gw.gateway.resolver.runOnce();
-      expect(await held.status.arrived).to.equal(bifastId);
-      held.bifast.release();
-      const onlineId = await held.online.arrived;
-      held.status.release();
-      await run;
+      const { txId, onlineId, executeOnline } = await readRacingTheFallback(() => gw.gateway.resolver.runOnce());
       expect(await stored(txId)).to.deep.equal({ state: 'SENDING', bankTransactionId: onlineId, checks: 0 });
-
-      held.online.release();
-      const posted = await post;
-      expect([posted.status, posted.body.status], posted.text).to.deep.equal([201, 'SUCCESS']);
-      expect(await stored(txId)).to.deep.include({ state: 'SUCCESS', bankTransactionId: onlineId });
+      await executeOnline();
     });
   });
 
   describe('when a live send takes longer than one bank call (refused for its token, sent again with a renewed one) but less than a whole send', () => {
     it('is not taken for interrupted: the GET answers PENDING without asking the bank, and the transfer is SUCCESS', async function () {
       this.timeout(20_000);
-      const body = interbank();
-      const txId = body.transactionId as string;
-      held.unauthorized = gate();
-      held.bifast = gate();
-      const unauthorized = held.unauthorized;
-      const post = gw.request('/v1/transfers', { json: body, headers: auth });
+      const { txId, post, gates } = postHolding('unauthorized', 'bifast');
 
       // Each leg under the headers timeout, both together past one call's 3.2 s.
-      await unauthorized.arrived;
+      await gates.unauthorized.arrived;
       await sleep(1_700);
-      unauthorized.release();
-      await held.bifast.arrived;
+      gates.unauthorized.release();
+      await gates.bifast.arrived;
       await sleep(1_800);
       const polled = await gw.request(`/v1/transfers/${txId}`, { headers: auth });
       expect({ status: polled.body.status, asked }).to.deep.equal({ status: 'PENDING', asked: [] });
 
-      held.bifast.release();
+      gates.bifast.release();
       const posted = await post;
       expect([posted.status, posted.body.status], posted.text).to.deep.equal([201, 'SUCCESS']);
       expect(await stored(txId)).to.deep.include({ state: 'SUCCESS', bankTransactionId: executed[0] });
