@@ -172,8 +172,9 @@ forEachBackend('GET /v1/transfers/{id} and the resolver while the fallback route
         this.timeout(20_000);
         const poll = (txId: string) => gw.request(`/v1/transfers/${txId}`, { headers: auth }).then((answer) => answer.body.status as string);
         const { txId, onlineId, answer, executeOnline } = await readRacingTheFallback<unknown>((txId) => (reader === 'GET' ? poll(txId) : gw.gateway.resolver.runOnce()));
-        // The ERP polling is told what the row holds now: being sent, never FAILED.
+        // The ERP polling is told what the row holds now: being sent, never FAILED; the resolver counts nothing settled.
         if (reader === 'GET') expect(answer).to.equal('PENDING');
+        else expect(answer).to.deep.include({ settled: 0 });
         expect(await stored(txId)).to.deep.include({ state: 'SENDING', bankTransactionId: onlineId });
         await executeOnline();
         expect(await poll(txId)).to.equal('SUCCESS');
