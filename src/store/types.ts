@@ -429,6 +429,17 @@ export interface SendingFields {
 /** A bank id the caller knows was never executed (not sent, or refused before processing): PaymentRepository.release. */
 export type UnsentBankId = Pick<SendingFields, 'bank' | 'bankTransactionId'>;
 
+/**
+ * The bank id a payment held in the row a decision was made on (a status asked, an answer
+ * received, an admin's evidence): a write of that decision is conditional on the row holding it
+ * still, so a bank's word about one id never lands on a row moved to another (a fallback route's).
+ * Null fields: a row never routed.
+ */
+export type HeldBankId = Pick<PaymentRecord, 'bank' | 'bankTransactionId'>;
+
+/** The row as a sender last wrote it, for PaymentRepository.markSending: RECEIVED, or SENDING under its bank id. */
+export type SenderLastWrote = Pick<PaymentRecord, 'state' | 'bank' | 'bankTransactionId'>;
+
 export interface NewPayment {
   clientId: string;
   transactionId: string;
@@ -509,8 +520,12 @@ export interface PaymentRepository {
    * REFUSED_PAYMENT_HOLD_MS, so it is named once a day rather than every lease.
    */
   claimDue(options: { owner: string; now: number; leaseMs: number; sendingStaleBefore: number; limit: number }): Promise<(PaymentRecord | RefusedPayment)[]>;
-  /** Records a check that did not settle the payment (and its state, e.g. SENDING → UNKNOWN), and frees the lease; never over a final state. */
-  recordCheck(id: number, owner: string, check: { state: PaymentState; checkAttempts: number; notFoundCount: number; nextCheckAt: number }, now: number): Promise<void>;
+  /**
+   * Records a check that did not settle the payment (and its state, e.g. SENDING → UNKNOWN), and
+   * frees the lease; never over a final state, nor over a row that no longer holds `asked` (the
+   * bank id the check asked about: a live sender moved it to a fallback route's meanwhile).
+   */
+  recordCheck(id: number, owner: string, check: { state: PaymentState; checkAttempts: number; notFoundCount: number; nextCheckAt: number }, now: number, asked: HeldBankId): Promise<void>;
   /** Frees a lease `owner` holds (after the payment was settled with update()). */
   releaseLease(id: number, owner: string): Promise<void>;
   /** Extends a lease `owner` still holds to now + leaseMs; false when it no longer holds it. */
@@ -520,21 +535,29 @@ export interface PaymentRepository {
   /**
    * Stores a final outcome (SUCCESS or FAILED) only while the payment is still in doubt
    * (SENDING, UNKNOWN, PENDING) or a reservation in the review queue (RECEIVED, an admin's
-   * resolution), and takes it out of the review queue. False when another
-   * process (the resolver, a notification, an admin) settled it first: the caller must not
-   * announce its own outcome.
+   * resolution), and takes it out of the review queue; only while it holds `about`, the bank id the
+   * outcome is about (the row the decision was made on). False when another process (the
+   * resolver, a notification, an admin) settled it first, or the row moved to another bank id (a
+   * fallback route's): the caller must not announce its own outcome.
    */
-  settle(id: number, update: PaymentUpdate & { state: 'SUCCESS' | 'FAILED' }, now: number): Promise<boolean>;
+  settle(id: number, update: PaymentUpdate & { state: 'SUCCESS' | 'FAILED' }, now: number, about: HeldBankId): Promise<boolean>;
   /**
    * Stores the bank's answer to the send (any state, with its result) only while the payment is
-   * still in doubt (SENDING, UNKNOWN, PENDING): safe to run late, after a failover, since it never
-   * overwrites a final state another process stored meanwhile. False when there was none to write.
+   * still in doubt (SENDING, UNKNOWN, PENDING) under the bank id it was sent with (`since`'s): safe
+   * to run late, after a failover, since it never overwrites a final state another process stored
+   * meanwhile nor lands on another bank id. False when there was none to write.
    * `since`: the payment as this process last wrote it (with its eventSeq), from which the event
    * is built; when another event was appended since, the row is read back as without it.
    * `after`: the audit record this write depends on (the bank leg that brought the answer): both
    * commit together, or this one is refused (DependencyRefusedError) and nothing is written.
    */
-  storeSendOutcome(id: number, update: PaymentUpdate, now: number, since?: PaymentRecord, after?: ChainDependency): Promise<boolean>;
+  storeSendOutcome(id: number, update: PaymentUpdate, now: number, since: PaymentRecord, after?: ChainDependency): Promise<boolean>;
+  /**
+   * Moves a payment to SENDING under a later route's bank id (`sending`) only while the row is still
+   * what its sender last wrote (`from`: RECEIVED, or SENDING under the same bank id). False when it
+   * moved on (settled, checked, released, another's): the sender must stop, never send nor release it.
+   */
+  markSending(id: number, sending: SendingFields, now: number, from: SenderLastWrote): Promise<boolean>;
   /**
    * Puts a payment still in doubt, or a reservation (RECEIVED) a takeover could not prove left
    * behind, into the review queue (once: the first time is kept).

@@ -49,7 +49,7 @@ forEachBackend('A paid transfer rolled back to its reservation, its later events
     const day = new Date().toISOString().slice(0, 10);
     expect(await gw.store.payments.update(id, { state: 'SENDING', bank: 'bca', operation: 'transfer', bankTransactionId: '00000042', bankTransactionDate: day }, Date.now())).to.equal(true);
     const result = JSON.stringify({ transactionId, status: 'SUCCESS', bankReference: 'REF-42' });
-    expect(await gw.store.payments.storeSendOutcome(id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, Date.now())).to.equal(true);
+    expect(await gw.store.payments.storeSendOutcome(id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, Date.now(), (await gw.store.payments.findById(id))!)).to.equal(true);
     // Later transfers: the payment's links are in the middle of their chains.
     for (let i = 0; i < 2; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
 
@@ -108,7 +108,7 @@ forEachBackend('The proof of a reservation left behind, its later events put bac
     // Paid, as the gateway that sent it records it; then a later payment, so its links are in the middle of their chain.
     expect(await store.payments.update(reserved.id, { state: 'SENDING', bank: 'bca', operation: 'transfer', bankTransactionId: '00000042', bankTransactionDate: '2026-12-07' }, now)).to.equal(true);
     const result = JSON.stringify({ transactionId, status: 'SUCCESS', bankReference: 'REF-42' });
-    expect(await store.payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, now)).to.equal(true);
+    expect(await store.payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, now, (await store.payments.findById(reserved.id))!)).to.equal(true);
     await store.payments.reserve({ clientId, transactionId: `${transactionId}-after`, requestHash: 'c'.repeat(64), amount: '1.00', currency: 'IDR', sourceAccount: '0201245680' }, now);
 
     // The attacker takes the later events out and writes the reservation back; the events come
