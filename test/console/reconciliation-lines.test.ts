@@ -70,6 +70,28 @@ describe('the reconciliation page over a long period', () => {
     }
   });
 
+  it('lists every line of a day whose chains do not hold among those that need a look, not provable, none counted nor hidden as matched, in the clerk\'s language', () => {
+    const paid = Array.from({ length: 5_000 }, (_, i) => payment(i + 1, 'SUCCESS'));
+    const broken = Array.from({ length: 3 }, (_, i) => paymentRecord(6_001 + i, `INV-${106_001 + i}`, `${7001 + i}.00`, 'SUCCESS', '2026-11-21'));
+    const entries = [...paid, ...broken].map((p) => ({ ...debitOf(p), date: p.bankTransactionDate! }));
+    const period = { rows: [...paid, ...broken], truncated: false, missing: [], unchecked: ['2026-11-21'], unprovable: { days: ['2026-11-21'], problem: 'link 7 of chain w-1 is missing' } };
+    const matched = matchPeriod(period, '2026-11-20', '2026-11-21', entries);
+    expect(matched.reconciliation.counts).to.deep.include({ matched: 5_000, 'not-proved': 0, 'not-provable': 3 });
+    for (const lang of ['en', 'id'] as const) {
+      const html = reconciliationPage({ t: translator(lang), lang, here: '/console/reconciliation' }, { form: { account: '0201245680', from: '2026-11-20', to: '2026-11-21' }, errors: [], result: { bank: 'bca', ...matched } });
+      expect(rows(html, 'not-provable')).to.equal(3);
+      expect(rows(html, 'matched')).to.equal(0);
+      for (const p of broken) expect(html).to.match(new RegExp(`<tr class="recon-not-provable" data-kind="not-provable" data-payment-id="${p.id}"`));
+      expect(html).to.contain('<strong data-count="matched">5000</strong>').and.to.contain('<strong data-count="not-provable">3</strong>');
+      expect(html).not.to.contain('id="recon-all-matched"').and.not.to.contain('id="recon-lines-matched"');
+      expect(html).to.contain(
+        lang === 'en'
+          ? 'this line is not matched: do not treat it as reconciled. Tell the operator, who runs gerbang audit verify.'
+          : 'baris ini tidak cocok: jangan dianggap sudah direkonsiliasi. Beri tahu operator; ia menjalankan gerbang audit verify.',
+      );
+    }
+  });
+
   it('keeps the payment the page was opened for (from the review queue) among the lines listed', () => {
     const html = page(5_000, 'en', 4_242);
     expect(html).to.contain('data-payment-id="4242"');
@@ -87,7 +109,7 @@ describe('a payment changed in the database, in a reconciliation', () => {
       ['statement-only', null],
       ['forged', 2],
     ]);
-    expect(reconciliation.counts).to.deep.equal({ matched: 1, 'not-proved': 0, 'statement-only': 1, 'gerbang-only': 0, credit: 0, forged: 1 });
+    expect(reconciliation.counts).to.deep.equal({ matched: 1, 'not-proved': 0, 'not-provable': 0, 'statement-only': 1, 'gerbang-only': 0, credit: 0, forged: 1 });
     const html = reconciliationPage(
       { t: translator('id'), lang: 'id', here: '/console/reconciliation' },
       { form: { account: '0201245680', from: '2026-11-20', to: '2026-11-20' }, errors: [], result: { bank: 'bca', reconciliation, truncated: false } },
