@@ -98,52 +98,39 @@ describe('reconcileStatement()', () => {
     expect(lines[0].kind === 'matched' && lines[0].payment.state).to.equal('FAILED');
   });
 
-  it('makes a debit booking a payment of a day not proved a not-proved line, never matched nor counted so, a failed one keeping its state, other days matched', () => {
+  it('makes a debit booking a payment of a day not proved a not-proved line, of a day whose chains do not hold a not-provable line, by the payment\'s day, never matched nor counted so, a failed one keeping its state, other days matched', () => {
+    const broken = payment('INV-BROKEN', '400000.00', 'SUCCESS', '2026-11-19');
+    const brokenFailed = payment('INV-BROKEN-FAILED', '405000.00', 'FAILED', '2026-11-19');
     const proved = payment('INV-PROVED', '410000.00', 'SUCCESS', '2026-11-20');
     const waiting = payment('INV-WAITING', '420000.00', 'SUCCESS', '2026-11-21');
     const failed = payment('INV-WAITING-FAILED', '430000.00', 'FAILED', '2026-11-21');
     const unbooked = payment('INV-UNBOOKED', '440000.00', 'SUCCESS', '2026-11-21');
     const { lines, counts } = reconcileStatement(
-      [debit('2026-11-20', '410000.00', 'TRF INV-PROVED'), debit('2026-11-21', '420000.00', 'TRF INV-WAITING'), debit('2026-11-22', '430000.00', 'TRF INV-WAITING-FAILED')],
-      [proved, waiting, failed, unbooked],
-      new Map([['2026-11-21', 'not-proved']]),
+      [
+        debit('2026-11-19', '400000.00', 'TRF INV-BROKEN'),
+        debit('2026-11-20', '410000.00', 'TRF INV-PROVED'),
+        // Booked the next day, a proved one: the line still takes its payment's day's kind.
+        debit('2026-11-20', '405000.00', 'TRF INV-BROKEN-FAILED'),
+        debit('2026-11-21', '420000.00', 'TRF INV-WAITING'),
+        debit('2026-11-22', '430000.00', 'TRF INV-WAITING-FAILED'),
+      ],
+      [broken, brokenFailed, proved, waiting, failed, unbooked],
+      new Map([
+        ['2026-11-19', 'not-provable'],
+        ['2026-11-21', 'not-proved'],
+      ]),
     );
     expect(lines.map((l) => [l.kind, 'payment' in l ? l.payment.transactionId : null])).to.deep.equal([
+      ['not-provable', 'INV-BROKEN'],
       ['matched', 'INV-PROVED'],
+      ['not-provable', 'INV-BROKEN-FAILED'],
       ['not-proved', 'INV-WAITING'],
       ['gerbang-only', 'INV-UNBOOKED'],
       ['not-proved', 'INV-WAITING-FAILED'],
     ]);
-    expect(lines[3].kind === 'not-proved' && lines[3].payment.state).to.equal('FAILED');
-    expect(counts).to.deep.equal({ matched: 1, 'not-proved': 2, 'not-provable': 0, 'statement-only': 0, 'gerbang-only': 1, credit: 0, forged: 0 });
-  });
-
-  it('makes a debit booking a payment of a day whose chains do not hold a not-provable line, never matched nor counted so, beside a day not proved yet and a proved one', () => {
-    const proved = payment('INV-OK', '510000.00', 'SUCCESS', '2026-11-20');
-    const broken = payment('INV-BROKEN', '520000.00', 'SUCCESS', '2026-11-21');
-    const brokenFailed = payment('INV-BROKEN-FAILED', '530000.00', 'FAILED', '2026-11-21');
-    const waiting = payment('INV-WAITS', '540000.00', 'SUCCESS', '2026-11-22');
-    const { lines, counts } = reconcileStatement(
-      [
-        debit('2026-11-20', '510000.00', 'TRF INV-OK'),
-        debit('2026-11-21', '520000.00', 'TRF INV-BROKEN'),
-        debit('2026-11-22', '530000.00', 'TRF INV-BROKEN-FAILED'),
-        debit('2026-11-22', '540000.00', 'TRF INV-WAITS'),
-      ],
-      [proved, broken, brokenFailed, waiting],
-      new Map([
-        ['2026-11-21', 'not-provable'],
-        ['2026-11-22', 'not-proved'],
-      ]),
-    );
-    expect(lines.map((l) => [l.kind, 'payment' in l ? l.payment.transactionId : null])).to.deep.equal([
-      ['matched', 'INV-OK'],
-      ['not-provable', 'INV-BROKEN'],
-      ['not-provable', 'INV-BROKEN-FAILED'],
-      ['not-proved', 'INV-WAITS'],
-    ]);
     expect(lines[2].kind === 'not-provable' && lines[2].payment.state).to.equal('FAILED');
-    expect(counts).to.deep.equal({ matched: 1, 'not-proved': 1, 'not-provable': 2, 'statement-only': 0, 'gerbang-only': 0, credit: 0, forged: 0 });
+    expect(lines[5].kind === 'not-proved' && lines[5].payment.state).to.equal('FAILED');
+    expect(counts).to.deep.equal({ matched: 1, 'not-proved': 2, 'not-provable': 2, 'statement-only': 0, 'gerbang-only': 1, credit: 0, forged: 0 });
   });
 
   it('finds a reference as a whole word, without case, exactly as the regular expression it replaces does', () => {
