@@ -194,7 +194,7 @@ async function findToAccept(store: Store, history: CheckpointHistory, checkpoint
   const scrub = new AuditScrub(store.audit, { history }, { linksPerPass: Number.POSITIVE_INFINITY, confirmMs: 0, quiet: true, walkOn: true, exactOnly: true });
   await scrub.pass();
   const lost = scrub.lost.map((found) => ({ writerId: null, seq: null, table: 'payments' as const, recordId: found.paymentId, problem: found.kind, detail: found.detail, found }));
-  const breaks = scrub.chainBreaks;
+  const breaks = [...scrub.chainBreaks, ...(await insideGoneChains(store, history))];
   const at = breaks.filter((b): b is typeof b & { seq: number } => b.seq !== null).map((b) => ({ writerId: b.writerId, seq: b.seq }));
   const links = new Map((await store.audit.linksAt(at)).map((l) => [`${l.writerId} ${l.seq}`, l.hash]));
   const inside: Inside[] = [];
@@ -206,6 +206,23 @@ async function findToAccept(store: Store, history: CheckpointHistory, checkpoint
   }
   for (const b of await goneWithNothingLeft(store.audit, history, inside)) inside.push({ ...b, resume: null, link: null, resumeAt: null });
   return { behind, heads, inside, lost };
+}
+
+/**
+ * The breaks inside what remains of each chain accepted as gone by a line that said what remained
+ * (the acceptance walk, exactOnly, compares such a chain's remains with what remained then and does
+ * not walk it): a record of it deleted or altered since, its link kept or not, found by walking the
+ * remains as verify and the chain guard walk them (walkOn), each to be accepted exactly as any
+ * break inside a chain (its link, where the walk resumes, what was there). Without this, what verify
+ * and the guard name there could not be accepted, and days stayed unsealed until it was put back.
+ * The chain's missing head is not among them: that is the acceptance as gone (goneChainBreaks).
+ */
+async function insideGoneChains(store: Store, history: CheckpointHistory): Promise<(AuditChainBreak & { writerId: string; resume: number | null })[]> {
+  const chains = [...history.acceptedBreaks].filter(([, acceptance]) => acceptance.seq === 0 && acceptance.remained !== undefined).map(([writerId]) => writerId);
+  if (chains.length === 0) return [];
+  const scrub = new AuditScrub(store.audit, { history }, { linksPerPass: Number.POSITIVE_INFINITY, confirmMs: 0, quiet: true, walkOn: true, chains });
+  await scrub.pass();
+  return scrub.chainBreaks.filter((b) => b.seq !== null);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { KeyRing } from '../security/index.js';
-import type { AuditRepository, ChainsAnswer } from '../store/types.js';
+import type { AuditReads, ChainsAnswer } from '../store/types.js';
 import { answerProblem, chainsAnswer } from '../store/repositories/audit-verify.js';
 import { CheckpointReader, storeAgainstCheckpoints, type CheckpointHistory } from './checkpoints.js';
 import { HELD_ON } from './rollback-watch.js';
@@ -29,7 +29,7 @@ export class ChainGuard {
   private readonly reader: CheckpointReader;
 
   constructor(
-    private readonly audit: Pick<AuditRepository, 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain'>,
+    private readonly audit: Pick<AuditReads, 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain'>,
     ring: KeyRing,
     private readonly path: string,
     store: string,
@@ -40,11 +40,12 @@ export class ChainGuard {
   /**
    * Null when the chains hold as above; else why not, in words naming each chain and its links
    * (the first NAMED). `since`: only links linked from then on need be there (a reader that
-   * depends on nothing older: the seal of days from a day's start on). Throws when the database
-   * cannot be read.
+   * depends on nothing older: the seal of days from a day's start on). `audit`: the database read
+   * in the caller's snapshot (AuditRepository.readingOn), where it read what the walk proves.
+   * Throws when the database cannot be read.
    */
-  async problem(since?: number): Promise<string | null> {
-    return answerProblem(await this.answer(since));
+  async problem(since?: number, audit?: Pick<AuditReads, 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain'>): Promise<string | null> {
+    return answerProblem(await this.answer(since, undefined, audit));
   }
 
   /**
@@ -52,15 +53,15 @@ export class ChainGuard {
    * would be longer and the checkpoints name nothing (what a walk not made leaves unproved is the
    * seal sweep's to prove); a break found, by the checkpoints or without a walk, is the problem.
    */
-  async answer(since?: number, maxLinks?: number): Promise<ChainsAnswer> {
+  async answer(since?: number, maxLinks?: number, audit = this.audit): Promise<ChainsAnswer> {
     let history: CheckpointHistory;
     try {
       history = this.reader.read();
     } catch (error) {
       return `the audit checkpoint file ${this.path} cannot be read (${error instanceof Error ? error.message : String(error)}), so whether the chains were cut back cannot be told (GERBANG_AUDIT_CHECKPOINT_FILE)`;
     }
-    const breaks = await this.audit.chainGaps({ since, excluded: acceptedLinks(history), gone: goneChains(history), maxLinks });
-    if (history.heads.size > 0) breaks.push(...(await storeAgainstCheckpoints(this.audit, history, this.path, { readLinks: true })).breaks.filter((b) => HELD_ON.includes(b.problem)));
+    const breaks = await audit.chainGaps({ since, excluded: acceptedLinks(history), gone: goneChains(history), maxLinks });
+    if (history.heads.size > 0) breaks.push(...(await storeAgainstCheckpoints(audit, history, this.path, { readLinks: true })).breaks.filter((b) => HELD_ON.includes(b.problem)));
     return chainsAnswer(breaks);
   }
 }

@@ -154,6 +154,13 @@ export interface AccountBalance {
 /** Days a statement may span, at BCA (legacy and SNAP) and under SNAP generally (bank-apis.md). */
 export const MAX_STATEMENT_DAYS = 31;
 
+/**
+ * Lines one statement answer holds at most: BCA's SNAP statement (14) gives at most 9000 rows
+ * (bank-apis.md §2), and the legacy adapter reads no more. A statement of that many lines may have
+ * been cut short by the bank, its later lines missing: it proves no line is absent.
+ */
+export const STATEMENT_MAX_LINES = 9000;
+
 export interface StatementQuery {
   accountNumber: string;
   /** yyyy-MM-dd (UTC+7), inclusive; at most 31 days apart. */

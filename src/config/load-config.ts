@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { KeyRing, KeyRingError, keyRingFrom, readableByOthers } from '../security/index.js';
 import { accountOwnershipProblems, readPartnersFile, type PartnerConfig } from './partners.js';
 import { invalidCidrs } from '../security/index.js';
-import { BCA_SETTINGS, SECRET_ENV_NAMES, SETTINGS, type SettingName, type SettingSpec } from './schema.js';
+import { BANK_CALLS_PER_SEND, BCA_SETTINGS, SECRET_ENV_NAMES, SETTINGS, type SettingName, type SettingSpec } from './schema.js';
 
 export interface TransferLimits {
   bifastMaxCents: number;
@@ -53,6 +53,8 @@ export interface Config {
     connectTimeoutMs: number;
     headersTimeoutMs: number;
     bodyTimeoutMs: number;
+    /** Derived: connect + headers + body timeouts, the longest one bank call can take. */
+    longestCallMs: number;
   };
   breaker: { failureThreshold: number; cooldownMs: number };
   resolver: {
@@ -61,7 +63,7 @@ export interface Config {
     dayCloseWib: string;
     /** Unresolved this long after it was received: into the review queue. */
     reviewAfterMs: number;
-    /** Derived: the longest a bank call can take; a transfer SENDING for longer was interrupted. */
+    /** Derived: the longest a send through one route can take (BANK_CALLS_PER_SEND bank calls); a transfer SENDING for longer was interrupted. */
     sendingStaleMs: number;
   };
   /** The most audit links the proof of a reservation left behind may read (GERBANG_TAKEOVER_PROOF_LINKS). */
@@ -238,6 +240,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
   }
   const ownership = accountOwnershipProblems(partners);
   if (ownership.length > 0) throw new ConfigError(ownership);
+  const longestCallMs = (v.bankConnectTimeoutMs as number) + (v.bankHeadersTimeoutMs as number) + (v.bankBodyTimeoutMs as number);
   return {
     port: v.port,
     host: v.host,
@@ -286,13 +289,14 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       connectTimeoutMs: v.bankConnectTimeoutMs,
       headersTimeoutMs: v.bankHeadersTimeoutMs,
       bodyTimeoutMs: v.bankBodyTimeoutMs,
+      longestCallMs,
     },
     breaker: { failureThreshold: v.bankBreakerFailures, cooldownMs: v.bankBreakerCooldownMs },
     resolver: {
       intervalMs: v.resolverIntervalMs,
       dayCloseWib: v.bankDayCloseWib as string,
       reviewAfterMs: v.reviewAfterMs as number,
-      sendingStaleMs: (v.bankConnectTimeoutMs as number) + (v.bankHeadersTimeoutMs as number) + (v.bankBodyTimeoutMs as number),
+      sendingStaleMs: BANK_CALLS_PER_SEND * longestCallMs,
     },
     takeoverProofLinks: v.takeoverProofLinks as number,
     shutdownTimeoutMs: v.shutdownTimeoutMs,

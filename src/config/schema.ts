@@ -23,6 +23,14 @@ const positive = Joi.number().integer().min(1);
 const httpsOrHttpUrl = Joi.string().uri({ scheme: ['https', 'http'] });
 const amount = Joi.string().pattern(/^\d{1,13}\.\d{2}$/, 'amount with two decimals, e.g. 250000000.00');
 
+/**
+ * The bank calls one send through a route can make: an access token, the transfer, and on the
+ * bank's refusal of that token (401xx01) a renewed token and the transfer once more (the SNAP
+ * adapter's retry). A transfer SENDING for longer than this many of the longest bank call was
+ * interrupted; a shorter bound took a slow live send for a dead one.
+ */
+export const BANK_CALLS_PER_SEND = 4;
+
 export const SETTINGS = {
   port: { env: 'PORT', doc: 'TCP port of the public API (0 picks a free one).', schema: port.default(8080) },
   host: {
@@ -295,7 +303,11 @@ export const SETTINGS = {
   },
   bankHeadersTimeoutMs: {
     env: 'GERBANG_BANK_HEADERS_TIMEOUT_MS',
-    doc: 'Time for the bank to start answering. Past it a transfer is UNKNOWN (in doubt), never re-sent.',
+    doc:
+      'Time for the bank to start answering. Past it a transfer is UNKNOWN (in doubt), never re-sent. ' +
+      `With GERBANG_BANK_CONNECT_TIMEOUT_MS and GERBANG_BANK_BODY_TIMEOUT_MS it bounds one bank call, and ${BANK_CALLS_PER_SEND} such calls bound a send through one route (an access token, the transfer, a renewed token and the transfer again after the bank refused the token): ` +
+      'a transfer still SENDING that long after its route was written (260 s with the defaults) is taken for interrupted (its process stopped), and a status read and the resolver ask the bank about it. ' +
+      'Should a stalled sender outlast it, the bank\'s word about one route\'s id is still never stored on the row once its sender moved it to the next route.',
     schema: millis.default(30_000),
   },
   bankBodyTimeoutMs: { env: 'GERBANG_BANK_BODY_TIMEOUT_MS', doc: 'Time allowed for the body of a bank answer once its headers are in: both the idle time between chunks and the total (a bank dripping its answer is cut off, and the transfer is in doubt).', schema: millis.default(30_000) },

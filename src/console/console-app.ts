@@ -1,3 +1,4 @@
+import type { RequeueDeps } from '../domain/callbacks/index.js';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 import { dirname, join } from 'node:path';
@@ -34,9 +35,9 @@ export interface ConsoleAppDeps {
    * Why the keyed audit chains do not hold as a whole for records made from `since` on, or null
    * (src/audit's ChainGuard: the database and the checkpoints outside it): asked before a
    * notification is queued again, as the store's seals ask it (guardSeals). Default: the database
-   * alone (databaseChains, as the store's own default).
+   * alone (databaseChains, as the store's own default). Walked on `audit`, the requeue's snapshot.
    */
-  chains?: (since: number) => Promise<string | null>;
+  chains?: RequeueDeps['chains'];
   idleTimeoutMs: number;
   lockout: { maxFailures: number; windowMs: number; lockMs: number };
   signInThrottle: SignInThrottle;
@@ -130,7 +131,7 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
 
   // 6. The pages: every role reads payments and the overview; only admins administer.
   app.use(signOutRoute(signInDeps));
-  app.use(paymentRoutes({ store, clock, chains: deps.chains ?? (async (since) => answerProblem(await databaseChains(store.audit, since))) }));
+  app.use(paymentRoutes({ store, clock, chains: deps.chains ?? (async (since, audit) => answerProblem(await databaseChains(audit, since))) }));
   app.use(runRoutes({ store, clock }));
   app.use(accessLogRoutes({ store }));
   app.use(overviewRoutes({ store, clock, checkpoints: deps.checkpoints, latencyDays: deps.latencyDays ?? new BankLatencyDays(store.paymentSearch) }));

@@ -1,5 +1,5 @@
 import type { StatementEntry } from '../banks/types.js';
-import { paymentDay, reconcileStatement, type Reconciliation } from '../domain/transfers/index.js';
+import { paymentDay, reconcileStatement, type Reconciliation, type UnprovedKind } from '../domain/transfers/index.js';
 import type { MissingPayments, PaymentSearchRepository, ReconciledPayment } from '../store/types.js';
 
 const DAY_MS = 86_400_000;
@@ -40,7 +40,8 @@ export function periodPayments(search: PaymentSearchRepository, account: string,
 
 /**
  * The payments of periodPayments whose transaction day lies in `from`..`to`, matched to `entries`;
- * a line booking a payment of a day left to the seal sweep is `not-proved`, not `matched`.
+ * a line booking a payment of a day left to the seal sweep is `not-proved`, one of a day whose
+ * chains do not hold `not-provable`, neither `matched`.
  */
 export function matchPeriod(payments: PeriodPayments, from: string, to: string, entries: readonly StatementEntry[]): MatchedPeriod {
   const inside = (p: ReconciledPayment) => {
@@ -51,9 +52,11 @@ export function matchPeriod(payments: PeriodPayments, from: string, to: string, 
   const inPeriod = payments.rows.every(inside) ? payments.rows : payments.rows.filter(inside);
   const unprovable = daysIn(payments.unprovable, from, to);
   const leftToSweep = daysIn(payments.leftToSweep, from, to);
+  // A debit booking a payment of a day left to the seal sweep is not proved, of a day whose chains
+  // are broken not provable (the red of the two where a day were named both): never matched.
+  const unproved = new Map<string, UnprovedKind>([...(leftToSweep?.days ?? []).map((day) => [day, 'not-proved'] as const), ...(unprovable?.days ?? []).map((day) => [day, 'not-provable'] as const)]);
   return {
-    // A debit booking a payment of a day left to the seal sweep is not proved: never matched.
-    reconciliation: reconcileStatement(entries, inPeriod, new Set(leftToSweep?.days)),
+    reconciliation: reconcileStatement(entries, inPeriod, unproved),
     truncated: payments.truncated,
     missing: payments.missing.filter((m) => m.day >= from && m.day <= to),
     unchecked: payments.unchecked.filter((day) => day >= from && day <= to),

@@ -74,7 +74,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     overdueCallbacks: (now) => opened.callbacks.overdue(now),
     storeReadMs: config.metrics.storeReadMs,
     clock,
-    longestBankCallSeconds: config.resolver.sendingStaleMs / 1000,
+    longestBankCallSeconds: config.egress.longestCallMs / 1000,
     circuits: () => (banks?.router.all() ?? []).flatMap((p) => ('circuit' in p.adapter ? [{ partner: p.name, state: (p.adapter as BreakingAdapter).circuit() }] : [])),
     spoolBacklog: () => spool.backlog(),
     auditScrub: () => scrub,

@@ -42,5 +42,7 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
     lostPayment: (id, key) => repository.lostPayment(id, key),
     lostPaymentFacts: (lost) => repository.lostPaymentFacts(lost),
     checkKeys: () => repository.checkKeys(),
+    readingOn: (q) => repository.readingOn(q),
+    inSnapshot: (fn) => repository.inSnapshot(fn),
   };
 }

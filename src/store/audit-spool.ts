@@ -250,5 +250,7 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     lostPayment: (id, key) => repository.lostPayment(id, key),
     lostPaymentFacts: (lost) => repository.lostPaymentFacts(lost),
     checkKeys: () => repository.checkKeys(),
+    readingOn: (q) => repository.readingOn(q),
+    inSnapshot: (fn) => repository.inSnapshot(fn),
   };
 }

@@ -440,6 +440,17 @@ export interface SendingFields {
 /** A bank id the caller knows was never executed (not sent, or refused before processing): PaymentRepository.release. */
 export type UnsentBankId = Pick<SendingFields, 'bank' | 'bankTransactionId'>;
 
+/**
+ * The bank id a payment held in the row a decision was made on (a status asked, an answer
+ * received, an admin's evidence): a write of that decision is conditional on the row holding it
+ * still, so a bank's word about one id never lands on a row moved to another (a fallback route's).
+ * Null fields: a row never routed.
+ */
+export type HeldBankId = Pick<PaymentRecord, 'bank' | 'bankTransactionId'>;
+
+/** The row as a sender last wrote it, for PaymentRepository.markSending: RECEIVED, or SENDING under its bank id. */
+export type SenderLastWrote = Pick<PaymentRecord, 'state' | 'bank' | 'bankTransactionId'>;
+
 export interface NewPayment {
   clientId: string;
   transactionId: string;
@@ -524,8 +535,12 @@ export interface PaymentRepository {
    * REFUSED_PAYMENT_HOLD_MS, so it is named once a day rather than every lease.
    */
   claimDue(options: { owner: string; now: number; leaseMs: number; sendingStaleBefore: number; limit: number }): Promise<(PaymentRecord | RefusedPayment)[]>;
-  /** Records a check that did not settle the payment (and its state, e.g. SENDING → UNKNOWN), and frees the lease; never over a final state. */
-  recordCheck(id: number, owner: string, check: { state: PaymentState; checkAttempts: number; notFoundCount: number; nextCheckAt: number }, now: number): Promise<void>;
+  /**
+   * Records a check that did not settle the payment (and its state, e.g. SENDING → UNKNOWN), and
+   * frees the lease; never over a final state, nor over a row that no longer holds `asked` (the
+   * bank id the check asked about: a live sender moved it to a fallback route's meanwhile).
+   */
+  recordCheck(id: number, owner: string, check: { state: PaymentState; checkAttempts: number; notFoundCount: number; nextCheckAt: number }, now: number, asked: HeldBankId): Promise<void>;
   /** Frees a lease `owner` holds (after the payment was settled with update()). */
   releaseLease(id: number, owner: string): Promise<void>;
   /** Extends a lease `owner` still holds to now + leaseMs; false when it no longer holds it. */
@@ -535,21 +550,29 @@ export interface PaymentRepository {
   /**
    * Stores a final outcome (SUCCESS or FAILED) only while the payment is still in doubt
    * (SENDING, UNKNOWN, PENDING) or a reservation in the review queue (RECEIVED, an admin's
-   * resolution), and takes it out of the review queue. False when another
-   * process (the resolver, a notification, an admin) settled it first: the caller must not
-   * announce its own outcome.
+   * resolution), and takes it out of the review queue; only while it holds `about`, the bank id the
+   * outcome is about (the row the decision was made on). False when another process (the
+   * resolver, a notification, an admin) settled it first, or the row moved to another bank id (a
+   * fallback route's): the caller must not announce its own outcome.
    */
-  settle(id: number, update: PaymentUpdate & { state: 'SUCCESS' | 'FAILED' }, now: number): Promise<boolean>;
+  settle(id: number, update: PaymentUpdate & { state: 'SUCCESS' | 'FAILED' }, now: number, about: HeldBankId): Promise<boolean>;
   /**
    * Stores the bank's answer to the send (any state, with its result) only while the payment is
-   * still in doubt (SENDING, UNKNOWN, PENDING): safe to run late, after a failover, since it never
-   * overwrites a final state another process stored meanwhile. False when there was none to write.
+   * still in doubt (SENDING, UNKNOWN, PENDING) under the bank id it was sent with (`since`'s): safe
+   * to run late, after a failover, since it never overwrites a final state another process stored
+   * meanwhile nor lands on another bank id. False when there was none to write.
    * `since`: the payment as this process last wrote it (with its eventSeq), from which the event
    * is built; when another event was appended since, the row is read back as without it.
    * `after`: the audit record this write depends on (the bank leg that brought the answer): both
    * commit together, or this one is refused (DependencyRefusedError) and nothing is written.
    */
-  storeSendOutcome(id: number, update: PaymentUpdate, now: number, since?: PaymentRecord, after?: ChainDependency): Promise<boolean>;
+  storeSendOutcome(id: number, update: PaymentUpdate, now: number, since: PaymentRecord, after?: ChainDependency): Promise<boolean>;
+  /**
+   * Moves a payment to SENDING under a later route's bank id (`sending`) only while the row is still
+   * what its sender last wrote (`from`: RECEIVED, or SENDING under the same bank id). False when it
+   * moved on (settled, checked, released, another's): the sender must stop, never send nor release it.
+   */
+  markSending(id: number, sending: SendingFields, now: number, from: SenderLastWrote): Promise<boolean>;
   /**
    * Puts a payment still in doubt, or a reservation (RECEIVED) a takeover could not prove left
    * behind, into the review queue (once: the first time is kept).
@@ -679,6 +702,13 @@ export interface AuditChainBreak {
  * whole, proves them.
  */
 export type ChainsAnswer = string | null | { left: string };
+
+/**
+ * A seal's chain guard (PaymentSearchRepository.guardSeals): the chains from `since` on, at most
+ * `maxLinks` walked, read on `q`, the snapshot (Db.withSnapshot) in which the store reads again
+ * the rows the seal is made of (H2: read one by one, the rows could be a state the walk never saw).
+ */
+export type SealGuard = (since: number, maxLinks: number | undefined, q: Queryable) => Promise<ChainsAnswer>;
 
 /** What the database holds of one chain: its head row (null: gone), how many links, the newest's seq (0: none), and a digest over every link row (seq, kind, record, prev_hash, MAC, key). */
 export interface ChainRemains {
@@ -865,7 +895,22 @@ export interface AuditRepository {
   lostPaymentFacts(lost: Pick<LostPayment, 'paymentId' | 'kind'>[]): Promise<LostPaymentFacts[]>;
   /** Seals and opens a probe with the current key and returns its id; throws KeyRingError naming the setting otherwise. */
   checkKeys(): string;
+  /**
+   * This repository's reads (AuditReads) made on `q`, a snapshot of its database (Db.withSnapshot)
+   * that the caller holds: a record read and a walk of the chains that prove it then describe the
+   * same moment, wherever the caller reads its other rows in that snapshot too.
+   */
+  readingOn(q: Queryable): AuditReads;
+  /**
+   * Runs `fn` with this repository's reads made in one snapshot of its database (readingOn in
+   * Db.withSnapshot): what `fn` reads of a notification's records and the walk of the chains that
+   * proves none of them was deleted (#14, H2). Keep `fn` to reads.
+   */
+  inSnapshot<T>(fn: (audit: AuditReads) => Promise<T>): Promise<T>;
 }
+
+/** What a chain guard and a reader of audit records ask of the audit, made in one snapshot (AuditRepository.readingOn). */
+export type AuditReads = Pick<AuditRepository, 'list' | 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain'>;
 
 // ---------------------------------------------------------------- sealed values: key rotation
 
@@ -1474,9 +1519,10 @@ export interface PaymentSearchRepository {
    * sealed, less other nodes' clocks' margin), walking at most `maxLinks` links when given (a
    * reading's bound; the sweep and an acceptance give none): ChainsAnswer. The console gives its
    * ChainGuard (src/audit: the database and the checkpoints outside it); without one the store
-   * asks the database alone (databaseChains).
+   * asks the database alone (databaseChains). Asked in the snapshot `q` in which the rows the seal
+   * is made of are read again (SealGuard).
    */
-  guardSeals(guard: (since: number, maxLinks?: number) => Promise<ChainsAnswer>): void;
+  guardSeals(guard: SealGuard): void;
   /**
    * The console's sweep: counts and keeps the overview's totals of the closed days of the last
    * month that have none that hold (`daysCounted`), seals the closed days of the last month of

@@ -1,2 +1,2 @@
 export { elapsedClock, isYoung } from './elapsed-clock.js';
-export { jakartaDate, jakartaDay, jakartaDayStart, jakartaTimestamp } from './jakarta-time.js';
+export { jakartaDate, jakartaDateOf, jakartaDay, jakartaDayStart, jakartaTimestamp } from './jakarta-time.js';

@@ -50,3 +50,26 @@ export function jakartaTimestamp(instant: Date | number, millis = true): string 
   const fraction = millis ? `.${pad(d.getUTCMilliseconds(), 3)}` : '';
   return `${jakartaDate(instant)}T${time}${fraction}+07:00`;
 }
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * The Jakarta (UTC+7) day of an ISO-8601 date or date-time a bank wrote, as `yyyy-MM-dd`. A time
+ * with an offset (`Z`, `+07:00`, `-0500`…) is moved to UTC+7 first, so a bank writing UTC cannot
+ * shift a line to the day before; a date, or a time without an offset, is Jakarta's already (the
+ * banks' own time). Null when the text is none of these, or names no real day or time.
+ */
+export function jakartaDateOf(text: string): string | null {
+  const match = DATE_TIME.exec(text.trim());
+  if (!match) return null;
+  const [, year, month, day, hours = '00', minutes = '00', seconds = '00', offset] = match;
+  const wall = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hours), Number(minutes), Number(seconds));
+  const asWritten = new Date(wall);
+  if (asWritten.getUTCMonth() + 1 !== Number(month) || asWritten.getUTCDate() !== Number(day) || asWritten.getUTCHours() !== Number(hours) || asWritten.getUTCMinutes() !== Number(minutes) || asWritten.getUTCSeconds() !== Number(seconds)) return null;
+  if (!offset) return `${year}-${month}-${day}`;
+  if (/^z$/i.test(offset)) return jakartaDate(wall);
+  const [, sign, offsetHours, offsetMinutes] = /^([+-])(\d{2}):?(\d{2})$/.exec(offset)!;
+  if (Number(offsetHours) > 14 || Number(offsetMinutes) > 59) return null;
+  const offsetMs = (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000 * (sign === '-' ? -1 : 1);
+  return jakartaDate(wall - offsetMs);
+}

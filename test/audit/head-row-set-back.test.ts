@@ -31,7 +31,7 @@ async function paidThenRolledBack(gw: TestGateway, mover: Store, attacker: Db): 
   const day = new Date().toISOString().slice(0, 10);
   expect(await mover.payments.update(id, { state: 'SENDING', bank: 'bca', operation: 'transfer', bankTransactionId: '00000042', bankTransactionDate: day }, Date.now())).to.equal(true);
   const result = JSON.stringify({ transactionId, status: 'SUCCESS', bankReference: 'REF-42' });
-  expect(await mover.payments.storeSendOutcome(id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, Date.now())).to.equal(true);
+  expect(await mover.payments.storeSendOutcome(id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, Date.now(), (await mover.payments.findById(id))!)).to.equal(true);
   await mover.payments.reserve({ clientId: client.clientId, transactionId: `${transactionId}-after`, requestHash: 'a'.repeat(64), amount: '1.00', currency: 'IDR', sourceAccount: '0201245680' }, Date.now());
   const bankBefore = await bankTransfers(gw, transactionId);
 

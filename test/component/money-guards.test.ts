@@ -27,12 +27,46 @@ forEachBackend('Money guards around the bank call', (db: BackendContext) => {
     res.end(JSON.stringify({ TransactionID: sent.TransactionID, TransactionDate: sent.TransactionDate, ReferenceID: sent.ReferenceID, Status: 'Success' }));
   }
 
+  /** A BCA error body with `code`, on HTTP `status`. */
+  function answerEsb(res: ServerResponse, status: number, code: string, english: string): void {
+    res.statusCode = status;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ ErrorCode: code, ErrorMessage: { Indonesian: english, English: english } }));
+  }
+
   function isTransfer(req: IncomingMessage): boolean {
     return req.method === 'POST' && req.url === '/banking/corporates/transfers';
   }
 
+  /** Answers every transfer with BCA error `code` on HTTP `status`, every other call with an empty 200. */
+  const answerTransfersEsb = (status: number, code: string, english: string) => bank.answer((req, res) => (isTransfer(req) ? answerEsb(res, status, code, english) : res.end()));
+  /** Answers every transfer with BCA's success, every other call with an empty 200. */
+  const acceptTransfers = () => bank.answer((req, res, body) => (isTransfer(req) ? answerSuccess(body, res) : res.end()));
+  /** The gateway's answer says in doubt (202 UNKNOWN) under the bank's `code`. */
+  const expectInDoubt = (answer: { status: number; text: string; body: Record<string, unknown> }, code: string) => {
+    expect(answer.status, answer.text).to.equal(202);
+    expect(answer.body).to.include({ status: 'UNKNOWN', bankResponseCode: code });
+  };
+
   const pay = (body: Record<string, unknown>) => gw.request('/v1/transfers', { json: body, headers: { authorization: `Bearer ${token}` } });
   const transfersReceived = () => bank.paths.filter((path) => path === '/banking/corporates/transfers').length;
+
+  /**
+   * Pays a new transfer the bank answers with ESB `code` on HTTP `status`: the answer is in doubt,
+   * a resend of the transactionId never reaches the bank, the payment waits for the status inquiry.
+   */
+  async function expectInDoubtNeverResent(status: number, code: string, english: string): Promise<void> {
+    const transfer = sampleTransfer();
+    const before = transfersReceived();
+    answerTransfersEsb(status, code, english);
+    expectInDoubt(await pay(transfer), code);
+    acceptTransfers();
+    const resend = await pay(transfer);
+    expect(resend.status, resend.text).to.equal(202);
+    expect(transfersReceived() - before, 'the resend did not reach the bank').to.equal(1);
+    const payment = await db.store().payments.find(clientId, transfer.transactionId as string);
+    expect(payment?.state, 'the payment stays in doubt for the status inquiry').to.equal('UNKNOWN');
+  }
 
   before(async function () {
     this.timeout(30_000);
@@ -47,7 +81,7 @@ forEachBackend('Money guards around the bank call', (db: BackendContext) => {
     token = await gw.token(client);
     // A first payment fetches and caches the bank token, so that the transfers tested below are
     // the first bank call of their exchange (a token call is recorded, and so opens the record).
-    bank.answer((req, res, body) => (isTransfer(req) ? answerSuccess(body, res) : res.end()));
+    acceptTransfers();
     const warmUp = await pay(sampleTransfer());
     if (warmUp.status !== 201) throw new Error(`warm-up payment: ${warmUp.status} ${warmUp.text}`);
   });
@@ -113,7 +147,7 @@ forEachBackend('Money guards around the bank call', (db: BackendContext) => {
       expect(first.status, first.text).to.equal(202);
       expect(first.body.status).to.equal('UNKNOWN');
 
-      bank.answer((req, res, body) => (isTransfer(req) ? answerSuccess(body, res) : res.end()));
+      acceptTransfers();
       const resend = await pay(transfer);
       expect(resend.status, resend.text).to.be.oneOf([202, 409]);
       expect(transfersReceived() - before, 'the resend did not reach the bank').to.equal(1);
@@ -124,23 +158,50 @@ forEachBackend('Money guards around the bank call', (db: BackendContext) => {
     it('takes an undocumented ESB-14 code as in doubt, never as a refusal before processing: the resend is not sent again', async () => {
       // ESB-14 holds timeouts too (-006, -007): a code of that family that no document names says
       // nothing about whether the core executed the transfer, which this bank did.
+      await expectInDoubtNeverResent(400, 'ESB-14-099', 'Error');
+    });
+  });
+
+  describe('when the bank answers "refused before processing" with a status it never sends that code with', () => {
+    it('answers in doubt for maintenance (ESB-14-005) on HTTP 200, where only its documented 503 frees the transactionId for a resend', async () => {
+      await expectInDoubtNeverResent(200, 'ESB-14-005', 'System under maintenance');
+
+      const documented = sampleTransfer();
+      const before = transfersReceived();
+      answerTransfersEsb(503, 'ESB-14-005', 'System under maintenance');
+      const refused = await pay(documented);
+      expect(refused.status, refused.text).to.equal(503);
+      acceptTransfers();
+      const resent = await pay(documented);
+      expect(resent.status, resent.text).to.equal(201);
+      expect(transfersReceived() - before, 'the documented refusal let the same transactionId be sent again').to.equal(2);
+    });
+
+    it('answers in doubt for a token refusal (ESB-14-009) on HTTP 200, without renewing the token and sending again', async () => {
       const transfer = sampleTransfer();
       const before = transfersReceived();
+      answerTransfersEsb(200, 'ESB-14-009', 'Unauthorized');
+      expectInDoubt(await pay(transfer), 'ESB-14-009');
+      expect(transfersReceived() - before, 'sent once, not again under a new token').to.equal(1);
+    });
+  });
+
+  describe('when the resend after a token refusal (ESB-14-009) is answered "TransactionID must be unique" (ESB-82-003)', () => {
+    it('answers in doubt, never FAILED: the bank holds the first send, which the status inquiry resolves', async () => {
+      const transfer = sampleTransfer();
+      const before = transfersReceived();
+      let sends = 0;
       bank.answer((req, res) => {
         if (!isTransfer(req)) return res.end();
-        res.statusCode = 400;
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ ErrorCode: 'ESB-14-099', ErrorMessage: { Indonesian: 'Kesalahan', English: 'Error' } }));
+        sends += 1;
+        if (sends === 1) answerEsb(res, 401, 'ESB-14-009', 'Unauthorized');
+        else answerEsb(res, 400, 'ESB-82-003', 'TransactionID must be unique');
       });
-      const first = await pay(transfer);
-      expect(first.status, first.text).to.equal(202);
-      expect(first.body.status).to.equal('UNKNOWN');
-      bank.answer((req, res, body) => (isTransfer(req) ? answerSuccess(body, res) : res.end()));
-      const resend = await pay(transfer);
-      expect(resend.status, resend.text).to.equal(202);
-      expect(transfersReceived() - before, 'the resend did not reach the bank').to.equal(1);
-      const payment = await db.store().payments.find(clientId, transfer.transactionId as string);
-      expect(payment?.state, 'the payment stays in doubt for the status inquiry').to.equal('UNKNOWN');
+      const answer = await pay(transfer);
+      expect(transfersReceived() - before, 'sent, then resent once under a new token').to.equal(2);
+      expectInDoubt(answer, 'ESB-82-003');
+      expect(answer.body.guidance).to.match(/Do NOT pay again/);
+      expect((await db.store().payments.find(clientId, transfer.transactionId as string))?.state).to.equal('UNKNOWN');
     });
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { StatementEntry } from '../../src/banks/types.js';
 import { translator } from '../../src/console/i18n.js';
-import { matchPeriod } from '../../src/console/reconcile-period.js';
+import { matchPeriod, type PeriodPayments } from '../../src/console/reconcile-period.js';
 import { reconciliationPage, SHOWN_LINES } from '../../src/console/views/reconciliation-page.js';
 import { reconcileStatement } from '../../src/domain/transfers/statement-reconciliation.js';
 import type { MissingPayments, PaymentRecord, PaymentState } from '../../src/store/types.js';
@@ -51,24 +51,44 @@ describe('the reconciliation page over a long period', () => {
     expect(html.length).to.be.below(page(SHOWN_LINES - 3).length / 10);
   });
 
-  it('lists every line of a day not proved (left to the seal sweep) among those that need a look, none counted nor hidden as matched, in the clerk\'s language', () => {
-    const paid = Array.from({ length: 5_000 }, (_, i) => payment(i + 1, 'SUCCESS'));
-    const waiting = Array.from({ length: 3 }, (_, i) => paymentRecord(6_001 + i, `INV-${106_001 + i}`, `${7001 + i}.00`, 'SUCCESS', '2026-11-21'));
-    const entries = [...paid, ...waiting].map((p) => ({ ...debitOf(p), date: p.bankTransactionDate! }));
-    const period = { rows: [...paid, ...waiting], truncated: false, missing: [], unchecked: ['2026-11-21'], leftToSweep: { days: ['2026-11-21'], detail: 'left to the seal sweep' } };
-    const matched = matchPeriod(period, '2026-11-20', '2026-11-21', entries);
-    expect(matched.reconciliation.counts).to.deep.include({ matched: 5_000, 'not-proved': 3 });
-    for (const lang of ['en', 'id'] as const) {
-      const html = reconciliationPage({ t: translator(lang), lang, here: '/console/reconciliation' }, { form: { account: '0201245680', from: '2026-11-20', to: '2026-11-21' }, errors: [], result: { bank: 'bca', ...matched } });
-      expect(rows(html, 'not-proved')).to.equal(3);
-      expect(rows(html, 'matched')).to.equal(0);
-      for (const p of waiting) expect(html).to.match(new RegExp(`<tr class="recon-not-proved" data-kind="not-proved" data-payment-id="${p.id}"`));
-      expect(html).to.contain('<strong data-count="matched">5000</strong>').and.to.contain('<strong data-count="not-proved">3</strong>');
-      expect(html).not.to.contain('id="recon-all-matched"').and.not.to.contain('id="recon-lines-matched"');
-      expect(html).to.match(lang === 'en' ? /id="recon-lines-hidden">5,000 matched lines are not listed/ : /id="recon-lines-hidden">5\.000 baris yang cocok tidak ditampilkan/);
-      expect(html).to.contain(lang === 'en' ? 'so this line is not matched: do not treat it as reconciled' : 'jadi baris ini belum cocok: jangan dianggap sudah direkonsiliasi');
-    }
-  });
+  // A day left to the seal sweep (not proved yet) and a day whose chains do not hold (not provable): each its own kind, never matched.
+  const unproved: { kind: 'not-proved' | 'not-provable'; day: string; named: Pick<PeriodPayments, 'leftToSweep' | 'unprovable'>; said: Record<'en' | 'id', string> }[] = [
+    {
+      kind: 'not-proved',
+      day: 'a day not proved (left to the seal sweep)',
+      named: { leftToSweep: { days: ['2026-11-21'], detail: 'left to the seal sweep' } },
+      said: { en: 'so this line is not matched: do not treat it as reconciled', id: 'jadi baris ini belum cocok: jangan dianggap sudah direkonsiliasi' },
+    },
+    {
+      kind: 'not-provable',
+      day: 'a day whose audit chains do not hold (not provable)',
+      named: { unprovable: { days: ['2026-11-21'], problem: 'link 7 of chain w-1 is missing' } },
+      said: {
+        en: 'this line is not matched: do not treat it as reconciled. Tell the operator, who runs gerbang audit verify.',
+        id: 'baris ini tidak cocok: jangan dianggap sudah direkonsiliasi. Beri tahu operator; ia menjalankan gerbang audit verify.',
+      },
+    },
+  ];
+  for (const { kind, day, named, said } of unproved) {
+    it(`lists every line of ${day} among those that need a look, of its own kind, none counted nor hidden as matched, in the clerk's language`, () => {
+      const paid = Array.from({ length: 5_000 }, (_, i) => payment(i + 1, 'SUCCESS'));
+      const apart = Array.from({ length: 3 }, (_, i) => paymentRecord(6_001 + i, `INV-${106_001 + i}`, `${7001 + i}.00`, 'SUCCESS', '2026-11-21'));
+      const entries = [...paid, ...apart].map((p) => ({ ...debitOf(p), date: p.bankTransactionDate! }));
+      const period = { rows: [...paid, ...apart], truncated: false, missing: [], unchecked: ['2026-11-21'], ...named };
+      const matched = matchPeriod(period, '2026-11-20', '2026-11-21', entries);
+      expect(matched.reconciliation.counts).to.deep.include({ matched: 5_000, 'not-proved': kind === 'not-proved' ? 3 : 0, 'not-provable': kind === 'not-provable' ? 3 : 0 });
+      for (const lang of ['en', 'id'] as const) {
+        const html = reconciliationPage({ t: translator(lang), lang, here: '/console/reconciliation' }, { form: { account: '0201245680', from: '2026-11-20', to: '2026-11-21' }, errors: [], result: { bank: 'bca', ...matched } });
+        expect(rows(html, kind)).to.equal(3);
+        expect(rows(html, 'matched')).to.equal(0);
+        for (const p of apart) expect(html).to.match(new RegExp(`<tr class="recon-${kind}" data-kind="${kind}" data-payment-id="${p.id}"`));
+        expect(html).to.contain('<strong data-count="matched">5000</strong>').and.to.contain(`<strong data-count="${kind}">3</strong>`);
+        expect(html).not.to.contain('id="recon-all-matched"').and.not.to.contain('id="recon-lines-matched"');
+        expect(html).to.match(lang === 'en' ? /id="recon-lines-hidden">5,000 matched lines are not listed/ : /id="recon-lines-hidden">5\.000 baris yang cocok tidak ditampilkan/);
+        expect(html).to.contain(said[lang]);
+      }
+    });
+  }
 
   it('keeps the payment the page was opened for (from the review queue) among the lines listed', () => {
     const html = page(5_000, 'en', 4_242);
@@ -87,7 +107,7 @@ describe('a payment changed in the database, in a reconciliation', () => {
       ['statement-only', null],
       ['forged', 2],
     ]);
-    expect(reconciliation.counts).to.deep.equal({ matched: 1, 'not-proved': 0, 'statement-only': 1, 'gerbang-only': 0, credit: 0, forged: 1 });
+    expect(reconciliation.counts).to.deep.equal({ matched: 1, 'not-proved': 0, 'not-provable': 0, 'statement-only': 1, 'gerbang-only': 0, credit: 0, forged: 1 });
     const html = reconciliationPage(
       { t: translator('id'), lang: 'id', here: '/console/reconciliation' },
       { form: { account: '0201245680', from: '2026-11-20', to: '2026-11-20' }, errors: [], result: { bank: 'bca', reconciliation, truncated: false } },

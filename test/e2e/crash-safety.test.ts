@@ -71,7 +71,7 @@ describe('A gateway killed in the middle of a transfer', function () {
     }
     expect(Number(simulator.balanceOf('0201245681')) - Number(beneficiaryBefore), 'the bank executed it').to.equal(100000);
 
-    // Restart with short bank timeouts, so the SENDING row counts as interrupted within a second.
+    // Restart with short bank timeouts, so the SENDING row counts as interrupted within a few seconds (4 calls of 0.8 s).
     const second = spawnGerbang(['serve'], {
       ...env,
       GERBANG_RESOLVER_INTERVAL_MS: '200',

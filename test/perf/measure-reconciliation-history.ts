@@ -38,7 +38,7 @@ async function main(): Promise<void> {
         { clientId: 'perf-client', transactionId: `HIST-${i}`, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: '0201245680' },
         at(i),
       );
-      await store.payments.settle(payment.id, { state: 'SUCCESS', resultJson: JSON.stringify({ responseCode: '2003600', referenceNo: `R${i}` }) }, at(i) + 1);
+      await store.payments.settle(payment.id, { state: 'SUCCESS', resultJson: JSON.stringify({ responseCode: '2003600', referenceNo: `R${i}` }) }, at(i) + 1, payment);
       ids.push(payment.id);
     }
     console.log(`wrote ${N.toLocaleString('en')} payments with two events each in ${((Date.now() - began) / 1000).toFixed(1)} s`);

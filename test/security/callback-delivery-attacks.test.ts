@@ -1172,6 +1172,34 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
     });
   });
 
+  describe('its lease cleared between one process\'s check of its attempts and the POST', () => {
+    it('posted once: of two processes sending the same attempt, the one whose audit record was opened first posts it', async () => {
+      const { transactionId, row } = await paidAndQueued();
+      let hooked = false;
+      const other = dispatcherFrom();
+      // Process A reads the delivery's CALLBACK records; right after, the attacker clears the lease
+      // in SQL and process B claims the row and sends it as far as it may.
+      const auditA = Object.create(gw.store.audit) as typeof gw.store.audit;
+      auditA.list = async (...args: Parameters<typeof gw.store.audit.list>) => {
+        const rows = await gw.store.audit.list(...args);
+        if (!hooked && args[0]?.transactionId === transactionId) {
+          hooked = true;
+          await db().execute('UPDATE callback_deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = ?', [row.id]);
+          await other.runs(1);
+        }
+        return rows;
+      };
+      const a = new CallbackDispatcher({ callbacks: gw.store.callbacks, audit: auditA, signer, clock: () => Date.now() }, { intervalMs: 0, retryBaseMs: 30_000 });
+      await a.runOnce();
+      expect(hooked).to.equal(true);
+      await eventually(async () => noticesFor(transactionId).length >= 1);
+      // Both processes have finished their runs: a second POST would have been made by now.
+      expect(noticesFor(transactionId), 'posted once').to.have.length(1);
+      const attempts = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.errorCode !== 'AUDIT_INTEGRITY');
+      expect(attempts.map((r) => JSON.parse(r.responseBody!).delivery).sort(), 'one attempt posted, the other recorded not sent').to.deep.equal(['DELIVERED', 'NOT SENT']);
+    });
+  });
+
   describe('its attempt\'s change record cut from the middle of its chain, its row written back as queued', () => {
     it('refused before it is sent: its CALLBACK audit record shows the attempt its row lost; sent once', async () => {
       const { transactionId, row: queuedRow } = await paidAndQueued();
@@ -1190,6 +1218,14 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
       await dispatcherFrom(sending.clock.now + 120_000).runs(2);
       expect(noticesFor(transactionId), 'sent once').to.have.length(1);
       expect(refusedLines(transactionId).join('\n')).to.contain(`callback_deliveries id ${Number(queuedRow.id)} (client ${client.clientId}, transactionId ${transactionId}) records 0 attempt(s)`).and.to.contain('records attempt 1 of it, DELIVERED');
+
+      // Its attempt's CALLBACK record altered in place as well (one column its MAC covers): it no
+      // longer holds and its values are the writer's, so it cannot tell the attempt unsent either.
+      const [attempt] = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.errorCode !== 'AUDIT_INTEGRITY');
+      await db().execute('UPDATE audit_exchanges SET received_at = received_at + 1 WHERE id = ?', [attempt.id]);
+      await dispatcherFrom(sending.clock.now + 240_000).runs(2);
+      expect(noticesFor(transactionId), 'still sent once').to.have.length(1);
+      expect(refusedLines(transactionId).join('\n')).to.contain(`audit_exchanges id ${attempt.id} of its transaction does not hold`);
     });
   });
 

@@ -264,9 +264,10 @@ forEachBackend('An attacker without keys who deletes records with their chain li
     // The console's guard, asked through a count of its walks.
     const guard = new ChainGuard(con.store.audit, TEST_AUDIT_KEYS, checkpoints, con.store.db.description);
     let walks = 0;
-    con.store.paymentSearch.guardSeals((since) => {
+    // Walked in the seal's snapshot, as the console's guard is (guardSeals).
+    con.store.paymentSearch.guardSeals((since, _maxLinks, q) => {
       walks += 1;
-      return guard.problem(since);
+      return guard.problem(since, con.store.audit.readingOn(q));
     });
     try {
       await db().execute('DELETE FROM payment_events WHERE id = ?', [event.id]);
@@ -286,7 +287,7 @@ forEachBackend('An attacker without keys who deletes records with their chain li
       expect((await sealOf(accounts[0], n)).map((s) => Number(s.row_count))).to.deep.equal([2]);
       expect((await sealOf(accounts[1], n)).map((s) => Number(s.row_count))).to.deep.equal([1]);
     } finally {
-      con.store.paymentSearch.guardSeals((since) => guard.problem(since));
+      con.store.paymentSearch.guardSeals((since, maxLinks, q) => guard.answer(since, maxLinks, con.store.audit.readingOn(q)));
     }
   });
 

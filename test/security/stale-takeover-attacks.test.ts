@@ -159,7 +159,7 @@ async function rolledBackInItsRow(takeover: Takeover, mover: Store, backdate: bo
   const day = new Date().toISOString().slice(0, 10);
   expect(await mover.payments.update(id, { state: 'SENDING', bank: 'bca', operation: 'transfer', bankTransactionId: '00000042', bankTransactionDate: day }, Date.now())).to.equal(true);
   const result = JSON.stringify({ transactionId, status: 'SUCCESS', bankReference: 'REF-42' });
-  expect(await mover.payments.storeSendOutcome(id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, Date.now())).to.equal(true);
+  expect(await mover.payments.storeSendOutcome(id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, Date.now(), (await mover.payments.findById(id))!)).to.equal(true);
   await mover.payments.reserve({ clientId: client.clientId, transactionId: `${transactionId}-after`, requestHash: 'a'.repeat(64), amount: '1.00', currency: 'IDR', sourceAccount: '0201245680' }, Date.now());
   for (let i = 0; i < 2; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
 

@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provedLeftBehind } from '../../src/domain/transfers/left-behind.js';
 import { IntegrityError } from '../../src/errors/index.js';
-import { createStore, openDb, type Db, type Store } from '../../src/store/index.js';
-import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
-import { writeAfterRead } from '../support/counting-db.js';
-import { attackerDb, forEachBackend } from '../support/databases.js';
+import type { Db, Store } from '../../src/store/index.js';
+import { forEachBackend } from '../support/databases.js';
+import { attackedStore, attackerDb, laterEvents } from '../support/later-events.js';
 import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { bankTransfers, leaveBehind } from '../support/left-behind.js';
-import { copyRow, insertRow, type Row } from '../support/sql-rows.js';
+import { copyRow, insertRow } from '../support/sql-rows.js';
 
 /**
  * The attacker of docs/security/threat-model.md (writes the database, holds no key) against the
@@ -22,35 +21,6 @@ import { copyRow, insertRow, type Row } from '../support/sql-rows.js';
  * the resend was paid again. Row, last event and walk are read in one snapshot: either they are
  * out (the walk breaks) or in (the row no longer matches its last event).
  */
-
-/** A paid transfer's later events and their links, and the attacker's SQL taking them out and putting them back. */
-interface LaterEvents {
-  takeOut(): Promise<void>;
-  putBack(): Promise<void>;
-}
-
-/** Payment `id`'s events after its reservation (seq > 1) with their links, as `attacker` deletes and inserts them. */
-async function laterEvents(attacker: Db, id: number): Promise<LaterEvents> {
-  const events = await attacker.query<Row>('SELECT * FROM payment_events WHERE payment_id = ? AND seq > 1 ORDER BY seq', [id]);
-  const links: Row[] = [];
-  for (const e of events) links.push(...(await attacker.query<Row>("SELECT * FROM audit_chain WHERE kind = 'payment_event' AND record_id = ?", [e.id])));
-  expect(events).to.have.length.greaterThan(0);
-  expect(links).to.have.length(events.length);
-  for (const link of links) {
-    const [{ n }] = await attacker.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_chain WHERE writer_id = ? AND seq > ?', [link.writer_id, link.seq]);
-    expect(Number(n), `chain ${String(link.writer_id)} goes on after link ${String(link.seq)}`).to.be.greaterThan(0);
-  }
-  return {
-    takeOut: async () => {
-      for (const l of links) await attacker.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [l.writer_id, l.seq]);
-      for (const e of events) await attacker.execute('DELETE FROM payment_events WHERE id = ?', [e.id]);
-    },
-    putBack: async () => {
-      for (const e of events) await insertRow(attacker, 'payment_events', e);
-      for (const l of links) await insertRow(attacker, 'audit_chain', l);
-    },
-  };
-}
 
 forEachBackend('A paid transfer rolled back to its reservation, its later events put back and taken out while the ERP resends it (#16)', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-takeover-race-')), 'audit-checkpoints.jsonl');
@@ -79,7 +49,7 @@ forEachBackend('A paid transfer rolled back to its reservation, its later events
     const day = new Date().toISOString().slice(0, 10);
     expect(await gw.store.payments.update(id, { state: 'SENDING', bank: 'bca', operation: 'transfer', bankTransactionId: '00000042', bankTransactionDate: day }, Date.now())).to.equal(true);
     const result = JSON.stringify({ transactionId, status: 'SUCCESS', bankReference: 'REF-42' });
-    expect(await gw.store.payments.storeSendOutcome(id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, Date.now())).to.equal(true);
+    expect(await gw.store.payments.storeSendOutcome(id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, Date.now(), (await gw.store.payments.findById(id))!)).to.equal(true);
     // Later transfers: the payment's links are in the middle of their chains.
     for (let i = 0; i < 2; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
 
@@ -138,7 +108,7 @@ forEachBackend('The proof of a reservation left behind, its later events put bac
     // Paid, as the gateway that sent it records it; then a later payment, so its links are in the middle of their chain.
     expect(await store.payments.update(reserved.id, { state: 'SENDING', bank: 'bca', operation: 'transfer', bankTransactionId: '00000042', bankTransactionDate: '2026-12-07' }, now)).to.equal(true);
     const result = JSON.stringify({ transactionId, status: 'SUCCESS', bankReference: 'REF-42' });
-    expect(await store.payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, now)).to.equal(true);
+    expect(await store.payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, now, (await store.payments.findById(reserved.id))!)).to.equal(true);
     await store.payments.reserve({ clientId, transactionId: `${transactionId}-after`, requestHash: 'c'.repeat(64), amount: '1.00', currency: 'IDR', sourceAccount: '0201245680' }, now);
 
     // The attacker takes the later events out and writes the reservation back; the events come
@@ -147,22 +117,18 @@ forEachBackend('The proof of a reservation left behind, its later events put bac
     await later.takeOut();
     await attacker.execute('DELETE FROM payments WHERE id = ?', [reserved.id]);
     await insertRow(attacker, 'payments', reservation);
-    let putBack = false;
-    watched = createStore(
-      writeAfterRead(openDb(ctx.url()), /FROM audit_writers w LEFT JOIN audit_chain c/, async () => {
-        await later.putBack();
-        putBack = true;
-      }),
-      { auditKeys: TEST_AUDIT_KEYS },
-    );
+    const heads = /FROM audit_writers w LEFT JOIN audit_chain c/;
+    const attacked = attackedStore(ctx, [heads]);
+    attacked.arm([heads, later.putBack]);
+    watched = attacked.store;
     const payment = (await watched.payments.find(clientId, transactionId))!;
-    expect([payment.state, putBack], 'the row read with its later events out').to.deep.equal(['RECEIVED', false]);
+    expect([payment.state, attacked.fired()], 'the row read with its later events out').to.deep.equal(['RECEIVED', false]);
     const deps = { payments: watched.payments, clock: Date.now, checkpoints: async () => null, vouched: () => async () => null };
     const error = await provedLeftBehind(deps, payment, 'taken over').then(
       (proved) => expect.fail(`proved left behind (${String(proved)}): the walk saw the events put back after the row was checked without them`),
       (e: unknown) => e,
     );
-    expect(putBack, `the later events were put back during the proof (${String(error)})`).to.equal(true);
+    expect(attacked.fired(), `the later events were put back during the proof (${String(error)})`).to.equal(true);
     expect(error).to.be.instanceOf(IntegrityError);
     expect((error as IntegrityError).where).to.contain(`payments id ${reserved.id}`);
   });

@@ -10,8 +10,9 @@ import { IntegrityError } from '../../src/errors/index.js';
 import { createStore, openDb, openStore, type Db, type PaymentRecord, type Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { writeAfterRead } from '../support/counting-db.js';
-import { attackerDb, forEachBackend } from '../support/databases.js';
+import { forEachBackend } from '../support/databases.js';
 import { sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { attackerDb } from '../support/later-events.js';
 import { bankTransfers, resendLogged } from '../support/left-behind.js';
 import { copyRow, insertRow, type Row } from '../support/sql-rows.js';
 
@@ -62,7 +63,7 @@ async function paidTail(payer: Store, attacker: Db, clientId: string, body: Reco
   const day = new Date().toISOString().slice(0, 10);
   expect(await payer.payments.update(reserved.id, { state: 'SENDING', bank: 'bca', operation: 'transfer', bankTransactionId: '00000042', bankTransactionDate: day }, Date.now())).to.equal(true);
   const result = JSON.stringify({ transactionId, status: 'SUCCESS', bankReference: 'REF-42' });
-  expect(await payer.payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, Date.now())).to.equal(true);
+  expect(await payer.payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: 'REF-42', resultJson: result, httpStatus: 201 }, Date.now(), (await payer.payments.findById(reserved.id))!)).to.equal(true);
 
   const [first, ...later] = await attacker.query<Row>('SELECT * FROM payment_events WHERE payment_id = ? ORDER BY seq', [reserved.id]);
   const linkOf = async (event: Row) => (await attacker.query<Row>("SELECT * FROM audit_chain WHERE kind = 'payment_event' AND record_id = ?", [event.id]))[0];

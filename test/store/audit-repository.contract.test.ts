@@ -130,7 +130,7 @@ forEachBackend('AuditRepository', (ctx) => {
 
   describe('a transfer\'s two chain transactions', () => {
     /** The one after the bank: its bank call, the payment's outcome (built from `since`) and the exchange's completion, in one group. */
-    const afterBank = async (store: ReturnType<typeof createStore>, id: number, requestId: string, paymentId: number, outcome: PaymentUpdate, since?: PaymentRecord) => {
+    const afterBank = async (store: ReturnType<typeof createStore>, id: number, requestId: string, paymentId: number, outcome: PaymentUpdate, since: PaymentRecord) => {
       const leg = new ChainDependency();
       const [, stored] = await Promise.all([
         store.audit.recordBankCall(bankCall(id, requestId, 'transfer-intrabank'), undefined, leg),
@@ -173,7 +173,7 @@ forEachBackend('AuditRepository', (ctx) => {
       const [, stored] = await Promise.all([
         store.audit.recordBankCall(bankCall(id, inbound.requestId, 'transfer-intrabank'), undefined, leg),
         // RECEIVED, never sent: the outcome's condition (in doubt) does not hold.
-        store.payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', resultJson: '{}', httpStatus: 201 }, 3, undefined, leg),
+        store.payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', resultJson: '{}', httpStatus: 201 }, 3, { ...reserved, eventSeq: undefined }, leg),
       ]);
       expect(stored).to.equal(false);
       expect(calls().slice(before)).to.deep.equal([['INSERT audit_bank_calls', 'UPDATE payments'], ['INSERT audit_chain', 'UPDATE audit_writers', 'COMMIT']]);
@@ -191,7 +191,7 @@ forEachBackend('AuditRepository', (ctx) => {
           const [id, reserved] = await Promise.all([store.audit.open(inbound), store.payments.reserve(payment, 1)]);
           // Another writer meanwhile: the resolver puts it in review (its event number taken), or it is settled (the outcome's UPDATE matches no row).
           if (i % 6 === 1) await store.payments.enterReview(reserved.id, 2);
-          if (i % 6 === 4) await store.payments.settle(reserved.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 2);
+          if (i % 6 === 4) await store.payments.settle(reserved.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 2, reserved);
           const stored = await afterBank(store, id, inbound.requestId, reserved.id, { state: 'SUCCESS', bankReference: `REF-${i}`, resultJson: `{"status":"SUCCESS","i":${i}}`, httpStatus: 201 }, reserved);
           const found = await store.payments.find(payment.clientId, payment.transactionId);
           return [i % 6, stored, found?.state, found?.eventSeq];
@@ -250,7 +250,7 @@ forEachBackend('AuditRepository', (ctx) => {
         const { db, calls } = recordingSessions(ctx.store().db);
         const store = createStore(db, { auditKeys: TEST_AUDIT_KEYS, sealPaymentsAtInsert: true });
         const { inbound, id, reserved } = await sent(store);
-        expect(await store.payments.settle(reserved.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 2)).to.equal(true);
+        expect(await store.payments.settle(reserved.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 2, reserved)).to.equal(true);
         const before = calls().length;
         expect(await afterBank(store, id, inbound.requestId, reserved.id, { state: 'SUCCESS', bankReference: 'REF-9', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, reserved)).to.equal(false);
         expect(calls().slice(before)).to.deep.equal([

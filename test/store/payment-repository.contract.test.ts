@@ -153,7 +153,7 @@ forEachBackend('PaymentRepository', (ctx) => {
       const input = newPayment();
       const reserved = await payments.reserve({ ...input, sending: SENDING }, 1);
       // Appended in the same turn: one group, whose UPDATEs used to run together before either event read the row.
-      const [updated, settled] = await Promise.all([payments.update(reserved.id, { state: 'PENDING' }, 2), payments.settle(reserved.id, { state: 'SUCCESS', bankReference: 'REF-2' }, 3)]);
+      const [updated, settled] = await Promise.all([payments.update(reserved.id, { state: 'PENDING' }, 2), payments.settle(reserved.id, { state: 'SUCCESS', bankReference: 'REF-2' }, 3, reserved)]);
       expect([updated, settled]).to.deep.equal([true, true]);
       const events = (await db.query<EventRow>(EVENTS, [reserved.id])).map((e) => [Number(e.seq), e.cause, e.state]);
       expect(events).to.deep.equal([
@@ -200,7 +200,7 @@ forEachBackend('PaymentRepository', (ctx) => {
       const input = newPayment();
       const reserved = await payments.reserve(input, 1);
       await payments.update(reserved.id, { state: 'SENDING' }, 2);
-      expect(await payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: 'REF-1', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3)).to.equal(true);
+      expect(await payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', bankReference: 'REF-1', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3, (await payments.findById(reserved.id))!)).to.equal(true);
       expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'SUCCESS', bankReference: 'REF-1', httpStatus: 201, resultJson: '{"status":"SUCCESS"}' });
     });
 
@@ -291,15 +291,15 @@ forEachBackend('PaymentRepository', (ctx) => {
         });
       }
 
-      it('does not copy a bank id changed in SQL meanwhile into its event: the payment reads as altered', async () => {
+      it('stores nothing over a bank id changed in SQL meanwhile (not the one it was sent with): the payment reads as altered', async () => {
         const { payments, db } = ctx.store();
         const input = newPayment({ sending: SENDING });
         const reserved = await payments.reserve(input, 1);
         await db.execute('UPDATE payments SET bank_transaction_id = ? WHERE id = ?', ['00000099', reserved.id]);
-        await payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3, reserved);
+        expect(await payments.storeSendOutcome(reserved.id, { state: 'SUCCESS', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 3, reserved)).to.equal(false);
         const error = await payments.find(input.clientId, input.transactionId).then(() => null, (e: unknown) => e);
         expect(error).to.have.property('code', 'AUDIT_INTEGRITY');
-        expect(error).to.have.property('where').that.contains('bank transaction id "00000099" where its last event (seq 2) says "00000042"');
+        expect(error).to.have.property('where').that.contains('bank transaction id "00000099" where its last event (seq 1) says "00000042"');
       });
     });
 
@@ -308,9 +308,45 @@ forEachBackend('PaymentRepository', (ctx) => {
       const input = newPayment();
       const reserved = await payments.reserve(input, 1);
       await payments.update(reserved.id, { state: 'SENDING' }, 2);
-      expect(await payments.settle(reserved.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 3)).to.equal(true);
-      expect(await payments.storeSendOutcome(reserved.id, { state: 'UNKNOWN', resultJson: '{"status":"UNKNOWN"}', httpStatus: 202 }, 4)).to.equal(false);
+      expect(await payments.settle(reserved.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 3, reserved)).to.equal(true);
+      expect(await payments.storeSendOutcome(reserved.id, { state: 'UNKNOWN', resultJson: '{"status":"UNKNOWN"}', httpStatus: 202 }, 4, reserved)).to.equal(false);
       expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'FAILED', httpStatus: 422 });
+    });
+  });
+
+  describe('when the row moved to another bank id (a fallback route) after a decision was made on it', () => {
+    const FALLBACK = { ...SENDING, operation: 'transfer-online', bankTransactionId: '00000043' };
+    /** A payment SENDING under SENDING's id, as read then, and the same row moved on to FALLBACK's since. */
+    const moved = async () => {
+      const { payments } = ctx.store();
+      const input = newPayment({ sending: SENDING });
+      const read = await payments.reserve(input, 1);
+      expect(await payments.markSending(read.id, FALLBACK, 2, read)).to.equal(true);
+      return { payments, input, read };
+    };
+
+    it('settles nothing, stores no send outcome and records no check for the old id, and the row stays SENDING under the new one', async () => {
+      const { payments, input, read } = await moved();
+      expect(await payments.settle(read.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 3, read), 'settle').to.equal(false);
+      expect(await payments.storeSendOutcome(read.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 4, read), 'storeSendOutcome').to.equal(false);
+      const claimed = await payments.claimDue({ owner: 'resolver-a', now: 10, leaseMs: 1_000, sendingStaleBefore: 10, limit: 500 });
+      expect(claimed.map((p) => p.id)).to.include(read.id);
+      await payments.recordCheck(read.id, 'resolver-a', { state: 'UNKNOWN', checkAttempts: 1, notFoundCount: 1, nextCheckAt: 20 }, 5, read);
+      expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'SENDING', bankTransactionId: '00000043', checkAttempts: 0, resultJson: null });
+      // The lease is freed all the same: another resolver may check the row under its new id.
+      expect((await payments.claimDue({ owner: 'resolver-b', now: 11, leaseMs: 1_000, sendingStaleBefore: 10, limit: 500 })).map((p) => p.id)).to.include(read.id);
+      // What is learnt about the new id is stored.
+      const current = (await payments.find(input.clientId, input.transactionId))!;
+      expect(await payments.settle(current.id, { state: 'SUCCESS', resultJson: '{"status":"SUCCESS"}', httpStatus: 201 }, 12, current)).to.equal(true);
+    });
+
+    it('moves it no further from what its sender last wrote: a row settled or moved on meanwhile is not marked SENDING again', async () => {
+      const { payments, input, read } = await moved();
+      expect(await payments.markSending(read.id, { ...FALLBACK, bankTransactionId: '00000044' }, 3, read), 'from the old id').to.equal(false);
+      const current = (await payments.find(input.clientId, input.transactionId))!;
+      expect(await payments.settle(current.id, { state: 'FAILED', resultJson: '{"status":"FAILED"}', httpStatus: 422 }, 4, current)).to.equal(true);
+      expect(await payments.markSending(current.id, { ...FALLBACK, bankTransactionId: '00000044' }, 5, current), 'from a settled row').to.equal(false);
+      expect(await payments.find(input.clientId, input.transactionId)).to.deep.include({ state: 'FAILED', bankTransactionId: '00000043' });
     });
   });
 
@@ -358,11 +394,11 @@ forEachBackend('PaymentRepository', (ctx) => {
       const { payments, db } = ctx.store();
       const before = await payments.inDoubtSummary();
       const reserved = await payments.reserve(newPayment(), 100);
-      expect(await payments.settle(reserved.id, { state: 'SUCCESS' }, 200), 'not in review: never settled from RECEIVED').to.equal(false);
+      expect(await payments.settle(reserved.id, { state: 'SUCCESS' }, 200, reserved), 'not in review: never settled from RECEIVED').to.equal(false);
       await payments.enterReview(reserved.id, 300);
       expect((await payments.listInReview(1000)).map((p) => p.id)).to.include(reserved.id);
       expect((await payments.inDoubtSummary()).review.count).to.equal(before.review.count + 1);
-      expect(await payments.settle(reserved.id, { state: 'SUCCESS', resultJson: '{}', httpStatus: 201 }, 400)).to.equal(true);
+      expect(await payments.settle(reserved.id, { state: 'SUCCESS', resultJson: '{}', httpStatus: 201 }, 400, reserved)).to.equal(true);
       expect((await payments.listInReview(1000)).map((p) => p.id)).not.to.include(reserved.id);
       const events = await db.query<{ cause: string; state: string; review_since: number | string | null }>(EVENTS, [reserved.id]);
       expect(events.map((e) => [e.cause, e.state, e.review_since === null ? null : Number(e.review_since)])).to.deep.equal([
@@ -385,7 +421,7 @@ forEachBackend('PaymentRepository', (ctx) => {
       await payments.update(settled.id, { state: 'UNKNOWN' }, 10);
       await payments.enterReview(unknown.id, 5_000);
       await payments.enterReview(settled.id, 4_000);
-      await payments.settle(settled.id, { state: 'SUCCESS' }, 6_000);
+      await payments.settle(settled.id, { state: 'SUCCESS' }, 6_000, settled);
       await payments.reserve(newPayment(), 1);
       const after = await payments.inDoubtSummary();
       expect(after.states.UNKNOWN.count).to.equal(before.states.UNKNOWN.count + 1);

@@ -76,14 +76,16 @@ export function recordingStatements(real: Db, describe: (sql: string) => string 
 /**
  * The real database `real`, `then` run once right after the first statement outside a writer
  * session (in a snapshot too: withSnapshot) whose SQL matches `pattern`, before its rows are
- * handed back: another process's write between a read and what the reader does with it.
+ * handed back: another process's write between a read and what the reader does with it. With
+ * `armed`, run after each such statement while it says so instead (`then` disarms it).
  */
-export function writeAfterRead(real: Db, pattern: RegExp, then: () => Promise<void>): Db {
+export function writeAfterRead(real: Db, pattern: RegExp, then: () => Promise<void>, armed?: () => boolean): Db {
   let done = false;
+  const due = armed ?? (() => !done);
   const watched = <Q extends Pick<Db, 'query'>>(q: Q): Q['query'] =>
     (async (sql: string, ...rest: unknown[]) => {
       const rows = await (q.query as (sql: string, ...rest: unknown[]) => Promise<unknown>)(sql, ...rest);
-      if (!done && pattern.test(sql)) {
+      if (pattern.test(sql) && due()) {
         done = true;
         await then();
       }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describeDatabaseUrl, migrate, openDb, openStore, type Db, type Store } from '../../src/store/index.js';
 import type { KeyRing } from '../../src/security/index.js';
 import { packageRoot } from '../../src/store/package-root.js';
@@ -171,17 +171,6 @@ export function forEachBackend(title: string, fn: (ctx: BackendContext) => void)
       });
     });
   }
-}
-
-/**
- * The attacker's own connection to the database of `ctx`. For SQLite, the file under a path of
- * its own: this process's connections to one path share one lock, which a snapshot holds (another
- * process's connection has its own).
- */
-export function attackerDb(ctx: BackendContext): Db {
-  if (ctx.backend === 'mariadb') return openDb(ctx.url());
-  const path = ctx.url().slice('sqlite:'.length);
-  return openDb(`sqlite:${dirname(path)}/./${basename(path)}`);
 }
 
 /**

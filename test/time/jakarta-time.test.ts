@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { jakartaDate, jakartaDay, jakartaDayStart, jakartaTimestamp } from '../../src/time/index.js';
+import { jakartaDate, jakartaDateOf, jakartaDay, jakartaDayStart, jakartaTimestamp } from '../../src/time/index.js';
 
 describe('Jakarta time (UTC+7)', () => {
   it('dates a transaction in UTC+7, so 17:00 UTC is already the next day', () => {
@@ -37,5 +37,27 @@ describe('Jakarta time (UTC+7)', () => {
       [new Date(evening + 1), '2026-11-25'],
     ];
     expect(samples.map(([instant]) => jakartaDate(instant))).to.deep.equal(samples.map(([, date]) => date));
+  });
+
+  describe('jakartaDateOf()', () => {
+    it('dates a time written with any offset by its day in UTC+7 (a bank writing UTC cannot move a line to the day before), a date or a time without an offset as Jakarta\'s own', () => {
+      const samples: [string, string][] = [
+        ['2026-11-21T00:30:00+07:00', '2026-11-21'],
+        ['2026-11-20T17:30:00Z', '2026-11-21'],
+        ['2026-11-20T17:30:00.123Z', '2026-11-21'],
+        ['2026-11-20T12:30:00-0500', '2026-11-21'],
+        ['2026-11-21T23:30:00+08:00', '2026-11-21'],
+        ['2026-11-21T16:59:59Z', '2026-11-21'],
+        ['2026-11-21', '2026-11-21'],
+        ['2026-11-21T23:59:59', '2026-11-21'],
+      ];
+      expect(samples.map(([text]) => jakartaDateOf(text))).to.deep.equal(samples.map(([, date]) => date));
+    });
+
+    it('reads nothing from text that names no real day or time', () => {
+      for (const text of ['2026-02-30', '2026-13-01T00:00:00Z', '2026-11-21T24:00:00+07:00', '2026-11-21T10:00:00+25:00', '2026-11-21Tlater', '21/11/2026', '']) {
+        expect(jakartaDateOf(text), text).to.equal(null);
+      }
+    });
   });
 });

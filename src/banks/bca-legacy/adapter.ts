@@ -1,11 +1,11 @@
 import { AppError } from '../../errors/index.js';
 import { isEgressError, type BankHttpClient, type BankRequest } from '../../egress/index.js';
 import Joi from 'joi';
-import { transferOperation, type AccountBalance, type AccountInquiryResult, type AccountStatement, type BankAdapter, type BankCallContext, type BankTokenCache, type IntrabankTransferOrder, type InterbankTransferOrder, type StatusOutcome, type TransferOutcome, type TransferStatusQuery } from '../types.js';
+import { STATEMENT_MAX_LINES, transferOperation, type AccountBalance, type AccountInquiryResult, type AccountStatement, type BankAdapter, type BankCallContext, type BankTokenCache, type IntrabankTransferOrder, type InterbankTransferOrder, type StatusOutcome, type TransferOutcome, type TransferStatusQuery } from '../types.js';
 import { requireReportedFields } from '../common/reported-fields.js';
 import { withReauth as sharedWithReauth, type AttemptVerdict } from '../common/with-reauth.js';
 import { createExchange, type ExchangeFn } from './bank-exchange.js';
-import { DOMESTIC_ANSWER, INTRABANK_ANSWER, mapSentFailure, mapServiceResponse, mapStatusResponse, mapTransferResponse, type BcaError } from './response-mapper.js';
+import { DOMESTIC_ANSWER, INTRABANK_ANSWER, mapSentFailure, mapServiceResponse, mapStatusResponse, mapTransferResponse, type BcaError, type SentTransfer } from './response-mapper.js';
 import { ACCOUNTS_PATH, CHANNEL_ID, DOMESTIC_INQUIRY_PATH, DOMESTIC_TRANSFER_PATH, DOMESTIC_TRANSFER_TYPES, STATUS_PATH, STATUS_TRANSFER_TYPES, TRANSFER_PATH } from './protocol.js';
 import { bcaTimestamp, relativeUrl, sign } from './signer.js';
 import { createTokenProvider } from './token-provider.js';
@@ -43,7 +43,8 @@ export interface BcaLegacyAdapterOptions {
  * - returns SUCCESS, FAILED (the bank's code and English message kept) or UNKNOWN (in doubt:
  *   timeout, reset, in-doubt code, unreadable answer — never re-sent);
  * - on ESB-14-009 drops the token, fetches a new one, re-signs and resends once (the bank refused
- *   before processing, so a resend cannot pay twice);
+ *   before processing, so a resend cannot pay twice); a resend answered "TransactionID must be
+ *   unique" (ESB-82-003) says the first send was taken after all: UNKNOWN, never FAILED;
  * - throws AppError('BANK_UNAVAILABLE') when nothing was executed: no connection, no token, or
  *   the call refused before processing (signature, timestamp, source address, maintenance…),
  *   with `extensions.bankResponseCode` when the bank gave one.
@@ -63,7 +64,7 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
    * before processing anything) drops it, takes a new one and runs the call once more, freshly
    * signed. A refusal of the call itself throws BANK_UNAVAILABLE: nothing was executed.
    */
-  async function withReauth<T>(ctx: BankCallContext, attempt: (token: string) => Promise<AttemptVerdict<T, BcaError>>): Promise<T> {
+  async function withReauth<T>(ctx: BankCallContext, attempt: (token: string, resend: boolean) => Promise<AttemptVerdict<T, BcaError>>): Promise<T> {
     return sharedWithReauth(tokens, ctx, options.partner, attempt, refusedBeforeProcessing);
   }
 
@@ -101,7 +102,9 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
         Remark1: order.remark1,
         Remark2: order.remark2,
       });
-      return withReauth(ctx, (token) => sendTransfer(exchange, ctx, 'transfer-intrabank', signed(options, now, 'POST', relativeUrl(TRANSFER_PATH), token, body), { transactionId: order.bankTransactionId }, INTRABANK_ANSWER));
+      return withReauth(ctx, (token, resend) =>
+        sendTransfer(exchange, ctx, 'transfer-intrabank', signed(options, now, 'POST', relativeUrl(TRANSFER_PATH), token, body), { transactionId: order.bankTransactionId, resend }, INTRABANK_ANSWER),
+      );
     },
 
     interbankMethods: Object.keys(DOMESTIC_TRANSFER_TYPES) as (keyof typeof DOMESTIC_TRANSFER_TYPES)[],
@@ -133,8 +136,8 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
         beneficiary_email: order.beneficiaryEmail ?? '',
       });
       const operation = transferOperation(order.method);
-      return withReauth(ctx, (token) =>
-        sendTransfer(exchange, ctx, operation, domesticHeaders(signed(options, now, 'POST', relativeUrl(DOMESTIC_TRANSFER_PATH), token, body), options.corporateId), { transactionId: order.bankTransactionId, settlesLater: order.method !== 'ONLINE' }, DOMESTIC_ANSWER),
+      return withReauth(ctx, (token, resend) =>
+        sendTransfer(exchange, ctx, operation, domesticHeaders(signed(options, now, 'POST', relativeUrl(DOMESTIC_TRANSFER_PATH), token, body), options.corporateId), { transactionId: order.bankTransactionId, settlesLater: order.method !== 'ONLINE', resend }, DOMESTIC_ANSWER),
       );
     },
 
@@ -210,7 +213,7 @@ async function sendTransfer(
   ctx: BankCallContext,
   operation: string,
   req: BankRequest,
-  sent: { transactionId: string; settlesLater?: boolean },
+  sent: SentTransfer,
   reader: typeof INTRABANK_ANSWER,
 ): Promise<SendResult> {
   const result = await exchange(ctx, operation, req);
@@ -334,7 +337,7 @@ const STATEMENT_ANSWER = Joi.object<{
         Trailer: Joi.string().allow('').max(512),
       }).unknown(true),
     )
-    .max(9000)
+    .max(STATEMENT_MAX_LINES)
     .required(),
 })
   .unknown(true)

@@ -14,25 +14,31 @@ export interface BcaErrorCode {
   /** English meaning, used when the bank's own message is missing. */
   meaning: string;
   outcome: BcaOutcomeClass;
+  /**
+   * For a refusal of the call ('unavailable', 'reauth'): the HTTP statuses BCA answers it with
+   * (bank-apis.md §1, the saved answers in test/conformance/bca-legacy). Absent where none is
+   * published: any 4xx then fits.
+   */
+  httpStatuses?: readonly number[];
 }
 
 export const BCA_ERROR_CODES: Readonly<Record<string, BcaErrorCode>> = {
-  'ESB-14-001': { meaning: 'HMAC mismatch', outcome: 'unavailable' },
+  'ESB-14-001': { meaning: 'HMAC mismatch', outcome: 'unavailable', httpStatuses: [400] },
   'ESB-14-003': { meaning: 'Invalid timestamp', outcome: 'unavailable' },
-  'ESB-14-005': { meaning: 'System under maintenance', outcome: 'unavailable' },
+  'ESB-14-005': { meaning: 'System under maintenance', outcome: 'unavailable', httpStatuses: [503] },
   'ESB-14-006': { meaning: 'Timeout, check your statement', outcome: 'in-doubt' },
   // Not marked "check your statement" in the sources, but a timeout says nothing about whether
   // the core executed the payment: treated as in doubt, which costs only a status inquiry.
   'ESB-14-007': { meaning: 'Timeout', outcome: 'in-doubt' },
-  'ESB-14-008': { meaning: 'Invalid client credentials', outcome: 'unavailable' },
-  'ESB-14-009': { meaning: 'Unauthorized (token expired or invalid)', outcome: 'reauth' },
-  'ESB-14-010': { meaning: 'Limit exceeded', outcome: 'unavailable' },
+  'ESB-14-008': { meaning: 'Invalid client credentials', outcome: 'unavailable', httpStatuses: [401] },
+  'ESB-14-009': { meaning: 'Unauthorized (token expired or invalid)', outcome: 'reauth', httpStatuses: [401] },
+  'ESB-14-010': { meaning: 'Limit exceeded', outcome: 'unavailable', httpStatuses: [429] },
   // The ESB's own refusals of the call, before it reaches the core: nothing moved.
-  'ESB-14-015': { meaning: 'Invalid Content-Type', outcome: 'unavailable' },
-  'ESB-14-016': { meaning: 'Invalid JSON format', outcome: 'unavailable' },
+  'ESB-14-015': { meaning: 'Invalid Content-Type', outcome: 'unavailable', httpStatuses: [400] },
+  'ESB-14-016': { meaning: 'Invalid JSON format', outcome: 'unavailable', httpStatuses: [400] },
   'ESB-14-019': { meaning: 'Connection not allowed', outcome: 'unavailable' },
-  'ESB-14-021': { meaning: 'API Key invalid', outcome: 'unavailable' },
-  'ESB-14-022': { meaning: 'API Key and API Secret do not match', outcome: 'unavailable' },
+  'ESB-14-021': { meaning: 'API Key invalid', outcome: 'unavailable', httpStatuses: [401] },
+  'ESB-14-022': { meaning: 'API Key and API Secret do not match', outcome: 'unavailable', httpStatuses: [401] },
   'ESB-82-001': { meaning: 'Mandatory field is missing or invalid', outcome: 'failed' },
   'ESB-82-003': { meaning: 'TransactionID must be unique', outcome: 'failed' },
   'ESB-82-006': { meaning: 'Maximum amount exceeded', outcome: 'failed' },
@@ -66,4 +72,17 @@ export function classifyBcaError(code: string, httpStatus: number): BcaOutcomeCl
   if (known) return known.outcome;
   if (httpStatus >= 400 && httpStatus < 500 && !code.startsWith('ESB-14-')) return 'failed';
   return 'in-doubt';
+}
+
+/**
+ * Whether BCA answers `code` (of class `outcome`) with `httpStatus`. A refusal of the payment
+ * ('failed') comes as a 4xx; a refusal of the call ('unavailable', 'reauth') with the status
+ * documented for it, else a 4xx; an in-doubt code with any. A code on a status it never comes
+ * with contradicts itself — a 2xx that says "refused before processing" — and proves nothing,
+ * least of all that nothing was executed.
+ */
+export function statusFitsCode(code: string, outcome: BcaOutcomeClass, httpStatus: number): boolean {
+  if (outcome === 'in-doubt') return true;
+  const documented = outcome === 'failed' ? undefined : BCA_ERROR_CODES[code]?.httpStatuses;
+  return documented ? documented.includes(httpStatus) : httpStatus >= 400 && httpStatus <= 499;
 }

@@ -2,7 +2,7 @@ import Joi from 'joi';
 import type { EgressError } from '../../egress/index.js';
 import { bankText, parseBankJson } from '../common/bank-text.js';
 import type { StatusOutcome, TransferOutcome } from '../types.js';
-import { BCA_ERROR_CODES, classifyBcaError } from './error-codes.js';
+import { BCA_ERROR_CODES, classifyBcaError, statusFitsCode } from './error-codes.js';
 
 /**
  * BCA's answers → Gerbang's uniform outcome (bank-apis.md §3). Every body is validated with Joi
@@ -118,21 +118,42 @@ export const DOMESTIC_ANSWER: TransferAnswerReader = {
   },
 };
 
+/** The transfer an answer is to. */
+export interface SentTransfer {
+  transactionId: string;
+  /** LLG (SKN) or RTG (RTGS): taken is not settled. */
+  settlesLater?: boolean;
+  /** The resend after the bank refused the token (ESB-14-009): the same TransactionID, freshly signed. */
+  resend?: boolean;
+}
+
+/** "TransactionID must be unique": BCA already holds a transfer under this TransactionID. */
+const DUPLICATE_TRANSACTION_ID = 'ESB-82-003';
+
 /**
  * Maps BCA's answer to a transfer. SUCCESS needs a 2xx, a valid body echoing the TransactionID
- * that was sent and `Status: "Success"`; for LLG/RTG (`settlesLater`) that is only PENDING. An ESB error decides by its class (even on a 2xx: "in
- * progress" may come as 202). Anything else (no valid body, an unexpected status or
+ * that was sent and `Status: "Success"`; for LLG/RTG (`settlesLater`) that is only PENDING. An
+ * ESB error decides by its class (even on a 2xx: "in progress" may come as 202) when it comes
+ * with a status BCA answers it with (statusFitsCode); "TransactionID must be unique" on the resend
+ * after a token refusal is UNKNOWN. Anything else (no valid body, an unexpected status or
  * TransactionID, a 5xx without a code) is UNKNOWN.
  */
-export function mapTransferResponse(answer: BankAnswer, sent: { transactionId: string; settlesLater?: boolean }, reader: TransferAnswerReader = INTRABANK_ANSWER): TransferVerdict {
+export function mapTransferResponse(answer: BankAnswer, sent: SentTransfer, reader: TransferAnswerReader = INTRABANK_ANSWER): TransferVerdict {
   const parsed = parseBankJson(answer.body);
   const bankError = bcaErrorOf(parsed);
   if (bankError) {
     const outcome = classifyBcaError(bankError.code, answer.statusCode);
-    if (outcome === 'reauth' || outcome === 'unavailable') return { kind: outcome, error: bankError };
-    // A refusal comes as a 4xx; one on a 2xx or 5xx contradicts itself: in doubt, never FAILED.
-    if (outcome === 'failed' && (answer.statusCode < 400 || answer.statusCode > 499)) {
+    // A refusal on a status BCA never sends it with (a 2xx saying "refused before processing")
+    // contradicts itself: in doubt, never FAILED, and never "unavailable", which frees the
+    // transactionId for a resend.
+    if (!statusFitsCode(bankError.code, outcome, answer.statusCode)) {
       return unknown(bankError.code, `The bank answered HTTP ${answer.statusCode} with refusal ${bankError.code}; the two contradict each other. ${IN_DOUBT}`);
+    }
+    if (outcome === 'reauth' || outcome === 'unavailable') return { kind: outcome, error: bankError };
+    // The resend carries the TransactionID the token refusal was answered for; "must be unique"
+    // then says the bank took the first send after all: in doubt, never FAILED.
+    if (sent.resend && bankError.code === DUPLICATE_TRANSACTION_ID) {
+      return unknown(bankError.code, `The resend after the bank refused the token was answered ${bankError.code} (${bankError.message}): the bank holds the first send. ${IN_DOUBT}`);
     }
     const status = outcome === 'failed' ? 'FAILED' : 'UNKNOWN';
     return { kind: 'outcome', outcome: { status, bankReference: null, bankResponseCode: bankError.code, bankMessage: bankError.message } };

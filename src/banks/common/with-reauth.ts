@@ -12,7 +12,9 @@ const log = getLogger('banks');
  * anything) drops it, takes a new one and runs the call once more, freshly signed. A refusal of
  * the call itself — or of the renewed token — throws `refused(error)`: nothing was executed.
  * Protocol-neutral: each adapter classifies its bank's answers into the verdict. `resend` tells
- * the attempt it is the second one, which SNAP sends under a new X-EXTERNAL-ID (bank-apis.md §6).
+ * the attempt it is the second one, which SNAP sends under a new X-EXTERNAL-ID (bank-apis.md §6)
+ * and BCA legacy reads differently: "TransactionID must be unique" then means the first send was
+ * taken, so the transfer is in doubt.
  */
 export async function withReauth<T, E extends { code: string }>(
   tokens: TokenProvider,

@@ -2,12 +2,14 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Joi from 'joi';
 import { AppError } from '../../errors/index.js';
+import { jakartaDateOf } from '../../time/index.js';
 import { isEgressError, type BankHttpClient, type BankRequest, type BankResponse } from '../../egress/index.js';
 import { createExchange } from '../common/bank-exchange.js';
 import { requireReportedFields } from '../common/reported-fields.js';
 import { createTokenProvider } from '../common/token-provider.js';
 import { withReauth } from '../common/with-reauth.js';
 import {
+  STATEMENT_MAX_LINES,
   transferOperation,
   type AccountBalance,
   type AccountInquiryQuery,
@@ -305,7 +307,7 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
         to: query.to,
         openingBalance: opening?.value ?? null,
         entries: answer.detailData.map((row) => ({
-          date: row.transactionDate.slice(0, 10),
+          date: row.transactionDate,
           type: /^c/i.test(row.type) ? ('CREDIT' as const) : ('DEBIT' as const),
           amount: row.amount.value,
           description: row.remark ?? '',
@@ -353,6 +355,7 @@ const balanceAnswerSchema = Joi.object<{ accountInfos: { amount: Money; availabl
 
 const statementAnswerSchema = Joi.object<{
   balance?: { startingBalance?: Money }[];
+  /** `transactionDate` read as its Jakarta day, yyyy-MM-dd. */
   detailData: { amount: Money; transactionDate: string; remark?: string; type: string }[];
 }>({
   balance: Joi.array().items(Joi.object({ startingBalance: money }).unknown(true)),
@@ -360,12 +363,17 @@ const statementAnswerSchema = Joi.object<{
     .items(
       Joi.object({
         amount: money.required(),
-        transactionDate: Joi.string().pattern(/^\d{4}-\d{2}-\d{2}/).required(),
+        // Read as its Jakarta day: a bank writing the time in UTC or another offset must not move a
+        // debit out of the days a statement proof reads. A time that names no day is unreadable.
+        transactionDate: Joi.string()
+          .max(64)
+          .custom((text: string, helpers) => jakartaDateOf(text) ?? helpers.error('any.invalid'))
+          .required(),
         remark: Joi.string().allow('').max(256),
         type: Joi.string().pattern(/^(credit|debit|c|d)$/i).required(),
       }).unknown(true),
     )
-    .max(9000)
+    .max(STATEMENT_MAX_LINES)
     .required(),
 }).unknown(true);
 

@@ -78,7 +78,7 @@ export async function openAuditStore(io: CliIo, keys: KeyRing = loadAuditKeys(io
   const store = await openStore(databaseUrl, { auditKeys: keys, ...vouchingOptions(loadAuditCheckpointFile(io.env), keys, `cli ${process.pid}`) });
   // A day accepted here is sealed only while the chains hold, as the console seals one.
   const guard = chainGuardOf(io, store, keys);
-  store.paymentSearch.guardSeals((since, maxLinks) => guard.answer(since, maxLinks));
+  store.paymentSearch.guardSeals((since, maxLinks, q) => guard.answer(since, maxLinks, store.audit.readingOn(q)));
   return store;
 }
 

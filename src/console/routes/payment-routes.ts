@@ -2,7 +2,7 @@ import ExcelJS from 'exceljs';
 import { Router, type Request, type Response } from 'express';
 import { once } from 'node:events';
 import { visibleText } from '../../banks/common/bank-text.js';
-import { requeueCallback } from '../../domain/callbacks/index.js';
+import { requeueCallback, type RequeueDeps } from '../../domain/callbacks/index.js';
 import { OPERATOR_REASON_MAX } from '../../domain/operator-reason.js';
 import { formulaSafeCsv } from '../../export/index.js';
 import { IntegrityError } from '../../errors/index.js';
@@ -27,7 +27,7 @@ export interface PaymentRouteDeps {
   store: Store;
   clock: () => number;
   /** Why the audit chains do not hold as a whole from a time on, or null (ConsoleAppDeps.chains): a requeue asks it first. */
-  chains: (since: number) => Promise<string | null>;
+  chains: RequeueDeps['chains'];
 }
 
 const PAGE_SIZE = 50;

@@ -45,7 +45,7 @@ export const SHOWN_LINES = 1_000;
 
 /** Whether a line needs a look: anything but a debit booking a successful payment (proved), or money in. */
 function needsLook(line: ReconciliationLine): boolean {
-  return line.kind === 'statement-only' || line.kind === 'gerbang-only' || line.kind === 'forged' || line.kind === 'not-proved' || (line.kind === 'matched' && line.payment.state !== 'SUCCESS');
+  return line.kind !== 'credit' && (line.kind !== 'matched' || line.payment.state !== 'SUCCESS');
 }
 
 /**
@@ -110,8 +110,10 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
       : html`<p class="info" id="recon-unchecked" data-unchecked-days="${notChecked.join(' ')}">${t('reconUnchecked').replace('{days}', notChecked.map(formatDay).join(', '))}</p>`;
   const summary = html`<p class="info" id="recon-summary">${t('reconFromBank')} <span id="statement-source">${connectionLabel(result.bank, result.bankCode ?? null) ?? result.bank}</span>: ${t('recon_matched')} <strong data-count="matched">${counts.matched}</strong> · ${t('recon_statement-only')} <strong data-count="statement-only">${counts['statement-only']}</strong> · ${t('recon_gerbang-only')} <strong data-count="gerbang-only">${counts['gerbang-only']}</strong> · ${t('recon_credit')} <strong data-count="credit">${counts.credit}</strong>${
     counts.forged > 0 ? html` · <strong class="integrity-failed">${t('recon_forged')}</strong> <strong data-count="forged">${counts.forged}</strong>` : ''
-  }${counts['not-proved'] > 0 ? html` · ${t('recon_not-proved')} <strong data-count="not-proved">${counts['not-proved']}</strong>` : ''}</p>${
-    counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && counts['not-proved'] === 0 && missing.length === 0 && result.unprovable === undefined && result.leftToSweep === undefined && lines.length > 0
+  }${counts['not-proved'] > 0 ? html` · ${t('recon_not-proved')} <strong data-count="not-proved">${counts['not-proved']}</strong>` : ''}${
+    counts['not-provable'] > 0 ? html` · <strong class="integrity-failed">${t('recon_not-provable')}</strong> <strong data-count="not-provable">${counts['not-provable']}</strong>` : ''
+  }</p>${
+    counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && counts['not-proved'] === 0 && counts['not-provable'] === 0 && missing.length === 0 && result.unprovable === undefined && result.leftToSweep === undefined && lines.length > 0
       ? // A day not checked for deleted payments is not known to match whole: said so, not as an all-clear.
         notChecked.length === 0
         ? html`<p class="ok" role="status" id="recon-all-matched">${t('reconAllMatched')}</p>`
@@ -152,14 +154,15 @@ function acceptedNote(ctx: PageContext, note: DayAcceptanceNote): Html {
 
 /**
  * One line of the table, its kind in words and as data-kind. A `not-proved` line (its day's audit
- * chains not proved) reads as such, never as matched, and keeps the warning of its payment's state.
+ * chains not proved yet) or `not-provable` one (they do not hold) reads as such, never as matched,
+ * and keeps the warning of its payment's state.
  */
 function row(ctx: PageContext, line: ReconciliationLine, focus: number | undefined): Html {
   const { t, lang } = ctx;
   const entry = line.kind === 'gerbang-only' || line.kind === 'forged' ? null : line.entry;
   const payment = line.kind === 'credit' || line.kind === 'statement-only' ? null : line.payment;
   // A debit booking a payment, proved or not: what its state says of the money.
-  const booked = line.kind === 'matched' || line.kind === 'not-proved' ? line.payment : null;
+  const booked = line.kind === 'matched' || line.kind === 'not-proved' || line.kind === 'not-provable' ? line.payment : null;
   const day = entry ? entry.date : paymentDay(payment!);
   const bankCell = entry
     ? html`<span class="entry-type">${entry.type === 'DEBIT' ? t('debit') : t('credit')}</span>${entry.pending ? html` (${t('notBookedYet')})` : ''}<br><span class="entry-text">${entry.description}${entry.reference && entry.reference !== entry.description ? html` · ${entry.reference}` : ''}</span>`
@@ -170,7 +173,7 @@ function row(ctx: PageContext, line: ReconciliationLine, focus: number | undefin
   const stateHint = booked?.state === 'FAILED' ? t('reconFailedButDebited') : booked !== null && booked.state !== 'SUCCESS' ? t('reconInDoubtDebited') : null;
   const hints = [
     line.kind === 'statement-only' ? t('reconStatementOnlyHint') : line.kind === 'gerbang-only' ? t('reconGerbangOnlyHint') : stateHint,
-    line.kind === 'not-proved' ? t('reconNotProvedHint') : null,
+    line.kind === 'not-proved' ? t('reconNotProvedHint') : line.kind === 'not-provable' ? t('reconNotProvableHint') : null,
   ].filter((hint) => hint !== null);
   const alarm = booked?.state === 'FAILED';
   const focused = payment !== null && payment.id === focus;

@@ -234,9 +234,10 @@ export class CallbackDispatcher {
    * without an outcome, which a requeue reads as "it may have been delivered" (earlierDeliveries)
    * and refuses without --send-again. When that record cannot be opened, nothing is sent (the
    * lease ends, and it is claimed again). Opening it first costs no round trip: the record was
-   * opened (then completed) after the POST before. Before it, the delivery's own CALLBACK records
-   * are read (one query, attemptNotOnItsRow): an attempt its row lost is refused, never posted
-   * again, and one another process is posting now is left to it.
+   * opened (then completed) after the POST before. Before it, and again once it is open, the
+   * delivery's own CALLBACK records are read (one query each, attemptNotOnItsRow): an attempt its
+   * row lost is refused, never posted again, and one another process is posting now is left to it
+   * (of two that opened their records, the lower id posts; the other finishes its record NOT SENT).
    */
   private async deliver(delivery: CallbackDelivery): Promise<void> {
     // At most one POST an attempt: one its row lost (or one another process sends now) is not sent again.
@@ -255,10 +256,22 @@ export class CallbackDispatcher {
     const asked: AttemptAsked = { url: delivery.url, body: JSON.parse(delivery.body), deliveryId: delivery.id, attempt: delivery.attempts + 1 };
     const audit = new InternalAuditTrail(this.deps.audit, { method: CALLBACK_METHOD, path: `/internal/callbacks/${delivery.transactionId}`, requestBody: asked }, this.deps.clock);
     audit.set({ clientId: delivery.clientId, transactionId: delivery.transactionId });
+    let own: number;
     try {
-      await audit.open();
+      own = await audit.open();
     } catch (caught) {
       log.error({ err: caught, deliveryId: delivery.id, clientId: delivery.clientId, transactionId: delivery.transactionId }, 'callback not sent: its audit record could not be opened (sent once its lease ends and it can)');
+      return;
+    }
+    // A second look, the record open: another process that claimed it between the first look and
+    // here (its lease cleared in SQL) has opened its own; the lower record id sends, the other stands back.
+    const sending = await attemptNotOnItsRow(this.deps.audit, delivery, this.deps.clock() - HELD_LONGER_THAN_A_CLAIM_MS, own);
+    if (sending !== null) {
+      await this.deps.callbacks.releaseLease(delivery.id, this.owner);
+      const why = 'inFlight' in sending ? `an attempt of it is being sent now by another process (audit_exchanges id ${sending.inFlight})` : sending.refused;
+      log.warn({ deliveryId: delivery.id, clientId: delivery.clientId, transactionId: delivery.transactionId, problem: why }, 'callback not sent');
+      const notSent: AttemptAnswered = { delivery: 'NOT SENT', status: null, error: why, attempts: delivery.attempts };
+      await audit.finish(409, notSent);
       return;
     }
     let status: number | null = null;

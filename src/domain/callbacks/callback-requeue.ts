@@ -1,6 +1,6 @@
 import { InternalAuditTrail } from '../../audit/index.js';
 import { AppError, IntegrityError } from '../../errors/index.js';
-import type { AuditRepository, CallbackRepository, ConsoleUserRepository, PaymentRepository } from '../../store/types.js';
+import type { AuditReads, AuditRepository, CallbackRepository, ConsoleUserRepository, PaymentRepository } from '../../store/types.js';
 import { currentResult } from '../transfers/settlement.js';
 import { notificationBody } from './callback-dispatcher.js';
 import { OPERATOR_REASON_MAX, reasonProblem } from '../operator-reason.js';
@@ -19,14 +19,18 @@ export interface RequeueDeps {
   payments: Pick<PaymentRepository, 'find'>;
   callbacks: Pick<CallbackRepository, 'endpointOf' | 'requeue'>;
   consoleUsers: Pick<ConsoleUserRepository, 'findByUsername'>;
-  /** Where the requeue is recorded, and where the notification's earlier deliveries are read (CALLBACK records). */
+  /**
+   * Where the requeue is recorded, and where the notification's earlier deliveries are read
+   * (CALLBACK records), in one snapshot with the walk of `chains` (AuditRepository.inSnapshot).
+   */
   audit: AuditRepository;
   /**
    * Why the keyed audit chains do not hold as a whole for the records made from `since` (epoch ms)
    * on, or null (src/audit's ChainGuard): the CALLBACK records and change records that say whether
-   * it was delivered prove nothing while a gap may be where one of them was.
+   * it was delivered prove nothing while a gap may be where one of them was. Walked on `audit`,
+   * the snapshot its CALLBACK records were read in.
    */
-  chains: (since: number) => Promise<string | null>;
+  chains: (since: number, audit: AuditReads) => Promise<string | null>;
   clock: () => number;
 }
 
@@ -105,11 +109,16 @@ async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string
   const url = await heldRecord(() => deps.callbacks.endpointOf(input.clientId));
   if (url === null) return refused(`client ${input.clientId} has no callback endpoint (gerbang client set-callback)`);
   if (typeof url !== 'string') return refused(`the callback endpoint of client ${input.clientId} does not hold (${url.problem}); register it again with gerbang client set-callback`);
-  const earlier = await earlierDeliveries(deps.audit, input.clientId, input.transactionId);
-  const sentBefore = sentAlready(earlier);
   // Its audit saying it was not delivered proves that only while no record of it can be missing:
-  // whatever says so (its CALLBACK records, its attempts' change records) was linked after the payment was made.
-  const gap = input.sendAgain || sentBefore !== null ? null : await deps.chains(payment.createdAt);
+  // whatever says so (its CALLBACK records, its attempts' change records) was linked after the
+  // payment was made. Both read in one snapshot: read one by one, a writer in SQL putting a
+  // delivery's deleted record and its links back after the records were read (or taking them out
+  // again) would have the walk prove a gap the records read never had (H2).
+  const { earlier, sentBefore, gap } = await deps.audit.inSnapshot(async (audit) => {
+    const earlier = await earlierDeliveries(audit, input.clientId, input.transactionId);
+    const sentBefore = sentAlready(earlier);
+    return { earlier, sentBefore, gap: input.sendAgain || sentBefore !== null ? null : await deps.chains(payment.createdAt, audit) };
+  });
   const now = deps.clock();
   const notification = { clientId: input.clientId, transactionId: input.transactionId, url, body: notificationBody(currentResult(payment, now)) };
   // Judged first either way: a delivery that holds is refused as such, sent before or not. Not

@@ -12,7 +12,8 @@ export type AttemptAsked = {
   attempt?: number;
 };
 export type AttemptAnswered = {
-  delivery: 'DELIVERED' | 'PENDING' | 'FAILED';
+  /** NOT SENT: the attempt stood back, its record open, for another process sending it (no POST). */
+  delivery: 'DELIVERED' | 'PENDING' | 'FAILED' | 'NOT SENT';
   status: number | null;
   error: string | null;
   attempts: number;
@@ -90,26 +91,36 @@ async function* callbackRecords(audit: Pick<AuditRepository, 'list'>, clientId: 
  * Why a claimed delivery must not be sent now, from its own attempts' CALLBACK records (those
  * naming its id): `refused`, one of them records an attempt its row does not (a later attempt
  * number than the row's attempts: sent, and its record on the row lost — its lease cleared in SQL
- * while it was sent, or its change record cut from its chain with the row written back as queued);
+ * while it was sent, or its change record cut from its chain with the row written back as queued),
+ * or a CALLBACK record of its transaction does not hold (its values are the writer's, so whether
+ * it records an attempt of this delivery cannot be told: not sent until it holds again);
  * `inFlight`, an attempt of it opened after `openedSince` has no outcome yet (another process
  * sends it now, its lease cleared in SQL). An attempt opened before, with no outcome, is one whose
- * process stopped: sent again, as before these records. Null: send it. A record that does not hold
- * is not read (its values are the writer's): the scrub holds sending while it does not.
+ * process stopped: sent again, as before these records. Null: send it.
+ * `own`: the id of this process's own record of the attempt, opened before this second look: of
+ * two processes sending the same attempt, each having opened its record, the one whose record has
+ * the lower id sends it; so an attempt opened after `openedSince` with a higher id is not in flight
+ * (its process stands back on its own look), and this process's record is not read.
  */
 export async function attemptNotOnItsRow(
   audit: Pick<AuditRepository, 'list'>,
   delivery: { id: number; clientId: string; transactionId: string; attempts: number },
   openedSince: number,
+  own?: number,
 ): Promise<{ refused: string } | { inFlight: number } | null> {
   const what = `callback_deliveries id ${delivery.id} (client ${delivery.clientId}, transactionId ${delivery.transactionId})`;
   try {
     for await (const record of callbackRecords(audit, delivery.clientId, delivery.transactionId)) {
-      // Not holding (its values the writer's): the scrub holds sending until it holds again, and an operator's --send-again is not undone here.
-      if (record.integrityProblem !== undefined || record.errorCode === 'AUDIT_INTEGRITY') continue;
+      if (record.id === own) continue;
+      if (record.integrityProblem !== undefined) {
+        return { refused: `${what} cannot be told unsent: audit_exchanges id ${record.id} of its transaction does not hold (${record.integrityProblem}), so whether it records an attempt of it cannot be read: not sent until it holds again` };
+      }
+      // A refusal to send (a record that holds): no attempt.
+      if (record.errorCode === 'AUDIT_INTEGRITY') continue;
       const asked = JSON.parse(record.requestBody ?? '{}') as Partial<AttemptAsked>;
       if (asked.deliveryId !== delivery.id) continue;
       if (record.outcome === 'in_progress') {
-        if (record.receivedAt > openedSince) return { inFlight: record.id };
+        if (record.receivedAt > openedSince && (own === undefined || record.id < own)) return { inFlight: record.id };
         continue;
       }
       const answered = JSON.parse(record.responseBody ?? '{}') as Partial<AttemptAnswered>;

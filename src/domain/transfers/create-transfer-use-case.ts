@@ -196,10 +196,13 @@ async function send(
     const reservedSending = index === 0 && first !== null;
     let sending: SendingFields;
     try {
-      sending = reservedSending ? first.sending : await markSending(deps, payment, route);
+      sending = reservedSending ? first.sending : await nextSending(deps, route);
     } catch (error) {
       return { unsent: error, payment };
     }
+    // Thrown, never `unsent`: the row moved on (a status read settled it, a resolver checked it,
+    // it was released as stale), so it is no longer this request's to send or to release.
+    if (!reservedSending) await markSending(deps, payment, sending);
     if (!reservedSending) payment = { ...payment, state: 'SENDING', ...sending, eventSeq: undefined };
     const { bankTransactionId, bankTransactionDate: transactionDate } = sending;
     // The plain first choice at debug (the access log has the request, the audit the route and its
@@ -229,15 +232,23 @@ function decision(route: TransferRoute, result: RouteResult): RoutingDecision {
   return { partner: route.partner, ...(route.bank ? { bank: route.bank } : {}), method: route.method, reason: route.reason, result: routeResultText(result) };
 }
 
-/** Issues the route's bank id and moves the payment to SENDING under it; IDEMPOTENCY_IN_FLIGHT when the reservation is gone. */
-async function markSending(deps: CreateTransferDeps, payment: PaymentRecord, route: TransferRoute): Promise<SendingFields> {
+/** Issues a later route's bank id. */
+async function nextSending(deps: CreateTransferDeps, route: TransferRoute): Promise<SendingFields> {
   const now = deps.clock();
-  const sending = { bank: route.partner, operation: route.operation, bankTransactionId: await nextBankTransactionId(deps.sequences, route, now), bankTransactionDate: jakartaDate(now) };
-  const marked = await deps.payments.update(payment.id, { state: 'SENDING', ...sending }, deps.clock());
-  // Our reservation was released as stale meanwhile (this process was stalled that long): the
-  // ERP's resend owns the transactionId now, so this one must not send.
-  if (!marked) throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId is being processed; retry shortly.', { headers: { 'Retry-After': '1' } });
-  return sending;
+  return { bank: route.partner, operation: route.operation, bankTransactionId: await nextBankTransactionId(deps.sequences, route, now), bankTransactionDate: jakartaDate(now) };
+}
+
+/**
+ * Moves the payment to SENDING under `sending`, only from what this request last wrote (`payment`).
+ * IDEMPOTENCY_IN_FLIGHT when the row moved on meanwhile (this request was slow enough to be taken
+ * for stale): a status read settled the earlier id, the resolver checked it, or the reservation was
+ * released and the ERP's resend owns the transactionId. Nothing is sent then, and nothing released:
+ * the ERP's resend meets what the row holds.
+ */
+async function markSending(deps: CreateTransferDeps, payment: PaymentRecord, sending: SendingFields): Promise<void> {
+  if (await deps.payments.markSending(payment.id, sending, deps.clock(), payment)) return;
+  log.warn({ transactionId: payment.transactionId, bankTransactionId: payment.bankTransactionId }, 'the payment moved on while its next route was prepared; not sent');
+  throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'This transactionId is being processed; retry shortly.', { headers: { 'Retry-After': '1' } });
 }
 
 /** What a transfer is stored and answered as when the bank's outcome cannot be: in doubt, for the status inquiry. */

@@ -182,10 +182,14 @@ export class InDoubtResolver {
     const notFound = outcome.status === 'NOT_FOUND' ? payment.notFoundCount + 1 : payment.notFoundCount;
     const decision = await this.decide(adapter, payment, outcome, now, { onCall });
     let review = false;
+    let settled: 'SUCCESS' | 'FAILED' | null = null;
     if (decision.final) {
-      await settle(this.deps.payments, payment, decision.final, now, this.deps.finals, decision.proof);
+      const result = await settle(this.deps.payments, payment, decision.final, now, this.deps.finals, decision.proof);
       await this.deps.payments.releaseLease(payment.id, this.owner);
-      log.info({ transactionId: payment.transactionId, status: decision.final.status }, 'in-doubt transfer resolved');
+      // Another status: settled by another process first, or sent under another bank id meanwhile
+      // (a live sender's fallback route), and this answer was about the old one: nothing stored.
+      settled = result.status === decision.final.status ? decision.final.status : null;
+      log.info({ transactionId: payment.transactionId, status: decision.final.status, stored: settled !== null }, settled ? 'in-doubt transfer resolved' : 'in-doubt transfer moved on meanwhile: nothing stored');
     } else {
       review = await this.reviewIfOverdue(payment, now, decision.reason);
       await this.reschedule(payment, outcome.status === 'PENDING' ? 'PENDING' : 'UNKNOWN', notFound);
@@ -200,14 +204,15 @@ export class InDoubtResolver {
       responseBody: JSON.stringify({
         bankStatus: outcome.status,
         bankResponseCode: outcome.bankResponseCode,
-        settled: decision.final?.status ?? null,
+        settled,
+        ...(decision.final && !settled ? { notStored: decision.final.status } : {}),
         ...(decision.proof?.evidence ? { evidence: decision.proof.evidence } : {}),
         ...(decision.reason ? { unresolved: decision.reason } : {}),
         ...(review ? { inReview: true } : {}),
       }),
       completedAt: this.deps.clock(),
     });
-    return decision.final !== null;
+    return settled !== null;
   }
 
   /**
@@ -264,6 +269,6 @@ export class InDoubtResolver {
     const base = Math.max(this.options.intervalMs, 1_000);
     const backoff = Math.min(this.options.maxBackoffMs ?? 15 * 60_000, base * 2 ** Math.min(attempts, 20));
     const now = this.deps.clock();
-    await this.deps.payments.recordCheck(payment.id, this.owner, { state, checkAttempts: attempts, notFoundCount, nextCheckAt: now + backoff }, now);
+    await this.deps.payments.recordCheck(payment.id, this.owner, { state, checkAttempts: attempts, notFoundCount, nextCheckAt: now + backoff }, now, payment);
   }
 }

@@ -17,4 +17,4 @@ export type { AdminEvidenceKind, ReleasedReservation, ResolvedReview, ReviewDeps
 export type { ReviewCrossCheck, ReviewStatements } from './review-cross-check.js';
 export type { StatementLines } from './statement-proof.js';
 export { reconcileStatement, paymentDay } from './statement-reconciliation.js';
-export type { Reconciliation, ReconciliationLine } from './statement-reconciliation.js';
+export type { Reconciliation, ReconciliationLine, UnprovedKind } from './statement-reconciliation.js';

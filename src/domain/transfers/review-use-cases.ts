@@ -190,6 +190,7 @@ export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): 
     await finish(released, released ? answer : { error: 'REVIEW_CONFLICT' }, 'changed meanwhile; it was not released');
     return answer;
   }
+  // Stored only while the row holds the bank id the admin's evidence was checked against (settle).
   const result = await settle(
     deps.payments,
     payment,
@@ -204,6 +205,6 @@ export async function resolveReview(deps: ReviewDeps, input: ReviewResolution): 
     { failureConfirmedBy: 'ADMIN', evidence: recorded },
   );
   const settledHere = result.evidence?.recordedBy === user.username && result.evidence.detail === evidence;
-  await finish(settledHere, { ...result, crossCheck }, `was settled meanwhile: ${result.status}`);
+  await finish(settledHere, { ...result, crossCheck }, `was settled or sent under another bank id meanwhile (now ${result.status})`);
   return { ...result, crossCheck };
 }

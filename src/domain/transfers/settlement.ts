@@ -34,7 +34,10 @@ export interface SettlementProof {
  * status inquiry, the statement, the bank's notification or an admin's evidence — so that reads
  * and idempotent replays return it from now on, and tells the ERP's callback. Only the first
  * settlement counts: when another process settled it meanwhile, that stored result is returned
- * and nothing is announced twice. `request`: the HTTP request that learnt it, if any (log lines).
+ * and nothing is announced twice. `payment` is the row the outcome was learnt for: it is stored
+ * only while the row holds the same bank id, else what the row now holds is returned (a fallback
+ * route's send in flight: in doubt), never an outcome about an id that is no longer the row's.
+ * `request`: the HTTP request that learnt it, if any (log lines).
  */
 export async function settle(
   payments: PaymentRepository,
@@ -59,10 +62,11 @@ export async function settle(
     evidence: proof.evidence ?? null,
     guidance: guidanceOf(outcome.status, failureConfirmedBy, false),
   };
-  const won = await payments.settle(payment.id, { state: outcome.status, bankReference: result.bankReference, resultJson: JSON.stringify(result), httpStatus: httpStatusOf(outcome.status) }, now);
+  const won = await payments.settle(payment.id, { state: outcome.status, bankReference: result.bankReference, resultJson: JSON.stringify(result), httpStatus: httpStatusOf(outcome.status) }, now, payment);
   if (!won) {
+    // Gone (released) or moved on: never the outcome learnt here, which nothing stored.
     const stored = await payments.find(payment.clientId, payment.transactionId);
-    return stored ? currentResult(stored, now) : result;
+    return currentResult(stored ?? payment, now);
   }
   await finals?.notify(payment.clientId, result, request);
   return result;

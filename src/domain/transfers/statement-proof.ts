@@ -1,4 +1,4 @@
-import { MAX_STATEMENT_DAYS, type BankAdapter, type BankCallContext, type StatementEntry, type StatementQuery } from '../../banks/types.js';
+import { MAX_STATEMENT_DAYS, STATEMENT_MAX_LINES, type BankAdapter, type BankCallContext, type StatementEntry, type StatementQuery } from '../../banks/types.js';
 import { cents } from '../../config/index.js';
 import { isAppError } from '../../errors/index.js';
 import { jakartaDate } from '../../time/index.js';
@@ -14,7 +14,8 @@ import type { PaymentRecord } from '../../store/types.js';
  *   closed: it was not executed;
  * - `too-early`: no such debit yet, but the day has not closed: ask again later;
  * - `inconclusive`: anything else (equal-amount debits without the reference, several matches,
- *   a pending line, no statement to be had): not proof either way, a person decides.
+ *   a pending line, no statement to be had, one that may have been cut at the bank's row cap):
+ *   not proof either way, a person decides.
  */
 export type StatementVerdict =
   | { kind: 'debited'; line: string }
@@ -69,10 +70,22 @@ export async function readStatementProof(
   const entries = await lines({ accountNumber: payment.sourceAccount, from: date, to });
   if ('unreadable' in entries) return { kind: 'inconclusive', reason: `no statement could be read (${entries.unreadable})` };
   const verdict = judgeStatement(entries, { amount: payment.amount, references: [payment.transactionId, payment.bankTransactionId ?? ''], dates: [date, nextDay] });
+  if (entries.length >= STATEMENT_MAX_LINES) return cutShort(entries.length, verdict);
   if (verdict.kind !== 'no-debit') return verdict;
   const readableAt = proofReadableAt(date, options.dayCloseWib);
   if (options.now < readableAt || to !== nextDay) return { kind: 'too-early', readableAt };
   return { kind: 'not-debited', detail: `No debit of ${payment.amount} on the statement of the paying account for ${date} and ${nextDay}, read ${new Date(options.now).toISOString()} (after the bank's day closed).` };
+}
+
+/**
+ * A statement holding as many lines as the bank gives at most (STATEMENT_MAX_LINES) may have been
+ * cut there: the debit, or a second one, may be past the cut. It proves nothing either way; the
+ * debits it does show under the transfer's reference are kept for the person who decides.
+ */
+function cutShort(lines: number, verdict: ReturnType<typeof judgeStatement>): StatementVerdict {
+  const referenced = verdict.kind === 'debited' ? [verdict.line] : verdict.kind === 'inconclusive' ? verdict.referenced : undefined;
+  const reason = `the statement holds ${lines} lines, the most the bank gives in one answer: it may have been cut short, so it proves no debit absent or single`;
+  return referenced ? { kind: 'inconclusive', reason, referenced } : { kind: 'inconclusive', reason };
 }
 
 /**

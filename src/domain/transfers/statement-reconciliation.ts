@@ -15,15 +15,22 @@ import { mentions } from './statement-proof.js';
  *   database): never matched, never counted as paid, shown with what was found;
  * - `not-proved`: a debit and the payment it books, of a day whose audit chains were not proved
  *   (the walk passed a reading's bound and was left to the seal sweep): the payment may not stand
- *   as its history says, so the line is neither matched nor counted as matched until the day is.
+ *   as its history says, so the line is neither matched nor counted as matched until the day is;
+ * - `not-provable`: a debit and the payment it books, of a day whose audit chains do not hold
+ *   (records deleted with their links, a chain cut back): the payment cannot be proved against its
+ *   history, so the line is never matched nor counted as matched until the chains are put right.
  */
 export type ReconciliationLine =
   | { kind: 'matched'; entry: StatementEntry; payment: ReconciledPayment }
   | { kind: 'not-proved'; entry: StatementEntry; payment: ReconciledPayment }
+  | { kind: 'not-provable'; entry: StatementEntry; payment: ReconciledPayment }
   | { kind: 'statement-only'; entry: StatementEntry }
   | { kind: 'gerbang-only'; payment: ReconciledPayment }
   | { kind: 'credit'; entry: StatementEntry }
   | { kind: 'forged'; payment: ReconciledPayment & { integrityProblem: string } };
+
+/** What a day's audit chains were found to be when they were not proved to hold: the kind its booked debits take. */
+export type UnprovedKind = 'not-proved' | 'not-provable';
 
 export interface Reconciliation {
   lines: ReconciliationLine[];
@@ -62,10 +69,11 @@ function nextDay(day: string): string {
  * the money left although Gerbang reported a failure. Payments never sent (RECEIVED) are left out.
  * A payment marked changed outside Gerbang (integrityProblem) books nothing: its line is `forged`
  * (its facts may be the forger's), and a debit it would have booked stays statement-only.
- * A debit booking a payment of one of `notProved` (yyyy-MM-dd: days whose audit chains were not
- * proved) is `not-proved`, never `matched`. Lines come out by day, statement order kept within a day.
+ * A debit booking a payment of a day of `unproved` (yyyy-MM-dd: days whose audit chains were not
+ * proved to hold, each with its kind: `not-proved` yet, or `not-provable` as they are broken) takes
+ * that day's kind, never `matched`. Lines come out by day, statement order kept within a day.
  */
-export function reconcileStatement(entries: readonly StatementEntry[], payments: readonly ReconciledPayment[], notProved: ReadonlySet<string> = new Set()): Reconciliation {
+export function reconcileStatement(entries: readonly StatementEntry[], payments: readonly ReconciledPayment[], unproved: ReadonlyMap<string, UnprovedKind> = new Map()): Reconciliation {
   // Debits by amount in cents: a payment is compared with the debits of its amount only, so a
   // month of a busy account is not every payment against every line.
   // A debit's place alone while it is the only one of its amount (most are): no array each.
@@ -118,7 +126,7 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
   // outside Gerbang, each with its day (side by side: no object a line for the sorting).
   const lines: ReconciliationLine[] = [];
   const lineDays: string[] = [];
-  const counts = { matched: 0, 'not-proved': 0, 'statement-only': 0, 'gerbang-only': 0, credit: 0, forged: 0 };
+  const counts = { matched: 0, 'not-proved': 0, 'not-provable': 0, 'statement-only': 0, 'gerbang-only': 0, credit: 0, forged: 0 };
   const add = (line: ReconciliationLine, day: string) => {
     lines.push(line);
     lineDays.push(day);
@@ -128,7 +136,7 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
     const payment = booked[i];
     if (payment === undefined) add(entry.type === 'CREDIT' ? { kind: 'credit', entry } : { kind: 'statement-only', entry }, entry.date);
     // Most periods have no day left unproved: no day worked out again for them.
-    else add({ kind: notProved.size > 0 && notProved.has(paymentDay(payment)) ? 'not-proved' : 'matched', entry, payment }, entry.date);
+    else add({ kind: (unproved.size > 0 && unproved.get(paymentDay(payment))) || 'matched', entry, payment }, entry.date);
   });
   sorted.forEach((payment, c) => {
     if (bookedOne[c] === 0 && payment.state !== 'FAILED') add({ kind: 'gerbang-only', payment }, days[c]);

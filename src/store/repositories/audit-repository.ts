@@ -1,6 +1,7 @@
 import { IntegrityError } from '../../errors/index.js';
 import { probeKeyRing, type KeyRing } from '../../security/index.js';
 import type {
+  AuditReads,
   AnonymousPurge,
   AnonymousPurgeReport,
   AuditChainBreak,
@@ -346,6 +347,17 @@ export class SqlAuditRepository implements AuditRepository {
 
   checkKeys(): string {
     return probeKeyRing(this.sealer.keyRing);
+  }
+
+  /** This repository with `q` for its database: every read above is made on `db` alone (none on the chains' writers). */
+  readingOn(q: Queryable): AuditReads {
+    const reads = Object.create(this) as this;
+    Object.defineProperty(reads, 'db', { value: q });
+    return reads;
+  }
+
+  inSnapshot<T>(fn: (audit: AuditReads) => Promise<T>): Promise<T> {
+    return this.db.withSnapshot((q) => fn(this.readingOn(q)));
   }
 
   /** An inbound exchange with each value exactly as the row will hold it (cut to size, masked). */

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
-import { REVIEW_STATES, type Db, type Dialect, type ExecuteResult, type InDoubtState, type InDoubtSummary, type LaterHistory, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SqlStatement, type SqlValue, type UnsentBankId } from '../types.js';
+import { REVIEW_STATES, type Db, type Dialect, type ExecuteResult, type InDoubtState, type InDoubtSummary, type LaterHistory, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SenderLastWrote, type SendingFields, type SqlStatement, type SqlValue, type UnsentBankId, type HeldBankId } from '../types.js';
 import { isLink, type ChainLanes, type Written } from './audit-chain.js';
 import type { ChainDependency, VouchedChains } from '../types.js';
 import { chainCoverage } from './chain-coverage.js';
@@ -192,6 +192,30 @@ function storable<T extends PaymentUpdate>(fields: T): T {
 export const REVIEW_STATES_SQL = REVIEW_STATES.map((state) => `'${state}'`).join(', ');
 /** A settlement's condition: in doubt, or a reservation in review (an admin resolved it). */
 const IN_REVIEW_OR_DOUBT = "(state IN ('SENDING', 'UNKNOWN', 'PENDING') OR (state = 'RECEIVED' AND review_since IS NOT NULL))";
+
+/** A write's condition beyond `WHERE id = ?`: SQL beginning with AND, and its parameters. */
+interface Condition {
+  sql: string;
+  params: SqlValue[];
+}
+
+/**
+ * The condition that the row still holds bank id `held` (null: never routed). A decision is
+ * about one bank id: the bank's "X1 failed" must never land on a row a fallback route moved to X2.
+ */
+function holding(held: HeldBankId): Condition {
+  const sql: string[] = [];
+  const params: SqlValue[] = [];
+  for (const [column, value] of [['bank', held.bank], ['bank_transaction_id', held.bankTransactionId]] as const) {
+    if (value === null) {
+      sql.push(` AND ${column} IS NULL`);
+    } else {
+      sql.push(` AND ${column} = ?`);
+      params.push(value);
+    }
+  }
+  return { sql: sql.join(''), params };
+}
 
 /**
  * A stored payment in clear: its answer (result_json, sealed for its row) opened with `sealer`.
@@ -563,21 +587,32 @@ export class SqlPaymentRepository implements PaymentRepository {
     return this.write('update', id, update, now, '');
   }
 
-  async settle(id: number, update: PaymentUpdate & { state: 'SUCCESS' | 'FAILED' }, now: number): Promise<boolean> {
+  async settle(id: number, update: PaymentUpdate & { state: 'SUCCESS' | 'FAILED' }, now: number, about: HeldBankId): Promise<boolean> {
     // The state condition makes the first settlement win: a late one of another process changes nothing.
     // A reservation an admin resolved in review (never proved sent or unsent) is settled from RECEIVED.
-    return this.write('settle', id, update, now, ", review_since = NULL", ` AND ${IN_REVIEW_OR_DOUBT}`);
+    // The bank id condition keeps an outcome about one id off a row moved to another.
+    const held = holding(about);
+    return this.write('settle', id, update, now, ", review_since = NULL", { sql: ` AND ${IN_REVIEW_OR_DOUBT}${held.sql}`, params: held.params });
   }
 
-  async storeSendOutcome(id: number, update: PaymentUpdate, now: number, since?: PaymentRecord, after?: ChainDependency): Promise<boolean> {
+  async storeSendOutcome(id: number, update: PaymentUpdate, now: number, since: PaymentRecord, after?: ChainDependency): Promise<boolean> {
     const final = update.state === 'SUCCESS' || update.state === 'FAILED';
     const clean = storable(update);
     // The event from `since` and the values written: no read of the row (knownEventWritten says why that is safe).
     const known =
-      since?.id === id && since.eventSeq !== undefined
+      since.id === id && since.eventSeq !== undefined
         ? { seq: since.eventSeq + 1, snapshot: snapshotAfter(since, clean, final ? { reviewSince: null } : {}), bankIds: [since.bankTransactionId, since.bankReference] }
         : undefined;
-    return this.write('send', id, clean, now, final ? ', review_since = NULL' : '', " AND state IN ('SENDING', 'UNKNOWN', 'PENDING')", known, after);
+    const held = holding(since);
+    return this.write('send', id, clean, now, final ? ', review_since = NULL' : '', { sql: ` AND state IN ('SENDING', 'UNKNOWN', 'PENDING')${held.sql}`, params: held.params }, known, after);
+  }
+
+  async markSending(id: number, sending: SendingFields, now: number, from: SenderLastWrote): Promise<boolean> {
+    // Only from what this sender last wrote: a row settled, checked or moved on meanwhile is not its to send.
+    if (from.state === 'RECEIVED') return this.write('update', id, { state: 'SENDING', ...sending }, now, '', { sql: " AND state = 'RECEIVED'", params: [] });
+    if (from.state !== 'SENDING' || from.bank === null || from.bankTransactionId === null) return false;
+    const held = holding(from);
+    return this.write('update', id, { state: 'SENDING', ...sending }, now, '', { sql: ` AND state = 'SENDING'${held.sql}`, params: held.params });
   }
 
   async enterReview(id: number, now: number): Promise<void> {
@@ -608,7 +643,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     return rows.length === 1 ? this.checkedRecord(rows[0]) : null;
   }
 
-  private async write(cause: PaymentEventCause, id: number, dirty: PaymentUpdate, now: number, extraSet: string, condition = '', known?: KnownEvent, after?: ChainDependency): Promise<boolean> {
+  private async write(cause: PaymentEventCause, id: number, dirty: PaymentUpdate, now: number, extraSet: string, condition: Condition = { sql: '', params: [] }, known?: KnownEvent, after?: ChainDependency): Promise<boolean> {
     const update = storable(dirty);
     const assignments: string[] = [];
     const params: SqlValue[] = [];
@@ -625,7 +660,7 @@ export class SqlPaymentRepository implements PaymentRepository {
       params.push(this.sealer.seal(update.resultJson, place('payments', 'result_json', [id])), this.sealer.currentKeyId);
     }
     assignments.push('updated_at = ?');
-    params.push(now, id);
+    params.push(now, id, ...condition.params);
     // A bank id arriving is searchable from this write on: its trigrams join the payment's (migration 026).
     // One the payment held already (KnownEvent.bankIds; a bank reference that is the bank id it
     // was sent with) has its trigrams there: they are added only if the row changed since.
@@ -633,7 +668,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     const hashes = gramHashesOf(this.sealer.keyRing, bankIds);
     const held = (value: string | null | undefined) => (value !== null && value !== undefined && known?.bankIds?.includes(value) ? undefined : value);
     const added = known?.bankIds ? gramHashesOf(this.sealer.keyRing, { bankReference: held(bankIds.bankReference), bankTransactionId: held(bankIds.bankTransactionId) }) : hashes;
-    return this.changed(cause, id, { sql: `UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition}`, params }, now, known, after, { added, all: hashes });
+    return this.changed(cause, id, { sql: `UPDATE payments SET ${assignments.join(', ')}${extraSet} WHERE id = ?${condition.sql}`, params }, now, known, after, { added, all: hashes });
   }
 
   /** Deletes payment `id` when `condition` holds, with a RELEASED event (the row as it was): its history stays. */
@@ -719,15 +754,18 @@ export class SqlPaymentRepository implements PaymentRepository {
     return claimed;
   }
 
-  async recordCheck(id: number, owner: string, check: { state: PaymentState; checkAttempts: number; notFoundCount: number; nextCheckAt: number }, now: number): Promise<void> {
+  async recordCheck(id: number, owner: string, check: { state: PaymentState; checkAttempts: number; notFoundCount: number; nextCheckAt: number }, now: number, asked: HeldBankId): Promise<void> {
+    const held = holding(asked);
     const update = {
       sql:
         'UPDATE payments SET state = ?, check_attempts = ?, not_found_count = ?, next_check_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? ' +
-        // Never over a final state another process wrote meanwhile (the bank's answer arrived late).
-        "WHERE id = ? AND lease_owner = ? AND state IN ('SENDING', 'UNKNOWN', 'PENDING')",
-      params: [check.state, check.checkAttempts, check.notFoundCount, check.nextCheckAt, now, id, owner],
+        // Never over a final state another process wrote meanwhile (the bank's answer arrived late),
+        // nor over a row a live sender moved to another bank id than the one asked about.
+        `WHERE id = ? AND lease_owner = ? AND state IN ('SENDING', 'UNKNOWN', 'PENDING')${held.sql}`,
+      params: [check.state, check.checkAttempts, check.notFoundCount, check.nextCheckAt, now, id, owner, ...held.params],
     };
-    await this.changed('check', id, update, now);
+    // Not written (settled, or moved to another bank id): the lease is freed all the same.
+    if (!(await this.changed('check', id, update, now))) await this.releaseLease(id, owner);
   }
 
   async releaseLease(id: number, owner: string): Promise<void> {

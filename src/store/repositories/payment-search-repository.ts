@@ -1,6 +1,7 @@
 import type {
   BatchLineState,
   ChainsAnswer,
+  SealGuard,
   CountedDailyTotals,
   RunLine,
   TransferBatchRecord,
@@ -350,7 +351,7 @@ interface Reconciling {
   hashKept: boolean;
   now: number;
   coverage: Coverage | null;
-  seals: NewSeal[];
+  seals: ProvedSeal[];
   /**
    * The days named (missingPayments) of each tag, never sealed by a reading: the ids of the rows
    * read on each, and the seal its rows as proved now make (absent when they made none: a row
@@ -368,7 +369,18 @@ interface WithheldDay {
   tag: string;
   day: number;
   read: number[];
-  seal?: NewSeal;
+  seal?: ProvedSeal;
+}
+
+/**
+ * A seal to write with the sealed lines of the rows it is made of, by payment id: read again in
+ * the snapshot its chain guard walks in (sealingProblem), and it is written only if they are the same.
+ */
+type ProvedSeal = NewSeal & { lines: ReadonlyMap<number, string> };
+
+/** The lines of every row `seals` are made of (ProvedSeal), by payment id. */
+function linesOf(seals: readonly ProvedSeal[]): Map<number, string> {
+  return new Map(seals.flatMap((s) => [...s.lines]));
 }
 
 /**
@@ -400,6 +412,9 @@ function sweptDays(now: number): { firstDay: number; lastDay: number } {
 
 /** Payment ids per statement reading last events (under SQLite's 999 parameters of old builds too). */
 const SEQ_CHUNK = 900;
+
+/** Payments of a seal's rows not as proved where its chains are walked that are named (rowsNotAsProved); the rest counted. */
+const NAMED_MOVED = 3;
 
 const log = getLogger('store');
 /** A payment as the console's pages read it: with amount_minor, which the list sums, filters and sorts on. */
@@ -709,7 +724,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   readonly #keptColumns: string;
   private readonly limits: StoreReadLimits;
   /** What a seal asks first (guardSeals): whether the audit chains hold from a time on, at most `maxLinks` walked. */
-  #chainGuard: (since: number, maxLinks?: number) => Promise<ChainsAnswer>;
+  #chainGuard: SealGuard;
   /** Spans of days older than the sweep's window that readings left to it (requestSweep), oldest first. */
   #requestedSpans: RequestedSpan[] = [];
   /**
@@ -745,12 +760,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     }
     this.sealer = new ValueSealer(keys);
     // The database's own proof until a guard holding the checkpoints outside it is given (guardSeals).
-    this.#chainGuard = (since, maxLinks) => databaseChains({ chainGaps: (options) => chainGaps(this.db, this.sealer, options) }, since, maxLinks);
+    this.#chainGuard = (since, maxLinks, q) => databaseChains({ chainGaps: (options) => chainGaps(q, this.sealer, options) }, since, maxLinks);
     this.#sealedLine = sealedLineSql(db.dialect);
     this.#keptColumns = keptColumnsSql(db.dialect);
   }
 
-  guardSeals(guard: (since: number, maxLinks?: number) => Promise<ChainsAnswer>): void {
+  guardSeals(guard: SealGuard): void {
     this.#chainGuard = guard;
   }
 
@@ -990,11 +1005,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     from: number,
     to: number,
     hashKept: boolean,
-    guard: (days: readonly number[]) => Promise<ChainsAnswer> = (days) => this.sealingProblem(days, this.limits.readingChainLinks),
+    guard: (days: readonly number[], lines: ReadonlyMap<number, string>) => Promise<ChainsAnswer> = (days, lines) => this.sealingProblem(days, lines, this.limits.readingChainLinks),
   ): Promise<ReconciledPeriod> {
     const { period, reconciling } = await this.readPeriod(sourceAccount, from, to, hashKept);
     const sealed = reconciling.seals.map((s) => s.day);
-    let answer = await guard(sealed);
+    let answer = await guard(sealed, linesOf(reconciling.seals));
     if (answer === null) {
       await this.sealDays(reconciling.seals);
       return period;
@@ -1012,7 +1027,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       answer = found.problem;
     }
     // Proved whole against histories that may have lost their newest events: not sealed, and said so.
-    log.error({ days, problem: answer }, 'reconciliation days not sealed: the audit chains do not hold as a whole');
+    log.error({ days, problem: answer }, 'reconciliation days not sealed: the audit chains do not hold as a whole, or the rows read changed before they were proved');
     return { ...period, unchecked, unprovable: { days, problem: answer } };
   }
 
@@ -1040,11 +1055,45 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * last, on the seals and acceptances of the day and on its releases, all linked since its
    * payments were created; an older link bears on none of them (reasoned in docs/operator-guide.md,
    * "Reconciliation day seals"). Null when there is nothing to seal. `maxLinks`: a longer walk is
-   * not made (`left`).
+   * not made (`left`). The walk and the rows the seals are made of (`lines`: each one's sealed
+   * line as it was proved, by payment id) are read in one snapshot (Db.withSnapshot), each row
+   * held to its history again there (rowsNotAsProved): read one by one, a writer in SQL putting a
+   * payment's deleted later events and their links back after its row was proved against the event
+   * before them (or taking them out again) would have the walk prove a history the row was never
+   * held to (H2). A row not as proved there is the problem (the next reading proves it again).
    */
-  private async sealingProblem(days: readonly number[], maxLinks?: number): Promise<ChainsAnswer> {
+  private async sealingProblem(days: readonly number[], lines: ReadonlyMap<number, string>, maxLinks?: number): Promise<ChainsAnswer> {
     if (days.length === 0 || this.chain === null) return null;
-    return this.#chainGuard(jakartaDayStart(Math.min(...days)), maxLinks);
+    return this.db.withSnapshot(async (q) => (await this.rowsNotAsProved(q, lines)) ?? this.#chainGuard(jakartaDayStart(Math.min(...days)), maxLinks, q));
+  }
+
+  /**
+   * Why rows `lines` (by payment id, each one's sealed line as proved) are not as proved on `q`, or
+   * null: each read again by its id (SEQ_CHUNK a statement) must have the very line (its values,
+   * its proof digest and its last event seq; its MAC holds then as it held) and its state must be
+   * its last event's there (reconciledHistoryProblems on `q`: the line and the event it was held to
+   * may have been read at different moments too). A row gone is not as proved either.
+   */
+  private async rowsNotAsProved(q: Queryable, lines: ReadonlyMap<number, string>): Promise<string | null> {
+    const ids = [...lines.keys()];
+    const moved: number[] = [];
+    const history: string[] = [];
+    const proving: Pick<Reconciling, 'coverage'> = { coverage: null };
+    for (let i = 0; i < ids.length; i += SEQ_CHUNK) {
+      const chunk = ids.slice(i, i + SEQ_CHUNK);
+      const rows = await q.query<ReconciledRow>(`SELECT ${RECONCILED_COLUMNS}, ${this.#sealedLine} AS line FROM payments WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+      const same = rows.filter((row) => row.line === lines.get(toNumber(row.id)));
+      const read = new Set(same.map((row) => toNumber(row.id)));
+      moved.push(...chunk.filter((id) => !read.has(id)));
+      for (const problem of await this.reconciledHistoryProblems(same, proving, q)) if (problem !== null) history.push(problem);
+    }
+    const more = (n: number) => (n > NAMED_MOVED ? ` (and ${n - NAMED_MOVED} more)` : '');
+    const problems = [
+      ...(moved.length > 0 ? [`payments id ${moved.slice(0, NAMED_MOVED).join(', ')}${more(moved.length)} changed or gained a payment event after it was proved`] : []),
+      ...(history.length > 0 ? [`where the audit chains are walked, ${history.slice(0, NAMED_MOVED).join('; ')}${more(history.length)}`] : []),
+    ];
+    if (problems.length === 0) return null;
+    return `${problems.join('; ')} (a writer in SQL putting a payment's deleted events back, or taking them out, between the two does that): the day is not sealed on that proof; a reading proves it again`;
   }
 
   /**
@@ -1054,12 +1103,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * it counts and each account it seals). Sealing nothing is always safe; the next run asks anew.
    * What it finds is kept for readings (sweepFinding).
    */
-  private runGuard(): { problem: (days: readonly number[]) => Promise<string | null>; found: () => string | null } {
+  private runGuard(): { problem: (days: readonly number[], lines: ReadonlyMap<number, string>) => Promise<string | null>; found: () => string | null } {
     let found: string | null = null;
     return {
-      problem: async (days) => {
+      problem: async (days, lines) => {
         if (found !== null || days.length === 0) return found;
-        found = answerProblem(await this.sealingProblem(days));
+        found = answerProblem(await this.sealingProblem(days, lines));
         this.noteSweepFinding(jakartaDayStart(Math.min(...days)), found);
         return found;
       },
@@ -1093,7 +1142,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     if (found.length === 0) return { found, sealed: false, checked, tag, sealing: [] };
     // A tag none of whose rows is left on the day is sealed empty: the day is then held to having none.
     const seals = reconciling.withheld.map(
-      (w) => w.seal ?? (w.read.length === 0 ? { tag: w.tag, day: w.day, rowCount: 0, seal: daySeal(ring, sourceAccount, w.tag, w.day, sealedDay([]), ring.currentKeyId).seal, paymentIds: '' } : null),
+      (w): ProvedSeal | null =>
+        w.seal ?? (w.read.length === 0 ? { tag: w.tag, day: w.day, rowCount: 0, seal: daySeal(ring, sourceAccount, w.tag, w.day, sealedDay([]), ring.currentKeyId).seal, paymentIds: '', lines: new Map() } : null),
     );
     const sealing = reconciling.withheld.flatMap((w, i) => (seals[i] === null ? [] : [{ tag: w.tag, day: dayLabel(w.day), paymentIds: w.read, seal: seals[i].seal }]));
     // Sealed without them, a row still there (moved out in SQL, or read without its tag) would be out of every later reading.
@@ -1106,7 +1156,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
           ? 'a payment of the day does not hold (changed in the database: marked on the reconciliation page), so the day cannot be sealed; restore it first'
           : undefined;
     if (unsealable !== undefined) return { found, sealed: false, checked, unsealable, tag, sealing };
-    const chainProblemNow = answerProblem(await this.sealingProblem([n]));
+    const chainProblemNow = answerProblem(await this.sealingProblem([n], linesOf(seals as ProvedSeal[])));
     if (chainProblemNow !== null) return { found, sealed: false, checked, unsealable: chainProblemNow, tag, sealing };
     if (!(await accept({ found, tag, sealing }))) return { found, sealed: false, checked, tag, sealing };
     this.#sealsWritten += await writeSeals(this.chain, this.sealer, this.clock(), seals as NewSeal[]);
@@ -1297,7 +1347,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * conflict that kept losing, a database user not granted the table) is logged and left: the
    * day is proved row by row next time and sealed then.
    */
-  private async sealDays(seals: NewSeal[]): Promise<void> {
+  private async sealDays(seals: readonly NewSeal[]): Promise<void> {
     if (this.chain === null || seals.length === 0) return;
     try {
       this.#sealsWritten += await writeSeals(this.chain, this.sealer, this.clock(), seals);
@@ -1426,7 +1476,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       // Sealed at the end of the reconciliation.
       if (stale) this.#staleSealsProved += 1;
       const { seal } = daySeal(ring, account, tag!, day, sealed, ring.currentKeyId);
-      reconciling.seals.push({ tag: tag!, day, rowCount: sealed.rows, seal, paymentIds: sealedPaymentIds(at.map((i) => payments[i].id)) });
+      reconciling.seals.push({ tag: tag!, day, rowCount: sealed.rows, seal, paymentIds: sealedPaymentIds(at.map((i) => payments[i].id)), lines: new Map(at.map((i, k) => [payments[i].id, lines[k]])) });
     }
     // The tag narrows; the opened account decides (a tag is 128 bits of an HMAC, the account is the fact).
     return { payments: payments.filter((payment) => payment.sourceAccount === account), proved: read };
@@ -1473,7 +1523,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     trusted: Map<number, TrustedSeal>,
     account: string,
     hashKept: boolean,
-    seals: NewSeal[],
+    seals: ProvedSeal[],
   ): { payments: (ReconciledPayment | undefined)[]; days: Map<number, DayToSeal> } {
     const read = span.rows;
     const payments = new Array<ReconciledPayment | undefined>(read.length).fill(undefined);
@@ -1498,7 +1548,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         else if (kept !== true) this.#proved.keepDay(key, account, sealedOf(), lines);
         // A seal from before migration 041 that these very rows hash to covered these very payments:
         // written again with their ids, so the day is held to them from now on.
-        if (holds && hashed && seal.paymentIds === null) seals.push({ tag: tag!, day, rowCount: seal.rowCount, seal: seal.seal, paymentIds: sealedPaymentIds(at.map((i) => toNumber(read[i].id))) });
+        if (holds && hashed && seal.paymentIds === null) {
+          seals.push({ tag: tag!, day, rowCount: seal.rowCount, seal: seal.seal, paymentIds: sealedPaymentIds(at.map((i) => toNumber(read[i].id))), lines: new Map(at.map((i, k) => [toNumber(read[i].id), lines[k]])) });
+        }
       } else {
         // Changed since it was kept: its rows still as kept are proved, the others proved again.
         at.forEach((i, k) => {
@@ -1556,15 +1608,16 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * and `audit verify` hold it), null when it holds: its state and bank ids as its last event whose
    * chain link holds says (the reconciliation reads no other field the event records), or no event
    * when it was created before histories were kept. A payment rolled back in SQL to an earlier
-   * state (its old row, with its old MAC that still holds) is named here.
+   * state (its old row, with its old MAC that still holds) is named here. Read on `q` (a seal's
+   * snapshot: rowsNotAsProved).
    */
-  private async reconciledHistoryProblems(rows: readonly ProvedRow[], reconciling: Pick<Reconciling, 'coverage'>): Promise<(string | null)[]> {
+  private async reconciledHistoryProblems(rows: readonly ProvedRow[], reconciling: Pick<Reconciling, 'coverage'>, q: Queryable = this.db): Promise<(string | null)[]> {
     if (rows.length === 0) return [];
-    const coverage = (reconciling.coverage ??= (await chainCoverage(this.db, this.sealer)).payments);
+    const coverage = (reconciling.coverage ??= (await chainCoverage(q, this.sealer)).payments);
     const problems: (string | null)[] = [];
     for (let i = 0; i < rows.length; i += SEQ_CHUNK) {
       const chunk = rows.slice(i, i + SEQ_CHUNK);
-      const last = await lastTrustedEvents(this.db, this.sealer.keyRing, this.sealer, chunk.map((row) => toNumber(row.id)));
+      const last = await lastTrustedEvents(q, this.sealer.keyRing, this.sealer, chunk.map((row) => toNumber(row.id)));
       for (const row of chunk) {
         const payment = { id: toNumber(row.id), clientId: row.client_id, transactionId: row.transaction_id, createdAt: toNumber(row.created_at) };
         const event = last.get(payment.id);
@@ -2150,10 +2203,16 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * (written back after the count, it would be in no figure), whatever made its day counted again;
    * and the day's reserve events are kept counted with its totals, so one moved out of the day for
    * the count and put back after makes the overview name the day and count it from the payments
-   * (holdingDayTotals). Stops once `budgetRows` rows were proved (after a
+   * (holdingDayTotals). `guard` walks the chains, and reads the day's rows again by their lines
+   * as counted, in one snapshot (sealingProblem). Stops once `budgetRows` rows were proved (after a
    * day at least) or `stop` says so. Returns how many days were written.
    */
-  private async countClosedDays(days: readonly number[], budgetRows: number, stop: () => boolean, guard: (days: readonly number[]) => Promise<string | null>): Promise<number> {
+  private async countClosedDays(
+    days: readonly number[],
+    budgetRows: number,
+    stop: () => boolean,
+    guard: (days: readonly number[], lines: ReadonlyMap<number, string>) => Promise<string | null>,
+  ): Promise<number> {
     // Every event since the counts read, however many: only a day with one is proved and counted again.
     const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals, Number.POSITIVE_INFINITY, { now: this.clock(), heldMs: 0, pageRows: this.limits.dayPageRows });
     for (const problem of problems) log.error({ day: problem.day, problem: problem.found }, 'overview day totals that do not hold: counted again from the payments');
@@ -2169,6 +2228,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       let problem: string | null = null;
       let rowCount = 0;
       const counted = new Set<number>();
+      const lines = new Map<number, string>();
       for await (const rows of this.dayPages(day)) {
         const problems = (await this.rowProofs(rows, proving)).problems.filter((p): p is string => p !== null);
         failed += problems.length;
@@ -2176,6 +2236,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         rowCount += rows.length;
         for (const row of rows) {
           counted.add(toNumber(row.id));
+          lines.set(toNumber(row.id), row.line);
           const held = states.get(row.state) ?? { state: row.state, count: 0, totalMinor: 0n };
           held.count += 1;
           held.totalMinor += amountMinor(row.amount);
@@ -2193,7 +2254,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
         continue;
       }
-      const unprovable = await guard([day]);
+      const unprovable = await guard([day], lines);
       if (unprovable !== null) {
         log.error({ day: dayLabel(day), problem: unprovable }, 'overview day totals not kept: the audit chains do not hold as a whole, counted from the payments');
         await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
@@ -2286,7 +2347,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * The payments received on UTC+7 `day`, limits.dayPageRows a statement at most, by id (keyset: each
+   * The payments received on UTC+7 `day`, each with its sealed line (held to the day's rows in the
+   * guard's snapshot: rowsNotAsProved), limits.dayPageRows a statement at most, by id (keyset: each
    * page after the last id of the one before). The walk stays between the lowest and highest id of
    * the day, read first from a created_at index (its entries hold the id): every payment of the
    * day has an id between them, whatever order the ids were given in (a clock behind, Galera
@@ -2294,7 +2356,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * closed day gets no new payment; a change to one of its payments meanwhile is a payment event
    * after the count's, which makes the sweep count the day again.
    */
-  private async *dayPages(day: number): AsyncGenerator<ProvedRow[]> {
+  private async *dayPages(day: number): AsyncGenerator<ReconciledRow[]> {
     const range = [jakartaDayStart(day), jakartaDayStart(day + 1)];
     const [bounds] = await this.db.query<{ lo: number | string | null; hi: number | string | null }>('SELECT MIN(id) AS lo, MAX(id) AS hi FROM payments WHERE created_at >= ? AND created_at < ?', range, {
       freshPlan: true,
@@ -2302,8 +2364,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     if (bounds === undefined || bounds.lo === null || bounds.hi === null) return;
     const hi = toNumber(bounds.hi);
     for (let after = toNumber(bounds.lo) - 1; after < hi; ) {
-      const rows = await this.db.query<ProvedRow>(
-        `SELECT ${RECONCILED_COLUMNS} FROM payments WHERE id > ? AND id <= ? AND created_at >= ? AND created_at < ? ORDER BY id LIMIT ${this.limits.dayPageRows}`,
+      const rows = await this.db.query<ReconciledRow>(
+        `SELECT ${RECONCILED_COLUMNS}, ${this.#sealedLine} AS line FROM payments WHERE id > ? AND id <= ? AND created_at >= ? AND created_at < ? ORDER BY id LIMIT ${this.limits.dayPageRows}`,
         [after, hi, ...range],
         { freshPlan: true },
       );

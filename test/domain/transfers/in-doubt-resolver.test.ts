@@ -122,7 +122,7 @@ forEachBackend('InDoubtResolver', (db) => {
       const answer = buildResult(payment, { status: state as TransferStatus, bankReference: payment.bankReference, bankResponseCode: 'ESB-14-006', bankMessage: 'Timeout' }, at, [
         { partner: bank.partner, method: 'INTRABANK', reason: 'on-us', result: 'sent' },
       ]);
-      await payments.storeSendOutcome(reserved.id, { state, resultJson: JSON.stringify(answer), httpStatus: 202 }, at);
+      await payments.storeSendOutcome(reserved.id, { state, resultJson: JSON.stringify(answer), httpStatus: 202 }, at, payment);
     }
     return (await payments.findById(reserved.id))!;
   }
@@ -246,10 +246,12 @@ forEachBackend('InDoubtResolver', (db) => {
       now = RECEIVED + HOUR;
       bank.answerStatus(async () => {
         // A bank notification (another process) settles it first.
-        await store().payments.settle(payment.id, { state: 'FAILED', resultJson: JSON.stringify({ status: 'FAILED', by: 'notification' }), httpStatus: 422 }, now);
+        await store().payments.settle(payment.id, { state: 'FAILED', resultJson: JSON.stringify({ status: 'FAILED', by: 'notification' }), httpStatus: 422 }, now, payment);
         return status('SUCCESS');
       });
-      expect(await resolver().runOnce()).to.deep.equal({ checked: 1, settled: 1 });
+      // Settled by the other process, not by this pass: counted and audited as nothing stored.
+      expect(await resolver().runOnce()).to.deep.equal({ checked: 1, settled: 0 });
+      expect(await lastCheckBody(payment)).to.deep.include({ settled: null, notStored: 'SUCCESS' });
       const stored = await reread(payment);
       expect(stored.state, 'the first settlement stands').to.equal('FAILED');
       expect(JSON.parse(stored.resultJson!)).to.deep.equal({ status: 'FAILED', by: 'notification' });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { StatementEntry } from '../../../src/banks/types.js';
+import { STATEMENT_MAX_LINES, type StatementEntry } from '../../../src/banks/types.js';
 import { bankStatementLines, judgeStatement, proofReadableAt, readStatementProof } from '../../../src/domain/transfers/statement-proof.js';
 import type { PaymentRecord } from '../../../src/store/types.js';
 import { recorder } from '../../support/bank-adapters.js';
@@ -44,6 +44,14 @@ describe('statement proof', () => {
       const bank = new ScriptedBank('bca').answerStatement([debit('TRF INV-PROOF-1')]);
       const verdict = await readStatementProof(bankStatementLines(bank, recorder().ctx), payment(), { now: Date.parse('2026-11-22T00:00:00Z'), dayCloseWib: '06:00' });
       expect(verdict).to.deep.equal({ kind: 'debited', line: `${DAY} | DEBIT | 150000.00 | TRF INV-PROOF-1` });
+    });
+
+    it('proves no single execution from a statement cut at the bank\'s row cap, yet keeps the debit it shows under the reference', async () => {
+      // A second debit under the reference may be past the cut: the line found is evidence for a person, not proof.
+      const others = Array.from({ length: STATEMENT_MAX_LINES - 1 }, (_, i) => debit('PAYROLL', { amount: `${(i % 9) + 1}.00` }));
+      const bank = new ScriptedBank('bca').answerStatement([debit('TRF INV-PROOF-1'), ...others]);
+      const verdict = await readStatementProof(bankStatementLines(bank, recorder().ctx), payment(), { now: Date.parse('2026-11-22T00:00:00Z'), dayCloseWib: '06:00' });
+      expect(verdict).to.deep.include({ kind: 'inconclusive', referenced: [`${DAY} | DEBIT | 150000.00 | TRF INV-PROOF-1`] });
     });
   });
 

@@ -27,7 +27,7 @@ describe('reconcileStatement()', () => {
       ['matched', 'INV-BBBB'],
       ['statement-only', null],
     ]);
-    expect(counts).to.deep.equal({ matched: 2, 'not-proved': 0, 'statement-only': 1, 'gerbang-only': 0, credit: 0, forged: 0 });
+    expect(counts).to.deep.equal({ matched: 2, 'not-proved': 0, 'not-provable': 0, 'statement-only': 1, 'gerbang-only': 0, credit: 0, forged: 0 });
   });
 
   it('lists by day and books the earlier payment first whatever order the statement and the payments come in', () => {
@@ -71,7 +71,7 @@ describe('reconcileStatement()', () => {
     const many = Array.from({ length: 300 }, (_, i) => payment(`SAL-2026-11-${String(i).padStart(4, '0')}`, '4500000.00', 'SUCCESS', '2026-11-25'));
     const entries = [...many].reverse().map((p) => debit('2026-11-25', '-4500000.00', `GAJI ${p.transactionId}`));
     const { lines, counts } = reconcileStatement(entries, many);
-    expect(counts).to.deep.equal({ matched: 300, 'not-proved': 0, 'statement-only': 0, 'gerbang-only': 0, credit: 0, forged: 0 });
+    expect(counts).to.deep.equal({ matched: 300, 'not-proved': 0, 'not-provable': 0, 'statement-only': 0, 'gerbang-only': 0, credit: 0, forged: 0 });
     expect(lines.every((l) => l.kind === 'matched' && l.entry.description === `GAJI ${l.payment.transactionId}`)).to.equal(true);
   });
 
@@ -86,7 +86,7 @@ describe('reconcileStatement()', () => {
       ],
       [p],
     );
-    expect(counts).to.deep.equal({ matched: 0, 'not-proved': 0, 'statement-only': 4, 'gerbang-only': 1, credit: 0, forged: 0 });
+    expect(counts).to.deep.equal({ matched: 0, 'not-proved': 0, 'not-provable': 0, 'statement-only': 4, 'gerbang-only': 1, credit: 0, forged: 0 });
   });
 
   it('keeps a refused payment out unless a debit books it, and never lists a payment never sent', () => {
@@ -98,24 +98,39 @@ describe('reconcileStatement()', () => {
     expect(lines[0].kind === 'matched' && lines[0].payment.state).to.equal('FAILED');
   });
 
-  it('makes a debit booking a payment of a day not proved a not-proved line, never matched nor counted so, a failed one keeping its state, other days matched', () => {
+  it('makes a debit booking a payment of a day not proved a not-proved line, of a day whose chains do not hold a not-provable line, by the payment\'s day, never matched nor counted so, a failed one keeping its state, other days matched', () => {
+    const broken = payment('INV-BROKEN', '400000.00', 'SUCCESS', '2026-11-19');
+    const brokenFailed = payment('INV-BROKEN-FAILED', '405000.00', 'FAILED', '2026-11-19');
     const proved = payment('INV-PROVED', '410000.00', 'SUCCESS', '2026-11-20');
     const waiting = payment('INV-WAITING', '420000.00', 'SUCCESS', '2026-11-21');
     const failed = payment('INV-WAITING-FAILED', '430000.00', 'FAILED', '2026-11-21');
     const unbooked = payment('INV-UNBOOKED', '440000.00', 'SUCCESS', '2026-11-21');
     const { lines, counts } = reconcileStatement(
-      [debit('2026-11-20', '410000.00', 'TRF INV-PROVED'), debit('2026-11-21', '420000.00', 'TRF INV-WAITING'), debit('2026-11-22', '430000.00', 'TRF INV-WAITING-FAILED')],
-      [proved, waiting, failed, unbooked],
-      new Set(['2026-11-21']),
+      [
+        debit('2026-11-19', '400000.00', 'TRF INV-BROKEN'),
+        debit('2026-11-20', '410000.00', 'TRF INV-PROVED'),
+        // Booked the next day, a proved one: the line still takes its payment's day's kind.
+        debit('2026-11-20', '405000.00', 'TRF INV-BROKEN-FAILED'),
+        debit('2026-11-21', '420000.00', 'TRF INV-WAITING'),
+        debit('2026-11-22', '430000.00', 'TRF INV-WAITING-FAILED'),
+      ],
+      [broken, brokenFailed, proved, waiting, failed, unbooked],
+      new Map([
+        ['2026-11-19', 'not-provable'],
+        ['2026-11-21', 'not-proved'],
+      ]),
     );
     expect(lines.map((l) => [l.kind, 'payment' in l ? l.payment.transactionId : null])).to.deep.equal([
+      ['not-provable', 'INV-BROKEN'],
       ['matched', 'INV-PROVED'],
+      ['not-provable', 'INV-BROKEN-FAILED'],
       ['not-proved', 'INV-WAITING'],
       ['gerbang-only', 'INV-UNBOOKED'],
       ['not-proved', 'INV-WAITING-FAILED'],
     ]);
-    expect(lines[3].kind === 'not-proved' && lines[3].payment.state).to.equal('FAILED');
-    expect(counts).to.deep.equal({ matched: 1, 'not-proved': 2, 'statement-only': 0, 'gerbang-only': 1, credit: 0, forged: 0 });
+    expect(lines[2].kind === 'not-provable' && lines[2].payment.state).to.equal('FAILED');
+    expect(lines[5].kind === 'not-proved' && lines[5].payment.state).to.equal('FAILED');
+    expect(counts).to.deep.equal({ matched: 1, 'not-proved': 2, 'not-provable': 2, 'statement-only': 0, 'gerbang-only': 1, credit: 0, forged: 0 });
   });
 
   it('finds a reference as a whole word, without case, exactly as the regular expression it replaces does', () => {

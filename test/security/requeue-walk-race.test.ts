@@ -1,0 +1,109 @@
+import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChainGuard } from '../../src/audit/index.js';
+import { requeueCallback } from '../../src/domain/callbacks/index.js';
+import type { Db, Store } from '../../src/store/index.js';
+import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
+import { forEachBackend } from '../support/databases.js';
+import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
+import { attackedStore, attackerDb, linkedRecords } from '../support/later-events.js';
+import { copyRow, type Row } from '../support/sql-rows.js';
+
+/**
+ * The attacker of docs/security/threat-model.md (writes the database, holds no key) against the
+ * operator's requeue of a notification (#14, H2): a notification the ERP's endpoint took, its row
+ * deleted, and the audit record of its delivery with the change record of that attempt taken out
+ * with their chain links and put back, over and over. The requeue reads the notification's
+ * CALLBACK records and then walks the chains for a gap where one may have been; read one by one,
+ * the records could be read while they are out (never delivered) and the chains walked while they
+ * are in (whole), and the notification sent a second time. Here they come back on the attacker's
+ * own connection right after the records are read, and go again after the walk: the records and
+ * the walk are read in one snapshot, so the walk finds the gap, and nothing is queued.
+ */
+/** The read of a transaction's audit records (AuditRepository.list). */
+const EXCHANGES = /FROM audit_exchanges e LEFT JOIN audit_completions c/;
+
+forEachBackend('A delivered notification\'s audit record put back between the requeue\'s read of it and its walk of the chains (#14, H2)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-requeue-race-')), 'audit-checkpoints.jsonl');
+  let gw: TestGateway;
+  let receiver: CallbackReceiver;
+  let attacker: Db;
+  let watched: Store | undefined;
+  before(async () => {
+    receiver = await startReceiver();
+    // The requeue's own proof on trial: the scrub, which would find the gap and hold sending, is off.
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50', GERBANG_AUDIT_SCRUB_MS: '0' });
+    attacker = attackerDb(ctx);
+  });
+  after(async () => {
+    await watched?.close();
+    await attacker?.close();
+    await gw?.close();
+    receiver?.server.close();
+  });
+
+  it('is not queued again: refused, as whether it was delivered cannot be told while the chains have a gap', async function () {
+    this.timeout(60_000);
+    const client = await gw.createClient();
+    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+    const auth = { authorization: `Bearer ${await gw.token(client)}` };
+    const admin = `ops-race-${Date.now().toString(36)}`;
+    await gw.store.consoleUsers.create({ username: admin, passwordHash: 'x', role: 'admin' }, Date.now());
+    const body = sampleTransfer();
+    const transactionId = body.transactionId as string;
+    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+    const where = ['client_id = ? AND transaction_id = ?', [client.clientId, transactionId]] as const;
+    const sent = await eventually(async () => {
+      const rows = await gw.store.db.query<Row>(`SELECT * FROM callback_deliveries WHERE ${where[0]}`, [...where[1]]);
+      return rows[0]?.state === 'DELIVERED' && rows[0];
+    });
+    await gw.gateway.callbacks.stop();
+    // Later transfers: the delivery's links are in the middle of their chains.
+    for (let i = 0; i < 3; i += 1) expect((await gw.request('/v1/transfers', { json: sampleTransfer(), headers: auth })).status).to.equal(201);
+
+    // The attacker: the delivery deleted for good; its attempt's audit record and change record, with their links, out.
+    const [attempt] = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK');
+    expect(attempt.statusCode).to.equal(200);
+    const changes = await attacker.query<Row>("SELECT * FROM record_changes WHERE table_name = 'callback_deliveries' AND row_key = ? AND change_kind = 'update'", [
+      JSON.stringify([client.clientId, transactionId]),
+    ]);
+    expect(changes, 'its attempt\'s change record').to.have.length(1);
+    const links = [
+      ...(await attacker.query<Row>("SELECT * FROM audit_chain WHERE kind IN ('open', 'complete') AND record_id = ?", [attempt.id])),
+      ...(await attacker.query<Row>("SELECT * FROM audit_chain WHERE kind = 'record_change' AND record_id = ?", [changes[0].id])),
+    ];
+    expect(links).to.have.length(3);
+    const delivery = await linkedRecords(
+      attacker,
+      [
+        { table: 'audit_exchanges', key: 'id', row: await copyRow(attacker, 'audit_exchanges', 'id = ?', [attempt.id]) },
+        { table: 'audit_completions', key: 'exchange_id', row: await copyRow(attacker, 'audit_completions', 'exchange_id = ?', [attempt.id]) },
+        { table: 'record_changes', key: 'id', row: changes[0] },
+      ],
+      links,
+    );
+    await attacker.execute('DELETE FROM callback_deliveries WHERE id = ?', [sent.id]);
+    await delivery.takeOut();
+
+    // Back right after its records are read, out again once the chains are walked.
+    const attacked = attackedStore(ctx, [EXCHANGES]);
+    attacked.arm([EXCHANGES, delivery.putBack]);
+    watched = attacked.store;
+    const store = watched;
+    const guard = new ChainGuard(store.audit, TEST_AUDIT_KEYS, checkpoints, store.db.description);
+    const chains = async (since: number, audit: Parameters<typeof guard.problem>[1]) => {
+      const problem = await guard.problem(since, audit);
+      await delivery.takeOut();
+      return problem;
+    };
+    const deps = { payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, chains, clock: Date.now };
+    const outcome = await requeueCallback(deps, { clientId: client.clientId, transactionId, admin, reason: 'verify named it; the ERP never got it' });
+    expect(attacked.fired(), 'its records were put back during the requeue').to.equal(true);
+    expect(outcome.requeued, JSON.stringify(outcome)).to.equal(false);
+    expect('refused' in outcome && outcome.refused).to.contain('cannot be told while the audit chains do not hold as a whole');
+    expect(await gw.store.db.query(`SELECT id FROM callback_deliveries WHERE ${where[0]}`, [...where[1]]), 'nothing queued').to.deep.equal([]);
+  });
+});

@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import { basename, dirname } from 'node:path';
+import { createStore, openDb, type Db, type Store } from '../../src/store/index.js';
+import { TEST_AUDIT_KEYS } from './audit-keys.js';
+import { writeAfterRead } from './counting-db.js';
+import type { BackendContext } from './databases.js';
+import { insertRow, type Row } from './sql-rows.js';
+
+/** Records taken out of the database with their chain links and put back, as an attacker's SQL does (H2: over and over). */
+export interface LaterEvents {
+  takeOut(): Promise<void>;
+  putBack(): Promise<void>;
+}
+
+/**
+ * `records` (each a row of `table`, found by its column `key`) and their chain links `links`, as
+ * `attacker` deletes and inserts them. Each link must be in the middle of its chain (a later link
+ * there): a tail cut is another attack.
+ */
+export async function linkedRecords(attacker: Db, records: { table: string; key: string; row: Row }[], links: Row[]): Promise<LaterEvents> {
+  expect(records).to.have.length.greaterThan(0);
+  expect(links).to.have.length.greaterThan(0);
+  for (const link of links) {
+    const [{ n }] = await attacker.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_chain WHERE writer_id = ? AND seq > ?', [link.writer_id, link.seq]);
+    expect(Number(n), `chain ${String(link.writer_id)} goes on after link ${String(link.seq)}`).to.be.greaterThan(0);
+  }
+  return {
+    takeOut: async () => {
+      for (const l of links) await attacker.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [l.writer_id, l.seq]);
+      for (const { table, key, row } of [...records].reverse()) await attacker.execute(`DELETE FROM ${table} WHERE ${key} = ?`, [row[key]]);
+    },
+    putBack: async () => {
+      for (const { table, row } of records) await insertRow(attacker, table, row);
+      for (const l of links) await insertRow(attacker, 'audit_chain', l);
+    },
+  };
+}
+
+/** Payment `id`'s events after its reservation (seq > 1) with their links, as `attacker` deletes and inserts them. */
+export async function laterEvents(attacker: Db, id: number): Promise<LaterEvents> {
+  const events = await attacker.query<Row>('SELECT * FROM payment_events WHERE payment_id = ? AND seq > 1 ORDER BY seq', [id]);
+  const links: Row[] = [];
+  for (const e of events) links.push(...(await attacker.query<Row>("SELECT * FROM audit_chain WHERE kind = 'payment_event' AND record_id = ?", [e.id])));
+  expect(links).to.have.length(events.length);
+  return linkedRecords(
+    attacker,
+    events.map((row) => ({ table: 'payment_events', key: 'id', row })),
+    links,
+  );
+}
+
+/**
+ * The attacker's own connection to the database of `ctx`. For SQLite, the file under a path of
+ * its own: this process's connections to one path share one lock, which a snapshot holds (another
+ * process's connection has its own).
+ */
+export function attackerDb(ctx: BackendContext): Db {
+  if (ctx.backend === 'mariadb') return openDb(ctx.url());
+  const path = ctx.url().slice('sqlite:'.length);
+  return openDb(`sqlite:${dirname(path)}/./${basename(path)}`);
+}
+
+/** What the attacker does right after a statement matching `after` is read. */
+export type Step = [after: RegExp, act: () => Promise<void>];
+
+/**
+ * A store over the database of `ctx` (keys TEST_AUDIT_KEYS) whose reads run the steps `arm` was
+ * given, in order, each right after the next statement matching its pattern (one of `patterns`),
+ * in a snapshot too (writeAfterRead): the attacker's SQL on its own connection at that moment.
+ * `fired` says whether all of them ran.
+ */
+export function attackedStore(ctx: BackendContext, patterns: readonly RegExp[]): { store: Store; arm: (...steps: Step[]) => void; fired: () => boolean } {
+  let steps: Step[] = [];
+  const next = async () => {
+    const [[, act], ...rest] = steps;
+    steps = rest;
+    await act();
+  };
+  const db = patterns.reduce((watched, pattern) => writeAfterRead(watched, pattern, next, () => steps[0]?.[0] === pattern), openDb(ctx.url()));
+  return { store: createStore(db, { auditKeys: TEST_AUDIT_KEYS }), arm: (...armed) => (steps = armed), fired: () => steps.length === 0 };
+}
