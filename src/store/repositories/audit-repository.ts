@@ -353,6 +353,8 @@ export class SqlAuditRepository implements AuditRepository {
   readingOn(q: Queryable): AuditReads {
     const reads = Object.create(this) as this;
     Object.defineProperty(reads, 'db', { value: q });
+    // The chain reads too (heads, links, one-link walks): those of the checkpoints' comparison.
+    Object.defineProperty(reads, 'reader', { value: chainReader(q, this.sealer) });
     return reads;
   }
 
