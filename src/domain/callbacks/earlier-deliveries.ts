@@ -91,12 +91,11 @@ async function* callbackRecords(audit: Pick<AuditRepository, 'list'>, clientId: 
  * Why a claimed delivery must not be sent now, from its own attempts' CALLBACK records (those
  * naming its id): `refused`, one of them records an attempt its row does not (a later attempt
  * number than the row's attempts: sent, and its record on the row lost — its lease cleared in SQL
- * while it was sent, or its change record cut from its chain with the row written back as queued),
- * or a CALLBACK record of its transaction does not hold (its values are the writer's, so whether
- * it records an attempt of this delivery cannot be told: not sent until it holds again);
+ * while it was sent, or its change record cut from its chain with the row written back as queued);
  * `inFlight`, an attempt of it opened after `openedSince` has no outcome yet (another process
  * sends it now, its lease cleared in SQL). An attempt opened before, with no outcome, is one whose
- * process stopped: sent again, as before these records. Null: send it.
+ * process stopped: sent again, as before these records. Null: send it. A record that does not
+ * hold is not read (its values are the writer's).
  * `own`: the id of this process's own record of the attempt, opened before this second look: of
  * two processes sending the same attempt, each having opened its record, the one whose record has
  * the lower id sends it; so an attempt opened after `openedSince` with a higher id is not in flight
@@ -112,11 +111,10 @@ export async function attemptNotOnItsRow(
   try {
     for await (const record of callbackRecords(audit, delivery.clientId, delivery.transactionId)) {
       if (record.id === own) continue;
-      if (record.integrityProblem !== undefined) {
-        return { refused: `${what} cannot be told unsent: audit_exchanges id ${record.id} of its transaction does not hold (${record.integrityProblem}), so whether it records an attempt of it cannot be read: not sent until it holds again` };
-      }
-      // A refusal to send (a record that holds): no attempt.
-      if (record.errorCode === 'AUDIT_INTEGRITY') continue;
+      // Not holding (its values the writer's): not read; the scrub holds sending once it finds it,
+      // and an operator's --send-again is not undone here. A record altered in place is found by
+      // the scrub only within its full cycle: that window is left open (docs/security/threat-model.md).
+      if (record.integrityProblem !== undefined || record.errorCode === 'AUDIT_INTEGRITY') continue;
       const asked = JSON.parse(record.requestBody ?? '{}') as Partial<AttemptAsked>;
       if (asked.deliveryId !== delivery.id) continue;
       if (record.outcome === 'in_progress') {
