@@ -437,9 +437,6 @@ export interface SendingFields {
   bankTransactionDate: string;
 }
 
-/** A bank id the caller knows was never executed (not sent, or refused before processing): PaymentRepository.release. */
-export type UnsentBankId = Pick<SendingFields, 'bank' | 'bankTransactionId'>;
-
 /**
  * The bank id a payment held in the row a decision was made on (a status asked, an answer
  * received, an admin's evidence): a write of that decision is conditional on the row holding it
@@ -521,11 +518,11 @@ export interface PaymentRepository {
   laterHistory(payment: PaymentRecord, maxLinks: number, vouched: VouchedChains): Promise<LaterHistory>;
   /**
    * Deletes a reservation that certainly never reached the bank, so the ERP may retry the same
-   * transactionId: RECEIVED, or SENDING under the bank id `unsent` (the one the caller knows was
-   * never executed; a row SENDING under any other id, or `unsent` null, is kept for the resolver).
-   * Returns false when the row is in another state.
+   * transactionId: RECEIVED, or SENDING under the bank id of `lastWrote`, the row as the caller
+   * last wrote it and knows was never executed (a row SENDING under any other id, or `lastWrote`
+   * not SENDING under a bank id, is kept for the resolver). Returns false when the row is in another state.
    */
-  release(id: number, unsent: UnsentBankId | null): Promise<boolean>;
+  release(id: number, lastWrote: SenderLastWrote | null): Promise<boolean>;
   /**
    * Leases the payments the resolver should check now — UNKNOWN or PENDING whose next check is
    * due, and SENDING ones last touched before `sendingStaleBefore` (a process died mid-send) —

@@ -367,11 +367,11 @@ forEachBackend('PaymentRepository', (ctx) => {
       await payments.update(reserved.id, { state: 'SENDING', bank: 'bca', operation: 'transfer-intrabank', bankTransactionId: '00000002', bankTransactionDate: '2026-11-21' }, 2);
       // Sent under 00000002 (a later route, or another attempt): a release for the earlier id, for
       // no id, or for another partner's 00000002 keeps it for the resolver.
-      expect(await payments.release(reserved.id, { bank: 'bca', bankTransactionId: '00000001' }), 'another bank id').to.equal(false);
+      expect(await payments.release(reserved.id, { state: 'SENDING', bank: 'bca', bankTransactionId: '00000001' }), 'another bank id').to.equal(false);
       expect(await payments.release(reserved.id, null), 'no bank id').to.equal(false);
-      expect(await payments.release(reserved.id, { bank: 'bca-backup', bankTransactionId: '00000002' }), 'another partner').to.equal(false);
+      expect(await payments.release(reserved.id, { state: 'SENDING', bank: 'bca-backup', bankTransactionId: '00000002' }), 'another partner').to.equal(false);
       expect((await payments.find(input.clientId, input.transactionId))?.state).to.equal('SENDING');
-      expect(await payments.release(reserved.id, { bank: 'bca', bankTransactionId: '00000002' })).to.equal(true);
+      expect(await payments.release(reserved.id, { state: 'SENDING', bank: 'bca', bankTransactionId: '00000002' })).to.equal(true);
       expect(await payments.find(input.clientId, input.transactionId)).to.equal(null);
     });
 
@@ -382,7 +382,7 @@ forEachBackend('PaymentRepository', (ctx) => {
           const input = newPayment();
           const reserved = await payments.reserve(input, 1);
           await payments.update(reserved.id, { state }, 2);
-          expect(await payments.release(reserved.id, { bank: 'bca', bankTransactionId: '00000001' }), state).to.equal(false);
+          expect(await payments.release(reserved.id, { state: 'SENDING', bank: 'bca', bankTransactionId: '00000001' }), state).to.equal(false);
           expect(await payments.find(input.clientId, input.transactionId), state).to.not.equal(null);
         }
       });

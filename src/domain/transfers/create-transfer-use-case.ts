@@ -4,7 +4,7 @@ import { AppError, isAppError } from '../../errors/index.js';
 import { getLogger } from '../../log/index.js';
 import type { ExchangeAudit } from '../../audit/index.js';
 import { jakartaDate } from '../../time/index.js';
-import { ChainDependency, DependencyRefusedError, UniqueViolationError, type AccountGrantRepository, type PaymentDetails, type PaymentRecord, type PaymentRepository, type SendingFields, type SequenceRepository, type UnsentBankId } from '../../store/types.js';
+import { ChainDependency, DependencyRefusedError, UniqueViolationError, type AccountGrantRepository, type PaymentDetails, type PaymentRecord, type PaymentRepository, type SendingFields, type SequenceRepository } from '../../store/types.js';
 import { checkAccountGranted } from '../accounts/index.js';
 import { canonicalBic, routeResultText, type BankRouter, type RouteResult, type TransferRoute } from '../routing/index.js';
 import type { FinalStateNotifier } from '../callbacks/index.js';
@@ -474,7 +474,7 @@ async function takeBackOwn(deps: CreateTransferDeps, ctx: TransferContext, trans
     if (!row) throw new Error('the reservation is not visible (yet): its COMMIT may still be running');
     if (!isOwnReservation(row, hash, sending)) return true;
     log.warn({ ...ctx.audit.requestContext, transactionId, bankTransactionId: sending.bankTransactionId }, 'the reservation was committed though its write failed; released, nothing was sent');
-    return deps.payments.release(row.id, sending);
+    return deps.payments.release(row.id, row);
   };
   await writeNowOrLater('release of a reservation whose write failed', transactionId, takeBack, ctx.audit.requestContext);
 }
@@ -548,10 +548,5 @@ async function recordOutcome(
  */
 async function release(deps: CreateTransferDeps, payment: PaymentRecord, ctx: TransferContext): Promise<void> {
   // Left in place, the reservation would answer the ERP's resend 409 until it went stale.
-  await writeNowOrLater('release of an unsent reservation', payment.transactionId, () => deps.payments.release(payment.id, unsentBankId(payment)), ctx.audit.requestContext);
-}
-
-/** The bank id a reservation was last written SENDING under, or null for one never routed. */
-function unsentBankId(payment: PaymentRecord): UnsentBankId | null {
-  return payment.state === 'SENDING' && payment.bank !== null && payment.bankTransactionId !== null ? { bank: payment.bank, bankTransactionId: payment.bankTransactionId } : null;
+  await writeNowOrLater('release of an unsent reservation', payment.transactionId, () => deps.payments.release(payment.id, payment), ctx.audit.requestContext);
 }

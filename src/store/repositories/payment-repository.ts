@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { IntegrityError } from '../../errors/index.js';
 import type { KeyRing } from '../../security/index.js';
-import { REVIEW_STATES, type Db, type Dialect, type ExecuteResult, type InDoubtState, type InDoubtSummary, type LaterHistory, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SenderLastWrote, type SendingFields, type SqlStatement, type SqlValue, type UnsentBankId, type HeldBankId } from '../types.js';
+import { REVIEW_STATES, type Db, type Dialect, type ExecuteResult, type InDoubtState, type InDoubtSummary, type LaterHistory, type NewPayment, type PaymentDetails, type PaymentRecord, type PaymentRepository, type PaymentState, type PaymentUpdate, type Queryable, type RefusedPayment, type SenderLastWrote, type SendingFields, type SqlStatement, type SqlValue, type HeldBankId } from '../types.js';
 import { isLink, type ChainLanes, type Written } from './audit-chain.js';
 import type { ChainDependency, VouchedChains } from '../types.js';
 import { chainCoverage } from './chain-coverage.js';
@@ -787,10 +787,10 @@ export class SqlPaymentRepository implements PaymentRepository {
     return { states, review: { count: toNumber(review?.n ?? 0), oldestSince: toNumberOrNull(review?.oldest ?? null) } };
   }
 
-  /** Deletes the reservation only while it is RECEIVED, or SENDING under the bank id `unsent` names; false otherwise. */
-  async release(id: number, unsent: UnsentBankId | null): Promise<boolean> {
-    if (!unsent) return this.deleteWithEvent(id, "state = 'RECEIVED'", [], Date.now());
-    const held = holding(unsent);
+  /** Deletes the reservation only while it is RECEIVED, or SENDING under the bank id `lastWrote` holds; false otherwise. */
+  async release(id: number, lastWrote: SenderLastWrote | null): Promise<boolean> {
+    if (lastWrote?.state !== 'SENDING' || lastWrote.bank === null || lastWrote.bankTransactionId === null) return this.deleteWithEvent(id, "state = 'RECEIVED'", [], Date.now());
+    const held = holding(lastWrote);
     return this.deleteWithEvent(id, `(state = 'RECEIVED' OR (state = 'SENDING'${held.sql}))`, held.params, Date.now());
   }
 }

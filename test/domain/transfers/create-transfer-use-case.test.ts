@@ -710,7 +710,7 @@ forEachBackend('createTransfer', (db) => {
     const request = onUs();
     main.answerTransfer(async (order: TransferOrder) => {
       const row = (await payment(order.referenceId))!;
-      await store().payments.release(row.id, { bank: row.bank!, bankTransactionId: row.bankTransactionId! });
+      await store().payments.release(row.id, row);
       throw unavailable();
     });
     const error = await refused(request);

@@ -94,7 +94,7 @@ forEachBackend('settle()', (db) => {
 
   it('never answers the outcome learnt, and stores and announces nothing, when the payment is gone (released meanwhile): the payment as it was read', async () => {
     const payment = await sending();
-    expect(await db.store().payments.release(payment.id, { bank: 'bca', bankTransactionId: '00000001' })).to.equal(true);
+    expect(await db.store().payments.release(payment.id, payment)).to.equal(true);
     const result = await settle(db.store().payments, payment, { status: 'FAILED', bankReference: null, bankResponseCode: '06', bankMessage: 'failed' }, NOW, finals);
     // Nothing stored holds that outcome: the ERP is told what it was told before (still being sent), never FAILED.
     expect(result).to.deep.include({ status: 'PENDING', failureConfirmedBy: null });
